@@ -1,0 +1,171 @@
+//! Command-line arguments (clap only; resolved into Settings by settings.rs).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shale",
+    version,
+    about = "PostgreSQL schema migrations: safe, fast, one binary",
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Database URL (postgres://... or key=value); else DATABASE_URL (or the variable shale.toml names), else PG* variables
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Use the project's development PostgreSQL (.shale/dev), starting it if needed
+    #[arg(long, global = true, conflicts_with = "database_url")]
+    pub dev: bool,
+    /// Migrations directory [default: migrations, or `dir` in shale.toml]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Configuration file [default: shale.toml when present]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Machine-readable output (status, up, down, validate, ...)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail (each statement of no-transaction migrations, lock waits)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Retry connecting this long while the server starts, e.g. 30s
+    #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub wait: Option<std::time::Duration>,
+    /// How long to wait for another shale runner's migration lock, e.g. 10m
+    #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lock_timeout: Option<std::time::Duration>,
+    /// PostgreSQL lock_timeout in every session, e.g. 5s (0 = off)
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub session_lock_timeout: Option<String>,
+    /// PostgreSQL statement_timeout in every session, e.g. 10min (0 = off)
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub statement_timeout: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create migrations/ and a commented shale.toml
+    Init,
+    /// Create the next migration file, following the directory's convention
+    New {
+        /// What the migration does, e.g. add_users_username
+        name: String,
+        /// Also create a down migration
+        #[arg(long)]
+        reversible: bool,
+    },
+    /// Apply pending migrations
+    Up(UpArgs),
+    /// Revert applied migrations, newest first
+    Down(DownArgs),
+    /// Revert the newest migration and apply it again
+    Redo,
+    /// Migrate up or down to exactly this version
+    Goto { version: String },
+    /// Show every migration and its state
+    Status,
+    /// Check the files (and, with a database, the history) without changing anything
+    Validate,
+    /// Mark an existing database as being at VERSION without running anything
+    Baseline {
+        version: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Record a decision about a failed, modified or missing migration (an audit row; nothing is run)
+    Repair(RepairArgs),
+    /// The project's development PostgreSQL under .shale/dev
+    Dev {
+        #[command(subcommand)]
+        action: DevAction,
+    },
+    /// Print the current version (golang-migrate's `version`)
+    Version,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Apply up to and including this version
+    #[arg(long, conflicts_with = "step")]
+    pub to: Option<String>,
+    /// Apply at most N migrations
+    #[arg(long)]
+    pub step: Option<usize>,
+    /// Print the plan (files, order, statements, transaction or not); run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply pending migrations older than the newest applied one
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+    /// Run the whole batch in one transaction
+    #[arg(long)]
+    pub single_transaction: bool,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct DownTarget {
+    /// Revert this many migrations
+    #[arg(long)]
+    pub step: Option<usize>,
+    /// Revert every migration newer than this version
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Revert everything
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub target: DownTarget,
+    /// Print the plan; run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    pub version: String,
+    /// Its effects are in the database (finished by hand, or the edited file is what ran)
+    #[arg(
+        long,
+        conflicts_with = "rolled_back",
+        required_unless_present = "rolled_back"
+    )]
+    pub applied: bool,
+    /// Its effects are not in the database: `up` runs it again
+    #[arg(long)]
+    pub rolled_back: bool,
+    /// Why: kept in the history as the audit trail
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevAction {
+    /// Start it (creating it on first use) and print its URL
+    Start,
+    /// Stop it
+    Stop,
+    /// Whether it runs, and where
+    Status,
+    /// Print its URL
+    Url,
+    /// Open psql on it
+    Psql,
+}

@@ -1,0 +1,64 @@
+//! `shale dev`: a project-local PostgreSQL under .shale/dev, from the server binaries on this machine.
+
+use anyhow::{Context, Result};
+use shale_testkit::{Cluster, ClusterOptions};
+
+use crate::args::DevAction;
+use crate::settings::Settings;
+
+const DATABASE: &str = "postgres";
+
+/// Start the development server if needed and return its URL.
+pub fn ensure_started(settings: &Settings) -> Result<String> {
+    let dir = settings.dev_dir();
+    let cluster = Cluster::start_persistent(&dir, ClusterOptions::default())
+        .with_context(|| format!("starting the development PostgreSQL in {}", dir.display()))?;
+    Ok(cluster.url(DATABASE))
+}
+
+pub fn run(settings: &Settings, action: DevAction) -> Result<i32> {
+    let dir = settings.dev_dir();
+    match action {
+        DevAction::Start => {
+            let url = ensure_started(settings)?;
+            if settings.json {
+                super::print_json(&serde_json::json!({ "running": true, "url": url }));
+            } else {
+                println!("{url}");
+                if !settings.quiet {
+                    eprintln!("development PostgreSQL running from {}; use `shale --dev up`, or the URL above", dir.display());
+                }
+            }
+        }
+        DevAction::Stop => {
+            let stopped = Cluster::stop_persistent(&dir)?;
+            if !settings.quiet {
+                println!("{}", if stopped { "stopped" } else { "not running" });
+            }
+        }
+        DevAction::Status => {
+            let port = Cluster::status_persistent(&dir)?;
+            if settings.json {
+                super::print_json(
+                    &serde_json::json!({ "running": port.is_some(), "port": port, "dir": dir }),
+                );
+            } else {
+                match port {
+                    Some(p) => println!("running on port {p} from {}", dir.display()),
+                    None => println!("not running ({} )", dir.display()),
+                }
+            }
+            return Ok(if port.is_some() { 0 } else { 1 });
+        }
+        DevAction::Url => println!("{}", ensure_started(settings)?),
+        DevAction::Psql => {
+            let cluster = Cluster::start_persistent(&dir, ClusterOptions::default())?;
+            let status = std::process::Command::new(cluster.binaries().psql())
+                .arg(cluster.conninfo(DATABASE))
+                .status()
+                .context("running psql")?;
+            return Ok(status.code().unwrap_or(1));
+        }
+    }
+    Ok(0)
+}

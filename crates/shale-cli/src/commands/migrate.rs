@@ -1,0 +1,220 @@
+//! Commands that change the database: up, down, redo, goto, baseline, repair.
+
+use anyhow::Result;
+use shale::{Event, RepairDecision, RunReport, Target, UpRequest};
+use shale_core::{Plan, StepDirection};
+
+use super::{block_on, down_target, migrator, parse_version, print_json};
+use crate::args::{DownTarget, RepairArgs, UpArgs};
+use crate::output::Progress;
+use crate::settings::Settings;
+
+fn progress(settings: &Settings) -> Progress {
+    Progress {
+        quiet: settings.quiet || settings.json,
+        verbose: settings.verbose,
+    }
+}
+
+pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let target = match (&args.to, args.step) {
+        (Some(v), _) => Some(Target::Version(parse_version(v)?)),
+        (_, Some(n)) => Some(Target::Steps(n)),
+        _ => None,
+    };
+    let request = UpRequest {
+        target,
+        allow_out_of_order: args.allow_out_of_order
+            || settings.config.allow_out_of_order.unwrap_or(false),
+        single_transaction: args.single_transaction,
+    };
+    if args.dry_run {
+        let plan = block_on(migrator.plan_up(&request))?;
+        return Ok(print_plan(settings, &plan, args.single_transaction));
+    }
+    let progress = progress(settings);
+    let report = block_on(migrator.up(&request, &mut |e: Event| progress.event(&e)))?;
+    print_report(
+        settings,
+        &report,
+        "applied",
+        "nothing to apply: the database is up to date",
+    );
+    Ok(0)
+}
+
+pub fn down(settings: &Settings, target: &DownTarget, dry_run: bool) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let target = down_target(target)?;
+    if dry_run {
+        let plan = block_on(migrator.plan_down(&target))?;
+        return Ok(print_plan(settings, &plan, false));
+    }
+    let progress = progress(settings);
+    let report = block_on(migrator.down(&target, &mut |e: Event| progress.event(&e)))?;
+    print_report(settings, &report, "reverted", "nothing to revert");
+    Ok(0)
+}
+
+pub fn redo(settings: &Settings) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let progress = progress(settings);
+    let report = block_on(migrator.redo(&mut |e: Event| progress.event(&e)))?;
+    print_report(settings, &report, "redone", "nothing to redo");
+    Ok(0)
+}
+
+pub fn goto(settings: &Settings, version: &str) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let version = parse_version(version)?;
+    let progress = progress(settings);
+    let report = block_on(migrator.goto(&version, &mut |e: Event| progress.event(&e)))?;
+    print_report(settings, &report, "moved", "already there");
+    Ok(0)
+}
+
+pub fn baseline(settings: &Settings, version: &str, reason: Option<&str>) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let version = parse_version(version)?;
+    let progress = progress(settings);
+    let report = block_on(migrator.baseline(&version, reason, &mut |e: Event| progress.event(&e)))?;
+    if settings.json {
+        print_json(&report);
+    } else if !settings.quiet {
+        println!("baselined at version {version}: migrations up to it count as applied; later ones run with `shale up`");
+    }
+    Ok(0)
+}
+
+pub fn repair(settings: &Settings, args: &RepairArgs) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let version = parse_version(&args.version)?;
+    let decision = if args.applied {
+        RepairDecision::Applied
+    } else {
+        RepairDecision::RolledBack
+    };
+    let progress = progress(settings);
+    let report = block_on(
+        migrator.repair(&version, decision, &args.reason, &mut |e: Event| {
+            progress.event(&e)
+        }),
+    )?;
+    if settings.json {
+        print_json(&report);
+    } else if !settings.quiet {
+        let what = match decision {
+            RepairDecision::Applied => "applied",
+            RepairDecision::RolledBack => "not applied (`shale up` will run it)",
+        };
+        println!("recorded: migration {version} is {what}; reason kept in the history");
+    }
+    Ok(0)
+}
+
+fn print_report(settings: &Settings, report: &RunReport, verb: &str, nothing: &str) {
+    if settings.json {
+        print_json(report);
+        return;
+    }
+    if settings.quiet {
+        return;
+    }
+    if report.steps.is_empty() {
+        println!(
+            "{nothing} (version {})",
+            report.current_version.as_deref().unwrap_or("none")
+        );
+        return;
+    }
+    for s in &report.steps {
+        let arrow = match s.direction {
+            StepDirection::Up => "up  ",
+            StepDirection::Down => "down",
+        };
+        let how = if s.transactional {
+            ""
+        } else {
+            "  (no transaction)"
+        };
+        println!(
+            "{arrow} {} {}  {} ms{how}",
+            s.version.as_deref().unwrap_or("R"),
+            s.name,
+            s.duration_ms
+        );
+    }
+    println!(
+        "{verb} {} migration(s) in {} ms; now at version {}",
+        report.steps.len(),
+        report.duration_ms,
+        report.current_version.as_deref().unwrap_or("none")
+    );
+}
+
+/// `--dry-run`: files, order, statements and transaction handling. Nothing runs.
+fn print_plan(settings: &Settings, plan: &Plan, single_transaction: bool) -> i32 {
+    if settings.json {
+        let steps: Vec<_> = plan
+            .steps
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "version": s.version.as_ref().map(|_| &s.version_text),
+                    "name": s.name,
+                    "direction": s.direction,
+                    "path": s.script.path,
+                    "transaction": if s.script.no_transaction.is_some() { "none" } else if single_transaction { "batch" } else { "own" },
+                    "no_transaction_reason": s.script.no_transaction,
+                    "resume_from_statement": s.resume_from + 1,
+                    "statements": (0..s.script.statements.len()).map(|i| s.script.statement_text(i)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        print_json(&serde_json::json!({ "dry_run": true, "steps": steps }));
+        return 0;
+    }
+    if plan.steps.is_empty() {
+        println!("dry run: nothing to do");
+        return 0;
+    }
+    println!(
+        "dry run: {} migration(s) would run, in this order (nothing is executed)",
+        plan.steps.len()
+    );
+    for (n, s) in plan.steps.iter().enumerate() {
+        let verb = if s.direction == StepDirection::Up {
+            "apply"
+        } else {
+            "revert"
+        };
+        let how = match &s.script.no_transaction {
+            Some(reason) => format!("outside a transaction, statement by statement: {reason}"),
+            None if single_transaction => "in the batch's single transaction".to_string(),
+            None => "in its own transaction".to_string(),
+        };
+        println!(
+            "\n{}. {verb} {} ({})\n   {how}",
+            n + 1,
+            s.label(),
+            s.script.path.display()
+        );
+        let index = shale_core::LineIndex::new(&s.script.text);
+        for (i, st) in s.script.statements.iter().enumerate().skip(s.resume_from) {
+            let (line, _) = index.line_col(&s.script.text, st.span.start);
+            let text = s.script.statement_text(i);
+            let first = text.lines().next().unwrap_or("");
+            let more = if text.lines().count() > 1 {
+                format!(" … ({} lines)", text.lines().count())
+            } else {
+                String::new()
+            };
+            println!("   [{}] line {line}: {first}{more}", i + 1);
+        }
+        if s.script.statements.is_empty() {
+            println!("   (empty: recorded as applied, nothing runs)");
+        }
+    }
+    0
+}

@@ -1,0 +1,86 @@
+//! One module per command.
+
+pub mod dev;
+pub mod init;
+pub mod migrate;
+pub mod new;
+pub mod status;
+
+use anyhow::Result;
+use shale::{Migrator, MigratorConfig};
+use shale_core::MigrationSet;
+
+use crate::args::{Command, DownTarget};
+use crate::settings::Settings;
+
+/// Run a command; Ok carries the exit code (1 when a check found problems).
+pub fn run(command: Command, settings: &Settings) -> Result<i32> {
+    match command {
+        Command::Init => init::run(settings),
+        Command::New { name, reversible } => new::run(settings, &name, reversible),
+        Command::Up(args) => migrate::up(settings, &args),
+        Command::Down(args) => migrate::down(settings, &args.target, args.dry_run),
+        Command::Redo => migrate::redo(settings),
+        Command::Goto { version } => migrate::goto(settings, &version),
+        Command::Baseline { version, reason } => {
+            migrate::baseline(settings, &version, reason.as_deref())
+        }
+        Command::Repair(args) => migrate::repair(settings, &args),
+        Command::Status => status::status(settings),
+        Command::Validate => status::validate(settings),
+        Command::Version => status::version(settings),
+        Command::Dev { action } => dev::run(settings, action),
+    }
+}
+
+/// The migration files, all problems reported together.
+pub fn load_set(settings: &Settings) -> Result<MigrationSet> {
+    MigrationSet::read_dir(&settings.dir).map_err(|e| shale::Error::Load(e).into())
+}
+
+pub fn migrator(settings: &Settings) -> Result<Migrator> {
+    let set = load_set(settings)?;
+    let mut config = MigratorConfig::new(settings.connection()?);
+    config.session = settings.session();
+    config.lock_wait = settings.lock_wait()?;
+    config.connect_wait = settings.connect_wait()?;
+    if let Some(schema) = &settings.config.history_schema {
+        config.history.schema = schema.clone();
+    }
+    if let Some(table) = &settings.config.history_table {
+        config.history.table = table.clone();
+    }
+    if let Some(n) = settings.config.lock_retries {
+        config.exec.lock_retries = n;
+    }
+    Ok(Migrator::new(set, config))
+}
+
+/// Commands run on a small single-threaded runtime: the work is sequential round trips.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+        .block_on(future)
+}
+
+pub fn parse_version(text: &str) -> Result<shale::Version> {
+    text.parse::<shale::Version>()
+        .map_err(|e| shale::Error::Invalid(e).into())
+}
+
+pub fn down_target(t: &DownTarget) -> Result<shale::Target> {
+    Ok(match (t.step, &t.to, t.all) {
+        (Some(n), _, _) => shale::Target::Steps(n),
+        (_, Some(v), _) => shale::Target::Version(parse_version(v)?),
+        _ => shale::Target::All,
+    })
+}
+
+pub fn print_json<T: serde::Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("serializable")
+    );
+}

@@ -1,0 +1,126 @@
+//! `shale new NAME`: the next migration in the convention the directory already uses.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use shale_core::{Layout, MigrationSet, Naming};
+
+use crate::settings::Settings;
+
+pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
+    let set = if settings.dir.exists() {
+        super::load_set(settings)?
+    } else {
+        MigrationSet::default()
+    };
+    let slug = slug(name);
+    if slug.is_empty() {
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "`{name}` has no letters or digits to name a file with"
+        )));
+    }
+    let (layout, naming) = set
+        .convention()
+        .unwrap_or((Layout::SingleFile, Naming::Sequential { width: 4 }));
+    let newest = set.versioned().last().and_then(|m| m.version.clone());
+    let now = chrono::Utc::now();
+    let next_number = |width: usize| {
+        let next = newest
+            .as_ref()
+            .map(|v| v.canonical().parse::<u128>().unwrap_or(0) + 1)
+            .unwrap_or(1);
+        format!("{next:0width$}")
+    };
+    let version = match (&naming, layout) {
+        (Naming::Timestamp, Layout::DieselFolder) => now.format("%Y-%m-%d-%H%M%S").to_string(),
+        (Naming::Timestamp, _) => {
+            let stamp = now.format("%Y%m%d%H%M%S").to_string();
+            // Never go backwards, even with a skewed clock.
+            match &newest {
+                Some(v) if shale::Version::parse(&stamp).is_some_and(|s| &s <= v) => {
+                    next_number(14)
+                }
+                _ => stamp,
+            }
+        }
+        (Naming::Sequential { width }, Layout::Flyway) => {
+            let major = newest
+                .as_ref()
+                .map(|v| {
+                    v.canonical()
+                        .split('.')
+                        .next()
+                        .unwrap_or("0")
+                        .parse::<u64>()
+                        .unwrap_or(0)
+                        + 1
+                })
+                .unwrap_or(1);
+            format!("{major:0width$}", width = (*width).min(1))
+        }
+        (Naming::Sequential { width }, _) => next_number(*width),
+    };
+    let header = |direction: &str| format!("-- {direction}: {name}\n\n");
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    match layout {
+        Layout::UpDownPair => {
+            files.push((format!("{version}_{slug}.up.sql").into(), header("up")));
+            if reversible {
+                files.push((format!("{version}_{slug}.down.sql").into(), header("down")));
+            }
+        }
+        Layout::DieselFolder => {
+            files.push((format!("{version}_{slug}/up.sql").into(), header("up")));
+            files.push((format!("{version}_{slug}/down.sql").into(), header("down")));
+        }
+        Layout::Flyway => {
+            files.push((format!("V{version}__{slug}.sql").into(), header("up")));
+            if reversible {
+                files.push((format!("U{version}__{slug}.sql").into(), header("undo")));
+            }
+        }
+        Layout::SingleFile | Layout::DbmateSections
+            if reversible || layout == Layout::DbmateSections =>
+        {
+            files.push((
+                format!("{version}_{slug}.sql").into(),
+                format!("-- migrate:up\n-- {name}\n\n\n-- migrate:down\n\n"),
+            ));
+        }
+        Layout::SingleFile | Layout::DbmateSections => {
+            files.push((format!("{version}_{slug}.sql").into(), header("up")));
+        }
+    }
+    for (relative, text) in &files {
+        let path = settings.dir.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        if settings.json {
+            continue;
+        }
+        if !settings.quiet {
+            println!("created {}", path.display());
+        }
+    }
+    if settings.json {
+        super::print_json(
+            &serde_json::json!({ "created": files.iter().map(|(p, _)| settings.dir.join(p)).collect::<Vec<_>>() }),
+        );
+    }
+    Ok(0)
+}
+
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}

@@ -1,0 +1,148 @@
+//! Read-only commands: status, validate, version.
+
+use anyhow::Result;
+use comfy_table::Cell;
+use shale_core::{plan::State, MigrationKind};
+
+use super::{block_on, load_set, migrator, print_json};
+use crate::output::{ms, table};
+use crate::settings::Settings;
+
+pub fn status(settings: &Settings) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let report = block_on(migrator.status())?;
+    if settings.json {
+        print_json(&report);
+        return Ok(0);
+    }
+    let mut t = table(&["version", "name", "state", "applied at", "duration"]);
+    for row in &report.migrations {
+        let version = match row.kind {
+            MigrationKind::Repeatable => "R".to_string(),
+            MigrationKind::Versioned => row.version.clone().unwrap_or_default(),
+        };
+        t.add_row(vec![
+            Cell::new(version),
+            Cell::new(&row.name),
+            state_cell(row.state),
+            Cell::new(row.applied_at.as_deref().unwrap_or("")),
+            Cell::new(ms(row.duration_ms)),
+        ]);
+    }
+    println!("{t}");
+    let pending = report
+        .migrations
+        .iter()
+        .filter(|r| matches!(r.state, State::Pending | State::OutOfOrder))
+        .count();
+    println!(
+        "\nversion {}; {} applied, {pending} pending",
+        report.current_version.as_deref().unwrap_or("none"),
+        report
+            .migrations
+            .iter()
+            .filter(|r| matches!(r.state, State::Applied | State::Baseline))
+            .count(),
+    );
+    Ok(0)
+}
+
+fn state_cell(state: State) -> Cell {
+    let cell = Cell::new(state.as_str());
+    let color = match state {
+        State::Applied | State::Baseline => comfy_table::Color::Green,
+        State::Pending => comfy_table::Color::Yellow,
+        _ => comfy_table::Color::Red,
+    };
+    if color_enabled() {
+        cell.fg(color)
+    } else {
+        cell
+    }
+}
+
+fn color_enabled() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Files first (no database needed); with a database, also the history: modified, missing,
+/// failed and refused out-of-order migrations are problems (exit 1).
+pub fn validate(settings: &Settings) -> Result<i32> {
+    let set = load_set(settings)?;
+    if !settings.has_database() {
+        if settings.json {
+            print_json(
+                &serde_json::json!({ "ok": true, "migrations": set.migrations.len(), "database": false }),
+            );
+        } else if !settings.quiet {
+            println!("{} migration file(s) are valid (no database configured, so the history was not checked)", set.migrations.len());
+        }
+        return Ok(0);
+    }
+    let migrator = migrator(settings)?;
+    let report = block_on(migrator.status())?;
+    let problems: Vec<_> = report
+        .migrations
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.state,
+                State::Modified | State::Missing | State::Failed | State::OutOfOrder
+            )
+        })
+        .collect();
+    if settings.json {
+        print_json(
+            &serde_json::json!({ "ok": problems.is_empty(), "migrations": set.migrations.len(), "database": true, "problems": problems }),
+        );
+    } else {
+        for p in &problems {
+            let advice = match p.state {
+                State::Modified => "changed after it was applied: restore the file, or `shale repair VERSION --applied --reason ...`",
+                State::Missing => "applied, but its file is gone: restore it, or `shale repair VERSION --rolled-back --reason ...`",
+                State::Failed => "its last attempt failed: fix it and run `shale up`",
+                _ => "older than the newest applied version: `shale up --allow-out-of-order`, or renumber it",
+            };
+            let path = p
+                .path
+                .as_ref()
+                .map(|p| format!("{}: ", p.display()))
+                .unwrap_or_default();
+            eprintln!(
+                "error: {path}migration {} {} is {}: {advice}",
+                p.version.as_deref().unwrap_or("R"),
+                p.name,
+                p.state.as_str()
+            );
+        }
+        if problems.is_empty() && !settings.quiet {
+            println!(
+                "{} migration file(s) are valid and agree with the database history",
+                set.migrations.len()
+            );
+        }
+    }
+    Ok(if problems.is_empty() { 0 } else { 1 })
+}
+
+/// golang-migrate's `version`: the current version alone.
+pub fn version(settings: &Settings) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let report = block_on(migrator.status())?;
+    let failed = report.migrations.iter().any(|r| r.state == State::Failed);
+    if settings.json {
+        print_json(&serde_json::json!({ "version": report.current_version, "dirty": failed }));
+    } else {
+        let v = report.current_version.as_deref().unwrap_or("none");
+        println!(
+            "{v}{}",
+            if failed {
+                " (dirty: a migration failed; see `shale status`)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(0)
+}

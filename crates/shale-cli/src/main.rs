@@ -1,0 +1,27 @@
+//! The `shale` binary: parse arguments, resolve settings, run one command, render, exit.
+
+mod args;
+mod commands;
+mod error;
+mod output;
+mod settings;
+
+use clap::Parser;
+
+fn main() {
+    let cli = args::Cli::parse();
+    let json = cli.global.json;
+    let result = settings::Settings::resolve(&cli.global)
+        .and_then(|settings| commands::run(cli.command, &settings));
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(error) => {
+            if json {
+                println!("{}", error::to_json(&error));
+            } else {
+                error::render(&error);
+            }
+            std::process::exit(error::exit_code(&error));
+        }
+    }
+}

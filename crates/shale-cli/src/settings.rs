@@ -1,0 +1,288 @@
+//! Flags, shale.toml, the environment and .env resolved once into Settings.
+//! Precedence: flag > environment > .env > shale.toml > default.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Deserialize;
+use shale_pg::{ConnectionSettings, SessionSettings};
+
+use crate::args::GlobalArgs;
+
+/// shale.toml. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub dir: Option<PathBuf>,
+    /// The environment variable holding the database URL (default DATABASE_URL).
+    pub database_url_env: Option<String>,
+    pub history_schema: Option<String>,
+    pub history_table: Option<String>,
+    pub lock_timeout: Option<String>,
+    pub statement_timeout: Option<String>,
+    /// How long to wait for another runner's migration lock, e.g. "10m".
+    pub migration_lock_wait: Option<String>,
+    pub lock_retries: Option<u32>,
+    pub allow_out_of_order: Option<bool>,
+    /// Retry connecting this long, e.g. "30s".
+    pub connect_wait: Option<String>,
+}
+
+pub const CONFIG_TEMPLATE: &str = r#"# shale configuration. Every setting is optional; flags and the environment override it.
+
+# Where the migration files live.
+dir = "migrations"
+
+# The environment variable (or .env entry) holding the database URL.
+# Seed projects use e.g. NEON_DATABASE_URL; --database-url overrides it.
+# database_url_env = "DATABASE_URL"
+
+# Where shale keeps its history (created on first use).
+# history_schema = "public"
+# history_table = "shale_migrations"
+
+# PostgreSQL timeouts for every migration session; a file can override them with
+# `-- shale:lock-timeout=30s` or `-- shale:statement-timeout=10min`.
+# lock_timeout = "5s"
+# statement_timeout = "0"
+
+# How often a lock timeout is retried (with exponential backoff) before giving up.
+# lock_retries = 5
+
+# How long to wait for another shale runner holding the migration lock.
+# migration_lock_wait = "10m"
+
+# Retry connecting this long while the server starts (as with --wait).
+# connect_wait = "30s"
+
+# Apply pending migrations older than the newest applied one.
+# allow_out_of_order = false
+"#;
+
+/// Everything a command needs, validated.
+#[derive(Debug)]
+pub struct Settings {
+    pub dir: PathBuf,
+    /// The project root: the directory of shale.toml, else the working directory.
+    pub root: PathBuf,
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub config: ConfigFile,
+    env: Env,
+    global: GlobalArgs,
+}
+
+/// The real environment, with .env entries as fallbacks (the real environment wins).
+#[derive(Debug, Default)]
+struct Env {
+    dotenv: HashMap<String, String>,
+}
+
+impl Env {
+    fn get(&self, key: &str) -> Option<String> {
+        std::env::var(key)
+            .ok()
+            .or_else(|| self.dotenv.get(key).cloned())
+    }
+}
+
+impl Settings {
+    pub fn resolve(global: &GlobalArgs) -> Result<Settings> {
+        let (config, root) = match &global.config {
+            Some(path) => (
+                read_config(path)?,
+                path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            ),
+            None if Path::new("shale.toml").exists() => {
+                (read_config(Path::new("shale.toml"))?, PathBuf::from("."))
+            }
+            None => (ConfigFile::default(), PathBuf::from(".")),
+        };
+        let dir = match (&global.dir, &config.dir) {
+            (Some(d), _) => d.clone(),
+            (None, Some(d)) => root.join(d),
+            (None, None) => root.join("migrations"),
+        };
+        let mut dotenv = HashMap::new();
+        if Path::new(".env").exists() {
+            for item in dotenvy::from_path_iter(".env").context("reading .env")? {
+                let (k, v) = item.map_err(|e| anyhow!("invalid .env: {e}"))?;
+                dotenv.insert(k, v);
+            }
+        }
+        Ok(Settings {
+            dir,
+            root,
+            json: global.json,
+            quiet: global.quiet,
+            verbose: global.verbose,
+            config,
+            env: Env { dotenv },
+            global: global.clone(),
+        })
+    }
+
+    /// Where the development cluster lives.
+    pub fn dev_dir(&self) -> PathBuf {
+        self.root.join(".shale").join("dev")
+    }
+
+    /// The connection: --database-url, --dev, the configured variable, DATABASE_URL, then PG* variables.
+    pub fn connection(&self) -> Result<ConnectionSettings> {
+        let var = self
+            .config
+            .database_url_env
+            .clone()
+            .unwrap_or_else(|| "DATABASE_URL".into());
+        let (text, origin) = if let Some(url) = &self.global.database_url {
+            (Some(url.clone()), "--database-url".to_string())
+        } else if self.global.dev {
+            (
+                Some(crate::commands::dev::ensure_started(self)?),
+                "the development server".to_string(),
+            )
+        } else if let Some(url) = self.env.get(&var).filter(|v| !v.is_empty()) {
+            (Some(url), var.clone())
+        } else {
+            (None, String::new())
+        };
+        let mut settings = match text {
+            Some(text) => {
+                ConnectionSettings::parse(&text).map_err(|e| anyhow!("{e} (from {origin})"))?
+            }
+            None => {
+                let any_pg = ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
+                    .iter()
+                    .any(|k| self.env.get(k).is_some());
+                if !any_pg {
+                    bail!(NoDatabase(var));
+                }
+                ConnectionSettings::default()
+            }
+        };
+        settings
+            .fill_from_env(&|k| self.env.get(k))
+            .map_err(|e| anyhow!("{e} (from the PG* environment variables)"))?;
+        Ok(settings)
+    }
+
+    pub fn has_database(&self) -> bool {
+        let var = self
+            .config
+            .database_url_env
+            .clone()
+            .unwrap_or_else(|| "DATABASE_URL".into());
+        self.global.database_url.is_some()
+            || self.global.dev
+            || self.env.get(&var).is_some()
+            || ["PGHOST", "PGPORT", "PGDATABASE"]
+                .iter()
+                .any(|k| self.env.get(k).is_some())
+    }
+
+    pub fn session(&self) -> SessionSettings {
+        let defaults = SessionSettings::default();
+        SessionSettings {
+            lock_timeout: self
+                .global
+                .session_lock_timeout
+                .clone()
+                .or_else(|| self.config.lock_timeout.clone())
+                .unwrap_or(defaults.lock_timeout),
+            statement_timeout: self
+                .global
+                .statement_timeout
+                .clone()
+                .or_else(|| self.config.statement_timeout.clone())
+                .unwrap_or(defaults.statement_timeout),
+            application_name: defaults.application_name,
+        }
+    }
+
+    pub fn lock_wait(&self) -> Result<Duration> {
+        if let Some(d) = self.global.lock_timeout {
+            return Ok(d);
+        }
+        parse_duration(
+            self.config.migration_lock_wait.as_deref(),
+            "migration_lock_wait",
+        )
+        .map(|d| d.unwrap_or(Duration::from_secs(600)))
+    }
+
+    pub fn connect_wait(&self) -> Result<Option<Duration>> {
+        if let Some(d) = self.global.wait {
+            return Ok(Some(d));
+        }
+        parse_duration(self.config.connect_wait.as_deref(), "connect_wait")
+    }
+}
+
+/// No database was configured anywhere.
+#[derive(Debug)]
+pub struct NoDatabase(pub String);
+
+impl std::fmt::Display for NoDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no database configured: pass --database-url, set {} (in the environment or .env), set PGHOST/PGDATABASE, or use --dev for a local development PostgreSQL",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NoDatabase {}
+
+fn parse_duration(value: Option<&str>, key: &str) -> Result<Option<Duration>> {
+    value
+        .map(|v| humantime::parse_duration(v).map_err(|e| anyhow!("shale.toml: `{key} = \"{v}\"` is not a duration ({e}); write e.g. \"30s\" or \"10m\"")))
+        .transpose()
+}
+
+fn read_config(path: &Path) -> Result<ConfigFile> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| {
+        let (line, col) = e
+            .span()
+            .map(|s| {
+                let index = shale_core::LineIndex::new(&text);
+                index.line_col(&text, s.start)
+            })
+            .unwrap_or((1, 1));
+        anyhow!(ConfigError {
+            path: path.to_path_buf(),
+            line,
+            col,
+            message: e.message().to_string()
+        })
+    })
+}
+
+/// A shale.toml problem, with its position.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}; see the comments `shale init` writes into shale.toml for the known keys",
+            self.path.display(),
+            self.line,
+            self.col,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}

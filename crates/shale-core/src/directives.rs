@@ -1,0 +1,145 @@
+//! `-- shale:...` comment directives, and dbmate's `-- migrate:up transaction:false`.
+
+/// What a file asks of the runner through comment lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directives {
+    /// `-- shale:no-transaction`: run statement by statement outside a transaction.
+    pub no_transaction: bool,
+    /// `-- shale:out-of-order`: this file may be applied below the newest applied version.
+    pub out_of_order: bool,
+    /// `-- shale:lock-timeout=10s`: PostgreSQL `lock_timeout` while this file runs.
+    pub lock_timeout: Option<String>,
+    /// `-- shale:statement-timeout=5min`.
+    pub statement_timeout: Option<String>,
+    /// `-- shale:allow RULE -- reason`: kept for the linter.
+    pub allow: Vec<String>,
+}
+
+/// A directive that could not be understood, at a byte offset of the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectiveError {
+    pub offset: usize,
+    pub message: String,
+}
+
+const KNOWN: &str =
+    "no-transaction, out-of-order, lock-timeout=DURATION, statement-timeout=DURATION, allow RULE";
+
+impl Directives {
+    /// Read every line of `text` that is a `-- shale:` comment. Other comments are ignored.
+    pub fn parse(text: &str) -> Result<Directives, DirectiveError> {
+        let mut found = Directives::default();
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let start = offset;
+            offset += line.len();
+            let trimmed = line.trim();
+            let Some(rest) = trimmed.strip_prefix("--") else {
+                continue;
+            };
+            let rest = rest.trim_start();
+            let at = start + (line.len() - line.trim_start().len()) + (trimmed.len() - rest.len());
+            if let Some(body) = rest.strip_prefix("shale:") {
+                found.apply(body.trim(), at)?;
+            } else if let Some(options) = rest.strip_prefix("migrate:") {
+                // dbmate: `-- migrate:up transaction:false`
+                if options.split_whitespace().any(|o| o == "transaction:false") {
+                    found.no_transaction = true;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn apply(&mut self, body: &str, offset: usize) -> Result<(), DirectiveError> {
+        let (key, value) = match body.split_once('=') {
+            Some((k, v)) => (k.trim(), Some(v.trim())),
+            None => (body.split_whitespace().next().unwrap_or(""), None),
+        };
+        let error = |message: String| Err(DirectiveError { offset, message });
+        match (key, value) {
+            ("no-transaction", None) => self.no_transaction = true,
+            ("out-of-order", None) => self.out_of_order = true,
+            ("lock-timeout", Some(v)) => self.lock_timeout = Some(check_duration(v, offset)?),
+            ("statement-timeout", Some(v)) => {
+                self.statement_timeout = Some(check_duration(v, offset)?)
+            }
+            ("allow", None) => {
+                let rule = body["allow".len()..]
+                    .split("--")
+                    .next()
+                    .unwrap_or("")
+                    .trim();
+                if rule.is_empty() {
+                    return error(
+                        "`shale:allow` needs a rule id, e.g. `-- shale:allow rule-id -- reason`"
+                            .into(),
+                    );
+                }
+                self.allow.push(rule.to_string());
+            }
+            _ => {
+                return error(format!(
+                    "unknown directive `shale:{body}`; known directives: {KNOWN}"
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A PostgreSQL duration setting: a number with an optional unit (ms, s, min, h, d), or 0 for off.
+fn check_duration(value: &str, offset: usize) -> Result<String, DirectiveError> {
+    let value = value.trim_matches(|c| c == '\'' || c == '"');
+    let digits = value.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &value[digits.len()..];
+    if !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && ["", "ms", "s", "min", "h", "d"].contains(&unit)
+    {
+        Ok(value.to_string())
+    } else {
+        Err(DirectiveError {
+            offset,
+            message: format!(
+                "`{value}` is not a duration: expected e.g. 500ms, 10s, 2min, 1h or 0 (off)"
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_directives() {
+        let d = Directives::parse(
+            "-- shale:no-transaction\n--shale:lock-timeout=10s\n  -- shale:out-of-order\nselect 1; -- shale:statement-timeout=1min\n",
+        )
+        .unwrap();
+        assert!(d.no_transaction && d.out_of_order);
+        assert_eq!(d.lock_timeout.as_deref(), Some("10s"));
+        // Only whole comment lines are directives.
+        assert_eq!(d.statement_timeout, None);
+    }
+
+    #[test]
+    fn dbmate_transaction_false() {
+        let d = Directives::parse(
+            "-- migrate:up transaction:false\ncreate index concurrently i on t(c);\n",
+        )
+        .unwrap();
+        assert!(d.no_transaction);
+    }
+
+    #[test]
+    fn unknown_directive_names_its_offset() {
+        let text = "select 1;\n-- shale:no-transacton\n";
+        let e = Directives::parse(text).unwrap_err();
+        assert_eq!(&text[e.offset..e.offset + 6], "shale:");
+        assert!(e.message.contains("no-transacton"), "{}", e.message);
+        let e = Directives::parse("-- shale:lock-timeout=soon\n").unwrap_err();
+        assert!(e.message.contains("not a duration"));
+    }
+}

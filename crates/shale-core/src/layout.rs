@@ -1,0 +1,741 @@
+//! Migration files in every layout our users have, read into one [`MigrationSet`].
+//!
+//! Recognised names (mixed freely in one directory):
+//! - `0003_name.sql`, optionally with dbmate sections `-- migrate:up` / `-- migrate:down`;
+//! - `0003_name.up.sql` + `0003_name.down.sql` (golang-migrate, sqlx);
+//! - a folder `2017-09-23-182408_name/` holding `up.sql`, `down.sql`, `metadata.toml` (diesel);
+//! - Flyway `V3__name.sql`, undo `U3__name.sql`, repeatable `R__name.sql`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::checksum::{self, Checksum};
+use crate::directives::Directives;
+use crate::position::LineIndex;
+use crate::split::{self, Statement, TransactionControl};
+use crate::version::Version;
+
+/// A file handed to the loader: a path relative to the migrations directory and its bytes.
+/// The CLI reads these from disk; embedded migrations carry them in the binary.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub relative: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Layout {
+    /// `0003_name.sql`
+    SingleFile,
+    /// `0003_name.sql` with `-- migrate:up` / `-- migrate:down`
+    DbmateSections,
+    /// `0003_name.up.sql` + `.down.sql`
+    UpDownPair,
+    /// `2017-09-23-182408_name/up.sql`
+    DieselFolder,
+    /// `V3__name.sql` (+ `U3__name.sql`)
+    Flyway,
+}
+
+/// How versions are written in a directory, so `shale new` can follow it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Naming {
+    /// Zero-padded counters such as `0005` (the width is kept).
+    Sequential { width: usize },
+    /// `20261123093000` timestamps.
+    Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationKind {
+    Versioned,
+    /// Flyway `R__` files: re-applied whenever their checksum changes, after the versioned ones.
+    Repeatable,
+}
+
+/// SQL to run in one direction, with its statements and what the file asks of the runner.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// The path shown to users (directory joined with the file name).
+    pub path: PathBuf,
+    /// The whole file, BOM dropped and CRLF normalized (line numbers are those of the file).
+    pub text: String,
+    /// Statements of this direction, spans into `text`, without a BEGIN/COMMIT wrapper.
+    pub statements: Vec<Statement>,
+    pub directives: Directives,
+    /// Why this script must run outside a transaction, if it must.
+    pub no_transaction: Option<String>,
+}
+
+impl Script {
+    /// Parse the part `section` of `text` (the whole text or a dbmate section).
+    pub fn parse(
+        path: PathBuf,
+        text: String,
+        section: Range<usize>,
+        force_no_transaction: Option<&str>,
+    ) -> Result<Script, LoadError> {
+        let at = |offset: usize, message: String, hint: Option<String>| {
+            LoadError::at(&path, &text, offset, message, hint)
+        };
+        let directives = Directives::parse(&text).map_err(|e| at(e.offset, e.message, None))?;
+        let body = &text[section.clone()];
+        let mut statements = split::split(body).map_err(|e| {
+            let message = e.to_string();
+            at(section.start + e.offset(), message, None)
+        })?;
+        for s in &mut statements {
+            s.span = s.span.start + section.start..s.span.end + section.start;
+            if let Some(data) = &mut s.copy_data {
+                *data = data.start + section.start..data.end + section.start;
+            }
+        }
+        let no_transaction = force_no_transaction
+            .map(str::to_string)
+            .or_else(|| {
+                directives
+                    .no_transaction
+                    .then(|| "-- shale:no-transaction".to_string())
+            })
+            .or_else(|| {
+                statements
+                    .iter()
+                    .find_map(split::no_transaction_reason)
+                    .map(|r| format!("{r} cannot run inside a transaction"))
+            });
+        if no_transaction.is_none() {
+            strip_transaction_wrapper(&mut statements);
+            if let Some(s) = statements
+                .iter()
+                .find(|s| split::transaction_control(s).is_some())
+            {
+                return Err(at(
+                    s.span.start,
+                    format!("`{}` inside a migration that shale runs in a transaction", first_line(&text[s.span.clone()])),
+                    Some("remove it (shale wraps each migration in its own transaction), or add `-- shale:no-transaction` to manage transactions yourself".into()),
+                ));
+            }
+        }
+        Ok(Script {
+            path,
+            text,
+            statements,
+            directives,
+            no_transaction,
+        })
+    }
+
+    /// The text of one statement.
+    pub fn statement_text(&self, index: usize) -> &str {
+        &self.text[self.statements[index].span.clone()]
+    }
+
+    /// The contiguous SQL from the first to the last statement, and its offset in `text`:
+    /// sent as one simple query so the server's error positions map straight back to the file.
+    pub fn body(&self) -> (&str, usize) {
+        match (self.statements.first(), self.statements.last()) {
+            (Some(first), Some(last)) => (
+                &self.text[first.span.start..last.span.end],
+                first.span.start,
+            ),
+            _ => ("", 0),
+        }
+    }
+
+    pub fn has_copy_data(&self) -> bool {
+        self.statements.iter().any(|s| s.copy_data.is_some())
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("").trim()
+}
+
+/// Files written for psql often say `BEGIN; ... COMMIT;` themselves: that is exactly what shale does,
+/// so an outer wrapper is dropped rather than refused.
+fn strip_transaction_wrapper(statements: &mut Vec<Statement>) {
+    let control = |s: Option<&Statement>| s.and_then(split::transaction_control);
+    if statements.len() >= 2
+        && control(statements.first()) == Some(TransactionControl::Begin)
+        && control(statements.last()) == Some(TransactionControl::Commit)
+    {
+        statements.pop();
+        statements.remove(0);
+    }
+}
+
+/// One migration: a version (or a repeatable name), its up script and maybe a down script.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: Option<Version>,
+    pub name: String,
+    pub kind: MigrationKind,
+    pub layout: Layout,
+    pub up: Script,
+    pub down: Option<Script>,
+    /// Checksum of the up SQL as written (normalized).
+    pub checksum: Checksum,
+    /// The version exactly as written in the file name (`0003`), for display and for `shale new`.
+    pub version_text: String,
+}
+
+impl Migration {
+    /// Identity in messages: `0003_create_users` or `R__views`.
+    pub fn label(&self) -> String {
+        match self.kind {
+            MigrationKind::Versioned => format!("{} {}", self.version_text, self.name),
+            MigrationKind::Repeatable => format!("R__{}", self.name),
+        }
+    }
+}
+
+/// A problem with one file. Loading collects all of them before anything runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub path: PathBuf,
+    /// 1-based line and column, when the problem is inside the file.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl LoadError {
+    fn file(path: &Path, message: impl Into<String>, hint: Option<String>) -> LoadError {
+        LoadError {
+            path: path.to_path_buf(),
+            position: None,
+            message: message.into(),
+            hint,
+        }
+    }
+
+    fn at(
+        path: &Path,
+        text: &str,
+        offset: usize,
+        message: String,
+        hint: Option<String>,
+    ) -> LoadError {
+        let position = Some(LineIndex::new(text).line_col(text, offset));
+        LoadError {
+            path: path.to_path_buf(),
+            position,
+            message,
+            hint,
+        }
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some((line, col)) = self.position {
+            write!(f, ":{line}:{col}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+const CONVENTIONS: &str = "expected NNN_name.sql, NNN_name.up.sql/.down.sql, V3__name.sql, U3__name.sql, R__name.sql, or a folder NNN_name/ holding up.sql";
+
+/// Every migration of a directory, checked and ordered: versioned by version, then repeatables by name.
+#[derive(Debug, Clone, Default)]
+pub struct MigrationSet {
+    pub migrations: Vec<Migration>,
+}
+
+impl MigrationSet {
+    /// Read `dir` (one level of folders, for diesel) and load it. A missing directory is an error.
+    pub fn read_dir(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
+        let files = read_source_files(dir).map_err(|e| vec![e])?;
+        MigrationSet::load(dir, files)
+    }
+
+    /// Load migrations from files whose paths are relative to `dir`. All problems are returned together.
+    pub fn load(dir: &Path, mut files: Vec<SourceFile>) -> Result<MigrationSet, Vec<LoadError>> {
+        files.sort_by(|a, b| a.relative.cmp(&b.relative));
+        let mut errors = Vec::new();
+        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+        for file in files {
+            let path = dir.join(&file.relative);
+            let text = match String::from_utf8(file.bytes) {
+                Ok(text) => checksum::normalize(&text).into_owned(),
+                Err(e) => {
+                    let offset = e.utf8_error().valid_up_to();
+                    errors.push(LoadError::file(
+                        &path,
+                        format!("is not UTF-8 (invalid byte at offset {offset})"),
+                        Some(
+                            "save the file as UTF-8; PostgreSQL migrations must be UTF-8 text"
+                                .into(),
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            match classify(&file.relative) {
+                Classified::Ignore => {}
+                Classified::Bad(message) => {
+                    errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into())))
+                }
+                Classified::Part {
+                    key,
+                    version_text,
+                    name,
+                    role,
+                    layout,
+                } => {
+                    let group = groups.entry(key).or_insert_with(|| Group {
+                        version_text: version_text.clone(),
+                        name: name.clone(),
+                        layout,
+                        parts: Vec::new(),
+                    });
+                    if matches!(role, Role::Up | Role::Single) && layout != group.layout {
+                        group.layout = layout;
+                    }
+                    group.parts.push(Part { role, path, text });
+                }
+            }
+        }
+        let mut migrations = Vec::new();
+        for group in groups.into_values() {
+            match group.build() {
+                Ok(m) => migrations.push(m),
+                Err(e) => errors.extend(e),
+            }
+        }
+        check_duplicates(&migrations, &mut errors);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        migrations.sort_by(|a, b| match (&a.version, &b.version) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.name.cmp(&b.name),
+        });
+        Ok(MigrationSet { migrations })
+    }
+
+    pub fn versioned(&self) -> impl Iterator<Item = &Migration> {
+        self.migrations
+            .iter()
+            .filter(|m| m.kind == MigrationKind::Versioned)
+    }
+
+    pub fn find(&self, version: &Version) -> Option<&Migration> {
+        self.versioned()
+            .find(|m| m.version.as_ref() == Some(version))
+    }
+
+    /// The convention of the newest versioned migration, for `shale new` (None for an empty directory).
+    pub fn convention(&self) -> Option<(Layout, Naming)> {
+        let last = self.versioned().last()?;
+        let digits = last
+            .version_text
+            .chars()
+            .filter(char::is_ascii_digit)
+            .count();
+        let naming = if digits >= 12 && last.layout != Layout::Flyway {
+            Naming::Timestamp
+        } else {
+            Naming::Sequential {
+                width: last.version_text.len(),
+            }
+        };
+        Some((last.layout, naming))
+    }
+}
+
+fn check_duplicates(migrations: &[Migration], errors: &mut Vec<LoadError>) {
+    let mut seen: BTreeMap<String, &Migration> = BTreeMap::new();
+    for m in migrations {
+        let key = match &m.version {
+            Some(v) => format!("v{}", v.canonical()),
+            None => format!("r{}", m.name),
+        };
+        if let Some(first) = seen.get(&key) {
+            errors.push(LoadError::file(
+                &m.up.path,
+                format!(
+                    "duplicate version {}: {} has it too",
+                    m.version_text,
+                    first.up.path.display()
+                ),
+                Some("give one of them the next free version (`shale new` picks it)".into()),
+            ));
+        } else {
+            seen.insert(key, m);
+        }
+    }
+}
+
+fn read_source_files(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
+    let io = |path: &Path, e: std::io::Error| {
+        LoadError::file(
+            path,
+            format!("cannot be read: {e}"),
+            Some("check the path given with --dir or `dir` in shale.toml".into()),
+        )
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
+        let entry = entry.map_err(|e| io(dir, e))?;
+        let name = PathBuf::from(entry.file_name());
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            for inner in std::fs::read_dir(&path).map_err(|e| io(&path, e))? {
+                let inner = inner.map_err(|e| io(&path, e))?;
+                if inner.path().is_file() {
+                    let bytes = std::fs::read(inner.path()).map_err(|e| io(&inner.path(), e))?;
+                    files.push(SourceFile {
+                        relative: name.join(inner.file_name()),
+                        bytes,
+                    });
+                }
+            }
+        } else {
+            let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
+            files.push(SourceFile {
+                relative: name,
+                bytes,
+            });
+        }
+    }
+    Ok(files)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Single,
+    Up,
+    Down,
+    DieselMetadata,
+}
+
+enum Classified {
+    Ignore,
+    Bad(String),
+    Part {
+        key: String,
+        version_text: String,
+        name: String,
+        role: Role,
+        layout: Layout,
+    },
+}
+
+struct Part {
+    role: Role,
+    path: PathBuf,
+    text: String,
+}
+
+struct Group {
+    version_text: String,
+    name: String,
+    layout: Layout,
+    parts: Vec<Part>,
+}
+
+/// What a path is, by its name alone.
+fn classify(relative: &Path) -> Classified {
+    let components: Vec<String> = relative
+        .iter()
+        .map(|c| c.to_string_lossy().into_owned())
+        .collect();
+    match components.as_slice() {
+        [file] => classify_file(file),
+        [folder, file] => {
+            let Some((version_text, name)) = split_version(folder, true) else {
+                if file.ends_with(".sql") {
+                    return Classified::Bad(format!(
+                        "folder `{folder}` fits no migration convention"
+                    ));
+                }
+                return Classified::Ignore;
+            };
+            let role = match file.as_str() {
+                "up.sql" => Role::Up,
+                "down.sql" => Role::Down,
+                "metadata.toml" => Role::DieselMetadata,
+                f if f.ends_with(".sql") => {
+                    return Classified::Bad(
+                        "a migration folder holds only up.sql, down.sql and metadata.toml".into(),
+                    )
+                }
+                _ => return Classified::Ignore,
+            };
+            Classified::Part {
+                key: format!("v:{version_text}:{name}"),
+                version_text,
+                name,
+                role,
+                layout: Layout::DieselFolder,
+            }
+        }
+        _ => Classified::Ignore,
+    }
+}
+
+fn classify_file(file: &str) -> Classified {
+    let Some(stem) = file.strip_suffix(".sql") else {
+        return Classified::Ignore;
+    };
+    // Flyway: V3__name, U3__name, R__name
+    if let Some(name) = stem.strip_prefix("R__") {
+        return Classified::Part {
+            key: format!("r:{name}"),
+            version_text: String::new(),
+            name: name.to_string(),
+            role: Role::Single,
+            layout: Layout::Flyway,
+        };
+    }
+    for (prefix, role) in [("V", Role::Single), ("U", Role::Down)] {
+        if let Some(rest) = stem.strip_prefix(prefix) {
+            if let Some((version_text, name)) = rest.split_once("__") {
+                if Version::parse(version_text).is_some() {
+                    let key = format!("v:{}", Version::parse(version_text).unwrap().canonical());
+                    return Classified::Part {
+                        key,
+                        version_text: version_text.to_string(),
+                        name: name.to_string(),
+                        role,
+                        layout: Layout::Flyway,
+                    };
+                }
+            }
+        }
+    }
+    let (stem, role, layout) = if let Some(s) = stem.strip_suffix(".up") {
+        (s, Role::Up, Layout::UpDownPair)
+    } else if let Some(s) = stem.strip_suffix(".down") {
+        (s, Role::Down, Layout::UpDownPair)
+    } else {
+        (stem, Role::Single, Layout::SingleFile)
+    };
+    match split_version(stem, false) {
+        Some((version_text, name)) => {
+            let key = format!("v:{}", Version::parse(&version_text).unwrap().canonical());
+            Classified::Part {
+                key,
+                version_text,
+                name,
+                role,
+                layout,
+            }
+        }
+        None => Classified::Bad(format!("`{file}` fits no migration naming convention")),
+    }
+}
+
+/// `0003_create users` -> ("0003", "create users"); diesel folders allow dashes in the version.
+fn split_version(stem: &str, dashes: bool) -> Option<(String, String)> {
+    let end = stem
+        .find(|c: char| !(c.is_ascii_digit() || (dashes && c == '-')))
+        .unwrap_or(stem.len());
+    let version_text = stem[..end].trim_end_matches('-');
+    if version_text.is_empty() || Version::parse(version_text).is_none() {
+        return None;
+    }
+    let rest = &stem[version_text.len()..];
+    let name = if rest.is_empty() {
+        ""
+    } else {
+        rest.strip_prefix('_').or_else(|| rest.strip_prefix('-'))?
+    };
+    Some((version_text.to_string(), name.to_string()))
+}
+
+impl Group {
+    fn build(self) -> Result<Migration, Vec<LoadError>> {
+        let Group {
+            version_text,
+            name,
+            layout,
+            parts,
+        } = self;
+        let mut up = None;
+        let mut down = None;
+        let mut metadata = None;
+        let mut errors = Vec::new();
+        for part in parts {
+            let slot = match part.role {
+                Role::Single | Role::Up => &mut up,
+                Role::Down => &mut down,
+                Role::DieselMetadata => &mut metadata,
+            };
+            if let Some(first) = slot.as_ref().map(|p: &Part| p.path.clone()) {
+                errors.push(LoadError::file(
+                    &part.path,
+                    format!(
+                        "duplicate version {version_text}: {} has it too",
+                        first.display()
+                    ),
+                    Some("give one of them the next free version (`shale new` picks it)".into()),
+                ));
+                continue;
+            }
+            *slot = Some(part);
+        }
+        let Some(up) = up else {
+            let orphan = down.or(metadata).expect("a group has at least one part");
+            return Err(vec![LoadError::file(
+                &orphan.path,
+                "has no matching up migration",
+                Some(match layout {
+                    Layout::Flyway => {
+                        format!("add V{version_text}__{name}.sql, or remove this undo file")
+                    }
+                    Layout::DieselFolder => "add up.sql to the folder".into(),
+                    _ => format!("add {version_text}_{name}.up.sql"),
+                }),
+            )]);
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let force_no_tx = match &metadata {
+            Some(meta) => diesel_no_transaction(meta)?,
+            None => None,
+        };
+        let kind = if version_text.is_empty() {
+            MigrationKind::Repeatable
+        } else {
+            MigrationKind::Versioned
+        };
+        let version = Version::parse(&version_text);
+        let (up_script, down_script, layout) = match (layout, down) {
+            (Layout::SingleFile, None) => single_file(up, force_no_tx)?,
+            (_, down) => {
+                let up_range = 0..up.text.len();
+                let up_script =
+                    Script::parse(up.path, up.text, up_range, force_no_tx).map_err(|e| vec![e])?;
+                let down_script = match down {
+                    Some(d) => {
+                        let r = 0..d.text.len();
+                        Some(Script::parse(d.path, d.text, r, force_no_tx).map_err(|e| vec![e])?)
+                    }
+                    None => None,
+                };
+                (up_script, down_script, layout)
+            }
+        };
+        let checksum = Checksum::of(&up_script.text);
+        Ok(Migration {
+            version,
+            name,
+            kind,
+            layout,
+            up: up_script,
+            down: down_script,
+            checksum,
+            version_text,
+        })
+    }
+}
+
+/// A single file, possibly holding dbmate's `-- migrate:up` and `-- migrate:down` sections.
+fn single_file(
+    part: Part,
+    force_no_tx: Option<&str>,
+) -> Result<(Script, Option<Script>, Layout), Vec<LoadError>> {
+    let mut up_marker = None;
+    let mut down_marker = None;
+    let mut offset = 0;
+    for line in part.text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("--") {
+            let rest = rest.trim_start();
+            if rest.starts_with("migrate:up") {
+                up_marker.get_or_insert((offset, offset + line.len()));
+            } else if rest.starts_with("migrate:down") {
+                down_marker.get_or_insert((offset, offset + line.len()));
+            }
+        }
+        offset += line.len();
+    }
+    let text_len = part.text.len();
+    match (up_marker, down_marker) {
+        (None, None) => {
+            let s = Script::parse(part.path, part.text, 0..text_len, force_no_tx)
+                .map_err(|e| vec![e])?;
+            Ok((s, None, Layout::SingleFile))
+        }
+        (Some((_, up_start)), down) => {
+            let (up_end, down_range) = match down {
+                Some((down_line, down_start)) if down_line > up_start => {
+                    (down_line, Some(down_start..text_len))
+                }
+                Some((down_line, _)) => {
+                    return Err(vec![LoadError::at(
+                        &part.path,
+                        &part.text,
+                        down_line,
+                        "`-- migrate:down` comes before `-- migrate:up`".into(),
+                        Some("put the up section first".into()),
+                    )])
+                }
+                None => (text_len, None),
+            };
+            // Each section has its own dbmate options (`transaction:false`) on its marker line.
+            let up = Script::parse(
+                part.path.clone(),
+                part.text.clone(),
+                up_start..up_end,
+                force_no_tx,
+            )
+            .map_err(|e| vec![e])?;
+            let down = match down_range {
+                Some(r) => {
+                    Some(Script::parse(part.path, part.text, r, force_no_tx).map_err(|e| vec![e])?)
+                }
+                None => None,
+            };
+            Ok((up, down, Layout::DbmateSections))
+        }
+        (None, Some((down_line, _))) => Err(vec![LoadError::at(
+            &part.path,
+            &part.text,
+            down_line,
+            "has `-- migrate:down` but no `-- migrate:up` section".into(),
+            Some("add a `-- migrate:up` line above the up SQL".into()),
+        )]),
+    }
+}
+
+/// diesel's `metadata.toml`: `run_in_transaction = false`.
+fn diesel_no_transaction(meta: &Part) -> Result<Option<&'static str>, Vec<LoadError>> {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        run_in_transaction: Option<bool>,
+    }
+    let parsed: Metadata = toml::from_str(&meta.text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        vec![LoadError::at(
+            &meta.path,
+            &meta.text,
+            offset,
+            format!("invalid metadata.toml: {}", e.message()),
+            None,
+        )]
+    })?;
+    Ok((parsed.run_in_transaction == Some(false))
+        .then_some("metadata.toml says run_in_transaction = false"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,25 @@
+//! Pure migration logic for shale: no database, no terminal.
+//!
+//! Files become a [`MigrationSet`] (every layout our users have: numbered files, up/down pairs,
+//! diesel folders, Flyway names, dbmate sections), the database's history becomes [`History`],
+//! and the two together become a [`Plan`] that the executor carries out.
+
+pub mod checksum;
+pub mod directives;
+pub mod layout;
+pub mod plan;
+pub mod position;
+pub mod split;
+pub mod version;
+
+pub use checksum::{Checksum, CHECKSUM_ALGORITHM};
+pub use directives::Directives;
+pub use layout::{
+    Layout, LoadError, Migration, MigrationKind, MigrationSet, Naming, Script, SourceFile,
+};
+pub use plan::{
+    plan_down, plan_up, status, AppliedRecord, History, Plan, PlanError, RecordKind, RecordStatus,
+    State, StatusRow, Step, StepDirection, Target, UpOptions,
+};
+pub use position::LineIndex;
+pub use version::Version;

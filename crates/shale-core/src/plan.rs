@@ -1,0 +1,583 @@
+//! From what the files say and what the database remembers to what should happen.
+//! Pure: the executor carries a [`Plan`] out; this module never touches a database.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::layout::{Migration, MigrationKind, MigrationSet, Script};
+use crate::version::Version;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Versioned,
+    Repeatable,
+    Baseline,
+    Repair,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Versioned => "versioned",
+            RecordKind::Repeatable => "repeatable",
+            RecordKind::Baseline => "baseline",
+            RecordKind::Repair => "repair",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RecordKind> {
+        [
+            RecordKind::Versioned,
+            RecordKind::Repeatable,
+            RecordKind::Baseline,
+            RecordKind::Repair,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Still running, or the runner died: treated as failed.
+    Running,
+    Succeeded,
+    Failed,
+    RolledBack,
+}
+
+impl RecordStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordStatus::Running => "running",
+            RecordStatus::Succeeded => "succeeded",
+            RecordStatus::Failed => "failed",
+            RecordStatus::RolledBack => "rolled_back",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RecordStatus> {
+        [
+            RecordStatus::Running,
+            RecordStatus::Succeeded,
+            RecordStatus::Failed,
+            RecordStatus::RolledBack,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// The newest history row of one migration (one row per attempt is kept; the newest decides).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AppliedRecord {
+    pub id: i64,
+    /// Canonical version; empty for repeatables.
+    pub version: String,
+    pub name: String,
+    pub kind: RecordKind,
+    pub checksum: Option<String>,
+    pub status: RecordStatus,
+    pub up_sql: Option<String>,
+    pub down_sql: Option<String>,
+    /// RFC 3339 text of finished_at (or started_at while running).
+    pub applied_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    /// For no-transaction migrations: how many statements succeeded before the failure.
+    pub statements_done: Option<i32>,
+    pub error: Option<String>,
+}
+
+/// What the database remembers: the newest row per version (and per repeatable name).
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub records: Vec<AppliedRecord>,
+}
+
+impl History {
+    fn baseline(&self) -> Option<Version> {
+        self.records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Baseline && r.status == RecordStatus::Succeeded)
+            .filter_map(|r| Version::parse(&r.version))
+            .max()
+    }
+
+    fn versioned(&self) -> impl Iterator<Item = (Version, &AppliedRecord)> {
+        self.records
+            .iter()
+            .filter(|r| matches!(r.kind, RecordKind::Versioned | RecordKind::Repair))
+            .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
+    }
+
+    /// The newest applied version, baselines included.
+    pub fn current_version(&self) -> Option<Version> {
+        self.versioned()
+            .filter(|(_, r)| r.status == RecordStatus::Succeeded)
+            .map(|(v, _)| v)
+            .chain(self.baseline())
+            .max()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    Applied,
+    Pending,
+    /// Applied, but the file changed since.
+    Modified,
+    /// Applied, but its file is gone.
+    Missing,
+    /// The last attempt failed (and, for a no-transaction migration, may have left work half done).
+    Failed,
+    /// Pending, older than the newest applied migration.
+    OutOfOrder,
+    /// At or below the baseline: counted as applied without running.
+    Baseline,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::Pending => "pending",
+            State::Modified => "modified",
+            State::Missing => "missing",
+            State::Failed => "failed",
+            State::OutOfOrder => "out-of-order",
+            State::Baseline => "baseline",
+        }
+    }
+}
+
+/// One line of `shale status`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusRow {
+    pub version: Option<String>,
+    pub name: String,
+    pub kind: MigrationKind,
+    pub state: State,
+    pub path: Option<PathBuf>,
+    pub applied_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepDirection {
+    Up,
+    Down,
+}
+
+/// One migration to run in one direction.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub direction: StepDirection,
+    pub kind: MigrationKind,
+    pub version: Option<Version>,
+    pub version_text: String,
+    pub name: String,
+    pub script: Script,
+    /// The up and down SQL kept in the history so a later `down` works without the files.
+    pub up_sql: String,
+    pub down_sql: Option<String>,
+    pub checksum: Option<String>,
+    /// Resume a failed no-transaction migration at this statement (the earlier ones are unchanged).
+    pub resume_from: usize,
+}
+
+impl Step {
+    pub fn label(&self) -> String {
+        match self.kind {
+            MigrationKind::Versioned => format!("{} {}", self.version_text, self.name),
+            MigrationKind::Repeatable => format!("R__{}", self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+}
+
+/// How far `up` or `down` should go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Everything (`up`), or everything (`down --all`).
+    All,
+    /// `--to V`: up to and including V, or down to V (V stays applied).
+    Version(Version),
+    /// `--step N`.
+    Steps(usize),
+}
+
+/// Why a plan cannot be made. Each names the migration and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanError {
+    Modified {
+        label: String,
+        path: PathBuf,
+    },
+    Missing {
+        version: String,
+        name: String,
+    },
+    OutOfOrder {
+        label: String,
+        path: PathBuf,
+        newest: String,
+    },
+    NoDown {
+        label: String,
+    },
+    ResumeChanged {
+        label: String,
+        path: PathBuf,
+        statement: usize,
+    },
+    UnknownVersion {
+        version: String,
+    },
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanError::Modified { label, path } => write!(
+                f,
+                "{}: migration {label} was changed after it was applied (its checksum differs from the history); restore the file, or put the change in a new migration",
+                path.display()
+            ),
+            PlanError::Missing { version, name } => write!(
+                f,
+                "migration {version} {name} is applied in the database but its file is gone; restore the file, or record the decision with `shale repair {version} --rolled-back --reason ...`"
+            ),
+            PlanError::OutOfOrder { label, path, newest } => write!(
+                f,
+                "{}: pending migration {label} is older than the newest applied version {newest}; run with --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`",
+                path.display()
+            ),
+            PlanError::NoDown { label } => write!(
+                f,
+                "migration {label} has no down migration, in its files or in the history; add one (for example `shale new --reversible` layouts) or revert it by hand and record it with `shale repair`"
+            ),
+            PlanError::ResumeChanged { label, path, statement } => write!(
+                f,
+                "{}: migration {label} failed part-way and statements before statement {} changed since; restore them, or decide with `shale repair` what the database holds",
+                path.display(),
+                statement + 1
+            ),
+            PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
+        }
+    }
+}
+
+/// The state of every migration, from the files and the history.
+pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
+    let baseline = history.baseline();
+    let newest = history.current_version();
+    let by_version: HashMap<String, &AppliedRecord> = history
+        .versioned()
+        .map(|(v, r)| (v.canonical(), r))
+        .collect();
+    let by_name: HashMap<&str, &AppliedRecord> = history
+        .records
+        .iter()
+        .filter(|r| r.kind == RecordKind::Repeatable)
+        .map(|r| (r.name.as_str(), r))
+        .collect();
+    let mut rows = Vec::new();
+    for m in &set.migrations {
+        let record = match &m.version {
+            Some(v) => by_version.get(&v.canonical()).copied(),
+            None => by_name.get(m.name.as_str()).copied(),
+        };
+        let state = migration_state(m, record, baseline.as_ref(), newest.as_ref());
+        rows.push(StatusRow {
+            version: m.version.as_ref().map(|_| m.version_text.clone()),
+            name: m.name.clone(),
+            kind: m.kind,
+            state,
+            path: Some(m.up.path.clone()),
+            applied_at: record
+                .filter(|_| state != State::Pending)
+                .and_then(|r| r.applied_at.clone()),
+            duration_ms: record
+                .filter(|_| state != State::Pending)
+                .and_then(|r| r.duration_ms),
+            error: record
+                .filter(|_| state == State::Failed)
+                .and_then(|r| r.error.clone()),
+        });
+    }
+    let mut missing: Vec<(Version, &AppliedRecord)> = history
+        .versioned()
+        .filter(|(v, r)| r.status == RecordStatus::Succeeded && set.find(v).is_none())
+        .collect();
+    missing.sort_by(|a, b| a.0.cmp(&b.0));
+    for (v, r) in missing {
+        rows.push(StatusRow {
+            version: Some(v.canonical()),
+            name: r.name.clone(),
+            kind: MigrationKind::Versioned,
+            state: State::Missing,
+            path: None,
+            applied_at: r.applied_at.clone(),
+            duration_ms: r.duration_ms,
+            error: None,
+        });
+    }
+    rows.sort_by(|a, b| {
+        let key = |r: &StatusRow| r.version.as_deref().and_then(Version::parse);
+        match (key(a), key(b)) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.name.cmp(&b.name),
+        }
+    });
+    rows
+}
+
+fn migration_state(
+    m: &Migration,
+    record: Option<&AppliedRecord>,
+    baseline: Option<&Version>,
+    newest: Option<&Version>,
+) -> State {
+    match record.map(|r| r.status) {
+        Some(RecordStatus::Succeeded) => {
+            let record = record.unwrap();
+            let same = record
+                .checksum
+                .as_deref()
+                .is_none_or(|c| c == m.checksum.as_str());
+            match (m.kind, same) {
+                (_, true) => State::Applied,
+                (MigrationKind::Versioned, false) => State::Modified,
+                // A changed repeatable is simply due again.
+                (MigrationKind::Repeatable, false) => State::Pending,
+            }
+        }
+        Some(RecordStatus::Failed | RecordStatus::Running) => State::Failed,
+        Some(RecordStatus::RolledBack) | None => match (&m.version, baseline, newest) {
+            (Some(v), Some(b), _) if v <= b => State::Baseline,
+            (Some(v), _, Some(n)) if v < n => State::OutOfOrder,
+            _ => State::Pending,
+        },
+    }
+}
+
+/// Options for planning `up`.
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    pub target: Target,
+    pub allow_out_of_order: bool,
+}
+
+/// The migrations `up` should apply, in order, or every reason it must not.
+pub fn plan_up(
+    set: &MigrationSet,
+    history: &History,
+    options: &UpOptions,
+) -> Result<Plan, Vec<PlanError>> {
+    let rows = status(set, history);
+    let mut errors = Vec::new();
+    let records: HashMap<String, &AppliedRecord> = history
+        .versioned()
+        .map(|(v, r)| (v.canonical(), r))
+        .collect();
+    for row in &rows {
+        if row.state == State::Missing {
+            errors.push(PlanError::Missing {
+                version: row.version.clone().unwrap_or_default(),
+                name: row.name.clone(),
+            });
+        }
+    }
+    let mut steps = Vec::new();
+    for (m, row) in set
+        .migrations
+        .iter()
+        .zip(rows.iter().filter(|r| r.state != State::Missing))
+    {
+        debug_assert_eq!(m.name, row.name);
+        let mut resume_from = 0;
+        match row.state {
+            State::Applied | State::Baseline => continue,
+            State::Modified => {
+                errors.push(PlanError::Modified {
+                    label: m.label(),
+                    path: m.up.path.clone(),
+                });
+                continue;
+            }
+            State::OutOfOrder if !(options.allow_out_of_order || m.up.directives.out_of_order) => {
+                let newest = history
+                    .current_version()
+                    .map(|v| v.canonical())
+                    .unwrap_or_default();
+                errors.push(PlanError::OutOfOrder {
+                    label: m.label(),
+                    path: m.up.path.clone(),
+                    newest,
+                });
+                continue;
+            }
+            State::Failed => {
+                let record = m
+                    .version
+                    .as_ref()
+                    .and_then(|v| records.get(&v.canonical()).copied());
+                if let Some(record) = record {
+                    match resume_point(m, record) {
+                        Ok(at) => resume_from = at,
+                        Err(e) => {
+                            errors.push(e);
+                            continue;
+                        }
+                    }
+                }
+            }
+            State::Pending | State::OutOfOrder | State::Missing => {}
+        }
+        steps.push(up_step(m, resume_from));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    match &options.target {
+        Target::All => {}
+        Target::Version(to) => {
+            if set.find(to).is_none() && history.current_version().as_ref() != Some(to) {
+                return Err(vec![PlanError::UnknownVersion {
+                    version: to.canonical(),
+                }]);
+            }
+            steps.retain(|s| s.version.as_ref().is_some_and(|v| v <= to));
+        }
+        Target::Steps(n) => {
+            steps.retain(|s| s.kind == MigrationKind::Versioned);
+            steps.truncate(*n);
+        }
+    }
+    Ok(Plan { steps })
+}
+
+/// Where a failed no-transaction migration picks up: after the statements that succeeded, if they
+/// are still the same text. A transactional failure left nothing behind, so it starts over.
+fn resume_point(m: &Migration, record: &AppliedRecord) -> Result<usize, PlanError> {
+    let done = record.statements_done.unwrap_or(0).max(0) as usize;
+    if done == 0 || m.up.no_transaction.is_none() {
+        return Ok(0);
+    }
+    let previous = record.up_sql.as_deref().unwrap_or("");
+    let old = crate::split::split(previous).unwrap_or_default();
+    let unchanged = done <= old.len()
+        && done <= m.up.statements.len()
+        && (0..done).all(|i| previous[old[i].span.clone()] == *m.up.statement_text(i));
+    if unchanged {
+        Ok(done)
+    } else {
+        Err(PlanError::ResumeChanged {
+            label: m.label(),
+            path: m.up.path.clone(),
+            statement: done,
+        })
+    }
+}
+
+fn up_step(m: &Migration, resume_from: usize) -> Step {
+    Step {
+        direction: StepDirection::Up,
+        kind: m.kind,
+        version: m.version.clone(),
+        version_text: m.version_text.clone(),
+        name: m.name.clone(),
+        script: m.up.clone(),
+        up_sql: m.up.text.clone(),
+        down_sql: m.down.as_ref().map(|d| d.text.clone()),
+        checksum: Some(m.checksum.0.clone()),
+        resume_from,
+    }
+}
+
+/// The migrations `down` should revert, newest first. A down script comes from the file when it is
+/// there, else from the SQL stored in the history when the migration was applied.
+pub fn plan_down(
+    set: &MigrationSet,
+    history: &History,
+    target: &Target,
+) -> Result<Plan, Vec<PlanError>> {
+    let mut applied: Vec<(Version, &AppliedRecord)> = history
+        .versioned()
+        .filter(|(_, r)| r.status == RecordStatus::Succeeded)
+        .collect();
+    applied.sort_by(|a, b| b.0.cmp(&a.0));
+    match target {
+        Target::All => {}
+        Target::Version(to) => {
+            // Version 0 is "before the first migration", as in golang-migrate's `goto 0`.
+            let zero = Version::parse("0").expect("0 is a version");
+            if to != &zero && set.find(to).is_none() && !applied.iter().any(|(v, _)| v == to) {
+                return Err(vec![PlanError::UnknownVersion {
+                    version: to.canonical(),
+                }]);
+            }
+            applied.retain(|(v, _)| v > to)
+        }
+        Target::Steps(n) => applied.truncate(*n),
+    }
+    let mut steps = Vec::new();
+    let mut errors = Vec::new();
+    for (version, record) in applied {
+        let file = set.find(&version);
+        let label = file
+            .map(|m| m.label())
+            .unwrap_or_else(|| format!("{} {}", version, record.name));
+        let script = match (file.and_then(|m| m.down.clone()), &record.down_sql) {
+            (Some(script), _) => script,
+            (None, Some(sql)) if !sql.trim().is_empty() => {
+                let path = PathBuf::from(format!("<history of {label}: down>"));
+                match Script::parse(path, sql.clone(), 0..sql.len(), None) {
+                    Ok(script) => script,
+                    Err(_) => {
+                        errors.push(PlanError::NoDown { label });
+                        continue;
+                    }
+                }
+            }
+            _ => {
+                errors.push(PlanError::NoDown { label });
+                continue;
+            }
+        };
+        steps.push(Step {
+            direction: StepDirection::Down,
+            kind: MigrationKind::Versioned,
+            version_text: file
+                .map(|m| m.version_text.clone())
+                .unwrap_or_else(|| version.canonical()),
+            version: Some(version),
+            name: record.name.clone(),
+            up_sql: record.up_sql.clone().unwrap_or_default(),
+            down_sql: Some(script.text.clone()),
+            script,
+            checksum: record.checksum.clone(),
+            resume_from: 0,
+        });
+    }
+    if errors.is_empty() {
+        Ok(Plan { steps })
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,144 @@
+//! Migration versions, compared numerically whatever their length or zero padding.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A migration version: one or more numeric parts (`0007` is `[7]`, Flyway's `1.2.10` is `[1, 2, 10]`,
+/// diesel's `2017-09-23-182408` is the single number `20170923182408`).
+///
+/// Parts are kept as digit strings without leading zeros so that any length compares correctly
+/// (timestamps and long sequences overflow no integer type).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Version {
+    parts: Vec<String>,
+}
+
+impl Version {
+    /// Parse the digits of a version written as digits separated by `.` or `_` (Flyway),
+    /// or by `-` (diesel timestamps, whose dashes are dropped). Returns None if anything else appears.
+    pub fn parse(text: &str) -> Option<Version> {
+        if text.is_empty() {
+            return None;
+        }
+        let dashed = text.contains('-');
+        let mut parts = Vec::new();
+        let separators: &[char] = if dashed { &['-'] } else { &['.', '_'] };
+        let mut joined = String::new();
+        for piece in text.split(separators) {
+            if piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            if dashed {
+                joined.push_str(piece);
+            } else {
+                parts.push(strip_zeros(piece));
+            }
+        }
+        if dashed {
+            parts.push(strip_zeros(&joined));
+        }
+        Some(Version { parts })
+    }
+
+    /// The canonical text stored in the history table: parts without padding, joined by `.`.
+    pub fn canonical(&self) -> String {
+        self.parts.join(".")
+    }
+}
+
+fn strip_zeros(digits: &str) -> String {
+    let trimmed = digits.trim_start_matches('0');
+    if trimmed.is_empty() {
+        "0".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+fn compare_digits(a: &str, b: &str) -> Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> Ordering {
+        for (a, b) in self.parts.iter().zip(&other.parts) {
+            match compare_digits(a, b) {
+                Ordering::Equal => continue,
+                unequal => return unequal,
+            }
+        }
+        // `1` == `1.0`: trailing zero parts do not make a version newer.
+        let rest = |v: &Version, from: usize| v.parts[from..].iter().any(|p| p != "0");
+        let n = self.parts.len().min(other.parts.len());
+        match (rest(self, n), rest(other, n)) {
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            _ => Ordering::Equal,
+        }
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.canonical())
+    }
+}
+
+impl std::str::FromStr for Version {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Version::parse(s).ok_or_else(|| {
+            format!(
+                "`{s}` is not a version: expected digits such as 3, 0003, 20261123093000 or 1.2"
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn numeric_order_whatever_the_length() {
+        assert!(v("9") < v("10"));
+        assert!(v("0009") < v("10"));
+        assert!(v("99999999999999999999") < v("100000000000000000000"));
+        assert!(v("20261123093000") > v("0005"));
+        assert_eq!(v("0001"), v("1"));
+        assert_eq!(v("0001").cmp(&v("1")), Ordering::Equal);
+    }
+
+    #[test]
+    fn diesel_timestamps_compare_by_digits() {
+        assert_eq!(v("2017-09-23-182408").canonical(), "20170923182408");
+        assert!(v("2017-09-23-182408") < v("2017-09-24-000000"));
+        assert_eq!(v("00000000000000").canonical(), "0");
+    }
+
+    #[test]
+    fn flyway_dotted_versions() {
+        assert!(v("1.2") < v("1.10"));
+        assert!(v("1_2") < v("1.10"));
+        assert!(v("2") > v("1.99"));
+        assert_eq!(v("1.0").cmp(&v("1")), Ordering::Equal);
+        assert_eq!(v("1.2").canonical(), "1.2");
+    }
+
+    #[test]
+    fn rejects_non_versions() {
+        for bad in ["", "a1", "1a", "1..2", "-1", "1-", "1 2"] {
+            assert!(Version::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

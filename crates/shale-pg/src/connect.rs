@@ -1,0 +1,192 @@
+//! Opening connections: TLS per sslmode, session settings, waiting for a server that is starting.
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::config::SslMode as DriverSslMode;
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::settings::{ConnectionSettings, SslMode};
+
+/// PostgreSQL settings every shale session runs with.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// `lock_timeout`, e.g. "5s"; "0" for off.
+    pub lock_timeout: String,
+    /// `statement_timeout`, e.g. "0" (off) or "10min".
+    pub statement_timeout: String,
+    pub application_name: String,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            lock_timeout: "5s".into(),
+            statement_timeout: "0".into(),
+            application_name: "shale".into(),
+        }
+    }
+}
+
+/// Why a connection could not be made. Displays one line, with the password redacted.
+#[derive(Debug, thiserror::Error)]
+#[error("could not connect to {target}: {reason}")]
+pub struct ConnectError {
+    /// The redacted URL.
+    pub target: String,
+    pub reason: String,
+    /// Worth retrying while the server starts (refused, starting up).
+    pub transient: bool,
+}
+
+fn driver_config(settings: &ConnectionSettings, session: &SessionSettings) -> Config {
+    let mut config = Config::new();
+    let hosts = settings.effective_hosts();
+    for host in &hosts {
+        config.host(host);
+    }
+    for port in &settings.ports {
+        config.port(*port);
+    }
+    if settings.ports.is_empty() {
+        config.port(5432);
+    }
+    let user = settings
+        .user
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "postgres".into());
+    config.user(&user);
+    if let Some(p) = &settings.password {
+        config.password(p);
+    }
+    config.dbname(settings.dbname.as_deref().unwrap_or(&user));
+    config.application_name(
+        settings
+            .application_name
+            .as_deref()
+            .unwrap_or(&session.application_name),
+    );
+    if let Some(t) = settings.connect_timeout {
+        config.connect_timeout(t);
+    } else {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    // Session settings ride on the startup packet: no extra round trip.
+    let mut options = format!(
+        "-c lock_timeout={} -c statement_timeout={}",
+        session.lock_timeout, session.statement_timeout
+    );
+    if let Some(extra) = &settings.options {
+        options = format!("{extra} {options}");
+    }
+    config.options(&options);
+    // libpq never uses TLS on Unix sockets, whatever sslmode says.
+    let on_socket = hosts.iter().all(|h| h.starts_with('/'));
+    config.ssl_mode(match settings.effective_sslmode() {
+        _ if on_socket => DriverSslMode::Disable,
+        SslMode::Disable => DriverSslMode::Disable,
+        SslMode::Allow | SslMode::Prefer => DriverSslMode::Prefer,
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => DriverSslMode::Require,
+    });
+    config
+}
+
+/// Connect once. The connection's I/O runs on a spawned task for as long as the client lives.
+pub async fn connect(
+    settings: &ConnectionSettings,
+    session: &SessionSettings,
+) -> Result<Client, ConnectError> {
+    let config = driver_config(settings, session);
+    let fail = |reason: String, transient: bool| ConnectError {
+        target: settings.redacted(),
+        reason,
+        transient,
+    };
+    let client = if config.get_ssl_mode() == DriverSslMode::Disable {
+        let (client, connection) = config
+            .connect(NoTls)
+            .await
+            .map_err(|e| classify(&e, settings))
+            .map_err(|(r, t)| fail(r, t))?;
+        tokio::spawn(connection);
+        client
+    } else {
+        let tls = crate::tls::client_config(
+            settings.effective_sslmode(),
+            settings.sslrootcert.as_deref(),
+        )
+        .map_err(|e| fail(e, false))?;
+        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+        let (client, connection) = config
+            .connect(tls)
+            .await
+            .map_err(|e| classify(&e, settings))
+            .map_err(|(r, t)| fail(r, t))?;
+        tokio::spawn(connection);
+        client
+    };
+    Ok(client)
+}
+
+/// Connect, retrying transient failures (server not up yet) until `wait` has passed.
+pub async fn connect_waiting(
+    settings: &ConnectionSettings,
+    session: &SessionSettings,
+    wait: Option<Duration>,
+) -> Result<Client, ConnectError> {
+    let deadline = wait.map(|w| Instant::now() + w);
+    let mut pause = Duration::from_millis(50);
+    loop {
+        match connect(settings, session).await {
+            Err(e) if e.transient && deadline.is_some_and(|d| Instant::now() + pause < d) => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One clear line for the usual failures; whether retrying could help.
+fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (String, bool) {
+    if let Some(db) = error.as_db_error() {
+        let code = db.code().code();
+        let reason = match code {
+            "28P01" => format!(
+                "password authentication failed for user {}; check the password in the URL, PGPASSWORD or .env",
+                settings.user.as_deref().unwrap_or("(default)")
+            ),
+            "28000" => format!("the server refused the login: {}", db.message()),
+            "3D000" => format!("{}; create it first (`createdb`), or fix the database name", db.message()),
+            _ => format!("{} (SQLSTATE {code})", db.message()),
+        };
+        // 57P03: the database system is starting up.
+        return (reason, code == "57P03");
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    if let Some(pw) = settings.password.as_deref().filter(|p| !p.is_empty()) {
+        text = text.replace(pw, "***");
+    }
+    let lower = text.to_lowercase();
+    let transient = lower.contains("connection refused")
+        || lower.contains("no such file or directory")
+        || lower.contains("starting up");
+    let reason = if lower.contains("failed to lookup address")
+        || lower.contains("name or service not known")
+    {
+        "unknown host; check the host name in the URL".to_string()
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        format!("TLS handshake failed ({text}); check sslmode and sslrootcert")
+    } else if lower.contains("server does not support tls") {
+        "the server does not support TLS, but sslmode requires it".to_string()
+    } else {
+        text
+    };
+    (reason, transient)
+}

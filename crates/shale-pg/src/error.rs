@@ -1,0 +1,97 @@
+//! Errors of the PostgreSQL layer. A migration failure carries everything the CLI needs to point
+//! at the file, line and column; no error text ever holds a password.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::connect::ConnectError;
+use crate::lock::LockHolder;
+
+/// Where in a migration file a failure happened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SourceLocation {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// The text of that line, for a snippet with a caret.
+    pub line_text: String,
+}
+
+/// What the server said about a failed statement, mapped back into the file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DbFailure {
+    pub sqlstate: String,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    /// The server's context line (inside which function, which line of it).
+    pub context: Option<String>,
+    /// The failing statement, when known.
+    pub statement: Option<String>,
+    pub location: Option<SourceLocation>,
+    /// What to do about it, when shale knows.
+    pub remedy: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// A query of shale's own (history, lock) failed.
+    #[error("{context}: {message}")]
+    Query {
+        context: &'static str,
+        message: String,
+        sqlstate: Option<String>,
+    },
+    #[error("migration {label} failed: {}", failure.message)]
+    Migration {
+        label: String,
+        failure: Box<DbFailure>,
+    },
+    #[error("could not get the migration lock within {}s{}", waited.as_secs(), holder_text(holder))]
+    LockTimeout {
+        waited: Duration,
+        holder: Option<LockHolder>,
+    },
+    #[error("the migration history is not what this shale expects: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Refused(String),
+}
+
+fn holder_text(holder: &Option<LockHolder>) -> String {
+    holder
+        .as_ref()
+        .map(|h| format!("; it is held by {h}"))
+        .unwrap_or_default()
+}
+
+impl PgError {
+    pub fn query(context: &'static str, error: tokio_postgres::Error) -> PgError {
+        let (message, sqlstate) = match error.as_db_error() {
+            Some(db) => (db.message().to_string(), Some(db.code().code().to_string())),
+            None => (error.to_string(), None),
+        };
+        PgError::Query {
+            context,
+            message,
+            sqlstate,
+        }
+    }
+}
+
+/// A short remedy for the failures people hit most when migrating.
+pub fn remedy(sqlstate: &str, message: &str) -> Option<String> {
+    Some(match sqlstate {
+        "25001" => "this statement cannot run inside a transaction: add `-- shale:no-transaction` to the file (shale then runs it statement by statement)".into(),
+        "55P03" => "another session holds a conflicting lock on the table; retry when it is quieter, or raise the wait with `-- shale:lock-timeout=30s`".into(),
+        "57014" => "the statement ran past statement_timeout; raise it with `-- shale:statement-timeout=...` or --statement-timeout".into(),
+        "42P07" | "42701" | "42710" => "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the existing state with `shale baseline`".into(),
+        "42P01" | "42703" | "42883" => "the object does not exist (yet): check the migration order and names".into(),
+        "42501" => "the user lacks a privilege: GRANT it, or run as the owner of the objects".into(),
+        "23502" | "23505" | "23503" | "23514" => "existing rows violate the new rule: fix the data first in this or an earlier migration".into(),
+        "0A000" if message.contains("ALTER TYPE") => "run ALTER TYPE ... ADD VALUE in its own migration with `-- shale:no-transaction`".into(),
+        _ => return None,
+    })
+}

@@ -1,0 +1,222 @@
+//! The history table: one row per attempt, append-only; the newest row of a migration decides its state.
+
+use shale_core::plan::{AppliedRecord, History, RecordKind, RecordStatus};
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+use crate::error::{DbFailure, PgError};
+use crate::sql::{literal_or_null, qualified, quote_ident, quote_literal};
+
+/// Where the history lives.
+#[derive(Debug, Clone)]
+pub struct HistoryTable {
+    pub schema: String,
+    pub table: String,
+}
+
+impl Default for HistoryTable {
+    fn default() -> Self {
+        HistoryTable {
+            schema: "public".into(),
+            table: "shale_migrations".into(),
+        }
+    }
+}
+
+/// A row to write when an attempt starts or finishes.
+#[derive(Debug, Clone)]
+pub struct NewRecord<'a> {
+    pub version: String,
+    pub name: &'a str,
+    pub kind: RecordKind,
+    pub checksum: Option<&'a str>,
+    pub up_sql: Option<&'a str>,
+    pub down_sql: Option<&'a str>,
+    pub status: RecordStatus,
+    pub reason: Option<&'a str>,
+    pub statements_done: Option<i32>,
+}
+
+impl HistoryTable {
+    pub fn name(&self) -> String {
+        qualified(&self.schema, &self.table)
+    }
+
+    /// Text that keys the advisory lock: one lock per history table.
+    pub fn lock_key(&self) -> String {
+        format!("{}.{}", self.schema, self.table)
+    }
+
+    pub fn create_sql(&self) -> String {
+        let t = self.name();
+        format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema};
+CREATE TABLE IF NOT EXISTS {t} (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    version text NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('versioned', 'repeatable', 'baseline', 'repair')),
+    checksum text,
+    checksum_algorithm smallint NOT NULL DEFAULT {algo},
+    up_sql text,
+    down_sql text,
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at timestamptz,
+    duration_ms bigint,
+    applied_by text NOT NULL DEFAULT current_user,
+    host text,
+    shale_version text NOT NULL,
+    status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'rolled_back')),
+    statements_done integer,
+    error_sqlstate text,
+    error_message text,
+    error_statement text,
+    reason text
+);
+COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt; the newest row of a version decides its state.'",
+            schema = quote_ident(&self.schema),
+            algo = shale_core::CHECKSUM_ALGORITHM,
+        )
+    }
+
+    /// The newest row per migration. One round trip; a missing table is an empty history.
+    /// Large SQL texts are only fetched where a plan may need them (failed attempts, and downs when asked).
+    pub fn load_sql(&self, with_down: bool) -> String {
+        format!(
+            "SELECT DISTINCT ON (CASE kind WHEN 'repeatable' THEN 'r' WHEN 'baseline' THEN 'b' ELSE 'v' END,
+                    CASE kind WHEN 'repeatable' THEN name ELSE version END)
+        id, version, name, kind, checksum, status,
+        CASE WHEN status IN ('failed', 'running') THEN up_sql END,
+        {down},
+        to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+        duration_ms, statements_done, error_message
+ FROM {t}
+ ORDER BY CASE kind WHEN 'repeatable' THEN 'r' WHEN 'baseline' THEN 'b' ELSE 'v' END,
+          CASE kind WHEN 'repeatable' THEN name ELSE version END, id DESC",
+            t = self.name(),
+            down = if with_down { "down_sql" } else { "NULL::text" },
+        )
+    }
+
+    /// Read the history; `None` when the table does not exist yet.
+    pub async fn load(&self, client: &Client, with_down: bool) -> Result<Option<History>, PgError> {
+        let messages = match client.simple_query(&self.load_sql(with_down)).await {
+            Ok(m) => m,
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(PgError::query("reading the migration history", e)),
+        };
+        Ok(Some(History {
+            records: parse_rows(&messages)?,
+        }))
+    }
+
+    pub async fn create(&self, client: &Client) -> Result<(), PgError> {
+        client
+            .batch_execute(&self.create_sql())
+            .await
+            .map_err(|e| PgError::query("creating the history table", e))
+    }
+
+    /// INSERT for an attempt: running (then RETURNING id), finished, or failed with its error.
+    pub fn insert_sql(
+        &self,
+        r: &NewRecord<'_>,
+        failure: Option<&DbFailure>,
+        returning_id: bool,
+    ) -> String {
+        let finished = if r.status == RecordStatus::Running {
+            "NULL"
+        } else {
+            "clock_timestamp()"
+        };
+        let duration = if r.status == RecordStatus::Running {
+            "NULL".to_string()
+        } else {
+            // The attempt's own transaction started at now(): its length is the migration's duration.
+            "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint".to_string()
+        };
+        format!(
+            "INSERT INTO {t} (version, name, kind, checksum, up_sql, down_sql, started_at, finished_at, duration_ms, host, shale_version, status, statements_done, reason, error_sqlstate, error_message, error_statement)
+ VALUES ({version}, {name}, {kind}, {checksum}, {up}, {down}, now(), {finished}, {duration}, {host}, {shale}, {status}, {done}, {reason}, {code}, {message}, {statement}){ret}",
+            t = self.name(),
+            version = quote_literal(&r.version),
+            name = quote_literal(r.name),
+            kind = quote_literal(r.kind.as_str()),
+            checksum = literal_or_null(r.checksum),
+            up = literal_or_null(r.up_sql),
+            down = literal_or_null(r.down_sql),
+            host = quote_literal(&host()),
+            shale = quote_literal(env!("CARGO_PKG_VERSION")),
+            status = quote_literal(r.status.as_str()),
+            done = r.statements_done.map(|n| n.to_string()).unwrap_or_else(|| "NULL".into()),
+            reason = literal_or_null(r.reason),
+            code = literal_or_null(failure.map(|f| f.sqlstate.as_str())),
+            message = literal_or_null(failure.map(|f| f.message.as_str())),
+            statement = literal_or_null(failure.and_then(|f| f.statement.as_deref())),
+            ret = if returning_id { " RETURNING id" } else { "" },
+        )
+    }
+
+    /// Mark a running attempt (no-transaction migrations) as progressed, succeeded or failed.
+    pub fn progress_sql(&self, id: i64, statements_done: i32) -> String {
+        format!(
+            "UPDATE {} SET statements_done = {statements_done} WHERE id = {id}",
+            self.name()
+        )
+    }
+
+    pub fn finish_sql(&self, id: i64, status: RecordStatus, failure: Option<&DbFailure>) -> String {
+        format!(
+            "UPDATE {t} SET status = {status}, finished_at = clock_timestamp(),
+    duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::bigint,
+    error_sqlstate = {code}, error_message = {message}, error_statement = {statement}
+ WHERE id = {id}",
+            t = self.name(),
+            status = quote_literal(status.as_str()),
+            code = literal_or_null(failure.map(|f| f.sqlstate.as_str())),
+            message = literal_or_null(failure.map(|f| f.message.as_str())),
+            statement = literal_or_null(failure.and_then(|f| f.statement.as_deref())),
+        )
+    }
+}
+
+fn host() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+fn parse_rows(messages: &[SimpleQueryMessage]) -> Result<Vec<AppliedRecord>, PgError> {
+    let mut records = Vec::new();
+    for message in messages {
+        let SimpleQueryMessage::Row(row) = message else {
+            continue;
+        };
+        let text = |i: usize| row.get(i).map(str::to_string);
+        let number = |i: usize| row.get(i).and_then(|v| v.parse::<i64>().ok());
+        let kind = row.get(3).and_then(RecordKind::parse);
+        let status = row.get(5).and_then(RecordStatus::parse);
+        let (Some(kind), Some(status)) = (kind, status) else {
+            return Err(PgError::Corrupt(format!(
+                "history row {} has kind {:?} and status {:?}, which this shale does not know",
+                row.get(0).unwrap_or("?"),
+                row.get(3),
+                row.get(5)
+            )));
+        };
+        records.push(AppliedRecord {
+            id: number(0).unwrap_or(0),
+            version: text(1).unwrap_or_default(),
+            name: text(2).unwrap_or_default(),
+            kind,
+            checksum: text(4),
+            status,
+            up_sql: text(6),
+            down_sql: text(7),
+            applied_at: text(8),
+            duration_ms: number(9),
+            statements_done: number(10).map(|n| n as i32),
+            error: text(11),
+        });
+    }
+    Ok(records)
+}

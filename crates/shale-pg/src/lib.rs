@@ -1,0 +1,19 @@
+//! The PostgreSQL side of shale: connection settings (libpq-compatible), TLS, the migration lock,
+//! the history table and the executor. Prints nothing; reports through return values and events.
+
+pub mod connect;
+pub mod error;
+pub mod exec;
+pub mod history;
+pub mod lock;
+pub mod settings;
+pub mod sql;
+pub mod tls;
+
+pub use connect::{connect, connect_waiting, ConnectError, SessionSettings};
+pub use error::{DbFailure, PgError, SourceLocation};
+pub use exec::{ExecEvent, ExecOptions, Executor};
+pub use history::{HistoryTable, NewRecord};
+pub use lock::{LockHolder, MigrationLock};
+pub use settings::{ConnectionSettings, SettingsError, SslMode};
+pub use tokio_postgres::Client;

@@ -1,0 +1,442 @@
+//! Connection settings the way libpq reads them: a URL or `key=value` string, with the PG*
+//! environment variables as defaults for whatever the string leaves out. Passwords never appear in
+//! anything this module formats.
+
+use std::fmt;
+use std::time::Duration;
+
+use percent_encoding::percent_decode_str;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslMode {
+    Disable,
+    Allow,
+    #[default]
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    pub fn parse(s: &str) -> Option<SslMode> {
+        Some(match s {
+            "disable" => SslMode::Disable,
+            "allow" => SslMode::Allow,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+}
+
+/// Where to connect and how. Built from a URL or key=value string, then completed from PG* variables.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    pub hosts: Vec<String>,
+    pub ports: Vec<u16>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub dbname: Option<String>,
+    pub sslmode: Option<SslMode>,
+    pub sslrootcert: Option<String>,
+    pub application_name: Option<String>,
+    pub connect_timeout: Option<Duration>,
+    pub options: Option<String>,
+}
+
+impl fmt::Debug for ConnectionSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// A connection string that could not be read. The message never quotes the string itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid connection string: {0}")]
+pub struct SettingsError(pub String);
+
+impl ConnectionSettings {
+    /// Parse `postgres://` / `postgresql://` URLs and libpq `key=value` strings.
+    pub fn parse(s: &str) -> Result<ConnectionSettings, SettingsError> {
+        let s = s.trim();
+        if let Some(rest) = s
+            .strip_prefix("postgresql://")
+            .or_else(|| s.strip_prefix("postgres://"))
+        {
+            parse_url(rest)
+        } else if s.contains('=') {
+            parse_key_values(s)
+        } else if s.contains("://") {
+            Err(SettingsError(
+                "the URL scheme must be postgres:// or postgresql://".into(),
+            ))
+        } else {
+            Err(SettingsError("expected a postgresql:// URL or key=value pairs such as `host=localhost dbname=app`".into()))
+        }
+    }
+
+    /// Fill what is missing from libpq's environment variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
+    /// PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGAPPNAME, PGCONNECT_TIMEOUT, PGOPTIONS).
+    pub fn fill_from_env(
+        &mut self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), SettingsError> {
+        let get = |k: &str| env(k).filter(|v| !v.is_empty());
+        if self.hosts.is_empty() {
+            if let Some(h) = get("PGHOST") {
+                self.hosts = h.split(',').map(str::to_string).collect();
+            }
+        }
+        if self.ports.is_empty() {
+            if let Some(p) = get("PGPORT") {
+                self.ports = parse_ports(&p)?;
+            }
+        }
+        self.user = self.user.take().or_else(|| get("PGUSER"));
+        self.password = self.password.take().or_else(|| get("PGPASSWORD"));
+        self.dbname = self.dbname.take().or_else(|| get("PGDATABASE"));
+        if self.sslmode.is_none() {
+            if let Some(m) = get("PGSSLMODE") {
+                self.sslmode = Some(parse_sslmode(&m)?);
+            }
+        }
+        self.sslrootcert = self.sslrootcert.take().or_else(|| get("PGSSLROOTCERT"));
+        self.application_name = self.application_name.take().or_else(|| get("PGAPPNAME"));
+        self.options = self.options.take().or_else(|| get("PGOPTIONS"));
+        if self.connect_timeout.is_none() {
+            if let Some(t) = get("PGCONNECT_TIMEOUT") {
+                self.connect_timeout = Some(parse_timeout(&t)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings as a URL with the password replaced by `***`: safe to print and log.
+    pub fn redacted(&self) -> String {
+        let mut out = String::from("postgresql://");
+        if let Some(user) = &self.user {
+            out.push_str(user);
+            if self.password.is_some() {
+                out.push_str(":***");
+            }
+            out.push('@');
+        }
+        let mut params = Vec::new();
+        let hosts: Vec<String> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let port = self.ports.get(i).or(self.ports.first());
+                if h.starts_with('/') {
+                    params.push(format!("host={h}"));
+                    port.map(|p| format!(":{p}")).unwrap_or_default()
+                } else {
+                    match port {
+                        Some(p) => format!("{h}:{p}"),
+                        None => h.clone(),
+                    }
+                }
+            })
+            .collect();
+        out.push_str(&hosts.join(","));
+        out.push('/');
+        out.push_str(self.dbname.as_deref().unwrap_or(""));
+        if let Some(m) = self.sslmode {
+            params.push(format!("sslmode={}", m.as_str()));
+        }
+        if !params.is_empty() {
+            out.push('?');
+            out.push_str(&params.join("&"));
+        }
+        out
+    }
+
+    pub fn effective_sslmode(&self) -> SslMode {
+        self.sslmode.unwrap_or_default()
+    }
+
+    /// The host actually used: the given ones, else the local socket directory when it exists, else localhost.
+    pub fn effective_hosts(&self) -> Vec<String> {
+        if !self.hosts.is_empty() {
+            return self.hosts.clone();
+        }
+        for dir in ["/var/run/postgresql", "/tmp"] {
+            if std::path::Path::new(dir).join(".s.PGSQL.5432").exists() {
+                return vec![dir.to_string()];
+            }
+        }
+        vec!["localhost".to_string()]
+    }
+}
+
+fn set_param(
+    settings: &mut ConnectionSettings,
+    key: &str,
+    value: String,
+) -> Result<(), SettingsError> {
+    match key {
+        "host" | "hostaddr" => settings.hosts = value.split(',').map(str::to_string).collect(),
+        "port" => settings.ports = parse_ports(&value)?,
+        "user" => settings.user = Some(value),
+        "password" => settings.password = Some(value),
+        "dbname" => settings.dbname = Some(value),
+        "sslmode" => settings.sslmode = Some(parse_sslmode(&value)?),
+        "sslrootcert" => settings.sslrootcert = Some(value),
+        "application_name" => settings.application_name = Some(value),
+        "connect_timeout" => settings.connect_timeout = Some(parse_timeout(&value)?),
+        "options" => settings.options = Some(value),
+        // Accepted by libpq and harmless to ignore here.
+        "fallback_application_name" | "keepalives" | "keepalives_idle" | "target_session_attrs" | "channel_binding"
+        | "gssencmode" | "sslcompression" | "sslsni" => {}
+        other => {
+            return Err(SettingsError(format!(
+                "unknown parameter `{other}`; shale understands host, port, user, password, dbname, sslmode, sslrootcert, application_name, connect_timeout, options"
+            )))
+        }
+    }
+    Ok(())
+}
+
+fn parse_sslmode(v: &str) -> Result<SslMode, SettingsError> {
+    SslMode::parse(v).ok_or_else(|| {
+        SettingsError(format!(
+            "sslmode `{v}` is not one of disable, allow, prefer, require, verify-ca, verify-full"
+        ))
+    })
+}
+
+fn parse_ports(v: &str) -> Result<Vec<u16>, SettingsError> {
+    v.split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<u16>()
+                .map_err(|_| SettingsError(format!("port `{p}` is not a number from 1 to 65535")))
+        })
+        .collect()
+}
+
+fn parse_timeout(v: &str) -> Result<Duration, SettingsError> {
+    v.trim()
+        .parse::<u64>()
+        .map(Duration::from_secs)
+        .map_err(|_| SettingsError(format!("connect_timeout `{v}` is not a number of seconds")))
+}
+
+fn decode(s: &str, what: &str) -> Result<String, SettingsError> {
+    percent_decode_str(s)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| SettingsError(format!("the {what} is not valid percent-encoded UTF-8")))
+}
+
+fn parse_url(rest: &str) -> Result<ConnectionSettings, SettingsError> {
+    let mut settings = ConnectionSettings::default();
+    let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = main.split_once('/').unwrap_or((main, ""));
+    let hostspec = match authority.rsplit_once('@') {
+        Some((userinfo, hostspec)) => {
+            let (user, password) = match userinfo.split_once(':') {
+                Some((u, p)) => (u, Some(p)),
+                None => (userinfo, None),
+            };
+            if !user.is_empty() {
+                settings.user = Some(decode(user, "user name")?);
+            }
+            if let Some(p) = password {
+                settings.password = Some(decode(p, "password")?);
+            }
+            hostspec
+        }
+        None => authority,
+    };
+    for entry in hostspec.split(',').filter(|e| !e.is_empty()) {
+        let (host, port) = if let Some(stripped) = entry.strip_prefix('[') {
+            // [IPv6]:port
+            let (h, after) = stripped
+                .split_once(']')
+                .ok_or_else(|| SettingsError("unclosed [ in the host".into()))?;
+            (h.to_string(), after.strip_prefix(':'))
+        } else {
+            match entry.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p)),
+                None => (entry.to_string(), None),
+            }
+        };
+        let host = decode(&host, "host")?;
+        if !host.is_empty() {
+            settings.hosts.push(host);
+        }
+        if let Some(p) = port.filter(|p| !p.is_empty()) {
+            settings.ports.extend(parse_ports(p)?);
+        }
+    }
+    if !path.is_empty() {
+        settings.dbname = Some(decode(path, "database name")?);
+    }
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = decode(v, "query parameter")?;
+        let key = decode(k, "query parameter")?;
+        if key == "host" && value.starts_with('/') && !settings.hosts.is_empty() {
+            // `postgresql://localhost:5432/db?host=/socket/dir`: the parameter wins, as in libpq.
+            settings.hosts.clear();
+        }
+        set_param(&mut settings, &key, value)?;
+    }
+    Ok(settings)
+}
+
+fn parse_key_values(s: &str) -> Result<ConnectionSettings, SettingsError> {
+    let mut settings = ConnectionSettings::default();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.next() != Some('=') {
+            return Err(SettingsError(format!("expected `=` after `{key}`")));
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('\\') => value.extend(chars.next()),
+                    Some('\'') => break,
+                    Some(c) => value.push(c),
+                    None => {
+                        return Err(SettingsError(format!(
+                            "unterminated quoted value for `{key}`"
+                        )))
+                    }
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                chars.next();
+                if c == '\\' {
+                    value.extend(chars.next());
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        set_param(&mut settings, &key, value)?;
+    }
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let s = ConnectionSettings::parse("postgresql://app:s3cr%40t@db.example.com:6543/dht_db?sslmode=require&application_name=x").unwrap();
+        assert_eq!(s.hosts, ["db.example.com"]);
+        assert_eq!(s.ports, [6543]);
+        assert_eq!(s.user.as_deref(), Some("app"));
+        assert_eq!(s.password.as_deref(), Some("s3cr@t"));
+        assert_eq!(s.dbname.as_deref(), Some("dht_db"));
+        assert_eq!(s.sslmode, Some(SslMode::Require));
+        assert_eq!(
+            s.redacted(),
+            "postgresql://app:***@db.example.com:6543/dht_db?sslmode=require"
+        );
+        let socket = ConnectionSettings::parse(
+            "postgres://postgres@localhost:5433/app?host=%2Ftmp%2Fpg%20dir",
+        )
+        .unwrap();
+        assert_eq!(socket.hosts, ["/tmp/pg dir"]);
+        assert_eq!(socket.ports, [5433]);
+        let multi = ConnectionSettings::parse("postgresql://h1:1,h2:2,[::1]:3/db").unwrap();
+        assert_eq!(multi.hosts, ["h1", "h2", "::1"]);
+        assert_eq!(multi.ports, [1, 2, 3]);
+    }
+
+    #[test]
+    fn key_values() {
+        let s = ConnectionSettings::parse(
+            "host=localhost port=5432 dbname='my db' password='it\\'s' sslmode=verify-full",
+        )
+        .unwrap();
+        assert_eq!(s.dbname.as_deref(), Some("my db"));
+        assert_eq!(s.password.as_deref(), Some("it's"));
+        assert_eq!(s.sslmode, Some(SslMode::VerifyFull));
+        assert!(!s.redacted().contains("it's"));
+    }
+
+    #[test]
+    fn errors_never_quote_the_password() {
+        for bad in [
+            "postgresql://u:hunter2@h:notaport/db",
+            "postgresql://u:hunter2@h/db?sslmode=sometimes",
+            "postgresql://u:hunter2@h/db?bogus=1",
+            "mysql://u:hunter2@h/db",
+            "host=h password=hunter2 sslmode",
+        ] {
+            let e = ConnectionSettings::parse(bad).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{e}");
+        }
+    }
+
+    #[test]
+    fn environment_fills_the_gaps_only() {
+        let env = |k: &str| match k {
+            "PGHOST" => Some("envhost".to_string()),
+            "PGPORT" => Some("7000".to_string()),
+            "PGUSER" => Some("envuser".to_string()),
+            "PGPASSWORD" => Some("envpw".to_string()),
+            "PGSSLMODE" => Some("require".to_string()),
+            _ => None,
+        };
+        let mut s = ConnectionSettings::parse("postgresql://urluser@urlhost/db").unwrap();
+        s.fill_from_env(&env).unwrap();
+        assert_eq!(s.hosts, ["urlhost"]);
+        assert_eq!(s.ports, [7000]);
+        assert_eq!(s.user.as_deref(), Some("urluser"));
+        assert_eq!(s.password.as_deref(), Some("envpw"));
+        assert_eq!(s.sslmode, Some(SslMode::Require));
+        let mut only_env = ConnectionSettings::default();
+        only_env.fill_from_env(&env).unwrap();
+        assert_eq!(
+            only_env.redacted(),
+            "postgresql://envuser:***@envhost:7000/?sslmode=require"
+        );
+    }
+}

@@ -1,0 +1,43 @@
+//! The one place that quotes identifiers and literals for SQL that shale sends itself.
+//! Everything goes through the simple-query protocol (one round trip, no prepare), so values are
+//! inlined as literals; these helpers make that safe whatever `standard_conforming_strings` says.
+
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `schema.table`, each part quoted.
+pub fn qualified(schema: &str, table: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(table))
+}
+
+/// An escape-string literal: valid whether or not backslashes are escapes by default.
+pub fn quote_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 4);
+    out.push_str("E'");
+    for c in value.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+pub fn literal_or_null(value: Option<&str>) -> String {
+    value.map(quote_literal).unwrap_or_else(|| "NULL".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
+        assert_eq!(quote_literal("it's a \\ test"), "E'it''s a \\\\ test'");
+        assert_eq!(literal_or_null(None), "NULL");
+    }
+}

@@ -1,0 +1,509 @@
+use std::time::{Duration, Instant};
+
+use shale_core::plan::{
+    self, AppliedRecord, History, Plan, RecordKind, RecordStatus, StatusRow, Step, UpOptions,
+};
+use shale_core::{MigrationSet, Target, Version};
+use shale_pg::history::NewRecord;
+use shale_pg::{
+    connect_waiting, Client, ConnectionSettings, ExecEvent, ExecOptions, Executor, HistoryTable,
+    LockHolder, MigrationLock, SessionSettings,
+};
+
+use crate::Error;
+
+/// How to reach the database and how to behave there.
+#[derive(Debug, Clone)]
+pub struct MigratorConfig {
+    pub connection: ConnectionSettings,
+    pub history: HistoryTable,
+    pub session: SessionSettings,
+    /// How long to wait for another runner's migration lock.
+    pub lock_wait: Duration,
+    /// Retry connecting this long while the server starts (`--wait`).
+    pub connect_wait: Option<Duration>,
+    pub exec: ExecOptions,
+}
+
+impl MigratorConfig {
+    pub fn new(connection: ConnectionSettings) -> MigratorConfig {
+        MigratorConfig {
+            connection,
+            history: HistoryTable::default(),
+            session: SessionSettings::default(),
+            lock_wait: Duration::from_secs(600),
+            connect_wait: None,
+            exec: ExecOptions::default(),
+        }
+    }
+}
+
+/// What happens while a run goes on, for progress displays and logs.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Another runner holds the migration lock; this one waits.
+    LockWaiting(LockHolder),
+    LockAcquired {
+        waited: Duration,
+    },
+    Exec(ExecEvent),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UpRequest {
+    pub target: Option<Target>,
+    pub allow_out_of_order: bool,
+    pub single_transaction: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StepReport {
+    pub version: Option<String>,
+    pub name: String,
+    pub direction: shale_core::StepDirection,
+    pub path: std::path::PathBuf,
+    pub transactional: bool,
+    pub duration_ms: u64,
+}
+
+/// The outcome of `up`, `down`, `redo`, `goto`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RunReport {
+    pub steps: Vec<StepReport>,
+    /// The newest applied version after the run.
+    pub current_version: Option<String>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusReport {
+    pub current_version: Option<String>,
+    /// False when the history table does not exist yet.
+    pub history_exists: bool,
+    pub migrations: Vec<StatusRow>,
+}
+
+/// What `repair` records about a migration whose state needs a human decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepairDecision {
+    /// Its effects are in the database (completed by hand, or the edited file is what ran).
+    Applied,
+    /// Its effects are not in the database (undone by hand): `up` will run it again.
+    RolledBack,
+}
+
+struct LockedSession {
+    client: Client,
+    lock: MigrationLock,
+    started: Instant,
+}
+
+pub struct Migrator {
+    pub set: MigrationSet,
+    pub config: MigratorConfig,
+}
+
+type OnEvent<'a> = &'a mut (dyn FnMut(Event) + Send);
+
+impl Migrator {
+    pub fn new(set: MigrationSet, config: MigratorConfig) -> Migrator {
+        Migrator { set, config }
+    }
+
+    async fn connect(&self) -> Result<Client, Error> {
+        Ok(connect_waiting(
+            &self.config.connection,
+            &self.config.session,
+            self.config.connect_wait,
+        )
+        .await?)
+    }
+
+    async fn lock(&self, on_event: OnEvent<'_>) -> Result<MigrationLock, Error> {
+        let started = Instant::now();
+        let lock = MigrationLock::acquire(
+            &self.config.connection,
+            &self.config.session,
+            &self.config.history,
+            self.config.lock_wait,
+            &mut |holder| on_event(Event::LockWaiting(holder.clone())),
+        )
+        .await?;
+        on_event(Event::LockAcquired {
+            waited: started.elapsed(),
+        });
+        Ok(lock)
+    }
+
+    /// The history, creating the table when `create` and it does not exist.
+    async fn history(
+        &self,
+        client: &Client,
+        with_down: bool,
+        create: bool,
+    ) -> Result<(History, bool), Error> {
+        match self.config.history.load(client, with_down).await? {
+            Some(h) => Ok((h, true)),
+            None if create => {
+                self.config.history.create(client).await?;
+                Ok((History::default(), true))
+            }
+            None => Ok((History::default(), false)),
+        }
+    }
+
+    /// State of every migration. One round trip after connecting.
+    pub async fn status(&self) -> Result<StatusReport, Error> {
+        let client = self.connect().await?;
+        let (history, exists) = self.history(&client, false, false).await?;
+        Ok(StatusReport {
+            current_version: history.current_version().map(|v| v.canonical()),
+            history_exists: exists,
+            migrations: plan::status(&self.set, &history),
+        })
+    }
+
+    /// What `up` would do, without taking the lock or changing anything.
+    pub async fn plan_up(&self, request: &UpRequest) -> Result<Plan, Error> {
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, false, false).await?;
+        plan_up(&self.set, &history, request)
+    }
+
+    /// What `down` would do, without changing anything.
+    pub async fn plan_down(&self, target: &Target) -> Result<Plan, Error> {
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, true, false).await?;
+        plan::plan_down(&self.set, &history, target).map_err(Error::Plan)
+    }
+
+    /// Apply pending migrations. With nothing to do this costs one round trip and takes no lock.
+    pub async fn up(&self, request: &UpRequest, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+        let started = Instant::now();
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, false, false).await?;
+        if plan_up(&self.set, &history, request)?.steps.is_empty() {
+            return Ok(RunReport {
+                current_version: history.current_version().map(|v| v.canonical()),
+                ..Default::default()
+            });
+        }
+        let session = self.begin_locked(Some(client), on_event).await?;
+        // Another runner may have applied them while this one waited: plan again under the lock.
+        let result = self.up_locked(&session.client, request, on_event).await;
+        let mut report = self.end_locked(session, result).await?;
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        Ok(report)
+    }
+
+    async fn up_locked(
+        &self,
+        client: &Client,
+        request: &UpRequest,
+        on_event: OnEvent<'_>,
+    ) -> Result<RunReport, Error> {
+        let (history, _) = self.history(client, false, true).await?;
+        let plan = plan_up(&self.set, &history, request)?;
+        self.execute(client, &plan, request.single_transaction, on_event)
+            .await
+    }
+
+    /// Revert applied migrations, newest first.
+    pub async fn down(&self, target: &Target, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+        let session = self.begin_locked(None, on_event).await?;
+        let result = self.down_locked(&session.client, target, on_event).await;
+        self.end_locked(session, result).await
+    }
+
+    async fn down_locked(
+        &self,
+        client: &Client,
+        target: &Target,
+        on_event: OnEvent<'_>,
+    ) -> Result<RunReport, Error> {
+        let (history, _) = self.history(client, true, true).await?;
+        let plan = plan::plan_down(&self.set, &history, target).map_err(Error::Plan)?;
+        self.execute(client, &plan, false, on_event).await
+    }
+
+    /// Revert the newest applied migration and apply it again.
+    pub async fn redo(&self, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+        let session = self.begin_locked(None, on_event).await?;
+        let result = self.redo_locked(&session.client, on_event).await;
+        self.end_locked(session, result).await
+    }
+
+    async fn redo_locked(
+        &self,
+        client: &Client,
+        on_event: OnEvent<'_>,
+    ) -> Result<RunReport, Error> {
+        let (history, _) = self.history(client, true, true).await?;
+        let down = plan::plan_down(&self.set, &history, &Target::Steps(1)).map_err(Error::Plan)?;
+        let Some(version) = down.steps.first().and_then(|s| s.version.clone()) else {
+            return Err(Error::Invalid(
+                "nothing is applied, so there is nothing to redo".into(),
+            ));
+        };
+        let request = UpRequest {
+            target: Some(Target::Version(version.clone())),
+            allow_out_of_order: true,
+            ..Default::default()
+        };
+        // Refuse before anything changes when the migration could not be applied again.
+        if self.set.find(&version).is_none() {
+            return Err(Error::Invalid(format!(
+                "migration {version} has no file, so it could be reverted but not applied again; restore the file first"
+            )));
+        }
+        let mut report = self.execute(client, &down, false, on_event).await?;
+        let (history, _) = self.history(client, false, true).await?;
+        let mut up = plan_up(&self.set, &history, &request)?;
+        up.steps.retain(|s| s.version.as_ref() == Some(&version));
+        report
+            .steps
+            .extend(self.execute(client, &up, false, on_event).await?.steps);
+        Ok(report)
+    }
+
+    /// Move to exactly `version`: apply up to it, or revert down to it.
+    pub async fn goto(&self, version: &Version, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+        let session = self.begin_locked(None, on_event).await?;
+        let result = self.goto_locked(&session.client, version, on_event).await;
+        self.end_locked(session, result).await
+    }
+
+    async fn goto_locked(
+        &self,
+        client: &Client,
+        version: &Version,
+        on_event: OnEvent<'_>,
+    ) -> Result<RunReport, Error> {
+        let (history, _) = self.history(client, true, true).await?;
+        let target = Target::Version(version.clone());
+        let plan = if history.current_version().is_some_and(|c| &c > version) {
+            plan::plan_down(&self.set, &history, &target).map_err(Error::Plan)?
+        } else {
+            plan_up(
+                &self.set,
+                &history,
+                &UpRequest {
+                    target: Some(target),
+                    ..Default::default()
+                },
+            )?
+        };
+        self.execute(client, &plan, false, on_event).await
+    }
+
+    /// Mark an existing database as being at `version` without running anything.
+    pub async fn baseline(
+        &self,
+        version: &Version,
+        reason: Option<&str>,
+        on_event: OnEvent<'_>,
+    ) -> Result<RunReport, Error> {
+        let session = self.begin_locked(None, on_event).await?;
+        let result = self.baseline_locked(&session.client, version, reason).await;
+        self.end_locked(session, result).await
+    }
+
+    async fn baseline_locked(
+        &self,
+        client: &Client,
+        version: &Version,
+        reason: Option<&str>,
+    ) -> Result<RunReport, Error> {
+        let (history, _) = self.history(client, false, true).await?;
+        if let Some(current) = history.current_version() {
+            return Err(Error::Invalid(format!(
+                "the database already has migration history (at version {current}); baseline is for a database that has none yet"
+            )));
+        }
+        let name = self
+            .set
+            .find(version)
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| "baseline".into());
+        let record = NewRecord {
+            version: version.canonical(),
+            name: &name,
+            kind: RecordKind::Baseline,
+            checksum: None,
+            up_sql: None,
+            down_sql: None,
+            status: RecordStatus::Succeeded,
+            reason,
+            statements_done: None,
+        };
+        self.write(client, &record).await?;
+        Ok(RunReport::default())
+    }
+
+    /// Record a human decision about a failed, modified or missing migration, as an audit row.
+    pub async fn repair(
+        &self,
+        version: &Version,
+        decision: RepairDecision,
+        reason: &str,
+        on_event: OnEvent<'_>,
+    ) -> Result<RunReport, Error> {
+        if reason.trim().is_empty() {
+            return Err(Error::Invalid(
+                "repair needs --reason: say what was decided and why, for the audit trail".into(),
+            ));
+        }
+        let session = self.begin_locked(None, on_event).await?;
+        let result = self
+            .repair_locked(&session.client, version, decision, reason)
+            .await;
+        self.end_locked(session, result).await
+    }
+
+    async fn repair_locked(
+        &self,
+        client: &Client,
+        version: &Version,
+        decision: RepairDecision,
+        reason: &str,
+    ) -> Result<RunReport, Error> {
+        let (history, _) = self.history(client, true, true).await?;
+        let file = self.set.find(version);
+        let record: Option<&AppliedRecord> = history.records.iter().find(|r| {
+            matches!(r.kind, RecordKind::Versioned | RecordKind::Repair)
+                && Version::parse(&r.version).as_ref() == Some(version)
+        });
+        if file.is_none() && record.is_none() {
+            return Err(Error::Invalid(format!(
+                "no migration has version {version}, in the files or in the history"
+            )));
+        }
+        let name = file
+            .map(|m| m.name.clone())
+            .or_else(|| record.map(|r| r.name.clone()))
+            .unwrap_or_default();
+        let up = file
+            .map(|m| m.up.text.clone())
+            .or_else(|| record.and_then(|r| r.up_sql.clone()));
+        let down = file
+            .and_then(|m| m.down.as_ref().map(|d| d.text.clone()))
+            .or_else(|| record.and_then(|r| r.down_sql.clone()));
+        let checksum = file
+            .map(|m| m.checksum.0.clone())
+            .or_else(|| record.and_then(|r| r.checksum.clone()));
+        let entry = NewRecord {
+            version: version.canonical(),
+            name: &name,
+            kind: RecordKind::Repair,
+            checksum: checksum.as_deref(),
+            up_sql: up.as_deref(),
+            down_sql: down.as_deref(),
+            status: match decision {
+                RepairDecision::Applied => RecordStatus::Succeeded,
+                RepairDecision::RolledBack => RecordStatus::RolledBack,
+            },
+            reason: Some(reason),
+            statements_done: None,
+        };
+        self.write(client, &entry).await?;
+        Ok(RunReport::default())
+    }
+
+    async fn write(&self, client: &Client, record: &NewRecord<'_>) -> Result<(), Error> {
+        client
+            .batch_execute(&self.config.history.insert_sql(record, None, false))
+            .await
+            .map_err(|e| shale_pg::PgError::query("writing the history", e))?;
+        Ok(())
+    }
+
+    /// Connect and take the migration lock, for commands that always change the history.
+    async fn begin_locked(
+        &self,
+        client: Option<Client>,
+        on_event: OnEvent<'_>,
+    ) -> Result<LockedSession, Error> {
+        let started = Instant::now();
+        let client = match client {
+            Some(c) => c,
+            None => self.connect().await?,
+        };
+        let lock = self.lock(on_event).await?;
+        Ok(LockedSession {
+            client,
+            lock,
+            started,
+        })
+    }
+
+    /// Release the lock whatever happened, then report where the database stands.
+    async fn end_locked(
+        &self,
+        session: LockedSession,
+        result: Result<RunReport, Error>,
+    ) -> Result<RunReport, Error> {
+        let released = session.lock.release().await;
+        let mut report = result?;
+        released?;
+        report.current_version = self.current_version(&session.client).await?;
+        report.duration_ms = session.started.elapsed().as_millis() as u64;
+        Ok(report)
+    }
+
+    async fn current_version(&self, client: &Client) -> Result<Option<String>, Error> {
+        let (history, _) = self.history(client, false, false).await?;
+        Ok(history.current_version().map(|v| v.canonical()))
+    }
+
+    async fn execute(
+        &self,
+        client: &Client,
+        plan: &Plan,
+        single_transaction: bool,
+        on_event: OnEvent<'_>,
+    ) -> Result<RunReport, Error> {
+        let executor = Executor {
+            client,
+            history: &self.config.history,
+            options: self.config.exec.clone(),
+        };
+        let mut forward = |e: ExecEvent| on_event(Event::Exec(e));
+        let mut report = RunReport::default();
+        if single_transaction && !plan.steps.is_empty() {
+            let started = Instant::now();
+            executor
+                .run_in_transaction(&plan.steps, &mut forward)
+                .await?;
+            let each = started.elapsed().as_millis() as u64 / plan.steps.len() as u64;
+            report.steps = plan.steps.iter().map(|s| step_report(s, each)).collect();
+            return Ok(report);
+        }
+        for step in &plan.steps {
+            let started = Instant::now();
+            executor.run_step(step, &mut forward).await?;
+            report
+                .steps
+                .push(step_report(step, started.elapsed().as_millis() as u64));
+        }
+        Ok(report)
+    }
+}
+
+fn plan_up(set: &MigrationSet, history: &History, request: &UpRequest) -> Result<Plan, Error> {
+    let options = UpOptions {
+        target: request.target.clone().unwrap_or(Target::All),
+        allow_out_of_order: request.allow_out_of_order,
+    };
+    plan::plan_up(set, history, &options).map_err(Error::Plan)
+}
+
+fn step_report(step: &Step, duration_ms: u64) -> StepReport {
+    StepReport {
+        version: step.version.as_ref().map(|_| step.version_text.clone()),
+        name: step.name.clone(),
+        direction: step.direction,
+        path: step.script.path.clone(),
+        transactional: step.script.no_transaction.is_none(),
+        duration_ms,
+    }
+}
