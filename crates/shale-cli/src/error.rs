@@ -103,7 +103,7 @@ fn render_failure(label: &str, f: &DbFailure) -> String {
             let rendered = renderer
                 .render(Level::Error.title(&title).snippet(snippet).footers(footers))
                 .to_string();
-            return format!("{rendered}\n");
+            return format!("{rendered}\n{}", rolled_back_note(f));
         }
         None => Level::Error.title(&title).footers(footers),
     };
@@ -115,7 +115,16 @@ fn render_failure(label: &str, f: &DbFailure) -> String {
         ));
     }
     s.push('\n');
+    s.push_str(&rolled_back_note(f));
     s
+}
+
+fn rolled_back_note(f: &DbFailure) -> String {
+    if f.rolled_back {
+        "the migration's transaction was rolled back: nothing of it was applied; later migrations did not run\n".into()
+    } else {
+        String::new()
+    }
 }
 
 /// The --json shape of an error.

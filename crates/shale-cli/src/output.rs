@@ -1,24 +1,62 @@
 //! Human output helpers: event lines and tables. JSON goes through serde directly.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use shale::pg::ExecEvent;
 use shale::Event;
 use shale_core::StepDirection;
 
-/// Prints progress events as lines on stderr (stdout stays for results).
+/// Prints progress on stderr (stdout stays for results): a progress bar for runs of several
+/// migrations on a terminal, and event lines.
 pub struct Progress {
     pub quiet: bool,
     pub verbose: bool,
+    bar: Mutex<Option<ProgressBar>>,
 }
 
 impl Progress {
+    pub fn new(quiet: bool, verbose: bool) -> Progress {
+        Progress {
+            quiet,
+            verbose,
+            bar: Mutex::new(None),
+        }
+    }
+
     pub fn event(&self, event: &Event) {
         if self.quiet {
             return;
         }
-        let mut err = anstream::stderr();
+        let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        match event {
+            Event::Planned { steps } if *steps > 1 && std::io::stderr().is_terminal() => {
+                let b = ProgressBar::new(*steps as u64);
+                b.set_style(
+                    ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {wide_msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                *bar = Some(b);
+            }
+            Event::Exec(ExecEvent::StepStarted { label, .. }) => {
+                if let Some(b) = bar.as_ref() {
+                    b.set_message(label.clone());
+                }
+            }
+            Event::Exec(ExecEvent::StepFinished { .. }) => {
+                if let Some(b) = bar.as_ref() {
+                    b.inc(1);
+                    if b.position() >= b.length().unwrap_or(0) {
+                        b.finish_and_clear();
+                    }
+                }
+            }
+            _ => {}
+        }
         let line = match event {
+            Event::Planned { .. } => None,
             Event::LockWaiting(holder) => {
                 Some(format!("waiting for the migration lock, held by {holder}"))
             }
@@ -70,7 +108,12 @@ impl Progress {
             Event::Exec(ExecEvent::StepFinished { .. }) => None,
         };
         if let Some(line) = line {
-            let _ = writeln!(err, "{line}");
+            match bar.as_ref() {
+                Some(b) => b.println(line),
+                None => {
+                    let _ = writeln!(anstream::stderr(), "{line}");
+                }
+            }
         }
     }
 }

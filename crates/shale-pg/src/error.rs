@@ -31,6 +31,8 @@ pub struct DbFailure {
     pub location: Option<SourceLocation>,
     /// What to do about it, when shale knows.
     pub remedy: Option<String>,
+    /// True when the migration ran in a transaction that was rolled back: nothing of it stayed.
+    pub rolled_back: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

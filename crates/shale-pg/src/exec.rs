@@ -608,6 +608,7 @@ fn failure_from(db: &DbError, script: &Script, offset: Option<usize>) -> DbFailu
         statement,
         location,
         remedy: remedy(code, db.message()),
+        rolled_back: script.no_transaction.is_none(),
     }
 }
 

@@ -41,6 +41,10 @@ impl MigratorConfig {
 /// What happens while a run goes on, for progress displays and logs.
 #[derive(Debug, Clone)]
 pub enum Event {
+    /// The plan is made: this many migrations will run.
+    Planned {
+        steps: usize,
+    },
     /// Another runner holds the migration lock; this one waits.
     LockWaiting(LockHolder),
     LockAcquired {
@@ -467,6 +471,9 @@ impl Migrator {
             history: &self.config.history,
             options: self.config.exec.clone(),
         };
+        on_event(Event::Planned {
+            steps: plan.steps.len(),
+        });
         let mut forward = |e: ExecEvent| on_event(Event::Exec(e));
         let mut report = RunReport::default();
         if single_transaction && !plan.steps.is_empty() {

@@ -10,10 +10,7 @@ use crate::output::Progress;
 use crate::settings::Settings;
 
 fn progress(settings: &Settings) -> Progress {
-    Progress {
-        quiet: settings.quiet || settings.json,
-        verbose: settings.verbose,
-    }
+    Progress::new(settings.quiet || settings.json, settings.verbose)
 }
 
 pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
