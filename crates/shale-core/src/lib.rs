@@ -6,6 +6,7 @@
 
 pub mod checksum;
 pub mod directives;
+pub mod embed;
 pub mod layout;
 pub mod plan;
 pub mod position;

@@ -138,8 +138,16 @@ pub async fn connect_waiting(
     let mut pause = Duration::from_millis(50);
     loop {
         match connect(settings, session).await {
-            Err(e) if e.transient && deadline.is_some_and(|d| Instant::now() + pause < d) => {
-                tokio::time::sleep(pause).await;
+            Err(e) if e.transient => {
+                // Keep trying until the wait is over: the last pause is cut short so that one
+                // more attempt happens right at the deadline instead of giving up early.
+                let remaining = deadline.map_or(Duration::ZERO, |d| {
+                    d.saturating_duration_since(Instant::now())
+                });
+                if remaining.is_zero() {
+                    return Err(e);
+                }
+                tokio::time::sleep(pause.min(remaining)).await;
                 pause = (pause * 2).min(Duration::from_secs(1));
             }
             other => return other,
@@ -180,11 +188,15 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
         || lower.contains("name or service not known")
     {
         "unknown host; check the host name in the URL".to_string()
+    } else if lower.contains("server does not support tls") {
+        // Checked before the generic TLS case below, which would otherwise swallow it.
+        format!(
+            "the server does not support TLS, but sslmode={} requires it",
+            settings.effective_sslmode().as_str()
+        )
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
     {
         format!("TLS handshake failed ({text}); check sslmode and sslrootcert")
-    } else if lower.contains("server does not support tls") {
-        "the server does not support TLS, but sslmode requires it".to_string()
     } else {
         text
     };

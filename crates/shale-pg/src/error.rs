@@ -46,7 +46,7 @@ pub enum PgError {
         message: String,
         sqlstate: Option<String>,
     },
-    #[error("migration {label} failed: {}", failure.message)]
+    #[error("migration {label} failed{}: {}", location_text(failure), failure.message)]
     Migration {
         label: String,
         failure: Box<DbFailure>,
@@ -60,6 +60,14 @@ pub enum PgError {
     Corrupt(String),
     #[error("{0}")]
     Refused(String),
+}
+
+fn location_text(failure: &DbFailure) -> String {
+    failure
+        .location
+        .as_ref()
+        .map(|l| format!(" at {}:{}:{}", l.path.display(), l.line, l.column))
+        .unwrap_or_default()
 }
 
 fn holder_text(holder: &Option<LockHolder>) -> String {

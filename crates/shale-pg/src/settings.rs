@@ -89,6 +89,18 @@ impl ConnectionSettings {
         }
     }
 
+    /// The URL in environment variable `var` (else only the PG* variables), completed from the
+    /// PG* variables, as an application reads its database setting at start-up.
+    pub fn from_env_url(var: &str) -> Result<ConnectionSettings, SettingsError> {
+        let mut settings = match std::env::var(var) {
+            Ok(url) if !url.is_empty() => ConnectionSettings::parse(&url)
+                .map_err(|e| SettingsError(format!("{} (from {var})", e.0)))?,
+            _ => ConnectionSettings::default(),
+        };
+        settings.fill_from_env(&|k| std::env::var(k).ok())?;
+        Ok(settings)
+    }
+
     /// Fill what is missing from libpq's environment variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
     /// PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGAPPNAME, PGCONNECT_TIMEOUT, PGOPTIONS).
     pub fn fill_from_env(

@@ -12,6 +12,9 @@ pub enum Error {
     Plan(Vec<PlanError>),
     #[error(transparent)]
     Pg(#[from] PgError),
+    /// The connection string or PG* variables could not be read.
+    #[error(transparent)]
+    Settings(#[from] shale_pg::SettingsError),
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),

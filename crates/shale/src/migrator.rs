@@ -114,6 +114,17 @@ impl Migrator {
         Migrator { set, config }
     }
 
+    /// A migrator for migrations embedded in the binary, with default settings for `connection`.
+    pub fn embedded(
+        migrations: &crate::EmbeddedMigrations,
+        connection: ConnectionSettings,
+    ) -> Result<Migrator, Error> {
+        Ok(Migrator::new(
+            migrations.load()?,
+            MigratorConfig::new(connection),
+        ))
+    }
+
     async fn connect(&self) -> Result<Client, Error> {
         Ok(connect_waiting(
             &self.config.connection,
