@@ -71,6 +71,8 @@ pub enum Command {
     Up(UpArgs),
     /// Revert applied migrations, newest first
     Down(DownArgs),
+    /// Run the sample-data files in seeds/ that never ran or changed since
+    Seed(SeedArgs),
     /// Revert the newest migration and apply it again
     Redo,
     /// Migrate up or down to exactly this version
@@ -113,6 +115,22 @@ pub struct UpArgs {
     /// Run the whole batch in one transaction
     #[arg(long)]
     pub single_transaction: bool,
+    /// Then run the seed files (as `shale seed`)
+    #[arg(long)]
+    pub seed: bool,
+    /// Seeds directory for --seed [default: seeds/ beside the migrations directory, or `seeds_dir`]
+    #[arg(long, value_name = "DIR")]
+    pub seeds: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Run every seed file again, changed or not
+    #[arg(long)]
+    pub force: bool,
+    /// Seeds directory [default: seeds/ beside the migrations directory, or `seeds_dir` in shale.toml]
+    #[arg(long, value_name = "DIR")]
+    pub seeds: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -142,11 +160,7 @@ pub struct DownArgs {
 pub struct RepairArgs {
     pub version: String,
     /// Its effects are in the database (finished by hand, or the edited file is what ran)
-    #[arg(
-        long,
-        conflicts_with = "rolled_back",
-        required_unless_present = "rolled_back"
-    )]
+    #[arg(long, conflicts_with = "rolled_back", required_unless_present = "rolled_back")]
     pub applied: bool,
     /// Its effects are not in the database: `up` runs it again
     #[arg(long)]

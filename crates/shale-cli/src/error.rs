@@ -13,12 +13,9 @@ pub const EXIT_UNAVAILABLE: i32 = 3;
 
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     match error.downcast_ref::<ShaleError>() {
-        Some(
-            ShaleError::Load(_)
-            | ShaleError::Plan(_)
-            | ShaleError::Invalid(_)
-            | ShaleError::Settings(_),
-        ) => EXIT_INVALID,
+        Some(ShaleError::Load(_) | ShaleError::Plan(_) | ShaleError::Invalid(_) | ShaleError::Settings(_)) => {
+            EXIT_INVALID
+        }
         Some(ShaleError::Pg(PgError::Connect(_) | PgError::LockTimeout { .. })) => EXIT_UNAVAILABLE,
         Some(ShaleError::Pg(PgError::Refused(_))) => EXIT_INVALID,
         Some(ShaleError::Pg(_)) => EXIT_FAILED,
@@ -36,10 +33,7 @@ pub fn render(error: &anyhow::Error) {
             for e in errors {
                 s.push_str(&format!("error: {e}\n"));
             }
-            s.push_str(&format!(
-                "nothing was applied: fix the {} problem(s) above and run again\n",
-                errors.len()
-            ));
+            s.push_str(&format!("nothing was applied: fix the {} problem(s) above and run again\n", errors.len()));
             s
         }
         Some(ShaleError::Plan(errors)) => {
@@ -50,9 +44,7 @@ pub fn render(error: &anyhow::Error) {
             s.push_str("nothing was applied\n");
             s
         }
-        Some(ShaleError::Pg(PgError::Migration { label, failure })) => {
-            render_failure(label, failure)
-        }
+        Some(ShaleError::Pg(PgError::Migration { label, failure })) => render_failure(label, failure),
         _ => {
             let mut s = format!("error: {error}");
             for cause in error.chain().skip(1) {
@@ -71,10 +63,7 @@ fn render_failure(label: &str, f: &DbFailure) -> String {
     let mut footers = vec![Level::Note.title(&sqlstate)];
     let detail = f.detail.as_ref().map(|d| format!("detail: {d}"));
     let hint = f.hint.as_ref().map(|h| format!("server hint: {h}"));
-    let context = f
-        .context
-        .as_ref()
-        .map(|c| format!("context: {}", c.replace('\n', "; ")));
+    let context = f.context.as_ref().map(|c| format!("context: {}", c.replace('\n', "; ")));
     for extra in [&detail, &hint, &context].into_iter().flatten() {
         footers.push(Level::Note.title(extra));
     }
@@ -96,28 +85,19 @@ fn render_failure(label: &str, f: &DbFailure) -> String {
                 .nth(loc.column.saturating_sub(1))
                 .map(|(i, _)| i)
                 .unwrap_or(loc.line_text.len());
-            let end = loc.line_text[col_byte..]
-                .chars()
-                .next()
-                .map(|c| col_byte + c.len_utf8())
-                .unwrap_or(col_byte);
+            let end = loc.line_text[col_byte..].chars().next().map(|c| col_byte + c.len_utf8()).unwrap_or(col_byte);
             let snippet = Snippet::source(&loc.line_text)
                 .line_start(loc.line)
                 .origin(&origin)
                 .annotation(Level::Error.span(col_byte..end.max(col_byte)).label("here"));
-            let rendered = renderer
-                .render(Level::Error.title(&title).snippet(snippet).footers(footers))
-                .to_string();
+            let rendered = renderer.render(Level::Error.title(&title).snippet(snippet).footers(footers)).to_string();
             return format!("{rendered}\n{}", rolled_back_note(f));
         }
         None => Level::Error.title(&title).footers(footers),
     };
     let mut s = renderer.render(message).to_string();
     if let Some(statement) = &f.statement {
-        s.push_str(&format!(
-            "\nin statement:\n  {}\n",
-            statement.replace('\n', "\n  ")
-        ));
+        s.push_str(&format!("\nin statement:\n  {}\n", statement.replace('\n', "\n  ")));
     }
     s.push('\n');
     s.push_str(&rolled_back_note(f));
@@ -135,8 +115,7 @@ fn rolled_back_note(f: &DbFailure) -> String {
 /// The --json shape of an error.
 pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
     let code = exit_code(error);
-    let mut value =
-        serde_json::json!({ "ok": false, "exit_code": code, "message": error.to_string() });
+    let mut value = serde_json::json!({ "ok": false, "exit_code": code, "message": error.to_string() });
     match error.downcast_ref::<ShaleError>() {
         Some(ShaleError::Load(errors)) => {
             value["problems"] = errors
@@ -150,10 +129,7 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
                 .collect();
         }
         Some(ShaleError::Plan(errors)) => {
-            value["problems"] = errors
-                .iter()
-                .map(|e| serde_json::json!({ "message": e.to_string() }))
-                .collect();
+            value["problems"] = errors.iter().map(|e| serde_json::json!({ "message": e.to_string() })).collect();
         }
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => {
             value["migration"] = serde_json::json!(label);

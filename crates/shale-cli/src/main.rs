@@ -11,8 +11,7 @@ use clap::Parser;
 fn main() {
     let cli = args::Cli::parse();
     let json = cli.global.json;
-    let result = settings::Settings::resolve(&cli.global)
-        .and_then(|settings| commands::run(cli.command, &settings));
+    let result = settings::Settings::resolve(&cli.global).and_then(|settings| commands::run(cli.command, &settings));
     match result {
         Ok(code) => std::process::exit(code),
         Err(error) => {

@@ -19,11 +19,7 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(quiet: bool, verbose: bool) -> Progress {
-        Progress {
-            quiet,
-            verbose,
-            bar: Mutex::new(None),
-        }
+        Progress { quiet, verbose, bar: Mutex::new(None) }
     }
 
     pub fn event(&self, event: &Event) {
@@ -57,29 +53,17 @@ impl Progress {
         }
         let line = match event {
             Event::Planned { .. } => None,
-            Event::LockWaiting(holder) => {
-                Some(format!("waiting for the migration lock, held by {holder}"))
+            Event::LockWaiting(holder) => Some(format!("waiting for the migration lock, held by {holder}")),
+            Event::LockAcquired { waited } if waited.as_millis() > 500 => {
+                Some(format!("got the migration lock after {:.1}s", waited.as_secs_f64()))
             }
-            Event::LockAcquired { waited } if waited.as_millis() > 500 => Some(format!(
-                "got the migration lock after {:.1}s",
-                waited.as_secs_f64()
-            )),
             Event::LockAcquired { .. } => None,
-            Event::Exec(ExecEvent::StepStarted {
-                label,
-                direction,
-                transactional,
-                resume_from,
-            }) => {
+            Event::Exec(ExecEvent::StepStarted { label, direction, transactional, resume_from }) => {
                 let verb = match direction {
                     StepDirection::Up => "applying",
                     StepDirection::Down => "reverting",
                 };
-                let how = if *transactional {
-                    ""
-                } else {
-                    " (outside a transaction)"
-                };
+                let how = if *transactional { "" } else { " (outside a transaction)" };
                 let resume = if *resume_from > 0 {
                     format!(", resuming at statement {}", resume_from + 1)
                 } else {
@@ -87,24 +71,15 @@ impl Progress {
                 };
                 self.verbose.then(|| format!("{verb} {label}{how}{resume}"))
             }
-            Event::Exec(ExecEvent::StatementDone {
-                label,
-                index,
-                total,
-            }) => self
-                .verbose
-                .then(|| format!("  {label}: statement {}/{total} done", index + 1)),
-            Event::Exec(ExecEvent::LockRetry {
-                label,
-                attempt,
-                wait,
-            }) => Some(format!(
-                "{label}: lock_timeout hit; retrying in {} ms (attempt {attempt})",
-                wait.as_millis()
-            )),
-            Event::Exec(ExecEvent::InvalidIndexDropped { label, index }) => Some(format!(
-                "{label}: dropped INVALID index {index} left by an earlier failed attempt"
-            )),
+            Event::Exec(ExecEvent::StatementDone { label, index, total }) => {
+                self.verbose.then(|| format!("  {label}: statement {}/{total} done", index + 1))
+            }
+            Event::Exec(ExecEvent::LockRetry { label, attempt, wait }) => {
+                Some(format!("{label}: lock_timeout hit; retrying in {} ms (attempt {attempt})", wait.as_millis()))
+            }
+            Event::Exec(ExecEvent::InvalidIndexDropped { label, index }) => {
+                Some(format!("{label}: dropped INVALID index {index} left by an earlier failed attempt"))
+            }
             Event::Exec(ExecEvent::StepFinished { .. }) => None,
         };
         if let Some(line) = line {
@@ -121,11 +96,7 @@ impl Progress {
 pub fn table(header: &[&str]) -> comfy_table::Table {
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::NOTHING);
-    t.set_header(
-        header
-            .iter()
-            .map(|h| comfy_table::Cell::new(h.to_uppercase())),
-    );
+    t.set_header(header.iter().map(|h| comfy_table::Cell::new(h.to_uppercase())));
     t
 }
 

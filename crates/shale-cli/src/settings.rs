@@ -28,6 +28,8 @@ pub struct ConfigFile {
     pub allow_out_of_order: Option<bool>,
     /// Retry connecting this long, e.g. "30s".
     pub connect_wait: Option<String>,
+    /// Sample-data SQL files for `shale seed` (default: seeds/ beside the migrations directory).
+    pub seeds_dir: Option<PathBuf>,
 }
 
 pub const CONFIG_TEMPLATE: &str = r#"# shale configuration. Every setting is optional; flags and the environment override it.
@@ -57,6 +59,9 @@ dir = "migrations"
 # Retry connecting this long while the server starts (as with --wait).
 # connect_wait = "30s"
 
+# Sample-data SQL files run by `shale seed` (default: seeds/ beside the migrations directory).
+# seeds_dir = "seeds"
+
 # Apply pending migrations older than the newest applied one.
 # allow_out_of_order = false
 "#;
@@ -83,22 +88,15 @@ struct Env {
 
 impl Env {
     fn get(&self, key: &str) -> Option<String> {
-        std::env::var(key)
-            .ok()
-            .or_else(|| self.dotenv.get(key).cloned())
+        std::env::var(key).ok().or_else(|| self.dotenv.get(key).cloned())
     }
 }
 
 impl Settings {
     pub fn resolve(global: &GlobalArgs) -> Result<Settings> {
         let (config, root) = match &global.config {
-            Some(path) => (
-                read_config(path)?,
-                path.parent().map(Path::to_path_buf).unwrap_or_default(),
-            ),
-            None if Path::new("shale.toml").exists() => {
-                (read_config(Path::new("shale.toml"))?, PathBuf::from("."))
-            }
+            Some(path) => (read_config(path)?, path.parent().map(Path::to_path_buf).unwrap_or_default()),
+            None if Path::new("shale.toml").exists() => (read_config(Path::new("shale.toml"))?, PathBuf::from(".")),
             None => (ConfigFile::default(), PathBuf::from(".")),
         };
         let dir = match (&global.dir, &config.dir) {
@@ -125,6 +123,15 @@ impl Settings {
         })
     }
 
+    /// The seeds directory: the flag, else `seeds_dir`, else seeds/ beside the migrations directory.
+    pub fn seeds_dir(&self, flag: Option<&Path>) -> PathBuf {
+        match (flag, &self.config.seeds_dir) {
+            (Some(f), _) => f.to_path_buf(),
+            (None, Some(d)) => self.root.join(d),
+            (None, None) => self.dir.parent().unwrap_or(Path::new(".")).join("seeds"),
+        }
+    }
+
     /// Where the development cluster lives.
     pub fn dev_dir(&self) -> PathBuf {
         self.root.join(".shale").join("dev")
@@ -132,31 +139,21 @@ impl Settings {
 
     /// The connection: --database-url, --dev, the configured variable, DATABASE_URL, then PG* variables.
     pub fn connection(&self) -> Result<ConnectionSettings> {
-        let var = self
-            .config
-            .database_url_env
-            .clone()
-            .unwrap_or_else(|| "DATABASE_URL".into());
+        let var = self.config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
         let (text, origin) = if let Some(url) = &self.global.database_url {
             (Some(url.clone()), "--database-url".to_string())
         } else if self.global.dev {
-            (
-                Some(crate::commands::dev::ensure_started(self)?),
-                "the development server".to_string(),
-            )
+            (Some(crate::commands::dev::ensure_started(self)?), "the development server".to_string())
         } else if let Some(url) = self.env.get(&var).filter(|v| !v.is_empty()) {
             (Some(url), var.clone())
         } else {
             (None, String::new())
         };
         let mut settings = match text {
-            Some(text) => {
-                ConnectionSettings::parse(&text).map_err(|e| anyhow!("{e} (from {origin})"))?
-            }
+            Some(text) => ConnectionSettings::parse(&text).map_err(|e| anyhow!("{e} (from {origin})"))?,
             None => {
-                let any_pg = ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"]
-                    .iter()
-                    .any(|k| self.env.get(k).is_some());
+                let any_pg =
+                    ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"].iter().any(|k| self.env.get(k).is_some());
                 if !any_pg {
                     bail!(NoDatabase(var));
                 }
@@ -170,17 +167,11 @@ impl Settings {
     }
 
     pub fn has_database(&self) -> bool {
-        let var = self
-            .config
-            .database_url_env
-            .clone()
-            .unwrap_or_else(|| "DATABASE_URL".into());
+        let var = self.config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
         self.global.database_url.is_some()
             || self.global.dev
             || self.env.get(&var).is_some()
-            || ["PGHOST", "PGPORT", "PGDATABASE"]
-                .iter()
-                .any(|k| self.env.get(k).is_some())
+            || ["PGHOST", "PGPORT", "PGDATABASE"].iter().any(|k| self.env.get(k).is_some())
     }
 
     pub fn session(&self) -> SessionSettings {
@@ -206,11 +197,8 @@ impl Settings {
         if let Some(d) = self.global.lock_timeout {
             return Ok(d);
         }
-        parse_duration(
-            self.config.migration_lock_wait.as_deref(),
-            "migration_lock_wait",
-        )
-        .map(|d| d.unwrap_or(Duration::from_secs(600)))
+        parse_duration(self.config.migration_lock_wait.as_deref(), "migration_lock_wait")
+            .map(|d| d.unwrap_or(Duration::from_secs(600)))
     }
 
     pub fn connect_wait(&self) -> Result<Option<Duration>> {
@@ -239,13 +227,16 @@ impl std::error::Error for NoDatabase {}
 
 fn parse_duration(value: Option<&str>, key: &str) -> Result<Option<Duration>> {
     value
-        .map(|v| humantime::parse_duration(v).map_err(|e| anyhow!("shale.toml: `{key} = \"{v}\"` is not a duration ({e}); write e.g. \"30s\" or \"10m\"")))
+        .map(|v| {
+            humantime::parse_duration(v).map_err(|e| {
+                anyhow!("shale.toml: `{key} = \"{v}\"` is not a duration ({e}); write e.g. \"30s\" or \"10m\"")
+            })
+        })
         .transpose()
 }
 
 fn read_config(path: &Path) -> Result<ConfigFile> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     toml::from_str(&text).map_err(|e| {
         let (line, col) = e
             .span()
@@ -254,12 +245,7 @@ fn read_config(path: &Path) -> Result<ConfigFile> {
                 index.line_col(&text, s.start)
             })
             .unwrap_or((1, 1));
-        anyhow!(ConfigError {
-            path: path.to_path_buf(),
-            line,
-            col,
-            message: e.message().to_string()
-        })
+        anyhow!(ConfigError { path: path.to_path_buf(), line, col, message: e.message().to_string() })
     })
 }
 

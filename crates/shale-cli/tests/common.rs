@@ -21,17 +21,12 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
     }
 
     #[track_caller]
     pub fn ok(self) -> Run {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
         self
     }
 }
@@ -48,10 +43,7 @@ impl From<Output> for Run {
 
 impl Project {
     pub fn new(prefix: &str) -> Project {
-        Project {
-            dir: tempfile::tempdir().unwrap(),
-            db: fresh_database(prefix),
-        }
+        Project { dir: tempfile::tempdir().unwrap(), db: fresh_database(prefix) }
     }
 
     pub fn path(&self) -> &Path {
@@ -77,16 +69,7 @@ impl Project {
     pub fn bare(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_shale"));
         cmd.current_dir(self.path());
-        for var in [
-            "DATABASE_URL",
-            "PGHOST",
-            "PGPORT",
-            "PGUSER",
-            "PGPASSWORD",
-            "PGDATABASE",
-            "PGSSLMODE",
-            "NO_COLOR",
-        ] {
+        for var in ["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE", "NO_COLOR"] {
             cmd.env_remove(var);
         }
         cmd
@@ -105,19 +88,13 @@ impl Project {
 
     /// Names of the user tables in public, sorted.
     pub fn tables(&self) -> Vec<String> {
-        let out =
-            self.psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
-        out.lines()
-            .map(str::to_string)
-            .filter(|l| !l.is_empty())
-            .collect()
+        let out = self.psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+        out.lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
     }
 
     /// Rows of the history: version|kind|status, oldest first.
     pub fn history(&self) -> Vec<String> {
-        let out = self.psql(
-            "SELECT version || '|' || kind || '|' || status FROM shale_migrations ORDER BY id",
-        );
+        let out = self.psql("SELECT version || '|' || kind || '|' || status FROM shale_migrations ORDER BY id");
         out.lines().map(str::to_string).collect()
     }
 }

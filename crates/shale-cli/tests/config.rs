@@ -8,37 +8,21 @@ use common::{Project, Run};
 fn custom_variable_from_dotenv_and_real_environment_wins() {
     let p = Project::new("cfg_dotenv");
     p.write("001_a.sql", "CREATE TABLE a (id int);");
-    std::fs::write(
-        p.path().join("shale.toml"),
-        "database_url_env = \"NEON_DATABASE_URL\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        p.path().join(".env"),
-        format!("NEON_DATABASE_URL={}\n", p.db.url),
-    )
-    .unwrap();
+    std::fs::write(p.path().join("shale.toml"), "database_url_env = \"NEON_DATABASE_URL\"\n").unwrap();
+    std::fs::write(p.path().join(".env"), format!("NEON_DATABASE_URL={}\n", p.db.url)).unwrap();
     let run: Run = p.bare().arg("up").output().unwrap().into();
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(p.tables(), ["a", "shale_migrations"]);
     // The real environment overrides .env; its password never shows.
     let run: Run = p
         .bare()
-        .env(
-            "NEON_DATABASE_URL",
-            "postgresql://app:topsecret-pw@127.0.0.1:1/db",
-        )
+        .env("NEON_DATABASE_URL", "postgresql://app:topsecret-pw@127.0.0.1:1/db")
         .arg("status")
         .output()
         .unwrap()
         .into();
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("could not connect to postgresql://app:***@127.0.0.1:1/db"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("could not connect to postgresql://app:***@127.0.0.1:1/db"), "{}", run.stderr);
     assert!(!run.stderr.contains("topsecret") && !run.stdout.contains("topsecret"));
 }
 
@@ -48,29 +32,17 @@ fn missing_database_and_bad_config_are_usage_errors() {
     p.write("001_a.sql", "select 1;");
     let run: Run = p.bare().arg("up").output().unwrap().into();
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("no database configured"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("no database configured"), "{}", run.stderr);
     // validate without a database checks the files alone.
     let run: Run = p.bare().arg("validate").output().unwrap().into();
     assert_eq!(run.code, 0, "{}", run.stderr);
-    std::fs::write(
-        p.path().join("shale.toml"),
-        "dir = \"migrations\"\nlock_timeout = 5\n",
-    )
-    .unwrap();
+    std::fs::write(p.path().join("shale.toml"), "dir = \"migrations\"\nlock_timeout = 5\n").unwrap();
     let run: Run = p.bare().arg("status").output().unwrap().into();
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("shale.toml:2:16"), "{}", run.stderr);
     std::fs::write(p.path().join("shale.toml"), "dirr = \"x\"\n").unwrap();
     let run: Run = p.bare().arg("status").output().unwrap().into();
-    assert!(
-        run.stderr.contains("shale.toml:1:1: unknown field `dirr`"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("shale.toml:1:1: unknown field `dirr`"), "{}", run.stderr);
     let run = p.shale(&["up", "--database-url", "mysql://x"]);
     assert_eq!(run.code, 2);
 }
@@ -81,31 +53,12 @@ fn unreachable_server_is_exit_3_with_a_redacted_url() {
     p.write("001_a.sql", "select 1;");
     let port = shale_testkit::free_port().unwrap();
     let url = format!("postgresql://app:hunter2@127.0.0.1:{port}/db");
-    let run: Run = p
-        .bare()
-        .args(["--database-url", &url, "up"])
-        .output()
-        .unwrap()
-        .into();
+    let run: Run = p.bare().args(["--database-url", &url, "up"]).output().unwrap().into();
     assert_eq!(run.code, 3);
-    assert_eq!(
-        run.stderr.lines().count(),
-        1,
-        "one clear line: {}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("connection refused") || run.stderr.contains("Connection refused"),
-        "{}",
-        run.stderr
-    );
+    assert_eq!(run.stderr.lines().count(), 1, "one clear line: {}", run.stderr);
+    assert!(run.stderr.contains("connection refused") || run.stderr.contains("Connection refused"), "{}", run.stderr);
     assert!(!run.stderr.contains("hunter2"));
-    let json: Run = p
-        .bare()
-        .args(["--database-url", &url, "--json", "up"])
-        .output()
-        .unwrap()
-        .into();
+    let json: Run = p.bare().args(["--database-url", &url, "--json", "up"]).output().unwrap().into();
     assert_eq!(json.json()["exit_code"], 3);
     assert!(!json.stdout.contains("hunter2"));
 }
@@ -120,14 +73,7 @@ fn init_and_new_follow_the_directory_convention() {
     assert_eq!(again.code, 2, "init refuses to overwrite");
 
     let new = |args: &[&str]| -> Vec<String> {
-        let run: Run = p
-            .bare()
-            .arg("--json")
-            .arg("new")
-            .args(args)
-            .output()
-            .unwrap()
-            .into();
+        let run: Run = p.bare().arg("--json").arg("new").args(args).output().unwrap().into();
         assert_eq!(run.code, 0, "{}", run.stderr);
         run.json()["created"]
             .as_array()
@@ -142,14 +88,8 @@ fn init_and_new_follow_the_directory_convention() {
             })
             .collect()
     };
-    assert_eq!(
-        new(&["create users"]),
-        ["./migrations/0001_create_users.sql"]
-    );
-    assert_eq!(
-        new(&["Add Email!", "--reversible"]),
-        ["./migrations/0002_add_email.sql"]
-    );
+    assert_eq!(new(&["create users"]), ["./migrations/0001_create_users.sql"]);
+    assert_eq!(new(&["Add Email!", "--reversible"]), ["./migrations/0002_add_email.sql"]);
     let text = std::fs::read_to_string(p.migrations().join("0002_add_email.sql")).unwrap();
     assert!(text.contains("-- migrate:up") && text.contains("-- migrate:down"));
 
@@ -157,17 +97,8 @@ fn init_and_new_follow_the_directory_convention() {
     let q = Project::new("cfg_new_pairs");
     q.write("001_a.up.sql", "select 1;");
     q.write("001_a.down.sql", "select 1;");
-    let run: Run = q
-        .bare()
-        .args(["new", "b", "--reversible"])
-        .output()
-        .unwrap()
-        .into();
-    assert!(
-        run.stdout.contains("002_b.up.sql") && run.stdout.contains("002_b.down.sql"),
-        "{}",
-        run.stdout
-    );
+    let run: Run = q.bare().args(["new", "b", "--reversible"]).output().unwrap().into();
+    assert!(run.stdout.contains("002_b.up.sql") && run.stdout.contains("002_b.down.sql"), "{}", run.stdout);
     // Timestamps continue as timestamps.
     let t = Project::new("cfg_new_ts");
     t.write("20240101000000_a.sql", "select 1;");
@@ -179,11 +110,7 @@ fn init_and_new_follow_the_directory_convention() {
     let d = Project::new("cfg_new_diesel");
     d.write("2017-09-23-182408_a/up.sql", "select 1;");
     let run: Run = d.bare().args(["new", "b"]).output().unwrap().into();
-    assert!(
-        run.stdout.contains("_b/up.sql") && run.stdout.contains("_b/down.sql"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("_b/up.sql") && run.stdout.contains("_b/down.sql"), "{}", run.stdout);
     let f = Project::new("cfg_new_flyway");
     f.write("V1__a.sql", "select 1;");
     let run: Run = f.bare().args(["new", "b"]).output().unwrap().into();

@@ -37,14 +37,8 @@ mod tests {
     #[test]
     fn bom_and_crlf_do_not_change_the_checksum() {
         let plain = Checksum::of("create table t (id int);\nselect 1;\n");
-        assert_eq!(
-            plain,
-            Checksum::of("\u{feff}create table t (id int);\r\nselect 1;\r\n")
-        );
-        assert_ne!(
-            plain,
-            Checksum::of("create table t (id bigint);\nselect 1;\n")
-        );
+        assert_eq!(plain, Checksum::of("\u{feff}create table t (id int);\r\nselect 1;\r\n"));
+        assert_ne!(plain, Checksum::of("create table t (id bigint);\nselect 1;\n"));
         assert_eq!(plain.as_str().len(), 64);
     }
 }

@@ -22,8 +22,7 @@ pub struct DirectiveError {
     pub message: String,
 }
 
-const KNOWN: &str =
-    "no-transaction, out-of-order, lock-timeout=DURATION, statement-timeout=DURATION, allow RULE";
+const KNOWN: &str = "no-transaction, out-of-order, lock-timeout=DURATION, statement-timeout=DURATION, allow RULE";
 
 impl Directives {
     /// Read every line of `text` that is a `-- shale:` comment. Other comments are ignored.
@@ -61,28 +60,15 @@ impl Directives {
             ("no-transaction", None) => self.no_transaction = true,
             ("out-of-order", None) => self.out_of_order = true,
             ("lock-timeout", Some(v)) => self.lock_timeout = Some(check_duration(v, offset)?),
-            ("statement-timeout", Some(v)) => {
-                self.statement_timeout = Some(check_duration(v, offset)?)
-            }
+            ("statement-timeout", Some(v)) => self.statement_timeout = Some(check_duration(v, offset)?),
             ("allow", None) => {
-                let rule = body["allow".len()..]
-                    .split("--")
-                    .next()
-                    .unwrap_or("")
-                    .trim();
+                let rule = body["allow".len()..].split("--").next().unwrap_or("").trim();
                 if rule.is_empty() {
-                    return error(
-                        "`shale:allow` needs a rule id, e.g. `-- shale:allow rule-id -- reason`"
-                            .into(),
-                    );
+                    return error("`shale:allow` needs a rule id, e.g. `-- shale:allow rule-id -- reason`".into());
                 }
                 self.allow.push(rule.to_string());
             }
-            _ => {
-                return error(format!(
-                    "unknown directive `shale:{body}`; known directives: {KNOWN}"
-                ))
-            }
+            _ => return error(format!("unknown directive `shale:{body}`; known directives: {KNOWN}")),
         }
         Ok(())
     }
@@ -101,9 +87,7 @@ fn check_duration(value: &str, offset: usize) -> Result<String, DirectiveError> 
     } else {
         Err(DirectiveError {
             offset,
-            message: format!(
-                "`{value}` is not a duration: expected e.g. 500ms, 10s, 2min, 1h or 0 (off)"
-            ),
+            message: format!("`{value}` is not a duration: expected e.g. 500ms, 10s, 2min, 1h or 0 (off)"),
         })
     }
 }
@@ -126,10 +110,7 @@ mod tests {
 
     #[test]
     fn dbmate_transaction_false() {
-        let d = Directives::parse(
-            "-- migrate:up transaction:false\ncreate index concurrently i on t(c);\n",
-        )
-        .unwrap();
+        let d = Directives::parse("-- migrate:up transaction:false\ncreate index concurrently i on t(c);\n").unwrap();
         assert!(d.no_transaction);
     }
 

@@ -15,18 +15,12 @@ pub const GENERATED: &str = "shale_embedded_migrations.rs";
 
 /// Run from a build script. Panics (failing the build) with every problem found.
 pub fn build(dir: impl AsRef<Path>) {
-    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let out = std::env::var_os("OUT_DIR")
-        .map(PathBuf::from)
-        .expect("OUT_DIR is set for build scripts");
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
+    let out = std::env::var_os("OUT_DIR").map(PathBuf::from).expect("OUT_DIR is set for build scripts");
     let dir = manifest.join(dir.as_ref());
     println!("cargo:rerun-if-changed={}", dir.display());
     match generate(&dir) {
-        Ok(code) => {
-            std::fs::write(out.join(GENERATED), code).expect("writing the embedded migration list")
-        }
+        Ok(code) => std::fs::write(out.join(GENERATED), code).expect("writing the embedded migration list"),
         Err(problems) => panic!("\n{problems}\n"),
     }
 }
@@ -38,12 +32,7 @@ pub fn generate(dir: &Path) -> Result<String, String> {
         for e in &errors {
             let _ = writeln!(text, "error: {e}");
         }
-        let _ = write!(
-            text,
-            "{} problem(s) in the migrations embedded from {}",
-            errors.len(),
-            dir.display()
-        );
+        let _ = write!(text, "{} problem(s) in the migrations embedded from {}", errors.len(), dir.display());
         text
     })?;
     let mut paths = Vec::new();
@@ -84,11 +73,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("2020-01-01-000000_x")).unwrap();
         std::fs::write(dir.join("2020-01-01-000000_x/up.sql"), "select 1;").unwrap();
-        std::fs::write(
-            dir.join("2020-01-01-000000_x/metadata.toml"),
-            "run_in_transaction = false",
-        )
-        .unwrap();
+        std::fs::write(dir.join("2020-01-01-000000_x/metadata.toml"), "run_in_transaction = false").unwrap();
         std::fs::write(dir.join("1_a.up.sql"), "select 1;").unwrap();
         std::fs::write(dir.join("1_a.down.sql"), "select 2;").unwrap();
         let code = generate(&dir).unwrap();
@@ -97,10 +82,7 @@ mod tests {
         assert!(code.contains("metadata.toml"), "{code}");
         std::fs::write(dir.join("2_b.sql"), "select 'oops;").unwrap();
         let problems = generate(&dir).unwrap_err();
-        assert!(
-            problems.contains("2_b.sql:1:8: unterminated quoted string"),
-            "{problems}"
-        );
+        assert!(problems.contains("2_b.sql:1:8: unterminated quoted string"), "{problems}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

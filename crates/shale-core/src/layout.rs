@@ -55,6 +55,8 @@ pub enum MigrationKind {
     Versioned,
     /// Flyway `R__` files: re-applied whenever their checksum changes, after the versioned ones.
     Repeatable,
+    /// Sample data from the seeds directory: run after the migrations, again only when changed.
+    Seed,
 }
 
 /// SQL to run in one direction, with its statements and what the file asks of the runner.
@@ -79,9 +81,8 @@ impl Script {
         section: Range<usize>,
         force_no_transaction: Option<&str>,
     ) -> Result<Script, LoadError> {
-        let at = |offset: usize, message: String, hint: Option<String>| {
-            LoadError::at(&path, &text, offset, message, hint)
-        };
+        let at =
+            |offset: usize, message: String, hint: Option<String>| LoadError::at(&path, &text, offset, message, hint);
         let directives = Directives::parse(&text).map_err(|e| at(e.offset, e.message, None))?;
         let body = &text[section.clone()];
         let mut statements = split::split(body).map_err(|e| {
@@ -96,11 +97,7 @@ impl Script {
         }
         let no_transaction = force_no_transaction
             .map(str::to_string)
-            .or_else(|| {
-                directives
-                    .no_transaction
-                    .then(|| "-- shale:no-transaction".to_string())
-            })
+            .or_else(|| directives.no_transaction.then(|| "-- shale:no-transaction".to_string()))
             .or_else(|| {
                 statements
                     .iter()
@@ -109,10 +106,7 @@ impl Script {
             });
         if no_transaction.is_none() {
             strip_transaction_wrapper(&mut statements);
-            if let Some(s) = statements
-                .iter()
-                .find(|s| split::transaction_control(s).is_some())
-            {
+            if let Some(s) = statements.iter().find(|s| split::transaction_control(s).is_some()) {
                 return Err(at(
                     s.span.start,
                     format!("`{}` inside a migration that shale runs in a transaction", first_line(&text[s.span.clone()])),
@@ -120,13 +114,7 @@ impl Script {
                 ));
             }
         }
-        Ok(Script {
-            path,
-            text,
-            statements,
-            directives,
-            no_transaction,
-        })
+        Ok(Script { path, text, statements, directives, no_transaction })
     }
 
     /// The text of one statement.
@@ -138,10 +126,7 @@ impl Script {
     /// sent as one simple query so the server's error positions map straight back to the file.
     pub fn body(&self) -> (&str, usize) {
         match (self.statements.first(), self.statements.last()) {
-            (Some(first), Some(last)) => (
-                &self.text[first.span.start..last.span.end],
-                first.span.start,
-            ),
+            (Some(first), Some(last)) => (&self.text[first.span.start..last.span.end], first.span.start),
             _ => ("", 0),
         }
     }
@@ -189,6 +174,7 @@ impl Migration {
         match self.kind {
             MigrationKind::Versioned => format!("{} {}", self.version_text, self.name),
             MigrationKind::Repeatable => format!("R__{}", self.name),
+            MigrationKind::Seed => format!("seed {}", self.name),
         }
     }
 }
@@ -205,28 +191,12 @@ pub struct LoadError {
 
 impl LoadError {
     fn file(path: &Path, message: impl Into<String>, hint: Option<String>) -> LoadError {
-        LoadError {
-            path: path.to_path_buf(),
-            position: None,
-            message: message.into(),
-            hint,
-        }
+        LoadError { path: path.to_path_buf(), position: None, message: message.into(), hint }
     }
 
-    fn at(
-        path: &Path,
-        text: &str,
-        offset: usize,
-        message: String,
-        hint: Option<String>,
-    ) -> LoadError {
+    fn at(path: &Path, text: &str, offset: usize, message: String, hint: Option<String>) -> LoadError {
         let position = Some(LineIndex::new(text).line_col(text, offset));
-        LoadError {
-            path: path.to_path_buf(),
-            position,
-            message,
-            hint,
-        }
+        LoadError { path: path.to_path_buf(), position, message, hint }
     }
 }
 
@@ -273,26 +243,15 @@ impl MigrationSet {
                     errors.push(LoadError::file(
                         &path,
                         format!("is not UTF-8 (invalid byte at offset {offset})"),
-                        Some(
-                            "save the file as UTF-8; PostgreSQL migrations must be UTF-8 text"
-                                .into(),
-                        ),
+                        Some("save the file as UTF-8; PostgreSQL migrations must be UTF-8 text".into()),
                     ));
                     continue;
                 }
             };
             match classify(&file.relative) {
                 Classified::Ignore => {}
-                Classified::Bad(message) => {
-                    errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into())))
-                }
-                Classified::Part {
-                    key,
-                    version_text,
-                    name,
-                    role,
-                    layout,
-                } => {
+                Classified::Bad(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
+                Classified::Part { key, version_text, name, role, layout } => {
                     let group = groups.entry(key).or_insert_with(|| Group {
                         version_text: version_text.clone(),
                         name: name.clone(),
@@ -326,31 +285,67 @@ impl MigrationSet {
         Ok(MigrationSet { migrations })
     }
 
+    /// Every `.sql` file of a seeds directory, in name order (numbers compared as numbers).
+    pub fn read_seeds(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
+        let files = read_source_files(dir).map_err(|e| vec![e])?;
+        let mut migrations = Vec::new();
+        let mut errors = Vec::new();
+        for file in files {
+            let path = dir.join(&file.relative);
+            let name = file.relative.to_string_lossy().into_owned();
+            let Some(stem) = name.strip_suffix(".sql").filter(|_| file.relative.components().count() == 1) else {
+                continue;
+            };
+            let text = match String::from_utf8(file.bytes) {
+                Ok(t) => checksum::normalize(&t).into_owned(),
+                Err(e) => {
+                    errors.push(LoadError::file(
+                        &path,
+                        format!("is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                        None,
+                    ));
+                    continue;
+                }
+            };
+            let len = text.len();
+            match Script::parse(path, text, 0..len, None) {
+                Ok(up) => migrations.push(Migration {
+                    version: None,
+                    name: stem.to_string(),
+                    kind: MigrationKind::Seed,
+                    layout: Layout::SingleFile,
+                    checksum: Checksum::of(&up.text),
+                    up,
+                    down: None,
+                    version_text: String::new(),
+                }),
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let key = |m: &Migration| (split_version(&m.name, false).and_then(|(v, _)| Version::parse(&v)), m.name.clone());
+        migrations.sort_by_key(key);
+        Ok(MigrationSet { migrations })
+    }
+
     pub fn versioned(&self) -> impl Iterator<Item = &Migration> {
-        self.migrations
-            .iter()
-            .filter(|m| m.kind == MigrationKind::Versioned)
+        self.migrations.iter().filter(|m| m.kind == MigrationKind::Versioned)
     }
 
     pub fn find(&self, version: &Version) -> Option<&Migration> {
-        self.versioned()
-            .find(|m| m.version.as_ref() == Some(version))
+        self.versioned().find(|m| m.version.as_ref() == Some(version))
     }
 
     /// The convention of the newest versioned migration, for `shale new` (None for an empty directory).
     pub fn convention(&self) -> Option<(Layout, Naming)> {
         let last = self.versioned().last()?;
-        let digits = last
-            .version_text
-            .chars()
-            .filter(char::is_ascii_digit)
-            .count();
+        let digits = last.version_text.chars().filter(char::is_ascii_digit).count();
         let naming = if digits >= 12 && last.layout != Layout::Flyway {
             Naming::Timestamp
         } else {
-            Naming::Sequential {
-                width: last.version_text.len(),
-            }
+            Naming::Sequential { width: last.version_text.len() }
         };
         Some((last.layout, naming))
     }
@@ -366,11 +361,7 @@ fn check_duplicates(migrations: &[Migration], errors: &mut Vec<LoadError>) {
         if let Some(first) = seen.get(&key) {
             errors.push(LoadError::file(
                 &m.up.path,
-                format!(
-                    "duplicate version {}: {} has it too",
-                    m.version_text,
-                    first.up.path.display()
-                ),
+                format!("duplicate version {}: {} has it too", m.version_text, first.up.path.display()),
                 Some("give one of them the next free version (`shale new` picks it)".into()),
             ));
         } else {
@@ -400,18 +391,12 @@ fn read_source_files(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
                 let inner = inner.map_err(|e| io(&path, e))?;
                 if inner.path().is_file() {
                     let bytes = std::fs::read(inner.path()).map_err(|e| io(&inner.path(), e))?;
-                    files.push(SourceFile {
-                        relative: name.join(inner.file_name()),
-                        bytes,
-                    });
+                    files.push(SourceFile { relative: name.join(inner.file_name()), bytes });
                 }
             }
         } else {
             let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
-            files.push(SourceFile {
-                relative: name,
-                bytes,
-            });
+            files.push(SourceFile { relative: name, bytes });
         }
     }
     Ok(files)
@@ -428,13 +413,7 @@ enum Role {
 enum Classified {
     Ignore,
     Bad(String),
-    Part {
-        key: String,
-        version_text: String,
-        name: String,
-        role: Role,
-        layout: Layout,
-    },
+    Part { key: String, version_text: String, name: String, role: Role, layout: Layout },
 }
 
 struct Part {
@@ -452,18 +431,13 @@ struct Group {
 
 /// What a path is, by its name alone.
 fn classify(relative: &Path) -> Classified {
-    let components: Vec<String> = relative
-        .iter()
-        .map(|c| c.to_string_lossy().into_owned())
-        .collect();
+    let components: Vec<String> = relative.iter().map(|c| c.to_string_lossy().into_owned()).collect();
     match components.as_slice() {
         [file] => classify_file(file),
         [folder, file] => {
             let Some((version_text, name)) = split_version(folder, true) else {
                 if file.ends_with(".sql") {
-                    return Classified::Bad(format!(
-                        "folder `{folder}` fits no migration convention"
-                    ));
+                    return Classified::Bad(format!("folder `{folder}` fits no migration convention"));
                 }
                 return Classified::Ignore;
             };
@@ -472,9 +446,7 @@ fn classify(relative: &Path) -> Classified {
                 "down.sql" => Role::Down,
                 "metadata.toml" => Role::DieselMetadata,
                 f if f.ends_with(".sql") => {
-                    return Classified::Bad(
-                        "a migration folder holds only up.sql, down.sql and metadata.toml".into(),
-                    )
+                    return Classified::Bad("a migration folder holds only up.sql, down.sql and metadata.toml".into())
                 }
                 _ => return Classified::Ignore,
             };
@@ -530,13 +502,7 @@ fn classify_file(file: &str) -> Classified {
     match split_version(stem, false) {
         Some((version_text, name)) => {
             let key = format!("v:{}", Version::parse(&version_text).unwrap().canonical());
-            Classified::Part {
-                key,
-                version_text,
-                name,
-                role,
-                layout,
-            }
+            Classified::Part { key, version_text, name, role, layout }
         }
         None => Classified::Bad(format!("`{file}` fits no migration naming convention")),
     }
@@ -544,30 +510,19 @@ fn classify_file(file: &str) -> Classified {
 
 /// `0003_create users` -> ("0003", "create users"); diesel folders allow dashes in the version.
 fn split_version(stem: &str, dashes: bool) -> Option<(String, String)> {
-    let end = stem
-        .find(|c: char| !(c.is_ascii_digit() || (dashes && c == '-')))
-        .unwrap_or(stem.len());
+    let end = stem.find(|c: char| !(c.is_ascii_digit() || (dashes && c == '-'))).unwrap_or(stem.len());
     let version_text = stem[..end].trim_end_matches('-');
     if version_text.is_empty() || Version::parse(version_text).is_none() {
         return None;
     }
     let rest = &stem[version_text.len()..];
-    let name = if rest.is_empty() {
-        ""
-    } else {
-        rest.strip_prefix('_').or_else(|| rest.strip_prefix('-'))?
-    };
+    let name = if rest.is_empty() { "" } else { rest.strip_prefix('_').or_else(|| rest.strip_prefix('-'))? };
     Some((version_text.to_string(), name.to_string()))
 }
 
 impl Group {
     fn build(self) -> Result<Migration, Vec<LoadError>> {
-        let Group {
-            version_text,
-            name,
-            layout,
-            parts,
-        } = self;
+        let Group { version_text, name, layout, parts } = self;
         let mut up = None;
         let mut down = None;
         let mut metadata = None;
@@ -581,10 +536,7 @@ impl Group {
             if let Some(first) = slot.as_ref().map(|p: &Part| p.path.clone()) {
                 errors.push(LoadError::file(
                     &part.path,
-                    format!(
-                        "duplicate version {version_text}: {} has it too",
-                        first.display()
-                    ),
+                    format!("duplicate version {version_text}: {} has it too", first.display()),
                     Some("give one of them the next free version (`shale new` picks it)".into()),
                 ));
                 continue;
@@ -612,18 +564,13 @@ impl Group {
             Some(meta) => diesel_no_transaction(meta)?,
             None => None,
         };
-        let kind = if version_text.is_empty() {
-            MigrationKind::Repeatable
-        } else {
-            MigrationKind::Versioned
-        };
+        let kind = if version_text.is_empty() { MigrationKind::Repeatable } else { MigrationKind::Versioned };
         let version = Version::parse(&version_text);
         let (up_script, down_script, layout) = match (layout, down) {
             (Layout::SingleFile, None) => single_file(up, force_no_tx)?,
             (_, down) => {
                 let up_range = 0..up.text.len();
-                let up_script =
-                    Script::parse(up.path, up.text, up_range, force_no_tx).map_err(|e| vec![e])?;
+                let up_script = Script::parse(up.path, up.text, up_range, force_no_tx).map_err(|e| vec![e])?;
                 let down_script = match down {
                     Some(d) => {
                         let r = 0..d.text.len();
@@ -635,24 +582,12 @@ impl Group {
             }
         };
         let checksum = Checksum::of(&up_script.text);
-        Ok(Migration {
-            version,
-            name,
-            kind,
-            layout,
-            up: up_script,
-            down: down_script,
-            checksum,
-            version_text,
-        })
+        Ok(Migration { version, name, kind, layout, up: up_script, down: down_script, checksum, version_text })
     }
 }
 
 /// A single file, possibly holding dbmate's `-- migrate:up` and `-- migrate:down` sections.
-fn single_file(
-    part: Part,
-    force_no_tx: Option<&str>,
-) -> Result<(Script, Option<Script>, Layout), Vec<LoadError>> {
+fn single_file(part: Part, force_no_tx: Option<&str>) -> Result<(Script, Option<Script>, Layout), Vec<LoadError>> {
     let mut up_marker = None;
     let mut down_marker = None;
     let mut offset = 0;
@@ -671,15 +606,12 @@ fn single_file(
     let text_len = part.text.len();
     match (up_marker, down_marker) {
         (None, None) => {
-            let s = Script::parse(part.path, part.text, 0..text_len, force_no_tx)
-                .map_err(|e| vec![e])?;
+            let s = Script::parse(part.path, part.text, 0..text_len, force_no_tx).map_err(|e| vec![e])?;
             Ok((s, None, Layout::SingleFile))
         }
         (Some((_, up_start)), down) => {
             let (up_end, down_range) = match down {
-                Some((down_line, down_start)) if down_line > up_start => {
-                    (down_line, Some(down_start..text_len))
-                }
+                Some((down_line, down_start)) if down_line > up_start => (down_line, Some(down_start..text_len)),
                 Some((down_line, _)) => {
                     return Err(vec![LoadError::at(
                         &part.path,
@@ -692,17 +624,10 @@ fn single_file(
                 None => (text_len, None),
             };
             // Each section has its own dbmate options (`transaction:false`) on its marker line.
-            let up = Script::parse(
-                part.path.clone(),
-                part.text.clone(),
-                up_start..up_end,
-                force_no_tx,
-            )
-            .map_err(|e| vec![e])?;
+            let up = Script::parse(part.path.clone(), part.text.clone(), up_start..up_end, force_no_tx)
+                .map_err(|e| vec![e])?;
             let down = match down_range {
-                Some(r) => {
-                    Some(Script::parse(part.path, part.text, r, force_no_tx).map_err(|e| vec![e])?)
-                }
+                Some(r) => Some(Script::parse(part.path, part.text, r, force_no_tx).map_err(|e| vec![e])?),
                 None => None,
             };
             Ok((up, down, Layout::DbmateSections))
@@ -725,16 +650,9 @@ fn diesel_no_transaction(meta: &Part) -> Result<Option<&'static str>, Vec<LoadEr
     }
     let parsed: Metadata = toml::from_str(&meta.text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
-        vec![LoadError::at(
-            &meta.path,
-            &meta.text,
-            offset,
-            format!("invalid metadata.toml: {}", e.message()),
-            None,
-        )]
+        vec![LoadError::at(&meta.path, &meta.text, offset, format!("invalid metadata.toml: {}", e.message()), None)]
     })?;
-    Ok((parsed.run_in_transaction == Some(false))
-        .then_some("metadata.toml says run_in_transaction = false"))
+    Ok((parsed.run_in_transaction == Some(false)).then_some("metadata.toml says run_in_transaction = false"))
 }
 
 #[cfg(test)]

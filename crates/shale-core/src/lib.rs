@@ -15,12 +15,10 @@ pub mod version;
 
 pub use checksum::{Checksum, CHECKSUM_ALGORITHM};
 pub use directives::Directives;
-pub use layout::{
-    Layout, LoadError, Migration, MigrationKind, MigrationSet, Naming, Script, SourceFile,
-};
+pub use layout::{Layout, LoadError, Migration, MigrationKind, MigrationSet, Naming, Script, SourceFile};
 pub use plan::{
-    plan_down, plan_up, status, AppliedRecord, History, Plan, PlanError, RecordKind, RecordStatus,
-    State, StatusRow, Step, StepDirection, Target, UpOptions,
+    plan_down, plan_seeds, plan_up, status, AppliedRecord, History, Plan, PlanError, RecordKind, RecordStatus, State,
+    StatusRow, Step, StepDirection, Target, UpOptions,
 };
 pub use position::LineIndex;
 pub use version::Version;

@@ -15,6 +15,7 @@ pub enum RecordKind {
     Repeatable,
     Baseline,
     Repair,
+    Seed,
 }
 
 impl RecordKind {
@@ -24,18 +25,14 @@ impl RecordKind {
             RecordKind::Repeatable => "repeatable",
             RecordKind::Baseline => "baseline",
             RecordKind::Repair => "repair",
+            RecordKind::Seed => "seed",
         }
     }
 
     pub fn parse(s: &str) -> Option<RecordKind> {
-        [
-            RecordKind::Versioned,
-            RecordKind::Repeatable,
-            RecordKind::Baseline,
-            RecordKind::Repair,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        [RecordKind::Versioned, RecordKind::Repeatable, RecordKind::Baseline, RecordKind::Repair, RecordKind::Seed]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -60,14 +57,9 @@ impl RecordStatus {
     }
 
     pub fn parse(s: &str) -> Option<RecordStatus> {
-        [
-            RecordStatus::Running,
-            RecordStatus::Succeeded,
-            RecordStatus::Failed,
-            RecordStatus::RolledBack,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        [RecordStatus::Running, RecordStatus::Succeeded, RecordStatus::Failed, RecordStatus::RolledBack]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -196,6 +188,7 @@ impl Step {
         match self.kind {
             MigrationKind::Versioned => format!("{} {}", self.version_text, self.name),
             MigrationKind::Repeatable => format!("R__{}", self.name),
+            MigrationKind::Seed => format!("seed {}", self.name),
         }
     }
 }
@@ -219,30 +212,12 @@ pub enum Target {
 /// Why a plan cannot be made. Each names the migration and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanError {
-    Modified {
-        label: String,
-        path: PathBuf,
-    },
-    Missing {
-        version: String,
-        name: String,
-    },
-    OutOfOrder {
-        label: String,
-        path: PathBuf,
-        newest: String,
-    },
-    NoDown {
-        label: String,
-    },
-    ResumeChanged {
-        label: String,
-        path: PathBuf,
-        statement: usize,
-    },
-    UnknownVersion {
-        version: String,
-    },
+    Modified { label: String, path: PathBuf },
+    Missing { version: String, name: String },
+    OutOfOrder { label: String, path: PathBuf, newest: String },
+    NoDown { label: String },
+    ResumeChanged { label: String, path: PathBuf, statement: usize },
+    UnknownVersion { version: String },
 }
 
 impl fmt::Display for PlanError {
@@ -281,16 +256,9 @@ impl fmt::Display for PlanError {
 pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
     let baseline = history.baseline();
     let newest = history.current_version();
-    let by_version: HashMap<String, &AppliedRecord> = history
-        .versioned()
-        .map(|(v, r)| (v.canonical(), r))
-        .collect();
-    let by_name: HashMap<&str, &AppliedRecord> = history
-        .records
-        .iter()
-        .filter(|r| r.kind == RecordKind::Repeatable)
-        .map(|r| (r.name.as_str(), r))
-        .collect();
+    let by_version: HashMap<String, &AppliedRecord> = history.versioned().map(|(v, r)| (v.canonical(), r)).collect();
+    let by_name: HashMap<&str, &AppliedRecord> =
+        history.records.iter().filter(|r| r.kind == RecordKind::Repeatable).map(|r| (r.name.as_str(), r)).collect();
     let mut rows = Vec::new();
     for m in &set.migrations {
         let record = match &m.version {
@@ -304,21 +272,13 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             kind: m.kind,
             state,
             path: Some(m.up.path.clone()),
-            applied_at: record
-                .filter(|_| state != State::Pending)
-                .and_then(|r| r.applied_at.clone()),
-            duration_ms: record
-                .filter(|_| state != State::Pending)
-                .and_then(|r| r.duration_ms),
-            error: record
-                .filter(|_| state == State::Failed)
-                .and_then(|r| r.error.clone()),
+            applied_at: record.filter(|_| state != State::Pending).and_then(|r| r.applied_at.clone()),
+            duration_ms: record.filter(|_| state != State::Pending).and_then(|r| r.duration_ms),
+            error: record.filter(|_| state == State::Failed).and_then(|r| r.error.clone()),
         });
     }
-    let mut missing: Vec<(Version, &AppliedRecord)> = history
-        .versioned()
-        .filter(|(v, r)| r.status == RecordStatus::Succeeded && set.find(v).is_none())
-        .collect();
+    let mut missing: Vec<(Version, &AppliedRecord)> =
+        history.versioned().filter(|(v, r)| r.status == RecordStatus::Succeeded && set.find(v).is_none()).collect();
     missing.sort_by(|a, b| a.0.cmp(&b.0));
     for (v, r) in missing {
         rows.push(StatusRow {
@@ -353,15 +313,12 @@ fn migration_state(
     match record.map(|r| r.status) {
         Some(RecordStatus::Succeeded) => {
             let record = record.unwrap();
-            let same = record
-                .checksum
-                .as_deref()
-                .is_none_or(|c| c == m.checksum.as_str());
+            let same = record.checksum.as_deref().is_none_or(|c| c == m.checksum.as_str());
             match (m.kind, same) {
                 (_, true) => State::Applied,
                 (MigrationKind::Versioned, false) => State::Modified,
-                // A changed repeatable is simply due again.
-                (MigrationKind::Repeatable, false) => State::Pending,
+                // A changed repeatable (or seed) is simply due again.
+                (MigrationKind::Repeatable | MigrationKind::Seed, false) => State::Pending,
             }
         }
         Some(RecordStatus::Failed | RecordStatus::Running) => State::Failed,
@@ -381,59 +338,33 @@ pub struct UpOptions {
 }
 
 /// The migrations `up` should apply, in order, or every reason it must not.
-pub fn plan_up(
-    set: &MigrationSet,
-    history: &History,
-    options: &UpOptions,
-) -> Result<Plan, Vec<PlanError>> {
+pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Result<Plan, Vec<PlanError>> {
     let rows = status(set, history);
     let mut errors = Vec::new();
-    let records: HashMap<String, &AppliedRecord> = history
-        .versioned()
-        .map(|(v, r)| (v.canonical(), r))
-        .collect();
+    let records: HashMap<String, &AppliedRecord> = history.versioned().map(|(v, r)| (v.canonical(), r)).collect();
     for row in &rows {
         if row.state == State::Missing {
-            errors.push(PlanError::Missing {
-                version: row.version.clone().unwrap_or_default(),
-                name: row.name.clone(),
-            });
+            errors
+                .push(PlanError::Missing { version: row.version.clone().unwrap_or_default(), name: row.name.clone() });
         }
     }
     let mut steps = Vec::new();
-    for (m, row) in set
-        .migrations
-        .iter()
-        .zip(rows.iter().filter(|r| r.state != State::Missing))
-    {
+    for (m, row) in set.migrations.iter().zip(rows.iter().filter(|r| r.state != State::Missing)) {
         debug_assert_eq!(m.name, row.name);
         let mut resume_from = 0;
         match row.state {
             State::Applied | State::Baseline => continue,
             State::Modified => {
-                errors.push(PlanError::Modified {
-                    label: m.label(),
-                    path: m.up.path.clone(),
-                });
+                errors.push(PlanError::Modified { label: m.label(), path: m.up.path.clone() });
                 continue;
             }
             State::OutOfOrder if !(options.allow_out_of_order || m.up.directives.out_of_order) => {
-                let newest = history
-                    .current_version()
-                    .map(|v| v.canonical())
-                    .unwrap_or_default();
-                errors.push(PlanError::OutOfOrder {
-                    label: m.label(),
-                    path: m.up.path.clone(),
-                    newest,
-                });
+                let newest = history.current_version().map(|v| v.canonical()).unwrap_or_default();
+                errors.push(PlanError::OutOfOrder { label: m.label(), path: m.up.path.clone(), newest });
                 continue;
             }
             State::Failed => {
-                let record = m
-                    .version
-                    .as_ref()
-                    .and_then(|v| records.get(&v.canonical()).copied());
+                let record = m.version.as_ref().and_then(|v| records.get(&v.canonical()).copied());
                 if let Some(record) = record {
                     match resume_point(m, record) {
                         Ok(at) => resume_from = at,
@@ -455,9 +386,7 @@ pub fn plan_up(
         Target::All => {}
         Target::Version(to) => {
             if set.find(to).is_none() && history.current_version().as_ref() != Some(to) {
-                return Err(vec![PlanError::UnknownVersion {
-                    version: to.canonical(),
-                }]);
+                return Err(vec![PlanError::UnknownVersion { version: to.canonical() }]);
             }
             steps.retain(|s| s.version.as_ref().is_some_and(|v| v <= to));
         }
@@ -484,11 +413,7 @@ fn resume_point(m: &Migration, record: &AppliedRecord) -> Result<usize, PlanErro
     if unchanged {
         Ok(done)
     } else {
-        Err(PlanError::ResumeChanged {
-            label: m.label(),
-            path: m.up.path.clone(),
-            statement: done,
-        })
+        Err(PlanError::ResumeChanged { label: m.label(), path: m.up.path.clone(), statement: done })
     }
 }
 
@@ -507,17 +432,30 @@ fn up_step(m: &Migration, resume_from: usize) -> Step {
     }
 }
 
+/// The seed files to run: those never run or changed since (all of them with `force`).
+pub fn plan_seeds(seeds: &MigrationSet, history: &History, force: bool) -> Plan {
+    let steps = seeds
+        .migrations
+        .iter()
+        .filter(|m| {
+            force
+                || !history.records.iter().any(|r| {
+                    r.kind == RecordKind::Seed
+                        && r.name == m.name
+                        && r.status == RecordStatus::Succeeded
+                        && r.checksum.as_deref() == Some(m.checksum.as_str())
+                })
+        })
+        .map(|m| up_step(m, 0))
+        .collect();
+    Plan { steps }
+}
+
 /// The migrations `down` should revert, newest first. A down script comes from the file when it is
 /// there, else from the SQL stored in the history when the migration was applied.
-pub fn plan_down(
-    set: &MigrationSet,
-    history: &History,
-    target: &Target,
-) -> Result<Plan, Vec<PlanError>> {
-    let mut applied: Vec<(Version, &AppliedRecord)> = history
-        .versioned()
-        .filter(|(_, r)| r.status == RecordStatus::Succeeded)
-        .collect();
+pub fn plan_down(set: &MigrationSet, history: &History, target: &Target) -> Result<Plan, Vec<PlanError>> {
+    let mut applied: Vec<(Version, &AppliedRecord)> =
+        history.versioned().filter(|(_, r)| r.status == RecordStatus::Succeeded).collect();
     applied.sort_by(|a, b| b.0.cmp(&a.0));
     match target {
         Target::All => {}
@@ -525,9 +463,7 @@ pub fn plan_down(
             // Version 0 is "before the first migration", as in golang-migrate's `goto 0`.
             let zero = Version::parse("0").expect("0 is a version");
             if to != &zero && set.find(to).is_none() && !applied.iter().any(|(v, _)| v == to) {
-                return Err(vec![PlanError::UnknownVersion {
-                    version: to.canonical(),
-                }]);
+                return Err(vec![PlanError::UnknownVersion { version: to.canonical() }]);
             }
             applied.retain(|(v, _)| v > to)
         }
@@ -537,9 +473,7 @@ pub fn plan_down(
     let mut errors = Vec::new();
     for (version, record) in applied {
         let file = set.find(&version);
-        let label = file
-            .map(|m| m.label())
-            .unwrap_or_else(|| format!("{} {}", version, record.name));
+        let label = file.map(|m| m.label()).unwrap_or_else(|| format!("{} {}", version, record.name));
         let script = match (file.and_then(|m| m.down.clone()), &record.down_sql) {
             (Some(script), _) => script,
             (None, Some(sql)) if !sql.trim().is_empty() => {
@@ -560,9 +494,7 @@ pub fn plan_down(
         steps.push(Step {
             direction: StepDirection::Down,
             kind: MigrationKind::Versioned,
-            version_text: file
-                .map(|m| m.version_text.clone())
-                .unwrap_or_else(|| version.canonical()),
+            version_text: file.map(|m| m.version_text.clone()).unwrap_or_else(|| version.canonical()),
             version: Some(version),
             name: record.name.clone(),
             up_sql: record.up_sql.clone().unwrap_or_default(),

@@ -25,11 +25,7 @@ impl LineIndex {
     pub fn line_span(&self, text: &str, line: usize) -> std::ops::Range<usize> {
         let start = self.starts[line - 1];
         let end = self.starts.get(line).map(|&s| s - 1).unwrap_or(text.len());
-        let end = if end > start && text.as_bytes()[end - 1] == b'\r' {
-            end - 1
-        } else {
-            end
-        };
+        let end = if end > start && text.as_bytes()[end - 1] == b'\r' { end - 1 } else { end };
         start..end
     }
 }
@@ -37,11 +33,7 @@ impl LineIndex {
 /// The server reports error positions as 1-based character counts into the query it received.
 /// Returns the byte offset into `query`.
 pub fn char_position_to_byte(query: &str, position: usize) -> usize {
-    query
-        .char_indices()
-        .nth(position.saturating_sub(1))
-        .map(|(i, _)| i)
-        .unwrap_or(query.len())
+    query.char_indices().nth(position.saturating_sub(1)).map(|(i, _)| i).unwrap_or(query.len())
 }
 
 #[cfg(test)]

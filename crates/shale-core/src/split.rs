@@ -52,7 +52,9 @@ pub enum SplitError {
     UnterminatedCopyData { offset: usize },
     /// A backslash outside quotes and comments: psql would run it as a meta-command (`\i`,
     /// `\connect`, `\set`, `\gexec`, ...), the server would reject it.
-    #[error("psql meta-command {command} is not SQL; shale sends SQL to the server, so remove it or replace it with SQL")]
+    #[error(
+        "psql meta-command {command} is not SQL; shale sends SQL to the server, so remove it or replace it with SQL"
+    )]
     PsqlMetaCommand { offset: usize, command: String },
 }
 
@@ -178,9 +180,7 @@ fn is_routine_header(words: &[String]) -> bool {
     let routine = |w: &String| w == "FUNCTION" || w == "PROCEDURE";
     match words {
         [create, kind, ..] if create == "CREATE" && routine(kind) => true,
-        [create, or, replace, kind, ..] => {
-            create == "CREATE" && or == "OR" && replace == "REPLACE" && routine(kind)
-        }
+        [create, or, replace, kind, ..] => create == "CREATE" && or == "OR" && replace == "REPLACE" && routine(kind),
         _ => false,
     }
 }
@@ -273,22 +273,13 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
         if cur.copy_in {
             return Err(SplitError::UnterminatedCopyData { offset: start });
         }
-        out.push(Statement {
-            span: start..cur.end,
-            words: cur.words,
-            copy_data: None,
-        });
+        out.push(Statement { span: start..cur.end, words: cur.words, copy_data: None });
     }
     Ok(out)
 }
 
 /// Close the statement ended by the `;` at `semi`; return where scanning resumes.
-fn finish(
-    b: &[u8],
-    stmt: Pending,
-    semi: usize,
-    out: &mut Vec<Statement>,
-) -> Result<usize, SplitError> {
+fn finish(b: &[u8], stmt: Pending, semi: usize, out: &mut Vec<Statement>) -> Result<usize, SplitError> {
     let Some(start) = stmt.start else {
         return Ok(semi + 1);
     };
@@ -298,21 +289,13 @@ fn finish(
     } else {
         (None, semi + 1)
     };
-    out.push(Statement {
-        span: start..stmt.end,
-        words: stmt.words,
-        copy_data,
-    });
+    out.push(Statement { span: start..stmt.end, words: stmt.words, copy_data });
     Ok(resume)
 }
 
 /// The inline data of the COPY statement starting at `stmt_start`, whose `;` ends just before
 /// `from`: its range, and where scanning resumes (after the `\.` line).
-fn copy_data(
-    b: &[u8],
-    stmt_start: usize,
-    from: usize,
-) -> Result<(Range<usize>, usize), SplitError> {
+fn copy_data(b: &[u8], stmt_start: usize, from: usize) -> Result<(Range<usize>, usize), SplitError> {
     let n = b.len();
     let unterminated = SplitError::UnterminatedCopyData { offset: stmt_start };
     // The rest of the statement's line.
@@ -342,10 +325,7 @@ fn copy_data(
 
 /// Offset of the `\n` ending the line that holds `i`, or the end of the input.
 fn line_end(b: &[u8], i: usize) -> usize {
-    b[i..]
-        .iter()
-        .position(|&c| c == b'\n')
-        .map_or(b.len(), |p| i + p)
+    b[i..].iter().position(|&c| c == b'\n').map_or(b.len(), |p| i + p)
 }
 
 /// End of the (nested) block comment starting at `start` with `/*`.
@@ -418,15 +398,9 @@ fn dollar_end(sql: &str, start: usize) -> Result<usize, SplitError> {
     }
     let body = i + 1;
     let delimiter = &b[start..body];
-    match b[body..]
-        .windows(delimiter.len())
-        .position(|w| w == delimiter)
-    {
+    match b[body..].windows(delimiter.len()).position(|w| w == delimiter) {
         Some(p) => Ok(body + p + delimiter.len()),
-        None => Err(SplitError::UnterminatedDollarQuote {
-            offset: start,
-            tag: sql[start..body].to_string(),
-        }),
+        None => Err(SplitError::UnterminatedDollarQuote { offset: start, tag: sql[start..body].to_string() }),
     }
 }
 
@@ -440,10 +414,7 @@ fn meta_command(sql: &str, start: usize) -> SplitError {
     if end == start + 1 && b.get(end) == Some(&b'\\') {
         end += 1;
     }
-    SplitError::PsqlMetaCommand {
-        offset: start,
-        command: sql[start..end].to_string(),
-    }
+    SplitError::PsqlMetaCommand { offset: start, command: sql[start..end].to_string() }
 }
 
 /// Why PostgreSQL refuses to run this statement inside a transaction block, if it does.
@@ -454,8 +425,9 @@ fn meta_command(sql: &str, start: usize) -> SplitError {
 pub fn no_transaction_reason(stmt: &Statement) -> Option<&'static str> {
     let words: Vec<&str> = stmt.words.iter().map(String::as_str).collect();
     match words.as_slice() {
-        ["CREATE", "INDEX", "CONCURRENTLY", ..]
-        | ["CREATE", "UNIQUE", "INDEX", "CONCURRENTLY", ..] => Some("CREATE INDEX CONCURRENTLY"),
+        ["CREATE", "INDEX", "CONCURRENTLY", ..] | ["CREATE", "UNIQUE", "INDEX", "CONCURRENTLY", ..] => {
+            Some("CREATE INDEX CONCURRENTLY")
+        }
         ["CREATE", "DATABASE", ..] => Some("CREATE DATABASE"),
         ["CREATE", "TABLESPACE", ..] => Some("CREATE TABLESPACE"),
         ["CREATE", "SUBSCRIPTION", ..] => Some("CREATE SUBSCRIPTION"),
@@ -470,8 +442,7 @@ pub fn no_transaction_reason(stmt: &Statement) -> Option<&'static str> {
             Some("ALTER DATABASE SET TABLESPACE")
         }
         ["ALTER", "TABLE", rest @ ..]
-            if find_seq(rest, &["DETACH", "PARTITION"])
-                .is_some_and(|k| rest[k + 2..].contains(&"CONCURRENTLY")) =>
+            if find_seq(rest, &["DETACH", "PARTITION"]).is_some_and(|k| rest[k + 2..].contains(&"CONCURRENTLY")) =>
         {
             Some("ALTER TABLE DETACH PARTITION CONCURRENTLY")
         }
@@ -487,17 +458,16 @@ pub fn no_transaction_reason(stmt: &Statement) -> Option<&'static str> {
 /// `REINDEX [(options)] {INDEX|TABLE|SCHEMA|DATABASE|SYSTEM} [CONCURRENTLY] name`, words after
 /// REINDEX.
 fn reindex_reason(rest: &[&str]) -> Option<&'static str> {
-    let kind = rest
-        .iter()
-        .position(|w| matches!(*w, "INDEX" | "TABLE" | "SCHEMA" | "DATABASE" | "SYSTEM"));
+    let kind = rest.iter().position(|w| matches!(*w, "INDEX" | "TABLE" | "SCHEMA" | "DATABASE" | "SYSTEM"));
     let (options, after) = match kind {
         Some(k) => (&rest[..k], &rest[k + 1..]),
         None => (rest, &[][..]),
     };
     // `CONCURRENTLY` after the kind, or as an option: `(CONCURRENTLY)`, `(CONCURRENTLY true)`.
-    let option = options.iter().enumerate().any(|(k, w)| {
-        *w == "CONCURRENTLY" && !matches!(options.get(k + 1), Some(&"FALSE" | &"OFF"))
-    });
+    let option = options
+        .iter()
+        .enumerate()
+        .any(|(k, w)| *w == "CONCURRENTLY" && !matches!(options.get(k + 1), Some(&"FALSE" | &"OFF")));
     if option || after.first() == Some(&"CONCURRENTLY") {
         return Some("REINDEX CONCURRENTLY");
     }
@@ -512,9 +482,7 @@ fn reindex_reason(rest: &[&str]) -> Option<&'static str> {
 /// ALTER SUBSCRIPTION, words after SUBSCRIPTION.
 fn subscription_reason(rest: &[&str]) -> Option<&'static str> {
     // `WITH (refresh = false)` is the way to change publications inside a transaction.
-    let refresh_off = rest
-        .windows(2)
-        .any(|w| w[0] == "REFRESH" && matches!(w[1], "FALSE" | "OFF"));
+    let refresh_off = rest.windows(2).any(|w| w[0] == "REFRESH" && matches!(w[1], "FALSE" | "OFF"));
     if refresh_off {
         return None;
     }
@@ -522,9 +490,7 @@ fn subscription_reason(rest: &[&str]) -> Option<&'static str> {
         return Some("ALTER SUBSCRIPTION ... REFRESH PUBLICATION");
     }
     // SET/ADD/DROP PUBLICATION refresh by default.
-    let publications = rest
-        .windows(2)
-        .any(|w| matches!(w[0], "SET" | "ADD" | "DROP") && w[1] == "PUBLICATION");
+    let publications = rest.windows(2).any(|w| matches!(w[0], "SET" | "ADD" | "DROP") && w[1] == "PUBLICATION");
     publications.then_some("ALTER SUBSCRIPTION with refresh")
 }
 
@@ -624,10 +590,7 @@ mod tests {
     fn comments_before_after_and_between() {
         let sql = "-- header; not a statement\n/* c; */ SELECT /* mid; */ 1 -- tail;\n; -- after\n\
                    /* x */ SELECT\n  -- inner;\n  2 /* t */;\n-- trailing comment";
-        assert_eq!(
-            texts(sql),
-            ["SELECT /* mid; */ 1", "SELECT\n  -- inner;\n  2"]
-        );
+        assert_eq!(texts(sql), ["SELECT /* mid; */ 1", "SELECT\n  -- inner;\n  2"]);
     }
 
     #[test]
@@ -635,35 +598,17 @@ mod tests {
         let sql = "/* a /* b; */ c; */ SELECT 1; /* x /* y */ */ SELECT 2";
         assert_eq!(texts(sql), ["SELECT 1", "SELECT 2"]);
         let sql = "SELECT 1 /* outer /* inner */ still; comment */ + 1; SELECT /**/ 3 /***/;";
-        assert_eq!(
-            texts(sql),
-            [
-                "SELECT 1 /* outer /* inner */ still; comment */ + 1",
-                "SELECT /**/ 3"
-            ]
-        );
+        assert_eq!(texts(sql), ["SELECT 1 /* outer /* inner */ still; comment */ + 1", "SELECT /**/ 3"]);
         // A line comment inside a block comment is just text, and vice versa.
-        assert_eq!(
-            texts("/* -- */ SELECT 1; -- /*\nSELECT 2"),
-            ["SELECT 1", "SELECT 2"]
-        );
+        assert_eq!(texts("/* -- */ SELECT 1; -- /*\nSELECT 2"), ["SELECT 1", "SELECT 2"]);
         // An operator followed by a comment.
-        assert_eq!(
-            texts("SELECT 1+-- c;\n2; SELECT 3"),
-            ["SELECT 1+-- c;\n2", "SELECT 3"]
-        );
+        assert_eq!(texts("SELECT 1+-- c;\n2; SELECT 3"), ["SELECT 1+-- c;\n2", "SELECT 3"]);
     }
 
     #[test]
     fn comment_markers_inside_strings() {
         let sql = "SELECT '--not a comment; really', '/* nor; this', \"--id;\"; SELECT 3";
-        assert_eq!(
-            texts(sql),
-            [
-                "SELECT '--not a comment; really', '/* nor; this', \"--id;\"",
-                "SELECT 3"
-            ]
-        );
+        assert_eq!(texts(sql), ["SELECT '--not a comment; really', '/* nor; this', \"--id;\"", "SELECT 3"]);
     }
 
     #[test]
@@ -682,69 +627,38 @@ mod tests {
             ]
         );
         // A stray `)` does not make the depth negative.
-        assert_eq!(
-            texts("SELECT 1); SELECT (2;3); SELECT 4"),
-            ["SELECT 1)", "SELECT (2;3)", "SELECT 4"]
-        );
+        assert_eq!(texts("SELECT 1); SELECT (2;3); SELECT 4"), ["SELECT 1)", "SELECT (2;3)", "SELECT 4"]);
     }
 
     #[test]
     fn escape_strings() {
         let sql = r"SELECT E'it\'s; fine', e'\\'; SELECT E'a''b;\\\'c'; SELECT 2";
-        assert_eq!(
-            texts(sql),
-            [
-                r"SELECT E'it\'s; fine', e'\\'",
-                r"SELECT E'a''b;\\\'c'",
-                "SELECT 2"
-            ]
-        );
+        assert_eq!(texts(sql), [r"SELECT E'it\'s; fine', e'\\'", r"SELECT E'a''b;\\\'c'", "SELECT 2"]);
         // The E of an identifier does not make an escape string: `typE` then a plain literal.
         let sql = r"SELECT typE'a\'; SELECT 2";
         assert_eq!(texts(sql), [r"SELECT typE'a\'", "SELECT 2"]);
         // Nor does an E glued to a number.
-        assert_eq!(
-            texts(r"SELECT 1E'\'; SELECT 2"),
-            [r"SELECT 1E'\'", "SELECT 2"]
-        );
+        assert_eq!(texts(r"SELECT 1E'\'; SELECT 2"), [r"SELECT 1E'\'", "SELECT 2"]);
     }
 
     #[test]
     fn plain_strings_ignore_backslashes() {
-        assert_eq!(
-            texts(r"SELECT 'C:\'; SELECT 2"),
-            [r"SELECT 'C:\'", "SELECT 2"]
-        );
+        assert_eq!(texts(r"SELECT 'C:\'; SELECT 2"), [r"SELECT 'C:\'", "SELECT 2"]);
         assert_eq!(
             texts(r"INSERT INTO p VALUES ('C:\dir\', 'x\''; y'); SELECT 2"),
             [r"INSERT INTO p VALUES ('C:\dir\', 'x\''; y')", "SELECT 2"]
         );
         // Prefixed literals other than E are plain too.
         let sql = r"SELECT U&'d\0061t\+000061;\', B'101', X'1F;', N'x;\', b'1', U&'\'; SELECT 2";
-        assert_eq!(
-            texts(sql),
-            [
-                r"SELECT U&'d\0061t\+000061;\', B'101', X'1F;', N'x;\', b'1', U&'\'",
-                "SELECT 2"
-            ]
-        );
+        assert_eq!(texts(sql), [r"SELECT U&'d\0061t\+000061;\', B'101', X'1F;', N'x;\', b'1', U&'\'", "SELECT 2"]);
         assert_eq!(words(r"SELECT U&'a', B'1', X'1', N'x', E'\''"), ["SELECT"]);
     }
 
     #[test]
     fn quoted_identifiers() {
         let sql = "SELECT \"a;b\", U&\"d\\0061;t\" UESCAPE '!', u&\"x\"\"y;\" FROM \"T\"; SELECT 2";
-        assert_eq!(
-            texts(sql),
-            [
-                "SELECT \"a;b\", U&\"d\\0061;t\" UESCAPE '!', u&\"x\"\"y;\" FROM \"T\"",
-                "SELECT 2"
-            ]
-        );
-        assert_eq!(
-            words(sql.split_once("; SELECT 2").unwrap().0),
-            ["SELECT", "UESCAPE", "FROM"]
-        );
+        assert_eq!(texts(sql), ["SELECT \"a;b\", U&\"d\\0061;t\" UESCAPE '!', u&\"x\"\"y;\" FROM \"T\"", "SELECT 2"]);
+        assert_eq!(words(sql.split_once("; SELECT 2").unwrap().0), ["SELECT", "UESCAPE", "FROM"]);
         // `u` followed by `&` and something else is an identifier and an operator.
         assert_eq!(words("SELECT u&1"), ["SELECT", "U"]);
     }
@@ -752,14 +666,7 @@ mod tests {
     #[test]
     fn dollar_quotes_with_tags() {
         let sql = "SELECT $a$ x $b$ ; $b$ ; $$ ; $ab$ ; $a$; SELECT $tag_1$;$tag_1$; SELECT 3";
-        assert_eq!(
-            texts(sql),
-            [
-                "SELECT $a$ x $b$ ; $b$ ; $$ ; $ab$ ; $a$",
-                "SELECT $tag_1$;$tag_1$",
-                "SELECT 3"
-            ]
-        );
+        assert_eq!(texts(sql), ["SELECT $a$ x $b$ ; $b$ ; $$ ; $ab$ ; $a$", "SELECT $tag_1$;$tag_1$", "SELECT 3"]);
         // The closing delimiter may follow content glued to it, and the tag is case-sensitive.
         let sql = "SELECT $q$x;$Q$;y$q$; SELECT 2";
         assert_eq!(texts(sql), ["SELECT $q$x;$Q$;y$q$", "SELECT 2"]);
@@ -770,10 +677,7 @@ mod tests {
     #[test]
     fn parameters_and_dollars_in_identifiers() {
         let sql = "PREPARE q(int, int) AS SELECT $1 + $2; SELECT 1";
-        assert_eq!(
-            texts(sql),
-            ["PREPARE q(int, int) AS SELECT $1 + $2", "SELECT 1"]
-        );
+        assert_eq!(texts(sql), ["PREPARE q(int, int) AS SELECT $1 + $2", "SELECT 1"]);
         // `a$b$` is one identifier, not the start of a dollar quote.
         let sql = "SELECT a$b$c, x$$, $1; SELECT 2";
         assert_eq!(texts(sql), ["SELECT a$b$c, x$$, $1", "SELECT 2"]);
@@ -784,7 +688,8 @@ mod tests {
 
     #[test]
     fn plpgsql_functions() {
-        let f1 = "CREATE FUNCTION inc(i integer) RETURNS integer AS $$\nBEGIN\n    RETURN i + 1;\nEND;\n$$ LANGUAGE plpgsql";
+        let f1 =
+            "CREATE FUNCTION inc(i integer) RETURNS integer AS $$\nBEGIN\n    RETURN i + 1;\nEND;\n$$ LANGUAGE plpgsql";
         let f2 = "CREATE OR REPLACE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $body$\n\
                   DECLARE\n  s text := $$it's;$$;\nBEGIN\n  IF TG_OP = 'DELETE' THEN\n    RETURN OLD;\n  END IF;\n  RETURN NEW;\nEND;\n$body$";
         let sql = format!("{f1};\n\n{f2};\nSELECT inc(1);");
@@ -795,14 +700,7 @@ mod tests {
     fn do_block() {
         let body = "DO $do$\nBEGIN\n  PERFORM 1;\n  RAISE NOTICE 'done; %', 'x';\nEND\n$do$";
         let sql = format!("{body};\nDO LANGUAGE plpgsql $$ BEGIN NULL; END $$;\nSELECT 1");
-        assert_eq!(
-            texts(&sql),
-            [
-                body,
-                "DO LANGUAGE plpgsql $$ BEGIN NULL; END $$",
-                "SELECT 1"
-            ]
-        );
+        assert_eq!(texts(&sql), [body, "DO LANGUAGE plpgsql $$ BEGIN NULL; END $$", "SELECT 1"]);
     }
 
     #[test]
@@ -815,32 +713,16 @@ mod tests {
         assert_eq!(texts(&sql), [f, p, "SELECT 2"]);
         // Without BEGIN ATOMIC, a routine ends at its first `;`.
         let sql = "CREATE FUNCTION g() RETURNS int LANGUAGE sql RETURN 1; SELECT 2";
-        assert_eq!(
-            texts(sql),
-            [
-                "CREATE FUNCTION g() RETURNS int LANGUAGE sql RETURN 1",
-                "SELECT 2"
-            ]
-        );
+        assert_eq!(texts(sql), ["CREATE FUNCTION g() RETURNS int LANGUAGE sql RETURN 1", "SELECT 2"]);
         // BEGIN outside a routine is transaction control.
-        assert_eq!(
-            texts("BEGIN; SELECT 1; COMMIT;"),
-            ["BEGIN", "SELECT 1", "COMMIT"]
-        );
+        assert_eq!(texts("BEGIN; SELECT 1; COMMIT;"), ["BEGIN", "SELECT 1", "COMMIT"]);
         // A column named begin, or BEGIN not followed by ATOMIC, opens nothing.
         assert_eq!(
             texts("CREATE TABLE t (begin int, atomic int); SELECT begin, atomic FROM t; SELECT 3"),
-            [
-                "CREATE TABLE t (begin int, atomic int)",
-                "SELECT begin, atomic FROM t",
-                "SELECT 3"
-            ]
+            ["CREATE TABLE t (begin int, atomic int)", "SELECT begin, atomic FROM t", "SELECT 3"]
         );
         // BEGIN ATOMIC in a statement that is not a routine opens nothing.
-        assert_eq!(
-            texts("SELECT begin atomic; SELECT 2"),
-            ["SELECT begin atomic", "SELECT 2"]
-        );
+        assert_eq!(texts("SELECT begin atomic; SELECT 2"), ["SELECT begin atomic", "SELECT 2"]);
         // A comment between BEGIN and ATOMIC does not matter.
         let f = "CREATE FUNCTION h() RETURNS int BEGIN /* c */ ATOMIC SELECT 1; END";
         assert_eq!(texts(&format!("{f}; SELECT 2")), [f, "SELECT 2"]);
@@ -849,9 +731,8 @@ mod tests {
     #[test]
     fn copy_from_stdin() {
         let data = "1\t'quoted; text'\n2\t\"x\";$$\n3\t-- not a comment\n";
-        let sql = format!(
-            "CREATE TABLE t (a int, b text);\nCOPY t (a, b) FROM stdin;\n{data}\\.\nSELECT count(*) FROM t;\n"
-        );
+        let sql =
+            format!("CREATE TABLE t (a int, b text);\nCOPY t (a, b) FROM stdin;\n{data}\\.\nSELECT count(*) FROM t;\n");
         let all = split(&sql).unwrap();
         assert_eq!(all.len(), 3);
         assert_eq!(&sql[all[1].span.clone()], "COPY t (a, b) FROM stdin");
@@ -863,10 +744,7 @@ mod tests {
         // Options after STDIN, a comment after the `;`, an empty data block, terminator at EOF.
         let sql = "copy public.t from STDIN with (format csv); -- data\n\\.";
         let s = one(sql);
-        assert_eq!(
-            &sql[s.span.clone()],
-            "copy public.t from STDIN with (format csv)"
-        );
+        assert_eq!(&sql[s.span.clone()], "copy public.t from STDIN with (format csv)");
         assert_eq!(s.copy_data, Some(52..52));
 
         // `\.` only counts on a line of its own.
@@ -895,75 +773,33 @@ mod tests {
     fn unterminated_string() {
         let sql = "SELECT 1;\nSELECT 'abc;\nSELECT 2;";
         assert_eq!(err(sql), SplitError::UnterminatedString { offset: 17 });
-        assert_eq!(
-            err(r"SELECT E'abc\'"),
-            SplitError::UnterminatedString { offset: 7 }
-        );
-        assert_eq!(
-            err(r"SELECT E'abc\"),
-            SplitError::UnterminatedString { offset: 7 }
-        );
-        assert_eq!(
-            err("SELECT 'it''"),
-            SplitError::UnterminatedString { offset: 7 }
-        );
-        assert_eq!(
-            err("SELECT x, U&'abc"),
-            SplitError::UnterminatedString { offset: 10 }
-        );
-        assert_eq!(
-            err("SELECT B'01"),
-            SplitError::UnterminatedString { offset: 7 }
-        );
+        assert_eq!(err(r"SELECT E'abc\'"), SplitError::UnterminatedString { offset: 7 });
+        assert_eq!(err(r"SELECT E'abc\"), SplitError::UnterminatedString { offset: 7 });
+        assert_eq!(err("SELECT 'it''"), SplitError::UnterminatedString { offset: 7 });
+        assert_eq!(err("SELECT x, U&'abc"), SplitError::UnterminatedString { offset: 10 });
+        assert_eq!(err("SELECT B'01"), SplitError::UnterminatedString { offset: 7 });
     }
 
     #[test]
     fn unterminated_identifier() {
-        assert_eq!(
-            err("SELECT 1; SELECT \"abc;"),
-            SplitError::UnterminatedIdentifier { offset: 17 }
-        );
-        assert_eq!(
-            err("SELECT U&\"a\"\""),
-            SplitError::UnterminatedIdentifier { offset: 7 }
-        );
+        assert_eq!(err("SELECT 1; SELECT \"abc;"), SplitError::UnterminatedIdentifier { offset: 17 });
+        assert_eq!(err("SELECT U&\"a\"\""), SplitError::UnterminatedIdentifier { offset: 7 });
     }
 
     #[test]
     fn unterminated_dollar_quote() {
         let sql = "SELECT 1;\nDO $body$ BEGIN NULL; END $bod$;\n";
         let e = err(sql);
-        assert_eq!(
-            e,
-            SplitError::UnterminatedDollarQuote {
-                offset: 13,
-                tag: "$body$".into()
-            }
-        );
-        assert_eq!(
-            e.to_string(),
-            "unterminated dollar-quoted string $body$ (started here)"
-        );
-        assert_eq!(
-            err("SELECT $$ x $ $"),
-            SplitError::UnterminatedDollarQuote {
-                offset: 7,
-                tag: "$$".into()
-            }
-        );
+        assert_eq!(e, SplitError::UnterminatedDollarQuote { offset: 13, tag: "$body$".into() });
+        assert_eq!(e.to_string(), "unterminated dollar-quoted string $body$ (started here)");
+        assert_eq!(err("SELECT $$ x $ $"), SplitError::UnterminatedDollarQuote { offset: 7, tag: "$$".into() });
     }
 
     #[test]
     fn unterminated_comment() {
-        assert_eq!(
-            err("SELECT 1; /* a /* b */ c"),
-            SplitError::UnterminatedComment { offset: 10 }
-        );
+        assert_eq!(err("SELECT 1; /* a /* b */ c"), SplitError::UnterminatedComment { offset: 10 });
         assert_eq!(err("/*/"), SplitError::UnterminatedComment { offset: 0 });
-        assert_eq!(
-            err("SELECT 1 /*"),
-            SplitError::UnterminatedComment { offset: 9 }
-        );
+        assert_eq!(err("SELECT 1 /*"), SplitError::UnterminatedComment { offset: 9 });
     }
 
     #[test]
@@ -971,88 +807,40 @@ mod tests {
         let e = err("SELECT 1;\nCOPY t FROM stdin;\n1\n2\n");
         assert_eq!(e, SplitError::UnterminatedCopyData { offset: 10 });
         assert_eq!(e.offset(), 10);
-        assert_eq!(
-            err("COPY t FROM stdin;"),
-            SplitError::UnterminatedCopyData { offset: 0 }
-        );
-        assert_eq!(
-            err("COPY t FROM stdin;\n1\n\\.x"),
-            SplitError::UnterminatedCopyData { offset: 0 }
-        );
+        assert_eq!(err("COPY t FROM stdin;"), SplitError::UnterminatedCopyData { offset: 0 });
+        assert_eq!(err("COPY t FROM stdin;\n1\n\\.x"), SplitError::UnterminatedCopyData { offset: 0 });
         // The final statement may lack a `;`, but then there is no data.
-        assert_eq!(
-            err("  COPY t FROM stdin"),
-            SplitError::UnterminatedCopyData { offset: 2 }
-        );
+        assert_eq!(err("  COPY t FROM stdin"), SplitError::UnterminatedCopyData { offset: 2 });
         // Something other than whitespace or a comment after the `;` on the COPY line.
-        assert_eq!(
-            err("COPY t FROM stdin; SELECT 1;\n\\.\n"),
-            SplitError::UnterminatedCopyData { offset: 19 }
-        );
+        assert_eq!(err("COPY t FROM stdin; SELECT 1;\n\\.\n"), SplitError::UnterminatedCopyData { offset: 19 });
     }
 
     #[test]
     fn psql_meta_commands() {
         let e = err("\\i other.sql\nSELECT 1;");
-        assert_eq!(
-            e,
-            SplitError::PsqlMetaCommand {
-                offset: 0,
-                command: "\\i".into()
-            }
-        );
+        assert_eq!(e, SplitError::PsqlMetaCommand { offset: 0, command: "\\i".into() });
         assert!(e.to_string().contains("\\i is not SQL"));
         assert_eq!(
             err("SELECT 1;\n-- switch\n  \\connect other\nSELECT 2;"),
-            SplitError::PsqlMetaCommand {
-                offset: 22,
-                command: "\\connect".into()
-            }
+            SplitError::PsqlMetaCommand { offset: 22, command: "\\connect".into() }
         );
-        assert_eq!(
-            err("\\set ON_ERROR_STOP on"),
-            SplitError::PsqlMetaCommand {
-                offset: 0,
-                command: "\\set".into()
-            }
-        );
+        assert_eq!(err("\\set ON_ERROR_STOP on"), SplitError::PsqlMetaCommand { offset: 0, command: "\\set".into() });
         // psql also runs a backslash in the middle of a statement.
         assert_eq!(
             err("SELECT 'x' AS a \\gset\n"),
-            SplitError::PsqlMetaCommand {
-                offset: 16,
-                command: "\\gset".into()
-            }
+            SplitError::PsqlMetaCommand { offset: 16, command: "\\gset".into() }
         );
-        assert_eq!(
-            err("\\\\"),
-            SplitError::PsqlMetaCommand {
-                offset: 0,
-                command: "\\\\".into()
-            }
-        );
-        assert_eq!(
-            err("\\"),
-            SplitError::PsqlMetaCommand {
-                offset: 0,
-                command: "\\".into()
-            }
-        );
+        assert_eq!(err("\\\\"), SplitError::PsqlMetaCommand { offset: 0, command: "\\\\".into() });
+        assert_eq!(err("\\"), SplitError::PsqlMetaCommand { offset: 0, command: "\\".into() });
         // Backslashes in strings, comments and dollar quotes are not meta-commands.
-        assert_eq!(
-            texts(r"SELECT '\i', E'\\', $$\x$$ /* \c */ -- \q"),
-            [r"SELECT '\i', E'\\', $$\x$$"]
-        );
+        assert_eq!(texts(r"SELECT '\i', E'\\', $$\x$$ /* \c */ -- \q"), [r"SELECT '\i', E'\\', $$\x$$"]);
     }
 
     #[test]
     fn empty_inputs() {
         assert_eq!(split(""), Ok(vec![]));
         assert_eq!(split("  \n\t\r\n"), Ok(vec![]));
-        assert_eq!(
-            split("-- only a comment\n/* and /* another */ */\n-- end"),
-            Ok(vec![])
-        );
+        assert_eq!(split("-- only a comment\n/* and /* another */ */\n-- end"), Ok(vec![]));
         assert_eq!(split(";;\n ; -- x\n;"), Ok(vec![]));
         assert_eq!(texts(";;SELECT 1;;\n;SELECT 2;;"), ["SELECT 1", "SELECT 2"]);
     }
@@ -1060,14 +848,8 @@ mod tests {
     #[test]
     fn no_trailing_semicolon() {
         assert_eq!(texts("SELECT 1"), ["SELECT 1"]);
-        assert_eq!(
-            texts("SELECT 1; SELECT 2 -- done\n"),
-            ["SELECT 1", "SELECT 2"]
-        );
-        assert_eq!(
-            texts("SELECT 1; SELECT 2 /* done */"),
-            ["SELECT 1", "SELECT 2"]
-        );
+        assert_eq!(texts("SELECT 1; SELECT 2 -- done\n"), ["SELECT 1", "SELECT 2"]);
+        assert_eq!(texts("SELECT 1; SELECT 2 /* done */"), ["SELECT 1", "SELECT 2"]);
     }
 
     #[test]
@@ -1078,7 +860,8 @@ mod tests {
 
     #[test]
     fn non_ascii() {
-        let sql = "SELECT 'héllo; wörld' AS «x»;\nINSERT INTO naïve VALUES ('日本語;'), (\"ÿ;\");\nSELECT café→1 FROM über";
+        let sql =
+            "SELECT 'héllo; wörld' AS «x»;\nINSERT INTO naïve VALUES ('日本語;'), (\"ÿ;\");\nSELECT café→1 FROM über";
         let all = split(sql).unwrap();
         let got: Vec<&str> = all.iter().map(|s| &sql[s.span.clone()]).collect();
         assert_eq!(
@@ -1096,39 +879,21 @@ mod tests {
         assert_eq!(all[1].words, ["INSERT", "INTO", "NAïVE", "VALUES"]);
         assert_eq!(all[2].words, ["SELECT", "CAFé→1", "FROM", "üBER"]);
         // Non-ASCII dollar-quote tags.
-        assert_eq!(
-            texts("SELECT $é$;$é$; SELECT 2"),
-            ["SELECT $é$;$é$", "SELECT 2"]
-        );
+        assert_eq!(texts("SELECT $é$;$é$; SELECT 2"), ["SELECT $é$;$é$", "SELECT 2"]);
     }
 
     #[test]
     fn words_contents() {
         assert_eq!(
             words("create unique index concurrently \"Idx\" on t (lower(name))"),
-            [
-                "CREATE",
-                "UNIQUE",
-                "INDEX",
-                "CONCURRENTLY",
-                "ON",
-                "T",
-                "LOWER",
-                "NAME"
-            ]
+            ["CREATE", "UNIQUE", "INDEX", "CONCURRENTLY", "ON", "T", "LOWER", "NAME"]
         );
         assert_eq!(
             words("INSERT INTO s.t(a, _b) VALUES (1, 'x y', E'z', $$w v$$, 2.5e3, .5, 1_000, 0x1F, $1) -- c d\n"),
             ["INSERT", "INTO", "S", "T", "A", "_B", "VALUES"]
         );
         assert_eq!(words("SELECT 1 /* a b */ , x::int"), ["SELECT", "X", "INT"]);
-        let long = format!(
-            "SELECT {}",
-            (0..40)
-                .map(|k| format!("c{k}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let long = format!("SELECT {}", (0..40).map(|k| format!("c{k}")).collect::<Vec<_>>().join(", "));
         let w = words(&long);
         assert_eq!(w.len(), 24);
         assert_eq!(w[0], "SELECT");
@@ -1138,27 +903,12 @@ mod tests {
     #[test]
     fn no_transaction_reasons() {
         let yes = [
-            (
-                "CREATE INDEX CONCURRENTLY i ON t (c)",
-                "CREATE INDEX CONCURRENTLY",
-            ),
-            (
-                "create unique index concurrently if not exists i on t(c)",
-                "CREATE INDEX CONCURRENTLY",
-            ),
-            (
-                "CREATE INDEX CONCURRENTLY ON t (c)",
-                "CREATE INDEX CONCURRENTLY",
-            ),
-            (
-                "DROP INDEX CONCURRENTLY IF EXISTS i",
-                "DROP INDEX CONCURRENTLY",
-            ),
+            ("CREATE INDEX CONCURRENTLY i ON t (c)", "CREATE INDEX CONCURRENTLY"),
+            ("create unique index concurrently if not exists i on t(c)", "CREATE INDEX CONCURRENTLY"),
+            ("CREATE INDEX CONCURRENTLY ON t (c)", "CREATE INDEX CONCURRENTLY"),
+            ("DROP INDEX CONCURRENTLY IF EXISTS i", "DROP INDEX CONCURRENTLY"),
             ("REINDEX INDEX CONCURRENTLY i", "REINDEX CONCURRENTLY"),
-            (
-                "REINDEX (VERBOSE) TABLE CONCURRENTLY t",
-                "REINDEX CONCURRENTLY",
-            ),
+            ("REINDEX (VERBOSE) TABLE CONCURRENTLY t", "REINDEX CONCURRENTLY"),
             ("REINDEX (CONCURRENTLY) TABLE t", "REINDEX CONCURRENTLY"),
             ("REINDEX SCHEMA public", "REINDEX SCHEMA"),
             ("REINDEX DATABASE db", "REINDEX DATABASE"),
@@ -1169,47 +919,23 @@ mod tests {
             ("ALTER SYSTEM SET work_mem = '64MB'", "ALTER SYSTEM"),
             ("CREATE DATABASE d", "CREATE DATABASE"),
             ("DROP DATABASE IF EXISTS d WITH (FORCE)", "DROP DATABASE"),
-            (
-                "ALTER DATABASE d SET TABLESPACE fast",
-                "ALTER DATABASE SET TABLESPACE",
-            ),
-            (
-                "ALTER DATABASE \"D\" SET TABLESPACE fast",
-                "ALTER DATABASE SET TABLESPACE",
-            ),
-            (
-                "CREATE TABLESPACE fast LOCATION '/ssd'",
-                "CREATE TABLESPACE",
-            ),
+            ("ALTER DATABASE d SET TABLESPACE fast", "ALTER DATABASE SET TABLESPACE"),
+            ("ALTER DATABASE \"D\" SET TABLESPACE fast", "ALTER DATABASE SET TABLESPACE"),
+            ("CREATE TABLESPACE fast LOCATION '/ssd'", "CREATE TABLESPACE"),
             ("DROP TABLESPACE fast", "DROP TABLESPACE"),
             ("CLUSTER", "CLUSTER without a table name"),
             ("CLUSTER VERBOSE", "CLUSTER without a table name"),
             ("CLUSTER (VERBOSE)", "CLUSTER without a table name"),
-            (
-                "ALTER TABLE ONLY m DETACH PARTITION m_2020 CONCURRENTLY",
-                "ALTER TABLE DETACH PARTITION CONCURRENTLY",
-            ),
-            (
-                "CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p",
-                "CREATE SUBSCRIPTION",
-            ),
+            ("ALTER TABLE ONLY m DETACH PARTITION m_2020 CONCURRENTLY", "ALTER TABLE DETACH PARTITION CONCURRENTLY"),
+            ("CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p", "CREATE SUBSCRIPTION"),
             ("DROP SUBSCRIPTION IF EXISTS s", "DROP SUBSCRIPTION"),
-            (
-                "ALTER SUBSCRIPTION s REFRESH PUBLICATION",
-                "ALTER SUBSCRIPTION ... REFRESH PUBLICATION",
-            ),
+            ("ALTER SUBSCRIPTION s REFRESH PUBLICATION", "ALTER SUBSCRIPTION ... REFRESH PUBLICATION"),
             (
                 "ALTER SUBSCRIPTION s REFRESH PUBLICATION WITH (copy_data = false)",
                 "ALTER SUBSCRIPTION ... REFRESH PUBLICATION",
             ),
-            (
-                "ALTER SUBSCRIPTION s SET PUBLICATION p",
-                "ALTER SUBSCRIPTION with refresh",
-            ),
-            (
-                "ALTER SUBSCRIPTION s ADD PUBLICATION p2",
-                "ALTER SUBSCRIPTION with refresh",
-            ),
+            ("ALTER SUBSCRIPTION s SET PUBLICATION p", "ALTER SUBSCRIPTION with refresh"),
+            ("ALTER SUBSCRIPTION s ADD PUBLICATION p2", "ALTER SUBSCRIPTION with refresh"),
             ("DISCARD ALL", "DISCARD ALL"),
             ("COMMIT PREPARED 'tx1'", "COMMIT PREPARED"),
             ("ROLLBACK PREPARED 'tx1'", "ROLLBACK PREPARED"),
@@ -1287,36 +1013,18 @@ mod tests {
     #[test]
     fn error_offsets_and_messages() {
         let cases = [
-            (
-                SplitError::UnterminatedString { offset: 1 },
-                "unterminated quoted string (started here)",
-            ),
-            (
-                SplitError::UnterminatedIdentifier { offset: 2 },
-                "unterminated quoted identifier (started here)",
-            ),
-            (
-                SplitError::UnterminatedComment { offset: 3 },
-                "unterminated /* comment (started here)",
-            ),
-            (
-                SplitError::UnterminatedCopyData { offset: 4 },
-                "COPY data is not terminated by a line holding only \\.",
-            ),
+            (SplitError::UnterminatedString { offset: 1 }, "unterminated quoted string (started here)"),
+            (SplitError::UnterminatedIdentifier { offset: 2 }, "unterminated quoted identifier (started here)"),
+            (SplitError::UnterminatedComment { offset: 3 }, "unterminated /* comment (started here)"),
+            (SplitError::UnterminatedCopyData { offset: 4 }, "COPY data is not terminated by a line holding only \\."),
         ];
         for (k, (e, message)) in cases.into_iter().enumerate() {
             assert_eq!(e.offset(), k + 1);
             assert_eq!(e.to_string(), message);
         }
-        let e = SplitError::PsqlMetaCommand {
-            offset: 5,
-            command: "\\i".into(),
-        };
+        let e = SplitError::PsqlMetaCommand { offset: 5, command: "\\i".into() };
         assert_eq!(e.offset(), 5);
-        let e = SplitError::UnterminatedDollarQuote {
-            offset: 6,
-            tag: "$$".into(),
-        };
+        let e = SplitError::UnterminatedDollarQuote { offset: 6, tag: "$$".into() };
         assert_eq!(e.offset(), 6);
     }
 
@@ -1353,15 +1061,7 @@ mod tests {
             "SELECT U&'\\0041;', B'01', X'FF', N'x;'",
             "UPDATE t SET a = 'it''s;'\r\n WHERE b",
         ];
-        const SEPARATORS: &[&str] = &[
-            ";\n",
-            ";",
-            " ;\n\n",
-            ";\r\n",
-            "; -- c;\n",
-            ";/* c; */",
-            ";\n;\n",
-        ];
+        const SEPARATORS: &[&str] = &[";\n", ";", " ;\n\n", ";\r\n", "; -- c;\n", ";/* c; */", ";\n;\n"];
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         for _ in 0..2000 {
             let count = 1 + rng.below(8);

@@ -93,11 +93,8 @@ impl fmt::Display for Version {
 impl std::str::FromStr for Version {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Version::parse(s).ok_or_else(|| {
-            format!(
-                "`{s}` is not a version: expected digits such as 3, 0003, 20261123093000 or 1.2"
-            )
-        })
+        Version::parse(s)
+            .ok_or_else(|| format!("`{s}` is not a version: expected digits such as 3, 0003, 20261123093000 or 1.2"))
     }
 }
 

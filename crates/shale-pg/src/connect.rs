@@ -19,11 +19,7 @@ pub struct SessionSettings {
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        SessionSettings {
-            lock_timeout: "5s".into(),
-            statement_timeout: "0".into(),
-            application_name: "shale".into(),
-        }
+        SessionSettings { lock_timeout: "5s".into(), statement_timeout: "0".into(), application_name: "shale".into() }
     }
 }
 
@@ -50,32 +46,21 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings) -> Co
     if settings.ports.is_empty() {
         config.port(5432);
     }
-    let user = settings
-        .user
-        .clone()
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "postgres".into());
+    let user = settings.user.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "postgres".into());
     config.user(&user);
     if let Some(p) = &settings.password {
         config.password(p);
     }
     config.dbname(settings.dbname.as_deref().unwrap_or(&user));
-    config.application_name(
-        settings
-            .application_name
-            .as_deref()
-            .unwrap_or(&session.application_name),
-    );
+    config.application_name(settings.application_name.as_deref().unwrap_or(&session.application_name));
     if let Some(t) = settings.connect_timeout {
         config.connect_timeout(t);
     } else {
         config.connect_timeout(Duration::from_secs(10));
     }
     // Session settings ride on the startup packet: no extra round trip.
-    let mut options = format!(
-        "-c lock_timeout={} -c statement_timeout={}",
-        session.lock_timeout, session.statement_timeout
-    );
+    let mut options =
+        format!("-c lock_timeout={} -c statement_timeout={}", session.lock_timeout, session.statement_timeout);
     if let Some(extra) = &settings.options {
         options = format!("{extra} {options}");
     }
@@ -92,36 +77,20 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings) -> Co
 }
 
 /// Connect once. The connection's I/O runs on a spawned task for as long as the client lives.
-pub async fn connect(
-    settings: &ConnectionSettings,
-    session: &SessionSettings,
-) -> Result<Client, ConnectError> {
+pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -> Result<Client, ConnectError> {
     let config = driver_config(settings, session);
-    let fail = |reason: String, transient: bool| ConnectError {
-        target: settings.redacted(),
-        reason,
-        transient,
-    };
+    let fail = |reason: String, transient: bool| ConnectError { target: settings.redacted(), reason, transient };
     let client = if config.get_ssl_mode() == DriverSslMode::Disable {
-        let (client, connection) = config
-            .connect(NoTls)
-            .await
-            .map_err(|e| classify(&e, settings))
-            .map_err(|(r, t)| fail(r, t))?;
+        let (client, connection) =
+            config.connect(NoTls).await.map_err(|e| classify(&e, settings)).map_err(|(r, t)| fail(r, t))?;
         tokio::spawn(connection);
         client
     } else {
-        let tls = crate::tls::client_config(
-            settings.effective_sslmode(),
-            settings.sslrootcert.as_deref(),
-        )
-        .map_err(|e| fail(e, false))?;
+        let tls = crate::tls::client_config(settings.effective_sslmode(), settings.sslrootcert.as_deref())
+            .map_err(|e| fail(e, false))?;
         let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
-        let (client, connection) = config
-            .connect(tls)
-            .await
-            .map_err(|e| classify(&e, settings))
-            .map_err(|(r, t)| fail(r, t))?;
+        let (client, connection) =
+            config.connect(tls).await.map_err(|e| classify(&e, settings)).map_err(|(r, t)| fail(r, t))?;
         tokio::spawn(connection);
         client
     };
@@ -141,9 +110,7 @@ pub async fn connect_waiting(
             Err(e) if e.transient => {
                 // Keep trying until the wait is over: the last pause is cut short so that one
                 // more attempt happens right at the deadline instead of giving up early.
-                let remaining = deadline.map_or(Duration::ZERO, |d| {
-                    d.saturating_duration_since(Instant::now())
-                });
+                let remaining = deadline.map_or(Duration::ZERO, |d| d.saturating_duration_since(Instant::now()));
                 if remaining.is_zero() {
                     return Err(e);
                 }
@@ -184,18 +151,12 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
     let transient = lower.contains("connection refused")
         || lower.contains("no such file or directory")
         || lower.contains("starting up");
-    let reason = if lower.contains("failed to lookup address")
-        || lower.contains("name or service not known")
-    {
+    let reason = if lower.contains("failed to lookup address") || lower.contains("name or service not known") {
         "unknown host; check the host name in the URL".to_string()
     } else if lower.contains("server does not support tls") {
         // Checked before the generic TLS case below, which would otherwise swallow it.
-        format!(
-            "the server does not support TLS, but sslmode={} requires it",
-            settings.effective_sslmode().as_str()
-        )
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
+        format!("the server does not support TLS, but sslmode={} requires it", settings.effective_sslmode().as_str())
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         format!("TLS handshake failed ({text}); check sslmode and sslrootcert")
     } else {
         text

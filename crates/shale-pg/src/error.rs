@@ -41,21 +41,11 @@ pub enum PgError {
     Connect(#[from] ConnectError),
     /// A query of shale's own (history, lock) failed.
     #[error("{context}: {message}")]
-    Query {
-        context: &'static str,
-        message: String,
-        sqlstate: Option<String>,
-    },
+    Query { context: &'static str, message: String, sqlstate: Option<String> },
     #[error("migration {label} failed{}: {}", location_text(failure), failure.message)]
-    Migration {
-        label: String,
-        failure: Box<DbFailure>,
-    },
+    Migration { label: String, failure: Box<DbFailure> },
     #[error("could not get the migration lock within {}s{}", waited.as_secs(), holder_text(holder))]
-    LockTimeout {
-        waited: Duration,
-        holder: Option<LockHolder>,
-    },
+    LockTimeout { waited: Duration, holder: Option<LockHolder> },
     #[error("the migration history is not what this shale expects: {0}")]
     Corrupt(String),
     #[error("{0}")]
@@ -63,18 +53,11 @@ pub enum PgError {
 }
 
 fn location_text(failure: &DbFailure) -> String {
-    failure
-        .location
-        .as_ref()
-        .map(|l| format!(" at {}:{}:{}", l.path.display(), l.line, l.column))
-        .unwrap_or_default()
+    failure.location.as_ref().map(|l| format!(" at {}:{}:{}", l.path.display(), l.line, l.column)).unwrap_or_default()
 }
 
 fn holder_text(holder: &Option<LockHolder>) -> String {
-    holder
-        .as_ref()
-        .map(|h| format!("; it is held by {h}"))
-        .unwrap_or_default()
+    holder.as_ref().map(|h| format!("; it is held by {h}")).unwrap_or_default()
 }
 
 impl PgError {
@@ -83,11 +66,7 @@ impl PgError {
             Some(db) => (db.message().to_string(), Some(db.code().code().to_string())),
             None => (error.to_string(), None),
         };
-        PgError::Query {
-            context,
-            message,
-            sqlstate,
-        }
+        PgError::Query { context, message, sqlstate }
     }
 }
 

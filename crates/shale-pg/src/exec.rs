@@ -41,7 +41,10 @@ pub enum ExecEvent {
         wait: Duration,
     },
     /// An INVALID index left by an earlier failed CREATE INDEX CONCURRENTLY was dropped before retrying.
-    InvalidIndexDropped { label: String, index: String },
+    InvalidIndexDropped {
+        label: String,
+        index: String,
+    },
     StepFinished {
         label: String,
         direction: StepDirection,
@@ -59,10 +62,7 @@ pub struct ExecOptions {
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        ExecOptions {
-            lock_retries: 5,
-            retry_base: Duration::from_millis(200),
-        }
+        ExecOptions { lock_retries: 5, retry_base: Duration::from_millis(200) }
     }
 }
 
@@ -91,16 +91,11 @@ struct Piece<'s> {
 
 impl<'a> Executor<'a> {
     /// Run one step with the right transaction handling, retrying lock timeouts.
-    pub async fn run_step(
-        &self,
-        step: &Step,
-        on_event: &mut (dyn FnMut(ExecEvent) + Send),
-    ) -> Result<(), PgError> {
+    pub async fn run_step(&self, step: &Step, on_event: &mut (dyn FnMut(ExecEvent) + Send)) -> Result<(), PgError> {
         if step.script.no_transaction.is_some() {
             self.run_without_transaction(step, on_event).await
         } else {
-            self.run_in_transaction(std::slice::from_ref(step), on_event)
-                .await
+            self.run_in_transaction(std::slice::from_ref(step), on_event).await
         }
     }
 
@@ -135,18 +130,12 @@ impl<'a> Executor<'a> {
                 Ok(()) => break,
                 Err(failed) => {
                     rollback(self.client).await;
-                    let lock_timeout = failed
-                        .error
-                        .as_db_error()
-                        .is_some_and(|e| e.code() == &SqlState::LOCK_NOT_AVAILABLE);
+                    let lock_timeout =
+                        failed.error.as_db_error().is_some_and(|e| e.code() == &SqlState::LOCK_NOT_AVAILABLE);
                     if lock_timeout && attempt < self.options.lock_retries {
                         attempt += 1;
                         let wait = backoff(self.options.retry_base, attempt);
-                        on_event(ExecEvent::LockRetry {
-                            label: steps[0].label(),
-                            attempt,
-                            wait,
-                        });
+                        on_event(ExecEvent::LockRetry { label: steps[0].label(), attempt, wait });
                         tokio::time::sleep(wait).await;
                         continue;
                     }
@@ -155,32 +144,19 @@ impl<'a> Executor<'a> {
             }
         }
         for s in steps {
-            on_event(ExecEvent::StepFinished {
-                label: s.label(),
-                direction: s.direction,
-                duration: started.elapsed(),
-            });
+            on_event(ExecEvent::StepFinished { label: s.label(), direction: s.direction, duration: started.elapsed() });
         }
         Ok(())
     }
 
     fn transaction_pieces<'s>(&self, steps: &'s [Step]) -> Vec<Piece<'s>> {
-        let mut pieces = vec![Piece {
-            text: "BEGIN".into(),
-            origin: None,
-            copy_data: None,
-        }];
-        let any_directive = steps.iter().any(|s| {
-            s.script.directives.lock_timeout.is_some()
-                || s.script.directives.statement_timeout.is_some()
-        });
+        let mut pieces = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None }];
+        let any_directive = steps
+            .iter()
+            .any(|s| s.script.directives.lock_timeout.is_some() || s.script.directives.statement_timeout.is_some());
         for (i, step) in steps.iter().enumerate() {
             if any_directive {
-                pieces.push(Piece {
-                    text: timeouts_sql(&step.script, true),
-                    origin: None,
-                    copy_data: None,
-                });
+                pieces.push(Piece { text: timeouts_sql(&step.script, true), origin: None, copy_data: None });
             }
             let script = &step.script;
             if script.has_copy_data() {
@@ -195,24 +171,12 @@ impl<'a> Executor<'a> {
             } else {
                 let (body, offset) = script.body();
                 if !body.is_empty() {
-                    pieces.push(Piece {
-                        text: body.to_string(),
-                        origin: Some((i, offset)),
-                        copy_data: None,
-                    });
+                    pieces.push(Piece { text: body.to_string(), origin: Some((i, offset)), copy_data: None });
                 }
             }
-            pieces.push(Piece {
-                text: self.record_sql(step, None),
-                origin: None,
-                copy_data: None,
-            });
+            pieces.push(Piece { text: self.record_sql(step, None), origin: None, copy_data: None });
         }
-        pieces.push(Piece {
-            text: "COMMIT".into(),
-            origin: None,
-            copy_data: None,
-        });
+        pieces.push(Piece { text: "COMMIT".into(), origin: None, copy_data: None });
         pieces
     }
 
@@ -223,8 +187,7 @@ impl<'a> Executor<'a> {
             (None, StepDirection::Up) => RecordStatus::Succeeded,
             (None, StepDirection::Down) => RecordStatus::RolledBack,
         };
-        self.history
-            .insert_sql(&record(step, status), failure, false)
+        self.history.insert_sql(&record(step, status), failure, false)
     }
 
     /// Send pieces: consecutive plain SQL joined into one simple query (one round trip) when `join`,
@@ -234,12 +197,7 @@ impl<'a> Executor<'a> {
         while start < pieces.len() {
             let piece = &pieces[start];
             if let Some(data) = piece.copy_data {
-                self.copy_in(&piece.text, data)
-                    .await
-                    .map_err(|error| Failed {
-                        error,
-                        batch: start..start + 1,
-                    })?;
+                self.copy_in(&piece.text, data).await.map_err(|error| Failed { error, batch: start..start + 1 })?;
                 start += 1;
                 continue;
             }
@@ -247,18 +205,8 @@ impl<'a> Executor<'a> {
             while join && end < pieces.len() && pieces[end].copy_data.is_none() {
                 end += 1;
             }
-            let sql = pieces[start..end]
-                .iter()
-                .map(|p| p.text.as_str())
-                .collect::<Vec<_>>()
-                .join(JOINER);
-            self.client
-                .batch_execute(&sql)
-                .await
-                .map_err(|error| Failed {
-                    error,
-                    batch: start..end,
-                })?;
+            let sql = pieces[start..end].iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(JOINER);
+            self.client.batch_execute(&sql).await.map_err(|error| Failed { error, batch: start..end })?;
             start = end;
         }
         Ok(())
@@ -273,23 +221,14 @@ impl<'a> Executor<'a> {
     }
 
     /// Turn a failed transaction into a report that points into the file, and record the attempt.
-    async fn transaction_failure(
-        &self,
-        steps: &[Step],
-        pieces: &[Piece<'_>],
-        failed: Failed,
-    ) -> PgError {
+    async fn transaction_failure(&self, steps: &[Step], pieces: &[Piece<'_>], failed: Failed) -> PgError {
         let Some(db) = failed.error.as_db_error() else {
             return PgError::query("running a migration", failed.error);
         };
         let mut located = locate(steps, &pieces[failed.batch.clone()], db);
         if located.is_none() {
             // No position from the server: replay statement by statement, then roll back, to find the culprit.
-            let mut replay = vec![Piece {
-                text: "BEGIN".into(),
-                origin: None,
-                copy_data: None,
-            }];
+            let mut replay = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None }];
             for (i, step) in steps.iter().enumerate() {
                 let script = &step.script;
                 replay.extend(script.statements.iter().map(|s| Piece {
@@ -299,8 +238,7 @@ impl<'a> Executor<'a> {
                 }));
             }
             if let Err(again) = self.send(&replay, false).await {
-                if let Some(db_again) = again.error.as_db_error().filter(|d| d.code() == db.code())
-                {
+                if let Some(db_again) = again.error.as_db_error().filter(|d| d.code() == db.code()) {
                     let piece = &replay[again.batch.start];
                     located = locate(steps, std::slice::from_ref(piece), db_again).or(piece.origin);
                 }
@@ -310,14 +248,8 @@ impl<'a> Executor<'a> {
         let step = &steps[located.map(|(i, _)| i).unwrap_or(0)];
         let failure = failure_from(db, &step.script, located.map(|(_, o)| o));
         // The attempt is recorded outside the rolled-back transaction; a failure to record is secondary.
-        let _ = self
-            .client
-            .batch_execute(&self.record_sql(step, Some(&failure)))
-            .await;
-        PgError::Migration {
-            label: step.label(),
-            failure: Box::new(failure),
-        }
+        let _ = self.client.batch_execute(&self.record_sql(step, Some(&failure))).await;
+        PgError::Migration { label: step.label(), failure: Box::new(failure) }
     }
 
     /// Statement by statement, outside a transaction, recording progress after each one.
@@ -335,30 +267,18 @@ impl<'a> Executor<'a> {
             transactional: false,
             resume_from: step.resume_from,
         });
-        let new = NewRecord {
-            statements_done: Some(step.resume_from as i32),
-            ..record(step, RecordStatus::Running)
-        };
-        let rows = simple_rows(
-            self.client,
-            &self.history.insert_sql(&new, None, true),
-            "recording the migration start",
-        )
-        .await?;
+        let new = NewRecord { statements_done: Some(step.resume_from as i32), ..record(step, RecordStatus::Running) };
+        let rows =
+            simple_rows(self.client, &self.history.insert_sql(&new, None, true), "recording the migration start")
+                .await?;
         let id: i64 = rows.first().and_then(|r| r[0].parse().ok()).unwrap_or(0);
         let timeouts = timeouts_sql(script, false);
         if !timeouts.is_empty() {
-            self.client
-                .batch_execute(&timeouts)
-                .await
-                .map_err(|e| PgError::query("setting the file's timeouts", e))?;
+            self.client.batch_execute(&timeouts).await.map_err(|e| PgError::query("setting the file's timeouts", e))?;
         }
         let result = self.statements_one_by_one(step, id, on_event).await;
         if !timeouts.is_empty() {
-            let _ = self
-                .client
-                .batch_execute("RESET lock_timeout; RESET statement_timeout")
-                .await;
+            let _ = self.client.batch_execute("RESET lock_timeout; RESET statement_timeout").await;
         }
         match result {
             Ok(()) => {
@@ -371,11 +291,7 @@ impl<'a> Executor<'a> {
                     .batch_execute(&self.history.finish_sql(id, status, None))
                     .await
                     .map_err(|e| PgError::query("recording the migration", e))?;
-                on_event(ExecEvent::StepFinished {
-                    label,
-                    direction: step.direction,
-                    duration: started.elapsed(),
-                });
+                on_event(ExecEvent::StepFinished { label, direction: step.direction, duration: started.elapsed() });
                 Ok(())
             }
             Err((index, error)) => {
@@ -391,14 +307,8 @@ impl<'a> Executor<'a> {
                 };
                 let mut failure = failure_from(db, script, Some(offset + within));
                 failure.statement = Some(script.statement_text(index).to_string());
-                let _ = self
-                    .client
-                    .batch_execute(&self.history.finish_sql(
-                        id,
-                        RecordStatus::Failed,
-                        Some(&failure),
-                    ))
-                    .await;
+                let _ =
+                    self.client.batch_execute(&self.history.finish_sql(id, RecordStatus::Failed, Some(&failure))).await;
                 if let Some(r) = &mut failure.remedy {
                     r.push_str("; ");
                 } else {
@@ -410,10 +320,7 @@ impl<'a> Executor<'a> {
                         index + 1
                     ));
                 }
-                Err(PgError::Migration {
-                    label,
-                    failure: Box::new(failure),
-                })
+                Err(PgError::Migration { label, failure: Box::new(failure) })
             }
         }
     }
@@ -430,15 +337,8 @@ impl<'a> Executor<'a> {
             let statement = &script.statements[index];
             let text = script.statement_text(index);
             if let Some(name) = concurrent_index_name(text) {
-                if let Some(dropped) = self
-                    .drop_invalid_index(&name)
-                    .await
-                    .map_err(|e| (index, e))?
-                {
-                    on_event(ExecEvent::InvalidIndexDropped {
-                        label: step.label(),
-                        index: dropped,
-                    });
+                if let Some(dropped) = self.drop_invalid_index(&name).await.map_err(|e| (index, e))? {
+                    on_event(ExecEvent::InvalidIndexDropped { label: step.label(), index: dropped });
                 }
             }
             let piece = Piece {
@@ -456,11 +356,7 @@ impl<'a> Executor<'a> {
                     {
                         attempt += 1;
                         let wait = backoff(self.options.retry_base, attempt);
-                        on_event(ExecEvent::LockRetry {
-                            label: step.label(),
-                            attempt,
-                            wait,
-                        });
+                        on_event(ExecEvent::LockRetry { label: step.label(), attempt, wait });
                         tokio::time::sleep(wait).await;
                     }
                     Err(Failed { error, .. }) => return Err((index, error)),
@@ -470,20 +366,13 @@ impl<'a> Executor<'a> {
                 .batch_execute(&self.history.progress_sql(id, index as i32 + 1))
                 .await
                 .map_err(|e| (index, e))?;
-            on_event(ExecEvent::StatementDone {
-                label: step.label(),
-                index,
-                total,
-            });
+            on_event(ExecEvent::StatementDone { label: step.label(), index, total });
         }
         Ok(())
     }
 
     /// A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind; drop it so the retry can build it.
-    async fn drop_invalid_index(
-        &self,
-        name: &str,
-    ) -> Result<Option<String>, tokio_postgres::Error> {
+    async fn drop_invalid_index(&self, name: &str) -> Result<Option<String>, tokio_postgres::Error> {
         let sql = format!(
             "SELECT i.indexrelid::regclass::text FROM pg_index i WHERE NOT i.indisvalid AND i.indexrelid = to_regclass({})",
             quote_literal(name)
@@ -494,9 +383,7 @@ impl<'a> Executor<'a> {
             _ => None,
         });
         if let Some(index) = &found {
-            self.client
-                .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
-                .await?;
+            self.client.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}")).await?;
         }
         Ok(found)
     }
@@ -504,15 +391,12 @@ impl<'a> Executor<'a> {
 
 fn record(step: &Step, status: RecordStatus) -> NewRecord<'_> {
     NewRecord {
-        version: step
-            .version
-            .as_ref()
-            .map(|v| v.canonical())
-            .unwrap_or_default(),
+        version: step.version.as_ref().map(|v| v.canonical()).unwrap_or_default(),
         name: &step.name,
         kind: match step.kind {
             MigrationKind::Versioned => RecordKind::Versioned,
             MigrationKind::Repeatable => RecordKind::Repeatable,
+            MigrationKind::Seed => RecordKind::Seed,
         },
         checksum: step.checksum.as_deref(),
         up_sql: Some(&step.up_sql),
@@ -561,10 +445,7 @@ fn locate(steps: &[Step], batch: &[Piece<'_>], db: &DbError) -> Option<(usize, u
                 let len = piece.text.chars().count();
                 if (start..start + len).contains(&pos) {
                     let (i, offset) = piece.origin?;
-                    return Some((
-                        i,
-                        offset + char_position_to_byte(&piece.text, pos - start + 1),
-                    ));
+                    return Some((i, offset + char_position_to_byte(&piece.text, pos - start + 1)));
                 }
                 start += len + JOINER.len();
             }
@@ -646,21 +527,12 @@ mod tests {
 
     #[test]
     fn index_names_of_concurrent_builds() {
+        assert_eq!(concurrent_index_name("CREATE INDEX CONCURRENTLY idx_a ON t (a)").as_deref(), Some("idx_a"));
         assert_eq!(
-            concurrent_index_name("CREATE INDEX CONCURRENTLY idx_a ON t (a)").as_deref(),
-            Some("idx_a")
-        );
-        assert_eq!(
-            concurrent_index_name(
-                "create unique index concurrently if not exists \"Idx\" on t (a)"
-            )
-            .as_deref(),
+            concurrent_index_name("create unique index concurrently if not exists \"Idx\" on t (a)").as_deref(),
             Some("\"Idx\"")
         );
-        assert_eq!(
-            concurrent_index_name("CREATE INDEX CONCURRENTLY ON t (a)"),
-            None
-        );
+        assert_eq!(concurrent_index_name("CREATE INDEX CONCURRENTLY ON t (a)"), None);
         assert_eq!(concurrent_index_name("CREATE INDEX idx ON t (a)"), None);
         assert_eq!(concurrent_index_name("DROP INDEX CONCURRENTLY idx"), None);
     }

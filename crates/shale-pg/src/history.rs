@@ -15,10 +15,7 @@ pub struct HistoryTable {
 
 impl Default for HistoryTable {
     fn default() -> Self {
-        HistoryTable {
-            schema: "public".into(),
-            table: "shale_migrations".into(),
-        }
+        HistoryTable { schema: "public".into(), table: "shale_migrations".into() }
     }
 }
 
@@ -54,7 +51,7 @@ CREATE TABLE IF NOT EXISTS {t} (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     version text NOT NULL,
     name text NOT NULL,
-    kind text NOT NULL CHECK (kind IN ('versioned', 'repeatable', 'baseline', 'repair')),
+    kind text NOT NULL CHECK (kind IN ('versioned', 'repeatable', 'baseline', 'repair', 'seed')),
     checksum text,
     checksum_algorithm smallint NOT NULL DEFAULT {algo},
     up_sql text,
@@ -82,16 +79,16 @@ COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt
     /// Large SQL texts are only fetched where a plan may need them (failed attempts, and downs when asked).
     pub fn load_sql(&self, with_down: bool) -> String {
         format!(
-            "SELECT DISTINCT ON (CASE kind WHEN 'repeatable' THEN 'r' WHEN 'baseline' THEN 'b' ELSE 'v' END,
-                    CASE kind WHEN 'repeatable' THEN name ELSE version END)
+            "SELECT DISTINCT ON (CASE kind WHEN 'repeatable' THEN 'r' WHEN 'seed' THEN 's' WHEN 'baseline' THEN 'b' ELSE 'v' END,
+                    CASE WHEN kind IN ('repeatable', 'seed') THEN name ELSE version END)
         id, version, name, kind, checksum, status,
         CASE WHEN status IN ('failed', 'running') THEN up_sql END,
         {down},
         to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
         duration_ms, statements_done, error_message
  FROM {t}
- ORDER BY CASE kind WHEN 'repeatable' THEN 'r' WHEN 'baseline' THEN 'b' ELSE 'v' END,
-          CASE kind WHEN 'repeatable' THEN name ELSE version END, id DESC",
+ ORDER BY CASE kind WHEN 'repeatable' THEN 'r' WHEN 'seed' THEN 's' WHEN 'baseline' THEN 'b' ELSE 'v' END,
+          CASE WHEN kind IN ('repeatable', 'seed') THEN name ELSE version END, id DESC",
             t = self.name(),
             down = if with_down { "down_sql" } else { "NULL::text" },
         )
@@ -101,35 +98,19 @@ COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt
     pub async fn load(&self, client: &Client, with_down: bool) -> Result<Option<History>, PgError> {
         let messages = match client.simple_query(&self.load_sql(with_down)).await {
             Ok(m) => m,
-            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => {
-                return Ok(None)
-            }
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => return Ok(None),
             Err(e) => return Err(PgError::query("reading the migration history", e)),
         };
-        Ok(Some(History {
-            records: parse_rows(&messages)?,
-        }))
+        Ok(Some(History { records: parse_rows(&messages)? }))
     }
 
     pub async fn create(&self, client: &Client) -> Result<(), PgError> {
-        client
-            .batch_execute(&self.create_sql())
-            .await
-            .map_err(|e| PgError::query("creating the history table", e))
+        client.batch_execute(&self.create_sql()).await.map_err(|e| PgError::query("creating the history table", e))
     }
 
     /// INSERT for an attempt: running (then RETURNING id), finished, or failed with its error.
-    pub fn insert_sql(
-        &self,
-        r: &NewRecord<'_>,
-        failure: Option<&DbFailure>,
-        returning_id: bool,
-    ) -> String {
-        let finished = if r.status == RecordStatus::Running {
-            "NULL"
-        } else {
-            "clock_timestamp()"
-        };
+    pub fn insert_sql(&self, r: &NewRecord<'_>, failure: Option<&DbFailure>, returning_id: bool) -> String {
+        let finished = if r.status == RecordStatus::Running { "NULL" } else { "clock_timestamp()" };
         let duration = if r.status == RecordStatus::Running {
             "NULL".to_string()
         } else {
@@ -160,10 +141,7 @@ COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt
 
     /// Mark a running attempt (no-transaction migrations) as progressed, succeeded or failed.
     pub fn progress_sql(&self, id: i64, statements_done: i32) -> String {
-        format!(
-            "UPDATE {} SET statements_done = {statements_done} WHERE id = {id}",
-            self.name()
-        )
+        format!("UPDATE {} SET statements_done = {statements_done} WHERE id = {id}", self.name())
     }
 
     pub fn finish_sql(&self, id: i64, status: RecordStatus, failure: Option<&DbFailure>) -> String {

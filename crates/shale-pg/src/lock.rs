@@ -28,17 +28,9 @@ impl fmt::Display for LockHolder {
             f,
             "pid {} ({}, user {}, from {}) since {}",
             self.pid,
-            if self.application_name.is_empty() {
-                "no application_name"
-            } else {
-                &self.application_name
-            },
+            if self.application_name.is_empty() { "no application_name" } else { &self.application_name },
             self.user,
-            if self.client.is_empty() {
-                "local socket"
-            } else {
-                &self.client
-            },
+            if self.client.is_empty() { "local socket" } else { &self.client },
             self.since
         )
     }
@@ -94,35 +86,22 @@ impl MigrationLock {
             }
             let remaining = timeout.saturating_sub(started.elapsed());
             if remaining.is_zero() {
-                return Err(PgError::LockTimeout {
-                    waited: timeout,
-                    holder,
-                });
+                return Err(PgError::LockTimeout { waited: timeout, holder });
             }
             // Block in the server until the lock is free, a slice at a time, so a new holder is reported.
             let slice = remaining.min(Duration::from_secs(5)).as_millis().max(1);
-            let sql = format!(
-                "SET lock_timeout = {slice}; SELECT pg_advisory_lock({key}); SET lock_timeout = 0"
-            );
+            let sql = format!("SET lock_timeout = {slice}; SELECT pg_advisory_lock({key}); SET lock_timeout = 0");
             match client.simple_query(&sql).await {
                 Ok(_) => return Ok(MigrationLock { client, key }),
-                Err(e)
-                    if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) =>
-                {
-                    continue
-                }
+                Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => continue,
                 Err(e) => return Err(PgError::query("waiting for the migration lock", e)),
             }
         }
     }
 
     pub async fn release(self) -> Result<(), PgError> {
-        simple_rows(
-            &self.client,
-            &format!("SELECT pg_advisory_unlock({})", self.key),
-            "releasing the migration lock",
-        )
-        .await?;
+        simple_rows(&self.client, &format!("SELECT pg_advisory_unlock({})", self.key), "releasing the migration lock")
+            .await?;
         Ok(())
     }
 }
@@ -149,23 +128,14 @@ async fn holder(client: &Client, key: i64) -> Result<Option<LockHolder>, PgError
 }
 
 /// Rows of a simple query as text (NULL as empty).
-pub async fn simple_rows(
-    client: &Client,
-    sql: &str,
-    context: &'static str,
-) -> Result<Vec<Vec<String>>, PgError> {
-    let messages = client
-        .simple_query(sql)
-        .await
-        .map_err(|e| PgError::query(context, e))?;
+pub async fn simple_rows(client: &Client, sql: &str, context: &'static str) -> Result<Vec<Vec<String>>, PgError> {
+    let messages = client.simple_query(sql).await.map_err(|e| PgError::query(context, e))?;
     Ok(messages
         .iter()
         .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some(
-                (0..row.len())
-                    .map(|i| row.get(i).unwrap_or("").to_string())
-                    .collect(),
-            ),
+            SimpleQueryMessage::Row(row) => {
+                Some((0..row.len()).map(|i| row.get(i).unwrap_or("").to_string()).collect())
+            }
             _ => None,
         })
         .collect())

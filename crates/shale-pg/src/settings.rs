@@ -73,19 +73,16 @@ impl ConnectionSettings {
     /// Parse `postgres://` / `postgresql://` URLs and libpq `key=value` strings.
     pub fn parse(s: &str) -> Result<ConnectionSettings, SettingsError> {
         let s = s.trim();
-        if let Some(rest) = s
-            .strip_prefix("postgresql://")
-            .or_else(|| s.strip_prefix("postgres://"))
-        {
+        if let Some(rest) = s.strip_prefix("postgresql://").or_else(|| s.strip_prefix("postgres://")) {
             parse_url(rest)
         } else if s.contains('=') {
             parse_key_values(s)
         } else if s.contains("://") {
-            Err(SettingsError(
-                "the URL scheme must be postgres:// or postgresql://".into(),
-            ))
+            Err(SettingsError("the URL scheme must be postgres:// or postgresql://".into()))
         } else {
-            Err(SettingsError("expected a postgresql:// URL or key=value pairs such as `host=localhost dbname=app`".into()))
+            Err(SettingsError(
+                "expected a postgresql:// URL or key=value pairs such as `host=localhost dbname=app`".into(),
+            ))
         }
     }
 
@@ -93,8 +90,9 @@ impl ConnectionSettings {
     /// PG* variables, as an application reads its database setting at start-up.
     pub fn from_env_url(var: &str) -> Result<ConnectionSettings, SettingsError> {
         let mut settings = match std::env::var(var) {
-            Ok(url) if !url.is_empty() => ConnectionSettings::parse(&url)
-                .map_err(|e| SettingsError(format!("{} (from {var})", e.0)))?,
+            Ok(url) if !url.is_empty() => {
+                ConnectionSettings::parse(&url).map_err(|e| SettingsError(format!("{} (from {var})", e.0)))?
+            }
             _ => ConnectionSettings::default(),
         };
         settings.fill_from_env(&|k| std::env::var(k).ok())?;
@@ -103,10 +101,7 @@ impl ConnectionSettings {
 
     /// Fill what is missing from libpq's environment variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
     /// PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGAPPNAME, PGCONNECT_TIMEOUT, PGOPTIONS).
-    pub fn fill_from_env(
-        &mut self,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<(), SettingsError> {
+    pub fn fill_from_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
         let get = |k: &str| env(k).filter(|v| !v.is_empty());
         if self.hosts.is_empty() {
             if let Some(h) = get("PGHOST") {
@@ -196,11 +191,7 @@ impl ConnectionSettings {
     }
 }
 
-fn set_param(
-    settings: &mut ConnectionSettings,
-    key: &str,
-    value: String,
-) -> Result<(), SettingsError> {
+fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Result<(), SettingsError> {
     match key {
         "host" | "hostaddr" => settings.hosts = value.split(',').map(str::to_string).collect(),
         "port" => settings.ports = parse_ports(&value)?,
@@ -226,18 +217,14 @@ fn set_param(
 
 fn parse_sslmode(v: &str) -> Result<SslMode, SettingsError> {
     SslMode::parse(v).ok_or_else(|| {
-        SettingsError(format!(
-            "sslmode `{v}` is not one of disable, allow, prefer, require, verify-ca, verify-full"
-        ))
+        SettingsError(format!("sslmode `{v}` is not one of disable, allow, prefer, require, verify-ca, verify-full"))
     })
 }
 
 fn parse_ports(v: &str) -> Result<Vec<u16>, SettingsError> {
     v.split(',')
         .map(|p| {
-            p.trim()
-                .parse::<u16>()
-                .map_err(|_| SettingsError(format!("port `{p}` is not a number from 1 to 65535")))
+            p.trim().parse::<u16>().map_err(|_| SettingsError(format!("port `{p}` is not a number from 1 to 65535")))
         })
         .collect()
 }
@@ -279,9 +266,7 @@ fn parse_url(rest: &str) -> Result<ConnectionSettings, SettingsError> {
     for entry in hostspec.split(',').filter(|e| !e.is_empty()) {
         let (host, port) = if let Some(stripped) = entry.strip_prefix('[') {
             // [IPv6]:port
-            let (h, after) = stripped
-                .split_once(']')
-                .ok_or_else(|| SettingsError("unclosed [ in the host".into()))?;
+            let (h, after) = stripped.split_once(']').ok_or_else(|| SettingsError("unclosed [ in the host".into()))?;
             (h.to_string(), after.strip_prefix(':'))
         } else {
             match entry.rsplit_once(':') {
@@ -348,11 +333,7 @@ fn parse_key_values(s: &str) -> Result<ConnectionSettings, SettingsError> {
                     Some('\\') => value.extend(chars.next()),
                     Some('\'') => break,
                     Some(c) => value.push(c),
-                    None => {
-                        return Err(SettingsError(format!(
-                            "unterminated quoted value for `{key}`"
-                        )))
-                    }
+                    None => return Err(SettingsError(format!("unterminated quoted value for `{key}`"))),
                 }
             }
         } else {
@@ -379,21 +360,19 @@ mod tests {
 
     #[test]
     fn urls() {
-        let s = ConnectionSettings::parse("postgresql://app:s3cr%40t@db.example.com:6543/dht_db?sslmode=require&application_name=x").unwrap();
+        let s = ConnectionSettings::parse(
+            "postgresql://app:s3cr%40t@db.example.com:6543/dht_db?sslmode=require&application_name=x",
+        )
+        .unwrap();
         assert_eq!(s.hosts, ["db.example.com"]);
         assert_eq!(s.ports, [6543]);
         assert_eq!(s.user.as_deref(), Some("app"));
         assert_eq!(s.password.as_deref(), Some("s3cr@t"));
         assert_eq!(s.dbname.as_deref(), Some("dht_db"));
         assert_eq!(s.sslmode, Some(SslMode::Require));
-        assert_eq!(
-            s.redacted(),
-            "postgresql://app:***@db.example.com:6543/dht_db?sslmode=require"
-        );
-        let socket = ConnectionSettings::parse(
-            "postgres://postgres@localhost:5433/app?host=%2Ftmp%2Fpg%20dir",
-        )
-        .unwrap();
+        assert_eq!(s.redacted(), "postgresql://app:***@db.example.com:6543/dht_db?sslmode=require");
+        let socket =
+            ConnectionSettings::parse("postgres://postgres@localhost:5433/app?host=%2Ftmp%2Fpg%20dir").unwrap();
         assert_eq!(socket.hosts, ["/tmp/pg dir"]);
         assert_eq!(socket.ports, [5433]);
         let multi = ConnectionSettings::parse("postgresql://h1:1,h2:2,[::1]:3/db").unwrap();
@@ -403,10 +382,9 @@ mod tests {
 
     #[test]
     fn key_values() {
-        let s = ConnectionSettings::parse(
-            "host=localhost port=5432 dbname='my db' password='it\\'s' sslmode=verify-full",
-        )
-        .unwrap();
+        let s =
+            ConnectionSettings::parse("host=localhost port=5432 dbname='my db' password='it\\'s' sslmode=verify-full")
+                .unwrap();
         assert_eq!(s.dbname.as_deref(), Some("my db"));
         assert_eq!(s.password.as_deref(), Some("it's"));
         assert_eq!(s.sslmode, Some(SslMode::VerifyFull));
@@ -446,9 +424,6 @@ mod tests {
         assert_eq!(s.sslmode, Some(SslMode::Require));
         let mut only_env = ConnectionSettings::default();
         only_env.fill_from_env(&env).unwrap();
-        assert_eq!(
-            only_env.redacted(),
-            "postgresql://envuser:***@envhost:7000/?sslmode=require"
-        );
+        assert_eq!(only_env.redacted(), "postgresql://envuser:***@envhost:7000/?sslmode=require");
     }
 }

@@ -8,8 +8,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, Error as TlsError, RootCertStore,
-    SignatureScheme,
+    CertificateError, ClientConfig, DigitallySignedStruct, Error as TlsError, RootCertStore, SignatureScheme,
 };
 
 use crate::settings::SslMode;
@@ -19,14 +18,11 @@ fn roots(sslrootcert: Option<&str>) -> Result<RootCertStore, String> {
     let mut store = RootCertStore::empty();
     match sslrootcert {
         Some(path) if path != "system" => {
-            let pem =
-                std::fs::read(path).map_err(|e| format!("cannot read sslrootcert {path}: {e}"))?;
+            let pem = std::fs::read(path).map_err(|e| format!("cannot read sslrootcert {path}: {e}"))?;
             let mut found = 0;
             for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
                 let cert = cert.map_err(|e| format!("sslrootcert {path} is not valid PEM: {e}"))?;
-                store
-                    .add(cert)
-                    .map_err(|e| format!("sslrootcert {path}: {e}"))?;
+                store.add(cert).map_err(|e| format!("sslrootcert {path}: {e}"))?;
                 found += 1;
             }
             if found == 0 {
@@ -49,25 +45,16 @@ pub fn client_config(mode: SslMode, sslrootcert: Option<&str>) -> Result<ClientC
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?;
     let config = match mode {
-        SslMode::VerifyFull => builder
-            .with_root_certificates(roots(sslrootcert)?)
-            .with_no_client_auth(),
+        SslMode::VerifyFull => builder.with_root_certificates(roots(sslrootcert)?).with_no_client_auth(),
         SslMode::VerifyCa => {
-            let inner = WebPkiServerVerifier::builder_with_provider(
-                Arc::new(roots(sslrootcert)?),
-                provider,
-            )
-            .build()
-            .map_err(|e| e.to_string())?;
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(ChainOnly(inner)))
-                .with_no_client_auth()
+            let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots(sslrootcert)?), provider)
+                .build()
+                .map_err(|e| e.to_string())?;
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(ChainOnly(inner))).with_no_client_auth()
         }
-        _ => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider)))
-            .with_no_client_auth(),
+        _ => {
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(EncryptOnly(provider))).with_no_client_auth()
+        }
     };
     Ok(config)
 }
@@ -95,12 +82,7 @@ impl ServerCertVerifier for EncryptOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -109,12 +91,7 @@ impl ServerCertVerifier for EncryptOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -135,14 +112,11 @@ impl ServerCertVerifier for ChainOnly {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, TlsError> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
+        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(TlsError::InvalidCertificate(CertificateError::NotValidForName))
-            | Err(TlsError::InvalidCertificate(CertificateError::NotValidForNameContext {
-                ..
-            })) => Ok(ServerCertVerified::assertion()),
+            | Err(TlsError::InvalidCertificate(CertificateError::NotValidForNameContext { .. })) => {
+                Ok(ServerCertVerified::assertion())
+            }
             other => other,
         }
     }

@@ -10,9 +10,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use shale_pg::{
-    connect, connect_waiting, Client, ConnectError, ConnectionSettings, SessionSettings,
-};
+use shale_pg::{connect, connect_waiting, Client, ConnectError, ConnectionSettings, SessionSettings};
 use shale_testkit::{free_port, shared_cluster, Cluster, ClusterOptions, TlsFiles};
 use tokio_postgres::SimpleQueryMessage;
 
@@ -24,9 +22,7 @@ fn settings(s: &str) -> ConnectionSettings {
 }
 
 async fn must_connect(s: &ConnectionSettings, what: &str) -> Client {
-    connect(s, &SessionSettings::default())
-        .await
-        .unwrap_or_else(|e| panic!("{what}: expected to connect, got: {e}"))
+    connect(s, &SessionSettings::default()).await.unwrap_or_else(|e| panic!("{what}: expected to connect, got: {e}"))
 }
 
 async fn must_fail(s: &ConnectionSettings, what: &str) -> ConnectError {
@@ -38,10 +34,7 @@ async fn must_fail(s: &ConnectionSettings, what: &str) -> ConnectError {
 
 /// The first column of the first row of a simple query, as text.
 async fn scalar(client: &Client, sql: &str) -> String {
-    let messages = client
-        .simple_query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let messages = client.simple_query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     messages
         .iter()
         .find_map(|m| match m {
@@ -52,20 +45,13 @@ async fn scalar(client: &Client, sql: &str) -> String {
 }
 
 async fn ssl_of(client: &Client) -> String {
-    scalar(
-        client,
-        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
-    )
-    .await
+    scalar(client, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").await
 }
 
 fn assert_one_line(e: &ConnectError) {
     let text = e.to_string();
     assert!(!text.contains('\n'), "not one line: {text:?}");
-    assert!(
-        text.starts_with("could not connect to "),
-        "unexpected form: {text}"
-    );
+    assert!(text.starts_with("could not connect to "), "unexpected form: {text}");
 }
 
 /// A directory of throwaway certificates made with the openssl CLI; removed on drop.
@@ -104,13 +90,9 @@ impl Pki {
     }
 
     fn openssl(&self, args: &[&str]) {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(&self.dir)
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("the `openssl` command-line tool is required by these tests and could not be run: {e}")
-            });
+        let out = Command::new("openssl").args(args).current_dir(&self.dir).output().unwrap_or_else(|e| {
+            panic!("the `openssl` command-line tool is required by these tests and could not be run: {e}")
+        });
         assert!(
             out.status.success(),
             "openssl {} failed ({}):\n{}{}",
@@ -152,12 +134,8 @@ impl Pki {
 
     /// A server certificate for `cn` with the given subjectAltName, signed by CA `ca`.
     fn server(&self, ca: &str, name: &str, cn: &str, san: &str) -> TlsFiles {
-        let (key, csr, pem, ext) = (
-            format!("{name}.key"),
-            format!("{name}.csr"),
-            format!("{name}.pem"),
-            format!("{name}.ext"),
-        );
+        let (key, csr, pem, ext) =
+            (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"), format!("{name}.ext"));
         fs::write(
             self.path(&ext),
             format!(
@@ -206,10 +184,7 @@ impl Pki {
             "-extfile",
             &ext,
         ]);
-        TlsFiles {
-            cert: self.path(&pem),
-            key: self.path(&key),
-        }
+        TlsFiles { cert: self.path(&pem), key: self.path(&key) }
     }
 }
 
@@ -220,18 +195,12 @@ impl Drop for Pki {
 }
 
 fn start_tls_cluster(tls: TlsFiles) -> Cluster {
-    Cluster::start_temporary(ClusterOptions {
-        tls: Some(tls),
-        ..Default::default()
-    })
-    .unwrap_or_else(|e| panic!("starting a TLS cluster: {e}"))
+    Cluster::start_temporary(ClusterOptions { tls: Some(tls), ..Default::default() })
+        .unwrap_or_else(|e| panic!("starting a TLS cluster: {e}"))
 }
 
 fn with_mode(cluster: &Cluster, host: &str, mode: &str, root: Option<&Path>) -> ConnectionSettings {
-    let mut s = settings(&format!(
-        "postgresql://postgres@{host}:{}/postgres?sslmode={mode}",
-        cluster.port()
-    ));
+    let mut s = settings(&format!("postgresql://postgres@{host}:{}/postgres?sslmode={mode}", cluster.port()));
     s.sslrootcert = root.map(|p| p.to_string_lossy().into_owned());
     s
 }
@@ -248,10 +217,7 @@ fn assert_tls_failure(e: &ConnectError, what: &str) {
         text.contains("sslmode") && text.contains("sslrootcert"),
         "{what}: the message should point at sslmode/sslrootcert: {text}"
     );
-    assert!(
-        !e.transient,
-        "{what}: a certificate failure is not transient"
-    );
+    assert!(!e.transient, "{what}: a certificate failure is not transient");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,44 +232,21 @@ async fn tls_modes_against_a_correctly_named_certificate() {
     let tls = pki.server("ca", "server", "localhost", "DNS:localhost, IP:127.0.0.1");
     let cluster = start_tls_cluster(tls);
 
-    let client = must_connect(
-        &with_mode(&cluster, "127.0.0.1", "require", None),
-        "require",
-    )
-    .await;
+    let client = must_connect(&with_mode(&cluster, "127.0.0.1", "require", None), "require").await;
     assert_eq!(ssl_of(&client).await, "t", "sslmode=require must use TLS");
 
-    let client = must_connect(
-        &with_mode(&cluster, "127.0.0.1", "disable", None),
-        "disable",
-    )
-    .await;
-    assert_eq!(
-        ssl_of(&client).await,
-        "f",
-        "sslmode=disable must not use TLS"
-    );
+    let client = must_connect(&with_mode(&cluster, "127.0.0.1", "disable", None), "disable").await;
+    assert_eq!(ssl_of(&client).await, "f", "sslmode=disable must not use TLS");
 
     let client = must_connect(&with_mode(&cluster, "127.0.0.1", "prefer", None), "prefer").await;
-    assert_eq!(
-        ssl_of(&client).await,
-        "t",
-        "sslmode=prefer must use TLS when offered"
-    );
+    assert_eq!(ssl_of(&client).await, "t", "sslmode=prefer must use TLS when offered");
 
     // No sslmode at all means prefer.
     let client = must_connect(&settings(&cluster.tcp_url("postgres")), "default sslmode").await;
-    assert_eq!(
-        ssl_of(&client).await,
-        "t",
-        "the default sslmode (prefer) must use TLS when offered"
-    );
+    assert_eq!(ssl_of(&client).await, "t", "the default sslmode (prefer) must use TLS when offered");
 
-    let client = must_connect(
-        &with_mode(&cluster, "localhost", "verify-full", Some(&ca)),
-        "verify-full, host localhost",
-    )
-    .await;
+    let client =
+        must_connect(&with_mode(&cluster, "localhost", "verify-full", Some(&ca)), "verify-full, host localhost").await;
     assert_eq!(ssl_of(&client).await, "t");
 
     let client = must_connect(
@@ -313,27 +256,18 @@ async fn tls_modes_against_a_correctly_named_certificate() {
     .await;
     assert_eq!(ssl_of(&client).await, "t");
 
-    let client = must_connect(
-        &with_mode(&cluster, "127.0.0.1", "verify-ca", Some(&ca)),
-        "verify-ca with the right CA",
-    )
-    .await;
+    let client =
+        must_connect(&with_mode(&cluster, "127.0.0.1", "verify-ca", Some(&ca)), "verify-ca with the right CA").await;
     assert_eq!(ssl_of(&client).await, "t");
 
     // The root file may also be given in the URL.
     let mut url = with_mode(&cluster, "localhost", "verify-full", None);
-    url = settings(&format!(
-        "{}&sslrootcert={}",
-        url.redacted(),
-        ca.to_string_lossy()
-    ));
+    url = settings(&format!("{}&sslrootcert={}", url.redacted(), ca.to_string_lossy()));
     must_connect(&url, "verify-full, sslrootcert in the URL").await;
 
-    let e = must_fail(
-        &with_mode(&cluster, "127.0.0.1", "verify-ca", Some(&other_ca)),
-        "verify-ca with an unrelated CA",
-    )
-    .await;
+    let e =
+        must_fail(&with_mode(&cluster, "127.0.0.1", "verify-ca", Some(&other_ca)), "verify-ca with an unrelated CA")
+            .await;
     assert_tls_failure(&e, "verify-ca with an unrelated CA");
 
     let e = must_fail(
@@ -344,11 +278,8 @@ async fn tls_modes_against_a_correctly_named_certificate() {
     assert_tls_failure(&e, "verify-full with an unrelated CA");
 
     // Without sslrootcert the public web roots are used, which do not know our CA.
-    let e = must_fail(
-        &with_mode(&cluster, "localhost", "verify-full", None),
-        "verify-full with the default roots",
-    )
-    .await;
+    let e =
+        must_fail(&with_mode(&cluster, "localhost", "verify-full", None), "verify-full with the default roots").await;
     assert_tls_failure(&e, "verify-full with the default roots");
 
     // A missing root file is reported as such.
@@ -359,10 +290,7 @@ async fn tls_modes_against_a_correctly_named_certificate() {
     )
     .await;
     assert_one_line(&e);
-    assert!(
-        e.reason.contains("sslrootcert") && e.reason.contains("no-such-ca.pem"),
-        "{e}"
-    );
+    assert!(e.reason.contains("sslrootcert") && e.reason.contains("no-such-ca.pem"), "{e}");
     assert!(!e.transient);
 }
 
@@ -380,27 +308,18 @@ async fn tls_verify_full_checks_the_name_and_verify_ca_does_not() {
     )
     .await;
     assert_tls_failure(&e, "verify-full against a wrong-name certificate");
-    assert!(
-        e.target.contains("localhost") && e.target.contains("sslmode=verify-full"),
-        "{}",
-        e.target
-    );
+    assert!(e.target.contains("localhost") && e.target.contains("sslmode=verify-full"), "{}", e.target);
 
     let e = must_fail(
         &with_mode(&cluster, "127.0.0.1", "verify-full", Some(&ca)),
         "verify-full, host 127.0.0.1, cert without an IP SAN",
     )
     .await;
-    assert_tls_failure(
-        &e,
-        "verify-full by IP against a certificate without that IP",
-    );
+    assert_tls_failure(&e, "verify-full by IP against a certificate without that IP");
 
-    let client = must_connect(
-        &with_mode(&cluster, "localhost", "verify-ca", Some(&ca)),
-        "verify-ca, cert for wrong.example",
-    )
-    .await;
+    let client =
+        must_connect(&with_mode(&cluster, "localhost", "verify-ca", Some(&ca)), "verify-ca, cert for wrong.example")
+            .await;
     assert_eq!(ssl_of(&client).await, "t");
     let client = must_connect(
         &with_mode(&cluster, "127.0.0.1", "verify-ca", Some(&ca)),
@@ -410,11 +329,7 @@ async fn tls_verify_full_checks_the_name_and_verify_ca_does_not() {
     assert_eq!(ssl_of(&client).await, "t");
 
     // require does not look at the certificate at all.
-    let client = must_connect(
-        &with_mode(&cluster, "localhost", "require", None),
-        "require",
-    )
-    .await;
+    let client = must_connect(&with_mode(&cluster, "localhost", "require", None), "require").await;
     assert_eq!(ssl_of(&client).await, "t");
 }
 
@@ -450,8 +365,7 @@ async fn tls_required_but_the_server_has_none() {
 /// harness's psql keeps working) and reload; wait until a password-less TCP login is refused.
 async fn require_passwords_over_tcp(cluster: &Cluster) {
     let hba = cluster.data_dir().join("pg_hba.conf");
-    let text =
-        fs::read_to_string(&hba).unwrap_or_else(|e| panic!("reading {}: {e}", hba.display()));
+    let text = fs::read_to_string(&hba).unwrap_or_else(|e| panic!("reading {}: {e}", hba.display()));
     let mut changed = 0;
     let rewritten: String = text
         .lines()
@@ -459,25 +373,15 @@ async fn require_passwords_over_tcp(cluster: &Cluster) {
             let first = line.split_whitespace().next().unwrap_or("");
             if (first == "host" || first == "hostssl") && line.trim_end().ends_with("trust") {
                 changed += 1;
-                format!(
-                    "{}scram-sha-256\n",
-                    line.trim_end().strip_suffix("trust").unwrap()
-                )
+                format!("{}scram-sha-256\n", line.trim_end().strip_suffix("trust").unwrap())
             } else {
                 format!("{line}\n")
             }
         })
         .collect();
-    assert!(
-        changed > 0,
-        "no TCP trust line in {}:\n{text}",
-        hba.display()
-    );
+    assert!(changed > 0, "no TCP trust line in {}:\n{text}", hba.display());
     fs::write(&hba, rewritten).unwrap_or_else(|e| panic!("writing {}: {e}", hba.display()));
-    assert_eq!(
-        cluster.psql("postgres", "SELECT pg_reload_conf()").unwrap(),
-        "t"
-    );
+    assert_eq!(cluster.psql("postgres", "SELECT pg_reload_conf()").unwrap(), "t");
 
     let probe = settings(&format!("{}?sslmode=disable", cluster.tcp_url("postgres")));
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -511,73 +415,47 @@ async fn password_auth_and_redaction() {
         .expect("creating roles");
     let port = cluster.port();
 
-    let good = settings(&format!(
-        "postgresql://app:correct-horse@127.0.0.1:{port}/postgres?sslmode=disable"
-    ));
+    let good = settings(&format!("postgresql://app:correct-horse@127.0.0.1:{port}/postgres?sslmode=disable"));
     let client = must_connect(&good, "the right password").await;
     assert_eq!(scalar(&client, "SELECT current_user").await, "app");
 
     // Percent-encoded special characters in the password.
-    let odd = settings(&format!(
-        "postgresql://odd:p%40ss%3Aw%2Frd%20%25@127.0.0.1:{port}/postgres"
-    ));
+    let odd = settings(&format!("postgresql://odd:p%40ss%3Aw%2Frd%20%25@127.0.0.1:{port}/postgres"));
     let client = must_connect(&odd, "a percent-encoded password").await;
     assert_eq!(scalar(&client, "SELECT current_user").await, "odd");
 
     // The same through key=value, quoted.
-    let kv = settings(&format!(
-        "host=127.0.0.1 port={port} user=odd password='p@ss:w/rd %' dbname=postgres"
-    ));
+    let kv = settings(&format!("host=127.0.0.1 port={port} user=odd password='p@ss:w/rd %' dbname=postgres"));
     must_connect(&kv, "a quoted key=value password").await;
 
-    let bad_url =
-        format!("postgresql://app:hunter2-wrong@127.0.0.1:{port}/postgres?sslmode=disable");
+    let bad_url = format!("postgresql://app:hunter2-wrong@127.0.0.1:{port}/postgres?sslmode=disable");
     let bad = settings(&bad_url);
     let e = must_fail(&bad, "a wrong password").await;
     let display = e.to_string();
     let debug = format!("{e:?}");
     assert_one_line(&e);
-    assert!(
-        display.contains("password authentication"),
-        "should say password authentication failed: {display}"
-    );
+    assert!(display.contains("password authentication"), "should say password authentication failed: {display}");
     assert!(display.contains("app"), "should name the user: {display}");
     for text in [&display, &debug] {
         assert!(!text.contains("hunter2"), "the password leaked: {text}");
     }
-    assert!(
-        e.target.contains(":***@"),
-        "target not redacted: {}",
-        e.target
-    );
+    assert!(e.target.contains(":***@"), "target not redacted: {}", e.target);
     assert_eq!(e.target, bad.redacted());
     assert!(!e.transient, "a wrong password is not worth retrying");
 
     // Same wrong password over TLS-less key=value: still never printed.
-    let kv_bad = settings(&format!(
-        "host=127.0.0.1 port={port} user=app password=hunter2-wrong dbname=postgres"
-    ));
+    let kv_bad = settings(&format!("host=127.0.0.1 port={port} user=app password=hunter2-wrong dbname=postgres"));
     let e = must_fail(&kv_bad, "a wrong key=value password").await;
     assert!(e.to_string().contains("password authentication"), "{e}");
     assert!(!format!("{e} {e:?}").contains("hunter2"), "{e:?}");
 
     // connect_waiting does not retry a wrong password until the wait runs out.
     let started = Instant::now();
-    let e = match connect_waiting(
-        &bad,
-        &SessionSettings::default(),
-        Some(Duration::from_secs(20)),
-    )
-    .await
-    {
+    let e = match connect_waiting(&bad, &SessionSettings::default(), Some(Duration::from_secs(20))).await {
         Ok(_) => panic!("a wrong password connected"),
         Err(e) => e,
     };
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "a wrong password was retried for {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(5), "a wrong password was retried for {:?}", started.elapsed());
     assert!(!format!("{e} {e:?}").contains("hunter2"));
 }
 
@@ -589,11 +467,7 @@ async fn unknown_host_fails_fast_without_the_password() {
     let s = settings("postgresql://u:secretpw@no-such-host.invalid/db");
     let started = Instant::now();
     let e = must_fail(&s, "an unknown host").await;
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     assert_one_line(&e);
     let display = e.to_string();
     assert!(display.contains("unknown host"), "{display}");
@@ -605,9 +479,7 @@ async fn unknown_host_fails_fast_without_the_password() {
 #[tokio::test]
 async fn refused_connections_are_transient_and_waited_for() {
     let port = free_port().expect("a free port");
-    let s = settings(&format!(
-        "postgresql://postgres:pw-xyz@127.0.0.1:{port}/postgres?sslmode=disable"
-    ));
+    let s = settings(&format!("postgresql://postgres:pw-xyz@127.0.0.1:{port}/postgres?sslmode=disable"));
     let e = must_fail(&s, "a closed port").await;
     assert!(e.transient, "connection refused should be transient: {e}");
     assert_one_line(&e);
@@ -615,12 +487,7 @@ async fn refused_connections_are_transient_and_waited_for() {
     assert!(!format!("{e} {e:?}").contains("pw-xyz"));
 
     let started = Instant::now();
-    let result = connect_waiting(
-        &s,
-        &SessionSettings::default(),
-        Some(Duration::from_millis(300)),
-    )
-    .await;
+    let result = connect_waiting(&s, &SessionSettings::default(), Some(Duration::from_millis(300))).await;
     let waited = started.elapsed();
     let e = match result {
         Ok(_) => panic!("connected to a closed port"),
@@ -631,21 +498,12 @@ async fn refused_connections_are_transient_and_waited_for() {
         waited >= Duration::from_millis(300),
         "connect_waiting gave up after {waited:?}, before its 300 ms wait was over"
     );
-    assert!(
-        waited < Duration::from_secs(5),
-        "connect_waiting took {waited:?}"
-    );
+    assert!(waited < Duration::from_secs(5), "connect_waiting took {waited:?}");
 
     // Without a wait there is exactly one attempt.
     let started = Instant::now();
-    assert!(connect_waiting(&s, &SessionSettings::default(), None)
-        .await
-        .is_err());
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(connect_waiting(&s, &SessionSettings::default(), None).await.is_err());
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -656,37 +514,20 @@ async fn connect_waiting_rides_out_a_server_start() {
     let port = free_port().expect("a free port");
     let starter = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(700));
-        Cluster::start_temporary(ClusterOptions {
-            port: Some(port),
-            ..Default::default()
-        })
+        Cluster::start_temporary(ClusterOptions { port: Some(port), ..Default::default() })
     });
-    let s = settings(&format!(
-        "postgresql://postgres@127.0.0.1:{port}/postgres?sslmode=disable"
-    ));
+    let s = settings(&format!("postgresql://postgres@127.0.0.1:{port}/postgres?sslmode=disable"));
     let started = Instant::now();
-    let result = connect_waiting(
-        &s,
-        &SessionSettings::default(),
-        Some(Duration::from_secs(15)),
-    )
-    .await;
+    let result = connect_waiting(&s, &SessionSettings::default(), Some(Duration::from_secs(15))).await;
     let waited = started.elapsed();
     // Keep the cluster alive until the end of the test.
     let cluster = starter
         .join()
         .expect("the starter thread panicked")
         .unwrap_or_else(|e| panic!("starting the cluster on port {port}: {e}"));
-    let client = result.unwrap_or_else(|e| {
-        panic!(
-            "connect_waiting failed after {waited:?}: {e}\n{}",
-            cluster.log_tail(20)
-        )
-    });
-    assert!(
-        waited >= Duration::from_millis(700),
-        "connected after {waited:?}, before the server was even started"
-    );
+    let client =
+        result.unwrap_or_else(|e| panic!("connect_waiting failed after {waited:?}: {e}\n{}", cluster.log_tail(20)));
+    assert!(waited >= Duration::from_millis(700), "connected after {waited:?}, before the server was even started");
     assert_eq!(scalar(&client, "SELECT 1").await, "1");
     assert_eq!(cluster.port(), port);
     drop(client);
@@ -711,9 +552,7 @@ async fn session_settings_apply_to_the_connection() {
         statement_timeout: "5min".into(),
         ..SessionSettings::default()
     };
-    let client = connect(&s, &session)
-        .await
-        .unwrap_or_else(|e| panic!("custom session: {e}"));
+    let client = connect(&s, &session).await.unwrap_or_else(|e| panic!("custom session: {e}"));
     assert_eq!(scalar(&client, "SHOW lock_timeout").await, "1234ms");
     assert_eq!(scalar(&client, "SHOW statement_timeout").await, "5min");
     assert_eq!(scalar(&client, "SHOW application_name").await, "shale");
@@ -723,9 +562,7 @@ async fn session_settings_apply_to_the_connection() {
         "{}?application_name=deployer&options=-c%20search_path%3Dpg_catalog",
         cluster.tcp_url("postgres")
     ));
-    let client = connect(&s, &session)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let client = connect(&s, &session).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(scalar(&client, "SHOW application_name").await, "deployer");
     assert_eq!(scalar(&client, "SHOW search_path").await, "pg_catalog");
     assert_eq!(scalar(&client, "SHOW lock_timeout").await, "1234ms");
@@ -734,28 +571,15 @@ async fn session_settings_apply_to_the_connection() {
 #[tokio::test]
 async fn key_value_strings_connect() {
     let cluster = shared_cluster();
-    let s = settings(&format!(
-        "host=127.0.0.1 port={} user=postgres dbname=postgres sslmode=disable",
-        cluster.port()
-    ));
+    let s = settings(&format!("host=127.0.0.1 port={} user=postgres dbname=postgres sslmode=disable", cluster.port()));
     let client = must_connect(&s, "key=value over TCP").await;
-    assert_eq!(
-        scalar(&client, "SELECT current_database()").await,
-        "postgres"
-    );
+    assert_eq!(scalar(&client, "SELECT current_database()").await, "postgres");
     assert_eq!(ssl_of(&client).await, "f");
 
     // The unix socket, by directory, as libpq writes it.
     let s = settings(&cluster.conninfo("postgres"));
     let client = must_connect(&s, "key=value over the unix socket").await;
-    assert_eq!(
-        scalar(
-            &client,
-            "SELECT coalesce(inet_client_addr()::text, 'socket')"
-        )
-        .await,
-        "socket"
-    );
+    assert_eq!(scalar(&client, "SELECT coalesce(inet_client_addr()::text, 'socket')").await, "socket");
 }
 
 #[tokio::test]
@@ -773,14 +597,8 @@ async fn pg_environment_fills_empty_settings() {
     let mut s = ConnectionSettings::default();
     s.fill_from_env(&env).expect("filling from the environment");
     let client = must_connect(&s, "settings from PG* variables").await;
-    assert_eq!(
-        scalar(&client, "SELECT current_database()").await,
-        "template1"
-    );
+    assert_eq!(scalar(&client, "SELECT current_database()").await, "template1");
     assert_eq!(scalar(&client, "SELECT current_user").await, "postgres");
     assert_eq!(scalar(&client, "SHOW application_name").await, "from-env");
-    assert_eq!(
-        scalar(&client, "SELECT inet_client_addr()::text").await,
-        "127.0.0.1/32"
-    );
+    assert_eq!(scalar(&client, "SELECT inet_client_addr()::text").await, "127.0.0.1/32");
 }

@@ -4,8 +4,7 @@
 use std::time::{Duration, Instant};
 
 use shale_pg::{
-    connect, Client, ConnectionSettings, HistoryTable, LockHolder, MigrationLock, PgError,
-    SessionSettings,
+    connect, Client, ConnectionSettings, HistoryTable, LockHolder, MigrationLock, PgError, SessionSettings,
 };
 use shale_testkit::{fresh_database, TestDb};
 use tokio_postgres::SimpleQueryMessage;
@@ -20,14 +19,8 @@ async fn acquire(
     timeout: Duration,
     seen: &mut Vec<LockHolder>,
 ) -> Result<MigrationLock, PgError> {
-    MigrationLock::acquire(
-        s,
-        &SessionSettings::default(),
-        table,
-        timeout,
-        &mut |h: &LockHolder| seen.push(h.clone()),
-    )
-    .await
+    MigrationLock::acquire(s, &SessionSettings::default(), table, timeout, &mut |h: &LockHolder| seen.push(h.clone()))
+        .await
 }
 
 async fn acquire_now(s: &ConnectionSettings, table: &HistoryTable, what: &str) -> MigrationLock {
@@ -38,11 +31,7 @@ async fn acquire_now(s: &ConnectionSettings, table: &HistoryTable, what: &str) -
         Err(e) => panic!("{what}: expected the lock at once, got: {e}"),
     };
     assert!(seen.is_empty(), "{what}: nobody should hold it: {seen:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "{what}: took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(3), "{what}: took {:?}", started.elapsed());
     lock
 }
 
@@ -54,11 +43,7 @@ async fn rows(client: &Client, sql: &str) -> Vec<Vec<String>> {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .iter()
         .filter_map(|m| match m {
-            SimpleQueryMessage::Row(r) => Some(
-                (0..r.len())
-                    .map(|i| r.get(i).unwrap_or("").to_string())
-                    .collect(),
-            ),
+            SimpleQueryMessage::Row(r) => Some((0..r.len()).map(|i| r.get(i).unwrap_or("").to_string()).collect()),
             _ => None,
         })
         .collect()
@@ -85,9 +70,7 @@ async fn second_runner_times_out_naming_the_holder() {
     let db = fresh_database("lock_timeout");
     let s = settings(&db);
     let table = HistoryTable::default();
-    let observer = connect(&s, &SessionSettings::default())
-        .await
-        .expect("observer connection");
+    let observer = connect(&s, &SessionSettings::default()).await.expect("observer connection");
 
     let first = acquire_now(&s, &table, "the first runner").await;
     let holders = advisory(&observer, true).await;
@@ -102,38 +85,18 @@ async fn second_runner_times_out_naming_the_holder() {
         Err(e) => e,
     };
     let message = err.to_string();
-    let PgError::LockTimeout {
-        waited: reported,
-        holder,
-    } = err
-    else {
+    let PgError::LockTimeout { waited: reported, holder } = err else {
         panic!("expected PgError::LockTimeout, got: {message}");
     };
     let holder = holder.unwrap_or_else(|| panic!("the holder is not named: {message}"));
     assert!(holder.pid > 0, "{holder:?}");
-    assert_eq!(
-        holder.pid, holders[0],
-        "the reported holder is not the lock's owner"
-    );
-    assert!(
-        holder.application_name.contains("shale"),
-        "application_name: {holder:?}"
-    );
+    assert_eq!(holder.pid, holders[0], "the reported holder is not the lock's owner");
+    assert!(holder.application_name.contains("shale"), "application_name: {holder:?}");
     assert_eq!(holder.user, "postgres");
-    assert!(
-        message.contains(&format!("pid {}", holder.pid)),
-        "{message}"
-    );
+    assert!(message.contains(&format!("pid {}", holder.pid)), "{message}");
     assert_eq!(reported, Duration::from_millis(600));
-    assert_eq!(
-        seen,
-        vec![holder.clone()],
-        "on_wait must be told once, about the holder"
-    );
-    assert!(
-        waited >= Duration::from_millis(550),
-        "gave up after {waited:?}, before its 600 ms timeout"
-    );
+    assert_eq!(seen, vec![holder.clone()], "on_wait must be told once, about the holder");
+    assert!(waited >= Duration::from_millis(550), "gave up after {waited:?}, before its 600 ms timeout");
     assert!(waited < Duration::from_secs(5), "took {waited:?}");
 
     first.release().await.expect("releasing the first lock");
@@ -146,32 +109,18 @@ async fn each_history_table_has_its_own_lock() {
     let db = fresh_database("lock_tables");
     let s = settings(&db);
     let main = HistoryTable::default();
-    let other = HistoryTable {
-        schema: "public".into(),
-        table: "other_history".into(),
-    };
-    let elsewhere = HistoryTable {
-        schema: "audit".into(),
-        table: "shale_migrations".into(),
-    };
+    let other = HistoryTable { schema: "public".into(), table: "other_history".into() };
+    let elsewhere = HistoryTable { schema: "audit".into(), table: "shale_migrations".into() };
 
     let first = acquire_now(&s, &main, "the default table").await;
-    let second = acquire_now(
-        &s,
-        &other,
-        "a table of another name, while the first is held",
-    )
-    .await;
+    let second = acquire_now(&s, &other, "a table of another name, while the first is held").await;
     let third = acquire_now(&s, &elsewhere, "the same name in another schema").await;
 
     // The same table is still locked.
     let mut seen = Vec::new();
     assert!(matches!(
         acquire(&s, &main, Duration::ZERO, &mut seen).await,
-        Err(PgError::LockTimeout {
-            holder: Some(_),
-            ..
-        })
+        Err(PgError::LockTimeout { holder: Some(_), .. })
     ));
     assert_eq!(seen.len(), 1);
 
@@ -189,9 +138,7 @@ async fn a_waiting_runner_gets_the_lock_when_released() {
     let db = fresh_database("lock_wait");
     let s = settings(&db);
     let table = HistoryTable::default();
-    let observer = connect(&s, &SessionSettings::default())
-        .await
-        .expect("observer connection");
+    let observer = connect(&s, &SessionSettings::default()).await.expect("observer connection");
     let first = acquire_now(&s, &table, "the first runner").await;
 
     let waiter = {
@@ -207,10 +154,7 @@ async fn a_waiting_runner_gets_the_lock_when_released() {
     // Wait until the waiter is blocked in the server on the lock, then hold on a little longer.
     let deadline = Instant::now() + Duration::from_secs(10);
     while advisory(&observer, false).await.is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the second runner never started waiting for the lock"
-        );
+        assert!(Instant::now() < deadline, "the second runner never started waiting for the lock");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -224,10 +168,7 @@ async fn a_waiting_runner_gets_the_lock_when_released() {
         Err(e) => panic!("the waiter did not get the lock: {e}"),
     };
     let after = got.saturating_duration_since(released);
-    assert!(
-        after < Duration::from_secs(2),
-        "the waiter got the lock {after:?} after it was released"
-    );
+    assert!(after < Duration::from_secs(2), "the waiter got the lock {after:?} after it was released");
     assert_eq!(seen.len(), 1, "on_wait must be told once: {seen:?}");
     assert!(seen[0].application_name.contains("shale"), "{seen:?}");
 
@@ -236,9 +177,7 @@ async fn a_waiting_runner_gets_the_lock_when_released() {
     assert_eq!(holders.len(), 1, "{holders:?}");
     assert!(advisory(&observer, false).await.is_empty());
     let mut seen = Vec::new();
-    assert!(acquire(&s, &table, Duration::ZERO, &mut seen)
-        .await
-        .is_err());
+    assert!(acquire(&s, &table, Duration::ZERO, &mut seen).await.is_err());
     assert_eq!(seen.first().map(|h| h.pid), Some(holders[0]));
     lock.release().await.expect("releasing");
 }

@@ -38,9 +38,9 @@ impl ServerBinaries {
             let dir = PathBuf::from(dir);
             return match missing_programs(&dir) {
                 None => Self::from_bindir(&dir),
-                Some(why) => Err(Error::BinariesNotFound {
-                    searched: format!("  SHALE_PG_BINDIR={}: {why}", dir.display()),
-                }),
+                Some(why) => {
+                    Err(Error::BinariesNotFound { searched: format!("  SHALE_PG_BINDIR={}: {why}", dir.display()) })
+                }
             };
         }
         searched.push("  SHALE_PG_BINDIR: not set".into());
@@ -50,9 +50,7 @@ impl ServerBinaries {
                 let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
                 match missing_programs(&dir) {
                     None => return Self::from_bindir(&dir),
-                    Some(why) => {
-                        searched.push(format!("  `pg_config --bindir` = {}: {why}", dir.display()))
-                    }
+                    Some(why) => searched.push(format!("  `pg_config --bindir` = {}: {why}", dir.display())),
                 }
             }
             Ok(out) => searched.push(format!(
@@ -77,11 +75,9 @@ impl ServerBinaries {
                 .unwrap_or_else(|| dir.clone());
             match missing_programs(&real_dir) {
                 None => return Self::from_bindir(&real_dir),
-                Some(why) => searched.push(format!(
-                    "  PATH: {} (real location {}): {why}",
-                    initdb.display(),
-                    real_dir.display()
-                )),
+                Some(why) => {
+                    searched.push(format!("  PATH: {} (real location {}): {why}", initdb.display(), real_dir.display()))
+                }
             }
         }
         if !found_in_path {
@@ -116,36 +112,26 @@ impl ServerBinaries {
             }
         }
 
-        Err(Error::BinariesNotFound {
-            searched: searched.join("\n"),
-        })
+        Err(Error::BinariesNotFound { searched: searched.join("\n") })
     }
 
     /// Use the binaries in `dir` (which must hold `initdb`, `postgres` and `pg_ctl`).
     pub fn from_bindir(dir: &Path) -> Result<Self, Error> {
         if let Some(why) = missing_programs(dir) {
-            return Err(Error::BinariesNotFound {
-                searched: format!("  {}: {why}", dir.display()),
-            });
+            return Err(Error::BinariesNotFound { searched: format!("  {}: {why}", dir.display()) });
         }
         let bindir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         // `postgres --version` is answered before the server's refuse-to-run-as-root check.
         let mut cmd = Command::new(bindir.join("postgres"));
         cmd.arg("--version");
-        let out = cmd.output().map_err(|source| Error::Spawn {
-            command: describe(&cmd, None),
-            source,
-        })?;
+        let out = cmd.output().map_err(|source| Error::Spawn { command: describe(&cmd, None), source })?;
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         if !out.status.success() {
             return Err(Error::CommandFailed {
                 what: "asking the server for its version".into(),
                 command: describe(&cmd, None),
                 status: out.status.to_string(),
-                output: tail(
-                    &format!("{text}{}", String::from_utf8_lossy(&out.stderr)),
-                    20,
-                ),
+                output: tail(&format!("{text}{}", String::from_utf8_lossy(&out.stderr)), 20),
             });
         }
         let version = parse_version(&text).ok_or_else(|| Error::CommandFailed {
@@ -159,11 +145,7 @@ impl ServerBinaries {
 
     /// The major version: `15` for `"15.18"`, `9` for `"9.6.24"`.
     pub fn major(&self) -> u32 {
-        self.version
-            .split(|c: char| !c.is_ascii_digit())
-            .next()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0)
+        self.version.split(|c: char| !c.is_ascii_digit()).next().and_then(|s| s.parse().ok()).unwrap_or(0)
     }
 
     /// Path of a program in the bindir (whether or not it exists).
@@ -190,11 +172,7 @@ fn missing_programs(dir: &Path) -> Option<String> {
     if !dir.is_dir() {
         return Some("not a directory".into());
     }
-    let missing: Vec<&str> = REQUIRED
-        .iter()
-        .copied()
-        .filter(|p| !is_executable(&dir.join(p)))
-        .collect();
+    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|p| !is_executable(&dir.join(p))).collect();
     if missing.is_empty() {
         None
     } else {
@@ -204,16 +182,12 @@ fn missing_programs(dir: &Path) -> Option<String> {
 
 pub(crate) fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path)
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
+    std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
 }
 
 /// `"15"` -> `[15]`, `"9.6"` -> `[9, 6]`; anything else -> None.
 fn numeric_version(name: &str) -> Option<Vec<u64>> {
-    name.split('.')
-        .map(|part| part.parse::<u64>().ok())
-        .collect()
+    name.split('.').map(|part| part.parse::<u64>().ok()).collect()
 }
 
 /// Extract `15.18` from `postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)`.
@@ -226,9 +200,7 @@ fn parse_version(text: &str) -> Option<String> {
         words.find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
     }?;
     let version = candidate.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
-    version
-        .starts_with(|c: char| c.is_ascii_digit())
-        .then(|| version.to_string())
+    version.starts_with(|c: char| c.is_ascii_digit()).then(|| version.to_string())
 }
 
 #[cfg(test)]
@@ -237,25 +209,16 @@ mod tests {
 
     #[test]
     fn parses_versions() {
-        assert_eq!(
-            parse_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n").as_deref(),
-            Some("15.18")
-        );
-        assert_eq!(
-            parse_version("postgres (PostgreSQL) 17beta1").as_deref(),
-            Some("17beta1")
-        );
+        assert_eq!(parse_version("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n").as_deref(), Some("15.18"));
+        assert_eq!(parse_version("postgres (PostgreSQL) 17beta1").as_deref(), Some("17beta1"));
         assert_eq!(parse_version("postgres 9.6.24").as_deref(), Some("9.6.24"));
         assert_eq!(parse_version("nonsense"), None);
     }
 
     #[test]
     fn orders_version_dirs_numerically() {
-        let mut v = vec![
-            numeric_version("9.6").unwrap(),
-            numeric_version("15").unwrap(),
-            numeric_version("10").unwrap(),
-        ];
+        let mut v =
+            vec![numeric_version("9.6").unwrap(), numeric_version("15").unwrap(), numeric_version("10").unwrap()];
         v.sort();
         assert_eq!(v, vec![vec![9, 6], vec![10], vec![15]]);
         assert_eq!(numeric_version("main"), None);
@@ -263,15 +226,9 @@ mod tests {
 
     #[test]
     fn major_version() {
-        let b = ServerBinaries {
-            bindir: "/x".into(),
-            version: "15.18".into(),
-        };
+        let b = ServerBinaries { bindir: "/x".into(), version: "15.18".into() };
         assert_eq!(b.major(), 15);
-        let b = ServerBinaries {
-            bindir: "/x".into(),
-            version: "17beta1".into(),
-        };
+        let b = ServerBinaries { bindir: "/x".into(), version: "17beta1".into() };
         assert_eq!(b.major(), 17);
     }
 }

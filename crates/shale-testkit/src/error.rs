@@ -80,10 +80,7 @@ fn section(label: &str, text: &str) -> String {
     }
 }
 
-pub(crate) fn io_err(
-    what: impl Into<String>,
-    path: impl Into<PathBuf>,
-) -> impl FnOnce(io::Error) -> Error {
+pub(crate) fn io_err(what: impl Into<String>, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Error {
     let what = what.into();
     let path = path.into();
     move |source| Error::Io { what, path, source }

@@ -42,8 +42,7 @@ pub use error::Error;
 
 use error::{io_err, tail};
 use process::{
-    chown, command, describe, output, output_tail, require_traversable, run, server_user, set_mode,
-    shell_quote, RunAs,
+    chown, command, describe, output, output_tail, require_traversable, run, server_user, set_mode, shell_quote, RunAs,
 };
 
 /// The superuser every cluster is initialized with.
@@ -149,10 +148,7 @@ impl Cluster {
             data_dir,
             port: 0,
             run_as,
-            temporary: Some(Temporary {
-                dir: Some(dir),
-                watchdog: Some(watchdog),
-            }),
+            temporary: Some(Temporary { dir: Some(dir), watchdog: Some(watchdog) }),
         };
         // From here on, an error drops `cluster`, which stops whatever started and deletes the dir.
         cluster.initdb(Profile::Temporary, opts.tls.is_some())?;
@@ -184,8 +180,7 @@ impl Cluster {
         check_pg_ctl_path(&data_dir)?;
         let fresh = !data_dir.join("PG_VERSION").exists();
         if fresh {
-            let mut entries =
-                fs::read_dir(&data_dir).map_err(io_err("reading directory", &data_dir))?;
+            let mut entries = fs::read_dir(&data_dir).map_err(io_err("reading directory", &data_dir))?;
             if entries.next().is_some() {
                 return Err(Error::Invalid(format!(
                     "{} exists, is not empty, and is not a PostgreSQL data directory (it has no PG_VERSION); \
@@ -233,8 +228,7 @@ impl Cluster {
         let first_port = opts.port.or_else(|| read_port_file(&cluster.data_dir));
         cluster.start_server(&opts, first_port, opts.port.is_none())?;
         let port_file = cluster.data_dir.join(PORT_FILE);
-        fs::write(&port_file, format!("{}\n", cluster.port))
-            .map_err(io_err("writing", &port_file))?;
+        fs::write(&port_file, format!("{}\n", cluster.port)).map_err(io_err("writing", &port_file))?;
         chown(&port_file, cluster.run_as.as_ref())?;
         Ok(cluster)
     }
@@ -297,10 +291,7 @@ impl Cluster {
 
     /// The last `lines` lines of the server log (empty if unreadable).
     pub fn log_tail(&self, lines: usize) -> String {
-        tail(
-            &fs::read_to_string(&self.log_file).unwrap_or_default(),
-            lines,
-        )
+        tail(&fs::read_to_string(&self.log_file).unwrap_or_default(), lines)
     }
 
     /// Superuser name: always `postgres`.
@@ -355,12 +346,7 @@ impl Cluster {
 
     /// URL for database `db` over TCP: `postgresql://postgres@127.0.0.1:PORT/DB`.
     pub fn tcp_url(&self, db: &str) -> String {
-        format!(
-            "postgresql://{}@127.0.0.1:{}/{}",
-            SUPERUSER,
-            self.port,
-            percent_encode(db.as_bytes())
-        )
+        format!("postgresql://{}@127.0.0.1:{}/{}", SUPERUSER, self.port, percent_encode(db.as_bytes()))
     }
 
     /// libpq keyword/value connection string for `db` over the unix socket
@@ -396,10 +382,7 @@ impl Cluster {
     pub fn fresh_database(&self, prefix: &str) -> Result<TestDb, Error> {
         let name = unique_db_name(prefix);
         self.create_database(&name)?;
-        Ok(TestDb {
-            url: self.url(&name),
-            name,
-        })
+        Ok(TestDb { url: self.url(&name), name })
     }
 
     /// Run `sql` (any number of statements, also psql meta-commands) with psql against database
@@ -422,34 +405,19 @@ impl Cluster {
     /// `psql -X -q -A -t -v ON_ERROR_STOP=1 -d <conninfo>`, run as the current user.
     fn psql_command(&self, conninfo: &str) -> Command {
         let mut cmd = command(self.bins.psql(), None);
-        cmd.env("PGCONNECT_TIMEOUT", "10")
-            .env("PGAPPNAME", "shale-testkit");
-        cmd.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"])
-            .arg(conninfo);
+        cmd.env("PGCONNECT_TIMEOUT", "10").env("PGAPPNAME", "shale-testkit");
+        cmd.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"]).arg(conninfo);
         cmd
     }
 
     fn initdb(&self, profile: Profile, tls: bool) -> Result<(), Error> {
         let run_as = self.run_as.as_ref();
         let mut cmd = command(self.bins.program("initdb"), run_as);
-        cmd.arg("-D").arg(&self.data_dir).args([
-            "-U",
-            SUPERUSER,
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C",
-        ]);
+        cmd.arg("-D").arg(&self.data_dir).args(["-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C"]);
         if profile == Profile::Temporary {
             cmd.arg("--no-sync");
         }
-        run(
-            &mut cmd,
-            run_as,
-            "initializing the data directory (initdb)",
-            None,
-        )?;
+        run(&mut cmd, run_as, "initializing the data directory (initdb)", None)?;
 
         let mut hba = String::from(
             "# Written by shale-testkit: trust on the unix socket and on 127.0.0.1 only.\n\
@@ -480,10 +448,7 @@ impl Cluster {
     /// Copy the certificate and key into the data directory as `server.crt`/`server.key`
     /// (key 0600), owned by the server user.
     fn install_tls(&self, tls: &TlsFiles) -> Result<(), Error> {
-        for (src, name, mode) in [
-            (&tls.cert, "server.crt", 0o644),
-            (&tls.key, "server.key", 0o600),
-        ] {
+        for (src, name, mode) in [(&tls.cert, "server.crt", 0o644), (&tls.key, "server.key", 0o600)] {
             let dst = self.data_dir.join(name);
             let bytes = fs::read(src).map_err(io_err("reading TLS file", src))?;
             let _ = fs::remove_file(&dst);
@@ -505,33 +470,20 @@ impl Cluster {
             "listen_addresses=127.0.0.1".into(),
         ];
         if opts.tls.is_some() {
-            for setting in [
-                "ssl=on",
-                "ssl_cert_file=server.crt",
-                "ssl_key_file=server.key",
-            ] {
+            for setting in ["ssl=on", "ssl_cert_file=server.crt", "ssl_key_file=server.key"] {
                 words.push("-c".into());
                 words.push(setting.into());
             }
         }
         for (name, value) in &opts.extra_conf {
-            let valid = !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+            let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
             if !valid {
-                return Err(Error::Invalid(format!(
-                    "invalid server setting name {name:?} in extra_conf"
-                )));
+                return Err(Error::Invalid(format!("invalid server setting name {name:?} in extra_conf")));
             }
             words.push("-c".into());
             words.push(format!("{name}={value}"));
         }
-        Ok(words
-            .iter()
-            .map(|w| shell_quote(w))
-            .collect::<Vec<_>>()
-            .join(" "))
+        Ok(words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" "))
     }
 
     fn start_server(
@@ -551,18 +503,12 @@ impl Cluster {
             };
             let log_offset = fs::metadata(&self.log_file).map(|m| m.len()).unwrap_or(0);
             let mut cmd = command(self.bins.program("pg_ctl"), run_as);
-            cmd.args([
-                "start",
-                "-w",
-                "-t",
-                &timeout.as_secs().max(1).to_string(),
-                "-D",
-            ])
-            .arg(&self.data_dir)
-            .arg("-l")
-            .arg(&self.log_file)
-            .arg("-o")
-            .arg(self.server_options(port, opts)?);
+            cmd.args(["start", "-w", "-t", &timeout.as_secs().max(1).to_string(), "-D"])
+                .arg(&self.data_dir)
+                .arg("-l")
+                .arg(&self.log_file)
+                .arg("-o")
+                .arg(self.server_options(port, opts)?);
             let started = Instant::now();
             let out = output(&mut cmd, run_as, None)?;
             if out.status.success() {
@@ -576,7 +522,9 @@ impl Cluster {
                 data_dir: self.data_dir.clone(),
                 command: describe(&cmd, run_as),
                 reason: if busy && retry_if_busy {
-                    format!("port {port} is already in use (attempt {attempt} of {PORT_ATTEMPTS}, each on a new free port)")
+                    format!(
+                        "port {port} is already in use (attempt {attempt} of {PORT_ATTEMPTS}, each on a new free port)"
+                    )
                 } else if busy {
                     format!("port {port} is already in use (it was asked for explicitly, so no other port is tried)")
                 } else {
@@ -592,12 +540,7 @@ impl Cluster {
     }
 
     /// After `pg_ctl -w start` succeeded: poll `pg_isready` on the socket until the deadline.
-    fn wait_ready(
-        &self,
-        deadline: Instant,
-        start_command: &str,
-        log_offset: u64,
-    ) -> Result<(), Error> {
+    fn wait_ready(&self, deadline: Instant, start_command: &str, log_offset: u64) -> Result<(), Error> {
         let pg_isready = self.bins.program_or_path("pg_isready");
         loop {
             let mut cmd = command(&pg_isready, None);
@@ -642,10 +585,7 @@ impl Drop for Cluster {
         }
         if self.data_dir.join("postmaster.pid").exists() {
             if let Err(e) = stop_server(&self.bins, self.run_as.as_ref(), &self.data_dir) {
-                eprintln!(
-                    "shale-testkit: stopping the temporary server in {}: {e}",
-                    self.data_dir.display()
-                );
+                eprintln!("shale-testkit: stopping the temporary server in {}: {e}", self.data_dir.display());
             }
         }
         if let Some(dir) = temp.dir.take() {
@@ -716,9 +656,7 @@ pub fn shared_cluster() -> &'static Cluster {
 /// [`shared_cluster`] without the panic.
 pub fn try_shared_cluster() -> Result<&'static Cluster, &'static str> {
     SHARED
-        .get_or_init(|| {
-            Cluster::start_temporary(ClusterOptions::default()).map_err(|e| e.to_string())
-        })
+        .get_or_init(|| Cluster::start_temporary(ClusterOptions::default()).map_err(|e| e.to_string()))
         .as_ref()
         .map_err(String::as_str)
 }
@@ -740,13 +678,7 @@ fn unique_db_name(prefix: &str) -> String {
     let suffix = format!("_{}_{n}", std::process::id());
     let mut name: String = prefix
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
         .collect();
     if !name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
         name.insert_str(0, "db_");
@@ -757,21 +689,11 @@ fn unique_db_name(prefix: &str) -> String {
 }
 
 /// Stop the server in `data_dir`: fast, then immediate, then SIGKILL to the postmaster.
-fn stop_server(
-    bins: &ServerBinaries,
-    run_as: Option<&RunAs>,
-    data_dir: &Path,
-) -> Result<(), Error> {
+fn stop_server(bins: &ServerBinaries, run_as: Option<&RunAs>, data_dir: &Path) -> Result<(), Error> {
     let attempt = |mode: &str, secs: &str| {
         let mut cmd = command(bins.program("pg_ctl"), run_as);
-        cmd.args(["stop", "-m", mode, "-w", "-t", secs, "-D"])
-            .arg(data_dir);
-        run(
-            &mut cmd,
-            run_as,
-            &format!("stopping the server ({mode} shutdown)"),
-            None,
-        )
+        cmd.args(["stop", "-m", mode, "-w", "-t", secs, "-D"]).arg(data_dir);
+        run(&mut cmd, run_as, &format!("stopping the server ({mode} shutdown)"), None)
     };
     let Err(first) = attempt("fast", "30") else {
         return Ok(());
@@ -780,10 +702,7 @@ fn stop_server(
         return Ok(());
     }
     if let Some(pid) = read_pid_file(data_dir).map(|info| info.pid) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
     }
     Err(first)
 }
@@ -800,24 +719,12 @@ fn read_pid_file(data_dir: &Path) -> Option<PidInfo> {
     let lines: Vec<&str> = text.lines().collect();
     let pid = lines.first()?.trim().parse().ok()?;
     let port = lines.get(3)?.trim().parse().ok()?;
-    let socket_dir = lines
-        .get(4)
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .map(PathBuf::from);
-    Some(PidInfo {
-        pid,
-        port,
-        socket_dir,
-    })
+    let socket_dir = lines.get(4).map(|s| s.trim()).filter(|s| !s.is_empty()).map(PathBuf::from);
+    Some(PidInfo { pid, port, socket_dir })
 }
 
 /// Running server in `data_dir` per postmaster.pid and `pg_ctl status`.
-fn running(
-    bins: &ServerBinaries,
-    run_as: Option<&RunAs>,
-    data_dir: &Path,
-) -> Result<Option<PidInfo>, Error> {
+fn running(bins: &ServerBinaries, run_as: Option<&RunAs>, data_dir: &Path) -> Result<Option<PidInfo>, Error> {
     if !data_dir.join("postmaster.pid").exists() {
         return Ok(None);
     }
@@ -843,22 +750,13 @@ fn running(
 }
 
 fn read_port_file(data_dir: &Path) -> Option<u16> {
-    fs::read_to_string(data_dir.join(PORT_FILE))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-        .filter(|p| *p != 0)
+    fs::read_to_string(data_dir.join(PORT_FILE)).ok()?.trim().parse().ok().filter(|p| *p != 0)
 }
 
 fn check_data_version(data_dir: &Path, bins: &ServerBinaries) -> Result<(), Error> {
     let file = data_dir.join("PG_VERSION");
-    let data_version = fs::read_to_string(&file)
-        .map_err(io_err("reading", &file))?
-        .trim()
-        .to_string();
-    let matches = data_version == bins.major().to_string()
-        || bins.version.starts_with(&format!("{data_version}."));
+    let data_version = fs::read_to_string(&file).map_err(io_err("reading", &file))?.trim().to_string();
+    let matches = data_version == bins.major().to_string() || bins.version.starts_with(&format!("{data_version}."));
     if matches {
         Ok(())
     } else {
@@ -895,36 +793,22 @@ fn temp_parent(run_as: Option<&RunAs>) -> Result<PathBuf, Error> {
         };
         // dir + "/shale-pg-XXXXXX" + "/.s.PGSQL.65535"
         if dir.as_os_str().len() + 16 + SOCKET_NAME_LEN > MAX_SOCKET_PATH {
-            rejected.push(format!(
-                "{}: too long for a unix socket path",
-                dir.display()
-            ));
+            rejected.push(format!("{}: too long for a unix socket path", dir.display()));
             continue;
         }
         if let Some(user) = run_as {
             if let Some(blocked) = process::untraversable(&dir, user)? {
-                rejected.push(format!(
-                    "{}: user {} may not enter {}",
-                    dir.display(),
-                    user.name,
-                    blocked.display()
-                ));
+                rejected.push(format!("{}: user {} may not enter {}", dir.display(), user.name, blocked.display()));
                 continue;
             }
         }
         if check_pg_ctl_path(&dir).is_err() || dir.to_string_lossy().contains(',') {
-            rejected.push(format!(
-                "{}: contains characters pg_ctl/postgres cannot handle",
-                dir.display()
-            ));
+            rejected.push(format!("{}: contains characters pg_ctl/postgres cannot handle", dir.display()));
             continue;
         }
         return Ok(dir);
     }
-    Err(Error::Invalid(format!(
-        "no usable temporary directory: {}",
-        rejected.join("; ")
-    )))
+    Err(Error::Invalid(format!("no usable temporary directory: {}", rejected.join("; "))))
 }
 
 /// The data dir itself if a socket path in it fits, else `/tmp/shale-dev-<hash>`.
@@ -947,12 +831,8 @@ fn persistent_socket_dir(data_dir: &Path, run_as: Option<&RunAs>) -> Result<Path
 
 /// A port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> Result<u16, Error> {
-    let listener = TcpListener::bind(("127.0.0.1", 0))
-        .map_err(io_err("binding a free port on", "127.0.0.1:0"))?;
-    let port = listener
-        .local_addr()
-        .map_err(io_err("reading the address of", "127.0.0.1:0"))?
-        .port();
+    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(io_err("binding a free port on", "127.0.0.1:0"))?;
+    let port = listener.local_addr().map_err(io_err("reading the address of", "127.0.0.1:0"))?.port();
     Ok(port)
 }
 
@@ -961,10 +841,7 @@ fn port_in_use(log: &str) -> bool {
 }
 
 fn start_timeout() -> Duration {
-    let secs = std::env::var("SHALE_PG_START_TIMEOUT")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or(30);
+    let secs = std::env::var("SHALE_PG_START_TIMEOUT").ok().and_then(|s| s.trim().parse::<u64>().ok()).unwrap_or(30);
     Duration::from_secs(secs.max(1))
 }
 
@@ -1012,10 +889,7 @@ rm -rf "$base"
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0);
-    cmd.spawn().map_err(|source| Error::Spawn {
-        command: "/bin/sh -c <shale-testkit watchdog>".into(),
-        source,
-    })
+    cmd.spawn().map_err(|source| Error::Spawn { command: "/bin/sh -c <shale-testkit watchdog>".into(), source })
 }
 
 /// Percent-encode everything but RFC 3986 unreserved characters.
@@ -1047,10 +921,7 @@ mod tests {
 
     #[test]
     fn encodes_urls() {
-        assert_eq!(
-            percent_encode(b"/tmp/shale-pg-ab_C.1~"),
-            "%2Ftmp%2Fshale-pg-ab_C.1~"
-        );
+        assert_eq!(percent_encode(b"/tmp/shale-pg-ab_C.1~"), "%2Ftmp%2Fshale-pg-ab_C.1~");
         assert_eq!(percent_encode("a b/é".as_bytes()), "a%20b%2F%C3%A9");
     }
 
@@ -1093,11 +964,7 @@ mod tests {
         match run_as {
             Some(u) => {
                 assert_eq!(uid.trim(), u.uid.to_string());
-                assert_eq!(
-                    groups.trim(),
-                    u.gid.to_string(),
-                    "supplementary groups must be cleared"
-                );
+                assert_eq!(groups.trim(), u.gid.to_string(), "supplementary groups must be cleared");
             }
             None => assert_eq!(uid.trim(), nix::unistd::geteuid().to_string()),
         }

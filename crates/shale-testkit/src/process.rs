@@ -55,9 +55,7 @@ pub(crate) fn command(program: impl AsRef<OsStr>, run_as: Option<&RunAs>) -> Com
     if let Some(user) = run_as {
         cmd.gid(user.gid.as_raw());
         cmd.uid(user.uid.as_raw());
-        cmd.env("HOME", &user.home)
-            .env("USER", &user.name)
-            .env("LOGNAME", &user.name);
+        cmd.env("HOME", &user.home).env("USER", &user.name).env("LOGNAME", &user.name);
     }
     cmd.current_dir("/").stdin(Stdio::null());
     cmd
@@ -79,10 +77,7 @@ pub(crate) fn describe(cmd: &Command, run_as: Option<&RunAs>) -> String {
 
 /// Quote a word for a POSIX shell (only when needed).
 pub(crate) fn shell_quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b));
+    let plain = !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b));
     if plain {
         word.to_string()
     } else {
@@ -101,16 +96,9 @@ pub(crate) fn output_tail(out: &Output) -> String {
 }
 
 /// Run to completion, capturing output (and feeding `stdin` if given).
-pub(crate) fn output(
-    cmd: &mut Command,
-    run_as: Option<&RunAs>,
-    stdin: Option<&str>,
-) -> Result<Output, Error> {
+pub(crate) fn output(cmd: &mut Command, run_as: Option<&RunAs>, stdin: Option<&str>) -> Result<Output, Error> {
     let command = describe(cmd, run_as);
-    let spawn_err = |source| Error::Spawn {
-        command: command.clone(),
-        source,
-    };
+    let spawn_err = |source| Error::Spawn { command: command.clone(), source };
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     match stdin {
         None => cmd.output().map_err(spawn_err),
@@ -131,12 +119,7 @@ pub(crate) fn output(
 }
 
 /// Run and require success; returns stdout.
-pub(crate) fn run(
-    cmd: &mut Command,
-    run_as: Option<&RunAs>,
-    what: &str,
-    stdin: Option<&str>,
-) -> Result<String, Error> {
+pub(crate) fn run(cmd: &mut Command, run_as: Option<&RunAs>, what: &str, stdin: Option<&str>) -> Result<String, Error> {
     let out = output(cmd, run_as, stdin)?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use shale_testkit::{
-    fresh_database, shared_cluster, Cluster, ClusterOptions, ServerBinaries, TlsFiles, PORT_FILE,
-};
+use shale_testkit::{fresh_database, shared_cluster, Cluster, ClusterOptions, ServerBinaries, TlsFiles, PORT_FILE};
 
 fn wait_until_gone(path: &Path, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
@@ -22,21 +20,14 @@ fn wait_until_gone(path: &Path, timeout: Duration) -> bool {
 
 /// A directory for persistent clusters that the `postgres` user can reach when we are root.
 fn persistent_parent() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("shale-testkit-dev-")
-        .tempdir_in("/tmp")
-        .unwrap()
+    tempfile::Builder::new().prefix("shale-testkit-dev-").tempdir_in("/tmp").unwrap()
 }
 
 #[test]
 fn finds_binaries() {
     let bins = ServerBinaries::find().unwrap();
     assert!(bins.bindir.join("initdb").exists());
-    assert!(
-        bins.version.starts_with(|c: char| c.is_ascii_digit()),
-        "{}",
-        bins.version
-    );
+    assert!(bins.version.starts_with(|c: char| c.is_ascii_digit()), "{}", bins.version);
     assert!(bins.major() >= 10);
 }
 
@@ -44,9 +35,7 @@ fn finds_binaries() {
 fn bindir_override_that_lacks_programs_is_an_error() {
     // SHALE_PG_BINDIR is read by find(); test the same check through from_bindir, which does
     // not depend on the process environment (tests run in parallel).
-    let err = ServerBinaries::from_bindir(Path::new("/nonexistent/bin"))
-        .unwrap_err()
-        .to_string();
+    let err = ServerBinaries::from_bindir(Path::new("/nonexistent/bin")).unwrap_err().to_string();
     assert!(err.contains("/nonexistent/bin"), "{err}");
     assert!(err.contains("apt-get install postgresql"), "{err}");
 }
@@ -56,26 +45,13 @@ fn temporary_cluster_answers_queries() {
     let cluster = Cluster::start_temporary(ClusterOptions::default()).unwrap();
     assert_eq!(cluster.psql("postgres", "select 1").unwrap(), "1");
     assert_eq!(cluster.superuser(), "postgres");
-    assert_eq!(
-        cluster.psql("postgres", "select current_user").unwrap(),
-        "postgres"
-    );
+    assert_eq!(cluster.psql("postgres", "select current_user").unwrap(), "postgres");
     assert_eq!(cluster.psql("postgres", "show fsync").unwrap(), "off");
-    assert_eq!(
-        cluster.psql("postgres", "show max_connections").unwrap(),
-        "200"
-    );
-    assert!(cluster
-        .socket_dir()
-        .join(format!(".s.PGSQL.{}", cluster.port()))
-        .exists());
+    assert_eq!(cluster.psql("postgres", "show max_connections").unwrap(), "200");
+    assert!(cluster.socket_dir().join(format!(".s.PGSQL.{}", cluster.port())).exists());
 
     // Every URL form works with libpq.
-    for url in [
-        cluster.url("postgres"),
-        cluster.socket_url("postgres"),
-        cluster.tcp_url("postgres"),
-    ] {
+    for url in [cluster.url("postgres"), cluster.socket_url("postgres"), cluster.tcp_url("postgres")] {
         let out = cluster.psql_conn(&url, "select 2").unwrap();
         assert_eq!(out, "2", "{url}");
     }
@@ -92,27 +68,17 @@ fn temporary_cluster_answers_queries() {
             "select client_addr is null from pg_stat_activity where pid = pg_backend_pid()",
         )
         .unwrap();
-    assert_eq!(
-        via_socket, "t",
-        "url() must connect over the unix socket with libpq"
-    );
-    assert!(cluster.url("postgres").starts_with(&format!(
-        "postgresql://postgres@localhost:{}/postgres?host=%2F",
-        cluster.port()
-    )));
+    assert_eq!(via_socket, "t", "url() must connect over the unix socket with libpq");
+    assert!(cluster
+        .url("postgres")
+        .starts_with(&format!("postgresql://postgres@localhost:{}/postgres?host=%2F", cluster.port())));
 
     // Several statements and results; errors carry psql's message.
     let out = cluster
-        .psql(
-            "postgres",
-            "create table t(a int); insert into t values (1),(2); select a from t order by a;",
-        )
+        .psql("postgres", "create table t(a int); insert into t values (1),(2); select a from t order by a;")
         .unwrap();
     assert_eq!(out, "1\n2");
-    let err = cluster
-        .psql("postgres", "select * from no_such_table")
-        .unwrap_err()
-        .to_string();
+    let err = cluster.psql("postgres", "select * from no_such_table").unwrap_err().to_string();
     assert!(err.contains("no_such_table"), "{err}");
 }
 
@@ -120,28 +86,12 @@ fn temporary_cluster_answers_queries() {
 fn create_database_then_connect() {
     let cluster = Cluster::start_temporary(ClusterOptions::default()).unwrap();
     cluster.create_database("App-DB").unwrap();
-    assert_eq!(
-        cluster.psql("App-DB", "select current_database()").unwrap(),
-        "App-DB"
-    );
-    assert_eq!(
-        cluster
-            .psql_conn(&cluster.url("App-DB"), "select current_database()")
-            .unwrap(),
-        "App-DB"
-    );
+    assert_eq!(cluster.psql("App-DB", "select current_database()").unwrap(), "App-DB");
+    assert_eq!(cluster.psql_conn(&cluster.url("App-DB"), "select current_database()").unwrap(), "App-DB");
     let err = cluster.create_database("App-DB").unwrap_err().to_string();
     assert!(err.contains("already exists"), "{err}");
     cluster.drop_database("App-DB").unwrap();
-    assert_eq!(
-        cluster
-            .psql(
-                "postgres",
-                "select count(*) from pg_database where datname = 'App-DB'"
-            )
-            .unwrap(),
-        "0"
-    );
+    assert_eq!(cluster.psql("postgres", "select count(*) from pg_database where datname = 'App-DB'").unwrap(), "0");
 }
 
 #[test]
@@ -151,22 +101,8 @@ fn two_temporary_clusters_at_once() {
     assert_ne!(a.port(), b.port());
     assert_ne!(a.data_dir(), b.data_dir());
     a.psql("postgres", "create table only_in_a(x int)").unwrap();
-    assert_eq!(
-        a.psql(
-            "postgres",
-            "select count(*) from pg_class where relname = 'only_in_a'"
-        )
-        .unwrap(),
-        "1"
-    );
-    assert_eq!(
-        b.psql(
-            "postgres",
-            "select count(*) from pg_class where relname = 'only_in_a'"
-        )
-        .unwrap(),
-        "0"
-    );
+    assert_eq!(a.psql("postgres", "select count(*) from pg_class where relname = 'only_in_a'").unwrap(), "1");
+    assert_eq!(b.psql("postgres", "select count(*) from pg_class where relname = 'only_in_a'").unwrap(), "0");
 }
 
 #[test]
@@ -178,25 +114,15 @@ fn temporary_dir_is_removed_on_drop() {
     assert!(data.join("PG_VERSION").exists());
     drop(cluster);
     assert!(!base.exists(), "{} still exists", base.display());
-    assert!(
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
-        "server still listening on {port}"
-    );
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "server still listening on {port}");
 }
 
 #[test]
 fn fixed_port_is_used() {
     let port = shale_testkit::free_port().unwrap();
-    let cluster = Cluster::start_temporary(ClusterOptions {
-        port: Some(port),
-        ..Default::default()
-    })
-    .unwrap();
+    let cluster = Cluster::start_temporary(ClusterOptions { port: Some(port), ..Default::default() }).unwrap();
     assert_eq!(cluster.port(), port);
-    assert_eq!(
-        cluster.psql("postgres", "show port").unwrap(),
-        port.to_string()
-    );
+    assert_eq!(cluster.psql("postgres", "show port").unwrap(), port.to_string());
 }
 
 #[test]
@@ -204,12 +130,8 @@ fn taken_fixed_port_fails_with_the_server_log() {
     // Occupy a port, then ask for it explicitly: must fail, with the server log in the error.
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
-    let err = Cluster::start_temporary(ClusterOptions {
-        port: Some(port),
-        ..Default::default()
-    })
-    .unwrap_err()
-    .to_string();
+    let err =
+        Cluster::start_temporary(ClusterOptions { port: Some(port), ..Default::default() }).unwrap_err().to_string();
     eprintln!("{err}");
     assert!(err.contains("already in use"), "{err}");
     assert!(err.contains("server log"), "{err}");
@@ -218,18 +140,12 @@ fn taken_fixed_port_fails_with_the_server_log() {
 #[test]
 fn extra_conf_is_applied() {
     let opts = ClusterOptions {
-        extra_conf: vec![
-            ("work_mem".into(), "7MB".into()),
-            ("application_name".into(), "it's me".into()),
-        ],
+        extra_conf: vec![("work_mem".into(), "7MB".into()), ("application_name".into(), "it's me".into())],
         ..Default::default()
     };
     let cluster = Cluster::start_temporary(opts).unwrap();
     assert_eq!(cluster.psql("postgres", "show work_mem").unwrap(), "7MB");
-    let bad = ClusterOptions {
-        extra_conf: vec![("bad name".into(), "1".into())],
-        ..Default::default()
-    };
+    let bad = ClusterOptions { extra_conf: vec![("bad name".into(), "1".into())], ..Default::default() };
     assert!(Cluster::start_temporary(bad).is_err());
 }
 
@@ -245,12 +161,7 @@ fn persistent_cluster_survives_restart_on_same_port() {
     assert!(!first.is_temporary());
     let port = first.port();
     let url = first.url("postgres");
-    first
-        .psql(
-            "postgres",
-            "create table kept(x int); insert into kept values (42);",
-        )
-        .unwrap();
+    first.psql("postgres", "create table kept(x int); insert into kept values (42);").unwrap();
     assert_eq!(Cluster::status_persistent(&dir).unwrap(), Some(port));
     let recorded = std::fs::read_to_string(dir.join(PORT_FILE)).unwrap();
     assert_eq!(recorded.trim(), port.to_string());
@@ -262,10 +173,7 @@ fn persistent_cluster_survives_restart_on_same_port() {
     let again = Cluster::start_persistent(&dir, ClusterOptions::default()).unwrap();
     assert_eq!(again.port(), port);
     assert_eq!(again.url("postgres"), url);
-    let other_port = ClusterOptions {
-        port: Some(port.wrapping_add(1).max(1024)),
-        ..Default::default()
-    };
+    let other_port = ClusterOptions { port: Some(port.wrapping_add(1).max(1024)), ..Default::default() };
     assert!(Cluster::start_persistent(&dir, other_port).is_err());
 
     assert!(Cluster::stop_persistent(&dir).unwrap());
@@ -275,10 +183,7 @@ fn persistent_cluster_survives_restart_on_same_port() {
     let restarted = Cluster::start_persistent(&dir, ClusterOptions::default()).unwrap();
     assert_eq!(restarted.port(), port, "the recorded port is reused");
     assert_eq!(restarted.url("postgres"), url, "the URL is stable");
-    assert_eq!(
-        restarted.psql("postgres", "select x from kept").unwrap(),
-        "42"
-    );
+    assert_eq!(restarted.psql("postgres", "select x from kept").unwrap(), "42");
     assert!(Cluster::stop_persistent(&dir).unwrap());
 }
 
@@ -293,10 +198,7 @@ fn persistent_cluster_moves_off_a_taken_recorded_port() {
     let squatter = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
     let moved = Cluster::start_persistent(&dir, ClusterOptions::default()).unwrap();
     assert_ne!(moved.port(), port);
-    assert_eq!(
-        std::fs::read_to_string(dir.join(PORT_FILE)).unwrap().trim(),
-        moved.port().to_string()
-    );
+    assert_eq!(std::fs::read_to_string(dir.join(PORT_FILE)).unwrap().trim(), moved.port().to_string());
     assert_eq!(moved.psql("postgres", "select 1").unwrap(), "1");
     drop(squatter);
     assert!(Cluster::stop_persistent(&dir).unwrap());
@@ -306,9 +208,7 @@ fn persistent_cluster_moves_off_a_taken_recorded_port() {
 fn persistent_refuses_a_non_empty_non_data_dir() {
     let parent = persistent_parent();
     std::fs::write(parent.path().join("stray.txt"), "x").unwrap();
-    let err = Cluster::start_persistent(parent.path(), ClusterOptions::default())
-        .unwrap_err()
-        .to_string();
+    let err = Cluster::start_persistent(parent.path(), ClusterOptions::default()).unwrap_err().to_string();
     assert!(err.contains("not empty"), "{err}");
 }
 
@@ -322,67 +222,28 @@ fn shared_cluster_gives_distinct_fresh_databases() {
     let cluster = shared_cluster();
     assert!(std::ptr::eq(cluster, shared_cluster()));
     cluster.psql(&a.name, "create table mine(x int)").unwrap();
-    assert_eq!(
-        cluster
-            .psql(
-                &a.name,
-                "select count(*) from pg_class where relname = 'mine'"
-            )
-            .unwrap(),
-        "1"
-    );
-    assert_eq!(
-        cluster
-            .psql(
-                &b.name,
-                "select count(*) from pg_class where relname = 'mine'"
-            )
-            .unwrap(),
-        "0"
-    );
+    assert_eq!(cluster.psql(&a.name, "select count(*) from pg_class where relname = 'mine'").unwrap(), "1");
+    assert_eq!(cluster.psql(&b.name, "select count(*) from pg_class where relname = 'mine'").unwrap(), "0");
     // TestDb derefs to its URL.
     let url: &str = &a;
-    assert_eq!(
-        cluster.psql_conn(url, "select current_database()").unwrap(),
-        a.name
-    );
+    assert_eq!(cluster.psql_conn(url, "select current_database()").unwrap(), a.name);
 }
 
 fn openssl_available() -> bool {
-    Command::new("openssl")
-        .arg("version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+    Command::new("openssl").arg("version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
 }
 
 fn self_signed_cert(dir: &Path) -> TlsFiles {
     let cert = dir.join("cert.pem");
     let key = dir.join("key.pem");
     let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-days",
-            "1",
-            "-keyout",
-        ])
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout"])
         .arg(&key)
         .arg("-out")
         .arg(&cert)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "openssl failed: {}", String::from_utf8_lossy(&out.stderr));
     TlsFiles { cert, key }
 }
 
@@ -394,33 +255,13 @@ fn tls_cluster_accepts_ssl_connections() {
     }
     let certs = tempfile::tempdir().unwrap();
     let tls = self_signed_cert(certs.path());
-    let cluster = Cluster::start_temporary(ClusterOptions {
-        tls: Some(tls),
-        ..Default::default()
-    })
-    .unwrap();
+    let cluster = Cluster::start_temporary(ClusterOptions { tls: Some(tls), ..Default::default() }).unwrap();
     assert_eq!(cluster.psql("postgres", "show ssl").unwrap(), "on");
-    let conninfo = format!(
-        "sslmode=require host=127.0.0.1 port={} user=postgres dbname=postgres",
-        cluster.port()
-    );
-    let ssl = cluster
-        .psql_conn(
-            &conninfo,
-            "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
-        )
-        .unwrap();
+    let conninfo = format!("sslmode=require host=127.0.0.1 port={} user=postgres dbname=postgres", cluster.port());
+    let ssl = cluster.psql_conn(&conninfo, "select ssl from pg_stat_ssl where pid = pg_backend_pid()").unwrap();
     assert_eq!(ssl, "t");
     let url = format!("{}?sslmode=require", cluster.tcp_url("postgres"));
-    assert_eq!(
-        cluster
-            .psql_conn(
-                &url,
-                "select ssl from pg_stat_ssl where pid = pg_backend_pid()"
-            )
-            .unwrap(),
-        "t"
-    );
+    assert_eq!(cluster.psql_conn(&url, "select ssl from pg_stat_ssl where pid = pg_backend_pid()").unwrap(), "t");
 }
 
 /// Child half of `watchdog_cleans_up_after_a_killed_process`: only acts when the parent
@@ -439,12 +280,7 @@ fn watchdog_child_process() {
 #[test]
 fn watchdog_cleans_up_after_a_killed_process() {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "watchdog_child_process",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", "watchdog_child_process", "--nocapture", "--test-threads=1"])
         .env("SHALE_TESTKIT_WATCHDOG_CHILD", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -481,10 +317,7 @@ fn watchdog_cleans_up_after_a_killed_process() {
     );
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "server on port {port} still running"
-        );
+        assert!(Instant::now() < deadline, "server on port {port} still running");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -499,19 +332,10 @@ fn persistent_dir_unreachable_by_server_user_is_a_clear_error() {
     let locked = parent.path().join("locked");
     std::fs::create_dir(&locked).unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let err = Cluster::start_persistent(&locked.join("dev"), ClusterOptions::default())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("cannot reach") && err.contains("locked"),
-        "{err}"
-    );
+    let err = Cluster::start_persistent(&locked.join("dev"), ClusterOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("cannot reach") && err.contains("locked"), "{err}");
 }
 
 fn nix_is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }

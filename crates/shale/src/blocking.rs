@@ -15,30 +15,20 @@ impl Migrator {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| {
-                Error::Invalid(format!(
-                    "cannot start a runtime for the blocking migrator: {e}"
-                ))
-            })?;
+            .map_err(|e| Error::Invalid(format!("cannot start a runtime for the blocking migrator: {e}")))?;
         Ok(Migrator { inner, runtime })
     }
 
     pub fn up(&self, request: &UpRequest) -> Result<RunReport, Error> {
-        self.runtime
-            .block_on(self.inner.up(request, &mut |_: Event| {}))
+        self.runtime.block_on(self.inner.up(request, &mut |_: Event| {}))
     }
 
-    pub fn up_with(
-        &self,
-        request: &UpRequest,
-        on_event: &mut (dyn FnMut(Event) + Send),
-    ) -> Result<RunReport, Error> {
+    pub fn up_with(&self, request: &UpRequest, on_event: &mut (dyn FnMut(Event) + Send)) -> Result<RunReport, Error> {
         self.runtime.block_on(self.inner.up(request, on_event))
     }
 
     pub fn down(&self, target: &Target) -> Result<RunReport, Error> {
-        self.runtime
-            .block_on(self.inner.down(target, &mut |_: Event| {}))
+        self.runtime.block_on(self.inner.down(target, &mut |_: Event| {}))
     }
 
     pub fn status(&self) -> Result<StatusReport, Error> {

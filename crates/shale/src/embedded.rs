@@ -21,10 +21,7 @@ impl EmbeddedMigrations {
         let files = self
             .files
             .iter()
-            .map(|(relative, bytes)| SourceFile {
-                relative: relative.into(),
-                bytes: bytes.to_vec(),
-            })
+            .map(|(relative, bytes)| SourceFile { relative: relative.into(), bytes: bytes.to_vec() })
             .collect();
         MigrationSet::load(Path::new(self.dir), files).map_err(Error::Load)
     }

@@ -1,13 +1,11 @@
 use std::time::{Duration, Instant};
 
-use shale_core::plan::{
-    self, AppliedRecord, History, Plan, RecordKind, RecordStatus, StatusRow, Step, UpOptions,
-};
+use shale_core::plan::{self, AppliedRecord, History, Plan, RecordKind, RecordStatus, StatusRow, Step, UpOptions};
 use shale_core::{MigrationSet, Target, Version};
 use shale_pg::history::NewRecord;
 use shale_pg::{
-    connect_waiting, Client, ConnectionSettings, ExecEvent, ExecOptions, Executor, HistoryTable,
-    LockHolder, MigrationLock, SessionSettings,
+    connect_waiting, Client, ConnectionSettings, ExecEvent, ExecOptions, Executor, HistoryTable, LockHolder,
+    MigrationLock, SessionSettings,
 };
 
 use crate::Error;
@@ -64,6 +62,7 @@ pub struct UpRequest {
 pub struct StepReport {
     pub version: Option<String>,
     pub name: String,
+    pub kind: shale_core::MigrationKind,
     pub direction: shale_core::StepDirection,
     pub path: std::path::PathBuf,
     pub transactional: bool,
@@ -115,23 +114,12 @@ impl Migrator {
     }
 
     /// A migrator for migrations embedded in the binary, with default settings for `connection`.
-    pub fn embedded(
-        migrations: &crate::EmbeddedMigrations,
-        connection: ConnectionSettings,
-    ) -> Result<Migrator, Error> {
-        Ok(Migrator::new(
-            migrations.load()?,
-            MigratorConfig::new(connection),
-        ))
+    pub fn embedded(migrations: &crate::EmbeddedMigrations, connection: ConnectionSettings) -> Result<Migrator, Error> {
+        Ok(Migrator::new(migrations.load()?, MigratorConfig::new(connection)))
     }
 
     async fn connect(&self) -> Result<Client, Error> {
-        Ok(connect_waiting(
-            &self.config.connection,
-            &self.config.session,
-            self.config.connect_wait,
-        )
-        .await?)
+        Ok(connect_waiting(&self.config.connection, &self.config.session, self.config.connect_wait).await?)
     }
 
     async fn lock(&self, on_event: OnEvent<'_>) -> Result<MigrationLock, Error> {
@@ -144,19 +132,12 @@ impl Migrator {
             &mut |holder| on_event(Event::LockWaiting(holder.clone())),
         )
         .await?;
-        on_event(Event::LockAcquired {
-            waited: started.elapsed(),
-        });
+        on_event(Event::LockAcquired { waited: started.elapsed() });
         Ok(lock)
     }
 
     /// The history, creating the table when `create` and it does not exist.
-    async fn history(
-        &self,
-        client: &Client,
-        with_down: bool,
-        create: bool,
-    ) -> Result<(History, bool), Error> {
+    async fn history(&self, client: &Client, with_down: bool, create: bool) -> Result<(History, bool), Error> {
         match self.config.history.load(client, with_down).await? {
             Some(h) => Ok((h, true)),
             None if create => {
@@ -211,16 +192,36 @@ impl Migrator {
         Ok(report)
     }
 
-    async fn up_locked(
+    async fn up_locked(&self, client: &Client, request: &UpRequest, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+        let (history, _) = self.history(client, false, true).await?;
+        let plan = plan_up(&self.set, &history, request)?;
+        self.execute(client, &plan, request.single_transaction, on_event).await
+    }
+
+    /// Run the seed files that never ran or changed since (all with `force`), each in its own
+    /// transaction with its history row. Refused while migrations are pending.
+    pub async fn seed(&self, seeds: &MigrationSet, force: bool, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+        let session = self.begin_locked(None, on_event).await?;
+        let result = self.seed_locked(&session.client, seeds, force, on_event).await;
+        self.end_locked(session, result).await
+    }
+
+    async fn seed_locked(
         &self,
         client: &Client,
-        request: &UpRequest,
+        seeds: &MigrationSet,
+        force: bool,
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
         let (history, _) = self.history(client, false, true).await?;
-        let plan = plan_up(&self.set, &history, request)?;
-        self.execute(client, &plan, request.single_transaction, on_event)
-            .await
+        let pending = plan_up(&self.set, &history, &UpRequest::default())?.steps.len();
+        if pending > 0 {
+            return Err(Error::Invalid(format!(
+                "{pending} migration(s) are pending: seeds run after the migrations, so run `shale up` first (or `shale up --seed`)"
+            )));
+        }
+        let plan = plan::plan_seeds(seeds, &history, force);
+        self.execute(client, &plan, false, on_event).await
     }
 
     /// Revert applied migrations, newest first.
@@ -230,12 +231,7 @@ impl Migrator {
         self.end_locked(session, result).await
     }
 
-    async fn down_locked(
-        &self,
-        client: &Client,
-        target: &Target,
-        on_event: OnEvent<'_>,
-    ) -> Result<RunReport, Error> {
+    async fn down_locked(&self, client: &Client, target: &Target, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
         let (history, _) = self.history(client, true, true).await?;
         let plan = plan::plan_down(&self.set, &history, target).map_err(Error::Plan)?;
         self.execute(client, &plan, false, on_event).await
@@ -248,17 +244,11 @@ impl Migrator {
         self.end_locked(session, result).await
     }
 
-    async fn redo_locked(
-        &self,
-        client: &Client,
-        on_event: OnEvent<'_>,
-    ) -> Result<RunReport, Error> {
+    async fn redo_locked(&self, client: &Client, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
         let (history, _) = self.history(client, true, true).await?;
         let down = plan::plan_down(&self.set, &history, &Target::Steps(1)).map_err(Error::Plan)?;
         let Some(version) = down.steps.first().and_then(|s| s.version.clone()) else {
-            return Err(Error::Invalid(
-                "nothing is applied, so there is nothing to redo".into(),
-            ));
+            return Err(Error::Invalid("nothing is applied, so there is nothing to redo".into()));
         };
         let request = UpRequest {
             target: Some(Target::Version(version.clone())),
@@ -275,9 +265,7 @@ impl Migrator {
         let (history, _) = self.history(client, false, true).await?;
         let mut up = plan_up(&self.set, &history, &request)?;
         up.steps.retain(|s| s.version.as_ref() == Some(&version));
-        report
-            .steps
-            .extend(self.execute(client, &up, false, on_event).await?.steps);
+        report.steps.extend(self.execute(client, &up, false, on_event).await?.steps);
         Ok(report)
     }
 
@@ -288,25 +276,13 @@ impl Migrator {
         self.end_locked(session, result).await
     }
 
-    async fn goto_locked(
-        &self,
-        client: &Client,
-        version: &Version,
-        on_event: OnEvent<'_>,
-    ) -> Result<RunReport, Error> {
+    async fn goto_locked(&self, client: &Client, version: &Version, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
         let (history, _) = self.history(client, true, true).await?;
         let target = Target::Version(version.clone());
         let plan = if history.current_version().is_some_and(|c| &c > version) {
             plan::plan_down(&self.set, &history, &target).map_err(Error::Plan)?
         } else {
-            plan_up(
-                &self.set,
-                &history,
-                &UpRequest {
-                    target: Some(target),
-                    ..Default::default()
-                },
-            )?
+            plan_up(&self.set, &history, &UpRequest { target: Some(target), ..Default::default() })?
         };
         self.execute(client, &plan, false, on_event).await
     }
@@ -335,11 +311,7 @@ impl Migrator {
                 "the database already has migration history (at version {current}); baseline is for a database that has none yet"
             )));
         }
-        let name = self
-            .set
-            .find(version)
-            .map(|m| m.name.clone())
-            .unwrap_or_else(|| "baseline".into());
+        let name = self.set.find(version).map(|m| m.name.clone()).unwrap_or_else(|| "baseline".into());
         let record = NewRecord {
             version: version.canonical(),
             name: &name,
@@ -369,9 +341,7 @@ impl Migrator {
             ));
         }
         let session = self.begin_locked(None, on_event).await?;
-        let result = self
-            .repair_locked(&session.client, version, decision, reason)
-            .await;
+        let result = self.repair_locked(&session.client, version, decision, reason).await;
         self.end_locked(session, result).await
     }
 
@@ -389,23 +359,14 @@ impl Migrator {
                 && Version::parse(&r.version).as_ref() == Some(version)
         });
         if file.is_none() && record.is_none() {
-            return Err(Error::Invalid(format!(
-                "no migration has version {version}, in the files or in the history"
-            )));
+            return Err(Error::Invalid(format!("no migration has version {version}, in the files or in the history")));
         }
-        let name = file
-            .map(|m| m.name.clone())
-            .or_else(|| record.map(|r| r.name.clone()))
-            .unwrap_or_default();
-        let up = file
-            .map(|m| m.up.text.clone())
-            .or_else(|| record.and_then(|r| r.up_sql.clone()));
+        let name = file.map(|m| m.name.clone()).or_else(|| record.map(|r| r.name.clone())).unwrap_or_default();
+        let up = file.map(|m| m.up.text.clone()).or_else(|| record.and_then(|r| r.up_sql.clone()));
         let down = file
             .and_then(|m| m.down.as_ref().map(|d| d.text.clone()))
             .or_else(|| record.and_then(|r| r.down_sql.clone()));
-        let checksum = file
-            .map(|m| m.checksum.0.clone())
-            .or_else(|| record.and_then(|r| r.checksum.clone()));
+        let checksum = file.map(|m| m.checksum.0.clone()).or_else(|| record.and_then(|r| r.checksum.clone()));
         let entry = NewRecord {
             version: version.canonical(),
             name: &name,
@@ -433,30 +394,18 @@ impl Migrator {
     }
 
     /// Connect and take the migration lock, for commands that always change the history.
-    async fn begin_locked(
-        &self,
-        client: Option<Client>,
-        on_event: OnEvent<'_>,
-    ) -> Result<LockedSession, Error> {
+    async fn begin_locked(&self, client: Option<Client>, on_event: OnEvent<'_>) -> Result<LockedSession, Error> {
         let started = Instant::now();
         let client = match client {
             Some(c) => c,
             None => self.connect().await?,
         };
         let lock = self.lock(on_event).await?;
-        Ok(LockedSession {
-            client,
-            lock,
-            started,
-        })
+        Ok(LockedSession { client, lock, started })
     }
 
     /// Release the lock whatever happened, then report where the database stands.
-    async fn end_locked(
-        &self,
-        session: LockedSession,
-        result: Result<RunReport, Error>,
-    ) -> Result<RunReport, Error> {
+    async fn end_locked(&self, session: LockedSession, result: Result<RunReport, Error>) -> Result<RunReport, Error> {
         let released = session.lock.release().await;
         let mut report = result?;
         released?;
@@ -477,21 +426,13 @@ impl Migrator {
         single_transaction: bool,
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
-        let executor = Executor {
-            client,
-            history: &self.config.history,
-            options: self.config.exec.clone(),
-        };
-        on_event(Event::Planned {
-            steps: plan.steps.len(),
-        });
+        let executor = Executor { client, history: &self.config.history, options: self.config.exec.clone() };
+        on_event(Event::Planned { steps: plan.steps.len() });
         let mut forward = |e: ExecEvent| on_event(Event::Exec(e));
         let mut report = RunReport::default();
         if single_transaction && !plan.steps.is_empty() {
             let started = Instant::now();
-            executor
-                .run_in_transaction(&plan.steps, &mut forward)
-                .await?;
+            executor.run_in_transaction(&plan.steps, &mut forward).await?;
             let each = started.elapsed().as_millis() as u64 / plan.steps.len() as u64;
             report.steps = plan.steps.iter().map(|s| step_report(s, each)).collect();
             return Ok(report);
@@ -499,9 +440,7 @@ impl Migrator {
         for step in &plan.steps {
             let started = Instant::now();
             executor.run_step(step, &mut forward).await?;
-            report
-                .steps
-                .push(step_report(step, started.elapsed().as_millis() as u64));
+            report.steps.push(step_report(step, started.elapsed().as_millis() as u64));
         }
         Ok(report)
     }
@@ -519,6 +458,7 @@ fn step_report(step: &Step, duration_ms: u64) -> StepReport {
     StepReport {
         version: step.version.as_ref().map(|_| step.version_text.clone()),
         name: step.name.clone(),
+        kind: step.kind,
         direction: step.direction,
         path: step.script.path.clone(),
         transactional: step.script.no_transaction.is_none(),

@@ -26,7 +26,10 @@ pub fn run(settings: &Settings, action: DevAction) -> Result<i32> {
             } else {
                 println!("{url}");
                 if !settings.quiet {
-                    eprintln!("development PostgreSQL running from {}; use `shale --dev up`, or the URL above", dir.display());
+                    eprintln!(
+                        "development PostgreSQL running from {}; use `shale --dev up`, or the URL above",
+                        dir.display()
+                    );
                 }
             }
         }
@@ -39,9 +42,7 @@ pub fn run(settings: &Settings, action: DevAction) -> Result<i32> {
         DevAction::Status => {
             let port = Cluster::status_persistent(&dir)?;
             if settings.json {
-                super::print_json(
-                    &serde_json::json!({ "running": port.is_some(), "port": port, "dir": dir }),
-                );
+                super::print_json(&serde_json::json!({ "running": port.is_some(), "port": port, "dir": dir }));
             } else {
                 match port {
                     Some(p) => println!("running on port {p} from {}", dir.display()),

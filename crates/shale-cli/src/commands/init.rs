@@ -12,10 +12,8 @@ pub fn run(settings: &Settings) -> Result<i32> {
             config.display()
         )));
     }
-    std::fs::create_dir_all(&settings.dir)
-        .with_context(|| format!("creating {}", settings.dir.display()))?;
-    std::fs::write(&config, CONFIG_TEMPLATE)
-        .with_context(|| format!("writing {}", config.display()))?;
+    std::fs::create_dir_all(&settings.dir).with_context(|| format!("creating {}", settings.dir.display()))?;
+    std::fs::write(&config, CONFIG_TEMPLATE).with_context(|| format!("writing {}", config.display()))?;
     if !settings.quiet {
         println!("created {} and {}", show(&settings.dir), show(&config));
         println!("next: `shale new create_users` to write a migration, then `shale up`");

@@ -22,22 +22,35 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
     };
     let request = UpRequest {
         target,
-        allow_out_of_order: args.allow_out_of_order
-            || settings.config.allow_out_of_order.unwrap_or(false),
+        allow_out_of_order: args.allow_out_of_order || settings.config.allow_out_of_order.unwrap_or(false),
         single_transaction: args.single_transaction,
     };
     if args.dry_run {
         let plan = block_on(migrator.plan_up(&request))?;
         return Ok(print_plan(settings, &plan, args.single_transaction));
     }
+    let seeds = if args.seed { Some(read_seeds(settings, args.seeds.as_deref())?) } else { None };
     let progress = progress(settings);
     let report = block_on(migrator.up(&request, &mut |e: Event| progress.event(&e)))?;
-    print_report(
-        settings,
-        &report,
-        "applied",
-        "nothing to apply: the database is up to date",
-    );
+    print_report(settings, &report, "applied", "nothing to apply: the database is up to date");
+    if let Some(seeds) = seeds {
+        let report = block_on(migrator.seed(&seeds, false, &mut |e: Event| progress.event(&e)))?;
+        print_report(settings, &report, "seeded", "seeds unchanged: nothing to run");
+    }
+    Ok(0)
+}
+
+fn read_seeds(settings: &Settings, flag: Option<&std::path::Path>) -> Result<shale::MigrationSet> {
+    let dir = settings.seeds_dir(flag);
+    shale::MigrationSet::read_seeds(&dir).map_err(|e| shale::Error::Load(e).into())
+}
+
+pub fn seed(settings: &Settings, flag: Option<&std::path::Path>, force: bool) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let seeds = read_seeds(settings, flag)?;
+    let progress = progress(settings);
+    let report = block_on(migrator.seed(&seeds, force, &mut |e: Event| progress.event(&e)))?;
+    print_report(settings, &report, "seeded", "seeds unchanged: nothing to run (use --force to run them again)");
     Ok(0)
 }
 
@@ -79,7 +92,9 @@ pub fn baseline(settings: &Settings, version: &str, reason: Option<&str>) -> Res
     if settings.json {
         print_json(&report);
     } else if !settings.quiet {
-        println!("baselined at version {version}: migrations up to it count as applied; later ones run with `shale up`");
+        println!(
+            "baselined at version {version}: migrations up to it count as applied; later ones run with `shale up`"
+        );
     }
     Ok(0)
 }
@@ -87,17 +102,9 @@ pub fn baseline(settings: &Settings, version: &str, reason: Option<&str>) -> Res
 pub fn repair(settings: &Settings, args: &RepairArgs) -> Result<i32> {
     let migrator = migrator(settings)?;
     let version = parse_version(&args.version)?;
-    let decision = if args.applied {
-        RepairDecision::Applied
-    } else {
-        RepairDecision::RolledBack
-    };
+    let decision = if args.applied { RepairDecision::Applied } else { RepairDecision::RolledBack };
     let progress = progress(settings);
-    let report = block_on(
-        migrator.repair(&version, decision, &args.reason, &mut |e: Event| {
-            progress.event(&e)
-        }),
-    )?;
+    let report = block_on(migrator.repair(&version, decision, &args.reason, &mut |e: Event| progress.event(&e)))?;
     if settings.json {
         print_json(&report);
     } else if !settings.quiet {
@@ -119,10 +126,7 @@ fn print_report(settings: &Settings, report: &RunReport, verb: &str, nothing: &s
         return;
     }
     if report.steps.is_empty() {
-        println!(
-            "{nothing} (version {})",
-            report.current_version.as_deref().unwrap_or("none")
-        );
+        println!("{nothing} (version {})", report.current_version.as_deref().unwrap_or("none"));
         return;
     }
     for s in &report.steps {
@@ -130,14 +134,13 @@ fn print_report(settings: &Settings, report: &RunReport, verb: &str, nothing: &s
             StepDirection::Up => "up  ",
             StepDirection::Down => "down",
         };
-        let how = if s.transactional {
-            ""
-        } else {
-            "  (no transaction)"
-        };
+        let how = if s.transactional { "" } else { "  (no transaction)" };
         println!(
             "{arrow} {} {}  {} ms{how}",
-            s.version.as_deref().unwrap_or("R"),
+            s.version.as_deref().unwrap_or(match s.kind {
+                shale_core::MigrationKind::Seed => "seed",
+                _ => "R",
+            }),
             s.name,
             s.duration_ms
         );
@@ -176,37 +179,22 @@ fn print_plan(settings: &Settings, plan: &Plan, single_transaction: bool) -> i32
         println!("dry run: nothing to do");
         return 0;
     }
-    println!(
-        "dry run: {} migration(s) would run, in this order (nothing is executed)",
-        plan.steps.len()
-    );
+    println!("dry run: {} migration(s) would run, in this order (nothing is executed)", plan.steps.len());
     for (n, s) in plan.steps.iter().enumerate() {
-        let verb = if s.direction == StepDirection::Up {
-            "apply"
-        } else {
-            "revert"
-        };
+        let verb = if s.direction == StepDirection::Up { "apply" } else { "revert" };
         let how = match &s.script.no_transaction {
             Some(reason) => format!("outside a transaction, statement by statement: {reason}"),
             None if single_transaction => "in the batch's single transaction".to_string(),
             None => "in its own transaction".to_string(),
         };
-        println!(
-            "\n{}. {verb} {} ({})\n   {how}",
-            n + 1,
-            s.label(),
-            s.script.path.display()
-        );
+        println!("\n{}. {verb} {} ({})\n   {how}", n + 1, s.label(), s.script.path.display());
         let index = shale_core::LineIndex::new(&s.script.text);
         for (i, st) in s.script.statements.iter().enumerate().skip(s.resume_from) {
             let (line, _) = index.line_col(&s.script.text, st.span.start);
             let text = s.script.statement_text(i);
             let first = text.lines().next().unwrap_or("");
-            let more = if text.lines().count() > 1 {
-                format!(" … ({} lines)", text.lines().count())
-            } else {
-                String::new()
-            };
+            let more =
+                if text.lines().count() > 1 { format!(" … ({} lines)", text.lines().count()) } else { String::new() };
             println!("   [{}] line {line}: {first}{more}", i + 1);
         }
         if s.script.statements.is_empty() {

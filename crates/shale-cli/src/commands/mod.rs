@@ -20,11 +20,10 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::New { name, reversible } => new::run(settings, &name, reversible),
         Command::Up(args) => migrate::up(settings, &args),
         Command::Down(args) => migrate::down(settings, &args.target, args.dry_run),
+        Command::Seed(args) => migrate::seed(settings, args.seeds.as_deref(), args.force),
         Command::Redo => migrate::redo(settings),
         Command::Goto { version } => migrate::goto(settings, &version),
-        Command::Baseline { version, reason } => {
-            migrate::baseline(settings, &version, reason.as_deref())
-        }
+        Command::Baseline { version, reason } => migrate::baseline(settings, &version, reason.as_deref()),
         Command::Repair(args) => migrate::repair(settings, &args),
         Command::Status => status::status(settings),
         Command::Validate => status::validate(settings),
@@ -58,16 +57,11 @@ pub fn migrator(settings: &Settings) -> Result<Migrator> {
 
 /// Commands run on a small single-threaded runtime: the work is sequential round trips.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
-        .block_on(future)
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts").block_on(future)
 }
 
 pub fn parse_version(text: &str) -> Result<shale::Version> {
-    text.parse::<shale::Version>()
-        .map_err(|e| shale::Error::Invalid(e).into())
+    text.parse::<shale::Version>().map_err(|e| shale::Error::Invalid(e).into())
 }
 
 pub fn down_target(t: &DownTarget) -> Result<shale::Target> {
@@ -79,8 +73,5 @@ pub fn down_target(t: &DownTarget) -> Result<shale::Target> {
 }
 
 pub fn print_json<T: serde::Serialize>(value: &T) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("serializable")
-    );
+    println!("{}", serde_json::to_string_pretty(value).expect("serializable"));
 }

@@ -8,27 +8,16 @@ use shale_core::{Layout, MigrationSet, Naming};
 use crate::settings::Settings;
 
 pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
-    let set = if settings.dir.exists() {
-        super::load_set(settings)?
-    } else {
-        MigrationSet::default()
-    };
+    let set = if settings.dir.exists() { super::load_set(settings)? } else { MigrationSet::default() };
     let slug = slug(name);
     if slug.is_empty() {
-        anyhow::bail!(shale::Error::Invalid(format!(
-            "`{name}` has no letters or digits to name a file with"
-        )));
+        anyhow::bail!(shale::Error::Invalid(format!("`{name}` has no letters or digits to name a file with")));
     }
-    let (layout, naming) = set
-        .convention()
-        .unwrap_or((Layout::SingleFile, Naming::Sequential { width: 4 }));
+    let (layout, naming) = set.convention().unwrap_or((Layout::SingleFile, Naming::Sequential { width: 4 }));
     let newest = set.versioned().last().and_then(|m| m.version.clone());
     let now = chrono::Utc::now();
     let next_number = |width: usize| {
-        let next = newest
-            .as_ref()
-            .map(|v| v.canonical().parse::<u128>().unwrap_or(0) + 1)
-            .unwrap_or(1);
+        let next = newest.as_ref().map(|v| v.canonical().parse::<u128>().unwrap_or(0) + 1).unwrap_or(1);
         format!("{next:0width$}")
     };
     let version = match (&naming, layout) {
@@ -37,24 +26,14 @@ pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
             let stamp = now.format("%Y%m%d%H%M%S").to_string();
             // Never go backwards, even with a skewed clock.
             match &newest {
-                Some(v) if shale::Version::parse(&stamp).is_some_and(|s| &s <= v) => {
-                    next_number(14)
-                }
+                Some(v) if shale::Version::parse(&stamp).is_some_and(|s| &s <= v) => next_number(14),
                 _ => stamp,
             }
         }
         (Naming::Sequential { width }, Layout::Flyway) => {
             let major = newest
                 .as_ref()
-                .map(|v| {
-                    v.canonical()
-                        .split('.')
-                        .next()
-                        .unwrap_or("0")
-                        .parse::<u64>()
-                        .unwrap_or(0)
-                        + 1
-                })
+                .map(|v| v.canonical().split('.').next().unwrap_or("0").parse::<u64>().unwrap_or(0) + 1)
                 .unwrap_or(1);
             format!("{major:0width$}", width = (*width).min(1))
         }
@@ -79,9 +58,7 @@ pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
                 files.push((format!("U{version}__{slug}.sql").into(), header("undo")));
             }
         }
-        Layout::SingleFile | Layout::DbmateSections
-            if reversible || layout == Layout::DbmateSections =>
-        {
+        Layout::SingleFile | Layout::DbmateSections if reversible || layout == Layout::DbmateSections => {
             files.push((
                 format!("{version}_{slug}.sql").into(),
                 format!("-- migrate:up\n-- {name}\n\n\n-- migrate:down\n\n"),
@@ -94,8 +71,7 @@ pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
     for (relative, text) in &files {
         let path = settings.dir.join(relative);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
         }
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         if settings.json {

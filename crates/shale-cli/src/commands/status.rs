@@ -19,6 +19,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
     for row in &report.migrations {
         let version = match row.kind {
             MigrationKind::Repeatable => "R".to_string(),
+            MigrationKind::Seed => "seed".to_string(),
             MigrationKind::Versioned => row.version.clone().unwrap_or_default(),
         };
         t.add_row(vec![
@@ -30,19 +31,11 @@ pub fn status(settings: &Settings) -> Result<i32> {
         ]);
     }
     println!("{t}");
-    let pending = report
-        .migrations
-        .iter()
-        .filter(|r| matches!(r.state, State::Pending | State::OutOfOrder))
-        .count();
+    let pending = report.migrations.iter().filter(|r| matches!(r.state, State::Pending | State::OutOfOrder)).count();
     println!(
         "\nversion {}; {} applied, {pending} pending",
         report.current_version.as_deref().unwrap_or("none"),
-        report
-            .migrations
-            .iter()
-            .filter(|r| matches!(r.state, State::Applied | State::Baseline))
-            .count(),
+        report.migrations.iter().filter(|r| matches!(r.state, State::Applied | State::Baseline)).count(),
     );
     Ok(0)
 }
@@ -72,11 +65,12 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     let set = load_set(settings)?;
     if !settings.has_database() {
         if settings.json {
-            print_json(
-                &serde_json::json!({ "ok": true, "migrations": set.migrations.len(), "database": false }),
-            );
+            print_json(&serde_json::json!({ "ok": true, "migrations": set.migrations.len(), "database": false }));
         } else if !settings.quiet {
-            println!("{} migration file(s) are valid (no database configured, so the history was not checked)", set.migrations.len());
+            println!(
+                "{} migration file(s) are valid (no database configured, so the history was not checked)",
+                set.migrations.len()
+            );
         }
         return Ok(0);
     }
@@ -85,12 +79,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     let problems: Vec<_> = report
         .migrations
         .iter()
-        .filter(|r| {
-            matches!(
-                r.state,
-                State::Modified | State::Missing | State::Failed | State::OutOfOrder
-            )
-        })
+        .filter(|r| matches!(r.state, State::Modified | State::Missing | State::Failed | State::OutOfOrder))
         .collect();
     if settings.json {
         print_json(
@@ -99,16 +88,16 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     } else {
         for p in &problems {
             let advice = match p.state {
-                State::Modified => "changed after it was applied: restore the file, or `shale repair VERSION --applied --reason ...`",
-                State::Missing => "applied, but its file is gone: restore it, or `shale repair VERSION --rolled-back --reason ...`",
+                State::Modified => {
+                    "changed after it was applied: restore the file, or `shale repair VERSION --applied --reason ...`"
+                }
+                State::Missing => {
+                    "applied, but its file is gone: restore it, or `shale repair VERSION --rolled-back --reason ...`"
+                }
                 State::Failed => "its last attempt failed: fix it and run `shale up`",
                 _ => "older than the newest applied version: `shale up --allow-out-of-order`, or renumber it",
             };
-            let path = p
-                .path
-                .as_ref()
-                .map(|p| format!("{}: ", p.display()))
-                .unwrap_or_default();
+            let path = p.path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
             eprintln!(
                 "error: {path}migration {} {} is {}: {advice}",
                 p.version.as_deref().unwrap_or("R"),
@@ -117,10 +106,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             );
         }
         if problems.is_empty() && !settings.quiet {
-            println!(
-                "{} migration file(s) are valid and agree with the database history",
-                set.migrations.len()
-            );
+            println!("{} migration file(s) are valid and agree with the database history", set.migrations.len());
         }
     }
     Ok(if problems.is_empty() { 0 } else { 1 })
@@ -135,14 +121,7 @@ pub fn version(settings: &Settings) -> Result<i32> {
         print_json(&serde_json::json!({ "version": report.current_version, "dirty": failed }));
     } else {
         let v = report.current_version.as_deref().unwrap_or("none");
-        println!(
-            "{v}{}",
-            if failed {
-                " (dirty: a migration failed; see `shale status`)"
-            } else {
-                ""
-            }
-        );
+        println!("{v}{}", if failed { " (dirty: a migration failed; see `shale status`)" } else { "" });
     }
     Ok(0)
 }

@@ -1,10 +1,7 @@
 use super::*;
 
 fn file(relative: &str, text: &str) -> SourceFile {
-    SourceFile {
-        relative: PathBuf::from(relative),
-        bytes: text.as_bytes().to_vec(),
-    }
+    SourceFile { relative: PathBuf::from(relative), bytes: text.as_bytes().to_vec() }
 }
 
 fn load(files: Vec<SourceFile>) -> Result<MigrationSet, Vec<LoadError>> {
@@ -27,19 +24,13 @@ fn plain_numbered_files_in_numeric_order() {
     assert_eq!(versions(&set), ["001 create users", "9 nine", "10 ten"]);
     assert_eq!(set.migrations[0].layout, Layout::SingleFile);
     assert!(set.migrations[0].down.is_none());
-    assert_eq!(
-        set.convention(),
-        Some((Layout::SingleFile, Naming::Sequential { width: 2 }))
-    );
+    assert_eq!(set.convention(), Some((Layout::SingleFile, Naming::Sequential { width: 2 })));
 }
 
 #[test]
 fn up_down_pairs() {
     let set = load(vec![
-        file(
-            "001_create_users_table.up.sql",
-            "create table users (id bigserial primary key);",
-        ),
+        file("001_create_users_table.up.sql", "create table users (id bigserial primary key);"),
         file("001_create_users_table.down.sql", "drop table users;"),
         file("002_keys.up.sql", "create table keys (id int);"),
     ])
@@ -47,10 +38,7 @@ fn up_down_pairs() {
     assert_eq!(versions(&set), ["001 create_users_table", "002 keys"]);
     let first = &set.migrations[0];
     assert_eq!(first.layout, Layout::UpDownPair);
-    assert_eq!(
-        first.down.as_ref().unwrap().statement_text(0),
-        "drop table users"
-    );
+    assert_eq!(first.down.as_ref().unwrap().statement_text(0), "drop table users");
     assert!(set.migrations[1].down.is_none());
 }
 
@@ -63,48 +51,24 @@ fn dbmate_sections() {
     assert_eq!(m.up.statements.len(), 1);
     assert_eq!(m.up.statement_text(0), "create table t (id int)");
     assert_eq!(m.down.as_ref().unwrap().statement_text(0), "drop table t");
-    assert_eq!(
-        set.convention(),
-        Some((Layout::DbmateSections, Naming::Timestamp))
-    );
+    assert_eq!(set.convention(), Some((Layout::DbmateSections, Naming::Timestamp)));
 }
 
 #[test]
 fn diesel_folders_with_metadata() {
     let set = load(vec![
-        file(
-            "2017-09-23-182408_create users/up.sql",
-            "create table users (id int);",
-        ),
-        file(
-            "2017-09-23-182408_create users/down.sql",
-            "drop table users;",
-        ),
-        file(
-            "2017-09-24-000000_index/up.sql",
-            "create index concurrently i on users (id);",
-        ),
-        file(
-            "2017-09-24-000000_index/metadata.toml",
-            "run_in_transaction = false\n",
-        ),
+        file("2017-09-23-182408_create users/up.sql", "create table users (id int);"),
+        file("2017-09-23-182408_create users/down.sql", "drop table users;"),
+        file("2017-09-24-000000_index/up.sql", "create index concurrently i on users (id);"),
+        file("2017-09-24-000000_index/metadata.toml", "run_in_transaction = false\n"),
         file("00000000000000_diesel_initial_setup/up.sql", ""),
     ])
     .unwrap();
     assert_eq!(
         versions(&set),
-        [
-            "00000000000000 diesel_initial_setup",
-            "2017-09-23-182408 create users",
-            "2017-09-24-000000 index"
-        ]
+        ["00000000000000 diesel_initial_setup", "2017-09-23-182408 create users", "2017-09-24-000000 index"]
     );
-    assert!(set.migrations[2]
-        .up
-        .no_transaction
-        .as_deref()
-        .unwrap()
-        .contains("run_in_transaction"));
+    assert!(set.migrations[2].up.no_transaction.as_deref().unwrap().contains("run_in_transaction"));
     assert!(set.migrations[1].down.is_some());
     // An empty file is a valid no-op.
     assert!(set.migrations[0].up.statements.is_empty());
@@ -132,80 +96,43 @@ fn every_problem_is_reported_with_its_file() {
         file("0001_b.sql", "select 2;"),
         file("create_stuff.sql", "select 3;"),
         file("003_c.down.sql", "select 4;"),
-        SourceFile {
-            relative: PathBuf::from("004_d.sql"),
-            bytes: vec![b's', 0xff, 0xfe],
-        },
+        SourceFile { relative: PathBuf::from("004_d.sql"), bytes: vec![b's', 0xff, 0xfe] },
         file("005_e.sql", "select 'unterminated;"),
     ])
     .unwrap_err();
     let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
     let all = text.join("\n");
     assert!(
-        all.contains(
-            "migrations/create_stuff.sql: `create_stuff.sql` fits no migration naming convention"
-        ),
+        all.contains("migrations/create_stuff.sql: `create_stuff.sql` fits no migration naming convention"),
         "{all}"
     );
     assert!(all.contains("duplicate version"), "{all}");
-    assert!(
-        all.contains("migrations/003_c.down.sql: has no matching up migration"),
-        "{all}"
-    );
-    assert!(
-        all.contains("migrations/004_d.sql: is not UTF-8 (invalid byte at offset 1)"),
-        "{all}"
-    );
-    assert!(
-        all.contains("migrations/005_e.sql:1:8: unterminated quoted string"),
-        "{all}"
-    );
+    assert!(all.contains("migrations/003_c.down.sql: has no matching up migration"), "{all}");
+    assert!(all.contains("migrations/004_d.sql: is not UTF-8 (invalid byte at offset 1)"), "{all}");
+    assert!(all.contains("migrations/005_e.sql:1:8: unterminated quoted string"), "{all}");
     assert_eq!(errors.len(), 5, "{all}");
 }
 
 #[test]
 fn transaction_wrapper_is_dropped_but_inner_control_is_refused() {
-    let set = load(vec![file(
-        "001_a.sql",
-        "BEGIN;\ncreate table a (id int);\nCOMMIT;\n",
-    )])
-    .unwrap();
+    let set = load(vec![file("001_a.sql", "BEGIN;\ncreate table a (id int);\nCOMMIT;\n")]).unwrap();
     assert_eq!(set.migrations[0].up.statements.len(), 1);
     assert_eq!(set.migrations[0].up.body().0, "create table a (id int)");
-    let errors = load(vec![file(
-        "001_a.sql",
-        "create table a (id int);\ncommit;\nselect 1;\n",
-    )])
-    .unwrap_err();
+    let errors = load(vec![file("001_a.sql", "create table a (id int);\ncommit;\nselect 1;\n")]).unwrap_err();
     assert_eq!(errors[0].position, Some((2, 1)));
-    assert!(errors[0]
-        .hint
-        .as_deref()
-        .unwrap()
-        .contains("shale:no-transaction"));
+    assert!(errors[0].hint.as_deref().unwrap().contains("shale:no-transaction"));
 }
 
 #[test]
 fn no_transaction_detection_and_directives() {
     let set = load(vec![
-        file(
-            "001_a.sql",
-            "create table a (id int);\ncreate index concurrently a_id on a (id);\n",
-        ),
+        file("001_a.sql", "create table a (id int);\ncreate index concurrently a_id on a (id);\n"),
         file("002_b.sql", "-- shale:no-transaction\nselect 1;\n"),
         file("003_c.sql", "select 1;\n"),
     ])
     .unwrap();
-    assert!(set.migrations[0]
-        .up
-        .no_transaction
-        .as_deref()
-        .unwrap()
-        .contains("CREATE INDEX CONCURRENTLY"));
-    assert_eq!(
-        set.migrations[1].up.no_transaction.as_deref(),
-        Some("-- shale:no-transaction")
-    );
+    assert!(set.migrations[0].up.no_transaction.as_deref().unwrap().contains("CREATE INDEX CONCURRENTLY"));
+    assert_eq!(set.migrations[1].up.no_transaction.as_deref(), Some("-- shale:no-transaction"));
     assert!(set.migrations[2].up.no_transaction.is_none());
     let errors = load(vec![file("001_a.sql", "select 1;\n-- shale:bogus\n")]).unwrap_err();
     assert_eq!(errors[0].position, Some((2, 4)));

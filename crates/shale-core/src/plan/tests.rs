@@ -4,13 +4,8 @@ use super::*;
 use crate::layout::SourceFile;
 
 fn set(files: &[(&str, &str)]) -> MigrationSet {
-    let files = files
-        .iter()
-        .map(|(p, t)| SourceFile {
-            relative: PathBuf::from(p),
-            bytes: t.as_bytes().to_vec(),
-        })
-        .collect();
+    let files =
+        files.iter().map(|(p, t)| SourceFile { relative: PathBuf::from(p), bytes: t.as_bytes().to_vec() }).collect();
     MigrationSet::load(Path::new("m"), files).unwrap()
 }
 
@@ -34,10 +29,7 @@ fn applied(set: &MigrationSet, version: &str) -> AppliedRecord {
 }
 
 fn up_all() -> UpOptions {
-    UpOptions {
-        target: Target::All,
-        allow_out_of_order: false,
-    }
+    UpOptions { target: Target::All, allow_out_of_order: false }
 }
 
 fn labels(plan: &Plan) -> Vec<String> {
@@ -55,37 +47,16 @@ const THREE: &[(&str, &str)] = &[
 #[test]
 fn pending_in_order_and_targets() {
     let s = set(THREE);
-    let h = History {
-        records: vec![applied(&s, "1")],
-    };
-    assert_eq!(
-        labels(&plan_up(&s, &h, &up_all()).unwrap()),
-        ["2 b", "10 c"]
-    );
-    let to = UpOptions {
-        target: Target::Version(Version::parse("2").unwrap()),
-        ..up_all()
-    };
+    let h = History { records: vec![applied(&s, "1")] };
+    assert_eq!(labels(&plan_up(&s, &h, &up_all()).unwrap()), ["2 b", "10 c"]);
+    let to = UpOptions { target: Target::Version(Version::parse("2").unwrap()), ..up_all() };
     assert_eq!(labels(&plan_up(&s, &h, &to).unwrap()), ["2 b"]);
-    let step = UpOptions {
-        target: Target::Steps(1),
-        ..up_all()
-    };
+    let step = UpOptions { target: Target::Steps(1), ..up_all() };
     assert_eq!(labels(&plan_up(&s, &h, &step).unwrap()), ["2 b"]);
-    let none = History {
-        records: (["1", "2", "10"]).iter().map(|v| applied(&s, v)).collect(),
-    };
+    let none = History { records: (["1", "2", "10"]).iter().map(|v| applied(&s, v)).collect() };
     assert!(plan_up(&s, &none, &up_all()).unwrap().steps.is_empty());
-    let unknown = UpOptions {
-        target: Target::Version(Version::parse("7").unwrap()),
-        ..up_all()
-    };
-    assert_eq!(
-        plan_up(&s, &h, &unknown).unwrap_err(),
-        vec![PlanError::UnknownVersion {
-            version: "7".into()
-        }]
-    );
+    let unknown = UpOptions { target: Target::Version(Version::parse("7").unwrap()), ..up_all() };
+    assert_eq!(plan_up(&s, &h, &unknown).unwrap_err(), vec![PlanError::UnknownVersion { version: "7".into() }]);
 }
 
 #[test]
@@ -96,12 +67,9 @@ fn modified_missing_and_out_of_order_are_refused() {
     let mut gone = applied(&s, "2");
     gone.version = "5".into();
     gone.name = "vanished".into();
-    let h = History {
-        records: vec![changed, gone, applied(&s, "10")],
-    };
+    let h = History { records: vec![changed, gone, applied(&s, "10")] };
     let rows = status(&s, &h);
-    let states: Vec<(Option<String>, State)> =
-        rows.iter().map(|r| (r.version.clone(), r.state)).collect();
+    let states: Vec<(Option<String>, State)> = rows.iter().map(|r| (r.version.clone(), r.state)).collect();
     assert_eq!(
         states,
         vec![
@@ -113,34 +81,19 @@ fn modified_missing_and_out_of_order_are_refused() {
     );
     let errors = plan_up(&s, &h, &up_all()).unwrap_err();
     assert_eq!(errors.len(), 3, "{errors:?}");
-    assert!(errors
-        .iter()
-        .any(|e| matches!(e, PlanError::Modified { .. })));
-    assert!(errors
-        .iter()
-        .any(|e| matches!(e, PlanError::Missing { .. })));
-    assert!(errors
-        .iter()
-        .any(|e| matches!(e, PlanError::OutOfOrder { .. })));
+    assert!(errors.iter().any(|e| matches!(e, PlanError::Modified { .. })));
+    assert!(errors.iter().any(|e| matches!(e, PlanError::Missing { .. })));
+    assert!(errors.iter().any(|e| matches!(e, PlanError::OutOfOrder { .. })));
 }
 
 #[test]
 fn out_of_order_allowed_by_flag_or_directive() {
-    let s = set(&[
-        ("1_a.sql", "select 1;"),
-        ("2_b.sql", "-- shale:out-of-order\nselect 2;"),
-        ("3_c.sql", "select 3;"),
-    ]);
-    let h = History {
-        records: vec![applied(&s, "3")],
-    };
+    let s = set(&[("1_a.sql", "select 1;"), ("2_b.sql", "-- shale:out-of-order\nselect 2;"), ("3_c.sql", "select 3;")]);
+    let h = History { records: vec![applied(&s, "3")] };
     let errors = plan_up(&s, &h, &up_all()).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert!(errors[0].to_string().contains("--allow-out-of-order"));
-    let allowed = UpOptions {
-        allow_out_of_order: true,
-        ..up_all()
-    };
+    let allowed = UpOptions { allow_out_of_order: true, ..up_all() };
     assert_eq!(labels(&plan_up(&s, &h, &allowed).unwrap()), ["1 a", "2 b"]);
 }
 
@@ -150,9 +103,7 @@ fn baseline_counts_as_applied() {
     let mut base = applied(&s, "2");
     base.kind = RecordKind::Baseline;
     base.name = "baseline".into();
-    let h = History {
-        records: vec![base],
-    };
+    let h = History { records: vec![base] };
     assert_eq!(labels(&plan_up(&s, &h, &up_all()).unwrap()), ["10 c"]);
     assert_eq!(status(&s, &h)[0].state, State::Baseline);
     assert_eq!(h.current_version(), Version::parse("2"));
@@ -161,20 +112,12 @@ fn baseline_counts_as_applied() {
 #[test]
 fn down_newest_first_with_history_fallback() {
     let s = set(THREE);
-    let mut h = History {
-        records: vec![applied(&s, "1"), applied(&s, "2")],
-    };
+    let mut h = History { records: vec![applied(&s, "1"), applied(&s, "2")] };
     let plan = plan_down(&s, &h, &Target::Steps(1)).unwrap();
     assert_eq!(labels(&plan), ["2 b"]);
     assert_eq!(plan.steps[0].script.statement_text(0), "drop table b");
-    assert_eq!(
-        labels(&plan_down(&s, &h, &Target::All).unwrap()),
-        ["2 b", "1 a"]
-    );
-    assert_eq!(
-        labels(&plan_down(&s, &h, &Target::Version(Version::parse("1").unwrap())).unwrap()),
-        ["2 b"]
-    );
+    assert_eq!(labels(&plan_down(&s, &h, &Target::All).unwrap()), ["2 b", "1 a"]);
+    assert_eq!(labels(&plan_down(&s, &h, &Target::Version(Version::parse("1").unwrap())).unwrap()), ["2 b"]);
     // The file of 2 is gone: its down still comes from the history.
     let only_one = set(&THREE[..2]);
     let plan = plan_down(&only_one, &h, &Target::All).unwrap();
@@ -183,10 +126,7 @@ fn down_newest_first_with_history_fallback() {
     let mut ten = applied(&s, "10");
     ten.down_sql = None;
     h.records.push(ten);
-    assert!(matches!(
-        &plan_down(&s, &h, &Target::Steps(1)).unwrap_err()[0],
-        PlanError::NoDown { .. }
-    ));
+    assert!(matches!(&plan_down(&s, &h, &Target::Steps(1)).unwrap_err()[0], PlanError::NoDown { .. }));
 }
 
 #[test]
@@ -196,27 +136,19 @@ fn failed_no_transaction_migration_resumes_when_unchanged() {
     let mut failed = applied(&s, "1");
     failed.status = RecordStatus::Failed;
     failed.statements_done = Some(2);
-    let h = History {
-        records: vec![failed.clone()],
-    };
+    let h = History { records: vec![failed.clone()] };
     assert_eq!(status(&s, &h)[0].state, State::Failed);
     let plan = plan_up(&s, &h, &up_all()).unwrap();
     assert_eq!(plan.steps[0].resume_from, 2);
     // The first statement was edited after the failure: refuse to guess.
     let edited = set(&[("1_a.sql", &text.replace("(id int)", "(id bigint)"))]);
     let errors = plan_up(&edited, &h, &up_all()).unwrap_err();
-    assert!(matches!(
-        errors[0],
-        PlanError::ResumeChanged { statement: 2, .. }
-    ));
+    assert!(matches!(errors[0], PlanError::ResumeChanged { statement: 2, .. }));
 }
 
 #[test]
 fn rolled_back_is_pending_and_repeatables_follow_checksums() {
-    let s = set(&[
-        ("V1__a.sql", "select 1;"),
-        ("R__views.sql", "create or replace view v as select 1;"),
-    ]);
+    let s = set(&[("V1__a.sql", "select 1;"), ("R__views.sql", "create or replace view v as select 1;")]);
     let mut back = applied(&s, "1");
     back.status = RecordStatus::RolledBack;
     let repeatable = AppliedRecord {
@@ -226,19 +158,9 @@ fn rolled_back_is_pending_and_repeatables_follow_checksums() {
         checksum: Some(s.migrations[1].checksum.0.clone()),
         ..applied(&s, "1")
     };
-    let h = History {
-        records: vec![back, repeatable.clone()],
-    };
+    let h = History { records: vec![back, repeatable.clone()] };
     assert_eq!(labels(&plan_up(&s, &h, &up_all()).unwrap()), ["1 a"]);
-    let changed = AppliedRecord {
-        checksum: Some("x".into()),
-        ..repeatable
-    };
-    let h = History {
-        records: vec![changed],
-    };
-    assert_eq!(
-        labels(&plan_up(&s, &h, &up_all()).unwrap()),
-        ["1 a", "R__views"]
-    );
+    let changed = AppliedRecord { checksum: Some("x".into()), ..repeatable };
+    let h = History { records: vec![changed] };
+    assert_eq!(labels(&plan_up(&s, &h, &up_all()).unwrap()), ["1 a", "R__views"]);
 }

@@ -18,10 +18,7 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    eprintln!(
-        "database at version {}",
-        version.as_deref().unwrap_or("none")
-    );
+    eprintln!("database at version {}", version.as_deref().unwrap_or("none"));
     let app = Router::new().route(
         "/health",
         get(move || {
@@ -30,22 +27,13 @@ async fn main() {
         }),
     );
     let port = std::env::var("PORT").unwrap_or_else(|_| "8000".into());
-    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}"))
-        .await
-        .expect("binding the port");
-    eprintln!(
-        "listening on {}",
-        listener.local_addr().expect("a bound address")
-    );
+    let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await.expect("binding the port");
+    eprintln!("listening on {}", listener.local_addr().expect("a bound address"));
     axum::serve(listener, app).await.expect("serving");
 }
 
 async fn migrate() -> Result<Option<String>, shale::Error> {
-    let var = if std::env::var_os("NEON_DATABASE_URL").is_some() {
-        "NEON_DATABASE_URL"
-    } else {
-        "DATABASE_URL"
-    };
+    let var = if std::env::var_os("NEON_DATABASE_URL").is_some() { "NEON_DATABASE_URL" } else { "DATABASE_URL" };
     let connection = ConnectionSettings::from_env_url(var)?;
     let migrator = Migrator::embedded(&MIGRATIONS, connection)?;
     let report = migrator.up(&UpRequest::default(), &mut |_| {}).await?;
