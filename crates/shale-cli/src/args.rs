@@ -79,6 +79,11 @@ pub enum Command {
     Goto { version: String },
     /// Show every migration and its state
     Status,
+    /// Tables with their size; or one table's columns, constraints, indexes, triggers and foreign keys
+    Inspect {
+        /// A table, optionally schema-qualified
+        table: Option<String>,
+    },
     /// Check the files (and, with a database, the history) without changing anything
     Validate,
     /// Mark an existing database as being at VERSION without running anything

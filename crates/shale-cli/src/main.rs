@@ -9,6 +9,12 @@ mod settings;
 use clap::Parser;
 
 fn main() {
+    // Piped into `head`, stop quietly like other command-line tools instead of panicking.
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = args::Cli::parse();
     let json = cli.global.json;
     let result = settings::Settings::resolve(&cli.global).and_then(|settings| commands::run(cli.command, &settings));

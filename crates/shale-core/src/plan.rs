@@ -239,7 +239,7 @@ impl fmt::Display for PlanError {
             ),
             PlanError::NoDown { label } => write!(
                 f,
-                "migration {label} has no down migration, in its files or in the history; add one (for example `shale new --reversible` layouts) or revert it by hand and record it with `shale repair`"
+                "migration {label} has no down migration, in its files or in the history; add one (a .down.sql file, a `-- migrate:down` section or a U file), or revert it by hand and record that with `shale repair VERSION --rolled-back --reason ...`"
             ),
             PlanError::ResumeChanged { label, path, statement } => write!(
                 f,

@@ -5,6 +5,7 @@ pub mod connect;
 pub mod error;
 pub mod exec;
 pub mod history;
+pub mod inspect;
 pub mod lock;
 pub mod settings;
 pub mod sql;

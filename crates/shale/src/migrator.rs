@@ -159,6 +159,18 @@ impl Migrator {
         })
     }
 
+    /// The user tables (the history table left out), with row estimates and sizes. One query.
+    pub async fn inspect_tables(&self) -> Result<Vec<shale_pg::inspect::TableSummary>, Error> {
+        let client = self.connect().await?;
+        Ok(shale_pg::inspect::tables(&client, &self.config.history.table).await?)
+    }
+
+    /// One table's columns, constraints, indexes, triggers and foreign keys both ways. One query.
+    pub async fn inspect_table(&self, name: &str) -> Result<Option<shale_pg::inspect::TableDetail>, Error> {
+        let client = self.connect().await?;
+        Ok(shale_pg::inspect::table(&client, name).await?)
+    }
+
     /// What `up` would do, without taking the lock or changing anything.
     pub async fn plan_up(&self, request: &UpRequest) -> Result<Plan, Error> {
         let client = self.connect().await?;

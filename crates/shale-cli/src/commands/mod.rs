@@ -2,6 +2,7 @@
 
 pub mod dev;
 pub mod init;
+pub mod inspect;
 pub mod migrate;
 pub mod new;
 pub mod status;
@@ -26,6 +27,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Baseline { version, reason } => migrate::baseline(settings, &version, reason.as_deref()),
         Command::Repair(args) => migrate::repair(settings, &args),
         Command::Status => status::status(settings),
+        Command::Inspect { table } => inspect::run(settings, table.as_deref()),
         Command::Validate => status::validate(settings),
         Command::Version => status::version(settings),
         Command::Dev { action } => dev::run(settings, action),

@@ -1,0 +1,181 @@
+//! `shale inspect`: tables and one table's details from pg_catalog, each in one query
+//! (JSON built by the server), whatever the number of tables, columns or indexes.
+
+use serde::{Deserialize, Serialize};
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+use crate::error::PgError;
+use crate::sql::quote_literal;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableSummary {
+    pub schema: String,
+    pub name: String,
+    /// "table", "partitioned table" or "partition"
+    pub kind: String,
+    /// The planner's estimate; None before the first ANALYZE.
+    pub row_estimate: Option<i64>,
+    /// Total size with indexes and TOAST, in bytes.
+    pub size_bytes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub data_type: String,
+    pub nullable: bool,
+    pub default: Option<String>,
+    /// "always" or "by default" for identity columns.
+    pub identity: Option<String>,
+    /// The expression of a generated column.
+    pub generated: Option<String>,
+    pub collation: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Constraint {
+    pub name: String,
+    /// primary key, unique, check, exclusion, foreign key
+    pub kind: String,
+    pub definition: String,
+    pub validated: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Index {
+    pub name: String,
+    pub method: String,
+    pub unique: bool,
+    pub primary: bool,
+    pub valid: bool,
+    /// Key columns or expressions, in order.
+    pub keys: Vec<String>,
+    /// INCLUDE columns.
+    pub include: Vec<String>,
+    /// WHERE of a partial index.
+    pub predicate: Option<String>,
+    pub definition: String,
+    pub size_bytes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Trigger {
+    pub name: String,
+    pub enabled: bool,
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ForeignKey {
+    pub name: String,
+    /// The referencing table.
+    pub table: String,
+    /// The referenced table.
+    pub references: String,
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableDetail {
+    pub summary: TableSummary,
+    pub partition_key: Option<String>,
+    pub partition_of: Option<String>,
+    pub partitions: Vec<String>,
+    pub comment: Option<String>,
+    pub columns: Vec<Column>,
+    pub constraints: Vec<Constraint>,
+    pub indexes: Vec<Index>,
+    pub triggers: Vec<Trigger>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub referenced_by: Vec<ForeignKey>,
+}
+
+/// Tables shale does not show: system schemas and its own history.
+const USER_TABLES: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+    AND n.nspname NOT LIKE 'pg_temp%'";
+
+const SUMMARY: &str = "json_build_object(
+    'schema', n.nspname, 'name', c.relname,
+    'kind', CASE WHEN c.relkind = 'p' THEN 'partitioned table' WHEN c.relispartition THEN 'partition' ELSE 'table' END,
+    'row_estimate', CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END,
+    'size_bytes', pg_total_relation_size(c.oid))";
+
+/// Every user table with its row estimate and size.
+pub async fn tables(client: &Client, history_table: &str) -> Result<Vec<TableSummary>, PgError> {
+    let sql = format!(
+        "SELECT coalesce(json_agg({SUMMARY} ORDER BY n.nspname, c.relname), '[]')
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p') AND {USER_TABLES} AND c.relname <> {}",
+        quote_literal(history_table)
+    );
+    json_value(client, &sql, "listing tables").await
+}
+
+/// One table in detail; `None` when there is no such table. `name` may be schema-qualified.
+pub async fn table(client: &Client, name: &str) -> Result<Option<TableDetail>, PgError> {
+    let sql = format!(
+        "WITH t AS (SELECT c.oid FROM pg_class c WHERE c.oid = to_regclass({name}) AND c.relkind IN ('r', 'p'))
+SELECT (SELECT json_build_object(
+  'summary', {SUMMARY},
+  'partition_key', CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+  'partition_of', (SELECT inhparent::regclass::text FROM pg_inherits WHERE inhrelid = c.oid AND c.relispartition),
+  'partitions', coalesce((SELECT json_agg(inhrelid::regclass::text ORDER BY inhrelid::regclass::text) FROM pg_inherits WHERE inhparent = c.oid), '[]'),
+  'comment', obj_description(c.oid, 'pg_class'),
+  'columns', coalesce((SELECT json_agg(json_build_object(
+        'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'nullable', NOT a.attnotnull,
+        'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+        'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
+        'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+        'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
+                          THEN (SELECT collname FROM pg_collation WHERE oid = a.attcollation) END,
+        'comment', col_description(c.oid, a.attnum)) ORDER BY a.attnum)
+      FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'),
+  'constraints', coalesce((SELECT json_agg(json_build_object(
+        'name', k.conname,
+        'kind', CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' ELSE k.contype::text END,
+        'definition', pg_get_constraintdef(k.oid), 'validated', k.convalidated) ORDER BY k.conname)
+      FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype <> 'f'), '[]'),
+  'indexes', coalesce((SELECT json_agg(json_build_object(
+        'name', ic.relname, 'method', am.amname, 'unique', i.indisunique, 'primary', i.indisprimary, 'valid', i.indisvalid,
+        'keys', (SELECT coalesce(json_agg(pg_get_indexdef(i.indexrelid, k, true)
+                   || CASE WHEN i.indoption[k - 1] & 1 = 1 THEN ' DESC' ELSE '' END ORDER BY k), '[]')
+                 FROM generate_series(1, i.indnkeyatts) k),
+        'include', (SELECT coalesce(json_agg(pg_get_indexdef(i.indexrelid, k, true) ORDER BY k), '[]') FROM generate_series(i.indnkeyatts + 1, i.indnatts) k),
+        'predicate', pg_get_expr(i.indpred, i.indrelid, true),
+        'definition', pg_get_indexdef(i.indexrelid), 'size_bytes', pg_relation_size(i.indexrelid)) ORDER BY ic.relname)
+      FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+      WHERE i.indrelid = c.oid), '[]'),
+  'triggers', coalesce((SELECT json_agg(json_build_object('name', g.tgname, 'enabled', g.tgenabled <> 'D',
+        'definition', pg_get_triggerdef(g.oid, true)) ORDER BY g.tgname)
+      FROM pg_trigger g WHERE g.tgrelid = c.oid AND NOT g.tgisinternal), '[]'),
+  'foreign_keys', coalesce((SELECT json_agg(json_build_object('name', k.conname, 'table', k.conrelid::regclass::text,
+        'references', k.confrelid::regclass::text, 'definition', pg_get_constraintdef(k.oid)) ORDER BY k.conname)
+      FROM pg_constraint k WHERE k.contype = 'f' AND k.conrelid = c.oid AND k.conparentid = 0), '[]'),
+  'referenced_by', coalesce((SELECT json_agg(json_build_object('name', k.conname, 'table', k.conrelid::regclass::text,
+        'references', k.confrelid::regclass::text, 'definition', pg_get_constraintdef(k.oid)) ORDER BY k.conrelid::regclass::text, k.conname)
+      FROM pg_constraint k WHERE k.contype = 'f' AND k.confrelid = c.oid AND k.conparentid = 0), '[]'))
+ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN t ON t.oid = c.oid)",
+        name = quote_literal(name)
+    );
+    json_value(client, &sql, "inspecting the table").await
+}
+
+/// Run a query returning one JSON value (or NULL) and decode it.
+async fn json_value<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    sql: &str,
+    context: &'static str,
+) -> Result<T, PgError> {
+    let messages = client.simple_query(sql).await.map_err(|e| PgError::query(context, e))?;
+    let text = messages
+        .iter()
+        .find_map(|m| match m {
+            SimpleQueryMessage::Row(r) => Some(r.get(0).unwrap_or("null").to_string()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "null".into());
+    serde_json::from_str(&text).map_err(|e| PgError::Corrupt(format!("unexpected catalog answer while {context}: {e}")))
+}
