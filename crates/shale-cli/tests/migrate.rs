@@ -283,7 +283,8 @@ fn seeds_run_after_migrations_and_again_only_when_changed() {
     let seeds = p.path().join("seeds");
     std::fs::create_dir_all(&seeds).unwrap();
     std::fs::write(seeds.join("10_later.sql"), "UPDATE users SET n = n + 1;").unwrap();
-    std::fs::write(seeds.join("2_admin.sql"), "INSERT INTO users (name) VALUES ('admin') ON CONFLICT DO NOTHING;").unwrap();
+    std::fs::write(seeds.join("2_admin.sql"), "INSERT INTO users (name) VALUES ('admin') ON CONFLICT DO NOTHING;")
+        .unwrap();
     let refused = p.shale(&["seed"]);
     assert_eq!(refused.code, 2);
     assert!(refused.stderr.contains("1 migration(s) are pending"), "{}", refused.stderr);
