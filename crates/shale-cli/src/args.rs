@@ -120,6 +120,9 @@ pub struct UpArgs {
     /// Run the whole batch in one transaction
     #[arg(long)]
     pub single_transaction: bool,
+    /// Before applying anything, back the database up with pg_dump (custom format) into DIR
+    #[arg(long, value_name = "DIR")]
+    pub backup: Option<PathBuf>,
     /// Then run the seed files (as `shale seed`)
     #[arg(long)]
     pub seed: bool,

@@ -121,3 +121,51 @@ fn init_and_new_follow_the_directory_convention() {
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
 }
+
+#[test]
+fn a_least_privilege_role_can_migrate_its_schema() {
+    let p = Project::new("cfg_leastpriv");
+    let role = format!("app_{}", p.db.name);
+    p.psql(&format!("CREATE ROLE {role} LOGIN; GRANT USAGE, CREATE ON SCHEMA public TO {role};"));
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    let url = p.db.url.replacen("postgres@", &format!("{role}@"), 1);
+    let run: Run = p.bare().args(["--database-url", &url, "up"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "a role without CREATE on the database still migrates: {}", run.stderr);
+    assert_eq!(p.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'shale_migrations'"), role);
+}
+
+#[test]
+fn backup_before_applying_and_refuse_without_a_fit_pg_dump() {
+    let p = Project::new("cfg_backup");
+    p.write("001_a.sql", "CREATE TABLE a (id int); INSERT INTO a VALUES (42);");
+    p.shale(&["up"]).ok();
+    p.write("002_b.sql", "DROP TABLE a;");
+    let backups = p.path().join("backups");
+    let run = p.shale(&["up", "--backup", backups.to_str().unwrap()]).ok();
+    assert!(run.stderr.contains("restore with: pg_restore --clean --if-exists"), "{}", run.stderr);
+    let dump = std::fs::read_dir(&backups).unwrap().next().unwrap().unwrap().path();
+    assert!(dump.to_string_lossy().ends_with(".dump"));
+    // The dump was taken before 002 ran: it still holds table a and its row.
+    let pg_restore = shale_testkit::shared_cluster().binaries().program("pg_restore");
+    let listing = std::process::Command::new(pg_restore).arg("--list").arg(&dump).output().unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("TABLE public a ") && listing.contains("TABLE DATA public a "), "{listing}");
+
+    // A pg_dump older than the server, or none at all: a clear error, and nothing is applied.
+    p.write("003_c.sql", "CREATE TABLE c (id int);");
+    let fake = p.path().join("old_pg_dump");
+    std::fs::write(&fake, "#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut cmd = p.bare();
+    cmd.env("SHALE_PG_DUMP", &fake).args(["--database-url", &p.db.url, "up", "--backup", "b2"]);
+    let run: Run = cmd.output().unwrap().into();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("backup failed, so nothing was applied"), "{}", run.stderr);
+    assert!(run.stderr.contains("older than the PostgreSQL"), "{}", run.stderr);
+    let mut cmd = p.bare();
+    cmd.env("SHALE_PG_DUMP", "/nonexistent/pg_dump").args(["--database-url", &p.db.url, "up", "--backup", "b2"]);
+    let run: Run = cmd.output().unwrap().into();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("install the PostgreSQL client tools"), "{}", run.stderr);
+    assert!(!p.tables().contains(&"c".to_string()));
+}

@@ -46,7 +46,13 @@ impl HistoryTable {
     pub fn create_sql(&self) -> String {
         let t = self.name();
         format!(
-            "CREATE SCHEMA IF NOT EXISTS {schema};
+            "DO $shale$ BEGIN
+    -- CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists:
+    -- only ask for it when the schema is really missing, so least-privilege roles work.
+    IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = {schema_literal}) THEN
+        CREATE SCHEMA {schema};
+    END IF;
+END $shale$;
 CREATE TABLE IF NOT EXISTS {t} (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     version text NOT NULL,
@@ -71,6 +77,7 @@ CREATE TABLE IF NOT EXISTS {t} (
 );
 COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt; the newest row of a version decides its state.'",
             schema = quote_ident(&self.schema),
+            schema_literal = quote_literal(&self.schema),
             algo = shale_core::CHECKSUM_ALGORITHM,
         )
     }
@@ -102,6 +109,13 @@ COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt
             Err(e) => return Err(PgError::query("reading the migration history", e)),
         };
         Ok(Some(History { records: parse_rows(&messages)? }))
+    }
+
+    /// Whether the table exists, asked without an error in the server log.
+    pub async fn exists(&self, client: &Client) -> Result<bool, PgError> {
+        let sql = format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&self.name()));
+        let rows = client.simple_query(&sql).await.map_err(|e| PgError::query("looking for the history table", e))?;
+        Ok(rows.iter().any(|m| matches!(m, SimpleQueryMessage::Row(r) if r.get(0) == Some("t"))))
     }
 
     pub async fn create(&self, client: &Client) -> Result<(), PgError> {

@@ -17,4 +17,4 @@ pub use exec::{ExecEvent, ExecOptions, Executor};
 pub use history::{HistoryTable, NewRecord};
 pub use lock::{LockHolder, MigrationLock};
 pub use settings::{ConnectionSettings, SettingsError, SslMode};
-pub use tokio_postgres::Client;
+pub use tokio_postgres::{self, Client};

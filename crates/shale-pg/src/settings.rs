@@ -173,6 +173,27 @@ impl ConnectionSettings {
         out
     }
 
+    /// The settings as libpq environment variables, for running libpq tools (pg_dump) without
+    /// putting a password on their command line.
+    pub fn libpq_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![("PGHOST", self.effective_hosts().join(","))];
+        if !self.ports.is_empty() {
+            env.push(("PGPORT", self.ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",")));
+        }
+        let fields = [
+            ("PGUSER", &self.user),
+            ("PGPASSWORD", &self.password),
+            ("PGDATABASE", &self.dbname),
+            ("PGSSLROOTCERT", &self.sslrootcert),
+            ("PGOPTIONS", &self.options),
+        ];
+        env.extend(fields.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k, v))));
+        if let Some(mode) = self.sslmode {
+            env.push(("PGSSLMODE", mode.as_str().to_string()));
+        }
+        env
+    }
+
     pub fn effective_sslmode(&self) -> SslMode {
         self.sslmode.unwrap_or_default()
     }

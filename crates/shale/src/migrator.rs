@@ -104,13 +104,15 @@ struct LockedSession {
 pub struct Migrator {
     pub set: MigrationSet,
     pub config: MigratorConfig,
+    /// The history table is known to exist (it was read or created by this migrator).
+    history_seen: std::sync::atomic::AtomicBool,
 }
 
 type OnEvent<'a> = &'a mut (dyn FnMut(Event) + Send);
 
 impl Migrator {
     pub fn new(set: MigrationSet, config: MigratorConfig) -> Migrator {
-        Migrator { set, config }
+        Migrator { set, config, history_seen: Default::default() }
     }
 
     /// A migrator for migrations embedded in the binary, with default settings for `connection`.
@@ -138,8 +140,19 @@ impl Migrator {
 
     /// The history, creating the table when `create` and it does not exist.
     async fn history(&self, client: &Client, with_down: bool, create: bool) -> Result<(History, bool), Error> {
+        // Under the lock (create = true), look before reading so a new database's log shows no
+        // error; once the table has been seen, reading is enough.
+        let seen = self.history_seen.load(std::sync::atomic::Ordering::Relaxed);
+        if create && !seen && !self.config.history.exists(client).await? {
+            self.config.history.create(client).await?;
+            self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
+            return Ok((History::default(), true));
+        }
         match self.config.history.load(client, with_down).await? {
-            Some(h) => Ok((h, true)),
+            Some(h) => {
+                self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok((h, true))
+            }
             None if create => {
                 self.config.history.create(client).await?;
                 Ok((History::default(), true))
@@ -169,6 +182,22 @@ impl Migrator {
     pub async fn inspect_table(&self, name: &str) -> Result<Option<shale_pg::inspect::TableDetail>, Error> {
         let client = self.connect().await?;
         Ok(shale_pg::inspect::table(&client, name).await?)
+    }
+
+    /// The server's version as `server_version_num` (e.g. 150018).
+    pub async fn server_version(&self) -> Result<u32, Error> {
+        let client = self.connect().await?;
+        let rows = client
+            .simple_query("SHOW server_version_num")
+            .await
+            .map_err(|e| shale_pg::PgError::query("reading the server version", e))?;
+        Ok(rows
+            .iter()
+            .find_map(|m| match m {
+                shale_pg::tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).and_then(|v| v.parse().ok()),
+                _ => None,
+            })
+            .unwrap_or(0))
     }
 
     /// What `up` would do, without taking the lock or changing anything.

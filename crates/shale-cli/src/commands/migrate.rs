@@ -29,6 +29,12 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
         let plan = block_on(migrator.plan_up(&request))?;
         return Ok(print_plan(settings, &plan, args.single_transaction));
     }
+    if let Some(dir) = &args.backup {
+        // Only when something will change: a no-op run needs no backup.
+        if !block_on(migrator.plan_up(&request))?.steps.is_empty() {
+            super::backup::run(settings, &migrator, dir)?;
+        }
+    }
     let seeds = if args.seed { Some(read_seeds(settings, args.seeds.as_deref())?) } else { None };
     let progress = progress(settings);
     let report = block_on(migrator.up(&request, &mut |e: Event| progress.event(&e)))?;

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod backup;
 pub mod dev;
 pub mod init;
 pub mod inspect;
