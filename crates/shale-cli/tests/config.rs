@@ -169,3 +169,26 @@ fn backup_before_applying_and_refuse_without_a_fit_pg_dump() {
     assert!(run.stderr.contains("install the PostgreSQL client tools"), "{}", run.stderr);
     assert!(!p.tables().contains(&"c".to_string()));
 }
+
+#[test]
+fn dev_server_lifecycle() {
+    let p = Project::new("cfg_dev");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    let dev = |args: &[&str]| -> Run { p.bare().args(args).output().unwrap().into() };
+    let started = dev(&["dev", "start"]);
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    let url = started.stdout.trim().to_string();
+    assert!(url.starts_with("postgresql://postgres@localhost:") && url.contains("?host="), "{url}");
+    assert_eq!(dev(&["dev", "url"]).stdout.trim(), url, "the URL is stable");
+    assert_eq!(dev(&["dev", "status", "--json"]).json()["running"], true);
+    dev(&["--dev", "up"]).ok();
+    assert!(dev(&["--dev", "status"]).ok().stdout.contains("applied"));
+    assert_eq!(dev(&["dev", "stop"]).ok().stdout.trim(), "stopped");
+    let stopped = dev(&["dev", "status"]);
+    assert_eq!(stopped.code, 1);
+    assert!(stopped.stdout.contains("not running"));
+    // Restarted, it keeps its data and its URL.
+    assert_eq!(dev(&["dev", "start"]).ok().stdout.trim(), url);
+    assert!(dev(&["--dev", "up"]).ok().stdout.contains("nothing to apply"));
+    dev(&["dev", "stop"]).ok();
+}

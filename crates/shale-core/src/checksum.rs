@@ -30,6 +30,14 @@ pub fn normalize(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// [`normalize`] for an owned string, without copying when there is nothing to change.
+pub fn normalized(text: String) -> String {
+    match normalize(&text) {
+        std::borrow::Cow::Borrowed(b) if b.len() == text.len() => text,
+        other => other.into_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -231,13 +231,13 @@ impl MigrationSet {
 
     /// Load migrations from files whose paths are relative to `dir`. All problems are returned together.
     pub fn load(dir: &Path, mut files: Vec<SourceFile>) -> Result<MigrationSet, Vec<LoadError>> {
-        files.sort_by(|a, b| a.relative.cmp(&b.relative));
+        files.sort_by(|a, b| a.relative.as_os_str().cmp(b.relative.as_os_str()));
         let mut errors = Vec::new();
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
         for file in files {
             let path = dir.join(&file.relative);
             let text = match String::from_utf8(file.bytes) {
-                Ok(text) => checksum::normalize(&text).into_owned(),
+                Ok(text) => checksum::normalized(text),
                 Err(e) => {
                     let offset = e.utf8_error().valid_up_to();
                     errors.push(LoadError::file(
@@ -297,7 +297,7 @@ impl MigrationSet {
                 continue;
             };
             let text = match String::from_utf8(file.bytes) {
-                Ok(t) => checksum::normalize(&t).into_owned(),
+                Ok(t) => checksum::normalized(t),
                 Err(e) => {
                     errors.push(LoadError::file(
                         &path,
@@ -332,6 +332,11 @@ impl MigrationSet {
 
     pub fn versioned(&self) -> impl Iterator<Item = &Migration> {
         self.migrations.iter().filter(|m| m.kind == MigrationKind::Versioned)
+    }
+
+    /// Versioned migrations by version, for looking many up at once.
+    pub fn by_version(&self) -> std::collections::HashMap<&Version, &Migration> {
+        self.versioned().filter_map(|m| m.version.as_ref().map(|v| (v, m))).collect()
     }
 
     pub fn find(&self, version: &Version) -> Option<&Migration> {
@@ -378,28 +383,49 @@ fn read_source_files(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
             Some("check the path given with --dir or `dir` in shale.toml".into()),
         )
     };
-    let mut files = Vec::new();
+    // The directory entry says whether it is a folder (no stat per file); symlinks are followed.
+    let is_dir = |entry: &std::fs::DirEntry| match entry.file_type() {
+        Ok(t) if t.is_symlink() => entry.path().is_dir(),
+        Ok(t) => t.is_dir(),
+        Err(_) => false,
+    };
+    let mut wanted: Vec<PathBuf> = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
         let entry = entry.map_err(|e| io(dir, e))?;
         let name = PathBuf::from(entry.file_name());
         if name.to_string_lossy().starts_with('.') {
             continue;
         }
-        let path = entry.path();
-        if path.is_dir() {
+        if is_dir(&entry) {
+            let path = entry.path();
             for inner in std::fs::read_dir(&path).map_err(|e| io(&path, e))? {
                 let inner = inner.map_err(|e| io(&path, e))?;
-                if inner.path().is_file() {
-                    let bytes = std::fs::read(inner.path()).map_err(|e| io(&inner.path(), e))?;
-                    files.push(SourceFile { relative: name.join(inner.file_name()), bytes });
+                if !is_dir(&inner) {
+                    wanted.push(name.join(inner.file_name()));
                 }
             }
         } else {
-            let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
-            files.push(SourceFile { relative: name, bytes });
+            wanted.push(name);
         }
     }
-    Ok(files)
+    // Reading a thousand small files is syscall-bound: spread it over the cores.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    let chunk = wanted.len().div_ceil(threads).max(64);
+    let read = |relative: &PathBuf| {
+        let path = dir.join(relative);
+        std::fs::read(&path).map(|bytes| SourceFile { relative: relative.clone(), bytes }).map_err(|e| io(&path, e))
+    };
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = wanted
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(read).collect::<Result<Vec<_>, _>>()))
+            .collect();
+        let mut files = Vec::with_capacity(wanted.len());
+        for worker in workers {
+            files.extend(worker.join().expect("a file-reading thread does not panic")?);
+        }
+        Ok(files)
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -255,6 +255,7 @@ impl fmt::Display for PlanError {
 /// The state of every migration, from the files and the history.
 pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
     let baseline = history.baseline();
+    let files = set.by_version();
     let newest = history.current_version();
     let by_version: HashMap<String, &AppliedRecord> = history.versioned().map(|(v, r)| (v.canonical(), r)).collect();
     let by_name: HashMap<&str, &AppliedRecord> =
@@ -278,7 +279,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
         });
     }
     let mut missing: Vec<(Version, &AppliedRecord)> =
-        history.versioned().filter(|(v, r)| r.status == RecordStatus::Succeeded && set.find(v).is_none()).collect();
+        history.versioned().filter(|(v, r)| r.status == RecordStatus::Succeeded && !files.contains_key(v)).collect();
     missing.sort_by(|a, b| a.0.cmp(&b.0));
     for (v, r) in missing {
         rows.push(StatusRow {
@@ -469,10 +470,11 @@ pub fn plan_down(set: &MigrationSet, history: &History, target: &Target) -> Resu
         }
         Target::Steps(n) => applied.truncate(*n),
     }
+    let files = set.by_version();
     let mut steps = Vec::new();
     let mut errors = Vec::new();
     for (version, record) in applied {
-        let file = set.find(&version);
+        let file = files.get(&version).copied();
         let label = file.map(|m| m.label()).unwrap_or_else(|| format!("{} {}", version, record.name));
         let script = match (file.and_then(|m| m.down.clone()), &record.down_sql) {
             (Some(script), _) => script,
