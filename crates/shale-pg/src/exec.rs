@@ -87,6 +87,8 @@ struct Piece<'s> {
     /// (step index, byte offset of `text` in that step's script text)
     origin: Option<(usize, usize)>,
     copy_data: Option<&'s str>,
+    /// The last piece of a migration: a joined batch stops after it.
+    ends_batch: bool,
 }
 
 impl<'a> Executor<'a> {
@@ -150,13 +152,18 @@ impl<'a> Executor<'a> {
     }
 
     fn transaction_pieces<'s>(&self, steps: &'s [Step]) -> Vec<Piece<'s>> {
-        let mut pieces = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None }];
+        let mut pieces = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None, ends_batch: false }];
         let any_directive = steps
             .iter()
             .any(|s| s.script.directives.lock_timeout.is_some() || s.script.directives.statement_timeout.is_some());
         for (i, step) in steps.iter().enumerate() {
             if any_directive {
-                pieces.push(Piece { text: timeouts_sql(&step.script, true), origin: None, copy_data: None });
+                pieces.push(Piece {
+                    text: timeouts_sql(&step.script, true),
+                    origin: None,
+                    copy_data: None,
+                    ends_batch: false,
+                });
             }
             let script = &step.script;
             if script.has_copy_data() {
@@ -166,17 +173,25 @@ impl<'a> Executor<'a> {
                         text: script.text[s.span.clone()].to_string(),
                         origin: Some((i, s.span.start)),
                         copy_data: data,
+                        ends_batch: false,
                     });
                 }
             } else {
                 let (body, offset) = script.body();
                 if !body.is_empty() {
-                    pieces.push(Piece { text: body.to_string(), origin: Some((i, offset)), copy_data: None });
+                    pieces.push(Piece {
+                        text: body.to_string(),
+                        origin: Some((i, offset)),
+                        copy_data: None,
+                        ends_batch: false,
+                    });
                 }
             }
-            pieces.push(Piece { text: self.record_sql(step, None), origin: None, copy_data: None });
+            // Each migration's batch ends with its history row: one round trip per migration, also in
+            // --single-transaction, so the server never parses the whole batch as one huge query.
+            pieces.push(Piece { text: self.record_sql(step, None), origin: None, copy_data: None, ends_batch: true });
         }
-        pieces.push(Piece { text: "COMMIT".into(), origin: None, copy_data: None });
+        pieces.push(Piece { text: "COMMIT".into(), origin: None, copy_data: None, ends_batch: false });
         pieces
     }
 
@@ -202,7 +217,7 @@ impl<'a> Executor<'a> {
                 continue;
             }
             let mut end = start + 1;
-            while join && end < pieces.len() && pieces[end].copy_data.is_none() {
+            while join && end < pieces.len() && pieces[end].copy_data.is_none() && !pieces[end - 1].ends_batch {
                 end += 1;
             }
             let sql = pieces[start..end].iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(JOINER);
@@ -228,13 +243,14 @@ impl<'a> Executor<'a> {
         let mut located = locate(steps, &pieces[failed.batch.clone()], db);
         if located.is_none() {
             // No position from the server: replay statement by statement, then roll back, to find the culprit.
-            let mut replay = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None }];
+            let mut replay = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None, ends_batch: false }];
             for (i, step) in steps.iter().enumerate() {
                 let script = &step.script;
                 replay.extend(script.statements.iter().map(|s| Piece {
                     text: script.text[s.span.clone()].to_string(),
                     origin: Some((i, s.span.start)),
                     copy_data: s.copy_data.clone().map(|r| &script.text[r]),
+                    ends_batch: false,
                 }));
             }
             if let Err(again) = self.send(&replay, false).await {
@@ -345,6 +361,7 @@ impl<'a> Executor<'a> {
                 text: text.to_string(),
                 origin: Some((0, statement.span.start)),
                 copy_data: statement.copy_data.clone().map(|r| &script.text[r]),
+                ends_batch: false,
             };
             let mut attempt = 0;
             loop {
