@@ -79,6 +79,10 @@ pub enum Command {
     Goto { version: String },
     /// Show every migration and its state
     Status,
+    /// Write the database schema as a deterministic SQL script
+    Dump(crate::commands::dump::DumpArgs),
+    /// What each migration will lock, rewrite or destroy; refuses the dangerous ones (exit 1)
+    Lint(LintArgs),
     /// Tables with their size; or one table's columns, constraints, indexes, triggers and foreign keys
     Inspect {
         /// A table, optionally schema-qualified
@@ -123,12 +127,27 @@ pub struct UpArgs {
     /// Before applying anything, back the database up with pg_dump (custom format) into DIR
     #[arg(long, value_name = "DIR")]
     pub backup: Option<PathBuf>,
+    /// Apply even when the linter finds errors that no `-- shale:allow` covers
+    #[arg(long)]
+    pub force_unsafe: bool,
     /// Then run the seed files (as `shale seed`)
     #[arg(long)]
     pub seed: bool,
     /// Seeds directory for --seed [default: seeds/ beside the migrations directory, or `seeds_dir`]
     #[arg(long, value_name = "DIR")]
     pub seeds: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files to lint, in order [default: the pending migrations; every migration without a database]
+    pub files: Vec<PathBuf>,
+    /// Lint every migration, applied or not
+    #[arg(long, conflicts_with = "files")]
+    pub all: bool,
+    /// human, json or github (workflow annotations)
+    #[arg(long, default_value = "human", value_parser = ["human", "json", "github"])]
+    pub format: String,
 }
 
 #[derive(Debug, Args)]

@@ -13,9 +13,13 @@ pub const EXIT_UNAVAILABLE: i32 = 3;
 
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     match error.downcast_ref::<ShaleError>() {
-        Some(ShaleError::Load(_) | ShaleError::Plan(_) | ShaleError::Invalid(_) | ShaleError::Settings(_)) => {
-            EXIT_INVALID
-        }
+        Some(
+            ShaleError::Load(_)
+            | ShaleError::Plan(_)
+            | ShaleError::Invalid(_)
+            | ShaleError::Settings(_)
+            | ShaleError::Unsafe(_),
+        ) => EXIT_INVALID,
         Some(ShaleError::Pg(PgError::Connect(_) | PgError::LockTimeout { .. })) => EXIT_UNAVAILABLE,
         Some(ShaleError::Pg(PgError::Refused(_))) => EXIT_INVALID,
         Some(ShaleError::Pg(_)) => EXIT_FAILED,

@@ -96,8 +96,9 @@ impl Settings {
     pub fn resolve(global: &GlobalArgs) -> Result<Settings> {
         let (config, root) = match &global.config {
             Some(path) => (read_config(path)?, path.parent().map(Path::to_path_buf).unwrap_or_default()),
-            None if Path::new("shale.toml").exists() => (read_config(Path::new("shale.toml"))?, PathBuf::from(".")),
-            None => (ConfigFile::default(), PathBuf::from(".")),
+            // The working directory is the empty path, so paths shown read `migrations/...`.
+            None if Path::new("shale.toml").exists() => (read_config(Path::new("shale.toml"))?, PathBuf::new()),
+            None => (ConfigFile::default(), PathBuf::new()),
         };
         let dir = match (&global.dir, &config.dir) {
             (Some(d), _) => d.clone(),

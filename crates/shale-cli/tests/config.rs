@@ -88,8 +88,8 @@ fn init_and_new_follow_the_directory_convention() {
             })
             .collect()
     };
-    assert_eq!(new(&["create users"]), ["./migrations/0001_create_users.sql"]);
-    assert_eq!(new(&["Add Email!", "--reversible"]), ["./migrations/0002_add_email.sql"]);
+    assert_eq!(new(&["create users"]), ["migrations/0001_create_users.sql"]);
+    assert_eq!(new(&["Add Email!", "--reversible"]), ["migrations/0002_add_email.sql"]);
     let text = std::fs::read_to_string(p.migrations().join("0002_add_email.sql")).unwrap();
     assert!(text.contains("-- migrate:up") && text.contains("-- migrate:down"));
 
@@ -139,7 +139,7 @@ fn backup_before_applying_and_refuse_without_a_fit_pg_dump() {
     let p = Project::new("cfg_backup");
     p.write("001_a.sql", "CREATE TABLE a (id int); INSERT INTO a VALUES (42);");
     p.shale(&["up"]).ok();
-    p.write("002_b.sql", "DROP TABLE a;");
+    p.write("002_b.sql", "-- shale:allow destructive -- the backup below keeps the data\nDROP TABLE a;");
     let backups = p.path().join("backups");
     let run = p.shale(&["up", "--backup", backups.to_str().unwrap()]).ok();
     assert!(run.stderr.contains("restore with: pg_restore --clean --if-exists"), "{}", run.stderr);

@@ -189,7 +189,12 @@ impl<'a> Executor<'a> {
             }
             // Each migration's batch ends with its history row: one round trip per migration, also in
             // --single-transaction, so the server never parses the whole batch as one huge query.
-            pieces.push(Piece { text: self.record_sql(step, None), origin: None, copy_data: None, ends_batch: true });
+            pieces.push(Piece {
+                text: self.record_sql(step, None),
+                origin: None,
+                copy_data: None,
+                ends_batch: i + 1 < steps.len(),
+            });
         }
         pieces.push(Piece { text: "COMMIT".into(), origin: None, copy_data: None, ends_batch: false });
         pieces

@@ -15,6 +15,9 @@ pub enum Error {
     /// The connection string or PG* variables could not be read.
     #[error(transparent)]
     Settings(#[from] shale_pg::SettingsError),
+    /// The plan was refused before anything ran (e.g. by the safety linter).
+    #[error("{0}")]
+    Unsafe(String),
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),

@@ -24,6 +24,8 @@ mod migrator;
 
 pub use embedded::EmbeddedMigrations;
 pub use error::Error;
-pub use migrator::{Event, Migrator, MigratorConfig, RepairDecision, RunReport, StatusReport, StepReport, UpRequest};
+pub use migrator::{
+    Event, Migrator, MigratorConfig, RepairDecision, RunReport, StatusReport, StepReport, UpRequest, VetPlan,
+};
 pub use shale_core::{self as core, MigrationSet, Target, Version};
 pub use shale_pg::{self as pg, ConnectionSettings, HistoryTable};

@@ -51,11 +51,16 @@ pub enum Event {
     Exec(ExecEvent),
 }
 
+/// A check of the plan before anything runs; `Err` says why the run is refused.
+pub type VetPlan = fn(&Plan) -> Result<(), String>;
+
 #[derive(Debug, Clone, Default)]
 pub struct UpRequest {
     pub target: Option<Target>,
     pub allow_out_of_order: bool,
     pub single_transaction: bool,
+    /// Checks the plan before anything runs (the CLI's linter); an `Err` refuses the whole run.
+    pub vet: Option<VetPlan>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -184,6 +189,14 @@ impl Migrator {
         Ok(shale_pg::inspect::table(&client, name).await?)
     }
 
+    /// The database's schema (system objects, extension-owned objects and this migrator's
+    /// history table left out), read in one catalog query. See [`shale_schema::introspect()`].
+    pub async fn schema(&self) -> Result<shale_schema::Schema, Error> {
+        let client = self.connect().await?;
+        let history = &self.config.history;
+        Ok(shale_schema::introspect(&client, (&history.schema, &history.table)).await?)
+    }
+
     /// The server's version as `server_version_num` (e.g. 150018).
     pub async fn server_version(&self) -> Result<u32, Error> {
         let client = self.connect().await?;
@@ -219,11 +232,15 @@ impl Migrator {
         let started = Instant::now();
         let client = self.connect().await?;
         let (history, _) = self.history(&client, false, false).await?;
-        if plan_up(&self.set, &history, request)?.steps.is_empty() {
+        let plan = plan_up(&self.set, &history, request)?;
+        if plan.steps.is_empty() {
             return Ok(RunReport {
                 current_version: history.current_version().map(|v| v.canonical()),
                 ..Default::default()
             });
+        }
+        if let Some(vet) = request.vet {
+            vet(&plan).map_err(Error::Unsafe)?;
         }
         let session = self.begin_locked(Some(client), on_event).await?;
         // Another runner may have applied them while this one waited: plan again under the lock.

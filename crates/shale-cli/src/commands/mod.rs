@@ -2,8 +2,10 @@
 
 pub mod backup;
 pub mod dev;
+pub mod dump;
 pub mod init;
 pub mod inspect;
+pub mod lint;
 pub mod migrate;
 pub mod new;
 pub mod status;
@@ -28,6 +30,8 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Baseline { version, reason } => migrate::baseline(settings, &version, reason.as_deref()),
         Command::Repair(args) => migrate::repair(settings, &args),
         Command::Status => status::status(settings),
+        Command::Dump(args) => dump::run(settings, &args),
+        Command::Lint(args) => lint::run(settings, &args),
         Command::Inspect { table } => inspect::run(settings, table.as_deref()),
         Command::Validate => status::validate(settings),
         Command::Version => status::version(settings),

@@ -1,0 +1,39 @@
+//! `shale dump [-o FILE]`: the database's schema as a deterministic SQL script (the same schema
+//! always gives the same bytes), which loads back into an empty database with psql. With
+//! `--json`, the schema model as JSON instead.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::{block_on, migrator};
+use crate::settings::Settings;
+
+#[derive(clap::Args, Debug)]
+pub struct DumpArgs {
+    /// Write to this file instead of stdout
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(settings: &Settings, args: &DumpArgs) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let schema = block_on(migrator.schema())?;
+    let text = if settings.json {
+        let mut json = serde_json::to_string_pretty(&schema).expect("serializable");
+        json.push('\n');
+        json
+    } else {
+        shale_schema::dump(&schema)
+    };
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            if !settings.quiet && !settings.json {
+                eprintln!("wrote the schema to {}", path.display());
+            }
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}

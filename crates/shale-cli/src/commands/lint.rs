@@ -1,0 +1,140 @@
+//! `shale lint`, and the same check before `shale up` runs anything.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use shale_core::layout::Script;
+use shale_core::Plan;
+use shale_lint::{Report, Severity};
+
+use super::{block_on, load_set, migrator, print_json};
+use crate::args::LintArgs;
+use crate::settings::Settings;
+
+pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
+    let scripts: Vec<Script> = if !args.files.is_empty() {
+        args.files.iter().map(read_script).collect::<Result<_>>()?
+    } else if args.all || !settings.has_database() {
+        load_set(settings)?.migrations.into_iter().map(|m| m.up).collect()
+    } else {
+        let plan = block_on(
+            migrator(settings)?.plan_up(&shale::UpRequest { allow_out_of_order: true, ..Default::default() }),
+        )?;
+        plan.steps.into_iter().map(|s| s.script).collect()
+    };
+    let report = shale_lint::lint(&scripts);
+    match args.format.as_str() {
+        "json" => print_json(&report),
+        "github" => print_github(&report),
+        _ => print_human(&report, settings.quiet),
+    }
+    let failed = report.blocking().count() > 0 || !report.syntax_errors.is_empty();
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn read_script(path: &PathBuf) -> Result<Script> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = shale_core::checksum::normalized(
+        String::from_utf8(bytes)
+            .map_err(|_| shale::Error::Invalid(format!("{}: is not UTF-8; save it as UTF-8", path.display())))?,
+    );
+    let len = text.len();
+    Script::parse(path.clone(), text, 0..len, None).map_err(|e| shale::Error::Load(vec![e]).into())
+}
+
+/// Before `up`: refuse a plan with an error finding that no `-- shale:allow` covers.
+pub fn vet(plan: &Plan) -> Result<(), String> {
+    let report = shale_lint::lint(plan.steps.iter().map(|s| &s.script));
+    let mut problems: Vec<String> = report
+        .syntax_errors
+        .iter()
+        .map(|e| format!("{}:{}:{}: syntax error: {}", e.path.display(), e.line, e.column, e.message))
+        .collect();
+    problems.extend(report.blocking().map(|f| {
+        format!(
+            "{}:{}:{}: error[{}]: {}; {}. Instead: {}",
+            f.path.display(),
+            f.line,
+            f.column,
+            f.rule,
+            f.message,
+            f.why,
+            f.fix
+        )
+    }));
+    if problems.is_empty() {
+        return Ok(());
+    }
+    problems.push(
+        "nothing was applied: make the change safely, or allow it with `-- shale:allow RULE -- reason` in the file, or run with --force-unsafe"
+            .into(),
+    );
+    Err(problems.join("\n"))
+}
+
+fn print_human(report: &Report, quiet: bool) {
+    for e in &report.syntax_errors {
+        println!("{}:{}:{}: syntax error: {}", e.path.display(), e.line, e.column, e.message);
+    }
+    for f in &report.findings {
+        if quiet && f.severity != Severity::Error {
+            continue;
+        }
+        let level = level(f.severity, "info");
+        let allowed = if f.allowed { " (allowed in the file)" } else { "" };
+        println!("{}:{}:{}: {level}[{}]: {}{allowed}", f.path.display(), f.line, f.column, f.rule, f.message);
+        println!("    why: {}\n    instead: {}", f.why, f.fix);
+    }
+    if !quiet {
+        for (path, line, e) in &report.effects {
+            let how = match (e.rewrites, e.scans) {
+                (true, _) => ", rewrites the table",
+                (false, true) => ", scans the table",
+                _ => "",
+            };
+            let table = if e.table.is_empty() { String::new() } else { format!(" on {}", e.table) };
+            println!("{}:{line}: takes {}{table}{how}", path.display(), e.lock);
+        }
+        let blocking = report.blocking().count();
+        println!(
+            "{} finding(s), {blocking} blocking; {} syntax error(s)",
+            report.findings.len(),
+            report.syntax_errors.len()
+        );
+    }
+}
+
+/// The word for a severity; GitHub calls the lowest level `notice`.
+fn level(severity: Severity, info: &'static str) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => info,
+    }
+}
+
+/// GitHub Actions workflow annotations.
+fn print_github(report: &Report) {
+    for e in &report.syntax_errors {
+        println!(
+            "::error file={},line={},col={},title=syntax error::{}",
+            e.path.display(),
+            e.line,
+            e.column,
+            e.message
+        );
+    }
+    for f in report.findings.iter().filter(|f| !f.allowed) {
+        let level = level(f.severity, "notice");
+        println!(
+            "::{level} file={},line={},col={},title=shale {}::{} ({}; instead: {})",
+            f.path.display(),
+            f.line,
+            f.column,
+            f.rule,
+            f.message,
+            f.why,
+            f.fix
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! The safety linter: what each migration statement will lock, rewrite or destroy, judged from the
+//! real PostgreSQL grammar (libpg_query), before anything runs.
+//!
+//! Context standalone linters lack: tables created earlier in the same run (the same file or an
+//! earlier pending one) are new and empty, so lock and rewrite rules do not fire on them.
+
+mod effect;
+mod rules;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use shale_core::layout::Script;
+use shale_core::position::LineIndex;
+
+pub use effect::{effect, Effect};
+pub use rules::{Rule, ALL as RULES};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// One rule's verdict on one statement.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// What the statement does.
+    pub message: String,
+    /// Why it matters.
+    pub why: &'static str,
+    /// The safe way to do it.
+    pub fix: &'static str,
+    /// Set when the file allows this rule (`-- shale:allow RULE -- reason`): listed, not counted.
+    pub allowed: bool,
+    pub statement: String,
+}
+
+/// A statement the PostgreSQL grammar refuses.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SyntaxError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// What the linter remembers across the statements and files of one run.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// Tables created in this run (lower-case, unqualified and qualified names).
+    new_tables: HashSet<String>,
+}
+
+impl Context {
+    fn is_new(&self, relation: &str) -> bool {
+        self.new_tables.contains(&relation.to_ascii_lowercase())
+    }
+
+    fn created(&mut self, relation: &str) {
+        let name = relation.to_ascii_lowercase();
+        if let Some((_, bare)) = name.rsplit_once('.') {
+            self.new_tables.insert(bare.to_string());
+        }
+        self.new_tables.insert(name);
+    }
+}
+
+/// The result of linting scripts in order.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub syntax_errors: Vec<SyntaxError>,
+    /// The lock each statement takes, per file: (path, line, effect).
+    pub effects: Vec<(PathBuf, usize, Effect)>,
+}
+
+impl Report {
+    /// Errors that are not allowed: these make `lint` exit 1 and `up` refuse.
+    pub fn blocking(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.severity == Severity::Error && !f.allowed)
+    }
+}
+
+/// Lint scripts in the order they would run, sharing one context.
+pub fn lint<'a>(scripts: impl IntoIterator<Item = &'a Script>) -> Report {
+    let mut context = Context::default();
+    let mut report = Report::default();
+    for script in scripts {
+        lint_script(script, &mut context, &mut report);
+    }
+    report
+}
+
+fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
+    let index = LineIndex::new(&script.text);
+    for (i, statement) in script.statements.iter().enumerate() {
+        let text = script.statement_text(i);
+        let (line, column) = index.line_col(&script.text, statement.span.start);
+        let parsed = match pg_query::parse(text) {
+            Ok(p) => p,
+            Err(e) => {
+                let message = e.to_string().trim_start_matches("Invalid statement: ").to_string();
+                let at = near_token(text, &message).map(|o| statement.span.start + o).unwrap_or(statement.span.start);
+                let (line, column) = index.line_col(&script.text, at);
+                report.syntax_errors.push(SyntaxError { path: script.path.clone(), line, column, message });
+                continue;
+            }
+        };
+        for raw in &parsed.protobuf.stmts {
+            let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
+            if let Some(e) = effect(node) {
+                report.effects.push((script.path.clone(), line, e));
+            }
+            for hit in rules::check(node, context) {
+                let allowed = script.directives.allow.iter().any(|a| a == hit.rule.id);
+                report.findings.push(Finding {
+                    rule: hit.rule.id,
+                    severity: hit.rule.severity,
+                    path: script.path.clone(),
+                    line,
+                    column,
+                    message: hit.message,
+                    why: hit.rule.why,
+                    fix: hit.rule.fix,
+                    allowed,
+                    statement: text.to_string(),
+                });
+            }
+            rules::remember(node, context);
+        }
+    }
+}
+
+/// The byte offset of the token a syntax error names (`... at or near "foo"`).
+fn near_token(text: &str, message: &str) -> Option<usize> {
+    let token = message.split("at or near \"").nth(1)?.split('"').next()?;
+    if token.is_empty() {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    lower.find(&token.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests;

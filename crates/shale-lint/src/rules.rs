@@ -1,0 +1,345 @@
+//! The rules. Each has an id (used by `-- shale:allow ID -- reason`), a severity, why it matters
+//! and the safe way to do it; `check` applies them to one parsed statement.
+
+use pg_query::protobuf::{AlterTableType, ConstrType, ObjectType};
+use pg_query::NodeEnum;
+
+use crate::effect::{alter_type, constraint_type, is_vacuum_full, relation_name};
+use crate::{Context, Severity};
+
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub why: &'static str,
+    pub fix: &'static str,
+}
+
+pub struct Hit {
+    pub rule: &'static Rule,
+    pub message: String,
+}
+
+macro_rules! rule {
+    ($name:ident, $id:literal, $sev:ident, $why:literal, $fix:literal) => {
+        pub static $name: Rule = Rule { id: $id, severity: Severity::$sev, why: $why, fix: $fix };
+    };
+}
+
+rule!(
+    INDEX_NOT_CONCURRENT,
+    "create-index-non-concurrently",
+    Error,
+    "CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on the table waits",
+    "CREATE INDEX CONCURRENTLY (shale runs such a migration outside a transaction by itself)"
+);
+rule!(
+    DROP_INDEX_NOT_CONCURRENT,
+    "drop-index-non-concurrently",
+    Warning,
+    "DROP INDEX takes an ACCESS EXCLUSIVE lock on the table: even reads wait behind it",
+    "DROP INDEX CONCURRENTLY"
+);
+rule!(ADD_COLUMN_VOLATILE_DEFAULT, "add-column-volatile-default", Error,
+    "a volatile default (or a serial type) is computed for every existing row: the table is rewritten under ACCESS EXCLUSIVE",
+    "add the column without a default (or with a constant one), then set the default and backfill in batches");
+rule!(
+    ADD_COLUMN_NOT_NULL,
+    "add-column-not-null-without-default",
+    Error,
+    "adding a NOT NULL column without a default fails as soon as the table has a row",
+    "add it nullable (or with a constant default), backfill, then add a NOT VALID check, validate it, and set NOT NULL"
+);
+rule!(SET_NOT_NULL, "set-not-null", Warning,
+    "SET NOT NULL scans the whole table under ACCESS EXCLUSIVE unless a validated CHECK (col IS NOT NULL) already proves it",
+    "ADD CONSTRAINT ... CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT; then SET NOT NULL (PostgreSQL 12+ skips the scan)");
+rule!(
+    ALTER_COLUMN_TYPE,
+    "alter-column-type",
+    Error,
+    "changing a column's type rewrites the table (and its indexes) under ACCESS EXCLUSIVE for most type changes",
+    "add a new column, backfill it in batches, switch the application, then drop the old column"
+);
+rule!(
+    FK_VALIDATED,
+    "add-foreign-key-validated",
+    Error,
+    "adding a foreign key checks every existing row while holding SHARE ROW EXCLUSIVE on both tables",
+    "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a later migration (a weaker lock)"
+);
+rule!(
+    CHECK_VALIDATED,
+    "add-check-validated",
+    Error,
+    "adding a CHECK constraint scans every existing row under ACCESS EXCLUSIVE",
+    "ADD CONSTRAINT ... CHECK (...) NOT VALID, then VALIDATE CONSTRAINT in a later migration"
+);
+rule!(
+    UNIQUE_WITHOUT_INDEX,
+    "add-unique-without-index",
+    Error,
+    "adding a UNIQUE or PRIMARY KEY constraint builds its index under ACCESS EXCLUSIVE",
+    "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... UNIQUE USING INDEX (or PRIMARY KEY USING INDEX)"
+);
+rule!(
+    DESTRUCTIVE,
+    "destructive",
+    Error,
+    "this destroys data, and code still running against the old schema breaks",
+    "make sure nothing reads it any more and a backup exists (`shale up --backup DIR`), then allow it with a reason"
+);
+rule!(
+    RENAME,
+    "rename",
+    Warning,
+    "renaming breaks every running instance of the application that still uses the old name",
+    "add the new name alongside (a view or a new column), move the code, then drop the old name later"
+);
+rule!(
+    HEAVY_LOCK,
+    "heavy-lock",
+    Warning,
+    "VACUUM FULL, CLUSTER and LOCK TABLE hold ACCESS EXCLUSIVE (or an explicit lock) for as long as they run",
+    "use pg_repack or plain VACUUM; avoid explicit LOCK TABLE in migrations"
+);
+rule!(
+    PREFER_BIGINT,
+    "prefer-bigint-identity",
+    Warning,
+    "serial and integer keys run out at 2^31; changing the type later rewrites the table",
+    "bigint GENERATED ALWAYS AS IDENTITY (or bigserial)"
+);
+rule!(
+    PREFER_TIMESTAMPTZ,
+    "prefer-timestamptz",
+    Warning,
+    "timestamp without time zone loses the offset: the same instant reads differently across servers and clients",
+    "timestamptz"
+);
+rule!(
+    PREFER_TEXT,
+    "prefer-text",
+    Info,
+    "varchar(n) gains nothing over text in PostgreSQL, and raising n later needs an ALTER",
+    "text, with a CHECK (length(col) <= n) if the limit matters"
+);
+rule!(NO_CHAR, "no-char", Warning, "char(n) pads with spaces and compares surprisingly", "text");
+
+pub static ALL: &[&Rule] = &[
+    &INDEX_NOT_CONCURRENT,
+    &DROP_INDEX_NOT_CONCURRENT,
+    &ADD_COLUMN_VOLATILE_DEFAULT,
+    &ADD_COLUMN_NOT_NULL,
+    &SET_NOT_NULL,
+    &ALTER_COLUMN_TYPE,
+    &FK_VALIDATED,
+    &CHECK_VALIDATED,
+    &UNIQUE_WITHOUT_INDEX,
+    &DESTRUCTIVE,
+    &RENAME,
+    &HEAVY_LOCK,
+    &PREFER_BIGINT,
+    &PREFER_TIMESTAMPTZ,
+    &PREFER_TEXT,
+    &NO_CHAR,
+];
+
+/// Functions whose value differs per row: a default using one rewrites the table.
+const VOLATILE: &[&str] =
+    &["random", "gen_random_uuid", "uuid_generate_v4", "clock_timestamp", "timeofday", "nextval", "txid_current"];
+
+fn hit(rule: &'static Rule, message: String) -> Hit {
+    Hit { rule, message }
+}
+
+/// Remember what a statement creates, for the statements after it.
+pub fn remember(node: &NodeEnum, context: &mut Context) {
+    match node {
+        NodeEnum::CreateStmt(s) => {
+            if let Some(r) = &s.relation {
+                context.created(&relation_name(r));
+            }
+        }
+        NodeEnum::CreateTableAsStmt(s) => {
+            if let Some(r) = s.into.as_ref().and_then(|i| i.rel.as_ref()) {
+                context.created(&relation_name(r));
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn check(node: &NodeEnum, context: &Context) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    match node {
+        NodeEnum::IndexStmt(s) => {
+            if let Some(r) = &s.relation {
+                let table = relation_name(r);
+                if !s.concurrent && !context.is_new(&table) {
+                    hits.push(hit(
+                        &INDEX_NOT_CONCURRENT,
+                        format!("CREATE INDEX on existing table {table} without CONCURRENTLY"),
+                    ));
+                }
+            }
+        }
+        NodeEnum::DropStmt(s) => {
+            let kind = ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined);
+            match kind {
+                ObjectType::ObjectIndex if !s.concurrent => {
+                    hits.push(hit(&DROP_INDEX_NOT_CONCURRENT, "DROP INDEX without CONCURRENTLY".into()))
+                }
+                ObjectType::ObjectTable | ObjectType::ObjectSchema | ObjectType::ObjectDatabase => {
+                    let what = match kind {
+                        ObjectType::ObjectTable => "DROP TABLE",
+                        ObjectType::ObjectSchema => "DROP SCHEMA",
+                        _ => "DROP DATABASE",
+                    };
+                    hits.push(hit(&DESTRUCTIVE, format!("{what} destroys its data")));
+                }
+                _ => {}
+            }
+        }
+        NodeEnum::DropdbStmt(_) => hits.push(hit(&DESTRUCTIVE, "DROP DATABASE destroys its data".into())),
+        NodeEnum::TruncateStmt(_) => hits.push(hit(&DESTRUCTIVE, "TRUNCATE deletes every row".into())),
+        NodeEnum::RenameStmt(s) => {
+            let kind = ObjectType::try_from(s.rename_type).unwrap_or(ObjectType::Undefined);
+            if matches!(kind, ObjectType::ObjectColumn | ObjectType::ObjectTable) {
+                let what =
+                    if kind == ObjectType::ObjectColumn { format!("column {}", s.subname) } else { "table".into() };
+                let table = s.relation.as_ref().map(relation_name).unwrap_or_default();
+                if !context.is_new(&table) {
+                    hits.push(hit(&RENAME, format!("renames {what} of {table} to {}", s.newname)));
+                }
+            }
+        }
+        NodeEnum::ClusterStmt(_) => {
+            hits.push(hit(&HEAVY_LOCK, "CLUSTER rewrites the table under ACCESS EXCLUSIVE".into()))
+        }
+        NodeEnum::LockStmt(_) => hits.push(hit(&HEAVY_LOCK, "LOCK TABLE in a migration".into())),
+        NodeEnum::VacuumStmt(s) if is_vacuum_full(s) => {
+            hits.push(hit(&HEAVY_LOCK, "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE".into()))
+        }
+        NodeEnum::CreateStmt(s) => {
+            for element in &s.table_elts {
+                if let Some(NodeEnum::ColumnDef(c)) = element.node.as_ref() {
+                    type_advice(c, &mut hits);
+                }
+            }
+        }
+        NodeEnum::AlterTableStmt(s) => {
+            let Some(r) = &s.relation else { return hits };
+            let table = relation_name(r);
+            let existing = !context.is_new(&table);
+            for cmd in &s.cmds {
+                let Some(NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else { continue };
+                let def = c.def.as_ref().and_then(|d| d.node.as_ref());
+                match (alter_type(c.subtype), def) {
+                    (AlterTableType::AtAddColumn, Some(NodeEnum::ColumnDef(col))) => {
+                        type_advice(col, &mut hits);
+                        if existing {
+                            add_column(&table, col, &mut hits);
+                        }
+                    }
+                    (AlterTableType::AtDropColumn, _) => {
+                        hits.push(hit(&DESTRUCTIVE, format!("drops column {} of {table}", c.name)))
+                    }
+                    (AlterTableType::AtSetNotNull, _) if existing => {
+                        hits.push(hit(&SET_NOT_NULL, format!("SET NOT NULL on {table}.{}", c.name)))
+                    }
+                    (AlterTableType::AtAlterColumnType, _) if existing => {
+                        hits.push(hit(&ALTER_COLUMN_TYPE, format!("changes the type of {table}.{}", c.name)))
+                    }
+                    (AlterTableType::AtAddConstraint, Some(NodeEnum::Constraint(k))) if existing => {
+                        match constraint_type(k.contype) {
+                            ConstrType::ConstrForeign if !k.skip_validation => {
+                                hits.push(hit(&FK_VALIDATED, format!("adds a validated foreign key to {table}")))
+                            }
+                            ConstrType::ConstrCheck if !k.skip_validation => hits
+                                .push(hit(&CHECK_VALIDATED, format!("adds a validated CHECK constraint to {table}"))),
+                            ConstrType::ConstrUnique | ConstrType::ConstrPrimary if k.indexname.is_empty() => hits
+                                .push(hit(
+                                    &UNIQUE_WITHOUT_INDEX,
+                                    format!("adds a UNIQUE/PRIMARY KEY constraint to {table} without USING INDEX"),
+                                )),
+                            _ => {}
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+    hits
+}
+
+fn add_column(table: &str, col: &pg_query::protobuf::ColumnDef, hits: &mut Vec<Hit>) {
+    let constraints: Vec<_> = col
+        .constraints
+        .iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(NodeEnum::Constraint(k)) => Some(k),
+            _ => None,
+        })
+        .collect();
+    let default = constraints
+        .iter()
+        .find(|k| constraint_type(k.contype) == ConstrType::ConstrDefault)
+        .and_then(|k| k.raw_expr.as_ref());
+    let not_null =
+        col.is_not_null || constraints.iter().any(|k| constraint_type(k.contype) == ConstrType::ConstrNotnull);
+    let type_name = type_name(col);
+    let serial =
+        matches!(type_name.as_str(), "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2");
+    let volatile = default.is_some_and(|d| calls_volatile(d));
+    if volatile || serial {
+        hits.push(hit(
+            &ADD_COLUMN_VOLATILE_DEFAULT,
+            format!("adds column {} to {table} with a per-row default", col.colname),
+        ));
+    } else if not_null && default.is_none() {
+        hits.push(hit(
+            &ADD_COLUMN_NOT_NULL,
+            format!("adds NOT NULL column {} to {table} without a default", col.colname),
+        ));
+    }
+}
+
+fn calls_volatile(node: &pg_query::protobuf::Node) -> bool {
+    let Some(node) = node.node.as_ref() else { return false };
+    node.nodes().iter().any(|(n, ..)| match n {
+        pg_query::NodeRef::FuncCall(f) => f.funcname.iter().any(|p| {
+            matches!(p.node.as_ref(), Some(NodeEnum::String(s)) if VOLATILE.contains(&s.sval.to_ascii_lowercase().as_str()))
+        }),
+        _ => false,
+    })
+}
+
+/// The last part of a column's type name, lower-case (`pg_catalog.int4` -> `int4`).
+fn type_name(col: &pg_query::protobuf::ColumnDef) -> String {
+    col.type_name
+        .as_ref()
+        .and_then(|t| t.names.last())
+        .and_then(|n| match n.node.as_ref() {
+            Some(NodeEnum::String(s)) => Some(s.sval.to_ascii_lowercase()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn type_advice(col: &pg_query::protobuf::ColumnDef, hits: &mut Vec<Hit>) {
+    let name = &col.colname;
+    let is_key = col.constraints.iter().any(|n| {
+        matches!(n.node.as_ref(), Some(NodeEnum::Constraint(k)) if constraint_type(k.contype) == ConstrType::ConstrPrimary)
+    });
+    match type_name(col).as_str() {
+        "serial" | "serial4" => hits.push(hit(&PREFER_BIGINT, format!("column {name} is serial (32-bit)"))),
+        "int4" if is_key => hits.push(hit(&PREFER_BIGINT, format!("primary key {name} is integer (32-bit)"))),
+        "timestamp" => hits.push(hit(&PREFER_TIMESTAMPTZ, format!("column {name} is timestamp without time zone"))),
+        "varchar" if col.type_name.as_ref().is_some_and(|t| !t.typmods.is_empty()) => {
+            hits.push(hit(&PREFER_TEXT, format!("column {name} is varchar(n)")))
+        }
+        "bpchar" => hits.push(hit(&NO_CHAR, format!("column {name} is char(n)"))),
+        _ => {}
+    }
+}

@@ -1,0 +1,146 @@
+use std::path::PathBuf;
+
+use shale_core::layout::Script;
+
+use super::*;
+
+fn script(name: &str, sql: &str) -> Script {
+    Script::parse(PathBuf::from(name), sql.to_string(), 0..sql.len(), None).unwrap()
+}
+
+/// Rule ids that fire for `sql`, linted after `before` (which creates the context).
+fn rules_after(before: &str, sql: &str) -> Vec<&'static str> {
+    let a = script("001_before.sql", before);
+    let b = script("002_this.sql", sql);
+    let report = lint([&a, &b]);
+    assert!(report.syntax_errors.is_empty(), "{:?}", report.syntax_errors);
+    report.findings.iter().filter(|f| f.path.ends_with("002_this.sql")).map(|f| f.rule).collect()
+}
+
+fn rules(sql: &str) -> Vec<&'static str> {
+    rules_after("", sql)
+}
+
+#[test]
+fn index_concurrency_on_existing_tables_only() {
+    assert_eq!(rules("CREATE INDEX i ON users (email);"), ["create-index-non-concurrently"]);
+    assert!(rules("CREATE INDEX CONCURRENTLY i ON users (email);").is_empty());
+    // A table created in this run (same file or an earlier pending one) is new and empty.
+    assert!(rules("CREATE TABLE t (id bigint);\nCREATE INDEX i ON t (id);").is_empty());
+    assert!(rules_after("CREATE TABLE app.t (id bigint);", "CREATE INDEX i ON app.t (id);").is_empty());
+    assert_eq!(rules("DROP INDEX i;"), ["drop-index-non-concurrently"]);
+    assert!(rules("DROP INDEX CONCURRENTLY i;").is_empty());
+}
+
+#[test]
+fn adding_columns() {
+    assert_eq!(
+        rules("ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();"),
+        ["add-column-volatile-default"]
+    );
+    assert_eq!(rules("ALTER TABLE users ADD COLUMN n bigserial;"), ["add-column-volatile-default"]);
+    assert_eq!(rules("ALTER TABLE users ADD COLUMN n int NOT NULL;"), ["add-column-not-null-without-default"]);
+    assert!(rules("ALTER TABLE users ADD COLUMN n int NOT NULL DEFAULT 0;").is_empty());
+    assert!(rules("ALTER TABLE users ADD COLUMN created timestamptz DEFAULT now();").is_empty(), "now() is stable");
+    assert!(rules("ALTER TABLE users ADD COLUMN IF NOT EXISTS username text;").is_empty());
+    assert!(rules("CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN n int NOT NULL;").is_empty());
+}
+
+#[test]
+fn constraints_and_types_of_existing_columns() {
+    assert_eq!(rules("ALTER TABLE users ALTER COLUMN email SET NOT NULL;"), ["set-not-null"]);
+    assert!(rules("ALTER TABLE users ALTER COLUMN password_hash DROP NOT NULL;").is_empty());
+    assert_eq!(rules("ALTER TABLE users ALTER COLUMN id TYPE bigint;"), ["alter-column-type"]);
+    assert_eq!(
+        rules("ALTER TABLE s ADD CONSTRAINT s_user FOREIGN KEY (user_id) REFERENCES users (id);"),
+        ["add-foreign-key-validated"]
+    );
+    assert!(
+        rules("ALTER TABLE s ADD CONSTRAINT s_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;").is_empty()
+    );
+    assert!(rules("ALTER TABLE s VALIDATE CONSTRAINT s_user;").is_empty());
+    assert_eq!(rules("ALTER TABLE users ADD CONSTRAINT c CHECK (n > 0);"), ["add-check-validated"]);
+    assert!(rules("ALTER TABLE users ADD CONSTRAINT c CHECK (n > 0) NOT VALID;").is_empty());
+    assert_eq!(rules("ALTER TABLE users ADD CONSTRAINT u UNIQUE (email);"), ["add-unique-without-index"]);
+    assert!(rules("ALTER TABLE users ADD CONSTRAINT u UNIQUE USING INDEX users_email;").is_empty());
+}
+
+#[test]
+fn destructive_renames_and_heavy_locks() {
+    assert_eq!(rules("DROP TABLE users;"), ["destructive"]);
+    assert_eq!(rules("ALTER TABLE users DROP COLUMN legacy;"), ["destructive"]);
+    assert_eq!(rules("DROP SCHEMA old CASCADE;"), ["destructive"]);
+    assert_eq!(rules("TRUNCATE users;"), ["destructive"]);
+    assert_eq!(rules("ALTER TABLE users RENAME COLUMN name TO full_name;"), ["rename"]);
+    assert_eq!(rules("ALTER TABLE users RENAME TO accounts;"), ["rename"]);
+    assert!(rules("ALTER INDEX i RENAME TO j;").is_empty());
+    assert_eq!(rules("VACUUM FULL users;"), ["heavy-lock"]);
+    assert!(rules("VACUUM users;").is_empty());
+    assert_eq!(rules("CLUSTER users USING users_pkey;"), ["heavy-lock"]);
+    assert_eq!(rules("LOCK TABLE users;"), ["heavy-lock"]);
+}
+
+#[test]
+fn type_advice() {
+    let found = rules(
+        "CREATE TABLE t (id serial PRIMARY KEY, at timestamp, name varchar(50), code char(2), body text, n bigint);",
+    );
+    assert_eq!(found, ["prefer-bigint-identity", "prefer-timestamptz", "prefer-text", "no-char"]);
+    assert_eq!(rules("CREATE TABLE t (id integer PRIMARY KEY);"), ["prefer-bigint-identity"]);
+    assert!(rules("CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz, s text);")
+        .is_empty());
+}
+
+#[test]
+fn allowed_findings_are_listed_but_do_not_block() {
+    let s =
+        script("003_drop.sql", "-- shale:allow destructive -- the feature was removed in 2.0\nDROP TABLE legacy;\n");
+    let report = lint([&s]);
+    assert_eq!(report.findings.len(), 1);
+    assert!(report.findings[0].allowed);
+    assert_eq!(report.blocking().count(), 0);
+    let s = script("003_drop.sql", "DROP TABLE legacy;\n");
+    assert_eq!(lint([&s]).blocking().count(), 1);
+}
+
+#[test]
+fn syntax_errors_name_line_and_column_and_positions_are_lines() {
+    let s = script("004_bad.sql", "SELECT 1;\n\nCREATE TABLE t (id int,, name text);\n");
+    let report = lint([&s]);
+    assert_eq!(report.syntax_errors.len(), 1, "{:?}", report.syntax_errors);
+    let e = &report.syntax_errors[0];
+    assert_eq!((e.line, e.column), (3, 23));
+    assert!(e.message.contains("syntax error at or near \",\""), "{}", e.message);
+    let s = script("005.sql", "SELECT 1;\n\n  CREATE INDEX i ON users (x);\n");
+    let f = &lint([&s]).findings[0];
+    assert_eq!((f.line, f.column), (3, 3));
+}
+
+#[test]
+fn effects_name_the_lock() {
+    let s = script(
+        "006.sql",
+        "CREATE INDEX CONCURRENTLY i ON users (x);\nALTER TABLE users ADD COLUMN x int;\nALTER TABLE s ADD CONSTRAINT f FOREIGN KEY (u) REFERENCES users (id) NOT VALID;\nALTER TABLE users ALTER COLUMN x TYPE bigint;\n",
+    );
+    let report = lint([&s]);
+    let locks: Vec<_> = report.effects.iter().map(|(_, _, e)| (e.table.as_str(), e.lock, e.rewrites)).collect();
+    assert_eq!(
+        locks,
+        [
+            ("users", "SHARE UPDATE EXCLUSIVE", false),
+            ("users", "ACCESS EXCLUSIVE", false),
+            ("s", "SHARE ROW EXCLUSIVE", false),
+            ("users", "ACCESS EXCLUSIVE", true)
+        ]
+    );
+}
+
+#[test]
+fn every_rule_has_its_texts() {
+    let mut ids = std::collections::HashSet::new();
+    for rule in RULES {
+        assert!(!rule.why.is_empty() && !rule.fix.is_empty(), "{}", rule.id);
+        assert!(ids.insert(rule.id), "duplicate rule id {}", rule.id);
+    }
+    assert_eq!(ids.len(), 16);
+}
