@@ -240,9 +240,11 @@ fn dry_run_prints_the_plan_and_runs_nothing() {
     assert!(run.stdout.contains("in its own transaction"));
     assert!(run.stdout.contains("outside a transaction, statement by statement: CREATE INDEX CONCURRENTLY"));
     assert!(run.stdout.contains("[1] line 2: CREATE TABLE users ("));
+    assert!(run.stdout.contains("takes SHARE UPDATE EXCLUSIVE on users, scans the table"), "{}", run.stdout);
     assert!(p.tables().is_empty());
     let json = p.shale(&["up", "--dry-run", "--json"]).ok().json();
     assert_eq!(json["steps"][4]["transaction"], "none");
+    assert_eq!(json["steps"][4]["locks"][0]["lock"], "SHARE UPDATE EXCLUSIVE");
     assert_eq!(json["steps"][0]["statements"].as_array().unwrap().len(), 5);
 }
 

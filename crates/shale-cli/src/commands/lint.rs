@@ -87,13 +87,7 @@ fn print_human(report: &Report, quiet: bool) {
     }
     if !quiet {
         for (path, line, e) in &report.effects {
-            let how = match (e.rewrites, e.scans) {
-                (true, _) => ", rewrites the table",
-                (false, true) => ", scans the table",
-                _ => "",
-            };
-            let table = if e.table.is_empty() { String::new() } else { format!(" on {}", e.table) };
-            println!("{}:{line}: takes {}{table}{how}", path.display(), e.lock);
+            println!("{}:{line}: {}", path.display(), describe(e));
         }
         let blocking = report.blocking().count();
         println!(
@@ -102,6 +96,17 @@ fn print_human(report: &Report, quiet: bool) {
             report.syntax_errors.len()
         );
     }
+}
+
+/// `takes SHARE on users, scans the table`
+pub fn describe(e: &shale_lint::Effect) -> String {
+    let how = match (e.rewrites, e.scans) {
+        (true, _) => ", rewrites the table",
+        (false, true) => ", scans the table",
+        _ => "",
+    };
+    let table = if e.table.is_empty() { String::new() } else { format!(" on {}", e.table) };
+    format!("takes {}{table}{how}", e.lock)
 }
 
 /// The word for a severity; GitHub calls the lowest level `notice`.

@@ -162,6 +162,8 @@ fn print_report(settings: &Settings, report: &RunReport, verb: &str, nothing: &s
 
 /// `--dry-run`: files, order, statements and transaction handling. Nothing runs.
 fn print_plan(settings: &Settings, plan: &Plan, single_transaction: bool) -> i32 {
+    // What each statement will lock, from the linter (same parse as `shale lint`).
+    let report = shale_lint::lint(plan.steps.iter().map(|s| &s.script));
     if settings.json {
         let steps: Vec<_> = plan
             .steps
@@ -176,6 +178,9 @@ fn print_plan(settings: &Settings, plan: &Plan, single_transaction: bool) -> i32
                     "no_transaction_reason": s.script.no_transaction,
                     "resume_from_statement": s.resume_from + 1,
                     "statements": (0..s.script.statements.len()).map(|i| s.script.statement_text(i)).collect::<Vec<_>>(),
+                    "locks": report.effects.iter().filter(|(p, _, _)| p == &s.script.path).map(|(_, line, e)| serde_json::json!({
+                        "line": line, "table": e.table, "lock": e.lock, "rewrites": e.rewrites, "scans": e.scans,
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -203,6 +208,9 @@ fn print_plan(settings: &Settings, plan: &Plan, single_transaction: bool) -> i32
             let more =
                 if text.lines().count() > 1 { format!(" … ({} lines)", text.lines().count()) } else { String::new() };
             println!("   [{}] line {line}: {first}{more}", i + 1);
+            for (_, _, effect) in report.effects.iter().filter(|(p, l, _)| p == &s.script.path && *l == line) {
+                println!("       {}", super::lint::describe(effect));
+            }
         }
         if s.script.statements.is_empty() {
             println!("   (empty: recorded as applied, nothing runs)");
