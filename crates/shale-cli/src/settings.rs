@@ -30,6 +30,20 @@ pub struct ConfigFile {
     pub connect_wait: Option<String>,
     /// Sample-data SQL files for `shale seed` (default: seeds/ beside the migrations directory).
     pub seeds_dir: Option<PathBuf>,
+    /// `[lint]`: rules to disable and severities to change.
+    pub lint: Option<LintConfig>,
+}
+
+/// `[lint]` in shale.toml.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintConfig {
+    /// Rule ids that never fire, e.g. `["prefer-text"]`.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// Rule id to "error", "warning" or "info".
+    #[serde(default)]
+    pub severity: std::collections::BTreeMap<String, String>,
 }
 
 pub const CONFIG_TEMPLATE: &str = r#"# shale configuration. Every setting is optional; flags and the environment override it.
@@ -64,6 +78,11 @@ dir = "migrations"
 
 # Apply pending migrations older than the newest applied one.
 # allow_out_of_order = false
+
+# The safety linter: disable rules or change their severity ("error" blocks `shale up`).
+# [lint]
+# disable = ["prefer-text"]
+# severity = { "set-not-null" = "error" }
 "#;
 
 /// Everything a command needs, validated.

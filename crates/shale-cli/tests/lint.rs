@@ -76,3 +76,27 @@ fn syntax_errors_are_reported_with_line_and_column_before_anything_runs() {
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("migrations/002_b.sql:2:23: syntax error"), "{}", run.stdout);
 }
+
+#[test]
+fn rules_are_configured_in_shale_toml() {
+    let p = Project::new("lint_config");
+    p.write("001_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);");
+    p.shale(&["up"]).ok();
+    p.write(
+        "002_index.sql",
+        "CREATE INDEX users_email ON users (email);\nALTER TABLE users ADD COLUMN nick varchar(20);\n",
+    );
+    let config = |text: &str| std::fs::write(p.path().join("shale.toml"), text).unwrap();
+    config("[lint]\nseverity = { \"prefer-text\" = \"error\" }\n");
+    let lint = p.shale(&["lint"]);
+    assert_eq!(lint.code, 1);
+    assert!(lint.stdout.contains("error[prefer-text]"), "{}", lint.stdout);
+    config("[lint]\ndisable = [\"create-index-non-concurrently\"]\n");
+    let lint = p.shale(&["lint"]).ok();
+    assert!(!lint.stdout.contains("create-index-non-concurrently"), "{}", lint.stdout);
+    p.shale(&["up"]).ok();
+    config("[lint]\ndisable = [\"no-such-rule\"]\n");
+    let run = p.shale(&["lint"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no rule is called `no-such-rule`"), "{}", run.stderr);
+}

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use shale_core::layout::Script;
 use shale_core::position::LineIndex;
+use shale_core::Directives;
 
 pub use effect::{effect, Effect};
 pub use rules::{Rule, ALL as RULES};
@@ -99,9 +100,20 @@ pub fn lint<'a>(scripts: impl IntoIterator<Item = &'a Script>) -> Report {
     report
 }
 
+/// Rules allowed by `-- shale:allow RULE -- reason` lines in a stretch of text between statements.
+fn allows_in(gap: &str) -> Vec<String> {
+    Directives::parse(gap).map(|d| d.allow).unwrap_or_default()
+}
+
 fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
     let index = LineIndex::new(&script.text);
+    // Allows in the file's header (before its first statement) cover the whole file; those just
+    // before a statement cover that statement.
+    let header = allows_in(&script.text[..script.statements.first().map_or(0, |s| s.span.start)]);
+    let mut gap_start = 0;
     for (i, statement) in script.statements.iter().enumerate() {
+        let here = allows_in(&script.text[gap_start..statement.span.start]);
+        gap_start = statement.span.end;
         let text = script.statement_text(i);
         let (line, column) = index.line_col(&script.text, statement.span.start);
         let parsed = match pg_query::parse(text) {
@@ -120,7 +132,7 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                 report.effects.push((script.path.clone(), line, e));
             }
             for hit in rules::check(node, context) {
-                let allowed = script.directives.allow.iter().any(|a| a == hit.rule.id);
+                let allowed = header.iter().chain(&here).any(|a| a == hit.rule.id);
                 report.findings.push(Finding {
                     rule: hit.rule.id,
                     severity: hit.rule.severity,

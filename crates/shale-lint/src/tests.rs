@@ -104,6 +104,17 @@ fn allowed_findings_are_listed_but_do_not_block() {
 }
 
 #[test]
+fn an_allow_before_a_statement_covers_that_statement_only() {
+    let s = script(
+        "007.sql",
+        "CREATE INDEX CONCURRENTLY ok ON users (a);\n-- shale:allow destructive -- replaced by accounts\nDROP TABLE legacy;\nDROP TABLE other;\n",
+    );
+    let report = lint([&s]);
+    let allowed: Vec<_> = report.findings.iter().map(|f| (f.line, f.allowed)).collect();
+    assert_eq!(allowed, [(3, true), (4, false)]);
+}
+
+#[test]
 fn syntax_errors_name_line_and_column_and_positions_are_lines() {
     let s = script("004_bad.sql", "SELECT 1;\n\nCREATE TABLE t (id int,, name text);\n");
     let report = lint([&s]);

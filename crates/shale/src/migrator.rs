@@ -52,7 +52,16 @@ pub enum Event {
 }
 
 /// A check of the plan before anything runs; `Err` says why the run is refused.
-pub type VetPlan = fn(&Plan) -> Result<(), String>;
+pub type VetFn = dyn Fn(&Plan) -> Result<(), String> + Send + Sync;
+
+#[derive(Clone)]
+pub struct VetPlan(pub std::sync::Arc<VetFn>);
+
+impl std::fmt::Debug for VetPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VetPlan")
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct UpRequest {
@@ -239,8 +248,8 @@ impl Migrator {
                 ..Default::default()
             });
         }
-        if let Some(vet) = request.vet {
-            vet(&plan).map_err(Error::Unsafe)?;
+        if let Some(vet) = &request.vet {
+            (vet.0)(&plan).map_err(Error::Unsafe)?;
         }
         let session = self.begin_locked(Some(client), on_event).await?;
         // Another runner may have applied them while this one waited: plan again under the lock.

@@ -9,7 +9,7 @@ use shale_lint::{Report, Severity};
 
 use super::{block_on, load_set, migrator, print_json};
 use crate::args::LintArgs;
-use crate::settings::Settings;
+use crate::settings::{LintConfig, Settings};
 
 pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     let scripts: Vec<Script> = if !args.files.is_empty() {
@@ -22,7 +22,8 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         )?;
         plan.steps.into_iter().map(|s| s.script).collect()
     };
-    let report = shale_lint::lint(&scripts);
+    let mut report = shale_lint::lint(&scripts);
+    configure(&mut report, &settings.config.lint.clone().unwrap_or_default()).map_err(shale::Error::Invalid)?;
     match args.format.as_str() {
         "json" => print_json(&report),
         "github" => print_github(&report),
@@ -42,9 +43,42 @@ fn read_script(path: &PathBuf) -> Result<Script> {
     Script::parse(path.clone(), text, 0..len, None).map_err(|e| shale::Error::Load(vec![e]).into())
 }
 
+/// `[lint]` from shale.toml: drop disabled rules, change severities.
+fn configure(report: &mut Report, config: &LintConfig) -> Result<(), String> {
+    let known = |id: &str| shale_lint::RULES.iter().any(|r| r.id == id);
+    let ids: Vec<&str> = shale_lint::RULES.iter().map(|r| r.id).collect();
+    for id in config.disable.iter().chain(config.severity.keys()) {
+        if !known(id) {
+            return Err(format!("shale.toml [lint]: no rule is called `{id}`; the rules are {}", ids.join(", ")));
+        }
+    }
+    report.findings.retain(|f| !config.disable.iter().any(|d| d == f.rule));
+    for f in &mut report.findings {
+        if let Some(level) = config.severity.get(f.rule) {
+            f.severity = match level.as_str() {
+                "error" => Severity::Error,
+                "warning" => Severity::Warning,
+                "info" => Severity::Info,
+                other => {
+                    return Err(format!(
+                        "shale.toml [lint] severity of `{}`: `{other}` is not error, warning or info",
+                        f.rule
+                    ))
+                }
+            };
+        }
+    }
+    Ok(())
+}
+
 /// Before `up`: refuse a plan with an error finding that no `-- shale:allow` covers.
-pub fn vet(plan: &Plan) -> Result<(), String> {
-    let report = shale_lint::lint(plan.steps.iter().map(|s| &s.script));
+pub fn vet(config: LintConfig) -> shale::VetPlan {
+    shale::VetPlan(std::sync::Arc::new(move |plan: &Plan| check_plan(plan, &config)))
+}
+
+fn check_plan(plan: &Plan, config: &LintConfig) -> Result<(), String> {
+    let mut report = shale_lint::lint(plan.steps.iter().map(|s| &s.script));
+    configure(&mut report, config)?;
     let mut problems: Vec<String> = report
         .syntax_errors
         .iter()

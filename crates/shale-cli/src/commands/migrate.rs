@@ -24,7 +24,7 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
         target,
         allow_out_of_order: args.allow_out_of_order || settings.config.allow_out_of_order.unwrap_or(false),
         single_transaction: args.single_transaction,
-        vet: (!args.force_unsafe).then_some(super::lint::vet as shale::VetPlan),
+        vet: (!args.force_unsafe).then(|| super::lint::vet(settings.config.lint.clone().unwrap_or_default())),
     };
     if args.dry_run {
         let plan = block_on(migrator.plan_up(&request))?;
