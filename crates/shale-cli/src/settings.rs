@@ -194,23 +194,35 @@ impl Settings {
             || ["PGHOST", "PGPORT", "PGDATABASE"].iter().any(|k| self.env.get(k).is_some())
     }
 
-    pub fn session(&self) -> SessionSettings {
+    /// Session settings, each checked: a bad value is a configuration error naming where it came from.
+    pub fn session(&self) -> Result<SessionSettings> {
         let defaults = SessionSettings::default();
-        SessionSettings {
-            lock_timeout: self
-                .global
-                .session_lock_timeout
-                .clone()
-                .or_else(|| self.config.lock_timeout.clone())
-                .unwrap_or(defaults.lock_timeout),
-            statement_timeout: self
-                .global
-                .statement_timeout
-                .clone()
-                .or_else(|| self.config.statement_timeout.clone())
-                .unwrap_or(defaults.statement_timeout),
+        let pick = |flag: &Option<String>, flag_name: &str, key: &Option<String>, key_name: &str, default: String| {
+            let (value, origin) = match (flag, key) {
+                (Some(v), _) => (v.clone(), format!("--{flag_name}")),
+                (None, Some(v)) => (v.clone(), format!("`{key_name}` in shale.toml")),
+                (None, None) => return Ok(default),
+            };
+            shale_core::directives::pg_duration(&value)
+                .map_err(|e| anyhow!(shale::Error::Invalid(format!("{origin}: {e}"))))
+        };
+        Ok(SessionSettings {
+            lock_timeout: pick(
+                &self.global.session_lock_timeout,
+                "session-lock-timeout",
+                &self.config.lock_timeout,
+                "lock_timeout",
+                defaults.lock_timeout,
+            )?,
+            statement_timeout: pick(
+                &self.global.statement_timeout,
+                "statement-timeout",
+                &self.config.statement_timeout,
+                "statement_timeout",
+                defaults.statement_timeout,
+            )?,
             application_name: defaults.application_name,
-        }
+        })
     }
 
     pub fn lock_wait(&self) -> Result<Duration> {

@@ -45,6 +45,10 @@ fn missing_database_and_bad_config_are_usage_errors() {
     assert!(run.stderr.contains("shale.toml:1:1: unknown field `dirr`"), "{}", run.stderr);
     let run = p.shale(&["up", "--database-url", "mysql://x"]);
     assert_eq!(run.code, 2);
+    std::fs::write(p.path().join("shale.toml"), "lock_timeout = \"soon\"\n").unwrap();
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "a bad timeout is a configuration error, not a connection failure");
+    assert!(run.stderr.contains("`lock_timeout` in shale.toml: `soon` is not a duration"), "{}", run.stderr);
 }
 
 #[test]

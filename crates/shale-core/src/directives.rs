@@ -75,6 +75,12 @@ impl Directives {
 }
 
 /// A PostgreSQL duration setting: a number with an optional unit (ms, s, min, h, d), or 0 for off.
+/// A PostgreSQL duration setting as shale accepts it everywhere (flags, shale.toml, directives):
+/// the value to send, or a message saying what was expected.
+pub fn pg_duration(value: &str) -> Result<String, String> {
+    check_duration(value, 0).map_err(|e| e.message)
+}
+
 fn check_duration(value: &str, offset: usize) -> Result<String, DirectiveError> {
     let value = value.trim_matches(|c| c == '\'' || c == '"');
     let digits = value.trim_end_matches(|c: char| c.is_ascii_alphabetic());

@@ -239,7 +239,8 @@ impl fmt::Display for PlanError {
             ),
             PlanError::NoDown { label } => write!(
                 f,
-                "migration {label} has no down migration, in its files or in the history; add one (a .down.sql file, a `-- migrate:down` section or a U file), or revert it by hand and record that with `shale repair VERSION --rolled-back --reason ...`"
+                "migration {label} has no down migration, in its files or in the history; add one (a .down.sql file, a `-- migrate:down` section or a U file), or revert it by hand and record that with `shale repair {} --rolled-back --reason ...`",
+                label.split(' ').next().unwrap_or("VERSION")
             ),
             PlanError::ResumeChanged { label, path, statement } => write!(
                 f,

@@ -149,6 +149,8 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
     }
     let lower = text.to_lowercase();
     let transient = lower.contains("connection refused")
+        // A server that is starting or restarting may also reset the connection.
+        || lower.contains("connection reset")
         || lower.contains("no such file or directory")
         || lower.contains("starting up");
     let reason = if lower.contains("failed to lookup address") || lower.contains("name or service not known") {

@@ -46,6 +46,8 @@ pub enum PgError {
     Migration { label: String, failure: Box<DbFailure> },
     #[error("could not get the migration lock within {}s{}", waited.as_secs(), holder_text(holder))]
     LockTimeout { waited: Duration, holder: Option<LockHolder> },
+    #[error("the connection holding the migration lock was closed, so the lock is gone; stopped before the next migration. Check the server log, then run `shale up` again")]
+    LockLost,
     #[error("the migration history is not what this shale expects: {0}")]
     Corrupt(String),
     #[error("{0}")]

@@ -292,7 +292,10 @@ impl<'a> Executor<'a> {
         let rows =
             simple_rows(self.client, &self.history.insert_sql(&new, None, true), "recording the migration start")
                 .await?;
-        let id: i64 = rows.first().and_then(|r| r[0].parse().ok()).unwrap_or(0);
+        let id: i64 = rows
+            .first()
+            .and_then(|r| r[0].parse().ok())
+            .ok_or_else(|| PgError::Corrupt("no id came back for the history row of a running migration".into()))?;
         let timeouts = timeouts_sql(script, false);
         if !timeouts.is_empty() {
             self.client.batch_execute(&timeouts).await.map_err(|e| PgError::query("setting the file's timeouts", e))?;
@@ -330,17 +333,18 @@ impl<'a> Executor<'a> {
                 failure.statement = Some(script.statement_text(index).to_string());
                 let _ =
                     self.client.batch_execute(&self.history.finish_sql(id, RecordStatus::Failed, Some(&failure))).await;
-                if let Some(r) = &mut failure.remedy {
-                    r.push_str("; ");
+                let resume = if index == 0 {
+                    "nothing of this file was applied (it runs outside a transaction, statement by statement): fix the statement and run `shale up` again".to_string()
                 } else {
-                    failure.remedy = Some(String::new());
-                }
-                if let Some(r) = &mut failure.remedy {
-                    r.push_str(&format!(
+                    format!(
                         "statements 1 to {index} of this file are applied and recorded: fix the failing statement and run `shale up` again to resume at statement {}",
                         index + 1
-                    ));
-                }
+                    )
+                };
+                failure.remedy = Some(match failure.remedy.take() {
+                    Some(r) => format!("{r}; {resume}"),
+                    None => resume,
+                });
                 Err(PgError::Migration { label, failure: Box::new(failure) })
             }
         }

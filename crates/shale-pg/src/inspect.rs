@@ -103,12 +103,12 @@ const SUMMARY: &str = "json_build_object(
     'size_bytes', pg_total_relation_size(c.oid))";
 
 /// Every user table with its row estimate and size.
-pub async fn tables(client: &Client, history_table: &str) -> Result<Vec<TableSummary>, PgError> {
+pub async fn tables(client: &Client, history: &crate::HistoryTable) -> Result<Vec<TableSummary>, PgError> {
     let sql = format!(
         "SELECT coalesce(json_agg({SUMMARY} ORDER BY n.nspname, c.relname), '[]')
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p') AND {USER_TABLES} AND c.relname <> {}",
-        quote_literal(history_table)
+         WHERE c.relkind IN ('r', 'p') AND {USER_TABLES} AND c.oid IS DISTINCT FROM to_regclass({})",
+        quote_literal(&history.name())
     );
     json_value(client, &sql, "listing tables").await
 }

@@ -61,13 +61,14 @@ impl MigrationLock {
             "hashtextextended('shale ' || current_database() || ' ' || {}, 0)",
             quote_literal(&table.lock_key())
         );
-        let rows = simple_rows(
-            &client,
-            &format!("SELECT pg_try_advisory_lock({key_sql}), {key_sql}"),
-            "taking the migration lock",
-        )
-        .await?;
-        let (locked, key) = match rows.first().map(Vec::as_slice) {
+        // The lock session sits idle while the migrations run: keep idle_session_timeout (PG 14+)
+        // from ending it, which would release the lock under a running migration.
+        let sql = format!(
+            "SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000;
+             SELECT pg_try_advisory_lock({key_sql}), {key_sql}"
+        );
+        let rows = simple_rows(&client, &sql, "taking the migration lock").await?;
+        let (locked, key) = match rows.last().map(Vec::as_slice) {
             Some([locked, key]) => (locked == "t", key.parse::<i64>().unwrap_or(0)),
             _ => return Err(PgError::Corrupt("the lock query returned no row".into())),
         };
@@ -97,6 +98,14 @@ impl MigrationLock {
                 Err(e) => return Err(PgError::query("waiting for the migration lock", e)),
             }
         }
+    }
+
+    /// An error when the lock's session has ended (and with it the lock).
+    pub fn ensure_held(&self) -> Result<(), PgError> {
+        if self.client.is_closed() {
+            return Err(PgError::LockLost);
+        }
+        Ok(())
     }
 
     pub async fn release(self) -> Result<(), PgError> {

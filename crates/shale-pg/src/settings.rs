@@ -225,12 +225,24 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         "connect_timeout" => settings.connect_timeout = Some(parse_timeout(&value)?),
         "options" => settings.options = Some(value),
         // Accepted by libpq and harmless to ignore here.
-        "fallback_application_name" | "keepalives" | "keepalives_idle" | "target_session_attrs" | "channel_binding"
-        | "gssencmode" | "sslcompression" | "sslsni" => {}
+        "fallback_application_name"
+        | "keepalives"
+        | "keepalives_idle"
+        | "target_session_attrs"
+        | "channel_binding"
+        | "gssencmode"
+        | "sslcompression"
+        | "sslsni" => {}
         other => {
+            // Only a plain word is echoed back: anything else may be a mis-split password.
+            let shown = if other.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                format!("`{other}`")
+            } else {
+                "in the connection string".to_string()
+            };
             return Err(SettingsError(format!(
-                "unknown parameter `{other}`; shale understands host, port, user, password, dbname, sslmode, sslrootcert, application_name, connect_timeout, options"
-            )))
+                "unknown parameter {shown}; shale understands host, port, user, password, dbname, sslmode, sslrootcert, application_name, connect_timeout, options"
+            )));
         }
     }
     Ok(())
@@ -245,7 +257,13 @@ fn parse_sslmode(v: &str) -> Result<SslMode, SettingsError> {
 fn parse_ports(v: &str) -> Result<Vec<u16>, SettingsError> {
     v.split(',')
         .map(|p| {
-            p.trim().parse::<u16>().map_err(|_| SettingsError(format!("port `{p}` is not a number from 1 to 65535")))
+            // The value is not echoed: a mis-split URL can put part of a password here.
+            p.trim().parse::<u16>().map_err(|_| {
+                SettingsError(
+                    "a port is not a number from 1 to 65535 (in a URL, percent-encode `:` and `/` in the password)"
+                        .into(),
+                )
+            })
         })
         .collect()
 }
@@ -268,6 +286,13 @@ fn parse_url(rest: &str) -> Result<ConnectionSettings, SettingsError> {
     let mut settings = ConnectionSettings::default();
     let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, path) = main.split_once('/').unwrap_or((main, ""));
+    // As in libpq, user info ends at the first `/` or `?`. A password holding one of them unencoded
+    // would be read as host, port or database and then shown in messages: refuse it instead.
+    if !authority.contains('@') && (path.contains('@') || query.contains('@')) {
+        return Err(SettingsError(
+            "the URL's user name or password seems to contain an unencoded `/`, `?` or `#`; percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40)".into(),
+        ));
+    }
     let hostspec = match authority.rsplit_once('@') {
         Some((userinfo, hostspec)) => {
             let (user, password) = match userinfo.split_once(':') {
@@ -413,9 +438,19 @@ mod tests {
     }
 
     #[test]
+    fn a_colon_in_the_password_is_fine() {
+        let s = ConnectionSettings::parse("postgresql://u:hunter2:x@h/db").unwrap();
+        assert_eq!(s.password.as_deref(), Some("hunter2:x"));
+        assert_eq!(s.redacted(), "postgresql://u:***@h/db");
+    }
+
+    #[test]
     fn errors_never_quote_the_password() {
         for bad in [
             "postgresql://u:hunter2@h:notaport/db",
+            "postgresql://u:abc/hunter2@h/db",
+            "postgresql://u:123/hunter2@h/db",
+            "postgresql://u:pa?hunter2@h/db",
             "postgresql://u:hunter2@h/db?sslmode=sometimes",
             "postgresql://u:hunter2@h/db?bogus=1",
             "mysql://u:hunter2@h/db",

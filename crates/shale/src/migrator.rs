@@ -189,7 +189,7 @@ impl Migrator {
     /// The user tables (the history table left out), with row estimates and sizes. One query.
     pub async fn inspect_tables(&self) -> Result<Vec<shale_pg::inspect::TableSummary>, Error> {
         let client = self.connect().await?;
-        Ok(shale_pg::inspect::tables(&client, &self.config.history.table).await?)
+        Ok(shale_pg::inspect::tables(&client, &self.config.history).await?)
     }
 
     /// One table's columns, constraints, indexes, triggers and foreign keys both ways. One query.
@@ -253,33 +253,44 @@ impl Migrator {
         }
         let session = self.begin_locked(Some(client), on_event).await?;
         // Another runner may have applied them while this one waited: plan again under the lock.
-        let result = self.up_locked(&session.client, request, on_event).await;
+        let result = self.up_locked(&session, request, on_event).await;
         let mut report = self.end_locked(session, result).await?;
         report.duration_ms = started.elapsed().as_millis() as u64;
         Ok(report)
     }
 
-    async fn up_locked(&self, client: &Client, request: &UpRequest, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+    async fn up_locked(
+        &self,
+        session: &LockedSession,
+        request: &UpRequest,
+        on_event: OnEvent<'_>,
+    ) -> Result<RunReport, Error> {
+        let client = &session.client;
         let (history, _) = self.history(client, false, true).await?;
         let plan = plan_up(&self.set, &history, request)?;
-        self.execute(client, &plan, request.single_transaction, on_event).await
+        // Vetted again: while this runner waited, the history may have changed the plan.
+        if let Some(vet) = &request.vet {
+            (vet.0)(&plan).map_err(Error::Unsafe)?;
+        }
+        self.execute(session, &plan, request.single_transaction, on_event).await
     }
 
     /// Run the seed files that never ran or changed since (all with `force`), each in its own
     /// transaction with its history row. Refused while migrations are pending.
     pub async fn seed(&self, seeds: &MigrationSet, force: bool, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
         let session = self.begin_locked(None, on_event).await?;
-        let result = self.seed_locked(&session.client, seeds, force, on_event).await;
+        let result = self.seed_locked(&session, seeds, force, on_event).await;
         self.end_locked(session, result).await
     }
 
     async fn seed_locked(
         &self,
-        client: &Client,
+        session: &LockedSession,
         seeds: &MigrationSet,
         force: bool,
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
+        let client = &session.client;
         let (history, _) = self.history(client, false, true).await?;
         let pending = plan_up(&self.set, &history, &UpRequest::default())?.steps.len();
         if pending > 0 {
@@ -288,30 +299,37 @@ impl Migrator {
             )));
         }
         let plan = plan::plan_seeds(seeds, &history, force);
-        self.execute(client, &plan, false, on_event).await
+        self.execute(session, &plan, false, on_event).await
     }
 
     /// Revert applied migrations, newest first.
     pub async fn down(&self, target: &Target, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
         let session = self.begin_locked(None, on_event).await?;
-        let result = self.down_locked(&session.client, target, on_event).await;
+        let result = self.down_locked(&session, target, on_event).await;
         self.end_locked(session, result).await
     }
 
-    async fn down_locked(&self, client: &Client, target: &Target, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+    async fn down_locked(
+        &self,
+        session: &LockedSession,
+        target: &Target,
+        on_event: OnEvent<'_>,
+    ) -> Result<RunReport, Error> {
+        let client = &session.client;
         let (history, _) = self.history(client, true, true).await?;
         let plan = plan::plan_down(&self.set, &history, target).map_err(Error::Plan)?;
-        self.execute(client, &plan, false, on_event).await
+        self.execute(session, &plan, false, on_event).await
     }
 
     /// Revert the newest applied migration and apply it again.
     pub async fn redo(&self, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
         let session = self.begin_locked(None, on_event).await?;
-        let result = self.redo_locked(&session.client, on_event).await;
+        let result = self.redo_locked(&session, on_event).await;
         self.end_locked(session, result).await
     }
 
-    async fn redo_locked(&self, client: &Client, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+    async fn redo_locked(&self, session: &LockedSession, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+        let client = &session.client;
         let (history, _) = self.history(client, true, true).await?;
         let down = plan::plan_down(&self.set, &history, &Target::Steps(1)).map_err(Error::Plan)?;
         let Some(version) = down.steps.first().and_then(|s| s.version.clone()) else {
@@ -328,22 +346,28 @@ impl Migrator {
                 "migration {version} has no file, so it could be reverted but not applied again; restore the file first"
             )));
         }
-        let mut report = self.execute(client, &down, false, on_event).await?;
+        let mut report = self.execute(session, &down, false, on_event).await?;
         let (history, _) = self.history(client, false, true).await?;
         let mut up = plan_up(&self.set, &history, &request)?;
         up.steps.retain(|s| s.version.as_ref() == Some(&version));
-        report.steps.extend(self.execute(client, &up, false, on_event).await?.steps);
+        report.steps.extend(self.execute(session, &up, false, on_event).await?.steps);
         Ok(report)
     }
 
     /// Move to exactly `version`: apply up to it, or revert down to it.
     pub async fn goto(&self, version: &Version, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
         let session = self.begin_locked(None, on_event).await?;
-        let result = self.goto_locked(&session.client, version, on_event).await;
+        let result = self.goto_locked(&session, version, on_event).await;
         self.end_locked(session, result).await
     }
 
-    async fn goto_locked(&self, client: &Client, version: &Version, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+    async fn goto_locked(
+        &self,
+        session: &LockedSession,
+        version: &Version,
+        on_event: OnEvent<'_>,
+    ) -> Result<RunReport, Error> {
+        let client = &session.client;
         let (history, _) = self.history(client, true, true).await?;
         let target = Target::Version(version.clone());
         let plan = if history.current_version().is_some_and(|c| &c > version) {
@@ -351,7 +375,7 @@ impl Migrator {
         } else {
             plan_up(&self.set, &history, &UpRequest { target: Some(target), ..Default::default() })?
         };
-        self.execute(client, &plan, false, on_event).await
+        self.execute(session, &plan, false, on_event).await
     }
 
     /// Mark an existing database as being at `version` without running anything.
@@ -473,10 +497,15 @@ impl Migrator {
 
     /// Release the lock whatever happened, then report where the database stands.
     async fn end_locked(&self, session: LockedSession, result: Result<RunReport, Error>) -> Result<RunReport, Error> {
+        // The version is read while the lock is held, so it is this run's result, not another runner's.
+        let version = match &result {
+            Ok(_) => self.current_version(&session.client).await,
+            Err(_) => Ok(None),
+        };
         let released = session.lock.release().await;
         let mut report = result?;
         released?;
-        report.current_version = self.current_version(&session.client).await?;
+        report.current_version = version?;
         report.duration_ms = session.started.elapsed().as_millis() as u64;
         Ok(report)
     }
@@ -488,23 +517,27 @@ impl Migrator {
 
     async fn execute(
         &self,
-        client: &Client,
+        session: &LockedSession,
         plan: &Plan,
         single_transaction: bool,
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
+        let client = &session.client;
         let executor = Executor { client, history: &self.config.history, options: self.config.exec.clone() };
         on_event(Event::Planned { steps: plan.steps.len() });
         let mut forward = |e: ExecEvent| on_event(Event::Exec(e));
         let mut report = RunReport::default();
         if single_transaction && !plan.steps.is_empty() {
             let started = Instant::now();
+            session.lock.ensure_held()?;
             executor.run_in_transaction(&plan.steps, &mut forward).await?;
             let each = started.elapsed().as_millis() as u64 / plan.steps.len() as u64;
             report.steps = plan.steps.iter().map(|s| step_report(s, each)).collect();
             return Ok(report);
         }
         for step in &plan.steps {
+            // Never run a step unguarded: if the lock's session died, another runner may be going.
+            session.lock.ensure_held()?;
             let started = Instant::now();
             executor.run_step(step, &mut forward).await?;
             report.steps.push(step_report(step, started.elapsed().as_millis() as u64));

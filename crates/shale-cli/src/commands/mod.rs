@@ -47,7 +47,7 @@ pub fn load_set(settings: &Settings) -> Result<MigrationSet> {
 pub fn migrator(settings: &Settings) -> Result<Migrator> {
     let set = load_set(settings)?;
     let mut config = MigratorConfig::new(settings.connection()?);
-    config.session = settings.session();
+    config.session = settings.session()?;
     config.lock_wait = settings.lock_wait()?;
     config.connect_wait = settings.connect_wait()?;
     if let Some(schema) = &settings.config.history_schema {

@@ -87,15 +87,18 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         );
     } else {
         for p in &problems {
+            let version = p.version.as_deref().unwrap_or("VERSION");
             let advice = match p.state {
-                State::Modified => {
-                    "changed after it was applied: restore the file, or `shale repair VERSION --applied --reason ...`"
+                State::Modified => format!(
+                    "changed after it was applied: restore the file, or `shale repair {version} --applied --reason ...`"
+                ),
+                State::Missing => format!(
+                    "applied, but its file is gone: restore it, or `shale repair {version} --rolled-back --reason ...`"
+                ),
+                State::Failed => "its last attempt failed: fix it and run `shale up`".to_string(),
+                _ => {
+                    "older than the newest applied version: `shale up --allow-out-of-order`, or renumber it".to_string()
                 }
-                State::Missing => {
-                    "applied, but its file is gone: restore it, or `shale repair VERSION --rolled-back --reason ...`"
-                }
-                State::Failed => "its last attempt failed: fix it and run `shale up`",
-                _ => "older than the newest applied version: `shale up --allow-out-of-order`, or renumber it",
             };
             let path = p.path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
             eprintln!(
