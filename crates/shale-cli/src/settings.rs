@@ -157,41 +157,47 @@ impl Settings {
         self.root.join(".shale").join("dev")
     }
 
+    /// Where the database comes from, in order of precedence; None when nothing names one.
+    fn database_source(&self) -> Option<DatabaseSource> {
+        let var = self.config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
+        if let Some(url) = &self.global.database_url {
+            Some(DatabaseSource::Url(url.clone(), "--database-url".into()))
+        } else if self.global.dev {
+            Some(DatabaseSource::Dev)
+        } else if let Some(url) = self.env.get(&var).filter(|v| !v.is_empty()) {
+            Some(DatabaseSource::Url(url, var))
+        } else if ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER"].iter().any(|k| self.env.get(k).is_some()) {
+            Some(DatabaseSource::PgVariables)
+        } else {
+            None
+        }
+    }
+
+    pub fn has_database(&self) -> bool {
+        self.database_source().is_some()
+    }
+
     /// The connection: --database-url, --dev, the configured variable, DATABASE_URL, then PG* variables.
     pub fn connection(&self) -> Result<ConnectionSettings> {
-        let var = self.config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
-        let (text, origin) = if let Some(url) = &self.global.database_url {
-            (Some(url.clone()), "--database-url".to_string())
-        } else if self.global.dev {
-            (Some(crate::commands::dev::ensure_started(self)?), "the development server".to_string())
-        } else if let Some(url) = self.env.get(&var).filter(|v| !v.is_empty()) {
-            (Some(url), var.clone())
-        } else {
-            (None, String::new())
+        let (text, origin) = match self.database_source() {
+            Some(DatabaseSource::Url(url, origin)) => (Some(url), origin),
+            Some(DatabaseSource::Dev) => {
+                (Some(crate::commands::dev::ensure_started(self)?), "the development server".to_string())
+            }
+            Some(DatabaseSource::PgVariables) => (None, String::new()),
+            None => {
+                let var = self.config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
+                bail!(NoDatabase(var))
+            }
         };
         let mut settings = match text {
             Some(text) => ConnectionSettings::parse(&text).map_err(|e| anyhow!("{e} (from {origin})"))?,
-            None => {
-                let any_pg =
-                    ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"].iter().any(|k| self.env.get(k).is_some());
-                if !any_pg {
-                    bail!(NoDatabase(var));
-                }
-                ConnectionSettings::default()
-            }
+            None => ConnectionSettings::default(),
         };
         settings
             .fill_from_env(&|k| self.env.get(k))
             .map_err(|e| anyhow!("{e} (from the PG* environment variables)"))?;
         Ok(settings)
-    }
-
-    pub fn has_database(&self) -> bool {
-        let var = self.config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
-        self.global.database_url.is_some()
-            || self.global.dev
-            || self.env.get(&var).is_some()
-            || ["PGHOST", "PGPORT", "PGDATABASE"].iter().any(|k| self.env.get(k).is_some())
     }
 
     /// Session settings, each checked: a bad value is a configuration error naming where it came from.
@@ -239,6 +245,14 @@ impl Settings {
         }
         parse_duration(self.config.connect_wait.as_deref(), "connect_wait")
     }
+}
+
+enum DatabaseSource {
+    /// A URL or key=value string, and where it came from.
+    Url(String, String),
+    Dev,
+    /// libpq's PG* variables alone.
+    PgVariables,
 }
 
 /// No database was configured anywhere.

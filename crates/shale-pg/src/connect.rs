@@ -128,7 +128,7 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
         let code = db.code().code();
         let reason = match code {
             "28P01" => format!(
-                "password authentication failed for user {}; check the password in the URL, PGPASSWORD or .env",
+                "password authentication failed for user {}; check the password in the URL, PGPASSWORD, .env or the password file (~/.pgpass)",
                 settings.user.as_deref().unwrap_or("(default)")
             ),
             "28000" => format!("the server refused the login: {}", db.message()),

@@ -129,7 +129,49 @@ impl ConnectionSettings {
                 self.connect_timeout = Some(parse_timeout(&t)?);
             }
         }
+        self.password_from_pgpass(env);
         Ok(())
+    }
+
+    /// With no password given, look it up in the password file (PGPASSFILE, else ~/.pgpass) as libpq
+    /// does: `host:port:database:user:password` lines, `*` matching anything, `\:` and `\\` escaped,
+    /// and the file ignored when others can read it.
+    fn password_from_pgpass(&mut self, env: &dyn Fn(&str) -> Option<String>) {
+        if self.password.is_some() {
+            return;
+        }
+        let Some(path) = env("PGPASSFILE").or_else(|| env("HOME").map(|h| format!("{h}/.pgpass"))) else { return };
+        let Ok(meta) = std::fs::metadata(&path) else { return };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if meta.permissions().mode() & 0o077 != 0 {
+                return;
+            }
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else { return };
+        let hosts = self.effective_hosts();
+        let host = hosts.first().map(String::as_str).unwrap_or("localhost");
+        // A Unix socket directory matches the name `localhost`, as in libpq.
+        let host = if host.starts_with('/') { "localhost" } else { host };
+        let port = self.ports.first().copied().unwrap_or(5432).to_string();
+        let user = self.user.clone().or_else(|| env("USER")).unwrap_or_default();
+        let db = self.dbname.clone().unwrap_or_else(|| user.clone());
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty()) {
+            let fields = pgpass_fields(line);
+            if fields.len() < 5 {
+                continue;
+            }
+            let matches = |field: &str, value: &str| field == "*" || field == value;
+            if matches(&fields[0], host)
+                && matches(&fields[1], &port)
+                && matches(&fields[2], &db)
+                && matches(&fields[3], &user)
+            {
+                self.password = Some(fields[4..].join(":"));
+                return;
+            }
+        }
     }
 
     /// The settings as a URL with the password replaced by `***`: safe to print and log.
@@ -210,6 +252,20 @@ impl ConnectionSettings {
         }
         vec!["localhost".to_string()]
     }
+}
+
+/// Split a password-file line on unescaped `:`, undoing `\:` and `\\`.
+fn pgpass_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => fields.last_mut().expect("one field").extend(chars.next()),
+            ':' => fields.push(String::new()),
+            c => fields.last_mut().expect("one field").push(c),
+        }
+    }
+    fields
 }
 
 fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Result<(), SettingsError> {
@@ -435,6 +491,40 @@ mod tests {
         assert_eq!(s.password.as_deref(), Some("it's"));
         assert_eq!(s.sslmode, Some(SslMode::VerifyFull));
         assert!(!s.redacted().contains("it's"));
+    }
+
+    #[test]
+    fn password_file_like_libpq() {
+        let dir = std::env::temp_dir().join(format!("shale-pgpass-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pgpass");
+        std::fs::write(
+            &file,
+            "# comment\nother:5432:*:app:nope\ndb.example.com:*:app_db:app:s3cr\\:et\n*:*:*:*:fallback\n",
+        )
+        .unwrap();
+        let path = file.to_string_lossy().into_owned();
+        let env = |k: &str| (k == "PGPASSFILE").then(|| path.clone());
+        let set_mode = |mode: u32| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        set_mode(0o600);
+        let mut s = ConnectionSettings::parse("postgresql://app@db.example.com/app_db").unwrap();
+        s.fill_from_env(&env).unwrap();
+        assert_eq!(s.password.as_deref(), Some("s3cr:et"));
+        let mut other = ConnectionSettings::parse("postgresql://bob@elsewhere/x").unwrap();
+        other.fill_from_env(&env).unwrap();
+        assert_eq!(other.password.as_deref(), Some("fallback"));
+        // A given password wins; a file others can read is ignored.
+        let mut given = ConnectionSettings::parse("postgresql://app:mine@db.example.com/app_db").unwrap();
+        given.fill_from_env(&env).unwrap();
+        assert_eq!(given.password.as_deref(), Some("mine"));
+        set_mode(0o644);
+        let mut open = ConnectionSettings::parse("postgresql://app@db.example.com/app_db").unwrap();
+        open.fill_from_env(&env).unwrap();
+        assert_eq!(open.password, None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -80,7 +80,8 @@ pub struct StepReport {
     pub direction: shale_core::StepDirection,
     pub path: std::path::PathBuf,
     pub transactional: bool,
-    pub duration_ms: u64,
+    /// None for steps of a --single-transaction batch, which has one duration for all of them.
+    pub duration_ms: Option<u64>,
 }
 
 /// The outcome of `up`, `down`, `redo`, `goto`.
@@ -528,11 +529,9 @@ impl Migrator {
         let mut forward = |e: ExecEvent| on_event(Event::Exec(e));
         let mut report = RunReport::default();
         if single_transaction && !plan.steps.is_empty() {
-            let started = Instant::now();
             session.lock.ensure_held()?;
             executor.run_in_transaction(&plan.steps, &mut forward).await?;
-            let each = started.elapsed().as_millis() as u64 / plan.steps.len() as u64;
-            report.steps = plan.steps.iter().map(|s| step_report(s, each)).collect();
+            report.steps = plan.steps.iter().map(|s| step_report(s, None)).collect();
             return Ok(report);
         }
         for step in &plan.steps {
@@ -540,7 +539,7 @@ impl Migrator {
             session.lock.ensure_held()?;
             let started = Instant::now();
             executor.run_step(step, &mut forward).await?;
-            report.steps.push(step_report(step, started.elapsed().as_millis() as u64));
+            report.steps.push(step_report(step, Some(started.elapsed().as_millis() as u64)));
         }
         Ok(report)
     }
@@ -554,7 +553,7 @@ fn plan_up(set: &MigrationSet, history: &History, request: &UpRequest) -> Result
     plan::plan_up(set, history, &options).map_err(Error::Plan)
 }
 
-fn step_report(step: &Step, duration_ms: u64) -> StepReport {
+fn step_report(step: &Step, duration_ms: Option<u64>) -> StepReport {
     StepReport {
         version: step.version.as_ref().map(|_| step.version_text.clone()),
         name: step.name.clone(),

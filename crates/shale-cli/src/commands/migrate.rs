@@ -142,14 +142,14 @@ fn print_report(settings: &Settings, report: &RunReport, verb: &str, nothing: &s
             StepDirection::Down => "down",
         };
         let how = if s.transactional { "" } else { "  (no transaction)" };
+        let took = s.duration_ms.map(|d| format!("  {d} ms")).unwrap_or_default();
         println!(
-            "{arrow} {} {}  {} ms{how}",
+            "{arrow} {} {}{took}{how}",
             s.version.as_deref().unwrap_or(match s.kind {
                 shale_core::MigrationKind::Seed => "seed",
                 _ => "R",
             }),
             s.name,
-            s.duration_ms
         );
     }
     println!(

@@ -45,7 +45,11 @@ pub fn load_set(settings: &Settings) -> Result<MigrationSet> {
 }
 
 pub fn migrator(settings: &Settings) -> Result<Migrator> {
-    let set = load_set(settings)?;
+    migrator_with(settings, load_set(settings)?)
+}
+
+/// A migrator for files already loaded.
+pub fn migrator_with(settings: &Settings, set: MigrationSet) -> Result<Migrator> {
     let mut config = MigratorConfig::new(settings.connection()?);
     config.session = settings.session()?;
     config.lock_wait = settings.lock_wait()?;

@@ -74,7 +74,8 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         }
         return Ok(0);
     }
-    let migrator = migrator(settings)?;
+    let count = set.migrations.len();
+    let migrator = super::migrator_with(settings, set)?;
     let report = block_on(migrator.status())?;
     let problems: Vec<_> = report
         .migrations
@@ -83,7 +84,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         .collect();
     if settings.json {
         print_json(
-            &serde_json::json!({ "ok": problems.is_empty(), "migrations": set.migrations.len(), "database": true, "problems": problems }),
+            &serde_json::json!({ "ok": problems.is_empty(), "migrations": count, "database": true, "problems": problems }),
         );
     } else {
         for p in &problems {
@@ -109,7 +110,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             );
         }
         if problems.is_empty() && !settings.quiet {
-            println!("{} migration file(s) are valid and agree with the database history", set.migrations.len());
+            println!("{} migration file(s) are valid and agree with the database history", count);
         }
     }
     Ok(if problems.is_empty() { 0 } else { 1 })
