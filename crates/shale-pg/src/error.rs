@@ -40,14 +40,22 @@ pub enum PgError {
     #[error(transparent)]
     Connect(#[from] ConnectError),
     /// A query of shale's own (history, lock) failed.
-    #[error("{context}: {message}")]
+    #[error("{context}: {message}{}", query_hint(sqlstate.as_deref()))]
     Query { context: &'static str, message: String, sqlstate: Option<String> },
     #[error("migration {label} failed{}: {}", location_text(failure), failure.message)]
     Migration { label: String, failure: Box<DbFailure> },
-    #[error("could not get the migration lock within {}s{}", waited.as_secs(), holder_text(holder))]
+    #[error(
+        "could not get the migration lock within {}s{}; another shale is migrating this database: wait for it, or raise --lock-timeout (migration_lock_wait in shale.toml){}",
+        waited.as_secs(),
+        holder_text(holder),
+        stale_hint(holder)
+    )]
     LockTimeout { waited: Duration, holder: Option<LockHolder> },
     #[error("the connection holding the migration lock was closed, so the lock is gone; stopped before the next migration. Check the server log, then run `shale up` again")]
     LockLost,
+    /// The server's catalog answered something shale cannot read (a server version it does not know).
+    #[error("{0}")]
+    Catalog(String),
     #[error("the migration history is not what this shale expects: {0}")]
     Corrupt(String),
     #[error("{0}")]
@@ -56,6 +64,24 @@ pub enum PgError {
 
 fn location_text(failure: &DbFailure) -> String {
     failure.location.as_ref().map(|l| format!(" at {}:{}:{}", l.path.display(), l.line, l.column)).unwrap_or_default()
+}
+
+fn stale_hint(holder: &Option<LockHolder>) -> String {
+    holder
+        .as_ref()
+        .map(|h| {
+            format!("; if pid {} is a runner that hangs, end it with SELECT pg_terminate_backend({})", h.pid, h.pid)
+        })
+        .unwrap_or_default()
+}
+
+/// Advice for shale's own queries (history table, lock) failing on privileges or a missing schema.
+fn query_hint(sqlstate: Option<&str>) -> &'static str {
+    match sqlstate {
+        Some("42501") => " (hint: the user needs USAGE and CREATE on the history schema; or set history_schema in shale.toml to a schema it owns)",
+        Some("3F000") => " (hint: create the schema, or set history_schema in shale.toml)",
+        _ => "",
+    }
 }
 
 fn holder_text(holder: &Option<LockHolder>) -> String {

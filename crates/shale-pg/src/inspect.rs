@@ -177,5 +177,5 @@ async fn json_value<T: serde::de::DeserializeOwned>(
             _ => None,
         })
         .unwrap_or_else(|| "null".into());
-    serde_json::from_str(&text).map_err(|e| PgError::Corrupt(format!("unexpected catalog answer while {context}: {e}")))
+    serde_json::from_str(&text).map_err(|e| PgError::Catalog(format!("unexpected catalog answer while {context}: {e}")))
 }

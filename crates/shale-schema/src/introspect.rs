@@ -45,9 +45,9 @@ pub async fn introspect(client: &Client, exclude: (&str, &str)) -> Result<Schema
             SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
             _ => None,
         })
-        .ok_or_else(|| Error::Corrupt("reading the schema: the catalog query returned no row".into()))?;
+        .ok_or_else(|| Error::Catalog("reading the schema: the catalog query returned no row".into()))?;
     let mut schema: Schema = serde_json::from_str(&text)
-        .map_err(|e| Error::Corrupt(format!("unexpected catalog answer while reading the schema: {e}")))?;
+        .map_err(|e| Error::Catalog(format!("unexpected catalog answer while reading the schema: {e}")))?;
     schema.normalize();
     Ok(schema)
 }
