@@ -145,8 +145,8 @@ pub struct LintArgs {
     /// Lint every migration, applied or not
     #[arg(long, conflicts_with = "files")]
     pub all: bool,
-    /// human, json or github (workflow annotations)
-    #[arg(long, default_value = "human", value_parser = ["human", "json", "github"])]
+    /// human, json, github (workflow annotations) or sarif (SARIF 2.1.0, for code scanning)
+    #[arg(long, default_value = "human", value_parser = ["human", "json", "github", "sarif"])]
     pub format: String,
 }
 

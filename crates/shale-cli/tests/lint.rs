@@ -30,6 +30,13 @@ fn dangerous_pending_migrations_are_refused_until_made_safe_or_allowed() {
         "{}",
         github.stdout
     );
+    let sarif = p.shale(&["lint", "--format", "sarif"]).json();
+    assert_eq!(sarif["version"], "2.1.0");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "create-index-non-concurrently");
+    assert_eq!(result["level"], "error");
+    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 2);
+    assert_eq!(sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), 16);
     let json = p.shale(&["lint", "--format", "json"]).json();
     assert_eq!(json["findings"][0]["rule"], "create-index-non-concurrently");
 

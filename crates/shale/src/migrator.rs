@@ -279,7 +279,17 @@ impl Migrator {
     /// Run the seed files that never ran or changed since (all with `force`), each in its own
     /// transaction with its history row. Refused while migrations are pending.
     pub async fn seed(&self, seeds: &MigrationSet, force: bool, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
-        let session = self.begin_locked(None, on_event).await?;
+        // Like `up`: with nothing due (and nothing pending), one query and no lock.
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, false, false).await?;
+        let pending = plan_up(&self.set, &history, &UpRequest::default()).map(|p| p.steps.len()).unwrap_or(1);
+        if pending == 0 && plan::plan_seeds(seeds, &history, force).steps.is_empty() {
+            return Ok(RunReport {
+                current_version: history.current_version().map(|v| v.canonical()),
+                ..Default::default()
+            });
+        }
+        let session = self.begin_locked(Some(client), on_event).await?;
         let result = self.seed_locked(&session, seeds, force, on_event).await;
         self.end_locked(session, result).await
     }

@@ -27,6 +27,7 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     match args.format.as_str() {
         "json" => print_json(&report),
         "github" => print_github(&report),
+        "sarif" => print_json(&sarif(&report)),
         _ => print_human(&report, settings.quiet),
     }
     let failed = report.blocking().count() > 0 || !report.syntax_errors.is_empty();
@@ -150,6 +151,51 @@ fn level(severity: Severity, info: &'static str) -> &'static str {
         Severity::Warning => "warning",
         Severity::Info => info,
     }
+}
+
+/// SARIF 2.1.0: one run, the rules with their texts, and a result per finding; allowed findings are
+/// marked as suppressed in source.
+fn sarif(report: &Report) -> serde_json::Value {
+    let rules: Vec<_> = shale_lint::RULES
+        .iter()
+        .map(|r| serde_json::json!({ "id": r.id, "shortDescription": { "text": r.why }, "help": { "text": r.fix } }))
+        .collect();
+    let location = |path: &std::path::Path, line: usize, column: usize| {
+        serde_json::json!([{ "physicalLocation": {
+            "artifactLocation": { "uri": path.display().to_string() },
+            "region": { "startLine": line, "startColumn": column },
+        }}])
+    };
+    let mut results: Vec<_> = report
+        .syntax_errors
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "ruleId": "syntax-error", "level": "error", "message": { "text": e.message },
+                "locations": location(&e.path, e.line, e.column),
+            })
+        })
+        .collect();
+    results.extend(report.findings.iter().map(|f| {
+        let mut result = serde_json::json!({
+            "ruleId": f.rule,
+            "level": level(f.severity, "note"),
+            "message": { "text": format!("{}; {}. Instead: {}", f.message, f.why, f.fix) },
+            "locations": location(&f.path, f.line, f.column),
+        });
+        if f.allowed {
+            result["suppressions"] = serde_json::json!([{ "kind": "inSource" }]);
+        }
+        result
+    }));
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": { "name": "shale", "version": env!("CARGO_PKG_VERSION"), "rules": rules } },
+            "results": results,
+        }],
+    })
 }
 
 /// GitHub Actions workflow annotations.
