@@ -145,6 +145,9 @@ pub struct LintArgs {
     /// Lint every migration, applied or not
     #[arg(long, conflicts_with = "files")]
     pub all: bool,
+    /// Major version of the target PostgreSQL [default: the server's, when linting pending migrations]
+    #[arg(long, value_name = "MAJOR")]
+    pub pg_version: Option<u32>,
     /// human, json, github (workflow annotations) or sarif (SARIF 2.1.0, for code scanning)
     #[arg(long, default_value = "human", value_parser = ["human", "json", "github", "sarif"])]
     pub format: String,

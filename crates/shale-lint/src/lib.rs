@@ -58,6 +58,17 @@ pub struct SyntaxError {
 pub struct Context {
     /// Tables created in this run (lower-case, unqualified and qualified names).
     new_tables: HashSet<String>,
+    /// The target server's major version, when known; rules that changed between versions use it.
+    pg_major: Option<u32>,
+    /// Whether the statements being checked run inside a transaction.
+    in_transaction: bool,
+}
+
+/// What the linter knows about the target.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LintOptions {
+    /// Major version of the target PostgreSQL (e.g. 15); None assumes a current server.
+    pub pg_major: Option<u32>,
 }
 
 impl Context {
@@ -92,7 +103,12 @@ impl Report {
 
 /// Lint scripts in the order they would run, sharing one context.
 pub fn lint<'a>(scripts: impl IntoIterator<Item = &'a Script>) -> Report {
-    let mut context = Context::default();
+    lint_with(scripts, LintOptions::default())
+}
+
+/// [`lint`] for a known target server.
+pub fn lint_with<'a>(scripts: impl IntoIterator<Item = &'a Script>, options: LintOptions) -> Report {
+    let mut context = Context { pg_major: options.pg_major, ..Context::default() };
     let mut report = Report::default();
     for script in scripts {
         lint_script(script, &mut context, &mut report);
@@ -106,6 +122,7 @@ fn allows_in(gap: &str) -> Vec<String> {
 }
 
 fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
+    context.in_transaction = script.no_transaction.is_none();
     let index = LineIndex::new(&script.text);
     // Allows in the file's header (before its first statement) cover the whole file; those just
     // before a statement cover that statement.

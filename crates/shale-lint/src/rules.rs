@@ -122,6 +122,13 @@ rule!(
     "varchar(n) gains nothing over text in PostgreSQL, and raising n later needs an ALTER",
     "text, with a CHECK (length(col) <= n) if the limit matters"
 );
+rule!(
+    ENUM_VALUE_IN_TRANSACTION,
+    "enum-add-value-in-transaction",
+    Error,
+    "before PostgreSQL 12, ALTER TYPE ... ADD VALUE cannot run inside a transaction block: the migration fails",
+    "put it in its own migration with `-- shale:no-transaction`"
+);
 rule!(NO_CHAR, "no-char", Warning, "char(n) pads with spaces and compares surprisingly", "text");
 
 pub static ALL: &[&Rule] = &[
@@ -141,6 +148,7 @@ pub static ALL: &[&Rule] = &[
     &PREFER_TIMESTAMPTZ,
     &PREFER_TEXT,
     &NO_CHAR,
+    &ENUM_VALUE_IN_TRANSACTION,
 ];
 
 /// Functions whose value differs per row: a default using one rewrites the table.
@@ -212,6 +220,14 @@ pub fn check(node: &NodeEnum, context: &Context) -> Vec<Hit> {
                 }
             }
         }
+        NodeEnum::AlterEnumStmt(s)
+            if s.old_val.is_empty() && context.in_transaction && context.pg_major.is_some_and(|v| v < 12) =>
+        {
+            hits.push(hit(
+                &ENUM_VALUE_IN_TRANSACTION,
+                format!("ALTER TYPE ... ADD VALUE '{}' inside a transaction", s.new_val),
+            ))
+        }
         NodeEnum::ClusterStmt(_) => {
             hits.push(hit(&HEAVY_LOCK, "CLUSTER rewrites the table under ACCESS EXCLUSIVE".into()))
         }
@@ -237,7 +253,7 @@ pub fn check(node: &NodeEnum, context: &Context) -> Vec<Hit> {
                     (AlterTableType::AtAddColumn, Some(NodeEnum::ColumnDef(col))) => {
                         type_advice(col, &mut hits);
                         if existing {
-                            add_column(&table, col, &mut hits);
+                            add_column(&table, col, context.pg_major, &mut hits);
                         }
                     }
                     (AlterTableType::AtDropColumn, _) => {
@@ -273,7 +289,7 @@ pub fn check(node: &NodeEnum, context: &Context) -> Vec<Hit> {
     hits
 }
 
-fn add_column(table: &str, col: &pg_query::protobuf::ColumnDef, hits: &mut Vec<Hit>) {
+fn add_column(table: &str, col: &pg_query::protobuf::ColumnDef, pg_major: Option<u32>, hits: &mut Vec<Hit>) {
     let constraints: Vec<_> = col
         .constraints
         .iter()
@@ -292,11 +308,15 @@ fn add_column(table: &str, col: &pg_query::protobuf::ColumnDef, hits: &mut Vec<H
     let serial =
         matches!(type_name.as_str(), "serial" | "bigserial" | "smallserial" | "serial4" | "serial8" | "serial2");
     let volatile = default.is_some_and(|d| calls_volatile(d));
-    if volatile || serial {
-        hits.push(hit(
-            &ADD_COLUMN_VOLATILE_DEFAULT,
-            format!("adds column {} to {table} with a per-row default", col.colname),
-        ));
+    // Before PostgreSQL 11 every default, even a constant, rewrote the table.
+    let old_server = pg_major.is_some_and(|v| v < 11) && default.is_some();
+    if volatile || serial || old_server {
+        let why = if volatile || serial {
+            "a per-row default"
+        } else {
+            "a default (PostgreSQL 10 and older rewrite the table for any default)"
+        };
+        hits.push(hit(&ADD_COLUMN_VOLATILE_DEFAULT, format!("adds column {} to {table} with {why}", col.colname)));
     } else if not_null && default.is_none() {
         hits.push(hit(
             &ADD_COLUMN_NOT_NULL,

@@ -81,6 +81,22 @@ fn destructive_renames_and_heavy_locks() {
 }
 
 #[test]
+fn rules_that_depend_on_the_server_version() {
+    let on = |major: Option<u32>, sql: &str| -> Vec<&'static str> {
+        let s = script("008.sql", sql);
+        lint_with([&s], LintOptions { pg_major: major }).findings.iter().map(|f| f.rule).collect()
+    };
+    let add_value = "ALTER TYPE mood ADD VALUE 'meh';";
+    assert_eq!(on(Some(11), add_value), ["enum-add-value-in-transaction"]);
+    assert!(on(Some(12), add_value).is_empty());
+    assert!(on(None, add_value).is_empty(), "unknown version: a current server is assumed");
+    assert!(on(Some(11), &format!("-- shale:no-transaction\n{add_value}")).is_empty());
+    let constant_default = "ALTER TABLE users ADD COLUMN n int DEFAULT 0;";
+    assert_eq!(on(Some(10), constant_default), ["add-column-volatile-default"]);
+    assert!(on(Some(11), constant_default).is_empty());
+}
+
+#[test]
 fn type_advice() {
     let found = rules(
         "CREATE TABLE t (id serial PRIMARY KEY, at timestamp, name varchar(50), code char(2), body text, n bigint);",
@@ -153,5 +169,5 @@ fn every_rule_has_its_texts() {
         assert!(!rule.why.is_empty() && !rule.fix.is_empty(), "{}", rule.id);
         assert!(ids.insert(rule.id), "duplicate rule id {}", rule.id);
     }
-    assert_eq!(ids.len(), 16);
+    assert_eq!(ids.len(), 17);
 }

@@ -12,17 +12,20 @@ use crate::args::LintArgs;
 use crate::settings::{LintConfig, Settings};
 
 pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
+    let mut pg_major = args.pg_version;
     let scripts: Vec<Script> = if !args.files.is_empty() {
         args.files.iter().map(read_script).collect::<Result<_>>()?
     } else if args.all || !settings.has_database() {
         load_set(settings)?.migrations.into_iter().map(|m| m.up).collect()
     } else {
-        let plan = block_on(
-            migrator(settings)?.plan_up(&shale::UpRequest { allow_out_of_order: true, ..Default::default() }),
-        )?;
+        let migrator = migrator(settings)?;
+        let plan = block_on(migrator.plan_up(&shale::UpRequest { allow_out_of_order: true, ..Default::default() }))?;
+        if pg_major.is_none() {
+            pg_major = Some(block_on(migrator.server_version())? / 10000);
+        }
         plan.steps.into_iter().map(|s| s.script).collect()
     };
-    let mut report = shale_lint::lint(&scripts);
+    let mut report = shale_lint::lint_with(&scripts, shale_lint::LintOptions { pg_major });
     configure(&mut report, &settings.config.lint.clone().unwrap_or_default()).map_err(shale::Error::Invalid)?;
     match args.format.as_str() {
         "json" => print_json(&report),
