@@ -36,7 +36,7 @@ fn dangerous_pending_migrations_are_refused_until_made_safe_or_allowed() {
     assert_eq!(result["ruleId"], "create-index-non-concurrently");
     assert_eq!(result["level"], "error");
     assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 2);
-    assert_eq!(sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), 17);
+    assert_eq!(sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), 18);
     let json = p.shale(&["lint", "--format", "json"]).json();
     assert_eq!(json["findings"][0]["rule"], "create-index-non-concurrently");
 
@@ -102,6 +102,13 @@ fn rules_are_configured_in_shale_toml() {
     let lint = p.shale(&["lint"]).ok();
     assert!(!lint.stdout.contains("create-index-non-concurrently"), "{}", lint.stdout);
     p.shale(&["up"]).ok();
+    p.write("003_alter.sql", "ALTER TABLE users ADD COLUMN age int;\n");
+    config("lock_timeout = \"0\"\n");
+    let lint = p.shale(&["lint"]);
+    assert_eq!(lint.code, 1);
+    assert!(lint.stdout.contains("error[access-exclusive-without-lock-timeout]"), "{}", lint.stdout);
+    assert_eq!(p.shale(&["up"]).code, 2, "up refuses it too");
+    assert_eq!(p.shale(&["lint", "--session-lock-timeout", "3s"]).code, 0);
     config("[lint]\ndisable = [\"no-such-rule\"]\n");
     let run = p.shale(&["lint"]);
     assert_eq!(run.code, 2);

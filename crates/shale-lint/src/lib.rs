@@ -62,13 +62,17 @@ pub struct Context {
     pg_major: Option<u32>,
     /// Whether the statements being checked run inside a transaction.
     in_transaction: bool,
+    /// Whether a lock_timeout is in force for the statements being checked.
+    lock_timeout_off: bool,
 }
 
 /// What the linter knows about the target.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LintOptions {
     /// Major version of the target PostgreSQL (e.g. 15); None assumes a current server.
     pub pg_major: Option<u32>,
+    /// The session's lock_timeout shale will run with ("0" is off); None when not known.
+    pub lock_timeout: Option<String>,
 }
 
 impl Context {
@@ -109,8 +113,14 @@ pub fn lint<'a>(scripts: impl IntoIterator<Item = &'a Script>) -> Report {
 /// [`lint`] for a known target server.
 pub fn lint_with<'a>(scripts: impl IntoIterator<Item = &'a Script>, options: LintOptions) -> Report {
     let mut context = Context { pg_major: options.pg_major, ..Context::default() };
+    let session_off = options.lock_timeout.as_deref().is_some_and(is_off);
     let mut report = Report::default();
     for script in scripts {
+        // A file's own `-- shale:lock-timeout=...` wins over the session's.
+        context.lock_timeout_off = match &script.directives.lock_timeout {
+            Some(t) => is_off(t),
+            None => session_off,
+        };
         lint_script(script, &mut context, &mut report);
     }
     report
@@ -145,10 +155,24 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
         };
         for raw in &parsed.protobuf.stmts {
             let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
-            if let Some(e) = effect(node) {
+            let effect = effect(node);
+            let mut hits = rules::check(node, context);
+            if let Some(e) = &effect {
+                if e.lock == "ACCESS EXCLUSIVE"
+                    && context.lock_timeout_off
+                    && !e.table.is_empty()
+                    && !context.is_new(&e.table)
+                {
+                    hits.push(rules::Hit {
+                        rule: &rules::NO_LOCK_TIMEOUT,
+                        message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", e.table),
+                    });
+                }
+            }
+            if let Some(e) = effect {
                 report.effects.push((script.path.clone(), line, e));
             }
-            for hit in rules::check(node, context) {
+            for hit in hits {
                 let allowed = header.iter().chain(&here).any(|a| a == hit.rule.id);
                 report.findings.push(Finding {
                     rule: hit.rule.id,
@@ -166,6 +190,11 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
             rules::remember(node, context);
         }
     }
+}
+
+/// `0` (with any unit) turns a PostgreSQL timeout off.
+fn is_off(timeout: &str) -> bool {
+    timeout.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim() == "0"
 }
 
 /// The byte offset of the token a syntax error names (`... at or near "foo"`).

@@ -129,6 +129,13 @@ rule!(
     "before PostgreSQL 12, ALTER TYPE ... ADD VALUE cannot run inside a transaction block: the migration fails",
     "put it in its own migration with `-- shale:no-transaction`"
 );
+rule!(
+    NO_LOCK_TIMEOUT,
+    "access-exclusive-without-lock-timeout",
+    Error,
+    "waiting for an ACCESS EXCLUSIVE lock with no lock_timeout queues every other query on the table behind the migration",
+    "keep shale's lock_timeout on (the default is 5s), or set one for the file with `-- shale:lock-timeout=5s`"
+);
 rule!(NO_CHAR, "no-char", Warning, "char(n) pads with spaces and compares surprisingly", "text");
 
 pub static ALL: &[&Rule] = &[
@@ -149,6 +156,7 @@ pub static ALL: &[&Rule] = &[
     &PREFER_TEXT,
     &NO_CHAR,
     &ENUM_VALUE_IN_TRANSACTION,
+    &NO_LOCK_TIMEOUT,
 ];
 
 /// Functions whose value differs per row: a default using one rewrites the table.

@@ -84,7 +84,7 @@ fn destructive_renames_and_heavy_locks() {
 fn rules_that_depend_on_the_server_version() {
     let on = |major: Option<u32>, sql: &str| -> Vec<&'static str> {
         let s = script("008.sql", sql);
-        lint_with([&s], LintOptions { pg_major: major }).findings.iter().map(|f| f.rule).collect()
+        lint_with([&s], LintOptions { pg_major: major, ..Default::default() }).findings.iter().map(|f| f.rule).collect()
     };
     let add_value = "ALTER TYPE mood ADD VALUE 'meh';";
     assert_eq!(on(Some(11), add_value), ["enum-add-value-in-transaction"]);
@@ -94,6 +94,22 @@ fn rules_that_depend_on_the_server_version() {
     let constant_default = "ALTER TABLE users ADD COLUMN n int DEFAULT 0;";
     assert_eq!(on(Some(10), constant_default), ["add-column-volatile-default"]);
     assert!(on(Some(11), constant_default).is_empty());
+}
+
+#[test]
+fn access_exclusive_without_lock_timeout() {
+    let run = |timeout: Option<&str>, sql: &str| -> Vec<&'static str> {
+        let s = script("009.sql", sql);
+        let options = LintOptions { lock_timeout: timeout.map(str::to_string), ..Default::default() };
+        lint_with([&s], options).findings.iter().map(|f| f.rule).collect()
+    };
+    let alter = "ALTER TABLE users ADD COLUMN n int;";
+    assert_eq!(run(Some("0"), alter), ["access-exclusive-without-lock-timeout"]);
+    assert!(run(Some("5s"), alter).is_empty());
+    assert!(run(None, alter).is_empty());
+    assert!(run(Some("0"), &format!("-- shale:lock-timeout=2s\n{alter}")).is_empty(), "the file's own timeout");
+    assert!(run(Some("0"), "CREATE TABLE users (n int);\nALTER TABLE users ADD COLUMN m int;").is_empty(), "new table");
+    assert!(run(Some("0"), "CREATE INDEX CONCURRENTLY i ON users (n);").is_empty(), "not ACCESS EXCLUSIVE");
 }
 
 #[test]
@@ -169,5 +185,5 @@ fn every_rule_has_its_texts() {
         assert!(!rule.why.is_empty() && !rule.fix.is_empty(), "{}", rule.id);
         assert!(ids.insert(rule.id), "duplicate rule id {}", rule.id);
     }
-    assert_eq!(ids.len(), 17);
+    assert_eq!(ids.len(), 18);
 }

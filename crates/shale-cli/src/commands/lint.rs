@@ -25,7 +25,8 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         }
         plan.steps.into_iter().map(|s| s.script).collect()
     };
-    let mut report = shale_lint::lint_with(&scripts, shale_lint::LintOptions { pg_major });
+    let options = shale_lint::LintOptions { pg_major, lock_timeout: Some(settings.session()?.lock_timeout) };
+    let mut report = shale_lint::lint_with(&scripts, options);
     configure(&mut report, &settings.config.lint.clone().unwrap_or_default()).map_err(shale::Error::Invalid)?;
     match args.format.as_str() {
         "json" => print_json(&report),
@@ -76,12 +77,13 @@ fn configure(report: &mut Report, config: &LintConfig) -> Result<(), String> {
 }
 
 /// Before `up`: refuse a plan with an error finding that no `-- shale:allow` covers.
-pub fn vet(config: LintConfig) -> shale::VetPlan {
-    shale::VetPlan(std::sync::Arc::new(move |plan: &Plan| check_plan(plan, &config)))
+pub fn vet(config: LintConfig, lock_timeout: String) -> shale::VetPlan {
+    shale::VetPlan(std::sync::Arc::new(move |plan: &Plan| check_plan(plan, &config, &lock_timeout)))
 }
 
-fn check_plan(plan: &Plan, config: &LintConfig) -> Result<(), String> {
-    let mut report = shale_lint::lint(plan.steps.iter().map(|s| &s.script));
+fn check_plan(plan: &Plan, config: &LintConfig, lock_timeout: &str) -> Result<(), String> {
+    let options = shale_lint::LintOptions { pg_major: None, lock_timeout: Some(lock_timeout.to_string()) };
+    let mut report = shale_lint::lint_with(plan.steps.iter().map(|s| &s.script), options);
     configure(&mut report, config)?;
     let mut problems: Vec<String> = report
         .syntax_errors

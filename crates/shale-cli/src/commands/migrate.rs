@@ -24,7 +24,11 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
         target,
         allow_out_of_order: args.allow_out_of_order || settings.config.allow_out_of_order.unwrap_or(false),
         single_transaction: args.single_transaction,
-        vet: (!args.force_unsafe).then(|| super::lint::vet(settings.config.lint.clone().unwrap_or_default())),
+        vet: if args.force_unsafe {
+            None
+        } else {
+            Some(super::lint::vet(settings.config.lint.clone().unwrap_or_default(), settings.session()?.lock_timeout))
+        },
     };
     if args.dry_run {
         let plan = block_on(migrator.plan_up(&request))?;
