@@ -62,9 +62,16 @@ impl Directives {
             ("lock-timeout", Some(v)) => self.lock_timeout = Some(check_duration(v, offset)?),
             ("statement-timeout", Some(v)) => self.statement_timeout = Some(check_duration(v, offset)?),
             ("allow", None) => {
-                let rule = body["allow".len()..].split("--").next().unwrap_or("").trim();
+                let (rule, reason) = body["allow".len()..].split_once("--").unwrap_or((&body["allow".len()..], ""));
+                let rule = rule.trim();
                 if rule.is_empty() {
                     return error("`shale:allow` needs a rule id, e.g. `-- shale:allow rule-id -- reason`".into());
+                }
+                // Allowing a dangerous change is a decision: it must say why.
+                if reason.trim().is_empty() {
+                    return error(format!(
+                        "`shale:allow {rule}` needs a reason: `-- shale:allow {rule} -- why this is safe here`"
+                    ));
                 }
                 self.allow.push(rule.to_string());
             }
@@ -112,6 +119,15 @@ mod tests {
         assert_eq!(d.lock_timeout.as_deref(), Some("10s"));
         // Only whole comment lines are directives.
         assert_eq!(d.statement_timeout, None);
+    }
+
+    #[test]
+    fn allow_needs_a_rule_and_a_reason() {
+        let d = Directives::parse("-- shale:allow destructive -- the table moved to the archive\n").unwrap();
+        assert_eq!(d.allow, ["destructive"]);
+        let e = Directives::parse("-- shale:allow destructive\n").unwrap_err();
+        assert!(e.message.contains("needs a reason"), "{}", e.message);
+        assert!(Directives::parse("-- shale:allow -- because\n").is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use shale_core::layout::Script;
 use shale_core::position::LineIndex;
+use shale_core::split::TransactionControl;
 use shale_core::Directives;
 
 pub use effect::{effect, Effect};
@@ -138,7 +139,15 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
     // before a statement cover that statement.
     let header = allows_in(&script.text[..script.statements.first().map_or(0, |s| s.span.start)]);
     let mut gap_start = 0;
+    // An explicit BEGIN ... COMMIT inside a file shale runs outside a transaction.
+    let mut in_block = false;
     for (i, statement) in script.statements.iter().enumerate() {
+        match shale_core::split::transaction_control(statement) {
+            Some(TransactionControl::Begin) => in_block = true,
+            Some(TransactionControl::Commit | TransactionControl::Rollback) => in_block = false,
+            _ => {}
+        }
+        let refused_in_block = in_block.then(|| shale_core::split::no_transaction_reason(statement)).flatten();
         let here = allows_in(&script.text[gap_start..statement.span.start]);
         gap_start = statement.span.end;
         let text = script.statement_text(i);
@@ -157,6 +166,12 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
             let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
             let effect = effect(node);
             let mut hits = rules::check(node, context);
+            if let Some(what) = refused_in_block {
+                hits.push(rules::Hit {
+                    rule: &rules::NON_TRANSACTIONAL_IN_BLOCK,
+                    message: format!("{what} inside BEGIN ... COMMIT"),
+                });
+            }
             if let Some(e) = &effect {
                 if e.lock == "ACCESS EXCLUSIVE"
                     && context.lock_timeout_off

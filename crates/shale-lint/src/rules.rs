@@ -136,6 +136,13 @@ rule!(
     "waiting for an ACCESS EXCLUSIVE lock with no lock_timeout queues every other query on the table behind the migration",
     "keep shale's lock_timeout on (the default is 5s), or set one for the file with `-- shale:lock-timeout=5s`"
 );
+rule!(
+    NON_TRANSACTIONAL_IN_BLOCK,
+    "concurrently-in-transaction",
+    Error,
+    "CONCURRENTLY (and VACUUM, ALTER SYSTEM, ...) cannot run inside a transaction block: the statement fails",
+    "remove the BEGIN/COMMIT around it; shale already runs this file statement by statement outside a transaction"
+);
 rule!(NO_CHAR, "no-char", Warning, "char(n) pads with spaces and compares surprisingly", "text");
 
 pub static ALL: &[&Rule] = &[
@@ -157,6 +164,7 @@ pub static ALL: &[&Rule] = &[
     &NO_CHAR,
     &ENUM_VALUE_IN_TRANSACTION,
     &NO_LOCK_TIMEOUT,
+    &NON_TRANSACTIONAL_IN_BLOCK,
 ];
 
 /// Functions whose value differs per row: a default using one rewrites the table.

@@ -113,6 +113,13 @@ fn access_exclusive_without_lock_timeout() {
 }
 
 #[test]
+fn concurrently_inside_an_explicit_transaction() {
+    let found = rules("-- shale:no-transaction\nBEGIN;\nCREATE INDEX CONCURRENTLY i ON users (a);\nCOMMIT;\nCREATE INDEX CONCURRENTLY j ON users (b);\n");
+    assert_eq!(found, ["concurrently-in-transaction"]);
+    assert!(rules("CREATE INDEX CONCURRENTLY i ON users (a);").is_empty());
+}
+
+#[test]
 fn type_advice() {
     let found = rules(
         "CREATE TABLE t (id serial PRIMARY KEY, at timestamp, name varchar(50), code char(2), body text, n bigint);",
@@ -185,5 +192,5 @@ fn every_rule_has_its_texts() {
         assert!(!rule.why.is_empty() && !rule.fix.is_empty(), "{}", rule.id);
         assert!(ids.insert(rule.id), "duplicate rule id {}", rule.id);
     }
-    assert_eq!(ids.len(), 18);
+    assert_eq!(ids.len(), 19);
 }

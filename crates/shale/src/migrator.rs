@@ -52,7 +52,8 @@ pub enum Event {
 }
 
 /// A check of the plan before anything runs; `Err` says why the run is refused.
-pub type VetFn = dyn Fn(&Plan) -> Result<(), String> + Send + Sync;
+/// Checks a plan for a server of the given major version.
+pub type VetFn = dyn Fn(&Plan, u32) -> Result<(), String> + Send + Sync;
 
 #[derive(Clone)]
 pub struct VetPlan(pub std::sync::Arc<VetFn>);
@@ -209,18 +210,7 @@ impl Migrator {
 
     /// The server's version as `server_version_num` (e.g. 150018).
     pub async fn server_version(&self) -> Result<u32, Error> {
-        let client = self.connect().await?;
-        let rows = client
-            .simple_query("SHOW server_version_num")
-            .await
-            .map_err(|e| shale_pg::PgError::query("reading the server version", e))?;
-        Ok(rows
-            .iter()
-            .find_map(|m| match m {
-                shale_pg::tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).and_then(|v| v.parse().ok()),
-                _ => None,
-            })
-            .unwrap_or(0))
+        server_version(&self.connect().await?).await
     }
 
     /// What `up` would do, without taking the lock or changing anything.
@@ -249,12 +239,18 @@ impl Migrator {
                 ..Default::default()
             });
         }
-        if let Some(vet) = &request.vet {
-            (vet.0)(&plan).map_err(Error::Unsafe)?;
-        }
+        // Checked for the server it will run on: one query, only when there is something to run.
+        let major = match &request.vet {
+            Some(vet) => {
+                let major = server_version(&client).await? / 10000;
+                (vet.0)(&plan, major).map_err(Error::Unsafe)?;
+                major
+            }
+            None => 0,
+        };
         let session = self.begin_locked(Some(client), on_event).await?;
         // Another runner may have applied them while this one waited: plan again under the lock.
-        let result = self.up_locked(&session, request, on_event).await;
+        let result = self.up_locked(&session, request, major, on_event).await;
         let mut report = self.end_locked(session, result).await?;
         report.duration_ms = started.elapsed().as_millis() as u64;
         Ok(report)
@@ -264,6 +260,7 @@ impl Migrator {
         &self,
         session: &LockedSession,
         request: &UpRequest,
+        major: u32,
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
         let client = &session.client;
@@ -271,7 +268,7 @@ impl Migrator {
         let plan = plan_up(&self.set, &history, request)?;
         // Vetted again: while this runner waited, the history may have changed the plan.
         if let Some(vet) = &request.vet {
-            (vet.0)(&plan).map_err(Error::Unsafe)?;
+            (vet.0)(&plan, major).map_err(Error::Unsafe)?;
         }
         self.execute(session, &plan, request.single_transaction, on_event).await
     }
@@ -553,6 +550,21 @@ impl Migrator {
         }
         Ok(report)
     }
+}
+
+/// `server_version_num`, e.g. 150018.
+async fn server_version(client: &Client) -> Result<u32, Error> {
+    let rows = client
+        .simple_query("SHOW server_version_num")
+        .await
+        .map_err(|e| shale_pg::PgError::query("reading the server version", e))?;
+    Ok(rows
+        .iter()
+        .find_map(|m| match m {
+            shale_pg::tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).and_then(|v| v.parse().ok()),
+            _ => None,
+        })
+        .unwrap_or(0))
 }
 
 fn plan_up(set: &MigrationSet, history: &History, request: &UpRequest) -> Result<Plan, Error> {

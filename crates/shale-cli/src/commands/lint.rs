@@ -78,11 +78,11 @@ fn configure(report: &mut Report, config: &LintConfig) -> Result<(), String> {
 
 /// Before `up`: refuse a plan with an error finding that no `-- shale:allow` covers.
 pub fn vet(config: LintConfig, lock_timeout: String) -> shale::VetPlan {
-    shale::VetPlan(std::sync::Arc::new(move |plan: &Plan| check_plan(plan, &config, &lock_timeout)))
+    shale::VetPlan(std::sync::Arc::new(move |plan: &Plan, major: u32| check_plan(plan, major, &config, &lock_timeout)))
 }
 
-fn check_plan(plan: &Plan, config: &LintConfig, lock_timeout: &str) -> Result<(), String> {
-    let options = shale_lint::LintOptions { pg_major: None, lock_timeout: Some(lock_timeout.to_string()) };
+fn check_plan(plan: &Plan, major: u32, config: &LintConfig, lock_timeout: &str) -> Result<(), String> {
+    let options = shale_lint::LintOptions { pg_major: Some(major), lock_timeout: Some(lock_timeout.to_string()) };
     let mut report = shale_lint::lint_with(plan.steps.iter().map(|s| &s.script), options);
     configure(&mut report, config)?;
     let mut problems: Vec<String> = report
