@@ -79,6 +79,8 @@ pub enum Command {
     Goto { version: String },
     /// Show every migration and its state
     Status,
+    /// Compare the live schema with what the migrations build (replayed into a throwaway server); exit 1 on drift
+    Drift,
     /// Write the database schema as a deterministic SQL script
     Dump(crate::commands::dump::DumpArgs),
     /// What each migration will lock, rewrite or destroy; refuses the dangerous ones (exit 1)

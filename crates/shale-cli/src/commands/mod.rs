@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod dev;
+pub mod drift;
 pub mod dump;
 pub mod init;
 pub mod inspect;
@@ -31,6 +32,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Repair(args) => migrate::repair(settings, &args),
         Command::Status => status::status(settings),
         Command::Dump(args) => dump::run(settings, &args),
+        Command::Drift => drift::run(settings),
         Command::Lint(args) => lint::run(settings, &args),
         Command::Inspect { table } => inspect::run(settings, table.as_deref()),
         Command::Validate => status::validate(settings),
