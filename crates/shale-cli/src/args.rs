@@ -81,6 +81,8 @@ pub enum Command {
     Status,
     /// Compare the live schema with what the migrations build (replayed into a throwaway server); exit 1 on drift
     Drift,
+    /// For CI, on a throwaway server: apply everything, check each down restores the schema; exit 1 on failure
+    Check(crate::commands::check::CheckArgs),
     /// Write the database schema as a deterministic SQL script
     Dump(crate::commands::dump::DumpArgs),
     /// What each migration will lock, rewrite or destroy; refuses the dangerous ones (exit 1)

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod backup;
+pub mod check;
 pub mod dev;
 pub mod drift;
 pub mod dump;
@@ -33,6 +34,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Status => status::status(settings),
         Command::Dump(args) => dump::run(settings, &args),
         Command::Drift => drift::run(settings),
+        Command::Check(args) => check::run(settings, &args),
         Command::Lint(args) => lint::run(settings, &args),
         Command::Inspect { table } => inspect::run(settings, table.as_deref()),
         Command::Validate => status::validate(settings),

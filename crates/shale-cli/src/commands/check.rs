@@ -1,0 +1,116 @@
+//! `shale check`: for CI, on a throwaway server. Apply every migration from empty; for each one with
+//! a down, check that up, down, up works and that down restores the schema exactly; optionally
+//! compare the result with a live database (`--against URL`).
+
+use anyhow::{Context, Result};
+use shale::{ConnectionSettings, Migrator, MigratorConfig, Target, UpRequest};
+use shale_schema::compare::{differences, Difference};
+use shale_testkit::{Cluster, ClusterOptions};
+
+use super::{block_on, load_set, print_json};
+use crate::settings::Settings;
+
+#[derive(Debug, serde::Serialize)]
+struct MigrationCheck {
+    version: Option<String>,
+    name: String,
+    /// None when the migration has no down.
+    down_restores_schema: Option<bool>,
+    /// What down left different from the schema before up.
+    differences: Vec<Difference>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Also compare the result with this live database (as `shale drift`)
+    #[arg(long, value_name = "URL")]
+    pub against: Option<String>,
+}
+
+pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
+    let set = load_set(settings)?;
+    let cluster = Cluster::start_temporary(ClusterOptions::default())
+        .context("starting a throwaway PostgreSQL to check the migrations on")?;
+    cluster.create_database("shale_check")?;
+    let mut config = MigratorConfig::new(ConnectionSettings::parse(&cluster.url("shale_check"))?);
+    if let Some(schema) = &settings.config.history_schema {
+        config.history.schema = schema.clone();
+    }
+    let replay = Migrator::new(set.clone(), config);
+    let one = UpRequest { target: Some(Target::Steps(1)), allow_out_of_order: true, ..Default::default() };
+    let mut checks = Vec::new();
+    // After a down that leaves something behind, the next `up` would trip over it: stop there.
+    let mut stopped = false;
+    for m in set.versioned() {
+        let before = block_on(replay.schema())?;
+        block_on(replay.up(&one, &mut |_| {}))?;
+        let mut check = MigrationCheck {
+            version: Some(m.version_text.clone()),
+            name: m.name.clone(),
+            down_restores_schema: None,
+            differences: Vec::new(),
+        };
+        if m.down.is_some() {
+            block_on(replay.down(&Target::Steps(1), &mut |_| {}))?;
+            check.differences = differences(&before, &block_on(replay.schema())?);
+            check.down_restores_schema = Some(check.differences.is_empty());
+            if !check.differences.is_empty() {
+                checks.push(check);
+                stopped = true;
+                break;
+            }
+            block_on(replay.up(&one, &mut |_| {}))?;
+        }
+        checks.push(check);
+    }
+    if !stopped {
+        // Repeatables run after the versioned ones, as in a real `up`.
+        block_on(replay.up(&UpRequest::default(), &mut |_| {}))?;
+    }
+    let drift = match &args.against {
+        Some(url) if !stopped => {
+            let live = Migrator::new(set.clone(), MigratorConfig::new(ConnectionSettings::parse(url)?));
+            Some(differences(&block_on(replay.schema())?, &block_on(live.schema())?))
+        }
+        _ => None,
+    };
+    let failed =
+        checks.iter().any(|c| c.down_restores_schema == Some(false)) || drift.as_ref().is_some_and(|d| !d.is_empty());
+    if settings.json {
+        print_json(&serde_json::json!({ "ok": !failed, "stopped": stopped, "migrations": checks, "drift": drift }));
+    } else {
+        for c in &checks {
+            let label = format!("{} {}", c.version.as_deref().unwrap_or(""), c.name);
+            match c.down_restores_schema {
+                None => println!("ok    {label}: applies (no down to check)"),
+                Some(true) => println!("ok    {label}: applies; down restores the schema; applies again"),
+                Some(false) => {
+                    println!("FAIL  {label}: down does not restore the schema:");
+                    for d in &c.differences {
+                        println!(
+                            "        {}: before up {}, after down {}",
+                            d.object,
+                            d.expected.as_deref().unwrap_or("(absent)"),
+                            d.actual.as_deref().unwrap_or("(absent)")
+                        );
+                    }
+                }
+            }
+        }
+        if stopped {
+            println!("      later migrations were not checked: fix this down first");
+        }
+        if let Some(drift) = &drift {
+            if drift.is_empty() {
+                println!("ok    the live database matches the migrations");
+            } else {
+                println!(
+                    "FAIL  the live database differs in {} object(s); run `shale drift` against it for the table",
+                    drift.len()
+                );
+            }
+        }
+        println!("{}", if failed { "check failed" } else { "check passed" });
+    }
+    Ok(if failed { 1 } else { 0 })
+}
