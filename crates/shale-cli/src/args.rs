@@ -80,7 +80,7 @@ pub enum Command {
     /// Show every migration and its state
     Status,
     /// Compare the live schema with what the migrations build (replayed into a throwaway server); exit 1 on drift
-    Drift,
+    Drift(crate::commands::drift::DriftArgs),
     /// For CI, on a throwaway server: apply everything, check each down restores the schema; exit 1 on failure
     Check(crate::commands::check::CheckArgs),
     /// Write the database schema as a deterministic SQL script

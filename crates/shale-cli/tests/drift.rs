@@ -42,4 +42,14 @@ fn drift_names_each_object_that_differs() {
     assert_eq!(human.code, 1);
     assert!(human.stdout.contains("4 difference(s)"), "{}", human.stdout);
     assert!(human.stdout.contains("(absent)"), "{}", human.stdout);
+
+    // With --dev-url, the scratch database lives on that server and is dropped afterwards.
+    let dev_url = shale_testkit::shared_cluster().url("postgres");
+    let run = p.shale(&["drift", "--json", "--dev-url", &dev_url]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["differences"].as_array().unwrap().len(), 4);
+    let left = shale_testkit::shared_cluster()
+        .psql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'shale_scratch_%'")
+        .unwrap();
+    assert_eq!(left, "0", "the scratch database was dropped");
 }

@@ -2,10 +2,10 @@
 //! a down, check that up, down, up works and that down restores the schema exactly; optionally
 //! compare the result with a live database (`--against URL`).
 
-use anyhow::{Context, Result};
+use super::throwaway::Throwaway;
+use anyhow::Result;
 use shale::{ConnectionSettings, Migrator, MigratorConfig, Target, UpRequest};
 use shale_schema::compare::{differences, Difference};
-use shale_testkit::{Cluster, ClusterOptions};
 
 use super::{block_on, load_set, print_json};
 use crate::settings::Settings;
@@ -25,14 +25,15 @@ pub struct CheckArgs {
     /// Also compare the result with this live database (as `shale drift`)
     #[arg(long, value_name = "URL")]
     pub against: Option<String>,
+    /// A server where shale may create (and drop) a scratch database [default: a temporary local server]
+    #[arg(long, value_name = "URL")]
+    pub dev_url: Option<String>,
 }
 
 pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     let set = load_set(settings)?;
-    let cluster = Cluster::start_temporary(ClusterOptions::default())
-        .context("starting a throwaway PostgreSQL to check the migrations on")?;
-    cluster.create_database("shale_check")?;
-    let mut config = MigratorConfig::new(ConnectionSettings::parse(&cluster.url("shale_check"))?);
+    let scratch = Throwaway::create(args.dev_url.as_deref())?;
+    let mut config = MigratorConfig::new(scratch.connection()?);
     if let Some(schema) = &settings.config.history_schema {
         config.history.schema = schema.clone();
     }

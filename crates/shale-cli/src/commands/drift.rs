@@ -1,24 +1,29 @@
 //! `shale drift`: replay the migrations into a throwaway database and compare its schema with the
 //! live one, object by object. Exit 1 when they differ. Never offers to reset anything.
 
-use anyhow::{Context, Result};
+use super::throwaway::Throwaway;
+use anyhow::Result;
 use comfy_table::Cell;
-use shale::{ConnectionSettings, Migrator, MigratorConfig, UpRequest};
+use shale::{Migrator, MigratorConfig, UpRequest};
 use shale_schema::compare::differences;
-use shale_testkit::{Cluster, ClusterOptions};
 
 use super::{block_on, migrator, print_json};
 use crate::output::table;
 use crate::settings::Settings;
 
-pub fn run(settings: &Settings) -> Result<i32> {
+#[derive(clap::Args, Debug)]
+pub struct DriftArgs {
+    /// A server where shale may create (and drop) a scratch database [default: a temporary local server]
+    #[arg(long, value_name = "URL")]
+    pub dev_url: Option<String>,
+}
+
+pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
     let live = migrator(settings)?;
     let actual = block_on(live.schema())?;
-    // The throwaway server stops and its directory goes when `cluster` is dropped (also on error).
-    let cluster = Cluster::start_temporary(ClusterOptions::default())
-        .context("starting a throwaway PostgreSQL to replay the migrations into")?;
-    cluster.create_database("shale_drift")?;
-    let mut config = MigratorConfig::new(ConnectionSettings::parse(&cluster.url("shale_drift"))?);
+    // The scratch database goes when `scratch` is dropped (also on error).
+    let scratch = Throwaway::create(args.dev_url.as_deref())?;
+    let mut config = MigratorConfig::new(scratch.connection()?);
     config.history = live.config.history.clone();
     let replay = Migrator::new(live.set.clone(), config);
     block_on(replay.up(&UpRequest { allow_out_of_order: true, ..Default::default() }, &mut |_| {}))?;

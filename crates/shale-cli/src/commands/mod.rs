@@ -11,6 +11,7 @@ pub mod lint;
 pub mod migrate;
 pub mod new;
 pub mod status;
+pub mod throwaway;
 
 use anyhow::Result;
 use shale::{Migrator, MigratorConfig};
@@ -33,7 +34,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Repair(args) => migrate::repair(settings, &args),
         Command::Status => status::status(settings),
         Command::Dump(args) => dump::run(settings, &args),
-        Command::Drift => drift::run(settings),
+        Command::Drift(args) => drift::run(settings, &args),
         Command::Check(args) => check::run(settings, &args),
         Command::Lint(args) => lint::run(settings, &args),
         Command::Inspect { table } => inspect::run(settings, table.as_deref()),
