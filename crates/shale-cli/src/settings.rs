@@ -30,6 +30,8 @@ pub struct ConfigFile {
     pub connect_wait: Option<String>,
     /// Sample-data SQL files for `shale seed` (default: seeds/ beside the migrations directory).
     pub seeds_dir: Option<PathBuf>,
+    /// Refresh this schema file (`shale dump`) after every `up` that changed something.
+    pub dump_after_up: Option<PathBuf>,
     /// `[lint]`: rules to disable and severities to change.
     pub lint: Option<LintConfig>,
 }
@@ -75,6 +77,10 @@ dir = "migrations"
 
 # Sample-data SQL files run by `shale seed` (default: seeds/ beside the migrations directory).
 # seeds_dir = "seeds"
+
+# Refresh a deterministic schema dump after every `up` that changed something, so schema
+# changes show in code review.
+# dump_after_up = "schema.sql"
 
 # Apply pending migrations older than the newest applied one.
 # allow_out_of_order = false

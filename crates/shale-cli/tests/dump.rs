@@ -88,3 +88,17 @@ fn dump_of_an_unreachable_database_fails() {
     assert_ne!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.is_empty(), "nothing is printed on stdout: {}", run.stdout);
 }
+
+#[test]
+fn up_refreshes_the_schema_file_named_by_dump_after_up() {
+    let p = common::Project::new("dump_after_up");
+    std::fs::write(p.path().join("shale.toml"), "dump_after_up = \"schema.sql\"\n").unwrap();
+    p.write("001_a.sql", "CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL);");
+    p.shale(&["up"]).ok();
+    let file = std::fs::read_to_string(p.path().join("schema.sql")).expect("schema.sql written after up");
+    assert!(file.contains("CREATE TABLE public.accounts"), "{file}");
+    assert_eq!(file, p.shale(&["dump"]).ok().stdout, "the same bytes as `shale dump`");
+    p.write("002_b.sql", "ALTER TABLE accounts ADD COLUMN nick text;");
+    p.shale(&["up"]).ok();
+    assert!(std::fs::read_to_string(p.path().join("schema.sql")).unwrap().contains("nick"));
+}

@@ -9,6 +9,18 @@ use anyhow::{Context, Result};
 use super::{block_on, migrator};
 use crate::settings::Settings;
 
+/// After an `up` that changed something: refresh the schema file `dump_after_up` names.
+pub fn after_up(settings: &Settings, migrator: &shale::Migrator) -> Result<()> {
+    let Some(file) = &settings.config.dump_after_up else { return Ok(()) };
+    let path = settings.root.join(file);
+    let text = shale_schema::dump(&block_on(migrator.schema())?);
+    std::fs::write(&path, text).with_context(|| format!("writing {} (dump_after_up in shale.toml)", path.display()))?;
+    if !settings.quiet && !settings.json {
+        eprintln!("refreshed {}", path.display());
+    }
+    Ok(())
+}
+
 #[derive(clap::Args, Debug)]
 pub struct DumpArgs {
     /// Write to this file instead of stdout
