@@ -81,8 +81,10 @@ SELECT json_build_object(
   FROM pg_type t JOIN nsp n ON n.oid = t.typnamespace
   WHERE t.typtype = 'e' AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)),
 'sequences', (SELECT coalesce(json_agg(json_build_object('schema', c.nspname, 'name', c.relname, 'options', {seq_options},
-    'owned_by', (SELECT json_build_object('schema', o.nspname, 'table', o.relname, 'column', a.attname)
-       FROM pg_depend d JOIN rel o ON o.oid = d.refobjid
+    'owned_by', (SELECT json_build_object('schema', o.nspname, 'table', oc.relname, 'column', a.attname)
+       -- pg_class by its oid index, not the rel CTE: a CTE scan per sequence is quadratic.
+       -- (The owner is in rel anyway: sequences of left-out tables are filtered below.)
+       FROM pg_depend d JOIN pg_class oc ON oc.oid = d.refobjid JOIN pg_namespace o ON o.oid = oc.relnamespace
        JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
          AND d.deptype = 'a' AND d.refobjsubid > 0))
@@ -141,10 +143,12 @@ SELECT json_build_object(
     'materialized', c.relkind = 'm', 'definition', pg_get_viewdef(c.oid), 'comment', obj_description(c.oid, 'pg_class'),
     'depends_on', (SELECT coalesce(json_agg(json_build_object('schema', x.nspname, 'name', x.relname)
                                             ORDER BY x.nspname, x.relname), '[]')
-       FROM (SELECT DISTINCT v.nspname, v.relname FROM pg_rewrite r
+       FROM (SELECT DISTINCT vn.nspname, v.relname FROM pg_rewrite r
              JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
-             JOIN rel v ON v.oid = d.refobjid
-             WHERE r.ev_class = c.oid AND v.oid <> c.oid AND v.relkind IN ('v', 'm')) x))
+             -- pg_class by its oid index, not the rel CTE (quadratic in the number of views).
+             JOIN pg_class v ON v.oid = d.refobjid JOIN nsp vn ON vn.oid = v.relnamespace
+             WHERE r.ev_class = c.oid AND v.oid <> c.oid AND v.relkind IN ('v', 'm')
+               AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = v.oid)) x))
     ORDER BY c.nspname, c.relname), '[]')
   FROM rel c WHERE c.relkind IN ('v', 'm')),
 'functions', (SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', p.proname,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::{block_on, migrator};
+use super::{block_on, migrator_with};
 use crate::settings::Settings;
 
 /// After an `up` that changed something: refresh the schema file `dump_after_up` names.
@@ -29,7 +29,8 @@ pub struct DumpArgs {
 }
 
 pub fn run(settings: &Settings, args: &DumpArgs) -> Result<i32> {
-    let migrator = migrator(settings)?;
+    // Only the database is read: no migrations directory needed.
+    let migrator = migrator_with(settings, Default::default())?;
     let schema = block_on(migrator.schema())?;
     let text = if settings.json {
         let mut json = serde_json::to_string_pretty(&schema).expect("serializable");

@@ -4,12 +4,13 @@ use anyhow::Result;
 use comfy_table::Cell;
 use shale_pg::inspect::{ForeignKey, TableDetail};
 
-use super::{block_on, migrator, print_json};
+use super::{block_on, migrator_with, print_json};
 use crate::output::table;
 use crate::settings::Settings;
 
 pub fn run(settings: &Settings, name: Option<&str>) -> Result<i32> {
-    let migrator = migrator(settings)?;
+    // Only the database is read: no migrations directory needed.
+    let migrator = migrator_with(settings, Default::default())?;
     let Some(name) = name else {
         let tables = block_on(migrator.inspect_tables())?;
         if settings.json {
