@@ -754,7 +754,7 @@ mod tests {
         assert_eq!(&sql[all[1].span.clone()], "SELECT 1");
 
         // COPY TO STDOUT and COPY FROM a file have no inline data.
-        let sql = "COPY t TO STDOUT; COPY t FROM '/tmp/stdin'; COPY (SELECT * FROM stdin) TO STDOUT; SELECT 1";
+        let sql = "COPY t TO STDOUT; COPY t FROM 'data/stdin.csv'; COPY (SELECT * FROM stdin) TO STDOUT; SELECT 1";
         let all = split(sql).unwrap();
         assert_eq!(all.len(), 4);
         assert!(all.iter().all(|s| s.copy_data.is_none()));

@@ -474,8 +474,8 @@ mod tests {
         assert_eq!(s.sslmode, Some(SslMode::Require));
         assert_eq!(s.redacted(), "postgresql://app:***@db.example.com:6543/dht_db?sslmode=require");
         let socket =
-            ConnectionSettings::parse("postgres://postgres@localhost:5433/app?host=%2Ftmp%2Fpg%20dir").unwrap();
-        assert_eq!(socket.hosts, ["/tmp/pg dir"]);
+            ConnectionSettings::parse("postgres://postgres@localhost:5433/app?host=%2Frun%2Fpg%20dir").unwrap();
+        assert_eq!(socket.hosts, ["/run/pg dir"]);
         assert_eq!(socket.ports, [5433]);
         let multi = ConnectionSettings::parse("postgresql://h1:1,h2:2,[::1]:3/db").unwrap();
         assert_eq!(multi.hosts, ["h1", "h2", "::1"]);

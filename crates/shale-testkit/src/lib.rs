@@ -170,7 +170,7 @@ impl Cluster {
     ///   else, a new free port is used (and recorded); an explicit `opts.port` is never changed.
     ///
     /// The unix socket lives in `dir` itself, unless that path is too long for a socket (then in
-    /// `/tmp/shale-dev-<hash of dir>`). The server log is `dir/shale-dev.log`. Unlike temporary
+    /// `shale-dev-<hash of dir>` in the system temp dir). The server log is `dir/shale-dev.log`. Unlike temporary
     /// clusters this one keeps `fsync` on; it is NOT stopped on drop.
     pub fn start_persistent(dir: &Path, opts: ClusterOptions) -> Result<Cluster, Error> {
         let bins = ServerBinaries::find()?;
@@ -811,7 +811,7 @@ fn temp_parent(run_as: Option<&RunAs>) -> Result<PathBuf, Error> {
     Err(Error::Invalid(format!("no usable temporary directory: {}", rejected.join("; "))))
 }
 
-/// The data dir itself if a socket path in it fits, else `/tmp/shale-dev-<hash>`.
+/// The data dir itself if a socket path in it fits, else `shale-dev-<hash>` in the temp dir.
 fn persistent_socket_dir(data_dir: &Path, run_as: Option<&RunAs>) -> Result<PathBuf, Error> {
     let s = data_dir.to_string_lossy();
     if s.len() + SOCKET_NAME_LEN <= MAX_SOCKET_PATH && !s.contains(',') {
@@ -822,7 +822,7 @@ fn persistent_socket_dir(data_dir: &Path, run_as: Option<&RunAs>) -> Result<Path
         hash ^= u64::from(*b);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    let dir = PathBuf::from(format!("/tmp/shale-dev-{hash:016x}"));
+    let dir = temp_parent(run_as)?.join(format!("shale-dev-{hash:016x}"));
     fs::create_dir_all(&dir).map_err(io_err("creating socket directory", &dir))?;
     chown(&dir, run_as)?;
     set_mode(&dir, 0o700)?;
@@ -921,7 +921,7 @@ mod tests {
 
     #[test]
     fn encodes_urls() {
-        assert_eq!(percent_encode(b"/tmp/shale-pg-ab_C.1~"), "%2Ftmp%2Fshale-pg-ab_C.1~");
+        assert_eq!(percent_encode(b"/var/shale-pg-ab_C.1~"), "%2Fvar%2Fshale-pg-ab_C.1~");
         assert_eq!(percent_encode("a b/é".as_bytes()), "a%20b%2F%C3%A9");
     }
 
