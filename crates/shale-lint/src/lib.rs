@@ -26,6 +26,16 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
 /// One rule's verdict on one statement.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Finding {
@@ -45,6 +55,26 @@ pub struct Finding {
     pub statement: String,
 }
 
+/// `path:line:col: error[rule]: what the statement does`
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}[{}]: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.severity.as_str(),
+            self.rule,
+            self.message
+        )?;
+        if self.allowed {
+            f.write_str(" (allowed in the file)")?;
+        }
+        Ok(())
+    }
+}
+
 /// A statement the PostgreSQL grammar refuses.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SyntaxError {
@@ -52,6 +82,13 @@ pub struct SyntaxError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+}
+
+/// `path:line:col: syntax error: message`
+impl std::fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: syntax error: {}", self.path.display(), self.line, self.column, self.message)
+    }
 }
 
 /// What the linter remembers across the statements and files of one run.

@@ -85,23 +85,8 @@ fn check_plan(plan: &Plan, major: u32, config: &LintConfig, lock_timeout: &str) 
     let options = shale_lint::LintOptions { pg_major: Some(major), lock_timeout: Some(lock_timeout.to_string()) };
     let mut report = shale_lint::lint_with(plan.steps.iter().map(|s| &s.script), options);
     configure(&mut report, config)?;
-    let mut problems: Vec<String> = report
-        .syntax_errors
-        .iter()
-        .map(|e| format!("{}:{}:{}: syntax error: {}", e.path.display(), e.line, e.column, e.message))
-        .collect();
-    problems.extend(report.blocking().map(|f| {
-        format!(
-            "{}:{}:{}: error[{}]: {}; {}. Instead: {}",
-            f.path.display(),
-            f.line,
-            f.column,
-            f.rule,
-            f.message,
-            f.why,
-            f.fix
-        )
-    }));
+    let mut problems: Vec<String> = report.syntax_errors.iter().map(ToString::to_string).collect();
+    problems.extend(report.blocking().map(|f| format!("{f}; {}. Instead: {}", f.why, f.fix)));
     if problems.is_empty() {
         return Ok(());
     }
@@ -114,15 +99,13 @@ fn check_plan(plan: &Plan, major: u32, config: &LintConfig, lock_timeout: &str) 
 
 fn print_human(report: &Report, quiet: bool) {
     for e in &report.syntax_errors {
-        println!("{}:{}:{}: syntax error: {}", e.path.display(), e.line, e.column, e.message);
+        println!("{e}");
     }
     for f in &report.findings {
         if quiet && f.severity != Severity::Error {
             continue;
         }
-        let level = level(f.severity, "info");
-        let allowed = if f.allowed { " (allowed in the file)" } else { "" };
-        println!("{}:{}:{}: {level}[{}]: {}{allowed}", f.path.display(), f.line, f.column, f.rule, f.message);
+        println!("{f}");
         println!("    why: {}\n    instead: {}", f.why, f.fix);
     }
     if !quiet {
@@ -152,9 +135,8 @@ pub fn describe(e: &shale_lint::Effect) -> String {
 /// The word for a severity; GitHub calls the lowest level `notice`.
 fn level(severity: Severity, info: &'static str) -> &'static str {
     match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
         Severity::Info => info,
+        other => other.as_str(),
     }
 }
 
