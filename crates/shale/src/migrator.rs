@@ -182,7 +182,7 @@ impl Migrator {
         let client = self.connect().await?;
         let (history, exists) = self.history(&client, false, false).await?;
         Ok(StatusReport {
-            current_version: history.current_version().map(|v| v.canonical()),
+            current_version: version_text(&history),
             history_exists: exists,
             migrations: plan::status(&self.set, &history),
         })
@@ -234,10 +234,7 @@ impl Migrator {
         let (history, _) = self.history(&client, false, false).await?;
         let plan = plan_up(&self.set, &history, request)?;
         if plan.steps.is_empty() {
-            return Ok(RunReport {
-                current_version: history.current_version().map(|v| v.canonical()),
-                ..Default::default()
-            });
+            return Ok(RunReport::unchanged(&history));
         }
         // Checked for the server it will run on: one query, only when there is something to run.
         let major = match &request.vet {
@@ -281,10 +278,7 @@ impl Migrator {
         let (history, _) = self.history(&client, false, false).await?;
         let pending = plan_up(&self.set, &history, &UpRequest::default()).map(|p| p.steps.len()).unwrap_or(1);
         if pending == 0 && plan::plan_seeds(seeds, &history, force).steps.is_empty() {
-            return Ok(RunReport {
-                current_version: history.current_version().map(|v| v.canonical()),
-                ..Default::default()
-            });
+            return Ok(RunReport::unchanged(&history));
         }
         let session = self.begin_locked(Some(client), on_event).await?;
         let result = self.seed_locked(&session, seeds, force, on_event).await;
@@ -520,7 +514,7 @@ impl Migrator {
 
     async fn current_version(&self, client: &Client) -> Result<Option<String>, Error> {
         let (history, _) = self.history(client, false, false).await?;
-        Ok(history.current_version().map(|v| v.canonical()))
+        Ok(version_text(&history))
     }
 
     async fn execute(
@@ -573,6 +567,18 @@ fn plan_up(set: &MigrationSet, history: &History, request: &UpRequest) -> Result
         allow_out_of_order: request.allow_out_of_order,
     };
     plan::plan_up(set, history, &options).map_err(Error::Plan)
+}
+
+/// The newest applied version as shown to users.
+fn version_text(history: &History) -> Option<String> {
+    history.current_version().map(|v| v.canonical())
+}
+
+impl RunReport {
+    /// Nothing ran: the database stays where the history says.
+    fn unchanged(history: &History) -> RunReport {
+        RunReport { current_version: version_text(history), ..Default::default() }
+    }
 }
 
 fn step_report(step: &Step, duration_ms: Option<u64>) -> StepReport {
