@@ -181,7 +181,7 @@ pub fn dump(schema: &Schema) -> String {
     out
 }
 
-fn sequence_options(o: &SequenceOptions) -> String {
+pub(crate) fn sequence_options(o: &SequenceOptions) -> String {
     format!(
         "START WITH {} INCREMENT BY {} MINVALUE {} MAXVALUE {} CACHE {}{}",
         o.start,
@@ -193,12 +193,12 @@ fn sequence_options(o: &SequenceOptions) -> String {
     )
 }
 
-fn function(f: &Function) -> String {
+pub(crate) fn function(f: &Function) -> String {
     format!("{};\n", f.definition.trim_end())
 }
 
 /// Non-partitions first, then partitions by depth (a parent always before its partitions).
-fn tables_in_order(tables: &[Table]) -> Vec<&Table> {
+pub(crate) fn tables_in_order(tables: &[Table]) -> Vec<&Table> {
     let parents: BTreeMap<(&str, &str), Option<&QualifiedName>> =
         tables.iter().map(|t| ((t.schema.as_str(), t.name.as_str()), t.partition_of.as_ref())).collect();
     let depth = |t: &Table| {
@@ -218,7 +218,7 @@ fn tables_in_order(tables: &[Table]) -> Vec<&Table> {
     ordered.into_iter().map(|(_, t)| t).collect()
 }
 
-fn create_table(t: &Table) -> String {
+pub(crate) fn create_table(t: &Table) -> String {
     let mut sql = String::from("CREATE ");
     if t.unlogged {
         sql.push_str("UNLOGGED ");
@@ -251,7 +251,7 @@ fn create_table(t: &Table) -> String {
     sql
 }
 
-fn column(c: &Column) -> String {
+pub(crate) fn column(c: &Column) -> String {
     let mut sql = format!("{} {}", ident(&c.name), c.data_type);
     if let Some(collation) = &c.collation {
         let _ = write!(sql, " COLLATE {collation}");
@@ -275,7 +275,7 @@ fn column(c: &Column) -> String {
 }
 
 /// Sorted by name, except that a view always comes after the views it reads.
-fn views_in_order(views: &[View]) -> Vec<&View> {
+pub(crate) fn views_in_order(views: &[View]) -> Vec<&View> {
     let key = |v: &View| QualifiedName { schema: v.schema.clone(), name: v.name.clone() };
     let by_name: BTreeMap<QualifiedName, &View> = views.iter().map(|v| (key(v), v)).collect();
     let mut waiting_on: BTreeMap<QualifiedName, usize> = BTreeMap::new();
@@ -306,7 +306,7 @@ fn views_in_order(views: &[View]) -> Vec<&View> {
     ordered
 }
 
-fn create_view(v: &View) -> String {
+pub(crate) fn create_view(v: &View) -> String {
     let body = v.definition.trim().trim_end_matches(';').trim_end();
     if v.materialized {
         format!("CREATE MATERIALIZED VIEW {} AS\n{body}\nWITH NO DATA;\n", qualified(&v.schema, &v.name))
@@ -315,7 +315,7 @@ fn create_view(v: &View) -> String {
     }
 }
 
-fn trigger(g: &Trigger) -> String {
+pub(crate) fn trigger(g: &Trigger) -> String {
     let mut sql = format!("{};", g.definition.trim_end());
     let state = match g.enabled.as_str() {
         "D" => Some("DISABLE"),

@@ -49,6 +49,7 @@ pub async fn introspect(client: &Client, exclude: (&str, &str)) -> Result<Schema
     let mut schema: Schema = serde_json::from_str(&text)
         .map_err(|e| Error::Catalog(format!("unexpected catalog answer while reading the schema: {e}")))?;
     schema.normalize();
+    crate::canonical::apply(&mut schema);
     Ok(schema)
 }
 

@@ -5,7 +5,9 @@
 //! * [`dump()`] writes a [`Schema`] as a deterministic SQL script that loads back with psql into
 //!   an empty database and gives the same schema again.
 
+pub mod canonical;
 pub mod compare;
+pub mod diff;
 pub mod dump;
 pub mod introspect;
 pub mod model;

@@ -83,7 +83,7 @@ pub struct ColumnRef {
     pub column: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     pub schema: String,
     pub name: String,
@@ -99,7 +99,7 @@ pub struct Table {
     pub columns: Vec<Column>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
     /// `format_type` of the column's type and modifier, e.g. `character varying(255)`.

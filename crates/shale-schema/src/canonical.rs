@@ -1,0 +1,110 @@
+//! One spelling for expressions PostgreSQL deparses two ways.
+//!
+//! `CHECK (col IN ('a', 'b'))` on a varchar column is stored as
+//! `(col)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[])`, but
+//! loading that text back stores `... ANY (ARRAY[('a'::character varying)::text, ...])`: same
+//! meaning, different text, so a dump would not round-trip and a diff would never come out empty.
+//! The second form is stable, so the first is rewritten into it.
+
+/// Rewrite every definition of `schema` that may carry such an expression.
+pub fn apply(schema: &mut crate::model::Schema) {
+    for c in &mut schema.constraints {
+        if c.definition.contains("(ARRAY[") {
+            c.definition = canonical_expression(&c.definition);
+        }
+    }
+}
+
+/// `(ARRAY[e1, e2])::T[]` → `ARRAY[(e1)::T, (e2)::T]` wherever every element is a cast literal.
+pub fn canonical_expression(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("(ARRAY[") {
+        out.push_str(&rest[..at]);
+        match rewrite_array_cast(&rest[at..]) {
+            Some((rewritten, used)) => {
+                out.push_str(&rewritten);
+                rest = &rest[at + used..];
+            }
+            None => {
+                out.push_str("(ARRAY[");
+                rest = &rest[at + "(ARRAY[".len()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// At `(ARRAY[...])::T[]`: the rewritten text and how many bytes it replaces.
+fn rewrite_array_cast(text: &str) -> Option<(String, usize)> {
+    let inner_start = "(ARRAY[".len();
+    let elements = split_top_level(&text[inner_start..])?;
+    let close = inner_start + elements.iter().map(|e| e.len()).sum::<usize>() + elements.len().saturating_sub(1);
+    let after = text[close..].strip_prefix("])::")?;
+    let type_end = after.find("[]")?;
+    let element_type = &after[..type_end];
+    if element_type.is_empty() || element_type.contains(['\'', ',', '[', ']']) {
+        return None;
+    }
+    let is_cast_literal = |e: &str| {
+        let e = e.trim();
+        e.starts_with('\'') && e.rsplit_once("'::").is_some_and(|(_, t)| !t.contains('\''))
+    };
+    if elements.is_empty() || !elements.iter().all(|e| is_cast_literal(e)) {
+        return None;
+    }
+    let parts: Vec<String> = elements.iter().map(|e| format!("({})::{element_type}", e.trim())).collect();
+    let used = close + "])::".len() + type_end + "[]".len();
+    Some((format!("ARRAY[{}]", parts.join(", ")), used))
+}
+
+/// The comma-separated items before the `]` that closes the array, each as written (leading
+/// spaces included), or None when the brackets do not close.
+fn split_top_level(text: &str) -> Option<Vec<&str>> {
+    let mut items = Vec::new();
+    let (mut depth, mut start, mut in_quote) = (0usize, 0usize, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            '\'' => in_quote = !in_quote,
+            _ if in_quote => {}
+            '(' | '[' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            ']' if depth == 0 => {
+                items.push(&text[start..i]);
+                return Some(items);
+            }
+            ']' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_varchar_in_list_takes_the_stable_spelling() {
+        let stored =
+            "CHECK (((level)::text = ANY ((ARRAY['a'::character varying, 'b, c'::character varying])::text[])))";
+        let stable =
+            "CHECK (((level)::text = ANY (ARRAY[('a'::character varying)::text, ('b, c'::character varying)::text])))";
+        assert_eq!(canonical_expression(stored), stable);
+        assert_eq!(canonical_expression(stable), stable);
+        let quoted = "(ARRAY['it''s]'::character varying])::text[]";
+        assert_eq!(canonical_expression(quoted), "ARRAY[('it''s]'::character varying)::text]");
+    }
+
+    #[test]
+    fn other_arrays_are_left_alone() {
+        for text in ["CHECK ((n = ANY (ARRAY[1, 2])))", "CHECK ((x = ANY ((ARRAY[a, b])::text[])))", "(ARRAY['x'"] {
+            assert_eq!(canonical_expression(text), text);
+        }
+    }
+}

@@ -1,0 +1,1234 @@
+//! The SQL that turns one schema into another (`shale diff`, `shale drift --fix`). Pure: two models
+//! in, an ordered list of statements out.
+//!
+//! Objects are matched by name (a rename reads as a drop and a create). The statements come in
+//! dependency order, in five phases:
+//!
+//! 1. drop what depends on changing objects: triggers, views, foreign keys, constraints, indexes,
+//!    functions whose signature changes;
+//! 2. create the new base objects: schemas, extensions, types, sequences, functions not reading
+//!    tables;
+//! 3. tables: drop removed ones (partitions first), create new ones (parents first), alter the rest;
+//! 4. drop what the tables no longer use: functions, sequences, types, extensions, schemas;
+//! 5. create what depends on tables: sequence ownership, constraints, indexes, foreign keys,
+//!    functions reading tables, views (recreated around the tables and functions they read),
+//!    indexes on materialized views, triggers, comments.
+//!
+//! Statements that lose data are marked destructive, statements that may rewrite a table or scan
+//! it under a strong lock carry a note; the caller decides whether destructive ones are emitted.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::dump::{
+    column, create_table, create_view, function, ident, literal, qualified, sequence_options, tables_in_order, trigger,
+    views_in_order,
+};
+use crate::model::{Column, Constraint, ConstraintKind, Enum, Function, FunctionKind, Schema, Table, View};
+
+/// One statement of a diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// What it changes, e.g. `column public.users.email`.
+    pub object: String,
+    /// One or more complete statements, each ending with `;`.
+    pub sql: String,
+    /// It loses data (drops a table, a column, a sequence's position, enum labels in use).
+    pub destructive: bool,
+    /// Why a reviewer should look twice: a table rewrite, a scan under a strong lock, a statement
+    /// that fails on existing rows.
+    pub note: Option<String>,
+}
+
+/// The statements that turn one schema into another, in the order they must run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    pub changes: Vec<Change>,
+}
+
+impl Diff {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn destructive_count(&self) -> usize {
+        self.changes.iter().filter(|c| c.destructive).count()
+    }
+
+    /// The diff as a migration script. Destructive statements are written as comments unless
+    /// `allow_destructive`, so that the script never loses data by default and still shows what
+    /// was left out.
+    pub fn to_sql(&self, allow_destructive: bool) -> String {
+        let mut out = String::new();
+        for c in &self.changes {
+            if let Some(note) = &c.note {
+                out.push_str(&format!("-- {note}\n"));
+            }
+            if c.destructive && !allow_destructive {
+                out.push_str("-- destructive, left out (use --allow-destructive to include it):\n");
+                for line in c.sql.lines() {
+                    out.push_str("-- ");
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            } else {
+                if c.destructive {
+                    out.push_str("-- destructive: loses data\n");
+                }
+                out.push_str(c.sql.trim_end());
+                out.push('\n');
+            }
+            if c.sql.trim_end().contains('\n') || c.note.is_some() || c.destructive {
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+type Key = (String, String);
+type TableKey = (String, String, String);
+
+fn key(schema: &str, name: &str) -> Key {
+    (schema.to_string(), name.to_string())
+}
+
+/// The changes that turn `from` into `to`.
+pub fn diff(from: &Schema, to: &Schema) -> Diff {
+    Differ::new(from, to).run()
+}
+
+struct Differ<'a> {
+    from: &'a Schema,
+    to: &'a Schema,
+    out: Vec<Change>,
+    from_tables: BTreeMap<Key, &'a Table>,
+    to_tables: BTreeMap<Key, &'a Table>,
+    /// Tables dropped (absent from `to`) or recreated (their partitioning changes).
+    gone_tables: BTreeSet<Key>,
+    /// Tables created from scratch: new ones and recreated ones.
+    created_tables: BTreeSet<Key>,
+    /// Tables whose columns change in a way that views reading them cannot survive.
+    reshaped_tables: BTreeSet<Key>,
+    /// Functions dropped or dropped-and-recreated (`schema`, `name`, `arguments`).
+    gone_functions: BTreeSet<TableKey>,
+    /// Enums recreated with a new label list (labels removed or reordered).
+    recreated_enums: BTreeSet<Key>,
+}
+
+impl<'a> Differ<'a> {
+    fn new(from: &'a Schema, to: &'a Schema) -> Differ<'a> {
+        let tables = |s: &'a Schema| s.tables.iter().map(|t| (key(&t.schema, &t.name), t)).collect::<BTreeMap<_, _>>();
+        Differ {
+            from,
+            to,
+            out: Vec::new(),
+            from_tables: tables(from),
+            to_tables: tables(to),
+            gone_tables: BTreeSet::new(),
+            created_tables: BTreeSet::new(),
+            reshaped_tables: BTreeSet::new(),
+            gone_functions: BTreeSet::new(),
+            recreated_enums: BTreeSet::new(),
+        }
+    }
+
+    fn push(&mut self, object: String, sql: String, destructive: bool, note: Option<String>) {
+        self.out.push(Change { object, sql, destructive, note });
+    }
+
+    fn run(mut self) -> Diff {
+        self.classify_tables();
+        self.classify_functions();
+        self.classify_enums();
+        let views = self.views_to_recreate();
+
+        // Phase 1: drop what depends on what changes.
+        self.drop_triggers();
+        self.drop_views(&views);
+        self.drop_constraints();
+        self.drop_indexes();
+        self.drop_changed_functions();
+        // Phase 2: new base objects.
+        self.create_schemas_and_extensions();
+        self.create_or_alter_types();
+        self.create_or_alter_sequences();
+        self.create_functions(false);
+        // Phase 3: tables.
+        self.drop_tables();
+        self.create_tables();
+        self.alter_tables();
+        self.retype_enum_columns();
+        // Phase 4: what the tables no longer use.
+        self.drop_removed_functions();
+        self.drop_removed_sequences();
+        self.drop_removed_types();
+        self.drop_extensions_and_schemas();
+        // Phase 5: what depends on tables.
+        self.sequence_ownership();
+        self.add_constraints(false);
+        self.add_indexes(false);
+        self.add_constraints(true);
+        self.create_functions(true);
+        self.create_views(&views);
+        self.add_indexes(true);
+        self.create_triggers();
+        self.comments(&views);
+        Diff { changes: self.out }
+    }
+
+    // ---- classification -------------------------------------------------------------------
+
+    fn classify_tables(&mut self) {
+        for (k, t) in &self.from_tables {
+            match self.to_tables.get(k) {
+                None => {
+                    self.gone_tables.insert(k.clone());
+                }
+                Some(new) if t.partition_key != new.partition_key => {
+                    self.gone_tables.insert(k.clone());
+                    self.created_tables.insert(k.clone());
+                }
+                Some(_) => {}
+            }
+        }
+        for k in self.to_tables.keys() {
+            if !self.from_tables.contains_key(k) {
+                self.created_tables.insert(k.clone());
+            }
+        }
+        // Partitions go with their parent: a recreated parent recreates all its partitions.
+        loop {
+            let before = self.created_tables.len() + self.gone_tables.len();
+            for (k, t) in &self.to_tables {
+                if let Some(p) = &t.partition_of {
+                    if self.gone_tables.contains(&key(&p.schema, &p.name)) && self.from_tables.contains_key(k) {
+                        self.gone_tables.insert(k.clone());
+                        self.created_tables.insert(k.clone());
+                    }
+                }
+            }
+            if before == self.created_tables.len() + self.gone_tables.len() {
+                break;
+            }
+        }
+        for (k, old) in &self.from_tables {
+            let Some(new) = self.to_tables.get(k) else { continue };
+            if self.gone_tables.contains(k) {
+                continue;
+            }
+            let new_columns: BTreeMap<&str, &Column> = new.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+            let reshaped = old.columns.iter().any(|c| match new_columns.get(c.name.as_str()) {
+                None => true,
+                Some(n) => n.data_type != c.data_type || n.collation != c.collation || n.generated != c.generated,
+            });
+            if reshaped {
+                self.reshaped_tables.insert(k.clone());
+            }
+        }
+    }
+
+    fn classify_functions(&mut self) {
+        let to: BTreeMap<TableKey, &Function> = self.to.functions.iter().map(|f| (fn_key(f), f)).collect();
+        for f in &self.from.functions {
+            match to.get(&fn_key(f)) {
+                None => {
+                    self.gone_functions.insert(fn_key(f));
+                }
+                Some(n) if n.definition != f.definition && !replaceable(f, n) => {
+                    self.gone_functions.insert(fn_key(f));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    fn classify_enums(&mut self) {
+        let to: BTreeMap<Key, &Enum> = self.to.enums.iter().map(|e| (key(&e.schema, &e.name), e)).collect();
+        for e in &self.from.enums {
+            if let Some(n) = to.get(&key(&e.schema, &e.name)) {
+                if n.values != e.values && !keeps_order(&e.values, &n.values) {
+                    self.recreated_enums.insert(key(&e.schema, &e.name));
+                }
+            }
+        }
+        // Columns of a recreated enum type change type: views reading them must be recreated.
+        for t in &self.from.tables {
+            let k = key(&t.schema, &t.name);
+            if !self.gone_tables.contains(&k) && t.columns.iter().any(|c| self.enum_of(&c.data_type).is_some()) {
+                self.reshaped_tables.insert(k);
+            }
+        }
+    }
+
+    /// The recreated enum a column type (`public.mood` or `public.mood[]`) refers to.
+    fn enum_of(&self, data_type: &str) -> Option<&Key> {
+        let base = data_type.trim_end_matches("[]");
+        self.recreated_enums.iter().find(|(s, n)| qualified(s, n) == base)
+    }
+
+    fn table_is_gone(&self, schema: &str, table: &str) -> bool {
+        self.gone_tables.contains(&key(schema, table))
+    }
+
+    /// Views (by key) that must be dropped and created again: changed ones, and those reading a
+    /// reshaped or recreated table, a function that is dropped, or another such view.
+    fn views_to_recreate(&self) -> BTreeSet<Key> {
+        let to: BTreeMap<Key, &View> = self.to.views.iter().map(|v| (key(&v.schema, &v.name), v)).collect();
+        let mut recreate: BTreeSet<Key> = BTreeSet::new();
+        let mut gone: BTreeSet<Key> = BTreeSet::new();
+        for v in &self.from.views {
+            let k = key(&v.schema, &v.name);
+            match to.get(&k) {
+                None => {
+                    gone.insert(k);
+                }
+                Some(n) => {
+                    let reads_changed = self
+                        .reshaped_tables
+                        .iter()
+                        .chain(&self.gone_tables)
+                        .any(|(s, t)| mentions(&v.definition, &qualified(s, t)))
+                        || self.gone_functions.iter().any(|(s, f, _)| mentions(&v.definition, &qualified(s, f)));
+                    if n.definition != v.definition || n.materialized != v.materialized || reads_changed {
+                        recreate.insert(k);
+                    }
+                }
+            }
+        }
+        loop {
+            let before = recreate.len();
+            for v in &self.from.views {
+                let k = key(&v.schema, &v.name);
+                let reads_dropped = v
+                    .depends_on
+                    .iter()
+                    .any(|d| recreate.contains(&key(&d.schema, &d.name)) || gone.contains(&key(&d.schema, &d.name)));
+                if reads_dropped && to.contains_key(&k) {
+                    recreate.insert(k);
+                }
+            }
+            if recreate.len() == before {
+                break;
+            }
+        }
+        recreate
+    }
+
+    // ---- phase 1 --------------------------------------------------------------------------
+
+    fn drop_triggers(&mut self) {
+        let to: BTreeMap<TableKey, &crate::model::Trigger> =
+            self.to.triggers.iter().map(|t| ((t.schema.clone(), t.table.clone(), t.name.clone()), t)).collect();
+        let mut drops = Vec::new();
+        for g in &self.from.triggers {
+            if self.table_is_gone(&g.schema, &g.table) {
+                continue;
+            }
+            let changed = match to.get(&(g.schema.clone(), g.table.clone(), g.name.clone())) {
+                None => true,
+                Some(n) => n.definition != g.definition || self.calls_gone_function(&g.definition),
+            };
+            if changed {
+                drops.push((
+                    format!("trigger {}.{}.{}", g.schema, g.table, g.name),
+                    format!("DROP TRIGGER {} ON {};", ident(&g.name), qualified(&g.schema, &g.table)),
+                ));
+            }
+        }
+        for (object, sql) in drops {
+            self.push(object, sql, false, None);
+        }
+    }
+
+    fn calls_gone_function(&self, definition: &str) -> bool {
+        self.gone_functions.iter().any(|(s, f, _)| definition.contains(&format!("{}(", qualified(s, f))))
+    }
+
+    fn drop_views(&mut self, recreate: &BTreeSet<Key>) {
+        let to: BTreeSet<Key> = self.to.views.iter().map(|v| key(&v.schema, &v.name)).collect();
+        let order = views_in_order(&self.from.views);
+        let mut drops = Vec::new();
+        for v in order.into_iter().rev() {
+            let k = key(&v.schema, &v.name);
+            if recreate.contains(&k) || !to.contains(&k) {
+                let kind = if v.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
+                drops.push((
+                    format!("{} {}.{}", kind.to_lowercase(), v.schema, v.name),
+                    format!("DROP {kind} {};", qualified(&v.schema, &v.name)),
+                ));
+            }
+        }
+        for (object, sql) in drops {
+            self.push(object, sql, false, None);
+        }
+    }
+
+    /// Constraints to (re)create: new, changed, on a created table, or foreign keys pointing at a
+    /// table whose keys are rebuilt.
+    fn constraint_plan(&self) -> (Vec<&'a Constraint>, Vec<&'a Constraint>, Vec<&'a Constraint>) {
+        let ckey = |c: &Constraint| (c.schema.clone(), c.table.clone(), c.name.clone());
+        let from: BTreeMap<TableKey, &'a Constraint> = self.from.constraints.iter().map(|c| (ckey(c), c)).collect();
+        let to: BTreeMap<TableKey, &'a Constraint> = self.to.constraints.iter().map(|c| (ckey(c), c)).collect();
+        let (mut drop, mut add, mut validate) = (Vec::new(), Vec::new(), Vec::new());
+        // Tables whose primary key or unique constraints are rebuilt: foreign keys pointing at them
+        // must be dropped first and added again after.
+        // Retyped columns count too: a key's two sides must change type together.
+        let mut rekeyed: BTreeSet<Key> = self.gone_tables.union(&self.reshaped_tables).cloned().collect();
+        for (k, c) in &from {
+            let changed = to.get(k).is_none_or(|n| n.definition != c.definition);
+            if changed && matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) {
+                rekeyed.insert(key(&c.schema, &c.table));
+            }
+        }
+        let points_at_rekeyed = |c: &Constraint| {
+            c.kind == ConstraintKind::ForeignKey
+                && (self.reshaped_tables.contains(&key(&c.schema, &c.table))
+                    || rekeyed.iter().any(|(s, t)| c.definition.contains(&format!("REFERENCES {}(", qualified(s, t)))))
+        };
+        for (k, c) in &from {
+            if self.table_is_gone(&c.schema, &c.table) {
+                // Its table goes with it, but not before the table it points at (which may
+                // itself point back): such foreign keys are dropped first.
+                let elsewhere = rekeyed.iter().any(|(s, t)| {
+                    (s, t) != (&c.schema, &c.table)
+                        && c.definition.contains(&format!("REFERENCES {}(", qualified(s, t)))
+                });
+                if c.kind == ConstraintKind::ForeignKey && elsewhere {
+                    drop.push(*c);
+                }
+                continue;
+            }
+            match to.get(k) {
+                None => drop.push(*c),
+                Some(n) if n.definition == c.definition && points_at_rekeyed(c) => {
+                    drop.push(*c);
+                    add.push(*n);
+                }
+                Some(n) if n.definition == c.definition => {}
+                Some(n) if !c.validated && n.validated && n.definition == without_not_valid(&c.definition) => {
+                    validate.push(*n);
+                }
+                Some(n) => {
+                    drop.push(*c);
+                    add.push(*n);
+                }
+            }
+        }
+        for (k, n) in &to {
+            if !from.contains_key(k) || self.created_tables.contains(&key(&n.schema, &n.table)) {
+                add.push(*n);
+            }
+        }
+        (drop, add, validate)
+    }
+
+    fn drop_constraints(&mut self) {
+        let (drop, _, _) = self.constraint_plan();
+        // Foreign keys first: they may point at a key dropped here.
+        let (fks, others): (Vec<_>, Vec<_>) = drop.into_iter().partition(|c| c.kind == ConstraintKind::ForeignKey);
+        for c in fks.into_iter().chain(others) {
+            self.push(
+                format!("constraint {}.{}.{}", c.schema, c.table, c.name),
+                format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(&c.schema, &c.table), ident(&c.name)),
+                false,
+                None,
+            );
+        }
+    }
+
+    fn index_plan(&self) -> (Vec<&'a crate::model::Index>, Vec<&'a crate::model::Index>) {
+        let from: BTreeMap<Key, &'a crate::model::Index> =
+            self.from.indexes.iter().map(|i| (key(&i.schema, &i.name), i)).collect();
+        let to: BTreeMap<Key, &'a crate::model::Index> =
+            self.to.indexes.iter().map(|i| (key(&i.schema, &i.name), i)).collect();
+        let to_views: BTreeMap<Key, &View> = self.to.views.iter().map(|v| (key(&v.schema, &v.name), v)).collect();
+        let recreated_views = self.views_to_recreate();
+        let (mut drop, mut add) = (Vec::new(), Vec::new());
+        for (k, i) in &from {
+            if self.table_is_gone(&i.schema, &i.table) {
+                continue;
+            }
+            let on_recreated_view = recreated_views.contains(&key(&i.schema, &i.table));
+            match to.get(k) {
+                None if !on_recreated_view
+                    && !(i.on_materialized_view && !to_views.contains_key(&key(&i.schema, &i.table))) =>
+                {
+                    drop.push(*i)
+                }
+                Some(n) if n.definition != i.definition && !on_recreated_view => {
+                    drop.push(*i);
+                    add.push(*n);
+                }
+                _ => {}
+            }
+        }
+        for (k, n) in &to {
+            let table = key(&n.schema, &n.table);
+            if !from.contains_key(k) || self.created_tables.contains(&table) || recreated_views.contains(&table) {
+                add.push(*n);
+            }
+        }
+        add.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        add.dedup_by(|a, b| a.schema == b.schema && a.name == b.name);
+        (drop, add)
+    }
+
+    fn drop_indexes(&mut self) {
+        let (drop, _) = self.index_plan();
+        for i in drop {
+            self.push(
+                format!("index {}.{}", i.schema, i.name),
+                format!("DROP INDEX {};", qualified(&i.schema, &i.name)),
+                false,
+                None,
+            );
+        }
+    }
+
+    fn drop_changed_functions(&mut self) {
+        let to: BTreeSet<TableKey> = self.to.functions.iter().map(fn_key).collect();
+        let changed: Vec<&Function> = self
+            .from
+            .functions
+            .iter()
+            .filter(|f| self.gone_functions.contains(&fn_key(f)) && to.contains(&fn_key(f)))
+            .collect();
+        for f in changed {
+            let (object, sql) = drop_function(f);
+            self.push(
+                object,
+                sql,
+                false,
+                Some("the signature or result type changes: dropped and created again".into()),
+            );
+        }
+    }
+
+    // ---- phase 2 --------------------------------------------------------------------------
+
+    fn create_schemas_and_extensions(&mut self) {
+        let from: BTreeSet<&String> = self.from.schemas.iter().collect();
+        for s in &self.to.schemas {
+            if !from.contains(s) {
+                self.push(format!("schema {s}"), format!("CREATE SCHEMA {};", ident(s)), false, None);
+            }
+        }
+        let from: BTreeMap<&str, &str> =
+            self.from.extensions.iter().map(|x| (x.name.as_str(), x.schema.as_str())).collect();
+        for x in &self.to.extensions {
+            match from.get(x.name.as_str()) {
+                None => self.push(
+                    format!("extension {}", x.name),
+                    format!("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {};", ident(&x.name), ident(&x.schema)),
+                    false,
+                    None,
+                ),
+                Some(s) if *s != x.schema => self.push(
+                    format!("extension {}", x.name),
+                    format!("ALTER EXTENSION {} SET SCHEMA {};", ident(&x.name), ident(&x.schema)),
+                    false,
+                    None,
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
+    fn create_or_alter_types(&mut self) {
+        let from: BTreeMap<Key, &Enum> = self.from.enums.iter().map(|e| (key(&e.schema, &e.name), e)).collect();
+        for e in &self.to.enums {
+            let k = key(&e.schema, &e.name);
+            let name = qualified(&e.schema, &e.name);
+            let object = format!("type {}.{}", e.schema, e.name);
+            match from.get(&k) {
+                None => self.push(object, create_enum(e), false, None),
+                Some(old) if self.recreated_enums.contains(&k) => {
+                    let removed: Vec<&String> = old.values.iter().filter(|v| !e.values.contains(v)).collect();
+                    let sql = format!(
+                        "ALTER TYPE {name} RENAME TO {};\n{}",
+                        ident(&format!("{}__shale_old", e.name)),
+                        create_enum(e)
+                    );
+                    let note = if removed.is_empty() {
+                        "labels reordered: the type is created again and its columns converted".to_string()
+                    } else {
+                        let labels: Vec<String> = removed.iter().map(|v| literal(v)).collect();
+                        format!("labels removed ({}): converting fails on rows that still use them", labels.join(", "))
+                    };
+                    self.push(object, sql, !removed.is_empty(), Some(note));
+                }
+                Some(old) if old.values != e.values => {
+                    let mut statements = Vec::new();
+                    for (i, v) in e.values.iter().enumerate() {
+                        if old.values.contains(v) {
+                            continue;
+                        }
+                        let position = if i > 0 {
+                            format!(" AFTER {}", literal(&e.values[i - 1]))
+                        } else {
+                            e.values
+                                .iter()
+                                .find(|x| old.values.contains(x))
+                                .map(|x| format!(" BEFORE {}", literal(x)))
+                                .unwrap_or_default()
+                        };
+                        statements.push(format!("ALTER TYPE {name} ADD VALUE {}{position};", literal(v)));
+                    }
+                    self.push(
+                        object,
+                        statements.join("\n"),
+                        false,
+                        Some("new enum labels cannot be used in the transaction that adds them".into()),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    fn create_or_alter_sequences(&mut self) {
+        let from: BTreeMap<Key, &crate::model::Sequence> =
+            self.from.sequences.iter().map(|s| (key(&s.schema, &s.name), s)).collect();
+        for s in &self.to.sequences {
+            let name = qualified(&s.schema, &s.name);
+            let object = format!("sequence {}.{}", s.schema, s.name);
+            match from.get(&key(&s.schema, &s.name)) {
+                None => self.push(
+                    object,
+                    format!("CREATE SEQUENCE {name} AS {} {};", s.options.data_type, sequence_options(&s.options)),
+                    false,
+                    None,
+                ),
+                Some(old) if old.options != s.options => self.push(
+                    object,
+                    format!("ALTER SEQUENCE {name} AS {} {};", s.options.data_type, sequence_options(&s.options)),
+                    false,
+                    None,
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// New and changed functions: those that read no table before the tables (`late` false), the
+    /// others after them.
+    fn create_functions(&mut self, late: bool) {
+        let from: BTreeMap<TableKey, &Function> = self.from.functions.iter().map(|f| (fn_key(f), f)).collect();
+        for f in self.to.functions.iter().filter(|f| f.needs_tables == late) {
+            let k = fn_key(f);
+            let needed = match from.get(&k) {
+                None => true,
+                Some(old) => old.definition != f.definition || self.gone_functions.contains(&k),
+            };
+            if needed {
+                let kind = if f.kind == FunctionKind::Procedure { "procedure" } else { "function" };
+                self.push(format!("{kind} {}.{}({})", f.schema, f.name, f.arguments), function(f), false, None);
+            }
+        }
+    }
+
+    // ---- phase 3 --------------------------------------------------------------------------
+
+    fn drop_tables(&mut self) {
+        let order = tables_in_order(&self.from.tables);
+        let mut drops = Vec::new();
+        for t in order.into_iter().rev() {
+            if !self.table_is_gone(&t.schema, &t.name) {
+                continue;
+            }
+            // A partition goes with its parent.
+            if let Some(p) = &t.partition_of {
+                if self.table_is_gone(&p.schema, &p.name) {
+                    continue;
+                }
+            }
+            let recreated = self.to_tables.contains_key(&key(&t.schema, &t.name));
+            let note = recreated.then(|| "its partitioning changes: the table is created again, empty".to_string());
+            drops.push((
+                format!("table {}.{}", t.schema, t.name),
+                format!("DROP TABLE {};", qualified(&t.schema, &t.name)),
+                note,
+            ));
+        }
+        for (object, sql, note) in drops {
+            self.push(object, sql, true, note);
+        }
+    }
+
+    fn create_tables(&mut self) {
+        let order = tables_in_order(&self.to.tables);
+        let mut creates = Vec::new();
+        for t in order {
+            if self.created_tables.contains(&key(&t.schema, &t.name)) {
+                creates.push((format!("table {}.{}", t.schema, t.name), create_table(t)));
+            }
+        }
+        for (object, sql) in creates {
+            self.push(object, sql, false, None);
+        }
+    }
+
+    fn alter_tables(&mut self) {
+        let pairs: Vec<(&'a Table, &'a Table)> = self
+            .from_tables
+            .iter()
+            .filter(|(k, _)| !self.gone_tables.contains(*k))
+            .filter_map(|(k, old)| self.to_tables.get(k).map(|new| (*old, *new)))
+            .collect();
+        for (old, new) in pairs {
+            let name = qualified(&new.schema, &new.name);
+            let object = format!("table {}.{}", new.schema, new.name);
+            if old.unlogged != new.unlogged {
+                let to = if new.unlogged { "UNLOGGED" } else { "LOGGED" };
+                self.push(
+                    object.clone(),
+                    format!("ALTER TABLE {name} SET {to};"),
+                    false,
+                    Some("rewrites the table".into()),
+                );
+            }
+            if old.partition_of != new.partition_of || old.partition_bound != new.partition_bound {
+                let mut sql = Vec::new();
+                if let Some(p) = &old.partition_of {
+                    if !self.table_is_gone(&p.schema, &p.name) {
+                        sql.push(format!("ALTER TABLE {} DETACH PARTITION {name};", qualified(&p.schema, &p.name)));
+                    }
+                }
+                if let Some(p) = &new.partition_of {
+                    let bound = new.partition_bound.as_deref().unwrap_or("DEFAULT");
+                    sql.push(format!("ALTER TABLE {} ATTACH PARTITION {name} {bound};", qualified(&p.schema, &p.name)));
+                }
+                self.push(
+                    object.clone(),
+                    sql.join("\n"),
+                    false,
+                    Some("attaching scans the partition to check its bound".into()),
+                );
+            }
+            // A partition's columns follow its parent's: change them on the parent only.
+            if old.partition_of.is_none() || new.partition_of.is_none() {
+                self.alter_columns(old, new);
+            }
+        }
+    }
+
+    fn alter_columns(&mut self, old: &Table, new: &Table) {
+        let table = qualified(&new.schema, &new.name);
+        let object = |c: &str| format!("column {}.{}.{c}", new.schema, new.name);
+        let before: BTreeMap<&str, &Column> = old.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+        let after: BTreeMap<&str, &Column> = new.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+        for c in &old.columns {
+            if !after.contains_key(c.name.as_str()) {
+                self.push(
+                    object(&c.name),
+                    format!("ALTER TABLE {table} DROP COLUMN {};", ident(&c.name)),
+                    true,
+                    Some(format!("drops column {} and its data", c.name)),
+                );
+            }
+        }
+        for c in &new.columns {
+            let col = ident(&c.name);
+            let Some(o) = before.get(c.name.as_str()) else {
+                let note = add_column_note(c);
+                self.push(object(&c.name), format!("ALTER TABLE {table} ADD COLUMN {};", column(c)), false, note);
+                continue;
+            };
+            if o.generated != c.generated {
+                match (&o.generated, &c.generated) {
+                    (Some(_), None) => {
+                        self.push(
+                            object(&c.name),
+                            format!("ALTER TABLE {table} ALTER COLUMN {col} DROP EXPRESSION;"),
+                            false,
+                            None,
+                        );
+                    }
+                    _ => {
+                        // A stored expression cannot be changed in place before PostgreSQL 17:
+                        // the column is computed again (a generated column holds no data of its own).
+                        self.push(
+                            object(&c.name),
+                            format!(
+                                "ALTER TABLE {table} DROP COLUMN {col};\nALTER TABLE {table} ADD COLUMN {};",
+                                column(c)
+                            ),
+                            o.generated.is_none(),
+                            Some("rewrites the table".into()),
+                        );
+                        continue;
+                    }
+                }
+            }
+            let enum_retyped = self.enum_of(&o.data_type).is_some();
+            let retype = (o.data_type != c.data_type || o.collation != c.collation) && !enum_retyped;
+            let mut sql = Vec::new();
+            let mut notes = Vec::new();
+            if retype {
+                if o.default.is_some() {
+                    sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;"));
+                }
+                let collate = c.collation.as_ref().map(|x| format!(" COLLATE {x}")).unwrap_or_default();
+                sql.push(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate} USING {};",
+                    c.data_type,
+                    conversion(&col, &o.data_type, &c.data_type)
+                ));
+                if conversion_through_text(&o.data_type, &c.data_type) {
+                    notes.push(format!(
+                        "{} -> {}: converted through text, fails on values that do not convert",
+                        o.data_type, c.data_type
+                    ));
+                }
+                if type_change_rewrites(&o.data_type, &c.data_type) || o.collation != c.collation {
+                    notes.push(format!("{} -> {}: rewrites the table and its indexes", o.data_type, c.data_type));
+                }
+            }
+            if (o.default != c.default || (retype && o.default.is_some())) && c.generated.is_none() {
+                match &c.default {
+                    Some(d) => sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d};")),
+                    None if !retype || o.default.is_none() => {
+                        sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;"))
+                    }
+                    None => {}
+                }
+            }
+            if o.not_null != c.not_null {
+                if c.not_null {
+                    sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;"));
+                    notes.push(format!(
+                        "SET NOT NULL on {}: scans the table under an ACCESS EXCLUSIVE lock and fails on NULLs",
+                        c.name
+                    ));
+                } else {
+                    sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL;"));
+                }
+            }
+            match (&o.identity, &c.identity) {
+                (None, Some(i)) => sql.push(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY;",
+                    if i.always { "ALWAYS" } else { "BY DEFAULT" }
+                )),
+                (Some(_), None) => sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY;")),
+                (Some(a), Some(b)) if a.always != b.always => sql.push(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {col} SET GENERATED {};",
+                    if b.always { "ALWAYS" } else { "BY DEFAULT" }
+                )),
+                _ => {}
+            }
+            if !sql.is_empty() {
+                let note = (!notes.is_empty()).then(|| notes.join("; "));
+                self.push(object(&c.name), sql.join("\n"), false, note);
+            }
+        }
+    }
+
+    /// Columns of recreated enum types take the new type (through text), then the old type goes.
+    fn retype_enum_columns(&mut self) {
+        if self.recreated_enums.is_empty() {
+            return;
+        }
+        let mut changes = Vec::new();
+        for t in &self.to.tables {
+            let k = key(&t.schema, &t.name);
+            if self.created_tables.contains(&k) || t.partition_of.is_some() {
+                continue;
+            }
+            let table = qualified(&t.schema, &t.name);
+            for c in &t.columns {
+                if self.enum_of(&c.data_type).is_none() {
+                    continue;
+                }
+                let col = ident(&c.name);
+                let array = if c.data_type.ends_with("[]") { "[]" } else { "" };
+                let mut sql = vec![format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;")];
+                sql.push(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {col} TYPE {} USING {col}::text{array}::{};",
+                    c.data_type, c.data_type
+                ));
+                if let Some(d) = &c.default {
+                    sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d};"));
+                }
+                changes.push((format!("column {}.{}.{}", t.schema, t.name, c.name), sql.join("\n")));
+            }
+        }
+        for (object, sql) in changes {
+            self.push(object, sql, false, Some("rewrites the table".into()));
+        }
+        let old: Vec<Key> = self.recreated_enums.iter().cloned().collect();
+        for (s, n) in old {
+            self.push(
+                format!("type {s}.{n}"),
+                format!("DROP TYPE {};", qualified(&s, &format!("{n}__shale_old"))),
+                false,
+                None,
+            );
+        }
+    }
+
+    // ---- phase 4 --------------------------------------------------------------------------
+
+    fn drop_removed_functions(&mut self) {
+        let to: BTreeSet<TableKey> = self.to.functions.iter().map(fn_key).collect();
+        let removed: Vec<&Function> = self.from.functions.iter().filter(|f| !to.contains(&fn_key(f))).collect();
+        for f in removed {
+            let (object, sql) = drop_function(f);
+            self.push(object, sql, false, None);
+        }
+    }
+
+    fn drop_removed_sequences(&mut self) {
+        let to: BTreeSet<Key> = self.to.sequences.iter().map(|s| key(&s.schema, &s.name)).collect();
+        let mut drops = Vec::new();
+        for s in &self.from.sequences {
+            if to.contains(&key(&s.schema, &s.name)) {
+                continue;
+            }
+            // A sequence owned by a dropped table or column went with it.
+            if let Some(o) = &s.owned_by {
+                let column_dropped = self
+                    .to_tables
+                    .get(&key(&o.schema, &o.table))
+                    .is_none_or(|t| !t.columns.iter().any(|c| c.name == o.column));
+                if self.table_is_gone(&o.schema, &o.table) || column_dropped {
+                    continue;
+                }
+            }
+            drops.push((
+                format!("sequence {}.{}", s.schema, s.name),
+                format!("DROP SEQUENCE {};", qualified(&s.schema, &s.name)),
+            ));
+        }
+        for (object, sql) in drops {
+            self.push(object, sql, true, Some("drops the sequence and its current value".into()));
+        }
+    }
+
+    fn drop_removed_types(&mut self) {
+        let to: BTreeSet<Key> = self.to.enums.iter().map(|e| key(&e.schema, &e.name)).collect();
+        let removed: Vec<String> = self
+            .from
+            .enums
+            .iter()
+            .filter(|e| !to.contains(&key(&e.schema, &e.name)))
+            .map(|e| qualified(&e.schema, &e.name))
+            .collect();
+        for name in removed {
+            self.push(format!("type {name}"), format!("DROP TYPE {name};"), false, None);
+        }
+    }
+
+    fn drop_extensions_and_schemas(&mut self) {
+        let to: BTreeSet<&str> = self.to.extensions.iter().map(|x| x.name.as_str()).collect();
+        let removed: Vec<String> =
+            self.from.extensions.iter().filter(|x| !to.contains(x.name.as_str())).map(|x| x.name.clone()).collect();
+        for x in removed {
+            self.push(format!("extension {x}"), format!("DROP EXTENSION {};", ident(&x)), false, None);
+        }
+        let to: BTreeSet<&String> = self.to.schemas.iter().collect();
+        let removed: Vec<String> = self.from.schemas.iter().filter(|s| !to.contains(s)).cloned().collect();
+        for s in removed {
+            self.push(format!("schema {s}"), format!("DROP SCHEMA {};", ident(&s)), false, None);
+        }
+    }
+
+    // ---- phase 5 --------------------------------------------------------------------------
+
+    fn sequence_ownership(&mut self) {
+        let from: BTreeMap<Key, &crate::model::Sequence> =
+            self.from.sequences.iter().map(|s| (key(&s.schema, &s.name), s)).collect();
+        let mut changes = Vec::new();
+        for s in &self.to.sequences {
+            let old = from.get(&key(&s.schema, &s.name)).and_then(|o| o.owned_by.as_ref());
+            let owner_recreated =
+                s.owned_by.as_ref().is_some_and(|o| self.created_tables.contains(&key(&o.schema, &o.table)));
+            if old == s.owned_by.as_ref() && !owner_recreated {
+                continue;
+            }
+            let owner = match &s.owned_by {
+                Some(o) => format!("{}.{}", qualified(&o.schema, &o.table), ident(&o.column)),
+                None => "NONE".into(),
+            };
+            changes.push((
+                format!("sequence {}.{}", s.schema, s.name),
+                format!("ALTER SEQUENCE {} OWNED BY {owner};", qualified(&s.schema, &s.name)),
+            ));
+        }
+        for (object, sql) in changes {
+            self.push(object, sql, false, None);
+        }
+    }
+
+    /// Constraints to add: foreign keys (`foreign` true) or the others. On a table that already
+    /// exists, check and foreign keys are added NOT VALID and validated after, so that the scan
+    /// does not hold a lock that blocks writes.
+    fn add_constraints(&mut self, foreign: bool) {
+        let (_, add, validate) = self.constraint_plan();
+        let mut changes = Vec::new();
+        for c in add.into_iter().filter(|c| (c.kind == ConstraintKind::ForeignKey) == foreign) {
+            let table = qualified(&c.schema, &c.table);
+            let existing = !self.created_tables.contains(&key(&c.schema, &c.table));
+            let deferred_validation =
+                existing && c.validated && matches!(c.kind, ConstraintKind::Check | ConstraintKind::ForeignKey);
+            let sql = if deferred_validation {
+                format!(
+                    "ALTER TABLE {table} ADD CONSTRAINT {name} {} NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {name};",
+                    c.definition,
+                    name = ident(&c.name)
+                )
+            } else {
+                format!("ALTER TABLE {table} ADD CONSTRAINT {} {};", ident(&c.name), c.definition)
+            };
+            let note = (existing
+                && matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion))
+            .then(|| "builds an index while holding a lock that blocks writes".to_string());
+            changes.push((format!("constraint {}.{}.{}", c.schema, c.table, c.name), sql, note));
+        }
+        if !foreign {
+            for c in validate {
+                changes.push((
+                    format!("constraint {}.{}.{}", c.schema, c.table, c.name),
+                    format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(&c.schema, &c.table), ident(&c.name)),
+                    None,
+                ));
+            }
+        }
+        for (object, sql, note) in changes {
+            self.push(object, sql, false, note);
+        }
+    }
+
+    fn add_indexes(&mut self, on_materialized_views: bool) {
+        let (_, add) = self.index_plan();
+        let mut changes = Vec::new();
+        for i in add.into_iter().filter(|i| i.on_materialized_view == on_materialized_views) {
+            let existing = !self.created_tables.contains(&key(&i.schema, &i.table)) && !on_materialized_views;
+            let note = existing.then(|| "builds while blocking writes to the table (CONCURRENTLY needs its own migration without a transaction)".to_string());
+            changes.push((format!("index {}.{}", i.schema, i.name), format!("{};", i.definition), note));
+        }
+        for (object, sql, note) in changes {
+            self.push(object, sql, false, note);
+        }
+    }
+
+    fn create_views(&mut self, recreate: &BTreeSet<Key>) {
+        let from: BTreeSet<Key> = self.from.views.iter().map(|v| key(&v.schema, &v.name)).collect();
+        let mut creates = Vec::new();
+        for v in views_in_order(&self.to.views) {
+            let k = key(&v.schema, &v.name);
+            if recreate.contains(&k) || !from.contains(&k) {
+                let kind = if v.materialized { "materialized view" } else { "view" };
+                let mut sql = create_view(v);
+                if v.materialized {
+                    // Filled with data here (the dump leaves it empty for loading).
+                    sql = sql.replace("\nWITH NO DATA;", ";");
+                }
+                creates.push((format!("{kind} {}.{}", v.schema, v.name), sql));
+            }
+        }
+        for (object, sql) in creates {
+            self.push(object, sql, false, None);
+        }
+    }
+
+    fn create_triggers(&mut self) {
+        let from: BTreeMap<TableKey, &crate::model::Trigger> =
+            self.from.triggers.iter().map(|t| ((t.schema.clone(), t.table.clone(), t.name.clone()), t)).collect();
+        let mut changes = Vec::new();
+        for g in &self.to.triggers {
+            let object = format!("trigger {}.{}.{}", g.schema, g.table, g.name);
+            let created = self.created_tables.contains(&key(&g.schema, &g.table));
+            match from.get(&(g.schema.clone(), g.table.clone(), g.name.clone())) {
+                Some(o) if !created && o.definition == g.definition && !self.calls_gone_function(&o.definition) => {
+                    if o.enabled != g.enabled {
+                        let state = match g.enabled.as_str() {
+                            "D" => "DISABLE",
+                            "R" => "ENABLE REPLICA",
+                            "A" => "ENABLE ALWAYS",
+                            _ => "ENABLE",
+                        };
+                        changes.push((
+                            object,
+                            format!(
+                                "ALTER TABLE {} {state} TRIGGER {};",
+                                qualified(&g.schema, &g.table),
+                                ident(&g.name)
+                            ),
+                        ));
+                    }
+                }
+                _ => changes.push((object, trigger(g))),
+            }
+        }
+        for (object, sql) in changes {
+            self.push(object, sql, false, None);
+        }
+    }
+
+    fn comments(&mut self, recreated_views: &BTreeSet<Key>) {
+        let mut changes = Vec::new();
+        for t in &self.to.tables {
+            let k = key(&t.schema, &t.name);
+            let created = self.created_tables.contains(&k);
+            let old = self.from_tables.get(&k).filter(|_| !created);
+            let name = qualified(&t.schema, &t.name);
+            if old.map(|o| &o.comment) != Some(&t.comment) && (old.is_some() || t.comment.is_some()) {
+                changes.push((
+                    format!("table {}.{}", t.schema, t.name),
+                    format!("COMMENT ON TABLE {name} IS {};", comment(&t.comment)),
+                ));
+            }
+            for c in &t.columns {
+                let before = old.and_then(|o| o.columns.iter().find(|x| x.name == c.name)).map(|x| &x.comment);
+                let recomputed = old
+                    .and_then(|o| o.columns.iter().find(|x| x.name == c.name))
+                    .is_some_and(|x| x.generated != c.generated && x.generated.is_some() && c.generated.is_some());
+                let differs = before != Some(&c.comment) || recomputed;
+                if differs && (before.is_some_and(|b| b.is_some()) || c.comment.is_some()) {
+                    changes.push((
+                        format!("column {}.{}.{}", t.schema, t.name, c.name),
+                        format!("COMMENT ON COLUMN {name}.{} IS {};", ident(&c.name), comment(&c.comment)),
+                    ));
+                }
+            }
+        }
+        let from: BTreeMap<Key, &View> = self.from.views.iter().map(|v| (key(&v.schema, &v.name), v)).collect();
+        for v in &self.to.views {
+            let k = key(&v.schema, &v.name);
+            let old = from.get(&k).filter(|_| !recreated_views.contains(&k)).map(|o| &o.comment);
+            if old != Some(&v.comment) && (old.is_some() || v.comment.is_some()) {
+                let kind = if v.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
+                changes.push((
+                    format!("{} {}.{}", kind.to_lowercase(), v.schema, v.name),
+                    format!("COMMENT ON {kind} {} IS {};", qualified(&v.schema, &v.name), comment(&v.comment)),
+                ));
+            }
+        }
+        for (object, sql) in changes {
+            self.push(object, sql, false, None);
+        }
+    }
+}
+
+fn fn_key(f: &Function) -> TableKey {
+    (f.schema.clone(), f.name.clone(), f.arguments.clone())
+}
+
+fn drop_function(f: &Function) -> (String, String) {
+    let kind = if f.kind == FunctionKind::Procedure { "PROCEDURE" } else { "FUNCTION" };
+    (
+        format!("{} {}.{}({})", kind.to_lowercase(), f.schema, f.name, f.arguments),
+        format!("DROP {kind} {}({});", qualified(&f.schema, &f.name), f.arguments),
+    )
+}
+
+/// `CREATE OR REPLACE` can change a function's body but not its result type or kind.
+fn replaceable(old: &Function, new: &Function) -> bool {
+    let returns = |f: &Function| {
+        f.definition.lines().find(|l| l.trim_start().starts_with("RETURNS ")).map(str::trim).map(str::to_string)
+    };
+    old.kind == new.kind && returns(old) == returns(new)
+}
+
+fn create_enum(e: &Enum) -> String {
+    let values: Vec<String> = e.values.iter().map(|v| literal(v)).collect();
+    format!("CREATE TYPE {} AS ENUM ({});", qualified(&e.schema, &e.name), values.join(", "))
+}
+
+/// Labels can only be added: the old ones must keep their relative order.
+fn keeps_order(old: &[String], new: &[String]) -> bool {
+    let kept: Vec<&String> = new.iter().filter(|v| old.contains(v)).collect();
+    kept.len() == old.len() && kept.iter().zip(old).all(|(a, b)| *a == b)
+}
+
+fn without_not_valid(definition: &str) -> String {
+    definition.replace(" NOT VALID", "")
+}
+
+fn comment(text: &Option<String>) -> String {
+    text.as_deref().map(literal).unwrap_or_else(|| "NULL".into())
+}
+
+/// Whether `definition` names `qualified` as a whole name (not as the prefix of a longer one).
+fn mentions(definition: &str, qualified: &str) -> bool {
+    definition.match_indices(qualified).any(|(at, _)| {
+        let next = definition[at + qualified.len()..].chars().next();
+        !next.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$')
+    })
+}
+
+/// Changes PostgreSQL makes without rewriting the table: a longer or unbounded varchar, varchar
+/// to text, a wider or unbounded numeric precision with the same scale.
+fn type_change_rewrites(old: &str, new: &str) -> bool {
+    let args = |t: &str, base: &str| -> Option<Vec<u32>> {
+        let rest = t.strip_prefix(base)?;
+        if rest.is_empty() {
+            return Some(Vec::new());
+        }
+        let inner = rest.strip_prefix('(')?.strip_suffix(')')?;
+        inner.split(',').map(|n| n.trim().parse().ok()).collect()
+    };
+    for base in ["character varying", "varbit", "bit varying"] {
+        if let (Some(a), Some(b)) = (args(old, base), args(new, base)) {
+            return !(b.is_empty() || (!a.is_empty() && b[0] >= a[0]));
+        }
+    }
+    if args(old, "character varying").is_some() && new == "text" {
+        return false;
+    }
+    if let (Some(a), Some(b)) = (args(old, "numeric"), args(new, "numeric")) {
+        return !(b.is_empty() || (a.len() == 2 && b.len() == 2 && b[1] == a[1] && b[0] >= a[0]));
+    }
+    old != new
+}
+
+/// The families whose members cast to one another directly; between families (or to and from
+/// anything unknown) the value goes through its text form, which every type reads and writes.
+fn type_family(t: &str) -> Option<&'static str> {
+    let base = t.split('(').next().unwrap_or(t).trim();
+    Some(match base {
+        "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => "number",
+        "text" | "character varying" | "character" | "name" | "citext" => "string",
+        "timestamp without time zone" | "timestamp with time zone" | "date" => "time",
+        "json" | "jsonb" => "json",
+        "bit" | "bit varying" => "bits",
+        "inet" | "cidr" => "network",
+        _ => return None,
+    })
+}
+
+fn conversion_through_text(old: &str, new: &str) -> bool {
+    let string = |t: &str| type_family(t) == Some("string");
+    !(string(old) || string(new) || old.ends_with("[]") || new.ends_with("[]"))
+        && (type_family(old).is_none() || type_family(old) != type_family(new))
+}
+
+/// The USING expression that converts column `col` from `old` to `new`.
+fn conversion(col: &str, old: &str, new: &str) -> String {
+    if conversion_through_text(old, new) {
+        format!("{col}::text::{new}")
+    } else {
+        format!("{col}::{new}")
+    }
+}
+
+fn add_column_note(c: &Column) -> Option<String> {
+    let volatile = ["nextval(", "random(", "gen_random_uuid(", "uuid_generate", "clock_timestamp("];
+    if c.generated.is_some() {
+        return Some(format!("{}: a stored generated column rewrites the table", c.name));
+    }
+    if let Some(d) = &c.default {
+        if volatile.iter().any(|v| d.contains(v)) {
+            return Some(format!("{}: a volatile default rewrites the table", c.name));
+        }
+    }
+    if c.not_null && c.default.is_none() && c.identity.is_none() {
+        return Some(format!("{}: NOT NULL without a default fails if the table has rows", c.name));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+use super::*;
+
+#[test]
+fn widening_a_varchar_or_numeric_does_not_rewrite() {
+    assert!(!type_change_rewrites("character varying(10)", "character varying(20)"));
+    assert!(!type_change_rewrites("character varying(10)", "character varying"));
+    assert!(!type_change_rewrites("character varying(10)", "text"));
+    assert!(!type_change_rewrites("numeric(10,2)", "numeric(12,2)"));
+    assert!(!type_change_rewrites("numeric(10,2)", "numeric"));
+    assert!(type_change_rewrites("character varying(20)", "character varying(10)"));
+    assert!(type_change_rewrites("numeric(10,2)", "numeric(12,3)"));
+    assert!(type_change_rewrites("integer", "bigint"));
+    assert!(type_change_rewrites("text", "jsonb"));
+}
+
+#[test]
+fn enum_labels_may_only_be_added() {
+    let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert!(keeps_order(&v(&["a", "b"]), &v(&["x", "a", "y", "b", "z"])));
+    assert!(!keeps_order(&v(&["a", "b"]), &v(&["b", "a"])));
+    assert!(!keeps_order(&v(&["a", "b"]), &v(&["a"])));
+}
+
+#[test]
+fn a_name_is_mentioned_only_as_a_whole_name() {
+    assert!(mentions("SELECT x FROM public.users u", "public.users"));
+    assert!(mentions("SELECT x FROM public.users", "public.users"));
+    assert!(!mentions("SELECT x FROM public.users_archive", "public.users"));
+    assert!(mentions("FROM public.users, public.users_archive", "public.users"));
+}
+
+fn table(name: &str, columns: &[(&str, &str)]) -> Table {
+    Table {
+        schema: "public".into(),
+        name: name.into(),
+        columns: columns
+            .iter()
+            .map(|(n, t)| Column { name: (*n).into(), data_type: (*t).into(), ..Default::default() })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn destructive_statements_are_left_out_unless_allowed() {
+    let from = Schema {
+        schemas: vec!["public".into()],
+        tables: vec![table("users", &[("id", "bigint"), ("legacy", "text")]), table("old", &[])],
+        ..Default::default()
+    };
+    let to = Schema {
+        schemas: vec!["public".into()],
+        tables: vec![table("users", &[("id", "bigint"), ("email", "text")])],
+        ..Default::default()
+    };
+    let d = diff(&from, &to);
+    assert_eq!(d.destructive_count(), 2, "{d:#?}");
+    let safe = d.to_sql(false);
+    assert!(safe.contains("-- ALTER TABLE public.users DROP COLUMN legacy;"), "{safe}");
+    assert!(safe.contains("-- DROP TABLE public.old;"), "{safe}");
+    assert!(safe.contains("\nALTER TABLE public.users ADD COLUMN email text;"), "{safe}");
+    let all = d.to_sql(true);
+    assert!(all.contains("\nALTER TABLE public.users DROP COLUMN legacy;"), "{all}");
+    assert!(diff(&to, &to).is_empty());
+}
+
+#[test]
+fn a_view_reading_a_retyped_column_is_recreated_around_the_change() {
+    let view = |def: &str| View {
+        schema: "public".into(),
+        name: "v".into(),
+        materialized: false,
+        definition: def.into(),
+        comment: None,
+        depends_on: Vec::new(),
+    };
+    let from = Schema {
+        tables: vec![table("t", &[("a", "integer")])],
+        views: vec![view(" SELECT t.a FROM public.t;")],
+        ..Default::default()
+    };
+    let to = Schema {
+        tables: vec![table("t", &[("a", "bigint")])],
+        views: vec![view(" SELECT t.a FROM public.t;")],
+        ..Default::default()
+    };
+    let d = diff(&from, &to);
+    let objects: Vec<&str> = d.changes.iter().map(|c| c.object.as_str()).collect();
+    assert_eq!(objects, ["view public.v", "column public.t.a", "view public.v"]);
+}
