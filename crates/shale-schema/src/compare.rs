@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::dump::{comment_targets, create_range_type, policy, privilege_target, privileges};
 use crate::model::Schema;
 
 /// One object whose definition differs; `None` on a side where the object does not exist.
@@ -49,7 +50,19 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
         if let (Some(parent), Some(bound)) = (&t.partition_of, &t.partition_bound) {
             what.push_str(&format!(" partition of {}.{} {bound}", parent.schema, parent.name));
         }
+        if !t.inherits.is_empty() {
+            let parents: Vec<String> = t.inherits.iter().map(|p| format!("{}.{}", p.schema, p.name)).collect();
+            what.push_str(&format!(" inherits ({})", parents.join(", ")));
+        }
         out.insert(format!("table {table}"), what);
+        if t.row_security || t.force_row_security {
+            let state = match (t.row_security, t.force_row_security) {
+                (true, true) => "enabled, forced",
+                (true, false) => "enabled",
+                _ => "forced (not enabled)",
+            };
+            out.insert(format!("row level security {table}"), state.into());
+        }
         for c in &t.columns {
             let mut d = c.data_type.clone();
             if let Some(coll) = &c.collation {
@@ -90,6 +103,51 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
     }
     for t in &schema.triggers {
         out.insert(format!("trigger {}.{}.{}", t.schema, t.table, t.name), t.definition.clone());
+    }
+    for d in &schema.domains {
+        let mut what = format!("domain over {}", d.data_type);
+        if let Some(coll) = &d.collation {
+            what.push_str(&format!(" collate {coll}"));
+        }
+        if let Some(default) = &d.default {
+            what.push_str(&format!(" default {default}"));
+        }
+        if d.not_null {
+            what.push_str(" not null");
+        }
+        out.insert(format!("type {}.{}", d.schema, d.name), what);
+        for c in &d.checks {
+            out.insert(format!("domain constraint {}.{}.{}", d.schema, d.name, c.name), c.definition.clone());
+        }
+    }
+    for c in &schema.composite_types {
+        let attributes: Vec<String> = c
+            .attributes
+            .iter()
+            .map(|a| match &a.collation {
+                Some(coll) => format!("{} {} collate {coll}", a.name, a.data_type),
+                None => format!("{} {}", a.name, a.data_type),
+            })
+            .collect();
+        out.insert(format!("type {}.{}", c.schema, c.name), format!("composite ({})", attributes.join(", ")));
+    }
+    for r in &schema.range_types {
+        let sql = create_range_type(r);
+        let options = sql.split_once(" AS ").map_or(sql.as_str(), |(_, o)| o).trim_end_matches(';');
+        out.insert(format!("type {}.{}", r.schema, r.name), options.to_string());
+    }
+    for a in &schema.aggregates {
+        out.insert(format!("aggregate {}.{}({})", a.schema, a.name, a.arguments), a.definition.clone());
+    }
+    for p in &schema.policies {
+        out.insert(format!("policy {}.{}.{}", p.schema, p.table, p.name), policy(p));
+    }
+    for (target, comment) in comment_targets(schema) {
+        out.insert(format!("comment on {target}"), comment.clone());
+    }
+    for p in &schema.privileges {
+        let column = p.column.as_ref().map(|c| format!(" column {c}")).unwrap_or_default();
+        out.insert(format!("privileges on {}{column}", privilege_target(p)), privileges(p).join(" "));
     }
     out
 }

@@ -1,15 +1,21 @@
 //! The model as SQL: deterministic (the same model always gives the same bytes) and loadable with
 //! `psql -v ON_ERROR_STOP=1` into an empty database.
 //!
-//! Order: schemas, extensions, enums, sequences, functions that do not need tables, tables (parents
-//! before their partitions), sequence ownership, check/primary key/unique/exclusion constraints,
-//! indexes, foreign keys, functions that need tables, views (each after the views it reads),
-//! indexes on materialized views, triggers, comments.
+//! Order: schemas, extensions, types (enums, then domains, composite and range types, each after
+//! the types it is built on), sequences, functions that do not need tables, range types and domain
+//! defaults/checks that call those functions, tables (parents before their partitions and
+//! inheriting children), sequence ownership, check/primary key/unique/exclusion constraints,
+//! indexes, foreign keys, functions that need tables, aggregates, views (each after the views it
+//! reads), indexes on materialized views, triggers, row-level security, policies, comments,
+//! privileges.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use crate::model::{Column, ConstraintKind, Function, QualifiedName, Schema, SequenceOptions, Table, Trigger, View};
+use crate::model::{
+    Column, Comment, CommentKind, CompositeType, ConstraintKind, Domain, Function, ObjectPrivileges, Policy,
+    PrivilegeKind, QualifiedName, RangeType, Schema, SequenceOptions, Table, Trigger, View,
+};
 
 /// Keywords that cannot be used as a bare identifier everywhere (PostgreSQL's reserved,
 /// type/function-name and column-name keywords). Unreserved keywords need no quotes.
@@ -103,18 +109,16 @@ pub fn dump(schema: &Schema) -> String {
             .map(|x| format!("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {};", ident(&x.name), ident(&x.schema)))
             .collect(),
     );
-    section(
-        &mut out,
-        "Types",
-        schema
-            .enums
-            .iter()
-            .map(|e| {
-                let values: Vec<String> = e.values.iter().map(|v| literal(v)).collect();
-                format!("CREATE TYPE {} AS ENUM ({});", qualified(&e.schema, &e.name), values.join(", "))
-            })
-            .collect(),
-    );
+    let mut types: Vec<String> = schema
+        .enums
+        .iter()
+        .map(|e| {
+            let values: Vec<String> = e.values.iter().map(|v| literal(v)).collect();
+            format!("CREATE TYPE {} AS ENUM ({});", qualified(&e.schema, &e.name), values.join(", "))
+        })
+        .collect();
+    types.extend(user_types_in_order(schema, false).into_iter().map(|t| t.sql));
+    section(&mut out, "Types", types);
     section(
         &mut out,
         "Sequences",
@@ -133,7 +137,27 @@ pub fn dump(schema: &Schema) -> String {
     );
     let (early, late): (Vec<&Function>, Vec<&Function>) = schema.functions.iter().partition(|f| !f.needs_tables);
     section(&mut out, "Functions", early.into_iter().map(function).collect());
-    section(&mut out, "Tables", tables_in_order(&schema.tables).into_iter().map(create_table).collect());
+    let late_types = user_types_in_order(schema, true);
+    let mut types_using_functions: Vec<String> = schema
+        .domains
+        .iter()
+        .filter(|d| d.needs_functions && !late_types.iter().any(|t| t.key.schema == d.schema && t.key.name == d.name))
+        .flat_map(domain_default_and_checks)
+        .collect();
+    types_using_functions.extend(late_types.into_iter().map(|t| t.sql));
+    section(&mut out, "Types using functions", types_using_functions);
+    // An inheriting table's own differences right after it: its children copy them when created.
+    let tables: Vec<String> = tables_in_order(&schema.tables)
+        .into_iter()
+        .map(|t| {
+            let mut sql = create_table(t);
+            for o in inherited_column_overrides(t, &schema.tables) {
+                let _ = writeln!(sql, "{o}");
+            }
+            sql
+        })
+        .collect();
+    section(&mut out, "Tables", tables);
     section(
         &mut out,
         "Sequence ownership",
@@ -170,6 +194,7 @@ pub fn dump(schema: &Schema) -> String {
         schema.constraints.iter().filter(|c| c.kind == ConstraintKind::ForeignKey).map(add_constraint).collect(),
     );
     section(&mut out, "Functions using table types", late.into_iter().map(function).collect());
+    section(&mut out, "Aggregates", schema.aggregates.iter().map(|a| a.definition.clone()).collect());
     section(&mut out, "Views", views_in_order(&schema.views).into_iter().map(create_view).collect());
     section(
         &mut out,
@@ -177,8 +202,265 @@ pub fn dump(schema: &Schema) -> String {
         schema.indexes.iter().filter(|i| i.on_materialized_view).map(|i| format!("{};", i.definition)).collect(),
     );
     section(&mut out, "Triggers", schema.triggers.iter().map(trigger).collect());
+    section(&mut out, "Row-level security", row_security(&schema.tables));
+    section(&mut out, "Policies", schema.policies.iter().map(policy).collect());
     section(&mut out, "Comments", comments(schema));
+    section(&mut out, "Privileges", schema.privileges.iter().flat_map(privileges).collect());
     out
+}
+
+/// A domain, composite or range type as SQL, with what it must come after.
+struct UserType {
+    key: QualifiedName,
+    depends_on: Vec<QualifiedName>,
+    sql: String,
+}
+
+/// The domains, composite and range types that go before the functions (`after_functions`
+/// false) or after them (range types with a user canonical or subdiff function, and the types
+/// built on those), each after the types it is built on.
+fn user_types_in_order(schema: &Schema, after_functions: bool) -> Vec<UserType> {
+    let key = |schema: &str, name: &str| QualifiedName { schema: schema.into(), name: name.into() };
+    let mut late: BTreeSet<QualifiedName> =
+        schema.range_types.iter().filter(|r| r.needs_functions).map(|r| key(&r.schema, &r.name)).collect();
+    let mut types: Vec<UserType> = Vec::new();
+    types.extend(schema.domains.iter().map(|d| UserType {
+        key: key(&d.schema, &d.name),
+        depends_on: d.depends_on.clone(),
+        sql: String::new(),
+    }));
+    types.extend(schema.composite_types.iter().map(|c| UserType {
+        key: key(&c.schema, &c.name),
+        depends_on: c.depends_on.clone(),
+        sql: create_composite_type(c),
+    }));
+    types.extend(schema.range_types.iter().map(|r| UserType {
+        key: key(&r.schema, &r.name),
+        depends_on: r.depends_on.clone(),
+        sql: create_range_type(r),
+    }));
+    let mut types = in_dependency_order(types, |t| &t.key, |t| &t.depends_on);
+    // In dependency order, one pass finds every type built on a late one.
+    for t in &types {
+        if t.depends_on.iter().any(|d| late.contains(d)) {
+            late.insert(t.key.clone());
+        }
+    }
+    // A late domain is created whole: the functions its default and checks call exist by then.
+    for d in &schema.domains {
+        if let Some(t) = types.iter_mut().find(|t| t.key.schema == d.schema && t.key.name == d.name) {
+            t.sql = create_domain(d, late.contains(&t.key));
+        }
+    }
+    types.retain(|t| late.contains(&t.key) == after_functions);
+    types
+}
+
+/// `CREATE DOMAIN`, with its default and checks unless they call user functions and the domain
+/// is created before the functions (then they come later, from [`domain_default_and_checks`]).
+fn create_domain(d: &Domain, after_functions: bool) -> String {
+    let whole = after_functions || !d.needs_functions;
+    let mut sql = format!("CREATE DOMAIN {} AS {}", qualified(&d.schema, &d.name), d.data_type);
+    if let Some(collation) = &d.collation {
+        let _ = write!(sql, " COLLATE {collation}");
+    }
+    if let (Some(default), true) = (&d.default, whole) {
+        let _ = write!(sql, " DEFAULT {default}");
+    }
+    if d.not_null {
+        sql.push_str(" NOT NULL");
+    }
+    sql.push(';');
+    if whole {
+        for check in domain_default_and_checks(d).into_iter().skip(usize::from(d.default.is_some())) {
+            sql.push('\n');
+            sql.push_str(&check);
+        }
+    }
+    sql
+}
+
+/// `ALTER DOMAIN ... SET DEFAULT` (when there is a default), then one `ADD CONSTRAINT` per check
+/// (as `ALTER DOMAIN`, which unlike `CREATE DOMAIN` accepts `NOT VALID`).
+fn domain_default_and_checks(d: &Domain) -> Vec<String> {
+    let name = qualified(&d.schema, &d.name);
+    let default = d.default.iter().map(|e| format!("ALTER DOMAIN {name} SET DEFAULT {e};"));
+    let checks =
+        d.checks.iter().map(|c| format!("ALTER DOMAIN {name} ADD CONSTRAINT {} {};", ident(&c.name), c.definition));
+    default.chain(checks).collect()
+}
+
+fn create_composite_type(c: &CompositeType) -> String {
+    let attributes: Vec<String> = c
+        .attributes
+        .iter()
+        .map(|a| match &a.collation {
+            Some(collation) => format!("    {} {} COLLATE {collation}", ident(&a.name), a.data_type),
+            None => format!("    {} {}", ident(&a.name), a.data_type),
+        })
+        .collect();
+    if attributes.is_empty() {
+        format!("CREATE TYPE {} AS ();", qualified(&c.schema, &c.name))
+    } else {
+        format!("CREATE TYPE {} AS (\n{}\n);\n", qualified(&c.schema, &c.name), attributes.join(",\n"))
+    }
+}
+
+pub(crate) fn create_range_type(r: &RangeType) -> String {
+    let mut options = vec![format!("SUBTYPE = {}", r.subtype)];
+    let mut option = |name: &str, value: &Option<String>| {
+        if let Some(v) = value {
+            options.push(format!("{name} = {v}"));
+        }
+    };
+    option("SUBTYPE_OPCLASS", &r.subtype_opclass);
+    option("COLLATION", &r.collation);
+    option("CANONICAL", &r.canonical);
+    option("SUBTYPE_DIFF", &r.subdiff);
+    // Only a name of its own: PostgreSQL 13 has no multiranges, later versions derive the same name.
+    if let Some(m) = &r.multirange {
+        if m.schema != r.schema || m.name != r.default_multirange_name() {
+            options.push(format!("MULTIRANGE_TYPE_NAME = {}", qualified(&m.schema, &m.name)));
+        }
+    }
+    format!("CREATE TYPE {} AS RANGE ({});", qualified(&r.schema, &r.name), options.join(", "))
+}
+
+/// What an inheriting table holds differently from its parents in the columns it inherits (which
+/// `CREATE TABLE ... INHERITS` does not list): its own default, or NOT NULL.
+fn inherited_column_overrides(t: &Table, tables: &[Table]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in t.columns.iter().filter(|c| c.inherited) {
+        let inherited_from = t
+            .inherits
+            .iter()
+            .filter_map(|p| tables.iter().find(|t| t.schema == p.schema && t.name == p.name))
+            .find_map(|p| p.columns.iter().find(|pc| pc.name == c.name));
+        let Some(from) = inherited_from else { continue };
+        let alter = format!("ALTER TABLE ONLY {} ALTER COLUMN {}", qualified(&t.schema, &t.name), ident(&c.name));
+        if c.default != from.default && c.generated.is_none() {
+            match &c.default {
+                Some(e) => out.push(format!("{alter} SET DEFAULT {e};")),
+                None => out.push(format!("{alter} DROP DEFAULT;")),
+            }
+        }
+        if c.not_null && !from.not_null {
+            out.push(format!("{alter} SET NOT NULL;"));
+        }
+    }
+    out
+}
+
+fn row_security(tables: &[Table]) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in tables {
+        if t.row_security {
+            out.push(format!("ALTER TABLE {} ENABLE ROW LEVEL SECURITY;", qualified(&t.schema, &t.name)));
+        }
+        if t.force_row_security {
+            out.push(format!("ALTER TABLE {} FORCE ROW LEVEL SECURITY;", qualified(&t.schema, &t.name)));
+        }
+    }
+    out
+}
+
+/// A role name as GRANT and CREATE POLICY take it.
+fn role(name: &str) -> String {
+    if name == "PUBLIC" {
+        name.to_string()
+    } else {
+        ident(name)
+    }
+}
+
+pub(crate) fn policy(p: &Policy) -> String {
+    let mut sql = format!("CREATE POLICY {} ON {}", ident(&p.name), qualified(&p.schema, &p.table));
+    if !p.permissive {
+        sql.push_str(" AS RESTRICTIVE");
+    }
+    if p.command != "ALL" {
+        let _ = write!(sql, " FOR {}", p.command);
+    }
+    if p.roles != ["PUBLIC"] {
+        let roles: Vec<String> = p.roles.iter().map(|r| role(r)).collect();
+        let _ = write!(sql, " TO {}", roles.join(", "));
+    }
+    if let Some(e) = &p.using {
+        let _ = write!(sql, " USING ({e})");
+    }
+    if let Some(e) = &p.with_check {
+        let _ = write!(sql, " WITH CHECK ({e})");
+    }
+    sql.push(';');
+    sql
+}
+
+/// `name(arguments)` of a routine; `*` stands for no arguments of an aggregate.
+fn routine(schema: &str, name: &str, arguments: Option<&str>, aggregate: bool) -> String {
+    let arguments = arguments.unwrap_or("");
+    let arguments = if aggregate && arguments.is_empty() { "*" } else { arguments };
+    format!("{}({arguments})", qualified(schema, name))
+}
+
+/// The object a generic comment is on, as `COMMENT ON` names it.
+fn comment_target(c: &Comment) -> String {
+    let parent = || qualified(&c.schema, c.parent.as_deref().unwrap_or_default());
+    let args = c.arguments.as_deref();
+    match c.kind {
+        CommentKind::Schema => format!("SCHEMA {}", ident(&c.name)),
+        CommentKind::Type => format!("TYPE {}", qualified(&c.schema, &c.name)),
+        CommentKind::Domain => format!("DOMAIN {}", qualified(&c.schema, &c.name)),
+        CommentKind::Sequence => format!("SEQUENCE {}", qualified(&c.schema, &c.name)),
+        CommentKind::Index => format!("INDEX {}", qualified(&c.schema, &c.name)),
+        CommentKind::Constraint => format!("CONSTRAINT {} ON {}", ident(&c.name), parent()),
+        CommentKind::DomainConstraint => format!("CONSTRAINT {} ON DOMAIN {}", ident(&c.name), parent()),
+        CommentKind::Function => format!("FUNCTION {}", routine(&c.schema, &c.name, args, false)),
+        CommentKind::Procedure => format!("PROCEDURE {}", routine(&c.schema, &c.name, args, false)),
+        CommentKind::Aggregate => format!("AGGREGATE {}", routine(&c.schema, &c.name, args, true)),
+        CommentKind::Trigger => format!("TRIGGER {} ON {}", ident(&c.name), parent()),
+        CommentKind::Policy => format!("POLICY {} ON {}", ident(&c.name), parent()),
+        CommentKind::Column => format!("COLUMN {}.{}", parent(), ident(&c.name)),
+    }
+}
+
+/// REVOKE the defaults taken away, then GRANT what was given beyond them: one statement per
+/// grantee (and grant option), privileges in name order.
+pub(crate) fn privileges(p: &ObjectPrivileges) -> Vec<String> {
+    let target = privilege_target(p);
+    let privilege = |name: &str| match &p.column {
+        Some(column) => format!("{name} ({})", ident(column)),
+        None => name.to_string(),
+    };
+    let mut out = Vec::new();
+    let mut revoked: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for g in &p.revoked {
+        revoked.entry(&g.grantee).or_default().push(privilege(&g.privilege));
+    }
+    for (grantee, list) in revoked {
+        out.push(format!("REVOKE {} ON {target} FROM {};", list.join(", "), role(grantee)));
+    }
+    let mut granted: BTreeMap<(&str, bool), Vec<String>> = BTreeMap::new();
+    for g in &p.granted {
+        granted.entry((&g.grantee, g.grantable)).or_default().push(privilege(&g.privilege));
+    }
+    for ((grantee, grantable), list) in granted {
+        let option = if grantable { " WITH GRANT OPTION" } else { "" };
+        out.push(format!("GRANT {} ON {target} TO {}{option};", list.join(", "), role(grantee)));
+    }
+    out
+}
+
+/// The object of [`ObjectPrivileges`] as `GRANT ... ON` names it (a column's table for a column).
+pub(crate) fn privilege_target(p: &ObjectPrivileges) -> String {
+    match p.kind {
+        PrivilegeKind::Schema => format!("SCHEMA {}", ident(&p.name)),
+        PrivilegeKind::Table => format!("TABLE {}", qualified(&p.schema, &p.name)),
+        PrivilegeKind::Sequence => format!("SEQUENCE {}", qualified(&p.schema, &p.name)),
+        PrivilegeKind::Function => format!("FUNCTION {}", routine(&p.schema, &p.name, p.arguments.as_deref(), false)),
+        PrivilegeKind::Procedure => format!("PROCEDURE {}", routine(&p.schema, &p.name, p.arguments.as_deref(), false)),
+        PrivilegeKind::Type => format!("TYPE {}", qualified(&p.schema, &p.name)),
+        PrivilegeKind::Domain => format!("DOMAIN {}", qualified(&p.schema, &p.name)),
+    }
 }
 
 pub(crate) fn sequence_options(o: &SequenceOptions) -> String {
@@ -197,23 +479,35 @@ pub(crate) fn function(f: &Function) -> String {
     format!("{};\n", f.definition.trim_end())
 }
 
-/// Non-partitions first, then partitions by depth (a parent always before its partitions).
+/// Tables that have no parent first, then partitions and inheriting tables by depth (a parent
+/// always before its children).
 pub(crate) fn tables_in_order(tables: &[Table]) -> Vec<&Table> {
-    let parents: BTreeMap<(&str, &str), Option<&QualifiedName>> =
-        tables.iter().map(|t| ((t.schema.as_str(), t.name.as_str()), t.partition_of.as_ref())).collect();
-    let depth = |t: &Table| {
-        let mut d = 0usize;
-        let mut parent = t.partition_of.as_ref();
-        while let Some(p) = parent {
-            d += 1;
-            if d > tables.len() {
-                break;
-            }
-            parent = parents.get(&(p.schema.as_str(), p.name.as_str())).copied().flatten();
+    let by_name: BTreeMap<(&str, &str), &Table> =
+        tables.iter().map(|t| ((t.schema.as_str(), t.name.as_str()), t)).collect();
+    fn depth<'t>(
+        t: &'t Table,
+        by_name: &BTreeMap<(&str, &str), &'t Table>,
+        known: &mut BTreeMap<(&'t str, &'t str), usize>,
+        limit: usize,
+    ) -> usize {
+        if let Some(d) = known.get(&(t.schema.as_str(), t.name.as_str())) {
+            return *d;
         }
+        let mut d = 0;
+        // The limit stops a (corrupt) cycle; PostgreSQL allows none.
+        if limit > 0 {
+            for p in t.partition_of.iter().chain(&t.inherits) {
+                if let Some(parent) = by_name.get(&(p.schema.as_str(), p.name.as_str())) {
+                    d = d.max(1 + depth(parent, by_name, known, limit - 1));
+                }
+            }
+        }
+        known.insert((t.schema.as_str(), t.name.as_str()), d);
         d
-    };
-    let mut ordered: Vec<(usize, &Table)> = tables.iter().map(|t| (depth(t), t)).collect();
+    }
+    let mut known = BTreeMap::new();
+    let mut ordered: Vec<(usize, &Table)> =
+        tables.iter().map(|t| (depth(t, &by_name, &mut known, tables.len()), t)).collect();
     ordered.sort_by(|(da, a), (db, b)| (da, &a.schema, &a.name).cmp(&(db, &b.schema, &b.name)));
     ordered.into_iter().map(|(_, t)| t).collect()
 }
@@ -234,13 +528,19 @@ pub(crate) fn create_table(t: &Table) -> String {
             );
         }
         (None, _) => {
-            if t.columns.is_empty() {
+            // Inherited columns come from the parents (their differences: inherited_column_overrides).
+            let columns: Vec<String> =
+                t.columns.iter().filter(|c| !c.inherited).map(|c| format!("    {}", column(c))).collect();
+            if columns.is_empty() {
                 sql.push_str(" ()");
             } else {
                 sql.push_str(" (\n");
-                let columns: Vec<String> = t.columns.iter().map(|c| format!("    {}", column(c))).collect();
                 sql.push_str(&columns.join(",\n"));
                 sql.push_str("\n)");
+            }
+            if !t.inherits.is_empty() {
+                let parents: Vec<String> = t.inherits.iter().map(|p| qualified(&p.schema, &p.name)).collect();
+                let _ = write!(sql, " INHERITS ({})", parents.join(", "));
             }
         }
     }
@@ -276,34 +576,49 @@ pub(crate) fn column(c: &Column) -> String {
 
 /// Sorted by name, except that a view always comes after the views it reads.
 pub(crate) fn views_in_order(views: &[View]) -> Vec<&View> {
-    let key = |v: &View| QualifiedName { schema: v.schema.clone(), name: v.name.clone() };
-    let by_name: BTreeMap<QualifiedName, &View> = views.iter().map(|v| (key(v), v)).collect();
+    let keyed: Vec<(QualifiedName, &View)> =
+        views.iter().map(|v| (QualifiedName { schema: v.schema.clone(), name: v.name.clone() }, v)).collect();
+    in_dependency_order(keyed, |(k, _)| k, |(_, v)| &v.depends_on).into_iter().map(|(_, v)| v).collect()
+}
+
+/// Sorted by key, except that an item always comes after the items it depends on (dependencies
+/// on keys that are not among the items are ignored).
+fn in_dependency_order<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> &QualifiedName,
+    depends_on: impl Fn(&T) -> &[QualifiedName],
+) -> Vec<T> {
+    let mut by_key: BTreeMap<QualifiedName, T> = BTreeMap::new();
+    for item in items {
+        by_key.insert(key(&item).clone(), item);
+    }
     let mut waiting_on: BTreeMap<QualifiedName, usize> = BTreeMap::new();
-    let mut readers: BTreeMap<QualifiedName, Vec<QualifiedName>> = BTreeMap::new();
-    for v in views {
-        let deps: BTreeSet<&QualifiedName> = v.depends_on.iter().filter(|d| by_name.contains_key(*d)).collect();
-        waiting_on.insert(key(v), deps.len());
+    let mut dependents: BTreeMap<QualifiedName, Vec<QualifiedName>> = BTreeMap::new();
+    for (k, item) in &by_key {
+        let deps: BTreeSet<&QualifiedName> =
+            depends_on(item).iter().filter(|d| *d != k && by_key.contains_key(*d)).collect();
+        waiting_on.insert(k.clone(), deps.len());
         for d in deps {
-            readers.entry(d.clone()).or_default().push(key(v));
+            dependents.entry(d.clone()).or_default().push(k.clone());
         }
     }
     let mut ready: BTreeSet<QualifiedName> =
         waiting_on.iter().filter(|(_, n)| **n == 0).map(|(k, _)| k.clone()).collect();
-    let mut ordered = Vec::with_capacity(views.len());
+    let mut order = Vec::with_capacity(by_key.len());
     while let Some(next) = ready.pop_first() {
-        for reader in readers.get(&next).into_iter().flatten() {
-            let n = waiting_on.get_mut(reader).expect("every reader is a view");
+        for dependent in dependents.get(&next).into_iter().flatten() {
+            let n = waiting_on.get_mut(dependent).expect("every dependent is an item");
             *n -= 1;
             if *n == 0 {
-                ready.insert(reader.clone());
+                ready.insert(dependent.clone());
             }
         }
         waiting_on.remove(&next);
-        ordered.push(by_name[&next]);
+        order.push(next);
     }
-    // A cycle cannot be created in PostgreSQL; should one show up, keep the rest in name order.
-    ordered.extend(waiting_on.keys().map(|k| by_name[k]));
-    ordered
+    // A cycle cannot be created in PostgreSQL; should one show up, keep the rest in key order.
+    order.extend(waiting_on.into_keys());
+    order.into_iter().map(|k| by_key.remove(&k).expect("every key is an item")).collect()
 }
 
 pub(crate) fn create_view(v: &View) -> String {
@@ -339,6 +654,12 @@ struct Commented<'a> {
 }
 
 fn comments(schema: &Schema) -> Vec<String> {
+    comment_targets(schema).into_iter().map(|(target, c)| format!("COMMENT ON {target} IS {};", literal(c))).collect()
+}
+
+/// Every comment with the object it is on, as `COMMENT ON` names it (`TABLE app.t`, ...), in
+/// dump order.
+pub(crate) fn comment_targets(schema: &Schema) -> Vec<(String, &String)> {
     let mut objects: Vec<Commented> = Vec::new();
     for t in &schema.tables {
         let columns = t.columns.iter().filter_map(|c| c.comment.as_ref().map(|m| (c.name.as_str(), m))).collect();
@@ -365,12 +686,13 @@ fn comments(schema: &Schema) -> Vec<String> {
     for o in objects {
         let target = qualified(o.schema, o.name);
         if let Some(c) = o.comment {
-            out.push(format!("COMMENT ON {} {target} IS {};", o.kind, literal(c)));
+            out.push((format!("{} {target}", o.kind), c));
         }
         for (column, c) in o.columns {
-            out.push(format!("COMMENT ON COLUMN {target}.{} IS {};", ident(column), literal(c)));
+            out.push((format!("COLUMN {target}.{}", ident(column)), c));
         }
     }
+    out.extend(schema.comments.iter().map(|c| (comment_target(c), &c.comment)));
     out
 }
 

@@ -59,6 +59,15 @@ fn catalog_query((history_schema, history_table): (&str, &str)) -> String {
     let ht = quote_literal(history_table);
     let seq_options = "json_build_object('type', format_type(s.seqtypid, NULL), 'start', s.seqstart,
         'increment', s.seqincrement, 'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle)";
+    // The user types (other than enums) a type is built on; an array stands for its element type.
+    let depends_on =
+        "(SELECT coalesce(json_agg(DISTINCT jsonb_build_object('schema', un.nspname, 'name', u.typname)), '[]')
+       FROM pg_depend dp JOIN pg_type r ON r.oid = dp.refobjid
+       JOIN pg_type u ON u.oid = CASE WHEN r.typelem <> 0 AND r.typlen = -1 THEN r.typelem ELSE r.oid END
+       JOIN pg_namespace un ON un.oid = u.typnamespace
+       WHERE dp.refclassid = 'pg_type'::regclass AND u.typtype IN ('d', 'c', 'r') AND u.oid <> t.oid
+         AND ((dp.classid = 'pg_type'::regclass AND dp.objid = t.oid)
+              OR (dp.classid = 'pg_class'::regclass AND dp.objid = t.typrelid AND t.typrelid <> 0)))";
     format!(
         r#"WITH ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e'),
 nsp AS (
@@ -67,11 +76,52 @@ nsp AS (
     AND n.nspname NOT LIKE 'pg\_temp%'
     AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = n.oid)),
 rel AS (
-  SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.relispartition, c.relpartbound, n.nspname
+  SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.relispartition, c.relpartbound, c.relacl, c.relowner,
+         c.relrowsecurity, c.relforcerowsecurity, n.nspname
   FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
     AND NOT (n.nspname = {hs} AND c.relname = {ht})
-    AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid))
+    AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)),
+-- sequences that are dumped: not owned (serial or identity) by a left-out table
+seq AS (
+  SELECT c.* FROM rel c WHERE c.relkind = 'S'
+    AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+                      AND d.refobjid NOT IN (SELECT oid FROM rel))),
+-- user-defined enums, domains, range types and stand-alone composite types
+typ AS (
+  SELECT t.oid, t.typname, t.typtype, t.typrelid, t.typacl, t.typowner, n.nspname
+  FROM pg_type t JOIN nsp n ON n.oid = t.typnamespace
+  WHERE t.typtype IN ('e', 'd', 'r', 'c')
+    AND (t.typtype <> 'c' OR (SELECT tc.relkind FROM pg_class tc WHERE tc.oid = t.typrelid) = 'c')
+    AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)),
+-- user functions, procedures and aggregates (not the constructors a range type makes for itself)
+fun AS (
+  SELECT p.oid, p.proname, p.prokind, p.proacl, p.proowner, n.nspname FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace
+  WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                      AND (d.deptype = 'e' OR (d.deptype = 'i' AND d.refclassid = 'pg_type'::regclass)))),
+-- objects with privileges of their own (a NULL acl means the defaults), with the defaults to compare to
+acl AS (
+  SELECT 'schema' AS kind, n.nspname AS sch, n.nspname AS name, NULL::text AS col, NULL::text AS args, n.nspacl AS acl,
+    coalesce((SELECT ip.initprivs FROM pg_init_privs ip WHERE ip.classoid = 'pg_namespace'::regclass
+                AND ip.objoid = n.oid AND ip.objsubid = 0), acldefault('n', n.nspowner)) AS base, n.nspowner AS owner
+  FROM pg_namespace n WHERE n.nspacl IS NOT NULL AND n.oid IN (SELECT oid FROM nsp)
+  UNION ALL
+  SELECT CASE WHEN c.relkind = 'S' THEN 'sequence' ELSE 'table' END, c.nspname, c.relname, NULL, NULL, c.relacl,
+    acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner), c.relowner
+  FROM rel c WHERE c.relacl IS NOT NULL AND (c.relkind <> 'S' OR c.oid IN (SELECT oid FROM seq))
+  UNION ALL
+  SELECT 'table', c.nspname, c.relname, a.attname, NULL, a.attacl, acldefault('c', c.relowner), c.relowner
+  FROM rel c JOIN pg_attribute a ON a.attrelid = c.oid
+  WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT CASE WHEN f.prokind = 'p' THEN 'procedure' ELSE 'function' END, f.nspname, f.proname, NULL,
+    pg_get_function_identity_arguments(f.oid), f.proacl, acldefault('f', f.proowner), f.proowner
+  FROM fun f WHERE f.proacl IS NOT NULL
+  UNION ALL
+  SELECT CASE WHEN t.typtype = 'd' THEN 'domain' ELSE 'type' END, t.nspname, t.typname, NULL, NULL, t.typacl,
+    acldefault('T', t.typowner), t.typowner
+  FROM typ t WHERE t.typacl IS NOT NULL)
 SELECT json_build_object(
 'schemas', (SELECT coalesce(json_agg(nspname ORDER BY nspname), '[]') FROM nsp),
 'extensions', (SELECT coalesce(json_agg(json_build_object('name', x.extname, 'schema', n.nspname) ORDER BY x.extname), '[]')
@@ -90,12 +140,10 @@ SELECT json_build_object(
        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
          AND d.deptype = 'a' AND d.refobjsubid > 0))
     ORDER BY c.nspname, c.relname), '[]')
-  FROM rel c JOIN pg_sequence s ON s.seqrelid = c.oid
-  WHERE c.relkind = 'S'
-    -- identity sequences belong to their column; sequences owned by a left-out table are left out
-    AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                      AND d.refclassid = 'pg_class'::regclass
-                      AND (d.deptype = 'i' OR (d.deptype = 'a' AND d.refobjid NOT IN (SELECT oid FROM rel))))),
+  FROM seq c JOIN pg_sequence s ON s.seqrelid = c.oid
+  -- identity sequences belong to their column
+  WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i')),
 'tables', (SELECT coalesce(json_agg(json_build_object('schema', c.nspname, 'name', c.relname,
     'unlogged', c.relpersistence = 'u',
     'partition_key', CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
@@ -104,7 +152,12 @@ SELECT json_build_object(
        WHERE i.inhrelid = c.oid AND c.relispartition),
     'partition_bound', CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
     'comment', obj_description(c.oid, 'pg_class'),
+    'inherits', (SELECT coalesce(json_agg(json_build_object('schema', pn.nspname, 'name', pc.relname) ORDER BY i.inhseqno), '[]')
+       FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+       WHERE i.inhrelid = c.oid AND NOT c.relispartition),
+    'row_security', c.relrowsecurity, 'force_row_security', c.relforcerowsecurity,
     'columns', (SELECT coalesce(json_agg(json_build_object('name', a.attname,
+        'inherited', NOT a.attislocal AND NOT c.relispartition,
         'type', format_type(a.atttypid, a.atttypmod), 'not_null', a.attnotnull,
         'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN
             (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
@@ -161,14 +214,150 @@ SELECT json_build_object(
         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
           AND (t.typrelid <> 0 OR d.refclassid = 'pg_class'::regclass)))
     ORDER BY n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), '[]')
-  FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace
-  WHERE p.prokind IN ('f', 'p', 'w')
-    AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)),
+  FROM pg_proc p JOIN fun n ON n.oid = p.oid
+  WHERE p.prokind IN ('f', 'p', 'w')),
 'triggers', (SELECT coalesce(json_agg(json_build_object('schema', c.nspname, 'table', c.relname, 'name', g.tgname,
     'definition', pg_get_triggerdef(g.oid), 'enabled', g.tgenabled)
     ORDER BY c.nspname, c.relname, g.tgname), '[]')
   FROM pg_trigger g JOIN rel c ON c.oid = g.tgrelid
-  WHERE NOT g.tgisinternal AND g.tgparentid = 0)
+  WHERE NOT g.tgisinternal AND g.tgparentid = 0),
+'domains', (SELECT coalesce(json_agg(json_build_object('schema', t.nspname, 'name', t.typname,
+    'type', format_type(d.typbasetype, d.typtypmod),
+    'collation', CASE WHEN d.typcollation <> 0 AND d.typcollation <> bt.typcollation THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+        JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = d.typcollation) END,
+    'default', pg_get_expr(d.typdefaultbin, 0), 'not_null', d.typnotnull,
+    'checks', (SELECT coalesce(json_agg(json_build_object('name', k.conname, 'definition', pg_get_constraintdef(k.oid))
+                                        ORDER BY k.conname), '[]')
+       FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'),
+    'needs_functions', EXISTS (SELECT FROM pg_depend dp JOIN fun f ON f.oid = dp.refobjid
+       WHERE dp.refclassid = 'pg_proc'::regclass
+         AND ((dp.classid = 'pg_type'::regclass AND dp.objid = t.oid)
+              OR (dp.classid = 'pg_constraint'::regclass
+                  AND dp.objid IN (SELECT k.oid FROM pg_constraint k WHERE k.contypid = t.oid)))),
+    'depends_on', {depends_on})
+    ORDER BY t.nspname, t.typname), '[]')
+  FROM typ t JOIN pg_type d ON d.oid = t.oid JOIN pg_type bt ON bt.oid = d.typbasetype WHERE t.typtype = 'd'),
+'composite_types', (SELECT coalesce(json_agg(json_build_object('schema', t.nspname, 'name', t.typname,
+    'attributes', (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
+        'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+        JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END)
+        ORDER BY a.attnum), '[]')
+      FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+      WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped),
+    'depends_on', {depends_on})
+    ORDER BY t.nspname, t.typname), '[]')
+  FROM typ t WHERE t.typtype = 'c'),
+'range_types', (SELECT coalesce(json_agg(json_build_object('schema', t.nspname, 'name', t.typname,
+    'subtype', format_type(r.rngsubtype, NULL),
+    'subtype_opclass', (SELECT format('%I.%I', ocn.nspname, oc.opcname) FROM pg_opclass oc
+       JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace WHERE oc.oid = r.rngsubopc AND NOT oc.opcdefault),
+    'collation', CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> st.typcollation THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+        JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = r.rngcollation) END,
+    'canonical', CASE WHEN r.rngcanonical <> 0 THEN r.rngcanonical::regproc::text END,
+    'subdiff', CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::regproc::text END,
+    -- through jsonb: the column exists from PostgreSQL 14 on, and the query must run on 13 too
+    'multirange', (SELECT json_build_object('schema', mn.nspname, 'name', mt.typname)
+       FROM pg_type mt JOIN pg_namespace mn ON mn.oid = mt.typnamespace WHERE mt.oid = (to_jsonb(r) ->> 'rngmultitypid')::oid),
+    'needs_functions', EXISTS (SELECT FROM fun f WHERE f.oid IN (r.rngcanonical, r.rngsubdiff)),
+    'depends_on', {depends_on})
+    ORDER BY t.nspname, t.typname), '[]')
+  FROM typ t JOIN pg_range r ON r.rngtypid = t.oid JOIN pg_type st ON st.oid = r.rngsubtype),
+'aggregates', (SELECT coalesce(json_agg(json_build_object('schema', f.nspname, 'name', f.proname,
+    'arguments', pg_get_function_identity_arguments(f.oid),
+    'definition', format('CREATE AGGREGATE %I.%I(%s) (%s);', f.nspname, f.proname,
+      CASE WHEN p.pronargs = 0 THEN '*' ELSE pg_get_function_arguments(f.oid) END,
+      concat_ws(', ',
+        'SFUNC = ' || a.aggtransfn::regproc, 'STYPE = ' || format_type(a.aggtranstype, NULL),
+        CASE WHEN a.aggtransspace <> 0 THEN 'SSPACE = ' || a.aggtransspace END,
+        CASE WHEN a.aggfinalfn <> 0 THEN 'FINALFUNC = ' || a.aggfinalfn::regproc END,
+        CASE WHEN a.aggfinalfn <> 0 AND a.aggfinalextra THEN 'FINALFUNC_EXTRA' END,
+        CASE WHEN a.aggfinalfn <> 0 THEN 'FINALFUNC_MODIFY = ' || CASE a.aggfinalmodify WHEN 'r' THEN 'READ_ONLY' WHEN 's' THEN 'SHAREABLE' ELSE 'READ_WRITE' END END,
+        CASE WHEN a.aggcombinefn <> 0 THEN 'COMBINEFUNC = ' || a.aggcombinefn::regproc END,
+        CASE WHEN a.aggserialfn <> 0 THEN 'SERIALFUNC = ' || a.aggserialfn::regproc END,
+        CASE WHEN a.aggdeserialfn <> 0 THEN 'DESERIALFUNC = ' || a.aggdeserialfn::regproc END,
+        'INITCOND = ' || quote_literal(a.agginitval),
+        CASE WHEN a.aggmtransfn <> 0 THEN 'MSFUNC = ' || a.aggmtransfn::regproc END,
+        CASE WHEN a.aggminvtransfn <> 0 THEN 'MINVFUNC = ' || a.aggminvtransfn::regproc END,
+        CASE WHEN a.aggmtransfn <> 0 THEN 'MSTYPE = ' || format_type(a.aggmtranstype, NULL) END,
+        CASE WHEN a.aggmtransspace <> 0 THEN 'MSSPACE = ' || a.aggmtransspace END,
+        CASE WHEN a.aggmfinalfn <> 0 THEN 'MFINALFUNC = ' || a.aggmfinalfn::regproc END,
+        CASE WHEN a.aggmfinalfn <> 0 AND a.aggmfinalextra THEN 'MFINALFUNC_EXTRA' END,
+        CASE WHEN a.aggmfinalfn <> 0 THEN 'MFINALFUNC_MODIFY = ' || CASE a.aggmfinalmodify WHEN 'r' THEN 'READ_ONLY' WHEN 's' THEN 'SHAREABLE' ELSE 'READ_WRITE' END END,
+        'MINITCOND = ' || quote_literal(a.aggminitval),
+        (SELECT format('SORTOP = OPERATOR(%I.%s)', opn.nspname, op.oprname) FROM pg_operator op
+           JOIN pg_namespace opn ON opn.oid = op.oprnamespace WHERE op.oid = a.aggsortop),
+        CASE p.proparallel WHEN 's' THEN 'PARALLEL = SAFE' WHEN 'r' THEN 'PARALLEL = RESTRICTED' END,
+        CASE WHEN a.aggkind = 'h' THEN 'HYPOTHETICAL' END)))
+    ORDER BY f.nspname, f.proname, pg_get_function_identity_arguments(f.oid)), '[]')
+  FROM fun f JOIN pg_proc p ON p.oid = f.oid JOIN pg_aggregate a ON a.aggfnoid = f.oid),
+'policies', (SELECT coalesce(json_agg(json_build_object('schema', c.nspname, 'table', c.relname, 'name', p.polname,
+    'permissive', p.polpermissive,
+    'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE'
+                             ELSE 'ALL' END,
+    'roles', (SELECT json_agg(CASE WHEN r.oid = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r.oid)::text END ORDER BY CASE WHEN r.oid = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r.oid)::text END) FROM unnest(p.polroles) r(oid)),
+    'using', pg_get_expr(p.polqual, p.polrelid), 'with_check', pg_get_expr(p.polwithcheck, p.polrelid))
+    ORDER BY c.nspname, c.relname, p.polname), '[]')
+  FROM pg_policy p JOIN rel c ON c.oid = p.polrelid),
+'comments', (SELECT coalesce(json_agg(json_build_object('kind', x.kind, 'schema', x.sch, 'name', x.name, 'parent', x.parent,
+    'arguments', x.args, 'comment', x.comment) ORDER BY x.kind, x.sch, x.parent, x.name, x.args), '[]')
+  FROM (
+    SELECT 'schema' AS kind, n.nspname AS sch, n.nspname AS name, NULL::name AS parent, NULL::text AS args, d.description AS comment
+    FROM nsp n JOIN pg_description d ON d.classoid = 'pg_namespace'::regclass AND d.objoid = n.oid AND d.objsubid = 0
+    -- the comment initdb puts on public is in every new database already
+    WHERE NOT (n.nspname = 'public' AND d.description = 'standard public schema')
+    UNION ALL
+    SELECT CASE WHEN t.typtype = 'd' THEN 'domain' ELSE 'type' END, t.nspname, t.typname, NULL, NULL, d.description
+    FROM typ t JOIN pg_description d ON d.classoid = 'pg_type'::regclass AND d.objoid = t.oid AND d.objsubid = 0
+    UNION ALL
+    SELECT 'sequence', c.nspname, c.relname, NULL, NULL, d.description
+    FROM seq c JOIN pg_description d ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid AND d.objsubid = 0
+    UNION ALL
+    SELECT 'index', c.nspname, ic.relname, NULL, NULL, d.description
+    FROM pg_index i JOIN rel c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_description d ON d.classoid = 'pg_class'::regclass AND d.objoid = i.indexrelid AND d.objsubid = 0
+    WHERE NOT EXISTS (SELECT FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+    UNION ALL
+    SELECT 'constraint', c.nspname, k.conname, c.relname, NULL, d.description
+    FROM pg_constraint k JOIN rel c ON c.oid = k.conrelid
+    JOIN pg_description d ON d.classoid = 'pg_constraint'::regclass AND d.objoid = k.oid AND d.objsubid = 0
+    WHERE k.conparentid = 0 AND k.conislocal
+    UNION ALL
+    SELECT 'domain_constraint', t.nspname, k.conname, t.typname, NULL, d.description
+    FROM pg_constraint k JOIN typ t ON t.oid = k.contypid
+    JOIN pg_description d ON d.classoid = 'pg_constraint'::regclass AND d.objoid = k.oid AND d.objsubid = 0
+    UNION ALL
+    SELECT CASE f.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, f.nspname, f.proname, NULL,
+      pg_get_function_identity_arguments(f.oid), d.description
+    FROM fun f JOIN pg_description d ON d.classoid = 'pg_proc'::regclass AND d.objoid = f.oid AND d.objsubid = 0
+    UNION ALL
+    SELECT 'trigger', c.nspname, g.tgname, c.relname, NULL, d.description
+    FROM pg_trigger g JOIN rel c ON c.oid = g.tgrelid
+    JOIN pg_description d ON d.classoid = 'pg_trigger'::regclass AND d.objoid = g.oid AND d.objsubid = 0
+    WHERE NOT g.tgisinternal AND g.tgparentid = 0
+    UNION ALL
+    SELECT 'policy', c.nspname, p.polname, c.relname, NULL, d.description
+    FROM pg_policy p JOIN rel c ON c.oid = p.polrelid
+    JOIN pg_description d ON d.classoid = 'pg_policy'::regclass AND d.objoid = p.oid AND d.objsubid = 0
+    UNION ALL
+    -- columns of views and composite types (table columns carry their comment in the column)
+    SELECT 'column', x.nspname, a.attname, x.relname, NULL, d.description
+    FROM (SELECT c.oid, c.nspname, c.relname FROM rel c WHERE c.relkind IN ('v', 'm')
+          UNION ALL SELECT t.typrelid, t.nspname, t.typname FROM typ t WHERE t.typtype = 'c') x
+    JOIN pg_description d ON d.classoid = 'pg_class'::regclass AND d.objoid = x.oid AND d.objsubid > 0
+    JOIN pg_attribute a ON a.attrelid = x.oid AND a.attnum = d.objsubid) x),
+'privileges', (SELECT coalesce(json_agg(json_build_object('kind', o.kind, 'schema', o.sch, 'name', o.name, 'column', o.col,
+    'arguments', o.args, 'granted', g.granted, 'revoked', g.revoked) ORDER BY o.kind, o.sch, o.name, o.args, o.col), '[]')
+  FROM acl o,
+  LATERAL (SELECT
+    (SELECT coalesce(json_agg(json_build_object('grantee', CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(e.grantee)::text END, 'privilege', e.privilege_type,
+                                                'grantable', e.is_grantable)), '[]')
+     FROM (SELECT grantee, privilege_type, is_grantable FROM aclexplode(o.acl)
+           EXCEPT SELECT grantee, privilege_type, is_grantable FROM aclexplode(o.base)) e WHERE e.grantee <> o.owner) AS granted,
+    (SELECT coalesce(json_agg(json_build_object('grantee', CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(e.grantee)::text END, 'privilege', e.privilege_type,
+                                                'grantable', e.is_grantable)), '[]')
+     FROM (SELECT grantee, privilege_type, is_grantable FROM aclexplode(o.base)
+           EXCEPT SELECT grantee, privilege_type, is_grantable FROM aclexplode(o.acl)) e WHERE e.grantee <> o.owner) AS revoked) g
+  WHERE json_array_length(g.granted) + json_array_length(g.revoked) > 0)
 )"#
     )
 }

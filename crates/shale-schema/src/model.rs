@@ -26,10 +26,30 @@ pub struct Schema {
     pub indexes: Vec<Index>,
     /// Views and materialized views.
     pub views: Vec<View>,
-    /// Functions and procedures (aggregates are not covered yet).
+    /// Functions and procedures (aggregates are in `aggregates`).
     pub functions: Vec<Function>,
     /// User triggers (not internal ones, not the copies on partitions).
     pub triggers: Vec<Trigger>,
+    #[serde(default)]
+    pub domains: Vec<Domain>,
+    /// Stand-alone composite types (`CREATE TYPE ... AS (...)`, not the row types of tables).
+    #[serde(default)]
+    pub composite_types: Vec<CompositeType>,
+    #[serde(default)]
+    pub range_types: Vec<RangeType>,
+    /// Aggregates of the `CREATE AGGREGATE` kinds (normal, ordered-set, hypothetical-set).
+    #[serde(default)]
+    pub aggregates: Vec<Aggregate>,
+    /// Row-level security policies.
+    #[serde(default)]
+    pub policies: Vec<Policy>,
+    /// Comments on every object kind that has no `comment` field of its own (tables, their
+    /// columns and views have one).
+    #[serde(default)]
+    pub comments: Vec<Comment>,
+    /// Privileges granted beyond, or revoked from, each object's defaults (owners left out).
+    #[serde(default)]
+    pub privileges: Vec<ObjectPrivileges>,
 }
 
 /// A schema-qualified object name.
@@ -97,6 +117,15 @@ pub struct Table {
     pub comment: Option<String>,
     /// In column order.
     pub columns: Vec<Column>,
+    /// `INHERITS (...)`: the parents of a table that is not a partition, in their declared order.
+    #[serde(default)]
+    pub inherits: Vec<QualifiedName>,
+    /// `ENABLE ROW LEVEL SECURITY`.
+    #[serde(default)]
+    pub row_security: bool,
+    /// `FORCE ROW LEVEL SECURITY` (the owner is subject to the policies too).
+    #[serde(default)]
+    pub force_row_security: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +143,10 @@ pub struct Column {
     /// Expression of a `GENERATED ALWAYS AS (...) STORED` column.
     pub generated: Option<String>,
     pub comment: Option<String>,
+    /// The column comes only from the parents of an inheriting table (it is not declared on the
+    /// table itself), so `CREATE TABLE ... INHERITS` does not list it.
+    #[serde(default)]
+    pub inherited: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,6 +244,195 @@ pub struct Trigger {
     pub enabled: String,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Domain {
+    pub schema: String,
+    pub name: String,
+    /// `format_type` of the base type and modifier.
+    #[serde(rename = "type")]
+    pub data_type: String,
+    /// Qualified collation name, when not the base type's default.
+    pub collation: Option<String>,
+    pub default: Option<String>,
+    pub not_null: bool,
+    /// Named CHECK constraints, sorted by name.
+    pub checks: Vec<DomainCheck>,
+    /// Its default or a check calls a user function, so those are added after the functions.
+    pub needs_functions: bool,
+    /// The other user types (domains, composite, range types) it is built on, sorted.
+    pub depends_on: Vec<QualifiedName>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainCheck {
+    pub name: String,
+    /// `pg_get_constraintdef`: `CHECK (...)`, with `NOT VALID` when it applies.
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompositeType {
+    pub schema: String,
+    pub name: String,
+    /// In attribute order.
+    pub attributes: Vec<Attribute>,
+    /// The other user types (domains, composite, range types) its attributes use, sorted.
+    pub depends_on: Vec<QualifiedName>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribute {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub data_type: String,
+    /// Qualified collation name, when not the type's default.
+    pub collation: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RangeType {
+    pub schema: String,
+    pub name: String,
+    /// `format_type` of the subtype.
+    pub subtype: String,
+    /// Qualified operator class, when not the subtype's default btree class.
+    pub subtype_opclass: Option<String>,
+    /// Qualified collation name, when not the subtype's default.
+    pub collation: Option<String>,
+    /// Qualified function names.
+    pub canonical: Option<String>,
+    pub subdiff: Option<String>,
+    /// The multirange type (PostgreSQL 14 and later).
+    pub multirange: Option<QualifiedName>,
+    /// Its canonical or subdiff function is a user function, so it is created after the functions.
+    pub needs_functions: bool,
+    /// The other user types (domains, composite, range types) it is built on, sorted.
+    pub depends_on: Vec<QualifiedName>,
+}
+
+impl RangeType {
+    /// The multirange type name PostgreSQL picks when none is given: the first `range` in the
+    /// name becomes `multirange`, else `_multirange` is appended.
+    pub fn default_multirange_name(&self) -> String {
+        match self.name.find("range") {
+            Some(at) => format!("{}multi{}", &self.name[..at], &self.name[at..]),
+            None => format!("{}_multirange", self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub schema: String,
+    pub name: String,
+    /// `pg_get_function_identity_arguments`: tells overloads apart.
+    pub arguments: String,
+    /// A complete `CREATE AGGREGATE` statement (there is no server deparser for aggregates).
+    pub definition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub schema: String,
+    pub table: String,
+    pub name: String,
+    /// `AS PERMISSIVE` (true) or `AS RESTRICTIVE` (false).
+    pub permissive: bool,
+    /// `ALL`, `SELECT`, `INSERT`, `UPDATE` or `DELETE`.
+    pub command: String,
+    /// Role names, sorted; `PUBLIC` for everyone.
+    pub roles: Vec<String>,
+    pub using: Option<String>,
+    pub with_check: Option<String>,
+}
+
+/// What a [`Comment`] is on, as `COMMENT ON` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommentKind {
+    Schema,
+    /// An enum, composite or range type.
+    Type,
+    Domain,
+    Sequence,
+    Index,
+    /// A table constraint (`parent` is the table).
+    Constraint,
+    /// A domain's check (`parent` is the domain).
+    DomainConstraint,
+    Function,
+    Procedure,
+    Aggregate,
+    /// `parent` is the table.
+    Trigger,
+    /// `parent` is the table.
+    Policy,
+    /// A column of a view, materialized view or composite type (`parent`); table columns have a
+    /// `comment` field of their own.
+    Column,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub kind: CommentKind,
+    /// The object's schema (for a schema: the schema itself).
+    pub schema: String,
+    /// The object's name (for a schema: the schema itself).
+    pub name: String,
+    /// The table, domain or relation the object belongs to, for the kinds that have one.
+    pub parent: Option<String>,
+    /// `pg_get_function_identity_arguments` of a function, procedure or aggregate.
+    pub arguments: Option<String>,
+    pub comment: String,
+}
+
+/// What [`ObjectPrivileges`] are on, as `GRANT ... ON` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivilegeKind {
+    Schema,
+    /// A table, view or materialized view, or one of its columns (`column`).
+    Table,
+    Sequence,
+    /// A function or an aggregate.
+    Function,
+    Procedure,
+    /// An enum, composite or range type.
+    Type,
+    Domain,
+}
+
+/// One privilege as `aclexplode` gives it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Grant {
+    /// A role name, or `PUBLIC`.
+    pub grantee: String,
+    /// `SELECT`, `USAGE`, `EXECUTE`, ...
+    pub privilege: String,
+    /// `WITH GRANT OPTION`.
+    pub grantable: bool,
+}
+
+/// The privileges of one object that differ from what PostgreSQL gives it by default
+/// (`acldefault`, or for objects made by initdb such as `public`, `pg_init_privs`). The owner's
+/// own privileges are left out, like ownership itself (owners are deployment-specific).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectPrivileges {
+    pub kind: PrivilegeKind,
+    /// The object's schema (for a schema: the schema itself).
+    pub schema: String,
+    /// The object's name (for a schema: the schema itself).
+    pub name: String,
+    /// For a column privilege.
+    pub column: Option<String>,
+    /// `pg_get_function_identity_arguments` of a function or procedure.
+    pub arguments: Option<String>,
+    /// Granted beyond the defaults, sorted.
+    pub granted: Vec<Grant>,
+    /// Default privileges revoked (e.g. `EXECUTE` from `PUBLIC` on a function), sorted.
+    pub revoked: Vec<Grant>,
+}
+
 impl Schema {
     /// Sort every list by its key, so that two models of the same schema compare equal.
     pub fn normalize(&mut self) {
@@ -228,5 +450,48 @@ impl Schema {
         self.views.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         self.functions.sort_by(|a, b| (&a.schema, &a.name, &a.arguments).cmp(&(&b.schema, &b.name, &b.arguments)));
         self.triggers.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
+        for d in &mut self.domains {
+            d.checks.sort_by(|a, b| a.name.cmp(&b.name));
+            d.depends_on.sort();
+            d.depends_on.dedup();
+        }
+        self.domains.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        for c in &mut self.composite_types {
+            c.depends_on.sort();
+            c.depends_on.dedup();
+        }
+        self.composite_types.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        for r in &mut self.range_types {
+            r.depends_on.sort();
+            r.depends_on.dedup();
+        }
+        self.range_types.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        self.aggregates.sort_by(|a, b| (&a.schema, &a.name, &a.arguments).cmp(&(&b.schema, &b.name, &b.arguments)));
+        for p in &mut self.policies {
+            p.roles.sort();
+        }
+        self.policies.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
+        self.comments.sort_by(|a, b| {
+            (a.kind, &a.schema, &a.parent, &a.name, &a.arguments).cmp(&(
+                b.kind,
+                &b.schema,
+                &b.parent,
+                &b.name,
+                &b.arguments,
+            ))
+        });
+        for p in &mut self.privileges {
+            p.granted.sort();
+            p.revoked.sort();
+        }
+        self.privileges.sort_by(|a, b| {
+            (a.kind, &a.schema, &a.name, &a.arguments, &a.column).cmp(&(
+                b.kind,
+                &b.schema,
+                &b.name,
+                &b.arguments,
+                &b.column,
+            ))
+        });
     }
 }
