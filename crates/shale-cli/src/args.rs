@@ -53,6 +53,34 @@ pub struct GlobalArgs {
     /// PostgreSQL statement_timeout in every session, e.g. 10min (0 = off)
     #[arg(long, global = true, value_name = "DURATION")]
     pub statement_timeout: Option<String>,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+}
+
+/// Many databases at once: `up`, `down`, `status` and `validate` run on every target.
+#[derive(Debug, Args, Clone, Default)]
+pub struct FleetArgs {
+    /// Run on every target of this TOML file (named URLs, optionally a schema each)
+    #[arg(long, global = true, value_name = "FILE", group = "fleet_source")]
+    pub targets: Option<PathBuf>,
+    /// Run on every database this query returns (columns url, and optionally name and schema), run on the configured database
+    #[arg(long, global = true, value_name = "SQL", group = "fleet_source")]
+    pub targets_query: Option<String>,
+    /// Run on every schema of the configured database matching PATTERN (`*` any characters, `?` one), each with its own history table and search_path
+    #[arg(long, global = true, value_name = "PATTERN", group = "fleet_source")]
+    pub schemas: Option<String>,
+    /// Targets migrated at once [default: 8, capped by the targets and the servers' free connections]
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+    /// After a target fails, start no new ones
+    #[arg(long, global = true)]
+    pub fail_fast: bool,
+}
+
+impl FleetArgs {
+    pub fn is_fleet(&self) -> bool {
+        self.targets.is_some() || self.targets_query.is_some() || self.schemas.is_some()
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -101,6 +101,8 @@ pub struct Settings {
     pub quiet: bool,
     pub verbose: bool,
     pub config: ConfigFile,
+    /// --targets, --targets-query, --schemas and how to run them.
+    pub fleet: crate::args::FleetArgs,
     env: Env,
     global: GlobalArgs,
 }
@@ -144,6 +146,7 @@ impl Settings {
             quiet: global.quiet,
             verbose: global.verbose,
             config,
+            fleet: global.fleet.clone(),
             env: Env { dotenv },
             global: global.clone(),
         })
@@ -177,6 +180,11 @@ impl Settings {
         } else {
             None
         }
+    }
+
+    /// An environment variable, with .env as the fallback (as for the database URL).
+    pub fn env_var(&self, key: &str) -> Option<String> {
+        self.env.get(key)
     }
 
     pub fn has_database(&self) -> bool {
@@ -234,6 +242,7 @@ impl Settings {
                 defaults.statement_timeout,
             )?,
             application_name: defaults.application_name,
+            search_path: None,
         })
     }
 

@@ -15,11 +15,19 @@ pub struct SessionSettings {
     /// `statement_timeout`, e.g. "0" (off) or "10min".
     pub statement_timeout: String,
     pub application_name: String,
+    /// `search_path`: the one schema unqualified names resolve to (a fleet's schema-per-tenant
+    /// targets); None keeps the server's setting.
+    pub search_path: Option<String>,
 }
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        SessionSettings { lock_timeout: "5s".into(), statement_timeout: "0".into(), application_name: "shale".into() }
+        SessionSettings {
+            lock_timeout: "5s".into(),
+            statement_timeout: "0".into(),
+            application_name: "shale".into(),
+            search_path: None,
+        }
     }
 }
 
@@ -61,6 +69,9 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings) -> Co
     // Session settings ride on the startup packet: no extra round trip.
     let mut options =
         format!("-c lock_timeout={} -c statement_timeout={}", session.lock_timeout, session.statement_timeout);
+    if let Some(schema) = &session.search_path {
+        options.push_str(&format!(" -c search_path={}", startup_option_value(&crate::sql::quote_ident(schema))));
+    }
     if let Some(extra) = &settings.options {
         options = format!("{extra} {options}");
     }
@@ -74,6 +85,18 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings) -> Co
         SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => DriverSslMode::Require,
     });
     config
+}
+
+/// The server splits startup options on whitespace, with backslash as the escape.
+fn startup_option_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if c == '\\' || c.is_whitespace() {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Connect once. The connection's I/O runs on a spawned task for as long as the client lives.

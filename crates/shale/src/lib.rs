@@ -20,6 +20,7 @@
 pub mod blocking;
 mod embedded;
 mod error;
+pub mod fleet;
 mod migrator;
 
 pub use embedded::EmbeddedMigrations;

@@ -118,7 +118,9 @@ struct LockedSession {
 }
 
 pub struct Migrator {
-    pub set: MigrationSet,
+    /// Shared, so a fleet loads the files once for all its targets.
+    pub set: std::sync::Arc<MigrationSet>,
+
     pub config: MigratorConfig,
     /// The history table is known to exist (it was read or created by this migrator).
     history_seen: std::sync::atomic::AtomicBool,
@@ -127,8 +129,9 @@ pub struct Migrator {
 type OnEvent<'a> = &'a mut (dyn FnMut(Event) + Send);
 
 impl Migrator {
-    pub fn new(set: MigrationSet, config: MigratorConfig) -> Migrator {
-        Migrator { set, config, history_seen: Default::default() }
+    /// Takes a `MigrationSet` or an `Arc<MigrationSet>` shared with other migrators.
+    pub fn new(set: impl Into<std::sync::Arc<MigrationSet>>, config: MigratorConfig) -> Migrator {
+        Migrator { set: set.into(), config, history_seen: Default::default() }
     }
 
     /// A migrator for migrations embedded in the binary, with default settings for `connection`.

@@ -5,6 +5,7 @@ pub mod check;
 pub mod dev;
 pub mod drift;
 pub mod dump;
+pub mod fleet;
 pub mod init;
 pub mod inspect;
 pub mod lint;
@@ -22,6 +23,9 @@ use crate::settings::Settings;
 
 /// Run a command; Ok carries the exit code (1 when a check found problems).
 pub fn run(command: Command, settings: &Settings) -> Result<i32> {
+    if settings.fleet.is_fleet() {
+        return fleet::run(command, settings);
+    }
     match command {
         Command::Init => init::run(settings),
         Command::New { name, reversible } => new::run(settings, &name, reversible),
@@ -55,7 +59,12 @@ pub fn migrator(settings: &Settings) -> Result<Migrator> {
 
 /// A migrator for files already loaded.
 pub fn migrator_with(settings: &Settings, set: MigrationSet) -> Result<Migrator> {
-    let mut config = MigratorConfig::new(settings.connection()?);
+    Ok(Migrator::new(set, migrator_config(settings, settings.connection()?)?))
+}
+
+/// The settings of shale.toml, flags and environment for a migrator on `connection`.
+pub fn migrator_config(settings: &Settings, connection: shale::ConnectionSettings) -> Result<MigratorConfig> {
+    let mut config = MigratorConfig::new(connection);
     config.session = settings.session()?;
     config.lock_wait = settings.lock_wait()?;
     config.connect_wait = settings.connect_wait()?;
@@ -68,7 +77,7 @@ pub fn migrator_with(settings: &Settings, set: MigrationSet) -> Result<Migrator>
     if let Some(n) = settings.config.lock_retries {
         config.exec.lock_retries = n;
     }
-    Ok(Migrator::new(set, config))
+    Ok(config)
 }
 
 /// Commands run on a small single-threaded runtime: the work is sequential round trips.

@@ -1,0 +1,363 @@
+//! Many databases at once (`--targets FILE`, `--targets-query SQL`, `--schemas PATTERN`): `up`,
+//! `down`, `status` and `validate` on every target, a few at a time, then one summary.
+//! Exit 0 when every target is fine, 1 when any failed, 3 when any could not be reached or locked.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use anyhow::Result;
+use comfy_table::Cell;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use shale::fleet::{self, Fleet, FleetEvent, FleetOptions, FleetReport, Operation, Outcome, Target, TargetReport};
+use shale::pg::ExecEvent;
+use shale::{Event, Target as MigrationTarget, UpRequest};
+
+use super::{block_on, down_target, load_set, parse_version, print_json};
+use crate::args::Command;
+use crate::error::{EXIT_FAILED, EXIT_UNAVAILABLE};
+use crate::output::table;
+use crate::settings::Settings;
+
+/// Errors listed under the summary before the rest is left to --json.
+const ERRORS_SHOWN: usize = 20;
+
+pub fn run(command: Command, settings: &Settings) -> Result<i32> {
+    let operation = match command {
+        Command::Up(args) => {
+            if args.dry_run || args.backup.is_some() || args.seed {
+                return Err(invalid("--dry-run, --backup and --seed work on one database, not with a fleet"));
+            }
+            let target = match (&args.to, args.step) {
+                (Some(v), _) => Some(MigrationTarget::Version(parse_version(v)?)),
+                (_, Some(n)) => Some(MigrationTarget::Steps(n)),
+                _ => None,
+            };
+            Operation::Up(UpRequest {
+                target,
+                allow_out_of_order: args.allow_out_of_order || settings.config.allow_out_of_order.unwrap_or(false),
+                single_transaction: args.single_transaction,
+                vet: if args.force_unsafe {
+                    None
+                } else {
+                    Some(super::lint::vet(
+                        settings.config.lint.clone().unwrap_or_default(),
+                        settings.session()?.lock_timeout,
+                    ))
+                },
+            })
+        }
+        Command::Down(args) => {
+            if args.dry_run {
+                return Err(invalid("--dry-run works on one database, not with a fleet"));
+            }
+            Operation::Down(down_target(&args.target)?)
+        }
+        Command::Status => Operation::Status,
+        Command::Validate => Operation::Validate,
+        // The linter reads files only: once is enough, whatever the fleet.
+        Command::Lint(args) => return super::lint::run(settings, &args),
+        _ => {
+            return Err(invalid(
+                "--targets, --targets-query and --schemas work with up, down, status, validate and lint",
+            ))
+        }
+    };
+    let set = load_set(settings)?;
+    let targets = block_on(targets(settings))?;
+    if targets.is_empty() {
+        return Err(invalid(&format!("no targets: {}", source_text(settings))));
+    }
+    let template = super::migrator_config(settings, shale::ConnectionSettings::default())?;
+    let fleet = Fleet::new(set, template);
+    let options = FleetOptions {
+        concurrency: settings.fleet.concurrency.map(|n| n as usize),
+        fail_fast: settings.fleet.fail_fast,
+    };
+    let progress = FleetProgress::new(settings, &targets, operation.name());
+    let report = block_on(fleet.run(&targets, &operation, &options, &|e| progress.event(e)));
+    progress.finish();
+    let code = exit_code(&report);
+    if settings.json {
+        print_json(&json(&report, code));
+    } else if !settings.quiet || code != 0 {
+        print_summary(&report);
+    }
+    Ok(code)
+}
+
+fn invalid(message: &str) -> anyhow::Error {
+    shale::Error::Invalid(message.to_string()).into()
+}
+
+fn source_text(settings: &Settings) -> String {
+    let f = &settings.fleet;
+    match (&f.targets, &f.targets_query, &f.schemas) {
+        (Some(file), _, _) => format!("{} lists none", file.display()),
+        (_, Some(_), _) => "the --targets-query returned no rows".into(),
+        (_, _, Some(p)) => format!("no schema of the database matches --schemas '{p}'"),
+        _ => String::new(),
+    }
+}
+
+async fn targets(settings: &Settings) -> Result<Vec<Target>> {
+    let env = |k: &str| settings.env_var(k);
+    let f = &settings.fleet;
+    Ok(match (&f.targets, &f.targets_query, &f.schemas) {
+        (Some(file), _, _) => fleet::read_targets_file(file, &env)?,
+        (_, Some(sql), _) => {
+            fleet::targets_from_query(&settings.connection()?, &settings.session()?, sql, &env).await?
+        }
+        (_, _, Some(pattern)) => fleet::schema_targets(&settings.connection()?, &settings.session()?, pattern).await?,
+        _ => Vec::new(),
+    })
+}
+
+/// 3 when any target could not be reached or locked, else 1 when any failed, else 0.
+fn exit_code(report: &FleetReport) -> i32 {
+    if report.count(Outcome::Unavailable) > 0 {
+        EXIT_UNAVAILABLE
+    } else if report.count(Outcome::Failed) > 0 {
+        EXIT_FAILED
+    } else {
+        0
+    }
+}
+
+fn is_status(report: &FleetReport) -> bool {
+    matches!(report.operation, "status" | "validate")
+}
+
+fn json(report: &FleetReport, code: i32) -> serde_json::Value {
+    let mut value = serde_json::json!({
+        "operation": report.operation,
+        "ok": code == 0,
+        "exit_code": code,
+        "concurrency": report.concurrency,
+        "duration_ms": report.duration_ms,
+        "counts": {
+            "ok": report.count(Outcome::Ok),
+            "failed": report.count(Outcome::Failed),
+            "unavailable": report.count(Outcome::Unavailable),
+            "skipped": report.count(Outcome::Skipped),
+        },
+        "servers": report.servers,
+        "targets": report.targets,
+    });
+    if is_status(report) {
+        value["groups"] = serde_json::to_value(fleet::group_status(&report.targets)).unwrap_or_default();
+    }
+    value
+}
+
+fn outcome_text(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Ok => "ok",
+        Outcome::Failed => "failed",
+        Outcome::Unavailable => "unavailable",
+        Outcome::Skipped => "skipped",
+    }
+}
+
+fn version(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "none".into())
+}
+
+/// What happened to one target, in a few words.
+fn result_text(operation: &str, r: &TargetReport) -> String {
+    match (r.outcome, operation) {
+        (Outcome::Ok, "up" | "down") if r.steps == 0 => "ok, nothing to do".into(),
+        (Outcome::Ok, "up") => format!("ok, {} applied", r.steps),
+        (Outcome::Ok, "down") => format!("ok, {} reverted", r.steps),
+        (Outcome::Ok | Outcome::Failed, _) if r.status.is_some() && matches!(operation, "status" | "validate") => r
+            .status
+            .as_ref()
+            .map(|s| match s.standing.as_str() {
+                same if same == s.summary => s.summary.clone(),
+                standing => format!("{standing}: {}", s.summary),
+            })
+            .unwrap_or_default(),
+        (outcome, _) => outcome_text(outcome).into(),
+    }
+}
+
+fn print_summary(report: &FleetReport) {
+    if is_status(report) {
+        let mut t = table(&["state", "version", "targets", "summary", "examples"]);
+        for g in fleet::group_status(&report.targets) {
+            let more = if g.count > g.examples.len() { ", …" } else { "" };
+            t.add_row(vec![
+                Cell::new(&g.state),
+                Cell::new(version(&g.version)),
+                Cell::new(g.count),
+                Cell::new(&g.summary),
+                Cell::new(format!("{}{more}", g.examples.join(", "))),
+            ]);
+        }
+        println!("{t}");
+    } else {
+        let mut t = table(&["target", "from", "to", "result", "duration"]);
+        for r in &report.targets {
+            t.add_row(vec![
+                Cell::new(&r.name),
+                Cell::new(version(&r.from_version)),
+                Cell::new(version(&r.to_version)),
+                Cell::new(result_text(report.operation, r)),
+                Cell::new(format!("{} ms", r.duration_ms)),
+            ]);
+        }
+        println!("{t}");
+    }
+    let errors: Vec<_> =
+        report.targets.iter().filter(|r| matches!(r.outcome, Outcome::Failed | Outcome::Unavailable)).collect();
+    if !errors.is_empty() {
+        println!();
+        for r in errors.iter().take(ERRORS_SHOWN) {
+            println!("{} ({}): {}", r.name, outcome_text(r.outcome), r.error.as_deref().unwrap_or(""));
+        }
+        if errors.len() > ERRORS_SHOWN {
+            println!("... and {} more (all of them with --json)", errors.len() - ERRORS_SHOWN);
+        }
+    }
+    let skipped = report.count(Outcome::Skipped);
+    println!(
+        "\n{} target(s): {} ok, {} failed, {} unavailable{}; {} at a time, {:.1} s",
+        report.targets.len(),
+        report.count(Outcome::Ok),
+        report.count(Outcome::Failed),
+        report.count(Outcome::Unavailable),
+        if skipped > 0 { format!(", {skipped} skipped (--fail-fast)") } else { String::new() },
+        report.concurrency,
+        report.duration_ms as f64 / 1000.0,
+    );
+}
+
+/// Progress on stderr: bars per running target and an overall count on a terminal, one line per
+/// finished target otherwise, nothing with -q or --json.
+struct FleetProgress<'a> {
+    mode: Mode,
+    targets: &'a [Target],
+    operation: &'static str,
+    done: AtomicUsize,
+}
+
+enum Mode {
+    Quiet,
+    Lines,
+    Bars { multi: MultiProgress, overall: ProgressBar, running: Mutex<Vec<Option<ProgressBar>>> },
+}
+
+impl<'a> FleetProgress<'a> {
+    fn new(settings: &Settings, targets: &'a [Target], operation: &'static str) -> FleetProgress<'a> {
+        let mode = if settings.quiet || settings.json {
+            Mode::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let multi = MultiProgress::new();
+            let overall = multi.add(ProgressBar::new(targets.len() as u64));
+            overall.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} targets {elapsed} {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            Mode::Bars { multi, overall, running: Mutex::new(vec![None; targets.len()]) }
+        } else {
+            Mode::Lines
+        };
+        FleetProgress { mode, targets, operation, done: AtomicUsize::new(0) }
+    }
+
+    fn line(&self, text: String) {
+        match &self.mode {
+            Mode::Quiet => {}
+            Mode::Lines => {
+                let _ = writeln!(anstream::stderr(), "{text}");
+            }
+            Mode::Bars { multi, .. } => {
+                let _ = multi.println(text);
+            }
+        }
+    }
+
+    fn event(&self, event: FleetEvent<'_>) {
+        if matches!(self.mode, Mode::Quiet) {
+            return;
+        }
+        match event {
+            FleetEvent::Scheduled { targets, concurrency, limits } => {
+                let capped = limits
+                    .iter()
+                    .filter_map(|l| l.max_targets.filter(|m| *m < l.targets).map(|m| (l, m)))
+                    .map(|(l, m)| format!("; {} has connections for {m} at once", l.server))
+                    .collect::<String>();
+                let text = format!("{targets} target(s), {concurrency} at a time{capped}");
+                match &self.mode {
+                    Mode::Bars { overall, .. } => overall.set_message(text),
+                    _ => self.line(text),
+                }
+            }
+            FleetEvent::Started { index, target } => {
+                if let Mode::Bars { multi, overall, running } = &self.mode {
+                    let bar = multi.insert_before(overall, ProgressBar::new(0));
+                    bar.set_style(
+                        ProgressStyle::with_template("  {prefix:24} {bar:20} {pos}/{len} {wide_msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
+                    bar.set_prefix(target.name.clone());
+                    lock(running)[index] = Some(bar);
+                }
+            }
+            FleetEvent::Migrator { index, event } => {
+                let name = &self.targets[index].name;
+                if let Event::LockWaiting(holder) = &event {
+                    self.line(format!("{name}: waiting for the migration lock, held by {holder}"));
+                }
+                if let Mode::Bars { running, .. } = &self.mode {
+                    let running = lock(running);
+                    let Some(bar) = running[index].as_ref() else { return };
+                    match event {
+                        Event::Planned { steps } => bar.set_length(steps as u64),
+                        Event::Exec(ExecEvent::StepStarted { label, .. }) => bar.set_message(label),
+                        Event::Exec(ExecEvent::StepFinished { .. }) => bar.inc(1),
+                        _ => {}
+                    }
+                }
+            }
+            FleetEvent::Finished { index, report } => {
+                let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+                let mut what = format!(
+                    "{} ({} -> {})",
+                    result_text(self.operation, report),
+                    version(&report.from_version),
+                    version(&report.to_version)
+                );
+                if let (Outcome::Failed | Outcome::Unavailable, Some(error)) = (report.outcome, &report.error) {
+                    what.push_str(&format!(": {error}"));
+                }
+                let text =
+                    format!("[{done}/{}] {}: {what} ({} ms)", self.targets.len(), report.name, report.duration_ms);
+                match &self.mode {
+                    Mode::Bars { multi, overall, running } => {
+                        if let Some(bar) = lock(running)[index].take() {
+                            bar.finish_and_clear();
+                            multi.remove(&bar);
+                        }
+                        overall.inc(1);
+                        if report.outcome != Outcome::Ok {
+                            let _ = multi.println(text);
+                        }
+                    }
+                    _ => self.line(text),
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Mode::Bars { overall, .. } = &self.mode {
+            overall.finish_and_clear();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

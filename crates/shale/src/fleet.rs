@@ -1,0 +1,815 @@
+//! Many databases at once: one operation (up, down, status, validate) over a fleet of targets:
+//! databases from a targets file or a control-database query, or every schema matching a pattern
+//! in one database (schema per tenant).
+//!
+//! Each target is migrated exactly as a single database would be, with its own history table and
+//! its own migration lock, so a rerun picks up where each target stands and one target's failure
+//! never touches another. The migration files are loaded once and shared; a target's clients live
+//! only while it runs, so memory does not grow with the number of targets.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::stream::{self, StreamExt};
+use shale_core::plan::State;
+use shale_core::{MigrationSet, Version};
+use shale_pg::sql::quote_literal;
+use shale_pg::tokio_postgres::SimpleQueryMessage;
+use shale_pg::{connect, ConnectionSettings, PgError, SessionSettings};
+use tokio::sync::Semaphore;
+
+use crate::{Error, Event, Migrator, MigratorConfig, StatusReport, UpRequest};
+
+/// Concurrency when none is asked for (never more than the number of targets).
+pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Connections one running target holds: the work session and the migration lock's session.
+pub const CONNECTIONS_PER_TARGET: usize = 2;
+
+/// One database, or one schema in a database, to migrate.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub connection: ConnectionSettings,
+    /// Schema per tenant: the history table lives in this schema and migrations run with
+    /// `search_path` set to it.
+    pub schema: Option<String>,
+}
+
+impl Target {
+    /// Where the target is, safe to show (the password redacted).
+    pub fn location(&self) -> String {
+        match &self.schema {
+            Some(schema) => format!("{} schema {schema}", self.connection.redacted()),
+            None => self.connection.redacted(),
+        }
+    }
+
+    /// The migrator settings for this target, starting from `template`.
+    pub fn config(&self, template: &MigratorConfig) -> MigratorConfig {
+        let mut config = template.clone();
+        config.connection = self.connection.clone();
+        if let Some(schema) = &self.schema {
+            config.history.schema = schema.clone();
+            config.session.search_path = Some(schema.clone());
+        }
+        config
+    }
+
+    /// Targets on the same server share its connection limit.
+    fn server_key(&self) -> (Vec<String>, Vec<u16>) {
+        (self.connection.effective_hosts(), self.connection.ports.clone())
+    }
+}
+
+/// Lookup of environment variables (the CLI passes the environment with .env as a fallback).
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Read a targets file. See [`parse_targets_file`].
+pub fn read_targets_file(path: &Path, env: Env<'_>) -> Result<Vec<Target>, Error> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Invalid(format!("cannot read the targets file {}: {e}", path.display())))?;
+    parse_targets_file(path, &text, env)
+}
+
+/// A targets file, in name order:
+///
+/// ```toml
+/// [targets]
+/// eu1 = "postgres://app:${EU1_PASSWORD}@db-eu1/app"
+/// acme = { url = "postgres://app@db-us1/app", schema = "tenant_acme" }
+/// us2 = { url = "postgres://app@db-us2/app", password_env = "US2_PASSWORD" }
+/// ```
+///
+/// `${NAME}` in a URL is replaced by that environment variable; PG* variables and the password
+/// file fill in what a URL leaves out, as for a single database. Problems name file:line:col.
+pub fn parse_targets_file(path: &Path, text: &str, env: Env<'_>) -> Result<Vec<Target>, Error> {
+    let at = |span: Option<std::ops::Range<usize>>| {
+        let (line, col) =
+            span.map(|s| shale_core::LineIndex::new(text).line_col(text, s.start.min(text.len()))).unwrap_or((1, 1));
+        format!("{}:{line}:{col}", path.display())
+    };
+    let table: BTreeMap<String, toml::Spanned<toml::Value>> =
+        toml::from_str(text).map_err(|e| Error::Invalid(format!("{}: {}", at(e.span()), e.message().trim())))?;
+    let usage = "write `[targets]` with one `NAME = \"postgres://...\"` or `NAME = { url = \"...\", schema = \"...\" }` per target";
+    if let Some((key, value)) = table.iter().find(|(k, _)| k.as_str() != "targets") {
+        return Err(Error::Invalid(format!("{}: unknown key `{key}`; {usage}", at(Some(value.span())))));
+    }
+    let Some(targets) = table.get("targets") else {
+        return Err(Error::Invalid(format!("{}: no `[targets]` table; {usage}", path.display())));
+    };
+    let Some(entries) = targets.get_ref().as_table() else {
+        return Err(Error::Invalid(format!("{}: `targets` must be a table; {usage}", at(Some(targets.span())))));
+    };
+    // Spans of the entries: toml::Value keeps none, so read them once more as spanned values.
+    #[derive(serde::Deserialize)]
+    struct Spans {
+        targets: BTreeMap<String, toml::Spanned<toml::Value>>,
+    }
+    let spans: Spans =
+        toml::from_str(text).map_err(|e| Error::Invalid(format!("{}: {}", at(e.span()), e.message())))?;
+    let mut out = Vec::with_capacity(entries.len());
+    for (name, value) in entries {
+        let where_ = at(spans.targets.get(name).map(|s| s.span()));
+        let bad = |what: String| Error::Invalid(format!("{where_}: target `{name}`: {what}"));
+        let (url, schema, password_env) = match value {
+            toml::Value::String(url) => (url.clone(), None, None),
+            toml::Value::Table(t) => {
+                if let Some(key) = t.keys().find(|k| !["url", "schema", "password_env"].contains(&k.as_str())) {
+                    return Err(bad(format!("unknown key `{key}` (known: url, schema, password_env)")));
+                }
+                let text = |key: &str| -> Result<Option<String>, Error> {
+                    match t.get(key) {
+                        None => Ok(None),
+                        Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+                        Some(_) => Err(bad(format!("`{key}` must be a string"))),
+                    }
+                };
+                let Some(url) = text("url")? else {
+                    return Err(bad("needs `url = \"postgres://...\"`".into()));
+                };
+                (url, text("schema")?, text("password_env")?)
+            }
+            _ => return Err(bad(format!("expected a URL string or a table; {usage}"))),
+        };
+        let url = expand_env(&url, env).map_err(bad)?;
+        let mut connection = ConnectionSettings::parse(&url).map_err(|e| bad(e.to_string()))?;
+        if let Some(var) = password_env {
+            let password = env(&var)
+                .ok_or_else(|| bad(format!("password_env names {var}, which is not set in the environment")))?;
+            connection.password = Some(password);
+        }
+        connection.fill_from_env(env).map_err(|e| bad(e.to_string()))?;
+        if schema.as_deref() == Some("") {
+            return Err(bad("`schema` is empty".into()));
+        }
+        out.push(Target { name: name.clone(), connection, schema });
+    }
+    if out.is_empty() {
+        return Err(Error::Invalid(format!("{}: `[targets]` is empty; {usage}", path.display())));
+    }
+    Ok(out)
+}
+
+/// Replace `${NAME}` with the variable's value; an unset variable is an error naming it (never
+/// the text around it, which may hold a password).
+pub fn expand_env(text: &str, env: Env<'_>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            return Err("`${` without a closing `}` in the URL".into());
+        };
+        let name = &after[..end];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("`${{{name}}}` is not a variable name (letters, digits and _)"));
+        }
+        out.push_str(&env(name).ok_or_else(|| format!("environment variable {name} is not set"))?);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Targets from a query on a control database: a `url` column, and optionally `name` and
+/// `schema`. Without a name, a target is named by its location (password redacted).
+pub async fn targets_from_query(
+    control: &ConnectionSettings,
+    session: &SessionSettings,
+    sql: &str,
+    env: Env<'_>,
+) -> Result<Vec<Target>, Error> {
+    let client = connect(control, session).await?;
+    let messages =
+        client.simple_query(sql).await.map_err(|e| PgError::query("running the targets query (--targets-query)", e))?;
+    let mut out = Vec::new();
+    let mut columns: Option<(usize, Option<usize>, Option<usize>)> = None;
+    for message in &messages {
+        let row = match message {
+            SimpleQueryMessage::Row(row) => row,
+            _ => continue,
+        };
+        let (url_at, name_at, schema_at) = match columns {
+            Some(c) => c,
+            None => {
+                let names: Vec<&str> = row.columns().iter().map(|c| c.name()).collect();
+                let find = |n: &str| names.iter().position(|c| *c == n);
+                let Some(url_at) = find("url") else {
+                    return Err(Error::Invalid(format!(
+                        "the targets query must return a column named `url` (and optionally `name` and `schema`); it returned: {}",
+                        names.join(", ")
+                    )));
+                };
+                *columns.insert((url_at, find("name"), find("schema")))
+            }
+        };
+        let number = out.len() + 1;
+        let Some(url) = row.get(url_at) else {
+            return Err(Error::Invalid(format!("the targets query's row {number} has a NULL url")));
+        };
+        let mut connection = ConnectionSettings::parse(url)
+            .map_err(|e| Error::Invalid(format!("the targets query's row {number}: {e}")))?;
+        connection.fill_from_env(env)?;
+        let schema = schema_at.and_then(|i| row.get(i)).filter(|s| !s.is_empty()).map(str::to_string);
+        let mut target = Target { name: String::new(), connection, schema };
+        target.name = match name_at.and_then(|i| row.get(i)) {
+            Some(name) => name.to_string(),
+            None => target.location(),
+        };
+        out.push(target);
+    }
+    Ok(out)
+}
+
+/// The `LIKE` pattern for a schema glob: `*` (or `%`) is any run of characters, `?` one
+/// character; everything else, `_` included, stands for itself.
+pub fn schema_like_pattern(glob: &str) -> String {
+    let mut out = String::with_capacity(glob.len() + 4);
+    for c in glob.chars() {
+        match c {
+            '*' | '%' => out.push('%'),
+            '?' => out.push('_'),
+            '_' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Every schema of one database matching `glob` (see [`schema_like_pattern`]), system schemas
+/// left out, in name order. Each is a target named by its schema.
+pub async fn schema_targets(
+    connection: &ConnectionSettings,
+    session: &SessionSettings,
+    glob: &str,
+) -> Result<Vec<Target>, Error> {
+    let client = connect(connection, session).await?;
+    let sql = format!(
+        "SELECT nspname FROM pg_catalog.pg_namespace
+         WHERE nspname LIKE {} ESCAPE {} AND nspname !~ '^pg_' AND nspname <> 'information_schema'
+         ORDER BY nspname COLLATE \"C\"",
+        quote_literal(&schema_like_pattern(glob)),
+        quote_literal("\\")
+    );
+    let messages = client.simple_query(&sql).await.map_err(|e| PgError::query("listing the schemas (--schemas)", e))?;
+    Ok(messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+            _ => None,
+        })
+        .map(|schema| Target { name: schema.clone(), connection: connection.clone(), schema: Some(schema) })
+        .collect())
+}
+
+/// What to do on every target.
+#[derive(Debug, Clone)]
+pub enum Operation {
+    Up(UpRequest),
+    Down(shale_core::Target),
+    Status,
+    /// Status, with modified, missing, failed and out-of-order migrations counted as failures.
+    Validate,
+}
+
+impl Operation {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::Up(_) => "up",
+            Operation::Down(_) => "down",
+            Operation::Status => "status",
+            Operation::Validate => "validate",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FleetOptions {
+    /// Targets running at once; None: `min(targets, DEFAULT_CONCURRENCY)`. Always capped by the
+    /// free connections of each server.
+    pub concurrency: Option<usize>,
+    /// After a target fails, start no new ones (running ones finish).
+    pub fail_fast: bool,
+}
+
+/// How a target's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    /// A migration failed, the plan was refused, or validate found problems.
+    Failed,
+    /// Could not connect, or could not get the migration lock.
+    Unavailable,
+    /// Not started: --fail-fast stopped the fleet first.
+    Skipped,
+}
+
+/// Where a target stands against the migration files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    UpToDate,
+    /// Migrations are pending.
+    Behind,
+    /// Modified, missing or out-of-order migrations: the files and the history disagree.
+    Diverged,
+    /// Its newest applied version is newer than every file (a newer release migrated it).
+    Ahead,
+    /// The last attempt of a migration failed.
+    Failed,
+}
+
+impl Standing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::UpToDate => "up to date",
+            Standing::Behind => "behind",
+            Standing::Diverged => "diverged",
+            Standing::Ahead => "ahead",
+            Standing::Failed => "failed",
+        }
+    }
+}
+
+/// A target's history summed up, without its rows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatusSummary {
+    pub standing: Standing,
+    pub applied: usize,
+    pub pending: usize,
+    pub failed: usize,
+    pub modified: usize,
+    pub missing: usize,
+    pub out_of_order: usize,
+    /// "3 pending", "0004 failed", ...: the same text for targets that stand alike.
+    pub summary: String,
+}
+
+impl StatusSummary {
+    pub fn of(set: &MigrationSet, report: &StatusReport) -> StatusSummary {
+        let count = |states: &[State]| report.migrations.iter().filter(|r| states.contains(&r.state)).count();
+        let applied = count(&[State::Applied, State::Baseline]);
+        let pending = count(&[State::Pending]);
+        let failed = count(&[State::Failed]);
+        let modified = count(&[State::Modified]);
+        let missing = count(&[State::Missing]);
+        let out_of_order = count(&[State::OutOfOrder]);
+        let newest_file = set.migrations.iter().filter_map(|m| m.version.as_ref()).max();
+        let current = report.current_version.as_deref().and_then(Version::parse);
+        let ahead = match (&current, newest_file) {
+            (Some(c), Some(f)) => c > f,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        let standing = if failed > 0 {
+            Standing::Failed
+        } else if ahead {
+            Standing::Ahead
+        } else if modified + missing + out_of_order > 0 {
+            Standing::Diverged
+        } else if pending > 0 {
+            Standing::Behind
+        } else {
+            Standing::UpToDate
+        };
+        let mut parts = Vec::new();
+        for row in report.migrations.iter().filter(|r| r.state == State::Failed) {
+            parts.push(format!("{} failed", row.version.as_deref().unwrap_or(&row.name)));
+        }
+        for (n, what) in
+            [(pending, "pending"), (modified, "modified"), (missing, "missing"), (out_of_order, "out of order")]
+        {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        if ahead {
+            parts.push("newer than the files".into());
+        }
+        if !report.history_exists {
+            parts.push("no history table yet".into());
+        }
+        let summary = if parts.is_empty() { "up to date".to_string() } else { parts.join(", ") };
+        StatusSummary { standing, applied, pending, failed, modified, missing, out_of_order, summary }
+    }
+
+    /// Problems `validate` reports.
+    pub fn problems(&self) -> usize {
+        self.failed + self.modified + self.missing + self.out_of_order
+    }
+}
+
+/// One target's result.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TargetReport {
+    pub name: String,
+    /// The URL (password redacted) and schema.
+    pub location: String,
+    pub schema: Option<String>,
+    pub outcome: Outcome,
+    /// The version before the run, and after it (for status and validate, both where it stands).
+    pub from_version: Option<String>,
+    pub to_version: Option<String>,
+    /// Migrations applied or reverted.
+    pub steps: usize,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+    /// Where it stands (status and validate; up and down when it could be read).
+    pub status: Option<StatusSummary>,
+}
+
+/// The whole fleet's result, in target order.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FleetReport {
+    pub operation: &'static str,
+    pub concurrency: usize,
+    pub duration_ms: u64,
+    /// Each server's free connections, read before the first target started.
+    pub servers: Vec<ServerLimit>,
+    pub targets: Vec<TargetReport>,
+}
+
+impl FleetReport {
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.targets.iter().filter(|t| t.outcome == outcome).count()
+    }
+}
+
+/// What happens while a fleet runs, for progress displays and logs.
+#[derive(Debug)]
+pub enum FleetEvent<'a> {
+    /// Before the first target: how many run at once, and what capped that.
+    Scheduled {
+        targets: usize,
+        concurrency: usize,
+        limits: &'a [ServerLimit],
+    },
+    Started {
+        index: usize,
+        target: &'a Target,
+    },
+    Migrator {
+        index: usize,
+        event: Event,
+    },
+    Finished {
+        index: usize,
+        report: &'a TargetReport,
+    },
+}
+
+/// A server's free connections, read once before the fleet starts.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ServerLimit {
+    /// The first target's URL on that server (password redacted).
+    pub server: String,
+    pub free_connections: Option<i64>,
+    /// Targets that may run on it at once: free connections / [`CONNECTIONS_PER_TARGET`].
+    pub max_targets: Option<usize>,
+    pub targets: usize,
+}
+
+pub struct Fleet {
+    pub set: Arc<MigrationSet>,
+    /// Settings every target starts from (session, history table name, lock wait, retries); each
+    /// target replaces the connection and, for a schema, the history schema and search_path.
+    pub template: MigratorConfig,
+}
+
+impl Fleet {
+    pub fn new(set: impl Into<Arc<MigrationSet>>, template: MigratorConfig) -> Fleet {
+        Fleet { set: set.into(), template }
+    }
+
+    /// Run `operation` on every target, at most `concurrency` at once (and never more than the
+    /// servers have connections for). Every target gets a report, in the order given.
+    pub async fn run(
+        &self,
+        targets: &[Target],
+        operation: &Operation,
+        options: &FleetOptions,
+        on_event: &(dyn Fn(FleetEvent<'_>) + Sync),
+    ) -> FleetReport {
+        let started = Instant::now();
+        let limits = self.server_limits(targets).await;
+        let wanted = options.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1);
+        let server_room: usize = limits.iter().map(|l| l.max_targets.unwrap_or(l.targets).min(l.targets)).sum();
+        let concurrency = wanted.min(targets.len()).min(server_room.max(1)).max(1);
+        on_event(FleetEvent::Scheduled { targets: targets.len(), concurrency, limits: &limits });
+        let gates = server_gates(targets, &limits);
+        let stop = AtomicBool::new(false);
+        let mut reports: Vec<Option<TargetReport>> = vec![None; targets.len()];
+        let mut runs = stream::iter(targets.iter().enumerate())
+            .map(|(index, target)| {
+                let gate = &gates[&target.server_key()];
+                let stop = &stop;
+                async move {
+                    let _permit = gate.acquire().await.ok();
+                    let report = if stop.load(Ordering::Relaxed) {
+                        skipped(target)
+                    } else {
+                        on_event(FleetEvent::Started { index, target });
+                        self.run_one(index, target, operation, on_event).await
+                    };
+                    if options.fail_fast && matches!(report.outcome, Outcome::Failed | Outcome::Unavailable) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    (index, report)
+                }
+            })
+            .buffer_unordered(concurrency);
+        while let Some((index, report)) = runs.next().await {
+            on_event(FleetEvent::Finished { index, report: &report });
+            reports[index] = Some(report);
+        }
+        drop(runs);
+        FleetReport {
+            operation: operation.name(),
+            concurrency,
+            duration_ms: started.elapsed().as_millis() as u64,
+            servers: limits,
+            targets: reports.into_iter().zip(targets).map(|(r, t)| r.unwrap_or_else(|| skipped(t))).collect(),
+        }
+    }
+
+    async fn run_one(
+        &self,
+        index: usize,
+        target: &Target,
+        operation: &Operation,
+        on_event: &(dyn Fn(FleetEvent<'_>) + Sync),
+    ) -> TargetReport {
+        let started = Instant::now();
+        let migrator = Migrator::new(self.set.clone(), target.config(&self.template));
+        let mut forward = |event: Event| on_event(FleetEvent::Migrator { index, event });
+        let mut report = TargetReport {
+            name: target.name.clone(),
+            location: target.location(),
+            schema: target.schema.clone(),
+            outcome: Outcome::Ok,
+            from_version: None,
+            to_version: None,
+            steps: 0,
+            duration_ms: 0,
+            error: None,
+            status: None,
+        };
+        let result: Result<(), Error> = async {
+            let before = migrator.status().await?;
+            report.from_version = before.current_version.clone();
+            report.to_version = before.current_version.clone();
+            report.status = Some(StatusSummary::of(&self.set, &before));
+            let run = match operation {
+                Operation::Status => return Ok(()),
+                Operation::Validate => {
+                    let problems = report.status.as_ref().map_or(0, StatusSummary::problems);
+                    if problems > 0 {
+                        report.outcome = Outcome::Failed;
+                        report.error = report.status.as_ref().map(|s| format!("{problems} problem(s): {}", s.summary));
+                    }
+                    return Ok(());
+                }
+                Operation::Up(request) => migrator.up(request, &mut forward).await,
+                Operation::Down(down) => migrator.down(down, &mut forward).await,
+            };
+            report.status = None;
+            match run {
+                Ok(run) => {
+                    report.steps = run.steps.len();
+                    report.to_version = run.current_version;
+                    Ok(())
+                }
+                Err(error) => {
+                    // Where did it stop? One more read, only after a failure.
+                    if let Ok(after) = migrator.status().await {
+                        report.to_version = after.current_version.clone();
+                        report.status = Some(StatusSummary::of(&self.set, &after));
+                    }
+                    Err(error)
+                }
+            }
+        }
+        .await;
+        if let Err(error) = result {
+            report.outcome = match &error {
+                Error::Pg(PgError::Connect(_) | PgError::LockTimeout { .. } | PgError::LockLost) => {
+                    Outcome::Unavailable
+                }
+                _ => Outcome::Failed,
+            };
+            report.error = Some(error_text(&error));
+        }
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        report
+    }
+
+    /// Free connections of each server, read once per server (targets on one server share the
+    /// answer). A server that cannot be asked gets no limit: its targets report their own error.
+    async fn server_limits(&self, targets: &[Target]) -> Vec<ServerLimit> {
+        let mut first: Vec<(usize, usize)> = Vec::new(); // (first target index, target count)
+        let mut seen: HashMap<(Vec<String>, Vec<u16>), usize> = HashMap::new();
+        for (i, t) in targets.iter().enumerate() {
+            match seen.get(&t.server_key()) {
+                Some(&slot) => first[slot].1 += 1,
+                None => {
+                    seen.insert(t.server_key(), first.len());
+                    first.push((i, 1));
+                }
+            }
+        }
+        let session = SessionSettings { search_path: None, ..self.template.session.clone() };
+        let mut limits = Vec::with_capacity(first.len());
+        for (i, count) in first {
+            let target = &targets[i];
+            let free = free_connections(&target.connection, &session).await.ok();
+            limits.push(ServerLimit {
+                server: target.connection.redacted(),
+                free_connections: free,
+                max_targets: free.map(|f| (f.max(0) as usize / CONNECTIONS_PER_TARGET).max(1)),
+                targets: count,
+            });
+        }
+        limits
+    }
+}
+
+/// One gate per server, letting through as many targets as it has connections for. `limits` are
+/// in the order the servers first appear among the targets.
+fn server_gates(targets: &[Target], limits: &[ServerLimit]) -> HashMap<(Vec<String>, Vec<u16>), Semaphore> {
+    let mut gates = HashMap::new();
+    let mut next = limits.iter();
+    for target in targets {
+        gates.entry(target.server_key()).or_insert_with(|| {
+            let max = next.next().and_then(|l| l.max_targets).unwrap_or(Semaphore::MAX_PERMITS);
+            Semaphore::new(max.min(Semaphore::MAX_PERMITS))
+        });
+    }
+    gates
+}
+
+/// Connection slots left for ordinary users: max_connections less the reserved ones less the
+/// client sessions already open (this one included).
+const FREE_CONNECTIONS_SQL: &str = "SELECT current_setting('max_connections')::int
+    - current_setting('superuser_reserved_connections')::int
+    - coalesce(nullif(current_setting('reserved_connections', true), '')::int, 0)
+    - (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'client backend')::int";
+
+async fn free_connections(connection: &ConnectionSettings, session: &SessionSettings) -> Result<i64, Error> {
+    let client = connect(connection, session).await?;
+    let messages = client
+        .simple_query(FREE_CONNECTIONS_SQL)
+        .await
+        .map_err(|e| PgError::query("reading the server's free connections", e))?;
+    messages
+        .iter()
+        .find_map(|m| match m {
+            SimpleQueryMessage::Row(r) => r.get(0).and_then(|v| v.parse().ok()),
+            _ => None,
+        })
+        .ok_or_else(|| Error::Pg(PgError::Catalog("the free-connections query returned no number".into())))
+}
+
+fn skipped(target: &Target) -> TargetReport {
+    TargetReport {
+        name: target.name.clone(),
+        location: target.location(),
+        schema: target.schema.clone(),
+        outcome: Outcome::Skipped,
+        from_version: None,
+        to_version: None,
+        steps: 0,
+        duration_ms: 0,
+        error: Some("not started: --fail-fast stopped the fleet after a failure".into()),
+        status: None,
+    }
+}
+
+/// One line for the summary, with the server's detail where a migration failed.
+fn error_text(error: &Error) -> String {
+    match error {
+        Error::Pg(PgError::Migration { failure, .. }) => {
+            let mut text = format!("{error} (SQLSTATE {})", failure.sqlstate);
+            if let Some(detail) = &failure.detail {
+                text.push_str(&format!("; {detail}"));
+            }
+            text
+        }
+        Error::Plan(problems) => problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "),
+        _ => error.to_string(),
+    }
+}
+
+/// Targets that stand alike, for a fleet status that stays short: 2,000 identical tenants are one
+/// group. Groups come worst first (unavailable, failed, ahead, diverged, behind, up to date), then
+/// by version.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusGroup {
+    /// `unavailable`, `error`, or the standing (`up to date`, `behind`, ...).
+    pub state: String,
+    pub version: Option<String>,
+    pub summary: String,
+    pub count: usize,
+    /// The first few target names.
+    pub examples: Vec<String>,
+}
+
+/// How many names a group shows.
+pub const GROUP_EXAMPLES: usize = 3;
+
+/// Worst first (a rank), then version, state and summary.
+type GroupKey = (u8, Option<Version>, String, String);
+
+pub fn group_status(reports: &[TargetReport]) -> Vec<StatusGroup> {
+    let mut groups: BTreeMap<GroupKey, StatusGroup> = BTreeMap::new();
+    for r in reports {
+        let (rank, state, summary) = match (&r.status, r.outcome) {
+            (_, Outcome::Unavailable) => (0, "unavailable".to_string(), "could not connect or lock".to_string()),
+            (_, Outcome::Skipped) => (7, "skipped".to_string(), "not started".to_string()),
+            (Some(s), _) => {
+                let rank = match s.standing {
+                    Standing::Failed => 2,
+                    Standing::Ahead => 3,
+                    Standing::Diverged => 4,
+                    Standing::Behind => 5,
+                    Standing::UpToDate => 6,
+                };
+                (rank, s.standing.as_str().to_string(), s.summary.clone())
+            }
+            (None, _) => (1, "error".to_string(), r.error.clone().unwrap_or_default()),
+        };
+        let version = r.to_version.as_deref().and_then(Version::parse);
+        let group = groups.entry((rank, version, state.clone(), summary.clone())).or_insert_with(|| StatusGroup {
+            state,
+            version: r.to_version.clone(),
+            summary,
+            count: 0,
+            examples: Vec::new(),
+        });
+        group.count += 1;
+        if group.examples.len() < GROUP_EXAMPLES {
+            group.examples.push(r.name.clone());
+        }
+    }
+    groups.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(key: &str) -> Option<String> {
+        match key {
+            "EU_PASSWORD" => Some("s3cret".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn globs_become_like_patterns() {
+        assert_eq!(schema_like_pattern("tenant_*"), "tenant\\_%");
+        assert_eq!(schema_like_pattern("tenant_%"), "tenant\\_%");
+        assert_eq!(schema_like_pattern("t?_a\\b"), "t_\\_a\\\\b");
+    }
+
+    #[test]
+    fn env_expansion() {
+        assert_eq!(expand_env("postgres://u:${EU_PASSWORD}@h/db", &env).unwrap(), "postgres://u:s3cret@h/db");
+        assert_eq!(expand_env("no variables $HOME", &env).unwrap(), "no variables $HOME");
+        let unset = expand_env("postgres://u:${NOPE}@h/db", &env).unwrap_err();
+        assert!(unset.contains("NOPE") && !unset.contains("postgres://"), "{unset}");
+        assert!(expand_env("${EU_PASSWORD", &env).is_err());
+        assert!(expand_env("${a b}", &env).is_err());
+    }
+
+    #[test]
+    fn targets_file_forms_and_errors() {
+        let text = "[targets]\n\
+                    eu = \"postgres://app:${EU_PASSWORD}@eu.invalid:5433/app\"\n\
+                    acme = { url = \"postgres://app@us.invalid/app\", schema = \"tenant_acme\" }\n";
+        let targets = parse_targets_file(Path::new("t.toml"), text, &env).unwrap();
+        assert_eq!(targets.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["acme", "eu"]);
+        assert_eq!(targets[0].schema.as_deref(), Some("tenant_acme"));
+        assert_eq!(targets[1].connection.password.as_deref(), Some("s3cret"));
+        assert_eq!(targets[1].connection.ports, [5433]);
+        assert!(!targets[1].location().contains("s3cret"));
+
+        let err = |text: &str| parse_targets_file(Path::new("t.toml"), text, &env).unwrap_err().to_string();
+        let e = err("[targets]\nok = \"postgres://a@h/db\"\nbad = { url = \"postgres://a@h/db\", shema = \"x\" }\n");
+        assert!(e.starts_with("t.toml:3:") && e.contains("shema"), "{e}");
+        let e = err("[targets]\nx = \"postgres://a:${MISSING}@h/db\"\n");
+        assert!(e.starts_with("t.toml:2:") && e.contains("MISSING"), "{e}");
+        let e = err("[targets\n");
+        assert!(e.starts_with("t.toml:1:"), "{e}");
+        assert!(err("[other]\n").contains("unknown key `other`"));
+        assert!(err("[targets]\n").contains("empty"));
+        assert!(err("[targets]\nx = 3\n").contains("t.toml:2:"));
+    }
+}
