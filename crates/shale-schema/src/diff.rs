@@ -74,7 +74,10 @@ impl Diff {
                 }
             } else {
                 if c.destructive {
-                    out.push_str("-- destructive: loses data\n");
+                    // The caller asked for it: the linter's `destructive` rule is told so.
+                    out.push_str(
+                        "-- destructive: loses data\n-- shale:allow destructive -- included with --allow-destructive\n",
+                    );
                 }
                 out.push_str(c.sql.trim_end());
                 out.push('\n');

@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod check;
 pub mod dev;
+pub mod diff;
 pub mod drift;
 pub mod dump;
 pub mod fleet;
@@ -38,6 +39,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Repair(args) => migrate::repair(settings, &args),
         Command::Status => status::status(settings),
         Command::Dump(args) => dump::run(settings, &args),
+        Command::Diff(args) => diff::run(settings, &args),
         Command::Drift(args) => drift::run(settings, &args),
         Command::Check(args) => check::run(settings, &args),
         Command::Lint(args) => lint::run(settings, &args),

@@ -8,6 +8,26 @@ use shale_core::{Layout, MigrationSet, Naming};
 use crate::settings::Settings;
 
 pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
+    let files = create(settings, name, reversible, None)?;
+    if settings.json {
+        super::print_json(&serde_json::json!({ "created": files }));
+    } else if !settings.quiet {
+        for path in &files {
+            println!("created {}", path.display());
+        }
+    }
+    Ok(0)
+}
+
+/// SQL to put in a new migration instead of an empty template (from `shale diff --write`).
+pub struct Contents<'a> {
+    pub up: &'a str,
+    pub down: Option<&'a str>,
+}
+
+/// Create the next migration (with a down when `reversible`), filled with `contents` if given;
+/// returns the paths written.
+pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Option<Contents>) -> Result<Vec<PathBuf>> {
     let set = if settings.dir.exists() { super::load_set(settings)? } else { MigrationSet::default() };
     let slug = slug(name);
     if slug.is_empty() {
@@ -39,7 +59,12 @@ pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
         }
         (Naming::Sequential { width }, _) => next_number(*width),
     };
-    let header = |direction: &str| format!("-- {direction}: {name}\n\n");
+    let up_sql = contents.as_ref().map(|c| c.up).unwrap_or("");
+    let down_sql = contents.as_ref().and_then(|c| c.down).unwrap_or("");
+    let header = |direction: &str| {
+        let sql = if direction == "up" { up_sql } else { down_sql };
+        format!("-- {direction}: {name}\n\n{sql}")
+    };
     let mut files: Vec<(PathBuf, String)> = Vec::new();
     match layout {
         Layout::UpDownPair => {
@@ -61,7 +86,7 @@ pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
         Layout::SingleFile | Layout::DbmateSections if reversible || layout == Layout::DbmateSections => {
             files.push((
                 format!("{version}_{slug}.sql").into(),
-                format!("-- migrate:up\n-- {name}\n\n\n-- migrate:down\n\n"),
+                format!("-- migrate:up\n-- {name}\n\n{up_sql}\n-- migrate:down\n\n{down_sql}"),
             ));
         }
         Layout::SingleFile | Layout::DbmateSections => {
@@ -74,19 +99,8 @@ pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
             std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
         }
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-        if settings.json {
-            continue;
-        }
-        if !settings.quiet {
-            println!("created {}", path.display());
-        }
     }
-    if settings.json {
-        super::print_json(
-            &serde_json::json!({ "created": files.iter().map(|(p, _)| settings.dir.join(p)).collect::<Vec<_>>() }),
-        );
-    }
-    Ok(0)
+    Ok(files.iter().map(|(p, _)| settings.dir.join(p)).collect())
 }
 
 fn slug(name: &str) -> String {

@@ -60,7 +60,7 @@ fn destructive_statements_are_left_out_unless_allowed() {
     assert!(safe.contains("-- DROP TABLE public.old;"), "{safe}");
     assert!(safe.contains("\nALTER TABLE public.users ADD COLUMN email text;"), "{safe}");
     let all = d.to_sql(true);
-    assert!(all.contains("\nALTER TABLE public.users DROP COLUMN legacy;"), "{all}");
+    assert!(all.contains("-- shale:allow destructive -- included with --allow-destructive\nALTER TABLE public.users DROP COLUMN legacy;"), "{all}");
     assert!(diff(&to, &to).is_empty());
 }
 

@@ -1,0 +1,319 @@
+//! `shale diff --from SRC --to DST`: the SQL that turns SRC's schema into DST's. Each side is a
+//! database URL, a migrations directory (replayed into a throwaway database) or a schema SQL file
+//! (loaded into one). `--write NAME` saves the SQL as the next migration, `--verify` proves it on
+//! a copy of SRC.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use shale::{ConnectionSettings, HistoryTable, MigrationSet, Migrator, MigratorConfig, UpRequest};
+use shale_core::position::{char_position_to_byte, LineIndex};
+use shale_schema::compare::{differences, Difference};
+use shale_schema::diff::{diff, Diff};
+use shale_schema::Schema;
+
+use super::block_on;
+use super::throwaway::Throwaway;
+use crate::settings::Settings;
+
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// Start: a database URL, a migrations directory or a schema SQL file [default: the configured database]
+    #[arg(long, value_name = "SRC")]
+    pub from: Option<String>,
+    /// Goal: a database URL, a migrations directory or a schema SQL file [default: the migrations directory]
+    #[arg(long, value_name = "DST")]
+    pub to: Option<String>,
+    /// Include statements that lose data (drop a table, a column, a sequence, enum labels); otherwise they are written as comments
+    #[arg(long)]
+    pub allow_destructive: bool,
+    /// Save the SQL as the next migration NAME in the migrations directory (its down is the reverse diff, where the layout has downs)
+    #[arg(long, value_name = "NAME")]
+    pub write: Option<String>,
+    /// Apply the SQL to a copy of SRC in a throwaway database and check that the result equals DST
+    #[arg(long)]
+    pub verify: bool,
+    /// A server where shale may create (and drop) scratch databases [default: a temporary local server]
+    #[arg(long, value_name = "URL")]
+    pub dev_url: Option<String>,
+}
+
+/// Where a schema comes from.
+pub enum Source {
+    Database(ConnectionSettings),
+    Migrations(PathBuf),
+    File(PathBuf),
+}
+
+impl Source {
+    pub fn parse(text: &str) -> Result<Source> {
+        let path = Path::new(text);
+        if text.starts_with("postgres://")
+            || text.starts_with("postgresql://")
+            || (text.contains('=') && !path.exists())
+        {
+            let mut settings = ConnectionSettings::parse(text)?;
+            settings.fill_from_env(&|k| std::env::var(k).ok())?;
+            return Ok(Source::Database(settings));
+        }
+        if path.is_dir() {
+            Ok(Source::Migrations(path.to_path_buf()))
+        } else if path.is_file() {
+            Ok(Source::File(path.to_path_buf()))
+        } else {
+            Err(shale::Error::Invalid(format!(
+                "`{text}` is not a database URL (postgres://...), a migrations directory or a schema SQL file that exists"
+            ))
+            .into())
+        }
+    }
+
+    /// For headers and messages (passwords redacted).
+    pub fn label(&self) -> String {
+        match self {
+            Source::Database(s) => s.redacted(),
+            Source::Migrations(p) => format!("the migrations in {}", p.display()),
+            Source::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// A schema read from a source; `scratch` is the throwaway database holding it, if one was made.
+pub struct Side {
+    pub schema: Schema,
+    pub scratch: Option<ConnectionSettings>,
+}
+
+/// The history table left out of every model: the configured one.
+pub fn history_table(settings: &Settings) -> HistoryTable {
+    let mut history = HistoryTable::default();
+    if let Some(schema) = &settings.config.history_schema {
+        history.schema = schema.clone();
+    }
+    if let Some(table) = &settings.config.history_table {
+        history.table = table.clone();
+    }
+    history
+}
+
+/// Read a source's schema, making a scratch database on `throwaway` when it needs one.
+pub fn read(
+    source: &Source,
+    history: &HistoryTable,
+    throwaway: &mut Option<Throwaway>,
+    dev_url: Option<&str>,
+) -> Result<Side> {
+    let scratch = |throwaway: &mut Option<Throwaway>| -> Result<ConnectionSettings> {
+        if throwaway.is_none() {
+            *throwaway = Some(Throwaway::server(dev_url)?);
+        }
+        throwaway.as_mut().expect("made above").database()
+    };
+    match source {
+        Source::Database(settings) => Ok(Side { schema: introspect(settings, history)?, scratch: None }),
+        Source::Migrations(dir) => {
+            let set = MigrationSet::read_dir(dir).map_err(shale::Error::Load)?;
+            let db = scratch(throwaway)?;
+            Ok(Side { schema: replay(set, history, &db)?, scratch: Some(db) })
+        }
+        Source::File(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let db = scratch(throwaway)?;
+            run_script(&db, &text, &path.display().to_string())?;
+            Ok(Side { schema: introspect(&db, history)?, scratch: Some(db) })
+        }
+    }
+}
+
+/// Apply every migration of `set` to the (empty) database `db` and read the schema they build.
+pub fn replay(
+    set: impl Into<std::sync::Arc<MigrationSet>>,
+    history: &HistoryTable,
+    db: &ConnectionSettings,
+) -> Result<Schema> {
+    let mut config = MigratorConfig::new(db.clone());
+    config.history = history.clone();
+    let migrator = Migrator::new(set, config);
+    block_on(migrator.up(&UpRequest { allow_out_of_order: true, ..Default::default() }, &mut |_| {}))?;
+    Ok(block_on(migrator.schema())?)
+}
+
+fn introspect(db: &ConnectionSettings, history: &HistoryTable) -> Result<Schema> {
+    Ok(block_on(async {
+        let client = shale_pg::connect(db, &Default::default()).await?;
+        shale_schema::introspect(&client, (&history.schema, &history.table)).await
+    })
+    .map_err(shale::Error::Pg)?)
+}
+
+/// Run a SQL script as one implicit transaction; an error names `origin:line:column`.
+pub fn run_script(db: &ConnectionSettings, text: &str, origin: &str) -> Result<()> {
+    let result = block_on(async {
+        let client = shale_pg::connect(db, &Default::default()).await.map_err(shale_pg::PgError::from)?;
+        Ok::<_, shale_pg::PgError>(client.batch_execute(text).await)
+    })
+    .map_err(shale::Error::Pg)?;
+    let Err(e) = result else { return Ok(()) };
+    let Some(db_error) = e.as_db_error() else {
+        anyhow::bail!("{origin}: {e}");
+    };
+    let at = match db_error.position() {
+        Some(shale_pg::tokio_postgres::error::ErrorPosition::Original(p)) => {
+            let (line, column) = LineIndex::new(text).line_col(text, char_position_to_byte(text, *p as usize));
+            format!(":{line}:{column}")
+        }
+        _ => String::new(),
+    };
+    anyhow::bail!(shale::Error::Invalid(format!(
+        "{origin}{at}: {} (SQLSTATE {}); fix the file and run the command again (nothing was kept: the scratch database is dropped)",
+        db_error.message(),
+        db_error.code().code()
+    )))
+}
+
+#[derive(serde::Serialize)]
+struct Verification {
+    ok: bool,
+    /// What still differs from DST after applying the SQL to a copy of SRC.
+    differences: Vec<Difference>,
+}
+
+/// Apply `sql` to a copy of the source (its scratch database, or a new one loaded from its dump)
+/// and compare the result with `goal`.
+pub fn verify(
+    from: &Side,
+    goal: &Schema,
+    sql: &str,
+    history: &HistoryTable,
+    throwaway: &mut Option<Throwaway>,
+    dev_url: Option<&str>,
+) -> Result<Vec<Difference>> {
+    let db = match &from.scratch {
+        Some(db) => db.clone(),
+        None => {
+            if throwaway.is_none() {
+                *throwaway = Some(Throwaway::server(dev_url)?);
+            }
+            let db = throwaway.as_mut().expect("made above").database()?;
+            run_script(&db, &shale_schema::dump(&from.schema), "the dump of the source schema")?;
+            db
+        }
+    };
+    run_script(&db, sql, "the generated SQL")?;
+    let after = introspect(&db, history)?;
+    let mut left = differences(goal, &after);
+    if left.is_empty() && !diff(&after, goal).is_empty() {
+        left.push(Difference { object: "schema".into(), expected: Some("no further change".into()), actual: None });
+    }
+    Ok(left)
+}
+
+pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
+    let from = match &args.from {
+        Some(text) => Source::parse(text)?,
+        None => Source::Database(settings.connection()?),
+    };
+    let to = match &args.to {
+        Some(text) => Source::parse(text)?,
+        None => Source::Migrations(settings.dir.clone()),
+    };
+    let history = history_table(settings);
+    let dev_url = args.dev_url.as_deref();
+    // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
+    let mut throwaway: Option<Throwaway> = None;
+    let source = read(&from, &history, &mut throwaway, dev_url)?;
+    let goal = read(&to, &history, &mut throwaway, dev_url)?;
+    let changes = diff(&source.schema, &goal.schema);
+    let body = changes.to_sql(args.allow_destructive);
+    let left_out = if args.allow_destructive { 0 } else { changes.destructive_count() };
+
+    let verification = if args.verify {
+        let left = verify(&source, &goal.schema, &body, &history, &mut throwaway, dev_url)?;
+        Some(Verification { ok: left.is_empty(), differences: left })
+    } else {
+        None
+    };
+
+    let header = format!(
+        "-- Generated by `shale diff`: turns {} into {}.\n-- Review it before applying.\n\n",
+        from.label(),
+        to.label()
+    );
+    let mut written = Vec::new();
+    if let Some(name) = &args.write {
+        if changes.is_empty() {
+            anyhow::bail!(shale::Error::Invalid(format!(
+                "nothing to write: {} and {} have the same schema",
+                from.label(),
+                to.label()
+            )));
+        }
+        // Undoing a change removes what it added: the down includes the destructive statements.
+        let down = diff(&goal.schema, &source.schema).to_sql(true);
+        let up = format!("{header}{body}");
+        written = super::new::create(settings, name, true, Some(super::new::Contents { up: &up, down: Some(&down) }))?;
+    }
+
+    if settings.json {
+        super::print_json(&serde_json::json!({
+            "from": from.label(),
+            "to": to.label(),
+            "changes": changes.changes,
+            "destructive_left_out": left_out,
+            "sql": body,
+            "written": written,
+            "verification": verification,
+        }));
+    } else {
+        report(settings, &changes, &header, &body, left_out, &written, verification.as_ref());
+    }
+    Ok(match verification {
+        Some(v) if !v.ok => 1,
+        _ => 0,
+    })
+}
+
+fn report(
+    settings: &Settings,
+    changes: &Diff,
+    header: &str,
+    body: &str,
+    left_out: usize,
+    written: &[PathBuf],
+    verification: Option<&Verification>,
+) {
+    if written.is_empty() {
+        if changes.is_empty() {
+            eprintln!("no differences: nothing to do");
+        } else {
+            print!("{header}{body}");
+        }
+    } else if !settings.quiet {
+        for path in written {
+            eprintln!("created {}", path.display());
+        }
+    }
+    if left_out > 0 {
+        eprintln!(
+            "{left_out} destructive statement(s) left out as comments (they lose data); review them and rerun with --allow-destructive to include them"
+        );
+    }
+    if let Some(v) = verification {
+        if v.ok {
+            eprintln!("verified: applied to a copy of the source, the result has exactly the target schema");
+        } else {
+            eprintln!("verification failed: after applying the SQL to a copy of the source, these still differ:");
+            for d in &v.differences {
+                eprintln!(
+                    "  {}: expected {}, got {}",
+                    d.object,
+                    d.expected.as_deref().unwrap_or("(absent)"),
+                    d.actual.as_deref().unwrap_or("(absent)")
+                );
+            }
+            if left_out > 0 {
+                eprintln!("(the destructive statements left out explain some of these)");
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! `shale diff` and `shale drift --fix` through the real binary, against real servers: each source
+//! kind, --write in the directory's convention, --verify, destructive statements, scratch-database
+//! cleanup (also on Ctrl-C) and errors in a schema file.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{Project, Run};
+use shale_testkit::shared_cluster;
+
+const USERS_V1: &str = "CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, legacy text);";
+const USERS_V2: &str = "CREATE TABLE users (id bigserial PRIMARY KEY, email varchar(320) NOT NULL UNIQUE, \
+    profile jsonb NOT NULL DEFAULT '{}', tags text[] NOT NULL DEFAULT '{}');
+CREATE INDEX users_profile ON users USING gin (profile);
+CREATE VIEW user_emails AS SELECT id, email FROM users;";
+
+fn scratch_databases() -> String {
+    shared_cluster().psql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'shale_scratch_%'").unwrap()
+}
+
+#[test]
+fn a_database_to_a_schema_file_written_as_the_next_migration_and_applied() {
+    let p = Project::new("diff_write");
+    p.write("001_users.up.sql", USERS_V1);
+    p.write("001_users.down.sql", "DROP TABLE users;");
+    p.shale(&["up"]).ok();
+    std::fs::write(p.path().join("schema.sql"), USERS_V2).unwrap();
+
+    // Printed: the safe SQL, with the column drop left as a comment.
+    let run = p.shale(&["diff", "--to", "schema.sql"]).ok();
+    assert!(
+        run.stdout.contains("ALTER TABLE public.users ADD COLUMN profile jsonb DEFAULT '{}'::jsonb NOT NULL;"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("-- ALTER TABLE public.users DROP COLUMN legacy;"), "{}", run.stdout);
+    assert!(run.stderr.contains("1 destructive statement(s) left out"), "{}", run.stderr);
+
+    // --verify proves it on a copy of the database; the left-out drop shows as what still differs.
+    let run = p.shale(&["diff", "--to", "schema.sql", "--verify"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("column public.users.legacy"), "{}", run.stderr);
+    p.shale(&["diff", "--to", "schema.sql", "--verify", "--allow-destructive"]).ok();
+
+    // --write: the next migration in the directory's own layout (an up/down pair), down included.
+    p.shale(&["diff", "--to", "schema.sql", "--allow-destructive", "--write", "match schema"]).ok();
+    let up = std::fs::read_to_string(p.migrations().join("002_match_schema.up.sql")).unwrap();
+    let down = std::fs::read_to_string(p.migrations().join("002_match_schema.down.sql")).unwrap();
+    assert!(up.contains("DROP COLUMN legacy"), "{up}");
+    assert!(down.contains("ADD COLUMN legacy text"), "{down}");
+    // The linter reviews it like any migration: the drop is allowed (asked for), the
+    // lock-heavy statements are reported, and this test accepts them.
+    let refused = p.shale(&["up"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(!refused.stderr.contains("error[destructive]"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("error[create-index-non-concurrently]"), "{}", refused.stderr);
+    p.shale(&["up", "--force-unsafe"]).ok();
+    let again = p.shale(&["diff", "--to", "schema.sql"]).ok();
+    assert!(again.stdout.is_empty() && again.stderr.contains("no differences"), "{}{}", again.stdout, again.stderr);
+    // The generated down restores the old schema exactly (check replays up, down, up).
+    p.shale(&["check"]).ok();
+}
+
+#[test]
+fn two_migration_directories_on_a_dev_server_leave_no_scratch_database() {
+    let p = Project::new("diff_dirs");
+    p.write("001_users.sql", USERS_V1);
+    let other = p.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("001_users.sql"), USERS_V2).unwrap();
+    let dev_url = shared_cluster().url("postgres");
+    let run = p
+        .shale(&[
+            "diff",
+            "--from",
+            "migrations",
+            "--to",
+            "other",
+            "--dev-url",
+            &dev_url,
+            "--verify",
+            "--json",
+            "--allow-destructive",
+        ])
+        .ok();
+    let json = run.json();
+    assert_eq!(json["verification"]["ok"], true, "{json}");
+    assert_eq!(json["destructive_left_out"], 0);
+    let objects: Vec<&str> =
+        json["changes"].as_array().unwrap().iter().map(|c| c["object"].as_str().unwrap()).collect();
+    assert!(
+        objects.contains(&"view public.user_emails") && objects.contains(&"index public.users_profile"),
+        "{objects:?}"
+    );
+    assert_eq!(scratch_databases(), "0", "scratch databases dropped");
+
+    // A failing source still drops its scratch database, and the error names file:line:column.
+    std::fs::write(p.path().join("bad.sql"), "CREATE TABLE ok (id int);\nCREATE TABLE bad (id nosuchtype);\n").unwrap();
+    let run = p.shale(&["diff", "--from", "bad.sql", "--to", "other", "--dev-url", &dev_url]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("bad.sql:2:22"), "{}", run.stderr);
+    assert!(run.stderr.contains("nosuchtype"), "{}", run.stderr);
+    assert_eq!(scratch_databases(), "0", "scratch database dropped after a failure");
+
+    // Ctrl-C while a migration replays: the scratch database is dropped and shale exits 130.
+    std::fs::write(other.join("002_slow.sql"), "SELECT pg_sleep(60);").unwrap();
+    let mut cmd = p.bare();
+    cmd.args(["diff", "--from", "migrations", "--to", "other", "--dev-url", &dev_url]);
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while shared_cluster()
+        .psql(
+            "postgres",
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+        )
+        .unwrap()
+        == "0"
+    {
+        assert!(started.elapsed() < Duration::from_secs(60), "the slow migration never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: sends a signal to our own child process; no memory is involved.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out: Run = child.wait_with_output().unwrap().into();
+    assert_eq!(out.code, 130, "{}", out.stderr);
+    assert_eq!(scratch_databases(), "0", "scratch databases dropped on Ctrl-C");
+}
+
+#[test]
+fn drift_fix_adopts_the_live_schema_or_restores_the_expected_one() {
+    let p = Project::new("drift_fix");
+    p.write("001_users.up.sql", USERS_V1);
+    p.write("001_users.down.sql", "DROP TABLE users;");
+    p.shale(&["up"]).ok();
+    // Seed 002: the live table was changed by hand.
+    p.psql("ALTER TABLE users ADD COLUMN username varchar(255); CREATE INDEX users_email ON users (email);");
+
+    // --fix without --direction says what each direction means.
+    let run = p.shale(&["drift", "--fix", "x"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("adopt") && run.stderr.contains("restore"), "{}", run.stderr);
+
+    // restore: a one-off script that puts the database back; the migrations are untouched.
+    let run = p.shale(&["drift", "--fix", "restore_users", "--direction", "restore", "--allow-destructive"]);
+    assert_eq!(run.code, 1, "drift is still reported: {}", run.stderr);
+    let script = std::fs::read_to_string(p.path().join("restore_users.sql")).unwrap();
+    assert!(script.contains("DROP INDEX public.users_email;"), "{script}");
+    assert!(script.contains("ALTER TABLE public.users DROP COLUMN username;"), "{script}");
+    assert!(!p.migrations().join("002_restore_users.up.sql").exists());
+
+    // adopt: the next migration captures the live schema; recorded as applied, drift is gone.
+    let run = p.shale(&["drift", "--fix", "adopt users changes", "--direction", "adopt"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("shale repair 002 --applied"), "{}", run.stderr);
+    let up = std::fs::read_to_string(p.migrations().join("002_adopt_users_changes.up.sql")).unwrap();
+    assert!(up.contains("ADD COLUMN username character varying(255);"), "{up}");
+    assert!(up.contains("CREATE INDEX users_email ON public.users USING btree (email);"), "{up}");
+    p.shale(&["repair", "002", "--applied", "--reason", "adopted schema drift"]).ok();
+    let run = p.shale(&["drift"]).ok();
+    assert!(run.stdout.contains("no drift"), "{}", run.stdout);
+    // The restore script now undoes the adopted changes: applying it makes the database drift.
+    p.psql(&script);
+    assert_eq!(p.shale(&["drift"]).code, 1);
+}
