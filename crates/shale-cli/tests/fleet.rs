@@ -97,7 +97,7 @@ fn every_matching_schema_gets_its_own_history_and_tables() {
     assert!(lint.is_object(), "{lint}");
     let redo = p.shale(&["--schemas", "tenant_*", "redo"]);
     assert_eq!(redo.code, 2, "{}", redo.stderr);
-    assert!(redo.stderr.contains("work with up, down, status, validate and lint"), "{}", redo.stderr);
+    assert!(redo.stderr.contains("work with up, down, status, validate, drift and lint"), "{}", redo.stderr);
     let none = p.shale(&["--schemas", "nobody_*", "up"]);
     assert_eq!(none.code, 2);
     assert!(none.stderr.contains("no schema of the database matches"), "{}", none.stderr);
@@ -306,4 +306,38 @@ fn status_groups_identical_targets_into_one_line() {
     assert_eq!(target(&json, "tenant_b2")["status"]["pending"], 2);
     // Pending migrations are not problems for validate.
     p.shale(&["--schemas", "tenant_*", "validate"]).ok();
+}
+
+#[test]
+fn drift_across_databases_replays_once_and_groups_the_result() {
+    let p = Project::new("fleet_drift");
+    migrations(&p);
+    let (a, b, c) = (fresh_database("fleet_drift_a"), fresh_database("fleet_drift_b"), fresh_database("fleet_drift_c"));
+    let file = write_targets(&p, &format!("[targets]\na = \"{}\"\nb = \"{}\"\nc = \"{}\"\n", a.url, b.url, c.url));
+    shale(&p, &["--targets", &file, "up"]).ok();
+    // Someone changed b by hand.
+    shared_cluster().psql(&b.name, "ALTER TABLE items ADD COLUMN extra int; CREATE TABLE scratch (x int);").unwrap();
+
+    let dev_url = shared_cluster().url("postgres");
+    let run = shale(&p, &["--targets", &file, "drift", "--dev-url", &dev_url, "--json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(json["groups"].as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(json["groups"][0]["state"], "drifted");
+    assert_eq!(json["groups"][0]["examples"], serde_json::json!(["b"]));
+    assert_eq!(json["groups"][1]["state"], "no drift");
+    assert_eq!(json["groups"][1]["count"], 2);
+    let objects: Vec<&str> =
+        target(&json, "b")["drift"].as_array().unwrap().iter().map(|d| d["object"].as_str().unwrap()).collect();
+    assert!(objects.iter().any(|o| o.contains("scratch")), "{objects:?}");
+    assert_eq!(target(&json, "a")["drift"], serde_json::json!([]));
+
+    let text = shale(&p, &["--targets", &file, "drift", "--dev-url", &dev_url]);
+    assert_eq!(text.code, 1);
+    assert!(text.stdout.contains("b (failed): drifted: "), "{}", text.stdout);
+
+    // Schema targets are refused before anything is replayed.
+    let run = p.shale(&["--schemas", "public", "drift", "--dev-url", &dev_url]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("drift compares whole databases"), "{}", run.stderr);
 }

@@ -4,7 +4,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 use comfy_table::Cell;
@@ -13,6 +13,7 @@ use shale::fleet::{self, Fleet, FleetEvent, FleetOptions, FleetReport, Operation
 use shale::pg::ExecEvent;
 use shale::{Event, Target as MigrationTarget, UpRequest};
 
+use super::throwaway::Throwaway;
 use super::{block_on, down_target, load_set, parse_version, print_json};
 use crate::args::Command;
 use crate::error::{EXIT_FAILED, EXIT_UNAVAILABLE};
@@ -22,8 +23,14 @@ use crate::settings::Settings;
 /// Errors listed under the summary before the rest is left to --json.
 const ERRORS_SHOWN: usize = 20;
 
+/// An operation, or drift, which first needs the expected schema.
+enum Planned {
+    Ready(Operation),
+    Drift { dev_url: Option<String> },
+}
+
 pub fn run(command: Command, settings: &Settings) -> Result<i32> {
-    let operation = match command {
+    let planned = match command {
         Command::Up(args) => {
             if args.dry_run || args.backup.is_some() || args.seed {
                 return Err(invalid("--dry-run, --backup and --seed work on one database, not with a fleet"));
@@ -33,7 +40,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
                 (_, Some(n)) => Some(MigrationTarget::Steps(n)),
                 _ => None,
             };
-            Operation::Up(UpRequest {
+            Planned::Ready(Operation::Up(UpRequest {
                 target,
                 allow_out_of_order: args.allow_out_of_order || settings.config.allow_out_of_order.unwrap_or(false),
                 single_transaction: args.single_transaction,
@@ -45,29 +52,48 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
                         settings.session()?.lock_timeout,
                     ))
                 },
-            })
+            }))
         }
         Command::Down(args) => {
             if args.dry_run {
                 return Err(invalid("--dry-run works on one database, not with a fleet"));
             }
-            Operation::Down(down_target(&args.target)?)
+            Planned::Ready(Operation::Down(down_target(&args.target)?))
         }
-        Command::Status => Operation::Status,
-        Command::Validate => Operation::Validate,
+        Command::Status => Planned::Ready(Operation::Status),
+        Command::Validate => Planned::Ready(Operation::Validate),
+        Command::Drift(args) => {
+            if args.fix.is_some() {
+                return Err(invalid("drift --fix works on one database, not with a fleet"));
+            }
+            Planned::Drift { dev_url: args.dev_url }
+        }
         // The linter reads files only: once is enough, whatever the fleet.
         Command::Lint(args) => return super::lint::run(settings, &args),
         _ => {
             return Err(invalid(
-                "--targets, --targets-query and --schemas work with up, down, status, validate and lint",
+                "--targets, --targets-query and --schemas work with up, down, status, validate, drift and lint",
             ))
         }
     };
-    let set = load_set(settings)?;
+    let set = Arc::new(load_set(settings)?);
     let targets = block_on(targets(settings))?;
     if targets.is_empty() {
         return Err(invalid(&format!("no targets: {}", source_text(settings))));
     }
+    let operation = match planned {
+        Planned::Ready(operation) => operation,
+        Planned::Drift { dev_url } => {
+            if let Some(t) = targets.iter().find(|t| t.schema.is_some()) {
+                return Err(invalid(&format!("{}: {}", t.name, fleet::SCHEMA_DRIFT_UNSUPPORTED)));
+            }
+            // Replayed once for the whole fleet; the scratch database goes right after.
+            let scratch = Throwaway::create(dev_url.as_deref())?;
+            let expected =
+                super::diff::replay(set.clone(), &super::diff::history_table(settings), &scratch.connection()?)?;
+            Operation::Drift(Arc::new(expected))
+        }
+    };
     let template = super::migrator_config(settings, shale::ConnectionSettings::default())?;
     let fleet = Fleet::new(set, template);
     let options = FleetOptions {
@@ -125,7 +151,7 @@ fn exit_code(report: &FleetReport) -> i32 {
 }
 
 fn is_status(report: &FleetReport) -> bool {
-    matches!(report.operation, "status" | "validate")
+    matches!(report.operation, "status" | "validate" | "drift")
 }
 
 fn json(report: &FleetReport, code: i32) -> serde_json::Value {
@@ -169,6 +195,10 @@ fn result_text(operation: &str, r: &TargetReport) -> String {
         (Outcome::Ok, "up" | "down") if r.steps == 0 => "ok, nothing to do".into(),
         (Outcome::Ok, "up") => format!("ok, {} applied", r.steps),
         (Outcome::Ok, "down") => format!("ok, {} reverted", r.steps),
+        (Outcome::Ok, "drift") => "no drift".into(),
+        (Outcome::Failed, "drift") if r.drift.is_some() => {
+            format!("drifted ({} difference(s))", r.drift.as_ref().map_or(0, Vec::len))
+        }
         (Outcome::Ok | Outcome::Failed, _) if r.status.is_some() && matches!(operation, "status" | "validate") => r
             .status
             .as_ref()

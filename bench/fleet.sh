@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Fleet benchmark: TENANTS schemas x MIGRATIONS migrations in one database.
+#
+#   bench/fleet.sh [TENANTS] [MIGRATIONS]      (defaults 500 and 20)
+#
+# Measures, each on a freshly created database holding TENANTS empty schemas tenant_00001, ...:
+#   a) `shale --schemas 'tenant_*' up`: the whole fleet in one run (default concurrency);
+#   b) the same work as a sequential loop of single-database `shale up` runs, one per schema
+#      (PGOPTIONS sets its search_path, a shale.toml of its own its history_schema);
+#   c) a second, no-op `shale --schemas 'tenant_*' up` (every tenant up to date);
+#   d) peak RSS of (a) at each RSS_TARGETS count of tenants, to show memory stays flat.
+# Every run is checked afterwards: each tenant holds MIGRATIONS succeeded history rows.
+#
+# Environment: R (timed runs, median; default 3), RSS_TARGETS (default "100 1000"), SEED,
+# CONCURRENCY (passed as --concurrency to the fleet runs; default: shale's own), SKIP_BUILD=1,
+# GIT_REV (the revision named in the results, when the tree is not a git checkout),
+# KEEP=1, RESULTS (default bench/results/latest.md: the "Fleet" section is replaced or appended).
+set -euo pipefail
+
+TENANTS=${1:-500}
+M=${2:-20}
+R=${R:-3}
+SEED=${SEED:-20251125}
+RSS_TARGETS=${RSS_TARGETS:-"100 1000"}
+[[ $TENANTS =~ ^[1-9][0-9]*$ && $M =~ ^[1-9][0-9]*$ ]] || {
+    echo "usage: bench/fleet.sh [TENANTS] [MIGRATIONS]  (defaults 500 20)" >&2
+    exit 2
+}
+export LC_ALL=C
+
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+RESULTS=${RESULTS:-$ROOT/bench/results/latest.md}
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+bench_build
+trap bench_stop_server EXIT
+bench_start_server
+
+DIR=$BENCH_TMP/migrations
+RES=$BENCH_TMP/results
+CONFIGS=$BENCH_TMP/configs
+mkdir -p "$RES" "$CONFIGS"
+python3 "$ROOT/bench/gen_workload.py" "$M" "$DIR" --seed "$SEED"
+FLEET_FLAGS=()
+[[ -n ${CONCURRENCY:-} ]] && FLEET_FLAGS=(--concurrency "$CONCURRENCY")
+
+# Untimed, before every run: database $1, fresh, with $2 empty tenant schemas; then a CHECKPOINT.
+PREPARE=$BENCH_TMP/prepare.sh
+cat >"$PREPARE" <<EOF
+#!/usr/bin/env bash
+set -euo pipefail
+psql() { $(printf '%q' "$PSQL") -X -q -v ON_ERROR_STOP=1 "\$@"; }
+psql -d $(printf '%q' "$(bench_db_url postgres)") -c "SET client_min_messages = warning" \\
+  -c "DROP DATABASE IF EXISTS \\"\$1\\" WITH (FORCE)" -c "CREATE DATABASE \\"\$1\\""
+url=$(printf '%q' "$(bench_db_url XDBX)")
+psql -d "\${url/XDBX/\$1}" -c "DO \\\$\\\$ BEGIN FOR i IN 1..\$2 LOOP EXECUTE format('CREATE SCHEMA %I', 'tenant_' || lpad(i::text, 5, '0')); END LOOP; END \\\$\\\$"
+psql -d $(printf '%q' "$(bench_db_url postgres)") -c CHECKPOINT
+EOF
+# The sequential baseline: one `shale up` process per schema, as a shell loop would do it.
+LOOP=$BENCH_TMP/loop.sh
+cat >"$LOOP" <<'EOF'
+#!/usr/bin/env bash
+# loop.sh SHALE URL DIR CONFIGS TENANTS
+set -euo pipefail
+shale=$1 url=$2 dir=$3 configs=$4 tenants=$5
+for i in $(seq 1 "$tenants"); do
+    s=$(printf 'tenant_%05d' "$i")
+    PGOPTIONS="-c search_path=$s" "$shale" --config "$configs/$s.toml" --database-url "$url" --dir "$dir" up -q
+done
+EOF
+chmod +x "$PREPARE" "$LOOP"
+for i in $(seq 1 "$TENANTS"); do
+    s=$(printf 'tenant_%05d' "$i")
+    printf 'history_schema = "%s"\n' "$s" >"$CONFIGS/$s.toml"
+done
+
+query() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$(bench_db_url "$1")" -c "$2"; }
+
+check_applied() { # check_applied DB TENANTS: every tenant holds M succeeded migrations
+    local got
+    got=$(query "$1" "SELECT count(*) FILTER (WHERE n = $M) FROM (SELECT (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.shale_migrations WHERE status = ''succeeded''', nspname), false, true, '')))[1]::text::int AS n FROM pg_namespace WHERE nspname LIKE 'tenant\\_%') t")
+    [[ $got == "$2" ]] || bench_die "$1: expected $2 tenants with $M applied migrations each, found $got"
+}
+
+URL_A=$(bench_db_url fleet_a)
+URL_B=$(bench_db_url fleet_b)
+URL_C=$(bench_db_url fleet_c)
+FLEET_A=("$SHALE" --database-url "$URL_A" --dir "$DIR" --schemas 'tenant_*' "${FLEET_FLAGS[@]}" up -q)
+LOOP_B=(bash "$LOOP" "$SHALE" "$URL_B" "$DIR" "$CONFIGS" "$TENANTS")
+FLEET_C=("$SHALE" --database-url "$URL_C" --dir "$DIR" --schemas 'tenant_*' "${FLEET_FLAGS[@]}" up -q)
+
+# shale runs from the empty project directory: no shale.toml or .env of the repository applies.
+cd "$BENCH_PROJECT"
+
+bench_log "a: fleet up, $TENANTS tenants x $M migrations, $R run(s)"
+python3 "$ROOT/bench/measure.py" time --tool python --runs "$R" \
+    --prepare "$(printf '%q %q %q' "$PREPARE" fleet_a "$TENANTS")" -- "${FLEET_A[@]}" >"$RES/a.json"
+check_applied fleet_a "$TENANTS"
+
+bench_log "b: sequential loop of $TENANTS single-database runs, $R run(s)"
+python3 "$ROOT/bench/measure.py" time --tool python --runs "$R" \
+    --prepare "$(printf '%q %q %q' "$PREPARE" fleet_b "$TENANTS")" -- "${LOOP_B[@]}" >"$RES/b.json"
+check_applied fleet_b "$TENANTS"
+
+bench_log "c: no-op fleet up (all $TENANTS up to date), 1 untimed + $R run(s)"
+"$PREPARE" fleet_c "$TENANTS"
+"${FLEET_C[@]}"
+python3 "$ROOT/bench/measure.py" time --tool python --runs "$R" -- "${FLEET_C[@]}" >"$RES/c.json"
+check_applied fleet_c "$TENANTS"
+
+RSS_ROWS=()
+for n in $RSS_TARGETS; do
+    bench_log "d: peak RSS of the fleet up at $n tenants"
+    url=$(bench_db_url "fleet_rss_$n")
+    python3 "$ROOT/bench/measure.py" rss --runs 1 --prepare "$(printf '%q %q %q' "$PREPARE" "fleet_rss_$n" "$n")" -- \
+        "$SHALE" --database-url "$url" --dir "$DIR" --schemas 'tenant_*' "${FLEET_FLAGS[@]}" up -q >"$RES/rss_$n.json"
+    check_applied "fleet_rss_$n" "$n"
+    RSS_ROWS+=("$n")
+    query postgres "DROP DATABASE \"fleet_rss_$n\" WITH (FORCE)" >/dev/null
+done
+
+cd "$ROOT"
+median() { python3 -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["median_s"])' "$1"; }
+times() { python3 -c 'import json,sys; print(", ".join("%.2f" % t for t in json.load(open(sys.argv[1]))["times_s"]))' "$1"; }
+A=$(median "$RES/a.json")
+B=$(median "$RES/b.json")
+C=$(median "$RES/c.json")
+SPEEDUP=$(python3 -c "print('%.1f' % ($B / $A))")
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+MAXCONN=$(bench_psql -c "SHOW max_connections")
+REV=${GIT_REV:-$(git -C "$ROOT" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)}
+q() { printf '%q ' "$@"; }
+
+SECTION=$BENCH_TMP/fleet.md
+{
+    echo "<!-- fleet:start (written by bench/fleet.sh) -->"
+    echo "## Fleet: $TENANTS tenant schemas x $M migrations"
+    echo
+    echo "\`bench/fleet.sh $TENANTS $M\` (R=$R, median; shale $REV, release build; the \`shale dev\` server, max_connections=$MAXCONN,"
+    echo "over its Unix socket; load average $LOAD_START at start, $LOAD_END at end; 2 cores)."
+    echo
+    echo "| measurement | median | runs |"
+    echo "| --- | ---: | --- |"
+    echo "| a. \`shale --schemas 'tenant_*' up\` (one run, the whole fleet) | $A s | $(times "$RES/a.json") |"
+    echo "| b. sequential loop: one single-database \`shale up\` per schema | $B s | $(times "$RES/b.json") |"
+    echo "| speed-up of a over b | ${SPEEDUP}x | |"
+    echo "| c. no-op fleet \`up\` (every tenant up to date) | $C s | $(times "$RES/c.json") |"
+    for n in "${RSS_ROWS[@]}"; do
+        kb=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["max_rss_kb"])' "$RES/rss_$n.json")
+        echo "| d. peak RSS of the fleet \`up\`, $n tenants x $M migrations | $(python3 -c "print('%.1f MB' % ($kb / 1024))") | 1 |"
+    done
+    echo
+    echo "Exact commands (each timed run on a fresh database made by \`prepare.sh DB TENANTS\`):"
+    echo
+    echo '```sh'
+    echo "# workload"
+    echo "bench/gen_workload.py $M $DIR --seed $SEED"
+    echo "# a"
+    q "${FLEET_A[@]}"; echo
+    echo "# b (loop.sh: for each schema s, PGOPTIONS=\"-c search_path=\$s\" shale --config \$CONFIGS/\$s.toml --database-url URL --dir DIR up -q; the config holds history_schema = \"\$s\")"
+    q "${LOOP_B[@]}"; echo
+    echo "# c (after one untimed run of the same)"
+    q "${FLEET_C[@]}"; echo
+    echo "# d"
+    echo "/usr/bin/time -f %M $(q "$SHALE" --database-url "$(bench_db_url fleet_rss_N)" --dir "$DIR" --schemas 'tenant_*' "${FLEET_FLAGS[@]}" up -q)"
+    echo '```'
+    echo "<!-- fleet:end -->"
+} >"$SECTION"
+
+mkdir -p "$(dirname "$RESULTS")"
+touch "$RESULTS"
+python3 - "$RESULTS" "$SECTION" <<'PY'
+import re, sys
+results, section = sys.argv[1], open(sys.argv[2]).read()
+text = open(results).read()
+pattern = re.compile(r"<!-- fleet:start.*?<!-- fleet:end -->\n?", re.S)
+text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+open(results, "w").write(text)
+PY
+cat "$SECTION"
+bench_log "written to $RESULTS"
