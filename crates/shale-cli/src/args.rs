@@ -47,6 +47,9 @@ pub struct GlobalArgs {
     /// How long to wait for another shale runner's migration lock, e.g. 10m
     #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: Option<std::time::Duration>,
+    /// Migration lock: advisory, table (a lease row, for transaction-mode poolers) or auto [default: auto, or `lock` in shale.toml]
+    #[arg(long, global = true, value_name = "KIND", value_parser = ["advisory", "table", "auto"])]
+    pub lock: Option<String>,
     /// PostgreSQL lock_timeout in every session, e.g. 5s (0 = off)
     #[arg(long, global = true, value_name = "DURATION")]
     pub session_lock_timeout: Option<String>,

@@ -58,6 +58,12 @@ impl Progress {
                 Some(format!("got the migration lock after {:.1}s", waited.as_secs_f64()))
             }
             Event::LockAcquired { .. } => None,
+            Event::PoolerDetected { evidence } => Some(format!(
+                "a transaction-mode connection pooler is in the way ({evidence}); using the table lease lock instead of the advisory lock (set lock = \"table\" in shale.toml to skip this check)"
+            )),
+            Event::LeaseTakenOver(holder) => {
+                Some(format!("took over an expired migration lock ({holder}): that runner stopped renewing it"))
+            }
             Event::Exec(ExecEvent::StepStarted { label, direction, transactional, resume_from }) => {
                 let verb = match direction {
                     StepDirection::Up => "applying",

@@ -25,6 +25,10 @@ pub struct ConfigFile {
     /// How long to wait for another runner's migration lock, e.g. "10m".
     pub migration_lock_wait: Option<String>,
     pub lock_retries: Option<u32>,
+    /// The migration lock: "advisory", "table" (a lease row) or "auto" (the default).
+    pub lock: Option<shale_pg::LockKind>,
+    /// How long a table lease lasts without renewal, e.g. "30s" (advanced; mostly for tests).
+    pub lock_lease_ttl: Option<String>,
     pub allow_out_of_order: Option<bool>,
     /// Retry connecting this long, e.g. "30s".
     pub connect_wait: Option<String>,
@@ -71,6 +75,11 @@ dir = "migrations"
 
 # How long to wait for another shale runner holding the migration lock.
 # migration_lock_wait = "10m"
+
+# The migration lock: "advisory" (a session advisory lock), "table" (a lease row with a
+# heartbeat, for transaction-mode connection poolers such as PgBouncer pool_mode=transaction),
+# or "auto": the advisory lock unless a transaction-mode pooler is found.
+# lock = "auto"
 
 # Retry connecting this long while the server starts (as with --wait).
 # connect_wait = "30s"
@@ -252,6 +261,28 @@ impl Settings {
         }
         parse_duration(self.config.migration_lock_wait.as_deref(), "migration_lock_wait")
             .map(|d| d.unwrap_or(Duration::from_secs(600)))
+    }
+
+    /// The migration lock's kind: --lock, else `lock` in shale.toml, else auto.
+    pub fn lock_kind(&self) -> Result<shale_pg::LockKind> {
+        match &self.global.lock {
+            Some(flag) => flag.parse().map_err(|e: String| anyhow!(shale::Error::Invalid(format!("--lock: {e}")))),
+            None => Ok(self.config.lock.unwrap_or_default()),
+        }
+    }
+
+    /// How long a table lease lasts without renewal: `lock_lease_ttl` in shale.toml, else 30s.
+    pub fn lease_ttl(&self) -> Result<Duration> {
+        let ttl = parse_duration(self.config.lock_lease_ttl.as_deref(), "lock_lease_ttl")?
+            .unwrap_or(shale_pg::lease::DEFAULT_LEASE_TTL);
+        if ttl < shale_pg::lease::MIN_LEASE_TTL {
+            bail!(shale::Error::Invalid(format!(
+                "shale.toml: `lock_lease_ttl` is {}; it must be at least {} so the heartbeat can renew it in time",
+                humantime::format_duration(ttl),
+                humantime::format_duration(shale_pg::lease::MIN_LEASE_TTL)
+            )));
+        }
+        Ok(ttl)
     }
 
     pub fn connect_wait(&self) -> Result<Option<Duration>> {

@@ -50,8 +50,9 @@ pub enum PgError {
         holder_text(holder),
         stale_hint(holder)
     )]
-    LockTimeout { waited: Duration, holder: Option<LockHolder> },
-    #[error("the connection holding the migration lock was closed, so the lock is gone; stopped before the next migration. Check the server log, then run `shale up` again")]
+    /// The holder is boxed to keep every `Result<_, PgError>` small.
+    LockTimeout { waited: Duration, holder: Option<Box<LockHolder>> },
+    #[error("the migration lock is gone (the connection holding the advisory lock was closed, or the table lease was not renewed in time or was taken over); stopped before the next migration. Check the server log, then run `shale up` again")]
     LockLost,
     /// The server's catalog answered something shale cannot read (a server version it does not know).
     #[error("{0}")]
@@ -66,11 +67,17 @@ fn location_text(failure: &DbFailure) -> String {
     failure.location.as_ref().map(|l| format!(" at {}:{}:{}", l.path.display(), l.line, l.column)).unwrap_or_default()
 }
 
-fn stale_hint(holder: &Option<LockHolder>) -> String {
+fn stale_hint(holder: &Option<Box<LockHolder>>) -> String {
     holder
         .as_ref()
-        .map(|h| {
-            format!("; if pid {} is a runner that hangs, end it with SELECT pg_terminate_backend({})", h.pid, h.pid)
+        .map(|h| match &h.lease {
+            Some(lease) => format!(
+                "; if that runner is gone, its lease is taken over when it expires, or delete it now with DELETE FROM {}",
+                lease.table
+            ),
+            None => {
+                format!("; if pid {} is a runner that hangs, end it with SELECT pg_terminate_backend({})", h.pid, h.pid)
+            }
         })
         .unwrap_or_default()
 }
@@ -84,7 +91,7 @@ fn query_hint(sqlstate: Option<&str>) -> &'static str {
     }
 }
 
-fn holder_text(holder: &Option<LockHolder>) -> String {
+fn holder_text(holder: &Option<Box<LockHolder>>) -> String {
     holder.as_ref().map(|h| format!("; it is held by {h}")).unwrap_or_default()
 }
 

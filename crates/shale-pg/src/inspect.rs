@@ -92,7 +92,7 @@ pub struct TableDetail {
     pub referenced_by: Vec<ForeignKey>,
 }
 
-/// Tables shale does not show: system schemas and its own history.
+/// Tables shale does not show: system schemas, and its own history and lease tables.
 const USER_TABLES: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
     AND n.nspname NOT LIKE 'pg_temp%'";
 
@@ -107,8 +107,10 @@ pub async fn tables(client: &Client, history: &crate::HistoryTable) -> Result<Ve
     let sql = format!(
         "SELECT coalesce(json_agg({SUMMARY} ORDER BY n.nspname, c.relname), '[]')
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p') AND {USER_TABLES} AND c.oid IS DISTINCT FROM to_regclass({})",
-        quote_literal(&history.name())
+         WHERE c.relkind IN ('r', 'p') AND {USER_TABLES} AND c.oid IS DISTINCT FROM to_regclass({})
+           AND c.oid IS DISTINCT FROM to_regclass({})",
+        quote_literal(&history.name()),
+        quote_literal(&crate::lease::lease_table_name(history))
     );
     json_value(client, &sql, "listing tables").await
 }

@@ -1,4 +1,6 @@
-//! Runners serialize on a session advisory lock, held on a connection of its own.
+//! Runners serialize on a session advisory lock, held on a connection of its own; or, through a
+//! transaction-mode connection pooler, on a table lease (see [`crate::lease`]). [`acquire`] takes
+//! either kind, or picks one (`auto`), and [`HeldLock`] is used the same way whichever it is.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -8,22 +10,50 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 use crate::connect::{connect, SessionSettings};
 use crate::error::PgError;
 use crate::history::HistoryTable;
+use crate::lease::LeaseLock;
 use crate::settings::ConnectionSettings;
 use crate::sql::quote_literal;
 
-/// Who holds the migration lock, from pg_stat_activity.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// Who holds the migration lock: from pg_stat_activity for the advisory lock, from the lease row
+/// for the table lease.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LockHolder {
+    /// The server backend holding the advisory lock; for a lease, the holder's process id on its host.
     pub pid: i32,
     pub application_name: String,
     pub user: String,
+    /// The client address of the advisory lock's session; for a lease, the holder's host name.
     pub client: String,
-    /// When the holder's session went idle holding the lock (about when it took it).
+    /// When the holder's session went idle holding the lock (about when it took it); for a lease,
+    /// when it was taken.
     pub since: String,
+    /// Set when the lock is a table lease.
+    pub lease: Option<LeaseInfo>,
+}
+
+/// What a lease holder adds: when its lease runs out, and where the row is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LeaseInfo {
+    /// The server's `expires_at`, UTC.
+    pub expires_at: String,
+    /// The lease table, schema-qualified and quoted.
+    pub table: String,
 }
 
 impl fmt::Display for LockHolder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(lease) = &self.lease {
+            return write!(
+                f,
+                "a lease of shale pid {} on host {} ({}, user {}) since {}, expiring at {} unless renewed",
+                self.pid,
+                self.client,
+                if self.application_name.is_empty() { "no application_name" } else { &self.application_name },
+                self.user,
+                self.since,
+                lease.expires_at
+            );
+        }
         write!(
             f,
             "pid {} ({}, user {}, from {}) since {}",
@@ -36,10 +66,140 @@ impl fmt::Display for LockHolder {
     }
 }
 
+/// Which lock serializes runners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LockKind {
+    /// A session advisory lock on a connection of its own: released by the server when that
+    /// connection ends, also on a crash. Needs a real session: no transaction-mode pooler.
+    Advisory,
+    /// A lease row in `<history table>_lock`, renewed by a heartbeat, taken over after expiry.
+    /// Works through any pooler.
+    Table,
+    /// The advisory lock, unless a check right after taking it finds a transaction-mode pooler
+    /// in between: then the table lease.
+    #[default]
+    Auto,
+}
+
+impl LockKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockKind::Advisory => "advisory",
+            LockKind::Table => "table",
+            LockKind::Auto => "auto",
+        }
+    }
+}
+
+impl fmt::Display for LockKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for LockKind {
+    type Err = String;
+    fn from_str(text: &str) -> Result<LockKind, String> {
+        match text {
+            "advisory" => Ok(LockKind::Advisory),
+            "table" => Ok(LockKind::Table),
+            "auto" => Ok(LockKind::Auto),
+            other => Err(format!("unknown lock kind `{other}`: expected advisory, table or auto")),
+        }
+    }
+}
+
+/// How to take the migration lock.
+#[derive(Debug, Clone)]
+pub struct LockOptions {
+    pub kind: LockKind,
+    /// How long a table lease lasts without renewal (the heartbeat renews it every third of it).
+    pub lease_ttl: Duration,
+    /// How long to wait for another runner's lock.
+    pub wait: Duration,
+}
+
+/// What happens while the lock is being taken.
+#[derive(Debug)]
+pub enum LockEvent<'a> {
+    /// Another runner holds it; told once per new holder.
+    Waiting(&'a LockHolder),
+    /// `auto` found a transaction-mode pooler and uses the table lease instead; the text says why.
+    PoolerDetected(&'a str),
+    /// The lease was taken over from a holder whose lease had expired (it crashed or stalled).
+    TookOver(&'a LockHolder),
+}
+
+/// A held migration lock of either kind.
+pub enum HeldLock {
+    Advisory(MigrationLock),
+    Lease(LeaseLock),
+}
+
+impl HeldLock {
+    pub fn kind(&self) -> LockKind {
+        match self {
+            HeldLock::Advisory(_) => LockKind::Advisory,
+            HeldLock::Lease(_) => LockKind::Table,
+        }
+    }
+
+    /// An error when the lock may be gone: its session ended, or its lease was not renewed in time.
+    pub fn ensure_held(&self) -> Result<(), PgError> {
+        match self {
+            HeldLock::Advisory(lock) => lock.ensure_held(),
+            HeldLock::Lease(lease) => lease.ensure_held(),
+        }
+    }
+
+    pub async fn release(self) -> Result<(), PgError> {
+        match self {
+            HeldLock::Advisory(lock) => lock.release().await,
+            HeldLock::Lease(lease) => lease.release().await,
+        }
+    }
+}
+
+/// Take the migration lock of `table` as `options` say. `other` is another open connection of
+/// this runner to the same database: `auto` uses it to check for a pooler.
+pub async fn acquire(
+    settings: &ConnectionSettings,
+    session: &SessionSettings,
+    table: &HistoryTable,
+    options: &LockOptions,
+    other: &Client,
+    on_event: &mut (dyn FnMut(LockEvent<'_>) + Send),
+) -> Result<HeldLock, PgError> {
+    let started = Instant::now();
+    if options.kind != LockKind::Table {
+        let lock =
+            MigrationLock::acquire(settings, session, table, options.wait, &mut |h| on_event(LockEvent::Waiting(h)))
+                .await?;
+        if options.kind == LockKind::Advisory {
+            return Ok(HeldLock::Advisory(lock));
+        }
+        match lock.pooler_evidence(other).await? {
+            None => return Ok(HeldLock::Advisory(lock)),
+            Some(evidence) => on_event(LockEvent::PoolerDetected(&evidence)),
+        }
+    }
+    let wait = options.wait.saturating_sub(started.elapsed());
+    let lease =
+        LeaseLock::acquire(settings, session, table, options.lease_ttl, wait, &mut |h| on_event(LockEvent::Waiting(h)))
+            .await?;
+    if let Some(previous) = &lease.took_over {
+        on_event(LockEvent::TookOver(previous));
+    }
+    Ok(HeldLock::Lease(lease))
+}
+
 /// The held lock. Released by `release`, or by the server when the connection closes (also on a crash).
 pub struct MigrationLock {
     client: Client,
     key: i64,
+    /// The server session that took the lock, as it said right then.
+    backend_pid: i32,
 }
 
 impl MigrationLock {
@@ -65,15 +225,15 @@ impl MigrationLock {
         // from ending it, which would release the lock under a running migration.
         let sql = format!(
             "SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000;
-             SELECT pg_try_advisory_lock({key_sql}), {key_sql}"
+             SELECT pg_try_advisory_lock({key_sql}), {key_sql}, pg_backend_pid()"
         );
         let rows = simple_rows(&client, &sql, "taking the migration lock").await?;
-        let (locked, key) = match rows.last().map(Vec::as_slice) {
-            Some([locked, key]) => (locked == "t", key.parse::<i64>().unwrap_or(0)),
+        let (locked, key, backend_pid) = match rows.last().map(Vec::as_slice) {
+            Some([locked, key, pid]) => (locked == "t", key.parse::<i64>().unwrap_or(0), pid.parse().unwrap_or(0)),
             _ => return Err(PgError::Corrupt("the lock query returned no row".into())),
         };
         if locked {
-            return Ok(MigrationLock { client, key });
+            return Ok(MigrationLock { client, key, backend_pid });
         }
         let started = Instant::now();
         let mut last_holder: Option<i32> = None;
@@ -87,17 +247,44 @@ impl MigrationLock {
             }
             let remaining = timeout.saturating_sub(started.elapsed());
             if remaining.is_zero() {
-                return Err(PgError::LockTimeout { waited: timeout, holder });
+                return Err(PgError::LockTimeout { waited: timeout, holder: holder.map(Box::new) });
             }
             // Block in the server until the lock is free, a slice at a time, so a new holder is reported.
             let slice = remaining.min(Duration::from_secs(5)).as_millis().max(1);
-            let sql = format!("SET lock_timeout = {slice}; SELECT pg_advisory_lock({key}); SET lock_timeout = 0");
-            match client.simple_query(&sql).await {
-                Ok(_) => return Ok(MigrationLock { client, key }),
-                Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => continue,
-                Err(e) => return Err(PgError::query("waiting for the migration lock", e)),
+            let sql = format!(
+                "SET lock_timeout = {slice}; SELECT pg_advisory_lock({key}), pg_backend_pid(); SET lock_timeout = 0"
+            );
+            match simple_rows(&client, &sql, "waiting for the migration lock").await {
+                Ok(rows) => {
+                    let backend_pid = rows.last().and_then(|r| r.get(1)).and_then(|p| p.parse().ok()).unwrap_or(0);
+                    return Ok(MigrationLock { client, key, backend_pid });
+                }
+                Err(PgError::Query { sqlstate: Some(code), .. }) if code == "55P03" => continue,
+                Err(e) => return Err(e),
             }
         }
+    }
+
+    /// Whether a transaction-mode pooler sits between this runner and the server: `other`, a
+    /// second connection of this runner, asks which server session serves it. Without such a
+    /// pooler it is never the session holding the lock. With one, the session that took the lock
+    /// went back to the pool after that statement, and a pooler that reuses the most recently
+    /// freed session (PgBouncer's default) hands it to `other`, which then releases the lock in
+    /// the same statement, so no lock is left behind in the pool. `Some(why)` when found.
+    pub async fn pooler_evidence(&self, other: &Client) -> Result<Option<String>, PgError> {
+        let pid = self.backend_pid;
+        let sql = format!(
+            "SELECT pg_backend_pid(), CASE WHEN pg_backend_pid() = {pid} THEN pg_advisory_unlock({}) END",
+            self.key
+        );
+        let rows = simple_rows(other, &sql, "checking for a connection pooler").await?;
+        let shared = rows.first().and_then(|r| r.first()).is_some_and(|p| p.parse::<i32>().ok() == Some(pid));
+        Ok(shared.then(|| {
+            format!(
+                "two connections of this runner were served by the same server session (backend pid {pid}), \
+                 so session state such as an advisory lock does not stay with a connection"
+            )
+        }))
     }
 
     /// An error when the lock's session has ended (and with it the lock).
@@ -133,6 +320,7 @@ async fn holder(client: &Client, key: i64) -> Result<Option<LockHolder>, PgError
         user: r[2].clone(),
         client: r[3].clone(),
         since: r[4].clone(),
+        lease: None,
     }))
 }
 

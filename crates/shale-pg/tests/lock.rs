@@ -95,7 +95,7 @@ async fn second_runner_times_out_naming_the_holder() {
     assert_eq!(holder.user, "postgres");
     assert!(message.contains(&format!("pid {}", holder.pid)), "{message}");
     assert_eq!(reported, Duration::from_millis(600));
-    assert_eq!(seen, vec![holder.clone()], "on_wait must be told once, about the holder");
+    assert_eq!(seen, vec![*holder.clone()], "on_wait must be told once, about the holder");
     assert!(waited >= Duration::from_millis(550), "gave up after {waited:?}, before its 600 ms timeout");
     assert!(waited < Duration::from_secs(5), "took {waited:?}");
 

@@ -22,7 +22,7 @@ pub fn round_trips_on_this_thread() -> usize {
 }
 
 /// Read the schema of the database `client` is connected to, leaving out the table `exclude`
-/// (`(schema, table)`: the migration history). Objects owned by extensions and the system
+/// (`(schema, table)`: the migration history) and its lease-lock table. Objects owned by extensions and the system
 /// schemas are left out too. Sends one query (plus a ROLLBACK if it fails). Must not be called
 /// while `client` is inside a transaction of its own.
 pub async fn introspect(client: &Client, exclude: (&str, &str)) -> Result<Schema, Error> {
@@ -57,6 +57,8 @@ pub async fn introspect(client: &Client, exclude: (&str, &str)) -> Result<Schema
 fn catalog_query((history_schema, history_table): (&str, &str)) -> String {
     let hs = quote_literal(history_schema);
     let ht = quote_literal(history_table);
+    let history = shale_pg::HistoryTable { schema: history_schema.into(), table: history_table.into() };
+    let lease = quote_literal(&shale_pg::lease::lease_table(&history).1);
     let seq_options = "json_build_object('type', format_type(s.seqtypid, NULL), 'start', s.seqstart,
         'increment', s.seqincrement, 'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle)";
     // The user types (other than enums) a type is built on; an array stands for its element type.
@@ -80,7 +82,7 @@ rel AS (
          c.relrowsecurity, c.relforcerowsecurity, n.nspname
   FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
-    AND NOT (n.nspname = {hs} AND c.relname = {ht})
+    AND NOT (n.nspname = {hs} AND c.relname IN ({ht}, {lease}))
     AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)),
 -- sequences that are dumped: not owned (serial or identity) by a left-out table
 seq AS (
@@ -320,11 +322,12 @@ SELECT json_build_object(
     SELECT 'constraint', c.nspname, k.conname, c.relname, NULL, d.description
     FROM pg_constraint k JOIN rel c ON c.oid = k.conrelid
     JOIN pg_description d ON d.classoid = 'pg_constraint'::regclass AND d.objoid = k.oid AND d.objsubid = 0
-    WHERE k.conparentid = 0 AND k.conislocal
+    WHERE k.contype IN ('c', 'p', 'u', 'x', 'f') AND k.conparentid = 0 AND k.conislocal
     UNION ALL
     SELECT 'domain_constraint', t.nspname, k.conname, t.typname, NULL, d.description
     FROM pg_constraint k JOIN typ t ON t.oid = k.contypid
     JOIN pg_description d ON d.classoid = 'pg_constraint'::regclass AND d.objoid = k.oid AND d.objsubid = 0
+    WHERE k.contype = 'c'
     UNION ALL
     SELECT CASE f.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, f.nspname, f.proname, NULL,
       pg_get_function_identity_arguments(f.oid), d.description

@@ -829,6 +829,16 @@ fn persistent_socket_dir(data_dir: &Path, run_as: Option<&RunAs>) -> Result<Path
     Ok(dir)
 }
 
+/// A command for another server program a test runs beside the clusters (a connection pooler,
+/// which like PostgreSQL refuses to run as root): as the user the servers run as (the `postgres`
+/// system user when we are root), without `PG*` variables. `dir`, where the program keeps its
+/// files, is given to that user.
+pub fn server_command(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Result<Command, Error> {
+    let run_as = server_user()?;
+    chown(dir, run_as.as_ref())?;
+    Ok(command(program, run_as.as_ref()))
+}
+
 /// A port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> Result<u16, Error> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(io_err("binding a free port on", "127.0.0.1:0"))?;

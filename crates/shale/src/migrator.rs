@@ -4,8 +4,8 @@ use shale_core::plan::{self, AppliedRecord, History, Plan, RecordKind, RecordSta
 use shale_core::{MigrationSet, Target, Version};
 use shale_pg::history::NewRecord;
 use shale_pg::{
-    connect_waiting, Client, ConnectionSettings, ExecEvent, ExecOptions, Executor, HistoryTable, LockHolder,
-    MigrationLock, SessionSettings,
+    connect_waiting, Client, ConnectionSettings, ExecEvent, ExecOptions, Executor, HeldLock, HistoryTable, LockEvent,
+    LockHolder, LockKind, LockOptions, SessionSettings,
 };
 
 use crate::Error;
@@ -21,6 +21,11 @@ pub struct MigratorConfig {
     /// Retry connecting this long while the server starts (`--wait`).
     pub connect_wait: Option<Duration>,
     pub exec: ExecOptions,
+    /// Which lock serializes runners: the advisory lock, the table lease, or `Auto` (the advisory
+    /// lock unless a transaction-mode pooler is found, then the lease).
+    pub lock: LockKind,
+    /// How long a table lease lasts without renewal; a crashed runner's lease is taken over after it.
+    pub lease_ttl: Duration,
 }
 
 impl MigratorConfig {
@@ -32,6 +37,8 @@ impl MigratorConfig {
             lock_wait: Duration::from_secs(600),
             connect_wait: None,
             exec: ExecOptions::default(),
+            lock: LockKind::default(),
+            lease_ttl: shale_pg::lease::DEFAULT_LEASE_TTL,
         }
     }
 }
@@ -48,6 +55,14 @@ pub enum Event {
     LockAcquired {
         waited: Duration,
     },
+    /// `lock = auto` found a transaction-mode connection pooler, so the table lease is used
+    /// instead of the advisory lock; `evidence` says what gave it away.
+    PoolerDetected {
+        evidence: String,
+    },
+    /// The table lease of a runner that stopped renewing it (crashed or stalled) expired and was
+    /// taken over.
+    LeaseTakenOver(LockHolder),
     Exec(ExecEvent),
 }
 
@@ -113,14 +128,13 @@ pub enum RepairDecision {
 
 struct LockedSession {
     client: Client,
-    lock: MigrationLock,
+    lock: HeldLock,
     started: Instant,
 }
 
 pub struct Migrator {
     /// Shared, so a fleet loads the files once for all its targets.
     pub set: std::sync::Arc<MigrationSet>,
-
     pub config: MigratorConfig,
     /// The history table is known to exist (it was read or created by this migrator).
     history_seen: std::sync::atomic::AtomicBool,
@@ -143,14 +157,24 @@ impl Migrator {
         Ok(connect_waiting(&self.config.connection, &self.config.session, self.config.connect_wait).await?)
     }
 
-    async fn lock(&self, on_event: OnEvent<'_>) -> Result<MigrationLock, Error> {
+    /// Take the migration lock; `client` is the run's own connection (`auto` checks with it for a pooler).
+    async fn lock(&self, client: &Client, on_event: OnEvent<'_>) -> Result<HeldLock, Error> {
         let started = Instant::now();
-        let lock = MigrationLock::acquire(
+        let options =
+            LockOptions { kind: self.config.lock, lease_ttl: self.config.lease_ttl, wait: self.config.lock_wait };
+        let lock = shale_pg::lock::acquire(
             &self.config.connection,
             &self.config.session,
             &self.config.history,
-            self.config.lock_wait,
-            &mut |holder| on_event(Event::LockWaiting(holder.clone())),
+            &options,
+            client,
+            &mut |event| {
+                on_event(match event {
+                    LockEvent::Waiting(holder) => Event::LockWaiting(holder.clone()),
+                    LockEvent::PoolerDetected(evidence) => Event::PoolerDetected { evidence: evidence.to_string() },
+                    LockEvent::TookOver(holder) => Event::LeaseTakenOver(holder.clone()),
+                })
+            },
         )
         .await?;
         on_event(Event::LockAcquired { waited: started.elapsed() });
@@ -496,7 +520,7 @@ impl Migrator {
             Some(c) => c,
             None => self.connect().await?,
         };
-        let lock = self.lock(on_event).await?;
+        let lock = self.lock(&client, on_event).await?;
         Ok(LockedSession { client, lock, started })
     }
 

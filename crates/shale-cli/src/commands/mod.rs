@@ -70,6 +70,8 @@ pub fn migrator_config(settings: &Settings, connection: shale::ConnectionSetting
     config.session = settings.session()?;
     config.lock_wait = settings.lock_wait()?;
     config.connect_wait = settings.connect_wait()?;
+    config.lock = settings.lock_kind()?;
+    config.lease_ttl = settings.lease_ttl()?;
     if let Some(schema) = &settings.config.history_schema {
         config.history.schema = schema.clone();
     }

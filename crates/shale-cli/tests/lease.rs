@@ -1,0 +1,330 @@
+//! The table lease lock through the real binary: concurrent runners, a killed runner's lease taken
+//! over after it expires, the heartbeat keeping a long migration's lease, a stolen lease stopping
+//! the run; and `lock = "auto"` finding a real PgBouncer in transaction mode.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Project, Run};
+use shale_testkit::{free_port, server_command, shared_cluster};
+
+/// shale.toml of a project whose runners use the table lease, expiring after `ttl`.
+fn use_lease(p: &Project, ttl: &str) {
+    std::fs::write(p.path().join("shale.toml"), format!("lock = \"table\"\nlock_lease_ttl = \"{ttl}\"\n")).unwrap();
+}
+
+/// `shale --database-url URL ARGS...` started in the background, output captured.
+fn spawn(p: &Project, args: &[&str]) -> Child {
+    let mut cmd = p.bare();
+    cmd.arg("--database-url").arg(&p.db.url).args(args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+}
+
+/// Poll `sql` until it returns `expected`.
+#[track_caller]
+fn wait_for(p: &Project, sql: &str, expected: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while p.psql(sql) != expected {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Until a shale session of this database runs a statement containing `text`.
+fn wait_running(p: &Project, text: &str) {
+    wait_for(
+        p,
+        &format!(
+            "SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'shale'
+               AND state = 'active' AND query LIKE '%{text}%'"
+        ),
+        "t",
+        &format!("a migration runs `{text}`"),
+    );
+}
+
+#[test]
+fn sixteen_runners_with_the_table_lease_apply_each_migration_exactly_once() {
+    let p = Project::new("lease_concurrent");
+    use_lease(&p, "30s");
+    for i in 1..=12 {
+        p.write(
+            &format!("{i:03}_m.sql"),
+            &format!("CREATE TABLE t{i} (id bigserial PRIMARY KEY, doc jsonb);\nCREATE INDEX t{i}_doc ON t{i} USING gin (doc);\nSELECT pg_sleep(0.02);\n"),
+        );
+    }
+    let children: Vec<_> = (0..16).map(|_| spawn(&p, &["up", "-v"])).collect();
+    let runs: Vec<Run> = children.into_iter().map(|c| c.wait_with_output().unwrap().into()).collect();
+    for run in &runs {
+        assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+        assert!(!run.stderr.contains("took over"), "nobody crashed, nothing is taken over:\n{}", run.stderr);
+    }
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations"), "12");
+    assert_eq!(p.psql("SELECT count(DISTINCT version) FROM shale_migrations WHERE status = 'succeeded'"), "12");
+    assert!(
+        runs.iter().any(|r| r.stderr.contains("waiting for the migration lock, held by a lease of shale pid")),
+        "no runner reported the lease holder"
+    );
+    // Released on exit.
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations_lock"), "0");
+}
+
+#[test]
+fn a_killed_runner_s_lease_is_taken_over_after_it_expires() {
+    let p = Project::new("lease_killed");
+    use_lease(&p, "2s");
+    p.write("001_slow.sql", "SELECT pg_sleep(60);\n");
+    let mut first = spawn(&p, &["up"]);
+    let killed_pid = first.id();
+    wait_running(&p, "pg_sleep(60)");
+    assert_eq!(p.psql("SELECT pid FROM shale_migrations_lock"), killed_pid.to_string());
+
+    first.kill().unwrap(); // SIGKILL: no chance to release anything
+    first.wait().unwrap();
+    // The server notices a vanished client only when it next talks to it; end the orphaned
+    // migration session as it eventually would be.
+    p.psql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+    );
+    assert_eq!(
+        p.psql("SELECT pid FROM shale_migrations_lock"),
+        killed_pid.to_string(),
+        "the lease outlives its holder"
+    );
+
+    p.write("001_slow.sql", "CREATE TABLE after_crash (id int);\n");
+    let run = p.shale(&["up"]).ok();
+    assert!(
+        run.stderr.contains(&format!("waiting for the migration lock, held by a lease of shale pid {killed_pid} ")),
+        "{}",
+        run.stderr
+    );
+    let took_over = format!("took over an expired migration lock (a lease of shale pid {killed_pid} ");
+    assert!(run.stderr.contains(&took_over), "{}", run.stderr);
+    assert_eq!(p.history(), vec!["1|versioned|succeeded"]);
+    assert!(p.tables().contains(&"after_crash".to_string()));
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations_lock"), "0");
+}
+
+#[test]
+fn the_heartbeat_keeps_a_long_migration_s_lease() {
+    let p = Project::new("lease_heartbeat");
+    // The migration runs three times as long as the lease lasts without renewal.
+    use_lease(&p, "1s");
+    p.write("001_long.sql", "SELECT pg_sleep(3);\n");
+    p.write("002_after.sql", "CREATE TABLE after_long (id int);\n");
+    let first = spawn(&p, &["up"]);
+    wait_running(&p, "pg_sleep(3)");
+    let second = spawn(&p, &["up", "-v"]);
+    wait_for(
+        &p,
+        "SELECT heartbeat_at > acquired_at + interval '1 second' FROM shale_migrations_lock",
+        "t",
+        "the heartbeat renewed the lease past its first expiry",
+    );
+    let first: Run = first.wait_with_output().unwrap().into();
+    let second: Run = second.wait_with_output().unwrap().into();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(
+        second.stderr.contains("waiting for the migration lock, held by a lease of shale pid"),
+        "{}",
+        second.stderr
+    );
+    assert!(!second.stderr.contains("took over"), "a renewed lease was taken over:\n{}", second.stderr);
+    assert_eq!(p.history(), vec!["1|versioned|succeeded", "2|versioned|succeeded"]);
+}
+
+#[test]
+fn a_stolen_lease_stops_the_run_before_the_next_migration() {
+    let p = Project::new("lease_stolen");
+    use_lease(&p, "1s");
+    p.write("001_slow.sql", "SELECT pg_sleep(1.5);\n");
+    p.write("002_next.sql", "CREATE TABLE next_one (id int);\n");
+    let runner = spawn(&p, &["up"]);
+    wait_running(&p, "pg_sleep(1.5)");
+    p.psql("UPDATE shale_migrations_lock SET token = 'thief', expires_at = now() + interval '1 hour'");
+    let run: Run = runner.wait_with_output().unwrap().into();
+    assert_eq!(run.code, 3, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("the migration lock is gone"), "{}", run.stderr);
+    assert_eq!(p.history(), vec!["1|versioned|succeeded"], "the running migration finished; the next never started");
+    assert!(!p.tables().contains(&"next_one".to_string()));
+    // Its release left the thief's row alone.
+    assert_eq!(p.psql("SELECT token FROM shale_migrations_lock"), "thief");
+
+    p.psql("DELETE FROM shale_migrations_lock");
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"next_one".to_string()));
+}
+
+#[test]
+fn the_lock_settings_are_checked() {
+    let p = Project::new("lease_settings");
+    p.write("001_t.sql", "CREATE TABLE t (id int);\n");
+    std::fs::write(p.path().join("shale.toml"), "dir = \"migrations\"\nlock = \"tabel\"\n").unwrap();
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("shale.toml:2:8"), "{}", run.stderr);
+    assert!(run.stderr.contains("`advisory`, `table`, `auto`"), "{}", run.stderr);
+
+    std::fs::write(p.path().join("shale.toml"), "lock_lease_ttl = \"100ms\"\n").unwrap();
+    let run = p.shale(&["up"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("`lock_lease_ttl` is 100ms; it must be at least 1s"), "{}", run.stderr);
+
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+    let run = p.shale(&["--lock", "session", "up"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("[possible values: advisory, table, auto]"), "{}", run.stderr);
+
+    // The flag picks the lease; no pooler is between, so nothing is said about one.
+    let run = p.shale(&["--lock", "table", "up"]).ok();
+    assert!(!run.stderr.contains("pooler"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations_lock"), "0", "the lease table exists and is empty");
+    // Like the history table, it is shale's own: not part of the schema dumped, compared or inspected.
+    let dumped = p.shale(&["dump"]).ok().stdout;
+    assert!(dumped.contains("CREATE TABLE public.t") && !dumped.contains("shale_migrations"), "{dumped}");
+    let inspected = p.shale(&["inspect"]).ok().stdout;
+    assert!(inspected.contains('t') && !inspected.contains("shale_migrations"), "{inspected}");
+}
+
+/// A PgBouncer in front of the shared test server, stopped on drop.
+struct Pgbouncer {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Pgbouncer {
+    fn start(pool_mode: &str) -> Pgbouncer {
+        let program = find_pgbouncer();
+        let cluster = shared_cluster();
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port().unwrap();
+        let users = dir.path().join("users.txt");
+        std::fs::write(&users, "\"postgres\" \"\"\n").unwrap();
+        let log = dir.path().join("pgbouncer.log");
+        let ini = dir.path().join("pgbouncer.ini");
+        // shale sends its session settings (lock_timeout, statement_timeout) as the `options`
+        // startup parameter, which PgBouncer refuses unless told to ignore it.
+        std::fs::write(
+            &ini,
+            format!(
+                "[databases]\n* = host=127.0.0.1 port={}\n\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
+                 auth_type = trust\nauth_file = {}\npool_mode = {pool_mode}\nmax_client_conn = 200\ndefault_pool_size = 20\n\
+                 ignore_startup_parameters = options,extra_float_digits\nlogfile = {}\n",
+                cluster.port(),
+                users.display(),
+                log.display()
+            ),
+        )
+        .unwrap();
+        let mut cmd = server_command(&program, dir.path()).unwrap();
+        cmd.arg(&ini).stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", program.display()));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = child.try_wait().unwrap() {
+                let log = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("pgbouncer exited ({status}) before listening:\n{log}");
+            }
+            assert!(Instant::now() < deadline, "pgbouncer never listened on port {port}");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        Pgbouncer { child, port, dir }
+    }
+
+    fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("pgbouncer.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Pgbouncer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The pgbouncer program: on PATH, else where Debian installs it. CI installs it (.ci/run).
+fn find_pgbouncer() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).map(|d| d.join("pgbouncer")).collect::<Vec<_>>())
+        .unwrap_or_default();
+    on_path
+        .into_iter()
+        .chain([PathBuf::from("/usr/sbin/pgbouncer")])
+        .find(|p| p.is_file())
+        .expect("pgbouncer is not installed: `apt-get install pgbouncer` (.ci/run does it)")
+}
+
+fn shale_via(p: &Project, url: &str, args: &[&str]) -> Run {
+    let mut cmd: Command = p.bare();
+    cmd.arg("--database-url").arg(url).args(args);
+    cmd.output().unwrap().into()
+}
+
+/// Advisory locks held in the project's database, seen directly on the server.
+fn advisory_locks(p: &Project) -> String {
+    p.psql(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+}
+
+#[test]
+fn auto_finds_a_transaction_pooler_and_uses_the_lease() {
+    let bouncer = Pgbouncer::start("transaction");
+    let p = Project::new("lease_pgbouncer");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    p.write("002_b.sql", "CREATE TABLE b (id int);\n");
+    let run = shale_via(&p, &bouncer.url(&p.db.name), &["up"]);
+    assert_eq!(run.code, 0, "stderr:\n{}\npgbouncer log:\n{}", run.stderr, bouncer.log());
+    assert!(run.stderr.contains("a transaction-mode connection pooler is in the way"), "{}", run.stderr);
+    assert!(run.stderr.contains("using the table lease lock"), "{}", run.stderr);
+    assert_eq!(p.history(), vec!["1|versioned|succeeded", "2|versioned|succeeded"]);
+    // The advisory lock taken before the check was released on the server session that held it,
+    // and the lease is gone too.
+    assert_eq!(advisory_locks(&p), "0");
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations_lock"), "0");
+
+    // Straight to the server, `auto` keeps the advisory lock and says nothing.
+    p.write("003_c.sql", "CREATE TABLE c (id int);\n");
+    let run = p.shale(&["up"]).ok();
+    assert!(!run.stderr.contains("pooler"), "{}", run.stderr);
+    assert_eq!(p.history().len(), 3);
+}
+
+#[test]
+fn runners_through_a_transaction_pooler_share_the_lease() {
+    let bouncer = Pgbouncer::start("transaction");
+    let p = Project::new("lease_pgbouncer_many");
+    use_lease(&p, "5s");
+    for i in 1..=8 {
+        p.write(&format!("{i:03}_m.sql"), &format!("CREATE TABLE t{i} (id int);\nSELECT pg_sleep(0.05);\n"));
+    }
+    let url = bouncer.url(&p.db.name);
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            let mut cmd = p.bare();
+            cmd.arg("--database-url").arg(&url).args(["up", "-v"]);
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    let runs: Vec<Run> = children.into_iter().map(|c| c.wait_with_output().unwrap().into()).collect();
+    for run in &runs {
+        assert_eq!(run.code, 0, "stderr:\n{}\npgbouncer log:\n{}", run.stderr, bouncer.log());
+    }
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations"), "8");
+    assert_eq!(p.psql("SELECT count(DISTINCT version) FROM shale_migrations WHERE status = 'succeeded'"), "8");
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations_lock"), "0");
+    assert_eq!(advisory_locks(&p), "0");
+}
