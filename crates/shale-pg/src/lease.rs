@@ -160,6 +160,8 @@ impl LeaseState {
 /// lets it expire).
 pub struct LeaseLock {
     client: Arc<tokio::sync::Mutex<Client>>,
+    settings: ConnectionSettings,
+    session: SessionSettings,
     table: String,
     token: String,
     state: Arc<LeaseState>,
@@ -217,6 +219,8 @@ impl LeaseLock {
                 ));
                 return Ok(LeaseLock {
                     client,
+                    settings: settings.clone(),
+                    session,
                     table,
                     token: me.token,
                     state,
@@ -256,7 +260,8 @@ impl LeaseLock {
     /// Stop renewing and delete the row (only this runner's own row).
     pub async fn release(mut self) -> Result<(), PgError> {
         self.stop_heartbeat().await;
-        let client = self.client.lock().await;
+        let mut client = self.client.lock().await;
+        reopen_if_closed(&mut client, &self.settings, &self.session).await;
         simple_rows(&client, &release_sql(&self.table, &self.token), "releasing the migration lease").await?;
         Ok(())
     }
@@ -301,11 +306,7 @@ async fn heartbeat(
         let sent = Instant::now();
         let outcome = {
             let mut client = client.lock().await;
-            if client.is_closed() {
-                if let Ok(fresh) = connect(&settings, &session).await {
-                    *client = fresh;
-                }
-            }
+            reopen_if_closed(&mut client, &settings, &session).await;
             simple_rows(&client, &renew, "renewing the migration lease").await
         };
         match outcome {
@@ -325,6 +326,17 @@ async fn heartbeat(
                 }
                 next = Instant::now() + (every / 4).max(Duration::from_millis(100));
             }
+        }
+    }
+}
+
+/// Open the lease's connection again when it was closed (a server restart, a pooler or an idle
+/// timeout that dropped it): the lease lives in the table, not in the session. A failed attempt
+/// leaves the closed client, whose next query then fails and is retried.
+async fn reopen_if_closed(client: &mut Client, settings: &ConnectionSettings, session: &SessionSettings) {
+    if client.is_closed() {
+        if let Ok(fresh) = connect(settings, session).await {
+            *client = fresh;
         }
     }
 }

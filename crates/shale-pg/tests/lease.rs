@@ -187,3 +187,45 @@ async fn acquire_by_kind_on_a_direct_connection() {
     let left = rows(&main, "SELECT (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())), (SELECT count(*) FROM shale_migrations_lock)").await;
     assert_eq!(left, vec![vec!["0".to_string(), "0".to_string()]]);
 }
+
+/// Ends the lease's server session(s) in this database; returns how many were ended.
+async fn end_lease_sessions(observer: &Client) -> String {
+    rows(
+        observer,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = 'shale (migration lock)'",
+    )
+    .await[0][0]
+        .clone()
+}
+
+/// The lease lives in the table, not in a session: a dropped connection is opened again by the
+/// heartbeat, and by the release.
+#[tokio::test]
+async fn a_dropped_connection_is_reopened_and_the_lease_kept() {
+    let db = fresh_database("lease_reconnect");
+    let s = settings(&db);
+    let table = HistoryTable::default();
+    let observer = connect(&s, &SessionSettings::default()).await.expect("observer connection");
+    let ttl = Duration::from_millis(1500);
+    let lease = acquire(&s, &table, ttl, Duration::ZERO, &mut Vec::new()).await.expect("a free lease");
+
+    assert_eq!(end_lease_sessions(&observer).await, "1");
+    let ended_at = rows(&observer, "SELECT now()::text").await[0][0].clone();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let renewed = format!(
+        "SELECT heartbeat_at > '{ended_at}'::timestamptz AND EXISTS (SELECT FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name = 'shale (migration lock)')
+         FROM shale_migrations_lock"
+    );
+    while rows(&observer, &renewed).await[0][0] != "t" {
+        assert!(Instant::now() < deadline, "the lease was not renewed on a new connection");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    lease.ensure_held().expect("still held after its connection was dropped");
+
+    assert_eq!(end_lease_sessions(&observer).await, "1");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    lease.release().await.expect("released over a new connection");
+    assert!(lease_row(&observer, "shale_migrations_lock").await.is_none());
+}
