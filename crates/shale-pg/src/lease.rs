@@ -159,9 +159,7 @@ impl LeaseState {
 /// The held lease. Renewed in the background until `release` (or drop, which stops renewing and
 /// lets it expire).
 pub struct LeaseLock {
-    client: Arc<tokio::sync::Mutex<Client>>,
-    settings: ConnectionSettings,
-    session: SessionSettings,
+    connection: Arc<LeaseConnection>,
     table: String,
     token: String,
     state: Arc<LeaseState>,
@@ -206,21 +204,21 @@ impl LeaseLock {
             let holder = (!row[1].is_empty()).then(|| holder_from_row(&row[1..], &table));
             if row[0] == "t" {
                 let state = Arc::new(LeaseState { lost: AtomicBool::new(false), valid_until: Mutex::new(sent + ttl) });
-                let client = Arc::new(tokio::sync::Mutex::new(client));
+                let connection = Arc::new(LeaseConnection {
+                    client: tokio::sync::Mutex::new(client),
+                    settings: settings.clone(),
+                    session,
+                });
                 let (stop, stopped) = oneshot::channel();
                 let heartbeat = tokio::spawn(heartbeat(
-                    client.clone(),
-                    settings.clone(),
-                    session.clone(),
+                    connection.clone(),
                     renew_sql(&table, &me.token, ttl),
                     ttl,
                     state.clone(),
                     stopped,
                 ));
                 return Ok(LeaseLock {
-                    client,
-                    settings: settings.clone(),
-                    session,
+                    connection,
                     table,
                     token: me.token,
                     state,
@@ -260,9 +258,7 @@ impl LeaseLock {
     /// Stop renewing and delete the row (only this runner's own row).
     pub async fn release(mut self) -> Result<(), PgError> {
         self.stop_heartbeat().await;
-        let mut client = self.client.lock().await;
-        reopen_if_closed(&mut client, &self.settings, &self.session).await;
-        simple_rows(&client, &release_sql(&self.table, &self.token), "releasing the migration lease").await?;
+        self.connection.query(&release_sql(&self.table, &self.token), "releasing the migration lease").await?;
         Ok(())
     }
 
@@ -288,9 +284,7 @@ impl Drop for LeaseLock {
 /// one closed) until the lease would run out; a renewal that finds the row gone or another
 /// token's marks the lease lost at once.
 async fn heartbeat(
-    client: Arc<tokio::sync::Mutex<Client>>,
-    settings: ConnectionSettings,
-    session: SessionSettings,
+    connection: Arc<LeaseConnection>,
     renew: String,
     ttl: Duration,
     state: Arc<LeaseState>,
@@ -304,11 +298,7 @@ async fn heartbeat(
             _ = tokio::time::sleep_until(next.into()) => {}
         }
         let sent = Instant::now();
-        let outcome = {
-            let mut client = client.lock().await;
-            reopen_if_closed(&mut client, &settings, &session).await;
-            simple_rows(&client, &renew, "renewing the migration lease").await
-        };
+        let outcome = connection.query(&renew, "renewing the migration lease").await;
         match outcome {
             Ok(rows) if !rows.is_empty() => {
                 *state.valid_until.lock().unwrap_or_else(|e| e.into_inner()) = sent + ttl;
@@ -330,14 +320,25 @@ async fn heartbeat(
     }
 }
 
-/// Open the lease's connection again when it was closed (a server restart, a pooler or an idle
-/// timeout that dropped it): the lease lives in the table, not in the session. A failed attempt
-/// leaves the closed client, whose next query then fails and is retried.
-async fn reopen_if_closed(client: &mut Client, settings: &ConnectionSettings, session: &SessionSettings) {
-    if client.is_closed() {
-        if let Ok(fresh) = connect(settings, session).await {
-            *client = fresh;
+/// The lease's own connection, shared by the heartbeat and the release.
+struct LeaseConnection {
+    client: tokio::sync::Mutex<Client>,
+    settings: ConnectionSettings,
+    session: SessionSettings,
+}
+
+impl LeaseConnection {
+    /// Run `sql`, first opening the connection again when it was closed (a server restart, a
+    /// pooler or an idle timeout that dropped it): the lease lives in the table, not in the
+    /// session. A failed reconnect leaves the closed client, so the query fails and is retried.
+    async fn query(&self, sql: &str, context: &'static str) -> Result<Vec<Vec<String>>, PgError> {
+        let mut client = self.client.lock().await;
+        if client.is_closed() {
+            if let Ok(fresh) = connect(&self.settings, &self.session).await {
+                *client = fresh;
+            }
         }
+        simple_rows(&client, sql, context).await
     }
 }
 
