@@ -162,6 +162,34 @@ fn a_stolen_lease_stops_the_run_before_the_next_migration() {
 }
 
 #[test]
+fn runners_on_either_lock_exclude_each_other() {
+    let p = Project::new("lease_mixed");
+    p.write("001_slow.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(1);\n");
+    let advisory = spawn(&p, &["--lock", "advisory", "up"]);
+    wait_running(&p, "pg_sleep(1)");
+    let on_lease = p.shale(&["--lock", "table", "up"]).ok();
+    assert!(on_lease.stderr.contains("waiting for the migration lock, held by pid"), "{}", on_lease.stderr);
+    let advisory: Run = advisory.wait_with_output().unwrap().into();
+    assert_eq!(advisory.code, 0, "{}", advisory.stderr);
+    assert_eq!(p.history(), vec!["1|versioned|succeeded"]);
+
+    // A burst of runners, half on each kind.
+    for i in 2..=9 {
+        p.write(&format!("{i:03}_m.sql"), &format!("CREATE TABLE t{i} (id int);\nSELECT pg_sleep(0.05);\n"));
+    }
+    let children: Vec<_> =
+        (0..10).map(|n| spawn(&p, &["--lock", if n % 2 == 0 { "advisory" } else { "table" }, "up"])).collect();
+    for child in children {
+        let run: Run = child.wait_with_output().unwrap().into();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations"), "9");
+    assert_eq!(p.psql("SELECT count(DISTINCT version) FROM shale_migrations WHERE status = 'succeeded'"), "9");
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations_lock"), "0");
+    assert_eq!(advisory_locks(&p), "0");
+}
+
+#[test]
 fn the_lock_settings_are_checked() {
     let p = Project::new("lease_settings");
     p.write("001_t.sql", "CREATE TABLE t (id int);\n");

@@ -119,14 +119,49 @@ taken AS (
     RETURNING 1)
 SELECT (SELECT count(*) FROM taken) > 0, p.token, p.pid, p.host, p.application_name, p.db_user,
        to_char(p.acquired_at AT TIME ZONE 'UTC', {TIME}), to_char(p.expires_at AT TIME ZONE 'UTC', {TIME}),
-       greatest(0, (extract(epoch FROM p.expires_at - now()) * 1000)::bigint)
+       greatest(0, (extract(epoch FROM p.expires_at - now()) * 1000)::bigint), {key}
 FROM (SELECT 1) AS one LEFT JOIN previous p ON true",
+        key = crate::lock::key_sql(history),
         token = quote_literal(&me.token),
         pid = me.pid,
         host = quote_literal(&me.host),
         app = quote_literal(&me.application_name),
         ttl = interval(ttl),
     )
+}
+
+/// After taking the lease: a runner on the advisory lock (see [`crate::lock::acquire`]) that holds
+/// it now. If there is one, the lease is given back in the same statement.
+fn advisory_check_sql(table: &str, token: &str, key: i64) -> String {
+    format!(
+        "WITH advisory AS ({}),
+given_back AS (DELETE FROM {table} WHERE token = {} AND EXISTS (SELECT FROM advisory) RETURNING 1)
+SELECT * FROM advisory",
+        crate::lock::holder_sql(key),
+        quote_literal(token)
+    )
+}
+
+/// A live lease of this history table, with how long it has left; for runners on the advisory
+/// lock, which yield to it. The table must exist.
+pub(crate) async fn live_lease(
+    client: &Client,
+    history: &HistoryTable,
+) -> Result<Option<(LockHolder, Duration)>, PgError> {
+    let table = lease_table_name(history);
+    let sql = format!(
+        "SELECT token, pid, host, application_name, db_user, to_char(acquired_at AT TIME ZONE 'UTC', {TIME}),
+                to_char(expires_at AT TIME ZONE 'UTC', {TIME}), (extract(epoch FROM expires_at - now()) * 1000)::bigint
+         FROM {table} WHERE expires_at > now()"
+    );
+    let rows = simple_rows(client, &sql, "looking for a runner on the table lease").await?;
+    Ok(rows.first().map(|r| (holder_from_row(r, &table), Duration::from_millis(r[7].parse::<u64>().unwrap_or(0)))))
+}
+
+/// How long to wait before trying again for a lock held by a lease with `left` to run: soon after
+/// a release, right when it runs out, never past the caller's `remaining` wait.
+pub(crate) fn pause(left: Duration, remaining: Duration) -> Duration {
+    POLL.min(left + Duration::from_millis(20)).min(remaining).max(Duration::from_millis(20))
 }
 
 fn renew_sql(table: &str, token: &str, ttl: Duration) -> String {
@@ -189,7 +224,7 @@ impl LeaseLock {
         let me = Identity::new(&session.application_name);
         let table = lease_table_name(history);
         let started = Instant::now();
-        let mut last_token: Option<String> = None;
+        let mut last_holder: Option<(i32, String, String)> = None;
         let mut first = true;
         loop {
             // The table is made on the first attempt, in the same round trip as the take.
@@ -201,8 +236,18 @@ impl LeaseLock {
             let Some(row) = rows.last() else {
                 return Err(PgError::Corrupt("the lease query returned no row".into()));
             };
-            let holder = (!row[1].is_empty()).then(|| holder_from_row(&row[1..], &table));
+            let mut holder = (!row[1].is_empty()).then(|| holder_from_row(&row[1..], &table));
+            let mut left = Duration::from_millis(row[8].parse::<u64>().unwrap_or(0));
             if row[0] == "t" {
+                let key = row[9].parse::<i64>().unwrap_or(0);
+                let check = advisory_check_sql(&table, &me.token, key);
+                let advisory = simple_rows(&client, &check, "looking for a runner on the advisory lock").await?;
+                if let Some(row) = advisory.first() {
+                    holder = Some(crate::lock::holder_from_row(row));
+                    left = POLL;
+                }
+            }
+            if row[0] == "t" && holder.as_ref().is_none_or(|h| h.lease.is_some()) {
                 let state = Arc::new(LeaseState { lost: AtomicBool::new(false), valid_until: Mutex::new(sent + ttl) });
                 let connection = Arc::new(LeaseConnection {
                     client: tokio::sync::Mutex::new(client),
@@ -228,20 +273,18 @@ impl LeaseLock {
                     took_over: holder,
                 });
             }
-            let left = Duration::from_millis(row[8].parse::<u64>().unwrap_or(0));
             if let Some(h) = &holder {
-                if last_token.as_deref() != Some(row[1].as_str()) {
+                let who = (h.pid, h.client.clone(), h.since.clone());
+                if last_holder.as_ref() != Some(&who) {
                     on_wait(h);
-                    last_token = Some(row[1].clone());
+                    last_holder = Some(who);
                 }
             }
             let remaining = timeout.saturating_sub(started.elapsed());
             if remaining.is_zero() {
                 return Err(PgError::LockTimeout { waited: timeout, holder: holder.map(Box::new) });
             }
-            // Try again soon after a release, and right when the holder's lease runs out.
-            let pause = POLL.min(left + Duration::from_millis(20)).min(remaining).max(Duration::from_millis(20));
-            tokio::time::sleep(pause).await;
+            tokio::time::sleep(pause(left, remaining)).await;
         }
     }
 

@@ -172,19 +172,42 @@ pub async fn acquire(
     on_event: &mut (dyn FnMut(LockEvent<'_>) + Send),
 ) -> Result<HeldLock, PgError> {
     let started = Instant::now();
+    let remaining = || options.wait.saturating_sub(started.elapsed());
     if options.kind != LockKind::Table {
-        let lock =
-            MigrationLock::acquire(settings, session, table, options.wait, &mut |h| on_event(LockEvent::Waiting(h)))
-                .await?;
-        if options.kind == LockKind::Advisory {
-            return Ok(HeldLock::Advisory(lock));
-        }
-        match lock.pooler_evidence(other).await? {
-            None => return Ok(HeldLock::Advisory(lock)),
-            Some(evidence) => on_event(LockEvent::PoolerDetected(&evidence)),
+        // Runners on the lease and runners on the advisory lock exclude each other too: each
+        // takes its own lock first, then looks for the other kind and gives its own back when it
+        // finds one. Whichever looks second sees the first, so at most one goes on.
+        let mut last_lease: Option<(i32, String, String)> = None;
+        loop {
+            let lock =
+                MigrationLock::acquire(settings, session, table, remaining(), &mut |h| on_event(LockEvent::Waiting(h)))
+                    .await?;
+            let auto = options.kind == LockKind::Auto;
+            let check = lock.check(auto.then_some(other), table).await?;
+            if let Some(evidence) = check.pooler {
+                on_event(LockEvent::PoolerDetected(&evidence));
+                break;
+            }
+            let lease = match check.lease_table {
+                true => crate::lease::live_lease(if auto { other } else { &lock.client }, table).await?,
+                false => None,
+            };
+            let Some((holder, left)) = lease else {
+                return Ok(HeldLock::Advisory(lock));
+            };
+            lock.release().await?;
+            let who = (holder.pid, holder.client.clone(), holder.since.clone());
+            if last_lease.as_ref() != Some(&who) {
+                on_event(LockEvent::Waiting(&holder));
+                last_lease = Some(who);
+            }
+            if remaining().is_zero() {
+                return Err(PgError::LockTimeout { waited: options.wait, holder: Some(Box::new(holder)) });
+            }
+            tokio::time::sleep(crate::lease::pause(left, remaining())).await;
         }
     }
-    let wait = options.wait.saturating_sub(started.elapsed());
+    let wait = remaining();
     let lease =
         LeaseLock::acquire(settings, session, table, options.lease_ttl, wait, &mut |h| on_event(LockEvent::Waiting(h)))
             .await?;
@@ -192,6 +215,14 @@ pub async fn acquire(
         on_event(LockEvent::TookOver(previous));
     }
     Ok(HeldLock::Lease(lease))
+}
+
+/// What [`MigrationLock::check`] found.
+struct LockCheck {
+    /// Why a transaction-mode pooler is in the way, when one is.
+    pooler: Option<String>,
+    /// The lease table exists: a runner on the table lease may hold it.
+    lease_table: bool,
 }
 
 /// The held lock. Released by `release`, or by the server when the connection closes (also on a crash).
@@ -217,10 +248,7 @@ impl MigrationLock {
             ..session.clone()
         };
         let client = connect(settings, &session).await?;
-        let key_sql = format!(
-            "hashtextextended('shale ' || current_database() || ' ' || {}, 0)",
-            quote_literal(&table.lock_key())
-        );
+        let key_sql = key_sql(table);
         // The lock session sits idle while the migrations run: keep idle_session_timeout (PG 14+)
         // from ending it, which would release the lock under a running migration.
         let sql = format!(
@@ -265,26 +293,39 @@ impl MigrationLock {
         }
     }
 
-    /// Whether a transaction-mode pooler sits between this runner and the server: `other`, a
-    /// second connection of this runner, asks which server session serves it. Without such a
-    /// pooler it is never the session holding the lock. With one, the session that took the lock
-    /// went back to the pool after that statement, and a pooler that reuses the most recently
-    /// freed session (PgBouncer's default) hands it to `other`, which then releases the lock in
-    /// the same statement, so no lock is left behind in the pool. `Some(why)` when found.
-    pub async fn pooler_evidence(&self, other: &Client) -> Result<Option<String>, PgError> {
+    /// Looks, after the lock was taken, for a lease table and, given `other` (another connection
+    /// of this runner, for `auto`), for a transaction-mode pooler: one statement, on `other` when
+    /// given, else on the lock's own connection.
+    ///
+    /// The pooler: `client` asks which server session serves it. Without a transaction-mode
+    /// pooler another connection is never the session holding the lock. With one, the session
+    /// that took the lock went back to the pool after that statement, and a pooler that reuses
+    /// the most recently freed session (PgBouncer's default) hands it to `client`, which then
+    /// releases the lock in the same statement, so no lock is left behind in the pool.
+    async fn check(&self, other: Option<&Client>, table: &HistoryTable) -> Result<LockCheck, PgError> {
         let pid = self.backend_pid;
+        let client = other.unwrap_or(&self.client);
+        // Only another connection releases the lock here, when it turns out to share its session.
+        let unlock = match other {
+            Some(_) => format!("CASE WHEN pg_backend_pid() = {pid} THEN pg_advisory_unlock({}) END", self.key),
+            None => "NULL".to_string(),
+        };
         let sql = format!(
-            "SELECT pg_backend_pid(), CASE WHEN pg_backend_pid() = {pid} THEN pg_advisory_unlock({}) END",
-            self.key
+            "SELECT pg_backend_pid(), {unlock}, to_regclass({}) IS NOT NULL",
+            quote_literal(&crate::lease::lease_table_name(table))
         );
-        let rows = simple_rows(other, &sql, "checking for a connection pooler").await?;
-        let shared = rows.first().and_then(|r| r.first()).is_some_and(|p| p.parse::<i32>().ok() == Some(pid));
-        Ok(shared.then(|| {
-            format!(
-                "two connections of this runner were served by the same server session (backend pid {pid}), \
-                 so session state such as an advisory lock does not stay with a connection"
-            )
-        }))
+        let rows = simple_rows(client, &sql, "checking for a connection pooler").await?;
+        let row = rows.first().cloned().unwrap_or_default();
+        let shared = other.is_some() && row.first().is_some_and(|p| p.parse::<i32>().ok() == Some(pid));
+        Ok(LockCheck {
+            pooler: shared.then(|| {
+                format!(
+                    "two connections of this runner were served by the same server session (backend pid {pid}), \
+                     so session state such as an advisory lock does not stay with a connection"
+                )
+            }),
+            lease_table: row.get(2).is_some_and(|v| v == "t"),
+        })
     }
 
     /// An error when the lock's session has ended (and with it the lock).
@@ -303,8 +344,15 @@ impl MigrationLock {
 }
 
 async fn holder(client: &Client, key: i64) -> Result<Option<LockHolder>, PgError> {
+    let rows = simple_rows(client, &holder_sql(key), "looking up the holder of the migration lock").await?;
+    Ok(rows.first().map(|r| holder_from_row(r)))
+}
+
+/// The session holding the advisory lock `key` in this database: pid, application_name, user,
+/// client address, since.
+pub(crate) fn holder_sql(key: i64) -> String {
     let bits = key as u64;
-    let sql = format!(
+    format!(
         "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(host(a.client_addr), ''),
                 to_char(a.state_change AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"')
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -312,16 +360,24 @@ async fn holder(client: &Client, key: i64) -> Result<Option<LockHolder>, PgError
            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         bits >> 32,
         bits & 0xffff_ffff
-    );
-    let rows = simple_rows(client, &sql, "looking up the holder of the migration lock").await?;
-    Ok(rows.first().map(|r| LockHolder {
+    )
+}
+
+/// A row of [`holder_sql`].
+pub(crate) fn holder_from_row(r: &[String]) -> LockHolder {
+    LockHolder {
         pid: r[0].parse().unwrap_or(0),
         application_name: r[1].clone(),
         user: r[2].clone(),
         client: r[3].clone(),
         since: r[4].clone(),
         lease: None,
-    }))
+    }
+}
+
+/// The advisory lock's key for `table` in the current database, as SQL.
+pub(crate) fn key_sql(table: &HistoryTable) -> String {
+    format!("hashtextextended('shale ' || current_database() || ' ' || {}, 0)", quote_literal(&table.lock_key()))
 }
 
 /// Rows of a simple query as text (NULL as empty).

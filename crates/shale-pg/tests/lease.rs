@@ -229,3 +229,67 @@ async fn a_dropped_connection_is_reopened_and_the_lease_kept() {
     lease.release().await.expect("released over a new connection");
     assert!(lease_row(&observer, "shale_migrations_lock").await.is_none());
 }
+
+/// Advisory locks held in this database.
+async fn advisory_locks(client: &Client) -> String {
+    rows(
+        client,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .await[0][0]
+        .clone()
+}
+
+/// Runners on different kinds of lock still exclude each other: each takes its own, then looks
+/// for the other kind and gives its own back when it finds one.
+#[tokio::test]
+async fn the_advisory_lock_and_the_lease_exclude_each_other() {
+    let db = fresh_database("lease_mixed");
+    let s = settings(&db);
+    let table = HistoryTable::default();
+    let main = connect(&s, &SessionSettings::default()).await.expect("main connection");
+
+    // A runner on the advisory lock keeps a lease taker waiting, and is named.
+    let advisory =
+        shale_pg::MigrationLock::acquire(&s, &SessionSettings::default(), &table, Duration::ZERO, &mut |_| {})
+            .await
+            .expect("the advisory lock");
+    let mut seen = Vec::new();
+    let err = match acquire(&s, &table, Duration::from_secs(5), Duration::from_millis(700), &mut seen).await {
+        Ok(_) => panic!("the lease was taken while a runner holds the advisory lock"),
+        Err(e) => e,
+    };
+    let PgError::LockTimeout { holder: Some(holder), .. } = &err else { panic!("expected LockTimeout: {err}") };
+    assert!(holder.lease.is_none() && holder.application_name.contains("migration lock"), "{holder:?}");
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(rows(&main, "SELECT count(*) FROM shale_migrations_lock").await[0][0], "0", "the lease was given back");
+    advisory.release().await.unwrap();
+
+    // A runner on the lease keeps advisory and auto takers waiting, and they leave no lock behind.
+    let lease = acquire(&s, &table, Duration::from_secs(30), Duration::ZERO, &mut Vec::new()).await.unwrap();
+    for kind in [LockKind::Advisory, LockKind::Auto] {
+        let options = LockOptions { kind, lease_ttl: Duration::from_secs(5), wait: Duration::from_millis(700) };
+        let mut events = Vec::new();
+        let result =
+            lock::acquire(&s, &SessionSettings::default(), &table, &options, &main, &mut |e: LockEvent<'_>| {
+                events.push(format!("{e:?}"))
+            })
+            .await;
+        let Err(PgError::LockTimeout { holder: Some(holder), .. }) = &result else {
+            panic!("{kind}: expected a timeout naming the lease holder")
+        };
+        assert_eq!(holder.pid as u32, std::process::id(), "{kind}: {holder:?}");
+        assert!(holder.lease.is_some(), "{kind}: {holder:?}");
+        assert_eq!(events.len(), 1, "{kind}: told once: {events:?}");
+        assert_eq!(advisory_locks(&main).await, "0", "{kind}");
+    }
+    lease.release().await.unwrap();
+
+    // Free again: the advisory lock is taken, and kept.
+    let options = LockOptions { kind: LockKind::Auto, lease_ttl: Duration::from_secs(5), wait: Duration::ZERO };
+    let held = lock::acquire(&s, &SessionSettings::default(), &table, &options, &main, &mut |_| {}).await.unwrap();
+    assert_eq!(held.kind(), LockKind::Advisory);
+    assert_eq!(advisory_locks(&main).await, "1");
+    held.release().await.unwrap();
+}
