@@ -22,10 +22,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::dump::{
-    column, create_table, create_view, function, ident, literal, qualified, sequence_options, tables_in_order, trigger,
-    views_in_order,
+    column, create_table, create_view, function, ident, inherited_column_overrides, literal, qualified,
+    sequence_options, tables_in_order, trigger, views_in_order,
 };
-use crate::model::{Column, Constraint, ConstraintKind, Enum, Function, FunctionKind, Schema, Table, View};
+use crate::model::{
+    Column, CompositeType, Constraint, ConstraintKind, Domain, Enum, Function, FunctionKind, Schema, Table, View,
+};
 
 /// One statement of a diff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,8 +118,10 @@ struct Differ<'a> {
     reshaped_tables: BTreeSet<Key>,
     /// Functions dropped or dropped-and-recreated (`schema`, `name`, `arguments`).
     gone_functions: BTreeSet<TableKey>,
-    /// Enums recreated with a new label list (labels removed or reordered).
-    recreated_enums: BTreeSet<Key>,
+    /// Types created again under their name, the old one renamed away until its columns are
+    /// converted: enums whose labels are removed or reordered, domains whose base type changes.
+    /// The value is `TYPE` or `DOMAIN`, as `DROP` names them.
+    recreated_types: BTreeMap<Key, &'static str>,
 }
 
 impl<'a> Differ<'a> {
@@ -133,7 +137,7 @@ impl<'a> Differ<'a> {
             created_tables: BTreeSet::new(),
             reshaped_tables: BTreeSet::new(),
             gone_functions: BTreeSet::new(),
-            recreated_enums: BTreeSet::new(),
+            recreated_types: BTreeMap::new(),
         }
     }
 
@@ -143,29 +147,37 @@ impl<'a> Differ<'a> {
 
     fn run(mut self) -> Diff {
         self.classify_tables();
+        self.classify_types();
         self.classify_functions();
-        self.classify_enums();
+        self.classify_aggregates();
         let views = self.views_to_recreate();
 
         // Phase 1: drop what depends on what changes.
         self.drop_triggers();
+        self.drop_policies();
         self.drop_views(&views);
+        self.drop_aggregates();
         self.drop_constraints();
         self.drop_indexes();
         self.drop_changed_functions();
+        self.drop_replaced_types();
         // Phase 2: new base objects.
         self.create_schemas_and_extensions();
         self.create_or_alter_types();
+        self.create_user_types(false);
         self.create_or_alter_sequences();
         self.create_functions(false);
+        self.create_user_types(true);
         // Phase 3: tables.
         self.drop_tables();
         self.create_tables();
         self.alter_tables();
-        self.retype_enum_columns();
+        self.retype_columns();
         // Phase 4: what the tables no longer use.
+        self.drop_removed_user_types(true);
         self.drop_removed_functions();
         self.drop_removed_sequences();
+        self.drop_removed_user_types(false);
         self.drop_removed_types();
         self.drop_extensions_and_schemas();
         // Phase 5: what depends on tables.
@@ -174,10 +186,14 @@ impl<'a> Differ<'a> {
         self.add_indexes(false);
         self.add_constraints(true);
         self.create_functions(true);
+        self.create_aggregates();
         self.create_views(&views);
         self.add_indexes(true);
         self.create_triggers();
+        self.row_security_and_policies();
         self.comments(&views);
+        self.object_comments();
+        self.grants();
         Diff { changes: self.out }
     }
 
@@ -242,33 +258,80 @@ impl<'a> Differ<'a> {
                 Some(n) if n.definition != f.definition && !replaceable(f, n) => {
                     self.gone_functions.insert(fn_key(f));
                 }
+                // A function bound to a table's row type or columns (a SQL-standard body) blocks
+                // changing them: dropped before and created again after.
+                Some(_) if f.needs_tables && self.reads_changed_table(&f.definition) => {
+                    self.gone_functions.insert(fn_key(f));
+                }
                 Some(_) => {}
             }
         }
     }
 
-    fn classify_enums(&mut self) {
+    fn reads_changed_table(&self, definition: &str) -> bool {
+        self.reshaped_tables.iter().chain(&self.gone_tables).any(|(s, t)| mentions(definition, &qualified(s, t)))
+    }
+
+    fn classify_types(&mut self) {
         let to: BTreeMap<Key, &Enum> = self.to.enums.iter().map(|e| (key(&e.schema, &e.name), e)).collect();
         for e in &self.from.enums {
             if let Some(n) = to.get(&key(&e.schema, &e.name)) {
                 if n.values != e.values && !keeps_order(&e.values, &n.values) {
-                    self.recreated_enums.insert(key(&e.schema, &e.name));
+                    self.recreated_types.insert(key(&e.schema, &e.name), "TYPE");
                 }
             }
         }
-        // Columns of a recreated enum type change type: views reading them must be recreated.
+        let to: BTreeMap<Key, &Domain> = self.to.domains.iter().map(|d| (key(&d.schema, &d.name), d)).collect();
+        for d in &self.from.domains {
+            if let Some(n) = to.get(&key(&d.schema, &d.name)) {
+                if n.data_type != d.data_type || n.collation != d.collation {
+                    self.recreated_types.insert(key(&d.schema, &d.name), "DOMAIN");
+                }
+            }
+        }
+        // A composite type a table column uses cannot be altered: it is created again and the
+        // columns converted attribute by attribute.
+        let to: BTreeMap<Key, &CompositeType> =
+            self.to.composite_types.iter().map(|c| (key(&c.schema, &c.name), c)).collect();
+        for c in &self.from.composite_types {
+            let k = key(&c.schema, &c.name);
+            let name = qualified(&c.schema, &c.name);
+            let used = self.from.tables.iter().any(|t| {
+                !self.gone_tables.contains(&key(&t.schema, &t.name)) && t.columns.iter().any(|x| x.data_type == name)
+            });
+            if used && to.get(&k).is_some_and(|n| n.attributes != c.attributes) {
+                self.recreated_types.insert(k, "TYPE");
+            }
+        }
+        // Columns of a recreated type change type: views reading them must be recreated.
         for t in &self.from.tables {
             let k = key(&t.schema, &t.name);
-            if !self.gone_tables.contains(&k) && t.columns.iter().any(|c| self.enum_of(&c.data_type).is_some()) {
+            if !self.gone_tables.contains(&k) && t.columns.iter().any(|c| self.retyped(&c.data_type).is_some()) {
                 self.reshaped_tables.insert(k);
             }
         }
     }
 
-    /// The recreated enum a column type (`public.mood` or `public.mood[]`) refers to.
-    fn enum_of(&self, data_type: &str) -> Option<&Key> {
+    /// For a column of a recreated composite type: `ROW((col).a::T, ...)::type`, attribute by
+    /// attribute (NULL for new ones). None for other types (they convert through text).
+    fn recreated_conversion(&self, col: &str, data_type: &str) -> Option<String> {
+        let find = |s: &'a Schema| s.composite_types.iter().find(|c| qualified(&c.schema, &c.name) == data_type);
+        let (old, new) = (find(self.from)?, find(self.to)?);
+        let fields: Vec<String> = new
+            .attributes
+            .iter()
+            .map(|a| match old.attributes.iter().find(|o| o.name == a.name) {
+                Some(_) => format!("({col}).{}::{}", ident(&a.name), a.data_type),
+                None => format!("NULL::{}", a.data_type),
+            })
+            .collect();
+        Some(format!("CASE WHEN {col} IS NULL THEN NULL ELSE ROW({})::{data_type} END", fields.join(", ")))
+    }
+
+    /// The recreated type a column type (`public.mood` or `public.mood[]`) refers to.
+    fn retyped(&self, data_type: &str) -> Option<&Key> {
         let base = data_type.trim_end_matches("[]");
-        self.recreated_enums.iter().find(|(s, n)| qualified(s, n) == base)
+        self.recreated_types.keys().find(|(s, n)| qualified(s, n) == base)
     }
 
     fn table_is_gone(&self, schema: &str, table: &str) -> bool {
@@ -454,12 +517,10 @@ impl<'a> Differ<'a> {
                 continue;
             }
             let on_recreated_view = recreated_views.contains(&key(&i.schema, &i.table));
+            // An index on a materialized view that goes goes with it.
+            let view_gone = i.on_materialized_view && !to_views.contains_key(&key(&i.schema, &i.table));
             match to.get(k) {
-                None if !on_recreated_view
-                    && !(i.on_materialized_view && !to_views.contains_key(&key(&i.schema, &i.table))) =>
-                {
-                    drop.push(*i)
-                }
+                None if !on_recreated_view && !view_gone => drop.push(*i),
                 Some(n) if n.definition != i.definition && !on_recreated_view => {
                     drop.push(*i);
                     add.push(*n);
@@ -496,16 +557,15 @@ impl<'a> Differ<'a> {
             .from
             .functions
             .iter()
-            .filter(|f| self.gone_functions.contains(&fn_key(f)) && to.contains(&fn_key(f)))
+            // Removed functions bound to tables go now, before their tables; the others after them.
+            .filter(|f| self.gone_functions.contains(&fn_key(f)) && (to.contains(&fn_key(f)) || f.needs_tables))
             .collect();
         for f in changed {
             let (object, sql) = drop_function(f);
-            self.push(
-                object,
-                sql,
-                false,
-                Some("the signature or result type changes: dropped and created again".into()),
-            );
+            let note = to.contains(&fn_key(f)).then(|| {
+                "dropped and created again (its result type changes, or it is bound to a changing table)".into()
+            });
+            self.push(object, sql, false, note);
         }
     }
 
@@ -547,7 +607,7 @@ impl<'a> Differ<'a> {
             let object = format!("type {}.{}", e.schema, e.name);
             match from.get(&k) {
                 None => self.push(object, create_enum(e), false, None),
-                Some(old) if self.recreated_enums.contains(&k) => {
+                Some(old) if self.recreated_types.contains_key(&k) => {
                     let removed: Vec<&String> = old.values.iter().filter(|v| !e.values.contains(v)).collect();
                     let sql = format!(
                         "ALTER TYPE {name} RENAME TO {};\n{}",
@@ -665,7 +725,12 @@ impl<'a> Differ<'a> {
         let mut creates = Vec::new();
         for t in order {
             if self.created_tables.contains(&key(&t.schema, &t.name)) {
-                creates.push((format!("table {}.{}", t.schema, t.name), create_table(t)));
+                let mut sql = create_table(t);
+                for o in inherited_column_overrides(t, &self.to.tables) {
+                    sql.push_str(&o);
+                    sql.push('\n');
+                }
+                creates.push((format!("table {}.{}", t.schema, t.name), sql));
             }
         }
         for (object, sql) in creates {
@@ -710,9 +775,17 @@ impl<'a> Differ<'a> {
                     Some("attaching scans the partition to check its bound".into()),
                 );
             }
+            let parents = |t: &Table| t.inherits.iter().map(|p| qualified(&p.schema, &p.name)).collect::<Vec<_>>();
+            let (before, after) = (parents(old), parents(new));
+            for p in before.iter().filter(|p| !after.contains(p)) {
+                self.push(object.clone(), format!("ALTER TABLE {name} NO INHERIT {p};"), false, None);
+            }
             // A partition's columns follow its parent's: change them on the parent only.
             if old.partition_of.is_none() || new.partition_of.is_none() {
                 self.alter_columns(old, new);
+            }
+            for p in after.iter().filter(|p| !before.contains(p)) {
+                self.push(object.clone(), format!("ALTER TABLE {name} INHERIT {p};"), false, None);
             }
         }
     }
@@ -722,7 +795,15 @@ impl<'a> Differ<'a> {
         let object = |c: &str| format!("column {}.{}.{c}", new.schema, new.name);
         let before: BTreeMap<&str, &Column> = old.columns.iter().map(|c| (c.name.as_str(), c)).collect();
         let after: BTreeMap<&str, &Column> = new.columns.iter().map(|c| (c.name.as_str(), c)).collect();
-        for c in &old.columns {
+        // Inherited columns change with their parent's (ADD, DROP and TYPE recurse to children),
+        // unless the parent they came from is no longer a parent (NO INHERIT leaves them behind).
+        let from_tables = self.from_tables.clone();
+        let kept_parent_had = |name: &str| {
+            new.inherits.iter().filter(|p| old.inherits.contains(p)).any(|p| {
+                from_tables.get(&key(&p.schema, &p.name)).is_some_and(|t| t.columns.iter().any(|x| x.name == name))
+            })
+        };
+        for c in old.columns.iter().filter(|c| !c.inherited || !kept_parent_had(&c.name)) {
             if !after.contains_key(c.name.as_str()) {
                 self.push(
                     object(&c.name),
@@ -735,6 +816,16 @@ impl<'a> Differ<'a> {
         for c in &new.columns {
             let col = ident(&c.name);
             let Some(o) = before.get(c.name.as_str()) else {
+                // A parent it already inherits from adds the column to it as well; a new parent
+                // needs the column in place before INHERIT.
+                let from_kept_parent = new.inherits.iter().filter(|p| old.inherits.contains(p)).any(|p| {
+                    self.to_tables
+                        .get(&key(&p.schema, &p.name))
+                        .is_some_and(|t| t.columns.iter().any(|x| x.name == c.name))
+                });
+                if c.inherited && from_kept_parent {
+                    continue;
+                }
                 let note = add_column_note(c);
                 self.push(object(&c.name), format!("ALTER TABLE {table} ADD COLUMN {};", column(c)), false, note);
                 continue;
@@ -765,8 +856,10 @@ impl<'a> Differ<'a> {
                     }
                 }
             }
-            let enum_retyped = self.enum_of(&o.data_type).is_some();
-            let retype = (o.data_type != c.data_type || o.collation != c.collation) && !enum_retyped;
+            let type_recreated = self.retyped(&o.data_type).is_some();
+            let retype = (o.data_type != c.data_type || o.collation != c.collation)
+                && !type_recreated
+                && !(o.inherited && c.inherited);
             let mut sql = Vec::new();
             let mut notes = Vec::new();
             if retype {
@@ -828,9 +921,9 @@ impl<'a> Differ<'a> {
         }
     }
 
-    /// Columns of recreated enum types take the new type (through text), then the old type goes.
-    fn retype_enum_columns(&mut self) {
-        if self.recreated_enums.is_empty() {
+    /// Columns of recreated types take the new type (through text), then the old type goes.
+    fn retype_columns(&mut self) {
+        if self.recreated_types.is_empty() {
             return;
         }
         let mut changes = Vec::new();
@@ -841,15 +934,17 @@ impl<'a> Differ<'a> {
             }
             let table = qualified(&t.schema, &t.name);
             for c in &t.columns {
-                if self.enum_of(&c.data_type).is_none() {
+                if self.retyped(&c.data_type).is_none() || c.inherited {
                     continue;
                 }
                 let col = ident(&c.name);
                 let array = if c.data_type.ends_with("[]") { "[]" } else { "" };
                 let mut sql = vec![format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;")];
                 sql.push(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} TYPE {} USING {col}::text{array}::{};",
-                    c.data_type, c.data_type
+                    "ALTER TABLE {table} ALTER COLUMN {col} TYPE {} USING {};",
+                    c.data_type,
+                    self.recreated_conversion(&col, &c.data_type)
+                        .unwrap_or(format!("{col}::text{array}::{}", c.data_type))
                 ));
                 if let Some(d) = &c.default {
                     sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d};"));
@@ -860,11 +955,11 @@ impl<'a> Differ<'a> {
         for (object, sql) in changes {
             self.push(object, sql, false, Some("rewrites the table".into()));
         }
-        let old: Vec<Key> = self.recreated_enums.iter().cloned().collect();
-        for (s, n) in old {
+        let old: Vec<(Key, &str)> = self.recreated_types.iter().map(|(k, kind)| (k.clone(), *kind)).collect();
+        for ((s, n), kind) in old {
             self.push(
-                format!("type {s}.{n}"),
-                format!("DROP TYPE {};", qualified(&s, &format!("{n}__shale_old"))),
+                format!("{} {s}.{n}", kind.to_lowercase()),
+                format!("DROP {kind} {};", qualified(&s, &format!("{n}__shale_old"))),
                 false,
                 None,
             );
@@ -875,7 +970,8 @@ impl<'a> Differ<'a> {
 
     fn drop_removed_functions(&mut self) {
         let to: BTreeSet<TableKey> = self.to.functions.iter().map(fn_key).collect();
-        let removed: Vec<&Function> = self.from.functions.iter().filter(|f| !to.contains(&fn_key(f))).collect();
+        let removed: Vec<&Function> =
+            self.from.functions.iter().filter(|f| !to.contains(&fn_key(f)) && !f.needs_tables).collect();
         for f in removed {
             let (object, sql) = drop_function(f);
             self.push(object, sql, false, None);
@@ -1232,6 +1328,9 @@ fn add_column_note(c: &Column) -> Option<String> {
     }
     None
 }
+
+mod access;
+mod types;
 
 #[cfg(test)]
 mod tests;

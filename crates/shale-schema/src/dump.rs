@@ -210,16 +210,16 @@ pub fn dump(schema: &Schema) -> String {
 }
 
 /// A domain, composite or range type as SQL, with what it must come after.
-struct UserType {
-    key: QualifiedName,
-    depends_on: Vec<QualifiedName>,
-    sql: String,
+pub(crate) struct UserType {
+    pub(crate) key: QualifiedName,
+    pub(crate) depends_on: Vec<QualifiedName>,
+    pub(crate) sql: String,
 }
 
 /// The domains, composite and range types that go before the functions (`after_functions`
 /// false) or after them (range types with a user canonical or subdiff function, and the types
 /// built on those), each after the types it is built on.
-fn user_types_in_order(schema: &Schema, after_functions: bool) -> Vec<UserType> {
+pub(crate) fn user_types_in_order(schema: &Schema, after_functions: bool) -> Vec<UserType> {
     let key = |schema: &str, name: &str| QualifiedName { schema: schema.into(), name: name.into() };
     let mut late: BTreeSet<QualifiedName> =
         schema.range_types.iter().filter(|r| r.needs_functions).map(|r| key(&r.schema, &r.name)).collect();
@@ -258,7 +258,7 @@ fn user_types_in_order(schema: &Schema, after_functions: bool) -> Vec<UserType> 
 
 /// `CREATE DOMAIN`, with its default and checks unless they call user functions and the domain
 /// is created before the functions (then they come later, from [`domain_default_and_checks`]).
-fn create_domain(d: &Domain, after_functions: bool) -> String {
+pub(crate) fn create_domain(d: &Domain, after_functions: bool) -> String {
     let whole = after_functions || !d.needs_functions;
     let mut sql = format!("CREATE DOMAIN {} AS {}", qualified(&d.schema, &d.name), d.data_type);
     if let Some(collation) = &d.collation {
@@ -282,7 +282,7 @@ fn create_domain(d: &Domain, after_functions: bool) -> String {
 
 /// `ALTER DOMAIN ... SET DEFAULT` (when there is a default), then one `ADD CONSTRAINT` per check
 /// (as `ALTER DOMAIN`, which unlike `CREATE DOMAIN` accepts `NOT VALID`).
-fn domain_default_and_checks(d: &Domain) -> Vec<String> {
+pub(crate) fn domain_default_and_checks(d: &Domain) -> Vec<String> {
     let name = qualified(&d.schema, &d.name);
     let default = d.default.iter().map(|e| format!("ALTER DOMAIN {name} SET DEFAULT {e};"));
     let checks =
@@ -290,7 +290,7 @@ fn domain_default_and_checks(d: &Domain) -> Vec<String> {
     default.chain(checks).collect()
 }
 
-fn create_composite_type(c: &CompositeType) -> String {
+pub(crate) fn create_composite_type(c: &CompositeType) -> String {
     let attributes: Vec<String> = c
         .attributes
         .iter()
@@ -328,7 +328,7 @@ pub(crate) fn create_range_type(r: &RangeType) -> String {
 
 /// What an inheriting table holds differently from its parents in the columns it inherits (which
 /// `CREATE TABLE ... INHERITS` does not list): its own default, or NOT NULL.
-fn inherited_column_overrides(t: &Table, tables: &[Table]) -> Vec<String> {
+pub(crate) fn inherited_column_overrides(t: &Table, tables: &[Table]) -> Vec<String> {
     let mut out = Vec::new();
     for c in t.columns.iter().filter(|c| c.inherited) {
         let inherited_from = t
@@ -365,7 +365,7 @@ fn row_security(tables: &[Table]) -> Vec<String> {
 }
 
 /// A role name as GRANT and CREATE POLICY take it.
-fn role(name: &str) -> String {
+pub(crate) fn role(name: &str) -> String {
     if name == "PUBLIC" {
         name.to_string()
     } else {
@@ -396,14 +396,14 @@ pub(crate) fn policy(p: &Policy) -> String {
 }
 
 /// `name(arguments)` of a routine; `*` stands for no arguments of an aggregate.
-fn routine(schema: &str, name: &str, arguments: Option<&str>, aggregate: bool) -> String {
+pub(crate) fn routine(schema: &str, name: &str, arguments: Option<&str>, aggregate: bool) -> String {
     let arguments = arguments.unwrap_or("");
     let arguments = if aggregate && arguments.is_empty() { "*" } else { arguments };
     format!("{}({arguments})", qualified(schema, name))
 }
 
 /// The object a generic comment is on, as `COMMENT ON` names it.
-fn comment_target(c: &Comment) -> String {
+pub(crate) fn comment_target(c: &Comment) -> String {
     let parent = || qualified(&c.schema, c.parent.as_deref().unwrap_or_default());
     let args = c.arguments.as_deref();
     match c.kind {

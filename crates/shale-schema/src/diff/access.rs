@@ -1,0 +1,293 @@
+//! Row-level security, policies, comments on objects other than tables, columns and views, and
+//! privileges.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{key, mentions, Differ, TableKey};
+use crate::dump::{comment_target, ident, literal, policy, privilege_target, qualified, role};
+use crate::model::{Comment, CommentKind, Grant, ObjectPrivileges, Policy, PrivilegeKind, Schema};
+
+fn policy_key(p: &Policy) -> TableKey {
+    (p.schema.clone(), p.table.clone(), p.name.clone())
+}
+
+/// The object a comment is on, under the name the diff's changes use (see [`Differ::push`]).
+fn comment_object(c: &Comment) -> Vec<String> {
+    let parent = c.parent.as_deref().unwrap_or_default();
+    let args = c.arguments.as_deref().unwrap_or_default();
+    let (s, n) = (&c.schema, &c.name);
+    match c.kind {
+        CommentKind::Schema => vec![format!("schema {n}")],
+        CommentKind::Type => vec![format!("type {s}.{n}")],
+        CommentKind::Domain => vec![format!("domain {s}.{n}")],
+        CommentKind::Sequence => vec![format!("sequence {s}.{n}")],
+        CommentKind::Index => vec![format!("index {s}.{n}")],
+        CommentKind::Constraint => vec![format!("constraint {s}.{parent}.{n}"), format!("table {s}.{parent}")],
+        CommentKind::DomainConstraint => vec![format!("domain {s}.{parent}")],
+        CommentKind::Function => vec![format!("function {s}.{n}({args})")],
+        CommentKind::Procedure => vec![format!("procedure {s}.{n}({args})")],
+        CommentKind::Aggregate => vec![format!("aggregate {s}.{n}({args})")],
+        CommentKind::Trigger => vec![format!("trigger {s}.{parent}.{n}"), format!("table {s}.{parent}")],
+        CommentKind::Policy => vec![format!("policy {s}.{parent}.{n}"), format!("table {s}.{parent}")],
+        CommentKind::Column => {
+            vec![format!("view {s}.{parent}"), format!("materialized view {s}.{parent}"), format!("type {s}.{parent}")]
+        }
+    }
+}
+
+fn comment_key(c: &Comment) -> (CommentKind, &str, &str, Option<&str>, Option<&str>) {
+    (c.kind, &c.schema, &c.name, c.parent.as_deref(), c.arguments.as_deref())
+}
+
+/// Whether the object a comment of `from` is on still exists in `to`.
+fn commented_object_exists(to: &Schema, c: &Comment) -> bool {
+    let (s, n, parent) = (c.schema.as_str(), c.name.as_str(), c.parent.as_deref().unwrap_or_default());
+    let args = c.arguments.as_deref().unwrap_or_default();
+    match c.kind {
+        CommentKind::Schema => to.schemas.iter().any(|x| x == n),
+        CommentKind::Type => {
+            to.enums.iter().any(|x| x.schema == s && x.name == n)
+                || to.composite_types.iter().any(|x| x.schema == s && x.name == n)
+                || to.range_types.iter().any(|x| x.schema == s && x.name == n)
+        }
+        CommentKind::Domain => to.domains.iter().any(|x| x.schema == s && x.name == n),
+        CommentKind::Sequence => to.sequences.iter().any(|x| x.schema == s && x.name == n),
+        CommentKind::Index => to.indexes.iter().any(|x| x.schema == s && x.name == n),
+        CommentKind::Constraint => to.constraints.iter().any(|x| x.schema == s && x.table == parent && x.name == n),
+        CommentKind::DomainConstraint => {
+            to.domains.iter().any(|d| d.schema == s && d.name == parent && d.checks.iter().any(|x| x.name == n))
+        }
+        CommentKind::Function | CommentKind::Procedure => {
+            to.functions.iter().any(|x| x.schema == s && x.name == n && x.arguments == args)
+        }
+        CommentKind::Aggregate => to.aggregates.iter().any(|x| x.schema == s && x.name == n && x.arguments == args),
+        CommentKind::Trigger => to.triggers.iter().any(|x| x.schema == s && x.table == parent && x.name == n),
+        CommentKind::Policy => to.policies.iter().any(|x| x.schema == s && x.table == parent && x.name == n),
+        CommentKind::Column => {
+            to.views.iter().any(|v| v.schema == s && v.name == parent)
+                || to
+                    .composite_types
+                    .iter()
+                    .any(|t| t.schema == s && t.name == parent && t.attributes.iter().any(|a| a.name == n))
+        }
+    }
+}
+
+type PrivilegeKey<'s> = (PrivilegeKind, &'s str, &'s str, Option<&'s str>, Option<&'s str>);
+
+fn privilege_key(p: &ObjectPrivileges) -> PrivilegeKey<'_> {
+    (p.kind, &p.schema, &p.name, p.column.as_deref(), p.arguments.as_deref())
+}
+
+/// The object privileges are on, under the names the diff's changes use.
+fn privilege_object(p: &ObjectPrivileges) -> Vec<String> {
+    let (s, n) = (&p.schema, &p.name);
+    let args = p.arguments.as_deref().unwrap_or_default();
+    match p.kind {
+        PrivilegeKind::Schema => vec![format!("schema {n}")],
+        PrivilegeKind::Table => {
+            vec![format!("table {s}.{n}"), format!("view {s}.{n}"), format!("materialized view {s}.{n}")]
+        }
+        PrivilegeKind::Sequence => vec![format!("sequence {s}.{n}")],
+        PrivilegeKind::Function => vec![format!("function {s}.{n}({args})"), format!("aggregate {s}.{n}({args})")],
+        PrivilegeKind::Procedure => vec![format!("procedure {s}.{n}({args})")],
+        PrivilegeKind::Type => vec![format!("type {s}.{n}")],
+        PrivilegeKind::Domain => vec![format!("domain {s}.{n}")],
+    }
+}
+
+fn privileged_object_exists(to: &Schema, p: &ObjectPrivileges) -> bool {
+    let (s, n) = (p.schema.as_str(), p.name.as_str());
+    let args = p.arguments.as_deref().unwrap_or_default();
+    match p.kind {
+        PrivilegeKind::Schema => to.schemas.iter().any(|x| x == n),
+        PrivilegeKind::Table => match &p.column {
+            Some(c) => {
+                to.tables.iter().any(|t| t.schema == s && t.name == n && t.columns.iter().any(|x| &x.name == c))
+                    || to.views.iter().any(|v| v.schema == s && v.name == n)
+            }
+            None => {
+                to.tables.iter().any(|t| t.schema == s && t.name == n)
+                    || to.views.iter().any(|v| v.schema == s && v.name == n)
+            }
+        },
+        PrivilegeKind::Sequence => to.sequences.iter().any(|x| x.schema == s && x.name == n),
+        PrivilegeKind::Function | PrivilegeKind::Procedure => {
+            to.functions.iter().any(|x| x.schema == s && x.name == n && x.arguments == args)
+                || to.aggregates.iter().any(|x| x.schema == s && x.name == n && x.arguments == args)
+        }
+        PrivilegeKind::Type => {
+            to.enums.iter().any(|x| x.schema == s && x.name == n)
+                || to.composite_types.iter().any(|x| x.schema == s && x.name == n)
+                || to.range_types.iter().any(|x| x.schema == s && x.name == n)
+        }
+        PrivilegeKind::Domain => to.domains.iter().any(|x| x.schema == s && x.name == n),
+    }
+}
+
+impl<'a> Differ<'a> {
+    /// Policies to drop (phase 1) and to create (phase 5): changed ones, those on tables whose
+    /// columns change type (a policy blocks that), those calling a dropped function.
+    fn policy_plan(&self) -> (Vec<&'a Policy>, Vec<&'a Policy>) {
+        let to: BTreeMap<TableKey, &'a Policy> = self.to.policies.iter().map(|p| (policy_key(p), p)).collect();
+        let from: BTreeMap<TableKey, &'a Policy> = self.from.policies.iter().map(|p| (policy_key(p), p)).collect();
+        let reads_changed = |p: &Policy| {
+            let text = format!("{} {}", p.using.as_deref().unwrap_or(""), p.with_check.as_deref().unwrap_or(""));
+            self.reshaped_tables.contains(&key(&p.schema, &p.table))
+                || self.gone_functions.iter().any(|(s, f, _)| mentions(&text, &qualified(s, f)))
+        };
+        let (mut drop, mut create) = (Vec::new(), Vec::new());
+        for (k, p) in &from {
+            if self.table_is_gone(&p.schema, &p.table) {
+                continue;
+            }
+            match to.get(k) {
+                None => drop.push(*p),
+                Some(n) if *n != *p || reads_changed(p) => {
+                    drop.push(*p);
+                    create.push(*n);
+                }
+                Some(_) => {}
+            }
+        }
+        for (k, n) in &to {
+            if !from.contains_key(k) || self.created_tables.contains(&key(&n.schema, &n.table)) {
+                create.push(*n);
+            }
+        }
+        create.sort_by_key(|p| policy_key(p));
+        create.dedup_by_key(|p| policy_key(p));
+        (drop, create)
+    }
+
+    pub(super) fn drop_policies(&mut self) {
+        let (drop, _) = self.policy_plan();
+        for p in drop {
+            self.push(
+                format!("policy {}.{}.{}", p.schema, p.table, p.name),
+                format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.schema, &p.table)),
+                false,
+                None,
+            );
+        }
+    }
+
+    /// Phase 5: row-level security switches, then policies.
+    pub(super) fn row_security_and_policies(&mut self) {
+        let mut changes = Vec::new();
+        for t in &self.to.tables {
+            let k = key(&t.schema, &t.name);
+            let old = self.from_tables.get(&k).filter(|_| !self.created_tables.contains(&k));
+            let (was_on, was_forced) = old.map_or((false, false), |o| (o.row_security, o.force_row_security));
+            let name = qualified(&t.schema, &t.name);
+            if was_on != t.row_security {
+                let verb = if t.row_security { "ENABLE" } else { "DISABLE" };
+                changes.push((
+                    format!("table {}.{}", t.schema, t.name),
+                    format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY;"),
+                ));
+            }
+            if was_forced != t.force_row_security {
+                let verb = if t.force_row_security { "FORCE" } else { "NO FORCE" };
+                changes.push((
+                    format!("table {}.{}", t.schema, t.name),
+                    format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY;"),
+                ));
+            }
+        }
+        let (_, create) = self.policy_plan();
+        for p in create {
+            changes.push((format!("policy {}.{}.{}", p.schema, p.table, p.name), policy(p)));
+        }
+        for (object, sql) in changes {
+            self.push(object, sql, false, None);
+        }
+    }
+
+    /// Comments of [`Schema::comments`]: set where new or changed, or where the diff dropped and
+    /// created the object again; removed where the object stays.
+    pub(super) fn object_comments(&mut self) {
+        let touched: BTreeSet<&str> = self.out.iter().map(|c| c.object.as_str()).collect();
+        let from: BTreeMap<_, &Comment> = self.from.comments.iter().map(|c| (comment_key(c), c)).collect();
+        let to: BTreeMap<_, &Comment> = self.to.comments.iter().map(|c| (comment_key(c), c)).collect();
+        let mut changes = Vec::new();
+        for (k, c) in &to {
+            let recreated = comment_object(c).iter().any(|o| touched.contains(o.as_str()));
+            if from.get(k).is_none_or(|o| o.comment != c.comment) || recreated {
+                changes.push((
+                    comment_object(c).remove(0),
+                    format!("COMMENT ON {} IS {};", comment_target(c), literal(&c.comment)),
+                ));
+            }
+        }
+        for (k, c) in &from {
+            if !to.contains_key(k) && commented_object_exists(self.to, c) {
+                changes.push((comment_object(c).remove(0), format!("COMMENT ON {} IS NULL;", comment_target(c))));
+            }
+        }
+        for (object, sql) in changes {
+            self.push(object, sql, false, None);
+        }
+    }
+
+    /// Privileges: what was granted or revoked changes by difference; an object the diff created
+    /// (again) gets its privileges whole, since creating it gave it the defaults.
+    pub(super) fn grants(&mut self) {
+        let touched: BTreeSet<String> = self.out.iter().map(|c| c.object.clone()).collect();
+        let empty = |p: &ObjectPrivileges| ObjectPrivileges { granted: Vec::new(), revoked: Vec::new(), ..p.clone() };
+        let from: BTreeMap<_, &ObjectPrivileges> = self.from.privileges.iter().map(|p| (privilege_key(p), p)).collect();
+        let to: BTreeMap<_, &ObjectPrivileges> = self.to.privileges.iter().map(|p| (privilege_key(p), p)).collect();
+        let mut changes = Vec::new();
+        for (k, p) in &to {
+            let before = from.get(k).map_or_else(|| empty(p), |o| (*o).clone());
+            changes.extend(privilege_changes(&before, p));
+            // Dropped and created again (or maybe so): apply them whole, which is idempotent.
+            if privilege_object(p).iter().any(|o| touched.contains(o)) {
+                for change in privilege_changes(&empty(p), p) {
+                    if !changes.contains(&change) {
+                        changes.push(change);
+                    }
+                }
+            }
+        }
+        for (k, o) in &from {
+            if !to.contains_key(k) && privileged_object_exists(self.to, o) {
+                changes.extend(privilege_changes(o, &empty(o)));
+            }
+        }
+        for (object, sql) in changes {
+            self.push(object, sql, false, None);
+        }
+    }
+}
+
+/// GRANT and REVOKE statements that turn the privileges `before` into `after` (same object).
+fn privilege_changes(before: &ObjectPrivileges, after: &ObjectPrivileges) -> Vec<(String, String)> {
+    let target = privilege_target(after);
+    let object = privilege_object(after).remove(0);
+    let on = |g: &Grant| match &after.column {
+        Some(c) => format!("{} ({})", g.privilege, ident(c)),
+        None => g.privilege.clone(),
+    };
+    let grant = |g: &Grant| {
+        let option = if g.grantable { " WITH GRANT OPTION" } else { "" };
+        format!("GRANT {} ON {target} TO {}{option};", on(g), role(&g.grantee))
+    };
+    let revoke = |g: &Grant| format!("REVOKE {} ON {target} FROM {};", on(g), role(&g.grantee));
+    let mut out = Vec::new();
+    // Grants beyond the defaults: revoke the ones gone, grant the new ones.
+    for g in before.granted.iter().filter(|g| !after.granted.contains(g)) {
+        out.push(revoke(g));
+    }
+    for g in after.granted.iter().filter(|g| !before.granted.contains(g)) {
+        out.push(grant(g));
+    }
+    // Defaults taken away: revoke the newly taken, give back the ones restored.
+    for g in after.revoked.iter().filter(|g| !before.revoked.contains(g)) {
+        out.push(revoke(g));
+    }
+    for g in before.revoked.iter().filter(|g| !after.revoked.contains(g)) {
+        out.push(grant(g));
+    }
+    out.into_iter().map(|sql| (object.clone(), sql)).collect()
+}
