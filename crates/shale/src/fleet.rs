@@ -606,6 +606,11 @@ impl Fleet {
                     report.drift = Some(differences);
                     return Ok(());
                 }
+                // Nothing pending and nothing amiss: `up` would only read the history again.
+                // Skipping it saves a connection per target on a fleet that is up to date.
+                Operation::Up(_) if report.status.as_ref().is_some_and(|s| s.standing == Standing::UpToDate) => {
+                    return Ok(())
+                }
                 Operation::Up(request) => migrator.up(request, &mut forward).await,
                 Operation::Down(down) => migrator.down(down, &mut forward).await,
             };
