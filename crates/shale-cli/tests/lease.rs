@@ -113,16 +113,16 @@ fn a_killed_runner_s_lease_is_taken_over_after_it_expires() {
 #[test]
 fn the_heartbeat_keeps_a_long_migration_s_lease() {
     let p = Project::new("lease_heartbeat");
-    // The migration runs three times as long as the lease lasts without renewal.
-    use_lease(&p, "1s");
-    p.write("001_long.sql", "SELECT pg_sleep(3);\n");
+    // The migration runs well past the time the lease lasts without renewal.
+    use_lease(&p, "2s");
+    p.write("001_long.sql", "SELECT pg_sleep(5);\n");
     p.write("002_after.sql", "CREATE TABLE after_long (id int);\n");
     let first = spawn(&p, &["up"]);
-    wait_running(&p, "pg_sleep(3)");
+    wait_running(&p, "pg_sleep(5)");
     let second = spawn(&p, &["up", "-v"]);
     wait_for(
         &p,
-        "SELECT heartbeat_at > acquired_at + interval '1 second' FROM shale_migrations_lock",
+        "SELECT heartbeat_at > acquired_at + interval '2 seconds' FROM shale_migrations_lock",
         "t",
         "the heartbeat renewed the lease past its first expiry",
     );
@@ -143,10 +143,10 @@ fn the_heartbeat_keeps_a_long_migration_s_lease() {
 fn a_stolen_lease_stops_the_run_before_the_next_migration() {
     let p = Project::new("lease_stolen");
     use_lease(&p, "1s");
-    p.write("001_slow.sql", "SELECT pg_sleep(1.5);\n");
+    p.write("001_slow.sql", "SELECT pg_sleep(3);\n");
     p.write("002_next.sql", "CREATE TABLE next_one (id int);\n");
     let runner = spawn(&p, &["up"]);
-    wait_running(&p, "pg_sleep(1.5)");
+    wait_running(&p, "pg_sleep(3)");
     p.psql("UPDATE shale_migrations_lock SET token = 'thief', expires_at = now() + interval '1 hour'");
     let run: Run = runner.wait_with_output().unwrap().into();
     assert_eq!(run.code, 3, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
@@ -164,9 +164,9 @@ fn a_stolen_lease_stops_the_run_before_the_next_migration() {
 #[test]
 fn runners_on_either_lock_exclude_each_other() {
     let p = Project::new("lease_mixed");
-    p.write("001_slow.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(1);\n");
+    p.write("001_slow.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(3);\n");
     let advisory = spawn(&p, &["--lock", "advisory", "up"]);
-    wait_running(&p, "pg_sleep(1)");
+    wait_running(&p, "pg_sleep(3)");
     let on_lease = p.shale(&["--lock", "table", "up"]).ok();
     assert!(on_lease.stderr.contains("waiting for the migration lock, held by pid"), "{}", on_lease.stderr);
     let advisory: Run = advisory.wait_with_output().unwrap().into();

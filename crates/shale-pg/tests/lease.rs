@@ -93,7 +93,7 @@ async fn the_heartbeat_keeps_it_past_its_expiry_and_a_waiter_gets_it_on_release(
     let s = settings(&db);
     let table = HistoryTable { schema: "ops".into(), table: "history".into() };
     let observer = connect(&s, &SessionSettings::default()).await.expect("observer connection");
-    let ttl = Duration::from_millis(1200);
+    let ttl = Duration::from_secs(2);
     let lease = acquire(&s, &table, ttl, Duration::ZERO, &mut Vec::new()).await.expect("a free lease");
     let token = lease_row(&observer, "ops.history_lock").await.expect("the row, next to the history table")[0].clone();
 
