@@ -173,6 +173,11 @@ pub async fn acquire(
 ) -> Result<HeldLock, PgError> {
     let started = Instant::now();
     let remaining = || options.wait.saturating_sub(started.elapsed());
+    // A timeout in a later step still reports the whole wait.
+    let whole_wait = |e: PgError| match e {
+        PgError::LockTimeout { holder, .. } => PgError::LockTimeout { waited: options.wait, holder },
+        other => other,
+    };
     if options.kind != LockKind::Table {
         // Runners on the lease and runners on the advisory lock exclude each other too: each
         // takes its own lock first, then looks for the other kind and gives its own back when it
@@ -181,7 +186,8 @@ pub async fn acquire(
         loop {
             let lock =
                 MigrationLock::acquire(settings, session, table, remaining(), &mut |h| on_event(LockEvent::Waiting(h)))
-                    .await?;
+                    .await
+                    .map_err(whole_wait)?;
             let auto = options.kind == LockKind::Auto;
             let check = lock.check(auto.then_some(other), table).await?;
             if let Some(evidence) = check.pooler {
@@ -210,7 +216,8 @@ pub async fn acquire(
     let wait = remaining();
     let lease =
         LeaseLock::acquire(settings, session, table, options.lease_ttl, wait, &mut |h| on_event(LockEvent::Waiting(h)))
-            .await?;
+            .await
+            .map_err(whole_wait)?;
     if let Some(previous) = &lease.took_over {
         on_event(LockEvent::TookOver(previous));
     }

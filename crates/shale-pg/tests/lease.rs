@@ -276,9 +276,10 @@ async fn the_advisory_lock_and_the_lease_exclude_each_other() {
                 events.push(format!("{e:?}"))
             })
             .await;
-        let Err(PgError::LockTimeout { holder: Some(holder), .. }) = &result else {
+        let Err(PgError::LockTimeout { holder: Some(holder), waited }) = &result else {
             panic!("{kind}: expected a timeout naming the lease holder")
         };
+        assert_eq!(*waited, Duration::from_millis(700), "{kind}: the whole wait is reported");
         assert_eq!(holder.pid as u32, std::process::id(), "{kind}: {holder:?}");
         assert!(holder.lease.is_some(), "{kind}: {holder:?}");
         assert_eq!(events.len(), 1, "{kind}: told once: {events:?}");
