@@ -95,7 +95,7 @@ typ AS (
   SELECT t.oid, t.typname, t.typtype, t.typrelid, t.typacl, t.typowner, n.nspname
   FROM pg_type t JOIN nsp n ON n.oid = t.typnamespace
   WHERE t.typtype IN ('e', 'd', 'r', 'c')
-    AND (t.typtype <> 'c' OR (SELECT tc.relkind FROM pg_class tc WHERE tc.oid = t.typrelid) = 'c')
+    AND (t.typtype <> 'c' OR t.typrelid IN (SELECT tc.oid FROM pg_class tc WHERE tc.relkind = 'c'))
     AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)),
 -- user functions, procedures and aggregates (not the constructors a range type makes for itself)
 fun AS (
@@ -351,16 +351,23 @@ SELECT json_build_object(
 'privileges', (SELECT coalesce(json_agg(json_build_object('kind', o.kind, 'schema', o.sch, 'name', o.name, 'column', o.col,
     'arguments', o.args, 'granted', g.granted, 'revoked', g.revoked) ORDER BY o.kind, o.sch, o.name, o.args, o.col), '[]')
   FROM acl o,
+  -- each (grantee, privilege, grant option) in the acl or the defaults but not both; an aggregate,
+  -- so that the planner computes it once per object
   LATERAL (SELECT
-    (SELECT coalesce(json_agg(json_build_object('grantee', CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(e.grantee)::text END, 'privilege', e.privilege_type,
-                                                'grantable', e.is_grantable)), '[]')
-     FROM (SELECT grantee, privilege_type, is_grantable FROM aclexplode(o.acl)
-           EXCEPT SELECT grantee, privilege_type, is_grantable FROM aclexplode(o.base)) e WHERE e.grantee <> o.owner) AS granted,
-    (SELECT coalesce(json_agg(json_build_object('grantee', CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(e.grantee)::text END, 'privilege', e.privilege_type,
-                                                'grantable', e.is_grantable)), '[]')
-     FROM (SELECT grantee, privilege_type, is_grantable FROM aclexplode(o.base)
-           EXCEPT SELECT grantee, privilege_type, is_grantable FROM aclexplode(o.acl)) e WHERE e.grantee <> o.owner) AS revoked) g
-  WHERE json_array_length(g.granted) + json_array_length(g.revoked) > 0)
+      coalesce(json_agg(json_build_object('grantee', x.grantee, 'privilege', x.privilege, 'grantable', x.grantable))
+               FILTER (WHERE x.granted), '[]') AS granted,
+      coalesce(json_agg(json_build_object('grantee', x.grantee, 'privilege', x.privilege, 'grantable', x.grantable))
+               FILTER (WHERE NOT x.granted), '[]') AS revoked,
+      count(*) AS n
+    FROM (SELECT CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(e.grantee)::text END AS grantee,
+            e.privilege_type AS privilege, e.is_grantable AS grantable, bool_or(e.actual) AS granted
+          FROM (SELECT a.grantee, a.privilege_type, a.is_grantable, true AS actual FROM aclexplode(o.acl) a
+                UNION ALL
+                SELECT b.grantee, b.privilege_type, b.is_grantable, false FROM aclexplode(o.base) b) e
+          WHERE e.grantee <> o.owner
+          GROUP BY e.grantee, e.privilege_type, e.is_grantable
+          HAVING bool_or(e.actual) <> bool_or(NOT e.actual)) x) g
+  WHERE g.n > 0)
 )"#
     )
 }
