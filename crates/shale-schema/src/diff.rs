@@ -93,6 +93,10 @@ impl Diff {
 }
 
 type Key = (String, String);
+/// Constraints to drop, to add, and to validate.
+type ConstraintPlan<'a> = (Vec<&'a Constraint>, Vec<&'a Constraint>, Vec<&'a Constraint>);
+/// Indexes to drop and to create.
+type IndexPlan<'a> = (Vec<&'a crate::model::Index>, Vec<&'a crate::model::Index>);
 type TableKey = (String, String, String);
 
 fn key(schema: &str, name: &str) -> Key {
@@ -151,14 +155,16 @@ impl<'a> Differ<'a> {
         self.classify_functions();
         self.classify_aggregates();
         let views = self.views_to_recreate();
+        let constraints = self.constraint_plan();
+        let indexes = self.index_plan(&views);
 
         // Phase 1: drop what depends on what changes.
         self.drop_triggers();
         self.drop_policies();
         self.drop_views(&views);
         self.drop_aggregates();
-        self.drop_constraints();
-        self.drop_indexes();
+        self.drop_constraints(&constraints.0);
+        self.drop_indexes(&indexes.0);
         self.drop_changed_functions();
         self.drop_replaced_types();
         // Phase 2: new base objects.
@@ -182,13 +188,13 @@ impl<'a> Differ<'a> {
         self.drop_extensions_and_schemas();
         // Phase 5: what depends on tables.
         self.sequence_ownership();
-        self.add_constraints(false);
-        self.add_indexes(false);
-        self.add_constraints(true);
+        self.add_constraints(&constraints, false);
+        self.add_indexes(&indexes.1, false);
+        self.add_constraints(&constraints, true);
         self.create_functions(true);
         self.create_aggregates();
         self.create_views(&views);
-        self.add_indexes(true);
+        self.add_indexes(&indexes.1, true);
         self.create_triggers();
         self.row_security_and_policies();
         self.comments(&views);
@@ -433,7 +439,7 @@ impl<'a> Differ<'a> {
 
     /// Constraints to (re)create: new, changed, on a created table, or foreign keys pointing at a
     /// table whose keys are rebuilt.
-    fn constraint_plan(&self) -> (Vec<&'a Constraint>, Vec<&'a Constraint>, Vec<&'a Constraint>) {
+    fn constraint_plan(&self) -> ConstraintPlan<'a> {
         let ckey = |c: &Constraint| (c.schema.clone(), c.table.clone(), c.name.clone());
         let from: BTreeMap<TableKey, &'a Constraint> = self.from.constraints.iter().map(|c| (ckey(c), c)).collect();
         let to: BTreeMap<TableKey, &'a Constraint> = self.to.constraints.iter().map(|c| (ckey(c), c)).collect();
@@ -441,26 +447,26 @@ impl<'a> Differ<'a> {
         // Tables whose primary key or unique constraints are rebuilt: foreign keys pointing at them
         // must be dropped first and added again after.
         // Retyped columns count too: a key's two sides must change type together.
-        let mut rekeyed: BTreeSet<Key> = self.gone_tables.union(&self.reshaped_tables).cloned().collect();
+        // As qualified names, the way foreign key definitions spell them.
+        let mut rekeyed: BTreeSet<String> =
+            self.gone_tables.union(&self.reshaped_tables).map(|(s, t)| qualified(s, t)).collect();
         for (k, c) in &from {
             let changed = to.get(k).is_none_or(|n| n.definition != c.definition);
             if changed && matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) {
-                rekeyed.insert(key(&c.schema, &c.table));
+                rekeyed.insert(qualified(&c.schema, &c.table));
             }
         }
         let points_at_rekeyed = |c: &Constraint| {
             c.kind == ConstraintKind::ForeignKey
                 && (self.reshaped_tables.contains(&key(&c.schema, &c.table))
-                    || rekeyed.iter().any(|(s, t)| c.definition.contains(&format!("REFERENCES {}(", qualified(s, t)))))
+                    || referenced_table(&c.definition).is_some_and(|t| rekeyed.contains(t)))
         };
         for (k, c) in &from {
             if self.table_is_gone(&c.schema, &c.table) {
                 // Its table goes with it, but not before the table it points at (which may
                 // itself point back): such foreign keys are dropped first.
-                let elsewhere = rekeyed.iter().any(|(s, t)| {
-                    (s, t) != (&c.schema, &c.table)
-                        && c.definition.contains(&format!("REFERENCES {}(", qualified(s, t)))
-                });
+                let elsewhere = referenced_table(&c.definition)
+                    .is_some_and(|t| rekeyed.contains(t) && t != qualified(&c.schema, &c.table));
                 if c.kind == ConstraintKind::ForeignKey && elsewhere {
                     drop.push(*c);
                 }
@@ -490,10 +496,10 @@ impl<'a> Differ<'a> {
         (drop, add, validate)
     }
 
-    fn drop_constraints(&mut self) {
-        let (drop, _, _) = self.constraint_plan();
+    fn drop_constraints(&mut self, drop: &[&Constraint]) {
         // Foreign keys first: they may point at a key dropped here.
-        let (fks, others): (Vec<_>, Vec<_>) = drop.into_iter().partition(|c| c.kind == ConstraintKind::ForeignKey);
+        let (fks, others): (Vec<&Constraint>, Vec<&Constraint>) =
+            drop.iter().partition(|c| c.kind == ConstraintKind::ForeignKey);
         for c in fks.into_iter().chain(others) {
             self.push(
                 format!("constraint {}.{}.{}", c.schema, c.table, c.name),
@@ -504,13 +510,12 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn index_plan(&self) -> (Vec<&'a crate::model::Index>, Vec<&'a crate::model::Index>) {
+    fn index_plan(&self, recreated_views: &BTreeSet<Key>) -> IndexPlan<'a> {
         let from: BTreeMap<Key, &'a crate::model::Index> =
             self.from.indexes.iter().map(|i| (key(&i.schema, &i.name), i)).collect();
         let to: BTreeMap<Key, &'a crate::model::Index> =
             self.to.indexes.iter().map(|i| (key(&i.schema, &i.name), i)).collect();
         let to_views: BTreeMap<Key, &View> = self.to.views.iter().map(|v| (key(&v.schema, &v.name), v)).collect();
-        let recreated_views = self.views_to_recreate();
         let (mut drop, mut add) = (Vec::new(), Vec::new());
         for (k, i) in &from {
             if self.table_is_gone(&i.schema, &i.table) {
@@ -539,8 +544,7 @@ impl<'a> Differ<'a> {
         (drop, add)
     }
 
-    fn drop_indexes(&mut self) {
-        let (drop, _) = self.index_plan();
+    fn drop_indexes(&mut self, drop: &[&crate::model::Index]) {
         for i in drop {
             self.push(
                 format!("index {}.{}", i.schema, i.name),
@@ -746,6 +750,9 @@ impl<'a> Differ<'a> {
             .filter_map(|(k, old)| self.to_tables.get(k).map(|new| (*old, *new)))
             .collect();
         for (old, new) in pairs {
+            if old == new {
+                continue;
+            }
             let name = qualified(&new.schema, &new.name);
             let object = format!("table {}.{}", new.schema, new.name);
             if old.unlogged != new.unlogged {
@@ -797,21 +804,23 @@ impl<'a> Differ<'a> {
         let after: BTreeMap<&str, &Column> = new.columns.iter().map(|c| (c.name.as_str(), c)).collect();
         // Inherited columns change with their parent's (ADD, DROP and TYPE recurse to children),
         // unless the parent they came from is no longer a parent (NO INHERIT leaves them behind).
-        let from_tables = self.from_tables.clone();
         let kept_parent_had = |name: &str| {
             new.inherits.iter().filter(|p| old.inherits.contains(p)).any(|p| {
-                from_tables.get(&key(&p.schema, &p.name)).is_some_and(|t| t.columns.iter().any(|x| x.name == name))
+                self.from_tables.get(&key(&p.schema, &p.name)).is_some_and(|t| t.columns.iter().any(|x| x.name == name))
             })
         };
-        for c in old.columns.iter().filter(|c| !c.inherited || !kept_parent_had(&c.name)) {
-            if !after.contains_key(c.name.as_str()) {
-                self.push(
-                    object(&c.name),
-                    format!("ALTER TABLE {table} DROP COLUMN {};", ident(&c.name)),
-                    true,
-                    Some(format!("drops column {} and its data", c.name)),
-                );
-            }
+        let dropped: Vec<&Column> = old
+            .columns
+            .iter()
+            .filter(|c| !after.contains_key(c.name.as_str()) && (!c.inherited || !kept_parent_had(&c.name)))
+            .collect();
+        for c in dropped {
+            self.push(
+                object(&c.name),
+                format!("ALTER TABLE {table} DROP COLUMN {};", ident(&c.name)),
+                true,
+                Some(format!("drops column {} and its data", c.name)),
+            );
         }
         for c in &new.columns {
             let col = ident(&c.name);
@@ -1063,10 +1072,10 @@ impl<'a> Differ<'a> {
     /// Constraints to add: foreign keys (`foreign` true) or the others. On a table that already
     /// exists, check and foreign keys are added NOT VALID and validated after, so that the scan
     /// does not hold a lock that blocks writes.
-    fn add_constraints(&mut self, foreign: bool) {
-        let (_, add, validate) = self.constraint_plan();
+    fn add_constraints(&mut self, plan: &ConstraintPlan<'a>, foreign: bool) {
+        let (_, add, validate) = plan;
         let mut changes = Vec::new();
-        for c in add.into_iter().filter(|c| (c.kind == ConstraintKind::ForeignKey) == foreign) {
+        for c in add.iter().filter(|c| (c.kind == ConstraintKind::ForeignKey) == foreign) {
             let table = qualified(&c.schema, &c.table);
             let existing = !self.created_tables.contains(&key(&c.schema, &c.table));
             let deferred_validation =
@@ -1099,10 +1108,9 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn add_indexes(&mut self, on_materialized_views: bool) {
-        let (_, add) = self.index_plan();
+    fn add_indexes(&mut self, add: &[&crate::model::Index], on_materialized_views: bool) {
         let mut changes = Vec::new();
-        for i in add.into_iter().filter(|i| i.on_materialized_view == on_materialized_views) {
+        for i in add.iter().filter(|i| i.on_materialized_view == on_materialized_views) {
             let existing = !self.created_tables.contains(&key(&i.schema, &i.table)) && !on_materialized_views;
             let note = existing.then(|| "builds while blocking writes to the table (CONCURRENTLY needs its own migration without a transaction)".to_string());
             changes.push((format!("index {}.{}", i.schema, i.name), format!("{};", i.definition), note));
@@ -1172,6 +1180,9 @@ impl<'a> Differ<'a> {
             let k = key(&t.schema, &t.name);
             let created = self.created_tables.contains(&k);
             let old = self.from_tables.get(&k).filter(|_| !created);
+            if old.is_some_and(|o| *o == t) {
+                continue;
+            }
             let name = qualified(&t.schema, &t.name);
             if old.map(|o| &o.comment) != Some(&t.comment) && (old.is_some() || t.comment.is_some()) {
                 changes.push((
@@ -1240,6 +1251,13 @@ fn create_enum(e: &Enum) -> String {
 fn keeps_order(old: &[String], new: &[String]) -> bool {
     let kept: Vec<&String> = new.iter().filter(|v| old.contains(v)).collect();
     kept.len() == old.len() && kept.iter().zip(old).all(|(a, b)| *a == b)
+}
+
+/// The table a foreign key definition points at, as written: `public.users` in
+/// `FOREIGN KEY (user_id) REFERENCES public.users(id)`.
+fn referenced_table(definition: &str) -> Option<&str> {
+    let rest = &definition[definition.find("REFERENCES ")? + "REFERENCES ".len()..];
+    Some(&rest[..rest.find('(')?])
 }
 
 fn without_not_valid(definition: &str) -> String {

@@ -240,15 +240,14 @@ impl<'a> Differ<'a> {
         let mut changes = Vec::new();
         for (k, p) in &to {
             let before = from.get(k).map_or_else(|| empty(p), |o| (*o).clone());
-            changes.extend(privilege_changes(&before, p));
+            let mut these = privilege_changes(&before, p);
             // Dropped and created again (or maybe so): apply them whole, which is idempotent.
             if privilege_object(p).iter().any(|o| touched.contains(o)) {
-                for change in privilege_changes(&empty(p), p) {
-                    if !changes.contains(&change) {
-                        changes.push(change);
-                    }
-                }
+                let seen: BTreeSet<(String, String)> = these.iter().cloned().collect();
+                let whole = privilege_changes(&empty(p), p);
+                these.extend(whole.into_iter().filter(|c| !seen.contains(c)));
             }
+            changes.extend(these);
         }
         for (k, o) in &from {
             if !to.contains_key(k) && privileged_object_exists(self.to, o) {
@@ -263,6 +262,9 @@ impl<'a> Differ<'a> {
 
 /// GRANT and REVOKE statements that turn the privileges `before` into `after` (same object).
 fn privilege_changes(before: &ObjectPrivileges, after: &ObjectPrivileges) -> Vec<(String, String)> {
+    if before.granted == after.granted && before.revoked == after.revoked {
+        return Vec::new();
+    }
     let target = privilege_target(after);
     let object = privilege_object(after).remove(0);
     let on = |g: &Grant| match &after.column {
