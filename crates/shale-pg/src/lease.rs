@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::oneshot;
 use tokio_postgres::Client;
 
 use crate::connect::{connect, SessionSettings};
@@ -198,7 +197,7 @@ pub struct LeaseLock {
     table: String,
     token: String,
     state: Arc<LeaseState>,
-    stop: Option<oneshot::Sender<()>>,
+    ttl: Duration,
     heartbeat: Option<tokio::task::JoinHandle<()>>,
     /// The expired lease this one replaced, when a runner had crashed or stalled holding it.
     pub took_over: Option<LockHolder>,
@@ -254,20 +253,14 @@ impl LeaseLock {
                     settings: settings.clone(),
                     session,
                 });
-                let (stop, stopped) = oneshot::channel();
-                let heartbeat = tokio::spawn(heartbeat(
-                    connection.clone(),
-                    renew_sql(&table, &me.token, ttl),
-                    ttl,
-                    state.clone(),
-                    stopped,
-                ));
+                let heartbeat =
+                    tokio::spawn(heartbeat(connection.clone(), renew_sql(&table, &me.token, ttl), ttl, state.clone()));
                 return Ok(LeaseLock {
                     connection,
                     table,
                     token: me.token,
                     state,
-                    stop: Some(stop),
+                    ttl,
                     heartbeat: Some(heartbeat),
                     // Only an expired row is ever replaced, so any previous holder was taken over.
                     took_over: holder,
@@ -298,19 +291,23 @@ impl LeaseLock {
         }
     }
 
-    /// Stop renewing and delete the row (only this runner's own row).
+    /// Stop renewing and delete the row (only this runner's own row). A server that does not
+    /// answer within the lease's lifetime is given up on: the lease then runs out by itself.
     pub async fn release(mut self) -> Result<(), PgError> {
-        self.stop_heartbeat().await;
-        self.connection.query(&release_sql(&self.table, &self.token), "releasing the migration lease").await?;
-        Ok(())
-    }
-
-    async fn stop_heartbeat(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        // Aborted, not asked to stop: a renewal stuck on a dead connection must not hold this up.
         if let Some(task) = self.heartbeat.take() {
+            task.abort();
             let _ = task.await;
+        }
+        let context = "releasing the migration lease";
+        let delete = release_sql(&self.table, &self.token);
+        match tokio::time::timeout(self.ttl, self.connection.query(&delete, context)).await {
+            Ok(result) => result.map(|_| ()),
+            Err(_) => Err(PgError::Query {
+                context,
+                message: format!("no answer within {} s; the lease runs out by itself", self.ttl.as_secs_f64()),
+                sqlstate: None,
+            }),
         }
     }
 }
@@ -326,20 +323,11 @@ impl Drop for LeaseLock {
 /// Renew every third of the lease. A failed renewal is retried (on a new connection when the old
 /// one closed) until the lease would run out; a renewal that finds the row gone or another
 /// token's marks the lease lost at once.
-async fn heartbeat(
-    connection: Arc<LeaseConnection>,
-    renew: String,
-    ttl: Duration,
-    state: Arc<LeaseState>,
-    mut stopped: oneshot::Receiver<()>,
-) {
+async fn heartbeat(connection: Arc<LeaseConnection>, renew: String, ttl: Duration, state: Arc<LeaseState>) {
     let every = ttl / 3;
     let mut next = Instant::now() + every;
     loop {
-        tokio::select! {
-            _ = &mut stopped => return,
-            _ = tokio::time::sleep_until(next.into()) => {}
-        }
+        tokio::time::sleep_until(next.into()).await;
         let sent = Instant::now();
         let outcome = connection.query(&renew, "renewing the migration lease").await;
         match outcome {
