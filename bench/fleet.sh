@@ -7,6 +7,7 @@
 #   a) `shale --schemas 'tenant_*' up`: the whole fleet in one run (default concurrency);
 #   b) the same work as a sequential loop of single-database `shale up` runs, one per schema
 #      (PGOPTIONS sets its search_path, a shale.toml of its own its history_schema);
+#      a and b alternate, R times each;
 #   c) a second, no-op `shale --schemas 'tenant_*' up` (every tenant up to date);
 #   d) peak RSS of (a) at each RSS_TARGETS count of tenants, to show memory stays flat.
 # Every run is checked afterwards: each tenant holds MIGRATIONS succeeded history rows.
@@ -94,15 +95,24 @@ FLEET_C=("$SHALE" --database-url "$URL_C" --dir "$DIR" --schemas 'tenant_*' "${F
 # shale runs from the empty project directory: no shale.toml or .env of the repository applies.
 cd "$BENCH_PROJECT"
 
-bench_log "a: fleet up, $TENANTS tenants x $M migrations, $R run(s)"
-python3 "$ROOT/bench/measure.py" time --tool python --runs "$R" \
-    --prepare "$(printf '%q %q %q' "$PREPARE" fleet_a "$TENANTS")" -- "${FLEET_A[@]}" >"$RES/a.json"
-check_applied fleet_a "$TENANTS"
-
-bench_log "b: sequential loop of $TENANTS single-database runs, $R run(s)"
-python3 "$ROOT/bench/measure.py" time --tool python --runs "$R" \
-    --prepare "$(printf '%q %q %q' "$PREPARE" fleet_b "$TENANTS")" -- "${LOOP_B[@]}" >"$RES/b.json"
-check_applied fleet_b "$TENANTS"
+# a and b take turns, so that both see the same machine: other work on a 2-core host changes the
+# server's speed from minute to minute.
+for i in $(seq 1 "$R"); do
+    bench_log "run $i/$R: a (fleet up, $TENANTS tenants x $M migrations), then b (loop of $TENANTS single-database runs)"
+    python3 "$ROOT/bench/measure.py" time --tool python --runs 1 \
+        --prepare "$(printf '%q %q %q' "$PREPARE" fleet_a "$TENANTS")" -- "${FLEET_A[@]}" >"$RES/a_$i.json"
+    check_applied fleet_a "$TENANTS"
+    python3 "$ROOT/bench/measure.py" time --tool python --runs 1 \
+        --prepare "$(printf '%q %q %q' "$PREPARE" fleet_b "$TENANTS")" -- "${LOOP_B[@]}" >"$RES/b_$i.json"
+    check_applied fleet_b "$TENANTS"
+done
+for x in a b; do
+    python3 - "$RES/$x.json" "$RES/${x}"_*.json <<'PY'
+import json, statistics, sys
+times = [t for path in sys.argv[2:] for t in json.load(open(path))["times_s"]]
+json.dump({"times_s": times, "median_s": statistics.median(times)}, open(sys.argv[1], "w"))
+PY
+done
 
 bench_log "c: no-op fleet up (all $TENANTS up to date), 1 untimed + $R run(s)"
 "$PREPARE" fleet_c "$TENANTS"

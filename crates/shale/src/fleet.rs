@@ -1,4 +1,4 @@
-//! Many databases at once: one operation (up, down, status, validate) over a fleet of targets:
+//! Many databases at once: one operation (up, down, status, validate, drift) over a fleet of targets:
 //! databases from a targets file or a control-database query, or every schema matching a pattern
 //! in one database (schema per tenant).
 //!
@@ -809,6 +809,57 @@ mod tests {
             "EU_PASSWORD" => Some("s3cret".into()),
             _ => None,
         }
+    }
+
+    fn report(name: &str, outcome: Outcome, version: Option<&str>, standing: Standing, summary: &str) -> TargetReport {
+        TargetReport {
+            name: name.into(),
+            location: String::new(),
+            schema: None,
+            outcome,
+            from_version: version.map(str::to_string),
+            to_version: version.map(str::to_string),
+            steps: 0,
+            duration_ms: 0,
+            error: None,
+            status: (outcome != Outcome::Unavailable).then(|| StatusSummary {
+                standing,
+                applied: 0,
+                pending: 0,
+                failed: 0,
+                modified: 0,
+                missing: 0,
+                out_of_order: 0,
+                summary: summary.into(),
+            }),
+            drift: None,
+        }
+    }
+
+    #[test]
+    fn alike_targets_make_one_group_worst_first() {
+        let mut reports: Vec<TargetReport> = (1..=2000)
+            .map(|i| report(&format!("t{i}"), Outcome::Ok, Some("10"), Standing::UpToDate, "up to date"))
+            .collect();
+        reports.push(report("late1", Outcome::Ok, Some("9"), Standing::Behind, "1 pending"));
+        reports.push(report("late2", Outcome::Ok, Some("9"), Standing::Behind, "1 pending"));
+        reports.push(report("later", Outcome::Ok, Some("2"), Standing::Behind, "8 pending"));
+        reports.push(report("broken", Outcome::Ok, Some("4"), Standing::Failed, "0005 failed"));
+        reports.push(report("gone", Outcome::Unavailable, None, Standing::UpToDate, ""));
+        let groups = group_status(&reports);
+        let lines: Vec<(&str, Option<&str>, usize)> =
+            groups.iter().map(|g| (g.state.as_str(), g.version.as_deref(), g.count)).collect();
+        assert_eq!(
+            lines,
+            [
+                ("unavailable", None, 1),
+                ("failed", Some("4"), 1),
+                ("behind", Some("2"), 1),
+                ("behind", Some("9"), 2),
+                ("up to date", Some("10"), 2000)
+            ]
+        );
+        assert_eq!(groups[4].examples, ["t1", "t2", "t3"]);
     }
 
     #[test]
