@@ -116,11 +116,11 @@ pub enum Command {
     Check(crate::commands::check::CheckArgs),
     /// Write the database schema as a deterministic SQL script
     Dump(crate::commands::dump::DumpArgs),
+    /// The SQL that turns one schema (database, migrations directory or schema file) into another
+    Diff(crate::commands::diff::DiffArgs),
     /// What each migration will lock, rewrite or destroy; refuses the dangerous ones (exit 1)
     Lint(LintArgs),
     /// Tables with their size; or one table's columns, constraints, indexes, triggers and foreign keys
-    /// The SQL that turns one schema (database, migrations directory or schema file) into another
-    Diff(crate::commands::diff::DiffArgs),
     Inspect {
         /// A table, optionally schema-qualified
         table: Option<String>,

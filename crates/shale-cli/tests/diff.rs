@@ -164,3 +164,67 @@ fn drift_fix_adopts_the_live_schema_or_restores_the_expected_one() {
     p.psql(&script);
     assert_eq!(p.shale(&["drift"]).code, 1);
 }
+
+/// A `--dev-url` user that may not CREATE DATABASE: `diff`, `drift` and `check` build in a scratch
+/// schema of its database instead, read it back as `public`, and drop it afterwards.
+#[test]
+fn without_create_database_a_scratch_schema_is_used() {
+    let p = Project::new("diff_noscratchdb");
+    p.write("001_users.up.sql", USERS_V1);
+    p.write("001_users.down.sql", "DROP TABLE users;");
+    let other = p.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("001_users.sql"), USERS_V2).unwrap();
+    let cluster = shared_cluster();
+    cluster
+        .psql(
+            "postgres",
+            "DO $$ BEGIN CREATE ROLE shale_nocreatedb LOGIN NOCREATEDB; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+        )
+        .unwrap();
+    let dev = shale_testkit::fresh_database("diff_dev");
+    cluster.psql(&dev.name, &format!("ALTER DATABASE {} OWNER TO shale_nocreatedb;", dev.name)).unwrap();
+    // Something of the user's own in that database, which the diff must not see.
+    cluster
+        .psql(
+            &dev.name,
+            "CREATE TABLE public.unrelated (id int); ALTER TABLE public.unrelated OWNER TO shale_nocreatedb;",
+        )
+        .unwrap();
+    let dev_url = cluster.socket_url(&dev.name).replacen("postgres@", "shale_nocreatedb@", 1);
+    let scratch_schemas =
+        || cluster.psql(&dev.name, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'shale_scratch_%'").unwrap();
+
+    let run = p
+        .shale(&[
+            "diff",
+            "--from",
+            "migrations",
+            "--to",
+            "other",
+            "--dev-url",
+            &dev_url,
+            "--verify",
+            "--allow-destructive",
+        ])
+        .ok();
+    assert!(run.stdout.contains("ALTER TABLE public.users ADD COLUMN profile jsonb"), "{}", run.stdout);
+    assert!(!run.stdout.contains("unrelated"), "{}", run.stdout);
+    assert!(!run.stdout.contains("shale_scratch"), "{}", run.stdout);
+    assert!(run.stderr.contains("verified"), "{}", run.stderr);
+    assert_eq!(scratch_schemas(), "0", "scratch schemas dropped");
+
+    p.shale(&["up"]).ok();
+    let run = p.shale(&["drift", "--dev-url", &dev_url]).ok();
+    assert!(run.stdout.contains("no drift"), "{}", run.stdout);
+    p.shale(&["check", "--dev-url", &dev_url]).ok();
+    assert_eq!(scratch_schemas(), "0", "scratch schemas dropped");
+
+    // A migration that names its schema escapes the scratch schema: reported, not hidden.
+    p.write("002_escape.up.sql", "CREATE TABLE public.escaped (id int);");
+    p.write("002_escape.down.sql", "DROP TABLE public.escaped;");
+    let run = p.shale(&["drift", "--dev-url", &dev_url]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("outside it") && run.stderr.contains("table public.escaped"), "{}", run.stderr);
+    assert_eq!(scratch_schemas(), "0", "scratch schemas dropped");
+}

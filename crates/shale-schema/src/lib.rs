@@ -7,6 +7,7 @@
 
 pub mod canonical;
 pub mod compare;
+pub mod confine;
 pub mod diff;
 pub mod dump;
 pub mod introspect;

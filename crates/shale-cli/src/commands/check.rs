@@ -7,6 +7,7 @@ use anyhow::Result;
 use shale::{ConnectionSettings, Migrator, MigratorConfig, Target, UpRequest};
 use shale_schema::compare::{differences, Difference};
 
+use super::diff::history_table;
 use super::{block_on, load_set, print_json};
 use crate::settings::Settings;
 
@@ -32,18 +33,17 @@ pub struct CheckArgs {
 
 pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     let set = load_set(settings)?;
-    let scratch = Throwaway::create(args.dev_url.as_deref())?;
-    let mut config = MigratorConfig::new(scratch.connection()?);
-    if let Some(schema) = &settings.config.history_schema {
-        config.history.schema = schema.clone();
-    }
-    let replay = Migrator::new(set.clone(), config);
+    let throwaway = Throwaway::create(args.dev_url.as_deref())?;
+    let scratch = throwaway.first()?;
+    let history = history_table(settings);
+    let replay = Migrator::new(set.clone(), scratch.migrator_config(&history));
+    let schema = || scratch.read_schema(&history);
     let one = UpRequest { target: Some(Target::Steps(1)), allow_out_of_order: true, ..Default::default() };
     let mut checks = Vec::new();
     // After a down that leaves something behind, the next `up` would trip over it: stop there.
     let mut stopped = false;
     for m in set.versioned() {
-        let before = block_on(replay.schema())?;
+        let before = schema()?;
         block_on(replay.up(&one, &mut |_| {}))?;
         let mut check = MigrationCheck {
             version: Some(m.version_text.clone()),
@@ -53,7 +53,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         };
         if m.down.is_some() {
             block_on(replay.down(&Target::Steps(1), &mut |_| {}))?;
-            check.differences = differences(&before, &block_on(replay.schema())?);
+            check.differences = differences(&before, &schema()?);
             check.down_restores_schema = Some(check.differences.is_empty());
             if !check.differences.is_empty() {
                 checks.push(check);
@@ -71,7 +71,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     let drift = match &args.against {
         Some(url) if !stopped => {
             let live = Migrator::new(set.clone(), MigratorConfig::new(ConnectionSettings::parse(url)?));
-            Some(differences(&block_on(replay.schema())?, &block_on(live.schema())?))
+            Some(differences(&schema()?, &block_on(live.schema())?))
         }
         _ => None,
     };

@@ -6,14 +6,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use shale::{ConnectionSettings, HistoryTable, MigrationSet, Migrator, MigratorConfig, UpRequest};
+use shale::{ConnectionSettings, HistoryTable, MigrationSet, Migrator, UpRequest};
 use shale_core::position::{char_position_to_byte, LineIndex};
 use shale_schema::compare::{differences, Difference};
 use shale_schema::diff::{diff, Diff};
 use shale_schema::Schema;
 
 use super::block_on;
-use super::throwaway::Throwaway;
+use super::throwaway::{introspect, Scratch, Throwaway};
 use crate::settings::Settings;
 
 #[derive(clap::Args, Debug)]
@@ -81,7 +81,7 @@ impl Source {
 /// A schema read from a source; `scratch` is the throwaway database holding it, if one was made.
 pub struct Side {
     pub schema: Schema,
-    pub scratch: Option<ConnectionSettings>,
+    pub scratch: Option<Scratch>,
 }
 
 /// The history table left out of every model: the configured one.
@@ -103,14 +103,16 @@ pub fn read(
     throwaway: &mut Option<Throwaway>,
     dev_url: Option<&str>,
 ) -> Result<Side> {
-    let scratch = |throwaway: &mut Option<Throwaway>| -> Result<ConnectionSettings> {
+    let scratch = |throwaway: &mut Option<Throwaway>| -> Result<Scratch> {
         if throwaway.is_none() {
             *throwaway = Some(Throwaway::server(dev_url)?);
         }
         throwaway.as_mut().expect("made above").database()
     };
     match source {
-        Source::Database(settings) => Ok(Side { schema: introspect(settings, history)?, scratch: None }),
+        Source::Database(settings) => {
+            Ok(Side { schema: introspect(settings, &Default::default(), history)?, scratch: None })
+        }
         Source::Migrations(dir) => {
             let set = MigrationSet::read_dir(dir).map_err(shale::Error::Load)?;
             let db = scratch(throwaway)?;
@@ -120,36 +122,22 @@ pub fn read(
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             let db = scratch(throwaway)?;
             run_script(&db, &text, &path.display().to_string())?;
-            Ok(Side { schema: introspect(&db, history)?, scratch: Some(db) })
+            Ok(Side { schema: db.read_schema(history)?, scratch: Some(db) })
         }
     }
 }
 
-/// Apply every migration of `set` to the (empty) database `db` and read the schema they build.
-pub fn replay(
-    set: impl Into<std::sync::Arc<MigrationSet>>,
-    history: &HistoryTable,
-    db: &ConnectionSettings,
-) -> Result<Schema> {
-    let mut config = MigratorConfig::new(db.clone());
-    config.history = history.clone();
-    let migrator = Migrator::new(set, config);
+/// Apply every migration of `set` to the (empty) scratch database `db` and read the schema they build.
+pub fn replay(set: impl Into<std::sync::Arc<MigrationSet>>, history: &HistoryTable, db: &Scratch) -> Result<Schema> {
+    let migrator = Migrator::new(set, db.migrator_config(history));
     block_on(migrator.up(&UpRequest { allow_out_of_order: true, ..Default::default() }, &mut |_| {}))?;
-    Ok(block_on(migrator.schema())?)
-}
-
-fn introspect(db: &ConnectionSettings, history: &HistoryTable) -> Result<Schema> {
-    Ok(block_on(async {
-        let client = shale_pg::connect(db, &Default::default()).await?;
-        shale_schema::introspect(&client, (&history.schema, &history.table)).await
-    })
-    .map_err(shale::Error::Pg)?)
+    db.read_schema(history)
 }
 
 /// Run a SQL script as one implicit transaction; an error names `origin:line:column`.
-pub fn run_script(db: &ConnectionSettings, text: &str, origin: &str) -> Result<()> {
+pub fn run_script(db: &Scratch, text: &str, origin: &str) -> Result<()> {
     let result = block_on(async {
-        let client = shale_pg::connect(db, &Default::default()).await.map_err(shale_pg::PgError::from)?;
+        let client = shale_pg::connect(&db.connection, &db.session()).await.map_err(shale_pg::PgError::from)?;
         Ok::<_, shale_pg::PgError>(client.batch_execute(text).await)
     })
     .map_err(shale::Error::Pg)?;
@@ -178,12 +166,13 @@ struct Verification {
     differences: Vec<Difference>,
 }
 
-/// Apply `sql` to a copy of the source (its scratch database, or a new one loaded from its dump)
-/// and compare the result with `goal`.
+/// Apply the diff to a copy of the source (its scratch database, or a new one loaded from its
+/// dump) and compare the result with `goal`. In a scratch schema (see [`Scratch`]) the models are
+/// seen in that schema instead of `public` for the dump and the SQL.
 pub fn verify(
     from: &Side,
     goal: &Schema,
-    sql: &str,
+    allow_destructive: bool,
     history: &HistoryTable,
     throwaway: &mut Option<Throwaway>,
     dev_url: Option<&str>,
@@ -194,13 +183,24 @@ pub fn verify(
             if throwaway.is_none() {
                 *throwaway = Some(Throwaway::server(dev_url)?);
             }
-            let db = throwaway.as_mut().expect("made above").database()?;
-            run_script(&db, &shale_schema::dump(&from.schema), "the dump of the source schema")?;
-            db
+            throwaway.as_mut().expect("made above").database()?
         }
     };
-    run_script(&db, sql, "the generated SQL")?;
-    let after = introspect(&db, history)?;
+    let in_scratch = |model: &Schema| match &db.schema {
+        Some(schema) => {
+            let mut moved = shale_schema::confine::confine(model, "public", schema);
+            // The scratch schema exists already: neither the dump nor the diff creates it.
+            moved.schemas.retain(|s| s != schema);
+            moved
+        }
+        None => model.clone(),
+    };
+    let source = in_scratch(&from.schema);
+    if from.scratch.is_none() {
+        run_script(&db, &shale_schema::dump(&source), "the dump of the source schema")?;
+    }
+    run_script(&db, &diff(&source, &in_scratch(goal)).to_sql(allow_destructive), "the generated SQL")?;
+    let after = db.read_schema(history)?;
     let mut left = differences(goal, &after);
     if left.is_empty() && !diff(&after, goal).is_empty() {
         left.push(Difference { object: "schema".into(), expected: Some("no further change".into()), actual: None });
@@ -228,7 +228,7 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let left_out = if args.allow_destructive { 0 } else { changes.destructive_count() };
 
     let verification = if args.verify {
-        let left = verify(&source, &goal.schema, &body, &history, &mut throwaway, dev_url)?;
+        let left = verify(&source, &goal.schema, args.allow_destructive, &history, &mut throwaway, dev_url)?;
         Some(Verification { ok: left.is_empty(), differences: left })
     } else {
         None

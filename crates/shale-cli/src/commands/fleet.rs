@@ -89,8 +89,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
             }
             // Replayed once for the whole fleet; the scratch database goes right after.
             let scratch = Throwaway::create(dev_url.as_deref())?;
-            let expected =
-                super::diff::replay(set.clone(), &super::diff::history_table(settings), &scratch.connection()?)?;
+            let expected = super::diff::replay(set.clone(), &super::diff::history_table(settings), &scratch.first()?)?;
             Operation::Drift(Arc::new(expected))
         }
     };

@@ -1,13 +1,16 @@
 //! Throwaway databases for `diff`, `drift` and `check`: scratch databases on the server given with
-//! `--dev-url` (shale creates and drops them), else a temporary local server. Removed when the
+//! `--dev-url` (shale creates and drops them), else a temporary local server. When the `--dev-url`
+//! user may not create databases, a scratch schema in that database instead. Removed when the
 //! `Throwaway` is dropped, also when the command fails, and on Ctrl-C (see [`interrupt_cleanup`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
-use shale::ConnectionSettings;
+use shale::{ConnectionSettings, HistoryTable, MigratorConfig};
 use shale_pg::sql::quote_ident;
+use shale_pg::SessionSettings;
+use shale_schema::Schema;
 use shale_testkit::{Cluster, ClusterOptions};
 
 use super::block_on;
@@ -16,12 +19,86 @@ pub enum Throwaway {
     /// A temporary server from the local binaries (its directory goes with it; its watchdog
     /// removes it if shale dies without cleaning up).
     Local { cluster: Cluster, databases: usize },
-    /// Scratch databases on the user's development server.
-    Remote { admin: ConnectionSettings, names: Vec<String> },
+    /// Scratch databases (or schemas) on the user's development server.
+    Remote { admin: ConnectionSettings, made: Vec<Scratch> },
 }
 
-/// Scratch databases on `--dev-url` servers that exist right now, for the Ctrl-C handler.
-static LIVE_SCRATCH: Mutex<Vec<(ConnectionSettings, String)>> = Mutex::new(Vec::new());
+/// How every scratch database and schema name starts.
+const SCRATCH_PREFIX: &str = "shale_scratch_";
+
+/// Where one throwaway schema is built: a scratch database, or a scratch schema of the
+/// `--dev-url` database (`schema`), which objects the migrations create unqualified land in and
+/// which is read back as `public`.
+#[derive(Clone)]
+pub struct Scratch {
+    pub connection: ConnectionSettings,
+    pub schema: Option<String>,
+    /// For a scratch schema: the rest of that database when the schema was made, to catch
+    /// migrations that create objects outside it (in schemas they name).
+    pub outside: Option<std::sync::Arc<Schema>>,
+}
+
+impl Scratch {
+    /// Sessions there resolve unqualified names to the scratch schema, if there is one.
+    pub fn session(&self) -> SessionSettings {
+        SessionSettings { search_path: self.schema.clone(), ..Default::default() }
+    }
+
+    /// A migrator there, its history table in the scratch schema if there is one.
+    pub fn migrator_config(&self, history: &HistoryTable) -> MigratorConfig {
+        let mut config = MigratorConfig::new(self.connection.clone());
+        config.session = self.session();
+        config.history = history.clone();
+        if let Some(schema) = &self.schema {
+            config.history.schema = schema.clone();
+        }
+        config
+    }
+
+    /// The schema built there (a scratch schema seen as `public`), the history table left out.
+    pub fn read_schema(&self, history: &HistoryTable) -> Result<Schema> {
+        let history = self.migrator_config(history).history;
+        let model = introspect(&self.connection, &self.session(), &history)?;
+        let (Some(schema), Some(before)) = (&self.schema, &self.outside) else { return Ok(model) };
+        let escaped =
+            shale_schema::compare::differences(before, &shale_schema::confine::outside(&model, SCRATCH_PREFIX));
+        if !escaped.is_empty() {
+            let objects: Vec<&str> = escaped.iter().map(|d| d.object.as_str()).collect();
+            anyhow::bail!(shale::Error::Invalid(format!(
+                "the --dev-url user may not create databases, so shale built in a scratch schema of that database, but the SQL created or changed objects outside it (naming their schema): {}. Drop them there by hand, and give --dev-url a server where this user may CREATE DATABASE",
+                objects.join(", ")
+            )));
+        }
+        Ok(shale_schema::confine::confine(&model, schema, "public"))
+    }
+
+    /// What drops it.
+    fn drop_sql(&self) -> String {
+        match (&self.schema, &self.connection.dbname) {
+            (Some(schema), _) => format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(schema)),
+            (None, name) => {
+                format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name.as_deref().unwrap_or("")))
+            }
+        }
+    }
+}
+
+/// The schema of the database `connection` names, `history` left out.
+pub fn introspect(
+    connection: &ConnectionSettings,
+    session: &SessionSettings,
+    history: &HistoryTable,
+) -> Result<Schema> {
+    Ok(block_on(async {
+        let client = shale_pg::connect(connection, session).await?;
+        shale_schema::introspect(&client, (&history.schema, &history.table)).await
+    })
+    .map_err(shale::Error::Pg)?)
+}
+
+/// Scratch databases and schemas on `--dev-url` servers that exist right now (with the settings
+/// to connect for dropping them), for the Ctrl-C handler.
+static LIVE_SCRATCH: Mutex<Vec<(ConnectionSettings, Scratch)>> = Mutex::new(Vec::new());
 
 /// Set (under `CLEANING`) once Ctrl-C was pressed.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -34,18 +111,18 @@ pub fn interrupt_cleanup() {
     let _ = ctrlc::set_handler(|| {
         let _cleaning = CLEANING.lock();
         INTERRUPTED.store(true, Ordering::SeqCst);
-        let live: Vec<(ConnectionSettings, String)> =
+        let live: Vec<(ConnectionSettings, Scratch)> =
             LIVE_SCRATCH.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
-        for (admin, name) in live {
-            drop_database(&admin, &name);
+        for (admin, scratch) in live {
+            remove(&admin, &scratch);
         }
         eprintln!("interrupted: scratch databases removed");
         std::process::exit(130);
     });
 }
 
-fn drop_database(admin: &ConnectionSettings, name: &str) {
-    let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
+fn remove(admin: &ConnectionSettings, scratch: &Scratch) {
+    let sql = scratch.drop_sql();
     let _ = block_on(async {
         let client = shale_pg::connect(admin, &Default::default()).await.ok()?;
         client.batch_execute(&sql).await.ok()
@@ -71,57 +148,80 @@ impl Throwaway {
         };
         let mut admin = ConnectionSettings::parse(dev_url).map_err(|e| anyhow::anyhow!("{e} (from --dev-url)"))?;
         admin.fill_from_env(&|k| std::env::var(k).ok())?;
-        Ok(Throwaway::Remote { admin, names: Vec::new() })
+        Ok(Throwaway::Remote { admin, made: Vec::new() })
     }
 
-    /// A new empty scratch database on the throwaway server.
-    pub fn database(&mut self) -> Result<ConnectionSettings> {
+    /// A new empty scratch database on the throwaway server (or scratch schema, see [`Scratch`]).
+    pub fn database(&mut self) -> Result<Scratch> {
         match self {
             Throwaway::Local { cluster, databases } => {
                 *databases += 1;
-                let name = format!("shale_scratch_{databases}");
+                let name = format!("{SCRATCH_PREFIX}{databases}");
                 cluster.create_database(&name)?;
-                Ok(ConnectionSettings::parse(&cluster.url(&name))?)
+                Ok(Scratch { connection: ConnectionSettings::parse(&cluster.url(&name))?, schema: None, outside: None })
             }
-            Throwaway::Remote { admin, names } => {
+            Throwaway::Remote { admin, made } => {
                 let name = format!(
-                    "shale_scratch_{}_{}_{}",
+                    "{SCRATCH_PREFIX}{}_{}_{}",
                     std::process::id(),
                     chrono::Utc::now().format("%H%M%S"),
-                    names.len() + 1
+                    made.len() + 1
                 );
-                let sql = format!("CREATE DATABASE {}", quote_ident(&name));
-                block_on(async {
-                    let client = shale_pg::connect(admin, &Default::default()).await?;
-                    client
-                        .batch_execute(&sql)
-                        .await
-                        .map_err(|e| shale_pg::PgError::query("creating a scratch database on --dev-url", e))
-                })
-                .map_err(shale::Error::Pg)
-                .context("--dev-url must name a server where this user may CREATE DATABASE")?;
-                names.push(name.clone());
+                let scratch = create_remote(admin, &name)?;
+                made.push(scratch.clone());
                 if let Ok(mut live) = LIVE_SCRATCH.lock() {
-                    live.push((admin.clone(), name.clone()));
+                    live.push((admin.clone(), scratch.clone()));
                 }
-                let mut url = admin.clone();
-                url.dbname = Some(name);
-                Ok(url)
+                Ok(scratch)
             }
         }
     }
 
     /// The first scratch database.
-    pub fn connection(&self) -> Result<ConnectionSettings> {
+    pub fn first(&self) -> Result<Scratch> {
         Ok(match self {
-            Throwaway::Local { cluster, .. } => ConnectionSettings::parse(&cluster.url("shale_scratch_1"))?,
-            Throwaway::Remote { admin, names } => {
-                let mut url = admin.clone();
-                url.dbname = names.first().cloned();
-                url
-            }
+            Throwaway::Local { cluster, .. } => Scratch {
+                connection: ConnectionSettings::parse(&cluster.url(&format!("{SCRATCH_PREFIX}1")))?,
+                schema: None,
+                outside: None,
+            },
+            Throwaway::Remote { made, .. } => made.first().cloned().context("no scratch database was made")?,
         })
     }
+}
+
+/// CREATE DATABASE on the `--dev-url` server; where its user may not (insufficient_privilege),
+/// CREATE SCHEMA in the `--dev-url` database instead.
+fn create_remote(admin: &ConnectionSettings, name: &str) -> Result<Scratch> {
+    let created = block_on(async {
+        let client = shale_pg::connect(admin, &Default::default()).await?;
+        let database = client.batch_execute(&format!("CREATE DATABASE {}", quote_ident(name))).await;
+        match database {
+            Ok(()) => Ok(None),
+            Err(e) if e.code() == Some(&shale_pg::tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => client
+                .batch_execute(&format!("CREATE SCHEMA {}", quote_ident(name)))
+                .await
+                .map(|()| Some(name.to_string()))
+                .map_err(|e| shale_pg::PgError::query("creating a scratch schema in the --dev-url database", e)),
+            Err(e) => Err(shale_pg::PgError::query("creating a scratch database on --dev-url", e)),
+        }
+    })
+    .map_err(shale::Error::Pg)
+    .context(
+        "--dev-url must name a server where this user may CREATE DATABASE, or a database where it may CREATE SCHEMA",
+    )?;
+    Ok(match created {
+        None => {
+            let mut connection = admin.clone();
+            connection.dbname = Some(name.to_string());
+            Scratch { connection, schema: None, outside: None }
+        }
+        Some(schema) => {
+            let model = introspect(admin, &Default::default(), &HistoryTable::default())?;
+            let outside = Some(std::sync::Arc::new(shale_schema::confine::outside(&model, SCRATCH_PREFIX)));
+            Scratch { connection: admin.clone(), schema: Some(schema), outside }
+        }
+    })
 }
 
 impl Drop for Throwaway {
@@ -131,12 +231,12 @@ impl Drop for Throwaway {
             // finish and exit with 130 rather than report that failure.
             let _wait = CLEANING.lock();
         }
-        if let Throwaway::Remote { admin, names } = self {
-            for name in names.iter() {
-                drop_database(admin, name);
+        if let Throwaway::Remote { admin, made } = self {
+            for scratch in made.iter() {
+                remove(admin, scratch);
             }
             if let Ok(mut live) = LIVE_SCRATCH.lock() {
-                live.retain(|(_, n)| !names.contains(n));
+                live.retain(|(_, s)| !made.iter().any(|m| m.drop_sql() == s.drop_sql()));
             }
         }
     }
