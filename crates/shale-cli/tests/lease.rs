@@ -140,10 +140,10 @@ fn the_heartbeat_keeps_a_long_migration_s_lease() {
 }
 
 #[test]
-fn a_stolen_lease_stops_the_run_before_the_next_migration() {
+fn a_stolen_lease_stops_the_run_and_its_migration_does_not_commit() {
     let p = Project::new("lease_stolen");
     use_lease(&p, "1s");
-    p.write("001_slow.sql", "SELECT pg_sleep(3);\n");
+    p.write("001_slow.sql", "CREATE TABLE slow_one (id int);\nSELECT pg_sleep(3);\n");
     p.write("002_next.sql", "CREATE TABLE next_one (id int);\n");
     let runner = spawn(&p, &["up"]);
     wait_running(&p, "pg_sleep(3)");
@@ -151,14 +151,18 @@ fn a_stolen_lease_stops_the_run_before_the_next_migration() {
     let run: Run = runner.wait_with_output().unwrap().into();
     assert_eq!(run.code, 3, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("the migration lock is gone"), "{}", run.stderr);
-    assert_eq!(p.history(), vec!["1|versioned|succeeded"], "the running migration finished; the next never started");
+    // The lease is checked inside the migration's transaction just before COMMIT: the migration
+    // that was running when the lease went is rolled back, and the next never starts.
+    let history = p.psql("SELECT count(*) FROM shale_migrations WHERE status = 'succeeded'");
+    assert_eq!(history, "0", "no migration committed without the lease");
+    assert!(!p.tables().contains(&"slow_one".to_string()));
     assert!(!p.tables().contains(&"next_one".to_string()));
     // Its release left the thief's row alone.
     assert_eq!(p.psql("SELECT token FROM shale_migrations_lock"), "thief");
 
     p.psql("DELETE FROM shale_migrations_lock");
     p.shale(&["up"]).ok();
-    assert!(p.tables().contains(&"next_one".to_string()));
+    assert!(p.tables().contains(&"slow_one".to_string()) && p.tables().contains(&"next_one".to_string()));
 }
 
 #[test]

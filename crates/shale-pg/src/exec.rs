@@ -70,6 +70,9 @@ pub struct Executor<'a> {
     pub client: &'a Client,
     pub history: &'a HistoryTable,
     pub options: ExecOptions,
+    /// Runs in each migration's transaction just before COMMIT and fails if the migration lock
+    /// is gone (see `HeldLock::commit_fence`): the migration then rolls back.
+    pub commit_fence: Option<String>,
 }
 
 /// A piece of SQL to send, and where it came from.
@@ -132,6 +135,9 @@ impl<'a> Executor<'a> {
                 Ok(()) => break,
                 Err(failed) => {
                     rollback(self.client).await;
+                    if failed.error.as_db_error().is_some_and(|e| e.code().code() == crate::lease::FENCE_SQLSTATE) {
+                        return Err(PgError::LockLost);
+                    }
                     let lock_timeout =
                         failed.error.as_db_error().is_some_and(|e| e.code() == &SqlState::LOCK_NOT_AVAILABLE);
                     if lock_timeout && attempt < self.options.lock_retries {
@@ -195,6 +201,9 @@ impl<'a> Executor<'a> {
                 copy_data: None,
                 ends_batch: i + 1 < steps.len(),
             });
+        }
+        if let Some(fence) = &self.commit_fence {
+            pieces.push(Piece { text: fence.clone(), origin: None, copy_data: None, ends_batch: false });
         }
         pieces.push(Piece { text: "COMMIT".into(), origin: None, copy_data: None, ends_batch: false });
         pieces

@@ -171,6 +171,21 @@ fn renew_sql(table: &str, token: &str, ttl: Duration) -> String {
     )
 }
 
+/// SQLSTATE of the error the commit fence raises (a class of its own, not PostgreSQL's).
+pub const FENCE_SQLSTATE: &str = "SH001";
+
+/// A statement that renews the lease from inside a migration's transaction, just before its
+/// COMMIT, and fails (rolling the migration back) unless the lease is still this runner's and
+/// unexpired by the clock of that moment: a runner that stalled past its lease never commits.
+/// `clock_timestamp()`, not `now()`: inside the migration's transaction `now()` is when it began.
+fn fence_sql(table: &str, token: &str, ttl: Duration) -> String {
+    format!(
+        "DO $shale_fence$ BEGIN UPDATE {table} SET heartbeat_at = clock_timestamp(), expires_at = clock_timestamp() + {} WHERE token = {} AND expires_at > clock_timestamp(); IF NOT FOUND THEN RAISE EXCEPTION 'the migration lease is no longer held by this shale (it expired or was taken over)' USING ERRCODE = '{FENCE_SQLSTATE}'; END IF; END $shale_fence$",
+        interval(ttl),
+        quote_literal(token)
+    )
+}
+
 fn release_sql(table: &str, token: &str) -> String {
     format!("DELETE FROM {table} WHERE token = {}", quote_literal(token))
 }
@@ -279,6 +294,11 @@ impl LeaseLock {
             }
             tokio::time::sleep(pause(left, remaining)).await;
         }
+    }
+
+    /// SQL to run inside each migration's transaction just before COMMIT: see [`fence_sql`].
+    pub fn fence(&self) -> String {
+        fence_sql(&self.table, &self.token, self.ttl)
     }
 
     /// An error once the lease may have run out: a renewal failed for too long, or found the row

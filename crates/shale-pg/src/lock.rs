@@ -153,6 +153,16 @@ impl HeldLock {
         }
     }
 
+    /// SQL a migration's transaction runs just before COMMIT so that it commits only while the
+    /// lock is held. Only a lease can run out while its holder is alive; the advisory lock is
+    /// checked before each migration ([`HeldLock::ensure_held`]).
+    pub fn commit_fence(&self) -> Option<String> {
+        match self {
+            HeldLock::Advisory(_) => None,
+            HeldLock::Lease(lease) => Some(lease.fence()),
+        }
+    }
+
     pub async fn release(self) -> Result<(), PgError> {
         match self {
             HeldLock::Advisory(lock) => lock.release().await,

@@ -552,7 +552,12 @@ impl Migrator {
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
         let client = &session.client;
-        let executor = Executor { client, history: &self.config.history, options: self.config.exec.clone() };
+        let executor = Executor {
+            client,
+            history: &self.config.history,
+            options: self.config.exec.clone(),
+            commit_fence: session.lock.commit_fence(),
+        };
         on_event(Event::Planned { steps: plan.steps.len() });
         let mut forward = |e: ExecEvent| on_event(Event::Exec(e));
         let mut report = RunReport::default();
