@@ -141,7 +141,6 @@ SPEEDUP=$(python3 -c "print('%.1f' % ($B / $A))")
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 MAXCONN=$(bench_psql -c "SHOW max_connections")
 REV=${GIT_REV:-$(git -C "$ROOT" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)}
-q() { printf '%q ' "$@"; }
 
 SECTION=$BENCH_TMP/fleet.md
 {
@@ -162,19 +161,22 @@ SECTION=$BENCH_TMP/fleet.md
         echo "| d. peak RSS of the fleet \`up\`, $n tenants x $M migrations | $(python3 -c "print('%.1f MB' % ($kb / 1024))") | 1 |"
     done
     echo
-    echo "Exact commands (each timed run on a fresh database made by \`prepare.sh DB TENANTS\`):"
+    echo "Exact commands, with the machine's paths as variables: \$SHALE is target/release/shale, \$DIR the"
+    echo "generated migrations, \$URL_X postgresql://postgres@localhost:PORT/X?host=SOCKET_DIR on the benchmark"
+    echo "server. Each timed run of a and b starts on a fresh database made by \`prepare.sh DB $TENANTS\`"
+    echo "(DROP/CREATE DATABASE, CREATE SCHEMA tenant_00001 ... tenant_$(printf '%05d' "$TENANTS"), CHECKPOINT)."
     echo
     echo '```sh'
-    echo "# workload"
-    echo "bench/gen_workload.py $M $DIR --seed $SEED"
+    echo "bench/gen_workload.py $M \$DIR --seed $SEED"
     echo "# a"
-    q "${FLEET_A[@]}"; echo
-    echo "# b (loop.sh: for each schema s, PGOPTIONS=\"-c search_path=\$s\" shale --config \$CONFIGS/\$s.toml --database-url URL --dir DIR up -q; the config holds history_schema = \"\$s\")"
-    q "${LOOP_B[@]}"; echo
+    echo "\$SHALE --database-url \$URL_fleet_a --dir \$DIR --schemas 'tenant_*' ${FLEET_FLAGS[*]:+${FLEET_FLAGS[*]} }up -q"
+    echo "# b: loop.sh runs, for each schema s in tenant_00001 ... tenant_$(printf '%05d' "$TENANTS"):"
+    echo "PGOPTIONS=\"-c search_path=\$s\" \$SHALE --config \$CONFIGS/\$s.toml --database-url \$URL_fleet_b --dir \$DIR up -q"
+    echo "#    where \$CONFIGS/\$s.toml holds history_schema = \"\$s\""
     echo "# c (after one untimed run of the same)"
-    q "${FLEET_C[@]}"; echo
-    echo "# d"
-    echo "/usr/bin/time -f %M $(q "$SHALE" --database-url "$(bench_db_url fleet_rss_N)" --dir "$DIR" --schemas 'tenant_*' "${FLEET_FLAGS[@]}" up -q)"
+    echo "\$SHALE --database-url \$URL_fleet_c --dir \$DIR --schemas 'tenant_*' ${FLEET_FLAGS[*]:+${FLEET_FLAGS[*]} }up -q"
+    echo "# d, for N in $RSS_TARGETS, on a fresh database with N tenant schemas"
+    echo "/usr/bin/time -f %M \$SHALE --database-url \$URL_fleet_rss_N --dir \$DIR --schemas 'tenant_*' ${FLEET_FLAGS[*]:+${FLEET_FLAGS[*]} }up -q"
     echo '```'
     echo "<!-- fleet:end -->"
 } >"$SECTION"

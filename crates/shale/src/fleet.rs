@@ -883,9 +883,11 @@ mod tests {
     fn targets_file_forms_and_errors() {
         let text = "[targets]\n\
                     eu = \"postgres://app:${EU_PASSWORD}@eu.invalid:5433/app\"\n\
-                    acme = { url = \"postgres://app@us.invalid/app\", schema = \"tenant_acme\" }\n";
+                    acme = { url = \"postgres://app@us.invalid/app\", schema = \"tenant_acme\" }\n\
+                    us2 = { url = \"postgres://app@us2.invalid/app\", password_env = \"EU_PASSWORD\" }\n";
         let targets = parse_targets_file(Path::new("t.toml"), text, &env).unwrap();
-        assert_eq!(targets.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["acme", "eu"]);
+        assert_eq!(targets.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["acme", "eu", "us2"]);
+        assert_eq!(targets[2].connection.password.as_deref(), Some("s3cret"));
         assert_eq!(targets[0].schema.as_deref(), Some("tenant_acme"));
         assert_eq!(targets[1].connection.password.as_deref(), Some("s3cret"));
         assert_eq!(targets[1].connection.ports, [5433]);
@@ -896,6 +898,8 @@ mod tests {
         assert!(e.starts_with("t.toml:3:") && e.contains("shema"), "{e}");
         let e = err("[targets]\nx = \"postgres://a:${MISSING}@h/db\"\n");
         assert!(e.starts_with("t.toml:2:") && e.contains("MISSING"), "{e}");
+        let e = err("[targets]\nx = { url = \"postgres://a@h/db\", password_env = \"NOPE\" }\n");
+        assert!(e.starts_with("t.toml:2:") && e.contains("NOPE"), "{e}");
         let e = err("[targets\n");
         assert!(e.starts_with("t.toml:1:"), "{e}");
         assert!(err("[other]\n").contains("unknown key `other`"));
