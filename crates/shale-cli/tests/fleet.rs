@@ -261,18 +261,24 @@ fn targets_from_a_query_on_the_control_database() {
     migrations(&p);
     let (a, b) = (fresh_database("fleet_query_a"), fresh_database("fleet_query_b"));
     p.psql(&format!(
-        "CREATE TABLE tenants (name text, url text, active bool);
-         INSERT INTO tenants VALUES ('acme', '{}', true), ('globex', '{}', true), ('gone', 'postgresql://x@nowhere.invalid/x', false);",
-        a.url, b.url
+        "CREATE TABLE tenants (name text, url text, schema text, active bool);
+         INSERT INTO tenants VALUES ('acme', '{a}', NULL, true), ('globex', '{b}', NULL, true),
+             ('initech', '{a}', 'tenant_i', true), ('gone', 'postgresql://x@nowhere.invalid/x', NULL, false);",
+        a = a.url,
+        b = b.url
     ));
-    let run = p.shale(&["--targets-query", "SELECT name, url FROM tenants WHERE active ORDER BY name", "up", "--json"]);
+    let query = "SELECT name, url, schema FROM tenants WHERE active ORDER BY name";
+    let run = p.shale(&["--targets-query", query, "up", "--json"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let json = run.json();
     let names: Vec<_> = json["targets"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["acme", "globex"]);
+    assert_eq!(names, ["acme", "globex", "initech"]);
     for db in [&a.name, &b.name] {
-        assert_eq!(shared_cluster().psql(db, "SELECT count(*) FROM shale_migrations").unwrap(), "3");
+        assert_eq!(shared_cluster().psql(db, "SELECT count(*) FROM public.shale_migrations").unwrap(), "3");
     }
+    // A row with a schema is that schema of its database, with its own history.
+    assert_eq!(shared_cluster().psql(&a.name, "SELECT count(*) FROM tenant_i.shale_migrations").unwrap(), "3");
+    assert_eq!(shared_cluster().psql(&a.name, "SELECT to_regclass('tenant_i.items') IS NOT NULL").unwrap(), "t");
     assert_eq!(p.tables(), ["tenants"], "the control database itself is not a target");
 
     let bad = p.shale(&["--targets-query", "SELECT name FROM tenants", "status"]);
