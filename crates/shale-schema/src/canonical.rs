@@ -8,10 +8,15 @@
 
 /// Rewrite every definition of `schema` that may carry such an expression.
 pub fn apply(schema: &mut crate::model::Schema) {
-    for c in &mut schema.constraints {
-        if c.definition.contains("(ARRAY[") {
-            c.definition = canonical_expression(&c.definition);
+    let fix = |text: &mut String| {
+        if text.contains("(ARRAY[") {
+            *text = canonical_expression(text);
         }
+    };
+    schema.constraints.iter_mut().for_each(|c| fix(&mut c.definition));
+    schema.domains.iter_mut().flat_map(|d| d.checks.iter_mut()).for_each(|c| fix(&mut c.definition));
+    for p in &mut schema.policies {
+        p.using.iter_mut().chain(p.with_check.iter_mut()).for_each(fix);
     }
 }
 
