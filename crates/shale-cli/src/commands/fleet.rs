@@ -1,5 +1,5 @@
 //! Many databases at once (`--targets FILE`, `--targets-query SQL`, `--schemas PATTERN`): `up`,
-//! `down`, `status` and `validate` on every target, a few at a time, then one summary.
+//! `down`, `status`, `validate` and `drift` on every target, a few at a time, then one summary.
 //! Exit 0 when every target is fine, 1 when any failed, 3 when any could not be reached or locked.
 
 use std::io::{IsTerminal, Write};
