@@ -341,9 +341,26 @@ fn drift_across_databases_replays_once_and_groups_the_result() {
     let text = shale(&p, &["--targets", &file, "drift", "--dev-url", &dev_url]);
     assert_eq!(text.code, 1);
     assert!(text.stdout.contains("b (failed): drifted: "), "{}", text.stdout);
+}
 
-    // Schema targets are refused before anything is replayed.
-    let run = p.shale(&["--schemas", "public", "drift", "--dev-url", &dev_url]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("drift compares whole databases"), "{}", run.stderr);
+#[test]
+fn drift_across_tenant_schemas_compares_each_schema_as_public() {
+    let p = Project::new("fleet_schema_drift");
+    migrations(&p);
+    create_schemas(&p, &["tenant_a", "tenant_b", "tenant_c"]);
+    p.shale(&["--schemas", "tenant_*", "up"]).ok();
+    // Someone changed tenant_b by hand (a column, and an index naming its schema).
+    p.psql("ALTER TABLE tenant_b.items ADD COLUMN extra int; CREATE INDEX items_name ON tenant_b.items (name);");
+
+    let dev_url = shared_cluster().url("postgres");
+    let run = p.shale(&["--schemas", "tenant_*", "drift", "--dev-url", &dev_url, "--json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(json["groups"][0]["state"], "drifted", "{json}");
+    assert_eq!(json["groups"][0]["examples"], serde_json::json!(["tenant_b"]));
+    assert_eq!(json["groups"][1]["state"], "no drift");
+    assert_eq!(json["groups"][1]["count"], 2);
+    let objects: Vec<&str> =
+        target(&json, "tenant_b")["drift"].as_array().unwrap().iter().map(|d| d["object"].as_str().unwrap()).collect();
+    assert_eq!(objects, ["column public.items.extra", "index public.items_name"], "seen as public");
 }

@@ -25,6 +25,26 @@ pub fn outside(model: &Schema, scratch_prefix: &str) -> Schema {
     serde_json::from_value(json).expect("the same shape deserializes")
 }
 
+/// `model` without table `schema.table` and what belongs to it (its constraints, indexes,
+/// triggers, policies, comments, privileges and owned sequences): shale's own history and lease
+/// tables, when they could not be left out while reading the model.
+pub fn without_table(model: &Schema, schema: &str, table: &str) -> Schema {
+    let mut json = serde_json::to_value(model).expect("a model serializes");
+    if let Value::Object(kinds) = &mut json {
+        for list in kinds.values_mut() {
+            let Value::Array(items) = list else { continue };
+            items.retain(|item| {
+                let Value::Object(fields) = item else { return true };
+                let is = |key: &str| fields.get(key).and_then(Value::as_str) == Some(table);
+                let owner = fields.get("owned_by").and_then(|o| o.get("table")).and_then(Value::as_str);
+                let in_schema = fields.get("schema").and_then(Value::as_str) == Some(schema);
+                !(in_schema && (is("table") || is("name") || is("parent") || owner == Some(table)))
+            });
+        }
+    }
+    serde_json::from_value(json).expect("the same shape deserializes")
+}
+
 /// The model as JSON with only the objects whose schema passes `wanted(kind, schema)`.
 fn keep(model: &Schema, wanted: impl Fn(&str, &str) -> bool) -> Value {
     let mut json = serde_json::to_value(model).expect("a model serializes");
@@ -102,5 +122,9 @@ mod tests {
         assert_eq!(rest.tables.len(), 1);
         assert_eq!(rest.tables[0].name, "theirs");
         assert!(rest.indexes.is_empty());
+        let without = without_table(&model, "shale_scratch_1_2", "users");
+        assert_eq!(without.tables.len(), 1);
+        assert_eq!(without.tables[0].name, "theirs");
+        assert!(without.indexes.is_empty());
     }
 }

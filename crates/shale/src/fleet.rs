@@ -277,13 +277,11 @@ pub enum Operation {
     Status,
     /// Status, with modified, missing, failed and out-of-order migrations counted as failures.
     Validate,
-    /// Compare each database's schema with this one (what the migrations build, replayed once);
-    /// a target that differs fails. Whole databases only: see [`SCHEMA_DRIFT_UNSUPPORTED`].
+    /// Compare each target's schema with this one (what the migrations build, replayed once into
+    /// `public` of a scratch database); a target that differs fails. A schema target's schema is
+    /// compared as if it were `public` (its database read once for all its schemas).
     Drift(Arc<shale_schema::Schema>),
 }
-
-/// Why drift does not take schema targets.
-pub const SCHEMA_DRIFT_UNSUPPORTED: &str = "drift compares whole databases, and this target is one schema of a database: the schema model names every object by its schema, so comparing a tenant schema would need it mapped onto the replayed one, which shale does not do yet; run drift on database targets";
 
 impl Operation {
     pub fn name(&self) -> &'static str {
@@ -492,11 +490,33 @@ pub struct Fleet {
     /// Settings every target starts from (session, history table name, lock wait, retries); each
     /// target replaces the connection and, for a schema, the history schema and search_path.
     pub template: MigratorConfig,
+    /// For drift on schema targets: each database's schema, read once for all its tenant
+    /// schemas (kept for the run: one model per database, not per target).
+    databases: tokio::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Arc<shale_schema::Schema>>>>>,
 }
 
 impl Fleet {
     pub fn new(set: impl Into<Arc<MigrationSet>>, template: MigratorConfig) -> Fleet {
-        Fleet { set: set.into(), template }
+        Fleet { set: set.into(), template, databases: Default::default() }
+    }
+
+    /// What the migrations built in a schema target's schema, seen as `public` (as the replay
+    /// builds it), shale's own tables left out. The database is read once per fleet run.
+    async fn tenant_schema(&self, target: &Target, schema: &str) -> Result<shale_schema::Schema, Error> {
+        let cell = self.databases.lock().await.entry(target.connection.redacted()).or_default().clone();
+        let whole = cell
+            .get_or_try_init(|| async {
+                let session = SessionSettings { search_path: None, ..self.template.session.clone() };
+                let client = connect(&target.connection, &session).await?;
+                Ok::<_, Error>(Arc::new(shale_schema::introspect(&client, ("", "")).await?))
+            })
+            .await?;
+        let history = &self.template.history.table;
+        let lease =
+            shale_pg::lease::lease_table(&shale_pg::HistoryTable { schema: schema.into(), table: history.clone() }).1;
+        let mine = shale_schema::confine::confine(whole, schema, "public");
+        let mine = shale_schema::confine::without_table(&mine, "public", history);
+        Ok(shale_schema::confine::without_table(&mine, "public", &lease))
     }
 
     /// Run `operation` on every target, at most `concurrency` at once (and never more than the
@@ -589,10 +609,11 @@ impl Fleet {
                     return Ok(());
                 }
                 Operation::Drift(expected) => {
-                    if target.schema.is_some() {
-                        return Err(Error::Invalid(SCHEMA_DRIFT_UNSUPPORTED.into()));
-                    }
-                    let differences = shale_schema::compare::differences(expected, &migrator.schema().await?);
+                    let live = match &target.schema {
+                        Some(schema) => self.tenant_schema(target, schema).await?,
+                        None => migrator.schema().await?,
+                    };
+                    let differences = shale_schema::compare::differences(expected, &live);
                     if !differences.is_empty() {
                         let objects: Vec<&str> = differences.iter().take(3).map(|d| d.object.as_str()).collect();
                         let more = if differences.len() > objects.len() { ", ..." } else { "" };

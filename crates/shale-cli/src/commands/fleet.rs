@@ -84,9 +84,6 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
     let operation = match planned {
         Planned::Ready(operation) => operation,
         Planned::Drift { dev_url } => {
-            if let Some(t) = targets.iter().find(|t| t.schema.is_some()) {
-                return Err(invalid(&format!("{}: {}", t.name, fleet::SCHEMA_DRIFT_UNSUPPORTED)));
-            }
             // Replayed once for the whole fleet; the scratch database goes right after.
             let scratch = Throwaway::create(dev_url.as_deref())?;
             let expected = super::diff::replay(set.clone(), &super::diff::history_table(settings), &scratch.first()?)?;
