@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::dump::{comment_targets, create_range_type, policy, privilege_target, privileges};
+use crate::dump::{
+    comment_targets, create_range_type, default_privilege_target, default_privileges, policy, privilege_target,
+    privileges,
+};
 use crate::model::Schema;
 
 /// One object whose definition differs; `None` on a side where the object does not exist.
@@ -149,7 +152,23 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
         let column = p.column.as_ref().map(|c| format!(" column {c}")).unwrap_or_default();
         out.insert(format!("privileges on {}{column}", privilege_target(p)), privileges(p).join(" "));
     }
+    for p in &schema.default_privileges {
+        out.insert(default_privileges_object(p), default_privileges(p).join(" "));
+    }
     out
+}
+
+/// `default privileges [for role r] [in schema s] on tables`.
+pub(crate) fn default_privileges_object(p: &crate::model::DefaultPrivileges) -> String {
+    let mut object = String::from("default privileges");
+    if let Some(r) = &p.role {
+        object.push_str(&format!(" for role {r}"));
+    }
+    if let Some(s) = &p.schema {
+        object.push_str(&format!(" in schema {s}"));
+    }
+    object.push_str(&format!(" on {}", default_privilege_target(p.kind).to_lowercase()));
+    object
 }
 
 /// The objects that differ between `expected` (what the migrations build) and `actual`.

@@ -6,13 +6,14 @@
 //!
 //! 1. drop what depends on changing objects: triggers, views, foreign keys, constraints, indexes,
 //!    functions whose signature changes;
-//! 2. create the new base objects: schemas, extensions, types, sequences, functions not reading
-//!    tables;
+//! 2. take back default privileges that go (so objects created next do not get them), create
+//!    the new base objects: schemas, extensions, types, sequences, functions not reading tables;
 //! 3. tables: drop removed ones (partitions first), create new ones (parents first), alter the rest;
 //! 4. drop what the tables no longer use: functions, sequences, types, extensions, schemas;
 //! 5. create what depends on tables: sequence ownership, constraints, indexes, foreign keys,
 //!    functions reading tables, views (recreated around the tables and functions they read),
-//!    indexes on materialized views, triggers, comments.
+//!    indexes on materialized views, triggers, comments, privileges; last, the new default
+//!    privileges (they apply to objects created after them).
 //!
 //! Statements that lose data are marked destructive, statements that may rewrite a table or scan
 //! it under a strong lock carry a note; the caller decides whether destructive ones are emitted.
@@ -167,7 +168,8 @@ impl<'a> Differ<'a> {
         self.drop_indexes(&indexes.0);
         self.drop_changed_functions();
         self.drop_replaced_types();
-        // Phase 2: new base objects.
+        // Phase 2: new base objects (once default privileges hold no more than in both schemas).
+        self.default_privileges(true);
         self.create_schemas_and_extensions();
         self.create_or_alter_types();
         self.create_user_types(false);
@@ -200,6 +202,7 @@ impl<'a> Differ<'a> {
         self.comments(&views);
         self.object_comments();
         self.grants();
+        self.default_privileges(false);
         Diff { changes: self.out }
     }
 

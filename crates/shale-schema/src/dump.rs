@@ -7,14 +7,15 @@
 //! inheriting children), sequence ownership, check/primary key/unique/exclusion constraints,
 //! indexes, foreign keys, functions that need tables, aggregates, views (each after the views it
 //! reads), indexes on materialized views, triggers, row-level security, policies, comments,
-//! privileges.
+//! privileges, default privileges.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::model::{
-    Column, Comment, CommentKind, CompositeType, ConstraintKind, Domain, Function, ObjectPrivileges, Policy,
-    PrivilegeKind, QualifiedName, RangeType, Schema, SequenceOptions, Table, Trigger, View,
+    Column, Comment, CommentKind, CompositeType, ConstraintKind, DefaultPrivilegeKind, DefaultPrivileges, Domain,
+    Function, Grant, ObjectPrivileges, Policy, PrivilegeKind, QualifiedName, RangeType, Schema, SequenceOptions, Table,
+    Trigger, View,
 };
 
 /// Keywords that cannot be used as a bare identifier everywhere (sorted: searched by bisection) (PostgreSQL's reserved,
@@ -206,6 +207,8 @@ pub fn dump(schema: &Schema) -> String {
     section(&mut out, "Policies", schema.policies.iter().map(policy).collect());
     section(&mut out, "Comments", comments(schema));
     section(&mut out, "Privileges", schema.privileges.iter().flat_map(privileges).collect());
+    // Last: they apply to objects created after them, which would otherwise get them too.
+    section(&mut out, "Default privileges", schema.default_privileges.iter().flat_map(default_privileges).collect());
     out
 }
 
@@ -420,32 +423,71 @@ pub(crate) fn comment_target(c: &Comment) -> String {
         CommentKind::Trigger => format!("TRIGGER {} ON {}", ident(&c.name), parent()),
         CommentKind::Policy => format!("POLICY {} ON {}", ident(&c.name), parent()),
         CommentKind::Column => format!("COLUMN {}.{}", parent(), ident(&c.name)),
+        CommentKind::Extension => format!("EXTENSION {}", ident(&c.name)),
     }
 }
 
 /// REVOKE the defaults taken away, then GRANT what was given beyond them: one statement per
 /// grantee (and grant option), privileges in name order.
 pub(crate) fn privileges(p: &ObjectPrivileges) -> Vec<String> {
-    let target = privilege_target(p);
-    let privilege = |name: &str| match &p.column {
+    revokes_and_grants("", &privilege_target(p), p.column.as_deref(), &p.revoked, &p.granted)
+}
+
+/// [`privileges`] for default privileges: `ALTER DEFAULT PRIVILEGES ... REVOKE/GRANT`.
+pub(crate) fn default_privileges(p: &DefaultPrivileges) -> Vec<String> {
+    revokes_and_grants(&default_privileges_prefix(p), default_privilege_target(p.kind), None, &p.revoked, &p.granted)
+}
+
+/// `ALTER DEFAULT PRIVILEGES [FOR ROLE r] [IN SCHEMA s] `.
+pub(crate) fn default_privileges_prefix(p: &DefaultPrivileges) -> String {
+    let mut sql = String::from("ALTER DEFAULT PRIVILEGES ");
+    if let Some(r) = &p.role {
+        let _ = write!(sql, "FOR ROLE {} ", ident(r));
+    }
+    if let Some(s) = &p.schema {
+        let _ = write!(sql, "IN SCHEMA {} ", ident(s));
+    }
+    sql
+}
+
+pub(crate) fn default_privilege_target(kind: DefaultPrivilegeKind) -> &'static str {
+    match kind {
+        DefaultPrivilegeKind::Tables => "TABLES",
+        DefaultPrivilegeKind::Sequences => "SEQUENCES",
+        DefaultPrivilegeKind::Functions => "FUNCTIONS",
+        DefaultPrivilegeKind::Types => "TYPES",
+        DefaultPrivilegeKind::Schemas => "SCHEMAS",
+    }
+}
+
+/// `{prefix}REVOKE ... ON {target} FROM ...` per grantee, then `{prefix}GRANT ... TO ...` per
+/// grantee and grant option; privileges on `column` when given.
+fn revokes_and_grants(
+    prefix: &str,
+    target: &str,
+    column: Option<&str>,
+    revoked: &[Grant],
+    granted: &[Grant],
+) -> Vec<String> {
+    let privilege = |name: &str| match column {
         Some(column) => format!("{name} ({})", ident(column)),
         None => name.to_string(),
     };
     let mut out = Vec::new();
-    let mut revoked: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for g in &p.revoked {
-        revoked.entry(&g.grantee).or_default().push(privilege(&g.privilege));
+    let mut by_grantee: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for g in revoked {
+        by_grantee.entry(&g.grantee).or_default().push(privilege(&g.privilege));
     }
-    for (grantee, list) in revoked {
-        out.push(format!("REVOKE {} ON {target} FROM {};", list.join(", "), role(grantee)));
+    for (grantee, list) in by_grantee {
+        out.push(format!("{prefix}REVOKE {} ON {target} FROM {};", list.join(", "), role(grantee)));
     }
-    let mut granted: BTreeMap<(&str, bool), Vec<String>> = BTreeMap::new();
-    for g in &p.granted {
-        granted.entry((&g.grantee, g.grantable)).or_default().push(privilege(&g.privilege));
+    let mut by_grantee: BTreeMap<(&str, bool), Vec<String>> = BTreeMap::new();
+    for g in granted {
+        by_grantee.entry((&g.grantee, g.grantable)).or_default().push(privilege(&g.privilege));
     }
-    for ((grantee, grantable), list) in granted {
+    for ((grantee, grantable), list) in by_grantee {
         let option = if grantable { " WITH GRANT OPTION" } else { "" };
-        out.push(format!("GRANT {} ON {target} TO {}{option};", list.join(", "), role(grantee)));
+        out.push(format!("{prefix}GRANT {} ON {target} TO {}{option};", list.join(", "), role(grantee)));
     }
     out
 }

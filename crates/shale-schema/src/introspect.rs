@@ -70,6 +70,25 @@ fn catalog_query((history_schema, history_table): (&str, &str)) -> String {
        WHERE dp.refclassid = 'pg_type'::regclass AND u.typtype IN ('d', 'c', 'r') AND u.oid <> t.oid
          AND ((dp.classid = 'pg_type'::regclass AND dp.objid = t.oid)
               OR (dp.classid = 'pg_class'::regclass AND dp.objid = t.typrelid AND t.typrelid <> 0)))";
+    // What `o.acl` grants beyond `o.base` and takes from it, `o.owner`'s own left out: for the
+    // privileges of objects and for default privileges alike.
+    let acl_difference = r#"  -- each (grantee, privilege, grant option) in the acl or the defaults but not both; an aggregate,
+  -- so that the planner computes it once per object
+  LATERAL (SELECT
+      coalesce(json_agg(json_build_object('grantee', x.grantee, 'privilege', x.privilege, 'grantable', x.grantable))
+               FILTER (WHERE x.granted), '[]') AS granted,
+      coalesce(json_agg(json_build_object('grantee', x.grantee, 'privilege', x.privilege, 'grantable', x.grantable))
+               FILTER (WHERE NOT x.granted), '[]') AS revoked,
+      count(*) AS n
+    FROM (SELECT CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(e.grantee)::text END AS grantee,
+            e.privilege_type AS privilege, e.is_grantable AS grantable, bool_or(e.actual) AS granted
+          FROM (SELECT a.grantee, a.privilege_type, a.is_grantable, true AS actual FROM aclexplode(o.acl) a
+                UNION ALL
+                SELECT b.grantee, b.privilege_type, b.is_grantable, false FROM aclexplode(o.base) b) e
+          WHERE e.grantee <> o.owner
+          GROUP BY e.grantee, e.privilege_type, e.is_grantable
+          HAVING bool_or(e.actual) <> bool_or(NOT e.actual)) x) g
+"#;
     format!(
         r#"WITH ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e'),
 nsp AS (
@@ -318,6 +337,13 @@ SELECT json_build_object(
     -- the comment initdb puts on public is in every new database already
     WHERE NOT (n.nspname = 'public' AND d.description = 'standard public schema')
     UNION ALL
+    SELECT 'extension', n.nspname, x.extname, NULL, NULL, d.description
+    FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
+    JOIN pg_description d ON d.classoid = 'pg_extension'::regclass AND d.objoid = x.oid AND d.objsubid = 0
+    -- CREATE EXTENSION gives it its control file's comment
+    LEFT JOIN pg_available_extensions v ON v.name = x.extname
+    WHERE d.description IS DISTINCT FROM v.comment
+    UNION ALL
     SELECT CASE WHEN t.typtype = 'd' THEN 'domain' ELSE 'type' END, t.nspname, t.typname, NULL, NULL, d.description
     FROM typ t JOIN pg_description d ON d.classoid = 'pg_type'::regclass AND d.objoid = t.oid AND d.objsubid = 0
     UNION ALL
@@ -361,23 +387,21 @@ SELECT json_build_object(
 'privileges', (SELECT coalesce(json_agg(json_build_object('kind', o.kind, 'schema', o.sch, 'name', o.name, 'column', o.col,
     'arguments', o.args, 'granted', g.granted, 'revoked', g.revoked) ORDER BY o.kind, o.sch, o.name, o.args, o.col), '[]')
   FROM acl o,
-  -- each (grantee, privilege, grant option) in the acl or the defaults but not both; an aggregate,
-  -- so that the planner computes it once per object
-  LATERAL (SELECT
-      coalesce(json_agg(json_build_object('grantee', x.grantee, 'privilege', x.privilege, 'grantable', x.grantable))
-               FILTER (WHERE x.granted), '[]') AS granted,
-      coalesce(json_agg(json_build_object('grantee', x.grantee, 'privilege', x.privilege, 'grantable', x.grantable))
-               FILTER (WHERE NOT x.granted), '[]') AS revoked,
-      count(*) AS n
-    FROM (SELECT CASE WHEN e.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(e.grantee)::text END AS grantee,
-            e.privilege_type AS privilege, e.is_grantable AS grantable, bool_or(e.actual) AS granted
-          FROM (SELECT a.grantee, a.privilege_type, a.is_grantable, true AS actual FROM aclexplode(o.acl) a
-                UNION ALL
-                SELECT b.grantee, b.privilege_type, b.is_grantable, false FROM aclexplode(o.base) b) e
-          WHERE e.grantee <> o.owner
-          GROUP BY e.grantee, e.privilege_type, e.is_grantable
-          HAVING bool_or(e.actual) <> bool_or(NOT e.actual)) x) g
-  WHERE g.n > 0)
+{acl_difference}  WHERE g.n > 0),
+'default_privileges', (SELECT coalesce(json_agg(json_build_object('role', o.role, 'schema', o.sch, 'kind', o.kind,
+    'granted', g.granted, 'revoked', g.revoked) ORDER BY o.role, o.sch, o.kind), '[]')
+  FROM (SELECT NULLIF(pg_get_userbyid(da.defaclrole), current_user)::text AS role, n.nspname::text AS sch,
+          CASE da.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
+                                WHEN 'T' THEN 'types' ELSE 'schemas' END AS kind,
+          da.defaclacl AS acl, da.defaclrole AS owner,
+          -- an entry for all schemas replaces the built-in defaults; one for a schema adds to them
+          -- (acldefault's letter for sequences is 's': its 'S' is a foreign server)
+          CASE WHEN da.defaclnamespace = 0
+               THEN acldefault(CASE da.defaclobjtype WHEN 'S' THEN 's' ELSE da.defaclobjtype END, da.defaclrole)
+               END AS base
+        FROM pg_default_acl da LEFT JOIN nsp n ON n.oid = da.defaclnamespace
+        WHERE da.defaclobjtype IN ('r', 'S', 'f', 'T', 'n') AND (da.defaclnamespace = 0 OR n.oid IS NOT NULL)) o,
+{acl_difference}  WHERE g.n > 0)
 )"#
     )
 }

@@ -50,6 +50,9 @@ pub struct Schema {
     /// Privileges granted beyond, or revoked from, each object's defaults (owners left out).
     #[serde(default)]
     pub privileges: Vec<ObjectPrivileges>,
+    /// `ALTER DEFAULT PRIVILEGES` that differ from the built-in defaults (`pg_default_acl`).
+    #[serde(default)]
+    pub default_privileges: Vec<DefaultPrivileges>,
 }
 
 /// A schema-qualified object name.
@@ -370,6 +373,9 @@ pub enum CommentKind {
     /// A column of a view, materialized view or composite type (`parent`); table columns have a
     /// `comment` field of their own.
     Column,
+    /// Only a comment other than the one the extension's control file gives it (`schema` is the
+    /// extension's schema).
+    Extension,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -433,6 +439,36 @@ pub struct ObjectPrivileges {
     pub revoked: Vec<Grant>,
 }
 
+/// The kind of object [`DefaultPrivileges`] apply to, as `ALTER DEFAULT PRIVILEGES ... ON` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefaultPrivilegeKind {
+    Tables,
+    Sequences,
+    /// Functions, procedures and aggregates.
+    Functions,
+    Types,
+    Schemas,
+}
+
+/// The privileges that objects a role creates from now on get (`ALTER DEFAULT PRIVILEGES`),
+/// where they differ from the built-in ones: for all schemas, what the entry grants beyond
+/// `acldefault` and revokes from it; in one schema, what it adds (per-schema entries only add).
+/// The role's own privileges are left out, as on objects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultPrivileges {
+    /// The role whose new objects they apply to (`FOR ROLE`); `None` for the role that read the
+    /// schema, so that a dump applies them to the role that loads it, as it owns what it creates.
+    pub role: Option<String>,
+    /// `IN SCHEMA`; `None` for all schemas.
+    pub schema: Option<String>,
+    pub kind: DefaultPrivilegeKind,
+    /// Granted beyond the built-in defaults, sorted.
+    pub granted: Vec<Grant>,
+    /// Built-in defaults revoked (e.g. `EXECUTE` from `PUBLIC` on functions), sorted.
+    pub revoked: Vec<Grant>,
+}
+
 impl Schema {
     /// Sort every list by its key, so that two models of the same schema compare equal.
     pub fn normalize(&mut self) {
@@ -493,5 +529,10 @@ impl Schema {
                 &b.column,
             ))
         });
+        for p in &mut self.default_privileges {
+            p.granted.sort();
+            p.revoked.sort();
+        }
+        self.default_privileges.sort_by(|a, b| (&a.role, &a.schema, a.kind).cmp(&(&b.role, &b.schema, b.kind)));
     }
 }

@@ -196,6 +196,7 @@ CREATE TABLE events_a PARTITION OF events FOR VALUES IN ('a');
 CREATE TABLE notes (id int);
 COMMENT ON TABLE notes IS 'old comment';
 COMMENT ON COLUMN notes.id IS 'the id';
+COMMENT ON EXTENSION plpgsql IS 'a comment of our own';
 "#;
     let b = r#"
 CREATE SCHEMA app;
@@ -214,8 +215,12 @@ COMMENT ON TABLE notes IS 'new comment';
 CREATE MATERIALIZED VIEW usage_totals AS SELECT count(*) AS n FROM usage;
 CREATE UNIQUE INDEX usage_totals_n ON usage_totals (n);
 COMMENT ON MATERIALIZED VIEW usage_totals IS 'totals';
+COMMENT ON EXTENSION pgcrypto IS 'for uuids';
 "#;
-    let (forward, _) = pair("partitions", a, b).await;
+    let (forward, back) = pair("partitions", a, b).await;
+    assert!(forward.contains("COMMENT ON EXTENSION plpgsql IS NULL;"), "{forward}");
+    assert!(forward.contains("COMMENT ON EXTENSION pgcrypto IS 'for uuids';"), "{forward}");
+    assert!(back.contains("COMMENT ON EXTENSION plpgsql IS 'a comment of our own';"), "{back}");
     assert!(forward.contains("DETACH PARTITION public.usage_2026"), "{forward}");
     assert!(forward.contains("its partitioning changes"), "{forward}");
 }
@@ -325,4 +330,53 @@ CREATE POLICY named ON tiers USING (name IN ('a', 'b')) WITH CHECK (name IN ('a'
     assert!(forward.contains("GRANT EXECUTE ON FUNCTION public.add_int(s integer, v integer) TO PUBLIC;"), "{forward}");
     assert!(back.contains("ALTER TABLE public.scores NO FORCE ROW LEVEL SECURITY;"), "{back}");
     assert!(back.contains("COMMENT ON TYPE public.pair IS 'old comment';"), "{back}");
+}
+
+/// Default privileges change by difference. Those that go are taken back before the diff creates
+/// anything, those that come are set after everything: the table and function the diff creates
+/// get neither (B created them before its default privileges).
+#[tokio::test]
+async fn default_privileges_by_difference() {
+    ensure_roles();
+    let a = r#"
+CREATE SCHEMA app;
+ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO shale_test_reader;
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT USAGE ON SEQUENCES TO shale_test_reader;
+"#;
+    let b = r#"
+CREATE SCHEMA app;
+CREATE TABLE app.t (id integer);
+CREATE FUNCTION app.f() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT ON TABLES TO shale_test_reader WITH GRANT OPTION;
+ALTER DEFAULT PRIVILEGES FOR ROLE shale_test_reader GRANT USAGE ON TYPES TO "Shale Test Writer";
+ALTER DEFAULT PRIVILEGES GRANT CREATE ON SCHEMAS TO shale_test_reader;
+"#;
+    let (forward, back) = pair("default privileges", a, b).await;
+    let at = |script: &str, s: &str| script.find(s).unwrap_or_else(|| panic!("no {s:?} in\n{script}"));
+    assert!(
+        at(&forward, "ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO PUBLIC;")
+            < at(&forward, "CREATE TABLE app.t"),
+        "{forward}"
+    );
+    assert!(
+        at(&forward, "ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM shale_test_reader;")
+            < at(&forward, "CREATE TABLE app.t")
+    );
+    assert!(
+        at(&forward, "ALTER DEFAULT PRIVILEGES IN SCHEMA app REVOKE USAGE ON SEQUENCES FROM shale_test_reader;")
+            < at(&forward, "CREATE TABLE app.t")
+    );
+    assert!(
+        at(&forward, "CREATE TABLE app.t")
+            < at(&forward, "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO shale_test_reader WITH GRANT OPTION;"),
+        "{forward}"
+    );
+    assert!(
+        forward.contains(
+            "ALTER DEFAULT PRIVILEGES FOR ROLE shale_test_reader GRANT USAGE ON TYPES TO \"Shale Test Writer\";"
+        ),
+        "{forward}"
+    );
+    assert!(back.contains("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;"), "{back}");
 }

@@ -1,11 +1,18 @@
-//! Row-level security, policies, comments on objects other than tables, columns and views, and
-//! privileges.
+//! Row-level security, policies, comments on objects other than tables, columns and views,
+//! privileges and default privileges.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{key, mentions, Differ, TableKey};
-use crate::dump::{comment_target, ident, literal, policy, privilege_target, qualified, role};
-use crate::model::{Comment, CommentKind, Grant, ObjectPrivileges, Policy, PrivilegeKind, Schema};
+use crate::compare::default_privileges_object;
+use crate::dump::{
+    comment_target, default_privilege_target, default_privileges_prefix, ident, literal, policy, privilege_target,
+    qualified, role,
+};
+use crate::model::{
+    Comment, CommentKind, DefaultPrivilegeKind, DefaultPrivileges, Grant, ObjectPrivileges, Policy, PrivilegeKind,
+    Schema,
+};
 
 fn policy_key(p: &Policy) -> TableKey {
     (p.schema.clone(), p.table.clone(), p.name.clone())
@@ -32,6 +39,7 @@ fn comment_object(c: &Comment) -> Vec<String> {
         CommentKind::Column => {
             vec![format!("view {s}.{parent}"), format!("materialized view {s}.{parent}"), format!("type {s}.{parent}")]
         }
+        CommentKind::Extension => vec![format!("extension {n}")],
     }
 }
 
@@ -70,6 +78,8 @@ fn commented_object_exists(to: &Schema, c: &Comment) -> bool {
                     .iter()
                     .any(|t| t.schema == s && t.name == parent && t.attributes.iter().any(|a| a.name == n))
         }
+        // In another schema, the comment's key changes and the new one is set.
+        CommentKind::Extension => to.extensions.iter().any(|x| x.schema == s && x.name == n),
     }
 }
 
@@ -262,34 +272,78 @@ impl<'a> Differ<'a> {
 
 /// GRANT and REVOKE statements that turn the privileges `before` into `after` (same object).
 fn privilege_changes(before: &ObjectPrivileges, after: &ObjectPrivileges) -> Vec<(String, String)> {
-    if before.granted == after.granted && before.revoked == after.revoked {
-        return Vec::new();
-    }
-    let target = privilege_target(after);
     let object = privilege_object(after).remove(0);
-    let on = |g: &Grant| match &after.column {
+    let (toward, away) = grant_changes(
+        "",
+        &privilege_target(after),
+        after.column.as_deref(),
+        (&before.granted, &before.revoked),
+        (&after.granted, &after.revoked),
+    );
+    toward.into_iter().chain(away).map(|sql| (object.clone(), sql)).collect()
+}
+
+/// The statements that turn (granted, revoked) `before` into `after`, in two parts: those that
+/// take back what was granted beyond the defaults or give back defaults that were revoked (toward
+/// the built-in defaults), and those that move away from them.
+fn grant_changes(
+    prefix: &str,
+    target: &str,
+    column: Option<&str>,
+    (before_granted, before_revoked): (&[Grant], &[Grant]),
+    (after_granted, after_revoked): (&[Grant], &[Grant]),
+) -> (Vec<String>, Vec<String>) {
+    let on = |g: &Grant| match column {
         Some(c) => format!("{} ({})", g.privilege, ident(c)),
         None => g.privilege.clone(),
     };
     let grant = |g: &Grant| {
         let option = if g.grantable { " WITH GRANT OPTION" } else { "" };
-        format!("GRANT {} ON {target} TO {}{option};", on(g), role(&g.grantee))
+        format!("{prefix}GRANT {} ON {target} TO {}{option};", on(g), role(&g.grantee))
     };
-    let revoke = |g: &Grant| format!("REVOKE {} ON {target} FROM {};", on(g), role(&g.grantee));
-    let mut out = Vec::new();
+    let revoke = |g: &Grant| format!("{prefix}REVOKE {} ON {target} FROM {};", on(g), role(&g.grantee));
+    let (mut toward, mut away) = (Vec::new(), Vec::new());
     // Grants beyond the defaults: revoke the ones gone, grant the new ones.
-    for g in before.granted.iter().filter(|g| !after.granted.contains(g)) {
-        out.push(revoke(g));
+    toward.extend(before_granted.iter().filter(|g| !after_granted.contains(g)).map(revoke));
+    away.extend(after_granted.iter().filter(|g| !before_granted.contains(g)).map(grant));
+    // Defaults taken away: give back the ones restored, revoke the newly taken.
+    toward.extend(before_revoked.iter().filter(|g| !after_revoked.contains(g)).map(grant));
+    away.extend(after_revoked.iter().filter(|g| !before_revoked.contains(g)).map(revoke));
+    (toward, away)
+}
+
+fn default_privileges_key(p: &DefaultPrivileges) -> (Option<&str>, Option<&str>, DefaultPrivilegeKind) {
+    (p.role.as_deref(), p.schema.as_deref(), p.kind)
+}
+
+impl<'a> Differ<'a> {
+    /// Default privileges apply to the objects created after them: the changes back toward the
+    /// built-in defaults come before the diff creates anything (`toward_builtin`), the others
+    /// after everything (so that neither adds privileges to the objects the diff creates).
+    pub(super) fn default_privileges(&mut self, toward_builtin: bool) {
+        let from: BTreeMap<_, &DefaultPrivileges> =
+            self.from.default_privileges.iter().map(|p| (default_privileges_key(p), p)).collect();
+        let to: BTreeMap<_, &DefaultPrivileges> =
+            self.to.default_privileges.iter().map(|p| (default_privileges_key(p), p)).collect();
+        fn lists<'p>(p: Option<&&'p DefaultPrivileges>) -> (&'p [Grant], &'p [Grant]) {
+            p.map_or((&[], &[]), |p| (&p.granted, &p.revoked))
+        }
+        let mut changes = Vec::new();
+        for k in from.keys().chain(to.keys().filter(|k| !from.contains_key(*k))) {
+            let (before, after) = (from.get(k), to.get(k));
+            let p = after.or(before).expect("a key of one side");
+            let (toward, away) = grant_changes(
+                &default_privileges_prefix(p),
+                default_privilege_target(p.kind),
+                None,
+                lists(before),
+                lists(after),
+            );
+            let object = default_privileges_object(p);
+            changes.extend((if toward_builtin { toward } else { away }).into_iter().map(|sql| (object.clone(), sql)));
+        }
+        for (object, sql) in changes {
+            self.push(object, sql, false, None);
+        }
     }
-    for g in after.granted.iter().filter(|g| !before.granted.contains(g)) {
-        out.push(grant(g));
-    }
-    // Defaults taken away: revoke the newly taken, give back the ones restored.
-    for g in after.revoked.iter().filter(|g| !before.revoked.contains(g)) {
-        out.push(revoke(g));
-    }
-    for g in before.revoked.iter().filter(|g| !after.revoked.contains(g)) {
-        out.push(grant(g));
-    }
-    out.into_iter().map(|sql| (object.clone(), sql)).collect()
 }
