@@ -110,7 +110,10 @@ fn take_sql(history: &HistoryTable, me: &Identity, ttl: Duration) -> String {
         "WITH previous AS (SELECT token, pid, host, application_name, db_user, acquired_at, expires_at FROM {t}),
 taken AS (
     INSERT INTO {t} AS l (id, token, pid, host, application_name, acquired_at, heartbeat_at, expires_at)
-    VALUES (true, {token}, {pid}, {host}, {app}, now(), now(), now() + {ttl})
+    SELECT true, {token}, {pid}, {host}, {app}, now(), now(), now() + {ttl}
+    -- While a live lease holds the row, waiting runners only read it: ON CONFLICT would lock the
+    -- row on every poll and make the holder's heartbeat (and commit fence) queue behind them.
+    WHERE NOT EXISTS (SELECT FROM {t} WHERE expires_at > now())
     ON CONFLICT (id) DO UPDATE SET token = excluded.token, pid = excluded.pid, host = excluded.host,
         application_name = excluded.application_name, db_user = excluded.db_user,
         acquired_at = excluded.acquired_at, heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at
