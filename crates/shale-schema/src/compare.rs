@@ -57,6 +57,9 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
             let parents: Vec<String> = t.inherits.iter().map(|p| format!("{}.{}", p.schema, p.name)).collect();
             what.push_str(&format!(" inherits ({})", parents.join(", ")));
         }
+        if let Some(ty) = &t.of_type {
+            what.push_str(&format!(" of {}.{}", ty.schema, ty.name));
+        }
         out.insert(format!("table {table}"), what);
         if t.row_security || t.force_row_security {
             let state = match (t.row_security, t.force_row_security) {

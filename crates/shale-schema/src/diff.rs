@@ -5,10 +5,12 @@
 //! dependency order, in five phases:
 //!
 //! 1. drop what depends on changing objects: triggers, views, foreign keys, constraints, indexes,
-//!    functions whose signature changes;
+//!    functions whose signature changes; typed tables that stop being of their type become
+//!    ordinary ones (`NOT OF`; those that stay change with their type, `ALTER TYPE ... CASCADE`);
 //! 2. take back default privileges that go (so objects created next do not get them), create
 //!    the new base objects: schemas, extensions, types, sequences, functions not reading tables;
-//! 3. tables: drop removed ones (partitions first), create new ones (parents first), alter the rest;
+//! 3. tables: drop removed ones (partitions first), create new ones (parents first), alter the rest
+//!    (`OF type` once their columns match it);
 //! 4. drop what the tables no longer use: functions, sequences, types, extensions, schemas;
 //! 5. create what depends on tables: sequence ownership, constraints, indexes, foreign keys,
 //!    functions reading tables, views (recreated around the tables and functions they read),
@@ -167,6 +169,7 @@ impl<'a> Differ<'a> {
         self.drop_constraints(&constraints.0);
         self.drop_indexes(&indexes.0);
         self.drop_changed_functions();
+        self.untype_tables();
         self.drop_replaced_types();
         // Phase 2: new base objects (once default privileges hold no more than in both schemas).
         self.default_privileges(true);
@@ -797,10 +800,46 @@ impl<'a> Differ<'a> {
             for p in after.iter().filter(|p| !before.contains(p)) {
                 self.push(object.clone(), format!("ALTER TABLE {name} INHERIT {p};"), false, None);
             }
+            // Its columns match the type's attributes by now (NOT OF came in phase 1).
+            if let (true, Some(ty)) = (old.of_type != new.of_type, &new.of_type) {
+                let ty = qualified(&ty.schema, &ty.name);
+                self.push(object.clone(), format!("ALTER TABLE {name} OF {ty};"), false, None);
+            }
         }
     }
 
+    /// Phase 1: tables that stop being of their type (`NOT OF`) become ordinary ones, whose
+    /// columns can be changed (and whose type can be altered without them).
+    fn untype_tables(&mut self) {
+        let untyped: Vec<&Table> = self
+            .from_tables
+            .iter()
+            .filter(|(k, old)| {
+                old.of_type.is_some() && self.to_tables.get(*k).is_some_and(|new| new.of_type != old.of_type)
+            })
+            .map(|(_, old)| *old)
+            .collect();
+        for t in untyped {
+            self.push(
+                format!("table {}.{}", t.schema, t.name),
+                format!("ALTER TABLE {} NOT OF;", qualified(&t.schema, &t.name)),
+                false,
+                None,
+            );
+        }
+    }
+
+    /// A table still of the type it was of: its columns change with the type (`ALTER TYPE ...
+    /// CASCADE`), not on their own.
+    fn stays_typed(&self, schema: &str, table: &str) -> bool {
+        let k = key(schema, table);
+        self.from_tables.get(&k).is_some_and(|old| {
+            old.of_type.is_some() && self.to_tables.get(&k).is_none_or(|new| new.of_type == old.of_type)
+        })
+    }
+
     fn alter_columns(&mut self, old: &Table, new: &Table) {
+        let typed = self.stays_typed(&new.schema, &new.name);
         let table = qualified(&new.schema, &new.name);
         let object = |c: &str| format!("column {}.{}.{c}", new.schema, new.name);
         let before: BTreeMap<&str, &Column> = old.columns.iter().map(|c| (c.name.as_str(), c)).collect();
@@ -816,6 +855,7 @@ impl<'a> Differ<'a> {
             .columns
             .iter()
             .filter(|c| !after.contains_key(c.name.as_str()) && (!c.inherited || !kept_parent_had(&c.name)))
+            .filter(|_| !typed)
             .collect();
         for c in dropped {
             self.push(
@@ -827,20 +867,34 @@ impl<'a> Differ<'a> {
         }
         for c in &new.columns {
             let col = ident(&c.name);
-            let Some(o) = before.get(c.name.as_str()) else {
-                // A parent it already inherits from adds the column to it as well; a new parent
-                // needs the column in place before INHERIT.
-                let from_kept_parent = new.inherits.iter().filter(|p| old.inherits.contains(p)).any(|p| {
-                    self.to_tables
-                        .get(&key(&p.schema, &p.name))
-                        .is_some_and(|t| t.columns.iter().any(|x| x.name == c.name))
-                });
-                if c.inherited && from_kept_parent {
+            // A column the type's ALTER ... CASCADE added: only its own default and NOT NULL.
+            let added_by_type;
+            let o = match before.get(c.name.as_str()) {
+                Some(o) => *o,
+                None if typed => {
+                    added_by_type = Column {
+                        name: c.name.clone(),
+                        data_type: c.data_type.clone(),
+                        collation: c.collation.clone(),
+                        ..Default::default()
+                    };
+                    &added_by_type
+                }
+                None => {
+                    // A parent it already inherits from adds the column to it as well; a new parent
+                    // needs the column in place before INHERIT.
+                    let from_kept_parent = new.inherits.iter().filter(|p| old.inherits.contains(p)).any(|p| {
+                        self.to_tables
+                            .get(&key(&p.schema, &p.name))
+                            .is_some_and(|t| t.columns.iter().any(|x| x.name == c.name))
+                    });
+                    if c.inherited && from_kept_parent {
+                        continue;
+                    }
+                    let note = add_column_note(c);
+                    self.push(object(&c.name), format!("ALTER TABLE {table} ADD COLUMN {};", column(c)), false, note);
                     continue;
                 }
-                let note = add_column_note(c);
-                self.push(object(&c.name), format!("ALTER TABLE {table} ADD COLUMN {};", column(c)), false, note);
-                continue;
             };
             if o.generated != c.generated {
                 match (&o.generated, &c.generated) {
@@ -871,6 +925,7 @@ impl<'a> Differ<'a> {
             let type_recreated = self.retyped(&o.data_type).is_some();
             let retype = (o.data_type != c.data_type || o.collation != c.collation)
                 && !type_recreated
+                && !typed
                 && !(o.inherited && c.inherited);
             let mut sql = Vec::new();
             let mut notes = Vec::new();

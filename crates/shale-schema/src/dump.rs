@@ -569,6 +569,22 @@ pub(crate) fn create_table(t: &Table) -> String {
                 bound.as_deref().unwrap_or("DEFAULT")
             );
         }
+        (None, _) if t.of_type.is_some() => {
+            // The columns come from the type: only what they hold beyond it is listed.
+            let ty = t.of_type.as_ref().expect("matched");
+            let _ = write!(sql, " OF {}", qualified(&ty.schema, &ty.name));
+            let columns: Vec<String> = t
+                .columns
+                .iter()
+                .filter(|c| !column_options(c).is_empty())
+                .map(|c| format!("    {} WITH OPTIONS{}", ident(&c.name), column_options(c)))
+                .collect();
+            if !columns.is_empty() {
+                sql.push_str(" (\n");
+                sql.push_str(&columns.join(",\n"));
+                sql.push_str("\n)");
+            }
+        }
         (None, _) => {
             // Inherited columns come from the parents (their differences: inherited_column_overrides).
             let columns: Vec<String> =
@@ -598,6 +614,13 @@ pub(crate) fn column(c: &Column) -> String {
     if let Some(collation) = &c.collation {
         let _ = write!(sql, " COLLATE {collation}");
     }
+    sql.push_str(&column_options(c));
+    sql
+}
+
+/// What a column definition says after its type and collation (each part with a leading space).
+fn column_options(c: &Column) -> String {
+    let mut sql = String::new();
     if let Some(expr) = &c.generated {
         let _ = write!(sql, " GENERATED ALWAYS AS ({expr}) STORED");
     }

@@ -98,7 +98,7 @@ nsp AS (
     AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = n.oid)),
 rel AS (
   SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.relispartition, c.relpartbound, c.relacl, c.relowner,
-         c.relrowsecurity, c.relforcerowsecurity, n.nspname
+         c.relrowsecurity, c.relforcerowsecurity, c.reloftype, n.nspname
   FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
     AND NOT (n.nspname = {hs} AND c.relname IN ({ht}, {lease}))
@@ -178,6 +178,8 @@ SELECT json_build_object(
                 WHERE d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0),
     'inherits', coalesce(inh.parents, '[]'),
     'row_security', c.relrowsecurity, 'force_row_security', c.relforcerowsecurity,
+    'of_type', CASE WHEN c.reloftype <> 0 THEN (SELECT json_build_object('schema', tn.nspname, 'name', tt.typname)
+       FROM pg_type tt JOIN pg_namespace tn ON tn.oid = tt.typnamespace WHERE tt.oid = c.reloftype) END,
     'columns', (SELECT coalesce(json_agg(json_build_object('name', a.attname,
         'inherited', NOT a.attislocal AND NOT c.relispartition,
         'type', format_type(a.atttypid, a.atttypmod), 'not_null', a.attnotnull,

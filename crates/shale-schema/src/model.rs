@@ -129,6 +129,9 @@ pub struct Table {
     /// `FORCE ROW LEVEL SECURITY` (the owner is subject to the policies too).
     #[serde(default)]
     pub force_row_security: bool,
+    /// `OF type`: a typed table, whose columns are the composite type's attributes.
+    #[serde(default)]
+    pub of_type: Option<QualifiedName>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

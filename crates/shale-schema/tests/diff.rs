@@ -380,3 +380,40 @@ ALTER DEFAULT PRIVILEGES GRANT CREATE ON SCHEMAS TO shale_test_reader;
     );
     assert!(back.contains("ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;"), "{back}");
 }
+
+/// Typed tables (`OF type`): their columns change with the type (`ALTER TYPE ... CASCADE`), keep
+/// their own defaults and NOT NULL, and become ordinary (`NOT OF`, before anything else) or typed
+/// (`OF`, once their columns match) tables.
+#[tokio::test]
+async fn typed_tables() {
+    let a = r#"
+CREATE TYPE addr AS (street text, city text, zip integer);
+CREATE TYPE other AS (street text, city text);
+CREATE TABLE homes OF addr (city WITH OPTIONS NOT NULL);
+CREATE TABLE shops OF addr;
+CREATE TABLE plain (street text, city text);
+CREATE TABLE leaving OF other;
+"#;
+    let b = r#"
+CREATE TYPE addr AS (street text, city varchar(50), country text);
+CREATE TYPE other AS (street text, city text);
+CREATE TABLE homes OF addr (city WITH OPTIONS DEFAULT 'x', country WITH OPTIONS NOT NULL);
+CREATE TABLE shops (street text, city varchar(50), country text);
+CREATE TABLE plain OF other;
+CREATE TABLE leaving (street text, city text, extra integer);
+CREATE TABLE fresh OF addr (street WITH OPTIONS PRIMARY KEY);
+"#;
+    let (forward, back) = pair("typed tables", a, b).await;
+    assert!(forward.contains("ALTER TYPE public.addr DROP ATTRIBUTE zip CASCADE;"), "{forward}");
+    assert!(forward.contains("ALTER TABLE public.homes ALTER COLUMN country SET NOT NULL;"), "{forward}");
+    assert!(
+        forward.contains("CREATE TABLE public.fresh OF public.addr (\n    street WITH OPTIONS NOT NULL\n);"),
+        "{forward}"
+    );
+    assert!(forward.contains("ALTER TABLE public.plain OF public.other;"), "{forward}");
+    let at = |script: &str, s: &str| script.find(s).unwrap_or_else(|| panic!("no {s:?} in\n{script}"));
+    assert!(at(&forward, "ALTER TABLE public.shops NOT OF;") < at(&forward, "ALTER TYPE public.addr"), "{forward}");
+    assert!(
+        at(&back, "ALTER TABLE public.shops ADD COLUMN zip") < at(&back, "ALTER TABLE public.shops OF public.addr;")
+    );
+}

@@ -345,6 +345,8 @@ async fn every_object_kind_round_trips() {
         ") INHERITS (billing.base_b, billing.base_a);",
         "ALTER TABLE ONLY billing.child ALTER COLUMN note SET DEFAULT 'child'::text;",
         "ALTER TABLE ONLY billing.child ALTER COLUMN flag SET NOT NULL;",
+        "CREATE TABLE billing.amounts OF billing.money_amount (\n    currency WITH OPTIONS DEFAULT 'EUR'::billing.currency NOT NULL\n);",
+        "CREATE TABLE billing.plain_amounts OF billing.money_amount;",
         "ALTER TABLE billing.invoices ENABLE ROW LEVEL SECURITY;",
         "ALTER TABLE billing.invoices FORCE ROW LEVEL SECURITY;",
         "ALTER TABLE billing.base_a ENABLE ROW LEVEL SECURITY;",
@@ -398,6 +400,8 @@ async fn every_object_kind_round_trips() {
     assert!(at("FUNCTION billing.time_diff") < at("CREATE TYPE billing.timerange"));
     assert!(at("CREATE TYPE billing.timerange") < at("CREATE DOMAIN billing.a_hours"));
     assert!(at("CREATE DOMAIN billing.a_hours") < at("CREATE TABLE billing.invoices"));
+    // Typed tables after their type.
+    assert!(at("CREATE TYPE billing.money_amount") < at("CREATE TABLE billing.amounts"));
     // Parents before inheriting tables; inherited columns are not repeated, own ones are.
     assert!(at("CREATE TABLE billing.base_b") < at("CREATE TABLE billing.child"));
     assert!(at("CREATE TABLE billing.child") < at("CREATE TABLE billing.grandchild"));
@@ -467,6 +471,7 @@ async fn compare_reports_differences_in_every_new_kind() {
         CREATE POLICY p ON t USING (x > 0);
         GRANT SELECT ON t TO shale_test_reader;
         COMMENT ON DOMAIN d IS 'positive';
+        CREATE TABLE typed OF c;
         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO shale_test_reader;"
     );
     apply(&expected, &expected_sql);
@@ -489,7 +494,8 @@ async fn compare_reports_differences_in_every_new_kind() {
             DROP TYPE r;
             CREATE TYPE r AS RANGE (subtype = bigint);
             ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT INSERT ON TABLES TO shale_test_reader;
-            COMMENT ON EXTENSION plpgsql IS 'changed';"
+            COMMENT ON EXTENSION plpgsql IS 'changed';
+            CREATE TABLE typed (a integer);"
         ),
     );
     let (m_expected, m_same, m_actual) = (model(&expected).await, model(&same).await, model(&actual).await);
@@ -507,6 +513,7 @@ async fn compare_reports_differences_in_every_new_kind() {
         "aggregate public.agg(integer)",
         "default privileges in schema public on tables",
         "comment on EXTENSION plpgsql",
+        "table public.typed",
     ] {
         assert!(found.iter().any(|f| f == object), "no difference reported for {object}: {found:#?}");
     }

@@ -248,6 +248,11 @@ impl<'a> Differ<'a> {
                     Some(_) => {}
                 }
             }
+            // Typed tables of it change with it.
+            let of_it = Some(qn(&c.schema, &c.name));
+            if self.from.tables.iter().any(|t| t.of_type == of_it && self.stays_typed(&t.schema, &t.name)) {
+                sql.iter_mut().for_each(|s| *s = format!("{} CASCADE;", s.trim_end_matches(';')));
+            }
             changes.push((format!("type {}.{}", c.schema, c.name), sql.join("\n"), destructive));
         }
         for (object, sql, destructive) in changes {
