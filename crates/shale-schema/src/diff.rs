@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::dump::{
     column, create_table, create_view, function, ident, inherited_column_overrides, literal, qualified,
-    sequence_options, tables_in_order, trigger, views_in_order,
+    sequence_options, tables_in_order, trigger, types_after_functions, uses_any, views_in_order,
 };
 use crate::model::{
     Column, CompositeType, Constraint, ConstraintKind, Domain, Enum, Function, FunctionKind, Schema, Table, View,
@@ -177,16 +177,20 @@ impl<'a> Differ<'a> {
         self.create_or_alter_types();
         self.create_user_types(false);
         self.create_or_alter_sequences();
-        self.create_functions(false);
+        let to_late_types = types_after_functions(self.to);
+        self.create_functions(|f| !f.needs_tables && !uses_any(f, &to_late_types));
         self.create_user_types(true);
+        self.create_functions(|f| !f.needs_tables && uses_any(f, &to_late_types));
         // Phase 3: tables.
         self.drop_tables();
         self.create_tables();
         self.alter_tables();
         self.retype_columns();
         // Phase 4: what the tables no longer use.
+        let from_late_types = types_after_functions(self.from);
+        self.drop_removed_functions(|f| uses_any(f, &from_late_types));
         self.drop_removed_user_types(true);
-        self.drop_removed_functions();
+        self.drop_removed_functions(|f| !uses_any(f, &from_late_types));
         self.drop_removed_sequences();
         self.drop_removed_user_types(false);
         self.drop_removed_types();
@@ -196,7 +200,7 @@ impl<'a> Differ<'a> {
         self.add_constraints(&constraints, false);
         self.add_indexes(&indexes.1, false);
         self.add_constraints(&constraints, true);
-        self.create_functions(true);
+        self.create_functions(|f| f.needs_tables);
         self.create_aggregates();
         self.create_views(&views);
         self.add_indexes(&indexes.1, true);
@@ -687,9 +691,10 @@ impl<'a> Differ<'a> {
 
     /// New and changed functions: those that read no table before the tables (`late` false), the
     /// others after them.
-    fn create_functions(&mut self, late: bool) {
+    /// The new and changed functions that `which` picks.
+    fn create_functions(&mut self, which: impl Fn(&Function) -> bool) {
         let from: BTreeMap<TableKey, &Function> = self.from.functions.iter().map(|f| (fn_key(f), f)).collect();
-        for f in self.to.functions.iter().filter(|f| f.needs_tables == late) {
+        for f in self.to.functions.iter().filter(|f| which(f)) {
             let k = fn_key(f);
             let needed = match from.get(&k) {
                 None => true,
@@ -1035,10 +1040,11 @@ impl<'a> Differ<'a> {
 
     // ---- phase 4 --------------------------------------------------------------------------
 
-    fn drop_removed_functions(&mut self) {
+    /// The removed functions that `which` picks (those reading tables went in phase 1).
+    fn drop_removed_functions(&mut self, which: impl Fn(&Function) -> bool) {
         let to: BTreeSet<TableKey> = self.to.functions.iter().map(fn_key).collect();
         let removed: Vec<&Function> =
-            self.from.functions.iter().filter(|f| !to.contains(&fn_key(f)) && !f.needs_tables).collect();
+            self.from.functions.iter().filter(|f| !to.contains(&fn_key(f)) && !f.needs_tables && which(f)).collect();
         for f in removed {
             let (object, sql) = drop_function(f);
             self.push(object, sql, false, None);

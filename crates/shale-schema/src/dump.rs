@@ -3,7 +3,8 @@
 //!
 //! Order: schemas, extensions, types (enums, then domains, composite and range types, each after
 //! the types it is built on), sequences, functions that do not need tables, range types and domain
-//! defaults/checks that call those functions, tables (parents before their partitions and
+//! defaults/checks that call those functions, functions whose signature uses those range types
+//! (or types built on them), tables (parents before their partitions and
 //! inheriting children), sequence ownership, check/primary key/unique/exclusion constraints,
 //! indexes, foreign keys, functions that need tables, aggregates, views (each after the views it
 //! reads), indexes on materialized views, triggers, row-level security, policies, comments,
@@ -137,6 +138,9 @@ pub fn dump(schema: &Schema) -> String {
             .collect(),
     );
     let (early, late): (Vec<&Function>, Vec<&Function>) = schema.functions.iter().partition(|f| !f.needs_tables);
+    let after_functions = types_after_functions(schema);
+    let (early, using_late_types): (Vec<&Function>, Vec<&Function>) =
+        early.into_iter().partition(|f| !uses_any(f, &after_functions));
     section(&mut out, "Functions", early.into_iter().map(function).collect());
     let late_types = user_types_in_order(schema, true);
     let mut types_using_functions: Vec<String> = schema
@@ -147,6 +151,7 @@ pub fn dump(schema: &Schema) -> String {
         .collect();
     types_using_functions.extend(late_types.into_iter().map(|t| t.sql));
     section(&mut out, "Types using functions", types_using_functions);
+    section(&mut out, "Functions using those types", using_late_types.into_iter().map(function).collect());
     // An inheriting table's own differences right after it: its children copy them when created.
     let tables: Vec<String> = tables_in_order(&schema.tables)
         .into_iter()
@@ -257,6 +262,16 @@ pub(crate) fn user_types_in_order(schema: &Schema, after_functions: bool) -> Vec
     }
     types.retain(|t| late.contains(&t.key) == after_functions);
     types
+}
+
+/// The types [`user_types_in_order`] puts after the functions.
+pub(crate) fn types_after_functions(schema: &Schema) -> BTreeSet<QualifiedName> {
+    user_types_in_order(schema, true).into_iter().map(|t| t.key).collect()
+}
+
+/// Whether `f`'s signature (or body) uses one of `types`.
+pub(crate) fn uses_any(f: &Function, types: &BTreeSet<QualifiedName>) -> bool {
+    f.depends_on.iter().any(|t| types.contains(t))
 }
 
 /// `CREATE DOMAIN`, with its default and checks unless they call user functions and the domain

@@ -245,7 +245,13 @@ SELECT json_build_object(
     -- a row type in the signature, or a SQL-standard body (BEGIN ATOMIC / RETURN) that reads a table
     'needs_tables', EXISTS (SELECT FROM pg_depend d LEFT JOIN pg_type t ON d.refclassid = 'pg_type'::regclass AND t.oid = d.refobjid
         WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
-          AND (t.typrelid <> 0 OR d.refclassid = 'pg_class'::regclass)))
+          AND (t.typrelid <> 0 OR d.refclassid = 'pg_class'::regclass)),
+    'depends_on', (SELECT coalesce(json_agg(DISTINCT jsonb_build_object('schema', un.nspname, 'name', u.typname)), '[]')
+       FROM pg_depend dp JOIN pg_type r ON r.oid = dp.refobjid
+       JOIN pg_type u ON u.oid = CASE WHEN r.typelem <> 0 AND r.typlen = -1 THEN r.typelem ELSE r.oid END
+       JOIN pg_namespace un ON un.oid = u.typnamespace
+       WHERE dp.classid = 'pg_proc'::regclass AND dp.objid = p.oid AND dp.refclassid = 'pg_type'::regclass
+         AND u.typtype IN ('d', 'c', 'r')))
     ORDER BY n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), '[]')
   FROM pg_proc p JOIN fun n ON n.oid = p.oid
   WHERE p.prokind IN ('f', 'p', 'w')),

@@ -237,6 +237,11 @@ pub struct Function {
     /// Its signature uses a table's row type, or its SQL-standard body (`BEGIN ATOMIC`, `RETURN`)
     /// reads a table, so it must be created after the tables.
     pub needs_tables: bool,
+    /// The domains, composite and range types (row types of tables too) its signature or
+    /// SQL-standard body uses, sorted: when one of them is created after the functions (it is
+    /// built on a user function), so is this function.
+    #[serde(default)]
+    pub depends_on: Vec<QualifiedName>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -487,6 +492,10 @@ impl Schema {
             v.depends_on.dedup();
         }
         self.views.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        for f in &mut self.functions {
+            f.depends_on.sort();
+            f.depends_on.dedup();
+        }
         self.functions.sort_by(|a, b| (&a.schema, &a.name, &a.arguments).cmp(&(&b.schema, &b.name, &b.arguments)));
         self.triggers.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
         for d in &mut self.domains {

@@ -400,6 +400,9 @@ async fn every_object_kind_round_trips() {
     assert!(at("FUNCTION billing.time_diff") < at("CREATE TYPE billing.timerange"));
     assert!(at("CREATE TYPE billing.timerange") < at("CREATE DOMAIN billing.a_hours"));
     assert!(at("CREATE DOMAIN billing.a_hours") < at("CREATE TABLE billing.invoices"));
+    // A function whose signature uses such a range type (or a domain over it) after that type.
+    assert!(at("CREATE DOMAIN billing.a_hours") < at("FUNCTION billing.b_hours"));
+    assert!(at("FUNCTION billing.b_hours") < at("CREATE TABLE billing.invoices"));
     // Typed tables after their type.
     assert!(at("CREATE TYPE billing.money_amount") < at("CREATE TABLE billing.amounts"));
     // Parents before inheriting tables; inherited columns are not repeated, own ones are.
