@@ -34,6 +34,7 @@ fn model(n: usize, changed: bool) -> Schema {
         kind: FunctionKind::Function,
         definition: "CREATE OR REPLACE FUNCTION public.touch()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$ BEGIN NEW.updated_at := now(); RETURN NEW; END $function$\n".into(),
         needs_tables: false,
+        depends_on: Vec::new(),
     });
     for i in 1..=n {
         // The second model drops every 100th table and adds as many new ones at the end.
