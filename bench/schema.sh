@@ -4,9 +4,11 @@
 # the kinds added later: a domain, composite and range type used by every table, a SELECT grant on
 # every table, row-level security with a policy on every 10th, comments on every 20th index.
 # Usage: bench/schema.sh [N]    (R=5 runs, median; SKIP_BUILD=1 to skip the release build; RESULTS
-# (default bench/results/latest.md: the "Schema dump" section is replaced or appended))
+# (default bench/results/latest.md: the "Schema dump" section is replaced or appended); SHALE_BIN=FILE
+# measures another build of shale, e.g. a copy of an earlier one, to compare before and after)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+SHALE=${SHALE_BIN:-$SHALE}
 N=${1:-2000}
 R=${R:-5}
 bench_build
