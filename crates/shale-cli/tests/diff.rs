@@ -228,3 +228,31 @@ fn without_create_database_a_scratch_schema_is_used() {
     assert!(run.stderr.contains("outside it") && run.stderr.contains("table public.escaped"), "{}", run.stderr);
     assert_eq!(scratch_schemas(), "0", "scratch schemas dropped");
 }
+
+/// A new enum label used at once (as a default) must be committed before its use: `--write` makes
+/// it a migration of its own, `--verify` runs the two parts in turn, and `up` applies both.
+#[test]
+fn new_enum_labels_are_written_as_a_migration_of_their_own() {
+    let p = Project::new("diff_enum_labels");
+    p.write(
+        "001_mood.up.sql",
+        "CREATE TYPE mood AS ENUM ('sad');\nCREATE TABLE people (m mood NOT NULL DEFAULT 'sad');",
+    );
+    p.write("001_mood.down.sql", "DROP TABLE people;\nDROP TYPE mood;");
+    p.shale(&["up"]).ok();
+    let goal = "CREATE TYPE mood AS ENUM ('sad', 'happy');\nCREATE TABLE people (m mood NOT NULL DEFAULT 'happy');";
+    std::fs::write(p.path().join("schema.sql"), goal).unwrap();
+
+    let printed = p.shale(&["diff", "--to", "schema.sql", "--verify"]).ok();
+    assert!(printed.stdout.contains("-- COMMIT the statements above before the rest"), "{}", printed.stdout);
+
+    p.shale(&["diff", "--to", "schema.sql", "--write", "happier"]).ok();
+    let labels = std::fs::read_to_string(p.migrations().join("002_happier_enum_labels.up.sql")).unwrap();
+    let rest = std::fs::read_to_string(p.migrations().join("003_happier.up.sql")).unwrap();
+    assert!(labels.contains("ALTER TYPE public.mood ADD VALUE 'happy' AFTER 'sad';"), "{labels}");
+    assert!(rest.contains("SET DEFAULT 'happy'::public.mood"), "{rest}");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.history().len(), 3, "{:?}", p.history());
+    let again = p.shale(&["diff", "--to", "schema.sql"]).ok();
+    assert!(again.stderr.contains("no differences"), "{}", again.stderr);
+}

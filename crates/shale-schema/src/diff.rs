@@ -44,6 +44,9 @@ pub struct Change {
     /// Why a reviewer should look twice: a table rewrite, a scan under a strong lock, a statement
     /// that fails on existing rows.
     pub note: Option<String>,
+    /// It must be committed before the rest of the diff runs: new enum labels cannot be used in
+    /// the transaction that adds them (see [`Diff::split_commit_first`]).
+    pub commit_first: bool,
 }
 
 /// The statements that turn one schema into another, in the order they must run.
@@ -55,6 +58,13 @@ pub struct Diff {
 impl Diff {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
+    }
+
+    /// The changes to commit first (new enum labels, which nothing before them needs) and the
+    /// rest, each in order: two transactions, two migrations, or two scripts.
+    pub fn split_commit_first(&self) -> (Diff, Diff) {
+        let (first, rest) = self.changes.iter().cloned().partition(|c| c.commit_first);
+        (Diff { changes: first }, Diff { changes: rest })
     }
 
     pub fn destructive_count(&self) -> usize {
@@ -149,7 +159,7 @@ impl<'a> Differ<'a> {
     }
 
     fn push(&mut self, object: String, sql: String, destructive: bool, note: Option<String>) {
-        self.out.push(Change { object, sql, destructive, note });
+        self.out.push(Change { object, sql, destructive, note, commit_first: false });
     }
 
     fn run(mut self) -> Diff {
@@ -653,12 +663,10 @@ impl<'a> Differ<'a> {
                         };
                         statements.push(format!("ALTER TYPE {name} ADD VALUE {}{position};", literal(v)));
                     }
-                    self.push(
-                        object,
-                        statements.join("\n"),
-                        false,
-                        Some("new enum labels cannot be used in the transaction that adds them".into()),
-                    );
+                    self.push(object, statements.join("\n"), false, None);
+                    if let Some(added) = self.out.last_mut() {
+                        added.commit_first = true;
+                    }
                 }
                 Some(_) => {}
             }

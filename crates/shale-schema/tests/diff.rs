@@ -22,7 +22,8 @@ fn build(sql: &str, prefix: &str) -> TestDb {
     db
 }
 
-/// Apply diff(from, to) to a database holding `from`, in one transaction; it must end up as `to`.
+/// Apply diff(from, to) to a database holding `from`, in one transaction (two when new enum
+/// labels must be committed first); it must end up as `to`.
 async fn converges(label: &str, from_sql: &str, to_sql: &str, data: &str) -> String {
     let a = build(from_sql, "diff_a");
     let b = build(to_sql, "diff_b");
@@ -30,10 +31,14 @@ async fn converges(label: &str, from_sql: &str, to_sql: &str, data: &str) -> Str
         shared_cluster().psql(&a.name, data).unwrap_or_else(|e| panic!("{label}: loading sample rows: {e}"));
     }
     let (from, to) = (model(&a).await, model(&b).await);
-    let script = diff(&from, &to).to_sql(true);
-    let wrapped = format!("BEGIN;\n{script}\nCOMMIT;\n");
-    if let Err(e) = shared_cluster().psql(&a.name, &wrapped) {
-        panic!("{label}: the diff does not apply: {e}\n--- diff ---\n{script}");
+    let changes = diff(&from, &to);
+    let script = changes.to_sql(true);
+    let (first, rest) = changes.split_commit_first();
+    for part in [first, rest].iter().filter(|p| !p.is_empty()) {
+        let wrapped = format!("BEGIN;\n{}\nCOMMIT;\n", part.to_sql(true));
+        if let Err(e) = shared_cluster().psql(&a.name, &wrapped) {
+            panic!("{label}: the diff does not apply: {e}\n--- diff ---\n{script}");
+        }
     }
     let after = model(&a).await;
     let left = differences(&to, &after);
@@ -174,6 +179,23 @@ CREATE VIEW shaped AS SELECT shape() AS s;
         back.contains("included with --allow-destructive\nALTER TYPE public.mood RENAME TO mood__shale_old;"),
         "{back}"
     );
+}
+
+#[tokio::test]
+async fn a_new_enum_label_is_committed_before_it_is_used() {
+    let a = "CREATE TYPE mood AS ENUM ('sad'); CREATE TABLE t (m mood NOT NULL DEFAULT 'sad');";
+    let b = "CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE t (m mood NOT NULL DEFAULT 'happy');";
+    let changes = diff(&model(&build(a, "diff_a")).await, &model(&build(b, "diff_b")).await);
+    let (first, rest) = changes.split_commit_first();
+    assert_eq!(first.changes.len(), 1, "{changes:#?}");
+    assert!(first.changes[0].sql.contains("ADD VALUE 'happy'"));
+    assert!(rest.to_sql(true).contains("SET DEFAULT 'happy'::public.mood"), "{}", rest.to_sql(true));
+    // In one transaction it cannot work (PostgreSQL refuses the new label before COMMIT).
+    let one = build(a, "diff_one");
+    let single = format!("BEGIN;\n{}COMMIT;\n", changes.to_sql(true));
+    let refused = shared_cluster().psql(&one.name, &single).expect_err("one transaction must fail");
+    assert!(refused.to_string().contains("unsafe use of new value"), "{refused}");
+    converges("new enum label used at once", a, b, "INSERT INTO t VALUES ('sad');").await;
 }
 
 #[tokio::test]

@@ -199,7 +199,10 @@ pub fn verify(
     if from.scratch.is_none() {
         run_script(&db, &shale_schema::dump(&source), "the dump of the source schema")?;
     }
-    run_script(&db, &diff(&source, &in_scratch(goal)).to_sql(allow_destructive), "the generated SQL")?;
+    let (first, rest) = diff(&source, &in_scratch(goal)).split_commit_first();
+    for part in [first, rest].iter().filter(|d| !d.is_empty()) {
+        run_script(&db, &part.to_sql(allow_destructive), "the generated SQL")?;
+    }
     let after = db.read_schema(history)?;
     let mut left = differences(goal, &after);
     if left.is_empty() && !diff(&after, goal).is_empty() {
@@ -224,7 +227,7 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let source = read(&from, &history, &mut throwaway, dev_url)?;
     let goal = read(&to, &history, &mut throwaway, dev_url)?;
     let changes = diff(&source.schema, &goal.schema);
-    let body = changes.to_sql(args.allow_destructive);
+    let body = script(&changes, args.allow_destructive, false);
     let left_out = if args.allow_destructive { 0 } else { changes.destructive_count() };
 
     let verification = if args.verify {
@@ -248,10 +251,11 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
                 to.label()
             )));
         }
-        // Undoing a change removes what it added: the down includes the destructive statements.
-        let down = diff(&goal.schema, &source.schema).to_sql(true);
-        let up = format!("{header}{body}");
-        written = super::new::create(settings, name, true, Some(super::new::Contents { up: &up, down: Some(&down) }))?;
+        let down = diff(&goal.schema, &source.schema);
+        written = write_migrations(settings, name, &header, &changes, args.allow_destructive, &down)?
+            .into_iter()
+            .flat_map(|(_, files)| files)
+            .collect();
     }
 
     if settings.json {
@@ -271,6 +275,68 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
         Some(v) if !v.ok => 1,
         _ => 0,
     })
+}
+
+/// The diff as one script, for a person or psql: what must be committed first (new enum labels)
+/// comes first, then a line saying so (with `transactions`, each part is wrapped in BEGIN and
+/// COMMIT instead, for `psql -f` without `-1`).
+pub fn script(changes: &Diff, allow_destructive: bool, transactions: bool) -> String {
+    let (first, rest) = changes.split_commit_first();
+    let wrap = |part: &Diff| {
+        let sql = part.to_sql(allow_destructive);
+        if transactions && !part.is_empty() {
+            format!("BEGIN;\n{sql}COMMIT;\n")
+        } else {
+            sql
+        }
+    };
+    if first.is_empty() {
+        return wrap(&rest);
+    }
+    let between = if transactions {
+        "\n-- New enum labels cannot be used in the transaction that adds them: they are committed first.\n\n"
+    } else {
+        "\n-- COMMIT the statements above before the rest: new enum labels cannot be used in the transaction\n-- that adds them (`--write` makes them a migration of their own).\n\n"
+    };
+    format!("{}{between}{}", wrap(&first), wrap(&rest))
+}
+
+/// Save `changes` as the next migration NAME, its down the diff `down` (undoing a change removes
+/// what it added: the down includes destructive statements). New enum labels go first, in a
+/// migration of their own (`NAME_enum_labels`): they must be committed before the rest uses
+/// them. Returns each migration's version and files.
+pub fn write_migrations(
+    settings: &Settings,
+    name: &str,
+    header: &str,
+    changes: &Diff,
+    allow_destructive: bool,
+    down: &Diff,
+) -> Result<Vec<(String, Vec<PathBuf>)>> {
+    let (first, rest) = changes.split_commit_first();
+    let down_sql = script(down, true, false);
+    let mut parts: Vec<(String, String, String)> = Vec::new();
+    if !first.is_empty() {
+        let undo =
+            "-- Enum labels cannot be removed in place: the next migration's down recreates the type without them.\n";
+        parts.push((
+            format!("{name} enum labels"),
+            format!("{header}{}", first.to_sql(allow_destructive)),
+            undo.into(),
+        ));
+    }
+    if !rest.is_empty() || first.is_empty() {
+        parts.push((name.to_string(), format!("{header}{}", rest.to_sql(allow_destructive)), down_sql));
+    }
+    let mut written = Vec::new();
+    for (name, up, down) in parts {
+        let files =
+            super::new::create(settings, &name, true, Some(super::new::Contents { up: &up, down: Some(&down) }))?;
+        let newest = super::load_set(settings)?;
+        let version = newest.versioned().last().map(|m| m.version_text.clone()).unwrap_or_default();
+        written.push((version, files));
+    }
+    Ok(written)
 }
 
 fn report(
