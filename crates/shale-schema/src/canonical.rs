@@ -14,6 +14,11 @@ pub fn apply(schema: &mut crate::model::Schema) {
         }
     };
     schema.constraints.iter_mut().for_each(|c| fix(&mut c.definition));
+    schema.indexes.iter_mut().for_each(|i| fix(&mut i.definition));
+    schema.views.iter_mut().for_each(|v| fix(&mut v.definition));
+    for c in schema.tables.iter_mut().flat_map(|t| t.columns.iter_mut()) {
+        c.default.iter_mut().chain(c.generated.iter_mut()).for_each(fix);
+    }
     schema.domains.iter_mut().flat_map(|d| d.checks.iter_mut()).for_each(|c| fix(&mut c.definition));
     for p in &mut schema.policies {
         p.using.iter_mut().chain(p.with_check.iter_mut()).for_each(fix);

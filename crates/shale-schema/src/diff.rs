@@ -76,6 +76,11 @@ impl Diff {
     /// was left out.
     pub fn to_sql(&self, allow_destructive: bool) -> String {
         let mut out = String::new();
+        // A function body is checked when created; one may read a table created further down (a
+        // LANGUAGE sql body in quotes). The setting ends with the transaction.
+        if self.changes.iter().any(|c| c.object.starts_with("function ") || c.object.starts_with("procedure ")) {
+            out.push_str("SET LOCAL check_function_bodies = false;\n");
+        }
         for c in &self.changes {
             if let Some(note) = &c.note {
                 out.push_str(&format!("-- {note}\n"));
@@ -133,6 +138,9 @@ struct Differ<'a> {
     created_tables: BTreeSet<Key>,
     /// Tables whose columns change in a way that views reading them cannot survive.
     reshaped_tables: BTreeSet<Key>,
+    /// Tables with columns of a recreated type: their checks and indexes, whose literals are of
+    /// the old type, are dropped before the conversion and created again after.
+    retyped_tables: BTreeSet<Key>,
     /// Functions dropped or dropped-and-recreated (`schema`, `name`, `arguments`).
     gone_functions: BTreeSet<TableKey>,
     /// Types created again under their name, the old one renamed away until its columns are
@@ -153,6 +161,7 @@ impl<'a> Differ<'a> {
             gone_tables: BTreeSet::new(),
             created_tables: BTreeSet::new(),
             reshaped_tables: BTreeSet::new(),
+            retyped_tables: BTreeSet::new(),
             gone_functions: BTreeSet::new(),
             recreated_types: BTreeMap::new(),
         }
@@ -333,7 +342,8 @@ impl<'a> Differ<'a> {
         for t in &self.from.tables {
             let k = key(&t.schema, &t.name);
             if !self.gone_tables.contains(&k) && t.columns.iter().any(|c| self.retyped(&c.data_type).is_some()) {
-                self.reshaped_tables.insert(k);
+                self.reshaped_tables.insert(k.clone());
+                self.retyped_tables.insert(k);
             }
         }
     }
@@ -476,6 +486,13 @@ impl<'a> Differ<'a> {
                 rekeyed.insert(qualified(&c.schema, &c.table));
             }
         }
+        // A unique index (not a constraint) can back a foreign key too.
+        for i in self.from.indexes.iter().filter(|i| i.definition.starts_with("CREATE UNIQUE INDEX")) {
+            if !self.to.indexes.iter().any(|n| n.schema == i.schema && n.name == i.name && n.definition == i.definition)
+            {
+                rekeyed.insert(qualified(&i.schema, &i.table));
+            }
+        }
         let points_at_rekeyed = |c: &Constraint| {
             c.kind == ConstraintKind::ForeignKey
                 && (self.reshaped_tables.contains(&key(&c.schema, &c.table))
@@ -494,7 +511,12 @@ impl<'a> Differ<'a> {
             }
             match to.get(k) {
                 None => drop.push(*c),
-                Some(n) if n.definition == c.definition && points_at_rekeyed(c) => {
+                Some(n)
+                    if n.definition == c.definition
+                        && (points_at_rekeyed(c)
+                            || (c.kind == ConstraintKind::Check
+                                && self.retyped_tables.contains(&key(&c.schema, &c.table)))) =>
+                {
                     drop.push(*c);
                     add.push(*n);
                 }
@@ -546,7 +568,10 @@ impl<'a> Differ<'a> {
             let view_gone = i.on_materialized_view && !to_views.contains_key(&key(&i.schema, &i.table));
             match to.get(k) {
                 None if !on_recreated_view && !view_gone => drop.push(*i),
-                Some(n) if n.definition != i.definition && !on_recreated_view => {
+                Some(n)
+                    if (n.definition != i.definition || self.retyped_tables.contains(&key(&i.schema, &i.table)))
+                        && !on_recreated_view =>
+                {
                     drop.push(*i);
                     add.push(*n);
                 }
@@ -575,14 +600,23 @@ impl<'a> Differ<'a> {
         }
     }
 
+    fn name_lives_on(&self, f: &Function) -> bool {
+        self.to.functions.iter().any(|n| n.schema == f.schema && n.name == f.name)
+    }
+
     fn drop_changed_functions(&mut self) {
         let to: BTreeSet<TableKey> = self.to.functions.iter().map(fn_key).collect();
         let changed: Vec<&Function> = self
             .from
             .functions
             .iter()
-            // Removed functions bound to tables go now, before their tables; the others after them.
-            .filter(|f| self.gone_functions.contains(&fn_key(f)) && (to.contains(&fn_key(f)) || f.needs_tables))
+            // Removed functions bound to tables go now, before their tables, and so do those whose
+            // name lives on (a parameter renamed: the new one has the same argument types); the
+            // others after the tables.
+            .filter(|f| {
+                self.gone_functions.contains(&fn_key(f))
+                    && (to.contains(&fn_key(f)) || f.needs_tables || self.name_lives_on(f))
+            })
             .collect();
         for f in changed {
             let (object, sql) = drop_function(f);
@@ -864,12 +898,14 @@ impl<'a> Differ<'a> {
                 self.from_tables.get(&key(&p.schema, &p.name)).is_some_and(|t| t.columns.iter().any(|x| x.name == name))
             })
         };
-        let dropped: Vec<&Column> = old
+        let mut dropped: Vec<&Column> = old
             .columns
             .iter()
             .filter(|c| !after.contains_key(c.name.as_str()) && (!c.inherited || !kept_parent_had(&c.name)))
             .filter(|_| !typed)
             .collect();
+        // Generated columns first: they may read the others.
+        dropped.sort_by_key(|c| c.generated.is_none());
         for c in dropped {
             self.push(
                 object(&c.name),
@@ -962,7 +998,8 @@ impl<'a> Differ<'a> {
                     notes.push(format!("{} -> {}: rewrites the table and its indexes", o.data_type, c.data_type));
                 }
             }
-            if (o.default != c.default || (retype && o.default.is_some())) && c.generated.is_none() {
+            // A recreated type's columns get their default back in retype_columns, on the new type.
+            if (o.default != c.default || (retype && o.default.is_some())) && c.generated.is_none() && !type_recreated {
                 match &c.default {
                     Some(d) => sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d};")),
                     None if !retype || o.default.is_none() => {
@@ -1051,8 +1088,12 @@ impl<'a> Differ<'a> {
     /// The removed functions that `which` picks (those reading tables went in phase 1).
     fn drop_removed_functions(&mut self, which: impl Fn(&Function) -> bool) {
         let to: BTreeSet<TableKey> = self.to.functions.iter().map(fn_key).collect();
-        let removed: Vec<&Function> =
-            self.from.functions.iter().filter(|f| !to.contains(&fn_key(f)) && !f.needs_tables && which(f)).collect();
+        let removed: Vec<&Function> = self
+            .from
+            .functions
+            .iter()
+            .filter(|f| !to.contains(&fn_key(f)) && !f.needs_tables && !self.name_lives_on(f) && which(f))
+            .collect();
         for f in removed {
             let (object, sql) = drop_function(f);
             self.push(object, sql, false, None);
@@ -1307,11 +1348,14 @@ fn drop_function(f: &Function) -> (String, String) {
 }
 
 /// `CREATE OR REPLACE` can change a function's body but not its result type or kind.
+/// `CREATE OR REPLACE` can change a function's body but not its result type, its kind, or its
+/// parameters' names, defaults and modes (all on the definition's first line).
 fn replaceable(old: &Function, new: &Function) -> bool {
     let returns = |f: &Function| {
         f.definition.lines().find(|l| l.trim_start().starts_with("RETURNS ")).map(str::trim).map(str::to_string)
     };
-    old.kind == new.kind && returns(old) == returns(new)
+    let signature = |f: &Function| f.definition.lines().next().map(str::trim).map(str::to_string);
+    old.kind == new.kind && returns(old) == returns(new) && signature(old) == signature(new)
 }
 
 fn create_enum(e: &Enum) -> String {

@@ -439,3 +439,57 @@ CREATE TABLE fresh OF addr (street WITH OPTIONS PRIMARY KEY);
         at(&back, "ALTER TABLE public.shops ADD COLUMN zip") < at(&back, "ALTER TABLE public.shops OF public.addr;")
     );
 }
+
+/// Pairs a review found breaking the diff; each converges both ways now.
+#[tokio::test]
+async fn harder_dependencies_converge() {
+    // A parameter renamed, a parameter default removed.
+    pair(
+        "function signatures",
+        "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT x'; CREATE FUNCTION g(v int DEFAULT 1) RETURNS int LANGUAGE sql AS 'SELECT v';",
+        "CREATE FUNCTION f(y int) RETURNS int LANGUAGE sql AS 'SELECT y'; CREATE FUNCTION g(v int) RETURNS int LANGUAGE sql AS 'SELECT v';",
+    )
+    .await;
+    // Enum labels reordered under a check, a partial index and a changed default.
+    pair(
+        "enum rebuilt under checks and indexes",
+        "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TABLE t (m mood DEFAULT 'happy' CHECK (m <> 'sad')); CREATE INDEX t_happy ON t (m) WHERE m = 'happy';",
+        "CREATE TYPE mood AS ENUM ('happy', 'ok', 'sad'); CREATE TABLE t (m mood DEFAULT 'ok' CHECK (m <> 'sad')); CREATE INDEX t_happy ON t (m) WHERE m = 'happy';",
+    )
+    .await;
+    // Columns dropped under a generated column that reads them.
+    pair(
+        "generated columns",
+        "CREATE TABLE t (id int, a int, b int GENERATED ALWAYS AS (a * 2) STORED);",
+        "CREATE TABLE t (id int);",
+    )
+    .await;
+    // A unique index (not a constraint) backing a foreign key changes.
+    pair(
+        "unique index behind a foreign key",
+        "CREATE TABLE p (id int); CREATE UNIQUE INDEX p_id ON p (id); CREATE TABLE c (p_id int REFERENCES p (id));",
+        "CREATE TABLE p (id int); CREATE UNIQUE INDEX p_id ON p (id) WITH (fillfactor = 70); CREATE TABLE c (p_id int REFERENCES p (id));",
+    )
+    .await;
+    // A policy whose subquery reads another table that is retyped.
+    pair(
+        "policy reading another table",
+        "CREATE TABLE u (id int); CREATE TABLE d (owner int); ALTER TABLE d ENABLE ROW LEVEL SECURITY; CREATE POLICY mine ON d USING (EXISTS (SELECT FROM public.u WHERE u.id = d.owner));",
+        "CREATE TABLE u (id bigint); CREATE TABLE d (owner int); ALTER TABLE d ENABLE ROW LEVEL SECURITY; CREATE POLICY mine ON d USING (EXISTS (SELECT FROM public.u WHERE u.id = d.owner));",
+    )
+    .await;
+    // varchar IN-lists in an index predicate, a view and a generated column.
+    pair(
+        "varchar IN-lists everywhere",
+        "CREATE TABLE t (level varchar(10));",
+        "CREATE TABLE t (level varchar(10), vip boolean GENERATED ALWAYS AS (level IN ('a', 'b')) STORED); CREATE INDEX t_ab ON t (level) WHERE level IN ('a', 'b'); CREATE VIEW ab AS SELECT level FROM t WHERE level IN ('a', 'b');",
+    )
+    .await;
+    // A LANGUAGE sql function (body in quotes) reading a table the same diff creates.
+    pair(
+        "function body reading a new table",
+        "CREATE TABLE t (id int);",
+        "CREATE TABLE t (id int, n int); CREATE TABLE u (id int); CREATE FUNCTION cnt() RETURNS bigint LANGUAGE sql AS 'SELECT count(t.n) FROM public.t JOIN public.u ON true';",
+    )
+    .await;
+}

@@ -145,6 +145,8 @@ impl<'a> Differ<'a> {
             let text = format!("{} {}", p.using.as_deref().unwrap_or(""), p.with_check.as_deref().unwrap_or(""));
             self.reshaped_tables.contains(&key(&p.schema, &p.table))
                 || self.gone_functions.iter().any(|(s, f, _)| mentions(&text, &qualified(s, f)))
+                // A subquery reading another table whose columns change type blocks that change.
+                || self.reshaped_tables.iter().any(|(s, t)| mentions(&text, &qualified(s, t)))
         };
         let (mut drop, mut create) = (Vec::new(), Vec::new());
         for (k, p) in &from {

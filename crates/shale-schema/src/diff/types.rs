@@ -128,10 +128,14 @@ impl<'a> Differ<'a> {
                 ident(&format!("{}__shale_old", c.name)),
                 create_composite_type(c)
             );
+            // Attributes that go lose their values in the converted columns.
+            let old = self.from.composite_types.iter().find(|o| o.schema == c.schema && o.name == c.name);
+            let loses =
+                old.is_some_and(|o| o.attributes.iter().any(|a| !c.attributes.iter().any(|n| n.name == a.name)));
             self.push(
                 format!("type {}.{}", c.schema, c.name),
                 sql,
-                false,
+                loses,
                 Some("columns use it, so it is created again and they are converted attribute by attribute".into()),
             );
         }
