@@ -227,6 +227,27 @@ fn without_create_database_a_scratch_schema_is_used() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("outside it") && run.stderr.contains("table public.escaped"), "{}", run.stderr);
     assert_eq!(scratch_schemas(), "0", "scratch schemas dropped");
+    p.remove("002_escape.up.sql");
+    p.remove("002_escape.down.sql");
+    cluster.psql(&dev.name, "DROP TABLE public.escaped;").unwrap();
+
+    // Ctrl-C while a migration runs in the scratch schema: its session is ended, the schema dropped.
+    p.write("002_slow.up.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(60);");
+    let mut cmd = p.bare();
+    cmd.args(["--database-url", &p.db.url, "drift", "--dev-url", &dev_url]);
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    let sleeping =
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()";
+    while cluster.psql("postgres", sleeping).unwrap() == "0" {
+        assert!(started.elapsed() < Duration::from_secs(60), "the slow migration never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: sends a signal to our own child process; no memory is involved.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out: Run = child.wait_with_output().unwrap().into();
+    assert_eq!(out.code, 130, "{}", out.stderr);
+    assert_eq!(scratch_schemas(), "0", "scratch schema dropped on Ctrl-C");
 }
 
 /// A new enum label used at once (as a default) must be committed before its use: `--write` makes
@@ -255,4 +276,27 @@ fn new_enum_labels_are_written_as_a_migration_of_their_own() {
     assert_eq!(p.history().len(), 3, "{:?}", p.history());
     let again = p.shale(&["diff", "--to", "schema.sql"]).ok();
     assert!(again.stderr.contains("no differences"), "{}", again.stderr);
+}
+
+/// The reverse: an up that removes a label has a down that adds it back and uses it, which runs
+/// statement by statement (`-- shale:no-transaction`), so that `down` works.
+#[test]
+fn a_down_that_adds_enum_labels_back_runs_outside_a_transaction() {
+    let p = Project::new("diff_enum_down");
+    p.write(
+        "001_mood.up.sql",
+        "CREATE TYPE mood AS ENUM ('sad', 'happy');\nCREATE TABLE people (m mood NOT NULL DEFAULT 'happy');",
+    );
+    p.write("001_mood.down.sql", "DROP TABLE people;\nDROP TYPE mood;");
+    p.shale(&["up"]).ok();
+    let goal = "CREATE TYPE mood AS ENUM ('sad');\nCREATE TABLE people (m mood NOT NULL DEFAULT 'sad');";
+    std::fs::write(p.path().join("schema.sql"), goal).unwrap();
+    p.shale(&["diff", "--to", "schema.sql", "--write", "sadder", "--allow-destructive"]).ok();
+    let down = std::fs::read_to_string(p.migrations().join("002_sadder.down.sql")).unwrap();
+    assert!(down.contains("-- shale:no-transaction"), "{down}");
+    assert!(down.contains("ADD VALUE 'happy'"), "{down}");
+    p.shale(&["up", "--force-unsafe"]).ok();
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql("SELECT enum_range(NULL::mood)::text"), "{sad,happy}");
+    assert!(p.psql("SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef").contains("'happy'"));
 }

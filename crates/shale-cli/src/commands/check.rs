@@ -70,7 +70,13 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     }
     let drift = match &args.against {
         Some(url) if !stopped => {
-            let live = Migrator::new(set.clone(), MigratorConfig::new(ConnectionSettings::parse(url)?));
+            // The live database as `drift` sees it: PG* variables fill in the URL, and the
+            // configured history table is left out.
+            let mut connection = ConnectionSettings::parse(url)?;
+            connection.fill_from_env(&|k| std::env::var(k).ok())?;
+            let mut config = MigratorConfig::new(connection);
+            config.history = history.clone();
+            let live = Migrator::new(set.clone(), config);
             Some(differences(&schema()?, &block_on(live.schema())?))
         }
         _ => None,

@@ -314,7 +314,15 @@ pub fn write_migrations(
     down: &Diff,
 ) -> Result<Vec<(String, Vec<PathBuf>)>> {
     let (first, rest) = changes.split_commit_first();
-    let down_sql = script(down, true, false);
+    // A down that adds enum labels back and uses them runs statement by statement.
+    let down_sql = if down.split_commit_first().0.is_empty() {
+        script(down, true, false)
+    } else {
+        format!(
+            "-- shale:no-transaction\n-- (it adds enum labels back and uses them: each statement commits on its own)\n{}",
+            script(down, true, false)
+        )
+    };
     let mut parts: Vec<(String, String, String)> = Vec::new();
     if !first.is_empty() {
         let undo =

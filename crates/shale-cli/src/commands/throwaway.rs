@@ -41,7 +41,15 @@ pub struct Scratch {
 impl Scratch {
     /// Sessions there resolve unqualified names to the scratch schema, if there is one.
     pub fn session(&self) -> SessionSettings {
-        SessionSettings { search_path: self.schema.clone(), ..Default::default() }
+        match &self.schema {
+            // Named after the schema, so that cleanup can end exactly these sessions.
+            Some(schema) => SessionSettings {
+                search_path: Some(schema.clone()),
+                application_name: format!("shale {schema}"),
+                ..Default::default()
+            },
+            None => SessionSettings::default(),
+        }
     }
 
     /// A migrator there, its history table in the scratch schema if there is one.
@@ -75,7 +83,13 @@ impl Scratch {
     /// What drops it.
     fn drop_sql(&self) -> String {
         match (&self.schema, &self.connection.dbname) {
-            (Some(schema), _) => format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(schema)),
+            // Its sessions may still run a statement (Ctrl-C): end them first, and wait for no lock.
+            (Some(schema), _) => format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE starts_with(application_name, {}) AND pid <> pg_backend_pid();\n\
+                 SET lock_timeout = 0;\nDROP SCHEMA IF EXISTS {} CASCADE",
+                shale_pg::sql::quote_literal(&format!("shale {schema}")),
+                quote_ident(schema)
+            ),
             (None, name) => {
                 format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name.as_deref().unwrap_or("")))
             }
