@@ -1066,21 +1066,38 @@ impl<'a> Differ<'a> {
                 if let Some(d) = &c.default {
                     sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d};"));
                 }
-                changes.push((format!("column {}.{}.{}", t.schema, t.name, c.name), sql.join("\n")));
+                let lossy = self.retyped(&c.data_type).is_some_and(|k| self.lossy_rebuild(k));
+                changes.push((format!("column {}.{}.{}", t.schema, t.name, c.name), sql.join("\n"), lossy));
             }
         }
-        for (object, sql) in changes {
-            self.push(object, sql, false, Some("rewrites the table".into()));
+        // A rebuild that loses values is destructive as a whole: left out, none of it runs.
+        for (object, sql, lossy) in changes {
+            self.push(object, sql, lossy, Some("rewrites the table".into()));
         }
         let old: Vec<(Key, &str)> = self.recreated_types.iter().map(|(k, kind)| (k.clone(), *kind)).collect();
         for ((s, n), kind) in old {
+            let lossy = self.lossy_rebuild(&key(&s, &n));
             self.push(
                 format!("{} {s}.{n}", kind.to_lowercase()),
                 format!("DROP {kind} {};", qualified(&s, &format!("{n}__shale_old"))),
-                false,
+                lossy,
                 None,
             );
         }
+    }
+
+    /// A rebuilt enum losing labels, or composite type losing attributes.
+    fn lossy_rebuild(&self, k: &Key) -> bool {
+        let (s, n) = (k.0.as_str(), k.1.as_str());
+        let find = |schema: &'a Schema| schema.enums.iter().find(|e| e.schema == s && e.name == n);
+        if let (Some(old), Some(new)) = (find(self.from), find(self.to)) {
+            return old.values.iter().any(|v| !new.values.contains(v));
+        }
+        let find = |schema: &'a Schema| schema.composite_types.iter().find(|c| c.schema == s && c.name == n);
+        if let (Some(old), Some(new)) = (find(self.from), find(self.to)) {
+            return old.attributes.iter().any(|a| !new.attributes.iter().any(|x| x.name == a.name));
+        }
+        false
     }
 
     // ---- phase 4 --------------------------------------------------------------------------
@@ -1151,7 +1168,8 @@ impl<'a> Differ<'a> {
         let to: BTreeSet<&String> = self.to.schemas.iter().collect();
         let removed: Vec<String> = self.from.schemas.iter().filter(|s| !to.contains(s)).cloned().collect();
         for s in removed {
-            self.push(format!("schema {s}"), format!("DROP SCHEMA {};", ident(&s)), false, None);
+            // Destructive like the tables in it: left out with them.
+            self.push(format!("schema {s}"), format!("DROP SCHEMA {};", ident(&s)), true, None);
         }
     }
 

@@ -493,3 +493,33 @@ async fn harder_dependencies_converge() {
     )
     .await;
 }
+
+/// With destructive statements left out (the default), what remains still applies: nothing is
+/// left out halfway (a schema whose tables stay, an enum rebuild missing its first step).
+#[tokio::test]
+async fn the_script_without_destructive_statements_applies() {
+    for (label, a, b) in [
+        ("schema with a table", "CREATE SCHEMA old; CREATE TABLE old.t (id int);", ""),
+        (
+            "enum losing a label",
+            "CREATE TYPE m AS ENUM ('a', 'b', 'c'); CREATE TABLE t (x m DEFAULT 'c'); CREATE INDEX t_x ON t (x) WHERE x = 'a';",
+            "CREATE TYPE m AS ENUM ('a', 'b'); CREATE TABLE t (x m DEFAULT 'a'); CREATE INDEX t_x ON t (x) WHERE x = 'a';",
+        ),
+        (
+            "composite losing an attribute",
+            "CREATE TYPE c AS (a int, b text); CREATE TABLE t (v c);",
+            "CREATE TYPE c AS (a int); CREATE TABLE t (v c);",
+        ),
+    ] {
+        let db = build(a, "diff_safe");
+        let changes = diff(&model(&db).await, &model(&build(b, "diff_safe_b")).await);
+        assert!(changes.destructive_count() > 0, "{label}: {changes:#?}");
+        let (first, rest) = changes.split_commit_first();
+        for part in [first, rest].iter().filter(|p| !p.is_empty()) {
+            let sql = format!("BEGIN;\n{}\nCOMMIT;\n", part.to_sql(false));
+            if let Err(e) = shared_cluster().psql(&db.name, &sql) {
+                panic!("{label}: the safe script does not apply: {e}\n{sql}");
+            }
+        }
+    }
+}
