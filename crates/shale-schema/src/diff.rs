@@ -201,6 +201,7 @@ impl<'a> Differ<'a> {
         self.create_user_types(true);
         self.create_functions(|f| !f.needs_tables && uses_any(f, &to_late_types));
         // Phase 3: tables.
+        self.release_kept_sequences();
         self.drop_tables();
         self.create_tables();
         self.alter_tables();
@@ -750,6 +751,32 @@ impl<'a> Differ<'a> {
     }
 
     // ---- phase 3 --------------------------------------------------------------------------
+
+    /// A sequence that stays while the table or column owning it goes (or is recreated) would go
+    /// with it: it is released first (and owned again in phase 5 if it should be).
+    fn release_kept_sequences(&mut self) {
+        let to: BTreeSet<Key> = self.to.sequences.iter().map(|s| key(&s.schema, &s.name)).collect();
+        let mut released = Vec::new();
+        for s in &self.from.sequences {
+            let Some(o) = &s.owned_by else { continue };
+            if !to.contains(&key(&s.schema, &s.name)) {
+                continue;
+            }
+            let column_goes = self
+                .to_tables
+                .get(&key(&o.schema, &o.table))
+                .is_none_or(|t| !t.columns.iter().any(|c| c.name == o.column));
+            if self.table_is_gone(&o.schema, &o.table) || column_goes {
+                released.push((
+                    format!("sequence {}.{}", s.schema, s.name),
+                    format!("ALTER SEQUENCE {} OWNED BY NONE;", qualified(&s.schema, &s.name)),
+                ));
+            }
+        }
+        for (object, sql) in released {
+            self.push(object, sql, false, None);
+        }
+    }
 
     fn drop_tables(&mut self) {
         let order = tables_in_order(&self.from.tables);

@@ -485,6 +485,13 @@ async fn harder_dependencies_converge() {
         "CREATE TABLE t (level varchar(10), vip boolean GENERATED ALWAYS AS (level IN ('a', 'b')) STORED); CREATE INDEX t_ab ON t (level) WHERE level IN ('a', 'b'); CREATE VIEW ab AS SELECT level FROM t WHERE level IN ('a', 'b');",
     )
     .await;
+    // A sequence that stays while its owning column goes, or its table is recreated.
+    pair(
+        "kept sequences",
+        "CREATE TABLE t (id int, b serial); CREATE TABLE p (id serial, d int) PARTITION BY RANGE (d);",
+        "CREATE SEQUENCE t_b_seq AS integer; CREATE TABLE t (id int); CREATE TABLE p (id serial, d int) PARTITION BY LIST (d);",
+    )
+    .await;
     // A LANGUAGE sql function (body in quotes) reading a table the same diff creates.
     pair(
         "function body reading a new table",
