@@ -166,6 +166,26 @@ fn a_stolen_lease_stops_the_run_and_its_migration_does_not_commit() {
 }
 
 #[test]
+fn a_stolen_lease_stops_a_migration_outside_a_transaction_at_its_next_statement() {
+    let p = Project::new("lease_stolen_notx");
+    use_lease(&p, "1s");
+    p.psql("CREATE TABLE log (step int)");
+    p.write(
+        "001_steps.sql",
+        "-- shale:no-transaction\nINSERT INTO log VALUES (1);\nSELECT pg_sleep(3);\nINSERT INTO log VALUES (2);\n",
+    );
+    let runner = spawn(&p, &["up"]);
+    wait_running(&p, "pg_sleep(3)");
+    p.psql("UPDATE shale_migrations_lock SET token = 'thief', expires_at = now() + interval '1 hour'");
+    let run: Run = runner.wait_with_output().unwrap().into();
+    assert_eq!(run.code, 3, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("the migration lock is gone"), "{}", run.stderr);
+    // Progress is recorded behind the fence: the statement after the theft never ran.
+    assert_eq!(p.psql("SELECT string_agg(step::text, ',') FROM log"), "1");
+    assert_eq!(p.psql("SELECT token FROM shale_migrations_lock"), "thief");
+}
+
+#[test]
 fn runners_on_either_lock_exclude_each_other() {
     let p = Project::new("lease_mixed");
     p.write("001_slow.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(3);\n");

@@ -135,7 +135,7 @@ impl<'a> Executor<'a> {
                 Ok(()) => break,
                 Err(failed) => {
                     rollback(self.client).await;
-                    if failed.error.as_db_error().is_some_and(|e| e.code().code() == crate::lease::FENCE_SQLSTATE) {
+                    if is_fence(&failed.error) {
                         return Err(PgError::LockLost);
                     }
                     let lock_timeout =
@@ -155,6 +155,15 @@ impl<'a> Executor<'a> {
             on_event(ExecEvent::StepFinished { label: s.label(), direction: s.direction, duration: started.elapsed() });
         }
         Ok(())
+    }
+
+    /// `sql` (a history update of a migration running outside a transaction) in a transaction of
+    /// its own behind the commit fence, so that progress is recorded only while the lock is held.
+    fn fenced(&self, sql: &str) -> String {
+        match &self.commit_fence {
+            Some(fence) => format!("BEGIN;\n{fence};\n{sql};\nCOMMIT"),
+            None => sql.to_string(),
+        }
     }
 
     fn transaction_pieces<'s>(&self, steps: &'s [Step]) -> Vec<Piece<'s>> {
@@ -320,12 +329,24 @@ impl<'a> Executor<'a> {
                 } else {
                     RecordStatus::RolledBack
                 };
-                self.client
-                    .batch_execute(&self.history.finish_sql(id, status, None))
-                    .await
-                    .map_err(|e| PgError::query("recording the migration", e))?;
+                if let Err(e) =
+                    self.client.batch_execute(&self.fenced(&self.history.finish_sql(id, status, None))).await
+                {
+                    rollback(self.client).await;
+                    return Err(if is_fence(&e) {
+                        PgError::LockLost
+                    } else {
+                        PgError::query("recording the migration", e)
+                    });
+                }
                 on_event(ExecEvent::StepFinished { label, direction: step.direction, duration: started.elapsed() });
                 Ok(())
+            }
+            Err((_, error)) if is_fence(&error) => {
+                // The lock went while this migration ran outside a transaction: stop before its
+                // next statement (another runner may be running it now).
+                rollback(self.client).await;
+                Err(PgError::LockLost)
             }
             Err((index, error)) => {
                 let Some(db) = error.as_db_error() else {
@@ -398,7 +419,7 @@ impl<'a> Executor<'a> {
                 }
             }
             self.client
-                .batch_execute(&self.history.progress_sql(id, index as i32 + 1))
+                .batch_execute(&self.fenced(&self.history.progress_sql(id, index as i32 + 1)))
                 .await
                 .map_err(|e| (index, e))?;
             on_event(ExecEvent::StatementDone { label: step.label(), index, total });
@@ -571,4 +592,9 @@ mod tests {
         assert_eq!(concurrent_index_name("CREATE INDEX idx ON t (a)"), None);
         assert_eq!(concurrent_index_name("DROP INDEX CONCURRENTLY idx"), None);
     }
+}
+
+/// The error the commit fence raises when the lock is gone.
+fn is_fence(error: &tokio_postgres::Error) -> bool {
+    error.as_db_error().is_some_and(|e| e.code().code() == crate::lease::FENCE_SQLSTATE)
 }

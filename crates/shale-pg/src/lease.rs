@@ -241,7 +241,7 @@ impl LeaseLock {
         let me = Identity::new(&session.application_name);
         let table = lease_table_name(history);
         let started = Instant::now();
-        let mut last_holder: Option<(i32, String, String)> = None;
+        let mut last_holder: Option<(i32, String)> = None;
         let mut first = true;
         loop {
             // The table is made on the first attempt, in the same round trip as the take.
@@ -285,7 +285,8 @@ impl LeaseLock {
                 });
             }
             if let Some(h) = &holder {
-                let who = (h.pid, h.client.clone(), h.since.clone());
+                // Not `since`: a pooled session's changes with every use.
+                let who = (h.pid, h.client.clone());
                 if last_holder.as_ref() != Some(&who) {
                     on_wait(h);
                     last_holder = Some(who);

@@ -192,7 +192,7 @@ pub async fn acquire(
         // Runners on the lease and runners on the advisory lock exclude each other too: each
         // takes its own lock first, then looks for the other kind and gives its own back when it
         // finds one. Whichever looks second sees the first, so at most one goes on.
-        let mut last_lease: Option<(i32, String, String)> = None;
+        let mut last_lease: Option<(i32, String)> = None;
         loop {
             let lock =
                 MigrationLock::acquire(settings, session, table, remaining(), &mut |h| on_event(LockEvent::Waiting(h)))
@@ -212,7 +212,8 @@ pub async fn acquire(
                 return Ok(HeldLock::Advisory(lock));
             };
             lock.release().await?;
-            let who = (holder.pid, holder.client.clone(), holder.since.clone());
+            // Not `since`: a pooled session's changes with every use.
+            let who = (holder.pid, holder.client.clone());
             if last_lease.as_ref() != Some(&who) {
                 on_event(LockEvent::Waiting(&holder));
                 last_lease = Some(who);

@@ -65,19 +65,53 @@ fn keep(model: &Schema, wanted: impl Fn(&str, &str) -> bool) -> Value {
     json
 }
 
+/// Rename the schema: in `schema` fields and the `schemas` list when equal to it, and in any text
+/// where it qualifies a name (`scratch.x` or `"Scratch Name".x`), at an identifier boundary.
 fn rename(value: &mut Value, scratch: &str, as_name: &str) {
+    let prefixes = [
+        (format!("{scratch}."), format!("{as_name}.")),
+        (format!("{}.", crate::dump::ident(scratch)), format!("{}.", crate::dump::ident(as_name))),
+    ];
+    rename_in(value, scratch, as_name, &prefixes, false);
+}
+
+fn rename_in(value: &mut Value, scratch: &str, as_name: &str, prefixes: &[(String, String)], is_schema: bool) {
     match value {
-        Value::String(s) if s == scratch => *s = as_name.to_string(),
+        Value::String(s) if is_schema && s == scratch => *s = as_name.to_string(),
         Value::String(s) => {
-            let prefix = format!("{scratch}.");
-            if s.contains(&prefix) {
-                *s = s.replace(&prefix, &format!("{as_name}."));
+            for (from, to) in prefixes {
+                if s.contains(from.as_str()) {
+                    *s = replace_qualifier(s, from, to);
+                }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| rename(v, scratch, as_name)),
-        Value::Object(fields) => fields.values_mut().for_each(|v| rename(v, scratch, as_name)),
+        Value::Array(items) => items.iter_mut().for_each(|v| rename_in(v, scratch, as_name, prefixes, is_schema)),
+        Value::Object(fields) => {
+            for (k, v) in fields.iter_mut() {
+                let schema_field = k == "schema" || k == "schemas";
+                rename_in(v, scratch, as_name, prefixes, schema_field);
+            }
+        }
         _ => {}
     }
+}
+
+/// `from` replaced by `to` where it starts a qualified name: not right after a letter, digit,
+/// `_`, `$` or `"` (so schema `a` leaves `data.x` alone).
+fn replace_qualifier(text: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in text.match_indices(from) {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '"') {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push_str(to);
+        last = at + from.len();
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 #[cfg(test)]
@@ -117,6 +151,20 @@ mod tests {
         assert_eq!(seen.tables[0].name, "users");
         assert_eq!(seen.tables[0].columns[0].default.as_deref(), Some("nextval('public.users_id_seq'::regclass)"));
         assert_eq!(seen.indexes[0].definition, "CREATE INDEX users_id ON public.users USING btree (id)");
+        // Only where the schema qualifies a name; a table named like the schema keeps its name.
+        assert_eq!(replace_qualifier("data.x, a.y, (a.z)", "a.", "public."), "data.x, public.y, (public.z)");
+        let mut quoted_ref = Value::String("CREATE INDEX i ON \"tenant_Big One\".items USING btree (name)".into());
+        rename(&mut quoted_ref, "tenant_Big One", "public");
+        assert_eq!(quoted_ref, Value::String("CREATE INDEX i ON public.items USING btree (name)".into()));
+        let quoted = Schema {
+            schemas: vec!["items".into(), "tenant_Big One".into()],
+            tables: vec![table("items", "items"), table("tenant_Big One", "t")],
+            ..Default::default()
+        };
+        let seen = confine(&quoted, "items", "public");
+        assert_eq!((seen.tables[0].schema.as_str(), seen.tables[0].name.as_str()), ("public", "items"));
+        let seen = confine(&quoted, "tenant_Big One", "public");
+        assert_eq!(seen.tables[0].columns[0].default.as_deref(), Some("nextval('public.t_id_seq'::regclass)"));
         let rest = outside(&model, "shale_scratch_");
         assert_eq!(rest.schemas, ["public"]);
         assert_eq!(rest.tables.len(), 1);

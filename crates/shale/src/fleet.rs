@@ -153,12 +153,25 @@ pub fn parse_targets_file(path: &Path, text: &str, env: Env<'_>) -> Result<Vec<T
     Ok(out)
 }
 
-/// Replace `${NAME}` with the variable's value; an unset variable is an error naming it (never
-/// the text around it, which may hold a password).
+/// What a variable's value is percent-encoded with: everything but RFC 3986's unreserved
+/// characters, so that a password holding `@`, `/`, `:` or `%` stays a password (and so stays
+/// redacted) instead of spilling into the host or the database name.
+const URL_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Replace `${NAME}` with the variable's value (percent-encoded inside the URL's user and
+/// password); an unset variable is an error naming it (never the text around it, which may hold
+/// a password).
 pub fn expand_env(text: &str, env: Env<'_>) -> Result<String, String> {
+    // The user-and-password part of the template: after `scheme://`, before its `@`.
+    let userinfo = text.find("://").and_then(|at| {
+        let from = at + 3;
+        text[from..].find('@').map(|end| from..from + end)
+    });
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${") {
+        let in_userinfo = userinfo.as_ref().is_some_and(|r| r.contains(&(text.len() - rest.len() + start)));
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let Some(end) = after.find('}') else {
@@ -168,7 +181,12 @@ pub fn expand_env(text: &str, env: Env<'_>) -> Result<String, String> {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!("`${{{name}}}` is not a variable name (letters, digits and _)"));
         }
-        out.push_str(&env(name).ok_or_else(|| format!("environment variable {name} is not set"))?);
+        let value = env(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
+        if in_userinfo {
+            out.extend(percent_encoding::utf8_percent_encode(&value, URL_VALUE));
+        } else {
+            out.push_str(&value);
+        }
         rest = &after[end + 1..];
     }
     out.push_str(rest);
@@ -610,9 +628,11 @@ impl Fleet {
                 }
                 Operation::Drift(expected) => {
                     let live = match &target.schema {
-                        Some(schema) => self.tenant_schema(target, schema).await?,
-                        None => migrator.schema().await?,
+                        Some(schema) => self.tenant_schema(target, schema).await,
+                        None => migrator.schema().await,
                     };
+                    // A drift check that could not read the schema is a failure, not a standing.
+                    let live = live.inspect_err(|_| report.status = None)?;
                     let differences = shale_schema::compare::differences(expected, &live);
                     if !differences.is_empty() {
                         let objects: Vec<&str> = differences.iter().take(3).map(|d| d.object.as_str()).collect();
@@ -894,6 +914,13 @@ mod tests {
     fn env_expansion() {
         assert_eq!(expand_env("postgres://u:${EU_PASSWORD}@h/db", &env).unwrap(), "postgres://u:s3cret@h/db");
         assert_eq!(expand_env("no variables $HOME", &env).unwrap(), "no variables $HOME");
+        // A password with URL syntax in it stays the password (and so stays redacted).
+        let tricky = |name: &str| (name == "PW").then(|| "Xy@zz/SECRET%1".to_string());
+        let url = expand_env("postgres://app:${PW}@127.0.0.1:5432/db", &tricky).unwrap();
+        assert_eq!(url, "postgres://app:Xy%40zz%2FSECRET%251@127.0.0.1:5432/db");
+        let settings = shale_pg::ConnectionSettings::parse(&url).unwrap();
+        assert_eq!(settings.password.as_deref(), Some("Xy@zz/SECRET%1"));
+        assert!(!settings.redacted().contains("SECRET"), "{}", settings.redacted());
         let unset = expand_env("postgres://u:${NOPE}@h/db", &env).unwrap_err();
         assert!(unset.contains("NOPE") && !unset.contains("postgres://"), "{unset}");
         assert!(expand_env("${EU_PASSWORD", &env).is_err());
