@@ -577,6 +577,11 @@ fn concurrent_index_name(statement: &str) -> Option<String> {
     (!name.eq_ignore_ascii_case("ON")).then(|| name.to_string())
 }
 
+/// The error the commit fence raises when the lock is gone.
+fn is_fence(error: &tokio_postgres::Error) -> bool {
+    error.as_db_error().is_some_and(|e| e.code().code() == crate::lease::FENCE_SQLSTATE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,9 +597,4 @@ mod tests {
         assert_eq!(concurrent_index_name("CREATE INDEX idx ON t (a)"), None);
         assert_eq!(concurrent_index_name("DROP INDEX CONCURRENTLY idx"), None);
     }
-}
-
-/// The error the commit fence raises when the lock is gone.
-fn is_fence(error: &tokio_postgres::Error) -> bool {
-    error.as_db_error().is_some_and(|e| e.code().code() == crate::lease::FENCE_SQLSTATE)
 }
