@@ -100,7 +100,23 @@ fn startup_option_value(value: &str) -> String {
 }
 
 /// Connect once. The connection's I/O runs on a spawned task for as long as the client lives.
+/// `connect_timeout` bounds the whole attempt, the startup handshake included (as in libpq: the
+/// driver alone bounds only the TCP connect, and a server that accepts but never answers would
+/// hang the caller).
 pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -> Result<Client, ConnectError> {
+    match settings.connect_timeout {
+        Some(limit) => tokio::time::timeout(limit, connect_unbounded(settings, session)).await.unwrap_or_else(|_| {
+            Err(ConnectError {
+                target: settings.redacted(),
+                reason: format!("no answer within connect_timeout ({}s)", limit.as_secs()),
+                transient: true,
+            })
+        }),
+        None => connect_unbounded(settings, session).await,
+    }
+}
+
+async fn connect_unbounded(settings: &ConnectionSettings, session: &SessionSettings) -> Result<Client, ConnectError> {
     let config = driver_config(settings, session);
     let fail = |reason: String, transient: bool| ConnectError { target: settings.redacted(), reason, transient };
     let client = if config.get_ssl_mode() == DriverSslMode::Disable {

@@ -602,3 +602,25 @@ async fn pg_environment_fills_empty_settings() {
     assert_eq!(scalar(&client, "SHOW application_name").await, "from-env");
     assert_eq!(scalar(&client, "SELECT inet_client_addr()::text").await, "127.0.0.1/32");
 }
+
+#[tokio::test]
+async fn a_server_that_never_answers_fails_after_connect_timeout() {
+    // connect_timeout bounds the whole attempt, the startup handshake included.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accept and hold the sockets, never writing a byte.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let settings =
+        ConnectionSettings::parse(&format!("postgres://u@127.0.0.1:{port}/db?connect_timeout=1&sslmode=disable"))
+            .unwrap();
+    // The outer bound only turns a hang into a failure; the attempt itself ends after about 1 s.
+    let session = SessionSettings::default();
+    let attempt = tokio::time::timeout(std::time::Duration::from_secs(60), connect(&settings, &session));
+    let error = attempt.await.expect("the attempt ends by itself").err().expect("it fails");
+    assert!(error.to_string().contains("connect_timeout"), "{error}");
+}
