@@ -621,6 +621,6 @@ async fn a_server_that_never_answers_fails_after_connect_timeout() {
     // The outer bound only turns a hang into a failure; the attempt itself ends after about 1 s.
     let session = SessionSettings::default();
     let attempt = tokio::time::timeout(std::time::Duration::from_secs(60), connect(&settings, &session));
-    let error = attempt.await.expect("the attempt ends by itself").err().expect("it fails");
+    let error = attempt.await.expect("the attempt ends by itself").expect_err("it fails");
     assert!(error.to_string().contains("connect_timeout"), "{error}");
 }
