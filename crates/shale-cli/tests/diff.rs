@@ -16,6 +16,21 @@ const USERS_V2: &str = "CREATE TABLE users (id bigserial PRIMARY KEY, email varc
 CREATE INDEX users_profile ON users USING gin (profile);
 CREATE VIEW user_emails AS SELECT id, email FROM users;";
 
+/// Run `cmd`, send it Ctrl-C once a migration of it sits in `pg_sleep(60)`, and wait for it.
+fn interrupt_when_sleeping(mut cmd: std::process::Command) -> Run {
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    let sleeping =
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()";
+    while shared_cluster().psql("postgres", sleeping).unwrap() == "0" {
+        assert!(started.elapsed() < Duration::from_secs(60), "the slow migration never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: sends a signal to our own child process; no memory is involved.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    child.wait_with_output().unwrap().into()
+}
+
 fn scratch_databases() -> String {
     shared_cluster().psql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'shale_scratch_%'").unwrap()
 }
@@ -108,22 +123,7 @@ fn two_migration_directories_on_a_dev_server_leave_no_scratch_database() {
     std::fs::write(other.join("002_slow.sql"), "SELECT pg_sleep(60);").unwrap();
     let mut cmd = p.bare();
     cmd.args(["diff", "--from", "migrations", "--to", "other", "--dev-url", &dev_url]);
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let started = Instant::now();
-    while shared_cluster()
-        .psql(
-            "postgres",
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
-        )
-        .unwrap()
-        == "0"
-    {
-        assert!(started.elapsed() < Duration::from_secs(60), "the slow migration never started");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // SAFETY: sends a signal to our own child process; no memory is involved.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
-    let out: Run = child.wait_with_output().unwrap().into();
+    let out = interrupt_when_sleeping(cmd);
     assert_eq!(out.code, 130, "{}", out.stderr);
     assert_eq!(scratch_databases(), "0", "scratch databases dropped on Ctrl-C");
 }
@@ -235,17 +235,7 @@ fn without_create_database_a_scratch_schema_is_used() {
     p.write("002_slow.up.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(60);");
     let mut cmd = p.bare();
     cmd.args(["--database-url", &p.db.url, "drift", "--dev-url", &dev_url]);
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let started = Instant::now();
-    let sleeping =
-        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()";
-    while cluster.psql("postgres", sleeping).unwrap() == "0" {
-        assert!(started.elapsed() < Duration::from_secs(60), "the slow migration never started");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // SAFETY: sends a signal to our own child process; no memory is involved.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
-    let out: Run = child.wait_with_output().unwrap().into();
+    let out = interrupt_when_sleeping(cmd);
     assert_eq!(out.code, 130, "{}", out.stderr);
     assert_eq!(scratch_schemas(), "0", "scratch schema dropped on Ctrl-C");
 }
