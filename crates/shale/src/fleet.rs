@@ -60,7 +60,9 @@ impl Target {
 
     /// Targets on the same server share its connection limit.
     fn server_key(&self) -> (Vec<String>, Vec<u16>) {
-        (self.connection.effective_hosts(), self.connection.ports.clone())
+        // No port means 5432, so that `host` and `host:5432` count as the same server.
+        let ports = if self.connection.ports.is_empty() { vec![5432] } else { self.connection.ports.clone() };
+        (self.connection.effective_hosts(), ports)
     }
 }
 
@@ -875,6 +877,14 @@ mod tests {
             }),
             drift: None,
         }
+    }
+
+    #[test]
+    fn a_server_is_the_same_with_or_without_its_default_port() {
+        let target =
+            |url: &str| Target { name: url.into(), connection: ConnectionSettings::parse(url).unwrap(), schema: None };
+        assert_eq!(target("postgres://u@db1/a").server_key(), target("postgres://u@db1:5432/b").server_key());
+        assert_ne!(target("postgres://u@db1/a").server_key(), target("postgres://u@db1:5433/a").server_key());
     }
 
     #[test]
