@@ -80,6 +80,18 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
             }
             if let Some(identity) = &c.identity {
                 d.push_str(if identity.always { " identity always" } else { " identity by default" });
+                if let Some(seq) = &identity.sequence {
+                    let o = &seq.options;
+                    d.push_str(&format!(
+                        " (start {} increment {} min {} max {} cache {}{})",
+                        o.start,
+                        o.increment,
+                        o.min,
+                        o.max,
+                        o.cache,
+                        if o.cycle { " cycle" } else { "" }
+                    ));
+                }
             }
             if let Some(generated) = &c.generated {
                 d.push_str(&format!(" generated ({generated})"));

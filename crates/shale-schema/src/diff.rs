@@ -1035,6 +1035,10 @@ impl<'a> Differ<'a> {
                     None => {}
                 }
             }
+            // An identity column is NOT NULL: the identity goes before the constraint can.
+            if o.identity.is_some() && c.identity.is_none() {
+                sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY;"));
+            }
             if o.not_null != c.not_null {
                 if c.not_null {
                     sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;"));
@@ -1046,16 +1050,37 @@ impl<'a> Differ<'a> {
                     sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL;"));
                 }
             }
+            let options = |i: &crate::model::Identity| i.sequence.as_ref().map(|s| s.options.clone());
             match (&o.identity, &c.identity) {
                 (None, Some(i)) => sql.push(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY;",
-                    if i.always { "ALWAYS" } else { "BY DEFAULT" }
+                    "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY{};",
+                    if i.always { "ALWAYS" } else { "BY DEFAULT" },
+                    options(i).map(|o| format!(" ({})", sequence_options(&o))).unwrap_or_default()
                 )),
-                (Some(_), None) => sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY;")),
-                (Some(a), Some(b)) if a.always != b.always => sql.push(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} SET GENERATED {};",
-                    if b.always { "ALWAYS" } else { "BY DEFAULT" }
-                )),
+                (Some(a), Some(b)) => {
+                    if a.always != b.always {
+                        sql.push(format!(
+                            "ALTER TABLE {table} ALTER COLUMN {col} SET GENERATED {};",
+                            if b.always { "ALWAYS" } else { "BY DEFAULT" }
+                        ));
+                    }
+                    // The sequence's type follows the column's; its other options are set here.
+                    if let (Some(x), Some(y)) = (options(a), options(b)) {
+                        let same = (x.start, x.increment, x.min, x.max, x.cache, x.cycle)
+                            == (y.start, y.increment, y.min, y.max, y.cache, y.cycle);
+                        if !same {
+                            sql.push(format!(
+                                "ALTER TABLE {table} ALTER COLUMN {col} SET START WITH {} SET INCREMENT BY {} SET MINVALUE {} SET MAXVALUE {} SET CACHE {} SET {}CYCLE;",
+                                y.start,
+                                y.increment,
+                                y.min,
+                                y.max,
+                                y.cache,
+                                if y.cycle { "" } else { "NO " }
+                            ));
+                        }
+                    }
+                }
                 _ => {}
             }
             if !sql.is_empty() {
