@@ -31,7 +31,7 @@ bench_build() {
 # directory so that its .shale/dev lives under /tmp. As root the server runs as the postgres
 # user, which must be able to enter every parent directory: /tmp (1777) and ours (755).
 bench_start_server() {
-    BENCH_TMP=$(mktemp -d /tmp/shale-bench.XXXXXX)
+    BENCH_TMP=$(mktemp -d -t shale-bench.XXXXXX)
     chmod 755 "$BENCH_TMP"
     BENCH_PROJECT=$BENCH_TMP/project
     mkdir -m 755 "$BENCH_PROJECT"

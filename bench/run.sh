@@ -131,7 +131,8 @@ export BENCH_WORKLOAD_BYTES
 BENCH_WORKLOAD_BYTES=$(wc -c <"$ALL")
 
 mkdir -p "$(dirname "$RESULTS")"
-python3 "$ROOT/bench/report.py" >"$RESULTS.tmp"
+# Machine paths out of the committed results: the temporary directory and the checkout.
+python3 "$ROOT/bench/report.py" | sed -e "s|$BENCH_TMP|\$BENCH_TMP|g" -e "s|$ROOT/||g" >"$RESULTS.tmp"
 mv "$RESULTS.tmp" "$RESULTS"
 cat "$RESULTS"
 bench_log "written to $RESULTS"
