@@ -181,15 +181,6 @@ SECTION=$BENCH_TMP/fleet.md
     echo "<!-- fleet:end -->"
 } >"$SECTION"
 
-mkdir -p "$(dirname "$RESULTS")"
-touch "$RESULTS"
-python3 - "$RESULTS" "$SECTION" <<'PY'
-import re, sys
-results, section = sys.argv[1], open(sys.argv[2]).read()
-text = open(results).read()
-pattern = re.compile(r"<!-- fleet:start.*?<!-- fleet:end -->\n?", re.S)
-text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-open(results, "w").write(text)
-PY
+bench_write_section "$RESULTS" fleet "$SECTION"
 cat "$SECTION"
 bench_log "written to $RESULTS"

@@ -16,6 +16,22 @@ unset DATABASE_URL _var
 bench_log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bench_die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
+# bench_write_section RESULTS NAME FILE: put FILE (which starts with `<!-- NAME:start` and ends
+# with `<!-- NAME:end -->`) into RESULTS, replacing that section or appending it, so that each
+# script rewrites only its own part of the results file.
+bench_write_section() {
+    mkdir -p "$(dirname "$1")"
+    touch "$1"
+    python3 - "$1" "$2" "$3" <<'PY'
+import re, sys
+results, name, section = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()
+text = open(results).read()
+pattern = re.compile(r"<!-- " + re.escape(name) + r":start.*?<!-- " + re.escape(name) + r":end -->\n?", re.S)
+text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+open(results, "w").write(text)
+PY
+}
+
 # The only build the benchmark does (one package, release profile; never --workspace).
 bench_build() {
     if [[ ${SKIP_BUILD:-0} == 1 ]]; then

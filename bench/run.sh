@@ -133,6 +133,10 @@ BENCH_WORKLOAD_BYTES=$(wc -c <"$ALL")
 mkdir -p "$(dirname "$RESULTS")"
 # Machine paths out of the committed results: the temporary directory and the checkout.
 python3 "$ROOT/bench/report.py" | sed -e "s|$BENCH_TMP|\$BENCH_TMP|g" -e "s|$ROOT/||g" >"$RESULTS.tmp"
+# The other scripts' sections (from the first `<!-- NAME:start` on) stay below this report.
+if [ -f "$RESULTS" ] && grep -q '^<!-- ' "$RESULTS"; then
+    { echo; sed -n '/^<!-- /,$p' "$RESULTS"; } >>"$RESULTS.tmp"
+fi
 mv "$RESULTS.tmp" "$RESULTS"
 cat "$RESULTS"
 bench_log "written to $RESULTS"

@@ -111,15 +111,6 @@ print("every 10th a view, row-level security and a policy, every 20th a comment 
 print("<!-- schema:end -->")
 PY
 RESULTS=${RESULTS:-$ROOT/bench/results/latest.md}
-mkdir -p "$(dirname "$RESULTS")"
-touch "$RESULTS"
-python3 - "$RESULTS" "$SECTION" <<'PY'
-import re, sys
-results, section = sys.argv[1], open(sys.argv[2]).read()
-text = open(results).read()
-pattern = re.compile(r"<!-- schema:start.*?<!-- schema:end -->\n?", re.S)
-text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-open(results, "w").write(text)
-PY
+bench_write_section "$RESULTS" schema "$SECTION"
 cat "$SECTION"
 bench_log "written to $RESULTS"

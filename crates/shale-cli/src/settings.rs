@@ -272,6 +272,18 @@ impl Settings {
     }
 
     /// How long a table lease lasts without renewal: `lock_lease_ttl` in shale.toml, else 30s.
+    /// The history table shale.toml names (the default one otherwise).
+    pub fn history_table(&self) -> shale::HistoryTable {
+        let mut history = shale::HistoryTable::default();
+        if let Some(schema) = &self.config.history_schema {
+            history.schema = schema.clone();
+        }
+        if let Some(table) = &self.config.history_table {
+            history.table = table.clone();
+        }
+        history
+    }
+
     pub fn lease_ttl(&self) -> Result<Duration> {
         let ttl = parse_duration(self.config.lock_lease_ttl.as_deref(), "lock_lease_ttl")?
             .unwrap_or(shale_pg::lease::DEFAULT_LEASE_TTL);

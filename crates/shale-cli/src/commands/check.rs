@@ -7,7 +7,6 @@ use anyhow::Result;
 use shale::{ConnectionSettings, Migrator, MigratorConfig, Target, UpRequest};
 use shale_schema::compare::{differences, Difference};
 
-use super::diff::history_table;
 use super::{block_on, load_set, print_json};
 use crate::settings::Settings;
 
@@ -35,7 +34,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     let set = load_set(settings)?;
     let throwaway = Throwaway::create(args.dev_url.as_deref())?;
     let scratch = throwaway.first()?;
-    let history = history_table(settings);
+    let history = settings.history_table();
     let replay = Migrator::new(set.clone(), scratch.migrator_config(&history));
     let schema = || scratch.read_schema(&history);
     let one = UpRequest { target: Some(Target::Steps(1)), allow_out_of_order: true, ..Default::default() };

@@ -84,18 +84,6 @@ pub struct Side {
     pub scratch: Option<Scratch>,
 }
 
-/// The history table left out of every model: the configured one.
-pub fn history_table(settings: &Settings) -> HistoryTable {
-    let mut history = HistoryTable::default();
-    if let Some(schema) = &settings.config.history_schema {
-        history.schema = schema.clone();
-    }
-    if let Some(table) = &settings.config.history_table {
-        history.table = table.clone();
-    }
-    history
-}
-
 /// Read a source's schema, making a scratch database on `throwaway` when it needs one.
 pub fn read(
     source: &Source,
@@ -220,7 +208,7 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
         Some(text) => Source::parse(text)?,
         None => Source::Migrations(settings.dir.clone()),
     };
-    let history = history_table(settings);
+    let history = settings.history_table();
     let dev_url = args.dev_url.as_deref();
     // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
     let mut throwaway: Option<Throwaway> = None;

@@ -7,7 +7,7 @@ use comfy_table::Cell;
 use shale_schema::compare::differences;
 use shale_schema::diff::diff;
 
-use super::diff::{history_table, replay};
+use super::diff::replay;
 use super::{block_on, migrator, print_json};
 use crate::output::table;
 use crate::settings::Settings;
@@ -38,7 +38,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
     let actual = block_on(live.schema())?;
     // The scratch database goes when `scratch` is dropped (also on error and on Ctrl-C).
     let scratch = Throwaway::create(args.dev_url.as_deref())?;
-    let expected = replay(live.set.clone(), &history_table(settings), &scratch.first()?)?;
+    let expected = replay(live.set.clone(), &settings.history_table(), &scratch.first()?)?;
     let drift = differences(&expected, &actual);
     if settings.json {
         print_json(&serde_json::json!({ "drifted": !drift.is_empty(), "differences": drift }));

@@ -11,10 +11,10 @@ use comfy_table::Cell;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use shale::fleet::{self, Fleet, FleetEvent, FleetOptions, FleetReport, Operation, Outcome, Target, TargetReport};
 use shale::pg::ExecEvent;
-use shale::{Event, Target as MigrationTarget, UpRequest};
+use shale::Event;
 
 use super::throwaway::Throwaway;
-use super::{block_on, down_target, load_set, parse_version, print_json};
+use super::{block_on, down_target, load_set, print_json};
 use crate::args::Command;
 use crate::error::{EXIT_FAILED, EXIT_UNAVAILABLE};
 use crate::output::table;
@@ -35,24 +35,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
             if args.dry_run || args.backup.is_some() || args.seed {
                 return Err(invalid("--dry-run, --backup and --seed work on one database, not with a fleet"));
             }
-            let target = match (&args.to, args.step) {
-                (Some(v), _) => Some(MigrationTarget::Version(parse_version(v)?)),
-                (_, Some(n)) => Some(MigrationTarget::Steps(n)),
-                _ => None,
-            };
-            Planned::Ready(Operation::Up(UpRequest {
-                target,
-                allow_out_of_order: args.allow_out_of_order || settings.config.allow_out_of_order.unwrap_or(false),
-                single_transaction: args.single_transaction,
-                vet: if args.force_unsafe {
-                    None
-                } else {
-                    Some(super::lint::vet(
-                        settings.config.lint.clone().unwrap_or_default(),
-                        settings.session()?.lock_timeout,
-                    ))
-                },
-            }))
+            Planned::Ready(Operation::Up(super::migrate::up_request(settings, &args)?))
         }
         Command::Down(args) => {
             if args.dry_run {
@@ -86,7 +69,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Planned::Drift { dev_url } => {
             // Replayed once for the whole fleet; the scratch database goes right after.
             let scratch = Throwaway::create(dev_url.as_deref())?;
-            let expected = super::diff::replay(set.clone(), &super::diff::history_table(settings), &scratch.first()?)?;
+            let expected = super::diff::replay(set.clone(), &settings.history_table(), &scratch.first()?)?;
             Operation::Drift(Arc::new(expected))
         }
     };

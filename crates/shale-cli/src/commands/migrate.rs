@@ -13,14 +13,14 @@ fn progress(settings: &Settings) -> Progress {
     Progress::new(settings.quiet || settings.json, settings.verbose)
 }
 
-pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
-    let migrator = migrator(settings)?;
+/// What `up`'s options and shale.toml ask for (one database or a fleet).
+pub fn up_request(settings: &Settings, args: &UpArgs) -> Result<UpRequest> {
     let target = match (&args.to, args.step) {
         (Some(v), _) => Some(Target::Version(parse_version(v)?)),
         (_, Some(n)) => Some(Target::Steps(n)),
         _ => None,
     };
-    let request = UpRequest {
+    Ok(UpRequest {
         target,
         allow_out_of_order: args.allow_out_of_order || settings.config.allow_out_of_order.unwrap_or(false),
         single_transaction: args.single_transaction,
@@ -29,7 +29,12 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
         } else {
             Some(super::lint::vet(settings.config.lint.clone().unwrap_or_default(), settings.session()?.lock_timeout))
         },
-    };
+    })
+}
+
+pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let request = up_request(settings, args)?;
     if args.dry_run {
         let plan = block_on(migrator.plan_up(&request))?;
         return Ok(print_plan(settings, &plan, args.single_transaction));

@@ -72,12 +72,7 @@ pub fn migrator_config(settings: &Settings, connection: shale::ConnectionSetting
     config.connect_wait = settings.connect_wait()?;
     config.lock = settings.lock_kind()?;
     config.lease_ttl = settings.lease_ttl()?;
-    if let Some(schema) = &settings.config.history_schema {
-        config.history.schema = schema.clone();
-    }
-    if let Some(table) = &settings.config.history_table {
-        config.history.table = table.clone();
-    }
+    config.history = settings.history_table();
     if let Some(n) = settings.config.lock_retries {
         config.exec.lock_retries = n;
     }
