@@ -224,14 +224,22 @@ pub struct DownArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("decision").required(true).args(["applied", "rolled_back", "resume_at"])))]
 pub struct RepairArgs {
     pub version: String,
     /// Its effects are in the database (finished by hand, or the edited file is what ran)
-    #[arg(long, conflicts_with = "rolled_back", required_unless_present = "rolled_back")]
+    #[arg(long)]
     pub applied: bool,
     /// Its effects are not in the database: `up` runs it again
     #[arg(long)]
     pub rolled_back: bool,
+    /// For a migration outside a transaction that stopped part-way: statements before N ran,
+    /// the rest did not; `up` continues at statement N
+    #[arg(long, value_name = "N")]
+    pub resume_at: Option<usize>,
+    /// Record --rolled-back even for an applied migration whose file is unchanged
+    #[arg(long)]
+    pub force: bool,
     /// Why: kept in the history as the audit trail
     #[arg(long)]
     pub reason: String,

@@ -20,7 +20,16 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
             | ShaleError::Settings(_)
             | ShaleError::Unsafe(_),
         ) => EXIT_INVALID,
-        Some(ShaleError::Pg(PgError::Connect(_) | PgError::LockTimeout { .. } | PgError::LockLost)) => EXIT_UNAVAILABLE,
+        Some(
+            ShaleError::LockLost { .. }
+            | ShaleError::Pg(
+                PgError::Connect(_)
+                | PgError::LockTimeout { .. }
+                | PgError::LockLost
+                | PgError::ConnectionLost { .. }
+                | PgError::StatementPooler(_),
+            ),
+        ) => EXIT_UNAVAILABLE,
         Some(ShaleError::Pg(PgError::Refused(_))) => EXIT_INVALID,
         Some(ShaleError::Pg(_)) => EXIT_FAILED,
         None if error.downcast_ref::<shale_testkit::Error>().is_some() => EXIT_UNAVAILABLE,

@@ -59,7 +59,7 @@ impl Progress {
             }
             Event::LockAcquired { .. } => None,
             Event::PoolerDetected { evidence } => Some(format!(
-                "a transaction-mode connection pooler is in the way ({evidence}); using the table lease lock instead of the advisory lock (set lock = \"table\" in shale.toml to skip this check)"
+                "the connection cannot keep a transaction open, so the advisory lock cannot be held through it (a statement-mode pooler: {evidence}); using the table lease lock instead (set lock = \"table\" in shale.toml to go straight to it)"
             )),
             Event::LeaseTakenOver(holder) => {
                 Some(format!("took over an expired migration lock ({holder}): that runner stopped renewing it"))

@@ -4,12 +4,11 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Project, Run};
-use shale_testkit::{free_port, server_command, shared_cluster};
+use shale_testkit::{shared_cluster, Pgbouncer};
 
 /// shale.toml of a project whose runners use the table lease, expiring after `ttl`.
 fn use_lease(p: &Project, ttl: &str) {
@@ -150,7 +149,7 @@ fn a_stolen_lease_stops_the_run_and_its_migration_does_not_commit() {
     p.psql("UPDATE shale_migrations_lock SET token = 'thief', expires_at = now() + interval '1 hour'");
     let run: Run = runner.wait_with_output().unwrap().into();
     assert_eq!(run.code, 3, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("the migration lock is gone"), "{}", run.stderr);
+    assert!(run.stderr.contains("the migration lock was lost"), "{}", run.stderr);
     // The lease is checked inside the migration's transaction just before COMMIT: the migration
     // that was running when the lease went is rolled back, and the next never starts.
     let history = p.psql("SELECT count(*) FROM shale_migrations WHERE status = 'succeeded'");
@@ -179,7 +178,7 @@ fn a_stolen_lease_stops_a_migration_outside_a_transaction_at_its_next_statement(
     p.psql("UPDATE shale_migrations_lock SET token = 'thief', expires_at = now() + interval '1 hour'");
     let run: Run = runner.wait_with_output().unwrap().into();
     assert_eq!(run.code, 3, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("the migration lock is gone"), "{}", run.stderr);
+    assert!(run.stderr.contains("the migration lock was lost"), "{}", run.stderr);
     // Progress is recorded behind the fence: the statement after the theft never ran.
     assert_eq!(p.psql("SELECT string_agg(step::text, ',') FROM log"), "1");
     assert_eq!(p.psql("SELECT token FROM shale_migrations_lock"), "thief");
@@ -244,80 +243,6 @@ fn the_lock_settings_are_checked() {
     assert!(inspected.contains('t') && !inspected.contains("shale_migrations"), "{inspected}");
 }
 
-/// A PgBouncer in front of the shared test server, stopped on drop.
-struct Pgbouncer {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Pgbouncer {
-    fn start(pool_mode: &str) -> Pgbouncer {
-        let program = find_pgbouncer();
-        let cluster = shared_cluster();
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port().unwrap();
-        let users = dir.path().join("users.txt");
-        std::fs::write(&users, "\"postgres\" \"\"\n").unwrap();
-        let log = dir.path().join("pgbouncer.log");
-        let ini = dir.path().join("pgbouncer.ini");
-        // shale sends its session settings (lock_timeout, statement_timeout) as the `options`
-        // startup parameter, which PgBouncer refuses unless told to ignore it.
-        std::fs::write(
-            &ini,
-            format!(
-                "[databases]\n* = host=127.0.0.1 port={}\n\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
-                 auth_type = trust\nauth_file = {}\npool_mode = {pool_mode}\nmax_client_conn = 200\ndefault_pool_size = 20\n\
-                 ignore_startup_parameters = options,extra_float_digits\nlogfile = {}\n",
-                cluster.port(),
-                users.display(),
-                log.display()
-            ),
-        )
-        .unwrap();
-        let mut cmd = server_command(&program, dir.path()).unwrap();
-        cmd.arg(&ini).stdout(Stdio::null()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", program.display()));
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = child.try_wait().unwrap() {
-                let log = std::fs::read_to_string(&log).unwrap_or_default();
-                panic!("pgbouncer exited ({status}) before listening:\n{log}");
-            }
-            assert!(Instant::now() < deadline, "pgbouncer never listened on port {port}");
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        Pgbouncer { child, port, dir }
-    }
-
-    fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("pgbouncer.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Pgbouncer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The pgbouncer program: on PATH, else where Debian installs it. CI installs it (.ci/run).
-fn find_pgbouncer() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|d| d.join("pgbouncer")).collect::<Vec<_>>())
-        .unwrap_or_default();
-    on_path
-        .into_iter()
-        .chain([PathBuf::from("/usr/sbin/pgbouncer")])
-        .find(|p| p.is_file())
-        .expect("pgbouncer is not installed: `apt-get install pgbouncer` (.ci/run does it)")
-}
-
 fn shale_via(p: &Project, url: &str, args: &[&str]) -> Run {
     let mut cmd: Command = p.bare();
     cmd.arg("--database-url").arg(url).args(args);
@@ -333,37 +258,49 @@ fn advisory_locks(p: &Project) -> String {
 }
 
 #[test]
-fn auto_finds_a_transaction_pooler_and_uses_the_lease() {
-    let bouncer = Pgbouncer::start("transaction");
+fn auto_keeps_the_advisory_lock_through_a_transaction_pooler_and_leaves_nothing_behind() {
+    let bouncer = Pgbouncer::start(shared_cluster(), "transaction").unwrap();
     let p = Project::new("lease_pgbouncer");
     p.write("001_a.sql", "CREATE TABLE a (id int);\n");
     p.write("002_b.sql", "CREATE TABLE b (id int);\n");
-    let run = shale_via(&p, &bouncer.url(&p.db.name), &["up"]);
+    let run = shale_via(&p, &bouncer.url(shared_cluster(), &p.db.name), &["up"]);
     assert_eq!(run.code, 0, "stderr:\n{}\npgbouncer log:\n{}", run.stderr, bouncer.log());
-    assert!(run.stderr.contains("a transaction-mode connection pooler is in the way"), "{}", run.stderr);
-    assert!(run.stderr.contains("using the table lease lock"), "{}", run.stderr);
-    assert_eq!(p.history(), vec!["1|versioned|succeeded", "2|versioned|succeeded"]);
-    // The advisory lock taken before the check was released on the server session that held it,
-    // and the lease is gone too.
-    assert_eq!(advisory_locks(&p), "0");
-    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations_lock"), "0");
-
-    // Straight to the server, `auto` keeps the advisory lock and says nothing.
-    p.write("003_c.sql", "CREATE TABLE c (id int);\n");
-    let run = p.shale(&["up"]).ok();
+    // The advisory lock lives in an open transaction, which the pooler keeps on one server
+    // session: nothing to detect, nothing to fall back to.
     assert!(!run.stderr.contains("pooler"), "{}", run.stderr);
-    assert_eq!(p.history().len(), 3);
+    assert_eq!(p.history(), vec!["1|versioned|succeeded", "2|versioned|succeeded"]);
+    assert_eq!(advisory_locks(&p), "0", "no advisory lock is left on a pooled server session");
+}
+
+#[test]
+fn auto_takes_the_lease_through_a_statement_pooler_and_advisory_refuses() {
+    let bouncer = Pgbouncer::start(shared_cluster(), "statement").unwrap();
+    let p = Project::new("lease_statement_pooler");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    let url = bouncer.url(shared_cluster(), &p.db.name);
+    let run = shale_via(&p, &url, &["--lock", "advisory", "up"]);
+    assert_eq!(run.code, 2, "stderr:\n{}", run.stderr);
+    assert!(run.stderr.contains("use lock = \"table\""), "{}", run.stderr);
+    assert!(p.psql("SELECT to_regclass('shale_migrations') IS NULL") == "t", "nothing was created");
+
+    let run = shale_via(&p, &url, &["up"]);
+    assert_eq!(run.code, 0, "stderr:\n{}\npgbouncer log:\n{}", run.stderr, bouncer.log());
+    assert!(run.stderr.contains("statement pooling mode"), "{}", run.stderr);
+    assert!(run.stderr.contains("using the table lease lock"), "{}", run.stderr);
+    assert_eq!(p.history(), vec!["1|versioned|succeeded"]);
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations_lock"), "0");
+    assert_eq!(advisory_locks(&p), "0");
 }
 
 #[test]
 fn runners_through_a_transaction_pooler_share_the_lease() {
-    let bouncer = Pgbouncer::start("transaction");
+    let bouncer = Pgbouncer::start(shared_cluster(), "transaction").unwrap();
     let p = Project::new("lease_pgbouncer_many");
     use_lease(&p, "5s");
     for i in 1..=8 {
         p.write(&format!("{i:03}_m.sql"), &format!("CREATE TABLE t{i} (id int);\nSELECT pg_sleep(0.05);\n"));
     }
-    let url = bouncer.url(&p.db.name);
+    let url = bouncer.url(shared_cluster(), &p.db.name);
     let children: Vec<_> = (0..8)
         .map(|_| {
             let mut cmd = p.bare();

@@ -10,6 +10,7 @@ pub mod embed;
 pub mod layout;
 pub mod plan;
 pub mod position;
+pub mod rerun;
 pub mod split;
 pub mod version;
 

@@ -181,6 +181,10 @@ pub struct Step {
     pub checksum: Option<String>,
     /// Resume a failed no-transaction migration at this statement (the earlier ones are unchanged).
     pub resume_from: usize,
+    /// The statement at `resume_from` may have run: the last attempt stopped without a result for
+    /// it (its runner was killed, lost the lock or the connection), so the executor checks the
+    /// database before running it again (see [`crate::rerun`]).
+    pub resume_in_doubt: bool,
 }
 
 impl Step {
@@ -354,6 +358,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     for (m, row) in set.migrations.iter().zip(rows.iter().filter(|r| r.state != State::Missing)) {
         debug_assert_eq!(m.name, row.name);
         let mut resume_from = 0;
+        let mut resume_in_doubt = false;
         match row.state {
             State::Applied | State::Baseline => continue,
             State::Modified => {
@@ -369,7 +374,10 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
                 let record = m.version.as_ref().and_then(|v| records.get(&v.canonical()).copied());
                 if let Some(record) = record {
                     match resume_point(m, record) {
-                        Ok(at) => resume_from = at,
+                        Ok(at) => {
+                            resume_from = at;
+                            resume_in_doubt = record.status == RecordStatus::Running && m.up.no_transaction.is_some();
+                        }
                         Err(e) => {
                             errors.push(e);
                             continue;
@@ -379,7 +387,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
             }
             State::Pending | State::OutOfOrder | State::Missing => {}
         }
-        steps.push(up_step(m, resume_from));
+        steps.push(Step { resume_in_doubt, ..up_step(m, resume_from) });
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -431,6 +439,7 @@ fn up_step(m: &Migration, resume_from: usize) -> Step {
         down_sql: m.down.as_ref().map(|d| d.text.clone()),
         checksum: Some(m.checksum.0.clone()),
         resume_from,
+        resume_in_doubt: false,
     }
 }
 
@@ -505,6 +514,7 @@ pub fn plan_down(set: &MigrationSet, history: &History, target: &Target) -> Resu
             script,
             checksum: record.checksum.clone(),
             resume_from: 0,
+            resume_in_doubt: false,
         });
     }
     if errors.is_empty() {

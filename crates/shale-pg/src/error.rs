@@ -52,8 +52,19 @@ pub enum PgError {
     )]
     /// The holder is boxed to keep every `Result<_, PgError>` small.
     LockTimeout { waited: Duration, holder: Option<Box<LockHolder>> },
-    #[error("the migration lock is gone (the connection holding the advisory lock was closed, or the table lease was not renewed in time or was taken over); stopped before the next migration. Check the server log, then run `shale up` again")]
+    #[error("the migration lock is gone (the session holding the advisory lock ended, or the table lease was not renewed in time or was taken over), so this runner stopped: another runner may be migrating now. Check the server log, then run `shale status` and `shale up` again")]
     LockLost,
+    /// The connection went away (a server crash, a network failure) while a migration ran.
+    #[error("the connection was lost while migration {label} ran ({reason}): {outcome}")]
+    ConnectionLost { label: String, reason: String, outcome: String },
+    /// A statement of a migration that runs outside a transaction may or may not have run (the
+    /// run that sent it stopped without its result), and shale cannot tell which.
+    #[error("{}: statement {statement} of migration {label} may or may not have run: {reason}", path.display())]
+    InDoubt { label: String, path: PathBuf, statement: usize, reason: String },
+    /// The connection cannot keep a transaction open (a statement-mode pooler): the advisory
+    /// lock, which lives in an open transaction, cannot be held through it.
+    #[error("the connection refuses an open transaction: {0}")]
+    StatementPooler(String),
     /// The server's catalog answered something shale cannot read (a server version it does not know).
     #[error("{0}")]
     Catalog(String),

@@ -9,14 +9,16 @@ use futures_util::SinkExt;
 use shale_core::layout::Script;
 use shale_core::plan::{RecordKind, RecordStatus, Step, StepDirection};
 use shale_core::position::{char_position_to_byte, LineIndex};
+use shale_core::rerun::{concurrent_index_name, rerun_check, RerunCheck};
 use shale_core::MigrationKind;
 use tokio_postgres::error::{DbError, ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
+use crate::connect::SessionSettings;
 use crate::error::{remedy, DbFailure, PgError, SourceLocation};
 use crate::history::{HistoryTable, NewRecord};
 use crate::lock::simple_rows;
-use crate::sql::quote_literal;
+use crate::sql::{quote_ident, quote_literal};
 
 /// Progress reported while steps run.
 #[derive(Debug, Clone)]
@@ -70,9 +72,12 @@ pub struct Executor<'a> {
     pub client: &'a Client,
     pub history: &'a HistoryTable,
     pub options: ExecOptions,
-    /// Runs in each migration's transaction just before COMMIT and fails if the migration lock
-    /// is gone (see `HeldLock::commit_fence`): the migration then rolls back.
-    pub commit_fence: Option<String>,
+    /// Applied at the start of every migration, inside its transaction: see [`session_prelude`].
+    pub session: &'a SessionSettings,
+    /// Runs in each migration's transaction just before COMMIT, and before every history write,
+    /// and fails if the migration lock is gone (see `HeldLock::commit_fence`): the migration then
+    /// rolls back and nothing is recorded.
+    pub commit_fence: String,
 }
 
 /// A piece of SQL to send, and where it came from.
@@ -134,6 +139,14 @@ impl<'a> Executor<'a> {
             match self.send(&pieces, true).await {
                 Ok(()) => break,
                 Err(failed) => {
+                    if failed.error.as_db_error().is_none() {
+                        // The batch ends with its COMMIT: whether the server got that far is unknown.
+                        return Err(PgError::ConnectionLost {
+                            label: steps[steps.len() - 1].label(),
+                            reason: failed.error.to_string(),
+                            outcome: "whether its transaction committed is unknown (it did if `shale status` shows it applied; otherwise it was rolled back whole)".into(),
+                        });
+                    }
                     rollback(self.client).await;
                     if is_fence(&failed.error) {
                         return Err(PgError::LockLost);
@@ -160,26 +173,18 @@ impl<'a> Executor<'a> {
     /// `sql` (a history update of a migration running outside a transaction) in a transaction of
     /// its own behind the commit fence, so that progress is recorded only while the lock is held.
     fn fenced(&self, sql: &str) -> String {
-        match &self.commit_fence {
-            Some(fence) => format!("BEGIN;\n{fence};\n{sql};\nCOMMIT"),
-            None => sql.to_string(),
-        }
+        format!("BEGIN;\n{};\n{sql};\nCOMMIT", self.commit_fence)
     }
 
     fn transaction_pieces<'s>(&self, steps: &'s [Step]) -> Vec<Piece<'s>> {
         let mut pieces = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None, ends_batch: false }];
-        let any_directive = steps
-            .iter()
-            .any(|s| s.script.directives.lock_timeout.is_some() || s.script.directives.statement_timeout.is_some());
         for (i, step) in steps.iter().enumerate() {
-            if any_directive {
-                pieces.push(Piece {
-                    text: timeouts_sql(&step.script, true),
-                    origin: None,
-                    copy_data: None,
-                    ends_batch: false,
-                });
-            }
+            pieces.push(Piece {
+                text: session_prelude(self.session, &step.script, true),
+                origin: None,
+                copy_data: None,
+                ends_batch: false,
+            });
             let script = &step.script;
             if script.has_copy_data() {
                 for s in &script.statements {
@@ -211,9 +216,7 @@ impl<'a> Executor<'a> {
                 ends_batch: i + 1 < steps.len(),
             });
         }
-        if let Some(fence) = &self.commit_fence {
-            pieces.push(Piece { text: fence.clone(), origin: None, copy_data: None, ends_batch: false });
-        }
+        pieces.push(Piece { text: self.commit_fence.clone(), origin: None, copy_data: None, ends_batch: false });
         pieces.push(Piece { text: "COMMIT".into(), origin: None, copy_data: None, ends_batch: false });
         pieces
     }
@@ -225,7 +228,8 @@ impl<'a> Executor<'a> {
             (None, StepDirection::Up) => RecordStatus::Succeeded,
             (None, StepDirection::Down) => RecordStatus::RolledBack,
         };
-        self.history.insert_sql(&record(step, status), failure, false)
+        // The migration may have switched roles: shale's own row is written as the connecting user.
+        format!("RESET ROLE;\n{}", self.history.insert_sql(&record(step, status), failure, false))
     }
 
     /// Send pieces: consecutive plain SQL joined into one simple query (one round trip) when `join`,
@@ -286,12 +290,23 @@ impl<'a> Executor<'a> {
         }
         let step = &steps[located.map(|(i, _)| i).unwrap_or(0)];
         let failure = failure_from(db, &step.script, located.map(|(_, o)| o));
-        // The attempt is recorded outside the rolled-back transaction; a failure to record is secondary.
-        let _ = self.client.batch_execute(&self.record_sql(step, Some(&failure))).await;
+        // The attempt is recorded outside the rolled-back transaction, behind the fence: a runner
+        // that lost the lock records nothing (its failure may be the new holder's doing). Any
+        // other failure to record is secondary to the migration's own.
+        if let Err(e) = self.client.batch_execute(&self.fenced(&self.record_sql(step, Some(&failure)))).await {
+            rollback(self.client).await;
+            if is_fence(&e) {
+                return PgError::LockLost;
+            }
+        }
         PgError::Migration { label: step.label(), failure: Box::new(failure) }
     }
 
     /// Statement by statement, outside a transaction, recording progress after each one.
+    ///
+    /// The attempt's row says `running` while statements are sent: a run that stops without a
+    /// result for a statement (killed, lock or connection lost) leaves it so, and the next run
+    /// checks whether that statement ran before sending it again (see [`Self::settle_in_doubt`]).
     async fn run_without_transaction(
         &self,
         step: &Step,
@@ -306,52 +321,93 @@ impl<'a> Executor<'a> {
             transactional: false,
             resume_from: step.resume_from,
         });
-        let new = NewRecord { statements_done: Some(step.resume_from as i32), ..record(step, RecordStatus::Running) };
-        let rows =
-            simple_rows(self.client, &self.history.insert_sql(&new, None, true), "recording the migration start")
-                .await?;
+        let resume = match step.resume_in_doubt {
+            true => self.settle_in_doubt(step, on_event).await?,
+            false => step.resume_from,
+        };
+        // The session starts from the same state as a transactional migration's, and the row is
+        // written behind the fence: one round trip.
+        let new = NewRecord { statements_done: Some(resume as i32), ..record(step, RecordStatus::Running) };
+        let sql = format!(
+            "{};\n{}",
+            session_prelude(self.session, script, false),
+            self.fenced(&self.history.insert_sql(&new, None, true))
+        );
+        let rows = match simple_rows(self.client, &sql, "recording the migration start").await {
+            Ok(rows) => rows,
+            Err(e) => {
+                rollback(self.client).await;
+                return Err(match e {
+                    PgError::Query { sqlstate: Some(code), .. } if code == crate::lease::FENCE_SQLSTATE => {
+                        PgError::LockLost
+                    }
+                    other => other,
+                });
+            }
+        };
         let id: i64 = rows
             .first()
             .and_then(|r| r[0].parse().ok())
             .ok_or_else(|| PgError::Corrupt("no id came back for the history row of a running migration".into()))?;
-        let timeouts = timeouts_sql(script, false);
-        if !timeouts.is_empty() {
-            self.client.batch_execute(&timeouts).await.map_err(|e| PgError::query("setting the file's timeouts", e))?;
-        }
-        let result = self.statements_one_by_one(step, id, on_event).await;
-        if !timeouts.is_empty() {
-            let _ = self.client.batch_execute("RESET lock_timeout; RESET statement_timeout").await;
-        }
-        match result {
+        let result = self.statements_one_by_one(step, resume, id, on_event).await;
+        let _ = self.client.batch_execute("RESET ALL").await;
+        let stopped = match result {
             Ok(()) => {
                 let status = if step.direction == StepDirection::Up {
                     RecordStatus::Succeeded
                 } else {
                     RecordStatus::RolledBack
                 };
-                if let Err(e) =
-                    self.client.batch_execute(&self.fenced(&self.history.finish_sql(id, status, None))).await
-                {
-                    rollback(self.client).await;
-                    return Err(if is_fence(&e) {
-                        PgError::LockLost
-                    } else {
-                        PgError::query("recording the migration", e)
-                    });
+                match self.client.batch_execute(&self.fenced(&self.history.finish_sql(id, status, None))).await {
+                    Ok(()) => {
+                        on_event(ExecEvent::StepFinished {
+                            label,
+                            direction: step.direction,
+                            duration: started.elapsed(),
+                        });
+                        return Ok(());
+                    }
+                    Err(error) => NoTxStop::Record { index: script.statements.len(), error },
                 }
-                on_event(ExecEvent::StepFinished { label, direction: step.direction, duration: started.elapsed() });
-                Ok(())
             }
-            Err((_, error)) if is_fence(&error) => {
+            Err(stop) => stop,
+        };
+        match stopped {
+            NoTxStop::Record { error, .. } if is_fence(&error) => {
                 // The lock went while this migration ran outside a transaction: stop before its
                 // next statement (another runner may be running it now).
                 rollback(self.client).await;
                 Err(PgError::LockLost)
             }
-            Err((index, error)) => {
-                let Some(db) = error.as_db_error() else {
-                    return Err(PgError::query("running a migration", error));
-                };
+            NoTxStop::Record { index, error } if error.as_db_error().is_some() => {
+                rollback(self.client).await;
+                Err(PgError::Query {
+                    context: "recording a statement of a migration that runs outside a transaction",
+                    message: format!(
+                        "statement {index} of {label} ran, but recording it failed: {}; shale will check whether it ran before running it again",
+                        error.as_db_error().map(|d| d.message()).unwrap_or_default()
+                    ),
+                    sqlstate: error.code().map(|c| c.code().to_string()),
+                })
+            }
+            NoTxStop::Record { index, error } => Err(PgError::ConnectionLost {
+                label,
+                reason: error.to_string(),
+                outcome: format!(
+                    "statements 1 to {index} ran; statement {index} may not be recorded yet: the next `shale up` checks before running anything again"
+                ),
+            }),
+            NoTxStop::Statement { index, error } if error.as_db_error().is_none() => Err(PgError::ConnectionLost {
+                label,
+                reason: error.to_string(),
+                outcome: format!(
+                    "{}whether statement {} ran is unknown: the next `shale up` checks before running it again",
+                    if index == 0 { String::new() } else { format!("statements 1 to {index} are applied and recorded; ") },
+                    index + 1
+                ),
+            }),
+            NoTxStop::Statement { index, error } => {
+                let db = error.as_db_error().expect("checked above");
                 let offset = script.statements[index].span.start;
                 let within = match db.position() {
                     Some(ErrorPosition::Original(pos)) => {
@@ -361,8 +417,13 @@ impl<'a> Executor<'a> {
                 };
                 let mut failure = failure_from(db, script, Some(offset + within));
                 failure.statement = Some(script.statement_text(index).to_string());
-                let _ =
-                    self.client.batch_execute(&self.history.finish_sql(id, RecordStatus::Failed, Some(&failure))).await;
+                let finish = self.fenced(&self.history.finish_sql(id, RecordStatus::Failed, Some(&failure)));
+                if let Err(e) = self.client.batch_execute(&finish).await {
+                    rollback(self.client).await;
+                    if is_fence(&e) {
+                        return Err(PgError::LockLost);
+                    }
+                }
                 let resume = if index == 0 {
                     "nothing of this file was applied (it runs outside a transaction, statement by statement): fix the statement and run `shale up` again".to_string()
                 } else {
@@ -383,16 +444,19 @@ impl<'a> Executor<'a> {
     async fn statements_one_by_one(
         &self,
         step: &Step,
+        resume: usize,
         id: i64,
         on_event: &mut (dyn FnMut(ExecEvent) + Send),
-    ) -> Result<(), (usize, tokio_postgres::Error)> {
+    ) -> Result<(), NoTxStop> {
         let script = &step.script;
         let total = script.statements.len();
-        for index in step.resume_from..total {
+        for index in resume..total {
             let statement = &script.statements[index];
             let text = script.statement_text(index);
             if let Some(name) = concurrent_index_name(text) {
-                if let Some(dropped) = self.drop_invalid_index(&name).await.map_err(|e| (index, e))? {
+                let dropped =
+                    self.drop_invalid_index(&name).await.map_err(|error| NoTxStop::Statement { index, error })?;
+                if let Some(dropped) = dropped {
                     on_event(ExecEvent::InvalidIndexDropped { label: step.label(), index: dropped });
                 }
             }
@@ -415,14 +479,116 @@ impl<'a> Executor<'a> {
                         on_event(ExecEvent::LockRetry { label: step.label(), attempt, wait });
                         tokio::time::sleep(wait).await;
                     }
-                    Err(Failed { error, .. }) => return Err((index, error)),
+                    Err(Failed { error, .. }) => return Err(NoTxStop::Statement { index, error }),
                 }
             }
             self.client
                 .batch_execute(&self.fenced(&self.history.progress_sql(id, index as i32 + 1)))
                 .await
-                .map_err(|e| (index, e))?;
+                .map_err(|error| NoTxStop::Record { index: index + 1, error })?;
             on_event(ExecEvent::StatementDone { label: step.label(), index, total });
+        }
+        Ok(())
+    }
+
+    /// The statement the last attempt may have left half-known: make sure it is not still running
+    /// on the server, then find out from the catalog whether it ran. Returns the statement to
+    /// start from; refuses when nothing tells (a person must look, then record what they found
+    /// with `shale repair`).
+    async fn settle_in_doubt(
+        &self,
+        step: &Step,
+        on_event: &mut (dyn FnMut(ExecEvent) + Send),
+    ) -> Result<usize, PgError> {
+        let script = &step.script;
+        let index = step.resume_from;
+        if index >= script.statements.len() {
+            return Ok(index);
+        }
+        let text = script.statement_text(index);
+        let in_doubt = |reason: String| PgError::InDoubt {
+            label: step.label(),
+            path: script.path.clone(),
+            statement: index + 1,
+            reason,
+        };
+        let running = format!(
+            "SELECT pid, state, to_char(now() - query_start, 'HH24:MI:SS') FROM pg_catalog.pg_stat_activity
+             WHERE pid <> pg_backend_pid() AND datname = current_database() AND state <> 'idle'
+               AND length(query) > 0 AND starts_with({}, query)",
+            quote_literal(text)
+        );
+        let rows = simple_rows(self.client, &running, "looking for a statement still running").await?;
+        if let Some(row) = rows.first() {
+            return Err(in_doubt(format!(
+                "it is still running on the server (pid {}, {} for {}), left by a run that stopped; wait for it to end \
+                 (or cancel it with SELECT pg_cancel_backend({})), then run `shale up` again",
+                row[0], row[1], row[2], row[0]
+            )));
+        }
+        match rerun_check(text) {
+            RerunCheck::Idempotent => Ok(index),
+            RerunCheck::IndexBuilt { index: name } => {
+                let sql = format!(
+                    "SELECT i.indisvalid FROM pg_catalog.pg_index i WHERE i.indexrelid = to_regclass({})",
+                    quote_literal(&name)
+                );
+                let rows = simple_rows(self.client, &sql, "checking an index").await?;
+                match rows.first().map(|r| r[0].as_str()) {
+                    // Built: the statement ran. An invalid index is dropped before the rerun.
+                    Some("t") => {
+                        self.record_settled(step, index + 1).await?;
+                        on_event(ExecEvent::StatementDone { label: step.label(), index, total: script.statements.len() });
+                        Ok(index + 1)
+                    }
+                    _ => Ok(index),
+                }
+            }
+            RerunCheck::IndexDropped { index: name } => {
+                let sql = format!("SELECT to_regclass({}) IS NULL", quote_literal(&name));
+                let rows = simple_rows(self.client, &sql, "checking an index").await?;
+                if rows.first().is_some_and(|r| r[0] == "t") {
+                    self.record_settled(step, index + 1).await?;
+                    return Ok(index + 1);
+                }
+                Ok(index)
+            }
+            RerunCheck::EnumLabelAdded { type_name, label } => {
+                let sql = format!(
+                    "SELECT EXISTS (SELECT FROM pg_catalog.pg_enum WHERE enumtypid = to_regtype({}) AND enumlabel = {})",
+                    quote_literal(&type_name),
+                    quote_literal(&label)
+                );
+                let rows = simple_rows(self.client, &sql, "checking an enum label").await?;
+                if rows.first().is_some_and(|r| r[0] == "t") {
+                    self.record_settled(step, index + 1).await?;
+                    return Ok(index + 1);
+                }
+                Ok(index)
+            }
+            RerunCheck::Unknown => Err(in_doubt(format!(
+                "the run that sent it stopped before it could record the result, and nothing in the database tells \
+                 whether it ran. Look whether its effect is there, then record what you found: \
+                 `shale repair {v} --resume-at {after} --reason ...` if it ran, or `shale repair {v} --resume-at {at} --reason ...` \
+                 if it did not; `shale up` then continues from there",
+                v = step.version_text,
+                after = index + 2,
+                at = index + 1,
+            ))),
+        }
+    }
+
+    /// Records, behind the fence, that the statements before `done` of a running attempt are done.
+    async fn record_settled(&self, step: &Step, done: usize) -> Result<(), PgError> {
+        let row = NewRecord { statements_done: Some(done as i32), ..record(step, RecordStatus::Failed) };
+        let sql = self.fenced(&self.history.insert_sql(&row, None, false));
+        if let Err(e) = self.client.batch_execute(&sql).await {
+            rollback(self.client).await;
+            return Err(if is_fence(&e) {
+                PgError::LockLost
+            } else {
+                PgError::query("recording a settled statement", e)
+            });
         }
         Ok(())
     }
@@ -445,6 +611,15 @@ impl<'a> Executor<'a> {
     }
 }
 
+/// Why a migration running outside a transaction stopped before its end.
+enum NoTxStop {
+    /// Statement `index` (0-based) failed, or no answer came for it.
+    Statement { index: usize, error: tokio_postgres::Error },
+    /// Statement `index` (1-based: the first `index` statements ran) ran, but writing its
+    /// progress failed.
+    Record { index: usize, error: tokio_postgres::Error },
+}
+
 fn record(step: &Step, status: RecordStatus) -> NewRecord<'_> {
     NewRecord {
         version: step.version.as_ref().map(|v| v.canonical()).unwrap_or_default(),
@@ -463,21 +638,26 @@ fn record(step: &Step, status: RecordStatus) -> NewRecord<'_> {
     }
 }
 
-/// `SET [LOCAL] lock_timeout/statement_timeout` for a file's directives ("" when it has none).
-fn timeouts_sql(script: &Script, local: bool) -> String {
+/// What every migration starts from, whatever an earlier migration of the run changed with SET
+/// (a search_path, a role, a setting): the connection's own defaults (`RESET ALL`, the user it
+/// logged in as), then shale's session settings, the target's schema and the file's directives.
+/// Sent with each migration rather than left to the startup packet, which a pooler may drop
+/// (PgBouncer's `ignore_startup_parameters = options`) or whose server session may be another's.
+/// `local`: SET LOCAL, inside the migration's transaction; else SET, for the session, before a
+/// migration that runs outside a transaction.
+pub fn session_prelude(session: &SessionSettings, script: &Script, local: bool) -> String {
     let scope = if local { "SET LOCAL" } else { "SET" };
-    let mut parts = Vec::new();
-    if let Some(t) = &script.directives.lock_timeout {
-        parts.push(format!("{scope} lock_timeout = {}", quote_literal(t)));
-    } else if local {
-        parts.push("SET LOCAL lock_timeout = DEFAULT".to_string());
+    let lock = script.directives.lock_timeout.as_deref().unwrap_or(&session.lock_timeout);
+    let statement = script.directives.statement_timeout.as_deref().unwrap_or(&session.statement_timeout);
+    let mut sql = format!(
+        "RESET ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ROLE; {scope} lock_timeout = {}; {scope} statement_timeout = {}",
+        quote_literal(lock),
+        quote_literal(statement)
+    );
+    if let Some(schema) = &session.search_path {
+        sql.push_str(&format!("; {scope} search_path = {}", quote_ident(schema)));
     }
-    if let Some(t) = &script.directives.statement_timeout {
-        parts.push(format!("{scope} statement_timeout = {}", quote_literal(t)));
-    } else if local {
-        parts.push("SET LOCAL statement_timeout = DEFAULT".to_string());
-    }
-    parts.join("; ")
+    sql
 }
 
 fn backoff(base: Duration, attempt: u32) -> Duration {
@@ -549,52 +729,7 @@ fn failure_from(db: &DbError, script: &Script, offset: Option<usize>) -> DbFailu
     }
 }
 
-/// The index name of `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON ...`, as written.
-fn concurrent_index_name(statement: &str) -> Option<String> {
-    let mut tokens = statement.split_whitespace();
-    let mut seen_concurrently = false;
-    let mut leading = Vec::new();
-    for token in tokens.by_ref() {
-        let upper = token.to_ascii_uppercase();
-        if upper == "CONCURRENTLY" {
-            seen_concurrently = true;
-            break;
-        }
-        leading.push(upper);
-    }
-    if !seen_concurrently
-        || leading.first().map(String::as_str) != Some("CREATE")
-        || !leading.iter().any(|t| t == "INDEX")
-    {
-        return None;
-    }
-    let mut name = tokens.next()?;
-    if name.eq_ignore_ascii_case("IF") {
-        tokens.next();
-        tokens.next();
-        name = tokens.next()?;
-    }
-    (!name.eq_ignore_ascii_case("ON")).then(|| name.to_string())
-}
-
 /// The error the commit fence raises when the lock is gone.
 fn is_fence(error: &tokio_postgres::Error) -> bool {
     error.as_db_error().is_some_and(|e| e.code().code() == crate::lease::FENCE_SQLSTATE)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn index_names_of_concurrent_builds() {
-        assert_eq!(concurrent_index_name("CREATE INDEX CONCURRENTLY idx_a ON t (a)").as_deref(), Some("idx_a"));
-        assert_eq!(
-            concurrent_index_name("create unique index concurrently if not exists \"Idx\" on t (a)").as_deref(),
-            Some("\"Idx\"")
-        );
-        assert_eq!(concurrent_index_name("CREATE INDEX CONCURRENTLY ON t (a)"), None);
-        assert_eq!(concurrent_index_name("CREATE INDEX idx ON t (a)"), None);
-        assert_eq!(concurrent_index_name("DROP INDEX CONCURRENTLY idx"), None);
-    }
 }

@@ -111,6 +111,48 @@ COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt
         Ok(Some(History { records: parse_rows(&messages)? }))
     }
 
+    /// Read the history under the migration lock, once every transaction that writes it has ended.
+    ///
+    /// A runner that lost the lock may still have a migration's transaction in flight (it passed
+    /// its commit fence just before the lock went). That transaction holds ROW EXCLUSIVE on this
+    /// table from its history row to its COMMIT; SHARE conflicts with it, so the new holder reads
+    /// only after it has committed or rolled back, and never plans a migration that is being
+    /// committed. Plain readers (`status`) take ACCESS SHARE and are not held up. `wait` bounds the
+    /// wait; `None` when the table does not exist yet.
+    pub async fn load_after_writers(
+        &self,
+        client: &Client,
+        with_down: bool,
+        wait: std::time::Duration,
+    ) -> Result<Option<History>, PgError> {
+        let sql = format!(
+            "BEGIN;\nSET LOCAL lock_timeout = {};\nLOCK TABLE {} IN SHARE MODE;\n{};\nCOMMIT",
+            quote_literal(&format!("{}ms", wait.as_millis().max(1))),
+            self.name(),
+            self.load_sql(with_down)
+        );
+        let messages = match client.simple_query(&sql).await {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                return match e.code() {
+                    Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => Ok(None),
+                    Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => Err(PgError::Query {
+                        context: "reading the migration history",
+                        message: format!(
+                            "a transaction that writes the history (of a runner that lost the migration lock) is still open after {}s; \
+                             find it in pg_stat_activity and end it, then run again",
+                            wait.as_secs()
+                        ),
+                        sqlstate: Some("55P03".into()),
+                    }),
+                    _ => Err(PgError::query("reading the migration history", e)),
+                };
+            }
+        };
+        Ok(Some(History { records: parse_rows(&messages)? }))
+    }
+
     /// Whether the table exists, asked without an error in the server log.
     pub async fn exists(&self, client: &Client) -> Result<bool, PgError> {
         let sql = format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&self.name()));

@@ -1,5 +1,6 @@
-//! Runners serialize on a session advisory lock, held on a connection of its own; or, through a
-//! transaction-mode connection pooler, on a table lease (see [`crate::lease`]). [`acquire`] takes
+//! Runners serialize on an advisory lock held by a transaction that a connection of its own keeps
+//! open; or, where no transaction can stay open (a statement-mode pooler) or when asked, on a
+//! table lease (see [`crate::lease`]). [`acquire`] takes
 //! either kind, or picks one (`auto`), and [`HeldLock`] is used the same way whichever it is.
 
 use std::fmt;
@@ -70,14 +71,15 @@ impl fmt::Display for LockHolder {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LockKind {
-    /// A session advisory lock on a connection of its own: released by the server when that
-    /// connection ends, also on a crash. Needs a real session: no transaction-mode pooler.
+    /// A transaction-level advisory lock in a transaction that a connection of its own keeps
+    /// open: released by the server when that transaction or connection ends, also on a crash.
+    /// Works directly and through session- and transaction-mode poolers, not statement-mode ones.
     Advisory,
     /// A lease row in `<history table>_lock`, renewed by a heartbeat, taken over after expiry.
     /// Works through any pooler.
     Table,
-    /// The advisory lock, unless a check right after taking it finds a transaction-mode pooler
-    /// in between: then the table lease.
+    /// The advisory lock, unless the connection refuses the open transaction that holds it (a
+    /// statement-mode pooler): then the table lease.
     #[default]
     Auto,
 }
@@ -125,7 +127,8 @@ pub struct LockOptions {
 pub enum LockEvent<'a> {
     /// Another runner holds it; told once per new holder.
     Waiting(&'a LockHolder),
-    /// `auto` found a transaction-mode pooler and uses the table lease instead; the text says why.
+    /// `auto` found a connection that refuses an open transaction (a statement-mode pooler) and
+    /// uses the table lease instead; the text says why.
     PoolerDetected(&'a str),
     /// The lease was taken over from a holder whose lease had expired (it crashed or stalled).
     TookOver(&'a LockHolder),
@@ -153,13 +156,14 @@ impl HeldLock {
         }
     }
 
-    /// SQL a migration's transaction runs just before COMMIT so that it commits only while the
-    /// lock is held. Only a lease can run out while its holder is alive; the advisory lock is
-    /// checked before each migration ([`HeldLock::ensure_held`]).
-    pub fn commit_fence(&self) -> Option<String> {
+    /// SQL that every history write and every migration's transaction runs just before COMMIT
+    /// (in the same round trip), so that nothing is recorded or committed unless this runner
+    /// still holds the lock: the advisory lock's transaction must still hold it, the lease must
+    /// still be this runner's and unexpired. It fails with [`crate::lease::FENCE_SQLSTATE`].
+    pub fn commit_fence(&self) -> String {
         match self {
-            HeldLock::Advisory(_) => None,
-            HeldLock::Lease(lease) => Some(lease.fence()),
+            HeldLock::Advisory(lock) => lock.fence(),
+            HeldLock::Lease(lease) => lease.fence(),
         }
     }
 
@@ -171,14 +175,12 @@ impl HeldLock {
     }
 }
 
-/// Take the migration lock of `table` as `options` say. `other` is another open connection of
-/// this runner to the same database: `auto` uses it to check for a pooler.
+/// Take the migration lock of `table` as `options` say.
 pub async fn acquire(
     settings: &ConnectionSettings,
     session: &SessionSettings,
     table: &HistoryTable,
     options: &LockOptions,
-    other: &Client,
     on_event: &mut (dyn FnMut(LockEvent<'_>) + Send),
 ) -> Result<HeldLock, PgError> {
     let started = Instant::now();
@@ -194,18 +196,25 @@ pub async fn acquire(
         // finds one. Whichever looks second sees the first, so at most one goes on.
         let mut last_lease: Option<(i32, String)> = None;
         loop {
-            let lock =
+            let taken =
                 MigrationLock::acquire(settings, session, table, remaining(), &mut |h| on_event(LockEvent::Waiting(h)))
-                    .await
-                    .map_err(whole_wait)?;
-            let auto = options.kind == LockKind::Auto;
-            let check = lock.check(auto.then_some(other), table).await?;
-            if let Some(evidence) = check.pooler {
-                on_event(LockEvent::PoolerDetected(&evidence));
-                break;
-            }
-            let lease = match check.lease_table {
-                true => crate::lease::live_lease(if auto { other } else { &lock.client }, table).await?,
+                    .await;
+            let lock = match taken {
+                Ok(lock) => lock,
+                Err(PgError::StatementPooler(evidence)) if options.kind == LockKind::Auto => {
+                    on_event(LockEvent::PoolerDetected(&evidence));
+                    break;
+                }
+                Err(PgError::StatementPooler(evidence)) => {
+                    return Err(PgError::Refused(format!(
+                        "lock = \"advisory\" holds its lock in an open transaction, which this connection refuses ({evidence}); \
+                         use lock = \"table\" (or --lock table) through a statement-mode pooler"
+                    )))
+                }
+                Err(e) => return Err(whole_wait(e)),
+            };
+            let lease = match lock.lease_table {
+                true => crate::lease::live_lease(&lock.client, table).await?,
                 false => None,
             };
             let Some((holder, left)) = lease else {
@@ -235,21 +244,31 @@ pub async fn acquire(
     Ok(HeldLock::Lease(lease))
 }
 
-/// What [`MigrationLock::check`] found.
-struct LockCheck {
-    /// Why a transaction-mode pooler is in the way, when one is.
-    pooler: Option<String>,
-    /// The lease table exists: a runner on the table lease may hold it.
-    lease_table: bool,
-}
-
-/// The held lock. Released by `release`, or by the server when the connection closes (also on a crash).
+/// The held advisory lock: a transaction-level advisory lock inside a transaction that the lock's
+/// own connection keeps open for the whole run.
+///
+/// Held by a transaction, not by the session, so that it works behind a transaction-mode pooler
+/// too: the pooler keeps the server session with this client while the transaction is open, and
+/// no other client's statement can land on it and "take" the lock again. The lock ends with the
+/// transaction: on `release`, when the connection closes, or when the server ends the session (a
+/// crash, `pg_terminate_backend`). A statement-mode pooler refuses the open transaction, which
+/// [`MigrationLock::acquire`] reports as [`PgError::StatementPooler`].
 pub struct MigrationLock {
     client: Client,
     key: i64,
-    /// The server session that took the lock, as it said right then.
+    /// The server session holding the lock.
     backend_pid: i32,
+    /// The virtual transaction id of the transaction holding the lock: the commit fence checks
+    /// that this very transaction still holds it (a pid alone could be reused).
+    vxid: String,
+    /// The lease table existed when the lock was taken: a runner on the table lease may hold it.
+    lease_table: bool,
 }
+
+/// Longest pause between two attempts to take a held advisory lock. Waiters poll rather than
+/// block in the server: a blocked waiter would keep a pooled server session to itself, and enough
+/// of them would leave none for the holder's migrations.
+const ADVISORY_POLL: Duration = Duration::from_millis(250);
 
 impl MigrationLock {
     /// Take the lock for this history table, waiting up to `timeout` for another runner to finish.
@@ -267,24 +286,51 @@ impl MigrationLock {
         };
         let client = connect(settings, &session).await?;
         let key_sql = key_sql(table);
-        // The lock session sits idle while the migrations run: keep idle_session_timeout (PG 14+)
-        // from ending it, which would release the lock under a running migration.
-        let sql = format!(
-            "SELECT set_config('idle_session_timeout', '0', false) WHERE current_setting('server_version_num')::int >= 140000;
-             SELECT pg_try_advisory_lock({key_sql}), {key_sql}, pg_backend_pid()"
+        // The transaction sits idle while the migrations run: keep the server's idle and
+        // transaction timeouts from ending it, which would release the lock under a running
+        // migration (the commit fence would then stop the run, but for nothing).
+        let attempt = format!(
+            "BEGIN;
+             SET LOCAL idle_in_transaction_session_timeout = 0;
+             SELECT set_config('transaction_timeout', '0', true) WHERE current_setting('server_version_num')::int >= 170000;
+             SELECT pg_try_advisory_xact_lock({key_sql}), {key_sql}, pg_backend_pid(),
+                    (SELECT virtualtransaction FROM pg_catalog.pg_locks WHERE locktype = 'virtualxid' AND pid = pg_backend_pid()),
+                    to_regclass({}) IS NOT NULL",
+            quote_literal(&crate::lease::lease_table_name(table))
         );
-        let rows = simple_rows(&client, &sql, "taking the migration lock").await?;
-        let (locked, key, backend_pid) = match rows.last().map(Vec::as_slice) {
-            Some([locked, key, pid]) => (locked == "t", key.parse::<i64>().unwrap_or(0), pid.parse().unwrap_or(0)),
-            _ => return Err(PgError::Corrupt("the lock query returned no row".into())),
-        };
-        if locked {
-            return Ok(MigrationLock { client, key, backend_pid });
-        }
         let started = Instant::now();
         let mut last_holder: Option<i32> = None;
+        let mut pause = Duration::from_millis(25);
         loop {
-            let holder = holder(&client, key).await?;
+            let rows = match simple_rows(&client, &attempt, "taking the migration lock").await {
+                Ok(rows) => rows,
+                Err(e) => return Err(statement_pooler(&client, e)),
+            };
+            if client.is_closed() {
+                return Err(PgError::StatementPooler("the connection was closed while a transaction was open".into()));
+            }
+            let row = match rows.last().map(Vec::as_slice) {
+                Some(row @ [_, _, _, _, _]) => row.to_vec(),
+                _ => return Err(PgError::Corrupt("the lock query returned no row".into())),
+            };
+            if row[0] == "t" {
+                return Ok(MigrationLock {
+                    client,
+                    key: row[1].parse().unwrap_or(0),
+                    backend_pid: row[2].parse().unwrap_or(0),
+                    vxid: row[3].clone(),
+                    lease_table: row[4] == "t",
+                });
+            }
+            let key = row[1].parse().unwrap_or(0);
+            let holder = simple_rows(
+                &client,
+                &format!("ROLLBACK;\n{}", holder_sql(key)),
+                "looking up the holder of the migration lock",
+            )
+            .await?
+            .first()
+            .map(|r| holder_from_row(r));
             if let Some(h) = &holder {
                 if last_holder != Some(h.pid) {
                     on_wait(h);
@@ -295,55 +341,28 @@ impl MigrationLock {
             if remaining.is_zero() {
                 return Err(PgError::LockTimeout { waited: timeout, holder: holder.map(Box::new) });
             }
-            // Block in the server until the lock is free, a slice at a time, so a new holder is reported.
-            let slice = remaining.min(Duration::from_secs(5)).as_millis().max(1);
-            let sql = format!(
-                "SET lock_timeout = {slice}; SELECT pg_advisory_lock({key}), pg_backend_pid(); SET lock_timeout = 0"
-            );
-            match simple_rows(&client, &sql, "waiting for the migration lock").await {
-                Ok(rows) => {
-                    let backend_pid = rows.last().and_then(|r| r.get(1)).and_then(|p| p.parse().ok()).unwrap_or(0);
-                    return Ok(MigrationLock { client, key, backend_pid });
-                }
-                Err(PgError::Query { sqlstate: Some(code), .. }) if code == "55P03" => continue,
-                Err(e) => return Err(e),
-            }
+            // Jittered, so that many waiters do not all ask at the same moment.
+            let jitter = Duration::from_millis(fastrand::u64(0..=pause.as_millis() as u64 / 2));
+            tokio::time::sleep((pause + jitter).min(remaining)).await;
+            pause = (pause * 2).min(ADVISORY_POLL);
         }
     }
 
-    /// Looks, after the lock was taken, for a lease table and, given `other` (another connection
-    /// of this runner, for `auto`), for a transaction-mode pooler: one statement, on `other` when
-    /// given, else on the lock's own connection.
-    ///
-    /// The pooler: `client` asks which server session serves it. Without a transaction-mode
-    /// pooler another connection is never the session holding the lock. With one, the session
-    /// that took the lock went back to the pool after that statement, and a pooler that reuses
-    /// the most recently freed session (PgBouncer's default) hands it to `client`, which then
-    /// releases the lock in the same statement, so no lock is left behind in the pool.
-    async fn check(&self, other: Option<&Client>, table: &HistoryTable) -> Result<LockCheck, PgError> {
-        let pid = self.backend_pid;
-        let client = other.unwrap_or(&self.client);
-        // Only another connection releases the lock here, when it turns out to share its session.
-        let unlock = match other {
-            Some(_) => format!("CASE WHEN pg_backend_pid() = {pid} THEN pg_advisory_unlock({}) END", self.key),
-            None => "NULL".to_string(),
-        };
-        let sql = format!(
-            "SELECT pg_backend_pid(), {unlock}, to_regclass({}) IS NOT NULL",
-            quote_literal(&crate::lease::lease_table_name(table))
-        );
-        let rows = simple_rows(client, &sql, "checking for a connection pooler").await?;
-        let row = rows.first().cloned().unwrap_or_default();
-        let shared = other.is_some() && row.first().is_some_and(|p| p.parse::<i32>().ok() == Some(pid));
-        Ok(LockCheck {
-            pooler: shared.then(|| {
-                format!(
-                    "two connections of this runner were served by the same server session (backend pid {pid}), \
-                     so session state such as an advisory lock does not stay with a connection"
-                )
-            }),
-            lease_table: row.get(2).is_some_and(|v| v == "t"),
-        })
+    /// SQL for a migration's transaction, run just before its COMMIT: fails (rolling the
+    /// migration back) unless this lock's transaction still holds the lock.
+    pub fn fence(&self) -> String {
+        let bits = self.key as u64;
+        format!(
+            "DO $shale_fence$ BEGIN IF NOT EXISTS (SELECT FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted
+  AND classid = {} AND objid = {} AND objsubid = 1 AND pid = {} AND virtualtransaction = {}) THEN
+  RAISE EXCEPTION 'the migration lock is no longer held by this shale (the session holding it ended)' USING ERRCODE = '{}';
+END IF; END $shale_fence$",
+            bits >> 32,
+            bits & 0xffff_ffff,
+            self.backend_pid,
+            quote_literal(&self.vxid),
+            crate::lease::FENCE_SQLSTATE,
+        )
     }
 
     /// An error when the lock's session has ended (and with it the lock).
@@ -354,16 +373,29 @@ impl MigrationLock {
         Ok(())
     }
 
+    /// Ends the lock's transaction, and with it the lock.
     pub async fn release(self) -> Result<(), PgError> {
-        simple_rows(&self.client, &format!("SELECT pg_advisory_unlock({})", self.key), "releasing the migration lock")
-            .await?;
+        if self.client.is_closed() {
+            // The server ended the session, and the lock with it.
+            return Ok(());
+        }
+        simple_rows(&self.client, "ROLLBACK", "releasing the migration lock").await?;
         Ok(())
     }
 }
 
-async fn holder(client: &Client, key: i64) -> Result<Option<LockHolder>, PgError> {
-    let rows = simple_rows(client, &holder_sql(key), "looking up the holder of the migration lock").await?;
-    Ok(rows.first().map(|r| holder_from_row(r)))
+/// A failure to open the lock's transaction, as [`PgError::StatementPooler`] when a pooler
+/// refused the transaction (PgBouncer in statement mode ends the connection with
+/// "transaction blocks not allowed in statement pooling mode").
+fn statement_pooler(client: &Client, error: PgError) -> PgError {
+    let text = error.to_string();
+    if text.contains("transaction blocks not allowed") || text.contains("pooling mode") {
+        return PgError::StatementPooler(text);
+    }
+    if client.is_closed() && !matches!(&error, PgError::Query { sqlstate: Some(_), .. }) {
+        return PgError::StatementPooler(format!("the connection was closed when a transaction was opened ({text})"));
+    }
+    error
 }
 
 /// The session holding the advisory lock `key` in this database: pid, application_name, user,

@@ -172,7 +172,7 @@ async fn acquire_by_kind_on_a_direct_connection() {
         let options = LockOptions { kind, lease_ttl: Duration::from_secs(5), wait: Duration::ZERO };
         let mut events = Vec::new();
         let held: HeldLock =
-            lock::acquire(&s, &SessionSettings::default(), &table, &options, &main, &mut |e: LockEvent<'_>| {
+            lock::acquire(&s, &SessionSettings::default(), &table, &options, &mut |e: LockEvent<'_>| {
                 events.push(format!("{e:?}"))
             })
             .await
@@ -271,11 +271,10 @@ async fn the_advisory_lock_and_the_lease_exclude_each_other() {
     for kind in [LockKind::Advisory, LockKind::Auto] {
         let options = LockOptions { kind, lease_ttl: Duration::from_secs(5), wait: Duration::from_millis(700) };
         let mut events = Vec::new();
-        let result =
-            lock::acquire(&s, &SessionSettings::default(), &table, &options, &main, &mut |e: LockEvent<'_>| {
-                events.push(format!("{e:?}"))
-            })
-            .await;
+        let result = lock::acquire(&s, &SessionSettings::default(), &table, &options, &mut |e: LockEvent<'_>| {
+            events.push(format!("{e:?}"))
+        })
+        .await;
         let Err(PgError::LockTimeout { holder: Some(holder), waited }) = &result else {
             panic!("{kind}: expected a timeout naming the lease holder")
         };
@@ -289,7 +288,7 @@ async fn the_advisory_lock_and_the_lease_exclude_each_other() {
 
     // Free again: the advisory lock is taken, and kept.
     let options = LockOptions { kind: LockKind::Auto, lease_ttl: Duration::from_secs(5), wait: Duration::ZERO };
-    let held = lock::acquire(&s, &SessionSettings::default(), &table, &options, &main, &mut |_| {}).await.unwrap();
+    let held = lock::acquire(&s, &SessionSettings::default(), &table, &options, &mut |_| {}).await.unwrap();
     assert_eq!(held.kind(), LockKind::Advisory);
     assert_eq!(advisory_locks(&main).await, "1");
     held.release().await.unwrap();

@@ -141,19 +141,32 @@ async fn a_waiting_runner_gets_the_lock_when_released() {
     let observer = connect(&s, &SessionSettings::default()).await.expect("observer connection");
     let first = acquire_now(&s, &table, "the first runner").await;
 
+    let waiting = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let waiter = {
         let s = s.clone();
         let table = table.clone();
+        let waiting = waiting.clone();
         tokio::spawn(async move {
             let mut seen = Vec::new();
-            let result = acquire(&s, &table, Duration::from_secs(10), &mut seen).await;
+            let result = MigrationLock::acquire(
+                &s,
+                &SessionSettings::default(),
+                &table,
+                Duration::from_secs(10),
+                &mut |h: &LockHolder| {
+                    seen.push(h.clone());
+                    waiting.store(true, std::sync::atomic::Ordering::SeqCst);
+                },
+            )
+            .await;
             (result, seen, Instant::now())
         })
     };
 
-    // Wait until the waiter is blocked in the server on the lock, then hold on a little longer.
+    // Wait until the waiter has found the lock held, then hold on a little longer. (Waiters poll
+    // rather than queue in the server, so that they keep no pooled server session to themselves.)
     let deadline = Instant::now() + Duration::from_secs(10);
-    while advisory(&observer, false).await.is_empty() {
+    while !waiting.load(std::sync::atomic::Ordering::SeqCst) {
         assert!(Instant::now() < deadline, "the second runner never started waiting for the lock");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -23,7 +23,10 @@
 
 mod binaries;
 mod error;
+mod pgbouncer;
 mod process;
+
+pub use pgbouncer::Pgbouncer;
 
 use std::fmt;
 use std::fs;

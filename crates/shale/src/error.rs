@@ -18,6 +18,13 @@ pub enum Error {
     /// The plan was refused before anything ran (e.g. by the safety linter).
     #[error("{0}")]
     Unsafe(String),
+    /// The migration lock went while the run was going on (its session ended, or its lease ran
+    /// out or was taken over): another runner may be migrating now, so this one stopped. `applied`
+    /// were committed (and recorded) under the lock before it went; `stopped` is the migration that
+    /// was running then: rolled back whole, or, outside a transaction, stopped at a statement
+    /// boundary with what ran recorded in the history.
+    #[error("{}", lock_lost_text(applied, stopped.as_deref(), *outside_transaction))]
+    LockLost { applied: Vec<String>, stopped: Option<String>, outside_transaction: bool },
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
@@ -27,4 +34,25 @@ impl From<shale_pg::ConnectError> for Error {
     fn from(e: shale_pg::ConnectError) -> Self {
         Error::Pg(PgError::Connect(e))
     }
+}
+
+fn lock_lost_text(applied: &[String], stopped: Option<&str>, outside_transaction: bool) -> String {
+    let mut text = String::from(
+        "the migration lock was lost while migrating (the session holding it ended, or its lease ran out or was taken over), so this runner stopped: another runner may be migrating now",
+    );
+    match applied.len() {
+        0 => {}
+        n => text.push_str(&format!("; applied and committed before that: {n} migration(s), {}", applied.join(", "))),
+    }
+    match (stopped, outside_transaction) {
+        (Some(label), false) => {
+            text.push_str(&format!("; migration {label} was rolled back and did not commit"))
+        }
+        (Some(label), true) => text.push_str(&format!(
+            "; migration {label} runs outside a transaction: it stopped at a statement boundary, and the history records the statements that ran"
+        )),
+        (None, _) => text.push_str("; nothing was recorded"),
+    }
+    text.push_str(". Run `shale status` to see where the database stands, then `shale up` again");
+    text
 }

@@ -677,9 +677,14 @@ impl Fleet {
         .await;
         if let Err(error) = result {
             report.outcome = match &error {
-                Error::Pg(PgError::Connect(_) | PgError::LockTimeout { .. } | PgError::LockLost) => {
-                    Outcome::Unavailable
-                }
+                Error::LockLost { .. }
+                | Error::Pg(
+                    PgError::Connect(_)
+                    | PgError::LockTimeout { .. }
+                    | PgError::LockLost
+                    | PgError::ConnectionLost { .. }
+                    | PgError::StatementPooler(_),
+                ) => Outcome::Unavailable,
                 _ => Outcome::Failed,
             };
             report.error = Some(error_text(&error));

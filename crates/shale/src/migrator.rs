@@ -22,7 +22,7 @@ pub struct MigratorConfig {
     pub connect_wait: Option<Duration>,
     pub exec: ExecOptions,
     /// Which lock serializes runners: the advisory lock, the table lease, or `Auto` (the advisory
-    /// lock unless a transaction-mode pooler is found, then the lease).
+    /// lock unless the connection refuses an open transaction, then the lease).
     pub lock: LockKind,
     /// How long a table lease lasts without renewal; a crashed runner's lease is taken over after it.
     pub lease_ttl: Duration,
@@ -55,8 +55,9 @@ pub enum Event {
     LockAcquired {
         waited: Duration,
     },
-    /// `lock = auto` found a transaction-mode connection pooler, so the table lease is used
-    /// instead of the advisory lock; `evidence` says what gave it away.
+    /// `lock = auto` found a connection that refuses an open transaction (a statement-mode
+    /// pooler), where the advisory lock cannot be held, so the table lease is used instead;
+    /// `evidence` says what gave it away.
     PoolerDetected {
         evidence: String,
     },
@@ -124,6 +125,9 @@ pub enum RepairDecision {
     Applied,
     /// Its effects are not in the database (undone by hand): `up` will run it again.
     RolledBack,
+    /// A migration that runs outside a transaction and stopped part-way: the statements before
+    /// this one (1-based) are in the database, the rest are not; `up` continues from it.
+    ResumeAt(usize),
 }
 
 struct LockedSession {
@@ -157,8 +161,8 @@ impl Migrator {
         Ok(connect_waiting(&self.config.connection, &self.config.session, self.config.connect_wait).await?)
     }
 
-    /// Take the migration lock; `client` is the run's own connection (`auto` checks with it for a pooler).
-    async fn lock(&self, client: &Client, on_event: OnEvent<'_>) -> Result<HeldLock, Error> {
+    /// Take the migration lock.
+    async fn lock(&self, on_event: OnEvent<'_>) -> Result<HeldLock, Error> {
         let started = Instant::now();
         let options =
             LockOptions { kind: self.config.lock, lease_ttl: self.config.lease_ttl, wait: self.config.lock_wait };
@@ -167,7 +171,6 @@ impl Migrator {
             &self.config.session,
             &self.config.history,
             &options,
-            client,
             &mut |event| {
                 on_event(match event {
                     LockEvent::Waiting(holder) => Event::LockWaiting(holder.clone()),
@@ -187,11 +190,16 @@ impl Migrator {
         // error; once the table has been seen, reading is enough.
         let seen = self.history_seen.load(std::sync::atomic::Ordering::Relaxed);
         if create && !seen && !self.config.history.exists(client).await? {
+            // Created under the lock: no other runner's transaction can be writing it.
             self.config.history.create(client).await?;
             self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
             return Ok((History::default(), true));
         }
-        match self.config.history.load(client, with_down).await? {
+        let loaded = match create {
+            true => self.config.history.load_after_writers(client, with_down, self.config.lock_wait).await?,
+            false => self.config.history.load(client, with_down).await?,
+        };
+        match loaded {
             Some(h) => {
                 self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
                 Ok((h, true))
@@ -415,13 +423,14 @@ impl Migrator {
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
         let session = self.begin_locked(None, on_event).await?;
-        let result = self.baseline_locked(&session.client, version, reason).await;
+        let result = self.baseline_locked(&session.client, &session.lock, version, reason).await;
         self.end_locked(session, result).await
     }
 
     async fn baseline_locked(
         &self,
         client: &Client,
+        lock: &HeldLock,
         version: &Version,
         reason: Option<&str>,
     ) -> Result<RunReport, Error> {
@@ -443,16 +452,20 @@ impl Migrator {
             reason,
             statements_done: None,
         };
-        self.write(client, &record).await?;
+        self.write(client, &record, lock).await?;
         Ok(RunReport::default())
     }
 
     /// Record a human decision about a failed, modified or missing migration, as an audit row.
+    ///
+    /// Recording a decision that contradicts a healthy history (an applied migration whose file
+    /// is unchanged marked rolled back, which makes the next `up` run it again) needs `force`.
     pub async fn repair(
         &self,
         version: &Version,
         decision: RepairDecision,
         reason: &str,
+        force: bool,
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
         if reason.trim().is_empty() {
@@ -461,16 +474,18 @@ impl Migrator {
             ));
         }
         let session = self.begin_locked(None, on_event).await?;
-        let result = self.repair_locked(&session.client, version, decision, reason).await;
+        let result = self.repair_locked(&session.client, &session.lock, version, decision, reason, force).await;
         self.end_locked(session, result).await
     }
 
     async fn repair_locked(
         &self,
         client: &Client,
+        lock: &HeldLock,
         version: &Version,
         decision: RepairDecision,
         reason: &str,
+        force: bool,
     ) -> Result<RunReport, Error> {
         let (history, _) = self.history(client, true, true).await?;
         let file = self.set.find(version);
@@ -480,6 +495,37 @@ impl Migrator {
         });
         if file.is_none() && record.is_none() {
             return Err(Error::Invalid(format!("no migration has version {version}, in the files or in the history")));
+        }
+        let healthy = record.is_some_and(|r| {
+            r.status == RecordStatus::Succeeded
+                && file.is_some_and(|f| r.checksum.as_deref().is_none_or(|c| c == f.checksum.as_str()))
+        });
+        if decision == RepairDecision::RolledBack && healthy && !force {
+            return Err(Error::Invalid(format!(
+                "migration {version} is applied and its file is unchanged: recording it as rolled back makes the next `shale up` run it again, \
+                 on a database where its changes are (unless you undid them by hand); if you did, add --force"
+            )));
+        }
+        if let RepairDecision::ResumeAt(at) = decision {
+            let Some(m) = file.filter(|m| m.up.no_transaction.is_some()) else {
+                return Err(Error::Invalid(format!(
+                    "--resume-at is for a migration that runs outside a transaction and stopped part-way; migration {version} {}",
+                    if file.is_some() { "runs in a transaction: it is applied whole or not at all" } else { "has no file" }
+                )));
+            };
+            if !record.is_some_and(|r| matches!(r.status, RecordStatus::Failed | RecordStatus::Running)) {
+                return Err(Error::Invalid(format!(
+                    "migration {version} did not stop part-way (its last attempt did not fail): nothing to resume"
+                )));
+            }
+            let total = m.up.statements.len();
+            if at == 0 || at > total + 1 {
+                return Err(Error::Invalid(format!(
+                    "--resume-at {at}: migration {version} has {total} statement(s); give 1 to {} ({} means all of them ran)",
+                    total + 1,
+                    total + 1
+                )));
+            }
         }
         let name = file.map(|m| m.name.clone()).or_else(|| record.map(|r| r.name.clone())).unwrap_or_default();
         let up = file.map(|m| m.up.text.clone()).or_else(|| record.and_then(|r| r.up_sql.clone()));
@@ -497,19 +543,33 @@ impl Migrator {
             status: match decision {
                 RepairDecision::Applied => RecordStatus::Succeeded,
                 RepairDecision::RolledBack => RecordStatus::RolledBack,
+                // A failed attempt that got this far: `up` resumes after it, with nothing in doubt.
+                RepairDecision::ResumeAt(_) => RecordStatus::Failed,
             },
             reason: Some(reason),
-            statements_done: None,
+            statements_done: match decision {
+                RepairDecision::ResumeAt(at) => Some(at as i32 - 1),
+                _ => None,
+            },
         };
-        self.write(client, &entry).await?;
+        self.write(client, &entry, lock).await?;
         Ok(RunReport::default())
     }
 
-    async fn write(&self, client: &Client, record: &NewRecord<'_>) -> Result<(), Error> {
-        client
-            .batch_execute(&self.config.history.insert_sql(record, None, false))
-            .await
-            .map_err(|e| shale_pg::PgError::query("writing the history", e))?;
+    /// Writes a history row behind the lock's fence: nothing is recorded unless the lock is held.
+    async fn write(&self, client: &Client, record: &NewRecord<'_>, lock: &HeldLock) -> Result<(), Error> {
+        let sql = format!(
+            "BEGIN;\n{};\n{};\nCOMMIT",
+            lock.commit_fence(),
+            self.config.history.insert_sql(record, None, false)
+        );
+        if let Err(e) = client.batch_execute(&sql).await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            if e.code().is_some_and(|c| c.code() == shale_pg::lease::FENCE_SQLSTATE) {
+                return Err(Error::LockLost { applied: Vec::new(), stopped: None, outside_transaction: false });
+            }
+            return Err(shale_pg::PgError::query("writing the history", e).into());
+        }
         Ok(())
     }
 
@@ -520,7 +580,7 @@ impl Migrator {
             Some(c) => c,
             None => self.connect().await?,
         };
-        let lock = self.lock(&client, on_event).await?;
+        let lock = self.lock(on_event).await?;
         Ok(LockedSession { client, lock, started })
     }
 
@@ -556,6 +616,7 @@ impl Migrator {
             client,
             history: &self.config.history,
             options: self.config.exec.clone(),
+            session: &self.config.session,
             commit_fence: session.lock.commit_fence(),
         };
         on_event(Event::Planned { steps: plan.steps.len() });
@@ -563,16 +624,36 @@ impl Migrator {
         let mut report = RunReport::default();
         if single_transaction && !plan.steps.is_empty() {
             session.lock.ensure_held()?;
-            executor.run_in_transaction(&plan.steps, &mut forward).await?;
+            executor.run_in_transaction(&plan.steps, &mut forward).await.map_err(|e| match e {
+                shale_pg::PgError::LockLost => Error::LockLost {
+                    applied: Vec::new(),
+                    stopped: Some("the --single-transaction batch".into()),
+                    outside_transaction: false,
+                },
+                other => other.into(),
+            })?;
             report.steps = plan.steps.iter().map(|s| step_report(s, None)).collect();
             return Ok(report);
         }
         for step in &plan.steps {
             // Never run a step unguarded: if the lock's session died, another runner may be going.
-            session.lock.ensure_held()?;
+            // (The commit fence is what guarantees it; this only saves starting a doomed step.)
             let started = Instant::now();
-            executor.run_step(step, &mut forward).await?;
-            report.steps.push(step_report(step, Some(started.elapsed().as_millis() as u64)));
+            let ran = match session.lock.ensure_held() {
+                Ok(()) => executor.run_step(step, &mut forward).await,
+                Err(e) => Err(e),
+            };
+            match ran {
+                Ok(()) => report.steps.push(step_report(step, Some(started.elapsed().as_millis() as u64))),
+                Err(shale_pg::PgError::LockLost) => {
+                    return Err(Error::LockLost {
+                        applied: report.steps.iter().map(|s| s.label()).collect(),
+                        stopped: Some(step.label()),
+                        outside_transaction: step.script.no_transaction.is_some(),
+                    })
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(report)
     }
@@ -610,6 +691,16 @@ impl RunReport {
     /// Nothing ran: the database stays where the history says.
     fn unchanged(history: &History) -> RunReport {
         RunReport { current_version: version_text(history), ..Default::default() }
+    }
+}
+
+impl StepReport {
+    /// `VERSION NAME`, or the name alone for a repeatable or seed.
+    pub fn label(&self) -> String {
+        match &self.version {
+            Some(v) => format!("{v} {}", self.name),
+            None => self.name.clone(),
+        }
     }
 }
 

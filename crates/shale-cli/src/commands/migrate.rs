@@ -121,15 +121,23 @@ pub fn baseline(settings: &Settings, version: &str, reason: Option<&str>) -> Res
 pub fn repair(settings: &Settings, args: &RepairArgs) -> Result<i32> {
     let migrator = migrator(settings)?;
     let version = parse_version(&args.version)?;
-    let decision = if args.applied { RepairDecision::Applied } else { RepairDecision::RolledBack };
+    let decision = match (args.applied, args.resume_at) {
+        (true, _) => RepairDecision::Applied,
+        (false, Some(at)) => RepairDecision::ResumeAt(at),
+        (false, None) => RepairDecision::RolledBack,
+    };
     let progress = progress(settings);
-    let report = block_on(migrator.repair(&version, decision, &args.reason, &mut |e: Event| progress.event(&e)))?;
+    let report =
+        block_on(migrator.repair(&version, decision, &args.reason, args.force, &mut |e: Event| progress.event(&e)))?;
     if settings.json {
         print_json(&report);
     } else if !settings.quiet {
         let what = match decision {
-            RepairDecision::Applied => "applied",
-            RepairDecision::RolledBack => "not applied (`shale up` will run it)",
+            RepairDecision::Applied => "applied".to_string(),
+            RepairDecision::RolledBack => "not applied (`shale up` will run it)".to_string(),
+            RepairDecision::ResumeAt(at) => {
+                format!("applied up to statement {} (`shale up` continues at statement {at})", at - 1)
+            }
         };
         println!("recorded: migration {version} is {what}; reason kept in the history");
     }

@@ -1,0 +1,219 @@
+//! Exactly once under faults: a runner whose lock goes mid-migration never commits or records
+//! anything after that, the next runner never applies what is being committed, many runners
+//! through PgBouncer in transaction and statement mode apply each migration once, and a
+//! no-transaction statement whose outcome is unknown is checked, never run again blindly.
+
+mod common;
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Project, Run};
+use shale_testkit::{shared_cluster, Pgbouncer};
+
+fn spawn_via(p: &Project, url: &str, args: &[&str]) -> Child {
+    let mut cmd = p.bare();
+    cmd.arg("--database-url").arg(url).args(args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+}
+
+fn spawn(p: &Project, args: &[&str]) -> Child {
+    spawn_via(p, &p.db.url, args)
+}
+
+fn finish(child: Child) -> Run {
+    child.wait_with_output().unwrap().into()
+}
+
+/// Polls `sql` until it returns `expected`.
+#[track_caller]
+fn wait_for(p: &Project, sql: &str, expected: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while p.psql(sql) != expected {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Until a session of this database runs a statement containing `text`.
+fn wait_running(p: &Project, text: &str) {
+    wait_for(
+        p,
+        &format!(
+            "SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
+               AND query LIKE '%{text}%' AND pid <> pg_backend_pid()"
+        ),
+        "t",
+        &format!("a migration runs `{text}`"),
+    );
+}
+
+/// Ends the server session holding the advisory migration lock, as a DBA or a failover would.
+fn kill_lock_session(p: &Project) {
+    let ended = p.psql(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = 'shale (migration lock)'",
+    );
+    assert_eq!(ended, "1", "exactly one lock session");
+}
+
+#[test]
+fn a_runner_whose_lock_session_ends_rolls_back_and_the_next_applies_once() {
+    let p = Project::new("once_killed_lock");
+    p.psql("CREATE TABLE log (step text)");
+    p.write("001_slow.sql", "INSERT INTO log VALUES ('001');\nSELECT pg_sleep(2);\n");
+    p.write("002_next.sql", "INSERT INTO log VALUES ('002');\n");
+    let first = spawn(&p, &["up"]);
+    wait_running(&p, "pg_sleep(2)");
+    kill_lock_session(&p);
+    // A second runner gets the lock at once, while the first one's migration is still running.
+    let second = spawn(&p, &["up"]);
+    let first = finish(first);
+    let second = finish(second);
+    assert_eq!(first.code, 3, "stdout:\n{}\nstderr:\n{}", first.stdout, first.stderr);
+    assert!(first.stderr.contains("the migration lock was lost"), "{}", first.stderr);
+    assert!(first.stderr.contains("migration 001 slow was rolled back and did not commit"), "{}", first.stderr);
+    assert_eq!(second.code, 0, "stdout:\n{}\nstderr:\n{}", second.stdout, second.stderr);
+    assert_eq!(p.psql("SELECT string_agg(step, ',' ORDER BY step) FROM log"), "001,002");
+    assert_eq!(p.history(), vec!["1|versioned|succeeded", "2|versioned|succeeded"]);
+}
+
+#[test]
+fn a_no_transaction_statement_in_doubt_is_never_run_again_blindly() {
+    let p = Project::new("once_killed_lock_notx");
+    p.psql("CREATE TABLE log (step text)");
+    p.write(
+        "001_steps.sql",
+        "-- shale:no-transaction\nINSERT INTO log VALUES ('a');\nSELECT pg_sleep(3);\nINSERT INTO log VALUES ('b');\n",
+    );
+    let first = spawn(&p, &["up"]);
+    wait_running(&p, "pg_sleep(3)");
+    kill_lock_session(&p);
+    // The next runner finds the statement still running, left by a runner that lost the lock.
+    let second = p.shale(&["up"]);
+    assert_eq!(second.code, 1, "stdout:\n{}\nstderr:\n{}", second.stdout, second.stderr);
+    assert!(second.stderr.contains("statement 2 of migration 001 steps may or may not have run"), "{}", second.stderr);
+    assert!(second.stderr.contains("it is still running on the server (pid"), "{}", second.stderr);
+    let first = finish(first);
+    assert_eq!(first.code, 3, "stdout:\n{}\nstderr:\n{}", first.stdout, first.stderr);
+    assert!(
+        first.stderr.contains("runs outside a transaction: it stopped at a statement boundary"),
+        "{}",
+        first.stderr
+    );
+    // It ended; whether it took effect cannot be read from the catalog: a person decides.
+    let third = p.shale(&["up"]);
+    assert_eq!(third.code, 1, "stdout:\n{}\nstderr:\n{}", third.stdout, third.stderr);
+    assert!(third.stderr.contains("nothing in the database tells whether it ran"), "{}", third.stderr);
+    assert!(third.stderr.contains("shale repair 001 --resume-at 3 --reason"), "{}", third.stderr);
+    assert_eq!(p.psql("SELECT string_agg(step, ',' ORDER BY step) FROM log"), "a", "nothing ran twice");
+    p.shale(&["repair", "1", "--resume-at", "3", "--reason", "the sleep ran"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT string_agg(step, ',' ORDER BY step) FROM log"), "a,b");
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "applied", "{status}");
+}
+
+#[test]
+fn a_concurrent_index_build_killed_mid_way_is_checked_in_the_catalog() {
+    let p = Project::new("once_index_in_doubt");
+    p.psql("CREATE TABLE big (id int); INSERT INTO big SELECT generate_series(1, 1000)");
+    p.write(
+        "001_index.sql",
+        "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY big_id ON big (id);\nINSERT INTO big VALUES (0);\n",
+    );
+    // A transaction with an old snapshot holds the build up (CREATE INDEX CONCURRENTLY waits for
+    // it), long enough to kill the runner in the middle of it.
+    let db = p.db.name.clone();
+    let snapshot = std::thread::spawn(move || {
+        shared_cluster()
+            .psql(&db, "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM big; SELECT pg_sleep(2); COMMIT")
+            .unwrap()
+    });
+    wait_running(&p, "pg_sleep(2)");
+    let mut runner = spawn(&p, &["up"]);
+    wait_running(&p, "CREATE INDEX CONCURRENTLY big_id");
+    runner.kill().unwrap(); // SIGKILL: it records nothing more
+    runner.wait().unwrap();
+    snapshot.join().unwrap();
+    // The server finishes the build for a client that is gone.
+    wait_for(
+        &p,
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY big_id%'",
+        "0",
+        "the build ended",
+    );
+    assert_eq!(p.psql("SELECT status || ' ' || statements_done FROM shale_migrations"), "running 0");
+
+    let run = p.shale(&["up"]).ok();
+    assert!(!run.stderr.contains("may or may not"), "{}", run.stderr);
+    // Not built twice (that fails with "already exists"), and the rest ran once.
+    assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_id'::regclass"), "t");
+    assert_eq!(p.psql("SELECT count(*) FROM big WHERE id = 0"), "1");
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "applied", "{status}");
+}
+
+#[test]
+fn a_runner_that_lost_its_lease_records_no_failure_after_the_fact() {
+    let p = Project::new("once_lease_failed_row");
+    std::fs::write(p.path().join("shale.toml"), "lock = \"table\"\nlock_lease_ttl = \"1s\"\n").unwrap();
+    p.write("001_fails.sql", "SELECT pg_sleep(3);\nSELECT 1 / 0;\n");
+    let runner = spawn(&p, &["up"]);
+    wait_running(&p, "pg_sleep(3)");
+    // Another runner takes the lease over (as after an expiry) while this one is stalled.
+    p.psql("UPDATE shale_migrations_lock SET token = 'thief', expires_at = now() + interval '1 hour'");
+    let run = finish(runner);
+    assert_eq!(run.code, 3, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("the migration lock was lost"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations"), "0", "no failed row written without the lease");
+}
+
+/// Many runners at once through a pooler, the default `lock = auto`: each migration runs once,
+/// nothing is recorded twice or as failed, and no lock is left behind.
+fn many_runners_through(pool_mode: &str, runners: usize) {
+    let bouncer = Pgbouncer::start(shared_cluster(), pool_mode).unwrap();
+    let p = Project::new(&format!("once_{pool_mode}_{runners}"));
+    p.psql("CREATE TABLE log (step int)");
+    for i in 1..=6 {
+        p.write(
+            &format!("{i:03}_m.sql"),
+            &format!(
+                "CREATE TABLE t{i} (id bigint PRIMARY KEY);\nINSERT INTO log VALUES ({i});\nSELECT pg_sleep(0.05);\n"
+            ),
+        );
+    }
+    p.write(
+        "007_notx.sql",
+        "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t1_id ON t1 (id);\nINSERT INTO log VALUES (7);\n",
+    );
+    let url = bouncer.url(shared_cluster(), &p.db.name);
+    let children: Vec<_> = (0..runners).map(|_| spawn_via(&p, &url, &["up"])).collect();
+    let runs: Vec<Run> = children.into_iter().map(finish).collect();
+    for run in &runs {
+        assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}\npgbouncer log:\n{}", run.stdout, run.stderr, bouncer.log());
+    }
+    assert_eq!(p.psql("SELECT string_agg(step::text, ',' ORDER BY step) FROM log"), "1,2,3,4,5,6,7");
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations"), "7", "one row per migration, none failed");
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations WHERE status <> 'succeeded'"), "0");
+    let left = p.psql(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    );
+    assert_eq!(left, "0", "no advisory lock left on a pooled server session");
+    if p.psql("SELECT to_regclass('shale_migrations_lock') IS NOT NULL") == "t" {
+        assert_eq!(p.psql("SELECT count(*) FROM shale_migrations_lock"), "0");
+    }
+}
+
+#[test]
+fn sixteen_and_thirty_two_runners_through_a_transaction_pooler() {
+    many_runners_through("transaction", 16);
+    many_runners_through("transaction", 32);
+}
+
+#[test]
+fn sixteen_and_thirty_two_runners_through_a_statement_pooler() {
+    many_runners_through("statement", 16);
+    many_runners_through("statement", 32);
+}

@@ -1,0 +1,256 @@
+//! A statement of a no-transaction migration whose outcome is unknown (its runner stopped after
+//! sending it and before recording it): may it run again, and what in the database tells whether
+//! it already ran?
+//!
+//! Judged from the statement's text alone; the executor looks in the catalog.
+
+/// What to do with a statement that may or may not have run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RerunCheck {
+    /// Running it again changes nothing when it already ran (`IF [NOT] EXISTS`, VACUUM, ANALYZE,
+    /// REINDEX, REFRESH MATERIALIZED VIEW, SET).
+    Idempotent,
+    /// `CREATE INDEX CONCURRENTLY name`: it ran if the index exists and is valid; an invalid one
+    /// is what an interrupted build leaves (drop it, then run the statement again). `index` is
+    /// the name as written (schema-qualified and quoted where the file says so).
+    IndexBuilt { index: String },
+    /// `DROP INDEX CONCURRENTLY name`: it ran if the index is gone.
+    IndexDropped { index: String },
+    /// `ALTER TYPE name ADD VALUE 'label'`: it ran if the enum has the label.
+    EnumLabelAdded { type_name: String, label: String },
+    /// Nothing in the catalog tells (an INSERT, a function call): a person must look.
+    Unknown,
+}
+
+/// A token of the statement: a bare word (uppercased), a quoted identifier (as written), a string
+/// literal's value, or one punctuation character.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Word(String),
+    Quoted(String),
+    Str(String),
+    Punct(char),
+}
+
+fn tokens(text: &str) -> Vec<(Token, std::ops::Range<usize>)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+        } else if text[i..].starts_with("--") {
+            i = text[i..].find('\n').map_or(b.len(), |n| i + n);
+        } else if text[i..].starts_with("/*") {
+            i = text[i..].find("*/").map_or(b.len(), |n| i + n + 2);
+        } else if c == b'"' {
+            let start = i;
+            i += 1;
+            while i < b.len() {
+                if b[i] == b'"' && b.get(i + 1) == Some(&b'"') {
+                    i += 2;
+                } else if b[i] == b'"' {
+                    i += 1;
+                    break;
+                } else {
+                    i += 1;
+                }
+            }
+            out.push((Token::Quoted(text[start..i].to_string()), start..i));
+        } else if c == b'\'' || ((c == b'E' || c == b'e') && b.get(i + 1) == Some(&b'\'')) {
+            let start = i;
+            let escapes = c != b'\'';
+            i += if escapes { 2 } else { 1 };
+            let mut value = String::new();
+            while i < b.len() {
+                let ch = text[i..].chars().next().unwrap_or('\0');
+                if ch == '\'' && b.get(i + 1) == Some(&b'\'') {
+                    value.push('\'');
+                    i += 2;
+                } else if ch == '\'' {
+                    i += 1;
+                    break;
+                } else if escapes && ch == '\\' && i + 1 < b.len() {
+                    let next = text[i + 1..].chars().next().unwrap_or('\0');
+                    value.push(next);
+                    i += 1 + next.len_utf8();
+                } else {
+                    value.push(ch);
+                    i += ch.len_utf8();
+                }
+            }
+            out.push((Token::Str(value), start..i));
+        } else if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$' || b[i] >= 0x80) {
+                i += 1;
+            }
+            out.push((Token::Word(text[start..i].to_ascii_uppercase()), start..i));
+        } else {
+            let ch = text[i..].chars().next().unwrap_or('\0');
+            out.push((Token::Punct(ch), i..i + ch.len_utf8()));
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+fn word(t: Option<&(Token, std::ops::Range<usize>)>, w: &str) -> bool {
+    matches!(t, Some((Token::Word(x), _)) if x == w)
+}
+
+/// A possibly qualified name starting at token `at`: its text as written and the token after it.
+fn name_at(text: &str, toks: &[(Token, std::ops::Range<usize>)], at: usize) -> Option<(String, usize)> {
+    let mut i = at;
+    let start = toks.get(i)?.1.start;
+    let mut end;
+    loop {
+        match toks.get(i) {
+            Some((Token::Word(_) | Token::Quoted(_), span)) => end = span.end,
+            _ => return None,
+        }
+        i += 1;
+        if matches!(toks.get(i), Some((Token::Punct('.'), _))) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    Some((text[start..end].to_string(), i))
+}
+
+/// What tells whether `text` (one statement) already ran.
+pub fn rerun_check(text: &str) -> RerunCheck {
+    let toks = tokens(text);
+    let words: Vec<&str> = toks
+        .iter()
+        .map(|(t, _)| match t {
+            Token::Word(w) => w.as_str(),
+            _ => "",
+        })
+        .collect();
+    let has_seq = |seq: &[&str]| words.windows(seq.len()).any(|w| w == seq);
+    match words.as_slice() {
+        ["VACUUM", ..] | ["ANALYZE" | "ANALYSE", ..] | ["REINDEX", ..] | ["CHECKPOINT", ..] | ["SET" | "RESET", ..] => {
+            return RerunCheck::Idempotent
+        }
+        ["REFRESH", "MATERIALIZED", "VIEW", ..] => return RerunCheck::Idempotent,
+        _ => {}
+    }
+    // CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON ...: even with IF NOT EXISTS the
+    // index must be checked, since an interrupted build leaves an invalid one that IF NOT EXISTS
+    // would keep.
+    let create_index = match words.as_slice() {
+        ["CREATE", "INDEX", "CONCURRENTLY", ..] => Some(3),
+        ["CREATE", "UNIQUE", "INDEX", "CONCURRENTLY", ..] => Some(4),
+        _ => None,
+    };
+    if let Some(mut at) = create_index {
+        if word(toks.get(at), "IF") && word(toks.get(at + 1), "NOT") && word(toks.get(at + 2), "EXISTS") {
+            at += 3;
+        }
+        if word(toks.get(at), "ON") {
+            // A name PostgreSQL picks itself: nothing to look for.
+            return RerunCheck::Unknown;
+        }
+        return match name_at(text, &toks, at) {
+            Some((index, next)) if word(toks.get(next), "ON") => RerunCheck::IndexBuilt { index },
+            _ => RerunCheck::Unknown,
+        };
+    }
+    if let ["DROP", "INDEX", "CONCURRENTLY", ..] = words.as_slice() {
+        if word(toks.get(3), "IF") && word(toks.get(4), "EXISTS") {
+            return RerunCheck::Idempotent;
+        }
+        return match name_at(text, &toks, 3) {
+            Some((index, next)) if next == toks.len() => RerunCheck::IndexDropped { index },
+            _ => RerunCheck::Unknown,
+        };
+    }
+    if let ["ALTER", "TYPE", ..] = words.as_slice() {
+        if let Some((type_name, next)) = name_at(text, &toks, 2) {
+            if word(toks.get(next), "ADD") && word(toks.get(next + 1), "VALUE") {
+                if word(toks.get(next + 2), "IF") {
+                    return RerunCheck::Idempotent;
+                }
+                if let Some((Token::Str(label), _)) = toks.get(next + 2) {
+                    return RerunCheck::EnumLabelAdded { type_name, label: label.clone() };
+                }
+            }
+        }
+        return RerunCheck::Unknown;
+    }
+    let creates = words.first() == Some(&"CREATE") && has_seq(&["IF", "NOT", "EXISTS"]);
+    let drops = words.first() == Some(&"DROP")
+        && words.get(1..3).is_some_and(|w| w.contains(&"IF"))
+        && has_seq(&["IF", "EXISTS"]);
+    if creates || drops {
+        return RerunCheck::Idempotent;
+    }
+    RerunCheck::Unknown
+}
+
+/// The index a `CREATE [UNIQUE] INDEX CONCURRENTLY` builds, as written; None for other statements
+/// and for an index PostgreSQL names itself.
+pub fn concurrent_index_name(text: &str) -> Option<String> {
+    match rerun_check(text) {
+        RerunCheck::IndexBuilt { index } => Some(index),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_index_builds_are_checked_by_name() {
+        assert_eq!(concurrent_index_name("CREATE INDEX CONCURRENTLY idx_a ON t (a)").as_deref(), Some("idx_a"));
+        assert_eq!(
+            concurrent_index_name("create unique index concurrently if not exists \"Idx\" on t (a)").as_deref(),
+            Some("\"Idx\"")
+        );
+        assert_eq!(
+            concurrent_index_name("CREATE INDEX CONCURRENTLY app.\"My Idx\" ON app.t (a)").as_deref(),
+            Some("app.\"My Idx\"")
+        );
+        assert_eq!(concurrent_index_name("CREATE INDEX CONCURRENTLY ON t (a)"), None);
+        assert_eq!(concurrent_index_name("CREATE INDEX idx ON t (a)"), None);
+        assert_eq!(concurrent_index_name("DROP INDEX CONCURRENTLY idx"), None);
+    }
+
+    #[test]
+    fn what_tells_whether_a_statement_ran() {
+        assert_eq!(rerun_check("DROP INDEX CONCURRENTLY idx_a"), RerunCheck::IndexDropped { index: "idx_a".into() });
+        assert_eq!(rerun_check("DROP INDEX CONCURRENTLY IF EXISTS idx_a"), RerunCheck::Idempotent);
+        // Two indexes in one statement: no single answer.
+        assert_eq!(rerun_check("DROP INDEX CONCURRENTLY a, b"), RerunCheck::Unknown);
+        assert_eq!(
+            rerun_check("ALTER TYPE mood ADD VALUE 'it''s ok' AFTER 'sad'"),
+            RerunCheck::EnumLabelAdded { type_name: "mood".into(), label: "it's ok".into() }
+        );
+        assert_eq!(rerun_check("ALTER TYPE public.mood ADD VALUE IF NOT EXISTS 'x'"), RerunCheck::Idempotent);
+        assert_eq!(rerun_check("ALTER TYPE mood RENAME VALUE 'a' TO 'b'"), RerunCheck::Unknown);
+        for same in [
+            "VACUUM (ANALYZE) big",
+            "analyze big",
+            "REINDEX INDEX CONCURRENTLY idx",
+            "REFRESH MATERIALIZED VIEW CONCURRENTLY mv",
+            "CREATE TABLE IF NOT EXISTS t (id int)",
+            "DROP TABLE IF EXISTS t",
+            "SET search_path = app",
+        ] {
+            assert_eq!(rerun_check(same), RerunCheck::Idempotent, "{same}");
+        }
+        for unknown in [
+            "INSERT INTO log VALUES (1)",
+            "UPDATE t SET a = 1",
+            "SELECT backfill()",
+            "CREATE TABLE t (note text DEFAULT 'IF NOT EXISTS')",
+            "DROP TABLE t",
+        ] {
+            assert_eq!(rerun_check(unknown), RerunCheck::Unknown, "{unknown}");
+        }
+    }
+}
