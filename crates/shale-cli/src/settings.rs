@@ -141,13 +141,7 @@ impl Settings {
             (None, Some(d)) => root.join(d),
             (None, None) => root.join("migrations"),
         };
-        let mut dotenv = HashMap::new();
-        if Path::new(".env").exists() {
-            for item in dotenvy::from_path_iter(".env").context("reading .env")? {
-                let (k, v) = item.map_err(|e| anyhow!("invalid .env: {e}"))?;
-                dotenv.insert(k, v);
-            }
-        }
+        let dotenv = read_dotenv(Path::new(".env"))?;
         Ok(Settings {
             dir,
             root,
@@ -217,6 +211,15 @@ impl Settings {
             Some(text) => ConnectionSettings::parse(&text).map_err(|e| anyhow!("{e} (from {origin})"))?,
             None => ConnectionSettings::default(),
         };
+        if origin == "--database-url" && settings.password.is_some() && !self.quiet {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                eprintln!(
+                    "warning: the password in --database-url can be read by other users of this machine in the process list (ps); \
+                     put it in the environment (DATABASE_URL, PGPASSWORD), .env, ~/.pgpass or a pg_service.conf instead"
+                )
+            });
+        }
         settings
             .fill_from_env(&|k| self.env.get(k))
             .map_err(|e| anyhow!("{e} (from the PG* environment variables)"))?;
@@ -341,7 +344,7 @@ fn parse_duration(value: Option<&str>, key: &str) -> Result<Option<Duration>> {
 
 fn read_config(path: &Path) -> Result<ConfigFile> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    toml::from_str(&text).map_err(|e| {
+    let config: ConfigFile = toml::from_str(&text).map_err(|e| {
         let (line, col) = e
             .span()
             .map(|s| {
@@ -350,7 +353,90 @@ fn read_config(path: &Path) -> Result<ConfigFile> {
             })
             .unwrap_or((1, 1));
         anyhow!(ConfigError { path: path.to_path_buf(), line, col, message: e.message().to_string() })
-    })
+    })?;
+    let mut history = shale::HistoryTable::default();
+    if let Some(schema) = &config.history_schema {
+        history.schema = schema.clone();
+    }
+    if let Some(table) = &config.history_table {
+        history.table = table.clone();
+    }
+    if let Some(var) = &config.database_url_env {
+        let name_like = var.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !name_like {
+            let (line, col) = key_position(&text, "database_url_env");
+            bail!(ConfigError {
+                path: path.to_path_buf(),
+                line,
+                col,
+                message: "`database_url_env` must be the name of an environment variable (letters, digits and _), such as \
+                          NEON_DATABASE_URL, not the connection string itself (not shown here: it may hold a password); \
+                          put the connection string in that variable or in .env"
+                    .into(),
+            });
+        }
+    }
+    if let Err(message) = history.check() {
+        let key = if message.starts_with("history_schema") { "history_schema" } else { "history_table" };
+        let (line, col) = key_position(&text, key);
+        bail!(ConfigError { path: path.to_path_buf(), line, col, message });
+    }
+    Ok(config)
+}
+
+/// The entries of a `.env` file (empty when there is none). A line that does not parse is reported
+/// by its line number alone: the line itself may hold a password.
+fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
+    let mut entries = HashMap::new();
+    if !path.exists() {
+        return Ok(entries);
+    }
+    let iter = dotenvy::from_path_iter(path).with_context(|| format!("cannot read {}", path.display()))?;
+    for item in iter {
+        match item {
+            Ok((key, value)) => {
+                entries.insert(key, value);
+            }
+            Err(dotenvy::Error::LineParse(line, _)) => {
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                let number = text
+                    .find(line.trim_end())
+                    .map(|offset| shale_core::LineIndex::new(&text).line_col(&text, offset).0)
+                    .unwrap_or(1);
+                bail!(shale::Error::Invalid(format!(
+                    "{}:{number}: this line is not `KEY=value` (an unclosed quote, or a space in an unquoted value); \
+                     fix it, or quote the value (the line is not shown: it may hold a password)",
+                    path.display()
+                )));
+            }
+            Err(e) => {
+                bail!(shale::Error::Invalid(format!("{}: cannot read it ({})", path.display(), error_kind(&e))))
+            }
+        }
+    }
+    Ok(entries)
+}
+
+/// What went wrong reading .env, without anything of its content.
+fn error_kind(e: &dotenvy::Error) -> &'static str {
+    match e {
+        dotenvy::Error::Io(_) => "an I/O error",
+        dotenvy::Error::EnvVar(_) => "an invalid variable",
+        _ => "a line that does not parse",
+    }
+}
+
+/// Line and column of `key = ...` in a TOML text ((1, 1) when it is not found at a line start).
+fn key_position(text: &str, key: &str) -> (usize, usize) {
+    text.lines()
+        .enumerate()
+        .find_map(|(i, line)| {
+            let trimmed = line.trim_start();
+            let rest = trimmed.strip_prefix(key)?;
+            rest.trim_start().starts_with('=').then(|| (i + 1, line.len() - trimmed.len() + 1))
+        })
+        .unwrap_or((1, 1))
 }
 
 /// A shale.toml problem, with its position.

@@ -59,7 +59,8 @@ fn unreachable_server_is_exit_3_with_a_redacted_url() {
     let url = format!("postgresql://app:hunter2@127.0.0.1:{port}/db");
     let run: Run = p.bare().args(["--database-url", &url, "up"]).output().unwrap().into();
     assert_eq!(run.code, 3);
-    assert_eq!(run.stderr.lines().count(), 1, "one clear line: {}", run.stderr);
+    // The warning about a password on the command line, then one clear line.
+    assert_eq!(run.stderr.lines().filter(|l| !l.starts_with("warning: the password")).count(), 1, "{}", run.stderr);
     assert!(run.stderr.contains("connection refused") || run.stderr.contains("Connection refused"), "{}", run.stderr);
     assert!(!run.stderr.contains("hunter2"));
     let json: Run = p.bare().args(["--database-url", &url, "--json", "up"]).output().unwrap().into();
@@ -149,6 +150,10 @@ fn backup_before_applying_and_refuse_without_a_fit_pg_dump() {
     assert!(run.stderr.contains("restore with: pg_restore --clean --if-exists"), "{}", run.stderr);
     let dump = std::fs::read_dir(&backups).unwrap().next().unwrap().unwrap().path();
     assert!(dump.to_string_lossy().ends_with(".dump"));
+    // All the data is in there: only its owner may read it.
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&backups).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(std::fs::metadata(&dump).unwrap().permissions().mode() & 0o777, 0o600);
     // The dump was taken before 002 ran: it still holds table a and its row.
     let pg_restore = shale_testkit::shared_cluster().binaries().program("pg_restore");
     let listing = std::process::Command::new(pg_restore).arg("--list").arg(&dump).output().unwrap();
@@ -182,7 +187,11 @@ fn dev_server_lifecycle() {
     let started = dev(&["dev", "start"]);
     assert_eq!(started.code, 0, "{}", started.stderr);
     let url = started.stdout.trim().to_string();
-    assert!(url.starts_with("postgresql://postgres@localhost:") && url.contains("?host="), "{url}");
+    // Over the unix socket in the project folder, the one way in: nothing listens on TCP, where
+    // any local user could connect as the superuser.
+    assert!(url.starts_with("postgresql://postgres@%2F") && url.contains("%2F.shale%2Fdev:"), "{url}");
+    let port: u16 = url.rsplit(':').next().unwrap().split('/').next().unwrap().parse().unwrap();
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the dev server listens on 127.0.0.1:{port}");
     assert_eq!(dev(&["dev", "url"]).stdout.trim(), url, "the URL is stable");
     assert_eq!(dev(&["dev", "status", "--json"]).json()["running"], true);
     dev(&["--dev", "up"]).ok();
@@ -195,4 +204,53 @@ fn dev_server_lifecycle() {
     assert_eq!(dev(&["dev", "start"]).ok().stdout.trim(), url);
     assert!(dev(&["--dev", "up"]).ok().stdout.contains("nothing to apply"));
     dev(&["dev", "stop"]).ok();
+}
+
+#[test]
+fn secrets_in_a_bad_env_file_or_config_are_never_shown() {
+    let p = Project::new("cfg_secrets");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    let run_with = |args: &[&str]| -> Run { p.bare().args(args).output().unwrap().into() };
+    // A .env line that does not parse: its file and line, not its content.
+    std::fs::write(p.path().join(".env"), "APP=1\nPGPASSWORD=Top Secret PW\n").unwrap();
+    for args in [&["status"][..], &["--json", "status"], &["--database-url", &p.db.url, "status"]] {
+        let run = run_with(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(all.contains(".env:2: this line is not `KEY=value`"), "{args:?}: {all}");
+        assert!(!all.contains("Secret"), "{args:?}: the password is shown: {all}");
+    }
+    std::fs::write(p.path().join(".env"), "DATABASE_URL=\"postgres://app:hunter2@db.example/app\nOTHER=1\n").unwrap();
+    let run = run_with(&["--json", "status"]);
+    assert!(!format!("{}{}", run.stdout, run.stderr).contains("hunter2"), "{}{}", run.stdout, run.stderr);
+    std::fs::remove_file(p.path().join(".env")).unwrap();
+
+    // database_url_env holding a URL by mistake.
+    std::fs::write(
+        p.path().join("shale.toml"),
+        "dir = \"migrations\"\ndatabase_url_env = \"postgres://app:hunter2@db/app\"\n",
+    )
+    .unwrap();
+    let run = run_with(&["status"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("shale.toml:2:1: `database_url_env` must be the name of an environment variable"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+
+    // A history table name that PostgreSQL would cut short onto itself with `_lock`.
+    let long = "h".repeat(59);
+    std::fs::write(p.path().join("shale.toml"), format!("history_table = \"{long}\"\n")).unwrap();
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("shale.toml:1:1: history_table"), "{}", run.stderr);
+    assert!(run.stderr.contains("may be at most 58 bytes"), "{}", run.stderr);
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+
+    // A password on the command line: warned about once.
+    let with_password = p.db.url.replacen("postgres@", "postgres:pw@", 1);
+    let run = run_with(&["--database-url", &with_password, "status"]);
+    assert_eq!(run.stderr.matches("can be read by other users of this machine").count(), 1, "{}", run.stderr);
 }

@@ -217,3 +217,66 @@ fn sixteen_and_thirty_two_runners_through_a_statement_pooler() {
     many_runners_through("statement", 16);
     many_runners_through("statement", 32);
 }
+
+#[test]
+fn each_migration_starts_from_the_same_session_state() {
+    let p = Project::new("once_session_state");
+    p.psql("CREATE SCHEMA elsewhere; CREATE ROLE once_session_role");
+    p.write("001_moves.sql", "SET search_path = elsewhere;\nSET ROLE once_session_role;\nSET lock_timeout = '1ms';\n");
+    p.write("002_table.sql", "CREATE TABLE lands_here (id int);\nCREATE TABLE timeouts AS SELECT current_setting('lock_timeout') AS lock_timeout, current_user::text AS who;\n");
+    p.shale(&["up"]).ok();
+    // Run alone, 002 creates its tables in public, as the connecting user, with shale's own
+    // lock_timeout: the same in a run after 001.
+    assert_eq!(p.tables(), vec!["lands_here", "shale_migrations", "timeouts"]);
+    assert_eq!(p.psql("SELECT lock_timeout || ' ' || who FROM timeouts"), "5s postgres");
+    p.psql("DROP ROLE once_session_role");
+}
+
+#[test]
+fn tenant_schemas_through_a_transaction_pooler_land_in_their_schema() {
+    let bouncer = Pgbouncer::start(shared_cluster(), "transaction").unwrap();
+    let p = Project::new("once_schemas_pooler");
+    p.psql("CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b");
+    p.write("001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);\nINSERT INTO items VALUES (1);\n");
+    let url = bouncer.url(shared_cluster(), &p.db.name);
+    let mut cmd = p.bare();
+    cmd.arg("--database-url").arg(&url).args(["--schemas", "tenant_*", "up"]);
+    let run: Run = cmd.output().unwrap().into();
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    let placed =
+        p.psql("SELECT string_agg(schemaname, ',' ORDER BY schemaname) FROM pg_tables WHERE tablename = 'items'");
+    assert_eq!(placed, "tenant_a,tenant_b", "nothing in public");
+
+    // Outside a transaction the search_path cannot travel with each statement: refused.
+    p.write("002_index.sql", "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY items_id ON items (id);\n");
+    let mut cmd = p.bare();
+    cmd.arg("--database-url").arg(&url).args(["--schemas", "tenant_*", "up"]);
+    let run: Run = cmd.output().unwrap().into();
+    assert_eq!(run.code, 1, "each target fails:\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("runs outside a transaction, so its statements rely on the session's search_path"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_id'"), "0");
+    // Straight to the server, it runs in each schema.
+    p.shale(&["--schemas", "tenant_*", "up"]).ok();
+    assert_eq!(
+        p.psql("SELECT string_agg(schemaname, ',' ORDER BY schemaname) FROM pg_indexes WHERE indexname = 'items_id'"),
+        "tenant_a,tenant_b"
+    );
+}
+
+#[test]
+fn a_migration_that_drops_the_history_is_refused_before_anything_runs() {
+    let p = Project::new("once_own_tables");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    p.write("002_wipe.sql", "-- shale:no-transaction\nCREATE TABLE b (id int);\nDROP TABLE shale_migrations;\n");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("002_wipe.sql:3:1: this statement changes public.shale_migrations"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was applied"), "{}", run.stderr);
+    assert_eq!(p.tables(), Vec::<String>::new(), "not even 001 ran");
+    let dry = p.shale(&["up", "--dry-run"]);
+    assert_eq!(dry.code, 2, "{}", dry.stderr);
+}

@@ -12,6 +12,7 @@ pub mod plan;
 pub mod position;
 pub mod rerun;
 pub mod split;
+mod tokens;
 pub mod version;
 
 pub use checksum::{Checksum, CHECKSUM_ALGORITHM};

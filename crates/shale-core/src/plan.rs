@@ -216,12 +216,37 @@ pub enum Target {
 /// Why a plan cannot be made. Each names the migration and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanError {
-    Modified { label: String, path: PathBuf },
-    Missing { version: String, name: String },
-    OutOfOrder { label: String, path: PathBuf, newest: String },
-    NoDown { label: String },
-    ResumeChanged { label: String, path: PathBuf, statement: usize },
-    UnknownVersion { version: String },
+    Modified {
+        label: String,
+        path: PathBuf,
+    },
+    Missing {
+        version: String,
+        name: String,
+    },
+    OutOfOrder {
+        label: String,
+        path: PathBuf,
+        newest: String,
+    },
+    NoDown {
+        label: String,
+    },
+    ResumeChanged {
+        label: String,
+        path: PathBuf,
+        statement: usize,
+    },
+    UnknownVersion {
+        version: String,
+    },
+    /// A statement changes one of shale's own tables (or drops their schema).
+    OwnTable {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        table: String,
+    },
 }
 
 impl fmt::Display for PlanError {
@@ -253,6 +278,11 @@ impl fmt::Display for PlanError {
                 statement + 1
             ),
             PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
+            PlanError::OwnTable { path, line, column, table } => write!(
+                f,
+                "{}:{line}:{column}: this statement changes {table}, which is shale's own (its migration history or lock): a migration must not drop, alter or write it. Remove the statement; `shale repair` and `shale baseline` record decisions in the history",
+                path.display()
+            ),
         }
     }
 }
@@ -526,3 +556,59 @@ pub fn plan_down(set: &MigrationSet, history: &History, target: &Target) -> Resu
 
 #[cfg(test)]
 mod tests;
+
+/// shale's own tables, which no migration may change: the history table and its lease table, in
+/// their schema.
+#[derive(Debug, Clone)]
+pub struct OwnTables {
+    pub schema: String,
+    pub tables: Vec<String>,
+}
+
+/// Refuses every statement of the plan that changes shale's own tables: anything but reading
+/// them, granting on them or commenting on them, and a DROP SCHEMA of their schema. A migration
+/// that dropped the history would make shale forget what it applied (outside a transaction,
+/// irrevocably), so this is checked before anything runs.
+pub fn check_own_tables(plan: &Plan, own: &OwnTables) -> Result<(), Vec<PlanError>> {
+    use crate::tokens::{tokens, Token};
+    let matches = |token: &Token, name: &str| match token {
+        Token::Word(w) => name == name.to_lowercase() && *w == name.to_uppercase(),
+        Token::Quoted(q) => q.len() >= 2 && q[1..q.len() - 1].replace("\"\"", "\"") == name,
+        _ => false,
+    };
+    let mut errors = Vec::new();
+    for step in &plan.steps {
+        let script = &step.script;
+        for (index, statement) in script.statements.iter().enumerate() {
+            let toks = tokens(script.statement_text(index));
+            let word = |i: usize| match toks.get(i) {
+                Some((Token::Word(w), _)) => w.as_str(),
+                _ => "",
+            };
+            let found = if word(0) == "DROP" && word(1) == "SCHEMA" {
+                toks.iter().find(|(t, _)| matches(t, &own.schema)).map(|_| format!("schema {}", own.schema))
+            } else {
+                let reads = matches!(word(0), "SELECT" | "GRANT" | "REVOKE" | "COMMENT" | "EXPLAIN")
+                    || (word(0) == "CREATE" && toks.iter().take(5).any(|(t, _)| *t == Token::Word("VIEW".into())));
+                if reads {
+                    None
+                } else {
+                    own.tables
+                        .iter()
+                        .find(|table| toks.iter().any(|(t, _)| matches(t, table)))
+                        .map(|table| format!("{}.{}", own.schema, table))
+                }
+            };
+            if let Some(table) = found {
+                let index = crate::position::LineIndex::new(&script.text);
+                let (line, column) = index.line_col(&script.text, statement.span.start);
+                errors.push(PlanError::OwnTable { path: script.path.clone(), line, column, table });
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}

@@ -4,6 +4,8 @@
 //!
 //! Judged from the statement's text alone; the executor looks in the catalog.
 
+use crate::tokens::{tokens, Token};
+
 /// What to do with a statement that may or may not have run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RerunCheck {
@@ -20,80 +22,6 @@ pub enum RerunCheck {
     EnumLabelAdded { type_name: String, label: String },
     /// Nothing in the catalog tells (an INSERT, a function call): a person must look.
     Unknown,
-}
-
-/// A token of the statement: a bare word (uppercased), a quoted identifier (as written), a string
-/// literal's value, or one punctuation character.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    Word(String),
-    Quoted(String),
-    Str(String),
-    Punct(char),
-}
-
-fn tokens(text: &str) -> Vec<(Token, std::ops::Range<usize>)> {
-    let b = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_whitespace() {
-            i += 1;
-        } else if text[i..].starts_with("--") {
-            i = text[i..].find('\n').map_or(b.len(), |n| i + n);
-        } else if text[i..].starts_with("/*") {
-            i = text[i..].find("*/").map_or(b.len(), |n| i + n + 2);
-        } else if c == b'"' {
-            let start = i;
-            i += 1;
-            while i < b.len() {
-                if b[i] == b'"' && b.get(i + 1) == Some(&b'"') {
-                    i += 2;
-                } else if b[i] == b'"' {
-                    i += 1;
-                    break;
-                } else {
-                    i += 1;
-                }
-            }
-            out.push((Token::Quoted(text[start..i].to_string()), start..i));
-        } else if c == b'\'' || ((c == b'E' || c == b'e') && b.get(i + 1) == Some(&b'\'')) {
-            let start = i;
-            let escapes = c != b'\'';
-            i += if escapes { 2 } else { 1 };
-            let mut value = String::new();
-            while i < b.len() {
-                let ch = text[i..].chars().next().unwrap_or('\0');
-                if ch == '\'' && b.get(i + 1) == Some(&b'\'') {
-                    value.push('\'');
-                    i += 2;
-                } else if ch == '\'' {
-                    i += 1;
-                    break;
-                } else if escapes && ch == '\\' && i + 1 < b.len() {
-                    let next = text[i + 1..].chars().next().unwrap_or('\0');
-                    value.push(next);
-                    i += 1 + next.len_utf8();
-                } else {
-                    value.push(ch);
-                    i += ch.len_utf8();
-                }
-            }
-            out.push((Token::Str(value), start..i));
-        } else if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
-            let start = i;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$' || b[i] >= 0x80) {
-                i += 1;
-            }
-            out.push((Token::Word(text[start..i].to_ascii_uppercase()), start..i));
-        } else {
-            let ch = text[i..].chars().next().unwrap_or('\0');
-            out.push((Token::Punct(ch), i..i + ch.len_utf8()));
-            i += ch.len_utf8();
-        }
-    }
-    out
 }
 
 fn word(t: Option<&(Token, std::ops::Range<usize>)>, w: &str) -> bool {

@@ -38,6 +38,34 @@ impl HistoryTable {
         qualified(&self.schema, &self.table)
     }
 
+    /// Why these names cannot work, if they cannot: PostgreSQL truncates identifiers longer than
+    /// 63 bytes silently, and shale adds `_lock` for the lease table, so a long history table
+    /// name would make the lease table's name the history table's own.
+    pub fn check(&self) -> Result<(), String> {
+        const MAX: usize = 63;
+        let suffix = "_lock".len();
+        if self.schema.is_empty() || self.table.is_empty() {
+            return Err("the history schema and table names must not be empty".into());
+        }
+        if self.schema.len() > MAX {
+            return Err(format!(
+                "history_schema {:?} is {} bytes; PostgreSQL names are at most {MAX} bytes (longer ones are cut short)",
+                self.schema,
+                self.schema.len()
+            ));
+        }
+        if self.table.len() + suffix > MAX {
+            return Err(format!(
+                "history_table {:?} is {} bytes; it may be at most {} bytes, since shale names its lease table after it with `_lock` \
+                 and PostgreSQL names are at most {MAX} bytes (longer ones are cut short, onto the history table itself)",
+                self.table,
+                self.table.len(),
+                MAX - suffix
+            ));
+        }
+        Ok(())
+    }
+
     /// Text that keys the advisory lock: one lock per history table.
     pub fn lock_key(&self) -> String {
         format!("{}.{}", self.schema, self.table)

@@ -75,6 +75,11 @@ pub struct ClusterOptions {
     pub tls: Option<TlsFiles>,
     /// Extra server settings, passed as `-c name=value` at every start.
     pub extra_conf: Vec<(String, String)>,
+    /// Listen on the unix socket only, not on 127.0.0.1. The socket lives in a 0700 directory,
+    /// so only the user the server runs as (and root) can reach it, while every local user can
+    /// reach 127.0.0.1, where `trust` would make them the superuser (able to run programs as the
+    /// server's OS user with `COPY ... TO PROGRAM`). `shale dev` uses this.
+    pub socket_only: bool,
 }
 
 /// PEM certificate and private key for the server.
@@ -470,7 +475,7 @@ impl Cluster {
             "-p".into(),
             port.to_string(),
             "-c".into(),
-            "listen_addresses=127.0.0.1".into(),
+            if opts.socket_only { "listen_addresses=".into() } else { "listen_addresses=127.0.0.1".into() },
         ];
         if opts.tls.is_some() {
             for setting in ["ssl=on", "ssl_cert_file=server.crt", "ssl_key_file=server.key"] {

@@ -186,6 +186,7 @@ impl Migrator {
 
     /// The history, creating the table when `create` and it does not exist.
     async fn history(&self, client: &Client, with_down: bool, create: bool) -> Result<(History, bool), Error> {
+        self.config.history.check().map_err(Error::Invalid)?;
         // Under the lock (create = true), look before reading so a new database's log shows no
         // error; once the table has been seen, reading is enough.
         let seen = self.history_seen.load(std::sync::atomic::Ordering::Relaxed);
@@ -252,7 +253,16 @@ impl Migrator {
     pub async fn plan_up(&self, request: &UpRequest) -> Result<Plan, Error> {
         let client = self.connect().await?;
         let (history, _) = self.history(&client, false, false).await?;
-        plan_up(&self.set, &history, request)
+        let plan = plan_up(&self.set, &history, request)?;
+        plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
+        Ok(plan)
+    }
+
+    /// The history table and its lease table: no migration may change them.
+    fn own_tables(&self) -> plan::OwnTables {
+        let history = &self.config.history;
+        let (_, lease) = shale_pg::lease::lease_table(history);
+        plan::OwnTables { schema: history.schema.clone(), tables: vec![history.table.clone(), lease] }
     }
 
     /// What `down` would do, without changing anything.
@@ -271,6 +281,7 @@ impl Migrator {
         if plan.steps.is_empty() {
             return Ok(RunReport::unchanged(&history));
         }
+        plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
         // Checked for the server it will run on: one query, only when there is something to run.
         let major = match &request.vet {
             Some(vet) => {
@@ -599,6 +610,36 @@ impl Migrator {
         Ok(report)
     }
 
+    /// A tenant schema target sets its search_path inside each migration's transaction, which
+    /// holds through any pooler. A migration that runs outside a transaction cannot carry it that
+    /// way: its statements rely on the session's search_path, which only the connection's startup
+    /// packet sets for every server session serving it. If that setting did not arrive (a pooler
+    /// dropped the `options` parameter, as PgBouncer does with `ignore_startup_parameters`), a
+    /// statement could run in another server session, in another schema: refused before anything
+    /// runs.
+    async fn check_schema_is_pinned(&self, client: &Client, plan: &Plan) -> Result<(), Error> {
+        let Some(schema) = &self.config.session.search_path else {
+            return Ok(());
+        };
+        let Some(step) = plan.steps.iter().find(|s| s.script.no_transaction.is_some()) else {
+            return Ok(());
+        };
+        let rows = shale_pg::lock::simple_rows(client, "SHOW search_path", "reading the search_path").await?;
+        let current = rows.first().and_then(|r| r.first()).cloned().unwrap_or_default();
+        if current.trim_matches('"').replace("\"\"", "\"") == *schema {
+            return Ok(());
+        }
+        Err(Error::Invalid(format!(
+            "{}: migration {} runs outside a transaction, so its statements rely on the session's search_path, \
+             but this connection did not keep the one shale sets at connection time (search_path is {current:?}, not schema {schema:?}): \
+             a transaction-mode pooler that drops the `options` startup parameter is in the way, and a statement could run in another \
+             server session, in another schema. Nothing was run for this target. Run it over a direct connection to the server, \
+             or schema-qualify the names in that file",
+            step.script.path.display(),
+            step.label()
+        )))
+    }
+
     async fn current_version(&self, client: &Client) -> Result<Option<String>, Error> {
         let (history, _) = self.history(client, false, false).await?;
         Ok(version_text(&history))
@@ -612,6 +653,8 @@ impl Migrator {
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
         let client = &session.client;
+        plan::check_own_tables(plan, &self.own_tables()).map_err(Error::Plan)?;
+        self.check_schema_is_pinned(client, plan).await?;
         let executor = Executor {
             client,
             history: &self.config.history,

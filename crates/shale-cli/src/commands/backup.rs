@@ -1,5 +1,6 @@
 //! `shale up --backup DIR`: pg_dump (custom format) before anything is applied.
 
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -57,10 +58,22 @@ pub fn run(settings: &Settings, migrator: &Migrator, dir: &Path) -> Result<PathB
             program.display()
         )));
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("creating the backup directory {}", dir.display()))?;
+    // A dump holds all the data: only its owner may read it. A directory shale creates is 0700,
+    // the file 0600 (made before pg_dump writes into it, which keeps its mode).
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating the backup directory {}", dir.display()))?;
     let connection = &migrator.config.connection;
     let db = connection.dbname.clone().unwrap_or_else(|| "database".into());
     let file = dir.join(format!("{db}-{}.dump", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&file)
+        .with_context(|| format!("creating the backup file {}", file.display()))?;
     let mut command = Command::new(&program);
     command.args(["--format=custom", "--no-password", "--file"]).arg(&file);
     for var in ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE", "PGSSLROOTCERT", "PGOPTIONS"] {

@@ -8,12 +8,19 @@ use crate::settings::Settings;
 
 const DATABASE: &str = "postgres";
 
-/// Start the development server if needed and return its URL.
+/// The development server listens on its unix socket only, in the project's `.shale/dev/`
+/// (0700): its superuser needs no password there, so no other local user may reach it, as they
+/// could on 127.0.0.1.
+fn options() -> ClusterOptions {
+    ClusterOptions { socket_only: true, ..ClusterOptions::default() }
+}
+
+/// Start the development server if needed and return its URL (over the unix socket).
 pub fn ensure_started(settings: &Settings) -> Result<String> {
     let dir = settings.dev_dir();
-    let cluster = Cluster::start_persistent(&dir, ClusterOptions::default())
+    let cluster = Cluster::start_persistent(&dir, options())
         .with_context(|| format!("starting the development PostgreSQL in {}", dir.display()))?;
-    Ok(cluster.url(DATABASE))
+    Ok(cluster.socket_url(DATABASE))
 }
 
 pub fn run(settings: &Settings, action: DevAction) -> Result<i32> {
@@ -53,7 +60,7 @@ pub fn run(settings: &Settings, action: DevAction) -> Result<i32> {
         }
         DevAction::Url => println!("{}", ensure_started(settings)?),
         DevAction::Psql => {
-            let cluster = Cluster::start_persistent(&dir, ClusterOptions::default())?;
+            let cluster = Cluster::start_persistent(&dir, options())?;
             let status = std::process::Command::new(cluster.binaries().psql())
                 .arg(cluster.conninfo(DATABASE))
                 .status()

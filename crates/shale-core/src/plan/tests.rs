@@ -164,3 +164,30 @@ fn rolled_back_is_pending_and_repeatables_follow_checksums() {
     let h = History { records: vec![changed] };
     assert_eq!(labels(&plan_up(&s, &h, &up_all()).unwrap()), ["1 a", "R__views"]);
 }
+
+#[test]
+fn statements_that_change_shale_s_own_tables_are_refused_with_their_position() {
+    let own =
+        OwnTables { schema: "public".into(), tables: vec!["shale_migrations".into(), "shale_migrations_lock".into()] };
+    let files = set(&[
+        ("1_ok.sql", "SELECT count(*) FROM shale_migrations;\nGRANT SELECT ON shale_migrations TO app;\nCREATE VIEW history AS SELECT * FROM public.shale_migrations;\nCOMMENT ON TABLE shale_migrations IS 'x';\nCREATE TABLE notes (text text DEFAULT 'shale_migrations');\n"),
+        ("2_drop.sql", "-- shale:no-transaction\nCREATE TABLE t (id int);\n  DROP TABLE shale_migrations;\n"),
+        ("3_quoted.sql", "DELETE FROM \"public\".\"shale_migrations_lock\";\n"),
+        ("4_schema.sql", "DROP SCHEMA public CASCADE;\n"),
+    ]);
+    let plan = plan_up(&files, &History::default(), &up_all()).unwrap();
+    let errors = check_own_tables(&plan, &own).unwrap_err();
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(text.len(), 3, "{text:#?}");
+    assert!(text[0].starts_with("m/2_drop.sql:3:3: this statement changes public.shale_migrations,"), "{}", text[0]);
+    assert!(
+        text[1].starts_with("m/3_quoted.sql:1:1: this statement changes public.shale_migrations_lock,"),
+        "{}",
+        text[1]
+    );
+    assert!(text[2].starts_with("m/4_schema.sql:1:1: this statement changes schema public,"), "{}", text[2]);
+    // A table of another name that only contains the name is fine.
+    let other = set(&[("1_a.sql", "CREATE TABLE shale_migrations_archive (id int);\n")]);
+    let plan = plan_up(&other, &History::default(), &up_all()).unwrap();
+    assert!(check_own_tables(&plan, &own).is_ok());
+}
