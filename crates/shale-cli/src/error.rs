@@ -10,9 +10,12 @@ use shale_pg::{DbFailure, PgError};
 pub const EXIT_FAILED: i32 = 1;
 pub const EXIT_INVALID: i32 = 2;
 pub const EXIT_UNAVAILABLE: i32 = 3;
+/// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     match error.downcast_ref::<ShaleError>() {
+        Some(ShaleError::Interrupted { .. }) => EXIT_INTERRUPTED,
         Some(
             ShaleError::Load(_)
             | ShaleError::Plan(_)
@@ -147,6 +150,19 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => {
             value["migration"] = serde_json::json!(label);
             value["failure"] = serde_json::to_value(failure).unwrap_or_default();
+        }
+        Some(ShaleError::Pg(PgError::ConnectionLost { label, outcome, .. })) => {
+            value["migration"] = serde_json::json!(label);
+            value["outcome"] = serde_json::json!(outcome);
+        }
+        Some(ShaleError::Pg(PgError::InDoubt { label, path, statement, .. })) => {
+            value["migration"] = serde_json::json!(label);
+            value["path"] = serde_json::json!(path);
+            value["statement"] = serde_json::json!(statement);
+        }
+        Some(ShaleError::LockLost { applied, stopped, .. } | ShaleError::Interrupted { applied, stopped }) => {
+            value["applied"] = serde_json::json!(applied);
+            value["stopped"] = serde_json::json!(stopped);
         }
         _ => {}
     }

@@ -65,9 +65,10 @@ pub struct Script {
     /// The path shown to users (directory joined with the file name).
     pub path: PathBuf,
     /// The whole file, BOM dropped and CRLF normalized (line numbers are those of the file).
-    pub text: String,
+    /// Shared: plans and steps hold the script without copying a large file again.
+    pub text: std::sync::Arc<str>,
     /// Statements of this direction, spans into `text`, without a BEGIN/COMMIT wrapper.
-    pub statements: Vec<Statement>,
+    pub statements: std::sync::Arc<[Statement]>,
     pub directives: Directives,
     /// Why this script must run outside a transaction, if it must.
     pub no_transaction: Option<String>,
@@ -114,7 +115,7 @@ impl Script {
                 ));
             }
         }
-        Ok(Script { path, text, statements, directives, no_transaction })
+        Ok(Script { path, text: text.into(), statements: statements.into(), directives, no_transaction })
     }
 
     /// The text of one statement.
@@ -248,7 +249,18 @@ impl MigrationSet {
                     continue;
                 }
             };
-            match classify(&file.relative) {
+            let classified = classify(&file.relative);
+            if let (Some(offset), false) = (text.find('\0'), matches!(classified, Classified::Ignore)) {
+                errors.push(LoadError::at(
+                    &path,
+                    &text,
+                    offset,
+                    "holds a NUL byte (\\0), which PostgreSQL cannot receive in SQL text".into(),
+                    Some("remove it; a file full of them was probably saved as UTF-16: save it as UTF-8".into()),
+                ));
+                continue;
+            }
+            match classified {
                 Classified::Ignore => {}
                 Classified::Bad(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
                 Classified::Part { key, version_text, name, role, layout } => {
@@ -293,7 +305,7 @@ impl MigrationSet {
         for file in files {
             let path = dir.join(&file.relative);
             let name = file.relative.to_string_lossy().into_owned();
-            let Some(stem) = name.strip_suffix(".sql").filter(|_| file.relative.components().count() == 1) else {
+            let Some(stem) = sql_stem(&name).filter(|_| file.relative.components().count() == 1) else {
                 continue;
             };
             let text = match String::from_utf8(file.bytes) {
@@ -375,6 +387,17 @@ fn check_duplicates(migrations: &[Migration], errors: &mut Vec<LoadError>) {
     }
 }
 
+/// The largest migration file shale reads. Running one takes about nine times its size in memory
+/// (the statements, the batch sent, the copy kept in the history): bulk data belongs in COPY
+/// from a file or in batches, not in one huge script.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// `name` without its `.sql` extension, whatever its case (`001_a.SQL` too).
+fn sql_stem(name: &str) -> Option<&str> {
+    let cut = name.len().checked_sub(4)?;
+    (name.is_char_boundary(cut) && name[cut..].eq_ignore_ascii_case(".sql")).then(|| &name[..cut])
+}
+
 fn read_source_files(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
     let io = |path: &Path, e: std::io::Error| {
         LoadError::file(
@@ -383,11 +406,24 @@ fn read_source_files(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
             Some("check the path given with --dir or `dir` in shale.toml".into()),
         )
     };
-    // The directory entry says whether it is a folder (no stat per file); symlinks are followed.
-    let is_dir = |entry: &std::fs::DirEntry| match entry.file_type() {
-        Ok(t) if t.is_symlink() => entry.path().is_dir(),
-        Ok(t) => t.is_dir(),
-        Err(_) => false,
+    let canonical_dir = std::fs::canonicalize(dir).map_err(|e| io(dir, e))?;
+    // A symlink is followed only when it stays inside the directory: one leading elsewhere (say,
+    // to a file of secrets) is refused before anything of it is read or shown.
+    let outside = |path: &Path| -> Option<LoadError> {
+        let target = std::fs::canonicalize(path).ok()?;
+        (!target.starts_with(&canonical_dir)).then(|| {
+            LoadError::file(
+                path,
+                "is a symbolic link to a path outside the migrations directory; shale does not follow it",
+                Some("copy the file into the directory, or point --dir at the directory it lives in".into()),
+            )
+        })
+    };
+    // The directory entry says whether it is a folder and a symlink (no stat per file).
+    let kind = |entry: &std::fs::DirEntry| match entry.file_type() {
+        Ok(t) if t.is_symlink() => (entry.path().is_dir(), true),
+        Ok(t) => (t.is_dir(), false),
+        Err(_) => (false, false),
     };
     let mut wanted: Vec<PathBuf> = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
@@ -396,15 +432,28 @@ fn read_source_files(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
         if name.to_string_lossy().starts_with('.') {
             continue;
         }
-        if is_dir(&entry) {
+        let (is_dir, is_link) = kind(&entry);
+        if is_dir {
             let path = entry.path();
+            if let Some(e) = is_link.then(|| outside(&path)).flatten() {
+                return Err(e);
+            }
             for inner in std::fs::read_dir(&path).map_err(|e| io(&path, e))? {
                 let inner = inner.map_err(|e| io(&path, e))?;
-                if !is_dir(&inner) {
-                    wanted.push(name.join(inner.file_name()));
+                let (inner_dir, inner_link) = kind(&inner);
+                let file_name = inner.file_name().to_string_lossy().into_owned();
+                if inner_dir || (sql_stem(&file_name).is_none() && file_name != "metadata.toml") {
+                    continue;
                 }
+                if let Some(e) = inner_link.then(|| outside(&inner.path())).flatten() {
+                    return Err(e);
+                }
+                wanted.push(name.join(inner.file_name()));
             }
-        } else {
+        } else if sql_stem(&name.to_string_lossy()).is_some() {
+            if let Some(e) = is_link.then(|| outside(&entry.path())).flatten() {
+                return Err(e);
+            }
             wanted.push(name);
         }
     }
@@ -412,8 +461,20 @@ fn read_source_files(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
     let chunk = wanted.len().div_ceil(threads).max(64);
     let read = |relative: &PathBuf| {
+        use std::io::Read;
         let path = dir.join(relative);
-        std::fs::read(&path).map(|bytes| SourceFile { relative: relative.clone(), bytes }).map_err(|e| io(&path, e))
+        let mut bytes = Vec::new();
+        std::fs::File::open(&path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| io(&path, e))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(LoadError::file(
+                &path,
+                format!("is larger than {} MiB, the most shale reads as one migration", MAX_FILE_BYTES >> 20),
+                Some("load bulk data with COPY from a file (psql \\copy) or split it into several migrations".into()),
+            ));
+        }
+        Ok(SourceFile { relative: relative.clone(), bytes })
     };
     std::thread::scope(|scope| {
         let workers: Vec<_> = wanted
@@ -462,16 +523,16 @@ fn classify(relative: &Path) -> Classified {
         [file] => classify_file(file),
         [folder, file] => {
             let Some((version_text, name)) = split_version(folder, true) else {
-                if file.ends_with(".sql") {
+                if sql_stem(file).is_some() {
                     return Classified::Bad(format!("folder `{folder}` fits no migration convention"));
                 }
                 return Classified::Ignore;
             };
-            let role = match file.as_str() {
+            let role = match file.to_ascii_lowercase().as_str() {
                 "up.sql" => Role::Up,
                 "down.sql" => Role::Down,
                 "metadata.toml" => Role::DieselMetadata,
-                f if f.ends_with(".sql") => {
+                f if sql_stem(f).is_some() => {
                     return Classified::Bad("a migration folder holds only up.sql, down.sql and metadata.toml".into())
                 }
                 _ => return Classified::Ignore,
@@ -489,7 +550,7 @@ fn classify(relative: &Path) -> Classified {
 }
 
 fn classify_file(file: &str) -> Classified {
-    let Some(stem) = file.strip_suffix(".sql") else {
+    let Some(stem) = sql_stem(file) else {
         return Classified::Ignore;
     };
     // Flyway: V3__name, U3__name, R__name

@@ -176,8 +176,8 @@ pub struct Step {
     pub name: String,
     pub script: Script,
     /// The up and down SQL kept in the history so a later `down` works without the files.
-    pub up_sql: String,
-    pub down_sql: Option<String>,
+    pub up_sql: std::sync::Arc<str>,
+    pub down_sql: Option<std::sync::Arc<str>>,
     pub checksum: Option<String>,
     /// Resume a failed no-transaction migration at this statement (the earlier ones are unchanged).
     pub resume_from: usize,
@@ -539,7 +539,7 @@ pub fn plan_down(set: &MigrationSet, history: &History, target: &Target) -> Resu
             version_text: file.map(|m| m.version_text.clone()).unwrap_or_else(|| version.canonical()),
             version: Some(version),
             name: record.name.clone(),
-            up_sql: record.up_sql.clone().unwrap_or_default(),
+            up_sql: record.up_sql.clone().unwrap_or_default().into(),
             down_sql: Some(script.text.clone()),
             script,
             checksum: record.checksum.clone(),

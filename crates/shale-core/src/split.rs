@@ -17,14 +17,22 @@ pub struct Statement {
     /// comments excluded) to the end of its last token, excluding the terminating `;`.
     pub span: Range<usize>,
     /// Up to the first 24 bare words of the statement outside quotes, comments and strings,
-    /// ASCII-uppercased (e.g. `create unique index concurrently "Idx" on t` ->
-    /// `["CREATE","UNIQUE","INDEX","CONCURRENTLY","ON","T"]`; quoted identifiers are NOT words;
-    /// words inside parentheses ARE included, in order).
-    pub words: Vec<String>,
+    /// ASCII-uppercased and joined by single spaces (e.g. `create unique index concurrently "Idx"
+    /// on t` -> `CREATE UNIQUE INDEX CONCURRENTLY ON T`; quoted identifiers are NOT words; words
+    /// inside parentheses ARE included, in order). One string rather than a list: a file of half
+    /// a million INSERTs keeps half a million of these. See [`Statement::words`].
+    pub words: String,
     /// For `COPY ... FROM STDIN` statements: byte range of the inline data that follows the
     /// statement (starting after the newline that ends the statement's line, ending before the `\.`
     /// terminator line).
     pub copy_data: Option<Range<usize>>,
+}
+
+impl Statement {
+    /// The leading words, one by one.
+    pub fn words(&self) -> Vec<&str> {
+        self.words.split(' ').filter(|w| !w.is_empty()).collect()
+    }
 }
 
 /// Why a file could not be split into statements. Every variant carries the byte offset in the
@@ -273,7 +281,7 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
         if cur.copy_in {
             return Err(SplitError::UnterminatedCopyData { offset: start });
         }
-        out.push(Statement { span: start..cur.end, words: cur.words, copy_data: None });
+        out.push(Statement { span: start..cur.end, words: cur.words.join(" "), copy_data: None });
     }
     Ok(out)
 }
@@ -289,7 +297,7 @@ fn finish(b: &[u8], stmt: Pending, semi: usize, out: &mut Vec<Statement>) -> Res
     } else {
         (None, semi + 1)
     };
-    out.push(Statement { span: start..stmt.end, words: stmt.words, copy_data });
+    out.push(Statement { span: start..stmt.end, words: stmt.words.join(" "), copy_data });
     Ok(resume)
 }
 
@@ -423,7 +431,7 @@ fn meta_command(sql: &str, start: usize) -> SplitError {
 /// Judged from [`Statement::words`] alone, so it errs on the side of `Some` where quoted
 /// identifiers hide information (`CLUSTER "T"` reads like a bare `CLUSTER`).
 pub fn no_transaction_reason(stmt: &Statement) -> Option<&'static str> {
-    let words: Vec<&str> = stmt.words.iter().map(String::as_str).collect();
+    let words = stmt.words();
     match words.as_slice() {
         ["CREATE", "INDEX", "CONCURRENTLY", ..] | ["CREATE", "UNIQUE", "INDEX", "CONCURRENTLY", ..] => {
             Some("CREATE INDEX CONCURRENTLY")
@@ -520,7 +528,7 @@ pub enum TransactionControl {
 /// are inside bodies.
 pub fn transaction_control(stmt: &Statement) -> Option<TransactionControl> {
     use TransactionControl::*;
-    let words: Vec<&str> = stmt.words.iter().map(String::as_str).collect();
+    let words = stmt.words();
     match words.as_slice() {
         ["BEGIN", "ATOMIC", ..] => None,
         ["BEGIN", ..] => Some(Begin),
@@ -563,7 +571,7 @@ mod tests {
     }
 
     fn words(sql: &str) -> Vec<String> {
-        one(sql).words
+        one(sql).words().into_iter().map(str::to_string).collect()
     }
 
     fn reason(sql: &str) -> Option<&'static str> {
@@ -875,9 +883,9 @@ mod tests {
         for s in &all {
             assert!(sql.is_char_boundary(s.span.start) && sql.is_char_boundary(s.span.end));
         }
-        assert_eq!(all[0].words, ["SELECT", "AS", "«X»"]);
-        assert_eq!(all[1].words, ["INSERT", "INTO", "NAïVE", "VALUES"]);
-        assert_eq!(all[2].words, ["SELECT", "CAFé→1", "FROM", "üBER"]);
+        assert_eq!(all[0].words(), ["SELECT", "AS", "«X»"]);
+        assert_eq!(all[1].words(), ["INSERT", "INTO", "NAïVE", "VALUES"]);
+        assert_eq!(all[2].words(), ["SELECT", "CAFé→1", "FROM", "üBER"]);
         // Non-ASCII dollar-quote tags.
         assert_eq!(texts("SELECT $é$;$é$; SELECT 2"), ["SELECT $é$;$é$", "SELECT 2"]);
     }

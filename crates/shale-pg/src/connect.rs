@@ -61,10 +61,19 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings) -> Co
     }
     config.dbname(settings.dbname.as_deref().unwrap_or(&user));
     config.application_name(settings.application_name.as_deref().unwrap_or(&session.application_name));
-    if let Some(t) = settings.connect_timeout {
+    if let Some(t) = settings.effective_connect_timeout() {
         config.connect_timeout(t);
-    } else {
-        config.connect_timeout(Duration::from_secs(10));
+    }
+    match settings.keepalive() {
+        Some(k) => {
+            config.keepalives(true).keepalives_idle(k.idle).keepalives_interval(k.interval).keepalives_retries(k.count);
+        }
+        None => {
+            config.keepalives(false);
+        }
+    }
+    if let Some(t) = settings.effective_tcp_user_timeout() {
+        config.tcp_user_timeout(t);
     }
     // Session settings ride on the startup packet: no extra round trip.
     let mut options =
@@ -104,7 +113,7 @@ fn startup_option_value(value: &str) -> String {
 /// driver alone bounds only the TCP connect, and a server that accepts but never answers would
 /// hang the caller).
 pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -> Result<Client, ConnectError> {
-    match settings.connect_timeout {
+    match settings.effective_connect_timeout() {
         Some(limit) => tokio::time::timeout(limit, connect_unbounded(settings, session)).await.unwrap_or_else(|_| {
             Err(ConnectError {
                 target: settings.redacted(),
@@ -134,6 +143,22 @@ async fn connect_unbounded(settings: &ConnectionSettings, session: &SessionSetti
         client
     };
     Ok(client)
+}
+
+/// Asks the server to cancel what `client` is running (the protocol's cancel request, which
+/// poolers pass on), over the same kind of connection as `connect` made.
+pub async fn cancel(settings: &ConnectionSettings, client: &Client) -> Result<(), tokio_postgres::Error> {
+    let token = client.cancel_token();
+    let on_socket = settings.effective_hosts().iter().all(|h| h.starts_with('/'));
+    let tls = match settings.effective_sslmode() {
+        _ if on_socket => None,
+        SslMode::Disable => None,
+        mode => crate::tls::client_config(mode, settings.sslrootcert.as_deref()).ok(),
+    };
+    match tls {
+        Some(tls) => token.cancel_query(tokio_postgres_rustls::MakeRustlsConnect::new(tls)).await,
+        None => token.cancel_query(NoTls).await,
+    }
 }
 
 /// Connect, retrying transient failures (server not up yet) until `wait` has passed.

@@ -17,7 +17,9 @@ use tokio_postgres::Client;
 use crate::connect::SessionSettings;
 use crate::error::{remedy, DbFailure, PgError, SourceLocation};
 use crate::history::{HistoryTable, NewRecord};
+use crate::interrupt::Interrupt;
 use crate::lock::simple_rows;
+use crate::settings::ConnectionSettings;
 use crate::sql::{quote_ident, quote_literal};
 
 /// Progress reported while steps run.
@@ -74,6 +76,10 @@ pub struct Executor<'a> {
     pub options: ExecOptions,
     /// Applied at the start of every migration, inside its transaction: see [`session_prelude`].
     pub session: &'a SessionSettings,
+    /// Where `client` connects, to send a cancel request when `interrupt` asks to stop.
+    pub settings: &'a ConnectionSettings,
+    /// A stop request cancels the statement in flight on the server.
+    pub interrupt: Option<&'a Interrupt>,
     /// Runs in each migration's transaction just before COMMIT, and before every history write,
     /// and fails if the migration lock is gone (see `HeldLock::commit_fence`): the migration then
     /// rolls back and nothing is recorded.
@@ -91,7 +97,8 @@ struct Failed {
 const JOINER: &str = ";\n";
 
 struct Piece<'s> {
-    text: String,
+    /// Borrowed from the script where it can be: a large file is not copied once more.
+    text: std::borrow::Cow<'s, str>,
     /// (step index, byte offset of `text` in that step's script text)
     origin: Option<(usize, usize)>,
     copy_data: Option<&'s str>,
@@ -180,17 +187,17 @@ impl<'a> Executor<'a> {
         let mut pieces = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None, ends_batch: false }];
         for (i, step) in steps.iter().enumerate() {
             pieces.push(Piece {
-                text: session_prelude(self.session, &step.script, true),
+                text: session_prelude(self.session, &step.script, true).into(),
                 origin: None,
                 copy_data: None,
                 ends_batch: false,
             });
             let script = &step.script;
             if script.has_copy_data() {
-                for s in &script.statements {
+                for s in script.statements.iter() {
                     let data = s.copy_data.clone().map(|r| &script.text[r]);
                     pieces.push(Piece {
-                        text: script.text[s.span.clone()].to_string(),
+                        text: script.text[s.span.clone()].into(),
                         origin: Some((i, s.span.start)),
                         copy_data: data,
                         ends_batch: false,
@@ -200,7 +207,7 @@ impl<'a> Executor<'a> {
                 let (body, offset) = script.body();
                 if !body.is_empty() {
                     pieces.push(Piece {
-                        text: body.to_string(),
+                        text: body.into(),
                         origin: Some((i, offset)),
                         copy_data: None,
                         ends_batch: false,
@@ -210,13 +217,13 @@ impl<'a> Executor<'a> {
             // Each migration's batch ends with its history row: one round trip per migration, also in
             // --single-transaction, so the server never parses the whole batch as one huge query.
             pieces.push(Piece {
-                text: self.record_sql(step, None),
+                text: self.record_sql(step, None).into(),
                 origin: None,
                 copy_data: None,
                 ends_batch: i + 1 < steps.len(),
             });
         }
-        pieces.push(Piece { text: self.commit_fence.clone(), origin: None, copy_data: None, ends_batch: false });
+        pieces.push(Piece { text: self.commit_fence.clone().into(), origin: None, copy_data: None, ends_batch: false });
         pieces.push(Piece { text: "COMMIT".into(), origin: None, copy_data: None, ends_batch: false });
         pieces
     }
@@ -247,11 +254,32 @@ impl<'a> Executor<'a> {
             while join && end < pieces.len() && pieces[end].copy_data.is_none() && !pieces[end - 1].ends_batch {
                 end += 1;
             }
-            let sql = pieces[start..end].iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join(JOINER);
-            self.client.batch_execute(&sql).await.map_err(|error| Failed { error, batch: start..end })?;
+            let sql = pieces[start..end].iter().map(|p| p.text.as_ref()).collect::<Vec<&str>>().join(JOINER);
+            self.interruptible(self.client.batch_execute(&sql))
+                .await
+                .map_err(|error| Failed { error, batch: start..end })?;
             start = end;
         }
         Ok(())
+    }
+
+    /// Runs `query`; a stop request while it runs cancels it on the server, and its own result (the
+    /// cancellation error, or its success if it finished first) is what comes back.
+    async fn interruptible<T>(
+        &self,
+        query: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, tokio_postgres::Error> {
+        let Some(interrupt) = self.interrupt else {
+            return query.await;
+        };
+        futures_util::pin_mut!(query);
+        tokio::select! {
+            result = &mut query => result,
+            () = interrupt.wait() => {
+                let _ = crate::connect::cancel(self.settings, self.client).await;
+                query.await
+            }
+        }
     }
 
     async fn copy_in(&self, statement: &str, data: &str) -> Result<(), tokio_postgres::Error> {
@@ -274,7 +302,7 @@ impl<'a> Executor<'a> {
             for (i, step) in steps.iter().enumerate() {
                 let script = &step.script;
                 replay.extend(script.statements.iter().map(|s| Piece {
-                    text: script.text[s.span.clone()].to_string(),
+                    text: script.text[s.span.clone()].into(),
                     origin: Some((i, s.span.start)),
                     copy_data: s.copy_data.clone().map(|r| &script.text[r]),
                     ends_batch: false,
@@ -461,7 +489,7 @@ impl<'a> Executor<'a> {
                 }
             }
             let piece = Piece {
-                text: text.to_string(),
+                text: text.into(),
                 origin: Some((0, statement.span.start)),
                 copy_data: statement.copy_data.clone().map(|r| &script.text[r]),
                 ends_batch: false,

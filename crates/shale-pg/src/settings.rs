@@ -54,9 +54,36 @@ pub struct ConnectionSettings {
     pub sslmode: Option<SslMode>,
     pub sslrootcert: Option<String>,
     pub application_name: Option<String>,
+    /// libpq's `connect_timeout`: None for the default (10 s, where libpq waits forever), zero
+    /// for no limit.
     pub connect_timeout: Option<Duration>,
     pub options: Option<String>,
+    /// TCP keepalives, so that a peer that went away (a dead host, a dropped network) is noticed
+    /// while shale waits on a long statement: `keepalives` (on unless `0`), `keepalives_idle`,
+    /// `keepalives_interval`, `keepalives_count`; see [`ConnectionSettings::keepalive`].
+    pub keepalives: Option<bool>,
+    pub keepalives_idle: Option<Duration>,
+    pub keepalives_interval: Option<Duration>,
+    pub keepalives_count: Option<u32>,
+    /// `tcp_user_timeout`: how long sent data may stay unacknowledged before the connection is
+    /// given up (Linux); None for the default (see [`ConnectionSettings::effective_tcp_user_timeout`]).
+    pub tcp_user_timeout: Option<Duration>,
 }
+
+/// How TCP keepalives are set on a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    pub idle: Duration,
+    pub interval: Duration,
+    pub count: u32,
+}
+
+/// When nothing says otherwise: a connection attempt gives up after 10 s (libpq waits forever),
+/// and a silent peer is probed after 30 s idle, every 10 s, 3 times: a dead one is noticed in
+/// about a minute (the system default would take over two hours).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_KEEPALIVE: Keepalive =
+    Keepalive { idle: Duration::from_secs(30), interval: Duration::from_secs(10), count: 3 };
 
 impl fmt::Debug for ConnectionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -70,6 +97,40 @@ impl fmt::Debug for ConnectionSettings {
 pub struct SettingsError(pub String);
 
 impl ConnectionSettings {
+    /// How long a connection attempt may take, the startup handshake included; None: no limit.
+    pub fn effective_connect_timeout(&self) -> Option<Duration> {
+        match self.connect_timeout {
+            None => Some(DEFAULT_CONNECT_TIMEOUT),
+            Some(t) if t.is_zero() => None,
+            // As libpq: anything under 2 s is 2 s.
+            Some(t) => Some(t.max(Duration::from_secs(2))),
+        }
+    }
+
+    /// How long sent data may stay unacknowledged: `tcp_user_timeout` (0 for the system's), else,
+    /// with keepalives on, as long as the keepalives take to give up on a silent peer. Keepalives
+    /// only probe an idle connection: a query sent just as the network died stays unacknowledged,
+    /// and without this the system retransmits it for a quarter of an hour.
+    pub fn effective_tcp_user_timeout(&self) -> Option<Duration> {
+        match self.tcp_user_timeout {
+            Some(t) if t.is_zero() => None,
+            Some(t) => Some(t),
+            None => self.keepalive().map(|k| k.idle + k.interval * k.count),
+        }
+    }
+
+    /// The keepalive settings to apply; None when `keepalives=0`.
+    pub fn keepalive(&self) -> Option<Keepalive> {
+        if self.keepalives == Some(false) {
+            return None;
+        }
+        Some(Keepalive {
+            idle: self.keepalives_idle.unwrap_or(DEFAULT_KEEPALIVE.idle),
+            interval: self.keepalives_interval.unwrap_or(DEFAULT_KEEPALIVE.interval),
+            count: self.keepalives_count.unwrap_or(DEFAULT_KEEPALIVE.count),
+        })
+    }
+
     /// Parse `postgres://` / `postgresql://` URLs and libpq `key=value` strings.
     pub fn parse(s: &str) -> Result<ConnectionSettings, SettingsError> {
         let s = s.trim();
@@ -280,10 +341,26 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         "application_name" => settings.application_name = Some(value),
         "connect_timeout" => settings.connect_timeout = Some(parse_timeout(&value)?),
         "options" => settings.options = Some(value),
+        "keepalives" => settings.keepalives = Some(value.trim() != "0"),
+        "keepalives_idle" => settings.keepalives_idle = Some(parse_seconds(&value, "keepalives_idle")?),
+        "keepalives_interval" => settings.keepalives_interval = Some(parse_seconds(&value, "keepalives_interval")?),
+        "keepalives_count" => {
+            settings.keepalives_count = Some(
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| SettingsError(format!("keepalives_count `{value}` is not a whole number")))?,
+            )
+        }
+        "tcp_user_timeout" => {
+            let ms: u64 = value
+                .trim()
+                .parse()
+                .map_err(|_| SettingsError(format!("tcp_user_timeout `{value}` is not a number of milliseconds")))?;
+            settings.tcp_user_timeout = Some(Duration::from_millis(ms));
+        }
         // Accepted by libpq and harmless to ignore here.
         "fallback_application_name"
-        | "keepalives"
-        | "keepalives_idle"
         | "target_session_attrs"
         | "channel_binding"
         | "gssencmode"
@@ -297,7 +374,7 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
                 "in the connection string".to_string()
             };
             return Err(SettingsError(format!(
-                "unknown parameter {shown}; shale understands host, port, user, password, dbname, sslmode, sslrootcert, application_name, connect_timeout, options"
+                "unknown parameter {shown}; shale understands host, port, user, password, dbname, sslmode, sslrootcert, application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout"
             )));
         }
     }
@@ -322,6 +399,13 @@ fn parse_ports(v: &str) -> Result<Vec<u16>, SettingsError> {
             })
         })
         .collect()
+}
+
+fn parse_seconds(v: &str, key: &str) -> Result<Duration, SettingsError> {
+    v.trim()
+        .parse::<u64>()
+        .map(Duration::from_secs)
+        .map_err(|_| SettingsError(format!("{key} `{v}` is not a number of seconds")))
 }
 
 fn parse_timeout(v: &str) -> Result<Duration, SettingsError> {
@@ -491,6 +575,29 @@ mod tests {
         assert_eq!(s.password.as_deref(), Some("it's"));
         assert_eq!(s.sslmode, Some(SslMode::VerifyFull));
         assert!(!s.redacted().contains("it's"));
+    }
+
+    #[test]
+    fn timeouts_and_keepalives_default_on() {
+        let plain = ConnectionSettings::parse("host=db").unwrap();
+        assert_eq!(plain.effective_connect_timeout(), Some(Duration::from_secs(10)));
+        assert_eq!(plain.keepalive(), Some(DEFAULT_KEEPALIVE));
+        assert_eq!(plain.effective_tcp_user_timeout(), Some(Duration::from_secs(60)));
+        let set = ConnectionSettings::parse(
+            "postgresql://db/app?connect_timeout=0&keepalives_idle=5&keepalives_interval=2&keepalives_count=4&tcp_user_timeout=1500",
+        )
+        .unwrap();
+        assert_eq!(set.effective_connect_timeout(), None, "0 waits forever, as in libpq");
+        assert_eq!(
+            set.keepalive(),
+            Some(Keepalive { idle: Duration::from_secs(5), interval: Duration::from_secs(2), count: 4 })
+        );
+        assert_eq!(set.effective_tcp_user_timeout(), Some(Duration::from_millis(1500)));
+        let off = ConnectionSettings::parse("host=db keepalives=0 connect_timeout=1").unwrap();
+        assert_eq!(off.keepalive(), None);
+        assert_eq!(off.effective_tcp_user_timeout(), None);
+        assert_eq!(off.effective_connect_timeout(), Some(Duration::from_secs(2)), "at least 2 s, as in libpq");
+        assert!(ConnectionSettings::parse("host=db keepalives_count=many").is_err());
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub enum Error {
     /// boundary with what ran recorded in the history.
     #[error("{}", lock_lost_text(applied, stopped.as_deref(), *outside_transaction))]
     LockLost { applied: Vec<String>, stopped: Option<String>, outside_transaction: bool },
+    /// A stop was requested (Ctrl-C, SIGTERM): `applied` were committed before it; `stopped` says
+    /// what happened to the migration that was running, if one was.
+    #[error("interrupted{}{}", applied_before(applied), stopped.as_ref().map(|s| format!("; {s}")).unwrap_or_default())]
+    Interrupted { applied: Vec<String>, stopped: Option<String> },
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
@@ -55,4 +59,11 @@ fn lock_lost_text(applied: &[String], stopped: Option<&str>, outside_transaction
     }
     text.push_str(". Run `shale status` to see where the database stands, then `shale up` again");
     text
+}
+
+fn applied_before(applied: &[String]) -> String {
+    match applied.len() {
+        0 => "; nothing was applied by this run".to_string(),
+        n => format!("; applied and committed before that: {n} migration(s), {}", applied.join(", ")),
+    }
 }

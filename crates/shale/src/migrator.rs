@@ -26,6 +26,9 @@ pub struct MigratorConfig {
     pub lock: LockKind,
     /// How long a table lease lasts without renewal; a crashed runner's lease is taken over after it.
     pub lease_ttl: Duration,
+    /// A stop request (Ctrl-C, SIGTERM in the CLI): the statement in flight is cancelled on the
+    /// server, what ran is recorded, and no further migration starts.
+    pub interrupt: Option<shale_pg::Interrupt>,
 }
 
 impl MigratorConfig {
@@ -39,6 +42,7 @@ impl MigratorConfig {
             exec: ExecOptions::default(),
             lock: LockKind::default(),
             lease_ttl: shale_pg::lease::DEFAULT_LEASE_TTL,
+            interrupt: None,
         }
     }
 }
@@ -539,10 +543,10 @@ impl Migrator {
             }
         }
         let name = file.map(|m| m.name.clone()).or_else(|| record.map(|r| r.name.clone())).unwrap_or_default();
-        let up = file.map(|m| m.up.text.clone()).or_else(|| record.and_then(|r| r.up_sql.clone()));
+        let up = file.map(|m| m.up.text.clone()).or_else(|| record.and_then(|r| r.up_sql.as_deref().map(Into::into)));
         let down = file
             .and_then(|m| m.down.as_ref().map(|d| d.text.clone()))
-            .or_else(|| record.and_then(|r| r.down_sql.clone()));
+            .or_else(|| record.and_then(|r| r.down_sql.as_deref().map(Into::into)));
         let checksum = file.map(|m| m.checksum.0.clone()).or_else(|| record.and_then(|r| r.checksum.clone()));
         let entry = NewRecord {
             version: version.canonical(),
@@ -610,6 +614,10 @@ impl Migrator {
         Ok(report)
     }
 
+    fn interrupted(&self) -> bool {
+        self.config.interrupt.as_ref().is_some_and(|i| i.requested())
+    }
+
     /// A tenant schema target sets its search_path inside each migration's transaction, which
     /// holds through any pooler. A migration that runs outside a transaction cannot carry it that
     /// way: its statements rely on the session's search_path, which only the connection's startup
@@ -660,6 +668,8 @@ impl Migrator {
             history: &self.config.history,
             options: self.config.exec.clone(),
             session: &self.config.session,
+            settings: &self.config.connection,
+            interrupt: self.config.interrupt.as_ref(),
             commit_fence: session.lock.commit_fence(),
         };
         on_event(Event::Planned { steps: plan.steps.len() });
@@ -682,12 +692,31 @@ impl Migrator {
             // Never run a step unguarded: if the lock's session died, another runner may be going.
             // (The commit fence is what guarantees it; this only saves starting a doomed step.)
             let started = Instant::now();
+            let applied = || report.steps.iter().map(|s| s.label()).collect::<Vec<_>>();
+            if self.interrupted() {
+                return Err(Error::Interrupted { applied: applied(), stopped: None });
+            }
             let ran = match session.lock.ensure_held() {
                 Ok(()) => executor.run_step(step, &mut forward).await,
                 Err(e) => Err(e),
             };
             match ran {
                 Ok(()) => report.steps.push(step_report(step, Some(started.elapsed().as_millis() as u64))),
+                Err(shale_pg::PgError::Migration { label, failure })
+                    if self.interrupted() && failure.sqlstate == "57014" =>
+                {
+                    return Err(Error::Interrupted {
+                        applied: applied(),
+                        stopped: Some(format!(
+                            "migration {label} was cancelled{}",
+                            match (failure.rolled_back, &failure.remedy) {
+                                (true, _) => ": its transaction was rolled back, nothing of it was applied".to_string(),
+                                (false, Some(remedy)) => format!(" part-way (it runs outside a transaction): {remedy}"),
+                                (false, None) => " part-way (it runs outside a transaction)".to_string(),
+                            }
+                        )),
+                    })
+                }
                 Err(shale_pg::PgError::LockLost) => {
                     return Err(Error::LockLost {
                         applied: report.steps.iter().map(|s| s.label()).collect(),

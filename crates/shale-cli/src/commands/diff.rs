@@ -40,7 +40,7 @@ pub struct DiffArgs {
 
 /// Where a schema comes from.
 pub enum Source {
-    Database(ConnectionSettings),
+    Database(Box<ConnectionSettings>),
     Migrations(PathBuf),
     File(PathBuf),
 }
@@ -54,7 +54,7 @@ impl Source {
         {
             let mut settings = ConnectionSettings::parse(text)?;
             settings.fill_from_env(&|k| std::env::var(k).ok())?;
-            return Ok(Source::Database(settings));
+            return Ok(Source::Database(Box::new(settings)));
         }
         if path.is_dir() {
             Ok(Source::Migrations(path.to_path_buf()))
@@ -202,7 +202,7 @@ pub fn verify(
 pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let from = match &args.from {
         Some(text) => Source::parse(text)?,
-        None => Source::Database(settings.connection()?),
+        None => Source::Database(Box::new(settings.connection()?)),
     };
     let to = match &args.to {
         Some(text) => Source::parse(text)?,

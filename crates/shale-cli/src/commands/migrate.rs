@@ -4,10 +4,28 @@ use anyhow::Result;
 use shale::{Event, RepairDecision, RunReport, Target, UpRequest};
 use shale_core::{Plan, StepDirection};
 
-use super::{block_on, down_target, migrator, parse_version, print_json};
+use super::{block_on, down_target, parse_version, print_json};
 use crate::args::{DownTarget, RepairArgs, UpArgs};
 use crate::output::Progress;
 use crate::settings::Settings;
+
+/// A migrator whose run stops cleanly on Ctrl-C or SIGTERM: the statement in flight is cancelled
+/// on the server and what ran is recorded (the run then ends with exit 130). A second signal
+/// exits at once.
+fn migrator(settings: &Settings) -> Result<shale::Migrator> {
+    let mut migrator = super::migrator(settings)?;
+    let interrupt = shale_pg::Interrupt::new();
+    let handler = interrupt.clone();
+    let _ = ctrlc::set_handler(move || {
+        if handler.requested() {
+            std::process::exit(crate::error::EXIT_INTERRUPTED);
+        }
+        eprintln!("stopping: cancelling the statement in flight (press Ctrl-C again to quit at once)");
+        handler.request();
+    });
+    migrator.config.interrupt = Some(interrupt);
+    Ok(migrator)
+}
 
 fn progress(settings: &Settings) -> Progress {
     Progress::new(settings.quiet || settings.json, settings.verbose)

@@ -28,6 +28,14 @@ pub struct Contents<'a> {
 /// Create the next migration (with a down when `reversible`), filled with `contents` if given;
 /// returns the paths written.
 pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Option<Contents>) -> Result<Vec<PathBuf>> {
+    // The name also goes into the file's first comment line: one line of printable text, so that
+    // it can never start a directive (`-- shale:no-transaction`) or SQL of its own.
+    if let Some(bad) = name.chars().find(|c| c.is_control()) {
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "the migration name holds a control character ({:?}); give one line of letters, digits, spaces and punctuation",
+            bad
+        )));
+    }
     let set = if settings.dir.exists() { super::load_set(settings)? } else { MigrationSet::default() };
     let slug = slug(name);
     if slug.is_empty() {
