@@ -23,18 +23,9 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
             | ShaleError::Settings(_)
             | ShaleError::Unsafe(_),
         ) => EXIT_INVALID,
-        Some(
-            ShaleError::LockLost { .. }
-            | ShaleError::Pg(
-                PgError::Connect(_)
-                | PgError::LockTimeout { .. }
-                | PgError::LockLost
-                | PgError::ConnectionLost { .. }
-                | PgError::StatementPooler(_),
-            ),
-        ) => EXIT_UNAVAILABLE,
+        Some(e) if e.is_unavailable() => EXIT_UNAVAILABLE,
         Some(ShaleError::Pg(PgError::Refused(_))) => EXIT_INVALID,
-        Some(ShaleError::Pg(_)) => EXIT_FAILED,
+        Some(ShaleError::Pg(_) | ShaleError::LockLost { .. }) => EXIT_FAILED,
         None if error.downcast_ref::<shale_testkit::Error>().is_some() => EXIT_UNAVAILABLE,
         None => EXIT_INVALID,
     }

@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use shale_testkit::{fresh_database, shared_cluster, TestDb};
 
@@ -82,6 +83,34 @@ impl Project {
         cmd.output().unwrap().into()
     }
 
+    /// `shale --database-url URL ARGS...` started in the background, output captured.
+    pub fn spawn_via(&self, url: &str, args: &[&str]) -> Child {
+        let mut cmd = self.bare();
+        cmd.arg("--database-url").arg(url).args(args);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+    }
+
+    /// `shale ARGS...` on the project's database, started in the background.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.spawn_via(&self.db.url, args)
+    }
+
+    /// Polls `sql` until it returns `expected` (20 s at most).
+    #[track_caller]
+    pub fn wait_for(&self, sql: &str, expected: &str, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.psql(sql) != expected {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Until a session of this database runs a statement containing `text`.
+    #[track_caller]
+    pub fn wait_running(&self, text: &str) {
+        self.wait_for(&running_sql(text), "1", &format!("a migration runs `{text}`"));
+    }
+
     pub fn psql(&self, sql: &str) -> String {
         shared_cluster().psql(&self.db.name, sql).unwrap()
     }
@@ -97,4 +126,17 @@ impl Project {
         let out = self.psql("SELECT version || '|' || kind || '|' || status FROM shale_migrations ORDER BY id");
         out.lines().map(str::to_string).collect()
     }
+}
+
+/// How many other sessions of the current database are running a statement containing `text`.
+pub fn running_sql(text: &str) -> String {
+    format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
+           AND query LIKE '%{text}%' AND pid <> pg_backend_pid()"
+    )
+}
+
+/// A background run's exit code and output.
+pub fn finish(child: Child) -> Run {
+    child.wait_with_output().unwrap().into()
 }

@@ -5,48 +5,8 @@
 
 mod common;
 
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
-
-use common::{Project, Run};
+use common::{finish, Project, Run};
 use shale_testkit::{shared_cluster, Pgbouncer};
-
-fn spawn_via(p: &Project, url: &str, args: &[&str]) -> Child {
-    let mut cmd = p.bare();
-    cmd.arg("--database-url").arg(url).args(args);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
-}
-
-fn spawn(p: &Project, args: &[&str]) -> Child {
-    spawn_via(p, &p.db.url, args)
-}
-
-fn finish(child: Child) -> Run {
-    child.wait_with_output().unwrap().into()
-}
-
-/// Polls `sql` until it returns `expected`.
-#[track_caller]
-fn wait_for(p: &Project, sql: &str, expected: &str, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while p.psql(sql) != expected {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Until a session of this database runs a statement containing `text`.
-fn wait_running(p: &Project, text: &str) {
-    wait_for(
-        p,
-        &format!(
-            "SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
-               AND query LIKE '%{text}%' AND pid <> pg_backend_pid()"
-        ),
-        "t",
-        &format!("a migration runs `{text}`"),
-    );
-}
 
 /// Ends the server session holding the advisory migration lock, as a DBA or a failover would.
 fn kill_lock_session(p: &Project) {
@@ -63,11 +23,11 @@ fn a_runner_whose_lock_session_ends_rolls_back_and_the_next_applies_once() {
     p.psql("CREATE TABLE log (step text)");
     p.write("001_slow.sql", "INSERT INTO log VALUES ('001');\nSELECT pg_sleep(2);\n");
     p.write("002_next.sql", "INSERT INTO log VALUES ('002');\n");
-    let first = spawn(&p, &["up"]);
-    wait_running(&p, "pg_sleep(2)");
+    let first = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(2)");
     kill_lock_session(&p);
     // A second runner gets the lock at once, while the first one's migration is still running.
-    let second = spawn(&p, &["up"]);
+    let second = p.spawn(&["up"]);
     let first = finish(first);
     let second = finish(second);
     assert_eq!(first.code, 3, "stdout:\n{}\nstderr:\n{}", first.stdout, first.stderr);
@@ -86,8 +46,8 @@ fn a_no_transaction_statement_in_doubt_is_never_run_again_blindly() {
         "001_steps.sql",
         "-- shale:no-transaction\nINSERT INTO log VALUES ('a');\nSELECT pg_sleep(3);\nINSERT INTO log VALUES ('b');\n",
     );
-    let first = spawn(&p, &["up"]);
-    wait_running(&p, "pg_sleep(3)");
+    let first = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(3)");
     kill_lock_session(&p);
     // The next runner finds the statement still running, left by a runner that lost the lock.
     let second = p.shale(&["up"]);
@@ -130,15 +90,14 @@ fn a_concurrent_index_build_killed_mid_way_is_checked_in_the_catalog() {
             .psql(&db, "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM big; SELECT pg_sleep(2); COMMIT")
             .unwrap()
     });
-    wait_running(&p, "pg_sleep(2)");
-    let mut runner = spawn(&p, &["up"]);
-    wait_running(&p, "CREATE INDEX CONCURRENTLY big_id");
+    p.wait_running("pg_sleep(2)");
+    let mut runner = p.spawn(&["up"]);
+    p.wait_running("CREATE INDEX CONCURRENTLY big_id");
     runner.kill().unwrap(); // SIGKILL: it records nothing more
     runner.wait().unwrap();
     snapshot.join().unwrap();
     // The server finishes the build for a client that is gone.
-    wait_for(
-        &p,
+    p.wait_for(
         "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY big_id%'",
         "0",
         "the build ended",
@@ -159,8 +118,8 @@ fn a_runner_that_lost_its_lease_records_no_failure_after_the_fact() {
     let p = Project::new("once_lease_failed_row");
     std::fs::write(p.path().join("shale.toml"), "lock = \"table\"\nlock_lease_ttl = \"1s\"\n").unwrap();
     p.write("001_fails.sql", "SELECT pg_sleep(3);\nSELECT 1 / 0;\n");
-    let runner = spawn(&p, &["up"]);
-    wait_running(&p, "pg_sleep(3)");
+    let runner = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(3)");
     // Another runner takes the lease over (as after an expiry) while this one is stalled.
     p.psql("UPDATE shale_migrations_lock SET token = 'thief', expires_at = now() + interval '1 hour'");
     let run = finish(runner);
@@ -188,7 +147,7 @@ fn many_runners_through(pool_mode: &str, runners: usize) {
         "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t1_id ON t1 (id);\nINSERT INTO log VALUES (7);\n",
     );
     let url = bouncer.url(shared_cluster(), &p.db.name);
-    let children: Vec<_> = (0..runners).map(|_| spawn_via(&p, &url, &["up"])).collect();
+    let children: Vec<_> = (0..runners).map(|_| p.spawn_via(&url, &["up"])).collect();
     let runs: Vec<Run> = children.into_iter().map(finish).collect();
     for run in &runs {
         assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}\npgbouncer log:\n{}", run.stdout, run.stderr, bouncer.log());

@@ -8,30 +8,8 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Project, Run};
+use common::{running_sql, Project, Run};
 use shale_testkit::shared_cluster;
-
-fn spawn(p: &Project, args: &[&str]) -> Child {
-    let mut cmd = p.bare();
-    cmd.arg("--database-url").arg(&p.db.url).args(args);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
-}
-
-#[track_caller]
-fn wait_for(p: &Project, sql: &str, expected: &str, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while p.psql(sql) != expected {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn running(text: &str) -> String {
-    format!(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
-           AND query LIKE '%{text}%' AND pid <> pg_backend_pid()"
-    )
-}
 
 fn signal(child: &Child, signal: i32) {
     // SAFETY: kill(2) on a child process id we own.
@@ -44,8 +22,8 @@ fn ctrl_c_cancels_the_running_statement_and_rolls_the_migration_back() {
     p.psql("CREATE TABLE log (step text)");
     p.write("001_a.sql", "INSERT INTO log VALUES ('a');\n");
     p.write("002_slow.sql", "INSERT INTO log VALUES ('slow');\nSELECT pg_sleep(30);\n");
-    let child = spawn(&p, &["up"]);
-    wait_for(&p, &running("pg_sleep(30)"), "1", "the slow migration runs");
+    let child = p.spawn(&["up"]);
+    p.wait_for(&running_sql("pg_sleep(30)"), "1", "the slow migration runs");
     let sent = Instant::now();
     signal(&child, libc::SIGINT);
     let run: Run = child.wait_with_output().unwrap().into();
@@ -58,7 +36,7 @@ fn ctrl_c_cancels_the_running_statement_and_rolls_the_migration_back() {
     );
     assert!(run.stderr.contains("migration 002 slow was cancelled: its transaction was rolled back"), "{}", run.stderr);
     // Nothing is left running on the server, and nothing of 002 stayed.
-    assert_eq!(p.psql(&running("pg_sleep(30)")), "0");
+    assert_eq!(p.psql(&running_sql("pg_sleep(30)")), "0");
     assert_eq!(p.psql("SELECT string_agg(step, ',') FROM log"), "a");
     assert_eq!(p.psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"), "0");
 }
@@ -71,14 +49,14 @@ fn sigterm_outside_a_transaction_records_where_it_stopped() {
         "001_steps.sql",
         "-- shale:no-transaction\nINSERT INTO log VALUES ('a');\nSELECT pg_sleep(30);\nINSERT INTO log VALUES ('b');\n",
     );
-    let child = spawn(&p, &["up"]);
-    wait_for(&p, &running("pg_sleep(30)"), "1", "the second statement runs");
+    let child = p.spawn(&["up"]);
+    p.wait_for(&running_sql("pg_sleep(30)"), "1", "the second statement runs");
     signal(&child, libc::SIGTERM);
     let run: Run = child.wait_with_output().unwrap().into();
     assert_eq!(run.code, 130, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("was cancelled part-way"), "{}", run.stderr);
     assert!(run.stderr.contains("statements 1 to 1 of this file are applied and recorded"), "{}", run.stderr);
-    assert_eq!(p.psql(&running("pg_sleep(30)")), "0");
+    assert_eq!(p.psql(&running_sql("pg_sleep(30)")), "0");
     assert_eq!(p.psql("SELECT status || ' ' || statements_done FROM shale_migrations"), "failed 1");
     // The rerun resumes at the cancelled statement (changed here), never at the first.
     p.write(
@@ -216,7 +194,7 @@ fn a_network_that_dies_under_a_running_migration_is_noticed_and_named() {
     cmd.args(["netns", "exec", &netns.name, env!("CARGO_BIN_EXE_shale"), "--database-url", &url, "up"]);
     cmd.current_dir(p.path()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = cmd.spawn().unwrap();
-    wait_for(&p, &running("pg_sleep(60)"), "1", "the migration runs");
+    p.wait_for(&running_sql("pg_sleep(60)"), "1", "the migration runs");
     let cut = Instant::now();
     netns.cut();
     let run: Run = child.wait_with_output().unwrap().into();
@@ -235,8 +213,8 @@ fn a_network_that_dies_under_a_running_migration_is_noticed_and_named() {
 fn a_migration_whose_session_the_server_ends_is_named_in_text_and_json() {
     let p = Project::new("faults_terminated");
     p.write("001_slow.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(30);\n");
-    let child = spawn(&p, &["--json", "up"]);
-    wait_for(&p, &running("pg_sleep(30)"), "1", "the migration runs");
+    let child = p.spawn(&["--json", "up"]);
+    p.wait_for(&running_sql("pg_sleep(30)"), "1", "the migration runs");
     // What a server crash or a failover does to the session: it ends under the statement.
     p.psql(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity

@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use common::{Project, Run};
 use shale_testkit::{shared_cluster, Pgbouncer};
@@ -13,36 +12,6 @@ use shale_testkit::{shared_cluster, Pgbouncer};
 /// shale.toml of a project whose runners use the table lease, expiring after `ttl`.
 fn use_lease(p: &Project, ttl: &str) {
     std::fs::write(p.path().join("shale.toml"), format!("lock = \"table\"\nlock_lease_ttl = \"{ttl}\"\n")).unwrap();
-}
-
-/// `shale --database-url URL ARGS...` started in the background, output captured.
-fn spawn(p: &Project, args: &[&str]) -> Child {
-    let mut cmd = p.bare();
-    cmd.arg("--database-url").arg(&p.db.url).args(args);
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
-}
-
-/// Poll `sql` until it returns `expected`.
-#[track_caller]
-fn wait_for(p: &Project, sql: &str, expected: &str, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while p.psql(sql) != expected {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
-/// Until a shale session of this database runs a statement containing `text`.
-fn wait_running(p: &Project, text: &str) {
-    wait_for(
-        p,
-        &format!(
-            "SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'shale'
-               AND state = 'active' AND query LIKE '%{text}%'"
-        ),
-        "t",
-        &format!("a migration runs `{text}`"),
-    );
 }
 
 #[test]
@@ -55,7 +24,7 @@ fn sixteen_runners_with_the_table_lease_apply_each_migration_exactly_once() {
             &format!("CREATE TABLE t{i} (id bigserial PRIMARY KEY, doc jsonb);\nCREATE INDEX t{i}_doc ON t{i} USING gin (doc);\nSELECT pg_sleep(0.02);\n"),
         );
     }
-    let children: Vec<_> = (0..16).map(|_| spawn(&p, &["up", "-v"])).collect();
+    let children: Vec<_> = (0..16).map(|_| p.spawn(&["up", "-v"])).collect();
     let runs: Vec<Run> = children.into_iter().map(|c| c.wait_with_output().unwrap().into()).collect();
     for run in &runs {
         assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
@@ -76,9 +45,9 @@ fn a_killed_runner_s_lease_is_taken_over_after_it_expires() {
     let p = Project::new("lease_killed");
     use_lease(&p, "2s");
     p.write("001_slow.sql", "SELECT pg_sleep(60);\n");
-    let mut first = spawn(&p, &["up"]);
+    let mut first = p.spawn(&["up"]);
     let killed_pid = first.id();
-    wait_running(&p, "pg_sleep(60)");
+    p.wait_running("pg_sleep(60)");
     assert_eq!(p.psql("SELECT pid FROM shale_migrations_lock"), killed_pid.to_string());
 
     first.kill().unwrap(); // SIGKILL: no chance to release anything
@@ -116,11 +85,10 @@ fn the_heartbeat_keeps_a_long_migration_s_lease() {
     use_lease(&p, "2s");
     p.write("001_long.sql", "SELECT pg_sleep(5);\n");
     p.write("002_after.sql", "CREATE TABLE after_long (id int);\n");
-    let first = spawn(&p, &["up"]);
-    wait_running(&p, "pg_sleep(5)");
-    let second = spawn(&p, &["up", "-v"]);
-    wait_for(
-        &p,
+    let first = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(5)");
+    let second = p.spawn(&["up", "-v"]);
+    p.wait_for(
         "SELECT heartbeat_at > acquired_at + interval '2 seconds' FROM shale_migrations_lock",
         "t",
         "the heartbeat renewed the lease past its first expiry",
@@ -144,8 +112,8 @@ fn a_stolen_lease_stops_the_run_and_its_migration_does_not_commit() {
     use_lease(&p, "1s");
     p.write("001_slow.sql", "CREATE TABLE slow_one (id int);\nSELECT pg_sleep(3);\n");
     p.write("002_next.sql", "CREATE TABLE next_one (id int);\n");
-    let runner = spawn(&p, &["up"]);
-    wait_running(&p, "pg_sleep(3)");
+    let runner = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(3)");
     p.psql("UPDATE shale_migrations_lock SET token = 'thief', expires_at = now() + interval '1 hour'");
     let run: Run = runner.wait_with_output().unwrap().into();
     assert_eq!(run.code, 3, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
@@ -173,8 +141,8 @@ fn a_stolen_lease_stops_a_migration_outside_a_transaction_at_its_next_statement(
         "001_steps.sql",
         "-- shale:no-transaction\nINSERT INTO log VALUES (1);\nSELECT pg_sleep(3);\nINSERT INTO log VALUES (2);\n",
     );
-    let runner = spawn(&p, &["up"]);
-    wait_running(&p, "pg_sleep(3)");
+    let runner = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(3)");
     p.psql("UPDATE shale_migrations_lock SET token = 'thief', expires_at = now() + interval '1 hour'");
     let run: Run = runner.wait_with_output().unwrap().into();
     assert_eq!(run.code, 3, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
@@ -188,8 +156,8 @@ fn a_stolen_lease_stops_a_migration_outside_a_transaction_at_its_next_statement(
 fn runners_on_either_lock_exclude_each_other() {
     let p = Project::new("lease_mixed");
     p.write("001_slow.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(3);\n");
-    let advisory = spawn(&p, &["--lock", "advisory", "up"]);
-    wait_running(&p, "pg_sleep(3)");
+    let advisory = p.spawn(&["--lock", "advisory", "up"]);
+    p.wait_running("pg_sleep(3)");
     let on_lease = p.shale(&["--lock", "table", "up"]).ok();
     assert!(on_lease.stderr.contains("waiting for the migration lock, held by pid"), "{}", on_lease.stderr);
     let advisory: Run = advisory.wait_with_output().unwrap().into();
@@ -201,7 +169,7 @@ fn runners_on_either_lock_exclude_each_other() {
         p.write(&format!("{i:03}_m.sql"), &format!("CREATE TABLE t{i} (id int);\nSELECT pg_sleep(0.05);\n"));
     }
     let children: Vec<_> =
-        (0..10).map(|n| spawn(&p, &["--lock", if n % 2 == 0 { "advisory" } else { "table" }, "up"])).collect();
+        (0..10).map(|n| p.spawn(&["--lock", if n % 2 == 0 { "advisory" } else { "table" }, "up"])).collect();
     for child in children {
         let run: Run = child.wait_with_output().unwrap().into();
         assert_eq!(run.code, 0, "{}", run.stderr);

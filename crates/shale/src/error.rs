@@ -34,6 +34,24 @@ pub enum Error {
     Invalid(String),
 }
 
+impl Error {
+    /// The database or the lock was out of reach (could not connect, the lock was held or lost,
+    /// the connection went away): worth trying again, unlike a failed migration.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Error::LockLost { .. }
+                | Error::Pg(
+                    PgError::Connect(_)
+                        | PgError::LockTimeout { .. }
+                        | PgError::LockLost
+                        | PgError::ConnectionLost { .. }
+                        | PgError::StatementPooler(_),
+                )
+        )
+    }
+}
+
 impl From<shale_pg::ConnectError> for Error {
     fn from(e: shale_pg::ConnectError) -> Self {
         Error::Pg(PgError::Connect(e))

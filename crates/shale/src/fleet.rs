@@ -676,17 +676,7 @@ impl Fleet {
         }
         .await;
         if let Err(error) = result {
-            report.outcome = match &error {
-                Error::LockLost { .. }
-                | Error::Pg(
-                    PgError::Connect(_)
-                    | PgError::LockTimeout { .. }
-                    | PgError::LockLost
-                    | PgError::ConnectionLost { .. }
-                    | PgError::StatementPooler(_),
-                ) => Outcome::Unavailable,
-                _ => Outcome::Failed,
-            };
+            report.outcome = if error.is_unavailable() { Outcome::Unavailable } else { Outcome::Failed };
             report.error = Some(error_text(&error));
         }
         report.duration_ms = started.elapsed().as_millis() as u64;
