@@ -61,11 +61,11 @@ bench_start_server() {
         bench_die "shale dev start failed"
     BENCH_PGDATA=$BENCH_PROJECT/.shale/dev
     BENCH_LOG=$BENCH_PGDATA/shale-dev.log
-    # postgresql://postgres@localhost:PORT/postgres?host=%2Fsocket%2Fdir
-    local re='^postgres(ql)?://[^@/]*@[^:/]*:([0-9]+)/[^?]*\?host=([^&]+)$'
+    # postgresql://postgres@%2Fsocket%2Fdir:PORT/postgres (the dev server listens on its socket only)
+    local re='^postgres(ql)?://[^@/]*@(%2F[^:/]*):([0-9]+)/[^?]*$'
     [[ $BENCH_URL =~ $re ]] || bench_die "unexpected URL from shale dev start: $BENCH_URL"
-    BENCH_PORT=${BASH_REMATCH[2]}
-    BENCH_SOCKET_ENC=${BASH_REMATCH[3]}
+    BENCH_SOCKET_ENC=${BASH_REMATCH[2]}
+    BENCH_PORT=${BASH_REMATCH[3]}
     BENCH_SOCKET_DIR=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1]))' "$BENCH_SOCKET_ENC")
     # psql from the server's own bindir (postmaster.opts starts with the postgres binary), else PATH.
     local postgres_bin bindir
@@ -90,15 +90,10 @@ bench_stop_server() {
     fi
 }
 
-# URL of database $1 on the benchmark server, used by psql and shale alike. Default: over the
-# Unix socket (libpq and shale both let ?host=/dir override the host part); BENCH_TRANSPORT=tcp
-# uses 127.0.0.1 instead.
+# URL of database $1 on the benchmark server, used by psql and shale alike: over the Unix socket
+# (libpq and shale both let ?host=/dir override the host part).
 bench_db_url() {
-    if [[ ${BENCH_TRANSPORT:-socket} == tcp ]]; then
-        printf 'postgresql://postgres@127.0.0.1:%s/%s' "$BENCH_PORT" "$1"
-    else
-        printf 'postgresql://postgres@localhost:%s/%s?host=%s' "$BENCH_PORT" "$1" "$BENCH_SOCKET_ENC"
-    fi
+    printf 'postgresql://postgres@localhost:%s/%s?host=%s' "$BENCH_PORT" "$1" "$BENCH_SOCKET_ENC"
 }
 
 # psql as an administrator on the postgres database: quiet, unaligned, tuples only, stop on error.

@@ -4,7 +4,7 @@
 #   bench/run.sh [N]          N migrations (default 1000); see bench/README.md
 #
 # Environment: R (runs per measurement, default 5), SEED (workload seed), RSS_RUNS (default 1),
-# BENCH_TRANSPORT (socket, the default, or tcp), TIMER (auto, python or hyperfine),
+# TIMER (auto, python or hyperfine),
 # SKIP_BUILD=1 (use the existing target/release/shale), KEEP=1 (keep the temp dir),
 # RESULTS (default bench/results/latest.md).
 set -euo pipefail
@@ -17,7 +17,7 @@ TIMER=${TIMER:-auto}
 [[ $N =~ ^[1-9][0-9]*$ ]] || { echo "usage: bench/run.sh [N]  (N: number of migrations, default 1000)" >&2; exit 2; }
 [[ $R =~ ^[1-9][0-9]*$ ]] || { echo "bench: R must be a positive integer" >&2; exit 2; }
 [[ $RSS_RUNS =~ ^[1-9][0-9]*$ ]] || { echo "bench: RSS_RUNS must be a positive integer" >&2; exit 2; }
-case ${BENCH_TRANSPORT:=socket} in socket | tcp) ;; *) echo "bench: BENCH_TRANSPORT is socket or tcp" >&2; exit 2 ;; esac
+BENCH_TRANSPORT=socket # the development server listens on its unix socket only
 case $TIMER in auto | python | hyperfine) ;; *) echo "bench: TIMER is auto, python or hyperfine" >&2; exit 2 ;; esac
 export LC_ALL=C # file order of globs = byte order = migration order
 
@@ -132,7 +132,9 @@ BENCH_WORKLOAD_BYTES=$(wc -c <"$ALL")
 
 mkdir -p "$(dirname "$RESULTS")"
 # Machine paths out of the committed results: the temporary directory and the checkout.
-python3 "$ROOT/bench/report.py" | sed -e "s|$BENCH_TMP|\$BENCH_TMP|g" -e "s|$ROOT/||g" >"$RESULTS.tmp"
+BENCH_TMP_ENC=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$BENCH_TMP")
+python3 "$ROOT/bench/report.py" |
+    sed -e "s|$BENCH_TMP_ENC|\$BENCH_TMP_ENCODED|g" -e "s|$BENCH_TMP|\$BENCH_TMP|g" -e "s|$ROOT/||g" >"$RESULTS.tmp"
 # The other scripts' sections (from the first `<!-- NAME:start` on) stay below this report.
 if [ -f "$RESULTS" ] && grep -q '^<!-- ' "$RESULTS"; then
     { echo; sed -n '/^<!-- /,$p' "$RESULTS"; } >>"$RESULTS.tmp"
