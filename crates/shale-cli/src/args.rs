@@ -182,6 +182,10 @@ pub struct LintArgs {
     /// Lint every migration, applied or not
     #[arg(long, conflicts_with = "files")]
     pub all: bool,
+    /// Lint only the migrations added since this git revision (a pull request's base, e.g.
+    /// origin/main), with the earlier ones as context; no database needed
+    #[arg(long, value_name = "REV", conflicts_with_all = ["files", "all"])]
+    pub since: Option<String>,
     /// Major version of the target PostgreSQL [default: the server's, when linting pending migrations]
     #[arg(long, value_name = "MAJOR")]
     pub pg_version: Option<u32>,

@@ -50,7 +50,15 @@ pub struct LintConfig {
     /// Rule id to "error", "warning" or "info".
     #[serde(default)]
     pub severity: std::collections::BTreeMap<String, String>,
+    /// A table with more rows than this (the planner's estimate) is large: statements that lock,
+    /// scan or rewrite it are refused by `up`. Default 10,000.
+    pub large_table_rows: Option<i64>,
 }
+
+/// Locking a table of 10,000 rows for a rewrite, a scan or an index build takes tens of
+/// milliseconds; a hundred times that stalls the application. Statements on smaller tables are
+/// let through.
+pub const DEFAULT_LARGE_TABLE_ROWS: i64 = 10_000;
 
 pub const CONFIG_TEMPLATE: &str = r#"# shale configuration. Every setting is optional; flags and the environment override it.
 

@@ -111,6 +111,12 @@ impl Project {
         self.wait_for(&running_sql(text), "1", &format!("a migration runs `{text}`"));
     }
 
+    /// Gives `table` (with a bigint `id` column and nullable others) `rows` rows and fresh
+    /// statistics: a table with data, as production has, which the safety check judges by it.
+    pub fn fill(&self, table: &str, rows: u32) {
+        self.psql(&format!("INSERT INTO {table} (id) SELECT g FROM generate_series(1, {rows}) g; ANALYZE {table}"));
+    }
+
     pub fn psql(&self, sql: &str) -> String {
         shared_cluster().psql(&self.db.name, sql).unwrap()
     }

@@ -41,6 +41,10 @@ fn a_database_to_a_schema_file_written_as_the_next_migration_and_applied() {
     p.write("001_users.up.sql", USERS_V1);
     p.write("001_users.down.sql", "DROP TABLE users;");
     p.shale(&["up"]).ok();
+    // Production has rows: the safety check judges the generated migration by them.
+    p.psql(
+        "INSERT INTO users (email) SELECT 'u' || g || '@example.com' FROM generate_series(1, 20000) g; ANALYZE users",
+    );
     std::fs::write(p.path().join("schema.sql"), USERS_V2).unwrap();
 
     // Printed: the safe SQL, with the column drop left as a comment.

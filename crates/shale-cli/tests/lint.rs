@@ -12,6 +12,7 @@ fn dangerous_pending_migrations_are_refused_until_made_safe_or_allowed() {
         "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX users_email ON users (email);\n",
     );
     p.shale(&["up"]).ok();
+    p.fill("users", 20_000);
     p.write("002_index.sql", "-- a comment\nCREATE INDEX users_email2 ON users (lower(email));\n");
     let lint = p.shale(&["lint"]);
     assert_eq!(lint.code, 1, "{}", lint.stdout);
@@ -89,6 +90,7 @@ fn rules_are_configured_in_shale_toml() {
     let p = Project::new("lint_config");
     p.write("001_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);");
     p.shale(&["up"]).ok();
+    p.fill("users", 20_000);
     p.write(
         "002_index.sql",
         "CREATE INDEX users_email ON users (email);\nALTER TABLE users ADD COLUMN nick varchar(20);\n",

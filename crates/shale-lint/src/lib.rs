@@ -7,7 +7,7 @@
 mod effect;
 mod rules;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use shale_core::layout::Script;
@@ -34,6 +34,91 @@ impl Severity {
             Severity::Error => "error",
         }
     }
+}
+
+/// The size of a table in the database before the run: its row estimate (`reltuples`, or from its
+/// size when never analyzed) and its size in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct TableSize {
+    pub rows: i64,
+    pub bytes: i64,
+}
+
+/// The database a plan will run on, as it is before the run: its tables and indexes, so that a
+/// statement is judged by the table it acts on (a rewrite of an empty table is nothing; of a
+/// large one, an outage).
+#[derive(Debug, Clone, Default)]
+pub struct LiveDatabase {
+    /// By lower-case `schema.table`, and by bare `table` for tables in `public`.
+    pub tables: HashMap<String, TableSize>,
+    /// Index name (lower-case, qualified and bare for `public`) to its table, qualified.
+    pub indexes: HashMap<String, String>,
+    /// A table with more rows than this (estimated) is large: statements that lock, scan or
+    /// rewrite it are errors. Smaller tables are locked for a few milliseconds at most.
+    pub large_rows: i64,
+}
+
+/// What a statement's table is, as far as the danger of the statement goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum TableState {
+    /// Created earlier in this run (possibly under another name): new and empty.
+    Created,
+    /// Not in the database before this run, and not seen created by a statement shale parses
+    /// (a DO block or a function made it): new and empty all the same.
+    Absent,
+    /// In the database, with no rows.
+    Empty,
+    /// In the database, with about this many rows: at most `large_rows`.
+    Small { rows: i64 },
+    /// In the database, with more than `large_rows` rows.
+    Large { rows: i64, bytes: i64 },
+    /// Not created by the files being checked; the database was not asked (`shale lint` with no
+    /// database): assumed to hold data.
+    Existing,
+}
+
+impl TableState {
+    /// It may hold rows that a statement could destroy or trip over.
+    pub fn holds_data(self) -> bool {
+        matches!(self, TableState::Small { .. } | TableState::Large { .. } | TableState::Existing)
+    }
+
+    /// Locking, scanning or rewriting it takes long enough to stall the application.
+    pub fn large(self) -> bool {
+        matches!(self, TableState::Large { .. } | TableState::Existing)
+    }
+
+    /// It existed before the run: the running application uses it by its name.
+    pub fn existed(self) -> bool {
+        !matches!(self, TableState::Created | TableState::Absent)
+    }
+
+    /// `users (about 1,200 rows)`-style words for a verdict.
+    pub fn describe(self, table: &str) -> String {
+        match self {
+            TableState::Created => format!("{table} is created earlier in this run"),
+            TableState::Absent => format!("{table} is not in the database before this run"),
+            TableState::Empty => format!("{table} is empty"),
+            TableState::Small { rows } => format!("{table} has about {rows} rows"),
+            TableState::Large { rows, bytes } => {
+                format!("{table} has about {rows} rows ({} MB)", bytes / 1_000_000)
+            }
+            TableState::Existing => format!("{table} exists before this run"),
+        }
+    }
+}
+
+/// A rule that would fire on a busy table, and why it does not here.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Cleared {
+    pub rule: &'static str,
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    /// Why it is fine here, e.g. `users is created earlier in this run`.
+    pub reason: String,
 }
 
 /// One rule's verdict on one statement.
@@ -94,8 +179,16 @@ impl std::fmt::Display for SyntaxError {
 /// What the linter remembers across the statements and files of one run.
 #[derive(Debug, Default)]
 pub struct Context {
-    /// Tables created in this run (lower-case, unqualified and qualified names).
+    /// Tables created in this run (lower-case, unqualified and qualified names), followed
+    /// through renames and schema moves.
     new_tables: HashSet<String>,
+    /// Columns added in this run to tables that existed (`table.column`, lower-case), followed
+    /// through renames.
+    new_columns: HashSet<String>,
+    /// Indexes created in this run (lower-case name, qualified and bare) and their tables.
+    new_indexes: HashMap<String, String>,
+    /// The database before the run, when known.
+    live: Option<LiveDatabase>,
     /// The target server's major version, when known; rules that changed between versions use it.
     pg_major: Option<u32>,
     /// Whether the statements being checked run inside a transaction.
@@ -111,6 +204,9 @@ pub struct LintOptions {
     pub pg_major: Option<u32>,
     /// The session's lock_timeout shale will run with ("0" is off); None when not known.
     pub lock_timeout: Option<String>,
+    /// The database the statements will run on; None judges every table not created by the
+    /// statements themselves as existing and holding data.
+    pub live: Option<LiveDatabase>,
 }
 
 impl Context {
@@ -125,12 +221,77 @@ impl Context {
         }
         self.new_tables.insert(name);
     }
+
+    /// What `relation` is before the statement at hand runs.
+    pub fn table_state(&self, relation: &str) -> TableState {
+        if relation.is_empty() {
+            return TableState::Existing;
+        }
+        if self.is_new(relation) {
+            return TableState::Created;
+        }
+        let Some(live) = &self.live else { return TableState::Existing };
+        match live.tables.get(&relation.to_ascii_lowercase()) {
+            None => TableState::Absent,
+            Some(size) if size.rows <= 0 && size.bytes <= 0 => TableState::Empty,
+            Some(size) if size.rows > live.large_rows => TableState::Large { rows: size.rows, bytes: size.bytes },
+            Some(size) => TableState::Small { rows: size.rows.max(1) },
+        }
+    }
+
+    /// The table an index belongs to, when known (created in this run, or in the database).
+    fn index_table(&self, index: &str) -> Option<String> {
+        let index = index.to_ascii_lowercase();
+        self.new_indexes
+            .get(&index)
+            .cloned()
+            .or_else(|| self.live.as_ref().and_then(|l| l.indexes.get(&index).cloned()))
+    }
+
+    /// The state of the tables of a schema taken together: the fullest one.
+    fn schema_state(&self, schema: &str) -> TableState {
+        let Some(live) = &self.live else { return TableState::Existing };
+        let prefix = format!("{}.", schema.to_ascii_lowercase());
+        live.tables
+            .keys()
+            .filter(|k| k.starts_with(&prefix))
+            .map(|k| self.table_state(k))
+            .max_by_key(|s| match s {
+                TableState::Large { .. } => 3,
+                TableState::Small { .. } => 2,
+                TableState::Empty => 1,
+                _ => 0,
+            })
+            .unwrap_or(TableState::Absent)
+    }
+
+    /// `from` was renamed (or moved) to `to`: a new table stays new under its new name.
+    fn renamed_table(&mut self, from: &str, to: &str) {
+        if self.is_new(from) {
+            self.created(to);
+        }
+        let (from, to) = (from.to_ascii_lowercase(), to.to_ascii_lowercase());
+        let bare = |n: &str| n.rsplit_once('.').map_or(n.to_string(), |(_, b)| b.to_string());
+        let moved: Vec<String> =
+            self.new_columns.iter().filter(|c| c.starts_with(&format!("{}.", bare(&from)))).cloned().collect();
+        for column in moved {
+            let rest = &column[bare(&from).len()..];
+            self.new_columns.insert(format!("{}{rest}", bare(&to)));
+        }
+        for table in self.new_indexes.values_mut() {
+            if *table == from || bare(table) == bare(&from) {
+                *table = to.clone();
+            }
+        }
+    }
 }
 
 /// The result of linting scripts in order.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Report {
     pub findings: Vec<Finding>,
+    /// Rules that would fire on a table with data, and why they do not here.
+    pub cleared: Vec<Cleared>,
     pub syntax_errors: Vec<SyntaxError>,
     /// The lock each statement takes, per file: (path, line, effect).
     pub effects: Vec<(PathBuf, usize, Effect)>,
@@ -150,7 +311,7 @@ pub fn lint<'a>(scripts: impl IntoIterator<Item = &'a Script>) -> Report {
 
 /// [`lint`] for a known target server.
 pub fn lint_with<'a>(scripts: impl IntoIterator<Item = &'a Script>, options: LintOptions) -> Report {
-    let mut context = Context { pg_major: options.pg_major, ..Context::default() };
+    let mut context = Context { pg_major: options.pg_major, live: options.live, ..Context::default() };
     let session_off = options.lock_timeout.as_deref().is_some_and(is_off);
     let mut report = Report::default();
     for script in scripts {
@@ -160,6 +321,13 @@ pub fn lint_with<'a>(scripts: impl IntoIterator<Item = &'a Script>, options: Lin
             None => session_off,
         };
         lint_script(script, &mut context, &mut report);
+    }
+    // After a statement that does not parse, shale cannot know what the run creates: findings
+    // that depend on it would be guesses (a table created by the broken statement would look
+    // like an existing one). The syntax errors alone are reported, then.
+    if !report.syntax_errors.is_empty() {
+        report.findings.clear();
+        report.cleared.clear();
     }
     report
 }
@@ -207,20 +375,35 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                 hits.push(rules::Hit {
                     rule: &rules::NON_TRANSACTIONAL_IN_BLOCK,
                     message: format!("{what} inside BEGIN ... COMMIT"),
+                    table: String::new(),
+                    state: None,
                 });
             }
             if let Some(e) = &effect {
-                if e.lock == "ACCESS EXCLUSIVE"
-                    && context.lock_timeout_off
-                    && !e.table.is_empty()
-                    && !context.is_new(&e.table)
-                {
+                if e.lock == "ACCESS EXCLUSIVE" && context.lock_timeout_off && !e.table.is_empty() {
                     hits.push(rules::Hit {
                         rule: &rules::NO_LOCK_TIMEOUT,
                         message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", e.table),
+                        table: e.table.clone(),
+                        state: Some(context.table_state(&e.table)),
                     });
                 }
             }
+            // A rule about danger to a table fires only where the table makes it dangerous.
+            hits.retain(|hit| match hit.state {
+                Some(state) if !hit.rule.danger.applies(state) => {
+                    report.cleared.push(Cleared {
+                        rule: hit.rule.id,
+                        path: script.path.clone(),
+                        line,
+                        column,
+                        message: hit.message.clone(),
+                        reason: state.describe(&hit.table),
+                    });
+                    false
+                }
+                _ => true,
+            });
             if let Some(e) = effect {
                 report.effects.push((script.path.clone(), line, e));
             }

@@ -194,3 +194,87 @@ fn every_rule_has_its_texts() {
     }
     assert_eq!(ids.len(), 19);
 }
+
+#[test]
+fn the_run_s_own_tables_are_followed_through_renames_and_schema_moves() {
+    // Created, then renamed: still new.
+    assert!(rules("CREATE TABLE a (id int);\nALTER TABLE a RENAME TO b;\nCREATE INDEX i ON b (id);\nALTER TABLE b ALTER COLUMN id TYPE bigint;\nDROP TABLE b;").is_empty());
+    assert!(rules_after(
+        "CREATE TABLE app.a (id int);\nALTER TABLE app.a RENAME TO b;",
+        "CREATE INDEX i ON app.b (id);"
+    )
+    .is_empty());
+    // Moved to another schema: new there.
+    assert!(rules("CREATE TABLE a (id int);\nALTER TABLE a SET SCHEMA archive;\nCREATE INDEX i ON archive.a (id);")
+        .is_empty());
+    // An index made in this run on a new table, renamed, then dropped.
+    assert!(rules("CREATE TABLE t (id int);\nCREATE INDEX i ON t (id);\nALTER INDEX i RENAME TO j;\nDROP INDEX j;")
+        .is_empty());
+    // A column added in this run to an existing table is not used yet: renaming or dropping it is fine.
+    assert_eq!(rules("ALTER TABLE users ADD COLUMN nick text;\nALTER TABLE users RENAME COLUMN nick TO handle;\nALTER TABLE users DROP COLUMN handle;"), Vec::<&str>::new());
+    // The existing table itself is still existing after a rename of something else.
+    assert_eq!(
+        rules("ALTER TABLE users RENAME TO accounts;\nCREATE INDEX i ON accounts (id);"),
+        ["rename", "create-index-non-concurrently"]
+    );
+    assert_eq!(rules("DROP TABLE users, legacy;"), ["destructive", "destructive"]);
+}
+
+/// Rules that fire for `sql` on a database holding `tables` (name, rows), and the reasons given
+/// for the ones that do not.
+fn live_rules(tables: &[(&str, i64)], sql: &str) -> (Vec<&'static str>, Vec<String>) {
+    let live = LiveDatabase {
+        tables: tables.iter().map(|(n, rows)| (n.to_string(), TableSize { rows: *rows, bytes: rows * 100 })).collect(),
+        indexes: [("users_email".to_string(), "public.users".to_string())].into_iter().collect(),
+        large_rows: 10_000,
+    };
+    let s = script("010.sql", sql);
+    let report = lint_with([&s], LintOptions { live: Some(live), ..Default::default() });
+    (
+        report.findings.iter().map(|f| f.rule).collect(),
+        report.cleared.iter().map(|c| format!("{}: {}", c.rule, c.reason)).collect(),
+    )
+}
+
+#[test]
+fn on_a_live_database_danger_is_judged_by_the_table() {
+    let db = [
+        ("users", 250_000),
+        ("public.users", 250_000),
+        ("tags", 12),
+        ("public.tags", 12),
+        ("empty", 0),
+        ("public.empty", 0),
+    ];
+    let index = "CREATE INDEX i ON {} (id);";
+    assert_eq!(live_rules(&db, &index.replace("{}", "users")).0, ["create-index-non-concurrently"]);
+    let (fired, cleared) = live_rules(&db, &index.replace("{}", "tags"));
+    assert!(fired.is_empty());
+    assert_eq!(cleared, ["create-index-non-concurrently: tags has about 12 rows"]);
+    assert_eq!(live_rules(&db, &index.replace("{}", "empty")).1, ["create-index-non-concurrently: empty is empty"]);
+    // Not in the database and not created by a statement shale reads (a DO block made it).
+    assert_eq!(
+        live_rules(&db, &index.replace("{}", "made_by_a_function")).1,
+        ["create-index-non-concurrently: made_by_a_function is not in the database before this run"]
+    );
+    // Data lost: any rows count; an empty table loses nothing.
+    assert_eq!(live_rules(&db, "DROP TABLE tags;").0, ["destructive"]);
+    assert_eq!(
+        live_rules(&db, "ALTER TABLE tags ADD COLUMN n int NOT NULL;").0,
+        ["add-column-not-null-without-default"]
+    );
+    assert!(live_rules(&db, "DROP TABLE empty;\nTRUNCATE empty;").0.is_empty());
+    // The application knows an existing table by name, however small.
+    assert_eq!(live_rules(&db, "ALTER TABLE empty RENAME TO nothing;").0, ["rename"]);
+    // An index of the database is judged by its table.
+    assert_eq!(live_rules(&db, "DROP INDEX users_email;").0, ["drop-index-non-concurrently"]);
+}
+
+#[test]
+fn a_statement_that_does_not_parse_is_a_syntax_error_and_nothing_else() {
+    // The broken CREATE TABLE would make the index look like one on an existing table.
+    let s = script("011.sql", "CREATE TABLE t (id int name text);\nCREATE INDEX i ON t (id);\nDROP TABLE users;\n");
+    let report = lint([&s]);
+    assert_eq!(report.syntax_errors.len(), 1);
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+}

@@ -71,9 +71,9 @@ pub enum Event {
     Exec(ExecEvent),
 }
 
-/// A check of the plan before anything runs; `Err` says why the run is refused.
-/// Checks a plan for a server of the given major version.
-pub type VetFn = dyn Fn(&Plan, u32) -> Result<(), String> + Send + Sync;
+/// A check of the plan before anything runs, against the database it will run on (its version,
+/// its tables' sizes); `Err` says why the run is refused.
+pub type VetFn = dyn Fn(&Plan, &shale_pg::inspect::DatabaseFacts) -> Result<(), String> + Send + Sync;
 
 #[derive(Clone)]
 pub struct VetPlan(pub std::sync::Arc<VetFn>);
@@ -248,6 +248,11 @@ impl Migrator {
         Ok(shale_schema::introspect(&client, (&history.schema, &history.table)).await?)
     }
 
+    /// The database as a plan is judged against: server version, table sizes, indexes. One query.
+    pub async fn database_facts(&self) -> Result<shale_pg::inspect::DatabaseFacts, Error> {
+        Ok(shale_pg::inspect::facts(&self.connect().await?).await?)
+    }
+
     /// The server's version as `server_version_num` (e.g. 150018).
     pub async fn server_version(&self) -> Result<u32, Error> {
         server_version(&self.connect().await?).await
@@ -286,18 +291,18 @@ impl Migrator {
             return Ok(RunReport::unchanged(&history));
         }
         plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
-        // Checked for the server it will run on: one query, only when there is something to run.
-        let major = match &request.vet {
+        // Checked against the database it will run on: one query, only when there is something to run.
+        let facts = match &request.vet {
             Some(vet) => {
-                let major = server_version(&client).await? / 10000;
-                (vet.0)(&plan, major).map_err(Error::Unsafe)?;
-                major
+                let facts = shale_pg::inspect::facts(&client).await?;
+                (vet.0)(&plan, &facts).map_err(Error::Unsafe)?;
+                facts
             }
-            None => 0,
+            None => Default::default(),
         };
         let session = self.begin_locked(Some(client), on_event).await?;
         // Another runner may have applied them while this one waited: plan again under the lock.
-        let result = self.up_locked(&session, request, major, on_event).await;
+        let result = self.up_locked(&session, request, &facts, on_event).await;
         let mut report = self.end_locked(session, result).await?;
         report.duration_ms = started.elapsed().as_millis() as u64;
         Ok(report)
@@ -307,7 +312,7 @@ impl Migrator {
         &self,
         session: &LockedSession,
         request: &UpRequest,
-        major: u32,
+        facts: &shale_pg::inspect::DatabaseFacts,
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
         let client = &session.client;
@@ -315,7 +320,7 @@ impl Migrator {
         let plan = plan_up(&self.set, &history, request)?;
         // Vetted again: while this runner waited, the history may have changed the plan.
         if let Some(vet) = &request.vet {
-            (vet.0)(&plan, major).map_err(Error::Unsafe)?;
+            (vet.0)(&plan, facts).map_err(Error::Unsafe)?;
         }
         self.execute(session, &plan, request.single_transaction, on_event).await
     }

@@ -13,21 +13,39 @@ use crate::settings::{LintConfig, Settings};
 
 pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     let mut pg_major = args.pg_version;
+    let config = settings.config.lint.clone().unwrap_or_default();
+    let mut live = None;
+    let mut only: Option<Vec<PathBuf>> = None;
     let scripts: Vec<Script> = if !args.files.is_empty() {
         args.files.iter().map(read_script).collect::<Result<_>>()?
+    } else if let Some(rev) = &args.since {
+        // The migrations a branch adds, in order: the earlier ones count as applied (their tables
+        // exist and hold data), so the new ones are judged as on production.
+        let added = added_since(&settings.dir, rev)?;
+        let scripts: Vec<Script> = load_set(settings)?
+            .migrations
+            .into_iter()
+            .map(|m| m.up)
+            .filter(|s| std::fs::canonicalize(&s.path).is_ok_and(|p| added.contains(&p)))
+            .collect();
+        only = Some(added);
+        scripts
     } else if args.all || !settings.has_database() {
         load_set(settings)?.migrations.into_iter().map(|m| m.up).collect()
     } else {
         let migrator = migrator(settings)?;
         let plan = block_on(migrator.plan_up(&shale::UpRequest { allow_out_of_order: true, ..Default::default() }))?;
-        if pg_major.is_none() {
-            pg_major = Some(block_on(migrator.server_version())? / 10000);
-        }
+        let facts = block_on(migrator.database_facts())?;
+        pg_major = pg_major.or(Some(facts.server_version / 10000));
+        live = Some(live_database(&facts, &config));
         plan.steps.into_iter().map(|s| s.script).collect()
     };
-    let options = shale_lint::LintOptions { pg_major, lock_timeout: Some(settings.session()?.lock_timeout) };
+    let options = shale_lint::LintOptions { pg_major, lock_timeout: Some(settings.session()?.lock_timeout), live };
     let mut report = shale_lint::lint_with(&scripts, options);
-    configure(&mut report, &settings.config.lint.clone().unwrap_or_default()).map_err(shale::Error::Invalid)?;
+    configure(&mut report, &config).map_err(shale::Error::Invalid)?;
+    if let (Some(paths), false) = (&only, settings.quiet || settings.json || args.format != "human") {
+        eprintln!("{} migration file(s) added since {}", paths.len(), args.since.as_deref().unwrap_or(""));
+    }
     match args.format.as_str() {
         "json" => print_json(&report),
         "github" => print_github(&report),
@@ -36,6 +54,36 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     }
     let failed = report.blocking().count() > 0 || !report.syntax_errors.is_empty();
     Ok(if failed { 1 } else { 0 })
+}
+
+/// The migration files under `dir` that git sees added since `rev` (committed since, or not yet
+/// committed), as canonical paths.
+fn added_since(dir: &std::path::Path, rev: &str) -> Result<Vec<PathBuf>> {
+    let git = |args: &[&str]| -> Result<String> {
+        let output = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .context("running git (is it installed?)")?;
+        if !output.status.success() {
+            anyhow::bail!(shale::Error::Invalid(format!(
+                "--since {rev}: git {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let top = PathBuf::from(git(&["rev-parse", "--show-toplevel"])?.trim());
+    let committed = git(&["diff", "--name-only", "--diff-filter=A", "--no-renames", rev, "--", "."])?;
+    let untracked = git(&["ls-files", "--others", "--exclude-standard", "--full-name", "--", "."])?;
+    Ok(committed
+        .lines()
+        .chain(untracked.lines())
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| std::fs::canonicalize(top.join(l)).ok())
+        .collect())
 }
 
 fn read_script(path: &PathBuf) -> Result<Script> {
@@ -76,17 +124,60 @@ fn configure(report: &mut Report, config: &LintConfig) -> Result<(), String> {
     Ok(())
 }
 
-/// Before `up`: refuse a plan with an error finding that no `-- shale:allow` covers.
-pub fn vet(config: LintConfig, lock_timeout: String) -> shale::VetPlan {
-    shale::VetPlan(std::sync::Arc::new(move |plan: &Plan, major: u32| check_plan(plan, major, &config, &lock_timeout)))
+/// The database's tables as the linter judges statements against them.
+pub fn live_database(facts: &shale_pg::inspect::DatabaseFacts, config: &LintConfig) -> shale_lint::LiveDatabase {
+    let mut live = shale_lint::LiveDatabase {
+        large_rows: config.large_table_rows.unwrap_or(crate::settings::DEFAULT_LARGE_TABLE_ROWS),
+        ..Default::default()
+    };
+    for t in &facts.tables {
+        let size = shale_lint::TableSize { rows: t.rows, bytes: t.bytes };
+        live.tables.insert(format!("{}.{}", t.schema, t.name).to_lowercase(), size);
+        if t.schema == "public" {
+            live.tables.insert(t.name.to_lowercase(), size);
+        }
+    }
+    for i in &facts.indexes {
+        live.indexes.insert(format!("{}.{}", i.schema, i.name).to_lowercase(), i.table.to_lowercase());
+        if i.schema == "public" {
+            live.indexes.insert(i.name.to_lowercase(), i.table.to_lowercase());
+        }
+    }
+    live
 }
 
-fn check_plan(plan: &Plan, major: u32, config: &LintConfig, lock_timeout: &str) -> Result<(), String> {
-    let options = shale_lint::LintOptions { pg_major: Some(major), lock_timeout: Some(lock_timeout.to_string()) };
+/// What the linter says of a plan on the database it will run on, `[lint]` applied.
+pub fn lint_plan(
+    plan: &Plan,
+    facts: &shale_pg::inspect::DatabaseFacts,
+    config: &LintConfig,
+    lock_timeout: &str,
+) -> Result<Report, String> {
+    let options = shale_lint::LintOptions {
+        pg_major: Some(facts.server_version / 10000),
+        lock_timeout: Some(lock_timeout.to_string()),
+        live: Some(live_database(facts, config)),
+    };
     let mut report = shale_lint::lint_with(plan.steps.iter().map(|s| &s.script), options);
     configure(&mut report, config)?;
-    let mut problems: Vec<String> = report.syntax_errors.iter().map(ToString::to_string).collect();
-    problems.extend(report.blocking().map(|f| format!("{f}; {}. Instead: {}", f.why, f.fix)));
+    Ok(report)
+}
+
+/// Before `up`: refuse a plan with an error finding that no `-- shale:allow` covers.
+pub fn vet(config: LintConfig, lock_timeout: String) -> shale::VetPlan {
+    shale::VetPlan(std::sync::Arc::new(move |plan: &Plan, facts: &shale_pg::inspect::DatabaseFacts| {
+        refusal(&lint_plan(plan, facts, &config, &lock_timeout)?)
+    }))
+}
+
+/// Why `up` refuses to run what `report` describes, if it does.
+pub fn refusal(report: &Report) -> Result<(), String> {
+    if !report.syntax_errors.is_empty() {
+        let mut problems: Vec<String> = report.syntax_errors.iter().map(ToString::to_string).collect();
+        problems.push("nothing was applied: fix the syntax error(s) above and run again".into());
+        return Err(problems.join("\n"));
+    }
+    let mut problems: Vec<String> = report.blocking().map(|f| format!("{f}; {}. Instead: {}", f.why, f.fix)).collect();
     if problems.is_empty() {
         return Ok(());
     }

@@ -55,7 +55,18 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
     let request = up_request(settings, args)?;
     if args.dry_run {
         let plan = block_on(migrator.plan_up(&request))?;
-        return Ok(print_plan(settings, &plan, args.single_transaction));
+        let report = if plan.steps.is_empty() {
+            shale_lint::Report::default()
+        } else {
+            let facts = block_on(migrator.database_facts())?;
+            let config = settings.config.lint.clone().unwrap_or_default();
+            super::lint::lint_plan(&plan, &facts, &config, &settings.session()?.lock_timeout)
+                .map_err(shale::Error::Invalid)?
+        };
+        // Exactly as `up` would judge it: the same check, on the same database.
+        let refused = if args.force_unsafe { None } else { super::lint::refusal(&report).err() };
+        print_plan(settings, &plan, args.single_transaction, &report, refused.as_deref());
+        return Ok(if refused.is_some() { crate::error::EXIT_INVALID } else { 0 });
     }
     if let Some(dir) = &args.backup {
         // Only when something will change: a no-op run needs no backup.
@@ -96,7 +107,9 @@ pub fn down(settings: &Settings, target: &DownTarget, dry_run: bool) -> Result<i
     let target = down_target(target)?;
     if dry_run {
         let plan = block_on(migrator.plan_down(&target))?;
-        return Ok(print_plan(settings, &plan, false));
+        let report = shale_lint::lint(plan.steps.iter().map(|s| &s.script));
+        print_plan(settings, &plan, false, &report, None);
+        return Ok(0);
     }
     let progress = progress(settings);
     let report = block_on(migrator.down(&target, &mut |e: Event| progress.event(&e)))?;
@@ -198,10 +211,20 @@ fn print_report(settings: &Settings, report: &RunReport, verb: &str, nothing: &s
     );
 }
 
-/// `--dry-run`: files, order, statements and transaction handling. Nothing runs.
-fn print_plan(settings: &Settings, plan: &Plan, single_transaction: bool) -> i32 {
-    // What each statement will lock, from the linter (same parse as `shale lint`).
-    let report = shale_lint::lint(plan.steps.iter().map(|s| &s.script));
+/// `--dry-run`: files, order, statements and transaction handling, what each statement locks and
+/// the safety check's verdict on it; `refused` is why `up` would refuse the plan. Nothing runs.
+fn print_plan(
+    settings: &Settings,
+    plan: &Plan,
+    single_transaction: bool,
+    report: &shale_lint::Report,
+    refused: Option<&str>,
+) {
+    let at = |path: &std::path::Path, line: usize| {
+        let findings: Vec<_> = report.findings.iter().filter(|f| f.path == path && f.line == line).collect();
+        let cleared: Vec<_> = report.cleared.iter().filter(|c| c.path == path && c.line == line).collect();
+        (findings, cleared)
+    };
     if settings.json {
         let steps: Vec<_> = plan
             .steps
@@ -219,15 +242,20 @@ fn print_plan(settings: &Settings, plan: &Plan, single_transaction: bool) -> i32
                     "locks": report.effects.iter().filter(|(p, _, _)| p == &s.script.path).map(|(_, line, e)| serde_json::json!({
                         "line": line, "table": e.table, "lock": e.lock, "rewrites": e.rewrites, "scans": e.scans,
                     })).collect::<Vec<_>>(),
+                    "findings": report.findings.iter().filter(|f| f.path == s.script.path).collect::<Vec<_>>(),
+                    "cleared": report.cleared.iter().filter(|c| c.path == s.script.path).collect::<Vec<_>>(),
+                    "syntax_errors": report.syntax_errors.iter().filter(|e| e.path == s.script.path).collect::<Vec<_>>(),
                 })
             })
             .collect();
-        print_json(&serde_json::json!({ "dry_run": true, "steps": steps }));
-        return 0;
+        print_json(
+            &serde_json::json!({ "dry_run": true, "refused": refused.is_some(), "refusal": refused, "steps": steps }),
+        );
+        return;
     }
     if plan.steps.is_empty() {
         println!("dry run: nothing to do");
-        return 0;
+        return;
     }
     println!("dry run: {} migration(s) would run, in this order (nothing is executed)", plan.steps.len());
     for (n, s) in plan.steps.iter().enumerate() {
@@ -249,10 +277,27 @@ fn print_plan(settings: &Settings, plan: &Plan, single_transaction: bool) -> i32
             for (_, _, effect) in report.effects.iter().filter(|(p, l, _)| p == &s.script.path && *l == line) {
                 println!("       {}", super::lint::describe(effect));
             }
+            let (findings, cleared) = at(&s.script.path, line);
+            for f in findings {
+                let verdict = match (f.allowed, f.severity) {
+                    (true, _) => "allowed in the file",
+                    (false, shale_lint::Severity::Error) => "refused",
+                    (false, _) => "warning",
+                };
+                println!("       {verdict}: [{}] {}", f.rule, f.message);
+            }
+            for c in cleared {
+                println!("       fine: {} ([{}] applies to tables with data)", c.reason, c.rule);
+            }
         }
         if s.script.statements.is_empty() {
             println!("   (empty: recorded as applied, nothing runs)");
         }
     }
-    0
+    for e in &report.syntax_errors {
+        println!("\n{e}");
+    }
+    if let Some(why) = refused {
+        println!("\n`shale up` would refuse this plan:\n{why}");
+    }
 }
