@@ -1,4 +1,5 @@
-//! `-- shale:...` comment directives, and dbmate's `-- migrate:up transaction:false`.
+//! `-- shale:...` comment directives, dbmate's `-- migrate:up transaction:false` and goose's
+//! `-- +goose NO TRANSACTION`.
 
 /// What a file asks of the runner through comment lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,6 +44,11 @@ impl Directives {
             } else if let Some(options) = rest.strip_prefix("migrate:") {
                 // dbmate: `-- migrate:up transaction:false`
                 if options.split_whitespace().any(|o| o == "transaction:false") {
+                    found.no_transaction = true;
+                }
+            } else if let Some(annotation) = rest.strip_prefix("+goose") {
+                // goose: `-- +goose NO TRANSACTION`
+                if annotation.trim().eq_ignore_ascii_case("no transaction") {
                     found.no_transaction = true;
                 }
             }

@@ -4,7 +4,8 @@
 //! - `0003_name.sql`, optionally with dbmate sections `-- migrate:up` / `-- migrate:down`;
 //! - `0003_name.up.sql` + `0003_name.down.sql` (golang-migrate, sqlx);
 //! - a folder `2017-09-23-182408_name/` holding `up.sql`, `down.sql`, `metadata.toml` (diesel);
-//! - Flyway `V3__name.sql`, undo `U3__name.sql`, repeatable `R__name.sql`.
+//! - Flyway `V3__name.sql`, undo `U3__name.sql`, repeatable `R__name.sql`;
+//! - goose `00003_name.sql` with `-- +goose Up` / `-- +goose Down` sections.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -38,6 +39,8 @@ pub enum Layout {
     DieselFolder,
     /// `V3__name.sql` (+ `U3__name.sql`)
     Flyway,
+    /// `00003_name.sql` with goose's `-- +goose Up` / `-- +goose Down` sections
+    Goose,
 }
 
 /// How versions are written in a directory, so `shale new` can follow it.
@@ -85,16 +88,19 @@ impl Script {
         let at =
             |offset: usize, message: String, hint: Option<String>| LoadError::at(&path, &text, offset, message, hint);
         let directives = Directives::parse(&text).map_err(|e| at(e.offset, e.message, None))?;
-        let body = &text[section.clone()];
-        let mut statements = split::split(body).map_err(|e| {
-            let message = e.to_string();
-            at(section.start + e.offset(), message, None)
-        })?;
-        for s in &mut statements {
-            s.span = s.span.start + section.start..s.span.end + section.start;
-            if let Some(data) = &mut s.copy_data {
-                *data = data.start + section.start..data.end + section.start;
+        let mut statements = Vec::new();
+        for chunk in goose_statement_chunks(&text, section) {
+            let mut found = split::split(&text[chunk.clone()]).map_err(|e| {
+                let message = e.to_string();
+                at(chunk.start + e.offset(), message, None)
+            })?;
+            for s in &mut found {
+                s.span = s.span.start + chunk.start..s.span.end + chunk.start;
+                if let Some(data) = &mut s.copy_data {
+                    *data = data.start + chunk.start..data.end + chunk.start;
+                }
             }
+            statements.extend(found);
         }
         let no_transaction = force_no_transaction
             .map(str::to_string)
@@ -137,12 +143,34 @@ impl Script {
     }
 }
 
+/// `section`, cut after each goose `-- +goose StatementEnd` line: goose sends what stands between
+/// `StatementBegin` and `StatementEnd` as one statement, with or without a final `;`, so the end
+/// marker ends a statement. Files without it are one chunk.
+fn goose_statement_chunks(text: &str, section: Range<usize>) -> Vec<Range<usize>> {
+    let mut chunks = Vec::new();
+    let mut start = section.start;
+    let mut offset = section.start;
+    for line in text[section.clone()].split_inclusive('\n') {
+        offset += line.len();
+        let marker = line.trim().strip_prefix("--").map(str::trim_start).and_then(|r| r.strip_prefix("+goose"));
+        if marker.is_some_and(|m| m.trim().eq_ignore_ascii_case("statementend")) {
+            chunks.push(start..offset);
+            start = offset;
+        }
+    }
+    if start < section.end || chunks.is_empty() {
+        chunks.push(start..section.end);
+    }
+    chunks
+}
+
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("").trim()
 }
 
 /// Files written for psql often say `BEGIN; ... COMMIT;` themselves: that is exactly what shale does,
-/// so an outer wrapper is dropped rather than refused.
+/// so an outer wrapper is dropped rather than refused. So is a lone `COMMIT;` at the end with no
+/// `BEGIN` anywhere (psql runs it as a no-op with a warning): the file means to be committed.
 fn strip_transaction_wrapper(statements: &mut Vec<Statement>) {
     let control = |s: Option<&Statement>| s.and_then(split::transaction_control);
     if statements.len() >= 2
@@ -151,6 +179,10 @@ fn strip_transaction_wrapper(statements: &mut Vec<Statement>) {
     {
         statements.pop();
         statements.remove(0);
+    } else if control(statements.last()) == Some(TransactionControl::Commit)
+        && statements.iter().filter(|s| split::transaction_control(s).is_some()).count() == 1
+    {
+        statements.pop();
     }
 }
 
@@ -673,23 +705,49 @@ impl Group {
     }
 }
 
-/// A single file, possibly holding dbmate's `-- migrate:up` and `-- migrate:down` sections.
+/// The section a marker line opens: dbmate's `-- migrate:up` / `-- migrate:down`, goose's
+/// `-- +goose Up` / `-- +goose Down`.
+fn section_marker(line: &str) -> Option<(bool, Layout)> {
+    let rest = line.trim().strip_prefix("--")?.trim_start();
+    if rest.starts_with("migrate:up") {
+        Some((true, Layout::DbmateSections))
+    } else if rest.starts_with("migrate:down") {
+        Some((false, Layout::DbmateSections))
+    } else if let Some(goose) = rest.strip_prefix("+goose") {
+        match goose.trim().to_ascii_lowercase().as_str() {
+            "up" => Some((true, Layout::Goose)),
+            "down" => Some((false, Layout::Goose)),
+            _ => None,
+        }
+    } else {
+        None
+    }
+}
+
+/// A single file, possibly holding dbmate's `-- migrate:up` and `-- migrate:down` sections, or
+/// goose's `-- +goose Up` and `-- +goose Down`.
 fn single_file(part: Part, force_no_tx: Option<&str>) -> Result<(Script, Option<Script>, Layout), Vec<LoadError>> {
     let mut up_marker = None;
     let mut down_marker = None;
+    let mut sections = Layout::DbmateSections;
     let mut offset = 0;
     for line in part.text.split_inclusive('\n') {
-        let trimmed = line.trim();
-        if let Some(rest) = trimmed.strip_prefix("--") {
-            let rest = rest.trim_start();
-            if rest.starts_with("migrate:up") {
+        match section_marker(line) {
+            Some((true, layout)) => {
                 up_marker.get_or_insert((offset, offset + line.len()));
-            } else if rest.starts_with("migrate:down") {
+                sections = layout;
+            }
+            Some((false, _)) => {
                 down_marker.get_or_insert((offset, offset + line.len()));
             }
+            None => {}
         }
         offset += line.len();
     }
+    let (up_word, down_word) = match sections {
+        Layout::Goose => ("-- +goose Up", "-- +goose Down"),
+        _ => ("-- migrate:up", "-- migrate:down"),
+    };
     let text_len = part.text.len();
     match (up_marker, down_marker) {
         (None, None) => {
@@ -704,7 +762,7 @@ fn single_file(part: Part, force_no_tx: Option<&str>) -> Result<(Script, Option<
                         &part.path,
                         &part.text,
                         down_line,
-                        "`-- migrate:down` comes before `-- migrate:up`".into(),
+                        format!("`{down_word}` comes before `{up_word}`"),
                         Some("put the up section first".into()),
                     )])
                 }
@@ -717,14 +775,14 @@ fn single_file(part: Part, force_no_tx: Option<&str>) -> Result<(Script, Option<
                 Some(r) => Some(Script::parse(part.path, part.text, r, force_no_tx).map_err(|e| vec![e])?),
                 None => None,
             };
-            Ok((up, down, Layout::DbmateSections))
+            Ok((up, down, sections))
         }
         (None, Some((down_line, _))) => Err(vec![LoadError::at(
             &part.path,
             &part.text,
             down_line,
-            "has `-- migrate:down` but no `-- migrate:up` section".into(),
-            Some("add a `-- migrate:up` line above the up SQL".into()),
+            format!("has `{down_word}` but no `{up_word}` section"),
+            Some(format!("add a `{up_word}` line above the up SQL")),
         )]),
     }
 }

@@ -24,17 +24,22 @@ impl Version {
         let mut parts = Vec::new();
         let separators: &[char] = if dashed { &['-'] } else { &['.', '_'] };
         let mut joined = String::new();
-        for piece in text.split(separators) {
+        for (i, piece) in text.split(separators).enumerate() {
             if piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            if dashed {
+            // diesel: `YYYY-MM-DD-HHMMSS` is one timestamp; newer diesel adds `-NNNN` to it,
+            // which orders folders of the same second (diesel compares the names as text).
+            if dashed && i < 4 {
                 joined.push_str(piece);
             } else {
+                if dashed && i == 4 {
+                    parts.push(strip_zeros(&std::mem::take(&mut joined)));
+                }
                 parts.push(strip_zeros(piece));
             }
         }
-        if dashed {
+        if dashed && !joined.is_empty() {
             parts.push(strip_zeros(&joined));
         }
         Some(Version { parts })
@@ -121,6 +126,11 @@ mod tests {
         assert_eq!(v("2017-09-23-182408").canonical(), "20170923182408");
         assert!(v("2017-09-23-182408") < v("2017-09-24-000000"));
         assert_eq!(v("00000000000000").canonical(), "0");
+        // diesel 2.3's suffix: ordered after the timestamp, as diesel orders the names.
+        assert!(v("2020-01-01-000000-0000") < v("2023-12-31-235959"));
+        assert!(v("2024-01-01-000000-0000") > v("2023-12-31-235959"));
+        assert!(v("2024-01-01-000000-0000") < v("2024-01-01-000000-0001"));
+        assert_eq!(v("2024-01-01-000000-0001").canonical(), "20240101000000.1");
     }
 
     #[test]

@@ -209,13 +209,23 @@ pub struct LintOptions {
     pub live: Option<LiveDatabase>,
 }
 
+/// A relation name as the linter keys it: lower-case, and `public.` dropped (migrations name
+/// the tables of the default schema both ways).
+fn key(relation: &str) -> String {
+    let name = relation.to_ascii_lowercase();
+    match name.strip_prefix("public.") {
+        Some(bare) => bare.to_string(),
+        None => name,
+    }
+}
+
 impl Context {
     fn is_new(&self, relation: &str) -> bool {
-        self.new_tables.contains(&relation.to_ascii_lowercase())
+        self.new_tables.contains(&key(relation))
     }
 
     fn created(&mut self, relation: &str) {
-        let name = relation.to_ascii_lowercase();
+        let name = key(relation);
         if let Some((_, bare)) = name.rsplit_once('.') {
             self.new_tables.insert(bare.to_string());
         }
@@ -231,7 +241,7 @@ impl Context {
             return TableState::Created;
         }
         let Some(live) = &self.live else { return TableState::Existing };
-        match live.tables.get(&relation.to_ascii_lowercase()) {
+        match live.tables.get(&key(relation)) {
             None => TableState::Absent,
             Some(size) if size.rows <= 0 && size.bytes <= 0 => TableState::Empty,
             Some(size) if size.rows > live.large_rows => TableState::Large { rows: size.rows, bytes: size.bytes },
@@ -241,7 +251,7 @@ impl Context {
 
     /// The table an index belongs to, when known (created in this run, or in the database).
     fn index_table(&self, index: &str) -> Option<String> {
-        let index = index.to_ascii_lowercase();
+        let index = key(index);
         self.new_indexes
             .get(&index)
             .cloned()

@@ -218,6 +218,9 @@ fn the_run_s_own_tables_are_followed_through_renames_and_schema_moves() {
         ["rename", "create-index-non-concurrently"]
     );
     assert_eq!(rules("DROP TABLE users, legacy;"), ["destructive", "destructive"]);
+    // `public.t` and `t` are the same table.
+    assert!(rules("CREATE TABLE t (id int);\nCREATE INDEX t_id ON public.t (id);").is_empty());
+    assert!(rules("CREATE TABLE public.t (id int);\nALTER TABLE t ALTER COLUMN id TYPE bigint;").is_empty());
 }
 
 /// Rules that fire for `sql` on a database holding `tables` (name, rows), and the reasons given

@@ -119,6 +119,7 @@ impl PgError {
 /// A short remedy for the failures people hit most when migrating.
 pub fn remedy(sqlstate: &str, message: &str) -> Option<String> {
     Some(match sqlstate {
+        "2D000" => "a procedure (or DO block) commits or rolls back itself, which it cannot do inside the transaction shale runs the migration in: add `-- shale:no-transaction` to the file".into(),
         "25001" => "this statement cannot run inside a transaction: add `-- shale:no-transaction` to the file (shale then runs it statement by statement)".into(),
         "55P03" => "another session holds a conflicting lock on the table; retry when it is quieter, or raise the wait with `-- shale:lock-timeout=30s`".into(),
         "57014" => "the statement ran past statement_timeout; raise it with `-- shale:statement-timeout=...` or --statement-timeout".into(),

@@ -91,6 +91,12 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                 files.push((format!("U{version}__{slug}.sql").into(), header("undo")));
             }
         }
+        Layout::Goose => {
+            files.push((
+                format!("{version}_{slug}.sql").into(),
+                format!("-- +goose Up\n-- {name}\n\n{up_sql}\n-- +goose Down\n\n{down_sql}"),
+            ));
+        }
         Layout::SingleFile | Layout::DbmateSections if reversible || layout == Layout::DbmateSections => {
             files.push((
                 format!("{version}_{slug}.sql").into(),

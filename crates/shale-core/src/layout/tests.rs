@@ -159,3 +159,43 @@ fn read_dir_reads_the_disk() {
     let missing = MigrationSet::read_dir(&dir).unwrap_err();
     assert!(missing[0].to_string().contains("cannot be read"));
 }
+
+#[test]
+fn goose_sections_statement_blocks_and_no_transaction() {
+    let text = "-- +goose Up\n-- +goose StatementBegin\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$\n-- +goose StatementEnd\nCREATE TABLE t (id int);\n\n-- +goose Down\nDROP TABLE t\n";
+    let set = load(vec![file("00003_funcs.sql", text)]).unwrap();
+    let m = &set.migrations[0];
+    assert_eq!(m.layout, Layout::Goose);
+    // The block ends at StatementEnd even without a `;`; the Down section never runs with up.
+    assert_eq!(m.up.statements.len(), 2, "{:?}", m.up.statements);
+    assert!(m.up.statement_text(0).starts_with("CREATE FUNCTION") && m.up.statement_text(0).ends_with("$$"));
+    assert_eq!(m.up.statement_text(1), "CREATE TABLE t (id int)");
+    assert_eq!(m.down.as_ref().unwrap().statement_text(0), "DROP TABLE t");
+    assert!(m.up.no_transaction.is_none());
+    assert_eq!(set.convention(), Some((Layout::Goose, Naming::Sequential { width: 5 })));
+
+    let text = "-- +goose NO TRANSACTION\n-- +goose Up\nALTER TYPE mood ADD VALUE 'meh';\nUPDATE t SET mood = 'meh';\n";
+    let set = load(vec![file("00004_mood.sql", text)]).unwrap();
+    assert_eq!(set.migrations[0].up.no_transaction.as_deref(), Some("-- shale:no-transaction"));
+    assert!(set.migrations[0].down.is_none());
+
+    let err =
+        load(vec![file("00005_x.sql", "-- +goose Down\nDROP TABLE t;\n-- +goose Up\nCREATE TABLE t (id int);\n")])
+            .unwrap_err();
+    assert!(err[0].to_string().contains("`-- +goose Down` comes before `-- +goose Up`"), "{}", err[0]);
+}
+
+#[test]
+fn a_lone_commit_at_the_end_is_what_shale_does_anyway() {
+    let set = load(vec![file("001_a.sql", "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\nCOMMIT;\n")]).unwrap();
+    assert_eq!(set.migrations[0].up.statements.len(), 2);
+    // A COMMIT in the middle still ends shale's transaction early: refused.
+    let err =
+        load(vec![file("001_a.sql", "CREATE TABLE a (id int);\nCOMMIT;\nINSERT INTO a VALUES (1);\n")]).unwrap_err();
+    assert!(
+        err[0].to_string().contains("`COMMIT;` inside a migration")
+            || err[0].to_string().contains("`COMMIT` inside a migration"),
+        "{}",
+        err[0]
+    );
+}
