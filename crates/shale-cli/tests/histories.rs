@@ -150,3 +150,72 @@ fn lint_since_checks_what_a_branch_adds_with_the_rest_as_context() {
     assert!(!run.stdout.contains("002_old.sql"), "{}", run.stdout);
     assert!(run.stderr.contains("2 migration file(s) added since main"), "{}", run.stderr);
 }
+
+#[test]
+fn files_the_source_tool_passes_over_are_left_alone_with_a_note() {
+    let p = Project::new("hist_ignored");
+    p.write("2020-01-01-000000_users/up.sql", "CREATE TABLE users (id bigint);\n");
+    p.write("2020-01-01-000000_users/down.sql", "DROP TABLE users;\n");
+    p.write("data_oauth_github.sql", "INSERT INTO users VALUES (1);\n");
+    p.write("README.md", "# migrations\n");
+    p.write("00012_backfill.go", "package migrations\n");
+    let validate = p.shale(&["validate"]).ok();
+    assert!(
+        validate.stderr.contains(
+            "note: migrations/data_oauth_github.sql: ignored: not a migration: its name starts with no version"
+        ),
+        "{}",
+        validate.stderr
+    );
+    assert!(
+        validate.stderr.contains("note: migrations/00012_backfill.go: ignored: a goose migration written in Go"),
+        "{}",
+        validate.stderr
+    );
+    assert!(!validate.stderr.contains("README"), "{}", validate.stderr);
+    p.shale(&["up"]).ok();
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("data_oauth_github.sql: ignored"), "{}", status.stderr);
+    let json = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(json["ignored"].as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(p.psql("SELECT count(*) FROM users"), "0", "the data script did not run");
+    // Named like a migration, with a mistyped extension: an error naming it, nothing runs.
+    p.write("2021-01-01-000000_more/up.sql", "CREATE TABLE more (id int);\n");
+    p.write("003_add.up.sq", "CREATE TABLE typo (id int);\n");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("`003_add.up.sq` looks like a migration but does not end in .sql"), "{}", run.stderr);
+    assert!(!p.tables().contains(&"more".to_string()));
+}
+
+#[test]
+fn the_history_keeps_each_file_s_path_and_an_older_table_is_upgraded() {
+    let p = Project::new("hist_path");
+    // The history table as an earlier shale made it: no `path`, fewer kinds.
+    p.psql(
+        "CREATE TABLE shale_migrations (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, version text NOT NULL, name text NOT NULL,
+           kind text NOT NULL CHECK (kind IN ('versioned', 'repeatable', 'baseline', 'repair', 'seed')), checksum text,
+           checksum_algorithm smallint NOT NULL DEFAULT 1, up_sql text, down_sql text, started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+           finished_at timestamptz, duration_ms bigint, applied_by text NOT NULL DEFAULT current_user, host text, shale_version text NOT NULL,
+           status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'rolled_back')), statements_done integer,
+           error_sqlstate text, error_message text, error_statement text, reason text)",
+    );
+    p.write("0001_a.sql", "CREATE TABLE a (id int);\n");
+    p.shale(&["up", "--dry-run"]).ok();
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "pending", "read the older way: {status}");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT path FROM shale_migrations"), "0001_a.sql");
+    let check = p.psql("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'shale_migrations'::regclass AND conname LIKE '%kind%'");
+    assert!(check.contains("adopted") && check.contains("audit"), "{check}");
+    // An applied migration whose file is gone is named as it was written.
+    p.remove("0001_a.sql");
+    p.write("0002_b.sql", "CREATE TABLE b (id int);\n");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("0001_a.sql (migration 1 a) is applied in the database but its file is gone"),
+        "{}",
+        up.stderr
+    );
+}

@@ -182,7 +182,11 @@ fn modified_and_missing_files_are_refused_before_anything_runs() {
     p.remove("002_b.sql");
     let run = p.shale(&["up"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("migration 2 b is applied in the database but its file is gone"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("002_b.sql (migration 2 b) is applied in the database but its file is gone"),
+        "{}",
+        run.stderr
+    );
     let status = p.shale(&["status", "--json"]).ok().json();
     assert!(status["migrations"].as_array().unwrap().iter().any(|m| m["state"] == "missing"));
 }
@@ -215,15 +219,21 @@ fn bad_files_are_all_reported_and_nothing_is_applied() {
     p.write("001_a.sql", "CREATE TABLE a (id int);");
     p.write("01_dup.sql", "CREATE TABLE dup (id int);");
     p.write("notes.sql", "select 1;");
+    p.write("V2_missing_underscore.sql", "select 2;");
     p.write("003_c.sql", "CREATE TABLE c (txt text DEFAULT 'unterminated);");
     std::fs::write(p.migrations().join("004_latin1.sql"), b"-- caf\xe9\nselect 1;").unwrap();
     let run = p.shale(&["up"]);
     assert_eq!(run.code, 2);
-    for expected in
-        ["duplicate version", "notes.sql", "003_c.sql:1:34: unterminated quoted string", "004_latin1.sql: is not UTF-8"]
-    {
+    for expected in [
+        "duplicate version",
+        "`V2_missing_underscore.sql` fits no migration naming convention",
+        "003_c.sql:1:34: unterminated quoted string",
+        "004_latin1.sql: is not UTF-8",
+    ] {
         assert!(run.stderr.contains(expected), "missing {expected:?} in\n{}", run.stderr);
     }
+    // A script named like no migration is passed over, as the other tools do: not a problem.
+    assert!(!run.stderr.contains("notes.sql"), "{}", run.stderr);
     assert!(p.tables().is_empty(), "nothing applied, not even the history table");
     let json = p.shale(&["up", "--json"]).json();
     assert_eq!(json["exit_code"], 2);

@@ -199,6 +199,9 @@ pub struct Migration {
     pub checksum: Checksum,
     /// The version exactly as written in the file name (`0003`), for display and for `shale new`.
     pub version_text: String,
+    /// The up file relative to the migrations directory, as written (`0003_users.sql`,
+    /// `2020-01-01-000000_users/up.sql`): kept in the history, named in messages.
+    pub file: String,
 }
 
 impl Migration {
@@ -253,19 +256,49 @@ const CONVENTIONS: &str = "expected NNN_name.sql, NNN_name.up.sql/.down.sql, V3_
 #[derive(Debug, Clone, Default)]
 pub struct MigrationSet {
     pub migrations: Vec<Migration>,
+    /// Files in the directory that are not migrations and were left alone, and why (shown by
+    /// `validate` and `status`).
+    pub ignored: Vec<Ignored>,
+}
+
+/// A file of the migrations directory that shale leaves alone, as the tool that wrote the
+/// directory does.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Ignored {
+    pub path: PathBuf,
+    pub reason: String,
 }
 
 impl MigrationSet {
     /// Read `dir` (one level of folders, for diesel) and load it. A missing directory is an error.
     pub fn read_dir(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
-        let files = read_source_files(dir).map_err(|e| vec![e])?;
-        MigrationSet::load(dir, files)
+        let (files, others) = read_source_files(dir).map_err(|e| vec![e])?;
+        let mut errors = Vec::new();
+        let mut ignored = Vec::new();
+        for name in others {
+            let path = dir.join(&name);
+            match classify_other(&name.to_string_lossy()) {
+                Other::Mistake(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
+                Other::Note(reason) => ignored.push(Ignored { path, reason }),
+                Other::Silent => {}
+            }
+        }
+        match MigrationSet::load(dir, files) {
+            Ok(mut set) if errors.is_empty() => {
+                set.ignored.extend(ignored);
+                set.ignored.sort_by(|a, b| a.path.cmp(&b.path));
+                Ok(set)
+            }
+            Ok(_) => Err(errors),
+            Err(load) => Err(load.into_iter().chain(errors).collect()),
+        }
     }
 
     /// Load migrations from files whose paths are relative to `dir`. All problems are returned together.
     pub fn load(dir: &Path, mut files: Vec<SourceFile>) -> Result<MigrationSet, Vec<LoadError>> {
         files.sort_by(|a, b| a.relative.as_os_str().cmp(b.relative.as_os_str()));
         let mut errors = Vec::new();
+        let mut ignored = Vec::new();
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
         for file in files {
             let path = dir.join(&file.relative);
@@ -294,6 +327,7 @@ impl MigrationSet {
             }
             match classified {
                 Classified::Ignore => {}
+                Classified::Skipped(reason) => ignored.push(Ignored { path, reason }),
                 Classified::Bad(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
                 Classified::Part { key, version_text, name, role, layout } => {
                     let group = groups.entry(key).or_insert_with(|| Group {
@@ -305,7 +339,8 @@ impl MigrationSet {
                     if matches!(role, Role::Up | Role::Single) && layout != group.layout {
                         group.layout = layout;
                     }
-                    group.parts.push(Part { role, path, text });
+                    let relative = file.relative.to_string_lossy().replace('\\', "/");
+                    group.parts.push(Part { role, path, text, relative });
                 }
             }
         }
@@ -326,12 +361,12 @@ impl MigrationSet {
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => a.name.cmp(&b.name),
         });
-        Ok(MigrationSet { migrations })
+        Ok(MigrationSet { migrations, ignored })
     }
 
     /// Every `.sql` file of a seeds directory, in name order (numbers compared as numbers).
     pub fn read_seeds(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
-        let files = read_source_files(dir).map_err(|e| vec![e])?;
+        let (files, _) = read_source_files(dir).map_err(|e| vec![e])?;
         let mut migrations = Vec::new();
         let mut errors = Vec::new();
         for file in files {
@@ -362,6 +397,7 @@ impl MigrationSet {
                     up,
                     down: None,
                     version_text: String::new(),
+                    file: name.clone(),
                 }),
                 Err(e) => errors.push(e),
             }
@@ -371,7 +407,7 @@ impl MigrationSet {
         }
         let key = |m: &Migration| (split_version(&m.name, false).and_then(|(v, _)| Version::parse(&v)), m.name.clone());
         migrations.sort_by_key(key);
-        Ok(MigrationSet { migrations })
+        Ok(MigrationSet { migrations, ignored: Vec::new() })
     }
 
     pub fn versioned(&self) -> impl Iterator<Item = &Migration> {
@@ -430,7 +466,9 @@ fn sql_stem(name: &str) -> Option<&str> {
     (name.is_char_boundary(cut) && name[cut..].eq_ignore_ascii_case(".sql")).then(|| &name[..cut])
 }
 
-fn read_source_files(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
+/// The SQL files of `dir` (and `metadata.toml` in folders), read; and the names of its other
+/// top-level files, not read.
+fn read_source_files(dir: &Path) -> Result<(Vec<SourceFile>, Vec<PathBuf>), LoadError> {
     let io = |path: &Path, e: std::io::Error| {
         LoadError::file(
             path,
@@ -458,6 +496,7 @@ fn read_source_files(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
         Err(_) => (false, false),
     };
     let mut wanted: Vec<PathBuf> = Vec::new();
+    let mut others: Vec<PathBuf> = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
         let entry = entry.map_err(|e| io(dir, e))?;
         let name = PathBuf::from(entry.file_name());
@@ -487,6 +526,8 @@ fn read_source_files(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
                 return Err(e);
             }
             wanted.push(name);
+        } else {
+            others.push(name);
         }
     }
     // Reading a thousand small files is syscall-bound: spread it over the cores.
@@ -517,7 +558,7 @@ fn read_source_files(dir: &Path) -> Result<Vec<SourceFile>, LoadError> {
         for worker in workers {
             files.extend(worker.join().expect("a file-reading thread does not panic")?);
         }
-        Ok(files)
+        Ok((files, others))
     })
 }
 
@@ -531,14 +572,24 @@ enum Role {
 
 enum Classified {
     Ignore,
+    /// Not a migration, and left alone with a note saying why.
+    Skipped(String),
     Bad(String),
-    Part { key: String, version_text: String, name: String, role: Role, layout: Layout },
+    Part {
+        key: String,
+        version_text: String,
+        name: String,
+        role: Role,
+        layout: Layout,
+    },
 }
 
 struct Part {
     role: Role,
     path: PathBuf,
     text: String,
+    /// The path relative to the migrations directory, `/`-separated.
+    relative: String,
 }
 
 struct Group {
@@ -623,8 +674,49 @@ fn classify_file(file: &str) -> Classified {
             let key = format!("v:{}", Version::parse(&version_text).unwrap().canonical());
             Classified::Part { key, version_text, name, role, layout }
         }
-        None => Classified::Bad(format!("`{file}` fits no migration naming convention")),
+        None if looks_versioned(file) => Classified::Bad(format!("`{file}` fits no migration naming convention")),
+        // A script kept beside the migrations (data, a schema dump): diesel, golang-migrate,
+        // dbmate, goose and Flyway all pass over a file whose name starts with no version.
+        None => Classified::Skipped("not a migration: its name starts with no version".into()),
     }
+}
+
+/// The name starts the way a migration's does: digits, Flyway's `V1`/`U1`/`R__`.
+fn looks_versioned(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_digit() => true,
+        Some('V' | 'U') => chars.next().is_some_and(|c| c.is_ascii_digit()),
+        Some('R') => name.starts_with("R__"),
+        _ => false,
+    }
+}
+
+/// What a file that is not read as SQL is.
+enum Other {
+    /// Named like a migration, with an extension that is almost `.sql`: surely a typo.
+    Mistake(String),
+    /// Left alone, but worth a note.
+    Note(String),
+    Silent,
+}
+
+fn classify_other(name: &str) -> Other {
+    let Some((stem, extension)) = name.rsplit_once('.') else { return Other::Silent };
+    let extension = extension.to_ascii_lowercase();
+    if looks_versioned(name) && extension == "go" {
+        return Other::Note(
+            "a goose migration written in Go: shale runs SQL migrations only, so port it to SQL if a fresh database needs it"
+                .into(),
+        );
+    }
+    let sql_like = extension.starts_with("sq") || matches!(extension.as_str(), "psql" | "pgsql" | "up" | "down");
+    if looks_versioned(name) && sql_like {
+        return Other::Mistake(format!(
+            "`{name}` looks like a migration but does not end in .sql (`{stem}.{extension}`): rename it to end in .sql, or move it out of the directory"
+        ));
+    }
+    Other::Silent
 }
 
 /// `0003_create users` -> ("0003", "create users"); diesel folders allow dashes in the version.
@@ -679,6 +771,7 @@ impl Group {
         if !errors.is_empty() {
             return Err(errors);
         }
+        let file = up.relative.clone();
         let force_no_tx = match &metadata {
             Some(meta) => diesel_no_transaction(meta)?,
             None => None,
@@ -701,7 +794,7 @@ impl Group {
             }
         };
         let checksum = Checksum::of(&up_script.text);
-        Ok(Migration { version, name, kind, layout, up: up_script, down: down_script, checksum, version_text })
+        Ok(Migration { version, name, kind, layout, up: up_script, down: down_script, checksum, version_text, file })
     }
 }
 

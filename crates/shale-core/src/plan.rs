@@ -16,6 +16,10 @@ pub enum RecordKind {
     Baseline,
     Repair,
     Seed,
+    /// Applied by another tool and taken over by `shale adopt`: applied, nothing ran.
+    Adopted,
+    /// A record of what a command did (`shale adopt`), not a migration.
+    Audit,
 }
 
 impl RecordKind {
@@ -26,13 +30,23 @@ impl RecordKind {
             RecordKind::Baseline => "baseline",
             RecordKind::Repair => "repair",
             RecordKind::Seed => "seed",
+            RecordKind::Adopted => "adopted",
+            RecordKind::Audit => "audit",
         }
     }
 
     pub fn parse(s: &str) -> Option<RecordKind> {
-        [RecordKind::Versioned, RecordKind::Repeatable, RecordKind::Baseline, RecordKind::Repair, RecordKind::Seed]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            RecordKind::Versioned,
+            RecordKind::Repeatable,
+            RecordKind::Baseline,
+            RecordKind::Repair,
+            RecordKind::Seed,
+            RecordKind::Adopted,
+            RecordKind::Audit,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -81,6 +95,9 @@ pub struct AppliedRecord {
     /// For no-transaction migrations: how many statements succeeded before the failure.
     pub statements_done: Option<i32>,
     pub error: Option<String>,
+    /// The migration's file, relative to the migrations directory, as it was when this row was
+    /// written (None in rows of an older shale).
+    pub path: Option<String>,
 }
 
 /// What the database remembers: the newest row per version (and per repeatable name).
@@ -101,7 +118,7 @@ impl History {
     fn versioned(&self) -> impl Iterator<Item = (Version, &AppliedRecord)> {
         self.records
             .iter()
-            .filter(|r| matches!(r.kind, RecordKind::Versioned | RecordKind::Repair))
+            .filter(|r| matches!(r.kind, RecordKind::Versioned | RecordKind::Repair | RecordKind::Adopted))
             .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
     }
 
@@ -181,6 +198,8 @@ pub struct Step {
     pub checksum: Option<String>,
     /// Resume a failed no-transaction migration at this statement (the earlier ones are unchanged).
     pub resume_from: usize,
+    /// The file the step comes from, relative to the migrations directory (kept in the history).
+    pub file: Option<String>,
     /// The statement at `resume_from` may have run: the last attempt stopped without a result for
     /// it (its runner was killed, lost the lock or the connection), so the executor checks the
     /// database before running it again (see [`crate::rerun`]).
@@ -220,9 +239,11 @@ pub enum PlanError {
         label: String,
         path: PathBuf,
     },
+    /// `file`: the file as the history recorded it, when it did.
     Missing {
         version: String,
         name: String,
+        file: Option<String>,
     },
     OutOfOrder {
         label: String,
@@ -257,9 +278,13 @@ impl fmt::Display for PlanError {
                 "{}: migration {label} was changed after it was applied (its checksum differs from the history); restore the file, or put the change in a new migration",
                 path.display()
             ),
-            PlanError::Missing { version, name } => write!(
+            PlanError::Missing { version, name, file } => write!(
                 f,
-                "migration {version} {name} is applied in the database but its file is gone; restore the file, or record the decision with `shale repair {version} --rolled-back --reason ...`"
+                "{} is applied in the database but its file is gone; restore the file, or record the decision with `shale repair {version} --rolled-back --reason ...`",
+                match file {
+                    Some(file) => format!("{file} (migration {version} {name})"),
+                    None => format!("migration {version} {name}"),
+                }
             ),
             PlanError::OutOfOrder { label, path, newest } => write!(
                 f,
@@ -322,7 +347,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             name: r.name.clone(),
             kind: MigrationKind::Versioned,
             state: State::Missing,
-            path: None,
+            path: r.path.as_ref().map(PathBuf::from),
             applied_at: r.applied_at.clone(),
             duration_ms: r.duration_ms,
             error: None,
@@ -380,8 +405,11 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     let records: HashMap<String, &AppliedRecord> = history.versioned().map(|(v, r)| (v.canonical(), r)).collect();
     for row in &rows {
         if row.state == State::Missing {
-            errors
-                .push(PlanError::Missing { version: row.version.clone().unwrap_or_default(), name: row.name.clone() });
+            errors.push(PlanError::Missing {
+                version: row.version.clone().unwrap_or_default(),
+                name: row.name.clone(),
+                file: row.path.as_ref().map(|p| p.display().to_string()),
+            });
         }
     }
     let mut steps = Vec::new();
@@ -469,6 +497,7 @@ fn up_step(m: &Migration, resume_from: usize) -> Step {
         down_sql: m.down.as_ref().map(|d| d.text.clone()),
         checksum: Some(m.checksum.0.clone()),
         resume_from,
+        file: Some(m.file.clone()),
         resume_in_doubt: false,
     }
 }
@@ -544,6 +573,7 @@ pub fn plan_down(set: &MigrationSet, history: &History, target: &Target) -> Resu
             script,
             checksum: record.checksum.clone(),
             resume_from: 0,
+            file: file.map(|m| m.file.clone()).or_else(|| record.path.clone()),
             resume_in_doubt: false,
         });
     }

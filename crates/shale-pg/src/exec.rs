@@ -663,6 +663,7 @@ fn record(step: &Step, status: RecordStatus) -> NewRecord<'_> {
         status,
         reason: None,
         statements_done: None,
+        path: step.file.as_deref(),
     }
 }
 

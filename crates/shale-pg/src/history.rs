@@ -31,7 +31,12 @@ pub struct NewRecord<'a> {
     pub status: RecordStatus,
     pub reason: Option<&'a str>,
     pub statements_done: Option<i32>,
+    /// The migration's file, relative to the migrations directory, as written (`0001_a.sql`).
+    pub path: Option<&'a str>,
 }
+
+/// The kinds of history rows this shale writes and reads.
+const KINDS: &str = "'versioned', 'repeatable', 'baseline', 'repair', 'seed', 'adopted', 'audit'";
 
 impl HistoryTable {
     pub fn name(&self) -> String {
@@ -85,7 +90,7 @@ CREATE TABLE IF NOT EXISTS {t} (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     version text NOT NULL,
     name text NOT NULL,
-    kind text NOT NULL CHECK (kind IN ('versioned', 'repeatable', 'baseline', 'repair', 'seed')),
+    kind text NOT NULL CONSTRAINT {kind_check} CHECK (kind IN ({KINDS})),
     checksum text,
     checksum_algorithm smallint NOT NULL DEFAULT {algo},
     up_sql text,
@@ -101,42 +106,82 @@ CREATE TABLE IF NOT EXISTS {t} (
     error_sqlstate text,
     error_message text,
     error_statement text,
-    reason text
+    reason text,
+    path text
 );
 COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt; the newest row of a version decides its state.'",
             schema = quote_ident(&self.schema),
             schema_literal = quote_literal(&self.schema),
             algo = shale_core::CHECKSUM_ALGORITHM,
+            kind_check = self.kind_check(),
+        )
+    }
+
+    fn kind_check(&self) -> String {
+        quote_ident(&format!("{}_kind_check", self.table))
+    }
+
+    /// Brings a history table written by an earlier shale to this one's shape: the `path` column
+    /// and the newer kinds. Run under the migration lock; a no-op (one catalog lookup) once done.
+    pub fn upgrade_sql(&self) -> String {
+        let t = self.name();
+        format!(
+            "DO $shale$ DECLARE c record; BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = {lit}::regclass AND attname = 'path' AND NOT attisdropped) THEN
+        ALTER TABLE {t} ADD COLUMN path text;
+        FOR c IN SELECT conname FROM pg_catalog.pg_constraint
+                 WHERE conrelid = {lit}::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%kind%' LOOP
+            EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {lit}, c.conname);
+        END LOOP;
+        ALTER TABLE {t} ADD CONSTRAINT {kind_check} CHECK (kind IN ({KINDS}));
+    END IF;
+END $shale$",
+            lit = quote_literal(&t),
+            kind_check = self.kind_check(),
         )
     }
 
     /// The newest row per migration. One round trip; a missing table is an empty history.
     /// Large SQL texts are only fetched where a plan may need them (failed attempts, and downs when asked).
     pub fn load_sql(&self, with_down: bool) -> String {
+        self.load_sql_for(with_down, false)
+    }
+
+    /// `legacy`: for a table an earlier shale made, without the `path` column.
+    fn load_sql_for(&self, with_down: bool, legacy: bool) -> String {
         format!(
-            "SELECT DISTINCT ON (CASE kind WHEN 'repeatable' THEN 'r' WHEN 'seed' THEN 's' WHEN 'baseline' THEN 'b' ELSE 'v' END,
+            "SELECT DISTINCT ON (CASE kind WHEN 'repeatable' THEN 'r' WHEN 'seed' THEN 's' WHEN 'baseline' THEN 'b' WHEN 'audit' THEN 'a' ELSE 'v' END,
                     CASE WHEN kind IN ('repeatable', 'seed') THEN name ELSE version END)
         id, version, name, kind, checksum, status,
         CASE WHEN status IN ('failed', 'running') THEN up_sql END,
         {down},
         to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-        duration_ms, statements_done, error_message
+        duration_ms, statements_done, error_message{path}
  FROM {t}
- ORDER BY CASE kind WHEN 'repeatable' THEN 'r' WHEN 'seed' THEN 's' WHEN 'baseline' THEN 'b' ELSE 'v' END,
+ ORDER BY CASE kind WHEN 'repeatable' THEN 'r' WHEN 'seed' THEN 's' WHEN 'baseline' THEN 'b' WHEN 'audit' THEN 'a' ELSE 'v' END,
           CASE WHEN kind IN ('repeatable', 'seed') THEN name ELSE version END, id DESC",
             t = self.name(),
             down = if with_down { "down_sql" } else { "NULL::text" },
+            path = if legacy { "" } else { ", path" },
         )
     }
 
-    /// Read the history; `None` when the table does not exist yet.
+    /// Read the history; `None` when the table does not exist yet. A table an earlier shale made
+    /// (no `path` column until the next run under the lock upgrades it) is read the older way.
     pub async fn load(&self, client: &Client, with_down: bool) -> Result<Option<History>, PgError> {
-        let messages = match client.simple_query(&self.load_sql(with_down)).await {
-            Ok(m) => m,
-            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => return Ok(None),
-            Err(e) => return Err(PgError::query("reading the migration history", e)),
-        };
-        Ok(Some(History { records: parse_rows(&messages)? }))
+        let mut legacy = false;
+        loop {
+            let messages = match client.simple_query(&self.load_sql_for(with_down, legacy)).await {
+                Ok(m) => m,
+                Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => return Ok(None),
+                Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_COLUMN) && !legacy => {
+                    legacy = true;
+                    continue;
+                }
+                Err(e) => return Err(PgError::query("reading the migration history", e)),
+            };
+            return Ok(Some(History { records: parse_rows(&messages)? }));
+        }
     }
 
     /// Read the history under the migration lock, once every transaction that writes it has ended.
@@ -154,9 +199,10 @@ COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt
         wait: std::time::Duration,
     ) -> Result<Option<History>, PgError> {
         let sql = format!(
-            "BEGIN;\nSET LOCAL lock_timeout = {};\nLOCK TABLE {} IN SHARE MODE;\n{};\nCOMMIT",
+            "BEGIN;\nSET LOCAL lock_timeout = {};\nLOCK TABLE {} IN SHARE MODE;\n{};\n{};\nCOMMIT",
             quote_literal(&format!("{}ms", wait.as_millis().max(1))),
             self.name(),
+            self.upgrade_sql(),
             self.load_sql(with_down)
         );
         let messages = match client.simple_query(&sql).await {
@@ -202,8 +248,8 @@ COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt
             "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint".to_string()
         };
         format!(
-            "INSERT INTO {t} (version, name, kind, checksum, up_sql, down_sql, started_at, finished_at, duration_ms, host, shale_version, status, statements_done, reason, error_sqlstate, error_message, error_statement)
- VALUES ({version}, {name}, {kind}, {checksum}, {up}, {down}, now(), {finished}, {duration}, {host}, {shale}, {status}, {done}, {reason}, {code}, {message}, {statement}){ret}",
+            "INSERT INTO {t} (version, name, kind, checksum, up_sql, down_sql, started_at, finished_at, duration_ms, host, shale_version, status, statements_done, reason, error_sqlstate, error_message, error_statement, path)
+ VALUES ({version}, {name}, {kind}, {checksum}, {up}, {down}, now(), {finished}, {duration}, {host}, {shale}, {status}, {done}, {reason}, {code}, {message}, {statement}, {path}){ret}",
             t = self.name(),
             version = quote_literal(&r.version),
             name = quote_literal(r.name),
@@ -219,6 +265,7 @@ COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt
             code = literal_or_null(failure.map(|f| f.sqlstate.as_str())),
             message = literal_or_null(failure.map(|f| f.message.as_str())),
             statement = literal_or_null(failure.and_then(|f| f.statement.as_deref())),
+            path = literal_or_null(r.path),
             ret = if returning_id { " RETURNING id" } else { "" },
         )
     }
@@ -278,6 +325,7 @@ fn parse_rows(messages: &[SimpleQueryMessage]) -> Result<Vec<AppliedRecord>, PgE
             duration_ms: number(9),
             statements_done: number(10).map(|n| n as i32),
             error: text(11),
+            path: text(12),
         });
     }
     Ok(records)

@@ -471,6 +471,7 @@ impl Migrator {
             status: RecordStatus::Succeeded,
             reason,
             statements_done: None,
+            path: self.set.find(version).map(|m| m.file.as_str()),
         };
         self.write(client, &record, lock).await?;
         Ok(RunReport::default())
@@ -571,6 +572,7 @@ impl Migrator {
                 RepairDecision::ResumeAt(at) => Some(at as i32 - 1),
                 _ => None,
             },
+            path: file.map(|m| m.file.as_str()).or_else(|| record.and_then(|r| r.path.as_deref())),
         };
         self.write(client, &entry, lock).await?;
         Ok(RunReport::default())

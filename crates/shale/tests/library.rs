@@ -58,6 +58,6 @@ async fn async_failure_is_typed_and_names_the_file() {
     );
     assert!(events.iter().any(|e| e.contains("StepStarted")), "{events:?}");
     // Bad embedded files are a typed load error before anything connects.
-    let broken = EmbeddedMigrations { dir: "m", files: &[("x.sql", b"select 1")] };
+    let broken = EmbeddedMigrations { dir: "m", files: &[("001_x.sql", b"select 'unterminated")] };
     assert!(matches!(broken.load(), Err(Error::Load(_))));
 }

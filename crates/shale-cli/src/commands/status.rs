@@ -12,9 +12,12 @@ pub fn status(settings: &Settings) -> Result<i32> {
     let migrator = migrator(settings)?;
     let report = block_on(migrator.status())?;
     if settings.json {
-        print_json(&report);
+        let mut value = serde_json::to_value(&report)?;
+        value["ignored"] = serde_json::to_value(&migrator.set.ignored)?;
+        print_json(&value);
         return Ok(0);
     }
+    print_ignored(settings, &migrator.set.ignored);
     let mut t = table(&["version", "name", "state", "applied at", "duration"]);
     for row in &report.migrations {
         let version = match row.kind {
@@ -40,6 +43,16 @@ pub fn status(settings: &Settings) -> Result<i32> {
     Ok(0)
 }
 
+/// One note per file of the directory that shale leaves alone.
+fn print_ignored(settings: &Settings, ignored: &[shale_core::layout::Ignored]) {
+    if settings.quiet {
+        return;
+    }
+    for i in ignored {
+        eprintln!("note: {}: ignored: {}", i.path.display(), i.reason);
+    }
+}
+
 fn state_cell(state: State) -> Cell {
     let cell = Cell::new(state.as_str());
     let color = match state {
@@ -63,9 +76,15 @@ fn color_enabled() -> bool {
 /// failed and refused out-of-order migrations are problems (exit 1).
 pub fn validate(settings: &Settings) -> Result<i32> {
     let set = load_set(settings)?;
+    if !settings.json {
+        print_ignored(settings, &set.ignored);
+    }
+    let ignored = serde_json::to_value(&set.ignored)?;
     if !settings.has_database() {
         if settings.json {
-            print_json(&serde_json::json!({ "ok": true, "migrations": set.migrations.len(), "database": false }));
+            print_json(
+                &serde_json::json!({ "ok": true, "migrations": set.migrations.len(), "database": false, "ignored": ignored }),
+            );
         } else if !settings.quiet {
             println!(
                 "{} migration file(s) are valid (no database configured, so the history was not checked)",
@@ -84,7 +103,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         .collect();
     if settings.json {
         print_json(
-            &serde_json::json!({ "ok": problems.is_empty(), "migrations": count, "database": true, "problems": problems }),
+            &serde_json::json!({ "ok": problems.is_empty(), "migrations": count, "database": true, "problems": problems, "ignored": ignored }),
         );
     } else {
         for p in &problems {

@@ -95,6 +95,7 @@ fn every_problem_is_reported_with_its_file() {
         file("001_a.sql", "select 1;"),
         file("0001_b.sql", "select 2;"),
         file("create_stuff.sql", "select 3;"),
+        file("V3_stuff.sql", "select 3;"),
         file("003_c.down.sql", "select 4;"),
         SourceFile { relative: PathBuf::from("004_d.sql"), bytes: vec![b's', 0xff, 0xfe] },
         file("005_e.sql", "select 'unterminated;"),
@@ -102,10 +103,10 @@ fn every_problem_is_reported_with_its_file() {
     .unwrap_err();
     let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
     let all = text.join("\n");
-    assert!(
-        all.contains("migrations/create_stuff.sql: `create_stuff.sql` fits no migration naming convention"),
-        "{all}"
-    );
+    // Named like no migration: passed over (with a note), as the other tools do. Named like one,
+    // but broken: an error.
+    assert!(!all.contains("create_stuff.sql"), "{all}");
+    assert!(all.contains("migrations/V3_stuff.sql: `V3_stuff.sql` fits no migration naming convention"), "{all}");
     assert!(all.contains("duplicate version"), "{all}");
     assert!(all.contains("migrations/003_c.down.sql: has no matching up migration"), "{all}");
     assert!(all.contains("migrations/004_d.sql: is not UTF-8 (invalid byte at offset 1)"), "{all}");

@@ -25,6 +25,7 @@ fn applied(set: &MigrationSet, version: &str) -> AppliedRecord {
         duration_ms: Some(3),
         statements_done: None,
         error: None,
+        path: Some(m.file.clone()),
     }
 }
 
