@@ -129,10 +129,19 @@ pub enum Command {
     Validate,
     /// Mark an existing database as being at VERSION without running anything
     Baseline {
-        version: String,
+        /// The version the database is at [required unless --from-database]
+        #[arg(required_unless_present = "from_database", conflicts_with = "from_database")]
+        version: Option<String>,
         #[arg(long)]
         reason: Option<String>,
+        /// For a database with no migration history at all: write its schema as the first
+        /// migration and record it as applied here
+        #[arg(long)]
+        from_database: bool,
     },
+    /// Take over the history another tool (golang-migrate, dbmate, goose, sqlx, diesel, Flyway,
+    /// refinery, node-pg-migrate) kept in this database: nothing runs, its table is left as it is
+    Adopt(AdoptArgs),
     /// Record a decision about a failed, modified or missing migration (an audit row; nothing is run)
     Repair(RepairArgs),
     /// The project's development PostgreSQL under .shale/dev
@@ -192,6 +201,19 @@ pub struct LintArgs {
     /// human, json, github (workflow annotations) or sarif (SARIF 2.1.0, for code scanning)
     #[arg(long, default_value = "human", value_parser = ["human", "json", "github", "sarif"])]
     pub format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// The tool whose history to take over, when more than one is found or the table was renamed
+    #[arg(long, value_name = "TOOL", value_parser = ["golang-migrate", "dbmate", "goose", "sqlx", "diesel", "flyway", "refinery", "node-pg-migrate"])]
+    pub from: Option<String>,
+    /// The other tool's history table (`name` or `schema.name`), when not its default
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
+    /// Show what would be recorded; record nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 //! diesel folders, Flyway names, dbmate sections), the database's history becomes [`History`],
 //! and the two together become a [`Plan`] that the executor carries out.
 
+pub mod adopt;
 pub mod checksum;
 pub mod directives;
 pub mod embed;

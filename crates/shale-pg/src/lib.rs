@@ -4,6 +4,7 @@
 pub mod connect;
 pub mod error;
 pub mod exec;
+pub mod foreign;
 pub mod history;
 pub mod inspect;
 pub mod interrupt;

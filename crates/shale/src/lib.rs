@@ -17,12 +17,14 @@
 //! let report = migrator.up(&shale::UpRequest::default(), &mut |_| {}).await?;
 //! ```
 
+mod adopt;
 pub mod blocking;
 mod embedded;
 mod error;
 pub mod fleet;
 mod migrator;
 
+pub use adopt::{AdoptReport, AdoptRequest, AdoptedMigration};
 pub use embedded::EmbeddedMigrations;
 pub use error::Error;
 pub use migrator::{

@@ -120,6 +120,8 @@ pub struct StatusReport {
     /// False when the history table does not exist yet.
     pub history_exists: bool,
     pub migrations: Vec<StatusRow>,
+    /// Another tool's history table, when shale has none of its own here: `shale adopt` takes it over.
+    pub foreign: Option<shale_pg::foreign::ForeignTable>,
 }
 
 /// What `repair` records about a migration whose state needs a human decision.
@@ -134,9 +136,9 @@ pub enum RepairDecision {
     ResumeAt(usize),
 }
 
-struct LockedSession {
-    client: Client,
-    lock: HeldLock,
+pub(crate) struct LockedSession {
+    pub(crate) client: Client,
+    pub(crate) lock: HeldLock,
     started: Instant,
 }
 
@@ -161,7 +163,7 @@ impl Migrator {
         Ok(Migrator::new(migrations.load()?, MigratorConfig::new(connection)))
     }
 
-    async fn connect(&self) -> Result<Client, Error> {
+    pub(crate) async fn connect(&self) -> Result<Client, Error> {
         Ok(connect_waiting(&self.config.connection, &self.config.session, self.config.connect_wait).await?)
     }
 
@@ -189,7 +191,12 @@ impl Migrator {
     }
 
     /// The history, creating the table when `create` and it does not exist.
-    async fn history(&self, client: &Client, with_down: bool, create: bool) -> Result<(History, bool), Error> {
+    pub(crate) async fn history(
+        &self,
+        client: &Client,
+        with_down: bool,
+        create: bool,
+    ) -> Result<(History, bool), Error> {
         self.config.history.check().map_err(Error::Invalid)?;
         // Under the lock (create = true), look before reading so a new database's log shows no
         // error; once the table has been seen, reading is enough.
@@ -221,10 +228,16 @@ impl Migrator {
     pub async fn status(&self) -> Result<StatusReport, Error> {
         let client = self.connect().await?;
         let (history, exists) = self.history(&client, false, false).await?;
+        // Only where shale has nothing yet: one more query, for a database another tool migrated.
+        let foreign = match history.records.is_empty() {
+            true => self.foreign_history_without_adoption(&client).await?,
+            false => None,
+        };
         Ok(StatusReport {
             current_version: version_text(&history),
             history_exists: exists,
             migrations: plan::status(&self.set, &history),
+            foreign,
         })
     }
 
@@ -263,8 +276,25 @@ impl Migrator {
         let client = self.connect().await?;
         let (history, _) = self.history(&client, false, false).await?;
         let plan = plan_up(&self.set, &history, request)?;
+        if history.records.is_empty() && !plan.steps.is_empty() {
+            self.refuse_over_foreign_history(&client).await?;
+        }
         plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
         Ok(plan)
+    }
+
+    /// A database another tool migrated, where shale has no history yet: running the migrations
+    /// would run again what that tool applied.
+    async fn refuse_over_foreign_history(&self, client: &Client) -> Result<(), Error> {
+        let Some(table) = self.foreign_history_without_adoption(client).await? else { return Ok(()) };
+        Err(Error::Invalid(format!(
+            "this database was migrated by {tool} ({table} is its history) and shale has no history here yet, so `up` would run again \
+             what {tool} applied: run `shale adopt` to take that history over (nothing runs, {table} is left as it is), then `shale up`. \
+             If that table belongs to something else and shale should start from nothing here, record that with \
+             `shale baseline 0 --reason ...`",
+            tool = table.tool,
+            table = table.display()
+        )))
     }
 
     /// The history table and its lease table: no migration may change them.
@@ -291,6 +321,9 @@ impl Migrator {
             return Ok(RunReport::unchanged(&history));
         }
         plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
+        if history.records.is_empty() {
+            self.refuse_over_foreign_history(&client).await?;
+        }
         // Checked against the database it will run on: one query, only when there is something to run.
         let facts = match &request.vet {
             Some(vet) => {
@@ -580,11 +613,18 @@ impl Migrator {
 
     /// Writes a history row behind the lock's fence: nothing is recorded unless the lock is held.
     async fn write(&self, client: &Client, record: &NewRecord<'_>, lock: &HeldLock) -> Result<(), Error> {
-        let sql = format!(
-            "BEGIN;\n{};\n{};\nCOMMIT",
-            lock.commit_fence(),
-            self.config.history.insert_sql(record, None, false)
-        );
+        self.write_all(client, std::slice::from_ref(record), lock).await
+    }
+
+    /// Writes history rows in one transaction behind the lock's fence: all of them or none.
+    pub(crate) async fn write_all(
+        &self,
+        client: &Client,
+        records: &[NewRecord<'_>],
+        lock: &HeldLock,
+    ) -> Result<(), Error> {
+        let inserts: Vec<String> = records.iter().map(|r| self.config.history.insert_sql(r, None, false)).collect();
+        let sql = format!("BEGIN;\n{};\n{};\nCOMMIT", lock.commit_fence(), inserts.join(";\n"));
         if let Err(e) = client.batch_execute(&sql).await {
             let _ = client.batch_execute("ROLLBACK").await;
             if e.code().is_some_and(|c| c.code() == shale_pg::lease::FENCE_SQLSTATE) {
@@ -596,7 +636,11 @@ impl Migrator {
     }
 
     /// Connect and take the migration lock, for commands that always change the history.
-    async fn begin_locked(&self, client: Option<Client>, on_event: OnEvent<'_>) -> Result<LockedSession, Error> {
+    pub(crate) async fn begin_locked(
+        &self,
+        client: Option<Client>,
+        on_event: OnEvent<'_>,
+    ) -> Result<LockedSession, Error> {
         let started = Instant::now();
         let client = match client {
             Some(c) => c,

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod adopt;
 pub mod backup;
 pub mod check;
 pub mod dev;
@@ -35,7 +36,11 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Seed(args) => migrate::seed(settings, args.seeds.as_deref(), args.force),
         Command::Redo => migrate::redo(settings),
         Command::Goto { version } => migrate::goto(settings, &version),
-        Command::Baseline { version, reason } => migrate::baseline(settings, &version, reason.as_deref()),
+        Command::Baseline { version: Some(version), reason, .. } => {
+            migrate::baseline(settings, &version, reason.as_deref())
+        }
+        Command::Baseline { version: None, reason, .. } => adopt::baseline_from_database(settings, reason.as_deref()),
+        Command::Adopt(args) => adopt::run(settings, &args),
         Command::Repair(args) => migrate::repair(settings, &args),
         Command::Status => status::status(settings),
         Command::Dump(args) => dump::run(settings, &args),

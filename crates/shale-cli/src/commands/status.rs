@@ -18,6 +18,14 @@ pub fn status(settings: &Settings) -> Result<i32> {
         return Ok(0);
     }
     print_ignored(settings, &migrator.set.ignored);
+    if let Some(foreign) = &report.foreign {
+        eprintln!(
+            "note: this database was migrated by {} ({} is its history) and shale has none here yet:              `shale adopt` takes that history over, so that `shale up` runs only what {} did not",
+            foreign.tool,
+            foreign.display(),
+            foreign.tool
+        );
+    }
     let mut t = table(&["version", "name", "state", "applied at", "duration"]);
     for row in &report.migrations {
         let version = match row.kind {

@@ -1,0 +1,103 @@
+//! Switching to shale: `shale adopt` (another tool's history) and `shale baseline
+//! --from-database` (a database built with no history at all).
+
+use anyhow::Result;
+use shale::{AdoptRequest, Event};
+use shale_core::adopt::Tool;
+
+use super::{block_on, migrator, print_json};
+use crate::args::AdoptArgs;
+use crate::output::Progress;
+use crate::settings::Settings;
+
+pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let request = AdoptRequest {
+        tool: args.from.as_deref().and_then(Tool::parse),
+        table: args.table.clone(),
+        dry_run: args.dry_run,
+    };
+    let progress = Progress::new(settings.quiet || settings.json, settings.verbose);
+    let report = block_on(migrator.adopt(&request, &mut |e: Event| progress.event(&e)))?;
+    if settings.json {
+        print_json(&report);
+        return Ok(0);
+    }
+    if settings.quiet {
+        return Ok(0);
+    }
+    let verb = if report.dry_run { "would record" } else { "recorded" };
+    println!(
+        "{verb} {} migration(s) as applied, adopted from {} ({}), up to version {}; nothing ran, and {} is left as it is",
+        report.adopted.len(),
+        report.tool,
+        report.table,
+        report.version.as_deref().unwrap_or("none"),
+        report.table
+    );
+    for m in &report.adopted {
+        println!("  {} {} ({})", m.version, m.name, m.path);
+    }
+    for note in &report.notes {
+        println!("note: {note}");
+    }
+    match (report.dry_run, report.pending) {
+        (true, _) => println!("run without --dry-run to record it"),
+        (false, 0) => println!("the database is up to date; from now on, run `shale up`"),
+        (false, n) => println!("{n} migration(s) are pending: run `shale up` to apply them"),
+    }
+    Ok(0)
+}
+
+/// A database with no history (tables made by an ORM's `create_all()` or by hand): its schema
+/// becomes the first migration, recorded as applied here; a fresh database builds the same from it.
+pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Result<i32> {
+    let set = if settings.dir.exists() { super::load_set(settings)? } else { Default::default() };
+    if let Some(m) = set.versioned().next() {
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "{} already holds migrations ({} among them): --from-database starts a history from nothing; to say which of them this \
+             database already has, run `shale baseline VERSION`",
+            settings.dir.display(),
+            m.file
+        )));
+    }
+    let migrator = super::migrator_with(settings, set)?;
+    let status = block_on(migrator.status())?;
+    if let Some(foreign) = &status.foreign {
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "this database has {}'s history ({}): take it over with `shale adopt` instead",
+            foreign.tool,
+            foreign.display()
+        )));
+    }
+    if status.current_version.is_some() {
+        anyhow::bail!(shale::Error::Invalid(
+            "the database already has shale history; --from-database is for a database that has none".into()
+        ));
+    }
+    let schema = block_on(migrator.schema())?;
+    let text = shale_schema::dump(&schema);
+    let files = super::new::create(settings, "baseline", false, Some(super::new::Contents { up: &text, down: None }))?;
+    let set = super::load_set(settings)?;
+    let first = set.versioned().next().map(|m| (m.version.clone(), m.file.clone()));
+    let Some((Some(version), file)) = first else {
+        anyhow::bail!(shale::Error::Invalid("the baseline migration could not be read back".into()));
+    };
+    let migrator = super::migrator_with(settings, set)?;
+    let reason = reason.unwrap_or("baseline --from-database: the schema the database had before shale");
+    let progress = Progress::new(settings.quiet || settings.json, settings.verbose);
+    block_on(migrator.baseline(&version, Some(reason), &mut |e: Event| progress.event(&e)))?;
+    if settings.json {
+        print_json(&serde_json::json!({ "written": files, "version": version.canonical(), "recorded": true }));
+    } else if !settings.quiet {
+        let written = files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        println!(
+            "wrote {written} from the live schema and recorded it as applied in this database (version {version})"
+        );
+        println!("commit it (git add {written}); a fresh database builds the same schema with `shale up`");
+        println!(
+            "migration {file} is the history's first step: put later changes in new migrations (`shale new NAME`)"
+        );
+    }
+    Ok(0)
+}

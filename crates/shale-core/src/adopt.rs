@@ -1,0 +1,369 @@
+//! Taking over another tool's history (`shale adopt`): which of the migration files the other
+//! tool's table says are applied, and when it must not be trusted. Pure: the table's rows are
+//! read elsewhere and handed over as a [`ForeignHistory`].
+
+use std::fmt;
+
+use crate::layout::{Migration, MigrationSet};
+use crate::version::Version;
+
+/// The migration tools whose history tables shale reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tool {
+    GolangMigrate,
+    Dbmate,
+    Goose,
+    Sqlx,
+    Diesel,
+    Flyway,
+    Refinery,
+    NodePgMigrate,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 8] = [
+        Tool::GolangMigrate,
+        Tool::Dbmate,
+        Tool::Goose,
+        Tool::Sqlx,
+        Tool::Diesel,
+        Tool::Flyway,
+        Tool::Refinery,
+        Tool::NodePgMigrate,
+    ];
+
+    /// The name used on the command line (`--from golang-migrate`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tool::GolangMigrate => "golang-migrate",
+            Tool::Dbmate => "dbmate",
+            Tool::Goose => "goose",
+            Tool::Sqlx => "sqlx",
+            Tool::Diesel => "diesel",
+            Tool::Flyway => "flyway",
+            Tool::Refinery => "refinery",
+            Tool::NodePgMigrate => "node-pg-migrate",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Tool> {
+        let text = text.to_ascii_lowercase();
+        let text = match text.as_str() {
+            "migrate" | "golang_migrate" => "golang-migrate",
+            "node_pg_migrate" | "pg-migrate" => "node-pg-migrate",
+            other => other,
+        };
+        Tool::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+
+    /// The history table the tool makes unless configured otherwise.
+    pub fn default_table(self) -> &'static str {
+        match self {
+            Tool::GolangMigrate | Tool::Dbmate => "schema_migrations",
+            Tool::Goose => "goose_db_version",
+            Tool::Sqlx => "_sqlx_migrations",
+            Tool::Diesel => "__diesel_schema_migrations",
+            Tool::Flyway => "flyway_schema_history",
+            Tool::Refinery => "refinery_schema_history",
+            Tool::NodePgMigrate => "pgmigrations",
+        }
+    }
+
+    /// The tool whose table has this name and these columns, if any.
+    pub fn recognize(table: &str, columns: &[String]) -> Option<Tool> {
+        let has = |c: &str| columns.iter().any(|x| x == c);
+        match table {
+            "schema_migrations" if has("version") && has("dirty") => Some(Tool::GolangMigrate),
+            "schema_migrations" if has("version") => Some(Tool::Dbmate),
+            "goose_db_version" if has("version_id") && has("is_applied") => Some(Tool::Goose),
+            "_sqlx_migrations" if has("version") && has("success") => Some(Tool::Sqlx),
+            "__diesel_schema_migrations" if has("version") => Some(Tool::Diesel),
+            "flyway_schema_history" | "schema_version" if has("installed_rank") && has("success") => Some(Tool::Flyway),
+            "refinery_schema_history" if has("version") => Some(Tool::Refinery),
+            "pgmigrations" if has("name") && has("run_on") => Some(Tool::NodePgMigrate),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What another tool's table says, normalized.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ForeignHistory {
+    pub tool: Tool,
+    /// The table, schema-qualified.
+    pub table: String,
+    pub state: ForeignState,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ForeignState {
+    /// golang-migrate keeps one row: the version reached (every migration up to it counts as
+    /// applied), and whether the last one failed part-way. `None`: nothing applied.
+    Current { version: Option<i64>, dirty: bool },
+    /// One entry per migration the tool ran (its newest state per key).
+    Entries(Vec<ForeignEntry>),
+}
+
+/// One migration in another tool's table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ForeignEntry {
+    /// The version as the tool stored it (`"0001"`, `"20200101000000"`, `"1.2"`), or the name for
+    /// node-pg-migrate.
+    pub key: String,
+    /// The tool says it failed (sqlx `success = false`, a failed Flyway row).
+    pub failed: bool,
+    /// Everything up to this version is applied without a row of its own (a Flyway baseline).
+    pub baseline: bool,
+}
+
+/// What adopting would record.
+#[derive(Debug)]
+pub struct Adoption<'a> {
+    /// The migrations the other tool applied, in order: recorded as applied, nothing runs.
+    pub applied: Vec<&'a Migration>,
+    /// The newest of them.
+    pub version: Option<String>,
+    /// Left for `shale up`.
+    pub pending: Vec<&'a Migration>,
+    /// Things worth saying (Flyway repeatables that shale will run again, say).
+    pub notes: Vec<String>,
+}
+
+/// Why the other tool's history cannot be taken over as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdoptProblem {
+    /// golang-migrate's dirty flag: the last migration failed part-way.
+    Dirty { tool: Tool, table: String, version: i64 },
+    /// The tool marks this one failed.
+    Failed { tool: Tool, table: String, key: String },
+    /// Applied by the tool, and no file here has it.
+    NoFile { tool: Tool, key: String },
+}
+
+impl fmt::Display for AdoptProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AdoptProblem::Dirty { tool, table, version } => write!(
+                f,
+                "{tool} marks version {version} dirty in {table}: it failed part-way, and the database may hold part of it. \
+                 Find out what it left, fix the database by hand, then clear the flag the way {tool} does \
+                 (`migrate force {version}` if it is complete, `migrate force {}` if it is not) and run `shale adopt` again",
+                version - 1
+            ),
+            AdoptProblem::Failed { tool, table, key } => write!(
+                f,
+                "{tool} records migration {key} as failed in {table}: the database may hold part of it. \
+                 Check it, repair the database and the row with {tool} (e.g. `flyway repair`), then run `shale adopt` again"
+            ),
+            AdoptProblem::NoFile { tool, key } => write!(
+                f,
+                "{tool} applied migration {key}, and no file in the migrations directory has that version: \
+                 restore the file (or point --dir at the directory {tool} used) before adopting, so that the history stays complete"
+            ),
+        }
+    }
+}
+
+/// The key the tool would store for `m`.
+fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
+    let Some(version) = &m.version else { return false };
+    match tool {
+        // diesel stores the folder name's prefix with its dashes removed, as text.
+        Tool::Diesel => m.version_text.replace('-', "") == key || Version::parse(key).as_ref() == Some(version),
+        // node-pg-migrate stores the file name without its extension.
+        Tool::NodePgMigrate => {
+            let stem = m.file.rsplit_once('.').map_or(m.file.as_str(), |(s, _)| s);
+            stem == key || stem.strip_suffix(".up") == Some(key)
+        }
+        _ => Version::parse(key).as_ref() == Some(version),
+    }
+}
+
+/// Which files the other tool applied. Every problem is reported together; nothing is adopted
+/// while the other tool says the database is in doubt.
+pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Result<Adoption<'a>, Vec<AdoptProblem>> {
+    let tool = foreign.tool;
+    let versioned: Vec<&Migration> = set.versioned().collect();
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    let applied: Vec<&Migration> = match &foreign.state {
+        ForeignState::Current { version, dirty } => {
+            if let (Some(v), true) = (version, dirty) {
+                problems.push(AdoptProblem::Dirty { tool, table: foreign.table.clone(), version: *v });
+            }
+            match version {
+                Some(v) if *v >= 0 => {
+                    let reached = Version::parse(&v.to_string()).expect("a number is a version");
+                    if !versioned.iter().any(|m| m.version.as_ref() == Some(&reached)) && *v > 0 {
+                        problems.push(AdoptProblem::NoFile { tool, key: v.to_string() });
+                    }
+                    versioned.iter().copied().filter(|m| m.version.as_ref().is_some_and(|x| x <= &reached)).collect()
+                }
+                _ => Vec::new(),
+            }
+        }
+        ForeignState::Entries(entries) => {
+            let baseline = entries.iter().filter(|e| e.baseline).filter_map(|e| Version::parse(&e.key)).max();
+            let mut applied = Vec::new();
+            for entry in entries.iter().filter(|e| !e.baseline) {
+                if entry.failed {
+                    problems.push(AdoptProblem::Failed { tool, table: foreign.table.clone(), key: entry.key.clone() });
+                    continue;
+                }
+                match versioned.iter().find(|m| matches(tool, m, &entry.key)) {
+                    Some(m) => applied.push(*m),
+                    None if tool == Tool::Goose && entry.key == "0" => {}
+                    None if tool == Tool::Diesel && entry.key.chars().all(|c| c == '0') => notes
+                        .push("diesel's initial setup (version 00000000000000) has no file here: passed over".into()),
+                    None if baseline.as_ref().is_some_and(|b| Version::parse(&entry.key).is_some_and(|v| &v <= b)) => {}
+                    None => problems.push(AdoptProblem::NoFile { tool, key: entry.key.clone() }),
+                }
+            }
+            if let Some(b) = &baseline {
+                applied.extend(versioned.iter().copied().filter(|m| m.version.as_ref().is_some_and(|v| v <= b)));
+            }
+            let mut seen = std::collections::HashSet::new();
+            applied.retain(|m| seen.insert(m.file.clone()));
+            applied.sort_by(|a, b| a.version.cmp(&b.version));
+            applied
+        }
+    };
+    if tool == Tool::Flyway && set.migrations.iter().any(|m| m.version.is_none()) {
+        notes.push(
+            "repeatable migrations (R__) are not adopted: shale runs them again once, as Flyway would after a change"
+                .into(),
+        );
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let pending: Vec<&Migration> =
+        versioned.iter().copied().filter(|m| !applied.iter().any(|a| a.file == m.file)).collect();
+    let version = applied.iter().filter_map(|m| m.version.clone()).max().map(|v| v.canonical());
+    Ok(Adoption { applied, version, pending, notes })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::layout::SourceFile;
+
+    fn set(names: &[&str]) -> MigrationSet {
+        let files =
+            names.iter().map(|n| SourceFile { relative: PathBuf::from(n), bytes: b"select 1;".to_vec() }).collect();
+        MigrationSet::load(Path::new("m"), files).unwrap()
+    }
+
+    fn entries(tool: Tool, keys: &[&str]) -> ForeignHistory {
+        ForeignHistory {
+            tool,
+            table: "public.t".into(),
+            state: ForeignState::Entries(
+                keys.iter().map(|k| ForeignEntry { key: k.to_string(), failed: false, baseline: false }).collect(),
+            ),
+        }
+    }
+
+    fn labels(ms: &[&Migration]) -> Vec<String> {
+        ms.iter().map(|m| m.label()).collect()
+    }
+
+    #[test]
+    fn golang_migrate_counts_everything_up_to_its_version() {
+        let files = set(&["1_a.up.sql", "1_a.down.sql", "2_b.up.sql", "10_c.up.sql"]);
+        let at = |version: Option<i64>, dirty: bool| ForeignHistory {
+            tool: Tool::GolangMigrate,
+            table: "public.schema_migrations".into(),
+            state: ForeignState::Current { version, dirty },
+        };
+        let adoption = plan_adoption(&files, &at(Some(2), false)).unwrap();
+        assert_eq!(labels(&adoption.applied), ["1 a", "2 b"]);
+        assert_eq!(labels(&adoption.pending), ["10 c"]);
+        assert_eq!(adoption.version.as_deref(), Some("2"));
+        assert!(plan_adoption(&files, &at(None, false)).unwrap().applied.is_empty());
+        let dirty = plan_adoption(&files, &at(Some(2), true)).unwrap_err();
+        assert!(dirty[0].to_string().contains("marks version 2 dirty"), "{}", dirty[0]);
+        assert!(matches!(plan_adoption(&files, &at(Some(7), false)).unwrap_err()[0], AdoptProblem::NoFile { .. }));
+    }
+
+    #[test]
+    fn each_tool_s_keys_match_its_files() {
+        let diesel = set(&[
+            "2017-09-23-182408_users/up.sql",
+            "2024-01-01-000000-0000_more/up.sql",
+            "2025-01-01-000000_x/up.sql",
+        ]);
+        let found =
+            plan_adoption(&diesel, &entries(Tool::Diesel, &["00000000000000", "20170923182408", "202401010000000000"]));
+        let adoption = found.unwrap();
+        assert_eq!(labels(&adoption.applied), ["2017-09-23-182408 users", "2024-01-01-000000-0000 more"]);
+        assert_eq!(adoption.notes.len(), 1);
+
+        let dbmate = set(&["20200101120000_a.sql", "20200102120000_b.sql"]);
+        assert_eq!(
+            labels(&plan_adoption(&dbmate, &entries(Tool::Dbmate, &["20200101120000"])).unwrap().applied),
+            ["20200101120000 a"]
+        );
+
+        let goose = set(&["00001_a.sql", "00002_b.sql"]);
+        assert_eq!(
+            labels(&plan_adoption(&goose, &entries(Tool::Goose, &["0", "1", "2"])).unwrap().applied),
+            ["00001 a", "00002 b"]
+        );
+
+        let flyway = set(&["V1__init.sql", "V1_1__more.sql", "V2__later.sql", "R__views.sql"]);
+        let adoption = plan_adoption(&flyway, &entries(Tool::Flyway, &["1", "1.1"])).unwrap();
+        assert_eq!(labels(&adoption.applied), ["1 init", "1_1 more"]);
+        assert!(adoption.notes[0].contains("repeatable"));
+
+        let node = set(&["1600000000000_create-users.sql", "1600000000001_more.sql"]);
+        let adoption = plan_adoption(&node, &entries(Tool::NodePgMigrate, &["1600000000000_create-users"])).unwrap();
+        assert_eq!(labels(&adoption.applied), ["1600000000000 create-users"]);
+    }
+
+    #[test]
+    fn a_flyway_baseline_covers_what_is_below_it() {
+        let flyway = set(&["V1__a.sql", "V2__b.sql", "V3__c.sql"]);
+        let mut history = entries(Tool::Flyway, &["3"]);
+        if let ForeignState::Entries(e) = &mut history.state {
+            e.push(ForeignEntry { key: "2".into(), failed: false, baseline: true });
+        }
+        assert_eq!(labels(&plan_adoption(&flyway, &history).unwrap().applied), ["1 a", "2 b", "3 c"]);
+    }
+
+    #[test]
+    fn doubt_and_holes_are_refused_together() {
+        let files = set(&["1_a.sql", "2_b.sql"]);
+        let mut history = entries(Tool::Sqlx, &["1", "9"]);
+        if let ForeignState::Entries(e) = &mut history.state {
+            e.push(ForeignEntry { key: "2".into(), failed: true, baseline: false });
+        }
+        let problems = plan_adoption(&files, &history).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().any(|p| matches!(p, AdoptProblem::NoFile { key, .. } if key == "9")));
+        assert!(problems.iter().any(|p| matches!(p, AdoptProblem::Failed { key, .. } if key == "2")));
+    }
+
+    #[test]
+    fn tables_are_recognized_by_name_and_columns() {
+        let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(Tool::recognize("schema_migrations", &cols(&["version", "dirty"])), Some(Tool::GolangMigrate));
+        assert_eq!(Tool::recognize("schema_migrations", &cols(&["version"])), Some(Tool::Dbmate));
+        assert_eq!(
+            Tool::recognize("schema_version", &cols(&["installed_rank", "version", "success"])),
+            Some(Tool::Flyway)
+        );
+        assert_eq!(Tool::recognize("schema_version", &cols(&["version"])), None);
+        assert_eq!(Tool::parse("Golang-Migrate"), Some(Tool::GolangMigrate));
+    }
+}

@@ -1,0 +1,121 @@
+//! Other tools' history tables in the database: found by name and columns, read into the
+//! normalized [`ForeignHistory`] that `shale adopt` plans with. Nothing here writes to them.
+
+use shale_core::adopt::{ForeignEntry, ForeignHistory, ForeignState, Tool};
+use tokio_postgres::Client;
+
+use crate::error::PgError;
+use crate::lock::simple_rows;
+use crate::sql::{qualified, quote_literal};
+
+/// Another tool's history table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ForeignTable {
+    pub tool: Tool,
+    pub schema: String,
+    pub table: String,
+}
+
+impl ForeignTable {
+    /// `schema.table`, quoted.
+    pub fn name(&self) -> String {
+        qualified(&self.schema, &self.table)
+    }
+
+    /// `schema.table` for messages.
+    pub fn display(&self) -> String {
+        format!("{}.{}", self.schema, self.table)
+    }
+}
+
+/// The history tables of the tools shale knows, wherever they are, or `table` (`name` or
+/// `schema.name`) alone. One catalog query.
+pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignTable>, PgError> {
+    let names: Vec<String> =
+        Tool::ALL.iter().map(|t| t.default_table()).chain(["schema_version"]).map(quote_literal).collect();
+    let filter = match table {
+        Some(t) => format!("c.oid = to_regclass({})", quote_literal(t)),
+        None => format!(
+            "c.relname IN ({}) AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_%'",
+            names.join(", ")
+        ),
+    };
+    let sql = format!(
+        "SELECT n.nspname, c.relname, string_agg(a.attname, ',' ORDER BY a.attnum)
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+         WHERE c.relkind IN ('r', 'p') AND {filter}
+         GROUP BY n.nspname, c.relname ORDER BY n.nspname, c.relname"
+    );
+    let rows = simple_rows(client, &sql, "looking for other tools' history tables").await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let columns: Vec<String> = r[2].split(',').map(str::to_string).collect();
+            // A table named on the command line is taken for what its columns say, whatever its name.
+            let tool = Tool::recognize(&r[1], &columns).or_else(|| {
+                table.and_then(|_| Tool::ALL.into_iter().find_map(|t| Tool::recognize(t.default_table(), &columns)))
+            })?;
+            Some(ForeignTable { tool, schema: r[0].clone(), table: r[1].clone() })
+        })
+        .collect())
+}
+
+/// What `table` says, as `tool` (which may differ from the guess, when the user says so).
+pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<ForeignHistory, PgError> {
+    let t = table.name();
+    let context = "reading the other tool's history table";
+    let entry = |key: &str| ForeignEntry { key: key.to_string(), failed: false, baseline: false };
+    let state = match tool {
+        Tool::GolangMigrate => {
+            let rows = simple_rows(client, &format!("SELECT version, dirty FROM {t}"), context).await?;
+            match rows.first() {
+                None => ForeignState::Current { version: None, dirty: false },
+                Some(r) => {
+                    let version = r[0].parse::<i64>().ok().filter(|v| *v >= 0);
+                    ForeignState::Current { version, dirty: r[1] == "t" }
+                }
+            }
+        }
+        Tool::Goose => {
+            // The newest row per version decides (goose before 2.4.4 added is_applied = false rows).
+            let sql =
+                format!("SELECT DISTINCT ON (version_id) version_id, is_applied FROM {t} ORDER BY version_id, id DESC");
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(rows.iter().filter(|r| r[1] == "t").map(|r| entry(&r[0])).collect())
+        }
+        Tool::Sqlx => {
+            let rows =
+                simple_rows(client, &format!("SELECT version, success FROM {t} ORDER BY version"), context).await?;
+            ForeignState::Entries(rows.iter().map(|r| ForeignEntry { failed: r[1] != "t", ..entry(&r[0]) }).collect())
+        }
+        Tool::Flyway => {
+            // An append-only log, read in its order: undo and delete rows take back what came before.
+            let sql = format!("SELECT coalesce(version, ''), type, success FROM {t} ORDER BY installed_rank");
+            let rows = simple_rows(client, &sql, context).await?;
+            let mut entries: Vec<ForeignEntry> = Vec::new();
+            for r in &rows {
+                let (version, kind, success) = (&r[0], r[1].to_ascii_uppercase(), r[2] == "t");
+                if version.is_empty() || kind == "SCHEMA" {
+                    continue; // repeatables and the schema-creation marker
+                }
+                entries.retain(|e| &e.key != version);
+                if kind.starts_with("UNDO") || kind == "DELETE" {
+                    continue;
+                }
+                let baseline = kind.contains("BASELINE") || kind == "INIT";
+                entries.push(ForeignEntry { key: version.clone(), failed: !success, baseline });
+            }
+            ForeignState::Entries(entries)
+        }
+        Tool::NodePgMigrate => {
+            let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY run_on, id"), context).await?;
+            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+        }
+        Tool::Dbmate | Tool::Diesel | Tool::Refinery => {
+            let rows = simple_rows(client, &format!("SELECT version::text FROM {t} ORDER BY 1"), context).await?;
+            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+        }
+    };
+    Ok(ForeignHistory { tool, table: table.display(), state })
+}

@@ -1,0 +1,185 @@
+//! `adopt`: take over the history another tool (golang-migrate, dbmate, goose, sqlx, diesel,
+//! Flyway, refinery, node-pg-migrate) kept in this database. Nothing runs, and the other tool's
+//! table is left as it is, so a team can go back.
+
+use shale_core::adopt::{plan_adoption, Tool};
+use shale_core::plan::{RecordKind, RecordStatus};
+use shale_pg::foreign::{self, ForeignTable};
+use shale_pg::history::NewRecord;
+use shale_pg::Client;
+
+use crate::{Error, Migrator};
+
+/// Which table to adopt, when the database says nothing clear by itself.
+#[derive(Debug, Clone, Default)]
+pub struct AdoptRequest {
+    /// `--from TOOL`: read the table as this tool's.
+    pub tool: Option<Tool>,
+    /// `--table NAME`: the table (`name` or `schema.name`), when renamed or in doubt.
+    pub table: Option<String>,
+    /// Show what would be recorded; record nothing.
+    pub dry_run: bool,
+}
+
+/// One migration taken over.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AdoptedMigration {
+    pub version: String,
+    pub name: String,
+    pub path: String,
+}
+
+/// What `adopt` recorded (or, with `dry_run`, would record).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AdoptReport {
+    pub tool: Tool,
+    pub table: String,
+    pub dry_run: bool,
+    pub adopted: Vec<AdoptedMigration>,
+    /// The newest adopted version.
+    pub version: Option<String>,
+    /// Migrations the other tool had not applied: `shale up` runs them.
+    pub pending: usize,
+    pub notes: Vec<String>,
+}
+
+impl Migrator {
+    /// The other tool's history table to adopt, as the request and the database say.
+    async fn foreign_table(&self, client: &Client, request: &AdoptRequest) -> Result<ForeignTable, Error> {
+        let mut found = foreign::detect(client, request.table.as_deref()).await?;
+        if let Some(tool) = request.tool {
+            if request.table.is_none() {
+                found.retain(|t| t.tool == tool);
+            }
+        }
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => Err(Error::Invalid(match (&request.table, request.tool) {
+                (Some(t), _) => format!("no table {t} that looks like a migration tool's history was found in this database"),
+                (None, Some(tool)) => format!(
+                    "no {tool} history table ({}) was found in this database; name it with --table if it was renamed",
+                    tool.default_table()
+                ),
+                (None, None) => "no other migration tool's history table was found in this database (looked for golang-migrate, dbmate, goose, sqlx, diesel, Flyway, refinery and node-pg-migrate); name it with --from TOOL --table NAME if it was renamed, or, for a database built without one, see `shale baseline --from-database`".into(),
+            })),
+            _ => Err(Error::Invalid(format!(
+                "more than one migration history is in this database ({}): say which with --from TOOL and --table NAME",
+                found.iter().map(|t| format!("{} {}", t.tool, t.display())).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
+    /// Records as applied, with kind `adopted`, the migrations another tool applied here; plus one
+    /// audit row. Refused when shale already has a history here, when the other tool says the
+    /// database is in doubt (a dirty or failed migration), or when it applied versions that no file
+    /// has.
+    pub async fn adopt(
+        &self,
+        request: &AdoptRequest,
+        on_event: &mut (dyn FnMut(crate::Event) + Send),
+    ) -> Result<AdoptReport, Error> {
+        let client = self.connect().await?;
+        if request.dry_run {
+            return self.adopt_with(&client, request, None).await;
+        }
+        let session = self.begin_locked(Some(client), on_event).await?;
+        let result = self.adopt_with(&session.client, request, Some(&session.lock)).await;
+        let released = session.lock.release().await;
+        let report = result?;
+        released?;
+        Ok(report)
+    }
+
+    async fn adopt_with(
+        &self,
+        client: &Client,
+        request: &AdoptRequest,
+        lock: Option<&shale_pg::HeldLock>,
+    ) -> Result<AdoptReport, Error> {
+        self.refuse_where_shale_has_history(client, false).await?;
+        let table = self.foreign_table(client, request).await?;
+        let tool = request.tool.unwrap_or(table.tool);
+        let foreign = foreign::read(client, &table, tool).await?;
+        let adoption = plan_adoption(&self.set, &foreign).map_err(|problems| {
+            Error::Invalid(problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+        })?;
+        let reason = format!("adopted from {tool} ({}); nothing ran", table.display());
+        let adopted: Vec<AdoptedMigration> = adoption
+            .applied
+            .iter()
+            .map(|m| AdoptedMigration { version: m.version_text.clone(), name: m.name.clone(), path: m.file.clone() })
+            .collect();
+        let report = AdoptReport {
+            tool,
+            table: table.display(),
+            dry_run: lock.is_none(),
+            adopted,
+            version: adoption.version.clone(),
+            pending: adoption.pending.len(),
+            notes: adoption.notes.clone(),
+        };
+        let Some(lock) = lock else { return Ok(report) };
+        // Under the lock, after every check: the history table is made (or read once more, in
+        // case another runner wrote it meanwhile) only now, so a refusal leaves nothing behind.
+        self.refuse_where_shale_has_history(client, true).await?;
+        let versions: Vec<String> =
+            adoption.applied.iter().map(|m| m.version.as_ref().map(|v| v.canonical()).unwrap_or_default()).collect();
+        let mut records: Vec<NewRecord<'_>> = adoption
+            .applied
+            .iter()
+            .zip(&versions)
+            .map(|(m, version)| NewRecord {
+                version: version.clone(),
+                name: &m.name,
+                kind: RecordKind::Adopted,
+                checksum: Some(m.checksum.as_str()),
+                up_sql: Some(&m.up.text),
+                down_sql: m.down.as_ref().map(|d| &*d.text),
+                status: RecordStatus::Succeeded,
+                reason: Some(&reason),
+                statements_done: None,
+                path: Some(&m.file),
+            })
+            .collect();
+        let audit = format!(
+            "shale adopt: {} migration(s) taken over from {tool} ({}), up to version {}; that table was left as it is",
+            adoption.applied.len(),
+            table.display(),
+            adoption.version.as_deref().unwrap_or("none")
+        );
+        records.push(NewRecord {
+            version: String::new(),
+            name: "adopt",
+            kind: RecordKind::Audit,
+            checksum: None,
+            up_sql: None,
+            down_sql: None,
+            status: RecordStatus::Succeeded,
+            reason: Some(&audit),
+            statements_done: None,
+            path: None,
+        });
+        self.write_all(client, &records, lock).await?;
+        Ok(report)
+    }
+
+    async fn refuse_where_shale_has_history(&self, client: &Client, create: bool) -> Result<(), Error> {
+        let (history, _) = self.history(client, false, create).await?;
+        match history.records.iter().find(|r| r.kind != RecordKind::Audit) {
+            Some(current) => Err(Error::Invalid(format!(
+                "shale already has a migration history in this database (migration {} {} among others): adopt takes over another tool's history only where shale has none",
+                current.version, current.name
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Another tool's history table in this database, when shale has no history of its own here:
+    /// `up` must not run what that tool applied, and `status` says so. One query.
+    pub(crate) async fn foreign_history_without_adoption(
+        &self,
+        client: &Client,
+    ) -> Result<Option<ForeignTable>, Error> {
+        Ok(foreign::detect(client, None).await?.into_iter().next())
+    }
+}
