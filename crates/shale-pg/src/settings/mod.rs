@@ -1,11 +1,17 @@
-//! Connection settings the way libpq reads them: a URL or `key=value` string, with the PG*
-//! environment variables as defaults for whatever the string leaves out. Passwords never appear in
-//! anything this module formats.
+//! Connection settings the way libpq reads them: a URL or `key=value` string, then the service
+//! it names (`pg_service.conf`), then the PG* environment variables, each filling only what the
+//! ones before left out. Every libpq parameter is honoured or refused, never silently ignored.
+//! Passwords never appear in anything this module formats.
+
+mod service;
 
 use std::fmt;
+use std::path::Path;
 use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
+
+pub use service::DEFAULT_SYSCONFDIR;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SslMode {
@@ -43,19 +49,165 @@ impl SslMode {
     }
 }
 
-/// Where to connect and how. Built from a URL or key=value string, then completed from PG* variables.
+/// `channel_binding`: whether SCRAM authentication is bound to the TLS connection
+/// (SCRAM-SHA-256-PLUS), so that a man in the middle holding another certificate cannot relay it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChannelBinding {
+    Disable,
+    /// Bind when the server offers it (over TLS with scram-sha-256).
+    #[default]
+    Prefer,
+    /// Refuse a server that does not authenticate with channel binding (no TLS, md5, password,
+    /// trust, ...).
+    Require,
+}
+
+impl ChannelBinding {
+    pub fn parse(s: &str) -> Option<ChannelBinding> {
+        Some(match s {
+            "disable" => ChannelBinding::Disable,
+            "prefer" => ChannelBinding::Prefer,
+            "require" => ChannelBinding::Require,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelBinding::Disable => "disable",
+            ChannelBinding::Prefer => "prefer",
+            ChannelBinding::Require => "require",
+        }
+    }
+}
+
+/// `target_session_attrs`: which of the listed servers is acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TargetSessionAttrs {
+    #[default]
+    Any,
+    /// Accepts writes: `transaction_read_only` is off.
+    ReadWrite,
+    /// `transaction_read_only` is on (a standby, or `default_transaction_read_only`).
+    ReadOnly,
+    /// Not in recovery.
+    Primary,
+    /// In recovery (a hot standby).
+    Standby,
+    /// A standby if one of the hosts is, else any.
+    PreferStandby,
+}
+
+impl TargetSessionAttrs {
+    pub fn parse(s: &str) -> Option<TargetSessionAttrs> {
+        Some(match s {
+            "any" => TargetSessionAttrs::Any,
+            "read-write" => TargetSessionAttrs::ReadWrite,
+            "read-only" => TargetSessionAttrs::ReadOnly,
+            "primary" => TargetSessionAttrs::Primary,
+            "standby" => TargetSessionAttrs::Standby,
+            "prefer-standby" => TargetSessionAttrs::PreferStandby,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetSessionAttrs::Any => "any",
+            TargetSessionAttrs::ReadWrite => "read-write",
+            TargetSessionAttrs::ReadOnly => "read-only",
+            TargetSessionAttrs::Primary => "primary",
+            TargetSessionAttrs::Standby => "standby",
+            TargetSessionAttrs::PreferStandby => "prefer-standby",
+        }
+    }
+
+    /// Whether a server that is (or is not) in recovery and read-only is what is asked for;
+    /// for prefer-standby, whether it is the preferred kind.
+    pub fn accepts(self, in_recovery: bool, read_only: bool) -> bool {
+        match self {
+            TargetSessionAttrs::Any => true,
+            TargetSessionAttrs::ReadWrite => !read_only,
+            TargetSessionAttrs::ReadOnly => read_only,
+            TargetSessionAttrs::Primary => !in_recovery,
+            TargetSessionAttrs::Standby | TargetSessionAttrs::PreferStandby => in_recovery,
+        }
+    }
+}
+
+/// `load_balance_hosts`: try the hosts in the order given, or in a random order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LoadBalanceHosts {
+    #[default]
+    Disable,
+    Random,
+}
+
+/// A TLS protocol version, for `ssl_min_protocol_version` / `ssl_max_protocol_version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    V1,
+    V1_1,
+    V1_2,
+    V1_3,
+}
+
+impl TlsVersion {
+    pub fn parse(s: &str) -> Option<TlsVersion> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "tlsv1" => TlsVersion::V1,
+            "tlsv1.1" => TlsVersion::V1_1,
+            "tlsv1.2" => TlsVersion::V1_2,
+            "tlsv1.3" => TlsVersion::V1_3,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsVersion::V1 => "TLSv1",
+            TlsVersion::V1_1 => "TLSv1.1",
+            TlsVersion::V1_2 => "TLSv1.2",
+            TlsVersion::V1_3 => "TLSv1.3",
+        }
+    }
+}
+
+/// Where to connect and how. Built from a URL or key=value string, then completed from the
+/// service file and the PG* variables ([`ConnectionSettings::fill_from_env`]).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ConnectionSettings {
     pub hosts: Vec<String>,
     pub ports: Vec<u16>,
     pub user: Option<String>,
     pub password: Option<String>,
+    /// `passfile`: the password file (default `~/.pgpass`).
+    pub passfile: Option<String>,
     pub dbname: Option<String>,
+    /// `service`: a section of the connection service file whose parameters fill what the
+    /// connection string leaves out (before the PG* variables do).
+    pub service: Option<String>,
+    /// `servicefile`: the user's service file (default `~/.pg_service.conf`).
+    pub servicefile: Option<String>,
     pub sslmode: Option<SslMode>,
     pub sslrootcert: Option<String>,
+    /// `sslcert`/`sslkey`: the client certificate (chain) and its key, for `cert` authentication.
+    /// [`ConnectionSettings::fill_from_env`] sets them to `~/.postgresql/postgresql.crt` and `.key`
+    /// when that certificate exists, as libpq does.
+    pub sslcert: Option<String>,
+    pub sslkey: Option<String>,
+    /// `sslsni`: send the host name in the TLS handshake (on unless `0`).
+    pub sslsni: Option<bool>,
+    pub ssl_min_protocol_version: Option<TlsVersion>,
+    pub ssl_max_protocol_version: Option<TlsVersion>,
+    pub channel_binding: Option<ChannelBinding>,
+    pub target_session_attrs: Option<TargetSessionAttrs>,
+    pub load_balance_hosts: Option<LoadBalanceHosts>,
     pub application_name: Option<String>,
+    /// Used when no `application_name` is given (before the caller's own default).
+    pub fallback_application_name: Option<String>,
     /// libpq's `connect_timeout`: None for the default (10 s, where libpq waits forever), zero
-    /// for no limit.
+    /// for no limit. It applies to each host separately, as in libpq.
     pub connect_timeout: Option<Duration>,
     pub options: Option<String>,
     /// TCP keepalives, so that a peer that went away (a dead host, a dropped network) is noticed
@@ -84,6 +236,51 @@ pub struct Keepalive {
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_KEEPALIVE: Keepalive =
     Keepalive { idle: Duration::from_secs(30), interval: Duration::from_secs(10), count: 3 };
+
+/// libpq's environment variables and the parameter each one stands for. [`fill_from_env`]
+/// reads them (a variable for a parameter shale refuses is refused too), [`libpq_env`] writes
+/// them for libpq tools, and whoever runs such a tool clears them all first.
+///
+/// [`fill_from_env`]: ConnectionSettings::fill_from_env
+/// [`libpq_env`]: ConnectionSettings::libpq_env
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("PGHOST", "host"),
+    ("PGPORT", "port"),
+    ("PGDATABASE", "dbname"),
+    ("PGUSER", "user"),
+    ("PGPASSWORD", "password"),
+    ("PGPASSFILE", "passfile"),
+    ("PGSERVICE", "service"),
+    ("PGSERVICEFILE", "servicefile"),
+    ("PGOPTIONS", "options"),
+    ("PGAPPNAME", "application_name"),
+    ("PGSSLMODE", "sslmode"),
+    ("PGSSLROOTCERT", "sslrootcert"),
+    ("PGSSLCERT", "sslcert"),
+    ("PGSSLKEY", "sslkey"),
+    ("PGSSLSNI", "sslsni"),
+    ("PGSSLMINPROTOCOLVERSION", "ssl_min_protocol_version"),
+    ("PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version"),
+    ("PGCHANNELBINDING", "channel_binding"),
+    ("PGTARGETSESSIONATTRS", "target_session_attrs"),
+    ("PGLOADBALANCEHOSTS", "load_balance_hosts"),
+    ("PGCONNECT_TIMEOUT", "connect_timeout"),
+    ("PGCLIENTENCODING", "client_encoding"),
+    ("PGGSSENCMODE", "gssencmode"),
+    ("PGSSLCOMPRESSION", "sslcompression"),
+    ("PGKRBSRVNAME", "krbsrvname"),
+    ("PGGSSLIB", "gsslib"),
+    ("PGGSSDELEGATION", "gssdelegation"),
+    ("PGSSLCERTMODE", "sslcertmode"),
+    ("PGSSLCRL", "sslcrl"),
+    ("PGSSLCRLDIR", "sslcrldir"),
+    ("PGREQUIREAUTH", "require_auth"),
+    ("PGREQUIREPEER", "requirepeer"),
+    ("PGSSLNEGOTIATION", "sslnegotiation"),
+];
+
+/// The parameters shale understands, as listed in the "unknown parameter" message.
+const UNDERSTOOD: &str = "host, hostaddr, port, user, password, passfile, dbname, service, servicefile, sslmode, sslrootcert, sslcert, sslkey, sslsni, ssl_min_protocol_version, ssl_max_protocol_version, channel_binding, target_session_attrs, load_balance_hosts, application_name, fallback_application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout";
 
 impl fmt::Debug for ConnectionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -148,7 +345,7 @@ impl ConnectionSettings {
     }
 
     /// The URL in environment variable `var` (else only the PG* variables), completed from the
-    /// PG* variables, as an application reads its database setting at start-up.
+    /// service file and the PG* variables, as an application reads its database setting at start-up.
     pub fn from_env_url(var: &str) -> Result<ConnectionSettings, SettingsError> {
         let mut settings = match std::env::var(var) {
             Ok(url) if !url.is_empty() => {
@@ -160,48 +357,138 @@ impl ConnectionSettings {
         Ok(settings)
     }
 
-    /// Fill what is missing from libpq's environment variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
-    /// PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGAPPNAME, PGCONNECT_TIMEOUT, PGOPTIONS).
+    /// Complete the settings as libpq does, each step filling only what is still missing:
+    /// 1. the service named by `service` or PGSERVICE, from the service file;
+    /// 2. libpq's environment variables ([`ENVIRONMENT`]: PGHOST, PGPORT, PGUSER, PGPASSWORD,
+    ///    PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGCHANNELBINDING,
+    ///    PGTARGETSESSIONATTRS, PGAPPNAME, PGCONNECT_TIMEOUT, PGOPTIONS, ...);
+    /// 3. the client certificate `~/.postgresql/postgresql.crt` (and its `.key`) when it exists;
+    /// 4. the password from the password file.
     pub fn fill_from_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
-        let get = |k: &str| env(k).filter(|v| !v.is_empty());
-        if self.hosts.is_empty() {
-            if let Some(h) = get("PGHOST") {
-                self.hosts = h.split(',').map(str::to_string).collect();
+        let from_env = ConnectionSettings::from_environment(env)?;
+        if let Some(name) = self.service.clone().or_else(|| from_env.service.clone()) {
+            let servicefile = self.servicefile.clone().or_else(|| from_env.servicefile.clone());
+            let mut from_service = ConnectionSettings::default();
+            for entry in service::lookup(&name, servicefile.as_deref(), env)? {
+                set_param(&mut from_service, &entry.key, entry.value)
+                    .map_err(|e| SettingsError(format!("{}: {}", entry.at, e.0)))?;
             }
+            self.fill_missing(from_service);
         }
-        if self.ports.is_empty() {
-            if let Some(p) = get("PGPORT") {
-                self.ports = parse_ports(&p)?;
-            }
-        }
-        self.user = self.user.take().or_else(|| get("PGUSER"));
-        self.password = self.password.take().or_else(|| get("PGPASSWORD"));
-        self.dbname = self.dbname.take().or_else(|| get("PGDATABASE"));
-        if self.sslmode.is_none() {
-            if let Some(m) = get("PGSSLMODE") {
-                self.sslmode = Some(parse_sslmode(&m)?);
-            }
-        }
-        self.sslrootcert = self.sslrootcert.take().or_else(|| get("PGSSLROOTCERT"));
-        self.application_name = self.application_name.take().or_else(|| get("PGAPPNAME"));
-        self.options = self.options.take().or_else(|| get("PGOPTIONS"));
-        if self.connect_timeout.is_none() {
-            if let Some(t) = get("PGCONNECT_TIMEOUT") {
-                self.connect_timeout = Some(parse_timeout(&t)?);
-            }
-        }
+        self.fill_missing(from_env);
+        self.client_certificate_defaults(env);
         self.password_from_pgpass(env);
         Ok(())
     }
 
-    /// With no password given, look it up in the password file (PGPASSFILE, else ~/.pgpass) as libpq
-    /// does: `host:port:database:user:password` lines, `*` matching anything, `\:` and `\\` escaped,
-    /// and the file ignored when others can read it.
+    /// The settings the PG* variables make.
+    fn from_environment(env: &dyn Fn(&str) -> Option<String>) -> Result<ConnectionSettings, SettingsError> {
+        let mut settings = ConnectionSettings::default();
+        for (var, key) in ENVIRONMENT {
+            if let Some(value) = env(var).filter(|v| !v.is_empty()) {
+                set_param(&mut settings, key, value).map_err(|e| SettingsError(format!("{var}: {}", e.0)))?;
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Take from `other` what is not set here.
+    fn fill_missing(&mut self, other: ConnectionSettings) {
+        // Destructured, so that a new field cannot be forgotten here.
+        let ConnectionSettings {
+            hosts,
+            ports,
+            user,
+            password,
+            passfile,
+            dbname,
+            service,
+            servicefile,
+            sslmode,
+            sslrootcert,
+            sslcert,
+            sslkey,
+            sslsni,
+            ssl_min_protocol_version,
+            ssl_max_protocol_version,
+            channel_binding,
+            target_session_attrs,
+            load_balance_hosts,
+            application_name,
+            fallback_application_name,
+            connect_timeout,
+            options,
+            keepalives,
+            keepalives_idle,
+            keepalives_interval,
+            keepalives_count,
+            tcp_user_timeout,
+        } = other;
+        if self.hosts.is_empty() {
+            self.hosts = hosts;
+        }
+        if self.ports.is_empty() {
+            self.ports = ports;
+        }
+        fn fill<T>(mine: &mut Option<T>, theirs: Option<T>) {
+            if mine.is_none() {
+                *mine = theirs;
+            }
+        }
+        fill(&mut self.user, user);
+        fill(&mut self.password, password);
+        fill(&mut self.passfile, passfile);
+        fill(&mut self.dbname, dbname);
+        fill(&mut self.service, service);
+        fill(&mut self.servicefile, servicefile);
+        fill(&mut self.sslmode, sslmode);
+        fill(&mut self.sslrootcert, sslrootcert);
+        fill(&mut self.sslcert, sslcert);
+        fill(&mut self.sslkey, sslkey);
+        fill(&mut self.sslsni, sslsni);
+        fill(&mut self.ssl_min_protocol_version, ssl_min_protocol_version);
+        fill(&mut self.ssl_max_protocol_version, ssl_max_protocol_version);
+        fill(&mut self.channel_binding, channel_binding);
+        fill(&mut self.target_session_attrs, target_session_attrs);
+        fill(&mut self.load_balance_hosts, load_balance_hosts);
+        fill(&mut self.application_name, application_name);
+        fill(&mut self.fallback_application_name, fallback_application_name);
+        fill(&mut self.connect_timeout, connect_timeout);
+        fill(&mut self.options, options);
+        fill(&mut self.keepalives, keepalives);
+        fill(&mut self.keepalives_idle, keepalives_idle);
+        fill(&mut self.keepalives_interval, keepalives_interval);
+        fill(&mut self.keepalives_count, keepalives_count);
+        fill(&mut self.tcp_user_timeout, tcp_user_timeout);
+    }
+
+    /// libpq's default client certificate: `~/.postgresql/postgresql.crt` when it exists, with
+    /// the key `~/.postgresql/postgresql.key` (also the key of an `sslcert` given without `sslkey`).
+    fn client_certificate_defaults(&mut self, env: &dyn Fn(&str) -> Option<String>) {
+        let Some(home) = env("HOME").filter(|h| !h.is_empty()) else { return };
+        let dir = Path::new(&home).join(".postgresql");
+        if self.sslcert.is_none() {
+            let cert = dir.join("postgresql.crt");
+            if cert.is_file() {
+                self.sslcert = Some(cert.to_string_lossy().into_owned());
+            }
+        }
+        if self.sslcert.is_some() && self.sslkey.is_none() {
+            self.sslkey = Some(dir.join("postgresql.key").to_string_lossy().into_owned());
+        }
+    }
+
+    /// With no password given, look it up in the password file (`passfile`/PGPASSFILE, else
+    /// ~/.pgpass) as libpq does: `host:port:database:user:password` lines, `*` matching anything,
+    /// `\:` and `\\` escaped, and the file ignored when others can read it. With several hosts,
+    /// the first one's line is used.
     fn password_from_pgpass(&mut self, env: &dyn Fn(&str) -> Option<String>) {
         if self.password.is_some() {
             return;
         }
-        let Some(path) = env("PGPASSFILE").or_else(|| env("HOME").map(|h| format!("{h}/.pgpass"))) else { return };
+        let Some(path) = self.passfile.clone().or_else(|| env("HOME").map(|h| format!("{h}/.pgpass"))) else {
+            return;
+        };
         let Ok(meta) = std::fs::metadata(&path) else { return };
         #[cfg(unix)]
         {
@@ -269,6 +556,9 @@ impl ConnectionSettings {
         if let Some(m) = self.sslmode {
             params.push(format!("sslmode={}", m.as_str()));
         }
+        if let Some(attrs) = self.target_session_attrs {
+            params.push(format!("target_session_attrs={}", attrs.as_str()));
+        }
         if !params.is_empty() {
             out.push('?');
             out.push_str(&params.join("&"));
@@ -277,28 +567,52 @@ impl ConnectionSettings {
     }
 
     /// The settings as libpq environment variables, for running libpq tools (pg_dump) without
-    /// putting a password on their command line.
+    /// putting a password on their command line. The caller first clears every variable of
+    /// [`ENVIRONMENT`] from the tool's environment: the settings here are complete (a service
+    /// already applied), and a PGSERVICE left behind would override them in the tool.
     pub fn libpq_env(&self) -> Vec<(&'static str, String)> {
-        let mut env = vec![("PGHOST", self.effective_hosts().join(","))];
+        let var = |key: &str| ENVIRONMENT.iter().find(|(_, k)| *k == key).map(|(v, _)| *v).expect("a libpq variable");
+        let mut env = vec![(var("host"), self.effective_hosts().join(","))];
         if !self.ports.is_empty() {
-            env.push(("PGPORT", self.ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",")));
+            env.push((var("port"), self.ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",")));
         }
-        let fields = [
-            ("PGUSER", &self.user),
-            ("PGPASSWORD", &self.password),
-            ("PGDATABASE", &self.dbname),
-            ("PGSSLROOTCERT", &self.sslrootcert),
-            ("PGOPTIONS", &self.options),
+        let text = [
+            ("user", &self.user),
+            ("password", &self.password),
+            ("passfile", &self.passfile),
+            ("dbname", &self.dbname),
+            ("sslrootcert", &self.sslrootcert),
+            ("sslcert", &self.sslcert),
+            ("sslkey", &self.sslkey),
+            ("options", &self.options),
         ];
-        env.extend(fields.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k, v))));
-        if let Some(mode) = self.sslmode {
-            env.push(("PGSSLMODE", mode.as_str().to_string()));
-        }
+        env.extend(text.into_iter().filter_map(|(k, v)| v.clone().map(|v| (var(k), v))));
+        let words = [
+            ("sslmode", self.sslmode.map(SslMode::as_str)),
+            ("channel_binding", self.channel_binding.map(ChannelBinding::as_str)),
+            ("target_session_attrs", self.target_session_attrs.map(TargetSessionAttrs::as_str)),
+            ("ssl_min_protocol_version", self.ssl_min_protocol_version.map(TlsVersion::as_str)),
+            ("ssl_max_protocol_version", self.ssl_max_protocol_version.map(TlsVersion::as_str)),
+            ("sslsni", self.sslsni.map(|on| if on { "1" } else { "0" })),
+            (
+                "load_balance_hosts",
+                self.load_balance_hosts.map(|l| if l == LoadBalanceHosts::Random { "random" } else { "disable" }),
+            ),
+        ];
+        env.extend(words.into_iter().filter_map(|(k, v)| v.map(|v| (var(k), v.to_string()))));
         env
     }
 
     pub fn effective_sslmode(&self) -> SslMode {
         self.sslmode.unwrap_or_default()
+    }
+
+    pub fn effective_channel_binding(&self) -> ChannelBinding {
+        self.channel_binding.unwrap_or_default()
+    }
+
+    pub fn effective_target_session_attrs(&self) -> TargetSessionAttrs {
+        self.target_session_attrs.unwrap_or_default()
     }
 
     /// The host actually used: the given ones, else the local socket directory when it exists, else localhost.
@@ -312,6 +626,26 @@ impl ConnectionSettings {
             }
         }
         vec!["localhost".to_string()]
+    }
+
+    /// Each host with its port, in the order given: one port for all, or one per host (libpq's rule).
+    pub fn host_ports(&self) -> Result<Vec<(String, u16)>, SettingsError> {
+        let hosts = self.effective_hosts();
+        if self.ports.len() > 1 && self.ports.len() != hosts.len() {
+            return Err(SettingsError(format!(
+                "{} ports are given for {} hosts; give one port for all hosts, or one per host",
+                self.ports.len(),
+                hosts.len()
+            )));
+        }
+        Ok(hosts
+            .into_iter()
+            .enumerate()
+            .map(|(i, host)| {
+                let port = self.ports.get(i).or(self.ports.first()).copied().unwrap_or(5432);
+                (host, port)
+            })
+            .collect())
     }
 }
 
@@ -335,10 +669,38 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         "port" => settings.ports = parse_ports(&value)?,
         "user" => settings.user = Some(value),
         "password" => settings.password = Some(value),
+        "passfile" => settings.passfile = Some(value),
         "dbname" => settings.dbname = Some(value),
+        "service" => settings.service = Some(value),
+        "servicefile" => settings.servicefile = Some(value),
         "sslmode" => settings.sslmode = Some(parse_sslmode(&value)?),
         "sslrootcert" => settings.sslrootcert = Some(value),
+        "sslcert" => settings.sslcert = Some(value),
+        "sslkey" => settings.sslkey = Some(value),
+        "sslsni" => settings.sslsni = Some(value.trim() != "0"),
+        "ssl_min_protocol_version" => settings.ssl_min_protocol_version = parse_tls_version(key, &value)?,
+        "ssl_max_protocol_version" => settings.ssl_max_protocol_version = parse_tls_version(key, &value)?,
+        "channel_binding" => {
+            settings.channel_binding = Some(ChannelBinding::parse(&value).ok_or_else(|| {
+                SettingsError(format!("channel_binding `{value}` is not one of disable, prefer, require"))
+            })?)
+        }
+        "target_session_attrs" => {
+            settings.target_session_attrs = Some(TargetSessionAttrs::parse(&value).ok_or_else(|| {
+                SettingsError(format!(
+                    "target_session_attrs `{value}` is not one of any, read-write, read-only, primary, standby, prefer-standby"
+                ))
+            })?)
+        }
+        "load_balance_hosts" => {
+            settings.load_balance_hosts = Some(match value.as_str() {
+                "disable" => LoadBalanceHosts::Disable,
+                "random" => LoadBalanceHosts::Random,
+                _ => return Err(SettingsError(format!("load_balance_hosts `{value}` is not one of disable, random"))),
+            })
+        }
         "application_name" => settings.application_name = Some(value),
+        "fallback_application_name" => settings.fallback_application_name = Some(value),
         "connect_timeout" => settings.connect_timeout = Some(parse_timeout(&value)?),
         "options" => settings.options = Some(value),
         "keepalives" => settings.keepalives = Some(value.trim() != "0"),
@@ -359,13 +721,29 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
                 .map_err(|_| SettingsError(format!("tcp_user_timeout `{value}` is not a number of milliseconds")))?;
             settings.tcp_user_timeout = Some(Duration::from_millis(ms));
         }
-        // Accepted by libpq and harmless to ignore here.
-        "fallback_application_name"
-        | "target_session_attrs"
-        | "channel_binding"
-        | "gssencmode"
-        | "sslcompression"
-        | "sslsni" => {}
+        // Values that ask for nothing shale would not do anyway.
+        "client_encoding" if ["utf8", "utf-8", "unicode"].contains(&value.to_ascii_lowercase().as_str()) => {}
+        "sslcertmode" if value == "allow" => {}
+        "sslnegotiation" if value == "postgres" => {}
+        "gssencmode" if value == "disable" || value == "prefer" => {}
+        // Only used by GSSAPI, which shale does not speak: a server asking for it is refused
+        // ("unsupported authentication method"), so nothing happens silently.
+        "krbsrvname" | "gsslib" | "gssdelegation" => {}
+        // Ignored by libpq itself unless its OpenSSL was built with compression.
+        "sslcompression" => {}
+        "client_encoding" | "sslcertmode" | "sslnegotiation" | "gssencmode" => {
+            return Err(SettingsError(match key {
+                "client_encoding" => "client_encoding: shale always talks UTF8 to the server".into(),
+                "gssencmode" => "gssencmode: shale does not support GSSAPI encryption; use disable or prefer".into(),
+                _ => format!("{key}: shale supports only the value `{}`", if key == "sslcertmode" { "allow" } else { "postgres" }),
+            }))
+        }
+        "sslpassword" | "sslcrl" | "sslcrldir" | "require_auth" | "requirepeer" | "replication"
+        | "min_protocol_version" | "max_protocol_version" => {
+            return Err(SettingsError(format!(
+                "`{key}` is a libpq parameter shale does not support; remove it (shale refuses what it would otherwise ignore)"
+            )));
+        }
         other => {
             // Only a plain word is echoed back: anything else may be a mis-split password.
             let shown = if other.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -373,12 +751,19 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
             } else {
                 "in the connection string".to_string()
             };
-            return Err(SettingsError(format!(
-                "unknown parameter {shown}; shale understands host, port, user, password, dbname, sslmode, sslrootcert, application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout"
-            )));
+            return Err(SettingsError(format!("unknown parameter {shown}; shale understands {UNDERSTOOD}")));
         }
     }
     Ok(())
+}
+
+fn parse_tls_version(key: &str, v: &str) -> Result<Option<TlsVersion>, SettingsError> {
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    TlsVersion::parse(v.trim())
+        .map(Some)
+        .ok_or_else(|| SettingsError(format!("{key} `{v}` is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3")))
 }
 
 fn parse_sslmode(v: &str) -> Result<SslMode, SettingsError> {
@@ -656,6 +1041,148 @@ mod tests {
             let e = ConnectionSettings::parse(bad).unwrap_err().to_string();
             assert!(!e.contains("hunter2"), "{e}");
         }
+    }
+
+    #[test]
+    fn libpq_parameters_are_honoured_or_refused() {
+        let s = ConnectionSettings::parse(
+            "postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write&channel_binding=require&sslcert=/c.crt&sslkey=/c.key&sslsni=0&service=svc&fallback_application_name=fb&ssl_min_protocol_version=TLSv1.3&load_balance_hosts=random&gssencmode=prefer&sslcompression=1",
+        )
+        .unwrap();
+        assert_eq!(s.target_session_attrs, Some(TargetSessionAttrs::ReadWrite));
+        assert_eq!(s.channel_binding, Some(ChannelBinding::Require));
+        assert_eq!((s.sslcert.as_deref(), s.sslkey.as_deref()), (Some("/c.crt"), Some("/c.key")));
+        assert_eq!(s.sslsni, Some(false));
+        assert_eq!(s.service.as_deref(), Some("svc"));
+        assert_eq!(s.fallback_application_name.as_deref(), Some("fb"));
+        assert_eq!(s.ssl_min_protocol_version, Some(TlsVersion::V1_3));
+        assert_eq!(s.load_balance_hosts, Some(LoadBalanceHosts::Random));
+        assert_eq!(s.host_ports().unwrap(), [("h1".to_string(), 5432), ("h2".to_string(), 5433)]);
+        assert_eq!(s.redacted(), "postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write");
+        let kv = ConnectionSettings::parse("host=h1,h2 port=5432,5433 target_session_attrs=prefer-standby").unwrap();
+        assert_eq!(kv.host_ports().unwrap(), s.host_ports().unwrap());
+        assert_eq!(kv.target_session_attrs, Some(TargetSessionAttrs::PreferStandby));
+        let mismatch = ConnectionSettings::parse("host=a,b,c port=1,2").unwrap();
+        assert!(mismatch.host_ports().unwrap_err().0.contains("2 ports are given for 3 hosts"));
+
+        for bad in [
+            "host=h target_session_attrs=master",
+            "host=h channel_binding=always",
+            "host=h gssencmode=require",
+            "host=h sslpassword=hunter2",
+            "host=h sslcrl=/crl.pem",
+            "host=h require_auth=scram-sha-256",
+            "host=h sslcertmode=require",
+            "host=h client_encoding=LATIN1",
+            "host=h ssl_max_protocol_version=SSLv3",
+        ] {
+            let e = ConnectionSettings::parse(bad).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{e}");
+            let key = bad.split_whitespace().nth(1).unwrap().split('=').next().unwrap();
+            assert!(e.contains(key), "{bad}: the message should name {key}: {e}");
+        }
+        let unknown = ConnectionSettings::parse("host=h sslbogus=1").unwrap_err().to_string();
+        for listed in ["channel_binding", "target_session_attrs", "sslcert", "sslkey", "service"] {
+            assert!(unknown.contains(listed), "{unknown}");
+        }
+        // Accepted values that ask for nothing shale would not do.
+        ConnectionSettings::parse("host=h client_encoding=UTF8 sslcertmode=allow gssencmode=disable krbsrvname=x")
+            .unwrap();
+    }
+
+    #[test]
+    fn service_then_environment_then_defaults() {
+        let dir = std::env::temp_dir().join(format!("shale-service-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let user_file = dir.join("user.conf");
+        std::fs::write(
+            &user_file,
+            "[app]\nhost=svc-host\nport=6000\ndbname=svc_db\nuser=svc_user\ntarget_session_attrs=read-write\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.join("sys")).unwrap();
+        std::fs::write(dir.join("sys/pg_service.conf"), "[sys]\nhost=sys-host\n[app]\nhost=not-used\n").unwrap();
+        let file = user_file.to_string_lossy().into_owned();
+        let sysconf = dir.join("sys").to_string_lossy().into_owned();
+        let env = |service: Option<&'static str>| {
+            let (file, sysconf) = (file.clone(), sysconf.clone());
+            move |k: &str| match k {
+                "PGSERVICEFILE" => Some(file.clone()),
+                "PGSYSCONFDIR" => Some(sysconf.clone()),
+                "PGSERVICE" => service.map(str::to_string),
+                "PGDATABASE" => Some("env_db".to_string()),
+                "PGSSLMODE" => Some("disable".to_string()),
+                _ => None,
+            }
+        };
+        // The connection string wins, then the service, then the environment.
+        let mut s = ConnectionSettings::parse("service=app user=explicit").unwrap();
+        s.fill_from_env(&env(None)).unwrap();
+        assert_eq!(s.hosts, ["svc-host"]);
+        assert_eq!(s.ports, [6000]);
+        assert_eq!(s.user.as_deref(), Some("explicit"));
+        assert_eq!(s.dbname.as_deref(), Some("svc_db"), "the service's dbname beats PGDATABASE, as in libpq");
+        assert_eq!(s.target_session_attrs, Some(TargetSessionAttrs::ReadWrite));
+        assert_eq!(s.sslmode, Some(SslMode::Disable));
+        // PGSERVICE names it too; the system file is read when the user's file lacks the service.
+        let mut s = ConnectionSettings::default();
+        s.fill_from_env(&env(Some("sys"))).unwrap();
+        assert_eq!(s.hosts, ["sys-host"]);
+        assert_eq!(s.dbname.as_deref(), Some("env_db"));
+        let e = ConnectionSettings::parse("service=nope").unwrap().fill_from_env(&env(None)).unwrap_err().to_string();
+        assert!(e.contains("service `nope` is not defined") && e.contains("user.conf"), "{e}");
+        // A bad line of the service is reported with its file and line, without its text.
+        std::fs::write(&user_file, "[app]\npassword=hunter2\nsslmode=hunter2\n").unwrap();
+        let e = ConnectionSettings::parse("service=app").unwrap().fill_from_env(&env(None)).unwrap_err().to_string();
+        assert!(e.contains("user.conf, line 3"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn client_certificate_defaults_like_libpq() {
+        let home = std::env::temp_dir().join(format!("shale-home-{}", std::process::id()));
+        std::fs::create_dir_all(home.join(".postgresql")).unwrap();
+        let home_text = home.to_string_lossy().into_owned();
+        let env = |k: &str| (k == "HOME").then(|| home_text.clone());
+        let mut none = ConnectionSettings::parse("host=h").unwrap();
+        none.fill_from_env(&env).unwrap();
+        assert_eq!((none.sslcert, none.sslkey), (None, None), "no certificate file: no client certificate");
+        std::fs::write(home.join(".postgresql/postgresql.crt"), "x").unwrap();
+        let mut found = ConnectionSettings::parse("host=h").unwrap();
+        found.fill_from_env(&env).unwrap();
+        assert_eq!(found.sslcert, Some(format!("{home_text}/.postgresql/postgresql.crt")));
+        assert_eq!(found.sslkey, Some(format!("{home_text}/.postgresql/postgresql.key")));
+        let mut given = ConnectionSettings::parse("host=h sslcert=/mine.crt").unwrap();
+        given.fill_from_env(&env).unwrap();
+        assert_eq!(given.sslcert.as_deref(), Some("/mine.crt"));
+        assert_eq!(given.sslkey, Some(format!("{home_text}/.postgresql/postgresql.key")));
+        std::fs::remove_dir_all(&home).unwrap();
+    }
+
+    #[test]
+    fn pg_variables_for_the_new_parameters() {
+        let env = |k: &str| match k {
+            "PGCHANNELBINDING" => Some("require".to_string()),
+            "PGTARGETSESSIONATTRS" => Some("standby".to_string()),
+            "PGSSLCERT" => Some("/c.crt".to_string()),
+            "PGSSLKEY" => Some("/c.key".to_string()),
+            _ => None,
+        };
+        let mut s = ConnectionSettings::parse("host=h").unwrap();
+        s.fill_from_env(&env).unwrap();
+        assert_eq!(s.channel_binding, Some(ChannelBinding::Require));
+        assert_eq!(s.target_session_attrs, Some(TargetSessionAttrs::Standby));
+        assert_eq!((s.sslcert.as_deref(), s.sslkey.as_deref()), (Some("/c.crt"), Some("/c.key")));
+        let exported = s.libpq_env();
+        for (var, value) in
+            [("PGCHANNELBINDING", "require"), ("PGTARGETSESSIONATTRS", "standby"), ("PGSSLCERT", "/c.crt")]
+        {
+            assert!(exported.contains(&(var, value.to_string())), "{var} missing from {exported:?}");
+        }
+        // A variable for a parameter shale refuses is refused, named.
+        let bad = |k: &str| (k == "PGSSLCRL").then(|| "/crl.pem".to_string());
+        let e = ConnectionSettings::default().fill_from_env(&bad).unwrap_err().to_string();
+        assert!(e.contains("PGSSLCRL") && e.contains("sslcrl"), "{e}");
     }
 
     #[test]
