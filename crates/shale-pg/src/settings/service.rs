@@ -3,7 +3,7 @@
 //! (`servicefile`, else PGSERVICEFILE, else `~/.pg_service.conf`), then in the system's
 //! (`PGSYSCONFDIR/pg_service.conf`, else `/etc/postgresql-common/pg_service.conf`, where
 //! Debian's and Ubuntu's libpq look); the first file that has it is used. Messages name the file
-//! and line, never a value (a service may hold a password).
+//! and line, and never quote a line that is not `keyword=value` (it may be a password).
 
 use std::path::{Path, PathBuf};
 
