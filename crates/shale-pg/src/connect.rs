@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tokio_postgres::config::{ChannelBinding as DriverChannelBinding, SslMode as DriverSslMode};
 use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
 
-use crate::settings::{ChannelBinding, ConnectionSettings, LoadBalanceHosts, SslMode, TargetSessionAttrs};
+use crate::settings::{ChannelBinding, ConnectionSettings, LoadBalanceHosts, SslMode, Target, TargetSessionAttrs};
 use crate::tls::MakeTls;
 
 /// PostgreSQL settings every shale session runs with.
@@ -51,7 +51,7 @@ pub struct ConnectError {
 /// One host that was tried and not used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostFailure {
-    /// `host:port` (a socket directory for a Unix socket).
+    /// `host:port` (a socket directory for a Unix socket), with the address when one was given.
     pub host: String,
     pub reason: String,
     pub transient: bool,
@@ -79,10 +79,14 @@ impl ServerRole {
 }
 
 /// The driver's configuration for one host.
-fn driver_config(settings: &ConnectionSettings, session: &SessionSettings, host: &str, port: u16) -> Config {
+fn driver_config(settings: &ConnectionSettings, session: &SessionSettings, target: &Target) -> Config {
     let mut config = Config::new();
-    config.host(host);
-    config.port(port);
+    // The host name serves TLS verification; the address, when given, is where to connect.
+    config.host(&target.host);
+    if let Some(addr) = target.hostaddr {
+        config.hostaddr(addr);
+    }
+    config.port(target.port);
     let user = settings.user.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "postgres".into());
     config.user(&user);
     if let Some(p) = &settings.password {
@@ -123,7 +127,7 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings, host:
     config.options(&options);
     // libpq never uses TLS on Unix sockets, whatever sslmode says.
     config.ssl_mode(match settings.effective_sslmode() {
-        _ if is_socket(host) => DriverSslMode::Disable,
+        _ if target.is_socket() => DriverSslMode::Disable,
         SslMode::Disable => DriverSslMode::Disable,
         SslMode::Allow | SslMode::Prefer => DriverSslMode::Prefer,
         SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => DriverSslMode::Require,
@@ -134,10 +138,6 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings, host:
         ChannelBinding::Require => DriverChannelBinding::Require,
     });
     config
-}
-
-fn is_socket(host: &str) -> bool {
-    host.starts_with('/')
 }
 
 /// The server splits startup options on whitespace, with backslash as the escape.
@@ -163,9 +163,9 @@ fn startup_option_value(value: &str) -> String {
 pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -> Result<Client, ConnectError> {
     let fail =
         |reason: String| ConnectError { target: settings.redacted(), reason, transient: false, hosts: Vec::new() };
-    let mut hosts = settings.host_ports().map_err(|e| fail(e.0))?;
+    let mut targets = settings.targets().map_err(|e| fail(e.0))?;
     if settings.load_balance_hosts == Some(LoadBalanceHosts::Random) {
-        fastrand::shuffle(&mut hosts);
+        fastrand::shuffle(&mut targets);
     }
     let sslmode = settings.effective_sslmode();
     if settings.effective_channel_binding() == ChannelBinding::Require && sslmode == SslMode::Disable {
@@ -173,7 +173,7 @@ pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -
             "channel_binding=require needs TLS (SCRAM-SHA-256-PLUS binds the login to the TLS connection), but sslmode=disable".into(),
         ));
     }
-    let tls = if sslmode != SslMode::Disable && hosts.iter().any(|(h, _)| !is_socket(h)) {
+    let tls = if sslmode != SslMode::Disable && targets.iter().any(|t| !t.is_socket()) {
         Some(MakeTls::new(crate::tls::client_config(settings).map_err(fail)?))
     } else {
         None
@@ -182,12 +182,12 @@ pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -
     let mut failures = Vec::new();
     // prefer-standby: the first server that is not a standby, kept open in case no host is one.
     let mut fallback = None;
-    for (host, port) in &hosts {
-        let attempt = connect_host(settings, session, host, *port, tls.as_ref(), attrs);
+    for target in &targets {
+        let attempt = connect_host(settings, session, target, tls.as_ref(), attrs);
         let outcome = match settings.effective_connect_timeout() {
             Some(limit) => tokio::time::timeout(limit, attempt).await.unwrap_or_else(|_| {
                 Err(HostFailure {
-                    host: host_label(host, *port),
+                    host: target.label(),
                     reason: format!("no answer within connect_timeout ({}s)", limit.as_secs()),
                     transient: true,
                     role: None,
@@ -217,15 +217,14 @@ pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -
 async fn connect_host(
     settings: &ConnectionSettings,
     session: &SessionSettings,
-    host: &str,
-    port: u16,
+    target: &Target,
     tls: Option<&MakeTls>,
     attrs: TargetSessionAttrs,
 ) -> Result<Result<Client, (Client, HostFailure)>, HostFailure> {
-    let config = driver_config(settings, session, host, port);
+    let config = driver_config(settings, session, target);
     let failure = |error: tokio_postgres::Error| {
         let (reason, transient) = classify(&error, settings);
-        HostFailure { host: host_label(host, port), reason, transient, role: None }
+        HostFailure { host: target.label(), reason, transient, role: None }
     };
     let client = match tls {
         Some(tls) if config.get_ssl_mode() != DriverSslMode::Disable => {
@@ -248,7 +247,7 @@ async fn connect_host(
     }
     let reason = format!("{}, not {}", role.describe(), attrs.as_str());
     // A failover can promote a standby (or demote a primary): worth waiting for.
-    Ok(Err((client, HostFailure { host: host_label(host, port), reason, transient: true, role: Some(role) })))
+    Ok(Err((client, HostFailure { host: target.label(), reason, transient: true, role: Some(role) })))
 }
 
 /// Whether the server is a standby, and whether its sessions are read-only (libpq asks the same
@@ -263,14 +262,6 @@ async fn server_role(client: &Client) -> Result<ServerRole, tokio_postgres::Erro
     });
     let (in_recovery, read_only) = row.unwrap_or((false, false));
     Ok(ServerRole { in_recovery, read_only })
-}
-
-fn host_label(host: &str, port: u16) -> String {
-    if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
 }
 
 /// The error for a connect where no host was used: one host's reason as it is; several, each named.

@@ -725,6 +725,19 @@ async fn tls_a_self_signed_certificate_given_as_sslrootcert() {
     let e = must_fail(&with_mode(&cluster, "127.0.0.1", "verify-full", Some(&cert)), "verify-full via 127.0.0.1").await;
     assert_tls_failure(&e, "verify-full, a self-signed certificate for another name");
     assert!(e.reason.contains("127.0.0.1") && e.reason.contains("localhost"), "{e}");
+    // hostaddr: connect to the address, verify the name.
+    let addressed = |host: &str, mode: &str| {
+        settings(&format!(
+            "host={host} hostaddr=127.0.0.1 port={} user=postgres dbname=postgres sslmode={mode} sslrootcert='{}'",
+            cluster.port(),
+            cert.display()
+        ))
+    };
+    must_connect(&addressed("localhost", "verify-full"), "verify-full, host localhost, hostaddr 127.0.0.1").await;
+    must_connect(&addressed("no-such-host.invalid", "verify-ca"), "hostaddr spares the name lookup").await;
+    let e =
+        must_fail(&addressed("no-such-host.invalid", "verify-full"), "verify-full checks the host, not hostaddr").await;
+    assert_tls_failure(&e, "verify-full with hostaddr and another name");
     // Another self-signed certificate with the same name is not trusted: only these bytes are.
     for mode in ["verify-ca", "verify-full"] {
         let e = must_fail(&with_mode(&cluster, "localhost", mode, Some(&unrelated.cert)), mode).await;

@@ -6,6 +6,7 @@
 mod service;
 
 use std::fmt;
+use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -178,6 +179,9 @@ impl TlsVersion {
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ConnectionSettings {
     pub hosts: Vec<String>,
+    /// `hostaddr`: the address of each host, connected to without a name lookup; the host name
+    /// (when given) still serves TLS verification and the password file, as in libpq.
+    pub hostaddrs: Vec<IpAddr>,
     pub ports: Vec<u16>,
     pub user: Option<String>,
     pub password: Option<String>,
@@ -245,6 +249,7 @@ pub const DEFAULT_KEEPALIVE: Keepalive =
 /// [`libpq_env`]: ConnectionSettings::libpq_env
 pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("PGHOST", "host"),
+    ("PGHOSTADDR", "hostaddr"),
     ("PGPORT", "port"),
     ("PGDATABASE", "dbname"),
     ("PGUSER", "user"),
@@ -397,6 +402,7 @@ impl ConnectionSettings {
         // Destructured, so that a new field cannot be forgotten here.
         let ConnectionSettings {
             hosts,
+            hostaddrs,
             ports,
             user,
             password,
@@ -426,6 +432,9 @@ impl ConnectionSettings {
         } = other;
         if self.hosts.is_empty() {
             self.hosts = hosts;
+        }
+        if self.hostaddrs.is_empty() {
+            self.hostaddrs = hostaddrs;
         }
         if self.ports.is_empty() {
             self.ports = ports;
@@ -573,6 +582,9 @@ impl ConnectionSettings {
     pub fn libpq_env(&self) -> Vec<(&'static str, String)> {
         let var = |key: &str| ENVIRONMENT.iter().find(|(_, k)| *k == key).map(|(v, _)| *v).expect("a libpq variable");
         let mut env = vec![(var("host"), self.effective_hosts().join(","))];
+        if !self.hostaddrs.is_empty() {
+            env.push((var("hostaddr"), self.hostaddrs.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(",")));
+        }
         if !self.ports.is_empty() {
             env.push((var("port"), self.ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",")));
         }
@@ -615,10 +627,14 @@ impl ConnectionSettings {
         self.target_session_attrs.unwrap_or_default()
     }
 
-    /// The host actually used: the given ones, else the local socket directory when it exists, else localhost.
+    /// The host actually used: the given ones, else the given addresses, else the local socket
+    /// directory when it exists, else localhost.
     pub fn effective_hosts(&self) -> Vec<String> {
         if !self.hosts.is_empty() {
             return self.hosts.clone();
+        }
+        if !self.hostaddrs.is_empty() {
+            return self.hostaddrs.iter().map(IpAddr::to_string).collect();
         }
         for dir in ["/var/run/postgresql", "/tmp"] {
             if std::path::Path::new(dir).join(".s.PGSQL.5432").exists() {
@@ -628,8 +644,9 @@ impl ConnectionSettings {
         vec!["localhost".to_string()]
     }
 
-    /// Each host with its port, in the order given: one port for all, or one per host (libpq's rule).
-    pub fn host_ports(&self) -> Result<Vec<(String, u16)>, SettingsError> {
+    /// Each host with its port and address, in the order given: one port for all, or one per
+    /// host; one address per host (libpq's rules).
+    pub fn targets(&self) -> Result<Vec<Target>, SettingsError> {
         let hosts = self.effective_hosts();
         if self.ports.len() > 1 && self.ports.len() != hosts.len() {
             return Err(SettingsError(format!(
@@ -638,14 +655,47 @@ impl ConnectionSettings {
                 hosts.len()
             )));
         }
+        if !self.hostaddrs.is_empty() && self.hostaddrs.len() != hosts.len() {
+            return Err(SettingsError(format!(
+                "{} hostaddr values are given for {} hosts; give one per host",
+                self.hostaddrs.len(),
+                hosts.len()
+            )));
+        }
         Ok(hosts
             .into_iter()
             .enumerate()
-            .map(|(i, host)| {
-                let port = self.ports.get(i).or(self.ports.first()).copied().unwrap_or(5432);
-                (host, port)
+            .map(|(i, host)| Target {
+                port: self.ports.get(i).or(self.ports.first()).copied().unwrap_or(5432),
+                hostaddr: self.hostaddrs.get(i).copied(),
+                host,
             })
             .collect())
+    }
+}
+
+/// One server to try: the host (a name, an address, or a Unix socket directory), its port, and
+/// the address to connect to instead of looking the name up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    pub hostaddr: Option<IpAddr>,
+}
+
+impl Target {
+    /// Over a Unix socket (never TLS).
+    pub fn is_socket(&self) -> bool {
+        self.hostaddr.is_none() && self.host.starts_with('/')
+    }
+
+    /// `host:port`, with the address when one is given: for messages.
+    pub fn label(&self) -> String {
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        match self.hostaddr {
+            Some(addr) if addr.to_string() != self.host => format!("{host}:{} (address {addr})", self.port),
+            _ => format!("{host}:{}", self.port),
+        }
     }
 }
 
@@ -665,7 +715,15 @@ fn pgpass_fields(line: &str) -> Vec<String> {
 
 fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Result<(), SettingsError> {
     match key {
-        "host" | "hostaddr" => settings.hosts = value.split(',').map(str::to_string).collect(),
+        "host" => settings.hosts = value.split(',').map(str::to_string).collect(),
+        "hostaddr" => {
+            settings.hostaddrs = value
+                .split(',')
+                .map(|a| a.trim().parse::<IpAddr>())
+                .collect::<Result<_, _>>()
+                // Not echoed: a mis-split URL can put part of a password here.
+                .map_err(|_| SettingsError("a hostaddr is not an IPv4 or IPv6 address".into()))?
+        }
         "port" => settings.ports = parse_ports(&value)?,
         "user" => settings.user = Some(value),
         "password" => settings.password = Some(value),
@@ -1057,13 +1115,24 @@ mod tests {
         assert_eq!(s.fallback_application_name.as_deref(), Some("fb"));
         assert_eq!(s.ssl_min_protocol_version, Some(TlsVersion::V1_3));
         assert_eq!(s.load_balance_hosts, Some(LoadBalanceHosts::Random));
-        assert_eq!(s.host_ports().unwrap(), [("h1".to_string(), 5432), ("h2".to_string(), 5433)]);
+        let pairs: Vec<(String, u16)> = s.targets().unwrap().into_iter().map(|t| (t.host, t.port)).collect();
+        assert_eq!(pairs, [("h1".to_string(), 5432), ("h2".to_string(), 5433)]);
         assert_eq!(s.redacted(), "postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write");
         let kv = ConnectionSettings::parse("host=h1,h2 port=5432,5433 target_session_attrs=prefer-standby").unwrap();
-        assert_eq!(kv.host_ports().unwrap(), s.host_ports().unwrap());
+        assert_eq!(kv.targets().unwrap(), s.targets().unwrap());
         assert_eq!(kv.target_session_attrs, Some(TargetSessionAttrs::PreferStandby));
         let mismatch = ConnectionSettings::parse("host=a,b,c port=1,2").unwrap();
-        assert!(mismatch.host_ports().unwrap_err().0.contains("2 ports are given for 3 hosts"));
+        assert!(mismatch.targets().unwrap_err().0.contains("2 ports are given for 3 hosts"));
+        let addressed = ConnectionSettings::parse("host=db.example.com,other hostaddr=10.0.0.5,::1 port=6432").unwrap();
+        let targets = addressed.targets().unwrap();
+        assert_eq!(targets[0].label(), "db.example.com:6432 (address 10.0.0.5)");
+        assert_eq!(targets[1].hostaddr, Some("::1".parse().unwrap()));
+        assert_eq!(
+            ConnectionSettings::parse("hostaddr=127.0.0.1").unwrap().targets().unwrap()[0].label(),
+            "127.0.0.1:5432"
+        );
+        assert!(ConnectionSettings::parse("host=a,b hostaddr=10.0.0.1").unwrap().targets().is_err());
+        assert!(ConnectionSettings::parse("host=a hostaddr=hunter2").unwrap_err().to_string().contains("hostaddr"));
 
         for bad in [
             "host=h target_session_attrs=master",
