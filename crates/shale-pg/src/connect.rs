@@ -241,7 +241,11 @@ async fn connect_host(
     if attrs == TargetSessionAttrs::Any {
         return Ok(Ok(client));
     }
-    let role = server_role(&client).await.map_err(failure)?;
+    let Some(role) = server_role(&client).await.map_err(failure)? else {
+        // Never guess: an unknown server is not used.
+        let reason = "did not say whether it is a standby (pg_is_in_recovery, transaction_read_only)".into();
+        return Err(HostFailure { host: target.label(), reason, transient: false, role: None });
+    };
     if attrs.accepts(role.in_recovery, role.read_only) {
         return Ok(Ok(client));
     }
@@ -252,16 +256,21 @@ async fn connect_host(
 
 /// Whether the server is a standby, and whether its sessions are read-only (libpq asks the same
 /// for target_session_attrs).
-async fn server_role(client: &Client) -> Result<ServerRole, tokio_postgres::Error> {
+async fn server_role(client: &Client) -> Result<Option<ServerRole>, tokio_postgres::Error> {
     let messages = client
         .simple_query("SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('transaction_read_only')")
         .await?;
-    let row = messages.iter().find_map(|m| match m {
-        SimpleQueryMessage::Row(row) => Some((row.get(0) == Some("t"), row.get(1) == Some("on"))),
+    let flag = |value: Option<&str>, yes: &str, no: &str| match value {
+        Some(v) if v == yes => Some(true),
+        Some(v) if v == no => Some(false),
         _ => None,
-    });
-    let (in_recovery, read_only) = row.unwrap_or((false, false));
-    Ok(ServerRole { in_recovery, read_only })
+    };
+    Ok(messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => {
+            Some(ServerRole { in_recovery: flag(row.get(0), "t", "f")?, read_only: flag(row.get(1), "on", "off")? })
+        }
+        _ => None,
+    }))
 }
 
 /// The error for a connect where no host was used: one host's reason as it is; several, each named.

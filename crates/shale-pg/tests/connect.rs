@@ -690,6 +690,33 @@ async fn a_server_that_never_answers_fails_after_connect_timeout() {
     assert!(error.to_string().contains("connect_timeout"), "{error}");
 }
 
+/// A cancel request (shale_pg::connect::cancel) made with `s` stops a running statement.
+async fn assert_cancels(s: &ConnectionSettings, what: &str) {
+    let client = std::sync::Arc::new(must_connect(s, what).await);
+    let running = {
+        let client = client.clone();
+        tokio::spawn(async move { client.simple_query("SELECT pg_sleep(30)").await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    shale_pg::connect::cancel(s, &client).await.unwrap_or_else(|e| panic!("{what}: the cancel request failed: {e}"));
+    let result = tokio::time::timeout(Duration::from_secs(10), running).await;
+    let error = match result {
+        Ok(Ok(Err(e))) => e,
+        other => panic!("{what}: the statement was not cancelled: {other:?}"),
+    };
+    assert_eq!(error.code().map(|c| c.code()), Some("57014"), "{what}: {error}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{what}: took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn cancel_requests_reach_the_server() {
+    let cluster = shared_cluster();
+    // The default sslmode (prefer) over the Unix socket, where TLS is never used.
+    assert_cancels(&settings(&cluster.url("postgres")), "over the Unix socket").await;
+    assert_cancels(&settings(&cluster.tcp_url("postgres")), "over TCP without TLS").await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // 8. A self-signed server certificate given as its own root
 
@@ -725,6 +752,17 @@ async fn tls_a_self_signed_certificate_given_as_sslrootcert() {
     let e = must_fail(&with_mode(&cluster, "127.0.0.1", "verify-full", Some(&cert)), "verify-full via 127.0.0.1").await;
     assert_tls_failure(&e, "verify-full, a self-signed certificate for another name");
     assert!(e.reason.contains("127.0.0.1") && e.reason.contains("localhost"), "{e}");
+    assert_cancels(&with_mode(&cluster, "localhost", "verify-full", Some(&cert)), "a cancel request over TLS").await;
+    // ssl_min_protocol_version / ssl_max_protocol_version.
+    for (bound, expected) in
+        [("ssl_max_protocol_version=TLSv1.2", "TLSv1.2"), ("ssl_min_protocol_version=TLSv1.3", "TLSv1.3")]
+    {
+        let s =
+            settings(&format!("postgresql://postgres@localhost:{}/postgres?sslmode=require&{bound}", cluster.port()));
+        let client = must_connect(&s, bound).await;
+        let version = scalar(&client, "SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").await;
+        assert_eq!(version, expected, "{bound}");
+    }
     // hostaddr: connect to the address, verify the name.
     let addressed = |host: &str, mode: &str| {
         settings(&format!(
@@ -902,6 +940,15 @@ async fn target_session_attrs_picks_the_primary_or_the_standby() {
         let in_recovery = scalar(&client, "SELECT pg_is_in_recovery()").await;
         assert_eq!(in_recovery, if expected == s { "t" } else { "f" }, "{what}");
     }
+
+    // load_balance_hosts=random: both servers get picked.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..30 {
+        let mut random = url("any", &[p, s]);
+        random.load_balance_hosts = Some(shale_pg::settings::LoadBalanceHosts::Random);
+        seen.insert(server_port(&must_connect(&random, "load_balance_hosts=random").await).await);
+    }
+    assert_eq!(seen.len(), 2, "load_balance_hosts=random always picked {seen:?}");
 
     // key=value, and PGTARGETSESSIONATTRS.
     let kv = settings(&format!(

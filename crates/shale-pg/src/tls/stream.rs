@@ -40,16 +40,16 @@ where
     type TlsConnect = Connect;
     type Error = io::Error;
 
+    /// tokio-postgres asks for a connector even where it will not use TLS (a Unix socket, whose
+    /// "host name" is empty): the name is only checked when a handshake is made.
     fn make_tls_connect(&mut self, host: &str) -> Result<Connect, io::Error> {
-        let name = ServerName::try_from(host.to_string())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("host name {host:?}: {e}")))?;
-        Ok(Connect { name, connector: TlsConnector::from(self.config.clone()) })
+        Ok(Connect { host: host.to_string(), connector: TlsConnector::from(self.config.clone()) })
     }
 }
 
 /// One TLS handshake to be made.
 pub struct Connect {
-    name: ServerName<'static>,
+    host: String,
     connector: TlsConnector,
 }
 
@@ -63,7 +63,10 @@ where
 
     fn connect(self, stream: S) -> Self::Future {
         Box::pin(async move {
-            let inner = self.connector.connect(self.name, stream).await?;
+            let host = self.host;
+            let name = ServerName::try_from(host.clone())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("host name {host:?}: {e}")))?;
+            let inner = self.connector.connect(name, stream).await?;
             let end_point =
                 inner.get_ref().1.peer_certificates().and_then(|certs| certs.first()).and_then(|cert| {
                     EndPointHash::of_certificate(cert.as_ref()).map(|hash| hash.digest(cert.as_ref()))
