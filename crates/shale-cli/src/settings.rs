@@ -230,7 +230,8 @@ impl Settings {
         }
         settings
             .fill_from_env(&|k| self.env.get(k))
-            .map_err(|e| anyhow!("{e} (from the PG* environment variables)"))?;
+            // The message names its source: a PG* variable, or the service file and line.
+            .map_err(|e| anyhow!("{e}"))?;
         Ok(settings)
     }
 

@@ -1,11 +1,13 @@
-//! Opening connections: TLS per sslmode, session settings, waiting for a server that is starting.
+//! Opening connections: TLS per sslmode, channel binding, the host that target_session_attrs
+//! asks for among several, session settings, waiting for a server that is starting.
 
 use std::time::{Duration, Instant};
 
-use tokio_postgres::config::SslMode as DriverSslMode;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::config::{ChannelBinding as DriverChannelBinding, SslMode as DriverSslMode};
+use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
 
-use crate::settings::{ConnectionSettings, SslMode};
+use crate::settings::{ChannelBinding, ConnectionSettings, LoadBalanceHosts, SslMode, Target, TargetSessionAttrs};
+use crate::tls::MakeTls;
 
 /// PostgreSQL settings every shale session runs with.
 #[derive(Debug, Clone)]
@@ -38,29 +40,67 @@ pub struct ConnectError {
     /// The redacted URL.
     pub target: String,
     pub reason: String,
-    /// Worth retrying while the server starts (refused, starting up).
+    /// Worth retrying while the server starts (refused, starting up), or while a failover
+    /// promotes a standby.
     pub transient: bool,
+    /// Each host tried and why it was not used, in the order tried (empty when the attempt
+    /// stopped before any host, e.g. on an unreadable certificate file).
+    pub hosts: Vec<HostFailure>,
 }
 
-fn driver_config(settings: &ConnectionSettings, session: &SessionSettings) -> Config {
+/// One host that was tried and not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostFailure {
+    /// `host:port` (a socket directory for a Unix socket), with the address when one was given.
+    pub host: String,
+    pub reason: String,
+    pub transient: bool,
+    /// What the server is, when it answered but is not what `target_session_attrs` asks for.
+    pub role: Option<ServerRole>,
+}
+
+/// What a server answered when asked whether it is a standby and whether it accepts writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerRole {
+    /// `pg_is_in_recovery()`: a standby.
+    pub in_recovery: bool,
+    /// `transaction_read_only` of a new session.
+    pub read_only: bool,
+}
+
+impl ServerRole {
+    fn describe(self) -> &'static str {
+        match (self.in_recovery, self.read_only) {
+            (true, _) => "a standby (in recovery, read-only)",
+            (false, true) => "a primary whose sessions are read-only (default_transaction_read_only)",
+            (false, false) => "a primary (read-write)",
+        }
+    }
+}
+
+/// The driver's configuration for one host.
+fn driver_config(settings: &ConnectionSettings, session: &SessionSettings, target: &Target) -> Config {
     let mut config = Config::new();
-    let hosts = settings.effective_hosts();
-    for host in &hosts {
-        config.host(host);
+    // The host name serves TLS verification; the address, when given, is where to connect.
+    config.host(&target.host);
+    if let Some(addr) = target.hostaddr {
+        config.hostaddr(addr);
     }
-    for port in &settings.ports {
-        config.port(*port);
-    }
-    if settings.ports.is_empty() {
-        config.port(5432);
-    }
+    config.port(target.port);
     let user = settings.user.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "postgres".into());
     config.user(&user);
     if let Some(p) = &settings.password {
         config.password(p);
     }
     config.dbname(settings.dbname.as_deref().unwrap_or(&user));
-    config.application_name(settings.application_name.as_deref().unwrap_or(&session.application_name));
+    config.application_name(
+        settings
+            .application_name
+            .as_deref()
+            .or(settings.fallback_application_name.as_deref())
+            .unwrap_or(&session.application_name),
+    );
+    // Bounded by connect() as a whole (per host); this bounds the TCP connect inside it.
     if let Some(t) = settings.effective_connect_timeout() {
         config.connect_timeout(t);
     }
@@ -86,12 +126,16 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings) -> Co
     }
     config.options(&options);
     // libpq never uses TLS on Unix sockets, whatever sslmode says.
-    let on_socket = hosts.iter().all(|h| h.starts_with('/'));
     config.ssl_mode(match settings.effective_sslmode() {
-        _ if on_socket => DriverSslMode::Disable,
+        _ if target.is_socket() => DriverSslMode::Disable,
         SslMode::Disable => DriverSslMode::Disable,
         SslMode::Allow | SslMode::Prefer => DriverSslMode::Prefer,
         SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => DriverSslMode::Require,
+    });
+    config.channel_binding(match settings.effective_channel_binding() {
+        ChannelBinding::Disable => DriverChannelBinding::Disable,
+        ChannelBinding::Prefer => DriverChannelBinding::Prefer,
+        ChannelBinding::Require => DriverChannelBinding::Require,
     });
     config
 }
@@ -108,55 +152,163 @@ fn startup_option_value(value: &str) -> String {
     out
 }
 
-/// Connect once. The connection's I/O runs on a spawned task for as long as the client lives.
-/// `connect_timeout` bounds the whole attempt, the startup handshake included (as in libpq: the
-/// driver alone bounds only the TCP connect, and a server that accepts but never answers would
-/// hang the caller).
+/// Connect once: to the first of the hosts (in the order given, or shuffled with
+/// `load_balance_hosts=random`) that answers and is what `target_session_attrs` asks for. The
+/// connection's I/O runs on a spawned task for as long as the client lives.
+///
+/// `connect_timeout` bounds each host's attempt, the startup handshake and the role check
+/// included (as in libpq: the driver alone bounds only the TCP connect, and a server that
+/// accepts but never answers would hang the caller). The error names every host tried and why
+/// it was not used.
 pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -> Result<Client, ConnectError> {
-    match settings.effective_connect_timeout() {
-        Some(limit) => tokio::time::timeout(limit, connect_unbounded(settings, session)).await.unwrap_or_else(|_| {
-            Err(ConnectError {
-                target: settings.redacted(),
-                reason: format!("no answer within connect_timeout ({}s)", limit.as_secs()),
-                transient: true,
-            })
-        }),
-        None => connect_unbounded(settings, session).await,
+    let fail =
+        |reason: String| ConnectError { target: settings.redacted(), reason, transient: false, hosts: Vec::new() };
+    let mut targets = settings.targets().map_err(|e| fail(e.0))?;
+    if settings.load_balance_hosts == Some(LoadBalanceHosts::Random) {
+        fastrand::shuffle(&mut targets);
     }
+    let sslmode = settings.effective_sslmode();
+    if settings.effective_channel_binding() == ChannelBinding::Require && sslmode == SslMode::Disable {
+        return Err(fail(
+            "channel_binding=require needs TLS (SCRAM-SHA-256-PLUS binds the login to the TLS connection), but sslmode=disable".into(),
+        ));
+    }
+    let tls = if sslmode != SslMode::Disable && targets.iter().any(|t| !t.is_socket()) {
+        Some(MakeTls::new(crate::tls::client_config(settings).map_err(fail)?))
+    } else {
+        None
+    };
+    let attrs = settings.effective_target_session_attrs();
+    let mut failures = Vec::new();
+    // prefer-standby: the first server that is not a standby, kept open in case no host is one.
+    let mut fallback = None;
+    for target in &targets {
+        let attempt = connect_host(settings, session, target, tls.as_ref(), attrs);
+        let outcome = match settings.effective_connect_timeout() {
+            Some(limit) => tokio::time::timeout(limit, attempt).await.unwrap_or_else(|_| {
+                Err(HostFailure {
+                    host: target.label(),
+                    reason: format!("no answer within connect_timeout ({}s)", limit.as_secs()),
+                    transient: true,
+                    role: None,
+                })
+            }),
+            None => attempt.await,
+        };
+        match outcome {
+            Ok(Ok(client)) => return Ok(client),
+            Ok(Err((client, failure))) => {
+                if attrs == TargetSessionAttrs::PreferStandby && fallback.is_none() {
+                    fallback = Some(client);
+                }
+                failures.push(failure);
+            }
+            Err(failure) => failures.push(failure),
+        }
+    }
+    if let Some(client) = fallback {
+        return Ok(client);
+    }
+    Err(summarize(settings, attrs, failures))
 }
 
-async fn connect_unbounded(settings: &ConnectionSettings, session: &SessionSettings) -> Result<Client, ConnectError> {
-    let config = driver_config(settings, session);
-    let fail = |reason: String, transient: bool| ConnectError { target: settings.redacted(), reason, transient };
-    let client = if config.get_ssl_mode() == DriverSslMode::Disable {
-        let (client, connection) =
-            config.connect(NoTls).await.map_err(|e| classify(&e, settings)).map_err(|(r, t)| fail(r, t))?;
-        tokio::spawn(connection);
-        client
-    } else {
-        let tls = crate::tls::client_config(settings.effective_sslmode(), settings.sslrootcert.as_deref())
-            .map_err(|e| fail(e, false))?;
-        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
-        let (client, connection) =
-            config.connect(tls).await.map_err(|e| classify(&e, settings)).map_err(|(r, t)| fail(r, t))?;
-        tokio::spawn(connection);
-        client
+/// One host: a connected client of the kind asked for; a connected client of another kind (with
+/// why it is not used); or why no client.
+async fn connect_host(
+    settings: &ConnectionSettings,
+    session: &SessionSettings,
+    target: &Target,
+    tls: Option<&MakeTls>,
+    attrs: TargetSessionAttrs,
+) -> Result<Result<Client, (Client, HostFailure)>, HostFailure> {
+    let config = driver_config(settings, session, target);
+    let failure = |error: tokio_postgres::Error| {
+        let (reason, transient) = classify(&error, settings);
+        HostFailure { host: target.label(), reason, transient, role: None }
     };
-    Ok(client)
+    let client = match tls {
+        Some(tls) if config.get_ssl_mode() != DriverSslMode::Disable => {
+            let (client, connection) = config.connect(tls.clone()).await.map_err(failure)?;
+            tokio::spawn(connection);
+            client
+        }
+        _ => {
+            let (client, connection) = config.connect(NoTls).await.map_err(failure)?;
+            tokio::spawn(connection);
+            client
+        }
+    };
+    if attrs == TargetSessionAttrs::Any {
+        return Ok(Ok(client));
+    }
+    let Some(role) = server_role(&client).await.map_err(failure)? else {
+        // Never guess: an unknown server is not used.
+        let reason = "did not say whether it is a standby (pg_is_in_recovery, transaction_read_only)".into();
+        return Err(HostFailure { host: target.label(), reason, transient: false, role: None });
+    };
+    if attrs.accepts(role.in_recovery, role.read_only) {
+        return Ok(Ok(client));
+    }
+    let reason = format!("{}, not {}", role.describe(), attrs.as_str());
+    // A failover can promote a standby (or demote a primary): worth waiting for.
+    Ok(Err((client, HostFailure { host: target.label(), reason, transient: true, role: Some(role) })))
+}
+
+/// Whether the server is a standby, and whether its sessions are read-only (libpq asks the same
+/// for target_session_attrs).
+async fn server_role(client: &Client) -> Result<Option<ServerRole>, tokio_postgres::Error> {
+    let messages = client
+        .simple_query("SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('transaction_read_only')")
+        .await?;
+    let flag = |value: Option<&str>, yes: &str, no: &str| match value {
+        Some(v) if v == yes => Some(true),
+        Some(v) if v == no => Some(false),
+        _ => None,
+    };
+    Ok(messages.iter().find_map(|m| match m {
+        SimpleQueryMessage::Row(row) => {
+            Some(ServerRole { in_recovery: flag(row.get(0), "t", "f")?, read_only: flag(row.get(1), "on", "off")? })
+        }
+        _ => None,
+    }))
+}
+
+/// The error for a connect where no host was used: one host's reason as it is; several, each named.
+fn summarize(settings: &ConnectionSettings, attrs: TargetSessionAttrs, failures: Vec<HostFailure>) -> ConnectError {
+    let transient = failures.iter().any(|f| f.transient);
+    let reason = match (failures.as_slice(), attrs) {
+        ([only], TargetSessionAttrs::Any) => only.reason.clone(),
+        (all, TargetSessionAttrs::Any) => format!(
+            "none of the {} hosts could be used: {}",
+            all.len(),
+            all.iter().map(|f| format!("{}: {}", f.host, f.reason)).collect::<Vec<_>>().join("; ")
+        ),
+        (all, attrs) => format!(
+            "no server is {} (target_session_attrs={}): {}",
+            match attrs {
+                TargetSessionAttrs::ReadWrite => "read-write",
+                TargetSessionAttrs::ReadOnly => "read-only",
+                TargetSessionAttrs::Primary => "a primary",
+                _ => "a standby",
+            },
+            attrs.as_str(),
+            all.iter().map(|f| format!("{}: {}", f.host, f.reason)).collect::<Vec<_>>().join("; ")
+        ),
+    };
+    ConnectError { target: settings.redacted(), reason, transient, hosts: failures }
 }
 
 /// Asks the server to cancel what `client` is running (the protocol's cancel request, which
 /// poolers pass on), over the same kind of connection as `connect` made.
 pub async fn cancel(settings: &ConnectionSettings, client: &Client) -> Result<(), tokio_postgres::Error> {
     let token = client.cancel_token();
-    let on_socket = settings.effective_hosts().iter().all(|h| h.starts_with('/'));
+    // The token knows the host it was made for, and whether that connection used TLS.
     let tls = match settings.effective_sslmode() {
-        _ if on_socket => None,
         SslMode::Disable => None,
-        mode => crate::tls::client_config(mode, settings.sslrootcert.as_deref()).ok(),
+        _ => crate::tls::client_config(settings).ok(),
     };
     match tls {
-        Some(tls) => token.cancel_query(tokio_postgres_rustls::MakeRustlsConnect::new(tls)).await,
+        Some(tls) => token.cancel_query(MakeTls::new(tls)).await,
         None => token.cancel_query(NoTls).await,
     }
 }
@@ -195,6 +347,10 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
                 "password authentication failed for user {}; check the password in the URL, PGPASSWORD, .env or the password file (~/.pgpass)",
                 settings.user.as_deref().unwrap_or("(default)")
             ),
+            "28000" if db.message().contains("certificate") => format!(
+                "the server refused the login: {}; check the client certificate (sslcert, sslkey, or ~/.postgresql/postgresql.crt and .key): its CN must be the user name",
+                db.message()
+            ),
             "28000" => format!("the server refused the login: {}", db.message()),
             "3D000" => format!("{}; create it first (`createdb`), or fix the database name", db.message()),
             _ => format!("{} (SQLSTATE {code})", db.message()),
@@ -222,6 +378,14 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
     } else if lower.contains("server does not support tls") {
         // Checked before the generic TLS case below, which would otherwise swallow it.
         format!("the server does not support TLS, but sslmode={} requires it", settings.effective_sslmode().as_str())
+    } else if lower.contains("did not use channel binding") {
+        // tokio-postgres refuses before answering a server that does not offer SCRAM-SHA-256-PLUS.
+        "channel_binding=require, but the server did not authenticate with channel binding (SCRAM-SHA-256-PLUS); it needs a TLS connection and scram-sha-256 authentication in pg_hba.conf".to_string()
+    } else if lower.contains("received fatal alert") {
+        // The server ended the handshake: most often over a client certificate it does not trust.
+        format!(
+            "the server refused the TLS handshake ({text}); check the client certificate (sslcert, sslkey: the server must trust its CA) and ssl_min_protocol_version/ssl_max_protocol_version"
+        )
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         format!("TLS handshake failed ({text}); check sslmode and sslrootcert")
     } else {

@@ -14,12 +14,12 @@ pub mod settings;
 pub mod sql;
 pub mod tls;
 
-pub use connect::{connect, connect_waiting, ConnectError, SessionSettings};
+pub use connect::{connect, connect_waiting, ConnectError, HostFailure, ServerRole, SessionSettings};
 pub use error::{DbFailure, PgError, SourceLocation};
 pub use exec::{ExecEvent, ExecOptions, Executor};
 pub use history::{HistoryTable, NewRecord};
 pub use interrupt::Interrupt;
 pub use lease::LeaseLock;
 pub use lock::{HeldLock, LeaseInfo, LockEvent, LockHolder, LockKind, LockOptions, MigrationLock};
-pub use settings::{ConnectionSettings, SettingsError, SslMode};
+pub use settings::{ChannelBinding, ConnectionSettings, SettingsError, SslMode, TargetSessionAttrs};
 pub use tokio_postgres::{self, Client};

@@ -1,6 +1,8 @@
 //! Connecting to real PostgreSQL servers (started by shale-testkit): TLS per sslmode, password
 //! authentication and redaction, unreachable servers, waiting for a starting server, session
-//! settings, key=value strings and the PG* environment.
+//! settings, key=value strings and the PG* environment; a self-signed certificate given as its
+//! own root, channel binding, target_session_attrs with a streaming standby, client
+//! certificates and the service file.
 //!
 //! The TLS tests need the `openssl` command-line tool; without it they fail (they do not skip).
 
@@ -10,7 +12,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use shale_pg::{connect, connect_waiting, Client, ConnectError, ConnectionSettings, SessionSettings};
+use shale_pg::{connect, connect_waiting, Client, ConnectError, ConnectionSettings, ServerRole, SessionSettings};
 use shale_testkit::{free_port, shared_cluster, Cluster, ClusterOptions, TlsFiles};
 use tokio_postgres::SimpleQueryMessage;
 
@@ -103,18 +105,18 @@ impl Pki {
         );
     }
 
-    /// A self-signed CA: `<name>.pem` and `<name>.key`. Returns the certificate path.
+    /// A self-signed CA with an EC P-256 key: `<name>.pem` and `<name>.key`. Returns the certificate path.
     fn ca(&self, name: &str) -> PathBuf {
+        self.ca_with(name, &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+    }
+
+    /// A self-signed CA with the key `key_args` make (`-newkey ...`).
+    fn ca_with(&self, name: &str, key_args: &[&str]) -> PathBuf {
         let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
         let subj = format!("/CN=shale test CA {name}");
-        self.openssl(&[
-            "req",
-            "-x509",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
+        let mut args = vec!["req", "-x509", "-new"];
+        args.extend(key_args);
+        args.extend([
             "-nodes",
             "-keyout",
             &key,
@@ -129,11 +131,66 @@ impl Pki {
             "-extensions",
             "ca_ext",
         ]);
+        self.openssl(&args);
         self.path(&pem)
+    }
+
+    /// A self-signed certificate used as the server's own, made the way many guides and managed
+    /// setups make one (`openssl req -x509 -newkey ... -subj /CN=<cn>`, the system's openssl.cnf):
+    /// it comes out as a CA (basicConstraints CA:TRUE) without subjectAltName.
+    fn self_signed(&self, name: &str, cn: &str) -> TlsFiles {
+        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+        let subj = format!("/CN={cn}");
+        self.openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &pem,
+            "-days",
+            "2",
+            "-subj",
+            &subj,
+        ]);
+        TlsFiles { cert: self.path(&pem), key: self.path(&key) }
+    }
+
+    /// The signature algorithm of a certificate, as openssl names it.
+    fn signature_algorithm(&self, cert: &Path) -> String {
+        let out = Command::new("openssl").args(["x509", "-noout", "-text", "-in"]).arg(cert).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.lines().find_map(|l| l.trim().strip_prefix("Signature Algorithm: ")).unwrap_or("?").to_string()
+    }
+
+    /// The text of `openssl x509 -noout -ext <ext>` for a certificate.
+    fn extension(&self, cert: &Path, ext: &str) -> String {
+        let out = Command::new("openssl")
+            .args(["x509", "-noout", "-ext", ext, "-in"])
+            .arg(cert)
+            .output()
+            .unwrap_or_else(|e| panic!("running openssl: {e}"));
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// A server certificate for `cn` with the given subjectAltName, signed by CA `ca`.
     fn server(&self, ca: &str, name: &str, cn: &str, san: &str) -> TlsFiles {
+        self.issue(ca, name, cn, &format!("extendedKeyUsage = serverAuth\nsubjectAltName = {san}\n"), &[])
+    }
+
+    /// A client certificate for user `cn`, signed by CA `ca`.
+    fn client(&self, ca: &str, name: &str, cn: &str) -> TlsFiles {
+        self.issue(ca, name, cn, "extendedKeyUsage = clientAuth\n", &[])
+    }
+
+    /// A certificate for `cn` with the extension lines `ext_lines` (besides the usual ones), signed by CA
+    /// `ca` with the extra `openssl x509` arguments `sign_args` (e.g. `-sha384`).
+    fn issue(&self, ca: &str, name: &str, cn: &str, ext_lines: &str, sign_args: &[&str]) -> TlsFiles {
         let (key, csr, pem, ext) =
             (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"), format!("{name}.ext"));
         fs::write(
@@ -141,10 +198,9 @@ impl Pki {
             format!(
                 "basicConstraints = critical, CA:FALSE\n\
                  keyUsage = critical, digitalSignature, keyEncipherment\n\
-                 extendedKeyUsage = serverAuth\n\
                  subjectKeyIdentifier = hash\n\
                  authorityKeyIdentifier = keyid\n\
-                 subjectAltName = {san}\n"
+                 {ext_lines}"
             ),
         )
         .unwrap();
@@ -167,7 +223,7 @@ impl Pki {
             "req.cnf",
         ]);
         let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
-        self.openssl(&[
+        let mut args = vec![
             "x509",
             "-req",
             "-in",
@@ -183,9 +239,18 @@ impl Pki {
             "2",
             "-extfile",
             &ext,
-        ]);
+        ];
+        args.extend(sign_args);
+        self.openssl(&args);
+        set_mode(&self.path(&key), 0o600);
         TlsFiles { cert: self.path(&pem), key: self.path(&key) }
     }
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
 }
 
 impl Drop for Pki {
@@ -623,4 +688,454 @@ async fn a_server_that_never_answers_fails_after_connect_timeout() {
     let attempt = tokio::time::timeout(std::time::Duration::from_secs(60), connect(&settings, &session));
     let error = attempt.await.expect("the attempt ends by itself").expect_err("it fails");
     assert!(error.to_string().contains("connect_timeout"), "{error}");
+}
+
+/// A cancel request (shale_pg::connect::cancel) made with `s` stops a running statement.
+async fn assert_cancels(s: &ConnectionSettings, what: &str) {
+    let client = std::sync::Arc::new(must_connect(s, what).await);
+    let running = {
+        let client = client.clone();
+        tokio::spawn(async move { client.simple_query("SELECT pg_sleep(30)").await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    shale_pg::connect::cancel(s, &client).await.unwrap_or_else(|e| panic!("{what}: the cancel request failed: {e}"));
+    let result = tokio::time::timeout(Duration::from_secs(10), running).await;
+    let error = match result {
+        Ok(Ok(Err(e))) => e,
+        other => panic!("{what}: the statement was not cancelled: {other:?}"),
+    };
+    assert_eq!(error.code().map(|c| c.code()), Some("57014"), "{what}: {error}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{what}: took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn cancel_requests_reach_the_server() {
+    let cluster = shared_cluster();
+    // The default sslmode (prefer) over the Unix socket, where TLS is never used.
+    assert_cancels(&settings(&cluster.url("postgres")), "over the Unix socket").await;
+    assert_cancels(&settings(&cluster.tcp_url("postgres")), "over TCP without TLS").await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. A self-signed server certificate given as its own root
+
+#[tokio::test]
+async fn tls_a_self_signed_certificate_given_as_sslrootcert() {
+    let pki = Pki::new("selfsigned");
+    let tls = pki.self_signed("server", "localhost");
+    let cert = tls.cert.clone();
+    // The premise: what `openssl req -x509` makes is a CA, which webpki alone refuses as a
+    // server's own certificate (CaUsedAsEndEntity), and psql accepts.
+    let constraints = pki.extension(&cert, "basicConstraints");
+    assert!(constraints.contains("CA:TRUE"), "expected a CA certificate: {constraints}");
+    let unrelated = pki.self_signed("unrelated", "localhost");
+    let cluster = start_tls_cluster(tls);
+
+    let client =
+        must_connect(&with_mode(&cluster, "localhost", "verify-full", Some(&cert)), "verify-full, the cert as root")
+            .await;
+    assert_eq!(ssl_of(&client).await, "t");
+    for host in ["localhost", "127.0.0.1"] {
+        let client =
+            must_connect(&with_mode(&cluster, host, "verify-ca", Some(&cert)), &format!("verify-ca via {host}")).await;
+        assert_eq!(ssl_of(&client).await, "t");
+    }
+    // Among other roots in the same file.
+    let bundle = pki.path("bundle.pem");
+    let ca = pki.ca("some_ca");
+    fs::write(&bundle, [fs::read(&ca).unwrap(), fs::read(&cert).unwrap()].concat()).unwrap();
+    must_connect(&with_mode(&cluster, "localhost", "verify-full", Some(&bundle)), "verify-full, a bundle").await;
+
+    // verify-full still checks the name: the certificate is for localhost (its CN), not for
+    // the address (libpq compares the CN with the host as given).
+    let e = must_fail(&with_mode(&cluster, "127.0.0.1", "verify-full", Some(&cert)), "verify-full via 127.0.0.1").await;
+    assert_tls_failure(&e, "verify-full, a self-signed certificate for another name");
+    assert!(e.reason.contains("127.0.0.1") && e.reason.contains("localhost"), "{e}");
+    assert_cancels(&with_mode(&cluster, "localhost", "verify-full", Some(&cert)), "a cancel request over TLS").await;
+    // ssl_min_protocol_version / ssl_max_protocol_version.
+    for (bound, expected) in
+        [("ssl_max_protocol_version=TLSv1.2", "TLSv1.2"), ("ssl_min_protocol_version=TLSv1.3", "TLSv1.3")]
+    {
+        let s =
+            settings(&format!("postgresql://postgres@localhost:{}/postgres?sslmode=require&{bound}", cluster.port()));
+        let client = must_connect(&s, bound).await;
+        let version = scalar(&client, "SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").await;
+        assert_eq!(version, expected, "{bound}");
+    }
+    // hostaddr: connect to the address, verify the name.
+    let addressed = |host: &str, mode: &str| {
+        settings(&format!(
+            "host={host} hostaddr=127.0.0.1 port={} user=postgres dbname=postgres sslmode={mode} sslrootcert='{}'",
+            cluster.port(),
+            cert.display()
+        ))
+    };
+    must_connect(&addressed("localhost", "verify-full"), "verify-full, host localhost, hostaddr 127.0.0.1").await;
+    must_connect(&addressed("no-such-host.invalid", "verify-ca"), "hostaddr spares the name lookup").await;
+    let e =
+        must_fail(&addressed("no-such-host.invalid", "verify-full"), "verify-full checks the host, not hostaddr").await;
+    assert_tls_failure(&e, "verify-full with hostaddr and another name");
+    // Another self-signed certificate with the same name is not trusted: only these bytes are.
+    for mode in ["verify-ca", "verify-full"] {
+        let e = must_fail(&with_mode(&cluster, "localhost", mode, Some(&unrelated.cert)), mode).await;
+        assert_tls_failure(&e, &format!("{mode} with an unrelated self-signed root"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. channel_binding
+
+/// A TLS cluster whose TCP logins need scram-sha-256, with role `app` (password `bound-pw`).
+async fn scram_tls_cluster(tls: TlsFiles) -> Cluster {
+    let cluster = Cluster::start_temporary(ClusterOptions {
+        tls: Some(tls),
+        extra_conf: vec![("password_encryption".into(), "scram-sha-256".into())],
+        ..Default::default()
+    })
+    .expect("starting a TLS cluster");
+    require_passwords_over_tcp(&cluster).await;
+    cluster.psql("postgres", "CREATE ROLE app LOGIN PASSWORD 'bound-pw'").expect("creating a role");
+    cluster
+}
+
+/// Put `line` first in pg_hba.conf and reload.
+fn hba_prepend(cluster: &Cluster, line: &str) {
+    let hba = cluster.data_dir().join("pg_hba.conf");
+    let text = fs::read_to_string(&hba).unwrap();
+    fs::write(&hba, format!("{line}\n{text}")).unwrap();
+    assert_eq!(cluster.psql("postgres", "SELECT pg_reload_conf()").unwrap(), "t");
+}
+
+async fn connect_eventually(s: &ConnectionSettings, what: &str) -> Client {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match connect(s, &SessionSettings::default()).await {
+            Ok(client) => return client,
+            Err(e) if Instant::now() > deadline => panic!("{what}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+#[tokio::test]
+async fn channel_binding_require_over_tls_with_scram() {
+    let pki = Pki::new("cb");
+    let ca = pki.ca("ca");
+    let cluster = scram_tls_cluster(pki.server("ca", "server", "localhost", "DNS:localhost, IP:127.0.0.1")).await;
+    let port = cluster.port();
+    let url = |query: &str| settings(&format!("postgresql://app:bound-pw@localhost:{port}/postgres?{query}"));
+
+    let client = must_connect(&url("sslmode=require&channel_binding=require"), "require over TLS + SCRAM").await;
+    assert_eq!(ssl_of(&client).await, "t");
+    assert_eq!(scalar(&client, "SELECT current_user").await, "app");
+    let mut verified = url("sslmode=verify-full&channel_binding=require");
+    verified.sslrootcert = Some(ca.to_string_lossy().into_owned());
+    must_connect(&verified, "require with verify-full").await;
+    must_connect(&url("channel_binding=require"), "require with the default sslmode (prefer)").await;
+    must_connect(&url("sslmode=require&channel_binding=disable"), "disable over TLS").await;
+    must_connect(&url("sslmode=require"), "the default (prefer)").await;
+
+    // Without TLS: refused before anything is sent.
+    let e = must_fail(&url("sslmode=disable&channel_binding=require"), "require with sslmode=disable").await;
+    assert_one_line(&e);
+    assert!(e.reason.contains("channel_binding=require") && e.reason.contains("sslmode=disable"), "{e}");
+    assert!(!format!("{e} {e:?}").contains("bound-pw"), "{e:?}");
+    assert!(!e.transient);
+    // A Unix socket never has TLS, and `trust` asks for no password at all.
+    let socket = settings(&format!(
+        "host={} port={port} user=app dbname=postgres password=bound-pw channel_binding=require",
+        cluster.socket_dir().display()
+    ));
+    let e = must_fail(&socket, "require over the Unix socket (trust)").await;
+    assert!(e.reason.contains("did not authenticate with channel binding"), "{e}");
+    assert!(!format!("{e} {e:?}").contains("bound-pw"), "{e:?}");
+
+    // md5 over TLS binds nothing: refused with require, allowed with prefer.
+    cluster
+        .psql("postgres", "SET password_encryption = 'md5'; CREATE ROLE old LOGIN PASSWORD 'md5-pw'")
+        .expect("creating an md5 role");
+    hba_prepend(&cluster, "hostssl all old 127.0.0.1/32 md5");
+    let old = |binding: &str| {
+        settings(&format!(
+            "postgresql://old:md5-pw@127.0.0.1:{port}/postgres?sslmode=require&channel_binding={binding}"
+        ))
+    };
+    let client = connect_eventually(&old("prefer"), "md5 over TLS with prefer").await;
+    assert_eq!(scalar(&client, "SELECT current_user").await, "old");
+    let e = must_fail(&old("require"), "md5 over TLS with require").await;
+    assert!(e.reason.contains("did not authenticate with channel binding"), "{e}");
+    assert!(!format!("{e} {e:?}").contains("md5-pw"), "{e:?}");
+
+    // PGCHANNELBINDING, against a server without TLS.
+    let shared = shared_cluster();
+    let mut from_env = settings(&shared.tcp_url("postgres"));
+    from_env.fill_from_env(&|k: &str| (k == "PGCHANNELBINDING").then(|| "require".to_string())).unwrap();
+    let e = must_fail(&from_env, "PGCHANNELBINDING=require without TLS").await;
+    assert!(e.reason.contains("channel_binding=require"), "{e}");
+}
+
+/// The tls-server-end-point hash follows the certificate's signature algorithm; the server
+/// computes it the same way, or the login fails.
+#[tokio::test]
+async fn channel_binding_with_other_signature_algorithms() {
+    let pki = Pki::new("cb-alg");
+    pki.ca("ec_ca");
+    pki.ca_with("rsa_ca", &["-newkey", "rsa:2048"]);
+    let server_ext = "extendedKeyUsage = serverAuth\nsubjectAltName = DNS:localhost\n";
+    let cases = [
+        ("ECDSA with SHA-512", pki.issue("ec_ca", "ec512", "localhost", server_ext, &["-sha512"])),
+        (
+            "RSASSA-PSS with SHA-384",
+            pki.issue("rsa_ca", "pss384", "localhost", server_ext, &["-sha384", "-sigopt", "rsa_padding_mode:pss"]),
+        ),
+    ];
+    for (what, tls) in cases {
+        let algorithm = pki.signature_algorithm(&tls.cert);
+        let cluster = scram_tls_cluster(tls).await;
+        let s = settings(&format!(
+            "postgresql://app:bound-pw@localhost:{}/postgres?sslmode=require&channel_binding=require",
+            cluster.port()
+        ));
+        let client = must_connect(&s, &format!("{what} ({algorithm})")).await;
+        assert_eq!(ssl_of(&client).await, "t");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. target_session_attrs over several hosts, with a real streaming standby
+
+async fn server_port(client: &Client) -> u16 {
+    scalar(client, "SELECT inet_server_port()").await.parse().unwrap()
+}
+
+#[tokio::test]
+async fn target_session_attrs_picks_the_primary_or_the_standby() {
+    let primary = Cluster::start_temporary(ClusterOptions::default()).expect("starting the primary");
+    let standby = Cluster::start_standby(&primary, ClusterOptions::default()).expect("starting the standby");
+    let (p, s) = (primary.port(), standby.port());
+    let closed = free_port().unwrap();
+    let url = |attrs: &str, ports: &[u16]| {
+        let hosts: Vec<String> = ports.iter().map(|port| format!("127.0.0.1:{port}")).collect();
+        settings(&format!(
+            "postgresql://postgres:hunter2@{}/postgres?sslmode=disable&target_session_attrs={attrs}",
+            hosts.join(",")
+        ))
+    };
+    let picks = [
+        ("read-write", vec![s, p], p),
+        ("read-write", vec![p, s], p),
+        ("primary", vec![s, p], p),
+        ("read-only", vec![p, s], s),
+        ("standby", vec![p, s], s),
+        ("prefer-standby", vec![p, s], s),
+        ("prefer-standby", vec![closed, p], p),
+        ("any", vec![s, p], s),
+        ("any", vec![closed, p], p),
+    ];
+    for (attrs, ports, expected) in picks {
+        let what = format!("target_session_attrs={attrs} over {ports:?}");
+        let client = must_connect(&url(attrs, &ports), &what).await;
+        assert_eq!(server_port(&client).await, expected, "{what}");
+        let in_recovery = scalar(&client, "SELECT pg_is_in_recovery()").await;
+        assert_eq!(in_recovery, if expected == s { "t" } else { "f" }, "{what}");
+    }
+
+    // load_balance_hosts=random: both servers get picked.
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..30 {
+        let mut random = url("any", &[p, s]);
+        random.load_balance_hosts = Some(shale_pg::settings::LoadBalanceHosts::Random);
+        seen.insert(server_port(&must_connect(&random, "load_balance_hosts=random").await).await);
+    }
+    assert_eq!(seen.len(), 2, "load_balance_hosts=random always picked {seen:?}");
+
+    // key=value, and PGTARGETSESSIONATTRS.
+    let kv = settings(&format!(
+        "host=127.0.0.1,127.0.0.1 port={s},{p} user=postgres dbname=postgres sslmode=disable target_session_attrs=read-write"
+    ));
+    assert_eq!(server_port(&must_connect(&kv, "key=value, read-write").await).await, p);
+    let mut from_env = settings(&format!("postgresql://postgres@127.0.0.1:{p},127.0.0.1:{s}/postgres?sslmode=disable"));
+    from_env.fill_from_env(&|k: &str| (k == "PGTARGETSESSIONATTRS").then(|| "standby".to_string())).unwrap();
+    assert_eq!(server_port(&must_connect(&from_env, "PGTARGETSESSIONATTRS=standby").await).await, s);
+
+    // No host fits: every host is named with why it was skipped, never the password.
+    let e = must_fail(&url("read-write", &[s, closed]), "read-write with only a standby up").await;
+    assert_one_line(&e);
+    let text = format!("{e} {e:?}");
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(e.reason.contains("target_session_attrs=read-write"), "{e}");
+    assert!(e.reason.contains(&format!("127.0.0.1:{s}: a standby")), "{e}");
+    assert!(e.reason.contains(&format!("127.0.0.1:{closed}:")) && e.reason.to_lowercase().contains("refused"), "{e}");
+    assert_eq!(e.hosts.len(), 2, "{:?}", e.hosts);
+    assert_eq!(e.hosts[0].role, Some(ServerRole { in_recovery: true, read_only: true }));
+    assert_eq!(e.hosts[1].role, None);
+    assert!(e.transient, "a failover may yet bring a primary: {e}");
+
+    let e = must_fail(&url("standby", &[p]), "standby with only the primary").await;
+    assert!(e.reason.contains(&format!("127.0.0.1:{p}: a primary (read-write), not standby")), "{e}");
+
+    // A primary whose sessions are read-only is not read-write, but is a primary.
+    let mut read_only = url("read-write", &[p]);
+    read_only.options = Some("-c default_transaction_read_only=on".into());
+    let e = must_fail(&read_only, "read-write against read-only sessions").await;
+    assert!(e.reason.contains("read-only"), "{e}");
+    read_only.target_session_attrs = Some(shale_pg::TargetSessionAttrs::Primary);
+    must_connect(&read_only, "primary, read-only sessions").await;
+    drop(standby);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. Client certificates (cert authentication)
+
+#[tokio::test]
+async fn client_certificate_authentication() {
+    let pki = Pki::new("clientcert");
+    let ca = pki.ca("ca");
+    pki.ca("other_ca");
+    let tls = pki.server("ca", "server", "localhost", "DNS:localhost, IP:127.0.0.1");
+    let mine = pki.client("ca", "client", "certuser");
+    let stranger = pki.client("other_ca", "stranger", "certuser");
+    let cluster =
+        Cluster::start_temporary(ClusterOptions { tls: Some(tls), client_ca: Some(ca.clone()), ..Default::default() })
+            .expect("starting a TLS cluster with a client CA");
+    cluster.psql("postgres", "CREATE ROLE certuser LOGIN").unwrap();
+    // TCP logins need a certificate from our CA whose CN is the user.
+    let hba = cluster.data_dir().join("pg_hba.conf");
+    let local: String = fs::read_to_string(&hba)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("local"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(&hba, format!("{local}hostssl all all 127.0.0.1/32 cert\n")).unwrap();
+    assert_eq!(cluster.psql("postgres", "SELECT pg_reload_conf()").unwrap(), "t");
+
+    let port = cluster.port();
+    let ca_text = ca.to_string_lossy().into_owned();
+    let base = format!("postgresql://certuser@localhost:{port}/postgres?sslmode=verify-full&sslrootcert={ca_text}");
+    let with = |files: &TlsFiles| {
+        let mut s = settings(&base);
+        s.sslcert = Some(files.cert.to_string_lossy().into_owned());
+        s.sslkey = Some(files.key.to_string_lossy().into_owned());
+        s
+    };
+    let client = connect_eventually(&with(&mine), "a client certificate from the trusted CA").await;
+    assert_eq!(scalar(&client, "SELECT current_user").await, "certuser");
+    assert_eq!(scalar(&client, "SELECT client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()").await, "/CN=certuser");
+
+    // Without a certificate (the wait above made sure the reload happened).
+    let e = must_fail(&settings(&base), "no client certificate").await;
+    assert_one_line(&e);
+    assert!(e.reason.contains("certificate") && e.reason.contains("sslcert"), "{e}");
+    // A certificate from a CA the server does not trust.
+    let e = must_fail(&with(&stranger), "a client certificate from an unknown CA").await;
+    assert!(e.reason.contains("refused the TLS handshake") && e.reason.contains("sslcert"), "{e}");
+    // The certificate's CN must be the user.
+    let mut as_postgres = with(&mine);
+    as_postgres.user = Some("postgres".into());
+    let e = must_fail(&as_postgres, "a certificate for another user").await;
+    assert!(e.reason.contains("certificate authentication failed"), "{e}");
+
+    // PGSSLCERT / PGSSLKEY.
+    let (cert_text, key_text) = (mine.cert.to_string_lossy().into_owned(), mine.key.to_string_lossy().into_owned());
+    let mut from_env = settings(&base);
+    from_env
+        .fill_from_env(&|k: &str| match k {
+            "PGSSLCERT" => Some(cert_text.clone()),
+            "PGSSLKEY" => Some(key_text.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let client = must_connect(&from_env, "PGSSLCERT and PGSSLKEY").await;
+    assert_eq!(scalar(&client, "SELECT current_user").await, "certuser");
+
+    // libpq's default files: ~/.postgresql/postgresql.crt and .key.
+    let home = pki.path("home");
+    fs::create_dir_all(home.join(".postgresql")).unwrap();
+    fs::copy(&mine.cert, home.join(".postgresql/postgresql.crt")).unwrap();
+    fs::copy(&mine.key, home.join(".postgresql/postgresql.key")).unwrap();
+    set_mode(&home.join(".postgresql/postgresql.key"), 0o600);
+    let home_text = home.to_string_lossy().into_owned();
+    let mut defaults = settings(&base);
+    defaults.fill_from_env(&|k: &str| (k == "HOME").then(|| home_text.clone())).unwrap();
+    let client = must_connect(&defaults, "~/.postgresql/postgresql.crt").await;
+    assert_eq!(scalar(&client, "SELECT current_user").await, "certuser");
+
+    // A key others can read is refused, as libpq does.
+    set_mode(&mine.key, 0o644);
+    let e = must_fail(&with(&mine), "a world-readable key").await;
+    assert!(e.reason.contains("group or world access") && e.reason.contains("sslkey"), "{e}");
+    assert!(!e.transient);
+    set_mode(&mine.key, 0o600);
+    // A missing key is named.
+    let mut no_key = with(&mine);
+    no_key.sslkey = Some(pki.path("missing.key").to_string_lossy().into_owned());
+    let e = must_fail(&no_key, "a missing key").await;
+    assert!(e.reason.contains("missing.key"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. The connection service file
+
+#[tokio::test]
+async fn a_service_file_fills_what_the_connection_string_leaves_out() {
+    let cluster = shared_cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let service = format!(
+        "# shale test services\n[shale_test]\nhost=127.0.0.1\nport={}\nuser=postgres\ndbname=template1\napplication_name=from-service\nsslmode=disable\n",
+        cluster.port()
+    );
+    let user_file = dir.path().join("services.conf");
+    fs::write(&user_file, &service).unwrap();
+    let user_file = user_file.to_string_lossy().into_owned();
+    let env =
+        |pairs: Vec<(&'static str, String)>| move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+
+    let mut s = settings("service=shale_test");
+    s.fill_from_env(&env(vec![("PGSERVICEFILE", user_file.clone())])).unwrap();
+    let client = must_connect(&s, "service=shale_test").await;
+    assert_eq!(scalar(&client, "SELECT current_database()").await, "template1");
+    assert_eq!(scalar(&client, "SHOW application_name").await, "from-service");
+    assert_eq!(scalar(&client, "SELECT inet_client_addr()::text").await, "127.0.0.1/32");
+
+    // What the connection string gives wins over the service; the service over PG* variables.
+    let mut s = settings("postgresql:///postgres?service=shale_test");
+    s.fill_from_env(&env(vec![("PGSERVICEFILE", user_file.clone()), ("PGAPPNAME", "from-env".into())])).unwrap();
+    let client = must_connect(&s, "a URL naming a service").await;
+    assert_eq!(scalar(&client, "SELECT current_database()").await, "postgres");
+    assert_eq!(scalar(&client, "SHOW application_name").await, "from-service");
+
+    // PGSERVICE, and ~/.pg_service.conf.
+    let home = dir.path().join("home");
+    fs::create_dir_all(&home).unwrap();
+    fs::write(home.join(".pg_service.conf"), &service).unwrap();
+    let mut s = ConnectionSettings::default();
+    s.fill_from_env(&env(vec![
+        ("PGSERVICE", "shale_test".into()),
+        ("HOME", home.to_string_lossy().into_owned()),
+        ("PGDATABASE", "postgres".into()),
+    ]))
+    .unwrap();
+    let client = must_connect(&s, "PGSERVICE with ~/.pg_service.conf").await;
+    assert_eq!(scalar(&client, "SELECT current_database()").await, "template1");
+
+    // The system-wide file, PGSYSCONFDIR/pg_service.conf.
+    let sysconf = dir.path().join("etc");
+    fs::create_dir_all(&sysconf).unwrap();
+    fs::write(sysconf.join("pg_service.conf"), service.replace("[shale_test]", "[shale_system]")).unwrap();
+    let mut s = settings("service=shale_system");
+    s.fill_from_env(&env(vec![
+        ("PGSERVICEFILE", user_file.clone()),
+        ("PGSYSCONFDIR", sysconf.to_string_lossy().into_owned()),
+    ]))
+    .unwrap();
+    must_connect(&s, "a service from PGSYSCONFDIR").await;
+
+    // An unknown service is a settings error naming where it was looked for.
+    let e = settings("service=no_such_service")
+        .fill_from_env(&env(vec![("PGSERVICEFILE", user_file.clone())]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no_such_service") && e.contains("services.conf"), "{e}");
 }

@@ -5,7 +5,7 @@
 //! * **Tests** of the other crates: [`shared_cluster`] starts one temporary server per test
 //!   binary (lazily, on first use) and [`fresh_database`] gives each test its own empty database
 //!   on it. Tests that need a server of their own (TLS, restarts, ...) use
-//!   [`Cluster::start_temporary`].
+//!   [`Cluster::start_temporary`], and [`Cluster::start_standby`] makes a streaming standby of one.
 //! * **`shale dev start|stop|status|url`**: [`Cluster::start_persistent`],
 //!   [`Cluster::stop_persistent`] and [`Cluster::status_persistent`] manage a project-local
 //!   development server whose data directory is e.g. `.shale/dev/`.
@@ -73,6 +73,9 @@ pub struct ClusterOptions {
     pub port: Option<u16>,
     /// Enable `ssl=on` with this certificate and key (copied into the data directory).
     pub tls: Option<TlsFiles>,
+    /// With `tls`: the CA whose client certificates the server trusts (copied into the data
+    /// directory as `root.crt`, `ssl_ca_file`), for `cert` authentication in `pg_hba.conf`.
+    pub client_ca: Option<PathBuf>,
     /// Extra server settings, passed as `-c name=value` at every start.
     pub extra_conf: Vec<(String, String)>,
     /// Listen on the unix socket only, not on 127.0.0.1. The socket lives in a 0700 directory,
@@ -137,6 +140,39 @@ impl Cluster {
     /// `max_connections=200`, logging to `server.log` in the directory. If no port was given
     /// and the chosen free port gets taken meanwhile, retries with another (5 attempts).
     pub fn start_temporary(opts: ClusterOptions) -> Result<Cluster, Error> {
+        let cluster = Cluster::new_temporary()?;
+        // From here on, an error drops `cluster`, which stops whatever started and deletes the dir.
+        cluster.initdb(Profile::Temporary, opts.tls.is_some())?;
+        cluster.start_temporary_server(opts)
+    }
+
+    /// A hot standby of `primary`, streaming from it: `pg_basebackup -R` (as the server user,
+    /// over the primary's unix socket) into a new temporary directory, then started like any
+    /// temporary cluster, on a port of its own, with `opts` (the primary's `pg_hba.conf` and
+    /// `postgresql.conf` come along in the copy). It is read-only (`pg_is_in_recovery()`), and
+    /// stopped and deleted on drop like every temporary cluster; drop it before its primary.
+    pub fn start_standby(primary: &Cluster, opts: ClusterOptions) -> Result<Cluster, Error> {
+        let cluster = Cluster::new_temporary()?;
+        let run_as = cluster.run_as.as_ref();
+        let mut cmd = command(cluster.bins.program("pg_basebackup"), run_as);
+        cmd.arg("-D").arg(&cluster.data_dir).arg("-h").arg(&primary.socket_dir).args([
+            "-p",
+            &primary.port.to_string(),
+            "-U",
+            SUPERUSER,
+            "-w",
+            "-X",
+            "stream",
+            "-R",
+            "-c",
+            "fast",
+        ]);
+        run(&mut cmd, run_as, "copying the primary into a standby (pg_basebackup)", None)?;
+        cluster.start_temporary_server(opts)
+    }
+
+    /// A temporary cluster's directory (and its watchdog), nothing in it yet.
+    fn new_temporary() -> Result<Cluster, Error> {
         let bins = ServerBinaries::find()?;
         let run_as = server_user()?;
         let parent = temp_parent(run_as.as_ref())?;
@@ -148,7 +184,7 @@ impl Cluster {
         chown(&base_dir, run_as.as_ref())?;
         let data_dir = base_dir.join("data");
         let watchdog = spawn_watchdog(&base_dir, &data_dir)?;
-        let mut cluster = Cluster {
+        Ok(Cluster {
             bins,
             socket_dir: base_dir.clone(),
             log_file: base_dir.join("server.log"),
@@ -157,14 +193,15 @@ impl Cluster {
             port: 0,
             run_as,
             temporary: Some(Temporary { dir: Some(dir), watchdog: Some(watchdog) }),
-        };
-        // From here on, an error drops `cluster`, which stops whatever started and deletes the dir.
-        cluster.initdb(Profile::Temporary, opts.tls.is_some())?;
+        })
+    }
+
+    fn start_temporary_server(mut self, opts: ClusterOptions) -> Result<Cluster, Error> {
         if let Some(tls) = &opts.tls {
-            cluster.install_tls(tls)?;
+            self.install_tls(tls, opts.client_ca.as_deref())?;
         }
-        cluster.start_server(&opts, opts.port, opts.port.is_none())?;
-        Ok(cluster)
+        self.start_server(&opts, opts.port, opts.port.is_none())?;
+        Ok(self)
     }
 
     /// Start the persistent cluster whose data directory is `dir` (for `shale dev`).
@@ -231,7 +268,7 @@ impl Cluster {
             return Ok(cluster);
         }
         if let Some(tls) = &opts.tls {
-            cluster.install_tls(tls)?;
+            cluster.install_tls(tls, opts.client_ca.as_deref())?;
         }
         let first_port = opts.port.or_else(|| read_port_file(&cluster.data_dir));
         cluster.start_server(&opts, first_port, opts.port.is_none())?;
@@ -454,9 +491,11 @@ impl Cluster {
     }
 
     /// Copy the certificate and key into the data directory as `server.crt`/`server.key`
-    /// (key 0600), owned by the server user.
-    fn install_tls(&self, tls: &TlsFiles) -> Result<(), Error> {
-        for (src, name, mode) in [(&tls.cert, "server.crt", 0o644), (&tls.key, "server.key", 0o600)] {
+    /// (key 0600), and the client CA as `root.crt`, owned by the server user.
+    fn install_tls(&self, tls: &TlsFiles, client_ca: Option<&Path>) -> Result<(), Error> {
+        let mut files = vec![(tls.cert.as_path(), "server.crt", 0o644), (tls.key.as_path(), "server.key", 0o600)];
+        files.extend(client_ca.map(|ca| (ca, "root.crt", 0o644)));
+        for (src, name, mode) in files {
             let dst = self.data_dir.join(name);
             let bytes = fs::read(src).map_err(io_err("reading TLS file", src))?;
             let _ = fs::remove_file(&dst);
@@ -481,6 +520,10 @@ impl Cluster {
             for setting in ["ssl=on", "ssl_cert_file=server.crt", "ssl_key_file=server.key"] {
                 words.push("-c".into());
                 words.push(setting.into());
+            }
+            if opts.client_ca.is_some() {
+                words.push("-c".into());
+                words.push("ssl_ca_file=root.crt".into());
             }
         }
         for (name, value) in &opts.extra_conf {

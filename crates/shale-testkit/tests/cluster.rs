@@ -150,6 +150,28 @@ fn extra_conf_is_applied() {
 }
 
 #[test]
+fn a_standby_streams_from_its_primary() {
+    let primary = Cluster::start_temporary(ClusterOptions::default()).unwrap();
+    primary.psql("postgres", "create table before_copy(x int); insert into before_copy values (1)").unwrap();
+    let standby = Cluster::start_standby(&primary, ClusterOptions::default()).unwrap();
+    assert_ne!(standby.port(), primary.port());
+    assert_eq!(standby.psql("postgres", "select pg_is_in_recovery()").unwrap(), "t");
+    assert_eq!(primary.psql("postgres", "select pg_is_in_recovery()").unwrap(), "f");
+    assert_eq!(standby.psql("postgres", "select x from before_copy").unwrap(), "1");
+    assert!(standby.psql("postgres", "create table refused(x int)").is_err(), "a standby is read-only");
+    // What the primary writes after the copy arrives by streaming.
+    primary.psql("postgres", "create table after_copy(x int); insert into after_copy values (2)").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while standby.psql("postgres", "select x from after_copy").ok().as_deref() != Some("2") {
+        assert!(Instant::now() < deadline, "not replicated:\n{}", standby.log_tail(20));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let data_dir = standby.data_dir().to_path_buf();
+    drop(standby);
+    assert!(wait_until_gone(&data_dir, Duration::from_secs(10)), "the standby's directory stays after drop");
+}
+
+#[test]
 fn persistent_cluster_survives_restart_on_same_port() {
     let parent = persistent_parent();
     let dir = parent.path().join("project/.shale/dev");

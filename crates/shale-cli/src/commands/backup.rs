@@ -76,7 +76,9 @@ pub fn run(settings: &Settings, migrator: &Migrator, dir: &Path) -> Result<PathB
         .with_context(|| format!("creating the backup file {}", file.display()))?;
     let mut command = Command::new(&program);
     command.args(["--format=custom", "--no-password", "--file"]).arg(&file);
-    for var in ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE", "PGSSLROOTCERT", "PGOPTIONS"] {
+    // The settings are complete (a service already applied): no libpq variable of ours may
+    // reach pg_dump, where a PGSERVICE would override them.
+    for (var, _) in shale_pg::settings::ENVIRONMENT {
         command.env_remove(var);
     }
     // The password travels in the environment, never on the command line.

@@ -1,0 +1,1278 @@
+//! Connection settings the way libpq reads them: a URL or `key=value` string, then the service
+//! it names (`pg_service.conf`), then the PG* environment variables, each filling only what the
+//! ones before left out. Every libpq parameter is honoured or refused, never silently ignored.
+//! Passwords never appear in anything this module formats.
+
+mod service;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use percent_encoding::percent_decode_str;
+
+pub use service::DEFAULT_SYSCONFDIR;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslMode {
+    Disable,
+    Allow,
+    #[default]
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    pub fn parse(s: &str) -> Option<SslMode> {
+        Some(match s {
+            "disable" => SslMode::Disable,
+            "allow" => SslMode::Allow,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+}
+
+/// `channel_binding`: whether SCRAM authentication is bound to the TLS connection
+/// (SCRAM-SHA-256-PLUS), so that a man in the middle holding another certificate cannot relay it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChannelBinding {
+    Disable,
+    /// Bind when the server offers it (over TLS with scram-sha-256).
+    #[default]
+    Prefer,
+    /// Refuse a server that does not authenticate with channel binding (no TLS, md5, password,
+    /// trust, ...).
+    Require,
+}
+
+impl ChannelBinding {
+    pub fn parse(s: &str) -> Option<ChannelBinding> {
+        Some(match s {
+            "disable" => ChannelBinding::Disable,
+            "prefer" => ChannelBinding::Prefer,
+            "require" => ChannelBinding::Require,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelBinding::Disable => "disable",
+            ChannelBinding::Prefer => "prefer",
+            ChannelBinding::Require => "require",
+        }
+    }
+}
+
+/// `target_session_attrs`: which of the listed servers is acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TargetSessionAttrs {
+    #[default]
+    Any,
+    /// Accepts writes: `transaction_read_only` is off.
+    ReadWrite,
+    /// `transaction_read_only` is on (a standby, or `default_transaction_read_only`).
+    ReadOnly,
+    /// Not in recovery.
+    Primary,
+    /// In recovery (a hot standby).
+    Standby,
+    /// A standby if one of the hosts is, else any.
+    PreferStandby,
+}
+
+impl TargetSessionAttrs {
+    pub fn parse(s: &str) -> Option<TargetSessionAttrs> {
+        Some(match s {
+            "any" => TargetSessionAttrs::Any,
+            "read-write" => TargetSessionAttrs::ReadWrite,
+            "read-only" => TargetSessionAttrs::ReadOnly,
+            "primary" => TargetSessionAttrs::Primary,
+            "standby" => TargetSessionAttrs::Standby,
+            "prefer-standby" => TargetSessionAttrs::PreferStandby,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetSessionAttrs::Any => "any",
+            TargetSessionAttrs::ReadWrite => "read-write",
+            TargetSessionAttrs::ReadOnly => "read-only",
+            TargetSessionAttrs::Primary => "primary",
+            TargetSessionAttrs::Standby => "standby",
+            TargetSessionAttrs::PreferStandby => "prefer-standby",
+        }
+    }
+
+    /// Whether a server that is (or is not) in recovery and read-only is what is asked for;
+    /// for prefer-standby, whether it is the preferred kind.
+    pub fn accepts(self, in_recovery: bool, read_only: bool) -> bool {
+        match self {
+            TargetSessionAttrs::Any => true,
+            TargetSessionAttrs::ReadWrite => !read_only,
+            TargetSessionAttrs::ReadOnly => read_only,
+            TargetSessionAttrs::Primary => !in_recovery,
+            TargetSessionAttrs::Standby | TargetSessionAttrs::PreferStandby => in_recovery,
+        }
+    }
+}
+
+/// `load_balance_hosts`: try the hosts in the order given, or in a random order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LoadBalanceHosts {
+    #[default]
+    Disable,
+    Random,
+}
+
+/// A TLS protocol version, for `ssl_min_protocol_version` / `ssl_max_protocol_version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    V1,
+    V1_1,
+    V1_2,
+    V1_3,
+}
+
+impl TlsVersion {
+    pub fn parse(s: &str) -> Option<TlsVersion> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "tlsv1" => TlsVersion::V1,
+            "tlsv1.1" => TlsVersion::V1_1,
+            "tlsv1.2" => TlsVersion::V1_2,
+            "tlsv1.3" => TlsVersion::V1_3,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsVersion::V1 => "TLSv1",
+            TlsVersion::V1_1 => "TLSv1.1",
+            TlsVersion::V1_2 => "TLSv1.2",
+            TlsVersion::V1_3 => "TLSv1.3",
+        }
+    }
+}
+
+/// Where to connect and how. Built from a URL or key=value string, then completed from the
+/// service file and the PG* variables ([`ConnectionSettings::fill_from_env`]).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    pub hosts: Vec<String>,
+    /// `hostaddr`: the address of each host, connected to without a name lookup; the host name
+    /// (when given) still serves TLS verification and the password file, as in libpq.
+    pub hostaddrs: Vec<IpAddr>,
+    pub ports: Vec<u16>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// `passfile`: the password file (default `~/.pgpass`).
+    pub passfile: Option<String>,
+    pub dbname: Option<String>,
+    /// `service`: a section of the connection service file whose parameters fill what the
+    /// connection string leaves out (before the PG* variables do).
+    pub service: Option<String>,
+    /// `servicefile`: the user's service file (default `~/.pg_service.conf`).
+    pub servicefile: Option<String>,
+    pub sslmode: Option<SslMode>,
+    pub sslrootcert: Option<String>,
+    /// `sslcert`/`sslkey`: the client certificate (chain) and its key, for `cert` authentication.
+    /// [`ConnectionSettings::fill_from_env`] sets them to `~/.postgresql/postgresql.crt` and `.key`
+    /// when that certificate exists, as libpq does.
+    pub sslcert: Option<String>,
+    pub sslkey: Option<String>,
+    /// `sslsni`: send the host name in the TLS handshake (on unless `0`).
+    pub sslsni: Option<bool>,
+    pub ssl_min_protocol_version: Option<TlsVersion>,
+    pub ssl_max_protocol_version: Option<TlsVersion>,
+    pub channel_binding: Option<ChannelBinding>,
+    pub target_session_attrs: Option<TargetSessionAttrs>,
+    pub load_balance_hosts: Option<LoadBalanceHosts>,
+    pub application_name: Option<String>,
+    /// Used when no `application_name` is given (before the caller's own default).
+    pub fallback_application_name: Option<String>,
+    /// libpq's `connect_timeout`: None for the default (10 s, where libpq waits forever), zero
+    /// for no limit. It applies to each host separately, as in libpq.
+    pub connect_timeout: Option<Duration>,
+    pub options: Option<String>,
+    /// TCP keepalives, so that a peer that went away (a dead host, a dropped network) is noticed
+    /// while shale waits on a long statement: `keepalives` (on unless `0`), `keepalives_idle`,
+    /// `keepalives_interval`, `keepalives_count`; see [`ConnectionSettings::keepalive`].
+    pub keepalives: Option<bool>,
+    pub keepalives_idle: Option<Duration>,
+    pub keepalives_interval: Option<Duration>,
+    pub keepalives_count: Option<u32>,
+    /// `tcp_user_timeout`: how long sent data may stay unacknowledged before the connection is
+    /// given up (Linux); None for the default (see [`ConnectionSettings::effective_tcp_user_timeout`]).
+    pub tcp_user_timeout: Option<Duration>,
+}
+
+/// How TCP keepalives are set on a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    pub idle: Duration,
+    pub interval: Duration,
+    pub count: u32,
+}
+
+/// When nothing says otherwise: a connection attempt gives up after 10 s (libpq waits forever),
+/// and a silent peer is probed after 30 s idle, every 10 s, 3 times: a dead one is noticed in
+/// about a minute (the system default would take over two hours).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_KEEPALIVE: Keepalive =
+    Keepalive { idle: Duration::from_secs(30), interval: Duration::from_secs(10), count: 3 };
+
+/// libpq's environment variables and the parameter each one stands for. [`fill_from_env`]
+/// reads them (a variable for a parameter shale refuses is refused too), [`libpq_env`] writes
+/// them for libpq tools, and whoever runs such a tool clears them all first.
+///
+/// [`fill_from_env`]: ConnectionSettings::fill_from_env
+/// [`libpq_env`]: ConnectionSettings::libpq_env
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("PGHOST", "host"),
+    ("PGHOSTADDR", "hostaddr"),
+    ("PGPORT", "port"),
+    ("PGDATABASE", "dbname"),
+    ("PGUSER", "user"),
+    ("PGPASSWORD", "password"),
+    ("PGPASSFILE", "passfile"),
+    ("PGSERVICE", "service"),
+    ("PGSERVICEFILE", "servicefile"),
+    ("PGOPTIONS", "options"),
+    ("PGAPPNAME", "application_name"),
+    ("PGSSLMODE", "sslmode"),
+    ("PGSSLROOTCERT", "sslrootcert"),
+    ("PGSSLCERT", "sslcert"),
+    ("PGSSLKEY", "sslkey"),
+    ("PGSSLSNI", "sslsni"),
+    ("PGSSLMINPROTOCOLVERSION", "ssl_min_protocol_version"),
+    ("PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version"),
+    ("PGCHANNELBINDING", "channel_binding"),
+    ("PGTARGETSESSIONATTRS", "target_session_attrs"),
+    ("PGLOADBALANCEHOSTS", "load_balance_hosts"),
+    ("PGCONNECT_TIMEOUT", "connect_timeout"),
+    ("PGCLIENTENCODING", "client_encoding"),
+    ("PGGSSENCMODE", "gssencmode"),
+    ("PGSSLCOMPRESSION", "sslcompression"),
+    ("PGKRBSRVNAME", "krbsrvname"),
+    ("PGGSSLIB", "gsslib"),
+    ("PGGSSDELEGATION", "gssdelegation"),
+    ("PGSSLCERTMODE", "sslcertmode"),
+    ("PGSSLCRL", "sslcrl"),
+    ("PGSSLCRLDIR", "sslcrldir"),
+    ("PGREQUIREAUTH", "require_auth"),
+    ("PGREQUIREPEER", "requirepeer"),
+    ("PGSSLNEGOTIATION", "sslnegotiation"),
+];
+
+/// The parameters shale understands, as listed in the "unknown parameter" message.
+const UNDERSTOOD: &str = "host, hostaddr, port, user, password, passfile, dbname, service, servicefile, sslmode, sslrootcert, sslcert, sslkey, sslsni, ssl_min_protocol_version, ssl_max_protocol_version, channel_binding, target_session_attrs, load_balance_hosts, application_name, fallback_application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout";
+
+impl fmt::Debug for ConnectionSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// A connection string that could not be read. The message never quotes the string itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid connection string: {0}")]
+pub struct SettingsError(pub String);
+
+impl ConnectionSettings {
+    /// How long a connection attempt may take, the startup handshake included; None: no limit.
+    pub fn effective_connect_timeout(&self) -> Option<Duration> {
+        match self.connect_timeout {
+            None => Some(DEFAULT_CONNECT_TIMEOUT),
+            Some(t) if t.is_zero() => None,
+            // As libpq: anything under 2 s is 2 s.
+            Some(t) => Some(t.max(Duration::from_secs(2))),
+        }
+    }
+
+    /// How long sent data may stay unacknowledged: `tcp_user_timeout` (0 for the system's), else,
+    /// with keepalives on, as long as the keepalives take to give up on a silent peer. Keepalives
+    /// only probe an idle connection: a query sent just as the network died stays unacknowledged,
+    /// and without this the system retransmits it for a quarter of an hour.
+    pub fn effective_tcp_user_timeout(&self) -> Option<Duration> {
+        match self.tcp_user_timeout {
+            Some(t) if t.is_zero() => None,
+            Some(t) => Some(t),
+            None => self.keepalive().map(|k| k.idle + k.interval * k.count),
+        }
+    }
+
+    /// The keepalive settings to apply; None when `keepalives=0`.
+    pub fn keepalive(&self) -> Option<Keepalive> {
+        if self.keepalives == Some(false) {
+            return None;
+        }
+        Some(Keepalive {
+            idle: self.keepalives_idle.unwrap_or(DEFAULT_KEEPALIVE.idle),
+            interval: self.keepalives_interval.unwrap_or(DEFAULT_KEEPALIVE.interval),
+            count: self.keepalives_count.unwrap_or(DEFAULT_KEEPALIVE.count),
+        })
+    }
+
+    /// Parse `postgres://` / `postgresql://` URLs and libpq `key=value` strings.
+    pub fn parse(s: &str) -> Result<ConnectionSettings, SettingsError> {
+        let s = s.trim();
+        if let Some(rest) = s.strip_prefix("postgresql://").or_else(|| s.strip_prefix("postgres://")) {
+            parse_url(rest)
+        } else if s.contains('=') {
+            parse_key_values(s)
+        } else if s.contains("://") {
+            Err(SettingsError("the URL scheme must be postgres:// or postgresql://".into()))
+        } else {
+            Err(SettingsError(
+                "expected a postgresql:// URL or key=value pairs such as `host=localhost dbname=app`".into(),
+            ))
+        }
+    }
+
+    /// The URL in environment variable `var` (else only the PG* variables), completed from the
+    /// service file and the PG* variables, as an application reads its database setting at start-up.
+    pub fn from_env_url(var: &str) -> Result<ConnectionSettings, SettingsError> {
+        let mut settings = match std::env::var(var) {
+            Ok(url) if !url.is_empty() => {
+                ConnectionSettings::parse(&url).map_err(|e| SettingsError(format!("{} (from {var})", e.0)))?
+            }
+            _ => ConnectionSettings::default(),
+        };
+        settings.fill_from_env(&|k| std::env::var(k).ok())?;
+        Ok(settings)
+    }
+
+    /// Complete the settings as libpq does, each step filling only what is still missing:
+    /// 1. the service named by `service` or PGSERVICE, from the service file;
+    /// 2. libpq's environment variables ([`ENVIRONMENT`]: PGHOST, PGPORT, PGUSER, PGPASSWORD,
+    ///    PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGCHANNELBINDING,
+    ///    PGTARGETSESSIONATTRS, PGAPPNAME, PGCONNECT_TIMEOUT, PGOPTIONS, ...);
+    /// 3. the client certificate `~/.postgresql/postgresql.crt` (and its `.key`) when it exists;
+    /// 4. the password from the password file.
+    pub fn fill_from_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
+        let from_env = ConnectionSettings::from_environment(env)?;
+        if let Some(name) = self.service.clone().or_else(|| from_env.service.clone()) {
+            let servicefile = self.servicefile.clone().or_else(|| from_env.servicefile.clone());
+            let mut from_service = ConnectionSettings::default();
+            for entry in service::lookup(&name, servicefile.as_deref(), env)? {
+                set_param(&mut from_service, &entry.key, entry.value)
+                    .map_err(|e| SettingsError(format!("{}: {}", entry.at, e.0)))?;
+            }
+            self.fill_missing(from_service);
+        }
+        self.fill_missing(from_env);
+        self.client_certificate_defaults(env);
+        self.password_from_pgpass(env);
+        Ok(())
+    }
+
+    /// The settings the PG* variables make.
+    fn from_environment(env: &dyn Fn(&str) -> Option<String>) -> Result<ConnectionSettings, SettingsError> {
+        let mut settings = ConnectionSettings::default();
+        for (var, key) in ENVIRONMENT {
+            if let Some(value) = env(var).filter(|v| !v.is_empty()) {
+                set_param(&mut settings, key, value).map_err(|e| SettingsError(format!("{var}: {}", e.0)))?;
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Take from `other` what is not set here.
+    fn fill_missing(&mut self, other: ConnectionSettings) {
+        // Destructured, so that a new field cannot be forgotten here.
+        let ConnectionSettings {
+            hosts,
+            hostaddrs,
+            ports,
+            user,
+            password,
+            passfile,
+            dbname,
+            service,
+            servicefile,
+            sslmode,
+            sslrootcert,
+            sslcert,
+            sslkey,
+            sslsni,
+            ssl_min_protocol_version,
+            ssl_max_protocol_version,
+            channel_binding,
+            target_session_attrs,
+            load_balance_hosts,
+            application_name,
+            fallback_application_name,
+            connect_timeout,
+            options,
+            keepalives,
+            keepalives_idle,
+            keepalives_interval,
+            keepalives_count,
+            tcp_user_timeout,
+        } = other;
+        if self.hosts.is_empty() {
+            self.hosts = hosts;
+        }
+        if self.hostaddrs.is_empty() {
+            self.hostaddrs = hostaddrs;
+        }
+        if self.ports.is_empty() {
+            self.ports = ports;
+        }
+        fn fill<T>(mine: &mut Option<T>, theirs: Option<T>) {
+            if mine.is_none() {
+                *mine = theirs;
+            }
+        }
+        fill(&mut self.user, user);
+        fill(&mut self.password, password);
+        fill(&mut self.passfile, passfile);
+        fill(&mut self.dbname, dbname);
+        fill(&mut self.service, service);
+        fill(&mut self.servicefile, servicefile);
+        fill(&mut self.sslmode, sslmode);
+        fill(&mut self.sslrootcert, sslrootcert);
+        fill(&mut self.sslcert, sslcert);
+        fill(&mut self.sslkey, sslkey);
+        fill(&mut self.sslsni, sslsni);
+        fill(&mut self.ssl_min_protocol_version, ssl_min_protocol_version);
+        fill(&mut self.ssl_max_protocol_version, ssl_max_protocol_version);
+        fill(&mut self.channel_binding, channel_binding);
+        fill(&mut self.target_session_attrs, target_session_attrs);
+        fill(&mut self.load_balance_hosts, load_balance_hosts);
+        fill(&mut self.application_name, application_name);
+        fill(&mut self.fallback_application_name, fallback_application_name);
+        fill(&mut self.connect_timeout, connect_timeout);
+        fill(&mut self.options, options);
+        fill(&mut self.keepalives, keepalives);
+        fill(&mut self.keepalives_idle, keepalives_idle);
+        fill(&mut self.keepalives_interval, keepalives_interval);
+        fill(&mut self.keepalives_count, keepalives_count);
+        fill(&mut self.tcp_user_timeout, tcp_user_timeout);
+    }
+
+    /// libpq's default client certificate: `~/.postgresql/postgresql.crt` when it exists, with
+    /// the key `~/.postgresql/postgresql.key` (also the key of an `sslcert` given without `sslkey`).
+    fn client_certificate_defaults(&mut self, env: &dyn Fn(&str) -> Option<String>) {
+        let Some(home) = env("HOME").filter(|h| !h.is_empty()) else { return };
+        let dir = Path::new(&home).join(".postgresql");
+        if self.sslcert.is_none() {
+            let cert = dir.join("postgresql.crt");
+            if cert.is_file() {
+                self.sslcert = Some(cert.to_string_lossy().into_owned());
+            }
+        }
+        if self.sslcert.is_some() && self.sslkey.is_none() {
+            self.sslkey = Some(dir.join("postgresql.key").to_string_lossy().into_owned());
+        }
+    }
+
+    /// With no password given, look it up in the password file (`passfile`/PGPASSFILE, else
+    /// ~/.pgpass) as libpq does: `host:port:database:user:password` lines, `*` matching anything,
+    /// `\:` and `\\` escaped, and the file ignored when others can read it. With several hosts,
+    /// the first one's line is used.
+    fn password_from_pgpass(&mut self, env: &dyn Fn(&str) -> Option<String>) {
+        if self.password.is_some() {
+            return;
+        }
+        let Some(path) = self.passfile.clone().or_else(|| env("HOME").map(|h| format!("{h}/.pgpass"))) else {
+            return;
+        };
+        let Ok(meta) = std::fs::metadata(&path) else { return };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if meta.permissions().mode() & 0o077 != 0 {
+                return;
+            }
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else { return };
+        let hosts = self.effective_hosts();
+        let host = hosts.first().map(String::as_str).unwrap_or("localhost");
+        // A Unix socket directory matches the name `localhost`, as in libpq.
+        let host = if host.starts_with('/') { "localhost" } else { host };
+        let port = self.ports.first().copied().unwrap_or(5432).to_string();
+        let user = self.user.clone().or_else(|| env("USER")).unwrap_or_default();
+        let db = self.dbname.clone().unwrap_or_else(|| user.clone());
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty()) {
+            let fields = pgpass_fields(line);
+            if fields.len() < 5 {
+                continue;
+            }
+            let matches = |field: &str, value: &str| field == "*" || field == value;
+            if matches(&fields[0], host)
+                && matches(&fields[1], &port)
+                && matches(&fields[2], &db)
+                && matches(&fields[3], &user)
+            {
+                self.password = Some(fields[4..].join(":"));
+                return;
+            }
+        }
+    }
+
+    /// The settings as a URL with the password replaced by `***`: safe to print and log.
+    pub fn redacted(&self) -> String {
+        let mut out = String::from("postgresql://");
+        if let Some(user) = &self.user {
+            out.push_str(user);
+            if self.password.is_some() {
+                out.push_str(":***");
+            }
+            out.push('@');
+        }
+        let mut params = Vec::new();
+        let hosts: Vec<String> = self
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let port = self.ports.get(i).or(self.ports.first());
+                if h.starts_with('/') {
+                    params.push(format!("host={h}"));
+                    port.map(|p| format!(":{p}")).unwrap_or_default()
+                } else {
+                    match port {
+                        Some(p) => format!("{h}:{p}"),
+                        None => h.clone(),
+                    }
+                }
+            })
+            .collect();
+        out.push_str(&hosts.join(","));
+        out.push('/');
+        out.push_str(self.dbname.as_deref().unwrap_or(""));
+        if let Some(m) = self.sslmode {
+            params.push(format!("sslmode={}", m.as_str()));
+        }
+        if let Some(attrs) = self.target_session_attrs {
+            params.push(format!("target_session_attrs={}", attrs.as_str()));
+        }
+        if !params.is_empty() {
+            out.push('?');
+            out.push_str(&params.join("&"));
+        }
+        out
+    }
+
+    /// The settings as libpq environment variables, for running libpq tools (pg_dump) without
+    /// putting a password on their command line. The caller first clears every variable of
+    /// [`ENVIRONMENT`] from the tool's environment: the settings here are complete (a service
+    /// already applied), and a PGSERVICE left behind would override them in the tool.
+    pub fn libpq_env(&self) -> Vec<(&'static str, String)> {
+        let var = |key: &str| ENVIRONMENT.iter().find(|(_, k)| *k == key).map(|(v, _)| *v).expect("a libpq variable");
+        let mut env = vec![(var("host"), self.effective_hosts().join(","))];
+        if !self.hostaddrs.is_empty() {
+            env.push((var("hostaddr"), self.hostaddrs.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(",")));
+        }
+        if !self.ports.is_empty() {
+            env.push((var("port"), self.ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",")));
+        }
+        let text = [
+            ("user", &self.user),
+            ("password", &self.password),
+            ("passfile", &self.passfile),
+            ("dbname", &self.dbname),
+            ("sslrootcert", &self.sslrootcert),
+            ("sslcert", &self.sslcert),
+            ("sslkey", &self.sslkey),
+            ("options", &self.options),
+        ];
+        env.extend(text.into_iter().filter_map(|(k, v)| v.clone().map(|v| (var(k), v))));
+        let words = [
+            ("sslmode", self.sslmode.map(SslMode::as_str)),
+            ("channel_binding", self.channel_binding.map(ChannelBinding::as_str)),
+            ("target_session_attrs", self.target_session_attrs.map(TargetSessionAttrs::as_str)),
+            ("ssl_min_protocol_version", self.ssl_min_protocol_version.map(TlsVersion::as_str)),
+            ("ssl_max_protocol_version", self.ssl_max_protocol_version.map(TlsVersion::as_str)),
+            ("sslsni", self.sslsni.map(|on| if on { "1" } else { "0" })),
+            (
+                "load_balance_hosts",
+                self.load_balance_hosts.map(|l| if l == LoadBalanceHosts::Random { "random" } else { "disable" }),
+            ),
+        ];
+        env.extend(words.into_iter().filter_map(|(k, v)| v.map(|v| (var(k), v.to_string()))));
+        env
+    }
+
+    pub fn effective_sslmode(&self) -> SslMode {
+        self.sslmode.unwrap_or_default()
+    }
+
+    pub fn effective_channel_binding(&self) -> ChannelBinding {
+        self.channel_binding.unwrap_or_default()
+    }
+
+    pub fn effective_target_session_attrs(&self) -> TargetSessionAttrs {
+        self.target_session_attrs.unwrap_or_default()
+    }
+
+    /// The host actually used: the given ones, else the given addresses, else the local socket
+    /// directory when it exists, else localhost.
+    pub fn effective_hosts(&self) -> Vec<String> {
+        if !self.hosts.is_empty() {
+            return self.hosts.clone();
+        }
+        if !self.hostaddrs.is_empty() {
+            return self.hostaddrs.iter().map(IpAddr::to_string).collect();
+        }
+        for dir in ["/var/run/postgresql", "/tmp"] {
+            if std::path::Path::new(dir).join(".s.PGSQL.5432").exists() {
+                return vec![dir.to_string()];
+            }
+        }
+        vec!["localhost".to_string()]
+    }
+
+    /// Each host with its port and address, in the order given: one port for all, or one per
+    /// host; one address per host (libpq's rules).
+    pub fn targets(&self) -> Result<Vec<Target>, SettingsError> {
+        let hosts = self.effective_hosts();
+        if self.ports.len() > 1 && self.ports.len() != hosts.len() {
+            return Err(SettingsError(format!(
+                "{} ports are given for {} hosts; give one port for all hosts, or one per host",
+                self.ports.len(),
+                hosts.len()
+            )));
+        }
+        if !self.hostaddrs.is_empty() && self.hostaddrs.len() != hosts.len() {
+            return Err(SettingsError(format!(
+                "{} hostaddr values are given for {} hosts; give one per host",
+                self.hostaddrs.len(),
+                hosts.len()
+            )));
+        }
+        Ok(hosts
+            .into_iter()
+            .enumerate()
+            .map(|(i, host)| Target {
+                port: self.ports.get(i).or(self.ports.first()).copied().unwrap_or(5432),
+                hostaddr: self.hostaddrs.get(i).copied(),
+                host,
+            })
+            .collect())
+    }
+}
+
+/// One server to try: the host (a name, an address, or a Unix socket directory), its port, and
+/// the address to connect to instead of looking the name up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    pub hostaddr: Option<IpAddr>,
+}
+
+impl Target {
+    /// Over a Unix socket (never TLS).
+    pub fn is_socket(&self) -> bool {
+        self.hostaddr.is_none() && self.host.starts_with('/')
+    }
+
+    /// `host:port`, with the address when one is given: for messages.
+    pub fn label(&self) -> String {
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        match self.hostaddr {
+            Some(addr) if addr.to_string() != self.host => format!("{host}:{} (address {addr})", self.port),
+            _ => format!("{host}:{}", self.port),
+        }
+    }
+}
+
+/// Split a password-file line on unescaped `:`, undoing `\:` and `\\`.
+fn pgpass_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => fields.last_mut().expect("one field").extend(chars.next()),
+            ':' => fields.push(String::new()),
+            c => fields.last_mut().expect("one field").push(c),
+        }
+    }
+    fields
+}
+
+fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Result<(), SettingsError> {
+    match key {
+        "host" => settings.hosts = value.split(',').map(str::to_string).collect(),
+        "hostaddr" => {
+            settings.hostaddrs = value
+                .split(',')
+                .map(|a| a.trim().parse::<IpAddr>())
+                .collect::<Result<_, _>>()
+                // Not echoed: a mis-split URL can put part of a password here.
+                .map_err(|_| SettingsError("a hostaddr is not an IPv4 or IPv6 address".into()))?
+        }
+        "port" => settings.ports = parse_ports(&value)?,
+        "user" => settings.user = Some(value),
+        "password" => settings.password = Some(value),
+        "passfile" => settings.passfile = Some(value),
+        "dbname" => settings.dbname = Some(value),
+        "service" => settings.service = Some(value),
+        "servicefile" => settings.servicefile = Some(value),
+        "sslmode" => settings.sslmode = Some(parse_sslmode(&value)?),
+        "sslrootcert" => settings.sslrootcert = Some(value),
+        "sslcert" => settings.sslcert = Some(value),
+        "sslkey" => settings.sslkey = Some(value),
+        "sslsni" => settings.sslsni = Some(value.trim() != "0"),
+        "ssl_min_protocol_version" => settings.ssl_min_protocol_version = parse_tls_version(key, &value)?,
+        "ssl_max_protocol_version" => settings.ssl_max_protocol_version = parse_tls_version(key, &value)?,
+        "channel_binding" => {
+            settings.channel_binding = Some(ChannelBinding::parse(&value).ok_or_else(|| {
+                SettingsError(format!("channel_binding `{value}` is not one of disable, prefer, require"))
+            })?)
+        }
+        "target_session_attrs" => {
+            settings.target_session_attrs = Some(TargetSessionAttrs::parse(&value).ok_or_else(|| {
+                SettingsError(format!(
+                    "target_session_attrs `{value}` is not one of any, read-write, read-only, primary, standby, prefer-standby"
+                ))
+            })?)
+        }
+        "load_balance_hosts" => {
+            settings.load_balance_hosts = Some(match value.as_str() {
+                "disable" => LoadBalanceHosts::Disable,
+                "random" => LoadBalanceHosts::Random,
+                _ => return Err(SettingsError(format!("load_balance_hosts `{value}` is not one of disable, random"))),
+            })
+        }
+        "application_name" => settings.application_name = Some(value),
+        "fallback_application_name" => settings.fallback_application_name = Some(value),
+        "connect_timeout" => settings.connect_timeout = Some(parse_timeout(&value)?),
+        "options" => settings.options = Some(value),
+        "keepalives" => settings.keepalives = Some(value.trim() != "0"),
+        "keepalives_idle" => settings.keepalives_idle = Some(parse_seconds(&value, "keepalives_idle")?),
+        "keepalives_interval" => settings.keepalives_interval = Some(parse_seconds(&value, "keepalives_interval")?),
+        "keepalives_count" => {
+            settings.keepalives_count = Some(
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| SettingsError(format!("keepalives_count `{value}` is not a whole number")))?,
+            )
+        }
+        "tcp_user_timeout" => {
+            let ms: u64 = value
+                .trim()
+                .parse()
+                .map_err(|_| SettingsError(format!("tcp_user_timeout `{value}` is not a number of milliseconds")))?;
+            settings.tcp_user_timeout = Some(Duration::from_millis(ms));
+        }
+        // Values that ask for nothing shale would not do anyway.
+        "client_encoding" if ["utf8", "utf-8", "unicode"].contains(&value.to_ascii_lowercase().as_str()) => {}
+        "sslcertmode" if value == "allow" => {}
+        "sslnegotiation" if value == "postgres" => {}
+        "gssencmode" if value == "disable" || value == "prefer" => {}
+        // Only used by GSSAPI, which shale does not speak: a server asking for it is refused
+        // ("unsupported authentication method"), so nothing happens silently.
+        "krbsrvname" | "gsslib" | "gssdelegation" => {}
+        // Ignored by libpq itself unless its OpenSSL was built with compression.
+        "sslcompression" => {}
+        "client_encoding" | "sslcertmode" | "sslnegotiation" | "gssencmode" => {
+            return Err(SettingsError(match key {
+                "client_encoding" => "client_encoding: shale always talks UTF8 to the server".into(),
+                "gssencmode" => "gssencmode: shale does not support GSSAPI encryption; use disable or prefer".into(),
+                _ => format!("{key}: shale supports only the value `{}`", if key == "sslcertmode" { "allow" } else { "postgres" }),
+            }))
+        }
+        "sslpassword" | "sslcrl" | "sslcrldir" | "require_auth" | "requirepeer" | "replication"
+        | "min_protocol_version" | "max_protocol_version" => {
+            return Err(SettingsError(format!(
+                "`{key}` is a libpq parameter shale does not support; remove it (shale refuses what it would otherwise ignore)"
+            )));
+        }
+        other => {
+            // Only a plain word is echoed back: anything else may be a mis-split password.
+            let shown = if other.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                format!("`{other}`")
+            } else {
+                "in the connection string".to_string()
+            };
+            return Err(SettingsError(format!("unknown parameter {shown}; shale understands {UNDERSTOOD}")));
+        }
+    }
+    Ok(())
+}
+
+fn parse_tls_version(key: &str, v: &str) -> Result<Option<TlsVersion>, SettingsError> {
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    TlsVersion::parse(v.trim())
+        .map(Some)
+        .ok_or_else(|| SettingsError(format!("{key} `{v}` is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3")))
+}
+
+fn parse_sslmode(v: &str) -> Result<SslMode, SettingsError> {
+    SslMode::parse(v).ok_or_else(|| {
+        SettingsError(format!("sslmode `{v}` is not one of disable, allow, prefer, require, verify-ca, verify-full"))
+    })
+}
+
+fn parse_ports(v: &str) -> Result<Vec<u16>, SettingsError> {
+    v.split(',')
+        .map(|p| {
+            // The value is not echoed: a mis-split URL can put part of a password here.
+            p.trim().parse::<u16>().map_err(|_| {
+                SettingsError(
+                    "a port is not a number from 1 to 65535 (in a URL, percent-encode `:` and `/` in the password)"
+                        .into(),
+                )
+            })
+        })
+        .collect()
+}
+
+fn parse_seconds(v: &str, key: &str) -> Result<Duration, SettingsError> {
+    v.trim()
+        .parse::<u64>()
+        .map(Duration::from_secs)
+        .map_err(|_| SettingsError(format!("{key} `{v}` is not a number of seconds")))
+}
+
+fn parse_timeout(v: &str) -> Result<Duration, SettingsError> {
+    v.trim()
+        .parse::<u64>()
+        .map(Duration::from_secs)
+        .map_err(|_| SettingsError(format!("connect_timeout `{v}` is not a number of seconds")))
+}
+
+fn decode(s: &str, what: &str) -> Result<String, SettingsError> {
+    percent_decode_str(s)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| SettingsError(format!("the {what} is not valid percent-encoded UTF-8")))
+}
+
+fn parse_url(rest: &str) -> Result<ConnectionSettings, SettingsError> {
+    let mut settings = ConnectionSettings::default();
+    let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = main.split_once('/').unwrap_or((main, ""));
+    // As in libpq, user info ends at the first `/` or `?`. A password holding one of them unencoded
+    // would be read as host, port or database and then shown in messages: refuse it instead.
+    if !authority.contains('@') && (path.contains('@') || query.contains('@')) {
+        return Err(SettingsError(
+            "the URL's user name or password seems to contain an unencoded `/`, `?` or `#`; percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40)".into(),
+        ));
+    }
+    let hostspec = match authority.rsplit_once('@') {
+        Some((userinfo, hostspec)) => {
+            let (user, password) = match userinfo.split_once(':') {
+                Some((u, p)) => (u, Some(p)),
+                None => (userinfo, None),
+            };
+            if !user.is_empty() {
+                settings.user = Some(decode(user, "user name")?);
+            }
+            if let Some(p) = password {
+                settings.password = Some(decode(p, "password")?);
+            }
+            hostspec
+        }
+        None => authority,
+    };
+    for entry in hostspec.split(',').filter(|e| !e.is_empty()) {
+        let (host, port) = if let Some(stripped) = entry.strip_prefix('[') {
+            // [IPv6]:port
+            let (h, after) = stripped.split_once(']').ok_or_else(|| SettingsError("unclosed [ in the host".into()))?;
+            (h.to_string(), after.strip_prefix(':'))
+        } else {
+            match entry.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p)),
+                None => (entry.to_string(), None),
+            }
+        };
+        let host = decode(&host, "host")?;
+        if !host.is_empty() {
+            settings.hosts.push(host);
+        }
+        if let Some(p) = port.filter(|p| !p.is_empty()) {
+            settings.ports.extend(parse_ports(p)?);
+        }
+    }
+    if !path.is_empty() {
+        settings.dbname = Some(decode(path, "database name")?);
+    }
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = decode(v, "query parameter")?;
+        let key = decode(k, "query parameter")?;
+        if key == "host" && value.starts_with('/') && !settings.hosts.is_empty() {
+            // `postgresql://localhost:5432/db?host=/socket/dir`: the parameter wins, as in libpq.
+            settings.hosts.clear();
+        }
+        set_param(&mut settings, &key, value)?;
+    }
+    Ok(settings)
+}
+
+fn parse_key_values(s: &str) -> Result<ConnectionSettings, SettingsError> {
+    let mut settings = ConnectionSettings::default();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.next() != Some('=') {
+            return Err(SettingsError(format!("expected `=` after `{key}`")));
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('\\') => value.extend(chars.next()),
+                    Some('\'') => break,
+                    Some(c) => value.push(c),
+                    None => return Err(SettingsError(format!("unterminated quoted value for `{key}`"))),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                chars.next();
+                if c == '\\' {
+                    value.extend(chars.next());
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        set_param(&mut settings, &key, value)?;
+    }
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let s = ConnectionSettings::parse(
+            "postgresql://app:s3cr%40t@db.example.com:6543/dht_db?sslmode=require&application_name=x",
+        )
+        .unwrap();
+        assert_eq!(s.hosts, ["db.example.com"]);
+        assert_eq!(s.ports, [6543]);
+        assert_eq!(s.user.as_deref(), Some("app"));
+        assert_eq!(s.password.as_deref(), Some("s3cr@t"));
+        assert_eq!(s.dbname.as_deref(), Some("dht_db"));
+        assert_eq!(s.sslmode, Some(SslMode::Require));
+        assert_eq!(s.redacted(), "postgresql://app:***@db.example.com:6543/dht_db?sslmode=require");
+        let socket =
+            ConnectionSettings::parse("postgres://postgres@localhost:5433/app?host=%2Frun%2Fpg%20dir").unwrap();
+        assert_eq!(socket.hosts, ["/run/pg dir"]);
+        assert_eq!(socket.ports, [5433]);
+        let multi = ConnectionSettings::parse("postgresql://h1:1,h2:2,[::1]:3/db").unwrap();
+        assert_eq!(multi.hosts, ["h1", "h2", "::1"]);
+        assert_eq!(multi.ports, [1, 2, 3]);
+    }
+
+    #[test]
+    fn key_values() {
+        let s =
+            ConnectionSettings::parse("host=localhost port=5432 dbname='my db' password='it\\'s' sslmode=verify-full")
+                .unwrap();
+        assert_eq!(s.dbname.as_deref(), Some("my db"));
+        assert_eq!(s.password.as_deref(), Some("it's"));
+        assert_eq!(s.sslmode, Some(SslMode::VerifyFull));
+        assert!(!s.redacted().contains("it's"));
+    }
+
+    #[test]
+    fn timeouts_and_keepalives_default_on() {
+        let plain = ConnectionSettings::parse("host=db").unwrap();
+        assert_eq!(plain.effective_connect_timeout(), Some(Duration::from_secs(10)));
+        assert_eq!(plain.keepalive(), Some(DEFAULT_KEEPALIVE));
+        assert_eq!(plain.effective_tcp_user_timeout(), Some(Duration::from_secs(60)));
+        let set = ConnectionSettings::parse(
+            "postgresql://db/app?connect_timeout=0&keepalives_idle=5&keepalives_interval=2&keepalives_count=4&tcp_user_timeout=1500",
+        )
+        .unwrap();
+        assert_eq!(set.effective_connect_timeout(), None, "0 waits forever, as in libpq");
+        assert_eq!(
+            set.keepalive(),
+            Some(Keepalive { idle: Duration::from_secs(5), interval: Duration::from_secs(2), count: 4 })
+        );
+        assert_eq!(set.effective_tcp_user_timeout(), Some(Duration::from_millis(1500)));
+        let off = ConnectionSettings::parse("host=db keepalives=0 connect_timeout=1").unwrap();
+        assert_eq!(off.keepalive(), None);
+        assert_eq!(off.effective_tcp_user_timeout(), None);
+        assert_eq!(off.effective_connect_timeout(), Some(Duration::from_secs(2)), "at least 2 s, as in libpq");
+        assert!(ConnectionSettings::parse("host=db keepalives_count=many").is_err());
+    }
+
+    #[test]
+    fn password_file_like_libpq() {
+        let dir = std::env::temp_dir().join(format!("shale-pgpass-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pgpass");
+        std::fs::write(
+            &file,
+            "# comment\nother:5432:*:app:nope\ndb.example.com:*:app_db:app:s3cr\\:et\n*:*:*:*:fallback\n",
+        )
+        .unwrap();
+        let path = file.to_string_lossy().into_owned();
+        let env = |k: &str| (k == "PGPASSFILE").then(|| path.clone());
+        let set_mode = |mode: u32| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        set_mode(0o600);
+        let mut s = ConnectionSettings::parse("postgresql://app@db.example.com/app_db").unwrap();
+        s.fill_from_env(&env).unwrap();
+        assert_eq!(s.password.as_deref(), Some("s3cr:et"));
+        let mut other = ConnectionSettings::parse("postgresql://bob@elsewhere/x").unwrap();
+        other.fill_from_env(&env).unwrap();
+        assert_eq!(other.password.as_deref(), Some("fallback"));
+        // A given password wins; a file others can read is ignored.
+        let mut given = ConnectionSettings::parse("postgresql://app:mine@db.example.com/app_db").unwrap();
+        given.fill_from_env(&env).unwrap();
+        assert_eq!(given.password.as_deref(), Some("mine"));
+        set_mode(0o644);
+        let mut open = ConnectionSettings::parse("postgresql://app@db.example.com/app_db").unwrap();
+        open.fill_from_env(&env).unwrap();
+        assert_eq!(open.password, None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_colon_in_the_password_is_fine() {
+        let s = ConnectionSettings::parse("postgresql://u:hunter2:x@h/db").unwrap();
+        assert_eq!(s.password.as_deref(), Some("hunter2:x"));
+        assert_eq!(s.redacted(), "postgresql://u:***@h/db");
+    }
+
+    #[test]
+    fn errors_never_quote_the_password() {
+        for bad in [
+            "postgresql://u:hunter2@h:notaport/db",
+            "postgresql://u:abc/hunter2@h/db",
+            "postgresql://u:123/hunter2@h/db",
+            "postgresql://u:pa?hunter2@h/db",
+            "postgresql://u:hunter2@h/db?sslmode=sometimes",
+            "postgresql://u:hunter2@h/db?bogus=1",
+            "mysql://u:hunter2@h/db",
+            "host=h password=hunter2 sslmode",
+        ] {
+            let e = ConnectionSettings::parse(bad).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{e}");
+        }
+    }
+
+    #[test]
+    fn libpq_parameters_are_honoured_or_refused() {
+        let s = ConnectionSettings::parse(
+            "postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write&channel_binding=require&sslcert=/c.crt&sslkey=/c.key&sslsni=0&service=svc&fallback_application_name=fb&ssl_min_protocol_version=TLSv1.3&load_balance_hosts=random&gssencmode=prefer&sslcompression=1",
+        )
+        .unwrap();
+        assert_eq!(s.target_session_attrs, Some(TargetSessionAttrs::ReadWrite));
+        assert_eq!(s.channel_binding, Some(ChannelBinding::Require));
+        assert_eq!((s.sslcert.as_deref(), s.sslkey.as_deref()), (Some("/c.crt"), Some("/c.key")));
+        assert_eq!(s.sslsni, Some(false));
+        assert_eq!(s.service.as_deref(), Some("svc"));
+        assert_eq!(s.fallback_application_name.as_deref(), Some("fb"));
+        assert_eq!(s.ssl_min_protocol_version, Some(TlsVersion::V1_3));
+        assert_eq!(s.load_balance_hosts, Some(LoadBalanceHosts::Random));
+        let pairs: Vec<(String, u16)> = s.targets().unwrap().into_iter().map(|t| (t.host, t.port)).collect();
+        assert_eq!(pairs, [("h1".to_string(), 5432), ("h2".to_string(), 5433)]);
+        assert_eq!(s.redacted(), "postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write");
+        let kv = ConnectionSettings::parse("host=h1,h2 port=5432,5433 target_session_attrs=prefer-standby").unwrap();
+        assert_eq!(kv.targets().unwrap(), s.targets().unwrap());
+        assert_eq!(kv.target_session_attrs, Some(TargetSessionAttrs::PreferStandby));
+        let mismatch = ConnectionSettings::parse("host=a,b,c port=1,2").unwrap();
+        assert!(mismatch.targets().unwrap_err().0.contains("2 ports are given for 3 hosts"));
+        let addressed = ConnectionSettings::parse("host=db.example.com,other hostaddr=10.0.0.5,::1 port=6432").unwrap();
+        let targets = addressed.targets().unwrap();
+        assert_eq!(targets[0].label(), "db.example.com:6432 (address 10.0.0.5)");
+        assert_eq!(targets[1].hostaddr, Some("::1".parse().unwrap()));
+        assert_eq!(
+            ConnectionSettings::parse("hostaddr=127.0.0.1").unwrap().targets().unwrap()[0].label(),
+            "127.0.0.1:5432"
+        );
+        assert!(ConnectionSettings::parse("host=a,b hostaddr=10.0.0.1").unwrap().targets().is_err());
+        assert!(ConnectionSettings::parse("host=a hostaddr=hunter2").unwrap_err().to_string().contains("hostaddr"));
+
+        for bad in [
+            "host=h target_session_attrs=master",
+            "host=h channel_binding=always",
+            "host=h gssencmode=require",
+            "host=h sslpassword=hunter2",
+            "host=h sslcrl=/crl.pem",
+            "host=h require_auth=scram-sha-256",
+            "host=h sslcertmode=require",
+            "host=h client_encoding=LATIN1",
+            "host=h ssl_max_protocol_version=SSLv3",
+        ] {
+            let e = ConnectionSettings::parse(bad).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{e}");
+            let key = bad.split_whitespace().nth(1).unwrap().split('=').next().unwrap();
+            assert!(e.contains(key), "{bad}: the message should name {key}: {e}");
+        }
+        let unknown = ConnectionSettings::parse("host=h sslbogus=1").unwrap_err().to_string();
+        for listed in ["channel_binding", "target_session_attrs", "sslcert", "sslkey", "service"] {
+            assert!(unknown.contains(listed), "{unknown}");
+        }
+        // Accepted values that ask for nothing shale would not do.
+        ConnectionSettings::parse("host=h client_encoding=UTF8 sslcertmode=allow gssencmode=disable krbsrvname=x")
+            .unwrap();
+    }
+
+    #[test]
+    fn service_then_environment_then_defaults() {
+        let dir = std::env::temp_dir().join(format!("shale-service-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let user_file = dir.join("user.conf");
+        std::fs::write(
+            &user_file,
+            "[app]\nhost=svc-host\nport=6000\ndbname=svc_db\nuser=svc_user\ntarget_session_attrs=read-write\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.join("sys")).unwrap();
+        std::fs::write(dir.join("sys/pg_service.conf"), "[sys]\nhost=sys-host\n[app]\nhost=not-used\n").unwrap();
+        let file = user_file.to_string_lossy().into_owned();
+        let sysconf = dir.join("sys").to_string_lossy().into_owned();
+        let env = |service: Option<&'static str>| {
+            let (file, sysconf) = (file.clone(), sysconf.clone());
+            move |k: &str| match k {
+                "PGSERVICEFILE" => Some(file.clone()),
+                "PGSYSCONFDIR" => Some(sysconf.clone()),
+                "PGSERVICE" => service.map(str::to_string),
+                "PGDATABASE" => Some("env_db".to_string()),
+                "PGSSLMODE" => Some("disable".to_string()),
+                _ => None,
+            }
+        };
+        // The connection string wins, then the service, then the environment.
+        let mut s = ConnectionSettings::parse("service=app user=explicit").unwrap();
+        s.fill_from_env(&env(None)).unwrap();
+        assert_eq!(s.hosts, ["svc-host"]);
+        assert_eq!(s.ports, [6000]);
+        assert_eq!(s.user.as_deref(), Some("explicit"));
+        assert_eq!(s.dbname.as_deref(), Some("svc_db"), "the service's dbname beats PGDATABASE, as in libpq");
+        assert_eq!(s.target_session_attrs, Some(TargetSessionAttrs::ReadWrite));
+        assert_eq!(s.sslmode, Some(SslMode::Disable));
+        // PGSERVICE names it too; the system file is read when the user's file lacks the service.
+        let mut s = ConnectionSettings::default();
+        s.fill_from_env(&env(Some("sys"))).unwrap();
+        assert_eq!(s.hosts, ["sys-host"]);
+        assert_eq!(s.dbname.as_deref(), Some("env_db"));
+        let e = ConnectionSettings::parse("service=nope").unwrap().fill_from_env(&env(None)).unwrap_err().to_string();
+        assert!(e.contains("service `nope` is not defined") && e.contains("user.conf"), "{e}");
+        // A bad line of the service is reported with its file and line, without its text.
+        std::fs::write(&user_file, "[app]\npassword=hunter2\nsslmode=hunter2\n").unwrap();
+        let e = ConnectionSettings::parse("service=app").unwrap().fill_from_env(&env(None)).unwrap_err().to_string();
+        assert!(e.contains("user.conf, line 3"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn client_certificate_defaults_like_libpq() {
+        let home = std::env::temp_dir().join(format!("shale-home-{}", std::process::id()));
+        std::fs::create_dir_all(home.join(".postgresql")).unwrap();
+        let home_text = home.to_string_lossy().into_owned();
+        let env = |k: &str| (k == "HOME").then(|| home_text.clone());
+        let mut none = ConnectionSettings::parse("host=h").unwrap();
+        none.fill_from_env(&env).unwrap();
+        assert_eq!((none.sslcert, none.sslkey), (None, None), "no certificate file: no client certificate");
+        std::fs::write(home.join(".postgresql/postgresql.crt"), "x").unwrap();
+        let mut found = ConnectionSettings::parse("host=h").unwrap();
+        found.fill_from_env(&env).unwrap();
+        assert_eq!(found.sslcert, Some(format!("{home_text}/.postgresql/postgresql.crt")));
+        assert_eq!(found.sslkey, Some(format!("{home_text}/.postgresql/postgresql.key")));
+        let mut given = ConnectionSettings::parse("host=h sslcert=/mine.crt").unwrap();
+        given.fill_from_env(&env).unwrap();
+        assert_eq!(given.sslcert.as_deref(), Some("/mine.crt"));
+        assert_eq!(given.sslkey, Some(format!("{home_text}/.postgresql/postgresql.key")));
+        std::fs::remove_dir_all(&home).unwrap();
+    }
+
+    #[test]
+    fn pg_variables_for_the_new_parameters() {
+        let env = |k: &str| match k {
+            "PGCHANNELBINDING" => Some("require".to_string()),
+            "PGTARGETSESSIONATTRS" => Some("standby".to_string()),
+            "PGSSLCERT" => Some("/c.crt".to_string()),
+            "PGSSLKEY" => Some("/c.key".to_string()),
+            _ => None,
+        };
+        let mut s = ConnectionSettings::parse("host=h").unwrap();
+        s.fill_from_env(&env).unwrap();
+        assert_eq!(s.channel_binding, Some(ChannelBinding::Require));
+        assert_eq!(s.target_session_attrs, Some(TargetSessionAttrs::Standby));
+        assert_eq!((s.sslcert.as_deref(), s.sslkey.as_deref()), (Some("/c.crt"), Some("/c.key")));
+        let exported = s.libpq_env();
+        for (var, value) in
+            [("PGCHANNELBINDING", "require"), ("PGTARGETSESSIONATTRS", "standby"), ("PGSSLCERT", "/c.crt")]
+        {
+            assert!(exported.contains(&(var, value.to_string())), "{var} missing from {exported:?}");
+        }
+        // A variable for a parameter shale refuses is refused, named.
+        let bad = |k: &str| (k == "PGSSLCRL").then(|| "/crl.pem".to_string());
+        let e = ConnectionSettings::default().fill_from_env(&bad).unwrap_err().to_string();
+        assert!(e.contains("PGSSLCRL") && e.contains("sslcrl"), "{e}");
+    }
+
+    #[test]
+    fn environment_fills_the_gaps_only() {
+        let env = |k: &str| match k {
+            "PGHOST" => Some("envhost".to_string()),
+            "PGPORT" => Some("7000".to_string()),
+            "PGUSER" => Some("envuser".to_string()),
+            "PGPASSWORD" => Some("envpw".to_string()),
+            "PGSSLMODE" => Some("require".to_string()),
+            _ => None,
+        };
+        let mut s = ConnectionSettings::parse("postgresql://urluser@urlhost/db").unwrap();
+        s.fill_from_env(&env).unwrap();
+        assert_eq!(s.hosts, ["urlhost"]);
+        assert_eq!(s.ports, [7000]);
+        assert_eq!(s.user.as_deref(), Some("urluser"));
+        assert_eq!(s.password.as_deref(), Some("envpw"));
+        assert_eq!(s.sslmode, Some(SslMode::Require));
+        let mut only_env = ConnectionSettings::default();
+        only_env.fill_from_env(&env).unwrap();
+        assert_eq!(only_env.redacted(), "postgresql://envuser:***@envhost:7000/?sslmode=require");
+    }
+}
