@@ -18,44 +18,52 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Help headings: a command's own options come first, these after them.
+const GLOBAL: &str = "Global options";
+const FLEET: &str = "Many databases (up, down, status, validate, drift)";
+
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
     /// Database URL (postgres://... or key=value); else DATABASE_URL (or the variable shale.toml names), else PG* variables
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL")]
     pub database_url: Option<String>,
     /// Use the project's development PostgreSQL (.shale/dev), starting it if needed
-    #[arg(long, global = true, conflicts_with = "database_url")]
+    #[arg(long, global = true, help_heading = GLOBAL, conflicts_with = "database_url")]
     pub dev: bool,
     /// Migrations directory [default: migrations, or `dir` in shale.toml]
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Configuration file [default: shale.toml when present]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Machine-readable output (status, up, down, validate, ...)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
     /// Only errors
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, help_heading = GLOBAL, conflicts_with = "verbose")]
     pub quiet: bool,
     /// More detail (each statement of no-transaction migrations, lock waits)
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub verbose: bool,
     /// Retry connecting this long while the server starts, e.g. 30s
-    #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub wait: Option<std::time::Duration>,
     /// How long to wait for another shale runner's migration lock, e.g. 10m
-    #[arg(long, global = true, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_timeout: Option<std::time::Duration>,
     /// Migration lock: advisory, table (a lease row, for transaction-mode poolers) or auto [default: auto, or `lock` in shale.toml]
-    #[arg(long, global = true, value_name = "KIND", value_parser = ["advisory", "table", "auto"])]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "KIND", value_parser = ["advisory", "table", "auto"])]
     pub lock: Option<String>,
     /// PostgreSQL lock_timeout in every session, e.g. 5s (0 = off)
-    #[arg(long, global = true, value_name = "DURATION")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION")]
     pub session_lock_timeout: Option<String>,
     /// PostgreSQL statement_timeout in every session, e.g. 10min (0 = off)
-    #[arg(long, global = true, value_name = "DURATION")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION")]
     pub statement_timeout: Option<String>,
+    /// Progress on stderr as text, or as one JSON object per event (migration started and
+    /// finished, lock waits, retries) for deploy pipelines
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FORMAT", value_parser = ["text", "json"], default_value = "text")]
+    pub log_format: String,
     #[command(flatten)]
     pub fleet: FleetArgs,
 }
@@ -64,19 +72,19 @@ pub struct GlobalArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct FleetArgs {
     /// Run on every target of this TOML file (named URLs, optionally a schema each)
-    #[arg(long, global = true, value_name = "FILE", group = "fleet_source")]
+    #[arg(long, global = true, help_heading = FLEET, value_name = "FILE", group = "fleet_source")]
     pub targets: Option<PathBuf>,
     /// Run on every database this query returns (columns url, and optionally name and schema), run on the configured database
-    #[arg(long, global = true, value_name = "SQL", group = "fleet_source")]
+    #[arg(long, global = true, help_heading = FLEET, value_name = "SQL", group = "fleet_source")]
     pub targets_query: Option<String>,
     /// Run on every schema of the configured database matching PATTERN (`*` any characters, `?` one), each with its own history table and search_path
-    #[arg(long, global = true, value_name = "PATTERN", group = "fleet_source")]
+    #[arg(long, global = true, help_heading = FLEET, value_name = "PATTERN", group = "fleet_source")]
     pub schemas: Option<String>,
     /// Targets migrated at once [default: 8, capped by the targets and the servers' free connections]
-    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, global = true, help_heading = FLEET, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub concurrency: Option<u32>,
     /// After a target fails, start no new ones
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = FLEET)]
     pub fail_fast: bool,
 }
 
@@ -89,8 +97,14 @@ impl FleetArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create migrations/ and a commented shale.toml
+    #[command(after_help = "Examples:
+  shale init
+  shale new create_users")]
     Init,
     /// Create the next migration file, following the directory's convention
+    #[command(after_help = "Examples:
+  shale new add_users_email
+  shale new create_orders --reversible   # with a down migration")]
     New {
         /// What the migration does, e.g. add_users_username
         name: String,
@@ -99,35 +113,81 @@ pub enum Command {
         reversible: bool,
     },
     /// Apply pending migrations
+    #[command(after_help = "Examples:
+  shale up
+  shale up --dry-run                 # what would run, and the safety check's verdict
+  shale up --to 0005
+  DATABASE_URL=postgres://app@db/app shale up --backup backups/")]
     Up(UpArgs),
     /// Revert applied migrations, newest first
+    #[command(after_help = "Examples:
+  shale down --step 1
+  shale down --to 0003
+  shale down --all --dry-run")]
     Down(DownArgs),
     /// Run the sample-data files in seeds/ that never ran or changed since
+    #[command(after_help = "Examples:
+  shale seed
+  shale up --seed
+  shale seed --force")]
     Seed(SeedArgs),
     /// Revert the newest migration and apply it again
+    #[command(after_help = "Example:
+  shale redo")]
     Redo,
     /// Migrate up or down to exactly this version
+    #[command(after_help = "Example:
+  shale goto 0004")]
     Goto { version: String },
     /// Show every migration and its state
+    #[command(after_help = "Examples:
+  shale status
+  shale status --json
+  shale --schemas 'tenant_*' status")]
     Status,
     /// Compare the live schema with what the migrations build (replayed into a throwaway server); exit 1 on drift
+    #[command(after_help = "Examples:
+  shale drift
+  shale drift --fix adopt_hotfix --direction adopt")]
     Drift(crate::commands::drift::DriftArgs),
     /// For CI, on a throwaway server: apply everything, check each down restores the schema; exit 1 on failure
+    #[command(after_help = "Examples:
+  shale check
+  shale check --against $DATABASE_URL")]
     Check(crate::commands::check::CheckArgs),
     /// Write the database schema as a deterministic SQL script
+    #[command(after_help = "Examples:
+  shale dump -o schema.sql
+  shale dump --json")]
     Dump(crate::commands::dump::DumpArgs),
     /// The SQL that turns one schema (database, migrations directory or schema file) into another
+    #[command(after_help = "Examples:
+  shale diff                                  # the database -> what the migrations build
+  shale diff --from migrations --to schema.sql --write sync_schema
+  shale diff --to schema.sql --verify")]
     Diff(crate::commands::diff::DiffArgs),
     /// What each migration will lock, rewrite or destroy; refuses the dangerous ones (exit 1)
+    #[command(after_help = "Examples:
+  shale lint                        # the pending migrations, judged by the database
+  shale lint --all                  # every migration, no database needed
+  shale lint --since origin/main    # what a pull request adds
+  shale lint --format github")]
     Lint(LintArgs),
     /// Tables with their size; or one table's columns, constraints, indexes, triggers and foreign keys
+    #[command(after_help = "Examples:\n  shale inspect\n  shale inspect users\n  shale inspect app.orders --json")]
     Inspect {
         /// A table, optionally schema-qualified
         table: Option<String>,
     },
     /// Check the files (and, with a database, the history) without changing anything
+    #[command(after_help = "Examples:
+  shale validate
+  shale validate --json")]
     Validate,
     /// Mark an existing database as being at VERSION without running anything
+    #[command(
+        after_help = "Examples:\n  shale baseline 0007 --reason \"built before shale\"\n  shale baseline --from-database   # a database with tables and no history at all"
+    )]
     Baseline {
         /// The version the database is at [required unless --from-database]
         #[arg(required_unless_present = "from_database", conflicts_with = "from_database")]
@@ -141,16 +201,59 @@ pub enum Command {
     },
     /// Take over the history another tool (golang-migrate, dbmate, goose, sqlx, diesel, Flyway,
     /// refinery, node-pg-migrate) kept in this database: nothing runs, its table is left as it is
+    #[command(after_help = "Examples:
+  shale adopt --dry-run
+  shale adopt
+  shale adopt --from flyway --table app.flyway_schema_history")]
     Adopt(AdoptArgs),
     /// Record a decision about a failed, modified or missing migration (an audit row; nothing is run)
+    #[command(after_help = "Examples:
+  shale repair 0004 --applied --reason \"finished by hand\"
+  shale repair 0004 --rolled-back --reason \"undone by hand\"
+  shale repair 0004 --resume-at 3 --reason \"statement 2 had run\"")]
     Repair(RepairArgs),
     /// The project's development PostgreSQL under .shale/dev
+    #[command(after_help = "Examples:\n  shale dev start\n  shale --dev up\n  shale dev psql\n  shale dev stop")]
     Dev {
         #[command(subcommand)]
         action: DevAction,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell)
+    #[command(
+        after_help = "Examples:\n  shale completions bash > ~/.local/share/bash-completion/completions/shale\n  shale completions zsh > \"${fpath[1]}/_shale\"\n  shale completions fish > ~/.config/fish/completions/shale.fish"
+    )]
+    Completions {
+        #[arg(value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
+        shell: String,
+    },
+    /// Print the manual page (roff), or write one per command into a directory
+    #[command(after_help = "Examples:\n  shale man | man -l -\n  shale man --out /usr/local/share/man/man1")]
+    Man {
+        /// Write shale.1 and shale-COMMAND.1 into this directory instead
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Print the current version (golang-migrate's `version`)
+    #[command(after_help = "Example:
+  shale version")]
     Version,
+}
+
+impl Command {
+    /// The command may change the database: its refusals say that nothing was applied.
+    pub fn changes_database(&self) -> bool {
+        matches!(
+            self,
+            Command::Up(_)
+                | Command::Down(_)
+                | Command::Seed(_)
+                | Command::Redo
+                | Command::Goto { .. }
+                | Command::Baseline { .. }
+                | Command::Repair(_)
+                | Command::Adopt(_)
+        )
+    }
 }
 
 #[derive(Debug, Args)]

@@ -32,7 +32,8 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
 }
 
 /// Human rendering on stderr (colors only on a terminal; NO_COLOR honored by anstream).
-pub fn render(error: &anyhow::Error) {
+/// `changes_database`: the command could have changed the database, so a refusal says nothing was.
+pub fn render(error: &anyhow::Error, changes_database: bool) {
     let mut out = anstream::stderr();
     let text = match error.downcast_ref::<ShaleError>() {
         Some(ShaleError::Load(errors)) => {
@@ -40,7 +41,13 @@ pub fn render(error: &anyhow::Error) {
             for e in errors {
                 s.push_str(&format!("error: {e}\n"));
             }
-            s.push_str(&format!("nothing was applied: fix the {} problem(s) above and run again\n", errors.len()));
+            match changes_database {
+                true => s.push_str(&format!(
+                    "nothing was applied: fix the {} problem(s) above and run again\n",
+                    errors.len()
+                )),
+                false => s.push_str(&format!("{} problem(s) in the migration files\n", errors.len())),
+            }
             s
         }
         Some(ShaleError::Plan(errors)) => {
@@ -48,8 +55,17 @@ pub fn render(error: &anyhow::Error) {
             for e in errors {
                 s.push_str(&format!("error: {e}\n"));
             }
-            s.push_str("nothing was applied\n");
+            if changes_database {
+                s.push_str("nothing was applied\n");
+            }
             s
+        }
+        Some(ShaleError::Pg(PgError::Connect(e)))
+            if e.target.contains(".shale/dev") || e.target.contains("%2F.shale%2Fdev") =>
+        {
+            format!(
+                "error: {error}\nhelp: the development PostgreSQL (.shale/dev) is not running: `shale dev start` starts it, or use --dev, which starts it when needed\n"
+            )
         }
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => render_failure(label, failure),
         _ => {

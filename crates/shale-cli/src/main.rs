@@ -17,6 +17,7 @@ fn main() {
     }
     let cli = args::Cli::parse();
     let json = cli.global.json;
+    let changes_database = cli.command.changes_database();
     let result = settings::Settings::resolve(&cli.global).and_then(|settings| commands::run(cli.command, &settings));
     match result {
         Ok(code) => std::process::exit(code),
@@ -24,7 +25,7 @@ fn main() {
             if json {
                 println!("{}", error::to_json(&error));
             } else {
-                error::render(&error);
+                error::render(&error, changes_database);
             }
             std::process::exit(error::exit_code(&error));
         }

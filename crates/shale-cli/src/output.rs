@@ -9,20 +9,38 @@ use shale::pg::ExecEvent;
 use shale::Event;
 use shale_core::StepDirection;
 
-/// Prints progress on stderr (stdout stays for results): a progress bar for runs of several
-/// migrations on a terminal, and event lines.
+/// Prints what happens as it happens: each finished migration as a line on stdout (flushed at
+/// once, so a CI log shows it when it happens), other events on stderr, a progress bar for runs of
+/// several migrations on a terminal; with `--log-format json`, one JSON object per event on stderr
+/// instead, for deploy pipelines.
 pub struct Progress {
     pub quiet: bool,
     pub verbose: bool,
+    /// `--log-format json`.
+    log_json: bool,
+    /// Finished migrations are printed as they finish (human output only).
+    step_lines: bool,
     bar: Mutex<Option<ProgressBar>>,
 }
 
 impl Progress {
-    pub fn new(quiet: bool, verbose: bool) -> Progress {
-        Progress { quiet, verbose, bar: Mutex::new(None) }
+    /// What the settings ask for: quiet with `-q` or `--json` (the result is a document then),
+    /// JSON lines with `--log-format json`.
+    pub fn for_settings(settings: &crate::settings::Settings) -> Progress {
+        Progress {
+            quiet: settings.quiet || settings.json,
+            verbose: settings.verbose,
+            log_json: settings.log_json,
+            step_lines: !(settings.quiet || settings.json),
+            bar: Mutex::new(None),
+        }
     }
 
     pub fn event(&self, event: &Event) {
+        if self.log_json {
+            log_json(event);
+            return;
+        }
         if self.quiet {
             return;
         }
@@ -41,7 +59,18 @@ impl Progress {
                     b.set_message(label.clone());
                 }
             }
-            Event::Exec(ExecEvent::StepFinished { .. }) => {
+            Event::Exec(ExecEvent::StepFinished { label, direction, duration }) => {
+                if self.step_lines {
+                    let arrow = match direction {
+                        StepDirection::Up => "up  ",
+                        StepDirection::Down => "down",
+                    };
+                    let line = format!("{arrow} {label}  {} ms", duration.as_millis());
+                    match bar.as_ref() {
+                        Some(b) => b.suspend(|| print_flushed(&line)),
+                        None => print_flushed(&line),
+                    }
+                }
                 if let Some(b) = bar.as_ref() {
                     b.inc(1);
                     if b.position() >= b.length().unwrap_or(0) {
@@ -97,6 +126,47 @@ impl Progress {
             }
         }
     }
+}
+
+fn print_flushed(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// One JSON object per event, on stderr: `{"event": "migration_finished", "migration": ..., ...}`.
+fn log_json(event: &Event) {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let value = match event {
+        Event::Planned { steps } => serde_json::json!({ "event": "planned", "migrations": steps }),
+        Event::LockWaiting(holder) => serde_json::json!({ "event": "lock_waiting", "holder": holder }),
+        Event::LockAcquired { waited } => {
+            serde_json::json!({ "event": "lock_acquired", "waited_ms": waited.as_millis() as u64 })
+        }
+        Event::PoolerDetected { evidence } => serde_json::json!({ "event": "lease_lock_used", "evidence": evidence }),
+        Event::LeaseTakenOver(holder) => serde_json::json!({ "event": "lease_taken_over", "previous": holder }),
+        Event::Exec(ExecEvent::StepStarted { label, direction, transactional, resume_from }) => serde_json::json!({
+            "event": "migration_started", "migration": label, "direction": direction,
+            "transactional": transactional, "resume_from_statement": resume_from + 1,
+        }),
+        Event::Exec(ExecEvent::StatementDone { label, index, total }) => serde_json::json!({
+            "event": "statement_done", "migration": label, "statement": index + 1, "statements": total,
+        }),
+        Event::Exec(ExecEvent::LockRetry { label, attempt, wait }) => serde_json::json!({
+            "event": "lock_timeout_retry", "migration": label, "attempt": attempt, "wait_ms": wait.as_millis() as u64,
+        }),
+        Event::Exec(ExecEvent::InvalidIndexDropped { label, index }) => {
+            serde_json::json!({ "event": "invalid_index_dropped", "migration": label, "index": index })
+        }
+        Event::Exec(ExecEvent::StepFinished { label, direction, duration }) => serde_json::json!({
+            "event": "migration_finished", "migration": label, "direction": direction,
+            "duration_ms": duration.as_millis() as u64,
+        }),
+    };
+    let mut value = value;
+    value["time"] = serde_json::Value::String(now);
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{value}");
 }
 
 pub fn table(header: &[&str]) -> comfy_table::Table {

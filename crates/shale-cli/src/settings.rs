@@ -65,8 +65,8 @@ pub const CONFIG_TEMPLATE: &str = r#"# shale configuration. Every setting is opt
 # Where the migration files live.
 dir = "migrations"
 
-# The environment variable (or .env entry) holding the database URL.
-# Seed projects use e.g. NEON_DATABASE_URL; --database-url overrides it.
+# The environment variable (or .env entry) holding the database URL, when it is not
+# DATABASE_URL (e.g. NEON_DATABASE_URL); --database-url overrides it.
 # database_url_env = "DATABASE_URL"
 
 # Where shale keeps its history (created on first use).
@@ -117,6 +117,8 @@ pub struct Settings {
     pub json: bool,
     pub quiet: bool,
     pub verbose: bool,
+    /// `--log-format json`: progress as JSON lines on stderr.
+    pub log_json: bool,
     pub config: ConfigFile,
     /// --targets, --targets-query, --schemas and how to run them.
     pub fleet: crate::args::FleetArgs,
@@ -156,6 +158,7 @@ impl Settings {
             json: global.json,
             quiet: global.quiet,
             verbose: global.verbose,
+            log_json: global.log_format == "json",
             config,
             fleet: global.fleet.clone(),
             env: Env { dotenv },
@@ -193,6 +196,18 @@ impl Settings {
         }
     }
 
+    /// Variables of the environment and .env named like a database URL (`*_DATABASE_URL`,
+    /// `*_DB_URL`), with where they are set; never their values.
+    fn database_url_candidates(&self) -> Vec<(String, &'static str)> {
+        let looks = |k: &str| k.ends_with("DATABASE_URL") || k.ends_with("DB_URL") || k.ends_with("POSTGRES_URL");
+        let mut found: Vec<(String, &'static str)> =
+            self.env.dotenv.keys().filter(|k| looks(k)).map(|k| (k.clone(), ".env")).collect();
+        found.extend(std::env::vars().map(|(k, _)| k).filter(|k| looks(k)).map(|k| (k, "the environment")));
+        found.sort();
+        found.dedup_by(|a, b| a.0 == b.0);
+        found
+    }
+
     /// An environment variable, with .env as the fallback (as for the database URL).
     pub fn env_var(&self, key: &str) -> Option<String> {
         self.env.get(key)
@@ -212,7 +227,7 @@ impl Settings {
             Some(DatabaseSource::PgVariables) => (None, String::new()),
             None => {
                 let var = self.config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
-                bail!(NoDatabase(var))
+                bail!(NoDatabase { variable: var, candidates: self.database_url_candidates() })
             }
         };
         let mut settings = match text {
@@ -327,15 +342,27 @@ enum DatabaseSource {
 
 /// No database was configured anywhere.
 #[derive(Debug)]
-pub struct NoDatabase(pub String);
+pub struct NoDatabase {
+    /// The variable shale looked in.
+    pub variable: String,
+    /// Other variables (environment or .env) that look like a database URL: `NEON_DATABASE_URL`.
+    pub candidates: Vec<(String, &'static str)>,
+}
 
 impl std::fmt::Display for NoDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
             "no database configured: pass --database-url, set {} (in the environment or .env), set PGHOST/PGDATABASE, or use --dev for a local development PostgreSQL",
-            self.0
-        )
+            self.variable
+        )?;
+        if let Some((name, place)) = self.candidates.first() {
+            write!(
+                f,
+                ". {name} is set in {place}: to use it, put `database_url_env = \"{name}\"` in shale.toml (or pass --database-url \"${name}\")"
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -17,7 +17,7 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         table: args.table.clone(),
         dry_run: args.dry_run,
     };
-    let progress = Progress::new(settings.quiet || settings.json, settings.verbose);
+    let progress = Progress::for_settings(settings);
     let report = block_on(migrator.adopt(&request, &mut |e: Event| progress.event(&e)))?;
     if settings.json {
         print_json(&report);
@@ -85,7 +85,7 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     };
     let migrator = super::migrator_with(settings, set)?;
     let reason = reason.unwrap_or("baseline --from-database: the schema the database had before shale");
-    let progress = Progress::new(settings.quiet || settings.json, settings.verbose);
+    let progress = Progress::for_settings(settings);
     block_on(migrator.baseline(&version, Some(reason), &mut |e: Event| progress.event(&e)))?;
     if settings.json {
         print_json(&serde_json::json!({ "written": files, "version": version.canonical(), "recorded": true }));

@@ -18,6 +18,10 @@ fn options() -> ClusterOptions {
 /// Start the development server if needed and return its URL (over the unix socket).
 pub fn ensure_started(settings: &Settings) -> Result<String> {
     let dir = settings.dev_dir();
+    if !settings.quiet && !settings.json && Cluster::status_persistent(&dir).ok().flatten().is_none() {
+        let first = if dir.join("PG_VERSION").exists() { "" } else { " (the first time: initdb, a few seconds)" };
+        eprintln!("starting the development PostgreSQL in {}{first}", dir.display());
+    }
     let cluster = Cluster::start_persistent(&dir, options())
         .with_context(|| format!("starting the development PostgreSQL in {}", dir.display()))?;
     Ok(cluster.socket_url(DATABASE))

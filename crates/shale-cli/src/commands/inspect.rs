@@ -32,8 +32,24 @@ pub fn run(settings: &Settings, name: Option<&str>) -> Result<i32> {
         return Ok(0);
     };
     let Some(detail) = block_on(migrator.inspect_table(name))? else {
+        let tables = block_on(migrator.inspect_tables())?;
+        let wanted = name.rsplit('.').next().unwrap_or(name).to_lowercase();
+        // The closest names, as a typo or a singular/plural slip would have them.
+        let mut near: Vec<(f64, String)> = tables
+            .iter()
+            .map(|t| {
+                let shown = if t.schema == "public" { t.name.clone() } else { format!("{}.{}", t.schema, t.name) };
+                (strsim::jaro_winkler(&wanted, &t.name.to_lowercase()), shown)
+            })
+            .filter(|(score, _)| *score > 0.8)
+            .collect();
+        near.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let hint = match near.first() {
+            Some((_, best)) => format!("did you mean {best}? "),
+            None => String::new(),
+        };
         anyhow::bail!(shale::Error::Invalid(format!(
-            "no table named {name}; `shale inspect` lists them (use schema.table for another schema)"
+            "no table named {name}; {hint}`shale inspect` lists them (use schema.table for another schema)"
         )));
     };
     if settings.json {

@@ -28,7 +28,7 @@ fn migrator(settings: &Settings) -> Result<shale::Migrator> {
 }
 
 fn progress(settings: &Settings) -> Progress {
-    Progress::new(settings.quiet || settings.json, settings.verbose)
+    Progress::for_settings(settings)
 }
 
 /// What `up`'s options and shale.toml ask for (one database or a fleet).
@@ -187,22 +187,7 @@ fn print_report(settings: &Settings, report: &RunReport, verb: &str, nothing: &s
         println!("{nothing} (version {})", report.current_version.as_deref().unwrap_or("none"));
         return;
     }
-    for s in &report.steps {
-        let arrow = match s.direction {
-            StepDirection::Up => "up  ",
-            StepDirection::Down => "down",
-        };
-        let how = if s.transactional { "" } else { "  (no transaction)" };
-        let took = s.duration_ms.map(|d| format!("  {d} ms")).unwrap_or_default();
-        println!(
-            "{arrow} {} {}{took}{how}",
-            s.version.as_deref().unwrap_or(match s.kind {
-                shale_core::MigrationKind::Seed => "seed",
-                _ => "R",
-            }),
-            s.name,
-        );
-    }
+    // Each migration's line was printed when it finished (see Progress).
     println!(
         "{verb} {} migration(s) in {} ms; now at version {}",
         report.steps.len(),

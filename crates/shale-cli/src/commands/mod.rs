@@ -8,6 +8,7 @@ pub mod diff;
 pub mod drift;
 pub mod dump;
 pub mod fleet;
+pub mod help;
 pub mod init;
 pub mod inspect;
 pub mod lint;
@@ -51,12 +52,22 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Inspect { table } => inspect::run(settings, table.as_deref()),
         Command::Validate => status::validate(settings),
         Command::Version => status::version(settings),
+        Command::Completions { shell } => help::completions(&shell),
+        Command::Man { out } => help::man(out.as_deref()),
         Command::Dev { action } => dev::run(settings, action),
     }
 }
 
 /// The migration files, all problems reported together.
 pub fn load_set(settings: &Settings) -> Result<MigrationSet> {
+    if !settings.dir.exists() {
+        let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into());
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "there is no migrations directory `{}` (looked in {cwd}): run `shale init` to create one here, \
+             or point at yours with --dir DIR (or `dir = \"...\"` in shale.toml)",
+            settings.dir.display()
+        )));
+    }
     MigrationSet::read_dir(&settings.dir).map_err(|e| shale::Error::Load(e).into())
 }
 

@@ -17,6 +17,9 @@ pub fn status(settings: &Settings) -> Result<i32> {
         print_json(&value);
         return Ok(0);
     }
+    if settings.quiet {
+        return Ok(0);
+    }
     print_ignored(settings, &migrator.set.ignored);
     if let Some(foreign) = &report.foreign {
         eprintln!(
