@@ -317,6 +317,10 @@ pub struct AdoptArgs {
     /// Show what would be recorded; record nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Take nothing over: the other tool's table belongs to something else; shale starts its own
+    /// history here and `up` runs every migration
+    #[arg(long, conflicts_with_all = ["from", "table"])]
+    pub nothing: bool,
 }
 
 #[derive(Debug, Args)]

@@ -31,7 +31,10 @@ fn setup_names_each_missing_piece_and_the_packages_to_install() {
     for piece in ["cargo", "a C compiler", "clang", "libclang", "the PostgreSQL server binaries", "openssl"] {
         assert!(text.contains(&format!("  - {piece}")), "{piece} not named:\n{text}");
     }
-    assert!(text.contains("install with: apt-get install build-essential clang libclang-dev postgresql openssl"), "{text}");
+    assert!(
+        text.contains("install with: apt-get install build-essential clang libclang-dev postgresql openssl"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::layout::{Migration, MigrationSet};
+use crate::layout::{Migration, MigrationSet, Unrunnable};
 use crate::version::Version;
 
 /// The migration tools whose history tables shale reads.
@@ -122,6 +122,9 @@ pub struct ForeignEntry {
     pub failed: bool,
     /// Everything up to this version is applied without a row of its own (a Flyway baseline).
     pub baseline: bool,
+    /// The checksum the tool recorded for the file, as it stores it (Flyway's CRC32 as a signed
+    /// number, sqlx's SHA-384 in hex), when it keeps one.
+    pub checksum: Option<String>,
 }
 
 /// What adopting would record.
@@ -129,6 +132,8 @@ pub struct ForeignEntry {
 pub struct Adoption<'a> {
     /// The migrations the other tool applied, in order: recorded as applied, nothing runs.
     pub applied: Vec<&'a Migration>,
+    /// The applied ones shale could not run itself (goose's Go migrations): recorded too.
+    pub applied_unrunnable: Vec<&'a Unrunnable>,
     /// The newest of them.
     pub version: Option<String>,
     /// Left for `shale up`.
@@ -146,6 +151,8 @@ pub enum AdoptProblem {
     Failed { tool: Tool, table: String, key: String },
     /// Applied by the tool, and no file here has it.
     NoFile { tool: Tool, key: String },
+    /// The file changed after the tool applied it: its checksum differs from the recorded one.
+    Changed { tool: Tool, key: String, file: String },
 }
 
 impl fmt::Display for AdoptProblem {
@@ -162,6 +169,12 @@ impl fmt::Display for AdoptProblem {
                 f,
                 "{tool} records migration {key} as failed in {table}: the database may hold part of it. \
                  Check it, repair the database and the row with {tool} (e.g. `flyway repair`), then run `shale adopt` again"
+            ),
+            AdoptProblem::Changed { tool, key, file } => write!(
+                f,
+                "{file} changed after {tool} applied migration {key} (its checksum differs from the one {tool} recorded), \
+                 so the database may not hold what the file says: restore the file as it was applied, or, if the change \
+                 is what the database holds, tell {tool} first (`flyway repair` takes the new checksums), then run `shale adopt` again"
             ),
             AdoptProblem::NoFile { tool, key } => write!(
                 f,
@@ -187,6 +200,22 @@ fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
     }
 }
 
+/// Flyway's checksum of a script: one CRC32 over the UTF-8 bytes of its lines, without their
+/// line endings (and without a byte order mark), as a signed 32-bit number.
+pub fn flyway_checksum(text: &str) -> i32 {
+    let mut crc = crc32fast::Hasher::new();
+    for line in text.strip_prefix('\u{feff}').unwrap_or(text).lines() {
+        crc.update(line.as_bytes());
+    }
+    crc.finalize() as i32
+}
+
+/// sqlx's checksum of a script: SHA-384 of its text, in hex.
+pub fn sqlx_checksum(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha384::digest(text.as_bytes()))
+}
+
 /// Which files the other tool applied. Every problem is reported together; nothing is adopted
 /// while the other tool says the database is in doubt.
 pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Result<Adoption<'a>, Vec<AdoptProblem>> {
@@ -194,6 +223,7 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
     let versioned: Vec<&Migration> = set.versioned().collect();
     let mut problems = Vec::new();
     let mut notes = Vec::new();
+    let mut unrunnable: Vec<&Unrunnable> = Vec::new();
     let applied: Vec<&Migration> = match &foreign.state {
         ForeignState::Current { version, dirty } => {
             if let (Some(v), true) = (version, dirty) {
@@ -202,9 +232,12 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
             match version {
                 Some(v) if *v >= 0 => {
                     let reached = Version::parse(&v.to_string()).expect("a number is a version");
-                    if !versioned.iter().any(|m| m.version.as_ref() == Some(&reached)) && *v > 0 {
+                    let known = versioned.iter().any(|m| m.version.as_ref() == Some(&reached))
+                        || set.find_unrunnable(&reached).is_some();
+                    if !known && *v > 0 {
                         problems.push(AdoptProblem::NoFile { tool, key: v.to_string() });
                     }
+                    unrunnable.extend(set.unrunnable.iter().filter(|u| u.version <= reached));
                     versioned.iter().copied().filter(|m| m.version.as_ref().is_some_and(|x| x <= &reached)).collect()
                 }
                 _ => Vec::new(),
@@ -218,8 +251,26 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
                     problems.push(AdoptProblem::Failed { tool, table: foreign.table.clone(), key: entry.key.clone() });
                     continue;
                 }
+                let go = Version::parse(&entry.key).and_then(|v| set.find_unrunnable(&v));
                 match versioned.iter().find(|m| matches(tool, m, &entry.key)) {
-                    Some(m) => applied.push(*m),
+                    Some(m) => {
+                        match (tool, &entry.checksum) {
+                            (Tool::Flyway, Some(recorded)) if *recorded != flyway_checksum(&m.up.text).to_string() => {
+                                problems.push(AdoptProblem::Changed {
+                                    tool,
+                                    key: entry.key.clone(),
+                                    file: m.file.clone(),
+                                })
+                            }
+                            (Tool::Sqlx, Some(recorded)) if *recorded != sqlx_checksum(&m.up.text) => notes.push(format!(
+                                "{} differs from what sqlx recorded when it applied it (changed since, or only its line endings): it is adopted as it is now",
+                                m.file
+                            )),
+                            _ => {}
+                        }
+                        applied.push(*m)
+                    }
+                    None if go.is_some() => unrunnable.extend(go),
                     None if tool == Tool::Goose && entry.key == "0" => {}
                     None if tool == Tool::Diesel && entry.key.chars().all(|c| c == '0') => notes
                         .push("diesel's initial setup (version 00000000000000) has no file here: passed over".into()),
@@ -247,8 +298,19 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
     }
     let pending: Vec<&Migration> =
         versioned.iter().copied().filter(|m| !applied.iter().any(|a| a.file == m.file)).collect();
-    let version = applied.iter().filter_map(|m| m.version.clone()).max().map(|v| v.canonical());
-    Ok(Adoption { applied, version, pending, notes })
+    for u in set.unrunnable.iter().filter(|u| !unrunnable.iter().any(|a| a.file == u.file)) {
+        notes.push(format!(
+            "{} is a goose migration written in Go that goose has not applied here: shale cannot run it, so port it to SQL before `shale up` reaches it",
+            u.file
+        ));
+    }
+    let version = applied
+        .iter()
+        .filter_map(|m| m.version.clone())
+        .chain(unrunnable.iter().map(|u| u.version.clone()))
+        .max()
+        .map(|v| v.canonical());
+    Ok(Adoption { applied, applied_unrunnable: unrunnable, version, pending, notes })
 }
 
 #[cfg(test)]
@@ -269,7 +331,9 @@ mod tests {
             tool,
             table: "public.t".into(),
             state: ForeignState::Entries(
-                keys.iter().map(|k| ForeignEntry { key: k.to_string(), failed: false, baseline: false }).collect(),
+                keys.iter()
+                    .map(|k| ForeignEntry { key: k.to_string(), failed: false, baseline: false, checksum: None })
+                    .collect(),
             ),
         }
     }
@@ -336,7 +400,7 @@ mod tests {
         let flyway = set(&["V1__a.sql", "V2__b.sql", "V3__c.sql"]);
         let mut history = entries(Tool::Flyway, &["3"]);
         if let ForeignState::Entries(e) = &mut history.state {
-            e.push(ForeignEntry { key: "2".into(), failed: false, baseline: true });
+            e.push(ForeignEntry { key: "2".into(), failed: false, baseline: true, checksum: None });
         }
         assert_eq!(labels(&plan_adoption(&flyway, &history).unwrap().applied), ["1 a", "2 b", "3 c"]);
     }
@@ -346,12 +410,22 @@ mod tests {
         let files = set(&["1_a.sql", "2_b.sql"]);
         let mut history = entries(Tool::Sqlx, &["1", "9"]);
         if let ForeignState::Entries(e) = &mut history.state {
-            e.push(ForeignEntry { key: "2".into(), failed: true, baseline: false });
+            e.push(ForeignEntry { key: "2".into(), failed: true, baseline: false, checksum: None });
         }
         let problems = plan_adoption(&files, &history).unwrap_err();
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems.iter().any(|p| matches!(p, AdoptProblem::NoFile { key, .. } if key == "9")));
         assert!(problems.iter().any(|p| matches!(p, AdoptProblem::Failed { key, .. } if key == "2")));
+    }
+
+    #[test]
+    fn flyway_checksums_ignore_line_endings() {
+        // Known value: Flyway's checksum of a one-line script `select 1;`.
+        let crc = flyway_checksum("select 1;\n");
+        assert_eq!(crc, flyway_checksum("select 1;"), "the last line ending does not count");
+        assert_eq!(crc, flyway_checksum("\u{feff}select 1;\r\n"));
+        assert_ne!(crc, flyway_checksum("select 2;\n"));
+        assert_eq!(crc as u32, crc32fast::hash(b"select 1;"));
     }
 
     #[test]

@@ -111,13 +111,16 @@ impl Script {
                     .find_map(split::no_transaction_reason)
                     .map(|r| format!("{r} cannot run inside a transaction"))
             });
+        let mut no_transaction = no_transaction;
         if no_transaction.is_none() {
             strip_transaction_wrapper(&mut statements);
+            // A COMMIT (or BEGIN) of its own in the middle: the file manages its transactions, as
+            // psql runs it. So does shale: statement by statement, its own control included.
             if let Some(s) = statements.iter().find(|s| split::transaction_control(s).is_some()) {
-                return Err(at(
-                    s.span.start,
-                    format!("`{}` inside a migration that shale runs in a transaction", first_line(&text[s.span.clone()])),
-                    Some("remove it (shale wraps each migration in its own transaction), or add `-- shale:no-transaction` to manage transactions yourself".into()),
+                let line = LineIndex::new(&text).line_col(&text, s.span.start).0;
+                no_transaction = Some(format!(
+                    "it has `{}` of its own (line {line}), so it runs as psql would, statement by statement",
+                    first_line(&text[s.span.clone()]).trim_end_matches(';')
                 ));
             }
         }
@@ -259,6 +262,21 @@ pub struct MigrationSet {
     /// Files in the directory that are not migrations and were left alone, and why (shown by
     /// `validate` and `status`).
     pub ignored: Vec<Ignored>,
+    /// Migrations in the history of the directory that shale cannot run: goose's Go migrations.
+    /// Applied ones count as applied; a pending one stops `up` with what to do.
+    pub unrunnable: Vec<Unrunnable>,
+}
+
+/// A migration of the directory that shale cannot run (a goose migration written in Go).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Unrunnable {
+    #[serde(skip)]
+    pub version: Version,
+    pub version_text: String,
+    pub name: String,
+    /// Relative to the migrations directory, as written.
+    pub file: String,
+    pub path: PathBuf,
 }
 
 /// A file of the migrations directory that shale leaves alone, as the tool that wrote the
@@ -274,19 +292,23 @@ impl MigrationSet {
     pub fn read_dir(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
         let (files, others) = read_source_files(dir).map_err(|e| vec![e])?;
         let mut errors = Vec::new();
-        let mut ignored = Vec::new();
+        let mut unrunnable = Vec::new();
         for name in others {
             let path = dir.join(&name);
-            match classify_other(&name.to_string_lossy()) {
+            let file = name.to_string_lossy().into_owned();
+            match classify_other(&file) {
                 Other::Mistake(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
-                Other::Note(reason) => ignored.push(Ignored { path, reason }),
+                Other::GoMigration { version_text, name } => match Version::parse(&version_text) {
+                    Some(version) => unrunnable.push(Unrunnable { version, version_text, name, file, path }),
+                    None => errors.push(LoadError::file(&path, "its version is not a number", None)),
+                },
                 Other::Silent => {}
             }
         }
         match MigrationSet::load(dir, files) {
             Ok(mut set) if errors.is_empty() => {
-                set.ignored.extend(ignored);
-                set.ignored.sort_by(|a, b| a.path.cmp(&b.path));
+                unrunnable.sort_by(|a, b| a.version.cmp(&b.version));
+                set.unrunnable = unrunnable;
                 Ok(set)
             }
             Ok(_) => Err(errors),
@@ -361,7 +383,7 @@ impl MigrationSet {
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => a.name.cmp(&b.name),
         });
-        Ok(MigrationSet { migrations, ignored })
+        Ok(MigrationSet { migrations, ignored, unrunnable: Vec::new() })
     }
 
     /// Every `.sql` file of a seeds directory, in name order (numbers compared as numbers).
@@ -407,7 +429,7 @@ impl MigrationSet {
         }
         let key = |m: &Migration| (split_version(&m.name, false).and_then(|(v, _)| Version::parse(&v)), m.name.clone());
         migrations.sort_by_key(key);
-        Ok(MigrationSet { migrations, ignored: Vec::new() })
+        Ok(MigrationSet { migrations, ignored: Vec::new(), unrunnable: Vec::new() })
     }
 
     pub fn versioned(&self) -> impl Iterator<Item = &Migration> {
@@ -421,6 +443,11 @@ impl MigrationSet {
 
     pub fn find(&self, version: &Version) -> Option<&Migration> {
         self.versioned().find(|m| m.version.as_ref() == Some(version))
+    }
+
+    /// The migration shale cannot run that has this version, if any.
+    pub fn find_unrunnable(&self, version: &Version) -> Option<&Unrunnable> {
+        self.unrunnable.iter().find(|u| &u.version == version)
     }
 
     /// The convention of the newest versioned migration, for `shale new` (None for an empty directory).
@@ -696,19 +723,23 @@ fn looks_versioned(name: &str) -> bool {
 enum Other {
     /// Named like a migration, with an extension that is almost `.sql`: surely a typo.
     Mistake(String),
-    /// Left alone, but worth a note.
-    Note(String),
+    /// goose's `00012_name.go`: a migration of the history that shale cannot run.
+    GoMigration {
+        version_text: String,
+        name: String,
+    },
     Silent,
 }
 
 fn classify_other(name: &str) -> Other {
     let Some((stem, extension)) = name.rsplit_once('.') else { return Other::Silent };
     let extension = extension.to_ascii_lowercase();
-    if looks_versioned(name) && extension == "go" {
-        return Other::Note(
-            "a goose migration written in Go: shale runs SQL migrations only, so port it to SQL if a fresh database needs it"
-                .into(),
-        );
+    if extension == "go" && !stem.ends_with("_test") {
+        if let Some((version_text, name)) =
+            stem.split_once('_').filter(|(v, _)| v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty())
+        {
+            return Other::GoMigration { version_text: version_text.to_string(), name: name.to_string() };
+        }
     }
     let sql_like = extension.starts_with("sq") || matches!(extension.as_str(), "psql" | "pgsql" | "up" | "down");
     if looks_versioned(name) && sql_like {
@@ -721,6 +752,13 @@ fn classify_other(name: &str) -> Other {
 
 /// `0003_create users` -> ("0003", "create users"); diesel folders allow dashes in the version.
 fn split_version(stem: &str, dashes: bool) -> Option<(String, String)> {
+    if dashes {
+        // diesel: the version is the folder name up to its first `_` (2.3 adds a hexadecimal suffix).
+        let (version, name) = stem.split_once('_').unwrap_or((stem, ""));
+        if version.contains('-') {
+            return Version::parse(version).map(|_| (version.to_string(), name.to_string()));
+        }
+    }
     let end = stem.find(|c: char| !(c.is_ascii_digit() || (dashes && c == '-'))).unwrap_or(stem.len());
     let version_text = stem[..end].trim_end_matches('-');
     if version_text.is_empty() || Version::parse(version_text).is_none() {

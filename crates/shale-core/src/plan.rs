@@ -147,6 +147,8 @@ pub enum State {
     OutOfOrder,
     /// At or below the baseline: counted as applied without running.
     Baseline,
+    /// Not applied, and shale cannot run it (a goose migration written in Go).
+    Unrunnable,
 }
 
 impl State {
@@ -159,6 +161,7 @@ impl State {
             State::Failed => "failed",
             State::OutOfOrder => "out-of-order",
             State::Baseline => "baseline",
+            State::Unrunnable => "cannot-run",
         }
     }
 }
@@ -261,6 +264,11 @@ pub enum PlanError {
     UnknownVersion {
         version: String,
     },
+    /// A migration shale cannot run (a goose migration written in Go) is not applied yet.
+    Unrunnable {
+        version: String,
+        path: PathBuf,
+    },
     /// A statement changes one of shale's own tables (or drops their schema).
     OwnTable {
         path: PathBuf,
@@ -303,6 +311,13 @@ impl fmt::Display for PlanError {
                 statement + 1
             ),
             PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
+            PlanError::Unrunnable { version, path } => write!(
+                f,
+                "{}: migration {version} is written in Go, and shale runs SQL migrations only: port it to SQL \
+                 (a .sql file of the same version), or, where its work is already done, record it with \
+                 `shale repair {version} --applied --reason ...`",
+                path.display()
+            ),
             PlanError::OwnTable { path, line, column, table } => write!(
                 f,
                 "{}:{line}:{column}: this statement changes {table}, which is shale's own (its migration history or lock): a migration must not drop, alter or write it. Remove the statement; `shale repair` and `shale baseline` record decisions in the history",
@@ -338,8 +353,12 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             error: record.filter(|_| state == State::Failed).and_then(|r| r.error.clone()),
         });
     }
-    let mut missing: Vec<(Version, &AppliedRecord)> =
-        history.versioned().filter(|(v, r)| r.status == RecordStatus::Succeeded && !files.contains_key(v)).collect();
+    let mut missing: Vec<(Version, &AppliedRecord)> = history
+        .versioned()
+        .filter(|(v, r)| {
+            r.status == RecordStatus::Succeeded && !files.contains_key(v) && set.find_unrunnable(v).is_none()
+        })
+        .collect();
     missing.sort_by(|a, b| a.0.cmp(&b.0));
     for (v, r) in missing {
         rows.push(StatusRow {
@@ -350,6 +369,19 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             path: r.path.as_ref().map(PathBuf::from),
             applied_at: r.applied_at.clone(),
             duration_ms: r.duration_ms,
+            error: None,
+        });
+    }
+    for u in &set.unrunnable {
+        let record = by_version.get(&u.version.canonical()).copied().filter(|r| r.status == RecordStatus::Succeeded);
+        rows.push(StatusRow {
+            version: Some(u.version_text.clone()),
+            name: u.name.clone(),
+            kind: MigrationKind::Versioned,
+            state: if record.is_some() { State::Applied } else { State::Unrunnable },
+            path: Some(u.path.clone()),
+            applied_at: record.and_then(|r| r.applied_at.clone()),
+            duration_ms: record.and_then(|r| r.duration_ms),
             error: None,
         });
     }
@@ -404,6 +436,12 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     let mut errors = Vec::new();
     let records: HashMap<String, &AppliedRecord> = history.versioned().map(|(v, r)| (v.canonical(), r)).collect();
     for row in &rows {
+        if row.state == State::Unrunnable {
+            errors.push(PlanError::Unrunnable {
+                version: row.version.clone().unwrap_or_default(),
+                path: row.path.clone().unwrap_or_default(),
+            });
+        }
         if row.state == State::Missing {
             errors.push(PlanError::Missing {
                 version: row.version.clone().unwrap_or_default(),
@@ -413,12 +451,14 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         }
     }
     let mut steps = Vec::new();
-    for (m, row) in set.migrations.iter().zip(rows.iter().filter(|r| r.state != State::Missing)) {
+    let file_rows =
+        rows.iter().filter(|r| !matches!(r.state, State::Missing | State::Unrunnable) && !is_unrunnable(set, r));
+    for (m, row) in set.migrations.iter().zip(file_rows) {
         debug_assert_eq!(m.name, row.name);
         let mut resume_from = 0;
         let mut resume_in_doubt = false;
         match row.state {
-            State::Applied | State::Baseline => continue,
+            State::Applied | State::Baseline | State::Unrunnable => continue,
             State::Modified => {
                 errors.push(PlanError::Modified { label: m.label(), path: m.up.path.clone() });
                 continue;
@@ -641,4 +681,9 @@ pub fn check_own_tables(plan: &Plan, own: &OwnTables) -> Result<(), Vec<PlanErro
     } else {
         Err(errors)
     }
+}
+
+/// A status row of a migration shale cannot run (applied or not).
+fn is_unrunnable(set: &MigrationSet, row: &StatusRow) -> bool {
+    row.path.as_ref().is_some_and(|p| set.unrunnable.iter().any(|u| &u.path == p))
 }

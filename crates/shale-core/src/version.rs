@@ -11,6 +11,10 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Version {
     parts: Vec<String>,
+    /// diesel 2.3's hexadecimal subversion (`2024-01-01-000000-00a1` has `00a1`), lower-case as
+    /// written. diesel orders folder names as text, so a timestamp alone comes before the same
+    /// timestamp with a suffix, and suffixes in order.
+    diesel_suffix: Option<String>,
 }
 
 impl Version {
@@ -20,34 +24,43 @@ impl Version {
         if text.is_empty() {
             return None;
         }
-        let dashed = text.contains('-');
+        if text.contains('-') {
+            return Version::parse_dashed(text);
+        }
         let mut parts = Vec::new();
-        let separators: &[char] = if dashed { &['-'] } else { &['.', '_'] };
-        let mut joined = String::new();
-        for (i, piece) in text.split(separators).enumerate() {
+        for piece in text.split(['.', '_']) {
             if piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            // diesel: `YYYY-MM-DD-HHMMSS` is one timestamp; newer diesel adds `-NNNN` to it,
-            // which orders folders of the same second (diesel compares the names as text).
-            if dashed && i < 4 {
-                joined.push_str(piece);
-            } else {
-                if dashed && i == 4 {
-                    parts.push(strip_zeros(&std::mem::take(&mut joined)));
-                }
-                parts.push(strip_zeros(piece));
-            }
+            parts.push(strip_zeros(piece));
         }
-        if dashed && !joined.is_empty() {
-            parts.push(strip_zeros(&joined));
-        }
-        Some(Version { parts })
+        Some(Version { parts, diesel_suffix: None })
     }
 
-    /// The canonical text stored in the history table: parts without padding, joined by `.`.
+    /// diesel: `YYYY-MM-DD-HHMMSS` is one timestamp (its digits); diesel 2.3 adds a hexadecimal
+    /// `-NNNN`. The canonical form of such a version, `TIMESTAMP-NNNN`, is read back too.
+    fn parse_dashed(text: &str) -> Option<Version> {
+        let pieces: Vec<&str> = text.split('-').collect();
+        let digits = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        let hex = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_hexdigit());
+        let (timestamp, suffix): (String, Option<&str>) = match pieces.as_slice() {
+            [ts, suffix] if ts.len() == 14 && digits(ts) && hex(suffix) => (ts.to_string(), Some(suffix)),
+            [stamp @ .., suffix] if stamp.len() == 4 && stamp.iter().all(digits) && hex(suffix) => {
+                (stamp.concat(), Some(suffix))
+            }
+            all if all.iter().all(digits) => (all.concat(), None),
+            _ => return None,
+        };
+        Some(Version { parts: vec![strip_zeros(&timestamp)], diesel_suffix: suffix.map(|s| s.to_ascii_lowercase()) })
+    }
+
+    /// The canonical text stored in the history table: parts without padding, joined by `.`;
+    /// diesel's suffix after a `-`.
     pub fn canonical(&self) -> String {
-        self.parts.join(".")
+        match &self.diesel_suffix {
+            Some(suffix) => format!("{}-{suffix}", self.parts.join(".")),
+            None => self.parts.join("."),
+        }
     }
 }
 
@@ -75,11 +88,14 @@ impl Ord for Version {
         // `1` == `1.0`: trailing zero parts do not make a version newer.
         let rest = |v: &Version, from: usize| v.parts[from..].iter().any(|p| p != "0");
         let n = self.parts.len().min(other.parts.len());
-        match (rest(self, n), rest(other, n)) {
+        let by_parts = match (rest(self, n), rest(other, n)) {
             (true, false) => Ordering::Greater,
             (false, true) => Ordering::Less,
             _ => Ordering::Equal,
-        }
+        };
+        // As diesel orders names: no suffix first, then suffixes by their value.
+        let suffix = |v: &Version| v.diesel_suffix.as_deref().map(|s| u64::from_str_radix(s, 16).unwrap_or(0));
+        by_parts.then_with(|| suffix(self).cmp(&suffix(other)))
     }
 }
 
@@ -129,8 +145,13 @@ mod tests {
         // diesel 2.3's suffix: ordered after the timestamp, as diesel orders the names.
         assert!(v("2020-01-01-000000-0000") < v("2023-12-31-235959"));
         assert!(v("2024-01-01-000000-0000") > v("2023-12-31-235959"));
+        assert!(v("2024-01-01-000000") < v("2024-01-01-000000-0000"), "the bare timestamp first, as diesel");
         assert!(v("2024-01-01-000000-0000") < v("2024-01-01-000000-0001"));
-        assert_eq!(v("2024-01-01-000000-0001").canonical(), "20240101000000.1");
+        assert!(v("2024-01-01-000000-0009") < v("2024-01-01-000000-000a"), "hexadecimal");
+        assert_eq!(v("2024-01-01-000000-00A1").canonical(), "20240101000000-00a1");
+        // The canonical form reads back as the same version.
+        assert_eq!(v("20240101000000-00a1"), v("2024-01-01-000000-00a1"));
+        assert_ne!(v("2024-01-01-000000"), v("2024-01-01-000000-0000"));
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
 pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<ForeignHistory, PgError> {
     let t = table.name();
     let context = "reading the other tool's history table";
-    let entry = |key: &str| ForeignEntry { key: key.to_string(), failed: false, baseline: false };
+    let entry = |key: &str| ForeignEntry { key: key.to_string(), failed: false, baseline: false, checksum: None };
     let state = match tool {
         Tool::GolangMigrate => {
             let rows = simple_rows(client, &format!("SELECT version, dirty FROM {t}"), context).await?;
@@ -91,7 +91,9 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         }
         Tool::Flyway => {
             // An append-only log, read in its order: undo and delete rows take back what came before.
-            let sql = format!("SELECT coalesce(version, ''), type, success FROM {t} ORDER BY installed_rank");
+            let sql = format!(
+                "SELECT coalesce(version, ''), type, success, coalesce(checksum::text, '') FROM {t} ORDER BY installed_rank"
+            );
             let rows = simple_rows(client, &sql, context).await?;
             let mut entries: Vec<ForeignEntry> = Vec::new();
             for r in &rows {
@@ -104,7 +106,8 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
                     continue;
                 }
                 let baseline = kind.contains("BASELINE") || kind == "INIT";
-                entries.push(ForeignEntry { key: version.clone(), failed: !success, baseline });
+                let checksum = (!r[3].is_empty()).then(|| r[3].clone());
+                entries.push(ForeignEntry { key: version.clone(), failed: !success, baseline, checksum });
             }
             ForeignState::Entries(entries)
         }

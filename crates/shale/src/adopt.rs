@@ -19,6 +19,9 @@ pub struct AdoptRequest {
     pub table: Option<String>,
     /// Show what would be recorded; record nothing.
     pub dry_run: bool,
+    /// Take nothing over: the other tool's table belongs to something else, and shale starts its
+    /// own history here (one audit row), so that `up` runs every migration.
+    pub nothing: bool,
 }
 
 /// One migration taken over.
@@ -97,6 +100,9 @@ impl Migrator {
         lock: Option<&shale_pg::HeldLock>,
     ) -> Result<AdoptReport, Error> {
         self.refuse_where_shale_has_history(client, false).await?;
+        if request.nothing {
+            return self.adopt_nothing(client, lock).await;
+        }
         let table = self.foreign_table(client, request).await?;
         let tool = request.tool.unwrap_or(table.tool);
         let foreign = foreign::read(client, &table, tool).await?;
@@ -104,11 +110,16 @@ impl Migrator {
             Error::Invalid(problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
         })?;
         let reason = format!("adopted from {tool} ({}); nothing ran", table.display());
-        let adopted: Vec<AdoptedMigration> = adoption
+        let mut adopted: Vec<AdoptedMigration> = adoption
             .applied
             .iter()
             .map(|m| AdoptedMigration { version: m.version_text.clone(), name: m.name.clone(), path: m.file.clone() })
             .collect();
+        adopted.extend(adoption.applied_unrunnable.iter().map(|u| AdoptedMigration {
+            version: u.version_text.clone(),
+            name: u.name.clone(),
+            path: u.file.clone(),
+        }));
         let report = AdoptReport {
             tool,
             table: table.display(),
@@ -124,6 +135,7 @@ impl Migrator {
         self.refuse_where_shale_has_history(client, true).await?;
         let versions: Vec<String> =
             adoption.applied.iter().map(|m| m.version.as_ref().map(|v| v.canonical()).unwrap_or_default()).collect();
+        let go_versions: Vec<String> = adoption.applied_unrunnable.iter().map(|u| u.version.canonical()).collect();
         let mut records: Vec<NewRecord<'_>> = adoption
             .applied
             .iter()
@@ -141,9 +153,21 @@ impl Migrator {
                 path: Some(&m.file),
             })
             .collect();
+        records.extend(adoption.applied_unrunnable.iter().zip(&go_versions).map(|(u, version)| NewRecord {
+            version: version.clone(),
+            name: &u.name,
+            kind: RecordKind::Adopted,
+            checksum: None,
+            up_sql: None,
+            down_sql: None,
+            status: RecordStatus::Succeeded,
+            reason: Some(&reason),
+            statements_done: None,
+            path: Some(&u.file),
+        }));
         let audit = format!(
             "shale adopt: {} migration(s) taken over from {tool} ({}), up to version {}; that table was left as it is",
-            adoption.applied.len(),
+            adoption.applied.len() + adoption.applied_unrunnable.len(),
             table.display(),
             adoption.version.as_deref().unwrap_or("none")
         );
@@ -160,6 +184,45 @@ impl Migrator {
             path: None,
         });
         self.write_all(client, &records, lock).await?;
+        Ok(report)
+    }
+
+    /// Starts shale's history with one audit row and takes nothing over.
+    async fn adopt_nothing(&self, client: &Client, lock: Option<&shale_pg::HeldLock>) -> Result<AdoptReport, Error> {
+        let found = foreign::detect(client, None).await?;
+        let tables: Vec<String> = found.iter().map(|t| format!("{} ({})", t.display(), t.tool)).collect();
+        let report = AdoptReport {
+            tool: found.first().map(|t| t.tool).unwrap_or(Tool::GolangMigrate),
+            table: tables.join(", "),
+            dry_run: lock.is_none(),
+            adopted: Vec::new(),
+            version: None,
+            pending: self.set.versioned().count(),
+            notes: vec!["nothing taken over: every migration runs with `shale up`".into()],
+        };
+        let Some(lock) = lock else { return Ok(report) };
+        self.refuse_where_shale_has_history(client, true).await?;
+        let audit = format!(
+            "shale adopt --nothing: shale's history starts here; {} left alone and taken over in nothing",
+            if tables.is_empty() {
+                "no other tool's table was".to_string()
+            } else {
+                format!("{} belongs to something else:", tables.join(", "))
+            }
+        );
+        let record = NewRecord {
+            version: String::new(),
+            name: "adopt",
+            kind: RecordKind::Audit,
+            checksum: None,
+            up_sql: None,
+            down_sql: None,
+            status: RecordStatus::Succeeded,
+            reason: Some(&audit),
+            statements_done: None,
+            path: None,
+        };
+        self.write_all(client, std::slice::from_ref(&record), lock).await?;
         Ok(report)
     }
 

@@ -290,8 +290,8 @@ impl Migrator {
         Err(Error::Invalid(format!(
             "this database was migrated by {tool} ({table} is its history) and shale has no history here yet, so `up` would run again \
              what {tool} applied: run `shale adopt` to take that history over (nothing runs, {table} is left as it is), then `shale up`. \
-             If that table belongs to something else and shale should start from nothing here, record that with \
-             `shale baseline 0 --reason ...`",
+             If that table belongs to something else and shale should run every migration here, record that with \
+             `shale adopt --nothing`",
             tool = table.tool,
             table = table.display()
         )))
@@ -547,7 +547,8 @@ impl Migrator {
             matches!(r.kind, RecordKind::Versioned | RecordKind::Repair)
                 && Version::parse(&r.version).as_ref() == Some(version)
         });
-        if file.is_none() && record.is_none() {
+        let unrunnable = self.set.find_unrunnable(version);
+        if file.is_none() && record.is_none() && unrunnable.is_none() {
             return Err(Error::Invalid(format!("no migration has version {version}, in the files or in the history")));
         }
         let healthy = record.is_some_and(|r| {
@@ -581,7 +582,11 @@ impl Migrator {
                 )));
             }
         }
-        let name = file.map(|m| m.name.clone()).or_else(|| record.map(|r| r.name.clone())).unwrap_or_default();
+        let name = file
+            .map(|m| m.name.clone())
+            .or_else(|| unrunnable.map(|u| u.name.clone()))
+            .or_else(|| record.map(|r| r.name.clone()))
+            .unwrap_or_default();
         let up = file.map(|m| m.up.text.clone()).or_else(|| record.and_then(|r| r.up_sql.as_deref().map(Into::into)));
         let down = file
             .and_then(|m| m.down.as_ref().map(|d| d.text.clone()))
@@ -605,7 +610,10 @@ impl Migrator {
                 RepairDecision::ResumeAt(at) => Some(at as i32 - 1),
                 _ => None,
             },
-            path: file.map(|m| m.file.as_str()).or_else(|| record.and_then(|r| r.path.as_deref())),
+            path: file
+                .map(|m| m.file.as_str())
+                .or_else(|| unrunnable.map(|u| u.file.as_str()))
+                .or_else(|| record.and_then(|r| r.path.as_deref())),
         };
         self.write(client, &entry, lock).await?;
         Ok(RunReport::default())

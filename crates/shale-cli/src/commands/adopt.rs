@@ -16,6 +16,7 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         tool: args.from.as_deref().and_then(Tool::parse),
         table: args.table.clone(),
         dry_run: args.dry_run,
+        nothing: args.nothing,
     };
     let progress = Progress::for_settings(settings);
     let report = block_on(migrator.adopt(&request, &mut |e: Event| progress.event(&e)))?;
@@ -27,6 +28,15 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         return Ok(0);
     }
     let verb = if report.dry_run { "would record" } else { "recorded" };
+    if args.nothing {
+        println!(
+            "{}: shale's history starts here and takes nothing over{}; `shale up` runs all {} migration(s)",
+            if report.dry_run { "would record" } else { "recorded" },
+            if report.table.is_empty() { String::new() } else { format!(" ({} left alone)", report.table) },
+            report.pending
+        );
+        return Ok(0);
+    }
     println!(
         "{verb} {} migration(s) as applied, adopted from {} ({}), up to version {}; nothing ran, and {} is left as it is",
         report.adopted.len(),

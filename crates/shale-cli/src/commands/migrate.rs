@@ -75,6 +75,11 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
         }
     }
     let seeds = if args.seed { Some(read_seeds(settings, args.seeds.as_deref())?) } else { None };
+    if !settings.quiet && !settings.json {
+        for i in &migrator.set.ignored {
+            eprintln!("note: {}: ignored: {}", i.path.display(), i.reason);
+        }
+    }
     let progress = progress(settings);
     let report = block_on(migrator.up(&request, &mut |e: Event| progress.event(&e)))?;
     print_report(settings, &report, "applied", "nothing to apply: the database is up to date");

@@ -23,7 +23,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
     print_ignored(settings, &migrator.set.ignored);
     if let Some(foreign) = &report.foreign {
         eprintln!(
-            "note: this database was migrated by {} ({} is its history) and shale has none here yet:              `shale adopt` takes that history over, so that `shale up` runs only what {} did not",
+            "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale adopt` takes that history over, so that `shale up` runs only what {} did not",
             foreign.tool,
             foreign.display(),
             foreign.tool
@@ -45,12 +45,25 @@ pub fn status(settings: &Settings) -> Result<i32> {
         ]);
     }
     println!("{t}");
-    let pending = report.migrations.iter().filter(|r| matches!(r.state, State::Pending | State::OutOfOrder)).count();
-    println!(
-        "\nversion {}; {} applied, {pending} pending",
+    let count = |states: &[State]| report.migrations.iter().filter(|r| states.contains(&r.state)).count();
+    let mut summary = format!(
+        "\nversion {}; {} applied, {} pending",
         report.current_version.as_deref().unwrap_or("none"),
-        report.migrations.iter().filter(|r| matches!(r.state, State::Applied | State::Baseline)).count(),
+        count(&[State::Applied, State::Baseline]),
+        count(&[State::Pending, State::OutOfOrder]),
     );
+    for (state, words) in [
+        (State::Failed, "failed (see `shale validate`)"),
+        (State::Modified, "changed since applied"),
+        (State::Missing, "missing their file"),
+        (State::Unrunnable, "written in Go, which shale cannot run"),
+    ] {
+        match count(&[state]) {
+            0 => {}
+            n => summary.push_str(&format!(", {n} {words}")),
+        }
+    }
+    println!("{summary}");
     Ok(0)
 }
 
@@ -110,7 +123,9 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     let problems: Vec<_> = report
         .migrations
         .iter()
-        .filter(|r| matches!(r.state, State::Modified | State::Missing | State::Failed | State::OutOfOrder))
+        .filter(|r| {
+            matches!(r.state, State::Modified | State::Missing | State::Failed | State::OutOfOrder | State::Unrunnable)
+        })
         .collect();
     if settings.json {
         print_json(
@@ -127,17 +142,15 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                     "applied, but its file is gone: restore it, or `shale repair {version} --rolled-back --reason ...`"
                 ),
                 State::Failed => "its last attempt failed: fix it and run `shale up`".to_string(),
+                State::Unrunnable => format!(
+                    "written in Go, and shale runs SQL migrations only: port it to SQL, or, where its work is done, `shale repair {version} --applied --reason ...`"
+                ),
                 _ => {
                     "older than the newest applied version: `shale up --allow-out-of-order`, or renumber it".to_string()
                 }
             };
             let path = p.path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
-            eprintln!(
-                "error: {path}migration {} {} is {}: {advice}",
-                p.version.as_deref().unwrap_or("R"),
-                p.name,
-                p.state.as_str()
-            );
+            eprintln!("error: {path}migration {} {}: {advice}", p.version.as_deref().unwrap_or("R"), p.name);
         }
         if problems.is_empty() && !settings.quiet {
             println!("{} migration file(s) are valid and agree with the database history", count);

@@ -115,13 +115,19 @@ fn every_problem_is_reported_with_its_file() {
 }
 
 #[test]
-fn transaction_wrapper_is_dropped_but_inner_control_is_refused() {
+fn transaction_wrapper_is_dropped_and_inner_control_runs_as_psql_would() {
     let set = load(vec![file("001_a.sql", "BEGIN;\ncreate table a (id int);\nCOMMIT;\n")]).unwrap();
     assert_eq!(set.migrations[0].up.statements.len(), 1);
     assert_eq!(set.migrations[0].up.body().0, "create table a (id int)");
-    let errors = load(vec![file("001_a.sql", "create table a (id int);\ncommit;\nselect 1;\n")]).unwrap_err();
-    assert_eq!(errors[0].position, Some((2, 1)));
-    assert!(errors[0].hint.as_deref().unwrap().contains("shale:no-transaction"));
+    assert!(set.migrations[0].up.no_transaction.is_none());
+    // A COMMIT in the middle: the file manages its own transactions, statement by statement.
+    let set = load(vec![file("001_a.sql", "create table a (id int);\ncommit;\nselect 1;\n")]).unwrap();
+    let up = &set.migrations[0].up;
+    assert_eq!(up.statements.len(), 3);
+    assert_eq!(
+        up.no_transaction.as_deref(),
+        Some("it has `commit` of its own (line 2), so it runs as psql would, statement by statement")
+    );
 }
 
 #[test]
@@ -190,13 +196,7 @@ fn goose_sections_statement_blocks_and_no_transaction() {
 fn a_lone_commit_at_the_end_is_what_shale_does_anyway() {
     let set = load(vec![file("001_a.sql", "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\nCOMMIT;\n")]).unwrap();
     assert_eq!(set.migrations[0].up.statements.len(), 2);
-    // A COMMIT in the middle still ends shale's transaction early: refused.
-    let err =
-        load(vec![file("001_a.sql", "CREATE TABLE a (id int);\nCOMMIT;\nINSERT INTO a VALUES (1);\n")]).unwrap_err();
-    assert!(
-        err[0].to_string().contains("`COMMIT;` inside a migration")
-            || err[0].to_string().contains("`COMMIT` inside a migration"),
-        "{}",
-        err[0]
-    );
+    // A COMMIT in the middle: run outside a transaction, its own COMMIT included.
+    let set = load(vec![file("001_a.sql", "CREATE TABLE a (id int);\nCOMMIT;\nINSERT INTO a VALUES (1);\n")]).unwrap();
+    assert!(set.migrations[0].up.no_transaction.is_some());
 }
