@@ -159,7 +159,13 @@ fn files_the_source_tool_passes_over_are_left_alone_with_a_note() {
     p.write("data_oauth_github.sql", "INSERT INTO users VALUES (1);\n");
     p.write("README.md", "# migrations\n");
     p.write("00012_backfill.go", "package migrations\n");
-    let validate = p.shale(&["validate"]).ok();
+    let validate = p.shale(&["validate"]);
+    assert_eq!(validate.code, 1, "the Go migration is pending: {}", validate.stderr);
+    assert!(
+        validate.stderr.contains("00012_backfill.go: migration 00012 backfill: written in Go"),
+        "{}",
+        validate.stderr
+    );
     assert!(
         validate.stderr.contains(
             "note: migrations/data_oauth_github.sql: ignored: not a migration: its name starts with no version"
@@ -167,17 +173,27 @@ fn files_the_source_tool_passes_over_are_left_alone_with_a_note() {
         "{}",
         validate.stderr
     );
-    assert!(
-        validate.stderr.contains("note: migrations/00012_backfill.go: ignored: a goose migration written in Go"),
-        "{}",
-        validate.stderr
-    );
     assert!(!validate.stderr.contains("README"), "{}", validate.stderr);
-    p.shale(&["up"]).ok();
+    // A goose migration written in Go is part of the history, but shale cannot run it: `up` says
+    // what to do and runs nothing.
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("00012_backfill.go: migration 00012 is written in Go, and shale runs SQL migrations only"),
+        "{}",
+        up.stderr
+    );
+    assert!(up.stderr.contains("shale repair 00012 --applied"), "{}", up.stderr);
+    p.shale(&["repair", "00012", "--applied", "--reason", "the backfill ran long ago"]).ok();
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stderr.contains("note: migrations/data_oauth_github.sql: ignored"), "{}", up.stderr);
     let status = p.shale(&["status"]).ok();
     assert!(status.stderr.contains("data_oauth_github.sql: ignored"), "{}", status.stderr);
     let json = p.shale(&["status", "--json"]).ok().json();
-    assert_eq!(json["ignored"].as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(json["ignored"].as_array().unwrap().len(), 1, "{json}");
+    let states: Vec<&str> =
+        json["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["applied", "applied"], "{json}");
     assert_eq!(p.psql("SELECT count(*) FROM users"), "0", "the data script did not run");
     // Named like a migration, with a mistyped extension: an error naming it, nothing runs.
     p.write("2021-01-01-000000_more/up.sql", "CREATE TABLE more (id int);\n");
