@@ -171,18 +171,7 @@ impl Migrator {
             table.display(),
             adoption.version.as_deref().unwrap_or("none")
         );
-        records.push(NewRecord {
-            version: String::new(),
-            name: "adopt",
-            kind: RecordKind::Audit,
-            checksum: None,
-            up_sql: None,
-            down_sql: None,
-            status: RecordStatus::Succeeded,
-            reason: Some(&audit),
-            statements_done: None,
-            path: None,
-        });
+        records.push(audit_record(&audit));
         self.write_all(client, &records, lock).await?;
         Ok(report)
     }
@@ -210,19 +199,7 @@ impl Migrator {
                 format!("{} belongs to something else:", tables.join(", "))
             }
         );
-        let record = NewRecord {
-            version: String::new(),
-            name: "adopt",
-            kind: RecordKind::Audit,
-            checksum: None,
-            up_sql: None,
-            down_sql: None,
-            status: RecordStatus::Succeeded,
-            reason: Some(&audit),
-            statements_done: None,
-            path: None,
-        };
-        self.write_all(client, std::slice::from_ref(&record), lock).await?;
+        self.write_all(client, &[audit_record(&audit)], lock).await?;
         Ok(report)
     }
 
@@ -244,5 +221,21 @@ impl Migrator {
         client: &Client,
     ) -> Result<Option<ForeignTable>, Error> {
         Ok(foreign::detect(client, None).await?.into_iter().next())
+    }
+}
+
+/// The audit row that says what `adopt` did.
+fn audit_record(reason: &str) -> NewRecord<'_> {
+    NewRecord {
+        version: String::new(),
+        name: "adopt",
+        kind: RecordKind::Audit,
+        checksum: None,
+        up_sql: None,
+        down_sql: None,
+        status: RecordStatus::Succeeded,
+        reason: Some(reason),
+        statements_done: None,
+        path: None,
     }
 }
