@@ -21,6 +21,7 @@ pub struct Cli {
 /// Help headings: a command's own options come first, these after them.
 const GLOBAL: &str = "Global options";
 const FLEET: &str = "Many databases (up, down, status, validate, drift)";
+const BUSY: &str = "Busy tables (strong locks taken without stalling the application)";
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
@@ -66,6 +67,28 @@ pub struct GlobalArgs {
     pub log_format: String,
     #[command(flatten)]
     pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub busy: BusyTableArgs,
+}
+
+/// How a statement that would stall the application takes its lock.
+#[derive(Debug, Args, Clone, Default)]
+pub struct BusyTableArgs {
+    /// How long to wait in all for a busy table to be free before the migration fails naming what holds it [default: 5m, or `lock_wait_max`]
+    #[arg(long, global = true, help_heading = BUSY, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lock_wait_max: Option<std::time::Duration>,
+    /// The lock_timeout of each try once the table is free: the longest the application waits behind shale [default: 50ms, or `lock_try_timeout`]
+    #[arg(long, global = true, help_heading = BUSY, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub lock_try_timeout: Option<std::time::Duration>,
+    /// Cancel the queries of sessions that still hold the table after this long (never by default)
+    #[arg(long, global = true, help_heading = BUSY, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub cancel_blockers_after: Option<std::time::Duration>,
+    /// With --cancel-blockers-after: also end sessions idle in a transaction that hold the table
+    #[arg(long, global = true, help_heading = BUSY, requires = "cancel_blockers_after")]
+    pub terminate: bool,
+    /// wait-clear (wait without queueing until the table is free, then try briefly) or queue (queue for the lock with lock_timeout, retried) [default: wait-clear, or `lock_acquire`]
+    #[arg(long, global = true, help_heading = BUSY, value_name = "HOW", value_parser = ["wait-clear", "queue"])]
+    pub lock_acquire: Option<String>,
 }
 
 /// Many databases at once: `up`, `down`, `status` and `validate` run on every target.

@@ -167,6 +167,11 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
             value["path"] = serde_json::json!(path);
             value["statement"] = serde_json::json!(statement);
         }
+        Some(ShaleError::Pg(PgError::LockBlocked { label, blockers, waited })) => {
+            value["migration"] = serde_json::json!(label);
+            value["blockers"] = serde_json::json!(blockers);
+            value["waited_ms"] = serde_json::json!(waited.as_millis() as u64);
+        }
         Some(ShaleError::LockLost { applied, stopped, .. } | ShaleError::Interrupted { applied, stopped }) => {
             value["applied"] = serde_json::json!(applied);
             value["stopped"] = serde_json::json!(stopped);

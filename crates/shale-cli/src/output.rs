@@ -115,6 +115,25 @@ impl Progress {
             Event::Exec(ExecEvent::InvalidIndexDropped { label, index }) => {
                 Some(format!("{label}: dropped INVALID index {index} left by an earlier failed attempt"))
             }
+            Event::Exec(ExecEvent::LockBlocked { label, blockers, waited }) => {
+                let mut text = format!(
+                    "{label}: waiting without queueing for the lock ({:.1}s so far): {} session(s) hold the table",
+                    waited.as_secs_f64(),
+                    blockers.len()
+                );
+                for b in blockers {
+                    text.push_str(&format!("\n  {b}"));
+                }
+                Some(text)
+            }
+            Event::Exec(ExecEvent::BlockerCancelled { label, blocker, terminated }) => Some(format!(
+                "{label}: {} pid {} ({}), which held {} for {:.1}s",
+                if *terminated { "ended the session of" } else { "cancelled the query of" },
+                blocker.pid,
+                if blocker.application_name.is_empty() { "no application_name" } else { &blocker.application_name },
+                blocker.relation,
+                blocker.transaction_ms as f64 / 1000.0
+            )),
             Event::Exec(ExecEvent::StepFinished { .. }) => None,
         };
         if let Some(line) = line {
@@ -158,6 +177,12 @@ fn log_json(event: &Event) {
         Event::Exec(ExecEvent::InvalidIndexDropped { label, index }) => {
             serde_json::json!({ "event": "invalid_index_dropped", "migration": label, "index": index })
         }
+        Event::Exec(ExecEvent::LockBlocked { label, blockers, waited }) => serde_json::json!({
+            "event": "lock_blocked", "migration": label, "blockers": blockers, "waited_ms": waited.as_millis() as u64,
+        }),
+        Event::Exec(ExecEvent::BlockerCancelled { label, blocker, terminated }) => serde_json::json!({
+            "event": if *terminated { "blocker_terminated" } else { "blocker_cancelled" }, "migration": label, "blocker": blocker,
+        }),
         Event::Exec(ExecEvent::StepFinished { label, direction, duration }) => serde_json::json!({
             "event": "migration_finished", "migration": label, "direction": direction,
             "duration_ms": duration.as_millis() as u64,

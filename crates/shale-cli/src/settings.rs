@@ -32,6 +32,12 @@ pub struct ConfigFile {
     pub allow_out_of_order: Option<bool>,
     /// Retry connecting this long, e.g. "30s".
     pub connect_wait: Option<String>,
+    /// Strong locks: `wait-clear` (default) or `queue`.
+    pub lock_acquire: Option<String>,
+    /// How long to wait in all for a busy table, e.g. "5m".
+    pub lock_wait_max: Option<String>,
+    /// The lock_timeout of each try once a table is free, e.g. "50ms".
+    pub lock_try_timeout: Option<String>,
     /// Sample-data SQL files for `shale seed` (default: seeds/ beside the migrations directory).
     pub seeds_dir: Option<PathBuf>,
     /// Refresh this schema file (`shale dump`) after every `up` that changed something.
@@ -91,6 +97,14 @@ dir = "migrations"
 
 # Retry connecting this long while the server starts (as with --wait).
 # connect_wait = "30s"
+
+# A statement that would stall the application (an ALTER TABLE, a CREATE INDEX without
+# CONCURRENTLY) waits, without queueing, until no session holds its table, then tries with a
+# short lock_timeout: the application never waits behind it longer than that. "queue" queues for
+# the lock instead (with lock_timeout, retried lock_retries times).
+# lock_acquire = "wait-clear"
+# lock_try_timeout = "50ms"
+# lock_wait_max = "5m"
 
 # Sample-data SQL files run by `shale seed` (default: seeds/ beside the migrations directory).
 # seeds_dir = "seeds"
@@ -322,6 +336,39 @@ impl Settings {
             )));
         }
         Ok(ttl)
+    }
+
+    /// How statements that would stall the application take their locks: None queues for them.
+    pub fn busy_table_wait(&self) -> Result<Option<shale_pg::lockwait::LockWaitOptions>> {
+        let busy = &self.global.busy;
+        let how = busy
+            .lock_acquire
+            .clone()
+            .or_else(|| self.config.lock_acquire.clone())
+            .unwrap_or_else(|| "wait-clear".into());
+        match how.as_str() {
+            "queue" => return Ok(None),
+            "wait-clear" => {}
+            other => bail!(shale::Error::Invalid(format!(
+                "`lock_acquire = \"{other}\"` in shale.toml: expected \"wait-clear\" or \"queue\""
+            ))),
+        }
+        let defaults = shale_pg::lockwait::LockWaitOptions::default();
+        Ok(Some(shale_pg::lockwait::LockWaitOptions {
+            try_timeout: match busy.lock_try_timeout {
+                Some(d) => d,
+                None => parse_duration(self.config.lock_try_timeout.as_deref(), "lock_try_timeout")?
+                    .unwrap_or(defaults.try_timeout),
+            },
+            max_wait: match busy.lock_wait_max {
+                Some(d) => d,
+                None => {
+                    parse_duration(self.config.lock_wait_max.as_deref(), "lock_wait_max")?.unwrap_or(defaults.max_wait)
+                }
+            },
+            cancel_after: busy.cancel_blockers_after,
+            terminate_idle: busy.terminate,
+        }))
     }
 
     pub fn connect_wait(&self) -> Result<Option<Duration>> {

@@ -96,19 +96,23 @@ fn hold_lock(p: &Project, table: &str, seconds: f64) -> std::process::Child {
 }
 
 #[test]
-fn lock_timeouts_are_retried_with_backoff_then_reported() {
+fn queued_lock_timeouts_are_retried_with_backoff_then_reported() {
     let p = Project::new("exec_locktimeout");
     p.write("001_t.sql", "CREATE TABLE t (id int);");
     p.shale(&["up"]).ok();
     p.write("002_alter.sql", "ALTER TABLE t ADD COLUMN x int;");
     let mut holder = hold_lock(&p, "t", 1.2);
-    let run = p.shale(&["up", "--session-lock-timeout", "150ms"]).ok();
+    let run = p.shale(&["up", "--lock-acquire", "queue", "--session-lock-timeout", "150ms"]).ok();
     holder.wait().unwrap();
     assert!(run.stderr.contains("lock_timeout hit; retrying"), "{}", run.stderr);
     assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'"), "2");
 
     // With retries exhausted, the failure says what to do; nothing of the migration stays.
-    std::fs::write(p.path().join("shale.toml"), "lock_retries = 1\nlock_timeout = \"100ms\"\n").unwrap();
+    std::fs::write(
+        p.path().join("shale.toml"),
+        "lock_acquire = \"queue\"\nlock_retries = 1\nlock_timeout = \"100ms\"\n",
+    )
+    .unwrap();
     p.write("003_alter.sql", "ALTER TABLE t ADD COLUMN y int;");
     let mut holder = hold_lock(&p, "t", 2.0);
     let run = p.shale(&["up"]);

@@ -9,6 +9,7 @@ pub mod checksum;
 pub mod directives;
 pub mod embed;
 pub mod layout;
+pub mod locks;
 pub mod plan;
 pub mod position;
 pub mod rerun;

@@ -61,6 +61,13 @@ pub enum PgError {
     /// run that sent it stopped without its result), and shale cannot tell which.
     #[error("{}: statement {statement} of migration {label} may or may not have run: {reason}", path.display())]
     InDoubt { label: String, path: PathBuf, statement: usize, reason: String },
+    /// A statement that would stall the application could not take its lock within the wait:
+    /// these sessions held the table.
+    #[error("migration {label}: its tables were held for the {:.1}s shale waits (--lock-wait-max), so the statement that needs them was not run{}", waited.as_secs_f64(), blockers_text(blockers))]
+    LockBlocked { label: String, waited: Duration, blockers: Vec<crate::lockwait::Blocker> },
+    /// A stop was requested while the run waited.
+    #[error("{0}")]
+    Interrupted(String),
     /// The connection cannot keep a transaction open (a statement-mode pooler): the advisory
     /// lock, which lives in an open transaction, cannot be held through it.
     #[error("the connection refuses an open transaction: {0}")]
@@ -100,6 +107,21 @@ fn query_hint(sqlstate: Option<&str>) -> &'static str {
         Some("3F000") => " (hint: create the schema, or set history_schema in shale.toml)",
         _ => "",
     }
+}
+
+fn blockers_text(blockers: &[crate::lockwait::Blocker]) -> String {
+    let mut text = String::new();
+    if !blockers.is_empty() {
+        text.push_str("; held by:");
+    }
+    for b in blockers {
+        text.push_str(&format!("\n  {b}"));
+    }
+    text.push_str(
+        "\nRun it again when they are done, or have shale end them: `--cancel-blockers-after 30s` cancels their \
+         queries, and with `--terminate` also ends sessions idle in a transaction",
+    );
+    text
 }
 
 fn holder_text(holder: &Option<Box<LockHolder>>) -> String {

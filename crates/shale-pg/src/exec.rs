@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_util::SinkExt;
 use shale_core::layout::Script;
+use shale_core::locks::{statement_locks, LockTarget};
 use shale_core::plan::{RecordKind, RecordStatus, Step, StepDirection};
 use shale_core::position::{char_position_to_byte, LineIndex};
 use shale_core::rerun::{concurrent_index_name, rerun_check, RerunCheck};
@@ -19,6 +20,7 @@ use crate::error::{remedy, DbFailure, PgError, SourceLocation};
 use crate::history::{HistoryTable, NewRecord};
 use crate::interrupt::Interrupt;
 use crate::lock::simple_rows;
+use crate::lockwait::{Blocker, LockWaitOptions};
 use crate::settings::ConnectionSettings;
 use crate::sql::{quote_ident, quote_literal};
 
@@ -44,6 +46,19 @@ pub enum ExecEvent {
         attempt: u32,
         wait: Duration,
     },
+    /// A statement that would stall the application waits, without asking for its lock, while
+    /// these sessions hold a conflicting one; told when the set of blockers changes.
+    LockBlocked {
+        label: String,
+        blockers: Vec<Blocker>,
+        waited: Duration,
+    },
+    /// A blocker was cancelled (or, idle in a transaction, ended) as `--cancel-blockers-after` asks.
+    BlockerCancelled {
+        label: String,
+        blocker: Blocker,
+        terminated: bool,
+    },
     /// An INVALID index left by an earlier failed CREATE INDEX CONCURRENTLY was dropped before retrying.
     InvalidIndexDropped {
         label: String,
@@ -58,15 +73,24 @@ pub enum ExecEvent {
 
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
-    /// How many times a lock timeout (55P03) is retried.
+    /// How many times a lock timeout (55P03) is retried (statements that take no strong lock, or
+    /// all of them when `lock_wait` is None).
     pub lock_retries: u32,
     /// First backoff; doubled each attempt, with jitter.
     pub retry_base: Duration,
+    /// How a statement that would stall the application takes its lock: waiting until no session
+    /// holds a conflicting one, then trying briefly (see [`crate::lockwait`]). None: it queues for
+    /// the lock with the session's `lock_timeout`, retried `lock_retries` times.
+    pub lock_wait: Option<LockWaitOptions>,
 }
 
 impl Default for ExecOptions {
     fn default() -> Self {
-        ExecOptions { lock_retries: 5, retry_base: Duration::from_millis(200) }
+        ExecOptions {
+            lock_retries: 5,
+            retry_base: Duration::from_millis(200),
+            lock_wait: Some(LockWaitOptions::default()),
+        }
     }
 }
 
@@ -140,9 +164,20 @@ impl<'a> Executor<'a> {
                 resume_from: 0,
             });
         }
-        let pieces = self.transaction_pieces(steps);
+        // The strong locks the transaction takes on tables the application uses.
+        let targets: Vec<LockTarget> = steps
+            .iter()
+            .flat_map(|s| (0..s.script.statements.len()).flat_map(|i| statement_locks(s.script.statement_text(i))))
+            .filter(|t| t.mode.stalls_application())
+            .collect();
+        let polite = self.options.lock_wait.as_ref().filter(|_| !targets.is_empty());
+        let pieces = self.transaction_pieces(steps, polite.map(|w| w.try_timeout));
+        let label = steps[0].label();
         let mut attempt = 0;
         loop {
+            if let Some(wait) = polite {
+                self.wait_until_clear(&label, &targets, wait, started, on_event).await?;
+            }
             match self.send(&pieces, true).await {
                 Ok(()) => break,
                 Err(failed) => {
@@ -160,10 +195,25 @@ impl<'a> Executor<'a> {
                     }
                     let lock_timeout =
                         failed.error.as_db_error().is_some_and(|e| e.code() == &SqlState::LOCK_NOT_AVAILABLE);
+                    if let (true, Some(wait)) = (lock_timeout, polite) {
+                        // Someone took a conflicting lock in between: wait again, from the start.
+                        // Short transactions slipped in: quietly try again, telling only of a long run.
+                        attempt += 1;
+                        let pause = Duration::from_millis(fastrand::u64(20..=120));
+                        if attempt % 10 == 0 {
+                            on_event(ExecEvent::LockRetry { label: label.clone(), attempt, wait: pause });
+                        }
+                        tokio::time::sleep(pause).await;
+                        if started.elapsed() < wait.max_wait {
+                            continue;
+                        }
+                        let blockers = crate::lockwait::blockers(self.client, &targets, Duration::ZERO).await?;
+                        return Err(PgError::LockBlocked { label, waited: started.elapsed(), blockers });
+                    }
                     if lock_timeout && attempt < self.options.lock_retries {
                         attempt += 1;
                         let wait = backoff(self.options.retry_base, attempt);
-                        on_event(ExecEvent::LockRetry { label: steps[0].label(), attempt, wait });
+                        on_event(ExecEvent::LockRetry { label: label.clone(), attempt, wait });
                         tokio::time::sleep(wait).await;
                         continue;
                     }
@@ -183,7 +233,10 @@ impl<'a> Executor<'a> {
         format!("BEGIN;\n{};\n{sql};\nCOMMIT", self.commit_fence)
     }
 
-    fn transaction_pieces<'s>(&self, steps: &'s [Step]) -> Vec<Piece<'s>> {
+    /// `try_timeout`: the `lock_timeout` of a lock-aware attempt, set around each statement that
+    /// takes a strong lock (unless the file sets its own): the other statements keep the usual one,
+    /// so a backfill waiting on a row lock is not cut short.
+    fn transaction_pieces<'s>(&self, steps: &'s [Step], try_timeout: Option<Duration>) -> Vec<Piece<'s>> {
         let mut pieces = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None, ends_batch: false }];
         for (i, step) in steps.iter().enumerate() {
             pieces.push(Piece {
@@ -193,15 +246,38 @@ impl<'a> Executor<'a> {
                 ends_batch: false,
             });
             let script = &step.script;
-            if script.has_copy_data() {
-                for s in script.statements.iter() {
-                    let data = s.copy_data.clone().map(|r| &script.text[r]);
+            let try_timeout = try_timeout.filter(|_| script.directives.lock_timeout.is_none());
+            let strong = |index: usize| {
+                try_timeout.is_some()
+                    && statement_locks(script.statement_text(index)).iter().any(|t| t.mode.stalls_application())
+            };
+            let split = script.has_copy_data() || (0..script.statements.len()).any(strong);
+            if split {
+                let usual = format!("SET LOCAL lock_timeout = {}", quote_literal(&self.session.lock_timeout));
+                for (index, s) in script.statements.iter().enumerate() {
+                    let strong = strong(index);
+                    if let (true, Some(t)) = (strong, try_timeout) {
+                        pieces.push(Piece {
+                            text: format!("SET LOCAL lock_timeout = '{}ms'", t.as_millis().max(1)).into(),
+                            origin: None,
+                            copy_data: None,
+                            ends_batch: false,
+                        });
+                    }
                     pieces.push(Piece {
                         text: script.text[s.span.clone()].into(),
                         origin: Some((i, s.span.start)),
-                        copy_data: data,
+                        copy_data: s.copy_data.clone().map(|r| &script.text[r]),
                         ends_batch: false,
                     });
+                    if strong {
+                        pieces.push(Piece {
+                            text: usual.clone().into(),
+                            origin: None,
+                            copy_data: None,
+                            ends_batch: false,
+                        });
+                    }
                 }
             } else {
                 let (body, offset) = script.body();
@@ -261,6 +337,60 @@ impl<'a> Executor<'a> {
             start = end;
         }
         Ok(())
+    }
+
+    /// Waits, without asking for any lock, until no session holds a lock on `targets` that
+    /// conflicts with theirs (for longer than the try timeout: short transactions come and go),
+    /// naming the sessions that do; cancels them after `cancel_after` if asked; gives up after
+    /// `max_wait` counted from `since`.
+    async fn wait_until_clear(
+        &self,
+        label: &str,
+        targets: &[LockTarget],
+        options: &LockWaitOptions,
+        since: Instant,
+        on_event: &mut (dyn FnMut(ExecEvent) + Send),
+    ) -> Result<(), PgError> {
+        let mut told: Vec<i32> = Vec::new();
+        let mut pause = Duration::from_millis(50);
+        loop {
+            let blockers = crate::lockwait::blockers(self.client, targets, options.try_timeout).await?;
+            if blockers.is_empty() {
+                return Ok(());
+            }
+            let pids: Vec<i32> = blockers.iter().map(|b| b.pid).collect();
+            if pids != told {
+                on_event(ExecEvent::LockBlocked {
+                    label: label.to_string(),
+                    blockers: blockers.clone(),
+                    waited: since.elapsed(),
+                });
+                told = pids;
+            }
+            if options.cancel_after.is_some_and(|after| since.elapsed() >= after) {
+                for blocker in &blockers {
+                    if crate::lockwait::cancel(self.client, blocker, options.terminate_idle).await? {
+                        let terminated = blocker.state.starts_with("idle in transaction");
+                        on_event(ExecEvent::BlockerCancelled {
+                            label: label.to_string(),
+                            blocker: blocker.clone(),
+                            terminated,
+                        });
+                    }
+                }
+            }
+            if since.elapsed() >= options.max_wait {
+                return Err(PgError::LockBlocked { label: label.to_string(), waited: since.elapsed(), blockers });
+            }
+            if self.interrupt.is_some_and(|i| i.requested()) {
+                return Err(PgError::Interrupted(format!(
+                    "migration {label} had not started: it was waiting for {} session(s) holding its tables",
+                    blockers.len()
+                )));
+            }
+            tokio::time::sleep(pause.min(options.max_wait.saturating_sub(since.elapsed()))).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
+        }
     }
 
     /// Runs `query`; a stop request while it runs cancels it on the server, and its own result (the
@@ -401,6 +531,17 @@ impl<'a> Executor<'a> {
             Err(stop) => stop,
         };
         match stopped {
+            NoTxStop::Waited { error } => {
+                // Nothing of that statement ran: the next run starts at it, with nothing in doubt.
+                let finish = self.fenced(&self.history.finish_sql(id, RecordStatus::Failed, None));
+                if let Err(e) = self.client.batch_execute(&finish).await {
+                    rollback(self.client).await;
+                    if is_fence(&e) {
+                        return Err(PgError::LockLost);
+                    }
+                }
+                Err(error)
+            }
             NoTxStop::Record { error, .. } if is_fence(&error) => {
                 // The lock went while this migration ran outside a transaction: stop before its
                 // next statement (another runner may be running it now).
@@ -494,12 +635,42 @@ impl<'a> Executor<'a> {
                 copy_data: statement.copy_data.clone().map(|r| &script.text[r]),
                 ends_batch: false,
             };
+            // A statement that would stall the application waits for its tables to be free and
+            // asks with a short lock_timeout, as a migration in a transaction does.
+            let targets: Vec<LockTarget> =
+                statement_locks(text).into_iter().filter(|t| t.mode.stalls_application()).collect();
+            let polite = self.options.lock_wait.as_ref().filter(|_| !targets.is_empty());
+            let since = Instant::now();
             let mut attempt = 0;
             loop {
-                match self.send(std::slice::from_ref(&piece), false).await {
+                if let Some(wait) = polite {
+                    self.wait_until_clear(&step.label(), &targets, wait, since, on_event)
+                        .await
+                        .map_err(|error| NoTxStop::Waited { error })?;
+                    let set = format!("SET lock_timeout = '{}ms'", wait.try_timeout.as_millis().max(1));
+                    self.client.batch_execute(&set).await.map_err(|error| NoTxStop::Statement { index, error })?;
+                }
+                let sent = self.send(std::slice::from_ref(&piece), false).await;
+                if polite.is_some() {
+                    let restore = session_prelude(self.session, script, false);
+                    let _ = self.client.batch_execute(&restore).await;
+                }
+                match sent {
                     Ok(()) => break,
                     Err(Failed { error, .. })
                         if error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)
+                            && polite.is_some_and(|w| since.elapsed() < w.max_wait) =>
+                    {
+                        attempt += 1;
+                        let pause = Duration::from_millis(fastrand::u64(20..=120));
+                        if attempt % 10 == 0 {
+                            on_event(ExecEvent::LockRetry { label: step.label(), attempt, wait: pause });
+                        }
+                        tokio::time::sleep(pause).await;
+                    }
+                    Err(Failed { error, .. })
+                        if error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)
+                            && polite.is_none()
                             && attempt < self.options.lock_retries =>
                     {
                         attempt += 1;
@@ -641,6 +812,8 @@ impl<'a> Executor<'a> {
 
 /// Why a migration running outside a transaction stopped before its end.
 enum NoTxStop {
+    /// A statement was not sent: waiting for its tables failed or was stopped.
+    Waited { error: PgError },
     /// Statement `index` (0-based) failed, or no answer came for it.
     Statement { index: usize, error: tokio_postgres::Error },
     /// Statement `index` (1-based: the first `index` statements ran) ran, but writing its

@@ -10,6 +10,7 @@ pub mod inspect;
 pub mod interrupt;
 pub mod lease;
 pub mod lock;
+pub mod lockwait;
 pub mod settings;
 pub mod sql;
 pub mod tls;

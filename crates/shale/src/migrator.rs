@@ -776,6 +776,9 @@ impl Migrator {
                         )),
                     })
                 }
+                Err(shale_pg::PgError::Interrupted(message)) => {
+                    return Err(Error::Interrupted { applied: applied(), stopped: Some(message) })
+                }
                 Err(shale_pg::PgError::LockLost) => {
                     return Err(Error::LockLost {
                         applied: report.steps.iter().map(|s| s.label()).collect(),

@@ -92,6 +92,7 @@ pub fn migrator_config(settings: &Settings, connection: shale::ConnectionSetting
     if let Some(n) = settings.config.lock_retries {
         config.exec.lock_retries = n;
     }
+    config.exec.lock_wait = settings.busy_table_wait()?;
     Ok(config)
 }
 

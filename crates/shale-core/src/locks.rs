@@ -1,0 +1,325 @@
+//! The table locks a statement takes, read from its text, so that a strong one is taken only when
+//! no session holds a conflicting lock (see the executor's lock-aware acquisition). Conservative:
+//! where the text does not say, the strongest lock is assumed. The full parser (and the finer
+//! distinctions the linter makes) lives in shale-lint; this reading keeps the embeddable library
+//! free of it.
+
+use crate::tokens::{tokens, Token};
+
+/// PostgreSQL's table lock modes, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum LockMode {
+    AccessShare,
+    RowShare,
+    RowExclusive,
+    ShareUpdateExclusive,
+    Share,
+    ShareRowExclusive,
+    Exclusive,
+    AccessExclusive,
+}
+
+impl LockMode {
+    const ALL: [LockMode; 8] = [
+        LockMode::AccessShare,
+        LockMode::RowShare,
+        LockMode::RowExclusive,
+        LockMode::ShareUpdateExclusive,
+        LockMode::Share,
+        LockMode::ShareRowExclusive,
+        LockMode::Exclusive,
+        LockMode::AccessExclusive,
+    ];
+
+    /// As `pg_locks.mode` names it.
+    pub fn pg_name(self) -> &'static str {
+        match self {
+            LockMode::AccessShare => "AccessShareLock",
+            LockMode::RowShare => "RowShareLock",
+            LockMode::RowExclusive => "RowExclusiveLock",
+            LockMode::ShareUpdateExclusive => "ShareUpdateExclusiveLock",
+            LockMode::Share => "ShareLock",
+            LockMode::ShareRowExclusive => "ShareRowExclusiveLock",
+            LockMode::Exclusive => "ExclusiveLock",
+            LockMode::AccessExclusive => "AccessExclusiveLock",
+        }
+    }
+
+    /// As SQL writes it (`ACCESS EXCLUSIVE`).
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            LockMode::AccessShare => "ACCESS SHARE",
+            LockMode::RowShare => "ROW SHARE",
+            LockMode::RowExclusive => "ROW EXCLUSIVE",
+            LockMode::ShareUpdateExclusive => "SHARE UPDATE EXCLUSIVE",
+            LockMode::Share => "SHARE",
+            LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockMode::Exclusive => "EXCLUSIVE",
+            LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+
+    /// Whether a lock of this mode and one of `other` cannot be held at once (PostgreSQL's
+    /// conflict table).
+    pub fn conflicts_with(self, other: LockMode) -> bool {
+        use LockMode::*;
+        let conflicts: &[LockMode] = match self {
+            AccessShare => &[AccessExclusive],
+            RowShare => &[Exclusive, AccessExclusive],
+            RowExclusive => &[Share, ShareRowExclusive, Exclusive, AccessExclusive],
+            ShareUpdateExclusive => &[ShareUpdateExclusive, Share, ShareRowExclusive, Exclusive, AccessExclusive],
+            Share => &[RowExclusive, ShareUpdateExclusive, ShareRowExclusive, Exclusive, AccessExclusive],
+            ShareRowExclusive => {
+                &[RowExclusive, ShareUpdateExclusive, Share, ShareRowExclusive, Exclusive, AccessExclusive]
+            }
+            Exclusive => {
+                &[RowShare, RowExclusive, ShareUpdateExclusive, Share, ShareRowExclusive, Exclusive, AccessExclusive]
+            }
+            AccessExclusive => &LockMode::ALL,
+        };
+        conflicts.contains(&other)
+    }
+
+    /// The modes a lock of this mode waits for.
+    pub fn conflicting(self) -> Vec<LockMode> {
+        LockMode::ALL.into_iter().filter(|m| self.conflicts_with(*m)).collect()
+    }
+
+    /// The application's own statements take up to ROW EXCLUSIVE (reads, writes, `FOR UPDATE`):
+    /// a lock that conflicts with those makes the application wait behind the migration.
+    pub fn stalls_application(self) -> bool {
+        self.conflicts_with(LockMode::RowExclusive) || self.conflicts_with(LockMode::AccessShare)
+    }
+}
+
+/// A lock a statement takes: on `relation` (as written; an index's name stands for its table).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LockTarget {
+    pub relation: String,
+    pub mode: LockMode,
+}
+
+/// The locks `text` (one statement) takes on tables, as far as its text says.
+pub fn statement_locks(text: &str) -> Vec<LockTarget> {
+    let toks = tokens(text);
+    let word = |i: usize| match toks.get(i) {
+        Some((Token::Word(w), _)) => w.as_str(),
+        _ => "",
+    };
+    // A possibly qualified name at token `at`, as written, and the token after it.
+    let name_at = |at: usize| -> Option<(String, usize)> {
+        let mut i = at;
+        let start = toks.get(i)?.1.start;
+        let mut end;
+        loop {
+            match toks.get(i) {
+                Some((Token::Word(_) | Token::Quoted(_), span)) => end = span.end,
+                _ => return None,
+            }
+            i += 1;
+            if matches!(toks.get(i), Some((Token::Punct('.'), _))) {
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        Some((text[start..end].to_string(), i))
+    };
+    // Names separated by commas from `at`.
+    let names_from = |mut at: usize| -> Vec<String> {
+        let mut found = Vec::new();
+        while let Some((name, next)) = name_at(at) {
+            if matches!(name.to_ascii_uppercase().as_str(), "CASCADE" | "RESTRICT" | "IN" | "NOWAIT" | "ONLY") {
+                break;
+            }
+            found.push(name);
+            if matches!(toks.get(next), Some((Token::Punct(','), _))) {
+                at = next + 1;
+            } else {
+                break;
+            }
+        }
+        found
+    };
+    let skip = |mut at: usize, words: &[&str]| {
+        while words.contains(&word(at)) {
+            at += 1;
+        }
+        at
+    };
+    let on = |relation: String, mode: LockMode| LockTarget { relation, mode };
+    let mut locks = Vec::new();
+    match (word(0), word(1)) {
+        ("ALTER", "TABLE") => {
+            let at = skip(2, &["IF", "EXISTS", "ONLY"]);
+            let Some((table, next)) = name_at(at) else { return locks };
+            let rest: Vec<&str> = (next..toks.len()).map(word).collect();
+            let has = |seq: &[&str]| rest.windows(seq.len()).any(|w| w == seq);
+            let mode = if rest.first() == Some(&"VALIDATE") || rest.first() == Some(&"SET") && has(&["STATISTICS"]) {
+                LockMode::ShareUpdateExclusive
+            } else if has(&["ATTACH", "PARTITION"]) || has(&["DETACH", "PARTITION"]) && has(&["CONCURRENTLY"]) {
+                LockMode::ShareUpdateExclusive
+            } else if has(&["FOREIGN", "KEY"])
+                && !rest.iter().any(|w| matches!(*w, "COLUMN" | "DROP" | "TYPE" | "ALTER"))
+            {
+                LockMode::ShareRowExclusive
+            } else {
+                LockMode::AccessExclusive
+            };
+            locks.push(on(table, mode));
+            // A foreign key locks the table it references too.
+            for (i, _) in toks.iter().enumerate().filter(|(i, _)| word(*i) == "REFERENCES") {
+                if let Some((referenced, _)) = name_at(i + 1) {
+                    locks.push(on(referenced, LockMode::ShareRowExclusive));
+                }
+            }
+        }
+        ("CREATE", _) if (1..4).any(|i| word(i) == "INDEX") => {
+            if (1..5).any(|i| word(i) == "CONCURRENTLY") {
+                return locks;
+            }
+            if let Some(i) = (2..toks.len()).find(|i| word(*i) == "ON") {
+                if let Some((table, _)) = name_at(skip(i + 1, &["ONLY"])) {
+                    locks.push(on(table, LockMode::Share));
+                }
+            }
+        }
+        ("CREATE", _) if (1..4).any(|i| word(i) == "TRIGGER") => {
+            if let Some(i) = (2..toks.len()).find(|i| word(*i) == "ON") {
+                if let Some((table, _)) = name_at(i + 1) {
+                    locks.push(on(table, LockMode::ShareRowExclusive));
+                }
+            }
+        }
+        ("DROP", "TRIGGER") => {
+            if let Some(i) = (2..toks.len()).find(|i| word(*i) == "ON") {
+                if let Some((table, _)) = name_at(i + 1) {
+                    locks.push(on(table, LockMode::AccessExclusive));
+                }
+            }
+        }
+        ("DROP", "TABLE") | ("DROP", "MATERIALIZED") => {
+            let at = skip(if word(1) == "MATERIALIZED" { 3 } else { 2 }, &["IF", "EXISTS"]);
+            locks.extend(names_from(at).into_iter().map(|t| on(t, LockMode::AccessExclusive)));
+        }
+        ("DROP", "INDEX") if word(2) != "CONCURRENTLY" => {
+            let at = skip(2, &["IF", "EXISTS"]);
+            locks.extend(names_from(at).into_iter().map(|t| on(t, LockMode::AccessExclusive)));
+        }
+        ("ALTER", "INDEX") => {
+            let at = skip(2, &["IF", "EXISTS"]);
+            if let Some((index, _)) = name_at(at) {
+                locks.push(on(index, LockMode::AccessExclusive));
+            }
+        }
+        ("TRUNCATE", _) => {
+            let at = skip(1, &["TABLE", "ONLY"]);
+            locks.extend(names_from(at).into_iter().map(|t| on(t, LockMode::AccessExclusive)));
+        }
+        ("LOCK", _) => {
+            let at = skip(1, &["TABLE", "ONLY"]);
+            let tables = names_from(at);
+            let words: Vec<&str> = (0..toks.len()).map(word).collect();
+            let mode = match words.iter().position(|w| *w == "IN") {
+                Some(i) => match &words[i + 1..] {
+                    ["ACCESS", "SHARE", ..] => LockMode::AccessShare,
+                    ["ROW", "SHARE", ..] => LockMode::RowShare,
+                    ["ROW", "EXCLUSIVE", ..] => LockMode::RowExclusive,
+                    ["SHARE", "UPDATE", ..] => LockMode::ShareUpdateExclusive,
+                    ["SHARE", "ROW", ..] => LockMode::ShareRowExclusive,
+                    ["SHARE", ..] => LockMode::Share,
+                    ["EXCLUSIVE", ..] => LockMode::Exclusive,
+                    _ => LockMode::AccessExclusive,
+                },
+                None => LockMode::AccessExclusive,
+            };
+            locks.extend(tables.into_iter().map(|t| on(t, mode)));
+        }
+        ("CLUSTER", _) => {
+            let at = skip(1, &["VERBOSE"]);
+            if let Some((table, _)) = name_at(at) {
+                locks.push(on(table, LockMode::AccessExclusive));
+            }
+        }
+        ("VACUUM", _) if (1..4).any(|i| word(i) == "FULL") => {
+            let at =
+                (1..toks.len()).find(|i| matches!(toks.get(*i), Some((Token::Punct(')'), _)))).map_or(2, |i| i + 1);
+            let at = skip(at, &["FULL", "VERBOSE", "ANALYZE", "FREEZE"]);
+            locks.extend(names_from(at).into_iter().map(|t| on(t, LockMode::AccessExclusive)));
+        }
+        ("REINDEX", kind @ ("TABLE" | "INDEX")) if word(2) != "CONCURRENTLY" => {
+            if let Some((relation, _)) = name_at(2) {
+                let mode = if kind == "TABLE" { LockMode::Share } else { LockMode::AccessExclusive };
+                locks.push(on(relation, mode));
+            }
+        }
+        ("REFRESH", "MATERIALIZED") if word(3) != "CONCURRENTLY" => {
+            if let Some((view, _)) = name_at(3) {
+                locks.push(on(view, LockMode::AccessExclusive));
+            }
+        }
+        _ => {}
+    }
+    locks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locks(sql: &str) -> Vec<(String, LockMode)> {
+        statement_locks(sql).into_iter().map(|l| (l.relation, l.mode)).collect()
+    }
+
+    #[test]
+    fn the_conflict_table() {
+        use LockMode::*;
+        assert!(AccessExclusive.conflicts_with(AccessShare));
+        assert!(!ShareUpdateExclusive.conflicts_with(RowExclusive));
+        assert!(Share.conflicts_with(RowExclusive) && !Share.conflicts_with(Share));
+        assert!(AccessExclusive.stalls_application() && Share.stalls_application());
+        assert!(!ShareUpdateExclusive.stalls_application());
+        for a in LockMode::ALL {
+            for b in LockMode::ALL {
+                assert_eq!(a.conflicts_with(b), b.conflicts_with(a), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn what_statements_lock() {
+        use LockMode::*;
+        assert_eq!(locks("ALTER TABLE users ADD COLUMN n int"), [("users".into(), AccessExclusive)]);
+        assert_eq!(
+            locks("alter table if exists only app.\"Users\" alter column n type bigint"),
+            [("app.\"Users\"".into(), AccessExclusive)]
+        );
+        assert_eq!(locks("ALTER TABLE users VALIDATE CONSTRAINT c"), [("users".into(), ShareUpdateExclusive)]);
+        assert_eq!(
+            locks("ALTER TABLE orders ADD CONSTRAINT f FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID"),
+            [("orders".into(), ShareRowExclusive), ("users".into(), ShareRowExclusive)]
+        );
+        assert_eq!(locks("CREATE INDEX i ON users (email)"), [("users".into(), Share)]);
+        assert_eq!(
+            locks("CREATE UNIQUE INDEX IF NOT EXISTS i ON ONLY public.users USING btree (email)"),
+            [("public.users".into(), Share)]
+        );
+        assert!(locks("CREATE INDEX CONCURRENTLY i ON users (email)").is_empty());
+        assert_eq!(
+            locks("DROP TABLE IF EXISTS a, b CASCADE"),
+            [("a".into(), AccessExclusive), ("b".into(), AccessExclusive)]
+        );
+        assert_eq!(locks("DROP INDEX users_email"), [("users_email".into(), AccessExclusive)]);
+        assert!(locks("DROP INDEX CONCURRENTLY users_email").is_empty());
+        assert_eq!(locks("TRUNCATE TABLE a, b"), [("a".into(), AccessExclusive), ("b".into(), AccessExclusive)]);
+        assert_eq!(locks("LOCK TABLE t IN SHARE ROW EXCLUSIVE MODE"), [("t".into(), ShareRowExclusive)]);
+        assert_eq!(
+            locks("CREATE TRIGGER t BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION f()"),
+            [("users".into(), ShareRowExclusive)]
+        );
+        assert_eq!(locks("VACUUM (FULL, VERBOSE) big"), [("big".into(), AccessExclusive)]);
+        assert!(locks("VACUUM big").is_empty());
+        assert!(locks("SELECT 1").is_empty() && locks("CREATE TABLE t (id int)").is_empty());
+        assert!(locks("UPDATE users SET n = 1").is_empty(), "row locks, as the application's own");
+    }
+}

@@ -1,0 +1,132 @@
+//! Taking a strong lock without stalling the application: while another session holds a
+//! conflicting lock on the table, shale waits without asking for it (a request in the queue would
+//! make every later query on the table wait behind it); when none does, it asks with a short
+//! `lock_timeout`, and backs off and waits again if that runs out.
+
+use std::time::Duration;
+
+use shale_core::locks::LockTarget;
+use tokio_postgres::Client;
+
+use crate::error::PgError;
+use crate::lock::simple_rows;
+use crate::sql::quote_literal;
+
+/// How strong locks are taken.
+#[derive(Debug, Clone)]
+pub struct LockWaitOptions {
+    /// The `lock_timeout` of each attempt: how long the application may wait behind shale's
+    /// request, at most. 50 ms by default.
+    pub try_timeout: Duration,
+    /// How long shale waits in all for the table to be free, before the migration fails naming
+    /// what held it. 5 minutes by default.
+    pub max_wait: Duration,
+    /// Cancel (pg_cancel_backend) the queries of sessions that still block after this long.
+    pub cancel_after: Option<Duration>,
+    /// With `cancel_after`: end (pg_terminate_backend) sessions idle in a transaction that still
+    /// block, which a cancel does not reach.
+    pub terminate_idle: bool,
+}
+
+impl Default for LockWaitOptions {
+    fn default() -> Self {
+        LockWaitOptions {
+            try_timeout: Duration::from_millis(50),
+            max_wait: Duration::from_secs(300),
+            cancel_after: None,
+            terminate_idle: false,
+        }
+    }
+}
+
+/// A session holding a lock that a migration's statement needs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Blocker {
+    pub pid: i32,
+    pub application_name: String,
+    /// `active`, `idle in transaction`, ...
+    pub state: String,
+    /// How long its transaction (or query) has run, in milliseconds.
+    pub transaction_ms: i64,
+    /// The first line of its current or last query.
+    pub query: String,
+    /// The table it holds, and how.
+    pub relation: String,
+    pub mode: String,
+}
+
+impl std::fmt::Display for Blocker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pid {} ({}, {}, its transaction {:.1}s old) holds {} on {}: {}",
+            self.pid,
+            if self.application_name.is_empty() { "no application_name" } else { &self.application_name },
+            self.state,
+            self.transaction_ms as f64 / 1000.0,
+            self.mode,
+            self.relation,
+            self.query
+        )
+    }
+}
+
+/// Sessions (other than this one) holding, for longer than `min_age`, a lock that conflicts with
+/// one of `targets`. An index named in a target stands for its table. Autovacuum, which gives way
+/// by itself once a conflicting lock is requested, is not a blocker (unless it runs to prevent
+/// wraparound, which does not give way). One query.
+pub async fn blockers(client: &Client, targets: &[LockTarget], min_age: Duration) -> Result<Vec<Blocker>, PgError> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values: Vec<String> = targets
+        .iter()
+        .map(|t| {
+            let modes: Vec<String> = t.mode.conflicting().iter().map(|m| quote_literal(m.pg_name())).collect();
+            format!("({}, ARRAY[{}]::text[])", quote_literal(&t.relation), modes.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "WITH target(name, modes) AS (VALUES {}),
+rel AS (SELECT coalesce((SELECT indrelid FROM pg_catalog.pg_index WHERE indexrelid = to_regclass(name)), to_regclass(name)) AS oid, modes
+        FROM target)
+SELECT DISTINCT ON (a.pid) a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
+       (extract(epoch FROM clock_timestamp() - coalesce(a.xact_start, a.query_start, a.backend_start)) * 1000)::bigint,
+       left(split_part(btrim(coalesce(a.query, '')), E'\\n', 1), 160), l.relation::regclass::text, l.mode
+FROM rel JOIN pg_catalog.pg_locks l ON l.locktype = 'relation' AND l.relation = rel.oid AND l.granted AND l.mode = ANY(rel.modes)
+JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+WHERE l.pid <> pg_backend_pid()
+  AND coalesce(a.xact_start, a.query_start, a.backend_start) < clock_timestamp() - {}::interval
+  AND NOT (a.backend_type = 'autovacuum worker' AND a.query NOT LIKE '%to prevent wraparound%')
+ORDER BY a.pid",
+        values.join(", "),
+        quote_literal(&format!("{} milliseconds", min_age.as_millis()))
+    );
+    let rows = simple_rows(client, &sql, "looking for sessions that hold the tables").await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Blocker {
+            pid: r[0].parse().unwrap_or(0),
+            application_name: r[1].clone(),
+            state: r[2].clone(),
+            transaction_ms: r[3].parse().unwrap_or(0),
+            query: r[4].clone(),
+            relation: r[5].clone(),
+            mode: r[6].clone(),
+        })
+        .collect())
+}
+
+/// Cancels a blocker's query, or ends its session when it is idle in a transaction and
+/// `terminate_idle` allows; returns whether something was done.
+pub async fn cancel(client: &Client, blocker: &Blocker, terminate_idle: bool) -> Result<bool, PgError> {
+    let idle = blocker.state.starts_with("idle in transaction");
+    let function = match (idle, terminate_idle) {
+        (true, true) => "pg_terminate_backend",
+        (true, false) => return Ok(false),
+        (false, _) => "pg_cancel_backend",
+    };
+    let rows =
+        simple_rows(client, &format!("SELECT {function}({})", blocker.pid), "cancelling a blocking session").await?;
+    Ok(rows.first().is_some_and(|r| r[0] == "t"))
+}
