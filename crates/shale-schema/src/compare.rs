@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::dump::{
-    comment_targets, create_range_type, default_privilege_target, default_privileges, policy, privilege_target,
-    privileges,
+    comment_targets, create_collation, create_range_type, default_privilege_target, default_privileges, policy,
+    privilege_target, privileges,
 };
 use crate::model::Schema;
 
@@ -27,6 +27,11 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
     }
     for e in &schema.extensions {
         out.insert(format!("extension {}", e.name), format!("in schema {}", e.schema));
+    }
+    for c in &schema.collations {
+        let sql = create_collation(c);
+        let options = sql.split_once(" (").map_or(sql.as_str(), |(_, o)| o).trim_end_matches(");");
+        out.insert(format!("collation {}.{}", c.schema, c.name), options.to_string());
     }
     for e in &schema.enums {
         out.insert(format!("type {}.{}", e.schema, e.name), format!("enum ({})", e.values.join(", ")));

@@ -29,7 +29,8 @@ use crate::dump::{
     sequence_options, tables_in_order, trigger, types_after_functions, uses_any, views_in_order,
 };
 use crate::model::{
-    Column, CompositeType, Constraint, ConstraintKind, Domain, Enum, Function, FunctionKind, Schema, Table, View,
+    Column, CompositeType, Constraint, ConstraintKind, Domain, Enum, Function, FunctionKind, Schema, Table, TableUse,
+    Trigger, View,
 };
 
 /// One statement of a diff.
@@ -136,17 +137,25 @@ struct Differ<'a> {
     gone_tables: BTreeSet<Key>,
     /// Tables created from scratch: new ones and recreated ones.
     created_tables: BTreeSet<Key>,
-    /// Tables whose columns change in a way that views reading them cannot survive.
-    reshaped_tables: BTreeSet<Key>,
-    /// Tables with columns of a recreated type: their checks and indexes, whose literals are of
-    /// the old type, are dropped before the conversion and created again after.
-    retyped_tables: BTreeSet<Key>,
+    /// Per table, the columns that change in a way the objects using them (views, functions,
+    /// triggers, policies, foreign keys) cannot survive: retyped, dropped, computed again. Those
+    /// objects, and only those, are dropped before and created again after.
+    changed_columns: BTreeMap<Key, BTreeSet<String>>,
+    /// Per table, the changed columns whose indexes and constraints must be rebuilt as well:
+    /// columns of a recreated type (their literals are of the old type) and generated columns
+    /// computed again (dropped and added, which drops their indexes).
+    rebuilt_columns: BTreeMap<Key, BTreeSet<String>>,
     /// Functions dropped or dropped-and-recreated (`schema`, `name`, `arguments`).
     gone_functions: BTreeSet<TableKey>,
     /// Types created again under their name, the old one renamed away until its columns are
     /// converted: enums whose labels are removed or reordered, domains whose base type changes.
     /// The value is `TYPE` or `DOMAIN`, as `DROP` names them.
     recreated_types: BTreeMap<Key, &'static str>,
+    /// Collations created again under their name (as columns name them: `public.ci`).
+    recreated_collations: BTreeSet<String>,
+    /// Objects (as [`Change::object`] names them) that the diff drops and creates again, or replaces
+    /// by a new object of the same name: their comments and privileges are set again.
+    replaced: BTreeSet<String>,
 }
 
 impl<'a> Differ<'a> {
@@ -160,10 +169,12 @@ impl<'a> Differ<'a> {
             to_tables: tables(to),
             gone_tables: BTreeSet::new(),
             created_tables: BTreeSet::new(),
-            reshaped_tables: BTreeSet::new(),
-            retyped_tables: BTreeSet::new(),
+            changed_columns: BTreeMap::new(),
+            rebuilt_columns: BTreeMap::new(),
             gone_functions: BTreeSet::new(),
             recreated_types: BTreeMap::new(),
+            recreated_collations: BTreeSet::new(),
+            replaced: BTreeSet::new(),
         }
     }
 
@@ -171,7 +182,15 @@ impl<'a> Differ<'a> {
         self.out.push(Change { object, sql, destructive, note, commit_first: false });
     }
 
+    /// A drop of an object that may be created again: its comments and privileges are then set
+    /// again too.
+    fn push_replaced(&mut self, object: String, sql: String) {
+        self.replaced.insert(object.clone());
+        self.push(object, sql, false, None);
+    }
+
     fn run(mut self) -> Diff {
+        self.classify_collations();
         self.classify_tables();
         self.classify_types();
         self.classify_functions();
@@ -179,9 +198,10 @@ impl<'a> Differ<'a> {
         let views = self.views_to_recreate();
         let constraints = self.constraint_plan();
         let indexes = self.index_plan(&views);
+        let triggers = self.trigger_plan(&views);
 
         // Phase 1: drop what depends on what changes.
-        self.drop_triggers();
+        self.drop_triggers(&triggers);
         self.drop_policies();
         self.drop_views(&views);
         self.drop_aggregates();
@@ -193,6 +213,7 @@ impl<'a> Differ<'a> {
         // Phase 2: new base objects (once default privileges hold no more than in both schemas).
         self.default_privileges(true);
         self.create_schemas_and_extensions();
+        self.create_collations();
         self.create_or_alter_types();
         self.create_user_types(false);
         self.create_or_alter_sequences();
@@ -214,6 +235,7 @@ impl<'a> Differ<'a> {
         self.drop_removed_sequences();
         self.drop_removed_user_types(false);
         self.drop_removed_types();
+        self.drop_collations();
         self.drop_extensions_and_schemas();
         // Phase 5: what depends on tables.
         self.sequence_ownership();
@@ -224,7 +246,7 @@ impl<'a> Differ<'a> {
         self.create_aggregates();
         self.create_views(&views);
         self.add_indexes(&indexes.1, true);
-        self.create_triggers();
+        self.create_triggers(&triggers);
         self.row_security_and_policies();
         self.comments(&views);
         self.object_comments();
@@ -268,20 +290,70 @@ impl<'a> Differ<'a> {
                 break;
             }
         }
+        let (mut changed, mut rebuilt) = (Vec::new(), Vec::new());
         for (k, old) in &self.from_tables {
             let Some(new) = self.to_tables.get(k) else { continue };
             if self.gone_tables.contains(k) {
                 continue;
             }
             let new_columns: BTreeMap<&str, &Column> = new.columns.iter().map(|c| (c.name.as_str(), c)).collect();
-            let reshaped = old.columns.iter().any(|c| match new_columns.get(c.name.as_str()) {
-                None => true,
-                Some(n) => n.data_type != c.data_type || n.collation != c.collation || n.generated != c.generated,
-            });
-            if reshaped {
-                self.reshaped_tables.insert(k.clone());
+            for c in &old.columns {
+                let Some(n) = new_columns.get(c.name.as_str()) else {
+                    changed.push((k.clone(), c.name.clone()));
+                    continue;
+                };
+                // A stored expression that changes (or a column that becomes generated) is computed
+                // again: the column is dropped and added. DROP EXPRESSION keeps the column.
+                let recomputed = n.generated.is_some() && n.generated != c.generated;
+                let retyped =
+                    n.data_type != c.data_type || n.collation != c.collation || self.collation_recreated(&n.collation);
+                if recomputed || retyped {
+                    changed.push((k.clone(), c.name.clone()));
+                }
+                if recomputed {
+                    rebuilt.push((k.clone(), c.name.clone()));
+                }
             }
         }
+        for (k, c) in changed {
+            self.changed_columns.entry(k).or_default().insert(c);
+        }
+        for (k, c) in rebuilt {
+            self.rebuilt_columns.entry(k).or_default().insert(c);
+        }
+    }
+
+    /// Whether an object using `uses` (or, for a model without that information, whose
+    /// definition `text` names a table) must be dropped before the tables change and created
+    /// again after: it uses a changed column or a table that goes (or is created again).
+    fn affected(&self, uses: &[TableUse], text: &str) -> bool {
+        if uses.is_empty() {
+            return self
+                .gone_tables
+                .iter()
+                .chain(self.changed_columns.keys())
+                .any(|(s, t)| mentions(text, &qualified(s, t)));
+        }
+        uses.iter().any(|u| {
+            let k = key(&u.schema, &u.table);
+            self.gone_tables.contains(&k)
+                || self.changed_columns.get(&k).is_some_and(|cs| u.columns.iter().any(|c| cs.contains(c)))
+        })
+    }
+
+    /// Whether an index or a constraint of table `schema.table` must be dropped and created again
+    /// although its definition stays: it uses a rebuilt column, or names a recreated type or
+    /// collation (a literal of the old type, an explicit COLLATE).
+    fn rebuilt(&self, schema: &str, table: &str, uses: &[TableUse], definition: &str) -> bool {
+        let on_rebuilt_column = self.rebuilt_columns.get(&key(schema, table)).is_some_and(|cs| {
+            uses.is_empty()
+                || uses
+                    .iter()
+                    .any(|u| u.schema == schema && u.table == table && u.columns.iter().any(|c| cs.contains(c)))
+        });
+        on_rebuilt_column
+            || self.recreated_types.keys().any(|(s, n)| mentions(definition, &qualified(s, n)))
+            || self.names_recreated_collation(definition)
     }
 
     fn classify_functions(&mut self) {
@@ -296,16 +368,12 @@ impl<'a> Differ<'a> {
                 }
                 // A function bound to a table's row type or columns (a SQL-standard body) blocks
                 // changing them: dropped before and created again after.
-                Some(_) if f.needs_tables && self.reads_changed_table(&f.definition) => {
+                Some(_) if f.needs_tables && self.affected(&f.uses, &f.definition) => {
                     self.gone_functions.insert(fn_key(f));
                 }
                 Some(_) => {}
             }
         }
-    }
-
-    fn reads_changed_table(&self, definition: &str) -> bool {
-        self.reshaped_tables.iter().chain(&self.gone_tables).any(|(s, t)| mentions(definition, &qualified(s, t)))
     }
 
     fn classify_types(&mut self) {
@@ -320,7 +388,7 @@ impl<'a> Differ<'a> {
         let to: BTreeMap<Key, &Domain> = self.to.domains.iter().map(|d| (key(&d.schema, &d.name), d)).collect();
         for d in &self.from.domains {
             if let Some(n) = to.get(&key(&d.schema, &d.name)) {
-                if n.data_type != d.data_type || n.collation != d.collation {
+                if n.data_type != d.data_type || n.collation != d.collation || self.collation_recreated(&n.collation) {
                     self.recreated_types.insert(key(&d.schema, &d.name), "DOMAIN");
                 }
             }
@@ -335,17 +403,25 @@ impl<'a> Differ<'a> {
             let used = self.from.tables.iter().any(|t| {
                 !self.gone_tables.contains(&key(&t.schema, &t.name)) && t.columns.iter().any(|x| x.data_type == name)
             });
-            if used && to.get(&k).is_some_and(|n| n.attributes != c.attributes) {
+            let changes = |n: &&CompositeType| {
+                n.attributes != c.attributes || n.attributes.iter().any(|a| self.collation_recreated(&a.collation))
+            };
+            if used && to.get(&k).is_some_and(changes) {
                 self.recreated_types.insert(k, "TYPE");
             }
         }
-        // Columns of a recreated type change type: views reading them must be recreated.
+        // Columns of a recreated type change type: what uses them is rebuilt around the change.
+        let mut retyped = Vec::new();
         for t in &self.from.tables {
             let k = key(&t.schema, &t.name);
-            if !self.gone_tables.contains(&k) && t.columns.iter().any(|c| self.retyped(&c.data_type).is_some()) {
-                self.reshaped_tables.insert(k.clone());
-                self.retyped_tables.insert(k);
+            if !self.gone_tables.contains(&k) {
+                let of_recreated = t.columns.iter().filter(|c| self.retyped(&c.data_type).is_some());
+                retyped.extend(of_recreated.map(|c| (k.clone(), c.name.clone())));
             }
+        }
+        for (k, c) in retyped {
+            self.changed_columns.entry(k.clone()).or_default().insert(c.clone());
+            self.rebuilt_columns.entry(k).or_default().insert(c);
         }
     }
 
@@ -388,12 +464,9 @@ impl<'a> Differ<'a> {
                     gone.insert(k);
                 }
                 Some(n) => {
-                    let reads_changed = self
-                        .reshaped_tables
-                        .iter()
-                        .chain(&self.gone_tables)
-                        .any(|(s, t)| mentions(&v.definition, &qualified(s, t)))
-                        || self.gone_functions.iter().any(|(s, f, _)| mentions(&v.definition, &qualified(s, f)));
+                    let reads_changed = self.affected(&v.uses, &v.definition)
+                        || self.gone_functions.iter().any(|(s, f, _)| mentions(&v.definition, &qualified(s, f)))
+                        || self.names_recreated_collation(&v.definition);
                     if n.definition != v.definition || n.materialized != v.materialized || reads_changed {
                         recreate.insert(k);
                     }
@@ -421,27 +494,55 @@ impl<'a> Differ<'a> {
 
     // ---- phase 1 --------------------------------------------------------------------------
 
-    fn drop_triggers(&mut self) {
-        let to: BTreeMap<TableKey, &crate::model::Trigger> =
-            self.to.triggers.iter().map(|t| ((t.schema.clone(), t.table.clone(), t.name.clone()), t)).collect();
-        let mut drops = Vec::new();
-        for g in &self.from.triggers {
-            if self.table_is_gone(&g.schema, &g.table) {
+    /// Triggers to drop (phase 1) and to create (phase 5): changed ones, those calling a function
+    /// that is dropped, those using a column that changes type (`UPDATE OF`, `WHEN`), and those on
+    /// a view that is created again (dropping the view dropped them); new ones and those of new
+    /// tables and views are created.
+    fn trigger_plan(&self, recreated_views: &BTreeSet<Key>) -> (Vec<&'a Trigger>, Vec<&'a Trigger>) {
+        let tkey = |t: &Trigger| (t.schema.clone(), t.table.clone(), t.name.clone());
+        let from: BTreeMap<TableKey, &'a Trigger> = self.from.triggers.iter().map(|t| (tkey(t), t)).collect();
+        let to: BTreeMap<TableKey, &'a Trigger> = self.to.triggers.iter().map(|t| (tkey(t), t)).collect();
+        let to_views: BTreeSet<Key> = self.to.views.iter().map(|v| key(&v.schema, &v.name)).collect();
+        let (mut drop, mut create) = (Vec::new(), Vec::new());
+        for (k, g) in &from {
+            let on = key(&g.schema, &g.table);
+            // Dropped with their table, or with their view (one that goes, or is created again).
+            let view_dropped = recreated_views.contains(&on)
+                || (self.from.views.iter().any(|v| v.schema == g.schema && v.name == g.table)
+                    && !to_views.contains(&on));
+            if self.table_is_gone(&g.schema, &g.table) || view_dropped {
                 continue;
             }
-            let changed = match to.get(&(g.schema.clone(), g.table.clone(), g.name.clone())) {
-                None => true,
-                Some(n) => n.definition != g.definition || self.calls_gone_function(&g.definition),
-            };
-            if changed {
-                drops.push((
-                    format!("trigger {}.{}.{}", g.schema, g.table, g.name),
-                    format!("DROP TRIGGER {} ON {};", ident(&g.name), qualified(&g.schema, &g.table)),
-                ));
+            match to.get(k) {
+                None => drop.push(*g),
+                Some(n)
+                    if n.definition != g.definition
+                        || self.calls_gone_function(&g.definition)
+                        || self.affected(&g.uses, &g.definition) =>
+                {
+                    drop.push(*g);
+                    create.push(*n);
+                }
+                Some(_) => {}
             }
         }
-        for (object, sql) in drops {
-            self.push(object, sql, false, None);
+        for (k, n) in &to {
+            let on = key(&n.schema, &n.table);
+            if !from.contains_key(k) || self.created_tables.contains(&on) || recreated_views.contains(&on) {
+                create.push(*n);
+            }
+        }
+        create.sort_by_key(|t| tkey(t));
+        create.dedup_by_key(|t| tkey(t));
+        (drop, create)
+    }
+
+    fn drop_triggers(&mut self, plan: &(Vec<&'a Trigger>, Vec<&'a Trigger>)) {
+        for g in &plan.0 {
+            self.push_replaced(
+                format!("trigger {}.{}.{}", g.schema, g.table, g.name),
+                format!("DROP TRIGGER {} ON {};", ident(&g.name), qualified(&g.schema, &g.table)),
+            );
         }
     }
 
@@ -464,59 +565,40 @@ impl<'a> Differ<'a> {
             }
         }
         for (object, sql) in drops {
-            self.push(object, sql, false, None);
+            self.push_replaced(object, sql);
         }
     }
 
-    /// Constraints to (re)create: new, changed, on a created table, or foreign keys pointing at a
-    /// table whose keys are rebuilt.
+    /// Constraints to (re)create: new, changed, on a created table, those a column change drops
+    /// (on a rebuilt column) and foreign keys whose columns change type (both sides must change
+    /// together) or whose key is rebuilt. Nothing else is touched: a foreign key stays, unscanned,
+    /// when only other columns of its tables change.
     fn constraint_plan(&self) -> ConstraintPlan<'a> {
         let ckey = |c: &Constraint| (c.schema.clone(), c.table.clone(), c.name.clone());
         let from: BTreeMap<TableKey, &'a Constraint> = self.from.constraints.iter().map(|c| (ckey(c), c)).collect();
         let to: BTreeMap<TableKey, &'a Constraint> = self.to.constraints.iter().map(|c| (ckey(c), c)).collect();
         let (mut drop, mut add, mut validate) = (Vec::new(), Vec::new(), Vec::new());
-        // Tables whose primary key or unique constraints are rebuilt: foreign keys pointing at them
-        // must be dropped first and added again after.
-        // Retyped columns count too: a key's two sides must change type together.
-        // As qualified names, the way foreign key definitions spell them.
-        let mut rekeyed: BTreeSet<String> =
-            self.gone_tables.union(&self.reshaped_tables).map(|(s, t)| qualified(s, t)).collect();
-        for (k, c) in &from {
-            let changed = to.get(k).is_none_or(|n| n.definition != c.definition);
-            if changed && matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) {
-                rekeyed.insert(qualified(&c.schema, &c.table));
-            }
-        }
-        // A unique index (not a constraint) can back a foreign key too.
-        for i in self.from.indexes.iter().filter(|i| i.definition.starts_with("CREATE UNIQUE INDEX")) {
-            if !self.to.indexes.iter().any(|n| n.schema == i.schema && n.name == i.name && n.definition == i.definition)
-            {
-                rekeyed.insert(qualified(&i.schema, &i.table));
-            }
-        }
-        let points_at_rekeyed = |c: &Constraint| {
-            c.kind == ConstraintKind::ForeignKey
-                && (self.reshaped_tables.contains(&key(&c.schema, &c.table))
-                    || referenced_table(&c.definition).is_some_and(|t| rekeyed.contains(t)))
-        };
+        let mut fks = Vec::new();
         for (k, c) in &from {
             if self.table_is_gone(&c.schema, &c.table) {
                 // Its table goes with it, but not before the table it points at (which may
                 // itself point back): such foreign keys are dropped first.
-                let elsewhere = referenced_table(&c.definition)
-                    .is_some_and(|t| rekeyed.contains(t) && t != qualified(&c.schema, &c.table));
+                let elsewhere = referenced_table(&c.definition).is_some_and(|t| {
+                    t != qualified(&c.schema, &c.table) && self.gone_tables.iter().any(|(s, n)| qualified(s, n) == t)
+                });
                 if c.kind == ConstraintKind::ForeignKey && elsewhere {
                     drop.push(*c);
                 }
                 continue;
             }
+            if c.kind == ConstraintKind::ForeignKey {
+                fks.push((k, *c));
+                continue;
+            }
             match to.get(k) {
                 None => drop.push(*c),
                 Some(n)
-                    if n.definition == c.definition
-                        && (points_at_rekeyed(c)
-                            || (c.kind == ConstraintKind::Check
-                                && self.retyped_tables.contains(&key(&c.schema, &c.table)))) =>
+                    if n.definition == c.definition && self.rebuilt(&c.schema, &c.table, &c.uses, &c.definition) =>
                 {
                     drop.push(*c);
                     add.push(*n);
@@ -527,6 +609,68 @@ impl<'a> Differ<'a> {
                 }
                 Some(n) => {
                     drop.push(*c);
+                    add.push(*n);
+                }
+            }
+        }
+        // The keys foreign keys may rest on that are dropped: primary key and unique constraints,
+        // unique indexes (table, and the columns when known).
+        let mut rekeyed: Vec<(String, Option<BTreeSet<&str>>)> = Vec::new();
+        let own_columns = |schema: &str, table: &str, uses: &'a [TableUse]| {
+            let own = uses.iter().find(|u| u.schema == schema && u.table == table);
+            own.map(|u| u.columns.iter().map(String::as_str).collect::<BTreeSet<&str>>())
+        };
+        for c in drop.iter().filter(|c| matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)) {
+            rekeyed.push((qualified(&c.schema, &c.table), own_columns(&c.schema, &c.table, &c.uses)));
+        }
+        for i in self.from.indexes.iter().filter(|i| i.definition.starts_with("CREATE UNIQUE INDEX")) {
+            let kept = self
+                .to
+                .indexes
+                .iter()
+                .any(|n| n.schema == i.schema && n.name == i.name && n.definition == i.definition);
+            if !self.table_is_gone(&i.schema, &i.table)
+                && (!kept || self.rebuilt(&i.schema, &i.table, &i.uses, &i.definition))
+            {
+                rekeyed.push((qualified(&i.schema, &i.table), own_columns(&i.schema, &i.table, &i.uses)));
+            }
+        }
+        let on_dropped_key = |c: &Constraint| {
+            let Some(target) = referenced_table(&c.definition) else { return false };
+            // The columns it points at (with its own, for a foreign key to its own table).
+            let pointed = c.uses.iter().find(|u| qualified(&u.schema, &u.table) == target);
+            rekeyed.iter().any(|(table, key)| {
+                table == target
+                    && match (key, pointed) {
+                        (Some(key), Some(p)) => key.iter().all(|k| p.columns.iter().any(|c| c == k)),
+                        _ => true,
+                    }
+            })
+        };
+        let fk_rebuilt = |c: &Constraint| {
+            if c.uses.is_empty() {
+                // Without dependency information: any change to either table.
+                let changed =
+                    |t: &str| self.changed_columns.keys().chain(&self.gone_tables).any(|(s, n)| qualified(s, n) == t);
+                return self.changed_columns.contains_key(&key(&c.schema, &c.table))
+                    || referenced_table(&c.definition)
+                        .is_some_and(|t| changed(t) || rekeyed.iter().any(|(r, _)| r == t));
+            }
+            self.affected(&c.uses, &c.definition) || on_dropped_key(c)
+        };
+        for (k, c) in fks {
+            match to.get(k) {
+                None => drop.push(c),
+                Some(n) if n.definition == c.definition && fk_rebuilt(c) => {
+                    drop.push(c);
+                    add.push(*n);
+                }
+                Some(n) if n.definition == c.definition => {}
+                Some(n) if !c.validated && n.validated && n.definition == without_not_valid(&c.definition) => {
+                    validate.push(*n);
+                }
+                Some(n) => {
+                    drop.push(c);
                     add.push(*n);
                 }
             }
@@ -544,11 +688,9 @@ impl<'a> Differ<'a> {
         let (fks, others): (Vec<&Constraint>, Vec<&Constraint>) =
             drop.iter().partition(|c| c.kind == ConstraintKind::ForeignKey);
         for c in fks.into_iter().chain(others) {
-            self.push(
+            self.push_replaced(
                 format!("constraint {}.{}.{}", c.schema, c.table, c.name),
                 format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(&c.schema, &c.table), ident(&c.name)),
-                false,
-                None,
             );
         }
     }
@@ -570,7 +712,7 @@ impl<'a> Differ<'a> {
             match to.get(k) {
                 None if !on_recreated_view && !view_gone => drop.push(*i),
                 Some(n)
-                    if (n.definition != i.definition || self.retyped_tables.contains(&key(&i.schema, &i.table)))
+                    if (n.definition != i.definition || self.rebuilt(&i.schema, &i.table, &i.uses, &i.definition))
                         && !on_recreated_view =>
                 {
                     drop.push(*i);
@@ -592,11 +734,9 @@ impl<'a> Differ<'a> {
 
     fn drop_indexes(&mut self, drop: &[&crate::model::Index]) {
         for i in drop {
-            self.push(
+            self.push_replaced(
                 format!("index {}.{}", i.schema, i.name),
                 format!("DROP INDEX {};", qualified(&i.schema, &i.name)),
-                false,
-                None,
             );
         }
     }
@@ -624,6 +764,7 @@ impl<'a> Differ<'a> {
             let note = to.contains(&fn_key(f)).then(|| {
                 "dropped and created again (its result type changes, or it is bound to a changing table)".into()
             });
+            self.replaced.insert(object.clone());
             self.push(object, sql, false, note);
         }
     }
@@ -679,6 +820,7 @@ impl<'a> Differ<'a> {
                         let labels: Vec<String> = removed.iter().map(|v| literal(v)).collect();
                         format!("labels removed ({}): converting fails on rows that still use them", labels.join(", "))
                     };
+                    self.replaced.insert(object.clone());
                     self.push(object, sql, !removed.is_empty(), Some(note));
                 }
                 Some(old) if old.values != e.values => {
@@ -800,6 +942,7 @@ impl<'a> Differ<'a> {
             ));
         }
         for (object, sql, note) in drops {
+            self.replaced.insert(object.clone());
             self.push(object, sql, true, note);
         }
     }
@@ -985,6 +1128,7 @@ impl<'a> Differ<'a> {
                     _ => {
                         // A stored expression cannot be changed in place before PostgreSQL 17:
                         // the column is computed again (a generated column holds no data of its own).
+                        self.replaced.insert(object(&c.name));
                         self.push(
                             object(&c.name),
                             format!(
@@ -999,10 +1143,11 @@ impl<'a> Differ<'a> {
                 }
             }
             let type_recreated = self.retyped(&o.data_type).is_some();
-            let retype = (o.data_type != c.data_type || o.collation != c.collation)
-                && !type_recreated
-                && !typed
-                && !(o.inherited && c.inherited);
+            let retype =
+                (o.data_type != c.data_type || o.collation != c.collation || self.collation_recreated(&c.collation))
+                    && !type_recreated
+                    && !typed
+                    && !(o.inherited && c.inherited);
             let mut sql = Vec::new();
             let mut notes = Vec::new();
             if retype {
@@ -1296,7 +1441,12 @@ impl<'a> Differ<'a> {
         for i in add.iter().filter(|i| i.on_materialized_view == on_materialized_views) {
             let existing = !self.created_tables.contains(&key(&i.schema, &i.table)) && !on_materialized_views;
             let note = existing.then(|| "builds while blocking writes to the table (CONCURRENTLY needs its own migration without a transaction)".to_string());
-            changes.push((format!("index {}.{}", i.schema, i.name), format!("{};", i.definition), note));
+            let object = format!("index {}.{}", i.schema, i.name);
+            if self.from.indexes.iter().any(|o| o.schema == i.schema && o.name == i.name) {
+                // Created again (with its materialized view, say): its comment is set again.
+                self.replaced.insert(object.clone());
+            }
+            changes.push((object, format!("{};", i.definition), note));
         }
         for (object, sql, note) in changes {
             self.push(object, sql, false, note);
@@ -1323,33 +1473,39 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn create_triggers(&mut self) {
-        let from: BTreeMap<TableKey, &crate::model::Trigger> =
-            self.from.triggers.iter().map(|t| ((t.schema.clone(), t.table.clone(), t.name.clone()), t)).collect();
+    fn create_triggers(&mut self, plan: &(Vec<&'a Trigger>, Vec<&'a Trigger>)) {
         let mut changes = Vec::new();
-        for g in &self.to.triggers {
+        let created: BTreeSet<TableKey> =
+            plan.1.iter().map(|t| (t.schema.clone(), t.table.clone(), t.name.clone())).collect();
+        for g in &plan.1 {
             let object = format!("trigger {}.{}.{}", g.schema, g.table, g.name);
-            let created = self.created_tables.contains(&key(&g.schema, &g.table));
-            match from.get(&(g.schema.clone(), g.table.clone(), g.name.clone())) {
-                Some(o) if !created && o.definition == g.definition && !self.calls_gone_function(&o.definition) => {
-                    if o.enabled != g.enabled {
-                        let state = match g.enabled.as_str() {
-                            "D" => "DISABLE",
-                            "R" => "ENABLE REPLICA",
-                            "A" => "ENABLE ALWAYS",
-                            _ => "ENABLE",
-                        };
-                        changes.push((
-                            object,
-                            format!(
-                                "ALTER TABLE {} {state} TRIGGER {};",
-                                qualified(&g.schema, &g.table),
-                                ident(&g.name)
-                            ),
-                        ));
-                    }
-                }
-                _ => changes.push((object, trigger(g))),
+            if self.from.triggers.iter().any(|o| (&o.schema, &o.table, &o.name) == (&g.schema, &g.table, &g.name)) {
+                // Created again (its view was): its comment is set again.
+                self.replaced.insert(object.clone());
+            }
+            changes.push((object, trigger(g)));
+        }
+        // Those that stay: only their enabled state may change.
+        for g in &self.to.triggers {
+            let k = (g.schema.clone(), g.table.clone(), g.name.clone());
+            if created.contains(&k) {
+                continue;
+            }
+            let Some(o) = self.from.triggers.iter().find(|o| (&o.schema, &o.table, &o.name) == (&k.0, &k.1, &k.2))
+            else {
+                continue;
+            };
+            if o.enabled != g.enabled {
+                let state = match g.enabled.as_str() {
+                    "D" => "DISABLE",
+                    "R" => "ENABLE REPLICA",
+                    "A" => "ENABLE ALWAYS",
+                    _ => "ENABLE",
+                };
+                changes.push((
+                    format!("trigger {}.{}.{}", g.schema, g.table, g.name),
+                    format!("ALTER TABLE {} {state} TRIGGER {};", qualified(&g.schema, &g.table), ident(&g.name)),
+                ));
             }
         }
         for (object, sql) in changes {
@@ -1534,6 +1690,7 @@ fn add_column_note(c: &Column) -> Option<String> {
 }
 
 mod access;
+mod collations;
 mod types;
 
 #[cfg(test)]

@@ -537,3 +537,208 @@ async fn the_script_without_destructive_statements_applies() {
         }
     }
 }
+
+/// Collations: new ones before the domains and columns using them, removed ones after; a changed
+/// one is created again and what uses it (columns, their indexes and views, a domain) moves to it.
+#[tokio::test]
+async fn collations_both_ways() {
+    let a = r#"
+CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE COLLATION gone (provider = libc, locale = 'C');
+CREATE TABLE t (id int PRIMARY KEY, name text COLLATE nocase, code text COLLATE gone, note text);
+CREATE INDEX t_name ON t (name);
+CREATE INDEX t_note ON t (note COLLATE nocase);
+CREATE VIEW names AS SELECT id, name FROM t;
+CREATE DOMAIN nc AS text COLLATE nocase;
+CREATE TABLE u (v nc);
+"#;
+    let b = r#"
+CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level1', deterministic = false);
+CREATE COLLATION fresh (provider = libc, lc_collate = 'C', lc_ctype = 'POSIX');
+CREATE TABLE t (id int PRIMARY KEY, name text COLLATE nocase, code text COLLATE fresh, note text);
+CREATE INDEX t_name ON t (name);
+CREATE INDEX t_note ON t (note COLLATE nocase);
+CREATE VIEW names AS SELECT id, name FROM t;
+CREATE DOMAIN nc AS text COLLATE nocase;
+CREATE TABLE u (v nc);
+COMMENT ON COLLATION nocase IS 'accents and case ignored';
+"#;
+    let rows = "INSERT INTO t VALUES (1, 'Ä', 'x', 'n'); INSERT INTO u VALUES ('a');";
+    converges("collations (forward, with rows)", a, b, rows).await;
+    let (forward, back) = pair("collations", a, b).await;
+    let at = |script: &str, s: &str| script.find(s).unwrap_or_else(|| panic!("no {s:?} in\n{script}"));
+    assert!(
+        forward.contains("CREATE COLLATION public.fresh (provider = libc, lc_collate = 'C', lc_ctype = 'POSIX');"),
+        "{forward}"
+    );
+    assert!(at(&forward, "CREATE COLLATION public.fresh") < at(&forward, "COLLATE public.fresh"), "{forward}");
+    assert!(
+        at(&forward, "ALTER COLLATION public.nocase RENAME TO nocase__shale_old;")
+            < at(
+                &forward,
+                "CREATE COLLATION public.nocase (provider = icu, locale = 'und-u-ks-level1', deterministic = false);"
+            ),
+        "{forward}"
+    );
+    assert!(at(&forward, "COLLATE public.fresh") < at(&forward, "DROP COLLATION public.gone;"), "{forward}");
+    assert!(forward.contains("DROP COLLATION public.nocase__shale_old;"), "{forward}");
+    assert!(forward.contains("COMMENT ON COLLATION public.nocase IS 'accents and case ignored';"), "{forward}");
+    assert!(back.contains("CREATE COLLATION public.gone (provider = libc, locale = 'C');"), "{back}");
+    // A new collation alone, from and to nothing.
+    pair("collation alone", "", "CREATE COLLATION de (provider = icu, locale = 'de-DE');").await;
+}
+
+/// Both ways on the server (with rows in `from`); neither script may name any of `untouched`:
+/// objects that use nothing that changes are left alone (no drop, no rebuild, no new scan).
+async fn leaves_alone(label: &str, a: &str, b: &str, rows: &str, untouched: &[&str]) {
+    let forward = converges(&format!("{label} (forward)"), a, b, rows).await;
+    let back = converges(&format!("{label} (back)"), b, a, "").await;
+    for name in untouched {
+        for (direction, script) in [("forward", &forward), ("back", &back)] {
+            assert!(
+                !script.contains(name),
+                "{label} ({direction}): {name} is rebuilt though nothing it uses changes\n{script}"
+            );
+        }
+    }
+}
+
+/// What the unrelated changes below do to table t: one column retyped, one dropped, one added,
+/// one given a default; `a` and `id` stay as they are.
+const T_BEFORE: &str = "CREATE TABLE t (id int PRIMARY KEY, a int, b int, c text, name text);";
+const T_AFTER: &str =
+    "CREATE TABLE t (id int PRIMARY KEY, a int, b bigint, name text DEFAULT 'x', d jsonb NOT NULL DEFAULT '{}');";
+const T_ROWS: &str = "INSERT INTO t VALUES (1, 1, 1, 'c', 'n'), (2, 2, 2, 'c', 'm');";
+
+#[tokio::test]
+async fn an_unrelated_change_leaves_foreign_keys_alone() {
+    let fk = "CREATE TABLE r (t_id int CONSTRAINT r_t_fk REFERENCES t, note text);
+              CREATE TABLE s (t_a int, CONSTRAINT s_t_fk FOREIGN KEY (t_a) REFERENCES t (id) NOT VALID);";
+    let rows = format!("{T_ROWS} INSERT INTO r VALUES (1, 'x');");
+    leaves_alone(
+        "foreign keys",
+        &format!("{T_BEFORE} {fk}"),
+        &format!("{T_AFTER} {} ALTER TABLE r ALTER COLUMN note TYPE varchar(10);", fk),
+        &rows,
+        &["r_t_fk", "s_t_fk"],
+    )
+    .await;
+    // The key's columns change type on both sides: the foreign key is rebuilt around them.
+    let (forward, _) = pair(
+        "foreign key around its columns",
+        &format!("{T_BEFORE} {fk}"),
+        &format!("{} {}", T_BEFORE.replace("id int", "id bigint"), fk.replace("t_id int", "t_id bigint")),
+    )
+    .await;
+    assert!(forward.contains("DROP CONSTRAINT r_t_fk"), "{forward}");
+}
+
+#[tokio::test]
+async fn an_unrelated_change_leaves_indexes_and_checks_alone() {
+    let objects = "CREATE INDEX t_a ON t (a); CREATE UNIQUE INDEX t_a_lower ON t (a, lower(name)) WHERE a > 0;
+                   ALTER TABLE t ADD CONSTRAINT t_a_positive CHECK (a > 0);
+                   ALTER TABLE t ADD CONSTRAINT t_a_name UNIQUE (a, name);";
+    leaves_alone(
+        "indexes and checks",
+        &format!("{T_BEFORE} {objects}"),
+        &format!("{T_AFTER} {objects}"),
+        T_ROWS,
+        &["t_a ", "t_a_lower", "t_a_positive", "t_a_name"],
+    )
+    .await;
+    // A recreated enum rebuilds the checks and indexes on its own column, not the others.
+    let enum_a = "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+        CREATE TABLE e (m mood CONSTRAINT e_m_check CHECK (m <> 'sad'), n int CONSTRAINT e_n_check CHECK (n > 0));
+        CREATE INDEX e_m ON e (m) WHERE m = 'happy'; CREATE INDEX e_n ON e (n);";
+    let enum_b = enum_a.replace("('sad', 'ok', 'happy')", "('happy', 'ok', 'sad')");
+    let (forward, _) = pair("enum rebuilt beside other columns", enum_a, &enum_b).await;
+    assert!(forward.contains("DROP CONSTRAINT e_m_check") && forward.contains("DROP INDEX public.e_m;"), "{forward}");
+    assert!(!forward.contains("e_n_check") && !forward.contains("e_n "), "{forward}");
+}
+
+#[tokio::test]
+async fn an_unrelated_change_leaves_views_alone() {
+    let views = "CREATE VIEW t_a AS SELECT id, a FROM t WHERE a > 0;
+                 CREATE VIEW t_count AS SELECT count(*) AS n FROM t;
+                 CREATE VIEW t_a_twice AS SELECT a FROM t_a;
+                 CREATE MATERIALIZED VIEW t_a_totals AS SELECT sum(a) AS total FROM t;
+                 CREATE UNIQUE INDEX t_a_totals_total ON t_a_totals (total);";
+    leaves_alone(
+        "views",
+        &format!("{T_BEFORE} {views}"),
+        &format!("{T_AFTER} {views}"),
+        T_ROWS,
+        &["t_a ", "t_count", "t_a_twice", "t_a_totals"],
+    )
+    .await;
+    // Column a retyped: the views reading it (and the view reading those) are rebuilt, the
+    // count is not.
+    let (forward, _) = pair(
+        "views around a retyped column",
+        &format!("{T_BEFORE} {views}"),
+        &format!("{} {views}", T_BEFORE.replace("a int", "a bigint")),
+    )
+    .await;
+    assert!(forward.contains("DROP VIEW public.t_a_twice;") && forward.contains("CREATE VIEW public.t_a AS"));
+    assert!(!forward.contains("t_count"), "{forward}");
+}
+
+#[tokio::test]
+async fn an_unrelated_change_leaves_policies_alone() {
+    let policies = "ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY t_a_only ON t USING (a > 0);
+        CREATE TABLE o (owner int); ALTER TABLE o ENABLE ROW LEVEL SECURITY;
+        CREATE POLICY o_by_t ON o USING (EXISTS (SELECT FROM public.t WHERE t.a = o.owner));";
+    leaves_alone(
+        "policies",
+        &format!("{T_BEFORE} {policies}"),
+        &format!("{T_AFTER} {policies}"),
+        T_ROWS,
+        &["t_a_only", "o_by_t"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_unrelated_change_leaves_triggers_alone() {
+    let triggers = "CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TRIGGER t_a_changed BEFORE UPDATE OF a ON t FOR EACH ROW WHEN (NEW.a IS DISTINCT FROM OLD.a)
+            EXECUTE FUNCTION keep();
+        CREATE TRIGGER t_any AFTER INSERT ON t FOR EACH STATEMENT EXECUTE FUNCTION keep();
+        CREATE VIEW t_v AS SELECT id, a FROM t;
+        CREATE TRIGGER t_v_insert INSTEAD OF INSERT ON t_v FOR EACH ROW EXECUTE FUNCTION keep();";
+    leaves_alone(
+        "triggers",
+        &format!("{T_BEFORE} {triggers}"),
+        &format!("{T_AFTER} {triggers}"),
+        T_ROWS,
+        &["t_a_changed", "t_any", "t_v_insert", "keep()"],
+    )
+    .await;
+    // Column a retyped: the trigger whose WHEN reads it is rebuilt around the change, and the
+    // INSTEAD OF trigger is created again with its view.
+    let (forward, _) = pair(
+        "triggers around a retyped column",
+        &format!("{T_BEFORE} {triggers}"),
+        &format!("{} {triggers}", T_BEFORE.replace("a int", "a bigint")),
+    )
+    .await;
+    assert!(forward.contains("DROP TRIGGER t_a_changed ON public.t;"), "{forward}");
+    assert!(forward.contains("CREATE TRIGGER t_v_insert INSTEAD OF INSERT ON public.t_v"), "{forward}");
+    assert!(!forward.contains("t_any"), "{forward}");
+}
+
+#[tokio::test]
+async fn an_unrelated_change_leaves_functions_alone() {
+    let functions = "CREATE FUNCTION sum_a() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT sum(a) FROM t; END;
+        CREATE FUNCTION a_of(r t) RETURNS int LANGUAGE sql RETURN r.a;
+        CREATE FUNCTION plain(x int) RETURNS int LANGUAGE sql AS 'SELECT x FROM public.t';";
+    leaves_alone(
+        "functions",
+        &format!("{T_BEFORE} {functions}"),
+        &format!("{T_AFTER} {functions}"),
+        T_ROWS,
+        &["sum_a", "a_of", "plain"],
+    )
+    .await;
+}

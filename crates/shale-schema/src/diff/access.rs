@@ -14,6 +14,12 @@ use crate::model::{
     Schema,
 };
 
+/// Equal but for what the policy uses (the same definition uses the same columns).
+fn same_policy(a: &Policy, b: &Policy) -> bool {
+    (a.permissive, &a.command, &a.roles, &a.using, &a.with_check)
+        == (b.permissive, &b.command, &b.roles, &b.using, &b.with_check)
+}
+
 fn policy_key(p: &Policy) -> TableKey {
     (p.schema.clone(), p.table.clone(), p.name.clone())
 }
@@ -34,12 +40,18 @@ fn comment_object(c: &Comment) -> Vec<String> {
         CommentKind::Function => vec![format!("function {s}.{n}({args})")],
         CommentKind::Procedure => vec![format!("procedure {s}.{n}({args})")],
         CommentKind::Aggregate => vec![format!("aggregate {s}.{n}({args})")],
-        CommentKind::Trigger => vec![format!("trigger {s}.{parent}.{n}"), format!("table {s}.{parent}")],
+        CommentKind::Trigger => vec![
+            format!("trigger {s}.{parent}.{n}"),
+            format!("table {s}.{parent}"),
+            format!("view {s}.{parent}"),
+            format!("materialized view {s}.{parent}"),
+        ],
         CommentKind::Policy => vec![format!("policy {s}.{parent}.{n}"), format!("table {s}.{parent}")],
         CommentKind::Column => {
             vec![format!("view {s}.{parent}"), format!("materialized view {s}.{parent}"), format!("type {s}.{parent}")]
         }
         CommentKind::Extension => vec![format!("extension {n}")],
+        CommentKind::Collation => vec![format!("collation {s}.{n}")],
     }
 }
 
@@ -80,6 +92,7 @@ fn commented_object_exists(to: &Schema, c: &Comment) -> bool {
         }
         // In another schema, the comment's key changes and the new one is set.
         CommentKind::Extension => to.extensions.iter().any(|x| x.schema == s && x.name == n),
+        CommentKind::Collation => to.collations.iter().any(|x| x.schema == s && x.name == n),
     }
 }
 
@@ -96,7 +109,11 @@ fn privilege_object(p: &ObjectPrivileges) -> Vec<String> {
     match p.kind {
         PrivilegeKind::Schema => vec![format!("schema {n}")],
         PrivilegeKind::Table => {
-            vec![format!("table {s}.{n}"), format!("view {s}.{n}"), format!("materialized view {s}.{n}")]
+            let mut objects =
+                vec![format!("table {s}.{n}"), format!("view {s}.{n}"), format!("materialized view {s}.{n}")];
+            // A column dropped and added again (a generated one computed again) lost its privileges.
+            objects.extend(p.column.as_ref().map(|c| format!("column {s}.{n}.{c}")));
+            objects
         }
         PrivilegeKind::Sequence => vec![format!("sequence {s}.{n}")],
         PrivilegeKind::Function => vec![format!("function {s}.{n}({args})"), format!("aggregate {s}.{n}({args})")],
@@ -142,11 +159,17 @@ impl<'a> Differ<'a> {
         let to: BTreeMap<TableKey, &'a Policy> = self.to.policies.iter().map(|p| (policy_key(p), p)).collect();
         let from: BTreeMap<TableKey, &'a Policy> = self.from.policies.iter().map(|p| (policy_key(p), p)).collect();
         let reads_changed = |p: &Policy| {
-            let text = format!("{} {}", p.using.as_deref().unwrap_or(""), p.with_check.as_deref().unwrap_or(""));
-            self.reshaped_tables.contains(&key(&p.schema, &p.table))
+            // Its own table is named too, for a model without dependency information.
+            let text = format!(
+                "{} {} {}",
+                qualified(&p.schema, &p.table),
+                p.using.as_deref().unwrap_or(""),
+                p.with_check.as_deref().unwrap_or("")
+            );
+            // Columns it reads (in its table, or in another one through a subquery) that change type.
+            self.affected(&p.uses, &text)
                 || self.gone_functions.iter().any(|(s, f, _)| mentions(&text, &qualified(s, f)))
-                // A subquery reading another table whose columns change type blocks that change.
-                || self.reshaped_tables.iter().any(|(s, t)| mentions(&text, &qualified(s, t)))
+                || self.names_recreated_collation(&text)
         };
         let (mut drop, mut create) = (Vec::new(), Vec::new());
         for (k, p) in &from {
@@ -155,7 +178,7 @@ impl<'a> Differ<'a> {
             }
             match to.get(k) {
                 None => drop.push(*p),
-                Some(n) if *n != *p || reads_changed(p) => {
+                Some(n) if !same_policy(n, p) || reads_changed(p) => {
                     drop.push(*p);
                     create.push(*n);
                 }
@@ -175,11 +198,9 @@ impl<'a> Differ<'a> {
     pub(super) fn drop_policies(&mut self) {
         let (drop, _) = self.policy_plan();
         for p in drop {
-            self.push(
+            self.push_replaced(
                 format!("policy {}.{}.{}", p.schema, p.table, p.name),
                 format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.schema, &p.table)),
-                false,
-                None,
             );
         }
     }
@@ -219,7 +240,7 @@ impl<'a> Differ<'a> {
     /// Comments of [`Schema::comments`]: set where new or changed, or where the diff dropped and
     /// created the object again; removed where the object stays.
     pub(super) fn object_comments(&mut self) {
-        let touched: BTreeSet<&str> = self.out.iter().map(|c| c.object.as_str()).collect();
+        let touched: BTreeSet<&str> = self.replaced.iter().map(String::as_str).collect();
         let from: BTreeMap<_, &Comment> = self.from.comments.iter().map(|c| (comment_key(c), c)).collect();
         let to: BTreeMap<_, &Comment> = self.to.comments.iter().map(|c| (comment_key(c), c)).collect();
         let mut changes = Vec::new();
@@ -245,7 +266,7 @@ impl<'a> Differ<'a> {
     /// Privileges: what was granted or revoked changes by difference; an object the diff created
     /// (again) gets its privileges whole, since creating it gave it the defaults.
     pub(super) fn grants(&mut self) {
-        let touched: BTreeSet<String> = self.out.iter().map(|c| c.object.clone()).collect();
+        let touched = self.replaced.clone();
         let empty = |p: &ObjectPrivileges| ObjectPrivileges { granted: Vec::new(), revoked: Vec::new(), ..p.clone() };
         let from: BTreeMap<_, &ObjectPrivileges> = self.from.privileges.iter().map(|p| (privilege_key(p), p)).collect();
         let to: BTreeMap<_, &ObjectPrivileges> = self.to.privileges.iter().map(|p| (privilege_key(p), p)).collect();
