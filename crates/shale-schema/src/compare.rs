@@ -38,16 +38,20 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
     }
     for s in &schema.sequences {
         let o = &s.options;
-        out.insert(
-            format!("sequence {}.{}", s.schema, s.name),
-            format!(
-                "{} start {} increment {}{}",
-                o.data_type,
-                o.start,
-                o.increment,
-                if o.cycle { " cycle" } else { "" }
-            ),
+        let mut what = format!(
+            "{} start {} increment {} min {} max {} cache {}{}",
+            o.data_type,
+            o.start,
+            o.increment,
+            o.min,
+            o.max,
+            o.cache,
+            if o.cycle { " cycle" } else { "" }
         );
+        if let Some(owner) = &s.owned_by {
+            what.push_str(&format!(" owned by {}.{}.{}", owner.schema, owner.table, owner.column));
+        }
+        out.insert(format!("sequence {}.{}", s.schema, s.name), what);
     }
     for t in &schema.tables {
         let table = format!("{}.{}", t.schema, t.name);
@@ -88,7 +92,8 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
                 if let Some(seq) = &identity.sequence {
                     let o = &seq.options;
                     d.push_str(&format!(
-                        " (start {} increment {} min {} max {} cache {}{})",
+                        " (sequence {} start {} increment {} min {} max {} cache {}{})",
+                        seq.name,
                         o.start,
                         o.increment,
                         o.min,
@@ -125,7 +130,13 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
         );
     }
     for t in &schema.triggers {
-        out.insert(format!("trigger {}.{}.{}", t.schema, t.table, t.name), t.definition.clone());
+        let state = match t.enabled.as_str() {
+            "D" => " (disabled)",
+            "R" => " (enabled on replicas only)",
+            "A" => " (enabled always)",
+            _ => "",
+        };
+        out.insert(format!("trigger {}.{}.{}", t.schema, t.table, t.name), format!("{}{state}", t.definition));
     }
     for d in &schema.domains {
         let mut what = format!("domain over {}", d.data_type);

@@ -8,14 +8,21 @@
 //!    functions whose signature changes; typed tables that stop being of their type become
 //!    ordinary ones (`NOT OF`; those that stay change with their type, `ALTER TYPE ... CASCADE`);
 //! 2. take back default privileges that go (so objects created next do not get them), create
-//!    the new base objects: schemas, extensions, types, sequences, functions not reading tables;
-//! 3. tables: drop removed ones (partitions first), create new ones (parents first), alter the rest
-//!    (`OF type` once their columns match it);
-//! 4. drop what the tables no longer use: functions, sequences, types, extensions, schemas;
+//!    the new base objects: schemas, extensions, collations, types, sequences, functions not
+//!    reading tables;
+//! 3. tables: detach partitions that leave their parent and remove parents (`NO INHERIT`), drop
+//!    removed tables (partitions first), change the columns of the rest parents first, following
+//!    what reaches the children (see [`tables`]), create new tables (parents first), then attach
+//!    partitions, inherit new parents and make tables typed (once their columns match);
+//! 4. drop what the tables no longer use: functions, sequences, types, collations, extensions,
+//!    schemas;
 //! 5. create what depends on tables: sequence ownership, constraints, indexes, foreign keys,
 //!    functions reading tables, views (recreated around the tables and functions they read),
 //!    indexes on materialized views, triggers, comments, privileges; last, the new default
 //!    privileges (they apply to objects created after them).
+//!
+//! What is dropped and created again around a change is only what uses a changing column (as
+//! pg_depend records it, [`crate::model::TableUse`]): an unrelated change touches nothing else.
 //!
 //! Statements that lose data are marked destructive, statements that may rewrite a table or scan
 //! it under a strong lock carry a note; the caller decides whether destructive ones are emitted.
@@ -25,12 +32,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::dump::{
-    column, create_table, create_view, function, ident, inherited_column_overrides, literal, qualified,
-    sequence_options, tables_in_order, trigger, types_after_functions, uses_any, views_in_order,
+    create_view, function, ident, literal, qualified, sequence_options, trigger, types_after_functions, uses_any,
+    views_in_order,
 };
 use crate::model::{
-    Column, CompositeType, Constraint, ConstraintKind, Domain, Enum, Function, FunctionKind, Schema, Table, TableUse,
-    Trigger, View,
+    Column, CompositeType, Constraint, ConstraintKind, Domain, Enum, Function, FunctionKind, Schema, SequenceOptions,
+    Table, TableUse, Trigger, View,
 };
 
 /// One statement of a diff.
@@ -156,6 +163,13 @@ struct Differ<'a> {
     /// Objects (as [`Change::object`] names them) that the diff drops and creates again, or replaces
     /// by a new object of the same name: their comments and privileges are set again.
     replaced: BTreeSet<String>,
+    /// The tables that stay, as the statements so far leave their columns (see [`tables`]).
+    tree: tables::Tree,
+    /// Partitions detached for the diff (their parent or bound changes, or they stop being one).
+    detached: BTreeSet<Key>,
+    /// Copies of its parent's indexes and constraints that a detached partition keeps as they
+    /// are (`schema`, `table`, `name`): not created again.
+    kept_copies: BTreeSet<TableKey>,
 }
 
 impl<'a> Differ<'a> {
@@ -175,6 +189,9 @@ impl<'a> Differ<'a> {
             recreated_types: BTreeMap::new(),
             recreated_collations: BTreeSet::new(),
             replaced: BTreeSet::new(),
+            tree: tables::Tree::default(),
+            detached: BTreeSet::new(),
+            kept_copies: BTreeSet::new(),
         }
     }
 
@@ -195,6 +212,7 @@ impl<'a> Differ<'a> {
         self.classify_types();
         self.classify_functions();
         self.classify_aggregates();
+        self.classify_partition_copies();
         let views = self.views_to_recreate();
         let constraints = self.constraint_plan();
         let indexes = self.index_plan(&views);
@@ -223,10 +241,12 @@ impl<'a> Differ<'a> {
         self.create_functions(|f| !f.needs_tables && uses_any(f, &to_late_types));
         // Phase 3: tables.
         self.release_kept_sequences();
+        self.detach_and_disinherit();
         self.drop_tables();
-        self.create_tables();
         self.alter_tables();
         self.retype_columns();
+        self.create_tables();
+        self.attach_and_inherit();
         // Phase 4: what the tables no longer use.
         let from_late_types = types_after_functions(self.from);
         self.drop_removed_functions(|f| uses_any(f, &from_late_types));
@@ -596,6 +616,8 @@ impl<'a> Differ<'a> {
                 continue;
             }
             match to.get(k) {
+                // The same check as a parent's: it merges with it (or did).
+                None if self.parent_has_check(c) => {}
                 None => drop.push(*c),
                 Some(n)
                     if n.definition == c.definition && self.rebuilt(&c.schema, &c.table, &c.uses, &c.definition) =>
@@ -676,7 +698,9 @@ impl<'a> Differ<'a> {
             }
         }
         for (k, n) in &to {
-            if !from.contains_key(k) || self.created_tables.contains(&key(&n.schema, &n.table)) {
+            if (!from.contains_key(k) && !self.kept_copies.contains(k))
+                || self.created_tables.contains(&key(&n.schema, &n.table))
+            {
                 add.push(*n);
             }
         }
@@ -723,7 +747,11 @@ impl<'a> Differ<'a> {
         }
         for (k, n) in &to {
             let table = key(&n.schema, &n.table);
-            if !from.contains_key(k) || self.created_tables.contains(&table) || recreated_views.contains(&table) {
+            let kept_copy = self.kept_copies.contains(&(n.schema.clone(), n.table.clone(), n.name.clone()));
+            if (!from.contains_key(k) && !kept_copy)
+                || self.created_tables.contains(&table)
+                || recreated_views.contains(&table)
+            {
                 add.push(*n);
             }
         }
@@ -863,12 +891,10 @@ impl<'a> Differ<'a> {
                     false,
                     None,
                 ),
-                Some(old) if old.options != s.options => self.push(
-                    object,
-                    format!("ALTER SEQUENCE {name} AS {} {};", s.options.data_type, sequence_options(&s.options)),
-                    false,
-                    None,
-                ),
+                Some(old) if old.options != s.options => {
+                    let (sql, note) = alter_sequence(&name, &old.options, &s.options);
+                    self.push(object, sql, false, note);
+                }
                 Some(_) => {}
             }
         }
@@ -918,383 +944,6 @@ impl<'a> Differ<'a> {
         for (object, sql) in released {
             self.push(object, sql, false, None);
         }
-    }
-
-    fn drop_tables(&mut self) {
-        let order = tables_in_order(&self.from.tables);
-        let mut drops = Vec::new();
-        for t in order.into_iter().rev() {
-            if !self.table_is_gone(&t.schema, &t.name) {
-                continue;
-            }
-            // A partition goes with its parent.
-            if let Some(p) = &t.partition_of {
-                if self.table_is_gone(&p.schema, &p.name) {
-                    continue;
-                }
-            }
-            let recreated = self.to_tables.contains_key(&key(&t.schema, &t.name));
-            let note = recreated.then(|| "its partitioning changes: the table is created again, empty".to_string());
-            drops.push((
-                format!("table {}.{}", t.schema, t.name),
-                format!("DROP TABLE {};", qualified(&t.schema, &t.name)),
-                note,
-            ));
-        }
-        for (object, sql, note) in drops {
-            self.replaced.insert(object.clone());
-            self.push(object, sql, true, note);
-        }
-    }
-
-    fn create_tables(&mut self) {
-        let order = tables_in_order(&self.to.tables);
-        let mut creates = Vec::new();
-        for t in order {
-            if self.created_tables.contains(&key(&t.schema, &t.name)) {
-                let mut sql = create_table(t);
-                for o in inherited_column_overrides(t, &self.to.tables) {
-                    sql.push_str(&o);
-                    sql.push('\n');
-                }
-                creates.push((format!("table {}.{}", t.schema, t.name), sql));
-            }
-        }
-        for (object, sql) in creates {
-            self.push(object, sql, false, None);
-        }
-    }
-
-    fn alter_tables(&mut self) {
-        let pairs: Vec<(&'a Table, &'a Table)> = self
-            .from_tables
-            .iter()
-            .filter(|(k, _)| !self.gone_tables.contains(*k))
-            .filter_map(|(k, old)| self.to_tables.get(k).map(|new| (*old, *new)))
-            .collect();
-        for (old, new) in pairs {
-            if old == new {
-                continue;
-            }
-            let name = qualified(&new.schema, &new.name);
-            let object = format!("table {}.{}", new.schema, new.name);
-            if old.unlogged != new.unlogged {
-                let to = if new.unlogged { "UNLOGGED" } else { "LOGGED" };
-                self.push(
-                    object.clone(),
-                    format!("ALTER TABLE {name} SET {to};"),
-                    false,
-                    Some("rewrites the table".into()),
-                );
-            }
-            if old.partition_of != new.partition_of || old.partition_bound != new.partition_bound {
-                let mut sql = Vec::new();
-                if let Some(p) = &old.partition_of {
-                    if !self.table_is_gone(&p.schema, &p.name) {
-                        sql.push(format!("ALTER TABLE {} DETACH PARTITION {name};", qualified(&p.schema, &p.name)));
-                    }
-                }
-                if let Some(p) = &new.partition_of {
-                    let bound = new.partition_bound.as_deref().unwrap_or("DEFAULT");
-                    sql.push(format!("ALTER TABLE {} ATTACH PARTITION {name} {bound};", qualified(&p.schema, &p.name)));
-                }
-                self.push(
-                    object.clone(),
-                    sql.join("\n"),
-                    false,
-                    Some("attaching scans the partition to check its bound".into()),
-                );
-            }
-            let parents = |t: &Table| t.inherits.iter().map(|p| qualified(&p.schema, &p.name)).collect::<Vec<_>>();
-            let (before, after) = (parents(old), parents(new));
-            for p in before.iter().filter(|p| !after.contains(p)) {
-                self.push(object.clone(), format!("ALTER TABLE {name} NO INHERIT {p};"), false, None);
-            }
-            // A partition's columns follow its parent's: change them on the parent only.
-            if old.partition_of.is_none() || new.partition_of.is_none() {
-                self.alter_columns(old, new);
-            }
-            for p in after.iter().filter(|p| !before.contains(p)) {
-                self.push(object.clone(), format!("ALTER TABLE {name} INHERIT {p};"), false, None);
-            }
-            // Its columns match the type's attributes by now (NOT OF came in phase 1).
-            if let (true, Some(ty)) = (old.of_type != new.of_type, &new.of_type) {
-                let ty = qualified(&ty.schema, &ty.name);
-                self.push(object.clone(), format!("ALTER TABLE {name} OF {ty};"), false, None);
-            }
-        }
-    }
-
-    /// Phase 1: tables that stop being of their type (`NOT OF`) become ordinary ones, whose
-    /// columns can be changed (and whose type can be altered without them).
-    fn untype_tables(&mut self) {
-        let untyped: Vec<&Table> = self
-            .from_tables
-            .iter()
-            .filter(|(k, old)| {
-                old.of_type.is_some() && self.to_tables.get(*k).is_some_and(|new| new.of_type != old.of_type)
-            })
-            .map(|(_, old)| *old)
-            .collect();
-        for t in untyped {
-            self.push(
-                format!("table {}.{}", t.schema, t.name),
-                format!("ALTER TABLE {} NOT OF;", qualified(&t.schema, &t.name)),
-                false,
-                None,
-            );
-        }
-    }
-
-    /// A table still of the type it was of: its columns change with the type (`ALTER TYPE ...
-    /// CASCADE`), not on their own.
-    fn stays_typed(&self, schema: &str, table: &str) -> bool {
-        let k = key(schema, table);
-        self.from_tables.get(&k).is_some_and(|old| {
-            old.of_type.is_some() && self.to_tables.get(&k).is_none_or(|new| new.of_type == old.of_type)
-        })
-    }
-
-    fn alter_columns(&mut self, old: &Table, new: &Table) {
-        let typed = self.stays_typed(&new.schema, &new.name);
-        let table = qualified(&new.schema, &new.name);
-        let object = |c: &str| format!("column {}.{}.{c}", new.schema, new.name);
-        let before: BTreeMap<&str, &Column> = old.columns.iter().map(|c| (c.name.as_str(), c)).collect();
-        let after: BTreeMap<&str, &Column> = new.columns.iter().map(|c| (c.name.as_str(), c)).collect();
-        // Inherited columns change with their parent's (ADD, DROP and TYPE recurse to children),
-        // unless the parent they came from is no longer a parent (NO INHERIT leaves them behind).
-        let kept_parent_had = |name: &str| {
-            new.inherits.iter().filter(|p| old.inherits.contains(p)).any(|p| {
-                self.from_tables.get(&key(&p.schema, &p.name)).is_some_and(|t| t.columns.iter().any(|x| x.name == name))
-            })
-        };
-        let mut dropped: Vec<&Column> = old
-            .columns
-            .iter()
-            .filter(|c| !after.contains_key(c.name.as_str()) && (!c.inherited || !kept_parent_had(&c.name)))
-            .filter(|_| !typed)
-            .collect();
-        // Generated columns first: they may read the others.
-        dropped.sort_by_key(|c| c.generated.is_none());
-        for c in dropped {
-            self.push(
-                object(&c.name),
-                format!("ALTER TABLE {table} DROP COLUMN {};", ident(&c.name)),
-                true,
-                Some(format!("drops column {} and its data", c.name)),
-            );
-        }
-        for c in &new.columns {
-            let col = ident(&c.name);
-            // A column the type's ALTER ... CASCADE added: only its own default and NOT NULL.
-            let added_by_type;
-            let o = match before.get(c.name.as_str()) {
-                Some(o) => *o,
-                None if typed => {
-                    added_by_type = Column {
-                        name: c.name.clone(),
-                        data_type: c.data_type.clone(),
-                        collation: c.collation.clone(),
-                        ..Default::default()
-                    };
-                    &added_by_type
-                }
-                None => {
-                    // A parent it already inherits from adds the column to it as well; a new parent
-                    // needs the column in place before INHERIT.
-                    let from_kept_parent = new.inherits.iter().filter(|p| old.inherits.contains(p)).any(|p| {
-                        self.to_tables
-                            .get(&key(&p.schema, &p.name))
-                            .is_some_and(|t| t.columns.iter().any(|x| x.name == c.name))
-                    });
-                    if c.inherited && from_kept_parent {
-                        continue;
-                    }
-                    let note = add_column_note(c);
-                    self.push(object(&c.name), format!("ALTER TABLE {table} ADD COLUMN {};", column(c)), false, note);
-                    continue;
-                }
-            };
-            if o.generated != c.generated {
-                match (&o.generated, &c.generated) {
-                    (Some(_), None) => {
-                        self.push(
-                            object(&c.name),
-                            format!("ALTER TABLE {table} ALTER COLUMN {col} DROP EXPRESSION;"),
-                            false,
-                            None,
-                        );
-                    }
-                    _ => {
-                        // A stored expression cannot be changed in place before PostgreSQL 17:
-                        // the column is computed again (a generated column holds no data of its own).
-                        self.replaced.insert(object(&c.name));
-                        self.push(
-                            object(&c.name),
-                            format!(
-                                "ALTER TABLE {table} DROP COLUMN {col};\nALTER TABLE {table} ADD COLUMN {};",
-                                column(c)
-                            ),
-                            o.generated.is_none(),
-                            Some("rewrites the table".into()),
-                        );
-                        continue;
-                    }
-                }
-            }
-            let type_recreated = self.retyped(&o.data_type).is_some();
-            let retype =
-                (o.data_type != c.data_type || o.collation != c.collation || self.collation_recreated(&c.collation))
-                    && !type_recreated
-                    && !typed
-                    && !(o.inherited && c.inherited);
-            let mut sql = Vec::new();
-            let mut notes = Vec::new();
-            if retype {
-                if o.default.is_some() {
-                    sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;"));
-                }
-                let collate = c.collation.as_ref().map(|x| format!(" COLLATE {x}")).unwrap_or_default();
-                sql.push(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate} USING {};",
-                    c.data_type,
-                    conversion(&col, &o.data_type, &c.data_type)
-                ));
-                if conversion_through_text(&o.data_type, &c.data_type) {
-                    notes.push(format!(
-                        "{} -> {}: converted through text, fails on values that do not convert",
-                        o.data_type, c.data_type
-                    ));
-                }
-                if type_change_rewrites(&o.data_type, &c.data_type) || o.collation != c.collation {
-                    notes.push(format!("{} -> {}: rewrites the table and its indexes", o.data_type, c.data_type));
-                }
-            }
-            // A recreated type's columns get their default back in retype_columns, on the new type.
-            if (o.default != c.default || (retype && o.default.is_some())) && c.generated.is_none() && !type_recreated {
-                match &c.default {
-                    Some(d) => sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d};")),
-                    None if !retype || o.default.is_none() => {
-                        sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;"))
-                    }
-                    None => {}
-                }
-            }
-            // An identity column is NOT NULL: the identity goes before the constraint can.
-            if o.identity.is_some() && c.identity.is_none() {
-                sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY;"));
-            }
-            if o.not_null != c.not_null {
-                if c.not_null {
-                    sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;"));
-                    notes.push(format!(
-                        "SET NOT NULL on {}: scans the table under an ACCESS EXCLUSIVE lock and fails on NULLs",
-                        c.name
-                    ));
-                } else {
-                    sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL;"));
-                }
-            }
-            let options = |i: &crate::model::Identity| i.sequence.as_ref().map(|s| s.options.clone());
-            match (&o.identity, &c.identity) {
-                (None, Some(i)) => sql.push(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY{};",
-                    if i.always { "ALWAYS" } else { "BY DEFAULT" },
-                    options(i).map(|o| format!(" ({})", sequence_options(&o))).unwrap_or_default()
-                )),
-                (Some(a), Some(b)) => {
-                    if a.always != b.always {
-                        sql.push(format!(
-                            "ALTER TABLE {table} ALTER COLUMN {col} SET GENERATED {};",
-                            if b.always { "ALWAYS" } else { "BY DEFAULT" }
-                        ));
-                    }
-                    // The sequence's type follows the column's; its other options are set here.
-                    if let (Some(x), Some(y)) = (options(a), options(b)) {
-                        let same = (x.start, x.increment, x.min, x.max, x.cache, x.cycle)
-                            == (y.start, y.increment, y.min, y.max, y.cache, y.cycle);
-                        if !same {
-                            sql.push(format!(
-                                "ALTER TABLE {table} ALTER COLUMN {col} SET START WITH {} SET INCREMENT BY {} SET MINVALUE {} SET MAXVALUE {} SET CACHE {} SET {}CYCLE;",
-                                y.start,
-                                y.increment,
-                                y.min,
-                                y.max,
-                                y.cache,
-                                if y.cycle { "" } else { "NO " }
-                            ));
-                        }
-                    }
-                }
-                _ => {}
-            }
-            if !sql.is_empty() {
-                let note = (!notes.is_empty()).then(|| notes.join("; "));
-                self.push(object(&c.name), sql.join("\n"), false, note);
-            }
-        }
-    }
-
-    /// Columns of recreated types take the new type (through text), then the old type goes.
-    fn retype_columns(&mut self) {
-        if self.recreated_types.is_empty() {
-            return;
-        }
-        let mut changes = Vec::new();
-        for t in &self.to.tables {
-            let k = key(&t.schema, &t.name);
-            if self.created_tables.contains(&k) || t.partition_of.is_some() {
-                continue;
-            }
-            let table = qualified(&t.schema, &t.name);
-            for c in &t.columns {
-                if self.retyped(&c.data_type).is_none() || c.inherited {
-                    continue;
-                }
-                let col = ident(&c.name);
-                let array = if c.data_type.ends_with("[]") { "[]" } else { "" };
-                let mut sql = vec![format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;")];
-                sql.push(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} TYPE {} USING {};",
-                    c.data_type,
-                    self.recreated_conversion(&col, &c.data_type)
-                        .unwrap_or(format!("{col}::text{array}::{}", c.data_type))
-                ));
-                if let Some(d) = &c.default {
-                    sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d};"));
-                }
-                let lossy = self.retyped(&c.data_type).is_some_and(|k| self.lossy_rebuild(k));
-                changes.push((format!("column {}.{}.{}", t.schema, t.name, c.name), sql.join("\n"), lossy));
-            }
-        }
-        // A rebuild that loses values is destructive as a whole: left out, none of it runs.
-        for (object, sql, lossy) in changes {
-            self.push(object, sql, lossy, Some("rewrites the table".into()));
-        }
-        let old: Vec<(Key, &str)> = self.recreated_types.iter().map(|(k, kind)| (k.clone(), *kind)).collect();
-        for ((s, n), kind) in old {
-            let lossy = self.lossy_rebuild(&key(&s, &n));
-            self.push(
-                format!("{} {s}.{n}", kind.to_lowercase()),
-                format!("DROP {kind} {};", qualified(&s, &format!("{n}__shale_old"))),
-                lossy,
-                None,
-            );
-        }
-    }
-
-    /// A rebuilt enum losing labels, or composite type losing attributes.
-    fn lossy_rebuild(&self, k: &Key) -> bool {
-        let (s, n) = (k.0.as_str(), k.1.as_str());
-        let find = |schema: &'a Schema| schema.enums.iter().find(|e| e.schema == s && e.name == n);
-        if let (Some(old), Some(new)) = (find(self.from), find(self.to)) {
-            return old.values.iter().any(|v| !new.values.contains(v));
-        }
-        let find = |schema: &'a Schema| schema.composite_types.iter().find(|c| c.schema == s && c.name == n);
-        if let (Some(old), Some(new)) = (find(self.from), find(self.to)) {
-            return old.attributes.iter().any(|a| !new.attributes.iter().any(|x| x.name == a.name));
-        }
-        false
     }
 
     // ---- phase 4 --------------------------------------------------------------------------
@@ -1573,6 +1222,40 @@ fn drop_function(f: &Function) -> (String, String) {
     )
 }
 
+/// `ALTER SEQUENCE` with the options that change, and a note when the range narrows. A new type
+/// (`AS`) comes with both bounds: PostgreSQL would otherwise move a bound that was the old type's
+/// default to the new type's.
+fn alter_sequence(name: &str, old: &SequenceOptions, new: &SequenceOptions) -> (String, Option<String>) {
+    let mut clauses = Vec::new();
+    let retyped = old.data_type != new.data_type;
+    if retyped {
+        clauses.push(format!("AS {}", new.data_type));
+    }
+    if old.start != new.start {
+        clauses.push(format!("START WITH {}", new.start));
+    }
+    if old.increment != new.increment {
+        clauses.push(format!("INCREMENT BY {}", new.increment));
+    }
+    if old.min != new.min || retyped {
+        clauses.push(format!("MINVALUE {}", new.min));
+    }
+    if old.max != new.max || retyped {
+        clauses.push(format!("MAXVALUE {}", new.max));
+    }
+    if old.cache != new.cache {
+        clauses.push(format!("CACHE {}", new.cache));
+    }
+    if old.cycle != new.cycle {
+        clauses.push(if new.cycle { "CYCLE".into() } else { "NO CYCLE".into() });
+    }
+    let narrower = new.min > old.min || new.max < old.max;
+    let note = narrower.then(|| {
+        format!("the range narrows to {}..{}: fails if the sequence's current value is outside it", new.min, new.max)
+    });
+    (format!("ALTER SEQUENCE {name} {};", clauses.join(" ")), note)
+}
+
 /// `CREATE OR REPLACE` can change a function's body but not its result type or kind.
 /// `CREATE OR REPLACE` can change a function's body but not its result type, its kind, or its
 /// parameters' names, defaults and modes (all on the definition's first line).
@@ -1691,6 +1374,7 @@ fn add_column_note(c: &Column) -> Option<String> {
 
 mod access;
 mod collations;
+mod tables;
 mod types;
 
 #[cfg(test)]

@@ -212,6 +212,20 @@ SELECT json_build_object(
     'comment', (SELECT d.description FROM pg_description d
                 WHERE d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0),
     'inherits', coalesce(inh.parents, '[]'),
+    -- a partition's copies of its parent's indexes and constraints
+    'partition_copies', CASE WHEN c.relispartition THEN (SELECT coalesce(json_agg(json_build_object(
+        'constraint', x.con, 'name', x.name, 'of', x.of, 'definition', x.def) ORDER BY x.con, x.name), '[]')
+      FROM (SELECT false AS con, ic.relname AS name, pc.relname AS of, pg_get_indexdef(i.indexrelid) AS def
+            FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+            JOIN pg_inherits h ON h.inhrelid = i.indexrelid JOIN pg_class pc ON pc.oid = h.inhparent
+            WHERE i.indrelid = c.oid
+              AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = c.oid
+                                AND k.contype IN ('p', 'u', 'x'))
+            UNION ALL
+            SELECT true, k.conname, coalesce((SELECT pk.conname FROM pg_constraint pk WHERE pk.oid = k.conparentid), k.conname),
+              pg_get_constraintdef(k.oid) FROM pg_constraint k
+            WHERE k.conrelid = c.oid AND k.contype IN ('c', 'p', 'u', 'x', 'f') AND (k.conparentid <> 0 OR NOT k.conislocal)) x)
+      ELSE '[]' END,
     'row_security', c.relrowsecurity, 'force_row_security', c.relforcerowsecurity,
     'of_type', CASE WHEN c.reloftype <> 0 THEN (SELECT json_build_object('schema', tn.nspname, 'name', tt.typname)
        FROM pg_type tt JOIN pg_namespace tn ON tn.oid = tt.typnamespace WHERE tt.oid = c.reloftype) END,

@@ -164,6 +164,22 @@ pub struct Table {
     /// `OF type`: a typed table, whose columns are the composite type's attributes.
     #[serde(default)]
     pub of_type: Option<QualifiedName>,
+    /// A partition's copies of its parent's indexes and constraints, which PostgreSQL makes and
+    /// names (not dumped: the parent's make them again). Detached, the table keeps them as its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partition_copies: Vec<PartitionCopy>,
+}
+
+/// See [`Table::partition_copies`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PartitionCopy {
+    /// `true` for a constraint (check, key, foreign key), `false` for an index.
+    pub constraint: bool,
+    pub name: String,
+    /// The name of the parent's index or constraint it copies.
+    pub of: String,
+    /// `pg_get_indexdef` or `pg_get_constraintdef` of the copy.
+    pub definition: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -537,6 +553,7 @@ impl Schema {
         self.enums.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         self.sequences.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         self.tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        self.tables.iter_mut().for_each(|t| t.partition_copies.sort());
         self.constraints.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
         self.indexes.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         for v in &mut self.views {

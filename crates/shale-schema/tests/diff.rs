@@ -742,3 +742,176 @@ async fn an_unrelated_change_leaves_functions_alone() {
     )
     .await;
 }
+
+/// Inheritance trees: what a parent gains reaches its children (declared again by none of them,
+/// merged into the one that declares it too), what it loses goes from those that only inherit it
+/// and stays with the one that keeps it (`ONLY`), a retyped column changes down the tree once,
+/// and each table keeps its own defaults and NOT NULL. With rows at every level.
+#[tokio::test]
+async fn inheritance_trees_follow_their_parents() {
+    let a = r#"
+CREATE TABLE p (id int, x int, gone int, kept_below int, retyped int DEFAULT 0);
+CREATE TABLE c (own text, x int) INHERITS (p);
+ALTER TABLE c ALTER COLUMN retyped SET DEFAULT 5;
+CREATE TABLE g (more int) INHERITS (c);
+ALTER TABLE ONLY g ALTER COLUMN retyped SET DEFAULT 9;
+CREATE TABLE a1 (id int, shared int, a_only int);
+CREATE TABLE b1 (id int, shared int);
+CREATE TABLE k () INHERITS (a1, b1);
+CREATE TABLE loner (id int, shared int);
+"#;
+    let b = r#"
+CREATE TABLE p (id int NOT NULL, x bigint, retyped bigint DEFAULT 1, added int DEFAULT 7, declared text);
+CREATE TABLE c (own2 text, x bigint, kept_below int, declared text) INHERITS (p);
+ALTER TABLE c ALTER COLUMN retyped SET DEFAULT 5;
+CREATE TABLE g (more int) INHERITS (c);
+ALTER TABLE ONLY g ALTER COLUMN retyped SET DEFAULT 9;
+ALTER TABLE ONLY g ALTER COLUMN added SET DEFAULT 8;
+CREATE TABLE a1 (id int, a_only int);
+CREATE TABLE b1 (id int, shared int, b_new text);
+CREATE TABLE k () INHERITS (a1, b1);
+CREATE TABLE loner (id int, shared int, b_new text) INHERITS (b1);
+"#;
+    let rows = "INSERT INTO p (id, x) VALUES (1, 1); INSERT INTO c (id, x, own, kept_below) VALUES (2, 2, 'c', 20);
+                INSERT INTO g (id, x, own, kept_below, more) VALUES (3, 3, 'g', 30, 3);
+                INSERT INTO k VALUES (4, 4, 4); INSERT INTO loner VALUES (5, 5);";
+    let forward = converges("inheritance (forward, with rows)", a, b, rows).await;
+    // The parent's column reaches the children: added once, on the parent.
+    assert_eq!(forward.matches("ADD COLUMN added").count(), 1, "{forward}");
+    // The child declares `declared` itself: added to it before the parent's, which merges.
+    let at = |s: &str| forward.find(s).unwrap_or_else(|| panic!("no {s:?} in\n{forward}"));
+    assert!(
+        at("ALTER TABLE public.c ADD COLUMN declared text;") < at("ALTER TABLE public.p ADD COLUMN declared text;")
+    );
+    // The child keeps `kept_below` as its own: the parent drops it alone.
+    assert!(forward.contains("ALTER TABLE ONLY public.p DROP COLUMN kept_below;"), "{forward}");
+    assert!(forward.contains("ALTER TABLE public.p DROP COLUMN gone;"), "{forward}");
+    assert!(!forward.contains("public.c DROP COLUMN gone") && !forward.contains("public.g DROP COLUMN"), "{forward}");
+    // Retyped on the parent only; each table's own default set again on it alone.
+    assert_eq!(forward.matches("TYPE bigint").count(), 2, "{forward}");
+    assert!(forward.contains("ALTER TABLE ONLY public.c ALTER COLUMN retyped SET DEFAULT 5;"), "{forward}");
+    assert!(forward.contains("ALTER TABLE public.g ALTER COLUMN retyped SET DEFAULT 9;"), "{forward}");
+    // The multiple-inheritance child keeps `shared` from its other parent.
+    assert!(forward.contains("ALTER TABLE public.a1 DROP COLUMN shared;"), "{forward}");
+    assert!(!forward.contains("public.k DROP"), "{forward}");
+    pair("inheritance", a, b).await;
+    // A parent removed (NO INHERIT before it is dropped) and a grandchild moved up.
+    pair(
+        "inheritance: parents dropped and changed",
+        "CREATE TABLE p (id int, x int); CREATE TABLE c (y int) INHERITS (p); CREATE TABLE g (z int) INHERITS (c);",
+        "CREATE TABLE c (id int, x int, y int); CREATE TABLE g (z int) INHERITS (c);",
+    )
+    .await;
+}
+
+/// Partitioned tables: columns added, dropped and retyped on the parent only (the partitions,
+/// sub-partitions among them, follow); a table that becomes a partition is brought to the
+/// parent's columns first; one that stops being one (or moves) is detached before the parent
+/// changes and keeps its own columns; triggers on the parent are not repeated for the partitions.
+#[tokio::test]
+async fn partitions_follow_their_parent() {
+    let common = "CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TABLE refs (k int PRIMARY KEY);";
+    let a = format!(
+        r#"{common}
+CREATE TABLE m (id int, k int REFERENCES refs, v text, gone int, r int, PRIMARY KEY (id, k),
+    CONSTRAINT m_id_positive CHECK (id > 0)) PARTITION BY LIST (k);
+CREATE TABLE m1 PARTITION OF m FOR VALUES IN (1);
+CREATE TABLE a_m2 PARTITION OF m FOR VALUES IN (2);
+CREATE TABLE m_sub PARTITION OF m FOR VALUES IN (3) PARTITION BY RANGE (id);
+CREATE TABLE m_sub_1 PARTITION OF m_sub FOR VALUES FROM (0) TO (100);
+CREATE TABLE m_out PARTITION OF m FOR VALUES IN (4);
+CREATE TABLE m_moved PARTITION OF m FOR VALUES IN (5);
+CREATE TABLE a_loose (id int NOT NULL, k int NOT NULL, v text, gone int, r int);
+CREATE INDEX m_v ON m (v);
+CREATE TRIGGER m_insert AFTER INSERT ON m FOR EACH ROW EXECUTE FUNCTION keep();
+CREATE TRIGGER m_r BEFORE UPDATE OF r ON m FOR EACH ROW EXECUTE FUNCTION keep();
+CREATE TRIGGER m1_own BEFORE DELETE ON m1 FOR EACH ROW EXECUTE FUNCTION keep();
+"#
+    );
+    let b = format!(
+        r#"{common}
+CREATE TABLE m (id int, k int REFERENCES refs, v varchar(50), r bigint NOT NULL DEFAULT 0, added jsonb,
+    PRIMARY KEY (id, k), CONSTRAINT m_id_positive CHECK (id > 0)) PARTITION BY LIST (k);
+CREATE TABLE m1 PARTITION OF m FOR VALUES IN (1);
+CREATE TABLE a_m2 PARTITION OF m FOR VALUES IN (2);
+CREATE TABLE m_sub PARTITION OF m FOR VALUES IN (3) PARTITION BY RANGE (id);
+CREATE TABLE m_sub_1 PARTITION OF m_sub FOR VALUES FROM (0) TO (100);
+CREATE TABLE m_out PARTITION OF m FOR VALUES IN (4);
+CREATE TABLE m_moved PARTITION OF m FOR VALUES IN (5, 7);
+CREATE TABLE a_loose PARTITION OF m FOR VALUES IN (6);
+CREATE INDEX m_v ON m (v);
+CREATE TRIGGER m_insert AFTER INSERT ON m FOR EACH ROW EXECUTE FUNCTION keep();
+CREATE TRIGGER m_r BEFORE UPDATE OF r ON m FOR EACH ROW EXECUTE FUNCTION keep();
+CREATE TRIGGER m1_own BEFORE DELETE ON m1 FOR EACH ROW EXECUTE FUNCTION keep();
+CREATE TRIGGER m_statement AFTER DELETE ON m FOR EACH STATEMENT EXECUTE FUNCTION keep();
+ALTER TABLE m DETACH PARTITION m_out;
+ALTER TABLE m_out ADD COLUMN archived_at timestamptz;
+"#
+    );
+    let rows = "INSERT INTO refs SELECT generate_series(1, 7); INSERT INTO m VALUES (1, 1, 'a', 0, 1), (2, 2, 'b', 0, 2), (3, 3, 'c', 0, 3), (4, 4, 'd', 0, 4),
+                (5, 5, 'e', 0, 5); INSERT INTO a_loose VALUES (6, 6, 'f', 0, 6);";
+    let forward = converges("partitions (forward, with rows)", &a, &b, rows).await;
+    for partition in ["m1", "a_m2", "m_sub", "m_sub_1", "m_moved"] {
+        assert!(!forward.contains(&format!("TABLE public.{partition} ADD")), "{partition}\n{forward}");
+        assert!(!forward.contains(&format!("TABLE public.{partition} DROP")), "{partition}\n{forward}");
+        assert!(!forward.contains(&format!("TABLE public.{partition} ALTER")), "{partition}\n{forward}");
+    }
+    let at = |s: &str| forward.find(s).unwrap_or_else(|| panic!("no {s:?} in\n{forward}"));
+    assert!(at("DETACH PARTITION public.m_out") < at("ALTER TABLE public.m DROP COLUMN gone;"), "{forward}");
+    assert!(at("ALTER TABLE public.a_loose DROP COLUMN gone;") < at("ATTACH PARTITION public.a_loose"), "{forward}");
+    assert!(at("ALTER TABLE public.m ADD COLUMN added jsonb;") < at("ATTACH PARTITION public.m_moved"), "{forward}");
+    assert_eq!(forward.matches("CREATE TRIGGER").count(), 2, "m_r around r's new type, m_statement\n{forward}");
+    // The table joining m gets m's check first; the one leaving keeps its copies of m's index,
+    // key, check and foreign key (they are its own in the target too).
+    assert!(at("ALTER TABLE public.a_loose ADD CONSTRAINT m_id_positive") < at("ATTACH PARTITION public.a_loose"));
+    assert!(!forward.contains("m_out_pkey") && !forward.contains("m_out_v_idx"), "{forward}");
+    pair("partitions", &a, &b).await;
+}
+
+/// A sequence's type (`AS`) with the bounds it implies: both bounds are given with a new type
+/// (else PostgreSQL moves a default bound to the new type's), and a narrower range is noted.
+/// An identity sequence renamed; serial and identity columns widened with their sequences.
+#[tokio::test]
+async fn sequence_types_and_bounds() {
+    let a = "CREATE SEQUENCE s_big AS bigint;
+             CREATE SEQUENCE s_small AS smallint MAXVALUE 1000;
+             CREATE SEQUENCE s_down AS integer INCREMENT -1;
+             CREATE SEQUENCE s_max AS integer MAXVALUE 2147483647;
+             CREATE TABLE t (id serial, code int GENERATED BY DEFAULT AS IDENTITY);";
+    let b = "CREATE SEQUENCE s_big AS integer;
+             CREATE SEQUENCE s_small AS bigint MAXVALUE 1000;
+             CREATE SEQUENCE s_down AS smallint INCREMENT -1;
+             CREATE SEQUENCE s_max AS bigint MAXVALUE 2147483647;
+             CREATE TABLE t (id bigserial, code bigint GENERATED BY DEFAULT AS IDENTITY (SEQUENCE NAME t_code_renamed));";
+    let rows = "SELECT nextval('s_big'); INSERT INTO t DEFAULT VALUES;";
+    let forward = converges("sequences (forward, with values)", a, b, rows).await;
+    assert!(forward.contains("ALTER SEQUENCE public.s_big AS integer MINVALUE 1 MAXVALUE 2147483647;"), "{forward}");
+    assert!(forward.contains("the range narrows to 1..2147483647"), "{forward}");
+    assert!(forward.contains("ALTER SEQUENCE public.s_max AS bigint MINVALUE 1 MAXVALUE 2147483647;"), "{forward}");
+    assert!(forward.contains("ALTER SEQUENCE public.t_code_seq RENAME TO t_code_renamed;"), "{forward}");
+    pair("sequences", a, b).await;
+    // A value beyond the new bound: PostgreSQL refuses, inside the transaction.
+    let db = build(a, "diff_seq");
+    shared_cluster().psql(&db.name, "SELECT setval('s_big', 5000000000);").unwrap();
+    let changes = diff(&model(&db).await, &model(&build(b, "diff_seq_b")).await);
+    let refused = shared_cluster().psql(&db.name, &format!("BEGIN;\n{}COMMIT;\n", changes.to_sql(true)));
+    assert!(refused.is_err_and(|e| e.to_string().contains("cannot be greater than MAXVALUE")));
+}
+
+/// A generated column computed again (dropped and added) takes its indexes, constraints,
+/// comment and column privileges with it: all are created again.
+#[tokio::test]
+async fn a_generated_column_computed_again_keeps_what_is_on_it() {
+    ensure_roles();
+    let a = "CREATE TABLE t (id int, a int, g int GENERATED ALWAYS AS (a * 2) STORED);
+             CREATE INDEX t_g ON t (g); ALTER TABLE t ADD CONSTRAINT t_g_unique UNIQUE (g);
+             ALTER TABLE t ADD CONSTRAINT t_g_positive CHECK (g > 0);
+             COMMENT ON COLUMN t.g IS 'twice a'; GRANT SELECT (g) ON t TO shale_test_reader;";
+    let b = a.replace("a * 2", "a * 3");
+    let (forward, _) = pair("generated column computed again", a, &b).await;
+    for object in ["CREATE INDEX t_g", "ADD CONSTRAINT t_g_unique", "ADD CONSTRAINT t_g_positive"] {
+        assert!(forward.contains(object), "{object}\n{forward}");
+    }
+    assert!(forward.contains("GRANT SELECT (g) ON TABLE public.t TO shale_test_reader;"), "{forward}");
+}

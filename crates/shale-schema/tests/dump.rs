@@ -472,7 +472,10 @@ async fn compare_reports_differences_in_every_new_kind() {
         CREATE DOMAIN d AS integer CONSTRAINT d_positive CHECK (VALUE > 0);
         CREATE TYPE c AS (a integer);
         CREATE TYPE r AS RANGE (subtype = integer);
-        CREATE AGGREGATE agg(integer) (SFUNC = int4larger, STYPE = integer);";
+        CREATE AGGREGATE agg(integer) (SFUNC = int4larger, STYPE = integer);
+        CREATE SEQUENCE sq AS integer;
+        CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TRIGGER base_trg BEFORE INSERT ON base FOR EACH ROW EXECUTE FUNCTION trg();";
     let expected = fresh_database("schema_cmp_expected");
     let same = fresh_database("schema_cmp_same");
     let actual = fresh_database("schema_cmp_actual");
@@ -509,7 +512,9 @@ async fn compare_reports_differences_in_every_new_kind() {
             ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT INSERT ON TABLES TO shale_test_reader;
             COMMENT ON EXTENSION plpgsql IS 'changed';
             CREATE TABLE typed (a integer);
-            CREATE COLLATION coll (provider = libc, lc_collate = 'C', lc_ctype = 'POSIX');"
+            CREATE COLLATION coll (provider = libc, lc_collate = 'C', lc_ctype = 'POSIX');
+            ALTER SEQUENCE sq MAXVALUE 1000;
+            ALTER TABLE base DISABLE TRIGGER base_trg;"
         ),
     );
     let (m_expected, m_same, m_actual) = (model(&expected).await, model(&same).await, model(&actual).await);
@@ -529,6 +534,8 @@ async fn compare_reports_differences_in_every_new_kind() {
         "comment on EXTENSION plpgsql",
         "table public.typed",
         "collation public.coll",
+        "sequence public.sq",
+        "trigger public.base.base_trg",
     ] {
         assert!(found.iter().any(|f| f == object), "no difference reported for {object}: {found:#?}");
     }
