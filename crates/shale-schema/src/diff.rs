@@ -119,8 +119,14 @@ impl Diff {
 }
 
 type Key = (String, String);
-/// Constraints to drop, to add, and to validate.
-type ConstraintPlan<'a> = (Vec<&'a Constraint>, Vec<&'a Constraint>, Vec<&'a Constraint>);
+/// Constraints to drop, to add, to validate, and foreign keys whose deferrability changes in place.
+#[derive(Default)]
+struct ConstraintPlan<'a> {
+    drop: Vec<&'a Constraint>,
+    add: Vec<&'a Constraint>,
+    validate: Vec<&'a Constraint>,
+    deferrability: Vec<&'a Constraint>,
+}
 /// Indexes to drop and to create.
 type IndexPlan<'a> = (Vec<&'a crate::model::Index>, Vec<&'a crate::model::Index>);
 type TableKey = (String, String, String);
@@ -223,7 +229,7 @@ impl<'a> Differ<'a> {
         self.drop_policies();
         self.drop_views(&views);
         self.drop_aggregates();
-        self.drop_constraints(&constraints.0);
+        self.drop_constraints(&constraints.drop);
         self.drop_indexes(&indexes.0);
         self.drop_changed_functions();
         self.untype_tables();
@@ -597,7 +603,7 @@ impl<'a> Differ<'a> {
         let ckey = |c: &Constraint| (c.schema.clone(), c.table.clone(), c.name.clone());
         let from: BTreeMap<TableKey, &'a Constraint> = self.from.constraints.iter().map(|c| (ckey(c), c)).collect();
         let to: BTreeMap<TableKey, &'a Constraint> = self.to.constraints.iter().map(|c| (ckey(c), c)).collect();
-        let (mut drop, mut add, mut validate) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut drop, mut add, mut validate, mut deferrability) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut fks = Vec::new();
         for (k, c) in &from {
             if self.table_is_gone(&c.schema, &c.table) {
@@ -688,8 +694,14 @@ impl<'a> Differ<'a> {
                     add.push(*n);
                 }
                 Some(n) if n.definition == c.definition => {}
-                Some(n) if !c.validated && n.validated && n.definition == without_not_valid(&c.definition) => {
-                    validate.push(*n);
+                // Only DEFERRABLE / INITIALLY changes: altered in place, not scanned again.
+                Some(n) if without_deferrability(&n.definition) == without_deferrability(&c.definition) => {
+                    if (n.deferrable, n.deferred) != (c.deferrable, c.deferred) {
+                        deferrability.push(*n);
+                    }
+                    if !c.validated && n.validated {
+                        validate.push(*n);
+                    }
                 }
                 Some(n) => {
                     drop.push(c);
@@ -704,7 +716,7 @@ impl<'a> Differ<'a> {
                 add.push(*n);
             }
         }
-        (drop, add, validate)
+        ConstraintPlan { drop, add, validate, deferrability }
     }
 
     fn drop_constraints(&mut self, drop: &[&Constraint]) {
@@ -1050,7 +1062,7 @@ impl<'a> Differ<'a> {
     /// exists, check and foreign keys are added NOT VALID and validated after, so that the scan
     /// does not hold a lock that blocks writes.
     fn add_constraints(&mut self, plan: &ConstraintPlan<'a>, foreign: bool) {
-        let (_, add, validate) = plan;
+        let ConstraintPlan { add, validate, deferrability, .. } = plan;
         let mut changes = Vec::new();
         for c in add.iter().filter(|c| (c.kind == ConstraintKind::ForeignKey) == foreign) {
             let table = qualified(&c.schema, &c.table);
@@ -1070,6 +1082,24 @@ impl<'a> Differ<'a> {
                 && matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion))
             .then(|| "builds an index while holding a lock that blocks writes".to_string());
             changes.push((format!("constraint {}.{}.{}", c.schema, c.table, c.name), sql, note));
+        }
+        if foreign {
+            for c in deferrability {
+                let mode = match (c.deferrable, c.deferred) {
+                    (false, _) => "NOT DEFERRABLE",
+                    (true, false) => "DEFERRABLE INITIALLY IMMEDIATE",
+                    (true, true) => "DEFERRABLE INITIALLY DEFERRED",
+                };
+                changes.push((
+                    format!("constraint {}.{}.{}", c.schema, c.table, c.name),
+                    format!(
+                        "ALTER TABLE {} ALTER CONSTRAINT {} {mode};",
+                        qualified(&c.schema, &c.table),
+                        ident(&c.name)
+                    ),
+                    None,
+                ));
+            }
         }
         if !foreign {
             for c in validate {
@@ -1287,6 +1317,11 @@ fn referenced_table(definition: &str) -> Option<&str> {
 
 fn without_not_valid(definition: &str) -> String {
     definition.replace(" NOT VALID", "")
+}
+
+/// A foreign key's definition without its `DEFERRABLE [INITIALLY DEFERRED]` and `NOT VALID`.
+fn without_deferrability(definition: &str) -> String {
+    without_not_valid(definition).replace(" DEFERRABLE INITIALLY DEFERRED", "").replace(" DEFERRABLE", "")
 }
 
 fn comment(text: &Option<String>) -> String {

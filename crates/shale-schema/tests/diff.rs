@@ -915,3 +915,43 @@ async fn a_generated_column_computed_again_keeps_what_is_on_it() {
     }
     assert!(forward.contains("GRANT SELECT (g) ON TABLE public.t TO shale_test_reader;"), "{forward}");
 }
+
+/// What PostgreSQL can change in place is changed in place: a foreign key's deferrability (no
+/// new scan), a policy's roles and expressions (its comment stays).
+#[tokio::test]
+async fn foreign_key_deferrability_and_policies_change_in_place() {
+    ensure_roles();
+    let a = "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (p_id int CONSTRAINT c_p_fk REFERENCES p);
+             CREATE TABLE d (p_id int, CONSTRAINT d_p_fk FOREIGN KEY (p_id) REFERENCES p DEFERRABLE INITIALLY DEFERRED);
+             ALTER TABLE c ENABLE ROW LEVEL SECURITY;
+             CREATE POLICY c_mine ON c FOR UPDATE USING (p_id > 0);
+             COMMENT ON POLICY c_mine ON c IS 'mine';";
+    let b = "CREATE TABLE p (id int PRIMARY KEY);
+             CREATE TABLE c (p_id int, CONSTRAINT c_p_fk FOREIGN KEY (p_id) REFERENCES p DEFERRABLE INITIALLY DEFERRED);
+             CREATE TABLE d (p_id int, CONSTRAINT d_p_fk FOREIGN KEY (p_id) REFERENCES p DEFERRABLE);
+             ALTER TABLE c ENABLE ROW LEVEL SECURITY;
+             CREATE POLICY c_mine ON c FOR UPDATE TO shale_test_reader USING (p_id > 10) WITH CHECK (p_id < 100);
+             COMMENT ON POLICY c_mine ON c IS 'mine';";
+    let (forward, back) = pair("in place", a, b).await;
+    assert!(
+        forward.contains("ALTER TABLE public.c ALTER CONSTRAINT c_p_fk DEFERRABLE INITIALLY DEFERRED;"),
+        "{forward}"
+    );
+    assert!(
+        forward.contains("ALTER TABLE public.d ALTER CONSTRAINT d_p_fk DEFERRABLE INITIALLY IMMEDIATE;"),
+        "{forward}"
+    );
+    assert!(back.contains("ALTER TABLE public.c ALTER CONSTRAINT c_p_fk NOT DEFERRABLE;"), "{back}");
+    assert!(
+        forward.contains(
+            "ALTER POLICY c_mine ON public.c TO shale_test_reader USING ((p_id > 10)) WITH CHECK ((p_id < 100));"
+        ),
+        "{forward}"
+    );
+    for script in [&forward, &back] {
+        assert!(!script.contains("DROP CONSTRAINT") && !script.contains("VALIDATE"), "{script}");
+    }
+    assert!(!forward.contains("DROP POLICY") && !forward.contains("COMMENT ON POLICY"), "{forward}");
+    // Back, the WITH CHECK clause cannot be taken away in place: the policy is created again.
+    assert!(back.contains("DROP POLICY c_mine ON public.c;") && back.contains("COMMENT ON POLICY"), "{back}");
+}

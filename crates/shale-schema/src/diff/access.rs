@@ -14,6 +14,37 @@ use crate::model::{
     Schema,
 };
 
+/// Policies to drop (phase 1), to create (phase 5), and to change in place (old, new).
+struct PolicyPlan<'a> {
+    drop: Vec<&'a Policy>,
+    create: Vec<&'a Policy>,
+    alter: Vec<(&'a Policy, &'a Policy)>,
+}
+
+/// `ALTER POLICY` changes roles, USING and WITH CHECK, but cannot remove a clause, nor change
+/// the command or PERMISSIVE / RESTRICTIVE.
+fn alterable(old: &Policy, new: &Policy) -> bool {
+    (old.permissive, &old.command) == (new.permissive, &new.command)
+        && (old.using.is_none() || new.using.is_some())
+        && (old.with_check.is_none() || new.with_check.is_some())
+}
+
+fn alter_policy(old: &Policy, new: &Policy) -> String {
+    let mut sql = format!("ALTER POLICY {} ON {}", ident(&new.name), qualified(&new.schema, &new.table));
+    if old.roles != new.roles {
+        let roles: Vec<String> = new.roles.iter().map(|r| role(r)).collect();
+        sql.push_str(&format!(" TO {}", roles.join(", ")));
+    }
+    if let (true, Some(e)) = (old.using != new.using, &new.using) {
+        sql.push_str(&format!(" USING ({e})"));
+    }
+    if let (true, Some(e)) = (old.with_check != new.with_check, &new.with_check) {
+        sql.push_str(&format!(" WITH CHECK ({e})"));
+    }
+    sql.push(';');
+    sql
+}
+
 /// Equal but for what the policy uses (the same definition uses the same columns).
 fn same_policy(a: &Policy, b: &Policy) -> bool {
     (a.permissive, &a.command, &a.roles, &a.using, &a.with_check)
@@ -155,7 +186,7 @@ fn privileged_object_exists(to: &Schema, p: &ObjectPrivileges) -> bool {
 impl<'a> Differ<'a> {
     /// Policies to drop (phase 1) and to create (phase 5): changed ones, those on tables whose
     /// columns change type (a policy blocks that), those calling a dropped function.
-    fn policy_plan(&self) -> (Vec<&'a Policy>, Vec<&'a Policy>) {
+    fn policy_plan(&self) -> PolicyPlan<'a> {
         let to: BTreeMap<TableKey, &'a Policy> = self.to.policies.iter().map(|p| (policy_key(p), p)).collect();
         let from: BTreeMap<TableKey, &'a Policy> = self.from.policies.iter().map(|p| (policy_key(p), p)).collect();
         let reads_changed = |p: &Policy| {
@@ -171,17 +202,18 @@ impl<'a> Differ<'a> {
                 || self.gone_functions.iter().any(|(s, f, _)| mentions(&text, &qualified(s, f)))
                 || self.names_recreated_collation(&text)
         };
-        let (mut drop, mut create) = (Vec::new(), Vec::new());
+        let (mut drop, mut create, mut alter) = (Vec::new(), Vec::new(), Vec::new());
         for (k, p) in &from {
             if self.table_is_gone(&p.schema, &p.table) {
                 continue;
             }
             match to.get(k) {
                 None => drop.push(*p),
-                Some(n) if !same_policy(n, p) || reads_changed(p) => {
+                Some(n) if reads_changed(p) || (!same_policy(n, p) && !alterable(p, n)) => {
                     drop.push(*p);
                     create.push(*n);
                 }
+                Some(n) if !same_policy(n, p) => alter.push((*p, *n)),
                 Some(_) => {}
             }
         }
@@ -192,11 +224,11 @@ impl<'a> Differ<'a> {
         }
         create.sort_by_key(|p| policy_key(p));
         create.dedup_by_key(|p| policy_key(p));
-        (drop, create)
+        PolicyPlan { drop, create, alter }
     }
 
     pub(super) fn drop_policies(&mut self) {
-        let (drop, _) = self.policy_plan();
+        let PolicyPlan { drop, .. } = self.policy_plan();
         for p in drop {
             self.push_replaced(
                 format!("policy {}.{}.{}", p.schema, p.table, p.name),
@@ -228,9 +260,12 @@ impl<'a> Differ<'a> {
                 ));
             }
         }
-        let (_, create) = self.policy_plan();
+        let PolicyPlan { create, alter, .. } = self.policy_plan();
         for p in create {
             changes.push((format!("policy {}.{}.{}", p.schema, p.table, p.name), policy(p)));
+        }
+        for (old, new) in alter {
+            changes.push((format!("policy {}.{}.{}", new.schema, new.table, new.name), alter_policy(old, new)));
         }
         for (object, sql) in changes {
             self.push(object, sql, false, None);

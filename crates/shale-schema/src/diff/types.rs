@@ -211,10 +211,15 @@ impl<'a> Differ<'a> {
             if !sql.is_empty() {
                 let note = (old.not_null != d.not_null || after.len() > before.len())
                     .then(|| "checks every column of the domain's type".to_string());
-                changes.push((format!("domain {}.{}", d.schema, d.name), sql.join("\n"), note));
+                // A check dropped and added again lost its comment.
+                let recreated = sql.iter().any(|s| s.contains(" DROP CONSTRAINT "));
+                changes.push((format!("domain {}.{}", d.schema, d.name), sql.join("\n"), note, recreated));
             }
         }
-        for (object, sql, note) in changes {
+        for (object, sql, note, recreated) in changes {
+            if recreated {
+                self.replaced.insert(object.clone());
+            }
             self.push(object, sql, false, note);
         }
     }
