@@ -181,6 +181,13 @@ impl<'a> Differ<'a> {
     /// as a partition again (PostgreSQL adopts them when attaching).
     pub(super) fn classify_partition_copies(&mut self) {
         for (old, new) in self.kept_tables() {
+            for p in old.inherits.iter().filter(|p| !new.inherits.contains(p)) {
+                for (check, kept) in self.released_checks(old, new, p) {
+                    if kept {
+                        self.kept_copies.insert((new.schema.clone(), new.name.clone(), check.name.clone()));
+                    }
+                }
+            }
             if !Self::moves_partition(old, new) {
                 continue;
             }
@@ -205,6 +212,31 @@ impl<'a> Differ<'a> {
                 }
             }
         }
+    }
+
+    /// The checks a table had only from parent `p`, which become its own when it stops
+    /// inheriting from `p`, and whether it keeps them (the same in `to`; else they are dropped).
+    fn released_checks(&self, old: &Table, new: &Table, p: &QualifiedName) -> Vec<(&'a Constraint, bool)> {
+        let checks_of = |t: &QualifiedName| inherited_checks(self.from, t).collect::<Vec<_>>();
+        let own = |name: &str| {
+            self.from.constraints.iter().any(|c| c.schema == old.schema && c.table == old.name && c.name == name)
+        };
+        let from_other_parent = |name: &str| {
+            new.inherits
+                .iter()
+                .filter(|q| old.inherits.contains(q))
+                .any(|q| checks_of(q).iter().any(|c| c.name == name))
+        };
+        checks_of(p)
+            .into_iter()
+            .filter(|c| !own(&c.name) && !from_other_parent(&c.name))
+            .map(|c| {
+                let kept = self.to.constraints.iter().any(|n| {
+                    (&n.schema, &n.table, &n.name, &n.definition) == (&new.schema, &new.name, &c.name, &c.definition)
+                });
+                (c, kept)
+            })
+            .collect()
     }
 
     /// Whether a check of `from` that `to` does not list on its table is the same as one of the
@@ -295,6 +327,17 @@ impl<'a> Differ<'a> {
                     format!("ALTER TABLE {name} NO INHERIT {};", qualified(&p.schema, &p.name)),
                 ));
                 tree.no_inherit(&key(&new.schema, &new.name), &key(&p.schema, &p.name));
+                // The parent's checks it had become its own copies: dropped unless it has them in
+                // `to` (or the diff dropped them from the parent already, which took them along).
+                for (check, kept) in self.released_checks(old, new, p) {
+                    let on_parent = format!("constraint {}.{}.{}", p.schema, p.name, check.name);
+                    if !kept && !self.replaced.contains(&on_parent) {
+                        changes.push((
+                            object.clone(),
+                            format!("ALTER TABLE {name} DROP CONSTRAINT {};", ident(&check.name)),
+                        ));
+                    }
+                }
             }
         }
         self.tree = tree;
@@ -377,8 +420,14 @@ impl<'a> Differ<'a> {
                     Some("rewrites the table".into()),
                 );
             }
-            // A partition that stays attached follows its parent.
-            if self.tree.columns.contains_key(&k) && !(old == new && self.matches_tree(new)) {
+            // A partition that stays attached follows its parent (it is not in the tree).
+            if !self.tree.columns.contains_key(&k) {
+                continue;
+            }
+            let unchanged = old == new
+                && self.matches_tree(new)
+                && !new.columns.iter().any(|c| self.collation_recreated(&c.collation));
+            if !unchanged {
                 self.alter_columns(old, new);
             }
         }
@@ -791,15 +840,7 @@ impl<'a> Differ<'a> {
     /// The checks a table needs before it joins parent `p` (one that exists before the diff and
     /// keeps them): those it has neither itself nor as a kept copy.
     fn checks_to_bring(&self, old: &Table, new: &Table, p: &QualifiedName) -> Vec<&'a Constraint> {
-        let parent_checks = |s: &'a Schema| {
-            s.constraints.iter().filter(move |c| {
-                c.schema == p.schema
-                    && c.table == p.name
-                    && c.kind == ConstraintKind::Check
-                    && !c.definition.contains("NO INHERIT")
-            })
-        };
-        let before: Vec<&Constraint> = parent_checks(self.from).collect();
+        let before: Vec<&Constraint> = inherited_checks(self.from, p).collect();
         let has = |name: &str, definition: &str| {
             let own = self.from.constraints.iter().any(|c| {
                 (&c.schema, &c.table, c.name.as_str(), c.definition.as_str())
@@ -807,11 +848,22 @@ impl<'a> Differ<'a> {
             });
             own || self.kept_copies.contains(&(new.schema.clone(), new.name.clone(), name.to_string()))
         };
-        parent_checks(self.to)
+        inherited_checks(self.to, p)
             .filter(|c| before.iter().any(|b| b.name == c.name && b.definition == c.definition))
             .filter(|c| !has(&c.name, &c.definition))
             .collect()
     }
+}
+
+/// The checks of table `t` that its children inherit (all but `NO INHERIT` ones).
+fn inherited_checks<'s>(schema: &'s Schema, t: &QualifiedName) -> impl Iterator<Item = &'s Constraint> + 's {
+    let t = t.clone();
+    schema.constraints.iter().filter(move |c| {
+        c.schema == t.schema
+            && c.table == t.name
+            && c.kind == ConstraintKind::Check
+            && !c.definition.contains("NO INHERIT")
+    })
 }
 
 /// Identity changes on a column that stays: added with its options, `ALWAYS` / `BY DEFAULT`, and
