@@ -529,13 +529,12 @@ impl<'a> Differ<'a> {
         let from: BTreeMap<TableKey, &'a Trigger> = self.from.triggers.iter().map(|t| (tkey(t), t)).collect();
         let to: BTreeMap<TableKey, &'a Trigger> = self.to.triggers.iter().map(|t| (tkey(t), t)).collect();
         let to_views: BTreeSet<Key> = self.to.views.iter().map(|v| key(&v.schema, &v.name)).collect();
+        let from_views: BTreeSet<Key> = self.from.views.iter().map(|v| key(&v.schema, &v.name)).collect();
         let (mut drop, mut create) = (Vec::new(), Vec::new());
         for (k, g) in &from {
             let on = key(&g.schema, &g.table);
             // Dropped with their table, or with their view (one that goes, or is created again).
-            let view_dropped = recreated_views.contains(&on)
-                || (self.from.views.iter().any(|v| v.schema == g.schema && v.name == g.table)
-                    && !to_views.contains(&on));
+            let view_dropped = recreated_views.contains(&on) || (from_views.contains(&on) && !to_views.contains(&on));
             if self.table_is_gone(&g.schema, &g.table) || view_dropped {
                 continue;
             }
@@ -1117,11 +1116,12 @@ impl<'a> Differ<'a> {
 
     fn add_indexes(&mut self, add: &[&crate::model::Index], on_materialized_views: bool) {
         let mut changes = Vec::new();
+        let existed: BTreeSet<Key> = self.from.indexes.iter().map(|i| key(&i.schema, &i.name)).collect();
         for i in add.iter().filter(|i| i.on_materialized_view == on_materialized_views) {
             let existing = !self.created_tables.contains(&key(&i.schema, &i.table)) && !on_materialized_views;
             let note = existing.then(|| "builds while blocking writes to the table (CONCURRENTLY needs its own migration without a transaction)".to_string());
             let object = format!("index {}.{}", i.schema, i.name);
-            if self.from.indexes.iter().any(|o| o.schema == i.schema && o.name == i.name) {
+            if existed.contains(&key(&i.schema, &i.name)) {
                 // Created again (with its materialized view, say): its comment is set again.
                 self.replaced.insert(object.clone());
             }
@@ -1154,11 +1154,12 @@ impl<'a> Differ<'a> {
 
     fn create_triggers(&mut self, plan: &(Vec<&'a Trigger>, Vec<&'a Trigger>)) {
         let mut changes = Vec::new();
-        let created: BTreeSet<TableKey> =
-            plan.1.iter().map(|t| (t.schema.clone(), t.table.clone(), t.name.clone())).collect();
+        let tkey = |t: &Trigger| (t.schema.clone(), t.table.clone(), t.name.clone());
+        let created: BTreeSet<TableKey> = plan.1.iter().map(|t| tkey(t)).collect();
+        let from: BTreeMap<TableKey, &Trigger> = self.from.triggers.iter().map(|t| (tkey(t), t)).collect();
         for g in &plan.1 {
             let object = format!("trigger {}.{}.{}", g.schema, g.table, g.name);
-            if self.from.triggers.iter().any(|o| (&o.schema, &o.table, &o.name) == (&g.schema, &g.table, &g.name)) {
+            if from.contains_key(&tkey(g)) {
                 // Created again (its view was): its comment is set again.
                 self.replaced.insert(object.clone());
             }
@@ -1166,14 +1167,11 @@ impl<'a> Differ<'a> {
         }
         // Those that stay: only their enabled state may change.
         for g in &self.to.triggers {
-            let k = (g.schema.clone(), g.table.clone(), g.name.clone());
+            let k = tkey(g);
             if created.contains(&k) {
                 continue;
             }
-            let Some(o) = self.from.triggers.iter().find(|o| (&o.schema, &o.table, &o.name) == (&k.0, &k.1, &k.2))
-            else {
-                continue;
-            };
+            let Some(o) = from.get(&k) else { continue };
             if o.enabled != g.enabled {
                 let state = match g.enabled.as_str() {
                     "D" => "DISABLE",
