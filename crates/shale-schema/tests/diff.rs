@@ -1009,6 +1009,11 @@ async fn more_trees_converge() {
             "CREATE TABLE p (id int, x bigint, y text); CREATE TABLE c (x bigint, z int) INHERITS (p);",
         ),
         (
+            "a dropped parent's column the child drops too",
+            "CREATE TABLE p (id int, x int); CREATE TABLE c (y int) INHERITS (p);",
+            "CREATE TABLE c (id int, y int);",
+        ),
+        (
             "three levels",
             "CREATE TABLE p (id int); CREATE TABLE c (m int) INHERITS (p); CREATE TABLE g (m int) INHERITS (c);
              CREATE TABLE g2 () INHERITS (c);",

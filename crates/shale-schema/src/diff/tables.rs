@@ -1,7 +1,7 @@
-//! Phase 3: the tables. Partitions are detached and parents removed (`NO INHERIT`) first, then
-//! removed tables dropped, then the columns of the tables that stay changed, parents before their
-//! children, then new tables created, then partitions attached, new parents inherited and tables
-//! made typed.
+//! Phase 3: the tables. Partitions that leave their parent are detached and parents removed
+//! (`NO INHERIT`) first, then removed tables dropped, then the columns of the tables that stay
+//! changed, parents before their children, then new tables created, then partitions attached (or
+//! given their new bound), new parents inherited and tables made typed.
 //!
 //! Column changes on a table reach the tables inheriting from it (PostgreSQL recurses `ADD`,
 //! `DROP`, `TYPE`, `SET/DROP DEFAULT` and `NOT NULL` to them), and what a child declares itself
@@ -10,8 +10,8 @@
 //! recursion is not written again for it, a column a child keeps while its parent drops it is
 //! dropped from the parent `ONLY`, defaults and NOT NULL are set `ONLY` on a table that has
 //! children (each child gets its own), and a column a child declares that its parent gains is
-//! added to the child first (so that the two merge). A partition stays attached is never altered:
-//! it follows its parent.
+//! added to the child first (so that the two merge). A partition that stays attached is never
+//! altered: it follows its parent.
 
 use std::collections::BTreeMap;
 
@@ -95,20 +95,19 @@ impl Tree {
     fn add(&mut self, table: &Key, name: &str, column: TreeColumn) {
         let below = TreeColumn { local: false, inherited_from: 1, ..column.clone() };
         self.columns.entry(table.clone()).or_default().push((name.to_string(), column));
-        for child in self.children(table).to_vec() {
-            match self.get_mut(&child, name) {
-                Some(c) => c.inherited_from += 1,
-                None => self.add_inherited(&child, name, below.clone()),
-            }
-        }
+        self.reach_children(table, name, &below);
     }
 
-    fn add_inherited(&mut self, table: &Key, name: &str, column: TreeColumn) {
-        self.columns.entry(table.clone()).or_default().push((name.to_string(), column.clone()));
+    /// A column added to `table` reaches its children: merged into theirs (which stops there), or
+    /// added as inherited (and on to their children).
+    fn reach_children(&mut self, table: &Key, name: &str, below: &TreeColumn) {
         for child in self.children(table).to_vec() {
             match self.get_mut(&child, name) {
                 Some(c) => c.inherited_from += 1,
-                None => self.add_inherited(&child, name, column.clone()),
+                None => {
+                    self.columns.entry(child.clone()).or_default().push((name.to_string(), below.clone()));
+                    self.reach_children(&child, name, below);
+                }
             }
         }
     }
@@ -142,12 +141,11 @@ impl Tree {
         }
     }
 
-    /// `ALTER TABLE child NO INHERIT parent`: what came only from it becomes the child's own.
-    fn no_inherit(&mut self, child: &Key, parent: &Key) {
-        let names: Vec<String> =
-            self.columns.get(parent).map(|cs| cs.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
+    /// `ALTER TABLE child NO INHERIT parent` (whose columns are `names`): what came only from it
+    /// becomes the child's own.
+    fn no_inherit(&mut self, child: &Key, parent: &Key, names: &[&str]) {
         for n in names {
-            if let Some(c) = self.get_mut(child, &n) {
+            if let Some(c) = self.get_mut(child, n) {
                 c.inherited_from = c.inherited_from.saturating_sub(1);
                 if c.inherited_from == 0 {
                     c.local = true;
@@ -270,15 +268,14 @@ impl<'a> Differ<'a> {
                 .columns
                 .iter()
                 .map(|c| {
-                    let from = parents.iter().filter(|p| p.columns.iter().any(|x| x.name == c.name)).count();
-                    (c.name.clone(), TreeColumn::new(c, !c.inherited || old.partition_of.is_some(), from))
-                })
-                .map(|(n, mut c)| {
-                    if old.partition_of.is_some() {
+                    let column = if old.partition_of.is_some() {
                         // Detached: every column is its own.
-                        c.inherited_from = 0;
-                    }
-                    (n, c)
+                        TreeColumn::new(c, true, 0)
+                    } else {
+                        let from = parents.iter().filter(|p| p.columns.iter().any(|x| x.name == c.name)).count();
+                        TreeColumn::new(c, !c.inherited, from)
+                    };
+                    (c.name.clone(), column)
                 })
                 .collect();
             tree.columns.insert(k.clone(), columns);
@@ -326,7 +323,11 @@ impl<'a> Differ<'a> {
                     object.clone(),
                     format!("ALTER TABLE {name} NO INHERIT {};", qualified(&p.schema, &p.name)),
                 ));
-                tree.no_inherit(&key(&new.schema, &new.name), &key(&p.schema, &p.name));
+                // (The parent's columns as they were: it may be dropped next.)
+                let parent = self.from_tables.get(&key(&p.schema, &p.name));
+                let names: Vec<&str> =
+                    parent.map(|t| t.columns.iter().map(|c| c.name.as_str()).collect()).unwrap_or_default();
+                tree.no_inherit(&key(&new.schema, &new.name), &key(&p.schema, &p.name), &names);
                 // The parent's checks it had become its own copies: dropped unless it has them in
                 // `to` (or the diff dropped them from the parent already, which took them along).
                 for (check, kept) in self.released_checks(old, new, p) {
