@@ -603,16 +603,12 @@ impl<'a> Differ<'a> {
         let from: BTreeMap<TableKey, &'a Constraint> = self.from.constraints.iter().map(|c| (ckey(c), c)).collect();
         let to: BTreeMap<TableKey, &'a Constraint> = self.to.constraints.iter().map(|c| (ckey(c), c)).collect();
         let (mut drop, mut add, mut validate, mut deferrability) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let mut fks = Vec::new();
+        let (mut fks, mut gone_fks) = (Vec::new(), Vec::new());
         for (k, c) in &from {
             if self.table_is_gone(&c.schema, &c.table) {
-                // Its table goes with it, but not before the table it points at (which may
-                // itself point back): such foreign keys are dropped first.
-                let elsewhere = referenced_table(&c.definition).is_some_and(|t| {
-                    t != qualified(&c.schema, &c.table) && self.gone_tables.iter().any(|(s, n)| qualified(s, n) == t)
-                });
-                if c.kind == ConstraintKind::ForeignKey && elsewhere {
-                    drop.push(*c);
+                // Its table goes with it (foreign keys are looked at below).
+                if c.kind == ConstraintKind::ForeignKey {
+                    gone_fks.push(*c);
                 }
                 continue;
             }
@@ -685,6 +681,24 @@ impl<'a> Differ<'a> {
             }
             self.affected(&c.uses, &c.definition) || on_dropped_key(c)
         };
+        // A foreign key whose table goes goes with it, but not before the table it points at
+        // (which may itself point back), a key of it that is dropped, or a column of it that
+        // changes type: then it is dropped first.
+        for c in gone_fks {
+            let Some(target) = referenced_table(&c.definition) else { continue };
+            if target == qualified(&c.schema, &c.table) {
+                continue;
+            }
+            let Some(t) = self.from_tables.keys().find(|(s, n)| qualified(s, n) == target) else { continue };
+            let pointed = c.uses.iter().find(|u| u.schema == t.0 && u.table == t.1);
+            let columns_change = self
+                .changed_columns
+                .get(t)
+                .is_some_and(|cs| pointed.is_none_or(|p| p.columns.iter().any(|x| cs.contains(x))));
+            if self.gone_tables.contains(t) || columns_change || on_dropped_key(c) {
+                drop.push(c);
+            }
+        }
         for (k, c) in fks {
             match to.get(k) {
                 None => drop.push(c),

@@ -1014,6 +1014,12 @@ async fn more_trees_converge() {
             "CREATE TABLE c (id int, y int);",
         ),
         (
+            "a dropped table's foreign key to a key that changes",
+            "CREATE TABLE p (id int PRIMARY KEY, x int NOT NULL); CREATE TABLE c (p_id int REFERENCES p);
+             CREATE TABLE q (id int PRIMARY KEY); CREATE TABLE d (q_id int REFERENCES q);",
+            "CREATE TABLE p (id int, x int NOT NULL, PRIMARY KEY (id, x)); CREATE TABLE q (id bigint PRIMARY KEY);",
+        ),
+        (
             "three levels",
             "CREATE TABLE p (id int); CREATE TABLE c (m int) INHERITS (p); CREATE TABLE g (m int) INHERITS (c);
              CREATE TABLE g2 () INHERITS (c);",
