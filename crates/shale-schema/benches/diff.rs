@@ -11,7 +11,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use shale_schema::diff::diff;
 use shale_schema::model::{
     Column, Constraint, ConstraintKind, Function, FunctionKind, Grant, Index, ObjectPrivileges, Policy, PrivilegeKind,
-    Schema, Sequence, SequenceOptions, Table, Trigger, View,
+    Schema, Sequence, SequenceOptions, Table, TableUse, Trigger, View,
 };
 
 fn column(name: &str, data_type: &str, not_null: bool, default: Option<&str>) -> Column {
@@ -35,6 +35,7 @@ fn model(n: usize, changed: bool) -> Schema {
         definition: "CREATE OR REPLACE FUNCTION public.touch()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$ BEGIN NEW.updated_at := now(); RETURN NEW; END $function$\n".into(),
         needs_tables: false,
         depends_on: Vec::new(),
+        uses: Vec::new(),
     });
     for i in 1..=n {
         // The second model drops every 100th table and adds as many new ones at the end.
@@ -81,7 +82,13 @@ fn push_table(s: &mut Schema, i: usize, changed: bool) {
         },
         owned_by: Some(shale_schema::model::ColumnRef { schema: public(), table: t.clone(), column: "id".into() }),
     });
-    let constraint = |name: String, kind, definition: String| Constraint {
+    // What pg_depend records: the columns each object uses.
+    let uses = |table: &str, columns: &[&str]| TableUse {
+        schema: public(),
+        table: table.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+    };
+    let constraint = |name: String, kind, definition: String, used: Vec<TableUse>| Constraint {
         schema: public(),
         table: t.clone(),
         name,
@@ -90,27 +97,41 @@ fn push_table(s: &mut Schema, i: usize, changed: bool) {
         validated: true,
         deferrable: false,
         deferred: false,
+        uses: used,
     };
-    s.constraints.push(constraint(format!("{t}_pkey"), ConstraintKind::PrimaryKey, "PRIMARY KEY (id)".into()));
+    s.constraints.push(constraint(
+        format!("{t}_pkey"),
+        ConstraintKind::PrimaryKey,
+        "PRIMARY KEY (id)".into(),
+        vec![uses(&t, &["id"])],
+    ));
     if i > 1 {
+        let parent = format!("t{}", i - 1);
         s.constraints.push(constraint(
             format!("{t}_parent_id_fkey"),
             ConstraintKind::ForeignKey,
-            format!("FOREIGN KEY (parent_id) REFERENCES public.t{}(id) ON DELETE CASCADE", i - 1),
+            format!("FOREIGN KEY (parent_id) REFERENCES public.{parent}(id) ON DELETE CASCADE"),
+            vec![uses(&t, &["parent_id"]), uses(&parent, &["id"])],
         ));
     }
-    let index = |name: String, definition: String| Index {
+    let index = |name: String, definition: String, used: Vec<TableUse>| Index {
         schema: public(),
         table: t.clone(),
         name,
         definition,
         on_materialized_view: false,
+        uses: used,
     };
     let ops = if changed && i % 10 == 5 { " jsonb_path_ops" } else { "" };
-    s.indexes.push(index(format!("{t}_doc"), format!("CREATE INDEX {t}_doc ON public.{t} USING gin (doc{ops})")));
+    s.indexes.push(index(
+        format!("{t}_doc"),
+        format!("CREATE INDEX {t}_doc ON public.{t} USING gin (doc{ops})"),
+        vec![uses(&t, &["doc"])],
+    ));
     s.indexes.push(index(
         format!("{t}_name"),
         format!("CREATE UNIQUE INDEX {t}_name ON public.{t} USING btree (lower(name)) WHERE (name <> ''::text)"),
+        vec![uses(&t, &["name"])],
     ));
     s.privileges.push(ObjectPrivileges {
         kind: PrivilegeKind::Table,
@@ -131,6 +152,7 @@ fn push_table(s: &mut Schema, i: usize, changed: bool) {
             ),
             comment: None,
             depends_on: Vec::new(),
+            uses: vec![uses(&t, &["doc", "id", "name"])],
         });
         let using = if changed && i.is_multiple_of(30) { "(name = SESSION_USER)" } else { "(name = CURRENT_USER)" };
         s.policies.push(Policy {
@@ -142,6 +164,7 @@ fn push_table(s: &mut Schema, i: usize, changed: bool) {
             roles: vec!["PUBLIC".into()],
             using: Some(using.into()),
             with_check: None,
+            uses: vec![uses(&t, &["name"])],
         });
     }
     if i.is_multiple_of(5) {
@@ -153,6 +176,7 @@ fn push_table(s: &mut Schema, i: usize, changed: bool) {
                 "CREATE TRIGGER {t}_touch BEFORE UPDATE ON public.{t} FOR EACH ROW EXECUTE FUNCTION public.touch()"
             ),
             enabled: "O".into(),
+            uses: vec![uses(&t, &[])],
         });
     }
 }

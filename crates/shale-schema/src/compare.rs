@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::dump::{
-    comment_targets, create_range_type, default_privilege_target, default_privileges, policy, privilege_target,
-    privileges,
+    comment_targets, create_collation, create_range_type, default_privilege_target, default_privileges, policy,
+    privilege_target, privileges,
 };
 use crate::model::Schema;
 
@@ -28,21 +28,30 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
     for e in &schema.extensions {
         out.insert(format!("extension {}", e.name), format!("in schema {}", e.schema));
     }
+    for c in &schema.collations {
+        let sql = create_collation(c);
+        let options = sql.split_once(" (").map_or(sql.as_str(), |(_, o)| o).trim_end_matches(");");
+        out.insert(format!("collation {}.{}", c.schema, c.name), options.to_string());
+    }
     for e in &schema.enums {
         out.insert(format!("type {}.{}", e.schema, e.name), format!("enum ({})", e.values.join(", ")));
     }
     for s in &schema.sequences {
         let o = &s.options;
-        out.insert(
-            format!("sequence {}.{}", s.schema, s.name),
-            format!(
-                "{} start {} increment {}{}",
-                o.data_type,
-                o.start,
-                o.increment,
-                if o.cycle { " cycle" } else { "" }
-            ),
+        let mut what = format!(
+            "{} start {} increment {} min {} max {} cache {}{}",
+            o.data_type,
+            o.start,
+            o.increment,
+            o.min,
+            o.max,
+            o.cache,
+            if o.cycle { " cycle" } else { "" }
         );
+        if let Some(owner) = &s.owned_by {
+            what.push_str(&format!(" owned by {}.{}.{}", owner.schema, owner.table, owner.column));
+        }
+        out.insert(format!("sequence {}.{}", s.schema, s.name), what);
     }
     for t in &schema.tables {
         let table = format!("{}.{}", t.schema, t.name);
@@ -83,7 +92,8 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
                 if let Some(seq) = &identity.sequence {
                     let o = &seq.options;
                     d.push_str(&format!(
-                        " (start {} increment {} min {} max {} cache {}{})",
+                        " (sequence {} start {} increment {} min {} max {} cache {}{})",
+                        seq.name,
                         o.start,
                         o.increment,
                         o.min,
@@ -120,7 +130,13 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
         );
     }
     for t in &schema.triggers {
-        out.insert(format!("trigger {}.{}.{}", t.schema, t.table, t.name), t.definition.clone());
+        let state = match t.enabled.as_str() {
+            "D" => " (disabled)",
+            "R" => " (enabled on replicas only)",
+            "A" => " (enabled always)",
+            _ => "",
+        };
+        out.insert(format!("trigger {}.{}.{}", t.schema, t.table, t.name), format!("{}{state}", t.definition));
     }
     for d in &schema.domains {
         let mut what = format!("domain over {}", d.data_type);

@@ -8,14 +8,21 @@
 //!    functions whose signature changes; typed tables that stop being of their type become
 //!    ordinary ones (`NOT OF`; those that stay change with their type, `ALTER TYPE ... CASCADE`);
 //! 2. take back default privileges that go (so objects created next do not get them), create
-//!    the new base objects: schemas, extensions, types, sequences, functions not reading tables;
-//! 3. tables: drop removed ones (partitions first), create new ones (parents first), alter the rest
-//!    (`OF type` once their columns match it);
-//! 4. drop what the tables no longer use: functions, sequences, types, extensions, schemas;
+//!    the new base objects: schemas, extensions, collations, types, sequences, functions not
+//!    reading tables;
+//! 3. tables: detach partitions that leave their parent and remove parents (`NO INHERIT`), drop
+//!    removed tables (partitions first), change the columns of the rest parents first, following
+//!    what reaches the children (see [`tables`]), create new tables (parents first), then attach
+//!    partitions, inherit new parents and make tables typed (once their columns match);
+//! 4. drop what the tables no longer use: functions, sequences, types, collations, extensions,
+//!    schemas;
 //! 5. create what depends on tables: sequence ownership, constraints, indexes, foreign keys,
 //!    functions reading tables, views (recreated around the tables and functions they read),
 //!    indexes on materialized views, triggers, comments, privileges; last, the new default
 //!    privileges (they apply to objects created after them).
+//!
+//! What is dropped and created again around a change is only what uses a changing column (as
+//! pg_depend records it, [`crate::model::TableUse`]): an unrelated change touches nothing else.
 //!
 //! Statements that lose data are marked destructive, statements that may rewrite a table or scan
 //! it under a strong lock carry a note; the caller decides whether destructive ones are emitted.
@@ -25,11 +32,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::dump::{
-    column, create_table, create_view, function, ident, inherited_column_overrides, literal, qualified,
-    sequence_options, tables_in_order, trigger, types_after_functions, uses_any, views_in_order,
+    create_view, function, ident, literal, qualified, sequence_options, trigger, types_after_functions, uses_any,
+    views_in_order,
 };
 use crate::model::{
-    Column, CompositeType, Constraint, ConstraintKind, Domain, Enum, Function, FunctionKind, Schema, Table, View,
+    Column, CompositeType, Constraint, ConstraintKind, Domain, Enum, Function, FunctionKind, Schema, SequenceOptions,
+    Table, TableUse, Trigger, View,
 };
 
 /// One statement of a diff.
@@ -111,8 +119,14 @@ impl Diff {
 }
 
 type Key = (String, String);
-/// Constraints to drop, to add, and to validate.
-type ConstraintPlan<'a> = (Vec<&'a Constraint>, Vec<&'a Constraint>, Vec<&'a Constraint>);
+/// Constraints to drop, to add, to validate, and foreign keys whose deferrability changes in place.
+#[derive(Default)]
+struct ConstraintPlan<'a> {
+    drop: Vec<&'a Constraint>,
+    add: Vec<&'a Constraint>,
+    validate: Vec<&'a Constraint>,
+    deferrability: Vec<&'a Constraint>,
+}
 /// Indexes to drop and to create.
 type IndexPlan<'a> = (Vec<&'a crate::model::Index>, Vec<&'a crate::model::Index>);
 type TableKey = (String, String, String);
@@ -136,17 +150,32 @@ struct Differ<'a> {
     gone_tables: BTreeSet<Key>,
     /// Tables created from scratch: new ones and recreated ones.
     created_tables: BTreeSet<Key>,
-    /// Tables whose columns change in a way that views reading them cannot survive.
-    reshaped_tables: BTreeSet<Key>,
-    /// Tables with columns of a recreated type: their checks and indexes, whose literals are of
-    /// the old type, are dropped before the conversion and created again after.
-    retyped_tables: BTreeSet<Key>,
+    /// Per table, the columns that change in a way the objects using them (views, functions,
+    /// triggers, policies, foreign keys) cannot survive: retyped, dropped, computed again. Those
+    /// objects, and only those, are dropped before and created again after.
+    changed_columns: BTreeMap<Key, BTreeSet<String>>,
+    /// Per table, the changed columns whose indexes and constraints must be rebuilt as well:
+    /// columns of a recreated type (their literals are of the old type) and generated columns
+    /// computed again (dropped and added, which drops their indexes).
+    rebuilt_columns: BTreeMap<Key, BTreeSet<String>>,
     /// Functions dropped or dropped-and-recreated (`schema`, `name`, `arguments`).
     gone_functions: BTreeSet<TableKey>,
     /// Types created again under their name, the old one renamed away until its columns are
     /// converted: enums whose labels are removed or reordered, domains whose base type changes.
     /// The value is `TYPE` or `DOMAIN`, as `DROP` names them.
     recreated_types: BTreeMap<Key, &'static str>,
+    /// Collations created again under their name (as columns name them: `public.ci`).
+    recreated_collations: BTreeSet<String>,
+    /// Objects (as [`Change::object`] names them) that the diff drops and creates again, or replaces
+    /// by a new object of the same name: their comments and privileges are set again.
+    replaced: BTreeSet<String>,
+    /// The tables that stay, as the statements so far leave their columns (see [`tables`]).
+    tree: tables::Tree,
+    /// Partitions detached for the diff (their parent or bound changes, or they stop being one).
+    detached: BTreeSet<Key>,
+    /// Copies of its parent's indexes and constraints that a detached partition keeps as they
+    /// are (`schema`, `table`, `name`): not created again.
+    kept_copies: BTreeSet<TableKey>,
 }
 
 impl<'a> Differ<'a> {
@@ -160,10 +189,15 @@ impl<'a> Differ<'a> {
             to_tables: tables(to),
             gone_tables: BTreeSet::new(),
             created_tables: BTreeSet::new(),
-            reshaped_tables: BTreeSet::new(),
-            retyped_tables: BTreeSet::new(),
+            changed_columns: BTreeMap::new(),
+            rebuilt_columns: BTreeMap::new(),
             gone_functions: BTreeSet::new(),
             recreated_types: BTreeMap::new(),
+            recreated_collations: BTreeSet::new(),
+            replaced: BTreeSet::new(),
+            tree: tables::Tree::default(),
+            detached: BTreeSet::new(),
+            kept_copies: BTreeSet::new(),
         }
     }
 
@@ -171,21 +205,31 @@ impl<'a> Differ<'a> {
         self.out.push(Change { object, sql, destructive, note, commit_first: false });
     }
 
+    /// A drop of an object that may be created again: its comments and privileges are then set
+    /// again too.
+    fn push_replaced(&mut self, object: String, sql: String) {
+        self.replaced.insert(object.clone());
+        self.push(object, sql, false, None);
+    }
+
     fn run(mut self) -> Diff {
+        self.classify_collations();
         self.classify_tables();
         self.classify_types();
         self.classify_functions();
         self.classify_aggregates();
+        self.classify_partition_copies();
         let views = self.views_to_recreate();
         let constraints = self.constraint_plan();
         let indexes = self.index_plan(&views);
+        let triggers = self.trigger_plan(&views);
 
         // Phase 1: drop what depends on what changes.
-        self.drop_triggers();
+        self.drop_triggers(&triggers);
         self.drop_policies();
         self.drop_views(&views);
         self.drop_aggregates();
-        self.drop_constraints(&constraints.0);
+        self.drop_constraints(&constraints.drop);
         self.drop_indexes(&indexes.0);
         self.drop_changed_functions();
         self.untype_tables();
@@ -193,6 +237,7 @@ impl<'a> Differ<'a> {
         // Phase 2: new base objects (once default privileges hold no more than in both schemas).
         self.default_privileges(true);
         self.create_schemas_and_extensions();
+        self.create_collations();
         self.create_or_alter_types();
         self.create_user_types(false);
         self.create_or_alter_sequences();
@@ -202,10 +247,12 @@ impl<'a> Differ<'a> {
         self.create_functions(|f| !f.needs_tables && uses_any(f, &to_late_types));
         // Phase 3: tables.
         self.release_kept_sequences();
+        self.detach_and_disinherit();
         self.drop_tables();
-        self.create_tables();
         self.alter_tables();
         self.retype_columns();
+        self.create_tables();
+        self.attach_and_inherit();
         // Phase 4: what the tables no longer use.
         let from_late_types = types_after_functions(self.from);
         self.drop_removed_functions(|f| uses_any(f, &from_late_types));
@@ -214,6 +261,7 @@ impl<'a> Differ<'a> {
         self.drop_removed_sequences();
         self.drop_removed_user_types(false);
         self.drop_removed_types();
+        self.drop_collations();
         self.drop_extensions_and_schemas();
         // Phase 5: what depends on tables.
         self.sequence_ownership();
@@ -224,7 +272,7 @@ impl<'a> Differ<'a> {
         self.create_aggregates();
         self.create_views(&views);
         self.add_indexes(&indexes.1, true);
-        self.create_triggers();
+        self.create_triggers(&triggers);
         self.row_security_and_policies();
         self.comments(&views);
         self.object_comments();
@@ -268,20 +316,70 @@ impl<'a> Differ<'a> {
                 break;
             }
         }
+        let (mut changed, mut rebuilt) = (Vec::new(), Vec::new());
         for (k, old) in &self.from_tables {
             let Some(new) = self.to_tables.get(k) else { continue };
             if self.gone_tables.contains(k) {
                 continue;
             }
             let new_columns: BTreeMap<&str, &Column> = new.columns.iter().map(|c| (c.name.as_str(), c)).collect();
-            let reshaped = old.columns.iter().any(|c| match new_columns.get(c.name.as_str()) {
-                None => true,
-                Some(n) => n.data_type != c.data_type || n.collation != c.collation || n.generated != c.generated,
-            });
-            if reshaped {
-                self.reshaped_tables.insert(k.clone());
+            for c in &old.columns {
+                let Some(n) = new_columns.get(c.name.as_str()) else {
+                    changed.push((k.clone(), c.name.clone()));
+                    continue;
+                };
+                // A stored expression that changes (or a column that becomes generated) is computed
+                // again: the column is dropped and added. DROP EXPRESSION keeps the column.
+                let recomputed = n.generated.is_some() && n.generated != c.generated;
+                let retyped =
+                    n.data_type != c.data_type || n.collation != c.collation || self.collation_recreated(&n.collation);
+                if recomputed || retyped {
+                    changed.push((k.clone(), c.name.clone()));
+                }
+                if recomputed {
+                    rebuilt.push((k.clone(), c.name.clone()));
+                }
             }
         }
+        for (k, c) in changed {
+            self.changed_columns.entry(k).or_default().insert(c);
+        }
+        for (k, c) in rebuilt {
+            self.rebuilt_columns.entry(k).or_default().insert(c);
+        }
+    }
+
+    /// Whether an object using `uses` (or, for a model without that information, whose
+    /// definition `text` names a table) must be dropped before the tables change and created
+    /// again after: it uses a changed column or a table that goes (or is created again).
+    fn affected(&self, uses: &[TableUse], text: &str) -> bool {
+        if uses.is_empty() {
+            return self
+                .gone_tables
+                .iter()
+                .chain(self.changed_columns.keys())
+                .any(|(s, t)| mentions(text, &qualified(s, t)));
+        }
+        uses.iter().any(|u| {
+            let k = key(&u.schema, &u.table);
+            self.gone_tables.contains(&k)
+                || self.changed_columns.get(&k).is_some_and(|cs| u.columns.iter().any(|c| cs.contains(c)))
+        })
+    }
+
+    /// Whether an index or a constraint of table `schema.table` must be dropped and created again
+    /// although its definition stays: it uses a rebuilt column, or names a recreated type or
+    /// collation (a literal of the old type, an explicit COLLATE).
+    fn rebuilt(&self, schema: &str, table: &str, uses: &[TableUse], definition: &str) -> bool {
+        let on_rebuilt_column = self.rebuilt_columns.get(&key(schema, table)).is_some_and(|cs| {
+            uses.is_empty()
+                || uses
+                    .iter()
+                    .any(|u| u.schema == schema && u.table == table && u.columns.iter().any(|c| cs.contains(c)))
+        });
+        on_rebuilt_column
+            || self.recreated_types.keys().any(|(s, n)| mentions(definition, &qualified(s, n)))
+            || self.names_recreated_collation(definition)
     }
 
     fn classify_functions(&mut self) {
@@ -296,16 +394,12 @@ impl<'a> Differ<'a> {
                 }
                 // A function bound to a table's row type or columns (a SQL-standard body) blocks
                 // changing them: dropped before and created again after.
-                Some(_) if f.needs_tables && self.reads_changed_table(&f.definition) => {
+                Some(_) if f.needs_tables && self.affected(&f.uses, &f.definition) => {
                     self.gone_functions.insert(fn_key(f));
                 }
                 Some(_) => {}
             }
         }
-    }
-
-    fn reads_changed_table(&self, definition: &str) -> bool {
-        self.reshaped_tables.iter().chain(&self.gone_tables).any(|(s, t)| mentions(definition, &qualified(s, t)))
     }
 
     fn classify_types(&mut self) {
@@ -320,7 +414,7 @@ impl<'a> Differ<'a> {
         let to: BTreeMap<Key, &Domain> = self.to.domains.iter().map(|d| (key(&d.schema, &d.name), d)).collect();
         for d in &self.from.domains {
             if let Some(n) = to.get(&key(&d.schema, &d.name)) {
-                if n.data_type != d.data_type || n.collation != d.collation {
+                if n.data_type != d.data_type || n.collation != d.collation || self.collation_recreated(&n.collation) {
                     self.recreated_types.insert(key(&d.schema, &d.name), "DOMAIN");
                 }
             }
@@ -335,17 +429,25 @@ impl<'a> Differ<'a> {
             let used = self.from.tables.iter().any(|t| {
                 !self.gone_tables.contains(&key(&t.schema, &t.name)) && t.columns.iter().any(|x| x.data_type == name)
             });
-            if used && to.get(&k).is_some_and(|n| n.attributes != c.attributes) {
+            let changes = |n: &&CompositeType| {
+                n.attributes != c.attributes || n.attributes.iter().any(|a| self.collation_recreated(&a.collation))
+            };
+            if used && to.get(&k).is_some_and(changes) {
                 self.recreated_types.insert(k, "TYPE");
             }
         }
-        // Columns of a recreated type change type: views reading them must be recreated.
+        // Columns of a recreated type change type: what uses them is rebuilt around the change.
+        let mut retyped = Vec::new();
         for t in &self.from.tables {
             let k = key(&t.schema, &t.name);
-            if !self.gone_tables.contains(&k) && t.columns.iter().any(|c| self.retyped(&c.data_type).is_some()) {
-                self.reshaped_tables.insert(k.clone());
-                self.retyped_tables.insert(k);
+            if !self.gone_tables.contains(&k) {
+                let of_recreated = t.columns.iter().filter(|c| self.retyped(&c.data_type).is_some());
+                retyped.extend(of_recreated.map(|c| (k.clone(), c.name.clone())));
             }
+        }
+        for (k, c) in retyped {
+            self.changed_columns.entry(k.clone()).or_default().insert(c.clone());
+            self.rebuilt_columns.entry(k).or_default().insert(c);
         }
     }
 
@@ -388,12 +490,9 @@ impl<'a> Differ<'a> {
                     gone.insert(k);
                 }
                 Some(n) => {
-                    let reads_changed = self
-                        .reshaped_tables
-                        .iter()
-                        .chain(&self.gone_tables)
-                        .any(|(s, t)| mentions(&v.definition, &qualified(s, t)))
-                        || self.gone_functions.iter().any(|(s, f, _)| mentions(&v.definition, &qualified(s, f)));
+                    let reads_changed = self.affected(&v.uses, &v.definition)
+                        || self.gone_functions.iter().any(|(s, f, _)| mentions(&v.definition, &qualified(s, f)))
+                        || self.names_recreated_collation(&v.definition);
                     if n.definition != v.definition || n.materialized != v.materialized || reads_changed {
                         recreate.insert(k);
                     }
@@ -421,27 +520,54 @@ impl<'a> Differ<'a> {
 
     // ---- phase 1 --------------------------------------------------------------------------
 
-    fn drop_triggers(&mut self) {
-        let to: BTreeMap<TableKey, &crate::model::Trigger> =
-            self.to.triggers.iter().map(|t| ((t.schema.clone(), t.table.clone(), t.name.clone()), t)).collect();
-        let mut drops = Vec::new();
-        for g in &self.from.triggers {
-            if self.table_is_gone(&g.schema, &g.table) {
+    /// Triggers to drop (phase 1) and to create (phase 5): changed ones, those calling a function
+    /// that is dropped, those using a column that changes type (`UPDATE OF`, `WHEN`), and those on
+    /// a view that is created again (dropping the view dropped them); new ones and those of new
+    /// tables and views are created.
+    fn trigger_plan(&self, recreated_views: &BTreeSet<Key>) -> (Vec<&'a Trigger>, Vec<&'a Trigger>) {
+        let tkey = |t: &Trigger| (t.schema.clone(), t.table.clone(), t.name.clone());
+        let from: BTreeMap<TableKey, &'a Trigger> = self.from.triggers.iter().map(|t| (tkey(t), t)).collect();
+        let to: BTreeMap<TableKey, &'a Trigger> = self.to.triggers.iter().map(|t| (tkey(t), t)).collect();
+        let to_views: BTreeSet<Key> = self.to.views.iter().map(|v| key(&v.schema, &v.name)).collect();
+        let from_views: BTreeSet<Key> = self.from.views.iter().map(|v| key(&v.schema, &v.name)).collect();
+        let (mut drop, mut create) = (Vec::new(), Vec::new());
+        for (k, g) in &from {
+            let on = key(&g.schema, &g.table);
+            // Dropped with their table, or with their view (one that goes, or is created again).
+            let view_dropped = recreated_views.contains(&on) || (from_views.contains(&on) && !to_views.contains(&on));
+            if self.table_is_gone(&g.schema, &g.table) || view_dropped {
                 continue;
             }
-            let changed = match to.get(&(g.schema.clone(), g.table.clone(), g.name.clone())) {
-                None => true,
-                Some(n) => n.definition != g.definition || self.calls_gone_function(&g.definition),
-            };
-            if changed {
-                drops.push((
-                    format!("trigger {}.{}.{}", g.schema, g.table, g.name),
-                    format!("DROP TRIGGER {} ON {};", ident(&g.name), qualified(&g.schema, &g.table)),
-                ));
+            match to.get(k) {
+                None => drop.push(*g),
+                Some(n)
+                    if n.definition != g.definition
+                        || self.calls_gone_function(&g.definition)
+                        || self.affected(&g.uses, &g.definition) =>
+                {
+                    drop.push(*g);
+                    create.push(*n);
+                }
+                Some(_) => {}
             }
         }
-        for (object, sql) in drops {
-            self.push(object, sql, false, None);
+        for (k, n) in &to {
+            let on = key(&n.schema, &n.table);
+            if !from.contains_key(k) || self.created_tables.contains(&on) || recreated_views.contains(&on) {
+                create.push(*n);
+            }
+        }
+        create.sort_by_key(|t| tkey(t));
+        create.dedup_by_key(|t| tkey(t));
+        (drop, create)
+    }
+
+    fn drop_triggers(&mut self, plan: &(Vec<&'a Trigger>, Vec<&'a Trigger>)) {
+        for g in &plan.0 {
+            self.push_replaced(
+                format!("trigger {}.{}.{}", g.schema, g.table, g.name),
+                format!("DROP TRIGGER {} ON {};", ident(&g.name), qualified(&g.schema, &g.table)),
+            );
         }
     }
 
@@ -464,59 +590,38 @@ impl<'a> Differ<'a> {
             }
         }
         for (object, sql) in drops {
-            self.push(object, sql, false, None);
+            self.push_replaced(object, sql);
         }
     }
 
-    /// Constraints to (re)create: new, changed, on a created table, or foreign keys pointing at a
-    /// table whose keys are rebuilt.
+    /// Constraints to (re)create: new, changed, on a created table, those a column change drops
+    /// (on a rebuilt column) and foreign keys whose columns change type (both sides must change
+    /// together) or whose key is rebuilt. Nothing else is touched: a foreign key stays, unscanned,
+    /// when only other columns of its tables change.
     fn constraint_plan(&self) -> ConstraintPlan<'a> {
         let ckey = |c: &Constraint| (c.schema.clone(), c.table.clone(), c.name.clone());
         let from: BTreeMap<TableKey, &'a Constraint> = self.from.constraints.iter().map(|c| (ckey(c), c)).collect();
         let to: BTreeMap<TableKey, &'a Constraint> = self.to.constraints.iter().map(|c| (ckey(c), c)).collect();
-        let (mut drop, mut add, mut validate) = (Vec::new(), Vec::new(), Vec::new());
-        // Tables whose primary key or unique constraints are rebuilt: foreign keys pointing at them
-        // must be dropped first and added again after.
-        // Retyped columns count too: a key's two sides must change type together.
-        // As qualified names, the way foreign key definitions spell them.
-        let mut rekeyed: BTreeSet<String> =
-            self.gone_tables.union(&self.reshaped_tables).map(|(s, t)| qualified(s, t)).collect();
-        for (k, c) in &from {
-            let changed = to.get(k).is_none_or(|n| n.definition != c.definition);
-            if changed && matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique) {
-                rekeyed.insert(qualified(&c.schema, &c.table));
-            }
-        }
-        // A unique index (not a constraint) can back a foreign key too.
-        for i in self.from.indexes.iter().filter(|i| i.definition.starts_with("CREATE UNIQUE INDEX")) {
-            if !self.to.indexes.iter().any(|n| n.schema == i.schema && n.name == i.name && n.definition == i.definition)
-            {
-                rekeyed.insert(qualified(&i.schema, &i.table));
-            }
-        }
-        let points_at_rekeyed = |c: &Constraint| {
-            c.kind == ConstraintKind::ForeignKey
-                && (self.reshaped_tables.contains(&key(&c.schema, &c.table))
-                    || referenced_table(&c.definition).is_some_and(|t| rekeyed.contains(t)))
-        };
+        let (mut drop, mut add, mut validate, mut deferrability) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut fks, mut gone_fks) = (Vec::new(), Vec::new());
         for (k, c) in &from {
             if self.table_is_gone(&c.schema, &c.table) {
-                // Its table goes with it, but not before the table it points at (which may
-                // itself point back): such foreign keys are dropped first.
-                let elsewhere = referenced_table(&c.definition)
-                    .is_some_and(|t| rekeyed.contains(t) && t != qualified(&c.schema, &c.table));
-                if c.kind == ConstraintKind::ForeignKey && elsewhere {
-                    drop.push(*c);
+                // Its table goes with it (foreign keys are looked at below).
+                if c.kind == ConstraintKind::ForeignKey {
+                    gone_fks.push(*c);
                 }
                 continue;
             }
+            if c.kind == ConstraintKind::ForeignKey {
+                fks.push((k, *c));
+                continue;
+            }
             match to.get(k) {
+                // The same check as a parent's: it merges with it (or did).
+                None if self.parent_has_check(c) => {}
                 None => drop.push(*c),
                 Some(n)
-                    if n.definition == c.definition
-                        && (points_at_rekeyed(c)
-                            || (c.kind == ConstraintKind::Check
-                                && self.retyped_tables.contains(&key(&c.schema, &c.table)))) =>
+                    if n.definition == c.definition && self.rebuilt(&c.schema, &c.table, &c.uses, &c.definition) =>
                 {
                     drop.push(*c);
                     add.push(*n);
@@ -531,12 +636,100 @@ impl<'a> Differ<'a> {
                 }
             }
         }
+        // The keys foreign keys may rest on that are dropped: primary key and unique constraints,
+        // unique indexes (table, and the columns when known).
+        let mut rekeyed: Vec<(String, Option<BTreeSet<&str>>)> = Vec::new();
+        let own_columns = |schema: &str, table: &str, uses: &'a [TableUse]| {
+            let own = uses.iter().find(|u| u.schema == schema && u.table == table);
+            own.map(|u| u.columns.iter().map(String::as_str).collect::<BTreeSet<&str>>())
+        };
+        for c in drop.iter().filter(|c| matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)) {
+            rekeyed.push((qualified(&c.schema, &c.table), own_columns(&c.schema, &c.table, &c.uses)));
+        }
+        for i in self.from.indexes.iter().filter(|i| i.definition.starts_with("CREATE UNIQUE INDEX")) {
+            let kept = self
+                .to
+                .indexes
+                .iter()
+                .any(|n| n.schema == i.schema && n.name == i.name && n.definition == i.definition);
+            if !self.table_is_gone(&i.schema, &i.table)
+                && (!kept || self.rebuilt(&i.schema, &i.table, &i.uses, &i.definition))
+            {
+                rekeyed.push((qualified(&i.schema, &i.table), own_columns(&i.schema, &i.table, &i.uses)));
+            }
+        }
+        let on_dropped_key = |c: &Constraint| {
+            let Some(target) = referenced_table(&c.definition) else { return false };
+            // The columns it points at (with its own, for a foreign key to its own table).
+            let pointed = c.uses.iter().find(|u| qualified(&u.schema, &u.table) == target);
+            rekeyed.iter().any(|(table, key)| {
+                table == target
+                    && match (key, pointed) {
+                        (Some(key), Some(p)) => key.iter().all(|k| p.columns.iter().any(|c| c == k)),
+                        _ => true,
+                    }
+            })
+        };
+        let fk_rebuilt = |c: &Constraint| {
+            if c.uses.is_empty() {
+                // Without dependency information: any change to either table.
+                let changed =
+                    |t: &str| self.changed_columns.keys().chain(&self.gone_tables).any(|(s, n)| qualified(s, n) == t);
+                return self.changed_columns.contains_key(&key(&c.schema, &c.table))
+                    || referenced_table(&c.definition)
+                        .is_some_and(|t| changed(t) || rekeyed.iter().any(|(r, _)| r == t));
+            }
+            self.affected(&c.uses, &c.definition) || on_dropped_key(c)
+        };
+        // A foreign key whose table goes goes with it, but not before the table it points at
+        // (which may itself point back), a key of it that is dropped, or a column of it that
+        // changes type: then it is dropped first.
+        for c in gone_fks {
+            let Some(target) = referenced_table(&c.definition) else { continue };
+            if target == qualified(&c.schema, &c.table) {
+                continue;
+            }
+            let Some(t) = self.from_tables.keys().find(|(s, n)| qualified(s, n) == target) else { continue };
+            let pointed = c.uses.iter().find(|u| u.schema == t.0 && u.table == t.1);
+            let columns_change = self
+                .changed_columns
+                .get(t)
+                .is_some_and(|cs| pointed.is_none_or(|p| p.columns.iter().any(|x| cs.contains(x))));
+            if self.gone_tables.contains(t) || columns_change || on_dropped_key(c) {
+                drop.push(c);
+            }
+        }
+        for (k, c) in fks {
+            match to.get(k) {
+                None => drop.push(c),
+                Some(n) if n.definition == c.definition && fk_rebuilt(c) => {
+                    drop.push(c);
+                    add.push(*n);
+                }
+                Some(n) if n.definition == c.definition => {}
+                // Only DEFERRABLE / INITIALLY changes: altered in place, not scanned again.
+                Some(n) if without_deferrability(&n.definition) == without_deferrability(&c.definition) => {
+                    if (n.deferrable, n.deferred) != (c.deferrable, c.deferred) {
+                        deferrability.push(*n);
+                    }
+                    if !c.validated && n.validated {
+                        validate.push(*n);
+                    }
+                }
+                Some(n) => {
+                    drop.push(c);
+                    add.push(*n);
+                }
+            }
+        }
         for (k, n) in &to {
-            if !from.contains_key(k) || self.created_tables.contains(&key(&n.schema, &n.table)) {
+            if (!from.contains_key(k) && !self.kept_copies.contains(k))
+                || self.created_tables.contains(&key(&n.schema, &n.table))
+            {
                 add.push(*n);
             }
         }
-        (drop, add, validate)
+        ConstraintPlan { drop, add, validate, deferrability }
     }
 
     fn drop_constraints(&mut self, drop: &[&Constraint]) {
@@ -544,11 +737,9 @@ impl<'a> Differ<'a> {
         let (fks, others): (Vec<&Constraint>, Vec<&Constraint>) =
             drop.iter().partition(|c| c.kind == ConstraintKind::ForeignKey);
         for c in fks.into_iter().chain(others) {
-            self.push(
+            self.push_replaced(
                 format!("constraint {}.{}.{}", c.schema, c.table, c.name),
                 format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(&c.schema, &c.table), ident(&c.name)),
-                false,
-                None,
             );
         }
     }
@@ -570,7 +761,7 @@ impl<'a> Differ<'a> {
             match to.get(k) {
                 None if !on_recreated_view && !view_gone => drop.push(*i),
                 Some(n)
-                    if (n.definition != i.definition || self.retyped_tables.contains(&key(&i.schema, &i.table)))
+                    if (n.definition != i.definition || self.rebuilt(&i.schema, &i.table, &i.uses, &i.definition))
                         && !on_recreated_view =>
                 {
                     drop.push(*i);
@@ -581,7 +772,11 @@ impl<'a> Differ<'a> {
         }
         for (k, n) in &to {
             let table = key(&n.schema, &n.table);
-            if !from.contains_key(k) || self.created_tables.contains(&table) || recreated_views.contains(&table) {
+            let kept_copy = self.kept_copies.contains(&(n.schema.clone(), n.table.clone(), n.name.clone()));
+            if (!from.contains_key(k) && !kept_copy)
+                || self.created_tables.contains(&table)
+                || recreated_views.contains(&table)
+            {
                 add.push(*n);
             }
         }
@@ -592,11 +787,9 @@ impl<'a> Differ<'a> {
 
     fn drop_indexes(&mut self, drop: &[&crate::model::Index]) {
         for i in drop {
-            self.push(
+            self.push_replaced(
                 format!("index {}.{}", i.schema, i.name),
                 format!("DROP INDEX {};", qualified(&i.schema, &i.name)),
-                false,
-                None,
             );
         }
     }
@@ -624,6 +817,7 @@ impl<'a> Differ<'a> {
             let note = to.contains(&fn_key(f)).then(|| {
                 "dropped and created again (its result type changes, or it is bound to a changing table)".into()
             });
+            self.replaced.insert(object.clone());
             self.push(object, sql, false, note);
         }
     }
@@ -679,6 +873,7 @@ impl<'a> Differ<'a> {
                         let labels: Vec<String> = removed.iter().map(|v| literal(v)).collect();
                         format!("labels removed ({}): converting fails on rows that still use them", labels.join(", "))
                     };
+                    self.replaced.insert(object.clone());
                     self.push(object, sql, !removed.is_empty(), Some(note));
                 }
                 Some(old) if old.values != e.values => {
@@ -721,12 +916,10 @@ impl<'a> Differ<'a> {
                     false,
                     None,
                 ),
-                Some(old) if old.options != s.options => self.push(
-                    object,
-                    format!("ALTER SEQUENCE {name} AS {} {};", s.options.data_type, sequence_options(&s.options)),
-                    false,
-                    None,
-                ),
+                Some(old) if old.options != s.options => {
+                    let (sql, note) = alter_sequence(&name, &old.options, &s.options);
+                    self.push(object, sql, false, note);
+                }
                 Some(_) => {}
             }
         }
@@ -776,380 +969,6 @@ impl<'a> Differ<'a> {
         for (object, sql) in released {
             self.push(object, sql, false, None);
         }
-    }
-
-    fn drop_tables(&mut self) {
-        let order = tables_in_order(&self.from.tables);
-        let mut drops = Vec::new();
-        for t in order.into_iter().rev() {
-            if !self.table_is_gone(&t.schema, &t.name) {
-                continue;
-            }
-            // A partition goes with its parent.
-            if let Some(p) = &t.partition_of {
-                if self.table_is_gone(&p.schema, &p.name) {
-                    continue;
-                }
-            }
-            let recreated = self.to_tables.contains_key(&key(&t.schema, &t.name));
-            let note = recreated.then(|| "its partitioning changes: the table is created again, empty".to_string());
-            drops.push((
-                format!("table {}.{}", t.schema, t.name),
-                format!("DROP TABLE {};", qualified(&t.schema, &t.name)),
-                note,
-            ));
-        }
-        for (object, sql, note) in drops {
-            self.push(object, sql, true, note);
-        }
-    }
-
-    fn create_tables(&mut self) {
-        let order = tables_in_order(&self.to.tables);
-        let mut creates = Vec::new();
-        for t in order {
-            if self.created_tables.contains(&key(&t.schema, &t.name)) {
-                let mut sql = create_table(t);
-                for o in inherited_column_overrides(t, &self.to.tables) {
-                    sql.push_str(&o);
-                    sql.push('\n');
-                }
-                creates.push((format!("table {}.{}", t.schema, t.name), sql));
-            }
-        }
-        for (object, sql) in creates {
-            self.push(object, sql, false, None);
-        }
-    }
-
-    fn alter_tables(&mut self) {
-        let pairs: Vec<(&'a Table, &'a Table)> = self
-            .from_tables
-            .iter()
-            .filter(|(k, _)| !self.gone_tables.contains(*k))
-            .filter_map(|(k, old)| self.to_tables.get(k).map(|new| (*old, *new)))
-            .collect();
-        for (old, new) in pairs {
-            if old == new {
-                continue;
-            }
-            let name = qualified(&new.schema, &new.name);
-            let object = format!("table {}.{}", new.schema, new.name);
-            if old.unlogged != new.unlogged {
-                let to = if new.unlogged { "UNLOGGED" } else { "LOGGED" };
-                self.push(
-                    object.clone(),
-                    format!("ALTER TABLE {name} SET {to};"),
-                    false,
-                    Some("rewrites the table".into()),
-                );
-            }
-            if old.partition_of != new.partition_of || old.partition_bound != new.partition_bound {
-                let mut sql = Vec::new();
-                if let Some(p) = &old.partition_of {
-                    if !self.table_is_gone(&p.schema, &p.name) {
-                        sql.push(format!("ALTER TABLE {} DETACH PARTITION {name};", qualified(&p.schema, &p.name)));
-                    }
-                }
-                if let Some(p) = &new.partition_of {
-                    let bound = new.partition_bound.as_deref().unwrap_or("DEFAULT");
-                    sql.push(format!("ALTER TABLE {} ATTACH PARTITION {name} {bound};", qualified(&p.schema, &p.name)));
-                }
-                self.push(
-                    object.clone(),
-                    sql.join("\n"),
-                    false,
-                    Some("attaching scans the partition to check its bound".into()),
-                );
-            }
-            let parents = |t: &Table| t.inherits.iter().map(|p| qualified(&p.schema, &p.name)).collect::<Vec<_>>();
-            let (before, after) = (parents(old), parents(new));
-            for p in before.iter().filter(|p| !after.contains(p)) {
-                self.push(object.clone(), format!("ALTER TABLE {name} NO INHERIT {p};"), false, None);
-            }
-            // A partition's columns follow its parent's: change them on the parent only.
-            if old.partition_of.is_none() || new.partition_of.is_none() {
-                self.alter_columns(old, new);
-            }
-            for p in after.iter().filter(|p| !before.contains(p)) {
-                self.push(object.clone(), format!("ALTER TABLE {name} INHERIT {p};"), false, None);
-            }
-            // Its columns match the type's attributes by now (NOT OF came in phase 1).
-            if let (true, Some(ty)) = (old.of_type != new.of_type, &new.of_type) {
-                let ty = qualified(&ty.schema, &ty.name);
-                self.push(object.clone(), format!("ALTER TABLE {name} OF {ty};"), false, None);
-            }
-        }
-    }
-
-    /// Phase 1: tables that stop being of their type (`NOT OF`) become ordinary ones, whose
-    /// columns can be changed (and whose type can be altered without them).
-    fn untype_tables(&mut self) {
-        let untyped: Vec<&Table> = self
-            .from_tables
-            .iter()
-            .filter(|(k, old)| {
-                old.of_type.is_some() && self.to_tables.get(*k).is_some_and(|new| new.of_type != old.of_type)
-            })
-            .map(|(_, old)| *old)
-            .collect();
-        for t in untyped {
-            self.push(
-                format!("table {}.{}", t.schema, t.name),
-                format!("ALTER TABLE {} NOT OF;", qualified(&t.schema, &t.name)),
-                false,
-                None,
-            );
-        }
-    }
-
-    /// A table still of the type it was of: its columns change with the type (`ALTER TYPE ...
-    /// CASCADE`), not on their own.
-    fn stays_typed(&self, schema: &str, table: &str) -> bool {
-        let k = key(schema, table);
-        self.from_tables.get(&k).is_some_and(|old| {
-            old.of_type.is_some() && self.to_tables.get(&k).is_none_or(|new| new.of_type == old.of_type)
-        })
-    }
-
-    fn alter_columns(&mut self, old: &Table, new: &Table) {
-        let typed = self.stays_typed(&new.schema, &new.name);
-        let table = qualified(&new.schema, &new.name);
-        let object = |c: &str| format!("column {}.{}.{c}", new.schema, new.name);
-        let before: BTreeMap<&str, &Column> = old.columns.iter().map(|c| (c.name.as_str(), c)).collect();
-        let after: BTreeMap<&str, &Column> = new.columns.iter().map(|c| (c.name.as_str(), c)).collect();
-        // Inherited columns change with their parent's (ADD, DROP and TYPE recurse to children),
-        // unless the parent they came from is no longer a parent (NO INHERIT leaves them behind).
-        let kept_parent_had = |name: &str| {
-            new.inherits.iter().filter(|p| old.inherits.contains(p)).any(|p| {
-                self.from_tables.get(&key(&p.schema, &p.name)).is_some_and(|t| t.columns.iter().any(|x| x.name == name))
-            })
-        };
-        let mut dropped: Vec<&Column> = old
-            .columns
-            .iter()
-            .filter(|c| !after.contains_key(c.name.as_str()) && (!c.inherited || !kept_parent_had(&c.name)))
-            .filter(|_| !typed)
-            .collect();
-        // Generated columns first: they may read the others.
-        dropped.sort_by_key(|c| c.generated.is_none());
-        for c in dropped {
-            self.push(
-                object(&c.name),
-                format!("ALTER TABLE {table} DROP COLUMN {};", ident(&c.name)),
-                true,
-                Some(format!("drops column {} and its data", c.name)),
-            );
-        }
-        for c in &new.columns {
-            let col = ident(&c.name);
-            // A column the type's ALTER ... CASCADE added: only its own default and NOT NULL.
-            let added_by_type;
-            let o = match before.get(c.name.as_str()) {
-                Some(o) => *o,
-                None if typed => {
-                    added_by_type = Column {
-                        name: c.name.clone(),
-                        data_type: c.data_type.clone(),
-                        collation: c.collation.clone(),
-                        ..Default::default()
-                    };
-                    &added_by_type
-                }
-                None => {
-                    // A parent it already inherits from adds the column to it as well; a new parent
-                    // needs the column in place before INHERIT.
-                    let from_kept_parent = new.inherits.iter().filter(|p| old.inherits.contains(p)).any(|p| {
-                        self.to_tables
-                            .get(&key(&p.schema, &p.name))
-                            .is_some_and(|t| t.columns.iter().any(|x| x.name == c.name))
-                    });
-                    if c.inherited && from_kept_parent {
-                        continue;
-                    }
-                    let note = add_column_note(c);
-                    self.push(object(&c.name), format!("ALTER TABLE {table} ADD COLUMN {};", column(c)), false, note);
-                    continue;
-                }
-            };
-            if o.generated != c.generated {
-                match (&o.generated, &c.generated) {
-                    (Some(_), None) => {
-                        self.push(
-                            object(&c.name),
-                            format!("ALTER TABLE {table} ALTER COLUMN {col} DROP EXPRESSION;"),
-                            false,
-                            None,
-                        );
-                    }
-                    _ => {
-                        // A stored expression cannot be changed in place before PostgreSQL 17:
-                        // the column is computed again (a generated column holds no data of its own).
-                        self.push(
-                            object(&c.name),
-                            format!(
-                                "ALTER TABLE {table} DROP COLUMN {col};\nALTER TABLE {table} ADD COLUMN {};",
-                                column(c)
-                            ),
-                            o.generated.is_none(),
-                            Some("rewrites the table".into()),
-                        );
-                        continue;
-                    }
-                }
-            }
-            let type_recreated = self.retyped(&o.data_type).is_some();
-            let retype = (o.data_type != c.data_type || o.collation != c.collation)
-                && !type_recreated
-                && !typed
-                && !(o.inherited && c.inherited);
-            let mut sql = Vec::new();
-            let mut notes = Vec::new();
-            if retype {
-                if o.default.is_some() {
-                    sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;"));
-                }
-                let collate = c.collation.as_ref().map(|x| format!(" COLLATE {x}")).unwrap_or_default();
-                sql.push(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate} USING {};",
-                    c.data_type,
-                    conversion(&col, &o.data_type, &c.data_type)
-                ));
-                if conversion_through_text(&o.data_type, &c.data_type) {
-                    notes.push(format!(
-                        "{} -> {}: converted through text, fails on values that do not convert",
-                        o.data_type, c.data_type
-                    ));
-                }
-                if type_change_rewrites(&o.data_type, &c.data_type) || o.collation != c.collation {
-                    notes.push(format!("{} -> {}: rewrites the table and its indexes", o.data_type, c.data_type));
-                }
-            }
-            // A recreated type's columns get their default back in retype_columns, on the new type.
-            if (o.default != c.default || (retype && o.default.is_some())) && c.generated.is_none() && !type_recreated {
-                match &c.default {
-                    Some(d) => sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d};")),
-                    None if !retype || o.default.is_none() => {
-                        sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;"))
-                    }
-                    None => {}
-                }
-            }
-            // An identity column is NOT NULL: the identity goes before the constraint can.
-            if o.identity.is_some() && c.identity.is_none() {
-                sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY;"));
-            }
-            if o.not_null != c.not_null {
-                if c.not_null {
-                    sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;"));
-                    notes.push(format!(
-                        "SET NOT NULL on {}: scans the table under an ACCESS EXCLUSIVE lock and fails on NULLs",
-                        c.name
-                    ));
-                } else {
-                    sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL;"));
-                }
-            }
-            let options = |i: &crate::model::Identity| i.sequence.as_ref().map(|s| s.options.clone());
-            match (&o.identity, &c.identity) {
-                (None, Some(i)) => sql.push(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY{};",
-                    if i.always { "ALWAYS" } else { "BY DEFAULT" },
-                    options(i).map(|o| format!(" ({})", sequence_options(&o))).unwrap_or_default()
-                )),
-                (Some(a), Some(b)) => {
-                    if a.always != b.always {
-                        sql.push(format!(
-                            "ALTER TABLE {table} ALTER COLUMN {col} SET GENERATED {};",
-                            if b.always { "ALWAYS" } else { "BY DEFAULT" }
-                        ));
-                    }
-                    // The sequence's type follows the column's; its other options are set here.
-                    if let (Some(x), Some(y)) = (options(a), options(b)) {
-                        let same = (x.start, x.increment, x.min, x.max, x.cache, x.cycle)
-                            == (y.start, y.increment, y.min, y.max, y.cache, y.cycle);
-                        if !same {
-                            sql.push(format!(
-                                "ALTER TABLE {table} ALTER COLUMN {col} SET START WITH {} SET INCREMENT BY {} SET MINVALUE {} SET MAXVALUE {} SET CACHE {} SET {}CYCLE;",
-                                y.start,
-                                y.increment,
-                                y.min,
-                                y.max,
-                                y.cache,
-                                if y.cycle { "" } else { "NO " }
-                            ));
-                        }
-                    }
-                }
-                _ => {}
-            }
-            if !sql.is_empty() {
-                let note = (!notes.is_empty()).then(|| notes.join("; "));
-                self.push(object(&c.name), sql.join("\n"), false, note);
-            }
-        }
-    }
-
-    /// Columns of recreated types take the new type (through text), then the old type goes.
-    fn retype_columns(&mut self) {
-        if self.recreated_types.is_empty() {
-            return;
-        }
-        let mut changes = Vec::new();
-        for t in &self.to.tables {
-            let k = key(&t.schema, &t.name);
-            if self.created_tables.contains(&k) || t.partition_of.is_some() {
-                continue;
-            }
-            let table = qualified(&t.schema, &t.name);
-            for c in &t.columns {
-                if self.retyped(&c.data_type).is_none() || c.inherited {
-                    continue;
-                }
-                let col = ident(&c.name);
-                let array = if c.data_type.ends_with("[]") { "[]" } else { "" };
-                let mut sql = vec![format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;")];
-                sql.push(format!(
-                    "ALTER TABLE {table} ALTER COLUMN {col} TYPE {} USING {};",
-                    c.data_type,
-                    self.recreated_conversion(&col, &c.data_type)
-                        .unwrap_or(format!("{col}::text{array}::{}", c.data_type))
-                ));
-                if let Some(d) = &c.default {
-                    sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d};"));
-                }
-                let lossy = self.retyped(&c.data_type).is_some_and(|k| self.lossy_rebuild(k));
-                changes.push((format!("column {}.{}.{}", t.schema, t.name, c.name), sql.join("\n"), lossy));
-            }
-        }
-        // A rebuild that loses values is destructive as a whole: left out, none of it runs.
-        for (object, sql, lossy) in changes {
-            self.push(object, sql, lossy, Some("rewrites the table".into()));
-        }
-        let old: Vec<(Key, &str)> = self.recreated_types.iter().map(|(k, kind)| (k.clone(), *kind)).collect();
-        for ((s, n), kind) in old {
-            let lossy = self.lossy_rebuild(&key(&s, &n));
-            self.push(
-                format!("{} {s}.{n}", kind.to_lowercase()),
-                format!("DROP {kind} {};", qualified(&s, &format!("{n}__shale_old"))),
-                lossy,
-                None,
-            );
-        }
-    }
-
-    /// A rebuilt enum losing labels, or composite type losing attributes.
-    fn lossy_rebuild(&self, k: &Key) -> bool {
-        let (s, n) = (k.0.as_str(), k.1.as_str());
-        let find = |schema: &'a Schema| schema.enums.iter().find(|e| e.schema == s && e.name == n);
-        if let (Some(old), Some(new)) = (find(self.from), find(self.to)) {
-            return old.values.iter().any(|v| !new.values.contains(v));
-        }
-        let find = |schema: &'a Schema| schema.composite_types.iter().find(|c| c.schema == s && c.name == n);
-        if let (Some(old), Some(new)) = (find(self.from), find(self.to)) {
-            return old.attributes.iter().any(|a| !new.attributes.iter().any(|x| x.name == a.name));
-        }
-        false
     }
 
     // ---- phase 4 --------------------------------------------------------------------------
@@ -1256,7 +1075,7 @@ impl<'a> Differ<'a> {
     /// exists, check and foreign keys are added NOT VALID and validated after, so that the scan
     /// does not hold a lock that blocks writes.
     fn add_constraints(&mut self, plan: &ConstraintPlan<'a>, foreign: bool) {
-        let (_, add, validate) = plan;
+        let ConstraintPlan { add, validate, deferrability, .. } = plan;
         let mut changes = Vec::new();
         for c in add.iter().filter(|c| (c.kind == ConstraintKind::ForeignKey) == foreign) {
             let table = qualified(&c.schema, &c.table);
@@ -1277,6 +1096,24 @@ impl<'a> Differ<'a> {
             .then(|| "builds an index while holding a lock that blocks writes".to_string());
             changes.push((format!("constraint {}.{}.{}", c.schema, c.table, c.name), sql, note));
         }
+        if foreign {
+            for c in deferrability {
+                let mode = match (c.deferrable, c.deferred) {
+                    (false, _) => "NOT DEFERRABLE",
+                    (true, false) => "DEFERRABLE INITIALLY IMMEDIATE",
+                    (true, true) => "DEFERRABLE INITIALLY DEFERRED",
+                };
+                changes.push((
+                    format!("constraint {}.{}.{}", c.schema, c.table, c.name),
+                    format!(
+                        "ALTER TABLE {} ALTER CONSTRAINT {} {mode};",
+                        qualified(&c.schema, &c.table),
+                        ident(&c.name)
+                    ),
+                    None,
+                ));
+            }
+        }
         if !foreign {
             for c in validate {
                 changes.push((
@@ -1293,10 +1130,16 @@ impl<'a> Differ<'a> {
 
     fn add_indexes(&mut self, add: &[&crate::model::Index], on_materialized_views: bool) {
         let mut changes = Vec::new();
+        let existed: BTreeSet<Key> = self.from.indexes.iter().map(|i| key(&i.schema, &i.name)).collect();
         for i in add.iter().filter(|i| i.on_materialized_view == on_materialized_views) {
             let existing = !self.created_tables.contains(&key(&i.schema, &i.table)) && !on_materialized_views;
             let note = existing.then(|| "builds while blocking writes to the table (CONCURRENTLY needs its own migration without a transaction)".to_string());
-            changes.push((format!("index {}.{}", i.schema, i.name), format!("{};", i.definition), note));
+            let object = format!("index {}.{}", i.schema, i.name);
+            if existed.contains(&key(&i.schema, &i.name)) {
+                // Created again (with its materialized view, say): its comment is set again.
+                self.replaced.insert(object.clone());
+            }
+            changes.push((object, format!("{};", i.definition), note));
         }
         for (object, sql, note) in changes {
             self.push(object, sql, false, note);
@@ -1323,33 +1166,37 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn create_triggers(&mut self) {
-        let from: BTreeMap<TableKey, &crate::model::Trigger> =
-            self.from.triggers.iter().map(|t| ((t.schema.clone(), t.table.clone(), t.name.clone()), t)).collect();
+    fn create_triggers(&mut self, plan: &(Vec<&'a Trigger>, Vec<&'a Trigger>)) {
         let mut changes = Vec::new();
-        for g in &self.to.triggers {
+        let tkey = |t: &Trigger| (t.schema.clone(), t.table.clone(), t.name.clone());
+        let created: BTreeSet<TableKey> = plan.1.iter().map(|t| tkey(t)).collect();
+        let from: BTreeMap<TableKey, &Trigger> = self.from.triggers.iter().map(|t| (tkey(t), t)).collect();
+        for g in &plan.1 {
             let object = format!("trigger {}.{}.{}", g.schema, g.table, g.name);
-            let created = self.created_tables.contains(&key(&g.schema, &g.table));
-            match from.get(&(g.schema.clone(), g.table.clone(), g.name.clone())) {
-                Some(o) if !created && o.definition == g.definition && !self.calls_gone_function(&o.definition) => {
-                    if o.enabled != g.enabled {
-                        let state = match g.enabled.as_str() {
-                            "D" => "DISABLE",
-                            "R" => "ENABLE REPLICA",
-                            "A" => "ENABLE ALWAYS",
-                            _ => "ENABLE",
-                        };
-                        changes.push((
-                            object,
-                            format!(
-                                "ALTER TABLE {} {state} TRIGGER {};",
-                                qualified(&g.schema, &g.table),
-                                ident(&g.name)
-                            ),
-                        ));
-                    }
-                }
-                _ => changes.push((object, trigger(g))),
+            if from.contains_key(&tkey(g)) {
+                // Created again (its view was): its comment is set again.
+                self.replaced.insert(object.clone());
+            }
+            changes.push((object, trigger(g)));
+        }
+        // Those that stay: only their enabled state may change.
+        for g in &self.to.triggers {
+            let k = tkey(g);
+            if created.contains(&k) {
+                continue;
+            }
+            let Some(o) = from.get(&k) else { continue };
+            if o.enabled != g.enabled {
+                let state = match g.enabled.as_str() {
+                    "D" => "DISABLE",
+                    "R" => "ENABLE REPLICA",
+                    "A" => "ENABLE ALWAYS",
+                    _ => "ENABLE",
+                };
+                changes.push((
+                    format!("trigger {}.{}.{}", g.schema, g.table, g.name),
+                    format!("ALTER TABLE {} {state} TRIGGER {};", qualified(&g.schema, &g.table), ident(&g.name)),
+                ));
             }
         }
         for (object, sql) in changes {
@@ -1417,6 +1264,40 @@ fn drop_function(f: &Function) -> (String, String) {
     )
 }
 
+/// `ALTER SEQUENCE` with the options that change, and a note when the range narrows. A new type
+/// (`AS`) comes with both bounds: PostgreSQL would otherwise move a bound that was the old type's
+/// default to the new type's.
+fn alter_sequence(name: &str, old: &SequenceOptions, new: &SequenceOptions) -> (String, Option<String>) {
+    let mut clauses = Vec::new();
+    let retyped = old.data_type != new.data_type;
+    if retyped {
+        clauses.push(format!("AS {}", new.data_type));
+    }
+    if old.start != new.start {
+        clauses.push(format!("START WITH {}", new.start));
+    }
+    if old.increment != new.increment {
+        clauses.push(format!("INCREMENT BY {}", new.increment));
+    }
+    if old.min != new.min || retyped {
+        clauses.push(format!("MINVALUE {}", new.min));
+    }
+    if old.max != new.max || retyped {
+        clauses.push(format!("MAXVALUE {}", new.max));
+    }
+    if old.cache != new.cache {
+        clauses.push(format!("CACHE {}", new.cache));
+    }
+    if old.cycle != new.cycle {
+        clauses.push(if new.cycle { "CYCLE".into() } else { "NO CYCLE".into() });
+    }
+    let narrower = new.min > old.min || new.max < old.max;
+    let note = narrower.then(|| {
+        format!("the range narrows to {}..{}: fails if the sequence's current value is outside it", new.min, new.max)
+    });
+    (format!("ALTER SEQUENCE {name} {};", clauses.join(" ")), note)
+}
+
 /// `CREATE OR REPLACE` can change a function's body but not its result type or kind.
 /// `CREATE OR REPLACE` can change a function's body but not its result type, its kind, or its
 /// parameters' names, defaults and modes (all on the definition's first line).
@@ -1448,6 +1329,11 @@ fn referenced_table(definition: &str) -> Option<&str> {
 
 fn without_not_valid(definition: &str) -> String {
     definition.replace(" NOT VALID", "")
+}
+
+/// A foreign key's definition without its `DEFERRABLE [INITIALLY DEFERRED]` and `NOT VALID`.
+fn without_deferrability(definition: &str) -> String {
+    without_not_valid(definition).replace(" DEFERRABLE INITIALLY DEFERRED", "").replace(" DEFERRABLE", "")
 }
 
 fn comment(text: &Option<String>) -> String {
@@ -1534,6 +1420,8 @@ fn add_column_note(c: &Column) -> Option<String> {
 }
 
 mod access;
+mod collations;
+mod tables;
 mod types;
 
 #[cfg(test)]

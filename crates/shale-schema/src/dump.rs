@@ -1,7 +1,7 @@
 //! The model as SQL: deterministic (the same model always gives the same bytes) and loadable with
 //! `psql -v ON_ERROR_STOP=1` into an empty database.
 //!
-//! Order: schemas, extensions, types (enums, then domains, composite and range types, each after
+//! Order: schemas, extensions, collations, types (enums, then domains, composite and range types, each after
 //! the types it is built on), sequences, functions that do not need tables, range types and domain
 //! defaults/checks that call those functions, functions whose signature uses those range types
 //! (or types built on them), tables (parents before their partitions and
@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::model::{
-    Column, Comment, CommentKind, CompositeType, ConstraintKind, DefaultPrivilegeKind, DefaultPrivileges, Domain,
-    Function, Grant, ObjectPrivileges, Policy, PrivilegeKind, QualifiedName, RangeType, Schema, SequenceOptions, Table,
-    Trigger, View,
+    Collation, Column, Comment, CommentKind, CompositeType, ConstraintKind, DefaultPrivilegeKind, DefaultPrivileges,
+    Domain, Function, Grant, ObjectPrivileges, Policy, PrivilegeKind, QualifiedName, RangeType, Schema,
+    SequenceOptions, Table, Trigger, View,
 };
 
 /// Keywords that cannot be used as a bare identifier everywhere (sorted: searched by bisection) (PostgreSQL's reserved,
@@ -111,6 +111,8 @@ pub fn dump(schema: &Schema) -> String {
             .map(|x| format!("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {};", ident(&x.name), ident(&x.schema)))
             .collect(),
     );
+    // Before the types and tables whose columns use them.
+    section(&mut out, "Collations", schema.collations.iter().map(create_collation).collect());
     let mut types: Vec<String> = schema
         .enums
         .iter()
@@ -215,6 +217,30 @@ pub fn dump(schema: &Schema) -> String {
     // Last: they apply to objects created after them, which would otherwise get them too.
     section(&mut out, "Default privileges", schema.default_privileges.iter().flat_map(default_privileges).collect());
     out
+}
+
+/// `CREATE COLLATION` with the options that tell it apart (its version is the machine's, not the
+/// schema's).
+pub(crate) fn create_collation(c: &Collation) -> String {
+    let mut options = vec![format!("provider = {}", c.provider)];
+    let text = |o: &Option<String>| literal(o.as_deref().unwrap_or_default());
+    if c.provider == "libc" {
+        if c.lc_collate == c.lc_ctype {
+            options.push(format!("locale = {}", text(&c.lc_collate)));
+        } else {
+            options.push(format!("lc_collate = {}", text(&c.lc_collate)));
+            options.push(format!("lc_ctype = {}", text(&c.lc_ctype)));
+        }
+    } else {
+        options.push(format!("locale = {}", text(&c.locale)));
+    }
+    if !c.deterministic {
+        options.push("deterministic = false".into());
+    }
+    if let Some(rules) = &c.rules {
+        options.push(format!("rules = {}", literal(rules)));
+    }
+    format!("CREATE COLLATION {} ({});", qualified(&c.schema, &c.name), options.join(", "))
 }
 
 /// A domain, composite or range type as SQL, with what it must come after.
@@ -439,6 +465,7 @@ pub(crate) fn comment_target(c: &Comment) -> String {
         CommentKind::Policy => format!("POLICY {} ON {}", ident(&c.name), parent()),
         CommentKind::Column => format!("COLUMN {}.{}", parent(), ident(&c.name)),
         CommentKind::Extension => format!("EXTENSION {}", ident(&c.name)),
+        CommentKind::Collation => format!("COLLATION {}", qualified(&c.schema, &c.name)),
     }
 }
 
@@ -806,6 +833,7 @@ mod tests {
             definition: " SELECT 1;".into(),
             comment: None,
             depends_on: deps.iter().map(|d| QualifiedName { schema: "public".into(), name: (*d).into() }).collect(),
+            uses: Vec::new(),
         };
         let views = vec![view("a", &["c"]), view("b", &[]), view("c", &["b"]), view("d", &[])];
         let order: Vec<&str> = views_in_order(&views).iter().map(|v| v.name.as_str()).collect();

@@ -121,6 +121,29 @@ fun AS (
   SELECT p.oid, p.proname, p.prokind, p.proacl, p.proowner, n.nspname FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace
   WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
                       AND (d.deptype = 'e' OR (d.deptype = 'i' AND d.refclassid = 'pg_type'::regclass)))),
+-- the table columns (and row types) each view, function, trigger, policy, index and constraint uses,
+-- as pg_depend records them (a view's through its rewrite rule), one hash join for all
+uses AS (
+  SELECT x.classid, x.objid,
+    json_agg(json_build_object('schema', x.nspname, 'table', x.relname, 'columns', x.columns)
+             ORDER BY x.nspname, x.relname) AS uses
+  FROM (SELECT CASE WHEN d.classid = 'pg_rewrite'::regclass THEN 'pg_class'::regclass ELSE d.classid END AS classid,
+          coalesce(r.ev_class, d.objid) AS objid, n.nspname, c.relname,
+          coalesce(array_agg(DISTINCT a.attname::text ORDER BY a.attname::text) FILTER (WHERE a.attname IS NOT NULL),
+                   '{{}}') AS columns
+        FROM pg_depend d
+        LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+        LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass AND rt.oid = d.refobjid
+        JOIN pg_class c ON c.oid = CASE WHEN d.refclassid = 'pg_class'::regclass THEN d.refobjid ELSE rt.typrelid END
+          AND c.relkind IN ('r', 'p')
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_attribute a ON d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
+          AND a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+        WHERE d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass) AND d.deptype IN ('n', 'a')
+          AND d.classid IN ('pg_rewrite'::regclass, 'pg_class'::regclass, 'pg_proc'::regclass, 'pg_trigger'::regclass,
+                            'pg_policy'::regclass, 'pg_constraint'::regclass)
+        GROUP BY 1, 2, 3, 4) x
+  GROUP BY x.classid, x.objid),
 -- objects with privileges of their own (a NULL acl means the defaults), with the defaults to compare to
 acl AS (
   SELECT 'schema' AS kind, n.nspname AS sch, n.nspname AS name, NULL::text AS col, NULL::text AS args, n.nspacl AS acl,
@@ -147,6 +170,18 @@ SELECT json_build_object(
 'schemas', (SELECT coalesce(json_agg(nspname ORDER BY nspname), '[]') FROM nsp),
 'extensions', (SELECT coalesce(json_agg(json_build_object('name', x.extname, 'schema', n.nspname) ORDER BY x.extname), '[]')
   FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace),
+-- the locale columns differ by version (collcollate for ICU up to 14, colliculocale in 15 and 16,
+-- colllocale from 17; collicurules from 16): read through jsonb so that the query runs on 13 too
+'collations', (SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', co.collname,
+    'provider', CASE co.collprovider WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' ELSE 'libc' END,
+    'locale', CASE WHEN co.collprovider <> 'c'
+                   THEN coalesce(j.j ->> 'colllocale', j.j ->> 'colliculocale', j.j ->> 'collcollate') END,
+    'lc_collate', CASE WHEN co.collprovider = 'c' THEN co.collcollate::text END,
+    'lc_ctype', CASE WHEN co.collprovider = 'c' THEN co.collctype::text END,
+    'deterministic', co.collisdeterministic, 'rules', j.j ->> 'collicurules')
+    ORDER BY n.nspname, co.collname), '[]')
+  FROM pg_collation co JOIN nsp n ON n.oid = co.collnamespace, LATERAL (SELECT to_jsonb(co) AS j) j
+  WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_collation'::regclass AND ext.objid = co.oid)),
 'enums', (SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', t.typname,
     'values', (SELECT coalesce(json_agg(e.enumlabel ORDER BY e.enumsortorder), '[]') FROM pg_enum e WHERE e.enumtypid = t.oid))
     ORDER BY n.nspname, t.typname), '[]')
@@ -177,6 +212,20 @@ SELECT json_build_object(
     'comment', (SELECT d.description FROM pg_description d
                 WHERE d.objoid = c.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0),
     'inherits', coalesce(inh.parents, '[]'),
+    -- a partition's copies of its parent's indexes and constraints
+    'partition_copies', CASE WHEN c.relispartition THEN (SELECT coalesce(json_agg(json_build_object(
+        'constraint', x.con, 'name', x.name, 'of', x.of, 'definition', x.def) ORDER BY x.con, x.name), '[]')
+      FROM (SELECT false AS con, ic.relname AS name, pc.relname AS of, pg_get_indexdef(i.indexrelid) AS def
+            FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+            JOIN pg_inherits h ON h.inhrelid = i.indexrelid JOIN pg_class pc ON pc.oid = h.inhparent
+            WHERE i.indrelid = c.oid
+              AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = c.oid
+                                AND k.contype IN ('p', 'u', 'x'))
+            UNION ALL
+            SELECT true, k.conname, coalesce((SELECT pk.conname FROM pg_constraint pk WHERE pk.oid = k.conparentid), k.conname),
+              pg_get_constraintdef(k.oid) FROM pg_constraint k
+            WHERE k.conrelid = c.oid AND k.contype IN ('c', 'p', 'u', 'x', 'f') AND (k.conparentid <> 0 OR NOT k.conislocal)) x)
+      ELSE '[]' END,
     'row_security', c.relrowsecurity, 'force_row_security', c.relforcerowsecurity,
     'of_type', CASE WHEN c.reloftype <> 0 THEN (SELECT json_build_object('schema', tn.nspname, 'name', tt.typname)
        FROM pg_type tt JOIN pg_namespace tn ON tn.oid = tt.typnamespace WHERE tt.oid = c.reloftype) END,
@@ -211,16 +260,18 @@ SELECT json_build_object(
     'kind', CASE k.contype WHEN 'c' THEN 'check' WHEN 'p' THEN 'primary_key' WHEN 'u' THEN 'unique'
                            WHEN 'x' THEN 'exclusion' ELSE 'foreign_key' END,
     'definition', pg_get_constraintdef(k.oid), 'validated', k.convalidated,
-    'deferrable', k.condeferrable, 'deferred', k.condeferred)
+    'deferrable', k.condeferrable, 'deferred', k.condeferred, 'uses', coalesce(us.uses, '[]'))
     ORDER BY c.nspname, c.relname, k.conname), '[]')
   FROM pg_constraint k JOIN rel c ON c.oid = k.conrelid
+  LEFT JOIN uses us ON us.classid = 'pg_constraint'::regclass AND us.objid = k.oid
   WHERE k.contype IN ('c', 'p', 'u', 'x', 'f') AND k.conparentid = 0 AND k.conislocal),
 'indexes', (SELECT coalesce(json_agg(json_build_object('schema', c.nspname, 'table', c.relname, 'name', ic.relname,
     'definition', CASE WHEN c.relkind = 'p' THEN regexp_replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ')
                        ELSE pg_get_indexdef(i.indexrelid) END,
-    'on_materialized_view', c.relkind = 'm')
+    'on_materialized_view', c.relkind = 'm', 'uses', coalesce(us.uses, '[]'))
     ORDER BY c.nspname, ic.relname), '[]')
   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN rel c ON c.oid = i.indrelid
+  LEFT JOIN uses us ON us.classid = 'pg_class'::regclass AND us.objid = i.indexrelid
   WHERE NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
                       AND k.contype IN ('p', 'u', 'x'))
     AND NOT EXISTS (SELECT FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)),
@@ -235,9 +286,11 @@ SELECT json_build_object(
              -- pg_class by its oid index, not the rel CTE (quadratic in the number of views).
              JOIN pg_class v ON v.oid = d.refobjid JOIN nsp vn ON vn.oid = v.relnamespace
              WHERE r.ev_class = c.oid AND v.oid <> c.oid AND v.relkind IN ('v', 'm')
-               AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = v.oid)) x))
+               AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = v.oid)) x),
+    'uses', coalesce(us.uses, '[]'))
     ORDER BY c.nspname, c.relname), '[]')
-  FROM rel c WHERE c.relkind IN ('v', 'm')),
+  FROM rel c LEFT JOIN uses us ON us.classid = 'pg_class'::regclass AND us.objid = c.oid
+  WHERE c.relkind IN ('v', 'm')),
 'functions', (SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', p.proname,
     'arguments', pg_get_function_identity_arguments(p.oid),
     'kind', CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'w' THEN 'window' ELSE 'function' END,
@@ -251,14 +304,17 @@ SELECT json_build_object(
        JOIN pg_type u ON u.oid = CASE WHEN r.typelem <> 0 AND r.typlen = -1 THEN r.typelem ELSE r.oid END
        JOIN pg_namespace un ON un.oid = u.typnamespace
        WHERE dp.classid = 'pg_proc'::regclass AND dp.objid = p.oid AND dp.refclassid = 'pg_type'::regclass
-         AND u.typtype IN ('d', 'c', 'r')))
+         AND u.typtype IN ('d', 'c', 'r')),
+    'uses', coalesce(us.uses, '[]'))
     ORDER BY n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), '[]')
   FROM pg_proc p JOIN fun n ON n.oid = p.oid
+  LEFT JOIN uses us ON us.classid = 'pg_proc'::regclass AND us.objid = p.oid
   WHERE p.prokind IN ('f', 'p', 'w')),
 'triggers', (SELECT coalesce(json_agg(json_build_object('schema', c.nspname, 'table', c.relname, 'name', g.tgname,
-    'definition', pg_get_triggerdef(g.oid), 'enabled', g.tgenabled)
+    'definition', pg_get_triggerdef(g.oid), 'enabled', g.tgenabled, 'uses', coalesce(us.uses, '[]'))
     ORDER BY c.nspname, c.relname, g.tgname), '[]')
   FROM pg_trigger g JOIN rel c ON c.oid = g.tgrelid
+  LEFT JOIN uses us ON us.classid = 'pg_trigger'::regclass AND us.objid = g.oid
   WHERE NOT g.tgisinternal AND g.tgparentid = 0),
 'domains', (SELECT coalesce(json_agg(json_build_object('schema', t.nspname, 'name', t.typname,
     'type', format_type(d.typbasetype, d.typtypmod),
@@ -334,9 +390,11 @@ SELECT json_build_object(
     'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE'
                              ELSE 'ALL' END,
     'roles', (SELECT json_agg(CASE WHEN r.oid = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r.oid)::text END ORDER BY CASE WHEN r.oid = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(r.oid)::text END) FROM unnest(p.polroles) r(oid)),
-    'using', pg_get_expr(p.polqual, p.polrelid), 'with_check', pg_get_expr(p.polwithcheck, p.polrelid))
+    'using', pg_get_expr(p.polqual, p.polrelid), 'with_check', pg_get_expr(p.polwithcheck, p.polrelid),
+    'uses', coalesce(us.uses, '[]'))
     ORDER BY c.nspname, c.relname, p.polname), '[]')
-  FROM pg_policy p JOIN rel c ON c.oid = p.polrelid),
+  FROM pg_policy p JOIN rel c ON c.oid = p.polrelid
+  LEFT JOIN uses us ON us.classid = 'pg_policy'::regclass AND us.objid = p.oid),
 'comments', (SELECT coalesce(json_agg(json_build_object('kind', x.kind, 'schema', x.sch, 'name', x.name, 'parent', x.parent,
     'arguments', x.args, 'comment', x.comment) ORDER BY x.kind, x.sch, x.parent, x.name, x.args), '[]')
   FROM (
@@ -351,6 +409,11 @@ SELECT json_build_object(
     -- CREATE EXTENSION gives it its control file's comment
     LEFT JOIN pg_available_extensions v ON v.name = x.extname
     WHERE d.description IS DISTINCT FROM v.comment
+    UNION ALL
+    SELECT 'collation', n.nspname, co.collname, NULL, NULL, d.description
+    FROM pg_collation co JOIN nsp n ON n.oid = co.collnamespace
+    JOIN pg_description d ON d.classoid = 'pg_collation'::regclass AND d.objoid = co.oid AND d.objsubid = 0
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_collation'::regclass AND ext.objid = co.oid)
     UNION ALL
     SELECT CASE WHEN t.typtype = 'd' THEN 'domain' ELSE 'type' END, t.nspname, t.typname, NULL, NULL, d.description
     FROM typ t JOIN pg_description d ON d.classoid = 'pg_type'::regclass AND d.objoid = t.oid AND d.objsubid = 0

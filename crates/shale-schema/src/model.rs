@@ -14,6 +14,9 @@ pub struct Schema {
     /// Every user schema, `public` included.
     pub schemas: Vec<String>,
     pub extensions: Vec<Extension>,
+    /// User-defined collations (`CREATE COLLATION`).
+    #[serde(default)]
+    pub collations: Vec<Collation>,
     pub enums: Vec<Enum>,
     /// Sequences that are not identity sequences (those are part of their column).
     pub sequences: Vec<Sequence>,
@@ -68,6 +71,24 @@ pub struct Extension {
     pub schema: String,
 }
 
+/// A collation created with `CREATE COLLATION`, as in `pg_collation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collation {
+    pub schema: String,
+    pub name: String,
+    /// `libc`, `icu` or `builtin`.
+    pub provider: String,
+    /// The locale of an ICU or builtin collation.
+    pub locale: Option<String>,
+    /// `LC_COLLATE` and `LC_CTYPE` of a libc collation.
+    pub lc_collate: Option<String>,
+    pub lc_ctype: Option<String>,
+    /// False for a nondeterministic collation (ICU only).
+    pub deterministic: bool,
+    /// ICU tailoring rules (PostgreSQL 16 and later).
+    pub rules: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Enum {
     pub schema: String,
@@ -97,6 +118,17 @@ pub struct Sequence {
     pub options: SequenceOptions,
     /// `OWNED BY` (the serial column it belongs to), if any.
     pub owned_by: Option<ColumnRef>,
+}
+
+/// A table whose columns an object (view, function, trigger, policy, index, constraint) uses, as
+/// pg_depend records it: the object blocks a change of type of those columns, or their drop, so
+/// the diff rebuilds it around such a change, and only then.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TableUse {
+    pub schema: String,
+    pub table: String,
+    /// The columns it uses, sorted; none when it uses only the table (`count(*)`) or its row type.
+    pub columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +164,22 @@ pub struct Table {
     /// `OF type`: a typed table, whose columns are the composite type's attributes.
     #[serde(default)]
     pub of_type: Option<QualifiedName>,
+    /// A partition's copies of its parent's indexes and constraints, which PostgreSQL makes and
+    /// names (not dumped: the parent's make them again). Detached, the table keeps them as its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partition_copies: Vec<PartitionCopy>,
+}
+
+/// See [`Table::partition_copies`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PartitionCopy {
+    /// `true` for a constraint (check, key, foreign key), `false` for an index.
+    pub constraint: bool,
+    pub name: String,
+    /// The name of the parent's index or constraint it copies.
+    pub of: String,
+    /// `pg_get_indexdef` or `pg_get_constraintdef` of the copy.
+    pub definition: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,6 +240,9 @@ pub struct Constraint {
     pub validated: bool,
     pub deferrable: bool,
     pub deferred: bool,
+    /// The columns it constrains or reads (a foreign key: its own and those it points at).
+    #[serde(default)]
+    pub uses: Vec<TableUse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,6 +254,9 @@ pub struct Index {
     pub definition: String,
     /// The index is on a materialized view (so it is created after the views).
     pub on_materialized_view: bool,
+    /// The table columns it indexes (key, INCLUDE, expression and predicate columns).
+    #[serde(default)]
+    pub uses: Vec<TableUse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,6 +269,9 @@ pub struct View {
     pub comment: Option<String>,
     /// The other views and materialized views this one reads, sorted.
     pub depends_on: Vec<QualifiedName>,
+    /// The table columns it reads.
+    #[serde(default)]
+    pub uses: Vec<TableUse>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,6 +299,9 @@ pub struct Function {
     /// built on a user function), so is this function.
     #[serde(default)]
     pub depends_on: Vec<QualifiedName>,
+    /// The table columns its SQL-standard body reads, and the tables whose row type it uses.
+    #[serde(default)]
+    pub uses: Vec<TableUse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,6 +313,9 @@ pub struct Trigger {
     pub definition: String,
     /// `pg_trigger.tgenabled`: `O` (origin, the default), `D` (disabled), `R` (replica), `A` (always).
     pub enabled: String,
+    /// The table columns its `UPDATE OF` list and `WHEN` condition use.
+    #[serde(default)]
+    pub uses: Vec<TableUse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -355,6 +418,9 @@ pub struct Policy {
     pub roles: Vec<String>,
     pub using: Option<String>,
     pub with_check: Option<String>,
+    /// The table columns its expressions read (its own table's and, in subqueries, others').
+    #[serde(default)]
+    pub uses: Vec<TableUse>,
 }
 
 /// What a [`Comment`] is on, as `COMMENT ON` names it.
@@ -384,6 +450,7 @@ pub enum CommentKind {
     /// Only a comment other than the one the extension's control file gives it (`schema` is the
     /// extension's schema).
     Extension,
+    Collation,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -482,14 +549,25 @@ impl Schema {
     pub fn normalize(&mut self) {
         self.schemas.sort();
         self.extensions.sort_by(|a, b| a.name.cmp(&b.name));
+        self.collations.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         self.enums.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         self.sequences.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         self.tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        self.tables.iter_mut().for_each(|t| t.partition_copies.sort());
         self.constraints.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
         self.indexes.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         for v in &mut self.views {
             v.depends_on.sort();
             v.depends_on.dedup();
+        }
+        let uses = self.constraints.iter_mut().map(|c| &mut c.uses);
+        let uses = uses.chain(self.indexes.iter_mut().map(|i| &mut i.uses));
+        let uses = uses.chain(self.views.iter_mut().map(|v| &mut v.uses));
+        let uses = uses.chain(self.functions.iter_mut().map(|f| &mut f.uses));
+        let uses = uses.chain(self.triggers.iter_mut().map(|t| &mut t.uses));
+        for u in uses.chain(self.policies.iter_mut().map(|p| &mut p.uses)) {
+            u.iter_mut().for_each(|t| t.columns.sort());
+            u.sort();
         }
         self.views.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         for f in &mut self.functions {

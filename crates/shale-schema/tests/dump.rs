@@ -327,6 +327,12 @@ async fn every_object_kind_round_trips() {
     let dumped = round_trip(&a, "schema_kinds_b").await;
 
     for expected in [
+        "CREATE COLLATION billing.z_nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);",
+        "CREATE COLLATION billing.c_split (provider = libc, lc_collate = 'C', lc_ctype = 'POSIX');",
+        "CREATE DOMAIN billing.nocase_text AS text COLLATE billing.z_nocase;",
+        "label text COLLATE billing.c_split,",
+        "CREATE INDEX invoices_label ON billing.invoices USING btree (label COLLATE billing.z_nocase);",
+        "COMMENT ON COLLATION billing.z_nocase IS 'a collation';",
         "CREATE DOMAIN billing.z_positive AS numeric(12,2) DEFAULT 0 NOT NULL;",
         "ALTER DOMAIN billing.z_positive ADD CONSTRAINT not_huge CHECK ((VALUE < (1000000)::numeric)) NOT VALID;",
         "CREATE DOMAIN billing.y_code AS text COLLATE pg_catalog.\"C\";",
@@ -391,6 +397,9 @@ async fn every_object_kind_round_trips() {
         assert!(dumped.contains(expected), "the dump lacks {expected:?}\n--- dump ---\n{dumped}");
     }
     let at = |s: &str| dumped.find(s).unwrap_or_else(|| panic!("no {s:?} in\n{dumped}"));
+    // Collations before the types and tables using them, whatever their names.
+    assert!(at("CREATE COLLATION billing.z_nocase") < at("CREATE DOMAIN billing.nocase_text"));
+    assert!(at("CREATE COLLATION billing.z_nocase") < at("CREATE TYPE billing.currency"));
     // Types after the types they are built on, whatever their names.
     assert!(at("CREATE DOMAIN billing.z_positive") < at("CREATE TYPE billing.money_amount"));
     assert!(at("CREATE TYPE billing.money_amount") < at("CREATE TYPE billing.a_pair"));
@@ -463,7 +472,10 @@ async fn compare_reports_differences_in_every_new_kind() {
         CREATE DOMAIN d AS integer CONSTRAINT d_positive CHECK (VALUE > 0);
         CREATE TYPE c AS (a integer);
         CREATE TYPE r AS RANGE (subtype = integer);
-        CREATE AGGREGATE agg(integer) (SFUNC = int4larger, STYPE = integer);";
+        CREATE AGGREGATE agg(integer) (SFUNC = int4larger, STYPE = integer);
+        CREATE SEQUENCE sq AS integer;
+        CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TRIGGER base_trg BEFORE INSERT ON base FOR EACH ROW EXECUTE FUNCTION trg();";
     let expected = fresh_database("schema_cmp_expected");
     let same = fresh_database("schema_cmp_same");
     let actual = fresh_database("schema_cmp_actual");
@@ -475,6 +487,7 @@ async fn compare_reports_differences_in_every_new_kind() {
         GRANT SELECT ON t TO shale_test_reader;
         COMMENT ON DOMAIN d IS 'positive';
         CREATE TABLE typed OF c;
+        CREATE COLLATION coll (provider = libc, locale = 'C');
         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO shale_test_reader;"
     );
     apply(&expected, &expected_sql);
@@ -498,7 +511,10 @@ async fn compare_reports_differences_in_every_new_kind() {
             CREATE TYPE r AS RANGE (subtype = bigint);
             ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT INSERT ON TABLES TO shale_test_reader;
             COMMENT ON EXTENSION plpgsql IS 'changed';
-            CREATE TABLE typed (a integer);"
+            CREATE TABLE typed (a integer);
+            CREATE COLLATION coll (provider = libc, lc_collate = 'C', lc_ctype = 'POSIX');
+            ALTER SEQUENCE sq MAXVALUE 1000;
+            ALTER TABLE base DISABLE TRIGGER base_trg;"
         ),
     );
     let (m_expected, m_same, m_actual) = (model(&expected).await, model(&same).await, model(&actual).await);
@@ -517,6 +533,9 @@ async fn compare_reports_differences_in_every_new_kind() {
         "default privileges in schema public on tables",
         "comment on EXTENSION plpgsql",
         "table public.typed",
+        "collation public.coll",
+        "sequence public.sq",
+        "trigger public.base.base_trg",
     ] {
         assert!(found.iter().any(|f| f == object), "no difference reported for {object}: {found:#?}");
     }

@@ -14,6 +14,43 @@ use crate::model::{
     Schema,
 };
 
+/// Policies to drop (phase 1), to create (phase 5), and to change in place (old, new).
+struct PolicyPlan<'a> {
+    drop: Vec<&'a Policy>,
+    create: Vec<&'a Policy>,
+    alter: Vec<(&'a Policy, &'a Policy)>,
+}
+
+/// `ALTER POLICY` changes roles, USING and WITH CHECK, but cannot remove a clause, nor change
+/// the command or PERMISSIVE / RESTRICTIVE.
+fn alterable(old: &Policy, new: &Policy) -> bool {
+    (old.permissive, &old.command) == (new.permissive, &new.command)
+        && (old.using.is_none() || new.using.is_some())
+        && (old.with_check.is_none() || new.with_check.is_some())
+}
+
+fn alter_policy(old: &Policy, new: &Policy) -> String {
+    let mut sql = format!("ALTER POLICY {} ON {}", ident(&new.name), qualified(&new.schema, &new.table));
+    if old.roles != new.roles {
+        let roles: Vec<String> = new.roles.iter().map(|r| role(r)).collect();
+        sql.push_str(&format!(" TO {}", roles.join(", ")));
+    }
+    if let (true, Some(e)) = (old.using != new.using, &new.using) {
+        sql.push_str(&format!(" USING ({e})"));
+    }
+    if let (true, Some(e)) = (old.with_check != new.with_check, &new.with_check) {
+        sql.push_str(&format!(" WITH CHECK ({e})"));
+    }
+    sql.push(';');
+    sql
+}
+
+/// Equal but for what the policy uses (the same definition uses the same columns).
+fn same_policy(a: &Policy, b: &Policy) -> bool {
+    (a.permissive, &a.command, &a.roles, &a.using, &a.with_check)
+        == (b.permissive, &b.command, &b.roles, &b.using, &b.with_check)
+}
+
 fn policy_key(p: &Policy) -> TableKey {
     (p.schema.clone(), p.table.clone(), p.name.clone())
 }
@@ -34,12 +71,18 @@ fn comment_object(c: &Comment) -> Vec<String> {
         CommentKind::Function => vec![format!("function {s}.{n}({args})")],
         CommentKind::Procedure => vec![format!("procedure {s}.{n}({args})")],
         CommentKind::Aggregate => vec![format!("aggregate {s}.{n}({args})")],
-        CommentKind::Trigger => vec![format!("trigger {s}.{parent}.{n}"), format!("table {s}.{parent}")],
+        CommentKind::Trigger => vec![
+            format!("trigger {s}.{parent}.{n}"),
+            format!("table {s}.{parent}"),
+            format!("view {s}.{parent}"),
+            format!("materialized view {s}.{parent}"),
+        ],
         CommentKind::Policy => vec![format!("policy {s}.{parent}.{n}"), format!("table {s}.{parent}")],
         CommentKind::Column => {
             vec![format!("view {s}.{parent}"), format!("materialized view {s}.{parent}"), format!("type {s}.{parent}")]
         }
         CommentKind::Extension => vec![format!("extension {n}")],
+        CommentKind::Collation => vec![format!("collation {s}.{n}")],
     }
 }
 
@@ -80,6 +123,7 @@ fn commented_object_exists(to: &Schema, c: &Comment) -> bool {
         }
         // In another schema, the comment's key changes and the new one is set.
         CommentKind::Extension => to.extensions.iter().any(|x| x.schema == s && x.name == n),
+        CommentKind::Collation => to.collations.iter().any(|x| x.schema == s && x.name == n),
     }
 }
 
@@ -96,7 +140,11 @@ fn privilege_object(p: &ObjectPrivileges) -> Vec<String> {
     match p.kind {
         PrivilegeKind::Schema => vec![format!("schema {n}")],
         PrivilegeKind::Table => {
-            vec![format!("table {s}.{n}"), format!("view {s}.{n}"), format!("materialized view {s}.{n}")]
+            let mut objects =
+                vec![format!("table {s}.{n}"), format!("view {s}.{n}"), format!("materialized view {s}.{n}")];
+            // A column dropped and added again (a generated one computed again) lost its privileges.
+            objects.extend(p.column.as_ref().map(|c| format!("column {s}.{n}.{c}")));
+            objects
         }
         PrivilegeKind::Sequence => vec![format!("sequence {s}.{n}")],
         PrivilegeKind::Function => vec![format!("function {s}.{n}({args})"), format!("aggregate {s}.{n}({args})")],
@@ -138,27 +186,34 @@ fn privileged_object_exists(to: &Schema, p: &ObjectPrivileges) -> bool {
 impl<'a> Differ<'a> {
     /// Policies to drop (phase 1) and to create (phase 5): changed ones, those on tables whose
     /// columns change type (a policy blocks that), those calling a dropped function.
-    fn policy_plan(&self) -> (Vec<&'a Policy>, Vec<&'a Policy>) {
+    fn policy_plan(&self) -> PolicyPlan<'a> {
         let to: BTreeMap<TableKey, &'a Policy> = self.to.policies.iter().map(|p| (policy_key(p), p)).collect();
         let from: BTreeMap<TableKey, &'a Policy> = self.from.policies.iter().map(|p| (policy_key(p), p)).collect();
         let reads_changed = |p: &Policy| {
-            let text = format!("{} {}", p.using.as_deref().unwrap_or(""), p.with_check.as_deref().unwrap_or(""));
-            self.reshaped_tables.contains(&key(&p.schema, &p.table))
+            // Its own table is named too, for a model without dependency information.
+            let text = format!(
+                "{} {} {}",
+                qualified(&p.schema, &p.table),
+                p.using.as_deref().unwrap_or(""),
+                p.with_check.as_deref().unwrap_or("")
+            );
+            // Columns it reads (in its table, or in another one through a subquery) that change type.
+            self.affected(&p.uses, &text)
                 || self.gone_functions.iter().any(|(s, f, _)| mentions(&text, &qualified(s, f)))
-                // A subquery reading another table whose columns change type blocks that change.
-                || self.reshaped_tables.iter().any(|(s, t)| mentions(&text, &qualified(s, t)))
+                || self.names_recreated_collation(&text)
         };
-        let (mut drop, mut create) = (Vec::new(), Vec::new());
+        let (mut drop, mut create, mut alter) = (Vec::new(), Vec::new(), Vec::new());
         for (k, p) in &from {
             if self.table_is_gone(&p.schema, &p.table) {
                 continue;
             }
             match to.get(k) {
                 None => drop.push(*p),
-                Some(n) if *n != *p || reads_changed(p) => {
+                Some(n) if reads_changed(p) || (!same_policy(n, p) && !alterable(p, n)) => {
                     drop.push(*p);
                     create.push(*n);
                 }
+                Some(n) if !same_policy(n, p) => alter.push((*p, *n)),
                 Some(_) => {}
             }
         }
@@ -169,17 +224,15 @@ impl<'a> Differ<'a> {
         }
         create.sort_by_key(|p| policy_key(p));
         create.dedup_by_key(|p| policy_key(p));
-        (drop, create)
+        PolicyPlan { drop, create, alter }
     }
 
     pub(super) fn drop_policies(&mut self) {
-        let (drop, _) = self.policy_plan();
+        let PolicyPlan { drop, .. } = self.policy_plan();
         for p in drop {
-            self.push(
+            self.push_replaced(
                 format!("policy {}.{}.{}", p.schema, p.table, p.name),
                 format!("DROP POLICY {} ON {};", ident(&p.name), qualified(&p.schema, &p.table)),
-                false,
-                None,
             );
         }
     }
@@ -207,9 +260,12 @@ impl<'a> Differ<'a> {
                 ));
             }
         }
-        let (_, create) = self.policy_plan();
+        let PolicyPlan { create, alter, .. } = self.policy_plan();
         for p in create {
             changes.push((format!("policy {}.{}.{}", p.schema, p.table, p.name), policy(p)));
+        }
+        for (old, new) in alter {
+            changes.push((format!("policy {}.{}.{}", new.schema, new.table, new.name), alter_policy(old, new)));
         }
         for (object, sql) in changes {
             self.push(object, sql, false, None);
@@ -219,7 +275,7 @@ impl<'a> Differ<'a> {
     /// Comments of [`Schema::comments`]: set where new or changed, or where the diff dropped and
     /// created the object again; removed where the object stays.
     pub(super) fn object_comments(&mut self) {
-        let touched: BTreeSet<&str> = self.out.iter().map(|c| c.object.as_str()).collect();
+        let touched: BTreeSet<&str> = self.replaced.iter().map(String::as_str).collect();
         let from: BTreeMap<_, &Comment> = self.from.comments.iter().map(|c| (comment_key(c), c)).collect();
         let to: BTreeMap<_, &Comment> = self.to.comments.iter().map(|c| (comment_key(c), c)).collect();
         let mut changes = Vec::new();
@@ -245,7 +301,7 @@ impl<'a> Differ<'a> {
     /// Privileges: what was granted or revoked changes by difference; an object the diff created
     /// (again) gets its privileges whole, since creating it gave it the defaults.
     pub(super) fn grants(&mut self) {
-        let touched: BTreeSet<String> = self.out.iter().map(|c| c.object.clone()).collect();
+        let touched = self.replaced.clone();
         let empty = |p: &ObjectPrivileges| ObjectPrivileges { granted: Vec::new(), revoked: Vec::new(), ..p.clone() };
         let from: BTreeMap<_, &ObjectPrivileges> = self.from.privileges.iter().map(|p| (privilege_key(p), p)).collect();
         let to: BTreeMap<_, &ObjectPrivileges> = self.to.privileges.iter().map(|p| (privilege_key(p), p)).collect();

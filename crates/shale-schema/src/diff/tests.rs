@@ -73,6 +73,7 @@ fn a_view_reading_a_retyped_column_is_recreated_around_the_change() {
         definition: def.into(),
         comment: None,
         depends_on: Vec::new(),
+        uses: Vec::new(),
     };
     let from = Schema {
         tables: vec![table("t", &[("a", "integer")])],

@@ -53,7 +53,7 @@ impl<'a> Differ<'a> {
             let changed_range = *kind == TypeKind::Range
                 && ranges.get(k).is_some_and(|old| {
                     let new_range = self.to.range_types.iter().find(|r| qn(&r.schema, &r.name) == *k);
-                    new_range.is_some_and(|n| n != *old)
+                    new_range.is_some_and(|n| n != *old || self.collation_recreated(&n.collation))
                 });
             if from.get(k) != Some(kind) || changed_range {
                 new.insert(k.clone());
@@ -69,6 +69,7 @@ impl<'a> Differ<'a> {
         let from = user_types(self.from);
         let replaced: Vec<(QualifiedName, TypeKind)> = from.into_iter().filter(|(k, _)| new.contains(k)).collect();
         for (k, kind) in replaced {
+            self.replaced.insert(format!("{} {}.{}", kind.keyword().to_lowercase(), k.schema, k.name));
             self.push(
                 format!("{} {}.{}", kind.keyword().to_lowercase(), k.schema, k.name),
                 format!("DROP {} {};", kind.keyword(), qualified(&k.schema, &k.name)),
@@ -132,6 +133,7 @@ impl<'a> Differ<'a> {
             let old = self.from.composite_types.iter().find(|o| o.schema == c.schema && o.name == c.name);
             let loses =
                 old.is_some_and(|o| o.attributes.iter().any(|a| !c.attributes.iter().any(|n| n.name == a.name)));
+            self.replaced.insert(format!("type {}.{}", c.schema, c.name));
             self.push(
                 format!("type {}.{}", c.schema, c.name),
                 sql,
@@ -155,6 +157,7 @@ impl<'a> Differ<'a> {
                 ident(&format!("{}__shale_old", d.name)),
                 create_domain(d, true)
             );
+            self.replaced.insert(format!("domain {}.{}", d.schema, d.name));
             self.push(
                 format!("domain {}.{}", d.schema, d.name),
                 sql,
@@ -208,10 +211,15 @@ impl<'a> Differ<'a> {
             if !sql.is_empty() {
                 let note = (old.not_null != d.not_null || after.len() > before.len())
                     .then(|| "checks every column of the domain's type".to_string());
-                changes.push((format!("domain {}.{}", d.schema, d.name), sql.join("\n"), note));
+                // A check dropped and added again lost its comment.
+                let recreated = sql.iter().any(|s| s.contains(" DROP CONSTRAINT "));
+                changes.push((format!("domain {}.{}", d.schema, d.name), sql.join("\n"), note, recreated));
             }
         }
-        for (object, sql, note) in changes {
+        for (object, sql, note, recreated) in changes {
+            if recreated {
+                self.replaced.insert(object.clone());
+            }
             self.push(object, sql, false, note);
         }
     }
@@ -224,7 +232,8 @@ impl<'a> Differ<'a> {
         for c in &self.to.composite_types {
             let Some(old) = from.get(&key(&c.schema, &c.name)) else { continue };
             let recreated = self.recreated_types.contains_key(&key(&c.schema, &c.name));
-            if new.contains(&qn(&c.schema, &c.name)) || old.attributes == c.attributes || recreated {
+            let recollated = c.attributes.iter().any(|a| self.collation_recreated(&a.collation));
+            if new.contains(&qn(&c.schema, &c.name)) || (old.attributes == c.attributes && !recollated) || recreated {
                 continue;
             }
             let name = qualified(&c.schema, &c.name);
@@ -244,11 +253,17 @@ impl<'a> Differ<'a> {
                         ident(&a.name),
                         a.data_type
                     )),
-                    Some(o) if o.data_type != a.data_type || o.collation != a.collation => sql.push(format!(
-                        "ALTER TYPE {name} ALTER ATTRIBUTE {} TYPE {}{collate};",
-                        ident(&a.name),
-                        a.data_type
-                    )),
+                    Some(o)
+                        if o.data_type != a.data_type
+                            || o.collation != a.collation
+                            || self.collation_recreated(&a.collation) =>
+                    {
+                        sql.push(format!(
+                            "ALTER TYPE {name} ALTER ATTRIBUTE {} TYPE {}{collate};",
+                            ident(&a.name),
+                            a.data_type
+                        ))
+                    }
                     Some(_) => {}
                 }
             }
@@ -328,7 +343,7 @@ impl<'a> Differ<'a> {
             })
             .collect();
         for (object, sql) in drops {
-            self.push(object, sql, false, None);
+            self.push_replaced(object, sql);
         }
     }
 

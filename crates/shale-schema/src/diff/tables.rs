@@ -1,0 +1,913 @@
+//! Phase 3: the tables. Partitions that leave their parent are detached and parents removed
+//! (`NO INHERIT`) first, then removed tables dropped, then the columns of the tables that stay
+//! changed, parents before their children, then new tables created, then partitions attached (or
+//! given their new bound), new parents inherited and tables made typed.
+//!
+//! Column changes on a table reach the tables inheriting from it (PostgreSQL recurses `ADD`,
+//! `DROP`, `TYPE`, `SET/DROP DEFAULT` and `NOT NULL` to them), and what a child declares itself
+//! (`attislocal`) or only inherits (`attinhcount`) decides what survives. So the diff follows the
+//! tree as PostgreSQL will see it statement after statement ([`Tree`]): what reaches a child by
+//! recursion is not written again for it, a column a child keeps while its parent drops it is
+//! dropped from the parent `ONLY`, defaults and NOT NULL are set `ONLY` on a table that has
+//! children (each child gets its own), and a column a child declares that its parent gains is
+//! added to the child first (so that the two merge). A partition that stays attached is never
+//! altered: it follows its parent.
+
+use std::collections::BTreeMap;
+
+use super::{add_column_note, conversion, conversion_through_text, key, type_change_rewrites, Differ, Key};
+use crate::dump::{
+    column, create_table, ident, inherited_column_overrides, qualified, sequence_options, tables_in_order,
+};
+use crate::model::{Column, Constraint, ConstraintKind, Identity, PartitionCopy, QualifiedName, Schema, Table};
+
+/// A column as PostgreSQL holds it at some point of the diff.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct TreeColumn {
+    /// Declared by the table itself (`attislocal`).
+    local: bool,
+    /// The number of parents it comes from (`attinhcount`).
+    inherited_from: usize,
+    data_type: String,
+    collation: Option<String>,
+    default: Option<String>,
+    not_null: bool,
+    generated: Option<String>,
+    /// Its type was changed by the diff already (a column of a recreated collation moves once).
+    retyped: bool,
+}
+
+impl TreeColumn {
+    fn new(c: &Column, local: bool, inherited_from: usize) -> TreeColumn {
+        TreeColumn {
+            local,
+            inherited_from,
+            data_type: c.data_type.clone(),
+            collation: c.collation.clone(),
+            default: c.default.clone(),
+            not_null: c.not_null,
+            generated: c.generated.clone(),
+            retyped: false,
+        }
+    }
+}
+
+/// The tables that stay (but partitions that stay attached), their columns and their
+/// inheritance children, as the statements emitted so far leave them.
+#[derive(Debug, Default)]
+pub(super) struct Tree {
+    columns: BTreeMap<Key, Vec<(String, TreeColumn)>>,
+    /// Traditional inheritance (partitions follow their parent and are not in the tree).
+    children: BTreeMap<Key, Vec<Key>>,
+}
+
+impl Tree {
+    fn get(&self, table: &Key, name: &str) -> Option<&TreeColumn> {
+        self.columns.get(table)?.iter().find(|(n, _)| n == name).map(|(_, c)| c)
+    }
+
+    fn get_mut(&mut self, table: &Key, name: &str) -> Option<&mut TreeColumn> {
+        self.columns.get_mut(table)?.iter_mut().find(|(n, _)| n == name).map(|(_, c)| c)
+    }
+
+    fn children(&self, table: &Key) -> &[Key] {
+        self.children.get(table).map_or(&[], Vec::as_slice)
+    }
+
+    /// The table and every table below it that has the column.
+    fn subtree(&self, table: &Key, name: &str) -> Vec<Key> {
+        let mut out = vec![table.clone()];
+        let mut at = 0;
+        while at < out.len() {
+            let below: Vec<Key> =
+                self.children(&out[at]).iter().filter(|c| self.get(c, name).is_some()).cloned().collect();
+            for c in below {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+            at += 1;
+        }
+        out
+    }
+
+    /// `ALTER TABLE table ADD COLUMN`: declared here, inherited below (merged where a child has it).
+    fn add(&mut self, table: &Key, name: &str, column: TreeColumn) {
+        let below = TreeColumn { local: false, inherited_from: 1, ..column.clone() };
+        self.columns.entry(table.clone()).or_default().push((name.to_string(), column));
+        self.reach_children(table, name, &below);
+    }
+
+    /// A column added to `table` reaches its children: merged into theirs (which stops there), or
+    /// added as inherited (and on to their children).
+    fn reach_children(&mut self, table: &Key, name: &str, below: &TreeColumn) {
+        for child in self.children(table).to_vec() {
+            match self.get_mut(&child, name) {
+                Some(c) => c.inherited_from += 1,
+                None => {
+                    self.columns.entry(child.clone()).or_default().push((name.to_string(), below.clone()));
+                    self.reach_children(&child, name, below);
+                }
+            }
+        }
+    }
+
+    /// `ALTER TABLE [ONLY] table DROP COLUMN`: a child's copy goes with it when it only had it from
+    /// here; with `only`, children keep theirs as their own.
+    fn drop(&mut self, table: &Key, name: &str, only: bool) {
+        if let Some(columns) = self.columns.get_mut(table) {
+            columns.retain(|(n, _)| n != name);
+        }
+        for child in self.children(table).to_vec() {
+            let Some(c) = self.get_mut(&child, name) else { continue };
+            if only {
+                c.inherited_from -= 1;
+                c.local = true;
+            } else if c.inherited_from == 1 && !c.local {
+                self.drop(&child, name, false);
+            } else {
+                c.inherited_from -= 1;
+            }
+        }
+    }
+
+    /// A change that recurses (or, `only`, stays on the table).
+    fn set(&mut self, table: &Key, name: &str, only: bool, change: impl Fn(&mut TreeColumn)) {
+        let tables = if only { vec![table.clone()] } else { self.subtree(table, name) };
+        for t in tables {
+            if let Some(c) = self.get_mut(&t, name) {
+                change(c);
+            }
+        }
+    }
+
+    /// `ALTER TABLE child NO INHERIT parent` (whose columns are `names`): what came only from it
+    /// becomes the child's own.
+    fn no_inherit(&mut self, child: &Key, parent: &Key, names: &[&str]) {
+        for n in names {
+            if let Some(c) = self.get_mut(child, n) {
+                c.inherited_from = c.inherited_from.saturating_sub(1);
+                if c.inherited_from == 0 {
+                    c.local = true;
+                }
+            }
+        }
+        if let Some(children) = self.children.get_mut(parent) {
+            children.retain(|c| c != child);
+        }
+    }
+}
+
+impl<'a> Differ<'a> {
+    /// Tables in both schemas (and not created again).
+    fn kept_tables(&self) -> Vec<(&'a Table, &'a Table)> {
+        self.from_tables
+            .iter()
+            .filter(|(k, _)| !self.gone_tables.contains(*k))
+            .filter_map(|(k, old)| self.to_tables.get(k).map(|new| (*old, *new)))
+            .collect()
+    }
+
+    /// A partition that leaves its parent (for another or none): detached first, before the
+    /// parent's columns change (attached to its new parent at the end).
+    fn moves_partition(old: &Table, new: &Table) -> bool {
+        old.partition_of.is_some() && old.partition_of != new.partition_of
+    }
+
+    /// Partitions detached for the diff, and which of their copies of the parent's indexes and
+    /// constraints stay as they are: those the table has, the same, as a table of its own, or
+    /// as a partition again (PostgreSQL adopts them when attaching).
+    pub(super) fn classify_partition_copies(&mut self) {
+        for (old, new) in self.kept_tables() {
+            for p in old.inherits.iter().filter(|p| !new.inherits.contains(p)) {
+                for (check, kept) in self.released_checks(old, new, p) {
+                    if kept {
+                        self.kept_copies.insert((new.schema.clone(), new.name.clone(), check.name.clone()));
+                    }
+                }
+            }
+            if !Self::moves_partition(old, new) {
+                continue;
+            }
+            self.detached.insert(key(&old.schema, &old.name));
+            for copy in &old.partition_copies {
+                // A partition again: the copies the same there are adopted when attaching.
+                let kept = if new.partition_of.is_some() {
+                    new.partition_copies.contains(copy)
+                } else if copy.constraint {
+                    self.to.constraints.iter().any(|c| {
+                        (&c.schema, &c.table, &c.name, &c.definition)
+                            == (&new.schema, &new.name, &copy.name, &copy.definition)
+                    })
+                } else {
+                    self.to.indexes.iter().any(|i| {
+                        (&i.schema, &i.table, &i.name, &i.definition)
+                            == (&new.schema, &new.name, &copy.name, &copy.definition)
+                    })
+                };
+                if kept {
+                    self.kept_copies.insert((new.schema.clone(), new.name.clone(), copy.name.clone()));
+                }
+            }
+        }
+    }
+
+    /// The checks a table had only from parent `p`, which become its own when it stops
+    /// inheriting from `p`, and whether it keeps them (the same in `to`; else they are dropped).
+    fn released_checks(&self, old: &Table, new: &Table, p: &QualifiedName) -> Vec<(&'a Constraint, bool)> {
+        let checks_of = |t: &QualifiedName| inherited_checks(self.from, t).collect::<Vec<_>>();
+        let own = |name: &str| {
+            self.from.constraints.iter().any(|c| c.schema == old.schema && c.table == old.name && c.name == name)
+        };
+        let from_other_parent = |name: &str| {
+            new.inherits
+                .iter()
+                .filter(|q| old.inherits.contains(q))
+                .any(|q| checks_of(q).iter().any(|c| c.name == name))
+        };
+        checks_of(p)
+            .into_iter()
+            .filter(|c| !own(&c.name) && !from_other_parent(&c.name))
+            .map(|c| {
+                let kept = self.to.constraints.iter().any(|n| {
+                    (&n.schema, &n.table, &n.name, &n.definition) == (&new.schema, &new.name, &c.name, &c.definition)
+                });
+                (c, kept)
+            })
+            .collect()
+    }
+
+    /// Whether a check of `from` that `to` does not list on its table is the same as one of the
+    /// table's parents in `to`: it is merged into that one, or will be (when the table is
+    /// attached or inherits), and is not dropped.
+    pub(super) fn parent_has_check(&self, c: &Constraint) -> bool {
+        let Some(t) = self.to_tables.get(&key(&c.schema, &c.table)) else { return false };
+        c.kind == ConstraintKind::Check
+            && t.partition_of.iter().chain(&t.inherits).any(|p| {
+                self.to.constraints.iter().any(|x| {
+                    (&x.schema, &x.table, &x.name, &x.definition) == (&p.schema, &p.name, &c.name, &c.definition)
+                })
+            })
+    }
+
+    /// Before anything is dropped: partitions leave their parent (one that goes would take them
+    /// along), dropping the copies of the parent's indexes and constraints they do not keep, and
+    /// tables their removed parents (a parent cannot be dropped while inherited). Builds the
+    /// [`Tree`] the column changes follow.
+    pub(super) fn detach_and_disinherit(&mut self) {
+        let kept = self.kept_tables();
+        let mut tree = Tree::default();
+        for (old, new) in &kept {
+            let k = key(&old.schema, &old.name);
+            if old.partition_of.is_some() && !Self::moves_partition(old, new) {
+                continue;
+            }
+            let parents: Vec<&Table> =
+                old.inherits.iter().filter_map(|p| self.from_tables.get(&key(&p.schema, &p.name)).copied()).collect();
+            let columns = old
+                .columns
+                .iter()
+                .map(|c| {
+                    let column = if old.partition_of.is_some() {
+                        // Detached: every column is its own.
+                        TreeColumn::new(c, true, 0)
+                    } else {
+                        let from = parents.iter().filter(|p| p.columns.iter().any(|x| x.name == c.name)).count();
+                        TreeColumn::new(c, !c.inherited, from)
+                    };
+                    (c.name.clone(), column)
+                })
+                .collect();
+            tree.columns.insert(k.clone(), columns);
+            for p in &old.inherits {
+                tree.children.entry(key(&p.schema, &p.name)).or_default().push(k.clone());
+            }
+        }
+        let mut changes = Vec::new();
+        for (old, new) in &kept {
+            let name = qualified(&new.schema, &new.name);
+            let object = format!("table {}.{}", new.schema, new.name);
+            if let (true, Some(p)) = (Self::moves_partition(old, new), &old.partition_of) {
+                changes.push((
+                    object.clone(),
+                    format!("ALTER TABLE {} DETACH PARTITION {name};", qualified(&p.schema, &p.name)),
+                ));
+                // Foreign keys first: a key may be one of them.
+                // (Those whose original the diff dropped went with it.)
+                let original_dropped = |c: &PartitionCopy| {
+                    let object = if c.constraint {
+                        format!("constraint {}.{}.{}", p.schema, p.name, c.of)
+                    } else {
+                        format!("index {}.{}", p.schema, c.of)
+                    };
+                    self.replaced.contains(&object)
+                };
+                let mut copies: Vec<&PartitionCopy> = old
+                    .partition_copies
+                    .iter()
+                    .filter(|c| !self.kept_copies.contains(&(new.schema.clone(), new.name.clone(), c.name.clone())))
+                    .filter(|c| !original_dropped(c))
+                    .collect();
+                copies.sort_by_key(|c| (!c.definition.starts_with("FOREIGN KEY"), !c.constraint));
+                for c in copies {
+                    let sql = if c.constraint {
+                        format!("ALTER TABLE {name} DROP CONSTRAINT {};", ident(&c.name))
+                    } else {
+                        format!("DROP INDEX {};", qualified(&new.schema, &c.name))
+                    };
+                    changes.push((object.clone(), sql));
+                }
+            }
+            for p in old.inherits.iter().filter(|p| !new.inherits.contains(p)) {
+                changes.push((
+                    object.clone(),
+                    format!("ALTER TABLE {name} NO INHERIT {};", qualified(&p.schema, &p.name)),
+                ));
+                // (The parent's columns as they were: it may be dropped next.)
+                let parent = self.from_tables.get(&key(&p.schema, &p.name));
+                let names: Vec<&str> =
+                    parent.map(|t| t.columns.iter().map(|c| c.name.as_str()).collect()).unwrap_or_default();
+                tree.no_inherit(&key(&new.schema, &new.name), &key(&p.schema, &p.name), &names);
+                // The parent's checks it had become its own copies: dropped unless it has them in
+                // `to` (or the diff dropped them from the parent already, which took them along).
+                for (check, kept) in self.released_checks(old, new, p) {
+                    let on_parent = format!("constraint {}.{}.{}", p.schema, p.name, check.name);
+                    if !kept && !self.replaced.contains(&on_parent) {
+                        changes.push((
+                            object.clone(),
+                            format!("ALTER TABLE {name} DROP CONSTRAINT {};", ident(&check.name)),
+                        ));
+                    }
+                }
+            }
+        }
+        self.tree = tree;
+        for (object, sql) in changes {
+            self.push(object, sql, false, None);
+        }
+    }
+
+    pub(super) fn drop_tables(&mut self) {
+        let order = tables_in_order(&self.from.tables);
+        let mut drops = Vec::new();
+        for t in order.into_iter().rev() {
+            if !self.table_is_gone(&t.schema, &t.name) {
+                continue;
+            }
+            // A partition goes with its parent.
+            if let Some(p) = &t.partition_of {
+                if self.table_is_gone(&p.schema, &p.name) {
+                    continue;
+                }
+            }
+            let recreated = self.to_tables.contains_key(&key(&t.schema, &t.name));
+            let note = recreated.then(|| "its partitioning changes: the table is created again, empty".to_string());
+            drops.push((
+                format!("table {}.{}", t.schema, t.name),
+                format!("DROP TABLE {};", qualified(&t.schema, &t.name)),
+                note,
+            ));
+        }
+        for (object, sql, note) in drops {
+            self.replaced.insert(object.clone());
+            self.push(object, sql, true, note);
+        }
+    }
+
+    pub(super) fn create_tables(&mut self) {
+        let order = tables_in_order(&self.to.tables);
+        let mut creates = Vec::new();
+        for t in order {
+            if self.created_tables.contains(&key(&t.schema, &t.name)) {
+                let mut sql = create_table(t);
+                for o in inherited_column_overrides(t, &self.to.tables) {
+                    sql.push_str(&o);
+                    sql.push('\n');
+                }
+                creates.push((format!("table {}.{}", t.schema, t.name), sql));
+            }
+        }
+        for (object, sql) in creates {
+            self.push(object, sql, false, None);
+        }
+    }
+
+    /// The tables that stay, parents before children: persistence and columns. Columns a child
+    /// declares that a parent gains are added to the child first, deepest first.
+    pub(super) fn alter_tables(&mut self) {
+        let order: Vec<&'a Table> = tables_in_order(&self.to.tables)
+            .into_iter()
+            .filter(|t| {
+                let k = key(&t.schema, &t.name);
+                self.from_tables.contains_key(&k) && !self.gone_tables.contains(&k)
+            })
+            .collect();
+        for new in order.iter().rev() {
+            if self.tree.columns.contains_key(&key(&new.schema, &new.name)) {
+                self.add_merged_columns_first(new);
+            }
+        }
+        for new in order {
+            let k = key(&new.schema, &new.name);
+            let old = self.from_tables[&k];
+            let name = qualified(&new.schema, &new.name);
+            let object = format!("table {}.{}", new.schema, new.name);
+            if old.unlogged != new.unlogged {
+                let to = if new.unlogged { "UNLOGGED" } else { "LOGGED" };
+                self.push(
+                    object.clone(),
+                    format!("ALTER TABLE {name} SET {to};"),
+                    false,
+                    Some("rewrites the table".into()),
+                );
+            }
+            // A partition that stays attached follows its parent (it is not in the tree).
+            if !self.tree.columns.contains_key(&k) {
+                continue;
+            }
+            let unchanged = old == new
+                && self.matches_tree(new)
+                && !new.columns.iter().any(|c| self.collation_recreated(&c.collation));
+            if !unchanged {
+                self.alter_columns(old, new);
+            }
+        }
+    }
+
+    /// Whether the tree holds the table's columns as `new` declares them.
+    fn matches_tree(&self, new: &Table) -> bool {
+        let k = key(&new.schema, &new.name);
+        let columns = &self.tree.columns[&k];
+        columns.len() == new.columns.len()
+            && new.columns.iter().all(|c| {
+                self.tree.get(&k, &c.name).is_some_and(|t| {
+                    (&t.data_type, &t.collation, &t.default, t.not_null, &t.generated)
+                        == (&c.data_type, &c.collation, &c.default, c.not_null, &c.generated)
+                })
+            })
+    }
+
+    /// The parents `new` inherits from before and after the diff.
+    fn kept_parents(&self, new: &Table) -> Vec<Key> {
+        let k = key(&new.schema, &new.name);
+        let old = self.from_tables[&k];
+        new.inherits
+            .iter()
+            .filter(|p| old.inherits.contains(p))
+            .map(|p| key(&p.schema, &p.name))
+            .filter(|p| self.tree.columns.contains_key(p))
+            .collect()
+    }
+
+    /// Columns `new` declares itself that a parent of its gains: added to (or retyped on) `new`
+    /// before the parent's ADD COLUMN, which then merges with them, so that `new` still declares
+    /// them.
+    fn add_merged_columns_first(&mut self, new: &'a Table) {
+        let k = key(&new.schema, &new.name);
+        let parents = self.kept_parents(new);
+        for c in new.columns.iter().filter(|c| !c.inherited) {
+            let gained = parents.iter().any(|p| {
+                self.tree.get(p, &c.name).is_none()
+                    && self.to_tables.get(p).is_some_and(|t| t.columns.iter().any(|x| x.name == c.name))
+            });
+            if !gained {
+                continue;
+            }
+            match self.tree.get(&k, &c.name).cloned() {
+                None => {
+                    let table = qualified(&new.schema, &new.name);
+                    let note = add_column_note(c);
+                    self.push(
+                        format!("column {}.{}.{}", new.schema, new.name, c.name),
+                        format!("ALTER TABLE {table} ADD COLUMN {};", column(c)),
+                        false,
+                        note,
+                    );
+                    self.tree.add(&k, &c.name, TreeColumn::new(c, true, 0));
+                }
+                Some(o) if o.inherited_from == 0 && (o.data_type != c.data_type || o.collation != c.collation) => {
+                    let sql = self.retype(&k, &o, c);
+                    self.push(format!("column {}.{}.{}", new.schema, new.name, c.name), sql.0.join("\n"), false, sql.1);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// The statements that change the type of a column the table declares (its children's change
+    /// with it), the defaults below it dropped first (they may not convert; each table sets its
+    /// own again after), and the note for them.
+    fn retype(&mut self, k: &Key, o: &TreeColumn, c: &Column) -> (Vec<String>, Option<String>) {
+        let table = qualified(&k.0, &k.1);
+        let col = ident(&c.name);
+        let mut sql = Vec::new();
+        let mut notes = Vec::new();
+        if self.tree.subtree(k, &c.name).iter().any(|t| self.tree.get(t, &c.name).is_some_and(|x| x.default.is_some()))
+        {
+            sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;"));
+            self.tree.set(k, &c.name, false, |x| x.default = None);
+        }
+        let collate = c.collation.as_ref().map(|x| format!(" COLLATE {x}")).unwrap_or_default();
+        sql.push(format!(
+            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate} USING {};",
+            c.data_type,
+            conversion(&col, &o.data_type, &c.data_type)
+        ));
+        let (data_type, collation) = (c.data_type.clone(), c.collation.clone());
+        self.tree.set(k, &c.name, false, |x| {
+            x.data_type = data_type.clone();
+            x.collation = collation.clone();
+            x.retyped = true;
+        });
+        if conversion_through_text(&o.data_type, &c.data_type) {
+            notes.push(format!(
+                "{} -> {}: converted through text, fails on values that do not convert",
+                o.data_type, c.data_type
+            ));
+        }
+        if type_change_rewrites(&o.data_type, &c.data_type) || o.collation != c.collation || o.data_type == c.data_type
+        {
+            notes.push(format!("{} -> {}: rewrites the table and its indexes", o.data_type, c.data_type));
+        }
+        (sql, (!notes.is_empty()).then(|| notes.join("; ")))
+    }
+
+    /// Phase 1: tables that stop being of their type (`NOT OF`) become ordinary ones, whose
+    /// columns can be changed (and whose type can be altered without them).
+    pub(super) fn untype_tables(&mut self) {
+        let untyped: Vec<&Table> = self
+            .from_tables
+            .iter()
+            .filter(|(k, old)| {
+                old.of_type.is_some() && self.to_tables.get(*k).is_some_and(|new| new.of_type != old.of_type)
+            })
+            .map(|(_, old)| *old)
+            .collect();
+        for t in untyped {
+            self.push(
+                format!("table {}.{}", t.schema, t.name),
+                format!("ALTER TABLE {} NOT OF;", qualified(&t.schema, &t.name)),
+                false,
+                None,
+            );
+        }
+    }
+
+    /// A table still of the type it was of: its columns change with the type (`ALTER TYPE ...
+    /// CASCADE`), not on their own.
+    pub(super) fn stays_typed(&self, schema: &str, table: &str) -> bool {
+        let k = key(schema, table);
+        self.from_tables.get(&k).is_some_and(|old| {
+            old.of_type.is_some() && self.to_tables.get(&k).is_none_or(|new| new.of_type == old.of_type)
+        })
+    }
+
+    fn alter_columns(&mut self, old: &'a Table, new: &'a Table) {
+        let k = key(&new.schema, &new.name);
+        let typed = self.stays_typed(&new.schema, &new.name);
+        let table = qualified(&new.schema, &new.name);
+        let object = |c: &str| format!("column {}.{}.{c}", new.schema, new.name);
+        // Defaults and NOT NULL of a table with children are its own: each child has its own.
+        let only = if self.tree.children(&k).is_empty() { "" } else { "ONLY " };
+        let after: BTreeMap<&str, &Column> = new.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+        // Columns that go. Those it inherits went with their parent's already; generated
+        // columns first (they may read the others).
+        let mut dropped: Vec<(String, bool)> = self.tree.columns[&k]
+            .iter()
+            .filter(|(n, c)| !after.contains_key(n.as_str()) && c.inherited_from == 0 && !typed)
+            .map(|(n, c)| (n.clone(), c.generated.is_some()))
+            .collect();
+        dropped.sort_by_key(|(_, generated)| !generated);
+        for (name, _) in dropped {
+            // A child that keeps the column while having it from here only keeps it as its own.
+            let kept_below = self.tree.children(&k).iter().any(|child| {
+                self.tree.get(child, &name).is_some_and(|c| !c.local && c.inherited_from == 1)
+                    && self.to_tables.get(child).is_some_and(|t| t.columns.iter().any(|c| c.name == name))
+            });
+            let only_here = if kept_below { "ONLY " } else { "" };
+            self.push(
+                object(&name),
+                format!("ALTER TABLE {only_here}{table} DROP COLUMN {};", ident(&name)),
+                true,
+                Some(format!("drops column {name} and its data")),
+            );
+            self.tree.drop(&k, &name, kept_below);
+        }
+        for c in &new.columns {
+            let col = ident(&c.name);
+            let o = match self.tree.get(&k, &c.name).cloned() {
+                Some(o) => o,
+                None if typed => {
+                    // A column the type's ALTER ... CASCADE added: only its own default and NOT NULL.
+                    let added = Column {
+                        name: c.name.clone(),
+                        data_type: c.data_type.clone(),
+                        collation: c.collation.clone(),
+                        ..Default::default()
+                    };
+                    let t = TreeColumn::new(&added, true, 0);
+                    self.tree.columns.entry(k.clone()).or_default().push((c.name.clone(), t.clone()));
+                    t
+                }
+                None => {
+                    let note = add_column_note(c);
+                    self.push(object(&c.name), format!("ALTER TABLE {table} ADD COLUMN {};", column(c)), false, note);
+                    self.tree.add(&k, &c.name, TreeColumn::new(c, true, 0));
+                    continue;
+                }
+            };
+            // An inherited column's expression changes with its parent's.
+            if o.generated != c.generated && o.inherited_from == 0 {
+                match (&o.generated, &c.generated) {
+                    (Some(_), None) => {
+                        // Recurses: an inheriting table's copy has no expression of its own.
+                        self.push(
+                            object(&c.name),
+                            format!("ALTER TABLE {table} ALTER COLUMN {col} DROP EXPRESSION;"),
+                            false,
+                            None,
+                        );
+                        self.tree.set(&k, &c.name, false, |x| x.generated = None);
+                    }
+                    _ => {
+                        // A stored expression cannot be changed in place before PostgreSQL 17:
+                        // the column is computed again (a generated column holds no data of its own).
+                        self.replaced.insert(object(&c.name));
+                        self.push(
+                            object(&c.name),
+                            format!(
+                                "ALTER TABLE {table} DROP COLUMN {col};\nALTER TABLE {table} ADD COLUMN {};",
+                                column(c)
+                            ),
+                            o.generated.is_none(),
+                            Some("rewrites the table".into()),
+                        );
+                        self.tree.drop(&k, &c.name, false);
+                        self.tree.add(&k, &c.name, TreeColumn::new(c, true, 0));
+                        continue;
+                    }
+                }
+            }
+            let type_recreated = self.retyped(&o.data_type).is_some();
+            let recollated = self.collation_recreated(&c.collation) && !o.retyped;
+            let retype = (o.data_type != c.data_type || o.collation != c.collation || recollated)
+                && !type_recreated
+                && !typed
+                && o.inherited_from == 0;
+            let mut sql = Vec::new();
+            let mut notes = Vec::new();
+            if retype {
+                let (statements, note) = self.retype(&k, &o, c);
+                sql.extend(statements);
+                notes.extend(note);
+            }
+            // Where the type change left it.
+            let o = self.tree.get(&k, &c.name).cloned().unwrap_or(o);
+            // A recreated type's columns get their default back in retype_columns, on the new type.
+            if o.default != c.default && c.generated.is_none() && !type_recreated {
+                match &c.default {
+                    Some(d) => sql.push(format!("ALTER TABLE {only}{table} ALTER COLUMN {col} SET DEFAULT {d};")),
+                    None => sql.push(format!("ALTER TABLE {only}{table} ALTER COLUMN {col} DROP DEFAULT;")),
+                }
+                let default = c.default.clone();
+                self.tree.set(&k, &c.name, true, |x| x.default = default.clone());
+            }
+            let identity = |t: &Table| t.columns.iter().find(|x| x.name == c.name).and_then(|x| x.identity.clone());
+            let old_identity = identity(old);
+            // An identity column is NOT NULL: the identity goes before the constraint can.
+            if old_identity.is_some() && c.identity.is_none() {
+                sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY;"));
+            }
+            if o.not_null != c.not_null {
+                if c.not_null {
+                    sql.push(format!("ALTER TABLE {only}{table} ALTER COLUMN {col} SET NOT NULL;"));
+                    notes.push(format!(
+                        "SET NOT NULL on {}: scans the table under an ACCESS EXCLUSIVE lock and fails on NULLs",
+                        c.name
+                    ));
+                } else {
+                    sql.push(format!("ALTER TABLE {only}{table} ALTER COLUMN {col} DROP NOT NULL;"));
+                }
+                let not_null = c.not_null;
+                self.tree.set(&k, &c.name, true, |x| x.not_null = not_null);
+            }
+            sql.extend(identity_changes(&table, &col, old_identity.as_ref(), c.identity.as_ref()));
+            if !sql.is_empty() {
+                let note = (!notes.is_empty()).then(|| notes.join("; "));
+                self.push(object(&c.name), sql.join("\n"), false, note);
+            }
+        }
+    }
+
+    /// Columns of recreated types take the new type (through text), then the old type goes.
+    /// A column a table inherits changes with its parent's; the defaults below it are set again.
+    pub(super) fn retype_columns(&mut self) {
+        if self.recreated_types.is_empty() {
+            return;
+        }
+        let mut changes = Vec::new();
+        for t in &self.to.tables {
+            let k = key(&t.schema, &t.name);
+            if !self.tree.columns.contains_key(&k) {
+                // Created with the new type, or a partition that follows its parent.
+                continue;
+            }
+            let table = qualified(&t.schema, &t.name);
+            for c in &t.columns {
+                let inherited = self.tree.get(&k, &c.name).is_some_and(|x| x.inherited_from > 0);
+                if self.retyped(&c.data_type).is_none() || inherited {
+                    continue;
+                }
+                let col = ident(&c.name);
+                let array = if c.data_type.ends_with("[]") { "[]" } else { "" };
+                // Recurses to the tables inheriting it, which set their own default again below.
+                let mut sql = vec![format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;")];
+                sql.push(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {col} TYPE {} USING {};",
+                    c.data_type,
+                    self.recreated_conversion(&col, &c.data_type)
+                        .unwrap_or(format!("{col}::text{array}::{}", c.data_type))
+                ));
+                for below in self.tree.subtree(&k, &c.name) {
+                    let default = self.to_tables.get(&below).and_then(|b| b.columns.iter().find(|x| x.name == c.name));
+                    if let Some(d) = default.and_then(|x| x.default.as_ref()) {
+                        sql.push(format!(
+                            "ALTER TABLE ONLY {} ALTER COLUMN {col} SET DEFAULT {d};",
+                            qualified(&below.0, &below.1)
+                        ));
+                    }
+                }
+                let lossy = self.retyped(&c.data_type).is_some_and(|k| self.lossy_rebuild(k));
+                changes.push((format!("column {}.{}.{}", t.schema, t.name, c.name), sql.join("\n"), lossy));
+            }
+        }
+        // A rebuild that loses values is destructive as a whole: left out, none of it runs.
+        for (object, sql, lossy) in changes {
+            self.push(object, sql, lossy, Some("rewrites the table".into()));
+        }
+        let old: Vec<(Key, &str)> = self.recreated_types.iter().map(|(k, kind)| (k.clone(), *kind)).collect();
+        for ((s, n), kind) in old {
+            let lossy = self.lossy_rebuild(&key(&s, &n));
+            self.push(
+                format!("{} {s}.{n}", kind.to_lowercase()),
+                format!("DROP {kind} {};", qualified(&s, &format!("{n}__shale_old"))),
+                lossy,
+                None,
+            );
+        }
+    }
+
+    /// A rebuilt enum losing labels, or composite type losing attributes.
+    fn lossy_rebuild(&self, k: &Key) -> bool {
+        let (s, n) = (k.0.as_str(), k.1.as_str());
+        let find = |schema: &'a crate::model::Schema| schema.enums.iter().find(|e| e.schema == s && e.name == n);
+        if let (Some(old), Some(new)) = (find(self.from), find(self.to)) {
+            return old.values.iter().any(|v| !new.values.contains(v));
+        }
+        let find =
+            |schema: &'a crate::model::Schema| schema.composite_types.iter().find(|c| c.schema == s && c.name == n);
+        if let (Some(old), Some(new)) = (find(self.from), find(self.to)) {
+            return old.attributes.iter().any(|a| !new.attributes.iter().any(|x| x.name == a.name));
+        }
+        false
+    }
+
+    /// Last: partitions attached (their columns match their parent's by now), new parents
+    /// inherited, tables made typed (their columns match the type). A table joining a parent
+    /// must have the parent's checks: those it lacks are added first (they merge).
+    pub(super) fn attach_and_inherit(&mut self) {
+        let mut changes = Vec::new();
+        for (old, new) in self.kept_tables() {
+            let name = qualified(&new.schema, &new.name);
+            let object = format!("table {}.{}", new.schema, new.name);
+            let attach = new.partition_of.is_some() && old.partition_of != new.partition_of;
+            // A new bound on the same parent: detached and attached again, last (it followed
+            // the parent's column changes until then; its copies are adopted again).
+            if let (true, Some(p)) =
+                (old.partition_of == new.partition_of && old.partition_bound != new.partition_bound, &new.partition_of)
+            {
+                let bound = new.partition_bound.as_deref().unwrap_or("DEFAULT");
+                let parent = qualified(&p.schema, &p.name);
+                changes.push((
+                    object.clone(),
+                    format!("ALTER TABLE {parent} DETACH PARTITION {name};\nALTER TABLE {parent} ATTACH PARTITION {name} {bound};"),
+                    Some("attaching scans the partition to check its bound".to_string()),
+                ));
+            }
+            let joined = new
+                .partition_of
+                .iter()
+                .filter(|_| attach)
+                .chain(new.inherits.iter().filter(|p| !old.inherits.contains(p)));
+            for p in joined {
+                for check in self.checks_to_bring(old, new, p) {
+                    changes.push((
+                        format!("constraint {}.{}.{}", new.schema, new.name, check.name),
+                        format!("ALTER TABLE {name} ADD CONSTRAINT {} {};", ident(&check.name), check.definition),
+                        None,
+                    ));
+                }
+            }
+            if let (true, Some(p)) = (attach, &new.partition_of) {
+                let bound = new.partition_bound.as_deref().unwrap_or("DEFAULT");
+                changes.push((
+                    object.clone(),
+                    format!("ALTER TABLE {} ATTACH PARTITION {name} {bound};", qualified(&p.schema, &p.name)),
+                    Some("attaching scans the partition to check its bound".to_string()),
+                ));
+            }
+            for p in new.inherits.iter().filter(|p| !old.inherits.contains(p)) {
+                changes.push((
+                    object.clone(),
+                    format!("ALTER TABLE {name} INHERIT {};", qualified(&p.schema, &p.name)),
+                    None,
+                ));
+            }
+            if let (true, Some(ty)) = (old.of_type != new.of_type, &new.of_type) {
+                changes.push((
+                    object.clone(),
+                    format!("ALTER TABLE {name} OF {};", qualified(&ty.schema, &ty.name)),
+                    None,
+                ));
+            }
+        }
+        for (object, sql, note) in changes {
+            self.push(object, sql, false, note);
+        }
+    }
+}
+
+impl<'a> Differ<'a> {
+    /// The checks a table needs before it joins parent `p` (one that exists before the diff and
+    /// keeps them): those it has neither itself nor as a kept copy.
+    fn checks_to_bring(&self, old: &Table, new: &Table, p: &QualifiedName) -> Vec<&'a Constraint> {
+        let before: Vec<&Constraint> = inherited_checks(self.from, p).collect();
+        let has = |name: &str, definition: &str| {
+            let own = self.from.constraints.iter().any(|c| {
+                (&c.schema, &c.table, c.name.as_str(), c.definition.as_str())
+                    == (&old.schema, &old.name, name, definition)
+            });
+            own || self.kept_copies.contains(&(new.schema.clone(), new.name.clone(), name.to_string()))
+        };
+        inherited_checks(self.to, p)
+            .filter(|c| before.iter().any(|b| b.name == c.name && b.definition == c.definition))
+            .filter(|c| !has(&c.name, &c.definition))
+            .collect()
+    }
+}
+
+/// The checks of table `t` that its children inherit (all but `NO INHERIT` ones).
+fn inherited_checks<'s>(schema: &'s Schema, t: &QualifiedName) -> impl Iterator<Item = &'s Constraint> + 's {
+    let t = t.clone();
+    schema.constraints.iter().filter(move |c| {
+        c.schema == t.schema
+            && c.table == t.name
+            && c.kind == ConstraintKind::Check
+            && !c.definition.contains("NO INHERIT")
+    })
+}
+
+/// Identity changes on a column that stays: added with its options, `ALWAYS` / `BY DEFAULT`, and
+/// the options of its sequence (whose type follows the column's).
+fn identity_changes(table: &str, col: &str, old: Option<&Identity>, new: Option<&Identity>) -> Vec<String> {
+    let options = |i: &Identity| i.sequence.as_ref().map(|s| s.options.clone());
+    let mut sql = Vec::new();
+    match (old, new) {
+        (None, Some(i)) => sql.push(format!(
+            "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY{};",
+            if i.always { "ALWAYS" } else { "BY DEFAULT" },
+            options(i).map(|o| format!(" ({})", sequence_options(&o))).unwrap_or_default()
+        )),
+        (Some(a), Some(b)) => {
+            if a.always != b.always {
+                sql.push(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {col} SET GENERATED {};",
+                    if b.always { "ALWAYS" } else { "BY DEFAULT" }
+                ));
+            }
+            if let (Some(x), Some(y)) = (options(a), options(b)) {
+                let same = (x.start, x.increment, x.min, x.max, x.cache, x.cycle)
+                    == (y.start, y.increment, y.min, y.max, y.cache, y.cycle);
+                if !same {
+                    sql.push(format!(
+                        "ALTER TABLE {table} ALTER COLUMN {col} SET START WITH {} SET INCREMENT BY {} SET MINVALUE {} SET MAXVALUE {} SET CACHE {} SET {}CYCLE;",
+                        y.start,
+                        y.increment,
+                        y.min,
+                        y.max,
+                        y.cache,
+                        if y.cycle { "" } else { "NO " }
+                    ));
+                }
+            }
+            // The identity's own sequence renamed (it stays in the table's schema).
+            if let (Some(x), Some(y)) = (&a.sequence, &b.sequence) {
+                if x.name != y.name {
+                    sql.push(format!("ALTER SEQUENCE {} RENAME TO {};", qualified(&x.schema, &x.name), ident(&y.name)));
+                }
+            }
+        }
+        _ => {}
+    }
+    sql
+}
