@@ -41,6 +41,13 @@ from ._errors import (
     ValidationError,
 )
 
+try:
+    from importlib.metadata import PackageNotFoundError, version as _version
+
+    __version__ = _version("shale")
+except PackageNotFoundError:  # run from a source tree
+    __version__ = "0+unknown"
+
 __all__ = [
     "Finding",
     "Interrupted",

@@ -153,4 +153,5 @@ def test_lint_returns_findings_and_never_raises_for_them(project: Path) -> None:
 def test_python_dash_m_shale_runs_the_binary(project: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "shale", "--version"], capture_output=True, text=True, cwd=project)
     assert proc.returncode == 0 and proc.stdout.startswith("shale "), proc.stderr
+    assert proc.stdout.split()[1] == shale.__version__  # the wheel's version is the binary's
     assert os.path.basename(shale.find_shale_bin()).startswith("shale")
