@@ -294,3 +294,64 @@ fn a_down_that_adds_enum_labels_back_runs_outside_a_transaction() {
     assert_eq!(p.psql("SELECT enum_range(NULL::mood)::text"), "{sad,happy}");
     assert!(p.psql("SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef").contains("'happy'"));
 }
+
+/// `exec:COMMAND` on either side (the application's models printed as SQL): loaded like a schema
+/// file, its errors as line:column of the output with the line shown; `--exit-code` makes a
+/// difference exit 1 (the CI check that every model change has its migration); `drift --against`
+/// compares the live database with it.
+#[test]
+fn exec_output_is_a_schema_and_exit_code_reports_a_difference() {
+    let p = Project::new("diff_exec");
+    p.write("001_users.up.sql", USERS_V1);
+    p.write("001_users.down.sql", "DROP TABLE users;");
+    std::fs::write(p.path().join("models.sql"), USERS_V1).unwrap();
+    let models = "exec:cat models.sql";
+
+    // The same schema: nothing to print, exit 0 with --exit-code; the migrations' database too.
+    let run = p.shale(&["diff", "--from", "migrations", "--to", models, "--exit-code"]).ok();
+    assert!(run.stdout.is_empty() && run.stderr.contains("no differences"), "{}{}", run.stdout, run.stderr);
+    p.shale(&["up"]).ok();
+    let run = p.shale(&["drift", "--against", models]).ok();
+    assert!(run.stdout.contains("no drift: the database matches the output of `cat models.sql`"), "{}", run.stdout);
+
+    // A model changes without a migration: --exit-code says so, drift --against names the object.
+    std::fs::write(p.path().join("models.sql"), format!("{USERS_V1}\nALTER TABLE users ADD COLUMN username text;"))
+        .unwrap();
+    let run = p.shale(&["diff", "--from", "migrations", "--to", models, "--exit-code"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("ALTER TABLE public.users ADD COLUMN username text;"), "{}", run.stdout);
+    assert_eq!(p.shale(&["diff", "--from", "migrations", "--to", models]).code, 0, "without --exit-code");
+    let run = p.shale(&["drift", "--against", models]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("column public.users.username"), "{}", run.stdout);
+    assert!(run.stdout.to_lowercase().contains("expected (command output)"), "{}", run.stdout);
+    let json = p.shale(&["drift", "--against", models, "--json"]).json();
+    assert_eq!(json["drifted"], true, "{json}");
+
+    // The reviewed migration, written in one command; applied, the diff is empty again.
+    p.shale(&["diff", "--from", "migrations", "--to", models, "--write", "add username"]).ok();
+    assert!(p.migrations().join("002_add_username.up.sql").exists());
+    p.shale(&["up"]).ok();
+    p.shale(&["diff", "--from", "migrations", "--to", models, "--exit-code"]).ok();
+    p.shale(&["diff", "--to", models, "--exit-code"]).ok();
+    p.shale(&["drift", "--against", models]).ok();
+
+    // --from exec: works the same way.
+    let run = p.shale(&["diff", "--from", models, "--to", "exec:echo 'CREATE TABLE t (id int);'", "--exit-code"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("CREATE TABLE public.t"), "{}", run.stdout);
+
+    // An error in the output: line:column of the output, and the line itself (it is on no disk).
+    let run = p.shale(&["diff", "--to", "exec:printf 'CREATE TABLE a (id int);\\nCREATE TABLE b (id nosuchtype);\\n'"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(":2:20: type \"nosuchtype\" does not exist"), "{}", run.stderr);
+    assert!(run.stderr.contains("2 | CREATE TABLE b (id nosuchtype);"), "{}", run.stderr);
+    // A command that fails: its own error output passes through, and its exit status is named.
+    let run = p.shale(&["diff", "--to", "exec:echo 'no module named models' >&2; exit 3"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no module named models"), "{}", run.stderr);
+    assert!(run.stderr.contains("exited with 3"), "{}", run.stderr);
+    let run = p.shale(&["diff", "--to", "exec:"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(scratch_databases(), "0", "scratch databases dropped");
+}

@@ -24,6 +24,9 @@ use crate::lockwait::{Blocker, LockWaitOptions};
 use crate::settings::ConnectionSettings;
 use crate::sql::{quote_ident, quote_literal};
 
+/// How long a cancelled query may go on before the cancel request is sent again.
+const CANCEL_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Progress reported while steps run.
 #[derive(Debug, Clone)]
 pub enum ExecEvent {
@@ -395,6 +398,10 @@ impl<'a> Executor<'a> {
 
     /// Runs `query`; a stop request while it runs cancels it on the server, and its own result (the
     /// cancellation error, or its success if it finished first) is what comes back.
+    ///
+    /// The cancel request is sent again while the query is still pending: PostgreSQL ignores one
+    /// that reaches the backend before it starts executing the query (a stop requested just as the
+    /// query was sent), and the query would then run to its end.
     async fn interruptible<T>(
         &self,
         query: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
@@ -404,10 +411,14 @@ impl<'a> Executor<'a> {
         };
         futures_util::pin_mut!(query);
         tokio::select! {
-            result = &mut query => result,
-            () = interrupt.wait() => {
-                let _ = crate::connect::cancel(self.settings, self.client).await;
-                query.await
+            result = &mut query => return result,
+            () = interrupt.wait() => {}
+        }
+        loop {
+            let _ = crate::connect::cancel(self.settings, self.client).await;
+            tokio::select! {
+                result = &mut query => return result,
+                () = tokio::time::sleep(CANCEL_AGAIN_AFTER) => {}
             }
         }
     }

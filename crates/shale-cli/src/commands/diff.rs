@@ -1,7 +1,8 @@
 //! `shale diff --from SRC --to DST`: the SQL that turns SRC's schema into DST's. Each side is a
-//! database URL, a migrations directory (replayed into a throwaway database) or a schema SQL file
-//! (loaded into one). `--write NAME` saves the SQL as the next migration, `--verify` proves it on
-//! a copy of SRC.
+//! database URL, a migrations directory (replayed into a throwaway database), a schema SQL file
+//! (loaded into one) or `exec:COMMAND`, whose standard output is such a file (an application's
+//! models as SQL). `--write NAME` saves the SQL as the next migration, `--verify` proves it on a
+//! copy of SRC, `--exit-code` exits 1 when the two differ.
 
 use std::path::{Path, PathBuf};
 
@@ -18,10 +19,10 @@ use crate::settings::Settings;
 
 #[derive(clap::Args, Debug)]
 pub struct DiffArgs {
-    /// Start: a database URL, a migrations directory or a schema SQL file [default: the configured database]
+    /// Start: a database URL, a migrations directory, a schema SQL file or exec:COMMAND (its output is the schema as SQL) [default: the configured database]
     #[arg(long, value_name = "SRC")]
     pub from: Option<String>,
-    /// Goal: a database URL, a migrations directory or a schema SQL file [default: the migrations directory]
+    /// Goal: a database URL, a migrations directory, a schema SQL file or exec:COMMAND (its output is the schema as SQL) [default: the migrations directory]
     #[arg(long, value_name = "DST")]
     pub to: Option<String>,
     /// Include statements that lose data (drop a table, a column, a sequence, enum labels); otherwise they are written as comments
@@ -36,6 +37,9 @@ pub struct DiffArgs {
     /// A server where shale may create (and drop) scratch databases [default: a temporary local server]
     #[arg(long, value_name = "URL")]
     pub dev_url: Option<String>,
+    /// Exit 1 when the two schemas differ (a CI check that the migrations match the models), as `git diff --exit-code`
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 /// Where a schema comes from.
@@ -43,10 +47,22 @@ pub enum Source {
     Database(Box<ConnectionSettings>),
     Migrations(PathBuf),
     File(PathBuf),
+    /// `exec:COMMAND`: a shell command (run in the working directory) whose standard output is a
+    /// schema as SQL, loaded like a schema file.
+    Exec(String),
 }
 
 impl Source {
     pub fn parse(text: &str) -> Result<Source> {
+        if let Some(command) = text.strip_prefix("exec:") {
+            if command.trim().is_empty() {
+                return Err(shale::Error::Invalid(
+                    "`exec:` needs a command whose output is the schema as SQL, e.g. `exec:python -m shale.sqlalchemy models:Base`".into(),
+                )
+                .into());
+            }
+            return Ok(Source::Exec(command.to_string()));
+        }
         let path = Path::new(text);
         if text.starts_with("postgres://")
             || text.starts_with("postgresql://")
@@ -74,8 +90,33 @@ impl Source {
             Source::Database(s) => s.redacted(),
             Source::Migrations(p) => format!("the migrations in {}", p.display()),
             Source::File(p) => p.display().to_string(),
+            Source::Exec(command) => format!("the output of `{command}`"),
         }
     }
+}
+
+/// Run `command` with the shell in the working directory and return its standard output (its
+/// standard error passes through). A failure to start, a non-zero exit or output that is not
+/// UTF-8 is an error (exit 2) naming the command.
+pub fn exec_output(command: &str) -> Result<String> {
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| shale::Error::Invalid(format!("could not run `{command}` (exec:): {e}")))?;
+    if !output.status.success() {
+        let how = match output.status.code() {
+            Some(code) => format!("exited with {code}"),
+            None => "was killed by a signal".into(),
+        };
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "`{command}` (exec:) {how}: its output is not used; its error output is above"
+        )));
+    }
+    String::from_utf8(output.stdout)
+        .map_err(|_| shale::Error::Invalid(format!("the output of `{command}` (exec:) is not UTF-8 text")).into())
 }
 
 /// A schema read from a source; `scratch` is the throwaway database holding it, if one was made.
@@ -112,6 +153,12 @@ pub fn read(
             run_script(&db, &text, &path.display().to_string())?;
             Ok(Side { schema: db.read_schema(history)?, scratch: Some(db) })
         }
+        Source::Exec(command) => {
+            let text = exec_output(command)?;
+            let db = scratch(throwaway)?;
+            run_script(&db, &text, &format!("the output of `{command}`"))?;
+            Ok(Side { schema: db.read_schema(history)?, scratch: Some(db) })
+        }
     }
 }
 
@@ -133,15 +180,22 @@ pub fn run_script(db: &Scratch, text: &str, origin: &str) -> Result<()> {
     let Some(db_error) = e.as_db_error() else {
         anyhow::bail!("{origin}: {e}");
     };
-    let at = match db_error.position() {
+    // A command's output is nowhere on disk: show the line the position points at.
+    let exec = origin.starts_with("the output of `");
+    let (at, shown) = match db_error.position() {
         Some(shale_pg::tokio_postgres::error::ErrorPosition::Original(p)) => {
             let (line, column) = LineIndex::new(text).line_col(text, char_position_to_byte(text, *p as usize));
-            format!(":{line}:{column}")
+            let shown = match text.lines().nth(line.saturating_sub(1)) {
+                Some(line_text) if exec => format!("\n  {line} | {line_text}"),
+                _ => String::new(),
+            };
+            (format!(":{line}:{column}"), shown)
         }
-        _ => String::new(),
+        _ => (String::new(), String::new()),
     };
+    let what = if exec { "fix what the command prints" } else { "fix the file" };
     anyhow::bail!(shale::Error::Invalid(format!(
-        "{origin}{at}: {} (SQLSTATE {}); fix the file and run the command again (nothing was kept: the scratch database is dropped)",
+        "{origin}{at}: {} (SQLSTATE {}){shown}\n{what} and run the command again (nothing was kept: the scratch database is dropped)",
         db_error.message(),
         db_error.code().code()
     )))
@@ -261,6 +315,7 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     }
     Ok(match verification {
         Some(v) if !v.ok => 1,
+        _ if args.exit_code && !changes.is_empty() => 1,
         _ => 0,
     })
 }

@@ -1,5 +1,7 @@
 //! `shale drift`: replay the migrations into a throwaway database and compare its schema with the
 //! live one, object by object. Exit 1 when they differ. Never offers to reset anything.
+//! `--against SRC` compares with another source instead (a schema file, `exec:COMMAND` printing
+//! the application's models as SQL, another database or migrations directory).
 
 use super::throwaway::Throwaway;
 use anyhow::{Context, Result};
@@ -7,7 +9,8 @@ use comfy_table::Cell;
 use shale_schema::compare::differences;
 use shale_schema::diff::diff;
 
-use super::diff::replay;
+use super::diff::{read, replay, Source};
+use super::throwaway::introspect;
 use super::{block_on, migrator, print_json};
 use crate::output::table;
 use crate::settings::Settings;
@@ -26,6 +29,9 @@ pub struct DriftArgs {
     /// With --fix: include statements that lose data instead of writing them as comments
     #[arg(long, requires = "fix")]
     pub allow_destructive: bool,
+    /// What the database should be instead of what the migrations build: a schema SQL file, exec:COMMAND (its output is the schema as SQL), a database URL or a migrations directory
+    #[arg(long, value_name = "SRC")]
+    pub against: Option<String>,
 }
 
 pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
@@ -34,18 +40,39 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             "--fix needs --direction: `adopt` writes a migration that makes the live schema the expected one; `restore` writes a script that puts the live database back to what the migrations build".into()
         ));
     }
-    let live = migrator(settings)?;
-    let actual = block_on(live.schema())?;
-    // The scratch database goes when `scratch` is dropped (also on error and on Ctrl-C).
-    let scratch = Throwaway::create(args.dev_url.as_deref())?;
-    let expected = replay(live.set.clone(), &settings.history_table(), &scratch.first()?)?;
+    let history = settings.history_table();
+    // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
+    let mut throwaway: Option<Throwaway> = None;
+    let (expected, actual, what, column) = match &args.against {
+        None => {
+            let live = migrator(settings)?;
+            let actual = block_on(live.schema())?;
+            throwaway = Some(Throwaway::create(args.dev_url.as_deref())?);
+            let first = throwaway.as_ref().expect("made above").first()?;
+            let expected = replay(live.set.clone(), &history, &first)?;
+            let what = format!("what the {} migration(s) build", live.set.migrations.len());
+            (expected, actual, what, "expected (migrations)".to_string())
+        }
+        Some(text) => {
+            let source = Source::parse(text)?;
+            let actual = introspect(&settings.connection()?, &Default::default(), &history)?;
+            let expected = read(&source, &history, &mut throwaway, args.dev_url.as_deref())?.schema;
+            let column = match &source {
+                Source::Exec(_) => "expected (command output)",
+                Source::File(_) => "expected (file)",
+                Source::Migrations(_) => "expected (migrations)",
+                Source::Database(_) => "expected (database)",
+            };
+            (expected, actual, source.label(), column.to_string())
+        }
+    };
     let drift = differences(&expected, &actual);
     if settings.json {
         print_json(&serde_json::json!({ "drifted": !drift.is_empty(), "differences": drift }));
     } else if drift.is_empty() {
-        println!("no drift: the database matches what the {} migration(s) build", live.set.migrations.len());
+        println!("no drift: the database matches {what}");
     } else {
-        let mut t = table(&["object", "expected (migrations)", "actual (database)"]);
+        let mut t = table(&["object", column.as_str(), "actual (database)"]);
         for d in &drift {
             t.add_row(vec![
                 Cell::new(&d.object),
@@ -53,7 +80,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
                 Cell::new(d.actual.as_deref().unwrap_or("(absent)")),
             ]);
         }
-        println!("{t}\n\n{} difference(s) between the migrations and the database", drift.len());
+        println!("{t}\n\n{} difference(s) between {what} and the database", drift.len());
     }
     if let (Some(name), Some(direction)) = (&args.fix, &args.direction) {
         if drift.is_empty() {

@@ -1,0 +1,227 @@
+// Types of the shale package: a typed API over the shale binary's --json output.
+
+/** Options every command takes; left out, the CLI decides from shale.toml, .env and the environment. */
+export interface CommonOptions {
+  /** --database-url (else DATABASE_URL, or the variable shale.toml names, else PG*). */
+  databaseUrl?: string;
+  /** --dir (else `dir` in shale.toml, else "migrations"). */
+  dir?: string;
+  /** --config (else shale.toml when present). */
+  config?: string;
+  /** --dev: the project's development PostgreSQL under .shale/dev. */
+  dev?: boolean;
+  /** --wait: keep trying to connect this long while the server starts ("30s", or seconds). */
+  wait?: string | number;
+  /** --lock-timeout: how long to wait for another runner's migration lock ("10m", or seconds). */
+  lockTimeout?: string | number;
+  /** The directory to run in (where shale.toml and .env are read) [default: process.cwd()]. */
+  cwd?: string;
+  /** Variables added to the environment of the run. */
+  env?: Record<string, string>;
+}
+
+export interface UpOptions extends CommonOptions {
+  to?: string;
+  step?: number;
+  singleTransaction?: boolean;
+  allowOutOfOrder?: boolean;
+  forceUnsafe?: boolean;
+  seed?: boolean;
+}
+
+export interface PlanOptions extends CommonOptions {
+  to?: string;
+  step?: number;
+  allowOutOfOrder?: boolean;
+}
+
+export type DownOptions = CommonOptions & ({ step: number } | { to: string } | { all: true });
+
+export interface LintOptions extends Omit<CommonOptions, 'wait' | 'lockTimeout'> {
+  files?: string[];
+  all?: boolean;
+  since?: string;
+  pgVersion?: number;
+}
+
+export interface Step {
+  version: string;
+  name: string;
+  kind: string;
+  direction: 'up' | 'down';
+  path: string | null;
+  transactional: boolean;
+  /** null inside a --single-transaction batch */
+  durationMs: number | null;
+}
+
+export interface MigrateResult {
+  steps: Step[];
+  /** The versions applied (or reverted), in order. */
+  versions: string[];
+  currentVersion: string | null;
+  durationMs: number | null;
+  /** The CLI's JSON document, as printed. */
+  json: Record<string, unknown>;
+}
+
+export interface LockEffect {
+  line: number | null;
+  table: string;
+  lock: string;
+  rewrites: boolean;
+  scans: boolean;
+}
+
+export interface PlannedStep {
+  version: string;
+  name: string;
+  direction: 'up' | 'down';
+  path: string | null;
+  transaction: 'own' | 'batch' | 'none' | string;
+  noTransactionReason: string | null;
+  statements: number | null;
+  locks: LockEffect[];
+}
+
+export interface Plan {
+  steps: PlannedStep[];
+  /** The safety linter would refuse the plan (the CLI's exit code 2). */
+  refused: boolean;
+  refusal: string | null;
+  json: Record<string, unknown>;
+}
+
+export type MigrationState =
+  | 'applied'
+  | 'pending'
+  | 'modified'
+  | 'missing'
+  | 'failed'
+  | 'out-of-order'
+  | 'baseline'
+  | string;
+
+export interface Migration {
+  version: string | null;
+  name: string;
+  kind: string;
+  state: MigrationState;
+  path: string | null;
+  appliedAt: string | null;
+  durationMs: number | null;
+  error: string | null;
+}
+
+export interface Status {
+  currentVersion: string | null;
+  historyExists: boolean;
+  migrations: Migration[];
+  pending: Migration[];
+  json: Record<string, unknown>;
+}
+
+export interface Finding {
+  rule: string;
+  severity: 'error' | 'warning' | 'info' | string;
+  path: string | null;
+  line: number | null;
+  column: number | null;
+  message: string;
+  why: string;
+  fix: string;
+  /** Covered by a `-- shale:allow RULE` comment. */
+  allowed: boolean;
+  statement: string;
+}
+
+export interface SyntaxProblem {
+  path: string | null;
+  line: number | null;
+  column: number | null;
+  message: string;
+}
+
+export interface LintReport {
+  /** False when the CLI would exit 1 (an error finding not allowed, or a syntax error). */
+  ok: boolean;
+  findings: Finding[];
+  errors: Finding[];
+  syntaxErrors: SyntaxProblem[];
+  json: Record<string, unknown>;
+}
+
+export interface Problem {
+  message: string;
+  path: string | null;
+  line: number | null;
+  column: number | null;
+  hint: string | null;
+}
+
+/** Any failure of a shale command. `message` names the file, line and column where shale knows them. */
+export class ShaleError extends Error {
+  /** The binary's exit status (null when it was killed by a signal). */
+  exitCode: number | null;
+  /** The CLI's --json error document ({} when it printed none, e.g. for a usage error). */
+  json: Record<string, unknown>;
+  stderr: string;
+  command: string[];
+}
+
+/** A migration failed (exit 1); its transaction was rolled back. */
+export class MigrationError extends ShaleError {
+  /** "003 add_x" */
+  migration: string | null;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  lineText: string | null;
+  /** PostgreSQL's error code, e.g. "42703". */
+  sqlstate: string | null;
+  /** PostgreSQL's message. */
+  pgMessage: string | null;
+  detail: string | null;
+  /** The server's hint. */
+  hint: string | null;
+  context: string | null;
+  statement: string | null;
+  /** shale's advice. */
+  remedy: string | null;
+  rolledBack: boolean | null;
+  /** `file:line:column` */
+  readonly location: string | null;
+}
+
+/** Usage, configuration or validation error (exit 2): nothing was applied. */
+export class ValidationError extends ShaleError {
+  problems: Problem[];
+}
+
+/** Could not connect, or could not get the migration lock (exit 3): worth retrying. */
+export class UnavailableError extends ShaleError {}
+
+/** Stopped by Ctrl-C or SIGTERM (exit 130). */
+export class Interrupted extends ShaleError {
+  readonly applied: string[];
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function up(options?: UpOptions): Promise<MigrateResult>;
+export function plan(options?: PlanOptions): Promise<Plan>;
+export function down(options: DownOptions): Promise<MigrateResult>;
+export function status(options?: CommonOptions): Promise<Status>;
+export function lint(options?: LintOptions): Promise<LintReport>;
+/** Run `shale ARGS...`; with check (default true) a non-zero exit rejects with the ShaleError of its code. */
+export function run(
+  args: string[],
+  options?: { cwd?: string; env?: Record<string, string>; check?: boolean },
+): Promise<RunResult>;
+/** The path of the shale binary this package runs (SHALE_BIN, else the platform package's). */
+export function binaryPath(): string;

@@ -1,0 +1,329 @@
+'use strict';
+// A typed API over the shale binary's --json output. Every function runs the binary in the
+// working directory (or `cwd`), so it reads the same shale.toml, .env and environment variables
+// (DATABASE_URL, the variable shale.toml names, PG*) as the command line, takes the same
+// migration lock and writes the same history. Results are plain objects with camelCase keys;
+// failures reject with the ShaleError subclass of the exit code:
+//   1 MigrationError, 2 ValidationError, 3 UnavailableError, 130 Interrupted.
+
+const { spawn } = require('child_process');
+const { binaryPath } = require('./platform');
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+class ShaleError extends Error {
+  constructor(message, { exitCode, json = {}, stderr = '', command = [] } = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+    this.json = json;
+    this.stderr = stderr;
+    this.command = command;
+  }
+}
+
+/** A migration failed (exit 1); its transaction was rolled back. */
+class MigrationError extends ShaleError {
+  constructor(message, options = {}) {
+    super(message, options);
+    const json = this.json;
+    const failure = json.failure || {};
+    const location = failure.location || {};
+    this.migration = json.migration ?? null;
+    this.file = location.path ?? json.path ?? null;
+    this.line = location.line ?? null;
+    this.column = location.column ?? null;
+    this.lineText = location.line_text ?? null;
+    this.sqlstate = failure.sqlstate ?? null;
+    this.pgMessage = failure.message ?? null;
+    this.detail = failure.detail ?? null;
+    this.hint = failure.hint ?? null;
+    this.context = failure.context ?? null;
+    this.statement = failure.statement ?? json.statement ?? null;
+    this.remedy = failure.remedy ?? null;
+    this.rolledBack = failure.rolled_back ?? null;
+  }
+
+  /** `file:line:column`, when shale knows where the failure is. */
+  get location() {
+    if (!this.file) return null;
+    return [this.file, this.line, this.column].filter((p) => p !== null && p !== undefined).join(':');
+  }
+}
+
+/** Usage, configuration or validation error (exit 2): nothing was applied. */
+class ValidationError extends ShaleError {
+  constructor(message, options = {}) {
+    super(message, options);
+    this.problems = (this.json.problems || []).map((p) => ({
+      message: p.message ?? '',
+      path: p.path ?? null,
+      line: p.line ?? null,
+      column: p.column ?? null,
+      hint: p.hint ?? null,
+    }));
+  }
+}
+
+/** Could not connect, or could not get the migration lock (exit 3): worth retrying. */
+class UnavailableError extends ShaleError {}
+
+/** Stopped by Ctrl-C or SIGTERM (exit 130); `applied` were committed before the stop. */
+class Interrupted extends ShaleError {
+  get applied() {
+    return this.json.applied || [];
+  }
+}
+
+const BY_CODE = { 1: MigrationError, 2: ValidationError, 3: UnavailableError, 130: Interrupted };
+
+function errorFor(exitCode, signal, json, stderr, command) {
+  let message = (json && json.message) || stderr.trim() || `shale exited with ${exitCode}`;
+  if (signal) message = `shale was killed by ${signal}${stderr.trim() ? `: ${stderr.trim()}` : ''}`;
+  const Class = (!signal && BY_CODE[exitCode]) || ShaleError;
+  return new Class(message, { exitCode: signal ? null : exitCode, json: json || {}, stderr, command });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the binary
+
+function duration(value) {
+  if (typeof value === 'number') return `${Math.round(value * 1000)}ms`;
+  return String(value);
+}
+
+function globalArgs(o) {
+  const args = [];
+  if (o.databaseUrl != null) args.push('--database-url', o.databaseUrl);
+  if (o.dev) args.push('--dev');
+  if (o.dir != null) args.push('--dir', String(o.dir));
+  if (o.config != null) args.push('--config', String(o.config));
+  if (o.wait != null) args.push('--wait', duration(o.wait));
+  if (o.lockTimeout != null) args.push('--lock-timeout', duration(o.lockTimeout));
+  return args;
+}
+
+/**
+ * Run `shale ARGS...` (any command). Resolves to {code, signal, stdout, stderr}; with
+ * `check: true` (the default) a non-zero exit rejects with the ShaleError of its exit code.
+ */
+function run(args, { cwd, env, check = true } = {}) {
+  let binary;
+  try {
+    binary = binaryPath();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const command = [binary, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, {
+      cwd,
+      env: env ? { ...process.env, ...env } : process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (check && code !== 0) {
+        const json = parse(stdout);
+        reject(errorFor(code, signal, json && json.ok === false ? json : {}, stderr, command));
+      } else {
+        resolve({ code, signal, stdout, stderr });
+      }
+    });
+  });
+}
+
+function parse(stdout) {
+  const text = stdout.trim();
+  if (!text) return null;
+  try {
+    const value = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value) ? value : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+async function jsonCommand(commandArgs, options, okCodes = [0]) {
+  const args = ['--json', ...globalArgs(options), ...commandArgs];
+  const result = await run(args, { cwd: options.cwd, env: options.env, check: false });
+  const json = parse(result.stdout);
+  if (!okCodes.includes(result.code) || json === null || json.ok === false) {
+    if (result.code === 0) {
+      throw new ShaleError(`shale printed no JSON document: ${result.stdout.slice(0, 200)}`, {
+        exitCode: 0,
+        stderr: result.stderr,
+      });
+    }
+    let binary = args[0];
+    try {
+      binary = binaryPath();
+    } catch (_) {
+      // reported by run() already
+    }
+    throw errorFor(result.code, result.signal, json && json.ok === false ? json : {}, result.stderr, [binary, ...args]);
+  }
+  return { code: result.code, json };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+function step(s) {
+  return {
+    version: s.version,
+    name: s.name,
+    kind: s.kind ?? 'versioned',
+    direction: s.direction,
+    path: s.path ?? null,
+    transactional: s.transactional ?? true,
+    durationMs: s.duration_ms ?? null,
+  };
+}
+
+function migrateResult(json) {
+  const steps = (json.steps || []).map(step);
+  return {
+    steps,
+    versions: steps.map((s) => s.version),
+    currentVersion: json.current_version ?? null,
+    durationMs: json.duration_ms ?? null,
+    json,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands (options: see index.d.ts)
+
+/** Apply the pending migrations (`shale up`). */
+async function up(options = {}) {
+  const args = ['up'];
+  if (options.to != null) args.push('--to', String(options.to));
+  if (options.step != null) args.push('--step', String(options.step));
+  if (options.singleTransaction) args.push('--single-transaction');
+  if (options.allowOutOfOrder) args.push('--allow-out-of-order');
+  if (options.forceUnsafe) args.push('--force-unsafe');
+  if (options.seed) args.push('--seed');
+  const { json } = await jsonCommand(args, options);
+  return migrateResult(json);
+}
+
+/** What `up` would run, with each statement's locks (`shale up --dry-run`); runs nothing. */
+async function plan(options = {}) {
+  const args = ['up', '--dry-run'];
+  if (options.to != null) args.push('--to', String(options.to));
+  if (options.step != null) args.push('--step', String(options.step));
+  if (options.allowOutOfOrder) args.push('--allow-out-of-order');
+  const { json } = await jsonCommand(args, options, [0, 2]);
+  return {
+    refused: Boolean(json.refused),
+    refusal: json.refusal ?? null,
+    steps: (json.steps || []).map((s) => ({
+      version: s.version,
+      name: s.name,
+      direction: s.direction,
+      path: s.path ?? null,
+      transaction: s.transaction,
+      noTransactionReason: s.no_transaction_reason ?? null,
+      statements: Array.isArray(s.statements) ? s.statements.length : s.statements ?? null,
+      locks: (s.locks || []).map((l) => ({
+        line: l.line ?? null,
+        table: l.table,
+        lock: l.lock,
+        rewrites: Boolean(l.rewrites),
+        scans: Boolean(l.scans),
+      })),
+    })),
+    json,
+  };
+}
+
+/** Revert applied migrations, newest first (`shale down`): one of step, to or all. */
+async function down(options = {}) {
+  const chosen = [options.step != null, options.to != null, Boolean(options.all)].filter(Boolean);
+  if (chosen.length !== 1) throw new TypeError('down() needs exactly one of {step: N}, {to: VERSION} or {all: true}');
+  const args = ['down'];
+  if (options.step != null) args.push('--step', String(options.step));
+  if (options.to != null) args.push('--to', String(options.to));
+  if (options.all) args.push('--all');
+  const { json } = await jsonCommand(args, options);
+  return migrateResult(json);
+}
+
+/** Every migration with its state (`shale status`). */
+async function status(options = {}) {
+  const { json } = await jsonCommand(['status'], options);
+  const migrations = (json.migrations || []).map((m) => ({
+    version: m.version ?? null,
+    name: m.name,
+    kind: m.kind,
+    state: m.state,
+    path: m.path ?? null,
+    appliedAt: m.applied_at ?? null,
+    durationMs: m.duration_ms ?? null,
+    error: m.error ?? null,
+  }));
+  return {
+    currentVersion: json.current_version ?? null,
+    historyExists: Boolean(json.history_exists),
+    migrations,
+    pending: migrations.filter((m) => m.state === 'pending'),
+    json,
+  };
+}
+
+/** What each migration locks, rewrites or destroys (`shale lint --format json`). Never rejects for findings. */
+async function lint(options = {}) {
+  const args = ['lint', '--format', 'json'];
+  if (options.all) args.push('--all');
+  if (options.since != null) args.push('--since', options.since);
+  if (options.pgVersion != null) args.push('--pg-version', String(options.pgVersion));
+  for (const f of options.files || []) args.push(String(f));
+  const { code, json } = await jsonCommand(args, { ...options, wait: undefined, lockTimeout: undefined }, [0, 1]);
+  const findings = (json.findings || []).map((f) => ({
+    rule: f.rule,
+    severity: f.severity,
+    path: f.path ?? null,
+    line: f.line ?? null,
+    column: f.column ?? null,
+    message: f.message,
+    why: f.why,
+    fix: f.fix,
+    allowed: Boolean(f.allowed),
+    statement: f.statement,
+  }));
+  return {
+    ok: code === 0,
+    findings,
+    errors: findings.filter((f) => f.severity === 'error' && !f.allowed),
+    syntaxErrors: (json.syntax_errors || []).map((e) => ({
+      path: e.path ?? null,
+      line: e.line ?? null,
+      column: e.column ?? null,
+      message: e.message,
+    })),
+    json,
+  };
+}
+
+module.exports = {
+  up,
+  plan,
+  down,
+  status,
+  lint,
+  run,
+  binaryPath,
+  ShaleError,
+  MigrationError,
+  ValidationError,
+  UnavailableError,
+  Interrupted,
+};

@@ -1,0 +1,134 @@
+'use strict';
+// The JS API against a real server: results from the CLI's --json, errors by exit code with the
+// same fields as Python's, and the same shale.toml / .env / variables as the command line.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const shale = require('shale');
+const { psql, freshDatabase } = require('./pg');
+
+const USERS = `-- migrate:up
+CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);
+-- migrate:down
+DROP TABLE users;
+`;
+
+function project() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shale-js-'));
+  fs.mkdirSync(path.join(dir, 'migrations'));
+  fs.writeFileSync(path.join(dir, 'migrations', '001_users.sql'), USERS);
+  return dir;
+}
+
+test('up, status and down resolve to plain objects', async () => {
+  const cwd = project();
+  const databaseUrl = freshDatabase('js_up');
+  let status = await shale.status({ databaseUrl, cwd });
+  assert.equal(status.currentVersion, null);
+  assert.deepEqual(status.migrations.map((m) => [m.version, m.state]), [['001', 'pending']]);
+
+  const result = await shale.up({ databaseUrl, cwd });
+  assert.deepEqual(result.versions, ['001']);
+  assert.equal(result.currentVersion, '1');
+  assert.equal(result.steps[0].path, 'migrations/001_users.sql');
+  assert.equal(psql(databaseUrl, 'SELECT count(*) FROM users'), '0');
+  assert.deepEqual((await shale.up({ databaseUrl, cwd })).steps, []);
+
+  status = await shale.status({ databaseUrl, cwd });
+  assert.equal(status.historyExists, true);
+  assert.deepEqual(status.pending, []);
+  const plan = await shale.plan({ databaseUrl, cwd });
+  assert.deepEqual(plan.steps, []);
+
+  const reverted = await shale.down({ databaseUrl, cwd, all: true });
+  assert.deepEqual(reverted.versions, ['001']);
+  assert.equal(reverted.steps[0].direction, 'down');
+  await assert.rejects(shale.down({ databaseUrl, cwd }), TypeError);
+});
+
+test('a failed migration rejects with MigrationError and its location', async () => {
+  const cwd = project();
+  const databaseUrl = freshDatabase('js_fail');
+  fs.writeFileSync(
+    path.join(cwd, 'migrations', '002_profile.sql'),
+    '-- migrate:up\nALTER TABLE users ADD COLUMN profile jsonb;\nALTER TABLE users ADD CONSTRAINT bad CHECK (nosuchcolumn > 0);\n',
+  );
+  const error = await shale.up({ databaseUrl, cwd }).then(
+    () => assert.fail('expected a MigrationError'),
+    (e) => e,
+  );
+  assert.ok(error instanceof shale.MigrationError && error instanceof shale.ShaleError && error instanceof Error);
+  assert.equal(error.exitCode, 1);
+  assert.equal(error.file, 'migrations/002_profile.sql');
+  assert.equal(error.line, 3);
+  assert.equal(error.column, 1);
+  assert.equal(error.location, 'migrations/002_profile.sql:3:1');
+  assert.equal(error.sqlstate, '42703');
+  assert.equal(error.pgMessage, 'column "nosuchcolumn" does not exist');
+  assert.equal(error.migration, '002 profile');
+  assert.equal(error.rolledBack, true);
+  assert.match(error.message, /migrations\/002_profile\.sql:3:1/);
+  assert.equal(error.name, 'MigrationError');
+  assert.equal(psql(databaseUrl, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'profile'"), '0');
+});
+
+test('validation, connection and usage errors by exit code', async () => {
+  const cwd = project();
+  const databaseUrl = freshDatabase('js_invalid');
+  await shale.up({ databaseUrl, cwd });
+  fs.appendFileSync(path.join(cwd, 'migrations', '001_users.sql'), '-- edited\n');
+  const invalid = await shale.up({ databaseUrl, cwd }).catch((e) => e);
+  assert.ok(invalid instanceof shale.ValidationError, String(invalid));
+  assert.equal(invalid.exitCode, 2);
+  assert.match(invalid.problems[0].message, /changed after it was applied/);
+
+  const unavailable = await shale
+    .status({ databaseUrl: 'postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=2', cwd })
+    .catch((e) => e);
+  assert.ok(unavailable instanceof shale.UnavailableError, String(unavailable));
+  assert.equal(unavailable.exitCode, 3);
+
+  const usage = await shale.run(['status', '--no-such-flag'], { cwd }).catch((e) => e);
+  assert.ok(usage instanceof shale.ValidationError);
+  assert.match(usage.message, /--no-such-flag/);
+});
+
+test('reads shale.toml and .env like the CLI', async () => {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'shale-js-'));
+  fs.mkdirSync(path.join(cwd, 'db'));
+  fs.writeFileSync(path.join(cwd, 'db', '0001_users.sql'), USERS);
+  fs.writeFileSync(path.join(cwd, 'shale.toml'), 'dir = "db"\ndatabase_url_env = "APP_DATABASE_URL"\n');
+  fs.writeFileSync(path.join(cwd, '.env'), `APP_DATABASE_URL=${freshDatabase('js_toml')}\n`);
+  assert.deepEqual((await shale.up({ cwd })).versions, ['0001']);
+  assert.equal((await shale.status({ cwd })).currentVersion, '1');
+  await assert.rejects(
+    shale.status({ cwd, env: { APP_DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/x' } }),
+    shale.UnavailableError,
+  );
+});
+
+test('lint resolves with findings and never rejects for them', async () => {
+  const cwd = project();
+  fs.writeFileSync(path.join(cwd, 'migrations', '002_drop.sql'), 'ALTER TABLE users DROP COLUMN email;\n');
+  const report = await shale.lint({ files: ['migrations/002_drop.sql'], cwd });
+  assert.equal(report.ok, false);
+  assert.deepEqual(report.errors.map((f) => f.rule), ['destructive']);
+  assert.equal(report.errors[0].line, 1);
+  const clean = await shale.lint({ files: ['migrations/001_users.sql'], cwd });
+  assert.equal(clean.ok, true);
+});
+
+test('the shale bin runs the binary with its exit status', () => {
+  const bin = path.join(path.dirname(require.resolve('shale/package.json')), 'bin', 'shale.js');
+  const out = execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+  assert.match(out, /^shale \d/);
+  assert.throws(
+    () => execFileSync(process.execPath, [bin, 'status', '--no-such-flag'], { stdio: 'ignore' }),
+    (e) => e.status === 2,
+  );
+  assert.match(shale.binaryPath(), /@shale[\/\\]cli-/);
+});

@@ -1,0 +1,555 @@
+"""A typed API over the shale binary's ``--json`` output.
+
+Every function runs the ``shale`` binary in the working directory (or ``cwd``), so it reads the
+same ``shale.toml``, ``.env`` and environment variables (``DATABASE_URL``, the variable named by
+``database_url_env``, ``PG*``) as the command line, takes the same migration lock and writes the
+same history. Results are dataclasses parsed from the JSON document; failures raise the
+``ShaleError`` subclass of the exit code (see ``shale._errors``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json as _json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from ._binary import find_shale_bin
+from ._errors import ShaleError, error_for
+
+Duration = Union[str, int, float, datetime.timedelta]
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class Step:
+    """One migration applied or reverted by ``up``/``down``."""
+
+    version: str
+    name: str
+    direction: str
+    path: Optional[str]
+    kind: str = "versioned"
+    transactional: bool = True
+    duration_ms: Optional[int] = None
+
+    @classmethod
+    def _from(cls, d: Mapping[str, Any]) -> "Step":
+        return cls(
+            version=d.get("version", ""),
+            name=d.get("name", ""),
+            direction=d.get("direction", ""),
+            path=d.get("path"),
+            kind=d.get("kind", "versioned"),
+            transactional=bool(d.get("transactional", True)),
+            duration_ms=d.get("duration_ms"),
+        )
+
+
+@dataclass(frozen=True)
+class MigrateResult:
+    """What ``up`` or ``down`` did: the steps in order, and the version the database is at."""
+
+    steps: List[Step]
+    current_version: Optional[str]
+    duration_ms: Optional[int]
+    json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def versions(self) -> List[str]:
+        """The versions applied (or reverted), in order."""
+        return [s.version for s in self.steps]
+
+    @classmethod
+    def _from(cls, d: Mapping[str, Any]) -> "MigrateResult":
+        return cls(
+            steps=[Step._from(s) for s in d.get("steps") or []],
+            current_version=d.get("current_version"),
+            duration_ms=d.get("duration_ms"),
+            json=dict(d),
+        )
+
+
+@dataclass(frozen=True)
+class LockEffect:
+    """A lock a statement takes (``up(dry_run=True)``)."""
+
+    line: Optional[int]
+    table: str
+    lock: str
+    rewrites: bool
+    scans: bool
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """One migration ``up(dry_run=True)`` would run."""
+
+    version: str
+    name: str
+    direction: str
+    path: Optional[str]
+    transaction: str
+    statements: Optional[int]
+    locks: List[LockEffect]
+    no_transaction_reason: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """``up(dry_run=True)``: what would run; ``refused`` when the safety linter would refuse it."""
+
+    steps: List[PlannedStep]
+    refused: bool
+    refusal: Optional[str]
+    json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def _from(cls, d: Mapping[str, Any]) -> "Plan":
+        steps = []
+        for s in d.get("steps") or []:
+            statements = s.get("statements")
+            steps.append(
+                PlannedStep(
+                    version=s.get("version", ""),
+                    name=s.get("name", ""),
+                    direction=s.get("direction", ""),
+                    path=s.get("path"),
+                    transaction=s.get("transaction", ""),
+                    statements=len(statements) if isinstance(statements, list) else statements,
+                    locks=[
+                        LockEffect(
+                            line=lk.get("line"),
+                            table=lk.get("table", ""),
+                            lock=lk.get("lock", ""),
+                            rewrites=bool(lk.get("rewrites")),
+                            scans=bool(lk.get("scans")),
+                        )
+                        for lk in s.get("locks") or []
+                    ],
+                    no_transaction_reason=s.get("no_transaction_reason"),
+                )
+            )
+        return cls(steps=steps, refused=bool(d.get("refused")), refusal=d.get("refusal"), json=dict(d))
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One migration in ``status()``: ``state`` is applied, pending, modified, missing, failed,
+    out-of-order or baseline."""
+
+    version: Optional[str]
+    name: str
+    kind: str
+    state: str
+    path: Optional[str]
+    applied_at: Optional[str]
+    duration_ms: Optional[int]
+    error: Optional[str]
+
+    @classmethod
+    def _from(cls, d: Mapping[str, Any]) -> "Migration":
+        return cls(
+            version=d.get("version"),
+            name=d.get("name", ""),
+            kind=d.get("kind", ""),
+            state=d.get("state", ""),
+            path=d.get("path"),
+            applied_at=d.get("applied_at"),
+            duration_ms=d.get("duration_ms"),
+            error=d.get("error"),
+        )
+
+
+@dataclass(frozen=True)
+class Status:
+    """``status()``: every migration with its state, and the version the database is at."""
+
+    current_version: Optional[str]
+    history_exists: bool
+    migrations: List[Migration]
+    json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def pending(self) -> List[Migration]:
+        return [m for m in self.migrations if m.state == "pending"]
+
+    @property
+    def applied(self) -> List[Migration]:
+        return [m for m in self.migrations if m.state in ("applied", "baseline")]
+
+    @classmethod
+    def _from(cls, d: Mapping[str, Any]) -> "Status":
+        return cls(
+            current_version=d.get("current_version"),
+            history_exists=bool(d.get("history_exists")),
+            migrations=[Migration._from(m) for m in d.get("migrations") or []],
+            json=dict(d),
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A linter finding: what a statement locks, rewrites or destroys, why it matters and what to
+    do instead. ``allowed`` when a ``-- shale:allow RULE`` comment covers it."""
+
+    rule: str
+    severity: str
+    path: Optional[str]
+    line: Optional[int]
+    column: Optional[int]
+    message: str
+    why: str
+    fix: str
+    allowed: bool
+    statement: str
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    """A statement PostgreSQL's parser rejects."""
+
+    path: Optional[str]
+    line: Optional[int]
+    column: Optional[int]
+    message: str
+
+
+@dataclass(frozen=True)
+class LintReport:
+    """``lint()``: ``ok`` is False when the CLI would exit 1 (an error finding that no
+    ``-- shale:allow`` covers, or a syntax error)."""
+
+    ok: bool
+    findings: List[Finding]
+    syntax_errors: List[SyntaxProblem]
+    json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def errors(self) -> List[Finding]:
+        """The findings that make the check fail."""
+        return [f for f in self.findings if f.severity == "error" and not f.allowed]
+
+    @classmethod
+    def _from(cls, d: Mapping[str, Any], ok: bool) -> "LintReport":
+        return cls(
+            ok=ok,
+            findings=[
+                Finding(
+                    rule=f.get("rule", ""),
+                    severity=f.get("severity", ""),
+                    path=f.get("path"),
+                    line=f.get("line"),
+                    column=f.get("column"),
+                    message=f.get("message", ""),
+                    why=f.get("why", ""),
+                    fix=f.get("fix", ""),
+                    allowed=bool(f.get("allowed")),
+                    statement=f.get("statement", ""),
+                )
+                for f in d.get("findings") or []
+            ],
+            syntax_errors=[
+                SyntaxProblem(path=e.get("path"), line=e.get("line"), column=e.get("column"), message=e.get("message", ""))
+                for e in d.get("syntax_errors") or []
+            ],
+            json=dict(d),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the binary
+
+
+def _duration(value: Duration) -> str:
+    if isinstance(value, datetime.timedelta):
+        value = value.total_seconds()
+    if isinstance(value, (int, float)):
+        return f"{int(value * 1000)}ms"
+    return str(value)
+
+
+def _global_args(
+    database_url: Optional[str],
+    dir: Optional[PathLike],
+    config: Optional[PathLike],
+    dev: bool,
+    wait: Optional[Duration],
+    lock_timeout: Optional[Duration],
+) -> List[str]:
+    args: List[str] = []
+    if database_url is not None:
+        args += ["--database-url", database_url]
+    if dev:
+        args.append("--dev")
+    if dir is not None:
+        args += ["--dir", os.fspath(dir)]
+    if config is not None:
+        args += ["--config", os.fspath(config)]
+    if wait is not None:
+        args += ["--wait", _duration(wait)]
+    if lock_timeout is not None:
+        args += ["--lock-timeout", _duration(lock_timeout)]
+    return args
+
+
+def run(
+    *args: str,
+    cwd: Optional[PathLike] = None,
+    env: Optional[Mapping[str, str]] = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess:
+    """Run ``shale ARGS...`` (any command) and return the finished process, output captured as
+    text. ``env`` adds to (and overrides) the current environment. With ``check`` a non-zero
+    exit raises the ``ShaleError`` of its exit code."""
+    command = [find_shale_bin(), *args]
+    environment = None
+    if env is not None:
+        environment = dict(os.environ)
+        environment.update(env)
+    proc = subprocess.run(
+        command,
+        cwd=os.fspath(cwd) if cwd is not None else None,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    if check and proc.returncode != 0:
+        raise _error(proc, command)
+    return proc
+
+
+def _parse(stdout: str) -> Optional[Dict[str, Any]]:
+    text = stdout.strip()
+    if not text:
+        return None
+    try:
+        value = _json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _error(proc: subprocess.CompletedProcess, command: Sequence[str]) -> ShaleError:
+    document = _parse(proc.stdout) or {}
+    if document.get("ok") is not False:
+        document = {}
+    return error_for(proc.returncode, document, proc.stderr or "", command)
+
+
+def _json_command(
+    command: Sequence[str],
+    common: Dict[str, Any],
+    ok_codes: Sequence[int] = (0,),
+) -> tuple:
+    """Run ``shale --json GLOBALS COMMAND`` and return (exit code, JSON document)."""
+    cwd = common.pop("cwd", None)
+    env = common.pop("env", None)
+    args = ["--json", *_global_args(**common), *command]
+    proc = run(*args, cwd=cwd, env=env, check=False)
+    document = _parse(proc.stdout)
+    if proc.returncode not in ok_codes or document is None or document.get("ok") is False:
+        if proc.returncode == 0:
+            raise ShaleError(
+                f"shale printed no JSON document: {proc.stdout[:200]!r}",
+                exit_code=0,
+                stderr=proc.stderr,
+                command=[find_shale_bin(), *args],
+            )
+        raise _error(proc, [find_shale_bin(), *args])
+    return proc.returncode, document
+
+
+def _common(
+    database_url: Optional[str],
+    dir: Optional[PathLike],
+    config: Optional[PathLike],
+    dev: bool,
+    wait: Optional[Duration],
+    lock_timeout: Optional[Duration],
+    cwd: Optional[PathLike],
+    env: Optional[Mapping[str, str]],
+) -> Dict[str, Any]:
+    return dict(
+        database_url=database_url,
+        dir=dir,
+        config=config,
+        dev=dev,
+        wait=wait,
+        lock_timeout=lock_timeout,
+        cwd=cwd,
+        env=env,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+#
+# Common keyword arguments (each maps to the CLI's global option of the same name; left out,
+# the CLI decides from shale.toml, .env and the environment, exactly as on the command line):
+#   database_url   --database-url (else DATABASE_URL, or the variable shale.toml names, else PG*)
+#   dir            --dir (else `dir` in shale.toml, else "migrations")
+#   config         --config (else shale.toml when present)
+#   dev            --dev: the project's development PostgreSQL under .shale/dev
+#   wait           --wait: keep trying to connect this long while the server starts ("30s", 30)
+#   lock_timeout   --lock-timeout: how long to wait for another runner's migration lock
+#   cwd            the directory to run in (where shale.toml and .env are read)
+#   env            variables added to the environment of the run
+
+
+def up(
+    database_url: Optional[str] = None,
+    dir: Optional[PathLike] = None,
+    *,
+    to: Optional[str] = None,
+    step: Optional[int] = None,
+    single_transaction: bool = False,
+    allow_out_of_order: bool = False,
+    force_unsafe: bool = False,
+    seed: bool = False,
+    config: Optional[PathLike] = None,
+    dev: bool = False,
+    wait: Optional[Duration] = None,
+    lock_timeout: Optional[Duration] = None,
+    cwd: Optional[PathLike] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> MigrateResult:
+    """Apply the pending migrations (``shale up``). Safe to call from every process of an
+    application at start-up: runners serialize on the migration lock and each migration runs
+    once. Raises ``MigrationError`` (with file, line, column, sqlstate) when one fails."""
+    command = ["up"]
+    if to is not None:
+        command += ["--to", str(to)]
+    if step is not None:
+        command += ["--step", str(step)]
+    if single_transaction:
+        command.append("--single-transaction")
+    if allow_out_of_order:
+        command.append("--allow-out-of-order")
+    if force_unsafe:
+        command.append("--force-unsafe")
+    if seed:
+        command.append("--seed")
+    _, document = _json_command(
+        command, _common(database_url, dir, config, dev, wait, lock_timeout, cwd, env)
+    )
+    return MigrateResult._from(document)
+
+
+def plan(
+    database_url: Optional[str] = None,
+    dir: Optional[PathLike] = None,
+    *,
+    to: Optional[str] = None,
+    step: Optional[int] = None,
+    allow_out_of_order: bool = False,
+    config: Optional[PathLike] = None,
+    dev: bool = False,
+    wait: Optional[Duration] = None,
+    lock_timeout: Optional[Duration] = None,
+    cwd: Optional[PathLike] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> Plan:
+    """What ``up`` would run (``shale up --dry-run``), with each statement's locks; runs nothing.
+    ``refused`` tells whether the safety linter would refuse it (the CLI's exit code 2)."""
+    command = ["up", "--dry-run"]
+    if to is not None:
+        command += ["--to", str(to)]
+    if step is not None:
+        command += ["--step", str(step)]
+    if allow_out_of_order:
+        command.append("--allow-out-of-order")
+    _, document = _json_command(
+        command, _common(database_url, dir, config, dev, wait, lock_timeout, cwd, env), ok_codes=(0, 2)
+    )
+    return Plan._from(document)
+
+
+def down(
+    database_url: Optional[str] = None,
+    dir: Optional[PathLike] = None,
+    *,
+    step: Optional[int] = None,
+    to: Optional[str] = None,
+    all: bool = False,
+    config: Optional[PathLike] = None,
+    dev: bool = False,
+    wait: Optional[Duration] = None,
+    lock_timeout: Optional[Duration] = None,
+    cwd: Optional[PathLike] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> MigrateResult:
+    """Revert applied migrations, newest first (``shale down``): exactly one of ``step`` (that
+    many), ``to`` (every migration newer than that version; "0" for all) or ``all=True``."""
+    chosen = [x for x in (step is not None, to is not None, all) if x]
+    if len(chosen) != 1:
+        raise TypeError("down() needs exactly one of step=N, to=VERSION or all=True")
+    command = ["down"]
+    if step is not None:
+        command += ["--step", str(step)]
+    if to is not None:
+        command += ["--to", str(to)]
+    if all:
+        command.append("--all")
+    _, document = _json_command(
+        command, _common(database_url, dir, config, dev, wait, lock_timeout, cwd, env)
+    )
+    return MigrateResult._from(document)
+
+
+def status(
+    database_url: Optional[str] = None,
+    dir: Optional[PathLike] = None,
+    *,
+    config: Optional[PathLike] = None,
+    dev: bool = False,
+    wait: Optional[Duration] = None,
+    lock_timeout: Optional[Duration] = None,
+    cwd: Optional[PathLike] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> Status:
+    """Every migration with its state (``shale status``)."""
+    _, document = _json_command(
+        ["status"], _common(database_url, dir, config, dev, wait, lock_timeout, cwd, env)
+    )
+    return Status._from(document)
+
+
+def lint(
+    files: Optional[Sequence[PathLike]] = None,
+    *,
+    all: bool = False,
+    since: Optional[str] = None,
+    pg_version: Optional[int] = None,
+    database_url: Optional[str] = None,
+    dir: Optional[PathLike] = None,
+    config: Optional[PathLike] = None,
+    dev: bool = False,
+    cwd: Optional[PathLike] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> LintReport:
+    """What each migration locks, rewrites or destroys (``shale lint --format json``): the given
+    files, every migration (``all=True``), those added since a git revision (``since``), or by
+    default the pending ones (every one without a database). Findings never raise: check
+    ``report.ok`` / ``report.errors``."""
+    command = ["lint", "--format", "json"]
+    if all:
+        command.append("--all")
+    if since is not None:
+        command += ["--since", since]
+    if pg_version is not None:
+        command += ["--pg-version", str(pg_version)]
+    command += [os.fspath(f) for f in files or []]
+    code, document = _json_command(
+        command,
+        _common(database_url, dir, config, dev, None, None, cwd, env),
+        ok_codes=(0, 1),
+    )
+    return LintReport._from(document, ok=code == 0)

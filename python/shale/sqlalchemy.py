@@ -1,0 +1,164 @@
+"""``python -m shale.sqlalchemy MODULE:ATTR``: the PostgreSQL DDL of SQLAlchemy models.
+
+Prints the schema a SQLAlchemy ``MetaData`` (or a declarative base, or a ``Table``) describes, as
+SQLAlchemy's own DDL compiler writes it for the postgresql dialect (``CreateTable``,
+``CreateIndex``, the enum types, sequences and comments), in dependency order: what
+``metadata.create_all()`` would run on an empty database. It is a schema file for shale:
+
+    shale diff --from migrations --to 'exec:python -m shale.sqlalchemy models:Base' --write NAME
+    shale diff --from migrations --to 'exec:python -m shale.sqlalchemy models:Base' --exit-code
+
+MODULE is imported from the working directory (it is put first on ``sys.path``); ATTR may be
+dotted (``app.models.database:Base``, ``app.db:Base.metadata``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import Any, Iterable, List, Optional, Sequence
+
+__all__ = ["ddl", "load", "main"]
+
+
+def load(spec: str) -> Any:
+    """The object ``MODULE:ATTR`` names, MODULE imported from the working directory first."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"expected MODULE:ATTR (e.g. models:Base), got {spec!r}")
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ValueError(f"{module_name} has no attribute {attr!r}") from None
+    return obj
+
+
+def _tables(obj: Any) -> List[Any]:
+    from sqlalchemy import MetaData, Table
+
+    if isinstance(obj, MetaData):
+        return list(obj.tables.values())
+    if isinstance(obj, Table):
+        return [obj]
+    metadata = getattr(obj, "metadata", None)
+    if isinstance(metadata, MetaData):
+        return list(metadata.tables.values())
+    if isinstance(obj, (list, tuple)) and all(isinstance(t, Table) for t in obj):
+        return list(obj)
+    raise TypeError(
+        f"{obj!r} is not a SQLAlchemy MetaData, a declarative base (with .metadata) or a Table"
+    )
+
+
+def _create_enum(enum: Any, dialect: Any) -> str:
+    try:  # SQLAlchemy 2.x
+        from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
+    except ImportError:  # SQLAlchemy 1.4
+        from sqlalchemy.dialects.postgresql.base import CreateEnumType  # type: ignore
+    from sqlalchemy.dialects import postgresql
+
+    native = enum if isinstance(enum, postgresql.ENUM) else postgresql.ENUM(
+        *enum.enums, name=enum.name, schema=enum.schema
+    )
+    return str(CreateEnumType(native).compile(dialect=dialect))
+
+
+def ddl(obj: Any) -> str:
+    """The PostgreSQL DDL of ``obj`` (a MetaData, declarative base, Table or list of Tables)."""
+    import sqlalchemy
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import (
+        AddConstraint,
+        CreateIndex,
+        CreateSequence,
+        CreateTable,
+        SetColumnComment,
+        SetTableComment,
+        sort_tables_and_constraints,
+    )
+
+    dialect = postgresql.dialect()
+    tables = _tables(obj)
+    out: List[str] = []
+
+    def emit(element: Any) -> None:
+        text = str(element.compile(dialect=dialect)).strip()
+        out.append(text + ";")
+
+    # Schemas the tables name (public exists).
+    for schema in sorted({t.schema for t in tables if t.schema and t.schema != "public"}):
+        out.append(f"CREATE SCHEMA IF NOT EXISTS {dialect.identifier_preparer.quote_schema(schema)};")
+
+    # Enum types and sequences, before the tables that use them (as create_all does).
+    seen_enums = set()
+    seen_sequences = set()
+    for table in sorted(tables, key=lambda t: (t.schema or "", t.name)):
+        for column in table.columns:
+            kind = column.type
+            if isinstance(kind, sqlalchemy.Enum) and kind.native_enum and kind.name:
+                key = (kind.schema or table.schema, kind.name)
+                if key not in seen_enums:
+                    seen_enums.add(key)
+                    out.append(_create_enum(kind, dialect).strip() + ";")
+            sequence = getattr(column, "default", None)
+            if isinstance(sequence, sqlalchemy.Sequence) and not getattr(sequence, "optional", False):
+                key = (sequence.schema or table.schema, sequence.name)
+                if key not in seen_sequences:
+                    seen_sequences.add(key)
+                    emit(CreateSequence(sequence))
+
+    # Tables in dependency order; foreign keys of a cycle are added afterwards.
+    leftover: List[Any] = []
+    for table, constraints in sort_tables_and_constraints(tables):
+        if table is None:
+            leftover.extend(constraints)
+            continue
+        emit(CreateTable(table, include_foreign_key_constraints=constraints))
+        if table.comment is not None:
+            emit(SetTableComment(table))
+        for column in table.columns:
+            if column.comment is not None:
+                emit(SetColumnComment(column))
+        for index in sorted(table.indexes, key=lambda i: i.name or ""):
+            emit(CreateIndex(index))
+    for constraint in leftover:
+        emit(AddConstraint(constraint))
+    return "\n\n".join(out) + "\n"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m shale.sqlalchemy",
+        description="Print the PostgreSQL DDL of SQLAlchemy models (a MetaData or declarative base), "
+        "as SQLAlchemy's DDL compiler writes it, in dependency order.",
+    )
+    parser.add_argument("target", metavar="MODULE:ATTR", help="e.g. models:Base or app.db:metadata")
+    args = parser.parse_args(argv)
+    try:
+        import sqlalchemy
+    except ImportError:
+        print("error: SQLAlchemy is not installed (pip install sqlalchemy)", file=sys.stderr)
+        return 2
+    try:
+        obj = load(args.target)
+        text = ddl(obj)
+    except (ImportError, ValueError, TypeError) as e:
+        print(f"error: {args.target}: {e}", file=sys.stderr)
+        return 2
+    sys.stdout.write(
+        f"-- The PostgreSQL DDL of {args.target} (SQLAlchemy {sqlalchemy.__version__}, postgresql dialect),\n"
+        "-- written by `python -m shale.sqlalchemy`.\n\n"
+    )
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""The Python API against a real server: results parsed from the CLI's --json, errors by exit
+code with their fields, and the same shale.toml / .env / variables as the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import shale
+from conftest import psql
+
+USERS = """-- migrate:up
+CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);
+-- migrate:down
+DROP TABLE users;
+"""
+BROKEN = """-- migrate:up
+ALTER TABLE users ADD COLUMN profile jsonb;
+ALTER TABLE users ADD CONSTRAINT bad CHECK (nosuchcolumn > 0);
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "001_users.sql").write_text(USERS)
+    return tmp_path
+
+
+def test_up_status_down_return_dataclasses(project: Path, database: str) -> None:
+    status = shale.status(database, cwd=project)
+    assert status.current_version is None and not status.history_exists
+    assert [(m.version, m.state) for m in status.migrations] == [("001", "pending")]
+
+    result = shale.up(database, cwd=project)
+    assert isinstance(result, shale.MigrateResult)
+    assert result.versions == ["001"] and result.current_version == "1"
+    assert result.steps[0].direction == "up" and result.steps[0].path == "migrations/001_users.sql"
+    assert psql(database, "SELECT count(*) FROM users") == "0"
+
+    assert shale.up(database, cwd=project).steps == []
+    status = shale.status(database, cwd=project)
+    assert [m.state for m in status.applied] == ["applied"] and status.pending == []
+
+    plan = shale.plan(database, cwd=project)
+    assert plan.steps == [] and not plan.refused
+
+    reverted = shale.down(database, cwd=project, all=True)
+    assert reverted.versions == ["001"] and reverted.steps[0].direction == "down"
+    assert psql(database, "SELECT count(*) FROM pg_tables WHERE tablename = 'users'") == "0"
+    with pytest.raises(TypeError):
+        shale.down(database, cwd=project)
+
+
+def test_a_failed_migration_raises_migration_error_with_its_location(project: Path, database: str) -> None:
+    (project / "migrations" / "002_profile.sql").write_text(BROKEN)
+    with pytest.raises(shale.MigrationError) as caught:
+        shale.up(database, cwd=project)
+    e = caught.value
+    assert e.exit_code == 1
+    assert e.file == "migrations/002_profile.sql" and e.line == 3 and e.column == 1
+    assert e.location == "migrations/002_profile.sql:3:1"
+    assert e.sqlstate == "42703" and e.pg_message == 'column "nosuchcolumn" does not exist'
+    assert e.line_text.startswith("ALTER TABLE users ADD CONSTRAINT bad")
+    assert e.migration == "002 profile" and e.rolled_back is True
+    assert "migrations/002_profile.sql:3:1" in str(e)
+    assert isinstance(e, shale.ShaleError)
+    # 001 was applied, 002 rolled back whole.
+    assert psql(database, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'profile'") == "0"
+    assert shale.status(database, cwd=project).current_version == "1"
+
+
+def test_validation_errors_carry_their_problems(project: Path, database: str) -> None:
+    shale.up(database, cwd=project)
+    (project / "migrations" / "001_users.sql").write_text(USERS + "-- edited\n")
+    with pytest.raises(shale.ValidationError) as caught:
+        shale.up(database, cwd=project)
+    assert caught.value.exit_code == 2
+    assert "changed after it was applied" in caught.value.problems[0].message
+
+    (project / "migrations" / "001_users.sql").write_text(USERS)
+    (project / "migrations" / "002_dup.sql").write_text("SELECT 1;")
+    (project / "migrations" / "002_dup_again.sql").write_text("SELECT 2;")
+    with pytest.raises(shale.ValidationError) as caught:
+        shale.status(database, cwd=project)
+    assert caught.value.problems and caught.value.problems[0].path
+
+    # A usage error (exit 2 from the argument parser): no JSON, the message from stderr.
+    with pytest.raises(shale.ValidationError) as caught:
+        shale.run("status", "--no-such-flag", cwd=project)
+    assert "--no-such-flag" in str(caught.value)
+
+
+def test_unreachable_server_raises_unavailable_error(project: Path) -> None:
+    with pytest.raises(shale.UnavailableError) as caught:
+        shale.status("postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=2", cwd=project)
+    assert caught.value.exit_code == 3 and "could not connect" in str(caught.value)
+
+
+def test_interrupted_run_raises_interrupted(project: Path, database: str) -> None:
+    (project / "migrations" / "002_slow.sql").write_text("SELECT pg_sleep(60);\n")
+    binary = shale.find_shale_bin()
+    child = subprocess.Popen(
+        [binary, "--json", "--database-url", database, "up"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(200):
+        if psql(database, "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()") == "1":
+            break
+        __import__("time").sleep(0.1)
+    child.send_signal(__import__("signal").SIGINT)
+    out, err = child.communicate(timeout=30)
+    error = shale._errors.error_for(child.returncode, shale._api._parse(out) or {}, err, [binary])
+    assert isinstance(error, shale.Interrupted) and error.exit_code == 130, (out, err)
+    assert error.applied == ["001 users"] or error.applied, error.json
+
+
+def test_reads_shale_toml_and_dotenv_like_the_cli(tmp_path: Path, database: str) -> None:
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "0001_users.sql").write_text(USERS)
+    (tmp_path / "shale.toml").write_text('dir = "db"\ndatabase_url_env = "APP_DATABASE_URL"\n')
+    (tmp_path / ".env").write_text(f"APP_DATABASE_URL={database}\n")
+    result = shale.up(cwd=tmp_path)
+    assert result.versions == ["0001"]
+    assert shale.status(cwd=tmp_path).current_version == "1"
+    # The real environment wins over .env, as on the command line.
+    with pytest.raises(shale.UnavailableError):
+        shale.status(cwd=tmp_path, env={"APP_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x"})
+
+
+def test_lint_returns_findings_and_never_raises_for_them(project: Path) -> None:
+    (project / "migrations" / "002_index.sql").write_text("CREATE INDEX users_email ON users (email);\n")
+    report = shale.lint(all=True, cwd=project)
+    assert report.ok
+    (project / "migrations" / "003_drop.sql").write_text("ALTER TABLE users DROP COLUMN email;\n")
+    report = shale.lint(["migrations/003_drop.sql"], cwd=project)
+    assert not report.ok
+    assert [f.rule for f in report.errors] == ["destructive"], report.findings
+    error = report.errors[0]
+    assert error.path == "migrations/003_drop.sql" and error.line == 1 and error.why and error.fix
+    (project / "migrations" / "004_syntax.sql").write_text("CREATE TABLE ((;\n")
+    report = shale.lint(["migrations/004_syntax.sql"], cwd=project)
+    assert not report.ok and report.syntax_errors[0].line == 1
+
+
+def test_python_dash_m_shale_runs_the_binary(project: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "shale", "--version"], capture_output=True, text=True, cwd=project)
+    assert proc.returncode == 0 and proc.stdout.startswith("shale "), proc.stderr
+    assert proc.stdout.split()[1] == shale.__version__  # the wheel's version is the binary's
+    assert os.path.basename(shale.find_shale_bin()).startswith("shale")

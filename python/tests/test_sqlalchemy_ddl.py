@@ -1,0 +1,94 @@
+"""`python -m shale.sqlalchemy`: SQLAlchemy's own DDL for the postgresql dialect, in dependency
+order, loaded by `shale diff --to exec:...` on a real server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import shale
+from conftest import psql
+
+MODELS = '''
+import enum
+from sqlalchemy import (Column, Enum, ForeignKey, Integer, MetaData, String, Table, Text, Index,
+                        Sequence, text)
+from sqlalchemy.orm import DeclarativeBase, relationship
+
+class Base(DeclarativeBase):
+    pass
+
+class Status(enum.Enum):
+    draft = "draft"
+    published = "published"
+
+# Declared before the table it references: the output must still create authors first.
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_author_title", "author_id", "title"), {"comment": "blog posts"})
+    id = Column(Integer, primary_key=True)
+    author_id = Column(ForeignKey("app.authors.id", ondelete="CASCADE"), nullable=False, index=True)
+    title = Column(String(200), nullable=False, comment="shown in lists")
+    status = Column(Enum(Status, name="post_status"), nullable=False, server_default="draft")
+    body = Column(Text)
+
+class Author(Base):
+    __tablename__ = "authors"
+    __table_args__ = {"schema": "app"}
+    id = Column(Integer, Sequence("author_ids", schema="app"), primary_key=True)
+    email = Column(String(320), unique=True, nullable=False)
+    # A cycle: the author's pinned post, added once both tables exist.
+    pinned_post_id = Column(ForeignKey("posts.id", use_alter=True, name="fk_authors_pinned_post"))
+
+metadata = Base.metadata
+'''
+
+
+def test_ddl_in_dependency_order_loads_into_an_empty_database(tmp_path: Path, database: str) -> None:
+    (tmp_path / "models.py").write_text(MODELS)
+    printed = subprocess.run(
+        [sys.executable, "-m", "shale.sqlalchemy", "models:Base"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert printed.returncode == 0, printed.stderr
+    sql = printed.stdout
+    order = [sql.index(s) for s in (
+        "CREATE SCHEMA IF NOT EXISTS app",
+        "CREATE TYPE post_status AS ENUM ('draft', 'published')",
+        "CREATE SEQUENCE app.author_ids",
+        "CREATE TABLE app.authors",
+        "CREATE TABLE posts",
+        "CREATE INDEX ix_posts_author_id ON posts (author_id)",
+        "ALTER TABLE app.authors ADD CONSTRAINT fk_authors_pinned_post",
+    )]
+    assert order == sorted(order), sql
+    assert "COMMENT ON TABLE posts IS 'blog posts'" in sql
+    assert "COMMENT ON COLUMN posts.title IS 'shown in lists'" in sql
+
+    # MetaData and declarative base name the same schema.
+    again = subprocess.run(
+        [sys.executable, "-m", "shale.sqlalchemy", "models:metadata"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert again.stdout.split("\n", 2)[2] == sql.split("\n", 2)[2]
+
+    # shale loads it on a throwaway server; written as a migration and applied, the database
+    # equals the models.
+    (tmp_path / "migrations").mkdir()
+    models = f"exec:{sys.executable} -m shale.sqlalchemy models:Base"
+    shale.run("--database-url", database, "diff", "--from", "migrations", "--to", models, "--write", "models", cwd=tmp_path)
+    shale.up(database, cwd=tmp_path, force_unsafe=True)
+    assert psql(database, "SELECT count(*) FROM pg_tables WHERE tablename IN ('authors', 'posts')") == "2"
+    shale.run("--database-url", database, "diff", "--to", models, "--exit-code", cwd=tmp_path)
+    shale.run("--database-url", database, "drift", "--against", models, cwd=tmp_path)
+
+
+def test_errors_name_the_target(tmp_path: Path) -> None:
+    for target, expected in [("nosuchmodule:Base", "No module named"), ("models", "MODULE:ATTR"), ("models:Nope", "no attribute")]:
+        (tmp_path / "models.py").write_text("X = 1\n")
+        proc = subprocess.run(
+            [sys.executable, "-m", "shale.sqlalchemy", target], cwd=tmp_path, capture_output=True, text=True
+        )
+        assert proc.returncode == 2 and expected in proc.stderr, proc.stderr
+        assert proc.stdout == ""
+    proc = subprocess.run([sys.executable, "-m", "shale.sqlalchemy", "models:X"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 2 and "not a SQLAlchemy MetaData" in proc.stderr
