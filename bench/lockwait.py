@@ -114,7 +114,9 @@ def main():
 
     ways = [
         ("psql", [opts.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "$URL", "-c", MIGRATION.strip()]),
-        ("shale --lock-acquire queue", [opts.shale, "--database-url", "$URL", "up", "-q", "--lock-acquire", "queue"]),
+        # What shale did before waiting without queueing: queue with a lock_timeout, retried.
+        ("shale, queue + lock_timeout 500ms retried", [opts.shale, "--database-url", "$URL", "up", "-q",
+                                                      "--lock-acquire", "queue", "--session-lock-timeout", "500ms"]),
         ("shale (wait-clear)", [opts.shale, "--database-url", "$URL", "up", "-q"]),
     ]
     results = {}

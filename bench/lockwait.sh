@@ -5,7 +5,8 @@
 #   bench/lockwait.sh        R=3 runs per way (median of each figure); see bench/README.md
 #
 # Ways compared in the same run: psql (queues for the lock, as every migration tool does),
-# `shale up --lock-acquire queue`, and `shale up` (waits without queueing, then tries for 50 ms).
+# `shale up --lock-acquire queue --session-lock-timeout 500ms` (queueing with a short lock_timeout,
+# retried with backoff: what shale did before), and `shale up` (waits without queueing, tries for 50 ms).
 # Environment: R (runs, default 3), CLIENTS (pgbench clients, default 4), HOLD (seconds the report
 # holds the table, default 3), SKIP_BUILD=1, KEEP=1, RESULTS (default bench/results/latest.md).
 set -euo pipefail

@@ -203,3 +203,39 @@ fn a_migration_outside_a_transaction_waits_statement_by_statement() {
     assert_eq!(columns(&p), "3");
     assert_eq!(p.history(), ["1|versioned|succeeded", "2|versioned|failed", "2|versioned|succeeded"]);
 }
+
+#[test]
+fn each_schema_of_a_fleet_waits_for_its_own_table() {
+    let p = Project::new("busy_fleet");
+    p.psql("CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b;");
+    p.write("001_t.sql", "CREATE TABLE t (id bigint PRIMARY KEY, v text);");
+    p.shale(&["--schemas", "tenant_*", "up"]).ok();
+    p.write("002_add.sql", "ALTER TABLE t ADD COLUMN x int;");
+    let tenant_columns = || {
+        p.psql("SELECT table_schema || ':' || count(*) FROM information_schema.columns WHERE table_name = 't' GROUP BY table_schema ORDER BY table_schema")
+    };
+
+    // tenant_a's table is held by a session idle in its transaction: tenant_a fails naming it after
+    // the wait, tenant_b is migrated.
+    let mut holder = psql_as(&p, "tenant-a-console").stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut stdin = holder.stdin.take().unwrap();
+    stdin.write_all(b"BEGIN;\nSELECT count(*) FROM tenant_a.t;\n").unwrap();
+    stdin.flush().unwrap();
+    p.wait_for(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+          WHERE a.application_name = 'tenant-a-console' AND l.relation = 'tenant_a.t'::regclass AND l.granted",
+        "1",
+        "the holder holds tenant_a.t",
+    );
+    let run = p.shale(&["--schemas", "tenant_*", "up", "--lock-wait-max", "700ms"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("tenant-a-console"), "{}", run.stderr);
+    assert_eq!(tenant_columns(), "tenant_a:2\ntenant_b:3");
+
+    // Ended by --terminate, the rerun migrates tenant_a.
+    let run = p.shale(&["--schemas", "tenant_*", "up", "--cancel-blockers-after", "100ms", "--terminate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tenant_columns(), "tenant_a:3\ntenant_b:3");
+    drop(stdin);
+    finish(holder);
+}

@@ -178,7 +178,9 @@ impl<'a> Executor<'a> {
         let label = steps[0].label();
         let mut attempt = 0;
         loop {
-            if let Some(wait) = polite {
+            // The first try goes straight in (no extra round trip when the table is free: its short
+            // lock_timeout bounds what the application waits); after a timeout, wait until clear.
+            if let (Some(wait), true) = (polite, attempt > 0) {
                 self.wait_until_clear(&label, &targets, wait, started, on_event).await?;
             }
             match self.send(&pieces, true).await {
@@ -655,9 +657,11 @@ impl<'a> Executor<'a> {
             let mut attempt = 0;
             loop {
                 if let Some(wait) = polite {
-                    self.wait_until_clear(&step.label(), &targets, wait, since, on_event)
-                        .await
-                        .map_err(|error| NoTxStop::Waited { error })?;
+                    if attempt > 0 {
+                        self.wait_until_clear(&step.label(), &targets, wait, since, on_event)
+                            .await
+                            .map_err(|error| NoTxStop::Waited { error })?;
+                    }
                     let set = format!("SET lock_timeout = '{}ms'", wait.try_timeout.as_millis().max(1));
                     self.client.batch_execute(&set).await.map_err(|error| NoTxStop::Statement { index, error })?;
                 }
