@@ -21,6 +21,9 @@ pub struct Progress {
     /// Finished migrations are printed as they finish (human output only).
     step_lines: bool,
     bar: Mutex<Option<ProgressBar>>,
+    /// A backfill's own bar on a terminal when no migration bar is shown; elsewhere, when its last
+    /// progress line was printed (one every few seconds, so a CI log shows it moving).
+    backfill: Mutex<(Option<ProgressBar>, Option<std::time::Instant>)>,
 }
 
 impl Progress {
@@ -33,6 +36,45 @@ impl Progress {
             log_json: settings.log_json,
             step_lines: !(settings.quiet || settings.json),
             bar: Mutex::new(None),
+            backfill: Mutex::new((None, None)),
+        }
+    }
+
+    /// A backfill batch committed: the migration bar's message, a bar of its own on a terminal,
+    /// or a line every few seconds (and at the end) elsewhere.
+    fn backfill(&self, bar: Option<&ProgressBar>, event: &ExecEvent) {
+        let ExecEvent::BackfillProgress { label, rows_updated, batches, progress, elapsed, done, .. } = event else {
+            return;
+        };
+        let percent = progress.map(|p| format!("{:.0}%, ", p * 100.0)).unwrap_or_default();
+        let what =
+            format!("{percent}{rows_updated} row(s) updated in {batches} batch(es), {:.1}s", elapsed.as_secs_f64());
+        if let Some(b) = bar {
+            b.set_message(format!("{label}: backfill {what}"));
+            return;
+        }
+        let mut state = self.backfill.lock().unwrap_or_else(|e| e.into_inner());
+        if std::io::stderr().is_terminal() {
+            let own = state.0.get_or_insert_with(|| {
+                let b = ProgressBar::new(1000);
+                b.set_style(
+                    ProgressStyle::with_template("{bar:30} {wide_msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                b
+            });
+            own.set_position(progress.map_or(0, |p| (p * 1000.0) as u64));
+            own.set_message(format!("{label}: backfill {what}"));
+            if *done {
+                own.finish_and_clear();
+                state.0 = None;
+            }
+            return;
+        }
+        let due = state.1.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(5));
+        if due || *done {
+            state.1 = (!*done).then(std::time::Instant::now);
+            let _ = writeln!(anstream::stderr(), "{label}: backfill {}{what}", if *done { "done: " } else { "" });
         }
     }
 
@@ -59,6 +101,7 @@ impl Progress {
                     b.set_message(label.clone());
                 }
             }
+            Event::Exec(e @ ExecEvent::BackfillProgress { .. }) => self.backfill(bar.as_ref(), e),
             Event::Exec(ExecEvent::StepFinished { label, direction, duration }) => {
                 if self.step_lines {
                     let arrow = match direction {
@@ -134,7 +177,7 @@ impl Progress {
                 blocker.relation,
                 blocker.transaction_ms as f64 / 1000.0
             )),
-            Event::Exec(ExecEvent::StepFinished { .. }) => None,
+            Event::Exec(ExecEvent::StepFinished { .. } | ExecEvent::BackfillProgress { .. }) => None,
         };
         if let Some(line) = line {
             match bar.as_ref() {
@@ -183,6 +226,12 @@ fn log_json(event: &Event) {
         Event::Exec(ExecEvent::BlockerCancelled { label, blocker, terminated }) => serde_json::json!({
             "event": if *terminated { "blocker_terminated" } else { "blocker_cancelled" }, "migration": label, "blocker": blocker,
         }),
+        Event::Exec(ExecEvent::BackfillProgress { label, index, batches, rows_updated, progress, elapsed, done }) => {
+            serde_json::json!({
+                "event": "backfill_progress", "migration": label, "statement": index + 1, "batches": batches,
+                "rows_updated": rows_updated, "progress": progress, "elapsed_ms": elapsed.as_millis() as u64, "done": done,
+            })
+        }
         Event::Exec(ExecEvent::StepFinished { label, direction, duration }) => serde_json::json!({
             "event": "migration_finished", "migration": label, "direction": direction,
             "duration_ms": duration.as_millis() as u64,

@@ -217,7 +217,12 @@ fn each_schema_of_a_fleet_waits_for_its_own_table() {
 
     // tenant_a's table is held by a session idle in its transaction: tenant_a fails naming it after
     // the wait, tenant_b is migrated.
-    let mut holder = psql_as(&p, "tenant-a-console").stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut holder = psql_as(&p, "tenant-a-console")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut stdin = holder.stdin.take().unwrap();
     stdin.write_all(b"BEGIN;\nSELECT count(*) FROM tenant_a.t;\n").unwrap();
     stdin.flush().unwrap();

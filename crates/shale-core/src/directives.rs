@@ -14,6 +14,9 @@ pub struct Directives {
     pub statement_timeout: Option<String>,
     /// `-- shale:allow RULE -- reason`: kept for the linter.
     pub allow: Vec<String>,
+    /// `-- shale:backfill batch=N pause=D`, at these byte offsets: the next statement (an UPDATE)
+    /// runs in batches (see [`crate::backfill`]).
+    pub backfills: Vec<(usize, crate::backfill::Backfill)>,
 }
 
 /// A directive that could not be understood, at a byte offset of the text.
@@ -23,7 +26,7 @@ pub struct DirectiveError {
     pub message: String,
 }
 
-const KNOWN: &str = "no-transaction, out-of-order, lock-timeout=DURATION, statement-timeout=DURATION, allow RULE";
+const KNOWN: &str = "no-transaction, out-of-order, lock-timeout=DURATION, statement-timeout=DURATION, allow RULE, backfill [batch=N] [pause=DURATION]";
 
 impl Directives {
     /// Read every line of `text` that is a `-- shale:` comment. Other comments are ignored.
@@ -57,6 +60,14 @@ impl Directives {
     }
 
     fn apply(&mut self, body: &str, offset: usize) -> Result<(), DirectiveError> {
+        if let Some(options) =
+            body.strip_prefix("backfill").filter(|o| o.is_empty() || o.starts_with(char::is_whitespace))
+        {
+            let backfill =
+                crate::backfill::Backfill::parse(options).map_err(|message| DirectiveError { offset, message })?;
+            self.backfills.push((offset, backfill));
+            return Ok(());
+        }
         let (key, value) = match body.split_once('=') {
             Some((k, v)) => (k.trim(), Some(v.trim())),
             None => (body.split_whitespace().next().unwrap_or(""), None),
@@ -134,6 +145,19 @@ mod tests {
         let e = Directives::parse("-- shale:allow destructive\n").unwrap_err();
         assert!(e.message.contains("needs a reason"), "{}", e.message);
         assert!(Directives::parse("-- shale:allow -- because\n").is_err());
+    }
+
+    #[test]
+    fn backfill_takes_its_options() {
+        let text = "-- shale:backfill\nupdate t set a = 1;\n-- shale:backfill batch=10 pause=1s\nupdate t set b = 2;\n";
+        let d = Directives::parse(text).unwrap();
+        assert_eq!(d.backfills.len(), 2);
+        assert_eq!(d.backfills[0].1, crate::backfill::Backfill::default());
+        assert_eq!(d.backfills[1].1.batch, 10);
+        assert_eq!(&text[d.backfills[1].0..d.backfills[1].0 + 14], "shale:backfill");
+        let e = Directives::parse("-- shale:backfill batch=lots\n").unwrap_err();
+        assert!(e.message.contains("batch=lots"), "{}", e.message);
+        assert!(Directives::parse("-- shale:backfilled\n").is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use crate::backfill::Backfill;
 use crate::checksum::{self, Checksum};
 use crate::directives::Directives;
 use crate::position::LineIndex;
@@ -75,6 +76,8 @@ pub struct Script {
     pub directives: Directives,
     /// Why this script must run outside a transaction, if it must.
     pub no_transaction: Option<String>,
+    /// Statements (by index) that run as batched backfills (`-- shale:backfill`).
+    pub backfills: Vec<(usize, Backfill)>,
 }
 
 impl Script {
@@ -89,7 +92,7 @@ impl Script {
             |offset: usize, message: String, hint: Option<String>| LoadError::at(&path, &text, offset, message, hint);
         let directives = Directives::parse(&text).map_err(|e| at(e.offset, e.message, None))?;
         let mut statements = Vec::new();
-        for chunk in goose_statement_chunks(&text, section) {
+        for chunk in goose_statement_chunks(&text, section.clone()) {
             let mut found = split::split(&text[chunk.clone()]).map_err(|e| {
                 let message = e.to_string();
                 at(chunk.start + e.offset(), message, None)
@@ -112,6 +115,8 @@ impl Script {
                     .map(|r| format!("{r} cannot run inside a transaction"))
             });
         let mut no_transaction = no_transaction;
+        let backfill_lines: Vec<(usize, Backfill)> =
+            directives.backfills.iter().copied().filter(|(offset, _)| section.contains(offset)).collect();
         if no_transaction.is_none() {
             strip_transaction_wrapper(&mut statements);
             // A COMMIT (or BEGIN) of its own in the middle: the file manages its transactions, as
@@ -124,7 +129,36 @@ impl Script {
                 ));
             }
         }
-        Ok(Script { path, text: text.into(), statements: statements.into(), directives, no_transaction })
+        if let (None, Some((offset, _))) = (&no_transaction, backfill_lines.first()) {
+            let line = LineIndex::new(&text).line_col(&text, *offset).0;
+            no_transaction = Some(format!(
+                "`-- shale:backfill` (line {line}) runs its UPDATE in batches, each batch its own transaction"
+            ));
+        }
+        let mut backfills = Vec::new();
+        for (offset, backfill) in backfill_lines {
+            let next = statements.iter().position(|s| s.span.start > offset);
+            let shape = next
+                .ok_or_else(|| "no statement follows it".to_string())
+                .and_then(|i| crate::backfill::update_shape(&text[statements[i].span.clone()]).map(|_| i));
+            match shape {
+                Ok(index) if backfills.iter().all(|(i, _)| *i != index) => backfills.push((index, backfill)),
+                Ok(_) => return Err(at(offset, "two `-- shale:backfill` lines before one UPDATE".into(), None)),
+                Err(why) => {
+                    return Err(at(
+                        offset,
+                        format!("`-- shale:backfill` cannot run the statement after it in batches: {why}"),
+                        Some("put `-- shale:backfill batch=5000` on the line before a plain `UPDATE table SET ... WHERE ...`".into()),
+                    ))
+                }
+            }
+        }
+        Ok(Script { path, text: text.into(), statements: statements.into(), directives, no_transaction, backfills })
+    }
+
+    /// How statement `index` runs as a batched backfill, if it does.
+    pub fn backfill(&self, index: usize) -> Option<Backfill> {
+        self.backfills.iter().find(|(i, _)| *i == index).map(|(_, b)| *b)
     }
 
     /// The text of one statement.

@@ -5,6 +5,7 @@
 //! and the two together become a [`Plan`] that the executor carries out.
 
 pub mod adopt;
+pub mod backfill;
 pub mod checksum;
 pub mod directives;
 pub mod embed;

@@ -155,9 +155,13 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
             let Some((table, next)) = name_at(at) else { return locks };
             let rest: Vec<&str> = (next..toks.len()).map(word).collect();
             let has = |seq: &[&str]| rest.windows(seq.len()).any(|w| w == seq);
-            let mode = if rest.first() == Some(&"VALIDATE") || rest.first() == Some(&"SET") && has(&["STATISTICS"]) {
-                LockMode::ShareUpdateExclusive
-            } else if has(&["ATTACH", "PARTITION"]) || has(&["DETACH", "PARTITION"]) && has(&["CONCURRENTLY"]) {
+            // VALIDATE CONSTRAINT, SET STATISTICS, ATTACH PARTITION and DETACH ... CONCURRENTLY let
+            // reads and writes go on.
+            let light = rest.first() == Some(&"VALIDATE")
+                || rest.first() == Some(&"SET") && has(&["STATISTICS"])
+                || has(&["ATTACH", "PARTITION"])
+                || has(&["DETACH", "PARTITION"]) && has(&["CONCURRENTLY"]);
+            let mode = if light {
                 LockMode::ShareUpdateExclusive
             } else if has(&["FOREIGN", "KEY"])
                 && !rest.iter().any(|w| matches!(*w, "COLUMN" | "DROP" | "TYPE" | "ALTER"))

@@ -98,6 +98,8 @@ pub struct AppliedRecord {
     /// The migration's file, relative to the migrations directory, as it was when this row was
     /// written (None in rows of an older shale).
     pub path: Option<String>,
+    /// How far the batched backfill at statement `statements_done` got (see [`crate::backfill::Cursor`]).
+    pub resume_cursor: Option<String>,
 }
 
 /// What the database remembers: the newest row per version (and per repeatable name).
@@ -207,6 +209,8 @@ pub struct Step {
     /// it (its runner was killed, lost the lock or the connection), so the executor checks the
     /// database before running it again (see [`crate::rerun`]).
     pub resume_in_doubt: bool,
+    /// Where the batched backfill at `resume_from` stopped (its batches up to there committed).
+    pub resume_cursor: Option<String>,
 }
 
 impl Step {
@@ -457,6 +461,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         debug_assert_eq!(m.name, row.name);
         let mut resume_from = 0;
         let mut resume_in_doubt = false;
+        let mut resume_cursor = None;
         match row.state {
             State::Applied | State::Baseline | State::Unrunnable => continue,
             State::Modified => {
@@ -474,7 +479,13 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
                     match resume_point(m, record) {
                         Ok(at) => {
                             resume_from = at;
-                            resume_in_doubt = record.status == RecordStatus::Running && m.up.no_transaction.is_some();
+                            // A backfill's batches commit with their position: nothing is in doubt.
+                            if m.up.backfill(at).is_some() {
+                                resume_cursor = record.resume_cursor.clone();
+                            } else {
+                                resume_in_doubt =
+                                    record.status == RecordStatus::Running && m.up.no_transaction.is_some();
+                            }
                         }
                         Err(e) => {
                             errors.push(e);
@@ -485,7 +496,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
             }
             State::Pending | State::OutOfOrder | State::Missing => {}
         }
-        steps.push(Step { resume_in_doubt, ..up_step(m, resume_from) });
+        steps.push(Step { resume_in_doubt, resume_cursor, ..up_step(m, resume_from) });
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -539,6 +550,7 @@ fn up_step(m: &Migration, resume_from: usize) -> Step {
         resume_from,
         file: Some(m.file.clone()),
         resume_in_doubt: false,
+        resume_cursor: None,
     }
 }
 
@@ -615,6 +627,7 @@ pub fn plan_down(set: &MigrationSet, history: &History, target: &Target) -> Resu
             resume_from: 0,
             file: file.map(|m| m.file.clone()).or_else(|| record.path.clone()),
             resume_in_doubt: false,
+            resume_cursor: None,
         });
     }
     if errors.is_empty() {

@@ -24,6 +24,8 @@ use crate::lockwait::{Blocker, LockWaitOptions};
 use crate::settings::ConnectionSettings;
 use crate::sql::{quote_ident, quote_literal};
 
+mod backfill;
+
 /// How long a cancelled query may go on before the cancel request is sent again.
 const CANCEL_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -61,6 +63,17 @@ pub enum ExecEvent {
         label: String,
         blocker: Blocker,
         terminated: bool,
+    },
+    /// A batch of a backfill (`-- shale:backfill`) committed: `batches` and `rows_updated` count
+    /// this run's; `progress` is the share of the table walked (estimated), when known.
+    BackfillProgress {
+        label: String,
+        index: usize,
+        batches: u64,
+        rows_updated: u64,
+        progress: Option<f64>,
+        elapsed: Duration,
+        done: bool,
     },
     /// An INVALID index left by an earlier failed CREATE INDEX CONCURRENTLY was dropped before retrying.
     InvalidIndexDropped {
@@ -591,7 +604,8 @@ impl<'a> Executor<'a> {
             NoTxStop::Statement { index, error } => {
                 let db = error.as_db_error().expect("checked above");
                 let offset = script.statements[index].span.start;
-                let within = match db.position() {
+                // A backfill's batches wrap the statement: their positions are not the file's.
+                let within = match db.position().filter(|_| script.backfill(index).is_none()) {
                     Some(ErrorPosition::Original(pos)) => {
                         char_position_to_byte(script.statement_text(index), *pos as usize)
                     }
@@ -641,6 +655,16 @@ impl<'a> Executor<'a> {
                 if let Some(dropped) = dropped {
                     on_event(ExecEvent::InvalidIndexDropped { label: step.label(), index: dropped });
                 }
+            }
+            if let Some(backfill) = script.backfill(index) {
+                let cursor = if index == resume { step.resume_cursor.as_deref() } else { None };
+                self.run_backfill(step, index, id, backfill, cursor, on_event).await?;
+                self.client
+                    .batch_execute(&self.fenced(&self.history.progress_sql(id, index as i32 + 1)))
+                    .await
+                    .map_err(|error| NoTxStop::Record { index: index + 1, error })?;
+                on_event(ExecEvent::StatementDone { label: step.label(), index, total });
+                continue;
             }
             let piece = Piece {
                 text: text.into(),

@@ -107,7 +107,8 @@ CREATE TABLE IF NOT EXISTS {t} (
     error_message text,
     error_statement text,
     reason text,
-    path text
+    path text,
+    resume_cursor text
 );
 COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt; the newest row of a version decides its state.'",
             schema = quote_ident(&self.schema),
@@ -121,8 +122,8 @@ COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt
         quote_ident(&format!("{}_kind_check", self.table))
     }
 
-    /// Brings a history table written by an earlier shale to this one's shape: the `path` column
-    /// and the newer kinds. Run under the migration lock; a no-op (one catalog lookup) once done.
+    /// Brings a history table written by an earlier shale to this one's shape: the `path` and
+    /// `resume_cursor` columns and the newer kinds. Run under the migration lock; a no-op (one catalog lookup) once done.
     pub fn upgrade_sql(&self) -> String {
         let t = self.name();
         format!(
@@ -134,6 +135,9 @@ COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt
             EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {lit}, c.conname);
         END LOOP;
         ALTER TABLE {t} ADD CONSTRAINT {kind_check} CHECK (kind IN ({KINDS}));
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = {lit}::regclass AND attname = 'resume_cursor' AND NOT attisdropped) THEN
+        ALTER TABLE {t} ADD COLUMN resume_cursor text;
     END IF;
 END $shale$",
             lit = quote_literal(&t),
@@ -147,7 +151,8 @@ END $shale$",
         self.load_sql_for(with_down, false)
     }
 
-    /// `legacy`: for a table an earlier shale made, without the `path` column.
+    /// `legacy`: for a table an earlier shale made, without the `path` or `resume_cursor` column
+    /// (read as NULL until the next run under the lock adds them).
     fn load_sql_for(&self, with_down: bool, legacy: bool) -> String {
         format!(
             "SELECT DISTINCT ON (CASE kind WHEN 'repeatable' THEN 'r' WHEN 'seed' THEN 's' WHEN 'baseline' THEN 'b' WHEN 'audit' THEN 'a' ELSE 'v' END,
@@ -156,13 +161,13 @@ END $shale$",
         CASE WHEN status IN ('failed', 'running') THEN up_sql END,
         {down},
         to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-        duration_ms, statements_done, error_message{path}
+        duration_ms, statements_done, error_message, {newer}
  FROM {t}
  ORDER BY CASE kind WHEN 'repeatable' THEN 'r' WHEN 'seed' THEN 's' WHEN 'baseline' THEN 'b' WHEN 'audit' THEN 'a' ELSE 'v' END,
           CASE WHEN kind IN ('repeatable', 'seed') THEN name ELSE version END, id DESC",
             t = self.name(),
             down = if with_down { "down_sql" } else { "NULL::text" },
-            path = if legacy { "" } else { ", path" },
+            newer = if legacy { "NULL::text, NULL::text" } else { "path, resume_cursor" },
         )
     }
 
@@ -272,7 +277,12 @@ END $shale$",
 
     /// Mark a running attempt (no-transaction migrations) as progressed, succeeded or failed.
     pub fn progress_sql(&self, id: i64, statements_done: i32) -> String {
-        format!("UPDATE {} SET statements_done = {statements_done} WHERE id = {id}", self.name())
+        format!("UPDATE {} SET statements_done = {statements_done}, resume_cursor = NULL WHERE id = {id}", self.name())
+    }
+
+    /// Record how far the backfill of a running attempt got: `cursor` is an SQL text expression.
+    pub fn cursor_sql(&self, id: i64, cursor: &str) -> String {
+        format!("UPDATE {} SET resume_cursor = {cursor} WHERE id = {id}", self.name())
     }
 
     pub fn finish_sql(&self, id: i64, status: RecordStatus, failure: Option<&DbFailure>) -> String {
@@ -326,6 +336,7 @@ fn parse_rows(messages: &[SimpleQueryMessage]) -> Result<Vec<AppliedRecord>, PgE
             statements_done: number(10).map(|n| n as i32),
             error: text(11),
             path: text(12),
+            resume_cursor: text(13),
         });
     }
     Ok(records)

@@ -26,6 +26,7 @@ fn applied(set: &MigrationSet, version: &str) -> AppliedRecord {
         statements_done: None,
         error: None,
         path: Some(m.file.clone()),
+        resume_cursor: None,
     }
 }
 
@@ -191,4 +192,28 @@ fn statements_that_change_shale_s_own_tables_are_refused_with_their_position() {
     let other = set(&[("1_a.sql", "CREATE TABLE shale_migrations_archive (id int);\n")]);
     let plan = plan_up(&other, &History::default(), &up_all()).unwrap();
     assert!(check_own_tables(&plan, &own).is_ok());
+}
+
+#[test]
+fn a_killed_backfill_resumes_at_its_cursor_with_nothing_in_doubt() {
+    let s =
+        set(&[("1_fill.sql", "alter table t add column c int;\n-- shale:backfill batch=10\nupdate t set c = 1;\n")]);
+    assert!(s.migrations[0].up.no_transaction.as_deref().is_some_and(|r| r.contains("shale:backfill")));
+    let killed = AppliedRecord {
+        status: RecordStatus::Running,
+        statements_done: Some(1),
+        resume_cursor: Some("[\"40\"]".into()),
+        ..applied(&s, "1")
+    };
+    let plan = plan_up(&s, &History { records: vec![killed.clone()] }, &up_all()).unwrap();
+    let step = &plan.steps[0];
+    assert_eq!((step.resume_from, step.resume_in_doubt), (1, false));
+    assert_eq!(step.resume_cursor.as_deref(), Some("[\"40\"]"));
+    // Killed during the ALTER (statement 1): that one is in doubt, and no cursor applies.
+    let earlier = AppliedRecord { statements_done: Some(0), resume_cursor: None, ..killed };
+    let plan = plan_up(&s, &History { records: vec![earlier] }, &up_all()).unwrap();
+    assert_eq!(
+        (plan.steps[0].resume_from, plan.steps[0].resume_in_doubt, plan.steps[0].resume_cursor.clone()),
+        (0, true, None)
+    );
 }
