@@ -127,13 +127,22 @@ pub enum Command {
     /// Create the next migration file, following the directory's convention
     #[command(after_help = "Examples:
   shale new add_users_email
-  shale new create_orders --reversible   # with a down migration")]
+  shale new create_orders --reversible   # with a down migration
+  shale new --down-from-diff 0003        # write the down 0003 lacks, computed from the schemas")]
     New {
         /// What the migration does, e.g. add_users_username
-        name: String,
+        #[arg(required_unless_present = "down_from_diff")]
+        name: Option<String>,
         /// Also create a down migration
         #[arg(long)]
         reversible: bool,
+        /// Write the down file migration V lacks, computed from the schemas before and after it
+        /// (replayed on a throwaway database), instead of creating a migration
+        #[arg(long, value_name = "V", conflicts_with_all = ["name", "reversible"])]
+        down_from_diff: Option<String>,
+        /// With --down-from-diff: a server where shale may create (and drop) a scratch database [default: a temporary local server]
+        #[arg(long, value_name = "URL", requires = "down_from_diff")]
+        dev_url: Option<String>,
     },
     /// Apply pending migrations
     #[command(after_help = "Examples:
@@ -146,7 +155,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   shale down --step 1
   shale down --to 0003
-  shale down --all --dry-run")]
+  shale down --all --dry-run
+  shale down --all --generate --allow-destructive   # migrations without downs too")]
     Down(DownArgs),
     /// Run the sample-data files in seeds/ that never ran or changed since
     #[command(after_help = "Examples:
@@ -377,6 +387,16 @@ pub struct DownArgs {
     /// Print the plan; run nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// For migrations with no down: compute one from the schemas before and after each
+    /// (replayed on a throwaway database), show it, and run it
+    #[arg(long)]
+    pub generate: bool,
+    /// With --generate: run generated downs that drop data (tables, columns the migration added)
+    #[arg(long, requires = "generate")]
+    pub allow_destructive: bool,
+    /// With --generate: a server where shale may create (and drop) a scratch database [default: a temporary local server]
+    #[arg(long, value_name = "URL", requires = "generate")]
+    pub dev_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -22,8 +22,8 @@ pub use checksum::{Checksum, CHECKSUM_ALGORITHM};
 pub use directives::Directives;
 pub use layout::{Layout, LoadError, Migration, MigrationKind, MigrationSet, Naming, Script, SourceFile};
 pub use plan::{
-    plan_down, plan_seeds, plan_up, status, AppliedRecord, History, Plan, PlanError, RecordKind, RecordStatus, State,
-    StatusRow, Step, StepDirection, Target, UpOptions,
+    missing_downs, plan_down, plan_down_generated, plan_seeds, plan_up, status, AppliedRecord, GeneratedDowns, History,
+    Plan, PlanError, RecordKind, RecordStatus, State, StatusRow, Step, StepDirection, Target, UpOptions,
 };
 pub use position::LineIndex;
 pub use version::Version;

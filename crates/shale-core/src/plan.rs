@@ -1,7 +1,7 @@
 //! From what the files say and what the database remembers to what should happen.
 //! Pure: the executor carries a [`Plan`] out; this module never touches a database.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -576,6 +576,19 @@ pub fn plan_seeds(seeds: &MigrationSet, history: &History, force: bool) -> Plan 
 /// The migrations `down` should revert, newest first. A down script comes from the file when it is
 /// there, else from the SQL stored in the history when the migration was applied.
 pub fn plan_down(set: &MigrationSet, history: &History, target: &Target) -> Result<Plan, Vec<PlanError>> {
+    plan_down_generated(set, history, target, &GeneratedDowns::new())
+}
+
+/// Down SQL computed for migrations that have none (from the schemas before and after each, see
+/// `shale down --generate`), by version.
+pub type GeneratedDowns = BTreeMap<Version, std::sync::Arc<str>>;
+
+/// The applied migrations a down to `target` reverts, newest first.
+fn down_candidates<'h>(
+    set: &MigrationSet,
+    history: &'h History,
+    target: &Target,
+) -> Result<Vec<(Version, &'h AppliedRecord)>, Vec<PlanError>> {
     let mut applied: Vec<(Version, &AppliedRecord)> =
         history.versioned().filter(|(_, r)| r.status == RecordStatus::Succeeded).collect();
     applied.sort_by(|a, b| b.0.cmp(&a.0));
@@ -591,6 +604,33 @@ pub fn plan_down(set: &MigrationSet, history: &History, target: &Target) -> Resu
         }
         Target::Steps(n) => applied.truncate(*n),
     }
+    Ok(applied)
+}
+
+/// The migrations a down to `target` would revert that have no down: no down file, and none kept
+/// in the history. Oldest first.
+pub fn missing_downs(set: &MigrationSet, history: &History, target: &Target) -> Result<Vec<Version>, Vec<PlanError>> {
+    let files = set.by_version();
+    let mut missing: Vec<Version> = down_candidates(set, history, target)?
+        .into_iter()
+        .filter(|(version, record)| {
+            let file_down = files.get(version).is_some_and(|m| m.down.is_some());
+            !file_down && record.down_sql.as_deref().is_none_or(|sql| sql.trim().is_empty())
+        })
+        .map(|(version, _)| version)
+        .collect();
+    missing.reverse();
+    Ok(missing)
+}
+
+/// [`plan_down`], using `generated` for the migrations that have no down of their own.
+pub fn plan_down_generated(
+    set: &MigrationSet,
+    history: &History,
+    target: &Target,
+    generated: &GeneratedDowns,
+) -> Result<Plan, Vec<PlanError>> {
+    let applied = down_candidates(set, history, target)?;
     let files = set.by_version();
     let mut steps = Vec::new();
     let mut errors = Vec::new();
@@ -601,6 +641,17 @@ pub fn plan_down(set: &MigrationSet, history: &History, target: &Target) -> Resu
             (Some(script), _) => script,
             (None, Some(sql)) if !sql.trim().is_empty() => {
                 let path = PathBuf::from(format!("<history of {label}: down>"));
+                match Script::parse(path, sql.clone(), 0..sql.len(), None) {
+                    Ok(script) => script,
+                    Err(_) => {
+                        errors.push(PlanError::NoDown { label });
+                        continue;
+                    }
+                }
+            }
+            (None, _) if generated.contains_key(&version) => {
+                let sql = generated[&version].to_string();
+                let path = PathBuf::from(format!("<generated down of {label}>"));
                 match Script::parse(path, sql.clone(), 0..sql.len(), None) {
                     Ok(script) => script,
                     Err(_) => {

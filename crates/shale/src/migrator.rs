@@ -146,6 +146,9 @@ pub struct Migrator {
     /// Shared, so a fleet loads the files once for all its targets.
     pub set: std::sync::Arc<MigrationSet>,
     pub config: MigratorConfig,
+    /// Downs for migrations that have none, computed from the schemas before and after each
+    /// (`shale down --generate`); recorded in the history with the row they revert.
+    pub generated_downs: shale_core::GeneratedDowns,
     /// The history table is known to exist (it was read or created by this migrator).
     history_seen: std::sync::atomic::AtomicBool,
 }
@@ -155,7 +158,7 @@ type OnEvent<'a> = &'a mut (dyn FnMut(Event) + Send);
 impl Migrator {
     /// Takes a `MigrationSet` or an `Arc<MigrationSet>` shared with other migrators.
     pub fn new(set: impl Into<std::sync::Arc<MigrationSet>>, config: MigratorConfig) -> Migrator {
-        Migrator { set: set.into(), config, history_seen: Default::default() }
+        Migrator { set: set.into(), config, generated_downs: Default::default(), history_seen: Default::default() }
     }
 
     /// A migrator for migrations embedded in the binary, with default settings for `connection`.
@@ -308,7 +311,15 @@ impl Migrator {
     pub async fn plan_down(&self, target: &Target) -> Result<Plan, Error> {
         let client = self.connect().await?;
         let (history, _) = self.history(&client, true, false).await?;
-        plan::plan_down(&self.set, &history, target).map_err(Error::Plan)
+        plan::plan_down_generated(&self.set, &history, target, &self.generated_downs).map_err(Error::Plan)
+    }
+
+    /// The migrations a down to `target` would revert that have no down (no file, none in the
+    /// history), oldest first.
+    pub async fn missing_downs(&self, target: &Target) -> Result<Vec<shale_core::Version>, Error> {
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, true, false).await?;
+        plan::missing_downs(&self.set, &history, target).map_err(Error::Plan)
     }
 
     /// Apply pending migrations. With nothing to do this costs one round trip and takes no lock.
@@ -407,7 +418,8 @@ impl Migrator {
     ) -> Result<RunReport, Error> {
         let client = &session.client;
         let (history, _) = self.history(client, true, true).await?;
-        let plan = plan::plan_down(&self.set, &history, target).map_err(Error::Plan)?;
+        let plan =
+            plan::plan_down_generated(&self.set, &history, target, &self.generated_downs).map_err(Error::Plan)?;
         self.execute(session, &plan, false, on_event).await
     }
 
@@ -421,7 +433,8 @@ impl Migrator {
     async fn redo_locked(&self, session: &LockedSession, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
         let client = &session.client;
         let (history, _) = self.history(client, true, true).await?;
-        let down = plan::plan_down(&self.set, &history, &Target::Steps(1)).map_err(Error::Plan)?;
+        let down = plan::plan_down_generated(&self.set, &history, &Target::Steps(1), &self.generated_downs)
+            .map_err(Error::Plan)?;
         let Some(version) = down.steps.first().and_then(|s| s.version.clone()) else {
             return Err(Error::Invalid("nothing is applied, so there is nothing to redo".into()));
         };
@@ -461,7 +474,7 @@ impl Migrator {
         let (history, _) = self.history(client, true, true).await?;
         let target = Target::Version(version.clone());
         let plan = if history.current_version().is_some_and(|c| &c > version) {
-            plan::plan_down(&self.set, &history, &target).map_err(Error::Plan)?
+            plan::plan_down_generated(&self.set, &history, &target, &self.generated_downs).map_err(Error::Plan)?
         } else {
             plan_up(&self.set, &history, &UpRequest { target: Some(target), ..Default::default() })?
         };

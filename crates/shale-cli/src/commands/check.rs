@@ -18,6 +18,8 @@ struct MigrationCheck {
     down_restores_schema: Option<bool>,
     /// What down left different from the schema before up.
     differences: Vec<Difference>,
+    /// The down was generated from the schemas before and after (`--generate-downs`).
+    down_generated: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -28,6 +30,9 @@ pub struct CheckArgs {
     /// A server where shale may create (and drop) a scratch database [default: a temporary local server]
     #[arg(long, value_name = "URL")]
     pub dev_url: Option<String>,
+    /// Check migrations without a down with the down `shale down --generate` would compute
+    #[arg(long)]
+    pub generate_downs: bool,
 }
 
 pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
@@ -35,7 +40,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     let throwaway = Throwaway::create(args.dev_url.as_deref())?;
     let scratch = throwaway.first()?;
     let history = settings.history_table();
-    let replay = Migrator::new(set.clone(), scratch.migrator_config(&history));
+    let mut replay = Migrator::new(set.clone(), scratch.migrator_config(&history));
     let schema = || scratch.read_schema(&history);
     let one = UpRequest { target: Some(Target::Steps(1)), allow_out_of_order: true, ..Default::default() };
     let mut checks = Vec::new();
@@ -49,8 +54,16 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             name: m.name.clone(),
             down_restores_schema: None,
             differences: Vec::new(),
+            down_generated: false,
         };
-        if m.down.is_some() {
+        if m.down.is_none() && args.generate_downs {
+            if let Some(version) = &m.version {
+                let (sql, _) = super::generated_down::between(&m.label(), &before, &schema()?);
+                replay.generated_downs.insert(version.clone(), sql.into());
+                check.down_generated = true;
+            }
+        }
+        if m.down.is_some() || check.down_generated {
             block_on(replay.down(&Target::Steps(1), &mut |_| {}))?;
             check.differences = differences(&before, &schema()?);
             check.down_restores_schema = Some(check.differences.is_empty());
@@ -89,9 +102,13 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             let label = format!("{} {}", c.version.as_deref().unwrap_or(""), c.name);
             match c.down_restores_schema {
                 None => println!("ok    {label}: applies (no down to check)"),
+                Some(true) if c.down_generated => {
+                    println!("ok    {label}: applies; its generated down restores the schema; applies again")
+                }
                 Some(true) => println!("ok    {label}: applies; down restores the schema; applies again"),
                 Some(false) => {
-                    println!("FAIL  {label}: down does not restore the schema:");
+                    let which = if c.down_generated { "its generated down" } else { "down" };
+                    println!("FAIL  {label}: {which} does not restore the schema:");
                     for d in &c.differences {
                         println!(
                             "        {}: before up {}, after down {}",

@@ -344,6 +344,20 @@ pub fn script(changes: &Diff, allow_destructive: bool, transactions: bool) -> St
     format!("{}{between}{}", wrap(&first), wrap(&rest))
 }
 
+/// A down migration's text for `down` (the diff from after a migration to before it), destructive
+/// statements included: undoing a change removes what it added. A down that adds enum labels back
+/// and uses them runs statement by statement.
+pub fn down_script(down: &Diff) -> String {
+    if down.split_commit_first().0.is_empty() {
+        script(down, true, false)
+    } else {
+        format!(
+            "-- shale:no-transaction\n-- (it adds enum labels back and uses them: each statement commits on its own)\n{}",
+            script(down, true, false)
+        )
+    }
+}
+
 /// Save `changes` as the next migration NAME, its down the diff `down` (undoing a change removes
 /// what it added: the down includes destructive statements). New enum labels go first, in a
 /// migration of their own (`NAME_enum_labels`): they must be committed before the rest uses
@@ -357,15 +371,7 @@ pub fn write_migrations(
     down: &Diff,
 ) -> Result<Vec<(String, Vec<PathBuf>)>> {
     let (first, rest) = changes.split_commit_first();
-    // A down that adds enum labels back and uses them runs statement by statement.
-    let down_sql = if down.split_commit_first().0.is_empty() {
-        script(down, true, false)
-    } else {
-        format!(
-            "-- shale:no-transaction\n-- (it adds enum labels back and uses them: each statement commits on its own)\n{}",
-            script(down, true, false)
-        )
-    };
+    let down_sql = down_script(down);
     let mut parts: Vec<(String, String, String)> = Vec::new();
     if !first.is_empty() {
         let undo =

@@ -5,7 +5,7 @@ use shale::{Event, RepairDecision, RunReport, Target, UpRequest};
 use shale_core::{Plan, StepDirection};
 
 use super::{block_on, down_target, parse_version, print_json};
-use crate::args::{DownTarget, RepairArgs, UpArgs};
+use crate::args::{DownArgs, RepairArgs, UpArgs};
 use crate::output::Progress;
 use crate::settings::Settings;
 
@@ -107,9 +107,31 @@ pub fn seed(settings: &Settings, flag: Option<&std::path::Path>, force: bool) ->
     Ok(0)
 }
 
-pub fn down(settings: &Settings, target: &DownTarget, dry_run: bool) -> Result<i32> {
-    let migrator = migrator(settings)?;
-    let target = down_target(target)?;
+pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
+    let mut migrator = migrator(settings)?;
+    let target = down_target(&args.target)?;
+    let dry_run = args.dry_run;
+    if args.generate {
+        let missing = block_on(migrator.missing_downs(&target))?;
+        if !missing.is_empty() {
+            let downs = super::generated_down::generate(settings, &migrator.set, &missing, args.dev_url.as_deref())?;
+            if !settings.quiet && !settings.json {
+                for d in downs.iter().rev() {
+                    println!("-- down of {} (generated):\n{}", d.label, d.sql.trim_end());
+                    println!();
+                }
+            }
+            let dropping: Vec<&str> = downs.iter().filter(|d| d.destructive > 0).map(|d| d.label.as_str()).collect();
+            if !dropping.is_empty() && !args.allow_destructive && !dry_run {
+                anyhow::bail!(shale::Error::Invalid(format!(
+                    "the generated down of {} drops data (what the migration added: tables, columns, ...); \
+                     nothing was run: review the SQL above and run again with --allow-destructive",
+                    dropping.join(", ")
+                )));
+            }
+            migrator.generated_downs = downs.into_iter().map(|d| (d.version, d.sql.into())).collect();
+        }
+    }
     if dry_run {
         let plan = block_on(migrator.plan_down(&target))?;
         let report = shale_lint::lint(plan.steps.iter().map(|s| &s.script));

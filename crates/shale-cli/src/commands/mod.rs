@@ -8,6 +8,7 @@ pub mod diff;
 pub mod drift;
 pub mod dump;
 pub mod fleet;
+pub mod generated_down;
 pub mod help;
 pub mod init;
 pub mod inspect;
@@ -31,9 +32,12 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
     }
     match command {
         Command::Init => init::run(settings),
-        Command::New { name, reversible } => new::run(settings, &name, reversible),
+        Command::New { down_from_diff: Some(version), dev_url, .. } => {
+            new::down_from_diff(settings, &version, dev_url.as_deref())
+        }
+        Command::New { name, reversible, .. } => new::run(settings, name.as_deref().unwrap_or_default(), reversible),
         Command::Up(args) => migrate::up(settings, &args),
-        Command::Down(args) => migrate::down(settings, &args.target, args.dry_run),
+        Command::Down(args) => migrate::down(settings, &args),
         Command::Seed(args) => migrate::seed(settings, args.seeds.as_deref(), args.force),
         Command::Redo => migrate::redo(settings),
         Command::Goto { version } => migrate::goto(settings, &version),

@@ -19,6 +19,44 @@ pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// `shale new --down-from-diff V`: write the down file migration V lacks, computed from the
+/// schemas before and after it. Only where the layout keeps downs in a file of their own: adding a
+/// section to a single-file migration would change the checksum the databases that applied it
+/// recorded.
+pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>) -> Result<i32> {
+    let set = super::load_set(settings)?;
+    let wanted = super::parse_version(version)?;
+    let Some(m) = set.find(&wanted) else {
+        anyhow::bail!(shale::Error::Invalid(format!("no migration {version} in {}", settings.dir.display())));
+    };
+    if let Some(down) = m.down.as_ref().filter(|d| !d.statements.is_empty()) {
+        anyhow::bail!(shale::Error::Invalid(format!("{} has a down already: {}", m.label(), down.path.display())));
+    }
+    let up = std::path::Path::new(&m.file);
+    let file_name = up.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let down_path = match m.layout {
+        Layout::UpDownPair => up.with_file_name(file_name.replace(".up.sql", ".down.sql")),
+        Layout::DieselFolder => up.with_file_name("down.sql"),
+        Layout::Flyway => up.with_file_name(format!("U{}", file_name.trim_start_matches('V'))),
+        Layout::SingleFile | Layout::DbmateSections | Layout::Goose => anyhow::bail!(shale::Error::Invalid(format!(
+            "{} keeps its down in the same file, and adding one would change the checksum the databases that \
+             applied it recorded; `shale down --generate` computes the down when it is needed instead",
+            m.label()
+        ))),
+    };
+    let set = std::sync::Arc::new(set.clone());
+    let downs = super::generated_down::generate(settings, &set, &[wanted], dev_url)?;
+    let path = settings.dir.join(down_path);
+    let text = &downs[0].sql;
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    if settings.json {
+        super::print_json(&serde_json::json!({ "created": [path], "destructive": downs[0].destructive }));
+    } else if !settings.quiet {
+        println!("created {}: review it before it runs", path.display());
+    }
+    Ok(0)
+}
+
 /// SQL to put in a new migration instead of an empty template (from `shale diff --write`).
 pub struct Contents<'a> {
     pub up: &'a str,
