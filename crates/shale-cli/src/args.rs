@@ -188,6 +188,12 @@ pub enum Command {
   shale check
   shale check --against $DATABASE_URL")]
     Check(crate::commands::check::CheckArgs),
+    /// Replace the migrations up to V with one migration of the schema (and rows) they build; their files move to an archive
+    #[command(after_help = "Examples:
+  shale squash --to 0040 --dry-run     # print the squashed migration
+  shale squash --to 0040               # write it, move 0001..0040 to migrations_archive/
+  shale check                          # the squash and the archive build the same schema")]
+    Squash(crate::commands::squash::SquashArgs),
     /// Write the database schema as a deterministic SQL script
     #[command(after_help = "Examples:
   shale dump -o schema.sql
@@ -318,6 +324,9 @@ pub struct UpArgs {
     /// Seeds directory for --seed [default: seeds/ beside the migrations directory, or `seeds_dir`]
     #[arg(long, value_name = "DIR")]
     pub seeds: Option<PathBuf>,
+    /// Apply the archived files a squash replaced, in its place (a database that applied only some of them)
+    #[arg(long, value_name = "DIR")]
+    pub from_archive: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,9 @@ pub struct Directives {
     /// `-- shale:backfill batch=N pause=D`, at these byte offsets: the next statement (an UPDATE)
     /// runs in batches (see [`crate::backfill`]).
     pub backfills: Vec<(usize, crate::backfill::Backfill)>,
+    /// `-- shale:squashed FIRST..LAST`: this file replaces migrations FIRST to LAST (its own
+    /// version), written by `shale squash`; version texts as written.
+    pub squashed: Option<(String, String)>,
 }
 
 /// A directive that could not be understood, at a byte offset of the text.
@@ -26,7 +29,7 @@ pub struct DirectiveError {
     pub message: String,
 }
 
-const KNOWN: &str = "no-transaction, out-of-order, lock-timeout=DURATION, statement-timeout=DURATION, allow RULE, backfill [batch=N] [pause=DURATION]";
+const KNOWN: &str = "no-transaction, out-of-order, lock-timeout=DURATION, statement-timeout=DURATION, allow RULE, backfill [batch=N] [pause=DURATION], squashed FIRST..LAST";
 
 impl Directives {
     /// Read every line of `text` that is a `-- shale:` comment. Other comments are ignored.
@@ -78,6 +81,19 @@ impl Directives {
             ("out-of-order", None) => self.out_of_order = true,
             ("lock-timeout", Some(v)) => self.lock_timeout = Some(check_duration(v, offset)?),
             ("statement-timeout", Some(v)) => self.statement_timeout = Some(check_duration(v, offset)?),
+            ("squashed", None) => {
+                let range = body["squashed".len()..].trim();
+                match range.split_once("..") {
+                    Some((first, last)) if !first.trim().is_empty() && !last.trim().is_empty() => {
+                        self.squashed = Some((first.trim().to_string(), last.trim().to_string()))
+                    }
+                    _ => {
+                        return error(format!(
+                            "`shale:squashed {range}` needs the versions it replaces: `-- shale:squashed 0001..0010`"
+                        ))
+                    }
+                }
+            }
             ("allow", None) => {
                 let (rule, reason) = body["allow".len()..].split_once("--").unwrap_or((&body["allow".len()..], ""));
                 let rule = rule.trim();

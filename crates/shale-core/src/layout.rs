@@ -242,6 +242,12 @@ pub struct Migration {
 }
 
 impl Migration {
+    /// For a file `shale squash` wrote: the versions it replaces, from the first to its own.
+    pub fn squashed(&self) -> Option<(Version, Version)> {
+        let (first, last) = self.up.directives.squashed.as_ref()?;
+        Some((Version::parse(first)?, Version::parse(last)?))
+    }
+
     /// Identity in messages: `0003_create_users` or `R__views`.
     pub fn label(&self) -> String {
         match self.kind {

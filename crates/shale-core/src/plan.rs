@@ -273,6 +273,14 @@ pub enum PlanError {
         version: String,
         path: PathBuf,
     },
+    /// The database applied some of the migrations a squash replaces, not all: the squash cannot
+    /// run there (it would create what exists), and the rest are only in the archive.
+    InsideSquash {
+        label: String,
+        path: PathBuf,
+        applied: String,
+        first: String,
+    },
     /// A statement changes one of shale's own tables (or drops their schema).
     OwnTable {
         path: PathBuf,
@@ -322,6 +330,13 @@ impl fmt::Display for PlanError {
                  `shale repair {version} --applied --reason ...`",
                 path.display()
             ),
+            PlanError::InsideSquash { label, path, applied, first } => write!(
+                f,
+                "{}: migration {label} replaces migrations {first} to its own version, and this database applied them only up to {applied}: \
+                 apply the rest from the archived files with `shale up --from-archive DIR` (the folder `shale squash` moved them to), \
+                 then the squash counts as applied",
+                path.display()
+            ),
             PlanError::OwnTable { path, line, column, table } => write!(
                 f,
                 "{}:{line}:{column}: this statement changes {table}, which is shale's own (its migration history or lock): a migration must not drop, alter or write it. Remove the statement; `shale repair` and `shale baseline` record decisions in the history",
@@ -345,7 +360,12 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             Some(v) => by_version.get(&v.canonical()).copied(),
             None => by_name.get(m.name.as_str()).copied(),
         };
-        let state = migration_state(m, record, baseline.as_ref(), newest.as_ref());
+        let mut state = migration_state(m, record, baseline.as_ref(), newest.as_ref());
+        // A database migrated with the files a squash replaced ran its own version as the last of
+        // them: applied, whatever that file's checksum was.
+        if state == State::Modified && m.squashed().is_some_and(|(first, last)| applied_in(history, &first, &last)) {
+            state = State::Applied;
+        }
         rows.push(StatusRow {
             version: m.version.as_ref().map(|_| m.version_text.clone()),
             name: m.name.clone(),
@@ -357,10 +377,14 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             error: record.filter(|_| state == State::Failed).and_then(|r| r.error.clone()),
         });
     }
+    let squashed: Vec<(Version, Version)> = set.versioned().filter_map(|m| m.squashed()).collect();
     let mut missing: Vec<(Version, &AppliedRecord)> = history
         .versioned()
         .filter(|(v, r)| {
-            r.status == RecordStatus::Succeeded && !files.contains_key(v) && set.find_unrunnable(v).is_none()
+            r.status == RecordStatus::Succeeded
+                && !files.contains_key(v)
+                && set.find_unrunnable(v).is_none()
+                && !squashed.iter().any(|(first, last)| first <= v && v < last)
         })
         .collect();
     missing.sort_by(|a, b| a.0.cmp(&b.0));
@@ -399,6 +423,11 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
         }
     });
     rows
+}
+
+/// Whether the history holds a succeeded migration from `first` up to (not including) `last`.
+fn applied_in(history: &History, first: &Version, last: &Version) -> bool {
+    history.versioned().any(|(v, r)| r.status == RecordStatus::Succeeded && first <= &v && &v < last)
 }
 
 fn migration_state(
@@ -495,6 +524,22 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
                 }
             }
             State::Pending | State::OutOfOrder | State::Missing => {}
+        }
+        if let Some((first, last)) = m.squashed().filter(|(first, last)| applied_in(history, first, last)) {
+            let applied = history
+                .versioned()
+                .filter(|(v, r)| r.status == RecordStatus::Succeeded && &first <= v && v < &last)
+                .map(|(v, _)| v)
+                .max()
+                .map(|v| v.canonical())
+                .unwrap_or_default();
+            errors.push(PlanError::InsideSquash {
+                label: m.label(),
+                path: m.up.path.clone(),
+                applied,
+                first: first.canonical(),
+            });
+            continue;
         }
         steps.push(Step { resume_in_doubt, resume_cursor, ..up_step(m, resume_from) });
     }

@@ -22,6 +22,14 @@ struct MigrationCheck {
     down_generated: bool,
 }
 
+/// The squash against the files it replaced (`shale squash`), each history replayed whole.
+#[derive(Debug, serde::Serialize)]
+struct SquashCheck {
+    label: String,
+    archive: std::path::PathBuf,
+    differences: Vec<Difference>,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
     /// Also compare the result with this live database (as `shale drift`)
@@ -33,11 +41,14 @@ pub struct CheckArgs {
     /// Check migrations without a down with the down `shale down --generate` would compute
     #[arg(long)]
     pub generate_downs: bool,
+    /// Where `shale squash` moved the files a squash replaced [default: the migrations directory's name with `_archive`, beside it]
+    #[arg(long, value_name = "DIR")]
+    pub archive: Option<std::path::PathBuf>,
 }
 
 pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     let set = load_set(settings)?;
-    let throwaway = Throwaway::create(args.dev_url.as_deref())?;
+    let mut throwaway = Throwaway::create(args.dev_url.as_deref())?;
     let scratch = throwaway.first()?;
     let history = settings.history_table();
     let mut replay = Migrator::new(set.clone(), scratch.migrator_config(&history));
@@ -80,6 +91,26 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         // Repeatables run after the versioned ones, as in a real `up`.
         block_on(replay.up(&UpRequest::default(), &mut |_| {}))?;
     }
+    // A squash must build what the files it replaced built: the whole history both ways.
+    let squash = match set.versioned().find(|m| m.squashed().is_some()) {
+        Some(m) if !stopped => {
+            let archive = args.archive.clone().unwrap_or_else(|| super::squash::default_archive(&settings.dir));
+            if archive.is_dir() {
+                let unsquashed = super::squash::with_archive(set.clone(), &archive)?;
+                let other = throwaway.database()?;
+                let migrator = Migrator::new(unsquashed, other.migrator_config(&history));
+                block_on(migrator.up(&UpRequest { allow_out_of_order: true, ..Default::default() }, &mut |_| {}))?;
+                Some(SquashCheck {
+                    label: m.label(),
+                    archive: archive.clone(),
+                    differences: differences(&other.read_schema(&history)?, &schema()?),
+                })
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
     let drift = match &args.against {
         Some(url) if !stopped => {
             // The live database as `drift` sees it: PG* variables fill in the URL, and the
@@ -93,10 +124,13 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         }
         _ => None,
     };
-    let failed =
-        checks.iter().any(|c| c.down_restores_schema == Some(false)) || drift.as_ref().is_some_and(|d| !d.is_empty());
+    let failed = checks.iter().any(|c| c.down_restores_schema == Some(false))
+        || drift.as_ref().is_some_and(|d| !d.is_empty())
+        || squash.as_ref().is_some_and(|s| !s.differences.is_empty());
     if settings.json {
-        print_json(&serde_json::json!({ "ok": !failed, "stopped": stopped, "migrations": checks, "drift": drift }));
+        print_json(
+            &serde_json::json!({ "ok": !failed, "stopped": stopped, "migrations": checks, "squash": squash, "drift": drift }),
+        );
     } else {
         for c in &checks {
             let label = format!("{} {}", c.version.as_deref().unwrap_or(""), c.name);
@@ -122,6 +156,25 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         }
         if stopped {
             println!("      later migrations were not checked: fix this down first");
+        }
+        if let Some(squash) = &squash {
+            if squash.differences.is_empty() {
+                println!("ok    {} builds the same schema as the files in {}", squash.label, squash.archive.display());
+            } else {
+                println!(
+                    "FAIL  {} and the files in {} build different schemas:",
+                    squash.label,
+                    squash.archive.display()
+                );
+                for d in &squash.differences {
+                    println!(
+                        "        {}: with the archived files {}, with the squash {}",
+                        d.object,
+                        d.expected.as_deref().unwrap_or("(absent)"),
+                        d.actual.as_deref().unwrap_or("(absent)")
+                    );
+                }
+            }
         }
         if let Some(drift) = &drift {
             if drift.is_empty() {

@@ -51,7 +51,10 @@ pub fn up_request(settings: &Settings, args: &UpArgs) -> Result<UpRequest> {
 }
 
 pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
-    let migrator = migrator(settings)?;
+    let mut migrator = migrator(settings)?;
+    if let Some(archive) = &args.from_archive {
+        migrator.set = super::squash::with_archive((*migrator.set).clone(), archive)?.into();
+    }
     let request = up_request(settings, args)?;
     if args.dry_run {
         let plan = block_on(migrator.plan_up(&request))?;

@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod lint;
 pub mod migrate;
 pub mod new;
+pub mod squash;
 pub mod status;
 pub mod throwaway;
 
@@ -52,6 +53,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Diff(args) => diff::run(settings, &args),
         Command::Drift(args) => drift::run(settings, &args),
         Command::Check(args) => check::run(settings, &args),
+        Command::Squash(args) => squash::run(settings, &args),
         Command::Lint(args) => lint::run(settings, &args),
         Command::Inspect { table } => inspect::run(settings, table.as_deref()),
         Command::Validate => status::validate(settings),

@@ -217,3 +217,31 @@ fn a_killed_backfill_resumes_at_its_cursor_with_nothing_in_doubt() {
         (0, true, None)
     );
 }
+
+#[test]
+fn a_squash_runs_on_fresh_databases_and_counts_as_applied_where_its_files_ran() {
+    let before = set(&[
+        ("1_a.sql", "create table a (id int);"),
+        ("2_b.sql", "create table b (id int);"),
+        ("3_c.sql", "create table c (id int);"),
+        ("4_d.sql", "create table d (id int);"),
+    ]);
+    let after = set(&[
+        (
+            "3_squashed.sql",
+            "-- shale:squashed 1..3\ncreate table a (id int);\ncreate table b (id int);\ncreate table c (id int);",
+        ),
+        ("4_d.sql", "create table d (id int);"),
+    ]);
+    // Fresh: the squash, then the rest.
+    assert_eq!(labels(&plan_up(&after, &History::default(), &up_all()).unwrap()), ["3 squashed", "4 d"]);
+    // Migrated with the old files up to 3: only 4, and the archived versions are not missing.
+    let old = |versions: &[&str]| History { records: versions.iter().map(|v| applied(&before, v)).collect() };
+    let past = old(&["1", "2", "3"]);
+    assert_eq!(labels(&plan_up(&after, &past, &up_all()).unwrap()), ["4 d"]);
+    assert!(status(&after, &past).iter().all(|r| r.state != State::Missing && r.state != State::Modified));
+    // Inside the squash: refused, pointing at the archive.
+    let errors = plan_up(&after, &old(&["1"]), &up_all()).unwrap_err();
+    assert!(matches!(&errors[..], [PlanError::InsideSquash { applied, .. }] if applied == "1"), "{errors:?}");
+    assert!(errors[0].to_string().contains("--from-archive"));
+}
