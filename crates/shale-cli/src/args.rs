@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -276,6 +276,58 @@ pub enum Command {
     #[command(after_help = "Example:
   shale version")]
     Version,
+}
+
+/// The global options each command's `--help` shows: all are accepted everywhere, but a command
+/// lists only those that mean something to it (the fleet options on the commands that run on many
+/// databases, the busy-table ones where migrations run, no connection options where nothing connects).
+fn shown_options(command: &str) -> (bool, bool, bool) {
+    let fleet = matches!(command, "up" | "down" | "status" | "validate" | "drift");
+    let busy = matches!(command, "up" | "down" | "redo" | "goto" | "seed");
+    let connects = !matches!(command, "new" | "init" | "completions" | "man" | "help" | "dev");
+    (fleet, busy, connects)
+}
+
+const FLEET_OPTIONS: &[&str] = &["targets", "targets_query", "schemas", "concurrency", "fail_fast"];
+const BUSY_OPTIONS: &[&str] =
+    &["lock_wait_max", "lock_try_timeout", "cancel_blockers_after", "terminate", "lock_acquire"];
+const CONNECTION_OPTIONS: &[&str] =
+    &["database_url", "wait", "lock_timeout", "lock", "session_lock_timeout", "statement_timeout"];
+
+/// Gives `command` and its subcommands hidden copies of the global options `ids` of `root`: clap
+/// copies a global option into a subcommand only where the subcommand has none of that name.
+fn hide_options(mut command: clap::Command, root: &clap::Command, ids: &[&str]) -> clap::Command {
+    for id in ids {
+        if let Some(arg) = root.get_arguments().find(|a| a.get_id() == id) {
+            command = command.arg(arg.clone().hide(true));
+        }
+    }
+    let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
+    for name in names {
+        command = command.mut_subcommand(name, |c| hide_options(c, root, ids));
+    }
+    command
+}
+
+impl Cli {
+    /// The arguments of this process, with each command's help showing the options that apply to it.
+    pub fn parse_args() -> Cli {
+        let root = Cli::command();
+        let mut command = root.clone();
+        let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
+        for name in names {
+            let (fleet, busy, connects) = shown_options(&name);
+            let mut hidden: Vec<&str> = Vec::new();
+            for (shown, ids) in [(fleet, FLEET_OPTIONS), (busy, BUSY_OPTIONS), (connects, CONNECTION_OPTIONS)] {
+                if !shown {
+                    hidden.extend_from_slice(ids);
+                }
+            }
+            command = command.mut_subcommand(name, |c| hide_options(c, &root, &hidden));
+        }
+        let matches = command.get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
 }
 
 impl Command {

@@ -6,8 +6,6 @@ mod error;
 mod output;
 mod settings;
 
-use clap::Parser;
-
 fn main() {
     // Piped into `head`, stop quietly like other command-line tools instead of panicking.
     #[cfg(unix)]
@@ -15,7 +13,7 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = args::Cli::parse();
+    let cli = args::Cli::parse_args();
     let json = cli.global.json;
     let changes_database = cli.command.changes_database();
     let result = settings::Settings::resolve(&cli.global).and_then(|settings| commands::run(cli.command, &settings));
