@@ -646,12 +646,11 @@ impl<'a> Differ<'a> {
         for c in drop.iter().filter(|c| matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)) {
             rekeyed.push((qualified(&c.schema, &c.table), own_columns(&c.schema, &c.table, &c.uses)));
         }
+        // Looked up, not searched: a model has thousands of indexes.
+        let to_indexes: BTreeSet<(&str, &str, &str)> =
+            self.to.indexes.iter().map(|n| (n.schema.as_str(), n.name.as_str(), n.definition.as_str())).collect();
         for i in self.from.indexes.iter().filter(|i| i.definition.starts_with("CREATE UNIQUE INDEX")) {
-            let kept = self
-                .to
-                .indexes
-                .iter()
-                .any(|n| n.schema == i.schema && n.name == i.name && n.definition == i.definition);
+            let kept = to_indexes.contains(&(i.schema.as_str(), i.name.as_str(), i.definition.as_str()));
             if !self.table_is_gone(&i.schema, &i.table)
                 && (!kept || self.rebuilt(&i.schema, &i.table, &i.uses, &i.definition))
             {

@@ -1064,3 +1064,27 @@ async fn more_trees_converge() {
     assert!(forward.contains("ALTER TABLE public.c DROP CONSTRAINT p_positive;"), "{forward}");
     assert!(!forward.contains("public.d DROP CONSTRAINT"), "{forward}");
 }
+
+/// Triggers on partitioned tables (PostgreSQL clones them onto each partition: only the parent's
+/// is the schema's) and INSTEAD OF triggers on views, created and dropped both ways.
+#[tokio::test]
+async fn triggers_on_partitioned_tables_and_views() {
+    let base = "CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TABLE m (d date NOT NULL, v int) PARTITION BY RANGE (d);
+        CREATE TABLE m_2026 PARTITION OF m FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+        CREATE TABLE m_2027 PARTITION OF m FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+        CREATE VIEW m_v AS SELECT d, v FROM m;";
+    let with = format!(
+        "{base}
+        CREATE TRIGGER m_keep BEFORE INSERT ON m FOR EACH ROW EXECUTE FUNCTION keep();
+        CREATE TRIGGER m_v_insert INSTEAD OF INSERT ON m_v FOR EACH ROW EXECUTE FUNCTION keep();"
+    );
+    let (forward, backward) = pair("triggers on a partitioned table and a view", base, &with).await;
+    assert_eq!(forward.matches("CREATE TRIGGER m_keep").count(), 1, "one trigger, on the parent: {forward}");
+    assert!(!forward.contains("m_2026"), "the partitions' clones are PostgreSQL's: {forward}");
+    assert!(forward.contains("INSTEAD OF INSERT ON public.m_v"), "{forward}");
+    assert!(
+        backward.contains("DROP TRIGGER m_keep ON public.m;") && !backward.contains("ON public.m_2026"),
+        "{backward}"
+    );
+}
