@@ -142,3 +142,18 @@ fn up_refreshes_the_picture_named_by_erd_after_up() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("shale.toml:1:1") && run.stderr.contains(".mmd (Mermaid)"), "{}", run.stderr);
 }
+
+/// docs/schema.md's example: the picture under its SQL is what `shale erd` draws of that SQL now.
+#[test]
+fn the_example_in_the_docs_is_what_shale_erd_draws() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schema.md")).unwrap();
+    let section = &docs[docs.find("## Schema picture: `shale erd`").expect("the ERD section")..];
+    let block = |fence: &str| {
+        let start = section.find(fence).unwrap_or_else(|| panic!("no {fence} block")) + fence.len();
+        &section[start..start + section[start..].find("```\n").unwrap()]
+    };
+    let p = Project::new("erd_docs");
+    std::fs::write(p.path().join("schema.sql"), block("```sql\n")).unwrap();
+    let run = p.shale(&["erd", "--from", "schema.sql", "--dev-url", &dev_url()]).ok();
+    assert_eq!(block("```mermaid\n"), run.stdout, "docs/schema.md: paste this picture under the example");
+}
