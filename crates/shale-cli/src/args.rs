@@ -205,6 +205,12 @@ pub enum Command {
   shale diff --from migrations --to schema.sql --write sync_schema
   shale diff --to schema.sql --verify")]
     Diff(crate::commands::diff::DiffArgs),
+    /// A picture of the tables and foreign keys, as Mermaid, Graphviz DOT or SVG
+    #[command(after_help = "Examples:
+  shale erd                          # the database as Mermaid (no database: the migrations)
+  shale erd --from migrations -o docs/schema.svg
+  shale erd --tables 'orders*,billing.*' --format dot | dot -Tpng > orders.png")]
+    Erd(crate::commands::erd::ErdArgs),
     /// What each migration will lock, rewrite or destroy; refuses the dangerous ones (exit 1)
     #[command(after_help = "Examples:
   shale lint                        # the pending migrations, judged by the database

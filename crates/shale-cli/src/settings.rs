@@ -42,6 +42,9 @@ pub struct ConfigFile {
     pub seeds_dir: Option<PathBuf>,
     /// Refresh this schema file (`shale dump`) after every `up` that changed something.
     pub dump_after_up: Option<PathBuf>,
+    /// Refresh this picture of the schema (`shale erd`) after every `up` that changed something;
+    /// its extension picks the format (.mmd, .md, .dot, .gv, .svg).
+    pub erd_after_up: Option<PathBuf>,
     /// `[lint]`: rules to disable and severities to change.
     pub lint: Option<LintConfig>,
 }
@@ -112,6 +115,10 @@ dir = "migrations"
 # Refresh a deterministic schema dump after every `up` that changed something, so schema
 # changes show in code review.
 # dump_after_up = "schema.sql"
+
+# Refresh a picture of the tables and foreign keys (`shale erd`) after every `up` that changed
+# something; the extension picks the format: .mmd (Mermaid), .md (Mermaid in a fence), .dot, .svg.
+# erd_after_up = "docs/schema.mmd"
 
 # Apply pending migrations older than the newest applied one.
 # allow_out_of_order = false
@@ -457,6 +464,20 @@ fn read_config(path: &Path) -> Result<ConfigFile> {
                           NEON_DATABASE_URL, not the connection string itself (not shown here: it may hold a password); \
                           put the connection string in that variable or in .env"
                     .into(),
+            });
+        }
+    }
+    if let Some(file) = &config.erd_after_up {
+        if shale_schema::erd::Format::for_file(file).is_none() {
+            let (line, col) = key_position(&text, "erd_after_up");
+            bail!(ConfigError {
+                path: path.to_path_buf(),
+                line,
+                col,
+                message: format!(
+                    "`erd_after_up = \"{}\"`: its extension picks the picture's format: .mmd (Mermaid), .md (Mermaid in a ```mermaid fence), .dot or .gv (Graphviz DOT), .svg",
+                    file.display()
+                ),
             });
         }
     }

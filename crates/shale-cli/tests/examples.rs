@@ -1,6 +1,7 @@
 //! Acceptance tests for the example projects under examples/ (the seed documents), against a real
 //! PostgreSQL: apply from empty, run each document's own verification queries, re-apply as a
 //! no-op, revert where the layout has downs, apply again. (examples/dht is covered in migrate.rs.)
+//! And each example's README shows the schema picture `shale erd` draws of its migrations now.
 
 mod common;
 
@@ -462,5 +463,39 @@ fn generated_downs_restore_every_example_s_schema() {
         for m in report["migrations"].as_array().unwrap() {
             assert_eq!(m["down_restores_schema"], true, "{name}: {m}");
         }
+    }
+}
+
+/// The Mermaid picture under the `## Schema` heading of `readme`.
+fn readme_picture(readme: &str) -> Option<&str> {
+    let section = &readme[readme.find("\n## Schema\n")?..];
+    let start = section.find("```mermaid\n")? + "```mermaid\n".len();
+    let end = start + section[start..].find("```\n")?;
+    Some(&section[start..end])
+}
+
+/// Each example's README shows its schema as `shale erd` draws what its migrations build, now.
+#[test]
+fn every_readme_shows_the_picture_shale_erd_draws_of_its_migrations() {
+    let p = Project::new("ex_erd");
+    let dev_url = shared_cluster().url("postgres");
+    for name in ["betterauth", "dht", "paiid", "textbook", "urtraining"] {
+        let dir = example_dir(name);
+        let migrations = dir.join("migrations");
+        let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+        let picture = readme_picture(&readme)
+            .unwrap_or_else(|| panic!("examples/{name}/README.md has no ```mermaid picture under `## Schema`"));
+        let run: common::Run = p
+            .bare()
+            .args(["erd", "--from", migrations.to_str().unwrap(), "--dev-url", &dev_url])
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(
+            picture,
+            run.ok().stdout,
+            "examples/{name}/README.md: the picture is not what the migrations build now; paste the output of \
+             `cargo run -q -p shale-cli -- erd --from examples/{name}/migrations` under `## Schema`"
+        );
     }
 }

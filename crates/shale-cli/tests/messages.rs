@@ -79,6 +79,17 @@ fn help_puts_a_command_s_own_options_first_and_shows_examples() {
 }
 
 #[test]
+fn erd_help_shows_its_options_sources_and_examples() {
+    let p = Project::new("msg_help_erd");
+    let run: Run = p.bare().args(["erd", "--help"]).output().unwrap().into();
+    let own = run.stdout.find("--tables").unwrap();
+    let global = run.stdout.find("Global options:").unwrap();
+    assert!(own < global, "{}", run.stdout);
+    assert!(run.stdout.contains("Examples:\n  shale erd"), "{}", run.stdout);
+    snapshot!("help_erd", run.stdout);
+}
+
+#[test]
 fn a_run_prints_each_migration_as_it_finishes() {
     let p = Project::new("msg_run");
     p.write("001_a.sql", "CREATE TABLE a (id int);\n");

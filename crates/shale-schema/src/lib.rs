@@ -3,13 +3,15 @@
 //! * [`introspect()`] reads a database's schema from pg_catalog in one round trip, whatever its
 //!   size, into a [`Schema`];
 //! * [`dump()`] writes a [`Schema`] as a deterministic SQL script that loads back with psql into
-//!   an empty database and gives the same schema again.
+//!   an empty database and gives the same schema again;
+//! * [`erd`] draws its tables and foreign keys as Mermaid, Graphviz DOT or SVG.
 
 pub mod canonical;
 pub mod compare;
 pub mod confine;
 pub mod diff;
 pub mod dump;
+pub mod erd;
 pub mod introspect;
 pub mod model;
 

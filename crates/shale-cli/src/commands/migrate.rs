@@ -88,6 +88,7 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
     print_report(settings, &report, "applied", "nothing to apply: the database is up to date");
     if !report.steps.is_empty() {
         super::dump::after_up(settings, &migrator)?;
+        super::erd::after_up(settings, &migrator)?;
     }
     if let Some(seeds) = seeds {
         let report = block_on(migrator.seed(&seeds, false, &mut |e: Event| progress.event(&e)))?;

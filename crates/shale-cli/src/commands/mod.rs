@@ -7,6 +7,7 @@ pub mod dev;
 pub mod diff;
 pub mod drift;
 pub mod dump;
+pub mod erd;
 pub mod fleet;
 pub mod generated_down;
 pub mod help;
@@ -51,6 +52,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Status => status::status(settings),
         Command::Dump(args) => dump::run(settings, &args),
         Command::Diff(args) => diff::run(settings, &args),
+        Command::Erd(args) => erd::run(settings, &args),
         Command::Drift(args) => drift::run(settings, &args),
         Command::Check(args) => check::run(settings, &args),
         Command::Squash(args) => squash::run(settings, &args),
