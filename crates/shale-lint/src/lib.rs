@@ -382,22 +382,10 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
             let effect = effect(node);
             let mut hits = rules::check(node, context);
             if let Some(what) = refused_in_block {
-                hits.push(rules::Hit {
-                    rule: &rules::NON_TRANSACTIONAL_IN_BLOCK,
-                    message: format!("{what} inside BEGIN ... COMMIT"),
-                    table: String::new(),
-                    state: None,
-                });
+                hits.push(rules::concurrently_in_transaction::check(what));
             }
             if let Some(e) = &effect {
-                if e.lock == "ACCESS EXCLUSIVE" && context.lock_timeout_off && !e.table.is_empty() {
-                    hits.push(rules::Hit {
-                        rule: &rules::NO_LOCK_TIMEOUT,
-                        message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", e.table),
-                        table: e.table.clone(),
-                        state: Some(context.table_state(&e.table)),
-                    });
-                }
+                hits.extend(rules::access_exclusive_without_lock_timeout::check(e, context));
             }
             // A rule about danger to a table fires only where the table makes it dangerous.
             hits.retain(|hit| match hit.state {

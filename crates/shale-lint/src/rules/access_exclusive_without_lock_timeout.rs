@@ -1,0 +1,47 @@
+//! An ACCESS EXCLUSIVE statement on an existing table while lock_timeout is off.
+
+use super::{Hit, Rule};
+use crate::{Context, Effect};
+
+pub static RULE: Rule = rule!(
+    "access-exclusive-without-lock-timeout",
+    Error,
+    Lock,
+    "waiting for an ACCESS EXCLUSIVE lock with no lock_timeout queues every other query on the table behind the migration",
+    "keep shale's lock_timeout on (the default is 5s), or set one for the file with `-- shale:lock-timeout=5s`"
+);
+
+/// Judged from the statement's lock and the timeout in force for its file.
+pub fn check(effect: &Effect, context: &Context) -> Option<Hit> {
+    (effect.lock == "ACCESS EXCLUSIVE" && context.lock_timeout_off && !effect.table.is_empty()).then(|| Hit {
+        rule: &RULE,
+        message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", effect.table),
+        table: effect.table.clone(),
+        state: Some(context.table_state(&effect.table)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tests::script;
+    use crate::{lint_with, LintOptions};
+
+    #[test]
+    fn with_lock_timeout_off() {
+        let run = |timeout: Option<&str>, sql: &str| -> Vec<&'static str> {
+            let s = script("009.sql", sql);
+            let options = LintOptions { lock_timeout: timeout.map(str::to_string), ..Default::default() };
+            lint_with([&s], options).findings.iter().map(|f| f.rule).collect()
+        };
+        let alter = "ALTER TABLE users ADD COLUMN n int;";
+        assert_eq!(run(Some("0"), alter), ["access-exclusive-without-lock-timeout"]);
+        assert!(run(Some("5s"), alter).is_empty());
+        assert!(run(None, alter).is_empty());
+        assert!(run(Some("0"), &format!("-- shale:lock-timeout=2s\n{alter}")).is_empty(), "the file's own timeout");
+        assert!(
+            run(Some("0"), "CREATE TABLE users (n int);\nALTER TABLE users ADD COLUMN m int;").is_empty(),
+            "new table"
+        );
+        assert!(run(Some("0"), "CREATE INDEX CONCURRENTLY i ON users (n);").is_empty(), "not ACCESS EXCLUSIVE");
+    }
+}

@@ -1,0 +1,81 @@
+//! Statements that destroy data: DROP TABLE / SCHEMA / DATABASE, DROP COLUMN, TRUNCATE.
+
+use pg_query::protobuf::{AlterTableType, ObjectType};
+use pg_query::NodeEnum;
+
+use super::{alter_table, hit, object_names, on, Hit, Rule};
+use crate::effect::relation_name;
+use crate::{Context, TableState};
+
+pub static RULE: Rule = rule!(
+    "destructive",
+    Error,
+    Data,
+    "this destroys data, and code still running against the old schema breaks",
+    "make sure nothing reads it any more and a backup exists (`shale up --backup DIR`), then allow it with a reason"
+);
+
+pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
+    match node {
+        NodeEnum::DropStmt(s) => {
+            let names = object_names(&s.objects);
+            match ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) {
+                ObjectType::ObjectTable | ObjectType::ObjectMatview => {
+                    for table in &names {
+                        let state = context.table_state(table);
+                        hits.push(on(&RULE, table, state, format!("DROP TABLE {table} destroys its data")));
+                    }
+                }
+                ObjectType::ObjectSchema => {
+                    for schema in &names {
+                        let state = context.schema_state(schema);
+                        let message = format!("DROP SCHEMA {schema} destroys the data of its tables");
+                        hits.push(on(&RULE, schema, state, message));
+                    }
+                }
+                ObjectType::ObjectDatabase => hits.push(hit(&RULE, "DROP DATABASE destroys its data".into())),
+                _ => {}
+            }
+        }
+        NodeEnum::DropdbStmt(_) => hits.push(hit(&RULE, "DROP DATABASE destroys its data".into())),
+        NodeEnum::TruncateStmt(s) => {
+            for r in &s.relations {
+                if let Some(NodeEnum::RangeVar(r)) = r.node.as_ref() {
+                    let table = relation_name(r);
+                    let state = context.table_state(&table);
+                    hits.push(on(&RULE, &table, state, format!("TRUNCATE {table} deletes every row")));
+                }
+            }
+        }
+        _ => {
+            let Some((r, commands)) = alter_table(node) else { return };
+            let table = relation_name(r);
+            let state = context.table_state(&table);
+            for (kind, c) in commands {
+                if kind != AlterTableType::AtDropColumn {
+                    continue;
+                }
+                // A column added in this run is not used by the application yet.
+                let bare = r.relname.to_ascii_lowercase();
+                let new_column = context.new_columns.contains(&format!("{bare}.{}", c.name.to_ascii_lowercase()));
+                let column_state = if new_column { TableState::Created } else { state };
+                hits.push(on(&RULE, &table, column_state, format!("drops column {} of {table}", c.name)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tests::rules;
+
+    #[test]
+    fn statements_that_destroy_data() {
+        assert_eq!(rules("DROP TABLE users;"), ["destructive"]);
+        assert_eq!(rules("ALTER TABLE users DROP COLUMN legacy;"), ["destructive"]);
+        assert_eq!(rules("DROP SCHEMA old CASCADE;"), ["destructive"]);
+        assert_eq!(rules("TRUNCATE users;"), ["destructive"]);
+        assert_eq!(rules("DROP TABLE users, legacy;"), ["destructive", "destructive"]);
+        assert!(rules("CREATE TABLE t (id int);\nDROP TABLE t;").is_empty());
+    }
+}

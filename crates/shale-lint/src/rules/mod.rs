@@ -1,0 +1,291 @@
+//! The rules, one file each with its tests. Each has an id (used by `-- shale:allow ID -- reason`),
+//! a severity, why it matters and the safe way to do it; `check` applies them to one parsed
+//! statement.
+
+use pg_query::protobuf::{AlterTableCmd, AlterTableType, ObjectType, RangeVar};
+use pg_query::NodeEnum;
+
+use crate::effect::{alter_type, relation_name};
+use crate::{Context, Severity, TableState};
+
+/// A rule's declaration: `rule!(id, severity, danger, why, fix)`.
+macro_rules! rule {
+    ($id:literal, $sev:ident, $danger:ident, $why:literal, $fix:literal) => {
+        crate::rules::Rule {
+            id: $id,
+            severity: crate::Severity::$sev,
+            why: $why,
+            fix: $fix,
+            danger: crate::rules::Danger::$danger,
+        }
+    };
+}
+
+pub mod access_exclusive_without_lock_timeout;
+mod add_check_validated;
+mod add_column_not_null_without_default;
+mod add_column_volatile_default;
+mod add_foreign_key_validated;
+mod add_unique_without_index;
+mod alter_column_type;
+pub mod concurrently_in_transaction;
+mod create_index_non_concurrently;
+mod destructive;
+mod drop_index_non_concurrently;
+mod enum_add_value_in_transaction;
+mod heavy_lock;
+mod no_char;
+mod prefer_bigint_identity;
+mod prefer_text;
+mod prefer_timestamptz;
+mod rename;
+mod set_not_null;
+
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub why: &'static str,
+    pub fix: &'static str,
+    /// Where the statement is dangerous, judged by the table it acts on.
+    pub danger: Danger,
+}
+
+/// What makes a rule's statement dangerous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Danger {
+    /// Always, whatever the table (a statement that fails, advice on new columns).
+    Always,
+    /// A lock, scan or rewrite that lasts: only on a large table.
+    Lock,
+    /// Data lost or a statement failing on existing rows: on any table that holds data.
+    Data,
+    /// Breaks the running application, which knows the table by its name: on any table that
+    /// existed before the run.
+    Existing,
+}
+
+impl Danger {
+    pub fn applies(self, state: TableState) -> bool {
+        match self {
+            Danger::Always => true,
+            Danger::Lock => state.large(),
+            Danger::Data => state.holds_data(),
+            Danger::Existing => state.existed(),
+        }
+    }
+}
+
+pub struct Hit {
+    pub rule: &'static Rule,
+    pub message: String,
+    /// The table the statement acts on ("" when none).
+    pub table: String,
+    /// That table's state, when the rule depends on it.
+    pub state: Option<TableState>,
+}
+
+/// Every rule, in the order their findings on one statement are listed.
+pub static ALL: &[&Rule] = &[
+    &create_index_non_concurrently::RULE,
+    &drop_index_non_concurrently::RULE,
+    &add_column_volatile_default::RULE,
+    &add_column_not_null_without_default::RULE,
+    &set_not_null::RULE,
+    &alter_column_type::RULE,
+    &add_foreign_key_validated::RULE,
+    &add_check_validated::RULE,
+    &add_unique_without_index::RULE,
+    &destructive::RULE,
+    &rename::RULE,
+    &heavy_lock::RULE,
+    &prefer_bigint_identity::RULE,
+    &prefer_timestamptz::RULE,
+    &prefer_text::RULE,
+    &no_char::RULE,
+    &enum_add_value_in_transaction::RULE,
+    &access_exclusive_without_lock_timeout::RULE,
+    &concurrently_in_transaction::RULE,
+];
+
+/// The rules judged on one parsed statement, in the order of [`ALL`]. (The lock-timeout and
+/// explicit-transaction rules need more than the statement: `lint_script` applies them.)
+const CHECKS: &[fn(&NodeEnum, &Context, &mut Vec<Hit>)] = &[
+    create_index_non_concurrently::check,
+    drop_index_non_concurrently::check,
+    add_column_volatile_default::check,
+    add_column_not_null_without_default::check,
+    set_not_null::check,
+    alter_column_type::check,
+    add_foreign_key_validated::check,
+    add_check_validated::check,
+    add_unique_without_index::check,
+    destructive::check,
+    rename::check,
+    heavy_lock::check,
+    prefer_bigint_identity::check,
+    prefer_timestamptz::check,
+    prefer_text::check,
+    no_char::check,
+    enum_add_value_in_transaction::check,
+];
+
+pub fn check(node: &NodeEnum, context: &Context) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for check in CHECKS {
+        check(node, context, &mut hits);
+    }
+    hits
+}
+
+fn hit(rule: &'static Rule, message: String) -> Hit {
+    Hit { rule, message, table: String::new(), state: None }
+}
+
+/// A hit about `table`, judged by its state.
+fn on(rule: &'static Rule, table: &str, state: TableState, message: String) -> Hit {
+    Hit { rule, message, table: table.to_string(), state: Some(state) }
+}
+
+/// An ALTER TABLE's table and its commands with their kinds.
+fn alter_table(node: &NodeEnum) -> Option<(&RangeVar, impl Iterator<Item = (AlterTableType, &AlterTableCmd)>)> {
+    let NodeEnum::AlterTableStmt(s) = node else { return None };
+    let commands = s.cmds.iter().filter_map(|cmd| match cmd.node.as_ref() {
+        Some(NodeEnum::AlterTableCmd(c)) => Some((alter_type(c.subtype), c.as_ref())),
+        _ => None,
+    });
+    Some((s.relation.as_ref()?, commands))
+}
+
+/// The node a command defines (the column of ADD COLUMN, the constraint of ADD CONSTRAINT).
+fn definition(c: &AlterTableCmd) -> Option<&NodeEnum> {
+    c.def.as_ref().and_then(|d| d.node.as_ref())
+}
+
+/// The column definitions a statement creates: a new table's columns and ADD COLUMN's.
+fn defined_columns(node: &NodeEnum) -> Vec<&pg_query::protobuf::ColumnDef> {
+    match node {
+        NodeEnum::CreateStmt(s) => s
+            .table_elts
+            .iter()
+            .filter_map(|e| match e.node.as_ref() {
+                Some(NodeEnum::ColumnDef(c)) => Some(c.as_ref()),
+                _ => None,
+            })
+            .collect(),
+        _ => added_columns(node).map(|(_, columns)| columns).unwrap_or_default(),
+    }
+}
+
+/// An ALTER TABLE's table and the columns it adds.
+fn added_columns(node: &NodeEnum) -> Option<(&RangeVar, Vec<&pg_query::protobuf::ColumnDef>)> {
+    let (r, commands) = alter_table(node)?;
+    let columns = commands
+        .filter_map(|(kind, c)| match (kind, definition(c)) {
+            (AlterTableType::AtAddColumn, Some(NodeEnum::ColumnDef(col))) => Some(col.as_ref()),
+            _ => None,
+        })
+        .collect();
+    Some((r, columns))
+}
+
+/// Names of a DROP's objects (`schema.table`, or a bare name), as written.
+fn object_names(objects: &[pg_query::protobuf::Node]) -> Vec<String> {
+    let part = |n: &pg_query::protobuf::Node| match n.node.as_ref() {
+        Some(NodeEnum::String(s)) => Some(s.sval.clone()),
+        _ => None,
+    };
+    objects
+        .iter()
+        .filter_map(|o| match o.node.as_ref() {
+            Some(NodeEnum::List(l)) => Some(l.items.iter().filter_map(part).collect::<Vec<_>>().join(".")),
+            Some(NodeEnum::String(s)) => Some(s.sval.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The last part of a column's type name, lower-case (`pg_catalog.int4` -> `int4`).
+fn type_name(col: &pg_query::protobuf::ColumnDef) -> String {
+    col.type_name
+        .as_ref()
+        .and_then(|t| t.names.last())
+        .and_then(|n| match n.node.as_ref() {
+            Some(NodeEnum::String(s)) => Some(s.sval.to_ascii_lowercase()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// `name` in the schema of `like` (`app.old` + `new` -> `app.new`).
+fn sibling(like: &str, name: &str) -> String {
+    match like.rsplit_once('.') {
+        Some((schema, _)) => format!("{schema}.{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// Remember what a statement creates, renames or moves, for the statements after it.
+pub fn remember(node: &NodeEnum, context: &mut Context) {
+    match node {
+        NodeEnum::CreateStmt(s) => {
+            if let Some(r) = &s.relation {
+                context.created(&relation_name(r));
+            }
+        }
+        NodeEnum::CreateTableAsStmt(s) => {
+            if let Some(r) = s.into.as_ref().and_then(|i| i.rel.as_ref()) {
+                context.created(&relation_name(r));
+            }
+        }
+        NodeEnum::IndexStmt(s) => {
+            if let (Some(r), false) = (&s.relation, s.idxname.is_empty()) {
+                let table = relation_name(r).to_ascii_lowercase();
+                let name = s.idxname.to_ascii_lowercase();
+                context.new_indexes.insert(sibling(&table, &name), table.clone());
+                context.new_indexes.insert(name, table);
+            }
+        }
+        NodeEnum::RenameStmt(s) => {
+            let kind = ObjectType::try_from(s.rename_type).unwrap_or(ObjectType::Undefined);
+            let Some(r) = &s.relation else { return };
+            let from = relation_name(r);
+            match kind {
+                ObjectType::ObjectTable => context.renamed_table(&from, &sibling(&from, &s.newname)),
+                ObjectType::ObjectColumn => {
+                    let bare = r.relname.to_ascii_lowercase();
+                    if context.new_columns.contains(&format!("{bare}.{}", s.subname.to_ascii_lowercase())) {
+                        context.new_columns.insert(format!("{bare}.{}", s.newname.to_ascii_lowercase()));
+                    }
+                }
+                ObjectType::ObjectIndex => {
+                    if let Some(table) = context.new_indexes.get(&from.to_ascii_lowercase()).cloned() {
+                        let to = sibling(&from, &s.newname).to_ascii_lowercase();
+                        context.new_indexes.insert(s.newname.to_ascii_lowercase(), table.clone());
+                        context.new_indexes.insert(to, table);
+                    }
+                }
+                _ => {}
+            }
+        }
+        NodeEnum::AlterObjectSchemaStmt(s) => {
+            if let Some(r) = &s.relation {
+                let from = relation_name(r);
+                context.renamed_table(&from, &format!("{}.{}", s.newschema, r.relname));
+            }
+        }
+        NodeEnum::AlterTableStmt(s) => {
+            let Some(r) = &s.relation else { return };
+            if context.is_new(&relation_name(r)) {
+                return;
+            }
+            for col in defined_columns(node) {
+                context.new_columns.insert(format!(
+                    "{}.{}",
+                    r.relname.to_ascii_lowercase(),
+                    col.colname.to_ascii_lowercase()
+                ));
+            }
+        }
+        _ => {}
+    }
+}
