@@ -19,45 +19,7 @@ use crate::model::{
     SequenceOptions, Table, Trigger, View,
 };
 
-/// Keywords that cannot be used as a bare identifier everywhere (sorted: searched by bisection) (PostgreSQL's reserved,
-/// type/function-name and column-name keywords). Unreserved keywords need no quotes.
-#[rustfmt::skip]
-const KEYWORDS: &[&str] = &[
-    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "between", "bigint",
-    "binary", "bit", "boolean", "both", "case", "cast", "char", "character", "check", "coalesce", "collate",
-    "collation", "column", "concurrently", "constraint", "create", "cross", "current_catalog", "current_date",
-    "current_role", "current_schema", "current_time", "current_timestamp", "current_user", "dec", "decimal", "default",
-    "deferrable", "desc", "distinct", "do", "else", "end", "except", "exists", "extract", "false", "fetch", "float",
-    "for", "foreign", "freeze", "from", "full", "grant", "greatest", "group", "grouping", "having", "ilike", "in",
-    "initially", "inner", "inout", "int", "integer", "intersect", "interval", "into", "is", "isnull", "join", "json",
-    "json_array", "json_arrayagg", "json_exists", "json_object", "json_objectagg", "json_query", "json_scalar",
-    "json_serialize", "json_table", "json_value", "lateral", "leading", "least", "left", "like", "limit", "localtime",
-    "localtimestamp", "merge_action", "national", "natural", "nchar", "none", "normalize", "not", "notnull", "null",
-    "nullif", "numeric", "offset", "on", "only", "or", "order", "out", "outer", "overlaps", "overlay", "placing",
-    "position", "precision", "primary", "real", "references", "returning", "right", "row", "select", "session_user",
-    "setof", "similar", "smallint", "some", "substring", "symmetric", "system_user", "table", "tablesample", "then",
-    "time", "timestamp", "to", "trailing", "treat", "trim", "true", "union", "unique", "user", "using", "values",
-    "varchar", "variadic", "verbose", "when", "where", "window", "with", "xmlattributes", "xmlconcat", "xmlelement",
-    "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi", "xmlroot", "xmlserialize", "xmltable",
-];
-
-/// An identifier as SQL: bare when that reads back as the same name, else double-quoted.
-pub fn ident(name: &str) -> String {
-    let bare = !name.is_empty()
-        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && KEYWORDS.binary_search(&name).is_err();
-    if bare {
-        name.to_string()
-    } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-}
-
-/// `schema.name`, each part quoted when needed.
-pub fn qualified(schema: &str, name: &str) -> String {
-    format!("{}.{}", ident(schema), ident(name))
-}
+pub use shale_core::ident::{ident, qualified};
 
 /// A string literal: plain when it holds no backslash (then it reads the same whatever
 /// `standard_conforming_strings` says), else an escape string.
@@ -806,23 +768,6 @@ pub(crate) fn comment_targets(schema: &Schema) -> Vec<(String, &String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keywords_are_sorted_for_bisection() {
-        assert!(KEYWORDS.windows(2).all(|w| w[0] < w[1]));
-    }
-
-    #[test]
-    fn identifiers_are_quoted_only_when_needed() {
-        assert_eq!(ident("users"), "users");
-        assert_eq!(ident("user"), "\"user\"");
-        assert_eq!(ident("Users"), "\"Users\"");
-        assert_eq!(ident("a b"), "\"a b\"");
-        assert_eq!(ident("we\"ird"), "\"we\"\"ird\"");
-        assert_eq!(ident("1st"), "\"1st\"");
-        assert_eq!(ident("_x1"), "_x1");
-        assert_eq!(qualified("public", "order"), "public.\"order\"");
-    }
 
     #[test]
     fn views_come_after_the_views_they_read() {
