@@ -111,6 +111,12 @@ fn rules_are_configured_in_shale_toml() {
     assert!(lint.stdout.contains("error[access-exclusive-without-lock-timeout]"), "{}", lint.stdout);
     assert_eq!(p.shale(&["up"]).code, 2, "up refuses it too");
     assert_eq!(p.shale(&["lint", "--session-lock-timeout", "3s"]).code, 0);
+    // A rule split in two answers to its former id.
+    p.write("004_codes.sql", "CREATE TABLE codes (id serial PRIMARY KEY, code char(2));\n");
+    config("[lint]\ndisable = [\"prefer-bigint-identity\"]\nseverity = { \"no-char\" = \"info\" }\n");
+    let lint = p.shale(&["lint"]).ok();
+    assert!(!lint.stdout.contains("prefer-identity"), "{}", lint.stdout);
+    assert!(lint.stdout.contains("info[prefer-text]: column code is char(n)"), "{}", lint.stdout);
     config("[lint]\ndisable = [\"no-such-rule\"]\n");
     let run = p.shale(&["lint"]);
     assert_eq!(run.code, 2);

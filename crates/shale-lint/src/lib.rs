@@ -16,7 +16,7 @@ use shale_core::split::TransactionControl;
 use shale_core::Directives;
 
 pub use effect::{effect, Effect};
-pub use rules::{Rule, ALL as RULES};
+pub use rules::{by_id as rule, Rule, ALL as RULES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -406,7 +406,7 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                 report.effects.push((script.path.clone(), line, e));
             }
             for hit in hits {
-                let allowed = header.iter().chain(&here).any(|a| a == hit.rule.id);
+                let allowed = header.iter().chain(&here).any(|a| hit.rule.answers_to(a));
                 report.findings.push(Finding {
                     rule: hit.rule.id,
                     severity: hit.rule.severity,

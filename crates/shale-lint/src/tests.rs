@@ -32,7 +32,7 @@ fn type_advice_in_the_order_of_the_rules() {
     let found = rules(
         "CREATE TABLE t (id serial PRIMARY KEY, at timestamp, name varchar(50), code char(2), body text, n bigint);",
     );
-    assert_eq!(found, ["prefer-bigint-identity", "prefer-timestamptz", "prefer-text", "no-char"]);
+    assert_eq!(found, ["prefer-identity", "prefer-timestamptz", "prefer-text", "prefer-text"]);
 }
 
 #[test]
@@ -185,4 +185,16 @@ fn a_statement_that_does_not_parse_is_a_syntax_error_and_nothing_else() {
     let report = lint([&s]);
     assert_eq!(report.syntax_errors.len(), 1);
     assert!(report.findings.is_empty(), "{:?}", report.findings);
+}
+
+#[test]
+fn an_allow_may_name_a_rule_by_its_former_id() {
+    let s = script(
+        "012.sql",
+        "-- shale:allow prefer-bigint-identity -- the ids come from the old system\n-- shale:allow no-char -- ISO codes\nCREATE TABLE t (id serial PRIMARY KEY, parent int REFERENCES t, code char(2));\n",
+    );
+    let report = lint([&s]);
+    let found: Vec<_> = report.findings.iter().map(|f| (f.rule, f.allowed)).collect();
+    assert_eq!(found, [("prefer-bigint-keys", true), ("prefer-identity", true), ("prefer-text", true)]);
+    assert!(crate::rule("prefer-identity").is_some_and(|r| r.answers_to("prefer-bigint-identity")));
 }

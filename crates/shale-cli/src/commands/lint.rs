@@ -96,18 +96,23 @@ fn read_script(path: &PathBuf) -> Result<Script> {
     Script::parse(path.clone(), text, 0..len, None).map_err(|e| shale::Error::Load(vec![e]).into())
 }
 
-/// `[lint]` from shale.toml: drop disabled rules, change severities.
+/// `[lint]` from shale.toml: drop disabled rules, change severities. A rule may be named by an id
+/// it had before (`prefer-bigint-identity` names both rules it became).
 fn configure(report: &mut Report, config: &LintConfig) -> Result<(), String> {
-    let known = |id: &str| shale_lint::RULES.iter().any(|r| r.id == id);
+    let known = |id: &str| shale_lint::RULES.iter().any(|r| r.answers_to(id));
     let ids: Vec<&str> = shale_lint::RULES.iter().map(|r| r.id).collect();
     for id in config.disable.iter().chain(config.severity.keys()) {
         if !known(id) {
             return Err(format!("shale.toml [lint]: no rule is called `{id}`; the rules are {}", ids.join(", ")));
         }
     }
-    report.findings.retain(|f| !config.disable.iter().any(|d| d == f.rule));
+    let named = |f: &shale_lint::Finding, id: &str| shale_lint::rule(f.rule).is_some_and(|r| r.answers_to(id));
+    report.findings.retain(|f| !config.disable.iter().any(|d| named(f, d)));
     for f in &mut report.findings {
-        if let Some(level) = config.severity.get(f.rule) {
+        // The rule's own id wins over a former one naming it too.
+        let level =
+            config.severity.get(f.rule).or_else(|| config.severity.iter().find(|(id, _)| named(f, id)).map(|(_, l)| l));
+        if let Some(level) = level {
             f.severity = match level.as_str() {
                 "error" => Severity::Error,
                 "warning" => Severity::Warning,

@@ -9,14 +9,16 @@ use crate::effect::{alter_type, relation_name};
 use crate::{Context, Severity, TableState};
 
 /// A rule's declaration: `rule!(id, severity, danger, why, fix)`.
+/// `formerly: [...]` lists ids the rule had before, still accepted in allows and shale.toml.
 macro_rules! rule {
-    ($id:literal, $sev:ident, $danger:ident, $why:literal, $fix:literal) => {
+    ($id:literal, $sev:ident, $danger:ident, $why:literal, $fix:literal $(, formerly: [$($old:literal),*])?) => {
         crate::rules::Rule {
             id: $id,
             severity: crate::Severity::$sev,
             why: $why,
             fix: $fix,
             danger: crate::rules::Danger::$danger,
+            formerly: &[$($($old),*)?],
         }
     };
 }
@@ -34,8 +36,8 @@ mod destructive;
 mod drop_index_non_concurrently;
 mod enum_add_value_in_transaction;
 mod heavy_lock;
-mod no_char;
-mod prefer_bigint_identity;
+mod prefer_bigint_keys;
+mod prefer_identity;
 mod prefer_text;
 mod prefer_timestamptz;
 mod rename;
@@ -48,6 +50,20 @@ pub struct Rule {
     pub fix: &'static str,
     /// Where the statement is dangerous, judged by the table it acts on.
     pub danger: Danger,
+    /// Ids this rule had before (a rule split in two keeps answering to the old id).
+    pub formerly: &'static [&'static str],
+}
+
+impl Rule {
+    /// `id` names this rule, now or formerly: `-- shale:allow` and shale.toml may say either.
+    pub fn answers_to(&self, id: &str) -> bool {
+        self.id == id || self.formerly.contains(&id)
+    }
+}
+
+/// The rule with this id.
+pub fn by_id(id: &str) -> Option<&'static Rule> {
+    ALL.iter().copied().find(|r| r.id == id)
 }
 
 /// What makes a rule's statement dangerous.
@@ -98,10 +114,10 @@ pub static ALL: &[&Rule] = &[
     &destructive::RULE,
     &rename::RULE,
     &heavy_lock::RULE,
-    &prefer_bigint_identity::RULE,
+    &prefer_bigint_keys::RULE,
+    &prefer_identity::RULE,
     &prefer_timestamptz::RULE,
     &prefer_text::RULE,
-    &no_char::RULE,
     &enum_add_value_in_transaction::RULE,
     &access_exclusive_without_lock_timeout::RULE,
     &concurrently_in_transaction::RULE,
@@ -122,10 +138,10 @@ const CHECKS: &[fn(&NodeEnum, &Context, &mut Vec<Hit>)] = &[
     destructive::check,
     rename::check,
     heavy_lock::check,
-    prefer_bigint_identity::check,
+    prefer_bigint_keys::check,
+    prefer_identity::check,
     prefer_timestamptz::check,
     prefer_text::check,
-    no_char::check,
     enum_add_value_in_transaction::check,
 ];
 

@@ -1,0 +1,120 @@
+//! 32-bit (or 16-bit) primary key and foreign key columns.
+
+use pg_query::protobuf::{ColumnDef, ConstrType};
+use pg_query::NodeEnum;
+
+use super::{added_columns, defined_columns, hit, type_name, Hit, Rule};
+use crate::effect::constraint_type;
+use crate::Context;
+
+pub static RULE: Rule = rule!(
+    "prefer-bigint-keys",
+    Warning,
+    Always,
+    "integer keys run out at 2^31 (smallint at 2^15), and so do the foreign keys that copy them; changing the type later rewrites the table and its indexes",
+    "bigint for key columns and the foreign keys that point at them",
+    formerly: ["prefer-bigint-identity"]
+);
+
+pub(super) fn check(node: &NodeEnum, _: &Context, hits: &mut Vec<Hit>) {
+    for (col, role) in key_columns(node) {
+        let bits = match type_name(col).as_str() {
+            "int4" => "integer (32-bit)",
+            "int2" => "smallint (16-bit)",
+            _ => continue,
+        };
+        if col.type_name.as_ref().is_some_and(|t| !t.array_bounds.is_empty()) {
+            continue;
+        }
+        hits.push(hit(&RULE, format!("{role} {} is {bits}", col.colname)));
+    }
+}
+
+/// The key columns a statement defines, each once, in the order of the columns: a primary key
+/// column or a foreign key column (said inline or by a table constraint of the same CREATE TABLE).
+fn key_columns(node: &NodeEnum) -> Vec<(&ColumnDef, &'static str)> {
+    let kind = |n: &pg_query::protobuf::Node| match n.node.as_ref() {
+        Some(NodeEnum::Constraint(k)) => Some(constraint_type(k.contype)),
+        _ => None,
+    };
+    // Table constraints: PRIMARY KEY (a, b), FOREIGN KEY (c) REFERENCES ...
+    let mut primary = Vec::new();
+    let mut foreign = Vec::new();
+    if let NodeEnum::CreateStmt(s) = node {
+        for e in &s.table_elts {
+            if let Some(NodeEnum::Constraint(k)) = e.node.as_ref() {
+                match constraint_type(k.contype) {
+                    ConstrType::ConstrPrimary => primary.extend(names(&k.keys)),
+                    ConstrType::ConstrForeign => foreign.extend(names(&k.fk_attrs)),
+                    _ => {}
+                }
+            }
+        }
+    }
+    let columns = match node {
+        NodeEnum::CreateStmt(_) => defined_columns(node),
+        _ => added_columns(node).map(|(_, c)| c).unwrap_or_default(),
+    };
+    columns
+        .into_iter()
+        .filter_map(|col| {
+            let inline = |t: ConstrType| col.constraints.iter().any(|n| kind(n) == Some(t));
+            if inline(ConstrType::ConstrPrimary) || primary.contains(&col.colname.as_str()) {
+                Some((col, "primary key"))
+            } else if inline(ConstrType::ConstrForeign) || foreign.contains(&col.colname.as_str()) {
+                Some((col, "foreign key column"))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+fn names(list: &[pg_query::protobuf::Node]) -> impl Iterator<Item = &str> {
+    list.iter().filter_map(|n| match n.node.as_ref() {
+        Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tests::rules;
+
+    #[test]
+    fn must_flag() {
+        for sql in [
+            "CREATE TABLE t (id integer PRIMARY KEY);",
+            "CREATE TABLE t (id int4 PRIMARY KEY);",
+            "CREATE TABLE t (id smallint PRIMARY KEY);",
+            "CREATE TABLE t (id int, PRIMARY KEY (id));",
+            "CREATE TABLE t (id bigint PRIMARY KEY, user_id int REFERENCES users (id));",
+            "CREATE TABLE t (id bigint PRIMARY KEY, user_id integer, FOREIGN KEY (user_id) REFERENCES users);",
+            "CREATE TABLE t (id pg_catalog.int4 CONSTRAINT t_pk PRIMARY KEY);",
+            "ALTER TABLE orders ADD COLUMN user_id int REFERENCES users (id);",
+        ] {
+            assert_eq!(rules(sql), ["prefer-bigint-keys"], "{sql}");
+        }
+        assert_eq!(
+            rules("CREATE TABLE t (a int, b smallint, note text, PRIMARY KEY (a, b));"),
+            ["prefer-bigint-keys", "prefer-bigint-keys"]
+        );
+    }
+
+    #[test]
+    fn must_pass() {
+        for sql in [
+            "CREATE TABLE t (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));",
+            "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);",
+            // Not a key: counts and unique codes may stay small.
+            "CREATE TABLE t (id bigint PRIMARY KEY, n int, code int UNIQUE);",
+            "CREATE TABLE t (id uuid PRIMARY KEY);",
+            "ALTER TABLE users ADD COLUMN n int;",
+            // serial is prefer-identity's business.
+            "CREATE TABLE t (id serial PRIMARY KEY);",
+            "CREATE TABLE t (ids int[] PRIMARY KEY);",
+        ] {
+            assert!(!rules(sql).contains(&"prefer-bigint-keys"), "{sql}: {:?}", rules(sql));
+        }
+    }
+}
