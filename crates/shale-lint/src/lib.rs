@@ -5,6 +5,7 @@
 //! earlier pending one) are new and empty, so lock and rewrite rules do not fire on them.
 
 mod effect;
+pub mod fix;
 mod rules;
 
 use std::collections::{HashMap, HashSet};
@@ -16,6 +17,7 @@ use shale_core::split::TransactionControl;
 use shale_core::Directives;
 
 pub use effect::{effect, Effect};
+pub use fix::{fix, FileFix, FixOptions};
 pub use rules::{by_id as rule, Rule, ALL as RULES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -138,6 +140,12 @@ pub struct Finding {
     /// Set when the file allows this rule (`-- shale:allow RULE -- reason`): listed, not counted.
     pub allowed: bool,
     pub statement: String,
+    /// The statement's bytes in its file (without its `;`), for `--fix`.
+    #[serde(skip)]
+    pub span: std::ops::Range<usize>,
+    /// The part of the statement the finding is about, when it has several.
+    #[serde(skip)]
+    pub part: Option<fix::Part>,
 }
 
 /// `path:line:col: error[rule]: what the statement does`
@@ -195,6 +203,12 @@ pub struct Context {
     in_transaction: bool,
     /// Whether a lock_timeout is in force for the statements being checked.
     lock_timeout_off: bool,
+    /// `CHECK (col IS NOT NULL)` constraints added in this run, not validated yet: constraint name
+    /// (lower-case) to `table.column`.
+    not_null_checks: HashMap<String, String>,
+    /// `table.column` proven not null by a validated CHECK added in this run: SET NOT NULL on it
+    /// does not scan (PostgreSQL 12+).
+    proven_not_null: HashSet<String>,
 }
 
 /// What the linter knows about the target.
@@ -418,6 +432,8 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                     fix: hit.rule.fix,
                     allowed,
                     statement: text.to_string(),
+                    span: statement.span.clone(),
+                    part: hit.part,
                 });
             }
             rules::remember(node, context);

@@ -18,6 +18,7 @@ pub fn check(effect: &Effect, context: &Context) -> Option<Hit> {
         message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", effect.table),
         table: effect.table.clone(),
         state: Some(context.table_state(&effect.table)),
+        part: None,
     })
 }
 

@@ -4,8 +4,9 @@
 use pg_query::protobuf::{AlterTableType, ConstrType};
 use pg_query::NodeEnum;
 
-use super::{alter_table, definition, on, Hit, Rule};
+use super::{add_not_valid, alter_table, definition, on, Hit, Rule};
 use crate::effect::{constraint_type, relation_name};
+use crate::fix::{Rewrite, Target};
 use crate::Context;
 
 pub static RULE: Rule = rule!(
@@ -13,7 +14,8 @@ pub static RULE: Rule = rule!(
     Error,
     Lock,
     "adding a CHECK constraint scans every existing row under ACCESS EXCLUSIVE",
-    "ADD CONSTRAINT ... CHECK (...) NOT VALID, then VALIDATE CONSTRAINT in a later migration"
+    "ADD CONSTRAINT ... CHECK (...) NOT VALID, then VALIDATE CONSTRAINT in a later migration",
+    fixer: fix
 );
 
 pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
@@ -26,14 +28,44 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
             && !k.skip_validation
         {
             let message = format!("adds a validated CHECK constraint to {table}");
-            hits.push(on(&RULE, &table, context.table_state(&table), message));
+            hits.push(on(&RULE, &table, context.table_state(&table), message).at(k.location));
         }
     }
 }
 
+/// NOT VALID, then VALIDATE CONSTRAINT as the next statement.
+fn fix(t: &Target) -> Result<Rewrite, String> {
+    add_not_valid(t, "check")
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::fix::testing::{fixed, refused};
     use crate::tests::rules;
+
+    const RULE: &str = "add-check-validated";
+
+    #[test]
+    fn must_fix() {
+        // Named after its one column, or after the table when it reads several; two in one statement.
+        assert_eq!(
+            fixed(RULE, "ALTER TABLE items ADD CHECK (price >= 0),\n  ADD CHECK (price <= list_price) NO INHERIT;\n").unwrap(),
+            "-- shale:no-transaction\nALTER TABLE items ADD CONSTRAINT items_price_check CHECK (price >= 0) NOT VALID,\n  ADD CONSTRAINT items_check CHECK (price <= list_price) NO INHERIT NOT VALID;\nALTER TABLE items VALIDATE CONSTRAINT items_price_check;\nALTER TABLE items VALIDATE CONSTRAINT items_check;\n"
+        );
+        // Other additions in the file may run one by one too.
+        assert_eq!(
+            fixed(RULE, "ALTER TABLE items ADD COLUMN qty int;\nALTER TABLE items ADD CONSTRAINT qty_positive CHECK (qty > 0);\n").unwrap(),
+            "-- shale:no-transaction\nALTER TABLE items ADD COLUMN qty int;\nALTER TABLE items ADD CONSTRAINT qty_positive CHECK (qty > 0) NOT VALID;\nALTER TABLE items VALIDATE CONSTRAINT qty_positive;\n"
+        );
+    }
+
+    #[test]
+    fn must_not_fix() {
+        let why = refused(RULE, "ALTER TABLE items ADD CHECK (price >= 0);\nALTER TABLE items DROP COLUMN legacy;\n");
+        assert!(why.contains("more than an addition"), "{why}");
+        let why = refused(RULE, "ALTER TABLE items ADD CHECK (price >= 0);\nDO $$ BEGIN PERFORM 1; END $$;\n");
+        assert!(why.contains("it runs code"), "{why}");
+    }
 
     #[test]
     fn checks_without_not_valid() {

@@ -4,8 +4,9 @@
 use pg_query::protobuf::{AlterTableType, ConstrType};
 use pg_query::NodeEnum;
 
-use super::{alter_table, definition, on, Hit, Rule};
+use super::{add_not_valid, alter_table, definition, on, Hit, Rule};
 use crate::effect::{constraint_type, relation_name};
+use crate::fix::{Rewrite, Target};
 use crate::Context;
 
 pub static RULE: Rule = rule!(
@@ -13,7 +14,8 @@ pub static RULE: Rule = rule!(
     Error,
     Lock,
     "adding a foreign key checks every existing row while holding SHARE ROW EXCLUSIVE on both tables",
-    "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a later migration (a weaker lock)"
+    "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a later migration (a weaker lock)",
+    fixer: fix
 );
 
 pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
@@ -26,14 +28,52 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
             && !k.skip_validation
         {
             let message = format!("adds a validated foreign key to {table}");
-            hits.push(on(&RULE, &table, context.table_state(&table), message));
+            hits.push(on(&RULE, &table, context.table_state(&table), message).at(k.location));
         }
     }
 }
 
+/// NOT VALID, then VALIDATE CONSTRAINT as the next statement.
+fn fix(t: &Target) -> Result<Rewrite, String> {
+    add_not_valid(t, "fkey")
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::fix::testing::{fixed, refused};
     use crate::tests::rules;
+
+    const RULE: &str = "add-foreign-key-validated";
+
+    #[test]
+    fn must_fix() {
+        assert_eq!(
+            fixed(RULE, "ALTER TABLE orders ADD CONSTRAINT orders_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;\n").unwrap(),
+            "-- shale:no-transaction\nALTER TABLE orders ADD CONSTRAINT orders_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_user;\n"
+        );
+        // Unnamed: named as PostgreSQL would; a comment after the `;` stays on its line.
+        assert_eq!(
+            fixed(RULE, "alter table app.orders add foreign key (user_id, tenant_id) references users; -- who ordered\ncomment on table app.orders is 'x';\n").unwrap(),
+            "-- shale:no-transaction\nalter table app.orders add constraint orders_user_id_tenant_id_fkey foreign key (user_id, tenant_id) references users not valid; -- who ordered\nalter table app.orders validate constraint orders_user_id_tenant_id_fkey;\ncomment on table app.orders is 'x';\n"
+        );
+        // The last statement without its `;`; ONLY and quoted names kept.
+        assert_eq!(
+            fixed(RULE, "ALTER TABLE ONLY \"Orders\" ADD FOREIGN KEY (\"User\") REFERENCES users DEFERRABLE").unwrap(),
+            "-- shale:no-transaction\nALTER TABLE ONLY \"Orders\" ADD CONSTRAINT \"Orders_User_fkey\" FOREIGN KEY (\"User\") REFERENCES users DEFERRABLE NOT VALID;\nALTER TABLE ONLY \"Orders\" VALIDATE CONSTRAINT \"Orders_User_fkey\""
+        );
+    }
+
+    #[test]
+    fn must_not_fix() {
+        let why = refused(
+            RULE,
+            "INSERT INTO users (id) VALUES (0);\nALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users;\n",
+        );
+        assert!(
+            why.contains("line 1 (`INSERT INTO users (id) VALUES (0)`) must stay in one: it changes data"),
+            "{why}"
+        );
+    }
 
     #[test]
     fn foreign_keys_without_not_valid() {

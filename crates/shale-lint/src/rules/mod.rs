@@ -5,13 +5,16 @@
 use pg_query::protobuf::{AlterTableCmd, AlterTableType, ObjectType, RangeVar};
 use pg_query::NodeEnum;
 
-use crate::effect::{alter_type, relation_name};
-use crate::{Context, Severity, TableState};
+use crate::effect::{alter_type, constraint_type, relation_name};
+use crate::fix::{constraint_name, Edit, Fixer, Part, Rewrite, Target};
+use crate::{key, Context, Severity, TableState};
 
 /// A rule's declaration: `rule!(id, severity, danger, why, fix)`.
-/// `formerly: [...]` lists ids the rule had before, still accepted in allows and shale.toml.
+/// `formerly: [...]` lists ids the rule had before, still accepted in allows and shale.toml;
+/// `fixer: f` names the function that writes the safe form (`shale lint --fix`).
 macro_rules! rule {
-    ($id:literal, $sev:ident, $danger:ident, $why:literal, $fix:literal $(, formerly: [$($old:literal),*])?) => {
+    ($id:literal, $sev:ident, $danger:ident, $why:literal, $fix:literal
+        $(, formerly: [$($old:literal),*])? $(, fixer: $fixer:path)?) => {
         crate::rules::Rule {
             id: $id,
             severity: crate::Severity::$sev,
@@ -19,8 +22,11 @@ macro_rules! rule {
             fix: $fix,
             danger: crate::rules::Danger::$danger,
             formerly: &[$($($old),*)?],
+            fixer: rule!(@fixer $($fixer)?),
         }
     };
+    (@fixer) => { None };
+    (@fixer $fixer:path) => { Some($fixer as crate::fix::Fixer) };
 }
 
 pub mod access_exclusive_without_lock_timeout;
@@ -52,12 +58,19 @@ pub struct Rule {
     pub danger: Danger,
     /// Ids this rule had before (a rule split in two keeps answering to the old id).
     pub formerly: &'static [&'static str],
+    /// Writes the finding's safe form into its file, or says why not.
+    pub(crate) fixer: Option<Fixer>,
 }
 
 impl Rule {
     /// `id` names this rule, now or formerly: `-- shale:allow` and shale.toml may say either.
     pub fn answers_to(&self, id: &str) -> bool {
         self.id == id || self.formerly.contains(&id)
+    }
+
+    /// `shale lint --fix` can write this rule's safe form (where the file allows it).
+    pub fn fixable(&self) -> bool {
+        self.fixer.is_some()
     }
 }
 
@@ -98,6 +111,22 @@ pub struct Hit {
     pub table: String,
     /// That table's state, when the rule depends on it.
     pub state: Option<TableState>,
+    /// Which part of the statement, when it has several (for `--fix`).
+    pub part: Option<Part>,
+}
+
+impl Hit {
+    /// About the node at this location of the statement.
+    fn at(mut self, location: i32) -> Hit {
+        self.part = usize::try_from(location).ok().map(Part::At);
+        self
+    }
+
+    /// About the n-th command of an ALTER TABLE (or object of a DROP).
+    fn command(mut self, n: usize) -> Hit {
+        self.part = Some(Part::Command(n));
+        self
+    }
 }
 
 /// Every rule, in the order their findings on one statement are listed.
@@ -154,12 +183,12 @@ pub fn check(node: &NodeEnum, context: &Context) -> Vec<Hit> {
 }
 
 fn hit(rule: &'static Rule, message: String) -> Hit {
-    Hit { rule, message, table: String::new(), state: None }
+    Hit { rule, message, table: String::new(), state: None, part: None }
 }
 
 /// A hit about `table`, judged by its state.
 fn on(rule: &'static Rule, table: &str, state: TableState, message: String) -> Hit {
-    Hit { rule, message, table: table.to_string(), state: Some(state) }
+    Hit { rule, message, table: table.to_string(), state: Some(state), part: None }
 }
 
 /// An ALTER TABLE's table and its commands with their kinds.
@@ -202,6 +231,74 @@ fn added_columns(node: &NodeEnum) -> Option<(&RangeVar, Vec<&pg_query::protobuf:
         })
         .collect();
     Some((r, columns))
+}
+
+/// `ADD [CONSTRAINT name] FOREIGN KEY / CHECK ...` -> the same `NOT VALID` (named as PostgreSQL would
+/// name it, when it has no name: `VALIDATE` needs the name), then `VALIDATE CONSTRAINT name` as the
+/// next statement. The file goes outside a transaction, so that the NOT VALID constraint (and its
+/// strong lock) is committed before VALIDATE scans under a weaker one.
+fn add_not_valid(t: &Target, label: &str) -> Result<Rewrite, String> {
+    let (_, command) = t.command().ok_or("the constraint is not in the statement")?;
+    let Some(NodeEnum::Constraint(k)) = definition(command) else { return Err("not an ADD CONSTRAINT".into()) };
+    let NodeEnum::AlterTableStmt(s) = t.node else { return Err("not an ALTER TABLE".into()) };
+    let r = s.relation.as_ref().ok_or("an ALTER TABLE without a table")?;
+    let at = t.file_offset(k.location);
+    let start = t.token_at(at).ok_or("the constraint is not in the statement")?;
+    let mut edits = Vec::new();
+    let name = if k.conname.is_empty() {
+        let column = match constraint_type(k.contype) {
+            pg_query::protobuf::ConstrType::ConstrForeign => Some(string_list(&k.fk_attrs)?.join("_")),
+            _ => single_column(k.raw_expr.as_deref().ok_or("a CHECK without an expression")?)?,
+        };
+        let name = constraint_name(&r.relname, column.as_deref(), label);
+        let words = t.cased(t.tokens[start].range.clone(), "CONSTRAINT");
+        edits.push(Edit { range: at..at, text: format!("{words} {} ", shale_core::ident::ident(&name)) });
+        name
+    } else {
+        k.conname.clone()
+    };
+    let end = t.item_end(start);
+    edits.push(Edit { range: end..end, text: t.cased(t.tokens[start].range.clone(), " NOT VALID") });
+    let validate =
+        format!("{} {} {}", t.alter_table_prefix()?, t.kw("VALIDATE CONSTRAINT"), shale_core::ident::ident(&name));
+    edits.push(t.then(&validate));
+    Ok(Rewrite {
+        edits,
+        description: format!(
+            "adds {name} NOT VALID (only new rows are checked), then VALIDATE CONSTRAINT checks the existing ones \
+             under a lock that lets writes go on"
+        ),
+        outside_transaction: true,
+    })
+}
+
+/// The strings of a name list (`(a, b)` of a foreign key).
+fn string_list(list: &[pg_query::protobuf::Node]) -> Result<Vec<String>, String> {
+    list.iter()
+        .map(|n| match n.node.as_ref() {
+            Some(NodeEnum::String(s)) => Ok(s.sval.clone()),
+            _ => Err("a column list shale cannot read".to_string()),
+        })
+        .collect()
+}
+
+/// The one column an expression reads, as PostgreSQL names a CHECK after it: Some when exactly
+/// one, None for none or several; an error for `*`, which shale cannot resolve.
+fn single_column(expr: &pg_query::protobuf::Node) -> Result<Option<String>, String> {
+    let Some(node) = expr.node.as_ref() else { return Ok(None) };
+    let mut columns: Vec<String> = Vec::new();
+    for (n, ..) in node.nodes() {
+        let pg_query::NodeRef::ColumnRef(c) = n else { continue };
+        match c.fields.last().and_then(|f| f.node.as_ref()) {
+            Some(NodeEnum::String(s)) => {
+                if !columns.contains(&s.sval) {
+                    columns.push(s.sval.clone());
+                }
+            }
+            _ => return Err("the CHECK reads `*`: name the constraint yourself, then run --fix again".into()),
+        }
+    }
+    Ok(if columns.len() == 1 { columns.pop() } else { None })
 }
 
 /// Names of a DROP's objects (`schema.table`, or a bare name), as written.
@@ -291,6 +388,7 @@ pub fn remember(node: &NodeEnum, context: &mut Context) {
         }
         NodeEnum::AlterTableStmt(s) => {
             let Some(r) = &s.relation else { return };
+            remember_not_null_checks(r, node, context);
             if context.is_new(&relation_name(r)) {
                 return;
             }
@@ -303,5 +401,49 @@ pub fn remember(node: &NodeEnum, context: &mut Context) {
             }
         }
         _ => {}
+    }
+}
+
+/// `ADD CONSTRAINT c CHECK (col IS NOT NULL) [NOT VALID]` and `VALIDATE CONSTRAINT c`: once such a
+/// check is validated, SET NOT NULL on the column need not scan.
+fn remember_not_null_checks(r: &RangeVar, node: &NodeEnum, context: &mut Context) {
+    let Some((_, commands)) = alter_table(node) else { return };
+    let table = key(&relation_name(r));
+    for (kind, c) in commands {
+        match (kind, definition(c)) {
+            (AlterTableType::AtAddConstraint, Some(NodeEnum::Constraint(k)))
+                if constraint_type(k.contype) == pg_query::protobuf::ConstrType::ConstrCheck =>
+            {
+                let Some(column) = k.raw_expr.as_deref().and_then(not_null_test) else { continue };
+                let proven = format!("{table}.{column}");
+                if k.skip_validation {
+                    context.not_null_checks.insert(k.conname.to_ascii_lowercase(), proven);
+                } else {
+                    context.proven_not_null.insert(proven);
+                }
+            }
+            (AlterTableType::AtValidateConstraint, _) => {
+                if let Some(proven) = context.not_null_checks.remove(&c.name.to_ascii_lowercase()) {
+                    context.proven_not_null.insert(proven);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The column of `col IS NOT NULL`.
+fn not_null_test(expr: &pg_query::protobuf::Node) -> Option<String> {
+    let Some(NodeEnum::NullTest(t)) = expr.node.as_ref() else { return None };
+    if pg_query::protobuf::NullTestType::try_from(t.nulltesttype).ok()? != pg_query::protobuf::NullTestType::IsNotNull {
+        return None;
+    }
+    let Some(NodeEnum::ColumnRef(c)) = t.arg.as_ref().and_then(|a| a.node.as_ref()) else { return None };
+    match c.fields.as_slice() {
+        [f] => match f.node.as_ref() {
+            Some(NodeEnum::String(s)) => Some(s.sval.to_ascii_lowercase()),
+            _ => None,
+        },
+        _ => None,
     }
 }

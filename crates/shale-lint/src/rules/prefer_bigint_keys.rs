@@ -5,6 +5,7 @@ use pg_query::NodeEnum;
 
 use super::{added_columns, defined_columns, hit, type_name, Hit, Rule};
 use crate::effect::constraint_type;
+use crate::fix::{Edit, Rewrite, Target};
 use crate::Context;
 
 pub static RULE: Rule = rule!(
@@ -13,7 +14,8 @@ pub static RULE: Rule = rule!(
     Always,
     "integer keys run out at 2^31 (smallint at 2^15), and so do the foreign keys that copy them; changing the type later rewrites the table and its indexes",
     "bigint for key columns and the foreign keys that point at them",
-    formerly: ["prefer-bigint-identity"]
+    formerly: ["prefer-bigint-identity"],
+    fixer: fix
 );
 
 pub(super) fn check(node: &NodeEnum, _: &Context, hits: &mut Vec<Hit>) {
@@ -26,8 +28,21 @@ pub(super) fn check(node: &NodeEnum, _: &Context, hits: &mut Vec<Hit>) {
         if col.type_name.as_ref().is_some_and(|t| !t.array_bounds.is_empty()) {
             continue;
         }
-        hits.push(hit(&RULE, format!("{role} {} is {bits}", col.colname)));
+        hits.push(hit(&RULE, format!("{role} {} is {bits}", col.colname)).at(col.location));
     }
+}
+
+/// `integer` / `smallint` -> `bigint`. The column is new (a table created, or a column added,
+/// by this statement), so nothing is rewritten.
+fn fix(t: &Target) -> Result<Rewrite, String> {
+    let col = t.column().ok_or("the column is not in the statement")?;
+    let range = t.type_range(col).ok_or("the column's type is not in the statement")?;
+    let text = t.cased(range.clone(), "BIGINT");
+    Ok(Rewrite {
+        edits: vec![Edit { range, text }],
+        description: format!("{} becomes bigint", col.colname),
+        outside_transaction: false,
+    })
 }
 
 /// The key columns a statement defines, each once, in the order of the columns: a primary key
@@ -79,7 +94,26 @@ fn names(list: &[pg_query::protobuf::Node]) -> impl Iterator<Item = &str> {
 
 #[cfg(test)]
 mod tests {
+    use crate::fix::testing::fixed;
     use crate::tests::rules;
+
+    const RULE: &str = "prefer-bigint-keys";
+
+    #[test]
+    fn must_fix() {
+        assert_eq!(
+            fixed(
+                RULE,
+                "CREATE TABLE orders (\n  id integer NOT NULL,\n  user_id pg_catalog.int4 REFERENCES users (id),\n  n int,\n  PRIMARY KEY (id)\n);\n"
+            )
+            .unwrap(),
+            "CREATE TABLE orders (\n  id bigint NOT NULL,\n  user_id bigint REFERENCES users (id),\n  n int,\n  PRIMARY KEY (id)\n);\n"
+        );
+        assert_eq!(
+            fixed(RULE, "alter table orders add column shop_id smallint references shops;").unwrap(),
+            "alter table orders add column shop_id bigint references shops;"
+        );
+    }
 
     #[test]
     fn must_flag() {
