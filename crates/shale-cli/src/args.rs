@@ -216,7 +216,8 @@ pub enum Command {
   shale lint                        # the pending migrations, judged by the database
   shale lint --all                  # every migration, no database needed
   shale lint --since origin/main    # what a pull request adds
-  shale lint --format github")]
+  shale lint --format github
+  shale lint --fix --dry-run        # the safe forms as a diff; --fix writes them")]
     Lint(LintArgs),
     /// Tables with their size; or one table's columns, constraints, indexes, triggers and foreign keys
     #[command(after_help = "Examples:\n  shale inspect\n  shale inspect users\n  shale inspect app.orders --json")]
@@ -404,6 +405,17 @@ pub struct LintArgs {
     /// human, json, github (workflow annotations) or sarif (SARIF 2.1.0, for code scanning)
     #[arg(long, default_value = "human", value_parser = ["human", "json", "github", "sarif"])]
     pub format: String,
+    /// Rewrite the files into the safe form where a finding has one (CONCURRENTLY, NOT VALID then
+    /// VALIDATE, ...); never a file the database records as applied, nor, without a database, one git
+    /// has committed unchanged
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: print the changes as a unified diff and write nothing
+    #[arg(long, requires = "fix")]
+    pub dry_run: bool,
+    /// With --fix and no database: rewrite files git has committed unchanged too
+    #[arg(long, requires = "fix")]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

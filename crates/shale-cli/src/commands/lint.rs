@@ -16,9 +16,12 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     let config = settings.config.lint.clone().unwrap_or_default();
     let mut live = None;
     let mut only: Option<Vec<PathBuf>> = None;
+    // What tells whether a file may be rewritten by --fix.
+    let mut selection = Selection::Chosen;
     let scripts: Vec<Script> = if !args.files.is_empty() {
         args.files.iter().map(read_script).collect::<Result<_>>()?
     } else if let Some(rev) = &args.since {
+        selection = Selection::NewSince;
         // The migrations a branch adds, in order: the earlier ones count as applied (their tables
         // exist and hold data), so the new ones are judged as on production.
         let added = added_since(&settings.dir, rev)?;
@@ -38,11 +41,15 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         let facts = block_on(migrator.database_facts())?;
         pg_major = pg_major.or(Some(facts.server_version / 10000));
         live = Some(live_database(&facts, &config));
+        selection = Selection::Pending;
         plan.steps.into_iter().map(|s| s.script).collect()
     };
     let options = shale_lint::LintOptions { pg_major, lock_timeout: Some(settings.session()?.lock_timeout), live };
     let mut report = shale_lint::lint_with(&scripts, options);
     configure(&mut report, &config).map_err(shale::Error::Invalid)?;
+    if args.fix {
+        return fix(settings, args, &scripts, &report, pg_major, selection);
+    }
     if let (Some(paths), false) = (&only, settings.quiet || settings.json || args.format != "human") {
         eprintln!("{} migration file(s) added since {}", paths.len(), args.since.as_deref().unwrap_or(""));
     }
@@ -54,6 +61,217 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     }
     let failed = report.blocking().count() > 0 || !report.syntax_errors.is_empty();
     Ok(if failed { 1 } else { 0 })
+}
+
+/// How the files being linted were chosen, which decides how `--fix` learns whether one may have
+/// run somewhere.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Selection {
+    /// The pending migrations of the database: none has run there.
+    Pending,
+    /// Files added since a git revision: the revision does not have them.
+    NewSince,
+    /// Files given, or every migration: the database's history tells, or else git.
+    Chosen,
+}
+
+/// A file `--fix` would rewrite, and what came of it.
+#[derive(serde::Serialize)]
+struct FileOutcome {
+    path: PathBuf,
+    /// Why the file was not rewritten at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_rewritten: Option<String>,
+    /// Findings in it that have a fix (for a file not rewritten).
+    fixable: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<shale_lint::FileFix>,
+    written: bool,
+    #[serde(skip)]
+    diff: String,
+}
+
+/// `shale lint --fix [--dry-run]`: rewrite the findings that have a safe form, in the files that may be
+/// rewritten; print what was done and what was not, and why. Exit 1 when a blocking finding is left.
+fn fix(
+    settings: &Settings,
+    args: &LintArgs,
+    scripts: &[Script],
+    report: &Report,
+    pg_major: Option<u32>,
+    selection: Selection,
+) -> Result<i32> {
+    if !matches!(args.format.as_str(), "human" | "json") {
+        anyhow::bail!(shale::Error::Invalid(format!("--fix prints human or json output, not {}", args.format)));
+    }
+    if !report.syntax_errors.is_empty() {
+        print_human(report, settings.quiet);
+        return Ok(1);
+    }
+    let fixable = |f: &shale_lint::Finding| !f.allowed && shale_lint::rule(f.rule).is_some_and(|r| r.fixable());
+    let mut paths: Vec<&PathBuf> = Vec::new();
+    for f in report.findings.iter().filter(|f| fixable(f)) {
+        if !paths.contains(&&f.path) {
+            paths.push(&f.path);
+        }
+    }
+    // With a database, its history tells which files ran; the pending ones did not.
+    let applied = match selection {
+        Selection::Chosen if settings.has_database() && !paths.is_empty() => applied_files(settings)?,
+        _ => Default::default(),
+    };
+    let options = shale_lint::FixOptions::new(pg_major);
+    let mut outcomes = Vec::new();
+    for path in paths {
+        let Some(script) = scripts.iter().find(|s| &s.path == path) else { continue };
+        let count = report.findings.iter().filter(|f| &f.path == path && fixable(f)).count();
+        let refusal = match selection {
+            Selection::Pending | Selection::NewSince => None,
+            Selection::Chosen if settings.has_database() => {
+                std::fs::canonicalize(path).ok().and_then(|p| applied.get(&p).cloned()).map(|state| {
+                    format!(
+                        "the database's history records it as {state}: a migration that ran is not rewritten \
+                         (write the safe form in a new migration)"
+                    )
+                })
+            }
+            Selection::Chosen => git_refusal(path, args.force),
+        };
+        if let Some(reason) = refusal {
+            outcomes.push(FileOutcome {
+                path: path.clone(),
+                not_rewritten: Some(reason),
+                fixable: count,
+                fix: None,
+                written: false,
+                diff: String::new(),
+            });
+            continue;
+        }
+        let fixed = shale_lint::fix(script, &report.findings, &options);
+        let mut outcome = FileOutcome {
+            path: path.clone(),
+            not_rewritten: None,
+            fixable: count,
+            fix: None,
+            written: false,
+            diff: String::new(),
+        };
+        if fixed.changed() {
+            let original = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            if shale_core::checksum::normalize(&original) != *script.text {
+                outcome.not_rewritten = Some("the file changed while shale was reading it: run again".into());
+                outcomes.push(outcome);
+                continue;
+            }
+            let rewritten = shale_lint::fix::apply_to_original(&original, &fixed.edits);
+            let name = path.display().to_string();
+            outcome.diff = similar::TextDiff::from_lines(&original, &rewritten)
+                .unified_diff()
+                .header(&format!("a/{name}"), &format!("b/{name}"))
+                .to_string();
+            if !args.dry_run {
+                std::fs::write(path, &rewritten).with_context(|| format!("cannot write {}", path.display()))?;
+                outcome.written = true;
+            }
+        }
+        outcome.fix = Some(fixed);
+        outcomes.push(outcome);
+    }
+    // A blocking finding is left unless its fix was made.
+    let fixed_here = |f: &shale_lint::Finding| {
+        outcomes.iter().filter_map(|o| o.fix.as_ref()).any(|x| {
+            x.path == f.path && x.fixed.iter().any(|d| d.rule == f.rule && d.line == f.line && d.column == f.column)
+        })
+    };
+    let left = report.blocking().filter(|f| !fixed_here(f)).count();
+    if args.format == "json" {
+        print_json(&serde_json::json!({ "files": outcomes, "blocking_left": left, "dry_run": args.dry_run }));
+    } else {
+        print_fixes(&outcomes, left, args.dry_run);
+    }
+    Ok(if left > 0 { 1 } else { 0 })
+}
+
+fn print_fixes(outcomes: &[FileOutcome], left: usize, dry_run: bool) {
+    if dry_run {
+        for o in outcomes {
+            print!("{}", o.diff);
+        }
+    }
+    let (mut fixed, mut not_fixed) = (0, 0);
+    for o in outcomes {
+        let path = o.path.display();
+        if let Some(reason) = &o.not_rewritten {
+            println!("{path}: not rewritten ({} finding(s) with a fix): {reason}", o.fixable);
+            not_fixed += o.fixable;
+            continue;
+        }
+        let Some(fix) = &o.fix else { continue };
+        for f in &fix.fixed {
+            println!("{path}:{}:{}: fixed [{}]: {}", f.line, f.column, f.rule, f.description);
+        }
+        if fix.no_transaction_added {
+            println!("{path}: runs outside a transaction now (`-- shale:no-transaction` added at its top)");
+        }
+        for r in &fix.refused {
+            println!("{path}:{}:{}: not fixed [{}]: {}", r.line, r.column, r.rule, r.reason);
+        }
+        fixed += fix.fixed.len();
+        not_fixed += fix.refused.len();
+    }
+    let files = outcomes.iter().filter(|o| o.fix.as_ref().is_some_and(|f| f.changed())).count();
+    let done = match (dry_run, files) {
+        (true, _) => "nothing written (--dry-run)",
+        (false, 0) => "nothing written",
+        (false, _) => "written",
+    };
+    println!("{fixed} finding(s) fixed in {files} file(s), {not_fixed} not fixed; {done}");
+    if left > 0 {
+        println!("{left} blocking finding(s) left: `shale lint` lists them");
+    }
+}
+
+/// The migration files the database's history has a record of having run (applied, applied and
+/// changed since, or at or below the baseline), by canonical path, with that state.
+fn applied_files(settings: &Settings) -> Result<std::collections::HashMap<PathBuf, &'static str>> {
+    let status = block_on(migrator(settings)?.status())?;
+    Ok(status
+        .migrations
+        .into_iter()
+        .filter(|m| {
+            matches!(m.state, shale_core::State::Applied | shale_core::State::Modified | shale_core::State::Baseline)
+        })
+        .filter_map(|m| Some((std::fs::canonicalize(m.path?).ok()?, m.state.as_str())))
+        .collect())
+}
+
+/// Without a database, git decides: a file committed at HEAD and unchanged since may have run
+/// somewhere (CI, a colleague's database, production) and is not rewritten unless --force.
+fn git_refusal(path: &std::path::Path, force: bool) -> Option<String> {
+    if force {
+        return None;
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let name = path.file_name()?;
+    let git = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new("git").arg("-C").arg(dir).args(args).output().map(|o| o.status.success())
+    };
+    let os = std::ffi::OsStr::new;
+    if !git(&[os("rev-parse"), os("--is-inside-work-tree")]).unwrap_or(false) {
+        return Some(
+            "no database is configured and the file is not in a git work tree: nothing tells whether it ran \
+             somewhere; configure the database, or give --force"
+                .into(),
+        );
+    }
+    let tracked = git(&[os("ls-files"), os("--error-unmatch"), os("--"), name]).unwrap_or(false);
+    let unchanged = tracked && git(&[os("diff"), os("--quiet"), os("HEAD"), os("--"), name]).unwrap_or(false);
+    unchanged.then(|| {
+        "no database is configured, and git has the file committed unchanged at HEAD: it may have run \
+         somewhere already; configure the database (its history tells), or give --force"
+            .into()
+    })
 }
 
 /// The migration files under `dir` that git sees added since `rev` (committed since, or not yet
