@@ -66,29 +66,11 @@ impl FileFix {
 }
 
 /// What the fixer knows about the target.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FixOptions {
     /// Major version of the target PostgreSQL; None assumes a current server.
     pub pg_major: Option<u32>,
-    /// Write `-- shale:backfill` above a backfill UPDATE. Only when this shale reads that
-    /// directive (an unknown directive makes the file fail to load), see [`FixOptions::new`].
-    pub backfill_directive: bool,
 }
-
-impl FixOptions {
-    pub fn new(pg_major: Option<u32>) -> FixOptions {
-        FixOptions { pg_major, backfill_directive: shale_core::Directives::parse(BACKFILL).is_ok() }
-    }
-}
-
-impl Default for FixOptions {
-    fn default() -> FixOptions {
-        FixOptions::new(None)
-    }
-}
-
-/// The directive line above a backfill UPDATE.
-pub(crate) const BACKFILL: &str = "-- shale:backfill\n";
 
 /// Which part of its statement a finding is about, when the statement has several.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -674,7 +656,7 @@ pub(crate) mod testing {
     /// The file `sql` after `--fix` for `rule`'s findings (linted as a lone file: every table
     /// it does not create exists and holds data), or the reasons its fixes were refused.
     pub fn fixed(rule: &str, sql: &str) -> Result<String, Vec<String>> {
-        fixed_with(rule, sql, &FixOptions { pg_major: None, backfill_directive: false })
+        fixed_with(rule, sql, &FixOptions::default())
     }
 
     pub fn fixed_with(rule: &str, sql: &str, options: &FixOptions) -> Result<String, Vec<String>> {

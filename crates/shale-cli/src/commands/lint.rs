@@ -120,7 +120,7 @@ fn fix(
         Selection::Chosen if settings.has_database() && !paths.is_empty() => applied_files(settings)?,
         _ => Default::default(),
     };
-    let options = shale_lint::FixOptions::new(pg_major);
+    let options = shale_lint::FixOptions { pg_major };
     let mut outcomes = Vec::new();
     for path in paths {
         let Some(script) = scripts.iter().find(|s| &s.path == path) else { continue };

@@ -6,7 +6,7 @@ use pg_query::NodeEnum;
 
 use super::{added_columns, on, type_name, Hit, Rule};
 use crate::effect::{constraint_type, relation_name};
-use crate::fix::{relation, Edit, Rewrite, Target, BACKFILL};
+use crate::fix::{relation, Edit, Rewrite, Target};
 use crate::Context;
 
 pub static RULE: Rule = rule!(
@@ -46,8 +46,8 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
 }
 
 /// `ADD COLUMN c type DEFAULT expr` -> `ADD COLUMN c type`, `ALTER COLUMN c SET DEFAULT expr` (for rows
-/// written from then on), and `UPDATE t SET c = expr WHERE c IS NULL` for the rows already there,
-/// each committed by itself.
+/// written from then on), and `UPDATE t SET c = expr WHERE c IS NULL` for the rows already there, as
+/// a batched backfill (`-- shale:backfill`), each committed by itself.
 fn fix(t: &Target) -> Result<Rewrite, String> {
     let NodeEnum::AlterTableStmt(s) = t.node else { return Err("not an ALTER TABLE".into()) };
     if t.command_count() != 1 {
@@ -121,9 +121,8 @@ fn fix(t: &Target) -> Result<Rewrite, String> {
     let kept = t.text[t.span.start..first].trim_end();
     let column = shale_core::ident::ident(&col.colname);
     let table = relation(r, &t.kw("ONLY "));
-    let backfill = if t.options.backfill_directive { BACKFILL } else { "" };
     let sql = format!(
-        "{kept};\n{} {} {column} {} {expression};\n{backfill}{} {table} {} {column} = {expression} {} {column} {}",
+        "{kept};\n{} {} {column} {} {expression};\n-- shale:backfill\n{} {table} {} {column} = {expression} {} {column} {}",
         t.alter_table_prefix()?,
         t.kw("ALTER COLUMN"),
         t.kw("SET DEFAULT"),
@@ -133,7 +132,7 @@ fn fix(t: &Target) -> Result<Rewrite, String> {
         t.kw("IS NULL"),
     );
     let mut description = "adds the column without its default, then SET DEFAULT (for new rows) and an UPDATE \
-                           that fills the rows already there, each committed by itself"
+                           that fills the rows already there in batches (-- shale:backfill), each committed by itself"
         .to_string();
     if not_null {
         description.push_str(
@@ -171,8 +170,7 @@ fn calls_volatile(node: &pg_query::protobuf::Node) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::fix::testing::{fixed, fixed_with, refused};
-    use crate::fix::FixOptions;
+    use crate::fix::testing::{fixed, refused};
     use crate::tests::{rules, rules_on_version};
 
     const RULE: &str = "add-column-volatile-default";
@@ -185,34 +183,27 @@ mod tests {
             "-- shale:no-transaction\n-- Public ids.\n\
              ALTER TABLE users ADD COLUMN token uuid;\n\
              ALTER TABLE users ALTER COLUMN token SET DEFAULT gen_random_uuid();\n\
+             -- shale:backfill\n\
              UPDATE users SET token = gen_random_uuid() WHERE token IS NULL;\n"
         );
         // NOT NULL (either side of the default) is left out; casts and collations are kept.
-        // `-- shale:backfill` above the UPDATE once this shale reads that directive (an unknown one would
-        // make the file fail to load).
-        let options = FixOptions::default();
-        let backfill = if options.backfill_directive { "-- shale:backfill\n" } else { "" };
         assert_eq!(
             fixed(RULE, "ALTER TABLE events ADD COLUMN seen_at timestamptz NOT NULL DEFAULT clock_timestamp();")
                 .unwrap(),
             "-- shale:no-transaction\n\
              ALTER TABLE events ADD COLUMN seen_at timestamptz;\n\
              ALTER TABLE events ALTER COLUMN seen_at SET DEFAULT clock_timestamp();\n\
+             -- shale:backfill\n\
              UPDATE events SET seen_at = clock_timestamp() WHERE seen_at IS NULL;"
         );
         assert_eq!(
-            fixed_with(
-                RULE,
-                "alter table app.events add seen text collate \"C\" not null default (random()::text || 'x');",
-                &options
-            )
-            .unwrap(),
-            format!(
-                "-- shale:no-transaction\n\
-                 alter table app.events add seen text collate \"C\";\n\
-                 alter table app.events alter column seen set default (random()::text || 'x');\n\
-                 {backfill}update app.events set seen = (random()::text || 'x') where seen is null;"
-            )
+            fixed(RULE, "alter table app.events add seen text collate \"C\" not null default (random()::text || 'x');")
+                .unwrap(),
+            "-- shale:no-transaction\n\
+             alter table app.events add seen text collate \"C\";\n\
+             alter table app.events alter column seen set default (random()::text || 'x');\n\
+             -- shale:backfill\n\
+             update app.events set seen = (random()::text || 'x') where seen is null;"
         );
     }
 
