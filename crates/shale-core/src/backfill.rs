@@ -15,7 +15,7 @@
 use std::ops::Range;
 use std::time::Duration;
 
-use crate::tokens::{tokens, Token};
+use crate::tokens::{name_at, tokens, Token};
 
 /// Rows per batch when the directive does not say.
 pub const DEFAULT_BATCH: u64 = 5000;
@@ -105,20 +105,10 @@ pub fn update_shape(text: &str) -> Result<UpdateShape, String> {
     if only {
         i += 1;
     }
-    // The table: name(.name)*, each a bare word or a quoted identifier.
-    let start = i;
-    loop {
-        match toks.get(i) {
-            Some((Token::Word(_) | Token::Quoted(_), _)) => i += 1,
-            _ => return Err("expected a table name after UPDATE".into()),
-        }
-        if punct(i, '.') {
-            i += 1;
-        } else {
-            break;
-        }
-    }
-    let table = text[toks[start].1.start..toks[i - 1].1.end].to_string();
+    let Some((table, after)) = name_at(text, &toks, i) else {
+        return Err("expected a table name after UPDATE".into());
+    };
+    i = after;
     if punct(i, '*') {
         i += 1;
     }

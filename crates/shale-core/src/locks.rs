@@ -4,7 +4,7 @@
 //! distinctions the linter makes) lives in shale-lint; this reading keeps the embeddable library
 //! free of it.
 
-use crate::tokens::{tokens, Token};
+use crate::tokens::{self, tokens, Token};
 
 /// PostgreSQL's table lock modes, weakest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -106,25 +106,7 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
         Some((Token::Word(w), _)) => w.as_str(),
         _ => "",
     };
-    // A possibly qualified name at token `at`, as written, and the token after it.
-    let name_at = |at: usize| -> Option<(String, usize)> {
-        let mut i = at;
-        let start = toks.get(i)?.1.start;
-        let mut end;
-        loop {
-            match toks.get(i) {
-                Some((Token::Word(_) | Token::Quoted(_), span)) => end = span.end,
-                _ => return None,
-            }
-            i += 1;
-            if matches!(toks.get(i), Some((Token::Punct('.'), _))) {
-                i += 1;
-            } else {
-                break;
-            }
-        }
-        Some((text[start..end].to_string(), i))
-    };
+    let name_at = |at: usize| tokens::name_at(text, &toks, at);
     // Names separated by commas from `at`.
     let names_from = |mut at: usize| -> Vec<String> {
         let mut found = Vec::new();

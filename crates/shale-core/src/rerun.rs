@@ -4,7 +4,7 @@
 //!
 //! Judged from the statement's text alone; the executor looks in the catalog.
 
-use crate::tokens::{tokens, Token};
+use crate::tokens::{name_at, tokens, Token};
 
 /// What to do with a statement that may or may not have run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,26 +26,6 @@ pub enum RerunCheck {
 
 fn word(t: Option<&(Token, std::ops::Range<usize>)>, w: &str) -> bool {
     matches!(t, Some((Token::Word(x), _)) if x == w)
-}
-
-/// A possibly qualified name starting at token `at`: its text as written and the token after it.
-fn name_at(text: &str, toks: &[(Token, std::ops::Range<usize>)], at: usize) -> Option<(String, usize)> {
-    let mut i = at;
-    let start = toks.get(i)?.1.start;
-    let mut end;
-    loop {
-        match toks.get(i) {
-            Some((Token::Word(_) | Token::Quoted(_), span)) => end = span.end,
-            _ => return None,
-        }
-        i += 1;
-        if matches!(toks.get(i), Some((Token::Punct('.'), _))) {
-            i += 1;
-        } else {
-            break;
-        }
-    }
-    Some((text[start..end].to_string(), i))
 }
 
 /// What tells whether `text` (one statement) already ran.

@@ -76,3 +76,24 @@ pub(crate) fn tokens(text: &str) -> Vec<(Token, std::ops::Range<usize>)> {
     }
     out
 }
+
+/// A possibly qualified name starting at token `at` (`schema.table`, quoted parts as written):
+/// its text as written and the index of the token after it.
+pub(crate) fn name_at(text: &str, toks: &[(Token, std::ops::Range<usize>)], at: usize) -> Option<(String, usize)> {
+    let mut i = at;
+    let start = toks.get(i)?.1.start;
+    let mut end;
+    loop {
+        match toks.get(i) {
+            Some((Token::Word(_) | Token::Quoted(_), span)) => end = span.end,
+            _ => return None,
+        }
+        i += 1;
+        if matches!(toks.get(i), Some((Token::Punct('.'), _))) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    Some((text[start..end].to_string(), i))
+}
