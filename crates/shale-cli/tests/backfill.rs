@@ -93,3 +93,26 @@ fn a_backfill_line_before_anything_but_an_update_names_its_line() {
     assert!(run.stderr.contains("before an UPDATE"), "{}", run.stderr);
     assert!(p.tables().is_empty());
 }
+
+#[test]
+fn a_failing_batch_keeps_the_committed_ones_and_the_rerun_resumes_at_it() {
+    let p = Project::new("backfill_fail");
+    p.write("001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, n integer NOT NULL DEFAULT 0 CHECK (n < 2));");
+    p.shale(&["up"]).ok();
+    // Rows past 5,000 already hold 1: the batch reaching them breaks the CHECK.
+    p.psql("INSERT INTO items (id, n) SELECT g, CASE WHEN g > 5000 THEN 1 ELSE 0 END FROM generate_series(1, 8000) g; ANALYZE items");
+    p.write("002_bump.sql", "-- shale:backfill batch=1000\nUPDATE items SET n = n + 1;\n");
+    let failed = p.shale(&["up"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(failed.stderr.contains("002_bump.sql"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("resumes at the next one"), "{}", failed.stderr);
+    assert_eq!(
+        p.psql("SELECT count(*) FROM items WHERE id <= 5000 AND n = 1"),
+        "5000",
+        "the batches before it committed"
+    );
+    // Fixed by hand; the rerun starts at the failed batch (a batch run twice would break the CHECK).
+    p.psql("UPDATE items SET n = 0 WHERE id > 5000");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM items WHERE n = 1"), "8000");
+}

@@ -620,7 +620,12 @@ impl<'a> Executor<'a> {
                         return Err(PgError::LockLost);
                     }
                 }
-                let resume = if index == 0 {
+                let resume = if script.backfill(index).is_some() {
+                    format!(
+                        "statement {} is a batched backfill: the batches that committed are kept, and `shale up` resumes at the next one",
+                        index + 1
+                    )
+                } else if index == 0 {
                     "nothing of this file was applied (it runs outside a transaction, statement by statement): fix the statement and run `shale up` again".to_string()
                 } else {
                     format!(
