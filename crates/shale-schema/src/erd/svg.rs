@@ -33,9 +33,34 @@ pub fn render(diagram: &Diagram) -> String {
     if graph.num_nodes() > 0 {
         graph.do_it(false, false, false, &mut svg);
     }
-    let mut text = svg.finalize();
+    // The drawing sizes its canvas by generous text estimates, leaving a band of empty space
+    // below the tables: the canvas ends a margin below the lowest table instead.
+    let bottom = graph.iter_nodes().map(|n| graph.pos(n).bbox(false).1.y).fold(0.0_f64, f64::max);
+    let mut text = trim_height(&svg.finalize(), bottom + 20.0);
     text.push('\n');
     text
+}
+
+/// `svg` with its height (and its viewBox's) lowered to `height` where that is less.
+fn trim_height(svg: &str, height: f64) -> String {
+    let Some(end) = svg.find("xmlns=") else { return svg.to_string() };
+    let head = &svg[..end];
+    let number = |after: &str| -> Option<(usize, usize, f64)> {
+        let start = head.find(after)? + after.len();
+        let len = head[start..].find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        Some((start, start + len, head[start..start + len].parse().ok()?))
+    };
+    let (Some((h_start, h_end, old)), Some(view)) = (number("height=\""), head.find("viewBox=\"0 0 ")) else {
+        return svg.to_string();
+    };
+    if height <= 0.0 || height >= old {
+        return svg.to_string();
+    }
+    let new = format!("{height:.0}");
+    let old_text = &head[h_start..h_end];
+    let view_box = &head[view..];
+    let trimmed_view = view_box.replacen(&format!(" {old_text}\""), &format!(" {new}\""), 1);
+    format!("{}{new}{}{trimmed_view}{}", &head[..h_start], &head[h_end..view], &svg[end..])
 }
 
 fn look(line: &str) -> StyleAttr {
@@ -73,4 +98,21 @@ fn node(e: &Entity) -> Element {
 fn arrow(r: &Relationship) -> Arrow {
     let style = if r.identifying { LineStyleKind::Normal } else { LineStyleKind::Dashed };
     Arrow::new(LineEndKind::Arrow, LineEndKind::None, style, &r.label(), &look("black"), &None, &None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_height;
+
+    #[test]
+    fn the_canvas_ends_below_the_lowest_table() {
+        let svg = r#"<?xml version="1.0"?><svg width="300" height="932.375" viewBox="0 0 300 932.375" xmlns="x"><rect/></svg>"#;
+        assert_eq!(
+            trim_height(svg, 500.4),
+            r#"<?xml version="1.0"?><svg width="300" height="500" viewBox="0 0 300 500" xmlns="x"><rect/></svg>"#
+        );
+        // Never taller than drawn, and left alone when it cannot be read.
+        assert_eq!(trim_height(svg, 2000.0), svg);
+        assert_eq!(trim_height("<svg>", 10.0), "<svg>");
+    }
 }
