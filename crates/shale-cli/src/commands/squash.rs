@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use shale::{HistoryTable, Migrator, Target, UpRequest, Version};
 use shale_core::{Layout, Migration, MigrationKind, MigrationSet};
+use shale_pg::lock::simple_rows;
 use shale_pg::sql::quote_literal;
-use shale_pg::tokio_postgres::SimpleQueryMessage;
 use shale_schema::compare::differences;
 
 use super::throwaway::{Scratch, Throwaway};
@@ -202,19 +202,14 @@ fn archive_and_write(
 /// gets the lookup rows and counters the original migrations gave it.
 fn data_sql(scratch: &Scratch, history: &HistoryTable) -> Result<String> {
     let own = scratch.migrator_config(history).history.name();
+    // One connection for every query: a runtime of its own drives it between them.
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting a tokio runtime")?;
+    let client = runtime
+        .block_on(shale_pg::connect(&scratch.connection, &scratch.session()))
+        .map_err(|e| shale::Error::Pg(e.into()))?;
     let query = |sql: String| -> Result<Vec<Vec<String>>> {
-        let rows = block_on(async {
-            let client = shale_pg::connect(&scratch.connection, &scratch.session()).await?;
-            client.simple_query(&sql).await.map_err(|e| shale_pg::PgError::query("reading the rows to squash", e))
-        })
-        .map_err(shale::Error::Pg)?;
-        Ok(rows
-            .iter()
-            .filter_map(|m| match m {
-                SimpleQueryMessage::Row(r) => Some((0..r.len()).map(|i| r.get(i).unwrap_or("").to_string()).collect()),
-                _ => None,
-            })
-            .collect())
+        Ok(runtime.block_on(simple_rows(&client, &sql, "reading the rows to squash")).map_err(shale::Error::Pg)?)
     };
     let user_tables = format!(
         "c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.oid <> {own}::regclass
