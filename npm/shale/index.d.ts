@@ -35,7 +35,13 @@ export interface PlanOptions extends CommonOptions {
   allowOutOfOrder?: boolean;
 }
 
-export type DownOptions = CommonOptions & ({ step: number } | { to: string } | { all: true });
+export type DownOptions = CommonOptions &
+  ({ step: number } | { to: string } | { all: true }) & {
+    /** Also revert migrations without a down, with one computed from the schemas (`--generate`). */
+    generate?: boolean;
+    /** With generate: run generated downs that drop data (`--allow-destructive`). */
+    allowDestructive?: boolean;
+  };
 
 export interface LintOptions extends Omit<CommonOptions, 'wait' | 'lockTimeout'> {
   files?: string[];

@@ -245,7 +245,11 @@ async function plan(options = {}) {
   };
 }
 
-/** Revert applied migrations, newest first (`shale down`): one of step, to or all. */
+/**
+ * Revert applied migrations, newest first (`shale down`): one of step, to or all. With generate,
+ * migrations without a down are reverted with one computed from the schemas before and after each;
+ * one that drops data runs only with allowDestructive (else a ValidationError, nothing run).
+ */
 async function down(options = {}) {
   const chosen = [options.step != null, options.to != null, Boolean(options.all)].filter(Boolean);
   if (chosen.length !== 1) throw new TypeError('down() needs exactly one of {step: N}, {to: VERSION} or {all: true}');
@@ -253,6 +257,8 @@ async function down(options = {}) {
   if (options.step != null) args.push('--step', String(options.step));
   if (options.to != null) args.push('--to', String(options.to));
   if (options.all) args.push('--all');
+  if (options.generate) args.push('--generate');
+  if (options.allowDestructive) args.push('--allow-destructive');
   const { json } = await jsonCommand(args, options);
   return migrateResult(json);
 }

@@ -132,3 +132,16 @@ test('the shale bin runs the binary with its exit status', () => {
   );
   assert.match(shale.binaryPath(), /@shale[\/\\]cli-/);
 });
+
+test('down generates the downs a history lacks', async () => {
+  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'shale-js-'));
+  fs.mkdirSync(path.join(cwd, 'migrations'));
+  fs.writeFileSync(path.join(cwd, 'migrations', '001_users.sql'), 'CREATE TABLE users (id bigint PRIMARY KEY);\n');
+  fs.writeFileSync(path.join(cwd, 'migrations', '002_email.sql'), 'ALTER TABLE users ADD COLUMN email text;\n');
+  const databaseUrl = freshDatabase('js_generate');
+  await shale.up({ databaseUrl, cwd });
+  await assert.rejects(shale.down({ databaseUrl, cwd, step: 1, generate: true }), shale.ValidationError);
+  const reverted = await shale.down({ databaseUrl, cwd, all: true, generate: true, allowDestructive: true });
+  assert.deepEqual(reverted.versions, ['002', '001']);
+  assert.equal(psql(databaseUrl, "SELECT count(*) FROM pg_tables WHERE tablename = 'users'"), '0');
+});

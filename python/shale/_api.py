@@ -479,6 +479,8 @@ def down(
     step: Optional[int] = None,
     to: Optional[str] = None,
     all: bool = False,
+    generate: bool = False,
+    allow_destructive: bool = False,
     config: Optional[PathLike] = None,
     dev: bool = False,
     wait: Optional[Duration] = None,
@@ -487,7 +489,10 @@ def down(
     env: Optional[Mapping[str, str]] = None,
 ) -> MigrateResult:
     """Revert applied migrations, newest first (``shale down``): exactly one of ``step`` (that
-    many), ``to`` (every migration newer than that version; "0" for all) or ``all=True``."""
+    many), ``to`` (every migration newer than that version; "0" for all) or ``all=True``.
+    ``generate=True`` reverts migrations that have no down too, with a down computed from the
+    schemas before and after each (``--generate``); one that drops data runs only with
+    ``allow_destructive=True``, else ``ValidationError`` and nothing runs."""
     chosen = [x for x in (step is not None, to is not None, all) if x]
     if len(chosen) != 1:
         raise TypeError("down() needs exactly one of step=N, to=VERSION or all=True")
@@ -498,6 +503,10 @@ def down(
         command += ["--to", str(to)]
     if all:
         command.append("--all")
+    if generate:
+        command.append("--generate")
+    if allow_destructive:
+        command.append("--allow-destructive")
     _, document = _json_command(
         command, _common(database_url, dir, config, dev, wait, lock_timeout, cwd, env)
     )

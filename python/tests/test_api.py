@@ -155,3 +155,17 @@ def test_python_dash_m_shale_runs_the_binary(project: Path) -> None:
     assert proc.returncode == 0 and proc.stdout.startswith("shale "), proc.stderr
     assert proc.stdout.split()[1] == shale.__version__  # the wheel's version is the binary's
     assert os.path.basename(shale.find_shale_bin()).startswith("shale")
+
+
+def test_down_generates_the_downs_a_history_lacks(tmp_path: Path, database: str) -> None:
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "001_users.sql").write_text("CREATE TABLE users (id bigint PRIMARY KEY);\n")
+    (tmp_path / "migrations" / "002_email.sql").write_text("ALTER TABLE users ADD COLUMN email text;\n")
+    shale.up(database, cwd=tmp_path)
+    with pytest.raises(shale.ValidationError):
+        shale.down(database, cwd=tmp_path, step=1)
+    with pytest.raises(shale.ValidationError):
+        shale.down(database, cwd=tmp_path, step=1, generate=True)
+    reverted = shale.down(database, cwd=tmp_path, all=True, generate=True, allow_destructive=True)
+    assert reverted.versions == ["002", "001"]
+    assert psql(database, "SELECT count(*) FROM pg_tables WHERE tablename = 'users'") == "0"
