@@ -19,6 +19,13 @@ pub struct Difference {
     pub actual: Option<String>,
 }
 
+impl Difference {
+    /// What each side holds, `(absent)` where it has no such object.
+    pub fn sides(&self) -> (&str, &str) {
+        (self.expected.as_deref().unwrap_or("(absent)"), self.actual.as_deref().unwrap_or("(absent)"))
+    }
+}
+
 /// Every object as `kind name` -> a one-line description, so two schemas compare key by key.
 fn objects(schema: &Schema) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();

@@ -144,12 +144,8 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                     let which = if c.down_generated { "its generated down" } else { "down" };
                     println!("FAIL  {label}: {which} does not restore the schema:");
                     for d in &c.differences {
-                        println!(
-                            "        {}: before up {}, after down {}",
-                            d.object,
-                            d.expected.as_deref().unwrap_or("(absent)"),
-                            d.actual.as_deref().unwrap_or("(absent)")
-                        );
+                        let (before, after) = d.sides();
+                        println!("        {}: before up {before}, after down {after}", d.object);
                     }
                 }
             }
@@ -167,12 +163,8 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                     squash.archive.display()
                 );
                 for d in &squash.differences {
-                    println!(
-                        "        {}: with the archived files {}, with the squash {}",
-                        d.object,
-                        d.expected.as_deref().unwrap_or("(absent)"),
-                        d.actual.as_deref().unwrap_or("(absent)")
-                    );
+                    let (archived, squashed) = d.sides();
+                    println!("        {}: with the archived files {archived}, with the squash {squashed}", d.object);
                 }
             }
         }

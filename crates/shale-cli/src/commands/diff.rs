@@ -427,12 +427,8 @@ fn report(
         } else {
             eprintln!("verification failed: after applying the SQL to a copy of the source, these still differ:");
             for d in &v.differences {
-                eprintln!(
-                    "  {}: expected {}, got {}",
-                    d.object,
-                    d.expected.as_deref().unwrap_or("(absent)"),
-                    d.actual.as_deref().unwrap_or("(absent)")
-                );
+                let (expected, actual) = d.sides();
+                eprintln!("  {}: expected {expected}, got {actual}", d.object);
             }
             if left_out > 0 {
                 eprintln!("(the destructive statements left out explain some of these)");

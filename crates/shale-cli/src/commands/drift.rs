@@ -74,11 +74,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
     } else {
         let mut t = table(&["object", column.as_str(), "actual (database)"]);
         for d in &drift {
-            t.add_row(vec![
-                Cell::new(&d.object),
-                Cell::new(d.expected.as_deref().unwrap_or("(absent)")),
-                Cell::new(d.actual.as_deref().unwrap_or("(absent)")),
-            ]);
+            t.add_row(vec![Cell::new(&d.object), Cell::new(d.sides().0), Cell::new(d.sides().1)]);
         }
         println!("{t}\n\n{} difference(s) between {what} and the database", drift.len());
     }
