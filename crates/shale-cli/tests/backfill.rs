@@ -76,6 +76,7 @@ fn a_table_without_a_key_is_walked_by_pages_and_needs_a_where() {
         "{}",
         refused.stderr
     );
+    assert!(refused.stderr.contains("002_all.sql:2:1"), "{}", refused.stderr);
     assert_eq!(p.psql("SELECT count(*) FROM logs WHERE flag"), "0");
 
     p.write("002_all.sql", "-- shale:backfill batch=1000\nUPDATE logs SET flag = true WHERE flag IS NULL;\n");

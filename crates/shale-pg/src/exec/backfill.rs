@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use shale_core::backfill::{key_batch_sql, page_batch_sql, update_shape, Backfill, Cursor, KeyColumn};
 use shale_core::plan::Step;
+use shale_core::position::LineIndex;
 use tokio_postgres::SimpleQueryMessage;
 
 use super::{is_fence, rollback, ExecEvent, Executor, NoTxStop};
@@ -43,11 +44,15 @@ impl Executor<'_> {
         let shape = update_shape(text).map_err(|why| waited(PgError::Corrupt(why)))?;
         let mut cursor = Cursor::from_text(cursor).map_err(|why| waited(PgError::Corrupt(why)))?;
         let table = self.backfill_table(&shape.table).await.map_err(|error| NoTxStop::Statement { index, error })?;
+        // Refusals name the statement as the file has it.
+        let script = &step.script;
+        let (line, column) = LineIndex::new(&script.text).line_col(&script.text, script.statements[index].span.start);
+        let at = format!("{}:{line}:{column}", script.path.display());
         if table.keys.is_empty() && table.partitioned {
             return Err(waited(PgError::Query {
                 context: "running a backfill",
                 message: format!(
-                    "{} is partitioned and has no primary key: a backfill walks a partitioned table by its key; \
+                    "{at}: {} is partitioned and has no primary key: a backfill walks a partitioned table by its key; \
                      give it one, or backfill each partition (its own UPDATE and directive)",
                     shape.table
                 ),
@@ -58,7 +63,7 @@ impl Executor<'_> {
             return Err(waited(PgError::Query {
                 context: "running a backfill",
                 message: format!(
-                    "{} has no primary key, so the backfill walks its pages, and an UPDATE without WHERE would \
+                    "{at}: {} has no primary key, so the backfill walks its pages, and an UPDATE without WHERE would \
                      update rows twice (a row's new version can land on a page still to come): add a WHERE that \
                      leaves out the rows already done (e.g. WHERE new_column IS NULL)",
                     shape.table
