@@ -7,7 +7,8 @@
 #   a) `shale --schemas 'tenant_*' up`: the whole fleet in one run (default concurrency);
 #   b) the same work as a sequential loop of single-database `shale up` runs, one per schema
 #      (PGOPTIONS sets its search_path, a shale.toml of its own its history_schema);
-#      a and b alternate, R times each;
+#      a and b alternate, R times each; for both, the wall time and the CPU time per target of
+#      the client (shale; for b also bash) and of the server's backends;
 #   c) a second, no-op `shale --schemas 'tenant_*' up` (every tenant up to date);
 #   d) peak RSS of (a) at each RSS_TARGETS count of tenants, to show memory stays flat.
 # Every run is checked afterwards: each tenant holds MIGRATIONS succeeded history rows.
@@ -92,6 +93,9 @@ FLEET_A=("$SHALE" --database-url "$URL_A" --dir "$DIR" --schemas 'tenant_*' "${F
 LOOP_B=(bash "$LOOP" "$SHALE" "$URL_B" "$DIR" "$CONFIGS" "$TENANTS")
 FLEET_C=("$SHALE" --database-url "$URL_C" --dir "$DIR" --schemas 'tenant_*' "${FLEET_FLAGS[@]}" up -q)
 
+# The postmaster: the CPU time of the backends it reaps during a run is the server's share.
+SERVER_PID=$(head -n 1 "$BENCH_PGDATA/postmaster.pid")
+
 # shale runs from the empty project directory: no shale.toml or .env of the repository applies.
 cd "$BENCH_PROJECT"
 
@@ -99,18 +103,24 @@ cd "$BENCH_PROJECT"
 # server's speed from minute to minute.
 for i in $(seq 1 "$R"); do
     bench_log "run $i/$R: a (fleet up, $TENANTS tenants x $M migrations), then b (loop of $TENANTS single-database runs)"
-    python3 "$ROOT/bench/measure.py" time --tool python --runs 1 \
+    python3 "$ROOT/bench/measure.py" time --tool python --runs 1 --server-pid "$SERVER_PID" \
         --prepare "$(printf '%q %q %q' "$PREPARE" fleet_a "$TENANTS")" -- "${FLEET_A[@]}" >"$RES/a_$i.json"
     check_applied fleet_a "$TENANTS"
-    python3 "$ROOT/bench/measure.py" time --tool python --runs 1 \
+    python3 "$ROOT/bench/measure.py" time --tool python --runs 1 --server-pid "$SERVER_PID" \
         --prepare "$(printf '%q %q %q' "$PREPARE" fleet_b "$TENANTS")" -- "${LOOP_B[@]}" >"$RES/b_$i.json"
     check_applied fleet_b "$TENANTS"
 done
 for x in a b; do
     python3 - "$RES/$x.json" "$RES/${x}"_*.json <<'PY'
 import json, statistics, sys
-times = [t for path in sys.argv[2:] for t in json.load(open(path))["times_s"]]
-json.dump({"times_s": times, "median_s": statistics.median(times)}, open(sys.argv[1], "w"))
+runs = [json.load(open(path)) for path in sys.argv[2:]]
+out = {}
+for key in ("times_s", "cpu_s", "server_cpu_s"):
+    values = [t for run in runs for t in run[key]]
+    out[key] = values
+    out[key.replace("_s", "") + "_median_s"] = statistics.median(values)
+out["median_s"] = out["times_median_s"]
+json.dump(out, open(sys.argv[1], "w"))
 PY
 done
 
@@ -138,6 +148,14 @@ A=$(median "$RES/a.json")
 B=$(median "$RES/b.json")
 C=$(median "$RES/c.json")
 SPEEDUP=$(python3 -c "print('%.1f' % ($B / $A))")
+# CPU per target, in ms: the client's (shale, and for the loop also bash) and the server's.
+per_target() { python3 -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))[sys.argv[2]] * 1000 / int(sys.argv[3])))' "$1" "$2" "$TENANTS"; }
+CPU_A=$(per_target "$RES/a.json" cpu_median_s)
+CPU_B=$(per_target "$RES/b.json" cpu_median_s)
+SCPU_A=$(per_target "$RES/a.json" server_cpu_median_s)
+SCPU_B=$(per_target "$RES/b.json" server_cpu_median_s)
+WALL_A=$(per_target "$RES/a.json" median_s)
+WALL_B=$(per_target "$RES/b.json" median_s)
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 MAXCONN=$(bench_psql -c "SHOW max_connections")
 REV=${GIT_REV:-$(git -C "$ROOT" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)}
@@ -155,11 +173,17 @@ SECTION=$BENCH_TMP/fleet.md
     echo "| a. \`shale --schemas 'tenant_*' up\` (one run, the whole fleet) | $A s | $(times "$RES/a.json") |"
     echo "| b. sequential loop: one single-database \`shale up\` per schema | $B s | $(times "$RES/b.json") |"
     echo "| speed-up of a over b | ${SPEEDUP}x | |"
+    echo "| per target, a: wall / client CPU / server CPU | $WALL_A / $CPU_A / $SCPU_A ms | |"
+    echo "| per target, b: wall / client CPU / server CPU | $WALL_B / $CPU_B / $SCPU_B ms | |"
     echo "| c. no-op fleet \`up\` (every tenant up to date) | $C s | $(times "$RES/c.json") |"
     for n in "${RSS_ROWS[@]}"; do
         kb=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["max_rss_kb"])' "$RES/rss_$n.json")
         echo "| d. peak RSS of the fleet \`up\`, $n tenants x $M migrations | $(python3 -c "print('%.1f MB' % ($kb / 1024))") | 1 |"
     done
+    echo
+    echo "Client CPU is user + system time of the command and every process it waited for (wait4's rusage: for"
+    echo "b, bash and its $TENANTS shale processes); server CPU is that of the backends the postmaster reaped during"
+    echo "the run (its cutime + cstime), so both sides of the 2 cores are counted. Medians over the runs."
     echo
     echo "Exact commands, with the machine's paths as variables: \$SHALE is target/release/shale, \$DIR the"
     echo "generated migrations, \$URL_X postgresql://postgres@localhost:PORT/X?host=SOCKET_DIR on the benchmark"

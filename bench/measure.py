@@ -9,7 +9,11 @@ Usage:
 database). The wall time of CMD is measured from spawn to exit: with python3's perf_counter around
 fork/exec/wait4, or with hyperfine (`--shell=none`, so no shell start-up is in the numbers).
 Prints {"tool", "runs", "median_s", "min_s", "max_s", "times_s", "max_rss_kb"?}. A failing
-command (or prepare) aborts with its exit status.
+command (or prepare) aborts with its exit status. With the python timer it also prints the CPU
+time of each run: "cpu_s" (user + system of CMD and every process it waited for, from wait4's
+rusage) and, given --server-pid PID (the postmaster), "server_cpu_s": the CPU time of the
+server's backends that ended during the run (the postmaster's reaped-children times from
+/proc/PID/stat), that is the server work of a client that connected and left within the run.
 
 `rss`: peak resident set size of CMD itself, in KiB: `/usr/bin/time -f %M` when present, else
 the ru_maxrss that wait4() returns for that one child (what getrusage(RUSAGE_CHILDREN) gives when
@@ -37,7 +41,7 @@ def run_checked(argv, what):
 
 
 def spawn_wait(argv):
-    """(seconds, ru_maxrss KiB) for one run of argv, which must succeed."""
+    """(seconds, ru_maxrss KiB, CPU seconds) for one run of argv, which must succeed."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -45,7 +49,16 @@ def spawn_wait(argv):
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         sys.exit(f"measure.py: command failed with exit status {proc.returncode}: {shlex.join(argv)}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+
+
+def reaped_children_cpu(pid):
+    """CPU seconds of the children `pid` has reaped (cutime + cstime of /proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        # The command name may hold spaces: the fields after it start past the last ')'.
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state); cutime and cstime are fields 16 and 17.
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
 
 
 def time_python(args):
@@ -53,14 +66,21 @@ def time_python(args):
         for p in args.prepare:
             run_checked(shlex.split(p), "prepare")
         spawn_wait(args.command)
-    times, rss = [], []
+    times, rss, cpu, server_cpu = [], [], [], []
     for _ in range(args.runs):
         for p in args.prepare:
             run_checked(shlex.split(p), "prepare")
-        t, kb = spawn_wait(args.command)
+        before = reaped_children_cpu(args.server_pid) if args.server_pid else None
+        t, kb, c = spawn_wait(args.command)
+        if before is not None:
+            server_cpu.append(reaped_children_cpu(args.server_pid) - before)
         times.append(t)
         rss.append(kb)
-    return {"tool": "python3", "times_s": times, "max_rss_kb": max(rss)}
+        cpu.append(c)
+    result = {"tool": "python3", "times_s": times, "max_rss_kb": max(rss), "cpu_s": cpu}
+    if args.server_pid:
+        result["server_cpu_s"] = server_cpu
+    return result
 
 
 def time_hyperfine(args):
@@ -105,6 +125,7 @@ def main():
     ap.add_argument("--prepare", action="append", default=[],
                     help="command line (split like a shell would, no shell) run before each run")
     ap.add_argument("--tool", choices=["auto", "python", "hyperfine"], default="auto")
+    ap.add_argument("--server-pid", type=int, help="the postmaster: also report its backends' CPU time")
     argv = sys.argv[1:]
     split = argv.index("--") if "--" in argv else len(argv)
     args = ap.parse_args(argv[:split])

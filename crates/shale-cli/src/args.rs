@@ -109,6 +109,9 @@ pub struct FleetArgs {
     /// After a target fails, start no new ones
     #[arg(long, global = true, help_heading = FLEET)]
     pub fail_fast: bool,
+    /// Take only slice K of N of the targets (1 <= K <= N), to run one fleet on N machines; a target's slice depends on its name alone
+    #[arg(long, global = true, help_heading = FLEET, value_name = "K/N")]
+    pub shard: Option<shale::fleet::Shard>,
 }
 
 impl FleetArgs {
@@ -295,7 +298,7 @@ fn shown_options(command: &str) -> (bool, bool, bool) {
     (fleet, busy, connects)
 }
 
-const FLEET_OPTIONS: &[&str] = &["targets", "targets_query", "schemas", "concurrency", "fail_fast"];
+const FLEET_OPTIONS: &[&str] = &["targets", "targets_query", "schemas", "concurrency", "fail_fast", "shard"];
 const BUSY_OPTIONS: &[&str] =
     &["lock_wait_max", "lock_try_timeout", "cancel_blockers_after", "terminate", "lock_acquire"];
 const CONNECTION_OPTIONS: &[&str] =

@@ -364,3 +364,51 @@ fn drift_across_tenant_schemas_compares_each_schema_as_public() {
         target(&json, "tenant_b")["drift"].as_array().unwrap().iter().map(|d| d["object"].as_str().unwrap()).collect();
     assert_eq!(objects, ["column public.items.extra", "index public.items_name"], "seen as public");
 }
+
+#[test]
+fn shards_split_a_fleet_so_that_every_target_runs_exactly_once() {
+    let p = Project::new("fleet_shards");
+    migrations(&p);
+    let tenants: Vec<String> = (1..=12).map(|i| format!("shard_t{i:02}")).collect();
+    create_schemas(&p, &tenants.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // Three machines, each its own slice: together they migrate every tenant once.
+    let mut taken = Vec::new();
+    for k in 1..=3 {
+        let shard = format!("{k}/3");
+        let run = p.shale(&["--schemas", "shard_t*", "--shard", &shard, "up", "--json"]);
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        let json = run.json();
+        assert_eq!(json["shard"]["slice"], shard.as_str());
+        assert_eq!(json["shard"]["fleet_targets"], 12);
+        for t in json["targets"].as_array().unwrap() {
+            assert_eq!(t["steps"], 3, "{t}");
+            taken.push(t["name"].as_str().unwrap().to_string());
+        }
+    }
+    taken.sort();
+    assert_eq!(taken, tenants, "the three slices together are the fleet, each tenant once");
+    assert_eq!(schemas_with(&p, "shale_migrations"), tenants);
+
+    // Each slice is the same on a rerun (a CI retry of one machine): nothing left to do there.
+    let again = p.shale(&["--schemas", "shard_t*", "--shard", "2/3", "up"]).ok();
+    assert!(again.stdout.contains("shard 2/3 of a fleet of 12: "), "{}", again.stdout);
+    assert!(!again.stdout.contains("applied"), "{}", again.stdout);
+
+    // More machines than targets: some slices are empty, and an empty slice is a success.
+    let mut total = 0;
+    for k in 1..=40 {
+        let run = p.shale(&["--schemas", "shard_t*", "--shard", &format!("{k}/40"), "status", "--json"]);
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        total += run.json()["targets"].as_array().unwrap().len();
+    }
+    assert_eq!(total, 12);
+
+    // Refused: a slice out of range, and a shard without a fleet.
+    let bad = p.shale(&["--schemas", "shard_t*", "--shard", "4/3", "up"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("expected K/N with 1 <= K <= N"), "{}", bad.stderr);
+    let alone = p.shale(&["--shard", "1/2", "up"]);
+    assert_eq!(alone.code, 2, "{}", alone.stderr);
+    assert!(alone.stderr.contains("takes a slice of a fleet"), "{}", alone.stderr);
+}

@@ -23,6 +23,9 @@ use tokio::sync::Semaphore;
 
 use crate::{Error, Event, Migrator, MigratorConfig, StatusReport, UpRequest};
 
+mod shard;
+pub use shard::{Shard, ShardParseError};
+
 /// Concurrency when none is asked for (never more than the number of targets).
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Connections one running target holds: the work session and the migration lock's session.

@@ -64,6 +64,13 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
     if targets.is_empty() {
         return Err(invalid(&format!("no targets: {}", source_text(settings))));
     }
+    // A slice may be empty (few targets, many machines): that machine has nothing to do, which
+    // is a success, not an error.
+    let sliced = settings.fleet.shard.map(|shard| Sliced { shard, fleet_size: targets.len() });
+    let targets = match settings.fleet.shard {
+        Some(shard) => shard.select(targets),
+        None => targets,
+    };
     let operation = match planned {
         Planned::Ready(operation) => operation,
         Planned::Drift { dev_url } => {
@@ -84,11 +91,18 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
     progress.finish();
     let code = exit_code(&report);
     if settings.json {
-        print_json(&json(&report, code));
+        print_json(&json(&report, code, sliced));
     } else if !settings.quiet || code != 0 {
-        print_summary(&report);
+        print_summary(&report, sliced);
     }
     Ok(code)
+}
+
+/// `--shard K/N`: which slice ran, out of how many targets in the whole fleet.
+#[derive(Clone, Copy)]
+struct Sliced {
+    shard: fleet::Shard,
+    fleet_size: usize,
 }
 
 fn invalid(message: &str) -> anyhow::Error {
@@ -133,7 +147,7 @@ fn is_status(report: &FleetReport) -> bool {
     matches!(report.operation, "status" | "validate" | "drift")
 }
 
-fn json(report: &FleetReport, code: i32) -> serde_json::Value {
+fn json(report: &FleetReport, code: i32, sliced: Option<Sliced>) -> serde_json::Value {
     let mut value = serde_json::json!({
         "operation": report.operation,
         "ok": code == 0,
@@ -149,6 +163,9 @@ fn json(report: &FleetReport, code: i32) -> serde_json::Value {
         "servers": report.servers,
         "targets": report.targets,
     });
+    if let Some(sliced) = sliced {
+        value["shard"] = serde_json::json!({ "slice": sliced.shard.to_string(), "fleet_targets": sliced.fleet_size });
+    }
     if is_status(report) {
         value["groups"] = serde_json::to_value(fleet::group_status(&report.targets)).unwrap_or_default();
     }
@@ -190,7 +207,7 @@ fn result_text(operation: &str, r: &TargetReport) -> String {
     }
 }
 
-fn print_summary(report: &FleetReport) {
+fn print_summary(report: &FleetReport, sliced: Option<Sliced>) {
     if is_status(report) {
         let mut t = table(&["state", "version", "targets", "summary", "examples"]);
         for g in fleet::group_status(&report.targets) {
@@ -229,8 +246,12 @@ fn print_summary(report: &FleetReport) {
         }
     }
     let skipped = report.count(Outcome::Skipped);
+    let slice = match sliced {
+        Some(s) => format!("shard {} of a fleet of {}: ", s.shard, s.fleet_size),
+        None => String::new(),
+    };
     println!(
-        "\n{} target(s): {} ok, {} failed, {} unavailable{}; {} at a time, {:.1} s",
+        "\n{slice}{} target(s): {} ok, {} failed, {} unavailable{}; {} at a time, {:.1} s",
         report.targets.len(),
         report.count(Outcome::Ok),
         report.count(Outcome::Failed),

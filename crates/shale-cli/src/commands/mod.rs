@@ -32,6 +32,10 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
     if settings.fleet.is_fleet() {
         return fleet::run(command, settings);
     }
+    if let Some(shard) = settings.fleet.shard {
+        let text = format!("--shard {shard} takes a slice of a fleet: add --targets, --targets-query or --schemas");
+        return Err(shale::Error::Invalid(text).into());
+    }
     match command {
         Command::Init => init::run(settings),
         Command::New { down_from_diff: Some(version), dev_url, .. } => {
