@@ -406,9 +406,9 @@ impl MigrationSet {
                 }
             }
         }
-        let mut migrations = Vec::new();
-        for group in groups.into_values() {
-            match group.build() {
+        let mut migrations = Vec::with_capacity(groups.len());
+        for built in build_groups(groups.into_values().collect()) {
+            match built {
                 Ok(m) => migrations.push(m),
                 Err(e) => errors.extend(e),
             }
@@ -598,14 +598,18 @@ fn read_source_files(dir: &Path) -> Result<(Vec<SourceFile>, Vec<PathBuf>), Load
         }
     }
     // Reading a thousand small files is syscall-bound: spread it over the cores.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    let chunk = wanted.len().div_ceil(threads).max(64);
+    let chunk = wanted.len().div_ceil(reading_threads(wanted.len())).max(1);
     let read = |relative: &PathBuf| {
         use std::io::Read;
         let path = dir.join(relative);
         let mut bytes = Vec::new();
         std::fs::File::open(&path)
-            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .and_then(|f| {
+                // Sized from the file's length: one read, not a probe and a series of growing copies.
+                let size = f.metadata().map_or(0, |m| m.len().min(MAX_FILE_BYTES + 1));
+                bytes.reserve_exact(size as usize + 1);
+                f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
+            })
             .map_err(|e| io(&path, e))?;
         if bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(LoadError::file(
@@ -807,6 +811,31 @@ fn split_version(stem: &str, dashes: bool) -> Option<(String, String)> {
     let rest = &stem[version_text.len()..];
     let name = if rest.is_empty() { "" } else { rest.strip_prefix('_').or_else(|| rest.strip_prefix('-'))? };
     Some((version_text.to_string(), name.to_string()))
+}
+
+/// Split and checksum every migration, a thousand files spread over the cores (the results in
+/// the order of `groups`).
+fn build_groups(groups: Vec<Group>) -> Vec<Result<Migration, Vec<LoadError>>> {
+    let threads = reading_threads(groups.len());
+    if threads == 1 {
+        return groups.into_iter().map(Group::build).collect();
+    }
+    let chunk = groups.len().div_ceil(threads);
+    let mut groups = groups.into_iter();
+    let chunks: Vec<Vec<Group>> = (0..threads).map(|_| groups.by_ref().take(chunk).collect()).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = chunks
+            .into_iter()
+            .map(|part| scope.spawn(move || part.into_iter().map(Group::build).collect::<Vec<_>>()))
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("a migration-building thread does not panic")).collect()
+    })
+}
+
+/// Threads worth starting for `items` files: one per core (at most 4), each with at least 64.
+fn reading_threads(items: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    cores.min(items.div_ceil(64)).max(1)
 }
 
 impl Group {

@@ -155,6 +155,28 @@ pub struct Migrator {
 
 type OnEvent<'a> = &'a mut (dyn FnMut(Event) + Send);
 
+/// A session to the database with the history already read, begun before the migration files
+/// are loaded (see [`Migrator::up_from`]): connecting and reading the directory overlap.
+pub struct Opened {
+    client: Client,
+    history: History,
+    /// The history table exists (no need to look for it again under the lock).
+    seen: bool,
+    started: Instant,
+}
+
+impl Opened {
+    /// Connect as `config` says and read the history (one round trip after connecting). Nothing
+    /// is written: a database without a history table reads as an empty history.
+    pub async fn open(config: &MigratorConfig) -> Result<Opened, Error> {
+        let started = Instant::now();
+        let reader = Migrator::new(MigrationSet::default(), config.clone());
+        let client = reader.connect().await?;
+        let (history, seen) = reader.history(&client, false, false).await?;
+        Ok(Opened { client, history, seen, started })
+    }
+}
+
 impl Migrator {
     /// Takes a `MigrationSet` or an `Arc<MigrationSet>` shared with other migrators.
     pub fn new(set: impl Into<std::sync::Arc<MigrationSet>>, config: MigratorConfig) -> Migrator {
@@ -326,7 +348,18 @@ impl Migrator {
     pub async fn up(&self, request: &UpRequest, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
         let started = Instant::now();
         let client = self.connect().await?;
-        let (history, _) = self.history(&client, false, false).await?;
+        let (history, seen) = self.history(&client, false, false).await?;
+        self.up_from(Opened { client, history, seen, started }, request, on_event).await
+    }
+
+    /// [`Migrator::up`] on a session that [`Opened::open`] began before the migration files
+    /// were loaded: start-up then costs the longer of the two, not their sum. The history it
+    /// read is only a first look: under the lock it is read again, as `up` always does.
+    pub async fn up_from(&self, opened: Opened, request: &UpRequest, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+        let Opened { client, history, seen, started } = opened;
+        if seen {
+            self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let plan = plan_up(&self.set, &history, request)?;
         if plan.steps.is_empty() {
             return Ok(RunReport::unchanged(&history));

@@ -14,6 +14,11 @@ use crate::settings::Settings;
 /// exits at once.
 fn migrator(settings: &Settings) -> Result<shale::Migrator> {
     let mut migrator = super::migrator(settings)?;
+    migrator.config.interrupt = Some(interrupt_on_signal());
+    Ok(migrator)
+}
+
+fn interrupt_on_signal() -> shale_pg::Interrupt {
     let interrupt = shale_pg::Interrupt::new();
     let handler = interrupt.clone();
     let _ = ctrlc::set_handler(move || {
@@ -23,8 +28,7 @@ fn migrator(settings: &Settings) -> Result<shale::Migrator> {
         eprintln!("stopping: cancelling the statement in flight (press Ctrl-C again to quit at once)");
         handler.request();
     });
-    migrator.config.interrupt = Some(interrupt);
-    Ok(migrator)
+    interrupt
 }
 
 fn progress(settings: &Settings) -> Progress {
@@ -51,6 +55,9 @@ pub fn up_request(settings: &Settings, args: &UpArgs) -> Result<UpRequest> {
 }
 
 pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
+    if !args.dry_run && args.backup.is_none() && args.from_archive.is_none() {
+        return up_overlapped(settings, args);
+    }
     let mut migrator = migrator(settings)?;
     if let Some(archive) = &args.from_archive {
         migrator.set = super::squash::with_archive((*migrator.set).clone(), archive)?.into();
@@ -78,17 +85,61 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
         }
     }
     let seeds = if args.seed { Some(read_seeds(settings, args.seeds.as_deref())?) } else { None };
+    note_ignored(settings, &migrator.set);
+    let progress = progress(settings);
+    let report = block_on(migrator.up(&request, &mut |e: Event| progress.event(&e)))?;
+    after_up(settings, &migrator, report, seeds, &progress)
+}
+
+/// `up` as an application start-up runs it: the session is opened and the history read while
+/// another thread reads the migrations directory, so the start costs the longer of the two, not
+/// their sum. A file that does not load wins over a connection error, as when loading came first,
+/// and stops the connection attempt (which `--wait` may be retrying).
+fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
+    let request = up_request(settings, args)?;
+    let seeds = if args.seed { Some(read_seeds(settings, args.seeds.as_deref())?) } else { None };
+    let mut config = super::migrator_config(settings, settings.connection()?)?;
+    config.interrupt = Some(interrupt_on_signal());
+    let progress = progress(settings);
+    let (migrator, report) = std::thread::scope(|scope| {
+        let (loaded_tx, mut loaded) = tokio::sync::oneshot::channel();
+        scope.spawn(move || loaded_tx.send(super::load_set(settings)));
+        block_on(async {
+            let opening = shale::Opened::open(&config);
+            tokio::pin!(opening);
+            let (set, opened) = tokio::select! {
+                set = &mut loaded => (set.expect("the loading thread sends its result")?, opening.await),
+                opened = &mut opening => (loaded.await.expect("the loading thread sends its result")?, opened),
+            };
+            let migrator = shale::Migrator::new(set, config.clone());
+            note_ignored(settings, &migrator.set);
+            let report = migrator.up_from(opened?, &request, &mut |e: Event| progress.event(&e)).await?;
+            anyhow::Ok((migrator, report))
+        })
+    })?;
+    after_up(settings, &migrator, report, seeds, &progress)
+}
+
+fn note_ignored(settings: &Settings, set: &shale::MigrationSet) {
     if !settings.quiet && !settings.json {
-        for i in &migrator.set.ignored {
+        for i in &set.ignored {
             eprintln!("note: {}: ignored: {}", i.path.display(), i.reason);
         }
     }
-    let progress = progress(settings);
-    let report = block_on(migrator.up(&request, &mut |e: Event| progress.event(&e)))?;
+}
+
+/// What follows a run of `up`: its report, the schema files refreshed, the seeds.
+fn after_up(
+    settings: &Settings,
+    migrator: &shale::Migrator,
+    report: RunReport,
+    seeds: Option<shale::MigrationSet>,
+    progress: &Progress,
+) -> Result<i32> {
     print_report(settings, &report, "applied", "nothing to apply: the database is up to date");
     if !report.steps.is_empty() {
-        super::dump::after_up(settings, &migrator)?;
-        super::erd::after_up(settings, &migrator)?;
+        super::dump::after_up(settings, migrator)?;
+        super::erd::after_up(settings, migrator)?;
     }
     if let Some(seeds) = seeds {
         let report = block_on(migrator.seed(&seeds, false, &mut |e: Event| progress.event(&e)))?;
