@@ -1,5 +1,7 @@
 //! An ACCESS EXCLUSIVE statement on an existing table while lock_timeout is off.
 
+use shale_core::locks::LockMode;
+
 use super::{Hit, Rule};
 use crate::{Context, Effect};
 
@@ -13,7 +15,7 @@ pub static RULE: Rule = rule!(
 
 /// Judged from the statement's lock and the timeout in force for its file.
 pub fn check(effect: &Effect, context: &Context) -> Option<Hit> {
-    (effect.lock == "ACCESS EXCLUSIVE" && context.lock_timeout_off && !effect.table.is_empty()).then(|| Hit {
+    (effect.lock == LockMode::AccessExclusive && context.lock_timeout_off && !effect.table.is_empty()).then(|| Hit {
         rule: &RULE,
         message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", effect.table),
         table: effect.table.clone(),
@@ -44,5 +46,8 @@ mod tests {
             "new table"
         );
         assert!(run(Some("0"), "CREATE INDEX CONCURRENTLY i ON users (n);").is_empty(), "not ACCESS EXCLUSIVE");
+        // LOCK takes the mode it names, ACCESS EXCLUSIVE when it names none.
+        assert_eq!(run(Some("0"), "LOCK TABLE users;"), ["heavy-lock", "access-exclusive-without-lock-timeout"]);
+        assert_eq!(run(Some("0"), "LOCK TABLE users IN SHARE MODE;"), ["heavy-lock"], "not ACCESS EXCLUSIVE");
     }
 }
