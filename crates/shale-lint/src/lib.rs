@@ -4,6 +4,7 @@
 //! Context standalone linters lack: tables created earlier in the same run (the same file or an
 //! earlier pending one) are new and empty, so lock and rewrite rules do not fire on them.
 
+mod config;
 mod effect;
 pub mod fix;
 mod rules;
@@ -16,6 +17,7 @@ use shale_core::position::LineIndex;
 use shale_core::split::TransactionControl;
 use shale_core::Directives;
 
+pub use config::{ConfigError, LintConfig, RuleConfig, DEFAULT_LARGE_TABLE_ROWS};
 pub use effect::{effect, Effect};
 pub use fix::{fix, FileFix, FixOptions};
 pub use rules::{by_id as rule, Rule, ALL as RULES};
@@ -203,6 +205,8 @@ pub struct Context {
     in_transaction: bool,
     /// Whether a lock_timeout is in force for the statements being checked.
     lock_timeout_off: bool,
+    /// Rules disabled and severities changed.
+    rules: RuleConfig,
     /// `CHECK (col IS NOT NULL)` constraints added in this run, not validated yet: constraint name
     /// (lower-case) to `table.column`.
     not_null_checks: HashMap<String, String>,
@@ -221,6 +225,9 @@ pub struct LintOptions {
     /// The database the statements will run on; None judges every table not created by the
     /// statements themselves as existing and holding data.
     pub live: Option<LiveDatabase>,
+    /// Rules disabled and severities changed (from a [`LintConfig`]); the default keeps every
+    /// rule on at its own severity.
+    pub rules: RuleConfig,
 }
 
 /// A relation name as the linter keys it: lower-case, and `public.` dropped (migrations name
@@ -335,7 +342,8 @@ pub fn lint<'a>(scripts: impl IntoIterator<Item = &'a Script>) -> Report {
 
 /// [`lint`] for a known target server.
 pub fn lint_with<'a>(scripts: impl IntoIterator<Item = &'a Script>, options: LintOptions) -> Report {
-    let mut context = Context { pg_major: options.pg_major, live: options.live, ..Context::default() };
+    let mut context =
+        Context { pg_major: options.pg_major, live: options.live, rules: options.rules, ..Context::default() };
     let session_off = options.lock_timeout.as_deref().is_some_and(is_off);
     let mut report = Report::default();
     for script in scripts {
@@ -419,11 +427,11 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
             if let Some(e) = effect {
                 report.effects.push((script.path.clone(), line, e));
             }
-            for hit in hits {
+            for hit in hits.into_iter().filter(|hit| context.rules.enabled(hit.rule)) {
                 let allowed = header.iter().chain(&here).any(|a| hit.rule.answers_to(a));
                 report.findings.push(Finding {
                     rule: hit.rule.id,
-                    severity: hit.rule.severity,
+                    severity: context.rules.severity(hit.rule),
                     path: script.path.clone(),
                     line,
                     column,
