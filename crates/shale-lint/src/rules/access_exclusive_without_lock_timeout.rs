@@ -24,10 +24,28 @@ pub fn check(effect: &Effect, context: &Context) -> Option<Hit> {
     })
 }
 
+/// Whether lock_timeout is off for a file's statements: the file's own `-- shale:lock-timeout=...`
+/// wins over the session's (None: not known).
+pub fn timeout_off(session: Option<&str>, file: Option<&str>) -> bool {
+    file.or(session).is_some_and(is_off)
+}
+
+/// `0` (with any unit) turns a PostgreSQL timeout off.
+fn is_off(timeout: &str) -> bool {
+    timeout.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim() == "0"
+}
+
 #[cfg(test)]
 mod tests {
+    use super::timeout_off;
     use crate::tests::script;
     use crate::{lint_with, LintOptions};
+
+    #[test]
+    fn the_file_s_timeout_wins_over_the_session_s() {
+        assert!(timeout_off(Some("0"), None) && timeout_off(Some("0ms"), None) && timeout_off(Some("5s"), Some("0s")));
+        assert!(!timeout_off(Some("0"), Some("2s")) && !timeout_off(Some("5s"), None) && !timeout_off(None, None));
+    }
 
     #[test]
     fn with_lock_timeout_off() {
