@@ -34,6 +34,17 @@ pub(crate) fn is_vacuum_full(s: &pg_query::protobuf::VacuumStmt) -> bool {
     s.options.iter().any(|o| matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "full"))
 }
 
+/// The (first) table a LOCK statement names ("" when none).
+pub(crate) fn locked_table(s: &pg_query::protobuf::LockStmt) -> String {
+    s.relations
+        .iter()
+        .find_map(|r| match r.node.as_ref() {
+            Some(NodeEnum::RangeVar(r)) => Some(relation_name(r)),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// The strongest lock of the statement, when it locks a table.
 pub fn effect(node: &NodeEnum) -> Option<Effect> {
     use LockMode::*;
@@ -102,13 +113,9 @@ pub fn effect(node: &NodeEnum) -> Option<Effect> {
             }
         }
         NodeEnum::LockStmt(s) => {
-            let table = s.relations.iter().find_map(|r| match r.node.as_ref() {
-                Some(NodeEnum::RangeVar(r)) => Some(relation_name(r)),
-                _ => None,
-            });
             // Without `IN ... MODE`, LOCK takes ACCESS EXCLUSIVE.
             let lock = LockMode::from_number(s.mode).unwrap_or(AccessExclusive);
-            e(table.unwrap_or_default(), lock, false, false)
+            e(locked_table(s), lock, false, false)
         }
         _ => None,
     }
