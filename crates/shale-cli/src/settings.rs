@@ -45,29 +45,9 @@ pub struct ConfigFile {
     /// Refresh this picture of the schema (`shale erd`) after every `up` that changed something;
     /// its extension picks the format (.mmd, .md, .dot, .gv, .svg).
     pub erd_after_up: Option<PathBuf>,
-    /// `[lint]`: rules to disable and severities to change.
-    pub lint: Option<LintConfig>,
+    /// `[lint]`: rules to disable and severities to change (checked by the linter).
+    pub lint: Option<shale_lint::LintConfig>,
 }
-
-/// `[lint]` in shale.toml.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LintConfig {
-    /// Rule ids that never fire, e.g. `["prefer-text"]`.
-    #[serde(default)]
-    pub disable: Vec<String>,
-    /// Rule id to "error", "warning" or "info".
-    #[serde(default)]
-    pub severity: std::collections::BTreeMap<String, String>,
-    /// A table with more rows than this (the planner's estimate) is large: statements that lock,
-    /// scan or rewrite it are refused by `up`. Default 10,000.
-    pub large_table_rows: Option<i64>,
-}
-
-/// Locking a table of 10,000 rows for a rewrite, a scan or an index build takes tens of
-/// milliseconds; a hundred times that stalls the application. Statements on smaller tables are
-/// let through.
-pub const DEFAULT_LARGE_TABLE_ROWS: i64 = 10_000;
 
 pub const CONFIG_TEMPLATE: &str = r#"# shale configuration. Every setting is optional; flags and the environment override it.
 

@@ -121,4 +121,13 @@ fn rules_are_configured_in_shale_toml() {
     let run = p.shale(&["lint"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no rule is called `no-such-rule`"), "{}", run.stderr);
+    // Checked before linting: reported even where the rule finds nothing.
+    config("[lint]\nseverity = { \"heavy-lock\" = \"fatal\" }\n");
+    let run = p.shale(&["lint"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("shale.toml [lint] severity of `heavy-lock`: `fatal` is not error, warning or info"),
+        "{}",
+        run.stderr
+    );
 }

@@ -6,8 +6,10 @@
 
 use crate::tokens::{self, tokens, Token};
 
-/// PostgreSQL's table lock modes, weakest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+/// PostgreSQL's table lock modes, weakest first (PostgreSQL's own numbering: a stronger mode
+/// conflicts with at least as many modes). Shown and serialized as SQL writes them
+/// (`ACCESS EXCLUSIVE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LockMode {
     AccessShare,
     RowShare,
@@ -30,6 +32,12 @@ impl LockMode {
         LockMode::Exclusive,
         LockMode::AccessExclusive,
     ];
+
+    /// PostgreSQL's number for the mode (`LOCKMODE`: 1 for ACCESS SHARE to 8 for ACCESS
+    /// EXCLUSIVE), as the parser gives it for `LOCK TABLE ... IN ... MODE`.
+    pub fn from_number(number: i32) -> Option<LockMode> {
+        usize::try_from(number).ok()?.checked_sub(1).and_then(|i| LockMode::ALL.get(i).copied())
+    }
 
     /// As `pg_locks.mode` names it.
     pub fn pg_name(self) -> &'static str {
@@ -89,6 +97,19 @@ impl LockMode {
     /// a lock that conflicts with those makes the application wait behind the migration.
     pub fn stalls_application(self) -> bool {
         self.conflicts_with(LockMode::RowExclusive) || self.conflicts_with(LockMode::AccessShare)
+    }
+}
+
+/// `ACCESS EXCLUSIVE`
+impl std::fmt::Display for LockMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.sql_name())
+    }
+}
+
+impl serde::Serialize for LockMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.sql_name())
     }
 }
 
@@ -269,6 +290,23 @@ mod tests {
             for b in LockMode::ALL {
                 assert_eq!(a.conflicts_with(b), b.conflicts_with(a), "{a:?} {b:?}");
             }
+        }
+    }
+
+    #[test]
+    fn modes_are_ordered_by_strength_and_spelt_as_sql() {
+        use LockMode::*;
+        assert!(AccessShare < RowExclusive && ShareUpdateExclusive < Share && Exclusive < AccessExclusive);
+        assert_eq!([Share, AccessExclusive, ShareRowExclusive].into_iter().max(), Some(AccessExclusive));
+        assert_eq!(ShareUpdateExclusive.to_string(), "SHARE UPDATE EXCLUSIVE");
+        assert_eq!(serde_json::to_string(&AccessExclusive).unwrap(), "\"ACCESS EXCLUSIVE\"");
+        assert_eq!(LockMode::from_number(1), Some(AccessShare));
+        assert_eq!(LockMode::from_number(8), Some(AccessExclusive));
+        assert_eq!(LockMode::from_number(0), None);
+        assert_eq!(LockMode::from_number(9), None);
+        // A stronger mode conflicts with at least as many modes as a weaker one.
+        for pair in LockMode::ALL.windows(2) {
+            assert!(pair[0].conflicting().len() <= pair[1].conflicting().len(), "{pair:?}");
         }
     }
 

@@ -3,11 +3,13 @@
 
 use pg_query::protobuf::{AlterTableType, ConstrType, RangeVar};
 use pg_query::NodeEnum;
+use shale_core::locks::LockMode;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Effect {
     pub table: String,
-    pub lock: &'static str,
+    /// Serialized as SQL writes it (`ACCESS EXCLUSIVE`).
+    pub lock: LockMode,
     pub rewrites: bool,
     pub scans: bool,
 }
@@ -32,29 +34,40 @@ pub(crate) fn is_vacuum_full(s: &pg_query::protobuf::VacuumStmt) -> bool {
     s.options.iter().any(|o| matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "full"))
 }
 
+/// The (first) table a LOCK statement names ("" when none).
+pub(crate) fn locked_table(s: &pg_query::protobuf::LockStmt) -> String {
+    s.relations
+        .iter()
+        .find_map(|r| match r.node.as_ref() {
+            Some(NodeEnum::RangeVar(r)) => Some(relation_name(r)),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// The strongest lock of the statement, when it locks a table.
 pub fn effect(node: &NodeEnum) -> Option<Effect> {
-    let e =
-        |table: String, lock: &'static str, rewrites: bool, scans: bool| Some(Effect { table, lock, rewrites, scans });
+    use LockMode::*;
+    let e = |table: String, lock: LockMode, rewrites: bool, scans: bool| Some(Effect { table, lock, rewrites, scans });
     match node {
         NodeEnum::IndexStmt(s) => {
             let table = relation_name(s.relation.as_ref()?);
             if s.concurrent {
-                e(table, "SHARE UPDATE EXCLUSIVE", false, true)
+                e(table, ShareUpdateExclusive, false, true)
             } else {
-                e(table, "SHARE", false, true)
+                e(table, Share, false, true)
             }
         }
         NodeEnum::AlterTableStmt(s) => {
             let table = relation_name(s.relation.as_ref()?);
-            let mut lock = "SHARE UPDATE EXCLUSIVE";
+            let mut lock = ShareUpdateExclusive;
             let (mut rewrites, mut scans) = (false, false);
             for cmd in &s.cmds {
                 let Some(NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else { continue };
                 let this = match alter_type(c.subtype) {
                     AlterTableType::AtValidateConstraint => {
                         scans = true;
-                        "SHARE UPDATE EXCLUSIVE"
+                        ShareUpdateExclusive
                     }
                     AlterTableType::AtAddConstraint => {
                         let fk = matches!(c.def.as_ref().and_then(|d| d.node.as_ref()),
@@ -63,24 +76,22 @@ pub fn effect(node: &NodeEnum) -> Option<Effect> {
                             Some(NodeEnum::Constraint(k)) if k.skip_validation);
                         scans |= !not_valid;
                         if fk {
-                            "SHARE ROW EXCLUSIVE"
+                            ShareRowExclusive
                         } else {
-                            "ACCESS EXCLUSIVE"
+                            AccessExclusive
                         }
                     }
                     AlterTableType::AtAlterColumnType => {
                         rewrites = true;
-                        "ACCESS EXCLUSIVE"
+                        AccessExclusive
                     }
                     AlterTableType::AtSetNotNull => {
                         scans = true;
-                        "ACCESS EXCLUSIVE"
+                        AccessExclusive
                     }
-                    _ => "ACCESS EXCLUSIVE",
+                    _ => AccessExclusive,
                 };
-                if strength(this) > strength(lock) {
-                    lock = this;
-                }
+                lock = lock.max(this);
             }
             e(table, lock, rewrites, scans)
         }
@@ -89,39 +100,62 @@ pub fn effect(node: &NodeEnum) -> Option<Effect> {
                 NodeEnum::RenameStmt(r) => r.relation.as_ref().map(relation_name).unwrap_or_default(),
                 _ => String::new(),
             };
-            e(table, "ACCESS EXCLUSIVE", false, false)
+            e(table, AccessExclusive, false, false)
         }
         NodeEnum::ClusterStmt(s) => {
-            e(s.relation.as_ref().map(relation_name).unwrap_or_default(), "ACCESS EXCLUSIVE", true, true)
+            e(s.relation.as_ref().map(relation_name).unwrap_or_default(), AccessExclusive, true, true)
         }
         NodeEnum::VacuumStmt(s) => {
             if is_vacuum_full(s) {
-                e(String::new(), "ACCESS EXCLUSIVE", true, true)
+                e(String::new(), AccessExclusive, true, true)
             } else {
-                e(String::new(), "SHARE UPDATE EXCLUSIVE", false, true)
+                e(String::new(), ShareUpdateExclusive, false, true)
             }
         }
         NodeEnum::LockStmt(s) => {
-            let table = s.relations.iter().find_map(|r| match r.node.as_ref() {
-                Some(NodeEnum::RangeVar(r)) => Some(relation_name(r)),
-                _ => None,
-            });
-            e(table.unwrap_or_default(), "as requested by LOCK", false, false)
+            // Without `IN ... MODE`, LOCK takes ACCESS EXCLUSIVE.
+            let lock = LockMode::from_number(s.mode).unwrap_or(AccessExclusive);
+            e(locked_table(s), lock, false, false)
         }
         _ => None,
     }
 }
 
-fn strength(lock: &str) -> u8 {
-    match lock {
-        "ACCESS SHARE" => 1,
-        "ROW SHARE" => 2,
-        "ROW EXCLUSIVE" => 3,
-        "SHARE UPDATE EXCLUSIVE" => 4,
-        "SHARE" => 5,
-        "SHARE ROW EXCLUSIVE" => 6,
-        "EXCLUSIVE" => 7,
-        "ACCESS EXCLUSIVE" => 8,
-        _ => 0,
+#[cfg(test)]
+mod tests {
+    use shale_core::locks::LockMode::*;
+
+    use crate::lint;
+    use crate::tests::script;
+
+    #[test]
+    fn effects_name_the_lock() {
+        let s = script(
+            "006.sql",
+            "CREATE INDEX CONCURRENTLY i ON users (x);\nALTER TABLE users ADD COLUMN x int;\nALTER TABLE s ADD CONSTRAINT f FOREIGN KEY (u) REFERENCES users (id) NOT VALID;\nALTER TABLE users ALTER COLUMN x TYPE bigint;\nLOCK TABLE t IN SHARE MODE;\nLOCK t;\n",
+        );
+        let report = lint([&s]);
+        let locks: Vec<_> = report.effects.iter().map(|(_, _, e)| (e.table.as_str(), e.lock, e.rewrites)).collect();
+        assert_eq!(
+            locks,
+            [
+                ("users", ShareUpdateExclusive, false),
+                ("users", AccessExclusive, false),
+                ("s", ShareRowExclusive, false),
+                ("users", AccessExclusive, true),
+                ("t", Share, false),
+                ("t", AccessExclusive, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_alter_table_takes_its_strongest_command_s_lock() {
+        let s = script(
+            "007.sql",
+            "ALTER TABLE s VALIDATE CONSTRAINT f, ADD CONSTRAINT g FOREIGN KEY (u) REFERENCES users (id) NOT VALID;\nALTER TABLE s ADD CONSTRAINT g FOREIGN KEY (u) REFERENCES users (id), ADD COLUMN n int;\n",
+        );
+        let locks: Vec<_> = lint([&s]).effects.iter().map(|(_, _, e)| (e.lock, e.scans)).collect();
+        assert_eq!(locks, [(ShareRowExclusive, true), (AccessExclusive, true)]);
     }
 }

@@ -4,6 +4,7 @@
 //! Context standalone linters lack: tables created earlier in the same run (the same file or an
 //! earlier pending one) are new and empty, so lock and rewrite rules do not fire on them.
 
+mod config;
 mod effect;
 pub mod fix;
 mod rules;
@@ -13,9 +14,9 @@ use std::path::PathBuf;
 
 use shale_core::layout::Script;
 use shale_core::position::LineIndex;
-use shale_core::split::TransactionControl;
 use shale_core::Directives;
 
+pub use config::{ConfigError, LintConfig, RuleConfig, DEFAULT_LARGE_TABLE_ROWS};
 pub use effect::{effect, Effect};
 pub use fix::{fix, FileFix, FixOptions};
 pub use rules::{by_id as rule, Rule, ALL as RULES};
@@ -203,6 +204,8 @@ pub struct Context {
     in_transaction: bool,
     /// Whether a lock_timeout is in force for the statements being checked.
     lock_timeout_off: bool,
+    /// Rules disabled and severities changed.
+    rules: RuleConfig,
     /// `CHECK (col IS NOT NULL)` constraints added in this run, not validated yet: constraint name
     /// (lower-case) to `table.column`.
     not_null_checks: HashMap<String, String>,
@@ -221,6 +224,9 @@ pub struct LintOptions {
     /// The database the statements will run on; None judges every table not created by the
     /// statements themselves as existing and holding data.
     pub live: Option<LiveDatabase>,
+    /// Rules disabled and severities changed (from a [`LintConfig`]); the default keeps every
+    /// rule on at its own severity.
+    pub rules: RuleConfig,
 }
 
 /// A relation name as the linter keys it: lower-case, and `public.` dropped (migrations name
@@ -335,15 +341,15 @@ pub fn lint<'a>(scripts: impl IntoIterator<Item = &'a Script>) -> Report {
 
 /// [`lint`] for a known target server.
 pub fn lint_with<'a>(scripts: impl IntoIterator<Item = &'a Script>, options: LintOptions) -> Report {
-    let mut context = Context { pg_major: options.pg_major, live: options.live, ..Context::default() };
-    let session_off = options.lock_timeout.as_deref().is_some_and(is_off);
+    let session_timeout = options.lock_timeout;
+    let mut context =
+        Context { pg_major: options.pg_major, live: options.live, rules: options.rules, ..Context::default() };
     let mut report = Report::default();
     for script in scripts {
-        // A file's own `-- shale:lock-timeout=...` wins over the session's.
-        context.lock_timeout_off = match &script.directives.lock_timeout {
-            Some(t) => is_off(t),
-            None => session_off,
-        };
+        context.lock_timeout_off = rules::access_exclusive_without_lock_timeout::timeout_off(
+            session_timeout.as_deref(),
+            script.directives.lock_timeout.as_deref(),
+        );
         lint_script(script, &mut context, &mut report);
     }
     // After a statement that does not parse, shale cannot know what the run creates: findings
@@ -368,15 +374,8 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
     // before a statement cover that statement.
     let header = allows_in(&script.text[..script.statements.first().map_or(0, |s| s.span.start)]);
     let mut gap_start = 0;
-    // An explicit BEGIN ... COMMIT inside a file shale runs outside a transaction.
-    let mut in_block = false;
+    let refused_in_block = rules::concurrently_in_transaction::refused_in_block(script);
     for (i, statement) in script.statements.iter().enumerate() {
-        match shale_core::split::transaction_control(statement) {
-            Some(TransactionControl::Begin) => in_block = true,
-            Some(TransactionControl::Commit | TransactionControl::Rollback) => in_block = false,
-            _ => {}
-        }
-        let refused_in_block = in_block.then(|| shale_core::split::no_transaction_reason(statement)).flatten();
         let here = allows_in(&script.text[gap_start..statement.span.start]);
         gap_start = statement.span.end;
         let text = script.statement_text(i);
@@ -395,7 +394,7 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
             let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
             let effect = effect(node);
             let mut hits = rules::check(node, context);
-            if let Some(what) = refused_in_block {
+            if let Some(what) = refused_in_block[i] {
                 hits.push(rules::concurrently_in_transaction::check(what));
             }
             if let Some(e) = &effect {
@@ -419,11 +418,11 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
             if let Some(e) = effect {
                 report.effects.push((script.path.clone(), line, e));
             }
-            for hit in hits {
+            for hit in hits.into_iter().filter(|hit| context.rules.enabled(hit.rule)) {
                 let allowed = header.iter().chain(&here).any(|a| hit.rule.answers_to(a));
                 report.findings.push(Finding {
                     rule: hit.rule.id,
-                    severity: hit.rule.severity,
+                    severity: context.rules.severity(hit.rule),
                     path: script.path.clone(),
                     line,
                     column,
@@ -439,11 +438,6 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
             rules::remember(node, context);
         }
     }
-}
-
-/// `0` (with any unit) turns a PostgreSQL timeout off.
-fn is_off(timeout: &str) -> bool {
-    timeout.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim() == "0"
 }
 
 /// The byte offset of the token a syntax error names (`... at or near "foo"`).

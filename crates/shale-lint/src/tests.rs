@@ -72,25 +72,6 @@ fn syntax_errors_name_line_and_column_and_positions_are_lines() {
 }
 
 #[test]
-fn effects_name_the_lock() {
-    let s = script(
-        "006.sql",
-        "CREATE INDEX CONCURRENTLY i ON users (x);\nALTER TABLE users ADD COLUMN x int;\nALTER TABLE s ADD CONSTRAINT f FOREIGN KEY (u) REFERENCES users (id) NOT VALID;\nALTER TABLE users ALTER COLUMN x TYPE bigint;\n",
-    );
-    let report = lint([&s]);
-    let locks: Vec<_> = report.effects.iter().map(|(_, _, e)| (e.table.as_str(), e.lock, e.rewrites)).collect();
-    assert_eq!(
-        locks,
-        [
-            ("users", "SHARE UPDATE EXCLUSIVE", false),
-            ("users", "ACCESS EXCLUSIVE", false),
-            ("s", "SHARE ROW EXCLUSIVE", false),
-            ("users", "ACCESS EXCLUSIVE", true)
-        ]
-    );
-}
-
-#[test]
 fn every_rule_has_its_texts() {
     let mut ids = std::collections::HashSet::new();
     for rule in RULES {

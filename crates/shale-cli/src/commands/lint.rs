@@ -5,15 +5,16 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use shale_core::layout::Script;
 use shale_core::Plan;
-use shale_lint::{Report, Severity};
+use shale_lint::{ConfigError, LintConfig, Report, RuleConfig, Severity};
 
 use super::{block_on, load_set, migrator, print_json};
 use crate::args::LintArgs;
-use crate::settings::{LintConfig, Settings};
+use crate::settings::Settings;
 
 pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     let mut pg_major = args.pg_version;
     let config = settings.config.lint.clone().unwrap_or_default();
+    let rules = rule_config(&config)?;
     let mut live = None;
     let mut only: Option<Vec<PathBuf>> = None;
     // What tells whether a file may be rewritten by --fix.
@@ -44,9 +45,9 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         selection = Selection::Pending;
         plan.steps.into_iter().map(|s| s.script).collect()
     };
-    let options = shale_lint::LintOptions { pg_major, lock_timeout: Some(settings.session()?.lock_timeout), live };
-    let mut report = shale_lint::lint_with(&scripts, options);
-    configure(&mut report, &config).map_err(shale::Error::Invalid)?;
+    let options =
+        shale_lint::LintOptions { pg_major, lock_timeout: Some(settings.session()?.lock_timeout), live, rules };
+    let report = shale_lint::lint_with(&scripts, options);
     if args.fix {
         return fix(settings, args, &scripts, &report, pg_major, selection);
     }
@@ -314,45 +315,20 @@ fn read_script(path: &PathBuf) -> Result<Script> {
     Script::parse(path.clone(), text, 0..len, None).map_err(|e| shale::Error::Load(vec![e]).into())
 }
 
-/// `[lint]` from shale.toml: drop disabled rules, change severities. A rule may be named by an id
-/// it had before (`prefer-bigint-identity` names both rules it became).
-fn configure(report: &mut Report, config: &LintConfig) -> Result<(), String> {
-    let known = |id: &str| shale_lint::RULES.iter().any(|r| r.answers_to(id));
-    let ids: Vec<&str> = shale_lint::RULES.iter().map(|r| r.id).collect();
-    for id in config.disable.iter().chain(config.severity.keys()) {
-        if !known(id) {
-            return Err(format!("shale.toml [lint]: no rule is called `{id}`; the rules are {}", ids.join(", ")));
-        }
-    }
-    let named = |f: &shale_lint::Finding, id: &str| shale_lint::rule(f.rule).is_some_and(|r| r.answers_to(id));
-    report.findings.retain(|f| !config.disable.iter().any(|d| named(f, d)));
-    for f in &mut report.findings {
-        // The rule's own id wins over a former one naming it too.
-        let level =
-            config.severity.get(f.rule).or_else(|| config.severity.iter().find(|(id, _)| named(f, id)).map(|(_, l)| l));
-        if let Some(level) = level {
-            f.severity = match level.as_str() {
-                "error" => Severity::Error,
-                "warning" => Severity::Warning,
-                "info" => Severity::Info,
-                other => {
-                    return Err(format!(
-                        "shale.toml [lint] severity of `{}`: `{other}` is not error, warning or info",
-                        f.rule
-                    ))
-                }
-            };
-        }
-    }
-    Ok(())
+/// `[lint]` from shale.toml, checked: a rule that does not exist or a severity that is not one is a
+/// configuration error.
+pub fn rule_config(config: &LintConfig) -> Result<RuleConfig, shale::Error> {
+    config.rules().map_err(|e| {
+        shale::Error::Invalid(match e {
+            ConfigError::UnknownRule { .. } => format!("shale.toml [lint]: {e}"),
+            ConfigError::BadSeverity { .. } => format!("shale.toml [lint] {e}"),
+        })
+    })
 }
 
 /// The database's tables as the linter judges statements against them.
 pub fn live_database(facts: &shale_pg::inspect::DatabaseFacts, config: &LintConfig) -> shale_lint::LiveDatabase {
-    let mut live = shale_lint::LiveDatabase {
-        large_rows: config.large_table_rows.unwrap_or(crate::settings::DEFAULT_LARGE_TABLE_ROWS),
-        ..Default::default()
-    };
+    let mut live = shale_lint::LiveDatabase { large_rows: config.large_table_rows(), ..Default::default() };
     for t in &facts.tables {
         let size = shale_lint::TableSize { rows: t.rows, bytes: t.bytes };
         live.tables.insert(format!("{}.{}", t.schema, t.name).to_lowercase(), size);
@@ -374,23 +350,25 @@ pub fn lint_plan(
     plan: &Plan,
     facts: &shale_pg::inspect::DatabaseFacts,
     config: &LintConfig,
+    rules: &RuleConfig,
     lock_timeout: &str,
-) -> Result<Report, String> {
+) -> Report {
     let options = shale_lint::LintOptions {
         pg_major: Some(facts.server_version / 10000),
         lock_timeout: Some(lock_timeout.to_string()),
         live: Some(live_database(facts, config)),
+        rules: rules.clone(),
     };
-    let mut report = shale_lint::lint_with(plan.steps.iter().map(|s| &s.script), options);
-    configure(&mut report, config)?;
-    Ok(report)
+    shale_lint::lint_with(plan.steps.iter().map(|s| &s.script), options)
 }
 
-/// Before `up`: refuse a plan with an error finding that no `-- shale:allow` covers.
-pub fn vet(config: LintConfig, lock_timeout: String) -> shale::VetPlan {
-    shale::VetPlan(std::sync::Arc::new(move |plan: &Plan, facts: &shale_pg::inspect::DatabaseFacts| {
-        refusal(&lint_plan(plan, facts, &config, &lock_timeout)?)
-    }))
+/// Before `up`: refuse a plan with an error finding that no `-- shale:allow` covers. `[lint]` is
+/// checked here, before anything runs.
+pub fn vet(config: LintConfig, lock_timeout: String) -> Result<shale::VetPlan, shale::Error> {
+    let rules = rule_config(&config)?;
+    Ok(shale::VetPlan(std::sync::Arc::new(move |plan: &Plan, facts: &shale_pg::inspect::DatabaseFacts| {
+        refusal(&lint_plan(plan, facts, &config, &rules, &lock_timeout))
+    })))
 }
 
 /// Why `up` refuses to run what `report` describes, if it does.

@@ -49,7 +49,7 @@ pub fn up_request(settings: &Settings, args: &UpArgs) -> Result<UpRequest> {
         vet: if args.force_unsafe {
             None
         } else {
-            Some(super::lint::vet(settings.config.lint.clone().unwrap_or_default(), settings.session()?.lock_timeout))
+            Some(super::lint::vet(settings.config.lint.clone().unwrap_or_default(), settings.session()?.lock_timeout)?)
         },
     })
 }
@@ -70,8 +70,8 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
         } else {
             let facts = block_on(migrator.database_facts())?;
             let config = settings.config.lint.clone().unwrap_or_default();
-            super::lint::lint_plan(&plan, &facts, &config, &settings.session()?.lock_timeout)
-                .map_err(shale::Error::Invalid)?
+            let rules = super::lint::rule_config(&config)?;
+            super::lint::lint_plan(&plan, &facts, &config, &rules, &settings.session()?.lock_timeout)
         };
         // Exactly as `up` would judge it: the same check, on the same database.
         let refused = if args.force_unsafe { None } else { super::lint::refusal(&report).err() };

@@ -1,5 +1,7 @@
 //! An ACCESS EXCLUSIVE statement on an existing table while lock_timeout is off.
 
+use shale_core::locks::LockMode;
+
 use super::{Hit, Rule};
 use crate::{Context, Effect};
 
@@ -13,7 +15,7 @@ pub static RULE: Rule = rule!(
 
 /// Judged from the statement's lock and the timeout in force for its file.
 pub fn check(effect: &Effect, context: &Context) -> Option<Hit> {
-    (effect.lock == "ACCESS EXCLUSIVE" && context.lock_timeout_off && !effect.table.is_empty()).then(|| Hit {
+    (effect.lock == LockMode::AccessExclusive && context.lock_timeout_off && !effect.table.is_empty()).then(|| Hit {
         rule: &RULE,
         message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", effect.table),
         table: effect.table.clone(),
@@ -22,10 +24,28 @@ pub fn check(effect: &Effect, context: &Context) -> Option<Hit> {
     })
 }
 
+/// Whether lock_timeout is off for a file's statements: the file's own `-- shale:lock-timeout=...`
+/// wins over the session's (None: not known).
+pub fn timeout_off(session: Option<&str>, file: Option<&str>) -> bool {
+    file.or(session).is_some_and(is_off)
+}
+
+/// `0` (with any unit) turns a PostgreSQL timeout off.
+fn is_off(timeout: &str) -> bool {
+    timeout.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim() == "0"
+}
+
 #[cfg(test)]
 mod tests {
+    use super::timeout_off;
     use crate::tests::script;
     use crate::{lint_with, LintOptions};
+
+    #[test]
+    fn the_file_s_timeout_wins_over_the_session_s() {
+        assert!(timeout_off(Some("0"), None) && timeout_off(Some("0ms"), None) && timeout_off(Some("5s"), Some("0s")));
+        assert!(!timeout_off(Some("0"), Some("2s")) && !timeout_off(Some("5s"), None) && !timeout_off(None, None));
+    }
 
     #[test]
     fn with_lock_timeout_off() {
@@ -44,5 +64,8 @@ mod tests {
             "new table"
         );
         assert!(run(Some("0"), "CREATE INDEX CONCURRENTLY i ON users (n);").is_empty(), "not ACCESS EXCLUSIVE");
+        // LOCK takes the mode it names, ACCESS EXCLUSIVE when it names none.
+        assert_eq!(run(Some("0"), "LOCK TABLE users;"), ["heavy-lock", "access-exclusive-without-lock-timeout"]);
+        assert_eq!(run(Some("0"), "LOCK TABLE users IN SHARE MODE;"), ["heavy-lock"], "not ACCESS EXCLUSIVE");
     }
 }

@@ -3,7 +3,7 @@
 use pg_query::NodeEnum;
 
 use super::{hit, on, Hit, Rule};
-use crate::effect::{is_vacuum_full, relation_name};
+use crate::effect::{is_vacuum_full, locked_table, relation_name};
 use crate::Context;
 
 pub static RULE: Rule = rule!(
@@ -22,14 +22,7 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
             hits.push(on(&RULE, &table, state, "CLUSTER rewrites the table under ACCESS EXCLUSIVE".into()))
         }
         NodeEnum::LockStmt(s) => {
-            let table = s
-                .relations
-                .iter()
-                .find_map(|r| match r.node.as_ref() {
-                    Some(NodeEnum::RangeVar(r)) => Some(relation_name(r)),
-                    _ => None,
-                })
-                .unwrap_or_default();
+            let table = locked_table(s);
             let state = context.table_state(&table);
             hits.push(on(&RULE, &table, state, "LOCK TABLE in a migration".into()))
         }
