@@ -263,3 +263,21 @@ fn a_migration_whose_session_the_server_ends_is_named_in_text_and_json() {
     p.shale(&["up"]).ok();
     assert!(p.tables().contains(&"slow".to_string()));
 }
+
+#[test]
+fn a_file_that_does_not_load_wins_over_a_server_that_is_not_there() {
+    // `up` connects while it reads the directory; a bad file must still be what is reported,
+    // at once, and not after --wait has retried a server that is down.
+    let p = Project::new("faults_file_first");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    p.write("002_b.sql", "SELECT 'unterminated;\n");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgresql://app:secret@127.0.0.1:{port}/db");
+    let started = Instant::now();
+    let run: Run = p.bare().args(["--database-url", &url, "--wait", "60s", "up"]).output().unwrap().into();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("002_b.sql:1:8: unterminated quoted string"), "{}", run.stderr);
+    assert!(!run.stderr.contains("connect"), "{}", run.stderr);
+    assert!(started.elapsed() < Duration::from_secs(30), "waited for the server: {:?}", started.elapsed());
+    assert!(!run.stderr.contains("secret"), "{}", run.stderr);
+}

@@ -832,10 +832,13 @@ fn build_groups(groups: Vec<Group>) -> Vec<Result<Migration, Vec<LoadError>>> {
     })
 }
 
-/// Threads worth starting for `items` files: one per core (at most 4), each with at least 64.
+/// Threads worth starting for `items` files: one per core but one (at most 4), each with at least
+/// 64 files. The core left over serves the connection that `up` opens meanwhile (and, often, a
+/// server on the same machine): on two cores a second loading thread costs more CPU time in
+/// thread start-up and heap growth than it saves.
 fn reading_threads(items: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    cores.min(items.div_ceil(64)).max(1)
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(5);
+    (cores - 1).min(items.div_ceil(64)).max(1)
 }
 
 impl Group {

@@ -29,9 +29,33 @@ pub struct Statement {
 }
 
 impl Statement {
-    /// The leading words, one by one.
-    pub fn words(&self) -> Vec<&str> {
-        self.words.split(' ').filter(|w| !w.is_empty()).collect()
+    /// The leading words, one by one (on the stack: statements are classified by the thousand).
+    pub fn words(&self) -> Words<'_> {
+        let mut words = Words { items: [""; MAX_WORDS], len: 0 };
+        for word in self.words.split(' ').filter(|w| !w.is_empty()).take(MAX_WORDS) {
+            words.items[words.len] = word;
+            words.len += 1;
+        }
+        words
+    }
+}
+
+/// A statement's leading words (see [`Statement::words`]).
+pub struct Words<'a> {
+    items: [&'a str; MAX_WORDS],
+    len: usize,
+}
+
+impl<'a> Words<'a> {
+    pub fn as_slice(&self) -> &[&'a str] {
+        &self.items[..self.len]
+    }
+}
+
+impl<'a> std::ops::Deref for Words<'a> {
+    type Target = [&'a str];
+    fn deref(&self) -> &[&'a str] {
+        self.as_slice()
     }
 }
 
@@ -110,7 +134,9 @@ struct Pending {
     start: Option<usize>,
     /// End of its last token so far.
     end: usize,
-    words: Vec<String>,
+    /// The leading words so far, upper-cased and joined by spaces (built in place: no string per word).
+    words: String,
+    word_count: usize,
     paren_depth: u32,
     /// Starts with CREATE [OR REPLACE] FUNCTION|PROCEDURE, so it may have a BEGIN ATOMIC body.
     routine: bool,
@@ -129,7 +155,8 @@ impl Pending {
         Pending {
             start: None,
             end: 0,
-            words: Vec::new(),
+            words: String::new(),
+            word_count: 0,
             paren_depth: 0,
             routine: false,
             begin_depth: 0,
@@ -156,9 +183,13 @@ impl Pending {
     /// A bare word, as written.
     fn word(&mut self, word: &str) {
         let is = |keyword: &str| word.eq_ignore_ascii_case(keyword);
-        if self.words.len() < MAX_WORDS {
-            self.words.push(word.to_ascii_uppercase());
-            if self.words.len() <= 4 {
+        if self.word_count < MAX_WORDS {
+            if self.word_count > 0 {
+                self.words.push(' ');
+            }
+            self.words.extend(word.chars().map(|c| c.to_ascii_uppercase()));
+            self.word_count += 1;
+            if self.word_count <= 4 {
                 self.routine = is_routine_header(&self.words);
             }
         }
@@ -176,19 +207,20 @@ impl Pending {
             }
         }
         self.after_begin = top && self.begin_depth == 0 && is("BEGIN");
-        if self.after_from && is("STDIN") && self.words.first().is_some_and(|w| w == "COPY") {
+        if self.after_from && is("STDIN") && self.words.split(' ').next() == Some("COPY") {
             self.copy_in = true;
         }
         self.after_from = self.paren_depth == 0 && is("FROM");
     }
 }
 
-/// CREATE [OR REPLACE] FUNCTION|PROCEDURE.
-fn is_routine_header(words: &[String]) -> bool {
-    let routine = |w: &String| w == "FUNCTION" || w == "PROCEDURE";
-    match words {
-        [create, kind, ..] if create == "CREATE" && routine(kind) => true,
-        [create, or, replace, kind, ..] => create == "CREATE" && or == "OR" && replace == "REPLACE" && routine(kind),
+/// CREATE [OR REPLACE] FUNCTION|PROCEDURE (`words` as a [`Statement`] keeps them).
+fn is_routine_header(words: &str) -> bool {
+    let routine = |w: Option<&str>| matches!(w, Some("FUNCTION" | "PROCEDURE"));
+    let mut w = words.split(' ');
+    match (w.next(), w.next(), w.next(), w.next()) {
+        (Some("CREATE"), kind, _, _) if routine(kind) => true,
+        (Some("CREATE"), Some("OR"), Some("REPLACE"), kind) => routine(kind),
         _ => false,
     }
 }
@@ -281,7 +313,7 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
         if cur.copy_in {
             return Err(SplitError::UnterminatedCopyData { offset: start });
         }
-        out.push(Statement { span: start..cur.end, words: cur.words.join(" "), copy_data: None });
+        out.push(Statement { span: start..cur.end, words: cur.words, copy_data: None });
     }
     Ok(out)
 }
@@ -297,7 +329,7 @@ fn finish(b: &[u8], stmt: Pending, semi: usize, out: &mut Vec<Statement>) -> Res
     } else {
         (None, semi + 1)
     };
-    out.push(Statement { span: start..stmt.end, words: stmt.words.join(" "), copy_data });
+    out.push(Statement { span: start..stmt.end, words: stmt.words, copy_data });
     Ok(resume)
 }
 
@@ -571,7 +603,7 @@ mod tests {
     }
 
     fn words(sql: &str) -> Vec<String> {
-        one(sql).words().into_iter().map(str::to_string).collect()
+        one(sql).words().iter().map(|w| w.to_string()).collect()
     }
 
     fn reason(sql: &str) -> Option<&'static str> {
@@ -883,9 +915,9 @@ mod tests {
         for s in &all {
             assert!(sql.is_char_boundary(s.span.start) && sql.is_char_boundary(s.span.end));
         }
-        assert_eq!(all[0].words(), ["SELECT", "AS", "«X»"]);
-        assert_eq!(all[1].words(), ["INSERT", "INTO", "NAïVE", "VALUES"]);
-        assert_eq!(all[2].words(), ["SELECT", "CAFé→1", "FROM", "üBER"]);
+        assert_eq!(all[0].words().as_slice(), ["SELECT", "AS", "«X»"]);
+        assert_eq!(all[1].words().as_slice(), ["INSERT", "INTO", "NAïVE", "VALUES"]);
+        assert_eq!(all[2].words().as_slice(), ["SELECT", "CAFé→1", "FROM", "üBER"]);
         // Non-ASCII dollar-quote tags.
         assert_eq!(texts("SELECT $é$;$é$; SELECT 2"), ["SELECT $é$;$é$", "SELECT 2"]);
     }

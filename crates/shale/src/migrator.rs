@@ -355,7 +355,12 @@ impl Migrator {
     /// [`Migrator::up`] on a session that [`Opened::open`] began before the migration files
     /// were loaded: start-up then costs the longer of the two, not their sum. The history it
     /// read is only a first look: under the lock it is read again, as `up` always does.
-    pub async fn up_from(&self, opened: Opened, request: &UpRequest, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+    pub async fn up_from(
+        &self,
+        opened: Opened,
+        request: &UpRequest,
+        on_event: OnEvent<'_>,
+    ) -> Result<RunReport, Error> {
         let Opened { client, history, seen, started } = opened;
         if seen {
             self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);

@@ -117,7 +117,10 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
             anyhow::Ok((migrator, report))
         })
     })?;
-    after_up(settings, &migrator, report, seeds, &progress)
+    let code = after_up(settings, &migrator, report, seeds, &progress);
+    // The process ends right after: freeing a thousand scripts one by one would be wasted work.
+    std::mem::forget(migrator);
+    code
 }
 
 fn note_ignored(settings: &Settings, set: &shale::MigrationSet) {
