@@ -406,13 +406,7 @@ impl MigrationSet {
                 }
             }
         }
-        let mut migrations = Vec::with_capacity(groups.len());
-        for built in build_groups(groups.into_values().collect()) {
-            match built {
-                Ok(m) => migrations.push(m),
-                Err(e) => errors.extend(e),
-            }
-        }
+        let mut migrations = build_groups(groups, &mut errors);
         check_duplicates(&migrations, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
@@ -813,23 +807,35 @@ fn split_version(stem: &str, dashes: bool) -> Option<(String, String)> {
     Some((version_text.to_string(), name.to_string()))
 }
 
-/// Split and checksum every migration, a thousand files spread over the cores (the results in
-/// the order of `groups`).
-fn build_groups(groups: Vec<Group>) -> Vec<Result<Migration, Vec<LoadError>>> {
-    let threads = reading_threads(groups.len());
+/// Split and checksum every migration, in the order of `groups`, spread over the cores when
+/// there are several to spare; problems go to `errors`. One thread builds straight into the
+/// result: a migration is several hundred bytes, and a history of 10,000 should not be copied
+/// through intermediate lists.
+fn build_groups(groups: BTreeMap<String, Group>, errors: &mut Vec<LoadError>) -> Vec<Migration> {
+    let count = groups.len();
+    let threads = reading_threads(count);
+    let mut migrations = Vec::with_capacity(count);
+    let mut keep = |built: Result<Migration, Vec<LoadError>>| match built {
+        Ok(m) => migrations.push(m),
+        Err(e) => errors.extend(e),
+    };
     if threads == 1 {
-        return groups.into_iter().map(Group::build).collect();
+        groups.into_values().map(Group::build).for_each(&mut keep);
+        return migrations;
     }
-    let chunk = groups.len().div_ceil(threads);
-    let mut groups = groups.into_iter();
+    let chunk = count.div_ceil(threads);
+    let mut groups = groups.into_values();
     let chunks: Vec<Vec<Group>> = (0..threads).map(|_| groups.by_ref().take(chunk).collect()).collect();
     std::thread::scope(|scope| {
         let workers: Vec<_> = chunks
             .into_iter()
             .map(|part| scope.spawn(move || part.into_iter().map(Group::build).collect::<Vec<_>>()))
             .collect();
-        workers.into_iter().flat_map(|w| w.join().expect("a migration-building thread does not panic")).collect()
-    })
+        for worker in workers {
+            worker.join().expect("a migration-building thread does not panic").into_iter().for_each(&mut keep);
+        }
+    });
+    migrations
 }
 
 /// Threads worth starting for `items` files: one per core but one (at most 4), each with at least

@@ -176,16 +176,20 @@ END $shale$",
     pub async fn load(&self, client: &Client, with_down: bool) -> Result<Option<History>, PgError> {
         let mut legacy = false;
         loop {
-            let messages = match client.simple_query(&self.load_sql_for(with_down, legacy)).await {
-                Ok(m) => m,
-                Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => return Ok(None),
-                Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_COLUMN) && !legacy => {
+            return match read_records(client, &self.load_sql_for(with_down, legacy)).await {
+                Ok(records) => Ok(Some(History { records })),
+                Err(ReadError::Row(e)) => Err(e),
+                Err(ReadError::Server(e)) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => {
+                    Ok(None)
+                }
+                Err(ReadError::Server(e))
+                    if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_COLUMN) && !legacy =>
+                {
                     legacy = true;
                     continue;
                 }
-                Err(e) => return Err(PgError::query("reading the migration history", e)),
+                Err(ReadError::Server(e)) => Err(PgError::query("reading the migration history", e)),
             };
-            return Ok(Some(History { records: parse_rows(&messages)? }));
         }
     }
 
@@ -210,9 +214,13 @@ END $shale$",
             self.upgrade_sql(),
             self.load_sql(with_down)
         );
-        let messages = match client.simple_query(&sql).await {
-            Ok(m) => m,
-            Err(e) => {
+        let records = match read_records(client, &sql).await {
+            Ok(records) => records,
+            Err(ReadError::Row(e)) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                return Err(e);
+            }
+            Err(ReadError::Server(e)) => {
                 let _ = client.batch_execute("ROLLBACK").await;
                 return match e.code() {
                     Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => Ok(None),
@@ -229,7 +237,7 @@ END $shale$",
                 };
             }
         };
-        Ok(Some(History { records: parse_rows(&messages)? }))
+        Ok(Some(History { records }))
     }
 
     /// Whether the table exists, asked without an error in the server log.
@@ -304,12 +312,29 @@ fn host() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
 }
 
-fn parse_rows(messages: &[SimpleQueryMessage]) -> Result<Vec<AppliedRecord>, PgError> {
+/// Why reading history rows stopped: the server's error, or a row this shale cannot read.
+enum ReadError {
+    Server(tokio_postgres::Error),
+    Row(PgError),
+}
+
+/// Run `sql` and turn each row into a record as it arrives: the rows are never held twice (as
+/// protocol messages and as records), which for a history of 10,000 migrations was most of a
+/// no-op run's memory.
+async fn read_records(client: &Client, sql: &str) -> Result<Vec<AppliedRecord>, ReadError> {
+    use futures_util::TryStreamExt;
+    let mut stream = std::pin::pin!(client.simple_query_raw(sql).await.map_err(ReadError::Server)?);
     let mut records = Vec::new();
-    for message in messages {
-        let SimpleQueryMessage::Row(row) = message else {
-            continue;
-        };
+    while let Some(message) = stream.try_next().await.map_err(ReadError::Server)? {
+        if let SimpleQueryMessage::Row(row) = message {
+            records.push(parse_row(&row).map_err(ReadError::Row)?);
+        }
+    }
+    Ok(records)
+}
+
+fn parse_row(row: &tokio_postgres::SimpleQueryRow) -> Result<AppliedRecord, PgError> {
+    {
         let text = |i: usize| row.get(i).map(str::to_string);
         let number = |i: usize| row.get(i).and_then(|v| v.parse::<i64>().ok());
         let kind = row.get(3).and_then(RecordKind::parse);
@@ -322,7 +347,7 @@ fn parse_rows(messages: &[SimpleQueryMessage]) -> Result<Vec<AppliedRecord>, PgE
                 row.get(5)
             )));
         };
-        records.push(AppliedRecord {
+        Ok(AppliedRecord {
             id: number(0).unwrap_or(0),
             version: text(1).unwrap_or_default(),
             name: text(2).unwrap_or_default(),
@@ -337,7 +362,6 @@ fn parse_rows(messages: &[SimpleQueryMessage]) -> Result<Vec<AppliedRecord>, PgE
             error: text(11),
             path: text(12),
             resume_cursor: text(13),
-        });
+        })
     }
-    Ok(records)
 }
