@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use annotate_snippets::{Level, Renderer, Snippet};
-use shale::Error as ShaleError;
+use shale::{Error as ShaleError, ErrorKind};
 use shale_pg::{DbFailure, PgError};
 
 pub const EXIT_FAILED: i32 = 1;
@@ -15,19 +15,22 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     match error.downcast_ref::<ShaleError>() {
-        Some(ShaleError::Interrupted { .. }) => EXIT_INTERRUPTED,
-        Some(
-            ShaleError::Load(_)
-            | ShaleError::Plan(_)
-            | ShaleError::Invalid(_)
-            | ShaleError::Settings(_)
-            | ShaleError::Unsafe(_),
-        ) => EXIT_INVALID,
-        Some(e) if e.is_unavailable() => EXIT_UNAVAILABLE,
-        Some(ShaleError::Pg(PgError::Refused(_))) => EXIT_INVALID,
-        Some(ShaleError::Pg(_) | ShaleError::LockLost { .. }) => EXIT_FAILED,
+        Some(e) => code(Some(e.kind())),
         None if error.downcast_ref::<shale_testkit::Error>().is_some() => EXIT_UNAVAILABLE,
         None => EXIT_INVALID,
+    }
+}
+
+/// The exit code for a kind of failure (`None`: none, success). A fleet exits with the code of
+/// its worst target ([`shale::fleet::FleetReport::kind`]).
+pub fn code(kind: Option<ErrorKind>) -> i32 {
+    match kind {
+        None => 0,
+        Some(ErrorKind::Usage) => EXIT_INVALID,
+        Some(ErrorKind::Unavailable) => EXIT_UNAVAILABLE,
+        Some(ErrorKind::Interrupted) => EXIT_INTERRUPTED,
+        // Failed, and any kind a later shale adds.
+        Some(_) => EXIT_FAILED,
     }
 }
 

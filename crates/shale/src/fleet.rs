@@ -21,7 +21,7 @@ use shale_pg::tokio_postgres::SimpleQueryMessage;
 use shale_pg::{connect, ConnectionSettings, PgError, SessionSettings};
 use tokio::sync::Semaphore;
 
-use crate::{Error, Event, Migrator, MigratorConfig, StatusReport, UpRequest};
+use crate::{Error, ErrorKind, Event, Migrator, MigratorConfig, StatusReport, UpRequest};
 
 mod shard;
 pub use shard::{Shard, ShardParseError};
@@ -450,6 +450,9 @@ pub struct TargetReport {
     pub steps: usize,
     pub duration_ms: u64,
     pub error: Option<String>,
+    /// The error that stopped it, for its [`Error::kind`] and [`Error::hint`] (`error` is its text).
+    #[serde(skip)]
+    pub failure: Option<Arc<Error>>,
     /// Where it stands (status and validate; up and down when it could be read).
     pub status: Option<StatusSummary>,
     /// drift: how the live schema differs from what the migrations build (empty: no drift).
@@ -471,6 +474,19 @@ pub struct FleetReport {
 impl FleetReport {
     pub fn count(&self, outcome: Outcome) -> usize {
         self.targets.iter().filter(|t| t.outcome == outcome).count()
+    }
+
+    /// The worst of the targets' failures, `None` when every target is fine (or skipped):
+    /// [`ErrorKind::Unavailable`] when any could not be reached or locked, else
+    /// [`ErrorKind::Failed`] when any failed.
+    pub fn kind(&self) -> Option<ErrorKind> {
+        if self.count(Outcome::Unavailable) > 0 {
+            Some(ErrorKind::Unavailable)
+        } else if self.count(Outcome::Failed) > 0 {
+            Some(ErrorKind::Failed)
+        } else {
+            None
+        }
     }
 }
 
@@ -613,6 +629,7 @@ impl Fleet {
             steps: 0,
             duration_ms: 0,
             error: None,
+            failure: None,
             status: None,
             drift: None,
         };
@@ -679,8 +696,12 @@ impl Fleet {
         }
         .await;
         if let Err(error) = result {
-            report.outcome = if error.is_unavailable() { Outcome::Unavailable } else { Outcome::Failed };
+            report.outcome = match error.kind() {
+                ErrorKind::Unavailable => Outcome::Unavailable,
+                _ => Outcome::Failed,
+            };
             report.error = Some(error_text(&error));
+            report.failure = Some(Arc::new(error));
         }
         report.duration_ms = started.elapsed().as_millis() as u64;
         report
@@ -763,6 +784,7 @@ fn skipped(target: &Target) -> TargetReport {
         steps: 0,
         duration_ms: 0,
         error: Some("not started: --fail-fast stopped the fleet after a failure".into()),
+        failure: None,
         status: None,
         drift: None,
     }
@@ -863,6 +885,7 @@ mod tests {
             steps: 0,
             duration_ms: 0,
             error: None,
+            failure: None,
             status: (outcome != Outcome::Unavailable).then(|| StatusSummary {
                 standing,
                 applied: 0,

@@ -16,7 +16,6 @@ use shale::Event;
 use super::throwaway::Throwaway;
 use super::{block_on, down_target, load_set, print_json};
 use crate::args::Command;
-use crate::error::{EXIT_FAILED, EXIT_UNAVAILABLE};
 use crate::output::table;
 use crate::settings::Settings;
 
@@ -89,7 +88,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
     let progress = FleetProgress::new(settings, &targets, operation.name());
     let report = block_on(fleet.run(&targets, &operation, &options, &|e| progress.event(e)));
     progress.finish();
-    let code = exit_code(&report);
+    let code = crate::error::code(report.kind());
     if settings.json {
         print_json(&json(&report, code, sliced));
     } else if !settings.quiet || code != 0 {
@@ -133,16 +132,6 @@ async fn targets(settings: &Settings) -> Result<Vec<Target>> {
 }
 
 /// 3 when any target could not be reached or locked, else 1 when any failed, else 0.
-fn exit_code(report: &FleetReport) -> i32 {
-    if report.count(Outcome::Unavailable) > 0 {
-        EXIT_UNAVAILABLE
-    } else if report.count(Outcome::Failed) > 0 {
-        EXIT_FAILED
-    } else {
-        0
-    }
-}
-
 fn is_status(report: &FleetReport) -> bool {
     matches!(report.operation, "status" | "validate" | "drift")
 }
