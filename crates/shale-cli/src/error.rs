@@ -1,9 +1,13 @@
 //! The one mapping from errors to what the user sees and to exit codes:
 //! 0 success, 1 a migration failed, 2 usage/configuration/validation, 3 connection or lock.
+//!
+//! The library's errors say what happened in words for any application; the hints here are in
+//! the CLI's words (its flags, shale.toml, its commands), written from the errors' fields.
 
 use std::io::Write;
 
 use annotate_snippets::{Level, Renderer, Snippet};
+use shale::fleet::{self, TargetReport};
 use shale::{Error as ShaleError, ErrorKind};
 use shale_pg::{DbFailure, PgError};
 
@@ -72,15 +76,82 @@ pub fn render(error: &anyhow::Error, changes_database: bool) {
         }
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => render_failure(label, failure),
         _ => {
-            let mut s = format!("error: {error}");
+            let mut s = format!("error: {}", message(error));
             for cause in error.chain().skip(1) {
-                s.push_str(&format!(": {cause}"));
+                s.push_str(&format!(": {}", text(cause)));
             }
             s.push('\n');
             s
         }
     };
     let _ = out.write_all(text.as_bytes());
+}
+
+/// The error's message with the CLI's hints (its causes not included).
+pub fn message(error: &anyhow::Error) -> String {
+    text(error.as_ref())
+}
+
+/// One error of a chain, in the CLI's words.
+fn text(error: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(e) = error.downcast_ref::<ShaleError>() {
+        shale_text(e)
+    } else if let Some(e) = error.downcast_ref::<PgError>() {
+        pg_text(e)
+    } else {
+        error.to_string()
+    }
+}
+
+/// A fleet target's error line, in the CLI's words.
+pub fn target_error(target: &TargetReport) -> Option<String> {
+    match target.failure.as_deref() {
+        // A failed migration's line (with its SQLSTATE and detail) has no hint to reword.
+        Some(ShaleError::Pg(PgError::Migration { .. })) | None => target.error.clone(),
+        Some(e) => Some(shale_text(e)),
+    }
+}
+
+fn shale_text(error: &ShaleError) -> String {
+    match error {
+        ShaleError::Pg(e) => pg_text(e),
+        ShaleError::LockLost { .. } => {
+            format!("{error}. Run `shale status` to see where the database stands, then `shale up` again")
+        }
+        _ => error.to_string(),
+    }
+}
+
+fn pg_text(error: &PgError) -> String {
+    match error {
+        PgError::Query { context, message, sqlstate } => format!(
+            "{context}{}: {message}{}",
+            match *context {
+                fleet::TARGETS_QUERY => " (--targets-query)",
+                fleet::SCHEMAS_QUERY => " (--schemas)",
+                _ => "",
+            },
+            match sqlstate.as_deref() {
+                Some("42501") => " (hint: the user needs USAGE and CREATE on the history schema; or set history_schema in shale.toml to a schema it owns)",
+                Some("3F000") => " (hint: create the schema, or set history_schema in shale.toml)",
+                _ => "",
+            }
+        ),
+        PgError::LockTimeout { holder, .. } => format!(
+            "{error}: wait for it, or raise --lock-timeout (migration_lock_wait in shale.toml){}",
+            holder.as_deref().map(|h| format!("; {}", h.if_gone())).unwrap_or_default()
+        ),
+        PgError::LockLost => format!("{error}. Check the server log, then run `shale status` and `shale up` again"),
+        PgError::LockBlocked { label, waited, blockers } => format!(
+            "migration {label}: its tables were held for the {:.1}s shale waits (--lock-wait-max), so the statement \
+             that needs them was not run{}\nRun it again when they are done, or have shale end them: \
+             `--cancel-blockers-after 30s` cancels their queries, and with `--terminate` also ends sessions idle in a \
+             transaction",
+            waited.as_secs_f64(),
+            shale_pg::error::held_by(blockers)
+        ),
+        _ => error.to_string(),
+    }
 }
 
 fn render_failure(label: &str, f: &DbFailure) -> String {
@@ -141,7 +212,7 @@ fn rolled_back_note(f: &DbFailure) -> String {
 /// The --json shape of an error.
 pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
     let code = exit_code(error);
-    let mut value = serde_json::json!({ "ok": false, "exit_code": code, "message": error.to_string() });
+    let mut value = serde_json::json!({ "ok": false, "exit_code": code, "message": message(error) });
     match error.downcast_ref::<ShaleError>() {
         Some(ShaleError::Load(errors)) => {
             value["problems"] = errors
@@ -182,4 +253,93 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
         _ => {}
     }
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use shale_pg::{LeaseInfo, LockHolder};
+
+    use super::*;
+
+    fn holder(lease: Option<LeaseInfo>) -> Option<Box<LockHolder>> {
+        Some(Box::new(LockHolder {
+            pid: 42,
+            application_name: "shale".into(),
+            user: "app".into(),
+            client: "10.0.0.1".into(),
+            since: "12:00".into(),
+            lease,
+        }))
+    }
+
+    #[test]
+    fn lock_timeout_names_the_flag_and_the_key() {
+        let e = PgError::LockTimeout { waited: Duration::from_secs(5), holder: holder(None) };
+        let text = pg_text(&e);
+        assert!(text.starts_with("could not get the migration lock within 5s; it is held by "), "{text}");
+        assert!(
+            text.ends_with(
+                "; another shale is migrating this database: wait for it, or raise --lock-timeout \
+                 (migration_lock_wait in shale.toml); if pid 42 is a runner that hangs, end it with \
+                 SELECT pg_terminate_backend(42)"
+            ),
+            "{text}"
+        );
+        assert!(!e.to_string().contains("--") && !e.hint().unwrap().contains("--"), "{e}");
+        let e = PgError::LockTimeout { waited: Duration::from_secs(5), holder: None };
+        assert_eq!(
+            pg_text(&e),
+            "could not get the migration lock within 5s; another shale is migrating this database: wait for it, \
+             or raise --lock-timeout (migration_lock_wait in shale.toml)"
+        );
+    }
+
+    #[test]
+    fn query_hints_name_shale_toml_and_fleet_flags() {
+        let e =
+            PgError::Query { context: "reading the history", message: "denied".into(), sqlstate: Some("42501".into()) };
+        assert_eq!(
+            pg_text(&e),
+            "reading the history: denied (hint: the user needs USAGE and CREATE on the history schema; or set \
+             history_schema in shale.toml to a schema it owns)"
+        );
+        assert_eq!(e.to_string(), "reading the history: denied");
+        let e = PgError::Query { context: fleet::TARGETS_QUERY, message: "syntax error".into(), sqlstate: None };
+        assert_eq!(pg_text(&e), "running the targets query (--targets-query): syntax error");
+    }
+
+    #[test]
+    fn lock_blocked_and_lock_lost_name_the_flags_and_commands() {
+        let e = PgError::LockBlocked { label: "002 add".into(), waited: Duration::from_millis(1500), blockers: vec![] };
+        assert_eq!(
+            pg_text(&e),
+            "migration 002 add: its tables were held for the 1.5s shale waits (--lock-wait-max), so the statement \
+             that needs them was not run\nRun it again when they are done, or have shale end them: \
+             `--cancel-blockers-after 30s` cancels their queries, and with `--terminate` also ends sessions idle in a \
+             transaction"
+        );
+        assert!(pg_text(&PgError::LockLost).ends_with(
+            "another runner may be migrating now. Check the server log, then run `shale status` and `shale up` again"
+        ));
+        let e = ShaleError::LockLost { applied: vec![], stopped: None, outside_transaction: false };
+        assert!(shale_text(&e).ends_with(
+            "; nothing was recorded. Run `shale status` to see where the database stands, then `shale up` again"
+        ));
+        assert_eq!(e.kind(), ErrorKind::Unavailable);
+        assert!(!e.to_string().contains("shale up"));
+    }
+
+    #[test]
+    fn one_function_decides_exit_codes() {
+        assert_eq!(code(None), 0);
+        assert_eq!(code(Some(ErrorKind::Failed)), EXIT_FAILED);
+        assert_eq!(code(Some(ErrorKind::Usage)), EXIT_INVALID);
+        assert_eq!(code(Some(ErrorKind::Unavailable)), EXIT_UNAVAILABLE);
+        assert_eq!(exit_code(&ShaleError::Pg(PgError::LockLost).into()), EXIT_UNAVAILABLE);
+        assert_eq!(exit_code(&ShaleError::Pg(PgError::Refused("no".into())).into()), EXIT_INVALID);
+        assert_eq!(exit_code(&ShaleError::Pg(PgError::Catalog("odd".into())).into()), EXIT_FAILED);
+        assert_eq!(exit_code(&ShaleError::Invalid("bad".into()).into()), EXIT_INVALID);
+    }
 }

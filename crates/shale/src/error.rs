@@ -53,6 +53,20 @@ pub enum ErrorKind {
 }
 
 impl Error {
+    /// What to do about the error, where shale knows, in words for any application (no
+    /// command-line flags, no configuration file names). An error's text says what happened; show
+    /// the hint after it. [`Error::Plan`] and [`Error::Load`] carry one per problem
+    /// (`PlanError::hint()`, `LoadError::hint`).
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Pg(e) => e.hint(),
+            Error::LockLost { .. } => {
+                Some("read the migration status to see where the database stands, then migrate again".into())
+            }
+            _ => None,
+        }
+    }
+
     /// The kind of failure: see [`ErrorKind`].
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -97,7 +111,6 @@ fn lock_lost_text(applied: &[String], stopped: Option<&str>, outside_transaction
         )),
         (None, _) => text.push_str("; nothing was recorded"),
     }
-    text.push_str(". Run `shale status` to see where the database stands, then `shale up` again");
     text
 }
 

@@ -198,6 +198,11 @@ pub fn expand_env(text: &str, env: Env<'_>) -> Result<String, String> {
     Ok(out)
 }
 
+/// The context of a [`PgError::Query`] from the targets query.
+pub const TARGETS_QUERY: &str = "running the targets query";
+/// The context of a [`PgError::Query`] from listing the schemas for [`schema_targets`].
+pub const SCHEMAS_QUERY: &str = "listing the schemas";
+
 /// Targets from a query on a control database: a `url` column, and optionally `name` and
 /// `schema`. Without a name, a target is named by its location (password redacted).
 pub async fn targets_from_query(
@@ -207,8 +212,7 @@ pub async fn targets_from_query(
     env: Env<'_>,
 ) -> Result<Vec<Target>, Error> {
     let client = connect(control, session).await?;
-    let messages =
-        client.simple_query(sql).await.map_err(|e| PgError::query("running the targets query (--targets-query)", e))?;
+    let messages = client.simple_query(sql).await.map_err(|e| PgError::query(TARGETS_QUERY, e))?;
     let mut out = Vec::new();
     let mut columns: Option<(usize, Option<usize>, Option<usize>)> = None;
     for message in &messages {
@@ -281,7 +285,7 @@ pub async fn schema_targets(
         quote_literal(&schema_like_pattern(glob)),
         quote_literal("\\")
     );
-    let messages = client.simple_query(&sql).await.map_err(|e| PgError::query("listing the schemas (--schemas)", e))?;
+    let messages = client.simple_query(&sql).await.map_err(|e| PgError::query(SCHEMAS_QUERY, e))?;
     Ok(messages
         .iter()
         .filter_map(|m| match m {

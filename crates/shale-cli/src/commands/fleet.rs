@@ -86,8 +86,11 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         fail_fast: settings.fleet.fail_fast,
     };
     let progress = FleetProgress::new(settings, &targets, operation.name());
-    let report = block_on(fleet.run(&targets, &operation, &options, &|e| progress.event(e)));
+    let mut report = block_on(fleet.run(&targets, &operation, &options, &|e| progress.event(e)));
     progress.finish();
+    for target in &mut report.targets {
+        target.error = crate::error::target_error(target);
+    }
     let code = crate::error::code(report.kind());
     if settings.json {
         print_json(&json(&report, code, sliced));
@@ -348,7 +351,9 @@ impl<'a> FleetProgress<'a> {
                     version(&report.from_version),
                     version(&report.to_version)
                 );
-                if let (Outcome::Failed | Outcome::Unavailable, Some(error)) = (report.outcome, &report.error) {
+                if let (Outcome::Failed | Outcome::Unavailable, Some(error)) =
+                    (report.outcome, crate::error::target_error(report))
+                {
                     what.push_str(&format!(": {error}"));
                 }
                 let text =
