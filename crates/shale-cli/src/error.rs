@@ -9,6 +9,7 @@ use std::io::Write;
 use annotate_snippets::{Level, Renderer, Snippet};
 use shale::fleet::{self, TargetReport};
 use shale::{Error as ShaleError, ErrorKind};
+use shale_core::PlanError;
 use shale_pg::{DbFailure, PgError};
 
 pub const EXIT_FAILED: i32 = 1;
@@ -60,7 +61,7 @@ pub fn render(error: &anyhow::Error, changes_database: bool) {
         Some(ShaleError::Plan(errors)) => {
             let mut s = String::new();
             for e in errors {
-                s.push_str(&format!("error: {e}\n"));
+                s.push_str(&format!("error: {}\n", plan_text(e)));
             }
             if changes_database {
                 s.push_str("nothing was applied\n");
@@ -108,6 +109,7 @@ pub fn target_error(target: &TargetReport) -> Option<String> {
     match target.failure.as_deref() {
         // A failed migration's line (with its SQLSTATE and detail) has no hint to reword.
         Some(ShaleError::Pg(PgError::Migration { .. })) | None => target.error.clone(),
+        Some(ShaleError::Plan(problems)) => Some(problems.iter().map(plan_text).collect::<Vec<_>>().join("; ")),
         Some(e) => Some(shale_text(e)),
     }
 }
@@ -119,6 +121,37 @@ fn shale_text(error: &ShaleError) -> String {
             format!("{error}. Run `shale status` to see where the database stands, then `shale up` again")
         }
         _ => error.to_string(),
+    }
+}
+
+/// A problem between the files and the history, with the way out in the CLI's words.
+fn plan_text(problem: &PlanError) -> String {
+    let hint = problem.hint().unwrap_or_default();
+    match problem {
+        PlanError::Missing { version, .. } => format!(
+            "{problem}; restore the file, or record the decision with `shale repair {version} --rolled-back --reason ...`"
+        ),
+        PlanError::OutOfOrder { .. } => format!(
+            "{problem}; run with --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`"
+        ),
+        PlanError::NoDown { label } => format!(
+            "{problem}; add one (a .down.sql file, a `-- migrate:down` section or a U file), or revert it by hand and record that with `shale repair {} --rolled-back --reason ...`",
+            label.split(' ').next().unwrap_or("VERSION")
+        ),
+        PlanError::ResumeChanged { .. } => {
+            format!("{problem}; restore them, or decide with `shale repair` what the database holds")
+        }
+        PlanError::Unrunnable { version, .. } => format!(
+            "{problem}: port it to SQL (a .sql file of the same version), or, where its work is already done, record it with `shale repair {version} --applied --reason ...`"
+        ),
+        PlanError::InsideSquash { .. } => format!(
+            "{problem}: apply the rest from the archived files with `shale up --from-archive DIR` (the folder `shale squash` moved them to), then the squash counts as applied"
+        ),
+        PlanError::OwnTable { .. } => format!(
+            "{problem}. Remove the statement; `shale repair` and `shale baseline` record decisions in the history"
+        ),
+        PlanError::Modified { .. } => format!("{problem}; {hint}"),
+        _ => problem.to_string(),
     }
 }
 
@@ -226,7 +259,7 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
                 .collect();
         }
         Some(ShaleError::Plan(errors)) => {
-            value["problems"] = errors.iter().map(|e| serde_json::json!({ "message": e.to_string() })).collect();
+            value["problems"] = errors.iter().map(|e| serde_json::json!({ "message": plan_text(e) })).collect();
         }
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => {
             value["migration"] = serde_json::json!(label);
@@ -329,6 +362,29 @@ mod tests {
         ));
         assert_eq!(e.kind(), ErrorKind::Unavailable);
         assert!(!e.to_string().contains("shale up"));
+    }
+
+    #[test]
+    fn plan_problems_name_the_flags_and_commands() {
+        let e = PlanError::OutOfOrder { label: "2 b".into(), path: "m/2_b.sql".into(), newest: "3".into() };
+        assert_eq!(
+            plan_text(&e),
+            "m/2_b.sql: pending migration 2 b is older than the newest applied version 3; run with \
+             --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`"
+        );
+        let e = PlanError::NoDown { label: "0007 add users".into() };
+        assert_eq!(
+            plan_text(&e),
+            "migration 0007 add users has no down migration, in its files or in the history; add one (a .down.sql \
+             file, a `-- migrate:down` section or a U file), or revert it by hand and record that with `shale repair \
+             0007 --rolled-back --reason ...`"
+        );
+        let e = PlanError::Modified { label: "1 a".into(), path: "m/1_a.sql".into() };
+        assert_eq!(
+            plan_text(&e),
+            "m/1_a.sql: migration 1 a was changed after it was applied (its checksum differs from the history); \
+             restore the file, or put the change in a new migration"
+        );
     }
 
     #[test]
