@@ -1,10 +1,15 @@
 //! The one mapping from errors to what the user sees and to exit codes:
 //! 0 success, 1 a migration failed, 2 usage/configuration/validation, 3 connection or lock.
+//!
+//! The library's errors say what happened in words for any application; the hints here are in
+//! the CLI's words (its flags, shale.toml, its commands), written from the errors' fields.
 
 use std::io::Write;
 
 use annotate_snippets::{Level, Renderer, Snippet};
-use shale::Error as ShaleError;
+use shale::fleet::{self, TargetReport};
+use shale::{Error as ShaleError, ErrorKind};
+use shale_core::PlanError;
 use shale_pg::{DbFailure, PgError};
 
 pub const EXIT_FAILED: i32 = 1;
@@ -15,19 +20,22 @@ pub const EXIT_INTERRUPTED: i32 = 130;
 
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     match error.downcast_ref::<ShaleError>() {
-        Some(ShaleError::Interrupted { .. }) => EXIT_INTERRUPTED,
-        Some(
-            ShaleError::Load(_)
-            | ShaleError::Plan(_)
-            | ShaleError::Invalid(_)
-            | ShaleError::Settings(_)
-            | ShaleError::Unsafe(_),
-        ) => EXIT_INVALID,
-        Some(e) if e.is_unavailable() => EXIT_UNAVAILABLE,
-        Some(ShaleError::Pg(PgError::Refused(_))) => EXIT_INVALID,
-        Some(ShaleError::Pg(_) | ShaleError::LockLost { .. }) => EXIT_FAILED,
+        Some(e) => code(Some(e.kind())),
         None if error.downcast_ref::<shale_testkit::Error>().is_some() => EXIT_UNAVAILABLE,
         None => EXIT_INVALID,
+    }
+}
+
+/// The exit code for a kind of failure (`None`: none, success). A fleet exits with the code of
+/// its worst target ([`shale::fleet::FleetReport::kind`]).
+pub fn code(kind: Option<ErrorKind>) -> i32 {
+    match kind {
+        None => 0,
+        Some(ErrorKind::Usage) => EXIT_INVALID,
+        Some(ErrorKind::Unavailable) => EXIT_UNAVAILABLE,
+        Some(ErrorKind::Interrupted) => EXIT_INTERRUPTED,
+        // Failed, and any kind a later shale adds.
+        Some(_) => EXIT_FAILED,
     }
 }
 
@@ -53,7 +61,7 @@ pub fn render(error: &anyhow::Error, changes_database: bool) {
         Some(ShaleError::Plan(errors)) => {
             let mut s = String::new();
             for e in errors {
-                s.push_str(&format!("error: {e}\n"));
+                s.push_str(&format!("error: {}\n", plan_text(e)));
             }
             if changes_database {
                 s.push_str("nothing was applied\n");
@@ -69,15 +77,114 @@ pub fn render(error: &anyhow::Error, changes_database: bool) {
         }
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => render_failure(label, failure),
         _ => {
-            let mut s = format!("error: {error}");
+            let mut s = format!("error: {}", message(error));
             for cause in error.chain().skip(1) {
-                s.push_str(&format!(": {cause}"));
+                s.push_str(&format!(": {}", text(cause)));
             }
             s.push('\n');
             s
         }
     };
     let _ = out.write_all(text.as_bytes());
+}
+
+/// The error's message with the CLI's hints (its causes not included).
+pub fn message(error: &anyhow::Error) -> String {
+    text(error.as_ref())
+}
+
+/// One error of a chain, in the CLI's words.
+fn text(error: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(e) = error.downcast_ref::<ShaleError>() {
+        shale_text(e)
+    } else if let Some(e) = error.downcast_ref::<PgError>() {
+        pg_text(e)
+    } else {
+        error.to_string()
+    }
+}
+
+/// A fleet target's error line, in the CLI's words.
+pub fn target_error(target: &TargetReport) -> Option<String> {
+    match target.failure.as_deref() {
+        // A failed migration's line (with its SQLSTATE and detail) has no hint to reword.
+        Some(ShaleError::Pg(PgError::Migration { .. })) | None => target.error.clone(),
+        Some(ShaleError::Plan(problems)) => Some(problems.iter().map(plan_text).collect::<Vec<_>>().join("; ")),
+        Some(e) => Some(shale_text(e)),
+    }
+}
+
+fn shale_text(error: &ShaleError) -> String {
+    match error {
+        ShaleError::Pg(e) => pg_text(e),
+        ShaleError::LockLost { .. } => {
+            format!("{error}. Run `shale status` to see where the database stands, then `shale up` again")
+        }
+        _ => error.to_string(),
+    }
+}
+
+/// A problem between the files and the history, with the way out in the CLI's words.
+fn plan_text(problem: &PlanError) -> String {
+    let hint = problem.hint().unwrap_or_default();
+    match problem {
+        PlanError::Missing { version, .. } => format!(
+            "{problem}; restore the file, or record the decision with `shale repair {version} --rolled-back --reason ...`"
+        ),
+        PlanError::OutOfOrder { .. } => format!(
+            "{problem}; run with --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`"
+        ),
+        PlanError::NoDown { label } => format!(
+            "{problem}; add one (a .down.sql file, a `-- migrate:down` section or a U file), or revert it by hand and record that with `shale repair {} --rolled-back --reason ...`",
+            label.split(' ').next().unwrap_or("VERSION")
+        ),
+        PlanError::ResumeChanged { .. } => {
+            format!("{problem}; restore them, or decide with `shale repair` what the database holds")
+        }
+        PlanError::Unrunnable { version, .. } => format!(
+            "{problem}: port it to SQL (a .sql file of the same version), or, where its work is already done, record it with `shale repair {version} --applied --reason ...`"
+        ),
+        PlanError::InsideSquash { .. } => format!(
+            "{problem}: apply the rest from the archived files with `shale up --from-archive DIR` (the folder `shale squash` moved them to), then the squash counts as applied"
+        ),
+        PlanError::OwnTable { .. } => format!(
+            "{problem}. Remove the statement; `shale repair` and `shale baseline` record decisions in the history"
+        ),
+        PlanError::Modified { .. } => format!("{problem}; {hint}"),
+        _ => problem.to_string(),
+    }
+}
+
+fn pg_text(error: &PgError) -> String {
+    match error {
+        PgError::Query { context, message, sqlstate } => format!(
+            "{context}{}: {message}{}",
+            match *context {
+                fleet::TARGETS_QUERY => " (--targets-query)",
+                fleet::SCHEMAS_QUERY => " (--schemas)",
+                _ => "",
+            },
+            match sqlstate.as_deref() {
+                Some("42501") => " (hint: the user needs USAGE and CREATE on the history schema; or set history_schema in shale.toml to a schema it owns)",
+                Some("3F000") => " (hint: create the schema, or set history_schema in shale.toml)",
+                _ => "",
+            }
+        ),
+        PgError::LockTimeout { holder, .. } => format!(
+            "{error}: wait for it, or raise --lock-timeout (migration_lock_wait in shale.toml){}",
+            holder.as_deref().map(|h| format!("; {}", h.if_gone())).unwrap_or_default()
+        ),
+        PgError::LockLost => format!("{error}. Check the server log, then run `shale status` and `shale up` again"),
+        PgError::LockBlocked { label, waited, blockers } => format!(
+            "migration {label}: its tables were held for the {:.1}s shale waits (--lock-wait-max), so the statement \
+             that needs them was not run{}\nRun it again when they are done, or have shale end them: \
+             `--cancel-blockers-after 30s` cancels their queries, and with `--terminate` also ends sessions idle in a \
+             transaction",
+            waited.as_secs_f64(),
+            shale_pg::error::held_by(blockers)
+        ),
+        _ => error.to_string(),
+    }
 }
 
 fn render_failure(label: &str, f: &DbFailure) -> String {
@@ -138,7 +245,7 @@ fn rolled_back_note(f: &DbFailure) -> String {
 /// The --json shape of an error.
 pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
     let code = exit_code(error);
-    let mut value = serde_json::json!({ "ok": false, "exit_code": code, "message": error.to_string() });
+    let mut value = serde_json::json!({ "ok": false, "exit_code": code, "message": message(error) });
     match error.downcast_ref::<ShaleError>() {
         Some(ShaleError::Load(errors)) => {
             value["problems"] = errors
@@ -152,7 +259,7 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
                 .collect();
         }
         Some(ShaleError::Plan(errors)) => {
-            value["problems"] = errors.iter().map(|e| serde_json::json!({ "message": e.to_string() })).collect();
+            value["problems"] = errors.iter().map(|e| serde_json::json!({ "message": plan_text(e) })).collect();
         }
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => {
             value["migration"] = serde_json::json!(label);
@@ -179,4 +286,116 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
         _ => {}
     }
     value
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use shale_pg::{LeaseInfo, LockHolder};
+
+    use super::*;
+
+    fn holder(lease: Option<LeaseInfo>) -> Option<Box<LockHolder>> {
+        Some(Box::new(LockHolder {
+            pid: 42,
+            application_name: "shale".into(),
+            user: "app".into(),
+            client: "10.0.0.1".into(),
+            since: "12:00".into(),
+            lease,
+        }))
+    }
+
+    #[test]
+    fn lock_timeout_names_the_flag_and_the_key() {
+        let e = PgError::LockTimeout { waited: Duration::from_secs(5), holder: holder(None) };
+        let text = pg_text(&e);
+        assert!(text.starts_with("could not get the migration lock within 5s; it is held by "), "{text}");
+        assert!(
+            text.ends_with(
+                "; another shale is migrating this database: wait for it, or raise --lock-timeout \
+                 (migration_lock_wait in shale.toml); if pid 42 is a runner that hangs, end it with \
+                 SELECT pg_terminate_backend(42)"
+            ),
+            "{text}"
+        );
+        assert!(!e.to_string().contains("--") && !e.hint().unwrap().contains("--"), "{e}");
+        let e = PgError::LockTimeout { waited: Duration::from_secs(5), holder: None };
+        assert_eq!(
+            pg_text(&e),
+            "could not get the migration lock within 5s; another shale is migrating this database: wait for it, \
+             or raise --lock-timeout (migration_lock_wait in shale.toml)"
+        );
+    }
+
+    #[test]
+    fn query_hints_name_shale_toml_and_fleet_flags() {
+        let e =
+            PgError::Query { context: "reading the history", message: "denied".into(), sqlstate: Some("42501".into()) };
+        assert_eq!(
+            pg_text(&e),
+            "reading the history: denied (hint: the user needs USAGE and CREATE on the history schema; or set \
+             history_schema in shale.toml to a schema it owns)"
+        );
+        assert_eq!(e.to_string(), "reading the history: denied");
+        let e = PgError::Query { context: fleet::TARGETS_QUERY, message: "syntax error".into(), sqlstate: None };
+        assert_eq!(pg_text(&e), "running the targets query (--targets-query): syntax error");
+    }
+
+    #[test]
+    fn lock_blocked_and_lock_lost_name_the_flags_and_commands() {
+        let e = PgError::LockBlocked { label: "002 add".into(), waited: Duration::from_millis(1500), blockers: vec![] };
+        assert_eq!(
+            pg_text(&e),
+            "migration 002 add: its tables were held for the 1.5s shale waits (--lock-wait-max), so the statement \
+             that needs them was not run\nRun it again when they are done, or have shale end them: \
+             `--cancel-blockers-after 30s` cancels their queries, and with `--terminate` also ends sessions idle in a \
+             transaction"
+        );
+        assert!(pg_text(&PgError::LockLost).ends_with(
+            "another runner may be migrating now. Check the server log, then run `shale status` and `shale up` again"
+        ));
+        let e = ShaleError::LockLost { applied: vec![], stopped: None, outside_transaction: false };
+        assert!(shale_text(&e).ends_with(
+            "; nothing was recorded. Run `shale status` to see where the database stands, then `shale up` again"
+        ));
+        assert_eq!(e.kind(), ErrorKind::Unavailable);
+        assert!(!e.to_string().contains("shale up"));
+    }
+
+    #[test]
+    fn plan_problems_name_the_flags_and_commands() {
+        let e = PlanError::OutOfOrder { label: "2 b".into(), path: "m/2_b.sql".into(), newest: "3".into() };
+        assert_eq!(
+            plan_text(&e),
+            "m/2_b.sql: pending migration 2 b is older than the newest applied version 3; run with \
+             --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`"
+        );
+        let e = PlanError::NoDown { label: "0007 add users".into() };
+        assert_eq!(
+            plan_text(&e),
+            "migration 0007 add users has no down migration, in its files or in the history; add one (a .down.sql \
+             file, a `-- migrate:down` section or a U file), or revert it by hand and record that with `shale repair \
+             0007 --rolled-back --reason ...`"
+        );
+        let e = PlanError::Modified { label: "1 a".into(), path: "m/1_a.sql".into() };
+        assert_eq!(
+            plan_text(&e),
+            "m/1_a.sql: migration 1 a was changed after it was applied (its checksum differs from the history); \
+             restore the file, or put the change in a new migration"
+        );
+    }
+
+    #[test]
+    fn one_function_decides_exit_codes() {
+        assert_eq!(code(None), 0);
+        assert_eq!(code(Some(ErrorKind::Failed)), EXIT_FAILED);
+        assert_eq!(code(Some(ErrorKind::Usage)), EXIT_INVALID);
+        assert_eq!(code(Some(ErrorKind::Unavailable)), EXIT_UNAVAILABLE);
+        assert_eq!(exit_code(&ShaleError::Pg(PgError::LockLost).into()), EXIT_UNAVAILABLE);
+        assert_eq!(exit_code(&ShaleError::Pg(PgError::Refused("no".into())).into()), EXIT_INVALID);
+        assert_eq!(exit_code(&ShaleError::Pg(PgError::Catalog("odd".into())).into()), EXIT_FAILED);
+        assert_eq!(exit_code(&ShaleError::Invalid("bad".into()).into()), EXIT_INVALID);
+    }
 }

@@ -290,17 +290,19 @@ pub enum PlanError {
     },
 }
 
+/// What happened, in words for any application: no command-line flags, no command names. What to
+/// do about it is [`PlanError::hint`]; the CLI words its own hints from the variant's fields.
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PlanError::Modified { label, path } => write!(
                 f,
-                "{}: migration {label} was changed after it was applied (its checksum differs from the history); restore the file, or put the change in a new migration",
+                "{}: migration {label} was changed after it was applied (its checksum differs from the history)",
                 path.display()
             ),
             PlanError::Missing { version, name, file } => write!(
                 f,
-                "{} is applied in the database but its file is gone; restore the file, or record the decision with `shale repair {version} --rolled-back --reason ...`",
+                "{} is applied in the database but its file is gone",
                 match file {
                     Some(file) => format!("{file} (migration {version} {name})"),
                     None => format!("migration {version} {name}"),
@@ -308,41 +310,63 @@ impl fmt::Display for PlanError {
             ),
             PlanError::OutOfOrder { label, path, newest } => write!(
                 f,
-                "{}: pending migration {label} is older than the newest applied version {newest}; run with --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`",
+                "{}: pending migration {label} is older than the newest applied version {newest}",
                 path.display()
             ),
-            PlanError::NoDown { label } => write!(
-                f,
-                "migration {label} has no down migration, in its files or in the history; add one (a .down.sql file, a `-- migrate:down` section or a U file), or revert it by hand and record that with `shale repair {} --rolled-back --reason ...`",
-                label.split(' ').next().unwrap_or("VERSION")
-            ),
+            PlanError::NoDown { label } => {
+                write!(f, "migration {label} has no down migration, in its files or in the history")
+            }
             PlanError::ResumeChanged { label, path, statement } => write!(
                 f,
-                "{}: migration {label} failed part-way and statements before statement {} changed since; restore them, or decide with `shale repair` what the database holds",
+                "{}: migration {label} failed part-way and statements before statement {} changed since",
                 path.display(),
                 statement + 1
             ),
             PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
             PlanError::Unrunnable { version, path } => write!(
                 f,
-                "{}: migration {version} is written in Go, and shale runs SQL migrations only: port it to SQL \
-                 (a .sql file of the same version), or, where its work is already done, record it with \
-                 `shale repair {version} --applied --reason ...`",
+                "{}: migration {version} is written in Go, and shale runs SQL migrations only",
                 path.display()
             ),
             PlanError::InsideSquash { label, path, applied, first } => write!(
                 f,
-                "{}: migration {label} replaces migrations {first} to its own version, and this database applied them only up to {applied}: \
-                 apply the rest from the archived files with `shale up --from-archive DIR` (the folder `shale squash` moved them to), \
-                 then the squash counts as applied",
+                "{}: migration {label} replaces migrations {first} to its own version, and this database applied them only up to {applied}",
                 path.display()
             ),
             PlanError::OwnTable { path, line, column, table } => write!(
                 f,
-                "{}:{line}:{column}: this statement changes {table}, which is shale's own (its migration history or lock): a migration must not drop, alter or write it. Remove the statement; `shale repair` and `shale baseline` record decisions in the history",
+                "{}:{line}:{column}: this statement changes {table}, which is shale's own (its migration history or lock): a migration must not drop, alter or write it",
                 path.display()
             ),
         }
+    }
+}
+
+impl PlanError {
+    /// What to do about the problem, in words for any application (no flags, no command names),
+    /// e.g. "allow out-of-order migrations for this run, ...". `None` where the text says it all.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            PlanError::Modified { .. } => "restore the file, or put the change in a new migration",
+            PlanError::Missing { .. } => "restore the file, or record the decision with a repair: rolled back, with a reason",
+            PlanError::OutOfOrder { .. } => {
+                "allow out-of-order migrations for this run, or add `-- shale:out-of-order` to the file, or renumber it"
+            }
+            PlanError::NoDown { .. } => {
+                "add one (a .down.sql file, a `-- migrate:down` section or a U file), or revert it by hand and record that with a repair: rolled back, with a reason"
+            }
+            PlanError::ResumeChanged { .. } => "restore them, or decide with a repair what the database holds",
+            PlanError::UnknownVersion { .. } => return None,
+            PlanError::Unrunnable { .. } => {
+                "port it to SQL (a .sql file of the same version), or, where its work is already done, record it with a repair: applied, with a reason"
+            }
+            PlanError::InsideSquash { .. } => {
+                "apply the rest from the archived files (where the squash moved them), then the squash counts as applied"
+            }
+            PlanError::OwnTable { .. } => {
+                "remove the statement; a repair or a baseline records decisions in the history"
+            }
+        })
     }
 }
 

@@ -1,5 +1,9 @@
 //! Errors of the PostgreSQL layer. A migration failure carries everything the CLI needs to point
 //! at the file, line and column; no error text ever holds a password.
+//!
+//! An error's text says what happened, in words an application embedding shale can show its own
+//! users: it names no command-line flag and no configuration file. What to do about it is
+//! [`PgError::hint`]; the CLI words its own hints from the variant's fields.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,19 +44,18 @@ pub enum PgError {
     #[error(transparent)]
     Connect(#[from] ConnectError),
     /// A query of shale's own (history, lock) failed.
-    #[error("{context}: {message}{}", query_hint(sqlstate.as_deref()))]
+    #[error("{context}: {message}")]
     Query { context: &'static str, message: String, sqlstate: Option<String> },
     #[error("migration {label} failed{}: {}", location_text(failure), failure.message)]
     Migration { label: String, failure: Box<DbFailure> },
     #[error(
-        "could not get the migration lock within {}s{}; another shale is migrating this database: wait for it, or raise --lock-timeout (migration_lock_wait in shale.toml){}",
+        "could not get the migration lock within {}s{}; another shale is migrating this database",
         waited.as_secs(),
-        holder_text(holder),
-        stale_hint(holder)
+        holder_text(holder)
     )]
     /// The holder is boxed to keep every `Result<_, PgError>` small.
     LockTimeout { waited: Duration, holder: Option<Box<LockHolder>> },
-    #[error("the migration lock is gone (the session holding the advisory lock ended, or the table lease was not renewed in time or was taken over), so this runner stopped: another runner may be migrating now. Check the server log, then run `shale status` and `shale up` again")]
+    #[error("the migration lock is gone (the session holding the advisory lock ended, or the table lease was not renewed in time or was taken over), so this runner stopped: another runner may be migrating now")]
     LockLost,
     /// The connection went away (a server crash, a network failure) while a migration ran.
     #[error("the connection was lost while migration {label} ran ({reason}): {outcome}")]
@@ -63,7 +66,7 @@ pub enum PgError {
     InDoubt { label: String, path: PathBuf, statement: usize, reason: String },
     /// A statement that would stall the application could not take its lock within the wait:
     /// these sessions held the table.
-    #[error("migration {label}: its tables were held for the {:.1}s shale waits (--lock-wait-max), so the statement that needs them was not run{}", waited.as_secs_f64(), blockers_text(blockers))]
+    #[error("migration {label}: its tables were held for the {:.1}s shale waits, so the statement that needs them was not run{}", waited.as_secs_f64(), held_by(blockers))]
     LockBlocked { label: String, waited: Duration, blockers: Vec<crate::lockwait::Blocker> },
     /// A stop was requested while the run waited.
     #[error("{0}")]
@@ -85,31 +88,8 @@ fn location_text(failure: &DbFailure) -> String {
     failure.location.as_ref().map(|l| format!(" at {}:{}:{}", l.path.display(), l.line, l.column)).unwrap_or_default()
 }
 
-fn stale_hint(holder: &Option<Box<LockHolder>>) -> String {
-    holder
-        .as_ref()
-        .map(|h| match &h.lease {
-            Some(lease) => format!(
-                "; if that runner is gone, its lease is taken over when it expires, or delete it now with DELETE FROM {}",
-                lease.table
-            ),
-            None => {
-                format!("; if pid {} is a runner that hangs, end it with SELECT pg_terminate_backend({})", h.pid, h.pid)
-            }
-        })
-        .unwrap_or_default()
-}
-
-/// Advice for shale's own queries (history table, lock) failing on privileges or a missing schema.
-fn query_hint(sqlstate: Option<&str>) -> &'static str {
-    match sqlstate {
-        Some("42501") => " (hint: the user needs USAGE and CREATE on the history schema; or set history_schema in shale.toml to a schema it owns)",
-        Some("3F000") => " (hint: create the schema, or set history_schema in shale.toml)",
-        _ => "",
-    }
-}
-
-fn blockers_text(blockers: &[crate::lockwait::Blocker]) -> String {
+/// The sessions that held the tables, one a line after "; held by:" (empty for none).
+pub fn held_by(blockers: &[crate::lockwait::Blocker]) -> String {
     let mut text = String::new();
     if !blockers.is_empty() {
         text.push_str("; held by:");
@@ -117,10 +97,6 @@ fn blockers_text(blockers: &[crate::lockwait::Blocker]) -> String {
     for b in blockers {
         text.push_str(&format!("\n  {b}"));
     }
-    text.push_str(
-        "\nRun it again when they are done, or have shale end them: `--cancel-blockers-after 30s` cancels their \
-         queries, and with `--terminate` also ends sessions idle in a transaction",
-    );
     text
 }
 
@@ -129,6 +105,31 @@ fn holder_text(holder: &Option<Box<LockHolder>>) -> String {
 }
 
 impl PgError {
+    /// What to do about the error, where shale knows, in words for any application (no flags,
+    /// no configuration file names), e.g. "wait for it, or allow a longer wait for the migration
+    /// lock". A failed migration's advice is in its [`DbFailure::remedy`].
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            PgError::Query { sqlstate, .. } => match sqlstate.as_deref() {
+                Some("42501") => {
+                    "the user needs USAGE and CREATE on the history schema; or keep the history in a schema it owns"
+                        .into()
+                }
+                Some("3F000") => "create the schema, or keep the history in a schema that exists".into(),
+                _ => return None,
+            },
+            PgError::LockTimeout { holder, .. } => format!(
+                "wait for it, or allow a longer wait for the migration lock{}",
+                holder.as_deref().map(|h| format!("; {}", h.if_gone())).unwrap_or_default()
+            ),
+            PgError::LockLost => "check the server log, then read the migration status and migrate again".into(),
+            PgError::LockBlocked { .. } => "run it again when they are done, or have shale end them: it can cancel \
+                 their queries after a wait, and also end sessions idle in a transaction"
+                .into(),
+            _ => return None,
+        })
+    }
+
     pub fn query(context: &'static str, error: tokio_postgres::Error) -> PgError {
         let (message, sqlstate) = match error.as_db_error() {
             Some(db) => (db.message().to_string(), Some(db.code().code().to_string())),

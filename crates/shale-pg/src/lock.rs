@@ -41,6 +41,22 @@ pub struct LeaseInfo {
     pub table: String,
 }
 
+impl LockHolder {
+    /// How to free the lock when its holder is gone or hangs (SQL, no flags).
+    pub fn if_gone(&self) -> String {
+        match &self.lease {
+            Some(lease) => format!(
+                "if that runner is gone, its lease is taken over when it expires, or delete it now with DELETE FROM {}",
+                lease.table
+            ),
+            None => format!(
+                "if pid {} is a runner that hangs, end it with SELECT pg_terminate_backend({})",
+                self.pid, self.pid
+            ),
+        }
+    }
+}
+
 impl fmt::Display for LockHolder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(lease) = &self.lease {

@@ -34,21 +34,57 @@ pub enum Error {
     Invalid(String),
 }
 
+/// What kind of failure an [`Error`] is, for deciding what to do about it: an embedding
+/// application retries [`ErrorKind::Unavailable`], reports [`ErrorKind::Failed`], and fixes its
+/// request or files on [`ErrorKind::Usage`]. The CLI's exit codes and a fleet's outcomes follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request, the configuration or the migration files are wrong (or the plan was refused):
+    /// nothing ran; fix them and ask again.
+    Usage,
+    /// The database or the migration lock was out of reach (could not connect, the lock was held
+    /// or lost, the connection went away): worth trying again, unlike a failed migration.
+    Unavailable,
+    /// A migration, or a query of shale's own, failed on the server.
+    Failed,
+    /// A stop was requested (Ctrl-C, SIGTERM) and the run stopped.
+    Interrupted,
+}
+
 impl Error {
-    /// The database or the lock was out of reach (could not connect, the lock was held or lost,
-    /// the connection went away): worth trying again, unlike a failed migration.
-    pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            Error::LockLost { .. }
-                | Error::Pg(
-                    PgError::Connect(_)
-                        | PgError::LockTimeout { .. }
-                        | PgError::LockLost
-                        | PgError::ConnectionLost { .. }
-                        | PgError::StatementPooler(_),
-                )
-        )
+    /// What to do about the error, where shale knows, in words for any application (no
+    /// command-line flags, no configuration file names). An error's text says what happened; show
+    /// the hint after it. [`Error::Plan`] and [`Error::Load`] carry one per problem
+    /// (`PlanError::hint()`, `LoadError::hint`).
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Pg(e) => e.hint(),
+            Error::LockLost { .. } => {
+                Some("read the migration status to see where the database stands, then migrate again".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// The kind of failure: see [`ErrorKind`].
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Interrupted { .. } => ErrorKind::Interrupted,
+            Error::Load(_) | Error::Plan(_) | Error::Invalid(_) | Error::Settings(_) | Error::Unsafe(_) => {
+                ErrorKind::Usage
+            }
+            Error::LockLost { .. } => ErrorKind::Unavailable,
+            Error::Pg(e) => match e {
+                PgError::Connect(_)
+                | PgError::LockTimeout { .. }
+                | PgError::LockLost
+                | PgError::ConnectionLost { .. }
+                | PgError::StatementPooler(_) => ErrorKind::Unavailable,
+                PgError::Refused(_) => ErrorKind::Usage,
+                _ => ErrorKind::Failed,
+            },
+        }
     }
 }
 
@@ -75,7 +111,6 @@ fn lock_lost_text(applied: &[String], stopped: Option<&str>, outside_transaction
         )),
         (None, _) => text.push_str("; nothing was recorded"),
     }
-    text.push_str(". Run `shale status` to see where the database stands, then `shale up` again");
     text
 }
 

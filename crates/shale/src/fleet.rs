@@ -21,7 +21,7 @@ use shale_pg::tokio_postgres::SimpleQueryMessage;
 use shale_pg::{connect, ConnectionSettings, PgError, SessionSettings};
 use tokio::sync::Semaphore;
 
-use crate::{Error, Event, Migrator, MigratorConfig, StatusReport, UpRequest};
+use crate::{Error, ErrorKind, Event, Migrator, MigratorConfig, StatusReport, UpRequest};
 
 mod shard;
 pub use shard::{Shard, ShardParseError};
@@ -198,6 +198,11 @@ pub fn expand_env(text: &str, env: Env<'_>) -> Result<String, String> {
     Ok(out)
 }
 
+/// The context of a [`PgError::Query`] from the targets query.
+pub const TARGETS_QUERY: &str = "running the targets query";
+/// The context of a [`PgError::Query`] from listing the schemas for [`schema_targets`].
+pub const SCHEMAS_QUERY: &str = "listing the schemas";
+
 /// Targets from a query on a control database: a `url` column, and optionally `name` and
 /// `schema`. Without a name, a target is named by its location (password redacted).
 pub async fn targets_from_query(
@@ -207,8 +212,7 @@ pub async fn targets_from_query(
     env: Env<'_>,
 ) -> Result<Vec<Target>, Error> {
     let client = connect(control, session).await?;
-    let messages =
-        client.simple_query(sql).await.map_err(|e| PgError::query("running the targets query (--targets-query)", e))?;
+    let messages = client.simple_query(sql).await.map_err(|e| PgError::query(TARGETS_QUERY, e))?;
     let mut out = Vec::new();
     let mut columns: Option<(usize, Option<usize>, Option<usize>)> = None;
     for message in &messages {
@@ -281,7 +285,7 @@ pub async fn schema_targets(
         quote_literal(&schema_like_pattern(glob)),
         quote_literal("\\")
     );
-    let messages = client.simple_query(&sql).await.map_err(|e| PgError::query("listing the schemas (--schemas)", e))?;
+    let messages = client.simple_query(&sql).await.map_err(|e| PgError::query(SCHEMAS_QUERY, e))?;
     Ok(messages
         .iter()
         .filter_map(|m| match m {
@@ -450,6 +454,9 @@ pub struct TargetReport {
     pub steps: usize,
     pub duration_ms: u64,
     pub error: Option<String>,
+    /// The error that stopped it, for its [`Error::kind`] and [`Error::hint`] (`error` is its text).
+    #[serde(skip)]
+    pub failure: Option<Arc<Error>>,
     /// Where it stands (status and validate; up and down when it could be read).
     pub status: Option<StatusSummary>,
     /// drift: how the live schema differs from what the migrations build (empty: no drift).
@@ -471,6 +478,19 @@ pub struct FleetReport {
 impl FleetReport {
     pub fn count(&self, outcome: Outcome) -> usize {
         self.targets.iter().filter(|t| t.outcome == outcome).count()
+    }
+
+    /// The worst of the targets' failures, `None` when every target is fine (or skipped):
+    /// [`ErrorKind::Unavailable`] when any could not be reached or locked, else
+    /// [`ErrorKind::Failed`] when any failed.
+    pub fn kind(&self) -> Option<ErrorKind> {
+        if self.count(Outcome::Unavailable) > 0 {
+            Some(ErrorKind::Unavailable)
+        } else if self.count(Outcome::Failed) > 0 {
+            Some(ErrorKind::Failed)
+        } else {
+            None
+        }
     }
 }
 
@@ -613,6 +633,7 @@ impl Fleet {
             steps: 0,
             duration_ms: 0,
             error: None,
+            failure: None,
             status: None,
             drift: None,
         };
@@ -679,8 +700,12 @@ impl Fleet {
         }
         .await;
         if let Err(error) = result {
-            report.outcome = if error.is_unavailable() { Outcome::Unavailable } else { Outcome::Failed };
+            report.outcome = match error.kind() {
+                ErrorKind::Unavailable => Outcome::Unavailable,
+                _ => Outcome::Failed,
+            };
             report.error = Some(error_text(&error));
+            report.failure = Some(Arc::new(error));
         }
         report.duration_ms = started.elapsed().as_millis() as u64;
         report
@@ -763,6 +788,7 @@ fn skipped(target: &Target) -> TargetReport {
         steps: 0,
         duration_ms: 0,
         error: Some("not started: --fail-fast stopped the fleet after a failure".into()),
+        failure: None,
         status: None,
         drift: None,
     }
@@ -863,6 +889,7 @@ mod tests {
             steps: 0,
             duration_ms: 0,
             error: None,
+            failure: None,
             status: (outcome != Outcome::Unavailable).then(|| StatusSummary {
                 standing,
                 applied: 0,

@@ -16,7 +16,6 @@ use shale::Event;
 use super::throwaway::Throwaway;
 use super::{block_on, down_target, load_set, print_json};
 use crate::args::Command;
-use crate::error::{EXIT_FAILED, EXIT_UNAVAILABLE};
 use crate::output::table;
 use crate::settings::Settings;
 
@@ -87,9 +86,12 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         fail_fast: settings.fleet.fail_fast,
     };
     let progress = FleetProgress::new(settings, &targets, operation.name());
-    let report = block_on(fleet.run(&targets, &operation, &options, &|e| progress.event(e)));
+    let mut report = block_on(fleet.run(&targets, &operation, &options, &|e| progress.event(e)));
     progress.finish();
-    let code = exit_code(&report);
+    for target in &mut report.targets {
+        target.error = crate::error::target_error(target);
+    }
+    let code = crate::error::code(report.kind());
     if settings.json {
         print_json(&json(&report, code, sliced));
     } else if !settings.quiet || code != 0 {
@@ -133,16 +135,6 @@ async fn targets(settings: &Settings) -> Result<Vec<Target>> {
 }
 
 /// 3 when any target could not be reached or locked, else 1 when any failed, else 0.
-fn exit_code(report: &FleetReport) -> i32 {
-    if report.count(Outcome::Unavailable) > 0 {
-        EXIT_UNAVAILABLE
-    } else if report.count(Outcome::Failed) > 0 {
-        EXIT_FAILED
-    } else {
-        0
-    }
-}
-
 fn is_status(report: &FleetReport) -> bool {
     matches!(report.operation, "status" | "validate" | "drift")
 }
@@ -359,7 +351,9 @@ impl<'a> FleetProgress<'a> {
                     version(&report.from_version),
                     version(&report.to_version)
                 );
-                if let (Outcome::Failed | Outcome::Unavailable, Some(error)) = (report.outcome, &report.error) {
+                if let (Outcome::Failed | Outcome::Unavailable, Some(error)) =
+                    (report.outcome, crate::error::target_error(report))
+                {
                     what.push_str(&format!(": {error}"));
                 }
                 let text =
