@@ -4,6 +4,7 @@
 Usage:
   measure.py time [--runs R] [--warmup W] [--prepare CMD...] [--tool python|hyperfine] -- CMD ARGS...
   measure.py rss  [--runs R] [--prepare CMD...] -- CMD ARGS...
+  measure.py interleave [--runs R] [--warmup W] -- COMMANDS.json
 
 `time`: before every run (warmups included) each --prepare command runs, untimed (e.g. a fresh
 database). The wall time of CMD is measured from spawn to exit: with python3's perf_counter around
@@ -18,6 +19,10 @@ server's backends that ended during the run (the postmaster's reaped-children ti
 `rss`: peak resident set size of CMD itself, in KiB: `/usr/bin/time -f %M` when present, else
 the ru_maxrss that wait4() returns for that one child (what getrusage(RUSAGE_CHILDREN) gives when
 CMD is the only child). Prints {"tool", "runs", "max_rss_kb", "rss_kb"}.
+
+`interleave`: COMMANDS.json maps names to argument vectors; each round runs every command once,
+in turn, so that all of them see the same machine (a 2-core host busy with other work changes
+speed from second to second). Prints {NAME: {"median_s", "cpu_median_s", "times_s", "cpu_s"}}.
 
 Commands are argument vectors: no shell is involved; wrap in `bash -c` where one is wanted.
 """
@@ -35,7 +40,8 @@ import time
 
 
 def run_checked(argv, what):
-    result = subprocess.run(argv, stdin=subprocess.DEVNULL)
+    # What the command prints goes to stderr: stdout carries only this script's JSON.
+    result = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=sys.stderr)
     if result.returncode != 0:
         sys.exit(f"measure.py: {what} failed with exit status {result.returncode}: {shlex.join(argv)}")
 
@@ -43,7 +49,7 @@ def run_checked(argv, what):
 def spawn_wait(argv):
     """(seconds, ru_maxrss KiB, CPU seconds) for one run of argv, which must succeed."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sys.stderr)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -117,9 +123,27 @@ def rss(args):
     return {"tool": tool, "runs": args.runs, "rss_kb": values, "max_rss_kb": max(values)}
 
 
+def interleave(args):
+    with open(args.command[0]) as f:
+        commands = json.load(f)
+    for _ in range(args.warmup):
+        for argv in commands.values():
+            spawn_wait(argv)
+    results = {name: {"times_s": [], "cpu_s": []} for name in commands}
+    for _ in range(args.runs):
+        for name, argv in commands.items():
+            t, _, c = spawn_wait(argv)
+            results[name]["times_s"].append(t)
+            results[name]["cpu_s"].append(c)
+    for r in results.values():
+        r["median_s"] = statistics.median(r["times_s"])
+        r["cpu_median_s"] = statistics.median(r["cpu_s"])
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", choices=["time", "rss"])
+    ap.add_argument("mode", choices=["time", "rss", "interleave"])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=0)
     ap.add_argument("--prepare", action="append", default=[],
@@ -136,6 +160,9 @@ def main():
         ap.error("--runs must be at least 1")
     if args.mode == "rss":
         print(json.dumps(rss(args)))
+        return
+    if args.mode == "interleave":
+        print(json.dumps(interleave(args)))
         return
     tool = args.tool
     if tool == "auto":
