@@ -29,6 +29,11 @@ pub struct Statement {
 }
 
 impl Statement {
+    /// The first word ("" when the statement has none).
+    pub fn first_word(&self) -> &str {
+        self.words.split(' ').next().unwrap_or("")
+    }
+
     /// The leading words, one by one (on the stack: statements are classified by the thousand).
     pub fn words(&self) -> Words<'_> {
         let mut words = Words { items: [""; MAX_WORDS], len: 0 };
@@ -463,6 +468,13 @@ fn meta_command(sql: &str, start: usize) -> SplitError {
 /// Judged from [`Statement::words`] alone, so it errs on the side of `Some` where quoted
 /// identifiers hide information (`CLUSTER "T"` reads like a bare `CLUSTER`).
 pub fn no_transaction_reason(stmt: &Statement) -> Option<&'static str> {
+    // Decided by the first word for most statements: no need to take all of them apart.
+    if !matches!(
+        stmt.first_word(),
+        "CREATE" | "DROP" | "REINDEX" | "VACUUM" | "ALTER" | "CLUSTER" | "DISCARD" | "COMMIT" | "ROLLBACK"
+    ) {
+        return None;
+    }
     let words = stmt.words();
     match words.as_slice() {
         ["CREATE", "INDEX", "CONCURRENTLY", ..] | ["CREATE", "UNIQUE", "INDEX", "CONCURRENTLY", ..] => {
@@ -560,6 +572,12 @@ pub enum TransactionControl {
 /// are inside bodies.
 pub fn transaction_control(stmt: &Statement) -> Option<TransactionControl> {
     use TransactionControl::*;
+    if !matches!(
+        stmt.first_word(),
+        "BEGIN" | "START" | "COMMIT" | "ROLLBACK" | "END" | "ABORT" | "SAVEPOINT" | "RELEASE" | "PREPARE"
+    ) {
+        return None;
+    }
     let words = stmt.words();
     match words.as_slice() {
         ["BEGIN", "ATOMIC", ..] => None,
