@@ -114,12 +114,6 @@ pub struct FleetArgs {
     pub shard: Option<shale::fleet::Shard>,
 }
 
-impl FleetArgs {
-    pub fn is_fleet(&self) -> bool {
-        self.targets.is_some() || self.targets_query.is_some() || self.schemas.is_some()
-    }
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create migrations/ and a commented shale.toml
