@@ -129,7 +129,7 @@ pub struct Settings {
     /// PostgreSQL's lock_timeout and statement_timeout for every migration session.
     pub session: SessionSettings,
     /// How long to wait for another runner's migration lock.
-    pub lock_wait: Duration,
+    pub migration_lock_wait: Duration,
     /// The migration lock: advisory, table lease, or auto.
     pub lock: shale_pg::LockKind,
     /// How long a table lease lasts without renewal.
@@ -152,6 +152,8 @@ pub struct Settings {
     pub lint: LintSettings,
     /// --targets, --targets-query, --schemas and how to run them.
     pub fleet: FleetSettings,
+    /// Deprecated spellings used, each with what to write instead (printed once as a warning).
+    pub deprecations: Vec<&'static str>,
     /// The seeds directory when no flag names one: `seeds_dir`, else seeds/ beside the migrations.
     seeds_dir: PathBuf,
     env: Env,
@@ -246,7 +248,7 @@ impl Settings {
         };
         Ok(Settings {
             session: session(global, &config)?,
-            lock_wait: match global.lock_timeout {
+            migration_lock_wait: match global.migration_lock_wait.or(global.deprecated_lock_timeout) {
                 Some(d) => d,
                 None => parse_duration(config.migration_lock_wait.as_deref(), "migration_lock_wait")?
                     .unwrap_or(Duration::from_secs(600)),
@@ -279,6 +281,7 @@ impl Settings {
                 fail_fast: f.fail_fast,
                 shard: f.shard,
             },
+            deprecations: deprecations(global),
             seeds_dir,
             dir,
             root,
@@ -350,6 +353,20 @@ impl Settings {
         Ok(settings)
     }
 }
+
+/// The deprecated spellings `global` uses, each with the warning it gets.
+fn deprecations(global: &GlobalArgs) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    if global.deprecated_lock_timeout.is_some() {
+        found.push(DEPRECATED_LOCK_TIMEOUT);
+    }
+    found
+}
+
+/// `--lock-timeout` was the migration lock's wait, while `lock_timeout` in shale.toml, the
+/// `-- shale:lock-timeout` directive and --session-lock-timeout are PostgreSQL's lock_timeout.
+const DEPRECATED_LOCK_TIMEOUT: &str = "--lock-timeout is deprecated: use --migration-lock-wait; \
+     PostgreSQL's lock_timeout is set with lock_timeout in shale.toml or --session-lock-timeout";
 
 /// Where the database comes from, in order of precedence; None when nothing names one.
 fn database(global: &GlobalArgs, env: &Env, variable: &str) -> Option<Database> {

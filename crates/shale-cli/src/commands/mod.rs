@@ -106,7 +106,7 @@ pub fn connection(settings: &Settings) -> Result<shale::ConnectionSettings> {
 pub fn migrator_config(settings: &Settings, connection: shale::ConnectionSettings) -> MigratorConfig {
     let mut config = MigratorConfig::new(connection);
     config.session = settings.session.clone();
-    config.lock_wait = settings.lock_wait;
+    config.lock_wait = settings.migration_lock_wait;
     config.connect_wait = settings.connect_wait;
     config.lock = settings.lock;
     config.lease_ttl = settings.lease_ttl;
