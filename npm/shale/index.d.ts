@@ -12,7 +12,9 @@ export interface CommonOptions {
   dev?: boolean;
   /** --wait: keep trying to connect this long while the server starts ("30s", or seconds). */
   wait?: string | number;
-  /** --lock-timeout: how long to wait for another runner's migration lock ("10m", or seconds). */
+  /** --migration-lock-wait: how long to wait for another runner's migration lock ("10m", or seconds). */
+  migrationLockWait?: string | number;
+  /** @deprecated The former name of `migrationLockWait` (a DeprecationWarning). */
   lockTimeout?: string | number;
   /** The directory to run in (where shale.toml and .env are read) [default: process.cwd()]. */
   cwd?: string;
@@ -43,7 +45,7 @@ export type DownOptions = CommonOptions &
     allowDestructive?: boolean;
   };
 
-export interface LintOptions extends Omit<CommonOptions, 'wait' | 'lockTimeout'> {
+export interface LintOptions extends Omit<CommonOptions, 'wait' | 'migrationLockWait' | 'lockTimeout'> {
   files?: string[];
   all?: boolean;
   since?: string;

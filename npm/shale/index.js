@@ -100,7 +100,18 @@ function globalArgs(o) {
   if (o.dir != null) args.push('--dir', String(o.dir));
   if (o.config != null) args.push('--config', String(o.config));
   if (o.wait != null) args.push('--wait', duration(o.wait));
-  if (o.lockTimeout != null) args.push('--lock-timeout', duration(o.lockTimeout));
+  let lockWait = o.migrationLockWait;
+  if (o.lockTimeout != null) {
+    // The former name of migrationLockWait: lock_timeout is PostgreSQL's lock_timeout everywhere
+    // else (shale.toml, `-- shale:lock-timeout`).
+    if (lockWait != null) throw new TypeError('give migrationLockWait, not lockTimeout (its former name) as well');
+    process.emitWarning(
+      "lockTimeout is deprecated: use migrationLockWait; PostgreSQL's lock_timeout is set with lock_timeout in shale.toml",
+      { type: 'DeprecationWarning', code: 'SHALE_LOCK_TIMEOUT' },
+    );
+    lockWait = o.lockTimeout;
+  }
+  if (lockWait != null) args.push('--migration-lock-wait', duration(lockWait));
   return args;
 }
 
@@ -292,7 +303,8 @@ async function lint(options = {}) {
   if (options.since != null) args.push('--since', options.since);
   if (options.pgVersion != null) args.push('--pg-version', String(options.pgVersion));
   for (const f of options.files || []) args.push(String(f));
-  const { code, json } = await jsonCommand(args, { ...options, wait: undefined, lockTimeout: undefined }, [0, 1]);
+  const connects = { wait: undefined, migrationLockWait: undefined, lockTimeout: undefined };
+  const { code, json } = await jsonCommand(args, { ...options, ...connects }, [0, 1]);
   const findings = (json.findings || []).map((f) => ({
     rule: f.rule,
     severity: f.severity,

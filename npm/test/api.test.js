@@ -97,6 +97,23 @@ test('validation, connection and usage errors by exit code', async () => {
   assert.match(usage.message, /--no-such-flag/);
 });
 
+test('migrationLockWait, and lockTimeout (its former name) with a warning', async () => {
+  const cwd = project();
+  const databaseUrl = freshDatabase('js_lock_wait');
+  assert.deepEqual((await shale.up({ databaseUrl, cwd, migrationLockWait: '5s' })).versions, ['001']);
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    assert.equal((await shale.status({ databaseUrl, cwd, lockTimeout: 5 })).currentVersion, '1');
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.ok(warnings.some((w) => w.name === 'DeprecationWarning' && /use migrationLockWait/.test(w.message)), warnings);
+  await assert.rejects(shale.status({ databaseUrl, cwd, lockTimeout: 5, migrationLockWait: 5 }), TypeError);
+});
+
 test('reads shale.toml and .env like the CLI', async () => {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'shale-js-'));
   fs.mkdirSync(path.join(cwd, 'db'));

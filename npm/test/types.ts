@@ -4,7 +4,7 @@ import * as shale from 'shale';
 import { MigrationError, ValidationError } from 'shale';
 
 async function main(): Promise<void> {
-  const r: shale.MigrateResult = await shale.up({ databaseUrl: 'x', wait: '30s', singleTransaction: true });
+  const r: shale.MigrateResult = await shale.up({ databaseUrl: 'x', wait: '30s', migrationLockWait: '10m', singleTransaction: true });
   const v: string | null = r.currentVersion;
   const s = await shale.status({ cwd: '.' });
   s.migrations.forEach((m) => console.log(m.state, m.appliedAt));

@@ -13,6 +13,7 @@ import datetime
 import json as _json
 import os
 import subprocess
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
@@ -281,7 +282,7 @@ def _global_args(
     config: Optional[PathLike],
     dev: bool,
     wait: Optional[Duration],
-    lock_timeout: Optional[Duration],
+    migration_lock_wait: Optional[Duration],
 ) -> List[str]:
     args: List[str] = []
     if database_url is not None:
@@ -294,8 +295,8 @@ def _global_args(
         args += ["--config", os.fspath(config)]
     if wait is not None:
         args += ["--wait", _duration(wait)]
-    if lock_timeout is not None:
-        args += ["--lock-timeout", _duration(lock_timeout)]
+    if migration_lock_wait is not None:
+        args += ["--migration-lock-wait", _duration(migration_lock_wait)]
     return args
 
 
@@ -373,17 +374,30 @@ def _common(
     config: Optional[PathLike],
     dev: bool,
     wait: Optional[Duration],
+    migration_lock_wait: Optional[Duration],
     lock_timeout: Optional[Duration],
     cwd: Optional[PathLike],
     env: Optional[Mapping[str, str]],
 ) -> Dict[str, Any]:
+    if lock_timeout is not None:
+        # The former name of migration_lock_wait; lock_timeout is PostgreSQL's lock_timeout
+        # everywhere else (shale.toml, -- shale:lock-timeout).
+        if migration_lock_wait is not None:
+            raise TypeError("give migration_lock_wait, not lock_timeout (its former name) as well")
+        warnings.warn(
+            "lock_timeout= is deprecated: use migration_lock_wait=; PostgreSQL's lock_timeout is set "
+            "with lock_timeout in shale.toml",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        migration_lock_wait = lock_timeout
     return dict(
         database_url=database_url,
         dir=dir,
         config=config,
         dev=dev,
         wait=wait,
-        lock_timeout=lock_timeout,
+        migration_lock_wait=migration_lock_wait,
         cwd=cwd,
         env=env,
     )
@@ -399,7 +413,9 @@ def _common(
 #   config         --config (else shale.toml when present)
 #   dev            --dev: the project's development PostgreSQL under .shale/dev
 #   wait           --wait: keep trying to connect this long while the server starts ("30s", 30)
-#   lock_timeout   --lock-timeout: how long to wait for another runner's migration lock
+#   migration_lock_wait  --migration-lock-wait: how long to wait for another runner's migration
+#                  lock ("10m", 600); ``lock_timeout`` is its former name, accepted with a
+#                  DeprecationWarning
 #   cwd            the directory to run in (where shale.toml and .env are read)
 #   env            variables added to the environment of the run
 
@@ -417,6 +433,7 @@ def up(
     config: Optional[PathLike] = None,
     dev: bool = False,
     wait: Optional[Duration] = None,
+    migration_lock_wait: Optional[Duration] = None,
     lock_timeout: Optional[Duration] = None,
     cwd: Optional[PathLike] = None,
     env: Optional[Mapping[str, str]] = None,
@@ -438,7 +455,7 @@ def up(
     if seed:
         command.append("--seed")
     _, document = _json_command(
-        command, _common(database_url, dir, config, dev, wait, lock_timeout, cwd, env)
+        command, _common(database_url, dir, config, dev, wait, migration_lock_wait, lock_timeout, cwd, env)
     )
     return MigrateResult._from(document)
 
@@ -453,6 +470,7 @@ def plan(
     config: Optional[PathLike] = None,
     dev: bool = False,
     wait: Optional[Duration] = None,
+    migration_lock_wait: Optional[Duration] = None,
     lock_timeout: Optional[Duration] = None,
     cwd: Optional[PathLike] = None,
     env: Optional[Mapping[str, str]] = None,
@@ -467,7 +485,9 @@ def plan(
     if allow_out_of_order:
         command.append("--allow-out-of-order")
     _, document = _json_command(
-        command, _common(database_url, dir, config, dev, wait, lock_timeout, cwd, env), ok_codes=(0, 2)
+        command,
+        _common(database_url, dir, config, dev, wait, migration_lock_wait, lock_timeout, cwd, env),
+        ok_codes=(0, 2),
     )
     return Plan._from(document)
 
@@ -484,6 +504,7 @@ def down(
     config: Optional[PathLike] = None,
     dev: bool = False,
     wait: Optional[Duration] = None,
+    migration_lock_wait: Optional[Duration] = None,
     lock_timeout: Optional[Duration] = None,
     cwd: Optional[PathLike] = None,
     env: Optional[Mapping[str, str]] = None,
@@ -508,7 +529,7 @@ def down(
     if allow_destructive:
         command.append("--allow-destructive")
     _, document = _json_command(
-        command, _common(database_url, dir, config, dev, wait, lock_timeout, cwd, env)
+        command, _common(database_url, dir, config, dev, wait, migration_lock_wait, lock_timeout, cwd, env)
     )
     return MigrateResult._from(document)
 
@@ -520,13 +541,14 @@ def status(
     config: Optional[PathLike] = None,
     dev: bool = False,
     wait: Optional[Duration] = None,
+    migration_lock_wait: Optional[Duration] = None,
     lock_timeout: Optional[Duration] = None,
     cwd: Optional[PathLike] = None,
     env: Optional[Mapping[str, str]] = None,
 ) -> Status:
     """Every migration with its state (``shale status``)."""
     _, document = _json_command(
-        ["status"], _common(database_url, dir, config, dev, wait, lock_timeout, cwd, env)
+        ["status"], _common(database_url, dir, config, dev, wait, migration_lock_wait, lock_timeout, cwd, env)
     )
     return Status._from(document)
 
@@ -558,7 +580,7 @@ def lint(
     command += [os.fspath(f) for f in files or []]
     code, document = _json_command(
         command,
-        _common(database_url, dir, config, dev, None, None, cwd, env),
+        _common(database_url, dir, config, dev, None, None, None, cwd, env),
         ok_codes=(0, 1),
     )
     return LintReport._from(document, ok=code == 0)

@@ -135,6 +135,15 @@ def test_reads_shale_toml_and_dotenv_like_the_cli(tmp_path: Path, database: str)
         shale.status(cwd=tmp_path, env={"APP_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x"})
 
 
+def test_migration_lock_wait_and_its_former_name_lock_timeout(project: Path, database: str) -> None:
+    assert shale.up(database, cwd=project, migration_lock_wait="5s").versions == ["001"]
+    # lock_timeout= was its name: still passed on (as --migration-lock-wait), with a warning.
+    with pytest.warns(DeprecationWarning, match="use migration_lock_wait="):
+        assert shale.status(database, cwd=project, lock_timeout=5).current_version == "1"
+    with pytest.raises(TypeError):
+        shale.status(database, cwd=project, lock_timeout=5, migration_lock_wait=5)
+
+
 def test_lint_returns_findings_and_never_raises_for_them(project: Path) -> None:
     (project / "migrations" / "002_index.sql").write_text("CREATE INDEX users_email ON users (email);\n")
     report = shale.lint(all=True, cwd=project)

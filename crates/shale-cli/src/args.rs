@@ -49,16 +49,20 @@ pub struct GlobalArgs {
     /// Retry connecting this long while the server starts, e.g. 30s
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub wait: Option<std::time::Duration>,
-    /// How long to wait for another shale runner's migration lock, e.g. 10m
+    /// How long to wait for another shale runner's migration lock, e.g. 10m [default: 10m, or `migration_lock_wait` in shale.toml]
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION", value_parser = humantime::parse_duration)]
-    pub lock_timeout: Option<std::time::Duration>,
+    pub migration_lock_wait: Option<std::time::Duration>,
+    /// The former name of --migration-lock-wait, accepted with a warning: `lock_timeout` is
+    /// PostgreSQL's lock_timeout everywhere else
+    #[arg(long = "lock-timeout", global = true, hide = true, value_name = "DURATION", value_parser = humantime::parse_duration, conflicts_with = "migration_lock_wait")]
+    pub deprecated_lock_timeout: Option<std::time::Duration>,
     /// Migration lock: advisory, table (a lease row, for transaction-mode poolers) or auto [default: auto, or `lock` in shale.toml]
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "KIND", value_parser = ["advisory", "table", "auto"])]
     pub lock: Option<String>,
-    /// PostgreSQL lock_timeout in every session, e.g. 5s (0 = off)
+    /// PostgreSQL lock_timeout in every session, e.g. 5s (0 = off) [default: 5s, or `lock_timeout` in shale.toml]
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION")]
     pub session_lock_timeout: Option<String>,
-    /// PostgreSQL statement_timeout in every session, e.g. 10min (0 = off)
+    /// PostgreSQL statement_timeout in every session, e.g. 10min (0 = off) [default: 0, or `statement_timeout` in shale.toml]
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION")]
     pub statement_timeout: Option<String>,
     /// Progress on stderr as text, or as one JSON object per event (migration started and
@@ -112,12 +116,6 @@ pub struct FleetArgs {
     /// Take only slice K of N of the targets (1 <= K <= N), to run one fleet on N machines; a target's slice depends on its name alone
     #[arg(long, global = true, help_heading = FLEET, value_name = "K/N")]
     pub shard: Option<shale::fleet::Shard>,
-}
-
-impl FleetArgs {
-    pub fn is_fleet(&self) -> bool {
-        self.targets.is_some() || self.targets_query.is_some() || self.schemas.is_some()
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -302,7 +300,7 @@ const FLEET_OPTIONS: &[&str] = &["targets", "targets_query", "schemas", "concurr
 const BUSY_OPTIONS: &[&str] =
     &["lock_wait_max", "lock_try_timeout", "cancel_blockers_after", "terminate", "lock_acquire"];
 const CONNECTION_OPTIONS: &[&str] =
-    &["database_url", "wait", "lock_timeout", "lock", "session_lock_timeout", "statement_timeout"];
+    &["database_url", "wait", "migration_lock_wait", "lock", "session_lock_timeout", "statement_timeout"];
 
 /// Gives `command` and its subcommands hidden copies of the global options `ids` of `root`: clap
 /// copies a global option into a subcommand only where the subcommand has none of that name.

@@ -171,7 +171,7 @@ fn pg_text(error: &PgError) -> String {
             }
         ),
         PgError::LockTimeout { holder, .. } => format!(
-            "{error}: wait for it, or raise --lock-timeout (migration_lock_wait in shale.toml){}",
+            "{error}: wait for it, or raise --migration-lock-wait (migration_lock_wait in shale.toml){}",
             holder.as_deref().map(|h| format!("; {}", h.if_gone())).unwrap_or_default()
         ),
         PgError::LockLost => format!("{error}. Check the server log, then run `shale status` and `shale up` again"),
@@ -314,7 +314,7 @@ mod tests {
         assert!(text.starts_with("could not get the migration lock within 5s; it is held by "), "{text}");
         assert!(
             text.ends_with(
-                "; another shale is migrating this database: wait for it, or raise --lock-timeout \
+                "; another shale is migrating this database: wait for it, or raise --migration-lock-wait \
                  (migration_lock_wait in shale.toml); if pid 42 is a runner that hangs, end it with \
                  SELECT pg_terminate_backend(42)"
             ),
@@ -325,7 +325,7 @@ mod tests {
         assert_eq!(
             pg_text(&e),
             "could not get the migration lock within 5s; another shale is migrating this database: wait for it, \
-             or raise --lock-timeout (migration_lock_wait in shale.toml)"
+             or raise --migration-lock-wait (migration_lock_wait in shale.toml)"
         );
     }
 

@@ -24,7 +24,14 @@ fn main() {
     let cli = args::Cli::parse_args();
     let json = cli.global.json;
     let changes_database = cli.command.changes_database();
-    let result = settings::Settings::resolve(&cli.global).and_then(|settings| commands::run(cli.command, &settings));
+    let result = settings::Settings::resolve(&cli.global).and_then(|settings| {
+        if !settings.quiet {
+            for deprecation in &settings.deprecations {
+                eprintln!("warning: {deprecation}");
+            }
+        }
+        commands::run(cli.command, &settings)
+    });
     match result {
         Ok(code) => std::process::exit(code),
         Err(error) => {

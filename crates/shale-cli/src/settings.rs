@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use shale_pg::{ConnectionSettings, SessionSettings};
 
-use crate::args::GlobalArgs;
+use crate::args::{BusyTableArgs, GlobalArgs};
 
 /// shale.toml. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
@@ -109,7 +109,8 @@ dir = "migrations"
 # severity = { "set-not-null" = "error" }
 "#;
 
-/// Everything a command needs, validated.
+/// Everything a command needs, resolved and validated once: commands read these fields and never
+/// the flags or shale.toml themselves.
 #[derive(Debug)]
 pub struct Settings {
     pub dir: PathBuf,
@@ -120,11 +121,80 @@ pub struct Settings {
     pub verbose: bool,
     /// `--log-format json`: progress as JSON lines on stderr.
     pub log_json: bool,
-    pub config: ConfigFile,
+    /// Where the database is: --database-url, --dev, the configured variable, then the PG*
+    /// variables; None when nothing names one (commands that need it fail with [`NoDatabase`]).
+    pub database: Option<Database>,
+    /// The variable holding the database URL: `database_url_env` in shale.toml, else DATABASE_URL.
+    pub database_url_env: String,
+    /// PostgreSQL's lock_timeout and statement_timeout for every migration session.
+    pub session: SessionSettings,
+    /// How long to wait for another runner's migration lock.
+    pub migration_lock_wait: Duration,
+    /// The migration lock: advisory, table lease, or auto.
+    pub lock: shale_pg::LockKind,
+    /// How long a table lease lasts without renewal.
+    pub lease_ttl: Duration,
+    /// Retry connecting this long while the server starts.
+    pub connect_wait: Option<Duration>,
+    /// How often a lock_timeout is retried when queueing (None: the library's default).
+    pub lock_retries: Option<u32>,
+    /// How statements that would stall the application take their locks: None queues for them.
+    pub busy_tables: Option<shale_pg::lockwait::LockWaitOptions>,
+    /// The history table shale.toml names (the default one otherwise).
+    pub history: shale::HistoryTable,
+    /// `allow_out_of_order` in shale.toml (`up --allow-out-of-order` adds to it).
+    pub allow_out_of_order: bool,
+    /// Refresh this schema file after every `up` that changed something (under the root).
+    pub dump_after_up: Option<PathBuf>,
+    /// Refresh this picture (under the root), in this format, after every `up` that changed something.
+    pub erd_after_up: Option<(PathBuf, shale_schema::erd::Format)>,
+    /// `[lint]`: rules disabled, severities changed, the large-table threshold.
+    pub lint: LintSettings,
     /// --targets, --targets-query, --schemas and how to run them.
-    pub fleet: crate::args::FleetArgs,
+    pub fleet: FleetSettings,
+    /// Deprecated spellings used, each with what to write instead (printed once as a warning).
+    pub deprecations: Vec<&'static str>,
+    /// The seeds directory when no flag names one: `seeds_dir`, else seeds/ beside the migrations.
+    seeds_dir: PathBuf,
     env: Env,
-    global: GlobalArgs,
+}
+
+/// Where the database comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A URL or key=value string, and where it came from (`--database-url`, or a variable's name).
+    Url { text: String, origin: String },
+    /// `--dev`: the project's development server, started by the command that connects
+    /// (`commands::connection`).
+    Dev,
+    /// libpq's PG* variables alone.
+    PgVariables,
+}
+
+/// The linter's configuration (`[lint]` of shale.toml), checked.
+#[derive(Debug, Clone)]
+pub struct LintSettings {
+    pub rules: shale_lint::RuleConfig,
+    /// A table with more rows than this is large.
+    pub large_table_rows: i64,
+}
+
+/// Many databases at once.
+#[derive(Debug, Clone, Default)]
+pub struct FleetSettings {
+    /// Where the targets come from; None runs on the one configured database.
+    pub targets: Option<FleetTargets>,
+    pub concurrency: Option<usize>,
+    pub fail_fast: bool,
+    pub shard: Option<shale::fleet::Shard>,
+}
+
+/// `--targets FILE`, `--targets-query SQL` or `--schemas PATTERN`.
+#[derive(Debug, Clone)]
+pub enum FleetTargets {
+    File(PathBuf),
+    Query(String),
+    Schemas(String),
 }
 
 /// The real environment, with .env entries as fallbacks (the real environment wins).
@@ -140,61 +210,99 @@ impl Env {
 }
 
 impl Settings {
+    /// Flags, shale.toml, the environment and .env, each value parsed and checked here: a bad one
+    /// is a configuration error naming where it came from.
     pub fn resolve(global: &GlobalArgs) -> Result<Settings> {
-        let (config, root) = match &global.config {
-            Some(path) => (read_config(path)?, path.parent().map(Path::to_path_buf).unwrap_or_default()),
+        let (config, history, root) = match &global.config {
+            Some(path) => {
+                let (config, history) = read_config(path)?;
+                (config, history, path.parent().map(Path::to_path_buf).unwrap_or_default())
+            }
             // The working directory is the empty path, so paths shown read `migrations/...`.
-            None if Path::new("shale.toml").exists() => (read_config(Path::new("shale.toml"))?, PathBuf::new()),
-            None => (ConfigFile::default(), PathBuf::new()),
+            None if Path::new("shale.toml").exists() => {
+                let (config, history) = read_config(Path::new("shale.toml"))?;
+                (config, history, PathBuf::new())
+            }
+            None => (ConfigFile::default(), shale::HistoryTable::default(), PathBuf::new()),
         };
         let dir = match (&global.dir, &config.dir) {
             (Some(d), _) => d.clone(),
             (None, Some(d)) => root.join(d),
             (None, None) => root.join("migrations"),
         };
-        let dotenv = read_dotenv(Path::new(".env"))?;
+        let env = Env { dotenv: read_dotenv(Path::new(".env"))? };
+        let database_url_env = config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
+        let database = database(global, &env, &database_url_env);
+        let lint = config.lint.clone().unwrap_or_default();
+        let lint = LintSettings { rules: lint_rules(&lint)?, large_table_rows: lint.large_table_rows() };
+        let seeds_dir = match &config.seeds_dir {
+            Some(d) => root.join(d),
+            None => dir.parent().unwrap_or(Path::new(".")).join("seeds"),
+        };
+        let f = &global.fleet;
+        let targets = match (&f.targets, &f.targets_query, &f.schemas) {
+            (Some(file), _, _) => Some(FleetTargets::File(file.clone())),
+            (_, Some(sql), _) => Some(FleetTargets::Query(sql.clone())),
+            (_, _, Some(pattern)) => Some(FleetTargets::Schemas(pattern.clone())),
+            _ => None,
+        };
         Ok(Settings {
+            session: session(global, &config)?,
+            migration_lock_wait: match global.migration_lock_wait.or(global.deprecated_lock_timeout) {
+                Some(d) => d,
+                None => parse_duration(config.migration_lock_wait.as_deref(), "migration_lock_wait")?
+                    .unwrap_or(Duration::from_secs(600)),
+            },
+            lock: match &global.lock {
+                Some(flag) => {
+                    flag.parse().map_err(|e: String| anyhow!(shale::Error::Invalid(format!("--lock: {e}"))))?
+                }
+                None => config.lock.unwrap_or_default(),
+            },
+            lease_ttl: lease_ttl(&config)?,
+            connect_wait: match global.wait {
+                Some(d) => Some(d),
+                None => parse_duration(config.connect_wait.as_deref(), "connect_wait")?,
+            },
+            lock_retries: config.lock_retries,
+            busy_tables: busy_tables(&global.busy, &config)?,
+            history,
+            allow_out_of_order: config.allow_out_of_order.unwrap_or(false),
+            dump_after_up: config.dump_after_up.as_ref().map(|file| root.join(file)),
+            // The format was checked when shale.toml was read.
+            erd_after_up: config.erd_after_up.as_ref().map(|file| {
+                let format = shale_schema::erd::Format::for_file(file).unwrap_or(shale_schema::erd::Format::Mermaid);
+                (root.join(file), format)
+            }),
+            lint,
+            fleet: FleetSettings {
+                targets,
+                concurrency: f.concurrency.map(|n| n as usize),
+                fail_fast: f.fail_fast,
+                shard: f.shard,
+            },
+            deprecations: deprecations(global),
+            seeds_dir,
             dir,
             root,
             json: global.json,
             quiet: global.quiet,
             verbose: global.verbose,
             log_json: global.log_format == "json",
-            config,
-            fleet: global.fleet.clone(),
-            env: Env { dotenv },
-            global: global.clone(),
+            database,
+            database_url_env,
+            env,
         })
     }
 
     /// The seeds directory: the flag, else `seeds_dir`, else seeds/ beside the migrations directory.
     pub fn seeds_dir(&self, flag: Option<&Path>) -> PathBuf {
-        match (flag, &self.config.seeds_dir) {
-            (Some(f), _) => f.to_path_buf(),
-            (None, Some(d)) => self.root.join(d),
-            (None, None) => self.dir.parent().unwrap_or(Path::new(".")).join("seeds"),
-        }
+        flag.map(Path::to_path_buf).unwrap_or_else(|| self.seeds_dir.clone())
     }
 
     /// Where the development cluster lives.
     pub fn dev_dir(&self) -> PathBuf {
         self.root.join(".shale").join("dev")
-    }
-
-    /// Where the database comes from, in order of precedence; None when nothing names one.
-    fn database_source(&self) -> Option<DatabaseSource> {
-        let var = self.config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
-        if let Some(url) = &self.global.database_url {
-            Some(DatabaseSource::Url(url.clone(), "--database-url".into()))
-        } else if self.global.dev {
-            Some(DatabaseSource::Dev)
-        } else if let Some(url) = self.env.get(&var).filter(|v| !v.is_empty()) {
-            Some(DatabaseSource::Url(url, var))
-        } else if ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER"].iter().any(|k| self.env.get(k).is_some()) {
-            Some(DatabaseSource::PgVariables)
-        } else {
-            None
-        }
     }
 
     /// Variables of the environment and .env named like a database URL (`*_DATABASE_URL`,
@@ -214,25 +322,19 @@ impl Settings {
         self.env.get(key)
     }
 
-    pub fn has_database(&self) -> bool {
-        self.database_source().is_some()
+    /// Where the database is, or the error saying that nothing names one.
+    pub fn database(&self) -> Result<&Database> {
+        self.database.as_ref().ok_or_else(|| {
+            anyhow!(NoDatabase { variable: self.database_url_env.clone(), candidates: self.database_url_candidates() })
+        })
     }
 
-    /// The connection: --database-url, --dev, the configured variable, DATABASE_URL, then PG* variables.
-    pub fn connection(&self) -> Result<ConnectionSettings> {
-        let (text, origin) = match self.database_source() {
-            Some(DatabaseSource::Url(url, origin)) => (Some(url), origin),
-            Some(DatabaseSource::Dev) => {
-                (Some(crate::commands::dev::ensure_started(self)?), "the development server".to_string())
-            }
-            Some(DatabaseSource::PgVariables) => (None, String::new()),
-            None => {
-                let var = self.config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
-                bail!(NoDatabase { variable: var, candidates: self.database_url_candidates() })
-            }
-        };
-        let mut settings = match text {
-            Some(text) => ConnectionSettings::parse(&text).map_err(|e| anyhow!("{e} (from {origin})"))?,
+    /// The connection to the database at `url` (a URL or key=value string; None: the PG*
+    /// variables alone), `origin` naming where the URL came from; the PG* variables and the
+    /// service file fill in what it leaves out. Nothing is started or contacted here.
+    pub fn connection(&self, url: Option<&str>, origin: &str) -> Result<ConnectionSettings> {
+        let mut settings = match url {
+            Some(text) => ConnectionSettings::parse(text).map_err(|e| anyhow!("{e} (from {origin})"))?,
             None => ConnectionSettings::default(),
         };
         if origin == "--database-url" && settings.password.is_some() && !self.quiet {
@@ -250,128 +352,119 @@ impl Settings {
             .map_err(|e| anyhow!("{e}"))?;
         Ok(settings)
     }
+}
 
-    /// Session settings, each checked: a bad value is a configuration error naming where it came from.
-    pub fn session(&self) -> Result<SessionSettings> {
-        let defaults = SessionSettings::default();
-        let pick = |flag: &Option<String>, flag_name: &str, key: &Option<String>, key_name: &str, default: String| {
-            let (value, origin) = match (flag, key) {
-                (Some(v), _) => (v.clone(), format!("--{flag_name}")),
-                (None, Some(v)) => (v.clone(), format!("`{key_name}` in shale.toml")),
-                (None, None) => return Ok(default),
-            };
-            shale_core::directives::pg_duration(&value)
-                .map_err(|e| anyhow!(shale::Error::Invalid(format!("{origin}: {e}"))))
-        };
-        Ok(SessionSettings {
-            lock_timeout: pick(
-                &self.global.session_lock_timeout,
-                "session-lock-timeout",
-                &self.config.lock_timeout,
-                "lock_timeout",
-                defaults.lock_timeout,
-            )?,
-            statement_timeout: pick(
-                &self.global.statement_timeout,
-                "statement-timeout",
-                &self.config.statement_timeout,
-                "statement_timeout",
-                defaults.statement_timeout,
-            )?,
-            application_name: defaults.application_name,
-            search_path: None,
-        })
+/// The deprecated spellings `global` uses, each with the warning it gets.
+fn deprecations(global: &GlobalArgs) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    if global.deprecated_lock_timeout.is_some() {
+        found.push(DEPRECATED_LOCK_TIMEOUT);
     }
+    found
+}
 
-    pub fn lock_wait(&self) -> Result<Duration> {
-        if let Some(d) = self.global.lock_timeout {
-            return Ok(d);
-        }
-        parse_duration(self.config.migration_lock_wait.as_deref(), "migration_lock_wait")
-            .map(|d| d.unwrap_or(Duration::from_secs(600)))
-    }
+/// `--lock-timeout` was the migration lock's wait, while `lock_timeout` in shale.toml, the
+/// `-- shale:lock-timeout` directive and --session-lock-timeout are PostgreSQL's lock_timeout.
+const DEPRECATED_LOCK_TIMEOUT: &str = "--lock-timeout is deprecated: use --migration-lock-wait; \
+     PostgreSQL's lock_timeout is set with lock_timeout in shale.toml or --session-lock-timeout";
 
-    /// The migration lock's kind: --lock, else `lock` in shale.toml, else auto.
-    pub fn lock_kind(&self) -> Result<shale_pg::LockKind> {
-        match &self.global.lock {
-            Some(flag) => flag.parse().map_err(|e: String| anyhow!(shale::Error::Invalid(format!("--lock: {e}")))),
-            None => Ok(self.config.lock.unwrap_or_default()),
-        }
-    }
-
-    /// How long a table lease lasts without renewal: `lock_lease_ttl` in shale.toml, else 30s.
-    /// The history table shale.toml names (the default one otherwise).
-    pub fn history_table(&self) -> shale::HistoryTable {
-        let mut history = shale::HistoryTable::default();
-        if let Some(schema) = &self.config.history_schema {
-            history.schema = schema.clone();
-        }
-        if let Some(table) = &self.config.history_table {
-            history.table = table.clone();
-        }
-        history
-    }
-
-    pub fn lease_ttl(&self) -> Result<Duration> {
-        let ttl = parse_duration(self.config.lock_lease_ttl.as_deref(), "lock_lease_ttl")?
-            .unwrap_or(shale_pg::lease::DEFAULT_LEASE_TTL);
-        if ttl < shale_pg::lease::MIN_LEASE_TTL {
-            bail!(shale::Error::Invalid(format!(
-                "shale.toml: `lock_lease_ttl` is {}; it must be at least {} so the heartbeat can renew it in time",
-                humantime::format_duration(ttl),
-                humantime::format_duration(shale_pg::lease::MIN_LEASE_TTL)
-            )));
-        }
-        Ok(ttl)
-    }
-
-    /// How statements that would stall the application take their locks: None queues for them.
-    pub fn busy_table_wait(&self) -> Result<Option<shale_pg::lockwait::LockWaitOptions>> {
-        let busy = &self.global.busy;
-        let how = busy
-            .lock_acquire
-            .clone()
-            .or_else(|| self.config.lock_acquire.clone())
-            .unwrap_or_else(|| "wait-clear".into());
-        match how.as_str() {
-            "queue" => return Ok(None),
-            "wait-clear" => {}
-            other => bail!(shale::Error::Invalid(format!(
-                "`lock_acquire = \"{other}\"` in shale.toml: expected \"wait-clear\" or \"queue\""
-            ))),
-        }
-        let defaults = shale_pg::lockwait::LockWaitOptions::default();
-        Ok(Some(shale_pg::lockwait::LockWaitOptions {
-            try_timeout: match busy.lock_try_timeout {
-                Some(d) => d,
-                None => parse_duration(self.config.lock_try_timeout.as_deref(), "lock_try_timeout")?
-                    .unwrap_or(defaults.try_timeout),
-            },
-            max_wait: match busy.lock_wait_max {
-                Some(d) => d,
-                None => {
-                    parse_duration(self.config.lock_wait_max.as_deref(), "lock_wait_max")?.unwrap_or(defaults.max_wait)
-                }
-            },
-            cancel_after: busy.cancel_blockers_after,
-            terminate_idle: busy.terminate,
-        }))
-    }
-
-    pub fn connect_wait(&self) -> Result<Option<Duration>> {
-        if let Some(d) = self.global.wait {
-            return Ok(Some(d));
-        }
-        parse_duration(self.config.connect_wait.as_deref(), "connect_wait")
+/// Where the database comes from, in order of precedence; None when nothing names one.
+fn database(global: &GlobalArgs, env: &Env, variable: &str) -> Option<Database> {
+    if let Some(url) = &global.database_url {
+        Some(Database::Url { text: url.clone(), origin: "--database-url".into() })
+    } else if global.dev {
+        Some(Database::Dev)
+    } else if let Some(url) = env.get(variable).filter(|v| !v.is_empty()) {
+        Some(Database::Url { text: url, origin: variable.to_string() })
+    } else if ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER"].iter().any(|k| env.get(k).is_some()) {
+        Some(Database::PgVariables)
+    } else {
+        None
     }
 }
 
-enum DatabaseSource {
-    /// A URL or key=value string, and where it came from.
-    Url(String, String),
-    Dev,
-    /// libpq's PG* variables alone.
-    PgVariables,
+/// Session settings, each checked: a bad value is a configuration error naming where it came from.
+fn session(global: &GlobalArgs, config: &ConfigFile) -> Result<SessionSettings> {
+    let defaults = SessionSettings::default();
+    let pick = |flag: &Option<String>, flag_name: &str, key: &Option<String>, key_name: &str, default: String| {
+        let (value, origin) = match (flag, key) {
+            (Some(v), _) => (v.clone(), format!("--{flag_name}")),
+            (None, Some(v)) => (v.clone(), format!("`{key_name}` in shale.toml")),
+            (None, None) => return Ok(default),
+        };
+        shale_core::directives::pg_duration(&value)
+            .map_err(|e| anyhow!(shale::Error::Invalid(format!("{origin}: {e}"))))
+    };
+    Ok(SessionSettings {
+        lock_timeout: pick(
+            &global.session_lock_timeout,
+            "session-lock-timeout",
+            &config.lock_timeout,
+            "lock_timeout",
+            defaults.lock_timeout,
+        )?,
+        statement_timeout: pick(
+            &global.statement_timeout,
+            "statement-timeout",
+            &config.statement_timeout,
+            "statement_timeout",
+            defaults.statement_timeout,
+        )?,
+        application_name: defaults.application_name,
+        search_path: None,
+    })
+}
+
+/// How long a table lease lasts without renewal: `lock_lease_ttl` in shale.toml, else 30s.
+fn lease_ttl(config: &ConfigFile) -> Result<Duration> {
+    let ttl = parse_duration(config.lock_lease_ttl.as_deref(), "lock_lease_ttl")?
+        .unwrap_or(shale_pg::lease::DEFAULT_LEASE_TTL);
+    if ttl < shale_pg::lease::MIN_LEASE_TTL {
+        bail!(shale::Error::Invalid(format!(
+            "shale.toml: `lock_lease_ttl` is {}; it must be at least {} so the heartbeat can renew it in time",
+            humantime::format_duration(ttl),
+            humantime::format_duration(shale_pg::lease::MIN_LEASE_TTL)
+        )));
+    }
+    Ok(ttl)
+}
+
+/// How statements that would stall the application take their locks: None queues for them.
+fn busy_tables(busy: &BusyTableArgs, config: &ConfigFile) -> Result<Option<shale_pg::lockwait::LockWaitOptions>> {
+    let how = busy.lock_acquire.clone().or_else(|| config.lock_acquire.clone()).unwrap_or_else(|| "wait-clear".into());
+    match how.as_str() {
+        "queue" => return Ok(None),
+        "wait-clear" => {}
+        other => bail!(shale::Error::Invalid(format!(
+            "`lock_acquire = \"{other}\"` in shale.toml: expected \"wait-clear\" or \"queue\""
+        ))),
+    }
+    let defaults = shale_pg::lockwait::LockWaitOptions::default();
+    Ok(Some(shale_pg::lockwait::LockWaitOptions {
+        try_timeout: match busy.lock_try_timeout {
+            Some(d) => d,
+            None => {
+                parse_duration(config.lock_try_timeout.as_deref(), "lock_try_timeout")?.unwrap_or(defaults.try_timeout)
+            }
+        },
+        max_wait: match busy.lock_wait_max {
+            Some(d) => d,
+            None => parse_duration(config.lock_wait_max.as_deref(), "lock_wait_max")?.unwrap_or(defaults.max_wait),
+        },
+        cancel_after: busy.cancel_blockers_after,
+        terminate_idle: busy.terminate,
+    }))
+}
+
+/// The rules `[lint]` configures, once every id names a rule and every severity is one: else a
+/// configuration error.
+fn lint_rules(config: &shale_lint::LintConfig) -> Result<shale_lint::RuleConfig, shale::Error> {
+    config.rules().map_err(|e| {
+        shale::Error::Invalid(match e {
+            shale_lint::ConfigError::UnknownRule { .. } => format!("shale.toml [lint]: {e}"),
+            shale_lint::ConfigError::BadSeverity { .. } => format!("shale.toml [lint] {e}"),
+        })
+    })
 }
 
 /// No database was configured anywhere.
@@ -412,7 +505,8 @@ fn parse_duration(value: Option<&str>, key: &str) -> Result<Option<Duration>> {
         .transpose()
 }
 
-fn read_config(path: &Path) -> Result<ConfigFile> {
+/// shale.toml, its values checked where they have a position to show, and its history table.
+fn read_config(path: &Path) -> Result<(ConfigFile, shale::HistoryTable)> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let config: ConfigFile = toml::from_str(&text).map_err(|e| {
         let (line, col) = e
@@ -466,7 +560,7 @@ fn read_config(path: &Path) -> Result<ConfigFile> {
         let (line, col) = key_position(&text, key);
         bail!(ConfigError { path: path.to_path_buf(), line, col, message });
     }
-    Ok(config)
+    Ok((config, history))
 }
 
 /// The entries of a `.env` file (empty when there is none). A line that does not parse is reported

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Project, Run};
+use common::{finish, Project, Run};
 
 #[test]
 fn custom_variable_from_dotenv_and_real_environment_wins() {
@@ -253,4 +253,50 @@ fn secrets_in_a_bad_env_file_or_config_are_never_shown() {
     let with_password = p.db.url.replacen("postgres@", "postgres:pw@", 1);
     let run = run_with(&["--database-url", &with_password, "status"]);
     assert_eq!(run.stderr.matches("can be read by other users of this machine").count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn the_migration_lock_wait_is_migration_lock_wait_and_the_old_flag_warns() {
+    let p = Project::new("cfg_lock_wait");
+    p.write("001_slow.sql", "SELECT pg_sleep(30);\n");
+    let first = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(30)");
+    let waited = |run: &Run, seconds: u32| {
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        let text = format!("could not get the migration lock within {seconds}s");
+        assert!(run.stderr.contains(&text), "{}", run.stderr);
+    };
+    let run = p.shale(&["up", "--migration-lock-wait", "1s"]);
+    waited(&run, 1);
+    assert!(!run.stderr.contains("deprecated"), "{}", run.stderr);
+    // The hint names the flag by its new name.
+    assert!(run.stderr.contains("raise --migration-lock-wait (migration_lock_wait in shale.toml)"), "{}", run.stderr);
+    // The former name means the same, with one warning line first.
+    let run = p.shale(&["up", "--lock-timeout", "1s"]);
+    waited(&run, 1);
+    assert_eq!(
+        run.stderr.lines().next(),
+        Some(
+            "warning: --lock-timeout is deprecated: use --migration-lock-wait; PostgreSQL's lock_timeout is set \
+             with lock_timeout in shale.toml or --session-lock-timeout"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.matches("deprecated").count(), 1, "{}", run.stderr);
+    // The shale.toml key of the same name, which the flag overrides; `lock_timeout` there is
+    // PostgreSQL's, and has nothing to do with it.
+    std::fs::write(p.path().join("shale.toml"), "migration_lock_wait = \"2s\"\nlock_timeout = \"3s\"\n").unwrap();
+    waited(&p.shale(&["up"]), 2);
+    waited(&p.shale(&["up", "--migration-lock-wait", "1s"]), 1);
+    // Both names at once is a usage error; the old one is not in the help.
+    assert_eq!(p.shale(&["status", "--lock-timeout", "1s", "--migration-lock-wait", "1s"]).code, 2);
+    let help = p.shale(&["up", "--help"]).ok().stdout;
+    assert!(help.contains("--migration-lock-wait") && !help.contains("--lock-timeout"), "{help}");
+    // Ends the first runner's migration, and with it the first runner.
+    p.psql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()",
+    );
+    finish(first);
 }

@@ -50,9 +50,9 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     let set = load_set(settings)?;
     let mut throwaway = Throwaway::create(args.dev_url.as_deref())?;
     let scratch = throwaway.first()?;
-    let history = settings.history_table();
-    let mut replay = Migrator::new(set.clone(), scratch.migrator_config(&history));
-    let schema = || scratch.read_schema(&history);
+    let history = &settings.history;
+    let mut replay = Migrator::new(set.clone(), scratch.migrator_config(history));
+    let schema = || scratch.read_schema(history);
     let one = UpRequest { target: Some(Target::Steps(1)), allow_out_of_order: true, ..Default::default() };
     let mut checks = Vec::new();
     // After a down that leaves something behind, the next `up` would trip over it: stop there.
@@ -98,12 +98,12 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             if archive.is_dir() {
                 let unsquashed = super::squash::with_archive(set.clone(), &archive)?;
                 let other = throwaway.database()?;
-                let migrator = Migrator::new(unsquashed, other.migrator_config(&history));
+                let migrator = Migrator::new(unsquashed, other.migrator_config(history));
                 block_on(migrator.up(&UpRequest { allow_out_of_order: true, ..Default::default() }, &mut |_| {}))?;
                 Some(SquashCheck {
                     label: m.label(),
                     archive: archive.clone(),
-                    differences: differences(&other.read_schema(&history)?, &schema()?),
+                    differences: differences(&other.read_schema(history)?, &schema()?),
                 })
             } else {
                 None

@@ -256,24 +256,24 @@ pub fn verify(
 pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let from = match &args.from {
         Some(text) => Source::parse(text)?,
-        None => Source::Database(Box::new(settings.connection()?)),
+        None => Source::Database(Box::new(super::connection(settings)?)),
     };
     let to = match &args.to {
         Some(text) => Source::parse(text)?,
         None => Source::Migrations(settings.dir.clone()),
     };
-    let history = settings.history_table();
+    let history = &settings.history;
     let dev_url = args.dev_url.as_deref();
     // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
     let mut throwaway: Option<Throwaway> = None;
-    let source = read(&from, &history, &mut throwaway, dev_url)?;
-    let goal = read(&to, &history, &mut throwaway, dev_url)?;
+    let source = read(&from, history, &mut throwaway, dev_url)?;
+    let goal = read(&to, history, &mut throwaway, dev_url)?;
     let changes = diff(&source.schema, &goal.schema);
     let body = script(&changes, args.allow_destructive, false);
     let left_out = if args.allow_destructive { 0 } else { changes.destructive_count() };
 
     let verification = if args.verify {
-        let left = verify(&source, &goal.schema, args.allow_destructive, &history, &mut throwaway, dev_url)?;
+        let left = verify(&source, &goal.schema, args.allow_destructive, history, &mut throwaway, dev_url)?;
         Some(Verification { ok: left.is_empty(), differences: left })
     } else {
         None

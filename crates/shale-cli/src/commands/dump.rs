@@ -11,10 +11,9 @@ use crate::settings::Settings;
 
 /// After an `up` that changed something: refresh the schema file `dump_after_up` names.
 pub fn after_up(settings: &Settings, migrator: &shale::Migrator) -> Result<()> {
-    let Some(file) = &settings.config.dump_after_up else { return Ok(()) };
-    let path = settings.root.join(file);
+    let Some(path) = &settings.dump_after_up else { return Ok(()) };
     let text = shale_schema::dump(&block_on(migrator.schema())?);
-    std::fs::write(&path, text).with_context(|| format!("writing {} (dump_after_up in shale.toml)", path.display()))?;
+    std::fs::write(path, text).with_context(|| format!("writing {} (dump_after_up in shale.toml)", path.display()))?;
     if !settings.quiet && !settings.json {
         eprintln!("refreshed {}", path.display());
     }

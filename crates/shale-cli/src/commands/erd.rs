@@ -41,12 +41,12 @@ pub fn run(settings: &Settings, args: &ErdArgs) -> Result<i32> {
     let format = format(args.format.as_deref(), args.output.as_deref());
     let source = match &args.from {
         Some(text) => Source::parse(text)?,
-        None if settings.has_database() => Source::Database(Box::new(settings.connection()?)),
+        None if settings.database.is_some() => Source::Database(Box::new(super::connection(settings)?)),
         None => Source::Migrations(settings.dir.clone()),
     };
     // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
     let mut throwaway: Option<Throwaway> = None;
-    let schema = read(&source, &settings.history_table(), &mut throwaway, args.dev_url.as_deref())?.schema;
+    let schema = read(&source, &settings.history, &mut throwaway, args.dev_url.as_deref())?.schema;
     drop(throwaway);
     let diagram = Diagram::build(&schema, &selection);
     if diagram.entities.is_empty() && args.tables.is_some() {
@@ -96,11 +96,9 @@ fn write(path: &Path, text: &str) -> std::io::Result<()> {
 /// After an `up` that changed something: refresh the picture `erd_after_up` names (its format
 /// from its extension, checked when shale.toml was read).
 pub fn after_up(settings: &Settings, migrator: &shale::Migrator) -> Result<()> {
-    let Some(file) = &settings.config.erd_after_up else { return Ok(()) };
-    let path = settings.root.join(file);
-    let format = Format::for_file(file).unwrap_or(Format::Mermaid);
+    let Some((path, format)) = &settings.erd_after_up else { return Ok(()) };
     let diagram = Diagram::build(&block_on(migrator.schema())?, &Selection::all());
-    write(&path, &erd::render(&diagram, format))
+    write(path, &erd::render(&diagram, *format))
         .with_context(|| format!("writing {} (erd_after_up in shale.toml)", path.display()))?;
     if !settings.quiet && !settings.json {
         eprintln!("refreshed {}", path.display());

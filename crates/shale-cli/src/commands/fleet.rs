@@ -17,7 +17,7 @@ use super::throwaway::Throwaway;
 use super::{block_on, down_target, load_set, print_json};
 use crate::args::Command;
 use crate::output::table;
-use crate::settings::Settings;
+use crate::settings::{FleetTargets, Settings};
 
 /// Errors listed under the summary before the rest is left to --json.
 const ERRORS_SHOWN: usize = 20;
@@ -75,16 +75,13 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Planned::Drift { dev_url } => {
             // Replayed once for the whole fleet; the scratch database goes right after.
             let scratch = Throwaway::create(dev_url.as_deref())?;
-            let expected = super::diff::replay(set.clone(), &settings.history_table(), &scratch.first()?)?;
+            let expected = super::diff::replay(set.clone(), &settings.history, &scratch.first()?)?;
             Operation::Drift(Arc::new(expected))
         }
     };
-    let template = super::migrator_config(settings, shale::ConnectionSettings::default())?;
+    let template = super::migrator_config(settings, shale::ConnectionSettings::default());
     let fleet = Fleet::new(set, template);
-    let options = FleetOptions {
-        concurrency: settings.fleet.concurrency.map(|n| n as usize),
-        fail_fast: settings.fleet.fail_fast,
-    };
+    let options = FleetOptions { concurrency: settings.fleet.concurrency, fail_fast: settings.fleet.fail_fast };
     let progress = FleetProgress::new(settings, &targets, operation.name());
     let mut report = block_on(fleet.run(&targets, &operation, &options, &|e| progress.event(e)));
     progress.finish();
@@ -112,25 +109,25 @@ fn invalid(message: &str) -> anyhow::Error {
 }
 
 fn source_text(settings: &Settings) -> String {
-    let f = &settings.fleet;
-    match (&f.targets, &f.targets_query, &f.schemas) {
-        (Some(file), _, _) => format!("{} lists none", file.display()),
-        (_, Some(_), _) => "the --targets-query returned no rows".into(),
-        (_, _, Some(p)) => format!("no schema of the database matches --schemas '{p}'"),
-        _ => String::new(),
+    match &settings.fleet.targets {
+        Some(FleetTargets::File(file)) => format!("{} lists none", file.display()),
+        Some(FleetTargets::Query(_)) => "the --targets-query returned no rows".into(),
+        Some(FleetTargets::Schemas(p)) => format!("no schema of the database matches --schemas '{p}'"),
+        None => String::new(),
     }
 }
 
 async fn targets(settings: &Settings) -> Result<Vec<Target>> {
     let env = |k: &str| settings.env_var(k);
-    let f = &settings.fleet;
-    Ok(match (&f.targets, &f.targets_query, &f.schemas) {
-        (Some(file), _, _) => fleet::read_targets_file(file, &env)?,
-        (_, Some(sql), _) => {
-            fleet::targets_from_query(&settings.connection()?, &settings.session()?, sql, &env).await?
+    Ok(match &settings.fleet.targets {
+        Some(FleetTargets::File(file)) => fleet::read_targets_file(file, &env)?,
+        Some(FleetTargets::Query(sql)) => {
+            fleet::targets_from_query(&super::connection(settings)?, &settings.session, sql, &env).await?
         }
-        (_, _, Some(pattern)) => fleet::schema_targets(&settings.connection()?, &settings.session()?, pattern).await?,
-        _ => Vec::new(),
+        Some(FleetTargets::Schemas(pattern)) => {
+            fleet::schema_targets(&super::connection(settings)?, &settings.session, pattern).await?
+        }
+        None => Vec::new(),
     })
 }
 

@@ -47,8 +47,8 @@ pub fn generate(
 ) -> Result<Vec<GeneratedDown>> {
     let throwaway = Throwaway::create(dev_url)?;
     let scratch = throwaway.first()?;
-    let history = settings.history_table();
-    let replay = Migrator::new(set.clone(), scratch.migrator_config(&history));
+    let history = &settings.history;
+    let replay = Migrator::new(set.clone(), scratch.migrator_config(history));
     let up_to = |version: &Version| {
         let request = UpRequest {
             target: Some(Target::Version(version.clone())),
@@ -71,9 +71,9 @@ pub fn generate(
         if let Some(previous) = at.checked_sub(1).and_then(|i| versioned[i].version.as_ref()) {
             up_to(previous)?;
         }
-        let before = scratch.read_schema(&history)?;
+        let before = scratch.read_schema(history)?;
         up_to(version)?;
-        let after = scratch.read_schema(&history)?;
+        let after = scratch.read_schema(history)?;
         let label = migration.label();
         let (sql, destructive) = between(&label, &before, &after);
         downs.push(GeneratedDown { version: version.clone(), label, sql, destructive });

@@ -5,16 +5,14 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use shale_core::layout::Script;
 use shale_core::Plan;
-use shale_lint::{ConfigError, LintConfig, Report, RuleConfig, Severity};
+use shale_lint::{Report, Severity};
 
 use super::{block_on, load_set, migrator, print_json};
 use crate::args::LintArgs;
-use crate::settings::Settings;
+use crate::settings::{LintSettings, Settings};
 
 pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     let mut pg_major = args.pg_version;
-    let config = settings.config.lint.clone().unwrap_or_default();
-    let rules = rule_config(&config)?;
     let mut live = None;
     let mut only: Option<Vec<PathBuf>> = None;
     // What tells whether a file may be rewritten by --fix.
@@ -34,19 +32,23 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
             .collect();
         only = Some(added);
         scripts
-    } else if args.all || !settings.has_database() {
+    } else if args.all || settings.database.is_none() {
         load_set(settings)?.migrations.into_iter().map(|m| m.up).collect()
     } else {
         let migrator = migrator(settings)?;
         let plan = block_on(migrator.plan_up(&shale::UpRequest { allow_out_of_order: true, ..Default::default() }))?;
         let facts = block_on(migrator.database_facts())?;
         pg_major = pg_major.or(Some(facts.server_version / 10000));
-        live = Some(live_database(&facts, &config));
+        live = Some(live_database(&facts, settings.lint.large_table_rows));
         selection = Selection::Pending;
         plan.steps.into_iter().map(|s| s.script).collect()
     };
-    let options =
-        shale_lint::LintOptions { pg_major, lock_timeout: Some(settings.session()?.lock_timeout), live, rules };
+    let options = shale_lint::LintOptions {
+        pg_major,
+        lock_timeout: Some(settings.session.lock_timeout.clone()),
+        live,
+        rules: settings.lint.rules.clone(),
+    };
     let report = shale_lint::lint_with(&scripts, options);
     if args.fix {
         return fix(settings, args, &scripts, &report, pg_major, selection);
@@ -118,7 +120,7 @@ fn fix(
     }
     // With a database, its history tells which files ran; the pending ones did not.
     let applied = match selection {
-        Selection::Chosen if settings.has_database() && !paths.is_empty() => applied_files(settings)?,
+        Selection::Chosen if settings.database.is_some() && !paths.is_empty() => applied_files(settings)?,
         _ => Default::default(),
     };
     let options = shale_lint::FixOptions { pg_major };
@@ -128,7 +130,7 @@ fn fix(
         let count = report.findings.iter().filter(|f| &f.path == path && fixable(f)).count();
         let refusal = match selection {
             Selection::Pending | Selection::NewSince => None,
-            Selection::Chosen if settings.has_database() => {
+            Selection::Chosen if settings.database.is_some() => {
                 std::fs::canonicalize(path).ok().and_then(|p| applied.get(&p).cloned()).map(|state| {
                     format!(
                         "the database's history records it as {state}: a migration that ran is not rewritten \
@@ -315,20 +317,9 @@ fn read_script(path: &PathBuf) -> Result<Script> {
     Script::parse(path.clone(), text, 0..len, None).map_err(|e| shale::Error::Load(vec![e]).into())
 }
 
-/// `[lint]` from shale.toml, checked: a rule that does not exist or a severity that is not one is a
-/// configuration error.
-pub fn rule_config(config: &LintConfig) -> Result<RuleConfig, shale::Error> {
-    config.rules().map_err(|e| {
-        shale::Error::Invalid(match e {
-            ConfigError::UnknownRule { .. } => format!("shale.toml [lint]: {e}"),
-            ConfigError::BadSeverity { .. } => format!("shale.toml [lint] {e}"),
-        })
-    })
-}
-
 /// The database's tables as the linter judges statements against them.
-pub fn live_database(facts: &shale_pg::inspect::DatabaseFacts, config: &LintConfig) -> shale_lint::LiveDatabase {
-    let mut live = shale_lint::LiveDatabase { large_rows: config.large_table_rows(), ..Default::default() };
+pub fn live_database(facts: &shale_pg::inspect::DatabaseFacts, large_rows: i64) -> shale_lint::LiveDatabase {
+    let mut live = shale_lint::LiveDatabase { large_rows, ..Default::default() };
     for t in &facts.tables {
         let size = shale_lint::TableSize { rows: t.rows, bytes: t.bytes };
         live.tables.insert(format!("{}.{}", t.schema, t.name).to_lowercase(), size);
@@ -349,26 +340,24 @@ pub fn live_database(facts: &shale_pg::inspect::DatabaseFacts, config: &LintConf
 pub fn lint_plan(
     plan: &Plan,
     facts: &shale_pg::inspect::DatabaseFacts,
-    config: &LintConfig,
-    rules: &RuleConfig,
+    lint: &LintSettings,
     lock_timeout: &str,
 ) -> Report {
     let options = shale_lint::LintOptions {
         pg_major: Some(facts.server_version / 10000),
         lock_timeout: Some(lock_timeout.to_string()),
-        live: Some(live_database(facts, config)),
-        rules: rules.clone(),
+        live: Some(live_database(facts, lint.large_table_rows)),
+        rules: lint.rules.clone(),
     };
     shale_lint::lint_with(plan.steps.iter().map(|s| &s.script), options)
 }
 
 /// Before `up`: refuse a plan with an error finding that no `-- shale:allow` covers. `[lint]` is
 /// checked here, before anything runs.
-pub fn vet(config: LintConfig, lock_timeout: String) -> Result<shale::VetPlan, shale::Error> {
-    let rules = rule_config(&config)?;
-    Ok(shale::VetPlan(std::sync::Arc::new(move |plan: &Plan, facts: &shale_pg::inspect::DatabaseFacts| {
-        refusal(&lint_plan(plan, facts, &config, &rules, &lock_timeout))
-    })))
+pub fn vet(lint: LintSettings, lock_timeout: String) -> shale::VetPlan {
+    shale::VetPlan(std::sync::Arc::new(move |plan: &Plan, facts: &shale_pg::inspect::DatabaseFacts| {
+        refusal(&lint_plan(plan, facts, &lint, &lock_timeout))
+    }))
 }
 
 /// Why `up` refuses to run what `report` describes, if it does.

@@ -44,12 +44,12 @@ pub fn up_request(settings: &Settings, args: &UpArgs) -> Result<UpRequest> {
     };
     Ok(UpRequest {
         target,
-        allow_out_of_order: args.allow_out_of_order || settings.config.allow_out_of_order.unwrap_or(false),
+        allow_out_of_order: args.allow_out_of_order || settings.allow_out_of_order,
         single_transaction: args.single_transaction,
         vet: if args.force_unsafe {
             None
         } else {
-            Some(super::lint::vet(settings.config.lint.clone().unwrap_or_default(), settings.session()?.lock_timeout)?)
+            Some(super::lint::vet(settings.lint.clone(), settings.session.lock_timeout.clone()))
         },
     })
 }
@@ -69,9 +69,7 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
             shale_lint::Report::default()
         } else {
             let facts = block_on(migrator.database_facts())?;
-            let config = settings.config.lint.clone().unwrap_or_default();
-            let rules = super::lint::rule_config(&config)?;
-            super::lint::lint_plan(&plan, &facts, &config, &rules, &settings.session()?.lock_timeout)
+            super::lint::lint_plan(&plan, &facts, &settings.lint, &settings.session.lock_timeout)
         };
         // Exactly as `up` would judge it: the same check, on the same database.
         let refused = if args.force_unsafe { None } else { super::lint::refusal(&report).err() };
@@ -98,7 +96,7 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
 fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
     let request = up_request(settings, args)?;
     let seeds = if args.seed { Some(read_seeds(settings, args.seeds.as_deref())?) } else { None };
-    let mut config = super::migrator_config(settings, settings.connection()?)?;
+    let mut config = super::migrator_config(settings, super::connection(settings)?);
     config.interrupt = Some(interrupt_on_signal());
     let progress = progress(settings);
     let (migrator, report) = std::thread::scope(|scope| {

@@ -25,11 +25,11 @@ use shale::{Migrator, MigratorConfig};
 use shale_core::MigrationSet;
 
 use crate::args::{Command, DownTarget};
-use crate::settings::Settings;
+use crate::settings::{Database, Settings};
 
 /// Run a command; Ok carries the exit code (1 when a check found problems).
 pub fn run(command: Command, settings: &Settings) -> Result<i32> {
-    if settings.fleet.is_fleet() {
+    if settings.fleet.targets.is_some() {
         return fleet::run(command, settings);
     }
     if let Some(shard) = settings.fleet.shard {
@@ -89,23 +89,33 @@ pub fn migrator(settings: &Settings) -> Result<Migrator> {
 
 /// A migrator for files already loaded.
 pub fn migrator_with(settings: &Settings, set: MigrationSet) -> Result<Migrator> {
-    Ok(Migrator::new(set, migrator_config(settings, settings.connection()?)?))
+    Ok(Migrator::new(set, migrator_config(settings, connection(settings)?)))
+}
+
+/// The connection to the configured database. With `--dev`, this is where the development server
+/// is started when it does not run: the one place a command starts it, right before connecting.
+pub fn connection(settings: &Settings) -> Result<shale::ConnectionSettings> {
+    match settings.database()? {
+        Database::Url { text, origin } => settings.connection(Some(text), origin),
+        Database::Dev => settings.connection(Some(&dev::ensure_started(settings)?), "the development server"),
+        Database::PgVariables => settings.connection(None, ""),
+    }
 }
 
 /// The settings of shale.toml, flags and environment for a migrator on `connection`.
-pub fn migrator_config(settings: &Settings, connection: shale::ConnectionSettings) -> Result<MigratorConfig> {
+pub fn migrator_config(settings: &Settings, connection: shale::ConnectionSettings) -> MigratorConfig {
     let mut config = MigratorConfig::new(connection);
-    config.session = settings.session()?;
-    config.lock_wait = settings.lock_wait()?;
-    config.connect_wait = settings.connect_wait()?;
-    config.lock = settings.lock_kind()?;
-    config.lease_ttl = settings.lease_ttl()?;
-    config.history = settings.history_table();
-    if let Some(n) = settings.config.lock_retries {
+    config.session = settings.session.clone();
+    config.lock_wait = settings.migration_lock_wait;
+    config.connect_wait = settings.connect_wait;
+    config.lock = settings.lock;
+    config.lease_ttl = settings.lease_ttl;
+    config.history = settings.history.clone();
+    if let Some(n) = settings.lock_retries {
         config.exec.lock_retries = n;
     }
-    config.exec.lock_wait = settings.busy_table_wait()?;
-    Ok(config)
+    config.exec.lock_wait = settings.busy_tables.clone();
+    config
 }
 
 /// Commands run on a small single-threaded runtime: the work is sequential round trips.

@@ -57,16 +57,16 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
         None => replaced[0].version_text.clone(),
     };
     let archive = args.archive.clone().unwrap_or_else(|| default_archive(&settings.dir));
-    let history = settings.history_table();
+    let history = &settings.history;
 
     let mut throwaway = Throwaway::create(args.dev_url.as_deref())?;
     let scratch = throwaway.first()?;
-    let replay = Migrator::new(set.clone(), scratch.migrator_config(&history));
+    let replay = Migrator::new(set.clone(), scratch.migrator_config(history));
     let request =
         UpRequest { target: Some(Target::Version(to.clone())), allow_out_of_order: true, ..Default::default() };
     block_on(replay.up(&request, &mut |_| {}))?;
-    let schema = scratch.read_schema(&history)?;
-    let rows = data_sql(&scratch, &history)?;
+    let schema = scratch.read_schema(history)?;
+    let rows = data_sql(&scratch, history)?;
     let text = format!(
         "-- shale:squashed {first_text}..{}\n\
          -- Written by `shale squash`: the schema{} that migrations {first_text} to {} built, replayed and dumped.\n\
@@ -82,7 +82,7 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
     // The file must build the same schema before anything moves.
     let check = throwaway.database()?;
     super::diff::run_script(&check, &text, "the squashed migration")?;
-    let left = differences(&schema, &check.read_schema(&history)?);
+    let left = differences(&schema, &check.read_schema(history)?);
     if !left.is_empty() {
         let objects: Vec<&str> = left.iter().map(|d| d.object.as_str()).collect();
         anyhow::bail!(shale::Error::Invalid(format!(

@@ -104,7 +104,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         print_ignored(settings, &set.ignored);
     }
     let ignored = serde_json::to_value(&set.ignored)?;
-    if !settings.has_database() {
+    if settings.database.is_none() {
         if settings.json {
             print_json(
                 &serde_json::json!({ "ok": true, "migrations": set.migrations.len(), "database": false, "ignored": ignored }),
