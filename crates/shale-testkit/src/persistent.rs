@@ -95,13 +95,9 @@ impl Cluster {
     /// Stop the persistent cluster in `dir` (fast shutdown; immediate if that fails).
     /// `Ok(false)` if it was not running (or `dir` is not a data directory).
     pub fn stop_persistent(dir: &Path) -> Result<bool, Error> {
-        if !dir.join("PG_VERSION").exists() {
+        let Some((bins, run_as, data_dir)) = existing_data_dir(dir)? else {
             return Ok(false);
-        }
-        let bins = ServerBinaries::find()?;
-        let run_as = server_user()?;
-        let data_dir = fs::canonicalize(dir).map_err(io_err("resolving", dir))?;
-        require_traversable(&data_dir, run_as.as_ref())?;
+        };
         if running(&bins, run_as.as_ref(), &data_dir)?.is_none() {
             return Ok(false);
         }
@@ -112,15 +108,24 @@ impl Cluster {
     /// `Some(port)` if the persistent cluster in `dir` is running, `None` if it is not (or `dir`
     /// is not a data directory).
     pub fn status_persistent(dir: &Path) -> Result<Option<u16>, Error> {
-        if !dir.join("PG_VERSION").exists() {
+        let Some((bins, run_as, data_dir)) = existing_data_dir(dir)? else {
             return Ok(None);
-        }
-        let bins = ServerBinaries::find()?;
-        let run_as = server_user()?;
-        let data_dir = fs::canonicalize(dir).map_err(io_err("resolving", dir))?;
-        require_traversable(&data_dir, run_as.as_ref())?;
+        };
         Ok(running(&bins, run_as.as_ref(), &data_dir)?.map(|info| info.port))
     }
+}
+
+/// For stop and status: `None` if `dir` is not a data directory (no `PG_VERSION`), else the server
+/// binaries, the user the server runs as, and `dir` resolved (and checked to be reachable by that user).
+fn existing_data_dir(dir: &Path) -> Result<Option<(ServerBinaries, Option<RunAs>, PathBuf)>, Error> {
+    if !dir.join("PG_VERSION").exists() {
+        return Ok(None);
+    }
+    let bins = ServerBinaries::find()?;
+    let run_as = server_user()?;
+    let data_dir = fs::canonicalize(dir).map_err(io_err("resolving", dir))?;
+    require_traversable(&data_dir, run_as.as_ref())?;
+    Ok(Some((bins, run_as, data_dir)))
 }
 
 fn read_port_file(data_dir: &Path) -> Option<u16> {
