@@ -188,3 +188,39 @@ pub(crate) fn require_traversable(path: &Path, run_as: Option<&RunAs>) -> Result
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quotes() {
+        assert_eq!(shell_quote("plain/path-1"), "plain/path-1");
+        assert_eq!(shell_quote("a b'c"), r"'a b'\''c'");
+    }
+
+    /// When root, server programs must run as `postgres` with no supplementary groups.
+    #[test]
+    fn server_commands_drop_privileges() {
+        let run_as = server_user().expect("server user");
+        let mut cmd = command("id", run_as.as_ref());
+        let uid = run(cmd.arg("-u"), run_as.as_ref(), "id -u", None).unwrap();
+        let mut cmd = command("id", run_as.as_ref());
+        let groups = run(cmd.arg("-G"), run_as.as_ref(), "id -G", None).unwrap();
+        match run_as {
+            Some(u) => {
+                assert_eq!(uid.trim(), u.uid.to_string());
+                assert_eq!(groups.trim(), u.gid.to_string(), "supplementary groups must be cleared");
+            }
+            None => assert_eq!(uid.trim(), nix::unistd::geteuid().to_string()),
+        }
+    }
+
+    #[test]
+    fn pg_env_is_scrubbed() {
+        std::env::set_var("PGPORT_SHALE_TESTKIT_PROBE", "1");
+        let mut cmd = command("env", None);
+        let out = run(&mut cmd, None, "env", None).unwrap();
+        assert!(!out.contains("PGPORT_SHALE_TESTKIT_PROBE"));
+    }
+}
