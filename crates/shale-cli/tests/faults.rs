@@ -281,3 +281,45 @@ fn a_file_that_does_not_load_wins_over_a_server_that_is_not_there() {
     assert!(started.elapsed() < Duration::from_secs(30), "waited for the server: {:?}", started.elapsed());
     assert!(!run.stderr.contains("secret"), "{}", run.stderr);
 }
+
+/// An operator who cancels a migration's statement from another session (pg_cancel_backend, the
+/// usual move when it holds up production traffic) stops the migration: nothing of it runs again.
+/// The sequence counts how often the migration's first statement ran (nextval is not rolled back).
+#[test]
+fn a_statement_cancelled_from_another_session_is_not_run_again() {
+    let p = Project::new("faults_cancelled");
+    p.psql("CREATE SEQUENCE runs");
+    p.write("001_slow.sql", "SELECT nextval('runs');\nCREATE TABLE slow (id int);\nSELECT pg_sleep(60);\n");
+    let child = p.spawn(&["up"]);
+    p.wait_for(&running_sql("pg_sleep(60)"), "1", "the migration runs");
+    p.psql(
+        "SELECT pg_cancel_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+    );
+    let run: Run = child.wait_with_output().unwrap().into();
+    assert_eq!(run.code, 1, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(p.psql("SELECT last_value FROM runs"), "1", "the migration ran once");
+    assert!(run.stderr.contains("canceling statement due to user request"), "{}", run.stderr);
+    assert!(run.stderr.contains("001_slow.sql:3:1"), "the cancelled statement is named: {}", run.stderr);
+    assert!(run.stderr.contains("another session cancelled the statement"), "{}", run.stderr);
+    assert!(!run.stderr.contains("statement_timeout"), "a cancel is not a timeout: {}", run.stderr);
+    assert!(!p.tables().contains(&"slow".to_string()), "rolled back");
+}
+
+/// A runtime error (no position from the server) is pointed at from the statements that completed
+/// before it, without running the migration again to find it.
+#[test]
+fn a_runtime_error_is_located_without_running_the_migration_again() {
+    let p = Project::new("faults_runtime_error");
+    p.psql("CREATE SEQUENCE runs");
+    p.write(
+        "001_divide.sql",
+        "-- a comment, then an empty statement\n;\nSELECT nextval('runs');\nCREATE TABLE t (n int);\nINSERT INTO t VALUES (1);\n\nSELECT 1 / (n - 1) FROM t;\nCREATE TABLE never (id int);\n",
+    );
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 1, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("division by zero"), "{}", run.stderr);
+    assert!(run.stderr.contains("001_divide.sql:7:1"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT last_value FROM runs"), "1", "the migration ran once");
+    assert!(!p.tables().contains(&"t".to_string()), "rolled back");
+}

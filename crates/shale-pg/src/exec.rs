@@ -131,6 +131,9 @@ pub struct Executor<'a> {
 struct Failed {
     error: tokio_postgres::Error,
     batch: std::ops::Range<usize>,
+    /// How many statements of the batch completed before the failing one: what points at the
+    /// culprit when the server gives no position (a cancel, a timeout, a runtime error).
+    completed: usize,
 }
 
 /// Separator between pieces sent in one simple query.
@@ -340,7 +343,11 @@ impl<'a> Executor<'a> {
         while start < pieces.len() {
             let piece = &pieces[start];
             if let Some(data) = piece.copy_data {
-                self.copy_in(&piece.text, data).await.map_err(|error| Failed { error, batch: start..start + 1 })?;
+                self.copy_in(&piece.text, data).await.map_err(|error| Failed {
+                    error,
+                    batch: start..start + 1,
+                    completed: 0,
+                })?;
                 start += 1;
                 continue;
             }
@@ -349,9 +356,11 @@ impl<'a> Executor<'a> {
                 end += 1;
             }
             let sql = pieces[start..end].iter().map(|p| p.text.as_ref()).collect::<Vec<&str>>().join(JOINER);
-            self.interruptible(self.client.batch_execute(&sql))
-                .await
-                .map_err(|error| Failed { error, batch: start..end })?;
+            self.interruptible(execute_counting(self.client, &sql)).await.map_err(|(error, completed)| Failed {
+                error,
+                batch: start..end,
+                completed,
+            })?;
             start = end;
         }
         Ok(())
@@ -417,10 +426,7 @@ impl<'a> Executor<'a> {
     /// The cancel request is sent again while the query is still pending: PostgreSQL ignores one
     /// that reaches the backend before it starts executing the query (a stop requested just as the
     /// query was sent), and the query would then run to its end.
-    async fn interruptible<T>(
-        &self,
-        query: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
-    ) -> Result<T, tokio_postgres::Error> {
+    async fn interruptible<T>(&self, query: impl std::future::Future<Output = T>) -> T {
         let Some(interrupt) = self.interrupt else {
             return query.await;
         };
@@ -451,27 +457,11 @@ impl<'a> Executor<'a> {
         let Some(db) = failed.error.as_db_error() else {
             return PgError::query("running a migration", failed.error);
         };
-        let mut located = locate(steps, &pieces[failed.batch.clone()], db);
-        if located.is_none() {
-            // No position from the server: replay statement by statement, then roll back, to find the culprit.
-            let mut replay = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None, ends_batch: false }];
-            for (i, step) in steps.iter().enumerate() {
-                let script = &step.script;
-                replay.extend(script.statements.iter().map(|s| Piece {
-                    text: script.text[s.span.clone()].into(),
-                    origin: Some((i, s.span.start)),
-                    copy_data: s.copy_data.clone().map(|r| &script.text[r]),
-                    ends_batch: false,
-                }));
-            }
-            if let Err(again) = self.send(&replay, false).await {
-                if let Some(db_again) = again.error.as_db_error().filter(|d| d.code() == db.code()) {
-                    let piece = &replay[again.batch.start];
-                    located = locate(steps, std::slice::from_ref(piece), db_again).or(piece.origin);
-                }
-            }
-            rollback(self.client).await;
-        }
+        // No position from the server: the statements that completed before it name the culprit.
+        // Nothing is run again to find it: a cancelled or timed-out statement would take its locks
+        // and its time once more.
+        let batch = &pieces[failed.batch.clone()];
+        let located = locate(steps, batch, db).or_else(|| locate_by_count(batch, failed.completed));
         let step = &steps[located.map(|(i, _)| i).unwrap_or(0)];
         let failure = failure_from(db, &step.script, located.map(|(_, o)| o));
         // The attempt is recorded outside the rolled-back transaction, behind the fence: a runner
@@ -941,6 +931,40 @@ fn locate(steps: &[Step], batch: &[Piece<'_>], db: &DbError) -> Option<(usize, u
             })
         }
     }
+}
+
+/// The statement after the first `completed` ones of `batch`, counted as the server counts them
+/// (one CommandComplete each; empty statements are none).
+fn locate_by_count(batch: &[Piece<'_>], mut completed: usize) -> Option<(usize, usize)> {
+    for piece in batch {
+        if piece.copy_data.is_some() {
+            // A COPY is sent on its own: it is the culprit.
+            return piece.origin;
+        }
+        let statements = shale_core::split::split(&piece.text).ok()?;
+        match statements.get(completed) {
+            Some(statement) => return piece.origin.map(|(i, offset)| (i, offset + statement.span.start)),
+            None => completed -= statements.len(),
+        }
+    }
+    None
+}
+
+/// `batch_execute`, streamed: its rows are dropped as they come, and a failure says how many
+/// statements completed before it.
+async fn execute_counting(client: &tokio_postgres::Client, sql: &str) -> Result<(), (tokio_postgres::Error, usize)> {
+    use futures_util::StreamExt;
+    let stream = client.simple_query_raw(sql).await.map_err(|e| (e, 0))?;
+    futures_util::pin_mut!(stream);
+    let mut completed = 0;
+    while let Some(message) = stream.next().await {
+        match message {
+            Ok(tokio_postgres::SimpleQueryMessage::CommandComplete(_)) => completed += 1,
+            Ok(_) => {}
+            Err(e) => return Err((e, completed)),
+        }
+    }
+    Ok(())
 }
 
 fn failure_from(db: &DbError, script: &Script, offset: Option<usize>) -> DbFailure {
