@@ -598,17 +598,8 @@ fn read_source_files(dir: &Path) -> Result<(Vec<SourceFile>, Vec<PathBuf>), Load
     // Reading a thousand small files is syscall-bound: spread it over the cores.
     let chunk = wanted.len().div_ceil(reading_threads(wanted.len())).max(1);
     let read = |relative: &PathBuf| {
-        use std::io::Read;
         let path = dir.join(relative);
-        let mut bytes = Vec::new();
-        std::fs::File::open(&path)
-            .and_then(|f| {
-                // Sized from the file's length: one read, not a probe and a series of growing copies.
-                let size = f.metadata().map_or(0, |m| m.len().min(MAX_FILE_BYTES + 1));
-                bytes.reserve_exact(size as usize + 1);
-                f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
-            })
-            .map_err(|e| io(&path, e))?;
+        let bytes = read_bounded(&path).map_err(|e| io(&path, e))?;
         if bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(LoadError::file(
                 &path,
@@ -633,6 +624,28 @@ fn read_source_files(dir: &Path) -> Result<(Vec<SourceFile>, Vec<PathBuf>), Load
         }
         Ok((files, others))
     })
+}
+
+/// A file's bytes, at most `MAX_FILE_BYTES + 1` of them. Sized from the file's length: a file
+/// that gives exactly that many bytes in one read is whole (one read per file, not a second one
+/// to see the end: a thousand files make that a thousand system calls of every start-up); one
+/// that gives fewer or more (a network file system, a file being written) is read on to its end.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata().map_or(0, |m| m.len().min(MAX_FILE_BYTES + 1)) as usize;
+    let mut bytes = vec![0; size + 1];
+    let first = loop {
+        match file.read(&mut bytes) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => break other?,
+        }
+    };
+    bytes.truncate(first);
+    if first != size {
+        file.take(MAX_FILE_BYTES + 1 - first as u64).read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -200,3 +200,16 @@ fn a_lone_commit_at_the_end_is_what_shale_does_anyway() {
     let set = load(vec![file("001_a.sql", "CREATE TABLE a (id int);\nCOMMIT;\nINSERT INTO a VALUES (1);\n")]).unwrap();
     assert!(set.migrations[0].up.no_transaction.is_some());
 }
+
+#[test]
+fn files_are_read_whole_at_any_size() {
+    let dir = std::env::temp_dir().join(format!("shale-core-read-bounded-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for size in [0usize, 1, 4095, 4096, 70_000] {
+        let path = dir.join(format!("{size}.sql"));
+        let bytes: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(read_bounded(&path).unwrap(), bytes, "{size} bytes");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
