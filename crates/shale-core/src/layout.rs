@@ -78,6 +78,24 @@ pub struct Script {
     pub no_transaction: Option<String>,
     /// Statements (by index) that run as batched backfills (`-- shale:backfill`).
     pub backfills: Vec<(usize, Backfill)>,
+    /// Set while the statements are not split yet (see [`MigrationSet::read_dir_unsplit`]):
+    /// `statements`, `no_transaction` and `backfills` are then empty until [`Script::split`].
+    split_later: Option<SplitLater>,
+}
+
+/// What splitting a script later needs: the part of the text that is this direction, and why the
+/// runner must run it outside a transaction, when something other than the text says so.
+#[derive(Debug, Clone)]
+struct SplitLater {
+    section: Range<usize>,
+    force_no_transaction: Option<String>,
+}
+
+/// Whether loading splits the statements of every file now, or leaves that to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Splitting {
+    Now,
+    Later,
 }
 
 impl Script {
@@ -88,9 +106,53 @@ impl Script {
         section: Range<usize>,
         force_no_transaction: Option<&str>,
     ) -> Result<Script, LoadError> {
+        Script::unsplit(path, text, section, force_no_transaction)?.split()
+    }
+
+    /// The script with its directives read and its statements left for [`Script::split`].
+    fn unsplit(
+        path: PathBuf,
+        text: String,
+        section: Range<usize>,
+        force_no_transaction: Option<&str>,
+    ) -> Result<Script, LoadError> {
+        let directives =
+            Directives::parse(&text).map_err(|e| LoadError::at(&path, &text, e.offset, e.message, None))?;
+        Ok(Script {
+            path,
+            text: text.into(),
+            statements: std::sync::Arc::new([]),
+            directives,
+            no_transaction: None,
+            backfills: Vec::new(),
+            split_later: Some(SplitLater { section, force_no_transaction: force_no_transaction.map(str::to_string) }),
+        })
+    }
+
+    /// Whether the statements are split (always, except in a set read with
+    /// [`MigrationSet::read_dir_unsplit`] until the script is split).
+    pub fn is_split(&self) -> bool {
+        self.split_later.is_none()
+    }
+
+    /// [`Script::split`] where the script is.
+    pub fn split_in_place(&mut self) -> Result<(), LoadError> {
+        if !self.is_split() {
+            *self = self.clone().split()?;
+        }
+        Ok(())
+    }
+
+    /// The script with its statements split, and what follows from them (whether it runs in a
+    /// transaction, its backfills); a script already split comes back as it is.
+    pub fn split(mut self) -> Result<Script, LoadError> {
+        let Some(SplitLater { section, force_no_transaction }) = self.split_later.take() else {
+            return Ok(self);
+        };
+        let Script { path, text, directives, .. } = self;
         let at =
             |offset: usize, message: String, hint: Option<String>| LoadError::at(&path, &text, offset, message, hint);
-        let directives = Directives::parse(&text).map_err(|e| at(e.offset, e.message, None))?;
+        let force_no_transaction = force_no_transaction.as_deref();
         let mut statements = Vec::new();
         for chunk in goose_statement_chunks(&text, section.clone()) {
             let mut found = split::split(&text[chunk.clone()]).map_err(|e| {
@@ -153,7 +215,15 @@ impl Script {
                 }
             }
         }
-        Ok(Script { path, text: text.into(), statements: statements.into(), directives, no_transaction, backfills })
+        Ok(Script {
+            path,
+            text,
+            statements: statements.into(),
+            directives,
+            no_transaction,
+            backfills,
+            split_later: None,
+        })
     }
 
     /// How statement `index` runs as a batched backfill, if it does.
@@ -334,6 +404,27 @@ pub struct Ignored {
 impl MigrationSet {
     /// Read `dir` (one level of folders, for diesel) and load it. A missing directory is an error.
     pub fn read_dir(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
+        MigrationSet::read_dir_splitting(dir, Splitting::Now)
+    }
+
+    /// [`MigrationSet::read_dir`], leaving every script's statements unsplit: what `up` does,
+    /// which splits only the migrations that may run ([`MigrationSet::split_where`]) once it
+    /// has read the history. Every other check of loading is made here as in `read_dir`.
+    pub fn read_dir_unsplit(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
+        MigrationSet::read_dir_splitting(dir, Splitting::Later)
+    }
+
+    /// Split the up and down scripts of the migrations `need` picks, all problems together.
+    pub fn split_where(&mut self, need: impl Fn(&Migration) -> bool) -> Result<(), Vec<LoadError>> {
+        let errors = split_migrations(self.migrations.iter_mut().filter(|m| need(m)));
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn read_dir_splitting(dir: &Path, splitting: Splitting) -> Result<MigrationSet, Vec<LoadError>> {
         let (files, others) = read_source_files(dir).map_err(|e| vec![e])?;
         let mut errors = Vec::new();
         let mut unrunnable = Vec::new();
@@ -349,19 +440,28 @@ impl MigrationSet {
                 Other::Silent => {}
             }
         }
-        match MigrationSet::load(dir, files) {
+        match MigrationSet::load_splitting(dir, files, splitting) {
             Ok(mut set) if errors.is_empty() => {
                 unrunnable.sort_by(|a, b| a.version.cmp(&b.version));
                 set.unrunnable = unrunnable;
                 Ok(set)
             }
-            Ok(_) => Err(errors),
+            // All problems together: those of splitting too, as a read that splits reports them.
+            Ok(mut set) => Err(split_migrations(set.migrations.iter_mut()).into_iter().chain(errors).collect()),
             Err(load) => Err(load.into_iter().chain(errors).collect()),
         }
     }
 
     /// Load migrations from files whose paths are relative to `dir`. All problems are returned together.
-    pub fn load(dir: &Path, mut files: Vec<SourceFile>) -> Result<MigrationSet, Vec<LoadError>> {
+    pub fn load(dir: &Path, files: Vec<SourceFile>) -> Result<MigrationSet, Vec<LoadError>> {
+        MigrationSet::load_splitting(dir, files, Splitting::Now)
+    }
+
+    pub(crate) fn load_splitting(
+        dir: &Path,
+        mut files: Vec<SourceFile>,
+        splitting: Splitting,
+    ) -> Result<MigrationSet, Vec<LoadError>> {
         files.sort_by(|a, b| a.relative.as_os_str().cmp(b.relative.as_os_str()));
         let mut errors = Vec::new();
         let mut ignored = Vec::new();
@@ -410,9 +510,11 @@ impl MigrationSet {
                 }
             }
         }
-        let mut migrations = build_groups(groups, &mut errors);
+        let mut migrations = build_groups(groups, splitting, &mut errors);
         check_duplicates(&migrations, &mut errors);
         if !errors.is_empty() {
+            // All problems together: those of splitting too, as a read that splits reports them.
+            errors.extend(split_migrations(migrations.iter_mut()));
             return Err(errors);
         }
         migrations.sort_by(|a, b| match (&a.version, &b.version) {
@@ -643,7 +745,7 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     };
     bytes.truncate(first);
     if first != size {
-        file.take(MAX_FILE_BYTES + 1 - first as u64).read_to_end(&mut bytes)?;
+        file.take((MAX_FILE_BYTES + 1).saturating_sub(first as u64)).read_to_end(&mut bytes)?;
     }
     Ok(bytes)
 }
@@ -832,7 +934,7 @@ fn split_version(stem: &str, dashes: bool) -> Option<(String, String)> {
 /// there are several to spare; problems go to `errors`. One thread builds straight into the
 /// result: a migration is several hundred bytes, and a history of 10,000 should not be copied
 /// through intermediate lists.
-fn build_groups(groups: BTreeMap<String, Group>, errors: &mut Vec<LoadError>) -> Vec<Migration> {
+fn build_groups(groups: BTreeMap<String, Group>, splitting: Splitting, errors: &mut Vec<LoadError>) -> Vec<Migration> {
     let count = groups.len();
     let threads = reading_threads(count);
     let mut migrations = Vec::with_capacity(count);
@@ -841,7 +943,7 @@ fn build_groups(groups: BTreeMap<String, Group>, errors: &mut Vec<LoadError>) ->
         Err(e) => errors.extend(e),
     };
     if threads == 1 {
-        groups.into_values().map(Group::build).for_each(&mut keep);
+        groups.into_values().map(|g| g.build(splitting)).for_each(&mut keep);
         return migrations;
     }
     let chunk = count.div_ceil(threads);
@@ -850,7 +952,7 @@ fn build_groups(groups: BTreeMap<String, Group>, errors: &mut Vec<LoadError>) ->
     std::thread::scope(|scope| {
         let workers: Vec<_> = chunks
             .into_iter()
-            .map(|part| scope.spawn(move || part.into_iter().map(Group::build).collect::<Vec<_>>()))
+            .map(|part| scope.spawn(move || part.into_iter().map(|g| g.build(splitting)).collect::<Vec<_>>()))
             .collect();
         for worker in workers {
             worker.join().expect("a migration-building thread does not panic").into_iter().for_each(&mut keep);
@@ -871,7 +973,7 @@ fn reading_threads(items: usize) -> usize {
 }
 
 impl Group {
-    fn build(self) -> Result<Migration, Vec<LoadError>> {
+    fn build(self, splitting: Splitting) -> Result<Migration, Vec<LoadError>> {
         let Group { version_text, name, layout, parts } = self;
         let mut up = None;
         let mut down = None;
@@ -918,14 +1020,14 @@ impl Group {
         let kind = if version_text.is_empty() { MigrationKind::Repeatable } else { MigrationKind::Versioned };
         let version = Version::parse(&version_text);
         let (up_script, down_script, layout) = match (layout, down) {
-            (Layout::SingleFile, None) => single_file(up, force_no_tx)?,
+            (Layout::SingleFile, None) => single_file(up, force_no_tx, splitting)?,
             (_, down) => {
                 let up_range = 0..up.text.len();
-                let up_script = Script::parse(up.path, up.text, up_range, force_no_tx).map_err(|e| vec![e])?;
+                let up_script = script(up.path, up.text, up_range, force_no_tx, splitting).map_err(|e| vec![e])?;
                 let down_script = match down {
                     Some(d) => {
                         let r = 0..d.text.len();
-                        Some(Script::parse(d.path, d.text, r, force_no_tx).map_err(|e| vec![e])?)
+                        Some(script(d.path, d.text, r, force_no_tx, splitting).map_err(|e| vec![e])?)
                     }
                     None => None,
                 };
@@ -958,12 +1060,43 @@ fn section_marker(line: &str) -> Option<(bool, Layout)> {
 
 /// A single file, possibly holding dbmate's `-- migrate:up` and `-- migrate:down` sections, or
 /// goose's `-- +goose Up` and `-- +goose Down`.
-fn single_file(part: Part, force_no_tx: Option<&str>) -> Result<(Script, Option<Script>, Layout), Vec<LoadError>> {
+/// Split the scripts of `migrations` not split yet; what cannot be split, all of it.
+fn split_migrations<'m>(migrations: impl Iterator<Item = &'m mut Migration>) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    for m in migrations {
+        errors.extend(m.up.split_in_place().err());
+        errors.extend(m.down.as_mut().and_then(|down| down.split_in_place().err()));
+    }
+    errors
+}
+
+/// A script read now, split now or later.
+fn script(
+    path: PathBuf,
+    text: String,
+    section: Range<usize>,
+    force_no_tx: Option<&str>,
+    splitting: Splitting,
+) -> Result<Script, LoadError> {
+    let script = Script::unsplit(path, text, section, force_no_tx)?;
+    match splitting {
+        Splitting::Now => script.split(),
+        Splitting::Later => Ok(script),
+    }
+}
+
+fn single_file(
+    part: Part,
+    force_no_tx: Option<&str>,
+    splitting: Splitting,
+) -> Result<(Script, Option<Script>, Layout), Vec<LoadError>> {
     let mut up_marker = None;
     let mut down_marker = None;
     let mut sections = Layout::DbmateSections;
     let mut offset = 0;
-    for line in part.text.split_inclusive('\n') {
+    // Most files have no sections: a marker line holds one of these words, found without a walk.
+    let may_have_sections = part.text.contains("migrate:") || part.text.contains("+goose");
+    for line in part.text.split_inclusive('\n').take_while(|_| may_have_sections) {
         match section_marker(line) {
             Some((true, layout)) => {
                 up_marker.get_or_insert((offset, offset + line.len()));
@@ -983,7 +1116,7 @@ fn single_file(part: Part, force_no_tx: Option<&str>) -> Result<(Script, Option<
     let text_len = part.text.len();
     match (up_marker, down_marker) {
         (None, None) => {
-            let s = Script::parse(part.path, part.text, 0..text_len, force_no_tx).map_err(|e| vec![e])?;
+            let s = script(part.path, part.text, 0..text_len, force_no_tx, splitting).map_err(|e| vec![e])?;
             Ok((s, None, Layout::SingleFile))
         }
         (Some((_, up_start)), down) => {
@@ -1001,10 +1134,10 @@ fn single_file(part: Part, force_no_tx: Option<&str>) -> Result<(Script, Option<
                 None => (text_len, None),
             };
             // Each section has its own dbmate options (`transaction:false`) on its marker line.
-            let up = Script::parse(part.path.clone(), part.text.clone(), up_start..up_end, force_no_tx)
+            let up = script(part.path.clone(), part.text.clone(), up_start..up_end, force_no_tx, splitting)
                 .map_err(|e| vec![e])?;
             let down = match down_range {
-                Some(r) => Some(Script::parse(part.path, part.text, r, force_no_tx).map_err(|e| vec![e])?),
+                Some(r) => Some(script(part.path, part.text, r, force_no_tx, splitting).map_err(|e| vec![e])?),
                 None => None,
             };
             Ok((up, down, sections))

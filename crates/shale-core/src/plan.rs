@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::layout::{Migration, MigrationKind, MigrationSet, Script};
+use crate::layout::{LoadError, Migration, MigrationKind, MigrationSet, Script};
 use crate::version::Version;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -228,6 +228,60 @@ pub struct Plan {
     pub steps: Vec<Step>,
 }
 
+impl Plan {
+    /// Split the scripts of steps planned from a set read unsplit ([`split_for_up`] split the
+    /// ones the history of that moment made due; under the migration lock it may say more).
+    pub fn split_scripts(&mut self) -> Result<(), Vec<LoadError>> {
+        let errors: Vec<LoadError> = self.steps.iter_mut().filter_map(|s| s.script.split_in_place().err()).collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Split the statements of every migration of a set read unsplit that `up` may run against
+/// `history`: all but those it shows applied unchanged or under its baseline. A no-op `up` splits
+/// nothing; files that will not run are not split, and a problem in one that will is reported
+/// before anything runs.
+pub fn split_for_up(set: &mut MigrationSet, history: &History) -> Result<(), Vec<LoadError>> {
+    let baseline = history.baseline();
+    let newest = history.current_version();
+    let records = Records::new(history);
+    set.split_where(|m| {
+        let state = migration_state(m, records.of(m), baseline.as_ref(), newest.as_ref());
+        !matches!(state, State::Applied | State::Baseline)
+    })
+}
+
+/// The history's record of each migration, found by version (or, for repeatables, by name).
+struct Records<'h> {
+    by_version: HashMap<String, &'h AppliedRecord>,
+    by_name: HashMap<&'h str, &'h AppliedRecord>,
+}
+
+impl<'h> Records<'h> {
+    fn new(history: &'h History) -> Records<'h> {
+        Records {
+            by_version: history.versioned().map(|(v, r)| (v.canonical(), r)).collect(),
+            by_name: history
+                .records
+                .iter()
+                .filter(|r| r.kind == RecordKind::Repeatable)
+                .map(|r| (r.name.as_str(), r))
+                .collect(),
+        }
+    }
+
+    fn of(&self, m: &Migration) -> Option<&'h AppliedRecord> {
+        match &m.version {
+            Some(v) => self.by_version.get(&v.canonical()).copied(),
+            None => self.by_name.get(m.name.as_str()).copied(),
+        }
+    }
+}
+
 /// How far `up` or `down` should go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -375,15 +429,10 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
     let baseline = history.baseline();
     let files = set.by_version();
     let newest = history.current_version();
-    let by_version: HashMap<String, &AppliedRecord> = history.versioned().map(|(v, r)| (v.canonical(), r)).collect();
-    let by_name: HashMap<&str, &AppliedRecord> =
-        history.records.iter().filter(|r| r.kind == RecordKind::Repeatable).map(|r| (r.name.as_str(), r)).collect();
+    let records = Records::new(history);
     let mut rows = Vec::new();
     for m in &set.migrations {
-        let record = match &m.version {
-            Some(v) => by_version.get(&v.canonical()).copied(),
-            None => by_name.get(m.name.as_str()).copied(),
-        };
+        let record = records.of(m);
         let mut state = migration_state(m, record, baseline.as_ref(), newest.as_ref());
         // A database migrated with the files a squash replaced ran its own version as the last of
         // them: applied, whatever that file's checksum was.
@@ -425,7 +474,8 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
         });
     }
     for u in &set.unrunnable {
-        let record = by_version.get(&u.version.canonical()).copied().filter(|r| r.status == RecordStatus::Succeeded);
+        let record =
+            records.by_version.get(&u.version.canonical()).copied().filter(|r| r.status == RecordStatus::Succeeded);
         rows.push(StatusRow {
             version: Some(u.version_text.clone()),
             name: u.name.clone(),

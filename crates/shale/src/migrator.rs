@@ -166,6 +166,14 @@ pub struct Opened {
 }
 
 impl Opened {
+    /// Split the statements of the migrations of `set` (read with
+    /// [`MigrationSet::read_dir_unsplit`]) that may run against the history just read: a no-op
+    /// start splits none; a file that will run and cannot be split is reported here, before
+    /// anything runs.
+    pub fn split_for_up(&self, set: &mut MigrationSet) -> Result<(), Error> {
+        plan::split_for_up(set, &self.history).map_err(Error::Load)
+    }
+
     /// Connect as `config` says and read the history (one round trip after connecting). Nothing
     /// is written: a database without a history table reads as an empty history.
     pub async fn open(config: &MigratorConfig) -> Result<Opened, Error> {
@@ -864,7 +872,9 @@ fn plan_up(set: &MigrationSet, history: &History, request: &UpRequest) -> Result
         target: request.target.clone().unwrap_or(Target::All),
         allow_out_of_order: request.allow_out_of_order,
     };
-    plan::plan_up(set, history, &options).map_err(Error::Plan)
+    let mut plan = plan::plan_up(set, history, &options).map_err(Error::Plan)?;
+    plan.split_scripts().map_err(Error::Load)?;
+    Ok(plan)
 }
 
 /// The newest applied version as shown to users.

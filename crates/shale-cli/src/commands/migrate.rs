@@ -101,13 +101,29 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
     let progress = progress(settings);
     let (migrator, report) = std::thread::scope(|scope| {
         let (loaded_tx, mut loaded) = tokio::sync::oneshot::channel();
-        scope.spawn(move || loaded_tx.send(super::load_set(settings)));
+        scope.spawn(move || loaded_tx.send(super::load_set_unsplit(settings)));
         block_on(async {
             let opening = shale::Opened::open(&config);
             tokio::pin!(opening);
+            // Statements are split only where needed: when the history is there first, only in
+            // the files that may run; when the files are, in all of them while the connection is
+            // still on its way (a file that cannot be split is then reported at once, not after
+            // waiting for a server that is down).
             let (set, opened) = tokio::select! {
-                set = &mut loaded => (set.expect("the loading thread sends its result")?, opening.await),
-                opened = &mut opening => (loaded.await.expect("the loading thread sends its result")?, opened),
+                set = &mut loaded => {
+                    let mut set = set.expect("the loading thread sends its result")?;
+                    set.split_where(|_| true).map_err(shale::Error::Load)?;
+                    (set, opening.await)
+                }
+                opened = &mut opening => {
+                    let mut set = loaded.await.expect("the loading thread sends its result")?;
+                    match &opened {
+                        Ok(opened) => opened.split_for_up(&mut set)?,
+                        // A bad file is what is reported, not the connection that failed.
+                        Err(_) => set.split_where(|_| true).map_err(shale::Error::Load)?,
+                    }
+                    (set, opened)
+                }
             };
             let migrator = shale::Migrator::new(set, config.clone());
             note_ignored(settings, &migrator.set);

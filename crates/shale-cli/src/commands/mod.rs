@@ -72,6 +72,19 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
 
 /// The migration files, all problems reported together.
 pub fn load_set(settings: &Settings) -> Result<MigrationSet> {
+    load_set_with(settings, MigrationSet::read_dir)
+}
+
+/// [`load_set`] with every script's statements left unsplit, for `up`, which splits only what
+/// may run once it has read the history.
+pub fn load_set_unsplit(settings: &Settings) -> Result<MigrationSet> {
+    load_set_with(settings, MigrationSet::read_dir_unsplit)
+}
+
+fn load_set_with(
+    settings: &Settings,
+    read: fn(&std::path::Path) -> Result<MigrationSet, Vec<shale::core::layout::LoadError>>,
+) -> Result<MigrationSet> {
     if !settings.dir.exists() {
         let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into());
         anyhow::bail!(shale::Error::Invalid(format!(
@@ -80,7 +93,7 @@ pub fn load_set(settings: &Settings) -> Result<MigrationSet> {
             settings.dir.display()
         )));
     }
-    MigrationSet::read_dir(&settings.dir).map_err(|e| shale::Error::Load(e).into())
+    read(&settings.dir).map_err(|e| shale::Error::Load(e).into())
 }
 
 pub fn migrator(settings: &Settings) -> Result<Migrator> {

@@ -213,3 +213,26 @@ fn files_are_read_whole_at_any_size() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_unsplit_read_splits_only_what_is_asked_and_reports_what_cannot_be_split() {
+    let dir = std::env::temp_dir().join(format!("shale-core-unsplit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("001_a.up.sql"), "CREATE TABLE a (id int);\nCREATE INDEX ON a (id);\n").unwrap();
+    std::fs::write(dir.join("001_a.down.sql"), "DROP TABLE a;\n").unwrap();
+    std::fs::write(dir.join("002_b.sql"), "-- shale:no-transaction\nSELECT 'unterminated;\n").unwrap();
+    assert!(MigrationSet::read_dir(&dir).is_err(), "an eager read reports 002");
+    let mut set = MigrationSet::read_dir_unsplit(&dir).unwrap();
+    assert!(set.migrations.iter().all(|m| !m.up.is_split()));
+    // The directives are read: they are cheap and planning needs them.
+    assert!(set.migrations[1].up.directives.no_transaction);
+    set.split_where(|m| m.name == "a").unwrap();
+    let a = &set.migrations[0];
+    assert!(a.up.is_split() && a.down.as_ref().unwrap().is_split());
+    assert_eq!(a.up.statements.len(), 2);
+    assert!(!set.migrations[1].up.is_split());
+    let errors = set.split_where(|_| true).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].to_string().contains("002_b.sql:2:8"), "{}", errors[0]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -249,3 +249,38 @@ fn a_squash_runs_on_fresh_databases_and_counts_as_applied_where_its_files_ran() 
     // The hint points at the archive; the CLI names its flag (--from-archive).
     assert!(errors[0].hint().is_some_and(|h| h.contains("archived files")), "{:?}", errors[0].hint());
 }
+
+#[test]
+fn an_unsplit_set_is_split_where_up_may_run_it() {
+    use crate::layout::Splitting;
+    let files = |extra: &str| {
+        let mut files: Vec<SourceFile> = THREE
+            .iter()
+            .map(|(p, t)| SourceFile { relative: PathBuf::from(p), bytes: t.as_bytes().to_vec() })
+            .collect();
+        files.push(SourceFile { relative: PathBuf::from("11_d.sql"), bytes: extra.as_bytes().to_vec() });
+        files
+    };
+    let eager = MigrationSet::load(Path::new("m"), files("create table d (id int);")).unwrap();
+    let history = History { records: vec![applied(&eager, "1"), applied(&eager, "2")] };
+    let mut lazy =
+        MigrationSet::load_splitting(Path::new("m"), files("create table d (id int);"), Splitting::Later).unwrap();
+    split_for_up(&mut lazy, &history).unwrap();
+    let split: Vec<bool> = lazy.migrations.iter().map(|m| m.up.is_split()).collect();
+    assert_eq!(split, [false, false, true, true], "applied ones stay unsplit");
+    let plan = plan_up(&lazy, &history, &up_all()).unwrap();
+    assert_eq!(labels(&plan), ["10 c", "11 d"]);
+    assert!(plan.steps.iter().all(|s| s.script.is_split() && s.script.statements.len() == 1));
+
+    // The history changed under the lock (another runner reverted 2): its step is split then.
+    let mut plan = plan_up(&lazy, &History { records: vec![applied(&eager, "1")] }, &up_all()).unwrap();
+    assert!(!plan.steps[0].script.is_split());
+    plan.split_scripts().unwrap();
+    assert_eq!(plan.steps[0].script.statements.len(), 1);
+
+    // A file that will run and cannot be split is reported; one that will not run is not split.
+    let mut lazy =
+        MigrationSet::load_splitting(Path::new("m"), files("select 'unterminated;"), Splitting::Later).unwrap();
+    let errors = split_for_up(&mut lazy, &history).unwrap_err();
+    assert!(errors[0].to_string().contains("11_d.sql:1:8"), "{}", errors[0]);
+}
