@@ -390,10 +390,12 @@ impl Migrator {
             }
             None => Default::default(),
         };
-        let session = self.begin_locked(Some(client), on_event).await?;
         // Another runner may have applied them while this one waited: plan again under the lock.
-        let result = self.up_locked(&session, request, &facts, on_event).await;
-        let mut report = self.end_locked(session, result).await?;
+        let mut report = self
+            .under_lock(Some(client), on_event, async |session, on_event| {
+                self.up_locked(session, request, &facts, on_event).await
+            })
+            .await?;
         report.duration_ms = started.elapsed().as_millis() as u64;
         Ok(report)
     }
@@ -425,9 +427,10 @@ impl Migrator {
         if pending == 0 && plan::plan_seeds(seeds, &history, force).steps.is_empty() {
             return Ok(RunReport::unchanged(&history));
         }
-        let session = self.begin_locked(Some(client), on_event).await?;
-        let result = self.seed_locked(&session, seeds, force, on_event).await;
-        self.end_locked(session, result).await
+        self.under_lock(Some(client), on_event, async |session, on_event| {
+            self.seed_locked(session, seeds, force, on_event).await
+        })
+        .await
     }
 
     async fn seed_locked(
@@ -451,9 +454,8 @@ impl Migrator {
 
     /// Revert applied migrations, newest first.
     pub async fn down(&self, target: &Target, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
-        let session = self.begin_locked(None, on_event).await?;
-        let result = self.down_locked(&session, target, on_event).await;
-        self.end_locked(session, result).await
+        self.under_lock(None, on_event, async |session, on_event| self.down_locked(session, target, on_event).await)
+            .await
     }
 
     async fn down_locked(
@@ -471,9 +473,7 @@ impl Migrator {
 
     /// Revert the newest applied migration and apply it again.
     pub async fn redo(&self, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
-        let session = self.begin_locked(None, on_event).await?;
-        let result = self.redo_locked(&session, on_event).await;
-        self.end_locked(session, result).await
+        self.under_lock(None, on_event, async |session, on_event| self.redo_locked(session, on_event).await).await
     }
 
     async fn redo_locked(&self, session: &LockedSession, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
@@ -505,9 +505,8 @@ impl Migrator {
 
     /// Move to exactly `version`: apply up to it, or revert down to it.
     pub async fn goto(&self, version: &Version, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
-        let session = self.begin_locked(None, on_event).await?;
-        let result = self.goto_locked(&session, version, on_event).await;
-        self.end_locked(session, result).await
+        self.under_lock(None, on_event, async |session, on_event| self.goto_locked(session, version, on_event).await)
+            .await
     }
 
     async fn goto_locked(
@@ -534,9 +533,10 @@ impl Migrator {
         reason: Option<&str>,
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
-        let session = self.begin_locked(None, on_event).await?;
-        let result = self.baseline_locked(&session.client, &session.lock, version, reason).await;
-        self.end_locked(session, result).await
+        self.under_lock(None, on_event, async |session, _| {
+            self.baseline_locked(&session.client, &session.lock, version, reason).await
+        })
+        .await
     }
 
     async fn baseline_locked(
@@ -586,9 +586,10 @@ impl Migrator {
                 "repair needs --reason: say what was decided and why, for the audit trail".into(),
             ));
         }
-        let session = self.begin_locked(None, on_event).await?;
-        let result = self.repair_locked(&session.client, &session.lock, version, decision, reason, force).await;
-        self.end_locked(session, result).await
+        self.under_lock(None, on_event, async |session, _| {
+            self.repair_locked(&session.client, &session.lock, version, decision, reason, force).await
+        })
+        .await
     }
 
     async fn repair_locked(
@@ -715,6 +716,20 @@ impl Migrator {
         };
         let lock = self.lock(on_event).await?;
         Ok(LockedSession { client, lock, started })
+    }
+
+    /// Take the migration lock (on `client`, or a new session), run `work` under it, then release
+    /// it whatever happened and report where the database stands: what every command that
+    /// changes the history does.
+    async fn under_lock(
+        &self,
+        client: Option<Client>,
+        on_event: OnEvent<'_>,
+        work: impl AsyncFnOnce(&LockedSession, OnEvent<'_>) -> Result<RunReport, Error>,
+    ) -> Result<RunReport, Error> {
+        let session = self.begin_locked(client, on_event).await?;
+        let result = work(&session, on_event).await;
+        self.end_locked(session, result).await
     }
 
     /// Release the lock whatever happened, then report where the database stands.
