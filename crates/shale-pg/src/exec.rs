@@ -214,29 +214,13 @@ impl<'a> Executor<'a> {
                     if is_fence(&failed.error) {
                         return Err(PgError::LockLost);
                     }
-                    let lock_timeout =
-                        failed.error.as_db_error().is_some_and(|e| e.code() == &SqlState::LOCK_NOT_AVAILABLE);
-                    if let (true, Some(wait)) = (lock_timeout, polite) {
-                        // Someone took a conflicting lock in between: wait again, from the start.
-                        // Short transactions slipped in: quietly try again, telling only of a long run.
-                        attempt += 1;
-                        let pause = Duration::from_millis(fastrand::u64(20..=120));
-                        if attempt % 10 == 0 {
-                            on_event(ExecEvent::LockRetry { label: label.clone(), attempt, wait: pause });
-                        }
-                        tokio::time::sleep(pause).await;
-                        if started.elapsed() < wait.max_wait {
-                            continue;
-                        }
+                    let lock_timeout = failed.error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE);
+                    if lock_timeout && self.pause_to_retry(polite, started, &mut attempt, &label, on_event).await {
+                        continue;
+                    }
+                    if let (true, Some(_)) = (lock_timeout, polite) {
                         let blockers = crate::lockwait::blockers(self.client, &targets, Duration::ZERO).await?;
                         return Err(PgError::LockBlocked { label, waited: started.elapsed(), blockers });
-                    }
-                    if lock_timeout && attempt < self.options.lock_retries {
-                        attempt += 1;
-                        let wait = backoff(self.options.retry_base, attempt);
-                        on_event(ExecEvent::LockRetry { label: label.clone(), attempt, wait });
-                        tokio::time::sleep(wait).await;
-                        continue;
                     }
                     return Err(self.transaction_failure(steps, &pieces, failed).await);
                 }
@@ -246,6 +230,33 @@ impl<'a> Executor<'a> {
             on_event(ExecEvent::StepFinished { label: s.label(), direction: s.direction, duration: started.elapsed() });
         }
         Ok(())
+    }
+
+    /// After a lock timeout: pause and say to try again, or say to give up. A lock-aware run
+    /// (`polite`) tries again after a short jittered pause until its wait since `since` is over
+    /// (short transactions slipped in before it; a long run of them is told every tenth try);
+    /// otherwise the lock timeout is retried `lock_retries` times with exponential backoff.
+    async fn pause_to_retry(
+        &self,
+        polite: Option<&LockWaitOptions>,
+        since: Instant,
+        attempt: &mut u32,
+        label: &str,
+        on_event: &mut (dyn FnMut(ExecEvent) + Send),
+    ) -> bool {
+        *attempt += 1;
+        let (pause, tell) = match polite {
+            Some(options) if since.elapsed() < options.max_wait => {
+                (Duration::from_millis(fastrand::u64(20..=120)), attempt.is_multiple_of(10))
+            }
+            None if *attempt <= self.options.lock_retries => (backoff(self.options.retry_base, *attempt), true),
+            _ => return false,
+        };
+        if tell {
+            on_event(ExecEvent::LockRetry { label: label.to_string(), attempt: *attempt, wait: pause });
+        }
+        tokio::time::sleep(pause).await;
+        true
     }
 
     /// `sql` (a history update of a migration running outside a transaction) in a transaction of
@@ -691,28 +702,14 @@ impl<'a> Executor<'a> {
                 }
                 match sent {
                     Ok(()) => break,
-                    Err(Failed { error, .. })
-                        if error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)
-                            && polite.is_some_and(|w| since.elapsed() < w.max_wait) =>
-                    {
-                        attempt += 1;
-                        let pause = Duration::from_millis(fastrand::u64(20..=120));
-                        if attempt % 10 == 0 {
-                            on_event(ExecEvent::LockRetry { label: step.label(), attempt, wait: pause });
+                    Err(Failed { error, .. }) => {
+                        let lock_timeout = error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE);
+                        if !(lock_timeout
+                            && self.pause_to_retry(polite, since, &mut attempt, &step.label(), on_event).await)
+                        {
+                            return Err(NoTxStop::Statement { index, error });
                         }
-                        tokio::time::sleep(pause).await;
                     }
-                    Err(Failed { error, .. })
-                        if error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)
-                            && polite.is_none()
-                            && attempt < self.options.lock_retries =>
-                    {
-                        attempt += 1;
-                        let wait = backoff(self.options.retry_base, attempt);
-                        on_event(ExecEvent::LockRetry { label: step.label(), attempt, wait });
-                        tokio::time::sleep(wait).await;
-                    }
-                    Err(Failed { error, .. }) => return Err(NoTxStop::Statement { index, error }),
                 }
             }
             self.client
