@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::SinkExt;
+use shale_core::ident::ident_always_quoted;
 use shale_core::layout::Script;
 use shale_core::locks::{statement_locks, LockTarget};
 use shale_core::plan::{RecordKind, RecordStatus, Step, StepDirection};
@@ -22,7 +23,7 @@ use crate::interrupt::Interrupt;
 use crate::lock::simple_rows;
 use crate::lockwait::{Blocker, LockWaitOptions};
 use crate::settings::ConnectionSettings;
-use crate::sql::{quote_ident, quote_literal};
+use crate::sql::quote_literal;
 
 mod backfill;
 
@@ -891,7 +892,7 @@ pub fn session_prelude(session: &SessionSettings, script: &Script, local: bool) 
         quote_literal(statement)
     );
     if let Some(schema) = &session.search_path {
-        sql.push_str(&format!("; {scope} search_path = {}", quote_ident(schema)));
+        sql.push_str(&format!("; {scope} search_path = {}", ident_always_quoted(schema)));
     }
     sql
 }
