@@ -10,7 +10,7 @@ use shale_core::ident::ident_always_quoted;
 use shale_core::layout::Script;
 use shale_core::locks::{statement_locks, LockTarget};
 use shale_core::plan::{RecordKind, RecordStatus, Step, StepDirection};
-use shale_core::position::{char_position_to_byte, LineIndex};
+use shale_core::position::{server_position_offset, LineIndex};
 use shale_core::rerun::{concurrent_index_name, rerun_check, RerunCheck};
 use shale_core::MigrationKind;
 use tokio_postgres::error::{DbError, ErrorPosition, SqlState};
@@ -596,13 +596,13 @@ impl<'a> Executor<'a> {
                 let db = error.as_db_error().expect("checked above");
                 let offset = script.statements[index].span.start;
                 // A backfill's batches wrap the statement: their positions are not the file's.
-                let within = match db.position().filter(|_| script.backfill(index).is_none()) {
+                let at = match db.position().filter(|_| script.backfill(index).is_none()) {
                     Some(ErrorPosition::Original(pos)) => {
-                        char_position_to_byte(script.statement_text(index), *pos as usize)
+                        server_position_offset(script.statement_text(index), offset, *pos as usize)
                     }
-                    _ => 0,
+                    _ => offset,
                 };
-                let mut failure = failure_from(db, script, Some(offset + within));
+                let mut failure = failure_from(db, script, Some(at));
                 failure.statement = Some(script.statement_text(index).to_string());
                 let finish = self.fenced(&self.history.finish_sql(id, RecordStatus::Failed, Some(&failure)));
                 if let Err(e) = self.client.batch_execute(&finish).await {
@@ -918,7 +918,7 @@ fn locate(steps: &[Step], batch: &[Piece<'_>], db: &DbError) -> Option<(usize, u
                 let len = piece.text.chars().count();
                 if (start..start + len).contains(&pos) {
                     let (i, offset) = piece.origin?;
-                    return Some((i, offset + char_position_to_byte(&piece.text, pos - start + 1)));
+                    return Some((i, server_position_offset(&piece.text, offset, pos - start + 1)));
                 }
                 start += len + JOINER.len();
             }
@@ -928,7 +928,7 @@ fn locate(steps: &[Step], batch: &[Piece<'_>], db: &DbError) -> Option<(usize, u
             // Inside a function body: the body is text of the file.
             steps.iter().enumerate().find_map(|(i, step)| {
                 let at = step.script.text.find(query.as_str())?;
-                Some((i, at + char_position_to_byte(query, *position as usize)))
+                Some((i, server_position_offset(query, at, *position as usize)))
             })
         }
     }
