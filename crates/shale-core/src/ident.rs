@@ -1,4 +1,7 @@
-//! SQL identifiers as shale writes them: bare when that reads back as the same name, else quoted.
+//! SQL identifiers, the one implementation in the workspace, in two forms: [`ident`] and
+//! [`qualified`] bare when that reads back as the same name, else quoted (the SQL people read: dumps,
+//! diffs, lint fixes); [`ident_always_quoted`] and [`qualified_always_quoted`] always in double
+//! quotes (the SQL shale sends itself: no keyword list to keep in step with the server).
 
 /// Keywords that cannot be used as a bare identifier everywhere (sorted: searched by bisection) (PostgreSQL's reserved,
 /// type/function-name and column-name keywords). Unreserved keywords need no quotes.
@@ -31,13 +34,23 @@ pub fn ident(name: &str) -> String {
     if bare {
         name.to_string()
     } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
+        ident_always_quoted(name)
     }
 }
 
 /// `schema.name`, each part quoted when needed.
 pub fn qualified(schema: &str, name: &str) -> String {
     format!("{}.{}", ident(schema), ident(name))
+}
+
+/// An identifier in double quotes, whatever it is (a `"` in it doubled).
+pub fn ident_always_quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `"schema"."name"`, each part in double quotes whatever it is.
+pub fn qualified_always_quoted(schema: &str, name: &str) -> String {
+    format!("{}.{}", ident_always_quoted(schema), ident_always_quoted(name))
 }
 
 #[cfg(test)]
@@ -59,5 +72,22 @@ mod tests {
         assert_eq!(ident("1st"), "\"1st\"");
         assert_eq!(ident("_x1"), "_x1");
         assert_eq!(qualified("public", "order"), "public.\"order\"");
+    }
+
+    #[test]
+    fn always_quoted_identifiers_are_quoted_even_when_bare_would_do() {
+        assert_eq!(ident_always_quoted("users"), "\"users\"");
+        assert_eq!(ident_always_quoted("user"), "\"user\"");
+        assert_eq!(ident_always_quoted("we\"ird"), "\"we\"\"ird\"");
+        assert_eq!(ident_always_quoted(""), "\"\"");
+        assert_eq!(qualified_always_quoted("public", "users"), "\"public\".\"users\"");
+        assert_eq!(qualified_always_quoted("a\"b", "Order"), "\"a\"\"b\".\"Order\"");
+    }
+
+    #[test]
+    fn both_forms_agree_on_names_that_need_quotes() {
+        for name in ["user", "Users", "a b", "we\"ird", "1st", ""] {
+            assert_eq!(ident(name), ident_always_quoted(name), "{name:?}");
+        }
     }
 }

@@ -30,9 +30,17 @@ impl LineIndex {
     }
 }
 
+/// Where the server's error `position` falls in a file, `query` being the text it received, which
+/// starts at byte `query_start` of the file: the byte offset in the file (then
+/// [`LineIndex::line_col`]). The executor (`up`, and the replays of `diff`) and the scripts `diff`
+/// runs on a scratch database both map the server's positions through it.
+pub fn server_position_offset(query: &str, query_start: usize, position: usize) -> usize {
+    query_start + char_position_to_byte(query, position)
+}
+
 /// The server reports error positions as 1-based character counts into the query it received.
 /// Returns the byte offset into `query`.
-pub fn char_position_to_byte(query: &str, position: usize) -> usize {
+fn char_position_to_byte(query: &str, position: usize) -> usize {
     query.char_indices().nth(position.saturating_sub(1)).map(|(i, _)| i).unwrap_or(query.len())
 }
 
@@ -58,5 +66,17 @@ mod tests {
         let byte = char_position_to_byte(query, 12);
         assert_eq!(&query[byte..byte + 3], "frm");
         assert_eq!(char_position_to_byte(query, 1), 0);
+    }
+
+    #[test]
+    fn server_positions_land_in_the_file_where_the_query_starts() {
+        let file = "-- ‘up’\nselect 1;\nselect ‘x’ frm t;\n";
+        let start = file.find("select ‘x’").unwrap();
+        let query = "select ‘x’ frm t;";
+        let at = server_position_offset(query, start, 12);
+        assert_eq!(&file[at..at + 3], "frm");
+        assert_eq!(LineIndex::new(file).line_col(file, at), (3, 12));
+        assert_eq!(server_position_offset(file, 0, 1), 0);
+        assert_eq!(server_position_offset(query, start, 1000), start + query.len());
     }
 }

@@ -119,7 +119,10 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings, targe
     let mut options =
         format!("-c lock_timeout={} -c statement_timeout={}", session.lock_timeout, session.statement_timeout);
     if let Some(schema) = &session.search_path {
-        options.push_str(&format!(" -c search_path={}", startup_option_value(&crate::sql::quote_ident(schema))));
+        options.push_str(&format!(
+            " -c search_path={}",
+            startup_option_value(&shale_core::ident::ident_always_quoted(schema))
+        ));
     }
     if let Some(extra) = &settings.options {
         options = format!("{extra} {options}");

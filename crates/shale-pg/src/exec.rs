@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::SinkExt;
+use shale_core::ident::ident_always_quoted;
 use shale_core::layout::Script;
 use shale_core::locks::{statement_locks, LockTarget};
 use shale_core::plan::{RecordKind, RecordStatus, Step, StepDirection};
-use shale_core::position::{char_position_to_byte, LineIndex};
+use shale_core::position::{server_position_offset, LineIndex};
 use shale_core::rerun::{concurrent_index_name, rerun_check, RerunCheck};
 use shale_core::MigrationKind;
 use tokio_postgres::error::{DbError, ErrorPosition, SqlState};
@@ -22,7 +23,7 @@ use crate::interrupt::Interrupt;
 use crate::lock::simple_rows;
 use crate::lockwait::{Blocker, LockWaitOptions};
 use crate::settings::ConnectionSettings;
-use crate::sql::{quote_ident, quote_literal};
+use crate::sql::quote_literal;
 
 mod backfill;
 
@@ -606,13 +607,13 @@ impl<'a> Executor<'a> {
                 let db = error.as_db_error().expect("checked above");
                 let offset = script.statements[index].span.start;
                 // A backfill's batches wrap the statement: their positions are not the file's.
-                let within = match db.position().filter(|_| script.backfill(index).is_none()) {
+                let at = match db.position().filter(|_| script.backfill(index).is_none()) {
                     Some(ErrorPosition::Original(pos)) => {
-                        char_position_to_byte(script.statement_text(index), *pos as usize)
+                        server_position_offset(script.statement_text(index), offset, *pos as usize)
                     }
-                    _ => 0,
+                    _ => offset,
                 };
-                let mut failure = failure_from(db, script, Some(offset + within));
+                let mut failure = failure_from(db, script, Some(at));
                 failure.statement = Some(script.statement_text(index).to_string());
                 let finish = self.fenced(&self.history.finish_sql(id, RecordStatus::Failed, Some(&failure)));
                 if let Err(e) = self.client.batch_execute(&finish).await {
@@ -888,7 +889,7 @@ pub fn session_prelude(session: &SessionSettings, script: &Script, local: bool) 
         quote_literal(statement)
     );
     if let Some(schema) = &session.search_path {
-        sql.push_str(&format!("; {scope} search_path = {}", quote_ident(schema)));
+        sql.push_str(&format!("; {scope} search_path = {}", ident_always_quoted(schema)));
     }
     sql
 }
@@ -914,7 +915,7 @@ fn locate(steps: &[Step], batch: &[Piece<'_>], db: &DbError) -> Option<(usize, u
                 let len = piece.text.chars().count();
                 if (start..start + len).contains(&pos) {
                     let (i, offset) = piece.origin?;
-                    return Some((i, offset + char_position_to_byte(&piece.text, pos - start + 1)));
+                    return Some((i, server_position_offset(&piece.text, offset, pos - start + 1)));
                 }
                 start += len + JOINER.len();
             }
@@ -924,7 +925,7 @@ fn locate(steps: &[Step], batch: &[Piece<'_>], db: &DbError) -> Option<(usize, u
             // Inside a function body: the body is text of the file.
             steps.iter().enumerate().find_map(|(i, step)| {
                 let at = step.script.text.find(query.as_str())?;
-                Some((i, at + char_position_to_byte(query, *position as usize)))
+                Some((i, server_position_offset(query, at, *position as usize)))
             })
         }
     }

@@ -2,11 +2,12 @@
 //! normalized [`ForeignHistory`] that `shale adopt` plans with. Nothing here writes to them.
 
 use shale_core::adopt::{ForeignEntry, ForeignHistory, ForeignState, Tool};
+use shale_core::ident::qualified_always_quoted;
 use tokio_postgres::Client;
 
 use crate::error::PgError;
 use crate::lock::simple_rows;
-use crate::sql::{qualified, quote_literal};
+use crate::sql::quote_literal;
 
 /// Another tool's history table.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -19,7 +20,7 @@ pub struct ForeignTable {
 impl ForeignTable {
     /// `schema.table`, quoted.
     pub fn name(&self) -> String {
-        qualified(&self.schema, &self.table)
+        qualified_always_quoted(&self.schema, &self.table)
     }
 
     /// `schema.table` for messages.

@@ -1,10 +1,11 @@
 //! The history table: one row per attempt, append-only; the newest row of a migration decides its state.
 
+use shale_core::ident::{ident_always_quoted, qualified_always_quoted};
 use shale_core::plan::{AppliedRecord, History, RecordKind, RecordStatus};
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::error::{DbFailure, PgError};
-use crate::sql::{literal_or_null, qualified, quote_ident, quote_literal};
+use crate::sql::{literal_or_null, quote_literal};
 
 /// Where the history lives.
 #[derive(Debug, Clone)]
@@ -40,7 +41,7 @@ const KINDS: &str = "'versioned', 'repeatable', 'baseline', 'repair', 'seed', 'a
 
 impl HistoryTable {
     pub fn name(&self) -> String {
-        qualified(&self.schema, &self.table)
+        qualified_always_quoted(&self.schema, &self.table)
     }
 
     /// Why these names cannot work, if they cannot: PostgreSQL truncates identifiers longer than
@@ -111,7 +112,7 @@ CREATE TABLE IF NOT EXISTS {t} (
     resume_cursor text
 );
 COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt; the newest row of a version decides its state.'",
-            schema = quote_ident(&self.schema),
+            schema = ident_always_quoted(&self.schema),
             schema_literal = quote_literal(&self.schema),
             algo = shale_core::CHECKSUM_ALGORITHM,
             kind_check = self.kind_check(),
@@ -119,7 +120,7 @@ COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt
     }
 
     fn kind_check(&self) -> String {
-        quote_ident(&format!("{}_kind_check", self.table))
+        ident_always_quoted(&format!("{}_kind_check", self.table))
     }
 
     /// Brings a history table written by an earlier shale to this one's shape: the `path` and

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use shale_core::ident::{ident_always_quoted, qualified_always_quoted};
 use tokio_postgres::Client;
 
 use crate::connect::{connect, SessionSettings};
@@ -17,7 +18,7 @@ use crate::error::PgError;
 use crate::history::HistoryTable;
 use crate::lock::{simple_rows, LeaseInfo, LockHolder};
 use crate::settings::ConnectionSettings;
-use crate::sql::{qualified, quote_ident, quote_literal};
+use crate::sql::quote_literal;
 
 /// A lease runs out this long after its last renewal unless a new `lease_ttl` is chosen.
 /// 30 s: a crashed runner blocks the others for at most half a minute, while the heartbeat
@@ -38,14 +39,14 @@ pub fn lease_table(history: &HistoryTable) -> (String, String) {
 /// The lease table's name, schema-qualified and quoted.
 pub fn lease_table_name(history: &HistoryTable) -> String {
     let (schema, table) = lease_table(history);
-    qualified(&schema, &table)
+    qualified_always_quoted(&schema, &table)
 }
 
 /// Creates the lease table when missing. Several runners may try at once: the loser's
 /// duplicate-object error is swallowed, since the table it wanted now exists.
 fn create_sql(history: &HistoryTable) -> String {
     let (schema, table) = lease_table(history);
-    let t = qualified(&schema, &table);
+    let t = qualified_always_quoted(&schema, &table);
     format!(
         "DO $shale$ BEGIN
     IF to_regclass({t_literal}) IS NULL THEN
@@ -71,7 +72,7 @@ fn create_sql(history: &HistoryTable) -> String {
     END IF;
 END $shale$",
         t_literal = quote_literal(&t),
-        schema = quote_ident(&schema),
+        schema = ident_always_quoted(&schema),
         schema_literal = quote_literal(&schema),
     )
 }

@@ -1,15 +1,7 @@
-//! The one place that quotes identifiers and literals for SQL that shale sends itself.
+//! The one place that quotes literals for SQL that shale sends itself (identifiers: in
+//! `shale_core::ident`, always quoted there for this SQL).
 //! Everything goes through the simple-query protocol (one round trip, no prepare), so values are
 //! inlined as literals; these helpers make that safe whatever `standard_conforming_strings` says.
-
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// `schema.table`, each part quoted.
-pub fn qualified(schema: &str, table: &str) -> String {
-    format!("{}.{}", quote_ident(schema), quote_ident(table))
-}
 
 /// An escape-string literal: valid whether or not backslashes are escapes by default.
 pub fn quote_literal(value: &str) -> String {
@@ -36,7 +28,6 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
         assert_eq!(quote_literal("it's a \\ test"), "E'it''s a \\\\ test'");
         assert_eq!(literal_or_null(None), "NULL");
     }

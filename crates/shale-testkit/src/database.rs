@@ -6,6 +6,8 @@ use std::ops::Deref;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use shale_core::ident::ident_always_quoted;
+
 use crate::process::{command, run};
 use crate::{Cluster, Error, SUPERUSER};
 
@@ -60,7 +62,7 @@ impl Cluster {
     /// `CREATE DATABASE "name" TEMPLATE template0` (name quoted as an identifier, so it is
     /// used exactly as given, case included).
     pub fn create_database(&self, name: &str) -> Result<(), Error> {
-        let sql = format!("CREATE DATABASE {} TEMPLATE template0", quote_ident(name));
+        let sql = format!("CREATE DATABASE {} TEMPLATE template0", ident_always_quoted(name));
         let mut cmd = self.psql_command(&self.conninfo("postgres"));
         cmd.arg("-c").arg(&sql);
         run(&mut cmd, None, &format!("creating database {name:?}"), None).map(drop)
@@ -68,7 +70,7 @@ impl Cluster {
 
     /// `DROP DATABASE IF EXISTS "name" WITH (FORCE)` (disconnects its sessions).
     pub fn drop_database(&self, name: &str) -> Result<(), Error> {
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident_always_quoted(name));
         let mut cmd = self.psql_command(&self.conninfo("postgres"));
         cmd.arg("-c").arg(&sql);
         run(&mut cmd, None, &format!("dropping database {name:?}"), None).map(drop)
@@ -183,11 +185,6 @@ fn conninfo_quote(value: &str) -> String {
     format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'"))
 }
 
-/// Quote an SQL identifier.
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,7 +197,6 @@ mod tests {
 
     #[test]
     fn quotes() {
-        assert_eq!(quote_ident(r#"we"ird"#), r#""we""ird""#);
         assert_eq!(conninfo_quote(r"it's\x"), r"'it\'s\\x'");
     }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use shale::{ConnectionSettings, HistoryTable, MigrationSet, Migrator, UpRequest};
-use shale_core::position::{char_position_to_byte, LineIndex};
+use shale_core::position::{server_position_offset, LineIndex};
 use shale_schema::compare::{differences, Difference};
 use shale_schema::diff::{diff, Diff};
 use shale_schema::Schema;
@@ -184,7 +184,7 @@ pub fn run_script(db: &Scratch, text: &str, origin: &str) -> Result<()> {
     let exec = origin.starts_with("the output of `");
     let (at, shown) = match db_error.position() {
         Some(shale_pg::tokio_postgres::error::ErrorPosition::Original(p)) => {
-            let (line, column) = LineIndex::new(text).line_col(text, char_position_to_byte(text, *p as usize));
+            let (line, column) = LineIndex::new(text).line_col(text, server_position_offset(text, 0, *p as usize));
             let shown = match text.lines().nth(line.saturating_sub(1)) {
                 Some(line_text) if exec => format!("\n  {line} | {line_text}"),
                 _ => String::new(),

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 use shale::{ConnectionSettings, HistoryTable, MigratorConfig};
-use shale_pg::sql::quote_ident;
+use shale_core::ident::ident_always_quoted;
 use shale_pg::SessionSettings;
 use shale_schema::Schema;
 use shale_testkit::{Cluster, ClusterOptions};
@@ -88,10 +88,10 @@ impl Scratch {
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE starts_with(application_name, {}) AND pid <> pg_backend_pid();\n\
                  SET lock_timeout = 0;\nDROP SCHEMA IF EXISTS {} CASCADE",
                 shale_pg::sql::quote_literal(&format!("shale {schema}")),
-                quote_ident(schema)
+                ident_always_quoted(schema)
             ),
             (None, name) => {
-                format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name.as_deref().unwrap_or("")))
+                format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident_always_quoted(name.as_deref().unwrap_or("")))
             }
         }
     }
@@ -209,11 +209,11 @@ impl Throwaway {
 fn create_remote(admin: &ConnectionSettings, name: &str) -> Result<Scratch> {
     let created = block_on(async {
         let client = shale_pg::connect(admin, &Default::default()).await?;
-        let database = client.batch_execute(&format!("CREATE DATABASE {}", quote_ident(name))).await;
+        let database = client.batch_execute(&format!("CREATE DATABASE {}", ident_always_quoted(name))).await;
         match database {
             Ok(()) => Ok(None),
             Err(e) if e.code() == Some(&shale_pg::tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => client
-                .batch_execute(&format!("CREATE SCHEMA {}", quote_ident(name)))
+                .batch_execute(&format!("CREATE SCHEMA {}", ident_always_quoted(name)))
                 .await
                 .map(|()| Some(name.to_string()))
                 .map_err(|e| shale_pg::PgError::query("creating a scratch schema in the --dev-url database", e)),

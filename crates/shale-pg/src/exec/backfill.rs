@@ -6,13 +6,14 @@
 use std::time::Instant;
 
 use shale_core::backfill::{key_batch_sql, page_batch_sql, update_shape, Backfill, Cursor, KeyColumn};
+use shale_core::ident::ident_always_quoted;
 use shale_core::plan::Step;
 use shale_core::position::LineIndex;
 use tokio_postgres::SimpleQueryMessage;
 
 use super::{is_fence, rollback, ExecEvent, Executor, NoTxStop};
 use crate::error::PgError;
-use crate::sql::{quote_ident, quote_literal};
+use crate::sql::quote_literal;
 
 /// What the executor learns about the table before the first batch.
 struct Table {
@@ -174,7 +175,7 @@ impl Executor<'_> {
             if let SimpleQueryMessage::Row(row) = message {
                 match (row.get(0), row.get(1)) {
                     (Some(name), Some(type_name)) => {
-                        found.keys.push(KeyColumn { name: quote_ident(name), type_name: type_name.to_string() })
+                        found.keys.push(KeyColumn { name: ident_always_quoted(name), type_name: type_name.to_string() })
                     }
                     _ => {
                         found.pages = row.get(2).and_then(|v| v.parse().ok()).unwrap_or(0);

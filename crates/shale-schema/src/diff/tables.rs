@@ -1,7 +1,9 @@
-//! Phase 3: the tables. Partitions that leave their parent are detached and parents removed
-//! (`NO INHERIT`) first, then removed tables dropped, then the columns of the tables that stay
-//! changed, parents before their children, then new tables created, then partitions attached (or
-//! given their new bound), new parents inherited and tables made typed.
+//! Which tables go, which are created (again) and which of their columns change, classified first
+//! (what uses those columns is rebuilt around the change); then phase 3: the tables. Partitions
+//! that leave their parent are detached and parents removed (`NO INHERIT`) first, then removed
+//! tables dropped, then the columns of the tables that stay changed, parents before their children,
+//! then new tables created, then partitions attached (or given their new bound), new parents
+//! inherited and tables made typed.
 //!
 //! Column changes on a table reach the tables inheriting from it (PostgreSQL recurses `ADD`,
 //! `DROP`, `TYPE`, `SET/DROP DEFAULT` and `NOT NULL` to them), and what a child declares itself
@@ -15,7 +17,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{add_column_note, conversion, conversion_through_text, key, type_change_rewrites, Differ, Key};
+use super::columns::{add_column_note, conversion, conversion_through_text, type_change_rewrites};
+use super::{key, Differ, Key};
 use crate::dump::{
     column, create_table, ident, inherited_column_overrides, qualified, sequence_options, tables_in_order,
 };
@@ -910,4 +913,72 @@ fn identity_changes(table: &str, col: &str, old: Option<&Identity>, new: Option<
         _ => {}
     }
     sql
+}
+
+impl<'a> Differ<'a> {
+    pub(super) fn classify_tables(&mut self) {
+        for (k, t) in &self.from_tables {
+            match self.to_tables.get(k) {
+                None => {
+                    self.gone_tables.insert(k.clone());
+                }
+                Some(new) if t.partition_key != new.partition_key => {
+                    self.gone_tables.insert(k.clone());
+                    self.created_tables.insert(k.clone());
+                }
+                Some(_) => {}
+            }
+        }
+        for k in self.to_tables.keys() {
+            if !self.from_tables.contains_key(k) {
+                self.created_tables.insert(k.clone());
+            }
+        }
+        // Partitions go with their parent: a recreated parent recreates all its partitions.
+        loop {
+            let before = self.created_tables.len() + self.gone_tables.len();
+            for (k, t) in &self.to_tables {
+                if let Some(p) = &t.partition_of {
+                    if self.gone_tables.contains(&key(&p.schema, &p.name)) && self.from_tables.contains_key(k) {
+                        self.gone_tables.insert(k.clone());
+                        self.created_tables.insert(k.clone());
+                    }
+                }
+            }
+            if before == self.created_tables.len() + self.gone_tables.len() {
+                break;
+            }
+        }
+        let (mut changed, mut rebuilt) = (Vec::new(), Vec::new());
+        for (k, old) in &self.from_tables {
+            let Some(new) = self.to_tables.get(k) else { continue };
+            if self.gone_tables.contains(k) {
+                continue;
+            }
+            let new_columns: BTreeMap<&str, &Column> = new.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+            for c in &old.columns {
+                let Some(n) = new_columns.get(c.name.as_str()) else {
+                    changed.push((k.clone(), c.name.clone()));
+                    continue;
+                };
+                // A stored expression that changes (or a column that becomes generated) is computed
+                // again: the column is dropped and added. DROP EXPRESSION keeps the column.
+                let recomputed = n.generated.is_some() && n.generated != c.generated;
+                let retyped =
+                    n.data_type != c.data_type || n.collation != c.collation || self.collation_recreated(&n.collation);
+                if recomputed || retyped {
+                    changed.push((k.clone(), c.name.clone()));
+                }
+                if recomputed {
+                    rebuilt.push((k.clone(), c.name.clone()));
+                }
+            }
+        }
+        for (k, c) in changed {
+            self.changed_columns.entry(k).or_default().insert(c);
+        }
+        for (k, c) in rebuilt {
+            self.rebuilt_columns.entry(k).or_default().insert(c);
+        }
+    }
 }

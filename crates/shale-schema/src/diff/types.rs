@@ -1,12 +1,14 @@
-//! Domains, composite and range types, and aggregates.
+//! Domains, composite and range types, and aggregates; and which user types (enums, domains,
+//! composite types) are created again under their name, and how their columns convert.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::enums::keeps_order;
 use super::{key, Differ, Key, TableKey};
 use crate::dump::{
     create_composite_type, create_domain, domain_default_and_checks, ident, qualified, routine, user_types_in_order,
 };
-use crate::model::{Aggregate, CompositeType, Domain, QualifiedName, Schema};
+use crate::model::{Aggregate, CompositeType, Domain, Enum, QualifiedName, Schema};
 
 /// What kind of user type a name is, as `DROP` names it; range types are compared whole.
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -360,5 +362,78 @@ impl<'a> Differ<'a> {
         for (object, sql) in creates {
             self.push(object, sql, false, None);
         }
+    }
+}
+
+impl<'a> Differ<'a> {
+    pub(super) fn classify_types(&mut self) {
+        let to: BTreeMap<Key, &Enum> = self.to.enums.iter().map(|e| (key(&e.schema, &e.name), e)).collect();
+        for e in &self.from.enums {
+            if let Some(n) = to.get(&key(&e.schema, &e.name)) {
+                if n.values != e.values && !keeps_order(&e.values, &n.values) {
+                    self.recreated_types.insert(key(&e.schema, &e.name), "TYPE");
+                }
+            }
+        }
+        let to: BTreeMap<Key, &Domain> = self.to.domains.iter().map(|d| (key(&d.schema, &d.name), d)).collect();
+        for d in &self.from.domains {
+            if let Some(n) = to.get(&key(&d.schema, &d.name)) {
+                if n.data_type != d.data_type || n.collation != d.collation || self.collation_recreated(&n.collation) {
+                    self.recreated_types.insert(key(&d.schema, &d.name), "DOMAIN");
+                }
+            }
+        }
+        // A composite type a table column uses cannot be altered: it is created again and the
+        // columns converted attribute by attribute.
+        let to: BTreeMap<Key, &CompositeType> =
+            self.to.composite_types.iter().map(|c| (key(&c.schema, &c.name), c)).collect();
+        for c in &self.from.composite_types {
+            let k = key(&c.schema, &c.name);
+            let name = qualified(&c.schema, &c.name);
+            let used = self.from.tables.iter().any(|t| {
+                !self.gone_tables.contains(&key(&t.schema, &t.name)) && t.columns.iter().any(|x| x.data_type == name)
+            });
+            let changes = |n: &&CompositeType| {
+                n.attributes != c.attributes || n.attributes.iter().any(|a| self.collation_recreated(&a.collation))
+            };
+            if used && to.get(&k).is_some_and(changes) {
+                self.recreated_types.insert(k, "TYPE");
+            }
+        }
+        // Columns of a recreated type change type: what uses them is rebuilt around the change.
+        let mut retyped = Vec::new();
+        for t in &self.from.tables {
+            let k = key(&t.schema, &t.name);
+            if !self.gone_tables.contains(&k) {
+                let of_recreated = t.columns.iter().filter(|c| self.retyped(&c.data_type).is_some());
+                retyped.extend(of_recreated.map(|c| (k.clone(), c.name.clone())));
+            }
+        }
+        for (k, c) in retyped {
+            self.changed_columns.entry(k.clone()).or_default().insert(c.clone());
+            self.rebuilt_columns.entry(k).or_default().insert(c);
+        }
+    }
+
+    /// For a column of a recreated composite type: `ROW((col).a::T, ...)::type`, attribute by
+    /// attribute (NULL for new ones). None for other types (they convert through text).
+    pub(super) fn recreated_conversion(&self, col: &str, data_type: &str) -> Option<String> {
+        let find = |s: &'a Schema| s.composite_types.iter().find(|c| qualified(&c.schema, &c.name) == data_type);
+        let (old, new) = (find(self.from)?, find(self.to)?);
+        let fields: Vec<String> = new
+            .attributes
+            .iter()
+            .map(|a| match old.attributes.iter().find(|o| o.name == a.name) {
+                Some(_) => format!("({col}).{}::{}", ident(&a.name), a.data_type),
+                None => format!("NULL::{}", a.data_type),
+            })
+            .collect();
+        Some(format!("CASE WHEN {col} IS NULL THEN NULL ELSE ROW({})::{data_type} END", fields.join(", ")))
+    }
+
+    /// The recreated type a column type (`public.mood` or `public.mood[]`) refers to.
+    pub(super) fn retyped(&self, data_type: &str) -> Option<&Key> {
+        let base = data_type.trim_end_matches("[]");
+        self.recreated_types.keys().find(|(s, n)| qualified(s, n) == base)
     }
 }

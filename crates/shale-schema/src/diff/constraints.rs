@@ -1,0 +1,242 @@
+//! Constraints: which ones are dropped and added again around the table changes, foreign keys first
+//! on the way down and last on the way up; checks and foreign keys on existing tables added NOT VALID
+//! and validated after.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{key, Differ, TableKey};
+use crate::dump::{ident, qualified};
+use crate::model::{Constraint, ConstraintKind, TableUse};
+
+/// Constraints to drop, to add, to validate, and foreign keys whose deferrability changes in place.
+#[derive(Default)]
+pub(super) struct ConstraintPlan<'a> {
+    pub(super) drop: Vec<&'a Constraint>,
+    pub(super) add: Vec<&'a Constraint>,
+    pub(super) validate: Vec<&'a Constraint>,
+    pub(super) deferrability: Vec<&'a Constraint>,
+}
+
+impl<'a> Differ<'a> {
+    /// Constraints to (re)create: new, changed, on a created table, those a column change drops
+    /// (on a rebuilt column) and foreign keys whose columns change type (both sides must change
+    /// together) or whose key is rebuilt. Nothing else is touched: a foreign key stays, unscanned,
+    /// when only other columns of its tables change.
+    pub(super) fn constraint_plan(&self) -> ConstraintPlan<'a> {
+        let ckey = |c: &Constraint| (c.schema.clone(), c.table.clone(), c.name.clone());
+        let from: BTreeMap<TableKey, &'a Constraint> = self.from.constraints.iter().map(|c| (ckey(c), c)).collect();
+        let to: BTreeMap<TableKey, &'a Constraint> = self.to.constraints.iter().map(|c| (ckey(c), c)).collect();
+        let (mut drop, mut add, mut validate, mut deferrability) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut fks, mut gone_fks) = (Vec::new(), Vec::new());
+        for (k, c) in &from {
+            if self.table_is_gone(&c.schema, &c.table) {
+                // Its table goes with it (foreign keys are looked at below).
+                if c.kind == ConstraintKind::ForeignKey {
+                    gone_fks.push(*c);
+                }
+                continue;
+            }
+            if c.kind == ConstraintKind::ForeignKey {
+                fks.push((k, *c));
+                continue;
+            }
+            match to.get(k) {
+                // The same check as a parent's: it merges with it (or did).
+                None if self.parent_has_check(c) => {}
+                None => drop.push(*c),
+                Some(n)
+                    if n.definition == c.definition && self.rebuilt(&c.schema, &c.table, &c.uses, &c.definition) =>
+                {
+                    drop.push(*c);
+                    add.push(*n);
+                }
+                Some(n) if n.definition == c.definition => {}
+                Some(n) if !c.validated && n.validated && n.definition == without_not_valid(&c.definition) => {
+                    validate.push(*n);
+                }
+                Some(n) => {
+                    drop.push(*c);
+                    add.push(*n);
+                }
+            }
+        }
+        // The keys foreign keys may rest on that are dropped: primary key and unique constraints,
+        // unique indexes (table, and the columns when known).
+        let mut rekeyed: Vec<(String, Option<BTreeSet<&str>>)> = Vec::new();
+        let own_columns = |schema: &str, table: &str, uses: &'a [TableUse]| {
+            let own = uses.iter().find(|u| u.schema == schema && u.table == table);
+            own.map(|u| u.columns.iter().map(String::as_str).collect::<BTreeSet<&str>>())
+        };
+        for c in drop.iter().filter(|c| matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique)) {
+            rekeyed.push((qualified(&c.schema, &c.table), own_columns(&c.schema, &c.table, &c.uses)));
+        }
+        // Looked up, not searched: a model has thousands of indexes.
+        let to_indexes: BTreeSet<(&str, &str, &str)> =
+            self.to.indexes.iter().map(|n| (n.schema.as_str(), n.name.as_str(), n.definition.as_str())).collect();
+        for i in self.from.indexes.iter().filter(|i| i.definition.starts_with("CREATE UNIQUE INDEX")) {
+            let kept = to_indexes.contains(&(i.schema.as_str(), i.name.as_str(), i.definition.as_str()));
+            if !self.table_is_gone(&i.schema, &i.table)
+                && (!kept || self.rebuilt(&i.schema, &i.table, &i.uses, &i.definition))
+            {
+                rekeyed.push((qualified(&i.schema, &i.table), own_columns(&i.schema, &i.table, &i.uses)));
+            }
+        }
+        let on_dropped_key = |c: &Constraint| {
+            let Some(target) = referenced_table(&c.definition) else { return false };
+            // The columns it points at (with its own, for a foreign key to its own table).
+            let pointed = c.uses.iter().find(|u| qualified(&u.schema, &u.table) == target);
+            rekeyed.iter().any(|(table, key)| {
+                table == target
+                    && match (key, pointed) {
+                        (Some(key), Some(p)) => key.iter().all(|k| p.columns.iter().any(|c| c == k)),
+                        _ => true,
+                    }
+            })
+        };
+        let fk_rebuilt = |c: &Constraint| {
+            if c.uses.is_empty() {
+                // Without dependency information: any change to either table.
+                let changed =
+                    |t: &str| self.changed_columns.keys().chain(&self.gone_tables).any(|(s, n)| qualified(s, n) == t);
+                return self.changed_columns.contains_key(&key(&c.schema, &c.table))
+                    || referenced_table(&c.definition)
+                        .is_some_and(|t| changed(t) || rekeyed.iter().any(|(r, _)| r == t));
+            }
+            self.affected(&c.uses, &c.definition) || on_dropped_key(c)
+        };
+        // A foreign key whose table goes goes with it, but not before the table it points at
+        // (which may itself point back), a key of it that is dropped, or a column of it that
+        // changes type: then it is dropped first.
+        for c in gone_fks {
+            let Some(target) = referenced_table(&c.definition) else { continue };
+            if target == qualified(&c.schema, &c.table) {
+                continue;
+            }
+            let Some(t) = self.from_tables.keys().find(|(s, n)| qualified(s, n) == target) else { continue };
+            let pointed = c.uses.iter().find(|u| u.schema == t.0 && u.table == t.1);
+            let columns_change = self
+                .changed_columns
+                .get(t)
+                .is_some_and(|cs| pointed.is_none_or(|p| p.columns.iter().any(|x| cs.contains(x))));
+            if self.gone_tables.contains(t) || columns_change || on_dropped_key(c) {
+                drop.push(c);
+            }
+        }
+        for (k, c) in fks {
+            match to.get(k) {
+                None => drop.push(c),
+                Some(n) if n.definition == c.definition && fk_rebuilt(c) => {
+                    drop.push(c);
+                    add.push(*n);
+                }
+                Some(n) if n.definition == c.definition => {}
+                // Only DEFERRABLE / INITIALLY changes: altered in place, not scanned again.
+                Some(n) if without_deferrability(&n.definition) == without_deferrability(&c.definition) => {
+                    if (n.deferrable, n.deferred) != (c.deferrable, c.deferred) {
+                        deferrability.push(*n);
+                    }
+                    if !c.validated && n.validated {
+                        validate.push(*n);
+                    }
+                }
+                Some(n) => {
+                    drop.push(c);
+                    add.push(*n);
+                }
+            }
+        }
+        for (k, n) in &to {
+            if (!from.contains_key(k) && !self.kept_copies.contains(k))
+                || self.created_tables.contains(&key(&n.schema, &n.table))
+            {
+                add.push(*n);
+            }
+        }
+        ConstraintPlan { drop, add, validate, deferrability }
+    }
+
+    pub(super) fn drop_constraints(&mut self, drop: &[&Constraint]) {
+        // Foreign keys first: they may point at a key dropped here.
+        let (fks, others): (Vec<&Constraint>, Vec<&Constraint>) =
+            drop.iter().partition(|c| c.kind == ConstraintKind::ForeignKey);
+        for c in fks.into_iter().chain(others) {
+            self.push_replaced(
+                format!("constraint {}.{}.{}", c.schema, c.table, c.name),
+                format!("ALTER TABLE {} DROP CONSTRAINT {};", qualified(&c.schema, &c.table), ident(&c.name)),
+            );
+        }
+    }
+
+    /// Constraints to add: foreign keys (`foreign` true) or the others. On a table that already
+    /// exists, check and foreign keys are added NOT VALID and validated after, so that the scan
+    /// does not hold a lock that blocks writes.
+    pub(super) fn add_constraints(&mut self, plan: &ConstraintPlan<'a>, foreign: bool) {
+        let ConstraintPlan { add, validate, deferrability, .. } = plan;
+        let mut changes = Vec::new();
+        for c in add.iter().filter(|c| (c.kind == ConstraintKind::ForeignKey) == foreign) {
+            let table = qualified(&c.schema, &c.table);
+            let existing = !self.created_tables.contains(&key(&c.schema, &c.table));
+            let deferred_validation =
+                existing && c.validated && matches!(c.kind, ConstraintKind::Check | ConstraintKind::ForeignKey);
+            let sql = if deferred_validation {
+                format!(
+                    "ALTER TABLE {table} ADD CONSTRAINT {name} {} NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {name};",
+                    c.definition,
+                    name = ident(&c.name)
+                )
+            } else {
+                format!("ALTER TABLE {table} ADD CONSTRAINT {} {};", ident(&c.name), c.definition)
+            };
+            let note = (existing
+                && matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion))
+            .then(|| "builds an index while holding a lock that blocks writes".to_string());
+            changes.push((format!("constraint {}.{}.{}", c.schema, c.table, c.name), sql, note));
+        }
+        if foreign {
+            for c in deferrability {
+                let mode = match (c.deferrable, c.deferred) {
+                    (false, _) => "NOT DEFERRABLE",
+                    (true, false) => "DEFERRABLE INITIALLY IMMEDIATE",
+                    (true, true) => "DEFERRABLE INITIALLY DEFERRED",
+                };
+                changes.push((
+                    format!("constraint {}.{}.{}", c.schema, c.table, c.name),
+                    format!(
+                        "ALTER TABLE {} ALTER CONSTRAINT {} {mode};",
+                        qualified(&c.schema, &c.table),
+                        ident(&c.name)
+                    ),
+                    None,
+                ));
+            }
+        }
+        if !foreign {
+            for c in validate {
+                changes.push((
+                    format!("constraint {}.{}.{}", c.schema, c.table, c.name),
+                    format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(&c.schema, &c.table), ident(&c.name)),
+                    None,
+                ));
+            }
+        }
+        for (object, sql, note) in changes {
+            self.push(object, sql, false, note);
+        }
+    }
+}
+
+/// The table a foreign key definition points at, as written: `public.users` in
+/// `FOREIGN KEY (user_id) REFERENCES public.users(id)`.
+fn referenced_table(definition: &str) -> Option<&str> {
+    let rest = &definition[definition.find("REFERENCES ")? + "REFERENCES ".len()..];
+    Some(&rest[..rest.find('(')?])
+}
+
+fn without_not_valid(definition: &str) -> String {
+    definition.replace(" NOT VALID", "")
+}
+
+/// A foreign key's definition without its `DEFERRABLE [INITIALLY DEFERRED]` and `NOT VALID`.
+fn without_deferrability(definition: &str) -> String {
+    without_not_valid(definition).replace(" DEFERRABLE INITIALLY DEFERRED", "").replace(" DEFERRABLE", "")
+}
