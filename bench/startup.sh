@@ -71,6 +71,11 @@ bench_recreate_db noop_shale
 "$SHALE" --database-url "$(bench_db_url noop_shale)" --dir "$SMALL" up -q
 [[ $(query noop_shale "SELECT count(*) FROM shale_migrations WHERE status = 'succeeded'") == "$N" ]] ||
     bench_die "noop_shale does not hold $N applied migrations"
+# The floor: shale's own start, connection and history query, with no file to read (an empty
+# directory and a database without a history).
+EMPTY=$BENCH_TMP/m_empty
+mkdir -p "$EMPTY"
+bench_recreate_db noop_empty
 COMMANDS=$BENCH_TMP/commands.json
 if [[ -n $DBMATE_BIN ]]; then
     # dbmate wants its own sections in every file: the same SQL under `-- migrate:up`.
@@ -83,12 +88,13 @@ if [[ -n $DBMATE_BIN ]]; then
     [[ $(query noop_dbmate "SELECT count(*) FROM schema_migrations") == "$N" ]] ||
         bench_die "noop_dbmate does not hold $N applied migrations"
 fi
-python3 - "$COMMANDS" "$PSQL" "$(bench_db_url noop_shale)" "$SHALE" "$SMALL" "${DBMATE_BIN:-}" "$(dbmate_url noop_dbmate)" "$DBM" <<'PY'
+python3 - "$COMMANDS" "$PSQL" "$(bench_db_url noop_shale)" "$SHALE" "$SMALL" "${DBMATE_BIN:-}" "$(dbmate_url noop_dbmate)" "$DBM" "$(bench_db_url noop_empty)" "$EMPTY" <<'PY'
 import json, sys
-out, psql, url, shale, small, dbmate, dbmate_url, dbm = sys.argv[1:]
+out, psql, url, shale, small, dbmate, dbmate_url, dbm, empty_url, empty = sys.argv[1:]
 commands = {
     "psql": [psql, "-X", "-q", "-A", "-t", "-d", url, "-c", "select 1"],
     "shale": [shale, "--database-url", url, "--dir", small, "up", "-q"],
+    "shale_floor": [shale, "--database-url", empty_url, "--dir", empty, "up", "-q"],
 }
 if dbmate:
     commands["dbmate"] = [dbmate, "--url", dbmate_url, "--migrations-dir", dbm, "--no-dump-schema", "up"]
@@ -153,6 +159,8 @@ print(f"| psql: connect + `select 1` | {ms(psql['median_s'])} | {ms(psql['cpu_me
 if dbmate:
     print(f"| dbmate up (no-op) | {ms(dbmate['median_s'])} | {ms(dbmate['cpu_median_s'])} |")
 print(f"| shale up (no-op) | {ms(shale['median_s'])} | {ms(shale['cpu_median_s'])} |")
+floor = noop["shale_floor"]
+print(f"| shale up, no files and no history (its floor) | {ms(floor['median_s'])} ({floor['median_s'] / psql['median_s']:.2f}x psql) | {ms(floor['cpu_median_s'])} |")
 print()
 print("| peak RSS | |")
 print("| --- | ---: |")
@@ -173,6 +181,7 @@ print()
 print("```sh")
 print("psql -X -q -A -t -d $URL -c 'select 1'")
 print("shale --database-url $URL --dir $DIR up -q")
+print("shale --database-url $URL_EMPTY --dir $EMPTY_DIR up -q   # the floor: a fresh database, an empty directory")
 if dbmate:
     print("dbmate --url 'postgres://postgres@/DB?socket=SOCKET_DIR&port=PORT&sslmode=disable' --migrations-dir $DBMATE_DIR --no-dump-schema up")
 print("/usr/bin/time -f %M shale --database-url $URL_FRESH --dir $DIR up -q   # peak RSS, on a fresh database")
