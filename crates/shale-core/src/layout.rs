@@ -604,20 +604,25 @@ impl MigrationSet {
 }
 
 fn check_duplicates(migrations: &[Migration], errors: &mut Vec<LoadError>) {
-    let mut seen: BTreeMap<String, &Migration> = BTreeMap::new();
+    // Versions compare as versions: `V1` and `V1.0` are one version written twice.
+    let mut versions: BTreeMap<&Version, &Migration> = BTreeMap::new();
+    let mut repeatables: BTreeMap<&str, &Migration> = BTreeMap::new();
     for m in migrations {
-        let key = match &m.version {
-            Some(v) => format!("v{}", v.canonical()),
-            None => format!("r{}", m.name),
+        let first = match &m.version {
+            Some(v) => versions.get(v),
+            None => repeatables.get(m.name.as_str()),
         };
-        if let Some(first) = seen.get(&key) {
+        if let Some(first) = first {
             errors.push(LoadError::file(
                 &m.up.path,
                 format!("duplicate version {}: {} has it too", m.version_text, first.up.path.display()),
                 Some("give one of them the next free version (`shale new` picks it)".into()),
             ));
         } else {
-            seen.insert(key, m);
+            match &m.version {
+                Some(v) => versions.insert(v, m),
+                None => repeatables.insert(&m.name, m),
+            };
         }
     }
 }

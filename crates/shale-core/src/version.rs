@@ -8,7 +8,10 @@ use std::fmt;
 ///
 /// Parts are kept as digit strings without leading zeros so that any length compares correctly
 /// (timestamps and long sequences overflow no integer type).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Equality follows the order: `1` and `1.0` are the same version (as Flyway has it), and so are
+/// diesel suffixes of the same value.
+#[derive(Debug, Clone)]
 pub struct Version {
     parts: Vec<String>,
     /// diesel 2.3's hexadecimal subversion (`2024-01-01-000000-00a1` has `00a1`), lower-case as
@@ -64,6 +67,12 @@ impl Version {
     }
 }
 
+impl Version {
+    fn diesel_suffix_value(&self) -> Option<u64> {
+        self.diesel_suffix.as_deref().map(|s| u64::from_str_radix(s, 16).unwrap_or(0))
+    }
+}
+
 fn strip_zeros(digits: &str) -> String {
     let trimmed = digits.trim_start_matches('0');
     if trimmed.is_empty() {
@@ -94,8 +103,24 @@ impl Ord for Version {
             _ => Ordering::Equal,
         };
         // As diesel orders names: no suffix first, then suffixes by their value.
-        let suffix = |v: &Version| v.diesel_suffix.as_deref().map(|s| u64::from_str_radix(s, 16).unwrap_or(0));
-        by_parts.then_with(|| suffix(self).cmp(&suffix(other)))
+        by_parts.then_with(|| self.diesel_suffix_value().cmp(&other.diesel_suffix_value()))
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Version {}
+
+impl std::hash::Hash for Version {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // What the order compares: the parts up to the last one that is not zero, the suffix's value.
+        let significant = self.parts.iter().rposition(|p| p != "0").map_or(0, |i| i + 1);
+        self.parts[..significant].hash(state);
+        self.diesel_suffix_value().hash(state);
     }
 }
 
@@ -167,6 +192,63 @@ mod tests {
     fn rejects_non_versions() {
         for bad in ["", "a1", "1a", "1..2", "-1", "1-", "1 2"] {
             assert!(Version::parse(bad).is_none(), "{bad}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn padded(n: u128, zeros: usize) -> String {
+        format!("{}{n}", "0".repeat(zeros))
+    }
+
+    proptest! {
+        /// Numbers of any size and padding order as numbers (u128: longer than any integer the
+        /// tools use, so the digit-string comparison is checked past u64).
+        #[test]
+        fn versions_order_as_their_numbers(a: u128, b: u128, za in 0usize..4, zb in 0usize..4) {
+            let (va, vb) = (Version::parse(&padded(a, za)).unwrap(), Version::parse(&padded(b, zb)).unwrap());
+            prop_assert_eq!(va.cmp(&vb), a.cmp(&b));
+            prop_assert_eq!(va == vb, a == b);
+        }
+
+        /// Flyway's dotted versions order part by part, trailing zero parts counting for nothing;
+        /// the canonical text reads back as the same version.
+        #[test]
+        fn dotted_versions_order_part_by_part(
+            a in prop::collection::vec(0u64..1000, 1..5),
+            b in prop::collection::vec(0u64..1000, 1..5),
+        ) {
+            let text = |p: &[u64]| p.iter().map(u64::to_string).collect::<Vec<_>>().join(".");
+            let (va, vb) = (Version::parse(&text(&a)).unwrap(), Version::parse(&text(&b)).unwrap());
+            let trimmed = |p: &[u64]| {
+                let mut p = p.to_vec();
+                while p.len() > 1 && p.last() == Some(&0) {
+                    p.pop();
+                }
+                p
+            };
+            prop_assert_eq!(va.cmp(&vb), trimmed(&a).cmp(&trimmed(&b)));
+            prop_assert_eq!(Version::parse(&va.canonical()).unwrap(), va.clone());
+        }
+
+        /// Equality, order and hashing agree: what a map keyed by version finds is what sorting
+        /// calls the same.
+        #[test]
+        fn equal_versions_hash_alike(
+            a in "[0-9]{1,3}(\\.[0-9]{1,2}){0,2}",
+            b in "[0-9]{1,3}(\\.[0-9]{1,2}){0,2}",
+        ) {
+            use std::hash::{BuildHasher, RandomState};
+            let (va, vb) = (Version::parse(&a).unwrap(), Version::parse(&b).unwrap());
+            prop_assert_eq!(va == vb, va.cmp(&vb) == std::cmp::Ordering::Equal);
+            if va == vb {
+                let state = RandomState::new();
+                prop_assert_eq!(state.hash_one(&va), state.hash_one(&vb));
+            }
         }
     }
 }

@@ -236,3 +236,10 @@ fn an_unsplit_read_splits_only_what_is_asked_and_reports_what_cannot_be_split() 
     assert!(errors[0].to_string().contains("002_b.sql:2:8"), "{}", errors[0]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn one_version_written_twice_is_a_duplicate() {
+    let errors = load(vec![file("V1__a.sql", "select 1;"), file("V1.0__b.sql", "select 2;")]).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].to_string().contains("duplicate version"), "{}", errors[0]);
+}
