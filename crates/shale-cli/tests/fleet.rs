@@ -412,3 +412,21 @@ fn shards_split_a_fleet_so_that_every_target_runs_exactly_once() {
     assert_eq!(alone.code, 2, "{}", alone.stderr);
     assert!(alone.stderr.contains("takes a slice of a fleet"), "{}", alone.stderr);
 }
+
+/// Each tenant's statements are judged by that tenant's own tables (an unqualified name resolves
+/// through the tenant's search path), and each tenant reads only its own schema's facts.
+#[test]
+fn each_tenant_is_judged_by_its_own_tables() {
+    let p = Project::new("fleet_judged");
+    create_schemas(&p, &["tenant_big", "tenant_small"]);
+    p.psql("CREATE TABLE tenant_big.events (id bigint, kind text); CREATE TABLE tenant_small.events (id bigint, kind text)");
+    p.fill("tenant_big.events", 20_000);
+    p.write("0001_index.sql", "CREATE INDEX events_kind ON events (kind);\n");
+    let up = p.shale(&["--schemas", "tenant_*", "up", "--json"]);
+    assert_eq!(up.code, 1, "{}\n{}", up.stdout, up.stderr);
+    let json = up.json();
+    assert_eq!(target(&json, "tenant_small")["outcome"], "ok", "{json}");
+    assert_ne!(target(&json, "tenant_big")["outcome"], "ok", "{json}");
+    assert!(json.to_string().contains("create-index-non-concurrently"), "{json}");
+    assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'events_kind'"), "1");
+}

@@ -229,6 +229,20 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The schemas the plan's statements may name (whatever qualifies a name), sorted, each once.
+    pub fn named_schemas(&self) -> Vec<String> {
+        let mut named: Vec<String> = self
+            .steps
+            .iter()
+            .flat_map(|s| {
+                (0..s.script.statements.len()).flat_map(|i| crate::tokens::qualifiers(s.script.statement_text(i)))
+            })
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        named
+    }
+
     /// Split the scripts of steps planned from a set read unsplit ([`split_for_up`] split the
     /// ones the history of that moment made due; under the migration lock it may say more).
     pub fn split_scripts(&mut self) -> Result<(), Vec<LoadError>> {

@@ -77,6 +77,20 @@ pub(crate) fn tokens(text: &str) -> Vec<(Token, std::ops::Range<usize>)> {
     out
 }
 
+/// The names that qualify another in `text` (`billing` in `billing.invoices`): the schemas a
+/// statement may name, lowercased unless quoted. Table and column qualifiers come too (a caller
+/// looking for schemas finds no schema of that name).
+pub(crate) fn qualifiers(text: &str) -> Vec<String> {
+    tokens(text)
+        .windows(2)
+        .filter_map(|pair| match (&pair[0].0, &pair[1].0) {
+            (Token::Word(word), Token::Punct('.')) => Some(word.to_lowercase()),
+            (Token::Quoted(quoted), Token::Punct('.')) => Some(quoted[1..quoted.len() - 1].replace("\"\"", "\"")),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A possibly qualified name starting at token `at` (`schema.table`, quoted parts as written):
 /// its text as written and the index of the token after it.
 pub(crate) fn name_at(text: &str, toks: &[(Token, std::ops::Range<usize>)], at: usize) -> Option<(String, usize)> {

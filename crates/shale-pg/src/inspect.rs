@@ -121,6 +121,10 @@ pub async fn tables(client: &Client, history: &crate::HistoryTable) -> Result<Ve
 pub struct DatabaseFacts {
     /// `server_version_num`, e.g. 150018.
     pub server_version: u32,
+    /// The session's search path (`current_schemas(false)`), in order: where an unqualified
+    /// name resolves.
+    #[serde(default)]
+    pub search_path: Vec<String>,
     pub tables: Vec<TableFact>,
     pub indexes: Vec<IndexFact>,
 }
@@ -150,14 +154,25 @@ pub struct IndexFact {
 /// Reads only catalogs and statistics: it takes no lock on any table, so it never waits behind a
 /// migration or a long transaction holding one (`pg_relation_size` would), and costs the same
 /// with ten thousand tables.
-pub async fn facts(client: &Client) -> Result<DatabaseFacts, PgError> {
+///
+/// `schemas`: `None` reads every user table; `Some(named)` only those of the session's search path
+/// and of the schemas named (the ones a plan's statements qualify names with), so that each tenant
+/// of a database holding a thousand tenant schemas reads its own tables, not all of them.
+pub async fn facts(client: &Client, schemas: Option<&[String]>) -> Result<DatabaseFacts, PgError> {
+    let scope = match schemas {
+        None => "true".to_string(),
+        Some(named) => format!(
+            "(n.nspname = ANY (current_schemas(false)) OR n.nspname = ANY (ARRAY[{}]::text[]))",
+            named.iter().map(|s| quote_literal(s)).collect::<Vec<_>>().join(", ")
+        ),
+    };
     let sql = format!(
         "WITH RECURSIVE tables AS (
   SELECT c.oid, n.nspname, c.relname, c.relkind,
          greatest(c.reltuples, coalesce(s.n_live_tup, 0), 0) AS tuples, c.relpages::bigint * 8192 AS bytes
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
-  WHERE c.relkind IN ('r', 'p', 'm') AND {USER_TABLES}),
+  WHERE c.relkind IN ('r', 'p', 'm') AND {USER_TABLES} AND {scope}),
 tree AS (
   SELECT oid AS root, oid AS member FROM tables WHERE relkind = 'p'
   UNION ALL
@@ -169,13 +184,14 @@ sizes AS (
   FROM tables t)
 SELECT json_build_object(
   'server_version', current_setting('server_version_num')::int,
+  'search_path', to_json(current_schemas(false)),
   'tables', coalesce((SELECT json_agg(json_build_object('schema', nspname, 'name', relname,
         'rows', (CASE WHEN tuples > 0 THEN tuples WHEN bytes > 0 THEN greatest(bytes / 8192 * 100, 1) ELSE 0 END)::bigint,
         'bytes', bytes::bigint)) FROM sizes), '[]'),
   'indexes', coalesce((SELECT json_agg(json_build_object('schema', n.nspname, 'name', i.relname, 'table', tn.nspname || '.' || t.relname))
         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = i.relnamespace
         JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
-        WHERE {USER_TABLES}), '[]'))"
+        WHERE {USER_TABLES} AND {scope}), '[]'))"
     );
     json_value(client, &sql, "reading table sizes").await
 }

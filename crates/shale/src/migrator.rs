@@ -296,7 +296,7 @@ impl Migrator {
 
     /// The database as a plan is judged against: server version, table sizes, indexes. One query.
     pub async fn database_facts(&self) -> Result<shale_pg::inspect::DatabaseFacts, Error> {
-        Ok(shale_pg::inspect::facts(&self.connect().await?).await?)
+        Ok(shale_pg::inspect::facts(&self.connect().await?, None).await?)
     }
 
     /// The server's version as `server_version_num` (e.g. 150018).
@@ -384,7 +384,7 @@ impl Migrator {
         // Checked against the database it will run on: one query, only when there is something to run.
         let facts = match &request.vet {
             Some(vet) => {
-                let facts = shale_pg::inspect::facts(&client).await?;
+                let facts = shale_pg::inspect::facts(&client, Some(&plan.named_schemas())).await?;
                 (vet.0)(&plan, &facts).map_err(Error::Unsafe)?;
                 facts
             }

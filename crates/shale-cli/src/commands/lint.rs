@@ -320,17 +320,25 @@ fn read_script(path: &PathBuf) -> Result<Script> {
 /// The database's tables as the linter judges statements against them.
 pub fn live_database(facts: &shale_pg::inspect::DatabaseFacts, large_rows: i64) -> shale_lint::LiveDatabase {
     let mut live = shale_lint::LiveDatabase { large_rows, ..Default::default() };
-    for t in &facts.tables {
+    // An unqualified name is the table of the first schema on the search path that has one.
+    let default_path = ["public".to_string()];
+    let path = if facts.search_path.is_empty() { &default_path[..] } else { &facts.search_path[..] };
+    let rank = |schema: &str| path.iter().position(|s| s == schema);
+    let mut tables: Vec<_> = facts.tables.iter().collect();
+    tables.sort_by_key(|t| rank(&t.schema).unwrap_or(usize::MAX));
+    for t in tables {
         let size = shale_lint::TableSize { rows: t.rows, bytes: t.bytes };
         live.tables.insert(format!("{}.{}", t.schema, t.name).to_lowercase(), size);
-        if t.schema == "public" {
-            live.tables.insert(t.name.to_lowercase(), size);
+        if rank(&t.schema).is_some() {
+            live.tables.entry(t.name.to_lowercase()).or_insert(size);
         }
     }
-    for i in &facts.indexes {
+    let mut indexes: Vec<_> = facts.indexes.iter().collect();
+    indexes.sort_by_key(|i| rank(&i.schema).unwrap_or(usize::MAX));
+    for i in indexes {
         live.indexes.insert(format!("{}.{}", i.schema, i.name).to_lowercase(), i.table.to_lowercase());
-        if i.schema == "public" {
-            live.indexes.insert(i.name.to_lowercase(), i.table.to_lowercase());
+        if rank(&i.schema).is_some() {
+            live.indexes.entry(i.name.to_lowercase()).or_insert_with(|| i.table.to_lowercase());
         }
     }
     live

@@ -284,3 +284,13 @@ fn an_unsplit_set_is_split_where_up_may_run_it() {
     let errors = split_for_up(&mut lazy, &history).unwrap_err();
     assert!(errors[0].to_string().contains("11_d.sql:1:8"), "{}", errors[0]);
 }
+
+#[test]
+fn a_plan_names_the_schemas_its_statements_qualify_names_with() {
+    let s = set(&[(
+        "1_a.sql",
+        "ALTER TABLE billing.invoices ADD COLUMN n int;\nCREATE INDEX ON \"Sales\".\"Orders\" (x);\nCREATE TABLE plain (id int);\n",
+    )]);
+    let plan = plan_up(&s, &History::default(), &up_all()).unwrap();
+    assert_eq!(plan.named_schemas(), ["Sales", "billing"]);
+}
