@@ -155,17 +155,14 @@ pub struct IndexFact {
 /// migration or a long transaction holding one (`pg_relation_size` would), and costs the same
 /// with ten thousand tables.
 ///
-/// `schemas`: `None` reads every user table; `Some(named)` only those of the session's search path
-/// and of the schemas named (the ones a plan's statements qualify names with), so that each tenant
-/// of a database holding a thousand tenant schemas reads its own tables, not all of them.
-pub async fn facts(client: &Client, schemas: Option<&[String]>) -> Result<DatabaseFacts, PgError> {
-    let scope = match schemas {
-        None => "true".to_string(),
-        Some(named) => format!(
-            "(n.nspname = ANY (current_schemas(false)) OR n.nspname = ANY (ARRAY[{}]::text[]))",
-            named.iter().map(|s| quote_literal(s)).collect::<Vec<_>>().join(", ")
-        ),
-    };
+/// It reads the tables of the session's search path and of the schemas `named` (the ones a plan's
+/// statements qualify names with), so that each tenant of a database holding a thousand tenant
+/// schemas reads its own tables, not all of them.
+pub async fn facts(client: &Client, named: &[String]) -> Result<DatabaseFacts, PgError> {
+    let scope = format!(
+        "(n.nspname = ANY (current_schemas(false)) OR n.nspname = ANY (ARRAY[{}]::text[]))",
+        named.iter().map(|s| quote_literal(s)).collect::<Vec<_>>().join(", ")
+    );
     let sql = format!(
         "WITH RECURSIVE tables AS (
   SELECT c.oid, n.nspname, c.relname, c.relkind,

@@ -294,9 +294,10 @@ impl Migrator {
         Ok(shale_schema::introspect(&client, (&history.schema, &history.table)).await?)
     }
 
-    /// The database as a plan is judged against: server version, table sizes, indexes. One query.
-    pub async fn database_facts(&self) -> Result<shale_pg::inspect::DatabaseFacts, Error> {
-        Ok(shale_pg::inspect::facts(&self.connect().await?, None).await?)
+    /// The database as `plan` is judged against, exactly as `up` reads it: server version, the
+    /// sizes of the tables the plan can reach, indexes. One query.
+    pub async fn database_facts(&self, plan: &Plan) -> Result<shale_pg::inspect::DatabaseFacts, Error> {
+        facts_for(&self.connect().await?, plan).await
     }
 
     /// The server's version as `server_version_num` (e.g. 150018).
@@ -384,7 +385,7 @@ impl Migrator {
         // Checked against the database it will run on: one query, only when there is something to run.
         let facts = match &request.vet {
             Some(vet) => {
-                let facts = shale_pg::inspect::facts(&client, Some(&plan.named_schemas())).await?;
+                let facts = facts_for(&client, &plan).await?;
                 (vet.0)(&plan, &facts).map_err(Error::Unsafe)?;
                 facts
             }
@@ -890,6 +891,12 @@ fn plan_up(set: &MigrationSet, history: &History, request: &UpRequest) -> Result
     let mut plan = plan::plan_up(set, history, &options).map_err(Error::Plan)?;
     plan.split_scripts().map_err(Error::Load)?;
     Ok(plan)
+}
+
+/// The facts `plan` is judged against: the schemas on the session's search path and those its
+/// statements name, not every schema of the database.
+async fn facts_for(client: &Client, plan: &Plan) -> Result<shale_pg::inspect::DatabaseFacts, Error> {
+    Ok(shale_pg::inspect::facts(client, &plan.named_schemas()).await?)
 }
 
 /// The newest applied version as shown to users.

@@ -37,7 +37,7 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     } else {
         let migrator = migrator(settings)?;
         let plan = block_on(migrator.plan_up(&shale::UpRequest { allow_out_of_order: true, ..Default::default() }))?;
-        let facts = block_on(migrator.database_facts())?;
+        let facts = block_on(migrator.database_facts(&plan))?;
         pg_major = pg_major.or(Some(facts.server_version / 10000));
         live = Some(live_database(&facts, settings.lint.large_table_rows));
         selection = Selection::Pending;

@@ -68,7 +68,7 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
         let report = if plan.steps.is_empty() {
             shale_lint::Report::default()
         } else {
-            let facts = block_on(migrator.database_facts())?;
+            let facts = block_on(migrator.database_facts(&plan))?;
             super::lint::lint_plan(&plan, &facts, &settings.lint, &settings.session.lock_timeout)
         };
         // Exactly as `up` would judge it: the same check, on the same database.
