@@ -143,6 +143,15 @@ impl Script {
         Ok(())
     }
 
+    /// [`Script::split_in_place`] for a script shared between a migration and the steps planned
+    /// from it: split once, where it is when nothing else holds it yet.
+    pub fn split_shared(script: &mut std::sync::Arc<Script>) -> Result<(), LoadError> {
+        if !script.is_split() {
+            std::sync::Arc::make_mut(script).split_in_place()?;
+        }
+        Ok(())
+    }
+
     /// The script with its statements split, and what follows from them (whether it runs in a
     /// transaction, its backfills); a script already split comes back as it is.
     pub fn split(mut self) -> Result<Script, LoadError> {
@@ -304,8 +313,8 @@ pub struct Migration {
     pub name: String,
     pub kind: MigrationKind,
     pub layout: Layout,
-    pub up: Script,
-    pub down: Option<Script>,
+    pub up: std::sync::Arc<Script>,
+    pub down: Option<std::sync::Arc<Script>>,
     /// Checksum of the up SQL as written (normalized).
     pub checksum: Checksum,
     /// The version exactly as written in the file name (`0003`), for display and for `shale new`.
@@ -556,7 +565,7 @@ impl MigrationSet {
                     kind: MigrationKind::Seed,
                     layout: Layout::SingleFile,
                     checksum: Checksum::of(&up.text),
-                    up,
+                    up: up.into(),
                     down: None,
                     version_text: String::new(),
                     file: name.clone(),
@@ -1040,7 +1049,17 @@ impl Group {
             }
         };
         let checksum = Checksum::of(&up_script.text);
-        Ok(Migration { version, name, kind, layout, up: up_script, down: down_script, checksum, version_text, file })
+        Ok(Migration {
+            version,
+            name,
+            kind,
+            layout,
+            up: up_script.into(),
+            down: down_script.map(Into::into),
+            checksum,
+            version_text,
+            file,
+        })
     }
 }
 
@@ -1069,8 +1088,8 @@ fn section_marker(line: &str) -> Option<(bool, Layout)> {
 fn split_migrations<'m>(migrations: impl Iterator<Item = &'m mut Migration>) -> Vec<LoadError> {
     let mut errors = Vec::new();
     for m in migrations {
-        errors.extend(m.up.split_in_place().err());
-        errors.extend(m.down.as_mut().and_then(|down| down.split_in_place().err()));
+        errors.extend(Script::split_shared(&mut m.up).err());
+        errors.extend(m.down.as_mut().and_then(|down| Script::split_shared(down).err()));
     }
     errors
 }

@@ -196,7 +196,7 @@ pub struct Step {
     pub version: Option<Version>,
     pub version_text: String,
     pub name: String,
-    pub script: Script,
+    pub script: std::sync::Arc<Script>,
     /// The up and down SQL kept in the history so a later `down` works without the files.
     pub up_sql: std::sync::Arc<str>,
     pub down_sql: Option<std::sync::Arc<str>>,
@@ -246,7 +246,7 @@ impl Plan {
     /// Split the scripts of steps planned from a set read unsplit ([`split_for_up`] split the
     /// ones the history of that moment made due; under the migration lock it may say more).
     pub fn split_scripts(&mut self) -> Result<(), Vec<LoadError>> {
-        let errors: Vec<LoadError> = self.steps.iter_mut().filter_map(|s| s.script.split_in_place().err()).collect();
+        let errors: Vec<LoadError> = self.steps.iter_mut().filter_map(|s| Script::split_shared(&mut s.script).err()).collect();
         if errors.is_empty() {
             Ok(())
         } else {
@@ -571,7 +571,12 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
             });
         }
     }
-    let mut steps = Vec::new();
+    // Sized once: with thousands pending, growing by doubling would hold up to twice the steps.
+    let due = rows
+        .iter()
+        .filter(|r| !matches!(r.state, State::Applied | State::Baseline | State::Unrunnable | State::Missing))
+        .count();
+    let mut steps = Vec::with_capacity(due);
     let file_rows =
         rows.iter().filter(|r| !matches!(r.state, State::Missing | State::Unrunnable) && !is_unrunnable(set, r));
     for (m, row) in set.migrations.iter().zip(file_rows) {
@@ -775,7 +780,7 @@ pub fn plan_down_generated(
             (None, Some(sql)) if !sql.trim().is_empty() => {
                 let path = PathBuf::from(format!("<history of {label}: down>"));
                 match Script::parse(path, sql.clone(), 0..sql.len(), None) {
-                    Ok(script) => script,
+                    Ok(script) => script.into(),
                     Err(_) => {
                         errors.push(PlanError::NoDown { label });
                         continue;
@@ -786,7 +791,7 @@ pub fn plan_down_generated(
                 let sql = generated[&version].to_string();
                 let path = PathBuf::from(format!("<generated down of {label}>"));
                 match Script::parse(path, sql.clone(), 0..sql.len(), None) {
-                    Ok(script) => script,
+                    Ok(script) => script.into(),
                     Err(_) => {
                         errors.push(PlanError::NoDown { label });
                         continue;

@@ -188,6 +188,8 @@ impl std::fmt::Display for SyntaxError {
 /// What the linter remembers across the statements and files of one run.
 #[derive(Debug, Default)]
 pub struct Context {
+    /// See [`LintOptions::verdict_only`].
+    verdict_only: bool,
     /// Tables created in this run (lower-case, unqualified and qualified names), followed
     /// through renames and schema moves.
     new_tables: HashSet<String>,
@@ -227,6 +229,10 @@ pub struct LintOptions {
     /// Rules disabled and severities changed (from a [`LintConfig`]); the default keeps every
     /// rule on at its own severity.
     pub rules: RuleConfig,
+    /// Keep only what decides whether the scripts may run (see [`Report::blocking`]): errors no
+    /// `-- shale:allow` covers and syntax errors. Warnings, allowed errors, the lock of every
+    /// statement and the findings a table's state cleared are left out of the report. A safety check before `up` of 10,000 migrations does not hold 10,000 of each.
+    pub verdict_only: bool,
 }
 
 /// A relation name as the linter keys it: lower-case, and `public.` dropped (migrations name
@@ -342,8 +348,13 @@ pub fn lint<'a>(scripts: impl IntoIterator<Item = &'a Script>) -> Report {
 /// [`lint`] for a known target server.
 pub fn lint_with<'a>(scripts: impl IntoIterator<Item = &'a Script>, options: LintOptions) -> Report {
     let session_timeout = options.lock_timeout;
-    let mut context =
-        Context { pg_major: options.pg_major, live: options.live, rules: options.rules, ..Context::default() };
+    let mut context = Context {
+        pg_major: options.pg_major,
+        live: options.live,
+        rules: options.rules,
+        verdict_only: options.verdict_only,
+        ..Context::default()
+    };
     let mut report = Report::default();
     for script in scripts {
         context.lock_timeout_off = rules::access_exclusive_without_lock_timeout::timeout_off(
@@ -403,6 +414,9 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
             // A rule about danger to a table fires only where the table makes it dangerous.
             hits.retain(|hit| match hit.state {
                 Some(state) if !hit.rule.danger.applies(state) => {
+                    if context.verdict_only {
+                        return false;
+                    }
                     report.cleared.push(Cleared {
                         rule: hit.rule.id,
                         path: script.path.clone(),
@@ -415,14 +429,18 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                 }
                 _ => true,
             });
-            if let Some(e) = effect {
+            if let Some(e) = effect.filter(|_| !context.verdict_only) {
                 report.effects.push((script.path.clone(), line, e));
             }
             for hit in hits.into_iter().filter(|hit| context.rules.enabled(hit.rule)) {
                 let allowed = header.iter().chain(&here).any(|a| hit.rule.answers_to(a));
+                let severity = context.rules.severity(hit.rule);
+                if context.verdict_only && (allowed || severity != Severity::Error) {
+                    continue;
+                }
                 report.findings.push(Finding {
                     rule: hit.rule.id,
-                    severity: context.rules.severity(hit.rule),
+                    severity,
                     path: script.path.clone(),
                     line,
                     column,

@@ -179,3 +179,36 @@ fn an_allow_may_name_a_rule_by_its_former_id() {
     assert_eq!(found, [("prefer-bigint-keys", true), ("prefer-identity", true), ("prefer-text", true)]);
     assert!(crate::rule("prefer-identity").is_some_and(|r| r.answers_to("prefer-bigint-identity")));
 }
+
+#[test]
+fn a_verdict_only_report_blocks_exactly_where_the_full_report_does() {
+    // One blocking error, one allowed error, warnings, a cleared finding (an index on a table
+    // created in the same run) and lock effects.
+    let created = script(
+        "001_create.sql",
+        "CREATE TABLE fresh (id serial PRIMARY KEY, name varchar(10));\nCREATE INDEX fresh_name ON fresh (name);",
+    );
+    let existing = script(
+        "002_existing.sql",
+        "-- shale:allow create-index-non-concurrently -- small table\nCREATE INDEX a ON old_a (x);",
+    );
+    let blocking = script("003_blocking.sql", "CREATE INDEX b ON old_b (x);");
+    let scripts = [&created, &existing, &blocking];
+    let full = lint_with(scripts, LintOptions::default());
+    let verdict = lint_with(scripts, LintOptions { verdict_only: true, ..Default::default() });
+
+    let ids = |r: &Report| r.blocking().map(|f| (f.rule, f.path.clone(), f.line)).collect::<Vec<_>>();
+    assert_eq!(ids(&full), ids(&verdict));
+    assert_eq!(ids(&verdict).len(), 1, "{:?}", verdict.findings);
+    assert!(full.findings.len() > verdict.findings.len(), "the full report also lists warnings and allowed errors");
+    assert!(!full.cleared.is_empty() && !full.effects.is_empty());
+    assert!(verdict.cleared.is_empty() && verdict.effects.is_empty());
+    assert_eq!(verdict.findings.len(), 1, "only what blocks is kept: {:?}", verdict.findings);
+}
+
+#[test]
+fn a_verdict_only_report_keeps_syntax_errors() {
+    let broken = script("001_broken.sql", "CREATE TABLE t (id int;");
+    let verdict = lint_with([&broken], LintOptions { verdict_only: true, ..Default::default() });
+    assert_eq!(verdict.syntax_errors.len(), 1);
+}

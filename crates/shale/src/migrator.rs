@@ -391,6 +391,9 @@ impl Migrator {
             }
             None => Default::default(),
         };
+        // Planned again under the lock: this first look need not be held meanwhile (with 10,000
+        // pending migrations it is megabytes).
+        drop(plan);
         // Another runner may have applied them while this one waited: plan again under the lock.
         let mut report = self
             .under_lock(Some(client), on_event, async |session, on_event| {

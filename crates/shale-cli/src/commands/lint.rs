@@ -1,6 +1,7 @@
 //! `shale lint`, and the same check before `shale up` runs anything.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use shale_core::layout::Script;
@@ -17,14 +18,14 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     let mut only: Option<Vec<PathBuf>> = None;
     // What tells whether a file may be rewritten by --fix.
     let mut selection = Selection::Chosen;
-    let scripts: Vec<Script> = if !args.files.is_empty() {
-        args.files.iter().map(read_script).collect::<Result<_>>()?
+    let scripts: Vec<Arc<Script>> = if !args.files.is_empty() {
+        args.files.iter().map(|f| read_script(f).map(Arc::new)).collect::<Result<_>>()?
     } else if let Some(rev) = &args.since {
         selection = Selection::NewSince;
         // The migrations a branch adds, in order: the earlier ones count as applied (their tables
         // exist and hold data), so the new ones are judged as on production.
         let added = added_since(&settings.dir, rev)?;
-        let scripts: Vec<Script> = load_set(settings)?
+        let scripts: Vec<Arc<Script>> = load_set(settings)?
             .migrations
             .into_iter()
             .map(|m| m.up)
@@ -48,8 +49,9 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         lock_timeout: Some(settings.session.lock_timeout.clone()),
         live,
         rules: settings.lint.rules.clone(),
+        verdict_only: false,
     };
-    let report = shale_lint::lint_with(&scripts, options);
+    let report = shale_lint::lint_with(scripts.iter().map(|s| &**s), options);
     if args.fix {
         return fix(settings, args, &scripts, &report, pg_major, selection);
     }
@@ -99,7 +101,7 @@ struct FileOutcome {
 fn fix(
     settings: &Settings,
     args: &LintArgs,
-    scripts: &[Script],
+    scripts: &[Arc<Script>],
     report: &Report,
     pg_major: Option<u32>,
     selection: Selection,
@@ -351,20 +353,31 @@ pub fn lint_plan(
     lint: &LintSettings,
     lock_timeout: &str,
 ) -> Report {
+    lint_report(plan, facts, lint, lock_timeout, false)
+}
+
+fn lint_report(
+    plan: &Plan,
+    facts: &shale_pg::inspect::DatabaseFacts,
+    lint: &LintSettings,
+    lock_timeout: &str,
+    verdict_only: bool,
+) -> Report {
     let options = shale_lint::LintOptions {
         pg_major: Some(facts.server_version / 10000),
         lock_timeout: Some(lock_timeout.to_string()),
         live: Some(live_database(facts, lint.large_table_rows)),
         rules: lint.rules.clone(),
+        verdict_only,
     };
-    shale_lint::lint_with(plan.steps.iter().map(|s| &s.script), options)
+    shale_lint::lint_with(plan.steps.iter().map(|s| &*s.script), options)
 }
 
 /// Before `up`: refuse a plan with an error finding that no `-- shale:allow` covers. `[lint]` is
 /// checked here, before anything runs.
 pub fn vet(lint: LintSettings, lock_timeout: String) -> shale::VetPlan {
     shale::VetPlan(std::sync::Arc::new(move |plan: &Plan, facts: &shale_pg::inspect::DatabaseFacts| {
-        refusal(&lint_plan(plan, facts, &lint, &lock_timeout))
+        refusal(&lint_report(plan, facts, &lint, &lock_timeout, true))
     }))
 }
 

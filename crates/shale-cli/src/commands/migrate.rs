@@ -206,7 +206,7 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
     }
     if dry_run {
         let plan = block_on(migrator.plan_down(&target))?;
-        let report = shale_lint::lint(plan.steps.iter().map(|s| &s.script));
+        let report = shale_lint::lint(plan.steps.iter().map(|s| &*s.script));
         print_plan(settings, &plan, false, &report, None);
         return Ok(0);
     }
