@@ -246,7 +246,8 @@ impl Plan {
     /// Split the scripts of steps planned from a set read unsplit ([`split_for_up`] split the
     /// ones the history of that moment made due; under the migration lock it may say more).
     pub fn split_scripts(&mut self) -> Result<(), Vec<LoadError>> {
-        let errors: Vec<LoadError> = self.steps.iter_mut().filter_map(|s| Script::split_shared(&mut s.script).err()).collect();
+        let errors: Vec<LoadError> =
+            self.steps.iter_mut().filter_map(|s| Script::split_shared(&mut s.script).err()).collect();
         if errors.is_empty() {
             Ok(())
         } else {

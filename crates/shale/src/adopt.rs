@@ -85,12 +85,10 @@ impl Migrator {
         if request.dry_run {
             return self.adopt_with(&client, request, None).await;
         }
-        let session = self.begin_locked(Some(client), on_event).await?;
-        let result = self.adopt_with(&session.client, request, Some(&session.lock)).await;
-        let released = session.lock.release().await;
-        let report = result?;
-        released?;
-        Ok(report)
+        self.holding_lock(Some(client), on_event, async |session, _| {
+            self.adopt_with(&session.client, request, Some(&session.lock)).await
+        })
+        .await
     }
 
     async fn adopt_with(

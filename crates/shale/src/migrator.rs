@@ -707,48 +707,44 @@ impl Migrator {
         Ok(())
     }
 
-    /// Connect and take the migration lock, for commands that always change the history.
-    pub(crate) async fn begin_locked(
+    /// Connect (unless `client` is given), take the migration lock, run `work` under it, then
+    /// release it whatever happened: the one place a command holds the lock.
+    pub(crate) async fn holding_lock<T>(
         &self,
         client: Option<Client>,
         on_event: OnEvent<'_>,
-    ) -> Result<LockedSession, Error> {
+        work: impl AsyncFnOnce(&LockedSession, OnEvent<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let started = Instant::now();
         let client = match client {
             Some(c) => c,
             None => self.connect().await?,
         };
         let lock = self.lock(on_event).await?;
-        Ok(LockedSession { client, lock, started })
+        let session = LockedSession { client, lock, started };
+        let result = work(&session, on_event).await;
+        let released = session.lock.release().await;
+        let value = result?;
+        released?;
+        Ok(value)
     }
 
-    /// Take the migration lock (on `client`, or a new session), run `work` under it, then release
-    /// it whatever happened and report where the database stands: what every command that
-    /// changes the history does.
+    /// [`Migrator::holding_lock`] for the commands that run migrations or write the history: the
+    /// report says where the database stands after `work`.
     async fn under_lock(
         &self,
         client: Option<Client>,
         on_event: OnEvent<'_>,
         work: impl AsyncFnOnce(&LockedSession, OnEvent<'_>) -> Result<RunReport, Error>,
     ) -> Result<RunReport, Error> {
-        let session = self.begin_locked(client, on_event).await?;
-        let result = work(&session, on_event).await;
-        self.end_locked(session, result).await
-    }
-
-    /// Release the lock whatever happened, then report where the database stands.
-    async fn end_locked(&self, session: LockedSession, result: Result<RunReport, Error>) -> Result<RunReport, Error> {
-        // The version is read while the lock is held, so it is this run's result, not another runner's.
-        let version = match &result {
-            Ok(_) => self.current_version(&session.client).await,
-            Err(_) => Ok(None),
-        };
-        let released = session.lock.release().await;
-        let mut report = result?;
-        released?;
-        report.current_version = version?;
-        report.duration_ms = session.started.elapsed().as_millis() as u64;
-        Ok(report)
+        self.holding_lock(client, on_event, async |session, on_event| {
+            let mut report = work(session, on_event).await?;
+            // Read while the lock is held, so it is this run's result, not another runner's.
+            report.current_version = self.current_version(&session.client).await?;
+            report.duration_ms = session.started.elapsed().as_millis() as u64;
+            Ok(report)
+        })
+        .await
     }
 
     fn interrupted(&self) -> bool {
