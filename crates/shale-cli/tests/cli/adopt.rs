@@ -1,0 +1,283 @@
+//! Switching from another tool: each tool's history table (made here with the DDL that tool
+//! uses) is found, read and taken over without running anything; where the tool says the
+//! database is in doubt, adoption is refused; a database with no history at all gets one from
+//! its live schema.
+
+use crate::common;
+
+use common::{Project, Run};
+
+/// The two migrations a project had applied with the other tool, and a third it had not.
+fn applied_by_the_other_tool(p: &Project, first: &str, second: &str, third: &str) {
+    p.write(first, "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    p.write(second, "CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users);\n");
+    p.write(third, "CREATE TABLE tags (id bigint PRIMARY KEY);\n");
+    // What the other tool ran.
+    p.psql("CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users)");
+}
+
+/// `up` refuses and names `adopt`; `adopt` takes the two over; `up` then runs only the third.
+#[track_caller]
+fn switch(p: &Project, tool: &str, table: &str) {
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains(&format!("this database was migrated by {tool} (public.{table} is its history)")),
+        "{}",
+        up.stderr
+    );
+    assert!(up.stderr.contains("run `shale adopt`"), "{}", up.stderr);
+    assert!(!p.tables().contains(&"tags".to_string()), "nothing ran");
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains(&format!("migrated by {tool}")), "{}", status.stderr);
+
+    let dry = p.shale(&["adopt", "--dry-run"]).ok();
+    assert!(
+        dry.stdout.contains(&format!("would record 2 migration(s) as applied, adopted from {tool} (public.{table})")),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(p.psql("SELECT to_regclass('shale_migrations') IS NULL"), "t", "a dry run records nothing");
+
+    let run = p.shale(&["adopt"]).ok();
+    assert!(run.stdout.contains("1 migration(s) are pending: run `shale up`"), "{}", run.stdout);
+    assert_eq!(
+        p.psql("SELECT string_agg(kind || ' ' || status, ', ' ORDER BY id) FROM shale_migrations"),
+        "adopted succeeded, adopted succeeded, audit succeeded"
+    );
+    assert!(p
+        .psql("SELECT reason FROM shale_migrations WHERE kind = 'audit'")
+        .contains(&format!("taken over from {tool}")));
+    let status = p.shale(&["status", "--json"]).ok().json();
+    let states: Vec<&str> =
+        status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["applied", "applied", "pending"], "{status}");
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"tags".to_string()));
+    // The other tool's table is untouched: a team can go back.
+    assert_eq!(p.psql(&format!("SELECT to_regclass('{table}') IS NOT NULL")), "t");
+    // Adopting twice is refused: shale has a history now.
+    let again = p.shale(&["adopt"]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("shale already has a migration history"), "{}", again.stderr);
+}
+
+#[test]
+fn golang_migrate() {
+    let p = Project::new("adopt_golang_migrate");
+    applied_by_the_other_tool(&p, "1_users.up.sql", "2_posts.up.sql", "3_tags.up.sql");
+    p.psql("CREATE TABLE IF NOT EXISTS schema_migrations (version bigint not null primary key, dirty boolean not null); INSERT INTO schema_migrations VALUES (2, false)");
+    switch(&p, "golang-migrate", "schema_migrations");
+}
+
+#[test]
+fn golang_migrate_dirty_is_refused() {
+    let p = Project::new("adopt_golang_migrate_dirty");
+    applied_by_the_other_tool(&p, "1_users.up.sql", "2_posts.up.sql", "3_tags.up.sql");
+    p.psql("CREATE TABLE schema_migrations (version bigint not null primary key, dirty boolean not null); INSERT INTO schema_migrations VALUES (2, true)");
+    let run = p.shale(&["adopt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("golang-migrate marks version 2 dirty in public.schema_migrations"), "{}", run.stderr);
+    assert!(run.stderr.contains("migrate force"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT to_regclass('shale_migrations') IS NULL"), "t", "a refusal leaves nothing behind");
+}
+
+#[test]
+fn dbmate() {
+    let p = Project::new("adopt_dbmate");
+    applied_by_the_other_tool(&p, "20240101000000_users.sql", "20240102000000_posts.sql", "20240103000000_tags.sql");
+    p.psql("create table if not exists public.schema_migrations (version varchar primary key); insert into schema_migrations values ('20240101000000'), ('20240102000000')");
+    switch(&p, "dbmate", "schema_migrations");
+}
+
+#[test]
+fn goose() {
+    let p = Project::new("adopt_goose");
+    applied_by_the_other_tool(&p, "00001_users.sql", "00002_posts.sql", "00003_tags.sql");
+    p.psql(
+        "CREATE TABLE goose_db_version (id integer PRIMARY KEY GENERATED BY DEFAULT AS IDENTITY, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NOT NULL DEFAULT now());
+         INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true), (3, true), (3, false)",
+    );
+    switch(&p, "goose", "goose_db_version");
+}
+
+#[test]
+fn sqlx_and_its_failed_marker() {
+    let p = Project::new("adopt_sqlx");
+    applied_by_the_other_tool(&p, "20240101000000_users.sql", "20240102000000_posts.sql", "20240103000000_tags.sql");
+    p.psql(
+        "CREATE TABLE IF NOT EXISTS _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL);
+         INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (20240101000000, 'users', true, '\\x00', 1), (20240102000000, 'posts', false, '\\x00', 1)",
+    );
+    let run = p.shale(&["adopt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("sqlx records migration 20240102000000 as failed in public._sqlx_migrations"),
+        "{}",
+        run.stderr
+    );
+    p.psql("UPDATE _sqlx_migrations SET success = true");
+    switch(&p, "sqlx", "_sqlx_migrations");
+}
+
+#[test]
+fn diesel() {
+    let p = Project::new("adopt_diesel");
+    applied_by_the_other_tool(
+        &p,
+        "2024-01-01-000000_users/up.sql",
+        "2024-01-02-000000-0000_posts/up.sql",
+        "2024-01-03-000000_tags/up.sql",
+    );
+    p.psql(
+        "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
+         INSERT INTO __diesel_schema_migrations (version) VALUES ('00000000000000'), ('20240101000000'), ('202401020000000000')",
+    );
+    switch(&p, "diesel", "__diesel_schema_migrations");
+}
+
+#[test]
+fn flyway_with_a_baseline_and_its_failed_rows() {
+    let p = Project::new("adopt_flyway");
+    applied_by_the_other_tool(&p, "V1__users.sql", "V1_1__posts.sql", "V2__tags.sql");
+    let crc =
+        |file: &str| shale_core::adopt::flyway_checksum(&std::fs::read_to_string(p.migrations().join(file)).unwrap());
+    p.psql(&format!(
+        "CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL);
+         ALTER TABLE flyway_schema_history ADD CONSTRAINT flyway_schema_history_pk PRIMARY KEY (installed_rank);
+         INSERT INTO flyway_schema_history VALUES
+           (1, '1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'app', now(), 0, true),
+           (2, '1.1', 'posts', 'SQL', 'V1_1__posts.sql', {crc}, 'app', now(), 5, false)",
+        crc = crc("V1_1__posts.sql")
+    ));
+    let run = p.shale(&["adopt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("flyway records migration 1.1 as failed"), "{}", run.stderr);
+    // `flyway repair` removes the failed row; the migration then ran successfully.
+    p.psql(&format!("DELETE FROM flyway_schema_history WHERE NOT success; INSERT INTO flyway_schema_history VALUES (3, '1.1', 'posts', 'SQL', 'V1_1__posts.sql', {}, 'app', now(), 5, true)", crc("V1_1__posts.sql")));
+    // A file changed after Flyway applied it: its checksum says so.
+    let original = std::fs::read_to_string(p.migrations().join("V1_1__posts.sql")).unwrap();
+    p.write("V1_1__posts.sql", &format!("{original}-- edited later\n"));
+    let run = p.shale(&["adopt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("V1_1__posts.sql changed after flyway applied migration 1.1"), "{}", run.stderr);
+    p.write("V1_1__posts.sql", &original);
+    switch(&p, "flyway", "flyway_schema_history");
+}
+
+#[test]
+fn refinery_and_node_pg_migrate() {
+    let p = Project::new("adopt_refinery");
+    applied_by_the_other_tool(&p, "V1__users.sql", "V2__posts.sql", "V3__tags.sql");
+    p.psql(
+        "CREATE TABLE IF NOT EXISTS refinery_schema_history(version INT4 PRIMARY KEY, name VARCHAR(255), applied_on VARCHAR(255), checksum VARCHAR(255));
+         INSERT INTO refinery_schema_history VALUES (1, 'users', '2024-01-01T00:00:00Z', '1'), (2, 'posts', '2024-01-01T00:00:00Z', '2')",
+    );
+    switch(&p, "refinery", "refinery_schema_history");
+
+    let p = Project::new("adopt_node_pg_migrate");
+    applied_by_the_other_tool(&p, "1700000000000_users.sql", "1700000000001_posts.sql", "1700000000002_tags.sql");
+    p.psql(
+        "CREATE TABLE \"public\".\"pgmigrations\" (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+         INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000000_users', now()), ('1700000000001_posts', now())",
+    );
+    switch(&p, "node-pg-migrate", "pgmigrations");
+}
+
+#[test]
+fn a_version_applied_with_no_file_and_two_tools_at_once_are_refused() {
+    let p = Project::new("adopt_holes");
+    applied_by_the_other_tool(&p, "1_users.up.sql", "2_posts.up.sql", "3_tags.up.sql");
+    p.psql("CREATE TABLE goose_db_version (id serial, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NULL default now(), PRIMARY KEY(id)); INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true), (7, true)");
+    let run = p.shale(&["adopt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("goose applied migration 7, and no file in the migrations directory has that version"),
+        "{}",
+        run.stderr
+    );
+    p.psql("DELETE FROM goose_db_version WHERE version_id = 7; CREATE TABLE schema_migrations (version bigint not null primary key, dirty boolean not null)");
+    let run = p.shale(&["adopt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("more than one migration history is in this database"), "{}", run.stderr);
+    let run = p.shale(&["adopt", "--from", "goose", "--dry-run"]).ok();
+    assert!(run.stdout.contains("would record 2 migration(s)"), "{}", run.stdout);
+    // A renamed table, named on the command line.
+    p.psql("DROP TABLE schema_migrations; ALTER TABLE goose_db_version RENAME TO our_versions");
+    let run = p.shale(&["adopt", "--from", "goose", "--table", "our_versions"]).ok();
+    assert!(run.stdout.contains("adopted from goose (public.our_versions)"), "{}", run.stdout);
+}
+
+#[test]
+fn a_database_with_no_history_gets_one_from_its_live_schema() {
+    let p = Project::new("adopt_from_database");
+    // What an ORM's create_all() or an afternoon in psql leaves.
+    p.psql(
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE, profile jsonb NOT NULL DEFAULT '{}');
+         CREATE INDEX users_profile ON users USING gin (profile);
+         INSERT INTO users (email) VALUES ('a@example.com')",
+    );
+    let run: Run = p.bare().args(["--database-url", &p.db.url, "baseline", "--from-database"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("wrote ") && run.stdout.contains("0001_baseline.sql"), "{}", run.stdout);
+    assert!(run.stdout.contains("commit it (git add"), "{}", run.stdout);
+    let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
+    assert!(file.contains("CREATE TABLE public.users"), "{file}");
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "baseline", "{status}");
+    p.shale(&["up"]).ok(); // nothing to do here
+    assert_eq!(p.psql("SELECT count(*) FROM users"), "1", "nothing ran on the live database");
+    // A fresh database builds the same schema from it.
+    let fresh = Project::new("adopt_from_database_fresh");
+    std::fs::create_dir_all(fresh.migrations()).unwrap();
+    std::fs::copy(p.migrations().join("0001_baseline.sql"), fresh.migrations().join("0001_baseline.sql")).unwrap();
+    fresh.shale(&["up"]).ok();
+    let live = p.shale(&["dump"]).ok().stdout;
+    let built = fresh.shale(&["dump"]).ok().stdout;
+    assert_eq!(live, built);
+    // Refused where there are migrations already, or history.
+    let again: Run =
+        p.bare().args(["--database-url", &p.db.url, "baseline", "--from-database"]).output().unwrap().into();
+    assert_eq!(again.code, 2, "{}", again.stderr);
+}
+
+#[test]
+fn goose_go_migrations_are_taken_over_too() {
+    let p = Project::new("adopt_goose_go");
+    applied_by_the_other_tool(&p, "00001_users.sql", "00003_posts.sql", "00004_tags.sql");
+    p.write("00002_backfill.go", "package migrations\n");
+    p.write("00005_later.go", "package migrations\n");
+    p.psql(
+        "CREATE TABLE goose_db_version (id integer PRIMARY KEY GENERATED BY DEFAULT AS IDENTITY, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NOT NULL DEFAULT now());
+         INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true), (3, true)",
+    );
+    let run = p.shale(&["adopt"]).ok();
+    assert!(run.stdout.contains("recorded 3 migration(s) as applied"), "{}", run.stdout);
+    assert!(run.stdout.contains("00002 backfill (00002_backfill.go)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("00005_later.go is a goose migration written in Go that goose has not applied here"),
+        "{}",
+        run.stdout
+    );
+    // 00004 would run, but 00005 cannot: `up` says what to do first.
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("migration 00005 is written in Go"), "{}", up.stderr);
+}
+
+#[test]
+fn adopt_nothing_starts_shale_s_history_beside_a_table_that_belongs_to_something_else() {
+    let p = Project::new("adopt_nothing");
+    p.write("0_extensions.sql", "CREATE TABLE zero (id int);\n");
+    p.write("1_users.sql", "CREATE TABLE users (id int);\n");
+    // Some other application's table, shaped like dbmate's.
+    p.psql("CREATE TABLE schema_migrations (version varchar primary key); INSERT INTO schema_migrations VALUES ('20190101')");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("`shale adopt --nothing`"), "{}", up.stderr);
+    let run = p.shale(&["adopt", "--nothing"]).ok();
+    assert!(run.stdout.contains("takes nothing over (public.schema_migrations (dbmate) left alone)"), "{}", run.stdout);
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"zero".to_string()), "version 0 ran: it was not baselined away");
+    assert_eq!(p.psql("SELECT count(*) FROM schema_migrations"), "1", "left alone");
+}

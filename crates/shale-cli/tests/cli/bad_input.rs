@@ -1,0 +1,87 @@
+//! Bad input is refused before anything runs, naming the file (and line and column where there
+//! is one), and never shows what it should not.
+
+use crate::common;
+
+use common::{Project, Run};
+
+#[test]
+fn a_nul_byte_is_refused_when_reading_with_its_position() {
+    let p = Project::new("bad_nul");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\0\n");
+    for args in [&["validate"][..], &["up"]] {
+        let run = p.shale(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("001_a.sql:2:26: holds a NUL byte"), "{args:?}: {}", run.stderr);
+    }
+    assert!(p.tables().is_empty());
+}
+
+#[test]
+fn new_refuses_a_name_that_is_not_one_line() {
+    let p = Project::new("bad_new_name");
+    let run: Run = p.bare().args(["new", "x\n-- shale:no-transaction"]).output().unwrap().into();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("holds a control character ('\\n')"), "{}", run.stderr);
+    assert!(!p.migrations().exists() || std::fs::read_dir(p.migrations()).unwrap().next().is_none());
+}
+
+#[test]
+fn upper_case_extensions_are_migrations_too() {
+    let p = Project::new("bad_case");
+    p.write("001_a.SQL", "CREATE TABLE a (id int);\n");
+    p.write("002_b.Sql", "CREATE TABLE b (id int);\n");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.tables(), vec!["a", "b", "shale_migrations"]);
+}
+
+#[test]
+fn a_symlink_leading_outside_the_directory_is_not_followed() {
+    let p = Project::new("bad_symlink");
+    let secret = p.path().join("secret.txt");
+    std::fs::write(&secret, "password = hunter2\n").unwrap();
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    std::os::unix::fs::symlink(&secret, p.migrations().join("002_b.sql")).unwrap();
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("002_b.sql: is a symbolic link to a path outside the migrations directory"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    assert!(p.tables().is_empty());
+    // Inside the directory, a link is fine.
+    std::fs::remove_file(p.migrations().join("002_b.sql")).unwrap();
+    std::fs::create_dir(p.migrations().join("shared")).unwrap();
+    std::fs::write(p.migrations().join("shared/b.sql.txt"), "CREATE TABLE b (id int);\n").unwrap();
+    std::os::unix::fs::symlink(p.migrations().join("shared/b.sql.txt"), p.migrations().join("002_b.sql")).unwrap();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.tables(), vec!["a", "b", "shale_migrations"]);
+}
+
+#[test]
+fn a_file_too_large_to_run_as_one_migration_is_refused_up_front() {
+    let p = Project::new("bad_large");
+    let line = "INSERT INTO t VALUES (1);\n";
+    let text = line.repeat((64 * 1024 * 1024) / line.len() + 1);
+    p.write("001_huge.sql", &text);
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("001_huge.sql: is larger than 64 MiB"), "{}", run.stderr);
+}
+
+#[test]
+fn marking_a_healthy_migration_rolled_back_needs_force() {
+    let p = Project::new("bad_repair");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    p.shale(&["up"]).ok();
+    let run = p.shale(&["repair", "001", "--rolled-back", "--reason", "oops"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is applied and its file is unchanged"), "{}", run.stderr);
+    assert_eq!(p.history(), vec!["1|versioned|succeeded"], "nothing recorded");
+    p.psql("DROP TABLE a");
+    p.shale(&["repair", "001", "--rolled-back", "--reason", "dropped by hand", "--force"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.tables(), vec!["a", "shale_migrations"]);
+}

@@ -1,0 +1,246 @@
+//! Strong locks on busy tables: a statement that would stall the application waits, without
+//! queueing for its lock, until no session holds the table; it names what holds it, gives up
+//! after --lock-wait-max, and cancels (or ends) the holders when asked.
+
+use crate::common;
+
+use std::io::Write;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{finish, Project};
+
+fn table_with_rows(name: &str) -> Project {
+    let p = Project::new(name);
+    p.write("001_t.sql", "CREATE TABLE t (id bigint PRIMARY KEY, v text);");
+    p.shale(&["up"]).ok();
+    p.fill("t", 1000);
+    p
+}
+
+fn psql_as(p: &Project, application: &str) -> Command {
+    let cluster = shale_testkit::shared_cluster();
+    let mut cmd = Command::new(cluster.binaries().psql());
+    cmd.arg(cluster.conninfo(&p.db.name)).args(["-X", "-q"]).env("PGAPPNAME", application);
+    cmd
+}
+
+/// Until a session named `application` holds a lock on t.
+fn wait_until_holding(p: &Project, application: &str) {
+    p.wait_for(
+        &format!(
+            "SELECT count(*) > 0 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+              WHERE a.application_name = '{application}' AND l.relation = 't'::regclass AND l.granted"
+        ),
+        "t",
+        "the holder holds t",
+    );
+}
+
+/// A session named `application` that reads t and keeps its transaction open for `seconds`.
+fn long_reader(p: &Project, application: &str, seconds: f64) -> Child {
+    let child = psql_as(p, application)
+        .args(["-c", &format!("BEGIN; SELECT count(*) FROM t; SELECT pg_sleep({seconds}); COMMIT;")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until_holding(p, application);
+    child
+}
+
+/// A session named `application` that read t and sits idle in its transaction until dropped.
+fn idle_in_transaction(p: &Project, application: &str) -> (Child, ChildStdin) {
+    let mut child =
+        psql_as(p, application).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"BEGIN;\nSELECT count(*) FROM t;\n").unwrap();
+    stdin.flush().unwrap();
+    wait_until_holding(p, application);
+    (child, stdin)
+}
+
+/// Until shale has looked at least once for the sessions holding its tables.
+fn wait_until_shale_waits(p: &Project) {
+    p.wait_for(
+        "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'WITH target(name, modes)%' AND datname = current_database()",
+        "t",
+        "shale looks for the sessions holding t",
+    );
+}
+
+/// Whether a short read of t, as the application makes, gets through within a second.
+fn application_reads(p: &Project) -> bool {
+    let out = psql_as(p, "app").args(["-c", "SET lock_timeout = '1s'; SELECT count(*) FROM t;"]).output().unwrap();
+    out.status.success()
+}
+
+fn columns(p: &Project) -> String {
+    p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'")
+}
+
+#[test]
+fn a_busy_table_is_waited_for_without_stalling_its_readers() {
+    let p = table_with_rows("busy_wait");
+    p.write("002_add.sql", "ALTER TABLE t ADD COLUMN x int;");
+
+    let holder = long_reader(&p, "report-job", 2.5);
+    let run = p.spawn(&["up", "--log-format", "json"]);
+    wait_until_shale_waits(&p);
+    // shale has not asked for its lock: the application's reads go on.
+    assert!(application_reads(&p), "a read of t stalled behind the waiting migration");
+    assert_eq!(columns(&p), "2", "the migration ran while t was held");
+    let run = finish(run);
+    finish(holder);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(columns(&p), "3");
+    let blocked: Vec<serde_json::Value> = run
+        .stderr
+        .lines()
+        .chain(run.stdout.lines())
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "lock_blocked")
+        .collect();
+    assert_eq!(blocked.len(), 1, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    let blocker = &blocked[0]["blockers"][0];
+    assert_eq!(blocker["application_name"], "report-job");
+    assert_eq!(blocker["relation"], "t");
+    assert_eq!(blocker["mode"], "AccessShareLock");
+
+    // Queueing for the lock, as other tools do, stalls the same read: the comparison shows the
+    // check above can fail.
+    p.write("003_add.sql", "ALTER TABLE t ADD COLUMN y int;");
+    let holder = long_reader(&p, "report-job", 2.5);
+    let run = p.spawn(&["up", "--lock-acquire", "queue", "--session-lock-timeout", "20s"]);
+    p.wait_for(
+        "SELECT count(*) FROM pg_locks WHERE relation = 't'::regclass AND mode = 'AccessExclusiveLock' AND NOT granted",
+        "1",
+        "shale queues for its lock",
+    );
+    assert!(!application_reads(&p), "a read of t got through while the migration queued");
+    finish(holder);
+    assert_eq!(finish(run).code, 0);
+}
+
+#[test]
+fn a_table_held_too_long_fails_the_migration_naming_the_holder() {
+    let p = table_with_rows("busy_max");
+    p.write("002_add.sql", "ALTER TABLE t ADD COLUMN x int;");
+    let (holder, stdin) = idle_in_transaction(&p, "forgotten-console");
+
+    let started = Instant::now();
+    let run = p.shale(&["up", "--lock-wait-max", "700ms"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(run.stderr.contains("forgotten-console"), "{}", run.stderr);
+    assert!(run.stderr.contains("idle in transaction"), "{}", run.stderr);
+    assert!(run.stderr.contains("--cancel-blockers-after"), "{}", run.stderr);
+    // Nothing ran; the migration is still pending.
+    assert_eq!(columns(&p), "2");
+    assert_eq!(p.shale(&["status", "--json"]).ok().json()["migrations"][1]["state"], "pending");
+
+    // A cancel does not reach a session idle in a transaction: it still holds t.
+    let run = p.shale(&["up", "--lock-wait-max", "700ms", "--cancel-blockers-after", "100ms"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(columns(&p), "2");
+
+    // --terminate ends it, and the migration lands.
+    let run = p.shale(&["up", "--lock-wait-max", "10s", "--cancel-blockers-after", "100ms", "--terminate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("ended the session of pid"), "{}", run.stderr);
+    assert!(run.stderr.contains("forgotten-console"), "{}", run.stderr);
+    assert_eq!(columns(&p), "3");
+    drop(stdin);
+    finish(holder);
+}
+
+#[test]
+fn a_long_query_holding_the_table_is_cancelled_when_asked() {
+    let p = table_with_rows("busy_cancel");
+    p.write("002_add.sql", "ALTER TABLE t ADD COLUMN x int;");
+    let holder = psql_as(&p, "slow-report")
+        .args(["-c", "SELECT count(*) FROM t, pg_sleep(60);"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until_holding(&p, "slow-report");
+
+    let started = Instant::now();
+    let run = p.shale(&["up", "--cancel-blockers-after", "300ms"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    assert!(run.stderr.contains("cancelled the query of pid"), "{}", run.stderr);
+    assert!(run.stderr.contains("slow-report"), "{}", run.stderr);
+    assert_eq!(columns(&p), "3");
+    assert_ne!(finish(holder).code, 0, "the holder's query was not cancelled");
+}
+
+#[test]
+fn a_migration_outside_a_transaction_waits_statement_by_statement() {
+    let p = table_with_rows("busy_notx");
+    p.write(
+        "002_notx.sql",
+        "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t_v ON t (v);\nALTER TABLE t ADD COLUMN x int;\n",
+    );
+    // The wait runs out: the index (which stalls nobody) is built, the ALTER is not sent, and
+    // nothing is in doubt.
+    let (holder, stdin) = idle_in_transaction(&p, "console");
+    let run = p.shale(&["up", "--lock-wait-max", "500ms"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("console"), "{}", run.stderr);
+    assert_eq!(columns(&p), "2");
+    drop(stdin);
+    finish(holder);
+
+    // Once the table is free, the next run starts at the ALTER.
+    let holder = long_reader(&p, "report-job", 1.0);
+    let run = p.shale(&["up", "-v"]);
+    finish(holder);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("resuming at statement 2"), "{}", run.stderr);
+    assert!(run.stderr.contains("report-job"), "{}", run.stderr);
+    assert_eq!(columns(&p), "3");
+    assert_eq!(p.history(), ["1|versioned|succeeded", "2|versioned|failed", "2|versioned|succeeded"]);
+}
+
+#[test]
+fn each_schema_of_a_fleet_waits_for_its_own_table() {
+    let p = Project::new("busy_fleet");
+    p.psql("CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b;");
+    p.write("001_t.sql", "CREATE TABLE t (id bigint PRIMARY KEY, v text);");
+    p.shale(&["--schemas", "tenant_*", "up"]).ok();
+    p.write("002_add.sql", "ALTER TABLE t ADD COLUMN x int;");
+    let tenant_columns = || {
+        p.psql("SELECT table_schema || ':' || count(*) FROM information_schema.columns WHERE table_name = 't' GROUP BY table_schema ORDER BY table_schema")
+    };
+
+    // tenant_a's table is held by a session idle in its transaction: tenant_a fails naming it after
+    // the wait, tenant_b is migrated.
+    let mut holder = psql_as(&p, "tenant-a-console")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = holder.stdin.take().unwrap();
+    stdin.write_all(b"BEGIN;\nSELECT count(*) FROM tenant_a.t;\n").unwrap();
+    stdin.flush().unwrap();
+    p.wait_for(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+          WHERE a.application_name = 'tenant-a-console' AND l.relation = 'tenant_a.t'::regclass AND l.granted",
+        "1",
+        "the holder holds tenant_a.t",
+    );
+    let run = p.shale(&["--schemas", "tenant_*", "up", "--lock-wait-max", "700ms"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("tenant-a-console"), "{}", run.stderr);
+    assert_eq!(tenant_columns(), "tenant_a:2\ntenant_b:3");
+
+    // Ended by --terminate, the rerun migrates tenant_a.
+    let run = p.shale(&["--schemas", "tenant_*", "up", "--cancel-blockers-after", "100ms", "--terminate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tenant_columns(), "tenant_a:3\ntenant_b:3");
+    drop(stdin);
+    finish(holder);
+}

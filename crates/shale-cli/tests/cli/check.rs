@@ -1,0 +1,43 @@
+//! `shale check` on a throwaway server.
+
+use crate::common;
+
+use common::{Project, Run};
+
+#[test]
+fn check_applies_everything_and_proves_each_down() {
+    let p = Project::new("check");
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/dht/migrations");
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        p.write(entry.file_name().to_str().unwrap(), &std::fs::read_to_string(entry.path()).unwrap());
+    }
+    // No database needed: check brings its own.
+    let run: Run = p.bare().args(["check", "--json"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(json["ok"], true);
+    let restores: Vec<_> =
+        json["migrations"].as_array().unwrap().iter().map(|m| m["down_restores_schema"].clone()).collect();
+    assert_eq!(restores, vec![serde_json::json!(true); 4]);
+
+    // A down that forgets something is caught, and the leftover is named.
+    p.write(
+        "005_more.sql",
+        "-- migrate:up\nCREATE TABLE b (id int);\nCREATE TABLE c (id int);\n-- migrate:down\nDROP TABLE b;\n",
+    );
+    let run: Run = p.bare().arg("check").output().unwrap().into();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("FAIL  005 more: down does not restore the schema"), "{}", run.stdout);
+    assert!(run.stdout.contains("table public.c: before up (absent), after down table"), "{}", run.stdout);
+
+    // Against a live database that has none of it: drift is reported.
+    p.write("005_more.sql", "-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n");
+    let run: Run = p.bare().args(["check", "--against", &p.db.url]).output().unwrap().into();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("the live database differs"), "{}", run.stdout);
+    p.shale(&["up"]).ok();
+    let run: Run = p.bare().args(["check", "--against", &p.db.url]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("the live database matches the migrations"), "{}", run.stdout);
+}

@@ -1,0 +1,302 @@
+//! Settings from shale.toml, the environment and .env; init and new; connection errors.
+
+use crate::common;
+
+use common::{finish, Project, Run};
+
+#[test]
+fn custom_variable_from_dotenv_and_real_environment_wins() {
+    let p = Project::new("cfg_dotenv");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    std::fs::write(p.path().join("shale.toml"), "database_url_env = \"NEON_DATABASE_URL\"\n").unwrap();
+    std::fs::write(p.path().join(".env"), format!("NEON_DATABASE_URL={}\n", p.db.url)).unwrap();
+    let run: Run = p.bare().arg("up").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.tables(), ["a", "shale_migrations"]);
+    // The real environment overrides .env; its password never shows.
+    let run: Run = p
+        .bare()
+        .env("NEON_DATABASE_URL", "postgresql://app:topsecret-pw@127.0.0.1:1/db")
+        .arg("status")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("could not connect to postgresql://app:***@127.0.0.1:1/db"), "{}", run.stderr);
+    assert!(!run.stderr.contains("topsecret") && !run.stdout.contains("topsecret"));
+}
+
+#[test]
+fn missing_database_and_bad_config_are_usage_errors() {
+    let p = Project::new("cfg_errors");
+    p.write("001_a.sql", "select 1;");
+    let run: Run = p.bare().arg("up").output().unwrap().into();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no database configured"), "{}", run.stderr);
+    // validate without a database checks the files alone.
+    let run: Run = p.bare().arg("validate").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::write(p.path().join("shale.toml"), "dir = \"migrations\"\nlock_timeout = 5\n").unwrap();
+    let run: Run = p.bare().arg("status").output().unwrap().into();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("shale.toml:2:16"), "{}", run.stderr);
+    std::fs::write(p.path().join("shale.toml"), "dirr = \"x\"\n").unwrap();
+    let run: Run = p.bare().arg("status").output().unwrap().into();
+    assert!(run.stderr.contains("shale.toml:1:1: unknown field `dirr`"), "{}", run.stderr);
+    let run = p.shale(&["up", "--database-url", "mysql://x"]);
+    assert_eq!(run.code, 2);
+    std::fs::write(p.path().join("shale.toml"), "lock_timeout = \"soon\"\n").unwrap();
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "a bad timeout is a configuration error, not a connection failure");
+    assert!(run.stderr.contains("`lock_timeout` in shale.toml: `soon` is not a duration"), "{}", run.stderr);
+}
+
+#[test]
+fn unreachable_server_is_exit_3_with_a_redacted_url() {
+    let p = Project::new("cfg_unreachable");
+    p.write("001_a.sql", "select 1;");
+    let port = shale_testkit::free_port().unwrap();
+    let url = format!("postgresql://app:hunter2@127.0.0.1:{port}/db");
+    let run: Run = p.bare().args(["--database-url", &url, "up"]).output().unwrap().into();
+    assert_eq!(run.code, 3);
+    // The warning about a password on the command line, then one clear line.
+    assert_eq!(run.stderr.lines().filter(|l| !l.starts_with("warning: the password")).count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("connection refused") || run.stderr.contains("Connection refused"), "{}", run.stderr);
+    assert!(!run.stderr.contains("hunter2"));
+    let json: Run = p.bare().args(["--database-url", &url, "--json", "up"]).output().unwrap().into();
+    assert_eq!(json.json()["exit_code"], 3);
+    assert!(!json.stdout.contains("hunter2"));
+}
+
+#[test]
+fn init_and_new_follow_the_directory_convention() {
+    let p = Project::new("cfg_new");
+    let run: Run = p.bare().arg("init").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(p.path().join("shale.toml").exists() && p.migrations().is_dir());
+    let again: Run = p.bare().arg("init").output().unwrap().into();
+    assert_eq!(again.code, 2, "init refuses to overwrite");
+
+    let new = |args: &[&str]| -> Vec<String> {
+        let run: Run = p.bare().arg("--json").arg("new").args(args).output().unwrap().into();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.json()["created"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                std::path::Path::new(c.as_str().unwrap())
+                    .strip_prefix(p.path())
+                    .unwrap_or(std::path::Path::new(c.as_str().unwrap()))
+                    .display()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(new(&["create users"]), ["migrations/0001_create_users.sql"]);
+    assert_eq!(new(&["Add Email!", "--reversible"]), ["migrations/0002_add_email.sql"]);
+    let text = std::fs::read_to_string(p.migrations().join("0002_add_email.sql")).unwrap();
+    assert!(text.contains("-- migrate:up") && text.contains("-- migrate:down"));
+
+    // up/down pairs continue as pairs, with the width they use.
+    let q = Project::new("cfg_new_pairs");
+    q.write("001_a.up.sql", "select 1;");
+    q.write("001_a.down.sql", "select 1;");
+    let run: Run = q.bare().args(["new", "b", "--reversible"]).output().unwrap().into();
+    assert!(run.stdout.contains("002_b.up.sql") && run.stdout.contains("002_b.down.sql"), "{}", run.stdout);
+    // Timestamps continue as timestamps.
+    let t = Project::new("cfg_new_ts");
+    t.write("20240101000000_a.sql", "select 1;");
+    let run: Run = t.bare().args(["new", "b"]).output().unwrap().into();
+    let created = run.stdout.trim().rsplit('/').next().unwrap().to_string();
+    assert_eq!(created.len(), "20261125000000_b.sql".len(), "{created}");
+    assert!(created.as_str() > "20240101000000_a.sql");
+    // diesel folders and Flyway names too.
+    let d = Project::new("cfg_new_diesel");
+    d.write("2017-09-23-182408_a/up.sql", "select 1;");
+    let run: Run = d.bare().args(["new", "b"]).output().unwrap().into();
+    assert!(run.stdout.contains("_b/up.sql") && run.stdout.contains("_b/down.sql"), "{}", run.stdout);
+    let f = Project::new("cfg_new_flyway");
+    f.write("V1__a.sql", "select 1;");
+    let run: Run = f.bare().args(["new", "b"]).output().unwrap().into();
+    assert!(run.stdout.contains("V2__b.sql"), "{}", run.stdout);
+    // Every created file loads.
+    for project in [&p, &q, &t, &d, &f] {
+        let run: Run = project.bare().arg("validate").output().unwrap().into();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_least_privilege_role_can_migrate_its_schema() {
+    let p = Project::new("cfg_leastpriv");
+    let role = format!("app_{}", p.db.name);
+    p.psql(&format!("CREATE ROLE {role} LOGIN; GRANT USAGE, CREATE ON SCHEMA public TO {role};"));
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    let url = p.db.url.replacen("postgres@", &format!("{role}@"), 1);
+    let run: Run = p.bare().args(["--database-url", &url, "up"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "a role without CREATE on the database still migrates: {}", run.stderr);
+    assert_eq!(p.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'shale_migrations'"), role);
+}
+
+#[test]
+fn backup_before_applying_and_refuse_without_a_fit_pg_dump() {
+    let p = Project::new("cfg_backup");
+    p.write("001_a.sql", "CREATE TABLE a (id int); INSERT INTO a VALUES (42);");
+    p.shale(&["up"]).ok();
+    p.write("002_b.sql", "-- shale:allow destructive -- the backup below keeps the data\nDROP TABLE a;");
+    let backups = p.path().join("backups");
+    let run = p.shale(&["up", "--backup", backups.to_str().unwrap()]).ok();
+    assert!(run.stderr.contains("restore with: pg_restore --clean --if-exists"), "{}", run.stderr);
+    let dump = std::fs::read_dir(&backups).unwrap().next().unwrap().unwrap().path();
+    assert!(dump.to_string_lossy().ends_with(".dump"));
+    // All the data is in there: only its owner may read it.
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&backups).unwrap().permissions().mode() & 0o777, 0o700);
+    assert_eq!(std::fs::metadata(&dump).unwrap().permissions().mode() & 0o777, 0o600);
+    // The dump was taken before 002 ran: it still holds table a and its row.
+    let pg_restore = shale_testkit::shared_cluster().binaries().program("pg_restore");
+    let listing = std::process::Command::new(pg_restore).arg("--list").arg(&dump).output().unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("TABLE public a ") && listing.contains("TABLE DATA public a "), "{listing}");
+
+    // A pg_dump older than the server, or none at all: a clear error, and nothing is applied.
+    p.write("003_c.sql", "CREATE TABLE c (id int);");
+    let fake = p.path().join("old_pg_dump");
+    std::fs::write(&fake, "#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut cmd = p.bare();
+    cmd.env("SHALE_PG_DUMP", &fake).args(["--database-url", &p.db.url, "up", "--backup", "b2"]);
+    let run: Run = cmd.output().unwrap().into();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("backup failed, so nothing was applied"), "{}", run.stderr);
+    assert!(run.stderr.contains("older than the PostgreSQL"), "{}", run.stderr);
+    let mut cmd = p.bare();
+    cmd.env("SHALE_PG_DUMP", "/nonexistent/pg_dump").args(["--database-url", &p.db.url, "up", "--backup", "b2"]);
+    let run: Run = cmd.output().unwrap().into();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("install the PostgreSQL client tools"), "{}", run.stderr);
+    assert!(!p.tables().contains(&"c".to_string()));
+}
+
+#[test]
+fn dev_server_lifecycle() {
+    let p = Project::new("cfg_dev");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    let dev = |args: &[&str]| -> Run { p.bare().args(args).output().unwrap().into() };
+    let started = dev(&["dev", "start"]);
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    let url = started.stdout.trim().to_string();
+    // Over the unix socket in the project folder, the one way in: nothing listens on TCP, where
+    // any local user could connect as the superuser.
+    assert!(url.starts_with("postgresql://postgres@%2F") && url.contains("%2F.shale%2Fdev:"), "{url}");
+    let port: u16 = url.rsplit(':').next().unwrap().split('/').next().unwrap().parse().unwrap();
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "the dev server listens on 127.0.0.1:{port}");
+    assert_eq!(dev(&["dev", "url"]).stdout.trim(), url, "the URL is stable");
+    assert_eq!(dev(&["dev", "status", "--json"]).json()["running"], true);
+    dev(&["--dev", "up"]).ok();
+    assert!(dev(&["--dev", "status"]).ok().stdout.contains("applied"));
+    assert_eq!(dev(&["dev", "stop"]).ok().stdout.trim(), "stopped");
+    let stopped = dev(&["dev", "status"]);
+    assert_eq!(stopped.code, 1);
+    assert!(stopped.stdout.contains("not running"));
+    // Restarted, it keeps its data and its URL.
+    assert_eq!(dev(&["dev", "start"]).ok().stdout.trim(), url);
+    assert!(dev(&["--dev", "up"]).ok().stdout.contains("nothing to apply"));
+    dev(&["dev", "stop"]).ok();
+}
+
+#[test]
+fn secrets_in_a_bad_env_file_or_config_are_never_shown() {
+    let p = Project::new("cfg_secrets");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    let run_with = |args: &[&str]| -> Run { p.bare().args(args).output().unwrap().into() };
+    // A .env line that does not parse: its file and line, not its content.
+    std::fs::write(p.path().join(".env"), "APP=1\nPGPASSWORD=Top Secret PW\n").unwrap();
+    for args in [&["status"][..], &["--json", "status"], &["--database-url", &p.db.url, "status"]] {
+        let run = run_with(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        let all = format!("{}{}", run.stdout, run.stderr);
+        assert!(all.contains(".env:2: this line is not `KEY=value`"), "{args:?}: {all}");
+        assert!(!all.contains("Secret"), "{args:?}: the password is shown: {all}");
+    }
+    std::fs::write(p.path().join(".env"), "DATABASE_URL=\"postgres://app:hunter2@db.example/app\nOTHER=1\n").unwrap();
+    let run = run_with(&["--json", "status"]);
+    assert!(!format!("{}{}", run.stdout, run.stderr).contains("hunter2"), "{}{}", run.stdout, run.stderr);
+    std::fs::remove_file(p.path().join(".env")).unwrap();
+
+    // database_url_env holding a URL by mistake.
+    std::fs::write(
+        p.path().join("shale.toml"),
+        "dir = \"migrations\"\ndatabase_url_env = \"postgres://app:hunter2@db/app\"\n",
+    )
+    .unwrap();
+    let run = run_with(&["status"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("shale.toml:2:1: `database_url_env` must be the name of an environment variable"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+
+    // A history table name that PostgreSQL would cut short onto itself with `_lock`.
+    let long = "h".repeat(59);
+    std::fs::write(p.path().join("shale.toml"), format!("history_table = \"{long}\"\n")).unwrap();
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("shale.toml:1:1: history_table"), "{}", run.stderr);
+    assert!(run.stderr.contains("may be at most 58 bytes"), "{}", run.stderr);
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+
+    // A password on the command line: warned about once.
+    let with_password = p.db.url.replacen("postgres@", "postgres:pw@", 1);
+    let run = run_with(&["--database-url", &with_password, "status"]);
+    assert_eq!(run.stderr.matches("can be read by other users of this machine").count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn the_migration_lock_wait_is_migration_lock_wait_and_the_old_flag_warns() {
+    let p = Project::new("cfg_lock_wait");
+    p.write("001_slow.sql", "SELECT pg_sleep(30);\n");
+    let first = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(30)");
+    let waited = |run: &Run, seconds: u32| {
+        assert_eq!(run.code, 3, "{}", run.stderr);
+        let text = format!("could not get the migration lock within {seconds}s");
+        assert!(run.stderr.contains(&text), "{}", run.stderr);
+    };
+    let run = p.shale(&["up", "--migration-lock-wait", "1s"]);
+    waited(&run, 1);
+    assert!(!run.stderr.contains("deprecated"), "{}", run.stderr);
+    // The hint names the flag by its new name.
+    assert!(run.stderr.contains("raise --migration-lock-wait (migration_lock_wait in shale.toml)"), "{}", run.stderr);
+    // The former name means the same, with one warning line first.
+    let run = p.shale(&["up", "--lock-timeout", "1s"]);
+    waited(&run, 1);
+    assert_eq!(
+        run.stderr.lines().next(),
+        Some(
+            "warning: --lock-timeout is deprecated: use --migration-lock-wait; PostgreSQL's lock_timeout is set \
+             with lock_timeout in shale.toml or --session-lock-timeout"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.matches("deprecated").count(), 1, "{}", run.stderr);
+    // The shale.toml key of the same name, which the flag overrides; `lock_timeout` there is
+    // PostgreSQL's, and has nothing to do with it.
+    std::fs::write(p.path().join("shale.toml"), "migration_lock_wait = \"2s\"\nlock_timeout = \"3s\"\n").unwrap();
+    waited(&p.shale(&["up"]), 2);
+    waited(&p.shale(&["up", "--migration-lock-wait", "1s"]), 1);
+    // Both names at once is a usage error; the old one is not in the help.
+    assert_eq!(p.shale(&["status", "--lock-timeout", "1s", "--migration-lock-wait", "1s"]).code, 2);
+    let help = p.shale(&["up", "--help"]).ok().stdout;
+    assert!(help.contains("--migration-lock-wait") && !help.contains("--lock-timeout"), "{help}");
+    // Ends the first runner's migration, and with it the first runner.
+    p.psql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()",
+    );
+    finish(first);
+}

@@ -1,0 +1,357 @@
+//! `shale diff` and `shale drift --fix` through the real binary, against real servers: each source
+//! kind, --write in the directory's convention, --verify, destructive statements, scratch-database
+//! cleanup (also on Ctrl-C) and errors in a schema file.
+
+use crate::common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{finish, scratch_databases_left, Project, Run};
+use shale_testkit::shared_cluster;
+
+const USERS_V1: &str = "CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, legacy text);";
+const USERS_V2: &str = "CREATE TABLE users (id bigserial PRIMARY KEY, email varchar(320) NOT NULL UNIQUE, \
+    profile jsonb NOT NULL DEFAULT '{}', tags text[] NOT NULL DEFAULT '{}');
+CREATE INDEX users_profile ON users USING gin (profile);
+CREATE VIEW user_emails AS SELECT id, email FROM users;";
+
+/// Run `cmd`, send it Ctrl-C once a migration of it sits in `pg_sleep(60)` in its scratch
+/// database or schema, and wait for it.
+fn interrupt_when_sleeping(mut cmd: std::process::Command) -> Run {
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    // Its own sessions only: other tests sleep on the same server.
+    let sleeping = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()
+           AND (datname ~ '^shale_scratch_{id}_' OR application_name ~ '^shale shale_scratch_{id}_')",
+        id = child.id()
+    );
+    while shared_cluster().psql("postgres", &sleeping).unwrap() == "0" {
+        assert!(started.elapsed() < Duration::from_secs(60), "the slow migration never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: sends a signal to our own child process; no memory is involved.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    finish(child)
+}
+
+#[test]
+fn a_database_to_a_schema_file_written_as_the_next_migration_and_applied() {
+    let p = Project::new("diff_write");
+    p.write("001_users.up.sql", USERS_V1);
+    p.write("001_users.down.sql", "DROP TABLE users;");
+    p.shale(&["up"]).ok();
+    // Production has rows: the safety check judges the generated migration by them.
+    p.psql(
+        "INSERT INTO users (email) SELECT 'u' || g || '@example.com' FROM generate_series(1, 20000) g; ANALYZE users",
+    );
+    std::fs::write(p.path().join("schema.sql"), USERS_V2).unwrap();
+
+    // Printed: the safe SQL, with the column drop left as a comment.
+    let run = p.shale(&["diff", "--to", "schema.sql"]).ok();
+    assert!(
+        run.stdout.contains("ALTER TABLE public.users ADD COLUMN profile jsonb DEFAULT '{}'::jsonb NOT NULL;"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("-- ALTER TABLE public.users DROP COLUMN legacy;"), "{}", run.stdout);
+    assert!(run.stderr.contains("1 destructive statement(s) left out"), "{}", run.stderr);
+
+    // --verify proves it on a copy of the database; the left-out drop shows as what still differs.
+    let run = p.shale(&["diff", "--to", "schema.sql", "--verify"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("column public.users.legacy"), "{}", run.stderr);
+    p.shale(&["diff", "--to", "schema.sql", "--verify", "--allow-destructive"]).ok();
+
+    // --write: the next migration in the directory's own layout (an up/down pair), down included.
+    p.shale(&["diff", "--to", "schema.sql", "--allow-destructive", "--write", "match schema"]).ok();
+    let up = std::fs::read_to_string(p.migrations().join("002_match_schema.up.sql")).unwrap();
+    let down = std::fs::read_to_string(p.migrations().join("002_match_schema.down.sql")).unwrap();
+    assert!(up.contains("DROP COLUMN legacy"), "{up}");
+    assert!(down.contains("ADD COLUMN legacy text"), "{down}");
+    // The linter reviews it like any migration: the drop is allowed (asked for), the
+    // lock-heavy statements are reported, and this test accepts them.
+    let refused = p.shale(&["up"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(!refused.stderr.contains("error[destructive]"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("error[create-index-non-concurrently]"), "{}", refused.stderr);
+    p.shale(&["up", "--force-unsafe"]).ok();
+    let again = p.shale(&["diff", "--to", "schema.sql"]).ok();
+    assert!(again.stdout.is_empty() && again.stderr.contains("no differences"), "{}{}", again.stdout, again.stderr);
+    // The generated down restores the old schema exactly (check replays up, down, up).
+    p.shale(&["check"]).ok();
+}
+
+#[test]
+fn two_migration_directories_on_a_dev_server_leave_no_scratch_database() {
+    let p = Project::new("diff_dirs");
+    p.write("001_users.sql", USERS_V1);
+    let other = p.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("001_users.sql"), USERS_V2).unwrap();
+    let dev_url = shared_cluster().url("postgres");
+    let run = p
+        .shale(&[
+            "diff",
+            "--from",
+            "migrations",
+            "--to",
+            "other",
+            "--dev-url",
+            &dev_url,
+            "--verify",
+            "--json",
+            "--allow-destructive",
+        ])
+        .ok();
+    let json = run.json();
+    assert_eq!(json["verification"]["ok"], true, "{json}");
+    assert_eq!(json["destructive_left_out"], 0);
+    let objects: Vec<&str> =
+        json["changes"].as_array().unwrap().iter().map(|c| c["object"].as_str().unwrap()).collect();
+    assert!(
+        objects.contains(&"view public.user_emails") && objects.contains(&"index public.users_profile"),
+        "{objects:?}"
+    );
+    assert_eq!(scratch_databases_left(&[&run]), "0", "scratch databases dropped");
+
+    // A failing source still drops its scratch database, and the error names file:line:column.
+    std::fs::write(p.path().join("bad.sql"), "CREATE TABLE ok (id int);\nCREATE TABLE bad (id nosuchtype);\n").unwrap();
+    let run = p.shale(&["diff", "--from", "bad.sql", "--to", "other", "--dev-url", &dev_url]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("bad.sql:2:22"), "{}", run.stderr);
+    assert!(run.stderr.contains("nosuchtype"), "{}", run.stderr);
+    assert_eq!(scratch_databases_left(&[&run]), "0", "scratch database dropped after a failure");
+
+    // Ctrl-C while a migration replays: the scratch database is dropped and shale exits 130.
+    std::fs::write(other.join("002_slow.sql"), "SELECT pg_sleep(60);").unwrap();
+    let mut cmd = p.bare();
+    cmd.args(["diff", "--from", "migrations", "--to", "other", "--dev-url", &dev_url]);
+    let out = interrupt_when_sleeping(cmd);
+    assert_eq!(out.code, 130, "{}", out.stderr);
+    assert_eq!(scratch_databases_left(&[&out]), "0", "scratch databases dropped on Ctrl-C");
+}
+
+#[test]
+fn drift_fix_adopts_the_live_schema_or_restores_the_expected_one() {
+    let p = Project::new("drift_fix");
+    p.write("001_users.up.sql", USERS_V1);
+    p.write("001_users.down.sql", "DROP TABLE users;");
+    p.shale(&["up"]).ok();
+    // Seed 002: the live table was changed by hand.
+    p.psql("ALTER TABLE users ADD COLUMN username varchar(255); CREATE INDEX users_email ON users (email);");
+
+    // --fix without --direction says what each direction means.
+    let run = p.shale(&["drift", "--fix", "x"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("adopt") && run.stderr.contains("restore"), "{}", run.stderr);
+
+    // restore: a one-off script that puts the database back; the migrations are untouched.
+    let run = p.shale(&["drift", "--fix", "restore_users", "--direction", "restore", "--allow-destructive"]);
+    assert_eq!(run.code, 1, "drift is still reported: {}", run.stderr);
+    let script = std::fs::read_to_string(p.path().join("restore_users.sql")).unwrap();
+    assert!(script.contains("DROP INDEX public.users_email;"), "{script}");
+    assert!(script.contains("ALTER TABLE public.users DROP COLUMN username;"), "{script}");
+    assert!(!p.migrations().join("002_restore_users.up.sql").exists());
+
+    // adopt: the next migration captures the live schema; recorded as applied, drift is gone.
+    let run = p.shale(&["drift", "--fix", "adopt users changes", "--direction", "adopt"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("shale repair 002 --applied"), "{}", run.stderr);
+    let up = std::fs::read_to_string(p.migrations().join("002_adopt_users_changes.up.sql")).unwrap();
+    assert!(up.contains("ADD COLUMN username character varying(255);"), "{up}");
+    assert!(up.contains("CREATE INDEX users_email ON public.users USING btree (email);"), "{up}");
+    p.shale(&["repair", "002", "--applied", "--reason", "adopted schema drift"]).ok();
+    let run = p.shale(&["drift"]).ok();
+    assert!(run.stdout.contains("no drift"), "{}", run.stdout);
+    // The restore script now undoes the adopted changes: applying it makes the database drift.
+    p.psql(&script);
+    assert_eq!(p.shale(&["drift"]).code, 1);
+}
+
+/// A `--dev-url` user that may not CREATE DATABASE: `diff`, `drift` and `check` build in a scratch
+/// schema of its database instead, read it back as `public`, and drop it afterwards.
+#[test]
+fn without_create_database_a_scratch_schema_is_used() {
+    let p = Project::new("diff_noscratchdb");
+    p.write("001_users.up.sql", USERS_V1);
+    p.write("001_users.down.sql", "DROP TABLE users;");
+    let other = p.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("001_users.sql"), USERS_V2).unwrap();
+    let cluster = shared_cluster();
+    cluster
+        .psql(
+            "postgres",
+            "DO $$ BEGIN CREATE ROLE shale_nocreatedb LOGIN NOCREATEDB; EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+        )
+        .unwrap();
+    let dev = shale_testkit::fresh_database("diff_dev");
+    cluster.psql(&dev.name, &format!("ALTER DATABASE {} OWNER TO shale_nocreatedb;", dev.name)).unwrap();
+    // Something of the user's own in that database, which the diff must not see.
+    cluster
+        .psql(
+            &dev.name,
+            "CREATE TABLE public.unrelated (id int); ALTER TABLE public.unrelated OWNER TO shale_nocreatedb;",
+        )
+        .unwrap();
+    let dev_url = cluster.socket_url(&dev.name).replacen("postgres@", "shale_nocreatedb@", 1);
+    let scratch_schemas =
+        || cluster.psql(&dev.name, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'shale_scratch_%'").unwrap();
+
+    let run = p
+        .shale(&[
+            "diff",
+            "--from",
+            "migrations",
+            "--to",
+            "other",
+            "--dev-url",
+            &dev_url,
+            "--verify",
+            "--allow-destructive",
+        ])
+        .ok();
+    assert!(run.stdout.contains("ALTER TABLE public.users ADD COLUMN profile jsonb"), "{}", run.stdout);
+    assert!(!run.stdout.contains("unrelated"), "{}", run.stdout);
+    assert!(!run.stdout.contains("shale_scratch"), "{}", run.stdout);
+    assert!(run.stderr.contains("verified"), "{}", run.stderr);
+    assert_eq!(scratch_schemas(), "0", "scratch schemas dropped");
+
+    p.shale(&["up"]).ok();
+    let run = p.shale(&["drift", "--dev-url", &dev_url]).ok();
+    assert!(run.stdout.contains("no drift"), "{}", run.stdout);
+    p.shale(&["check", "--dev-url", &dev_url]).ok();
+    assert_eq!(scratch_schemas(), "0", "scratch schemas dropped");
+
+    // A migration that names its schema escapes the scratch schema: reported, not hidden.
+    p.write("002_escape.up.sql", "CREATE TABLE public.escaped (id int);");
+    p.write("002_escape.down.sql", "DROP TABLE public.escaped;");
+    let run = p.shale(&["drift", "--dev-url", &dev_url]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("outside it") && run.stderr.contains("table public.escaped"), "{}", run.stderr);
+    assert_eq!(scratch_schemas(), "0", "scratch schemas dropped");
+    p.remove("002_escape.up.sql");
+    p.remove("002_escape.down.sql");
+    cluster.psql(&dev.name, "DROP TABLE public.escaped;").unwrap();
+
+    // Ctrl-C while a migration runs in the scratch schema: its session is ended, the schema dropped.
+    p.write("002_slow.up.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(60);");
+    let mut cmd = p.bare();
+    cmd.args(["--database-url", &p.db.url, "drift", "--dev-url", &dev_url]);
+    let out = interrupt_when_sleeping(cmd);
+    assert_eq!(out.code, 130, "{}", out.stderr);
+    assert_eq!(scratch_schemas(), "0", "scratch schema dropped on Ctrl-C");
+}
+
+/// A new enum label used at once (as a default) must be committed before its use: `--write` makes
+/// it a migration of its own, `--verify` runs the two parts in turn, and `up` applies both.
+#[test]
+fn new_enum_labels_are_written_as_a_migration_of_their_own() {
+    let p = Project::new("diff_enum_labels");
+    p.write(
+        "001_mood.up.sql",
+        "CREATE TYPE mood AS ENUM ('sad');\nCREATE TABLE people (m mood NOT NULL DEFAULT 'sad');",
+    );
+    p.write("001_mood.down.sql", "DROP TABLE people;\nDROP TYPE mood;");
+    p.shale(&["up"]).ok();
+    let goal = "CREATE TYPE mood AS ENUM ('sad', 'happy');\nCREATE TABLE people (m mood NOT NULL DEFAULT 'happy');";
+    std::fs::write(p.path().join("schema.sql"), goal).unwrap();
+
+    let printed = p.shale(&["diff", "--to", "schema.sql", "--verify"]).ok();
+    assert!(printed.stdout.contains("-- COMMIT the statements above before the rest"), "{}", printed.stdout);
+
+    p.shale(&["diff", "--to", "schema.sql", "--write", "happier"]).ok();
+    let labels = std::fs::read_to_string(p.migrations().join("002_happier_enum_labels.up.sql")).unwrap();
+    let rest = std::fs::read_to_string(p.migrations().join("003_happier.up.sql")).unwrap();
+    assert!(labels.contains("ALTER TYPE public.mood ADD VALUE 'happy' AFTER 'sad';"), "{labels}");
+    assert!(rest.contains("SET DEFAULT 'happy'::public.mood"), "{rest}");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.history().len(), 3, "{:?}", p.history());
+    let again = p.shale(&["diff", "--to", "schema.sql"]).ok();
+    assert!(again.stderr.contains("no differences"), "{}", again.stderr);
+}
+
+/// The reverse: an up that removes a label has a down that adds it back and uses it, which runs
+/// statement by statement (`-- shale:no-transaction`), so that `down` works.
+#[test]
+fn a_down_that_adds_enum_labels_back_runs_outside_a_transaction() {
+    let p = Project::new("diff_enum_down");
+    p.write(
+        "001_mood.up.sql",
+        "CREATE TYPE mood AS ENUM ('sad', 'happy');\nCREATE TABLE people (m mood NOT NULL DEFAULT 'happy');",
+    );
+    p.write("001_mood.down.sql", "DROP TABLE people;\nDROP TYPE mood;");
+    p.shale(&["up"]).ok();
+    let goal = "CREATE TYPE mood AS ENUM ('sad');\nCREATE TABLE people (m mood NOT NULL DEFAULT 'sad');";
+    std::fs::write(p.path().join("schema.sql"), goal).unwrap();
+    p.shale(&["diff", "--to", "schema.sql", "--write", "sadder", "--allow-destructive"]).ok();
+    let down = std::fs::read_to_string(p.migrations().join("002_sadder.down.sql")).unwrap();
+    assert!(down.contains("-- shale:no-transaction"), "{down}");
+    assert!(down.contains("ADD VALUE 'happy'"), "{down}");
+    p.shale(&["up", "--force-unsafe"]).ok();
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql("SELECT enum_range(NULL::mood)::text"), "{sad,happy}");
+    assert!(p.psql("SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef").contains("'happy'"));
+}
+
+/// `exec:COMMAND` on either side (the application's models printed as SQL): loaded like a schema
+/// file, its errors as line:column of the output with the line shown; `--exit-code` makes a
+/// difference exit 1 (the CI check that every model change has its migration); `drift --against`
+/// compares the live database with it.
+#[test]
+fn exec_output_is_a_schema_and_exit_code_reports_a_difference() {
+    let p = Project::new("diff_exec");
+    p.write("001_users.up.sql", USERS_V1);
+    p.write("001_users.down.sql", "DROP TABLE users;");
+    std::fs::write(p.path().join("models.sql"), USERS_V1).unwrap();
+    let models = "exec:cat models.sql";
+
+    // The same schema: nothing to print, exit 0 with --exit-code; the migrations' database too.
+    let run = p.shale(&["diff", "--from", "migrations", "--to", models, "--exit-code"]).ok();
+    assert!(run.stdout.is_empty() && run.stderr.contains("no differences"), "{}{}", run.stdout, run.stderr);
+    p.shale(&["up"]).ok();
+    let run = p.shale(&["drift", "--against", models]).ok();
+    assert!(run.stdout.contains("no drift: the database matches the output of `cat models.sql`"), "{}", run.stdout);
+
+    // A model changes without a migration: --exit-code says so, drift --against names the object.
+    std::fs::write(p.path().join("models.sql"), format!("{USERS_V1}\nALTER TABLE users ADD COLUMN username text;"))
+        .unwrap();
+    let run = p.shale(&["diff", "--from", "migrations", "--to", models, "--exit-code"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("ALTER TABLE public.users ADD COLUMN username text;"), "{}", run.stdout);
+    assert_eq!(p.shale(&["diff", "--from", "migrations", "--to", models]).code, 0, "without --exit-code");
+    let run = p.shale(&["drift", "--against", models]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("column public.users.username"), "{}", run.stdout);
+    assert!(run.stdout.to_lowercase().contains("expected (command output)"), "{}", run.stdout);
+    let json = p.shale(&["drift", "--against", models, "--json"]).json();
+    assert_eq!(json["drifted"], true, "{json}");
+
+    // The reviewed migration, written in one command; applied, the diff is empty again.
+    p.shale(&["diff", "--from", "migrations", "--to", models, "--write", "add username"]).ok();
+    assert!(p.migrations().join("002_add_username.up.sql").exists());
+    p.shale(&["up"]).ok();
+    p.shale(&["diff", "--from", "migrations", "--to", models, "--exit-code"]).ok();
+    p.shale(&["diff", "--to", models, "--exit-code"]).ok();
+    p.shale(&["drift", "--against", models]).ok();
+
+    // --from exec: works the same way.
+    let run = p.shale(&["diff", "--from", models, "--to", "exec:echo 'CREATE TABLE t (id int);'", "--exit-code"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("CREATE TABLE public.t"), "{}", run.stdout);
+
+    // An error in the output: line:column of the output, and the line itself (it is on no disk).
+    let run = p.shale(&["diff", "--to", "exec:printf 'CREATE TABLE a (id int);\\nCREATE TABLE b (id nosuchtype);\\n'"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(":2:20: type \"nosuchtype\" does not exist"), "{}", run.stderr);
+    assert!(run.stderr.contains("2 | CREATE TABLE b (id nosuchtype);"), "{}", run.stderr);
+    // A command that fails: its own error output passes through, and its exit status is named.
+    let run = p.shale(&["diff", "--to", "exec:echo 'no module named models' >&2; exit 3"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no module named models"), "{}", run.stderr);
+    assert!(run.stderr.contains("exited with 3"), "{}", run.stderr);
+    let run = p.shale(&["diff", "--to", "exec:"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}

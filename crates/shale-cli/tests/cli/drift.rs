@@ -1,0 +1,52 @@
+//! `shale drift` on seed 002's story: the database was changed by hand; drift names each object.
+
+use crate::common;
+
+use common::Project;
+
+#[test]
+fn drift_names_each_object_that_differs() {
+    let p = Project::new("drift");
+    p.write(
+        "001_users.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, password_hash text NOT NULL, role text NOT NULL DEFAULT 'personal_only');",
+    );
+    p.shale(&["up"]).ok();
+    let clean = p.shale(&["drift"]).ok();
+    assert!(clean.stdout.contains("no drift"), "{}", clean.stdout);
+
+    // What seed 002 describes: the live table no longer matches the model.
+    p.psql(
+        "ALTER TABLE users ALTER COLUMN password_hash DROP NOT NULL;
+         ALTER TABLE users ADD COLUMN username varchar(255);
+         ALTER TABLE users ALTER COLUMN role SET DEFAULT 'admin';
+         CREATE INDEX users_email ON users (email);",
+    );
+    let run = p.shale(&["drift", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["drifted"], true);
+    let diff = |object: &str| {
+        json["differences"].as_array().unwrap().iter().find(|d| d["object"] == object).cloned().unwrap_or_else(|| {
+            panic!("no difference for {object}: {json}");
+        })
+    };
+    assert_eq!(diff("column public.users.password_hash")["expected"], "text not null");
+    assert_eq!(diff("column public.users.password_hash")["actual"], "text null");
+    assert_eq!(diff("column public.users.username")["expected"], serde_json::Value::Null);
+    assert_eq!(diff("column public.users.username")["actual"], "character varying(255) null");
+    assert!(diff("column public.users.role")["actual"].as_str().unwrap().contains("'admin'"));
+    assert!(diff("index public.users_email")["actual"].as_str().unwrap().contains("USING btree (email)"));
+    assert_eq!(json["differences"].as_array().unwrap().len(), 4, "{json}");
+    let human = p.shale(&["drift"]);
+    assert_eq!(human.code, 1);
+    assert!(human.stdout.contains("4 difference(s)"), "{}", human.stdout);
+    assert!(human.stdout.contains("(absent)"), "{}", human.stdout);
+
+    // With --dev-url, the scratch database lives on that server and is dropped afterwards.
+    let dev_url = shale_testkit::shared_cluster().url("postgres");
+    let run = p.shale(&["drift", "--json", "--dev-url", &dev_url]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["differences"].as_array().unwrap().len(), 4);
+    assert_eq!(common::scratch_databases_left(&[&run]), "0", "the scratch database was dropped");
+}

@@ -1,0 +1,241 @@
+//! Exactly once under faults: a runner whose lock goes mid-migration never commits or records
+//! anything after that, the next runner never applies what is being committed, many runners
+//! through PgBouncer in transaction and statement mode apply each migration once, and a
+//! no-transaction statement whose outcome is unknown is checked, never run again blindly.
+
+use crate::common;
+
+use common::{finish, Project, Run};
+use shale_testkit::{shared_cluster, Pgbouncer};
+
+/// Ends the server session holding the advisory migration lock, as a DBA or a failover would.
+fn kill_lock_session(p: &Project) {
+    let ended = p.psql(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+         WHERE datname = current_database() AND application_name = 'shale (migration lock)'",
+    );
+    assert_eq!(ended, "1", "exactly one lock session");
+}
+
+#[test]
+fn a_runner_whose_lock_session_ends_rolls_back_and_the_next_applies_once() {
+    let p = Project::new("once_killed_lock");
+    p.psql("CREATE TABLE log (step text)");
+    p.write("001_slow.sql", "INSERT INTO log VALUES ('001');\nSELECT pg_sleep(2);\n");
+    p.write("002_next.sql", "INSERT INTO log VALUES ('002');\n");
+    let first = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(2)");
+    kill_lock_session(&p);
+    // A second runner gets the lock at once, while the first one's migration is still running.
+    let second = p.spawn(&["up"]);
+    let first = finish(first);
+    let second = finish(second);
+    assert_eq!(first.code, 3, "stdout:\n{}\nstderr:\n{}", first.stdout, first.stderr);
+    assert!(first.stderr.contains("the migration lock was lost"), "{}", first.stderr);
+    assert!(first.stderr.contains("migration 001 slow was rolled back and did not commit"), "{}", first.stderr);
+    assert_eq!(second.code, 0, "stdout:\n{}\nstderr:\n{}", second.stdout, second.stderr);
+    assert_eq!(p.psql("SELECT string_agg(step, ',' ORDER BY step) FROM log"), "001,002");
+    assert_eq!(p.history(), vec!["1|versioned|succeeded", "2|versioned|succeeded"]);
+}
+
+#[test]
+fn a_no_transaction_statement_in_doubt_is_never_run_again_blindly() {
+    let p = Project::new("once_killed_lock_notx");
+    p.psql("CREATE TABLE log (step text)");
+    p.write(
+        "001_steps.sql",
+        "-- shale:no-transaction\nINSERT INTO log VALUES ('a');\nSELECT pg_sleep(3);\nINSERT INTO log VALUES ('b');\n",
+    );
+    let first = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(3)");
+    kill_lock_session(&p);
+    // The next runner finds the statement still running, left by a runner that lost the lock.
+    let second = p.shale(&["up"]);
+    assert_eq!(second.code, 1, "stdout:\n{}\nstderr:\n{}", second.stdout, second.stderr);
+    assert!(second.stderr.contains("statement 2 of migration 001 steps may or may not have run"), "{}", second.stderr);
+    assert!(second.stderr.contains("it is still running on the server (pid"), "{}", second.stderr);
+    let first = finish(first);
+    assert_eq!(first.code, 3, "stdout:\n{}\nstderr:\n{}", first.stdout, first.stderr);
+    assert!(
+        first.stderr.contains("runs outside a transaction: it stopped at a statement boundary"),
+        "{}",
+        first.stderr
+    );
+    // It ended; whether it took effect cannot be read from the catalog: a person decides.
+    let third = p.shale(&["up"]);
+    assert_eq!(third.code, 1, "stdout:\n{}\nstderr:\n{}", third.stdout, third.stderr);
+    assert!(third.stderr.contains("nothing in the database tells whether it ran"), "{}", third.stderr);
+    assert!(third.stderr.contains("shale repair 001 --resume-at 3 --reason"), "{}", third.stderr);
+    assert_eq!(p.psql("SELECT string_agg(step, ',' ORDER BY step) FROM log"), "a", "nothing ran twice");
+    p.shale(&["repair", "1", "--resume-at", "3", "--reason", "the sleep ran"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT string_agg(step, ',' ORDER BY step) FROM log"), "a,b");
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "applied", "{status}");
+}
+
+#[test]
+fn a_concurrent_index_build_killed_mid_way_is_checked_in_the_catalog() {
+    let p = Project::new("once_index_in_doubt");
+    p.psql("CREATE TABLE big (id int); INSERT INTO big SELECT generate_series(1, 1000)");
+    p.write(
+        "001_index.sql",
+        "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY big_id ON big (id);\nINSERT INTO big VALUES (0);\n",
+    );
+    // A transaction with an old snapshot holds the build up (CREATE INDEX CONCURRENTLY waits for
+    // it), long enough to kill the runner in the middle of it.
+    let db = p.db.name.clone();
+    let snapshot = std::thread::spawn(move || {
+        shared_cluster()
+            .psql(&db, "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM big; SELECT pg_sleep(2); COMMIT")
+            .unwrap()
+    });
+    p.wait_running("pg_sleep(2)");
+    let mut runner = p.spawn(&["up"]);
+    p.wait_running("CREATE INDEX CONCURRENTLY big_id");
+    runner.kill().unwrap(); // SIGKILL: it records nothing more
+    runner.wait().unwrap();
+    snapshot.join().unwrap();
+    // The server finishes the build for a client that is gone.
+    p.wait_for(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'CREATE INDEX CONCURRENTLY big_id%'",
+        "0",
+        "the build ended",
+    );
+    assert_eq!(p.psql("SELECT status || ' ' || statements_done FROM shale_migrations"), "running 0");
+
+    let run = p.shale(&["up"]).ok();
+    assert!(!run.stderr.contains("may or may not"), "{}", run.stderr);
+    // Not built twice (that fails with "already exists"), and the rest ran once.
+    assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'big_id'::regclass"), "t");
+    assert_eq!(p.psql("SELECT count(*) FROM big WHERE id = 0"), "1");
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "applied", "{status}");
+}
+
+#[test]
+fn a_runner_that_lost_its_lease_records_no_failure_after_the_fact() {
+    let p = Project::new("once_lease_failed_row");
+    std::fs::write(p.path().join("shale.toml"), "lock = \"table\"\nlock_lease_ttl = \"1s\"\n").unwrap();
+    p.write("001_fails.sql", "SELECT pg_sleep(3);\nSELECT 1 / 0;\n");
+    let runner = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(3)");
+    // Another runner takes the lease over (as after an expiry) while this one is stalled.
+    p.psql("UPDATE shale_migrations_lock SET token = 'thief', expires_at = now() + interval '1 hour'");
+    let run = finish(runner);
+    assert_eq!(run.code, 3, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("the migration lock was lost"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations"), "0", "no failed row written without the lease");
+}
+
+/// Many runners at once through a pooler, the default `lock = auto`: each migration runs once,
+/// nothing is recorded twice or as failed, and no lock is left behind.
+fn many_runners_through(pool_mode: &str, runners: usize) {
+    let bouncer = Pgbouncer::start(shared_cluster(), pool_mode).unwrap();
+    let p = Project::new(&format!("once_{pool_mode}_{runners}"));
+    p.psql("CREATE TABLE log (step int)");
+    for i in 1..=6 {
+        p.write(
+            &format!("{i:03}_m.sql"),
+            &format!(
+                "CREATE TABLE t{i} (id bigint PRIMARY KEY);\nINSERT INTO log VALUES ({i});\nSELECT pg_sleep(0.05);\n"
+            ),
+        );
+    }
+    p.write(
+        "007_notx.sql",
+        "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t1_id ON t1 (id);\nINSERT INTO log VALUES (7);\n",
+    );
+    let url = bouncer.url(shared_cluster(), &p.db.name);
+    let children: Vec<_> = (0..runners).map(|_| p.spawn_via(&url, &["up"])).collect();
+    let runs: Vec<Run> = children.into_iter().map(finish).collect();
+    for run in &runs {
+        assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}\npgbouncer log:\n{}", run.stdout, run.stderr, bouncer.log());
+    }
+    assert_eq!(p.psql("SELECT string_agg(step::text, ',' ORDER BY step) FROM log"), "1,2,3,4,5,6,7");
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations"), "7", "one row per migration, none failed");
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations WHERE status <> 'succeeded'"), "0");
+    let left = p.psql(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    );
+    assert_eq!(left, "0", "no advisory lock left on a pooled server session");
+    if p.psql("SELECT to_regclass('shale_migrations_lock') IS NOT NULL") == "t" {
+        assert_eq!(p.psql("SELECT count(*) FROM shale_migrations_lock"), "0");
+    }
+}
+
+#[test]
+fn sixteen_and_thirty_two_runners_through_a_transaction_pooler() {
+    many_runners_through("transaction", 16);
+    many_runners_through("transaction", 32);
+}
+
+#[test]
+fn sixteen_and_thirty_two_runners_through_a_statement_pooler() {
+    many_runners_through("statement", 16);
+    many_runners_through("statement", 32);
+}
+
+#[test]
+fn each_migration_starts_from_the_same_session_state() {
+    let p = Project::new("once_session_state");
+    p.psql("CREATE SCHEMA elsewhere; CREATE ROLE once_session_role");
+    p.write("001_moves.sql", "SET search_path = elsewhere;\nSET ROLE once_session_role;\nSET lock_timeout = '1ms';\n");
+    p.write("002_table.sql", "CREATE TABLE lands_here (id int);\nCREATE TABLE timeouts AS SELECT current_setting('lock_timeout') AS lock_timeout, current_user::text AS who;\n");
+    p.shale(&["up"]).ok();
+    // Run alone, 002 creates its tables in public, as the connecting user, with shale's own
+    // lock_timeout: the same in a run after 001.
+    assert_eq!(p.tables(), vec!["lands_here", "shale_migrations", "timeouts"]);
+    assert_eq!(p.psql("SELECT lock_timeout || ' ' || who FROM timeouts"), "5s postgres");
+    p.psql("DROP ROLE once_session_role");
+}
+
+#[test]
+fn tenant_schemas_through_a_transaction_pooler_land_in_their_schema() {
+    let bouncer = Pgbouncer::start(shared_cluster(), "transaction").unwrap();
+    let p = Project::new("once_schemas_pooler");
+    p.psql("CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b");
+    p.write("001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY);\nINSERT INTO items VALUES (1);\n");
+    let url = bouncer.url(shared_cluster(), &p.db.name);
+    let mut cmd = p.bare();
+    cmd.arg("--database-url").arg(&url).args(["--schemas", "tenant_*", "up"]);
+    let run: Run = cmd.output().unwrap().into();
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    let placed =
+        p.psql("SELECT string_agg(schemaname, ',' ORDER BY schemaname) FROM pg_tables WHERE tablename = 'items'");
+    assert_eq!(placed, "tenant_a,tenant_b", "nothing in public");
+
+    // Outside a transaction the search_path cannot travel with each statement: refused.
+    p.write("002_index.sql", "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY items_id ON items (id);\n");
+    let mut cmd = p.bare();
+    cmd.arg("--database-url").arg(&url).args(["--schemas", "tenant_*", "up"]);
+    let run: Run = cmd.output().unwrap().into();
+    assert_eq!(run.code, 1, "each target fails:\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("runs outside a transaction, so its statements rely on the session's search_path"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'items_id'"), "0");
+    // Straight to the server, it runs in each schema.
+    p.shale(&["--schemas", "tenant_*", "up"]).ok();
+    assert_eq!(
+        p.psql("SELECT string_agg(schemaname, ',' ORDER BY schemaname) FROM pg_indexes WHERE indexname = 'items_id'"),
+        "tenant_a,tenant_b"
+    );
+}
+
+#[test]
+fn a_migration_that_drops_the_history_is_refused_before_anything_runs() {
+    let p = Project::new("once_own_tables");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    p.write("002_wipe.sql", "-- shale:no-transaction\nCREATE TABLE b (id int);\nDROP TABLE shale_migrations;\n");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("002_wipe.sql:3:1: this statement changes public.shale_migrations"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was applied"), "{}", run.stderr);
+    assert_eq!(p.tables(), Vec::<String>::new(), "not even 001 ran");
+    let dry = p.shale(&["up", "--dry-run"]);
+    assert_eq!(dry.code, 2, "{}", dry.stderr);
+}

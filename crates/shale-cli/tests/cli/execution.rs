@@ -1,0 +1,192 @@
+//! Execution semantics against a real PostgreSQL: no-transaction migrations and resuming, lock
+//! timeouts, concurrent runners, COPY data, SQL-standard function bodies.
+
+use crate::common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Project, Run};
+
+#[test]
+fn no_transaction_migration_resumes_at_the_failed_statement() {
+    let p = Project::new("exec_resume");
+    p.write(
+        "001_t.sql",
+        "CREATE TABLE t (id int, v int);\nINSERT INTO t SELECT g, g FROM generate_series(1, 100) g;\n",
+    );
+    p.write(
+        "002_idx.sql",
+        "CREATE INDEX CONCURRENTLY t_v ON t (v);\nCREATE UNIQUE INDEX CONCURRENTLY t_v_unique ON t ((v % 10));\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n",
+    );
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("002_idx.sql:2:1"), "{}", run.stderr);
+    assert!(run.stderr.contains("could not create unique index"), "{}", run.stderr);
+    assert!(run.stderr.contains("resume at statement 2"), "{}", run.stderr);
+    // The first statement stays applied; the failed build left an INVALID index behind.
+    assert_eq!(p.psql("SELECT indexrelid::regclass::text || ':' || indisvalid FROM pg_index WHERE indrelid = 't'::regclass ORDER BY 1"), "t_v:true\nt_v_unique:false");
+    assert_eq!(p.psql("SELECT status || ':' || statements_done FROM shale_migrations WHERE version = '2'"), "failed:1");
+    assert_eq!(p.shale(&["status", "--json"]).ok().json()["migrations"][1]["state"], "failed");
+
+    // Editing an already-applied statement is refused: shale will not guess.
+    let fixed_second = "CREATE UNIQUE INDEX CONCURRENTLY t_v_unique ON t (id);";
+    p.write(
+        "002_idx.sql",
+        &format!(
+            "CREATE INDEX CONCURRENTLY t_v ON t (v, id);\n{fixed_second}\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n"
+        ),
+    );
+    let refused = p.shale(&["up"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("failed part-way"), "{}", refused.stderr);
+
+    // Fixing only the failed statement resumes there: statement 1 is not run again (it would fail:
+    // t_v exists), and the INVALID index is dropped before the retry.
+    p.write(
+        "002_idx.sql",
+        &format!(
+            "CREATE INDEX CONCURRENTLY t_v ON t (v);\n{fixed_second}\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n"
+        ),
+    );
+    let resumed = p.shale(&["up", "-v"]).ok();
+    assert!(resumed.stderr.contains("resuming at statement 2"), "{}", resumed.stderr);
+    assert!(resumed.stderr.contains("dropped INVALID index t_v_unique"), "{}", resumed.stderr);
+    assert_eq!(
+        p.psql("SELECT indexrelid::regclass::text || ':' || indisvalid FROM pg_index WHERE indrelid = 't'::regclass ORDER BY 1"),
+        "t_id:true\nt_v:true\nt_v_unique:true"
+    );
+    assert_eq!(p.history(), ["1|versioned|succeeded", "2|versioned|failed", "2|versioned|succeeded"]);
+    assert_eq!(p.psql("SELECT statements_done FROM shale_migrations ORDER BY id DESC LIMIT 1"), "3");
+}
+
+#[test]
+fn vacuum_and_the_no_transaction_directive_run_statement_by_statement() {
+    let p = Project::new("exec_vacuum");
+    p.write("001_t.sql", "CREATE TABLE t (id int);");
+    p.write("002_v.sql", "VACUUM t;");
+    p.write(
+        "003_sys.sql",
+        "-- shale:no-transaction\nALTER TABLE t ADD COLUMN x int;\nALTER TABLE t ADD COLUMN y int;\n",
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'"), "3");
+    let rows = p.psql(
+        "SELECT version || ':' || statements_done FROM shale_migrations WHERE statements_done IS NOT NULL ORDER BY id",
+    );
+    assert_eq!(rows, "2:1\n3:2");
+}
+
+/// Holds an ACCESS EXCLUSIVE lock on `table` for `seconds` from another session.
+fn hold_lock(p: &Project, table: &str, seconds: f64) -> std::process::Child {
+    let cluster = shale_testkit::shared_cluster();
+    let child = Command::new(cluster.binaries().psql())
+        .arg(cluster.conninfo(&p.db.name))
+        .args(["-X", "-q", "-c", &format!("BEGIN; LOCK TABLE {table}; SELECT pg_sleep({seconds}); COMMIT;")])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the lock is really held.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while p.psql(&format!("SELECT count(*) FROM pg_locks WHERE relation = '{table}'::regclass AND mode = 'AccessExclusiveLock' AND granted")) != "1" {
+        assert!(Instant::now() < deadline, "the lock holder never got its lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+#[test]
+fn queued_lock_timeouts_are_retried_with_backoff_then_reported() {
+    let p = Project::new("exec_locktimeout");
+    p.write("001_t.sql", "CREATE TABLE t (id int);");
+    p.shale(&["up"]).ok();
+    p.write("002_alter.sql", "ALTER TABLE t ADD COLUMN x int;");
+    let mut holder = hold_lock(&p, "t", 1.2);
+    let run = p.shale(&["up", "--lock-acquire", "queue", "--session-lock-timeout", "150ms"]).ok();
+    holder.wait().unwrap();
+    assert!(run.stderr.contains("lock_timeout hit; retrying"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'"), "2");
+
+    // With retries exhausted, the failure says what to do; nothing of the migration stays.
+    std::fs::write(
+        p.path().join("shale.toml"),
+        "lock_acquire = \"queue\"\nlock_retries = 1\nlock_timeout = \"100ms\"\n",
+    )
+    .unwrap();
+    p.write("003_alter.sql", "ALTER TABLE t ADD COLUMN y int;");
+    let mut holder = hold_lock(&p, "t", 2.0);
+    let run = p.shale(&["up"]);
+    holder.wait().unwrap();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("55P03"), "{}", run.stderr);
+    assert!(run.stderr.contains("shale:lock-timeout"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'"), "2");
+
+    // A file may raise its own lock_timeout: it then waits the holder out.
+    p.write("003_alter.sql", "-- shale:lock-timeout=5s\nALTER TABLE t ADD COLUMN y int;");
+    let mut holder = hold_lock(&p, "t", 0.8);
+    let run = p.shale(&["up"]);
+    holder.wait().unwrap();
+    // The file changed after a failed (rolled back) attempt: that is allowed, it never applied.
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("retrying"), "{}", run.stderr);
+}
+
+#[test]
+fn sixteen_runners_at_once_apply_each_migration_exactly_once() {
+    let p = Project::new("exec_concurrent");
+    for i in 1..=12 {
+        p.write(
+            &format!("{i:03}_m.sql"),
+            &format!("CREATE TABLE t{i} (id bigserial PRIMARY KEY, doc jsonb);\nCREATE INDEX t{i}_doc ON t{i} USING gin (doc);\nSELECT pg_sleep(0.02);\n"),
+        );
+    }
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            let mut cmd = p.bare();
+            cmd.arg("--database-url").arg(&p.db.url).args(["up", "-v"]);
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    let runs: Vec<Run> = children.into_iter().map(|c| c.wait_with_output().unwrap().into()).collect();
+    for run in &runs {
+        assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    }
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations"), "12");
+    assert_eq!(p.psql("SELECT count(DISTINCT version) FROM shale_migrations WHERE status = 'succeeded'"), "12");
+    assert!(
+        runs.iter().any(|r| r.stderr.contains("waiting for the migration lock, held by pid")),
+        "no runner reported the lock holder"
+    );
+}
+
+#[test]
+fn copy_from_stdin_and_sql_standard_function_bodies() {
+    let p = Project::new("exec_copy");
+    p.write(
+        "001_data.sql",
+        "CREATE TABLE courses (id int PRIMARY KEY, title text, note text);\nCOPY courses (id, title, note) FROM stdin;\n1\tStrength; basics\t'quoted'\n2\tYoga\t\\N\n\\.\nCREATE FUNCTION course_count() RETURNS bigint LANGUAGE sql\nBEGIN ATOMIC\n  SELECT count(*) FROM courses;\nEND;\nINSERT INTO courses VALUES (3, 'HIIT', NULL);\n",
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT course_count()"), "3");
+    assert_eq!(
+        p.psql("SELECT title || '|' || coalesce(note, 'null') FROM courses ORDER BY id"),
+        "Strength; basics|'quoted'\nYoga|null\nHIIT|null"
+    );
+    // A failing COPY is reported at its statement and rolled back with everything else.
+    let q = Project::new("exec_copy_fail");
+    q.write("001_data.sql", "CREATE TABLE c (id int);\nCOPY c FROM stdin;\n1\nnot a number\n\\.\n");
+    let run = q.shale(&["up"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("001_data.sql:2:1"), "{}", run.stderr);
+    assert!(run.stderr.contains("invalid input syntax for type integer"), "{}", run.stderr);
+    assert!(q.tables().iter().all(|t| t == "shale_migrations"));
+}
+
+#[test]
+fn begin_commit_wrapper_from_psql_files_is_accepted() {
+    let p = Project::new("exec_wrapper");
+    p.write("001_a.sql", "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.tables(), ["a", "shale_migrations"]);
+}

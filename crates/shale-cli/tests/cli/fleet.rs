@@ -1,0 +1,432 @@
+//! Many databases at once: schemas of one database, databases from a targets file, two servers,
+//! a control-database query; failures, reruns, --fail-fast, grouped status and JSON. Every target
+//! is a real database or schema on a real server.
+
+use crate::common;
+
+use common::{Project, Run};
+use shale_testkit::{fresh_database, shared_cluster, Cluster, ClusterOptions};
+
+fn migrations(p: &Project) {
+    p.write("0001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL);\n");
+    p.write("0002_audit.sql", "CREATE TABLE audit (id bigint, at timestamptz);\n");
+    p.write(
+        "0003_items_note.sql",
+        "-- migrate:up\nALTER TABLE items ADD COLUMN note text;\n-- migrate:down\nALTER TABLE items DROP COLUMN note;\n",
+    );
+}
+
+/// `shale ARGS...` in the project directory with no database configured.
+fn shale(p: &Project, args: &[&str]) -> Run {
+    p.bare().args(args).output().unwrap().into()
+}
+
+fn create_schemas(p: &Project, names: &[&str]) {
+    let sql: String = names.iter().map(|n| format!("CREATE SCHEMA \"{n}\";\n")).collect();
+    p.psql(&sql);
+}
+
+/// Schemas holding a table, sorted.
+fn schemas_with(p: &Project, table: &str) -> Vec<String> {
+    p.psql(&format!(
+        "SELECT table_schema FROM information_schema.tables WHERE table_name = '{table}' ORDER BY table_schema COLLATE \"C\""
+    ))
+    .lines()
+    .map(str::to_string)
+    .collect()
+}
+
+fn target<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    json["targets"].as_array().unwrap().iter().find(|t| t["name"] == name).unwrap_or_else(|| panic!("{name} in {json}"))
+}
+
+fn write_targets(p: &Project, text: &str) -> String {
+    let path = p.path().join("targets.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn every_matching_schema_gets_its_own_history_and_tables() {
+    let p = Project::new("fleet_schemas");
+    migrations(&p);
+    create_schemas(&p, &["tenant_a", "tenant_b", "tenant_Big One", "other"]);
+
+    let up = p.shale(&["--schemas", "tenant_*", "up", "--json"]);
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    let json = up.json();
+    assert_eq!(json["counts"]["ok"], 3);
+    for name in ["tenant_a", "tenant_b", "tenant_Big One"] {
+        let t = target(&json, name);
+        assert_eq!(t["from_version"], serde_json::Value::Null);
+        assert_eq!(t["to_version"], "3");
+        assert_eq!(t["steps"], 3);
+        assert_eq!(t["outcome"], "ok");
+    }
+    // Tables and history tables landed in each tenant's schema, nowhere else.
+    let tenants = ["tenant_Big One", "tenant_a", "tenant_b"];
+    assert_eq!(schemas_with(&p, "items"), tenants);
+    assert_eq!(schemas_with(&p, "shale_migrations"), tenants);
+    assert_eq!(p.psql("SELECT count(*) FROM tenant_a.shale_migrations WHERE status = 'succeeded'"), "3");
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'note'"), "3");
+
+    // A second run finds every tenant where it stands: nothing to do.
+    let again = p.shale(&["--schemas", "tenant_*", "up", "--json"]).ok().json();
+    assert!(again["targets"].as_array().unwrap().iter().all(|t| t["steps"] == 0 && t["from_version"] == "3"));
+    assert_eq!(p.psql("SELECT count(*) FROM tenant_b.shale_migrations"), "3");
+
+    // down works per schema too; `_` in the pattern is literal, `?` is one character.
+    let down = p.shale(&["--schemas", "tenant_?", "down", "--step", "1", "--json"]).ok().json();
+    assert_eq!(down["targets"].as_array().unwrap().len(), 2, "{down}");
+    assert_eq!(target(&down, "tenant_a")["to_version"], "2");
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'note'"), "1");
+
+    // Plain output: the summary table names every target with from and to.
+    let up = p.shale(&["--schemas", "tenant_*", "up"]).ok();
+    for line in ["tenant_a", "tenant_b"] {
+        let row =
+            up.stdout.lines().find(|l| l.trim_start().starts_with(line)).unwrap_or_else(|| panic!("{}", up.stdout));
+        assert!(row.contains(" 2 ") && row.contains(" 3 ") && row.contains("ok, 1 applied"), "{row}");
+    }
+    assert!(up.stdout.contains("3 target(s): 3 ok, 0 failed, 0 unavailable"), "{}", up.stdout);
+    // Not a terminal: one plain progress line per finished target on stderr.
+    assert_eq!(up.stderr.lines().filter(|l| l.starts_with('[')).count(), 3, "{}", up.stderr);
+
+    // lint runs once, as without a fleet; other commands refuse the fleet options.
+    let lint = p.shale(&["--schemas", "tenant_*", "lint", "--all", "--format", "json"]).ok().json();
+    assert!(lint.is_object(), "{lint}");
+    let redo = p.shale(&["--schemas", "tenant_*", "redo"]);
+    assert_eq!(redo.code, 2, "{}", redo.stderr);
+    assert!(redo.stderr.contains("work with up, down, status, validate, drift and lint"), "{}", redo.stderr);
+    let none = p.shale(&["--schemas", "nobody_*", "up"]);
+    assert_eq!(none.code, 2);
+    assert!(none.stderr.contains("no schema of the database matches"), "{}", none.stderr);
+}
+
+#[test]
+fn a_failing_target_does_not_stop_the_others_and_a_rerun_continues() {
+    let p = Project::new("fleet_fail");
+    migrations(&p);
+    create_schemas(&p, &["tenant_a", "tenant_b", "tenant_c"]);
+    // tenant_b already has a table that 0002 creates: 0002 fails there, after 0001 succeeded.
+    p.psql("CREATE TABLE tenant_b.audit (x int);");
+
+    let run = p.shale(&["--schemas", "tenant_*", "up"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let row = run.stdout.lines().find(|l| l.trim_start().starts_with("tenant_b")).unwrap();
+    assert!(row.contains("failed") && row.contains(" 1 "), "{row}");
+    assert!(run.stdout.contains("tenant_b (failed): migration 0002 audit failed"), "{}", run.stdout);
+    assert!(run.stdout.contains("42P07"), "{}", run.stdout);
+    assert!(run.stdout.contains("3 target(s): 2 ok, 1 failed"), "{}", run.stdout);
+    assert_eq!(p.psql("SELECT count(*) FROM tenant_a.shale_migrations WHERE status = 'succeeded'"), "3");
+    assert_eq!(p.psql("SELECT count(*) FROM tenant_c.shale_migrations WHERE status = 'succeeded'"), "3");
+    assert_eq!(p.psql("SELECT count(*) FROM tenant_b.shale_migrations WHERE status = 'succeeded'"), "1");
+
+    // Status shows the failed tenant apart from the two that are done.
+    let status = p.shale(&["--schemas", "tenant_*", "status", "--json"]).ok().json();
+    let groups = status["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{status}");
+    assert_eq!(groups[0]["state"], "failed");
+    assert_eq!(groups[0]["examples"], serde_json::json!(["tenant_b"]));
+    assert_eq!(groups[1]["state"], "up to date");
+    assert_eq!(groups[1]["count"], 2);
+    let validate = p.shale(&["--schemas", "tenant_*", "validate"]);
+    assert_eq!(validate.code, 1, "{}", validate.stdout);
+
+    // Fixed by hand: the rerun takes each tenant from where it stands.
+    p.psql("DROP TABLE tenant_b.audit;");
+    let rerun = p.shale(&["--schemas", "tenant_*", "up", "--json"]).ok().json();
+    let b = target(&rerun, "tenant_b");
+    assert_eq!(
+        (b["from_version"].as_str(), b["to_version"].as_str(), b["steps"].as_u64()),
+        (Some("1"), Some("3"), Some(2))
+    );
+    for name in ["tenant_a", "tenant_c"] {
+        assert_eq!(target(&rerun, name)["steps"], 0);
+    }
+    assert_eq!(p.psql("SELECT count(*) FROM tenant_b.items"), "0");
+}
+
+#[test]
+fn fail_fast_starts_no_new_targets_after_a_failure() {
+    let p = Project::new("fleet_failfast");
+    migrations(&p);
+    create_schemas(&p, &["tenant_1", "tenant_2", "tenant_3", "tenant_4"]);
+    p.psql("CREATE TABLE tenant_1.items (x int);");
+
+    let run = p.shale(&["--schemas", "tenant_*", "--concurrency", "1", "--fail-fast", "up", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let json = run.json();
+    assert_eq!(json["counts"], serde_json::json!({"ok": 0, "failed": 1, "unavailable": 0, "skipped": 3}));
+    assert_eq!(target(&json, "tenant_1")["outcome"], "failed");
+    assert_eq!(schemas_with(&p, "shale_migrations"), ["tenant_1"], "skipped targets were not touched");
+
+    // Without --fail-fast every other target goes on.
+    let run = p.shale(&["--schemas", "tenant_*", "--concurrency", "1", "up", "--json"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.json()["counts"]["ok"], 3);
+}
+
+#[test]
+fn databases_from_a_targets_file_with_env_expansion_and_no_password_shown() {
+    let p = Project::new("fleet_file");
+    migrations(&p);
+    let cluster = shared_cluster();
+    let (a, b) = (fresh_database("fleet_file_a"), fresh_database("fleet_file_b"));
+    // The test server trusts local connections, so any password works: it must never be printed.
+    let with_password = cluster.tcp_url(&b.name).replace("postgres@", "postgres:hunter2secret@");
+    let file = write_targets(
+        &p,
+        &format!(
+            "[targets]\nalpha = \"${{FLEET_URL_A}}\"\nbeta = {{ url = \"{with_password}\" }}\ngamma = {{ url = \"{}\", schema = \"tenant_g\" }}\n",
+            p.db.url
+        ),
+    );
+    let mut cmd = p.bare();
+    cmd.env("FLEET_URL_A", &a.url).args(["--targets", &file, "up"]);
+    let run: Run = cmd.output().unwrap().into();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(!run.stdout.contains("hunter2") && !run.stderr.contains("hunter2"));
+    for db in [&a.name, &b.name] {
+        assert_eq!(cluster.psql(db, "SELECT count(*) FROM public.shale_migrations").unwrap(), "3");
+    }
+    // A schema target creates its schema with the history table.
+    assert_eq!(schemas_with(&p, "items"), ["tenant_g"]);
+
+    let mut cmd = p.bare();
+    cmd.env("FLEET_URL_A", &a.url).args(["--targets", &file, "status", "--json"]);
+    let run: Run = cmd.output().unwrap().into();
+    assert!(!run.stdout.contains("hunter2"), "{}", run.stdout);
+    let json = run.json();
+    assert_eq!(json["groups"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(json["groups"][0]["count"], 3);
+    assert!(target(&json, "beta")["location"].as_str().unwrap().contains(":***@"));
+
+    // An unset variable is a configuration error naming the file, line and variable.
+    let run = shale(&p, &["--targets", &file, "up"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("targets.toml:2:") && run.stderr.contains("FLEET_URL_A"), "{}", run.stderr);
+}
+
+#[test]
+fn two_servers_and_their_connection_limits() {
+    let p = Project::new("fleet_servers");
+    migrations(&p);
+    // A second server with few connections: max_connections 20 less 3 reserved for superusers
+    // less the probe's own session leaves 16, room for 8 targets at 2 connections each.
+    let options = ClusterOptions { extra_conf: vec![("max_connections".into(), "20".into())], ..Default::default() };
+    let second = Cluster::start_temporary(options).unwrap();
+    second.create_database("app").unwrap();
+    let mut text = format!("[targets]\nfirst = \"{}\"\n", p.db.url);
+    for i in 0..10 {
+        text.push_str(&format!("second_{i} = {{ url = \"{}\", schema = \"tenant_{i}\" }}\n", second.url("app")));
+    }
+    let file = write_targets(&p, &text);
+
+    let run = shale(&p, &["--targets", &file, "--concurrency", "12", "up", "--json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let json = run.json();
+    let servers = json["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 2, "{json}");
+    assert_eq!(servers[1]["targets"], 10);
+    assert_eq!(servers[1]["max_targets"], 8);
+    // One target on the first server plus 8 on the second.
+    assert_eq!(json["concurrency"], 9);
+    assert_eq!(json["counts"]["ok"], 11);
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations"), "3");
+    assert_eq!(second.psql("app", "SELECT count(*) FROM tenant_9.shale_migrations").unwrap(), "3");
+    assert_eq!(
+        second
+            .psql(
+                "app",
+                "SELECT count(DISTINCT table_schema) FROM information_schema.tables WHERE table_name = 'items'"
+            )
+            .unwrap(),
+        "10"
+    );
+
+    // A server that is down: its target is unavailable (exit 3), the others still run.
+    let port = shale_testkit::free_port().unwrap();
+    let file = write_targets(&p, &format!("{text}down = \"postgresql://postgres@127.0.0.1:{port}/app\"\n"));
+    let run = shale(&p, &["--targets", &file, "status"]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    let first_row = run.stdout.lines().nth(1).unwrap_or_default();
+    assert!(first_row.contains("unavailable") && first_row.contains("down"), "{}", run.stdout);
+    assert!(run.stdout.contains("11 ok"), "{}", run.stdout);
+}
+
+#[test]
+fn targets_from_a_query_on_the_control_database() {
+    let p = Project::new("fleet_query");
+    migrations(&p);
+    let (a, b) = (fresh_database("fleet_query_a"), fresh_database("fleet_query_b"));
+    p.psql(&format!(
+        "CREATE TABLE tenants (name text, url text, schema text, active bool);
+         INSERT INTO tenants VALUES ('acme', '{a}', NULL, true), ('globex', '{b}', NULL, true),
+             ('initech', '{a}', 'tenant_i', true), ('gone', 'postgresql://x@nowhere.invalid/x', NULL, false);",
+        a = a.url,
+        b = b.url
+    ));
+    let query = "SELECT name, url, schema FROM tenants WHERE active ORDER BY name";
+    let run = p.shale(&["--targets-query", query, "up", "--json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let json = run.json();
+    let names: Vec<_> = json["targets"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["acme", "globex", "initech"]);
+    for db in [&a.name, &b.name] {
+        assert_eq!(shared_cluster().psql(db, "SELECT count(*) FROM public.shale_migrations").unwrap(), "3");
+    }
+    // A row with a schema is that schema of its database, with its own history.
+    assert_eq!(shared_cluster().psql(&a.name, "SELECT count(*) FROM tenant_i.shale_migrations").unwrap(), "3");
+    assert_eq!(shared_cluster().psql(&a.name, "SELECT to_regclass('tenant_i.items') IS NOT NULL").unwrap(), "t");
+    assert_eq!(p.tables(), ["tenants"], "the control database itself is not a target");
+
+    let bad = p.shale(&["--targets-query", "SELECT name FROM tenants", "status"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("a column named `url`"), "{}", bad.stderr);
+}
+
+#[test]
+fn status_groups_identical_targets_into_one_line() {
+    let p = Project::new("fleet_groups");
+    migrations(&p);
+    let names: Vec<String> =
+        (1..=12).map(|i| format!("tenant_a{i:02}")).chain((1..=3).map(|i| format!("tenant_b{i}"))).collect();
+    create_schemas(&p, &names.iter().map(String::as_str).collect::<Vec<_>>());
+    p.shale(&["--schemas", "tenant_a*", "up"]).ok();
+    p.shale(&["--schemas", "tenant_b*", "up", "--to", "1"]).ok();
+
+    let status = p.shale(&["--schemas", "tenant_*", "status"]).ok();
+    let lines: Vec<&str> = status.stdout.lines().filter(|l| l.contains("tenant_")).collect();
+    assert_eq!(lines.len(), 2, "{}", status.stdout);
+    assert!(lines[0].contains("behind") && lines[0].contains(" 1 ") && lines[0].contains("2 pending"), "{}", lines[0]);
+    assert!(lines[0].contains("tenant_b1, tenant_b2, tenant_b3"), "{}", lines[0]);
+    assert!(lines[1].contains("up to date") && lines[1].contains(" 12 "), "{}", lines[1]);
+    assert!(lines[1].contains("tenant_a01, tenant_a02, tenant_a03, …"), "{}", lines[1]);
+
+    let json = p.shale(&["--schemas", "tenant_*", "status", "--json"]).ok().json();
+    assert_eq!(json["groups"][0]["count"], 3);
+    assert_eq!(json["groups"][0]["version"], "1");
+    assert_eq!(json["groups"][1]["count"], 12);
+    assert_eq!(json["groups"][1]["version"], "3");
+    assert_eq!(target(&json, "tenant_b2")["status"]["pending"], 2);
+    // Pending migrations are not problems for validate.
+    p.shale(&["--schemas", "tenant_*", "validate"]).ok();
+}
+
+#[test]
+fn drift_across_databases_replays_once_and_groups_the_result() {
+    let p = Project::new("fleet_drift");
+    migrations(&p);
+    let (a, b, c) = (fresh_database("fleet_drift_a"), fresh_database("fleet_drift_b"), fresh_database("fleet_drift_c"));
+    let file = write_targets(&p, &format!("[targets]\na = \"{}\"\nb = \"{}\"\nc = \"{}\"\n", a.url, b.url, c.url));
+    shale(&p, &["--targets", &file, "up"]).ok();
+    // Someone changed b by hand.
+    shared_cluster().psql(&b.name, "ALTER TABLE items ADD COLUMN extra int; CREATE TABLE scratch (x int);").unwrap();
+
+    let dev_url = shared_cluster().url("postgres");
+    let run = shale(&p, &["--targets", &file, "drift", "--dev-url", &dev_url, "--json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(json["groups"].as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(json["groups"][0]["state"], "drifted");
+    assert_eq!(json["groups"][0]["examples"], serde_json::json!(["b"]));
+    assert_eq!(json["groups"][1]["state"], "no drift");
+    assert_eq!(json["groups"][1]["count"], 2);
+    let objects: Vec<&str> =
+        target(&json, "b")["drift"].as_array().unwrap().iter().map(|d| d["object"].as_str().unwrap()).collect();
+    assert!(objects.iter().any(|o| o.contains("scratch")), "{objects:?}");
+    assert_eq!(target(&json, "a")["drift"], serde_json::json!([]));
+
+    let text = shale(&p, &["--targets", &file, "drift", "--dev-url", &dev_url]);
+    assert_eq!(text.code, 1);
+    assert!(text.stdout.contains("b (failed): drifted: "), "{}", text.stdout);
+}
+
+#[test]
+fn drift_across_tenant_schemas_compares_each_schema_as_public() {
+    let p = Project::new("fleet_schema_drift");
+    migrations(&p);
+    create_schemas(&p, &["tenant_a", "tenant_b", "tenant_c"]);
+    p.shale(&["--schemas", "tenant_*", "up"]).ok();
+    // Someone changed tenant_b by hand (a column, and an index naming its schema).
+    p.psql("ALTER TABLE tenant_b.items ADD COLUMN extra int; CREATE INDEX items_name ON tenant_b.items (name);");
+
+    let dev_url = shared_cluster().url("postgres");
+    let run = p.shale(&["--schemas", "tenant_*", "drift", "--dev-url", &dev_url, "--json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(json["groups"][0]["state"], "drifted", "{json}");
+    assert_eq!(json["groups"][0]["examples"], serde_json::json!(["tenant_b"]));
+    assert_eq!(json["groups"][1]["state"], "no drift");
+    assert_eq!(json["groups"][1]["count"], 2);
+    let objects: Vec<&str> =
+        target(&json, "tenant_b")["drift"].as_array().unwrap().iter().map(|d| d["object"].as_str().unwrap()).collect();
+    assert_eq!(objects, ["column public.items.extra", "index public.items_name"], "seen as public");
+}
+
+#[test]
+fn shards_split_a_fleet_so_that_every_target_runs_exactly_once() {
+    let p = Project::new("fleet_shards");
+    migrations(&p);
+    let tenants: Vec<String> = (1..=12).map(|i| format!("shard_t{i:02}")).collect();
+    create_schemas(&p, &tenants.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // Three machines, each its own slice: together they migrate every tenant once.
+    let mut taken = Vec::new();
+    for k in 1..=3 {
+        let shard = format!("{k}/3");
+        let run = p.shale(&["--schemas", "shard_t*", "--shard", &shard, "up", "--json"]);
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        let json = run.json();
+        assert_eq!(json["shard"]["slice"], shard.as_str());
+        assert_eq!(json["shard"]["fleet_targets"], 12);
+        for t in json["targets"].as_array().unwrap() {
+            assert_eq!(t["steps"], 3, "{t}");
+            taken.push(t["name"].as_str().unwrap().to_string());
+        }
+    }
+    taken.sort();
+    assert_eq!(taken, tenants, "the three slices together are the fleet, each tenant once");
+    assert_eq!(schemas_with(&p, "shale_migrations"), tenants);
+
+    // Each slice is the same on a rerun (a CI retry of one machine): nothing left to do there.
+    let again = p.shale(&["--schemas", "shard_t*", "--shard", "2/3", "up"]).ok();
+    assert!(again.stdout.contains("shard 2/3 of a fleet of 12: "), "{}", again.stdout);
+    assert!(!again.stdout.contains("applied"), "{}", again.stdout);
+
+    // More machines than targets: some slices are empty, and an empty slice is a success.
+    let mut total = 0;
+    for k in 1..=40 {
+        let run = p.shale(&["--schemas", "shard_t*", "--shard", &format!("{k}/40"), "status", "--json"]);
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        total += run.json()["targets"].as_array().unwrap().len();
+    }
+    assert_eq!(total, 12);
+
+    // Refused: a slice out of range, and a shard without a fleet.
+    let bad = p.shale(&["--schemas", "shard_t*", "--shard", "4/3", "up"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("expected K/N with 1 <= K <= N"), "{}", bad.stderr);
+    let alone = p.shale(&["--shard", "1/2", "up"]);
+    assert_eq!(alone.code, 2, "{}", alone.stderr);
+    assert!(alone.stderr.contains("takes a slice of a fleet"), "{}", alone.stderr);
+}
+
+/// Each tenant's statements are judged by that tenant's own tables (an unqualified name resolves
+/// through the tenant's search path), and each tenant reads only its own schema's facts.
+#[test]
+fn each_tenant_is_judged_by_its_own_tables() {
+    let p = Project::new("fleet_judged");
+    create_schemas(&p, &["tenant_big", "tenant_small"]);
+    p.psql("CREATE TABLE tenant_big.events (id bigint, kind text); CREATE TABLE tenant_small.events (id bigint, kind text)");
+    p.fill("tenant_big.events", 20_000);
+    p.write("0001_index.sql", "CREATE INDEX events_kind ON events (kind);\n");
+    let up = p.shale(&["--schemas", "tenant_*", "up", "--json"]);
+    assert_eq!(up.code, 1, "{}\n{}", up.stdout, up.stderr);
+    let json = up.json();
+    assert_eq!(target(&json, "tenant_small")["outcome"], "ok", "{json}");
+    assert_ne!(target(&json, "tenant_big")["outcome"], "ok", "{json}");
+    assert!(json.to_string().contains("create-index-non-concurrently"), "{json}");
+    assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'events_kind'"), "1");
+}

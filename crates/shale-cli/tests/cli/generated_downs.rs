@@ -1,0 +1,52 @@
+//! Downs computed for migrations that have none: `shale new --down-from-diff V` writes one as a
+//! file where the layout keeps downs apart; refused where it would change an applied file.
+
+use crate::common;
+
+use common::Project;
+
+#[test]
+fn down_from_diff_writes_the_missing_down_file() {
+    let p = Project::new("downgen_pair");
+    p.write("001_accounts.up.sql", "CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL);\nCREATE INDEX accounts_email ON accounts (email);");
+    p.write("002_plan.up.sql", "ALTER TABLE accounts ADD COLUMN plan text NOT NULL DEFAULT 'free';");
+    p.write("002_plan.down.sql", "ALTER TABLE accounts DROP COLUMN plan;");
+    p.shale(&["up"]).ok();
+
+    let has = p.shale(&["new", "--down-from-diff", "002"]);
+    assert_eq!(has.code, 2, "{}", has.stderr);
+    assert!(has.stderr.contains("has a down already"), "{}", has.stderr);
+
+    let run = p.shale(&["new", "--down-from-diff", "001"]).ok();
+    assert!(run.stdout.contains("001_accounts.down.sql"), "{}", run.stdout);
+    let down = std::fs::read_to_string(p.migrations().join("001_accounts.down.sql")).unwrap();
+    assert!(down.contains("DROP TABLE public.accounts") || down.contains("DROP TABLE accounts"), "{down}");
+    // The applied migration is unchanged (its checksum is the up file's), and the down works.
+    p.shale(&["validate"]).ok();
+    p.shale(&["down", "--all"]).ok();
+    assert_eq!(p.tables(), ["shale_migrations"]);
+}
+
+#[test]
+fn down_from_diff_refuses_a_single_file_migration() {
+    let p = Project::new("downgen_single");
+    p.write("001_accounts.sql", "CREATE TABLE accounts (id bigint PRIMARY KEY);");
+    let run = p.shale(&["new", "--down-from-diff", "001"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("same file") && run.stderr.contains("shale down --generate"), "{}", run.stderr);
+}
+
+#[test]
+fn a_data_only_migration_gets_a_down_that_says_so() {
+    let p = Project::new("downgen_data");
+    p.write("001_t.sql", "CREATE TABLE t (id int);");
+    p.write("002_rows.sql", "INSERT INTO t VALUES (1), (2);");
+    p.shale(&["up"]).ok();
+    let run = p.shale(&["down", "--step", "1", "--generate"]).ok();
+    assert!(run.stdout.contains("changes no schema object"), "{}", run.stdout);
+    assert_eq!(p.psql("SELECT count(*) FROM t"), "2");
+    assert_eq!(
+        p.psql("SELECT status FROM shale_migrations WHERE name = 'rows' ORDER BY id DESC LIMIT 1"),
+        "rolled_back"
+    );
+}

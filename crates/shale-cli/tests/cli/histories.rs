@@ -1,0 +1,237 @@
+//! Histories as real projects write them: `up` judges each statement by the database it runs on,
+//! so years of history build a fresh database without a refusal, while the same statements on a
+//! table with data are stopped.
+
+use crate::common;
+
+use common::{Project, Run};
+
+/// Patterns of real histories: tables created, renamed, retyped, indexed without CONCURRENTLY,
+/// columns added and dropped, a diesel folder running CONCURRENTLY outside a transaction.
+fn write_history(p: &Project) {
+    p.write("001_accounts.sql", "CREATE TABLE accounts (id serial PRIMARY KEY, email varchar(100));\n");
+    p.write(
+        "002_rename.sql",
+        "CREATE INDEX accounts_email ON accounts (email);\nALTER TABLE accounts RENAME TO users;\nALTER INDEX accounts_email RENAME TO users_email;\n",
+    );
+    p.write(
+        "003_retype.sql",
+        "ALTER TABLE users ALTER COLUMN email TYPE text;\n\
+         ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();\n\
+         ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);\n\
+         ALTER TABLE users ALTER COLUMN email SET NOT NULL;\n\
+         ALTER TABLE users ADD COLUMN n int NOT NULL;\n\
+         ALTER TABLE users ADD CONSTRAINT n_positive CHECK (n > 0);\n",
+    );
+    p.write(
+        "004_cleanup.sql",
+        "DROP INDEX users_email;\nALTER TABLE users DROP COLUMN token;\nCREATE TABLE tmp (id int);\nDROP TABLE tmp;\n\
+         CREATE SCHEMA archive;\nCREATE TABLE old_users (id int);\nALTER TABLE old_users SET SCHEMA archive;\nCREATE INDEX old_users_id ON archive.old_users (id);\n",
+    );
+    p.write("2020-01-01-000000_concurrent/up.sql", "CREATE INDEX CONCURRENTLY users_n ON users (n);\n");
+    p.write("2020-01-01-000000_concurrent/metadata.toml", "run_in_transaction = false\n");
+}
+
+#[test]
+fn a_long_history_builds_a_fresh_database_without_refusals() {
+    let p = Project::new("hist_fresh");
+    write_history(&p);
+    let dry = p.shale(&["up", "--dry-run"]).ok();
+    assert!(
+        dry.stdout.contains("fine: accounts is created earlier in this run ([create-index-non-concurrently]"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("fine: users is created earlier in this run ([alter-column-type]"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("fine: archive.old_users is created earlier in this run"), "{}", dry.stdout);
+    assert!(!dry.stdout.contains("refused"), "{}", dry.stdout);
+    p.shale(&["up"]).ok();
+    assert_eq!(p.history().len(), 5);
+    // The same statements on an existing table with rows: refused, naming why.
+    p.psql("INSERT INTO users (email, n) SELECT 'u' || g, g FROM generate_series(1, 20000) g; ANALYZE users");
+    p.write(
+        "2021-01-01-000000_again/up.sql",
+        "ALTER TABLE users ALTER COLUMN email TYPE varchar(500);\nCREATE INDEX users_email2 ON users (email);\n",
+    );
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("error[alter-column-type]: changes the type of users.email"), "{}", up.stderr);
+    assert!(up.stderr.contains("error[create-index-non-concurrently]"), "{}", up.stderr);
+}
+
+#[test]
+fn the_gate_fires_on_a_table_with_rows_and_not_on_an_empty_one() {
+    let p = Project::new("hist_gate");
+    p.psql("CREATE TABLE big (id bigint, note text); CREATE TABLE small (id bigint); CREATE TABLE few (id bigint)");
+    p.fill("big", 20_000);
+    p.fill("few", 50);
+    p.write(
+        "001_index.sql",
+        "CREATE INDEX small_id ON small (id);\nCREATE INDEX few_id ON few (id);\nCREATE INDEX big_id ON big (id);\n",
+    );
+    // --dry-run says what up will say, and exits as up would.
+    let dry = p.shale(&["up", "--dry-run"]);
+    assert_eq!(dry.code, 2, "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("fine: small is empty ([create-index-non-concurrently] applies to tables with data)"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("fine: few has about "), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("refused: [create-index-non-concurrently] CREATE INDEX on existing table big"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("`shale up` would refuse this plan"), "{}", dry.stdout);
+    let json = p.shale(&["up", "--dry-run", "--json"]);
+    assert_eq!(json.code, 2);
+    let json = json.json();
+    assert_eq!(json["refused"], true);
+    assert_eq!(json["steps"][0]["cleared"].as_array().unwrap().len(), 2, "{json}");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("001_index.sql:3:1: error[create-index-non-concurrently]"), "{}", up.stderr);
+    assert!(!up.stderr.contains("small"), "{}", up.stderr);
+    // Data lost counts on any table with rows, however few.
+    p.write("001_index.sql", "DROP TABLE small;\n");
+    p.shale(&["up", "--dry-run"]).ok();
+    p.write("001_index.sql", "DROP TABLE few;\n");
+    assert_eq!(p.shale(&["up", "--dry-run"]).code, 2);
+    // The threshold is the project's to set.
+    p.write("001_index.sql", "CREATE INDEX big_id ON big (id);\n");
+    std::fs::write(p.path().join("shale.toml"), "[lint]\nlarge_table_rows = 100000\n").unwrap();
+    let dry = p.shale(&["up", "--dry-run"]).ok();
+    assert!(dry.stdout.contains("fine: big has about "), "{}", dry.stdout);
+    p.shale(&["up"]).ok();
+}
+
+#[test]
+fn a_syntax_error_is_reported_alone_with_no_advice_to_force_it() {
+    let p = Project::new("hist_syntax");
+    p.write("001_t.sql", "CREATE TABLE t (id int name text);\nCREATE INDEX t_id ON t (id);\n");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("001_t.sql:1:24: syntax error"), "{}", up.stderr);
+    assert!(!up.stderr.contains("create-index"), "no finding drawn from a broken parse: {}", up.stderr);
+    assert!(!up.stderr.contains("--force-unsafe") && !up.stderr.contains("shale:allow"), "{}", up.stderr);
+    assert!(up.stderr.contains("fix the syntax error"), "{}", up.stderr);
+}
+
+#[test]
+fn lint_since_checks_what_a_branch_adds_with_the_rest_as_context() {
+    let p = Project::new("hist_since");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").current_dir(p.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.email", "t@example.com"]);
+    git(&["config", "user.name", "t"]);
+    // Already merged, and unsafe on purpose: not this branch's business.
+    p.write("001_users.sql", "CREATE TABLE users (id bigint);\n");
+    p.write("002_old.sql", "CREATE INDEX users_id ON users (id);\n");
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "base"]);
+    git(&["checkout", "-q", "-b", "feature"]);
+    p.write(
+        "003_orders.sql",
+        "CREATE TABLE orders (id bigint, user_id bigint);\nCREATE INDEX orders_user ON orders (user_id);\n",
+    );
+    p.write("004_users.sql", "ALTER TABLE users ADD COLUMN nick text;\nCREATE INDEX users_nick ON users (nick);\n");
+    git(&["add", "migrations/003_orders.sql"]);
+    git(&["commit", "-q", "-m", "orders"]);
+    let run: Run = p.bare().args(["lint", "--since", "main"]).output().unwrap().into();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    // 003 (committed on the branch) is judged with 001 as context: its table is new.
+    assert!(!run.stdout.contains("003_orders.sql:2:1: error"), "{}", run.stdout);
+    // 004 (not committed yet) is checked; 002 (on main) is not reported.
+    assert!(run.stdout.contains("004_users.sql:2:1: error[create-index-non-concurrently]"), "{}", run.stdout);
+    assert!(!run.stdout.contains("002_old.sql"), "{}", run.stdout);
+    assert!(run.stderr.contains("2 migration file(s) added since main"), "{}", run.stderr);
+}
+
+#[test]
+fn files_the_source_tool_passes_over_are_left_alone_with_a_note() {
+    let p = Project::new("hist_ignored");
+    p.write("2020-01-01-000000_users/up.sql", "CREATE TABLE users (id bigint);\n");
+    p.write("2020-01-01-000000_users/down.sql", "DROP TABLE users;\n");
+    p.write("data_oauth_github.sql", "INSERT INTO users VALUES (1);\n");
+    p.write("README.md", "# migrations\n");
+    p.write("00012_backfill.go", "package migrations\n");
+    let validate = p.shale(&["validate"]);
+    assert_eq!(validate.code, 1, "the Go migration is pending: {}", validate.stderr);
+    assert!(
+        validate.stderr.contains("00012_backfill.go: migration 00012 backfill: written in Go"),
+        "{}",
+        validate.stderr
+    );
+    assert!(
+        validate.stderr.contains(
+            "note: migrations/data_oauth_github.sql: ignored: not a migration: its name starts with no version"
+        ),
+        "{}",
+        validate.stderr
+    );
+    assert!(!validate.stderr.contains("README"), "{}", validate.stderr);
+    // A goose migration written in Go is part of the history, but shale cannot run it: `up` says
+    // what to do and runs nothing.
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("00012_backfill.go: migration 00012 is written in Go, and shale runs SQL migrations only"),
+        "{}",
+        up.stderr
+    );
+    assert!(up.stderr.contains("shale repair 00012 --applied"), "{}", up.stderr);
+    p.shale(&["repair", "00012", "--applied", "--reason", "the backfill ran long ago"]).ok();
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stderr.contains("note: migrations/data_oauth_github.sql: ignored"), "{}", up.stderr);
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("data_oauth_github.sql: ignored"), "{}", status.stderr);
+    let json = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(json["ignored"].as_array().unwrap().len(), 1, "{json}");
+    let states: Vec<&str> =
+        json["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["applied", "applied"], "{json}");
+    assert_eq!(p.psql("SELECT count(*) FROM users"), "0", "the data script did not run");
+    // Named like a migration, with a mistyped extension: an error naming it, nothing runs.
+    p.write("2021-01-01-000000_more/up.sql", "CREATE TABLE more (id int);\n");
+    p.write("003_add.up.sq", "CREATE TABLE typo (id int);\n");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("`003_add.up.sq` looks like a migration but does not end in .sql"), "{}", run.stderr);
+    assert!(!p.tables().contains(&"more".to_string()));
+}
+
+#[test]
+fn the_history_keeps_each_file_s_path_and_an_older_table_is_upgraded() {
+    let p = Project::new("hist_path");
+    // The history table as an earlier shale made it: no `path`, fewer kinds.
+    p.psql(
+        "CREATE TABLE shale_migrations (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, version text NOT NULL, name text NOT NULL,
+           kind text NOT NULL CHECK (kind IN ('versioned', 'repeatable', 'baseline', 'repair', 'seed')), checksum text,
+           checksum_algorithm smallint NOT NULL DEFAULT 1, up_sql text, down_sql text, started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+           finished_at timestamptz, duration_ms bigint, applied_by text NOT NULL DEFAULT current_user, host text, shale_version text NOT NULL,
+           status text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'rolled_back')), statements_done integer,
+           error_sqlstate text, error_message text, error_statement text, reason text)",
+    );
+    p.write("0001_a.sql", "CREATE TABLE a (id int);\n");
+    p.shale(&["up", "--dry-run"]).ok();
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "pending", "read the older way: {status}");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT path FROM shale_migrations"), "0001_a.sql");
+    let check = p.psql("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'shale_migrations'::regclass AND conname LIKE '%kind%'");
+    assert!(check.contains("adopted") && check.contains("audit"), "{check}");
+    // An applied migration whose file is gone is named as it was written.
+    p.remove("0001_a.sql");
+    p.write("0002_b.sql", "CREATE TABLE b (id int);\n");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("0001_a.sql (migration 1 a) is applied in the database but its file is gone"),
+        "{}",
+        up.stderr
+    );
+}

@@ -1,0 +1,133 @@
+//! The linter through the CLI, against a real database's pending migrations.
+
+use crate::common;
+
+use common::Project;
+
+#[test]
+fn dangerous_pending_migrations_are_refused_until_made_safe_or_allowed() {
+    let p = Project::new("lint_gate");
+    p.write(
+        "001_users.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nCREATE INDEX users_email ON users (email);\n",
+    );
+    p.shale(&["up"]).ok();
+    p.fill("users", 20_000);
+    p.write("002_index.sql", "-- a comment\nCREATE INDEX users_email2 ON users (lower(email));\n");
+    let lint = p.shale(&["lint"]);
+    assert_eq!(lint.code, 1, "{}", lint.stdout);
+    assert!(
+        lint.stdout.contains("migrations/002_index.sql:2:1: error[create-index-non-concurrently]"),
+        "{}",
+        lint.stdout
+    );
+    assert!(lint.stdout.contains("instead: CREATE INDEX CONCURRENTLY"), "{}", lint.stdout);
+    assert!(lint.stdout.contains("takes SHARE on users"), "{}", lint.stdout);
+    let github = p.shale(&["lint", "--format", "github"]);
+    assert!(
+        github.stdout.starts_with(
+            "::error file=migrations/002_index.sql,line=2,col=1,title=shale create-index-non-concurrently::"
+        ),
+        "{}",
+        github.stdout
+    );
+    let sarif = p.shale(&["lint", "--format", "sarif"]).json();
+    assert_eq!(sarif["version"], "2.1.0");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "create-index-non-concurrently");
+    assert_eq!(result["level"], "error");
+    assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 2);
+    assert_eq!(sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), 19);
+    let json = p.shale(&["lint", "--format", "json"]).json();
+    assert_eq!(json["findings"][0]["rule"], "create-index-non-concurrently");
+
+    // `up` refuses before anything runs.
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("002_index.sql:2:1: error[create-index-non-concurrently]"), "{}", up.stderr);
+    assert_eq!(p.history().len(), 1);
+    // Made safe, it runs (outside a transaction, as CONCURRENTLY needs).
+    p.write("002_index.sql", "CREATE INDEX CONCURRENTLY users_email2 ON users (lower(email));\n");
+    assert_eq!(p.shale(&["lint"]).code, 0);
+    p.shale(&["up"]).ok();
+
+    // Allowed with a reason: listed, not blocking.
+    p.write(
+        "003_drop.sql",
+        "-- shale:allow destructive -- emails move to the identity service\nALTER TABLE users DROP COLUMN email;\n",
+    );
+    let lint = p.shale(&["lint"]).ok();
+    assert!(
+        lint.stdout.contains("error[destructive]: drops column email of users (allowed in the file)"),
+        "{}",
+        lint.stdout
+    );
+    p.shale(&["up"]).ok();
+    // --force-unsafe overrides.
+    p.write("004_rename.sql", "ALTER TABLE users ADD CONSTRAINT id_positive CHECK (id > 0);\n");
+    assert_eq!(p.shale(&["up"]).code, 2);
+    p.shale(&["up", "--force-unsafe"]).ok();
+    assert_eq!(p.history().len(), 4);
+}
+
+#[test]
+fn syntax_errors_are_reported_with_line_and_column_before_anything_runs() {
+    let p = Project::new("lint_syntax");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    p.write("002_b.sql", "SELECT 1;\nCREATE TABLE b (id int,, x int);\n");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("002_b.sql:2:23: syntax error: syntax error at or near \",\""), "{}", up.stderr);
+    assert!(p.tables().is_empty(), "001 did not run either");
+    // Explicit files, without a database.
+    let run: common::Run = p.bare().args(["lint", "migrations/002_b.sql"]).output().unwrap().into();
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains("migrations/002_b.sql:2:23: syntax error"), "{}", run.stdout);
+}
+
+#[test]
+fn rules_are_configured_in_shale_toml() {
+    let p = Project::new("lint_config");
+    p.write("001_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);");
+    p.shale(&["up"]).ok();
+    p.fill("users", 20_000);
+    p.write(
+        "002_index.sql",
+        "CREATE INDEX users_email ON users (email);\nALTER TABLE users ADD COLUMN nick varchar(20);\n",
+    );
+    let config = |text: &str| std::fs::write(p.path().join("shale.toml"), text).unwrap();
+    config("[lint]\nseverity = { \"prefer-text\" = \"error\" }\n");
+    let lint = p.shale(&["lint"]);
+    assert_eq!(lint.code, 1);
+    assert!(lint.stdout.contains("error[prefer-text]"), "{}", lint.stdout);
+    config("[lint]\ndisable = [\"create-index-non-concurrently\"]\n");
+    let lint = p.shale(&["lint"]).ok();
+    assert!(!lint.stdout.contains("create-index-non-concurrently"), "{}", lint.stdout);
+    p.shale(&["up"]).ok();
+    p.write("003_alter.sql", "ALTER TABLE users ADD COLUMN age int;\n");
+    config("lock_timeout = \"0\"\n");
+    let lint = p.shale(&["lint"]);
+    assert_eq!(lint.code, 1);
+    assert!(lint.stdout.contains("error[access-exclusive-without-lock-timeout]"), "{}", lint.stdout);
+    assert_eq!(p.shale(&["up"]).code, 2, "up refuses it too");
+    assert_eq!(p.shale(&["lint", "--session-lock-timeout", "3s"]).code, 0);
+    // A rule split in two answers to its former id.
+    p.write("004_codes.sql", "CREATE TABLE codes (id serial PRIMARY KEY, code char(2));\n");
+    config("[lint]\ndisable = [\"prefer-bigint-identity\"]\nseverity = { \"no-char\" = \"info\" }\n");
+    let lint = p.shale(&["lint"]).ok();
+    assert!(!lint.stdout.contains("prefer-identity"), "{}", lint.stdout);
+    assert!(lint.stdout.contains("info[prefer-text]: column code is char(n)"), "{}", lint.stdout);
+    config("[lint]\ndisable = [\"no-such-rule\"]\n");
+    let run = p.shale(&["lint"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no rule is called `no-such-rule`"), "{}", run.stderr);
+    // Checked before linting: reported even where the rule finds nothing.
+    config("[lint]\nseverity = { \"heavy-lock\" = \"fatal\" }\n");
+    let run = p.shale(&["lint"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("shale.toml [lint] severity of `heavy-lock`: `fatal` is not error, warning or info"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,134 @@
+//! What a user sees, as snapshots: the messages of the first hour (a missing directory, a stopped
+//! development server, a database URL under another name, a misspelt table), help, and the
+//! output of a run. Temporary paths, ports, database names and timings are redacted.
+
+use crate::common;
+
+use std::io::{BufRead, BufReader};
+use std::time::{Duration, Instant};
+
+use common::{Project, Run};
+
+/// stdout and stderr of a run, redacted for a snapshot.
+fn shown(p: &Project, run: &Run) -> String {
+    let mut text = format!("exit {}\n--- stdout\n{}--- stderr\n{}", run.code, run.stdout, run.stderr);
+    let dir = p.path().display().to_string();
+    text = text.replace(&dir, "[PROJECT]");
+    text = text.replace(&p.db.name, "[DB]");
+    text
+}
+
+macro_rules! snapshot {
+    ($name:literal, $value:expr) => {
+        insta::with_settings!({ filters => vec![
+            (r"\d+ ms", "[N] ms"),
+            (r"port \d+", "port [PORT]"),
+            (r":\d{4,5}/", ":[PORT]/"),
+            (r"/tmp/[^\s:'`]+", "[TMP]"),
+            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
+        ]}, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
+}
+
+#[test]
+fn a_missing_directory_names_where_shale_looked() {
+    let p = Project::new("msg_missing_dir");
+    let run: Run = p.bare().arg("status").output().unwrap().into();
+    snapshot!("missing_directory", shown(&p, &run));
+}
+
+#[test]
+fn a_database_url_under_another_name_is_pointed_at() {
+    let p = Project::new("msg_other_url");
+    p.write("001_a.sql", "SELECT 1;\n");
+    std::fs::write(p.path().join(".env"), "NEON_DATABASE_URL=postgres://app:secret@ep-example.neon.tech/app\n")
+        .unwrap();
+    let run: Run = p.bare().arg("up").output().unwrap().into();
+    assert!(!run.stderr.contains("secret"));
+    snapshot!("database_url_under_another_name", shown(&p, &run));
+}
+
+#[test]
+fn validate_does_not_say_nothing_was_applied() {
+    let p = Project::new("msg_validate");
+    p.write("001_a.sql", "SELECT 'unterminated;\n");
+    let validate: Run = p.bare().arg("validate").output().unwrap().into();
+    snapshot!("validate_bad_file", shown(&p, &validate));
+    let up = p.shale(&["up"]);
+    snapshot!("up_bad_file", shown(&p, &up));
+}
+
+#[test]
+fn a_misspelt_table_gets_a_suggestion() {
+    let p = Project::new("msg_inspect");
+    p.psql("CREATE TABLE users (id int); CREATE TABLE user_sessions (id int)");
+    let run = p.shale(&["inspect", "user"]);
+    snapshot!("inspect_misspelt", shown(&p, &run));
+}
+
+#[test]
+fn help_puts_a_command_s_own_options_first_and_shows_examples() {
+    let p = Project::new("msg_help");
+    let run: Run = p.bare().args(["new", "--help"]).output().unwrap().into();
+    let own = run.stdout.find("--reversible").unwrap();
+    let global = run.stdout.find("Global options:").unwrap();
+    assert!(own < global, "{}", run.stdout);
+    snapshot!("help_new", run.stdout);
+}
+
+#[test]
+fn erd_help_shows_its_options_sources_and_examples() {
+    let p = Project::new("msg_help_erd");
+    let run: Run = p.bare().args(["erd", "--help"]).output().unwrap().into();
+    let own = run.stdout.find("--tables").unwrap();
+    let global = run.stdout.find("Global options:").unwrap();
+    assert!(own < global, "{}", run.stdout);
+    assert!(run.stdout.contains("Examples:\n  shale erd"), "{}", run.stdout);
+    snapshot!("help_erd", run.stdout);
+}
+
+#[test]
+fn a_run_prints_each_migration_as_it_finishes() {
+    let p = Project::new("msg_run");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    p.write("002_slow.sql", "SELECT pg_sleep(2);\n");
+    let mut child = p.spawn(&["up"]);
+    let stdout = child.stdout.take().unwrap();
+    let started = Instant::now();
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().unwrap().unwrap();
+    // Seen while the second migration still runs, as a CI log shows it.
+    assert!(started.elapsed() < Duration::from_millis(1500), "first line after {:?}", started.elapsed());
+    assert!(first.starts_with("up   001 a  "), "{first}");
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    child.wait().unwrap();
+    let mut text = format!("{first}\n{}\n", rest.join("\n"));
+    text = text.replace(&p.db.name, "[DB]");
+    snapshot!("up_lines", text);
+    // -q: nothing at all, on every command that succeeds.
+    for args in [&["up", "-q"][..], &["status", "-q"], &["validate", "-q"], &["lint", "-q"]] {
+        let run = p.shale(args).ok();
+        assert!(run.stdout.is_empty() && run.stderr.is_empty(), "{args:?}: {}{}", run.stdout, run.stderr);
+    }
+}
+
+#[test]
+fn a_stopped_development_server_says_how_to_start_it() {
+    let p = Project::new("msg_dev");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    let dev = |args: &[&str]| -> Run { p.bare().args(args).output().unwrap().into() };
+    let started = dev(&["--dev", "status"]);
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    assert!(
+        started.stderr.contains("starting the development PostgreSQL in .shale/dev (the first time: initdb"),
+        "{}",
+        started.stderr
+    );
+    let url = dev(&["dev", "url"]).stdout.trim().to_string();
+    dev(&["dev", "stop"]).ok();
+    let run = dev(&["--database-url", &url, "status"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    snapshot!("dev_stopped", shown(&p, &run));
+}

@@ -1,0 +1,320 @@
+//! `up`, `down`, `status` and friends against a real PostgreSQL, for every migration layout.
+
+use crate::common;
+
+use common::Project;
+
+fn dht(p: &Project) {
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/dht/migrations");
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        p.write(entry.file_name().to_str().unwrap(), &std::fs::read_to_string(entry.path()).unwrap());
+    }
+}
+
+#[test]
+fn up_status_noop_down_all_and_up_again() {
+    let p = Project::new("cli_updown");
+    dht(&p);
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["history_exists"], false);
+    assert!(status["migrations"].as_array().unwrap().iter().all(|m| m["state"] == "pending"));
+
+    let up = p.shale(&["up", "--json"]).ok().json();
+    assert_eq!(up["steps"].as_array().unwrap().len(), 4);
+    assert_eq!(up["current_version"], "4");
+    assert_eq!(
+        p.tables().iter().filter(|t| !t.starts_with("usage_records_")).cloned().collect::<Vec<_>>(),
+        ["api_keys", "sessions", "shale_migrations", "usage_records", "users"]
+    );
+    // Partitions exist and route rows; cascading and SET NULL foreign keys behave as the document says.
+    p.psql("INSERT INTO users (email, username, password_hash) VALUES ('a@x', 'a', 'h');
+            INSERT INTO api_keys (user_id, name, key_prefix, key_hash, scopes) VALUES (1, 'k', 'sk_', 'hash', '{read,write}');
+            INSERT INTO usage_records (user_id, api_key_id, endpoint, method, status_code, duration_ms) VALUES (1, 1, '/x', 'GET', 200, 5);
+            DELETE FROM api_keys;");
+    assert_eq!(p.psql("SELECT count(*) FROM usage_records WHERE api_key_id IS NULL"), "1");
+    assert_eq!(p.psql("SELECT tableoid::regclass::text LIKE 'usage_records_2%' FROM usage_records"), "t");
+
+    let again = p.shale(&["up"]).ok();
+    assert!(again.stdout.contains("nothing to apply"), "{}", again.stdout);
+    assert_eq!(p.history().len(), 4, "a no-op up writes nothing");
+
+    let down = p.shale(&["down", "--all", "--json"]).ok().json();
+    assert_eq!(down["steps"].as_array().unwrap().len(), 4);
+    assert_eq!(down["steps"][0]["name"], "create_usage_records_table");
+    assert_eq!(p.tables(), ["shale_migrations"]);
+    p.shale(&["up", "-q"]).ok();
+    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "4");
+    assert_eq!(p.history().last().unwrap(), "4|versioned|succeeded");
+}
+
+#[test]
+fn down_step_to_redo_goto() {
+    let p = Project::new("cli_goto");
+    dht(&p);
+    p.shale(&["up", "--to", "3"]).ok();
+    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "3");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "2");
+    p.shale(&["goto", "4"]).ok();
+    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "4");
+    p.shale(&["goto", "1"]).ok();
+    assert_eq!(p.tables(), ["shale_migrations", "users"]);
+    let redo = p.shale(&["redo", "--json"]).ok().json();
+    let directions: Vec<_> =
+        redo["steps"].as_array().unwrap().iter().map(|s| s["direction"].as_str().unwrap().to_string()).collect();
+    assert_eq!(directions, ["down", "up"]);
+    p.shale(&["down", "--to", "0", "-q"]).ok();
+    assert_eq!(p.tables(), ["shale_migrations"]);
+    // down needs to be told how far.
+    assert_eq!(p.shale(&["down"]).code, 2);
+}
+
+#[test]
+fn plain_numbered_files_and_dbmate_sections() {
+    let p = Project::new("cli_plain");
+    p.write("001_create_users.sql", "CREATE TABLE IF NOT EXISTS users (id SERIAL PRIMARY KEY, email TEXT);\n");
+    p.write(
+        "002_create_sessions.sql",
+        "-- migrate:up\nCREATE TABLE sessions (id int);\n\n-- migrate:down\nDROP TABLE sessions;\n",
+    );
+    p.write("10_empty.sql", "");
+    p.write("9_nine.sql", "ALTER TABLE users ADD COLUMN nine int;");
+    let up = p.shale(&["up", "--json"]).ok().json();
+    let names: Vec<_> =
+        up["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["create_users", "create_sessions", "nine", "empty"]);
+    assert_eq!(p.tables(), ["sessions", "shale_migrations", "users"]);
+    // 10 has no down: down --all stops there and says so; nothing is reverted.
+    let refused = p.shale(&["down", "--all"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("10 empty has no down migration"), "{}", refused.stderr);
+    assert_eq!(p.tables(), ["sessions", "shale_migrations", "users"]);
+}
+
+#[test]
+fn diesel_folders_and_flyway_names() {
+    let p = Project::new("cli_diesel");
+    p.write("2017-09-23-182408_create users/up.sql", "CREATE TABLE users (id int);");
+    p.write("2017-09-23-182408_create users/down.sql", "DROP TABLE users;");
+    p.write("2017-09-24-000000_index/up.sql", "CREATE INDEX CONCURRENTLY users_id ON users (id);");
+    p.write("2017-09-24-000000_index/down.sql", "DROP INDEX CONCURRENTLY users_id;");
+    p.write("2017-09-24-000000_index/metadata.toml", "run_in_transaction = false\n");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'users_id'"), "1");
+    p.shale(&["down", "--all"]).ok();
+    assert_eq!(p.tables(), ["shale_migrations"]);
+
+    let f = Project::new("cli_flyway");
+    f.write("V1__init.sql", "CREATE TABLE a (id int);");
+    f.write("V1.1__b.sql", "CREATE TABLE b (id int);");
+    f.write("U1.1__b.sql", "DROP TABLE b;");
+    f.write("R__view.sql", "CREATE OR REPLACE VIEW v AS SELECT count(*) AS n FROM a;");
+    f.shale(&["up"]).ok();
+    assert_eq!(f.psql("SELECT n FROM v"), "0");
+    // A repeatable is re-applied when it changes, after the versioned ones.
+    f.write("R__view.sql", "CREATE OR REPLACE VIEW v AS SELECT count(*) + 1 AS n FROM a;");
+    f.write("V2__c.sql", "INSERT INTO a VALUES (1);");
+    f.write("U2__c.sql", "DELETE FROM a;");
+    let up = f.shale(&["up", "--json"]).ok().json();
+    let names: Vec<_> =
+        up["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["c", "view"]);
+    assert_eq!(f.psql("SELECT n FROM v"), "2");
+    f.shale(&["down", "--step", "2"]).ok();
+    assert_eq!(f.tables(), ["a", "shale_migrations"]);
+}
+
+#[test]
+fn a_failing_migration_is_rolled_back_whole_and_reported_at_its_line() {
+    let p = Project::new("cli_fail");
+    p.write("001_ok.sql", "CREATE TABLE ok (id int);");
+    p.write("002_bad.sql", "CREATE TABLE half (id int);\nINSERT INTO half VALUES (1);\nSELECT * FROM missing_table;\n");
+    p.write("003_later.sql", "CREATE TABLE later (id int);");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("migrations/002_bad.sql:3:15"), "{}", run.stderr);
+    assert!(run.stderr.contains("relation \"missing_table\" does not exist"), "{}", run.stderr);
+    assert!(run.stderr.contains("42P01"), "{}", run.stderr);
+    assert_eq!(p.tables(), ["ok", "shale_migrations"], "002 left nothing, 003 did not run");
+    assert_eq!(p.history(), ["1|versioned|succeeded", "2|versioned|failed"]);
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][1]["state"], "failed");
+    assert!(status["migrations"][1]["error"].as_str().unwrap().contains("missing_table"));
+    // Fixed, it applies.
+    p.write("002_bad.sql", "CREATE TABLE half (id int);\n");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.tables(), ["half", "later", "ok", "shale_migrations"]);
+}
+
+#[test]
+fn errors_inside_function_bodies_point_into_the_file() {
+    let p = Project::new("cli_fn");
+    p.write(
+        "001_fn.sql",
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    NEW.updated_at := now() +;\n    RETURN NEW;\nEND\n$$;\n",
+    );
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("001_fn.sql:3:30"), "{}", run.stderr);
+    assert!(run.stderr.contains("syntax error"), "{}", run.stderr);
+}
+
+#[test]
+fn modified_and_missing_files_are_refused_before_anything_runs() {
+    let p = Project::new("cli_modified");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    p.write("002_b.sql", "CREATE TABLE b (id int);");
+    p.shale(&["up"]).ok();
+    p.write("001_a.sql", "CREATE TABLE a (id bigint);");
+    p.write("003_c.sql", "CREATE TABLE c (id int);");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("001_a.sql: migration 001 a was changed after it was applied"), "{}", run.stderr);
+    assert!(!p.tables().contains(&"c".to_string()));
+    assert_eq!(p.shale(&["validate"]).code, 1);
+    // A human decides the edited file is what the database holds: recorded, with the reason.
+    p.shale(&["repair", "1", "--applied", "--reason", "widened by hand in production"]).ok();
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"c".to_string()));
+    assert_eq!(p.psql("SELECT reason FROM shale_migrations WHERE kind = 'repair'"), "widened by hand in production");
+
+    p.remove("002_b.sql");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("002_b.sql (migration 2 b) is applied in the database but its file is gone"),
+        "{}",
+        run.stderr
+    );
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert!(status["migrations"].as_array().unwrap().iter().any(|m| m["state"] == "missing"));
+}
+
+#[test]
+fn out_of_order_is_refused_unless_allowed() {
+    let p = Project::new("cli_ooo");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    p.write("003_c.sql", "CREATE TABLE c (id int);");
+    p.shale(&["up"]).ok();
+    p.write("002_b.sql", "CREATE TABLE b (id int);");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("002_b.sql: pending migration 002 b is older than the newest applied version 3"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.shale(&["status", "--json"]).ok().json()["migrations"][1]["state"], "out-of-order");
+    p.shale(&["up", "--allow-out-of-order"]).ok();
+    assert!(p.tables().contains(&"b".to_string()));
+    p.write("0025_d.sql", "-- shale:out-of-order\nCREATE TABLE d (id int);");
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"d".to_string()));
+}
+
+#[test]
+fn bad_files_are_all_reported_and_nothing_is_applied() {
+    let p = Project::new("cli_badfiles");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    p.write("01_dup.sql", "CREATE TABLE dup (id int);");
+    p.write("notes.sql", "select 1;");
+    p.write("V2_missing_underscore.sql", "select 2;");
+    p.write("003_c.sql", "CREATE TABLE c (txt text DEFAULT 'unterminated);");
+    std::fs::write(p.migrations().join("004_latin1.sql"), b"-- caf\xe9\nselect 1;").unwrap();
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2);
+    for expected in [
+        "duplicate version",
+        "`V2_missing_underscore.sql` fits no migration naming convention",
+        "003_c.sql:1:34: unterminated quoted string",
+        "004_latin1.sql: is not UTF-8",
+    ] {
+        assert!(run.stderr.contains(expected), "missing {expected:?} in\n{}", run.stderr);
+    }
+    // A script named like no migration is passed over, as the other tools do: not a problem.
+    assert!(!run.stderr.contains("notes.sql"), "{}", run.stderr);
+    assert!(p.tables().is_empty(), "nothing applied, not even the history table");
+    let json = p.shale(&["up", "--json"]).json();
+    assert_eq!(json["exit_code"], 2);
+    assert_eq!(json["problems"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_runs_nothing() {
+    let p = Project::new("cli_dry");
+    dht(&p);
+    p.write("005_idx.sql", "CREATE INDEX CONCURRENTLY idx_users_created ON users (created_at);\n");
+    let run = p.shale(&["up", "--dry-run"]).ok();
+    assert!(run.stdout.contains("1. apply 001 create_users_table"), "{}", run.stdout);
+    assert!(run.stdout.contains("in its own transaction"));
+    assert!(run.stdout.contains("outside a transaction, statement by statement: CREATE INDEX CONCURRENTLY"));
+    assert!(run.stdout.contains("[1] line 2: CREATE TABLE users ("));
+    assert!(run.stdout.contains("takes SHARE UPDATE EXCLUSIVE on users, scans the table"), "{}", run.stdout);
+    assert!(p.tables().is_empty());
+    let json = p.shale(&["up", "--dry-run", "--json"]).ok().json();
+    assert_eq!(json["steps"][4]["transaction"], "none");
+    assert_eq!(json["steps"][4]["locks"][0]["lock"], "SHARE UPDATE EXCLUSIVE");
+    assert_eq!(json["steps"][0]["statements"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn baseline_marks_an_existing_database() {
+    let p = Project::new("cli_baseline");
+    p.psql("CREATE TABLE a (id int); CREATE TABLE b (id int);");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    p.write("002_b.sql", "CREATE TABLE b (id int);");
+    p.write("003_c.sql", "CREATE TABLE c (id int);");
+    p.shale(&["baseline", "2", "--reason", "schema created by hand before shale"]).ok();
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "baseline");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.history(), ["2|baseline|succeeded", "3|versioned|succeeded"]);
+    assert_eq!(p.shale(&["baseline", "3"]).code, 2, "baseline refuses a database with history");
+}
+
+#[test]
+fn single_transaction_applies_all_or_nothing() {
+    let p = Project::new("cli_single");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    p.write("002_b.sql", "CREATE TABLE b (id int);");
+    p.write("003_bad.sql", "CREATE TABLE c (id nosuchtype);");
+    let run = p.shale(&["up", "--single-transaction"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("003_bad.sql:1:20"), "{}", run.stderr);
+    assert!(p.tables().iter().all(|t| t == "shale_migrations"), "{:?}", p.tables());
+    p.write("003_bad.sql", "CREATE TABLE c (id int);");
+    p.shale(&["up", "--single-transaction"]).ok();
+    assert_eq!(p.tables(), ["a", "b", "c", "shale_migrations"]);
+}
+
+#[test]
+fn seeds_run_after_migrations_and_again_only_when_changed() {
+    let p = Project::new("cli_seed");
+    p.write("001_users.sql", "CREATE TABLE users (name text PRIMARY KEY, n int NOT NULL DEFAULT 0);");
+    let seeds = p.path().join("seeds");
+    std::fs::create_dir_all(&seeds).unwrap();
+    std::fs::write(seeds.join("10_later.sql"), "UPDATE users SET n = n + 1;").unwrap();
+    std::fs::write(seeds.join("2_admin.sql"), "INSERT INTO users (name) VALUES ('admin') ON CONFLICT DO NOTHING;")
+        .unwrap();
+    let refused = p.shale(&["seed"]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("1 migration(s) are pending"), "{}", refused.stderr);
+    let up = p.shale(&["up", "--seed", "--json"]).ok();
+    assert!(up.stdout.contains("\"2_admin\""), "{}", up.stdout);
+    assert_eq!(p.psql("SELECT name || ':' || n FROM users"), "admin:1", "numeric order: 2 before 10");
+    let again = p.shale(&["seed"]).ok();
+    assert!(again.stdout.contains("seeds unchanged"), "{}", again.stdout);
+    std::fs::write(seeds.join("10_later.sql"), "UPDATE users SET n = n + 10;").unwrap();
+    p.shale(&["seed"]).ok();
+    assert_eq!(p.psql("SELECT n FROM users"), "11", "only the changed file ran");
+    p.shale(&["seed", "--force"]).ok();
+    assert_eq!(p.psql("SELECT n FROM users"), "21");
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations WHERE kind = 'seed'"), "5");
+    // A failing seed is rolled back whole and reported at its line.
+    std::fs::write(seeds.join("11_bad.sql"), "UPDATE users SET n = 0;\nINSERT INTO users VALUES (NULL);\n").unwrap();
+    let run = p.shale(&["seed"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("seeds/11_bad.sql:2:1"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT n FROM users"), "21");
+}
