@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{Project, Run};
+use common::{shown, Project, Run};
 
 /// The two migrations a project had applied with the other tool, and a third it had not.
 fn applied_by_the_other_tool(p: &Project, first: &str, second: &str, third: &str) {
@@ -20,27 +20,17 @@ fn applied_by_the_other_tool(p: &Project, first: &str, second: &str, third: &str
 #[track_caller]
 fn switch(p: &Project, tool: &str, table: &str) {
     let up = p.shale(&["up"]);
-    assert_eq!(up.code, 2, "{}", up.stderr);
-    assert!(
-        up.stderr.contains(&format!("this database was migrated by {tool} (public.{table} is its history)")),
-        "{}",
-        up.stderr
-    );
-    assert!(up.stderr.contains("run `shale adopt`"), "{}", up.stderr);
+    snapshot!(format!("{tool}_up_refused"), shown(p, &up));
     assert!(!p.tables().contains(&"tags".to_string()), "nothing ran");
     let status = p.shale(&["status"]).ok();
     assert!(status.stderr.contains(&format!("migrated by {tool}")), "{}", status.stderr);
 
     let dry = p.shale(&["adopt", "--dry-run"]).ok();
-    assert!(
-        dry.stdout.contains(&format!("would record 2 migration(s) as applied, adopted from {tool} (public.{table})")),
-        "{}",
-        dry.stdout
-    );
+    snapshot!(format!("{tool}_adopt_dry_run"), shown(p, &dry));
     assert_eq!(p.psql("SELECT to_regclass('shale_migrations') IS NULL"), "t", "a dry run records nothing");
 
     let run = p.shale(&["adopt"]).ok();
-    assert!(run.stdout.contains("1 migration(s) are pending: run `shale up`"), "{}", run.stdout);
+    snapshot!(format!("{tool}_adopt"), shown(p, &run));
     assert_eq!(
         p.psql("SELECT string_agg(kind || ' ' || status, ', ' ORDER BY id) FROM shale_migrations"),
         "adopted succeeded, adopted succeeded, audit succeeded"
@@ -76,9 +66,7 @@ fn golang_migrate_dirty_is_refused() {
     applied_by_the_other_tool(&p, "1_users.up.sql", "2_posts.up.sql", "3_tags.up.sql");
     p.psql("CREATE TABLE schema_migrations (version bigint not null primary key, dirty boolean not null); INSERT INTO schema_migrations VALUES (2, true)");
     let run = p.shale(&["adopt"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("golang-migrate marks version 2 dirty in public.schema_migrations"), "{}", run.stderr);
-    assert!(run.stderr.contains("migrate force"), "{}", run.stderr);
+    snapshot!("golang_migrate_dirty", shown(&p, &run));
     assert_eq!(p.psql("SELECT to_regclass('shale_migrations') IS NULL"), "t", "a refusal leaves nothing behind");
 }
 
@@ -252,17 +240,9 @@ fn goose_go_migrations_are_taken_over_too() {
          INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true), (3, true)",
     );
     let run = p.shale(&["adopt"]).ok();
-    assert!(run.stdout.contains("recorded 3 migration(s) as applied"), "{}", run.stdout);
-    assert!(run.stdout.contains("00002 backfill (00002_backfill.go)"), "{}", run.stdout);
-    assert!(
-        run.stdout.contains("00005_later.go is a goose migration written in Go that goose has not applied here"),
-        "{}",
-        run.stdout
-    );
+    snapshot!("goose_go_adopt", shown(&p, &run));
     // 00004 would run, but 00005 cannot: `up` says what to do first.
-    let up = p.shale(&["up"]);
-    assert_eq!(up.code, 2, "{}", up.stderr);
-    assert!(up.stderr.contains("migration 00005 is written in Go"), "{}", up.stderr);
+    snapshot!("goose_go_up", shown(&p, &p.shale(&["up"])));
 }
 
 #[test]

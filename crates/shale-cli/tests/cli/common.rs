@@ -172,3 +172,32 @@ pub fn scratch_databases_left(runs: &[&Run]) -> String {
         )
         .unwrap()
 }
+
+/// stdout and stderr of a run with its exit code, as a user sees them, for a snapshot: the
+/// project's directory and database name redacted (the [`snapshot!`] filters do the rest).
+pub fn shown(p: &Project, run: &Run) -> String {
+    let mut text = format!("exit {}\n--- stdout\n{}--- stderr\n{}", run.code, run.stdout, run.stderr);
+    let dir = p.path().display().to_string();
+    text = text.replace(&dir, "[PROJECT]");
+    text = text.replace(&p.db.name, "[DB]");
+    text
+}
+
+/// What changes from run to run in shale's output, for snapshots: timings, ports, temporary
+/// paths, timestamps.
+pub const REDACTIONS: &[(&str, &str)] = &[
+    (r"\d+ ms", "[N] ms"),
+    (r"port \d+", "port [PORT]"),
+    (r":\d{4,5}/", ":[PORT]/"),
+    (r"/tmp/[^\s:'`]+", "[TMP]"),
+    (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
+];
+
+/// `insta::assert_snapshot!` with [`REDACTIONS`] applied.
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({ filters => $crate::common::REDACTIONS.iter().copied() }, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
+}

@@ -3,12 +3,14 @@
 //! real `shale` binary against it; see `common` for the project helper. Tests must therefore
 //! look only at their own databases and sessions, never at the whole server.
 
+#[macro_use]
+mod common;
+
 mod adopt;
 mod backfill;
 mod bad_input;
 mod busy_tables;
 mod check;
-mod common;
 mod config;
 mod diff;
 mod drift;

@@ -7,30 +7,7 @@ use crate::common;
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
-use common::{Project, Run};
-
-/// stdout and stderr of a run, redacted for a snapshot.
-fn shown(p: &Project, run: &Run) -> String {
-    let mut text = format!("exit {}\n--- stdout\n{}--- stderr\n{}", run.code, run.stdout, run.stderr);
-    let dir = p.path().display().to_string();
-    text = text.replace(&dir, "[PROJECT]");
-    text = text.replace(&p.db.name, "[DB]");
-    text
-}
-
-macro_rules! snapshot {
-    ($name:literal, $value:expr) => {
-        insta::with_settings!({ filters => vec![
-            (r"\d+ ms", "[N] ms"),
-            (r"port \d+", "port [PORT]"),
-            (r":\d{4,5}/", ":[PORT]/"),
-            (r"/tmp/[^\s:'`]+", "[TMP]"),
-            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
-        ]}, {
-            insta::assert_snapshot!($name, $value);
-        });
-    };
-}
+use common::{shown, Project, Run};
 
 #[test]
 fn a_missing_directory_names_where_shale_looked() {
