@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::Project;
+use common::{shown, Project};
 
 #[test]
 fn dangerous_pending_migrations_are_refused_until_made_safe_or_allowed() {
@@ -14,23 +14,8 @@ fn dangerous_pending_migrations_are_refused_until_made_safe_or_allowed() {
     p.shale(&["up"]).ok();
     p.fill("users", 20_000);
     p.write("002_index.sql", "-- a comment\nCREATE INDEX users_email2 ON users (lower(email));\n");
-    let lint = p.shale(&["lint"]);
-    assert_eq!(lint.code, 1, "{}", lint.stdout);
-    assert!(
-        lint.stdout.contains("migrations/002_index.sql:2:1: error[create-index-non-concurrently]"),
-        "{}",
-        lint.stdout
-    );
-    assert!(lint.stdout.contains("instead: CREATE INDEX CONCURRENTLY"), "{}", lint.stdout);
-    assert!(lint.stdout.contains("takes SHARE on users"), "{}", lint.stdout);
-    let github = p.shale(&["lint", "--format", "github"]);
-    assert!(
-        github.stdout.starts_with(
-            "::error file=migrations/002_index.sql,line=2,col=1,title=shale create-index-non-concurrently::"
-        ),
-        "{}",
-        github.stdout
-    );
+    snapshot!("lint_on_a_table_with_rows", shown(&p, &p.shale(&["lint"])));
+    snapshot!("lint_github", shown(&p, &p.shale(&["lint", "--format", "github"])));
     let sarif = p.shale(&["lint", "--format", "sarif"]).json();
     assert_eq!(sarif["version"], "2.1.0");
     let result = &sarif["runs"][0]["results"][0];
@@ -42,9 +27,7 @@ fn dangerous_pending_migrations_are_refused_until_made_safe_or_allowed() {
     assert_eq!(json["findings"][0]["rule"], "create-index-non-concurrently");
 
     // `up` refuses before anything runs.
-    let up = p.shale(&["up"]);
-    assert_eq!(up.code, 2, "{}", up.stderr);
-    assert!(up.stderr.contains("002_index.sql:2:1: error[create-index-non-concurrently]"), "{}", up.stderr);
+    snapshot!("up_refused", shown(&p, &p.shale(&["up"])));
     assert_eq!(p.history().len(), 1);
     // Made safe, it runs (outside a transaction, as CONCURRENTLY needs).
     p.write("002_index.sql", "CREATE INDEX CONCURRENTLY users_email2 ON users (lower(email));\n");

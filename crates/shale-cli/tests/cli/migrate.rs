@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::Project;
+use common::{shown, Project};
 
 fn dht(p: &Project) {
     let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/dht/migrations");
@@ -131,11 +131,7 @@ fn a_failing_migration_is_rolled_back_whole_and_reported_at_its_line() {
     p.write("001_ok.sql", "CREATE TABLE ok (id int);");
     p.write("002_bad.sql", "CREATE TABLE half (id int);\nINSERT INTO half VALUES (1);\nSELECT * FROM missing_table;\n");
     p.write("003_later.sql", "CREATE TABLE later (id int);");
-    let run = p.shale(&["up"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("migrations/002_bad.sql:3:15"), "{}", run.stderr);
-    assert!(run.stderr.contains("relation \"missing_table\" does not exist"), "{}", run.stderr);
-    assert!(run.stderr.contains("42P01"), "{}", run.stderr);
+    snapshot!("failing_migration", shown(&p, &p.shale(&["up"])));
     assert_eq!(p.tables(), ["ok", "shale_migrations"], "002 left nothing, 003 did not run");
     assert_eq!(p.history(), ["1|versioned|succeeded", "2|versioned|failed"]);
     let status = p.shale(&["status", "--json"]).ok().json();
@@ -154,10 +150,7 @@ fn errors_inside_function_bodies_point_into_the_file() {
         "001_fn.sql",
         "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    NEW.updated_at := now() +;\n    RETURN NEW;\nEND\n$$;\n",
     );
-    let run = p.shale(&["up"]);
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("001_fn.sql:3:30"), "{}", run.stderr);
-    assert!(run.stderr.contains("syntax error"), "{}", run.stderr);
+    snapshot!("error_in_function_body", shown(&p, &p.shale(&["up"])));
 }
 
 #[test]
@@ -168,9 +161,7 @@ fn modified_and_missing_files_are_refused_before_anything_runs() {
     p.shale(&["up"]).ok();
     p.write("001_a.sql", "CREATE TABLE a (id bigint);");
     p.write("003_c.sql", "CREATE TABLE c (id int);");
-    let run = p.shale(&["up"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("001_a.sql: migration 001 a was changed after it was applied"), "{}", run.stderr);
+    snapshot!("modified", shown(&p, &p.shale(&["up"])));
     assert!(!p.tables().contains(&"c".to_string()));
     assert_eq!(p.shale(&["validate"]).code, 1);
     // A human decides the edited file is what the database holds: recorded, with the reason.
@@ -180,13 +171,7 @@ fn modified_and_missing_files_are_refused_before_anything_runs() {
     assert_eq!(p.psql("SELECT reason FROM shale_migrations WHERE kind = 'repair'"), "widened by hand in production");
 
     p.remove("002_b.sql");
-    let run = p.shale(&["up"]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("002_b.sql (migration 2 b) is applied in the database but its file is gone"),
-        "{}",
-        run.stderr
-    );
+    snapshot!("missing", shown(&p, &p.shale(&["up"])));
     let status = p.shale(&["status", "--json"]).ok().json();
     assert!(status["migrations"].as_array().unwrap().iter().any(|m| m["state"] == "missing"));
 }
@@ -198,13 +183,7 @@ fn out_of_order_is_refused_unless_allowed() {
     p.write("003_c.sql", "CREATE TABLE c (id int);");
     p.shale(&["up"]).ok();
     p.write("002_b.sql", "CREATE TABLE b (id int);");
-    let run = p.shale(&["up"]);
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("002_b.sql: pending migration 002 b is older than the newest applied version 3"),
-        "{}",
-        run.stderr
-    );
+    snapshot!("out_of_order", shown(&p, &p.shale(&["up"])));
     assert_eq!(p.shale(&["status", "--json"]).ok().json()["migrations"][1]["state"], "out-of-order");
     p.shale(&["up", "--allow-out-of-order"]).ok();
     assert!(p.tables().contains(&"b".to_string()));
@@ -245,12 +224,7 @@ fn dry_run_prints_the_plan_and_runs_nothing() {
     let p = Project::new("cli_dry");
     dht(&p);
     p.write("005_idx.sql", "CREATE INDEX CONCURRENTLY idx_users_created ON users (created_at);\n");
-    let run = p.shale(&["up", "--dry-run"]).ok();
-    assert!(run.stdout.contains("1. apply 001 create_users_table"), "{}", run.stdout);
-    assert!(run.stdout.contains("in its own transaction"));
-    assert!(run.stdout.contains("outside a transaction, statement by statement: CREATE INDEX CONCURRENTLY"));
-    assert!(run.stdout.contains("[1] line 2: CREATE TABLE users ("));
-    assert!(run.stdout.contains("takes SHARE UPDATE EXCLUSIVE on users, scans the table"), "{}", run.stdout);
+    snapshot!("dry_run", shown(&p, &p.shale(&["up", "--dry-run"]).ok()));
     assert!(p.tables().is_empty());
     let json = p.shale(&["up", "--dry-run", "--json"]).ok().json();
     assert_eq!(json["steps"][4]["transaction"], "none");
