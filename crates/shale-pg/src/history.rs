@@ -2,6 +2,7 @@
 
 use shale_core::ident::{ident_always_quoted, qualified_always_quoted};
 use shale_core::plan::{AppliedRecord, History, RecordKind, RecordStatus};
+use shale_core::Version;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use crate::error::{DbFailure, PgError};
@@ -190,6 +191,40 @@ END $shale$",
                 }
                 Err(ReadError::Server(e)) => Err(PgError::query("reading the migration history", e)),
             };
+        }
+    }
+
+    /// The newest applied version, as [`History::current_version`] finds it, without holding the
+    /// history: the server keeps the newest row of each version and the rows stream through a
+    /// running maximum, so a run's report costs the same memory after 10,000 migrations as after
+    /// ten. `None` when nothing is applied or the table does not exist.
+    pub async fn current_version(&self, client: &Client) -> Result<Option<Version>, PgError> {
+        use futures_util::TryStreamExt;
+        // The rows History::current_version counts: versioned, repair and adopted rows share a
+        // version's key (the newest of them decides), baselines have keys of their own.
+        let sql = format!(
+            "SELECT version FROM (
+               SELECT DISTINCT ON (kind = 'baseline', version) version, status FROM {t}
+                WHERE kind IN ('versioned', 'repair', 'adopted', 'baseline')
+                ORDER BY kind = 'baseline', version, id DESC) newest
+              WHERE status = 'succeeded'",
+            t = self.name()
+        );
+        let read = async {
+            let mut stream = std::pin::pin!(client.simple_query_raw(sql.as_str()).await?);
+            let mut newest: Option<Version> = None;
+            while let Some(message) = stream.try_next().await? {
+                if let SimpleQueryMessage::Row(row) = message {
+                    let version = row.get(0).and_then(Version::parse);
+                    newest = newest.max(version);
+                }
+            }
+            Ok::<_, tokio_postgres::Error>(newest)
+        };
+        match read.await {
+            Ok(newest) => Ok(newest),
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => Ok(None),
+            Err(e) => Err(PgError::query("reading the migration history", e)),
         }
     }
 

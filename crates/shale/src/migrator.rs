@@ -782,8 +782,8 @@ impl Migrator {
     }
 
     async fn current_version(&self, client: &Client) -> Result<Option<String>, Error> {
-        let (history, _) = self.history(client, false, false).await?;
-        Ok(version_text(&history))
+        self.config.history.check().map_err(Error::Invalid)?;
+        Ok(self.config.history.current_version(client).await?.map(|v| v.canonical()))
     }
 
     async fn execute(
