@@ -907,8 +907,8 @@ enum Other {
 }
 
 fn classify_other(name: &str) -> Other {
-    let Some((stem, extension)) = name.rsplit_once('.') else { return Other::Silent };
-    let extension = extension.to_ascii_lowercase();
+    let Some((stem, written)) = name.rsplit_once('.') else { return Other::Silent };
+    let extension = written.to_ascii_lowercase();
     if extension == "go" && !stem.ends_with("_test") {
         if let Some((version_text, name)) =
             stem.split_once('_').filter(|(v, _)| v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty())
@@ -918,8 +918,13 @@ fn classify_other(name: &str) -> Other {
     }
     let sql_like = extension.starts_with("sq") || matches!(extension.as_str(), "psql" | "pgsql" | "up" | "down");
     if looks_versioned(name) && sql_like {
+        // `001_a.up` lacks the extension; `001_a.sq` and `001_a.psql` have another one.
+        let renamed = match extension.as_str() {
+            "up" | "down" => format!("{name}.sql"),
+            _ => format!("{stem}.sql"),
+        };
         return Other::Mistake(format!(
-            "`{name}` looks like a migration but does not end in .sql (`{stem}.{extension}`): rename it to end in .sql, or move it out of the directory"
+            "looks like a migration but ends in .{written}, not .sql: rename it to `{renamed}`, or move it out of the directory"
         ));
     }
     Other::Silent

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Project, Run};
+use common::{shown, Project, Run};
 
 /// Patterns of real histories: tables created, renamed, retyped, indexed without CONCURRENTLY,
 /// columns added and dropped, a diesel folder running CONCURRENTLY outside a transaction.
@@ -89,10 +89,8 @@ fn the_gate_fires_on_a_table_with_rows_and_not_on_an_empty_one() {
     let json = json.json();
     assert_eq!(json["refused"], true);
     assert_eq!(json["steps"][0]["cleared"].as_array().unwrap().len(), 2, "{json}");
-    let up = p.shale(&["up"]);
-    assert_eq!(up.code, 2, "{}", up.stderr);
-    assert!(up.stderr.contains("001_index.sql:3:1: error[create-index-non-concurrently]"), "{}", up.stderr);
-    assert!(!up.stderr.contains("small"), "{}", up.stderr);
+    // Only the table with data is named.
+    snapshot!("gate_up_refused", shown(&p, &p.shale(&["up"])));
     // Data lost counts on any table with rows, however few.
     p.write("001_index.sql", "DROP TABLE small;\n");
     p.shale(&["up", "--dry-run"]).ok();
@@ -110,12 +108,8 @@ fn the_gate_fires_on_a_table_with_rows_and_not_on_an_empty_one() {
 fn a_syntax_error_is_reported_alone_with_no_advice_to_force_it() {
     let p = Project::new("hist_syntax");
     p.write("001_t.sql", "CREATE TABLE t (id int name text);\nCREATE INDEX t_id ON t (id);\n");
-    let up = p.shale(&["up"]);
-    assert_eq!(up.code, 2, "{}", up.stderr);
-    assert!(up.stderr.contains("001_t.sql:1:24: syntax error"), "{}", up.stderr);
-    assert!(!up.stderr.contains("create-index"), "no finding drawn from a broken parse: {}", up.stderr);
-    assert!(!up.stderr.contains("--force-unsafe") && !up.stderr.contains("shale:allow"), "{}", up.stderr);
-    assert!(up.stderr.contains("fix the syntax error"), "{}", up.stderr);
+    // No finding drawn from a broken parse, and no advice to force it or allow it.
+    snapshot!("syntax_error_alone", shown(&p, &p.shale(&["up"])));
 }
 
 #[test]
@@ -159,31 +153,11 @@ fn files_the_source_tool_passes_over_are_left_alone_with_a_note() {
     p.write("data_oauth_github.sql", "INSERT INTO users VALUES (1);\n");
     p.write("README.md", "# migrations\n");
     p.write("00012_backfill.go", "package migrations\n");
-    let validate = p.shale(&["validate"]);
-    assert_eq!(validate.code, 1, "the Go migration is pending: {}", validate.stderr);
-    assert!(
-        validate.stderr.contains("00012_backfill.go: migration 00012 backfill: written in Go"),
-        "{}",
-        validate.stderr
-    );
-    assert!(
-        validate.stderr.contains(
-            "note: migrations/data_oauth_github.sql: ignored: not a migration: its name starts with no version"
-        ),
-        "{}",
-        validate.stderr
-    );
-    assert!(!validate.stderr.contains("README"), "{}", validate.stderr);
+    // The Go migration is pending; the data script gets a note; the README nothing.
+    snapshot!("ignored_validate", shown(&p, &p.shale(&["validate"])));
     // A goose migration written in Go is part of the history, but shale cannot run it: `up` says
     // what to do and runs nothing.
-    let up = p.shale(&["up"]);
-    assert_eq!(up.code, 2, "{}", up.stderr);
-    assert!(
-        up.stderr.contains("00012_backfill.go: migration 00012 is written in Go, and shale runs SQL migrations only"),
-        "{}",
-        up.stderr
-    );
-    assert!(up.stderr.contains("shale repair 00012 --applied"), "{}", up.stderr);
+    snapshot!("ignored_up_refused", shown(&p, &p.shale(&["up"])));
     p.shale(&["repair", "00012", "--applied", "--reason", "the backfill ran long ago"]).ok();
     let up = p.shale(&["up"]).ok();
     assert!(up.stderr.contains("note: migrations/data_oauth_github.sql: ignored"), "{}", up.stderr);
@@ -198,9 +172,7 @@ fn files_the_source_tool_passes_over_are_left_alone_with_a_note() {
     // Named like a migration, with a mistyped extension: an error naming it, nothing runs.
     p.write("2021-01-01-000000_more/up.sql", "CREATE TABLE more (id int);\n");
     p.write("003_add.up.sq", "CREATE TABLE typo (id int);\n");
-    let run = p.shale(&["up"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("`003_add.up.sq` looks like a migration but does not end in .sql"), "{}", run.stderr);
+    snapshot!("mistyped_extension", shown(&p, &p.shale(&["up"])));
     assert!(!p.tables().contains(&"more".to_string()));
 }
 

@@ -243,3 +243,18 @@ fn one_version_written_twice_is_a_duplicate() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].to_string().contains("duplicate version"), "{}", errors[0]);
 }
+
+#[test]
+fn a_mistyped_extension_is_named_with_the_name_to_give_the_file() {
+    let mistake = |name: &str| match classify_other(name) {
+        Other::Mistake(message) => message,
+        _ => panic!("{name} is not reported"),
+    };
+    assert_eq!(
+        mistake("003_add.up.sq"),
+        "looks like a migration but ends in .sq, not .sql: rename it to `003_add.up.sql`, or move it out of the directory"
+    );
+    assert!(mistake("003_add.up").contains("rename it to `003_add.up.sql`"));
+    assert!(mistake("V3__add.PSQL").contains("ends in .PSQL, not .sql: rename it to `V3__add.sql`"));
+    assert!(matches!(classify_other("notes.sq"), Other::Silent), "not named like a migration");
+}
