@@ -495,14 +495,34 @@ impl std::fmt::Display for NoDatabase {
 
 impl std::error::Error for NoDatabase {}
 
+/// A shale.toml duration (`read_config` has checked it, with its position).
 fn parse_duration(value: Option<&str>, key: &str) -> Result<Option<Duration>> {
-    value
-        .map(|v| {
-            humantime::parse_duration(v).map_err(|e| {
-                anyhow!("shale.toml: `{key} = \"{v}\"` is not a duration ({e}); write e.g. \"30s\" or \"10m\"")
-            })
-        })
-        .transpose()
+    value.map(|v| duration_value(key, v).map_err(|message| anyhow!("shale.toml: {message}"))).transpose()
+}
+
+fn duration_value(key: &str, value: &str) -> Result<Duration, String> {
+    humantime::parse_duration(value)
+        .map_err(|e| format!("`{key} = \"{value}\"` is not a duration ({e}); write e.g. \"30s\" or \"10m\""))
+}
+
+/// The first duration of `config` that does not parse, with its key: checked as the file is read,
+/// so that the error can show where it is.
+fn bad_duration(config: &ConfigFile) -> Option<(&'static str, String)> {
+    // PostgreSQL's own settings, in its units (500ms, 10s, 0 = off).
+    let postgres = [("lock_timeout", &config.lock_timeout), ("statement_timeout", &config.statement_timeout)];
+    for (key, value) in postgres {
+        if let Some(Err(e)) = value.as_deref().map(shale_core::directives::pg_duration) {
+            return Some((key, format!("`{key}`: {e}")));
+        }
+    }
+    let shale = [
+        ("migration_lock_wait", &config.migration_lock_wait),
+        ("connect_wait", &config.connect_wait),
+        ("lock_lease_ttl", &config.lock_lease_ttl),
+        ("lock_wait_max", &config.lock_wait_max),
+        ("lock_try_timeout", &config.lock_try_timeout),
+    ];
+    shale.into_iter().find_map(|(key, value)| Some((key, duration_value(key, value.as_deref()?).err()?)))
 }
 
 /// shale.toml, its values checked where they have a position to show, and its history table.
@@ -554,6 +574,10 @@ fn read_config(path: &Path) -> Result<(ConfigFile, shale::HistoryTable)> {
                 ),
             });
         }
+    }
+    if let Some((key, message)) = bad_duration(&config) {
+        let (line, col) = key_position(&text, key);
+        bail!(ConfigError { path: path.to_path_buf(), line, col, message });
     }
     if let Err(message) = history.check() {
         let key = if message.starts_with("history_schema") { "history_schema" } else { "history_table" };

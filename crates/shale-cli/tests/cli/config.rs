@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::{finish, Project, Run};
+use common::{finish, shown, Project, Run};
 
 #[test]
 fn custom_variable_from_dotenv_and_real_environment_wins() {
@@ -21,34 +21,27 @@ fn custom_variable_from_dotenv_and_real_environment_wins() {
         .output()
         .unwrap()
         .into();
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(run.stderr.contains("could not connect to postgresql://app:***@127.0.0.1:1/db"), "{}", run.stderr);
     assert!(!run.stderr.contains("topsecret") && !run.stdout.contains("topsecret"));
+    snapshot!("environment_over_env_file", shown(&p, &run));
 }
 
 #[test]
 fn missing_database_and_bad_config_are_usage_errors() {
     let p = Project::new("cfg_errors");
     p.write("001_a.sql", "select 1;");
-    let run: Run = p.bare().arg("up").output().unwrap().into();
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("no database configured"), "{}", run.stderr);
+    snapshot!("no_database", shown(&p, &p.bare().arg("up").output().unwrap().into()));
     // validate without a database checks the files alone.
     let run: Run = p.bare().arg("validate").output().unwrap().into();
     assert_eq!(run.code, 0, "{}", run.stderr);
     std::fs::write(p.path().join("shale.toml"), "dir = \"migrations\"\nlock_timeout = 5\n").unwrap();
-    let run: Run = p.bare().arg("status").output().unwrap().into();
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("shale.toml:2:16"), "{}", run.stderr);
+    snapshot!("config_wrong_type", shown(&p, &p.bare().arg("status").output().unwrap().into()));
     std::fs::write(p.path().join("shale.toml"), "dirr = \"x\"\n").unwrap();
-    let run: Run = p.bare().arg("status").output().unwrap().into();
-    assert!(run.stderr.contains("shale.toml:1:1: unknown field `dirr`"), "{}", run.stderr);
+    snapshot!("config_unknown_field", shown(&p, &p.bare().arg("status").output().unwrap().into()));
     let run = p.shale(&["up", "--database-url", "mysql://x"]);
     assert_eq!(run.code, 2);
     std::fs::write(p.path().join("shale.toml"), "lock_timeout = \"soon\"\n").unwrap();
-    let run = p.shale(&["up"]);
-    assert_eq!(run.code, 2, "a bad timeout is a configuration error, not a connection failure");
-    assert!(run.stderr.contains("`lock_timeout` in shale.toml: `soon` is not a duration"), "{}", run.stderr);
+    // A configuration error, not a connection failure.
+    snapshot!("config_bad_duration", shown(&p, &p.shale(&["up"])));
 }
 
 #[test]
@@ -213,12 +206,16 @@ fn secrets_in_a_bad_env_file_or_config_are_never_shown() {
     let run_with = |args: &[&str]| -> Run { p.bare().args(args).output().unwrap().into() };
     // A .env line that does not parse: its file and line, not its content.
     std::fs::write(p.path().join(".env"), "APP=1\nPGPASSWORD=Top Secret PW\n").unwrap();
-    for args in [&["status"][..], &["--json", "status"], &["--database-url", &p.db.url, "status"]] {
+    let cases = [
+        ("bad_env_line", &["status"][..]),
+        ("bad_env_line_json", &["--json", "status"]),
+        ("bad_env_line_with_a_url", &["--database-url", &p.db.url, "status"]),
+    ];
+    for (name, args) in cases {
         let run = run_with(args);
-        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         let all = format!("{}{}", run.stdout, run.stderr);
-        assert!(all.contains(".env:2: this line is not `KEY=value`"), "{args:?}: {all}");
         assert!(!all.contains("Secret"), "{args:?}: the password is shown: {all}");
+        snapshot!(name, shown(&p, &run));
     }
     std::fs::write(p.path().join(".env"), "DATABASE_URL=\"postgres://app:hunter2@db.example/app\nOTHER=1\n").unwrap();
     let run = run_with(&["--json", "status"]);
@@ -232,21 +229,13 @@ fn secrets_in_a_bad_env_file_or_config_are_never_shown() {
     )
     .unwrap();
     let run = run_with(&["status"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("shale.toml:2:1: `database_url_env` must be the name of an environment variable"),
-        "{}",
-        run.stderr
-    );
     assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    snapshot!("database_url_env_holding_a_url", shown(&p, &run));
 
     // A history table name that PostgreSQL would cut short onto itself with `_lock`.
     let long = "h".repeat(59);
     std::fs::write(p.path().join("shale.toml"), format!("history_table = \"{long}\"\n")).unwrap();
-    let run = p.shale(&["up"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("shale.toml:1:1: history_table"), "{}", run.stderr);
-    assert!(run.stderr.contains("may be at most 58 bytes"), "{}", run.stderr);
+    snapshot!("history_table_too_long", shown(&p, &p.shale(&["up"])));
     std::fs::remove_file(p.path().join("shale.toml")).unwrap();
 
     // A password on the command line: warned about once.
