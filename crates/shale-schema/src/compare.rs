@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::dump::{
+use crate::dump::render::{
     comment_targets, create_collation, create_range_type, default_privilege_target, default_privileges, policy,
     privilege_target, privileges,
 };

@@ -31,7 +31,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::dump::{qualified, types_after_functions, uses_any};
+use crate::dump::order::{types_after_functions, uses_any};
+use crate::dump::qualified;
 use crate::model::{Schema, Table, TableUse};
 
 /// One statement of a diff.

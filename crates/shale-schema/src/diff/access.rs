@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{key, mentions, Differ, TableKey};
 use crate::compare::default_privileges_object;
-use crate::dump::{
-    comment_target, default_privilege_target, default_privileges_prefix, ident, literal, policy, privilege_target,
-    qualified, role,
+use crate::dump::render::{
+    comment_target, default_privilege_target, default_privileges_prefix, policy, privilege_target, role,
 };
+use crate::dump::{ident, literal, qualified};
 use crate::model::{
     Comment, CommentKind, DefaultPrivilegeKind, DefaultPrivileges, Grant, ObjectPrivileges, Policy, PrivilegeKind,
     Schema,

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::{key, Differ, Key};
-use crate::dump::{create_collation, ident, qualified};
+use crate::dump::render::create_collation;
+use crate::dump::{ident, qualified};
 use crate::model::Collation;
 
 impl<'a> Differ<'a> {

@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Differ, TableKey};
-use crate::dump::{function, qualified};
+use crate::dump::qualified;
+use crate::dump::render::function;
 use crate::model::{Function, FunctionKind};
 
 impl<'a> Differ<'a> {

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{key, Differ, Key};
-use crate::dump::{ident, qualified, sequence_options};
+use crate::dump::render::sequence_options;
+use crate::dump::{ident, qualified};
 use crate::model::{Sequence, SequenceOptions};
 
 impl<'a> Differ<'a> {

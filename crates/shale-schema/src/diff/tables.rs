@@ -19,9 +19,9 @@ use std::collections::BTreeMap;
 
 use super::columns::{add_column_note, conversion, conversion_through_text, type_change_rewrites};
 use super::{key, Differ, Key};
-use crate::dump::{
-    column, create_table, ident, inherited_column_overrides, qualified, sequence_options, tables_in_order,
-};
+use crate::dump::order::tables_in_order;
+use crate::dump::render::{column, create_table, inherited_column_overrides, sequence_options};
+use crate::dump::{ident, qualified};
 use crate::model::{Column, Constraint, ConstraintKind, Identity, PartitionCopy, QualifiedName, Schema, Table};
 
 /// A column as PostgreSQL holds it at some point of the diff.

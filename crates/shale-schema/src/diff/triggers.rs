@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{key, Differ, Key, TableKey};
-use crate::dump::{ident, qualified, trigger};
+use crate::dump::render::trigger;
+use crate::dump::{ident, qualified};
 use crate::model::Trigger;
 
 impl<'a> Differ<'a> {

@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::enums::keeps_order;
 use super::{key, Differ, Key, TableKey};
-use crate::dump::{
-    create_composite_type, create_domain, domain_default_and_checks, ident, qualified, routine, user_types_in_order,
-};
+use crate::dump::order::user_types_in_order;
+use crate::dump::render::{create_composite_type, create_domain, domain_default_and_checks, routine};
+use crate::dump::{ident, qualified};
 use crate::model::{Aggregate, CompositeType, Domain, Enum, QualifiedName, Schema};
 
 /// What kind of user type a name is, as `DROP` names it; range types are compared whole.

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{key, mentions, Differ, Key};
-use crate::dump::{create_view, qualified, views_in_order};
+use crate::dump::order::views_in_order;
+use crate::dump::qualified;
+use crate::dump::render::create_view;
 use crate::model::View;
 
 impl<'a> Differ<'a> {
