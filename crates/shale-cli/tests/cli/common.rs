@@ -187,6 +187,9 @@ pub fn shown(p: &Project, run: &Run) -> String {
 /// paths, timestamps.
 pub const REDACTIONS: &[(&str, &str)] = &[
     (r"\d+ ms", "[N] ms"),
+    (r"\b\d+\.\d+ s\b", "[N] s"),
+    // Table cells padded to a redacted timing's width.
+    (r" +\n", "\n"),
     (r"port \d+", "port [PORT]"),
     (r":\d{4,5}/", ":[PORT]/"),
     (r"/tmp/[^\s:'`]+", "[TMP]"),

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{Project, Run};
+use common::{shown, Project, Run};
 use shale_testkit::{fresh_database, shared_cluster, Cluster, ClusterOptions};
 
 fn migrations(p: &Project) {
@@ -83,24 +83,15 @@ fn every_matching_schema_gets_its_own_history_and_tables() {
 
     // Plain output: the summary table names every target with from and to.
     let up = p.shale(&["--schemas", "tenant_*", "up"]).ok();
-    for line in ["tenant_a", "tenant_b"] {
-        let row =
-            up.stdout.lines().find(|l| l.trim_start().starts_with(line)).unwrap_or_else(|| panic!("{}", up.stdout));
-        assert!(row.contains(" 2 ") && row.contains(" 3 ") && row.contains("ok, 1 applied"), "{row}");
-    }
-    assert!(up.stdout.contains("3 target(s): 3 ok, 0 failed, 0 unavailable"), "{}", up.stdout);
+    snapshot!("summary", &up.stdout);
     // Not a terminal: one plain progress line per finished target on stderr.
     assert_eq!(up.stderr.lines().filter(|l| l.starts_with('[')).count(), 3, "{}", up.stderr);
 
     // lint runs once, as without a fleet; other commands refuse the fleet options.
     let lint = p.shale(&["--schemas", "tenant_*", "lint", "--all", "--format", "json"]).ok().json();
     assert!(lint.is_object(), "{lint}");
-    let redo = p.shale(&["--schemas", "tenant_*", "redo"]);
-    assert_eq!(redo.code, 2, "{}", redo.stderr);
-    assert!(redo.stderr.contains("work with up, down, status, validate, drift and lint"), "{}", redo.stderr);
-    let none = p.shale(&["--schemas", "nobody_*", "up"]);
-    assert_eq!(none.code, 2);
-    assert!(none.stderr.contains("no schema of the database matches"), "{}", none.stderr);
+    snapshot!("not_for_redo", shown(&p, &p.shale(&["--schemas", "tenant_*", "redo"])));
+    snapshot!("no_schema_matches", shown(&p, &p.shale(&["--schemas", "nobody_*", "up"])));
 }
 
 #[test]
@@ -113,11 +104,7 @@ fn a_failing_target_does_not_stop_the_others_and_a_rerun_continues() {
 
     let run = p.shale(&["--schemas", "tenant_*", "up"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    let row = run.stdout.lines().find(|l| l.trim_start().starts_with("tenant_b")).unwrap();
-    assert!(row.contains("failed") && row.contains(" 1 "), "{row}");
-    assert!(run.stdout.contains("tenant_b (failed): migration 0002 audit failed"), "{}", run.stdout);
-    assert!(run.stdout.contains("42P07"), "{}", run.stdout);
-    assert!(run.stdout.contains("3 target(s): 2 ok, 1 failed"), "{}", run.stdout);
+    snapshot!("one_target_failed", &run.stdout);
     assert_eq!(p.psql("SELECT count(*) FROM tenant_a.shale_migrations WHERE status = 'succeeded'"), "3");
     assert_eq!(p.psql("SELECT count(*) FROM tenant_c.shale_migrations WHERE status = 'succeeded'"), "3");
     assert_eq!(p.psql("SELECT count(*) FROM tenant_b.shale_migrations WHERE status = 'succeeded'"), "1");
@@ -297,12 +284,7 @@ fn status_groups_identical_targets_into_one_line() {
     p.shale(&["--schemas", "tenant_b*", "up", "--to", "1"]).ok();
 
     let status = p.shale(&["--schemas", "tenant_*", "status"]).ok();
-    let lines: Vec<&str> = status.stdout.lines().filter(|l| l.contains("tenant_")).collect();
-    assert_eq!(lines.len(), 2, "{}", status.stdout);
-    assert!(lines[0].contains("behind") && lines[0].contains(" 1 ") && lines[0].contains("2 pending"), "{}", lines[0]);
-    assert!(lines[0].contains("tenant_b1, tenant_b2, tenant_b3"), "{}", lines[0]);
-    assert!(lines[1].contains("up to date") && lines[1].contains(" 12 "), "{}", lines[1]);
-    assert!(lines[1].contains("tenant_a01, tenant_a02, tenant_a03, …"), "{}", lines[1]);
+    snapshot!("status_groups", &status.stdout);
 
     let json = p.shale(&["--schemas", "tenant_*", "status", "--json"]).ok().json();
     assert_eq!(json["groups"][0]["count"], 3);
