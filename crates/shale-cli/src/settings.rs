@@ -417,16 +417,9 @@ fn session(global: &GlobalArgs, config: &ConfigFile) -> Result<SessionSettings> 
 
 /// How long a table lease lasts without renewal: `lock_lease_ttl` in shale.toml, else 30s.
 fn lease_ttl(config: &ConfigFile) -> Result<Duration> {
-    let ttl = parse_duration(config.lock_lease_ttl.as_deref(), "lock_lease_ttl")?
-        .unwrap_or(shale_pg::lease::DEFAULT_LEASE_TTL);
-    if ttl < shale_pg::lease::MIN_LEASE_TTL {
-        bail!(shale::Error::Invalid(format!(
-            "shale.toml: `lock_lease_ttl` is {}; it must be at least {} so the heartbeat can renew it in time",
-            humantime::format_duration(ttl),
-            humantime::format_duration(shale_pg::lease::MIN_LEASE_TTL)
-        )));
-    }
-    Ok(ttl)
+    // At least MIN_LEASE_TTL: `read_config` checked it.
+    Ok(parse_duration(config.lock_lease_ttl.as_deref(), "lock_lease_ttl")?
+        .unwrap_or(shale_pg::lease::DEFAULT_LEASE_TTL))
 }
 
 /// How statements that would stall the application take their locks: None queues for them.
@@ -505,8 +498,8 @@ fn duration_value(key: &str, value: &str) -> Result<Duration, String> {
         .map_err(|e| format!("`{key} = \"{value}\"` is not a duration ({e}); write e.g. \"30s\" or \"10m\""))
 }
 
-/// The first duration of `config` that does not parse, with its key: checked as the file is read,
-/// so that the error can show where it is.
+/// The first duration of `config` that does not parse or is too short, with its key: checked as
+/// the file is read, so that the error can show where it is.
 fn bad_duration(config: &ConfigFile) -> Option<(&'static str, String)> {
     // PostgreSQL's own settings, in its units (500ms, 10s, 0 = off).
     let postgres = [("lock_timeout", &config.lock_timeout), ("statement_timeout", &config.statement_timeout)];
@@ -522,7 +515,20 @@ fn bad_duration(config: &ConfigFile) -> Option<(&'static str, String)> {
         ("lock_wait_max", &config.lock_wait_max),
         ("lock_try_timeout", &config.lock_try_timeout),
     ];
-    shale.into_iter().find_map(|(key, value)| Some((key, duration_value(key, value.as_deref()?).err()?)))
+    if let Some(problem) =
+        shale.into_iter().find_map(|(key, value)| Some((key, duration_value(key, value.as_deref()?).err()?)))
+    {
+        return Some(problem);
+    }
+    let ttl = config.lock_lease_ttl.as_deref().and_then(|v| humantime::parse_duration(v).ok())?;
+    (ttl < shale_pg::lease::MIN_LEASE_TTL).then(|| {
+        let problem = format!(
+            "`lock_lease_ttl` is {}; it must be at least {} so the heartbeat can renew it in time",
+            humantime::format_duration(ttl),
+            humantime::format_duration(shale_pg::lease::MIN_LEASE_TTL)
+        );
+        ("lock_lease_ttl", problem)
+    })
 }
 
 /// shale.toml, its values checked where they have a position to show, and its history table.

@@ -6,7 +6,7 @@ use crate::common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Project, Run};
+use common::{shown, Project, Run};
 
 #[test]
 fn no_transaction_migration_resumes_at_the_failed_statement() {
@@ -19,11 +19,7 @@ fn no_transaction_migration_resumes_at_the_failed_statement() {
         "002_idx.sql",
         "CREATE INDEX CONCURRENTLY t_v ON t (v);\nCREATE UNIQUE INDEX CONCURRENTLY t_v_unique ON t ((v % 10));\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n",
     );
-    let run = p.shale(&["up"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("002_idx.sql:2:1"), "{}", run.stderr);
-    assert!(run.stderr.contains("could not create unique index"), "{}", run.stderr);
-    assert!(run.stderr.contains("resume at statement 2"), "{}", run.stderr);
+    snapshot!("failed_part_way", shown(&p, &p.shale(&["up"])));
     // The first statement stays applied; the failed build left an INVALID index behind.
     assert_eq!(p.psql("SELECT indexrelid::regclass::text || ':' || indisvalid FROM pg_index WHERE indrelid = 't'::regclass ORDER BY 1"), "t_v:true\nt_v_unique:false");
     assert_eq!(p.psql("SELECT status || ':' || statements_done FROM shale_migrations WHERE version = '2'"), "failed:1");
@@ -37,9 +33,7 @@ fn no_transaction_migration_resumes_at_the_failed_statement() {
             "CREATE INDEX CONCURRENTLY t_v ON t (v, id);\n{fixed_second}\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n"
         ),
     );
-    let refused = p.shale(&["up"]);
-    assert_eq!(refused.code, 2, "{}", refused.stderr);
-    assert!(refused.stderr.contains("failed part-way"), "{}", refused.stderr);
+    snapshot!("applied_statement_edited", shown(&p, &p.shale(&["up"])));
 
     // Fixing only the failed statement resumes there: statement 1 is not run again (it would fail:
     // t_v exists), and the INVALID index is dropped before the retry.
@@ -49,9 +43,7 @@ fn no_transaction_migration_resumes_at_the_failed_statement() {
             "CREATE INDEX CONCURRENTLY t_v ON t (v);\n{fixed_second}\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n"
         ),
     );
-    let resumed = p.shale(&["up", "-v"]).ok();
-    assert!(resumed.stderr.contains("resuming at statement 2"), "{}", resumed.stderr);
-    assert!(resumed.stderr.contains("dropped INVALID index t_v_unique"), "{}", resumed.stderr);
+    snapshot!("resumed", shown(&p, &p.shale(&["up", "-v"]).ok()));
     assert_eq!(
         p.psql("SELECT indexrelid::regclass::text || ':' || indisvalid FROM pg_index WHERE indrelid = 't'::regclass ORDER BY 1"),
         "t_id:true\nt_v:true\nt_v_unique:true"
@@ -117,9 +109,7 @@ fn queued_lock_timeouts_are_retried_with_backoff_then_reported() {
     let mut holder = hold_lock(&p, "t", 2.0);
     let run = p.shale(&["up"]);
     holder.wait().unwrap();
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("55P03"), "{}", run.stderr);
-    assert!(run.stderr.contains("shale:lock-timeout"), "{}", run.stderr);
+    snapshot!("lock_timeout_retries_exhausted", shown(&p, &run));
     assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'"), "2");
 
     // A file may raise its own lock_timeout: it then waits the holder out.
@@ -176,10 +166,7 @@ fn copy_from_stdin_and_sql_standard_function_bodies() {
     // A failing COPY is reported at its statement and rolled back with everything else.
     let q = Project::new("exec_copy_fail");
     q.write("001_data.sql", "CREATE TABLE c (id int);\nCOPY c FROM stdin;\n1\nnot a number\n\\.\n");
-    let run = q.shale(&["up"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("001_data.sql:2:1"), "{}", run.stderr);
-    assert!(run.stderr.contains("invalid input syntax for type integer"), "{}", run.stderr);
+    snapshot!("copy_fails", shown(&q, &q.shale(&["up"])));
     assert!(q.tables().iter().all(|t| t == "shale_migrations"));
 }
 

@@ -6,7 +6,7 @@ use crate::common;
 
 use std::process::{Command, Stdio};
 
-use common::{Project, Run};
+use common::{shown, Project, Run};
 use shale_testkit::{shared_cluster, Pgbouncer};
 
 /// shale.toml of a project whose runners use the table lease, expiring after `ttl`.
@@ -185,20 +185,13 @@ fn the_lock_settings_are_checked() {
     let p = Project::new("lease_settings");
     p.write("001_t.sql", "CREATE TABLE t (id int);\n");
     std::fs::write(p.path().join("shale.toml"), "dir = \"migrations\"\nlock = \"tabel\"\n").unwrap();
-    let run = p.shale(&["up"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("shale.toml:2:8"), "{}", run.stderr);
-    assert!(run.stderr.contains("`advisory`, `table`, `auto`"), "{}", run.stderr);
+    snapshot!("lock_kind_misspelt", shown(&p, &p.shale(&["up"])));
 
     std::fs::write(p.path().join("shale.toml"), "lock_lease_ttl = \"100ms\"\n").unwrap();
-    let run = p.shale(&["up"]);
-    assert_ne!(run.code, 0);
-    assert!(run.stderr.contains("`lock_lease_ttl` is 100ms; it must be at least 1s"), "{}", run.stderr);
+    snapshot!("lease_ttl_too_short", shown(&p, &p.shale(&["up"])));
 
     std::fs::remove_file(p.path().join("shale.toml")).unwrap();
-    let run = p.shale(&["--lock", "session", "up"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("[possible values: advisory, table, auto]"), "{}", run.stderr);
+    snapshot!("lock_flag_unknown", shown(&p, &p.shale(&["--lock", "session", "up"])));
 
     // The flag picks the lease; no pooler is between, so nothing is said about one.
     let run = p.shale(&["--lock", "table", "up"]).ok();
