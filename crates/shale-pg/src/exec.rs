@@ -966,7 +966,10 @@ async fn execute_counting(client: &tokio_postgres::Client, sql: &str) -> Result<
 }
 
 fn failure_from(db: &DbError, script: &Script, offset: Option<usize>) -> DbFailure {
-    let location = offset.map(|offset| {
+    let failed = offset.and_then(|o| script.statements.iter().find(|s| s.span.start <= o && o <= s.span.end));
+    // A row of inline COPY data that does not load: the row itself, where the server counts it.
+    let row = failed.zip(db.where_()).and_then(|(s, context)| copy_row_offset(&script.text, s, context));
+    let location = row.or(offset).map(|offset| {
         let index = LineIndex::new(&script.text);
         let (line, column) = index.line_col(&script.text, offset);
         SourceLocation {
@@ -976,13 +979,7 @@ fn failure_from(db: &DbError, script: &Script, offset: Option<usize>) -> DbFailu
             line_text: script.text[index.line_span(&script.text, line)].to_string(),
         }
     });
-    let statement = offset.and_then(|o| {
-        script
-            .statements
-            .iter()
-            .find(|s| s.span.start <= o && o <= s.span.end)
-            .map(|s| script.text[s.span.clone()].to_string())
-    });
+    let statement = failed.map(|s| script.text[s.span.clone()].to_string());
     let code = db.code().code();
     DbFailure {
         sqlstate: code.to_string(),
@@ -997,7 +994,37 @@ fn failure_from(db: &DbError, script: &Script, offset: Option<usize>) -> DbFailu
     }
 }
 
+/// Where row N of `statement`'s inline data starts in `text`, when the server's context for the
+/// error is `COPY table, line N[, column ...]` (PostgreSQL counts the data's lines from 1).
+fn copy_row_offset(text: &str, statement: &shale_core::split::Statement, context: &str) -> Option<usize> {
+    let data = statement.copy_data.clone()?;
+    let rest = context.strip_prefix("COPY ")?;
+    let after = &rest[rest.find(", line ")? + ", line ".len()..];
+    let row: usize = after[..after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len())].parse().ok()?;
+    let skipped = text[data.clone()].split_inclusive('\n').take(row.checked_sub(1)?).map(str::len).sum::<usize>();
+    (skipped < data.len()).then_some(data.start + skipped)
+}
+
 /// The error the commit fence raises when the lock is gone.
 fn is_fence(error: &tokio_postgres::Error) -> bool {
     error.as_db_error().is_some_and(|e| e.code().code() == crate::lease::FENCE_SQLSTATE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::copy_row_offset;
+
+    #[test]
+    fn a_copy_row_the_server_names_is_found_in_the_file() {
+        let text = "CREATE TABLE c (id int);\nCOPY c FROM stdin;\n1\nnot a number\n\\.\n";
+        let statements = shale_core::split::split(text).unwrap();
+        let copy = &statements[1];
+        let at = |context: &str| copy_row_offset(text, copy, context).map(|o| &text[o..o + 3]);
+        assert_eq!(at("COPY c, line 2, column id: \"not a number\""), Some("not"));
+        assert_eq!(at("COPY c, line 1"), Some("1\nn"));
+        // Past the data, or not the server's COPY context: no row to point at.
+        assert_eq!(at("COPY c, line 9"), None);
+        assert_eq!(at("SQL function \"f\" statement 1"), None);
+        assert_eq!(copy_row_offset(text, &statements[0], "COPY c, line 1"), None);
+    }
 }
