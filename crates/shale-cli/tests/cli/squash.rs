@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::Project;
+use common::{shown, Project};
 use shale_testkit::{fresh_database, shared_cluster, TestDb};
 
 const HISTORY: &[(&str, &str)] = &[
@@ -45,13 +45,11 @@ fn a_squash_serves_databases_past_it_fresh_ones_and_ones_inside_it() {
     let inside = fresh_database("squash_inside");
     shale_on(&p, &inside, &["up", "--to", "002"]).ok();
 
-    let dry = p.shale(&["squash", "--to", "003", "--dry-run"]).ok();
-    assert!(dry.stdout.starts_with("-- shale:squashed 001..003\n"), "{}", dry.stdout);
-    assert!(dry.stdout.contains("json_populate_recordset"), "the rows 002 inserted: {}", dry.stdout);
+    // The file it would write: the schema, the rows 002 inserted, the sequences' positions.
+    snapshot!("dry_run", shown(&p, &p.shale(&["squash", "--to", "003", "--dry-run"]).ok()));
     assert!(p.migrations().join("001_users.sql").exists(), "--dry-run moves nothing");
 
-    let run = p.shale(&["squash", "--to", "003"]).ok();
-    assert!(run.stdout.contains("squashed 3 migration(s)"), "{}", run.stdout);
+    snapshot!("squashed", shown(&p, &p.shale(&["squash", "--to", "003"]).ok()));
     let mut files: Vec<String> = std::fs::read_dir(p.migrations())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -76,27 +74,22 @@ fn a_squash_serves_databases_past_it_fresh_ones_and_ones_inside_it() {
     // Inside it: refused, then migrated with the archived files.
     let refused = shale_on(&p, &inside, &["up"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
-    assert!(refused.stderr.contains("--from-archive"), "{}", refused.stderr);
+    snapshot!("inside_the_squash", refused.stderr.replace(&inside.name, "[DB]"));
     let archive_arg = archive.to_str().unwrap();
     shale_on(&p, &inside, &["up", "--from-archive", archive_arg]).ok();
     assert!(shale_on(&p, &inside, &["up"]).ok().stdout.contains("nothing to apply"));
     assert_eq!(psql(&inside, "SELECT count(*) FROM posts"), "0");
 
     // Both histories build the same schema.
-    let check = p.shale(&["check"]).ok();
-    assert!(check.stdout.contains("003 squashed builds the same schema as the files in"), "{}", check.stdout);
+    snapshot!("check", shown(&p, &p.shale(&["check"]).ok()));
 }
 
 #[test]
 fn squash_refuses_what_it_cannot_do() {
     let p = Project::new("squash_refuse");
     p.write("001_a.sql", "CREATE TABLE a (id int);");
-    let run = p.shale(&["squash", "--to", "001"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("nothing to squash"), "{}", run.stderr);
-    let run = p.shale(&["squash", "--to", "009"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("no migration 009"), "{}", run.stderr);
+    snapshot!("nothing_to_squash", shown(&p, &p.shale(&["squash", "--to", "001"])));
+    snapshot!("no_such_version", shown(&p, &p.shale(&["squash", "--to", "009"])));
 }
 
 #[test]
