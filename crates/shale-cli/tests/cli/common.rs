@@ -176,11 +176,12 @@ pub fn scratch_databases_left(runs: &[&Run]) -> String {
 /// stdout and stderr of a run with its exit code, as a user sees them, for a snapshot: the
 /// project's directory and database name redacted (the [`snapshot!`] filters do the rest).
 pub fn shown(p: &Project, run: &Run) -> String {
-    let mut text = format!("exit {}\n--- stdout\n{}--- stderr\n{}", run.code, run.stdout, run.stderr);
-    let dir = p.path().display().to_string();
-    text = text.replace(&dir, "[PROJECT]");
-    text = text.replace(&p.db.name, "[DB]");
-    text
+    redacted(p, &format!("exit {}\n--- stdout\n{}--- stderr\n{}", run.code, run.stdout, run.stderr))
+}
+
+/// `text` (output, or a file shale wrote) with the project's directory and database name redacted.
+pub fn redacted(p: &Project, text: &str) -> String {
+    text.replace(&p.path().display().to_string(), "[PROJECT]").replace(&p.db.name, "[DB]")
 }
 
 /// What changes from run to run in shale's output, for snapshots: timings, ports, temporary
@@ -192,6 +193,8 @@ pub const REDACTIONS: &[(&str, &str)] = &[
     (r" +\n", "\n"),
     (r"port \d+", "port [PORT]"),
     (r":\d{4,5}/", ":[PORT]/"),
+    // A server's socket directory, wherever the temporary directory is.
+    (r"host=/[^\s&'`)]+", "host=[SOCKET]"),
     (r"/tmp/[^\s:'`]+", "[TMP]"),
     (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
 ];

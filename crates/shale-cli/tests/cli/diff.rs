@@ -7,7 +7,7 @@ use crate::common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{finish, scratch_databases_left, Project, Run};
+use common::{finish, redacted, scratch_databases_left, shown, Project, Run};
 use shale_testkit::shared_cluster;
 
 const USERS_V1: &str = "CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, legacy text);";
@@ -49,33 +49,22 @@ fn a_database_to_a_schema_file_written_as_the_next_migration_and_applied() {
     std::fs::write(p.path().join("schema.sql"), USERS_V2).unwrap();
 
     // Printed: the safe SQL, with the column drop left as a comment.
-    let run = p.shale(&["diff", "--to", "schema.sql"]).ok();
-    assert!(
-        run.stdout.contains("ALTER TABLE public.users ADD COLUMN profile jsonb DEFAULT '{}'::jsonb NOT NULL;"),
-        "{}",
-        run.stdout
-    );
-    assert!(run.stdout.contains("-- ALTER TABLE public.users DROP COLUMN legacy;"), "{}", run.stdout);
-    assert!(run.stderr.contains("1 destructive statement(s) left out"), "{}", run.stderr);
+    snapshot!("printed", shown(&p, &p.shale(&["diff", "--to", "schema.sql"]).ok()));
 
     // --verify proves it on a copy of the database; the left-out drop shows as what still differs.
-    let run = p.shale(&["diff", "--to", "schema.sql", "--verify"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("column public.users.legacy"), "{}", run.stderr);
+    snapshot!("verified_with_the_drop_left_out", shown(&p, &p.shale(&["diff", "--to", "schema.sql", "--verify"])));
     p.shale(&["diff", "--to", "schema.sql", "--verify", "--allow-destructive"]).ok();
 
     // --write: the next migration in the directory's own layout (an up/down pair), down included.
     p.shale(&["diff", "--to", "schema.sql", "--allow-destructive", "--write", "match schema"]).ok();
-    let up = std::fs::read_to_string(p.migrations().join("002_match_schema.up.sql")).unwrap();
-    let down = std::fs::read_to_string(p.migrations().join("002_match_schema.down.sql")).unwrap();
-    assert!(up.contains("DROP COLUMN legacy"), "{up}");
-    assert!(down.contains("ADD COLUMN legacy text"), "{down}");
+    snapshot!(
+        "written_up",
+        redacted(&p, &std::fs::read_to_string(p.migrations().join("002_match_schema.up.sql")).unwrap())
+    );
+    snapshot!("written_down", std::fs::read_to_string(p.migrations().join("002_match_schema.down.sql")).unwrap());
     // The linter reviews it like any migration: the drop is allowed (asked for), the
     // lock-heavy statements are reported, and this test accepts them.
-    let refused = p.shale(&["up"]);
-    assert_eq!(refused.code, 2, "{}", refused.stderr);
-    assert!(!refused.stderr.contains("error[destructive]"), "{}", refused.stderr);
-    assert!(refused.stderr.contains("error[create-index-non-concurrently]"), "{}", refused.stderr);
+    snapshot!("written_reviewed", shown(&p, &p.shale(&["up"])));
     p.shale(&["up", "--force-unsafe"]).ok();
     let again = p.shale(&["diff", "--to", "schema.sql"]).ok();
     assert!(again.stdout.is_empty() && again.stderr.contains("no differences"), "{}{}", again.stdout, again.stderr);
@@ -143,25 +132,22 @@ fn drift_fix_adopts_the_live_schema_or_restores_the_expected_one() {
     p.psql("ALTER TABLE users ADD COLUMN username varchar(255); CREATE INDEX users_email ON users (email);");
 
     // --fix without --direction says what each direction means.
-    let run = p.shale(&["drift", "--fix", "x"]);
-    assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("adopt") && run.stderr.contains("restore"), "{}", run.stderr);
+    snapshot!("fix_without_direction", shown(&p, &p.shale(&["drift", "--fix", "x"])));
 
     // restore: a one-off script that puts the database back; the migrations are untouched.
     let run = p.shale(&["drift", "--fix", "restore_users", "--direction", "restore", "--allow-destructive"]);
     assert_eq!(run.code, 1, "drift is still reported: {}", run.stderr);
     let script = std::fs::read_to_string(p.path().join("restore_users.sql")).unwrap();
-    assert!(script.contains("DROP INDEX public.users_email;"), "{script}");
-    assert!(script.contains("ALTER TABLE public.users DROP COLUMN username;"), "{script}");
+    snapshot!("restore_script", redacted(&p, &script));
     assert!(!p.migrations().join("002_restore_users.up.sql").exists());
 
     // adopt: the next migration captures the live schema; recorded as applied, drift is gone.
     let run = p.shale(&["drift", "--fix", "adopt users changes", "--direction", "adopt"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("shale repair 002 --applied"), "{}", run.stderr);
-    let up = std::fs::read_to_string(p.migrations().join("002_adopt_users_changes.up.sql")).unwrap();
-    assert!(up.contains("ADD COLUMN username character varying(255);"), "{up}");
-    assert!(up.contains("CREATE INDEX users_email ON public.users USING btree (email);"), "{up}");
+    snapshot!("adopt", shown(&p, &run));
+    snapshot!(
+        "adopt_up",
+        redacted(&p, &std::fs::read_to_string(p.migrations().join("002_adopt_users_changes.up.sql")).unwrap())
+    );
     p.shale(&["repair", "002", "--applied", "--reason", "adopted schema drift"]).ok();
     let run = p.shale(&["drift"]).ok();
     assert!(run.stdout.contains("no drift"), "{}", run.stdout);
@@ -344,14 +330,9 @@ fn exec_output_is_a_schema_and_exit_code_reports_a_difference() {
 
     // An error in the output: line:column of the output, and the line itself (it is on no disk).
     let run = p.shale(&["diff", "--to", "exec:printf 'CREATE TABLE a (id int);\\nCREATE TABLE b (id nosuchtype);\\n'"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains(":2:20: type \"nosuchtype\" does not exist"), "{}", run.stderr);
-    assert!(run.stderr.contains("2 | CREATE TABLE b (id nosuchtype);"), "{}", run.stderr);
+    snapshot!("exec_output_error", shown(&p, &run));
     // A command that fails: its own error output passes through, and its exit status is named.
-    let run = p.shale(&["diff", "--to", "exec:echo 'no module named models' >&2; exit 3"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("no module named models"), "{}", run.stderr);
-    assert!(run.stderr.contains("exited with 3"), "{}", run.stderr);
+    snapshot!("exec_fails", shown(&p, &p.shale(&["diff", "--to", "exec:echo 'no module named models' >&2; exit 3"])));
     let run = p.shale(&["diff", "--to", "exec:"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
