@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::Project;
+use common::{redacted, shown, Project};
 
 #[test]
 fn down_from_diff_writes_the_missing_down_file() {
@@ -13,14 +13,11 @@ fn down_from_diff_writes_the_missing_down_file() {
     p.write("002_plan.down.sql", "ALTER TABLE accounts DROP COLUMN plan;");
     p.shale(&["up"]).ok();
 
-    let has = p.shale(&["new", "--down-from-diff", "002"]);
-    assert_eq!(has.code, 2, "{}", has.stderr);
-    assert!(has.stderr.contains("has a down already"), "{}", has.stderr);
+    snapshot!("has_a_down_already", shown(&p, &p.shale(&["new", "--down-from-diff", "002"])));
 
-    let run = p.shale(&["new", "--down-from-diff", "001"]).ok();
-    assert!(run.stdout.contains("001_accounts.down.sql"), "{}", run.stdout);
+    snapshot!("written", shown(&p, &p.shale(&["new", "--down-from-diff", "001"]).ok()));
     let down = std::fs::read_to_string(p.migrations().join("001_accounts.down.sql")).unwrap();
-    assert!(down.contains("DROP TABLE public.accounts") || down.contains("DROP TABLE accounts"), "{down}");
+    snapshot!("the_down", redacted(&p, &down));
     // The applied migration is unchanged (its checksum is the up file's), and the down works.
     p.shale(&["validate"]).ok();
     p.shale(&["down", "--all"]).ok();
@@ -31,9 +28,7 @@ fn down_from_diff_writes_the_missing_down_file() {
 fn down_from_diff_refuses_a_single_file_migration() {
     let p = Project::new("downgen_single");
     p.write("001_accounts.sql", "CREATE TABLE accounts (id bigint PRIMARY KEY);");
-    let run = p.shale(&["new", "--down-from-diff", "001"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("same file") && run.stderr.contains("shale down --generate"), "{}", run.stderr);
+    snapshot!("single_file", shown(&p, &p.shale(&["new", "--down-from-diff", "001"])));
 }
 
 #[test]
@@ -42,8 +37,7 @@ fn a_data_only_migration_gets_a_down_that_says_so() {
     p.write("001_t.sql", "CREATE TABLE t (id int);");
     p.write("002_rows.sql", "INSERT INTO t VALUES (1), (2);");
     p.shale(&["up"]).ok();
-    let run = p.shale(&["down", "--step", "1", "--generate"]).ok();
-    assert!(run.stdout.contains("changes no schema object"), "{}", run.stdout);
+    snapshot!("data_only", shown(&p, &p.shale(&["down", "--step", "1", "--generate"]).ok()));
     assert_eq!(p.psql("SELECT count(*) FROM t"), "2");
     assert_eq!(
         p.psql("SELECT status FROM shale_migrations WHERE name = 'rows' ORDER BY id DESC LIMIT 1"),
