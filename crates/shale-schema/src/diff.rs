@@ -78,6 +78,12 @@ impl Diff {
     /// `allow_destructive`, so that the script never loses data by default and still shows what
     /// was left out.
     pub fn to_sql(&self, allow_destructive: bool) -> String {
+        self.to_sql_including(allow_destructive.then_some("included on purpose"))
+    }
+
+    /// [`Diff::to_sql`], with the destructive statements included when there is a reason to give
+    /// (it goes into each one's `-- shale:allow destructive` for the linter and the reviewer).
+    pub fn to_sql_including(&self, destructive_because: Option<&str>) -> String {
         let mut out = String::new();
         // A function body is checked when created; one may read a table created further down (a
         // LANGUAGE sql body in quotes). The setting ends with the transaction.
@@ -88,7 +94,7 @@ impl Diff {
             if let Some(note) = &c.note {
                 out.push_str(&format!("-- {note}\n"));
             }
-            if c.destructive && !allow_destructive {
+            if c.destructive && destructive_because.is_none() {
                 out.push_str("-- destructive, left out (use --allow-destructive to include it):\n");
                 for line in c.sql.lines() {
                     out.push_str("-- ");
@@ -96,11 +102,9 @@ impl Diff {
                     out.push('\n');
                 }
             } else {
-                if c.destructive {
-                    // The caller asked for it: the linter's `destructive` rule is told so.
-                    out.push_str(
-                        "-- destructive: loses data\n-- shale:allow destructive -- included with --allow-destructive\n",
-                    );
+                if let Some(because) = destructive_because.filter(|_| c.destructive) {
+                    // The caller asked for it: the linter's `destructive` rule is told so, and why.
+                    out.push_str(&format!("-- destructive: loses data\n-- shale:allow destructive -- {because}\n"));
                 }
                 out.push_str(c.sql.trim_end());
                 out.push('\n');

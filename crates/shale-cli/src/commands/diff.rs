@@ -243,7 +243,7 @@ pub fn verify(
     }
     let (first, rest) = diff(&source, &in_scratch(goal)).split_commit_first();
     for part in [first, rest].iter().filter(|d| !d.is_empty()) {
-        run_script(&db, &part.to_sql(allow_destructive), "the generated SQL")?;
+        run_script(&db, &part.to_sql_including(allow_destructive.then_some(ALLOWED_BY_FLAG)), "the generated SQL")?;
     }
     let after = db.read_schema(history)?;
     let mut left = differences(goal, &after);
@@ -269,7 +269,7 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let source = read(&from, history, &mut throwaway, dev_url)?;
     let goal = read(&to, history, &mut throwaway, dev_url)?;
     let changes = diff(&source.schema, &goal.schema);
-    let body = script(&changes, args.allow_destructive, false);
+    let body = script(&changes, args.allow_destructive.then_some(ALLOWED_BY_FLAG), false);
     let left_out = if args.allow_destructive { 0 } else { changes.destructive_count() };
 
     let verification = if args.verify {
@@ -323,10 +323,12 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
 /// The diff as one script, for a person or psql: what must be committed first (new enum labels)
 /// comes first, then a line saying so (with `transactions`, each part is wrapped in BEGIN and
 /// COMMIT instead, for `psql -f` without `-1`).
-pub fn script(changes: &Diff, allow_destructive: bool, transactions: bool) -> String {
+/// `destructive_because`: include the statements that lose data, for this reason (see
+/// [`Diff::to_sql_including`]); None leaves them out as comments.
+pub fn script(changes: &Diff, destructive_because: Option<&str>, transactions: bool) -> String {
     let (first, rest) = changes.split_commit_first();
     let wrap = |part: &Diff| {
-        let sql = part.to_sql(allow_destructive);
+        let sql = part.to_sql_including(destructive_because);
         if transactions && !part.is_empty() {
             format!("BEGIN;\n{sql}COMMIT;\n")
         } else {
@@ -347,13 +349,18 @@ pub fn script(changes: &Diff, allow_destructive: bool, transactions: bool) -> St
 /// A down migration's text for `down` (the diff from after a migration to before it), destructive
 /// statements included: undoing a change removes what it added. A down that adds enum labels back
 /// and uses them runs statement by statement.
+/// Why a destructive statement is in a script: the user asked for it.
+pub const ALLOWED_BY_FLAG: &str = "included with --allow-destructive";
+/// Why a destructive statement is in a down: it removes what the up added.
+const DOWN_UNDOES_ITS_UP: &str = "a down removes what its up added";
+
 pub fn down_script(down: &Diff) -> String {
     if down.split_commit_first().0.is_empty() {
-        script(down, true, false)
+        script(down, Some(DOWN_UNDOES_ITS_UP), false)
     } else {
         format!(
             "-- shale:no-transaction\n-- (it adds enum labels back and uses them: each statement commits on its own)\n{}",
-            script(down, true, false)
+            script(down, Some(DOWN_UNDOES_ITS_UP), false)
         )
     }
 }
@@ -378,12 +385,16 @@ pub fn write_migrations(
             "-- Enum labels cannot be removed in place: the next migration's down recreates the type without them.\n";
         parts.push((
             format!("{name} enum labels"),
-            format!("{header}{}", first.to_sql(allow_destructive)),
+            format!("{header}{}", first.to_sql_including(allow_destructive.then_some(ALLOWED_BY_FLAG))),
             undo.into(),
         ));
     }
     if !rest.is_empty() || first.is_empty() {
-        parts.push((name.to_string(), format!("{header}{}", rest.to_sql(allow_destructive)), down_sql));
+        parts.push((
+            name.to_string(),
+            format!("{header}{}", rest.to_sql_including(allow_destructive.then_some(ALLOWED_BY_FLAG))),
+            down_sql,
+        ));
     }
     let mut written = Vec::new();
     for (name, up, down) in parts {

@@ -40,7 +40,16 @@ fn destructive_statements_are_left_out_unless_allowed() {
     assert!(safe.contains("-- DROP TABLE public.old;"), "{safe}");
     assert!(safe.contains("\nALTER TABLE public.users ADD COLUMN email text;"), "{safe}");
     let all = d.to_sql(true);
-    assert!(all.contains("-- shale:allow destructive -- included with --allow-destructive\nALTER TABLE public.users DROP COLUMN legacy;"), "{all}");
+    assert!(
+        all.contains("-- shale:allow destructive -- included on purpose\nALTER TABLE public.users DROP COLUMN legacy;"),
+        "{all}"
+    );
+    // The reason given is the one each statement's allow records.
+    let because = d.to_sql_including(Some("the table is archived elsewhere"));
+    assert!(
+        because.contains("-- shale:allow destructive -- the table is archived elsewhere\nDROP TABLE public.old;"),
+        "{because}"
+    );
     assert!(diff(&to, &to).is_empty());
 }
 
