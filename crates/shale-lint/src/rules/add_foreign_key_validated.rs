@@ -1,11 +1,10 @@
 //! `ADD FOREIGN KEY` without `NOT VALID` on an existing table: every row is checked under a lock
 //! that blocks writes to both tables.
 
-use pg_query::protobuf::{AlterTableType, ConstrType};
+use pg_query::protobuf::ConstrType;
 use pg_query::NodeEnum;
 
-use super::{add_not_valid, alter_table, definition, on, Hit, Rule};
-use crate::effect::{constraint_type, relation_name};
+use super::{add_not_valid, validated_additions, Hit, Rule};
 use crate::fix::{Rewrite, Target};
 use crate::Context;
 
@@ -19,18 +18,7 @@ pub static RULE: Rule = rule!(
 );
 
 pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
-    let Some((r, commands)) = alter_table(node) else { return };
-    let table = relation_name(r);
-    for (kind, c) in commands {
-        let Some(NodeEnum::Constraint(k)) = definition(c) else { continue };
-        if kind == AlterTableType::AtAddConstraint
-            && constraint_type(k.contype) == ConstrType::ConstrForeign
-            && !k.skip_validation
-        {
-            let message = format!("adds a validated foreign key to {table}");
-            hits.push(on(&RULE, &table, context.table_state(&table), message).at(k.location));
-        }
-    }
+    validated_additions(node, context, hits, &RULE, ConstrType::ConstrForeign, "foreign key");
 }
 
 /// NOT VALID, then VALIDATE CONSTRAINT as the next statement.

@@ -1,11 +1,10 @@
 //! `ADD UNIQUE` / `ADD PRIMARY KEY` without `USING INDEX`: the index is built under ACCESS
 //! EXCLUSIVE.
 
-use pg_query::protobuf::{AlterTableType, ConstrType};
+use pg_query::protobuf::ConstrType;
 use pg_query::NodeEnum;
 
-use super::{alter_table, definition, on, Hit, Rule};
-use crate::effect::{constraint_type, relation_name};
+use super::{added_constraints, on, Hit, Rule};
 use crate::Context;
 
 pub static RULE: Rule = rule!(
@@ -17,17 +16,11 @@ pub static RULE: Rule = rule!(
 );
 
 pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
-    let Some((r, commands)) = alter_table(node) else { return };
-    let table = relation_name(r);
-    for (kind, c) in commands {
-        let Some(NodeEnum::Constraint(k)) = definition(c) else { continue };
-        if kind == AlterTableType::AtAddConstraint
-            && matches!(constraint_type(k.contype), ConstrType::ConstrUnique | ConstrType::ConstrPrimary)
-            && k.indexname.is_empty()
-        {
-            let message = format!("adds a UNIQUE/PRIMARY KEY constraint to {table} without USING INDEX");
-            hits.push(on(&RULE, &table, context.table_state(&table), message));
-        }
+    let keys = |t| matches!(t, ConstrType::ConstrUnique | ConstrType::ConstrPrimary);
+    let Some((table, added)) = added_constraints(node, keys) else { return };
+    for _ in added.into_iter().filter(|k| k.indexname.is_empty()) {
+        let message = format!("adds a UNIQUE/PRIMARY KEY constraint to {table} without USING INDEX");
+        hits.push(on(&RULE, &table, context.table_state(&table), message));
     }
 }
 

@@ -2,7 +2,7 @@
 //! a severity, why it matters and the safe way to do it; `check` applies them to one parsed
 //! statement.
 
-use pg_query::protobuf::{AlterTableCmd, AlterTableType, ObjectType, RangeVar};
+use pg_query::protobuf::{AlterTableCmd, AlterTableType, ConstrType, ObjectType, RangeVar};
 use pg_query::NodeEnum;
 
 use crate::effect::{alter_type, constraint_type, relation_name};
@@ -204,6 +204,40 @@ fn alter_table(node: &NodeEnum) -> Option<(&RangeVar, impl Iterator<Item = (Alte
 /// The node a command defines (the column of ADD COLUMN, the constraint of ADD CONSTRAINT).
 fn definition(c: &AlterTableCmd) -> Option<&NodeEnum> {
     c.def.as_ref().and_then(|d| d.node.as_ref())
+}
+
+/// The table an `ALTER TABLE` changes and the constraints its `ADD CONSTRAINT` commands add, of
+/// the kinds `wanted` picks: what the rules about adding constraints look at.
+fn added_constraints(
+    node: &NodeEnum,
+    wanted: impl Fn(ConstrType) -> bool,
+) -> Option<(String, Vec<&pg_query::protobuf::Constraint>)> {
+    let (r, commands) = alter_table(node)?;
+    let added = commands
+        .filter(|(kind, _)| *kind == AlterTableType::AtAddConstraint)
+        .filter_map(|(_, c)| match definition(c) {
+            Some(NodeEnum::Constraint(k)) if wanted(constraint_type(k.contype)) => Some(k.as_ref()),
+            _ => None,
+        })
+        .collect();
+    Some((relation_name(r), added))
+}
+
+/// A constraint of `kind` added validated (without NOT VALID) to an existing table: every row is
+/// checked under the lock the ALTER takes. `what` names it in the message.
+fn validated_additions(
+    node: &NodeEnum,
+    context: &Context,
+    hits: &mut Vec<Hit>,
+    rule: &'static Rule,
+    kind: ConstrType,
+    what: &str,
+) {
+    let Some((table, added)) = added_constraints(node, |t| t == kind) else { return };
+    for k in added.into_iter().filter(|k| !k.skip_validation) {
+        let message = format!("adds a validated {what} to {table}");
+        hits.push(on(rule, &table, context.table_state(&table), message).at(k.location));
+    }
 }
 
 /// The column definitions a statement creates: a new table's columns and ADD COLUMN's.
