@@ -9,7 +9,7 @@ use crate::dump::render::{
     comment_targets, create_collation, create_range_type, default_privilege_target, default_privileges, policy,
     privilege_target, privileges,
 };
-use crate::model::Schema;
+use crate::model::{Schema, SequenceOptions};
 
 /// One object whose definition differs; `None` on a side where the object does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,16 +45,7 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
     }
     for s in &schema.sequences {
         let o = &s.options;
-        let mut what = format!(
-            "{} start {} increment {} min {} max {} cache {}{}",
-            o.data_type,
-            o.start,
-            o.increment,
-            o.min,
-            o.max,
-            o.cache,
-            if o.cycle { " cycle" } else { "" }
-        );
+        let mut what = format!("{} {}", o.data_type, sequence_numbers(o));
         if let Some(owner) = &s.owned_by {
             what.push_str(&format!(" owned by {}.{}.{}", owner.schema, owner.table, owner.column));
         }
@@ -97,17 +88,7 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
             if let Some(identity) = &c.identity {
                 d.push_str(if identity.always { " identity always" } else { " identity by default" });
                 if let Some(seq) = &identity.sequence {
-                    let o = &seq.options;
-                    d.push_str(&format!(
-                        " (sequence {} start {} increment {} min {} max {} cache {}{})",
-                        seq.name,
-                        o.start,
-                        o.increment,
-                        o.min,
-                        o.max,
-                        o.cache,
-                        if o.cycle { " cycle" } else { "" }
-                    ));
+                    d.push_str(&format!(" (sequence {} {})", seq.name, sequence_numbers(&seq.options)));
                 }
             }
             if let Some(generated) = &c.generated {
@@ -207,6 +188,12 @@ pub(crate) fn default_privileges_object(p: &crate::model::DefaultPrivileges) -> 
     }
     object.push_str(&format!(" on {}", default_privilege_target(p.kind).to_lowercase()));
     object
+}
+
+/// A sequence's numbers as a difference shows them (a standalone sequence's and an identity's).
+fn sequence_numbers(o: &SequenceOptions) -> String {
+    let cycle = if o.cycle { " cycle" } else { "" };
+    format!("start {} increment {} min {} max {} cache {}{cycle}", o.start, o.increment, o.min, o.max, o.cache)
 }
 
 /// The objects that differ between `expected` (what the migrations build) and `actual`.

@@ -90,7 +90,7 @@ CREATE VIEW adult_count AS SELECT count(*) AS n FROM adults;
     let (forward, _) = pair("tables", a, b).await;
     assert!(forward.contains("ALTER TABLE public.users ALTER COLUMN age TYPE bigint USING age::bigint;"), "{forward}");
     assert!(forward.contains("rewrites the table"), "{forward}");
-    assert!(forward.contains("-- destructive: loses data\n-- shale:allow destructive -- included with --allow-destructive\nALTER TABLE public.users DROP COLUMN legacy;"), "{forward}");
+    assert!(forward.contains("-- destructive: loses data\n-- shale:allow destructive -- included on purpose\nALTER TABLE public.users DROP COLUMN legacy;"), "{forward}");
     assert!(forward.contains("ALTER TABLE public.cache SET LOGGED;"), "{forward}");
     // The views reading users are dropped before its column changes and created again after.
     let drop_at = forward.find("DROP VIEW public.adult_count;").expect("view dropped");
@@ -176,7 +176,7 @@ CREATE VIEW shaped AS SELECT shape() AS s;
     assert!(forward.contains("DROP FUNCTION public.shape();"), "{forward}");
     // Going back removes labels from mood: destructive, and marked.
     assert!(
-        back.contains("included with --allow-destructive\nALTER TYPE public.mood RENAME TO mood__shale_old;"),
+        back.contains("included on purpose\nALTER TYPE public.mood RENAME TO mood__shale_old;"),
         "{back}"
     );
 }
