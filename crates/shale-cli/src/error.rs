@@ -188,7 +188,8 @@ fn pg_text(error: &PgError) -> String {
 }
 
 fn render_failure(label: &str, f: &DbFailure) -> String {
-    let title = format!("migration {label} failed: {}", f.message);
+    let what = if f.reverting { "the down of migration" } else { "migration" };
+    let title = format!("{what} {label} failed: {}", f.message);
     let sqlstate = format!("SQLSTATE {}", f.sqlstate);
     let mut footers = vec![Level::Note.title(&sqlstate)];
     let detail = f.detail.as_ref().map(|d| format!("detail: {d}"));
@@ -235,10 +236,12 @@ fn render_failure(label: &str, f: &DbFailure) -> String {
 }
 
 fn rolled_back_note(f: &DbFailure) -> String {
-    if f.rolled_back {
-        "the migration's transaction was rolled back: nothing of it was applied; later migrations did not run\n".into()
-    } else {
-        String::new()
+    match (f.rolled_back, f.reverting) {
+        (true, false) => {
+            "the migration's transaction was rolled back: nothing of it was applied; later migrations did not run\n".into()
+        }
+        (true, true) => "the down's transaction was rolled back: the migration stays applied, and the migrations before it were not reverted\n".into(),
+        (false, _) => String::new(),
     }
 }
 

@@ -37,6 +37,8 @@ pub struct DbFailure {
     pub remedy: Option<String>,
     /// True when the migration ran in a transaction that was rolled back: nothing of it stayed.
     pub rolled_back: bool,
+    /// The migration's down failed (it was being reverted): it stays recorded as applied.
+    pub reverting: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +48,7 @@ pub enum PgError {
     /// A query of shale's own (history, lock) failed.
     #[error("{context}: {message}")]
     Query { context: &'static str, message: String, sqlstate: Option<String> },
-    #[error("migration {label} failed{}: {}", location_text(failure), failure.message)]
+    #[error("{}migration {label} failed{}: {}", if failure.reverting { "the down of " } else { "" }, location_text(failure), failure.message)]
     Migration { label: String, failure: Box<DbFailure> },
     #[error(
         "could not get the migration lock within {}s{}; another shale is migrating this database",

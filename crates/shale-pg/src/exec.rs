@@ -475,7 +475,7 @@ impl<'a> Executor<'a> {
         let batch = &pieces[failed.batch.clone()];
         let located = locate(steps, batch, db).or_else(|| locate_by_count(batch, failed.completed));
         let step = &steps[located.map(|(i, _)| i).unwrap_or(0)];
-        let failure = failure_from(db, &step.script, located.map(|(_, o)| o));
+        let failure = failure_from(db, step, located.map(|(_, o)| o));
         // The attempt is recorded outside the rolled-back transaction, behind the fence: a runner
         // that lost the lock records nothing (its failure may be the new holder's doing). Any
         // other failure to record is secondary to the migration's own.
@@ -544,7 +544,16 @@ impl<'a> Executor<'a> {
                 } else {
                     RecordStatus::RolledBack
                 };
-                match self.client.batch_execute(&self.fenced(&self.history.finish_sql(id, status, None))).await {
+                let finish = match step.direction {
+                    StepDirection::Up => self.history.finish_sql(id, status, None),
+                    // The attempt's row is an audit row (see `record`): the revert is a row of its own.
+                    StepDirection::Down => format!(
+                        "{};\n{}",
+                        self.history.finish_sql(id, RecordStatus::Succeeded, None),
+                        self.history.insert_sql(&record(step, status), None, false)
+                    ),
+                };
+                match self.client.batch_execute(&self.fenced(&finish)).await {
                     Ok(()) => {
                         on_event(ExecEvent::StepFinished {
                             label,
@@ -613,7 +622,7 @@ impl<'a> Executor<'a> {
                     }
                     _ => offset,
                 };
-                let mut failure = failure_from(db, script, Some(at));
+                let mut failure = failure_from(db, step, Some(at));
                 failure.statement = Some(script.statement_text(index).to_string());
                 let finish = self.fenced(&self.history.finish_sql(id, RecordStatus::Failed, Some(&failure)));
                 if let Err(e) = self.client.batch_execute(&finish).await {
@@ -622,7 +631,16 @@ impl<'a> Executor<'a> {
                         return Err(PgError::LockLost);
                     }
                 }
-                let resume = if script.backfill(index).is_some() {
+                let version = step.version.as_ref().map(|v| v.canonical()).unwrap_or_default();
+                let resume = if step.direction == StepDirection::Down {
+                    if index == 0 {
+                        "nothing of the down ran (it runs outside a transaction, statement by statement), and the migration stays applied: fix the statement and run `shale down` again".to_string()
+                    } else {
+                        format!(
+                            "the down runs outside a transaction: statements 1 to {index} of it ran, and the migration stays recorded as applied; revert the rest by hand and record it with `shale repair {version} --rolled-back --force --reason ...`, or fix the down and run `shale down` again (it starts at its first statement)"
+                        )
+                    }
+                } else if script.backfill(index).is_some() {
                     format!(
                         "statement {} is a batched backfill: the batches that committed are kept, and `shale up` resumes at the next one",
                         index + 1
@@ -854,10 +872,15 @@ enum NoTxStop {
 }
 
 fn record(step: &Step, status: RecordStatus) -> NewRecord<'_> {
+    // A down that has not finished (running, or failed) leaves the migration applied: its attempt
+    // is recorded beside the migration's rows, not as one of them, or the next `up` would take it
+    // for a failed up and run the up again (or resume the up at the down's statement count).
+    let revert_attempt = step.direction == StepDirection::Down && status != RecordStatus::RolledBack;
     NewRecord {
         version: step.version.as_ref().map(|v| v.canonical()).unwrap_or_default(),
         name: &step.name,
         kind: match step.kind {
+            _ if revert_attempt => RecordKind::Audit,
             MigrationKind::Versioned => RecordKind::Versioned,
             MigrationKind::Repeatable => RecordKind::Repeatable,
             MigrationKind::Seed => RecordKind::Seed,
@@ -866,7 +889,7 @@ fn record(step: &Step, status: RecordStatus) -> NewRecord<'_> {
         up_sql: Some(&step.up_sql),
         down_sql: step.down_sql.as_deref(),
         status,
-        reason: None,
+        reason: revert_attempt.then_some("reverting it (its down); it stays applied unless the down finishes"),
         statements_done: None,
         path: step.file.as_deref(),
     }
@@ -965,7 +988,8 @@ async fn execute_counting(client: &tokio_postgres::Client, sql: &str) -> Result<
     Ok(())
 }
 
-fn failure_from(db: &DbError, script: &Script, offset: Option<usize>) -> DbFailure {
+fn failure_from(db: &DbError, step: &Step, offset: Option<usize>) -> DbFailure {
+    let script = &*step.script;
     let failed = offset.and_then(|o| script.statements.iter().find(|s| s.span.start <= o && o <= s.span.end));
     // A row of inline COPY data that does not load: the row itself, where the server counts it.
     let row = failed.zip(db.where_()).and_then(|(s, context)| copy_row_offset(&script.text, s, context));
@@ -991,6 +1015,7 @@ fn failure_from(db: &DbError, script: &Script, offset: Option<usize>) -> DbFailu
         location,
         remedy: remedy(code, db.message()),
         rolled_back: script.no_transaction.is_none(),
+        reverting: step.direction == StepDirection::Down,
     }
 }
 

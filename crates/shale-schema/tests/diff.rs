@@ -175,10 +175,7 @@ CREATE VIEW shaped AS SELECT shape() AS s;
     assert!(!forward.contains("DROP FUNCTION public.add_one"), "a body change needs no drop\n{forward}");
     assert!(forward.contains("DROP FUNCTION public.shape();"), "{forward}");
     // Going back removes labels from mood: destructive, and marked.
-    assert!(
-        back.contains("included on purpose\nALTER TYPE public.mood RENAME TO mood__shale_old;"),
-        "{back}"
-    );
+    assert!(back.contains("included on purpose\nALTER TYPE public.mood RENAME TO mood__shale_old;"), "{back}");
 }
 
 #[tokio::test]

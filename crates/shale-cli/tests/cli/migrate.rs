@@ -292,3 +292,50 @@ fn seeds_run_after_migrations_and_again_only_when_changed() {
     assert!(run.stderr.contains("seeds/11_bad.sql:2:1"), "{}", run.stderr);
     assert_eq!(p.psql("SELECT n FROM users"), "21");
 }
+
+/// A down that fails is rolled back (or stops part-way outside a transaction): the migration is
+/// still applied, and the next `up` must not run its up again. Its attempt stays in the history
+/// as an audit row beside the migration's own rows.
+#[test]
+fn a_failed_down_leaves_the_migration_applied_and_up_does_not_run_it_again() {
+    let p = Project::new("cli_down_fails");
+    p.psql("CREATE TABLE runs (n int)");
+    p.write("0001_t.up.sql", "INSERT INTO runs VALUES (1);\nCREATE TABLE t (id int);");
+    p.write("0001_t.down.sql", "DROP TABLE t;\nDROP TABLE nope;");
+    p.shale(&["up"]).ok();
+    snapshot!("down_fails_in_its_transaction", shown(&p, &p.shale(&["down", "--step", "1"])));
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "applied", "{status}");
+    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "1");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM runs"), "1", "the up did not run again");
+    assert_eq!(
+        p.psql("SELECT string_agg(kind || ' ' || status, ', ' ORDER BY id) FROM shale_migrations"),
+        "versioned succeeded, audit failed"
+    );
+    // Fixed, the down reverts it, and only then does up run it again.
+    p.write("0001_t.down.sql", "DROP TABLE t;");
+    p.shale(&["down", "--step", "1"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM runs"), "2");
+
+    // Outside a transaction, a down that stops part-way leaves the migration applied too: the
+    // next `up` does not resume the up at the down's statement count.
+    p.write("0002_idx.up.sql", "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (id);\nCREATE INDEX CONCURRENTLY t_b ON t (id);\nINSERT INTO runs VALUES (3);");
+    p.write("0002_idx.down.sql", "-- shale:no-transaction\nDROP INDEX CONCURRENTLY t_b;\nDROP INDEX CONCURRENTLY nope;\nDROP INDEX CONCURRENTLY t_a;");
+    p.shale(&["up"]).ok();
+    snapshot!("down_stops_part_way", shown(&p, &p.shale(&["down", "--step", "1"])));
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][1]["state"], "applied", "{status}");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM runs WHERE n = 3"), "1", "the up did not run again");
+    // The rest reverted by hand, the decision recorded; then up builds it again whole.
+    p.psql("DROP INDEX t_a");
+    p.shale(&["repair", "2", "--rolled-back", "--force", "--reason", "reverted by hand"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE tablename = 't'"), "2");
+    // A down outside a transaction that succeeds is recorded as the revert it is.
+    p.write("0002_idx.down.sql", "-- shale:no-transaction\nDROP INDEX CONCURRENTLY t_b;\nDROP INDEX CONCURRENTLY t_a;");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.shale(&["status", "--json"]).ok().json()["migrations"][1]["state"], "pending");
+}
