@@ -142,7 +142,7 @@ fn plan_text(problem: &PlanError) -> String {
             format!("{problem}; restore them, or decide with `shale repair` what the database holds")
         }
         PlanError::Unrunnable { version, .. } => format!(
-            "{problem}: port it to SQL (a .sql file of the same version), or, where its work is already done, record it with `shale repair {version} --applied --reason ...`"
+            "{problem}: port it to SQL (a .sql file of the same version), or, where its work is already done, record it with `shale repair {version} --applied --reason ...`; `shale up --to VERSION` applies the migrations before it"
         ),
         PlanError::InsideSquash { .. } => format!(
             "{problem}: apply the rest from the archived files with `shale up --from-archive DIR` (the folder `shale squash` moved them to), then the squash counts as applied"

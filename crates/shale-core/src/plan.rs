@@ -427,7 +427,7 @@ impl PlanError {
             PlanError::ResumeChanged { .. } => "restore them, or decide with a repair what the database holds",
             PlanError::UnknownVersion { .. } => return None,
             PlanError::Unrunnable { .. } => {
-                "port it to SQL (a .sql file of the same version), or, where its work is already done, record it with a repair: applied, with a reason"
+                "port it to SQL (a .sql file of the same version), or, where its work is already done, record it with a repair: applied, with a reason; an up to a version before it applies the migrations before it"
             }
             PlanError::InsideSquash { .. } => {
                 "apply the rest from the archived files (where the squash moved them), then the squash counts as applied"
@@ -557,8 +557,14 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     let rows = status(set, history);
     let mut errors = Vec::new();
     let records: HashMap<String, &AppliedRecord> = history.versioned().map(|(v, r)| (v.canonical(), r)).collect();
+    // A migration shale cannot run (goose's Go files) stops `up` only when the run would reach it:
+    // `up --to V` below the first of them builds a database up to there.
+    let beyond_target = |row: &StatusRow| match &options.target {
+        Target::Version(to) => row.version.as_deref().and_then(Version::parse).is_some_and(|v| &v > to),
+        _ => false,
+    };
     for row in &rows {
-        if row.state == State::Unrunnable {
+        if row.state == State::Unrunnable && !beyond_target(row) {
             errors.push(PlanError::Unrunnable {
                 version: row.version.clone().unwrap_or_default(),
                 path: row.path.clone().unwrap_or_default(),

@@ -207,3 +207,23 @@ fn the_history_keeps_each_file_s_path_and_an_older_table_is_upgraded() {
         up.stderr
     );
 }
+
+/// goose's Go migrations stop `up` only where the run would reach them: a fresh database is built
+/// up to the one before the first of them with `up --to`.
+#[test]
+fn up_to_a_version_below_a_go_migration_applies_up_to_it() {
+    let p = Project::new("hist_go_later");
+    p.write("00001_a.sql", "-- +goose Up\nCREATE TABLE a (id int);\n");
+    p.write("00002_b.sql", "-- +goose Up\nCREATE TABLE b (id int);\n");
+    p.write("00003_backfill.go", "package migrations\n");
+    p.write("00004_d.sql", "-- +goose Up\nCREATE TABLE d (id int);\n");
+    p.shale(&["up", "--to", "2"]).ok();
+    assert_eq!(p.tables(), ["a", "b", "shale_migrations"]);
+    // Reaching the Go migration is refused, naming it; nothing past it runs.
+    for args in [&["up"][..], &["up", "--to", "4"]] {
+        let run = p.shale(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("00003_backfill.go: migration 00003 is written in Go"), "{}", run.stderr);
+    }
+    assert_eq!(p.tables(), ["a", "b", "shale_migrations"]);
+}
