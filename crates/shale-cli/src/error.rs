@@ -68,8 +68,9 @@ pub fn render(error: &anyhow::Error, changes_database: bool) {
             }
             s
         }
+        // Only when no server answered there: a missing database on a running one is not this.
         Some(ShaleError::Pg(PgError::Connect(e)))
-            if e.target.contains(".shale/dev") || e.target.contains("%2F.shale%2Fdev") =>
+            if e.transient && (e.target.contains(".shale/dev") || e.target.contains("%2F.shale%2Fdev")) =>
         {
             format!(
                 "error: {error}\nhelp: the development PostgreSQL (.shale/dev) is not running: `shale dev start` starts it, or use --dev, which starts it when needed\n"

@@ -104,6 +104,12 @@ fn a_stopped_development_server_says_how_to_start_it() {
         started.stderr
     );
     let url = dev(&["dev", "url"]).stdout.trim().to_string();
+    // Running, but no such database there: that is what is said, not that the server is down.
+    let (server, _) = url.rsplit_once('/').unwrap();
+    let missing = dev(&["--database-url", &format!("{server}/nosuchdb"), "status"]);
+    assert_eq!(missing.code, 3, "{}", missing.stderr);
+    assert!(missing.stderr.contains("database \"nosuchdb\" does not exist"), "{}", missing.stderr);
+    assert!(!missing.stderr.contains("not running"), "{}", missing.stderr);
     dev(&["dev", "stop"]).ok();
     let run = dev(&["--database-url", &url, "status"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
