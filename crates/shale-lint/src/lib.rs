@@ -56,6 +56,9 @@ pub struct LiveDatabase {
     pub tables: HashMap<String, TableSize>,
     /// Index name (lower-case, qualified and bare for `public`) to its table, qualified.
     pub indexes: HashMap<String, String>,
+    /// A column's type (`format_type`: `character varying(255)`) by lower-case `table.column`,
+    /// the table keyed as in `tables`; known for tables with rows.
+    pub column_types: HashMap<String, String>,
     /// A table with more rows than this (estimated) is large: statements that lock, scan or
     /// rewrite it are errors. Smaller tables are locked for a few milliseconds at most.
     pub large_rows: i64,
@@ -275,6 +278,18 @@ impl Context {
         }
     }
 
+    /// The type `column` of `relation` has in the database, when the table existed before this
+    /// run and its columns are known; None for a column added in this run.
+    pub fn column_type(&self, relation: &str, column: &str) -> Option<&str> {
+        if self.is_new(relation)
+            || self.new_columns.contains(&format!("{}.{}", key(relation), column.to_ascii_lowercase()))
+        {
+            return None;
+        }
+        let live = self.live.as_ref()?;
+        live.column_types.get(&format!("{}.{}", key(relation), column.to_ascii_lowercase())).map(String::as_str)
+    }
+
     /// The table an index belongs to, when known (created in this run, or in the database).
     fn index_table(&self, index: &str) -> Option<String> {
         let index = key(index);
@@ -403,7 +418,11 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
         };
         for raw in &parsed.protobuf.stmts {
             let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
-            let effect = effect(node);
+            let mut effect = effect(node);
+            // A type change that keeps the rows (a longer varchar) rewrites nothing.
+            if let Some(e) = effect.as_mut().filter(|e| e.rewrites) {
+                e.rewrites = rules::alter_column_type::rewrites(node, context);
+            }
             let mut hits = rules::check(node, context);
             if let Some(what) = refused_in_block[i] {
                 hits.push(rules::concurrently_in_transaction::check(what));

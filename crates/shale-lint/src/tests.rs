@@ -116,6 +116,7 @@ fn live_rules(tables: &[(&str, i64)], sql: &str) -> (Vec<&'static str>, Vec<Stri
         tables: tables.iter().map(|(n, rows)| (n.to_string(), TableSize { rows: *rows, bytes: rows * 100 })).collect(),
         indexes: [("users_email".to_string(), "public.users".to_string())].into_iter().collect(),
         large_rows: 10_000,
+        ..Default::default()
     };
     let s = script("010.sql", sql);
     let report = lint_with([&s], LintOptions { live: Some(live), ..Default::default() });

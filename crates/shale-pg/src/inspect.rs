@@ -141,6 +141,10 @@ pub struct TableFact {
     /// Heap size in bytes as of the last VACUUM or ANALYZE (`relpages`; of all partitions for a
     /// partitioned table).
     pub bytes: i64,
+    /// Each column's type as `format_type` writes it (`character varying(255)`), for a table
+    /// with rows: whether a type change rewrites it depends on the type it has.
+    #[serde(default)]
+    pub columns: std::collections::HashMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -175,7 +179,7 @@ tree AS (
   UNION ALL
   SELECT tree.root, i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.member),
 sizes AS (
-  SELECT t.nspname, t.relname,
+  SELECT t.oid, t.nspname, t.relname,
          CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(sum(m.tuples), 0) FROM tree JOIN tables m ON m.oid = tree.member WHERE tree.root = t.oid) ELSE t.tuples END AS tuples,
          CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(sum(m.bytes), 0) FROM tree JOIN tables m ON m.oid = tree.member WHERE tree.root = t.oid) ELSE t.bytes END AS bytes
   FROM tables t)
@@ -184,7 +188,9 @@ SELECT json_build_object(
   'search_path', to_json(current_schemas(false)),
   'tables', coalesce((SELECT json_agg(json_build_object('schema', nspname, 'name', relname,
         'rows', (CASE WHEN tuples > 0 THEN tuples WHEN bytes > 0 THEN greatest(bytes / 8192 * 100, 1) ELSE 0 END)::bigint,
-        'bytes', bytes::bigint)) FROM sizes), '[]'),
+        'bytes', bytes::bigint,
+        'columns', coalesce(CASE WHEN tuples > 0 OR bytes > 0 THEN (SELECT json_object_agg(a.attname, format_type(a.atttypid, a.atttypmod))
+            FROM pg_attribute a WHERE a.attrelid = sizes.oid AND a.attnum > 0 AND NOT a.attisdropped) END, '{{}}'::json))) FROM sizes), '[]'),
   'indexes', coalesce((SELECT json_agg(json_build_object('schema', n.nspname, 'name', i.relname, 'table', tn.nspname || '.' || t.relname))
         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = i.relnamespace
         JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace

@@ -330,9 +330,14 @@ pub fn live_database(facts: &shale_pg::inspect::DatabaseFacts, large_rows: i64) 
     tables.sort_by_key(|t| rank(&t.schema).unwrap_or(usize::MAX));
     for t in tables {
         let size = shale_lint::TableSize { rows: t.rows, bytes: t.bytes };
-        live.tables.insert(format!("{}.{}", t.schema, t.name).to_lowercase(), size);
-        if rank(&t.schema).is_some() {
-            live.tables.entry(t.name.to_lowercase()).or_insert(size);
+        let qualified = format!("{}.{}", t.schema, t.name).to_lowercase();
+        let bare = (rank(&t.schema).is_some() && !live.tables.contains_key(&t.name.to_lowercase()))
+            .then(|| t.name.to_lowercase());
+        for table in std::iter::once(&qualified).chain(bare.as_ref()) {
+            live.tables.insert(table.clone(), size);
+            for (column, data_type) in &t.columns {
+                live.column_types.insert(format!("{table}.{}", column.to_lowercase()), data_type.clone());
+            }
         }
     }
     let mut indexes: Vec<_> = facts.indexes.iter().collect();

@@ -227,3 +227,24 @@ fn up_to_a_version_below_a_go_migration_applies_up_to_it() {
     }
     assert_eq!(p.tables(), ["a", "b", "shale_migrations"]);
 }
+
+/// A type change that touches no row (a longer varchar, text for a varchar) passes on a large
+/// table: the safety check reads the type the column has. One that rewrites is still refused.
+#[test]
+fn widening_a_varchar_on_a_large_table_is_not_refused() {
+    let p = Project::new("hist_widen");
+    p.psql("CREATE TABLE registry (id bigint, access_key varchar(255), n int)");
+    p.fill("registry", 20_000);
+    p.write("001_widen.sql", "ALTER TABLE registry ALTER COLUMN access_key TYPE varchar(4096);\n");
+    let dry = p.shale(&["up", "--dry-run"]).ok();
+    // Still a brief ACCESS EXCLUSIVE lock, but no rewrite.
+    assert!(dry.stdout.contains("takes ACCESS EXCLUSIVE on registry"), "{}", dry.stdout);
+    assert!(!dry.stdout.contains("rewrites"), "{}", dry.stdout);
+    p.write("001_widen.sql", "ALTER TABLE registry ALTER COLUMN n TYPE bigint;\n");
+    let refused = p.shale(&["up", "--dry-run"]);
+    assert_eq!(refused.code, 2, "{}", refused.stdout);
+    assert!(refused.stdout.contains("[alter-column-type]"), "{}", refused.stdout);
+    p.write("001_widen.sql", "ALTER TABLE registry ALTER COLUMN access_key TYPE varchar(4096);\nALTER TABLE registry ALTER COLUMN access_key TYPE text;\n");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'registry'::regclass AND attname = 'access_key'"), "text");
+}

@@ -1,6 +1,6 @@
 //! `ALTER COLUMN ... TYPE` on an existing table: most type changes rewrite it.
 
-use pg_query::protobuf::AlterTableType;
+use pg_query::protobuf::{AlterTableType, TypeName};
 use pg_query::NodeEnum;
 
 use super::{alter_table, on, Hit, Rule};
@@ -16,13 +16,83 @@ pub static RULE: Rule = rule!(
 );
 
 pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
-    let Some((r, commands)) = alter_table(node) else { return };
+    let Some((table, changed)) = rewriting_changes(node, context) else { return };
+    for column in changed {
+        let message = format!("changes the type of {table}.{column}");
+        hits.push(on(&RULE, &table, context.table_state(&table), message));
+    }
+}
+
+/// Whether the statement's type changes rewrite its table (the lock line says so).
+pub(crate) fn rewrites(node: &NodeEnum, context: &Context) -> bool {
+    rewriting_changes(node, context).is_some_and(|(_, changed)| !changed.is_empty())
+}
+
+/// The table of an `ALTER TABLE` and the columns whose type change rewrites it: all but those
+/// whose current type is known and [`keeps_the_rows`].
+fn rewriting_changes<'n>(node: &'n NodeEnum, context: &Context) -> Option<(String, Vec<&'n str>)> {
+    let (r, commands) = alter_table(node)?;
     let table = relation_name(r);
-    for (kind, c) in commands {
-        if kind == AlterTableType::AtAlterColumnType {
-            let message = format!("changes the type of {table}.{}", c.name);
-            hits.push(on(&RULE, &table, context.table_state(&table), message));
+    let changed = commands
+        .filter(|(kind, _)| *kind == AlterTableType::AtAlterColumnType)
+        .filter(|(_, c)| {
+            let new = match c.def.as_ref().and_then(|d| d.node.as_ref()) {
+                Some(NodeEnum::ColumnDef(def)) if def.raw_default.is_none() => def.type_name.as_ref(),
+                _ => None,
+            };
+            let old = context.column_type(&table, &c.name);
+            !old.zip(new).is_some_and(|(old, new)| keeps_the_rows(old, new))
+        })
+        .map(|(_, c)| c.name.as_str())
+        .collect();
+    Some((table, changed))
+}
+
+/// A type change PostgreSQL makes in the catalog alone, without rewriting or checking a row
+/// (9.2 and later): a longer or unbounded `varchar`, `text` for a `varchar`, an unbounded
+/// `varchar` for a `text`, more digits before the point of a `numeric` (or none at all). `old` is
+/// the column's type as `format_type` writes it; a USING clause is not passed here (it may
+/// compute anything).
+fn keeps_the_rows(old: &str, new: &TypeName) -> bool {
+    let name = new.names.last().and_then(|n| match n.node.as_ref() {
+        Some(NodeEnum::String(s)) => Some(s.sval.to_ascii_lowercase()),
+        _ => None,
+    });
+    if !new.array_bounds.is_empty() || new.setof {
+        return false;
+    }
+    let modifiers: Option<Vec<i64>> = new
+        .typmods
+        .iter()
+        .map(|m| match m.node.as_ref() {
+            Some(NodeEnum::AConst(c)) => match &c.val {
+                Some(pg_query::protobuf::a_const::Val::Ival(i)) => Some(i64::from(i.ival)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let Some(modifiers) = modifiers else { return false };
+    let (old_name, old_modifiers) = match old.split_once('(') {
+        Some((name, rest)) => {
+            let numbers: Option<Vec<i64>> =
+                rest.trim_end_matches(')').split(',').map(|n| n.trim().parse().ok()).collect();
+            match numbers {
+                Some(numbers) => (name, numbers),
+                None => return false,
+            }
         }
+        None => (old, Vec::new()),
+    };
+    match (old_name, name.as_deref(), modifiers.as_slice()) {
+        ("character varying", Some("varchar"), [longer]) => old_modifiers.first().is_some_and(|n| longer >= n),
+        ("character varying" | "text", Some("varchar"), []) => true,
+        ("character varying", Some("text"), []) => true,
+        ("numeric", Some("numeric"), []) => true,
+        ("numeric", Some("numeric"), [precision, scale]) => {
+            matches!(old_modifiers.as_slice(), [p, s] if s == scale && precision >= p)
+        }
+        _ => false,
     }
 }
 
@@ -34,5 +104,55 @@ mod tests {
     fn type_changes_of_existing_columns() {
         assert_eq!(rules("ALTER TABLE users ALTER COLUMN id TYPE bigint;"), ["alter-column-type"]);
         assert!(rules("CREATE TABLE public.t (id int);\nALTER TABLE t ALTER COLUMN id TYPE bigint;").is_empty());
+    }
+
+    /// On a table with rows, judged by the type the column has: a widening touches no row.
+    #[test]
+    fn a_widening_of_a_column_with_a_known_type_passes() {
+        let on = |old: &str, sql: &str| {
+            let mut live = crate::LiveDatabase { large_rows: 10, ..Default::default() };
+            live.tables.insert("registry".into(), crate::TableSize { rows: 20_000, bytes: 8_000_000 });
+            live.column_types.insert("registry.access_key".into(), old.into());
+            let s = crate::tests::script("001.sql", sql);
+            crate::lint_with([&s], crate::LintOptions { live: Some(live), ..Default::default() })
+                .findings
+                .iter()
+                .map(|f| f.rule)
+                .collect::<Vec<_>>()
+        };
+        let alter = |to: &str| format!("ALTER TABLE registry ALTER COLUMN access_key TYPE {to};");
+        for (old, to) in [
+            ("character varying(255)", "varchar(4096)"),
+            ("character varying(255)", "character varying(255)"),
+            ("character varying(255)", "varchar"),
+            ("character varying(255)", "text"),
+            ("text", "varchar"),
+            ("numeric(10,2)", "numeric(12,2)"),
+            ("numeric(10,2)", "numeric"),
+        ] {
+            assert!(on(old, &alter(to)).is_empty(), "{old} -> {to}");
+        }
+        for (old, to) in [
+            ("character varying(255)", "varchar(10)"),
+            ("text", "varchar(10)"),
+            ("integer", "text"),
+            ("integer", "bigint"),
+            ("numeric(10,2)", "numeric(12,3)"),
+            ("character varying(255)", "varchar(4096)[]"),
+        ] {
+            assert_eq!(on(old, &alter(to)), ["alter-column-type"], "{old} -> {to}");
+        }
+        // A USING clause may compute anything; an unknown column type is judged as before.
+        assert_eq!(
+            on(
+                "character varying(255)",
+                "ALTER TABLE registry ALTER COLUMN access_key TYPE varchar(4096) USING lower(access_key);"
+            ),
+            ["alter-column-type"]
+        );
+        assert_eq!(
+            on("character varying(255)", "ALTER TABLE registry ALTER COLUMN other TYPE text;"),
+            ["alter-column-type"]
+        );
     }
 }

@@ -35,7 +35,7 @@ mod add_column_not_null_without_default;
 mod add_column_volatile_default;
 mod add_foreign_key_validated;
 mod add_unique_without_index;
-mod alter_column_type;
+pub(crate) mod alter_column_type;
 pub mod concurrently_in_transaction;
 mod create_index_non_concurrently;
 mod destructive;
