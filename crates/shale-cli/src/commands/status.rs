@@ -105,11 +105,21 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     }
     let ignored = serde_json::to_value(&set.ignored)?;
     if settings.database.is_none() {
+        // Without the history, whether goose applied them is unknown: said, not an error.
+        let written_in_go = serde_json::to_value(&set.unrunnable)?;
         if settings.json {
-            print_json(
-                &serde_json::json!({ "ok": true, "migrations": set.migrations.len(), "database": false, "ignored": ignored }),
-            );
+            print_json(&serde_json::json!({
+                "ok": true, "migrations": set.migrations.len(), "database": false, "ignored": ignored,
+                "written_in_go": written_in_go,
+            }));
         } else if !settings.quiet {
+            for go in &set.unrunnable {
+                eprintln!(
+                    "note: {}: migration {} is written in Go, and shale runs SQL migrations only: fine where goose applied it; elsewhere `up` stops before it (port it to SQL)",
+                    go.path.display(),
+                    go.version_text
+                );
+            }
             println!(
                 "{} migration file(s) are valid (no database configured, so the history was not checked)",
                 set.migrations.len()
