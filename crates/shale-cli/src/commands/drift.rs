@@ -46,10 +46,20 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
     let (expected, actual, what, column) = match &args.against {
         None => {
             let live = migrator(settings)?;
-            let actual = block_on(live.schema())?;
+            let mut actual = block_on(live.schema())?;
             throwaway = Some(Throwaway::create(args.dev_url.as_deref())?);
             let first = throwaway.as_ref().expect("made above").first()?;
             let expected = replay(live.set.clone(), history, &first)?;
+            // Another tool's history table, which `adopt` leaves in place, is not drift: the
+            // migrations never built it.
+            for other in block_on(live.other_tools_histories())? {
+                if !expected.tables.iter().any(|t| t.schema == other.schema && t.name == other.table) {
+                    actual = shale_schema::confine::without_table(&actual, &other.schema, &other.table);
+                    if !settings.quiet && !settings.json {
+                        eprintln!("note: {} ({}'s history) is left out", other.display(), other.tool);
+                    }
+                }
+            }
             let what = format!("what the {} migration(s) build", live.set.migrations.len());
             (expected, actual, what, "expected (migrations)".to_string())
         }

@@ -46,6 +46,11 @@ fn switch(p: &Project, tool: &str, table: &str) {
     assert!(p.tables().contains(&"tags".to_string()));
     // The other tool's table is untouched: a team can go back.
     assert_eq!(p.psql(&format!("SELECT to_regclass('{table}') IS NOT NULL")), "t");
+    // And it is not drift: the migrations never built it.
+    let dev = shale_testkit::shared_cluster().url("postgres");
+    let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+    assert!(drift.stderr.contains(&format!("public.{table} ({tool}'s history) is left out")), "{}", drift.stderr);
     // Adopting twice is refused: shale has a history now.
     let again = p.shale(&["adopt"]);
     assert_eq!(again.code, 2, "{}", again.stderr);
