@@ -136,7 +136,7 @@ fn plan_text(problem: &PlanError) -> String {
             "{problem}; run with --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`"
         ),
         PlanError::NoDown { label } => format!(
-            "{problem}; add one (a .down.sql file, a `-- migrate:down` section or a U file), or revert it by hand and record that with `shale repair {} --rolled-back --reason ...`",
+            "{problem}; run with --generate to compute it from the schemas before and after the migration, or add one (a .down.sql file, a `-- migrate:down` or `-- +goose Down` section, or a U file), or revert it by hand and record that with `shale repair {} --rolled-back --reason ...`",
             label.split(' ').next().unwrap_or("VERSION")
         ),
         PlanError::ResumeChanged { .. } => {
@@ -379,9 +379,10 @@ mod tests {
         let e = PlanError::NoDown { label: "0007 add users".into() };
         assert_eq!(
             plan_text(&e),
-            "migration 0007 add users has no down migration, in its files or in the history; add one (a .down.sql \
-             file, a `-- migrate:down` section or a U file), or revert it by hand and record that with `shale repair \
-             0007 --rolled-back --reason ...`"
+            "migration 0007 add users has no down migration, in its files or in the history; run with --generate to \
+             compute it from the schemas before and after the migration, or add one (a .down.sql file, a `-- \
+             migrate:down` or `-- +goose Down` section, or a U file), or revert it by hand and record that with `shale \
+             repair 0007 --rolled-back --reason ...`"
         );
         let e = PlanError::Modified { label: "1 a".into(), path: "m/1_a.sql".into() };
         assert_eq!(
