@@ -457,6 +457,13 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                 if context.verdict_only && (allowed || severity != Severity::Error) {
                     continue;
                 }
+                // A finding about one column or constraint is shown where that is written.
+                let (line, column) = match hit.part {
+                    Some(fix::Part::At(offset)) if offset < text.len() => {
+                        index.line_col(&script.text, statement.span.start + offset)
+                    }
+                    _ => (line, column),
+                };
                 report.findings.push(Finding {
                     rule: hit.rule.id,
                     severity,

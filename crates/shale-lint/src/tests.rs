@@ -213,3 +213,11 @@ fn a_verdict_only_report_keeps_syntax_errors() {
     let verdict = lint_with([&broken], LintOptions { verdict_only: true, ..Default::default() });
     assert_eq!(verdict.syntax_errors.len(), 1);
 }
+
+#[test]
+fn a_finding_about_a_column_is_shown_at_the_column() {
+    let s = script("001.sql", "-- users\nCREATE TABLE users (\n    id serial PRIMARY KEY,\n    name varchar(50)\n);");
+    let report = lint([&s]);
+    let at: Vec<(&str, usize, usize)> = report.findings.iter().map(|f| (f.rule, f.line, f.column)).collect();
+    assert_eq!(at, [("prefer-identity", 3, 5), ("prefer-text", 4, 5)]);
+}
