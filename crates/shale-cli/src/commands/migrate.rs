@@ -304,8 +304,9 @@ fn print_plan(
     report: &shale_lint::Report,
     refused: Option<&str>,
 ) {
-    let at = |path: &std::path::Path, line: usize| {
-        let findings: Vec<_> = report.findings.iter().filter(|f| f.path == path && f.line == line).collect();
+    // A statement's findings, wherever in it each one points (a column's line, say).
+    let at = |path: &std::path::Path, line: usize, start: usize| {
+        let findings: Vec<_> = report.findings.iter().filter(|f| f.path == path && f.span.start == start).collect();
         let cleared: Vec<_> = report.cleared.iter().filter(|c| c.path == path && c.line == line).collect();
         (findings, cleared)
     };
@@ -361,7 +362,7 @@ fn print_plan(
             for (_, _, effect) in report.effects.iter().filter(|(p, l, _)| p == &s.script.path && *l == line) {
                 println!("       {}", super::lint::describe(effect));
             }
-            let (findings, cleared) = at(&s.script.path, line);
+            let (findings, cleared) = at(&s.script.path, line, st.span.start);
             for f in findings {
                 let verdict = match (f.allowed, f.severity) {
                     (true, _) => "allowed in the file",
