@@ -135,19 +135,11 @@ impl Script {
         self.split_later.is_none()
     }
 
-    /// [`Script::split`] where the script is.
-    pub fn split_in_place(&mut self) -> Result<(), LoadError> {
-        if !self.is_split() {
-            *self = self.clone().split()?;
-        }
-        Ok(())
-    }
-
-    /// [`Script::split_in_place`] for a script shared between a migration and the steps planned
-    /// from it: split once, where it is when nothing else holds it yet.
+    /// [`Script::split`] where the script is, shared between a migration and the steps planned
+    /// from it: the split script replaces this holder's copy (one clone, shared or not).
     pub fn split_shared(script: &mut std::sync::Arc<Script>) -> Result<(), LoadError> {
         if !script.is_split() {
-            std::sync::Arc::make_mut(script).split_in_place()?;
+            *script = std::sync::Arc::new(Script::clone(script).split()?);
         }
         Ok(())
     }

@@ -234,7 +234,8 @@ pub struct LintOptions {
     pub rules: RuleConfig,
     /// Keep only what decides whether the scripts may run (see [`Report::blocking`]): errors no
     /// `-- shale:allow` covers and syntax errors. Warnings, allowed errors, the lock of every
-    /// statement and the findings a table's state cleared are left out of the report. A safety check before `up` of 10,000 migrations does not hold 10,000 of each.
+    /// statement and the findings a table's state cleared are left out of the report: a safety
+    /// check before `up` of 10,000 migrations does not hold 10,000 of each.
     pub verdict_only: bool,
 }
 
@@ -281,13 +282,14 @@ impl Context {
     /// The type `column` of `relation` has in the database, when the table existed before this
     /// run and its columns are known; None for a column added in this run.
     pub fn column_type(&self, relation: &str, column: &str) -> Option<&str> {
-        if self.is_new(relation)
-            || self.new_columns.contains(&format!("{}.{}", key(relation), column.to_ascii_lowercase()))
-        {
+        let table = key(relation);
+        let column = column.to_ascii_lowercase();
+        // Columns added in this run are kept by their table's bare name (see `rules::remember`).
+        let bare = table.rsplit('.').next().unwrap_or(&table);
+        if self.is_new(relation) || self.new_columns.contains(&format!("{bare}.{column}")) {
             return None;
         }
-        let live = self.live.as_ref()?;
-        live.column_types.get(&format!("{}.{}", key(relation), column.to_ascii_lowercase())).map(String::as_str)
+        self.live.as_ref()?.column_types.get(&format!("{table}.{column}")).map(String::as_str)
     }
 
     /// The table an index belongs to, when known (created in this run, or in the database).

@@ -212,14 +212,6 @@ impl Migrator {
         }
     }
 
-    /// The history tables of other tools in this database (golang-migrate's `schema_migrations`,
-    /// diesel's `__diesel_schema_migrations`, ...): `adopt` leaves them in place, and `drift`
-    /// leaves them out. One query.
-    pub async fn other_tools_histories(&self) -> Result<Vec<ForeignTable>, Error> {
-        let client = self.connect().await?;
-        Ok(foreign::detect(&client, None).await?)
-    }
-
     /// Another tool's history table in this database, when shale has no history of its own here:
     /// `up` must not run what that tool applied, and `status` says so. One query.
     pub(crate) async fn foreign_history_without_adoption(

@@ -346,14 +346,14 @@ pub fn script(changes: &Diff, destructive_because: Option<&str>, transactions: b
     format!("{}{between}{}", wrap(&first), wrap(&rest))
 }
 
-/// A down migration's text for `down` (the diff from after a migration to before it), destructive
-/// statements included: undoing a change removes what it added. A down that adds enum labels back
-/// and uses them runs statement by statement.
 /// Why a destructive statement is in a script: the user asked for it.
 pub const ALLOWED_BY_FLAG: &str = "included with --allow-destructive";
 /// Why a destructive statement is in a down: it removes what the up added.
 const DOWN_UNDOES_ITS_UP: &str = "a down removes what its up added";
 
+/// A down migration's text for `down` (the diff from after a migration to before it), destructive
+/// statements included: undoing a change removes what it added. A down that adds enum labels back
+/// and uses them runs statement by statement.
 pub fn down_script(down: &Diff) -> String {
     if down.split_commit_first().0.is_empty() {
         script(down, Some(DOWN_UNDOES_ITS_UP), false)

@@ -51,13 +51,20 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             let first = throwaway.as_ref().expect("made above").first()?;
             let expected = replay(live.set.clone(), history, &first)?;
             // Another tool's history table, which `adopt` leaves in place, is not drift: the
-            // migrations never built it.
-            for other in block_on(live.other_tools_histories())? {
-                if !expected.tables.iter().any(|t| t.schema == other.schema && t.name == other.table) {
-                    actual = shale_schema::confine::without_table(&actual, &other.schema, &other.table);
-                    if !settings.quiet && !settings.json {
-                        eprintln!("note: {} ({}'s history) is left out", other.display(), other.tool);
-                    }
+            // migrations never built it. Recognized by name and columns, as adopt does.
+            let others: Vec<_> = actual
+                .tables
+                .iter()
+                .filter(|t| !expected.tables.iter().any(|e| e.schema == t.schema && e.name == t.name))
+                .filter_map(|t| {
+                    let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+                    Some((t.schema.clone(), t.name.clone(), shale::core::adopt::Tool::recognize(&t.name, &columns)?))
+                })
+                .collect();
+            for (schema, table, tool) in others {
+                actual = shale_schema::confine::without_table(&actual, &schema, &table);
+                if !settings.quiet && !settings.json {
+                    eprintln!("note: {schema}.{table} ({tool}'s history) is left out");
                 }
             }
             let what = format!("what the {} migration(s) build", live.set.migrations.len());

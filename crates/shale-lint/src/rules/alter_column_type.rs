@@ -155,4 +155,20 @@ mod tests {
             ["alter-column-type"]
         );
     }
+
+    /// A column dropped and added again in the run has the type it was added with, not the one
+    /// the database had: also in a schema other than public.
+    #[test]
+    fn a_column_added_in_the_run_is_not_judged_by_the_database_s_type() {
+        let mut live = crate::LiveDatabase { large_rows: 10, ..Default::default() };
+        live.tables.insert("app.registry".into(), crate::TableSize { rows: 20_000, bytes: 8_000_000 });
+        live.column_types.insert("app.registry.access_key".into(), "character varying(255)".into());
+        let s = crate::tests::script(
+            "001.sql",
+            "ALTER TABLE app.registry DROP COLUMN access_key;\nALTER TABLE app.registry ADD COLUMN access_key integer;\nALTER TABLE app.registry ALTER COLUMN access_key TYPE text;",
+        );
+        let report = crate::lint_with([&s], crate::LintOptions { live: Some(live), ..Default::default() });
+        let found: Vec<_> = report.findings.iter().filter(|f| f.rule == "alter-column-type").map(|f| f.line).collect();
+        assert_eq!(found, [3]);
+    }
 }
