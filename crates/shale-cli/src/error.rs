@@ -139,6 +139,10 @@ fn plan_text(problem: &PlanError) -> String {
             "{problem}; run with --generate to compute it from the schemas before and after the migration, or add one (a .down.sql file, a `-- migrate:down` or `-- +goose Down` section, or a U file), or revert it by hand and record that with `shale repair {} --rolled-back --reason ...`",
             label.split(' ').next().unwrap_or("VERSION")
         ),
+        PlanError::ResumeChanged { reverting: true, label, .. } => format!(
+            "{problem}; restore them and run `shale down` again (it goes on where it stopped), or revert the rest by hand and record it with `shale repair {} --rolled-back --force --reason ...`",
+            label.split(' ').next().unwrap_or("VERSION")
+        ),
         PlanError::ResumeChanged { .. } => {
             format!("{problem}; restore them, or decide with `shale repair` what the database holds")
         }

@@ -93,6 +93,18 @@ impl fmt::Display for Tool {
     }
 }
 
+/// The reason an adopted history row carries: the tool that applied the migration and the table
+/// that said so. [`adopted_from`] reads the tool back.
+pub fn adopted_reason(tool: Tool, table: &str) -> String {
+    format!("adopted from {tool} ({table}); nothing ran")
+}
+
+/// The tool an adopted history row's reason names ([`adopted_reason`]), if it names one.
+pub fn adopted_from(reason: &str) -> Option<Tool> {
+    let rest = reason.strip_prefix("adopted from ")?;
+    Tool::parse(rest.split([' ', ';']).next()?)
+}
+
 /// What another tool's table says, normalized.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ForeignHistory {
@@ -340,6 +352,14 @@ mod tests {
 
     fn labels(ms: &[&Migration]) -> Vec<String> {
         ms.iter().map(|m| m.label()).collect()
+    }
+
+    #[test]
+    fn an_adopted_rows_reason_names_its_tool() {
+        for tool in Tool::ALL {
+            assert_eq!(adopted_from(&adopted_reason(tool, "public.t")), Some(tool));
+        }
+        assert_eq!(adopted_from("restored by hand"), None);
     }
 
     #[test]

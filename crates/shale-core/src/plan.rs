@@ -100,6 +100,9 @@ pub struct AppliedRecord {
     pub path: Option<String>,
     /// How far the batched backfill at statement `statements_done` got (see [`crate::backfill::Cursor`]).
     pub resume_cursor: Option<String>,
+    /// Why the row was written, read for adopted rows only (it names the tool they came from:
+    /// [`crate::adopt::adopted_from`]).
+    pub reason: Option<String>,
 }
 
 /// What the database remembers: the newest row per version (and per repeatable name).
@@ -177,8 +180,14 @@ pub struct StatusRow {
     pub state: State,
     pub path: Option<PathBuf>,
     pub applied_at: Option<String>,
+    /// How long the migration ran; `None` for an adopted one, which shale never ran.
     pub duration_ms: Option<i64>,
     pub error: Option<String>,
+    /// Taken over from another tool's history by `shale adopt` (nothing ran): `applied_at` is
+    /// when it was taken over.
+    pub adopted: bool,
+    /// The tool it was taken over from, where its history row says.
+    pub adopted_from: Option<crate::adopt::Tool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -186,6 +195,16 @@ pub struct StatusRow {
 pub enum StepDirection {
     Up,
     Down,
+}
+
+impl StepDirection {
+    /// The command that runs a step of this direction again: `up` or `down`.
+    pub fn command(self) -> &'static str {
+        match self {
+            StepDirection::Up => "up",
+            StepDirection::Down => "down",
+        }
+    }
 }
 
 /// One migration to run in one direction.
@@ -333,6 +352,8 @@ pub enum PlanError {
         label: String,
         path: PathBuf,
         statement: usize,
+        /// It was the migration's down that stopped part-way.
+        reverting: bool,
     },
     UnknownVersion {
         version: String,
@@ -385,10 +406,11 @@ impl fmt::Display for PlanError {
             PlanError::NoDown { label } => {
                 write!(f, "migration {label} has no down migration, in its files or in the history")
             }
-            PlanError::ResumeChanged { label, path, statement } => write!(
+            PlanError::ResumeChanged { label, path, statement, reverting } => write!(
                 f,
-                "{}: migration {label} failed part-way and statements before statement {} changed since",
+                "{}: {} {label} stopped part-way and statements before statement {} changed since",
                 path.display(),
+                if *reverting { "the down of migration" } else { "migration" },
                 statement + 1
             ),
             PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
@@ -461,8 +483,10 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             state,
             path: Some(m.up.path.clone()),
             applied_at: record.filter(|_| state != State::Pending).and_then(|r| r.applied_at.clone()),
-            duration_ms: record.filter(|_| state != State::Pending).and_then(|r| r.duration_ms),
+            duration_ms: record.filter(|_| state != State::Pending).and_then(ran_for),
             error: record.filter(|_| state == State::Failed).and_then(|r| r.error.clone()),
+            adopted: record.is_some_and(|r| state != State::Pending && r.kind == RecordKind::Adopted),
+            adopted_from: record.filter(|_| state != State::Pending).and_then(adopted_from),
         });
     }
     let squashed: Vec<(Version, Version)> = set.versioned().filter_map(|m| m.squashed()).collect();
@@ -484,8 +508,10 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             state: State::Missing,
             path: r.path.as_ref().map(PathBuf::from),
             applied_at: r.applied_at.clone(),
-            duration_ms: r.duration_ms,
+            duration_ms: ran_for(r),
             error: None,
+            adopted: r.kind == RecordKind::Adopted,
+            adopted_from: adopted_from(r),
         });
     }
     for u in &set.unrunnable {
@@ -498,8 +524,10 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             state: if record.is_some() { State::Applied } else { State::Unrunnable },
             path: Some(u.path.clone()),
             applied_at: record.and_then(|r| r.applied_at.clone()),
-            duration_ms: record.and_then(|r| r.duration_ms),
+            duration_ms: record.and_then(ran_for),
             error: None,
+            adopted: record.is_some_and(|r| r.kind == RecordKind::Adopted),
+            adopted_from: record.and_then(adopted_from),
         });
     }
     rows.sort_by(|a, b| {
@@ -512,6 +540,17 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
         }
     });
     rows
+}
+
+/// How long the migration of `r` ran: none for an adopted one (the row's duration is that of the
+/// transaction that took it over; the other tool ran it).
+fn ran_for(r: &AppliedRecord) -> Option<i64> {
+    r.duration_ms.filter(|_| r.kind != RecordKind::Adopted)
+}
+
+/// The tool an adopted row was taken over from, where its reason says.
+fn adopted_from(r: &AppliedRecord) -> Option<crate::adopt::Tool> {
+    r.reason.as_deref().filter(|_| r.kind == RecordKind::Adopted).and_then(crate::adopt::adopted_from)
 }
 
 /// Whether the history holds a succeeded migration from `first` up to (not including) `last`.
@@ -605,7 +644,8 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
             State::Failed => {
                 let record = m.version.as_ref().and_then(|v| records.get(&v.canonical()).copied());
                 if let Some(record) = record {
-                    match resume_point(m, record) {
+                    let previous = record.up_sql.as_deref();
+                    match resume_point(&m.up, previous, record.statements_done, || m.label(), false) {
                         Ok(at) => {
                             resume_from = at;
                             // A backfill's batches commit with their position: nothing is in doubt.
@@ -662,23 +702,56 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     Ok(Plan { steps })
 }
 
-/// Where a failed no-transaction migration picks up: after the statements that succeeded, if they
-/// are still the same text. A transactional failure left nothing behind, so it starts over.
-fn resume_point(m: &Migration, record: &AppliedRecord) -> Result<usize, PlanError> {
-    let done = record.statements_done.unwrap_or(0).max(0) as usize;
-    if done == 0 || m.up.no_transaction.is_none() {
+/// Where a failed no-transaction script picks up: after the statements that succeeded (`done`),
+/// if they are still the text they were (`previous`, the script as that attempt ran it). A
+/// transactional failure left nothing behind, so it starts over.
+fn resume_point(
+    script: &Script,
+    previous: Option<&str>,
+    done: Option<i32>,
+    label: impl Fn() -> String,
+    reverting: bool,
+) -> Result<usize, PlanError> {
+    let done = done.unwrap_or(0).max(0) as usize;
+    if done == 0 || script.no_transaction.is_none() {
         return Ok(0);
     }
-    let previous = record.up_sql.as_deref().unwrap_or("");
+    let previous = previous.unwrap_or("");
     let old = crate::split::split(previous).unwrap_or_default();
     let unchanged = done <= old.len()
-        && done <= m.up.statements.len()
-        && (0..done).all(|i| previous[old[i].span.clone()] == *m.up.statement_text(i));
+        && done <= script.statements.len()
+        && (0..done).all(|i| previous[old[i].span.clone()] == *script.statement_text(i));
     if unchanged {
         Ok(done)
     } else {
-        Err(PlanError::ResumeChanged { label: m.label(), path: m.up.path.clone(), statement: done })
+        Err(PlanError::ResumeChanged { label: label(), path: script.path.clone(), statement: done, reverting })
     }
+}
+
+/// The last attempt at reverting `version`, when it stopped part-way after `applied` (the row
+/// that applied it): a down that ran outside a transaction and failed, or whose runner died, is
+/// an audit row with the statements it got through. Where the next down picks up, and whether
+/// the statement there may have run (the runner died with no answer for it).
+fn down_resume_point(
+    history: &History,
+    version: &Version,
+    applied: &AppliedRecord,
+    script: &Script,
+    label: &str,
+) -> Result<(usize, bool), PlanError> {
+    let canonical = version.canonical();
+    let attempt = history.records.iter().find(|r| {
+        r.kind == RecordKind::Audit
+            && r.version == canonical
+            && r.id > applied.id
+            && matches!(r.status, RecordStatus::Running | RecordStatus::Failed)
+    });
+    let Some(attempt) = attempt else {
+        return Ok((0, false));
+    };
+    let at = resume_point(script, attempt.down_sql.as_deref(), attempt.statements_done, || label.to_string(), true)?;
+    let in_doubt = attempt.status == RecordStatus::Running && script.no_transaction.is_some();
+    Ok((at, in_doubt))
 }
 
 fn up_step(m: &Migration, resume_from: usize) -> Step {
@@ -810,6 +883,13 @@ pub fn plan_down_generated(
                 continue;
             }
         };
+        let (resume_from, resume_in_doubt) = match down_resume_point(history, &version, record, &script, &label) {
+            Ok(at) => at,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
         steps.push(Step {
             direction: StepDirection::Down,
             kind: MigrationKind::Versioned,
@@ -820,9 +900,9 @@ pub fn plan_down_generated(
             down_sql: Some(script.text.clone()),
             script,
             checksum: record.checksum.clone(),
-            resume_from: 0,
+            resume_from,
             file: file.map(|m| m.file.clone()).or_else(|| record.path.clone()),
-            resume_in_doubt: false,
+            resume_in_doubt,
             resume_cursor: None,
         });
     }

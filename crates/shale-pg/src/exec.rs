@@ -600,16 +600,18 @@ impl<'a> Executor<'a> {
                 label,
                 reason: error.to_string(),
                 outcome: format!(
-                    "statements 1 to {index} ran; statement {index} may not be recorded yet: the next `shale up` checks before running anything again"
+                    "statements 1 to {index} ran; statement {index} may not be recorded yet: the next `shale {}` checks before running anything again",
+                    step.direction.command()
                 ),
             }),
             NoTxStop::Statement { index, error } if error.as_db_error().is_none() => Err(PgError::ConnectionLost {
                 label,
                 reason: error.to_string(),
                 outcome: format!(
-                    "{}whether statement {} ran is unknown: the next `shale up` checks before running it again",
-                    if index == 0 { String::new() } else { format!("statements 1 to {index} are applied and recorded; ") },
-                    index + 1
+                    "{}whether statement {} ran is unknown: the next `shale {}` checks before running it again",
+                    if index == 0 { String::new() } else { format!("statements 1 to {index} ran and are recorded; ") },
+                    index + 1,
+                    step.direction.command()
                 ),
             }),
             NoTxStop::Statement { index, error } => {
@@ -637,7 +639,8 @@ impl<'a> Executor<'a> {
                         "nothing of the down ran (it runs outside a transaction, statement by statement), and the migration stays applied: fix the statement and run `shale down` again".to_string()
                     } else {
                         format!(
-                            "the down runs outside a transaction: statements 1 to {index} of it ran, and the migration stays recorded as applied; revert the rest by hand and record it with `shale repair {version} --rolled-back --force --reason ...`, or fix the down and run `shale down` again (it starts at its first statement)"
+                            "the down runs outside a transaction: statements 1 to {index} of it ran, and the migration stays recorded as applied; fix the failing statement and run `shale down` again to go on at statement {}, or revert the rest by hand and record it with `shale repair {version} --rolled-back --force --reason ...`",
+                            index + 1
                         )
                     }
                 } else if script.backfill(index).is_some() {
@@ -771,8 +774,8 @@ impl<'a> Executor<'a> {
         if let Some(row) = rows.first() {
             return Err(in_doubt(format!(
                 "it is still running on the server (pid {}, {} for {}), left by a run that stopped; wait for it to end \
-                 (or cancel it with SELECT pg_cancel_backend({})), then run `shale up` again",
-                row[0], row[1], row[2], row[0]
+                 (or cancel it with SELECT pg_cancel_backend({})), then run `shale {}` again",
+                row[0], row[1], row[2], row[0], step.direction.command()
             )));
         }
         match rerun_check(text) {
@@ -815,6 +818,15 @@ impl<'a> Executor<'a> {
                 }
                 Ok(index)
             }
+            RerunCheck::Unknown if step.direction == StepDirection::Down => Err(in_doubt(format!(
+                "the run that sent it stopped before it could record the result, and nothing in the database tells \
+                 whether it ran; the migration stays applied. Look whether its effect is there, then revert by hand \
+                 what is left of the down (from statement {after} if it ran, from statement {at} if it did not) and \
+                 record it with `shale repair {v} --rolled-back --force --reason ...`",
+                v = step.version_text,
+                after = index + 2,
+                at = index + 1,
+            ))),
             RerunCheck::Unknown => Err(in_doubt(format!(
                 "the run that sent it stopped before it could record the result, and nothing in the database tells \
                  whether it ran. Look whether its effect is there, then record what you found: \

@@ -164,7 +164,8 @@ END $shale$",
         CASE WHEN status IN ('failed', 'running') THEN up_sql END,
         {down},
         to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-        duration_ms, statements_done, error_message, {newer}
+        duration_ms, statements_done, error_message, {newer},
+        CASE WHEN kind = 'adopted' THEN reason END
  FROM {t}",
             t = self.name(),
             down = if with_down { "down_sql" } else { "NULL::text" },
@@ -289,7 +290,8 @@ END $shale$",
     /// INSERT for an attempt: running (then RETURNING id), finished, or failed with its error.
     pub fn insert_sql(&self, r: &NewRecord<'_>, failure: Option<&DbFailure>, returning_id: bool) -> String {
         let finished = if r.status == RecordStatus::Running { "NULL" } else { "clock_timestamp()" };
-        let duration = if r.status == RecordStatus::Running {
+        let duration = if r.status == RecordStatus::Running || r.kind == RecordKind::Adopted {
+            // Running: not yet known. Adopted: another tool ran it, and when or for how long is not known.
             "NULL".to_string()
         } else {
             // The attempt's own transaction started at now(): its length is the migration's duration.
@@ -418,6 +420,7 @@ fn parse_row(row: &tokio_postgres::SimpleQueryRow) -> Result<AppliedRecord, PgEr
             error: text(11),
             path: text(12),
             resume_cursor: text(13),
+            reason: text(14),
         })
     }
 }
@@ -442,6 +445,7 @@ mod tests {
             error: None,
             path: None,
             resume_cursor: None,
+            reason: None,
         }
     }
 

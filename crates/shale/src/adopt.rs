@@ -107,7 +107,7 @@ impl Migrator {
         let adoption = plan_adoption(&self.set, &foreign).map_err(|problems| {
             Error::Invalid(problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
         })?;
-        let reason = format!("adopted from {tool} ({}); nothing ran", table.display());
+        let reason = shale_core::adopt::adopted_reason(tool, &table.display());
         let mut adopted: Vec<AdoptedMigration> = adoption
             .applied
             .iter()

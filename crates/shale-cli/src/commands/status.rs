@@ -39,15 +39,27 @@ pub fn status(settings: &Settings) -> Result<i32> {
         t.add_row(vec![
             Cell::new(version),
             Cell::new(&row.name),
-            state_cell(row.state),
+            state_cell(row),
             Cell::new(row.applied_at.as_deref().unwrap_or("")),
             Cell::new(ms(row.duration_ms)),
         ]);
     }
     println!("{t}");
     let count = |states: &[State]| report.migrations.iter().filter(|r| states.contains(&r.state)).count();
+    // Of the applied, those another tool ran and `shale adopt` took over.
+    let adopted: Vec<_> = report.migrations.iter().filter(|r| r.adopted && r.state == State::Applied).collect();
+    let adopted = match adopted.first() {
+        None => String::new(),
+        Some(first) => {
+            let from = match first.adopted_from {
+                Some(tool) if adopted.iter().all(|r| r.adopted_from == Some(tool)) => format!(" from {tool}"),
+                _ => String::new(),
+            };
+            format!(" ({} of them adopted{from})", adopted.len())
+        }
+    };
     let mut summary = format!(
-        "\nversion {}; {} applied, {} pending",
+        "\nversion {}; {} applied{adopted}, {} pending",
         report.current_version.as_deref().unwrap_or("none"),
         count(&[State::Applied, State::Baseline]),
         count(&[State::Pending, State::OutOfOrder]),
@@ -77,8 +89,15 @@ fn print_ignored(settings: &Settings, ignored: &[shale_core::layout::Ignored]) {
     }
 }
 
-fn state_cell(state: State) -> Cell {
-    let cell = Cell::new(state.as_str());
+/// The state, or for a migration `shale adopt` took over (applied by another tool, nothing ran),
+/// where it came from.
+fn state_cell(row: &shale_core::plan::StatusRow) -> Cell {
+    let state = row.state;
+    let cell = match (row.adopted, row.adopted_from, state) {
+        (true, Some(tool), State::Applied) => Cell::new(format!("adopted from {tool}")),
+        (true, None, State::Applied) => Cell::new("adopted"),
+        _ => Cell::new(state.as_str()),
+    };
     let color = match state {
         State::Applied | State::Baseline => comfy_table::Color::Green,
         State::Pending => comfy_table::Color::Yellow,

@@ -42,6 +42,9 @@ fn switch(p: &Project, tool: &str, table: &str) {
     let states: Vec<&str> =
         status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["applied", "applied", "pending"], "{status}");
+    let from: Vec<&serde_json::Value> =
+        status["migrations"].as_array().unwrap().iter().map(|m| &m["adopted_from"]).collect();
+    assert_eq!(from, [&tool.into(), &tool.into(), &serde_json::Value::Null], "{status}");
     p.shale(&["up"]).ok();
     assert!(p.tables().contains(&"tags".to_string()));
     // The other tool's table is untouched: a team can go back.
@@ -246,6 +249,19 @@ fn goose_go_migrations_are_taken_over_too() {
     );
     let run = p.shale(&["adopt"]).ok();
     snapshot!("goose_go_adopt", shown(&p, &run));
+    // status says which migrations were taken over and from which tool, with no duration: the
+    // adopt transaction's length is not how long goose took to run them.
+    snapshot!("goose_go_status", shown(&p, &p.shale(&["status"]).ok()));
+    // Rows an earlier shale wrote carry the adopt transaction's duration: not shown either.
+    p.psql("UPDATE shale_migrations SET duration_ms = 7 WHERE kind = 'adopted'");
+    let status = p.shale(&["status", "--json"]).ok().json();
+    for m in status["migrations"].as_array().unwrap().iter().filter(|m| m["state"] == "applied") {
+        assert_eq!(
+            (&m["adopted"], &m["adopted_from"], &m["duration_ms"]),
+            (&true.into(), &"goose".into(), &().into()),
+            "{m}"
+        );
+    }
     // 00004 would run, but 00005 cannot: `up` says what to do first.
     snapshot!("goose_go_up", shown(&p, &p.shale(&["up"])));
 }

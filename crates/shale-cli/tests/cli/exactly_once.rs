@@ -110,6 +110,80 @@ fn a_concurrent_index_build_killed_mid_way_is_checked_in_the_catalog() {
     assert_eq!(status["migrations"][0]["state"], "applied", "{status}");
 }
 
+/// A down outside a transaction whose runner is killed mid-statement goes on where it stopped:
+/// the statements it got through do not run again, and the one left in doubt is checked in the
+/// catalog. The migration stays applied until the down finishes.
+#[test]
+fn a_no_transaction_down_killed_mid_way_goes_on_where_it_stopped() {
+    let p = Project::new("once_down_killed");
+    p.psql("CREATE TABLE log (step text)");
+    p.write("001_index.up.sql", "CREATE TABLE big (id int);\nINSERT INTO big SELECT generate_series(1, 1000);\nCREATE INDEX big_id ON big (id);");
+    p.write(
+        "001_index.down.sql",
+        "-- shale:no-transaction\nINSERT INTO log VALUES ('first');\nDROP INDEX CONCURRENTLY big_id;\nINSERT INTO log VALUES ('last');\nDROP TABLE big;\n",
+    );
+    p.shale(&["up"]).ok();
+    // A transaction reading the table holds the drop up (DROP INDEX CONCURRENTLY waits for it),
+    // long enough to kill the runner in the middle of it.
+    let db = p.db.name.clone();
+    let reader = std::thread::spawn(move || {
+        shared_cluster().psql(&db, "BEGIN; SELECT count(*) FROM big; SELECT pg_sleep(2); COMMIT").unwrap()
+    });
+    p.wait_running("pg_sleep(2)");
+    let mut runner = p.spawn(&["down", "--step", "1"]);
+    p.wait_running("DROP INDEX CONCURRENTLY big_id");
+    runner.kill().unwrap(); // SIGKILL: it records nothing more
+    runner.wait().unwrap();
+    reader.join().unwrap();
+    p.wait_for(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'DROP INDEX CONCURRENTLY%'",
+        "0",
+        "the drop ended",
+    );
+    assert_eq!(
+        p.psql("SELECT string_agg(kind || ' ' || status || ' ' || coalesce(statements_done, 0), ', ' ORDER BY id) FROM shale_migrations"),
+        "versioned succeeded 0, audit running 1"
+    );
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "applied", "{status}");
+    p.shale(&["up"]).ok();
+
+    let run = p.shale(&["down", "--step", "1"]).ok();
+    assert!(!run.stderr.contains("may or may not"), "{}", run.stderr);
+    // Its first statement did not run again, and the drop (which ran) was not tried again.
+    assert_eq!(p.psql("SELECT string_agg(step, ',' ORDER BY step) FROM log"), "first,last");
+    assert_eq!(p.psql("SELECT to_regclass('big') IS NULL"), "t");
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "pending", "{status}");
+}
+
+/// A down outside a transaction that failed part-way goes on at the failed statement once it is
+/// fixed; one whose earlier statements were changed since is refused, naming the down.
+#[test]
+fn a_failed_no_transaction_down_goes_on_at_the_failed_statement() {
+    let p = Project::new("once_down_resumes");
+    p.psql("CREATE TABLE log (step text)");
+    p.write("001_t.up.sql", "CREATE TABLE t (id int);");
+    p.write(
+        "001_t.down.sql",
+        "-- shale:no-transaction\nINSERT INTO log VALUES ('first');\nDROP TABLE nope;\nDROP TABLE t;\n",
+    );
+    p.shale(&["up"]).ok();
+    let failed = p.shale(&["down", "--step", "1"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(failed.stderr.contains("run `shale down` again to go on at statement 2"), "{}", failed.stderr);
+    // Changing a statement that already ran is refused: where to go on is no longer known.
+    p.write("001_t.down.sql", "-- shale:no-transaction\nINSERT INTO log VALUES ('changed');\nDROP TABLE t;\n");
+    snapshot!("down_resume_changed", shown(&p, &p.shale(&["down", "--step", "1"])));
+    p.write(
+        "001_t.down.sql",
+        "-- shale:no-transaction\nINSERT INTO log VALUES ('first');\nDROP TABLE IF EXISTS nope;\nDROP TABLE t;\n",
+    );
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql("SELECT string_agg(step, ',') FROM log"), "first", "the first statement ran once");
+    assert_eq!(p.psql("SELECT to_regclass('t') IS NULL"), "t");
+}
+
 #[test]
 fn a_runner_that_lost_its_lease_records_no_failure_after_the_fact() {
     let p = Project::new("once_lease_failed_row");

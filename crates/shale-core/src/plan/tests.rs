@@ -27,6 +27,7 @@ fn applied(set: &MigrationSet, version: &str) -> AppliedRecord {
         error: None,
         path: Some(m.file.clone()),
         resume_cursor: None,
+        reason: None,
     }
 }
 
@@ -149,6 +150,37 @@ fn failed_no_transaction_migration_resumes_when_unchanged() {
     let edited = set(&[("1_a.sql", &text.replace("(id int)", "(id bigint)"))]);
     let errors = plan_up(&edited, &h, &up_all()).unwrap_err();
     assert!(matches!(errors[0], PlanError::ResumeChanged { statement: 2, .. }));
+}
+
+#[test]
+fn a_no_transaction_down_that_stopped_part_way_goes_on_where_it_stopped() {
+    let down = "-- shale:no-transaction\ninsert into log values (1);\ndrop index concurrently t_a;\ndrop table t;\n";
+    let s = set(&[("1_t.up.sql", "create table t (id int);"), ("1_t.down.sql", down)]);
+    let attempt = |status: RecordStatus, id: i64| AppliedRecord {
+        id,
+        kind: RecordKind::Audit,
+        status,
+        statements_done: Some(2),
+        down_sql: Some(down.to_string()),
+        ..applied(&s, "1")
+    };
+    let step =
+        |h: &History| plan_down(&s, h, &Target::Steps(1)).map(|p| (p.steps[0].resume_from, p.steps[0].resume_in_doubt));
+    // Failed at its third statement: it goes on there, nothing in doubt.
+    let failed = History { records: vec![applied(&s, "1"), attempt(RecordStatus::Failed, 2)] };
+    assert_eq!(step(&failed).unwrap(), (2, false));
+    // Its runner died: the statement it was at is checked before it runs again.
+    let killed = History { records: vec![applied(&s, "1"), attempt(RecordStatus::Running, 2)] };
+    assert_eq!(step(&killed).unwrap(), (2, true));
+    // An attempt older than the row that applied it (applied again since) is not this down's.
+    let mut again = applied(&s, "1");
+    again.id = 3;
+    assert_eq!(step(&History { records: vec![again, attempt(RecordStatus::Failed, 2)] }).unwrap(), (0, false));
+    // A statement that ran was edited since: refused, naming the down.
+    let edited = set(&[("1_t.up.sql", "create table t (id int);"), ("1_t.down.sql", &down.replace("(1)", "(2)"))]);
+    let errors = plan_down(&edited, &failed, &Target::Steps(1)).unwrap_err();
+    assert!(matches!(errors[0], PlanError::ResumeChanged { statement: 2, reverting: true, .. }), "{errors:?}");
+    assert!(errors[0].to_string().contains("the down of migration 1 t stopped part-way"), "{}", errors[0]);
 }
 
 #[test]
