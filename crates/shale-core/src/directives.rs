@@ -6,6 +6,9 @@
 pub struct Directives {
     /// `-- shale:no-transaction`: run statement by statement outside a transaction.
     pub no_transaction: bool,
+    /// Where the first line asking for that starts (its `--`), as a byte offset of the text: what
+    /// the file says is named in the reason (`-- +goose NO TRANSACTION`, `-- migrate:up transaction:false`).
+    pub no_transaction_at: Option<usize>,
     /// `-- shale:out-of-order`: this file may be applied below the newest applied version.
     pub out_of_order: bool,
     /// `-- shale:lock-timeout=10s`: PostgreSQL `lock_timeout` while this file runs.
@@ -48,7 +51,8 @@ impl Directives {
                 continue;
             };
             let rest = rest.trim_start();
-            let at = start + (line.len() - line.trim_start().len()) + (trimmed.len() - rest.len());
+            let comment_at = start + (line.len() - line.trim_start().len());
+            let at = comment_at + (trimmed.len() - rest.len());
             if let Some(body) = rest.strip_prefix("shale:") {
                 found.apply(body.trim(), at)?;
             } else if let Some(options) = rest.strip_prefix("migrate:") {
@@ -61,6 +65,9 @@ impl Directives {
                 if annotation.trim().eq_ignore_ascii_case("no transaction") {
                     found.no_transaction = true;
                 }
+            }
+            if found.no_transaction && found.no_transaction_at.is_none() {
+                found.no_transaction_at = Some(comment_at);
             }
         }
         Ok(found)
@@ -184,6 +191,15 @@ mod tests {
     fn dbmate_transaction_false() {
         let d = Directives::parse("-- migrate:up transaction:false\ncreate index concurrently i on t(c);\n").unwrap();
         assert!(d.no_transaction);
+        assert_eq!(d.no_transaction_at, Some(0));
+    }
+
+    #[test]
+    fn the_line_asking_for_no_transaction_is_kept() {
+        let text = "select 1;\n  -- +goose NO TRANSACTION\n-- shale:no-transaction\n";
+        let d = Directives::parse(text).unwrap();
+        assert_eq!(&text[d.no_transaction_at.unwrap()..], "-- +goose NO TRANSACTION\n-- shale:no-transaction\n");
+        assert_eq!(Directives::parse("-- +goose Up\nselect 1;\n").unwrap().no_transaction_at, None);
     }
 
     #[test]

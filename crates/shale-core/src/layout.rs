@@ -170,7 +170,16 @@ impl Script {
         }
         let no_transaction = force_no_transaction
             .map(str::to_string)
-            .or_else(|| directives.no_transaction.then(|| "-- shale:no-transaction".to_string()))
+            .or_else(|| {
+                // The file's own words: `-- shale:no-transaction`, `-- +goose NO TRANSACTION`, ...
+                directives.no_transaction.then(|| match directives.no_transaction_at {
+                    Some(offset) => {
+                        let line = LineIndex::new(&text).line_col(&text, offset).0;
+                        format!("`{}` (line {line})", first_line(&text[offset..]).trim_end())
+                    }
+                    None => "`-- shale:no-transaction`".to_string(),
+                })
+            })
             .or_else(|| {
                 statements
                     .iter()

@@ -232,6 +232,23 @@ fn dry_run_prints_the_plan_and_runs_nothing() {
     assert_eq!(json["steps"][0]["statements"].as_array().unwrap().len(), 5);
 }
 
+/// A migration that runs outside a transaction because the file asks for it is shown with the
+/// file's own words and line, whichever tool's they are.
+#[test]
+fn dry_run_names_the_line_that_asks_for_no_transaction() {
+    let p = Project::new("cli_dry_no_tx");
+    p.write("00001_mood.sql", "-- +goose Up\nCREATE TYPE mood AS ENUM ('ok');\n\n-- +goose Down\nDROP TYPE mood;\n");
+    p.write(
+        "00002_mood_meh.sql",
+        "-- +goose NO TRANSACTION\n-- +goose Up\nALTER TYPE mood ADD VALUE 'meh';\n\n-- +goose Down\nSELECT 1;\n",
+    );
+    p.write("00003_note.sql", "-- +goose Up\n-- shale:no-transaction\nCREATE TABLE notes (id int);\n");
+    let run = p.shale(&["up", "--dry-run"]).ok();
+    snapshot!("dry_run_no_transaction_in_the_file_s_words", shown(&p, &run));
+    let json = p.shale(&["up", "--dry-run", "--json"]).ok().json();
+    assert_eq!(json["steps"][1]["no_transaction_reason"], "`-- +goose NO TRANSACTION` (line 1)");
+}
+
 #[test]
 fn baseline_marks_an_existing_database() {
     let p = Project::new("cli_baseline");

@@ -139,7 +139,7 @@ fn no_transaction_detection_and_directives() {
     ])
     .unwrap();
     assert!(set.migrations[0].up.no_transaction.as_deref().unwrap().contains("CREATE INDEX CONCURRENTLY"));
-    assert_eq!(set.migrations[1].up.no_transaction.as_deref(), Some("-- shale:no-transaction"));
+    assert_eq!(set.migrations[1].up.no_transaction.as_deref(), Some("`-- shale:no-transaction` (line 1)"));
     assert!(set.migrations[2].up.no_transaction.is_none());
     let errors = load(vec![file("001_a.sql", "select 1;\n-- shale:bogus\n")]).unwrap_err();
     assert_eq!(errors[0].position, Some((2, 4)));
@@ -183,7 +183,8 @@ fn goose_sections_statement_blocks_and_no_transaction() {
 
     let text = "-- +goose NO TRANSACTION\n-- +goose Up\nALTER TYPE mood ADD VALUE 'meh';\nUPDATE t SET mood = 'meh';\n";
     let set = load(vec![file("00004_mood.sql", text)]).unwrap();
-    assert_eq!(set.migrations[0].up.no_transaction.as_deref(), Some("-- shale:no-transaction"));
+    // Named as the file says it.
+    assert_eq!(set.migrations[0].up.no_transaction.as_deref(), Some("`-- +goose NO TRANSACTION` (line 1)"));
     assert!(set.migrations[0].down.is_none());
 
     let err =
