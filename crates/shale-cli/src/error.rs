@@ -60,8 +60,8 @@ pub fn render(error: &anyhow::Error, changes_database: bool) {
         }
         Some(ShaleError::Plan(errors)) => {
             let mut s = String::new();
-            for e in errors {
-                s.push_str(&format!("error: {}\n", plan_text(e)));
+            for text in plan_texts(errors) {
+                s.push_str(&format!("error: {text}\n"));
             }
             if changes_database {
                 s.push_str("nothing was applied\n");
@@ -110,7 +110,7 @@ pub fn target_error(target: &TargetReport) -> Option<String> {
     match target.failure.as_deref() {
         // A failed migration's line (with its SQLSTATE and detail) has no hint to reword.
         Some(ShaleError::Pg(PgError::Migration { .. })) | None => target.error.clone(),
-        Some(ShaleError::Plan(problems)) => Some(problems.iter().map(plan_text).collect::<Vec<_>>().join("; ")),
+        Some(ShaleError::Plan(problems)) => Some(plan_texts(problems).join("; ")),
         Some(e) => Some(shale_text(e)),
     }
 }
@@ -123,6 +123,42 @@ fn shale_text(error: &ShaleError) -> String {
         }
         _ => error.to_string(),
     }
+}
+
+/// The problems between the files and the history, each with the way out in the CLI's words;
+/// the migrations with no down together, in one message where the first of them was, with the
+/// way out said once (a down over 40 migrations of a directory without downs is one line).
+fn plan_texts(problems: &[PlanError]) -> Vec<String> {
+    let no_down: Vec<&str> = problems
+        .iter()
+        .filter_map(|p| match p {
+            PlanError::NoDown { label } => Some(label.split(' ').next().unwrap_or(label)),
+            _ => None,
+        })
+        .collect();
+    if no_down.len() < 2 {
+        return problems.iter().map(plan_text).collect();
+    }
+    let mut texts = Vec::new();
+    let mut said = false;
+    for p in problems {
+        match p {
+            PlanError::NoDown { .. } if said => {}
+            PlanError::NoDown { .. } => {
+                said = true;
+                texts.push(format!(
+                    "{} of the migrations to revert have no down migration, in their files or in the history: {}; \
+                     run with --generate to compute their downs from the schemas before and after each migration, \
+                     or add them (.down.sql files, `-- migrate:down` or `-- +goose Down` sections, or U files), \
+                     or revert them by hand and record each with `shale repair VERSION --rolled-back --reason ...`",
+                    no_down.len(),
+                    crate::output::version_ranges(&no_down)
+                ))
+            }
+            _ => texts.push(plan_text(p)),
+        }
+    }
+    texts
 }
 
 /// A problem between the files and the history, with the way out in the CLI's words.

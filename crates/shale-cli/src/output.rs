@@ -253,3 +253,41 @@ pub fn table(header: &[&str]) -> comfy_table::Table {
 pub fn ms(duration_ms: Option<i64>) -> String {
     duration_ms.map(|d| format!("{d} ms")).unwrap_or_default()
 }
+
+/// Versions as written (`0003`, `20240101120000`, `1.2`), in any order, compactly: in version
+/// order, runs of consecutive whole numbers as ranges (`0001-0012, 0015, 0017-0040`).
+pub fn version_ranges(versions: &[&str]) -> String {
+    let mut sorted: Vec<(Option<shale::Version>, &str)> =
+        versions.iter().map(|v| (shale::Version::parse(v), *v)).collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)));
+    let number = |text: &str| text.parse::<u128>().ok();
+    let mut runs: Vec<(&str, &str)> = Vec::new();
+    for (_, text) in sorted {
+        match runs.last_mut() {
+            Some((_, last)) if number(last).zip(number(text)).is_some_and(|(a, b)| a.checked_add(1) == Some(b)) => {
+                *last = text
+            }
+            _ => runs.push((text, text)),
+        }
+    }
+    runs.iter()
+        .map(|(first, last)| if first == last { first.to_string() } else { format!("{first}-{last}") })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod version_range_tests {
+    use super::version_ranges;
+
+    #[test]
+    fn consecutive_numbers_are_ranges() {
+        assert_eq!(
+            version_ranges(&["0003", "0001", "0002", "0005", "0007", "0006", "0010"]),
+            "0001-0003, 0005-0007, 0010"
+        );
+        assert_eq!(version_ranges(&["20240102000000", "20240101000000"]), "20240101000000, 20240102000000");
+        assert_eq!(version_ranges(&["2", "1.1", "1"]), "1, 1.1, 2");
+        assert_eq!(version_ranges(&["7"]), "7");
+    }
+}

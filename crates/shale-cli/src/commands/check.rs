@@ -132,8 +132,21 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             &serde_json::json!({ "ok": !failed, "stopped": stopped, "migrations": checks, "squash": squash, "drift": drift }),
         );
     } else {
-        for c in &checks {
-            let label = format!("{} {}", c.version.as_deref().unwrap_or(""), c.name);
+        // Neighbours with no down to check are one line: a directory with no downs at all is one
+        // line, not one per migration; which they are and what to do is said once, at the end.
+        let label = |c: &MigrationCheck| format!("{} {}", c.version.as_deref().unwrap_or(""), c.name);
+        let mut i = 0;
+        while i < checks.len() {
+            let run = checks[i..].iter().take_while(|c| c.down_restores_schema.is_none()).count();
+            if run > 1 {
+                let (first, last) = (&checks[i], &checks[i + run - 1]);
+                println!("ok    {} to {} ({run} migrations): apply (no down to check)", label(first), label(last));
+                i += run;
+                continue;
+            }
+            let c = &checks[i];
+            i += 1;
+            let label = label(c);
             match c.down_restores_schema {
                 None => println!("ok    {label}: applies (no down to check)"),
                 Some(true) if c.down_generated => {
@@ -152,6 +165,15 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         }
         if stopped {
             println!("      later migrations were not checked: fix this down first");
+        }
+        let no_down: Vec<&str> =
+            checks.iter().filter(|c| c.down_restores_schema.is_none()).filter_map(|c| c.version.as_deref()).collect();
+        if !no_down.is_empty() && !args.generate_downs {
+            println!(
+                "note  no down to check for {} migration(s): {}; add downs, or run with --generate-downs to check the ones `shale down --generate` would compute",
+                no_down.len(),
+                crate::output::version_ranges(&no_down)
+            );
         }
         if let Some(squash) = &squash {
             if squash.differences.is_empty() {

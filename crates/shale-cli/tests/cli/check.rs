@@ -41,3 +41,12 @@ fn check_applies_everything_and_proves_each_down() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.contains("the live database matches the migrations"), "{}", run.stdout);
 }
+
+/// Neighbours with no down to check are one line each run, and one note names them all.
+#[test]
+fn migrations_without_downs_are_grouped() {
+    let p = Project::new("check_no_downs");
+    crate::migrate::mostly_without_downs(&p);
+    let run: Run = p.bare().arg("check").output().unwrap().into();
+    snapshot!("check_without_downs", common::shown(&p, &run.ok()));
+}

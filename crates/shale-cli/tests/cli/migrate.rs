@@ -70,6 +70,26 @@ fn down_step_to_redo_goto() {
     assert_eq!(p.shale(&["down"]).code, 2);
 }
 
+/// Up files only, as many golang-migrate directories have them, and one down among them.
+pub fn mostly_without_downs(p: &Project) {
+    for v in 1..=12 {
+        p.write(&format!("{v:04}_t{v}.up.sql"), &format!("CREATE TABLE t{v} (id int);\n"));
+    }
+    p.write("0007_t7.down.sql", "DROP TABLE t7;\n");
+}
+
+/// A down over many migrations that have no down is refused in one message naming them all,
+/// consecutive versions as ranges, with the ways out said once.
+#[test]
+fn down_over_many_migrations_without_downs_names_them_in_one_message() {
+    let p = Project::new("cli_no_downs");
+    mostly_without_downs(&p);
+    p.shale(&["up"]).ok();
+    let refused = p.shale(&["down", "--all"]);
+    snapshot!("down_without_downs_in_one_message", shown(&p, &refused));
+    assert_eq!(p.tables().len(), 13, "nothing was reverted");
+}
+
 #[test]
 fn plain_numbered_files_and_dbmate_sections() {
     let p = Project::new("cli_plain");
@@ -88,7 +108,14 @@ fn plain_numbered_files_and_dbmate_sections() {
     // 10 has no down: down --all stops there and says so; nothing is reverted.
     let refused = p.shale(&["down", "--all"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
-    assert!(refused.stderr.contains("10 empty has no down migration"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "3 of the migrations to revert have no down migration, in their files or in the history: 001, 9-10;"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(refused.stderr.matches("--generate").count(), 1, "the way out is said once: {}", refused.stderr);
     assert_eq!(p.tables(), ["sessions", "shale_migrations", "users"]);
 }
 
