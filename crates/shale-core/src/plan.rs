@@ -188,6 +188,9 @@ pub struct StatusRow {
     pub adopted: bool,
     /// The tool it was taken over from, where its history row says.
     pub adopted_from: Option<crate::adopt::Tool>,
+    /// A down of this applied migration stopped part-way (outside a transaction it failed, or its
+    /// runner died): the statement, 1-based, the next `shale down` goes on at.
+    pub down_stopped_at: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -487,6 +490,10 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             error: record.filter(|_| state == State::Failed).and_then(|r| r.error.clone()),
             adopted: record.is_some_and(|r| state != State::Pending && r.kind == RecordKind::Adopted),
             adopted_from: record.filter(|_| state != State::Pending).and_then(adopted_from),
+            down_stopped_at: record
+                .filter(|_| matches!(state, State::Applied | State::Modified))
+                .and_then(|r| stopped_down(history, r))
+                .map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
         });
     }
     let squashed: Vec<(Version, Version)> = set.versioned().filter_map(|m| m.squashed()).collect();
@@ -512,6 +519,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             error: None,
             adopted: r.kind == RecordKind::Adopted,
             adopted_from: adopted_from(r),
+            down_stopped_at: stopped_down(history, r).map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
         });
     }
     for u in &set.unrunnable {
@@ -528,6 +536,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             error: None,
             adopted: record.is_some_and(|r| r.kind == RecordKind::Adopted),
             adopted_from: record.and_then(adopted_from),
+            down_stopped_at: None,
         });
     }
     rows.sort_by(|a, b| {
@@ -728,6 +737,25 @@ fn resume_point(
     }
 }
 
+/// The newest attempt at reverting the migration `applied` applied (an audit row of its version,
+/// newer than that row), when it did not finish.
+fn down_attempt<'h>(history: &'h History, version: &str, applied: &AppliedRecord) -> Option<&'h AppliedRecord> {
+    history.records.iter().find(|r| {
+        r.kind == RecordKind::Audit
+            && r.version == version
+            && r.id > applied.id
+            && matches!(r.status, RecordStatus::Running | RecordStatus::Failed)
+    })
+}
+
+/// A down of the migration `applied` applied that stopped with some of it done or in doubt: one that
+/// ran outside a transaction and failed after its first statement, or whose runner died (a
+/// transactional down that failed left nothing behind).
+fn stopped_down<'h>(history: &'h History, applied: &AppliedRecord) -> Option<&'h AppliedRecord> {
+    down_attempt(history, &applied.version, applied)
+        .filter(|a| a.status == RecordStatus::Running || a.statements_done.unwrap_or(0) > 0)
+}
+
 /// The last attempt at reverting `version`, when it stopped part-way after `applied` (the row
 /// that applied it): a down that ran outside a transaction and failed, or whose runner died, is
 /// an audit row with the statements it got through. Where the next down picks up, and whether
@@ -739,14 +767,7 @@ fn down_resume_point(
     script: &Script,
     label: &str,
 ) -> Result<(usize, bool), PlanError> {
-    let canonical = version.canonical();
-    let attempt = history.records.iter().find(|r| {
-        r.kind == RecordKind::Audit
-            && r.version == canonical
-            && r.id > applied.id
-            && matches!(r.status, RecordStatus::Running | RecordStatus::Failed)
-    });
-    let Some(attempt) = attempt else {
+    let Some(attempt) = down_attempt(history, &version.canonical(), applied) else {
         return Ok((0, false));
     };
     let at = resume_point(script, attempt.down_sql.as_deref(), attempt.statements_done, || label.to_string(), true)?;

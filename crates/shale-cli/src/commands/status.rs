@@ -75,6 +75,11 @@ pub fn status(settings: &Settings) -> Result<i32> {
             n => summary.push_str(&format!(", {n} {words}")),
         }
     }
+    match report.migrations.iter().filter(|r| r.down_stopped_at.is_some()).count() {
+        0 => {}
+        n => summary
+            .push_str(&format!(", {n} with a down that stopped part-way (`shale down` goes on where it stopped)")),
+    }
     println!("{summary}");
     Ok(0)
 }
@@ -98,7 +103,12 @@ fn state_cell(row: &shale_core::plan::StatusRow) -> Cell {
         (true, None, State::Applied) => Cell::new("adopted"),
         _ => Cell::new(state.as_str()),
     };
+    let cell = match row.down_stopped_at {
+        Some(at) => Cell::new(format!("{}, down stopped at statement {at}", state.as_str())),
+        None => cell,
+    };
     let color = match state {
+        _ if row.down_stopped_at.is_some() => comfy_table::Color::Yellow,
         State::Applied | State::Baseline => comfy_table::Color::Green,
         State::Pending => comfy_table::Color::Yellow,
         _ => comfy_table::Color::Red,

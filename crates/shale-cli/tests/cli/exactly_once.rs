@@ -146,6 +146,8 @@ fn a_no_transaction_down_killed_mid_way_goes_on_where_it_stopped() {
     );
     let status = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(status["migrations"][0]["state"], "applied", "{status}");
+    assert_eq!(status["migrations"][0]["down_stopped_at"], 2, "{status}");
+    snapshot!("status_with_a_down_stopped", shown(&p, &p.shale(&["status"]).ok()));
     p.shale(&["up"]).ok();
 
     let run = p.shale(&["down", "--step", "1"]).ok();

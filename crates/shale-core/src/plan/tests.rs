@@ -169,13 +169,17 @@ fn a_no_transaction_down_that_stopped_part_way_goes_on_where_it_stopped() {
     // Failed at its third statement: it goes on there, nothing in doubt.
     let failed = History { records: vec![applied(&s, "1"), attempt(RecordStatus::Failed, 2)] };
     assert_eq!(step(&failed).unwrap(), (2, false));
+    assert_eq!(status(&s, &failed)[0].state, State::Applied);
+    assert_eq!(status(&s, &failed)[0].down_stopped_at, Some(3));
     // Its runner died: the statement it was at is checked before it runs again.
     let killed = History { records: vec![applied(&s, "1"), attempt(RecordStatus::Running, 2)] };
     assert_eq!(step(&killed).unwrap(), (2, true));
     // An attempt older than the row that applied it (applied again since) is not this down's.
     let mut again = applied(&s, "1");
     again.id = 3;
-    assert_eq!(step(&History { records: vec![again, attempt(RecordStatus::Failed, 2)] }).unwrap(), (0, false));
+    let applied_again = History { records: vec![again, attempt(RecordStatus::Failed, 2)] };
+    assert_eq!(step(&applied_again).unwrap(), (0, false));
+    assert_eq!(status(&s, &applied_again)[0].down_stopped_at, None);
     // A statement that ran was edited since: refused, naming the down.
     let edited = set(&[("1_t.up.sql", "create table t (id int);"), ("1_t.down.sql", &down.replace("(1)", "(2)"))]);
     let errors = plan_down(&edited, &failed, &Target::Steps(1)).unwrap_err();
