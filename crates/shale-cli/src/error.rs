@@ -18,7 +18,93 @@ pub const EXIT_UNAVAILABLE: i32 = 3;
 /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
+/// A migration failed while the migrations were replayed on a throwaway database to build the
+/// schema they make (`drift`, `diff` from a migrations directory): the user's database was not
+/// touched, and the way out is not the one of a failed `up`.
+#[derive(Debug)]
+pub struct ReplayFailed {
+    pub label: String,
+    pub failure: Box<DbFailure>,
+    /// The schema was to be compared with a live database (`drift`).
+    pub for_drift: bool,
+}
+
+impl std::fmt::Display for ReplayFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = self
+            .failure
+            .location
+            .as_ref()
+            .map(|l| format!(" ({}:{}:{})", l.path.display(), l.line, l.column))
+            .unwrap_or_default();
+        write!(
+            f,
+            "replaying the migrations on a throwaway database, to build the schema they are expected to make, failed at migration {}{at}: {}; nothing ran on your database. {}",
+            self.label,
+            self.failure.message,
+            self.advice()
+        )
+    }
+}
+
+impl std::error::Error for ReplayFailed {}
+
+impl ReplayFailed {
+    /// Why it failed there and what to do, in the CLI's words.
+    fn advice(&self) -> String {
+        let f = &self.failure;
+        let instead = if self.for_drift {
+            "compare with a schema source instead (`shale drift --against schema.sql`, a database URL or exec:COMMAND)"
+        } else {
+            "compare a schema source instead (a schema file, a database URL or exec:COMMAND)"
+        };
+        if !matches!(f.sqlstate.as_str(), "42P01" | "42703" | "42883" | "42704" | "3F000") {
+            return format!(
+                "the migrations do not apply in order on an empty database: fix the migration, {instead}, \
+                 or use --dev-url for a server like the live one (its version, extensions and roles)"
+            );
+        }
+        let name = quoted_name(&f.message);
+        let tools: Vec<&str> = shale_core::adopt::Tool::ALL
+            .iter()
+            .filter(|t| name.is_some_and(|n| n == t.default_table()))
+            .map(|t| t.as_str())
+            .collect();
+        match (name, tools.as_slice()) {
+            (Some(name), [_, ..]) => format!(
+                "the migration refers to {name}, the history table {} keeps: the tool makes it, the migrations do not \
+                 (and shale keeps its own history). {}, or make the statement skip a database without that table \
+                 (in a DO block that checks to_regclass('{name}'))",
+                tools.join(" or "),
+                capitalized(instead)
+            ),
+            (name, _) => format!(
+                "the migration refers to {}, which the migrations before it do not create (made by hand, by another \
+                 tool, or by the server's setup?): make the migrations create it, {instead}, or use --dev-url for a \
+                 server that has it (roles and extensions belong to the server)",
+                name.unwrap_or("something")
+            ),
+        }
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// The first double-quoted name in a server message (`relation "schema_migrations" does not
+/// exist`), without its schema.
+fn quoted_name(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once('"')?;
+    let (name, _) = rest.split_once('"')?;
+    Some(name.rsplit('.').next().unwrap_or(name)).filter(|n| !n.is_empty())
+}
+
 pub fn exit_code(error: &anyhow::Error) -> i32 {
+    if error.downcast_ref::<ReplayFailed>().is_some() {
+        return EXIT_FAILED;
+    }
     match error.downcast_ref::<ShaleError>() {
         Some(e) => code(Some(e.kind())),
         None if error.downcast_ref::<shale_testkit::Error>().is_some() => EXIT_UNAVAILABLE,
@@ -77,6 +163,16 @@ pub fn render(error: &anyhow::Error, changes_database: bool) {
             )
         }
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => render_failure(label, failure),
+        _ if error.downcast_ref::<ReplayFailed>().is_some() => {
+            let replay = error.downcast_ref::<ReplayFailed>().expect("checked above");
+            let title = format!(
+                "replaying the migrations on a throwaway database, to build the schema they are expected to make, failed at migration {}: {}",
+                replay.label, replay.failure.message
+            );
+            let closing =
+                "this was the throwaway database shale made for the replay, not yours: nothing ran on your database\n";
+            render_failure_as(&title, &replay.failure, Some(&replay.advice()), closing)
+        }
         _ => {
             let mut s = format!("error: {}", message(error));
             for cause in error.chain().skip(1) {
@@ -231,6 +327,12 @@ fn pg_text(error: &PgError) -> String {
 fn render_failure(label: &str, f: &DbFailure) -> String {
     let what = if f.reverting { "the down of migration" } else { "migration" };
     let title = format!("{what} {label} failed: {}", f.message);
+    render_failure_as(&title, f, f.remedy.as_deref(), &rolled_back_note(f))
+}
+
+/// A failed statement under `title`, with the server's notes, where it failed, `remedy` as help,
+/// and `closing` after it. A replay's failure has its own advice, not the remedy of a failed `up`.
+fn render_failure_as(title: &str, f: &DbFailure, remedy: Option<&str>, closing: &str) -> String {
     let sqlstate = format!("SQLSTATE {}", f.sqlstate);
     let mut footers = vec![Level::Note.title(&sqlstate)];
     let detail = f.detail.as_ref().map(|d| format!("detail: {d}"));
@@ -239,7 +341,7 @@ fn render_failure(label: &str, f: &DbFailure) -> String {
     for extra in [&detail, &hint, &context].into_iter().flatten() {
         footers.push(Level::Note.title(extra));
     }
-    if let Some(remedy) = &f.remedy {
+    if let Some(remedy) = remedy {
         footers.push(Level::Help.title(remedy));
     }
     let renderer = if anstream::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
@@ -262,17 +364,17 @@ fn render_failure(label: &str, f: &DbFailure) -> String {
                 .line_start(loc.line)
                 .origin(&origin)
                 .annotation(Level::Error.span(col_byte..end.max(col_byte)).label("here"));
-            let rendered = renderer.render(Level::Error.title(&title).snippet(snippet).footers(footers)).to_string();
-            return format!("{rendered}\n{}", rolled_back_note(f));
+            let rendered = renderer.render(Level::Error.title(title).snippet(snippet).footers(footers)).to_string();
+            return format!("{rendered}\n{closing}");
         }
-        None => Level::Error.title(&title).footers(footers),
+        None => Level::Error.title(title).footers(footers),
     };
     let mut s = renderer.render(message).to_string();
     if let Some(statement) = &f.statement {
         s.push_str(&format!("\nin statement:\n  {}\n", statement.replace('\n', "\n  ")));
     }
     s.push('\n');
-    s.push_str(&rolled_back_note(f));
+    s.push_str(closing);
     s
 }
 
@@ -308,6 +410,12 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => {
             value["migration"] = serde_json::json!(label);
             value["failure"] = serde_json::to_value(failure).unwrap_or_default();
+        }
+        None if error.downcast_ref::<ReplayFailed>().is_some() => {
+            let replay = error.downcast_ref::<ReplayFailed>().expect("checked above");
+            value["migration"] = serde_json::json!(replay.label);
+            value["failure"] = serde_json::to_value(&replay.failure).unwrap_or_default();
+            value["replay"] = serde_json::json!(true);
         }
         Some(ShaleError::Pg(PgError::ConnectionLost { label, outcome, .. })) => {
             value["migration"] = serde_json::json!(label);
@@ -430,6 +538,43 @@ mod tests {
             "m/1_a.sql: migration 1 a was changed after it was applied (its checksum differs from the history); \
              restore the file, or put the change in a new migration"
         );
+    }
+
+    #[test]
+    fn a_failed_replay_says_what_it_lacked_and_where_it_ran() {
+        let failure = |sqlstate: &str, message: &str| {
+            Box::new(DbFailure {
+                sqlstate: sqlstate.into(),
+                message: message.into(),
+                detail: None,
+                hint: None,
+                context: None,
+                statement: None,
+                location: None,
+                remedy: None,
+                rolled_back: true,
+                reverting: false,
+            })
+        };
+        let role = ReplayFailed {
+            label: "3 grants".into(),
+            failure: failure("42704", "role \"reporting\" does not exist"),
+            for_drift: true,
+        };
+        let text = role.to_string();
+        assert!(
+            text.contains(
+                "failed at migration 3 grants: role \"reporting\" does not exist; nothing ran on your database."
+            ),
+            "{text}"
+        );
+        assert!(text.contains("refers to reporting, which the migrations before it do not create"), "{text}");
+        assert!(text.contains("--dev-url") && text.contains("shale drift --against"), "{text}");
+        assert_eq!(exit_code(&role.into()), EXIT_FAILED);
+        let other = ReplayFailed { label: "4 x".into(), failure: failure("22P02", "invalid input"), for_drift: false };
+        let text = other.to_string();
+        assert!(text.contains("do not apply in order on an empty database") && !text.contains("shale drift"), "{text}");
+        assert_eq!(quoted_name("relation \"public.goose_db_version\" does not exist"), Some("goose_db_version"));
     }
 
     #[test]

@@ -145,7 +145,7 @@ pub fn read(
         Source::Migrations(dir) => {
             let set = MigrationSet::read_dir(dir).map_err(shale::Error::Load)?;
             let db = scratch(throwaway)?;
-            Ok(Side { schema: replay(set, history, &db)?, scratch: Some(db) })
+            Ok(Side { schema: replay(set, history, &db, false)?, scratch: Some(db) })
         }
         Source::File(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -163,9 +163,22 @@ pub fn read(
 }
 
 /// Apply every migration of `set` to the (empty) scratch database `db` and read the schema they build.
-pub fn replay(set: impl Into<std::sync::Arc<MigrationSet>>, history: &HistoryTable, db: &Scratch) -> Result<Schema> {
+/// A migration that fails there is a [`crate::error::ReplayFailed`]: it failed on the scratch
+/// database, not on the user's (`for_drift`: the schema is to be compared with a live database).
+pub fn replay(
+    set: impl Into<std::sync::Arc<MigrationSet>>,
+    history: &HistoryTable,
+    db: &Scratch,
+    for_drift: bool,
+) -> Result<Schema> {
     let migrator = Migrator::new(set, db.migrator_config(history));
-    block_on(migrator.up(&UpRequest { allow_out_of_order: true, ..Default::default() }, &mut |_| {}))?;
+    match block_on(migrator.up(&UpRequest { allow_out_of_order: true, ..Default::default() }, &mut |_| {})) {
+        Ok(_) => {}
+        Err(shale::Error::Pg(shale_pg::PgError::Migration { label, failure })) => {
+            return Err(crate::error::ReplayFailed { label, failure, for_drift }.into())
+        }
+        Err(e) => return Err(e.into()),
+    }
     db.read_schema(history)
 }
 

@@ -49,7 +49,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             let mut actual = block_on(live.schema())?;
             throwaway = Some(Throwaway::create(args.dev_url.as_deref())?);
             let first = throwaway.as_ref().expect("made above").first()?;
-            let expected = replay(live.set.clone(), history, &first)?;
+            let expected = replay(live.set.clone(), history, &first, true)?;
             // Another tool's history table, which `adopt` leaves in place, is not drift: the
             // migrations never built it. Recognized by name and columns, as adopt does.
             let others: Vec<_> = actual

@@ -50,3 +50,33 @@ fn drift_names_each_object_that_differs() {
     assert_eq!(run.json()["differences"].as_array().unwrap().len(), 4);
     assert_eq!(common::scratch_databases_left(&[&run]), "0", "the scratch database was dropped");
 }
+
+/// A migration that refers to something the migrations do not create (here golang-migrate's own
+/// history table, as one of Harbor's does) fails when drift replays them on its throwaway database:
+/// the error says so, where, and what to do, and does not read like a failure on the live database.
+#[test]
+fn a_migration_that_fails_in_the_replay_is_named_as_such() {
+    let p = Project::new("drift_replay_fails");
+    p.write("0001_project.up.sql", "CREATE TABLE project (id int PRIMARY KEY, name text);\n");
+    p.write(
+        "0002_upgrade.up.sql",
+        "ALTER TABLE project ADD COLUMN deleted boolean;\n-- the tool's own table\nALTER TABLE schema_migrations ALTER COLUMN version TYPE bigint;\n",
+    );
+    // What golang-migrate made and ran.
+    p.psql(
+        "CREATE TABLE schema_migrations (version int NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (2, false);
+         CREATE TABLE project (id int PRIMARY KEY, name text);
+         ALTER TABLE project ADD COLUMN deleted boolean;
+         ALTER TABLE schema_migrations ALTER COLUMN version TYPE bigint;",
+    );
+    p.shale(&["adopt"]).ok();
+    let run = p.shale(&["drift"]);
+    snapshot!("replay_fails", common::shown(&p, &run));
+    let json = p.shale(&["drift", "--json"]);
+    assert_eq!(json.code, 1, "{}", json.stdout);
+    let json = json.json();
+    assert_eq!((&json["replay"], &json["migration"]), (&true.into(), &"0002 upgrade".into()), "{json}");
+    assert!(json["message"].as_str().unwrap().contains("nothing ran on your database"), "{json}");
+    assert_eq!(p.psql("SELECT count(*) FROM project"), "0", "the live database is as it was");
+}
