@@ -184,7 +184,7 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
     let target = down_target(&args.target)?;
     let dry_run = args.dry_run;
     if args.generate {
-        let missing = block_on(migrator.missing_downs(&target))?;
+        let missing = nearest_versions(&migrator, block_on(migrator.missing_downs(&target)))?;
         if !missing.is_empty() {
             let downs = super::generated_down::generate(settings, &migrator.set, &missing, args.dev_url.as_deref())?;
             if !settings.quiet && !settings.json {
@@ -205,13 +205,13 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
         }
     }
     if dry_run {
-        let plan = block_on(migrator.plan_down(&target))?;
+        let plan = nearest_versions(&migrator, block_on(migrator.plan_down(&target)))?;
         let report = shale_lint::lint(plan.steps.iter().map(|s| &*s.script));
         print_plan(settings, &plan, false, &report, None);
         return Ok(0);
     }
     let progress = progress(settings);
-    let report = block_on(migrator.down(&target, &mut |e: Event| progress.event(&e)))?;
+    let report = nearest_versions(&migrator, block_on(migrator.down(&target, &mut |e: Event| progress.event(&e))))?;
     print_report(settings, &report, "reverted", "nothing to revert");
     Ok(0)
 }
@@ -228,9 +228,69 @@ pub fn goto(settings: &Settings, version: &str) -> Result<i32> {
     let migrator = migrator(settings)?;
     let version = parse_version(version)?;
     let progress = progress(settings);
-    let report = block_on(migrator.goto(&version, &mut |e: Event| progress.event(&e)))?;
+    let report = nearest_versions(&migrator, block_on(migrator.goto(&version, &mut |e: Event| progress.event(&e))))?;
     print_report(settings, &report, "moved", "already there");
     Ok(0)
+}
+
+/// `result`, unless it says that no migration has the version asked for (`--to V`, `goto V`):
+/// then the error names the known versions nearest to it, in the files or in the history (see
+/// [`nearest`]), as `inspect` does for a table name.
+fn nearest_versions<T>(migrator: &shale::Migrator, result: Result<T, shale::Error>) -> Result<T> {
+    let wanted = match &result {
+        Err(shale::Error::Plan(problems)) => match problems.as_slice() {
+            [shale_core::PlanError::UnknownVersion { version }] => version.clone(),
+            _ => return Ok(result?),
+        },
+        _ => return Ok(result?),
+    };
+    let Ok(status) = block_on(migrator.status()) else { return Ok(result?) };
+    let mut known: Vec<(shale::Version, String)> = status
+        .migrations
+        .iter()
+        .filter_map(|m| {
+            let text = m.version.as_deref()?;
+            Some((shale::Version::parse(text)?, format!("{text} {}", m.name)))
+        })
+        .collect();
+    known.sort_by(|a, b| a.0.cmp(&b.0));
+    known.dedup_by(|a, b| a.0 == b.0);
+    let near = nearest(&wanted, &known);
+    if near.is_empty() {
+        return Ok(result?);
+    }
+    anyhow::bail!(shale::Error::Invalid(format!(
+        "no migration has version {wanted}, in the files or in the history; the nearest known: {} (`shale status` lists them all)",
+        near.join(", ")
+    )))
+}
+
+/// Of `known` (sorted by version), the versions nearest to `wanted`: those spelled like it (a
+/// timestamp cut short or too long, one digit wrong, missing or swapped in a long version), else
+/// the ones just below and just above it. In version order.
+fn nearest(wanted: &str, known: &[(shale::Version, String)]) -> Vec<String> {
+    let Some(version) = shale::Version::parse(wanted) else { return Vec::new() };
+    let wanted = version.canonical();
+    let spelled: Vec<String> = known
+        .iter()
+        .filter(|(v, _)| {
+            let text = v.canonical();
+            let (long, short) = if text.len() >= wanted.len() { (&text, &wanted) } else { (&wanted, &text) };
+            (long.len() >= short.len() + 2 && long.starts_with(short.as_str()))
+                || (long.len() >= 6 && strsim::osa_distance(&text, &wanted) == 1)
+        })
+        .map(|(_, label)| label.clone())
+        .take(3)
+        .collect();
+    if !spelled.is_empty() {
+        return spelled;
+    }
+    let split = known.partition_point(|(v, _)| v < &version);
+    [split.checked_sub(1), (split < known.len()).then_some(split)]
+        .into_iter()
+        .flatten()
+        .map(|i| known[i].1.clone())
+        .collect()
 }
 
 pub fn baseline(settings: &Settings, version: &str, reason: Option<&str>) -> Result<i32> {
@@ -384,5 +444,28 @@ fn print_plan(
     }
     if let Some(why) = refused {
         println!("\n`shale up` would refuse this plan:\n{why}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nearest;
+
+    fn known(versions: &[&str]) -> Vec<(shale::Version, String)> {
+        versions.iter().map(|v| (shale::Version::parse(v).unwrap(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn the_nearest_versions_are_spelled_like_it_or_beside_it() {
+        let numbered = known(&["0013", "0024", "0026", "0030", "0032"]);
+        assert_eq!(nearest("25", &numbered), ["0024", "0026"]);
+        // Short numbers all look alike: only the neighbours, not 0013 for 31.
+        assert_eq!(nearest("0031", &numbered), ["0030", "0032"]);
+        assert_eq!(nearest("99", &numbered), ["0032"]);
+        let stamps = known(&["20240101120000", "20240115093000", "20240201000000"]);
+        assert_eq!(nearest("20240115", &stamps), ["20240115093000"]);
+        assert_eq!(nearest("20240115093001", &stamps), ["20240115093000"]);
+        assert_eq!(nearest("20240120000000", &stamps), ["20240115093000", "20240201000000"]);
+        assert!(nearest("x", &stamps).is_empty());
     }
 }

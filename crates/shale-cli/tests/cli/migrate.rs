@@ -90,6 +90,25 @@ fn down_over_many_migrations_without_downs_names_them_in_one_message() {
     assert_eq!(p.tables().len(), 13, "nothing was reverted");
 }
 
+/// `down --to` a version no migration has names the known versions nearest to it: on either side,
+/// and spelled like it (a timestamp cut short); nothing is reverted.
+#[test]
+fn down_to_an_unknown_version_names_the_nearest_known_ones() {
+    let p = Project::new("cli_down_to_unknown");
+    for (version, table) in [("20240101120000", "a"), ("20240115093000", "b"), ("20240201000000", "c")] {
+        p.write(
+            &format!("{version}_{table}.sql"),
+            &format!("-- migrate:up\nCREATE TABLE {table} (id int);\n-- migrate:down\nDROP TABLE {table};\n"),
+        );
+    }
+    p.shale(&["up"]).ok();
+    let between = p.shale(&["down", "--to", "20240120000000"]);
+    let cut_short = p.shale(&["down", "--to", "20240115"]);
+    let goto = p.shale(&["goto", "20240201"]);
+    snapshot!("down_to_an_unknown_version", [&between, &cut_short, &goto].map(|run| shown(&p, run)).join("\n"));
+    assert_eq!(p.tables(), ["a", "b", "c", "shale_migrations"], "nothing was reverted");
+}
+
 #[test]
 fn plain_numbered_files_and_dbmate_sections() {
     let p = Project::new("cli_plain");
