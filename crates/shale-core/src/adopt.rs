@@ -87,6 +87,31 @@ impl Tool {
     }
 }
 
+impl Tool {
+    /// How to clear a failed migration's row in this tool's table `table`, the tool's way.
+    fn clear_failure(self, table: &str, key: &str) -> String {
+        match self {
+            Tool::Flyway => "run `flyway repair` (it removes the failed row)".to_string(),
+            Tool::Sqlx => format!(
+                "remove the failed row (`DELETE FROM {table} WHERE version = {key} AND NOT success`; sqlx has no repair command)"
+            ),
+            other => format!("clear the failed row the way {other} does"),
+        }
+    }
+
+    /// How to make this tool's table agree with a file changed since it was applied.
+    fn accept_change(self) -> String {
+        match self {
+            Tool::Flyway => "tell flyway first (`flyway repair` takes the new checksums)".to_string(),
+            Tool::Sqlx => {
+                "record the new checksum in sqlx's table first (sqlx itself refuses to run with the file changed)"
+                    .to_string()
+            }
+            other => format!("record the change in {other}'s table first"),
+        }
+    }
+}
+
 impl fmt::Display for Tool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -125,7 +150,7 @@ pub enum ForeignState {
 }
 
 /// One migration in another tool's table.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ForeignEntry {
     /// The version as the tool stored it (`"0001"`, `"20200101000000"`, `"1.2"`), or the name for
     /// node-pg-migrate.
@@ -137,6 +162,10 @@ pub struct ForeignEntry {
     /// The checksum the tool recorded for the file, as it stores it (Flyway's CRC32 as a signed
     /// number, sqlx's SHA-384 in hex), when it keeps one.
     pub checksum: Option<String>,
+    /// A Flyway repeatable migration (`R__`): `key` is its script as Flyway names it
+    /// (`R__views.sql`, or with the folder under its location), and the entry is its last run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeatable: bool,
 }
 
 /// What adopting would record.
@@ -146,11 +175,15 @@ pub struct Adoption<'a> {
     pub applied: Vec<&'a Migration>,
     /// The applied ones shale could not run itself (goose's Go migrations): recorded too.
     pub applied_unrunnable: Vec<&'a Unrunnable>,
+    /// Flyway repeatables whose last run was of the file as it is now: recorded as run, so `up`
+    /// does not run them again (a repeatable that inserts rows would insert them twice).
+    pub applied_repeatables: Vec<&'a Migration>,
     /// The newest of them.
     pub version: Option<String>,
-    /// Left for `shale up`.
+    /// Left for `shale up`: versioned migrations the tool did not apply, then repeatables it did not
+    /// run as they are now.
     pub pending: Vec<&'a Migration>,
-    /// Things worth saying (Flyway repeatables that shale will run again, say).
+    /// Things worth saying (a Flyway repeatable changed since Flyway ran it, say).
     pub notes: Vec<String>,
 }
 
@@ -180,13 +213,15 @@ impl fmt::Display for AdoptProblem {
             AdoptProblem::Failed { tool, table, key } => write!(
                 f,
                 "{tool} records migration {key} as failed in {table}: the database may hold part of it. \
-                 Check it, repair the database and the row with {tool} (e.g. `flyway repair`), then run `shale adopt` again"
+                 Check it, repair the database, then {}, and run `shale adopt` again",
+                tool.clear_failure(table, key)
             ),
             AdoptProblem::Changed { tool, key, file } => write!(
                 f,
                 "{file} changed after {tool} applied migration {key} (its checksum differs from the one {tool} recorded), \
                  so the database may not hold what the file says: restore the file as it was applied, or, if the change \
-                 is what the database holds, tell {tool} first (`flyway repair` takes the new checksums), then run `shale adopt` again"
+                 is what the database holds, {}, then run `shale adopt` again",
+                tool.accept_change()
             ),
             AdoptProblem::NoFile { tool, key } => write!(
                 f,
@@ -258,7 +293,7 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
         ForeignState::Entries(entries) => {
             let baseline = entries.iter().filter(|e| e.baseline).filter_map(|e| Version::parse(&e.key)).max();
             let mut applied = Vec::new();
-            for entry in entries.iter().filter(|e| !e.baseline) {
+            for entry in entries.iter().filter(|e| !e.baseline && !e.repeatable) {
                 if entry.failed {
                     problems.push(AdoptProblem::Failed { tool, table: foreign.table.clone(), key: entry.key.clone() });
                     continue;
@@ -274,10 +309,17 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
                                     file: m.file.clone(),
                                 })
                             }
-                            (Tool::Sqlx, Some(recorded)) if *recorded != sqlx_checksum(&m.up.text) => notes.push(format!(
-                                "{} differs from what sqlx recorded when it applied it (changed since, or only its line endings): it is adopted as it is now",
-                                m.file
-                            )),
+                            (Tool::Sqlx, Some(recorded))
+                                if !recorded.eq_ignore_ascii_case(&sqlx_checksum(&m.up.text))
+                                    && !recorded
+                                        .eq_ignore_ascii_case(&sqlx_checksum(&m.up.text.replace('\n', "\r\n"))) =>
+                            {
+                                problems.push(AdoptProblem::Changed {
+                                    tool,
+                                    key: entry.key.clone(),
+                                    file: m.file.clone(),
+                                })
+                            }
                             _ => {}
                         }
                         applied.push(*m)
@@ -299,17 +341,19 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
             applied
         }
     };
-    if tool == Tool::Flyway && set.migrations.iter().any(|m| m.version.is_none()) {
-        notes.push(
-            "repeatable migrations (R__) are not adopted: shale runs them again once, as Flyway would after a change"
-                .into(),
-        );
-    }
+    let (applied_repeatables, changed_repeatables) = repeatables_run(set, foreign, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
-    let pending: Vec<&Migration> =
+    for m in &changed_repeatables {
+        notes.push(format!(
+            "{} changed since {tool} last ran it (or {tool} never ran it): `shale up` runs it, as {tool} would",
+            m.file
+        ));
+    }
+    let mut pending: Vec<&Migration> =
         versioned.iter().copied().filter(|m| !applied.iter().any(|a| a.file == m.file)).collect();
+    pending.extend(changed_repeatables);
     for u in set.unrunnable.iter().filter(|u| !unrunnable.iter().any(|a| a.file == u.file)) {
         notes.push(format!(
             "{} is a goose migration written in Go that goose has not applied here: shale cannot run it, so port it to SQL before `shale up` reaches it",
@@ -322,7 +366,43 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
         .chain(unrunnable.iter().map(|u| u.version.clone()))
         .max()
         .map(|v| v.canonical());
-    Ok(Adoption { applied, applied_unrunnable: unrunnable, version, pending, notes })
+    Ok(Adoption { applied, applied_unrunnable: unrunnable, applied_repeatables, version, pending, notes })
+}
+
+/// The repeatable migrations of `set` the tool last ran as they are now (its checksum of the file
+/// is the one it recorded), and the others. Only Flyway keeps repeatables; for another tool every
+/// repeatable is left to run. A repeatable whose last run failed is a problem, as a failed
+/// versioned one is.
+fn repeatables_run<'a>(
+    set: &'a MigrationSet,
+    foreign: &ForeignHistory,
+    problems: &mut Vec<AdoptProblem>,
+) -> (Vec<&'a Migration>, Vec<&'a Migration>) {
+    let runs: Vec<&ForeignEntry> = match &foreign.state {
+        ForeignState::Entries(entries) if foreign.tool == Tool::Flyway => {
+            entries.iter().filter(|e| e.repeatable).collect()
+        }
+        _ => Vec::new(),
+    };
+    let file_name = |path: &str| path.rsplit('/').next().unwrap_or(path).to_string();
+    let (mut ran, mut changed) = (Vec::new(), Vec::new());
+    for m in set.migrations.iter().filter(|m| m.kind == crate::layout::MigrationKind::Repeatable) {
+        // Flyway names the script under its location; the folder may differ from shale's --dir.
+        let run = runs
+            .iter()
+            .find(|e| e.key == m.file)
+            .or_else(|| runs.iter().find(|e| file_name(&e.key) == file_name(&m.file)));
+        match run {
+            Some(e) if e.failed => problems.push(AdoptProblem::Failed {
+                tool: foreign.tool,
+                table: foreign.table.clone(),
+                key: e.key.clone(),
+            }),
+            Some(e) if e.checksum.as_deref() == Some(flyway_checksum(&m.up.text).to_string().as_str()) => ran.push(m),
+            _ => changed.push(m),
+        }
+    }
+    (ran, changed)
 }
 
 #[cfg(test)]
@@ -343,9 +423,7 @@ mod tests {
             tool,
             table: "public.t".into(),
             state: ForeignState::Entries(
-                keys.iter()
-                    .map(|k| ForeignEntry { key: k.to_string(), failed: false, baseline: false, checksum: None })
-                    .collect(),
+                keys.iter().map(|k| ForeignEntry { key: k.to_string(), ..Default::default() }).collect(),
             ),
         }
     }
@@ -408,7 +486,7 @@ mod tests {
         let flyway = set(&["V1__init.sql", "V1_1__more.sql", "V2__later.sql", "R__views.sql"]);
         let adoption = plan_adoption(&flyway, &entries(Tool::Flyway, &["1", "1.1"])).unwrap();
         assert_eq!(labels(&adoption.applied), ["1 init", "1_1 more"]);
-        assert!(adoption.notes[0].contains("repeatable"));
+        assert_eq!(labels(&adoption.pending), ["2 later", "R__views"], "a repeatable Flyway never ran is left to run");
 
         let node = set(&["1600000000000_create-users.sql", "1600000000001_more.sql"]);
         let adoption = plan_adoption(&node, &entries(Tool::NodePgMigrate, &["1600000000000_create-users"])).unwrap();
@@ -416,11 +494,66 @@ mod tests {
     }
 
     #[test]
+    fn a_flyway_repeatable_last_run_as_it_is_now_is_adopted_and_a_changed_one_is_left_to_run() {
+        let flyway = set(&["V1__init.sql", "R__data.sql", "R__views.sql", "R__new.sql"]);
+        let run = |key: &str, checksum: i32, failed: bool| ForeignEntry {
+            key: key.into(),
+            failed,
+            checksum: Some(checksum.to_string()),
+            repeatable: true,
+            ..Default::default()
+        };
+        let same = flyway_checksum("select 1;");
+        let mut history = entries(Tool::Flyway, &["1"]);
+        if let ForeignState::Entries(e) = &mut history.state {
+            // Flyway names it under its location's folder; shale's directory may be that folder.
+            e.push(run("sql/R__data.sql", same, false));
+            e.push(run("R__views.sql", same.wrapping_add(1), false));
+        }
+        let adoption = plan_adoption(&flyway, &history).unwrap();
+        assert_eq!(labels(&adoption.applied_repeatables), ["R__data"]);
+        assert_eq!(labels(&adoption.pending), ["R__new", "R__views"]);
+        assert!(
+            adoption.notes.iter().any(|n| n.starts_with("R__views.sql changed since flyway last ran it")),
+            "{:?}",
+            adoption.notes
+        );
+        if let ForeignState::Entries(e) = &mut history.state {
+            e.push(run("R__new.sql", same, true));
+        }
+        let problems = plan_adoption(&flyway, &history).unwrap_err();
+        assert!(matches!(&problems[0], AdoptProblem::Failed { key, .. } if key == "R__new.sql"), "{problems:?}");
+        assert!(problems[0].to_string().contains("`flyway repair`"), "{}", problems[0]);
+    }
+
+    #[test]
+    fn a_file_sqlx_applied_and_changed_since_is_refused_with_sqlx_s_way_out() {
+        let files = set(&["1_a.sql"]);
+        let with = |checksum: String| ForeignHistory {
+            tool: Tool::Sqlx,
+            table: "public._sqlx_migrations".into(),
+            state: ForeignState::Entries(vec![ForeignEntry {
+                key: "1".into(),
+                checksum: Some(checksum),
+                ..Default::default()
+            }]),
+        };
+        assert_eq!(
+            labels(&plan_adoption(&files, &with(sqlx_checksum("select 1;").to_uppercase())).unwrap().applied),
+            ["1 a"]
+        );
+        let problems = plan_adoption(&files, &with(sqlx_checksum("select 2;"))).unwrap_err();
+        assert!(matches!(&problems[0], AdoptProblem::Changed { key, .. } if key == "1"), "{problems:?}");
+        assert!(problems[0].to_string().contains("sqlx itself refuses"), "{}", problems[0]);
+        assert!(!problems[0].to_string().contains("flyway"), "{}", problems[0]);
+    }
+
+    #[test]
     fn a_flyway_baseline_covers_what_is_below_it() {
         let flyway = set(&["V1__a.sql", "V2__b.sql", "V3__c.sql"]);
         let mut history = entries(Tool::Flyway, &["3"]);
         if let ForeignState::Entries(e) = &mut history.state {
-            e.push(ForeignEntry { key: "2".into(), failed: false, baseline: true, checksum: None });
+            e.push(ForeignEntry { key: "2".into(), baseline: true, ..Default::default() });
         }
         assert_eq!(labels(&plan_adoption(&flyway, &history).unwrap().applied), ["1 a", "2 b", "3 c"]);
     }
@@ -430,7 +563,7 @@ mod tests {
         let files = set(&["1_a.sql", "2_b.sql"]);
         let mut history = entries(Tool::Sqlx, &["1", "9"]);
         if let ForeignState::Entries(e) = &mut history.state {
-            e.push(ForeignEntry { key: "2".into(), failed: true, baseline: false, checksum: None });
+            e.push(ForeignEntry { key: "2".into(), failed: true, ..Default::default() });
         }
         let problems = plan_adoption(&files, &history).unwrap_err();
         assert_eq!(problems.len(), 2, "{problems:?}");

@@ -66,7 +66,7 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
 pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<ForeignHistory, PgError> {
     let t = table.name();
     let context = "reading the other tool's history table";
-    let entry = |key: &str| ForeignEntry { key: key.to_string(), failed: false, baseline: false, checksum: None };
+    let entry = |key: &str| ForeignEntry { key: key.to_string(), ..Default::default() };
     let state = match tool {
         Tool::GolangMigrate => {
             let rows = simple_rows(client, &format!("SELECT version, dirty FROM {t}"), context).await?;
@@ -86,29 +86,59 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             ForeignState::Entries(rows.iter().filter(|r| r[1] == "t").map(|r| entry(&r[0])).collect())
         }
         Tool::Sqlx => {
-            let rows =
-                simple_rows(client, &format!("SELECT version, success FROM {t} ORDER BY version"), context).await?;
-            ForeignState::Entries(rows.iter().map(|r| ForeignEntry { failed: r[1] != "t", ..entry(&r[0]) }).collect())
+            let sql =
+                format!("SELECT version, success, coalesce(encode(checksum, 'hex'), '') FROM {t} ORDER BY version");
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(
+                rows.iter()
+                    .map(|r| ForeignEntry {
+                        failed: r[1] != "t",
+                        checksum: (!r[2].is_empty()).then(|| r[2].clone()),
+                        ..entry(&r[0])
+                    })
+                    .collect(),
+            )
         }
         Tool::Flyway => {
             // An append-only log, read in its order: undo and delete rows take back what came before.
             let sql = format!(
-                "SELECT coalesce(version, ''), type, success, coalesce(checksum::text, '') FROM {t} ORDER BY installed_rank"
+                "SELECT coalesce(version, ''), type, success, coalesce(checksum::text, ''), script FROM {t} ORDER BY installed_rank"
             );
             let rows = simple_rows(client, &sql, context).await?;
             let mut entries: Vec<ForeignEntry> = Vec::new();
             for r in &rows {
                 let (version, kind, success) = (&r[0], r[1].to_ascii_uppercase(), r[2] == "t");
-                if version.is_empty() || kind == "SCHEMA" {
-                    continue; // repeatables and the schema-creation marker
+                let checksum = (!r[3].is_empty()).then(|| r[3].clone());
+                if kind == "SCHEMA" {
+                    continue; // the schema-creation marker
                 }
-                entries.retain(|e| &e.key != version);
+                if version.is_empty() {
+                    // A repeatable: each run is a row of its own, the last one counts.
+                    let script = &r[4];
+                    entries.retain(|e| !(e.repeatable && &e.key == script));
+                    if !(kind.starts_with("UNDO") || kind == "DELETE") {
+                        entries.push(ForeignEntry {
+                            key: script.clone(),
+                            failed: !success,
+                            checksum,
+                            repeatable: true,
+                            ..Default::default()
+                        });
+                    }
+                    continue;
+                }
+                entries.retain(|e| e.repeatable || &e.key != version);
                 if kind.starts_with("UNDO") || kind == "DELETE" {
                     continue;
                 }
                 let baseline = kind.contains("BASELINE") || kind == "INIT";
-                let checksum = (!r[3].is_empty()).then(|| r[3].clone());
-                entries.push(ForeignEntry { key: version.clone(), failed: !success, baseline, checksum });
+                entries.push(ForeignEntry {
+                    key: version.clone(),
+                    failed: !success,
+                    baseline,
+                    checksum,
+                    ..Default::default()
+                });
             }
             ForeignState::Entries(entries)
         }

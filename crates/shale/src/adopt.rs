@@ -118,6 +118,11 @@ impl Migrator {
             name: u.name.clone(),
             path: u.file.clone(),
         }));
+        adopted.extend(adoption.applied_repeatables.iter().map(|m| AdoptedMigration {
+            version: "R".into(),
+            name: m.name.clone(),
+            path: m.file.clone(),
+        }));
         let report = AdoptReport {
             tool,
             table: table.display(),
@@ -163,9 +168,22 @@ impl Migrator {
             statements_done: None,
             path: Some(&u.file),
         }));
+        // A repeatable's row is the one `up` compares checksums with: as if shale had run it.
+        records.extend(adoption.applied_repeatables.iter().map(|m| NewRecord {
+            version: String::new(),
+            name: &m.name,
+            kind: RecordKind::Repeatable,
+            checksum: Some(m.checksum.as_str()),
+            up_sql: Some(&m.up.text),
+            down_sql: None,
+            status: RecordStatus::Succeeded,
+            reason: Some(&reason),
+            statements_done: None,
+            path: Some(&m.file),
+        }));
         let audit = format!(
             "shale adopt: {} migration(s) taken over from {tool} ({}), up to version {}; that table was left as it is",
-            adoption.applied.len() + adoption.applied_unrunnable.len(),
+            adoption.applied.len() + adoption.applied_unrunnable.len() + adoption.applied_repeatables.len(),
             table.display(),
             adoption.version.as_deref().unwrap_or("none")
         );

@@ -101,10 +101,15 @@ fn goose() {
 fn sqlx_and_its_failed_marker() {
     let p = Project::new("adopt_sqlx");
     applied_by_the_other_tool(&p, "20240101000000_users.sql", "20240102000000_posts.sql", "20240103000000_tags.sql");
-    p.psql(
+    // sqlx's checksum: SHA-384 of the file as it applied it.
+    let sha =
+        |file: &str| shale_core::adopt::sqlx_checksum(&std::fs::read_to_string(p.migrations().join(file)).unwrap());
+    p.psql(&format!(
         "CREATE TABLE IF NOT EXISTS _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL);
-         INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (20240101000000, 'users', true, '\\x00', 1), (20240102000000, 'posts', false, '\\x00', 1)",
-    );
+         INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (20240101000000, 'users', true, '\\x{}', 1), (20240102000000, 'posts', false, '\\x{}', 1)",
+        sha("20240101000000_users.sql"),
+        sha("20240102000000_posts.sql")
+    ));
     let run = p.shale(&["adopt"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
@@ -113,6 +118,17 @@ fn sqlx_and_its_failed_marker() {
         run.stderr
     );
     p.psql("UPDATE _sqlx_migrations SET success = true");
+    // A file changed after sqlx applied it: refused, as sqlx itself would refuse to go on.
+    let original = std::fs::read_to_string(p.migrations().join("20240101000000_users.sql")).unwrap();
+    p.write("20240101000000_users.sql", &format!("{original}-- edited later\n"));
+    let run = p.shale(&["adopt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("20240101000000_users.sql changed after sqlx applied migration 20240101000000"),
+        "{}",
+        run.stderr
+    );
+    p.write("20240101000000_users.sql", &original);
     switch(&p, "sqlx", "_sqlx_migrations");
 }
 
@@ -159,6 +175,47 @@ fn flyway_with_a_baseline_and_its_failed_rows() {
     assert!(run.stderr.contains("V1_1__posts.sql changed after flyway applied migration 1.1"), "{}", run.stderr);
     p.write("V1_1__posts.sql", &original);
     switch(&p, "flyway", "flyway_schema_history");
+}
+
+/// Flyway's repeatables: one whose last run was of the file as it is now is taken over (a data
+/// repeatable run again would insert its rows twice); one changed since runs, as Flyway would.
+#[test]
+fn flyway_repeatables_run_as_they_are_now_are_taken_over() {
+    let p = Project::new("adopt_flyway_repeatables");
+    p.write("V1__a.sql", "CREATE TABLE a (id int);\n");
+    p.write("V2__b.sql", "CREATE TABLE b (id int);\n");
+    p.write("R__seed_a.sql", "INSERT INTO a VALUES (1);\n");
+    p.write("R__v.sql", "CREATE OR REPLACE VIEW v AS SELECT 1 AS x;\n");
+    let crc =
+        |file: &str| shale_core::adopt::flyway_checksum(&std::fs::read_to_string(p.migrations().join(file)).unwrap());
+    // What Flyway ran: the view's file changed after its last run.
+    p.psql(&format!(
+        "CREATE TABLE a (id int); CREATE TABLE b (id int); INSERT INTO a VALUES (1); CREATE VIEW v AS SELECT 0 AS x;
+         CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL);
+         INSERT INTO flyway_schema_history VALUES
+           (1, '1', 'a', 'SQL', 'V1__a.sql', {}, 'app', now(), 1, true),
+           (2, '2', 'b', 'SQL', 'V2__b.sql', {}, 'app', now(), 1, true),
+           (3, NULL, 'seed a', 'SQL', 'R__seed_a.sql', {}, 'app', now(), 1, true),
+           (4, NULL, 'v', 'SQL', 'R__v.sql', 12345, 'app', now(), 1, true)",
+        crc("V1__a.sql"),
+        crc("V2__b.sql"),
+        crc("R__seed_a.sql")
+    ));
+    let run = p.shale(&["adopt"]).ok();
+    snapshot!("flyway_repeatables_adopt", shown(&p, &run));
+    let status = p.shale(&["status", "--json"]).ok().json();
+    let states: Vec<(&str, &str)> = status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap(), m["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, [("a", "applied"), ("b", "applied"), ("seed_a", "applied"), ("v", "pending")], "{status}");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM a"), "1", "the data repeatable did not run again");
+    assert_eq!(p.psql("SELECT x FROM v"), "1", "the changed one ran");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM a"), "1");
 }
 
 #[test]
