@@ -1,5 +1,5 @@
-//! `-- shale:...` comment directives, dbmate's `-- migrate:up transaction:false` and goose's
-//! `-- +goose NO TRANSACTION`.
+//! `-- shale:...` comment directives, dbmate's `-- migrate:up transaction:false`, goose's
+//! `-- +goose NO TRANSACTION` and sqlx's `-- no-transaction` first line.
 
 /// What a file asks of the runner through comment lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -7,7 +7,8 @@ pub struct Directives {
     /// `-- shale:no-transaction`: run statement by statement outside a transaction.
     pub no_transaction: bool,
     /// Where the first line asking for that starts (its `--`), as a byte offset of the text: what
-    /// the file says is named in the reason (`-- +goose NO TRANSACTION`, `-- migrate:up transaction:false`).
+    /// the file says is named in the reason (`-- +goose NO TRANSACTION`, `-- migrate:up transaction:false`,
+    /// `-- no-transaction`).
     pub no_transaction_at: Option<usize>,
     /// `-- shale:out-of-order`: this file may be applied below the newest applied version.
     pub out_of_order: bool,
@@ -38,6 +39,12 @@ impl Directives {
     /// Read every line of `text` that is a `-- shale:` comment. Other comments are ignored.
     pub fn parse(text: &str) -> Result<Directives, DirectiveError> {
         let mut found = Directives::default();
+        // sqlx: a file starting with `-- no-transaction` runs outside a transaction. sqlx looks at
+        // the start of the file only (`starts_with`), so nothing else here counts.
+        if text.starts_with("-- no-transaction") {
+            found.no_transaction = true;
+            found.no_transaction_at = Some(0);
+        }
         // Every directive holds one of these: a file without them (most) needs no walk over its lines.
         if !["shale:", "migrate:", "+goose"].iter().any(|marker| text.contains(marker)) {
             return Ok(found);
@@ -192,6 +199,16 @@ mod tests {
         let d = Directives::parse("-- migrate:up transaction:false\ncreate index concurrently i on t(c);\n").unwrap();
         assert!(d.no_transaction);
         assert_eq!(d.no_transaction_at, Some(0));
+    }
+
+    #[test]
+    fn sqlx_no_transaction_first_line() {
+        let d = Directives::parse("-- no-transaction\nALTER TYPE mood ADD VALUE 'happy';\n").unwrap();
+        assert!(d.no_transaction);
+        assert_eq!(d.no_transaction_at, Some(0));
+        // sqlx reads the first line only.
+        assert!(!Directives::parse("select 1;\n-- no-transaction\n").unwrap().no_transaction);
+        assert!(!Directives::parse(" -- no-transaction\n").unwrap().no_transaction);
     }
 
     #[test]

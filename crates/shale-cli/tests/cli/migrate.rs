@@ -295,6 +295,25 @@ fn dry_run_names_the_line_that_asks_for_no_transaction() {
     assert_eq!(json["steps"][1]["no_transaction_reason"], "`-- +goose NO TRANSACTION` (line 1)");
 }
 
+/// sqlx runs a file whose first line is `-- no-transaction` outside a transaction: so does shale,
+/// and a new enum value can then be used after the statement that adds it.
+#[test]
+fn sqlx_no_transaction_first_line_is_honoured() {
+    let p = Project::new("cli_sqlx_no_tx");
+    p.write(
+        "20240101000000_mood.sql",
+        "CREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE TABLE person (name text, current_mood mood);\n",
+    );
+    p.write(
+        "20240102000000_add_happy.sql",
+        "-- no-transaction\nALTER TYPE mood ADD VALUE 'happy';\nUPDATE person SET current_mood = 'happy' WHERE current_mood = 'ok';\n",
+    );
+    let run = p.shale(&["up", "--dry-run"]).ok();
+    snapshot!("dry_run_sqlx_no_transaction", shown(&p, &run));
+    p.shale(&["up"]).ok();
+    assert_eq!(p.history(), ["20240101000000|versioned|succeeded", "20240102000000|versioned|succeeded"]);
+}
+
 #[test]
 fn baseline_marks_an_existing_database() {
     let p = Project::new("cli_baseline");
