@@ -81,14 +81,30 @@ impl HistoryTable {
     pub fn create_sql(&self) -> String {
         let t = self.name();
         format!(
-            "DO $shale$ BEGIN
+            "DO $shale$ DECLARE g record; BEGIN
     -- CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists:
     -- only ask for it when the schema is really missing, so least-privilege roles work.
     IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = {schema_literal}) THEN
         CREATE SCHEMA {schema};
     END IF;
+    IF to_regclass({lit}) IS NULL THEN
+        {create};
+        {owner_only}
+    END IF;
 END $shale$;
-CREATE TABLE IF NOT EXISTS {t} (
+COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt; the newest row of a version decides its state.'",
+            schema = ident_always_quoted(&self.schema),
+            schema_literal = quote_literal(&self.schema),
+            lit = quote_literal(&t),
+            create = self.create_table_sql(),
+            owner_only = owner_only_sql(&t),
+        )
+    }
+
+    fn create_table_sql(&self) -> String {
+        let t = self.name();
+        format!(
+            "CREATE TABLE {t} (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     version text NOT NULL,
     name text NOT NULL,
@@ -111,10 +127,7 @@ CREATE TABLE IF NOT EXISTS {t} (
     reason text,
     path text,
     resume_cursor text
-);
-COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt; the newest row of a version decides its state.'",
-            schema = ident_always_quoted(&self.schema),
-            schema_literal = quote_literal(&self.schema),
+)",
             algo = shale_core::CHECKSUM_ALGORITHM,
             kind_check = self.kind_check(),
         )
@@ -343,6 +356,28 @@ END $shale$",
             statement = literal_or_null(failure.and_then(|f| f.statement.as_deref())),
         )
     }
+}
+
+/// PL/pgSQL (inside a block declaring `g record`) that leaves the table `table` (quoted, as SQL
+/// text) and its identity sequence to their owner alone, right after it was created: whatever
+/// `ALTER DEFAULT PRIVILEGES` grants on new tables (a hosted database may grant every new table in
+/// `public` to the roles its web API runs as) is revoked. Anyone who could write the history could
+/// make shale run a migration again; anyone who could read it would see every migration's SQL.
+/// Access granted on purpose afterwards (`GRANT SELECT ... TO monitoring`) is left alone.
+pub(crate) fn owner_only_sql(table: &str) -> String {
+    format!(
+        "FOR g IN SELECT DISTINCT o.oid, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END AS role, o.kind
+            FROM (SELECT c.oid, c.relowner, c.relacl, 'TABLE' AS kind FROM pg_catalog.pg_class c WHERE c.oid = {lit}::regclass
+                  UNION ALL
+                  SELECT c.oid, c.relowner, c.relacl, 'SEQUENCE' FROM pg_catalog.pg_class c JOIN pg_catalog.pg_depend d
+                      ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.refobjid = {lit}::regclass AND d.deptype IN ('a', 'i')
+                  WHERE c.relkind = 'S') o,
+                 aclexplode(o.relacl) a
+            WHERE a.grantee <> o.relowner LOOP
+            EXECUTE format('REVOKE ALL ON %s %s FROM %s', g.kind, g.oid::regclass, g.role);
+        END LOOP;",
+        lit = quote_literal(table),
+    )
 }
 
 fn host() -> String {

@@ -48,7 +48,7 @@ fn create_sql(history: &HistoryTable) -> String {
     let (schema, table) = lease_table(history);
     let t = qualified_always_quoted(&schema, &table);
     format!(
-        "DO $shale$ BEGIN
+        "DO $shale$ DECLARE g record; BEGIN
     IF to_regclass({t_literal}) IS NULL THEN
         BEGIN
             IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = {schema_literal}) THEN
@@ -66,12 +66,14 @@ fn create_sql(history: &HistoryTable) -> String {
                 expires_at timestamptz NOT NULL
             );
             COMMENT ON TABLE {t} IS 'The shale migration lock as a lease (lock = \"table\"): at most one row, its holder''s; expired rows are taken over.';
+            {owner_only}
         EXCEPTION WHEN unique_violation OR duplicate_table OR duplicate_schema OR duplicate_object THEN
             NULL;
         END;
     END IF;
 END $shale$",
         t_literal = quote_literal(&t),
+        owner_only = crate::history::owner_only_sql(&t),
         schema = ident_always_quoted(&schema),
         schema_literal = quote_literal(&schema),
     )

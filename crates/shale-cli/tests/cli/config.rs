@@ -289,3 +289,36 @@ fn the_migration_lock_wait_is_migration_lock_wait_and_the_old_flag_warns() {
     );
     finish(first);
 }
+
+/// shale's own tables belong to their owner alone, whatever `ALTER DEFAULT PRIVILEGES` grants new
+/// tables (a hosted database may grant every new table in `public` to the roles its web API runs
+/// as): nobody else reads the migrations' SQL or changes the history. The migrations' own tables
+/// get the defaults as the team set them, and a grant made on purpose afterwards stays.
+#[test]
+fn shale_s_own_tables_do_not_take_default_privileges() {
+    let p = Project::new("own_tables_private");
+    p.psql(
+        "DO $$ BEGIN CREATE ROLE shale_test_api; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO shale_test_api;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO shale_test_api;
+         ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC",
+    );
+    std::fs::write(p.path().join("shale.toml"), "lock = \"table\"\n").unwrap();
+    p.write("001_t.sql", "CREATE TABLE t (id int);");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT has_table_privilege('shale_test_api', 't', 'DELETE')"), "t", "the defaults apply to t");
+    let others = |relation: &str| {
+        p.psql(&format!(
+            "SELECT count(*) FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = {relation}::regclass AND a.grantee <> c.relowner"
+        ))
+    };
+    for relation in
+        ["'shale_migrations'", "'shale_migrations_lock'", "pg_get_serial_sequence('shale_migrations', 'id')"]
+    {
+        assert_eq!(others(relation), "0", "{relation} is its owner's alone");
+    }
+    p.psql("GRANT SELECT ON shale_migrations TO shale_test_api");
+    p.write("002_u.sql", "CREATE TABLE u (id int);");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT has_table_privilege('shale_test_api', 'shale_migrations', 'SELECT')"), "t");
+}
