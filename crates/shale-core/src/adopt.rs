@@ -19,10 +19,13 @@ pub enum Tool {
     Flyway,
     Refinery,
     NodePgMigrate,
+    /// SQLAlchemy's Alembic: its migrations are Python scripts, so its history is not taken over
+    /// (see [`Tool::migrations_are_sql`]); shale starts from the live schema instead.
+    Alembic,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 8] = [
+    pub const ALL: [Tool; 9] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -31,6 +34,7 @@ impl Tool {
         Tool::Flyway,
         Tool::Refinery,
         Tool::NodePgMigrate,
+        Tool::Alembic,
     ];
 
     /// The name used on the command line (`--from golang-migrate`).
@@ -44,6 +48,7 @@ impl Tool {
             Tool::Flyway => "flyway",
             Tool::Refinery => "refinery",
             Tool::NodePgMigrate => "node-pg-migrate",
+            Tool::Alembic => "alembic",
         }
     }
 
@@ -67,6 +72,7 @@ impl Tool {
             Tool::Flyway => "flyway_schema_history",
             Tool::Refinery => "refinery_schema_history",
             Tool::NodePgMigrate => "pgmigrations",
+            Tool::Alembic => "alembic_version",
         }
     }
 
@@ -82,6 +88,7 @@ impl Tool {
             "flyway_schema_history" | "schema_version" if has("installed_rank") && has("success") => Some(Tool::Flyway),
             "refinery_schema_history" if has("version") => Some(Tool::Refinery),
             "pgmigrations" if has("name") && has("run_on") => Some(Tool::NodePgMigrate),
+            "alembic_version" if has("version_num") => Some(Tool::Alembic),
             _ => None,
         }
     }
@@ -112,6 +119,15 @@ impl Tool {
     }
 }
 
+impl Tool {
+    /// Whether the tool's migrations are SQL files shale can match to its history. Alembic's are
+    /// Python: a database it migrated starts shale's history from its live schema
+    /// (`baseline --from-database`), with Alembic's table left out.
+    pub fn migrations_are_sql(self) -> bool {
+        self != Tool::Alembic
+    }
+}
+
 impl fmt::Display for Tool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -128,6 +144,21 @@ pub fn adopted_reason(tool: Tool, table: &str) -> String {
 pub fn adopted_from(reason: &str) -> Option<Tool> {
     let rest = reason.strip_prefix("adopted from ")?;
     Tool::parse(rest.split([' ', ';']).next()?)
+}
+
+const JAVA: &str = "; a Java migration (";
+
+/// The reason of an adopted row for a migration the tool ran from code (a Flyway Java migration,
+/// `class`), which has no file: [`adopted_code`] reads the class back.
+pub fn adopted_code_reason(tool: Tool, table: &str, class: &str) -> String {
+    format!("{}{JAVA}{class}) with no SQL file, which shale cannot run", adopted_reason(tool, table))
+}
+
+/// The class of the code an adopted row's reason names ([`adopted_code_reason`]), if any: the
+/// migration is applied though no file has it, and is not missing.
+pub fn adopted_code(reason: &str) -> Option<&str> {
+    let rest = &reason[reason.find(JAVA)? + JAVA.len()..];
+    rest.split_once(')').map(|(class, _)| class)
 }
 
 /// What another tool's table says, normalized.
@@ -166,6 +197,25 @@ pub struct ForeignEntry {
     /// (`R__views.sql`, or with the folder under its location), and the entry is its last run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub repeatable: bool,
+    /// A migration the tool ran from code, not from a file: the class of a Flyway Java migration
+    /// (rows of type `JDBC` or `SPRING_JDBC`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The tool's description of it (Flyway's `description`), when it keeps one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+/// A migration the other tool ran from code (a Flyway Java migration): no file has it, shale
+/// cannot run it, and adopting records it as applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeMigration {
+    pub version: Version,
+    /// The version as the tool stored it.
+    pub version_text: String,
+    pub name: String,
+    /// The class that ran (`com.example.db.migration.V2__Backfill`).
+    pub class: String,
 }
 
 /// What adopting would record.
@@ -175,6 +225,9 @@ pub struct Adoption<'a> {
     pub applied: Vec<&'a Migration>,
     /// The applied ones shale could not run itself (goose's Go migrations): recorded too.
     pub applied_unrunnable: Vec<&'a Unrunnable>,
+    /// The applied ones the tool ran from code, which no file has (Flyway's Java migrations):
+    /// recorded too, with their class.
+    pub applied_code: Vec<CodeMigration>,
     /// Flyway repeatables whose last run was of the file as it is now: recorded as run, so `up`
     /// does not run them again (a repeatable that inserts rows would insert them twice).
     pub applied_repeatables: Vec<&'a Migration>,
@@ -196,6 +249,8 @@ pub enum AdoptProblem {
     Failed { tool: Tool, table: String, key: String },
     /// Applied by the tool, and no file here has it.
     NoFile { tool: Tool, key: String },
+    /// The tool's migrations are not SQL files (Alembic's are Python): nothing to match.
+    NotSql { tool: Tool, table: String },
     /// The file changed after the tool applied it: its checksum differs from the recorded one.
     Changed { tool: Tool, key: String, file: String },
 }
@@ -222,6 +277,12 @@ impl fmt::Display for AdoptProblem {
                  so the database may not hold what the file says: restore the file as it was applied, or, if the change \
                  is what the database holds, {}, then run `shale adopt` again",
                 tool.accept_change()
+            ),
+            AdoptProblem::NotSql { tool, table } => write!(
+                f,
+                "{tool}'s migrations are Python scripts, which shale neither runs nor matches to files, so {table} cannot be \
+                 taken over: start shale's history from the live schema with `shale baseline --from-database` (it leaves \
+                 {table} out), then write new migrations in SQL"
             ),
             AdoptProblem::NoFile { tool, key } => write!(
                 f,
@@ -267,10 +328,14 @@ pub fn sqlx_checksum(text: &str) -> String {
 /// while the other tool says the database is in doubt.
 pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Result<Adoption<'a>, Vec<AdoptProblem>> {
     let tool = foreign.tool;
+    if !tool.migrations_are_sql() {
+        return Err(vec![AdoptProblem::NotSql { tool, table: foreign.table.clone() }]);
+    }
     let versioned: Vec<&Migration> = set.versioned().collect();
     let mut problems = Vec::new();
     let mut notes = Vec::new();
     let mut unrunnable: Vec<&Unrunnable> = Vec::new();
+    let mut code: Vec<CodeMigration> = Vec::new();
     let applied: Vec<&Migration> = match &foreign.state {
         ForeignState::Current { version, dirty } => {
             if let (Some(v), true) = (version, dirty) {
@@ -302,6 +367,8 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
                 match versioned.iter().find(|m| matches(tool, m, &entry.key)) {
                     Some(m) => {
                         match (tool, &entry.checksum) {
+                            // A Java migration ported to SQL since: the recorded checksum is the code's.
+                            _ if entry.code.is_some() => {}
                             (Tool::Flyway, Some(recorded)) if *recorded != flyway_checksum(&m.up.text).to_string() => {
                                 problems.push(AdoptProblem::Changed {
                                     tool,
@@ -325,6 +392,15 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
                         applied.push(*m)
                     }
                     None if go.is_some() => unrunnable.extend(go),
+                    None if entry.code.is_some() => match Version::parse(&entry.key) {
+                        Some(version) => code.push(CodeMigration {
+                            version,
+                            version_text: entry.key.clone(),
+                            name: code_name(entry),
+                            class: entry.code.clone().unwrap_or_default(),
+                        }),
+                        None => problems.push(AdoptProblem::NoFile { tool, key: entry.key.clone() }),
+                    },
                     None if tool == Tool::Goose && entry.key == "0" => {}
                     None if tool == Tool::Diesel && entry.key.chars().all(|c| c == '0') => notes
                         .push("diesel's initial setup (version 00000000000000) has no file here: passed over".into()),
@@ -360,13 +436,44 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
             u.file
         ));
     }
+    for c in &code {
+        notes.push(format!(
+            "migration {} ({}) is a Java migration: {tool} ran it here, shale cannot run it, so it is recorded as applied with no file; \
+             a new database gets nothing of it from `shale up`: if one needs its work, port it to SQL as V{}__{}.sql",
+            c.version_text,
+            c.class,
+            c.version_text.replace('.', "_"),
+            c.name.replace(' ', "_")
+        ));
+    }
     let version = applied
         .iter()
         .filter_map(|m| m.version.clone())
         .chain(unrunnable.iter().map(|u| u.version.clone()))
+        .chain(code.iter().map(|c| c.version.clone()))
         .max()
         .map(|v| v.canonical());
-    Ok(Adoption { applied, applied_unrunnable: unrunnable, applied_repeatables, version, pending, notes })
+    Ok(Adoption {
+        applied,
+        applied_unrunnable: unrunnable,
+        applied_code: code,
+        applied_repeatables,
+        version,
+        pending,
+        notes,
+    })
+}
+
+/// The name of a migration that ran from code: the class's name after its version, as Flyway
+/// reads it (`V2__Backfill_parents` gives `Backfill parents`), else the tool's description.
+fn code_name(entry: &ForeignEntry) -> String {
+    let class = entry.code.as_deref().unwrap_or_default();
+    let simple = class.rsplit(['.', '$']).next().unwrap_or(class);
+    match simple.split_once("__") {
+        Some((_, name)) if !name.is_empty() => name.replace('_', " "),
+        _ if !entry.description.is_empty() => entry.description.clone(),
+        _ => simple.to_string(),
+    }
 }
 
 /// The repeatable migrations of `set` the tool last ran as they are now (its checksum of the file
@@ -527,6 +634,39 @@ mod tests {
     }
 
     #[test]
+    fn a_flyway_java_migration_is_taken_over_with_no_file() {
+        let flyway = set(&["V1__init.sql", "V3__name.sql", "V4__later.sql"]);
+        let mut history = entries(Tool::Flyway, &["1", "3"]);
+        if let ForeignState::Entries(e) = &mut history.state {
+            e.insert(
+                1,
+                ForeignEntry {
+                    key: "2".into(),
+                    code: Some("com.example.db.migration.V2__Backfill_parents".into()),
+                    checksum: Some("42".into()),
+                    ..Default::default()
+                },
+            );
+        }
+        let adoption = plan_adoption(&flyway, &history).unwrap();
+        assert_eq!(labels(&adoption.applied), ["1 init", "3 name"]);
+        assert_eq!(adoption.applied_code.len(), 1);
+        assert_eq!(adoption.applied_code[0].name, "Backfill parents");
+        assert_eq!(adoption.version.as_deref(), Some("3"));
+        assert_eq!(labels(&adoption.pending), ["4 later"]);
+        assert!(adoption.notes[0].contains("port it to SQL as V2__Backfill_parents.sql"), "{:?}", adoption.notes);
+        let reason = adopted_code_reason(Tool::Flyway, "public.t", &adoption.applied_code[0].class);
+        assert_eq!(adopted_code(&reason), Some("com.example.db.migration.V2__Backfill_parents"));
+        assert_eq!(adopted_from(&reason), Some(Tool::Flyway));
+        assert_eq!(adopted_code(&adopted_reason(Tool::Flyway, "public.t")), None);
+        // Ported to SQL since: the file is adopted, and the code's checksum is not compared with it.
+        let ported = set(&["V1__init.sql", "V2__backfill_parents.sql", "V3__name.sql"]);
+        let adoption = plan_adoption(&ported, &history).unwrap();
+        assert_eq!(labels(&adoption.applied), ["1 init", "2 backfill_parents", "3 name"]);
+        assert!(adoption.applied_code.is_empty());
+    }
+
+    #[test]
     fn a_file_sqlx_applied_and_changed_since_is_refused_with_sqlx_s_way_out() {
         let files = set(&["1_a.sql"]);
         let with = |checksum: String| ForeignHistory {
@@ -546,6 +686,20 @@ mod tests {
         assert!(matches!(&problems[0], AdoptProblem::Changed { key, .. } if key == "1"), "{problems:?}");
         assert!(problems[0].to_string().contains("sqlx itself refuses"), "{}", problems[0]);
         assert!(!problems[0].to_string().contains("flyway"), "{}", problems[0]);
+    }
+
+    #[test]
+    fn alembic_is_recognized_and_its_history_is_not_taken_over() {
+        let columns = vec!["version_num".to_string()];
+        assert_eq!(Tool::recognize("alembic_version", &columns), Some(Tool::Alembic));
+        let history = ForeignHistory {
+            tool: Tool::Alembic,
+            table: "public.alembic_version".into(),
+            state: ForeignState::Entries(Vec::new()),
+        };
+        let problems = plan_adoption(&set(&["0001_a.sql"]), &history).unwrap_err();
+        assert!(matches!(problems[0], AdoptProblem::NotSql { .. }), "{problems:?}");
+        assert!(problems[0].to_string().contains("`shale baseline --from-database`"), "{}", problems[0]);
     }
 
     #[test]

@@ -191,6 +191,10 @@ pub struct StatusRow {
     /// A down of this applied migration stopped part-way (outside a transaction it failed, or its
     /// runner died): the statement, 1-based, the next `shale down` goes on at.
     pub down_stopped_at: Option<usize>,
+    /// A Flyway Java migration `shale adopt` took over: the class that ran. It has no file, and it
+    /// counts as applied (not missing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub java_class: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -494,6 +498,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
                 .filter(|_| matches!(state, State::Applied | State::Modified))
                 .and_then(|r| stopped_down(history, r))
                 .map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
+            java_class: None,
         });
     }
     let squashed: Vec<(Version, Version)> = set.versioned().filter_map(|m| m.squashed()).collect();
@@ -508,11 +513,12 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
         .collect();
     missing.sort_by(|a, b| a.0.cmp(&b.0));
     for (v, r) in missing {
+        let java_class = adopted_java_class(r);
         rows.push(StatusRow {
             version: Some(v.canonical()),
             name: r.name.clone(),
             kind: MigrationKind::Versioned,
-            state: State::Missing,
+            state: if java_class.is_some() { State::Applied } else { State::Missing },
             path: r.path.as_ref().map(PathBuf::from),
             applied_at: r.applied_at.clone(),
             duration_ms: ran_for(r),
@@ -520,6 +526,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             adopted: r.kind == RecordKind::Adopted,
             adopted_from: adopted_from(r),
             down_stopped_at: stopped_down(history, r).map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
+            java_class,
         });
     }
     for u in &set.unrunnable {
@@ -537,6 +544,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             adopted: record.is_some_and(|r| r.kind == RecordKind::Adopted),
             adopted_from: record.and_then(adopted_from),
             down_stopped_at: None,
+            java_class: None,
         });
     }
     rows.sort_by(|a, b| {
@@ -560,6 +568,15 @@ fn ran_for(r: &AppliedRecord) -> Option<i64> {
 /// The tool an adopted row was taken over from, where its reason says.
 fn adopted_from(r: &AppliedRecord) -> Option<crate::adopt::Tool> {
     r.reason.as_deref().filter(|_| r.kind == RecordKind::Adopted).and_then(crate::adopt::adopted_from)
+}
+
+/// The class of a Flyway Java migration an adopted row took over (no file has it), if it is one.
+fn adopted_java_class(r: &AppliedRecord) -> Option<String> {
+    r.reason
+        .as_deref()
+        .filter(|_| r.kind == RecordKind::Adopted)
+        .and_then(crate::adopt::adopted_code)
+        .map(str::to_string)
 }
 
 /// Whether the history holds a succeeded migration from `first` up to (not including) `last`.
@@ -632,8 +649,9 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         .filter(|r| !matches!(r.state, State::Applied | State::Baseline | State::Unrunnable | State::Missing))
         .count();
     let mut steps = Vec::with_capacity(due);
-    let file_rows =
-        rows.iter().filter(|r| !matches!(r.state, State::Missing | State::Unrunnable) && !is_unrunnable(set, r));
+    let file_rows = rows.iter().filter(|r| {
+        !matches!(r.state, State::Missing | State::Unrunnable) && !is_unrunnable(set, r) && r.java_class.is_none()
+    });
     for (m, row) in set.migrations.iter().zip(file_rows) {
         debug_assert_eq!(m.name, row.name);
         let mut resume_from = 0;

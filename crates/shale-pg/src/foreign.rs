@@ -102,7 +102,7 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         Tool::Flyway => {
             // An append-only log, read in its order: undo and delete rows take back what came before.
             let sql = format!(
-                "SELECT coalesce(version, ''), type, success, coalesce(checksum::text, ''), script FROM {t} ORDER BY installed_rank"
+                "SELECT coalesce(version, ''), type, success, coalesce(checksum::text, ''), script, description FROM {t} ORDER BY installed_rank"
             );
             let rows = simple_rows(client, &sql, context).await?;
             let mut entries: Vec<ForeignEntry> = Vec::new();
@@ -132,15 +132,24 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
                     continue;
                 }
                 let baseline = kind.contains("BASELINE") || kind == "INIT";
+                // A Java migration: its script is the class that ran, and no file has it.
+                let code = matches!(kind.as_str(), "JDBC" | "SPRING_JDBC").then(|| r[4].clone());
                 entries.push(ForeignEntry {
                     key: version.clone(),
                     failed: !success,
                     baseline,
                     checksum,
+                    code,
+                    description: r[5].clone(),
                     ..Default::default()
                 });
             }
             ForeignState::Entries(entries)
+        }
+        Tool::Alembic => {
+            // Revision ids (one per branch head), not versions: nothing a file is matched to.
+            let rows = simple_rows(client, &format!("SELECT version_num FROM {t} ORDER BY 1"), context).await?;
+            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
         }
         Tool::NodePgMigrate => {
             let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY run_on, id"), context).await?;

@@ -29,7 +29,11 @@ pub struct AdoptRequest {
 pub struct AdoptedMigration {
     pub version: String,
     pub name: String,
+    /// The file, or for a Java migration (`java`) the class that ran.
     pub path: String,
+    /// A Flyway Java migration: no file has it, and shale cannot run it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub java: bool,
 }
 
 /// What `adopt` recorded (or, with `dry_run`, would record).
@@ -111,17 +115,32 @@ impl Migrator {
         let mut adopted: Vec<AdoptedMigration> = adoption
             .applied
             .iter()
-            .map(|m| AdoptedMigration { version: m.version_text.clone(), name: m.name.clone(), path: m.file.clone() })
+            .map(|m| AdoptedMigration {
+                version: m.version_text.clone(),
+                name: m.name.clone(),
+                path: m.file.clone(),
+                java: false,
+            })
             .collect();
         adopted.extend(adoption.applied_unrunnable.iter().map(|u| AdoptedMigration {
             version: u.version_text.clone(),
             name: u.name.clone(),
             path: u.file.clone(),
+            java: false,
         }));
+        adopted.extend(adoption.applied_code.iter().map(|c| AdoptedMigration {
+            version: c.version_text.clone(),
+            name: c.name.clone(),
+            path: c.class.clone(),
+            java: true,
+        }));
+        // In version order: the files, the ones shale cannot run and the Java ones together.
+        adopted.sort_by_key(|m| shale_core::Version::parse(&m.version));
         adopted.extend(adoption.applied_repeatables.iter().map(|m| AdoptedMigration {
             version: "R".into(),
             name: m.name.clone(),
             path: m.file.clone(),
+            java: false,
         }));
         let report = AdoptReport {
             tool,
@@ -168,6 +187,24 @@ impl Migrator {
             statements_done: None,
             path: Some(&u.file),
         }));
+        let code_reasons: Vec<(String, String)> = adoption
+            .applied_code
+            .iter()
+            .map(|c| (c.version.canonical(), shale_core::adopt::adopted_code_reason(tool, &table.display(), &c.class)))
+            .collect();
+        // No checksum, SQL or path: a file ported from the code later counts as applied here.
+        records.extend(adoption.applied_code.iter().zip(&code_reasons).map(|(c, (version, reason))| NewRecord {
+            version: version.clone(),
+            name: &c.name,
+            kind: RecordKind::Adopted,
+            checksum: None,
+            up_sql: None,
+            down_sql: None,
+            status: RecordStatus::Succeeded,
+            reason: Some(reason),
+            statements_done: None,
+            path: None,
+        }));
         // A repeatable's row is the one `up` compares checksums with: as if shale had run it.
         records.extend(adoption.applied_repeatables.iter().map(|m| NewRecord {
             version: String::new(),
@@ -183,7 +220,10 @@ impl Migrator {
         }));
         let audit = format!(
             "shale adopt: {} migration(s) taken over from {tool} ({}), up to version {}; that table was left as it is",
-            adoption.applied.len() + adoption.applied_unrunnable.len() + adoption.applied_repeatables.len(),
+            adoption.applied.len()
+                + adoption.applied_unrunnable.len()
+                + adoption.applied_code.len()
+                + adoption.applied_repeatables.len(),
             table.display(),
             adoption.version.as_deref().unwrap_or("none")
         );

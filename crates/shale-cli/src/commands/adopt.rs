@@ -46,7 +46,8 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         report.table
     );
     for m in &report.adopted {
-        println!("  {} {} ({})", m.version, m.name, m.path);
+        let java = if m.java { "Java: " } else { "" };
+        println!("  {} {} ({java}{})", m.version, m.name, m.path);
     }
     for note in &report.notes {
         println!("note: {note}");
@@ -73,7 +74,10 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     }
     let migrator = super::migrator_with(settings, set)?;
     let status = block_on(migrator.status())?;
-    if let Some(foreign) = &status.foreign {
+    // Alembic's history cannot be taken over (its migrations are Python): the live schema is the
+    // start, without Alembic's own table.
+    let replaced = status.foreign.as_ref().filter(|f| !f.tool.migrations_are_sql());
+    if let Some(foreign) = status.foreign.as_ref().filter(|f| f.tool.migrations_are_sql()) {
         anyhow::bail!(shale::Error::Invalid(format!(
             "this database has {}'s history ({}): take it over with `shale adopt` instead",
             foreign.tool,
@@ -85,7 +89,18 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
             "the database already has shale history; --from-database is for a database that has none".into()
         ));
     }
-    let schema = block_on(migrator.schema())?;
+    let mut schema = block_on(migrator.schema())?;
+    if let Some(foreign) = replaced {
+        schema = shale_schema::confine::without_table(&schema, &foreign.schema, &foreign.table);
+        if !settings.quiet {
+            eprintln!(
+                "note: {} ({}'s history) is left out of the baseline: switch {} off, shale's history starts here",
+                foreign.display(),
+                foreign.tool,
+                foreign.tool
+            );
+        }
+    }
     let text = shale_schema::dump(&schema);
     let files = super::new::create(settings, "baseline", false, Some(super::new::Contents { up: &text, down: None }))?;
     let set = super::load_set(settings)?;

@@ -21,13 +21,32 @@ pub fn status(settings: &Settings) -> Result<i32> {
         return Ok(0);
     }
     print_ignored(settings, &migrator.set.ignored);
-    if let Some(foreign) = &report.foreign {
+    if let Some(foreign) = report.foreign.as_ref().filter(|f| !f.tool.migrations_are_sql()) {
+        eprintln!(
+            "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale baseline --from-database` starts shale's history from the live schema",
+            foreign.tool,
+            foreign.display()
+        );
+    } else if let Some(foreign) = &report.foreign {
         eprintln!(
             "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale adopt` takes that history over, so that `shale up` runs only what {} did not",
             foreign.tool,
             foreign.display(),
             foreign.tool
         );
+    }
+    // Flyway's Java migrations taken over by adopt: applied, with no file; one note for all.
+    let java: Vec<&str> =
+        report.migrations.iter().filter(|r| r.java_class.is_some()).filter_map(|r| r.version.as_deref()).collect();
+    match java.as_slice() {
+        [] => {}
+        [one] => eprintln!(
+            "note: migration {one} is a Java migration Flyway ran: it has no file and shale cannot run it, so it counts as applied here; a new database gets nothing of it (port it to SQL where one needs its work)"
+        ),
+        many => eprintln!(
+            "note: migrations {} are Java migrations Flyway ran: they have no file and shale cannot run them, so they count as applied here; a new database gets nothing of them (port one to SQL where a database needs its work)",
+            many.join(", ")
+        ),
     }
     let mut t = table(&["version", "name", "state", "applied at", "duration"]);
     for row in &report.migrations {

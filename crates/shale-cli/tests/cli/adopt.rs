@@ -339,3 +339,52 @@ fn adopt_nothing_starts_shale_s_history_beside_a_table_that_belongs_to_something
     assert!(p.tables().contains(&"zero".to_string()), "version 0 ran: it was not baselined away");
     assert_eq!(p.psql("SELECT count(*) FROM schema_migrations"), "1", "left alone");
 }
+
+/// Flyway's Java migrations (history rows of type JDBC or SPRING_JDBC, whose script is a class):
+/// no file has them and shale cannot run them; adopt takes them over as applied and says so, and
+/// `status`, `validate` and `up` count them as applied, not missing.
+#[test]
+fn flyway_java_migrations_are_taken_over_as_applied() {
+    let p = Project::new("adopt_flyway_java");
+    applied_by_the_other_tool(&p, "V1__users.sql", "V3__posts.sql", "V4__tags.sql");
+    let crc =
+        |file: &str| shale_core::adopt::flyway_checksum(&std::fs::read_to_string(p.migrations().join(file)).unwrap());
+    p.psql(&format!(
+        "CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL);
+         INSERT INTO flyway_schema_history VALUES
+           (1, '1', 'users', 'SQL', 'V1__users.sql', {}, 'app', now(), 1, true),
+           (2, '2', 'Backfill parents', 'JDBC', 'com.example.db.migration.V2__Backfill_parents', NULL, 'app', now(), 1, true),
+           (3, '2.1', 'Fill names', 'SPRING_JDBC', 'com.example.db.migration.V2_1__FillNames', NULL, 'app', now(), 1, true),
+           (4, '3', 'posts', 'SQL', 'V3__posts.sql', {}, 'app', now(), 1, true)",
+        crc("V1__users.sql"),
+        crc("V3__posts.sql")
+    ));
+    let run = p.shale(&["adopt"]).ok();
+    snapshot!("flyway_java_adopt", shown(&p, &run));
+    snapshot!("flyway_java_status", shown(&p, &p.shale(&["status"]).ok()));
+    let status = p.shale(&["status", "--json"]).ok().json();
+    let java: Vec<(&str, &str, &str)> = status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| !m["java_class"].is_null())
+        .map(|m| (m["version"].as_str().unwrap(), m["state"].as_str().unwrap(), m["java_class"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        java,
+        [
+            ("2", "applied", "com.example.db.migration.V2__Backfill_parents"),
+            ("2.1", "applied", "com.example.db.migration.V2_1__FillNames")
+        ],
+        "{status}"
+    );
+    p.shale(&["validate"]).ok();
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"tags".to_string()));
+    // Ported to SQL later: the file counts as applied here (the adopted row has no checksum).
+    p.write("V2__Backfill_parents.sql", "UPDATE users SET id = id;\n");
+    let status = p.shale(&["status", "--json"]).ok().json();
+    let states: Vec<&str> =
+        status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["applied"; 5], "{status}");
+}
