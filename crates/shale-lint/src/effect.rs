@@ -1,7 +1,7 @@
 //! The lock a statement takes on which table, and whether it rewrites or scans it
 //! (from the PostgreSQL documentation's "Explicit Locking" and ALTER TABLE pages).
 
-use pg_query::protobuf::{AlterTableType, ConstrType, RangeVar};
+use pg_query::protobuf::{AlterTableType, ConstrType, ObjectType, RangeVar};
 use pg_query::NodeEnum;
 use shale_core::locks::LockMode;
 
@@ -96,8 +96,26 @@ pub fn effect(node: &NodeEnum) -> Option<Effect> {
             e(table, lock, rewrites, scans)
         }
         NodeEnum::DropStmt(_) | NodeEnum::TruncateStmt(_) | NodeEnum::RenameStmt(_) => {
+            // The tables it names, as written (DROP TABLE a, b: `a, b`); a dropped index's table
+            // is not in the statement.
             let table = match node {
                 NodeEnum::RenameStmt(r) => r.relation.as_ref().map(relation_name).unwrap_or_default(),
+                NodeEnum::DropStmt(s) => match ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) {
+                    ObjectType::ObjectTable
+                    | ObjectType::ObjectMatview
+                    | ObjectType::ObjectView
+                    | ObjectType::ObjectForeignTable => crate::rules::object_names(&s.objects).join(", "),
+                    _ => String::new(),
+                },
+                NodeEnum::TruncateStmt(s) => s
+                    .relations
+                    .iter()
+                    .filter_map(|r| match r.node.as_ref() {
+                        Some(NodeEnum::RangeVar(r)) => Some(relation_name(r)),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 _ => String::new(),
             };
             e(table, AccessExclusive, false, false)
@@ -132,7 +150,7 @@ mod tests {
     fn effects_name_the_lock() {
         let s = script(
             "006.sql",
-            "CREATE INDEX CONCURRENTLY i ON users (x);\nALTER TABLE users ADD COLUMN x int;\nALTER TABLE s ADD CONSTRAINT f FOREIGN KEY (u) REFERENCES users (id) NOT VALID;\nALTER TABLE users ALTER COLUMN x TYPE bigint;\nLOCK TABLE t IN SHARE MODE;\nLOCK t;\n",
+            "CREATE INDEX CONCURRENTLY i ON users (x);\nALTER TABLE users ADD COLUMN x int;\nALTER TABLE s ADD CONSTRAINT f FOREIGN KEY (u) REFERENCES users (id) NOT VALID;\nALTER TABLE users ALTER COLUMN x TYPE bigint;\nLOCK TABLE t IN SHARE MODE;\nLOCK t;\nDROP TABLE t, app.u;\nTRUNCATE s;\nDROP INDEX i;\n",
         );
         let report = lint([&s]);
         let locks: Vec<_> = report.effects.iter().map(|(_, _, e)| (e.table.as_str(), e.lock, e.rewrites)).collect();
@@ -145,6 +163,9 @@ mod tests {
                 ("users", AccessExclusive, true),
                 ("t", Share, false),
                 ("t", AccessExclusive, false),
+                ("t, app.u", AccessExclusive, false),
+                ("s", AccessExclusive, false),
+                ("", AccessExclusive, false),
             ]
         );
     }

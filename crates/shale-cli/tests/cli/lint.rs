@@ -114,3 +114,15 @@ fn rules_are_configured_in_shale_toml() {
         run.stderr
     );
 }
+
+/// Each serial type is described by its own width (bigserial is 64 bits), and the lock line of a
+/// DROP TABLE or TRUNCATE names its tables.
+#[test]
+fn serial_findings_name_their_width_and_drop_locks_name_their_tables() {
+    let p = Project::new("lint_serial_drop");
+    p.write(
+        "001_t.sql",
+        "CREATE TABLE t (id bigserial PRIMARY KEY, n serial, s smallserial);\nCREATE TABLE u (id bigint);\nTRUNCATE t, u;\nDROP TABLE t;\n",
+    );
+    snapshot!("lint_serial_widths_and_drop_lock", shown(&p, &p.shale(&["lint"]).ok()));
+}

@@ -15,12 +15,18 @@ pub static RULE: Rule = rule!(
 
 /// Judged from the statement's lock and the timeout in force for its file.
 pub fn check(effect: &Effect, context: &Context) -> Option<Hit> {
-    (effect.lock == LockMode::AccessExclusive && context.lock_timeout_off && !effect.table.is_empty()).then(|| Hit {
-        rule: &RULE,
-        message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", effect.table),
-        table: effect.table.clone(),
-        state: Some(context.table_state(&effect.table)),
-        part: None,
+    (effect.lock == LockMode::AccessExclusive && context.lock_timeout_off && !effect.table.is_empty()).then(|| {
+        // A statement on several tables (DROP TABLE a, b) is judged by the one it is most
+        // dangerous on.
+        let states = effect.table.split(", ").map(|t| context.table_state(t));
+        let state = states.clone().find(|s| RULE.danger.applies(*s)).or_else(|| states.last());
+        Hit {
+            rule: &RULE,
+            message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", effect.table),
+            table: effect.table.clone(),
+            state,
+            part: None,
+        }
     })
 }
 

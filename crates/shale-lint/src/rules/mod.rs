@@ -336,7 +336,7 @@ fn single_column(expr: &pg_query::protobuf::Node) -> Result<Option<String>, Stri
 }
 
 /// Names of a DROP's objects (`schema.table`, or a bare name), as written.
-fn object_names(objects: &[pg_query::protobuf::Node]) -> Vec<String> {
+pub(crate) fn object_names(objects: &[pg_query::protobuf::Node]) -> Vec<String> {
     let part = |n: &pg_query::protobuf::Node| match n.node.as_ref() {
         Some(NodeEnum::String(s)) => Some(s.sval.clone()),
         _ => None,
