@@ -73,5 +73,12 @@ mod tests {
         // LOCK takes the mode it names, ACCESS EXCLUSIVE when it names none.
         assert_eq!(run(Some("0"), "LOCK TABLE users;"), ["heavy-lock", "access-exclusive-without-lock-timeout"]);
         assert_eq!(run(Some("0"), "LOCK TABLE users IN SHARE MODE;"), ["heavy-lock"], "not ACCESS EXCLUSIVE");
+        // DROP TABLE and TRUNCATE, by the tables they list: one existing table is enough.
+        assert_eq!(run(Some("0"), "DROP TABLE users;"), ["destructive", "access-exclusive-without-lock-timeout"]);
+        assert_eq!(
+            run(Some("0"), "CREATE TABLE t (n int);\nTRUNCATE t, users;"),
+            ["destructive", "access-exclusive-without-lock-timeout"]
+        );
+        assert!(run(Some("0"), "CREATE TABLE t (n int);\nDROP TABLE t;").is_empty(), "new table");
     }
 }
