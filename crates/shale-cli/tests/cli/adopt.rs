@@ -294,6 +294,38 @@ fn a_database_with_no_history_gets_one_from_its_live_schema() {
     assert_eq!(again.code, 2, "{}", again.stderr);
 }
 
+/// A database Alembic migrated (SQLAlchemy's tool: its migrations are Python, its table holds a
+/// revision id): there is nothing to take over, so shale says to start from the live schema, and
+/// the baseline leaves Alembic's table out (a fresh database built from it has none, and drift
+/// does not count it).
+#[test]
+fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_table() {
+    let p = Project::new("adopt_alembic");
+    p.psql(
+        "CREATE TABLE alembic_version (version_num varchar(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num));
+         INSERT INTO alembic_version VALUES ('ae1027a6acf');
+         CREATE TABLE users (id serial PRIMARY KEY, email varchar(255) NOT NULL UNIQUE, username varchar(255))",
+    );
+    std::fs::create_dir_all(p.migrations()).unwrap();
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("migrated by alembic (public.alembic_version is its history)"), "{}", status.stderr);
+    assert!(status.stderr.contains("`shale baseline --from-database` starts"), "{}", status.stderr);
+    snapshot!("alembic_adopt_refused", shown(&p, &p.shale(&["adopt"])));
+    let run = p.shale(&["baseline", "--from-database"]).ok();
+    assert!(
+        run.stderr.contains("public.alembic_version (alembic's history) is left out of the baseline"),
+        "{}",
+        run.stderr
+    );
+    let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
+    assert!(file.contains("CREATE TABLE public.users"), "{file}");
+    assert!(!file.contains("alembic_version"), "{file}");
+    p.shale(&["up"]).ok();
+    let dev = shale_testkit::shared_cluster().url("postgres");
+    let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+}
+
 #[test]
 fn goose_go_migrations_are_taken_over_too() {
     let p = Project::new("adopt_goose_go");
