@@ -1,5 +1,13 @@
 //! `shale inspect`: tables and one table's details from pg_catalog, each in one query
 //! (JSON built by the server), whatever the number of tables, columns or indexes.
+//!
+//! These types are not the schema model's (`shale_schema::model`), on purpose. The model is the
+//! declarative schema that dump, diff and drift compare for equality: names schema-qualified
+//! (deparsed with `search_path = pg_catalog`), no sizes, no state. Inspect is what an operator
+//! looks at, as `psql`'s `\d` shows it: names as the session's search path shows them, sizes,
+//! row estimates, whether an index is valid or a trigger enabled, the keys pointing at the table,
+//! and the indexes behind its keys. Its `--json` shape is pinned by snapshot tests. Built from the
+//! model, it would change that output or carry run-time facts into a model compared for equality.
 
 use serde::{Deserialize, Serialize};
 use tokio_postgres::{Client, SimpleQueryMessage};
