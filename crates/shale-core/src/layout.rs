@@ -642,6 +642,10 @@ fn check_duplicates(migrations: &[Migration], errors: &mut Vec<LoadError>) {
 /// from a file or in batches, not in one huge script.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// How many folders deep migrations are read (Flyway's locations are read to any depth; a
+/// symbolic link to a folder above would loop).
+const MAX_FOLDER_DEPTH: usize = 16;
+
 /// `name` without its `.sql` extension, whatever its case (`001_a.SQL` too).
 fn sql_stem(name: &str) -> Option<&str> {
     let cut = name.len().checked_sub(4)?;
@@ -691,17 +695,43 @@ fn read_source_files(dir: &Path) -> Result<(Vec<SourceFile>, Vec<PathBuf>), Load
             if let Some(e) = is_link.then(|| outside(&path)).flatten() {
                 return Err(e);
             }
-            for inner in std::fs::read_dir(&path).map_err(|e| io(&path, e))? {
-                let inner = inner.map_err(|e| io(&path, e))?;
-                let (inner_dir, inner_link) = kind(&inner);
-                let file_name = inner.file_name().to_string_lossy().into_owned();
-                if inner_dir || (sql_stem(&file_name).is_none() && file_name != "metadata.toml") {
-                    continue;
+            // A diesel folder holds its files; any other folder is read to its depths, as Flyway
+            // reads its locations (the files' names say which are migrations).
+            let diesel = split_version(&name.to_string_lossy(), true).is_some();
+            let mut folders = vec![(path, name, 1)];
+            while let Some((path, relative, depth)) = folders.pop() {
+                for inner in std::fs::read_dir(&path).map_err(|e| io(&path, e))? {
+                    let inner = inner.map_err(|e| io(&path, e))?;
+                    let (inner_dir, inner_link) = kind(&inner);
+                    let file_name = inner.file_name().to_string_lossy().into_owned();
+                    if file_name.starts_with('.') && !diesel {
+                        continue;
+                    }
+                    if inner_dir && !diesel {
+                        if let Some(e) = inner_link.then(|| outside(&inner.path())).flatten() {
+                            return Err(e);
+                        }
+                        if depth >= MAX_FOLDER_DEPTH {
+                            return Err(LoadError::file(
+                                &inner.path(),
+                                format!("is more than {MAX_FOLDER_DEPTH} folders deep in the migrations directory"),
+                                Some(
+                                    "keep migrations fewer folders deep (a symbolic link to a folder above it loops)"
+                                        .into(),
+                                ),
+                            ));
+                        }
+                        folders.push((inner.path(), relative.join(inner.file_name()), depth + 1));
+                        continue;
+                    }
+                    if inner_dir || (sql_stem(&file_name).is_none() && file_name != "metadata.toml") {
+                        continue;
+                    }
+                    if let Some(e) = inner_link.then(|| outside(&inner.path())).flatten() {
+                        return Err(e);
+                    }
+                    wanted.push(relative.join(inner.file_name()));
                 }
-                if let Some(e) = inner_link.then(|| outside(&inner.path())).flatten() {
-                    return Err(e);
-                }
-                wanted.push(name.join(inner.file_name()));
             }
         } else if sql_stem(&name.to_string_lossy()).is_some() {
             if let Some(e) = is_link.then(|| outside(&entry.path())).flatten() {
@@ -807,13 +837,8 @@ fn classify(relative: &Path) -> Classified {
     let components: Vec<String> = relative.iter().map(|c| c.to_string_lossy().into_owned()).collect();
     match components.as_slice() {
         [file] => classify_file(file),
-        [folder, file] => {
-            let Some((version_text, name)) = split_version(folder, true) else {
-                if sql_stem(file).is_some() {
-                    return Classified::Bad(format!("folder `{folder}` fits no migration convention"));
-                }
-                return Classified::Ignore;
-            };
+        [folder, file] if split_version(folder, true).is_some() => {
+            let (version_text, name) = split_version(folder, true).expect("matched above");
             let role = match file.to_ascii_lowercase().as_str() {
                 "up.sql" => Role::Up,
                 "down.sql" => Role::Down,
@@ -831,7 +856,17 @@ fn classify(relative: &Path) -> Classified {
                 layout: Layout::DieselFolder,
             }
         }
-        _ => Classified::Ignore,
+        // Any other folder, at any depth: Flyway's files are read there, as Flyway reads the
+        // folders of its locations; the file's name gives the version, wherever it is.
+        [folders @ .., file] => match classify_file(file) {
+            part @ Classified::Part { layout: Layout::Flyway, .. } => part,
+            Classified::Ignore => Classified::Ignore,
+            _ => Classified::Bad(format!(
+                "folder `{}` fits no migration convention (in a folder that is not a diesel migration's, only Flyway's V, U and R files are read)",
+                folders.join("/")
+            )),
+        },
+        [] => Classified::Ignore,
     }
 }
 
@@ -1006,11 +1041,18 @@ impl Group {
                 Role::DieselMetadata => &mut metadata,
             };
             if let Some(first) = slot.as_ref().map(|p: &Part| p.path.clone()) {
-                errors.push(LoadError::file(
-                    &part.path,
-                    format!("duplicate version {version_text}: {} has it too", first.display()),
-                    Some("give one of them the next free version (`shale new` picks it)".into()),
-                ));
+                errors.push(match version_text.as_str() {
+                    "" => LoadError::file(
+                        &part.path,
+                        format!("duplicate repeatable migration R__{name}: {} has it too", first.display()),
+                        Some("rename one of them".into()),
+                    ),
+                    _ => LoadError::file(
+                        &part.path,
+                        format!("duplicate version {version_text}: {} has it too", first.display()),
+                        Some("give one of them the next free version (`shale new` picks it)".into()),
+                    ),
+                });
                 continue;
             }
             *slot = Some(part);

@@ -24,6 +24,7 @@ mod fleet;
 mod generated_downs;
 mod histories;
 mod inspect;
+mod layouts;
 mod lease;
 mod lint;
 mod lint_fix;

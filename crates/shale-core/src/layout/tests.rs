@@ -259,3 +259,75 @@ fn a_mistyped_extension_is_named_with_the_name_to_give_the_file() {
     assert!(mistake("V3__add.PSQL").contains("ends in .PSQL, not .sql: rename it to `V3__add.sql`"));
     assert!(matches!(classify_other("notes.sq"), Other::Silent), "not named like a migration");
 }
+
+#[test]
+fn flyway_files_are_read_in_folders_at_any_depth() {
+    let set = load(vec![
+        file("v1/V1.0__init.sql", "select 1;"),
+        file("v1/patches/deep/V1.1__memo.sql", "select 2;"),
+        file("v1/U1.1__memo.sql", "select 3;"),
+        file("common/R__views.sql", "select 4;"),
+        file("common/README.md", "# notes"),
+        file("V2__top.sql", "select 5;"),
+        file("2017-09-23-182408_create users/up.sql", "select 6;"),
+    ])
+    .unwrap();
+    assert_eq!(versions(&set), ["1.0 init", "1.1 memo", "2 top", "2017-09-23-182408 create users", "R__views"]);
+    assert_eq!(set.migrations[1].file, "v1/patches/deep/V1.1__memo.sql");
+    assert!(set.migrations[1].down.is_some(), "the undo file in another folder pairs with it");
+    assert_eq!(set.migrations[4].file, "common/R__views.sql");
+
+    // A version found twice is an error naming both files; so is a repeatable.
+    let errors = load(vec![
+        file("v1/V1__a.sql", "select 1;"),
+        file("v2/V1.0__b.sql", "select 2;"),
+        file("a/R__views.sql", "select 3;"),
+        file("b/R__views.sql", "select 4;"),
+    ])
+    .unwrap_err();
+    let all = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
+    assert_eq!(errors.len(), 2, "{all}");
+    assert!(
+        all.contains("migrations/v2/V1.0__b.sql: duplicate version 1.0: migrations/v1/V1__a.sql has it too"),
+        "{all}"
+    );
+    assert!(
+        all.contains(
+            "migrations/b/R__views.sql: duplicate repeatable migration R__views: migrations/a/R__views.sql has it too"
+        ),
+        "{all}"
+    );
+
+    // Other conventions are read at the top only (or in a diesel folder): not in a folder.
+    let errors = load(vec![file("v1/001_a.sql", "select 1;"), file("x/y/002_b.up.sql", "select 2;")]).unwrap_err();
+    let all = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
+    assert!(all.contains("v1/001_a.sql: folder `v1` fits no migration convention"), "{all}");
+    assert!(all.contains("x/y/002_b.up.sql: folder `x/y` fits no migration convention"), "{all}");
+    let errors = load(vec![file("2017-09-23-182408_x/V1__a.sql", "select 1;")]).unwrap_err();
+    assert!(errors[0].to_string().contains("holds only up.sql"), "{}", errors[0]);
+}
+
+#[test]
+fn read_dir_reads_flyway_folders_to_their_depths() {
+    let dir = std::env::temp_dir().join(format!("shale-core-layout-deep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("v1/more")).unwrap();
+    std::fs::create_dir_all(dir.join("common/.git")).unwrap();
+    std::fs::create_dir_all(dir.join("2020-01-01-000000_folder/nested")).unwrap();
+    std::fs::write(dir.join("v1/V1__init.sql"), "select 1;").unwrap();
+    std::fs::write(dir.join("v1/more/V1.1__more.sql"), "select 1;").unwrap();
+    std::fs::write(dir.join("common/R__views.sql"), "select 1;").unwrap();
+    std::fs::write(dir.join("common/.git/R__hidden.sql"), "garbage").unwrap();
+    std::fs::write(dir.join("2020-01-01-000000_folder/up.sql"), "select 1;").unwrap();
+    std::fs::write(dir.join("2020-01-01-000000_folder/nested/V9__not_read.sql"), "select 1;").unwrap();
+    let set = MigrationSet::read_dir(&dir);
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&dir, dir.join("v1/more/loop")).unwrap();
+        let looped = MigrationSet::read_dir(&dir).unwrap_err();
+        assert!(looped[0].to_string().contains("folders deep"), "{}", looped[0]);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    let set = set.unwrap();
+    assert_eq!(versions(&set), ["1 init", "1.1 more", "2020-01-01-000000 folder", "R__views"]);
+}
