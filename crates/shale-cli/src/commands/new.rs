@@ -111,11 +111,15 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         let sql = if direction == "up" { up_sql } else { down_sql };
         format!("-- {direction}: {name}\n\n{sql}")
     };
+    // Up/down pairs come in twos where the directory's newest migration has its down (as
+    // golang-migrate's and sqlx's own `create` write them); a baseline written from the schema
+    // gets no empty down that would pretend to undo it.
+    let pairs_have_downs = contents.is_none() && set.versioned().last().is_some_and(|m| m.down.is_some());
     let mut files: Vec<(PathBuf, String)> = Vec::new();
     match layout {
         Layout::UpDownPair => {
             files.push((format!("{version}_{slug}.up.sql").into(), header("up")));
-            if reversible {
+            if reversible || pairs_have_downs {
                 files.push((format!("{version}_{slug}.down.sql").into(), header("down")));
             }
         }

@@ -120,6 +120,28 @@ fn init_and_new_follow_the_directory_convention() {
     }
 }
 
+/// In a directory of up/down pairs (golang-migrate, sqlx), `new` writes the pair, as those tools'
+/// own `create` do; where the pairs have no downs, the up alone.
+#[test]
+fn new_writes_both_files_of_a_pair() {
+    let p = Project::new("cfg_new_pair_both");
+    p.write("0001_x.up.sql", "CREATE TABLE x (id int);\n");
+    p.write("0001_x.down.sql", "DROP TABLE x;\n");
+    let run: Run = p.bare().args(["new", "add y"]).output().unwrap().into();
+    snapshot!("new_writes_both_files_of_a_pair", shown(&p, &run));
+    let down = std::fs::read_to_string(p.migrations().join("0002_add_y.down.sql")).unwrap();
+    assert_eq!(down, "-- down: add y\n\n");
+    let run: Run = p.bare().arg("validate").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let q = Project::new("cfg_new_pair_up_only");
+    q.write("0001_x.up.sql", "CREATE TABLE x (id int);\n");
+    let run: Run = q.bare().args(["new", "add y"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!q.migrations().join("0002_add_y.down.sql").exists(), "{}", run.stdout);
+    assert!(q.migrations().join("0002_add_y.up.sql").exists(), "{}", run.stdout);
+}
+
 #[test]
 fn a_least_privilege_role_can_migrate_its_schema() {
     let p = Project::new("cfg_leastpriv");
