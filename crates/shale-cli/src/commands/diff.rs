@@ -279,8 +279,19 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let dev_url = args.dev_url.as_deref();
     // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
     let mut throwaway: Option<Throwaway> = None;
-    let source = read(&from, history, &mut throwaway, dev_url)?;
-    let goal = read(&to, history, &mut throwaway, dev_url)?;
+    let mut source = read(&from, history, &mut throwaway, dev_url)?;
+    let mut goal = read(&to, history, &mut throwaway, dev_url)?;
+    // A live database against the migrations: another tool's history table there is no
+    // difference, as for `shale drift`.
+    match (&from, &to) {
+        (Source::Database(_), Source::Migrations(_)) => {
+            source.schema = super::drift::without_other_tools_histories(settings, source.schema, &goal.schema)
+        }
+        (Source::Migrations(_), Source::Database(_)) => {
+            goal.schema = super::drift::without_other_tools_histories(settings, goal.schema, &source.schema)
+        }
+        _ => {}
+    }
     let changes = diff(&source.schema, &goal.schema);
     let body = script(&changes, args.allow_destructive.then_some(ALLOWED_BY_FLAG), false);
     let left_out = if args.allow_destructive { 0 } else { changes.destructive_count() };

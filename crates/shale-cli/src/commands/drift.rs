@@ -50,30 +50,17 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             throwaway = Some(Throwaway::create(args.dev_url.as_deref())?);
             let first = throwaway.as_ref().expect("made above").first()?;
             let expected = replay(live.set.clone(), history, &first, true)?;
-            // Another tool's history table, which `adopt` leaves in place, is not drift: the
-            // migrations never built it. Recognized by name and columns, as adopt does.
-            let others: Vec<_> = actual
-                .tables
-                .iter()
-                .filter(|t| !expected.tables.iter().any(|e| e.schema == t.schema && e.name == t.name))
-                .filter_map(|t| {
-                    let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
-                    Some((t.schema.clone(), t.name.clone(), shale::core::adopt::Tool::recognize(&t.name, &columns)?))
-                })
-                .collect();
-            for (schema, table, tool) in others {
-                actual = shale_schema::confine::without_table(&actual, &schema, &table);
-                if !settings.quiet && !settings.json {
-                    eprintln!("note: {schema}.{table} ({tool}'s history) is left out");
-                }
-            }
+            actual = without_other_tools_histories(settings, actual, &expected);
             let what = format!("what the {} migration(s) build", live.set.migrations.len());
             (expected, actual, what, "expected (migrations)".to_string())
         }
         Some(text) => {
             let source = Source::parse(text)?;
-            let actual = introspect(&super::connection(settings)?, &Default::default(), history)?;
+            let mut actual = introspect(&super::connection(settings)?, &Default::default(), history)?;
             let expected = read(&source, history, &mut throwaway, args.dev_url.as_deref())?.schema;
+            if let Source::Migrations(_) = source {
+                actual = without_other_tools_histories(settings, actual, &expected);
+            }
             let column = match &source {
                 Source::Exec(_) => "expected (command output)",
                 Source::File(_) => "expected (file)",
@@ -102,6 +89,32 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
         write_fix(settings, name, direction, &expected, &actual, args.allow_destructive)?;
     }
     Ok(if drift.is_empty() { 0 } else { 1 })
+}
+
+/// `live` without another tool's history table, which `adopt` leaves in place and `built` (what
+/// the migrations build) does not have: it is not a difference, the migrations never built it.
+/// Recognized by name and columns, as adopt does; a note names each one left out.
+pub(super) fn without_other_tools_histories(
+    settings: &Settings,
+    mut live: shale_schema::Schema,
+    built: &shale_schema::Schema,
+) -> shale_schema::Schema {
+    let others: Vec<_> = live
+        .tables
+        .iter()
+        .filter(|t| !built.tables.iter().any(|e| e.schema == t.schema && e.name == t.name))
+        .filter_map(|t| {
+            let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+            Some((t.schema.clone(), t.name.clone(), shale::core::adopt::Tool::recognize(&t.name, &columns)?))
+        })
+        .collect();
+    for (schema, table, tool) in others {
+        live = shale_schema::confine::without_table(&live, &schema, &table);
+        if !settings.quiet && !settings.json {
+            eprintln!("note: {schema}.{table} ({tool}'s history) is left out");
+        }
+    }
+    live
 }
 
 fn write_fix(

@@ -336,3 +336,38 @@ fn exec_output_is_a_schema_and_exit_code_reports_a_difference() {
     let run = p.shale(&["diff", "--to", "exec:"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
+
+/// Between a live database and the migrations, another tool's history table (left in place by
+/// `adopt`) is no difference, in either direction: as for `shale drift`, a note says it is left out.
+#[test]
+fn another_tool_s_history_table_is_left_out_as_drift_leaves_it_out() {
+    let p = Project::new("diff_other_history");
+    p.write("1_users.up.sql", USERS_V1);
+    p.write("1_users.down.sql", "DROP TABLE users;");
+    p.psql(USERS_V1);
+    p.psql(
+        "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (1, false);",
+    );
+    let dev_url = shared_cluster().url("postgres");
+    let run = p.shale(&["diff", "--dev-url", &dev_url, "--exit-code"]).ok();
+    snapshot!("other_tool_s_history_left_out", shown(&p, &run));
+    let back = p.shale(&["diff", "--from", "migrations", "--to", &p.db.url, "--dev-url", &dev_url, "--exit-code"]).ok();
+    assert!(back.stderr.contains("public.schema_migrations (golang-migrate's history) is left out"), "{}", back.stderr);
+    // So does drift against a migrations directory given as SRC.
+    let drift = p.shale(&["drift", "--against", "migrations", "--dev-url", &dev_url]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+    assert!(
+        drift.stderr.contains("public.schema_migrations (golang-migrate's history) is left out"),
+        "{}",
+        drift.stderr
+    );
+    // A table the migrations do build is compared as any other.
+    p.write(
+        "2_versions.up.sql",
+        "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL, note text);",
+    );
+    let run = p.shale(&["diff", "--dev-url", &dev_url, "--json"]).ok().json();
+    let objects: Vec<&str> = run["changes"].as_array().unwrap().iter().map(|c| c["object"].as_str().unwrap()).collect();
+    assert!(objects.iter().any(|o| o.contains("schema_migrations")), "{objects:?}");
+}
