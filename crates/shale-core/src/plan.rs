@@ -100,8 +100,8 @@ pub struct AppliedRecord {
     pub path: Option<String>,
     /// How far the batched backfill at statement `statements_done` got (see [`crate::backfill::Cursor`]).
     pub resume_cursor: Option<String>,
-    /// Why the row was written, read for adopted rows only (it names the tool they came from:
-    /// [`crate::adopt::adopted_from`]).
+    /// Why the row was written, read for adopted and repeatable rows only (an adopted one names the
+    /// tool it came from: [`crate::adopt::adopted_from`]).
     pub reason: Option<String>,
 }
 
@@ -492,7 +492,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             applied_at: record.filter(|_| state != State::Pending).and_then(|r| r.applied_at.clone()),
             duration_ms: record.filter(|_| state != State::Pending).and_then(ran_for),
             error: record.filter(|_| state == State::Failed).and_then(|r| r.error.clone()),
-            adopted: record.is_some_and(|r| state != State::Pending && r.kind == RecordKind::Adopted),
+            adopted: record.is_some_and(|r| state != State::Pending && adopted(r)),
             adopted_from: record.filter(|_| state != State::Pending).and_then(adopted_from),
             down_stopped_at: record
                 .filter(|_| matches!(state, State::Applied | State::Modified))
@@ -523,7 +523,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             applied_at: r.applied_at.clone(),
             duration_ms: ran_for(r),
             error: None,
-            adopted: r.kind == RecordKind::Adopted,
+            adopted: adopted(r),
             adopted_from: adopted_from(r),
             down_stopped_at: stopped_down(history, r).map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
             java_class,
@@ -541,7 +541,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             applied_at: record.and_then(|r| r.applied_at.clone()),
             duration_ms: record.and_then(ran_for),
             error: None,
-            adopted: record.is_some_and(|r| r.kind == RecordKind::Adopted),
+            adopted: record.is_some_and(adopted),
             adopted_from: record.and_then(adopted_from),
             down_stopped_at: None,
             java_class: None,
@@ -559,15 +559,26 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
     rows
 }
 
+/// Whether `shale adopt` took the row over from another tool (nothing ran): an adopted migration,
+/// or a Flyway repeatable whose reason says it was adopted (its kind stays `repeatable`, the
+/// row `up` compares checksums with).
+fn adopted(r: &AppliedRecord) -> bool {
+    match r.kind {
+        RecordKind::Adopted => true,
+        RecordKind::Repeatable => r.reason.as_deref().and_then(crate::adopt::adopted_from).is_some(),
+        _ => false,
+    }
+}
+
 /// How long the migration of `r` ran: none for an adopted one (the row's duration is that of the
 /// transaction that took it over; the other tool ran it).
 fn ran_for(r: &AppliedRecord) -> Option<i64> {
-    r.duration_ms.filter(|_| r.kind != RecordKind::Adopted)
+    r.duration_ms.filter(|_| !adopted(r))
 }
 
 /// The tool an adopted row was taken over from, where its reason says.
 fn adopted_from(r: &AppliedRecord) -> Option<crate::adopt::Tool> {
-    r.reason.as_deref().filter(|_| r.kind == RecordKind::Adopted).and_then(crate::adopt::adopted_from)
+    r.reason.as_deref().filter(|_| adopted(r)).and_then(crate::adopt::adopted_from)
 }
 
 /// The class of a Flyway Java migration an adopted row took over (no file has it), if it is one.
@@ -740,8 +751,13 @@ fn resume_point(
     reverting: bool,
 ) -> Result<usize, PlanError> {
     let done = done.unwrap_or(0).max(0) as usize;
-    if done == 0 || script.no_transaction.is_none() {
+    if done == 0 {
         return Ok(0);
+    }
+    // Part of it ran outside a transaction, and the file now asks for one: run whole, it would run
+    // those statements again.
+    if script.no_transaction.is_none() {
+        return Err(PlanError::ResumeChanged { label: label(), path: script.path.clone(), statement: done, reverting });
     }
     let previous = previous.unwrap_or("");
     let old = crate::split::split(previous).unwrap_or_default();

@@ -178,7 +178,7 @@ END $shale$",
         {down},
         to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
         duration_ms, statements_done, error_message, {newer},
-        CASE WHEN kind = 'adopted' THEN reason END
+        CASE WHEN kind IN ('adopted', 'repeatable') THEN reason END
  FROM {t}",
             t = self.name(),
             down = if with_down { "down_sql" } else { "NULL::text" },
@@ -303,7 +303,9 @@ END $shale$",
     /// INSERT for an attempt: running (then RETURNING id), finished, or failed with its error.
     pub fn insert_sql(&self, r: &NewRecord<'_>, failure: Option<&DbFailure>, returning_id: bool) -> String {
         let finished = if r.status == RecordStatus::Running { "NULL" } else { "clock_timestamp()" };
-        let duration = if r.status == RecordStatus::Running || r.kind == RecordKind::Adopted {
+        // An adopted repeatable keeps its kind (`up` compares its checksum); its reason says it was adopted.
+        let adopted = r.kind == RecordKind::Adopted || r.reason.and_then(shale_core::adopt::adopted_from).is_some();
+        let duration = if r.status == RecordStatus::Running || adopted {
             // Running: not yet known. Adopted: another tool ran it, and when or for how long is not known.
             "NULL".to_string()
         } else {

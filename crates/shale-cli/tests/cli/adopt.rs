@@ -211,6 +211,13 @@ fn flyway_repeatables_run_as_they_are_now_are_taken_over() {
         .map(|m| (m["name"].as_str().unwrap(), m["state"].as_str().unwrap()))
         .collect();
     assert_eq!(states, [("a", "applied"), ("b", "applied"), ("seed_a", "applied"), ("v", "pending")], "{status}");
+    // Taken over, not run by shale: no duration, and the tool named.
+    let seed = &status["migrations"][2];
+    assert_eq!(
+        (&seed["adopted"], &seed["adopted_from"], &seed["duration_ms"]),
+        (&true.into(), &"flyway".into(), &serde_json::Value::Null),
+        "{status}"
+    );
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM a"), "1", "the data repeatable did not run again");
     assert_eq!(p.psql("SELECT x FROM v"), "1", "the changed one ran");

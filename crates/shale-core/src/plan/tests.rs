@@ -150,6 +150,10 @@ fn failed_no_transaction_migration_resumes_when_unchanged() {
     let edited = set(&[("1_a.sql", &text.replace("(id int)", "(id bigint)"))]);
     let errors = plan_up(&edited, &h, &up_all()).unwrap_err();
     assert!(matches!(errors[0], PlanError::ResumeChanged { statement: 2, .. }));
+    // It no longer runs outside a transaction: run whole, its first two statements would run again.
+    let in_transaction = set(&[("1_a.sql", &text.replace("concurrently ", ""))]);
+    let errors = plan_up(&in_transaction, &h, &up_all()).unwrap_err();
+    assert!(matches!(errors[0], PlanError::ResumeChanged { statement: 2, .. }), "{errors:?}");
 }
 
 #[test]
@@ -183,6 +187,12 @@ fn a_no_transaction_down_that_stopped_part_way_goes_on_where_it_stopped() {
     // A statement that ran was edited since: refused, naming the down.
     let edited = set(&[("1_t.up.sql", "create table t (id int);"), ("1_t.down.sql", &down.replace("(1)", "(2)"))]);
     let errors = plan_down(&edited, &failed, &Target::Steps(1)).unwrap_err();
+    assert!(matches!(errors[0], PlanError::ResumeChanged { statement: 2, reverting: true, .. }), "{errors:?}");
+    let in_transaction = set(&[
+        ("1_t.up.sql", "create table t (id int);"),
+        ("1_t.down.sql", &down.replace("-- shale:no-transaction\n", "").replace("concurrently ", "")),
+    ]);
+    let errors = plan_down(&in_transaction, &failed, &Target::Steps(1)).unwrap_err();
     assert!(matches!(errors[0], PlanError::ResumeChanged { statement: 2, reverting: true, .. }), "{errors:?}");
     assert!(errors[0].to_string().contains("the down of migration 1 t stopped part-way"), "{}", errors[0]);
 }
