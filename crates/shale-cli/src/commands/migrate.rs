@@ -64,7 +64,7 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
     }
     let request = up_request(settings, args)?;
     if args.dry_run {
-        let plan = block_on(migrator.plan_up(&request))?;
+        let plan = nearest_versions(&migrator, block_on(migrator.plan_up(&request)))?;
         let report = if plan.steps.is_empty() {
             shale_lint::Report::default()
         } else {
@@ -78,14 +78,14 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
     }
     if let Some(dir) = &args.backup {
         // Only when something will change: a no-op run needs no backup.
-        if !block_on(migrator.plan_up(&request))?.steps.is_empty() {
+        if !nearest_versions(&migrator, block_on(migrator.plan_up(&request)))?.steps.is_empty() {
             super::backup::run(settings, &migrator, dir)?;
         }
     }
     let seeds = if args.seed { Some(read_seeds(settings, args.seeds.as_deref())?) } else { None };
     note_ignored(settings, &migrator.set);
     let progress = progress(settings);
-    let report = block_on(migrator.up(&request, &mut |e: Event| progress.event(&e)))?;
+    let report = nearest_versions(&migrator, block_on(migrator.up(&request, &mut |e: Event| progress.event(&e))))?;
     after_up(settings, &migrator, report, seeds, &progress)
 }
 
@@ -127,10 +127,12 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
             };
             let migrator = shale::Migrator::new(set, config.clone());
             note_ignored(settings, &migrator.set);
-            let report = migrator.up_from(opened?, &request, &mut |e: Event| progress.event(&e)).await?;
+            // An error is looked at once out of the runtime (`--to` a version no migration has).
+            let report = migrator.up_from(opened?, &request, &mut |e: Event| progress.event(&e)).await;
             anyhow::Ok((migrator, report))
         })
     })?;
+    let report = nearest_versions(&migrator, report)?;
     let code = after_up(settings, &migrator, report, seeds, &progress);
     // The process ends right after: freeing a thousand scripts one by one would be wasted work.
     std::mem::forget(migrator);
@@ -233,7 +235,8 @@ pub fn goto(settings: &Settings, version: &str) -> Result<i32> {
     Ok(0)
 }
 
-/// `result`, unless it says that no migration has the version asked for (`--to V`, `goto V`):
+/// `result`, unless it says that no migration has the version asked for (`up --to V`, `down --to V`,
+/// `goto V`):
 /// then the error names the known versions nearest to it, in the files or in the history (see
 /// [`nearest`]), as `inspect` does for a table name.
 fn nearest_versions<T>(migrator: &shale::Migrator, result: Result<T, shale::Error>) -> Result<T> {

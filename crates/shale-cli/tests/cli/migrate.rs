@@ -109,6 +109,22 @@ fn down_to_an_unknown_version_names_the_nearest_known_ones() {
     assert_eq!(p.tables(), ["a", "b", "c", "shale_migrations"], "nothing was reverted");
 }
 
+/// `up --to` a version no migration has names the nearest known ones as `down --to` does, before
+/// anything runs: applied or pending, and with --dry-run too.
+#[test]
+fn up_to_an_unknown_version_names_the_nearest_known_ones() {
+    let p = Project::new("cli_up_to_unknown");
+    for (version, table) in [("20240101120000", "a"), ("20240115093000", "b"), ("20240201000000", "c")] {
+        p.write(&format!("{version}_{table}.sql"), &format!("CREATE TABLE {table} (id int);\n"));
+    }
+    p.shale(&["up", "--to", "20240101120000"]).ok();
+    let between = p.shale(&["up", "--to", "20240120000000"]);
+    let cut_short = p.shale(&["up", "--to", "20240201"]);
+    let dry_run = p.shale(&["up", "--to", "20240115", "--dry-run"]);
+    snapshot!("up_to_an_unknown_version", [&between, &cut_short, &dry_run].map(|run| shown(&p, run)).join("\n"));
+    assert_eq!(p.tables(), ["a", "shale_migrations"], "nothing was applied");
+}
+
 #[test]
 fn plain_numbered_files_and_dbmate_sections() {
     let p = Project::new("cli_plain");
