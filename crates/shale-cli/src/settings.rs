@@ -47,6 +47,8 @@ pub struct ConfigFile {
     pub erd_after_up: Option<PathBuf>,
     /// `[lint]`: rules to disable and severities to change (checked by the linter).
     pub lint: Option<shale_lint::LintConfig>,
+    /// `[placeholders]`: the value of each Flyway placeholder (`${name}` in a V, U or R file).
+    pub placeholders: Option<std::collections::BTreeMap<String, String>>,
 }
 
 pub const CONFIG_TEMPLATE: &str = r#"# shale configuration. Every setting is optional; flags and the environment override it.
@@ -107,6 +109,11 @@ dir = "migrations"
 # [lint]
 # disable = ["prefer-text"]
 # severity = { "set-not-null" = "error" }
+
+# Flyway placeholders: `${name}` in a Flyway file (V1__x.sql, R__x.sql) is replaced by its value
+# here before the file runs, as Flyway does with flyway.placeholders.name.
+# [placeholders]
+# schema = "app"
 "#;
 
 /// Everything a command needs, resolved and validated once: commands read these fields and never
@@ -150,6 +157,8 @@ pub struct Settings {
     pub erd_after_up: Option<(PathBuf, shale_schema::erd::Format)>,
     /// `[lint]`: rules disabled, severities changed, the large-table threshold.
     pub lint: LintSettings,
+    /// `[placeholders]`: the values of Flyway's `${name}` placeholders.
+    pub placeholders: shale_core::placeholders::Placeholders,
     /// --targets, --targets-query, --schemas and how to run them.
     pub fleet: FleetSettings,
     /// Deprecated spellings used, each with what to write instead (printed once as a warning).
@@ -275,6 +284,7 @@ impl Settings {
                 (root.join(file), format)
             }),
             lint,
+            placeholders: shale_core::placeholders::Placeholders::new(config.placeholders.clone().unwrap_or_default()),
             fleet: FleetSettings {
                 targets,
                 concurrency: f.concurrency.map(|n| n as usize),

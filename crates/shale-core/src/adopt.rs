@@ -369,7 +369,9 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
                         match (tool, &entry.checksum) {
                             // A Java migration ported to SQL since: the recorded checksum is the code's.
                             _ if entry.code.is_some() => {}
-                            (Tool::Flyway, Some(recorded)) if *recorded != flyway_checksum(&m.up.text).to_string() => {
+                            (Tool::Flyway, Some(recorded))
+                                if *recorded != flyway_checksum(m.raw_text()).to_string() =>
+                            {
                                 problems.push(AdoptProblem::Changed {
                                     tool,
                                     key: entry.key.clone(),
@@ -505,7 +507,14 @@ fn repeatables_run<'a>(
                 table: foreign.table.clone(),
                 key: e.key.clone(),
             }),
-            Some(e) if e.checksum.as_deref() == Some(flyway_checksum(&m.up.text).to_string().as_str()) => ran.push(m),
+            // Flyway (6.3 on) checksums a repeatable after replacing its placeholders; before, as written.
+            Some(e)
+                if [&*m.up.text, m.raw_text()]
+                    .iter()
+                    .any(|text| e.checksum.as_deref() == Some(flyway_checksum(text).to_string().as_str())) =>
+            {
+                ran.push(m)
+            }
             _ => changed.push(m),
         }
     }

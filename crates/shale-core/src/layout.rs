@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::backfill::Backfill;
 use crate::checksum::{self, Checksum};
 use crate::directives::Directives;
+pub use crate::placeholders::Placeholders;
 use crate::position::LineIndex;
 use crate::split::{self, Statement, TransactionControl};
 use crate::version::Version;
@@ -323,9 +324,16 @@ pub struct Migration {
     /// The up file relative to the migrations directory, as written (`0003_users.sql`,
     /// `2020-01-01-000000_users/up.sql`): kept in the history, named in messages.
     pub file: String,
+    /// The up file as written, when Flyway placeholders were replaced in `up`'s text.
+    pub raw_up: Option<std::sync::Arc<str>>,
 }
 
 impl Migration {
+    /// The up file as written: before its placeholders were replaced (what Flyway's checksum is of).
+    pub fn raw_text(&self) -> &str {
+        self.raw_up.as_deref().unwrap_or(&self.up.text)
+    }
+
     /// For a file `shale squash` wrote: the versions it replaces, from the first to its own.
     pub fn squashed(&self) -> Option<(Version, Version)> {
         let (first, last) = self.up.directives.squashed.as_ref()?;
@@ -414,14 +422,28 @@ pub struct Ignored {
 impl MigrationSet {
     /// Read `dir` (one level of folders, for diesel) and load it. A missing directory is an error.
     pub fn read_dir(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::read_dir_splitting(dir, Splitting::Now)
+        MigrationSet::read_dir_splitting(dir, Splitting::Now, &Placeholders::default())
+    }
+
+    /// [`MigrationSet::read_dir`], with the Flyway placeholders (`${name}`) of Flyway's files
+    /// replaced by these values (see [`Placeholders`]).
+    pub fn read_dir_with_placeholders(dir: &Path, placeholders: &Placeholders) -> Result<MigrationSet, Vec<LoadError>> {
+        MigrationSet::read_dir_splitting(dir, Splitting::Now, placeholders)
+    }
+
+    /// [`MigrationSet::read_dir_unsplit`] with these placeholders.
+    pub fn read_dir_unsplit_with_placeholders(
+        dir: &Path,
+        placeholders: &Placeholders,
+    ) -> Result<MigrationSet, Vec<LoadError>> {
+        MigrationSet::read_dir_splitting(dir, Splitting::Later, placeholders)
     }
 
     /// [`MigrationSet::read_dir`], leaving every script's statements unsplit: what `up` does,
     /// which splits only the migrations that may run ([`MigrationSet::split_where`]) once it
     /// has read the history. Every other check of loading is made here as in `read_dir`.
     pub fn read_dir_unsplit(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::read_dir_splitting(dir, Splitting::Later)
+        MigrationSet::read_dir_splitting(dir, Splitting::Later, &Placeholders::default())
     }
 
     /// Split the up and down scripts of the migrations `need` picks, all problems together.
@@ -434,7 +456,11 @@ impl MigrationSet {
         }
     }
 
-    fn read_dir_splitting(dir: &Path, splitting: Splitting) -> Result<MigrationSet, Vec<LoadError>> {
+    fn read_dir_splitting(
+        dir: &Path,
+        splitting: Splitting,
+        placeholders: &Placeholders,
+    ) -> Result<MigrationSet, Vec<LoadError>> {
         let (files, others) = read_source_files(dir).map_err(|e| vec![e])?;
         let mut errors = Vec::new();
         let mut unrunnable = Vec::new();
@@ -450,7 +476,7 @@ impl MigrationSet {
                 Other::Silent => {}
             }
         }
-        match MigrationSet::load_splitting(dir, files, splitting) {
+        match MigrationSet::load_placing(dir, files, splitting, placeholders) {
             Ok(mut set) if errors.is_empty() => {
                 unrunnable.sort_by(|a, b| a.version.cmp(&b.version));
                 set.unrunnable = unrunnable;
@@ -467,10 +493,28 @@ impl MigrationSet {
         MigrationSet::load_splitting(dir, files, Splitting::Now)
     }
 
+    /// Load migrations from files, with these placeholders (see [`Placeholders`]).
+    pub fn load_with_placeholders(
+        dir: &Path,
+        files: Vec<SourceFile>,
+        placeholders: &Placeholders,
+    ) -> Result<MigrationSet, Vec<LoadError>> {
+        MigrationSet::load_placing(dir, files, Splitting::Now, placeholders)
+    }
+
     pub(crate) fn load_splitting(
+        dir: &Path,
+        files: Vec<SourceFile>,
+        splitting: Splitting,
+    ) -> Result<MigrationSet, Vec<LoadError>> {
+        MigrationSet::load_placing(dir, files, splitting, &Placeholders::default())
+    }
+
+    fn load_placing(
         dir: &Path,
         mut files: Vec<SourceFile>,
         splitting: Splitting,
+        placeholders: &Placeholders,
     ) -> Result<MigrationSet, Vec<LoadError>> {
         files.sort_by(|a, b| a.relative.as_os_str().cmp(b.relative.as_os_str()));
         let mut errors = Vec::new();
@@ -506,6 +550,18 @@ impl MigrationSet {
                 Classified::Skipped(reason) => ignored.push(Ignored { path, reason }),
                 Classified::Bad(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
                 Classified::Part { key, version_text, name, role, layout } => {
+                    // Flyway's placeholders, in Flyway's files: the checksum stays the file's own.
+                    let (text, raw) = match layout {
+                        Layout::Flyway => match placeholders.replace(&text) {
+                            Ok(Some(replaced)) => (replaced, Some(text)),
+                            Ok(None) => (text, None),
+                            Err(unknown) => {
+                                errors.extend(unknown.iter().map(|u| unknown_placeholder(&path, &text, u)));
+                                continue;
+                            }
+                        },
+                        _ => (text, None),
+                    };
                     let group = groups.entry(key).or_insert_with(|| Group {
                         version_text: version_text.clone(),
                         name: name.clone(),
@@ -516,7 +572,7 @@ impl MigrationSet {
                         group.layout = layout;
                     }
                     let relative = file.relative.to_string_lossy().replace('\\', "/");
-                    group.parts.push(Part { role, path, text, relative });
+                    group.parts.push(Part { role, path, text, raw, relative });
                 }
             }
         }
@@ -570,6 +626,7 @@ impl MigrationSet {
                     down: None,
                     version_text: String::new(),
                     file: name.clone(),
+                    raw_up: None,
                 }),
                 Err(e) => errors.push(e),
             }
@@ -641,6 +698,25 @@ fn check_duplicates(migrations: &[Migration], errors: &mut Vec<LoadError>) {
 /// (the statements, the batch sent, the copy kept in the history): bulk data belongs in COPY
 /// from a file or in batches, not in one huge script.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The error for a placeholder with no value, at its place in the file.
+fn unknown_placeholder(path: &Path, text: &str, unknown: &crate::placeholders::Unknown) -> LoadError {
+    let name = &unknown.name;
+    let key = if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        name.clone()
+    } else {
+        format!("\"{name}\"")
+    };
+    LoadError::at(
+        path,
+        text,
+        unknown.offset,
+        format!("Flyway placeholder ${{{name}}} has no value"),
+        Some(format!(
+            "add it to shale.toml, under `[placeholders]`: `{key} = \"VALUE\"`, the value Flyway had as flyway.placeholders.{name}"
+        )),
+    )
+}
 
 /// How many folders deep migrations are read (Flyway's locations are read to any depth; a
 /// symbolic link to a folder above would loop).
@@ -821,6 +897,8 @@ struct Part {
     role: Role,
     path: PathBuf,
     text: String,
+    /// The file as written, when placeholders were replaced in `text`.
+    raw: Option<String>,
     /// The path relative to the migrations directory, `/`-separated.
     relative: String,
 }
@@ -1057,7 +1135,7 @@ impl Group {
             }
             *slot = Some(part);
         }
-        let Some(up) = up else {
+        let Some(mut up) = up else {
             let orphan = down.or(metadata).expect("a group has at least one part");
             return Err(vec![LoadError::file(
                 &orphan.path,
@@ -1075,6 +1153,7 @@ impl Group {
             return Err(errors);
         }
         let file = up.relative.clone();
+        let raw: Option<std::sync::Arc<str>> = up.raw.take().map(Into::into);
         let force_no_tx = match &metadata {
             Some(meta) => diesel_no_transaction(meta)?,
             None => None,
@@ -1096,7 +1175,13 @@ impl Group {
                 (up_script, down_script, layout)
             }
         };
-        let checksum = Checksum::of(&up_script.text);
+        // As Flyway's: a versioned migration's is of the file as written (a placeholder's value
+        // may differ from one database to another); a repeatable's of the text that runs, so that a
+        // changed value runs it again.
+        let checksum = match kind {
+            MigrationKind::Repeatable => Checksum::of(&up_script.text),
+            _ => Checksum::of(raw.as_deref().unwrap_or(&up_script.text)),
+        };
         Ok(Migration {
             version,
             name,
@@ -1107,6 +1192,7 @@ impl Group {
             checksum,
             version_text,
             file,
+            raw_up: raw,
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod embed;
 pub mod ident;
 pub mod layout;
 pub mod locks;
+pub mod placeholders;
 pub mod plan;
 pub mod position;
 pub mod rerun;

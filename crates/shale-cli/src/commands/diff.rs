@@ -131,6 +131,7 @@ pub fn read(
     history: &HistoryTable,
     throwaway: &mut Option<Throwaway>,
     dev_url: Option<&str>,
+    placeholders: &shale_core::placeholders::Placeholders,
 ) -> Result<Side> {
     let scratch = |throwaway: &mut Option<Throwaway>| -> Result<Scratch> {
         if throwaway.is_none() {
@@ -143,7 +144,7 @@ pub fn read(
             Ok(Side { schema: introspect(settings, &Default::default(), history)?, scratch: None })
         }
         Source::Migrations(dir) => {
-            let set = MigrationSet::read_dir(dir).map_err(shale::Error::Load)?;
+            let set = MigrationSet::read_dir_with_placeholders(dir, placeholders).map_err(shale::Error::Load)?;
             let db = scratch(throwaway)?;
             Ok(Side { schema: replay(set, history, &db, false)?, scratch: Some(db) })
         }
@@ -279,8 +280,8 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let dev_url = args.dev_url.as_deref();
     // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
     let mut throwaway: Option<Throwaway> = None;
-    let mut source = read(&from, history, &mut throwaway, dev_url)?;
-    let mut goal = read(&to, history, &mut throwaway, dev_url)?;
+    let mut source = read(&from, history, &mut throwaway, dev_url, &settings.placeholders)?;
+    let mut goal = read(&to, history, &mut throwaway, dev_url, &settings.placeholders)?;
     // A live database against the migrations: another tool's history table there is no
     // difference, as for `shale drift`.
     match (&from, &to) {

@@ -57,7 +57,8 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
         Some(text) => {
             let source = Source::parse(text)?;
             let mut actual = introspect(&super::connection(settings)?, &Default::default(), history)?;
-            let expected = read(&source, history, &mut throwaway, args.dev_url.as_deref())?.schema;
+            let expected =
+                read(&source, history, &mut throwaway, args.dev_url.as_deref(), &settings.placeholders)?.schema;
             if let Source::Migrations(_) = source {
                 actual = without_other_tools_histories(settings, actual, &expected);
             }

@@ -72,18 +72,21 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
 
 /// The migration files, all problems reported together.
 pub fn load_set(settings: &Settings) -> Result<MigrationSet> {
-    load_set_with(settings, MigrationSet::read_dir)
+    load_set_with(settings, MigrationSet::read_dir_with_placeholders)
 }
 
 /// [`load_set`] with every script's statements left unsplit, for `up`, which splits only what
 /// may run once it has read the history.
 pub fn load_set_unsplit(settings: &Settings) -> Result<MigrationSet> {
-    load_set_with(settings, MigrationSet::read_dir_unsplit)
+    load_set_with(settings, MigrationSet::read_dir_unsplit_with_placeholders)
 }
 
 fn load_set_with(
     settings: &Settings,
-    read: fn(&std::path::Path) -> Result<MigrationSet, Vec<shale::core::layout::LoadError>>,
+    read: fn(
+        &std::path::Path,
+        &shale_core::placeholders::Placeholders,
+    ) -> Result<MigrationSet, Vec<shale::core::layout::LoadError>>,
 ) -> Result<MigrationSet> {
     if !settings.dir.exists() {
         let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into());
@@ -93,7 +96,7 @@ fn load_set_with(
             settings.dir.display()
         )));
     }
-    read(&settings.dir).map_err(|e| shale::Error::Load(e).into())
+    read(&settings.dir, &settings.placeholders).map_err(|e| shale::Error::Load(e).into())
 }
 
 pub fn migrator(settings: &Settings) -> Result<Migrator> {

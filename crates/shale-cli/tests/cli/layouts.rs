@@ -26,3 +26,46 @@ fn flyway_migrations_in_folders_are_read_to_their_depths() {
     snapshot!("flyway_folders_duplicate", shown(&p, &p.shale(&["up"])));
     assert!(!p.tables().contains(&"more".to_string()));
 }
+
+/// Flyway's placeholders: `${name}` in a Flyway file takes its value from `[placeholders]` in
+/// shale.toml before the file is split and run. Without one, the file and the setting are named.
+/// As Flyway's, a versioned migration's checksum is of the file as written: another value does
+/// not make it changed, and adopt compares Flyway's checksum of the file as written.
+#[test]
+fn flyway_placeholders_take_their_values_from_shale_toml() {
+    let p = Project::new("layouts_flyway_placeholders");
+    p.write(
+        "V1__accounts.sql",
+        "CREATE TABLE ${schema}.accounts (id bigint PRIMARY KEY);\nGRANT SELECT ON ${schema}.accounts TO ${reader};\n",
+    );
+    p.write("V2__orders.sql", "CREATE TABLE ${schema}.orders (id bigint PRIMARY KEY);\n");
+    // Roles belong to the whole (shared) server: made once.
+    p.psql("DO $$ BEGIN CREATE ROLE layouts_placeholders_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$; CREATE SCHEMA app");
+    snapshot!("flyway_placeholders_missing", shown(&p, &p.shale(&["up"])));
+    let config = |schema: &str| {
+        let toml = format!("[placeholders]\nschema = \"{schema}\"\nreader = \"layouts_placeholders_reader\"\n");
+        std::fs::write(p.path().join("shale.toml"), toml).unwrap();
+    };
+    config("app");
+    // What Flyway ran: V1, with these values; its checksum is of the file as written.
+    let raw = std::fs::read_to_string(p.migrations().join("V1__accounts.sql")).unwrap();
+    p.psql(&format!(
+        "CREATE TABLE app.accounts (id bigint PRIMARY KEY); GRANT SELECT ON app.accounts TO layouts_placeholders_reader;
+         CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL);
+         INSERT INTO flyway_schema_history VALUES (1, '1', 'accounts', 'SQL', 'V1__accounts.sql', {}, 'app', now(), 1, true)",
+        shale_core::adopt::flyway_checksum(&raw)
+    ));
+    p.shale(&["adopt"]).ok();
+    p.shale(&["lint", "--all"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('app.orders') IS NOT NULL"), "t");
+    assert_eq!(p.psql("SELECT has_table_privilege('layouts_placeholders_reader', 'app.accounts', 'SELECT')"), "t");
+    // The history keeps the SQL that ran.
+    assert_eq!(
+        p.psql("SELECT up_sql FROM shale_migrations WHERE version = '2'"),
+        "CREATE TABLE app.orders (id bigint PRIMARY KEY);"
+    );
+    // Another value elsewhere: the migrations are not changed.
+    config("public");
+    p.shale(&["validate"]).ok();
+}

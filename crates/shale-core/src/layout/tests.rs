@@ -331,3 +331,34 @@ fn read_dir_reads_flyway_folders_to_their_depths() {
     let set = set.unwrap();
     assert_eq!(versions(&set), ["1 init", "1.1 more", "2020-01-01-000000 folder", "R__views"]);
 }
+
+#[test]
+fn flyway_placeholders_are_replaced_before_splitting_and_the_checksum_is_flyway_s() {
+    let placeholders = Placeholders::new([("schema".to_string(), "app".to_string())]);
+    let text = "CREATE TABLE ${schema}.a (id int);\n";
+    let files = || {
+        vec![
+            file("V1__a.sql", text),
+            file("R__v.sql", "CREATE VIEW ${schema}.v AS SELECT 1;\n"),
+            file("2_plain.sql", "SELECT '${kept}';\n"),
+        ]
+    };
+    let set = MigrationSet::load_with_placeholders(Path::new("m"), files(), &placeholders).unwrap();
+    let v1 = &set.migrations[0];
+    assert_eq!(v1.up.statement_text(0), "CREATE TABLE app.a (id int)");
+    assert_eq!(v1.raw_text(), text);
+    assert_eq!(v1.checksum, Checksum::of(text), "a versioned migration's is of the file as written");
+    assert_eq!(
+        set.migrations[2].checksum,
+        Checksum::of("CREATE VIEW app.v AS SELECT 1;\n"),
+        "a repeatable's of what runs"
+    );
+    assert_eq!(set.migrations[1].up.statement_text(0), "SELECT '${kept}'", "only Flyway's files have placeholders");
+
+    let errors = MigrationSet::load(Path::new("m"), files()).unwrap_err();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(
+        errors[1].to_string(),
+        "m/V1__a.sql:1:14: Flyway placeholder ${schema} has no value (hint: add it to shale.toml, under `[placeholders]`: `schema = \"VALUE\"`, the value Flyway had as flyway.placeholders.schema)"
+    );
+}

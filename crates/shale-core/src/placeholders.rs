@@ -1,0 +1,125 @@
+//! Flyway's placeholders: `${name}` in a Flyway migration (`V`, `U`, `R` files) is replaced by the
+//! value configured for `name` before the file is split and run, as Flyway replaces the values of
+//! `flyway.placeholders.name`. As Flyway's, a versioned migration's checksum stays that of the file
+//! as written (a value that differs between databases does not make it changed), and a repeatable's
+//! is of the text that runs (a changed value runs it again).
+
+use std::collections::BTreeMap;
+
+/// The values of the placeholders, by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placeholders {
+    values: BTreeMap<String, String>,
+}
+
+/// A `${name}` that has no value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknown {
+    /// Where `${` starts, in bytes.
+    pub offset: usize,
+    pub name: String,
+}
+
+impl Placeholders {
+    pub fn new(values: impl IntoIterator<Item = (String, String)>) -> Placeholders {
+        Placeholders { values: values.into_iter().collect() }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// `text` with every placeholder replaced by its value, or `None` when it has none. Flyway's
+    /// own (`${flyway:defaultSchema}`, `${flyway:user}`, ...) are left as they are unless given a
+    /// value; any other without a value is an error: each such name, where it first stands.
+    pub fn replace(&self, text: &str) -> Result<Option<String>, Vec<Unknown>> {
+        if !text.contains("${") {
+            return Ok(None);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut done = 0;
+        let mut changed = false;
+        let mut from = 0;
+        let mut unknown: Vec<Unknown> = Vec::new();
+        while let Some(found) = text[from..].find("${") {
+            let start = from + found;
+            let Some(name) = placeholder_at(&text[start..]) else {
+                from = start + 2;
+                continue;
+            };
+            let end = start + name.len() + 3;
+            match self.values.get(name) {
+                Some(value) => {
+                    out.push_str(&text[done..start]);
+                    out.push_str(value);
+                    done = end;
+                    changed = true;
+                }
+                None if name.starts_with("flyway:") => {}
+                None if unknown.iter().any(|u| u.name == name) => {}
+                None => unknown.push(Unknown { offset: start, name: name.to_string() }),
+            }
+            from = end;
+        }
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+        if !changed {
+            return Ok(None);
+        }
+        out.push_str(&text[done..]);
+        Ok(Some(out))
+    }
+}
+
+/// The name of the placeholder `text` starts with (`${name}`): letters, digits and `_ . : -`.
+fn placeholder_at(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("${")?;
+    let end = rest.find('}')?;
+    let name = &rest[..end];
+    let fits =
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'));
+    fits.then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values() -> Placeholders {
+        Placeholders::new([("schema".to_string(), "app".to_string()), ("role".to_string(), "reader".to_string())])
+    }
+
+    #[test]
+    fn each_placeholder_is_replaced_by_its_value() {
+        let text = "CREATE TABLE ${schema}.a (id int);\nGRANT SELECT ON ${schema}.a TO ${role};\n";
+        assert_eq!(
+            values().replace(text).unwrap().as_deref(),
+            Some("CREATE TABLE app.a (id int);\nGRANT SELECT ON app.a TO reader;\n")
+        );
+        assert_eq!(values().replace("select 1;").unwrap(), None);
+    }
+
+    #[test]
+    fn flyway_s_own_are_left_alone_and_other_text_is_not_a_placeholder() {
+        let text = "SET search_path = ${flyway:defaultSchema}; SELECT '${ not one }', '${}', '$${x', 'a${'";
+        assert_eq!(Placeholders::default().replace(text).unwrap(), None);
+        let given = Placeholders::new([("flyway:defaultSchema".to_string(), "app".to_string())]);
+        assert_eq!(
+            given.replace("SET search_path = ${flyway:defaultSchema};").unwrap().as_deref(),
+            Some("SET search_path = app;")
+        );
+    }
+
+    #[test]
+    fn one_without_a_value_is_named_with_its_place() {
+        let unknown = values()
+            .replace("CREATE TABLE ${schema}.a ();\nGRANT ALL ON a TO ${writer};\n-- ${writer} ${x}")
+            .unwrap_err();
+        assert_eq!(
+            unknown,
+            [Unknown { offset: 47, name: "writer".into() }, Unknown { offset: 71, name: "x".into() }],
+            "each name once, where it first stands"
+        );
+    }
+}
