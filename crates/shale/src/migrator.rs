@@ -326,7 +326,8 @@ impl Migrator {
                 "this database was migrated by {tool} ({table} is its history) and shale has no history here yet, so `up` \
                  would run again what the database already holds: record which of the migrations it has with \
                  `shale baseline VERSION` (with no migrations yet, `shale baseline --from-database` writes the live schema \
-                 as the first one), then `shale up`",
+                 as the first one), then `shale up`. If that table belongs to another application and shale should run \
+                 every migration here, record that with `shale adopt --nothing`",
                 tool = table.tool,
                 table = table.display()
             )));

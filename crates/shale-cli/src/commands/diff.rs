@@ -282,13 +282,14 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let mut throwaway: Option<Throwaway> = None;
     let mut source = read(&from, history, &mut throwaway, dev_url, &settings.placeholders)?;
     let mut goal = read(&to, history, &mut throwaway, dev_url, &settings.placeholders)?;
-    // A live database against the migrations: another tool's history table there is no
-    // difference, as for `shale drift`.
+    // A live database against the migrations, a schema file or models: another tool's history
+    // table there is no difference, as for `shale drift` (only another live database may have one).
     match (&from, &to) {
-        (Source::Database(_), Source::Migrations(_)) => {
+        (Source::Database(_), Source::Database(_)) => {}
+        (Source::Database(_), _) => {
             source.schema = super::drift::without_other_tools_histories(settings, source.schema, &goal.schema)
         }
-        (Source::Migrations(_), Source::Database(_)) => {
+        (_, Source::Database(_)) => {
             goal.schema = super::drift::without_other_tools_histories(settings, goal.schema, &source.schema)
         }
         _ => {}

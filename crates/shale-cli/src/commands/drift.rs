@@ -59,7 +59,9 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             let mut actual = introspect(&super::connection(settings)?, &Default::default(), history)?;
             let expected =
                 read(&source, history, &mut throwaway, args.dev_url.as_deref(), &settings.placeholders)?.schema;
-            if let Source::Migrations(_) = source {
+            // Another tool's history table is in no schema file, model or migrations directory;
+            // only another live database may have one too.
+            if !matches!(source, Source::Database(_)) {
                 actual = without_other_tools_histories(settings, actual, &expected);
             }
             let column = match &source {

@@ -23,7 +23,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
     print_ignored(settings, &migrator.set.ignored);
     if let Some(foreign) = report.foreign.as_ref().filter(|f| !f.tool.migrations_are_sql()) {
         eprintln!(
-            "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale baseline --from-database` starts shale's history from the live schema",
+            "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale baseline --from-database` starts shale's history from the live schema (`shale adopt --nothing` if that table belongs to another application)",
             foreign.tool,
             foreign.display()
         );

@@ -318,6 +318,16 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     assert!(status.stderr.contains("migrated by alembic (public.alembic_version is its history)"), "{}", status.stderr);
     assert!(status.stderr.contains("`shale baseline --from-database` starts"), "{}", status.stderr);
     snapshot!("alembic_adopt_refused", shown(&p, &p.shale(&["adopt"])));
+    // With a migration written already, up refuses and says both ways on.
+    p.write("0001_users.sql", "CREATE TABLE users (id serial PRIMARY KEY);");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("`shale baseline VERSION`") && up.stderr.contains("`shale adopt --nothing`"),
+        "{}",
+        up.stderr
+    );
+    std::fs::remove_file(p.migrations().join("0001_users.sql")).unwrap();
     let run = p.shale(&["baseline", "--from-database"]).ok();
     assert!(
         run.stderr.contains("public.alembic_version (alembic's history) is left out of the baseline"),

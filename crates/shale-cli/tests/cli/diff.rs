@@ -337,8 +337,9 @@ fn exec_output_is_a_schema_and_exit_code_reports_a_difference() {
     assert_eq!(run.code, 2, "{}", run.stderr);
 }
 
-/// Between a live database and the migrations, another tool's history table (left in place by
-/// `adopt`) is no difference, in either direction: as for `shale drift`, a note says it is left out.
+/// Between a live database and the migrations (or a schema file, or models), another tool's history
+/// table (left in place by `adopt`) is no difference, in either direction: as for `shale drift`, a
+/// note says it is left out.
 #[test]
 fn another_tool_s_history_table_is_left_out_as_drift_leaves_it_out() {
     let p = Project::new("diff_other_history");
@@ -362,6 +363,13 @@ fn another_tool_s_history_table_is_left_out_as_drift_leaves_it_out() {
         "{}",
         drift.stderr
     );
+    // And against a schema file or the application's models (exec:), which never hold it.
+    std::fs::write(p.path().join("schema.sql"), USERS_V1).unwrap();
+    let drift = p.shale(&["drift", "--against", "schema.sql"]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+    let models = format!("exec:cat {}", p.path().join("schema.sql").display());
+    let run = p.shale(&["diff", "--to", &models, "--exit-code"]).ok();
+    assert!(run.stderr.contains("public.schema_migrations (golang-migrate's history) is left out"), "{}", run.stderr);
     // A table the migrations do build is compared as any other.
     p.write(
         "2_versions.up.sql",
