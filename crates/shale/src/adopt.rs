@@ -111,6 +111,8 @@ impl Migrator {
         let adoption = plan_adoption(&self.set, &foreign).map_err(|problems| {
             Error::Invalid(problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
         })?;
+        let mut notes = adoption.notes.clone();
+        notes.extend(schema_note(client, &table).await?);
         let reason = shale_core::adopt::adopted_reason(tool, &table.display());
         let mut adopted: Vec<AdoptedMigration> = adoption
             .applied
@@ -149,7 +151,7 @@ impl Migrator {
             adopted,
             version: adoption.version.clone(),
             pending: adoption.pending.len(),
-            notes: adoption.notes.clone(),
+            notes,
         };
         let Some(lock) = lock else { return Ok(report) };
         // Under the lock, after every check: the history table is made (or read once more, in
@@ -278,6 +280,37 @@ impl Migrator {
     ) -> Result<Option<ForeignTable>, Error> {
         Ok(foreign::detect(client, None).await?.into_iter().next())
     }
+}
+
+/// A note when the other tool's table is not in the schema unqualified names go to on this
+/// connection: the tool ran its migrations there (Flyway's `flyway.schemas=app` sets the
+/// search_path to `app`), and shale, on this connection, would create their objects elsewhere.
+async fn schema_note(client: &Client, table: &ForeignTable) -> Result<Option<String>, Error> {
+    let rows = client
+        .simple_query("SELECT coalesce(current_schema(), '')")
+        .await
+        .map_err(|e| shale_pg::PgError::query("reading the current schema", e))?;
+    let current = rows
+        .iter()
+        .find_map(|m| match m {
+            shale_pg::tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        })
+        .unwrap_or_default();
+    if current == table.schema {
+        return Ok(None);
+    }
+    let schema = &table.schema;
+    let path = shale_core::ident::ident(schema);
+    let now = if current.is_empty() { "no schema".to_string() } else { current };
+    Ok(Some(format!(
+        "{tool}'s history is in schema {schema}, but unqualified names on this connection go to {now}: {tool} ran its \
+         migrations with search_path = {schema} (Flyway: flyway.schemas or flyway.defaultSchema), and `shale up` would \
+         create their tables in {now}. Connect with that search_path: add `options=-csearch_path%3D{path}` to the \
+         database URL (`postgres://...?options=-csearch_path%3D{path}`), or set PGOPTIONS='-c search_path={path}'; \
+         --schemas is for one history per tenant schema, not this",
+        tool = table.tool
+    )))
 }
 
 /// The audit row that says what `adopt` did.

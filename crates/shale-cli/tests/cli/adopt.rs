@@ -437,3 +437,27 @@ fn flyway_java_migrations_are_taken_over_as_applied() {
         status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["applied"; 5], "{status}");
 }
+
+/// Flyway with `flyway.schemas=app` keeps its history in app and runs every migration with
+/// search_path = app. adopt says so and what to set; with that search_path, `up` creates the new
+/// tables in app, beside the ones Flyway made.
+#[test]
+fn a_flyway_history_in_another_schema_names_the_search_path_to_set() {
+    let p = Project::new("adopt_flyway_schema");
+    p.write("V1__accounts.sql", "CREATE TABLE accounts (id bigint PRIMARY KEY);\n");
+    p.write("V2__orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts);\n");
+    p.psql(
+        "CREATE SCHEMA app; CREATE TABLE app.accounts (id bigint PRIMARY KEY);
+         CREATE TABLE app.flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL);
+         INSERT INTO app.flyway_schema_history VALUES (0, NULL, '<< Flyway Schema Creation >>', 'SCHEMA', '\"app\"', NULL, 'app', now(), 0, true), (1, '1', 'accounts', 'SQL', 'V1__accounts.sql', NULL, 'app', now(), 1, true)",
+    );
+    // What the note says to set: connected that way, adopt has nothing to add.
+    let url = format!("{}&options=-csearch_path%3Dapp", p.db.url);
+    let dry: Run = p.bare().args(["--database-url", &url, "adopt", "--dry-run"]).output().unwrap().into();
+    assert!(dry.code == 0 && !dry.stdout.contains("note:"), "{}{}", dry.stdout, dry.stderr);
+    let run = p.shale(&["adopt"]).ok();
+    snapshot!("flyway_schema_adopt", shown(&p, &run));
+    let up: Run = p.bare().args(["--database-url", &url, "up"]).output().unwrap().into();
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    assert_eq!(p.psql("SELECT to_regclass('app.orders') IS NOT NULL AND to_regclass('public.orders') IS NULL"), "t");
+}
