@@ -245,6 +245,9 @@ pub enum Command {
         /// migration and record it as applied here
         #[arg(long)]
         from_database: bool,
+        /// Record VERSION even when the database's schema is not what the migrations up to it build
+        #[arg(long, conflicts_with = "from_database")]
+        force: bool,
     },
     /// Take over the history another tool (golang-migrate, dbmate, goose, sqlx, diesel, Flyway,
     /// refinery, node-pg-migrate) kept in this database: nothing runs, its table is left as it is

@@ -1,11 +1,14 @@
-//! Switching to shale: `shale adopt` (another tool's history) and `shale baseline
-//! --from-database` (a database built with no history at all).
+//! Switching to shale: `shale adopt` (another tool's history), `shale baseline VERSION` (a
+//! database already at a version, checked against what the migrations up to it build) and `shale
+//! baseline --from-database` (a database built with no history at all).
 
 use anyhow::Result;
-use shale::{AdoptRequest, Event};
+use shale::{AdoptRequest, Event, Migrator, Target, UpRequest};
 use shale_core::adopt::Tool;
+use shale_core::Version;
 
-use super::{block_on, migrator, print_json};
+use super::throwaway::Throwaway;
+use super::{block_on, migrator, parse_version, print_json};
 use crate::args::AdoptArgs;
 use crate::output::Progress;
 use crate::settings::Settings;
@@ -58,6 +61,79 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         (false, n) => println!("{n} migration(s) are pending: run `shale up` to apply them"),
     }
     Ok(0)
+}
+
+/// Record that the database is at `version`: the migrations up to it count as applied. Unless
+/// `force`, the live schema is first compared with what those migrations build, so that a database
+/// one step behind (another tool's older revision, a column never added) is not recorded as having
+/// it.
+pub fn baseline(settings: &Settings, version: &str, reason: Option<&str>, force: bool) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let version = parse_version(version)?;
+    if !force {
+        check_baseline(settings, &migrator, &version)?;
+    }
+    let progress = Progress::for_settings(settings);
+    let report = block_on(migrator.baseline(&version, reason, &mut |e: Event| progress.event(&e)))?;
+    if settings.json {
+        print_json(&report);
+    } else if !settings.quiet {
+        println!(
+            "baselined at version {version}: migrations up to it count as applied; later ones run with `shale up`"
+        );
+    }
+    Ok(0)
+}
+
+/// The live schema against what the migrations up to `version` build on a throwaway database
+/// (other tools' history tables left out, as `drift` leaves them). Differences refuse the
+/// baseline; where no throwaway server can be made, a note says the check did not run.
+fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version) -> Result<()> {
+    let throwaway = match Throwaway::create(None) {
+        Ok(t) => t,
+        Err(e) => {
+            if !settings.quiet {
+                eprintln!(
+                    "note: the schema was not compared with what the migrations up to {version} build ({e:#}); after `shale up`, `shale drift` shows any difference"
+                );
+            }
+            return Ok(());
+        }
+    };
+    let scratch = throwaway.first()?;
+    let replayer = Migrator::new(migrator.set.clone(), scratch.migrator_config(&settings.history));
+    let request =
+        UpRequest { target: Some(Target::Version(version.clone())), allow_out_of_order: true, ..Default::default() };
+    match block_on(replayer.up(&request, &mut |_| {})) {
+        Ok(_) => {}
+        Err(shale::Error::Pg(shale_pg::PgError::Migration { label, failure })) => {
+            return Err(crate::error::ReplayFailed { label, failure, for_drift: false }.into())
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let expected = scratch.read_schema(&settings.history)?;
+    let actual = super::drift::without_other_tools_histories(settings, block_on(migrator.schema())?, &expected);
+    let differences = shale_schema::compare::differences(&expected, &actual);
+    if differences.is_empty() {
+        return Ok(());
+    }
+    const SHOWN: usize = 12;
+    let mut lines: Vec<String> = differences
+        .iter()
+        .take(SHOWN)
+        .map(|d| {
+            let (expected, actual) = d.sides();
+            format!("  {}: the migrations build {expected}; the database has {actual}", d.object)
+        })
+        .collect();
+    if differences.len() > SHOWN {
+        lines.push(format!("  ... and {} more (`shale drift` lists them all)", differences.len() - SHOWN));
+    }
+    anyhow::bail!(shale::Error::Invalid(format!(
+        "the database is not what the migrations up to {version} build ({} difference(s)), so recording it at {version} would leave them behind:\n{}\nbring it to {version} first (with the tool that migrated it, e.g. `alembic upgrade` or `flyway migrate -target`), or baseline at the version it does match; `--force` records {version} anyway",
+        differences.len(),
+        lines.join("\n")
+    )))
 }
 
 /// A database with no history (tables made by an ORM's `create_all()` or by hand): its schema

@@ -296,21 +296,6 @@ fn nearest(wanted: &str, known: &[(shale::Version, String)]) -> Vec<String> {
         .collect()
 }
 
-pub fn baseline(settings: &Settings, version: &str, reason: Option<&str>) -> Result<i32> {
-    let migrator = migrator(settings)?;
-    let version = parse_version(version)?;
-    let progress = progress(settings);
-    let report = block_on(migrator.baseline(&version, reason, &mut |e: Event| progress.event(&e)))?;
-    if settings.json {
-        print_json(&report);
-    } else if !settings.quiet {
-        println!(
-            "baselined at version {version}: migrations up to it count as applied; later ones run with `shale up`"
-        );
-    }
-    Ok(0)
-}
-
 pub fn repair(settings: &Settings, args: &RepairArgs) -> Result<i32> {
     let migrator = migrator(settings)?;
     let version = parse_version(&args.version)?;

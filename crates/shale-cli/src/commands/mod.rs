@@ -47,8 +47,8 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Seed(args) => migrate::seed(settings, args.seeds.as_deref(), args.force),
         Command::Redo => migrate::redo(settings),
         Command::Goto { version } => migrate::goto(settings, &version),
-        Command::Baseline { version: Some(version), reason, .. } => {
-            migrate::baseline(settings, &version, reason.as_deref())
+        Command::Baseline { version: Some(version), reason, force, .. } => {
+            adopt::baseline(settings, &version, reason.as_deref(), force)
         }
         Command::Baseline { version: None, reason, .. } => adopt::baseline_from_database(settings, reason.as_deref()),
         Command::Adopt(args) => adopt::run(settings, &args),

@@ -343,6 +343,37 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
 }
 
+/// `baseline V` on a database that is not what the migrations up to V build (another tool's
+/// older revision: one column short) is refused, naming the differences, and records nothing; at
+/// the version it matches it is recorded; `--force` records V anyway.
+#[test]
+fn a_baseline_is_refused_where_the_database_is_not_at_that_version() {
+    let p = Project::new("baseline_checked");
+    p.write("0001_users.sql", "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL);");
+    p.write("0002_created.sql", "ALTER TABLE users ADD COLUMN created_at timestamptz;");
+    p.write("0003_items.sql", "CREATE TABLE items (id int);");
+    p.psql("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL)");
+    snapshot!("baseline_not_at_that_version", shown(&p, &p.shale(&["baseline", "2"])));
+    assert_eq!(p.psql("SELECT to_regclass('shale_migrations') IS NULL"), "t", "nothing recorded");
+    p.shale(&["baseline", "1"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(
+        p.psql(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'created_at'"
+        ),
+        "1"
+    );
+
+    let forced = Project::new("baseline_forced");
+    std::fs::create_dir_all(forced.migrations()).unwrap();
+    for file in ["0001_users.sql", "0002_created.sql"] {
+        std::fs::copy(p.migrations().join(file), forced.migrations().join(file)).unwrap();
+    }
+    forced.psql("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL)");
+    forced.shale(&["baseline", "2", "--force"]).ok();
+    assert_eq!(forced.shale(&["status", "--json"]).ok().json()["current_version"], "2");
+}
+
 #[test]
 fn goose_go_migrations_are_taken_over_too() {
     let p = Project::new("adopt_goose_go");

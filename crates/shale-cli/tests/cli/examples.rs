@@ -294,10 +294,14 @@ fn paiid_adopting_a_create_all_database() {
     );
     assert_eq!(p.history(), ["1|versioned|succeeded", "2|versioned|succeeded"]);
 
-    // baseline 1, then up: only 002 runs.
+    // baseline 1, then up: only 002 runs. create_all's table lacks 001's full_name (002 adds it
+    // where missing), so the baseline is recorded with --force past its schema check.
     let b = project("paiid");
     b.psql(PAIID_OLD);
-    b.shale(&["baseline", "1", "--reason", "created by create_all"]).ok();
+    let refused = b.shale(&["baseline", "1", "--reason", "created by create_all"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("column public.users.full_name"), "{}", refused.stderr);
+    b.shale(&["baseline", "1", "--reason", "created by create_all", "--force"]).ok();
     assert_eq!(steps(b.shale(&["up", "--json"])), ["add_username_nullable_password"]);
     assert_eq!(b.history(), ["1|baseline|succeeded", "2|versioned|succeeded"]);
     assert_eq!(b.psql("SELECT reason FROM shale_migrations WHERE kind = 'baseline'"), "created by create_all");
