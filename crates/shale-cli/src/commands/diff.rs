@@ -64,10 +64,7 @@ impl Source {
             return Ok(Source::Exec(command.to_string()));
         }
         let path = Path::new(text);
-        if text.starts_with("postgres://")
-            || text.starts_with("postgresql://")
-            || (text.contains('=') && !path.exists())
-        {
+        if ConnectionSettings::looks_like_url(text) || (text.contains('=') && !path.exists()) {
             let mut settings = ConnectionSettings::parse(text)?;
             settings.fill_from_env(&|k| std::env::var(k).ok())?;
             return Ok(Source::Database(Box::new(settings)));

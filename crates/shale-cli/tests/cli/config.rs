@@ -26,6 +26,28 @@ fn custom_variable_from_dotenv_and_real_environment_wins() {
 }
 
 #[test]
+fn sqlalchemy_url_in_dotenv_works_as_it_is() {
+    // The DATABASE_URL a FastAPI + SQLAlchemy (asyncpg) application reads from .env.
+    let p = Project::new("cfg_sqlalchemy");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    let url = p.db.url.replacen("postgresql://", "postgresql+asyncpg://", 1) + "&ssl=disable";
+    std::fs::write(p.path().join(".env"), format!("DATABASE_URL={url}\n")).unwrap();
+    let run: Run = p.bare().arg("up").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.tables(), ["a", "shale_migrations"]);
+    snapshot!("sqlalchemy_url_status", shown(&p, &p.bare().arg("status").output().unwrap().into()));
+    // A diff source too; another driver, the scheme of another database refused for its scheme.
+    let psycopg = p.db.url.replacen("postgresql://", "postgresql+psycopg2://", 1);
+    let run: Run =
+        p.bare().args(["diff", "--from", &psycopg, "--to", "migrations", "--exit-code"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mysql = "mysql+pymysql://app:hunter2@db.example.com/app?charset=utf8mb4";
+    let run: Run = p.bare().env("DATABASE_URL", mysql).arg("status").output().unwrap().into();
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    snapshot!("not_a_postgresql_url", shown(&p, &run));
+}
+
+#[test]
 fn missing_database_and_bad_config_are_usage_errors() {
     let p = Project::new("cfg_errors");
     p.write("001_a.sql", "select 1;");

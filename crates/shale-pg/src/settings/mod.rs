@@ -333,20 +333,37 @@ impl ConnectionSettings {
         })
     }
 
-    /// Parse `postgres://` / `postgresql://` URLs and libpq `key=value` strings.
+    /// Parse `postgres://` / `postgresql://` URLs (also SQLAlchemy's `postgresql+DRIVER://`, the
+    /// driver dropped) and libpq `key=value` strings.
     pub fn parse(s: &str) -> Result<ConnectionSettings, SettingsError> {
         let s = s.trim();
-        if let Some(rest) = s.strip_prefix("postgresql://").or_else(|| s.strip_prefix("postgres://")) {
-            parse_url(rest)
+        if let Some((scheme, rest)) = url_scheme(s) {
+            if is_postgres_scheme(scheme) {
+                parse_url(rest)
+            } else {
+                // The scheme comes before any user info: echoing it shows no password.
+                let shown = if scheme.len() <= 40 && !scheme.is_empty() {
+                    format!("`{scheme}://`")
+                } else {
+                    "of the URL".into()
+                };
+                Err(SettingsError(format!(
+                    "the scheme {shown} is not PostgreSQL's: expected postgresql:// or postgres:// (SQLAlchemy's postgresql+DRIVER:// works too, e.g. postgresql+psycopg2://)"
+                )))
+            }
         } else if s.contains('=') {
             parse_key_values(s)
-        } else if s.contains("://") {
-            Err(SettingsError("the URL scheme must be postgres:// or postgresql://".into()))
         } else {
             Err(SettingsError(
                 "expected a postgresql:// URL or key=value pairs such as `host=localhost dbname=app`".into(),
             ))
         }
+    }
+
+    /// Whether `s` is written as a URL (`scheme://...`, whatever the scheme) rather than as libpq
+    /// `key=value` pairs: such a string is parsed as a URL or refused for its scheme.
+    pub fn looks_like_url(s: &str) -> bool {
+        url_scheme(s.trim()).is_some()
     }
 
     /// The URL in environment variable `var` (else only the PG* variables), completed from the
@@ -865,6 +882,25 @@ fn decode(s: &str, what: &str) -> Result<String, SettingsError> {
         .map_err(|_| SettingsError(format!("the {what} is not valid percent-encoded UTF-8")))
 }
 
+/// The scheme and the rest of a string written as a URL: text before the first `://` holding no
+/// `=` and no white space (a `key=value` string has a `=` before any `://` a value may hold).
+fn url_scheme(s: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = s.split_once("://")?;
+    (!scheme.contains('=') && !scheme.contains(char::is_whitespace)).then_some((scheme, rest))
+}
+
+/// `postgresql`, `postgres`, and SQLAlchemy's `postgresql+DRIVER` / `postgres+DRIVER`
+/// (`+psycopg2`, `+psycopg`, `+asyncpg`, `+pg8000`, ...): the driver names the Python library the
+/// application connects with and means nothing to shale.
+fn is_postgres_scheme(scheme: &str) -> bool {
+    let (base, driver) = match scheme.split_once('+') {
+        Some((base, driver)) => (base, Some(driver)),
+        None => (scheme, None),
+    };
+    (base == "postgresql" || base == "postgres")
+        && driver.is_none_or(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+}
+
 fn parse_url(rest: &str) -> Result<ConnectionSettings, SettingsError> {
     let mut settings = ConnectionSettings::default();
     let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
@@ -914,6 +950,7 @@ fn parse_url(rest: &str) -> Result<ConnectionSettings, SettingsError> {
     if !path.is_empty() {
         settings.dbname = Some(decode(path, "database name")?);
     }
+    let mut asyncpg_ssl = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let value = decode(v, "query parameter")?;
@@ -922,7 +959,28 @@ fn parse_url(rest: &str) -> Result<ConnectionSettings, SettingsError> {
             // `postgresql://localhost:5432/db?host=/socket/dir`: the parameter wins, as in libpq.
             settings.hosts.clear();
         }
+        if key == "ssl" {
+            // asyncpg's spelling of sslmode (`postgresql+asyncpg://...?ssl=require`).
+            asyncpg_ssl = Some(SslMode::parse(&value).ok_or_else(|| {
+                SettingsError(format!(
+                    "ssl `{value}` is not one of libpq's sslmode values (disable, allow, prefer, require, verify-ca, verify-full); shale reads asyncpg's `ssl=` as `sslmode`: write sslmode=require, or the mode you mean"
+                ))
+            })?);
+            continue;
+        }
         set_param(&mut settings, &key, value)?;
+    }
+    if let Some(mode) = asyncpg_ssl {
+        match settings.sslmode {
+            Some(given) if given != mode => {
+                return Err(SettingsError(format!(
+                    "the URL gives both ssl={} and sslmode={}; keep one (sslmode)",
+                    mode.as_str(),
+                    given.as_str()
+                )))
+            }
+            _ => settings.sslmode = Some(mode),
+        }
     }
     Ok(settings)
 }
@@ -1082,6 +1140,66 @@ mod tests {
         let s = ConnectionSettings::parse("postgresql://u:hunter2:x@h/db").unwrap();
         assert_eq!(s.password.as_deref(), Some("hunter2:x"));
         assert_eq!(s.redacted(), "postgresql://u:***@h/db");
+    }
+
+    #[test]
+    fn sqlalchemy_urls_drop_the_driver() {
+        for (url, mode) in [
+            ("postgresql+psycopg2://u:p@db.example.com/app", None),
+            ("postgresql+psycopg://u:p@db.example.com:6543/app?sslmode=require", Some(SslMode::Require)),
+            ("postgres+asyncpg://u:p@db.example.com/app?ssl=require", Some(SslMode::Require)),
+            (
+                "postgresql+asyncpg://u:p@db.example.com/app?ssl=verify-full&sslmode=verify-full",
+                Some(SslMode::VerifyFull),
+            ),
+            ("postgresql+pg8000://u:p@db.example.com/app?ssl=disable", Some(SslMode::Disable)),
+            ("postgresql+some_driver2://u:p@db.example.com/app", None),
+        ] {
+            let s = ConnectionSettings::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!((s.user.as_deref(), s.password.as_deref()), (Some("u"), Some("p")), "{url}");
+            assert_eq!(s.effective_hosts(), ["db.example.com"], "{url}");
+            assert_eq!(s.dbname.as_deref(), Some("app"), "{url}");
+            assert_eq!(s.sslmode, mode, "{url}");
+            assert!(s.redacted().starts_with("postgresql://u:***@db.example.com"), "{}", s.redacted());
+            assert!(ConnectionSettings::looks_like_url(url));
+        }
+        let socket = ConnectionSettings::parse("postgresql+psycopg://u@/app?host=/tmp").unwrap();
+        assert_eq!(socket.effective_hosts(), ["/tmp"]);
+        // asyncpg's ssl= also in a plain postgresql:// URL
+        let plain = ConnectionSettings::parse("postgresql://u@h/app?ssl=require").unwrap();
+        assert_eq!(plain.sslmode, Some(SslMode::Require));
+    }
+
+    #[test]
+    fn asyncpg_ssl_must_be_an_sslmode() {
+        let e = ConnectionSettings::parse("postgresql+asyncpg://u:hunter2@h/app?ssl=true").unwrap_err().to_string();
+        assert!(e.contains("ssl `true`") && e.contains("sslmode=require") && !e.contains("hunter2"), "{e}");
+        let e = ConnectionSettings::parse("postgresql+asyncpg://u@h/app?ssl=require&sslmode=disable")
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with(": the URL gives both ssl=require and sslmode=disable; keep one (sslmode)"), "{e}");
+    }
+
+    #[test]
+    fn a_url_never_reads_as_key_values() {
+        for bad in [
+            "mysql://u:hunter2@h/app?sslmode=require",
+            "mysql+pymysql://u:hunter2@h/app",
+            "postgresql+://u:hunter2@h/app",
+            "postgresql+as/yncpg://u:hunter2@h/app?x=1",
+            "postgresqlx://u:hunter2@h/app?ssl=require",
+        ] {
+            let e = ConnectionSettings::parse(bad).unwrap_err().to_string();
+            assert!(e.contains("is not PostgreSQL's: expected postgresql:// or postgres://"), "{bad}: {e}");
+            assert!(!e.contains("hunter2"), "{e}");
+            assert!(ConnectionSettings::looks_like_url(bad));
+        }
+        let e = ConnectionSettings::parse("mysql://h/app?x=1").unwrap_err().to_string();
+        assert!(e.contains(": the scheme `mysql://` is not PostgreSQL's"), "{e}");
+        // A value of a key=value string may hold `://`: it stays key=value.
+        let kv = ConnectionSettings::parse("host=h application_name=http://x").unwrap();
+        assert_eq!(kv.application_name.as_deref(), Some("http://x"));
+        assert!(!ConnectionSettings::looks_like_url("host=h application_name=http://x"));
     }
 
     #[test]
