@@ -57,6 +57,19 @@ def _tables(obj: Any) -> List[Any]:
     )
 
 
+def _no_tables_warning(target: str) -> str:
+    """The usual cause of models with no tables: the modules declaring them were never imported
+    (models register on the Base when their module runs), so the Base's metadata is empty."""
+    module_name, _, attr = target.partition(":")
+    package = module_name.rpartition(".")[0]
+    guess = f"{package}.models" if package else "models"
+    example = f" (e.g. {guess}:{attr})" if guess != module_name else ""
+    return (
+        f"warning: no tables in {target}: import the modules that define your models{example}, "
+        "as Alembic's env.py does; the schema printed is empty, and a diff against it drops every table"
+    )
+
+
 def _create_enum(enum: Any, dialect: Any) -> str:
     try:  # SQLAlchemy 2.x
         from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
@@ -149,9 +162,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         obj = load(args.target)
         text = ddl(obj)
+        empty = not _tables(obj)
     except (ImportError, ValueError, TypeError) as e:
         print(f"error: {args.target}: {e}", file=sys.stderr)
         return 2
+    if empty:
+        # Not an error: a new project may have no tables yet. But a diff against it drops every
+        # table, so say it where `shale diff` and `shale drift` show it (they pass stderr through).
+        print(_no_tables_warning(args.target), file=sys.stderr)
     sys.stdout.write(
         f"-- The PostgreSQL DDL of {args.target} (SQLAlchemy {sqlalchemy.__version__}, postgresql dialect),\n"
         "-- written by `python -m shale.sqlalchemy`.\n\n"

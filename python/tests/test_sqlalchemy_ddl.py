@@ -92,3 +92,38 @@ def test_errors_name_the_target(tmp_path: Path) -> None:
         assert proc.stdout == ""
     proc = subprocess.run([sys.executable, "-m", "shale.sqlalchemy", "models:X"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 2 and "not a SQLAlchemy MetaData" in proc.stderr
+
+
+def test_a_base_with_no_tables_warns_and_shale_diff_shows_it(tmp_path: Path, database: str) -> None:
+    # The models register on the Base only when their module is imported: app.db alone has none.
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "db.py").write_text(
+        "from sqlalchemy.orm import DeclarativeBase\n\nclass Base(DeclarativeBase):\n    pass\n"
+    )
+    (tmp_path / "app" / "models.py").write_text(
+        "from sqlalchemy import Column, Integer\nfrom app.db import Base\n\n"
+        "class Thing(Base):\n    __tablename__ = 'thing'\n    id = Column(Integer, primary_key=True)\n"
+    )
+    warning = (
+        "warning: no tables in app.db:Base: import the modules that define your models (e.g. app.models:Base), "
+        "as Alembic's env.py does"
+    )
+    empty = subprocess.run(
+        [sys.executable, "-m", "shale.sqlalchemy", "app.db:Base"], cwd=tmp_path, capture_output=True, text=True
+    )
+    # Not an error (a new project may have no tables yet), but said on stderr.
+    assert empty.returncode == 0 and warning in empty.stderr, empty.stderr
+    assert "CREATE" not in empty.stdout
+    full = subprocess.run(
+        [sys.executable, "-m", "shale.sqlalchemy", "app.models:Base"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert full.returncode == 0 and full.stderr == "" and "CREATE TABLE thing" in full.stdout, full.stderr
+
+    # shale diff passes the command's stderr through: the user sees the warning above the DROP.
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "001_thing.sql").write_text("CREATE TABLE thing (id integer PRIMARY KEY);\n")
+    models = f"exec:{sys.executable} -m shale.sqlalchemy app.db:Base"
+    proc = shale.run("--database-url", database, "diff", "--from", "migrations", "--to", models, cwd=tmp_path)
+    assert warning in proc.stderr, proc.stderr
+    assert "DROP TABLE public.thing" in proc.stdout, proc.stdout
