@@ -45,13 +45,16 @@ pub(crate) fn locked_table(s: &pg_query::protobuf::LockStmt) -> String {
         .unwrap_or_default()
 }
 
-/// The strongest lock of the statement, when it locks a table.
-pub fn effect(node: &NodeEnum) -> Option<Effect> {
+/// The strongest lock of the statement on each table it locks, one effect per table (DROP TABLE
+/// a, b: one for a, one for b), so that each table is judged on its own. Empty when it locks none;
+/// an effect whose table is "" locks a table the statement does not name (DROP INDEX, VACUUM FULL).
+pub fn effects(node: &NodeEnum) -> Vec<Effect> {
     use LockMode::*;
-    let e = |table: String, lock: LockMode, rewrites: bool, scans: bool| Some(Effect { table, lock, rewrites, scans });
+    let e = |table: String, lock: LockMode, rewrites: bool, scans: bool| vec![Effect { table, lock, rewrites, scans }];
     match node {
         NodeEnum::IndexStmt(s) => {
-            let table = relation_name(s.relation.as_ref()?);
+            let Some(r) = s.relation.as_ref() else { return Vec::new() };
+            let table = relation_name(r);
             if s.concurrent {
                 e(table, ShareUpdateExclusive, false, true)
             } else {
@@ -59,7 +62,8 @@ pub fn effect(node: &NodeEnum) -> Option<Effect> {
             }
         }
         NodeEnum::AlterTableStmt(s) => {
-            let table = relation_name(s.relation.as_ref()?);
+            let Some(r) = s.relation.as_ref() else { return Vec::new() };
+            let table = relation_name(r);
             let mut lock = ShareUpdateExclusive;
             let (mut rewrites, mut scans) = (false, false);
             for cmd in &s.cmds {
@@ -96,16 +100,15 @@ pub fn effect(node: &NodeEnum) -> Option<Effect> {
             e(table, lock, rewrites, scans)
         }
         NodeEnum::DropStmt(_) | NodeEnum::TruncateStmt(_) | NodeEnum::RenameStmt(_) => {
-            // The tables it names, as written (DROP TABLE a, b: `a, b`); a dropped index's table
-            // is not in the statement.
-            let table = match node {
-                NodeEnum::RenameStmt(r) => r.relation.as_ref().map(relation_name).unwrap_or_default(),
+            // Each table it names; a dropped index's table is not in the statement.
+            let tables = match node {
+                NodeEnum::RenameStmt(r) => r.relation.as_ref().map(relation_name).into_iter().collect(),
                 NodeEnum::DropStmt(s) => match ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) {
                     ObjectType::ObjectTable
                     | ObjectType::ObjectMatview
                     | ObjectType::ObjectView
-                    | ObjectType::ObjectForeignTable => crate::rules::object_names(&s.objects).join(", "),
-                    _ => String::new(),
+                    | ObjectType::ObjectForeignTable => crate::rules::object_names(&s.objects),
+                    _ => Vec::new(),
                 },
                 NodeEnum::TruncateStmt(s) => s
                     .relations
@@ -114,11 +117,13 @@ pub fn effect(node: &NodeEnum) -> Option<Effect> {
                         Some(NodeEnum::RangeVar(r)) => Some(relation_name(r)),
                         _ => None,
                     })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                _ => String::new(),
+                    .collect(),
+                _ => Vec::new(),
             };
-            e(table, AccessExclusive, false, false)
+            if tables.is_empty() {
+                return e(String::new(), AccessExclusive, false, false);
+            }
+            tables.into_iter().flat_map(|table| e(table, AccessExclusive, false, false)).collect()
         }
         NodeEnum::ClusterStmt(s) => {
             e(s.relation.as_ref().map(relation_name).unwrap_or_default(), AccessExclusive, true, true)
@@ -135,7 +140,7 @@ pub fn effect(node: &NodeEnum) -> Option<Effect> {
             let lock = LockMode::from_number(s.mode).unwrap_or(AccessExclusive);
             e(locked_table(s), lock, false, false)
         }
-        _ => None,
+        _ => Vec::new(),
     }
 }
 
@@ -163,7 +168,8 @@ mod tests {
                 ("users", AccessExclusive, true),
                 ("t", Share, false),
                 ("t", AccessExclusive, false),
-                ("t, app.u", AccessExclusive, false),
+                ("t", AccessExclusive, false),
+                ("app.u", AccessExclusive, false),
                 ("s", AccessExclusive, false),
                 ("", AccessExclusive, false),
             ]

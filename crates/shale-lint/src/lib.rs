@@ -17,7 +17,7 @@ use shale_core::position::LineIndex;
 use shale_core::Directives;
 
 pub use config::{ConfigError, LintConfig, RuleConfig, DEFAULT_LARGE_TABLE_ROWS};
-pub use effect::{effect, Effect};
+pub use effect::{effects, Effect};
 pub use fix::{fix, FileFix, FixOptions};
 pub use rules::{by_id as rule, Rule, ALL as RULES};
 
@@ -346,7 +346,8 @@ pub struct Report {
     /// Rules that would fire on a table with data, and why they do not here.
     pub cleared: Vec<Cleared>,
     pub syntax_errors: Vec<SyntaxError>,
-    /// The lock each statement takes, per file: (path, line, effect).
+    /// The lock each statement takes, per file and table: (path, line, effect); a statement on
+    /// several tables has one entry for each, in the order it names them.
     pub effects: Vec<(PathBuf, usize, Effect)>,
 }
 
@@ -420,18 +421,17 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
         };
         for raw in &parsed.protobuf.stmts {
             let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
-            let mut effect = effect(node);
+            let mut effects = effects(node);
             // A type change that keeps the rows (a longer varchar) rewrites nothing.
-            if let Some(e) = effect.as_mut().filter(|e| e.rewrites) {
+            for e in effects.iter_mut().filter(|e| e.rewrites) {
                 e.rewrites = rules::alter_column_type::rewrites(node, context);
             }
             let mut hits = rules::check(node, context);
             if let Some(what) = refused_in_block[i] {
                 hits.push(rules::concurrently_in_transaction::check(what));
             }
-            if let Some(e) = &effect {
-                hits.extend(rules::access_exclusive_without_lock_timeout::check(e, context));
-            }
+            // Each table the statement locks is judged on its own (DROP TABLE a, b).
+            hits.extend(effects.iter().filter_map(|e| rules::access_exclusive_without_lock_timeout::check(e, context)));
             // A rule about danger to a table fires only where the table makes it dangerous.
             hits.retain(|hit| match hit.state {
                 Some(state) if !hit.rule.danger.applies(state) => {
@@ -450,8 +450,8 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                 }
                 _ => true,
             });
-            if let Some(e) = effect.filter(|_| !context.verdict_only) {
-                report.effects.push((script.path.clone(), line, e));
+            if !context.verdict_only {
+                report.effects.extend(effects.into_iter().map(|e| (script.path.clone(), line, e)));
             }
             for hit in hits.into_iter().filter(|hit| context.rules.enabled(hit.rule)) {
                 let allowed = header.iter().chain(&here).any(|a| hit.rule.answers_to(a));

@@ -416,8 +416,11 @@ fn print_human(report: &Report, quiet: bool) {
         println!("    why: {}\n    instead: {}", f.why, f.fix);
     }
     if !quiet {
-        for (path, line, e) in &report.effects {
-            println!("{}:{line}: {}", path.display(), describe(e));
+        for at in report.effects.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
+            let (path, line, _) = &at[0];
+            for text in describe(at.iter().map(|(_, _, e)| e)) {
+                println!("{}:{line}: {text}", path.display());
+            }
         }
         let blocking = report.blocking().count();
         println!(
@@ -428,15 +431,24 @@ fn print_human(report: &Report, quiet: bool) {
     }
 }
 
-/// `takes SHARE on users, scans the table`
-pub fn describe(e: &shale_lint::Effect) -> String {
-    let how = match (e.rewrites, e.scans) {
-        (true, _) => ", rewrites the table",
-        (false, true) => ", scans the table",
-        _ => "",
-    };
-    let table = if e.table.is_empty() { String::new() } else { format!(" on {}", e.table) };
-    format!("takes {}{table}{how}", e.lock)
+/// One statement's locks, a line for each kind (`takes SHARE on users, scans the table`); the
+/// tables it locks the same way share a line (`takes ACCESS EXCLUSIVE on t, u`).
+pub fn describe<'a>(effects: impl IntoIterator<Item = &'a shale_lint::Effect>) -> Vec<String> {
+    let effects: Vec<_> = effects.into_iter().collect();
+    effects
+        .chunk_by(|a, b| (a.lock, a.rewrites, a.scans) == (b.lock, b.rewrites, b.scans))
+        .map(|same| {
+            let e = same[0];
+            let how = match (e.rewrites, e.scans) {
+                (true, _) => ", rewrites the table",
+                (false, true) => ", scans the table",
+                _ => "",
+            };
+            let tables: Vec<_> = same.iter().map(|e| e.table.as_str()).filter(|t| !t.is_empty()).collect();
+            let on = if tables.is_empty() { String::new() } else { format!(" on {}", tables.join(", ")) };
+            format!("takes {}{on}{how}", e.lock)
+        })
+        .collect()
 }
 
 /// The word for a severity; GitHub calls the lowest level `notice`.

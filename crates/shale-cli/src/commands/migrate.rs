@@ -269,24 +269,29 @@ fn nearest_versions<T>(migrator: &shale::Migrator, result: Result<T, shale::Erro
 }
 
 /// Of `known` (sorted by version), the versions nearest to `wanted`: those spelled like it (a
-/// timestamp cut short or too long, one digit wrong, missing or swapped in a long version), else
-/// the ones just below and just above it. In version order.
+/// timestamp cut short or too long, one digit wrong, missing or swapped in a long version), the 3
+/// closest to it (see [`closeness`]), else the ones just below and just above it. In version order.
 fn nearest(wanted: &str, known: &[(shale::Version, String)]) -> Vec<String> {
     let Some(version) = shale::Version::parse(wanted) else { return Vec::new() };
     let wanted = version.canonical();
-    let spelled: Vec<String> = known
+    let mut spelled: Vec<(usize, Closeness)> = known
         .iter()
-        .filter(|(v, _)| {
+        .enumerate()
+        .filter_map(|(i, (v, _))| {
             let text = v.canonical();
             let (long, short) = if text.len() >= wanted.len() { (&text, &wanted) } else { (&wanted, &text) };
-            (long.len() >= short.len() + 2 && long.starts_with(short.as_str()))
-                || (long.len() >= 6 && strsim::osa_distance(&text, &wanted) == 1)
+            let alike = (long.len() >= short.len() + 2 && long.starts_with(short.as_str()))
+                || (long.len() >= 6 && strsim::osa_distance(&text, &wanted) == 1);
+            alike.then(|| (i, closeness(&wanted, &text)))
         })
-        .map(|(_, label)| label.clone())
-        .take(3)
         .collect();
     if !spelled.is_empty() {
-        return spelled;
+        // The closest first; of equally close ones (every version a cut-short timestamp covers),
+        // the newest, which down, goto and up --to most often aim at.
+        spelled.sort_by(|(i, a), (j, b)| a.total_cmp(b).then(j.cmp(i)));
+        let mut chosen: Vec<usize> = spelled.into_iter().take(3).map(|(i, _)| i).collect();
+        chosen.sort_unstable();
+        return chosen.into_iter().map(|i| known[i].1.clone()).collect();
     }
     let split = known.partition_point(|(v, _)| v < &version);
     [split.checked_sub(1), (split < known.len()).then_some(split)]
@@ -294,6 +299,48 @@ fn nearest(wanted: &str, known: &[(shale::Version, String)]) -> Vec<String> {
         .flatten()
         .map(|i| known[i].1.clone())
         .collect()
+}
+
+/// How far a version is from the one asked for; smaller is closer.
+#[derive(Debug, Clone, Copy)]
+enum Closeness {
+    /// Both are numbers: how far apart they are, the shorter read as the range of the versions
+    /// it starts (`202401` covers every version of January 2024, at distance 0).
+    Numeric(u128),
+    /// Otherwise (dotted Flyway versions, numbers too long for u128): 1 - their strsim
+    /// Jaro-Winkler similarity. Ranked after every numeric one.
+    Spelling(f64),
+}
+
+impl Closeness {
+    fn total_cmp(&self, other: &Closeness) -> std::cmp::Ordering {
+        use Closeness::*;
+        match (self, other) {
+            (Numeric(a), Numeric(b)) => a.cmp(b),
+            (Spelling(a), Spelling(b)) => a.total_cmp(b),
+            (Numeric(_), Spelling(_)) => std::cmp::Ordering::Less,
+            (Spelling(_), Numeric(_)) => std::cmp::Ordering::Greater,
+        }
+    }
+}
+
+fn closeness(wanted: &str, text: &str) -> Closeness {
+    let width = wanted.len().max(text.len());
+    // The `width`-digit numbers a number of fewer digits stands for, lowest and highest.
+    let range = |digits: &str| -> Option<(u128, u128)> {
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let scale = 10u128.checked_pow(u32::try_from(width - digits.len()).ok()?)?;
+        let low = digits.parse::<u128>().ok()?.checked_mul(scale)?;
+        Some((low, low.checked_add(scale - 1)?))
+    };
+    match (range(wanted), range(text)) {
+        (Some((a_low, a_high)), Some((b_low, b_high))) => {
+            Closeness::Numeric(b_low.saturating_sub(a_high).max(a_low.saturating_sub(b_high)))
+        }
+        _ => Closeness::Spelling(1.0 - strsim::jaro_winkler(wanted, text)),
+    }
 }
 
 pub fn repair(settings: &Settings, args: &RepairArgs) -> Result<i32> {
@@ -407,8 +454,9 @@ fn print_plan(
             let more =
                 if text.lines().count() > 1 { format!(" … ({} lines)", text.lines().count()) } else { String::new() };
             println!("   [{}] line {line}: {first}{more}", i + 1);
-            for (_, _, effect) in report.effects.iter().filter(|(p, l, _)| p == &s.script.path && *l == line) {
-                println!("       {}", super::lint::describe(effect));
+            let here = report.effects.iter().filter(|(p, l, _)| p == &s.script.path && *l == line);
+            for text in super::lint::describe(here.map(|(_, _, e)| e)) {
+                println!("       {text}");
             }
             let (findings, cleared) = at(&s.script.path, line, st.span.start);
             for f in findings {
@@ -455,5 +503,25 @@ mod tests {
         assert_eq!(nearest("20240115093001", &stamps), ["20240115093000"]);
         assert_eq!(nearest("20240120000000", &stamps), ["20240115093000", "20240201000000"]);
         assert!(nearest("x", &stamps).is_empty());
+    }
+
+    #[test]
+    fn the_nearest_versions_are_ranked_by_closeness_before_three_are_taken() {
+        // One digit wrong: the numerically closest, not the first three in file order.
+        let stamps = known(&["20230115093001", "20240115093000", "20240115093002", "20240115093011", "20240115193001"]);
+        assert_eq!(nearest("20240115093001", &stamps), ["20240115093000", "20240115093002", "20240115093011"]);
+        // A cut-short timestamp covers every version it starts: of those, the newest, not the oldest.
+        let january = known(&[
+            "20240101120000",
+            "20240105120000",
+            "20240110120000",
+            "20240120120000",
+            "20240131120000",
+            "20240201000000",
+        ]);
+        assert_eq!(nearest("202401", &january), ["20240110120000", "20240120120000", "20240131120000"]);
+        // Versions that are not one number are ranked by how alike they are spelled.
+        let dotted = known(&["0.2.3.6", "1.2.3.4", "1.2.3.5", "1.2.3.4.5.6", "1.2.3.7"]);
+        assert_eq!(nearest("1.2.3.6", &dotted), ["1.2.3.4", "1.2.3.5", "1.2.3.7"]);
     }
 }

@@ -125,4 +125,21 @@ fn serial_findings_name_their_width_and_drop_locks_name_their_tables() {
         "CREATE TABLE t (id bigserial PRIMARY KEY, n serial, s smallserial);\nCREATE TABLE u (id bigint);\nTRUNCATE t, u;\nDROP TABLE t;\n",
     );
     snapshot!("lint_serial_widths_and_drop_lock", shown(&p, &p.shale(&["lint"]).ok()));
+    // The dry run's JSON keeps one table per lock entry: TRUNCATE t, u has one for each.
+    let json = p.shale(&["up", "--dry-run", "--json"]).ok().json();
+    let locks: Vec<_> = json["steps"][0]["locks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["line"].as_u64().unwrap(), l["table"].as_str().unwrap().to_string(), l["lock"].clone()))
+        .collect();
+    let exclusive = serde_json::json!("ACCESS EXCLUSIVE");
+    assert_eq!(
+        locks,
+        [
+            (3, "t".to_string(), exclusive.clone()),
+            (3, "u".to_string(), exclusive.clone()),
+            (4, "t".to_string(), exclusive)
+        ]
+    );
 }

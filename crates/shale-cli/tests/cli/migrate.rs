@@ -326,8 +326,27 @@ fn sqlx_no_transaction_first_line_is_honoured() {
     );
     let run = p.shale(&["up", "--dry-run"]).ok();
     snapshot!("dry_run_sqlx_no_transaction", shown(&p, &run));
+    p.shale(&["up", "--to", "20240101000000"]).ok();
+    p.psql("INSERT INTO person VALUES ('ann', 'ok')");
     p.shale(&["up"]).ok();
     assert_eq!(p.history(), ["20240101000000|versioned|succeeded", "20240102000000|versioned|succeeded"]);
+    assert_eq!(p.psql("SELECT current_mood FROM person").trim(), "happy", "the UPDATE used the new value");
+
+    // The same file without its first line runs in a transaction, where PostgreSQL refuses the
+    // new value until the ALTER TYPE commits: nothing of it is applied.
+    let q = Project::new("cli_sqlx_tx");
+    q.write(
+        "20240101000000_mood.sql",
+        "CREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE TABLE person (name text, current_mood mood);\n",
+    );
+    q.write(
+        "20240102000000_add_happy.sql",
+        "ALTER TYPE mood ADD VALUE 'happy';\nUPDATE person SET current_mood = 'happy' WHERE current_mood = 'ok';\n",
+    );
+    let run = q.shale(&["up"]);
+    assert_eq!(run.code, 1, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("unsafe use of new value"), "{}", run.stderr);
+    assert_eq!(q.psql("SELECT count(*) FROM pg_enum WHERE enumlabel = 'happy'").trim(), "0");
 }
 
 #[test]

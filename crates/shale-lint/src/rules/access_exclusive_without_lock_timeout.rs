@@ -13,20 +13,15 @@ pub static RULE: Rule = rule!(
     "keep shale's lock_timeout on (the default is 5s), or set one for the file with `-- shale:lock-timeout=5s`"
 );
 
-/// Judged from the statement's lock and the timeout in force for its file.
+/// Judged from the statement's lock on one table and the timeout in force for its file (a
+/// statement on several tables, DROP TABLE a, b, has an effect for each).
 pub fn check(effect: &Effect, context: &Context) -> Option<Hit> {
-    (effect.lock == LockMode::AccessExclusive && context.lock_timeout_off && !effect.table.is_empty()).then(|| {
-        // A statement on several tables (DROP TABLE a, b) is judged by the one it is most
-        // dangerous on.
-        let states = effect.table.split(", ").map(|t| context.table_state(t));
-        let state = states.clone().find(|s| RULE.danger.applies(*s)).or_else(|| states.last());
-        Hit {
-            rule: &RULE,
-            message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", effect.table),
-            table: effect.table.clone(),
-            state,
-            part: None,
-        }
+    (effect.lock == LockMode::AccessExclusive && context.lock_timeout_off && !effect.table.is_empty()).then(|| Hit {
+        rule: &RULE,
+        message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", effect.table),
+        table: effect.table.clone(),
+        state: Some(context.table_state(&effect.table)),
+        part: None,
     })
 }
 
@@ -80,5 +75,23 @@ mod tests {
             ["destructive", "access-exclusive-without-lock-timeout"]
         );
         assert!(run(Some("0"), "CREATE TABLE t (n int);\nDROP TABLE t;").is_empty(), "new table");
+    }
+
+    #[test]
+    fn each_table_of_a_drop_is_judged_on_its_own() {
+        let s = script("010.sql", "CREATE TABLE t (n int);\nDROP TABLE t, users;\n");
+        let options = LintOptions { lock_timeout: Some("0".into()), ..Default::default() };
+        let report = lint_with([&s], options);
+        let rule = "access-exclusive-without-lock-timeout";
+        let flagged: Vec<_> = report.findings.iter().filter(|f| f.rule == rule).map(|f| f.message.as_str()).collect();
+        assert_eq!(flagged, ["takes ACCESS EXCLUSIVE on users with lock_timeout off"]);
+        let cleared: Vec<_> = report.cleared.iter().filter(|c| c.rule == rule).map(|c| c.reason.as_str()).collect();
+        assert_eq!(cleared, ["t is created earlier in this run"]);
+        // A quoted name with ", " in it is one table, not two.
+        let s = script("011.sql", "CREATE TABLE \"a, users\" (n int);\nDROP TABLE \"a, users\";\n");
+        let report = lint_with([&s], LintOptions { lock_timeout: Some("0".into()), ..Default::default() });
+        assert!(report.findings.iter().all(|f| f.rule != rule), "{:?}", report.findings);
+        let tables: Vec<_> = report.effects.iter().map(|(_, _, e)| e.table.as_str()).collect();
+        assert_eq!(tables, ["a, users"]);
     }
 }
