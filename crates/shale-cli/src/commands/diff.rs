@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use shale::{ConnectionSettings, HistoryTable, MigrationSet, Migrator, UpRequest};
+use shale_core::ident::ident;
 use shale_core::position::{server_position_offset, LineIndex};
 use shale_schema::compare::{differences, Difference};
 use shale_schema::diff::{diff, Diff};
@@ -130,6 +131,22 @@ pub fn read(
     dev_url: Option<&str>,
     placeholders: &shale_core::placeholders::Placeholders,
 ) -> Result<Side> {
+    read_in(source, history, throwaway, dev_url, placeholders, &[])
+}
+
+/// [`read`], with an `exec:` source's output (an application's models) built on a scratch database
+/// that first gets the extensions of `environment`, the side it is compared with. Models cannot
+/// declare extensions: they are the database's environment. Without them a default such as
+/// `uuid_generate_v4()` would not load, and every diff would drop the extension. Output that
+/// creates extensions itself runs as it is.
+pub fn read_in(
+    source: &Source,
+    history: &HistoryTable,
+    throwaway: &mut Option<Throwaway>,
+    dev_url: Option<&str>,
+    placeholders: &shale_core::placeholders::Placeholders,
+    environment: &[shale_schema::model::Extension],
+) -> Result<Side> {
     let scratch = |throwaway: &mut Option<Throwaway>| -> Result<Scratch> {
         if throwaway.is_none() {
             *throwaway = Some(Throwaway::server(dev_url)?);
@@ -154,6 +171,22 @@ pub fn read(
         Source::Exec(command) => {
             let text = exec_output(command)?;
             let db = scratch(throwaway)?;
+            // Only in a scratch database of its own: a scratch schema shares its database (and its
+            // extensions) with the user's --dev-url database, which is not shale's to change.
+            let own_database = db.schema.is_none();
+            if own_database && !environment.is_empty() && !text.to_ascii_uppercase().contains("CREATE EXTENSION") {
+                let provided: String = environment
+                    .iter()
+                    .map(|x| {
+                        format!("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {};\n", ident(&x.name), ident(&x.schema))
+                    })
+                    .collect();
+                run_script(
+                    &db,
+                    &provided,
+                    "the extensions the models are compared beside (models cannot declare them)",
+                )?;
+            }
             run_script(&db, &text, &format!("the output of `{command}`"))?;
             Ok(Side { schema: db.read_schema(history)?, scratch: Some(db) })
         }
@@ -277,8 +310,17 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let dev_url = args.dev_url.as_deref();
     // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
     let mut throwaway: Option<Throwaway> = None;
-    let mut source = read(&from, history, &mut throwaway, dev_url, &settings.placeholders)?;
-    let mut goal = read(&to, history, &mut throwaway, dev_url, &settings.placeholders)?;
+    // Models (exec:) get the extensions of the side they are compared with (see `read_in`).
+    let placeholders = &settings.placeholders;
+    let (mut source, mut goal) = if matches!(from, Source::Exec(_)) && !matches!(to, Source::Exec(_)) {
+        let goal = read(&to, history, &mut throwaway, dev_url, placeholders)?;
+        let source = read_in(&from, history, &mut throwaway, dev_url, placeholders, &goal.schema.extensions)?;
+        (source, goal)
+    } else {
+        let source = read(&from, history, &mut throwaway, dev_url, placeholders)?;
+        let goal = read_in(&to, history, &mut throwaway, dev_url, placeholders, &source.schema.extensions)?;
+        (source, goal)
+    };
     // A live database against the migrations, a schema file or models: another tool's history
     // table there is no difference, as for `shale drift` (only another live database may have one).
     match (&from, &to) {

@@ -9,7 +9,7 @@ use comfy_table::Cell;
 use shale_schema::compare::differences;
 use shale_schema::diff::diff;
 
-use super::diff::{read, replay, Source};
+use super::diff::{read_in, replay, Source};
 use super::throwaway::introspect;
 use super::{block_on, migrator, print_json};
 use crate::output::table;
@@ -57,8 +57,15 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
         Some(text) => {
             let source = Source::parse(text)?;
             let mut actual = introspect(&super::connection(settings)?, &Default::default(), history)?;
-            let expected =
-                read(&source, history, &mut throwaway, args.dev_url.as_deref(), &settings.placeholders)?.schema;
+            let expected = read_in(
+                &source,
+                history,
+                &mut throwaway,
+                args.dev_url.as_deref(),
+                &settings.placeholders,
+                &actual.extensions,
+            )?
+            .schema;
             // Another tool's history table is in no schema file, model or migrations directory;
             // only another live database may have one too.
             if !matches!(source, Source::Database(_)) {

@@ -379,3 +379,26 @@ fn another_tool_s_history_table_is_left_out_as_drift_leaves_it_out() {
     let objects: Vec<&str> = run["changes"].as_array().unwrap().iter().map(|c| c["object"].as_str().unwrap()).collect();
     assert!(objects.iter().any(|o| o.contains("schema_migrations")), "{objects:?}");
 }
+
+/// An application's models (`exec:`) cannot declare extensions: they are the database's
+/// environment. Built beside migrations or a database that has one, the models get it too, so a
+/// column of the extension's type loads, and no diff drops the extension.
+#[test]
+fn models_get_the_extensions_of_the_side_they_are_compared_with() {
+    let p = Project::new("diff_models_extensions");
+    p.write(
+        "1_users.sql",
+        "CREATE EXTENSION IF NOT EXISTS citext;\nCREATE TABLE users (id int PRIMARY KEY, email citext NOT NULL);",
+    );
+    std::fs::write(p.path().join("models.sql"), "CREATE TABLE users (id int PRIMARY KEY, email citext NOT NULL);\n")
+        .unwrap();
+    let models = format!("exec:cat {}", p.path().join("models.sql").display());
+    let dev_url = shared_cluster().url("postgres");
+    let run = p.shale(&["diff", "--from", "migrations", "--to", &models, "--dev-url", &dev_url, "--exit-code"]).ok();
+    assert!(!run.stdout.contains("DROP EXTENSION"), "{}", run.stdout);
+    let back = p.shale(&["diff", "--from", &models, "--to", "migrations", "--dev-url", &dev_url, "--exit-code"]).ok();
+    assert!(!back.stdout.contains("CREATE EXTENSION"), "{}", back.stdout);
+    p.shale(&["up"]).ok();
+    let drift = p.shale(&["drift", "--against", &models, "--dev-url", &dev_url]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+}
