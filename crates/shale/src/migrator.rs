@@ -91,6 +91,9 @@ pub struct UpRequest {
     pub single_transaction: bool,
     /// Checks the plan before anything runs (the CLI's linter); an `Err` refuses the whole run.
     pub vet: Option<VetPlan>,
+    /// With nothing to apply where shale's history table does not exist yet, look for another
+    /// tool's history table ([`RunReport::foreign`]): one more query, on that path only.
+    pub look_for_foreign_history: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -112,6 +115,11 @@ pub struct RunReport {
     /// The newest applied version after the run.
     pub current_version: Option<String>,
     pub duration_ms: u64,
+    /// `up` with nothing to do where shale's history table does not exist yet, asked for with
+    /// [`UpRequest::look_for_foreign_history`]: another tool's history table, when there is one
+    /// (`shale baseline --from-database` or `shale adopt` next).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub foreign: Option<shale_pg::foreign::ForeignTable>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -387,7 +395,13 @@ impl Migrator {
         }
         let plan = plan_up(&self.set, &history, request)?;
         if plan.steps.is_empty() {
-            return Ok(RunReport::unchanged(&history));
+            let mut report = RunReport::unchanged(&history);
+            // A database with no history table of shale's: one more query, for another tool's
+            // (the no-op cost stays one round trip once shale has its table).
+            if !seen && request.look_for_foreign_history {
+                report.foreign = self.foreign_history_without_adoption(&client).await?;
+            }
+            return Ok(report);
         }
         plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
         if history.records.is_empty() {

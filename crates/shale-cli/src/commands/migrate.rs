@@ -51,6 +51,8 @@ pub fn up_request(settings: &Settings, args: &UpArgs) -> Result<UpRequest> {
         } else {
             Some(super::lint::vet(settings.lint.clone(), settings.session.lock_timeout.clone()))
         },
+        // For the note on a database another tool migrated; not worth a query when nothing is shown.
+        look_for_foreign_history: !settings.quiet,
     })
 }
 
@@ -156,6 +158,9 @@ fn after_up(
     progress: &Progress,
 ) -> Result<i32> {
     print_report(settings, &report, "applied", "nothing to apply: the database is up to date");
+    if let Some(foreign) = report.foreign.as_ref().filter(|_| !settings.json && !settings.quiet) {
+        super::status::note_foreign(foreign);
+    }
     if !report.steps.is_empty() {
         super::dump::after_up(settings, migrator)?;
         super::erd::after_up(settings, migrator)?;

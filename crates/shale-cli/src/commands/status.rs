@@ -21,19 +21,8 @@ pub fn status(settings: &Settings) -> Result<i32> {
         return Ok(0);
     }
     print_ignored(settings, &migrator.set.ignored);
-    if let Some(foreign) = report.foreign.as_ref().filter(|f| !f.tool.migrations_are_sql()) {
-        eprintln!(
-            "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale baseline --from-database` starts shale's history from the live schema (`shale adopt --nothing` if that table belongs to another application)",
-            foreign.tool,
-            foreign.display()
-        );
-    } else if let Some(foreign) = &report.foreign {
-        eprintln!(
-            "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale adopt` takes that history over, so that `shale up` runs only what {} did not",
-            foreign.tool,
-            foreign.display(),
-            foreign.tool
-        );
+    if let Some(foreign) = &report.foreign {
+        note_foreign(foreign);
     }
     // Flyway's Java migrations taken over by adopt: applied, with no file; one note for all.
     let java: Vec<&str> =
@@ -229,4 +218,23 @@ pub fn version(settings: &Settings) -> Result<i32> {
         println!("{v}{}", if failed { " (dirty: a migration failed; see `shale status`)" } else { "" });
     }
     Ok(0)
+}
+
+/// Another tool's history table where shale has none (`status`, and `up` with nothing to apply):
+/// what to run next.
+pub(crate) fn note_foreign(foreign: &shale_pg::foreign::ForeignTable) {
+    if !foreign.tool.migrations_are_sql() {
+        eprintln!(
+            "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale baseline --from-database` starts shale's history from the live schema (`shale adopt --nothing` if that table belongs to another application)",
+            foreign.tool,
+            foreign.display()
+        );
+    } else {
+        eprintln!(
+            "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale adopt` takes that history over, so that `shale up` runs only what {} did not",
+            foreign.tool,
+            foreign.display(),
+            foreign.tool
+        );
+    }
 }

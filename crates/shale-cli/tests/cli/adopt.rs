@@ -317,6 +317,10 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     let status = p.shale(&["status"]).ok();
     assert!(status.stderr.contains("migrated by alembic (public.alembic_version is its history)"), "{}", status.stderr);
     assert!(status.stderr.contains("`shale baseline --from-database` starts"), "{}", status.stderr);
+    // Nothing to apply (no migrations yet): up says it, and what to run next, as status does.
+    snapshot!("alembic_up_nothing_to_apply", shown(&p, &p.shale(&["up"])));
+    let json = p.shale(&["up", "--json"]).ok().json();
+    assert_eq!(json["foreign"]["tool"], "alembic", "{json}");
     snapshot!("alembic_adopt_refused", shown(&p, &p.shale(&["adopt"])));
     // With a migration written already, up refuses and says both ways on.
     p.write("0001_users.sql", "CREATE TABLE users (id serial PRIMARY KEY);");
@@ -338,6 +342,9 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     assert!(file.contains("CREATE TABLE public.users"), "{file}");
     assert!(!file.contains("alembic_version"), "{file}");
     p.shale(&["up"]).ok();
+    // Once shale has its history, a no-op up says nothing more (and looks for no other tool).
+    let up = p.shale(&["up"]).ok();
+    assert!(!up.stderr.contains("alembic"), "{}", up.stderr);
     let dev = shale_testkit::shared_cluster().url("postgres");
     let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
     assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
