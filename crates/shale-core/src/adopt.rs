@@ -324,6 +324,16 @@ pub fn sqlx_checksum(text: &str) -> String {
     hex::encode(sha2::Sha384::digest(text.as_bytes()))
 }
 
+/// Whether sqlx's checksum `recorded` (SHA-384 of the file's raw bytes) is of the file whose
+/// normalized text is `text`: shale drops a byte order mark and reads CRLF as LF, so the raw file
+/// may have had either. Mixed line endings cannot be told apart from a change.
+fn sqlx_applied_this(recorded: &str, text: &str) -> bool {
+    let crlf = text.replace('\n', "\r\n");
+    [text.to_string(), crlf.clone(), format!("\u{feff}{text}"), format!("\u{feff}{crlf}")]
+        .iter()
+        .any(|raw| recorded.eq_ignore_ascii_case(&sqlx_checksum(raw)))
+}
+
 /// Which files the other tool applied. Every problem is reported together; nothing is adopted
 /// while the other tool says the database is in doubt.
 pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Result<Adoption<'a>, Vec<AdoptProblem>> {
@@ -378,17 +388,8 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
                                     file: m.file.clone(),
                                 })
                             }
-                            (Tool::Sqlx, Some(recorded))
-                                if !recorded.eq_ignore_ascii_case(&sqlx_checksum(&m.up.text))
-                                    && !recorded
-                                        .eq_ignore_ascii_case(&sqlx_checksum(&m.up.text.replace('\n', "\r\n"))) =>
-                            {
-                                problems.push(AdoptProblem::Changed {
-                                    tool,
-                                    key: entry.key.clone(),
-                                    file: m.file.clone(),
-                                })
-                            }
+                            (Tool::Sqlx, Some(recorded)) if !sqlx_applied_this(recorded, &m.up.text) => problems
+                                .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
                             _ => {}
                         }
                         applied.push(*m)
@@ -691,6 +692,9 @@ mod tests {
             labels(&plan_adoption(&files, &with(sqlx_checksum("select 1;").to_uppercase())).unwrap().applied),
             ["1 a"]
         );
+        // Applied from a file with a byte order mark, or CRLF line endings: shale reads it without.
+        assert!(sqlx_applied_this(&sqlx_checksum("\u{feff}select 1;"), "select 1;"));
+        assert!(sqlx_applied_this(&sqlx_checksum("a;\r\nb;\r\n"), "a;\nb;\n"));
         let problems = plan_adoption(&files, &with(sqlx_checksum("select 2;"))).unwrap_err();
         assert!(matches!(&problems[0], AdoptProblem::Changed { key, .. } if key == "1"), "{problems:?}");
         assert!(problems[0].to_string().contains("sqlx itself refuses"), "{}", problems[0]);

@@ -165,29 +165,16 @@ impl Migrator {
             .iter()
             .zip(&versions)
             .map(|(m, version)| NewRecord {
-                version: version.clone(),
-                name: &m.name,
-                kind: RecordKind::Adopted,
                 checksum: Some(m.checksum.as_str()),
                 up_sql: Some(&m.up.text),
                 down_sql: m.down.as_ref().map(|d| &*d.text),
-                status: RecordStatus::Succeeded,
-                reason: Some(&reason),
-                statements_done: None,
                 path: Some(&m.file),
+                ..succeeded(RecordKind::Adopted, version.clone(), &m.name, &reason)
             })
             .collect();
         records.extend(adoption.applied_unrunnable.iter().zip(&go_versions).map(|(u, version)| NewRecord {
-            version: version.clone(),
-            name: &u.name,
-            kind: RecordKind::Adopted,
-            checksum: None,
-            up_sql: None,
-            down_sql: None,
-            status: RecordStatus::Succeeded,
-            reason: Some(&reason),
-            statements_done: None,
             path: Some(&u.file),
+            ..succeeded(RecordKind::Adopted, version.clone(), &u.name, &reason)
         }));
         let code_reasons: Vec<(String, String)> = adoption
             .applied_code
@@ -195,30 +182,19 @@ impl Migrator {
             .map(|c| (c.version.canonical(), shale_core::adopt::adopted_code_reason(tool, &table.display(), &c.class)))
             .collect();
         // No checksum, SQL or path: a file ported from the code later counts as applied here.
-        records.extend(adoption.applied_code.iter().zip(&code_reasons).map(|(c, (version, reason))| NewRecord {
-            version: version.clone(),
-            name: &c.name,
-            kind: RecordKind::Adopted,
-            checksum: None,
-            up_sql: None,
-            down_sql: None,
-            status: RecordStatus::Succeeded,
-            reason: Some(reason),
-            statements_done: None,
-            path: None,
-        }));
+        records.extend(
+            adoption
+                .applied_code
+                .iter()
+                .zip(&code_reasons)
+                .map(|(c, (version, reason))| succeeded(RecordKind::Adopted, version.clone(), &c.name, reason)),
+        );
         // A repeatable's row is the one `up` compares checksums with: as if shale had run it.
         records.extend(adoption.applied_repeatables.iter().map(|m| NewRecord {
-            version: String::new(),
-            name: &m.name,
-            kind: RecordKind::Repeatable,
             checksum: Some(m.checksum.as_str()),
             up_sql: Some(&m.up.text),
-            down_sql: None,
-            status: RecordStatus::Succeeded,
-            reason: Some(&reason),
-            statements_done: None,
             path: Some(&m.file),
+            ..succeeded(RecordKind::Repeatable, String::new(), &m.name, &reason)
         }));
         let audit = format!(
             "shale adopt: {} migration(s) taken over from {tool} ({}), up to version {}; that table was left as it is",
@@ -315,10 +291,16 @@ async fn schema_note(client: &Client, table: &ForeignTable) -> Result<Option<Str
 
 /// The audit row that says what `adopt` did.
 fn audit_record(reason: &str) -> NewRecord<'_> {
+    succeeded(RecordKind::Audit, String::new(), "adopt", reason)
+}
+
+/// A succeeded row of `kind` that nothing ran, with its reason: no checksum, SQL or path until
+/// the caller gives them.
+fn succeeded<'a>(kind: RecordKind, version: String, name: &'a str, reason: &'a str) -> NewRecord<'a> {
     NewRecord {
-        version: String::new(),
-        name: "adopt",
-        kind: RecordKind::Audit,
+        version,
+        name,
+        kind,
         checksum: None,
         up_sql: None,
         down_sql: None,
