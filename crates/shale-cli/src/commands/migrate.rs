@@ -467,6 +467,10 @@ fn print_plan(
             for f in findings {
                 let verdict = match (f.allowed, f.severity) {
                     (true, _) => "allowed in the file",
+                    // The safety check holds back ups only: a down removes what its up added.
+                    (false, shale_lint::Severity::Error) if s.direction == StepDirection::Down => {
+                        "unsafe, and a down runs it anyway (review it)"
+                    }
                     (false, shale_lint::Severity::Error) => "refused",
                     (false, _) => "warning",
                 };

@@ -456,3 +456,17 @@ fn a_failed_down_leaves_the_migration_applied_and_up_does_not_run_it_again() {
     p.shale(&["down", "--step", "1"]).ok();
     assert_eq!(p.shale(&["status", "--json"]).ok().json()["migrations"][1]["state"], "pending");
 }
+
+/// `down --dry-run` shows what the safety check says of each statement, but does not call an
+/// unsafe one "refused": the check holds back ups only, and a down runs what it says.
+#[test]
+fn a_down_dry_run_does_not_call_what_it_will_run_refused() {
+    let p = Project::new("cli_down_dry_run");
+    p.write("0001_t.up.sql", "CREATE TABLE t (id int);");
+    p.write("0001_t.down.sql", "DROP TABLE t;");
+    p.shale(&["up"]).ok();
+    let plan = p.shale(&["down", "--step", "1", "--dry-run"]).ok();
+    assert!(plan.stdout.contains("unsafe, and a down runs it anyway (review it): [destructive]"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("refused"), "{}", plan.stdout);
+    assert_eq!(p.psql("SELECT to_regclass('t') IS NOT NULL"), "t", "a dry run runs nothing");
+}
