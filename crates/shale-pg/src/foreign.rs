@@ -30,7 +30,9 @@ impl ForeignTable {
 }
 
 /// The history tables of the tools shale knows, wherever they are, or `table` (`name` or
-/// `schema.name`) alone. One catalog query.
+/// `schema.name`) alone, those in the session's search path first (the one the connection's
+/// migrations went to: Supabase's `auth.schema_migrations` belongs to its auth server, not to the
+/// application's dbmate). One catalog query.
 pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignTable>, PgError> {
     let names: Vec<String> =
         Tool::ALL.iter().map(|t| t.default_table()).chain(["schema_version"]).map(quote_literal).collect();
@@ -46,7 +48,8 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
          WHERE c.relkind IN ('r', 'p') AND {filter}
-         GROUP BY n.nspname, c.relname ORDER BY n.nspname, c.relname"
+         GROUP BY n.nspname, c.relname
+         ORDER BY n.nspname = ANY (current_schemas(false)) DESC, n.nspname, c.relname"
     );
     let rows = simple_rows(client, &sql, "looking for other tools' history tables").await?;
     Ok(rows

@@ -268,6 +268,29 @@ fn a_version_applied_with_no_file_and_two_tools_at_once_are_refused() {
     assert!(run.stdout.contains("adopted from goose (public.our_versions)"), "{}", run.stdout);
 }
 
+/// Two tables alike in another schema and in the search path (Supabase's auth server keeps its own
+/// `auth.schema_migrations`): status names the one in the search path, where the connection's
+/// migrations went; adopt asks which.
+#[test]
+fn the_history_table_in_the_search_path_is_the_one_status_names() {
+    let p = Project::new("adopt_search_path_first");
+    applied_by_the_other_tool(&p, "20240101000000_users.sql", "20240102000000_posts.sql", "20240103000000_tags.sql");
+    p.psql(
+        "CREATE SCHEMA auth; CREATE TABLE auth.schema_migrations (version varchar(14) PRIMARY KEY);
+         CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);
+         INSERT INTO schema_migrations VALUES ('20240101000000'), ('20240102000000')",
+    );
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("migrated by dbmate (public.schema_migrations is its history)"),
+        "{}",
+        status.stderr
+    );
+    let run = p.shale(&["adopt"]);
+    assert!(run.stderr.contains("more than one migration history"), "{}", run.stderr);
+    p.shale(&["adopt", "--table", "public.schema_migrations"]).ok();
+}
+
 #[test]
 fn a_database_with_no_history_gets_one_from_its_live_schema() {
     let p = Project::new("adopt_from_database");
