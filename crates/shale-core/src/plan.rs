@@ -773,10 +773,10 @@ fn resume_point(
 
 /// The newest attempt at reverting the migration `applied` applied (an audit row of its version,
 /// newer than that row), when it did not finish.
-fn down_attempt<'h>(history: &'h History, version: &str, applied: &AppliedRecord) -> Option<&'h AppliedRecord> {
+fn down_attempt<'h>(history: &'h History, applied: &AppliedRecord) -> Option<&'h AppliedRecord> {
     history.records.iter().find(|r| {
         r.kind == RecordKind::Audit
-            && r.version == version
+            && r.version == applied.version
             && r.id > applied.id
             && matches!(r.status, RecordStatus::Running | RecordStatus::Failed)
     })
@@ -786,22 +786,19 @@ fn down_attempt<'h>(history: &'h History, version: &str, applied: &AppliedRecord
 /// ran outside a transaction and failed after its first statement, or whose runner died (a
 /// transactional down that failed left nothing behind).
 fn stopped_down<'h>(history: &'h History, applied: &AppliedRecord) -> Option<&'h AppliedRecord> {
-    down_attempt(history, &applied.version, applied)
-        .filter(|a| a.status == RecordStatus::Running || a.statements_done.unwrap_or(0) > 0)
+    down_attempt(history, applied).filter(|a| a.status == RecordStatus::Running || a.statements_done.unwrap_or(0) > 0)
 }
 
-/// The last attempt at reverting `version`, when it stopped part-way after `applied` (the row
-/// that applied it): a down that ran outside a transaction and failed, or whose runner died, is
+/// The last attempt at reverting the migration `applied` applied, when it stopped part-way: a down that ran outside a transaction and failed, or whose runner died, is
 /// an audit row with the statements it got through. Where the next down picks up, and whether
 /// the statement there may have run (the runner died with no answer for it).
 fn down_resume_point(
     history: &History,
-    version: &Version,
     applied: &AppliedRecord,
     script: &Script,
     label: &str,
 ) -> Result<(usize, bool), PlanError> {
-    let Some(attempt) = down_attempt(history, &version.canonical(), applied) else {
+    let Some(attempt) = down_attempt(history, applied) else {
         return Ok((0, false));
     };
     let at = resume_point(script, attempt.down_sql.as_deref(), attempt.statements_done, || label.to_string(), true)?;
@@ -938,7 +935,7 @@ pub fn plan_down_generated(
                 continue;
             }
         };
-        let (resume_from, resume_in_doubt) = match down_resume_point(history, &version, record, &script, &label) {
+        let (resume_from, resume_in_doubt) = match down_resume_point(history, record, &script, &label) {
             Ok(at) => at,
             Err(e) => {
                 errors.push(e);

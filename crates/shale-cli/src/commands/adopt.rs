@@ -3,7 +3,7 @@
 //! baseline --from-database` (a database built with no history at all).
 
 use anyhow::Result;
-use shale::{AdoptRequest, Event, Migrator, Target, UpRequest};
+use shale::{AdoptRequest, Event, Migrator};
 use shale_core::adopt::Tool;
 use shale_core::Version;
 
@@ -100,18 +100,8 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version) -
             return Ok(());
         }
     };
-    let scratch = throwaway.first()?;
-    let replayer = Migrator::new(migrator.set.clone(), scratch.migrator_config(&settings.history));
-    let request =
-        UpRequest { target: Some(Target::Version(version.clone())), allow_out_of_order: true, ..Default::default() };
-    match block_on(replayer.up(&request, &mut |_| {})) {
-        Ok(_) => {}
-        Err(shale::Error::Pg(shale_pg::PgError::Migration { label, failure })) => {
-            return Err(crate::error::ReplayFailed { label, failure, for_drift: false }.into())
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let expected = scratch.read_schema(&settings.history)?;
+    let expected =
+        super::diff::replay(migrator.set.clone(), &settings.history, &throwaway.first()?, false, Some(version))?;
     let actual = super::drift::without_other_tools_histories(settings, block_on(migrator.schema())?, &expected);
     let differences = shale_schema::compare::differences(&expected, &actual);
     if differences.is_empty() {

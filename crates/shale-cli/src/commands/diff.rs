@@ -160,7 +160,7 @@ pub fn read_in(
         Source::Migrations(dir) => {
             let set = MigrationSet::read_dir_with_placeholders(dir, placeholders).map_err(shale::Error::Load)?;
             let db = scratch(throwaway)?;
-            Ok(Side { schema: replay(set, history, &db, false)?, scratch: Some(db) })
+            Ok(Side { schema: replay(set, history, &db, false, None)?, scratch: Some(db) })
         }
         Source::File(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -193,7 +193,8 @@ pub fn read_in(
     }
 }
 
-/// Apply every migration of `set` to the (empty) scratch database `db` and read the schema they build.
+/// Apply every migration of `set` (up to `to`, when given) to the (empty) scratch database `db` and
+/// read the schema they build.
 /// A migration that fails there is a [`crate::error::ReplayFailed`]: it failed on the scratch
 /// database, not on the user's (`for_drift`: the schema is to be compared with a live database).
 pub fn replay(
@@ -201,9 +202,15 @@ pub fn replay(
     history: &HistoryTable,
     db: &Scratch,
     for_drift: bool,
+    to: Option<&shale::Version>,
 ) -> Result<Schema> {
     let migrator = Migrator::new(set, db.migrator_config(history));
-    match block_on(migrator.up(&UpRequest { allow_out_of_order: true, ..Default::default() }, &mut |_| {})) {
+    let request = UpRequest {
+        target: to.map(|v| shale::Target::Version(v.clone())),
+        allow_out_of_order: true,
+        ..Default::default()
+    };
+    match block_on(migrator.up(&request, &mut |_| {})) {
         Ok(_) => {}
         Err(shale::Error::Pg(shale_pg::PgError::Migration { label, failure })) => {
             return Err(crate::error::ReplayFailed { label, failure, for_drift }.into())

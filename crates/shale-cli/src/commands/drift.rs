@@ -49,7 +49,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             let mut actual = block_on(live.schema())?;
             throwaway = Some(Throwaway::create(args.dev_url.as_deref())?);
             let first = throwaway.as_ref().expect("made above").first()?;
-            let expected = replay(live.set.clone(), history, &first, true)?;
+            let expected = replay(live.set.clone(), history, &first, true, None)?;
             actual = without_other_tools_histories(settings, actual, &expected);
             let what = format!("what the {} migration(s) build", live.set.migrations.len());
             (expected, actual, what, "expected (migrations)".to_string())
