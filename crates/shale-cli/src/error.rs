@@ -9,6 +9,7 @@ use std::io::Write;
 use annotate_snippets::{Level, Renderer, Snippet};
 use shale::fleet::{self, TargetReport};
 use shale::{Error as ShaleError, ErrorKind};
+use shale_core::adopt::AdoptProblem;
 use shale_core::PlanError;
 use shale_pg::{DbFailure, PgError};
 
@@ -217,7 +218,30 @@ fn shale_text(error: &ShaleError) -> String {
         ShaleError::LockLost { .. } => {
             format!("{error}. Run `shale status` to see where the database stands, then `shale up` again")
         }
+        ShaleError::ForeignHistory { tool, table } if tool.migrations_are_sql() => format!(
+            "{error}: run `shale adopt` to take that history over (nothing runs, {table} is left as it is), then \
+             `shale up`. If that table belongs to something else and shale should run every migration here, record \
+             that with `shale adopt --nothing`"
+        ),
+        ShaleError::ForeignHistory { .. } => format!(
+            "{error}: record which of the migrations it has with `shale baseline VERSION` (with no migrations yet, \
+             `shale baseline --from-database` writes the live schema as the first one), then `shale up`. If that \
+             table belongs to another application and shale should run every migration here, record that with \
+             `shale adopt --nothing`"
+        ),
+        ShaleError::Adopt(problems) => problems.iter().map(adopt_text).collect::<Vec<_>>().join("\n"),
         _ => error.to_string(),
+    }
+}
+
+/// Why another tool's history cannot be adopted, with the way out in the CLI's words.
+fn adopt_text(problem: &AdoptProblem) -> String {
+    match problem {
+        AdoptProblem::NotSql { table, .. } => format!(
+            "{problem}: start shale's history from the live schema with `shale baseline --from-database` (it leaves \
+             {table} out), then write new migrations in SQL"
+        ),
+        _ => problem.to_string(),
     }
 }
 
@@ -444,6 +468,7 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
 mod tests {
     use std::time::Duration;
 
+    use shale_core::adopt::Tool;
     use shale_pg::{LeaseInfo, LockHolder};
 
     use super::*;
@@ -575,6 +600,50 @@ mod tests {
         let text = other.to_string();
         assert!(text.contains("do not apply in order on an empty database") && !text.contains("shale drift"), "{text}");
         assert_eq!(quoted_name("relation \"public.goose_db_version\" does not exist"), Some("goose_db_version"));
+    }
+
+    #[test]
+    fn another_tool_s_history_names_the_commands_the_library_leaves_out() {
+        let e = ShaleError::ForeignHistory { tool: Tool::Dbmate, table: "public.schema_migrations".into() };
+        assert_eq!(
+            shale_text(&e),
+            "this database was migrated by dbmate (public.schema_migrations is its history) and shale has no history \
+             here yet, so migrating would run again what dbmate applied: run `shale adopt` to take that history over \
+             (nothing runs, public.schema_migrations is left as it is), then `shale up`. If that table belongs to \
+             something else and shale should run every migration here, record that with `shale adopt --nothing`"
+        );
+        assert_eq!(e.kind(), ErrorKind::Usage);
+        let e = ShaleError::ForeignHistory { tool: Tool::Alembic, table: "public.alembic_version".into() };
+        let text = shale_text(&e);
+        assert!(text.contains("so migrating would run again what the database already holds: "), "{text}");
+        assert!(
+            ["`shale baseline VERSION`", "`shale baseline --from-database`", "`shale adopt --nothing`"]
+                .iter()
+                .all(|c| text.contains(c)),
+            "{text}"
+        );
+        let e = ShaleError::Adopt(vec![AdoptProblem::NotSql {
+            tool: Tool::Alembic,
+            table: "public.alembic_version".into(),
+        }]);
+        assert!(
+            shale_text(&e).ends_with(
+                "cannot be taken over: start shale's history from the live schema with `shale baseline \
+                 --from-database` (it leaves public.alembic_version out), then write new migrations in SQL"
+            ),
+            "{}",
+            shale_text(&e)
+        );
+        assert_eq!(exit_code(&e.into()), EXIT_INVALID);
+        // The library's own words name no command.
+        for e in [
+            ShaleError::ForeignHistory { tool: Tool::Goose, table: "public.goose_db_version".into() },
+            ShaleError::ForeignHistory { tool: Tool::Alembic, table: "public.alembic_version".into() },
+            ShaleError::Adopt(vec![AdoptProblem::NotSql { tool: Tool::Alembic, table: "t".into() }]),
+        ] {
+            let words = format!("{e} {}", e.hint().unwrap_or_default());
+            assert!(!words.contains("`shale") && !words.contains("--"), "{words}");
+        }
     }
 
     #[test]

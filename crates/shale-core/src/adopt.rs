@@ -281,14 +281,27 @@ impl fmt::Display for AdoptProblem {
             AdoptProblem::NotSql { tool, table } => write!(
                 f,
                 "{tool}'s migrations are Python scripts, which shale neither runs nor matches to files, so {table} cannot be \
-                 taken over: start shale's history from the live schema with `shale baseline --from-database` (it leaves \
-                 {table} out), then write new migrations in SQL"
+                 taken over"
             ),
             AdoptProblem::NoFile { tool, key } => write!(
                 f,
                 "{tool} applied migration {key}, and no file in the migrations directory has that version: \
                  restore the file (or point --dir at the directory {tool} used) before adopting, so that the history stays complete"
             ),
+        }
+    }
+}
+
+impl AdoptProblem {
+    /// What to do about the problem, where its text does not say it already, in words for any
+    /// application (no command names).
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            AdoptProblem::NotSql { table, .. } => Some(format!(
+                "start shale's history from the live schema instead (written as the first migration and recorded as \
+                 a baseline, {table} left out), then write new migrations in SQL"
+            )),
+            _ => None,
         }
     }
 }
@@ -712,7 +725,10 @@ mod tests {
         };
         let problems = plan_adoption(&set(&["0001_a.sql"]), &history).unwrap_err();
         assert!(matches!(problems[0], AdoptProblem::NotSql { .. }), "{problems:?}");
-        assert!(problems[0].to_string().contains("`shale baseline --from-database`"), "{}", problems[0]);
+        assert!(problems[0].to_string().ends_with("so public.alembic_version cannot be taken over"), "{}", problems[0]);
+        let hint = problems[0].hint().unwrap();
+        assert!(hint.contains("from the live schema") && hint.contains("public.alembic_version left out"), "{hint}");
+        assert!(!format!("{} {hint}", problems[0]).contains("`shale"), "no command names: {hint}");
     }
 
     #[test]

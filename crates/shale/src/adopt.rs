@@ -108,9 +108,7 @@ impl Migrator {
         let table = self.foreign_table(client, request).await?;
         let tool = request.tool.unwrap_or(table.tool);
         let foreign = foreign::read(client, &table, tool).await?;
-        let adoption = plan_adoption(&self.set, &foreign).map_err(|problems| {
-            Error::Invalid(problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
-        })?;
+        let adoption = plan_adoption(&self.set, &foreign).map_err(Error::Adopt)?;
         let mut notes = adoption.notes.clone();
         notes.extend(schema_note(client, &table).await?);
         let reason = shale_core::adopt::adopted_reason(tool, &table.display());

@@ -1,3 +1,4 @@
+use shale_core::adopt::{AdoptProblem, Tool};
 use shale_core::{LoadError, PlanError};
 use shale_pg::PgError;
 
@@ -29,6 +30,18 @@ pub enum Error {
     /// what happened to the migration that was running, if one was.
     #[error("interrupted{}{}", applied_before(applied), stopped.as_ref().map(|s| format!("; {s}")).unwrap_or_default())]
     Interrupted { applied: Vec<String>, stopped: Option<String> },
+    /// Another tool migrated this database and shale has no history of its own here yet, so
+    /// migrating would run again what that tool applied. `table` is the tool's history table
+    /// (`schema.name`). Where [`Tool::migrations_are_sql`], [`Migrator::adopt`](crate::Migrator::adopt)
+    /// takes that history over; otherwise (Alembic) a baseline records what the database holds.
+    /// When the table belongs to something else, adopting nothing ([`AdoptRequest::nothing`](crate::AdoptRequest::nothing))
+    /// starts shale's history beside it. [`Error::hint`] says so in words for any application.
+    #[error("{}", foreign_history_text(*tool, table))]
+    ForeignHistory { tool: Tool, table: String },
+    /// The other tool's history cannot be taken over as it is: every problem is listed, one a
+    /// line, each with its advice in [`AdoptProblem::hint`].
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Adopt(Vec<AdoptProblem>),
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
@@ -56,10 +69,23 @@ impl Error {
     /// What to do about the error, where shale knows, in words for any application (no
     /// command-line flags, no configuration file names). An error's text says what happened; show
     /// the hint after it. [`Error::Plan`] and [`Error::Load`] carry one per problem
-    /// (`PlanError::hint()`, `LoadError::hint`).
+    /// (`PlanError::hint()`, `LoadError::hint`), and so do those of [`Error::Adopt`]
+    /// (`AdoptProblem::hint()`).
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Pg(e) => e.hint(),
+            Error::ForeignHistory { tool, table } => Some(match tool.migrations_are_sql() {
+                true => format!(
+                    "adopt that history (nothing runs, and {table} is left as it is), then migrate. If that table \
+                     belongs to something else and every migration should run here, adopt nothing: shale's history \
+                     then starts beside it"
+                ),
+                false => format!(
+                    "record as a baseline the migration the database already holds (with no migrations yet, write \
+                     the live schema as the first one), then migrate. If {table} belongs to something else and every \
+                     migration should run here, adopt nothing: shale's history then starts beside it"
+                ),
+            }),
             Error::LockLost { .. } => {
                 Some("read the migration status to see where the database stands, then migrate again".into())
             }
@@ -71,9 +97,13 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Interrupted { .. } => ErrorKind::Interrupted,
-            Error::Load(_) | Error::Plan(_) | Error::Invalid(_) | Error::Settings(_) | Error::Unsafe(_) => {
-                ErrorKind::Usage
-            }
+            Error::Load(_)
+            | Error::Plan(_)
+            | Error::ForeignHistory { .. }
+            | Error::Adopt(_)
+            | Error::Invalid(_)
+            | Error::Settings(_)
+            | Error::Unsafe(_) => ErrorKind::Usage,
             Error::LockLost { .. } => ErrorKind::Unavailable,
             Error::Pg(e) => match e {
                 PgError::Connect(_)
@@ -92,6 +122,18 @@ impl From<shale_pg::ConnectError> for Error {
     fn from(e: shale_pg::ConnectError) -> Self {
         Error::Pg(PgError::Connect(e))
     }
+}
+
+fn foreign_history_text(tool: Tool, table: &str) -> String {
+    let applied = match tool.migrations_are_sql() {
+        true => format!("what {tool} applied"),
+        // Its migrations are not files shale has: what ran is in the schema, not in the files.
+        false => "what the database already holds".to_string(),
+    };
+    format!(
+        "this database was migrated by {tool} ({table} is its history) and shale has no history here yet, so \
+         migrating would run again {applied}"
+    )
 }
 
 fn lock_lost_text(applied: &[String], stopped: Option<&str>, outside_transaction: bool) -> String {

@@ -329,25 +329,7 @@ impl Migrator {
     /// would run again what that tool applied.
     async fn refuse_over_foreign_history(&self, client: &Client) -> Result<(), Error> {
         let Some(table) = self.foreign_history_without_adoption(client).await? else { return Ok(()) };
-        if !table.tool.migrations_are_sql() {
-            return Err(Error::Invalid(format!(
-                "this database was migrated by {tool} ({table} is its history) and shale has no history here yet, so `up` \
-                 would run again what the database already holds: record which of the migrations it has with \
-                 `shale baseline VERSION` (with no migrations yet, `shale baseline --from-database` writes the live schema \
-                 as the first one), then `shale up`. If that table belongs to another application and shale should run \
-                 every migration here, record that with `shale adopt --nothing`",
-                tool = table.tool,
-                table = table.display()
-            )));
-        }
-        Err(Error::Invalid(format!(
-            "this database was migrated by {tool} ({table} is its history) and shale has no history here yet, so `up` would run again \
-             what {tool} applied: run `shale adopt` to take that history over (nothing runs, {table} is left as it is), then `shale up`. \
-             If that table belongs to something else and shale should run every migration here, record that with \
-             `shale adopt --nothing`",
-            tool = table.tool,
-            table = table.display()
-        )))
+        Err(Error::ForeignHistory { tool: table.tool, table: table.display() })
     }
 
     /// The history table and its lease table: no migration may change them.
