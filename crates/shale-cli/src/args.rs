@@ -25,7 +25,7 @@ const BUSY: &str = "Busy tables (strong locks taken without stalling the applica
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
-    /// Database URL (postgres://... or key=value); else DATABASE_URL (or the variable shale.toml names), else PG* variables
+    /// Database URL: postgresql:// or postgres://, SQLAlchemy's postgresql+DRIVER:// (postgresql+psycopg2://, postgresql+asyncpg://, ...), or libpq key=value pairs; else DATABASE_URL (or the variable shale.toml names), else PG* variables
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL")]
     pub database_url: Option<String>,
     /// Use the project's development PostgreSQL (.shale/dev), starting it if needed

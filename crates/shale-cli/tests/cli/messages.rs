@@ -63,6 +63,11 @@ fn erd_help_shows_its_options_sources_and_examples() {
     let global = run.stdout.find("Global options:").unwrap();
     assert!(own < global, "{}", run.stdout);
     assert!(run.stdout.contains("Examples:\n  shale erd"), "{}", run.stdout);
+    // Every URL shape the connection settings take is named: plain, and SQLAlchemy's.
+    let flat = run.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    for scheme in ["postgresql://", "postgres://", "postgresql+psycopg2://", "postgresql+asyncpg://", "key=value"] {
+        assert!(flat.contains(scheme), "{scheme}: {}", run.stdout);
+    }
     snapshot!("help_erd", run.stdout);
 }
 
