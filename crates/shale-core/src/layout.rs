@@ -551,16 +551,12 @@ impl MigrationSet {
                 Classified::Bad(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
                 Classified::Part { key, version_text, name, role, layout } => {
                     // Flyway's placeholders, in Flyway's files: the checksum stays the file's own.
-                    let (text, raw) = match layout {
-                        Layout::Flyway => match placeholders.replace(&text) {
-                            Ok(Some(replaced)) => (replaced, Some(text)),
-                            Ok(None) => (text, None),
-                            Err(unknown) => {
-                                errors.extend(unknown.iter().map(|u| unknown_placeholder(&path, &text, u)));
-                                continue;
-                            }
-                        },
-                        _ => (text, None),
+                    let (text, raw) = match fill_placeholders_as(&path, text, layout, placeholders) {
+                        Ok(filled) => filled,
+                        Err(unknown) => {
+                            errors.extend(unknown);
+                            continue;
+                        }
                     };
                     let group = groups.entry(key).or_insert_with(|| Group {
                         version_text: version_text.clone(),
@@ -698,6 +694,42 @@ fn check_duplicates(migrations: &[Migration], errors: &mut Vec<LoadError>) {
 /// (the statements, the batch sent, the copy kept in the history): bulk data belongs in COPY
 /// from a file or in batches, not in one huge script.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A migration file's text as it runs: in a Flyway file (`V1__a.sql`, `U1__a.sql`, `R__a.sql`, by
+/// its name), its placeholders (`${name}`) replaced by their values (see [`Placeholders`]); the
+/// other tools' files have none. With it, the file as written when that changed the text (a
+/// versioned migration's checksum is of that). A placeholder with no value is an error at its
+/// place, each such name once. Loading a directory fills them the same way; this is for a file read
+/// alone (`text` normalized as loading normalizes it).
+pub fn fill_placeholders(
+    path: &Path,
+    text: String,
+    placeholders: &Placeholders,
+) -> Result<(String, Option<String>), Vec<LoadError>> {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let layout = match classify_file(&name) {
+        Classified::Part { layout, .. } => layout,
+        _ => Layout::SingleFile,
+    };
+    fill_placeholders_as(path, text, layout, placeholders)
+}
+
+/// [`fill_placeholders`] for a file whose layout is known.
+fn fill_placeholders_as(
+    path: &Path,
+    text: String,
+    layout: Layout,
+    placeholders: &Placeholders,
+) -> Result<(String, Option<String>), Vec<LoadError>> {
+    if layout != Layout::Flyway {
+        return Ok((text, None));
+    }
+    match placeholders.replace(&text) {
+        Ok(Some(replaced)) => Ok((replaced, Some(text))),
+        Ok(None) => Ok((text, None)),
+        Err(unknown) => Err(unknown.iter().map(|u| unknown_placeholder(path, &text, u)).collect()),
+    }
+}
 
 /// The error for a placeholder with no value, at its place in the file.
 fn unknown_placeholder(path: &Path, text: &str, unknown: &crate::placeholders::Unknown) -> LoadError {

@@ -70,6 +70,26 @@ impl Placeholders {
         out.push_str(&text[done..]);
         Ok(Some(out))
     }
+
+    /// The placeholders in `text` that have a value here (those [`Placeholders::replace`]
+    /// replaces), each name once, in the order they first stand.
+    pub fn names_in<'t>(&self, text: &'t str) -> Vec<&'t str> {
+        let mut names: Vec<&str> = Vec::new();
+        let mut from = 0;
+        while let Some(found) = text[from..].find("${") {
+            let start = from + found;
+            match placeholder_at(&text[start..]) {
+                Some(name) => {
+                    if self.values.contains_key(name) && !names.contains(&name) {
+                        names.push(name);
+                    }
+                    from = start + name.len() + 3;
+                }
+                None => from = start + 2,
+            }
+        }
+        names
+    }
 }
 
 /// The name of the placeholder `text` starts with (`${name}`): letters, digits and `_ . : -`.
@@ -109,6 +129,13 @@ mod tests {
             given.replace("SET search_path = ${flyway:defaultSchema};").unwrap().as_deref(),
             Some("SET search_path = app;")
         );
+    }
+
+    #[test]
+    fn the_names_with_a_value_are_listed_once() {
+        let text = "GRANT SELECT ON ${schema}.a TO ${role}; -- ${schema} ${other} ${flyway:user}";
+        assert_eq!(values().names_in(text), ["schema", "role"]);
+        assert!(Placeholders::default().names_in(text).is_empty());
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     // What tells whether a file may be rewritten by --fix.
     let mut selection = Selection::Chosen;
     let scripts: Vec<Arc<Script>> = if !args.files.is_empty() {
-        args.files.iter().map(|f| read_script(f).map(Arc::new)).collect::<Result<_>>()?
+        args.files.iter().map(|f| read_script(f, &settings.placeholders).map(Arc::new)).collect::<Result<_>>()?
     } else if let Some(rev) = &args.since {
         selection = Selection::NewSince;
         // The migrations a branch adds, in order: the earlier ones count as applied (their tables
@@ -141,7 +141,8 @@ fn fix(
                 })
             }
             Selection::Chosen => git_refusal(path, args.force),
-        };
+        }
+        .or_else(|| placeholder_refusal(path, &settings.placeholders));
         if let Some(reason) = refusal {
             outcomes.push(FileOutcome {
                 path: path.clone(),
@@ -309,12 +310,33 @@ fn added_since(dir: &std::path::Path, rev: &str) -> Result<Vec<PathBuf>> {
         .collect())
 }
 
-fn read_script(path: &PathBuf) -> Result<Script> {
+/// Why a file whose Flyway placeholders were filled is not rewritten: the fixes are of the text
+/// that runs, with the values in it, not of the file as written.
+fn placeholder_refusal(
+    path: &std::path::Path,
+    placeholders: &shale_core::placeholders::Placeholders,
+) -> Option<String> {
+    let written = shale_core::checksum::normalized(std::fs::read_to_string(path).ok()?);
+    let (_, Some(written)) = shale_core::layout::fill_placeholders(path, written, placeholders).ok()? else {
+        return None;
+    };
+    let names: Vec<String> = placeholders.names_in(&written).iter().map(|n| format!("${{{n}}}")).collect();
+    Some(format!(
+        "it has Flyway placeholders ({}), filled in from [placeholders] in shale.toml: --fix does not rewrite a file \
+         with placeholders; make the fixes by hand (`shale lint {}` lists them)",
+        names.join(", "),
+        path.display()
+    ))
+}
+
+/// A migration file given by name, its Flyway placeholders filled as loading fills them.
+fn read_script(path: &PathBuf, placeholders: &shale_core::placeholders::Placeholders) -> Result<Script> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let text = shale_core::checksum::normalized(
         String::from_utf8(bytes)
             .map_err(|_| shale::Error::Invalid(format!("{}: is not UTF-8; save it as UTF-8", path.display())))?,
     );
+    let (text, _) = shale_core::layout::fill_placeholders(path, text, placeholders).map_err(shale::Error::Load)?;
     let len = text.len();
     Script::parse(path.clone(), text, 0..len, None).map_err(|e| shale::Error::Load(vec![e]).into())
 }

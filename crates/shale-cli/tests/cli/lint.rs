@@ -68,6 +68,49 @@ fn syntax_errors_are_reported_with_line_and_column_before_anything_runs() {
     assert!(run.stdout.contains("migrations/002_b.sql:2:23: syntax error"), "{}", run.stdout);
 }
 
+/// A Flyway file given by name has its placeholders filled from `[placeholders]` in shale.toml, as
+/// when the migrations load: `${schema}` is not a syntax error, and the finding names the table the
+/// statement will lock. Without a value, the placeholder and the setting are named.
+#[test]
+fn files_given_have_their_flyway_placeholders_filled_as_when_loaded() {
+    let p = Project::new("lint_placeholders");
+    p.write("V1__accounts.sql", "CREATE TABLE ${schema}.accounts (id bigint PRIMARY KEY, email text);\n");
+    p.write("V2__index.sql", "CREATE INDEX accounts_email ON ${schema}.accounts (email);\n");
+    let lint = |args: &[&str]| p.shale(&[&["lint"], args].concat());
+    let missing = lint(&["migrations/V2__index.sql"]);
+    assert_eq!(missing.code, 2, "{}\n{}", missing.stdout, missing.stderr);
+    assert!(
+        missing.stderr.contains("migrations/V2__index.sql:1:32: Flyway placeholder ${schema} has no value")
+            && missing.stderr.contains("under `[placeholders]`: `schema = \"VALUE\"`"),
+        "{}",
+        missing.stderr
+    );
+    std::fs::write(p.path().join("shale.toml"), "[placeholders]\nschema = \"app\"\n").unwrap();
+    let run = lint(&["migrations/V2__index.sql"]);
+    assert!(run.stdout.contains("0 syntax error(s)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "migrations/V2__index.sql:1:1: error[create-index-non-concurrently]: CREATE INDEX on existing table app.accounts"
+        ) && run.stdout.contains("migrations/V2__index.sql:1: takes SHARE on app.accounts"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    // The file that creates the table, alone: nothing to say, as `shale lint --all` says.
+    let run = lint(&["migrations/V1__accounts.sql"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("0 finding(s), 0 blocking; 0 syntax error(s)"), "{}", run.stdout);
+    // What was linted is what runs.
+    p.psql("CREATE SCHEMA app");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('app.accounts_email') IS NOT NULL"), "t");
+    // Only Flyway's files have placeholders: in another file `${schema}` is SQL, and not valid SQL.
+    std::fs::create_dir_all(p.path().join("other")).unwrap();
+    std::fs::write(p.path().join("other/3_plain.sql"), "CREATE INDEX a ON ${schema}.accounts (email);\n").unwrap();
+    let run = lint(&["other/3_plain.sql"]);
+    assert!(run.stdout.contains("other/3_plain.sql:1:19: syntax error"), "{}", run.stdout);
+}
+
 #[test]
 fn rules_are_configured_in_shale_toml() {
     let p = Project::new("lint_config");

@@ -224,3 +224,39 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
     }
     insta::assert_snapshot!("dry_run", run.stdout);
 }
+
+/// A Flyway file with placeholders is linted with their values filled in (`[placeholders]` in
+/// shale.toml), so its fixes are of that text, not of the file as written: `--fix` does not rewrite
+/// it, and says so with the file and its placeholders, whether the file is pending or given by name.
+/// A Flyway file without placeholders beside it is fixed as any other.
+#[test]
+fn a_file_with_flyway_placeholders_is_not_rewritten_and_says_why() {
+    let p = Project::new("fix_placeholders");
+    std::fs::write(p.path().join("shale.toml"), "[placeholders]\nschema = \"public\"\n").unwrap();
+    p.write("V1__users.sql", "CREATE TABLE ${schema}.users (id bigint PRIMARY KEY, email text);\n");
+    p.shale(&["up"]).ok();
+    p.fill("users", 20_000);
+    let sql = "CREATE INDEX users_email ON ${schema}.users (email);\n";
+    p.write("V2__email.sql", sql);
+    p.write("V3__id_email.sql", "CREATE INDEX users_id_email ON users (id, email);\n");
+    let reason = "not rewritten (1 finding(s) with a fix): it has Flyway placeholders (${schema}), filled in from \
+                  [placeholders] in shale.toml: --fix does not rewrite a file with placeholders; make the fixes by \
+                  hand (`shale lint migrations/V2__email.sql` lists them)";
+    let fix = p.shale(&["lint", "--fix"]);
+    assert_eq!(fix.code, 1, "the placeholders' file is still blocking\n{}", fix.stdout);
+    assert!(fix.stdout.contains(&format!("migrations/V2__email.sql: {reason}")), "{}", fix.stdout);
+    assert!(!fix.stdout.contains("changed while"), "{}", fix.stdout);
+    assert_eq!(read(&p, "V2__email.sql"), sql);
+    assert_eq!(
+        read(&p, "V3__id_email.sql"),
+        "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY users_id_email ON users (id, email);\n"
+    );
+    // Given by name: linted with the values filled in, and not rewritten either.
+    let given = p.shale(&["lint", "--fix", "migrations/V2__email.sql"]);
+    assert_eq!(given.code, 1, "{}", given.stdout);
+    assert!(given.stdout.contains(&format!("migrations/V2__email.sql: {reason}")), "{}", given.stdout);
+    let json = p.shale(&["lint", "--fix", "--format", "json", "migrations/V2__email.sql"]).json();
+    assert_eq!(json["files"][0]["written"], false, "{json}");
+    assert!(json["files"][0]["not_rewritten"].as_str().unwrap().starts_with("it has Flyway placeholders"), "{json}");
+    assert_eq!(read(&p, "V2__email.sql"), sql);
+}

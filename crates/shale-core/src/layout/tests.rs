@@ -362,3 +362,19 @@ fn flyway_placeholders_are_replaced_before_splitting_and_the_checksum_is_flyway_
         "m/V1__a.sql:1:14: Flyway placeholder ${schema} has no value (hint: add it to shale.toml, under `[placeholders]`: `schema = \"VALUE\"`, the value Flyway had as flyway.placeholders.schema)"
     );
 }
+
+#[test]
+fn a_file_read_alone_has_its_placeholders_filled_as_loading_fills_them() {
+    let placeholders = Placeholders::new([("schema".to_string(), "app".to_string())]);
+    let text = "CREATE TABLE ${schema}.a (id int);\n";
+    let fill = |path: &str, placeholders: &Placeholders| fill_placeholders(Path::new(path), text.into(), placeholders);
+    let set =
+        MigrationSet::load_with_placeholders(Path::new("m"), vec![file("V1__a.sql", text)], &placeholders).unwrap();
+    assert_eq!(fill("m/V1__a.sql", &placeholders).unwrap(), (set.migrations[0].up.text.to_string(), Some(text.into())));
+    assert_eq!(fill("elsewhere/R__a.sql", &placeholders).unwrap().0, "CREATE TABLE app.a (id int);\n");
+    // Only Flyway's files have placeholders.
+    assert_eq!(fill("m/1_a.sql", &placeholders).unwrap(), (text.to_string(), None));
+    let loaded = MigrationSet::load(Path::new("m"), vec![file("V1__a.sql", text)]).unwrap_err();
+    let alone = fill("m/V1__a.sql", &Placeholders::default()).unwrap_err();
+    assert_eq!(alone.iter().map(ToString::to_string).collect::<Vec<_>>(), [loaded[0].to_string()]);
+}
