@@ -237,11 +237,28 @@ fn shale_text(error: &ShaleError) -> String {
 /// Why another tool's history cannot be adopted, with the way out in the CLI's words.
 fn adopt_text(problem: &AdoptProblem) -> String {
     match problem {
+        AdoptProblem::Dirty { tool, version, .. } => format!(
+            "{problem}. Find out what it left, fix the database by hand, then clear the flag the way {tool} does \
+             (`migrate force {version}` if it is complete, `migrate force {}` if it is not) and run `shale adopt` again",
+            version - 1
+        ),
+        AdoptProblem::Failed { tool, table, key } => format!(
+            "{problem}. Check it, repair the database, then {}, and run `shale adopt` again",
+            tool.clear_failure(table, key)
+        ),
+        AdoptProblem::Changed { tool, .. } => format!(
+            "{problem}: restore the file as it was applied, or, if the change is what the database holds, {}, then \
+             run `shale adopt` again",
+            tool.accept_change()
+        ),
         AdoptProblem::NotSql { table, .. } => format!(
             "{problem}: start shale's history from the live schema with `shale baseline --from-database` (it leaves \
              {table} out), then write new migrations in SQL"
         ),
-        _ => problem.to_string(),
+        AdoptProblem::NoFile { tool, .. } => format!(
+            "{problem}: restore the file (or point --dir at the directory {tool} used) before adopting, so that the \
+             history stays complete"
+        ),
     }
 }
 
@@ -635,6 +652,30 @@ mod tests {
             shale_text(&e)
         );
         assert_eq!(exit_code(&e.into()), EXIT_INVALID);
+        let dirty =
+            AdoptProblem::Dirty { tool: Tool::GolangMigrate, table: "public.schema_migrations".into(), version: 2 };
+        assert_eq!(
+            adopt_text(&dirty),
+            "golang-migrate marks version 2 dirty in public.schema_migrations: it failed part-way, and the database \
+             may hold part of it. Find out what it left, fix the database by hand, then clear the flag the way \
+             golang-migrate does (`migrate force 2` if it is complete, `migrate force 1` if it is not) and run `shale \
+             adopt` again"
+        );
+        let problems = [
+            dirty,
+            AdoptProblem::Failed { tool: Tool::Sqlx, table: "public._sqlx_migrations".into(), key: "1".into() },
+            AdoptProblem::Changed { tool: Tool::Flyway, key: "1".into(), file: "m/V1__a.sql".into() },
+            AdoptProblem::NoFile { tool: Tool::Goose, key: "7".into() },
+        ];
+        for p in &problems {
+            let words = format!("{p} {}", p.hint().unwrap_or_default());
+            assert!(!words.contains("`shale") && !words.contains("--"), "{words}");
+            assert!(
+                adopt_text(p).contains("`shale adopt` again") || adopt_text(p).contains("--dir"),
+                "{}",
+                adopt_text(p)
+            );
+        }
         // The library's own words name no command.
         for e in [
             ShaleError::ForeignHistory { tool: Tool::Goose, table: "public.goose_db_version".into() },

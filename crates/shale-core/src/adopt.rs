@@ -96,7 +96,7 @@ impl Tool {
 
 impl Tool {
     /// How to clear a failed migration's row in this tool's table `table`, the tool's way.
-    fn clear_failure(self, table: &str, key: &str) -> String {
+    pub fn clear_failure(self, table: &str, key: &str) -> String {
         match self {
             Tool::Flyway => "run `flyway repair` (it removes the failed row)".to_string(),
             Tool::Sqlx => format!(
@@ -107,7 +107,7 @@ impl Tool {
     }
 
     /// How to make this tool's table agree with a file changed since it was applied.
-    fn accept_change(self) -> String {
+    pub fn accept_change(self) -> String {
         match self {
             Tool::Flyway => "tell flyway first (`flyway repair` takes the new checksums)".to_string(),
             Tool::Sqlx => {
@@ -260,23 +260,16 @@ impl fmt::Display for AdoptProblem {
         match self {
             AdoptProblem::Dirty { tool, table, version } => write!(
                 f,
-                "{tool} marks version {version} dirty in {table}: it failed part-way, and the database may hold part of it. \
-                 Find out what it left, fix the database by hand, then clear the flag the way {tool} does \
-                 (`migrate force {version}` if it is complete, `migrate force {}` if it is not) and run `shale adopt` again",
-                version - 1
+                "{tool} marks version {version} dirty in {table}: it failed part-way, and the database may hold part of it"
             ),
             AdoptProblem::Failed { tool, table, key } => write!(
                 f,
-                "{tool} records migration {key} as failed in {table}: the database may hold part of it. \
-                 Check it, repair the database, then {}, and run `shale adopt` again",
-                tool.clear_failure(table, key)
+                "{tool} records migration {key} as failed in {table}: the database may hold part of it"
             ),
             AdoptProblem::Changed { tool, key, file } => write!(
                 f,
                 "{file} changed after {tool} applied migration {key} (its checksum differs from the one {tool} recorded), \
-                 so the database may not hold what the file says: restore the file as it was applied, or, if the change \
-                 is what the database holds, {}, then run `shale adopt` again",
-                tool.accept_change()
+                 so the database may not hold what the file says"
             ),
             AdoptProblem::NotSql { tool, table } => write!(
                 f,
@@ -285,24 +278,39 @@ impl fmt::Display for AdoptProblem {
             ),
             AdoptProblem::NoFile { tool, key } => write!(
                 f,
-                "{tool} applied migration {key}, and no file in the migrations directory has that version: \
-                 restore the file (or point --dir at the directory {tool} used) before adopting, so that the history stays complete"
+                "{tool} applied migration {key}, and no file in the migrations directory has that version"
             ),
         }
     }
 }
 
 impl AdoptProblem {
-    /// What to do about the problem, where its text does not say it already, in words for any
-    /// application (no command names).
+    /// What to do about the problem, in words for any application (no shale command names; the
+    /// other tool's own commands where they are the way out).
     pub fn hint(&self) -> Option<String> {
-        match self {
-            AdoptProblem::NotSql { table, .. } => Some(format!(
+        Some(match self {
+            AdoptProblem::Dirty { tool, version, .. } => format!(
+                "find out what it left, fix the database by hand, then clear the flag the way {tool} does \
+                 (`migrate force {version}` if it is complete, `migrate force {}` if it is not) and adopt again",
+                version - 1
+            ),
+            AdoptProblem::Failed { tool, table, key } => format!(
+                "check it, repair the database, then {}, and adopt again",
+                tool.clear_failure(table, key)
+            ),
+            AdoptProblem::Changed { tool, .. } => format!(
+                "restore the file as it was applied, or, if the change is what the database holds, {}, then adopt again",
+                tool.accept_change()
+            ),
+            AdoptProblem::NotSql { table, .. } => format!(
                 "start shale's history from the live schema instead (written as the first migration and recorded as \
                  a baseline, {table} left out), then write new migrations in SQL"
-            )),
-            _ => None,
-        }
+            ),
+            AdoptProblem::NoFile { tool, .. } => format!(
+                "restore the file (or read the migrations from the directory {tool} used) before adopting, so that \
+                 the history stays complete"
+            ),
+        })
     }
 }
 
@@ -653,7 +661,7 @@ mod tests {
         }
         let problems = plan_adoption(&flyway, &history).unwrap_err();
         assert!(matches!(&problems[0], AdoptProblem::Failed { key, .. } if key == "R__new.sql"), "{problems:?}");
-        assert!(problems[0].to_string().contains("`flyway repair`"), "{}", problems[0]);
+        assert!(problems[0].hint().unwrap().contains("`flyway repair`"), "{:?}", problems[0].hint());
     }
 
     #[test]
@@ -710,8 +718,8 @@ mod tests {
         assert!(sqlx_applied_this(&sqlx_checksum("a;\r\nb;\r\n"), "a;\nb;\n"));
         let problems = plan_adoption(&files, &with(sqlx_checksum("select 2;"))).unwrap_err();
         assert!(matches!(&problems[0], AdoptProblem::Changed { key, .. } if key == "1"), "{problems:?}");
-        assert!(problems[0].to_string().contains("sqlx itself refuses"), "{}", problems[0]);
-        assert!(!problems[0].to_string().contains("flyway"), "{}", problems[0]);
+        let hint = problems[0].hint().unwrap();
+        assert!(hint.contains("sqlx itself refuses") && !hint.contains("flyway"), "{hint}");
     }
 
     #[test]
