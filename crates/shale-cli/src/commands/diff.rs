@@ -15,7 +15,7 @@ use shale_schema::diff::{diff, Diff};
 use shale_schema::Schema;
 
 use super::block_on;
-use super::throwaway::{introspect, Scratch, Throwaway};
+use super::throwaway::{home_schema, introspect, Scratch, Throwaway};
 use crate::settings::Settings;
 
 #[derive(clap::Args, Debug)]
@@ -121,6 +121,9 @@ pub fn exec_output(command: &str) -> Result<String> {
 pub struct Side {
     pub schema: Schema,
     pub scratch: Option<Scratch>,
+    /// For a database: the schema unqualified names land in there, when it is not `public`
+    /// ([`home_schema`]).
+    pub home: Option<String>,
 }
 
 /// Read a source's schema, making a scratch database on `throwaway` when it needs one.
@@ -131,42 +134,47 @@ pub fn read(
     dev_url: Option<&str>,
     placeholders: &shale_core::placeholders::Placeholders,
 ) -> Result<Side> {
-    read_in(source, history, throwaway, dev_url, placeholders, &[])
+    read_beside(source, history, throwaway, dev_url, placeholders, None)
 }
 
-/// [`read`], with an `exec:` source's output (an application's models) built on a scratch database
-/// that first gets the extensions of `environment`, the side it is compared with. Models cannot
-/// declare extensions: they are the database's environment. Without them a default such as
-/// `uuid_generate_v4()` would not load, and every diff would drop the extension. Output that
-/// creates extensions itself runs as it is.
-pub fn read_in(
+/// [`read`], built to be compared with `beside`, a side already read. What is built on a scratch
+/// database lands in `beside`'s home schema, as it does there. An `exec:` source's output (an
+/// application's models) is built on a scratch database that first gets `beside`'s extensions.
+/// Models cannot declare extensions: they are the database's environment. Without them a default
+/// such as `uuid_generate_v4()` would not load, and every diff would drop the extension. Output
+/// that creates extensions itself runs as it is.
+pub fn read_beside(
     source: &Source,
     history: &HistoryTable,
     throwaway: &mut Option<Throwaway>,
     dev_url: Option<&str>,
     placeholders: &shale_core::placeholders::Placeholders,
-    environment: &[shale_schema::model::Extension],
+    beside: Option<&Side>,
 ) -> Result<Side> {
+    let home = beside.and_then(|b| b.home.clone());
     let scratch = |throwaway: &mut Option<Throwaway>| -> Result<Scratch> {
         if throwaway.is_none() {
             *throwaway = Some(Throwaway::server(dev_url)?);
         }
-        throwaway.as_mut().expect("made above").database()
+        throwaway.as_mut().expect("made above").database()?.landing_in(home.clone())
     };
+    let built = |schema, db| Side { schema, scratch: Some(db), home: None };
     match source {
-        Source::Database(settings) => {
-            Ok(Side { schema: introspect(settings, &Default::default(), history)?, scratch: None })
-        }
+        Source::Database(settings) => Ok(Side {
+            schema: introspect(settings, &Default::default(), history)?,
+            scratch: None,
+            home: home_schema(settings)?,
+        }),
         Source::Migrations(dir) => {
             let set = MigrationSet::read_dir_with_placeholders(dir, placeholders).map_err(shale::Error::Load)?;
             let db = scratch(throwaway)?;
-            Ok(Side { schema: replay(set, history, &db, false, None)?, scratch: Some(db) })
+            Ok(built(replay(set, history, &db, false, None)?, db))
         }
         Source::File(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             let db = scratch(throwaway)?;
             run_script(&db, &text, &path.display().to_string())?;
-            Ok(Side { schema: db.read_schema(history)?, scratch: Some(db) })
+            Ok(built(db.read_schema(history)?, db))
         }
         Source::Exec(command) => {
             let text = exec_output(command)?;
@@ -174,6 +182,7 @@ pub fn read_in(
             // Only in a scratch database of its own: a scratch schema shares its database (and its
             // extensions) with the user's --dev-url database, which is not shale's to change.
             let own_database = db.schema.is_none();
+            let environment = beside.map(|b| b.schema.extensions.as_slice()).unwrap_or_default();
             if own_database && !environment.is_empty() && !text.to_ascii_uppercase().contains("CREATE EXTENSION") {
                 let provided: String = environment
                     .iter()
@@ -188,7 +197,7 @@ pub fn read_in(
                 )?;
             }
             run_script(&db, &text, &format!("the output of `{command}`"))?;
-            Ok(Side { schema: db.read_schema(history)?, scratch: Some(db) })
+            Ok(built(db.read_schema(history)?, db))
         }
     }
 }
@@ -317,15 +326,22 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let dev_url = args.dev_url.as_deref();
     // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
     let mut throwaway: Option<Throwaway> = None;
-    // Models (exec:) get the extensions of the side they are compared with (see `read_in`).
+    // The side that needs nothing of the other is read first: a database, whose home schema and
+    // extensions a built side takes, else anything but models (see `read_beside`).
     let placeholders = &settings.placeholders;
-    let (mut source, mut goal) = if matches!(from, Source::Exec(_)) && !matches!(to, Source::Exec(_)) {
+    let goal_first = match (&from, &to) {
+        (Source::Database(_), _) => false,
+        (_, Source::Database(_)) => true,
+        (Source::Exec(_), to) => !matches!(to, Source::Exec(_)),
+        _ => false,
+    };
+    let (mut source, mut goal) = if goal_first {
         let goal = read(&to, history, &mut throwaway, dev_url, placeholders)?;
-        let source = read_in(&from, history, &mut throwaway, dev_url, placeholders, &goal.schema.extensions)?;
+        let source = read_beside(&from, history, &mut throwaway, dev_url, placeholders, Some(&goal))?;
         (source, goal)
     } else {
         let source = read(&from, history, &mut throwaway, dev_url, placeholders)?;
-        let goal = read_in(&to, history, &mut throwaway, dev_url, placeholders, &source.schema.extensions)?;
+        let goal = read_beside(&to, history, &mut throwaway, dev_url, placeholders, Some(&source))?;
         (source, goal)
     };
     // A live database against the migrations, a schema file or models: another tool's history

@@ -9,8 +9,8 @@ use comfy_table::Cell;
 use shale_schema::compare::differences;
 use shale_schema::diff::diff;
 
-use super::diff::{read_in, replay, Source};
-use super::throwaway::introspect;
+use super::diff::{read, read_beside, replay, Source};
+use super::throwaway::home_schema;
 use super::{block_on, migrator, print_json};
 use crate::output::table;
 use crate::settings::Settings;
@@ -48,7 +48,8 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             let live = migrator(settings)?;
             let mut actual = block_on(live.schema())?;
             throwaway = Some(Throwaway::create(args.dev_url.as_deref())?);
-            let first = throwaway.as_ref().expect("made above").first()?;
+            let home = home_schema(&live.config.connection)?;
+            let first = throwaway.as_ref().expect("made above").first()?.landing_in(home)?;
             let expected = replay(live.set.clone(), history, &first, true, None)?;
             actual = without_other_tools_histories(settings, actual, &expected);
             let what = format!("what the {} migration(s) build", live.set.migrations.len());
@@ -56,16 +57,18 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
         }
         Some(text) => {
             let source = Source::parse(text)?;
-            let mut actual = introspect(&super::connection(settings)?, &Default::default(), history)?;
-            let expected = read_in(
+            let live = Source::Database(Box::new(super::connection(settings)?));
+            let live = read(&live, history, &mut throwaway, None, &settings.placeholders)?;
+            let expected = read_beside(
                 &source,
                 history,
                 &mut throwaway,
                 args.dev_url.as_deref(),
                 &settings.placeholders,
-                &actual.extensions,
+                Some(&live),
             )?
             .schema;
+            let mut actual = live.schema;
             // Another tool's history table is in no schema file, model or migrations directory;
             // only another live database may have one too.
             if !matches!(source, Source::Database(_)) {

@@ -36,10 +36,39 @@ pub struct Scratch {
     /// For a scratch schema: the rest of that database when the schema was made, to catch
     /// migrations that create objects outside it (in schemas they name).
     pub outside: Option<std::sync::Arc<Schema>>,
+    /// The schema unqualified names land in on the database this one is compared with, when it
+    /// is not `public` (see [`home_schema`]): what is built here lands there too.
+    pub home: Option<String>,
 }
 
 impl Scratch {
-    /// Sessions there resolve unqualified names to the scratch schema, if there is one.
+    /// A scratch database or schema, unqualified names landing in `public` (see [`Scratch::landing_in`]).
+    fn new(connection: ConnectionSettings, schema: Option<String>, outside: Option<std::sync::Arc<Schema>>) -> Scratch {
+        Scratch { connection, schema, outside, home: None }
+    }
+
+    /// This scratch database with unqualified names landing in `home`, as on the database it is
+    /// compared with (Flyway's `flyway.schemas=app`, a search_path in the URL's options or the
+    /// role's): the schema is made here first, as Flyway makes it before migrating. A scratch
+    /// schema is read back as `home` instead of `public`.
+    pub fn landing_in(mut self, home: Option<String>) -> Result<Scratch> {
+        if let (Some(home), None) = (&home, &self.schema) {
+            let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", ident_always_quoted(home));
+            block_on(async {
+                let client = shale_pg::connect(&self.connection, &SessionSettings::default()).await?;
+                client
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(|e| shale_pg::PgError::query("making the schema unqualified names land in", e))
+            })
+            .map_err(shale::Error::Pg)?;
+        }
+        self.home = home;
+        Ok(self)
+    }
+
+    /// Sessions there resolve unqualified names to the scratch schema, if there is one, else to
+    /// the home schema.
     pub fn session(&self) -> SessionSettings {
         match &self.schema {
             // Named after the schema, so that cleanup can end exactly these sessions.
@@ -48,7 +77,7 @@ impl Scratch {
                 application_name: format!("shale {schema}"),
                 ..Default::default()
             },
-            None => SessionSettings::default(),
+            None => SessionSettings { search_path: self.home.clone(), ..Default::default() },
         }
     }
 
@@ -63,7 +92,8 @@ impl Scratch {
         config
     }
 
-    /// The schema built there (a scratch schema seen as `public`), the history table left out.
+    /// The schema built there (a scratch schema seen as `public`, or as the home schema), the
+    /// history table left out.
     pub fn read_schema(&self, history: &HistoryTable) -> Result<Schema> {
         let history = self.migrator_config(history).history;
         let model = introspect(&self.connection, &self.session(), &history)?;
@@ -77,7 +107,13 @@ impl Scratch {
                 objects.join(", ")
             )));
         }
-        Ok(shale_schema::confine::confine(&model, schema, "public"))
+        let mut confined = shale_schema::confine::confine(&model, schema, self.home.as_deref().unwrap_or("public"));
+        // Built as the home schema, beside a `public` that every database has (as a scratch database would).
+        if self.home.is_some() && model.schemas.iter().any(|s| s == "public") {
+            confined.schemas.push("public".into());
+            confined.normalize();
+        }
+        Ok(confined)
     }
 
     /// What drops it.
@@ -95,6 +131,21 @@ impl Scratch {
             }
         }
     }
+}
+
+/// The schema unqualified names land in on the database `connection` names (`current_schema()`:
+/// the first schema of its search_path that exists), when it is not `public`. A replay compared
+/// with that database builds there too ([`Scratch::landing_in`]), or every object would differ.
+pub fn home_schema(connection: &ConnectionSettings) -> Result<Option<String>> {
+    let home = block_on(async {
+        let client = shale_pg::connect(connection, &SessionSettings::default()).await?;
+        let rows =
+            shale_pg::lock::simple_rows(&client, "SELECT current_schema()", "reading the current schema").await?;
+        Ok::<_, shale_pg::PgError>(rows.into_iter().next().and_then(|row| row.into_iter().next()))
+    })
+    .map_err(shale::Error::Pg)?;
+    // No schema of the search_path exists (NULL, read as ""): nothing lands anywhere there.
+    Ok(home.filter(|h| !h.is_empty() && h != "public"))
 }
 
 /// The schema of the database `connection` names, `history` left out.
@@ -172,7 +223,7 @@ impl Throwaway {
                 *databases += 1;
                 let name = format!("{SCRATCH_PREFIX}{databases}");
                 cluster.create_database(&name)?;
-                Ok(Scratch { connection: ConnectionSettings::parse(&cluster.url(&name))?, schema: None, outside: None })
+                Ok(Scratch::new(ConnectionSettings::parse(&cluster.url(&name))?, None, None))
             }
             Throwaway::Remote { admin, made } => {
                 let name = format!(
@@ -194,11 +245,9 @@ impl Throwaway {
     /// The first scratch database.
     pub fn first(&self) -> Result<Scratch> {
         Ok(match self {
-            Throwaway::Local { cluster, .. } => Scratch {
-                connection: ConnectionSettings::parse(&cluster.url(&format!("{SCRATCH_PREFIX}1")))?,
-                schema: None,
-                outside: None,
-            },
+            Throwaway::Local { cluster, .. } => {
+                Scratch::new(ConnectionSettings::parse(&cluster.url(&format!("{SCRATCH_PREFIX}1")))?, None, None)
+            }
             Throwaway::Remote { made, .. } => made.first().cloned().context("no scratch database was made")?,
         })
     }
@@ -228,12 +277,12 @@ fn create_remote(admin: &ConnectionSettings, name: &str) -> Result<Scratch> {
         None => {
             let mut connection = admin.clone();
             connection.dbname = Some(name.to_string());
-            Scratch { connection, schema: None, outside: None }
+            Scratch::new(connection, None, None)
         }
         Some(schema) => {
             let model = introspect(admin, &Default::default(), &HistoryTable::default())?;
             let outside = Some(std::sync::Arc::new(shale_schema::confine::outside(&model, SCRATCH_PREFIX)));
-            Scratch { connection: admin.clone(), schema: Some(schema), outside }
+            Scratch::new(admin.clone(), Some(schema), outside)
         }
     })
 }

@@ -521,4 +521,14 @@ fn a_flyway_history_in_another_schema_names_the_search_path_to_set() {
     let up: Run = p.bare().args(["--database-url", &url, "up"]).output().unwrap().into();
     assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
     assert_eq!(p.psql("SELECT to_regclass('app.orders') IS NOT NULL AND to_regclass('public.orders') IS NULL"), "t");
+    // drift and diff replay the migrations with unqualified names landing in app too: built in
+    // public, every table would be reported missing there and extra here.
+    let drift: Run = p.bare().args(["--database-url", &url, "drift"]).output().unwrap().into();
+    assert!(drift.code == 0 && drift.stdout.contains("no drift"), "{}{}", drift.stdout, drift.stderr);
+    let diff: Run = p.bare().args(["--database-url", &url, "diff", "--exit-code"]).output().unwrap().into();
+    assert_eq!(diff.code, 0, "{}{}", diff.stdout, diff.stderr);
+    // A real difference is still one, named in app.
+    p.psql("ALTER TABLE app.orders ADD COLUMN note text");
+    let drift: Run = p.bare().args(["--database-url", &url, "drift"]).output().unwrap().into();
+    assert!(drift.code == 1 && drift.stdout.contains("app.orders"), "{}{}", drift.stdout, drift.stderr);
 }

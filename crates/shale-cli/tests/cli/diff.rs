@@ -222,6 +222,19 @@ fn without_create_database_a_scratch_schema_is_used() {
     p.remove("002_escape.down.sql");
     cluster.psql(&dev.name, "DROP TABLE public.escaped;").unwrap();
 
+    // A database whose connection lands unqualified names in app: the scratch schema is read back
+    // as app, so the tables `up` made there are no drift.
+    let home = shale_testkit::fresh_database("diff_home");
+    cluster.psql(&home.name, "CREATE SCHEMA app").unwrap();
+    let home_url = format!("{}&options=-csearch_path%3Dapp", home.url);
+    let on_home =
+        |args: &[&str]| -> Run { p.bare().args(["--database-url", &home_url]).args(args).output().unwrap().into() };
+    assert_eq!(on_home(&["up"]).code, 0);
+    assert_eq!(cluster.psql(&home.name, "SELECT to_regclass('app.users') IS NOT NULL").unwrap(), "t");
+    let run = on_home(&["drift", "--dev-url", &dev_url]);
+    assert!(run.code == 0 && run.stdout.contains("no drift"), "{}{}", run.stdout, run.stderr);
+    assert_eq!(scratch_schemas(), "0", "scratch schemas dropped");
+
     // Ctrl-C while a migration runs in the scratch schema: its session is ended, the schema dropped.
     p.write("002_slow.up.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(60);");
     let mut cmd = p.bare();
