@@ -80,7 +80,7 @@ def test_one_command_writes_the_migration_to_the_model(start: str, database: str
     # shale up applies it (on the create_all database, 001 is a no-op and is recorded).
     result = shale.up(database, cwd=project)
     expected = ["001", "002"]
-    assert result.versions == expected and result.current_version == "2"
+    assert result.versions == expected and result.current_version == "002"
     if start == "made by create_all":
         assert psql(database, "SELECT email FROM users") == "old@example.com"
     psql(database, "INSERT INTO users (email) VALUES ('mvp@example.com')")  # no password: accepted now

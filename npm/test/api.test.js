@@ -33,7 +33,7 @@ test('up, status and down resolve to plain objects', async () => {
 
   const result = await shale.up({ databaseUrl, cwd });
   assert.deepEqual(result.versions, ['001']);
-  assert.equal(result.currentVersion, '1');
+  assert.equal(result.currentVersion, '001');
   assert.equal(result.steps[0].path, 'migrations/001_users.sql');
   assert.equal(psql(databaseUrl, 'SELECT count(*) FROM users'), '0');
   assert.deepEqual((await shale.up({ databaseUrl, cwd })).steps, []);
@@ -105,7 +105,7 @@ test('migrationLockWait, and lockTimeout (its former name) with a warning', asyn
   const onWarning = (w) => warnings.push(w);
   process.on('warning', onWarning);
   try {
-    assert.equal((await shale.status({ databaseUrl, cwd, lockTimeout: 5 })).currentVersion, '1');
+    assert.equal((await shale.status({ databaseUrl, cwd, lockTimeout: 5 })).currentVersion, '001');
     await new Promise((resolve) => setImmediate(resolve));
   } finally {
     process.off('warning', onWarning);
@@ -121,7 +121,7 @@ test('reads shale.toml and .env like the CLI', async () => {
   fs.writeFileSync(path.join(cwd, 'shale.toml'), 'dir = "db"\ndatabase_url_env = "APP_DATABASE_URL"\n');
   fs.writeFileSync(path.join(cwd, '.env'), `APP_DATABASE_URL=${freshDatabase('js_toml')}\n`);
   assert.deepEqual((await shale.up({ cwd })).versions, ['0001']);
-  assert.equal((await shale.status({ cwd })).currentVersion, '1');
+  assert.equal((await shale.status({ cwd })).currentVersion, '0001');
   await assert.rejects(
     shale.status({ cwd, env: { APP_DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/x' } }),
     shale.UnavailableError,

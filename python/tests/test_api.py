@@ -38,7 +38,7 @@ def test_up_status_down_return_dataclasses(project: Path, database: str) -> None
 
     result = shale.up(database, cwd=project)
     assert isinstance(result, shale.MigrateResult)
-    assert result.versions == ["001"] and result.current_version == "1"
+    assert result.versions == ["001"] and result.current_version == "001"
     assert result.steps[0].direction == "up" and result.steps[0].path == "migrations/001_users.sql"
     assert psql(database, "SELECT count(*) FROM users") == "0"
 
@@ -71,7 +71,7 @@ def test_a_failed_migration_raises_migration_error_with_its_location(project: Pa
     assert isinstance(e, shale.ShaleError)
     # 001 was applied, 002 rolled back whole.
     assert psql(database, "SELECT count(*) FROM information_schema.columns WHERE column_name = 'profile'") == "0"
-    assert shale.status(database, cwd=project).current_version == "1"
+    assert shale.status(database, cwd=project).current_version == "001"
 
 
 def test_validation_errors_carry_their_problems(project: Path, database: str) -> None:
@@ -129,7 +129,7 @@ def test_reads_shale_toml_and_dotenv_like_the_cli(tmp_path: Path, database: str)
     (tmp_path / ".env").write_text(f"APP_DATABASE_URL={database}\n")
     result = shale.up(cwd=tmp_path)
     assert result.versions == ["0001"]
-    assert shale.status(cwd=tmp_path).current_version == "1"
+    assert shale.status(cwd=tmp_path).current_version == "0001"
     # The real environment wins over .env, as on the command line.
     with pytest.raises(shale.UnavailableError):
         shale.status(cwd=tmp_path, env={"APP_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x"})
@@ -139,7 +139,7 @@ def test_migration_lock_wait_and_its_former_name_lock_timeout(project: Path, dat
     assert shale.up(database, cwd=project, migration_lock_wait="5s").versions == ["001"]
     # lock_timeout= was its name: still passed on (as --migration-lock-wait), with a warning.
     with pytest.warns(DeprecationWarning, match="use migration_lock_wait="):
-        assert shale.status(database, cwd=project, lock_timeout=5).current_version == "1"
+        assert shale.status(database, cwd=project, lock_timeout=5).current_version == "001"
     with pytest.raises(TypeError):
         shale.status(database, cwd=project, lock_timeout=5, migration_lock_wait=5)
 

@@ -275,7 +275,7 @@ impl Migrator {
             false => None,
         };
         Ok(StatusReport {
-            current_version: version_text(&history),
+            current_version: version_text(&self.set, &history),
             history_exists: exists,
             migrations: plan::status(&self.set, &history),
             foreign,
@@ -377,7 +377,7 @@ impl Migrator {
         }
         let plan = plan_up(&self.set, &history, request)?;
         if plan.steps.is_empty() {
-            let mut report = RunReport::unchanged(&history);
+            let mut report = RunReport::unchanged(&self.set, &history);
             // A database with no history table of shale's: one more query, for another tool's
             // (the no-op cost stays one round trip once shale has its table).
             if !seen && request.look_for_foreign_history {
@@ -436,7 +436,7 @@ impl Migrator {
         let (history, _) = self.history(&client, false, false).await?;
         let pending = plan_up(&self.set, &history, &UpRequest::default()).map(|p| p.steps.len()).unwrap_or(1);
         if pending == 0 && plan::plan_seeds(seeds, &history, force).steps.is_empty() {
-            return Ok(RunReport::unchanged(&history));
+            return Ok(RunReport::unchanged(&self.set, &history));
         }
         self.under_lock(Some(client), on_event, async |session, on_event| {
             self.seed_locked(session, seeds, force, on_event).await
@@ -790,7 +790,7 @@ impl Migrator {
 
     async fn current_version(&self, client: &Client) -> Result<Option<String>, Error> {
         self.config.history.check().map_err(Error::Invalid)?;
-        Ok(self.config.history.current_version(client).await?.map(|v| v.canonical()))
+        Ok(self.config.history.current_version(client).await?.map(|v| written_version(&self.set, v)))
     }
 
     async fn execute(
@@ -906,14 +906,23 @@ async fn facts_for(client: &Client, plan: &Plan) -> Result<shale_pg::inspect::Da
 }
 
 /// The newest applied version as shown to users.
-fn version_text(history: &History) -> Option<String> {
-    history.current_version().map(|v| v.canonical())
+/// `version` as its migration's file writes it (`0005`), as steps and status rows show it; the
+/// canonical form (`5`) for a version with no file.
+fn written_version(set: &MigrationSet, version: Version) -> String {
+    match set.find(&version) {
+        Some(m) => m.version_text.clone(),
+        None => version.canonical(),
+    }
+}
+
+fn version_text(set: &MigrationSet, history: &History) -> Option<String> {
+    history.current_version().map(|v| written_version(set, v))
 }
 
 impl RunReport {
     /// Nothing ran: the database stays where the history says.
-    fn unchanged(history: &History) -> RunReport {
-        RunReport { current_version: version_text(history), ..Default::default() }
+    fn unchanged(set: &MigrationSet, history: &History) -> RunReport {
+        RunReport { current_version: version_text(set, history), ..Default::default() }
     }
 }
 

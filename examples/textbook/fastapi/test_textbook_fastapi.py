@@ -71,7 +71,7 @@ def test_two_processes_at_once_both_serve_and_the_migration_ran_once(database: s
     finally:
         stop(procs)
     assert [b["status"] for b in bodies] == ["healthy", "healthy"]
-    assert [b["version"] for b in bodies] == ["1", "1"]
+    assert [b["version"] for b in bodies] == ["001", "001"]
     # One process applied 001, the other waited on the lock and found nothing pending.
     assert sorted(v for b in bodies for v in b["applied_at_startup"]) == ["001"], bodies
     assert psql(database, "SELECT count(*) FROM shale_migrations WHERE kind = 'versioned'") == "1"

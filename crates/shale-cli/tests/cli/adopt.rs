@@ -401,7 +401,7 @@ fn a_baseline_is_refused_where_the_database_is_not_at_that_version() {
     }
     forced.psql("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL)");
     forced.shale(&["baseline", "2", "--force"]).ok();
-    assert_eq!(forced.shale(&["status", "--json"]).ok().json()["current_version"], "2");
+    assert_eq!(forced.shale(&["status", "--json"]).ok().json()["current_version"], "0002");
 }
 
 #[test]

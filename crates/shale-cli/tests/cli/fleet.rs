@@ -59,7 +59,7 @@ fn every_matching_schema_gets_its_own_history_and_tables() {
     for name in ["tenant_a", "tenant_b", "tenant_Big One"] {
         let t = target(&json, name);
         assert_eq!(t["from_version"], serde_json::Value::Null);
-        assert_eq!(t["to_version"], "3");
+        assert_eq!(t["to_version"], "0003");
         assert_eq!(t["steps"], 3);
         assert_eq!(t["outcome"], "ok");
     }
@@ -72,13 +72,13 @@ fn every_matching_schema_gets_its_own_history_and_tables() {
 
     // A second run finds every tenant where it stands: nothing to do.
     let again = p.shale(&["--schemas", "tenant_*", "up", "--json"]).ok().json();
-    assert!(again["targets"].as_array().unwrap().iter().all(|t| t["steps"] == 0 && t["from_version"] == "3"));
+    assert!(again["targets"].as_array().unwrap().iter().all(|t| t["steps"] == 0 && t["from_version"] == "0003"));
     assert_eq!(p.psql("SELECT count(*) FROM tenant_b.shale_migrations"), "3");
 
     // down works per schema too; `_` in the pattern is literal, `?` is one character.
     let down = p.shale(&["--schemas", "tenant_?", "down", "--step", "1", "--json"]).ok().json();
     assert_eq!(down["targets"].as_array().unwrap().len(), 2, "{down}");
-    assert_eq!(target(&down, "tenant_a")["to_version"], "2");
+    assert_eq!(target(&down, "tenant_a")["to_version"], "0002");
     assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'note'"), "1");
 
     // Plain output: the summary table names every target with from and to.
@@ -126,7 +126,7 @@ fn a_failing_target_does_not_stop_the_others_and_a_rerun_continues() {
     let b = target(&rerun, "tenant_b");
     assert_eq!(
         (b["from_version"].as_str(), b["to_version"].as_str(), b["steps"].as_u64()),
-        (Some("1"), Some("3"), Some(2))
+        (Some("0001"), Some("0003"), Some(2))
     );
     for name in ["tenant_a", "tenant_c"] {
         assert_eq!(target(&rerun, name)["steps"], 0);
@@ -288,9 +288,9 @@ fn status_groups_identical_targets_into_one_line() {
 
     let json = p.shale(&["--schemas", "tenant_*", "status", "--json"]).ok().json();
     assert_eq!(json["groups"][0]["count"], 3);
-    assert_eq!(json["groups"][0]["version"], "1");
+    assert_eq!(json["groups"][0]["version"], "0001");
     assert_eq!(json["groups"][1]["count"], 12);
-    assert_eq!(json["groups"][1]["version"], "3");
+    assert_eq!(json["groups"][1]["version"], "0003");
     assert_eq!(target(&json, "tenant_b2")["status"]["pending"], 2);
     // Pending migrations are not problems for validate.
     p.shale(&["--schemas", "tenant_*", "validate"]).ok();

@@ -22,7 +22,10 @@ fn up_status_noop_down_all_and_up_again() {
 
     let up = p.shale(&["up", "--json"]).ok().json();
     assert_eq!(up["steps"].as_array().unwrap().len(), 4);
-    assert_eq!(up["current_version"], "4");
+    // As the files write it, as each step's version is.
+    assert_eq!(up["current_version"], "004");
+    assert_eq!(up["steps"][3]["version"], "004");
+    assert_eq!(p.shale(&["status", "--json"]).ok().json()["current_version"], "004");
     assert_eq!(
         p.tables().iter().filter(|t| !t.starts_with("usage_records_")).cloned().collect::<Vec<_>>(),
         ["api_keys", "sessions", "shale_migrations", "usage_records", "users"]
@@ -44,7 +47,7 @@ fn up_status_noop_down_all_and_up_again() {
     assert_eq!(down["steps"][0]["name"], "create_usage_records_table");
     assert_eq!(p.tables(), ["shale_migrations"]);
     p.shale(&["up", "-q"]).ok();
-    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "4");
+    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "004");
     assert_eq!(p.history().last().unwrap(), "4|versioned|succeeded");
 }
 
@@ -53,11 +56,11 @@ fn down_step_to_redo_goto() {
     let p = Project::new("cli_goto");
     dht(&p);
     p.shale(&["up", "--to", "3"]).ok();
-    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "3");
+    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "003");
     p.shale(&["down", "--step", "1"]).ok();
-    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "2");
+    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "002");
     p.shale(&["goto", "4"]).ok();
-    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "4");
+    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "004");
     p.shale(&["goto", "1"]).ok();
     assert_eq!(p.tables(), ["shale_migrations", "users"]);
     let redo = p.shale(&["redo", "--json"]).ok().json();
@@ -423,7 +426,7 @@ fn a_failed_down_leaves_the_migration_applied_and_up_does_not_run_it_again() {
     snapshot!("down_fails_in_its_transaction", shown(&p, &p.shale(&["down", "--step", "1"])));
     let status = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(status["migrations"][0]["state"], "applied", "{status}");
-    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "1");
+    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "0001");
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM runs"), "1", "the up did not run again");
     assert_eq!(

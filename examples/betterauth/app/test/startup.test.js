@@ -59,7 +59,7 @@ test('two instances at once both serve, and each migration ran once', async () =
   try {
     const bodies = await Promise.all(apps.map((app, i) => health(app, ports[i])));
     assert.deepEqual(bodies.map((b) => b.status), ['healthy', 'healthy']);
-    assert.deepEqual(bodies.map((b) => b.version), ['6', '6']);
+    assert.deepEqual(bodies.map((b) => b.version), ['006', '006']);
     const applied = bodies.flatMap((b) => b.appliedAtStartup).sort();
     assert.deepEqual(applied, ['001', '002', '003', '004', '005', '006'], JSON.stringify(bodies));
   } finally {

@@ -58,7 +58,7 @@ fn two_instances_start_at_once_and_migrate_once() {
     for port in [p1, p2] {
         let response = health(port);
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-        assert!(response.contains(r#""version":"1""#), "{response}");
+        assert!(response.contains(r#""version":"001""#), "{response}");
     }
     a.kill().unwrap();
     b.kill().unwrap();
