@@ -10,6 +10,8 @@
 #   1. no-op `shale up` (N applied): median wall time at most 0.6x psql's connect + `select 1`,
 #      and median CPU time under dbmate's no-op `up` (when dbmate is there);
 #   2. peak RSS of `shale up` applying N and applying BIG migrations: at most 10 MiB each.
+# Beside them it prints the peak RSS applying one migration (the floor every run pays: code, libc,
+# the connection) and what each further migration adds, (RSS BIG - RSS N) / (BIG - N).
 #
 # Environment: R (interleaved rounds, median; default 30), BIG, SEED, SKIP_BUILD=1, KEEP=1,
 # RESULTS (default bench/results/latest.md: the "startup" section is replaced or appended),
@@ -54,11 +56,13 @@ DBMATE_BIN=$(find_dbmate)
 
 SMALL=$BENCH_TMP/m_$N
 LARGE=$BENCH_TMP/m_$BIG
+ONE=$BENCH_TMP/m_1
 DBM=$BENCH_TMP/dbmate_$N
 RES=$BENCH_TMP/results
 mkdir -p "$RES"
 python3 "$ROOT/bench/gen_workload.py" "$N" "$SMALL" --seed "$SEED" >&2
 python3 "$ROOT/bench/gen_workload.py" "$BIG" "$LARGE" --seed "$SEED" >&2
+python3 "$ROOT/bench/gen_workload.py" 1 "$ONE" --seed "$SEED" >&2
 
 query() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$(bench_db_url "$1")" -c "$2"; }
 dbmate_url() { printf 'postgres://postgres@/%s?socket=%s&port=%s&sslmode=disable' "$1" "$BENCH_SOCKET_DIR" "$BENCH_PORT"; }
@@ -105,10 +109,11 @@ bench_log "goal 1: no-op start-up, $R interleaved rounds (after 2 warm-up rounds
 python3 "$ROOT/bench/measure.py" interleave --runs "$R" --warmup 2 -- "$COMMANDS" >"$RES/noop.json"
 [[ $(query noop_shale "SELECT count(*) FROM shale_migrations") == "$N" ]] || bench_die "a no-op run changed the history"
 
-RSS_COUNTS=("$N" "$BIG")
+RSS_COUNTS=(1 "$N" "$BIG")
 for n in "${RSS_COUNTS[@]}"; do
     dir=$SMALL
     [[ $n == "$BIG" ]] && dir=$LARGE
+    [[ $n == 1 ]] && dir=$ONE
     bench_log "goal 2: peak RSS of shale up applying $n migrations"
     bench_recreate_db "rss_$n"
     python3 "$ROOT/bench/measure.py" rss --runs 1 -- \
@@ -133,7 +138,7 @@ python3 - "$RES" "$N" "$BIG" "$R" "$REV" "$LOAD_START" "$LOAD_END" "${DBMATE_BIN
 import json, os, sys
 res, n, big, rounds, rev, load_start, load_end, has_dbmate = sys.argv[1:]
 noop = json.load(open(os.path.join(res, "noop.json")))
-rss = {c: json.load(open(os.path.join(res, f"rss_{c}.json")))["max_rss_kb"] for c in (n, big)}
+rss = {c: json.load(open(os.path.join(res, f"rss_{c}.json")))["max_rss_kb"] for c in ("1", n, big)}
 ms = lambda s: f"{s * 1000:.1f} ms"
 mib = lambda kb: f"{kb / 1024:.1f} MiB"
 ok = lambda b: "✓ met" if b else "✗ missed"
@@ -164,8 +169,11 @@ print(f"| shale up, no files and no history (its floor) | {ms(floor['median_s'])
 print()
 print("| peak RSS | |")
 print("| --- | ---: |")
+print(f"| shale up applying 1 migration (the floor: code, libc, the connection) | {mib(rss['1'])} |")
 for c in (n, big):
     print(f"| shale up applying {int(c):,} migrations | {mib(rss[c])} |")
+per = (rss[big] - rss[n]) / (int(big) - int(n)) if int(big) > int(n) else 0.0
+print(f"| each migration past {int(n):,} adds | {per * 1024:,.0f} B |")
 if has_dbmate:
     d = json.load(open(os.path.join(res, "rss_dbmate.json")))["max_rss_kb"]
     print(f"| dbmate up applying {int(n):,} migrations | {mib(d)} |")
