@@ -474,6 +474,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
     let files = set.by_version();
     let newest = history.current_version();
     let records = Records::new(history);
+    let downs = unfinished_downs(history);
     let mut rows = Vec::new();
     for m in &set.migrations {
         let record = records.of(m);
@@ -496,7 +497,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             adopted_from: record.filter(|_| state != State::Pending).and_then(adopted_from),
             down_stopped_at: record
                 .filter(|_| matches!(state, State::Applied | State::Modified))
-                .and_then(|r| stopped_down(history, r))
+                .and_then(|r| stopped_down(&downs, r))
                 .map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
             java_class: None,
         });
@@ -525,7 +526,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             error: None,
             adopted: adopted(r),
             adopted_from: adopted_from(r),
-            down_stopped_at: stopped_down(history, r).map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
+            down_stopped_at: stopped_down(&downs, r).map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
             java_class,
         });
     }
@@ -771,22 +772,28 @@ fn resume_point(
     }
 }
 
+/// The attempts at a down that did not finish (audit rows still running or failed), in history
+/// order. Collected once: looking one up for each of a thousand applied migrations must not scan
+/// the whole history each time (a no-op `up` plans through [`status`]).
+fn unfinished_downs(history: &History) -> Vec<&AppliedRecord> {
+    history
+        .records
+        .iter()
+        .filter(|r| r.kind == RecordKind::Audit && matches!(r.status, RecordStatus::Running | RecordStatus::Failed))
+        .collect()
+}
+
 /// The newest attempt at reverting the migration `applied` applied (an audit row of its version,
-/// newer than that row), when it did not finish.
-fn down_attempt<'h>(history: &'h History, applied: &AppliedRecord) -> Option<&'h AppliedRecord> {
-    history.records.iter().find(|r| {
-        r.kind == RecordKind::Audit
-            && r.version == applied.version
-            && r.id > applied.id
-            && matches!(r.status, RecordStatus::Running | RecordStatus::Failed)
-    })
+/// newer than that row), among `downs` ([`unfinished_downs`]).
+fn down_attempt<'h>(downs: &[&'h AppliedRecord], applied: &AppliedRecord) -> Option<&'h AppliedRecord> {
+    downs.iter().copied().find(|r| r.version == applied.version && r.id > applied.id)
 }
 
 /// A down of the migration `applied` applied that stopped with some of it done or in doubt: one that
 /// ran outside a transaction and failed after its first statement, or whose runner died (a
 /// transactional down that failed left nothing behind).
-fn stopped_down<'h>(history: &'h History, applied: &AppliedRecord) -> Option<&'h AppliedRecord> {
-    down_attempt(history, applied).filter(|a| a.status == RecordStatus::Running || a.statements_done.unwrap_or(0) > 0)
+fn stopped_down<'h>(downs: &[&'h AppliedRecord], applied: &AppliedRecord) -> Option<&'h AppliedRecord> {
+    down_attempt(downs, applied).filter(|a| a.status == RecordStatus::Running || a.statements_done.unwrap_or(0) > 0)
 }
 
 /// The last attempt at reverting the migration `applied` applied, when it stopped part-way: a down that ran outside a transaction and failed, or whose runner died, is
@@ -798,7 +805,7 @@ fn down_resume_point(
     script: &Script,
     label: &str,
 ) -> Result<(usize, bool), PlanError> {
-    let Some(attempt) = down_attempt(history, applied) else {
+    let Some(attempt) = down_attempt(&unfinished_downs(history), applied) else {
         return Ok((0, false));
     };
     let at = resume_point(script, attempt.down_sql.as_deref(), attempt.statements_done, || label.to_string(), true)?;
