@@ -22,10 +22,15 @@ pub enum Tool {
     /// SQLAlchemy's Alembic: its migrations are Python scripts, so its history is not taken over
     /// (see [`Tool::migrations_are_sql`]); shale starts from the live schema instead.
     Alembic,
+    /// Django's migrations (Python, like Alembic's): `django_migrations`.
+    Django,
+    /// Rails' Active Record migrations (Ruby): a `schema_migrations` of dbmate's shape, told apart
+    /// by the `ar_internal_metadata` Rails keeps beside it ([`Tool::told_apart`]).
+    Rails,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 9] = [
+    pub const ALL: [Tool; 11] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -35,6 +40,8 @@ impl Tool {
         Tool::Refinery,
         Tool::NodePgMigrate,
         Tool::Alembic,
+        Tool::Django,
+        Tool::Rails,
     ];
 
     /// The name used on the command line (`--from golang-migrate`).
@@ -49,6 +56,8 @@ impl Tool {
             Tool::Refinery => "refinery",
             Tool::NodePgMigrate => "node-pg-migrate",
             Tool::Alembic => "alembic",
+            Tool::Django => "django",
+            Tool::Rails => "rails",
         }
     }
 
@@ -57,6 +66,7 @@ impl Tool {
         let text = match text.as_str() {
             "migrate" | "golang_migrate" => "golang-migrate",
             "node_pg_migrate" | "pg-migrate" => "node-pg-migrate",
+            "activerecord" | "active-record" => "rails",
             other => other,
         };
         Tool::ALL.into_iter().find(|t| t.as_str() == text)
@@ -65,7 +75,7 @@ impl Tool {
     /// The history table the tool makes unless configured otherwise.
     pub fn default_table(self) -> &'static str {
         match self {
-            Tool::GolangMigrate | Tool::Dbmate => "schema_migrations",
+            Tool::GolangMigrate | Tool::Dbmate | Tool::Rails => "schema_migrations",
             Tool::Goose => "goose_db_version",
             Tool::Sqlx => "_sqlx_migrations",
             Tool::Diesel => "__diesel_schema_migrations",
@@ -73,6 +83,7 @@ impl Tool {
             Tool::Refinery => "refinery_schema_history",
             Tool::NodePgMigrate => "pgmigrations",
             Tool::Alembic => "alembic_version",
+            Tool::Django => "django_migrations",
         }
     }
 
@@ -89,7 +100,27 @@ impl Tool {
             "refinery_schema_history" if has("version") => Some(Tool::Refinery),
             "pgmigrations" if has("name") && has("run_on") => Some(Tool::NodePgMigrate),
             "alembic_version" if has("version_num") => Some(Tool::Alembic),
+            "django_migrations" if has("app") && has("name") && has("applied") => Some(Tool::Django),
             _ => None,
+        }
+    }
+
+    /// The tool [`Tool::recognize`] found, told apart by the tables `beside` says its history
+    /// table's schema holds: Rails' `schema_migrations` has dbmate's columns, and Rails keeps
+    /// `ar_internal_metadata` beside it.
+    pub fn told_apart(self, beside: impl Fn(&str) -> bool) -> Tool {
+        match self {
+            Tool::Dbmate if beside("ar_internal_metadata") => Tool::Rails,
+            other => other,
+        }
+    }
+
+    /// The tables the tool keeps beside its history table (in its schema), which go with it
+    /// where a schema is compared or written out.
+    pub fn companions(self) -> &'static [&'static str] {
+        match self {
+            Tool::Rails => &["ar_internal_metadata"],
+            _ => &[],
         }
     }
 }
@@ -120,11 +151,20 @@ impl Tool {
 }
 
 impl Tool {
-    /// Whether the tool's migrations are SQL files shale can match to its history. Alembic's are
-    /// Python: a database it migrated starts shale's history from its live schema
-    /// (`baseline --from-database`), with Alembic's table left out.
+    /// Whether the tool's migrations are SQL files shale can match to its history. Alembic's and
+    /// Django's are Python, Rails' Ruby: a database one of them migrated starts shale's history
+    /// from its live schema (`baseline --from-database`), with the tool's tables left out.
     pub fn migrations_are_sql(self) -> bool {
-        self != Tool::Alembic
+        self.code_language().is_none()
+    }
+
+    /// The language the tool's migrations are written in, when it is not SQL.
+    pub fn code_language(self) -> Option<&'static str> {
+        match self {
+            Tool::Alembic | Tool::Django => Some("Python"),
+            Tool::Rails => Some("Ruby"),
+            _ => None,
+        }
     }
 }
 
@@ -273,8 +313,9 @@ impl fmt::Display for AdoptProblem {
             ),
             AdoptProblem::NotSql { tool, table } => write!(
                 f,
-                "{tool}'s migrations are Python scripts, which shale neither runs nor matches to files, so {table} cannot be \
-                 taken over"
+                "{tool}'s migrations are {} scripts, which shale neither runs nor matches to files, so {table} cannot be \
+                 taken over",
+                tool.code_language().unwrap_or("code")
             ),
             AdoptProblem::NoFile { tool, key } => write!(
                 f,
@@ -737,6 +778,23 @@ mod tests {
         let hint = problems[0].hint().unwrap();
         assert!(hint.contains("from the live schema") && hint.contains("public.alembic_version left out"), "{hint}");
         assert!(!format!("{} {hint}", problems[0]).contains("`shale"), "no command names: {hint}");
+    }
+
+    #[test]
+    fn rails_is_told_from_dbmate_by_the_table_beside_its_history_and_django_by_its_columns() {
+        let version = vec!["version".to_string()];
+        let dbmate = Tool::recognize("schema_migrations", &version).unwrap();
+        assert_eq!(dbmate, Tool::Dbmate);
+        assert_eq!(dbmate.told_apart(|t| t == "ar_internal_metadata"), Tool::Rails);
+        assert_eq!(dbmate.told_apart(|t| t == "users"), Tool::Dbmate);
+        assert_eq!(Tool::Rails.companions(), ["ar_internal_metadata"]);
+        let columns: Vec<String> = ["id", "app", "name", "applied"].map(String::from).to_vec();
+        assert_eq!(Tool::recognize("django_migrations", &columns), Some(Tool::Django));
+        assert_eq!(Tool::parse("activerecord"), Some(Tool::Rails));
+        for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
+            assert!(!tool.migrations_are_sql(), "{tool}");
+        }
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 8);
     }
 
     #[test]

@@ -43,13 +43,19 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
             names.join(", ")
         ),
     };
+    // The tables some tools keep beside their history, which tell them apart (Rails from dbmate).
+    let companions: Vec<String> =
+        Tool::ALL.iter().flat_map(|t| t.companions().iter().copied()).map(quote_literal).collect();
     let sql = format!(
-        "SELECT n.nspname, c.relname, string_agg(a.attname, ',' ORDER BY a.attnum)
+        "SELECT n.nspname, c.relname, string_agg(a.attname, ',' ORDER BY a.attnum),
+                (SELECT string_agg(b.relname, ',') FROM pg_catalog.pg_class b
+                 WHERE b.relnamespace = n.oid AND b.relname IN ({}))
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
          WHERE c.relkind IN ('r', 'p') AND {filter}
-         GROUP BY n.nspname, c.relname
-         ORDER BY n.nspname = ANY (current_schemas(false)) DESC, n.nspname, c.relname"
+         GROUP BY n.oid, n.nspname, c.relname
+         ORDER BY n.nspname = ANY (current_schemas(false)) DESC, n.nspname, c.relname",
+        companions.join(", ")
     );
     let rows = simple_rows(client, &sql, "looking for other tools' history tables").await?;
     Ok(rows
@@ -60,6 +66,7 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
             let tool = Tool::recognize(&r[1], &columns).or_else(|| {
                 table.and_then(|_| Tool::ALL.into_iter().find_map(|t| Tool::recognize(t.default_table(), &columns)))
             })?;
+            let tool = tool.told_apart(|companion| r[3].split(',').any(|b| b == companion));
             Some(ForeignTable { tool, schema: r[0].clone(), table: r[1].clone() })
         })
         .collect())
@@ -152,6 +159,17 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         Tool::Alembic => {
             // Revision ids (one per branch head), not versions: nothing a file is matched to.
             let rows = simple_rows(client, &format!("SELECT version_num FROM {t} ORDER BY 1"), context).await?;
+            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+        }
+        Tool::Django => {
+            // Python migrations by app and name: nothing a file is matched to.
+            let sql = format!("SELECT app || '.' || name FROM {t} ORDER BY id");
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+        }
+        Tool::Rails => {
+            // Versions of Ruby migrations: nothing a file is matched to either.
+            let rows = simple_rows(client, &format!("SELECT version FROM {t} ORDER BY 1"), context).await?;
             ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
         }
         Tool::NodePgMigrate => {

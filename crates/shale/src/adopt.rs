@@ -56,7 +56,14 @@ impl Migrator {
         let mut found = foreign::detect(client, request.table.as_deref()).await?;
         if let Some(tool) = request.tool {
             if request.table.is_none() {
-                found.retain(|t| t.tool == tool);
+                // A table read as another tool's that this one's can look like (an old Rails
+                // database, without the table that tells it from dbmate's) is this tool's, as said.
+                found.retain_mut(|t| {
+                    if t.tool.told_apart(|_| true) == tool {
+                        t.tool = tool;
+                    }
+                    t.tool == tool
+                });
             }
         }
         match found.len() {

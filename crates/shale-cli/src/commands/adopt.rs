@@ -140,8 +140,8 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     }
     let migrator = super::migrator_with(settings, set)?;
     let status = block_on(migrator.status())?;
-    // Alembic's history cannot be taken over (its migrations are Python): the live schema is the
-    // start, without Alembic's own table.
+    // Alembic's, Django's or Rails' history cannot be taken over (their migrations are code): the
+    // live schema is the start, without the tool's own tables.
     let replaced = status.foreign.as_ref().filter(|f| !f.tool.migrations_are_sql());
     if let Some(foreign) = status.foreign.as_ref().filter(|f| f.tool.migrations_are_sql()) {
         anyhow::bail!(shale::Error::Invalid(format!(
@@ -158,12 +158,17 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     let mut schema = block_on(migrator.schema())?;
     if let Some(foreign) = replaced {
         schema = shale_schema::confine::without_table(&schema, &foreign.schema, &foreign.table);
+        let mut left_out = foreign.display();
+        for companion in foreign.tool.companions() {
+            if schema.tables.iter().any(|t| t.schema == foreign.schema && t.name == *companion) {
+                schema = shale_schema::confine::without_table(&schema, &foreign.schema, companion);
+                left_out.push_str(&format!(" and {}.{companion}", foreign.schema));
+            }
+        }
         if !settings.quiet {
             eprintln!(
-                "note: {} ({}'s history) is left out of the baseline: switch {} off, shale's history starts here",
-                foreign.display(),
-                foreign.tool,
-                foreign.tool
+                "note: {left_out} ({}'s history) is left out of the baseline: switch {} off, shale's history starts here",
+                foreign.tool, foreign.tool
             );
         }
     }

@@ -118,13 +118,25 @@ pub(super) fn without_other_tools_histories(
         .filter(|t| !built.tables.iter().any(|e| e.schema == t.schema && e.name == t.name))
         .filter_map(|t| {
             let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
-            Some((t.schema.clone(), t.name.clone(), shale::core::adopt::Tool::recognize(&t.name, &columns)?))
+            let beside = |name: &str| live.tables.iter().any(|b| b.schema == t.schema && b.name == name);
+            let tool = shale::core::adopt::Tool::recognize(&t.name, &columns)?.told_apart(beside);
+            Some((t.schema.clone(), t.name.clone(), tool))
         })
         .collect();
     for (schema, table, tool) in others {
         live = shale_schema::confine::without_table(&live, &schema, &table);
+        let companions: Vec<&str> = tool
+            .companions()
+            .iter()
+            .copied()
+            .filter(|c| !built.tables.iter().any(|e| e.schema == schema && e.name == *c))
+            .collect();
+        for companion in &companions {
+            live = shale_schema::confine::without_table(&live, &schema, companion);
+        }
         if !settings.quiet && !settings.json {
-            eprintln!("note: {schema}.{table} ({tool}'s history) is left out");
+            let with: String = companions.iter().map(|c| format!(" and {schema}.{c}")).collect();
+            eprintln!("note: {schema}.{table}{with} ({tool}'s history) is left out");
         }
     }
     live

@@ -373,6 +373,59 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
 }
 
+/// Databases Rails and Django migrated (Ruby and Python migrations): recognized as theirs, not
+/// taken over, and left out of the baseline with the tables the tool keeps beside its history.
+/// Rails' `schema_migrations` has dbmate's shape: `ar_internal_metadata` beside it says Rails.
+#[test]
+fn databases_rails_and_django_migrated_start_from_their_live_schema() {
+    let rails = Project::new("adopt_rails");
+    rails.psql(
+        "CREATE TABLE schema_migrations (version character varying NOT NULL PRIMARY KEY);
+         CREATE TABLE ar_internal_metadata (key character varying NOT NULL PRIMARY KEY, value character varying,
+             created_at timestamp(6) NOT NULL, updated_at timestamp(6) NOT NULL);
+         INSERT INTO schema_migrations VALUES ('20240105120000'), ('20240212093000');
+         INSERT INTO ar_internal_metadata VALUES ('environment', 'production', now(), now());
+         CREATE TABLE users (id bigserial PRIMARY KEY, email character varying NOT NULL)",
+    );
+    let django = Project::new("adopt_django");
+    django.psql(
+        "CREATE TABLE django_migrations (id bigserial PRIMARY KEY, app varchar(255) NOT NULL, name varchar(255) NOT NULL,
+             applied timestamptz NOT NULL);
+         INSERT INTO django_migrations (app, name, applied) VALUES ('contenttypes', '0001_initial', now()), ('shop', '0001_initial', now());
+         CREATE TABLE shop_order (id bigserial PRIMARY KEY, total numeric(10, 2) NOT NULL)",
+    );
+    for (p, tool, table, language) in [
+        (&rails, "rails", "public.schema_migrations", "Ruby"),
+        (&django, "django", "public.django_migrations", "Python"),
+    ] {
+        std::fs::create_dir_all(p.migrations()).unwrap();
+        let status = p.shale(&["status"]).ok();
+        assert!(status.stderr.contains(&format!("migrated by {tool} ({table} is its history)")), "{}", status.stderr);
+        assert!(status.stderr.contains("`shale baseline --from-database` starts"), "{}", status.stderr);
+        let adopt = p.shale(&["adopt"]);
+        assert_eq!(adopt.code, 2, "{}", adopt.stderr);
+        assert!(adopt.stderr.contains(&format!("{tool}'s migrations are {language} scripts")), "{}", adopt.stderr);
+        let run = p.shale(&["baseline", "--from-database"]).ok();
+        assert!(run.stderr.contains("is left out of the baseline"), "{}", run.stderr);
+        let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
+        assert!(!file.contains("schema_migrations") && !file.contains("django_migrations"), "{file}");
+        assert!(!file.contains("ar_internal_metadata"), "Rails' own table goes with its history: {file}");
+        p.shale(&["up"]).ok();
+        let dev = shale_testkit::shared_cluster().url("postgres");
+        let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
+        assert!(drift.stdout.contains("no drift"), "{}{}", drift.stdout, drift.stderr);
+    }
+    let file = std::fs::read_to_string(rails.migrations().join("0001_baseline.sql")).unwrap();
+    assert!(file.contains("CREATE TABLE public.users"), "{file}");
+    // Rails before 5 kept no ar_internal_metadata: the table reads as dbmate's until told.
+    let old = Project::new("adopt_rails_old");
+    old.psql("CREATE TABLE schema_migrations (version character varying NOT NULL PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20120105120000')");
+    std::fs::create_dir_all(old.migrations()).unwrap();
+    let told = old.shale(&["adopt", "--from", "rails"]);
+    assert_eq!(told.code, 2, "{}", told.stderr);
+    assert!(told.stderr.contains("rails's migrations are Ruby scripts"), "{}", told.stderr);
+}
+
 /// `baseline V` on a database that is not what the migrations up to V build (another tool's
 /// older revision: one column short) is refused, naming the differences, and records nothing; at
 /// the version it matches it is recorded; `--force` records V anyway.
