@@ -8,10 +8,11 @@ use std::io::Write;
 
 use annotate_snippets::{Level, Renderer, Snippet};
 use shale::fleet::{self, TargetReport};
-use shale::{Error as ShaleError, ErrorKind};
+use shale::{Error as ShaleError, ErrorKind, RepairRefusal};
 use shale_core::adopt::AdoptProblem;
+use shale_core::layout::{LoadError, LoadProblem};
 use shale_core::PlanError;
-use shale_pg::{DbFailure, PgError};
+use shale_pg::{DbFailure, LostOutcome, PartWay, PgError};
 
 pub const EXIT_FAILED: i32 = 1;
 pub const EXIT_INVALID: i32 = 2;
@@ -134,7 +135,7 @@ pub fn render(error: &anyhow::Error, changes_database: bool) {
         Some(ShaleError::Load(errors)) => {
             let mut s = String::new();
             for e in errors {
-                s.push_str(&format!("error: {e}\n"));
+                s.push_str(&format!("error: {}\n", load_text(e)));
             }
             match changes_database {
                 true => s.push_str(&format!(
@@ -230,8 +231,59 @@ fn shale_text(error: &ShaleError) -> String {
              `shale adopt --nothing`"
         ),
         ShaleError::Adopt(problems) => problems.iter().map(adopt_text).collect::<Vec<_>>().join("\n"),
+        ShaleError::NoForeignHistory { table: Some(_), .. } => error.to_string(),
+        ShaleError::NoForeignHistory { tool: Some(_), .. } => format!("{error}; name it with --table if it was renamed"),
+        ShaleError::NoForeignHistory { .. } => format!(
+            "{error}; name it with --from TOOL --table NAME if it was renamed, or, for a database built without one, \
+             see `shale baseline --from-database`"
+        ),
+        ShaleError::ForeignHistories(_) => format!("{error}: say which with --from TOOL and --table NAME"),
+        ShaleError::SeedsBeforeMigrations { .. } => {
+            format!("{error}, so run `shale up` first (or `shale up --seed`)")
+        }
+        ShaleError::Repair(refusal) => match refusal {
+            RepairRefusal::NoReason => "repair needs --reason: say what was decided and why, for the audit trail".into(),
+            RepairRefusal::Healthy { version } => format!(
+                "migration {version} is applied and its file is unchanged: recording it as rolled back makes the next \
+                 `shale up` run it again, on a database where its changes are (unless you undid them by hand); if you \
+                 did, add --force"
+            ),
+            RepairRefusal::NotPartWay { version, has_file } => format!(
+                "--resume-at is for a migration that runs outside a transaction and stopped part-way; migration \
+                 {version} {}",
+                if *has_file { "runs in a transaction: it is applied whole or not at all" } else { "has no file" }
+            ),
+            RepairRefusal::ResumeOutOfRange { version, at, total } => format!(
+                "--resume-at {at}: migration {version} has {total} statement(s); give 1 to {} ({} means all of them ran)",
+                total + 1,
+                total + 1
+            ),
+        },
         _ => error.to_string(),
     }
+}
+
+/// A problem in the migration files, with its hint in the CLI's words.
+fn load_text(error: &LoadError) -> String {
+    LoadError { hint: load_hint(error), ..error.clone() }.to_string()
+}
+
+/// What to do about a problem in the migration files, in the CLI's words (its commands, flags and
+/// shale.toml) where the library's leave them out.
+fn load_hint(error: &LoadError) -> Option<String> {
+    Some(match &error.kind {
+        LoadProblem::DuplicateVersion => "give one of them the next free version (`shale new` picks it)".into(),
+        LoadProblem::Unreadable => "check the path given with --dir or `dir` in shale.toml".into(),
+        LoadProblem::LinkOutside => {
+            "copy the file into the directory, or point --dir at the directory it lives in".into()
+        }
+        LoadProblem::UnknownPlaceholder { name } => format!(
+            "add it to shale.toml, under `[placeholders]`: `{} = \"VALUE\"`, the value Flyway had as \
+             flyway.placeholders.{name}",
+            shale_core::layout::placeholder_key(name)
+        ),
+        _ => return error.hint.clone(),
+    })
 }
 
 /// Why another tool's history cannot be adopted, with the way out in the CLI's words.
@@ -361,14 +413,116 @@ fn pg_text(error: &PgError) -> String {
             waited.as_secs_f64(),
             shale_pg::error::held_by(blockers)
         ),
+        PgError::ConnectionLost { label, reason, outcome } => {
+            format!("the connection was lost while migration {label} ran ({reason}): {}", lost_text(outcome))
+        }
+        PgError::InDoubt { label, statement, reverting, running, .. } => match (running, reverting) {
+            (Some(pid), _) => format!(
+                "{error}; wait for it to end (or cancel it with SELECT pg_cancel_backend({pid})), then run `shale {}` \
+                 again",
+                if *reverting { "down" } else { "up" }
+            ),
+            (None, true) => format!(
+                "{error}. Look whether its effect is there, then revert by hand what is left of the down (from \
+                 statement {} if it ran, from statement {statement} if it did not) and record it with `shale repair \
+                 {} --rolled-back --force --reason ...`",
+                statement + 1,
+                label.split(' ').next().unwrap_or("VERSION")
+            ),
+            (None, false) => {
+                let version = label.split(' ').next().unwrap_or("VERSION");
+                format!(
+                "{error}. Look whether its effect is there, then record what you found: `shale repair {version} \
+                 --resume-at {} --reason ...` if it ran, or `shale repair {version} --resume-at {statement} --reason \
+                 ...` if it did not; `shale up` then continues from there",
+                statement + 1
+            )
+            }
+        },
         _ => error.to_string(),
+    }
+}
+
+/// What is known of a migration whose connection went away, in the CLI's words (the command that
+/// checks).
+fn lost_text(outcome: &LostOutcome) -> String {
+    let command = |reverting: bool| if reverting { "down" } else { "up" };
+    match outcome {
+        LostOutcome::CommitUnknown => "whether its transaction committed is unknown (it did if `shale status` shows \
+             it applied; otherwise it was rolled back whole)"
+            .into(),
+        LostOutcome::Unrecorded { ran, reverting } => format!(
+            "statements 1 to {ran} ran; statement {ran} may not be recorded yet: the next `shale {}` checks before \
+             running anything again",
+            command(*reverting)
+        ),
+        LostOutcome::StatementUnknown { statement, reverting } => format!(
+            "{}whether statement {statement} ran is unknown: the next `shale {}` checks before running it again",
+            shale_pg::error::ran_before(*statement),
+            command(*reverting)
+        ),
+    }
+}
+
+/// A failed migration's advice in the CLI's words: the library's remedy for its SQLSTATE, with
+/// the CLI's flags and commands where they are the way out, then how to go on for a migration that
+/// stopped part-way.
+fn failure_remedy(f: &DbFailure) -> Option<String> {
+    let known = match f.sqlstate.as_str() {
+        "57014" if f.message.contains("statement timeout") => Some(
+            "the statement ran past statement_timeout; raise it with `-- shale:statement-timeout=...` or \
+             --statement-timeout"
+                .to_string(),
+        ),
+        "42P07" | "42701" | "42710" => Some(
+            "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the \
+             existing state with `shale baseline`"
+                .to_string(),
+        ),
+        _ => shale_pg::error::remedy(&f.sqlstate, &f.message),
+    };
+    let Some(part_way) = &f.part_way else { return known };
+    let resume = part_way_text(part_way, f.reverting);
+    Some(match known {
+        Some(known) => format!("{known}; {resume}"),
+        None => resume,
+    })
+}
+
+/// What of a migration that runs outside a transaction stays, and the command that goes on.
+fn part_way_text(p: &PartWay, reverting: bool) -> String {
+    let done = p.done;
+    match (reverting, done) {
+        (true, 0) => "nothing of the down ran (it runs outside a transaction, statement by statement), and the \
+             migration stays applied: fix the statement and run `shale down` again"
+            .to_string(),
+        (true, _) => format!(
+            "the down runs outside a transaction: statements 1 to {done} of it ran, and the migration stays \
+             recorded as applied; fix the failing statement and run `shale down` again to go on at statement {}, \
+             or revert the rest by hand and record it with `shale repair {} --rolled-back --force --reason ...`",
+            done + 1,
+            p.version
+        ),
+        (false, _) if p.backfill => format!(
+            "statement {} is a batched backfill: the batches that committed are kept, and `shale up` resumes at \
+             the next one",
+            done + 1
+        ),
+        (false, 0) => "nothing of this file was applied (it runs outside a transaction, statement by statement): \
+             fix the statement and run `shale up` again"
+            .to_string(),
+        (false, _) => format!(
+            "statements 1 to {done} of this file are applied and recorded: fix the failing statement and run `shale \
+             up` again to resume at statement {}",
+            done + 1
+        ),
     }
 }
 
 fn render_failure(label: &str, f: &DbFailure) -> String {
     let what = if f.reverting { "the down of migration" } else { "migration" };
     let title = format!("{what} {label} failed: {}", f.message);
-    render_failure_as(&title, f, f.remedy.as_deref(), &rolled_back_note(f))
+    render_failure_as(&title, f, failure_remedy(f).as_deref(), &rolled_back_note(f))
 }
 
 /// A failed statement under `title`, with the server's notes, where it failed, `remedy` as help,
@@ -440,7 +594,7 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
                 .map(|e| {
                     serde_json::json!({
                         "path": e.path, "line": e.position.map(|p| p.0), "column": e.position.map(|p| p.1),
-                        "message": e.message, "hint": e.hint,
+                        "message": e.message, "hint": load_hint(e),
                     })
                 })
                 .collect();
@@ -451,6 +605,7 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => {
             value["migration"] = serde_json::json!(label);
             value["failure"] = serde_json::to_value(failure).unwrap_or_default();
+            value["failure"]["remedy"] = serde_json::json!(failure_remedy(failure));
         }
         None if error.downcast_ref::<ReplayFailed>().is_some() => {
             let replay = error.downcast_ref::<ReplayFailed>().expect("checked above");
@@ -460,7 +615,7 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
         }
         Some(ShaleError::Pg(PgError::ConnectionLost { label, outcome, .. })) => {
             value["migration"] = serde_json::json!(label);
-            value["outcome"] = serde_json::json!(outcome);
+            value["outcome"] = serde_json::json!(lost_text(outcome));
         }
         Some(ShaleError::Pg(PgError::InDoubt { label, path, statement, .. })) => {
             value["migration"] = serde_json::json!(label);
@@ -583,6 +738,162 @@ mod tests {
     }
 
     #[test]
+    fn a_stopped_migration_names_the_commands_the_library_leaves_out() {
+        let failure = |sqlstate: &str, message: &str, part_way: Option<PartWay>, reverting: bool| DbFailure {
+            sqlstate: sqlstate.into(),
+            message: message.into(),
+            detail: None,
+            hint: None,
+            context: None,
+            statement: None,
+            location: None,
+            remedy: None,
+            rolled_back: part_way.is_none(),
+            reverting,
+            part_way,
+        };
+        let at = |done: usize| Some(PartWay { done, backfill: false, version: "2".into() });
+        assert_eq!(
+            failure_remedy(&failure("23505", "duplicate key", at(1), false)).unwrap(),
+            "existing rows violate the new rule: fix the data first in this or an earlier migration; statements 1 to \
+             1 of this file are applied and recorded: fix the failing statement and run `shale up` again to resume at \
+             statement 2"
+        );
+        assert_eq!(
+            failure_remedy(&failure("XX000", "boom", at(1), true)).unwrap(),
+            "the down runs outside a transaction: statements 1 to 1 of it ran, and the migration stays recorded as \
+             applied; fix the failing statement and run `shale down` again to go on at statement 2, or revert the \
+             rest by hand and record it with `shale repair 2 --rolled-back --force --reason ...`"
+        );
+        assert!(failure_remedy(&failure("XX000", "boom", at(0), false)).unwrap().ends_with("run `shale up` again"));
+        let backfill = Some(PartWay { done: 3, backfill: true, version: "2".into() });
+        assert!(failure_remedy(&failure("XX000", "boom", backfill, false)).unwrap().contains("`shale up` resumes"));
+        assert_eq!(failure_remedy(&failure("XX000", "boom", None, false)), None);
+        let timeout = failure("57014", "canceling statement due to statement timeout", None, false);
+        assert!(failure_remedy(&timeout).unwrap().ends_with("or --statement-timeout"));
+        let exists = failure("42P07", "relation \"t\" already exists", None, false);
+        assert!(failure_remedy(&exists).unwrap().ends_with("with `shale baseline`"));
+        // The library's own words (its remedy, a part-way stop's advice) name no command and no flag.
+        for (sqlstate, message) in [
+            ("57014", "canceling statement due to statement timeout"),
+            ("42P07", "x"),
+            ("23505", "x"),
+            ("2D000", "x"),
+            ("25001", "x"),
+        ] {
+            let words = shale_pg::error::remedy(sqlstate, message).unwrap();
+            assert!(!words.contains("`shale ") && !words.contains(" --"), "{words}");
+        }
+        for reverting in [false, true] {
+            for p in [at(0), at(2), Some(PartWay { done: 1, backfill: true, version: "2".into() })] {
+                let words = p.unwrap().advice(reverting);
+                assert!(!words.contains("shale") && !words.contains("--"), "{words}");
+            }
+        }
+
+        let in_doubt = |reverting: bool, running: Option<&str>| PgError::InDoubt {
+            label: "001 steps".into(),
+            path: "migrations/001_steps.sql".into(),
+            statement: 2,
+            reason: "nothing tells".into(),
+            reverting,
+            running: running.map(str::to_string),
+        };
+        assert_eq!(
+            pg_text(&in_doubt(false, None)),
+            "migrations/001_steps.sql: statement 2 of migration 001 steps may or may not have run: nothing tells. Look \
+             whether its effect is there, then record what you found: `shale repair 001 --resume-at 3 --reason ...` \
+             if it ran, or `shale repair 001 --resume-at 2 --reason ...` if it did not; `shale up` then continues \
+             from there"
+        );
+        assert!(pg_text(&in_doubt(true, None))
+            .ends_with("record it with `shale repair 001 --rolled-back --force --reason ...`"));
+        assert!(pg_text(&in_doubt(true, Some("4242"))).ends_with(
+            "; wait for it to end (or cancel it with SELECT pg_cancel_backend(4242)), then run `shale down` again"
+        ));
+        let lost = |outcome| PgError::ConnectionLost { label: "001 steps".into(), reason: "gone".into(), outcome };
+        assert_eq!(
+            pg_text(&lost(LostOutcome::StatementUnknown { statement: 3, reverting: false })),
+            "the connection was lost while migration 001 steps ran (gone): statements 1 to 2 ran and are recorded; \
+             whether statement 3 ran is unknown: the next `shale up` checks before running it again"
+        );
+        assert!(pg_text(&lost(LostOutcome::CommitUnknown)).contains("it did if `shale status` shows it applied"));
+        assert!(pg_text(&lost(LostOutcome::Unrecorded { ran: 2, reverting: true })).ends_with(
+            "statement 2 may not be recorded yet: the next `shale down` checks before running anything again"
+        ));
+        for e in [
+            in_doubt(false, None),
+            in_doubt(true, None),
+            in_doubt(false, Some("4242")),
+            lost(LostOutcome::CommitUnknown),
+            lost(LostOutcome::Unrecorded { ran: 2, reverting: true }),
+            lost(LostOutcome::StatementUnknown { statement: 1, reverting: false }),
+        ] {
+            let words = format!("{e} {}", e.hint().unwrap_or_default());
+            assert!(!words.contains("shale ") && !words.contains("--"), "{words}");
+        }
+        assert!(in_doubt(false, None).hint().unwrap().contains("resumes at statement 3 if it ran, or at statement 2"));
+    }
+
+    #[test]
+    fn seeds_and_repairs_name_the_commands_and_flags_the_library_leaves_out() {
+        let e = ShaleError::SeedsBeforeMigrations { pending: 2 };
+        assert_eq!(
+            shale_text(&e),
+            "2 migration(s) are pending: seeds run after the migrations, so run `shale up` first (or `shale up --seed`)"
+        );
+        let e = ShaleError::Repair(RepairRefusal::Healthy { version: "3".into() });
+        assert!(
+            shale_text(&e).ends_with(
+                "makes the next `shale up` run it again, on a database where its changes are \
+             (unless you undid them by hand); if you did, add --force"
+            ),
+            "{}",
+            shale_text(&e)
+        );
+        let e = ShaleError::Repair(RepairRefusal::ResumeOutOfRange { version: "3".into(), at: 9, total: 2 });
+        assert_eq!(
+            shale_text(&e),
+            "--resume-at 9: migration 3 has 2 statement(s); give 1 to 3 (3 means all of them ran)"
+        );
+        for e in [
+            ShaleError::SeedsBeforeMigrations { pending: 2 },
+            ShaleError::Repair(RepairRefusal::NoReason),
+            ShaleError::Repair(RepairRefusal::Healthy { version: "3".into() }),
+            ShaleError::Repair(RepairRefusal::NotPartWay { version: "3".into(), has_file: true }),
+            ShaleError::Repair(RepairRefusal::ResumeOutOfRange { version: "3".into(), at: 9, total: 2 }),
+        ] {
+            let words = format!("{e} {}", e.hint().unwrap_or_default());
+            assert!(!words.contains("shale ") && !words.contains("--"), "{words}");
+            assert_eq!(exit_code(&e.into()), EXIT_INVALID);
+        }
+    }
+
+    #[test]
+    fn load_problems_name_the_commands_and_flags_the_library_leaves_out() {
+        let dir = std::env::temp_dir().join(format!("shale-load-hints-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("001_a.sql"), "select 1;").unwrap();
+        std::fs::write(dir.join("001_b.sql"), "select 2;").unwrap();
+        let errors = shale_core::MigrationSet::read_dir(&dir).unwrap_err();
+        let missing = shale_core::MigrationSet::read_dir(&dir.join("nope")).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let texts: Vec<String> = errors.iter().chain(&missing).map(load_text).collect();
+        assert!(
+            texts.iter().any(|t| t.ends_with("(hint: give one of them the next free version (`shale new` picks it))")),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t.ends_with("(hint: check the path given with --dir or `dir` in shale.toml)")),
+            "{texts:?}"
+        );
+        for e in errors.iter().chain(&missing) {
+            let words = e.to_string();
+            assert!(!words.contains("`shale ") && !words.contains("--") && !words.contains("shale.toml"), "{words}");
+        }
+    }
+
+    #[test]
     fn a_failed_replay_says_what_it_lacked_and_where_it_ran() {
         let failure = |sqlstate: &str, message: &str| {
             Box::new(DbFailure {
@@ -596,6 +907,7 @@ mod tests {
                 remedy: None,
                 rolled_back: true,
                 reverting: false,
+                part_way: None,
             })
         };
         let role = ReplayFailed {
@@ -661,6 +973,38 @@ mod tests {
              golang-migrate does (`migrate force 2` if it is complete, `migrate force 1` if it is not) and run `shale \
              adopt` again"
         );
+        let e = ShaleError::NoForeignHistory { tool: None, table: None };
+        assert_eq!(
+            shale_text(&e),
+            "no other migration tool's history table was found in this database (looked for golang-migrate, dbmate, \
+             goose, sqlx, diesel, Flyway, refinery and node-pg-migrate); name it with --from TOOL --table NAME if it \
+             was renamed, or, for a database built without one, see `shale baseline --from-database`"
+        );
+        let e = ShaleError::NoForeignHistory { tool: Some(Tool::Goose), table: None };
+        assert_eq!(
+            shale_text(&e),
+            "no goose history table (goose_db_version) was found in this database; name it with --table if it was \
+             renamed"
+        );
+        let e = ShaleError::ForeignHistories(vec![
+            "goose public.goose_db_version".into(),
+            "sqlx public._sqlx_migrations".into(),
+        ]);
+        assert_eq!(
+            shale_text(&e),
+            "more than one migration history is in this database (goose public.goose_db_version, sqlx \
+             public._sqlx_migrations): say which with --from TOOL and --table NAME"
+        );
+        for e in [
+            ShaleError::NoForeignHistory { tool: None, table: None },
+            ShaleError::NoForeignHistory { tool: Some(Tool::Goose), table: None },
+            ShaleError::NoForeignHistory { tool: None, table: Some("x.y".into()) },
+            ShaleError::ForeignHistories(vec!["goose public.goose_db_version".into()]),
+        ] {
+            let words = format!("{e} {}", e.hint().unwrap_or_default());
+            assert!(!words.contains("shale ") && !words.contains("--"), "{words}");
+            assert_eq!(exit_code(&e.into()), EXIT_INVALID);
+        }
         let problems = [
             dirty,
             AdoptProblem::Failed { tool: Tool::Sqlx, table: "public._sqlx_migrations".into(), key: "1".into() },

@@ -350,7 +350,10 @@ impl Migration {
     }
 }
 
-/// A problem with one file. Loading collects all of them before anything runs.
+/// A problem with one file. Loading collects all of them before anything runs. `message` says
+/// what is wrong and `hint` what to do, in words for any application (no command names, no
+/// command-line flags, no configuration file); `kind` names the problems whose way out a front
+/// end words itself (the CLI: its commands and flags).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
     pub path: PathBuf,
@@ -358,16 +361,40 @@ pub struct LoadError {
     pub position: Option<(usize, usize)>,
     pub message: String,
     pub hint: Option<String>,
+    pub kind: LoadProblem,
+}
+
+/// What a [`LoadError`] is, for the problems a front end gives its own advice for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LoadProblem {
+    /// Any other: its `hint` says it all.
+    #[default]
+    Other,
+    /// Two files have one version.
+    DuplicateVersion,
+    /// The migrations directory, or a file in it, cannot be read.
+    Unreadable,
+    /// A symbolic link leads outside the migrations directory.
+    LinkOutside,
+    /// A Flyway placeholder has no value; `name` as Flyway spells it ([`placeholder_key`] writes
+    /// it as a key of a placeholders table).
+    UnknownPlaceholder { name: String },
 }
 
 impl LoadError {
     fn file(path: &Path, message: impl Into<String>, hint: Option<String>) -> LoadError {
-        LoadError { path: path.to_path_buf(), position: None, message: message.into(), hint }
+        LoadError { path: path.to_path_buf(), position: None, message: message.into(), hint, kind: LoadProblem::Other }
     }
 
     fn at(path: &Path, text: &str, offset: usize, message: String, hint: Option<String>) -> LoadError {
         let position = Some(LineIndex::new(text).line_col(text, offset));
-        LoadError { path: path.to_path_buf(), position, message, hint }
+        LoadError { path: path.to_path_buf(), position, message, hint, kind: LoadProblem::Other }
+    }
+
+    fn of(mut self, kind: LoadProblem) -> LoadError {
+        self.kind = kind;
+        self
     }
 }
 
@@ -676,11 +703,14 @@ fn check_duplicates(migrations: &[Migration], errors: &mut Vec<LoadError>) {
             None => repeatables.get(m.name.as_str()),
         };
         if let Some(first) = first {
-            errors.push(LoadError::file(
-                &m.up.path,
-                format!("duplicate version {}: {} has it too", m.version_text, first.up.path.display()),
-                Some("give one of them the next free version (`shale new` picks it)".into()),
-            ));
+            errors.push(
+                LoadError::file(
+                    &m.up.path,
+                    format!("duplicate version {}: {} has it too", m.version_text, first.up.path.display()),
+                    Some("give one of them the next free version".into()),
+                )
+                .of(LoadProblem::DuplicateVersion),
+            );
         } else {
             match &m.version {
                 Some(v) => versions.insert(v, m),
@@ -732,22 +762,28 @@ fn fill_placeholders_as(
 }
 
 /// The error for a placeholder with no value, at its place in the file.
-fn unknown_placeholder(path: &Path, text: &str, unknown: &crate::placeholders::Unknown) -> LoadError {
-    let name = &unknown.name;
-    let key = if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        name.clone()
+/// A placeholder's name as a TOML table's key writes it: bare where it can be, quoted otherwise.
+pub fn placeholder_key(name: &str) -> String {
+    if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        name.to_string()
     } else {
         format!("\"{name}\"")
-    };
+    }
+}
+
+fn unknown_placeholder(path: &Path, text: &str, unknown: &crate::placeholders::Unknown) -> LoadError {
+    let name = &unknown.name;
     LoadError::at(
         path,
         text,
         unknown.offset,
         format!("Flyway placeholder ${{{name}}} has no value"),
         Some(format!(
-            "add it to shale.toml, under `[placeholders]`: `{key} = \"VALUE\"`, the value Flyway had as flyway.placeholders.{name}"
+            "give it a value among the placeholders the migrations are read with: the value Flyway had as \
+             flyway.placeholders.{name}"
         )),
     )
+    .of(LoadProblem::UnknownPlaceholder { name: name.clone() })
 }
 
 /// How many folders deep migrations are read (Flyway's locations are read to any depth; a
@@ -764,11 +800,8 @@ fn sql_stem(name: &str) -> Option<&str> {
 /// top-level files, not read.
 fn read_source_files(dir: &Path) -> Result<(Vec<SourceFile>, Vec<PathBuf>), LoadError> {
     let io = |path: &Path, e: std::io::Error| {
-        LoadError::file(
-            path,
-            format!("cannot be read: {e}"),
-            Some("check the path given with --dir or `dir` in shale.toml".into()),
-        )
+        LoadError::file(path, format!("cannot be read: {e}"), Some("check the path of the migrations directory".into()))
+            .of(LoadProblem::Unreadable)
     };
     let canonical_dir = std::fs::canonicalize(dir).map_err(|e| io(dir, e))?;
     // A symlink is followed only when it stays inside the directory: one leading elsewhere (say,
@@ -779,8 +812,9 @@ fn read_source_files(dir: &Path) -> Result<(Vec<SourceFile>, Vec<PathBuf>), Load
             LoadError::file(
                 path,
                 "is a symbolic link to a path outside the migrations directory; shale does not follow it",
-                Some("copy the file into the directory, or point --dir at the directory it lives in".into()),
+                Some("copy the file into the directory, or read the migrations from the directory it lives in".into()),
             )
+            .of(LoadProblem::LinkOutside)
         })
     };
     // The directory entry says whether it is a folder and a symlink (no stat per file).
@@ -1160,8 +1194,9 @@ impl Group {
                     _ => LoadError::file(
                         &part.path,
                         format!("duplicate version {version_text}: {} has it too", first.display()),
-                        Some("give one of them the next free version (`shale new` picks it)".into()),
-                    ),
+                        Some("give one of them the next free version".into()),
+                    )
+                    .of(LoadProblem::DuplicateVersion),
                 });
                 continue;
             }

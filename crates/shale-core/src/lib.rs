@@ -22,7 +22,7 @@ pub mod version;
 
 pub use checksum::{Checksum, CHECKSUM_ALGORITHM};
 pub use directives::Directives;
-pub use layout::{Layout, LoadError, Migration, MigrationKind, MigrationSet, Naming, Script, SourceFile};
+pub use layout::{Layout, LoadError, LoadProblem, Migration, MigrationKind, MigrationSet, Naming, Script, SourceFile};
 pub use plan::{
     missing_downs, plan_down, plan_down_generated, plan_seeds, plan_up, status, AppliedRecord, GeneratedDowns, History,
     Plan, PlanError, RecordKind, RecordStatus, State, StatusRow, Step, StepDirection, Target, UpOptions,

@@ -33,12 +33,62 @@ pub struct DbFailure {
     /// The failing statement, when known.
     pub statement: Option<String>,
     pub location: Option<SourceLocation>,
-    /// What to do about it, when shale knows.
+    /// What to do about it, when shale knows, in words for any application (no command names):
+    /// [`remedy`] for the failure's SQLSTATE, then, for a migration that runs outside a
+    /// transaction, what of it stays and how to go on ([`PartWay::advice`]).
     pub remedy: Option<String>,
     /// True when the migration ran in a transaction that was rolled back: nothing of it stayed.
     pub rolled_back: bool,
     /// The migration's down failed (it was being reverted): it stays recorded as applied.
     pub reverting: bool,
+    /// Where a migration that runs outside a transaction stopped (`None` for one that ran in a
+    /// transaction): the fields its advice is written from.
+    #[serde(skip)]
+    pub part_way: Option<PartWay>,
+}
+
+/// Where a migration that runs outside a transaction (statement by statement, each recorded)
+/// stopped when one of its statements failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartWay {
+    /// The statements before the failing one: they ran and are recorded (0: none).
+    pub done: usize,
+    /// The failing statement is a batched backfill: the batches that committed are kept.
+    pub backfill: bool,
+    /// The migration's version, as a repair names it.
+    pub version: String,
+}
+
+impl PartWay {
+    /// What of the migration stays and how to go on, in words for any application; `reverting`:
+    /// it was its down that stopped ([`DbFailure::reverting`]).
+    pub fn advice(&self, reverting: bool) -> String {
+        let done = self.done;
+        match (reverting, done) {
+            (true, 0) => "nothing of the down ran (it runs outside a transaction, statement by statement), and the \
+                 migration stays applied: fix the statement and revert it again"
+                .to_string(),
+            (true, _) => format!(
+                "the down runs outside a transaction: statements 1 to {done} of it ran, and the migration stays \
+                 recorded as applied; fix the failing statement and revert again to go on at statement {}, or revert \
+                 the rest by hand and record that with a repair (rolled back, forced, with a reason)",
+                done + 1
+            ),
+            (false, _) if self.backfill => format!(
+                "statement {} is a batched backfill: the batches that committed are kept, and migrating again resumes \
+                 at the next one",
+                done + 1
+            ),
+            (false, 0) => "nothing of this file was applied (it runs outside a transaction, statement by statement): \
+                 fix the statement and migrate again"
+                .to_string(),
+            (false, _) => format!(
+                "statements 1 to {done} of this file are applied and recorded: fix the failing statement and migrate \
+                 again to resume at statement {}",
+                done + 1
+            ),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,11 +111,14 @@ pub enum PgError {
     LockLost,
     /// The connection went away (a server crash, a network failure) while a migration ran.
     #[error("the connection was lost while migration {label} ran ({reason}): {outcome}")]
-    ConnectionLost { label: String, reason: String, outcome: String },
+    ConnectionLost { label: String, reason: String, outcome: LostOutcome },
     /// A statement of a migration that runs outside a transaction may or may not have run (the
-    /// run that sent it stopped without its result), and shale cannot tell which.
+    /// run that sent it stopped without its result), and shale cannot tell which. `statement` is
+    /// 1-based, `label` starts with the migration's version (as a repair names it), `reverting`
+    /// says it was its down, and `running` is the pid of the session still running the statement,
+    /// when one is (left by the run that stopped). What to do is [`PgError::hint`].
     #[error("{}: statement {statement} of migration {label} may or may not have run: {reason}", path.display())]
-    InDoubt { label: String, path: PathBuf, statement: usize, reason: String },
+    InDoubt { label: String, path: PathBuf, statement: usize, reason: String, reverting: bool, running: Option<String> },
     /// A statement that would stall the application could not take its lock within the wait:
     /// these sessions held the table.
     #[error("migration {label}: its tables were held for the {:.1}s shale waits, so the statement that needs them was not run{}", waited.as_secs_f64(), held_by(blockers))]
@@ -84,6 +137,54 @@ pub enum PgError {
     Corrupt(String),
     #[error("{0}")]
     Refused(String),
+}
+
+/// What is known of a migration whose connection went away while it ran
+/// ([`PgError::ConnectionLost`]); its `Display` says it in words for any application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LostOutcome {
+    /// The migration ran in a transaction whose COMMIT was sent: whether it committed is unknown.
+    CommitUnknown,
+    /// A migration that runs outside a transaction: statements 1 to `ran` ran, and the last of
+    /// them may not be recorded yet. `reverting`: it was the migration's down.
+    Unrecorded { ran: usize, reverting: bool },
+    /// A migration that runs outside a transaction: the statements before `statement` (1-based)
+    /// ran and are recorded, and whether `statement` ran is unknown. `reverting`: it was the
+    /// migration's down.
+    StatementUnknown { statement: usize, reverting: bool },
+}
+
+impl std::fmt::Display for LostOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let next = |reverting: bool| if reverting { "the next revert" } else { "the next run of the migrations" };
+        match self {
+            LostOutcome::CommitUnknown => f.write_str(
+                "whether its transaction committed is unknown (it did if the migration status shows it applied; \
+                 otherwise it was rolled back whole)",
+            ),
+            LostOutcome::Unrecorded { ran, reverting } => write!(
+                f,
+                "statements 1 to {ran} ran; statement {ran} may not be recorded yet: {} checks before running \
+                 anything again",
+                next(*reverting)
+            ),
+            LostOutcome::StatementUnknown { statement, reverting } => write!(
+                f,
+                "{}whether statement {statement} ran is unknown: {} checks before running it again",
+                ran_before(*statement),
+                next(*reverting)
+            ),
+        }
+    }
+}
+
+/// "statements 1 to N ran and are recorded; " for the statements before `statement` (1-based),
+/// empty for none.
+pub fn ran_before(statement: usize) -> String {
+    match statement {
+        0 | 1 => String::new(),
+        _ => format!("statements 1 to {} ran and are recorded; ", statement - 1),
+    }
 }
 
 fn location_text(failure: &DbFailure) -> String {
@@ -128,6 +229,22 @@ impl PgError {
             PgError::LockBlocked { .. } => "run it again when they are done, or have shale end them: it can cancel \
                  their queries after a wait, and also end sessions idle in a transaction"
                 .into(),
+            PgError::InDoubt { reverting, running: Some(pid), .. } => format!(
+                "wait for it to end (or cancel it with SELECT pg_cancel_backend({pid})), then {} again",
+                if *reverting { "revert" } else { "migrate" }
+            ),
+            PgError::InDoubt { statement, reverting: true, .. } => format!(
+                "look whether its effect is there, then revert by hand what is left of the down (from statement {} \
+                 if it ran, from statement {statement} if it did not) and record that with a repair (rolled back, \
+                 forced, with a reason)",
+                statement + 1
+            ),
+            PgError::InDoubt { statement, .. } => format!(
+                "look whether its effect is there, then record what you found with a repair that resumes at \
+                 statement {} if it ran, or at statement {statement} if it did not (with a reason); migrating then \
+                 continues from there",
+                statement + 1
+            ),
             _ => return None,
         })
     }
@@ -141,15 +258,16 @@ impl PgError {
     }
 }
 
-/// A short remedy for the failures people hit most when migrating.
+/// A short remedy for the failures people hit most when migrating, in words for any application
+/// (the CLI words its own for the SQLSTATEs whose way out is one of its flags or commands).
 pub fn remedy(sqlstate: &str, message: &str) -> Option<String> {
     Some(match sqlstate {
         "2D000" => "a procedure (or DO block) commits or rolls back itself, which it cannot do inside the transaction shale runs the migration in: add `-- shale:no-transaction` to the file".into(),
         "25001" => "this statement cannot run inside a transaction: add `-- shale:no-transaction` to the file (shale then runs it statement by statement)".into(),
         "55P03" => "another session holds a conflicting lock on the table; retry when it is quieter, or raise the wait with `-- shale:lock-timeout=30s`".into(),
         "57014" if message.contains("user request") => "another session cancelled the statement (pg_cancel_backend); run the migration again when that is wanted".into(),
-        "57014" if message.contains("statement timeout") => "the statement ran past statement_timeout; raise it with `-- shale:statement-timeout=...` or --statement-timeout".into(),
-        "42P07" | "42701" | "42710" => "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the existing state with `shale baseline`".into(),
+        "57014" if message.contains("statement timeout") => "the statement ran past statement_timeout; raise it with `-- shale:statement-timeout=...` in the file, or allow a longer statement timeout".into(),
+        "42P07" | "42701" | "42710" => "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the existing state as a baseline".into(),
         "42P01" | "42703" | "42883" => "the object does not exist (yet): check the migration order and names".into(),
         "42501" => "the user lacks a privilege: GRANT it, or run as the owner of the objects".into(),
         "23502" | "23505" | "23503" | "23514" => "existing rows violate the new rule: fix the data first in this or an earlier migration".into(),

@@ -17,7 +17,7 @@ use tokio_postgres::error::{DbError, ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
 use crate::connect::SessionSettings;
-use crate::error::{remedy, DbFailure, PgError, SourceLocation};
+use crate::error::{remedy, DbFailure, LostOutcome, PartWay, PgError, SourceLocation};
 use crate::history::{HistoryTable, NewRecord};
 use crate::interrupt::Interrupt;
 use crate::lock::simple_rows;
@@ -208,7 +208,7 @@ impl<'a> Executor<'a> {
                         return Err(PgError::ConnectionLost {
                             label: steps[steps.len() - 1].label(),
                             reason: failed.error.to_string(),
-                            outcome: "whether its transaction committed is unknown (it did if `shale status` shows it applied; otherwise it was rolled back whole)".into(),
+                            outcome: LostOutcome::CommitUnknown,
                         });
                     }
                     rollback(self.client).await;
@@ -599,20 +599,15 @@ impl<'a> Executor<'a> {
             NoTxStop::Record { index, error } => Err(PgError::ConnectionLost {
                 label,
                 reason: error.to_string(),
-                outcome: format!(
-                    "statements 1 to {index} ran; statement {index} may not be recorded yet: the next `shale {}` checks before running anything again",
-                    step.direction.command()
-                ),
+                outcome: LostOutcome::Unrecorded { ran: index, reverting: step.direction == StepDirection::Down },
             }),
             NoTxStop::Statement { index, error } if error.as_db_error().is_none() => Err(PgError::ConnectionLost {
                 label,
                 reason: error.to_string(),
-                outcome: format!(
-                    "{}whether statement {} ran is unknown: the next `shale {}` checks before running it again",
-                    if index == 0 { String::new() } else { format!("statements 1 to {index} ran and are recorded; ") },
-                    index + 1,
-                    step.direction.command()
-                ),
+                outcome: LostOutcome::StatementUnknown {
+                    statement: index + 1,
+                    reverting: step.direction == StepDirection::Down,
+                },
             }),
             NoTxStop::Statement { index, error } => {
                 let db = error.as_db_error().expect("checked above");
@@ -633,29 +628,13 @@ impl<'a> Executor<'a> {
                         return Err(PgError::LockLost);
                     }
                 }
-                let version = step.version.as_ref().map(|v| v.canonical()).unwrap_or_default();
-                let resume = if step.direction == StepDirection::Down {
-                    if index == 0 {
-                        "nothing of the down ran (it runs outside a transaction, statement by statement), and the migration stays applied: fix the statement and run `shale down` again".to_string()
-                    } else {
-                        format!(
-                            "the down runs outside a transaction: statements 1 to {index} of it ran, and the migration stays recorded as applied; fix the failing statement and run `shale down` again to go on at statement {}, or revert the rest by hand and record it with `shale repair {version} --rolled-back --force --reason ...`",
-                            index + 1
-                        )
-                    }
-                } else if script.backfill(index).is_some() {
-                    format!(
-                        "statement {} is a batched backfill: the batches that committed are kept, and `shale up` resumes at the next one",
-                        index + 1
-                    )
-                } else if index == 0 {
-                    "nothing of this file was applied (it runs outside a transaction, statement by statement): fix the statement and run `shale up` again".to_string()
-                } else {
-                    format!(
-                        "statements 1 to {index} of this file are applied and recorded: fix the failing statement and run `shale up` again to resume at statement {}",
-                        index + 1
-                    )
+                let part_way = PartWay {
+                    done: index,
+                    backfill: step.direction == StepDirection::Up && script.backfill(index).is_some(),
+                    version: step.version.as_ref().map(|v| v.canonical()).unwrap_or_default(),
                 };
+                let resume = part_way.advice(step.direction == StepDirection::Down);
+                failure.part_way = Some(part_way);
                 failure.remedy = Some(match failure.remedy.take() {
                     Some(r) => format!("{r}; {resume}"),
                     None => resume,
@@ -758,11 +737,13 @@ impl<'a> Executor<'a> {
             return Ok(index);
         }
         let text = script.statement_text(index);
-        let in_doubt = |reason: String| PgError::InDoubt {
+        let in_doubt = |reason: String, running: Option<String>| PgError::InDoubt {
             label: step.label(),
             path: script.path.clone(),
             statement: index + 1,
             reason,
+            reverting: step.direction == StepDirection::Down,
+            running,
         };
         let running = format!(
             "SELECT pid, state, to_char(now() - query_start, 'HH24:MI:SS') FROM pg_catalog.pg_stat_activity
@@ -772,11 +753,13 @@ impl<'a> Executor<'a> {
         );
         let rows = simple_rows(self.client, &running, "looking for a statement still running").await?;
         if let Some(row) = rows.first() {
-            return Err(in_doubt(format!(
-                "it is still running on the server (pid {}, {} for {}), left by a run that stopped; wait for it to end \
-                 (or cancel it with SELECT pg_cancel_backend({})), then run `shale {}` again",
-                row[0], row[1], row[2], row[0], step.direction.command()
-            )));
+            return Err(in_doubt(
+                format!(
+                    "it is still running on the server (pid {}, {} for {}), left by a run that stopped",
+                    row[0], row[1], row[2]
+                ),
+                Some(row[0].clone()),
+            ));
         }
         match rerun_check(text) {
             RerunCheck::Idempotent => Ok(index),
@@ -790,7 +773,11 @@ impl<'a> Executor<'a> {
                     // Built: the statement ran. An invalid index is dropped before the rerun.
                     Some("t") => {
                         self.record_settled(step, index + 1).await?;
-                        on_event(ExecEvent::StatementDone { label: step.label(), index, total: script.statements.len() });
+                        on_event(ExecEvent::StatementDone {
+                            label: step.label(),
+                            index,
+                            total: script.statements.len(),
+                        });
                         Ok(index + 1)
                     }
                     _ => Ok(index),
@@ -818,24 +805,19 @@ impl<'a> Executor<'a> {
                 }
                 Ok(index)
             }
-            RerunCheck::Unknown if step.direction == StepDirection::Down => Err(in_doubt(format!(
+            // What to do is the error's hint (the CLI's: which repair to record).
+            RerunCheck::Unknown if step.direction == StepDirection::Down => Err(in_doubt(
                 "the run that sent it stopped before it could record the result, and nothing in the database tells \
-                 whether it ran; the migration stays applied. Look whether its effect is there, then revert by hand \
-                 what is left of the down (from statement {after} if it ran, from statement {at} if it did not) and \
-                 record it with `shale repair {v} --rolled-back --force --reason ...`",
-                v = step.version_text,
-                after = index + 2,
-                at = index + 1,
-            ))),
-            RerunCheck::Unknown => Err(in_doubt(format!(
+                 whether it ran; the migration stays applied"
+                    .into(),
+                None,
+            )),
+            RerunCheck::Unknown => Err(in_doubt(
                 "the run that sent it stopped before it could record the result, and nothing in the database tells \
-                 whether it ran. Look whether its effect is there, then record what you found: \
-                 `shale repair {v} --resume-at {after} --reason ...` if it ran, or `shale repair {v} --resume-at {at} --reason ...` \
-                 if it did not; `shale up` then continues from there",
-                v = step.version_text,
-                after = index + 2,
-                at = index + 1,
-            ))),
+                 whether it ran"
+                    .into(),
+                None,
+            )),
         }
     }
 
@@ -1028,6 +1010,7 @@ fn failure_from(db: &DbError, step: &Step, offset: Option<usize>) -> DbFailure {
         remedy: remedy(code, db.message()),
         rolled_back: script.no_transaction.is_none(),
         reverting: step.direction == StepDirection::Down,
+        part_way: None,
     }
 }
 

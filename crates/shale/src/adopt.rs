@@ -68,18 +68,8 @@ impl Migrator {
         }
         match found.len() {
             1 => Ok(found.remove(0)),
-            0 => Err(Error::Invalid(match (&request.table, request.tool) {
-                (Some(t), _) => format!("no table {t} that looks like a migration tool's history was found in this database"),
-                (None, Some(tool)) => format!(
-                    "no {tool} history table ({}) was found in this database; name it with --table if it was renamed",
-                    tool.default_table()
-                ),
-                (None, None) => "no other migration tool's history table was found in this database (looked for golang-migrate, dbmate, goose, sqlx, diesel, Flyway, refinery and node-pg-migrate); name it with --from TOOL --table NAME if it was renamed, or, for a database built without one, see `shale baseline --from-database`".into(),
-            })),
-            _ => Err(Error::Invalid(format!(
-                "more than one migration history is in this database ({}): say which with --from TOOL and --table NAME",
-                found.iter().map(|t| format!("{} {}", t.tool, t.display())).collect::<Vec<_>>().join(", ")
-            ))),
+            0 => Err(Error::NoForeignHistory { tool: request.tool, table: request.table.clone() }),
+            _ => Err(Error::ForeignHistories(found.iter().map(|t| format!("{} {}", t.tool, t.display())).collect())),
         }
     }
 

@@ -42,9 +42,79 @@ pub enum Error {
     /// line, each with its advice in [`AdoptProblem::hint`].
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Adopt(Vec<AdoptProblem>),
+    /// Adopting found no other tool's history table to take over: none at all (`tool` and `table`
+    /// `None`), none of the tool the request named (`tool`), or no such table (`table`, as the
+    /// request named it). [`Error::hint`] says what to try.
+    #[error("{}", no_foreign_history_text(*tool, table.as_deref()))]
+    NoForeignHistory { tool: Option<Tool>, table: Option<String> },
+    /// Adopting found more than one other tool's history table (each "tool schema.table"): the
+    /// request must say which to take over.
+    #[error("more than one migration history is in this database ({})", .0.join(", "))]
+    ForeignHistories(Vec<String>),
+    /// Seeds run after the migrations, and `pending` migrations are not applied yet.
+    #[error("{pending} migration(s) are pending: seeds run after the migrations")]
+    SeedsBeforeMigrations { pending: usize },
+    /// A repair that is refused as asked: see [`RepairRefusal`].
+    #[error("{0}")]
+    Repair(RepairRefusal),
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// Why [`Migrator::repair`](crate::Migrator::repair) refused the decision as asked; its
+/// `Display` says so in words for any application, [`Error::hint`] what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepairRefusal {
+    /// The reason is empty: the audit trail needs one.
+    NoReason,
+    /// Recording migration `version` as rolled back, where it is applied and its file unchanged,
+    /// would run it again on a database where its changes are: that takes `force`.
+    Healthy { version: String },
+    /// Resuming is only for a migration that runs outside a transaction and stopped part-way;
+    /// `has_file`: migration `version` has a file (and it runs in a transaction).
+    NotPartWay { version: String, has_file: bool },
+    /// The statement to resume at is not one of the migration's `total` statements (or just after
+    /// them: all of them ran).
+    ResumeOutOfRange { version: String, at: usize, total: usize },
+}
+
+impl std::fmt::Display for RepairRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RepairRefusal::NoReason => {
+                f.write_str("a repair needs a reason: say what was decided and why, for the audit trail")
+            }
+            RepairRefusal::Healthy { version } => write!(
+                f,
+                "migration {version} is applied and its file is unchanged: recording it as rolled back makes the \
+                 next run of the migrations run it again, on a database where its changes are (unless you undid them \
+                 by hand)"
+            ),
+            RepairRefusal::NotPartWay { version, has_file } => write!(
+                f,
+                "resuming is for a migration that runs outside a transaction and stopped part-way; migration \
+                 {version} {}",
+                not_part_way(*has_file)
+            ),
+            RepairRefusal::ResumeOutOfRange { version, at, total } => write!(
+                f,
+                "statement {at} is not one to resume at: migration {version} has {total} statement(s); give 1 to {} \
+                 ({} means all of them ran)",
+                total + 1,
+                total + 1
+            ),
+        }
+    }
+}
+
+/// Why a migration cannot be resumed part-way: `has_file`, it has a file (and runs in a transaction).
+fn not_part_way(has_file: bool) -> &'static str {
+    if has_file {
+        "runs in a transaction: it is applied whole or not at all"
+    } else {
+        "has no file"
+    }
 }
 
 /// What kind of failure an [`Error`] is, for deciding what to do about it: an embedding
@@ -89,6 +159,21 @@ impl Error {
             Error::LockLost { .. } => {
                 Some("read the migration status to see where the database stands, then migrate again".into())
             }
+            Error::NoForeignHistory { table: Some(_), .. } => None,
+            Error::NoForeignHistory { tool: Some(_), .. } => {
+                Some("name its history table in the request if it was renamed".into())
+            }
+            Error::NoForeignHistory { .. } => Some(
+                "name the tool and its history table in the request if it was renamed, or, for a database built \
+                 without one, start shale's history from the live schema (written as the first migration and \
+                 recorded as a baseline)"
+                    .into(),
+            ),
+            Error::SeedsBeforeMigrations { .. } => Some("apply the migrations first (or with the seeds)".into()),
+            Error::Repair(RepairRefusal::Healthy { .. }) => Some("if you undid them, force the repair".into()),
+            Error::ForeignHistories(_) => {
+                Some("name the tool and the history table to take over in the request".into())
+            }
             _ => None,
         }
     }
@@ -101,6 +186,10 @@ impl Error {
             | Error::Plan(_)
             | Error::ForeignHistory { .. }
             | Error::Adopt(_)
+            | Error::NoForeignHistory { .. }
+            | Error::ForeignHistories(_)
+            | Error::SeedsBeforeMigrations { .. }
+            | Error::Repair(_)
             | Error::Invalid(_)
             | Error::Settings(_)
             | Error::Unsafe(_) => ErrorKind::Usage,
@@ -134,6 +223,18 @@ fn foreign_history_text(tool: Tool, table: &str) -> String {
         "this database was migrated by {tool} ({table} is its history) and shale has no history here yet, so \
          migrating would run again {applied}"
     )
+}
+
+fn no_foreign_history_text(tool: Option<Tool>, table: Option<&str>) -> String {
+    match (table, tool) {
+        (Some(t), _) => format!("no table {t} that looks like a migration tool's history was found in this database"),
+        (None, Some(tool)) => {
+            format!("no {tool} history table ({}) was found in this database", tool.default_table())
+        }
+        (None, None) => "no other migration tool's history table was found in this database (looked for \
+             golang-migrate, dbmate, goose, sqlx, diesel, Flyway, refinery and node-pg-migrate)"
+            .into(),
+    }
 }
 
 fn lock_lost_text(applied: &[String], stopped: Option<&str>, outside_transaction: bool) -> String {

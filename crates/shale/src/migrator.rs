@@ -8,6 +8,7 @@ use shale_pg::{
     LockHolder, LockKind, LockOptions, SessionSettings,
 };
 
+use crate::error::RepairRefusal;
 use crate::Error;
 
 /// How to reach the database and how to behave there.
@@ -455,9 +456,7 @@ impl Migrator {
         let (history, _) = self.history(client, false, true).await?;
         let pending = plan_up(&self.set, &history, &UpRequest::default())?.steps.len();
         if pending > 0 {
-            return Err(Error::Invalid(format!(
-                "{pending} migration(s) are pending: seeds run after the migrations, so run `shale up` first (or `shale up --seed`)"
-            )));
+            return Err(Error::SeedsBeforeMigrations { pending });
         }
         let plan = plan::plan_seeds(seeds, &history, force);
         self.execute(session, &plan, false, on_event).await
@@ -593,9 +592,7 @@ impl Migrator {
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
         if reason.trim().is_empty() {
-            return Err(Error::Invalid(
-                "repair needs --reason: say what was decided and why, for the audit trail".into(),
-            ));
+            return Err(Error::Repair(RepairRefusal::NoReason));
         }
         self.under_lock(None, on_event, async |session, _| {
             self.repair_locked(&session.client, &session.lock, version, decision, reason, force).await
@@ -627,17 +624,14 @@ impl Migrator {
                 && file.is_some_and(|f| r.checksum.as_deref().is_none_or(|c| c == f.checksum.as_str()))
         });
         if decision == RepairDecision::RolledBack && healthy && !force {
-            return Err(Error::Invalid(format!(
-                "migration {version} is applied and its file is unchanged: recording it as rolled back makes the next `shale up` run it again, \
-                 on a database where its changes are (unless you undid them by hand); if you did, add --force"
-            )));
+            return Err(Error::Repair(RepairRefusal::Healthy { version: version.to_string() }));
         }
         if let RepairDecision::ResumeAt(at) = decision {
             let Some(m) = file.filter(|m| m.up.no_transaction.is_some()) else {
-                return Err(Error::Invalid(format!(
-                    "--resume-at is for a migration that runs outside a transaction and stopped part-way; migration {version} {}",
-                    if file.is_some() { "runs in a transaction: it is applied whole or not at all" } else { "has no file" }
-                )));
+                return Err(Error::Repair(RepairRefusal::NotPartWay {
+                    version: version.to_string(),
+                    has_file: file.is_some(),
+                }));
             };
             if !record.is_some_and(|r| matches!(r.status, RecordStatus::Failed | RecordStatus::Running)) {
                 return Err(Error::Invalid(format!(
@@ -646,11 +640,7 @@ impl Migrator {
             }
             let total = m.up.statements.len();
             if at == 0 || at > total + 1 {
-                return Err(Error::Invalid(format!(
-                    "--resume-at {at}: migration {version} has {total} statement(s); give 1 to {} ({} means all of them ran)",
-                    total + 1,
-                    total + 1
-                )));
+                return Err(Error::Repair(RepairRefusal::ResumeOutOfRange { version: version.to_string(), at, total }));
             }
         }
         let name = file

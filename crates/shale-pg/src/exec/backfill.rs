@@ -107,7 +107,7 @@ impl Executor<'_> {
             if batches > 0 && self.interrupt.is_some_and(|i| i.requested()) {
                 return Err(waited(PgError::Interrupted(format!(
                     "the backfill of {label} stopped between batches ({updated} row(s) updated by this run, each batch \
-                     committed): `shale up` resumes at the next batch"
+                     committed): migrating again resumes at the next batch"
                 ))));
             }
             let batch = format!("BEGIN;\n{sql};\n{};\nCOMMIT", self.commit_fence);
