@@ -413,6 +413,15 @@ fn pg_text(error: &PgError) -> String {
             waited.as_secs_f64(),
             shale_pg::error::held_by(blockers)
         ),
+        PgError::OutsideOneTransaction { label, path, reason } => format!(
+            "{}: migration {label} must run outside a transaction ({reason}), so it cannot be part of \
+             --single-transaction",
+            path.display()
+        ),
+        PgError::AdvisoryThroughPooler(evidence) => format!(
+            "lock = \"advisory\" holds its lock in an open transaction, which this connection refuses ({evidence}); \
+             use lock = \"table\" (or --lock table) through a statement-mode pooler"
+        ),
         PgError::ConnectionLost { label, reason, outcome } => {
             format!("the connection was lost while migration {label} ran ({reason}): {}", lost_text(outcome))
         }
@@ -1039,6 +1048,18 @@ mod tests {
         assert_eq!(code(Some(ErrorKind::Unavailable)), EXIT_UNAVAILABLE);
         assert_eq!(exit_code(&ShaleError::Pg(PgError::LockLost).into()), EXIT_UNAVAILABLE);
         assert_eq!(exit_code(&ShaleError::Pg(PgError::Refused("no".into())).into()), EXIT_INVALID);
+        let e = PgError::AdvisoryThroughPooler("SET failed".into());
+        assert!(pg_text(&e).ends_with("use lock = \"table\" (or --lock table) through a statement-mode pooler"));
+        assert!(!format!("{e} {}", e.hint().unwrap()).contains("--"));
+        assert_eq!(exit_code(&ShaleError::Pg(e).into()), EXIT_INVALID);
+        let e = PgError::OutsideOneTransaction {
+            label: "2 idx".into(),
+            path: "m/2_idx.sql".into(),
+            reason: "CREATE INDEX CONCURRENTLY".into(),
+        };
+        assert!(pg_text(&e).ends_with("so it cannot be part of --single-transaction"));
+        assert!(!format!("{e} {}", e.hint().unwrap()).contains("--"));
+        assert_eq!(exit_code(&ShaleError::Pg(e).into()), EXIT_INVALID);
         assert_eq!(exit_code(&ShaleError::Pg(PgError::Catalog("odd".into())).into()), EXIT_FAILED);
         assert_eq!(exit_code(&ShaleError::Invalid("bad".into()).into()), EXIT_INVALID);
     }

@@ -277,7 +277,72 @@ pub struct Adoption<'a> {
     /// run as they are now.
     pub pending: Vec<&'a Migration>,
     /// Things worth saying (a Flyway repeatable changed since Flyway ran it, say).
-    pub notes: Vec<String>,
+    pub notes: Vec<AdoptNote>,
+}
+
+/// Something worth saying about an adoption, not a problem. Its `Display` (and its JSON, a
+/// string) says it in words for any application; a front end words its own commands (the CLI:
+/// `shale up`) from the fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AdoptNote {
+    /// diesel's initial setup row (version 00000000000000) has no file here: passed over.
+    DieselSetup,
+    /// A repeatable changed since the tool last ran it (or the tool never ran it): migrating runs
+    /// it, as the tool would.
+    RepeatableChanged { tool: Tool, file: String },
+    /// A goose migration written in Go that goose has not applied here: shale cannot run it.
+    GoPending { file: String },
+    /// A migration the tool ran from code (Flyway's Java migrations), recorded as applied with no
+    /// file; `port_to` is the SQL file to port it to.
+    Java { tool: Tool, version: String, class: String, port_to: String },
+    /// Nothing was taken over: migrating runs every migration.
+    Nothing,
+    /// The tool's history is in schema `schema`, and unqualified names on this connection go to
+    /// `now` ("no schema" for none): the tool migrated with search_path = `schema`, and `path` is
+    /// that schema as a search_path names it.
+    Schema { tool: Tool, schema: String, now: String, path: String },
+}
+
+impl AdoptNote {
+    /// The note with `migrating` for what runs the migrations ("migrating" in the library's words).
+    pub fn text(&self, migrating: &str) -> String {
+        match self {
+            AdoptNote::DieselSetup => "diesel's initial setup (version 00000000000000) has no file here: passed over".into(),
+            AdoptNote::RepeatableChanged { tool, file } => {
+                format!("{file} changed since {tool} last ran it (or {tool} never ran it): {migrating} runs it, as {tool} would")
+            }
+            AdoptNote::GoPending { file } => format!(
+                "{file} is a goose migration written in Go that goose has not applied here: shale cannot run it, so port \
+                 it to SQL before {migrating} reaches it"
+            ),
+            AdoptNote::Java { tool, version, class, port_to } => format!(
+                "migration {version} ({class}) is a Java migration: {tool} ran it here, shale cannot run it, so it is \
+                 recorded as applied with no file; a new database gets nothing of it from {migrating}: if one needs its \
+                 work, port it to SQL as {port_to}"
+            ),
+            AdoptNote::Nothing => format!("nothing taken over: {migrating} runs every migration"),
+            AdoptNote::Schema { tool, schema, now, path } => format!(
+                "{tool}'s history is in schema {schema}, but unqualified names on this connection go to {now}: {tool} \
+                 ran its migrations with search_path = {schema} (Flyway: flyway.schemas or flyway.defaultSchema), and \
+                 {migrating} would create their tables in {now}. Connect with that search_path: add \
+                 `options=-csearch_path%3D{path}` to the database URL (`postgres://...?options=-csearch_path%3D{path}`), \
+                 or set PGOPTIONS='-c search_path={path}'"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for AdoptNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text("migrating"))
+    }
+}
+
+impl serde::Serialize for AdoptNote {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// Why the other tool's history cannot be taken over as it is.
@@ -467,8 +532,9 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
                         None => problems.push(AdoptProblem::NoFile { tool, key: entry.key.clone() }),
                     },
                     None if tool == Tool::Goose && entry.key == "0" => {}
-                    None if tool == Tool::Diesel && entry.key.chars().all(|c| c == '0') => notes
-                        .push("diesel's initial setup (version 00000000000000) has no file here: passed over".into()),
+                    None if tool == Tool::Diesel && entry.key.chars().all(|c| c == '0') => {
+                        notes.push(AdoptNote::DieselSetup)
+                    }
                     None if baseline.as_ref().is_some_and(|b| Version::parse(&entry.key).is_some_and(|v| &v <= b)) => {}
                     None => problems.push(AdoptProblem::NoFile { tool, key: entry.key.clone() }),
                 }
@@ -487,29 +553,21 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
         return Err(problems);
     }
     for m in &changed_repeatables {
-        notes.push(format!(
-            "{} changed since {tool} last ran it (or {tool} never ran it): `shale up` runs it, as {tool} would",
-            m.file
-        ));
+        notes.push(AdoptNote::RepeatableChanged { tool, file: m.file.clone() });
     }
     let mut pending: Vec<&Migration> =
         versioned.iter().copied().filter(|m| !applied.iter().any(|a| a.file == m.file)).collect();
     pending.extend(changed_repeatables);
     for u in set.unrunnable.iter().filter(|u| !unrunnable.iter().any(|a| a.file == u.file)) {
-        notes.push(format!(
-            "{} is a goose migration written in Go that goose has not applied here: shale cannot run it, so port it to SQL before `shale up` reaches it",
-            u.file
-        ));
+        notes.push(AdoptNote::GoPending { file: u.file.clone() });
     }
     for c in &code {
-        notes.push(format!(
-            "migration {} ({}) is a Java migration: {tool} ran it here, shale cannot run it, so it is recorded as applied with no file; \
-             a new database gets nothing of it from `shale up`: if one needs its work, port it to SQL as V{}__{}.sql",
-            c.version_text,
-            c.class,
-            c.version_text.replace('.', "_"),
-            c.name.replace(' ', "_")
-        ));
+        notes.push(AdoptNote::Java {
+            tool,
+            version: c.version_text.clone(),
+            class: c.class.clone(),
+            port_to: format!("V{}__{}.sql", c.version_text.replace('.', "_"), c.name.replace(' ', "_")),
+        });
     }
     let version = applied
         .iter()
@@ -693,7 +751,7 @@ mod tests {
         assert_eq!(labels(&adoption.applied_repeatables), ["R__data"]);
         assert_eq!(labels(&adoption.pending), ["R__new", "R__views"]);
         assert!(
-            adoption.notes.iter().any(|n| n.starts_with("R__views.sql changed since flyway last ran it")),
+            adoption.notes.iter().any(|n| n.to_string().starts_with("R__views.sql changed since flyway last ran it")),
             "{:?}",
             adoption.notes
         );
@@ -726,7 +784,11 @@ mod tests {
         assert_eq!(adoption.applied_code[0].name, "Backfill parents");
         assert_eq!(adoption.version.as_deref(), Some("3"));
         assert_eq!(labels(&adoption.pending), ["4 later"]);
-        assert!(adoption.notes[0].contains("port it to SQL as V2__Backfill_parents.sql"), "{:?}", adoption.notes);
+        assert!(
+            adoption.notes[0].to_string().contains("port it to SQL as V2__Backfill_parents.sql"),
+            "{:?}",
+            adoption.notes
+        );
         let reason = adopted_code_reason(Tool::Flyway, "public.t", &adoption.applied_code[0].class);
         assert_eq!(adopted_code(&reason), Some("com.example.db.migration.V2__Backfill_parents"));
         assert_eq!(adopted_from(&reason), Some(Tool::Flyway));

@@ -137,6 +137,17 @@ pub enum PgError {
     Corrupt(String),
     #[error("{0}")]
     Refused(String),
+    /// A migration that must run outside a transaction (`reason`: why) was in a batch asked to
+    /// run as one transaction.
+    #[error(
+        "{}: migration {label} must run outside a transaction ({reason}), so it cannot be part of a batch run as one transaction",
+        path.display()
+    )]
+    OutsideOneTransaction { label: String, path: PathBuf, reason: String },
+    /// The advisory migration lock was asked for, and the connection cannot keep open the
+    /// transaction that holds it (a statement-mode pooler; `0` says how that showed).
+    #[error("the advisory migration lock is held in an open transaction, which this connection refuses ({0})")]
+    AdvisoryThroughPooler(String),
 }
 
 /// What is known of a migration whose connection went away while it ran
@@ -229,6 +240,10 @@ impl PgError {
             PgError::LockBlocked { .. } => "run it again when they are done, or have shale end them: it can cancel \
                  their queries after a wait, and also end sessions idle in a transaction"
                 .into(),
+            PgError::OutsideOneTransaction { .. } => {
+                "run the batch without one transaction around it (each migration then runs its own way)".into()
+            }
+            PgError::AdvisoryThroughPooler(_) => "use the table lock through a statement-mode pooler".into(),
             PgError::InDoubt { reverting, running: Some(pid), .. } => format!(
                 "wait for it to end (or cancel it with SELECT pg_cancel_backend({pid})), then {} again",
                 if *reverting { "revert" } else { "migrate" }

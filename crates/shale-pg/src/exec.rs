@@ -168,12 +168,11 @@ impl<'a> Executor<'a> {
         on_event: &mut (dyn FnMut(ExecEvent) + Send),
     ) -> Result<(), PgError> {
         if let Some(s) = steps.iter().find(|s| s.script.no_transaction.is_some()) {
-            return Err(PgError::Refused(format!(
-                "{}: migration {} must run outside a transaction ({}), so it cannot be part of --single-transaction",
-                s.script.path.display(),
-                s.label(),
-                s.script.no_transaction.as_deref().unwrap_or("")
-            )));
+            return Err(PgError::OutsideOneTransaction {
+                label: s.label(),
+                path: s.script.path.clone(),
+                reason: s.script.no_transaction.as_deref().unwrap_or("").to_string(),
+            });
         }
         let started = Instant::now();
         for s in steps {

@@ -221,12 +221,7 @@ pub async fn acquire(
                     on_event(LockEvent::PoolerDetected(&evidence));
                     break;
                 }
-                Err(PgError::StatementPooler(evidence)) => {
-                    return Err(PgError::Refused(format!(
-                        "lock = \"advisory\" holds its lock in an open transaction, which this connection refuses ({evidence}); \
-                         use lock = \"table\" (or --lock table) through a statement-mode pooler"
-                    )))
-                }
+                Err(PgError::StatementPooler(evidence)) => return Err(PgError::AdvisoryThroughPooler(evidence)),
                 Err(e) => return Err(whole_wait(e)),
             };
             let lease = match lock.lease_table {

@@ -2,7 +2,7 @@
 //! Flyway, refinery, node-pg-migrate) kept in this database. Nothing runs, and the other tool's
 //! table is left as it is, so a team can go back.
 
-use shale_core::adopt::{plan_adoption, Tool};
+use shale_core::adopt::{plan_adoption, AdoptNote, Tool};
 use shale_core::plan::{RecordKind, RecordStatus};
 use shale_pg::foreign::{self, ForeignTable};
 use shale_pg::history::NewRecord;
@@ -47,7 +47,7 @@ pub struct AdoptReport {
     pub version: Option<String>,
     /// Migrations the other tool had not applied: `shale up` runs them.
     pub pending: usize,
-    pub notes: Vec<String>,
+    pub notes: Vec<AdoptNote>,
 }
 
 impl Migrator {
@@ -216,7 +216,7 @@ impl Migrator {
             adopted: Vec::new(),
             version: None,
             pending: self.set.versioned().count(),
-            notes: vec!["nothing taken over: every migration runs with `shale up`".into()],
+            notes: vec![AdoptNote::Nothing],
         };
         let Some(lock) = lock else { return Ok(report) };
         self.refuse_where_shale_has_history(client, true).await?;
@@ -256,7 +256,7 @@ impl Migrator {
 /// A note when the other tool's table is not in the schema unqualified names go to on this
 /// connection: the tool ran its migrations there (Flyway's `flyway.schemas=app` sets the
 /// search_path to `app`), and shale, on this connection, would create their objects elsewhere.
-async fn schema_note(client: &Client, table: &ForeignTable) -> Result<Option<String>, Error> {
+async fn schema_note(client: &Client, table: &ForeignTable) -> Result<Option<AdoptNote>, Error> {
     let rows = client
         .simple_query("SELECT coalesce(current_schema(), '')")
         .await
@@ -271,17 +271,12 @@ async fn schema_note(client: &Client, table: &ForeignTable) -> Result<Option<Str
     if current == table.schema {
         return Ok(None);
     }
-    let schema = &table.schema;
-    let path = shale_core::ident::ident(schema);
-    let now = if current.is_empty() { "no schema".to_string() } else { current };
-    Ok(Some(format!(
-        "{tool}'s history is in schema {schema}, but unqualified names on this connection go to {now}: {tool} ran its \
-         migrations with search_path = {schema} (Flyway: flyway.schemas or flyway.defaultSchema), and `shale up` would \
-         create their tables in {now}. Connect with that search_path: add `options=-csearch_path%3D{path}` to the \
-         database URL (`postgres://...?options=-csearch_path%3D{path}`), or set PGOPTIONS='-c search_path={path}'; \
-         --schemas is for one history per tenant schema, not this",
-        tool = table.tool
-    )))
+    Ok(Some(AdoptNote::Schema {
+        tool: table.tool,
+        schema: table.schema.clone(),
+        now: if current.is_empty() { "no schema".to_string() } else { current },
+        path: shale_core::ident::ident(&table.schema),
+    }))
 }
 
 /// The audit row that says what `adopt` did.

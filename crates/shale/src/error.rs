@@ -200,7 +200,9 @@ impl Error {
                 | PgError::LockLost
                 | PgError::ConnectionLost { .. }
                 | PgError::StatementPooler(_) => ErrorKind::Unavailable,
-                PgError::Refused(_) => ErrorKind::Usage,
+                PgError::Refused(_) | PgError::OutsideOneTransaction { .. } | PgError::AdvisoryThroughPooler(_) => {
+                    ErrorKind::Usage
+                }
                 _ => ErrorKind::Failed,
             },
         }

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use shale::{AdoptRequest, Event, Migrator};
-use shale_core::adopt::Tool;
+use shale_core::adopt::{AdoptNote, Tool};
 use shale_core::Version;
 
 use super::throwaway::Throwaway;
@@ -24,7 +24,9 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
     let progress = Progress::for_settings(settings);
     let report = block_on(migrator.adopt(&request, &mut |e: Event| progress.event(&e)))?;
     if settings.json {
-        print_json(&report);
+        let mut value = serde_json::to_value(&report).expect("serializable");
+        value["notes"] = report.notes.iter().map(note_text).collect();
+        print_json(&value);
         return Ok(0);
     }
     if settings.quiet {
@@ -53,7 +55,7 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         println!("  {} {} ({java}{})", m.version, m.name, m.path);
     }
     for note in &report.notes {
-        println!("note: {note}");
+        println!("note: {}", note_text(note));
     }
     match (report.dry_run, report.pending) {
         (true, _) => println!("run without --dry-run to record it"),
@@ -61,6 +63,16 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         (false, n) => println!("{n} migration(s) are pending: run `shale up` to apply them"),
     }
     Ok(0)
+}
+
+/// An adoption's note in the CLI's words: the library's, with `shale up` for migrating.
+fn note_text(note: &AdoptNote) -> String {
+    let text = note.text("`shale up`");
+    match note {
+        AdoptNote::Schema { .. } => format!("{text}; --schemas is for one history per tenant schema, not this"),
+        AdoptNote::Nothing => "nothing taken over: every migration runs with `shale up`".into(),
+        _ => text,
+    }
 }
 
 /// Record that the database is at `version`: the migrations up to it count as applied. Unless
@@ -196,4 +208,46 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
         );
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_name_shale_up_where_the_library_says_migrating() {
+        let note = AdoptNote::RepeatableChanged { tool: Tool::Flyway, file: "R__views.sql".into() };
+        assert_eq!(
+            note_text(&note),
+            "R__views.sql changed since flyway last ran it (or flyway never ran it): `shale up` runs it, as flyway would"
+        );
+        assert_eq!(note_text(&AdoptNote::Nothing), "nothing taken over: every migration runs with `shale up`");
+        let schema =
+            AdoptNote::Schema { tool: Tool::Flyway, schema: "app".into(), now: "public".into(), path: "app".into() };
+        assert!(note_text(&schema).contains("and `shale up` would create their tables in public"));
+        assert!(note_text(&schema).ends_with(
+            "or set PGOPTIONS='-c search_path=app'; --schemas is for one history per tenant schema, not this"
+        ));
+        let notes = [
+            note,
+            AdoptNote::Nothing,
+            schema,
+            AdoptNote::DieselSetup,
+            AdoptNote::GoPending { file: "3_x.go".into() },
+            AdoptNote::Java {
+                tool: Tool::Flyway,
+                version: "2".into(),
+                class: "db.V2__x".into(),
+                port_to: "V2__x.sql".into(),
+            },
+        ];
+        for n in &notes {
+            let words = n.to_string();
+            assert!(!words.contains("shale up") && !words.contains("--schemas"), "{words}");
+        }
+        assert_eq!(
+            serde_json::to_value(&notes[1]).unwrap(),
+            serde_json::json!("nothing taken over: migrating runs every migration")
+        );
+    }
 }
