@@ -207,6 +207,9 @@ fn text(error: &(dyn std::error::Error + 'static)) -> String {
 pub fn target_error(target: &TargetReport) -> Option<String> {
     match target.failure.as_deref() {
         // A failed migration's line (with its SQLSTATE and detail) has no hint to reword.
+        None if matches!(target.outcome, fleet::Outcome::Skipped) => {
+            Some("not started: --fail-fast stopped the fleet after a failure".into())
+        }
         Some(ShaleError::Pg(PgError::Migration { .. })) | None => target.error.clone(),
         Some(ShaleError::Plan(problems)) => Some(plan_texts(problems).join("; ")),
         Some(e) => Some(shale_text(e)),

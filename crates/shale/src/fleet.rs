@@ -356,6 +356,9 @@ async fn free_connections(connection: &ConnectionSettings, session: &SessionSett
         .ok_or_else(|| Error::Pg(PgError::Catalog("the free-connections query returned no number".into())))
 }
 
+/// A skipped target's error: the fleet fails fast, and stopped after a failure.
+pub const SKIPPED: &str = "not started: the fleet stopped after a failure (it fails fast)";
+
 fn skipped(target: &Target) -> TargetReport {
     TargetReport {
         name: target.name.clone(),
@@ -366,7 +369,7 @@ fn skipped(target: &Target) -> TargetReport {
         to_version: None,
         steps: 0,
         duration_ms: 0,
-        error: Some("not started: --fail-fast stopped the fleet after a failure".into()),
+        error: Some(SKIPPED.into()),
         failure: None,
         status: None,
         drift: None,

@@ -810,7 +810,7 @@ impl Migrator {
             executor.run_in_transaction(&plan.steps, &mut forward).await.map_err(|e| match e {
                 shale_pg::PgError::LockLost => Error::LockLost {
                     applied: Vec::new(),
-                    stopped: Some("the --single-transaction batch".into()),
+                    stopped: Some("the batch run as one transaction".into()),
                     outside_transaction: false,
                 },
                 other => other.into(),

@@ -146,6 +146,8 @@ fn fail_fast_starts_no_new_targets_after_a_failure() {
     let json = run.json();
     assert_eq!(json["counts"], serde_json::json!({"ok": 0, "failed": 1, "unavailable": 0, "skipped": 3}));
     assert_eq!(target(&json, "tenant_1")["outcome"], "failed");
+    // The library says it fails fast; the CLI names its flag.
+    assert_eq!(target(&json, "tenant_2")["error"], "not started: --fail-fast stopped the fleet after a failure");
     assert_eq!(schemas_with(&p, "shale_migrations"), ["tenant_1"], "skipped targets were not touched");
 
     // Without --fail-fast every other target goes on.
