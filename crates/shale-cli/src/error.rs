@@ -240,6 +240,7 @@ fn shale_text(error: &ShaleError) -> String {
             "{error}; name it with --from TOOL --table NAME if it was renamed, or, for a database built without one, \
              see `shale baseline --from-database`"
         ),
+        ShaleError::Interrupted { cancelled, .. } => cancelled_text(&error.to_string(), cancelled.as_deref()),
         ShaleError::ForeignHistories(_) => format!("{error}: say which with --from TOOL and --table NAME"),
         ShaleError::SeedsBeforeMigrations { .. } => {
             format!("{error}, so run `shale up` first (or `shale up --seed`)")
@@ -455,6 +456,16 @@ fn pg_text(error: &PgError) -> String {
     }
 }
 
+/// `text`, which ends with the library's remedy for a migration a stop cancelled part-way, with
+/// the CLI's in its place.
+fn cancelled_text(text: &str, cancelled: Option<&DbFailure>) -> String {
+    let library = cancelled.and_then(|f| f.remedy.as_deref());
+    match (library.and_then(|r| text.strip_suffix(r)), cancelled.and_then(failure_remedy)) {
+        (Some(head), Some(cli)) => format!("{head}{cli}"),
+        _ => text.to_string(),
+    }
+}
+
 /// What is known of a migration whose connection went away, in the CLI's words (the command that
 /// checks).
 fn lost_text(outcome: &LostOutcome) -> String {
@@ -639,9 +650,13 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
             value["blockers"] = serde_json::json!(blockers);
             value["waited_ms"] = serde_json::json!(waited.as_millis() as u64);
         }
-        Some(ShaleError::LockLost { applied, stopped, .. } | ShaleError::Interrupted { applied, stopped }) => {
+        Some(ShaleError::LockLost { applied, stopped, .. }) => {
             value["applied"] = serde_json::json!(applied);
             value["stopped"] = serde_json::json!(stopped);
+        }
+        Some(ShaleError::Interrupted { applied, stopped, cancelled }) => {
+            value["applied"] = serde_json::json!(applied);
+            value["stopped"] = serde_json::json!(stopped.as_deref().map(|s| cancelled_text(s, cancelled.as_deref())));
         }
         _ => {}
     }
@@ -781,6 +796,21 @@ mod tests {
         let backfill = Some(PartWay { done: 3, backfill: true, version: "2".into() });
         assert!(failure_remedy(&failure("XX000", "boom", backfill, false)).unwrap().contains("`shale up` resumes"));
         assert_eq!(failure_remedy(&failure("XX000", "boom", None, false)), None);
+        let mut cancelled = failure("57014", "canceling statement due to user request", at(1), false);
+        let library = format!(
+            "{}; {}",
+            shale_pg::error::remedy("57014", "canceling statement due to user request").unwrap(),
+            at(1).unwrap().advice(false)
+        );
+        cancelled.remedy = Some(library.clone());
+        let e = ShaleError::Interrupted {
+            applied: vec![],
+            stopped: Some(format!("migration 2 x was cancelled part-way (it runs outside a transaction): {library}")),
+            cancelled: Some(Box::new(cancelled)),
+        };
+        assert!(!e.to_string().contains("shale up"), "{e}");
+        assert!(shale_text(&e).ends_with("fix the failing statement and run `shale up` again to resume at statement 2"));
+        assert!(message(&e.into()).contains("was cancelled part-way"));
         let timeout = failure("57014", "canceling statement due to statement timeout", None, false);
         assert!(failure_remedy(&timeout).unwrap().ends_with("or --statement-timeout"));
         let exists = failure("42P07", "relation \"t\" already exists", None, false);

@@ -27,9 +27,11 @@ pub enum Error {
     #[error("{}", lock_lost_text(applied, stopped.as_deref(), *outside_transaction))]
     LockLost { applied: Vec<String>, stopped: Option<String>, outside_transaction: bool },
     /// A stop was requested (Ctrl-C, SIGTERM): `applied` were committed before it; `stopped` says
-    /// what happened to the migration that was running, if one was.
+    /// what happened to the migration that was running, if one was. `cancelled` is the failure of
+    /// a migration outside a transaction whose statement the stop cancelled part-way: the text ends
+    /// with its [`DbFailure::remedy`](shale_pg::DbFailure::remedy), written from its fields.
     #[error("interrupted{}{}", applied_before(applied), stopped.as_ref().map(|s| format!("; {s}")).unwrap_or_default())]
-    Interrupted { applied: Vec<String>, stopped: Option<String> },
+    Interrupted { applied: Vec<String>, stopped: Option<String>, cancelled: Option<Box<shale_pg::DbFailure>> },
     /// Another tool migrated this database and shale has no history of its own here yet, so
     /// migrating would run again what that tool applied. `table` is the tool's history table
     /// (`schema.name`). Where [`Tool::migrations_are_sql`], [`Migrator::adopt`](crate::Migrator::adopt)

@@ -824,7 +824,7 @@ impl Migrator {
             let started = Instant::now();
             let applied = || report.steps.iter().map(|s| s.label()).collect::<Vec<_>>();
             if self.interrupted() {
-                return Err(Error::Interrupted { applied: applied(), stopped: None });
+                return Err(Error::Interrupted { applied: applied(), stopped: None, cancelled: None });
             }
             let ran = match session.lock.ensure_held() {
                 Ok(()) => executor.run_step(step, &mut forward).await,
@@ -845,10 +845,11 @@ impl Migrator {
                                 (false, None) => " part-way (it runs outside a transaction)".to_string(),
                             }
                         )),
+                        cancelled: (!failure.rolled_back).then_some(failure),
                     })
                 }
                 Err(shale_pg::PgError::Interrupted(message)) => {
-                    return Err(Error::Interrupted { applied: applied(), stopped: Some(message) })
+                    return Err(Error::Interrupted { applied: applied(), stopped: Some(message), cancelled: None })
                 }
                 Err(shale_pg::PgError::LockLost) => {
                     return Err(Error::LockLost {

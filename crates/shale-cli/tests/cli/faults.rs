@@ -81,6 +81,8 @@ fn sigterm_outside_a_transaction_records_where_it_stopped() {
     assert_eq!(run.code, 130, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("was cancelled part-way"), "{}", run.stderr);
     assert!(run.stderr.contains("statements 1 to 1 of this file are applied and recorded"), "{}", run.stderr);
+    // The library says "migrate again"; the CLI names the command.
+    assert!(run.stderr.contains("run `shale up` again to resume at statement 2"), "{}", run.stderr);
     assert_eq!(p.psql(&running_sql("pg_sleep(30)")), "0");
     assert_eq!(p.psql("SELECT status || ' ' || statements_done FROM shale_migrations"), "failed 1");
     // The rerun resumes at the cancelled statement (changed here), never at the first.
