@@ -77,7 +77,7 @@ impl ReplayFailed {
                 "the migration refers to {name}, the history table {} keeps: the tool makes it, the migrations do not \
                  (and shale keeps its own history). {}, or make the statement skip a database without that table \
                  (in a DO block that checks to_regclass('{name}'))",
-                tools.join(" or "),
+                one_of(&tools),
                 capitalized(instead)
             ),
             (name, _) => format!(
@@ -87,6 +87,15 @@ impl ReplayFailed {
                 name.unwrap_or("something")
             ),
         }
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn one_of(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     }
 }
 
