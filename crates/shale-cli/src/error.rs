@@ -692,6 +692,23 @@ mod tests {
         }))
     }
 
+    /// A failure the server reported for a statement rolled back with its transaction, as a test's base.
+    fn db_failure(sqlstate: &str, message: &str) -> DbFailure {
+        DbFailure {
+            sqlstate: sqlstate.into(),
+            message: message.into(),
+            detail: None,
+            hint: None,
+            context: None,
+            statement: None,
+            location: None,
+            remedy: None,
+            rolled_back: true,
+            reverting: false,
+            part_way: None,
+        }
+    }
+
     #[test]
     fn lock_timeout_names_the_flag_and_the_key() {
         let e = PgError::LockTimeout { waited: Duration::from_secs(5), holder: holder(None) };
@@ -776,17 +793,10 @@ mod tests {
     #[test]
     fn a_stopped_migration_names_the_commands_the_library_leaves_out() {
         let failure = |sqlstate: &str, message: &str, part_way: Option<PartWay>, reverting: bool| DbFailure {
-            sqlstate: sqlstate.into(),
-            message: message.into(),
-            detail: None,
-            hint: None,
-            context: None,
-            statement: None,
-            location: None,
-            remedy: None,
             rolled_back: part_way.is_none(),
             reverting,
             part_way,
+            ..db_failure(sqlstate, message)
         };
         let at = |done: usize| Some(PartWay { done, backfill: false, version: "2".into() });
         assert_eq!(
@@ -946,21 +956,7 @@ mod tests {
 
     #[test]
     fn a_failed_replay_says_what_it_lacked_and_where_it_ran() {
-        let failure = |sqlstate: &str, message: &str| {
-            Box::new(DbFailure {
-                sqlstate: sqlstate.into(),
-                message: message.into(),
-                detail: None,
-                hint: None,
-                context: None,
-                statement: None,
-                location: None,
-                remedy: None,
-                rolled_back: true,
-                reverting: false,
-                part_way: None,
-            })
-        };
+        let failure = |sqlstate: &str, message: &str| Box::new(db_failure(sqlstate, message));
         let role = ReplayFailed {
             label: "3 grants".into(),
             failure: failure("42704", "role \"reporting\" does not exist"),
