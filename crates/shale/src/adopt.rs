@@ -57,9 +57,10 @@ impl Migrator {
         if let Some(tool) = request.tool {
             if request.table.is_none() {
                 // A table read as another tool's that this one's can look like (an old Rails
-                // database, without the table that tells it from dbmate's) is this tool's, as said.
+                // database, without the table that tells it from dbmate's, or a dbmate one that
+                // kept Rails' table) is this tool's, as said.
                 found.retain_mut(|t| {
-                    if t.tool.told_apart(|_| true) == tool {
+                    if t.tool.told_apart(|_| true) == tool || tool.told_apart(|_| true) == t.tool {
                         t.tool = tool;
                     }
                     t.tool == tool

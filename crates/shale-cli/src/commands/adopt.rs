@@ -112,7 +112,8 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version) -
             return Ok(());
         }
     };
-    let scratch = throwaway.first()?.landing_in(super::throwaway::home_schema(&migrator.config.connection)?)?;
+    let home = super::throwaway::home_schema(&migrator.config.connection)?;
+    let scratch = throwaway.first()?.landing_in(home, migrator.set.migrations.iter().map(|m| &*m.up.text))?;
     let expected = super::diff::replay(migrator.set.clone(), &settings.history, &scratch, false, Some(version))?;
     let actual = super::drift::without_other_tools_histories(settings, block_on(migrator.schema())?, &expected);
     let differences = shale_schema::compare::differences(&expected, &actual);

@@ -152,11 +152,12 @@ pub fn read_beside(
     beside: Option<&Side>,
 ) -> Result<Side> {
     let home = beside.and_then(|b| b.home.clone());
-    let scratch = |throwaway: &mut Option<Throwaway>| -> Result<Scratch> {
+    // A scratch database for building `sql` there.
+    let scratch = |throwaway: &mut Option<Throwaway>, sql: Vec<&str>| -> Result<Scratch> {
         if throwaway.is_none() {
             *throwaway = Some(Throwaway::server(dev_url)?);
         }
-        throwaway.as_mut().expect("made above").database()?.landing_in(home.clone())
+        throwaway.as_mut().expect("made above").database()?.landing_in(home.clone(), sql)
     };
     let built = |schema, db| Side { schema, scratch: Some(db), home: None };
     match source {
@@ -167,18 +168,18 @@ pub fn read_beside(
         }),
         Source::Migrations(dir) => {
             let set = MigrationSet::read_dir_with_placeholders(dir, placeholders).map_err(shale::Error::Load)?;
-            let db = scratch(throwaway)?;
+            let db = scratch(throwaway, set.migrations.iter().map(|m| &*m.up.text).collect())?;
             Ok(built(replay(set, history, &db, false, None)?, db))
         }
         Source::File(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            let db = scratch(throwaway)?;
+            let db = scratch(throwaway, vec![&text])?;
             run_script(&db, &text, &path.display().to_string())?;
             Ok(built(db.read_schema(history)?, db))
         }
         Source::Exec(command) => {
             let text = exec_output(command)?;
-            let db = scratch(throwaway)?;
+            let db = scratch(throwaway, vec![&text])?;
             // Only in a scratch database of its own: a scratch schema shares its database (and its
             // extensions) with the user's --dev-url database, which is not shale's to change.
             let own_database = db.schema.is_none();

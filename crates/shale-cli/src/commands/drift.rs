@@ -49,7 +49,11 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             let mut actual = block_on(live.schema())?;
             throwaway = Some(Throwaway::create(args.dev_url.as_deref())?);
             let home = home_schema(&live.config.connection)?;
-            let first = throwaway.as_ref().expect("made above").first()?.landing_in(home)?;
+            let first = throwaway
+                .as_ref()
+                .expect("made above")
+                .first()?
+                .landing_in(home, live.set.migrations.iter().map(|m| &*m.up.text))?;
             let expected = replay(live.set.clone(), history, &first, true, None)?;
             actual = without_other_tools_histories(settings, actual, &expected);
             let what = format!("what the {} migration(s) build", live.set.migrations.len());

@@ -49,19 +49,22 @@ impl Scratch {
 
     /// This scratch database with unqualified names landing in `home`, as on the database it is
     /// compared with (Flyway's `flyway.schemas=app`, a search_path in the URL's options or the
-    /// role's): the schema is made here first, as Flyway makes it before migrating. A scratch
-    /// schema is read back as `home` instead of `public`.
-    pub fn landing_in(mut self, home: Option<String>) -> Result<Scratch> {
+    /// role's). Unless `sql` (what will be built here) creates that schema itself, it is made here
+    /// first, as Flyway makes it before migrating. A scratch schema is read back as `home` instead
+    /// of `public`.
+    pub fn landing_in<'a>(mut self, home: Option<String>, sql: impl IntoIterator<Item = &'a str>) -> Result<Scratch> {
         if let (Some(home), None) = (&home, &self.schema) {
-            let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", ident_always_quoted(home));
-            block_on(async {
-                let client = shale_pg::connect(&self.connection, &SessionSettings::default()).await?;
-                client
-                    .batch_execute(&sql)
-                    .await
-                    .map_err(|e| shale_pg::PgError::query("making the schema unqualified names land in", e))
-            })
-            .map_err(shale::Error::Pg)?;
+            if !sql.into_iter().any(|text| creates_schema(text, home)) {
+                let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", ident_always_quoted(home));
+                block_on(async {
+                    let client = shale_pg::connect(&self.connection, &SessionSettings::default()).await?;
+                    client
+                        .batch_execute(&sql)
+                        .await
+                        .map_err(|e| shale_pg::PgError::query("making the schema unqualified names land in", e))
+                })
+                .map_err(shale::Error::Pg)?;
+            }
         }
         self.home = home;
         Ok(self)
@@ -133,19 +136,37 @@ impl Scratch {
     }
 }
 
-/// The schema unqualified names land in on the database `connection` names (`current_schema()`:
-/// the first schema of its search_path that exists), when it is not `public`. A replay compared
-/// with that database builds there too ([`Scratch::landing_in`]), or every object would differ.
+/// The schema unqualified names land in on the database `connection` names (`current_schema()`),
+/// when it is not `public` and it is the only schema of the session's search_path that exists. A
+/// replay compared with that database builds there too ([`Scratch::landing_in`]), or every object
+/// would differ. A search_path of several schemas (`app, public`, or a role's `"$user", public`)
+/// is left as it is: the replay keeps the server's default, as before it looked.
 pub fn home_schema(connection: &ConnectionSettings) -> Result<Option<String>> {
-    let home = block_on(async {
+    let row = block_on(async {
         let client = shale_pg::connect(connection, &SessionSettings::default()).await?;
-        let rows =
-            shale_pg::lock::simple_rows(&client, "SELECT current_schema()", "reading the current schema").await?;
-        Ok::<_, shale_pg::PgError>(rows.into_iter().next().and_then(|row| row.into_iter().next()))
+        let sql = "SELECT current_schema(), cardinality(current_schemas(false))";
+        let rows = shale_pg::lock::simple_rows(&client, sql, "reading the current schema").await?;
+        Ok::<_, shale_pg::PgError>(rows.into_iter().next())
     })
     .map_err(shale::Error::Pg)?;
     // No schema of the search_path exists (NULL, read as ""): nothing lands anywhere there.
-    Ok(home.filter(|h| !h.is_empty() && h != "public"))
+    Ok(match row.as_deref() {
+        Some([home, count]) if count == "1" && !home.is_empty() && home != "public" => Some(home.clone()),
+        _ => None,
+    })
+}
+
+/// Whether `sql` creates schema `name` itself (`CREATE SCHEMA [IF NOT EXISTS] name`, any case,
+/// quoted or not): then a replay must not make it first. A text search: one in a comment counts too.
+fn creates_schema(sql: &str, name: &str) -> bool {
+    let words: Vec<String> =
+        sql.split_whitespace().map(|w| w.trim_end_matches(';').replace('"', "").to_lowercase()).collect();
+    let name = name.to_lowercase();
+    words.windows(3).enumerate().any(|(i, w)| {
+        w[0] == "create"
+            && w[1] == "schema"
+            && (w[2] == name || (w[2] == "if" && words.get(i + 5).is_some_and(|n| *n == name)))
+    })
 }
 
 /// The schema of the database `connection` names, `history` left out.
