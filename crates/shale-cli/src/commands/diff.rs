@@ -15,7 +15,7 @@ use shale_schema::diff::{diff, Diff};
 use shale_schema::Schema;
 
 use super::block_on;
-use super::throwaway::{home_schema, introspect, Scratch, Throwaway};
+use super::throwaway::{live_schema, Scratch, Throwaway};
 use crate::settings::Settings;
 
 #[derive(clap::Args, Debug)]
@@ -122,7 +122,7 @@ pub struct Side {
     pub schema: Schema,
     pub scratch: Option<Scratch>,
     /// For a database: the schema unqualified names land in there, when it is not `public`
-    /// ([`home_schema`]).
+    /// ([`live_schema`]).
     pub home: Option<String>,
 }
 
@@ -161,11 +161,10 @@ pub fn read_beside(
     };
     let built = |schema, db| Side { schema, scratch: Some(db), home: None };
     match source {
-        Source::Database(settings) => Ok(Side {
-            schema: introspect(settings, &Default::default(), history)?,
-            scratch: None,
-            home: home_schema(settings)?,
-        }),
+        Source::Database(settings) => {
+            let (schema, home) = live_schema(settings, &Default::default(), history)?;
+            Ok(Side { schema, scratch: None, home })
+        }
         Source::Migrations(dir) => {
             let set = MigrationSet::read_dir_with_placeholders(dir, placeholders).map_err(shale::Error::Load)?;
             let db = scratch(throwaway, set.migrations.iter().map(|m| &*m.up.text).collect())?;

@@ -10,8 +10,8 @@ use shale_schema::compare::differences;
 use shale_schema::diff::diff;
 
 use super::diff::{read, read_beside, replay, Source};
-use super::throwaway::home_schema;
-use super::{block_on, migrator, print_json};
+use super::throwaway::live_schema;
+use super::{migrator, print_json};
 use crate::output::table;
 use crate::settings::Settings;
 
@@ -46,9 +46,8 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
     let (expected, actual, what, column) = match &args.against {
         None => {
             let live = migrator(settings)?;
-            let mut actual = block_on(live.schema())?;
+            let (mut actual, home) = live_schema(&live.config.connection, &live.config.session, &live.config.history)?;
             throwaway = Some(Throwaway::create(args.dev_url.as_deref())?);
-            let home = home_schema(&live.config.connection)?;
             let first = throwaway
                 .as_ref()
                 .expect("made above")

@@ -37,7 +37,7 @@ pub struct Scratch {
     /// migrations that create objects outside it (in schemas they name).
     pub outside: Option<std::sync::Arc<Schema>>,
     /// The schema unqualified names land in on the database this one is compared with, when it
-    /// is not `public` (see [`home_schema`]): what is built here lands there too.
+    /// is not `public` (see [`live_schema`]): what is built here lands there too.
     pub home: Option<String>,
 }
 
@@ -136,19 +136,29 @@ impl Scratch {
     }
 }
 
-/// The schema unqualified names land in on the database `connection` names (`current_schema()`),
-/// when it is not `public` and it is the only schema of the session's search_path that exists. A
-/// replay compared with that database builds there too ([`Scratch::landing_in`]), or every object
-/// would differ. A search_path of several schemas (`app, public`, or a role's `"$user", public`)
-/// is left as it is: the replay keeps the server's default, as before it looked.
-pub fn home_schema(connection: &ConnectionSettings) -> Result<Option<String>> {
-    let row = block_on(async {
-        let client = shale_pg::connect(connection, &SessionSettings::default()).await?;
-        let sql = "SELECT current_schema(), cardinality(current_schemas(false))";
-        let rows = shale_pg::lock::simple_rows(&client, sql, "reading the current schema").await?;
-        Ok::<_, shale_pg::PgError>(rows.into_iter().next())
+/// The schema of a live database (`history` left out), with the schema unqualified names land in
+/// there ([`home_schema`]): read on one connection.
+pub fn live_schema(
+    connection: &ConnectionSettings,
+    session: &SessionSettings,
+    history: &HistoryTable,
+) -> Result<(Schema, Option<String>)> {
+    Ok(block_on(async {
+        let client = shale_pg::connect(connection, session).await?;
+        let schema = shale_schema::introspect(&client, (&history.schema, &history.table)).await?;
+        Ok::<_, shale_pg::PgError>((schema, home_schema(&client).await?))
     })
-    .map_err(shale::Error::Pg)?;
+    .map_err(shale::Error::Pg)?)
+}
+
+/// The schema unqualified names land in on this session (`current_schema()`), when it is not
+/// `public` and it is the only schema of the session's search_path that exists. A replay compared
+/// with that database builds there too ([`Scratch::landing_in`]), or every object would differ. A
+/// search_path of several schemas (`app, public`, or a role's `"$user", public`) is left as it is:
+/// the replay keeps the server's default, as before it looked.
+async fn home_schema(client: &shale_pg::tokio_postgres::Client) -> Result<Option<String>, shale_pg::PgError> {
+    let sql = "SELECT current_schema(), cardinality(current_schemas(false))";
+    let row = shale_pg::lock::simple_rows(client, sql, "reading the current schema").await?.into_iter().next();
     // No schema of the search_path exists (NULL, read as ""): nothing lands anywhere there.
     Ok(match row.as_deref() {
         Some([home, count]) if count == "1" && !home.is_empty() && home != "public" => Some(home.clone()),
@@ -170,11 +180,7 @@ fn creates_schema(sql: &str, name: &str) -> bool {
 }
 
 /// The schema of the database `connection` names, `history` left out.
-pub fn introspect(
-    connection: &ConnectionSettings,
-    session: &SessionSettings,
-    history: &HistoryTable,
-) -> Result<Schema> {
+fn introspect(connection: &ConnectionSettings, session: &SessionSettings, history: &HistoryTable) -> Result<Schema> {
     Ok(block_on(async {
         let client = shale_pg::connect(connection, session).await?;
         shale_schema::introspect(&client, (&history.schema, &history.table)).await
