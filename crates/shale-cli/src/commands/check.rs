@@ -2,9 +2,9 @@
 //! a down, check that up, down, up works and that down restores the schema exactly; optionally
 //! compare the result with a live database (`--against URL`).
 
-use super::throwaway::Throwaway;
+use super::throwaway::{live_schema, Throwaway};
 use anyhow::Result;
-use shale::{ConnectionSettings, Migrator, MigratorConfig, Target, UpRequest};
+use shale::{ConnectionSettings, Migrator, Target, UpRequest};
 use shale_schema::compare::{differences, Difference};
 
 use super::{block_on, load_set, print_json};
@@ -48,9 +48,21 @@ pub struct CheckArgs {
 
 pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     let set = load_set(settings)?;
-    let mut throwaway = Throwaway::create(args.dev_url.as_deref())?;
-    let scratch = throwaway.first()?;
     let history = &settings.history;
+    // The live database of `--against` is read first (as `drift` reads it: PG* variables fill in
+    // the URL, the configured history table left out), so that the replay builds where
+    // unqualified names land there.
+    let (live, home) = match &args.against {
+        Some(url) => {
+            let mut connection = ConnectionSettings::parse(url)?;
+            connection.fill_from_env(&|k| std::env::var(k).ok())?;
+            let (live, home) = live_schema(&connection, &Default::default(), history)?;
+            (Some(live), home)
+        }
+        None => (None, None),
+    };
+    let mut throwaway = Throwaway::create(args.dev_url.as_deref())?;
+    let scratch = throwaway.first()?.landing_in(home, set.migrations.iter().map(|m| &*m.up.text))?;
     let mut replay = Migrator::new(set.clone(), scratch.migrator_config(history));
     let schema = || scratch.read_schema(history);
     let one = UpRequest { target: Some(Target::Steps(1)), allow_out_of_order: true, ..Default::default() };
@@ -97,7 +109,9 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             let archive = args.archive.clone().unwrap_or_else(|| super::squash::default_archive(&settings.dir));
             if archive.is_dir() {
                 let unsquashed = super::squash::with_archive(set.clone(), &archive)?;
-                let other = throwaway.database()?;
+                let other = throwaway
+                    .database()?
+                    .landing_in(scratch.home.clone(), unsquashed.migrations.iter().map(|m| &*m.up.text))?;
                 let migrator = Migrator::new(unsquashed, other.migrator_config(history));
                 block_on(migrator.up(&UpRequest { allow_out_of_order: true, ..Default::default() }, &mut |_| {}))?;
                 Some(SquashCheck {
@@ -111,16 +125,12 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         }
         _ => None,
     };
-    let drift = match &args.against {
-        Some(url) if !stopped => {
-            // The live database as `drift` sees it: PG* variables fill in the URL, and the
-            // configured history table is left out.
-            let mut connection = ConnectionSettings::parse(url)?;
-            connection.fill_from_env(&|k| std::env::var(k).ok())?;
-            let mut config = MigratorConfig::new(connection);
-            config.history = history.clone();
-            let live = Migrator::new(set.clone(), config);
-            Some(differences(&schema()?, &block_on(live.schema())?))
+    let drift = match live {
+        Some(live) if !stopped => {
+            let built = schema()?;
+            // Another tool's history, which `adopt` leaves in place, is no difference.
+            let live = super::drift::without_other_tools_histories(settings, live, &built);
+            Some(differences(&built, &live))
         }
         _ => None,
     };

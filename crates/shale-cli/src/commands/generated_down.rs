@@ -38,15 +38,17 @@ pub fn between(label: &str, before: &Schema, after: &Schema) -> (String, usize) 
 }
 
 /// The downs of `versions` (oldest first), each from the schemas before and after that migration,
-/// replayed in order on one throwaway database.
+/// replayed in order on one throwaway database, with unqualified names landing in `home` as on
+/// the database the downs will run on (else a down would name `public.orders` for `app.orders`).
 pub fn generate(
     settings: &Settings,
     set: &Arc<MigrationSet>,
     versions: &[Version],
     dev_url: Option<&str>,
+    home: Option<String>,
 ) -> Result<Vec<GeneratedDown>> {
     let throwaway = Throwaway::create(dev_url)?;
-    let scratch = throwaway.first()?;
+    let scratch = throwaway.first()?.landing_in(home, set.migrations.iter().map(|m| &*m.up.text))?;
     let history = &settings.history;
     let replay = Migrator::new(set.clone(), scratch.migrator_config(history));
     let up_to = |version: &Version| {

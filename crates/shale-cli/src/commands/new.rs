@@ -45,7 +45,8 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
         ))),
     };
     let set = std::sync::Arc::new(set.clone());
-    let downs = super::generated_down::generate(settings, &set, &[wanted], dev_url)?;
+    // Written for every database: built where unqualified names land by default (public).
+    let downs = super::generated_down::generate(settings, &set, &[wanted], dev_url, None)?;
     let path = settings.dir.join(down_path);
     let text = &downs[0].sql;
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;

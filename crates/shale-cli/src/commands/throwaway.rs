@@ -151,6 +151,16 @@ pub fn live_schema(
     .map_err(shale::Error::Pg)?)
 }
 
+/// The schema unqualified names land in on the database `connection` names ([`home_schema`]),
+/// for a replay whose result will run there (a generated down).
+pub fn home_of(connection: &ConnectionSettings, session: &SessionSettings) -> Result<Option<String>> {
+    Ok(block_on(async {
+        let client = shale_pg::connect(connection, session).await?;
+        home_schema(&client).await
+    })
+    .map_err(shale::Error::Pg)?)
+}
+
 /// The schema unqualified names land in on this session (`current_schema()`), when it is not
 /// `public` and it is the only schema of the session's search_path that exists. A replay compared
 /// with that database builds there too ([`Scratch::landing_in`]), or every object would differ. A

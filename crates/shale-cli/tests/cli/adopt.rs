@@ -585,3 +585,30 @@ fn a_flyway_history_in_another_schema_names_the_search_path_to_set() {
     let drift: Run = p.bare().args(["--database-url", &url, "drift"]).output().unwrap().into();
     assert!(drift.code == 1 && drift.stdout.contains("app.orders"), "{}{}", drift.stdout, drift.stderr);
 }
+
+#[test]
+fn a_generated_down_and_check_against_build_where_unqualified_names_land() {
+    let p = Project::new("home_schema_down");
+    p.write("V1__accounts.sql", "CREATE TABLE accounts (id bigint PRIMARY KEY);\n");
+    p.write("V2__orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts);\n");
+    // A table of the same name outside the schema the migrations land in.
+    p.psql("CREATE SCHEMA app; CREATE TABLE public.orders (legacy text)");
+    let url = format!("{}&options=-csearch_path%3Dapp", p.db.url);
+    let shale = |args: &[&str]| -> Run { p.bare().args(["--database-url", &url]).args(args).output().unwrap().into() };
+    let up = shale(&["up"]);
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    // Replayed in public, the down would drop public.orders (or fail for want of it).
+    let down = shale(&["down", "--step", "1", "--generate", "--allow-destructive"]);
+    assert_eq!(down.code, 0, "{}{}", down.stdout, down.stderr);
+    assert!(down.stdout.contains("DROP TABLE app.orders"), "{}", down.stdout);
+    assert_eq!(p.psql("SELECT to_regclass('app.orders') IS NULL AND to_regclass('public.orders') IS NOT NULL"), "t");
+    p.psql("DROP TABLE public.orders");
+    let up = shale(&["up"]);
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    // check --against compares what the migrations build there with the database as it is.
+    let check = shale(&["check", "--against", &url]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    p.psql("ALTER TABLE app.orders ADD COLUMN note text");
+    let check = shale(&["check", "--against", &url]);
+    assert!(check.code == 1 && check.stdout.contains("differs in 1 object"), "{}{}", check.stdout, check.stderr);
+}
