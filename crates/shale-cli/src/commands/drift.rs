@@ -11,9 +11,12 @@ use shale_schema::diff::diff;
 
 use super::diff::{read, read_beside, replay, Source};
 use super::throwaway::live_schema;
-use super::{migrator, print_json};
+use super::{block_on, migrator, print_json};
 use crate::output::table;
 use crate::settings::Settings;
+use shale::core::plan::{State, StatusRow};
+use shale::core::{Migration, MigrationSet};
+use shale::StatusReport;
 
 #[derive(clap::Args, Debug)]
 pub struct DriftArgs {
@@ -43,19 +46,28 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
     let history = &settings.history;
     // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
     let mut throwaway: Option<Throwaway> = None;
+    let mut not_applied = Vec::new();
     let (expected, actual, what, column) = match &args.against {
         None => {
             let live = migrator(settings)?;
             let (mut actual, home) = live_schema(&live.config.connection, &live.config.session, &live.config.history)?;
+            // Compared with what the migrations applied there build: one not applied yet is not drift.
+            let (applied, pending) = applied_only(&live.set, &block_on(live.status())?);
+            note_pending(settings, &pending);
+            not_applied = pending;
             throwaway = Some(Throwaway::create(args.dev_url.as_deref())?);
             let first = throwaway
                 .as_ref()
                 .expect("made above")
                 .first()?
-                .landing_in(home, live.set.migrations.iter().map(|m| &*m.up.text))?;
-            let expected = replay(live.set.clone(), history, &first, true, None)?;
+                .landing_in(home, applied.migrations.iter().map(|m| &*m.up.text))?;
+            let count = applied.migrations.len();
+            let expected = replay(applied, history, &first, true, None)?;
             actual = without_other_tools_histories(settings, actual, &expected);
-            let what = format!("what the {} migration(s) build", live.set.migrations.len());
+            let what = match not_applied.len() {
+                0 => format!("what the {count} migration(s) build"),
+                _ => format!("what the {count} migration(s) applied there build"),
+            };
             (expected, actual, what, "expected (migrations)".to_string())
         }
         Some(text) => {
@@ -88,7 +100,9 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
     };
     let drift = differences(&expected, &actual);
     if settings.json {
-        print_json(&serde_json::json!({ "drifted": !drift.is_empty(), "differences": drift }));
+        print_json(
+            &serde_json::json!({ "drifted": !drift.is_empty(), "differences": drift, "not_applied": not_applied }),
+        );
     } else if drift.is_empty() {
         println!("no drift: the database matches {what}");
     } else {
@@ -105,6 +119,47 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
         write_fix(settings, name, direction, &expected, &actual, args.allow_destructive)?;
     }
     Ok(if drift.is_empty() { 0 } else { 1 })
+}
+
+/// The migrations of `set` the database's history shows applied (or at most adopted, baselined,
+/// changed or gone), and the labels of those it does not: pending, out of order, or failed (a
+/// failed one left nothing, or an unknown part, behind). A database without shale's history
+/// table is compared with every migration, as one built by hand or by another tool is.
+fn applied_only(
+    set: &std::sync::Arc<MigrationSet>,
+    status: &StatusReport,
+) -> (std::sync::Arc<MigrationSet>, Vec<String>) {
+    let not_applied: Vec<&StatusRow> = status
+        .migrations
+        .iter()
+        .filter(|row| matches!(row.state, State::Pending | State::OutOfOrder | State::Failed))
+        .collect();
+    if !status.history_exists || not_applied.is_empty() {
+        return (set.clone(), Vec::new());
+    }
+    let left_out = |m: &Migration| {
+        not_applied.iter().any(|row| {
+            row.kind == m.kind
+                && row.name == m.name
+                && row.version.as_deref() == m.version.as_ref().map(|_| &*m.version_text)
+        })
+    };
+    let mut applied = MigrationSet::clone(set);
+    applied.migrations.retain(|m| !left_out(m));
+    let labels = set.migrations.iter().filter(|m| left_out(m)).map(Migration::label).collect();
+    (std::sync::Arc::new(applied), labels)
+}
+
+/// Says which migrations the comparison leaves out, because the database has not applied them.
+fn note_pending(settings: &Settings, labels: &[String]) {
+    if labels.is_empty() || settings.quiet || settings.json {
+        return;
+    }
+    eprintln!(
+        "note: {} migration(s) not applied to this database are left out of what it is compared with: {} (`shale status` shows them, `shale up` applies them)",
+        labels.len(),
+        labels.join(", ")
+    );
 }
 
 /// `live` without another tool's history table, which `adopt` leaves in place and `built` (what

@@ -214,7 +214,7 @@ fn without_create_database_a_scratch_schema_is_used() {
     // A migration that names its schema escapes the scratch schema: reported, not hidden.
     p.write("002_escape.up.sql", "CREATE TABLE public.escaped (id int);");
     p.write("002_escape.down.sql", "DROP TABLE public.escaped;");
-    let run = p.shale(&["drift", "--dev-url", &dev_url]);
+    let run = p.shale(&["diff", "--from", "migrations", "--to", "other", "--dev-url", &dev_url]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("outside it") && run.stderr.contains("table public.escaped"), "{}", run.stderr);
     assert_eq!(scratch_schemas(), "0", "scratch schemas dropped");
@@ -238,7 +238,7 @@ fn without_create_database_a_scratch_schema_is_used() {
     // Ctrl-C while a migration runs in the scratch schema: its session is ended, the schema dropped.
     p.write("002_slow.up.sql", "CREATE TABLE slow (id int);\nSELECT pg_sleep(60);");
     let mut cmd = p.bare();
-    cmd.args(["--database-url", &p.db.url, "drift", "--dev-url", &dev_url]);
+    cmd.args(["--database-url", &p.db.url, "check", "--dev-url", &dev_url]);
     let out = interrupt_when_sleeping(cmd);
     assert_eq!(out.code, 130, "{}", out.stderr);
     assert_eq!(scratch_schemas(), "0", "scratch schema dropped on Ctrl-C");

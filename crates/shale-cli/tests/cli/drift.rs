@@ -103,3 +103,41 @@ fn a_replay_leaves_a_schema_the_migrations_make_to_them() {
     let against = on_app(&["drift", "--against", schema.to_str().unwrap()]);
     assert!(against.code == 0 && against.stdout.contains("no drift"), "{}{}", against.stdout, against.stderr);
 }
+
+/// A database one deploy behind is not drifted: the migrations it has not applied yet are left
+/// out of the comparison, and named.
+#[test]
+fn migrations_not_applied_yet_are_not_drift() {
+    let p = Project::new("drift_pending");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    p.write("002_b.sql", "CREATE TABLE b (id int);");
+    p.write("003_c.sql", "CREATE TABLE c (id int);");
+    p.shale(&["up", "--to", "1"]).ok();
+    let run = p.shale(&["drift"]).ok();
+    assert!(
+        run.stdout.contains("no drift: the database matches what the 1 migration(s) applied there build"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("2 migration(s) not applied to this database") && run.stderr.contains("002 b, 003 c"),
+        "{}",
+        run.stderr
+    );
+    let json = p.shale(&["drift", "--json"]).ok().json();
+    assert_eq!(json["not_applied"], serde_json::json!(["002 b", "003 c"]));
+    // What the applied ones built is still compared: a table they made, dropped by hand, is drift.
+    p.psql("DROP TABLE a");
+    let run = p.shale(&["drift"]);
+    assert!(run.code == 1 && run.stdout.contains("public.a"), "{}{}", run.stdout, run.stderr);
+    // Applied, they are compared too.
+    p.psql("CREATE TABLE a (id int)");
+    p.shale(&["up"]).ok();
+    let run = p.shale(&["drift"]).ok();
+    assert!(
+        run.stdout.contains("what the 3 migration(s) build") && !run.stderr.contains("note:"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+}
