@@ -250,7 +250,11 @@ fn shale_text(error: &ShaleError) -> String {
              see `shale baseline --from-database`"
         ),
         ShaleError::Interrupted { cancelled, .. } => cancelled_text(&error.to_string(), cancelled.as_deref()),
-        ShaleError::ForeignHistories(_) => format!("{error}: say which with --from TOOL and --table NAME"),
+        ShaleError::ForeignHistories(_) => format!(
+            "{error}, and shale has none here yet: take over the one that migrated this database with `shale adopt \
+             --from TOOL` (and --table NAME), or, where that tool's migrations are code, start from the live schema \
+             with `shale baseline --from-database`"
+        ),
         ShaleError::SeedsBeforeMigrations { .. } => {
             format!("{error}, so run `shale up` first (or `shale up --seed`)")
         }
@@ -1040,7 +1044,9 @@ mod tests {
         assert_eq!(
             shale_text(&e),
             "more than one migration history is in this database (goose public.goose_db_version, sqlx \
-             public._sqlx_migrations): say which with --from TOOL and --table NAME"
+             public._sqlx_migrations), and shale has none here yet: take over the one that migrated this database \
+             with `shale adopt --from TOOL` (and --table NAME), or, where that tool's migrations are code, start \
+             from the live schema with `shale baseline --from-database`"
         );
         for e in [
             ShaleError::NoForeignHistory { tool: None, table: None },

@@ -15,6 +15,9 @@ pub struct ForeignTable {
     pub tool: Tool,
     pub schema: String,
     pub table: String,
+    /// Its schema is on the connection's search_path: the history of what ran on this connection
+    /// (another schema's may be another application's, as Supabase's `auth.schema_migrations`).
+    pub in_search_path: bool,
 }
 
 impl ForeignTable {
@@ -49,7 +52,8 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
     let sql = format!(
         "SELECT n.nspname, c.relname, string_agg(a.attname, ',' ORDER BY a.attnum),
                 (SELECT string_agg(b.relname, ',') FROM pg_catalog.pg_class b
-                 WHERE b.relnamespace = n.oid AND b.relname IN ({}))
+                 WHERE b.relnamespace = n.oid AND b.relname IN ({})),
+                n.nspname = ANY (current_schemas(false))
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
          WHERE c.relkind IN ('r', 'p') AND {filter}
@@ -67,7 +71,7 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
                 table.and_then(|_| Tool::ALL.into_iter().find_map(|t| Tool::recognize(t.default_table(), &columns)))
             })?;
             let tool = tool.told_apart(|companion| r[3].split(',').any(|b| b == companion));
-            Some(ForeignTable { tool, schema: r[0].clone(), table: r[1].clone() })
+            Some(ForeignTable { tool, schema: r[0].clone(), table: r[1].clone(), in_search_path: r[4] == "t" })
         })
         .collect())
 }

@@ -70,7 +70,7 @@ impl Migrator {
         match found.len() {
             1 => Ok(found.remove(0)),
             0 => Err(Error::NoForeignHistory { tool: request.tool, table: request.table.clone() }),
-            _ => Err(Error::ForeignHistories(found.iter().map(|t| format!("{} {}", t.tool, t.display())).collect())),
+            _ => Err(foreign_histories(&found)),
         }
     }
 
@@ -244,14 +244,22 @@ impl Migrator {
         }
     }
 
-    /// Another tool's history table in this database, when shale has no history of its own here:
-    /// `up` must not run what that tool applied, and `status` says so. One query.
-    pub(crate) async fn foreign_history_without_adoption(
-        &self,
-        client: &Client,
-    ) -> Result<Option<ForeignTable>, Error> {
-        Ok(foreign::detect(client, None).await?.into_iter().next())
+    /// Other tools' history tables in this database, when shale has no history of its own here:
+    /// `up` must not run what such a tool applied, and `status` says so. One query.
+    pub(crate) async fn foreign_history_without_adoption(&self, client: &Client) -> Result<Vec<ForeignTable>, Error> {
+        let mut found = foreign::detect(client, None).await?;
+        // Those on the search_path, when there are any: another schema's is likely another
+        // application's (detect lists those on the search_path first).
+        if found.first().is_some_and(|t| t.in_search_path) {
+            found.retain(|t| t.in_search_path);
+        }
+        Ok(found)
     }
+}
+
+/// More than one other tool's history: which one to take over must be said.
+pub(crate) fn foreign_histories(found: &[ForeignTable]) -> Error {
+    Error::ForeignHistories(found.iter().map(|t| format!("{} {}", t.tool, t.display())).collect())
 }
 
 /// A note when the other tool's table is not in the schema unqualified names go to on this

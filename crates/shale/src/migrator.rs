@@ -118,9 +118,10 @@ pub struct RunReport {
     pub duration_ms: u64,
     /// `up` with nothing to do where shale's history table does not exist yet, asked for with
     /// [`UpRequest::look_for_foreign_history`]: another tool's history table, when there is one
-    /// (`shale baseline --from-database` or `shale adopt` next).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub foreign: Option<shale_pg::foreign::ForeignTable>,
+    /// (`shale baseline --from-database` or `shale adopt` next); more than one when several tools'
+    /// histories are there (the one that migrated the database must then be named).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<shale_pg::foreign::ForeignTable>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -130,7 +131,7 @@ pub struct StatusReport {
     pub history_exists: bool,
     pub migrations: Vec<StatusRow>,
     /// Another tool's history table, when shale has none of its own here: `shale adopt` takes it over.
-    pub foreign: Option<shale_pg::foreign::ForeignTable>,
+    pub foreign: Vec<shale_pg::foreign::ForeignTable>,
 }
 
 /// What `repair` records about a migration whose state needs a human decision.
@@ -273,7 +274,7 @@ impl Migrator {
         // Only where shale has nothing yet: one more query, for a database another tool migrated.
         let foreign = match history.records.is_empty() {
             true => self.foreign_history_without_adoption(&client).await?,
-            false => None,
+            false => Vec::new(),
         };
         Ok(StatusReport {
             current_version: version_text(&self.set, &history),
@@ -329,8 +330,11 @@ impl Migrator {
     /// A database another tool migrated, where shale has no history yet: running the migrations
     /// would run again what that tool applied.
     async fn refuse_over_foreign_history(&self, client: &Client) -> Result<(), Error> {
-        let Some(table) = self.foreign_history_without_adoption(client).await? else { return Ok(()) };
-        Err(Error::ForeignHistory { tool: table.tool, table: table.display() })
+        match self.foreign_history_without_adoption(client).await?.as_slice() {
+            [] => Ok(()),
+            [table] => Err(Error::ForeignHistory { tool: table.tool, table: table.display() }),
+            several => Err(crate::adopt::foreign_histories(several)),
+        }
     }
 
     /// The history table and its lease table: no migration may change them.

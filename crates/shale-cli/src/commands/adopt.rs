@@ -156,8 +156,8 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     let status = block_on(migrator.status())?;
     // Alembic's, Django's or Rails' history cannot be taken over (their migrations are code): the
     // live schema is the start, without the tool's own tables.
-    let replaced = status.foreign.as_ref().filter(|f| !f.tool.migrations_are_sql());
-    if let Some(foreign) = status.foreign.as_ref().filter(|f| f.tool.migrations_are_sql()) {
+    let replaced = status.foreign.iter().filter(|f| !f.tool.migrations_are_sql());
+    if let Some(foreign) = status.foreign.iter().find(|f| f.tool.migrations_are_sql()) {
         anyhow::bail!(shale::Error::Invalid(format!(
             "this database has {}'s history ({}): take it over with `shale adopt` instead",
             foreign.tool,
@@ -170,7 +170,7 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
         ));
     }
     let mut schema = block_on(migrator.schema())?;
-    if let Some(foreign) = replaced {
+    for foreign in replaced {
         schema = shale_schema::confine::without_table(&schema, &foreign.schema, &foreign.table);
         let mut left_out = foreign.display();
         for companion in foreign.tool.companions() {

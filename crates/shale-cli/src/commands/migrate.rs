@@ -158,8 +158,8 @@ fn after_up(
     progress: &Progress,
 ) -> Result<i32> {
     print_report(settings, &report, "applied", "nothing to apply: the database is up to date");
-    if let Some(foreign) = report.foreign.as_ref().filter(|_| !settings.json && !settings.quiet) {
-        super::status::note_foreign(foreign);
+    if !settings.json && !settings.quiet {
+        super::status::note_foreign(&report.foreign);
     }
     if !report.steps.is_empty() {
         super::dump::after_up(settings, migrator)?;

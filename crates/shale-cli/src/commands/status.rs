@@ -21,9 +21,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
         return Ok(0);
     }
     print_ignored(settings, &migrator.set.ignored);
-    if let Some(foreign) = &report.foreign {
-        note_foreign(foreign);
-    }
+    note_foreign(&report.foreign);
     // Flyway's Java migrations taken over by adopt: applied, with no file; one note for all.
     let java: Vec<&str> =
         report.migrations.iter().filter(|r| r.java_class.is_some()).filter_map(|r| r.version.as_deref()).collect();
@@ -220,9 +218,23 @@ pub fn version(settings: &Settings) -> Result<i32> {
     Ok(0)
 }
 
-/// Another tool's history table where shale has none (`status`, and `up` with nothing to apply):
+/// Other tools' history tables where shale has none (`status`, and `up` with nothing to apply):
 /// what to run next.
-pub(crate) fn note_foreign(foreign: &shale_pg::foreign::ForeignTable) {
+pub(crate) fn note_foreign(found: &[shale_pg::foreign::ForeignTable]) {
+    let foreign = match found {
+        [] => return,
+        [one] => one,
+        several => {
+            let tables: Vec<String> = several.iter().map(|t| format!("{} ({})", t.tool, t.display())).collect();
+            eprintln!(
+                "note: this database holds the histories of more than one tool, {}, and shale has none here yet: \
+                 `shale adopt --from TOOL` takes over the one that migrated it (`shale baseline --from-database` \
+                 where that tool's migrations are code)",
+                tables.join(", ")
+            );
+            return;
+        }
+    };
     if !foreign.tool.migrations_are_sql() {
         eprintln!(
             "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale baseline --from-database` starts shale's history from the live schema (`shale adopt --nothing` if that table belongs to another application)",

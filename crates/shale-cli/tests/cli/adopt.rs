@@ -343,7 +343,7 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     // Nothing to apply (no migrations yet): up says it, and what to run next, as status does.
     snapshot!("alembic_up_nothing_to_apply", shown(&p, &p.shale(&["up"])));
     let json = p.shale(&["up", "--json"]).ok().json();
-    assert_eq!(json["foreign"]["tool"], "alembic", "{json}");
+    assert_eq!(json["foreign"][0]["tool"], "alembic", "{json}");
     snapshot!("alembic_adopt_refused", shown(&p, &p.shale(&["adopt"])));
     // With a migration written already, up refuses and says both ways on.
     p.write("0001_users.sql", "CREATE TABLE users (id serial PRIMARY KEY);");
@@ -611,4 +611,42 @@ fn a_generated_down_and_check_against_build_where_unqualified_names_land() {
     p.psql("ALTER TABLE app.orders ADD COLUMN note text");
     let check = shale(&["check", "--against", &url]);
     assert!(check.code == 1 && check.stdout.contains("differs in 1 object"), "{}{}", check.stdout, check.stderr);
+}
+
+/// Two tools' histories in one database (a golang-migrate project whose first migration made an
+/// `alembic_version` table, as Harbor's does): status and up name both and ask which to take over,
+/// instead of naming one and offering `adopt --nothing`, which would run every migration again.
+#[test]
+fn two_tools_histories_are_both_named_and_one_must_be_chosen() {
+    let p = Project::new("adopt_two_histories");
+    p.write("0010_a.up.sql", "CREATE TABLE a (id int);");
+    p.write("0020_b.up.sql", "CREATE TABLE b (id int);");
+    p.psql(
+        "CREATE TABLE a (id int);
+         CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (10, false);
+         CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
+         INSERT INTO alembic_version VALUES ('1.6.0');",
+    );
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("more than one tool")
+            && status.stderr.contains("golang-migrate (public.schema_migrations)")
+            && status.stderr.contains("alembic (public.alembic_version)")
+            && status.stderr.contains("`shale adopt --from TOOL`")
+            && !status.stderr.contains("--nothing"),
+        "{}",
+        status.stderr
+    );
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}{}", up.stdout, up.stderr);
+    assert!(
+        up.stderr.contains("more than one migration history") && up.stderr.contains("--from TOOL"),
+        "{}",
+        up.stderr
+    );
+    assert_eq!(p.psql("SELECT to_regclass('b') IS NULL"), "t", "nothing ran");
+    p.shale(&["adopt", "--from", "golang-migrate"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('b') IS NOT NULL"), "t");
 }
