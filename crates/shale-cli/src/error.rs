@@ -306,10 +306,10 @@ fn load_hint(error: &LoadError) -> Option<String> {
 /// Why another tool's history cannot be adopted, with the way out in the CLI's words.
 fn adopt_text(problem: &AdoptProblem) -> String {
     match problem {
-        AdoptProblem::Dirty { tool, version, .. } => format!(
+        AdoptProblem::Dirty { tool, version, before, .. } => format!(
             "{problem}. Find out what it left, fix the database by hand, then clear the flag the way {tool} does \
-             (`migrate force {version}` if it is complete, `migrate force {}` if it is not) and run `shale adopt` again",
-            version - 1
+             (`migrate force {version}` if it is complete, `migrate force {before}` if it is not) and run `shale adopt` \
+             again"
         ),
         AdoptProblem::Failed { tool, table, key } => format!(
             "{problem}. Check it, repair the database, then {}, and run `shale adopt` again",
@@ -1015,8 +1015,12 @@ mod tests {
             shale_text(&e)
         );
         assert_eq!(exit_code(&e.into()), EXIT_INVALID);
-        let dirty =
-            AdoptProblem::Dirty { tool: Tool::GolangMigrate, table: "public.schema_migrations".into(), version: 2 };
+        let dirty = AdoptProblem::Dirty {
+            tool: Tool::GolangMigrate,
+            table: "public.schema_migrations".into(),
+            version: 2,
+            before: 1,
+        };
         assert_eq!(
             adopt_text(&dirty),
             "golang-migrate marks version 2 dirty in public.schema_migrations: it failed part-way, and the database \

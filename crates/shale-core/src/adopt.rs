@@ -348,8 +348,10 @@ impl serde::Serialize for AdoptNote {
 /// Why the other tool's history cannot be taken over as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdoptProblem {
-    /// golang-migrate's dirty flag: the last migration failed part-way.
-    Dirty { tool: Tool, table: String, version: i64 },
+    /// golang-migrate's dirty flag: the last migration failed part-way. `before` is the version
+    /// to force when it did not complete: the file before it, or -1 (golang-migrate's "no
+    /// version") when it is the first.
+    Dirty { tool: Tool, table: String, version: i64, before: i64 },
     /// The tool marks this one failed.
     Failed { tool: Tool, table: String, key: String },
     /// Applied by the tool, and no file here has it.
@@ -363,7 +365,7 @@ pub enum AdoptProblem {
 impl fmt::Display for AdoptProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AdoptProblem::Dirty { tool, table, version } => write!(
+            AdoptProblem::Dirty { tool, table, version, .. } => write!(
                 f,
                 "{tool} marks version {version} dirty in {table}: it failed part-way, and the database may hold part of it"
             ),
@@ -395,10 +397,9 @@ impl AdoptProblem {
     /// other tool's own commands where they are the way out).
     pub fn hint(&self) -> Option<String> {
         Some(match self {
-            AdoptProblem::Dirty { tool, version, .. } => format!(
+            AdoptProblem::Dirty { tool, version, before, .. } => format!(
                 "find out what it left, fix the database by hand, then clear the flag the way {tool} does \
-                 (`migrate force {version}` if it is complete, `migrate force {}` if it is not) and adopt again",
-                version - 1
+                 (`migrate force {version}` if it is complete, `migrate force {before}` if it is not) and adopt again"
             ),
             AdoptProblem::Failed { tool, table, key } => format!(
                 "check it, repair the database, then {}, and adopt again",
@@ -476,7 +477,13 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
     let applied: Vec<&Migration> = match &foreign.state {
         ForeignState::Current { version, dirty } => {
             if let (Some(v), true) = (version, dirty) {
-                problems.push(AdoptProblem::Dirty { tool, table: foreign.table.clone(), version: *v });
+                let before = versioned
+                    .iter()
+                    .filter_map(|m| m.version_text.parse::<i64>().ok())
+                    .filter(|x| x < v)
+                    .max()
+                    .unwrap_or(-1);
+                problems.push(AdoptProblem::Dirty { tool, table: foreign.table.clone(), version: *v, before });
             }
             match version {
                 Some(v) if *v >= 0 => {
@@ -692,6 +699,13 @@ mod tests {
         assert!(plan_adoption(&files, &at(None, false)).unwrap().applied.is_empty());
         let dirty = plan_adoption(&files, &at(Some(2), true)).unwrap_err();
         assert!(dirty[0].to_string().contains("marks version 2 dirty"), "{}", dirty[0]);
+        // Not completed, it is forced back to the file before it (versions have gaps), or to
+        // golang-migrate's "no version" before the first.
+        let before = |version: i64| match &plan_adoption(&files, &at(Some(version), true)).unwrap_err()[0] {
+            AdoptProblem::Dirty { before, .. } => *before,
+            other => panic!("{other}"),
+        };
+        assert_eq!((before(10), before(2), before(1)), (2, 1, -1));
         assert!(matches!(plan_adoption(&files, &at(Some(7), false)).unwrap_err()[0], AdoptProblem::NoFile { .. }));
     }
 
