@@ -156,7 +156,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                 );
             }
             println!(
-                "{} migration file(s) are valid (no database configured, so the history was not checked)",
+                "{} migration(s) are valid (no database configured, so the history was not checked)",
                 set.migrations.len()
             );
         }
@@ -198,7 +198,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             eprintln!("error: {path}migration {} {}: {advice}", p.version.as_deref().unwrap_or("R"), p.name);
         }
         if problems.is_empty() && !settings.quiet {
-            println!("{} migration file(s) are valid and agree with the database history", count);
+            println!("{} migration(s) are valid and agree with the database history", count);
         }
     }
     Ok(if problems.is_empty() { 0 } else { 1 })
