@@ -107,26 +107,29 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
         block_on(async {
             let opening = shale::Opened::open(&config);
             tokio::pin!(opening);
-            // Statements are split only where needed: when the history is there first, only in
-            // the files that may run; when the files are, in all of them while the connection is
-            // still on its way (a file that cannot be split is then reported at once, not after
-            // waiting for a server that is down).
-            let (set, opened) = tokio::select! {
+            // Statements are split only where needed: in the files that may run, once the history
+            // is read. When the files are there first and the connection is slow to come (a server
+            // that is down, and `--wait`), in all of them meanwhile: a file that cannot be split
+            // is then reported at once, not after waiting for the server.
+            let (mut set, opened) = tokio::select! {
                 set = &mut loaded => {
                     let mut set = set.expect("the loading thread sends its result")?;
-                    set.split_where(|_| true).map_err(shale::Error::Load)?;
-                    (set, opening.await)
-                }
-                opened = &mut opening => {
-                    let mut set = loaded.await.expect("the loading thread sends its result")?;
-                    match &opened {
-                        Ok(opened) => opened.split_for_up(&mut set)?,
-                        // A bad file is what is reported, not the connection that failed.
-                        Err(_) => set.split_where(|_| true).map_err(shale::Error::Load)?,
-                    }
+                    let opened = tokio::select! {
+                        opened = &mut opening => opened,
+                        _ = tokio::time::sleep(SLOW_CONNECTION) => {
+                            set.split_where(|_| true).map_err(shale::Error::Load)?;
+                            opening.await
+                        }
+                    };
                     (set, opened)
                 }
+                opened = &mut opening => (loaded.await.expect("the loading thread sends its result")?, opened),
             };
+            match &opened {
+                Ok(opened) => opened.split_for_up(&mut set)?,
+                // A bad file is what is reported, not the connection that failed.
+                Err(_) => set.split_where(|_| true).map_err(shale::Error::Load)?,
+            }
             let migrator = shale::Migrator::new(set, config.clone());
             note_ignored(settings, &migrator.set);
             // An error is looked at once out of the runtime (`--to` a version no migration has).
@@ -140,6 +143,10 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
     std::mem::forget(migrator);
     code
 }
+
+/// How long `up` waits for its connection, with the files read, before it checks every file
+/// meanwhile: longer than a healthy connection takes (a no-op start then splits no statement).
+const SLOW_CONNECTION: std::time::Duration = std::time::Duration::from_millis(250);
 
 fn note_ignored(settings: &Settings, set: &shale::MigrationSet) {
     if !settings.quiet && !settings.json {
