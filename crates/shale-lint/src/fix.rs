@@ -41,7 +41,62 @@ pub struct Refused {
     pub rule: &'static str,
     pub line: usize,
     pub column: usize,
+    /// Why, and what to change by hand, in words for any application.
     pub reason: String,
+    /// When fixing again helps (`None`: it does not): a front end says how in its own words, so
+    /// `reason` does not; [`Refused::text`] says it in words for any application.
+    #[serde(skip)]
+    pub again: Option<Again>,
+}
+
+/// When running the fixer again fixes a finding it refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Again {
+    /// Once the file is changed as the reason says.
+    AfterChange,
+    /// On the file as this run's fixes leave it: another fix rewrote the same part of the statement.
+    AfterThisRun,
+    /// On the migration of its own that the reason says to move the statement to.
+    InItsOwnMigration,
+}
+
+impl Refused {
+    /// The reason, then when fixing again helps, in words for any application.
+    pub fn text(&self) -> String {
+        let again = match self.again {
+            None => "",
+            Some(Again::AfterChange) => ", then fix it again",
+            Some(Again::AfterThisRun) => ": fix the file again after this run",
+            Some(Again::InItsOwnMigration) => ", then fix that one",
+        };
+        format!("{}{again}", self.reason)
+    }
+}
+
+/// Why a fixer did not rewrite a finding's statement ([`Refused`] without the finding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub reason: String,
+    pub again: Option<Again>,
+}
+
+impl Refusal {
+    /// Refused until the file is changed as `reason` says.
+    pub fn until_changed(reason: impl Into<String>) -> Refusal {
+        Refusal { reason: reason.into(), again: Some(Again::AfterChange) }
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(reason: String) -> Refusal {
+        Refusal { reason, again: None }
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(reason: &str) -> Refusal {
+        reason.to_string().into()
+    }
 }
 
 /// What `--fix` does to one file.
@@ -104,7 +159,7 @@ pub(crate) struct Rewrite {
     pub outside_transaction: bool,
 }
 
-pub(crate) type Fixer = fn(&Target) -> Result<Rewrite, String>;
+pub(crate) type Fixer = fn(&Target) -> Result<Rewrite, Refusal>;
 
 /// A token of the statement: its kind and its bytes in the file.
 #[derive(Debug, Clone)]
@@ -430,12 +485,13 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
     };
     // (finding, its rewrite, its statement's span)
     let mut accepted: Vec<(&Finding, Rewrite)> = Vec::new();
-    let refuse = |out: &mut FileFix, f: &Finding, reason: String| {
-        out.refused.push(Refused { rule: f.rule, line: f.line, column: f.column, reason })
+    let refuse = |out: &mut FileFix, f: &Finding, refusal: Refusal| {
+        let Refusal { reason, again } = refusal;
+        out.refused.push(Refused { rule: f.rule, line: f.line, column: f.column, reason, again })
     };
     for f in findings.iter().filter(|f| f.path == script.path && !f.allowed) {
         let Some(fixer) = crate::rule(f.rule).and_then(|r| r.fixer) else { continue };
-        let rewrite = parse(text, f.span.clone()).and_then(|(node, tokens)| {
+        let rewrite = parse(text, f.span.clone()).map_err(Refusal::from).and_then(|(node, tokens)| {
             fixer(&Target { text, span: f.span.clone(), part: f.part, node: &node, tokens, options })
         });
         match rewrite {
@@ -443,8 +499,10 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
             Ok(r) if accepted.iter().any(|(_, a)| overlap(&a.edits, &r.edits)) => refuse(
                 &mut out,
                 f,
-                "another fix rewrites the same part of this statement: run `shale lint --fix` again after this one"
-                    .into(),
+                Refusal {
+                    reason: "another fix rewrites the same part of this statement".into(),
+                    again: Some(Again::AfterThisRun),
+                },
             ),
             Ok(r) => accepted.push((f, r)),
         }
@@ -457,10 +515,10 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
         let why_not = if script.no_transaction.is_some() {
             None
         } else if let Some(tool) = sectioned(text) {
-            Some(format!(
+            Some(Refusal::until_changed(format!(
                 "the fix needs the file to run outside a transaction, and this {tool} file says so in its own \
-                 section markers: mark its up section that way, then run --fix again"
-            ))
+                 section markers: mark its up section that way"
+            )))
         } else {
             let owned: Vec<Range<usize>> =
                 accepted.iter().filter(|(_, r)| needs(r)).map(|(f, _)| f.span.clone()).collect();
@@ -476,9 +534,10 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
                 refuse(
                     &mut out,
                     f,
-                    "the statement stands inside the file's own BEGIN ... COMMIT, where the fix cannot help: \
-                     remove them (shale runs this file statement by statement), then run --fix again"
-                        .into(),
+                    Refusal::until_changed(
+                        "the statement stands inside the file's own BEGIN ... COMMIT, where the fix cannot help: \
+                         remove them (shale runs this file statement by statement)",
+                    ),
                 );
             } else {
                 kept.push((f, r));
@@ -505,7 +564,8 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
     if let Err(problem) = parses(script, &new_text) {
         let reason = format!("the rewritten file would not parse ({problem}): this is a bug in shale's fixer");
         for f in std::mem::take(&mut out.fixed) {
-            out.refused.push(Refused { rule: f.rule, line: f.line, column: f.column, reason: reason.clone() });
+            let reason = reason.clone();
+            out.refused.push(Refused { rule: f.rule, line: f.line, column: f.column, reason, again: None });
         }
         out.no_transaction_added = false;
         return out;
@@ -548,7 +608,7 @@ fn explicit_blocks(script: &Script) -> Vec<Range<usize>> {
 
 /// Why the file cannot leave its transaction: the first statement not in `owned` (the fixed
 /// ones) that must stay in one.
-fn stays_in_transaction(script: &Script, owned: &[Range<usize>]) -> Option<String> {
+fn stays_in_transaction(script: &Script, owned: &[Range<usize>]) -> Option<Refusal> {
     let index = shale_core::LineIndex::new(&script.text);
     for (i, s) in script.statements.iter().enumerate() {
         if owned.contains(&s.span) {
@@ -567,11 +627,14 @@ fn stays_in_transaction(script: &Script, owned: &[Range<usize>]) -> Option<Strin
         if let Some(why) = why {
             let line = index.line_col(&script.text, s.span.start).0;
             let first = text.lines().next().unwrap_or("").trim();
-            return Some(format!(
-                "the fix needs the file to run outside a transaction, and line {line} (`{first}`) must stay in one: \
-                 {why}, and would stay applied if a later statement failed. Move the statement the fix is for \
-                 into a migration of its own (`shale new`), then run --fix on that one"
-            ));
+            return Some(Refusal {
+                reason: format!(
+                    "the fix needs the file to run outside a transaction, and line {line} (`{first}`) must stay in \
+                     one: {why}, and would stay applied if a later statement failed. Move the statement the fix is \
+                     for into a migration of its own"
+                ),
+                again: Some(Again::InItsOwnMigration),
+            });
         }
     }
     None
@@ -667,7 +730,7 @@ pub(crate) mod testing {
         assert!(!findings.is_empty(), "no {rule} finding in {sql}");
         let result = fix(&s, &findings, options);
         if !result.refused.is_empty() {
-            return Err(result.refused.into_iter().map(|r| r.reason).collect());
+            return Err(result.refused.iter().map(Refused::text).collect());
         }
         // What a fix writes is clean for its own rule (and parses, or fix would have refused).
         let again = script("001_fix.sql", &result.text);

@@ -18,8 +18,8 @@ use shale_core::Directives;
 
 pub use config::{ConfigError, LintConfig, RuleConfig, DEFAULT_LARGE_TABLE_ROWS};
 pub use effect::{effects, Effect};
-pub use fix::{fix, FileFix, FixOptions};
-pub use rules::{by_id as rule, Rule, ALL as RULES};
+pub use fix::{fix, Again, FileFix, FixOptions, Refused};
+pub use rules::{by_id as rule, Precaution, Rule, ALL as RULES};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -139,8 +139,9 @@ pub struct Finding {
     pub message: String,
     /// Why it matters.
     pub why: &'static str,
-    /// The safe way to do it.
-    pub fix: &'static str,
+    /// The safe way to do it: its rule's `fix`, in words for any application (a front end may
+    /// put its own in their place, e.g. the command that takes a [`Precaution`] the rule asks for).
+    pub fix: std::borrow::Cow<'static, str>,
     /// Set when the file allows this rule (`-- shale:allow RULE -- reason`): listed, not counted.
     pub allowed: bool,
     pub statement: String,
@@ -474,7 +475,7 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                     column,
                     message: hit.message,
                     why: hit.rule.why,
-                    fix: hit.rule.fix,
+                    fix: hit.rule.fix.into(),
                     allowed,
                     statement: text.to_string(),
                     span: statement.span.clone(),

@@ -1,12 +1,13 @@
 //! `shale lint`, and the same check before `shale up` runs anything.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use shale_core::layout::Script;
 use shale_core::Plan;
-use shale_lint::{Report, Severity};
+use shale_lint::{Again, Precaution, Report, Severity};
 
 use super::{block_on, load_set, migrator, print_json};
 use crate::args::LintArgs;
@@ -51,7 +52,7 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         rules: settings.lint.rules.clone(),
         verdict_only: false,
     };
-    let report = shale_lint::lint_with(scripts.iter().map(|s| &**s), options);
+    let report = lint_with(scripts.iter().map(|s| &**s), options);
     if args.fix {
         return fix(settings, args, &scripts, &report, pg_major, selection);
     }
@@ -154,7 +155,10 @@ fn fix(
             });
             continue;
         }
-        let fixed = shale_lint::fix(script, &report.findings, &options);
+        let mut fixed = shale_lint::fix(script, &report.findings, &options);
+        for refused in &mut fixed.refused {
+            refused.reason = refused_text(refused);
+        }
         let mut outcome = FileOutcome {
             path: path.clone(),
             not_rewritten: None,
@@ -397,7 +401,45 @@ fn lint_report(
         rules: lint.rules.clone(),
         verdict_only,
     };
-    shale_lint::lint_with(plan.steps.iter().map(|s| &*s.script), options)
+    lint_with(plan.steps.iter().map(|s| &*s.script), options)
+}
+
+/// The linter's report with each finding's safe way in the CLI's words ([`instead`]): every
+/// report the CLI shows (text, JSON, SARIF, annotations, `up`'s refusal, a plan) comes from here.
+pub fn lint_with<'a>(scripts: impl IntoIterator<Item = &'a Script>, options: shale_lint::LintOptions) -> Report {
+    let mut report = shale_lint::lint_with(scripts, options);
+    for f in &mut report.findings {
+        if let Some(rule) = shale_lint::rule(f.rule) {
+            f.fix = instead(rule);
+        }
+    }
+    report
+}
+
+/// A rule's safe way in the CLI's words: where it asks for a precaution the CLI takes, the command
+/// that takes it (the library's words leave commands out).
+fn instead(rule: &shale_lint::Rule) -> Cow<'static, str> {
+    match rule.precaution {
+        None => rule.fix.into(),
+        Some(precaution) => {
+            let command = match precaution {
+                Precaution::Backup => "`shale up --backup DIR`",
+            };
+            let phrase = precaution.phrase();
+            rule.fix.replacen(phrase, &format!("{phrase} ({command})"), 1).into()
+        }
+    }
+}
+
+/// Why a fix was not made, in the CLI's words: when fixing again helps, the command that does it.
+fn refused_text(refused: &shale_lint::Refused) -> String {
+    let reason = &refused.reason;
+    match refused.again {
+        None => reason.clone(),
+        Some(Again::AfterChange) => format!("{reason}, then run --fix again"),
+        Some(Again::AfterThisRun) => format!("{reason}: run `shale lint --fix` again after this one"),
+        Some(Again::InItsOwnMigration) => format!("{reason} (`shale new`), then run --fix on that one"),
+    }
 }
 
 /// Before `up`: refuse a plan with an error finding that no `-- shale:allow` covers. `[lint]` is
@@ -486,7 +528,7 @@ fn level(severity: Severity, info: &'static str) -> &'static str {
 fn sarif(report: &Report) -> serde_json::Value {
     let rules: Vec<_> = shale_lint::RULES
         .iter()
-        .map(|r| serde_json::json!({ "id": r.id, "shortDescription": { "text": r.why }, "help": { "text": r.fix } }))
+        .map(|r| serde_json::json!({ "id": r.id, "shortDescription": { "text": r.why }, "help": { "text": instead(r) } }))
         .collect();
     let location = |path: &std::path::Path, line: usize, column: usize| {
         serde_json::json!([{ "physicalLocation": {
@@ -549,5 +591,39 @@ fn print_github(report: &Report) {
             f.why,
             f.fix
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_linter_s_advice_names_the_commands_the_library_leaves_out() {
+        let destructive = shale_lint::rule("destructive").unwrap();
+        assert!(!destructive.fix.contains("shale up"), "{}", destructive.fix);
+        assert_eq!(
+            instead(destructive),
+            "make sure nothing reads it any more and a backup exists (`shale up --backup DIR`), then allow it with a \
+             reason"
+        );
+        for rule in shale_lint::RULES.iter().filter(|r| r.precaution.is_some()) {
+            assert_ne!(instead(rule), rule.fix, "{}", rule.id);
+        }
+        let refused = |again| shale_lint::Refused { rule: "r", line: 1, column: 1, reason: "why".into(), again };
+        assert_eq!(refused_text(&refused(None)), "why");
+        assert_eq!(refused_text(&refused(Some(Again::AfterChange))), "why, then run --fix again");
+        assert_eq!(
+            refused_text(&refused(Some(Again::AfterThisRun))),
+            "why: run `shale lint --fix` again after this one"
+        );
+        assert_eq!(
+            refused_text(&refused(Some(Again::InItsOwnMigration))),
+            "why (`shale new`), then run --fix on that one"
+        );
+        for again in [None, Some(Again::AfterChange), Some(Again::AfterThisRun), Some(Again::InItsOwnMigration)] {
+            let words = refused(again).text();
+            assert!(!words.contains("shale") && !words.contains("--"), "{words}");
+        }
     }
 }

@@ -222,7 +222,7 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
     }
     if dry_run {
         let plan = nearest_versions(&migrator, block_on(migrator.plan_down(&target)))?;
-        let report = shale_lint::lint(plan.steps.iter().map(|s| &*s.script));
+        let report = super::lint::lint_with(plan.steps.iter().map(|s| &*s.script), Default::default());
         print_plan(settings, &plan, false, &report, None);
         return Ok(0);
     }

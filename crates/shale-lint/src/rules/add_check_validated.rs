@@ -5,7 +5,7 @@ use pg_query::protobuf::ConstrType;
 use pg_query::NodeEnum;
 
 use super::{add_not_valid, validated_additions, Hit, Rule};
-use crate::fix::{Rewrite, Target};
+use crate::fix::{Refusal, Rewrite, Target};
 use crate::Context;
 
 pub static RULE: Rule = rule!(
@@ -22,7 +22,7 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
 }
 
 /// NOT VALID, then VALIDATE CONSTRAINT as the next statement.
-fn fix(t: &Target) -> Result<Rewrite, String> {
+fn fix(t: &Target) -> Result<Rewrite, Refusal> {
     add_not_valid(t, "check")
 }
 

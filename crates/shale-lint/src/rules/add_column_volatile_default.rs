@@ -6,7 +6,7 @@ use pg_query::NodeEnum;
 
 use super::{added_columns, on, type_name, Hit, Rule};
 use crate::effect::{constraint_type, relation_name};
-use crate::fix::{relation, Edit, Rewrite, Target};
+use crate::fix::{relation, Edit, Refusal, Rewrite, Target};
 use crate::Context;
 
 pub static RULE: Rule = rule!(
@@ -48,12 +48,12 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
 /// `ADD COLUMN c type DEFAULT expr` -> `ADD COLUMN c type`, `ALTER COLUMN c SET DEFAULT expr` (for rows
 /// written from then on), and `UPDATE t SET c = expr WHERE c IS NULL` for the rows already there, as
 /// a batched backfill (`-- shale:backfill`), each committed by itself.
-fn fix(t: &Target) -> Result<Rewrite, String> {
+fn fix(t: &Target) -> Result<Rewrite, Refusal> {
     let NodeEnum::AlterTableStmt(s) = t.node else { return Err("not an ALTER TABLE".into()) };
     if t.command_count() != 1 {
-        return Err("the statement does more than add this column: give the column a statement of its own, \
-                    then run --fix again"
-            .into());
+        return Err(Refusal::until_changed(
+            "the statement does more than add this column: give the column a statement of its own",
+        ));
     }
     if s.missing_ok {
         return Err(
@@ -89,16 +89,15 @@ fn fix(t: &Target) -> Result<Rewrite, String> {
             ConstrType::ConstrNotnull => not_null = true,
             other => {
                 let what = format!("{other:?}").trim_start_matches("Constr").to_ascii_uppercase();
-                return Err(format!(
-                    "the column also has a {what} constraint: add that in a statement of its own after the backfill, \
-                     then run --fix again"
-                ));
+                return Err(Refusal::until_changed(format!(
+                    "the column also has a {what} constraint: add that in a statement of its own after the backfill"
+                )));
             }
         }
     }
     let first = t.file_offset(constraints.first().ok_or("the column has no default")?.location);
     if col.coll_clause.as_ref().is_some_and(|c| t.file_offset(c.location) > first) {
-        return Err("COLLATE after the column's constraints: move it next to the type, then run --fix again".into());
+        return Err(Refusal::until_changed("COLLATE after the column's constraints: move it next to the type"));
     }
     // The expression: the tokens after DEFAULT, up to the next constraint (or the end).
     let (n, default) = constraints
@@ -137,7 +136,7 @@ fn fix(t: &Target) -> Result<Rewrite, String> {
     if not_null {
         description.push_str(
             "; NOT NULL is left out: the column is nullable until the backfill is done (then SET NOT NULL, which \
-             --fix writes in its safe form)",
+             the linter's fix writes in its safe form)",
         );
     }
     Ok(Rewrite { edits: vec![Edit { range: t.span.clone(), text: sql }], description, outside_transaction: true })

@@ -4,7 +4,7 @@ use pg_query::NodeEnum;
 
 use super::{on, Hit, Rule};
 use crate::effect::relation_name;
-use crate::fix::{Rewrite, Target};
+use crate::fix::{Refusal, Rewrite, Target};
 use crate::Context;
 
 pub static RULE: Rule = rule!(
@@ -28,7 +28,7 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
 }
 
 /// `CREATE INDEX` -> `CREATE INDEX CONCURRENTLY`, the file outside a transaction.
-fn fix(t: &Target) -> Result<Rewrite, String> {
+fn fix(t: &Target) -> Result<Rewrite, Refusal> {
     let NodeEnum::IndexStmt(s) = t.node else { return Err("not a CREATE INDEX".into()) };
     if s.relation.as_ref().is_some_and(|r| !r.inh) {
         return Err("CREATE INDEX ON ONLY (the index of a partitioned table itself) cannot be built CONCURRENTLY: \

@@ -12,7 +12,8 @@ pub static RULE: Rule = rule!(
     Error,
     Data,
     "this destroys data, and code still running against the old schema breaks",
-    "make sure nothing reads it any more and a backup exists (`shale up --backup DIR`), then allow it with a reason"
+    "make sure nothing reads it any more and a backup exists, then allow it with a reason",
+    precaution: Backup
 );
 
 pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {

@@ -4,7 +4,7 @@ use pg_query::protobuf::{DropBehavior, ObjectType};
 use pg_query::NodeEnum;
 
 use super::{object_names, on, Hit, Rule};
-use crate::fix::{Rewrite, Target};
+use crate::fix::{Refusal, Rewrite, Target};
 use crate::{Context, TableState};
 
 pub static RULE: Rule = rule!(
@@ -30,13 +30,12 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
 }
 
 /// `DROP INDEX` -> `DROP INDEX CONCURRENTLY`, the file outside a transaction.
-fn fix(t: &Target) -> Result<Rewrite, String> {
+fn fix(t: &Target) -> Result<Rewrite, Refusal> {
     let NodeEnum::DropStmt(s) = t.node else { return Err("not a DROP INDEX".into()) };
     if s.objects.len() > 1 {
-        return Err(
-            "DROP INDEX CONCURRENTLY drops one index: give each index a DROP INDEX of its own, then run --fix again"
-                .into(),
-        );
+        return Err(Refusal::until_changed(
+            "DROP INDEX CONCURRENTLY drops one index: give each index a DROP INDEX of its own",
+        ));
     }
     if DropBehavior::try_from(s.behavior).unwrap_or(DropBehavior::Undefined) == DropBehavior::DropCascade {
         return Err("DROP INDEX CONCURRENTLY cannot CASCADE: drop what depends on the index first".into());

@@ -6,15 +6,16 @@ use pg_query::protobuf::{AlterTableCmd, AlterTableType, ConstrType, ObjectType, 
 use pg_query::NodeEnum;
 
 use crate::effect::{alter_type, constraint_type, relation_name};
-use crate::fix::{constraint_name, Edit, Fixer, Part, Rewrite, Target};
+use crate::fix::{constraint_name, Edit, Fixer, Part, Refusal, Rewrite, Target};
 use crate::{key, Context, Severity, TableState};
 
 /// A rule's declaration: `rule!(id, severity, danger, why, fix)`.
 /// `formerly: [...]` lists ids the rule had before, still accepted in allows and shale.toml;
-/// `fixer: f` names the function that writes the safe form (`shale lint --fix`).
+/// `precaution: P` names the [`Precaution`] `fix` asks for; `fixer: f` names the function that
+/// writes the safe form (`shale lint --fix`).
 macro_rules! rule {
     ($id:literal, $sev:ident, $danger:ident, $why:literal, $fix:literal
-        $(, formerly: [$($old:literal),*])? $(, fixer: $fixer:path)?) => {
+        $(, formerly: [$($old:literal),*])? $(, precaution: $precaution:ident)? $(, fixer: $fixer:path)?) => {
         crate::rules::Rule {
             id: $id,
             severity: crate::Severity::$sev,
@@ -22,9 +23,12 @@ macro_rules! rule {
             fix: $fix,
             danger: crate::rules::Danger::$danger,
             formerly: &[$($($old),*)?],
+            precaution: rule!(@precaution $($precaution)?),
             fixer: rule!(@fixer $($fixer)?),
         }
     };
+    (@precaution) => { None };
+    (@precaution $precaution:ident) => { Some(crate::rules::Precaution::$precaution) };
     (@fixer) => { None };
     (@fixer $fixer:path) => { Some($fixer as crate::fix::Fixer) };
 }
@@ -58,6 +62,9 @@ pub struct Rule {
     pub danger: Danger,
     /// Ids this rule had before (a rule split in two keeps answering to the old id).
     pub formerly: &'static [&'static str],
+    /// What the safe way (`fix`) asks to have done first, which a front end may offer its own way
+    /// to do (the CLI names the command that takes a backup).
+    pub precaution: Option<Precaution>,
     /// Writes the finding's safe form into its file, or says why not.
     pub(crate) fixer: Option<Fixer>,
 }
@@ -71,6 +78,24 @@ impl Rule {
     /// `shale lint --fix` can write this rule's safe form (where the file allows it).
     pub fn fixable(&self) -> bool {
         self.fixer.is_some()
+    }
+}
+
+/// Something a rule's safe way asks to have done before the statement runs, said in `fix` in
+/// words for any application. A front end that has its own way to do it names that way where
+/// `fix` says [`Precaution::phrase`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precaution {
+    /// A backup of the data the statement destroys.
+    Backup,
+}
+
+impl Precaution {
+    /// The words of a rule's `fix` that ask for it (each rule with the precaution has them).
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Precaution::Backup => "a backup exists",
+        }
     }
 }
 
@@ -271,7 +296,7 @@ fn added_columns(node: &NodeEnum) -> Option<(&RangeVar, Vec<&pg_query::protobuf:
 /// name it, when it has no name: `VALIDATE` needs the name), then `VALIDATE CONSTRAINT name` as the
 /// next statement. The file goes outside a transaction, so that the NOT VALID constraint (and its
 /// strong lock) is committed before VALIDATE scans under a weaker one.
-fn add_not_valid(t: &Target, label: &str) -> Result<Rewrite, String> {
+fn add_not_valid(t: &Target, label: &str) -> Result<Rewrite, Refusal> {
     let (_, command) = t.command().ok_or("the constraint is not in the statement")?;
     let Some(NodeEnum::Constraint(k)) = definition(command) else { return Err("not an ADD CONSTRAINT".into()) };
     let NodeEnum::AlterTableStmt(s) = t.node else { return Err("not an ALTER TABLE".into()) };
@@ -318,7 +343,7 @@ fn string_list(list: &[pg_query::protobuf::Node]) -> Result<Vec<String>, String>
 
 /// The one column an expression reads, as PostgreSQL names a CHECK after it: Some when exactly
 /// one, None for none or several; an error for `*`, which shale cannot resolve.
-fn single_column(expr: &pg_query::protobuf::Node) -> Result<Option<String>, String> {
+fn single_column(expr: &pg_query::protobuf::Node) -> Result<Option<String>, Refusal> {
     let Some(node) = expr.node.as_ref() else { return Ok(None) };
     let mut columns: Vec<String> = Vec::new();
     for (n, ..) in node.nodes() {
@@ -329,7 +354,7 @@ fn single_column(expr: &pg_query::protobuf::Node) -> Result<Option<String>, Stri
                     columns.push(s.sval.clone());
                 }
             }
-            _ => return Err("the CHECK reads `*`: name the constraint yourself, then run --fix again".into()),
+            _ => return Err(Refusal::until_changed("the CHECK reads `*`: name the constraint yourself")),
         }
     }
     Ok(if columns.len() == 1 { columns.pop() } else { None })

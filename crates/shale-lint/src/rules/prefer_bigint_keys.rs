@@ -5,7 +5,7 @@ use pg_query::NodeEnum;
 
 use super::{added_columns, defined_columns, hit, type_name, Hit, Rule};
 use crate::effect::constraint_type;
-use crate::fix::{Edit, Rewrite, Target};
+use crate::fix::{Edit, Refusal, Rewrite, Target};
 use crate::Context;
 
 pub static RULE: Rule = rule!(
@@ -34,7 +34,7 @@ pub(super) fn check(node: &NodeEnum, _: &Context, hits: &mut Vec<Hit>) {
 
 /// `integer` / `smallint` -> `bigint`. The column is new (a table created, or a column added,
 /// by this statement), so nothing is rewritten.
-fn fix(t: &Target) -> Result<Rewrite, String> {
+fn fix(t: &Target) -> Result<Rewrite, Refusal> {
     let col = t.column().ok_or("the column is not in the statement")?;
     let range = t.type_range(col).ok_or("the column's type is not in the statement")?;
     let text = t.cased(range.clone(), "BIGINT");

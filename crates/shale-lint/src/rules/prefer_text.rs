@@ -3,7 +3,7 @@
 use pg_query::NodeEnum;
 
 use super::{defined_columns, hit, type_name, Hit, Rule};
-use crate::fix::{Edit, Rewrite, Target};
+use crate::fix::{Edit, Refusal, Rewrite, Target};
 use crate::Context;
 
 pub static RULE: Rule = rule!(
@@ -33,7 +33,7 @@ pub(super) fn check(node: &NodeEnum, _: &Context, hits: &mut Vec<Hit>) {
 /// `char(n)`, `"char"`, `varchar(n)` -> `text CHECK (char_length(col) <= n)` (the limit kept); `bpchar`
 /// with no limit -> `text`. In CREATE TABLE only: on a table that exists, the new CHECK would be
 /// checked against every row.
-fn fix(t: &Target) -> Result<Rewrite, String> {
+fn fix(t: &Target) -> Result<Rewrite, Refusal> {
     if !matches!(t.node, NodeEnum::CreateStmt(_)) {
         return Err("in ADD COLUMN the CHECK that keeps the length limit would be checked against every row of the \
                     table: change the type by hand"

@@ -5,7 +5,7 @@ use pg_query::NodeEnum;
 
 use super::{alter_table, on, Hit, Rule};
 use crate::effect::relation_name;
-use crate::fix::{constraint_name, Edit, Rewrite, Target};
+use crate::fix::{constraint_name, Edit, Refusal, Rewrite, Target};
 use crate::{key, Context};
 
 pub static RULE: Rule = rule!(
@@ -33,7 +33,7 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
 
 /// `SET NOT NULL` -> a NOT VALID `CHECK (col IS NOT NULL)` before it, validated, then the SET NOT
 /// NULL (which uses the validated check instead of scanning), then the check dropped.
-fn fix(t: &Target) -> Result<Rewrite, String> {
+fn fix(t: &Target) -> Result<Rewrite, Refusal> {
     if t.options.pg_major.is_some_and(|v| v < 12) {
         return Err("PostgreSQL 11 and older scan the table for SET NOT NULL even when a validated CHECK proves it: \
                     there is no form without the scan before PostgreSQL 12"
@@ -49,9 +49,9 @@ fn fix(t: &Target) -> Result<Rewrite, String> {
             if matches!(c.def.as_ref().and_then(|d| d.node.as_ref()), Some(NodeEnum::ColumnDef(d)) if d.colname == *column))
     });
     if added_here {
-        return Err(format!(
-            "column {column} is added by this same statement: add it in a statement of its own, then run --fix again"
-        ));
+        return Err(Refusal::until_changed(format!(
+            "column {column} is added by this same statement: add it in a statement of its own"
+        )));
     }
     // Not `table_column_not_null`: PostgreSQL 18 gives that name to the NOT NULL constraint itself,
     // which would then be called `..._not_null1`.
