@@ -78,12 +78,16 @@ impl Diff {
     /// `allow_destructive`, so that the script never loses data by default and still shows what
     /// was left out.
     pub fn to_sql(&self, allow_destructive: bool) -> String {
-        self.to_sql_including(allow_destructive.then_some("included on purpose"))
+        self.to_sql_with(match allow_destructive {
+            true => Destructive::Included { because: "included on purpose" },
+            false => Destructive::LeftOut { how_to_include: None },
+        })
     }
 
-    /// [`Diff::to_sql`], with the destructive statements included when there is a reason to give
-    /// (it goes into each one's `-- shale:allow destructive` for the linter and the reviewer).
-    pub fn to_sql_including(&self, destructive_because: Option<&str>) -> String {
+    /// [`Diff::to_sql`], saying what to do with the destructive statements: include them with a
+    /// reason (it goes into each one's `-- shale:allow destructive` for the linter and the
+    /// reviewer), or leave them out, saying how to include them in the caller's words.
+    pub fn to_sql_with(&self, destructive: Destructive) -> String {
         let mut out = String::new();
         // A function body is checked when created; one may read a table created further down (a
         // LANGUAGE sql body in quotes). The setting ends with the transaction.
@@ -94,15 +98,18 @@ impl Diff {
             if let Some(note) = &c.note {
                 out.push_str(&format!("-- {note}\n"));
             }
-            if c.destructive && destructive_because.is_none() {
-                out.push_str("-- destructive, left out (use --allow-destructive to include it):\n");
+            if let (true, Destructive::LeftOut { how_to_include }) = (c.destructive, destructive) {
+                match how_to_include {
+                    Some(how) => out.push_str(&format!("-- destructive, left out ({how}):\n")),
+                    None => out.push_str("-- destructive, left out:\n"),
+                }
                 for line in c.sql.lines() {
                     out.push_str("-- ");
                     out.push_str(line);
                     out.push('\n');
                 }
             } else {
-                if let Some(because) = destructive_because.filter(|_| c.destructive) {
+                if let (true, Destructive::Included { because }) = (c.destructive, destructive) {
                     // The caller asked for it: the linter's `destructive` rule is told so, and why.
                     out.push_str(&format!("-- destructive: loses data\n-- shale:allow destructive -- {because}\n"));
                 }
@@ -115,6 +122,18 @@ impl Diff {
         }
         out
     }
+}
+
+/// What a script ([`Diff::to_sql_with`]) does with the statements that lose data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destructive<'a> {
+    /// Left out, each written as comments under a line that says so; `how_to_include`, when
+    /// given, says on that line how to include them, in the caller's words (the CLI names its
+    /// flag), as in `-- destructive, left out (HOW):`.
+    LeftOut { how_to_include: Option<&'a str> },
+    /// Included, each under `-- shale:allow destructive -- BECAUSE`, for the linter and the
+    /// reviewer.
+    Included { because: &'a str },
 }
 
 type Key = (String, String);

@@ -11,7 +11,7 @@ use shale::{ConnectionSettings, HistoryTable, MigrationSet, Migrator, UpRequest}
 use shale_core::ident::ident;
 use shale_core::position::{server_position_offset, LineIndex};
 use shale_schema::compare::{differences, Difference};
-use shale_schema::diff::{diff, Diff};
+use shale_schema::diff::{diff, Destructive, Diff};
 use shale_schema::Schema;
 
 use super::block_on;
@@ -303,7 +303,11 @@ pub fn verify(
     }
     let (first, rest) = diff(&source, &in_scratch(goal)).split_commit_first();
     for part in [first, rest].iter().filter(|d| !d.is_empty()) {
-        run_script(&db, &part.to_sql_including(allow_destructive.then_some(ALLOWED_BY_FLAG)), "the generated SQL")?;
+        run_script(
+            &db,
+            &part.to_sql_with(destructive(allow_destructive.then_some(ALLOWED_BY_FLAG))),
+            "the generated SQL",
+        )?;
     }
     let after = db.read_schema(history)?;
     let mut left = differences(goal, &after);
@@ -412,11 +416,11 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
 /// comes first, then a line saying so (with `transactions`, each part is wrapped in BEGIN and
 /// COMMIT instead, for `psql -f` without `-1`).
 /// `destructive_because`: include the statements that lose data, for this reason (see
-/// [`Diff::to_sql_including`]); None leaves them out as comments.
+/// [`Diff::to_sql_with`]); None leaves them out as comments.
 pub fn script(changes: &Diff, destructive_because: Option<&str>, transactions: bool) -> String {
     let (first, rest) = changes.split_commit_first();
     let wrap = |part: &Diff| {
-        let sql = part.to_sql_including(destructive_because);
+        let sql = part.to_sql_with(destructive(destructive_because));
         if transactions && !part.is_empty() {
             format!("BEGIN;\n{sql}COMMIT;\n")
         } else {
@@ -436,6 +440,15 @@ pub fn script(changes: &Diff, destructive_because: Option<&str>, transactions: b
 
 /// Why a destructive statement is in a script: the user asked for it.
 pub const ALLOWED_BY_FLAG: &str = "included with --allow-destructive";
+
+/// What a script does with the statements that lose data: includes them `because`, or leaves them
+/// out with a line naming the flag that includes them.
+fn destructive(because: Option<&str>) -> Destructive<'_> {
+    match because {
+        Some(because) => Destructive::Included { because },
+        None => Destructive::LeftOut { how_to_include: Some("use --allow-destructive to include it") },
+    }
+}
 /// Why a destructive statement is in a down: it removes what the up added.
 const DOWN_UNDOES_ITS_UP: &str = "a down removes what its up added";
 
@@ -473,14 +486,14 @@ pub fn write_migrations(
             "-- Enum labels cannot be removed in place: the next migration's down recreates the type without them.\n";
         parts.push((
             format!("{name} enum labels"),
-            format!("{header}{}", first.to_sql_including(allow_destructive.then_some(ALLOWED_BY_FLAG))),
+            format!("{header}{}", first.to_sql_with(destructive(allow_destructive.then_some(ALLOWED_BY_FLAG)))),
             undo.into(),
         ));
     }
     if !rest.is_empty() || first.is_empty() {
         parts.push((
             name.to_string(),
-            format!("{header}{}", rest.to_sql_including(allow_destructive.then_some(ALLOWED_BY_FLAG))),
+            format!("{header}{}", rest.to_sql_with(destructive(allow_destructive.then_some(ALLOWED_BY_FLAG)))),
             down_sql,
         ));
     }

@@ -45,7 +45,10 @@ fn destructive_statements_are_left_out_unless_allowed() {
         "{all}"
     );
     // The reason given is the one each statement's allow records.
-    let because = d.to_sql_including(Some("the table is archived elsewhere"));
+    assert!(safe.contains("-- destructive, left out:\n-- DROP TABLE public.old;"), "{safe}");
+    let how = d.to_sql_with(Destructive::LeftOut { how_to_include: Some("say so to include it") });
+    assert!(how.contains("-- destructive, left out (say so to include it):\n-- DROP TABLE public.old;"), "{how}");
+    let because = d.to_sql_with(Destructive::Included { because: "the table is archived elsewhere" });
     assert!(
         because.contains("-- shale:allow destructive -- the table is archived elsewhere\nDROP TABLE public.old;"),
         "{because}"
