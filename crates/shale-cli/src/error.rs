@@ -8,11 +8,11 @@ use std::io::Write;
 
 use annotate_snippets::{Level, Renderer, Snippet};
 use shale::fleet::{self, TargetReport};
-use shale::{Error as ShaleError, ErrorKind, RepairRefusal};
+use shale::{Error as ShaleError, ErrorKind, RepairRefusal, Stopped};
 use shale_core::adopt::AdoptProblem;
 use shale_core::layout::{LoadError, LoadProblem};
 use shale_core::PlanError;
-use shale_pg::{DbFailure, LostOutcome, PartWay, PgError};
+use shale_pg::{DbFailure, InterruptedWait, LostOutcome, PartWay, PgError};
 
 pub const EXIT_FAILED: i32 = 1;
 pub const EXIT_INVALID: i32 = 2;
@@ -249,7 +249,9 @@ fn shale_text(error: &ShaleError) -> String {
             "{error}; name it with --from TOOL --table NAME if it was renamed, or, for a database built without one, \
              see `shale baseline --from-database`"
         ),
-        ShaleError::Interrupted { cancelled, .. } => cancelled_text(&error.to_string(), cancelled.as_deref()),
+        ShaleError::Interrupted { stopped: Some(stopped), .. } => {
+            with_tail(&error.to_string(), Some(&stopped.to_string()), Some(stopped_text(stopped)))
+        }
         ShaleError::ForeignHistories(_) => format!(
             "{error}, and shale has none here yet: take over the one that migrated this database with `shale adopt \
              --from TOOL` (and --table NAME), or, where that tool's migrations are code, start from the live schema \
@@ -469,11 +471,25 @@ fn pg_text(error: &PgError) -> String {
     }
 }
 
-/// `text`, which ends with the library's remedy for a migration a stop cancelled part-way, with
-/// the CLI's in its place.
-fn cancelled_text(text: &str, cancelled: Option<&DbFailure>) -> String {
-    let library = cancelled.and_then(|f| f.remedy.as_deref());
-    match (library.and_then(|r| text.strip_suffix(r)), cancelled.and_then(failure_remedy)) {
+/// What a stop did to the running migration, in the CLI's words: the command that resumes a
+/// backfill, and the CLI's remedy in place of the library's for a migration cancelled part-way.
+fn stopped_text(stopped: &Stopped) -> String {
+    match stopped {
+        Stopped::Waiting(InterruptedWait::BetweenBatches { label, updated, .. }) => format!(
+            "the backfill of {label} stopped between batches ({updated} row(s) updated by this run, each batch \
+             committed): `shale up` resumes at the next batch"
+        ),
+        Stopped::Cancelled { failure, .. } if !failure.rolled_back => {
+            with_tail(&stopped.to_string(), failure.remedy.as_deref(), failure_remedy(failure))
+        }
+        _ => stopped.to_string(),
+    }
+}
+
+/// `text`, which ends with the library's words `library`, with the CLI's `cli` in their place
+/// (`text` as it is when either is missing).
+fn with_tail(text: &str, library: Option<&str>, cli: Option<String>) -> String {
+    match (library.and_then(|l| text.strip_suffix(l)), cli) {
         (Some(head), Some(cli)) => format!("{head}{cli}"),
         _ => text.to_string(),
     }
@@ -667,9 +683,9 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
             value["applied"] = serde_json::json!(applied);
             value["stopped"] = serde_json::json!(stopped);
         }
-        Some(ShaleError::Interrupted { applied, stopped, cancelled }) => {
+        Some(ShaleError::Interrupted { applied, stopped }) => {
             value["applied"] = serde_json::json!(applied);
-            value["stopped"] = serde_json::json!(stopped.as_deref().map(|s| cancelled_text(s, cancelled.as_deref())));
+            value["stopped"] = serde_json::json!(stopped.as_ref().map(stopped_text));
         }
         _ => {}
     }
@@ -828,12 +844,30 @@ mod tests {
         cancelled.remedy = Some(library.clone());
         let e = ShaleError::Interrupted {
             applied: vec![],
-            stopped: Some(format!("migration 2 x was cancelled part-way (it runs outside a transaction): {library}")),
-            cancelled: Some(Box::new(cancelled)),
+            stopped: Some(Stopped::Cancelled { label: "2 x".into(), failure: Box::new(cancelled) }),
         };
+        assert!(e.to_string().ends_with(&format!("was cancelled part-way (it runs outside a transaction): {library}")));
         assert!(!e.to_string().contains("shale up"), "{e}");
         assert!(shale_text(&e).ends_with("fix the failing statement and run `shale up` again to resume at statement 2"));
         assert!(message(&e.into()).contains("was cancelled part-way"));
+        let between = InterruptedWait::BetweenBatches { label: "3 fill".into(), batches: 4, updated: 400 };
+        let e = ShaleError::Interrupted { applied: vec!["2 x".into()], stopped: Some(Stopped::Waiting(between)) };
+        assert_eq!(
+            shale_text(&e),
+            "interrupted; applied and committed before that: 1 migration(s), 2 x; the backfill of 3 fill stopped \
+             between batches (400 row(s) updated by this run, each batch committed): `shale up` resumes at the next \
+             batch"
+        );
+        assert!(e.to_string().ends_with("committed): migrating again resumes at the next batch"), "{e}");
+        assert_eq!(
+            to_json(&e.into())["stopped"],
+            "the backfill of 3 fill stopped between batches (400 row(s) updated by this run, each batch committed): \
+             `shale up` resumes at the next batch"
+        );
+        let before = InterruptedWait::BeforeStart { label: "3 fill".into(), blockers: 2 };
+        let e = ShaleError::Interrupted { applied: vec![], stopped: Some(Stopped::Waiting(before)) };
+        assert_eq!(shale_text(&e), e.to_string());
+        assert_eq!(exit_code(&e.into()), EXIT_INTERRUPTED);
         let timeout = failure("57014", "canceling statement due to statement timeout", None, false);
         assert!(failure_remedy(&timeout).unwrap().ends_with("or --statement-timeout"));
         let exists = failure("42P07", "relation \"t\" already exists", None, false);

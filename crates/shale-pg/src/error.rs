@@ -123,9 +123,9 @@ pub enum PgError {
     /// these sessions held the table.
     #[error("migration {label}: its tables were held for the {:.1}s shale waits, so the statement that needs them was not run{}", waited.as_secs_f64(), held_by(blockers))]
     LockBlocked { label: String, waited: Duration, blockers: Vec<crate::lockwait::Blocker> },
-    /// A stop was requested while the run waited.
+    /// A stop was requested while the run waited: where that left the migration.
     #[error("{0}")]
-    Interrupted(String),
+    Interrupted(InterruptedWait),
     /// The connection cannot keep a transaction open (a statement-mode pooler): the advisory
     /// lock, which lives in an open transaction, cannot be held through it.
     #[error("the connection refuses an open transaction: {0}")]
@@ -148,6 +148,35 @@ pub enum PgError {
     /// transaction that holds it (a statement-mode pooler; `0` says how that showed).
     #[error("the advisory migration lock is held in an open transaction, which this connection refuses ({0})")]
     AdvisoryThroughPooler(String),
+}
+
+/// Where a stop requested while a migration waited left it ([`PgError::Interrupted`]); its
+/// `Display` says it in words for any application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InterruptedWait {
+    /// Migration `label` had not started: it was waiting for `blockers` session(s) holding its
+    /// tables.
+    BeforeStart { label: String, blockers: usize },
+    /// The batched backfill of migration `label` stopped between batches: `batches` of them,
+    /// updating `updated` rows, committed in this run and are kept; migrating again resumes at the
+    /// next batch.
+    BetweenBatches { label: String, batches: u64, updated: u64 },
+}
+
+impl std::fmt::Display for InterruptedWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InterruptedWait::BeforeStart { label, blockers } => write!(
+                f,
+                "migration {label} had not started: it was waiting for {blockers} session(s) holding its tables"
+            ),
+            InterruptedWait::BetweenBatches { label, updated, .. } => write!(
+                f,
+                "the backfill of {label} stopped between batches ({updated} row(s) updated by this run, each batch \
+                 committed): migrating again resumes at the next batch"
+            ),
+        }
+    }
 }
 
 /// What is known of a migration whose connection went away while it ran

@@ -17,7 +17,7 @@ use tokio_postgres::error::{DbError, ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
 use crate::connect::SessionSettings;
-use crate::error::{remedy, DbFailure, LostOutcome, PartWay, PgError, SourceLocation};
+use crate::error::{remedy, DbFailure, InterruptedWait, LostOutcome, PartWay, PgError, SourceLocation};
 use crate::history::{HistoryTable, NewRecord};
 use crate::interrupt::Interrupt;
 use crate::lock::simple_rows;
@@ -421,10 +421,10 @@ impl<'a> Executor<'a> {
                 return Err(PgError::LockBlocked { label: label.to_string(), waited: since.elapsed(), blockers });
             }
             if self.interrupt.is_some_and(|i| i.requested()) {
-                return Err(PgError::Interrupted(format!(
-                    "migration {label} had not started: it was waiting for {} session(s) holding its tables",
-                    blockers.len()
-                )));
+                return Err(PgError::Interrupted(InterruptedWait::BeforeStart {
+                    label: label.to_string(),
+                    blockers: blockers.len(),
+                }));
             }
             tokio::time::sleep(pause.min(options.max_wait.saturating_sub(since.elapsed()))).await;
             pause = (pause * 2).min(Duration::from_secs(1));

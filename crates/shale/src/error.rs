@@ -27,11 +27,9 @@ pub enum Error {
     #[error("{}", lock_lost_text(applied, stopped.as_deref(), *outside_transaction))]
     LockLost { applied: Vec<String>, stopped: Option<String>, outside_transaction: bool },
     /// A stop was requested (Ctrl-C, SIGTERM): `applied` were committed before it; `stopped` says
-    /// what happened to the migration that was running, if one was. `cancelled` is the failure of
-    /// a migration outside a transaction whose statement the stop cancelled part-way: the text ends
-    /// with its [`DbFailure::remedy`](shale_pg::DbFailure::remedy), written from its fields.
+    /// what happened to the migration that was running, if one was (see [`Stopped`]).
     #[error("interrupted{}{}", applied_before(applied), stopped.as_ref().map(|s| format!("; {s}")).unwrap_or_default())]
-    Interrupted { applied: Vec<String>, stopped: Option<String>, cancelled: Option<Box<shale_pg::DbFailure>> },
+    Interrupted { applied: Vec<String>, stopped: Option<Stopped> },
     /// Another tool migrated this database and shale has no history of its own here yet, so
     /// migrating would run again what that tool applied. `table` is the tool's history table
     /// (`schema.name`). Where [`Tool::migrations_are_sql`], [`Migrator::adopt`](crate::Migrator::adopt)
@@ -62,6 +60,38 @@ pub enum Error {
     /// A request that cannot be carried out as asked.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// What a stop did to the migration that was running ([`Error::Interrupted`]); its `Display` says
+/// it in words for any application.
+#[derive(Debug)]
+pub enum Stopped {
+    /// The stop came while the migration waited: for the sessions holding its tables, or between
+    /// the batches of a backfill.
+    Waiting(shale_pg::InterruptedWait),
+    /// The stop cancelled the statement migration `label` was running. With `failure.rolled_back`
+    /// its transaction was rolled back and nothing of it was applied; otherwise it runs outside a
+    /// transaction and stopped part-way (`failure.part_way` says where), and the text ends with
+    /// the failure's [`DbFailure::remedy`](shale_pg::DbFailure::remedy).
+    Cancelled { label: String, failure: Box<shale_pg::DbFailure> },
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::Waiting(wait) => wait.fmt(f),
+            Stopped::Cancelled { label, failure } if failure.rolled_back => {
+                write!(f, "migration {label} was cancelled: its transaction was rolled back, nothing of it was applied")
+            }
+            Stopped::Cancelled { label, failure } => {
+                write!(f, "migration {label} was cancelled part-way (it runs outside a transaction)")?;
+                match &failure.remedy {
+                    Some(remedy) => write!(f, ": {remedy}"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
 }
 
 /// Why [`Migrator::repair`](crate::Migrator::repair) refused the decision as asked; its

@@ -26,7 +26,7 @@ mod migrator;
 
 pub use adopt::{AdoptReport, AdoptRequest, AdoptedMigration};
 pub use embedded::EmbeddedMigrations;
-pub use error::{Error, ErrorKind, RepairRefusal};
+pub use error::{Error, ErrorKind, RepairRefusal, Stopped};
 pub use migrator::{
     Event, Migrator, MigratorConfig, Opened, RepairDecision, RunReport, StatusReport, StepReport, UpRequest, VetPlan,
 };

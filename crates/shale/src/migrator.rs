@@ -828,7 +828,7 @@ impl Migrator {
             let started = Instant::now();
             let applied = || report.steps.iter().map(|s| s.label()).collect::<Vec<_>>();
             if self.interrupted() {
-                return Err(Error::Interrupted { applied: applied(), stopped: None, cancelled: None });
+                return Err(Error::Interrupted { applied: applied(), stopped: None });
             }
             let ran = match session.lock.ensure_held() {
                 Ok(()) => executor.run_step(step, &mut forward).await,
@@ -841,19 +841,11 @@ impl Migrator {
                 {
                     return Err(Error::Interrupted {
                         applied: applied(),
-                        stopped: Some(format!(
-                            "migration {label} was cancelled{}",
-                            match (failure.rolled_back, &failure.remedy) {
-                                (true, _) => ": its transaction was rolled back, nothing of it was applied".to_string(),
-                                (false, Some(remedy)) => format!(" part-way (it runs outside a transaction): {remedy}"),
-                                (false, None) => " part-way (it runs outside a transaction)".to_string(),
-                            }
-                        )),
-                        cancelled: (!failure.rolled_back).then_some(failure),
+                        stopped: Some(crate::Stopped::Cancelled { label, failure }),
                     })
                 }
-                Err(shale_pg::PgError::Interrupted(message)) => {
-                    return Err(Error::Interrupted { applied: applied(), stopped: Some(message), cancelled: None })
+                Err(shale_pg::PgError::Interrupted(wait)) => {
+                    return Err(Error::Interrupted { applied: applied(), stopped: Some(crate::Stopped::Waiting(wait)) })
                 }
                 Err(shale_pg::PgError::LockLost) => {
                     return Err(Error::LockLost {

@@ -12,7 +12,7 @@ use shale_core::position::LineIndex;
 use tokio_postgres::SimpleQueryMessage;
 
 use super::{is_fence, rollback, ExecEvent, Executor, NoTxStop};
-use crate::error::PgError;
+use crate::error::{InterruptedWait, PgError};
 use crate::sql::quote_literal;
 
 /// What the executor learns about the table before the first batch.
@@ -105,10 +105,11 @@ impl Executor<'_> {
                 tokio::time::sleep(backfill.pause).await;
             }
             if batches > 0 && self.interrupt.is_some_and(|i| i.requested()) {
-                return Err(waited(PgError::Interrupted(format!(
-                    "the backfill of {label} stopped between batches ({updated} row(s) updated by this run, each batch \
-                     committed): migrating again resumes at the next batch"
-                ))));
+                return Err(waited(PgError::Interrupted(InterruptedWait::BetweenBatches {
+                    label: label.clone(),
+                    batches,
+                    updated,
+                })));
             }
             let batch = format!("BEGIN;\n{sql};\n{};\nCOMMIT", self.commit_fence);
             let messages = match self.interruptible(self.client.simple_query(&batch)).await {
