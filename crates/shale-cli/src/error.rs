@@ -9,7 +9,7 @@ use std::io::Write;
 use annotate_snippets::{Level, Renderer, Snippet};
 use shale::fleet::{self, TargetReport};
 use shale::{Error as ShaleError, ErrorKind, RepairRefusal, Stopped};
-use shale_core::adopt::AdoptProblem;
+use shale_core::adopt::{AdoptProblem, Tool};
 use shale_core::layout::{LoadError, LoadProblem};
 use shale_core::PlanError;
 use shale_pg::{DbFailure, InterruptedWait, LostOutcome, PartWay, PgError};
@@ -67,17 +67,13 @@ impl ReplayFailed {
             );
         }
         let name = quoted_name(&f.message);
-        let tools: Vec<&str> = shale_core::adopt::Tool::ALL
-            .iter()
-            .filter(|t| name.is_some_and(|n| n == t.default_table()))
-            .map(|t| t.as_str())
-            .collect();
+        let tools: Vec<Tool> = Tool::ALL.into_iter().filter(|t| name.is_some_and(|n| n == t.default_table())).collect();
         match (name, tools.as_slice()) {
             (Some(name), [_, ..]) => format!(
                 "the migration refers to {name}, the history table {} keeps: the tool makes it, the migrations do not \
                  (and shale keeps its own history). {}, or make the statement skip a database without that table \
                  (in a DO block that checks to_regclass('{name}'))",
-                one_of(&tools),
+                Tool::listed(&tools, "or"),
                 capitalized(instead)
             ),
             (name, _) => format!(
@@ -87,15 +83,6 @@ impl ReplayFailed {
                 name.unwrap_or("something")
             ),
         }
-    }
-}
-
-/// `a`, `a or b`, `a, b or c`.
-fn one_of(names: &[&str]) -> String {
-    match names {
-        [] => String::new(),
-        [one] => one.to_string(),
-        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
     }
 }
 
@@ -246,8 +233,9 @@ fn shale_text(error: &ShaleError) -> String {
         ShaleError::NoForeignHistory { table: Some(_), .. } => error.to_string(),
         ShaleError::NoForeignHistory { tool: Some(_), .. } => format!("{error}; name it with --table if it was renamed"),
         ShaleError::NoForeignHistory { .. } => format!(
-            "{error}; name it with --from TOOL --table NAME if it was renamed, or, for a database built without one, \
-             see `shale baseline --from-database`"
+            "{error}; name it with --from TOOL --table NAME if it was renamed, or, for a database built without one \
+             or by {} (whose migrations are code), see `shale baseline --from-database`",
+            Tool::listed(&Tool::with_code_migrations(), "or")
         ),
         ShaleError::Interrupted { stopped: Some(stopped), .. } => {
             with_tail(&error.to_string(), Some(&stopped.to_string()), Some(stopped_text(stopped)))
@@ -696,7 +684,6 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
 mod tests {
     use std::time::Duration;
 
-    use shale_core::adopt::Tool;
     use shale_pg::{LeaseInfo, LockHolder};
 
     use super::*;
@@ -1065,9 +1052,10 @@ mod tests {
         let e = ShaleError::NoForeignHistory { tool: None, table: None };
         assert_eq!(
             shale_text(&e),
-            "no other migration tool's history table was found in this database (looked for golang-migrate, dbmate, \
-             goose, sqlx, diesel, Flyway, refinery and node-pg-migrate); name it with --from TOOL --table NAME if it \
-             was renamed, or, for a database built without one, see `shale baseline --from-database`"
+            "no other migration tool's history table was found in this database (looked for those of golang-migrate, \
+             dbmate, goose, sqlx, diesel, flyway, refinery, node-pg-migrate, alembic, django and rails); name it with \
+             --from TOOL --table NAME if it was renamed, or, for a database built without one or by alembic, django or \
+             rails (whose migrations are code), see `shale baseline --from-database`"
         );
         let e = ShaleError::NoForeignHistory { tool: Some(Tool::Goose), table: None };
         assert_eq!(

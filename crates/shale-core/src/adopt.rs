@@ -168,6 +168,27 @@ impl Tool {
     }
 }
 
+impl Tool {
+    /// The tools' names as a sentence lists them: `a`, `a or b`, `a, b or c` (with `conjunction`
+    /// "or"; "and" likewise).
+    pub fn listed(tools: &[Tool], conjunction: &str) -> String {
+        match tools {
+            [] => String::new(),
+            [one] => one.to_string(),
+            [rest @ .., last] => {
+                let rest: Vec<&str> = rest.iter().map(|t| t.as_str()).collect();
+                format!("{} {conjunction} {last}", rest.join(", "))
+            }
+        }
+    }
+
+    /// The tools whose migrations are code ([`Tool::migrations_are_sql`] false): a database one
+    /// of them migrated starts shale's history from its live schema.
+    pub fn with_code_migrations() -> Vec<Tool> {
+        Tool::ALL.into_iter().filter(|t| !t.migrations_are_sql()).collect()
+    }
+}
+
 impl fmt::Display for Tool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -867,6 +888,10 @@ mod tests {
         let columns: Vec<String> = ["id", "app", "name", "applied"].map(String::from).to_vec();
         assert_eq!(Tool::recognize("django_migrations", &columns), Some(Tool::Django));
         assert_eq!(Tool::parse("activerecord"), Some(Tool::Rails));
+        assert_eq!(Tool::with_code_migrations(), [Tool::Alembic, Tool::Django, Tool::Rails]);
+        assert_eq!(Tool::listed(&Tool::with_code_migrations(), "or"), "alembic, django or rails");
+        assert_eq!(Tool::listed(&[Tool::Goose, Tool::Sqlx], "and"), "goose and sqlx");
+        assert_eq!(Tool::listed(&[Tool::Goose], "and"), "goose");
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
