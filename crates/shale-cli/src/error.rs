@@ -623,6 +623,13 @@ fn rolled_back_note(f: &DbFailure) -> String {
     }
 }
 
+/// A failed migration's --json shape: the library's fields, its remedy in the CLI's words.
+fn failure_json(failure: &DbFailure) -> serde_json::Value {
+    let mut value = serde_json::to_value(failure).unwrap_or_default();
+    value["remedy"] = serde_json::json!(failure_remedy(failure));
+    value
+}
+
 /// The --json shape of an error.
 pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
     let code = exit_code(error);
@@ -644,13 +651,12 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
         }
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => {
             value["migration"] = serde_json::json!(label);
-            value["failure"] = serde_json::to_value(failure).unwrap_or_default();
-            value["failure"]["remedy"] = serde_json::json!(failure_remedy(failure));
+            value["failure"] = failure_json(failure);
         }
         None if error.downcast_ref::<ReplayFailed>().is_some() => {
             let replay = error.downcast_ref::<ReplayFailed>().expect("checked above");
             value["migration"] = serde_json::json!(replay.label);
-            value["failure"] = serde_json::to_value(&replay.failure).unwrap_or_default();
+            value["failure"] = failure_json(&replay.failure);
             value["replay"] = serde_json::json!(true);
         }
         Some(ShaleError::Pg(PgError::ConnectionLost { label, outcome, .. })) => {
@@ -1001,6 +1007,17 @@ mod tests {
         let text = other.to_string();
         assert!(text.contains("do not apply in order on an empty database") && !text.contains("shale drift"), "{text}");
         assert_eq!(quoted_name("relation \"public.goose_db_version\" does not exist"), Some("goose_db_version"));
+        // Its --json remedy is the CLI's, as a failed `up`'s is.
+        let timeout = db_failure("57014", "canceling statement due to statement timeout");
+        let library = shale_pg::error::remedy(&timeout.sqlstate, &timeout.message);
+        let replay = ReplayFailed {
+            label: "5 slow".into(),
+            failure: Box::new(DbFailure { remedy: library, ..timeout }),
+            for_drift: true,
+        };
+        let json = to_json(&replay.into());
+        assert_eq!(json["replay"], true);
+        assert!(json["failure"]["remedy"].as_str().unwrap().ends_with("or --statement-timeout"), "{json}");
     }
 
     #[test]
