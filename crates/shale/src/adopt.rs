@@ -193,7 +193,7 @@ impl Migrator {
             ..succeeded(RecordKind::Repeatable, String::new(), &m.name, &reason)
         }));
         let audit = format!(
-            "shale adopt: {} migration(s) taken over from {tool} ({}), up to version {}; that table was left as it is",
+            "adopted: {} migration(s) taken over from {tool} ({}), up to version {}; that table was left as it is",
             adoption.applied.len()
                 + adoption.applied_unrunnable.len()
                 + adoption.applied_code.len()
@@ -222,7 +222,7 @@ impl Migrator {
         let Some(lock) = lock else { return Ok(report) };
         self.refuse_where_shale_has_history(client, true).await?;
         let audit = format!(
-            "shale adopt --nothing: shale's history starts here; {} left alone and taken over in nothing",
+            "adopted nothing: shale's history starts here; {} left alone and taken over in nothing",
             if tables.is_empty() {
                 "no other tool's table was".to_string()
             } else {
