@@ -5,6 +5,7 @@
 //! earlier pending one) are new and empty, so lock and rewrite rules do not fire on them.
 
 mod config;
+mod declared;
 mod effect;
 pub mod fix;
 mod rules;
@@ -218,6 +219,8 @@ pub struct Context {
     /// `table.column` proven not null by a validated CHECK added in this run: SET NOT NULL on it
     /// does not scan (PostgreSQL 12+).
     proven_not_null: HashSet<String>,
+    /// Column types as the statements seen (and the earlier files, see [`lint_after`]) declare them.
+    declared: declared::DeclaredTypes,
 }
 
 /// What the linter knows about the target.
@@ -280,9 +283,13 @@ impl Context {
         }
     }
 
-    /// The type `column` of `relation` has in the database, when the table existed before this
-    /// run and its columns are known; None for a column added in this run.
+    /// The type `column` of `relation` has before the statement at hand: as the statements seen
+    /// declared it last (this run's, or an earlier file's), else as the database has it, when the
+    /// table existed before this run and its columns are known; None when it is not known.
     pub fn column_type(&self, relation: &str, column: &str) -> Option<&str> {
+        if let Some(declared) = self.declared.get(relation, column) {
+            return Some(declared);
+        }
         let table = key(relation);
         let column = column.to_ascii_lowercase();
         // Columns added in this run are kept by their table's bare name (see `rules::remember`).
@@ -366,6 +373,17 @@ pub fn lint<'a>(scripts: impl IntoIterator<Item = &'a Script>) -> Report {
 
 /// [`lint`] for a known target server.
 pub fn lint_with<'a>(scripts: impl IntoIterator<Item = &'a Script>, options: LintOptions) -> Report {
+    lint_after(std::iter::empty(), scripts, options)
+}
+
+/// [`lint_with`] for scripts that run after `earlier` ones (applied already, not linted): what
+/// those declare is known (a column's type, so that widening a `varchar` an earlier file made is
+/// seen to keep the rows), and their tables count as existing, with data.
+pub fn lint_after<'a, 'e>(
+    earlier: impl IntoIterator<Item = &'e Script>,
+    scripts: impl IntoIterator<Item = &'a Script>,
+    options: LintOptions,
+) -> Report {
     let session_timeout = options.lock_timeout;
     let mut context = Context {
         pg_major: options.pg_major,
@@ -374,6 +392,15 @@ pub fn lint_with<'a>(scripts: impl IntoIterator<Item = &'a Script>, options: Lin
         verdict_only: options.verdict_only,
         ..Context::default()
     };
+    for script in earlier {
+        for i in 0..script.statements.len() {
+            // One that does not parse declares nothing known; it is not this run's to report.
+            let Ok(parsed) = pg_query::parse(script.statement_text(i)) else { continue };
+            for node in parsed.protobuf.stmts.iter().filter_map(|raw| raw.stmt.as_ref()?.node.as_ref()) {
+                context.declared.learn(node);
+            }
+        }
+    }
     let mut report = Report::default();
     for script in scripts {
         context.lock_timeout_off = rules::access_exclusive_without_lock_timeout::timeout_off(
@@ -483,6 +510,7 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                 });
             }
             rules::remember(node, context);
+            context.declared.learn(node);
         }
     }
 }

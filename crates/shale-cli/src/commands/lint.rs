@@ -19,19 +19,29 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     let mut only: Option<Vec<PathBuf>> = None;
     // What tells whether a file may be rewritten by --fix.
     let mut selection = Selection::Chosen;
+    // Migrations before the ones linted, applied already: what they declare is known (a column's
+    // type), and their tables exist and hold data.
+    let mut earlier: Vec<Arc<Script>> = Vec::new();
     let scripts: Vec<Arc<Script>> = if !args.files.is_empty() {
+        let chosen: Vec<PathBuf> = args.files.iter().filter_map(|f| std::fs::canonicalize(f).ok()).collect();
+        // The directory may not load (a bad file elsewhere): the files given are linted all the same.
+        if let Ok(set) = load_set(settings) {
+            earlier = before_the_first_of(set, &chosen);
+        }
         args.files.iter().map(|f| read_script(f, &settings.placeholders).map(Arc::new)).collect::<Result<_>>()?
     } else if let Some(rev) = &args.since {
         selection = Selection::NewSince;
         // The migrations a branch adds, in order: the earlier ones count as applied (their tables
         // exist and hold data), so the new ones are judged as on production.
         let added = added_since(&settings.dir, rev)?;
-        let scripts: Vec<Arc<Script>> = load_set(settings)?
+        let set = load_set(settings)?;
+        let scripts: Vec<Arc<Script>> = set
             .migrations
-            .into_iter()
-            .map(|m| m.up)
+            .iter()
+            .map(|m| m.up.clone())
             .filter(|s| std::fs::canonicalize(&s.path).is_ok_and(|p| added.contains(&p)))
             .collect();
+        earlier = before_the_first_of(set, &added);
         only = Some(added);
         scripts
     } else if args.all || settings.database.is_none() {
@@ -52,7 +62,7 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         rules: settings.lint.rules.clone(),
         verdict_only: false,
     };
-    let report = lint_with(scripts.iter().map(|s| &**s), options);
+    let report = worded(shale_lint::lint_after(earlier.iter().map(|s| &**s), scripts.iter().map(|s| &**s), options));
     if args.fix {
         return fix(settings, args, &scripts, &report, pg_major, selection);
     }
@@ -407,7 +417,21 @@ fn lint_report(
 /// The linter's report with each finding's safe way in the CLI's words ([`instead`]): every
 /// report the CLI shows (text, JSON, SARIF, annotations, `up`'s refusal, a plan) comes from here.
 pub fn lint_with<'a>(scripts: impl IntoIterator<Item = &'a Script>, options: shale_lint::LintOptions) -> Report {
-    let mut report = shale_lint::lint_with(scripts, options);
+    worded(shale_lint::lint_with(scripts, options))
+}
+
+/// The up scripts of `set` before the first one at a path in `chosen` (canonical), in order; all
+/// of them when none is.
+fn before_the_first_of(set: shale::MigrationSet, chosen: &[PathBuf]) -> Vec<Arc<Script>> {
+    set.migrations
+        .into_iter()
+        .map(|m| m.up)
+        .take_while(|s| std::fs::canonicalize(&s.path).map_or(true, |p| !chosen.contains(&p)))
+        .collect()
+}
+
+/// A report with each finding's safe way in the CLI's words (see [`instead`]).
+fn worded(mut report: Report) -> Report {
     for f in &mut report.findings {
         if let Some(rule) = shale_lint::rule(f.rule) {
             f.fix = instead(rule);

@@ -123,7 +123,7 @@ fn lint_since_checks_what_a_branch_adds_with_the_rest_as_context() {
     git(&["config", "user.email", "t@example.com"]);
     git(&["config", "user.name", "t"]);
     // Already merged, and unsafe on purpose: not this branch's business.
-    p.write("001_users.sql", "CREATE TABLE users (id bigint);\n");
+    p.write("001_users.sql", "CREATE TABLE users (id bigint, name varchar(10));\n");
     p.write("002_old.sql", "CREATE INDEX users_id ON users (id);\n");
     git(&["add", "."]);
     git(&["commit", "-q", "-m", "base"]);
@@ -132,7 +132,11 @@ fn lint_since_checks_what_a_branch_adds_with_the_rest_as_context() {
         "003_orders.sql",
         "CREATE TABLE orders (id bigint, user_id bigint);\nCREATE INDEX orders_user ON orders (user_id);\n",
     );
-    p.write("004_users.sql", "ALTER TABLE users ADD COLUMN nick text;\nCREATE INDEX users_nick ON users (nick);\n");
+    // Widening a varchar 001 made rewrites nothing: judged by 001's type, with no database.
+    p.write(
+        "004_users.sql",
+        "ALTER TABLE users ADD COLUMN nick text;\nCREATE INDEX users_nick ON users (nick);\nALTER TABLE users ALTER COLUMN name TYPE varchar(20);\n",
+    );
     git(&["add", "migrations/003_orders.sql"]);
     git(&["commit", "-q", "-m", "orders"]);
     let run: Run = p.bare().args(["lint", "--since", "main"]).output().unwrap().into();
@@ -142,7 +146,11 @@ fn lint_since_checks_what_a_branch_adds_with_the_rest_as_context() {
     // 004 (not committed yet) is checked; 002 (on main) is not reported.
     assert!(run.stdout.contains("004_users.sql:2:1: error[create-index-non-concurrently]"), "{}", run.stdout);
     assert!(!run.stdout.contains("002_old.sql"), "{}", run.stdout);
+    assert!(!run.stdout.contains("alter-column-type"), "{}", run.stdout);
     assert!(run.stderr.contains("2 migration file(s) added since main"), "{}", run.stderr);
+    // A file given by name is judged after the migrations before it too.
+    let run: Run = p.bare().args(["lint", "migrations/004_users.sql"]).output().unwrap().into();
+    assert!(run.code == 1 && !run.stdout.contains("alter-column-type"), "{}{}", run.stdout, run.stderr);
 }
 
 #[test]

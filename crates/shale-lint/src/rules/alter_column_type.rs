@@ -171,4 +171,27 @@ mod tests {
         let found: Vec<_> = report.findings.iter().filter(|f| f.rule == "alter-column-type").map(|f| f.line).collect();
         assert_eq!(found, [3]);
     }
+
+    /// With no database, the type an earlier file declared (already applied, not linted) decides:
+    /// a wider varchar rewrites nothing; a narrower one, or a column whose type no file says, does.
+    #[test]
+    fn an_earlier_file_s_type_decides_without_a_database() {
+        let earlier = crate::tests::script("001.sql", "CREATE TABLE t (id int PRIMARY KEY, v varchar(10), n int);");
+        let on = |sql: &str| {
+            let s = crate::tests::script("002.sql", sql);
+            let report = crate::lint_after([&earlier], [&s], Default::default());
+            let rewrites = report.effects.iter().any(|(_, _, e)| e.rewrites);
+            (report.findings.iter().map(|f| f.rule).collect::<Vec<_>>(), rewrites)
+        };
+        assert_eq!(on("ALTER TABLE t ALTER COLUMN v TYPE varchar(20);"), (vec![], false));
+        assert_eq!(on("ALTER TABLE t ALTER COLUMN v TYPE varchar(5);"), (vec!["alter-column-type"], true));
+        assert_eq!(on("ALTER TABLE t ALTER COLUMN n TYPE bigint;"), (vec!["alter-column-type"], true));
+        // The earlier file's table exists, with data: it is not new to this run.
+        assert_eq!(on("ALTER TABLE t ADD COLUMN w int NOT NULL;").0, ["add-column-not-null-without-default"]);
+        // Widened twice in the run, each judged by the type before it.
+        assert_eq!(
+            on("ALTER TABLE t ALTER COLUMN v TYPE varchar(20);\nALTER TABLE t ALTER COLUMN v TYPE varchar(15);").0,
+            ["alter-column-type"]
+        );
+    }
 }
