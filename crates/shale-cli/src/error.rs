@@ -20,15 +20,40 @@ pub const EXIT_UNAVAILABLE: i32 = 3;
 /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
-/// A migration failed while the migrations were replayed on a throwaway database to build the
-/// schema they make (`drift`, `diff` from a migrations directory): the user's database was not
-/// touched, and the way out is not the one of a failed `up`.
+/// A migration failed while the migrations were replayed on a throwaway database (to build the
+/// schema they make for `drift` or `diff`, for `check`, or for a generated down): the user's
+/// database was not touched, and the way out is not the one of a failed `up`.
 #[derive(Debug)]
 pub struct ReplayFailed {
     pub label: String,
     pub failure: Box<DbFailure>,
-    /// The schema was to be compared with a live database (`drift`).
-    pub for_drift: bool,
+    pub purpose: Replay,
+}
+
+/// What the migrations were replayed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// The schema, to compare with a live database (`drift`).
+    Drift,
+    /// The schema, to compare with another source (`diff`).
+    Diff,
+    /// Each migration applied in order from empty, and each down proven (`check`).
+    Check,
+    /// The schemas before and after migrations without a down (`down --generate`, `new
+    /// --down-from-diff`, `check --generate-downs`).
+    GeneratedDown,
+}
+
+impl ReplayFailed {
+    /// `result` of a run on a throwaway database, a failed migration reported as a replay's.
+    pub fn of<T>(result: Result<T, ShaleError>, purpose: Replay) -> anyhow::Result<T> {
+        match result {
+            Err(ShaleError::Pg(shale_pg::PgError::Migration { label, failure })) => {
+                Err(ReplayFailed { label, failure, purpose }.into())
+            }
+            other => Ok(other?),
+        }
+    }
 }
 
 impl std::fmt::Display for ReplayFailed {
@@ -41,8 +66,8 @@ impl std::fmt::Display for ReplayFailed {
             .unwrap_or_default();
         write!(
             f,
-            "replaying the migrations on a throwaway database, to build the schema they are expected to make, failed at migration {}{at}: {}; nothing ran on your database. {}",
-            self.label,
+            "{}{at}: {}; nothing ran on your database. {}",
+            self.title(),
             self.failure.message,
             self.advice()
         )
@@ -52,17 +77,32 @@ impl std::fmt::Display for ReplayFailed {
 impl std::error::Error for ReplayFailed {}
 
 impl ReplayFailed {
+    /// Where the replay ran, what for, and the migration that failed.
+    fn title(&self) -> String {
+        let why = match self.purpose {
+            Replay::Drift | Replay::Diff => "to build the schema they are expected to make",
+            Replay::Check => "to check that they apply in order from an empty database",
+            Replay::GeneratedDown => "to build the schemas before and after the migration whose down is generated",
+        };
+        format!("replaying the migrations on a throwaway database, {why}, failed at migration {}", self.label)
+    }
+
     /// Why it failed there and what to do, in the CLI's words.
     fn advice(&self) -> String {
         let f = &self.failure;
-        let instead = if self.for_drift {
-            "compare with a schema source instead (`shale drift --against schema.sql`, a database URL or exec:COMMAND)"
-        } else {
-            "compare a schema source instead (a schema file, a database URL or exec:COMMAND)"
+        // The way around a replay that cannot work, where there is one (`check` is the replay).
+        let instead = match self.purpose {
+            Replay::Drift => Some(
+                "compare with a schema source instead (`shale drift --against schema.sql`, a database URL or exec:COMMAND)",
+            ),
+            Replay::Diff => Some("compare a schema source instead (a schema file, a database URL or exec:COMMAND)"),
+            Replay::Check => None,
+            Replay::GeneratedDown => Some("write the down by hand instead (the migration's down file)"),
         };
+        let or_instead = instead.map(|i| format!(", {i}")).unwrap_or_default();
         if !matches!(f.sqlstate.as_str(), "42P01" | "42703" | "42883" | "42704" | "3F000") {
             return format!(
-                "the migrations do not apply in order on an empty database: fix the migration, {instead}, \
+                "the migrations do not apply in order on an empty database: fix the migration{or_instead}, \
                  or use --dev-url for a server like the live one (its version, extensions and roles)"
             );
         }
@@ -71,14 +111,17 @@ impl ReplayFailed {
         match (name, tools.as_slice()) {
             (Some(name), [_, ..]) => format!(
                 "the migration refers to {name}, the history table {} keeps: the tool makes it, the migrations do not \
-                 (and shale keeps its own history). {}, or make the statement skip a database without that table \
-                 (in a DO block that checks to_regclass('{name}'))",
+                 (and shale keeps its own history). {} a database without that table (in a DO block that checks \
+                 to_regclass('{name}'))",
                 Tool::listed(&tools, "or"),
-                capitalized(instead)
+                match instead {
+                    Some(instead) => format!("{}, or make the statement skip", capitalized(instead)),
+                    None => "Make the statement skip".to_string(),
+                }
             ),
             (name, _) => format!(
                 "the migration refers to {}, which the migrations before it do not create (made by hand, by another \
-                 tool, or by the server's setup?): make the migrations create it, {instead}, or use --dev-url for a \
+                 tool, or by the server's setup?): make the migrations create it{or_instead}, or use --dev-url for a \
                  server that has it (roles and extensions belong to the server)",
                 name.unwrap_or("something")
             ),
@@ -163,10 +206,7 @@ pub fn render(error: &anyhow::Error, changes_database: bool) {
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => render_failure(label, failure),
         _ if error.downcast_ref::<ReplayFailed>().is_some() => {
             let replay = error.downcast_ref::<ReplayFailed>().expect("checked above");
-            let title = format!(
-                "replaying the migrations on a throwaway database, to build the schema they are expected to make, failed at migration {}: {}",
-                replay.label, replay.failure.message
-            );
+            let title = format!("{}: {}", replay.title(), replay.failure.message);
             let closing =
                 "this was the throwaway database shale made for the replay, not yours: nothing ran on your database\n";
             render_failure_as(&title, &replay.failure, Some(&replay.advice()), closing)
@@ -991,7 +1031,7 @@ mod tests {
         let role = ReplayFailed {
             label: "3 grants".into(),
             failure: failure("42704", "role \"reporting\" does not exist"),
-            for_drift: true,
+            purpose: Replay::Drift,
         };
         let text = role.to_string();
         assert!(
@@ -1003,9 +1043,27 @@ mod tests {
         assert!(text.contains("refers to reporting, which the migrations before it do not create"), "{text}");
         assert!(text.contains("--dev-url") && text.contains("shale drift --against"), "{text}");
         assert_eq!(exit_code(&role.into()), EXIT_FAILED);
-        let other = ReplayFailed { label: "4 x".into(), failure: failure("22P02", "invalid input"), for_drift: false };
+        let other =
+            ReplayFailed { label: "4 x".into(), failure: failure("22P02", "invalid input"), purpose: Replay::Diff };
         let text = other.to_string();
         assert!(text.contains("do not apply in order on an empty database") && !text.contains("shale drift"), "{text}");
+        // check and a generated down say what the replay was for, and offer no comparison instead.
+        let check = ReplayFailed {
+            label: "1 a".into(),
+            failure: failure("42P01", "relation \"outside_t\" does not exist"),
+            purpose: Replay::Check,
+        };
+        let text = check.to_string();
+        assert!(
+            text.contains("throwaway database, to check that they apply in order from an empty database"),
+            "{text}"
+        );
+        assert!(
+            text.contains("make the migrations create it, or use --dev-url") && !text.contains("instead"),
+            "{text}"
+        );
+        let down = ReplayFailed { purpose: Replay::GeneratedDown, ..check };
+        assert!(down.to_string().contains("write the down by hand instead"), "{down}");
         assert_eq!(quoted_name("relation \"public.goose_db_version\" does not exist"), Some("goose_db_version"));
         // Its --json remedy is the CLI's, as a failed `up`'s is.
         let timeout = db_failure("57014", "canceling statement due to statement timeout");
@@ -1013,7 +1071,7 @@ mod tests {
         let replay = ReplayFailed {
             label: "5 slow".into(),
             failure: Box::new(DbFailure { remedy: library, ..timeout }),
-            for_drift: true,
+            purpose: Replay::Drift,
         };
         let json = to_json(&replay.into());
         assert_eq!(json["replay"], true);

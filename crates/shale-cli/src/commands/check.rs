@@ -8,6 +8,7 @@ use shale::{ConnectionSettings, Migrator, Target, UpRequest};
 use shale_schema::compare::{differences, Difference};
 
 use super::{block_on, load_set, print_json};
+use crate::error::{Replay, ReplayFailed};
 use crate::settings::Settings;
 
 #[derive(Debug, serde::Serialize)]
@@ -71,7 +72,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     let mut stopped = false;
     for m in set.versioned() {
         let before = schema()?;
-        block_on(replay.up(&one, &mut |_| {}))?;
+        ReplayFailed::of(block_on(replay.up(&one, &mut |_| {})), Replay::Check)?;
         let mut check = MigrationCheck {
             version: Some(m.version_text.clone()),
             name: m.name.clone(),
@@ -87,7 +88,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             }
         }
         if m.down.is_some() || check.down_generated {
-            block_on(replay.down(&Target::Steps(1), &mut |_| {}))?;
+            ReplayFailed::of(block_on(replay.down(&Target::Steps(1), &mut |_| {})), Replay::Check)?;
             check.differences = differences(&before, &schema()?);
             check.down_restores_schema = Some(check.differences.is_empty());
             if !check.differences.is_empty() {
@@ -95,13 +96,13 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                 stopped = true;
                 break;
             }
-            block_on(replay.up(&one, &mut |_| {}))?;
+            ReplayFailed::of(block_on(replay.up(&one, &mut |_| {})), Replay::Check)?;
         }
         checks.push(check);
     }
     if !stopped {
         // Repeatables run after the versioned ones, as in a real `up`.
-        block_on(replay.up(&UpRequest::default(), &mut |_| {}))?;
+        ReplayFailed::of(block_on(replay.up(&UpRequest::default(), &mut |_| {})), Replay::Check)?;
     }
     // A squash must build what the files it replaced built: the whole history both ways.
     let squash = match set.versioned().find(|m| m.squashed().is_some()) {
@@ -113,7 +114,10 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                     .database()?
                     .landing_in(scratch.home.clone(), unsquashed.migrations.iter().map(|m| &*m.up.text))?;
                 let migrator = Migrator::new(unsquashed, other.migrator_config(history));
-                block_on(migrator.up(&UpRequest { allow_out_of_order: true, ..Default::default() }, &mut |_| {}))?;
+                ReplayFailed::of(
+                    block_on(migrator.up(&UpRequest { allow_out_of_order: true, ..Default::default() }, &mut |_| {})),
+                    Replay::Check,
+                )?;
                 Some(SquashCheck {
                     label: m.label(),
                     archive: archive.clone(),

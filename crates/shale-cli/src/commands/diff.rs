@@ -16,6 +16,7 @@ use shale_schema::Schema;
 
 use super::block_on;
 use super::throwaway::{live_schema, Scratch, Throwaway};
+use crate::error::{Replay, ReplayFailed};
 use crate::settings::Settings;
 
 #[derive(clap::Args, Debug)]
@@ -168,7 +169,7 @@ pub fn read_beside(
         Source::Migrations(dir) => {
             let set = MigrationSet::read_dir_with_placeholders(dir, placeholders).map_err(shale::Error::Load)?;
             let db = scratch(throwaway, set.migrations.iter().map(|m| &*m.up.text).collect())?;
-            Ok(built(replay(set, history, &db, false, None)?, db))
+            Ok(built(replay(set, history, &db, Replay::Diff, None)?, db))
         }
         Source::File(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -204,13 +205,13 @@ pub fn read_beside(
 
 /// Apply every migration of `set` (up to `to`, when given) to the (empty) scratch database `db` and
 /// read the schema they build.
-/// A migration that fails there is a [`crate::error::ReplayFailed`]: it failed on the scratch
-/// database, not on the user's (`for_drift`: the schema is to be compared with a live database).
+/// A migration that fails there is a [`ReplayFailed`]: it failed on the scratch database, not on
+/// the user's (`purpose`: what the schema is for).
 pub fn replay(
     set: impl Into<std::sync::Arc<MigrationSet>>,
     history: &HistoryTable,
     db: &Scratch,
-    for_drift: bool,
+    purpose: Replay,
     to: Option<&shale::Version>,
 ) -> Result<Schema> {
     let migrator = Migrator::new(set, db.migrator_config(history));
@@ -219,13 +220,7 @@ pub fn replay(
         allow_out_of_order: true,
         ..Default::default()
     };
-    match block_on(migrator.up(&request, &mut |_| {})) {
-        Ok(_) => {}
-        Err(shale::Error::Pg(shale_pg::PgError::Migration { label, failure })) => {
-            return Err(crate::error::ReplayFailed { label, failure, for_drift }.into())
-        }
-        Err(e) => return Err(e.into()),
-    }
+    ReplayFailed::of(block_on(migrator.up(&request, &mut |_| {})), purpose)?;
     db.read_schema(history)
 }
 

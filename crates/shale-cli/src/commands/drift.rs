@@ -12,6 +12,7 @@ use shale_schema::diff::diff;
 use super::diff::{read, read_beside, replay, Source};
 use super::throwaway::live_schema;
 use super::{block_on, migrator, print_json};
+use crate::error::Replay;
 use crate::output::table;
 use crate::settings::Settings;
 use shale::core::plan::{State, StatusRow};
@@ -62,7 +63,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
                 .first()?
                 .landing_in(home, applied.migrations.iter().map(|m| &*m.up.text))?;
             let count = applied.migrations.len();
-            let expected = replay(applied, history, &first, true, None)?;
+            let expected = replay(applied, history, &first, Replay::Drift, None)?;
             actual = without_other_tools_histories(settings, actual, &expected);
             let what = match not_applied.len() {
                 0 => format!("what the {count} migration(s) build"),

@@ -12,6 +12,7 @@ use shale_schema::Schema;
 
 use super::block_on;
 use super::throwaway::Throwaway;
+use crate::error::{Replay, ReplayFailed};
 use crate::settings::Settings;
 
 /// The down computed for one migration.
@@ -57,7 +58,7 @@ pub fn generate(
             allow_out_of_order: true,
             ..Default::default()
         };
-        block_on(replay.up(&request, &mut |_| {}))
+        ReplayFailed::of(block_on(replay.up(&request, &mut |_| {})), Replay::GeneratedDown)
     };
     let versioned: Vec<_> = set.versioned().collect();
     let mut downs = Vec::new();

@@ -50,3 +50,31 @@ fn migrations_without_downs_are_grouped() {
     let run: Run = p.bare().arg("check").output().unwrap().into();
     snapshot!("check_without_downs", common::shown(&p, &run.ok()));
 }
+
+/// A migration that needs something made by hand fails on the throwaway database: check and a
+/// generated down say it was the replay there, not a migration of the user's database.
+#[test]
+fn a_replay_that_fails_says_it_ran_on_the_throwaway_database() {
+    let p = Project::new("check_replay_fails");
+    p.psql("CREATE TABLE outside_t (id int)");
+    p.write("001_a.sql", "ALTER TABLE outside_t ADD COLUMN x int;");
+    p.write("002_b.sql", "CREATE TABLE b (id int);");
+    p.shale(&["up"]).ok();
+    let check = p.shale(&["check"]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stderr.contains("replaying the migrations on a throwaway database, to check that they apply in order")
+            && check.stderr.contains("nothing ran on your database")
+            && !check.stderr.contains("later migrations did not run"),
+        "{}",
+        check.stderr
+    );
+    let down = p.shale(&["down", "--step", "1", "--generate", "--dry-run"]);
+    assert_eq!(down.code, 1, "{}{}", down.stdout, down.stderr);
+    assert!(
+        down.stderr.contains("the migration whose down is generated") && down.stderr.contains("write the down by hand"),
+        "{}",
+        down.stderr
+    );
+    assert_eq!(p.history().len(), 2, "nothing was reverted");
+}
