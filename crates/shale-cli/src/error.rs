@@ -64,13 +64,7 @@ impl std::fmt::Display for ReplayFailed {
             .as_ref()
             .map(|l| format!(" ({}:{}:{})", l.path.display(), l.line, l.column))
             .unwrap_or_default();
-        write!(
-            f,
-            "{}{at}: {}; nothing ran on your database. {}",
-            self.title(),
-            self.failure.message,
-            self.advice()
-        )
+        write!(f, "{}{at}: {}; nothing ran on your database. {}", self.title(), self.failure.message, self.advice())
     }
 }
 
@@ -106,10 +100,8 @@ impl ReplayFailed {
                  or use --dev-url for a server like the live one (its version, extensions and roles)"
             );
         }
-        let name = quoted_name(&f.message);
-        let tools: Vec<Tool> = Tool::ALL.into_iter().filter(|t| name.is_some_and(|n| n == t.default_table())).collect();
-        match (name, tools.as_slice()) {
-            (Some(name), [_, ..]) => format!(
+        match (quoted_name(&f.message), history_table_named(&f.message)) {
+            (_, Some((name, tools))) => format!(
                 "the migration refers to {name}, the history table {} keeps: the tool makes it, the migrations do not \
                  (and shale keeps its own history). {} a database without that table (in a DO block that checks \
                  to_regclass('{name}'))",
@@ -119,7 +111,7 @@ impl ReplayFailed {
                     None => "Make the statement skip".to_string(),
                 }
             ),
-            (name, _) => format!(
+            (name, None) => format!(
                 "the migration refers to {}, which the migrations before it do not create (made by hand, by another \
                  tool, or by the server's setup?): make the migrations create it{or_instead}, or use --dev-url for a \
                  server that has it (roles and extensions belong to the server)",
@@ -132,6 +124,14 @@ impl ReplayFailed {
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// The history table of other tools a server message names first (`relation "schema_migrations"
+/// does not exist`), with the tools that keep a table of that name.
+fn history_table_named(message: &str) -> Option<(&str, Vec<Tool>)> {
+    let name = quoted_name(message)?;
+    let tools: Vec<Tool> = Tool::ALL.into_iter().filter(|t| name == t.default_table()).collect();
+    (!tools.is_empty()).then_some((name, tools))
 }
 
 /// The first double-quoted name in a server message (`relation "schema_migrations" does not
@@ -559,6 +559,15 @@ fn failure_remedy(f: &DbFailure) -> Option<String> {
              existing state with `shale baseline`"
                 .to_string(),
         ),
+        "42P01" => match history_table_named(&f.message) {
+            Some((name, tools)) => Some(format!(
+                "the migration refers to {name}, the history table {} keeps: that tool made it on the databases it \
+                 migrated, shale does not (it keeps its own history), so a database shale starts has none; make the \
+                 statement skip a database without it (in a DO block that checks to_regclass('{name}'))",
+                Tool::listed(&tools, "or")
+            )),
+            None => shale_pg::error::remedy(&f.sqlstate, &f.message),
+        },
         _ => shale_pg::error::remedy(&f.sqlstate, &f.message),
     };
     let Some(part_way) = &f.part_way else { return known };

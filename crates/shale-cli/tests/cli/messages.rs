@@ -37,6 +37,16 @@ fn validate_does_not_say_nothing_was_applied() {
     snapshot!("up_bad_file", shown(&p, &up));
 }
 
+/// A golang-migrate project whose migration alters golang-migrate's own table (as one of Harbor's
+/// does), run by shale on a new database: the help names that table for what it is.
+#[test]
+fn a_migration_on_another_tool_s_history_table_is_named_as_such() {
+    let p = Project::new("msg_tool_table");
+    p.write("0001_a.up.sql", "CREATE TABLE a (id int);");
+    p.write("0002_b.up.sql", "ALTER TABLE schema_migrations ADD COLUMN data_version int;");
+    snapshot!("tool_history_table", shown(&p, &p.shale(&["up"])));
+}
+
 #[test]
 fn a_misspelt_table_gets_a_suggestion() {
     let p = Project::new("msg_inspect");
