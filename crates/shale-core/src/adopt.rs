@@ -461,7 +461,9 @@ fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
 /// line endings (and without a byte order mark), as a signed 32-bit number.
 pub fn flyway_checksum(text: &str) -> i32 {
     let mut crc = crc32fast::Hasher::new();
-    for line in text.strip_prefix('\u{feff}').unwrap_or(text).lines() {
+    // Java's readLine ends a line at \n, \r or \r\n, and the lines are hashed one after the other
+    // without their endings: what is hashed is every byte but the line breaks.
+    for line in text.strip_prefix('\u{feff}').unwrap_or(text).split(['\r', '\n']) {
         crc.update(line.as_bytes());
     }
     crc.finalize() as i32
@@ -929,6 +931,11 @@ mod tests {
         assert_eq!(crc, flyway_checksum("\u{feff}select 1;\r\n"));
         assert_ne!(crc, flyway_checksum("select 2;\n"));
         assert_eq!(crc as u32, crc32fast::hash(b"select 1;"));
+        // Old Mac line endings (a lone \r), also as the last byte: Java reads them as line breaks.
+        let two = flyway_checksum("select 1;\nselect 2;\n");
+        assert_eq!(two, flyway_checksum("select 1;\rselect 2;\r"));
+        assert_eq!(two, flyway_checksum("select 1;\r\n\r\nselect 2;"));
+        assert_eq!(two as u32, crc32fast::hash(b"select 1;select 2;"));
     }
 
     #[test]
