@@ -475,7 +475,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
     let newest = history.current_version();
     let records = Records::new(history);
     let downs = unfinished_downs(history);
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(set.migrations.len() + set.unrunnable.len());
     for m in &set.migrations {
         let record = records.of(m);
         let mut state = migration_state(m, record, baseline.as_ref(), newest.as_ref());
@@ -548,14 +548,11 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             java_class: None,
         });
     }
-    rows.sort_by(|a, b| {
-        let key = |r: &StatusRow| r.version.as_deref().and_then(Version::parse);
-        match (key(a), key(b)) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => a.name.cmp(&b.name),
-        }
+    // Versioned rows by version, then the others by name. Each version is parsed once (`up` plans
+    // through this on every start: a comparison that parsed both sides cost more than the rest).
+    rows.sort_by_cached_key(|r| match r.version.as_deref().and_then(Version::parse) {
+        Some(version) => (false, Some(version), String::new()),
+        None => (true, None, r.name.clone()),
     });
     rows
 }
