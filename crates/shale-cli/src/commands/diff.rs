@@ -214,7 +214,7 @@ pub fn replay(
     purpose: Replay,
     to: Option<&shale::Version>,
 ) -> Result<Schema> {
-    let migrator = Migrator::new(set, db.migrator_config(history));
+    let migrator = Migrator::new(replayable(set.into()), db.migrator_config(history));
     let request = UpRequest {
         target: to.map(|v| shale::Target::Version(v.clone())),
         allow_out_of_order: true,
@@ -222,6 +222,25 @@ pub fn replay(
     };
     ReplayFailed::of(block_on(migrator.up(&request, &mut |_| {})), purpose)?;
     db.read_schema(history)
+}
+
+/// `set` without the migrations shale cannot run (goose's Go ones), for a replay on a throwaway
+/// database, which would otherwise stop before the first of them; a note names each: what it
+/// does to the schema is not in what is built (as a new database `up` builds gets none of it).
+pub fn replayable(set: std::sync::Arc<MigrationSet>) -> std::sync::Arc<MigrationSet> {
+    if set.unrunnable.is_empty() {
+        return set;
+    }
+    for go in &set.unrunnable {
+        eprintln!(
+            "note: {}: migration {} is written in Go, which shale does not run: the replay on the throwaway database leaves it out, so what it does to the schema is not in what is built",
+            go.path.display(),
+            go.version_text
+        );
+    }
+    let mut runnable = MigrationSet::clone(&set);
+    runnable.unrunnable.clear();
+    std::sync::Arc::new(runnable)
 }
 
 /// Run a SQL script as one implicit transaction; an error names `origin:line:column`.
