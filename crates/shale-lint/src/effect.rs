@@ -30,6 +30,11 @@ pub(crate) fn constraint_type(contype: i32) -> ConstrType {
     ConstrType::try_from(contype).unwrap_or(ConstrType::Undefined)
 }
 
+/// `DROP ... CASCADE`: dependent objects go too, columns of tables among them.
+fn cascades(s: &pg_query::protobuf::DropStmt) -> bool {
+    pg_query::protobuf::DropBehavior::try_from(s.behavior) == Ok(pg_query::protobuf::DropBehavior::DropCascade)
+}
+
 pub(crate) fn is_vacuum_full(s: &pg_query::protobuf::VacuumStmt) -> bool {
     s.options.iter().any(|o| matches!(o.node.as_ref(), Some(NodeEnum::DefElem(d)) if d.defname == "full"))
 }
@@ -108,6 +113,25 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
                     | ObjectType::ObjectMatview
                     | ObjectType::ObjectView
                     | ObjectType::ObjectForeignTable => crate::rules::object_names(&s.objects),
+                    // Its table is not in the statement; CONCURRENTLY lets reads and writes go on.
+                    ObjectType::ObjectIndex if s.concurrent => {
+                        return e(String::new(), LockMode::ShareUpdateExclusive, false, false)
+                    }
+                    // Objects no query locks (a function, a type): no table is locked, unless
+                    // CASCADE reaches into tables (a type's columns).
+                    ObjectType::ObjectFunction
+                    | ObjectType::ObjectProcedure
+                    | ObjectType::ObjectRoutine
+                    | ObjectType::ObjectAggregate
+                    | ObjectType::ObjectType
+                    | ObjectType::ObjectDomain
+                    | ObjectType::ObjectCollation
+                    | ObjectType::ObjectCast
+                    | ObjectType::ObjectLanguage
+                        if !cascades(s) =>
+                    {
+                        return Vec::new()
+                    }
                     _ => Vec::new(),
                 },
                 NodeEnum::TruncateStmt(s) => s
@@ -155,7 +179,7 @@ mod tests {
     fn effects_name_the_lock() {
         let s = script(
             "006.sql",
-            "CREATE INDEX CONCURRENTLY i ON users (x);\nALTER TABLE users ADD COLUMN x int;\nALTER TABLE s ADD CONSTRAINT f FOREIGN KEY (u) REFERENCES users (id) NOT VALID;\nALTER TABLE users ALTER COLUMN x TYPE bigint;\nLOCK TABLE t IN SHARE MODE;\nLOCK t;\nDROP TABLE t, app.u;\nTRUNCATE s;\nDROP INDEX i;\n",
+            "CREATE INDEX CONCURRENTLY i ON users (x);\nALTER TABLE users ADD COLUMN x int;\nALTER TABLE s ADD CONSTRAINT f FOREIGN KEY (u) REFERENCES users (id) NOT VALID;\nALTER TABLE users ALTER COLUMN x TYPE bigint;\nLOCK TABLE t IN SHARE MODE;\nLOCK t;\nDROP TABLE t, app.u;\nTRUNCATE s;\nDROP INDEX i;\nDROP FUNCTION f();\nDROP TYPE IF EXISTS mood;\nDROP TYPE mood CASCADE;\n",
         );
         let report = lint([&s]);
         let locks: Vec<_> = report.effects.iter().map(|(_, _, e)| (e.table.as_str(), e.lock, e.rewrites)).collect();
@@ -172,8 +196,13 @@ mod tests {
                 ("app.u", AccessExclusive, false),
                 ("s", AccessExclusive, false),
                 ("", AccessExclusive, false),
+                // DROP FUNCTION and DROP TYPE lock no table; CASCADE may drop a column.
+                ("", AccessExclusive, false),
             ]
         );
+        let concurrently = script("008.sql", "-- shale:no-transaction\nDROP INDEX CONCURRENTLY i;\n");
+        let locks: Vec<_> = lint([&concurrently]).effects.iter().map(|(_, _, e)| e.lock).collect();
+        assert_eq!(locks, [ShareUpdateExclusive]);
     }
 
     #[test]
