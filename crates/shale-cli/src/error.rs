@@ -330,11 +330,19 @@ fn load_hint(error: &LoadError) -> Option<String> {
         LoadProblem::LinkOutside => {
             "copy the file into the directory, or point --dir at the directory it lives in".into()
         }
-        LoadProblem::UnknownPlaceholder { name } => format!(
-            "add it to shale.toml, under `[placeholders]`: `{} = \"VALUE\"`, the value Flyway had as \
-             flyway.placeholders.{name}",
-            shale_core::layout::placeholder_key(name)
-        ),
+        LoadProblem::UnknownPlaceholder { name } => {
+            let key = shale_core::layout::placeholder_key(name);
+            match shale_core::placeholders::flyway_fills(name) {
+                Some(what) => format!(
+                    "add it to shale.toml, under `[placeholders]`: `{key} = \"VALUE\"`: Flyway fills it in itself \
+                     ({what}), shale does not"
+                ),
+                None => format!(
+                    "add it to shale.toml, under `[placeholders]`: `{key} = \"VALUE\"`, the value Flyway had as \
+                     flyway.placeholders.{name}"
+                ),
+            }
+        }
         _ => return error.hint.clone(),
     })
 }

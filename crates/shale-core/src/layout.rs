@@ -754,7 +754,8 @@ fn fill_placeholders_as(
     if layout != Layout::Flyway {
         return Ok((text, None));
     }
-    match placeholders.replace(&text) {
+    let file_name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    match placeholders.for_file(&file_name).replace(&text) {
         Ok(Some(replaced)) => Ok((replaced, Some(text))),
         Ok(None) => Ok((text, None)),
         Err(unknown) => Err(unknown.iter().map(|u| unknown_placeholder(path, &text, u)).collect()),
@@ -778,10 +779,16 @@ fn unknown_placeholder(path: &Path, text: &str, unknown: &crate::placeholders::U
         text,
         unknown.offset,
         format!("Flyway placeholder ${{{name}}} has no value"),
-        Some(format!(
-            "give it a value among the placeholders the migrations are read with: the value Flyway had as \
-             flyway.placeholders.{name}"
-        )),
+        Some(match crate::placeholders::flyway_fills(name) {
+            Some(what) => format!(
+                "give it a value among the placeholders the migrations are read with: Flyway fills it in \
+                 itself ({what}), shale does not"
+            ),
+            None => format!(
+                "give it a value among the placeholders the migrations are read with: the value Flyway had as \
+                 flyway.placeholders.{name}"
+            ),
+        }),
     )
     .of(LoadProblem::UnknownPlaceholder { name: name.clone() })
 }

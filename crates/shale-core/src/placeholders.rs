@@ -12,6 +12,23 @@ pub struct Placeholders {
     values: BTreeMap<String, String>,
 }
 
+/// Flyway's placeholder for the name of the file it fills.
+const FILENAME: &str = "flyway:filename";
+
+/// What Flyway fills one of its own placeholders with, for a message asking for its value.
+pub fn flyway_fills(name: &str) -> Option<&'static str> {
+    Some(match name.strip_prefix("flyway:")? {
+        "user" => "the user it connects as",
+        "database" => "the database's name",
+        "defaultSchema" => "the first of flyway.schemas, else the connection's schema",
+        "timestamp" => "the time of the run",
+        "table" => "its history table's name",
+        "workingDirectory" => "its working directory",
+        "filename" => "the file's name",
+        _ => "a value of its own",
+    })
+}
+
 /// A `${name}` that has no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unknown {
@@ -29,9 +46,21 @@ impl Placeholders {
         self.values.is_empty()
     }
 
-    /// `text` with every placeholder replaced by its value, or `None` when it has none. Flyway's
-    /// own (`${flyway:defaultSchema}`, `${flyway:user}`, ...) are left as they are unless given a
-    /// value; any other without a value is an error: each such name, where it first stands.
+    /// These values, with `${flyway:filename}` the name of the file being filled (Flyway fills it
+    /// in itself), unless it was given one.
+    pub fn for_file(&self, file_name: &str) -> std::borrow::Cow<'_, Placeholders> {
+        if self.values.contains_key(FILENAME) {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut values = self.values.clone();
+        values.insert(FILENAME.to_string(), file_name.to_string());
+        std::borrow::Cow::Owned(Placeholders { values })
+    }
+
+    /// `text` with every placeholder replaced by its value, or `None` when it has none. Any without
+    /// a value is an error, each such name where it first stands: Flyway's own too
+    /// (`${flyway:user}`, `${flyway:defaultSchema}`, ...), which Flyway fills from its connection
+    /// and shale cannot know (left in, they would run as text).
     pub fn replace(&self, text: &str) -> Result<Option<String>, Vec<Unknown>> {
         if !text.contains("${") {
             return Ok(None);
@@ -55,7 +84,6 @@ impl Placeholders {
                     done = end;
                     changed = true;
                 }
-                None if name.starts_with("flyway:") => {}
                 None if unknown.iter().any(|u| u.name == name) => {}
                 None => unknown.push(Unknown { offset: start, name: name.to_string() }),
             }
@@ -121,9 +149,15 @@ mod tests {
     }
 
     #[test]
-    fn flyway_s_own_are_left_alone_and_other_text_is_not_a_placeholder() {
-        let text = "SET search_path = ${flyway:defaultSchema}; SELECT '${ not one }', '${}', '$${x', 'a${'";
-        assert_eq!(Placeholders::default().replace(text).unwrap(), None);
+    fn flyway_s_own_need_a_value_and_other_text_is_not_a_placeholder() {
+        assert_eq!(Placeholders::default().replace("SELECT '${ not one }', '${}', '$${x', 'a${'").unwrap(), None);
+        let text = "SET search_path = ${flyway:defaultSchema};";
+        let unknown = Placeholders::default().replace(text).unwrap_err();
+        assert_eq!((unknown[0].name.as_str(), unknown[0].offset), ("flyway:defaultSchema", 18));
+        // The file's name Flyway fills in, shale does too.
+        let named = Placeholders::default();
+        let named = named.for_file("V3__audit.sql");
+        assert_eq!(named.replace("-- ${flyway:filename}").unwrap().as_deref(), Some("-- V3__audit.sql"));
         let given = Placeholders::new([("flyway:defaultSchema".to_string(), "app".to_string())]);
         assert_eq!(
             given.replace("SET search_path = ${flyway:defaultSchema};").unwrap().as_deref(),

@@ -69,3 +69,32 @@ fn flyway_placeholders_take_their_values_from_shale_toml() {
     config("public");
     p.shale(&["validate"]).ok();
 }
+
+/// Flyway's own placeholders: the file's name is filled in, as Flyway fills it; one Flyway takes
+/// from its connection needs a value, where it ran as text (a column default of '${flyway:user}').
+#[test]
+fn flyway_s_own_placeholders_are_filled_or_asked_for() {
+    let p = Project::new("layouts_flyway_own");
+    p.write(
+        "V1__audit.sql",
+        "CREATE TABLE audit (who text DEFAULT '${flyway:user}');\nCOMMENT ON TABLE audit IS 'made by ${flyway:filename}';\n",
+    );
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("V1__audit.sql:1:39")
+            && run.stderr.contains("${flyway:user} has no value")
+            && run
+                .stderr
+                .contains("`\"flyway:user\" = \"VALUE\"`: Flyway fills it in itself (the user it connects as)"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(p.path().join("shale.toml"), "[placeholders]\n\"flyway:user\" = \"app\"\n").unwrap();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT obj_description('audit'::regclass)"), "made by V1__audit.sql");
+    assert_eq!(
+        p.psql("SELECT column_default FROM information_schema.columns WHERE table_name = 'audit'"),
+        "'app'::text"
+    );
+}
