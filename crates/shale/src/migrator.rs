@@ -896,9 +896,11 @@ async fn facts_for(client: &Client, plan: &Plan) -> Result<shale_pg::inspect::Da
 /// `version` as its migration's file writes it (`0005`), as steps and status rows show it; the
 /// canonical form (`5`) for a version with no file.
 fn written_version(set: &MigrationSet, version: Version) -> String {
-    match set.find(&version) {
-        Some(m) => m.version_text.clone(),
-        None => version.canonical(),
+    match (set.find(&version), set.find_unrunnable(&version)) {
+        (Some(m), _) => m.version_text.clone(),
+        // A goose migration written in Go, applied by goose: its file writes it too.
+        (None, Some(go)) => go.version_text.clone(),
+        (None, None) => version.canonical(),
     }
 }
 

@@ -57,7 +57,7 @@ pub fn run(settings: &Settings, action: DevAction) -> Result<i32> {
             } else {
                 match port {
                     Some(p) => println!("running on port {p} from {}", dir.display()),
-                    None => println!("not running ({} )", dir.display()),
+                    None => println!("not running ({})", dir.display()),
                 }
             }
             return Ok(if port.is_some() { 0 } else { 1 });
