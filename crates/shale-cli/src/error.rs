@@ -286,11 +286,7 @@ fn shale_text(error: &ShaleError) -> String {
         ShaleError::Interrupted { stopped: Some(stopped), .. } => {
             with_tail(&error.to_string(), Some(&stopped.to_string()), Some(stopped_text(stopped)))
         }
-        ShaleError::ForeignHistories(_) => format!(
-            "{error}, and shale has none here yet: take over the one that migrated this database with `shale adopt \
-             --from TOOL` (and --table NAME), or, where that tool's migrations are code, start from the live schema \
-             with `shale baseline --from-database`"
-        ),
+        ShaleError::ForeignHistories(found) => format!("{error}, and shale has none here yet: {}", take_over(found)),
         ShaleError::SeedsBeforeMigrations { .. } => {
             format!("{error}, so run `shale up` first (or `shale up --seed`)")
         }
@@ -345,6 +341,33 @@ fn load_hint(error: &LoadError) -> Option<String> {
         }
         _ => return error.hint.clone(),
     })
+}
+
+/// The commands that take over one of several other tools' histories: `adopt --from` each tool
+/// (with `--table` where a tool has two), or a baseline where the tool's migrations are code.
+pub(crate) fn take_over(found: &[shale_pg::foreign::ForeignTable]) -> String {
+    let twice = |tool: Tool| found.iter().filter(|t| t.tool == tool).count() > 1;
+    let mut adopt: Vec<String> = Vec::new();
+    for t in found.iter().filter(|t| t.tool.migrations_are_sql()) {
+        let command = match twice(t.tool) {
+            true => format!("`shale adopt --from {} --table {}`", t.tool, t.display()),
+            false => format!("`shale adopt --from {}`", t.tool),
+        };
+        if !adopt.contains(&command) {
+            adopt.push(command);
+        }
+    }
+    let mut ways = Vec::new();
+    if !adopt.is_empty() {
+        ways.push(format!("take over the one that migrated this database with {}", adopt.join(" or ")));
+    }
+    if found.iter().any(|t| !t.tool.migrations_are_sql()) {
+        ways.push(
+            "where that tool's migrations are code, start from the live schema with `shale baseline --from-database`"
+                .to_string(),
+        );
+    }
+    ways.join(", or, ")
 }
 
 /// Why another tool's history cannot be adopted, with the way out in the CLI's words.
@@ -1159,22 +1182,41 @@ mod tests {
             "no goose history table (goose_db_version) was found in this database; name it with --table if it was \
              renamed"
         );
+        let found = |tool: Tool, schema: &str, table: &str| shale_pg::foreign::ForeignTable {
+            tool,
+            schema: schema.into(),
+            table: table.into(),
+            in_search_path: true,
+        };
         let e = ShaleError::ForeignHistories(vec![
-            "goose public.goose_db_version".into(),
-            "sqlx public._sqlx_migrations".into(),
+            found(Tool::Goose, "public", "goose_db_version"),
+            found(Tool::Sqlx, "public", "_sqlx_migrations"),
         ]);
         assert_eq!(
             shale_text(&e),
             "more than one migration history is in this database (goose public.goose_db_version, sqlx \
              public._sqlx_migrations), and shale has none here yet: take over the one that migrated this database \
-             with `shale adopt --from TOOL` (and --table NAME), or, where that tool's migrations are code, start \
-             from the live schema with `shale baseline --from-database`"
+             with `shale adopt --from goose` or `shale adopt --from sqlx`"
+        );
+        let e = ShaleError::ForeignHistories(vec![
+            found(Tool::Dbmate, "public", "schema_migrations"),
+            found(Tool::Dbmate, "auth", "schema_migrations"),
+            found(Tool::Alembic, "public", "alembic_version"),
+        ]);
+        assert!(
+            shale_text(&e).ends_with(
+                "with `shale adopt --from dbmate --table public.schema_migrations` or `shale adopt --from dbmate \
+                 --table auth.schema_migrations`, or, where that tool's migrations are code, start from the live \
+                 schema with `shale baseline --from-database`"
+            ),
+            "{}",
+            shale_text(&e)
         );
         for e in [
             ShaleError::NoForeignHistory { tool: None, table: None },
             ShaleError::NoForeignHistory { tool: Some(Tool::Goose), table: None },
             ShaleError::NoForeignHistory { tool: None, table: Some("x.y".into()) },
-            ShaleError::ForeignHistories(vec!["goose public.goose_db_version".into()]),
+            ShaleError::ForeignHistories(vec![found(Tool::Goose, "public", "goose_db_version")]),
         ] {
             let words = format!("{e} {}", e.hint().unwrap_or_default());
             assert!(!words.contains("shale ") && !words.contains("--"), "{words}");

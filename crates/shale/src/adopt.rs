@@ -259,7 +259,7 @@ impl Migrator {
 
 /// More than one other tool's history: which one to take over must be said.
 pub(crate) fn foreign_histories(found: &[ForeignTable]) -> Error {
-    Error::ForeignHistories(found.iter().map(|t| format!("{} {}", t.tool, t.display())).collect())
+    Error::ForeignHistories(found.to_vec())
 }
 
 /// A note when the other tool's table is not in the schema unqualified names go to on this

@@ -47,10 +47,10 @@ pub enum Error {
     /// request named it). [`Error::hint`] says what to try.
     #[error("{}", no_foreign_history_text(*tool, table.as_deref()))]
     NoForeignHistory { tool: Option<Tool>, table: Option<String> },
-    /// Adopting found more than one other tool's history table (each "tool schema.table"): the
-    /// request must say which to take over.
-    #[error("more than one migration history is in this database ({})", .0.join(", "))]
-    ForeignHistories(Vec<String>),
+    /// More than one other tool's history table where shale has none (those on the search_path,
+    /// or anywhere when none is there): the request must say which to take over.
+    #[error("more than one migration history is in this database ({})", histories_text(.0))]
+    ForeignHistories(Vec<shale_pg::foreign::ForeignTable>),
     /// Seeds run after the migrations, and `pending` migrations are not applied yet.
     #[error("{pending} migration(s) are pending: seeds run after the migrations")]
     SeedsBeforeMigrations { pending: usize },
@@ -297,4 +297,9 @@ fn applied_before(applied: &[String]) -> String {
         0 => "; nothing was applied by this run".to_string(),
         n => format!("; applied and committed before that: {n} migration(s), {}", applied.join(", ")),
     }
+}
+
+/// Each history as "tool schema.table".
+fn histories_text(found: &[shale_pg::foreign::ForeignTable]) -> String {
+    found.iter().map(|t| format!("{} {}", t.tool, t.display())).collect::<Vec<_>>().join(", ")
 }

@@ -227,10 +227,9 @@ pub(crate) fn note_foreign(found: &[shale_pg::foreign::ForeignTable]) {
         several => {
             let tables: Vec<String> = several.iter().map(|t| format!("{} ({})", t.tool, t.display())).collect();
             eprintln!(
-                "note: this database holds the histories of more than one tool, {}, and shale has none here yet: \
-                 `shale adopt --from TOOL` takes over the one that migrated it (`shale baseline --from-database` \
-                 where that tool's migrations are code)",
-                tables.join(", ")
+                "note: this database holds the histories of more than one tool, {}, and shale has none here yet: {}",
+                tables.join(", "),
+                crate::error::take_over(several)
             );
             return;
         }

@@ -658,7 +658,8 @@ fn two_tools_histories_are_both_named_and_one_must_be_chosen() {
         status.stderr.contains("more than one tool")
             && status.stderr.contains("golang-migrate (public.schema_migrations)")
             && status.stderr.contains("alembic (public.alembic_version)")
-            && status.stderr.contains("`shale adopt --from TOOL`")
+            && status.stderr.contains("`shale adopt --from golang-migrate`")
+            && status.stderr.contains("`shale baseline --from-database`")
             && !status.stderr.contains("--nothing"),
         "{}",
         status.stderr
@@ -666,7 +667,8 @@ fn two_tools_histories_are_both_named_and_one_must_be_chosen() {
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}{}", up.stdout, up.stderr);
     assert!(
-        up.stderr.contains("more than one migration history") && up.stderr.contains("--from TOOL"),
+        up.stderr.contains("more than one migration history")
+            && up.stderr.contains("`shale adopt --from golang-migrate`"),
         "{}",
         up.stderr
     );
