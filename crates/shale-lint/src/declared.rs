@@ -31,9 +31,12 @@ impl DeclaredTypes {
             NodeEnum::CreateStmt(s) => {
                 let Some(r) = &s.relation else { return };
                 let table = relation_name(r);
-                let prefix = column_key(&table, "");
-                // A table made again (after a DROP) has only the columns it declares now.
-                self.types.retain(|k, _| !k.starts_with(&prefix));
+                // A table made again (after a DROP) has only the columns it declares now; with
+                // IF NOT EXISTS, the table there may be another one: nothing is known of it.
+                self.forget_table(&table);
+                if s.if_not_exists {
+                    return;
+                }
                 for element in &s.table_elts {
                     if let Some(NodeEnum::ColumnDef(def)) = element.node.as_ref() {
                         self.declare(&table, &def.colname, def.type_name.as_ref());
@@ -50,6 +53,10 @@ impl DeclaredTypes {
                         _ => None,
                     };
                     match (alter_type(c.subtype), def) {
+                        // IF NOT EXISTS may have added nothing: the column there keeps its type.
+                        (AlterTableType::AtAddColumn, Some(def)) if c.missing_ok => {
+                            self.types.remove(&column_key(&table, &def.colname));
+                        }
                         (AlterTableType::AtAddColumn, Some(def)) => {
                             self.declare(&table, &def.colname, def.type_name.as_ref())
                         }
@@ -65,10 +72,25 @@ impl DeclaredTypes {
             }
             NodeEnum::RenameStmt(s) if s.subname.is_empty() => {
                 // A table renamed: its columns are not followed (an unknown type is judged as
-                // rewriting, the safe side).
+                // rewriting, the safe side), and what was known under the new name is not its.
                 if let Some(r) = &s.relation {
-                    let prefix = column_key(&relation_name(r), "");
-                    self.types.retain(|k, _| !k.starts_with(&prefix));
+                    let table = relation_name(r);
+                    self.forget_table(&table);
+                    let renamed = match table.rsplit_once('.') {
+                        Some((schema, _)) => format!("{schema}.{}", s.newname),
+                        None => s.newname.clone(),
+                    };
+                    self.forget_table(&renamed);
+                }
+            }
+            NodeEnum::DropStmt(s) => {
+                for table in crate::rules::object_names(&s.objects) {
+                    self.forget_table(&table);
+                }
+            }
+            NodeEnum::CreateTableAsStmt(s) => {
+                if let Some(r) = s.into.as_ref().and_then(|i| i.rel.as_ref()) {
+                    self.forget_table(&relation_name(r));
                 }
             }
             NodeEnum::RenameStmt(s) => {
@@ -78,6 +100,11 @@ impl DeclaredTypes {
             }
             _ => {}
         }
+    }
+
+    fn forget_table(&mut self, table: &str) {
+        let prefix = column_key(table, "");
+        self.types.retain(|k, _| !k.starts_with(&prefix));
     }
 
     fn declare(&mut self, table: &str, column: &str, type_name: Option<&TypeName>) {
@@ -172,5 +199,23 @@ mod tests {
         assert_eq!((types.get("r", "v"), types.get("s", "v")), (None, None));
         let again = learned("CREATE TABLE t (v varchar(10)); DROP TABLE t; CREATE TABLE t (v int);");
         assert_eq!(again.get("t", "v"), None, "the table made again declares v anew");
+    }
+
+    /// What may have done nothing, or made the name another table's, leaves the type unknown.
+    #[test]
+    fn if_not_exists_drops_and_swaps_forget() {
+        let types = learned(
+            "CREATE TABLE t (v varchar(10)); ALTER TABLE t ADD COLUMN IF NOT EXISTS v varchar(10);
+             CREATE TABLE u (v varchar(10)); CREATE TABLE IF NOT EXISTS u (v varchar(10));",
+        );
+        assert_eq!((types.get("t", "v"), types.get("u", "v")), (None, None));
+        // The table swap: a new table renamed over a dropped one.
+        let swapped = learned(
+            "CREATE TABLE users (email varchar(100)); CREATE TABLE users_new (email text);
+             DROP TABLE users; ALTER TABLE users_new RENAME TO users;",
+        );
+        assert_eq!(swapped.get("users", "email"), None);
+        let dropped = learned("CREATE TABLE t (v varchar(10)); DROP TABLE IF EXISTS t;");
+        assert_eq!(dropped.get("t", "v"), None);
     }
 }

@@ -54,6 +54,16 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             let (mut actual, home) = live_schema(&live.config.connection, &live.config.session, &live.config.history)?;
             // Compared with what the migrations applied there build: one not applied yet is not drift.
             let (applied, pending) = applied_only(&live.set, &block_on(live.status())?);
+            // A fix comes after the migrations not applied yet: made against what only the applied
+            // ones build, it could repeat their work (a column a pending one adds) and fail.
+            if args.fix.is_some() && !pending.is_empty() {
+                anyhow::bail!(shale::Error::Invalid(format!(
+                    "--fix is written to run after every migration, and {} migration(s) are not applied to this \
+                     database ({}): apply them first (`shale up`), then run `shale drift --fix` again",
+                    pending.len(),
+                    pending.join(", ")
+                )));
+            }
             note_pending(settings, &pending);
             not_applied = pending;
             throwaway = Some(Throwaway::create(args.dev_url.as_deref())?);

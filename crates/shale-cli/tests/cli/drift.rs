@@ -126,6 +126,9 @@ fn migrations_not_applied_yet_are_not_drift() {
     );
     let json = p.shale(&["drift", "--json"]).ok().json();
     assert_eq!(json["not_applied"], serde_json::json!(["002 b", "003 c"]));
+    // A fix would come after the pending ones: refused until they are applied.
+    let fix = p.shale(&["drift", "--fix", "x", "--direction", "adopt"]);
+    assert!(fix.code == 2 && fix.stderr.contains("apply them first"), "{}{}", fix.stdout, fix.stderr);
     // What the applied ones built is still compared: a table they made, dropped by hand, is drift.
     p.psql("DROP TABLE a");
     let run = p.shale(&["drift"]);
