@@ -751,7 +751,8 @@ fn fill_placeholders_as(
     layout: Layout,
     placeholders: &Placeholders,
 ) -> Result<(String, Option<String>), Vec<LoadError>> {
-    if layout != Layout::Flyway {
+    // Most files have no placeholder: nothing to fill, no values copied for the file's name.
+    if layout != Layout::Flyway || !text.contains("${") {
         return Ok((text, None));
     }
     let file_name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();

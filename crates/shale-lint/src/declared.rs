@@ -11,6 +11,7 @@ use pg_query::protobuf::{AlterTableType, TypeName};
 use pg_query::NodeEnum;
 
 use crate::effect::{alter_type, relation_name};
+use crate::rules::{base_type, sibling, type_modifiers};
 
 /// Declared types by `table.column`, the table keyed as the linter keys relations.
 #[derive(Debug, Default)]
@@ -76,11 +77,7 @@ impl DeclaredTypes {
                 if let Some(r) = &s.relation {
                     let table = relation_name(r);
                     self.forget_table(&table);
-                    let renamed = match table.rsplit_once('.') {
-                        Some((schema, _)) => format!("{schema}.{}", s.newname),
-                        None => s.newname.clone(),
-                    };
-                    self.forget_table(&renamed);
+                    self.forget_table(&sibling(&table, &s.newname));
                 }
             }
             NodeEnum::DropStmt(s) => {
@@ -126,22 +123,8 @@ fn format_type(type_name: &TypeName) -> Option<String> {
     if !type_name.array_bounds.is_empty() || type_name.setof {
         return None;
     }
-    let name = match type_name.names.last()?.node.as_ref()? {
-        NodeEnum::String(s) => s.sval.to_ascii_lowercase(),
-        _ => return None,
-    };
-    let modifiers: Option<Vec<String>> = type_name
-        .typmods
-        .iter()
-        .map(|m| match m.node.as_ref() {
-            Some(NodeEnum::AConst(c)) => match &c.val {
-                Some(pg_query::protobuf::a_const::Val::Ival(i)) => Some(i.ival.to_string()),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect();
-    let modifiers = modifiers?;
+    let name = base_type(type_name)?;
+    let modifiers: Vec<String> = type_modifiers(type_name)?.iter().map(i64::to_string).collect();
     let base = match name.as_str() {
         "varchar" => "character varying",
         "text" => "text",

@@ -54,25 +54,11 @@ fn rewriting_changes<'n>(node: &'n NodeEnum, context: &Context) -> Option<(Strin
 /// the column's type as `format_type` writes it; a USING clause is not passed here (it may
 /// compute anything).
 fn keeps_the_rows(old: &str, new: &TypeName) -> bool {
-    let name = new.names.last().and_then(|n| match n.node.as_ref() {
-        Some(NodeEnum::String(s)) => Some(s.sval.to_ascii_lowercase()),
-        _ => None,
-    });
+    let name = super::base_type(new);
     if !new.array_bounds.is_empty() || new.setof {
         return false;
     }
-    let modifiers: Option<Vec<i64>> = new
-        .typmods
-        .iter()
-        .map(|m| match m.node.as_ref() {
-            Some(NodeEnum::AConst(c)) => match &c.val {
-                Some(pg_query::protobuf::a_const::Val::Ival(i)) => Some(i64::from(i.ival)),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect();
-    let Some(modifiers) = modifiers else { return false };
+    let Some(modifiers) = super::type_modifiers(new) else { return false };
     let (old_name, old_modifiers) = match old.split_once('(') {
         Some((name, rest)) => {
             let numbers: Option<Vec<i64>> =

@@ -378,18 +378,34 @@ pub(crate) fn object_names(objects: &[pg_query::protobuf::Node]) -> Vec<String> 
 
 /// The last part of a column's type name, lower-case (`pg_catalog.int4` -> `int4`).
 fn type_name(col: &pg_query::protobuf::ColumnDef) -> String {
-    col.type_name
-        .as_ref()
-        .and_then(|t| t.names.last())
-        .and_then(|n| match n.node.as_ref() {
-            Some(NodeEnum::String(s)) => Some(s.sval.to_ascii_lowercase()),
+    col.type_name.as_ref().and_then(base_type).unwrap_or_default()
+}
+
+/// A type's own name, lower-case, without its schema (`pg_catalog.varchar` -> `varchar`).
+pub(crate) fn base_type(t: &pg_query::protobuf::TypeName) -> Option<String> {
+    match t.names.last()?.node.as_ref()? {
+        NodeEnum::String(s) => Some(s.sval.to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+/// A type's modifiers (`varchar(20)` -> `[20]`, `numeric(12, 2)` -> `[12, 2]`); None when one is
+/// not a plain integer.
+pub(crate) fn type_modifiers(t: &pg_query::protobuf::TypeName) -> Option<Vec<i64>> {
+    t.typmods
+        .iter()
+        .map(|m| match m.node.as_ref() {
+            Some(NodeEnum::AConst(c)) => match &c.val {
+                Some(pg_query::protobuf::a_const::Val::Ival(i)) => Some(i64::from(i.ival)),
+                _ => None,
+            },
             _ => None,
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// `name` in the schema of `like` (`app.old` + `new` -> `app.new`).
-fn sibling(like: &str, name: &str) -> String {
+pub(crate) fn sibling(like: &str, name: &str) -> String {
     match like.rsplit_once('.') {
         Some((schema, _)) => format!("{schema}.{name}"),
         None => name.to_string(),
