@@ -250,7 +250,7 @@ pub enum Command {
         force: bool,
     },
     /// Take over the history another tool (golang-migrate, dbmate, goose, sqlx, diesel, Flyway,
-    /// refinery, node-pg-migrate) kept in this database: nothing runs, its table is left as it is
+    /// refinery, node-pg-migrate, pop) kept in this database: nothing runs, its table is left as it is
     #[command(after_help = "Examples:
   shale adopt --dry-run
   shale adopt
@@ -425,7 +425,7 @@ pub struct LintArgs {
 #[derive(Debug, Args)]
 pub struct AdoptArgs {
     /// The tool whose history to take over, when more than one is found or the table was renamed
-    #[arg(long, value_name = "TOOL", value_parser = ["golang-migrate", "dbmate", "goose", "sqlx", "diesel", "flyway", "refinery", "node-pg-migrate", "alembic", "django", "rails"])]
+    #[arg(long, value_name = "TOOL", value_parser = ["golang-migrate", "dbmate", "goose", "sqlx", "diesel", "flyway", "refinery", "node-pg-migrate", "pop", "alembic", "django", "rails"])]
     pub from: Option<String>,
     /// The other tool's history table (`name` or `schema.name`), when not its default
     #[arg(long, value_name = "NAME")]

@@ -19,6 +19,9 @@ pub enum Tool {
     Flyway,
     Refinery,
     NodePgMigrate,
+    /// gobuffalo's pop (soda, and Ory's popx): `schema_migration`, one row per version, written
+    /// as the file's name writes it; a file per database (`.postgres.up.sql`), PostgreSQL's read.
+    Pop,
     /// SQLAlchemy's Alembic: its migrations are Python scripts, so its history is not taken over
     /// (see [`Tool::migrations_are_sql`]); shale starts from the live schema instead.
     Alembic,
@@ -30,7 +33,7 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 11] = [
+    pub const ALL: [Tool; 12] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -39,6 +42,7 @@ impl Tool {
         Tool::Flyway,
         Tool::Refinery,
         Tool::NodePgMigrate,
+        Tool::Pop,
         Tool::Alembic,
         Tool::Django,
         Tool::Rails,
@@ -55,6 +59,7 @@ impl Tool {
             Tool::Flyway => "flyway",
             Tool::Refinery => "refinery",
             Tool::NodePgMigrate => "node-pg-migrate",
+            Tool::Pop => "pop",
             Tool::Alembic => "alembic",
             Tool::Django => "django",
             Tool::Rails => "rails",
@@ -67,6 +72,7 @@ impl Tool {
             "migrate" | "golang_migrate" => "golang-migrate",
             "node_pg_migrate" | "pg-migrate" => "node-pg-migrate",
             "activerecord" | "active-record" => "rails",
+            "popx" | "soda" | "buffalo" => "pop",
             other => other,
         };
         Tool::ALL.into_iter().find(|t| t.as_str() == text)
@@ -82,6 +88,7 @@ impl Tool {
             Tool::Flyway => "flyway_schema_history",
             Tool::Refinery => "refinery_schema_history",
             Tool::NodePgMigrate => "pgmigrations",
+            Tool::Pop => "schema_migration",
             Tool::Alembic => "alembic_version",
             Tool::Django => "django_migrations",
         }
@@ -99,6 +106,7 @@ impl Tool {
             "flyway_schema_history" | "schema_version" if has("installed_rank") && has("success") => Some(Tool::Flyway),
             "refinery_schema_history" if has("version") => Some(Tool::Refinery),
             "pgmigrations" if has("name") && has("run_on") => Some(Tool::NodePgMigrate),
+            "schema_migration" if has("version") => Some(Tool::Pop),
             "alembic_version" if has("version_num") => Some(Tool::Alembic),
             "django_migrations" if has("app") && has("name") && has("applied") => Some(Tool::Django),
             _ => None,
@@ -317,6 +325,9 @@ pub enum AdoptNote {
     /// A migration the tool ran from code (Flyway's Java migrations), recorded as applied with no
     /// file; `port_to` is the SQL file to port it to.
     Java { tool: Tool, version: String, class: String, port_to: String },
+    /// A version in the tool's history that no file has, older than one a file has: for pop, a
+    /// migration popx ran from Go code (Ory's services register a few), which shale cannot run.
+    NoFileBefore { tool: Tool, key: String },
     /// Nothing was taken over: migrating runs every migration.
     Nothing,
     /// The tool's history is in schema `schema`, and unqualified names on this connection go to
@@ -341,6 +352,11 @@ impl AdoptNote {
                 "migration {version} ({class}) is a Java migration: {tool} ran it here, shale cannot run it, so it is \
                  recorded as applied with no file; a new database gets nothing of it from {migrating}: if one needs its \
                  work, port it to SQL as {port_to}"
+            ),
+            AdoptNote::NoFileBefore { tool, key } => format!(
+                "version {key} in {tool}'s history has no file here, while later ones have: a migration {tool} ran \
+                 from Go code (popx registers some), or one whose file is gone; nothing is recorded for it, and a new \
+                 database gets nothing of it from {migrating}: if one needs its work, port it to SQL"
             ),
             AdoptNote::Nothing => format!("nothing taken over: {migrating} runs every migration"),
             AdoptNote::Schema { tool, schema, now, path } => format!(
@@ -457,6 +473,12 @@ fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
     }
 }
 
+/// Whether pop's history row `key` says `m` is applied: its version as the file writes it, or, as
+/// Ory's popx reads rows pop wrote before its versions grew longer, the version's first 14 digits.
+fn pop_applied(key: &str, m: &Migration) -> bool {
+    matches(Tool::Pop, m, key) || (key.len() == 14 && m.version_text.len() > 14 && m.version_text.starts_with(key))
+}
+
 /// Flyway's checksum of a script: one CRC32 over the UTF-8 bytes of its lines, without their
 /// line endings (and without a byte order mark), as a signed 32-bit number.
 pub fn flyway_checksum(text: &str) -> i32 {
@@ -525,7 +547,17 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
         ForeignState::Entries(entries) => {
             let baseline = entries.iter().filter(|e| e.baseline).filter_map(|e| Version::parse(&e.key)).max();
             let mut applied = Vec::new();
+            let mut without_file = Vec::new();
             for entry in entries.iter().filter(|e| !e.baseline && !e.repeatable) {
+                if tool == Tool::Pop {
+                    let covered: Vec<&Migration> =
+                        versioned.iter().copied().filter(|m| pop_applied(&entry.key, m)).collect();
+                    if covered.is_empty() {
+                        without_file.push(entry.key.clone());
+                    }
+                    applied.extend(covered);
+                    continue;
+                }
                 if entry.failed {
                     problems.push(AdoptProblem::Failed { tool, table: foreign.table.clone(), key: entry.key.clone() });
                     continue;
@@ -567,6 +599,15 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
                     }
                     None if baseline.as_ref().is_some_and(|b| Version::parse(&entry.key).is_some_and(|v| &v <= b)) => {}
                     None => problems.push(AdoptProblem::NoFile { tool, key: entry.key.clone() }),
+                }
+            }
+            // A version with no file is passed over (with a note) only below one a file has: the
+            // newest the tool applied must be here, or this is not the directory it ran.
+            let newest = applied.iter().filter_map(|m| m.version.clone()).max();
+            for key in without_file {
+                match (Version::parse(&key), &newest) {
+                    (Some(v), Some(newest)) if &v < newest => notes.push(AdoptNote::NoFileBefore { tool, key }),
+                    _ => problems.push(AdoptProblem::NoFile { tool, key }),
                 }
             }
             if let Some(b) = &baseline {
@@ -705,6 +746,43 @@ mod tests {
             assert_eq!(adopted_from(&adopted_reason(tool, "public.t")), Some(tool));
         }
         assert_eq!(adopted_from("restored by hand"), None);
+    }
+
+    #[test]
+    fn pop_s_rows_are_versions_as_written_and_its_older_rows_their_first_14_digits() {
+        let files = set(&[
+            "20150100000001000000_networks.postgres.up.sql",
+            "20191100000001000000_identities.up.sql",
+            "20191100000001000001_identities.up.sql",
+            "20251105000000000003_not_null.up.sql",
+            "20260101000000000000_later.up.sql",
+        ]);
+        let history = |keys: &[&str]| entries(Tool::Pop, keys);
+        // A row pop wrote before Ory's versions grew to 20 digits covers every version it begins;
+        // a row popx wrote for a migration of Go code (no file) is noted, being older than one a
+        // file has.
+        let adoption = plan_adoption(
+            &files,
+            &history(&["20150100000001000000", "20191100000001", "20251105000000000001", "20251105000000000003"]),
+        )
+        .unwrap();
+        assert_eq!(
+            labels(&adoption.applied),
+            [
+                "20150100000001000000 networks",
+                "20191100000001000000 identities",
+                "20191100000001000001 identities",
+                "20251105000000000003 not_null"
+            ]
+        );
+        assert_eq!(labels(&adoption.pending), ["20260101000000000000 later"]);
+        assert_eq!(adoption.version.as_deref(), Some("20251105000000000003"));
+        assert_eq!(adoption.notes, [AdoptNote::NoFileBefore { tool: Tool::Pop, key: "20251105000000000001".into() }]);
+        // The newest row with no file: not the directory pop ran, or a file is missing.
+        let problems = plan_adoption(&files, &history(&["20150100000001000000", "20270101000000000000"])).unwrap_err();
+        assert!(matches!(&problems[..], [AdoptProblem::NoFile { key, .. }] if key == "20270101000000000000"));
+        assert_eq!(Tool::parse("popx"), Some(Tool::Pop));
+        assert_eq!(Tool::recognize("schema_migration", &["version".into(), "version_self".into()]), Some(Tool::Pop));
     }
 
     #[test]
@@ -897,7 +975,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 8);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 9);
     }
 
     #[test]

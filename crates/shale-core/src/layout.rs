@@ -576,7 +576,7 @@ impl MigrationSet {
                 Classified::Ignore => {}
                 Classified::Skipped(reason) => ignored.push(Ignored { path, reason }),
                 Classified::Bad(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
-                Classified::Part { key, version_text, name, role, layout } => {
+                Classified::Part { key, version_text, name, role, layout, marks } => {
                     // Flyway's placeholders, in Flyway's files: the checksum stays the file's own.
                     let (text, raw) = match fill_placeholders_as(&path, text, layout, placeholders) {
                         Ok(filled) => filled,
@@ -595,7 +595,7 @@ impl MigrationSet {
                         group.layout = layout;
                     }
                     let relative = file.relative.to_string_lossy().replace('\\', "/");
-                    group.parts.push(Part { role, path, text, raw, relative });
+                    group.parts.push(Part { role, marks, path, text, raw, relative });
                 }
             }
         }
@@ -964,11 +964,56 @@ enum Classified {
         name: String,
         role: Role,
         layout: Layout,
+        marks: PopMarks,
     },
 }
 
+/// What a pop (or Ory's popx) file's name says beyond the version and name:
+/// `{version}_{name}[.{database}][.autocommit].{up|down}.sql`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct PopMarks {
+    /// Written for PostgreSQL (`.postgres.`, `.postgresql.`, `.pg.`): it takes the place of the
+    /// file of the same version written for every database.
+    postgres: bool,
+    /// `.autocommit.`: pop runs it outside a transaction.
+    autocommit: bool,
+}
+
+/// A pop file's name, by what follows its name.
+enum PopFile<'a> {
+    /// `stem` without the marks, and the marks.
+    Marked(&'a str, PopMarks),
+    /// Written for another database (`.mysql.`, `.sqlite3.`, `.cockroach.`, ...): not PostgreSQL's.
+    OtherDatabase,
+}
+
+/// The marks of pop's per-database files at the end of `stem` (the name without `.up.sql` or
+/// `.down.sql`). Database names as pop reads them, aliases included, case aside.
+fn pop_file(stem: &str) -> PopFile<'_> {
+    let (rest, autocommit) = match stem.len().checked_sub(".autocommit".len()) {
+        Some(cut) if stem.is_char_boundary(cut) && stem[cut..].eq_ignore_ascii_case(".autocommit") => {
+            (&stem[..cut], true)
+        }
+        _ => (stem, false),
+    };
+    let Some((before, database)) = rest.rsplit_once('.') else {
+        return PopFile::Marked(rest, PopMarks { postgres: false, autocommit });
+    };
+    match database.to_ascii_lowercase().as_str() {
+        "postgres" | "postgresql" | "pg" | "pgx" => PopFile::Marked(before, PopMarks { postgres: true, autocommit }),
+        "cockroach" | "cockroachdb" | "crdb" | "mysql" | "mariadb" | "sqlite3" | "sqlite" | "yugabyte"
+        | "yugabytedb" => PopFile::OtherDatabase,
+        _ => PopFile::Marked(rest, PopMarks { postgres: false, autocommit }),
+    }
+}
+
+/// Why a pop `.autocommit.` file runs outside a transaction.
+const POP_AUTOCOMMIT: &str = "its file name says `.autocommit` (pop runs such a file outside a transaction)";
+
 struct Part {
     role: Role,
+    /// pop's marks of the file's name (none for another tool's file).
+    marks: PopMarks,
     path: PathBuf,
     text: String,
     /// The file as written, when placeholders were replaced in `text`.
@@ -1006,6 +1051,7 @@ fn classify(relative: &Path) -> Classified {
                 name,
                 role,
                 layout: Layout::DieselFolder,
+                marks: PopMarks::default(),
             }
         }
         // Any other folder, at any depth: Flyway's files are read there, as Flyway reads the
@@ -1034,6 +1080,7 @@ fn classify_file(file: &str) -> Classified {
             name: name.to_string(),
             role: Role::Single,
             layout: Layout::Flyway,
+            marks: PopMarks::default(),
         };
     }
     for (prefix, role) in [("V", Role::Single), ("U", Role::Down)] {
@@ -1047,6 +1094,7 @@ fn classify_file(file: &str) -> Classified {
                         name: name.to_string(),
                         role,
                         layout: Layout::Flyway,
+                        marks: PopMarks::default(),
                     };
                 }
             }
@@ -1059,10 +1107,18 @@ fn classify_file(file: &str) -> Classified {
     } else {
         (stem, Role::Single, Layout::SingleFile)
     };
+    // pop keeps a file per database for a version: PostgreSQL's are read, the others left alone.
+    let (stem, marks) = match layout {
+        Layout::UpDownPair => match pop_file(stem) {
+            PopFile::Marked(stem, marks) => (stem, marks),
+            PopFile::OtherDatabase => return Classified::Ignore,
+        },
+        _ => (stem, PopMarks::default()),
+    };
     match split_version(stem, false) {
         Some((version_text, name)) => {
             let key = format!("v:{}", Version::parse(&version_text).unwrap().canonical());
-            Classified::Part { key, version_text, name, role, layout }
+            Classified::Part { key, version_text, name, role, layout, marks }
         }
         None if looks_versioned(file) => Classified::Bad(format!("`{file}` fits no migration naming convention")),
         // A script kept beside the migrations (data, a schema dump): diesel, golang-migrate,
@@ -1103,6 +1159,13 @@ fn classify_other(name: &str) -> Other {
         {
             return Other::GoMigration { version_text: version_text.to_string(), name: name.to_string() };
         }
+    }
+    // pop's own language: skipped, the schema a new database gets would lack what it does.
+    if extension == "fizz" && looks_versioned(name) {
+        return Other::Mistake(format!(
+            "is a fizz migration (pop's own language), which shale does not run: write what it does as SQL in \
+             `{stem}.sql` (the SQL pop runs for it on PostgreSQL) in its place"
+        ));
     }
     let sql_like = extension.starts_with("sq") || matches!(extension.as_str(), "psql" | "pgsql" | "up" | "down");
     if looks_versioned(name) && sql_like {
@@ -1192,7 +1255,15 @@ impl Group {
                 Role::Down => &mut down,
                 Role::DieselMetadata => &mut metadata,
             };
-            if let Some(first) = slot.as_ref().map(|p: &Part| p.path.clone()) {
+            if let Some(first) = slot.as_ref().map(|p: &Part| (p.path.clone(), p.marks.postgres)) {
+                // pop: the file for PostgreSQL runs instead of the one for every database.
+                let (first, first_for_postgres) = first;
+                if first_for_postgres != part.marks.postgres {
+                    if part.marks.postgres {
+                        *slot = Some(part);
+                    }
+                    continue;
+                }
                 errors.push(match version_text.as_str() {
                     "" => LoadError::file(
                         &part.path,
@@ -1239,11 +1310,14 @@ impl Group {
             (Layout::SingleFile, None) => single_file(up, force_no_tx, splitting)?,
             (_, down) => {
                 let up_range = 0..up.text.len();
-                let up_script = script(up.path, up.text, up_range, force_no_tx, splitting).map_err(|e| vec![e])?;
+                let no_tx = |part: &Part| if part.marks.autocommit { Some(POP_AUTOCOMMIT) } else { force_no_tx };
+                let up_no_tx = no_tx(&up);
+                let up_script = script(up.path, up.text, up_range, up_no_tx, splitting).map_err(|e| vec![e])?;
                 let down_script = match down {
                     Some(d) => {
                         let r = 0..d.text.len();
-                        Some(script(d.path, d.text, r, force_no_tx, splitting).map_err(|e| vec![e])?)
+                        let d_no_tx = no_tx(&d);
+                        Some(script(d.path, d.text, r, d_no_tx, splitting).map_err(|e| vec![e])?)
                     }
                     None => None,
                 };

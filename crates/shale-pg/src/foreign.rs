@@ -180,7 +180,7 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY run_on, id"), context).await?;
             ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
         }
-        Tool::Dbmate | Tool::Diesel | Tool::Refinery => {
+        Tool::Dbmate | Tool::Diesel | Tool::Refinery | Tool::Pop => {
             let rows = simple_rows(client, &format!("SELECT version::text FROM {t} ORDER BY 1"), context).await?;
             ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
         }

@@ -242,6 +242,7 @@ mod tests {
             schema,
             AdoptNote::DieselSetup,
             AdoptNote::GoPending { file: "3_x.go".into() },
+            AdoptNote::NoFileBefore { tool: Tool::Pop, key: "20251105000000000001".into() },
             AdoptNote::Java {
                 tool: Tool::Flyway,
                 version: "2".into(),

@@ -245,6 +245,82 @@ fn refinery_and_node_pg_migrate() {
 }
 
 #[test]
+fn pop() {
+    let p = Project::new("adopt_pop");
+    applied_by_the_other_tool(
+        &p,
+        "20240101000000_users.up.sql",
+        "20240102000000_posts.up.sql",
+        "20240103000000_tags.up.sql",
+    );
+    p.psql("CREATE TABLE schema_migration (version varchar(14) NOT NULL PRIMARY KEY); INSERT INTO schema_migration VALUES ('20240101000000'), ('20240102000000')");
+    switch(&p, "pop", "schema_migration");
+}
+
+/// A directory of Ory's (popx): a file per database for most versions, one for every database for
+/// some, `.autocommit.` ones that run outside a transaction; its history has the rows pop wrote
+/// before the versions grew to 20 digits and one of a migration popx ran from Go code.
+#[test]
+fn popx_s_files_for_each_database_and_its_history() {
+    let p = Project::new("adopt_popx");
+    let v = |n: u32| format!("2020010100000{n}000000");
+    p.write(&format!("{}_networks.postgres.up.sql", v(1)), "CREATE TABLE networks (id uuid PRIMARY KEY);\n");
+    p.write(&format!("{}_networks.postgres.down.sql", v(1)), "DROP TABLE networks;\n");
+    p.write(
+        &format!("{}_networks.mysql.up.sql", v(1)),
+        "CREATE TABLE networks (id char(36) PRIMARY KEY) ENGINE=InnoDB;\n",
+    );
+    p.write(&format!("{}_networks.sqlite3.up.sql", v(1)), "CREATE TABLE networks (id TEXT PRIMARY KEY);\n");
+    p.write(&format!("{}_networks.cockroach.up.sql", v(1)), "CREATE TABLE networks (id UUID PRIMARY KEY);\n");
+    p.write(&format!("{}_meta.up.sql", v(2)), "ALTER TABLE networks ADD COLUMN meta json;\n");
+    p.write(&format!("{}_meta.postgres.up.sql", v(2)), "ALTER TABLE networks ADD COLUMN meta jsonb;\n");
+    p.write(&format!("{}_meta.down.sql", v(2)), "ALTER TABLE networks DROP COLUMN meta;\n");
+    // Applied by popx, with no file: a migration of Go code.
+    let go = "20200101000003000001";
+    p.write("20200101000003000002_name.postgres.up.sql", "ALTER TABLE networks ADD COLUMN name text;\n");
+    // Not applied yet: runs outside a transaction, as popx runs it.
+    // (Each statement its own transaction: the two tables get different times.)
+    p.write(
+        "20200101000004000000_times.postgres.autocommit.up.sql",
+        "CREATE TABLE first_at AS SELECT now() AS at;\nSELECT pg_sleep(0.02);\nCREATE TABLE second_at AS SELECT now() AS at;\n",
+    );
+    p.write("20200101000004000000_times.mysql.autocommit.up.sql", "SELECT 1;\n");
+
+    let status = p.shale(&["status", "--json"]).ok().json();
+    let files: Vec<&str> =
+        status["migrations"].as_array().unwrap().iter().map(|m| m["path"].as_str().unwrap()).collect();
+    assert_eq!(files.len(), 4, "PostgreSQL's files, one per version: {status}");
+    assert!(files[1].ends_with("_meta.postgres.up.sql"), "{files:?}");
+
+    // What popx ran: the first version as pop wrote it (14 digits), the second as popx does.
+    p.psql("CREATE TABLE networks (id uuid PRIMARY KEY, meta jsonb, name text)");
+    p.psql(&format!(
+        "CREATE TABLE schema_migration (version varchar(48) NOT NULL, version_self int NOT NULL DEFAULT 0);
+         CREATE UNIQUE INDEX schema_migration_version_idx ON schema_migration (version);
+         INSERT INTO schema_migration (version) VALUES ('20200101000001'), ('{}'), ('{go}'), ('20200101000003000002')",
+        v(2)
+    ));
+    let run = p.shale(&["adopt"]).ok();
+    assert!(
+        format!("{}{}", run.stdout, run.stderr).contains(&format!("version {go} in pop's history has no file here")),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert_eq!(
+        p.psql("SELECT string_agg(version, ', ' ORDER BY version) FROM shale_migrations WHERE kind = 'adopted'"),
+        format!("{}, {}, 20200101000003000002", v(1), v(2))
+    );
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stdout.contains("20200101000004000000 times"), "{}", up.stdout);
+    assert_eq!(
+        p.psql("SELECT (SELECT at FROM first_at) < (SELECT at FROM second_at)"),
+        "t",
+        "run outside a transaction, as its name says"
+    );
+}
+
+#[test]
 fn a_version_applied_with_no_file_and_two_tools_at_once_are_refused() {
     let p = Project::new("adopt_holes");
     applied_by_the_other_tool(&p, "1_users.up.sql", "2_posts.up.sql", "3_tags.up.sql");

@@ -258,6 +258,7 @@ fn a_mistyped_extension_is_named_with_the_name_to_give_the_file() {
     assert!(mistake("003_add.up").contains("rename it to `003_add.up.sql`"));
     assert!(mistake("V3__add.PSQL").contains("ends in .PSQL, not .sql: rename it to `V3__add.sql`"));
     assert!(matches!(classify_other("notes.sq"), Other::Silent), "not named like a migration");
+    assert!(mistake("20190101000000_users.up.fizz").contains("in `20190101000000_users.up.sql` (the SQL pop runs"));
 }
 
 #[test]
@@ -378,4 +379,53 @@ fn a_file_read_alone_has_its_placeholders_filled_as_loading_fills_them() {
     let loaded = MigrationSet::load(Path::new("m"), vec![file("V1__a.sql", text)]).unwrap_err();
     let alone = fill("m/V1__a.sql", &Placeholders::default()).unwrap_err();
     assert_eq!(alone.iter().map(ToString::to_string).collect::<Vec<_>>(), [loaded[0].to_string()]);
+}
+
+#[test]
+fn pop_s_files_for_postgres_replace_those_for_every_database_and_the_others_are_left_alone() {
+    let set = load(vec![
+        // A version written for several databases (Ory's kratos keeps hundreds like it).
+        file("20150100000001000000_networks.postgres.up.sql", "create table networks (id uuid primary key);"),
+        file("20150100000001000000_networks.postgres.down.sql", "drop table networks;"),
+        file("20150100000001000000_networks.mysql.up.sql", "create table networks (id char(36) primary key);"),
+        file("20150100000001000000_networks.sqlite3.down.sql", "drop table networks;"),
+        file("20150100000001000000_networks.cockroach.up.sql", "create table networks (id uuid primary key);"),
+        // One file for every database, and one for PostgreSQL that runs instead (its down is the
+        // one for every database).
+        file("20220420102701000000_metadata.up.sql", "alter table networks add column meta json;"),
+        file("20220420102701000000_metadata.PostgreSQL.up.sql", "alter table networks add column meta jsonb;"),
+        file("20220420102701000000_metadata.down.sql", "alter table networks drop column meta;"),
+        // Only for other databases: not a migration of PostgreSQL's.
+        file("20230101000000000000_sqlite_only.sqlite.up.sql", "select 1;"),
+        // Outside a transaction, pop's way (for every database, and for PostgreSQL).
+        file("20241029153900000001_index.autocommit.up.sql", "create index concurrently i on networks (meta);"),
+        file("20241029153900000001_index.autocommit.down.sql", "drop index concurrently i;"),
+        file("20241029153900000002_more.pg.autocommit.up.sql", "create index concurrently j on networks (id);"),
+        // A golang-migrate name with a dot in it stays what it was.
+        file("20250101000000000000_v1.2.up.sql", "select 2;"),
+    ])
+    .unwrap();
+    assert_eq!(
+        versions(&set),
+        [
+            "20150100000001000000 networks",
+            "20220420102701000000 metadata",
+            "20241029153900000001 index",
+            "20241029153900000002 more",
+            "20250101000000000000 v1.2",
+        ]
+    );
+    let metadata = &set.migrations[1];
+    assert_eq!(metadata.file, "20220420102701000000_metadata.PostgreSQL.up.sql");
+    assert!(metadata.up.text.contains("jsonb"));
+    assert_eq!(metadata.down.as_ref().unwrap().statement_text(0), "alter table networks drop column meta");
+    assert!(set.migrations[0].up.no_transaction.is_none());
+    for m in &set.migrations[2..4] {
+        let why = m.up.no_transaction.as_deref().unwrap_or_default();
+        assert!(why.contains(".autocommit"), "{}: {why:?}", m.file);
+    }
+    assert!(set.migrations[2].down.as_ref().unwrap().no_transaction.is_some());
+    // Two files for PostgreSQL of one version are still a duplicate.
+    let errors = load(vec![file("1_a.postgres.up.sql", "select 1;"), file("1_a.pg.up.sql", "select 2;")]).unwrap_err();
+    assert!(errors[0].to_string().contains("duplicate version 1"), "{}", errors[0]);
 }
