@@ -470,20 +470,11 @@ impl PlanError {
 
 /// The state of every migration, from the files and the history.
 pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
-    let baseline = history.baseline();
-    let files = set.by_version();
-    let newest = history.current_version();
     let records = Records::new(history);
     let downs = unfinished_downs(history);
     let mut rows = Vec::with_capacity(set.migrations.len() + set.unrunnable.len());
-    for m in &set.migrations {
+    for (m, state) in set.migrations.iter().zip(file_states(set, history, &records)) {
         let record = records.of(m);
-        let mut state = migration_state(m, record, baseline.as_ref(), newest.as_ref());
-        // A database migrated with the files a squash replaced ran its own version as the last of
-        // them: applied, whatever that file's checksum was.
-        if state == State::Modified && m.squashed().is_some_and(|(first, last)| applied_in(history, &first, &last)) {
-            state = State::Applied;
-        }
         rows.push(StatusRow {
             version: m.version.as_ref().map(|_| m.version_text.clone()),
             name: m.name.clone(),
@@ -502,18 +493,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             java_class: None,
         });
     }
-    let squashed: Vec<(Version, Version)> = set.versioned().filter_map(|m| m.squashed()).collect();
-    let mut missing: Vec<(Version, &AppliedRecord)> = history
-        .versioned()
-        .filter(|(v, r)| {
-            r.status == RecordStatus::Succeeded
-                && !files.contains_key(v)
-                && set.find_unrunnable(v).is_none()
-                && !squashed.iter().any(|(first, last)| first <= v && v < last)
-        })
-        .collect();
-    missing.sort_by(|a, b| a.0.cmp(&b.0));
-    for (v, r) in missing {
+    for (v, r) in missing_records(set, history) {
         let java_class = adopted_java_class(r);
         rows.push(StatusRow {
             version: Some(v.canonical()),
@@ -555,6 +535,45 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
         None => (true, None, r.name.clone()),
     });
     rows
+}
+
+/// The state of each migration of `set`, in the set's order: the rows of [`status`] that have a
+/// file, without the rest of a row (`up` plans from these on every start).
+fn file_states(set: &MigrationSet, history: &History, records: &Records) -> Vec<State> {
+    let baseline = history.baseline();
+    let newest = history.current_version();
+    set.migrations
+        .iter()
+        .map(|m| {
+            let state = migration_state(m, records.of(m), baseline.as_ref(), newest.as_ref());
+            // A database migrated with the files a squash replaced ran its own version as the last
+            // of them: applied, whatever that file's checksum was.
+            match state {
+                State::Modified if m.squashed().is_some_and(|(first, last)| applied_in(history, &first, &last)) => {
+                    State::Applied
+                }
+                other => other,
+            }
+        })
+        .collect()
+}
+
+/// The versions the history shows applied and no file has (nor a Go migration, nor a squash that
+/// replaced them), in version order.
+fn missing_records<'h>(set: &MigrationSet, history: &'h History) -> Vec<(Version, &'h AppliedRecord)> {
+    let files = set.by_version();
+    let squashed: Vec<(Version, Version)> = set.versioned().filter_map(|m| m.squashed()).collect();
+    let mut missing: Vec<(Version, &AppliedRecord)> = history
+        .versioned()
+        .filter(|(v, r)| {
+            r.status == RecordStatus::Succeeded
+                && !files.contains_key(v)
+                && set.find_unrunnable(v).is_none()
+                && !squashed.iter().any(|(first, last)| first <= v && v < last)
+        })
+        .collect();
+    missing.sort_by(|a, b| a.0.cmp(&b.0));
+    missing
 }
 
 /// Whether `shale adopt` took the row over from another tool (nothing ran): an adopted migration,
@@ -628,45 +647,39 @@ pub struct UpOptions {
 
 /// The migrations `up` should apply, in order, or every reason it must not.
 pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Result<Plan, Vec<PlanError>> {
-    let rows = status(set, history);
-    let mut errors = Vec::new();
-    let records: HashMap<String, &AppliedRecord> = history.versioned().map(|(v, r)| (v.canonical(), r)).collect();
-    // A migration shale cannot run (goose's Go files) stops `up` only when the run would reach it:
-    // `up --to V` below the first of them builds a database up to there.
-    let beyond_target = |row: &StatusRow| match &options.target {
-        Target::Version(to) => row.version.as_deref().and_then(Version::parse).is_some_and(|v| &v > to),
-        _ => false,
-    };
-    for row in &rows {
-        if row.state == State::Unrunnable && !beyond_target(row) {
-            errors.push(PlanError::Unrunnable {
-                version: row.version.clone().unwrap_or_default(),
-                path: row.path.clone().unwrap_or_default(),
-            });
-        }
-        if row.state == State::Missing {
-            errors.push(PlanError::Missing {
-                version: row.version.clone().unwrap_or_default(),
-                name: row.name.clone(),
-                file: row.path.as_ref().map(|p| p.display().to_string()),
-            });
+    let records = Records::new(history);
+    let states = file_states(set, history, &records);
+    let records = records.by_version;
+    // A version the history has and no file does (a Java migration Flyway ran counts as applied),
+    // and a migration shale cannot run (goose's Go files) that is not applied, which stops `up`
+    // only when the run would reach it: `up --to V` below the first of them builds a database up
+    // to there. In version order, the two together.
+    let mut absent: Vec<(Version, PlanError)> = missing_records(set, history)
+        .into_iter()
+        .filter(|(_, r)| adopted_java_class(r).is_none())
+        .map(|(v, r)| {
+            let error = PlanError::Missing { version: v.canonical(), name: r.name.clone(), file: r.path.clone() };
+            (v, error)
+        })
+        .collect();
+    for u in &set.unrunnable {
+        let applied = records.get(&u.version.canonical()).is_some_and(|r| r.status == RecordStatus::Succeeded);
+        let beyond_target = matches!(&options.target, Target::Version(to) if &u.version > to);
+        if !applied && !beyond_target {
+            let error = PlanError::Unrunnable { version: u.version_text.clone(), path: u.path.clone() };
+            absent.push((u.version.clone(), error));
         }
     }
+    absent.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut errors: Vec<PlanError> = absent.into_iter().map(|(_, error)| error).collect();
     // Sized once: with thousands pending, growing by doubling would hold up to twice the steps.
-    let due = rows
-        .iter()
-        .filter(|r| !matches!(r.state, State::Applied | State::Baseline | State::Unrunnable | State::Missing))
-        .count();
+    let due = states.iter().filter(|s| !matches!(s, State::Applied | State::Baseline)).count();
     let mut steps = Vec::with_capacity(due);
-    let file_rows = rows.iter().filter(|r| {
-        !matches!(r.state, State::Missing | State::Unrunnable) && !is_unrunnable(set, r) && r.java_class.is_none()
-    });
-    for (m, row) in set.migrations.iter().zip(file_rows) {
-        debug_assert_eq!(m.name, row.name);
+    for (m, state) in set.migrations.iter().zip(states) {
         let mut resume_from = 0;
         let mut resume_in_doubt = false;
         let mut resume_cursor = None;
-        match row.state {
+        match state {
             State::Applied | State::Baseline | State::Unrunnable => continue,
             State::Modified => {
                 errors.push(PlanError::Modified { label: m.label(), path: m.up.path.clone() });
@@ -1026,9 +1039,4 @@ pub fn check_own_tables(plan: &Plan, own: &OwnTables) -> Result<(), Vec<PlanErro
     } else {
         Err(errors)
     }
-}
-
-/// A status row of a migration shale cannot run (applied or not).
-fn is_unrunnable(set: &MigrationSet, row: &StatusRow) -> bool {
-    row.path.as_ref().is_some_and(|p| set.unrunnable.iter().any(|u| &u.path == p))
 }
