@@ -277,6 +277,8 @@ impl Context {
         let Some(live) = &self.live else { return TableState::Existing };
         match live.tables.get(&key(relation)) {
             None => TableState::Absent,
+            // Nothing tells whether it has rows (see `TableFact::rows`): as if not asked.
+            Some(size) if size.rows < 0 => TableState::Existing,
             Some(size) if size.rows <= 0 && size.bytes <= 0 => TableState::Empty,
             Some(size) if size.rows > live.large_rows => TableState::Large { rows: size.rows, bytes: size.bytes },
             Some(size) => TableState::Small { rows: size.rows.max(1) },

@@ -143,6 +143,9 @@ fn on_a_live_database_danger_is_judged_by_the_table() {
         ("public.tags", 12),
         ("empty", 0),
         ("public.empty", 0),
+        // Never vacuumed or analyzed, and its statistics lost (a crash, a restored copy).
+        ("unknown", -1),
+        ("public.unknown", -1),
     ];
     let index = "CREATE INDEX i ON {} (id);";
     assert_eq!(live_rules(&db, &index.replace("{}", "users")).0, ["create-index-non-concurrently"]);
@@ -162,6 +165,9 @@ fn on_a_live_database_danger_is_judged_by_the_table() {
         ["add-column-not-null-without-default"]
     );
     assert!(live_rules(&db, "DROP TABLE empty;\nTRUNCATE empty;").0.is_empty());
+    // Whether it has rows is not known: it may, as with no database to ask.
+    assert_eq!(live_rules(&db, "DROP TABLE unknown;").0, ["destructive"]);
+    assert_eq!(live_rules(&db, &index.replace("{}", "unknown")).0, ["create-index-non-concurrently"]);
     // The application knows an existing table by name, however small.
     assert_eq!(live_rules(&db, "ALTER TABLE empty RENAME TO nothing;").0, ["rename"]);
     // An index of the database is judged by its table.

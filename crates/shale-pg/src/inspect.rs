@@ -144,7 +144,9 @@ pub struct TableFact {
     /// The larger of the planner's estimate (`reltuples`) and the statistics' live row count
     /// (`n_live_tup`, which counts rows inserted since the last ANALYZE too); from the size when
     /// both are zero (100 rows per 8 kB page, erring on the large side). A partitioned table
-    /// counts its partitions.
+    /// counts its partitions. -1 when nothing tells: never vacuumed or analyzed, and no statistics
+    /// of a row written (statistics reset by a crash, a database copied or restored), so that an
+    /// empty table cannot be told from one with rows.
     pub rows: i64,
     /// Heap size in bytes as of the last VACUUM or ANALYZE (`relpages`; of all partitions for a
     /// partitioned table).
@@ -178,7 +180,9 @@ pub async fn facts(client: &Client, named: &[String]) -> Result<DatabaseFacts, P
     let sql = format!(
         "WITH RECURSIVE tables AS (
   SELECT c.oid, n.nspname, c.relname, c.relkind,
-         greatest(c.reltuples, coalesce(s.n_live_tup, 0), 0) AS tuples, c.relpages::bigint * 8192 AS bytes
+         greatest(c.reltuples, coalesce(s.n_live_tup, 0), 0) AS tuples, c.relpages::bigint * 8192 AS bytes,
+         (c.reltuples > 0 OR c.relpages > 0 OR coalesce(s.n_live_tup + s.n_tup_ins + s.n_tup_del, 0) > 0
+          OR coalesce(s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze) IS NOT NULL) AS known
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
   WHERE c.relkind IN ('r', 'p', 'm') AND {USER_TABLES} AND {scope}),
@@ -189,13 +193,14 @@ tree AS (
 sizes AS (
   SELECT t.oid, t.nspname, t.relname,
          CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(sum(m.tuples), 0) FROM tree JOIN tables m ON m.oid = tree.member WHERE tree.root = t.oid) ELSE t.tuples END AS tuples,
-         CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(sum(m.bytes), 0) FROM tree JOIN tables m ON m.oid = tree.member WHERE tree.root = t.oid) ELSE t.bytes END AS bytes
+         CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(sum(m.bytes), 0) FROM tree JOIN tables m ON m.oid = tree.member WHERE tree.root = t.oid) ELSE t.bytes END AS bytes,
+         CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(bool_and(m.known), true) FROM tree JOIN tables m ON m.oid = tree.member WHERE tree.root = t.oid AND m.relkind <> 'p') ELSE t.known END AS known
   FROM tables t)
 SELECT json_build_object(
   'server_version', current_setting('server_version_num')::int,
   'search_path', to_json(current_schemas(false)),
   'tables', coalesce((SELECT json_agg(json_build_object('schema', nspname, 'name', relname,
-        'rows', (CASE WHEN tuples > 0 THEN tuples WHEN bytes > 0 THEN greatest(bytes / 8192 * 100, 1) ELSE 0 END)::bigint,
+        'rows', (CASE WHEN tuples > 0 THEN tuples WHEN bytes > 0 THEN greatest(bytes / 8192 * 100, 1) WHEN known THEN 0 ELSE -1 END)::bigint,
         'bytes', bytes::bigint,
         'columns', coalesce(CASE WHEN tuples > 0 OR bytes > 0 THEN (SELECT json_object_agg(a.attname, format_type(a.atttypid, a.atttypmod))
             FROM pg_attribute a WHERE a.attrelid = sizes.oid AND a.attnum > 0 AND NOT a.attisdropped) END, '{{}}'::json))) FROM sizes), '[]'),

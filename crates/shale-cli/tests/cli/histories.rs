@@ -62,7 +62,8 @@ fn a_long_history_builds_a_fresh_database_without_refusals() {
 #[test]
 fn the_gate_fires_on_a_table_with_rows_and_not_on_an_empty_one() {
     let p = Project::new("hist_gate");
-    p.psql("CREATE TABLE big (id bigint, note text); CREATE TABLE small (id bigint); CREATE TABLE few (id bigint)");
+    // `small` is empty, as its statistics say (analyzed with no rows).
+    p.psql("CREATE TABLE big (id bigint, note text); CREATE TABLE small (id bigint); CREATE TABLE few (id bigint); ANALYZE small");
     p.fill("big", 20_000);
     p.fill("few", 50);
     p.write(
@@ -96,6 +97,20 @@ fn the_gate_fires_on_a_table_with_rows_and_not_on_an_empty_one() {
     p.shale(&["up", "--dry-run"]).ok();
     p.write("001_index.sql", "DROP TABLE few;\n");
     assert_eq!(p.shale(&["up", "--dry-run"]).code, 2);
+    // A table never analyzed whose statistics were lost (a crash, a copied or restored database):
+    // whether it has rows is not known, so it is taken to have some.
+    p.psql("CREATE TABLE restored (id bigint); INSERT INTO restored VALUES (1)");
+    let written = || p.psql("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'restored'") == "1";
+    let started = std::time::Instant::now();
+    while !written() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    p.psql("SELECT pg_stat_reset_single_table_counters('restored'::regclass)");
+    assert_eq!(p.psql("SELECT n_live_tup + n_tup_ins FROM pg_stat_user_tables WHERE relname = 'restored'"), "0");
+    p.write("001_index.sql", "DROP TABLE restored;\n");
+    let dry = p.shale(&["up", "--dry-run"]);
+    assert_eq!(dry.code, 2, "{}", dry.stdout);
+    assert!(dry.stdout.contains("[destructive]"), "{}", dry.stdout);
     // The threshold is the project's to set.
     p.write("001_index.sql", "CREATE INDEX big_id ON big (id);\n");
     std::fs::write(p.path().join("shale.toml"), "[lint]\nlarge_table_rows = 100000\n").unwrap();
