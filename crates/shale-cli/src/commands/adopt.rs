@@ -115,13 +115,8 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version) -
     let config = &migrator.config;
     let (live, home) = super::throwaway::live_schema(&config.connection, &config.session, &config.history)?;
     let scratch = throwaway.first()?.landing_in(home, migrator.set.migrations.iter().map(|m| &*m.up.text))?;
-    let expected = super::diff::replay(
-        migrator.set.clone(),
-        &settings.history,
-        &scratch,
-        crate::error::Replay::Diff,
-        Some(version),
-    )?;
+    let expected =
+        super::diff::replay(settings, migrator.set.clone(), &scratch, crate::error::Replay::Diff, Some(version))?;
     let actual = super::drift::without_other_tools_histories(settings, live, &expected);
     let differences = shale_schema::compare::differences(&expected, &actual);
     if differences.is_empty() {

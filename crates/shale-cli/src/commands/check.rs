@@ -64,7 +64,8 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     };
     let mut throwaway = Throwaway::create(args.dev_url.as_deref())?;
     let scratch = throwaway.first()?.landing_in(home, set.migrations.iter().map(|m| &*m.up.text))?;
-    let mut replay = Migrator::new(super::diff::replayable(set.clone().into()), scratch.migrator_config(history));
+    let mut replay =
+        Migrator::new(super::diff::replayable(settings, set.clone().into()), scratch.migrator_config(history));
     let schema = || scratch.read_schema(history);
     let one = UpRequest { target: Some(Target::Steps(1)), allow_out_of_order: true, ..Default::default() };
     let mut checks = Vec::new();

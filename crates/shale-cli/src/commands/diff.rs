@@ -129,13 +129,12 @@ pub struct Side {
 
 /// Read a source's schema, making a scratch database on `throwaway` when it needs one.
 pub fn read(
+    settings: &Settings,
     source: &Source,
-    history: &HistoryTable,
     throwaway: &mut Option<Throwaway>,
     dev_url: Option<&str>,
-    placeholders: &shale_core::placeholders::Placeholders,
 ) -> Result<Side> {
-    read_beside(source, history, throwaway, dev_url, placeholders, None)
+    read_beside(settings, source, throwaway, dev_url, None)
 }
 
 /// [`read`], built to be compared with `beside`, a side already read. What is built on a scratch
@@ -145,13 +144,13 @@ pub fn read(
 /// such as `uuid_generate_v4()` would not load, and every diff would drop the extension. Output
 /// that creates extensions itself runs as it is.
 pub fn read_beside(
+    settings: &Settings,
     source: &Source,
-    history: &HistoryTable,
     throwaway: &mut Option<Throwaway>,
     dev_url: Option<&str>,
-    placeholders: &shale_core::placeholders::Placeholders,
     beside: Option<&Side>,
 ) -> Result<Side> {
+    let history = &settings.history;
     let home = beside.and_then(|b| b.home.clone());
     // A scratch database for building `sql` there.
     let scratch = |throwaway: &mut Option<Throwaway>, sql: Vec<&str>| -> Result<Scratch> {
@@ -167,9 +166,10 @@ pub fn read_beside(
             Ok(Side { schema, scratch: None, home })
         }
         Source::Migrations(dir) => {
-            let set = MigrationSet::read_dir_with_placeholders(dir, placeholders).map_err(shale::Error::Load)?;
+            let set =
+                MigrationSet::read_dir_with_placeholders(dir, &settings.placeholders).map_err(shale::Error::Load)?;
             let db = scratch(throwaway, set.migrations.iter().map(|m| &*m.up.text).collect())?;
-            Ok(built(replay(set, history, &db, Replay::Diff, None)?, db))
+            Ok(built(replay(settings, set, &db, Replay::Diff, None)?, db))
         }
         Source::File(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -208,30 +208,31 @@ pub fn read_beside(
 /// A migration that fails there is a [`ReplayFailed`]: it failed on the scratch database, not on
 /// the user's (`purpose`: what the schema is for).
 pub fn replay(
+    settings: &Settings,
     set: impl Into<std::sync::Arc<MigrationSet>>,
-    history: &HistoryTable,
     db: &Scratch,
     purpose: Replay,
     to: Option<&shale::Version>,
 ) -> Result<Schema> {
-    let migrator = Migrator::new(replayable(set.into()), db.migrator_config(history));
+    let migrator = Migrator::new(replayable(settings, set.into()), db.migrator_config(&settings.history));
     let request = UpRequest {
         target: to.map(|v| shale::Target::Version(v.clone())),
         allow_out_of_order: true,
         ..Default::default()
     };
     ReplayFailed::of(block_on(migrator.up(&request, &mut |_| {})), purpose)?;
-    db.read_schema(history)
+    db.read_schema(&settings.history)
 }
 
 /// `set` without the migrations shale cannot run (goose's Go ones), for a replay on a throwaway
 /// database, which would otherwise stop before the first of them; a note names each: what it
 /// does to the schema is not in what is built (as a new database `up` builds gets none of it).
-pub fn replayable(set: std::sync::Arc<MigrationSet>) -> std::sync::Arc<MigrationSet> {
+/// Not with `-q` or `--json`.
+pub fn replayable(settings: &Settings, set: std::sync::Arc<MigrationSet>) -> std::sync::Arc<MigrationSet> {
     if set.unrunnable.is_empty() {
         return set;
     }
-    for go in &set.unrunnable {
+    for go in set.unrunnable.iter().filter(|_| !settings.quiet && !settings.json) {
         eprintln!(
             "note: {}: migration {} is written in Go, which shale does not run: the replay on the throwaway database leaves it out, so what it does to the schema is not in what is built",
             go.path.display(),
@@ -346,7 +347,6 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let mut throwaway: Option<Throwaway> = None;
     // The side that needs nothing of the other is read first: a database, whose home schema and
     // extensions a built side takes, else anything but models (see `read_beside`).
-    let placeholders = &settings.placeholders;
     let goal_first = match (&from, &to) {
         (Source::Database(_), _) => false,
         (_, Source::Database(_)) => true,
@@ -354,12 +354,12 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
         _ => false,
     };
     let (mut source, mut goal) = if goal_first {
-        let goal = read(&to, history, &mut throwaway, dev_url, placeholders)?;
-        let source = read_beside(&from, history, &mut throwaway, dev_url, placeholders, Some(&goal))?;
+        let goal = read(settings, &to, &mut throwaway, dev_url)?;
+        let source = read_beside(settings, &from, &mut throwaway, dev_url, Some(&goal))?;
         (source, goal)
     } else {
-        let source = read(&from, history, &mut throwaway, dev_url, placeholders)?;
-        let goal = read_beside(&to, history, &mut throwaway, dev_url, placeholders, Some(&source))?;
+        let source = read(settings, &from, &mut throwaway, dev_url)?;
+        let goal = read_beside(settings, &to, &mut throwaway, dev_url, Some(&source))?;
         (source, goal)
     };
     // A live database against the migrations, a schema file or models: another tool's history

@@ -44,7 +44,6 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             "--fix needs --direction: `adopt` writes a migration that makes the live schema the expected one; `restore` writes a script that puts the live database back to what the migrations build".into()
         ));
     }
-    let history = &settings.history;
     // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
     let mut throwaway: Option<Throwaway> = None;
     let mut not_applied = Vec::new();
@@ -73,7 +72,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
                 .first()?
                 .landing_in(home, applied.migrations.iter().map(|m| &*m.up.text))?;
             let count = applied.migrations.len();
-            let expected = replay(applied, history, &first, Replay::Drift, None)?;
+            let expected = replay(settings, applied, &first, Replay::Drift, None)?;
             actual = without_other_tools_histories(settings, actual, &expected);
             let what = match not_applied.len() {
                 0 => format!("what the {count} migration(s) build"),
@@ -84,16 +83,8 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
         Some(text) => {
             let source = Source::parse(text)?;
             let live = Source::Database(Box::new(super::connection(settings)?));
-            let live = read(&live, history, &mut throwaway, None, &settings.placeholders)?;
-            let expected = read_beside(
-                &source,
-                history,
-                &mut throwaway,
-                args.dev_url.as_deref(),
-                &settings.placeholders,
-                Some(&live),
-            )?
-            .schema;
+            let live = read(settings, &live, &mut throwaway, None)?;
+            let expected = read_beside(settings, &source, &mut throwaway, args.dev_url.as_deref(), Some(&live))?.schema;
             let mut actual = live.schema;
             // Another tool's history table is in no schema file, model or migrations directory;
             // only another live database may have one too.

@@ -51,7 +51,7 @@ pub fn generate(
     let throwaway = Throwaway::create(dev_url)?;
     let scratch = throwaway.first()?.landing_in(home, set.migrations.iter().map(|m| &*m.up.text))?;
     let history = &settings.history;
-    let replay = Migrator::new(super::diff::replayable(set.clone()), scratch.migrator_config(history));
+    let replay = Migrator::new(super::diff::replayable(settings, set.clone()), scratch.migrator_config(history));
     let up_to = |version: &Version| {
         let request = UpRequest {
             target: Some(Target::Version(version.clone())),

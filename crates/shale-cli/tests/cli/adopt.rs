@@ -585,6 +585,11 @@ fn replays_leave_a_go_migration_out_and_say_so() {
         let run = p.shale(args);
         assert!(run.code == 0 && run.stderr.contains(note), "{args:?}: {}{}", run.stdout, run.stderr);
     }
+    // Quiet, and with --json, the note is left out.
+    for args in [&["-q", "drift"][..], &["check", "--json"]] {
+        let run = p.shale(args);
+        assert!(run.code == 0 && !run.stderr.contains("written in Go"), "{args:?}: {}{}", run.stdout, run.stderr);
+    }
 }
 
 #[test]
