@@ -98,6 +98,8 @@ impl Tool {
     pub fn recognize(table: &str, columns: &[String]) -> Option<Tool> {
         let has = |c: &str| columns.iter().any(|x| x == c);
         match table {
+            // popx's own column: its table under any name (`migration_table_name`).
+            _ if has("version") && has("version_self") => Some(Tool::Pop),
             "schema_migrations" if has("version") && has("dirty") => Some(Tool::GolangMigrate),
             "schema_migrations" if has("version") => Some(Tool::Dbmate),
             "goose_db_version" if has("version_id") && has("is_applied") => Some(Tool::Goose),
@@ -356,7 +358,9 @@ impl AdoptNote {
             AdoptNote::NoFileBefore { tool, key } => format!(
                 "version {key} in {tool}'s history has no file here, while later ones have: a migration {tool} ran \
                  from Go code (popx registers some), or one whose file is gone; nothing is recorded for it, and a new \
-                 database gets nothing of it from {migrating}: if one needs its work, port it to SQL"
+                 database gets nothing of it from {migrating}. If one needs its work, write it as SQL in a file of \
+                 version {key} before adopting (then it is taken over as applied here, and runs in its place \
+                 elsewhere)"
             ),
             AdoptNote::Nothing => format!("nothing taken over: {migrating} runs every migration"),
             AdoptNote::Schema { tool, schema, now, path } => format!(
@@ -449,6 +453,11 @@ impl AdoptProblem {
             AdoptProblem::NotSql { table, .. } => format!(
                 "start shale's history from the live schema instead (written as the first migration and recorded as \
                  a baseline, {table} left out), then write new migrations in SQL"
+            ),
+            AdoptProblem::NoFile { tool: Tool::Pop, key } => format!(
+                "restore the file (or read the migrations from the directory pop used); for a migration popx ran \
+                 from Go code, write what it did as SQL in a file of version {key}; then adopt, so that the history \
+                 stays complete"
             ),
             AdoptProblem::NoFile { tool, .. } => format!(
                 "restore the file (or read the migrations from the directory {tool} used) before adopting, so that \

@@ -496,6 +496,13 @@ impl MigrationSet {
             let file = name.to_string_lossy().into_owned();
             match classify_other(&file) {
                 Other::Mistake(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
+                // Written as SQL beside it already: the SQL is the migration.
+                Other::Fizz { sql } if files.iter().any(|f| f.relative == Path::new(&sql)) => {}
+                Other::Fizz { sql } => errors.push(LoadError::file(
+                    &path,
+                    format!("is a fizz migration (pop's own language), which shale does not run: write it as SQL in `{sql}`"),
+                    Some(FIZZ.into()),
+                )),
                 Other::GoMigration { version_text, name } => match Version::parse(&version_text) {
                     Some(version) => unrunnable.push(Unrunnable { version, version_text, name, file, path }),
                     None => errors.push(LoadError::file(&path, "its version is not a number", None)),
@@ -1007,6 +1014,11 @@ fn pop_file(stem: &str) -> PopFile<'_> {
     }
 }
 
+/// What to do about a directory of fizz migrations.
+const FIZZ: &str = "a history written in fizz can also start from the live schema pop built: move the fizz \
+                    files out of the directory, record that schema as the first migration (a baseline from \
+                    the database), then write new migrations in SQL";
+
 /// Why a pop `.autocommit.` file runs outside a transaction.
 const POP_AUTOCOMMIT: &str = "its file name says `.autocommit` (pop runs such a file outside a transaction)";
 
@@ -1142,6 +1154,10 @@ fn looks_versioned(name: &str) -> bool {
 enum Other {
     /// Named like a migration, with an extension that is almost `.sql`: surely a typo.
     Mistake(String),
+    /// pop's `20190101000000_users.up.fizz`, in pop's own language: what it does must be SQL.
+    Fizz {
+        sql: String,
+    },
     /// goose's `00012_name.go`: a migration of the history that shale cannot run.
     GoMigration {
         version_text: String,
@@ -1162,10 +1178,7 @@ fn classify_other(name: &str) -> Other {
     }
     // pop's own language: skipped, the schema a new database gets would lack what it does.
     if extension == "fizz" && looks_versioned(name) {
-        return Other::Mistake(format!(
-            "is a fizz migration (pop's own language), which shale does not run: write what it does as SQL in \
-             `{stem}.sql` (the SQL pop runs for it on PostgreSQL) in its place"
-        ));
+        return Other::Fizz { sql: format!("{stem}.sql") };
     }
     let sql_like = extension.starts_with("sq") || matches!(extension.as_str(), "psql" | "pgsql" | "up" | "down");
     if looks_versioned(name) && sql_like {

@@ -47,6 +47,10 @@ pub struct AdoptReport {
     pub version: Option<String>,
     /// Migrations the other tool had not applied: `shale up` runs them.
     pub pending: usize,
+    /// Of those, the ones older than the newest adopted version (the other tool skipped them, or
+    /// pop, which runs any it has not, had not reached them): out of order, they run only when
+    /// allowed.
+    pub pending_older: usize,
     pub notes: Vec<AdoptNote>,
 }
 
@@ -147,6 +151,14 @@ impl Migrator {
             adopted,
             version: adoption.version.clone(),
             pending: adoption.pending.len(),
+            pending_older: {
+                let newest = adoption.version.as_deref().and_then(shale_core::Version::parse);
+                adoption
+                    .pending
+                    .iter()
+                    .filter(|m| newest.is_some() && m.version.is_some() && m.version < newest)
+                    .count()
+            },
             notes,
         };
         let Some(lock) = lock else { return Ok(report) };
@@ -217,6 +229,7 @@ impl Migrator {
             adopted: Vec::new(),
             version: None,
             pending: self.set.versioned().count(),
+            pending_older: 0,
             notes: vec![AdoptNote::Nothing],
         };
         let Some(lock) = lock else { return Ok(report) };

@@ -60,6 +60,13 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
     match (report.dry_run, report.pending) {
         (true, _) => println!("run without --dry-run to record it"),
         (false, 0) => println!("the database is up to date; from now on, run `shale up`"),
+        (false, n) if report.pending_older > 0 => println!(
+            "{n} migration(s) are pending, {} of them older than version {}, which {} had not applied: run \
+             `shale up --allow-out-of-order` to apply them in version order (or `shale status` to see them first)",
+            report.pending_older,
+            report.version.as_deref().unwrap_or("none"),
+            report.tool
+        ),
         (false, n) => println!("{n} migration(s) are pending: run `shale up` to apply them"),
     }
     Ok(0)

@@ -198,7 +198,12 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             eprintln!("error: {path}migration {} {}: {advice}", p.version.as_deref().unwrap_or("R"), p.name);
         }
         if problems.is_empty() && !settings.quiet {
-            println!("{} migration(s) are valid and agree with the database history", count);
+            if report.history_exists {
+                println!("{count} migration(s) are valid and agree with the database history");
+            } else {
+                println!("{count} migration(s) are valid; the database has no shale history yet");
+                note_foreign(&report.foreign);
+            }
         }
     }
     Ok(if problems.is_empty() { 0 } else { 1 })

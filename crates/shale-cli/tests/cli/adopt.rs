@@ -285,22 +285,36 @@ fn popx_s_files_for_each_database_and_its_history() {
         "CREATE TABLE first_at AS SELECT now() AS at;\nSELECT pg_sleep(0.02);\nCREATE TABLE second_at AS SELECT now() AS at;\n",
     );
     p.write("20200101000004000000_times.mysql.autocommit.up.sql", "SELECT 1;\n");
+    // Older than what popx applied, and not applied (popx runs such a one when it gets to it).
+    p.write("20200101000002500000_gap.up.sql", "CREATE TABLE gap (id int);\n");
 
     let status = p.shale(&["status", "--json"]).ok().json();
     let files: Vec<&str> =
         status["migrations"].as_array().unwrap().iter().map(|m| m["path"].as_str().unwrap()).collect();
-    assert_eq!(files.len(), 4, "PostgreSQL's files, one per version: {status}");
+    assert_eq!(files.len(), 5, "PostgreSQL's files, one per version: {status}");
     assert!(files[1].ends_with("_meta.postgres.up.sql"), "{files:?}");
 
-    // What popx ran: the first version as pop wrote it (14 digits), the second as popx does.
+    // What popx ran: the first version as pop wrote it (14 digits), the second as popx does; its
+    // table renamed (popx's `migration_table_name`), known by its columns.
     p.psql("CREATE TABLE networks (id uuid PRIMARY KEY, meta jsonb, name text)");
     p.psql(&format!(
-        "CREATE TABLE schema_migration (version varchar(48) NOT NULL, version_self int NOT NULL DEFAULT 0);
-         CREATE UNIQUE INDEX schema_migration_version_idx ON schema_migration (version);
-         INSERT INTO schema_migration (version) VALUES ('20200101000001'), ('{}'), ('{go}'), ('20200101000003000002')",
+        "CREATE TABLE auth_migrations (version varchar(48) NOT NULL, version_self int NOT NULL DEFAULT 0);
+         CREATE UNIQUE INDEX auth_migrations_version_idx ON auth_migrations (version);
+         INSERT INTO auth_migrations (version) VALUES ('20200101000001'), ('{}'), ('{go}'), ('20200101000003000002')",
         v(2)
     ));
-    let run = p.shale(&["adopt"]).ok();
+    let validate = p.shale(&["validate"]).ok();
+    assert!(validate.stdout.contains("the database has no shale history yet"), "{}", validate.stdout);
+    let run = p.shale(&["adopt", "--table", "auth_migrations"]).ok();
+    assert!(run.stdout.contains("adopted from pop (public.auth_migrations)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "2 migration(s) are pending, 1 of them older than version 20200101000003000002, which pop had not \
+             applied: run `shale up --allow-out-of-order`"
+        ),
+        "{}",
+        run.stdout
+    );
     assert!(
         format!("{}{}", run.stdout, run.stderr).contains(&format!("version {go} in pop's history has no file here")),
         "{}{}",
@@ -311,8 +325,10 @@ fn popx_s_files_for_each_database_and_its_history() {
         p.psql("SELECT string_agg(version, ', ' ORDER BY version) FROM shale_migrations WHERE kind = 'adopted'"),
         format!("{}, {}, 20200101000003000002", v(1), v(2))
     );
-    let up = p.shale(&["up"]).ok();
+    assert_eq!(p.shale(&["up"]).code, 2, "the older one is out of order");
+    let up = p.shale(&["up", "--allow-out-of-order"]).ok();
     assert!(up.stdout.contains("20200101000004000000 times"), "{}", up.stdout);
+    assert!(p.tables().contains(&"gap".to_string()));
     assert_eq!(
         p.psql("SELECT (SELECT at FROM first_at) < (SELECT at FROM second_at)"),
         "t",

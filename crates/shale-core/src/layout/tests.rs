@@ -258,7 +258,9 @@ fn a_mistyped_extension_is_named_with_the_name_to_give_the_file() {
     assert!(mistake("003_add.up").contains("rename it to `003_add.up.sql`"));
     assert!(mistake("V3__add.PSQL").contains("ends in .PSQL, not .sql: rename it to `V3__add.sql`"));
     assert!(matches!(classify_other("notes.sq"), Other::Silent), "not named like a migration");
-    assert!(mistake("20190101000000_users.up.fizz").contains("in `20190101000000_users.up.sql` (the SQL pop runs"));
+    assert!(
+        matches!(classify_other("20190101000000_users.up.fizz"), Other::Fizz { sql } if sql == "20190101000000_users.up.sql")
+    );
 }
 
 #[test]
@@ -428,4 +430,26 @@ fn pop_s_files_for_postgres_replace_those_for_every_database_and_the_others_are_
     // Two files for PostgreSQL of one version are still a duplicate.
     let errors = load(vec![file("1_a.postgres.up.sql", "select 1;"), file("1_a.pg.up.sql", "select 2;")]).unwrap_err();
     assert!(errors[0].to_string().contains("duplicate version 1"), "{}", errors[0]);
+}
+
+#[test]
+fn a_fizz_migration_is_an_error_unless_its_sql_is_beside_it() {
+    let dir = std::env::temp_dir().join(format!("shale-core-fizz-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("20190101000000_users.up.fizz"), "create_table(\"users\") {}").unwrap();
+    std::fs::write(dir.join("20190101000000_users.up.sql"), "create table users (id uuid);").unwrap();
+    std::fs::write(dir.join("20190102000000_posts.up.fizz"), "create_table(\"posts\") {}").unwrap();
+    let errors = MigrationSet::read_dir(&dir).unwrap_err();
+    std::fs::write(dir.join("20190102000000_posts.up.sql"), "create table posts (id uuid);").unwrap();
+    let set = MigrationSet::read_dir(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let shown = format!("{}", errors[0]);
+    assert!(
+        shown.contains("20190102000000_posts.up.fizz") && shown.contains("in `20190102000000_posts.up.sql`"),
+        "{shown}"
+    );
+    assert!(errors[0].hint.as_deref().unwrap_or_default().contains("a baseline from the database"), "{:?}", errors[0]);
+    assert_eq!(set.migrations.len(), 2);
 }
