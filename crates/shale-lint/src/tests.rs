@@ -175,6 +175,25 @@ fn on_a_live_database_danger_is_judged_by_the_table() {
 }
 
 #[test]
+fn a_go_template_of_pop_s_is_named_in_the_syntax_error() {
+    let s =
+        script("20210128140414_namespace.up.sql", "CREATE TABLE {{ identifier .Parameters.tableName }} (id int);\n");
+    let report = lint([&s]);
+    assert_eq!(report.syntax_errors.len(), 1);
+    let shown = report.syntax_errors[0].to_string();
+    assert!(
+        shown.starts_with("20210128140414_namespace.up.sql:1:14: syntax error: syntax error at or near \"{\""),
+        "{shown}"
+    );
+    assert!(
+        shown.ends_with(
+            "is a Go template, which pop fills in before running the file and shale does not: write the SQL it gives"
+        ),
+        "{shown}"
+    );
+}
+
+#[test]
 fn a_statement_that_does_not_parse_is_a_syntax_error_and_nothing_else() {
     // The broken CREATE TABLE would make the index look like one on an existing table.
     let s = script("011.sql", "CREATE TABLE t (id int name text);\nCREATE INDEX i ON t (id);\nDROP TABLE users;\n");
