@@ -593,7 +593,8 @@ fn failure_remedy(f: &DbFailure) -> Option<String> {
         ),
         "42P07" | "42701" | "42710" => Some(
             "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the \
-             existing state with `shale baseline`"
+             existing state with `shale baseline`; if another migration tool built it, with its history table \
+             under a name of its own, take that over with `shale adopt --from TOOL --table NAME`"
                 .to_string(),
         ),
         "42P01" => match history_table_named(&f.message) {
@@ -950,7 +951,9 @@ mod tests {
         let timeout = failure("57014", "canceling statement due to statement timeout", None, false);
         assert!(failure_remedy(&timeout).unwrap().ends_with("or --statement-timeout"));
         let exists = failure("42P07", "relation \"t\" already exists", None, false);
-        assert!(failure_remedy(&exists).unwrap().ends_with("with `shale baseline`"));
+        assert!(failure_remedy(&exists)
+            .unwrap()
+            .ends_with("take that over with `shale adopt --from TOOL --table NAME`"));
         // The library's own words (its remedy, a part-way stop's advice) name no command and no flag.
         for (sqlstate, message) in [
             ("57014", "canceling statement due to statement timeout"),

@@ -3,7 +3,7 @@
 //! table is left as it is, so a team can go back.
 
 use shale_core::adopt::{plan_adoption, AdoptNote, Tool};
-use shale_core::plan::{RecordKind, RecordStatus};
+use shale_core::plan::{AppliedRecord, RecordKind, RecordStatus};
 use shale_pg::foreign::{self, ForeignTable};
 use shale_pg::history::NewRecord;
 use shale_pg::Client;
@@ -248,7 +248,10 @@ impl Migrator {
 
     async fn refuse_where_shale_has_history(&self, client: &Client, create: bool) -> Result<(), Error> {
         let (history, _) = self.history(client, false, create).await?;
-        match history.records.iter().find(|r| r.kind != RecordKind::Audit) {
+        // A migration that failed in its transaction left nothing (`up` on a database another
+        // tool built, whose history shale did not find): it does not stand in the way.
+        let left_nothing = |r: &AppliedRecord| r.status == RecordStatus::Failed && r.statements_done.is_none();
+        match history.records.iter().find(|r| r.kind != RecordKind::Audit && !left_nothing(r)) {
             Some(current) => Err(Error::Invalid(format!(
                 "shale already has a migration history in this database (migration {} {} among others): adopt takes over another tool's history only where shale has none",
                 current.version, current.name

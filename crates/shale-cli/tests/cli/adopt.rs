@@ -336,6 +336,37 @@ fn popx_s_files_for_each_database_and_its_history() {
     );
 }
 
+/// Another tool's history under a name shale does not know: `up` runs the first migration, which
+/// fails in its transaction (its table is there), and says how to take the history over; that
+/// failed attempt left nothing, so `adopt` still can.
+#[test]
+fn a_history_under_another_name_is_found_after_up_failed_on_it() {
+    let p = Project::new("adopt_renamed_after_up");
+    applied_by_the_other_tool(
+        &p,
+        "20240101000000_users.up.sql",
+        "20240102000000_posts.up.sql",
+        "20240103000000_tags.up.sql",
+    );
+    p.psql("CREATE TABLE auth_versions (version varchar(14) PRIMARY KEY); INSERT INTO auth_versions VALUES ('20240101000000'), ('20240102000000')");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 1, "{}", up.stderr);
+    assert!(up.stderr.contains("`shale adopt --from TOOL --table NAME`"), "{}", up.stderr);
+    let run = p.shale(&["adopt", "--from", "pop", "--table", "auth_versions"]).ok();
+    assert!(run.stdout.contains("recorded 2 migration(s) as applied, adopted from pop"), "{}", run.stdout);
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"tags".to_string()));
+    // A migration that left something (outside a transaction, part-way) still stands in the way.
+    let q = Project::new("adopt_after_partial");
+    q.write("1_a.up.sql", "-- shale:no-transaction\nCREATE TABLE a (id int);\nCREATE TABLE a (id int);\n");
+    q.psql("CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)");
+    q.shale(&["adopt", "--nothing"]).ok();
+    assert_eq!(q.shale(&["up"]).code, 1);
+    let again = q.shale(&["adopt", "--from", "golang-migrate"]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("shale already has a migration history"), "{}", again.stderr);
+}
+
 #[test]
 fn a_version_applied_with_no_file_and_two_tools_at_once_are_refused() {
     let p = Project::new("adopt_holes");
