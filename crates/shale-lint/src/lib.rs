@@ -83,17 +83,23 @@ pub enum TableState {
     /// Not created by the files being checked; the database was not asked (`shale lint` with no
     /// database): assumed to hold data.
     Existing,
+    /// In the database, but never analyzed or vacuumed and with no live row counted: whether it
+    /// has rows is not known (see `TableFact::rows`), so it is taken to hold data, as `Existing`.
+    Uncounted,
 }
 
 impl TableState {
     /// It may hold rows that a statement could destroy or trip over.
     pub fn holds_data(self) -> bool {
-        matches!(self, TableState::Small { .. } | TableState::Large { .. } | TableState::Existing)
+        matches!(
+            self,
+            TableState::Small { .. } | TableState::Large { .. } | TableState::Existing | TableState::Uncounted
+        )
     }
 
     /// Locking, scanning or rewriting it takes long enough to stall the application.
     pub fn large(self) -> bool {
-        matches!(self, TableState::Large { .. } | TableState::Existing)
+        matches!(self, TableState::Large { .. } | TableState::Existing | TableState::Uncounted)
     }
 
     /// It existed before the run: the running application uses it by its name.
@@ -112,6 +118,9 @@ impl TableState {
                 format!("{table} has about {rows} rows ({} MB)", bytes / 1_000_000)
             }
             TableState::Existing => format!("{table} exists before this run"),
+            TableState::Uncounted => format!(
+                "nothing tells whether {table} has rows: it was never analyzed (`ANALYZE {table}` lets shale see)"
+            ),
         }
     }
 }
@@ -278,7 +287,7 @@ impl Context {
         match live.tables.get(&key(relation)) {
             None => TableState::Absent,
             // Nothing tells whether it has rows (see `TableFact::rows`): as if not asked.
-            Some(size) if size.rows < 0 => TableState::Existing,
+            Some(size) if size.rows < 0 => TableState::Uncounted,
             Some(size) if size.rows <= 0 && size.bytes <= 0 => TableState::Empty,
             Some(size) if size.rows > live.large_rows => TableState::Large { rows: size.rows, bytes: size.bytes },
             Some(size) => TableState::Small { rows: size.rows.max(1) },

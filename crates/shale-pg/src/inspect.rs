@@ -144,9 +144,10 @@ pub struct TableFact {
     /// The larger of the planner's estimate (`reltuples`) and the statistics' live row count
     /// (`n_live_tup`, which counts rows inserted since the last ANALYZE too); from the size when
     /// both are zero (100 rows per 8 kB page, erring on the large side). A partitioned table
-    /// counts its partitions. -1 when nothing tells: never vacuumed or analyzed, and no statistics
-    /// of a row written (statistics reset by a crash, a database copied or restored), so that an
-    /// empty table cannot be told from one with rows.
+    /// counts its partitions, wherever they are. -1 when nothing tells: never vacuumed or analyzed
+    /// and no live row counted. Rows written and deleted do not tell: the counters behind them
+    /// restart after a crash, a database copied or restored or `pg_stat_reset`, so "none live" may
+    /// be "none counted since", and an empty table cannot be told from one with rows.
     pub rows: i64,
     /// Heap size in bytes as of the last VACUUM or ANALYZE (`relpages`; of all partitions for a
     /// partitioned table).
@@ -179,23 +180,26 @@ pub async fn facts(client: &Client, named: &[String]) -> Result<DatabaseFacts, P
     );
     let sql = format!(
         "WITH RECURSIVE tables AS (
-  SELECT c.oid, n.nspname, c.relname, c.relkind,
-         greatest(c.reltuples, coalesce(s.n_live_tup, 0), 0) AS tuples, c.relpages::bigint * 8192 AS bytes,
-         (c.reltuples > 0 OR c.relpages > 0 OR coalesce(s.n_live_tup + s.n_tup_ins + s.n_tup_del, 0) > 0
-          OR coalesce(s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze) IS NOT NULL) AS known
+  SELECT c.oid, n.nspname, c.relname, c.relkind
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-  LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
   WHERE c.relkind IN ('r', 'p', 'm') AND {USER_TABLES} AND {scope}),
 tree AS (
   SELECT oid AS root, oid AS member FROM tables WHERE relkind = 'p'
   UNION ALL
   SELECT tree.root, i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.member),
+counted AS (
+  SELECT c.oid, c.relkind,
+         greatest(c.reltuples, coalesce(s.n_live_tup, 0), 0) AS tuples, c.relpages::bigint * 8192 AS bytes,
+         (c.reltuples > 0 OR c.relpages > 0 OR coalesce(s.n_live_tup, 0) > 0
+          OR coalesce(s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze) IS NOT NULL) AS known
+  FROM pg_class c LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
+  WHERE c.oid IN (SELECT oid FROM tables UNION SELECT member FROM tree)),
 sizes AS (
   SELECT t.oid, t.nspname, t.relname,
-         CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(sum(m.tuples), 0) FROM tree JOIN tables m ON m.oid = tree.member WHERE tree.root = t.oid) ELSE t.tuples END AS tuples,
-         CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(sum(m.bytes), 0) FROM tree JOIN tables m ON m.oid = tree.member WHERE tree.root = t.oid) ELSE t.bytes END AS bytes,
-         CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(bool_and(m.known), true) FROM tree JOIN tables m ON m.oid = tree.member WHERE tree.root = t.oid AND m.relkind <> 'p') ELSE t.known END AS known
-  FROM tables t)
+         CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(sum(m.tuples), 0) FROM tree JOIN counted m ON m.oid = tree.member WHERE tree.root = t.oid) ELSE own.tuples END AS tuples,
+         CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(sum(m.bytes), 0) FROM tree JOIN counted m ON m.oid = tree.member WHERE tree.root = t.oid) ELSE own.bytes END AS bytes,
+         CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(bool_and(m.known), true) FROM tree JOIN counted m ON m.oid = tree.member WHERE tree.root = t.oid AND m.relkind <> 'p') ELSE own.known END AS known
+  FROM tables t JOIN counted own ON own.oid = t.oid)
 SELECT json_build_object(
   'server_version', current_setting('server_version_num')::int,
   'search_path', to_json(current_schemas(false)),

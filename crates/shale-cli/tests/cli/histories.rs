@@ -111,6 +111,26 @@ fn the_gate_fires_on_a_table_with_rows_and_not_on_an_empty_one() {
     let dry = p.shale(&["up", "--dry-run"]);
     assert_eq!(dry.code, 2, "{}", dry.stdout);
     assert!(dry.stdout.contains("[destructive]"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("nothing tells whether restored has rows"), "{}", dry.stdout);
+    // A row written and deleted since does not tell either: the old rows were never counted.
+    p.psql("INSERT INTO restored VALUES (2); DELETE FROM restored WHERE id = 2");
+    let counted = || p.psql("SELECT n_tup_del FROM pg_stat_user_tables WHERE relname = 'restored'") == "1";
+    let started = std::time::Instant::now();
+    while !counted() && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(counted(), "the statistics never showed the row deleted");
+    assert_eq!(p.shale(&["up", "--dry-run"]).code, 2);
+    // A partitioned table counts its partitions, in whatever schema they are.
+    p.psql(
+        "CREATE SCHEMA parts; CREATE TABLE logs (at date) PARTITION BY RANGE (at);
+         CREATE TABLE parts.logs_2026 PARTITION OF logs FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+         INSERT INTO logs VALUES ('2026-05-01'); ANALYZE logs",
+    );
+    p.write("001_index.sql", "DROP TABLE logs;\n");
+    let dry = p.shale(&["up", "--dry-run"]);
+    assert_eq!(dry.code, 2, "{}", dry.stdout);
+    assert!(dry.stdout.contains("[destructive]"), "{}", dry.stdout);
     // The threshold is the project's to set.
     p.write("001_index.sql", "CREATE INDEX big_id ON big (id);\n");
     std::fs::write(p.path().join("shale.toml"), "[lint]\nlarge_table_rows = 100000\n").unwrap();
