@@ -218,11 +218,22 @@ pub fn adopted_from(reason: &str) -> Option<Tool> {
 }
 
 const JAVA: &str = "; a Java migration (";
+const POP_NO_FILE: &str = "; no file here: one popx ran from Go code, or one whose file is gone";
 
 /// The reason of an adopted row for a migration the tool ran from code (a Flyway Java migration,
-/// `class`), which has no file: [`adopted_code`] reads the class back.
+/// `class`), which has no file: [`adopted_code`] reads the class back. For pop, whose history
+/// does not say what ran, the row says it has no file ([`adopted_without_file`] reads that).
 pub fn adopted_code_reason(tool: Tool, table: &str, class: &str) -> String {
-    format!("{}{JAVA}{class}) with no SQL file, which shale cannot run", adopted_reason(tool, table))
+    match tool {
+        Tool::Pop => format!("{}{POP_NO_FILE}", adopted_reason(tool, table)),
+        _ => format!("{}{JAVA}{class}) with no SQL file, which shale cannot run", adopted_reason(tool, table)),
+    }
+}
+
+/// Whether an adopted row's reason says the migration is applied with no file
+/// ([`adopted_code_reason`]): it is then not missing.
+pub fn adopted_without_file(reason: &str) -> bool {
+    adopted_code(reason).is_some() || reason.contains(POP_NO_FILE)
 }
 
 /// The class of the code an adopted row's reason names ([`adopted_code_reason`]), if any: the
@@ -329,6 +340,7 @@ pub enum AdoptNote {
     Java { tool: Tool, version: String, class: String, port_to: String },
     /// A version in the tool's history that no file has, older than one a file has: for pop, a
     /// migration popx ran from Go code (Ory's services register a few), which shale cannot run.
+    /// It is recorded as applied with no file ([`Adoption::applied_code`]).
     NoFileBefore { tool: Tool, key: String },
     /// Nothing was taken over: migrating runs every migration.
     Nothing,
@@ -357,10 +369,9 @@ impl AdoptNote {
             ),
             AdoptNote::NoFileBefore { tool, key } => format!(
                 "version {key} in {tool}'s history has no file here, while later ones have: a migration {tool} ran \
-                 from Go code (popx registers some), or one whose file is gone; nothing is recorded for it, and a new \
-                 database gets nothing of it from {migrating}. If one needs its work, write it as SQL in a file of \
-                 version {key} before adopting (then it is taken over as applied here, and runs in its place \
-                 elsewhere)"
+                 from Go code (popx registers some), or one whose file is gone: it is recorded as applied with no \
+                 file, so a file of that version written later counts as applied here, and a new database gets \
+                 nothing of it from {migrating}. If one needs its work, write it as SQL in a file of version {key}"
             ),
             AdoptNote::Nothing => format!("nothing taken over: {migrating} runs every migration"),
             AdoptNote::Schema { tool, schema, now, path } => format!(
@@ -612,10 +623,20 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
             }
             // A version with no file is passed over (with a note) only below one a file has: the
             // newest the tool applied must be here, or this is not the directory it ran.
+            // It is recorded as applied with no file, as a Java migration is: a file of that
+            // version written later counts as applied, not as one to run out of order.
             let newest = applied.iter().filter_map(|m| m.version.clone()).max();
             for key in without_file {
                 match (Version::parse(&key), &newest) {
-                    (Some(v), Some(newest)) if &v < newest => notes.push(AdoptNote::NoFileBefore { tool, key }),
+                    (Some(v), Some(newest)) if &v < newest => {
+                        code.push(CodeMigration {
+                            version: v,
+                            version_text: key.clone(),
+                            name: "no file".into(),
+                            class: String::new(),
+                        });
+                        notes.push(AdoptNote::NoFileBefore { tool, key })
+                    }
                     _ => problems.push(AdoptProblem::NoFile { tool, key }),
                 }
             }
@@ -641,7 +662,7 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
     for u in set.unrunnable.iter().filter(|u| !unrunnable.iter().any(|a| a.file == u.file)) {
         notes.push(AdoptNote::GoPending { file: u.file.clone() });
     }
-    for c in &code {
+    for c in code.iter().filter(|_| tool != Tool::Pop) {
         notes.push(AdoptNote::Java {
             tool,
             version: c.version_text.clone(),
@@ -787,6 +808,11 @@ mod tests {
         assert_eq!(labels(&adoption.pending), ["20260101000000000000 later"]);
         assert_eq!(adoption.version.as_deref(), Some("20251105000000000003"));
         assert_eq!(adoption.notes, [AdoptNote::NoFileBefore { tool: Tool::Pop, key: "20251105000000000001".into() }]);
+        // Recorded as applied with no file, so that a file of it written later is not run.
+        assert_eq!(adoption.applied_code.len(), 1);
+        assert_eq!(adoption.applied_code[0].version_text, "20251105000000000001");
+        let reason = adopted_code_reason(Tool::Pop, "public.schema_migration", "");
+        assert!(adopted_without_file(&reason) && adopted_code(&reason).is_none(), "{reason}");
         // The newest row with no file: not the directory pop ran, or a file is missing.
         let problems = plan_adoption(&files, &history(&["20150100000001000000", "20270101000000000000"])).unwrap_err();
         assert!(matches!(&problems[..], [AdoptProblem::NoFile { key, .. }] if key == "20270101000000000000"));

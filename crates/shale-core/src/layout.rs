@@ -497,7 +497,7 @@ impl MigrationSet {
             match classify_other(&file) {
                 Other::Mistake(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
                 // Written as SQL beside it already: the SQL is the migration.
-                Other::Fizz { sql } if files.iter().any(|f| f.relative == Path::new(&sql)) => {}
+                Other::Fizz { sql } if fizz_written_as_sql(&sql).any(|w| files.iter().any(|f| f.relative == Path::new(&w))) => {}
                 Other::Fizz { sql } => errors.push(LoadError::file(
                     &path,
                     format!("is a fizz migration (pop's own language), which shale does not run: write it as SQL in `{sql}`"),
@@ -1164,6 +1164,17 @@ enum Other {
         name: String,
     },
     Silent,
+}
+
+/// The names of the SQL file that holds what the fizz file `sql` names (`x.up.sql`) does: that
+/// one, or one for PostgreSQL alone (`x.postgres.up.sql`).
+fn fizz_written_as_sql(sql: &str) -> impl Iterator<Item = String> + '_ {
+    let direction = [".up.sql", ".down.sql"].into_iter().find(|d| sql.ends_with(d));
+    let marked = direction.into_iter().flat_map(move |d| {
+        let base = &sql[..sql.len() - d.len()];
+        ["postgres", "postgresql", "pg", "pgx"].into_iter().map(move |db| format!("{base}.{db}{d}"))
+    });
+    std::iter::once(sql.to_string()).chain(marked)
 }
 
 fn classify_other(name: &str) -> Other {

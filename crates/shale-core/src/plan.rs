@@ -499,7 +499,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             version: Some(v.canonical()),
             name: r.name.clone(),
             kind: MigrationKind::Versioned,
-            state: if java_class.is_some() { State::Applied } else { State::Missing },
+            state: if adopted_without_file(r) { State::Applied } else { State::Missing },
             path: r.path.as_ref().map(PathBuf::from),
             applied_at: r.applied_at.clone(),
             duration_ms: ran_for(r),
@@ -607,6 +607,12 @@ fn adopted_java_class(r: &AppliedRecord) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Whether `r` was taken over as applied with no file (a Flyway Java migration, a pop row no file
+/// has): it is not missing.
+fn adopted_without_file(r: &AppliedRecord) -> bool {
+    r.kind == RecordKind::Adopted && r.reason.as_deref().is_some_and(crate::adopt::adopted_without_file)
+}
+
 /// Whether the history holds a succeeded migration from `first` up to (not including) `last`.
 fn applied_in(history: &History, first: &Version, last: &Version) -> bool {
     history.versioned().any(|(v, r)| r.status == RecordStatus::Succeeded && first <= &v && &v < last)
@@ -656,7 +662,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     // to there. In version order, the two together.
     let mut absent: Vec<(Version, PlanError)> = missing_records(set, history)
         .into_iter()
-        .filter(|(_, r)| adopted_java_class(r).is_none())
+        .filter(|(_, r)| !adopted_without_file(r))
         .map(|(v, r)| {
             let error = PlanError::Missing { version: v.canonical(), name: r.name.clone(), file: r.path.clone() };
             (v, error)

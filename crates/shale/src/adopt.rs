@@ -29,7 +29,8 @@ pub struct AdoptRequest {
 pub struct AdoptedMigration {
     pub version: String,
     pub name: String,
-    /// The file, or for a Java migration (`java`) the class that ran.
+    /// The file, or for a Java migration (`java`) the class that ran; for a pop row no file has,
+    /// the words that say so.
     pub path: String,
     /// A Flyway Java migration: no file has it, and shale cannot run it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -133,8 +134,11 @@ impl Migrator {
         adopted.extend(adoption.applied_code.iter().map(|c| AdoptedMigration {
             version: c.version_text.clone(),
             name: c.name.clone(),
-            path: c.class.clone(),
-            java: true,
+            path: match tool {
+                shale_core::adopt::Tool::Pop => "Go code popx ran, or a file gone".into(),
+                _ => c.class.clone(),
+            },
+            java: tool != shale_core::adopt::Tool::Pop,
         }));
         // In version order: the files, the ones shale cannot run and the Java ones together.
         adopted.sort_by_key(|m| shale_core::Version::parse(&m.version));

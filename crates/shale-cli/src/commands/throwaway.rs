@@ -221,6 +221,16 @@ pub fn interrupt_cleanup() {
         eprintln!("interrupted: scratch databases removed");
         std::process::exit(130);
     });
+    // Release builds abort on a panic (Cargo.toml), so no Drop removes them then: the hook does,
+    // after the panic's message, on a thread of its own (the panic may be on a runtime's).
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        let live = LIVE_SCRATCH.try_lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
+        if !live.is_empty() {
+            let _ = std::thread::spawn(move || live.iter().for_each(|(admin, scratch)| remove(admin, scratch))).join();
+        }
+    }));
 }
 
 fn remove(admin: &ConnectionSettings, scratch: &Scratch) {

@@ -442,6 +442,9 @@ fn a_fizz_migration_is_an_error_unless_its_sql_is_beside_it() {
     std::fs::write(dir.join("20190102000000_posts.up.fizz"), "create_table(\"posts\") {}").unwrap();
     let errors = MigrationSet::read_dir(&dir).unwrap_err();
     std::fs::write(dir.join("20190102000000_posts.up.sql"), "create table posts (id uuid);").unwrap();
+    // Written for PostgreSQL alone is written all the same.
+    std::fs::write(dir.join("20190103000000_tags.up.fizz"), "create_table(\"tags\") {}").unwrap();
+    std::fs::write(dir.join("20190103000000_tags.postgres.up.sql"), "create table tags (id uuid);").unwrap();
     let set = MigrationSet::read_dir(&dir).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(errors.len(), 1, "{errors:?}");
@@ -451,5 +454,5 @@ fn a_fizz_migration_is_an_error_unless_its_sql_is_beside_it() {
         "{shown}"
     );
     assert!(errors[0].hint.as_deref().unwrap_or_default().contains("a baseline from the database"), "{:?}", errors[0]);
-    assert_eq!(set.migrations.len(), 2);
+    assert_eq!(set.migrations.len(), 3);
 }
