@@ -16,44 +16,66 @@ pub struct Statement {
     /// Byte range of the statement text in the input: from its first token (leading whitespace and
     /// comments excluded) to the end of its last token, excluding the terminating `;`.
     pub span: Range<usize>,
-    /// Up to the first 24 bare words of the statement outside quotes, comments and strings,
-    /// ASCII-uppercased and joined by single spaces (e.g. `create unique index concurrently "Idx"
-    /// on t` -> `CREATE UNIQUE INDEX CONCURRENTLY ON T`; quoted identifiers are NOT words; words
-    /// inside parentheses ARE included, in order). One string rather than a list: a file of half
-    /// a million INSERTs keeps half a million of these. See [`Statement::words`].
-    pub words: String,
     /// For `COPY ... FROM STDIN` statements: byte range of the inline data that follows the
     /// statement (starting after the newline that ends the statement's line, ending before the `\.`
     /// terminator line).
     pub copy_data: Option<Range<usize>>,
+    /// What its leading words say, decided once when it is split: the words themselves are not
+    /// kept (ten thousand pending migrations would keep ten thousand strings of them).
+    no_transaction: Option<&'static str>,
+    control: Option<TransactionControl>,
+    /// The leading words (see [`Words`]), for the splitter's own tests.
+    #[cfg(test)]
+    words: String,
 }
 
 impl Statement {
-    /// The first word ("" when the statement has none).
-    pub fn first_word(&self) -> &str {
-        self.words.split(' ').next().unwrap_or("")
+    /// `words`: the statement's leading words as the splitter collects them (see [`Words`]).
+    fn new(span: Range<usize>, words: String, copy_data: Option<Range<usize>>) -> Statement {
+        let leading = Words::of(&words);
+        Statement {
+            span,
+            copy_data,
+            no_transaction: no_transaction_of(&leading),
+            control: control_of(&leading),
+            #[cfg(test)]
+            words,
+        }
     }
 
-    /// The leading words, one by one (on the stack: statements are classified by the thousand).
-    pub fn words(&self) -> Words<'_> {
-        let mut words = Words { items: [""; MAX_WORDS], len: 0 };
-        for word in self.words.split(' ').filter(|w| !w.is_empty()).take(MAX_WORDS) {
-            words.items[words.len] = word;
-            words.len += 1;
-        }
-        words
+    #[cfg(test)]
+    fn words(&self) -> Words<'_> {
+        Words::of(&self.words)
     }
 }
 
-/// A statement's leading words (see [`Statement::words`]).
-pub struct Words<'a> {
+/// Up to the first 24 bare words of a statement outside quotes, comments and strings,
+/// ASCII-uppercased (e.g. `create unique index concurrently "Idx" on t` -> `CREATE UNIQUE INDEX
+/// CONCURRENTLY ON T`; quoted identifiers are NOT words; words inside parentheses ARE included,
+/// in order). On the stack: statements are classified by the thousand.
+struct Words<'a> {
     items: [&'a str; MAX_WORDS],
     len: usize,
 }
 
 impl<'a> Words<'a> {
-    pub fn as_slice(&self) -> &[&'a str] {
+    /// The words of `joined`, as the splitter joins them (by single spaces).
+    fn of(joined: &'a str) -> Words<'a> {
+        let mut words = Words { items: [""; MAX_WORDS], len: 0 };
+        for word in joined.split(' ').filter(|w| !w.is_empty()).take(MAX_WORDS) {
+            words.items[words.len] = word;
+            words.len += 1;
+        }
+        words
+    }
+
+    fn as_slice(&self) -> &[&'a str] {
         &self.items[..self.len]
+    }
+
+    /// The first word ("" when the statement has none).
+    fn first(&self) -> &'a str {
+        self.as_slice().first().copied().unwrap_or("")
     }
 }
 
@@ -219,7 +241,7 @@ impl Pending {
     }
 }
 
-/// CREATE [OR REPLACE] FUNCTION|PROCEDURE (`words` as a [`Statement`] keeps them).
+/// CREATE [OR REPLACE] FUNCTION|PROCEDURE (`words` joined as the splitter joins them).
 fn is_routine_header(words: &str) -> bool {
     let routine = |w: Option<&str>| matches!(w, Some("FUNCTION" | "PROCEDURE"));
     let mut w = words.split(' ');
@@ -318,7 +340,7 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
         if cur.copy_in {
             return Err(SplitError::UnterminatedCopyData { offset: start });
         }
-        out.push(Statement { span: start..cur.end, words: cur.words, copy_data: None });
+        out.push(Statement::new(start..cur.end, cur.words, None));
     }
     Ok(out)
 }
@@ -334,7 +356,7 @@ fn finish(b: &[u8], stmt: Pending, semi: usize, out: &mut Vec<Statement>) -> Res
     } else {
         (None, semi + 1)
     };
-    out.push(Statement { span: start..stmt.end, words: stmt.words, copy_data });
+    out.push(Statement::new(start..stmt.end, stmt.words, copy_data));
     Ok(resume)
 }
 
@@ -465,17 +487,20 @@ fn meta_command(sql: &str, start: usize) -> SplitError {
 /// Why PostgreSQL refuses to run this statement inside a transaction block, if it does.
 /// Returns a short description such as "CREATE INDEX CONCURRENTLY".
 ///
-/// Judged from [`Statement::words`] alone, so it errs on the side of `Some` where quoted
-/// identifiers hide information (`CLUSTER "T"` reads like a bare `CLUSTER`).
+/// Judged from the statement's leading words alone, so it errs on the side of `Some` where
+/// quoted identifiers hide information (`CLUSTER "T"` reads like a bare `CLUSTER`).
 pub fn no_transaction_reason(stmt: &Statement) -> Option<&'static str> {
+    stmt.no_transaction
+}
+
+fn no_transaction_of(words: &Words<'_>) -> Option<&'static str> {
     // Decided by the first word for most statements: no need to take all of them apart.
     if !matches!(
-        stmt.first_word(),
+        words.first(),
         "CREATE" | "DROP" | "REINDEX" | "VACUUM" | "ALTER" | "CLUSTER" | "DISCARD" | "COMMIT" | "ROLLBACK"
     ) {
         return None;
     }
-    let words = stmt.words();
     match words.as_slice() {
         ["CREATE", "INDEX", "CONCURRENTLY", ..] | ["CREATE", "UNIQUE", "INDEX", "CONCURRENTLY", ..] => {
             Some("CREATE INDEX CONCURRENTLY")
@@ -571,14 +596,17 @@ pub enum TransactionControl {
 /// never one (it is only inside function bodies anyway), and neither is `END IF` etc. since those
 /// are inside bodies.
 pub fn transaction_control(stmt: &Statement) -> Option<TransactionControl> {
+    stmt.control
+}
+
+fn control_of(words: &Words<'_>) -> Option<TransactionControl> {
     use TransactionControl::*;
     if !matches!(
-        stmt.first_word(),
+        words.first(),
         "BEGIN" | "START" | "COMMIT" | "ROLLBACK" | "END" | "ABORT" | "SAVEPOINT" | "RELEASE" | "PREPARE"
     ) {
         return None;
     }
-    let words = stmt.words();
     match words.as_slice() {
         ["BEGIN", "ATOMIC", ..] => None,
         ["BEGIN", ..] => Some(Begin),
