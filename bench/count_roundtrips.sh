@@ -18,9 +18,7 @@ export LC_ALL=C
 
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-bench_build
-trap bench_stop_server EXIT
-bench_start_server
+bench_begin
 
 DIR=$BENCH_TMP/migrations
 python3 "$ROOT/bench/gen_workload.py" "$N" "$DIR" --seed "$SEED"

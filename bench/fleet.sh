@@ -32,13 +32,8 @@ export LC_ALL=C
 
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-cd "$ROOT"
-RESULTS=${RESULTS:-$ROOT/bench/results/latest.md}
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-bench_build
-trap bench_stop_server EXIT
-bench_start_server
+bench_begin
 
 DIR=$BENCH_TMP/migrations
 RES=$BENCH_TMP/results

@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/count_roundtrips.sh (sourced, not run).
+# Shared by the benchmarks of bench/ (sourced, not run).
 #
 # Sets ROOT (the repository), SHALE (target/release/shale) and, after bench_start_server:
 # BENCH_TMP (a private temp dir under /tmp), BENCH_PROJECT (the throwaway project whose
@@ -30,6 +30,18 @@ pattern = re.compile(r"<!-- " + re.escape(name) + r":start.*?<!-- " + re.escape(
 text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
 open(results, "w").write(text)
 PY
+}
+
+# What every benchmark does first, from the repository: the results file (RESULTS, by default
+# bench/results/latest.md), the load average at the start (LOAD_START), the release build, and
+# the server, stopped when the script exits.
+bench_begin() {
+    cd "$ROOT"
+    RESULTS=${RESULTS:-$ROOT/bench/results/latest.md}
+    LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+    bench_build
+    trap bench_stop_server EXIT
+    bench_start_server
 }
 
 # The only build the benchmark does (one package, release profile; never --workspace).

@@ -18,13 +18,9 @@ HOLD=${HOLD:-3}
 
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-cd "$ROOT"
-RESULTS=${RESULTS:-$ROOT/bench/results/latest.md}
 PGBENCH=${PGBENCH:-$(command -v pgbench || true)}
 
-bench_build
-trap bench_stop_server EXIT
-bench_start_server
+bench_begin
 [[ -x $PGBENCH ]] || PGBENCH=$(dirname "$PSQL")/pgbench
 [[ -x $PGBENCH ]] || bench_die "no pgbench next to psql or on PATH (it comes with the PostgreSQL server packages)"
 

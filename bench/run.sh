@@ -23,13 +23,8 @@ export LC_ALL=C # file order of globs = byte order = migration order
 
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-cd "$ROOT"
-RESULTS=${RESULTS:-$ROOT/bench/results/latest.md}
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
-bench_build
-trap bench_stop_server EXIT
-bench_start_server
+bench_begin
 
 DIR=$BENCH_TMP/migrations
 ALL=$BENCH_TMP/all.sql

@@ -11,9 +11,7 @@ source "$(dirname "$0")/lib.sh"
 SHALE=${SHALE_BIN:-$SHALE}
 N=${1:-2000}
 R=${R:-5}
-bench_build
-trap bench_stop_server EXIT
-bench_start_server
+bench_begin
 bench_recreate_db schema_bench
 python3 - "$N" > "$BENCH_TMP/schema.sql" <<'PY'
 import sys

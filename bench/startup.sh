@@ -31,9 +31,6 @@ export LC_ALL=C
 
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-cd "$ROOT"
-RESULTS=${RESULTS:-$ROOT/bench/results/latest.md}
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # dbmate: the native binary (its npm package's `bin/dbmate` shim would add a Node start-up).
 find_dbmate() {
@@ -48,9 +45,7 @@ find_dbmate() {
     compgen -G "$tools/node_modules/@dbmate/*/bin/dbmate" | head -n 1 || true
 }
 
-bench_build
-trap bench_stop_server EXIT
-bench_start_server
+bench_begin
 DBMATE_BIN=$(find_dbmate)
 [[ -n $DBMATE_BIN ]] || bench_log "dbmate not found: its column and its part of goal 1 are left out"
 
