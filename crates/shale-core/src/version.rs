@@ -13,11 +13,13 @@ use std::fmt;
 /// diesel suffixes of the same value.
 #[derive(Debug, Clone)]
 pub struct Version {
-    parts: Vec<String>,
+    /// The parts without leading zeros, joined by `.`: one allocation per version, which are
+    /// parsed by the thousand at every start (each file's and each history row's).
+    digits: Box<str>,
     /// diesel 2.3's hexadecimal subversion (`2024-01-01-000000-00a1` has `00a1`), lower-case as
     /// written. diesel orders folder names as text, so a timestamp alone comes before the same
     /// timestamp with a suffix, and suffixes in order.
-    diesel_suffix: Option<String>,
+    diesel_suffix: Option<Box<str>>,
 }
 
 impl Version {
@@ -30,14 +32,17 @@ impl Version {
         if text.contains('-') {
             return Version::parse_dashed(text);
         }
-        let mut parts = Vec::new();
+        let mut digits = String::with_capacity(text.len());
         for piece in text.split(['.', '_']) {
             if piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            parts.push(strip_zeros(piece));
+            if !digits.is_empty() {
+                digits.push('.');
+            }
+            digits.push_str(strip_zeros(piece));
         }
-        Some(Version { parts, diesel_suffix: None })
+        Some(Version { digits: digits.into(), diesel_suffix: None })
     }
 
     /// diesel: `YYYY-MM-DD-HHMMSS` is one timestamp (its digits); diesel 2.3 adds a hexadecimal
@@ -54,16 +59,23 @@ impl Version {
             all if all.iter().all(digits) => (all.concat(), None),
             _ => return None,
         };
-        Some(Version { parts: vec![strip_zeros(&timestamp)], diesel_suffix: suffix.map(|s| s.to_ascii_lowercase()) })
+        Some(Version {
+            digits: strip_zeros(&timestamp).into(),
+            diesel_suffix: suffix.map(|s| s.to_ascii_lowercase().into()),
+        })
     }
 
     /// The canonical text stored in the history table: parts without padding, joined by `.`;
     /// diesel's suffix after a `-`.
     pub fn canonical(&self) -> String {
         match &self.diesel_suffix {
-            Some(suffix) => format!("{}-{suffix}", self.parts.join(".")),
-            None => self.parts.join("."),
+            Some(suffix) => format!("{}-{suffix}", self.digits),
+            None => self.digits.to_string(),
         }
+    }
+
+    fn parts(&self) -> impl Iterator<Item = &str> {
+        self.digits.split('.')
     }
 }
 
@@ -73,12 +85,11 @@ impl Version {
     }
 }
 
-fn strip_zeros(digits: &str) -> String {
-    let trimmed = digits.trim_start_matches('0');
-    if trimmed.is_empty() {
-        "0".to_string()
-    } else {
-        trimmed.to_string()
+/// The digits without leading zeros ("0" for zero).
+fn strip_zeros(digits: &str) -> &str {
+    match digits.trim_start_matches('0') {
+        "" => "0",
+        trimmed => trimmed,
     }
 }
 
@@ -88,19 +99,24 @@ fn compare_digits(a: &str, b: &str) -> Ordering {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        for (a, b) in self.parts.iter().zip(&other.parts) {
-            match compare_digits(a, b) {
-                Ordering::Equal => continue,
-                unequal => return unequal,
-            }
+        // Nearly every version is one number: compared as such, without taking parts apart.
+        let dotted = |v: &Version| v.digits.as_bytes().contains(&b'.');
+        if !dotted(self) && !dotted(other) {
+            return compare_digits(&self.digits, &other.digits)
+                .then_with(|| self.diesel_suffix_value().cmp(&other.diesel_suffix_value()));
         }
+        let (mut mine, mut theirs) = (self.parts(), other.parts());
         // `1` == `1.0`: trailing zero parts do not make a version newer.
-        let rest = |v: &Version, from: usize| v.parts[from..].iter().any(|p| p != "0");
-        let n = self.parts.len().min(other.parts.len());
-        let by_parts = match (rest(self, n), rest(other, n)) {
-            (true, false) => Ordering::Greater,
-            (false, true) => Ordering::Less,
-            _ => Ordering::Equal,
+        let by_parts = loop {
+            match (mine.next(), theirs.next()) {
+                (Some(a), Some(b)) => match compare_digits(a, b) {
+                    Ordering::Equal => continue,
+                    unequal => return unequal,
+                },
+                (Some(a), None) if a != "0" || mine.any(|p| p != "0") => break Ordering::Greater,
+                (None, Some(b)) if b != "0" || theirs.any(|p| p != "0") => break Ordering::Less,
+                _ => break Ordering::Equal,
+            }
         };
         // As diesel orders names: no suffix first, then suffixes by their value.
         by_parts.then_with(|| self.diesel_suffix_value().cmp(&other.diesel_suffix_value()))
@@ -117,9 +133,13 @@ impl Eq for Version {}
 
 impl std::hash::Hash for Version {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        // What the order compares: the parts up to the last one that is not zero, the suffix's value.
-        let significant = self.parts.iter().rposition(|p| p != "0").map_or(0, |i| i + 1);
-        self.parts[..significant].hash(state);
+        // What the order compares: the parts up to the last one that is not zero (a zero part is
+        // exactly "0"), the suffix's value.
+        let mut significant: &str = &self.digits;
+        while let Some(shorter) = significant.strip_suffix(".0") {
+            significant = shorter;
+        }
+        significant.hash(state);
         self.diesel_suffix_value().hash(state);
     }
 }
