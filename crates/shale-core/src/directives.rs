@@ -35,6 +35,18 @@ pub struct DirectiveError {
 
 const KNOWN: &str = "no-transaction, out-of-order, lock-timeout=DURATION, statement-timeout=DURATION, allow RULE, backfill [batch=N] [pause=DURATION], squashed FIRST..LAST";
 
+/// A file that asks nothing: what [`Directives::default`] gives, for a reference to it.
+pub static NONE: Directives = Directives {
+    no_transaction: false,
+    no_transaction_at: None,
+    out_of_order: false,
+    lock_timeout: None,
+    statement_timeout: None,
+    allow: Vec::new(),
+    backfills: Vec::new(),
+    squashed: None,
+};
+
 impl Directives {
     /// Read every line of `text` that is a `-- shale:` comment. Other comments are ignored.
     pub fn parse(text: &str) -> Result<Directives, DirectiveError> {

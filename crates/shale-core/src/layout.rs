@@ -74,7 +74,8 @@ pub struct Script {
     pub text: std::sync::Arc<str>,
     /// Statements of this direction, spans into `text`, without a BEGIN/COMMIT wrapper.
     pub statements: std::sync::Arc<[Statement]>,
-    pub directives: Directives,
+    /// What the file asks through comment lines (see [`Script::directives`]); none, for most files.
+    directives: Option<Box<Directives>>,
     /// Why this script must run outside a transaction, if it must.
     pub no_transaction: Option<String>,
     /// Statements (by index) that run as batched backfills (`-- shale:backfill`).
@@ -119,6 +120,8 @@ impl Script {
     ) -> Result<Script, LoadError> {
         let directives =
             Directives::parse(&text).map_err(|e| LoadError::at(&path, &text, e.offset, e.message, None))?;
+        // Boxed only when the file asks something: a script is kept per migration, by the thousand.
+        let directives = (directives != Directives::default()).then(|| Box::new(directives));
         Ok(Script {
             path,
             text: text.into(),
@@ -128,6 +131,11 @@ impl Script {
             backfills: Vec::new(),
             split_later: Some(SplitLater { section, force_no_transaction: force_no_transaction.map(str::to_string) }),
         })
+    }
+
+    /// What the file asks of the runner through comment lines.
+    pub fn directives(&self) -> &Directives {
+        self.directives.as_deref().unwrap_or(&crate::directives::NONE)
     }
 
     /// Whether the statements are split (always, except in a set read with
@@ -151,7 +159,8 @@ impl Script {
         let Some(SplitLater { section, force_no_transaction }) = self.split_later.take() else {
             return Ok(self);
         };
-        let Script { path, text, directives, .. } = self;
+        let Script { path, text, directives: asked, .. } = self;
+        let directives = asked.as_deref().unwrap_or(&crate::directives::NONE);
         let at =
             |offset: usize, message: String, hint: Option<String>| LoadError::at(&path, &text, offset, message, hint);
         let force_no_transaction = force_no_transaction.as_deref();
@@ -230,7 +239,7 @@ impl Script {
             path,
             text,
             statements: statements.into(),
-            directives,
+            directives: asked,
             no_transaction,
             backfills,
             split_later: None,
@@ -336,7 +345,7 @@ impl Migration {
 
     /// For a file `shale squash` wrote: the versions it replaces, from the first to its own.
     pub fn squashed(&self) -> Option<(Version, Version)> {
-        let (first, last) = self.up.directives.squashed.as_ref()?;
+        let (first, last) = self.up.directives().squashed.as_ref()?;
         Some((Version::parse(first)?, Version::parse(last)?))
     }
 

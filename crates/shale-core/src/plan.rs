@@ -691,7 +691,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
                 errors.push(PlanError::Modified { label: m.label(), path: m.up.path.clone() });
                 continue;
             }
-            State::OutOfOrder if !(options.allow_out_of_order || m.up.directives.out_of_order) => {
+            State::OutOfOrder if !(options.allow_out_of_order || m.up.directives().out_of_order) => {
                 let newest = history.current_version().map(|v| v.canonical()).unwrap_or_default();
                 errors.push(PlanError::OutOfOrder { label: m.label(), path: m.up.path.clone(), newest });
                 continue;

@@ -416,7 +416,7 @@ pub fn lint_after<'a, 'e>(
     for script in scripts {
         context.lock_timeout_off = rules::access_exclusive_without_lock_timeout::timeout_off(
             session_timeout.as_deref(),
-            script.directives.lock_timeout.as_deref(),
+            script.directives().lock_timeout.as_deref(),
         );
         lint_script(script, &mut context, &mut report);
     }

@@ -278,7 +278,7 @@ impl<'a> Executor<'a> {
                 ends_batch: false,
             });
             let script = &step.script;
-            let try_timeout = try_timeout.filter(|_| script.directives.lock_timeout.is_none());
+            let try_timeout = try_timeout.filter(|_| script.directives().lock_timeout.is_none());
             let strong = |index: usize| {
                 try_timeout.is_some()
                     && statement_locks(script.statement_text(index)).iter().any(|t| t.mode.stalls_application())
@@ -897,8 +897,8 @@ fn record(step: &Step, status: RecordStatus) -> NewRecord<'_> {
 /// migration that runs outside a transaction.
 pub fn session_prelude(session: &SessionSettings, script: &Script, local: bool) -> String {
     let scope = if local { "SET LOCAL" } else { "SET" };
-    let lock = script.directives.lock_timeout.as_deref().unwrap_or(&session.lock_timeout);
-    let statement = script.directives.statement_timeout.as_deref().unwrap_or(&session.statement_timeout);
+    let lock = script.directives().lock_timeout.as_deref().unwrap_or(&session.lock_timeout);
+    let statement = script.directives().statement_timeout.as_deref().unwrap_or(&session.statement_timeout);
     let mut sql = format!(
         "RESET ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ROLE; {scope} lock_timeout = {}; {scope} statement_timeout = {}",
         quote_literal(lock),

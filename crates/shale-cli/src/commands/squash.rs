@@ -52,7 +52,7 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
         anyhow::bail!(shale::Error::Invalid(format!("nothing to squash: {} is the first migration", last.label())));
     }
     // Squashing again takes the earlier squash's range in.
-    let first_text = match replaced[0].up.directives.squashed.as_ref() {
+    let first_text = match replaced[0].up.directives().squashed.as_ref() {
         Some((first, _)) => first.clone(),
         None => replaced[0].version_text.clone(),
     };

@@ -226,7 +226,7 @@ fn an_unsplit_read_splits_only_what_is_asked_and_reports_what_cannot_be_split() 
     let mut set = MigrationSet::read_dir_unsplit(&dir).unwrap();
     assert!(set.migrations.iter().all(|m| !m.up.is_split()));
     // The directives are read: they are cheap and planning needs them.
-    assert!(set.migrations[1].up.directives.no_transaction);
+    assert!(set.migrations[1].up.directives().no_transaction);
     set.split_where(|m| m.name == "a").unwrap();
     let a = &set.migrations[0];
     assert!(a.up.is_split() && a.down.as_ref().unwrap().is_split());
