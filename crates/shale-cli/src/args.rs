@@ -514,6 +514,9 @@ pub enum DevAction {
     Status,
     /// Print its URL
     Url,
-    /// Open psql on it
-    Psql,
+    /// Open psql on it; what follows goes to psql (`shale dev psql -c 'select 1'`)
+    Psql {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "PSQL ARGS")]
+        args: Vec<String>,
+    },
 }

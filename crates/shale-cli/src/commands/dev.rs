@@ -63,10 +63,12 @@ pub fn run(settings: &Settings, action: DevAction) -> Result<i32> {
             return Ok(if port.is_some() { 0 } else { 1 });
         }
         DevAction::Url => println!("{}", ensure_started(settings)?),
-        DevAction::Psql => {
+        DevAction::Psql { args } => {
             let cluster = Cluster::start_persistent(&dir, options())?;
             let status = std::process::Command::new(cluster.binaries().psql())
+                .arg("--dbname")
                 .arg(cluster.conninfo(DATABASE))
+                .args(args)
                 .status()
                 .context("running psql")?;
             return Ok(status.code().unwrap_or(1));

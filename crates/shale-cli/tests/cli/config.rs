@@ -233,6 +233,9 @@ fn dev_server_lifecycle() {
     assert_eq!(dev(&["dev", "status", "--json"]).json()["running"], true);
     dev(&["--dev", "up"]).ok();
     assert!(dev(&["--dev", "status"]).ok().stdout.contains("applied"));
+    // psql on it, with psql's own arguments after it.
+    let psql = dev(&["dev", "psql", "-X", "-A", "-t", "-c", "SELECT count(*) FROM a"]).ok();
+    assert_eq!(psql.stdout.trim(), "0", "{}", psql.stderr);
     assert_eq!(dev(&["dev", "stop"]).ok().stdout.trim(), "stopped");
     let stopped = dev(&["dev", "status"]);
     assert_eq!(stopped.code, 1);
