@@ -1237,7 +1237,14 @@ fn split_version(stem: &str, dashes: bool) -> Option<(String, String)> {
 /// there are several to spare; problems go to `errors`. One thread builds straight into the
 /// result: a migration is several hundred bytes, and a history of 10,000 should not be copied
 /// through intermediate lists.
-fn build_groups(groups: BTreeMap<String, Group>, splitting: Splitting, errors: &mut Vec<LoadError>) -> Vec<Migration> {
+fn build_groups(
+    mut groups: BTreeMap<String, Group>,
+    splitting: Splitting,
+    errors: &mut Vec<LoadError>,
+) -> Vec<Migration> {
+    // pop: a down for PostgreSQL whose up is written for other databases only has nothing of
+    // PostgreSQL's to undo, and popx passes over it.
+    groups.retain(|_, g| g.parts.iter().any(|p| p.role != Role::Down || !p.marks.postgres));
     let count = groups.len();
     let threads = reading_threads(count);
     let mut migrations = Vec::with_capacity(count);
@@ -1288,10 +1295,12 @@ impl Group {
                 Role::Down => &mut down,
                 Role::DieselMetadata => &mut metadata,
             };
-            if let Some(first) = slot.as_ref().map(|p: &Part| (p.path.clone(), p.marks.postgres)) {
-                // pop: the file for PostgreSQL runs instead of the one for every database.
-                let (first, first_for_postgres) = first;
-                if first_for_postgres != part.marks.postgres {
+            if let Some(first) = slot.as_ref().map(|p: &Part| (p.path.clone(), p.marks.postgres, p.role)) {
+                // pop: the file for PostgreSQL runs instead of the one for every database (both
+                // pop's `.up.sql` files: a single-file migration of that version is a duplicate).
+                let (first, first_for_postgres, first_role) = first;
+                let both_pop = first_role != Role::Single && part.role != Role::Single;
+                if both_pop && first_for_postgres != part.marks.postgres {
                     if part.marks.postgres {
                         *slot = Some(part);
                     }

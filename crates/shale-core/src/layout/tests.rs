@@ -399,6 +399,9 @@ fn pop_s_files_for_postgres_replace_those_for_every_database_and_the_others_are_
         file("20220420102701000000_metadata.down.sql", "alter table networks drop column meta;"),
         // Only for other databases: not a migration of PostgreSQL's.
         file("20230101000000000000_sqlite_only.sqlite.up.sql", "select 1;"),
+        // A down for PostgreSQL whose up is for another database: nothing to undo, popx passes it over.
+        file("20230102000000000000_mysql_only.mysql.up.sql", "select 1;"),
+        file("20230102000000000000_mysql_only.postgres.down.sql", "select 1;"),
         // Outside a transaction, pop's way (for every database, and for PostgreSQL).
         file("20241029153900000001_index.autocommit.up.sql", "create index concurrently i on networks (meta);"),
         file("20241029153900000001_index.autocommit.down.sql", "drop index concurrently i;"),
@@ -430,6 +433,9 @@ fn pop_s_files_for_postgres_replace_those_for_every_database_and_the_others_are_
     // Two files for PostgreSQL of one version are still a duplicate.
     let errors = load(vec![file("1_a.postgres.up.sql", "select 1;"), file("1_a.pg.up.sql", "select 2;")]).unwrap_err();
     assert!(errors[0].to_string().contains("duplicate version 1"), "{}", errors[0]);
+    // So are a single-file migration and pop's file for PostgreSQL of one version.
+    let errors = load(vec![file("2_b.sql", "select 1;"), file("2_b.postgres.up.sql", "select 2;")]).unwrap_err();
+    assert!(errors[0].to_string().contains("duplicate version 2"), "{}", errors[0]);
 }
 
 #[test]
