@@ -615,8 +615,10 @@ impl Migrator {
     ) -> Result<RunReport, Error> {
         let (history, _) = self.history(client, true, true).await?;
         let file = self.set.find(version);
+        // Taken over by `adopt` counts as applied here as much as run by shale: the same refusal
+        // guards it, and its row is found when its file is gone.
         let record: Option<&AppliedRecord> = history.records.iter().find(|r| {
-            matches!(r.kind, RecordKind::Versioned | RecordKind::Repair)
+            matches!(r.kind, RecordKind::Versioned | RecordKind::Repair | RecordKind::Adopted)
                 && Version::parse(&r.version).as_ref() == Some(version)
         });
         let unrunnable = self.set.find_unrunnable(version);

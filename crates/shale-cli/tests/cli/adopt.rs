@@ -68,6 +68,26 @@ fn golang_migrate() {
     switch(&p, "golang-migrate", "schema_migrations");
 }
 
+/// A migration another tool applied is guarded like one shale applied: marking it rolled back
+/// while its file is unchanged needs --force (the next `up` would run it again), and one whose file
+/// is gone can be recorded as rolled back.
+#[test]
+fn repair_of_an_adopted_migration() {
+    let p = Project::new("adopt_repair");
+    applied_by_the_other_tool(&p, "1_users.up.sql", "2_posts.up.sql", "3_tags.up.sql");
+    p.psql("CREATE TABLE schema_migrations (version bigint not null primary key, dirty boolean not null); INSERT INTO schema_migrations VALUES (2, false)");
+    p.shale(&["adopt"]).ok();
+    let refused = p.shale(&["repair", "2", "--rolled-back", "--reason", "try"]);
+    assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("is applied and its file is unchanged"), "{}", refused.stderr);
+    let up = p.shale(&["up"]).ok();
+    assert!(!up.stdout.contains("posts"), "an adopted migration is not run again: {}", up.stdout);
+    std::fs::remove_file(p.migrations().join("2_posts.up.sql")).unwrap();
+    assert_eq!(p.shale(&["up"]).code, 2, "its file is gone");
+    p.shale(&["repair", "2", "--rolled-back", "--reason", "folded into 1"]).ok();
+    p.shale(&["validate"]).ok();
+}
+
 #[test]
 fn golang_migrate_dirty_is_refused() {
     let p = Project::new("adopt_golang_migrate_dirty");
