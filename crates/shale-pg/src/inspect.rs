@@ -144,14 +144,20 @@ pub struct TableFact {
     /// The larger of the planner's estimate (`reltuples`) and the statistics' live row count
     /// (`n_live_tup`, which counts rows inserted since the last ANALYZE too); from the size when
     /// both are zero (100 rows per 8 kB page, erring on the large side). A partitioned table
-    /// counts its partitions, wherever they are. -1 when nothing tells: never vacuumed or analyzed
-    /// and no live row counted. Rows written and deleted do not tell: the counters behind them
-    /// restart after a crash, a database copied or restored or `pg_stat_reset`, so "none live" may
-    /// be "none counted since", and an empty table cannot be told from one with rows.
+    /// counts its partitions, wherever they are. A table the statistics know nothing of (never
+    /// vacuumed or analyzed, no live row counted: rows written and deleted do not tell, as the
+    /// counters behind them restart after a crash, a database copied or restored or
+    /// `pg_stat_reset`) is looked at: 0 when it has no row, -1 when it has some (how many is not
+    /// known) or when looking was not possible (no SELECT privilege, row-level security, a lock
+    /// held on it).
     pub rows: i64,
     /// Heap size in bytes as of the last VACUUM or ANALYZE (`relpages`; of all partitions for a
     /// partitioned table).
     pub bytes: i64,
+    /// For a table the statistics know nothing of: whether this session may look at its rows
+    /// (SELECT privilege, no row-level security).
+    #[serde(default, skip_serializing)]
+    pub readable: bool,
     /// Each column's type as `format_type` writes it (`character varying(255)`), for a table
     /// with rows: whether a type change rewrites it depends on the type it has.
     #[serde(default)]
@@ -206,6 +212,7 @@ SELECT json_build_object(
   'tables', coalesce((SELECT json_agg(json_build_object('schema', nspname, 'name', relname,
         'rows', (CASE WHEN tuples > 0 THEN tuples WHEN bytes > 0 THEN greatest(bytes / 8192 * 100, 1) WHEN known THEN 0 ELSE -1 END)::bigint,
         'bytes', bytes::bigint,
+        'readable', NOT known AND has_table_privilege(sizes.oid, 'SELECT') AND NOT (SELECT relrowsecurity FROM pg_class WHERE oid = sizes.oid),
         'columns', coalesce(CASE WHEN tuples > 0 OR bytes > 0 THEN (SELECT json_object_agg(a.attname, format_type(a.atttypid, a.atttypmod))
             FROM pg_attribute a WHERE a.attrelid = sizes.oid AND a.attnum > 0 AND NOT a.attisdropped) END, '{{}}'::json))) FROM sizes), '[]'),
   'indexes', coalesce((SELECT json_agg(json_build_object('schema', n.nspname, 'name', i.relname, 'table', tn.nspname || '.' || t.relname))
@@ -213,7 +220,46 @@ SELECT json_build_object(
         JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
         WHERE {USER_TABLES} AND {scope}), '[]'))"
     );
-    json_value(client, &sql, "reading table sizes").await
+    let mut facts: DatabaseFacts = json_value(client, &sql, "reading table sizes").await?;
+    look_at_uncounted(client, &mut facts.tables).await;
+    Ok(facts)
+}
+
+/// Whether the tables the statistics know nothing of have any row, in one round trip: a table
+/// created by an earlier run and never written (most of them, on a development database) is then
+/// empty, not "maybe holding data". Each look takes the lightest lock a read takes, waiting at
+/// most 100 ms for it (behind a migration holding the table, the table stays uncounted), and
+/// reads at most one row of it (or, of a table of dead rows, for at most a second).
+async fn look_at_uncounted(client: &Client, tables: &mut [TableFact]) {
+    let uncounted: Vec<usize> = (0..tables.len()).filter(|&i| tables[i].rows < 0 && tables[i].readable).collect();
+    if uncounted.is_empty() {
+        return;
+    }
+    // One implicit transaction: the settings end with it.
+    let mut sql = String::from(
+        "SELECT set_config('lock_timeout', '100ms', true), set_config('statement_timeout', '1s', true);\n",
+    );
+    for &i in &uncounted {
+        let table = shale_core::ident::qualified_always_quoted(&tables[i].schema, &tables[i].name);
+        sql.push_str(&format!("SELECT EXISTS (SELECT FROM {table});\n"));
+    }
+    // A lock held or a slow scan: the tables stay uncounted, as if not looked at.
+    let Ok(messages) = client.simple_query(&sql).await else { return };
+    let answers: Vec<bool> = messages
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) if row.len() == 1 => Some(row.get(0) == Some("t")),
+            _ => None,
+        })
+        .collect();
+    if answers.len() != uncounted.len() {
+        return;
+    }
+    for (i, has_rows) in uncounted.into_iter().zip(answers) {
+        if !has_rows {
+            tables[i].rows = 0;
+        }
+    }
 }
 
 /// One table in detail; `None` when there is no such table. `name` may be schema-qualified.
