@@ -60,6 +60,8 @@ pub struct LiveDatabase {
     /// A column's type (`format_type`: `character varying(255)`) by lower-case `table.column`,
     /// the table keyed as in `tables`; known for tables with rows.
     pub column_types: HashMap<String, String>,
+    /// Partitioned tables, keyed as in `tables`.
+    pub partitioned: HashSet<String>,
     /// A table with more rows than this (estimated) is large: statements that lock, scan or
     /// rewrite it are errors. Smaller tables are locked for a few milliseconds at most.
     pub large_rows: i64,
@@ -230,6 +232,9 @@ pub struct Context {
     proven_not_null: HashSet<String>,
     /// Column types as the statements seen (and the earlier files, see [`lint_after`]) declare them.
     declared: declared::DeclaredTypes,
+    /// Tables created `PARTITION BY` by the statements seen (and the earlier files), keyed as
+    /// [`key`] does.
+    partitioned: HashSet<String>,
 }
 
 /// What the linter knows about the target.
@@ -263,6 +268,12 @@ fn key(relation: &str) -> String {
 }
 
 impl Context {
+    /// Whether `relation` is a partitioned table (declared so, or so in the database).
+    pub fn is_partitioned(&self, relation: &str) -> bool {
+        let table = key(relation);
+        self.partitioned.contains(&table) || self.live.as_ref().is_some_and(|l| l.partitioned.contains(&table))
+    }
+
     fn is_new(&self, relation: &str) -> bool {
         self.new_tables.contains(&key(relation))
     }
@@ -409,6 +420,7 @@ pub fn lint_after<'a, 'e>(
             let Ok(parsed) = pg_query::parse(script.statement_text(i)) else { continue };
             for node in parsed.protobuf.stmts.iter().filter_map(|raw| raw.stmt.as_ref()?.node.as_ref()) {
                 context.declared.learn(node);
+                rules::remember_partitioned(node, &mut context);
             }
         }
     }

@@ -21,6 +21,26 @@ pub(crate) fn rules(sql: &str) -> Vec<&'static str> {
     rules_after("", sql)
 }
 
+/// Rule ids that fire for `sql` run after `applied` (a file applied before, not linted: its
+/// tables exist and are taken to hold data).
+pub(crate) fn rules_after_applied(applied: &str, sql: &str) -> Vec<&'static str> {
+    let before = script("001_before.sql", applied);
+    let this = script("002_this.sql", sql);
+    lint_after([&before], [&this], LintOptions::default()).findings.iter().map(|f| f.rule).collect()
+}
+
+/// Rule ids that fire for `sql` on a database where `table` is a large partitioned table.
+pub(crate) fn partitioned_rules(table: &str, sql: &str) -> Vec<&'static str> {
+    let live = LiveDatabase {
+        tables: [(table.to_string(), TableSize { rows: 1_000_000, bytes: 100_000_000 })].into_iter().collect(),
+        partitioned: [table.to_string()].into_iter().collect(),
+        large_rows: 10_000,
+        ..Default::default()
+    };
+    let s = script("010.sql", sql);
+    lint_with([&s], LintOptions { live: Some(live), ..Default::default() }).findings.iter().map(|f| f.rule).collect()
+}
+
 /// Rule ids that fire for `sql` on a server of this major version (None: unknown).
 pub(crate) fn rules_on_version(major: Option<u32>, sql: &str) -> Vec<&'static str> {
     let s = script("008.sql", sql);
@@ -86,7 +106,7 @@ fn every_rule_has_its_texts() {
         }
         assert!(ids.insert(rule.id), "duplicate rule id {}", rule.id);
     }
-    assert_eq!(ids.len(), 19);
+    assert_eq!(ids.len(), 20);
 }
 
 #[test]

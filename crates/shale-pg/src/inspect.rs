@@ -154,6 +154,9 @@ pub struct TableFact {
     /// Heap size in bytes as of the last VACUUM or ANALYZE (`relpages`; of all partitions for a
     /// partitioned table).
     pub bytes: i64,
+    /// A partitioned table (its index cannot be built CONCURRENTLY).
+    #[serde(default)]
+    pub partitioned: bool,
     /// For a table the statistics know nothing of: whether this session may look at its rows
     /// (SELECT privilege, no row-level security).
     #[serde(default, skip_serializing)]
@@ -201,7 +204,7 @@ counted AS (
   FROM pg_class c LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
   WHERE c.oid IN (SELECT oid FROM tables UNION SELECT member FROM tree)),
 sizes AS (
-  SELECT t.oid, t.nspname, t.relname,
+  SELECT t.oid, t.nspname, t.relname, t.relkind,
          CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(sum(m.tuples), 0) FROM tree JOIN counted m ON m.oid = tree.member WHERE tree.root = t.oid) ELSE own.tuples END AS tuples,
          CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(sum(m.bytes), 0) FROM tree JOIN counted m ON m.oid = tree.member WHERE tree.root = t.oid) ELSE own.bytes END AS bytes,
          CASE WHEN t.relkind = 'p' THEN (SELECT coalesce(bool_and(m.known), true) FROM tree JOIN counted m ON m.oid = tree.member WHERE tree.root = t.oid AND m.relkind <> 'p') ELSE own.known END AS known
@@ -212,6 +215,7 @@ SELECT json_build_object(
   'tables', coalesce((SELECT json_agg(json_build_object('schema', nspname, 'name', relname,
         'rows', (CASE WHEN tuples > 0 THEN tuples WHEN bytes > 0 THEN greatest(bytes / 8192 * 100, 1) WHEN known THEN 0 ELSE -1 END)::bigint,
         'bytes', bytes::bigint,
+        'partitioned', relkind = 'p',
         'readable', NOT known AND has_table_privilege(sizes.oid, 'SELECT') AND NOT (SELECT relrowsecurity FROM pg_class WHERE oid = sizes.oid),
         'columns', coalesce(CASE WHEN tuples > 0 OR bytes > 0 THEN (SELECT json_object_agg(a.attname, format_type(a.atttypid, a.atttypmod))
             FROM pg_attribute a WHERE a.attrelid = sizes.oid AND a.attnum > 0 AND NOT a.attisdropped) END, '{{}}'::json))) FROM sizes), '[]'),

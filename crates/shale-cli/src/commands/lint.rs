@@ -371,6 +371,9 @@ pub fn live_database(facts: &shale_pg::inspect::DatabaseFacts, large_rows: i64) 
             .then(|| t.name.to_lowercase());
         for table in std::iter::once(&qualified).chain(bare.as_ref()) {
             live.tables.insert(table.clone(), size);
+            if t.partitioned {
+                live.partitioned.insert(table.clone());
+            }
             for (column, data_type) in &t.columns {
                 live.column_types.insert(format!("{table}.{}", column.to_lowercase()), data_type.clone());
             }

@@ -138,6 +138,11 @@ fn the_gate_fires_on_a_table_with_rows_and_not_on_an_empty_one() {
     let dry = p.shale(&["up", "--dry-run"]);
     assert_eq!(dry.code, 2, "{}", dry.stdout);
     assert!(dry.stdout.contains("[destructive]"), "{}", dry.stdout);
+    // Its index cannot be built CONCURRENTLY: the finding is the one that says what can be done.
+    p.write("001_index.sql", "CREATE INDEX logs_at ON logs (at);\n");
+    let dry = p.shale(&["up", "--dry-run"]).ok();
+    assert!(dry.stdout.contains("[create-index-on-partitioned-table]"), "{}", dry.stdout);
+    assert!(!dry.stdout.contains("create-index-non-concurrently"), "{}", dry.stdout);
     // The threshold is the project's to set.
     p.write("001_index.sql", "CREATE INDEX big_id ON big (id);\n");
     std::fs::write(p.path().join("shale.toml"), "[lint]\nlarge_table_rows = 100000\n").unwrap();

@@ -19,10 +19,12 @@ pub static RULE: Rule = rule!(
 pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
     let NodeEnum::IndexStmt(s) = node else { return };
     let Some(r) = &s.relation else { return };
-    if s.concurrent {
+    let table = relation_name(r);
+    // A partitioned table cannot have its index built CONCURRENTLY: its own rule says what can
+    // (and `ON ONLY` it builds nothing).
+    if s.concurrent || context.is_partitioned(&table) {
         return;
     }
-    let table = relation_name(r);
     let state = context.table_state(&table);
     hits.push(on(&RULE, &table, state, format!("CREATE INDEX on existing table {table} without CONCURRENTLY")));
 }

@@ -42,6 +42,7 @@ mod add_unique_without_index;
 pub(crate) mod alter_column_type;
 pub mod concurrently_in_transaction;
 mod create_index_non_concurrently;
+mod create_index_on_partitioned_table;
 mod destructive;
 mod drop_index_non_concurrently;
 mod enum_add_value_in_transaction;
@@ -157,6 +158,7 @@ impl Hit {
 /// Every rule, in the order their findings on one statement are listed.
 pub static ALL: &[&Rule] = &[
     &create_index_non_concurrently::RULE,
+    &create_index_on_partitioned_table::RULE,
     &drop_index_non_concurrently::RULE,
     &add_column_volatile_default::RULE,
     &add_column_not_null_without_default::RULE,
@@ -181,6 +183,7 @@ pub static ALL: &[&Rule] = &[
 /// explicit-transaction rules need more than the statement: `lint_script` applies them.)
 const CHECKS: &[fn(&NodeEnum, &Context, &mut Vec<Hit>)] = &[
     create_index_non_concurrently::check,
+    create_index_on_partitioned_table::check,
     drop_index_non_concurrently::check,
     add_column_volatile_default::check,
     add_column_not_null_without_default::check,
@@ -414,6 +417,7 @@ pub(crate) fn sibling(like: &str, name: &str) -> String {
 
 /// Remember what a statement creates, renames or moves, for the statements after it.
 pub fn remember(node: &NodeEnum, context: &mut Context) {
+    remember_partitioned(node, context);
     match node {
         NodeEnum::CreateStmt(s) => {
             if let Some(r) = &s.relation {
@@ -476,6 +480,15 @@ pub fn remember(node: &NodeEnum, context: &mut Context) {
             }
         }
         _ => {}
+    }
+}
+
+/// A table created `PARTITION BY`, in this run or in a file applied before it.
+pub fn remember_partitioned(node: &NodeEnum, context: &mut Context) {
+    if let NodeEnum::CreateStmt(s) = node {
+        if let (Some(r), true) = (&s.relation, s.partspec.is_some()) {
+            context.partitioned.insert(key(&relation_name(r)));
+        }
     }
 }
 
