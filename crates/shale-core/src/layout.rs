@@ -522,6 +522,14 @@ impl MigrationSet {
         match MigrationSet::load_placing(dir, files, splitting, placeholders) {
             Ok(mut set) if errors.is_empty() => {
                 unrunnable.sort_by(|a, b| a.version.cmp(&b.version));
+                // A Go migration ported to SQL beside it: the SQL one is the migration.
+                let (ported, unrunnable): (Vec<_>, Vec<_>) =
+                    unrunnable.into_iter().partition(|u| set.find(&u.version).is_some());
+                for u in ported {
+                    let sql = set.find(&u.version).map(|m| m.file.clone()).unwrap_or_default();
+                    let reason = format!("a migration written in Go, ported to SQL in {sql}, which runs in its place");
+                    set.ignored.push(Ignored { path: u.path, reason });
+                }
                 set.unrunnable = unrunnable;
                 Ok(set)
             }

@@ -283,6 +283,14 @@ fn up_to_a_version_below_a_go_migration_applies_up_to_it() {
         assert!(run.stderr.contains("00003_backfill.go: migration 00003 is written in Go"), "{}", run.stderr);
     }
     assert_eq!(p.tables(), ["a", "b", "shale_migrations"]);
+    // Ported to SQL beside it, the SQL file runs in its place, and the Go file is noted as such.
+    p.write("00003_backfill.sql", "-- +goose Up\nCREATE TABLE c (id int);\n");
+    let validate = p.shale(&["validate"]).ok();
+    assert!(validate.stderr.contains("ported to SQL in 00003_backfill.sql"), "{}", validate.stderr);
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"].as_array().unwrap().len(), 4, "each version once: {status}");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.tables(), ["a", "b", "c", "d", "shale_migrations"]);
 }
 
 /// A type change that touches no row (a longer varchar, text for a varchar) passes on a large
