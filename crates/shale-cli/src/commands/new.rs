@@ -98,11 +98,21 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             }
         }
         (Naming::Sequential { width }, Layout::Flyway) => {
-            let major = newest
-                .as_ref()
-                .map(|v| v.canonical().split('.').next().unwrap_or("0").parse::<u64>().unwrap_or(0) + 1)
-                .unwrap_or(1);
-            format!("{major:0width$}", width = (*width).min(1))
+            // Numbered in parts (`V1_27__`): the last part goes on, written as the newest is.
+            let written = set.versioned().last().map(|m| m.version_text.as_str()).unwrap_or("");
+            match written.rfind(['.', '_']).map(|i| (&written[..=i], &written[i + 1..])) {
+                Some((before, last)) if last.parse::<u64>().is_ok() => {
+                    let next = last.parse::<u64>().unwrap_or(0) + 1;
+                    format!("{before}{next:0width$}", width = last.len())
+                }
+                _ => {
+                    let major = newest
+                        .as_ref()
+                        .map(|v| v.canonical().split('.').next().unwrap_or("0").parse::<u64>().unwrap_or(0) + 1)
+                        .unwrap_or(1);
+                    format!("{major:0width$}", width = (*width).min(1))
+                }
+            }
         }
         (Naming::Sequential { width }, _) => next_number(*width),
     };

@@ -135,8 +135,13 @@ fn init_and_new_follow_the_directory_convention() {
     f.write("V1__a.sql", "select 1;");
     let run: Run = f.bare().args(["new", "b"]).output().unwrap().into();
     assert!(run.stdout.contains("V2__b.sql"), "{}", run.stdout);
+    // Numbered in parts, the last part goes on, as the newest is written.
+    let g = Project::new("cfg_new_flyway_parts");
+    g.write("V1_9__a.sql", "select 1;");
+    let run: Run = g.bare().args(["new", "b"]).output().unwrap().into();
+    assert!(run.stdout.contains("V1_10__b.sql"), "{}", run.stdout);
     // Every created file loads.
-    for project in [&p, &q, &t, &d, &f] {
+    for project in [&p, &q, &t, &d, &f, &g] {
         let run: Run = project.bare().arg("validate").output().unwrap().into();
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
