@@ -47,6 +47,8 @@ fn fix(t: &Target) -> Result<Rewrite, Refusal> {
 
 /// The key columns a statement defines, each once, in the order of the columns: a primary key
 /// column or a foreign key column (said inline or by a table constraint of the same CREATE TABLE).
+/// In a primary key of several columns, only one that counts up (an identity) is a key that runs
+/// out: the others (a position, an attempt number) hold what the application puts there.
 fn key_columns(node: &NodeEnum) -> Vec<(&ColumnDef, &'static str)> {
     let kind = |n: &pg_query::protobuf::Node| match n.node.as_ref() {
         Some(NodeEnum::Constraint(k)) => Some(constraint_type(k.contype)),
@@ -54,11 +56,13 @@ fn key_columns(node: &NodeEnum) -> Vec<(&ColumnDef, &'static str)> {
     };
     // Table constraints: PRIMARY KEY (a, b), FOREIGN KEY (c) REFERENCES ...
     let mut primary = Vec::new();
+    let mut composite = Vec::new();
     let mut foreign = Vec::new();
     if let NodeEnum::CreateStmt(s) = node {
         for e in &s.table_elts {
             if let Some(NodeEnum::Constraint(k)) = e.node.as_ref() {
                 match constraint_type(k.contype) {
+                    ConstrType::ConstrPrimary if k.keys.len() > 1 => composite.extend(names(&k.keys)),
                     ConstrType::ConstrPrimary => primary.extend(names(&k.keys)),
                     ConstrType::ConstrForeign => foreign.extend(names(&k.fk_attrs)),
                     _ => {}
@@ -74,7 +78,12 @@ fn key_columns(node: &NodeEnum) -> Vec<(&ColumnDef, &'static str)> {
         .into_iter()
         .filter_map(|col| {
             let inline = |t: ConstrType| col.constraints.iter().any(|n| kind(n) == Some(t));
-            if inline(ConstrType::ConstrPrimary) || primary.contains(&col.colname.as_str()) {
+            let counts_up = inline(ConstrType::ConstrIdentity);
+            let in_composite = composite.contains(&col.colname.as_str());
+            if inline(ConstrType::ConstrPrimary)
+                || primary.contains(&col.colname.as_str())
+                || (in_composite && counts_up)
+            {
                 Some((col, "primary key"))
             } else if inline(ConstrType::ConstrForeign) || foreign.contains(&col.colname.as_str()) {
                 Some((col, "foreign key column"))
@@ -129,9 +138,14 @@ mod tests {
         ] {
             assert_eq!(rules(sql), ["prefer-bigint-keys"], "{sql}");
         }
+        // In a primary key of several columns: the one that counts up, and a foreign key.
         assert_eq!(
-            rules("CREATE TABLE t (a int, b smallint, note text, PRIMARY KEY (a, b));"),
-            ["prefer-bigint-keys", "prefer-bigint-keys"]
+            rules("CREATE TABLE t (a int GENERATED ALWAYS AS IDENTITY, b smallint, PRIMARY KEY (a, b));"),
+            ["prefer-bigint-keys"]
+        );
+        assert_eq!(
+            rules("CREATE TABLE t (tenant int REFERENCES tenants, n int, PRIMARY KEY (tenant, n));"),
+            ["prefer-bigint-keys"]
         );
     }
 
@@ -147,6 +161,8 @@ mod tests {
             // serial is prefer-identity's business.
             "CREATE TABLE t (id serial PRIMARY KEY);",
             "CREATE TABLE t (ids int[] PRIMARY KEY);",
+            // A key of several columns: a run's attempt number is no counter that runs out.
+            "CREATE TABLE t (run_id bigint, retry_count int, PRIMARY KEY (run_id, retry_count));",
         ] {
             assert!(!rules(sql).contains(&"prefer-bigint-keys"), "{sql}: {:?}", rules(sql));
         }
