@@ -913,6 +913,20 @@ async fn a_generated_column_computed_again_keeps_what_is_on_it() {
     assert!(forward.contains("GRANT SELECT (g) ON TABLE public.t TO shale_test_reader;"), "{forward}");
 }
 
+/// A generated column of an enum created again (a label gone) is computed again with the new type
+/// (it cannot lose a default it never had, nor take USING), and its index comes back with it.
+#[tokio::test]
+async fn a_generated_column_of_a_recreated_enum_is_computed_again() {
+    let a = "CREATE TYPE stage AS ENUM ('new', 'done', 'lost');
+             CREATE TABLE runs (id int, finished boolean,
+               stage stage GENERATED ALWAYS AS (CASE WHEN finished THEN 'done'::stage ELSE 'new'::stage END) STORED);
+             CREATE INDEX runs_stage ON runs (stage);";
+    let b = a.replace(", 'lost'", "");
+    let (forward, _) = pair("generated column of a recreated enum", a, &b).await;
+    assert!(!forward.contains("DROP DEFAULT"), "{forward}");
+    assert!(forward.contains("CREATE INDEX runs_stage"), "{forward}");
+}
+
 /// What PostgreSQL can change in place is changed in place: a foreign key's deferrability (no
 /// new scan), a policy's roles and expressions (its comment stays).
 #[tokio::test]

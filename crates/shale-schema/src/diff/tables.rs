@@ -722,6 +722,21 @@ impl<'a> Differ<'a> {
                     continue;
                 }
                 let col = ident(&c.name);
+                if c.generated.is_some() {
+                    // A stored expression takes no USING and has no default to drop: the column is
+                    // computed again with the new type (it holds no data of its own), and what is
+                    // on it (indexes, constraints, comment, privileges) is created again.
+                    let object = format!("column {}.{}.{}", t.schema, t.name, c.name);
+                    self.replaced.insert(object.clone());
+                    let sql = format!(
+                        "ALTER TABLE {table} DROP COLUMN {col};\nALTER TABLE {table} ADD COLUMN {};",
+                        column(c)
+                    );
+                    self.tree.drop(&k, &c.name, false);
+                    self.tree.add(&k, &c.name, TreeColumn::new(c, true, 0));
+                    changes.push((object, sql, false));
+                    continue;
+                }
                 let array = if c.data_type.ends_with("[]") { "[]" } else { "" };
                 // Recurses to the tables inheriting it, which set their own default again below.
                 let mut sql = vec![format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;")];
