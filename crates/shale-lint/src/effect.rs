@@ -102,8 +102,12 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
                 };
                 lock = lock.max(this);
             }
-            e(table, lock, rewrites, scans)
+            let mut effects = e(table.clone(), lock, rewrites, scans);
+            effects.extend(referenced(node, &table));
+            effects
         }
+        // A new table locks nothing anyone uses, but the tables its foreign keys point at.
+        NodeEnum::CreateStmt(s) => referenced(node, &s.relation.as_ref().map(relation_name).unwrap_or_default()),
         NodeEnum::DropStmt(_) | NodeEnum::TruncateStmt(_) | NodeEnum::RenameStmt(_) => {
             // Each table it names; a dropped index's table is not in the statement.
             let tables = match node {
@@ -168,6 +172,51 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
     }
 }
 
+/// The tables a statement's new foreign keys point at (but `own`, locked already): a foreign key
+/// takes SHARE ROW EXCLUSIVE on the table it references, which blocks its writes until the
+/// migration's transaction ends.
+fn referenced(node: &NodeEnum, own: &str) -> Vec<Effect> {
+    // A column's own constraints, or a table constraint.
+    fn of(element: Option<&NodeEnum>) -> Vec<&pg_query::protobuf::Constraint> {
+        match element {
+            Some(NodeEnum::ColumnDef(col)) => col
+                .constraints
+                .iter()
+                .filter_map(|n| match n.node.as_ref() {
+                    Some(NodeEnum::Constraint(k)) => Some(k.as_ref()),
+                    _ => None,
+                })
+                .collect(),
+            Some(NodeEnum::Constraint(k)) => vec![k.as_ref()],
+            _ => Vec::new(),
+        }
+    }
+    let constraints: Vec<&pg_query::protobuf::Constraint> = match node {
+        NodeEnum::CreateStmt(s) => s.table_elts.iter().flat_map(|e| of(e.node.as_ref())).collect(),
+        NodeEnum::AlterTableStmt(s) => s
+            .cmds
+            .iter()
+            .filter_map(|cmd| match cmd.node.as_ref() {
+                Some(NodeEnum::AlterTableCmd(c)) => c.def.as_ref(),
+                _ => None,
+            })
+            .flat_map(|d| of(d.node.as_ref()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut tables: Vec<String> = constraints
+        .into_iter()
+        .filter(|k| constraint_type(k.contype) == ConstrType::ConstrForeign)
+        .filter_map(|k| k.pktable.as_ref().map(relation_name))
+        .filter(|t| t != own)
+        .collect();
+    tables.dedup();
+    tables
+        .into_iter()
+        .map(|table| Effect { table, lock: LockMode::ShareRowExclusive, rewrites: false, scans: false })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use shale_core::locks::LockMode::*;
@@ -189,6 +238,7 @@ mod tests {
                 ("users", ShareUpdateExclusive, false),
                 ("users", AccessExclusive, false),
                 ("s", ShareRowExclusive, false),
+                ("users", ShareRowExclusive, false),
                 ("users", AccessExclusive, true),
                 ("t", Share, false),
                 ("t", AccessExclusive, false),
@@ -211,7 +261,27 @@ mod tests {
             "007.sql",
             "ALTER TABLE s VALIDATE CONSTRAINT f, ADD CONSTRAINT g FOREIGN KEY (u) REFERENCES users (id) NOT VALID;\nALTER TABLE s ADD CONSTRAINT g FOREIGN KEY (u) REFERENCES users (id), ADD COLUMN n int;\n",
         );
-        let locks: Vec<_> = lint([&s]).effects.iter().map(|(_, _, e)| (e.lock, e.scans)).collect();
-        assert_eq!(locks, [(ShareRowExclusive, true), (AccessExclusive, true)]);
+        let report = lint([&s]);
+        let locks: Vec<_> = report.effects.iter().map(|(_, _, e)| (e.table.as_str(), e.lock, e.scans)).collect();
+        // And each foreign key's table, which it keeps from being written until the end.
+        assert_eq!(
+            locks,
+            [
+                ("s", ShareRowExclusive, true),
+                ("users", ShareRowExclusive, false),
+                ("s", AccessExclusive, true),
+                ("users", ShareRowExclusive, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_new_table_locks_the_tables_its_foreign_keys_point_at() {
+        let s = script(
+            "009.sql",
+            "CREATE TABLE posts (id bigint, author bigint REFERENCES users, tenant bigint, parent bigint REFERENCES posts,\n  FOREIGN KEY (tenant) REFERENCES app.tenants (id));\nCREATE TABLE notes (id bigint);\n",
+        );
+        let locks: Vec<_> = lint([&s]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
+        assert_eq!(locks, [("users".to_string(), ShareRowExclusive), ("app.tenants".to_string(), ShareRowExclusive)]);
     }
 }
