@@ -176,34 +176,21 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
 /// takes SHARE ROW EXCLUSIVE on the table it references, which blocks its writes until the
 /// migration's transaction ends.
 fn referenced(node: &NodeEnum, own: &str) -> Vec<Effect> {
-    // A column's own constraints, or a table constraint.
-    fn of(element: Option<&NodeEnum>) -> Vec<&pg_query::protobuf::Constraint> {
-        match element {
-            Some(NodeEnum::ColumnDef(col)) => col
-                .constraints
-                .iter()
-                .filter_map(|n| match n.node.as_ref() {
-                    Some(NodeEnum::Constraint(k)) => Some(k.as_ref()),
-                    _ => None,
-                })
-                .collect(),
-            Some(NodeEnum::Constraint(k)) => vec![k.as_ref()],
-            _ => Vec::new(),
+    fn as_constraint(n: &pg_query::protobuf::Node) -> Option<&pg_query::protobuf::Constraint> {
+        match n.node.as_ref() {
+            Some(NodeEnum::Constraint(k)) => Some(k.as_ref()),
+            _ => None,
         }
     }
-    let constraints: Vec<&pg_query::protobuf::Constraint> = match node {
-        NodeEnum::CreateStmt(s) => s.table_elts.iter().flat_map(|e| of(e.node.as_ref())).collect(),
-        NodeEnum::AlterTableStmt(s) => s
-            .cmds
-            .iter()
-            .filter_map(|cmd| match cmd.node.as_ref() {
-                Some(NodeEnum::AlterTableCmd(c)) => c.def.as_ref(),
-                _ => None,
-            })
-            .flat_map(|d| of(d.node.as_ref()))
-            .collect(),
-        _ => Vec::new(),
-    };
+    // The new columns' own constraints, and the table's.
+    let mut constraints: Vec<&pg_query::protobuf::Constraint> = crate::rules::defined_columns(node)
+        .into_iter()
+        .flat_map(|col| col.constraints.iter().filter_map(as_constraint))
+        .collect();
+    match node {
+        NodeEnum::CreateStmt(s) => constraints.extend(s.table_elts.iter().filter_map(as_constraint)),
+        _ => constraints.extend(crate::rules::added_constraints(node, |_| true).map(|(_, k)| k).unwrap_or_default()),
+    }
     let mut tables: Vec<String> = constraints
         .into_iter()
         .filter(|k| constraint_type(k.contype) == ConstrType::ConstrForeign)

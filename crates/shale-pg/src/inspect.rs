@@ -157,7 +157,7 @@ pub struct TableFact {
     /// A partitioned table (its index cannot be built CONCURRENTLY).
     #[serde(default)]
     pub partitioned: bool,
-    /// For a table the statistics know nothing of: whether this session may look at its rows
+    /// For a table the statistics know nothing of: whether the connection may look at its rows
     /// (SELECT privilege, no row-level security).
     #[serde(default, skip_serializing)]
     pub readable: bool,

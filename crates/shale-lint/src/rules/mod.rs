@@ -236,7 +236,7 @@ fn definition(c: &AlterTableCmd) -> Option<&NodeEnum> {
 
 /// The table an `ALTER TABLE` changes and the constraints its `ADD CONSTRAINT` commands add, of
 /// the kinds `wanted` picks: what the rules about adding constraints look at.
-fn added_constraints(
+pub(crate) fn added_constraints(
     node: &NodeEnum,
     wanted: impl Fn(ConstrType) -> bool,
 ) -> Option<(String, Vec<&pg_query::protobuf::Constraint>)> {
@@ -269,7 +269,7 @@ fn validated_additions(
 }
 
 /// The column definitions a statement creates: a new table's columns and ADD COLUMN's.
-fn defined_columns(node: &NodeEnum) -> Vec<&pg_query::protobuf::ColumnDef> {
+pub(crate) fn defined_columns(node: &NodeEnum) -> Vec<&pg_query::protobuf::ColumnDef> {
     match node {
         NodeEnum::CreateStmt(s) => s
             .table_elts
