@@ -121,7 +121,7 @@ impl Script {
         let directives =
             Directives::parse(&text).map_err(|e| LoadError::at(&path, &text, e.offset, e.message, None))?;
         // Boxed only when the file asks something: a script is kept per migration, by the thousand.
-        let directives = (directives != Directives::default()).then(|| Box::new(directives));
+        let directives = (directives != crate::directives::NONE).then(|| Box::new(directives));
         Ok(Script {
             path,
             text: text.into(),
@@ -523,14 +523,17 @@ impl MigrationSet {
             Ok(mut set) if errors.is_empty() => {
                 unrunnable.sort_by(|a, b| a.version.cmp(&b.version));
                 // A Go migration ported to SQL beside it: the SQL one is the migration.
-                let (ported, unrunnable): (Vec<_>, Vec<_>) =
-                    unrunnable.into_iter().partition(|u| set.find(&u.version).is_some());
-                for u in ported {
-                    let sql = set.find(&u.version).map(|m| m.file.clone()).unwrap_or_default();
-                    let reason = format!("a migration written in Go, ported to SQL in {sql}, which runs in its place");
-                    set.ignored.push(Ignored { path: u.path, reason });
+                for u in unrunnable {
+                    match set.find(&u.version).map(|m| m.file.clone()) {
+                        Some(sql) => set.ignored.push(Ignored {
+                            path: u.path,
+                            reason: format!(
+                                "a migration written in Go, ported to SQL in {sql}, which runs in its place"
+                            ),
+                        }),
+                        None => set.unrunnable.push(u),
+                    }
                 }
-                set.unrunnable = unrunnable;
                 Ok(set)
             }
             // All problems together: those of splitting too, as a read that splits reports them.
@@ -1024,12 +1027,15 @@ fn pop_file(stem: &str) -> PopFile<'_> {
         return PopFile::Marked(rest, PopMarks { postgres: false, autocommit });
     };
     match database.to_ascii_lowercase().as_str() {
-        "postgres" | "postgresql" | "pg" | "pgx" => PopFile::Marked(before, PopMarks { postgres: true, autocommit }),
+        name if POP_POSTGRES.contains(&name) => PopFile::Marked(before, PopMarks { postgres: true, autocommit }),
         "cockroach" | "cockroachdb" | "crdb" | "mysql" | "mariadb" | "sqlite3" | "sqlite" | "yugabyte"
         | "yugabytedb" => PopFile::OtherDatabase,
         _ => PopFile::Marked(rest, PopMarks { postgres: false, autocommit }),
     }
 }
+
+/// PostgreSQL's names in pop's file names (`x.postgres.up.sql`), aliases included.
+const POP_POSTGRES: [&str; 4] = ["postgres", "postgresql", "pg", "pgx"];
 
 /// What to do about a directory of fizz migrations.
 const FIZZ: &str = "a history written in fizz can also start from the live schema pop built: move the fizz \
@@ -1189,7 +1195,7 @@ fn fizz_written_as_sql(sql: &str) -> impl Iterator<Item = String> + '_ {
     let direction = [".up.sql", ".down.sql"].into_iter().find(|d| sql.ends_with(d));
     let marked = direction.into_iter().flat_map(move |d| {
         let base = &sql[..sql.len() - d.len()];
-        ["postgres", "postgresql", "pg", "pgx"].into_iter().map(move |db| format!("{base}.{db}{d}"))
+        POP_POSTGRES.into_iter().map(move |db| format!("{base}.{db}{d}"))
     });
     std::iter::once(sql.to_string()).chain(marked)
 }

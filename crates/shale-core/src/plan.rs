@@ -681,6 +681,8 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     // Sized once: with thousands pending, growing by doubling would hold up to twice the steps.
     let due = states.iter().filter(|s| !matches!(s, State::Applied | State::Baseline)).count();
     let mut steps = Vec::with_capacity(due);
+    // Read from the history only when a migration is out of order.
+    let mut newest_text: Option<Option<String>> = None;
     for (m, state) in set.migrations.iter().zip(states) {
         let mut resume_from = 0;
         let mut resume_in_doubt = false;
@@ -692,7 +694,8 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
                 continue;
             }
             State::OutOfOrder if !(options.allow_out_of_order || m.up.directives().out_of_order) => {
-                let newest = history.current_version().map(|v| v.canonical()).unwrap_or_default();
+                let newest = newest_text.get_or_insert_with(|| history.current_version().map(|v| v.canonical()));
+                let newest = newest.clone().unwrap_or_default();
                 errors.push(PlanError::OutOfOrder { label: m.label(), path: m.up.path.clone(), newest });
                 continue;
             }

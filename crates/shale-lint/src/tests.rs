@@ -31,14 +31,24 @@ pub(crate) fn rules_after_applied(applied: &str, sql: &str) -> Vec<&'static str>
 
 /// Rule ids that fire for `sql` on a database where `table` is a large partitioned table.
 pub(crate) fn partitioned_rules(table: &str, sql: &str) -> Vec<&'static str> {
-    let live = LiveDatabase {
-        tables: [(table.to_string(), TableSize { rows: 1_000_000, bytes: 100_000_000 })].into_iter().collect(),
-        partitioned: [table.to_string()].into_iter().collect(),
+    let mut live = live_database(&[(table, 1_000_000)]);
+    live.partitioned.insert(table.to_string());
+    on_live(live, sql).findings.iter().map(|f| f.rule).collect()
+}
+
+/// A database holding `tables` (name, rows), 100 bytes a row, large past 10,000 rows.
+fn live_database(tables: &[(&str, i64)]) -> LiveDatabase {
+    LiveDatabase {
+        tables: tables.iter().map(|(n, rows)| (n.to_string(), TableSize { rows: *rows, bytes: rows * 100 })).collect(),
         large_rows: 10_000,
         ..Default::default()
-    };
+    }
+}
+
+/// `sql` linted on `live`.
+fn on_live(live: LiveDatabase, sql: &str) -> Report {
     let s = script("010.sql", sql);
-    lint_with([&s], LintOptions { live: Some(live), ..Default::default() }).findings.iter().map(|f| f.rule).collect()
+    lint_with([&s], LintOptions { live: Some(live), ..Default::default() })
 }
 
 /// Rule ids that fire for `sql` on a server of this major version (None: unknown).
@@ -140,14 +150,9 @@ fn the_run_s_own_tables_are_followed_through_renames_and_schema_moves() {
 /// Rules that fire for `sql` on a database holding `tables` (name, rows), and the reasons given
 /// for the ones that do not.
 fn live_rules(tables: &[(&str, i64)], sql: &str) -> (Vec<&'static str>, Vec<String>) {
-    let live = LiveDatabase {
-        tables: tables.iter().map(|(n, rows)| (n.to_string(), TableSize { rows: *rows, bytes: rows * 100 })).collect(),
-        indexes: [("users_email".to_string(), "public.users".to_string())].into_iter().collect(),
-        large_rows: 10_000,
-        ..Default::default()
-    };
-    let s = script("010.sql", sql);
-    let report = lint_with([&s], LintOptions { live: Some(live), ..Default::default() });
+    let mut live = live_database(tables);
+    live.indexes.insert("users_email".to_string(), "public.users".to_string());
+    let report = on_live(live, sql);
     (
         report.findings.iter().map(|f| f.rule).collect(),
         report.cleared.iter().map(|c| format!("{}: {}", c.rule, c.reason)).collect(),

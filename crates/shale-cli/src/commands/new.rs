@@ -100,11 +100,9 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         (Naming::Sequential { width }, Layout::Flyway) => {
             // Numbered in parts (`V1_27__`): the last part goes on, written as the newest is.
             let written = set.versioned().last().map(|m| m.version_text.as_str()).unwrap_or("");
-            match written.rfind(['.', '_']).map(|i| (&written[..=i], &written[i + 1..])) {
-                Some((before, last)) if last.parse::<u64>().is_ok() => {
-                    let next = last.parse::<u64>().unwrap_or(0) + 1;
-                    format!("{before}{next:0width$}", width = last.len())
-                }
+            let parts = written.rfind(['.', '_']).map(|i| (&written[..=i], &written[i + 1..]));
+            match parts.and_then(|(before, last)| Some((before, last.len(), last.parse::<u64>().ok()?))) {
+                Some((before, digits, last)) => format!("{before}{:0digits$}", last + 1),
                 _ => {
                     let major = newest
                         .as_ref()
