@@ -260,6 +260,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   shale repair 0004 --applied --reason \"finished by hand\"
   shale repair 0004 --rolled-back --reason \"undone by hand\"
+  shale repair 0001 --applied --reason \"file removed after the 0100 squash\"
+  shale repair --all-missing --applied --reason \"old files removed after the 0100 squash\"
   shale repair 0004 --resume-at 3 --reason \"statement 2 had run\"")]
     Repair(RepairArgs),
     /// The project's development PostgreSQL under .shale/dev
@@ -485,8 +487,14 @@ pub struct DownArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("decision").required(true).args(["applied", "rolled_back", "resume_at"])))]
 pub struct RepairArgs {
-    pub version: String,
-    /// Its effects are in the database (finished by hand, or the edited file is what ran)
+    #[arg(required_unless_present = "all_missing")]
+    pub version: Option<String>,
+    /// Every applied migration whose file is gone, in place of one VERSION (with --applied when
+    /// the files were removed on purpose, e.g. after a squash)
+    #[arg(long, conflicts_with_all = ["version", "resume_at"])]
+    pub all_missing: bool,
+    /// Its effects are in the database (finished by hand, or the edited file is what ran). For
+    /// one whose file was removed on purpose: it counts as applied with no file from then on
     #[arg(long)]
     pub applied: bool,
     /// Its effects are not in the database: `up` runs it again

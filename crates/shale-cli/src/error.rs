@@ -439,7 +439,7 @@ fn plan_text(problem: &PlanError) -> String {
     let hint = problem.hint().unwrap_or_default();
     match problem {
         PlanError::Missing { version, .. } => format!(
-            "{problem}; restore the file, or record the decision with `shale repair {version} --rolled-back --reason ...`"
+            "{problem}; restore the file; or, if it was removed on purpose, `shale repair {version} --applied --reason ...` (it then counts as applied with no file); or, if its work was undone, `shale repair {version} --rolled-back --reason ...`"
         ),
         PlanError::OutOfOrder { .. } => format!(
             "{problem}; run with --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`"

@@ -100,8 +100,9 @@ pub struct AppliedRecord {
     pub path: Option<String>,
     /// How far the batched backfill at statement `statements_done` got (see [`crate::backfill::Cursor`]).
     pub resume_cursor: Option<String>,
-    /// Why the row was written, read for adopted and repeatable rows only (an adopted one names the
-    /// tool it came from: [`crate::adopt::adopted_from`]).
+    /// Why the row was written, read for adopted, repeatable and repair rows only (an adopted one
+    /// names the tool it came from: [`crate::adopt::adopted_from`]; a repair one may say its file
+    /// was removed on purpose: [`file_removed_reason`]).
     pub reason: Option<String>,
 }
 
@@ -446,7 +447,9 @@ impl PlanError {
     pub fn hint(&self) -> Option<&'static str> {
         Some(match self {
             PlanError::Modified { .. } => "restore the file, or put the change in a new migration",
-            PlanError::Missing { .. } => "restore the file, or record the decision with a repair: rolled back, with a reason",
+            PlanError::Missing { .. } => {
+                "restore the file; or, if it was removed on purpose, record it with a repair: applied, with a reason (it then counts as applied with no file); or, if its work was undone, with a repair: rolled back"
+            }
             PlanError::OutOfOrder { .. } => {
                 "allow out-of-order migrations for this run, or add `-- shale:out-of-order` to the file, or renumber it"
             }
@@ -499,7 +502,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             version: Some(v.canonical()),
             name: r.name.clone(),
             kind: MigrationKind::Versioned,
-            state: if adopted_without_file(r) { State::Applied } else { State::Missing },
+            state: if applied_without_file(r) { State::Applied } else { State::Missing },
             path: r.path.as_ref().map(PathBuf::from),
             applied_at: r.applied_at.clone(),
             duration_ms: ran_for(r),
@@ -607,10 +610,27 @@ fn adopted_java_class(r: &AppliedRecord) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Whether `r` was taken over as applied with no file (a Flyway Java migration, a pop row no file
-/// has): it is not missing.
-fn adopted_without_file(r: &AppliedRecord) -> bool {
-    r.kind == RecordKind::Adopted && r.reason.as_deref().is_some_and(crate::adopt::adopted_without_file)
+/// What the reason of a repair row ends with when it records as applied a migration whose file
+/// was removed on purpose ([`file_removed_reason`]).
+const FILE_REMOVED: &str = " [its file was removed on purpose: applied, with no file]";
+
+/// The reason kept for a repair that records as applied a migration whose file is gone (deleted
+/// after a squash or a baseline, as teams do with old files): from then on it counts as applied
+/// with no file, not as missing. A file of that version that comes back is checked as before.
+pub fn file_removed_reason(reason: &str) -> String {
+    format!("{reason}{FILE_REMOVED}")
+}
+
+/// Whether `r` counts as applied with no file, so it is not missing: taken over that way (a
+/// Flyway Java migration, a pop row no file has), or repaired that way after its file was removed
+/// on purpose ([`file_removed_reason`]).
+pub fn applied_without_file(r: &AppliedRecord) -> bool {
+    let Some(reason) = r.reason.as_deref() else { return false };
+    match r.kind {
+        RecordKind::Adopted => crate::adopt::adopted_without_file(reason),
+        RecordKind::Repair => r.status == RecordStatus::Succeeded && reason.ends_with(FILE_REMOVED),
+        _ => false,
+    }
 }
 
 /// Whether the history holds a succeeded migration from `first` up to (not including) `last`.
@@ -662,7 +682,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     // to there. In version order, the two together.
     let mut absent: Vec<(Version, PlanError)> = missing_records(set, history)
         .into_iter()
-        .filter(|(_, r)| !adopted_without_file(r))
+        .filter(|(_, r)| !applied_without_file(r))
         .map(|(v, r)| {
             let error = PlanError::Missing { version: v.canonical(), name: r.name.clone(), file: r.path.clone() };
             (v, error)

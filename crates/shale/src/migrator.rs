@@ -134,8 +134,22 @@ pub struct StatusReport {
     pub foreign: Vec<shale_pg::foreign::ForeignTable>,
 }
 
+/// What `repair` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RepairReport {
+    pub version: String,
+    pub decision: RepairDecision,
+    /// False when there was nothing to record: the migration is applied and its file unchanged,
+    /// as an `Applied` decision says.
+    pub recorded: bool,
+    /// Recorded as applied with no file (its file was removed on purpose): from then on it is
+    /// not missing.
+    pub without_file: bool,
+}
+
 /// What `repair` records about a migration whose state needs a human decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RepairDecision {
     /// Its effects are in the database (completed by hand, or the edited file is what ran).
     Applied,
@@ -587,6 +601,8 @@ impl Migrator {
     ///
     /// Recording a decision that contradicts a healthy history (an applied migration whose file
     /// is unchanged marked rolled back, which makes the next `up` run it again) needs `force`.
+    /// `Applied` for a migration whose file is gone records it as applied with no file (removed
+    /// on purpose); for one applied with its file unchanged there is nothing to record.
     pub async fn repair(
         &self,
         version: &Version,
@@ -594,11 +610,11 @@ impl Migrator {
         reason: &str,
         force: bool,
         on_event: OnEvent<'_>,
-    ) -> Result<RunReport, Error> {
+    ) -> Result<RepairReport, Error> {
         if reason.trim().is_empty() {
             return Err(Error::Repair(RepairRefusal::NoReason));
         }
-        self.under_lock(None, on_event, async |session, _| {
+        self.holding_lock(None, on_event, async |session, _| {
             self.repair_locked(&session.client, &session.lock, version, decision, reason, force).await
         })
         .await
@@ -612,7 +628,7 @@ impl Migrator {
         decision: RepairDecision,
         reason: &str,
         force: bool,
-    ) -> Result<RunReport, Error> {
+    ) -> Result<RepairReport, Error> {
         let (history, _) = self.history(client, true, true).await?;
         let file = self.set.find(version);
         // Taken over by `adopt` counts as applied here as much as run by shale: the same refusal
@@ -632,6 +648,20 @@ impl Migrator {
         if decision == RepairDecision::RolledBack && healthy && !force {
             return Err(Error::Repair(RepairRefusal::Healthy { version: version.to_string() }));
         }
+        let mut report = RepairReport { version: version.to_string(), decision, recorded: false, without_file: false };
+        // Applied already, as the decision says: its file unchanged, or none and none expected.
+        let applied = record.is_some_and(|r| {
+            r.status == RecordStatus::Succeeded && (unrunnable.is_some() || plan::applied_without_file(r))
+        });
+        if decision == RepairDecision::Applied && (healthy || applied) {
+            return Ok(report);
+        }
+        // Applied with no file: its file was removed on purpose, so it no longer counts as missing.
+        report.without_file = decision == RepairDecision::Applied && file.is_none() && unrunnable.is_none();
+        let reason = match report.without_file {
+            true => shale_core::plan::file_removed_reason(reason),
+            false => reason.to_string(),
+        };
         if let RepairDecision::ResumeAt(at) = decision {
             let Some(m) = file.filter(|m| m.up.no_transaction.is_some()) else {
                 return Err(Error::Repair(RepairRefusal::NotPartWay {
@@ -672,7 +702,7 @@ impl Migrator {
                 // A failed attempt that got this far: `up` resumes after it, with nothing in doubt.
                 RepairDecision::ResumeAt(_) => RecordStatus::Failed,
             },
-            reason: Some(reason),
+            reason: Some(&reason),
             statements_done: match decision {
                 RepairDecision::ResumeAt(at) => Some(at as i32 - 1),
                 _ => None,
@@ -683,7 +713,8 @@ impl Migrator {
                 .or_else(|| record.and_then(|r| r.path.as_deref())),
         };
         self.write(client, &entry, lock).await?;
-        Ok(RunReport::default())
+        report.recorded = true;
+        Ok(report)
     }
 
     /// Writes a history row behind the lock's fence: nothing is recorded unless the lock is held.

@@ -359,28 +359,63 @@ fn closeness(wanted: &str, text: &str) -> Closeness {
 
 pub fn repair(settings: &Settings, args: &RepairArgs) -> Result<i32> {
     let migrator = migrator(settings)?;
-    let version = parse_version(&args.version)?;
     let decision = match (args.applied, args.resume_at) {
         (true, _) => RepairDecision::Applied,
         (false, Some(at)) => RepairDecision::ResumeAt(at),
         (false, None) => RepairDecision::RolledBack,
     };
+    let versions = match &args.version {
+        Some(version) => vec![parse_version(version)?],
+        None => missing_versions(&migrator)?,
+    };
     let progress = progress(settings);
-    let report =
-        block_on(migrator.repair(&version, decision, &args.reason, args.force, &mut |e: Event| progress.event(&e)))?;
-    if settings.json {
-        print_json(&report);
-    } else if !settings.quiet {
-        let what = match decision {
-            RepairDecision::Applied => "applied".to_string(),
-            RepairDecision::RolledBack => "not applied (`shale up` will run it)".to_string(),
-            RepairDecision::ResumeAt(at) => {
-                format!("applied up to statement {} (`shale up` continues at statement {at})", at - 1)
-            }
-        };
-        println!("recorded: migration {version} is {what}; reason kept in the history");
+    let mut reports = Vec::with_capacity(versions.len());
+    for version in &versions {
+        let on_event = &mut |e: Event| progress.event(&e);
+        let report = block_on(migrator.repair(version, decision, &args.reason, args.force, on_event))?;
+        if !settings.json {
+            print_repair(settings, &report);
+        }
+        reports.push(report);
+    }
+    match (settings.json, args.all_missing) {
+        (true, false) => print_json(&reports[0]),
+        (true, true) => print_json(&reports),
+        (false, true) if reports.is_empty() && !settings.quiet => {
+            println!("nothing to repair: no applied migration is missing its file")
+        }
+        _ => {}
     }
     Ok(0)
+}
+
+/// The applied migrations whose file is gone (`repair --all-missing`), in version order.
+fn missing_versions(migrator: &shale::Migrator) -> Result<Vec<shale::Version>> {
+    let status = block_on(migrator.status())?;
+    let missing = status.migrations.iter().filter(|m| m.state == shale_core::plan::State::Missing);
+    Ok(missing.filter_map(|m| m.version.as_deref().and_then(shale::Version::parse)).collect())
+}
+
+fn print_repair(settings: &Settings, report: &shale::RepairReport) {
+    let version = &report.version;
+    if !report.recorded {
+        eprintln!("nothing to record: migration {version} is applied as it is (the history is unchanged)");
+        return;
+    }
+    if settings.quiet {
+        return;
+    }
+    let what = match report.decision {
+        RepairDecision::Applied if report.without_file => {
+            "applied, with no file (removed on purpose: no longer counted as missing)".to_string()
+        }
+        RepairDecision::Applied => "applied".to_string(),
+        RepairDecision::RolledBack => "not applied (`shale up` will run it)".to_string(),
+        RepairDecision::ResumeAt(at) => {
+            format!("applied up to statement {} (`shale up` continues at statement {at})", at - 1)
+        }
+    };
+    println!("recorded: migration {version} is {what}; reason kept in the history");
 }
 
 fn print_report(settings: &Settings, report: &RunReport, verb: &str, nothing: &str) {

@@ -184,7 +184,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                     "changed after it was applied: restore the file, or `shale repair {version} --applied --reason ...`"
                 ),
                 State::Missing => format!(
-                    "applied, but its file is gone: restore it, or `shale repair {version} --rolled-back --reason ...`"
+                    "applied, but its file is gone: restore it; or, removed on purpose, `shale repair {version} --applied --reason ...`; or, its work undone, `shale repair {version} --rolled-back --reason ...`"
                 ),
                 State::Failed => "its last attempt failed: fix it and run `shale up`".to_string(),
                 State::Unrunnable => format!(

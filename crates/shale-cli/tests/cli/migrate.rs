@@ -241,6 +241,51 @@ fn modified_and_missing_files_are_refused_before_anything_runs() {
     assert!(status["migrations"].as_array().unwrap().iter().any(|m| m["state"] == "missing"));
 }
 
+/// Teams delete old files once a squash or a baseline covers them (golang-migrate and dbmate never
+/// look back): a repair records each as applied with no file, and `up` goes on.
+#[test]
+fn files_removed_on_purpose_are_recorded_as_applied_with_no_file() {
+    let p = Project::new("cli_removed");
+    for (file, table) in [("001_a.sql", "a"), ("002_b.sql", "b"), ("003_c.sql", "c")] {
+        p.write(file, &format!("CREATE TABLE {table} (id int);"));
+    }
+    p.shale(&["up"]).ok();
+    let repairs = || p.psql("SELECT count(*) FROM shale_migrations WHERE kind = 'repair'");
+    // Applied with its file unchanged: nothing to record, and nothing is.
+    let run = p.shale(&["repair", "3", "--applied", "--reason", "just checking"]).ok();
+    assert!(run.stderr.contains("nothing to record: migration 3 is applied as it is"), "{}", run.stderr);
+    assert_eq!(repairs(), "0");
+    p.remove("001_a.sql");
+    p.remove("002_b.sql");
+    p.write("004_d.sql", "CREATE TABLE d (id int);");
+    let refused = p.shale(&["up"]);
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("if it was removed on purpose, `shale repair 1 --applied"), "{}", refused.stderr);
+
+    let json =
+        p.shale(&["repair", "--all-missing", "--applied", "--reason", "squashed into 003", "--json"]).ok().json();
+    let repaired: Vec<&str> = json.as_array().unwrap().iter().map(|r| r["version"].as_str().unwrap()).collect();
+    assert_eq!(repaired, ["1", "2"]);
+    assert_eq!(json[0]["without_file"], true);
+    let status = p.shale(&["status", "--json"]).ok().json();
+    let states: Vec<&str> =
+        status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["applied", "applied", "applied", "pending"]);
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"d".to_string()));
+    p.shale(&["validate"]).ok();
+    // Asked again: nothing is missing, and a removed file already recorded is not recorded twice.
+    let again = p.shale(&["repair", "--all-missing", "--applied", "--reason", "again"]).ok();
+    assert!(again.stdout.contains("nothing to repair"), "{}", again.stdout);
+    p.shale(&["repair", "1", "--applied", "--reason", "again"]).ok();
+    assert_eq!(repairs(), "2");
+    // A file of that version that comes back is checked again: changed, it is refused.
+    p.write("001_a.sql", "CREATE TABLE a (id bigint);");
+    assert_eq!(p.shale(&["validate"]).code, 1);
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    p.shale(&["validate"]).ok();
+}
+
 #[test]
 fn out_of_order_is_refused_unless_allowed() {
     let p = Project::new("cli_ooo");
