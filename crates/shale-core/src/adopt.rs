@@ -22,6 +22,9 @@ pub enum Tool {
     /// gobuffalo's pop (soda, and Ory's popx): `schema_migration`, one row per version, written
     /// as the file's name writes it; a file per database (`.postgres.up.sql`), PostgreSQL's read.
     Pop,
+    /// Prisma Migrate: `_prisma_migrations`, one row per attempt of a migration (its folder's
+    /// name), with the SHA-256 of its `migration.sql`.
+    Prisma,
     /// SQLAlchemy's Alembic: its migrations are Python scripts, so its history is not taken over
     /// (see [`Tool::migrations_are_sql`]); shale starts from the live schema instead.
     Alembic,
@@ -33,7 +36,7 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 12] = [
+    pub const ALL: [Tool; 13] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -43,6 +46,7 @@ impl Tool {
         Tool::Refinery,
         Tool::NodePgMigrate,
         Tool::Pop,
+        Tool::Prisma,
         Tool::Alembic,
         Tool::Django,
         Tool::Rails,
@@ -60,6 +64,7 @@ impl Tool {
             Tool::Refinery => "refinery",
             Tool::NodePgMigrate => "node-pg-migrate",
             Tool::Pop => "pop",
+            Tool::Prisma => "prisma",
             Tool::Alembic => "alembic",
             Tool::Django => "django",
             Tool::Rails => "rails",
@@ -73,6 +78,7 @@ impl Tool {
             "node_pg_migrate" | "pg-migrate" => "node-pg-migrate",
             "activerecord" | "active-record" => "rails",
             "popx" | "soda" | "buffalo" => "pop",
+            "prisma-migrate" | "prisma_migrate" => "prisma",
             other => other,
         };
         Tool::ALL.into_iter().find(|t| t.as_str() == text)
@@ -89,6 +95,7 @@ impl Tool {
             Tool::Refinery => "refinery_schema_history",
             Tool::NodePgMigrate => "pgmigrations",
             Tool::Pop => "schema_migration",
+            Tool::Prisma => "_prisma_migrations",
             Tool::Alembic => "alembic_version",
             Tool::Django => "django_migrations",
         }
@@ -109,6 +116,7 @@ impl Tool {
             "refinery_schema_history" if has("version") => Some(Tool::Refinery),
             "pgmigrations" if has("name") && has("run_on") => Some(Tool::NodePgMigrate),
             "schema_migration" if has("version") => Some(Tool::Pop),
+            "_prisma_migrations" if has("migration_name") && has("finished_at") => Some(Tool::Prisma),
             "alembic_version" if has("version_num") => Some(Tool::Alembic),
             "django_migrations" if has("app") && has("name") && has("applied") => Some(Tool::Django),
             _ => None,
@@ -143,6 +151,9 @@ impl Tool {
             Tool::Sqlx => format!(
                 "remove the failed row (`DELETE FROM {table} WHERE version = {key} AND NOT success`; sqlx has no repair command)"
             ),
+            Tool::Prisma => format!(
+                "run `prisma migrate resolve --rolled-back {key}` (or `--applied {key}` if it did complete)"
+            ),
             other => format!("clear the failed row the way {other} does"),
         }
     }
@@ -153,6 +164,10 @@ impl Tool {
             Tool::Flyway => "tell flyway first (`flyway repair` takes the new checksums)".to_string(),
             Tool::Sqlx => {
                 "record the new checksum in sqlx's table first (sqlx itself refuses to run with the file changed)"
+                    .to_string()
+            }
+            Tool::Prisma => {
+                "record the new checksum in _prisma_migrations first (the SHA-256 of migration.sql, in hex; Prisma has no command for it)"
                     .to_string()
             }
             other => format!("record the change in {other}'s table first"),
@@ -484,6 +499,8 @@ fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
     match tool {
         // diesel stores the folder name's prefix with its dashes removed, as text.
         Tool::Diesel => m.version_text.replace('-', "") == key || Version::parse(key).as_ref() == Some(version),
+        // Prisma stores the migration's folder name.
+        Tool::Prisma => m.file.split('/').next() == Some(key),
         // node-pg-migrate stores the file name without its extension.
         Tool::NodePgMigrate => {
             let stem = m.file.rsplit_once('.').map_or(m.file.as_str(), |(s, _)| s);
@@ -517,14 +534,25 @@ pub fn sqlx_checksum(text: &str) -> String {
     hex::encode(sha2::Sha384::digest(text.as_bytes()))
 }
 
-/// Whether sqlx's checksum `recorded` (SHA-384 of the file's raw bytes) is of the file whose
+/// Prisma's checksum of a script: SHA-256 of its text, in hex. Prisma wrote some early rows
+/// without zero-padding each byte: `padded` false renders those.
+pub fn prisma_checksum(text: &str, padded: bool) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    match padded {
+        true => hex::encode(digest),
+        false => digest.iter().map(|b| format!("{b:x}")).collect(),
+    }
+}
+
+/// Whether `recorded`, a checksum `checksum` computes of a file's raw text, is of the file whose
 /// normalized text is `text`: shale drops a byte order mark and reads CRLF as LF, so the raw file
 /// may have had either. Mixed line endings cannot be told apart from a change.
-fn sqlx_applied_this(recorded: &str, text: &str) -> bool {
+fn applied_this(recorded: &str, text: &str, checksum: impl Fn(&str) -> String) -> bool {
     let crlf = text.replace('\n', "\r\n");
     [text.to_string(), crlf.clone(), format!("\u{feff}{text}"), format!("\u{feff}{crlf}")]
         .iter()
-        .any(|raw| recorded.eq_ignore_ascii_case(&sqlx_checksum(raw)))
+        .any(|raw| recorded.eq_ignore_ascii_case(&checksum(raw)))
 }
 
 /// Which files the other tool applied. Every problem is reported together; nothing is adopted
@@ -597,8 +625,24 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
                                     file: m.file.clone(),
                                 })
                             }
-                            (Tool::Sqlx, Some(recorded)) if !sqlx_applied_this(recorded, &m.up.text) => problems
-                                .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
+                            (Tool::Sqlx, Some(recorded)) if !applied_this(recorded, &m.up.text, sqlx_checksum) => {
+                                problems.push(AdoptProblem::Changed {
+                                    tool,
+                                    key: entry.key.clone(),
+                                    file: m.file.clone(),
+                                })
+                            }
+                            (Tool::Prisma, Some(recorded))
+                                if !applied_this(recorded, &m.up.text, |raw| {
+                                    prisma_checksum(raw, recorded.len() == 64)
+                                }) =>
+                            {
+                                problems.push(AdoptProblem::Changed {
+                                    tool,
+                                    key: entry.key.clone(),
+                                    file: m.file.clone(),
+                                })
+                            }
                             _ => {}
                         }
                         applied.push(*m)
@@ -967,8 +1011,8 @@ mod tests {
             ["1 a"]
         );
         // Applied from a file with a byte order mark, or CRLF line endings: shale reads it without.
-        assert!(sqlx_applied_this(&sqlx_checksum("\u{feff}select 1;"), "select 1;"));
-        assert!(sqlx_applied_this(&sqlx_checksum("a;\r\nb;\r\n"), "a;\nb;\n"));
+        assert!(applied_this(&sqlx_checksum("\u{feff}select 1;"), "select 1;", sqlx_checksum));
+        assert!(applied_this(&sqlx_checksum("a;\r\nb;\r\n"), "a;\nb;\n", sqlx_checksum));
         let problems = plan_adoption(&files, &with(sqlx_checksum("select 2;"))).unwrap_err();
         assert!(matches!(&problems[0], AdoptProblem::Changed { key, .. } if key == "1"), "{problems:?}");
         let hint = problems[0].hint().unwrap();
@@ -1010,7 +1054,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 9);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 10);
     }
 
     #[test]
@@ -1034,6 +1078,14 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems.iter().any(|p| matches!(p, AdoptProblem::NoFile { key, .. } if key == "9")));
         assert!(problems.iter().any(|p| matches!(p, AdoptProblem::Failed { key, .. } if key == "2")));
+    }
+
+    /// Prisma's own vector (SHA-256 of "hello"), and the unpadded form of its early rows.
+    #[test]
+    fn prisma_checksums() {
+        assert_eq!(prisma_checksum("hello", true), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assert_eq!(prisma_checksum("hello", false), "2cf24dba5fb0a3e26e83b2ac5b9e29e1b161e5c1fa7425e7343362938b9824");
+        assert!(applied_this(&prisma_checksum("a\r\nb\r\n", true), "a\nb\n", |raw| prisma_checksum(raw, true)));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! - `0003_name.sql`, optionally with dbmate sections `-- migrate:up` / `-- migrate:down`;
 //! - `0003_name.up.sql` + `0003_name.down.sql` (golang-migrate, sqlx);
 //! - a folder `2017-09-23-182408_name/` holding `up.sql`, `down.sql`, `metadata.toml` (diesel);
+//! - a folder `20230404095503_name/` holding `migration.sql` (Prisma Migrate);
 //! - Flyway `V3__name.sql`, undo `U3__name.sql`, repeatable `R__name.sql`;
 //! - goose `00003_name.sql` with `-- +goose Up` / `-- +goose Down` sections.
 
@@ -39,6 +40,8 @@ pub enum Layout {
     UpDownPair,
     /// `2017-09-23-182408_name/up.sql`
     DieselFolder,
+    /// `20230404095503_name/migration.sql` (Prisma Migrate; a `down.sql` beside it is its down)
+    PrismaFolder,
     /// `V3__name.sql` (+ `U3__name.sql`)
     Flyway,
     /// `00003_name.sql` with goose's `-- +goose Up` / `-- +goose Down` sections
@@ -421,7 +424,7 @@ impl fmt::Display for LoadError {
     }
 }
 
-const CONVENTIONS: &str = "expected NNN_name.sql, NNN_name.up.sql/.down.sql, V3__name.sql, U3__name.sql, R__name.sql, or a folder NNN_name/ holding up.sql";
+const CONVENTIONS: &str = "expected NNN_name.sql, NNN_name.up.sql/.down.sql, V3__name.sql, U3__name.sql, R__name.sql, or a folder NNN_name/ holding up.sql or migration.sql";
 
 /// Every migration of a directory, checked and ordered: versioned by version, then repeatables by name.
 #[derive(Debug, Clone, Default)]
@@ -1071,12 +1074,16 @@ fn classify(relative: &Path) -> Classified {
         [file] => classify_file(file),
         [folder, file] if split_version(folder, true).is_some() => {
             let (version_text, name) = split_version(folder, true).expect("matched above");
-            let role = match file.to_ascii_lowercase().as_str() {
-                "up.sql" => Role::Up,
-                "down.sql" => Role::Down,
-                "metadata.toml" => Role::DieselMetadata,
+            let (role, layout) = match file.to_ascii_lowercase().as_str() {
+                "up.sql" => (Role::Up, Layout::DieselFolder),
+                "migration.sql" => (Role::Up, Layout::PrismaFolder),
+                "down.sql" => (Role::Down, Layout::DieselFolder),
+                "metadata.toml" => (Role::DieselMetadata, Layout::DieselFolder),
                 f if sql_stem(f).is_some() => {
-                    return Classified::Bad("a migration folder holds only up.sql, down.sql and metadata.toml".into())
+                    return Classified::Bad(
+                        "a migration folder holds only up.sql (or Prisma's migration.sql), down.sql and metadata.toml"
+                            .into(),
+                    )
                 }
                 _ => return Classified::Ignore,
             };
@@ -1085,7 +1092,7 @@ fn classify(relative: &Path) -> Classified {
                 version_text,
                 name,
                 role,
-                layout: Layout::DieselFolder,
+                layout,
                 marks: PopMarks::default(),
             }
         }

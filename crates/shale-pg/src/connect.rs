@@ -124,7 +124,7 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings, targe
             startup_option_value(&shale_core::ident::ident_always_quoted(schema))
         ));
     }
-    if let Some(extra) = &settings.options {
+    if let Some(extra) = &settings.effective_options() {
         options = format!("{extra} {options}");
     }
     config.options(&options);
@@ -144,7 +144,7 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings, targe
 }
 
 /// The server splits startup options on whitespace, with backslash as the escape.
-fn startup_option_value(value: &str) -> String {
+pub(crate) fn startup_option_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         if c == '\\' || c.is_whitespace() {

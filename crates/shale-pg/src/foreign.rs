@@ -160,6 +160,25 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             }
             ForeignState::Entries(entries)
         }
+        Tool::Prisma => {
+            // A row per attempt: one rolled back (`migrate resolve --rolled-back`) counts for
+            // nothing, one finished makes the migration applied, one neither is a failure that
+            // stops Prisma until it is resolved.
+            let sql = format!(
+                "SELECT migration_name, checksum, finished_at IS NOT NULL FROM {t} WHERE rolled_back_at IS NULL ORDER BY migration_name, started_at"
+            );
+            let rows = simple_rows(client, &sql, context).await?;
+            let mut entries: Vec<ForeignEntry> = Vec::new();
+            for r in &rows {
+                let (finished, checksum) = (r[2] == "t", Some(r[1].clone()));
+                match entries.last_mut().filter(|e| e.key == r[0]) {
+                    Some(e) if finished => *e = ForeignEntry { checksum, ..entry(&r[0]) },
+                    Some(_) => {}
+                    None => entries.push(ForeignEntry { failed: !finished, checksum, ..entry(&r[0]) }),
+                }
+            }
+            ForeignState::Entries(entries)
+        }
         Tool::Alembic => {
             // Revision ids (one per branch head), not versions: nothing a file is matched to.
             let rows = simple_rows(client, &format!("SELECT version_num FROM {t} ORDER BY 1"), context).await?;

@@ -33,10 +33,16 @@ pub struct MigratorConfig {
 }
 
 impl MigratorConfig {
+    /// The history table goes in the connection's Prisma `schema` when it names one (beside
+    /// Prisma's tables), else in `public`.
     pub fn new(connection: ConnectionSettings) -> MigratorConfig {
+        let mut history = HistoryTable::default();
+        if let Some(schema) = &connection.schema {
+            history.schema = schema.clone();
+        }
         MigratorConfig {
             connection,
-            history: HistoryTable::default(),
+            history,
             session: SessionSettings::default(),
             lock_wait: Duration::from_secs(600),
             connect_wait: None,

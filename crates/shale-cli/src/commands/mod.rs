@@ -127,6 +127,11 @@ pub fn migrator_config(settings: &Settings, connection: shale::ConnectionSetting
     config.lock = settings.lock;
     config.lease_ttl = settings.lease_ttl;
     config.history = settings.history.clone();
+    // A Prisma URL's schema is where Prisma's tables and history are: shale's history goes beside
+    // them, unless shale.toml says where it goes.
+    if let Some(schema) = config.connection.schema.as_ref().filter(|_| !settings.history_schema_named) {
+        config.history.schema = schema.clone();
+    }
     if let Some(n) = settings.lock_retries {
         config.exec.lock_retries = n;
     }

@@ -36,7 +36,7 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
     let file_name = up.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let down_path = match m.layout {
         Layout::UpDownPair => up.with_file_name(file_name.replace(".up.sql", ".down.sql")),
-        Layout::DieselFolder => up.with_file_name("down.sql"),
+        Layout::DieselFolder | Layout::PrismaFolder => up.with_file_name("down.sql"),
         Layout::Flyway => up.with_file_name(format!("U{}", file_name.trim_start_matches('V'))),
         Layout::SingleFile | Layout::DbmateSections | Layout::Goose => anyhow::bail!(shale::Error::Invalid(format!(
             "{} keeps its down in the same file, and adding one would change the checksum the databases that \
@@ -135,6 +135,13 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         Layout::DieselFolder => {
             files.push((format!("{version}_{slug}/up.sql").into(), header("up")));
             files.push((format!("{version}_{slug}/down.sql").into(), header("down")));
+        }
+        // Prisma keeps no downs; a down.sql beside migration.sql is shale's.
+        Layout::PrismaFolder => {
+            files.push((format!("{version}_{slug}/migration.sql").into(), header("up")));
+            if reversible {
+                files.push((format!("{version}_{slug}/down.sql").into(), header("down")));
+            }
         }
         Layout::Flyway => {
             files.push((format!("V{version}__{slug}.sql").into(), header("up")));

@@ -128,6 +128,7 @@ fn squash_files(last: &Migration, text: &str) -> Vec<(PathBuf, String)> {
                 "-- A squash has no down: revert past it with the archived files.\n".into(),
             ),
         ],
+        Layout::PrismaFolder => vec![(format!("{v}_squashed/migration.sql"), text.to_string())],
         Layout::Flyway => vec![(format!("V{v}__squashed.sql"), text.to_string())],
         Layout::Goose => vec![(format!("{v}_squashed.sql"), format!("-- +goose Up\n{text}"))],
         Layout::DbmateSections => vec![(format!("{v}_squashed.sql"), format!("-- migrate:up\n{text}"))],
@@ -147,7 +148,7 @@ fn archive_and_write(
     let mut sources: Vec<PathBuf> = Vec::new();
     for m in replaced {
         let up = &m.up.path;
-        let paths: Vec<PathBuf> = if m.layout == Layout::DieselFolder {
+        let paths: Vec<PathBuf> = if matches!(m.layout, Layout::DieselFolder | Layout::PrismaFolder) {
             up.parent().map(Path::to_path_buf).into_iter().collect()
         } else {
             std::iter::once(up.clone()).chain(m.down.as_ref().map(|d| d.path.clone())).collect()

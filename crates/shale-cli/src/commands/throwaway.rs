@@ -15,6 +15,8 @@ use shale_testkit::{Cluster, ClusterOptions};
 
 use super::block_on;
 
+// One per command, never in a collection: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Throwaway {
     /// A temporary server from the local binaries (its directory goes with it; its watchdog
     /// removes it if shale dies without cleaning up).

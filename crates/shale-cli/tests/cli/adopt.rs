@@ -152,6 +152,81 @@ fn sqlx_and_its_failed_marker() {
     switch(&p, "sqlx", "_sqlx_migrations");
 }
 
+/// Prisma's table as its schema engine makes it.
+const PRISMA_TABLE: &str = "CREATE TABLE IF NOT EXISTS _prisma_migrations (id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, finished_at TIMESTAMPTZ, migration_name VARCHAR(255) NOT NULL, logs TEXT, rolled_back_at TIMESTAMPTZ, started_at TIMESTAMPTZ NOT NULL DEFAULT now(), applied_steps_count INTEGER NOT NULL DEFAULT 0)";
+
+/// A row of `_prisma_migrations` for the migration in folder `name` of `p`, its checksum computed
+/// by the server (SHA-256 of migration.sql, in hex, as Prisma records it).
+fn prisma_row(p: &Project, name: &str, finished: bool, rolled_back: bool) -> String {
+    let text = std::fs::read_to_string(p.migrations().join(name).join("migration.sql")).unwrap();
+    let at = |yes: bool| if yes { "now()" } else { "NULL" };
+    format!(
+        "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, rolled_back_at, applied_steps_count) VALUES (gen_random_uuid()::text, encode(sha256(convert_to($f${text}$f$, 'UTF8')), 'hex'), {}, '{name}', {}, 1);",
+        at(finished),
+        at(rolled_back)
+    )
+}
+
+#[test]
+fn prisma() {
+    let p = Project::new("adopt_prisma");
+    let names = ["20240101000000_users", "20240102000000_posts", "20240103000000_tags"];
+    let files = names.map(|n| format!("{n}/migration.sql"));
+    applied_by_the_other_tool(&p, &files[0], &files[1], &files[2]);
+    p.write("migration_lock.toml", "provider = \"postgresql\"\n");
+    // users failed once and was resolved as rolled back, then applied; posts' attempt failed.
+    p.psql(&format!(
+        "{PRISMA_TABLE}; {} {} {}",
+        prisma_row(&p, names[0], false, true),
+        prisma_row(&p, names[0], true, false),
+        prisma_row(&p, names[1], false, false)
+    ));
+    let run = p.shale(&["adopt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("prisma records migration 20240102000000_posts as failed"), "{}", run.stderr);
+    assert!(run.stderr.contains("prisma migrate resolve --rolled-back 20240102000000_posts"), "{}", run.stderr);
+    p.psql("UPDATE _prisma_migrations SET finished_at = now() WHERE migration_name = '20240102000000_posts'");
+    // A file changed after Prisma applied it: refused.
+    p.write(&files[0], "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n");
+    let run = p.shale(&["adopt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("changed after prisma applied migration 20240101000000_users"), "{}", run.stderr);
+    p.write(&files[0], "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    switch(&p, "prisma", "_prisma_migrations");
+}
+
+/// Prisma's DATABASE_URL names the schema its tables are in (`?schema=app`), with settings for
+/// its own pool: shale reads the same URL, and its history goes beside Prisma's.
+#[test]
+fn prisma_s_schema_in_its_url() {
+    let p = Project::new("adopt_prisma_schema");
+    p.write("20240101000000_users/migration.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    p.write("20240102000000_tags/migration.sql", "CREATE TABLE tags (id bigint PRIMARY KEY);\n");
+    p.psql(&format!(
+        "CREATE SCHEMA app; SET search_path = app; CREATE TABLE users (id bigint PRIMARY KEY); {PRISMA_TABLE}; {}",
+        prisma_row(&p, "20240101000000_users", true, false)
+    ));
+    let base = &p.db.url;
+    let url =
+        format!("{base}{}schema=app&connection_limit=5&pool_timeout=10", if base.contains('?') { '&' } else { '?' });
+    let on_app = |args: &[&str]| {
+        let mut cmd = p.bare();
+        cmd.arg("--database-url").arg(&url).args(args);
+        Run::of(cmd)
+    };
+    let run = on_app(&["adopt"]).ok();
+    assert!(run.stdout.contains("20240101000000"), "{}", run.stdout);
+    on_app(&["up"]).ok();
+    assert_eq!(
+        p.psql("SELECT to_regclass('app.tags') IS NOT NULL AND to_regclass('app.shale_migrations') IS NOT NULL"),
+        "t"
+    );
+    assert_eq!(
+        p.psql("SELECT to_regclass('public.tags') IS NULL AND to_regclass('public.shale_migrations') IS NULL"),
+        "t"
+    );
+}
+
 #[test]
 fn diesel() {
     let p = Project::new("adopt_diesel");

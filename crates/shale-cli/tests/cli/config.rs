@@ -83,6 +83,23 @@ fn unreachable_server_is_exit_3_with_a_redacted_url() {
     assert!(!json.stdout.contains("hunter2"));
 }
 
+/// In a project another tool migrates, `init` points shale.toml at that tool's directory.
+#[test]
+fn init_finds_the_directory_another_tool_keeps() {
+    let p = Project::new("cfg_init_prisma");
+    let folder = p.path().join("prisma/migrations/20240101000000_init");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("migration.sql"), "CREATE TABLE users (id bigint PRIMARY KEY);\n").unwrap();
+    let run: Run = p.bare().arg("init").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("dir = \"prisma/migrations\", where Prisma keeps its migrations"), "{}", run.stdout);
+    assert!(!p.migrations().exists(), "no empty migrations/ beside Prisma's");
+    let config = std::fs::read_to_string(p.path().join("shale.toml")).unwrap();
+    assert!(config.contains("\ndir = \"prisma/migrations\"\n"), "{config}");
+    let validate: Run = p.bare().arg("validate").output().unwrap().into();
+    assert!(validate.stdout.contains("1 migration(s) are valid"), "{}{}", validate.stdout, validate.stderr);
+}
+
 #[test]
 fn init_and_new_follow_the_directory_convention() {
     let p = Project::new("cfg_new");

@@ -74,6 +74,23 @@ fn diesel_folders_with_metadata() {
     assert!(set.migrations[0].up.statements.is_empty());
 }
 
+/// Prisma Migrate's folders: `migration.sql` is the up, `migration_lock.toml` beside them is
+/// Prisma's; a `down.sql` a team adds is the down.
+#[test]
+fn prisma_folders() {
+    let set = load(vec![
+        file("migration_lock.toml", "provider = \"postgresql\"\n"),
+        file("20230404095503_initial_migration/migration.sql", "-- CreateTable\nCREATE TABLE \"User\" (id int);\n"),
+        file("20230411134605_doc_208/migration.sql", "CREATE INDEX CONCURRENTLY i ON \"User\" (id);"),
+        file("20230411134605_doc_208/down.sql", "DROP INDEX i;"),
+    ])
+    .unwrap();
+    assert_eq!(versions(&set), ["20230404095503 initial_migration", "20230411134605 doc_208"]);
+    assert_eq!(set.migrations[0].file, "20230404095503_initial_migration/migration.sql");
+    assert!(set.migrations[1].up.no_transaction.is_some() && set.migrations[1].down.is_some());
+    assert_eq!(set.convention(), Some((Layout::PrismaFolder, Naming::Timestamp)));
+}
+
 #[test]
 fn flyway_versioned_undo_and_repeatable() {
     let set = load(vec![

@@ -214,6 +214,10 @@ pub struct ConnectionSettings {
     /// for no limit. It applies to each host separately, as in libpq.
     pub connect_timeout: Option<Duration>,
     pub options: Option<String>,
+    /// Prisma's `schema` (`?schema=app`, in nearly every Prisma DATABASE_URL): the schema its
+    /// tables and `_prisma_migrations` are in, which its sessions make the search_path; shale's
+    /// do too ([`ConnectionSettings::effective_options`]).
+    pub schema: Option<String>,
     /// TCP keepalives, so that a peer that went away (a dead host, a dropped network) is noticed
     /// while shale waits on a long statement: `keepalives` (on unless `0`), `keepalives_idle`,
     /// `keepalives_interval`, `keepalives_count`; see [`ConnectionSettings::keepalive`].
@@ -285,7 +289,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 ];
 
 /// The parameters shale understands, as listed in the "unknown parameter" message.
-const UNDERSTOOD: &str = "host, hostaddr, port, user, password, passfile, dbname, service, servicefile, sslmode, sslrootcert, sslcert, sslkey, sslsni, ssl_min_protocol_version, ssl_max_protocol_version, channel_binding, target_session_attrs, load_balance_hosts, application_name, fallback_application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout";
+const UNDERSTOOD: &str = "host, hostaddr, port, user, password, passfile, dbname, service, servicefile, sslmode, sslrootcert, sslcert, sslkey, sslsni, ssl_min_protocol_version, ssl_max_protocol_version, channel_binding, target_session_attrs, load_balance_hosts, application_name, fallback_application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout, and Prisma's schema, sslaccept and pool settings";
 
 impl fmt::Debug for ConnectionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -299,6 +303,18 @@ impl fmt::Debug for ConnectionSettings {
 pub struct SettingsError(pub String);
 
 impl ConnectionSettings {
+    /// The startup `options`, with Prisma's `schema` as the search_path after them.
+    pub fn effective_options(&self) -> Option<String> {
+        let path = self.schema.as_deref().map(|schema| {
+            let quoted = shale_core::ident::ident_always_quoted(schema);
+            format!("-c search_path={}", crate::connect::startup_option_value(&quoted))
+        });
+        match (&self.options, path) {
+            (Some(options), Some(path)) => Some(format!("{options} {path}")),
+            (options, path) => path.or_else(|| options.clone()),
+        }
+    }
+
     /// How long a connection attempt may take, the startup handshake included; None: no limit.
     pub fn effective_connect_timeout(&self) -> Option<Duration> {
         match self.connect_timeout {
@@ -441,6 +457,7 @@ impl ConnectionSettings {
             fallback_application_name,
             connect_timeout,
             options,
+            schema,
             keepalives,
             keepalives_idle,
             keepalives_interval,
@@ -481,6 +498,7 @@ impl ConnectionSettings {
         fill(&mut self.fallback_application_name, fallback_application_name);
         fill(&mut self.connect_timeout, connect_timeout);
         fill(&mut self.options, options);
+        fill(&mut self.schema, schema);
         fill(&mut self.keepalives, keepalives);
         fill(&mut self.keepalives_idle, keepalives_idle);
         fill(&mut self.keepalives_interval, keepalives_interval);
@@ -613,7 +631,7 @@ impl ConnectionSettings {
             ("sslrootcert", &self.sslrootcert),
             ("sslcert", &self.sslcert),
             ("sslkey", &self.sslkey),
-            ("options", &self.options),
+            ("options", &self.effective_options()),
         ];
         env.extend(text.into_iter().filter_map(|(k, v)| v.clone().map(|v| (var(k), v))));
         let words = [
@@ -795,6 +813,19 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
                 .parse()
                 .map_err(|_| SettingsError(format!("tcp_user_timeout `{value}` is not a number of milliseconds")))?;
             settings.tcp_user_timeout = Some(Duration::from_millis(ms));
+        }
+        // Prisma's: see [`ConnectionSettings::schema`].
+        "schema" => settings.schema = Some(value),
+        // Prisma's pool and query engine settings: they size and time Prisma's own pool; shale
+        // opens connections of its own, one at a time.
+        "connection_limit" | "pool_timeout" | "pgbouncer" | "statement_cache_size" | "socket_timeout"
+        | "max_connection_lifetime" | "max_idle_connection_lifetime" => {}
+        // Prisma's default: TLS without checking the certificate, as sslmode=require does.
+        "sslaccept" if value == "accept_invalid_certs" => {}
+        "sslaccept" => {
+            return Err(SettingsError(format!(
+                "sslaccept `{value}`: for a checked certificate write sslmode=verify-full (with sslrootcert), which is what Prisma's `strict` asks for"
+            )))
         }
         // Values that ask for nothing shale would not do anyway.
         "client_encoding" if ["utf8", "utf-8", "unicode"].contains(&value.to_ascii_lowercase().as_str()) => {}
@@ -1065,6 +1096,19 @@ mod tests {
         let multi = ConnectionSettings::parse("postgresql://h1:1,h2:2,[::1]:3/db").unwrap();
         assert_eq!(multi.hosts, ["h1", "h2", "::1"]);
         assert_eq!(multi.ports, [1, 2, 3]);
+    }
+
+    /// A Prisma project's DATABASE_URL, read as Prisma reads it: its schema is the search_path,
+    /// its pool settings are Prisma's own.
+    #[test]
+    fn prisma_s_parameters() {
+        let s = ConnectionSettings::parse(
+            "postgresql://app:pw@db/app?schema=My%20App&connection_limit=5&pool_timeout=10&pgbouncer=true&sslaccept=accept_invalid_certs&options=-c%20work_mem%3D8MB",
+        )
+        .unwrap();
+        assert_eq!(s.effective_options().as_deref(), Some(r#"-c work_mem=8MB -c search_path="My\ App""#));
+        let strict = ConnectionSettings::parse("postgresql://db/app?sslaccept=strict").unwrap_err();
+        assert!(strict.0.contains("sslmode=verify-full"), "{strict}");
     }
 
     #[test]
