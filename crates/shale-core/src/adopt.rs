@@ -25,6 +25,9 @@ pub enum Tool {
     /// Prisma Migrate: `_prisma_migrations`, one row per attempt of a migration (its folder's
     /// name), with the SHA-256 of its `migration.sql`.
     Prisma,
+    /// drizzle-kit's migrator: `drizzle.__drizzle_migrations`, a row per migration with the
+    /// SHA-256 of its file and, as `created_at`, the `when` its journal gives it.
+    Drizzle,
     /// SQLAlchemy's Alembic: its migrations are Python scripts, so its history is not taken over
     /// (see [`Tool::migrations_are_sql`]); shale starts from the live schema instead.
     Alembic,
@@ -36,7 +39,7 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 13] = [
+    pub const ALL: [Tool; 14] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -47,6 +50,7 @@ impl Tool {
         Tool::NodePgMigrate,
         Tool::Pop,
         Tool::Prisma,
+        Tool::Drizzle,
         Tool::Alembic,
         Tool::Django,
         Tool::Rails,
@@ -65,6 +69,7 @@ impl Tool {
             Tool::NodePgMigrate => "node-pg-migrate",
             Tool::Pop => "pop",
             Tool::Prisma => "prisma",
+            Tool::Drizzle => "drizzle",
             Tool::Alembic => "alembic",
             Tool::Django => "django",
             Tool::Rails => "rails",
@@ -79,6 +84,7 @@ impl Tool {
             "activerecord" | "active-record" => "rails",
             "popx" | "soda" | "buffalo" => "pop",
             "prisma-migrate" | "prisma_migrate" => "prisma",
+            "drizzle-kit" | "drizzle-orm" => "drizzle",
             other => other,
         };
         Tool::ALL.into_iter().find(|t| t.as_str() == text)
@@ -96,6 +102,7 @@ impl Tool {
             Tool::NodePgMigrate => "pgmigrations",
             Tool::Pop => "schema_migration",
             Tool::Prisma => "_prisma_migrations",
+            Tool::Drizzle => "__drizzle_migrations",
             Tool::Alembic => "alembic_version",
             Tool::Django => "django_migrations",
         }
@@ -117,6 +124,7 @@ impl Tool {
             "pgmigrations" if has("name") && has("run_on") => Some(Tool::NodePgMigrate),
             "schema_migration" if has("version") => Some(Tool::Pop),
             "_prisma_migrations" if has("migration_name") && has("finished_at") => Some(Tool::Prisma),
+            "__drizzle_migrations" if has("hash") && has("created_at") => Some(Tool::Drizzle),
             "alembic_version" if has("version_num") => Some(Tool::Alembic),
             "django_migrations" if has("app") && has("name") && has("applied") => Some(Tool::Django),
             _ => None,
@@ -169,6 +177,9 @@ impl Tool {
             Tool::Prisma => {
                 "record the new checksum in _prisma_migrations first (the SHA-256 of migration.sql, in hex; Prisma has no command for it)"
                     .to_string()
+            }
+            Tool::Drizzle => {
+                "record the new hash in __drizzle_migrations first (the SHA-256 of the file, in hex)".to_string()
             }
             other => format!("record the change in {other}'s table first"),
         }
@@ -501,6 +512,9 @@ fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
         Tool::Diesel => m.version_text.replace('-', "") == key || Version::parse(key).as_ref() == Some(version),
         // Prisma stores the migration's folder name.
         Tool::Prisma => m.file.split('/').next() == Some(key),
+        // drizzle's rows are named by its journal's tag, the file name without `.sql`
+        // ([`name_drizzle_entries`]).
+        Tool::Drizzle => m.file.strip_suffix(".sql") == Some(key),
         // node-pg-migrate stores the file name without its extension.
         Tool::NodePgMigrate => {
             let stem = m.file.rsplit_once('.').map_or(m.file.as_str(), |(s, _)| s);
@@ -534,14 +548,49 @@ pub fn sqlx_checksum(text: &str) -> String {
     hex::encode(sha2::Sha384::digest(text.as_bytes()))
 }
 
-/// Prisma's checksum of a script: SHA-256 of its text, in hex. Prisma wrote some early rows
-/// without zero-padding each byte: `padded` false renders those.
-pub fn prisma_checksum(text: &str, padded: bool) -> String {
+/// Prisma's and drizzle's checksum of a script: SHA-256 of its text, in hex. Prisma wrote some
+/// early rows without zero-padding each byte: `padded` false renders those.
+pub fn sha256_checksum(text: &str, padded: bool) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(text.as_bytes());
     match padded {
         true => hex::encode(digest),
         false => digest.iter().map(|b| format!("{b:x}")).collect(),
+    }
+}
+
+fn sha256_padded(text: &str) -> String {
+    sha256_checksum(text, true)
+}
+
+/// drizzle-kit's journal (`meta/_journal.json` beside its migrations): the tag (the file name
+/// without `.sql`) of each migration, by the `when` drizzle records as its row's `created_at`.
+/// Empty when the text is not such a journal.
+pub fn drizzle_journal(text: &str) -> Vec<(String, String)> {
+    #[derive(serde::Deserialize)]
+    struct Journal {
+        entries: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        when: i64,
+        tag: String,
+    }
+    serde_json::from_str::<Journal>(text)
+        .map(|j| j.entries.into_iter().map(|e| (e.when.to_string(), e.tag)).collect())
+        .unwrap_or_default()
+}
+
+/// drizzle's rows named as its journal names their migrations: each row's `created_at` (kept in
+/// `description`) is the journal's `when` of one tag. A row the journal does not name keeps its
+/// hash as its key, and is found by it.
+pub fn name_drizzle_entries(foreign: &mut ForeignHistory, journal: &[(String, String)]) {
+    if let ForeignState::Entries(entries) = &mut foreign.state {
+        for e in entries.iter_mut() {
+            if let Some((_, tag)) = journal.iter().find(|(when, _)| *when == e.description) {
+                e.key = tag.clone();
+            }
+        }
     }
 }
 
@@ -611,7 +660,13 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
                     continue;
                 }
                 let go = Version::parse(&entry.key).and_then(|v| set.find_unrunnable(&v));
-                match versioned.iter().find(|m| matches(tool, m, &entry.key)) {
+                // A drizzle row its journal does not name is found by its hash.
+                let by_hash = |m: &&&Migration| {
+                    tool == Tool::Drizzle
+                        && entry.checksum.as_deref().is_some_and(|c| applied_this(c, &m.up.text, sha256_padded))
+                };
+                match versioned.iter().find(|m| matches(tool, m, &entry.key)).or_else(|| versioned.iter().find(by_hash))
+                {
                     Some(m) => {
                         match (tool, &entry.checksum) {
                             // A Java migration ported to SQL since: the recorded checksum is the code's.
@@ -632,9 +687,16 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
                                     file: m.file.clone(),
                                 })
                             }
+                            (Tool::Drizzle, Some(recorded)) if !applied_this(recorded, &m.up.text, sha256_padded) => {
+                                problems.push(AdoptProblem::Changed {
+                                    tool,
+                                    key: entry.key.clone(),
+                                    file: m.file.clone(),
+                                })
+                            }
                             (Tool::Prisma, Some(recorded))
                                 if !applied_this(recorded, &m.up.text, |raw| {
-                                    prisma_checksum(raw, recorded.len() == 64)
+                                    sha256_checksum(raw, recorded.len() == 64)
                                 }) =>
                             {
                                 problems.push(AdoptProblem::Changed {
@@ -1054,7 +1116,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 10);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 11);
     }
 
     #[test]
@@ -1083,9 +1145,9 @@ mod tests {
     /// Prisma's own vector (SHA-256 of "hello"), and the unpadded form of its early rows.
     #[test]
     fn prisma_checksums() {
-        assert_eq!(prisma_checksum("hello", true), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
-        assert_eq!(prisma_checksum("hello", false), "2cf24dba5fb0a3e26e83b2ac5b9e29e1b161e5c1fa7425e7343362938b9824");
-        assert!(applied_this(&prisma_checksum("a\r\nb\r\n", true), "a\nb\n", |raw| prisma_checksum(raw, true)));
+        assert_eq!(sha256_checksum("hello", true), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assert_eq!(sha256_checksum("hello", false), "2cf24dba5fb0a3e26e83b2ac5b9e29e1b161e5c1fa7425e7343362938b9824");
+        assert!(applied_this(&sha256_checksum("a\r\nb\r\n", true), "a\nb\n", |raw| sha256_checksum(raw, true)));
     }
 
     #[test]

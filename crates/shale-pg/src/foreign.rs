@@ -179,6 +179,16 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             }
             ForeignState::Entries(entries)
         }
+        Tool::Drizzle => {
+            // Named by the journal later (`name_drizzle_entries`); the hash finds the others.
+            let sql = format!("SELECT hash, coalesce(created_at::text, '') FROM {t} ORDER BY created_at, id");
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(
+                rows.iter()
+                    .map(|r| ForeignEntry { checksum: Some(r[0].clone()), description: r[1].clone(), ..entry(&r[0]) })
+                    .collect(),
+            )
+        }
         Tool::Alembic => {
             // Revision ids (one per branch head), not versions: nothing a file is matched to.
             let rows = simple_rows(client, &format!("SELECT version_num FROM {t} ORDER BY 1"), context).await?;

@@ -45,6 +45,22 @@ pub fn without_table(model: &Schema, schema: &str, table: &str) -> Schema {
     serde_json::from_value(json).expect("the same shape deserializes")
 }
 
+/// `model` without schema `schema` when nothing is left in it: the schema another tool made for
+/// its history table alone (drizzle's `drizzle`), once that table is left out.
+pub fn without_empty_schema(model: &Schema, schema: &str) -> Schema {
+    let json = serde_json::to_value(model).expect("a model serializes");
+    let holds_something = json.as_object().is_some_and(|kinds| {
+        kinds.values().filter_map(Value::as_array).flatten().any(|item| {
+            item.as_object().and_then(|fields| fields.get("schema")).and_then(Value::as_str) == Some(schema)
+        })
+    });
+    let mut out = model.clone();
+    if !holds_something {
+        out.schemas.retain(|s| s != schema);
+    }
+    out
+}
+
 /// The model as JSON with only the objects whose schema passes `wanted(kind, schema)`.
 fn keep(model: &Schema, wanted: impl Fn(&str, &str) -> bool) -> Value {
     let mut json = serde_json::to_value(model).expect("a model serializes");

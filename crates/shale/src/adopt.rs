@@ -110,7 +110,10 @@ impl Migrator {
         }
         let table = self.foreign_table(client, request).await?;
         let tool = request.tool.unwrap_or(table.tool);
-        let foreign = foreign::read(client, &table, tool).await?;
+        let mut foreign = foreign::read(client, &table, tool).await?;
+        if tool == Tool::Drizzle {
+            shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
+        }
         let adoption = plan_adoption(&self.set, &foreign).map_err(Error::Adopt)?;
         let mut notes = adoption.notes.clone();
         notes.extend(schema_note(client, &table).await?);
@@ -328,4 +331,13 @@ fn succeeded<'a>(kind: RecordKind, version: String, name: &'a str, reason: &'a s
         statements_done: None,
         path: None,
     }
+}
+
+/// drizzle-kit's journal, `meta/_journal.json` in the migrations directory (where the files
+/// are), when there is one.
+fn drizzle_journal(set: &shale_core::MigrationSet) -> Vec<(String, String)> {
+    let top = set.migrations.iter().find(|m| !m.file.contains('/'));
+    let journal = top.and_then(|m| m.up.path.parent()).map(|dir| dir.join("meta").join("_journal.json"));
+    let text = journal.and_then(|path| std::fs::read_to_string(path).ok()).unwrap_or_default();
+    shale_core::adopt::drizzle_journal(&text)
 }

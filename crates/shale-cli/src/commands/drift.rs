@@ -194,6 +194,9 @@ pub(super) fn without_other_tools_histories(
         for companion in &companions {
             live = shale_schema::confine::without_table(&live, &schema, companion);
         }
+        if !built.schemas.contains(&schema) {
+            live = shale_schema::confine::without_empty_schema(&live, &schema);
+        }
         if !settings.quiet && !settings.json {
             let with: String = companions.iter().map(|c| format!(" and {schema}.{c}")).collect();
             eprintln!("note: {schema}.{table}{with} ({tool}'s history) is left out");

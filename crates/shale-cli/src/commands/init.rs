@@ -56,6 +56,7 @@ pub fn run(settings: &Settings) -> Result<i32> {
 /// Where other tools keep migrations shale reads, under a project's root, and whose they are.
 const OTHER_TOOLS_DIRS: &[(&str, &str)] = &[
     ("prisma/migrations", "Prisma"),
+    ("drizzle", "drizzle-kit"),
     ("db/migrations", "dbmate"),
     ("supabase/migrations", "the Supabase CLI"),
     ("src/main/resources/db/migration", "Flyway"),

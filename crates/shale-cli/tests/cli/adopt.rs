@@ -227,6 +227,69 @@ fn prisma_s_schema_in_its_url() {
     );
 }
 
+/// drizzle-kit's migrator: its table in schema `drizzle`, a row per migration with the file's
+/// SHA-256 and the `when` its journal gives it.
+#[test]
+fn drizzle() {
+    let p = Project::new("adopt_drizzle");
+    let files = ["0000_silly_wolverine.sql", "0001_brave_hulk.sql", "0002_quiet_storm.sql"];
+    applied_by_the_other_tool(&p, files[0], files[1], files[2]);
+    let entries: Vec<String> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let tag = f.trim_end_matches(".sql");
+            format!(r#"{{"idx":{i},"version":"7","when":17000000{i}0000,"tag":"{tag}","breakpoints":true}}"#)
+        })
+        .collect();
+    let journal = format!(r#"{{"version":"7","dialect":"postgresql","entries":[{}]}}"#, entries.join(","));
+    p.write("meta/_journal.json", &journal);
+    p.write("meta/0000_snapshot.json", "{}");
+    // The hash as drizzle computes it, by the server: SHA-256 of the file, in hex.
+    let hash = |file: &str| {
+        let text = std::fs::read_to_string(p.migrations().join(file)).unwrap();
+        format!("encode(sha256(convert_to($f${text}$f$, 'UTF8')), 'hex')")
+    };
+    p.psql(&format!(
+        "CREATE SCHEMA IF NOT EXISTS drizzle; CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);
+         INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ({}, 1700000000000), ({}, 1700000010000)",
+        hash(files[0]),
+        hash(files[1])
+    ));
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("migrated by drizzle (drizzle.__drizzle_migrations"), "{}", up.stderr);
+    // A file changed since drizzle applied it: refused, named as the journal names it.
+    let original = std::fs::read_to_string(p.migrations().join(files[1])).unwrap();
+    p.write(files[1], &format!("{original}-- edited later\n"));
+    let run = p.shale(&["adopt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("0001_brave_hulk.sql changed after drizzle applied migration 0001_brave_hulk"),
+        "{}",
+        run.stderr
+    );
+    p.write(files[1], &original);
+    // Without its journal, each row is found by its hash.
+    std::fs::rename(p.migrations().join("meta/_journal.json"), p.path().join("journal")).unwrap();
+    let dry = p.shale(&["adopt", "--dry-run"]).ok();
+    assert!(dry.stdout.contains("would record 2 migration(s)"), "{}", dry.stdout);
+    std::fs::rename(p.path().join("journal"), p.migrations().join("meta/_journal.json")).unwrap();
+    let run = p.shale(&["adopt"]).ok();
+    assert!(run.stdout.contains("adopted from drizzle (drizzle.__drizzle_migrations)"), "{}", run.stdout);
+    let status = p.shale(&["status", "--json"]).ok().json();
+    let states: Vec<&str> =
+        status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["applied", "applied", "pending"], "{status}");
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"tags".to_string()));
+    assert_eq!(p.psql("SELECT count(*) FROM drizzle.__drizzle_migrations"), "2", "drizzle's table is left as it is");
+    // Neither its table nor the schema drizzle made for it is drift.
+    let dev = shale_testkit::shared_cluster().url("postgres");
+    let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}\n{}", drift.stdout, drift.stderr);
+}
+
 #[test]
 fn diesel() {
     let p = Project::new("adopt_diesel");
