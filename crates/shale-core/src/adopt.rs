@@ -28,6 +28,9 @@ pub enum Tool {
     /// drizzle-kit's migrator: `drizzle.__drizzle_migrations`, a row per migration with the
     /// SHA-256 of its file and, as `created_at`, the `when` its journal gives it.
     Drizzle,
+    /// Atlas's versioned migrations: `atlas_schema_revisions.atlas_schema_revisions`, a row per
+    /// version with how many of its statements ran.
+    Atlas,
     /// SQLAlchemy's Alembic: its migrations are Python scripts, so its history is not taken over
     /// (see [`Tool::migrations_are_sql`]); shale starts from the live schema instead.
     Alembic,
@@ -39,7 +42,7 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 14] = [
+    pub const ALL: [Tool; 15] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -51,6 +54,7 @@ impl Tool {
         Tool::Pop,
         Tool::Prisma,
         Tool::Drizzle,
+        Tool::Atlas,
         Tool::Alembic,
         Tool::Django,
         Tool::Rails,
@@ -70,6 +74,7 @@ impl Tool {
             Tool::Pop => "pop",
             Tool::Prisma => "prisma",
             Tool::Drizzle => "drizzle",
+            Tool::Atlas => "atlas",
             Tool::Alembic => "alembic",
             Tool::Django => "django",
             Tool::Rails => "rails",
@@ -103,6 +108,7 @@ impl Tool {
             Tool::Pop => "schema_migration",
             Tool::Prisma => "_prisma_migrations",
             Tool::Drizzle => "__drizzle_migrations",
+            Tool::Atlas => "atlas_schema_revisions",
             Tool::Alembic => "alembic_version",
             Tool::Django => "django_migrations",
         }
@@ -125,6 +131,7 @@ impl Tool {
             "schema_migration" if has("version") => Some(Tool::Pop),
             "_prisma_migrations" if has("migration_name") && has("finished_at") => Some(Tool::Prisma),
             "__drizzle_migrations" if has("hash") && has("created_at") => Some(Tool::Drizzle),
+            "atlas_schema_revisions" if has("version") && has("applied") && has("total") => Some(Tool::Atlas),
             "alembic_version" if has("version_num") => Some(Tool::Alembic),
             "django_migrations" if has("app") && has("name") && has("applied") => Some(Tool::Django),
             _ => None,
@@ -161,6 +168,9 @@ impl Tool {
             ),
             Tool::Prisma => format!(
                 "run `prisma migrate resolve --rolled-back {key}` (or `--applied {key}` if it did complete)"
+            ),
+            Tool::Atlas => format!(
+                "finish or undo it by hand, then record that with `atlas migrate set` (to {key} if it is complete, to the version before it if not)"
             ),
             other => format!("clear the failed row the way {other} does"),
         }
@@ -1116,7 +1126,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 11);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 12);
     }
 
     #[test]

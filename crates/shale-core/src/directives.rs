@@ -1,5 +1,5 @@
 //! `-- shale:...` comment directives, dbmate's `-- migrate:up transaction:false`, goose's
-//! `-- +goose NO TRANSACTION` and sqlx's `-- no-transaction` first line.
+//! `-- +goose NO TRANSACTION`, Atlas's `-- atlas:txmode none` and sqlx's `-- no-transaction` first line.
 
 /// What a file asks of the runner through comment lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,7 +58,7 @@ impl Directives {
             found.no_transaction_at = Some(0);
         }
         // Every directive holds one of these: a file without them (most) needs no walk over its lines.
-        if !["shale:", "migrate:", "+goose"].iter().any(|marker| text.contains(marker)) {
+        if !["shale:", "migrate:", "+goose", "atlas:"].iter().any(|marker| text.contains(marker)) {
             return Ok(found);
         }
         let mut offset = 0;
@@ -77,6 +77,11 @@ impl Directives {
             } else if let Some(options) = rest.strip_prefix("migrate:") {
                 // dbmate: `-- migrate:up transaction:false`
                 if options.split_whitespace().any(|o| o == "transaction:false") {
+                    found.no_transaction = true;
+                }
+            } else if let Some(mode) = rest.strip_prefix("atlas:txmode") {
+                // Atlas: `-- atlas:txmode none` (its other modes, `file` and `all`, run in one).
+                if mode.trim().eq_ignore_ascii_case("none") {
                     found.no_transaction = true;
                 }
             } else if let Some(annotation) = rest.strip_prefix("+goose") {
@@ -221,6 +226,9 @@ mod tests {
         // sqlx reads the first line only.
         assert!(!Directives::parse("select 1;\n-- no-transaction\n").unwrap().no_transaction);
         assert!(!Directives::parse(" -- no-transaction\n").unwrap().no_transaction);
+        let atlas = Directives::parse("-- atlas:txmode none\n\nCREATE INDEX CONCURRENTLY i ON t (c);\n").unwrap();
+        assert!(atlas.no_transaction && atlas.no_transaction_at == Some(0));
+        assert!(!Directives::parse("-- atlas:txmode file\nselect 1;\n").unwrap().no_transaction);
     }
 
     #[test]

@@ -290,6 +290,28 @@ fn drizzle() {
     assert!(drift.stdout.contains("no drift"), "{}\n{}", drift.stdout, drift.stderr);
 }
 
+/// Atlas's revisions table, in the schema its URL was bound to; its `atlas.sum` beside the files.
+#[test]
+fn atlas() {
+    let p = Project::new("adopt_atlas");
+    applied_by_the_other_tool(&p, "20240101000000_users.sql", "20240102000000_posts.sql", "20240103000000_tags.sql");
+    p.write("atlas.sum", "h1:Ozf5bdB7LLC8zN0E1aPgtqDoo5jdHaAIdGUe2UEzXqk=\n20240101000000_users.sql h1:x=\n");
+    p.psql(
+        "CREATE TABLE atlas_schema_revisions (version character varying NOT NULL, description character varying NOT NULL, type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0, executed_at timestamptz NOT NULL, execution_time bigint NOT NULL, error text NULL, error_stmt text NULL, hash character varying NOT NULL, partial_hashes jsonb NULL, operator_version character varying NOT NULL, PRIMARY KEY (version));
+         INSERT INTO atlas_schema_revisions VALUES
+           ('.atlas_cloud_identifier', 'f3b4c2a0-0000-4000-8000-000000000000', 0, 0, 0, now(), 0, NULL, NULL, '', NULL, 'Atlas CLI v0.28.0'),
+           ('20240101000000', 'users', 2, 1, 1, now(), 1000, NULL, NULL, 'h1:a=', NULL, 'Atlas CLI v0.28.0'),
+           ('20240102000000', 'posts', 2, 0, 1, now(), 1000, 'boom', 'CREATE TABLE posts', 'h1:b=', '[]', 'Atlas CLI v0.28.0')",
+    );
+    let run = p.shale(&["adopt"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("atlas records migration 20240102000000 as failed"), "{}", run.stderr);
+    assert!(run.stderr.contains("atlas migrate set"), "{}", run.stderr);
+    // Resolved by hand (`atlas migrate set`): applied.
+    p.psql("UPDATE atlas_schema_revisions SET type = 4, error = NULL WHERE version = '20240102000000'");
+    switch(&p, "atlas", "atlas_schema_revisions");
+}
+
 #[test]
 fn diesel() {
     let p = Project::new("adopt_diesel");
