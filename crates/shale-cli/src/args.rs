@@ -427,7 +427,7 @@ pub struct LintArgs {
 #[derive(Debug, Args)]
 pub struct AdoptArgs {
     /// The tool whose history to take over, when more than one is found or the table was renamed
-    #[arg(long, value_name = "TOOL", value_parser = ["golang-migrate", "dbmate", "goose", "sqlx", "diesel", "flyway", "refinery", "node-pg-migrate", "pop", "alembic", "django", "rails"])]
+    #[arg(long, value_name = "TOOL", value_parser = ["golang-migrate", "dbmate", "goose", "sqlx", "diesel", "flyway", "refinery", "node-pg-migrate", "pop", "prisma", "drizzle", "atlas", "alembic", "django", "rails"])]
     pub from: Option<String>,
     /// The other tool's history table (`name` or `schema.name`), when not its default
     #[arg(long, value_name = "NAME")]
@@ -439,6 +439,10 @@ pub struct AdoptArgs {
     /// history here and `up` runs every migration
     #[arg(long, conflicts_with_all = ["from", "table"])]
     pub nothing: bool,
+    /// Take over files changed since the other tool applied them as they are now (each named),
+    /// instead of refusing: for Prisma and drizzle projects, whose tools never compare them
+    #[arg(long)]
+    pub accept_changed: bool,
 }
 
 #[derive(Debug, Args)]

@@ -384,7 +384,7 @@ fn adopt_text(problem: &AdoptProblem) -> String {
         ),
         AdoptProblem::Changed { tool, .. } => format!(
             "{problem}: restore the file as it was applied, or, if the change is what the database holds, {}, then \
-             run `shale adopt` again",
+             run `shale adopt` again (or `shale adopt --accept-changed` to take every such file over as it is now)",
             tool.accept_change()
         ),
         AdoptProblem::NotSql { table, .. } => format!(
@@ -409,13 +409,34 @@ fn plan_texts(problems: &[PlanError]) -> Vec<String> {
             _ => None,
         })
         .collect();
-    if no_down.len() < 2 {
+    let missing: Vec<&str> = problems
+        .iter()
+        .filter_map(|p| match p {
+            PlanError::Missing { version, .. } => Some(version.as_str()),
+            _ => None,
+        })
+        .collect();
+    if no_down.len() < 2 && missing.len() < 2 {
         return problems.iter().map(plan_text).collect();
     }
     let mut texts = Vec::new();
-    let mut said = false;
+    let (mut said, mut said_missing) = (false, false);
     for p in problems {
         match p {
+            PlanError::Missing { .. } if missing.len() < 2 => texts.push(plan_text(p)),
+            PlanError::Missing { .. } if said_missing => {}
+            PlanError::Missing { .. } => {
+                said_missing = true;
+                texts.push(format!(
+                    "{} migrations are applied in the database but have no file in the migrations directory: {}; \
+                     if it is not the directory this database was migrated from, point --dir (or `dir` in shale.toml) \
+                     at that one; else restore the files, or, removed on purpose, record them with `shale repair \
+                     --all-missing --applied --reason ...` (or, their work undone, `--rolled-back`)",
+                    missing.len(),
+                    first_ranges(&missing)
+                ))
+            }
+            PlanError::NoDown { .. } if no_down.len() < 2 => texts.push(plan_text(p)),
             PlanError::NoDown { .. } if said => {}
             PlanError::NoDown { .. } => {
                 said = true;
@@ -432,6 +453,17 @@ fn plan_texts(problems: &[PlanError]) -> Vec<String> {
         }
     }
     texts
+}
+
+/// The versions as ranges, the first eight of them and how many more: a directory that is not
+/// the one the database was migrated from misses every applied migration.
+fn first_ranges(versions: &[&str]) -> String {
+    let ranges = crate::output::version_ranges(versions);
+    let runs: Vec<&str> = ranges.split(", ").collect();
+    match runs.len() {
+        0..=8 => ranges,
+        n => format!("{}, and {} more", runs[..8].join(", "), n - 8),
+    }
 }
 
 /// A problem between the files and the history, with the way out in the CLI's words.
@@ -594,7 +626,9 @@ fn failure_remedy(f: &DbFailure) -> Option<String> {
         "42P07" | "42701" | "42710" => Some(
             "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the \
              existing state with `shale baseline`; if another migration tool built it, with its history table \
-             under a name of its own, take that over with `shale adopt --from TOOL --table NAME`"
+             under a name of its own, take that over with `shale adopt --from TOOL --table NAME`; if that tool ran \
+             this very migration after shale took its history over, record it with `shale repair VERSION --applied \
+             --reason ...`"
                 .to_string(),
         ),
         "42P01" => match history_table_named(&f.message) {
@@ -953,7 +987,7 @@ mod tests {
         let exists = failure("42P07", "relation \"t\" already exists", None, false);
         assert!(failure_remedy(&exists)
             .unwrap()
-            .ends_with("take that over with `shale adopt --from TOOL --table NAME`"));
+            .ends_with("record it with `shale repair VERSION --applied --reason ...`"));
         // The library's own words (its remedy, a part-way stop's advice) name no command and no flag.
         for (sqlstate, message) in [
             ("57014", "canceling statement due to statement timeout"),

@@ -384,6 +384,9 @@ pub enum AdoptNote {
     /// `now` ("no schema" for none): the tool migrated with search_path = `schema`, and `path` is
     /// that schema as a search_path names it.
     Schema { tool: Tool, schema: String, now: String, path: String },
+    /// A file changed since the tool applied it, taken over as it is now because the adoption
+    /// was asked to accept such files ([`plan_adoption_accepting`]).
+    ChangedAccepted { tool: Tool, key: String, file: String },
 }
 
 impl AdoptNote {
@@ -410,6 +413,10 @@ impl AdoptNote {
                  nothing of it from {migrating}. If one needs its work, write it as SQL in a file of version {key}"
             ),
             AdoptNote::Nothing => format!("nothing taken over: {migrating} runs every migration"),
+            AdoptNote::ChangedAccepted { tool, key, file } => format!(
+                "{file} changed after {tool} applied migration {key}: recorded as applied as it is now, as asked; \
+                 the database holds what the earlier text made, which may differ from what the files build"
+            ),
             AdoptNote::Schema { tool, schema, now, path } => format!(
                 "{tool}'s history is in schema {schema}, but unqualified names on this connection go to {now}: {tool} \
                  ran its migrations with search_path = {schema} (Flyway: flyway.schemas or flyway.defaultSchema), and \
@@ -617,6 +624,17 @@ fn applied_this(recorded: &str, text: &str, checksum: impl Fn(&str) -> String) -
 /// Which files the other tool applied. Every problem is reported together; nothing is adopted
 /// while the other tool says the database is in doubt.
 pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Result<Adoption<'a>, Vec<AdoptProblem>> {
+    plan_adoption_accepting(set, foreign, false)
+}
+
+/// [`plan_adoption`], with files changed since the tool applied them taken over as they are now
+/// when `accept_changed` (each with a note) instead of refused: Prisma and drizzle never compare
+/// an applied file with what they ran, so their projects often hold such files.
+pub fn plan_adoption_accepting<'a>(
+    set: &'a MigrationSet,
+    foreign: &ForeignHistory,
+    accept_changed: bool,
+) -> Result<Adoption<'a>, Vec<AdoptProblem>> {
     let tool = foreign.tool;
     if !tool.migrations_are_sql() {
         return Err(vec![AdoptProblem::NotSql { tool, table: foreign.table.clone() }]);
@@ -765,6 +783,15 @@ pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Res
             applied
         }
     };
+    if accept_changed {
+        problems.retain(|p| match p {
+            AdoptProblem::Changed { tool, key, file } => {
+                notes.push(AdoptNote::ChangedAccepted { tool: *tool, key: key.clone(), file: file.clone() });
+                false
+            }
+            _ => true,
+        });
+    }
     let (applied_repeatables, changed_repeatables) = repeatables_run(set, foreign, &mut problems);
     if !problems.is_empty() {
         return Err(problems);

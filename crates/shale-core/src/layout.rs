@@ -630,6 +630,7 @@ impl MigrationSet {
             }
         }
         let mut migrations = build_groups(groups, splitting, &mut errors);
+        number_prisma_twins(&mut migrations);
         check_duplicates(&migrations, &mut errors);
         if !errors.is_empty() {
             // All problems together: those of splitting too, as a read that splits reports them.
@@ -720,6 +721,28 @@ impl MigrationSet {
             Naming::Sequential { width: last.version_text.len() }
         };
         Some((last.layout, naming))
+    }
+}
+
+/// Prisma folders that share a timestamp (`20260630120000_a/`, `20260630120000_b/`): Prisma
+/// knows a migration by its whole folder name and runs them in the order of those names, so they
+/// are not duplicates. The first keeps its version; each next one, in that order, gets the
+/// timestamp with `.1`, `.2`, ... after it, which sorts between it and the next second.
+fn number_prisma_twins(migrations: &mut [Migration]) {
+    let mut prisma: Vec<&mut Migration> =
+        migrations.iter_mut().filter(|m| m.layout == Layout::PrismaFolder && m.version.is_some()).collect();
+    prisma.sort_by(|a, b| a.file.cmp(&b.file));
+    let mut twin = 0;
+    for i in 1..prisma.len() {
+        let (before, rest) = prisma.split_at_mut(i);
+        let (first_of_them, m) = (&before[i - 1 - twin], &mut rest[0]);
+        if m.version != first_of_them.version {
+            twin = 0;
+            continue;
+        }
+        twin += 1;
+        m.version_text = format!("{}.{twin}", first_of_them.version_text);
+        m.version = Version::parse(&m.version_text);
     }
 }
 

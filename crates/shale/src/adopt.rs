@@ -2,7 +2,7 @@
 //! Flyway, refinery, node-pg-migrate) kept in this database. Nothing runs, and the other tool's
 //! table is left as it is, so a team can go back.
 
-use shale_core::adopt::{plan_adoption, AdoptNote, Tool};
+use shale_core::adopt::{plan_adoption_accepting, AdoptNote, Tool};
 use shale_core::plan::{AppliedRecord, RecordKind, RecordStatus};
 use shale_pg::foreign::{self, ForeignTable};
 use shale_pg::history::NewRecord;
@@ -22,6 +22,9 @@ pub struct AdoptRequest {
     /// Take nothing over: the other tool's table belongs to something else, and shale starts its
     /// own history here (one audit row), so that `up` runs every migration.
     pub nothing: bool,
+    /// Take over files changed since the tool applied them as they are now (each named in a
+    /// note) instead of refusing.
+    pub accept_changed: bool,
 }
 
 /// One migration taken over.
@@ -114,7 +117,7 @@ impl Migrator {
         if tool == Tool::Drizzle {
             shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
         }
-        let adoption = plan_adoption(&self.set, &foreign).map_err(Error::Adopt)?;
+        let adoption = plan_adoption_accepting(&self.set, &foreign, request.accept_changed).map_err(Error::Adopt)?;
         let mut notes = adoption.notes.clone();
         notes.extend(schema_note(client, &table).await?);
         let reason = shale_core::adopt::adopted_reason(tool, &table.display());

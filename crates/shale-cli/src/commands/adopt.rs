@@ -20,6 +20,7 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         table: args.table.clone(),
         dry_run: args.dry_run,
         nothing: args.nothing,
+        accept_changed: args.accept_changed,
     };
     let progress = Progress::for_settings(settings);
     let report = block_on(migrator.adopt(&request, &mut |e: Event| progress.event(&e)))?;
@@ -78,6 +79,9 @@ fn note_text(note: &AdoptNote) -> String {
     match note {
         AdoptNote::Schema { .. } => format!("{text}; --schemas is for one history per tenant schema, not this"),
         AdoptNote::Nothing => "nothing taken over: every migration runs with `shale up`".into(),
+        AdoptNote::ChangedAccepted { .. } => {
+            format!("{text}: `shale drift` shows any difference (`shale drift --fix NAME` writes a migration that mends it)")
+        }
         _ => text,
     }
 }

@@ -13,17 +13,20 @@ pub fn run(settings: &Settings) -> Result<i32> {
         )));
     }
     // A project another tool migrates keeps its files where that tool does: shale reads them there.
-    let found = (settings.dir == settings.root.join("migrations") && !settings.dir.exists())
-        .then(|| OTHER_TOOLS_DIRS.iter().find(|(dir, _)| has_files(&settings.root.join(dir))))
-        .flatten();
-    let dir = match found {
+    let found: Option<(String, &str)> = match settings.dir == settings.root.join("migrations") {
+        true if has_files(&settings.dir) => None,
+        true => other_tools_dir(&settings.root),
+        false => None,
+    };
+    let dir = match &found {
         Some((relative, _)) => settings.root.join(relative),
         None => settings.dir.clone(),
     };
-    let template = match found {
+    let template = match &found {
         Some((relative, _)) => CONFIG_TEMPLATE.replacen("dir = \"migrations\"", &format!("dir = \"{relative}\""), 1),
         None => CONFIG_TEMPLATE.to_string(),
     };
+    let had_files = has_files(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(&config, template).with_context(|| format!("writing {}", config.display()))?;
     // The development server's data lives in .shale/: never commit it.
@@ -37,15 +40,25 @@ pub fn run(settings: &Settings) -> Result<i32> {
     if settings.quiet {
         return Ok(0);
     }
-    match found {
-        Some((relative, tool)) => {
+    let set = if had_files { super::load_set(settings).ok() } else { None };
+    match (&found, set.as_ref().filter(|s| !s.migrations.is_empty())) {
+        (Some((relative, tool)), _) => {
             println!(
                 "created {} with dir = \"{relative}\", where {tool} keeps its migrations (and .shale/ in .gitignore)",
                 show(&config)
             );
             println!("next: `shale status`, then `shale adopt` on a database {tool} migrated");
         }
-        None => {
+        (None, Some(set)) => {
+            println!(
+                "created {} for the {} migration(s) in {} (and .shale/ in .gitignore)",
+                show(&config),
+                set.migrations.len(),
+                show(&dir)
+            );
+            println!("next: `shale status`; on a database another tool migrated, `shale adopt`");
+        }
+        (None, None) => {
             println!("created {} and {} (and .shale/ in .gitignore)", show(&dir), show(&config));
             println!("next: `shale new create_users` to write a migration, then `shale up`");
         }
@@ -61,6 +74,28 @@ const OTHER_TOOLS_DIRS: &[(&str, &str)] = &[
     ("supabase/migrations", "the Supabase CLI"),
     ("src/main/resources/db/migration", "Flyway"),
 ];
+
+/// The first of [`OTHER_TOOLS_DIRS`] that holds files, under `root` or, in a monorepo, under one
+/// of its `packages/*` or `apps/*`: relative to `root`, with the tool's name.
+fn other_tools_dir(root: &Path) -> Option<(String, &'static str)> {
+    let mut bases = vec![String::new()];
+    for workspace in ["packages", "apps"] {
+        let Ok(entries) = std::fs::read_dir(root.join(workspace)) else { continue };
+        let mut packages: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .map(|e| format!("{workspace}/{}/", e.file_name().to_string_lossy()))
+            .collect();
+        packages.sort();
+        bases.extend(packages);
+    }
+    bases.iter().find_map(|base| {
+        OTHER_TOOLS_DIRS
+            .iter()
+            .find(|(dir, _)| has_files(&root.join(format!("{base}{dir}"))))
+            .map(|(dir, tool)| (format!("{base}{dir}"), *tool))
+    })
+}
 
 fn has_files(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())

@@ -191,6 +191,17 @@ fn prisma() {
     let run = p.shale(&["adopt"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("changed after prisma applied migration 20240101000000_users"), "{}", run.stderr);
+    assert!(run.stderr.contains("shale adopt --accept-changed"), "{}", run.stderr);
+    // Prisma never compares an applied file with what it ran: such files can be taken over as
+    // they are, each named.
+    let dry = p.shale(&["adopt", "--dry-run", "--accept-changed"]).ok();
+    assert!(dry.stdout.contains("would record 2 migration(s)"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("20240101000000_users/migration.sql changed after prisma applied migration 20240101000000_users: recorded as applied as it is now")
+            && dry.stdout.contains("shale drift"),
+        "{}",
+        dry.stdout
+    );
     p.write(&files[0], "CREATE TABLE users (id bigint PRIMARY KEY);\n");
     switch(&p, "prisma", "_prisma_migrations");
 }

@@ -98,6 +98,23 @@ fn init_finds_the_directory_another_tool_keeps() {
     assert!(config.contains("\ndir = \"prisma/migrations\"\n"), "{config}");
     let validate: Run = p.bare().arg("validate").output().unwrap().into();
     assert!(validate.stdout.contains("1 migration(s) are valid"), "{}{}", validate.stdout, validate.stderr);
+
+    // In a monorepo, in one of its packages.
+    let mono = tempfile::tempdir().unwrap();
+    let folder = mono.path().join("packages/db/prisma/migrations/20240101000000_init");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("migration.sql"), "CREATE TABLE users (id bigint PRIMARY KEY);\n").unwrap();
+    let mut init = p.bare();
+    init.current_dir(mono.path()).arg("init");
+    let run: Run = init.output().unwrap().into();
+    assert!(run.stdout.contains("dir = \"packages/db/prisma/migrations\""), "{}{}", run.stdout, run.stderr);
+    // Where migrations/ holds them already, they are counted, not taken for a new directory.
+    let here = mono.path().join("packages/db/prisma");
+    std::fs::remove_file(mono.path().join("shale.toml")).unwrap();
+    let mut init = p.bare();
+    init.current_dir(&here).arg("init");
+    let run: Run = init.output().unwrap().into();
+    assert!(run.stdout.contains("for the 1 migration(s) in migrations"), "{}{}", run.stdout, run.stderr);
 }
 
 #[test]

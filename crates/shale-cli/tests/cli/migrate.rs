@@ -260,7 +260,16 @@ fn files_removed_on_purpose_are_recorded_as_applied_with_no_file() {
     p.write("004_d.sql", "CREATE TABLE d (id int);");
     let refused = p.shale(&["up"]);
     assert_eq!(refused.code, 2);
-    assert!(refused.stderr.contains("if it was removed on purpose, `shale repair 1 --applied"), "{}", refused.stderr);
+    // Said once for the two, with both ways out (a wrong directory misses every applied one).
+    assert!(
+        refused
+            .stderr
+            .contains("2 migrations are applied in the database but have no file in the migrations directory: 1-2;")
+            && refused.stderr.contains("point --dir")
+            && refused.stderr.contains("`shale repair --all-missing --applied --reason ...`"),
+        "{}",
+        refused.stderr
+    );
 
     let json =
         p.shale(&["repair", "--all-missing", "--applied", "--reason", "squashed into 003", "--json"]).ok().json();

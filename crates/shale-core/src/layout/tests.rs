@@ -89,6 +89,18 @@ fn prisma_folders() {
     assert_eq!(set.migrations[0].file, "20230404095503_initial_migration/migration.sql");
     assert!(set.migrations[1].up.no_transaction.is_some() && set.migrations[1].down.is_some());
     assert_eq!(set.convention(), Some((Layout::PrismaFolder, Naming::Timestamp)));
+    // Folders sharing a timestamp are Prisma's distinct migrations, in the order of their names.
+    let twins = load(vec![
+        file("20260630120000_drop_keys/migration.sql", "select 2;"),
+        file("20260630120000_add_filter/migration.sql", "select 1;"),
+        file("20260630120000_zap/migration.sql", "select 3;"),
+        file("20260630120001_next/migration.sql", "select 4;"),
+    ])
+    .unwrap();
+    assert_eq!(
+        versions(&twins),
+        ["20260630120000 add_filter", "20260630120000.1 drop_keys", "20260630120000.2 zap", "20260630120001 next"]
+    );
 }
 
 #[test]
