@@ -427,7 +427,7 @@ pub struct LintArgs {
 #[derive(Debug, Args)]
 pub struct AdoptArgs {
     /// The tool whose history to take over, when more than one is found or the table was renamed
-    #[arg(long, value_name = "TOOL", value_parser = ["golang-migrate", "dbmate", "goose", "sqlx", "diesel", "flyway", "refinery", "node-pg-migrate", "pop", "prisma", "drizzle", "atlas", "alembic", "django", "rails"])]
+    #[arg(long, value_name = "TOOL", value_parser = ["golang-migrate", "dbmate", "goose", "sqlx", "diesel", "flyway", "refinery", "node-pg-migrate", "pop", "prisma", "drizzle", "atlas", "supabase", "alembic", "django", "rails"])]
     pub from: Option<String>,
     /// The other tool's history table (`name` or `schema.name`), when not its default
     #[arg(long, value_name = "NAME")]

@@ -1209,9 +1209,9 @@ mod tests {
         assert_eq!(
             shale_text(&e),
             "no other migration tool's history table was found in this database (looked for those of golang-migrate, \
-             dbmate, goose, sqlx, diesel, flyway, refinery, node-pg-migrate, pop, prisma, drizzle, atlas, alembic, django \
-             and rails); name it with --from TOOL --table NAME if it was renamed, or, for a database built without one \
-             or by alembic, django or rails (whose migrations are code), see `shale baseline --from-database`"
+             dbmate, goose, sqlx, diesel, flyway, refinery, node-pg-migrate, pop, prisma, drizzle, atlas, supabase, alembic, \
+             django and rails); name it with --from TOOL --table NAME if it was renamed, or, for a database built \
+             without one or by alembic, django or rails (whose migrations are code), see `shale baseline --from-database`"
         );
         let e = ShaleError::NoForeignHistory { tool: Some(Tool::Goose), table: None };
         assert_eq!(

@@ -31,6 +31,9 @@ pub enum Tool {
     /// Atlas's versioned migrations: `atlas_schema_revisions.atlas_schema_revisions`, a row per
     /// version with how many of its statements ran.
     Atlas,
+    /// The Supabase CLI (`supabase db push`, `supabase migration up`):
+    /// `supabase_migrations.schema_migrations`, one row per version with the statements it ran.
+    Supabase,
     /// SQLAlchemy's Alembic: its migrations are Python scripts, so its history is not taken over
     /// (see [`Tool::migrations_are_sql`]); shale starts from the live schema instead.
     Alembic,
@@ -42,7 +45,7 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 15] = [
+    pub const ALL: [Tool; 16] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -55,6 +58,7 @@ impl Tool {
         Tool::Prisma,
         Tool::Drizzle,
         Tool::Atlas,
+        Tool::Supabase,
         Tool::Alembic,
         Tool::Django,
         Tool::Rails,
@@ -75,6 +79,7 @@ impl Tool {
             Tool::Prisma => "prisma",
             Tool::Drizzle => "drizzle",
             Tool::Atlas => "atlas",
+            Tool::Supabase => "supabase",
             Tool::Alembic => "alembic",
             Tool::Django => "django",
             Tool::Rails => "rails",
@@ -98,7 +103,7 @@ impl Tool {
     /// The history table the tool makes unless configured otherwise.
     pub fn default_table(self) -> &'static str {
         match self {
-            Tool::GolangMigrate | Tool::Dbmate | Tool::Rails => "schema_migrations",
+            Tool::GolangMigrate | Tool::Dbmate | Tool::Rails | Tool::Supabase => "schema_migrations",
             Tool::Goose => "goose_db_version",
             Tool::Sqlx => "_sqlx_migrations",
             Tool::Diesel => "__diesel_schema_migrations",
@@ -121,6 +126,7 @@ impl Tool {
             // popx's own column: its table under any name (`migration_table_name`).
             _ if has("version") && has("version_self") => Some(Tool::Pop),
             "schema_migrations" if has("version") && has("dirty") => Some(Tool::GolangMigrate),
+            "schema_migrations" if has("version") && has("statements") => Some(Tool::Supabase),
             "schema_migrations" if has("version") => Some(Tool::Dbmate),
             "goose_db_version" if has("version_id") && has("is_applied") => Some(Tool::Goose),
             "_sqlx_migrations" if has("version") && has("success") => Some(Tool::Sqlx),
@@ -240,6 +246,12 @@ impl fmt::Display for Tool {
         f.write_str(self.as_str())
     }
 }
+
+/// The schemas of Supabase's own services (its auth server, Realtime, Storage, its functions
+/// hooks), each with the migration history of that service: on a Supabase database (one with the
+/// `supabase_admin` role, or with Supabase's `auth.users` and `storage` schema) they are never the
+/// application's.
+pub const SUPABASE_SERVICE_SCHEMAS: &[&str] = &["auth", "realtime", "_realtime", "storage", "supabase_functions"];
 
 /// The reason an adopted history row carries: the tool that applied the migration and the table
 /// that said so. [`adopted_from`] reads the tool back.
@@ -1153,7 +1165,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 12);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 13);
     }
 
     #[test]

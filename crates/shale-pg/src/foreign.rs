@@ -1,7 +1,7 @@
 //! Other tools' history tables in the database: found by name and columns, read into the
 //! normalized [`ForeignHistory`] that `shale adopt` plans with. Nothing here writes to them.
 
-use shale_core::adopt::{ForeignEntry, ForeignHistory, ForeignState, Tool};
+use shale_core::adopt::{ForeignEntry, ForeignHistory, ForeignState, Tool, SUPABASE_SERVICE_SCHEMAS};
 use shale_core::ident::qualified_always_quoted;
 use tokio_postgres::Client;
 
@@ -53,7 +53,9 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
         "SELECT n.nspname, c.relname, string_agg(a.attname, ',' ORDER BY a.attnum),
                 (SELECT string_agg(b.relname, ',') FROM pg_catalog.pg_class b
                  WHERE b.relnamespace = n.oid AND b.relname IN ({})),
-                n.nspname = ANY (current_schemas(false))
+                n.nspname = ANY (current_schemas(false)),
+                EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'supabase_admin')
+                  OR (to_regclass('auth.users') IS NOT NULL AND to_regnamespace('storage') IS NOT NULL)
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
          WHERE c.relkind IN ('r', 'p') AND {filter}
@@ -65,6 +67,10 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
     Ok(rows
         .into_iter()
         .filter_map(|r| {
+            // Supabase's services keep their own histories: not the application's.
+            if table.is_none() && r[5] == "t" && SUPABASE_SERVICE_SCHEMAS.contains(&r[0].as_str()) {
+                return None;
+            }
             let columns: Vec<String> = r[2].split(',').map(str::to_string).collect();
             // A table named on the command line is taken for what its columns say, whatever its name.
             let tool = Tool::recognize(&r[1], &columns).or_else(|| {
@@ -224,7 +230,7 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY run_on, id"), context).await?;
             ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
         }
-        Tool::Dbmate | Tool::Diesel | Tool::Refinery | Tool::Pop => {
+        Tool::Dbmate | Tool::Diesel | Tool::Refinery | Tool::Pop | Tool::Supabase => {
             let rows = simple_rows(client, &format!("SELECT version::text FROM {t} ORDER BY 1"), context).await?;
             ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
         }

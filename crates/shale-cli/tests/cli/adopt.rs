@@ -323,6 +323,42 @@ fn atlas() {
     switch(&p, "atlas", "atlas_schema_revisions");
 }
 
+/// What every Supabase database holds: its auth server's, Realtime's and Storage's own histories.
+const SUPABASE_SERVICES: &str = "CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY);
+     CREATE TABLE auth.schema_migrations (version varchar(255) PRIMARY KEY); INSERT INTO auth.schema_migrations VALUES ('20171026211738');
+     CREATE SCHEMA realtime; CREATE TABLE realtime.schema_migrations (version bigint PRIMARY KEY, inserted_at timestamp(0));
+     CREATE SCHEMA storage; CREATE TABLE storage.migrations (id integer PRIMARY KEY, name varchar(100) UNIQUE NOT NULL, hash varchar(40) NOT NULL, executed_at timestamp DEFAULT now())";
+
+/// A Supabase project: the services' histories are passed over, the Supabase CLI's is taken over.
+#[test]
+fn supabase() {
+    let p = Project::new("adopt_supabase");
+    applied_by_the_other_tool(&p, "20240101000000_users.sql", "20240102000000_posts.sql", "20240103000000_tags.sql");
+    p.psql(&format!(
+        "{SUPABASE_SERVICES};
+         CREATE SCHEMA supabase_migrations; CREATE TABLE supabase_migrations.schema_migrations (version text PRIMARY KEY, statements text[], name text);
+         INSERT INTO supabase_migrations.schema_migrations VALUES ('20240101000000', '{{\"CREATE TABLE users (id bigint PRIMARY KEY)\"}}', 'users'), ('20240102000000', NULL, 'posts')"
+    ));
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("migrated by supabase (supabase_migrations.schema_migrations is its history)"),
+        "{}",
+        up.stderr
+    );
+    let run = p.shale(&["adopt"]).ok();
+    assert!(run.stdout.contains("recorded 2 migration(s) as applied, adopted from supabase"), "{}", run.stdout);
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"tags".to_string()));
+
+    // A Supabase project migrated with no tool: nothing to take over, `up` runs everything.
+    let fresh = Project::new("adopt_supabase_fresh");
+    fresh.write("20240101000000_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    fresh.psql(SUPABASE_SERVICES);
+    fresh.shale(&["up"]).ok();
+    assert!(fresh.tables().contains(&"users".to_string()));
+}
+
 #[test]
 fn diesel() {
     let p = Project::new("adopt_diesel");
