@@ -253,6 +253,28 @@ impl fmt::Display for Tool {
 /// application's.
 pub const SUPABASE_SERVICE_SCHEMAS: &[&str] = &["auth", "realtime", "_realtime", "storage", "supabase_functions"];
 
+/// The schemas Supabase makes and manages in every project's database (its services', their
+/// histories, the extensions and APIs it installs): on a Supabase database, comparisons leave
+/// those the migrations do not build out.
+pub const SUPABASE_MANAGED_SCHEMAS: &[&str] = &[
+    "auth",
+    "realtime",
+    "_realtime",
+    "storage",
+    "supabase_functions",
+    "supabase_migrations",
+    "extensions",
+    "graphql",
+    "graphql_public",
+    "vault",
+    "pgsodium",
+    "pgsodium_masks",
+    "net",
+    "pgbouncer",
+    "_analytics",
+    "cron",
+];
+
 /// The reason an adopted history row carries: the tool that applied the migration and the table
 /// that said so. [`adopted_from`] reads the tool back.
 pub fn adopted_reason(tool: Tool, table: &str) -> String {

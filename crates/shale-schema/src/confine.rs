@@ -61,6 +61,12 @@ pub fn without_empty_schema(model: &Schema, schema: &str) -> Schema {
     out
 }
 
+/// `model` without schemas `schemas` and everything in them.
+pub fn without_schemas(model: &Schema, schemas: &[&str]) -> Schema {
+    let json = keep(model, |_, schema| !schemas.contains(&schema));
+    serde_json::from_value(json).expect("the same shape deserializes")
+}
+
 /// The model as JSON with only the objects whose schema passes `wanted(kind, schema)`.
 fn keep(model: &Schema, wanted: impl Fn(&str, &str) -> bool) -> Value {
     let mut json = serde_json::to_value(model).expect("a model serializes");

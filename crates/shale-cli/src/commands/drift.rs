@@ -172,10 +172,16 @@ pub(super) fn without_other_tools_histories(
     mut live: shale_schema::Schema,
     built: &shale_schema::Schema,
 ) -> shale_schema::Schema {
+    // A Supabase database: the schemas Supabase manages are not the migrations' to build (its
+    // services' histories in them go with them).
+    let supabase = live.tables.iter().any(|t| t.schema == "auth" && t.name == "users")
+        && live.schemas.iter().any(|s| s == "storage");
+    let supabase_s = |schema: &str| supabase && shale::core::adopt::SUPABASE_MANAGED_SCHEMAS.contains(&schema);
     let others: Vec<_> = live
         .tables
         .iter()
         .filter(|t| !built.tables.iter().any(|e| e.schema == t.schema && e.name == t.name))
+        .filter(|t| !supabase_s(&t.schema))
         .filter_map(|t| {
             let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
             let beside = |name: &str| live.tables.iter().any(|b| b.schema == t.schema && b.name == name);
@@ -200,6 +206,17 @@ pub(super) fn without_other_tools_histories(
         if !settings.quiet && !settings.json {
             let with: String = companions.iter().map(|c| format!(" and {schema}.{c}")).collect();
             eprintln!("note: {schema}.{table}{with} ({tool}'s history) is left out");
+        }
+    }
+    let managed: Vec<&str> = shale::core::adopt::SUPABASE_MANAGED_SCHEMAS
+        .iter()
+        .copied()
+        .filter(|s| supabase_s(s) && live.schemas.iter().any(|l| l == s) && !built.schemas.iter().any(|b| b == s))
+        .collect();
+    if !managed.is_empty() {
+        live = shale_schema::confine::without_schemas(&live, &managed);
+        if !settings.quiet && !settings.json {
+            eprintln!("note: Supabase's own schemas ({}) are left out", managed.join(", "));
         }
     }
     live

@@ -350,6 +350,15 @@ fn supabase() {
     assert!(run.stdout.contains("recorded 2 migration(s) as applied, adopted from supabase"), "{}", run.stdout);
     p.shale(&["up"]).ok();
     assert!(p.tables().contains(&"tags".to_string()));
+    // The schemas Supabase manages are not drift: the migrations never built them.
+    let dev = shale_testkit::shared_cluster().url("postgres");
+    let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}\n{}", drift.stdout, drift.stderr);
+    assert!(
+        drift.stderr.contains("Supabase's own schemas (auth, realtime, storage, supabase_migrations) are left out"),
+        "{}",
+        drift.stderr
+    );
 
     // A Supabase project migrated with no tool: nothing to take over, `up` runs everything.
     let fresh = Project::new("adopt_supabase_fresh");
