@@ -172,9 +172,12 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             matches!(r.state, State::Modified | State::Missing | State::Failed | State::OutOfOrder | State::Unrunnable)
         })
         .collect();
+    // Another tool's history and none of shale's: `up` refuses to run here until it is taken over.
+    let foreign = if report.history_exists { &[][..] } else { &report.foreign[..] };
+    let ok = problems.is_empty() && foreign.is_empty();
     if settings.json {
         print_json(
-            &serde_json::json!({ "ok": problems.is_empty(), "migrations": count, "database": true, "problems": problems, "ignored": ignored }),
+            &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "ignored": ignored, "foreign": foreign }),
         );
     } else {
         for p in &problems {
@@ -197,16 +200,18 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             let path = p.path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
             eprintln!("error: {path}migration {} {}: {advice}", p.version.as_deref().unwrap_or("R"), p.name);
         }
-        if problems.is_empty() && !settings.quiet {
+        if !foreign.is_empty() {
+            note_foreign(foreign);
+            eprintln!("error: `shale up` refuses to run on this database until that history is taken over");
+        } else if problems.is_empty() && !settings.quiet {
             if report.history_exists {
                 println!("{count} migration(s) are valid and agree with the database history");
             } else {
                 println!("{count} migration(s) are valid; the database has no shale history yet");
-                note_foreign(&report.foreign);
             }
         }
     }
-    Ok(if problems.is_empty() { 0 } else { 1 })
+    Ok(if ok { 0 } else { 1 })
 }
 
 /// golang-migrate's `version`: the current version alone.

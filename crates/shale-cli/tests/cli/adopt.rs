@@ -24,6 +24,10 @@ fn switch(p: &Project, tool: &str, table: &str) {
     assert!(!p.tables().contains(&"tags".to_string()), "nothing ran");
     let status = p.shale(&["status"]).ok();
     assert!(status.stderr.contains(&format!("migrated by {tool}")), "{}", status.stderr);
+    // A check before a deploy fails where `up` would refuse.
+    let validate = p.shale(&["validate"]);
+    assert_eq!(validate.code, 1, "{}", validate.stderr);
+    assert!(validate.stderr.contains("`shale up` refuses to run on this database"), "{}", validate.stderr);
 
     let dry = p.shale(&["adopt", "--dry-run"]).ok();
     snapshot!(format!("{tool}_adopt_dry_run"), shown(p, &dry));
