@@ -75,9 +75,10 @@ dir = "migrations"
 # How long to wait for another shale runner holding the migration lock.
 # migration_lock_wait = "10m"
 
-# The migration lock: "advisory" (a session advisory lock), "table" (a lease row with a
-# heartbeat, for transaction-mode connection poolers such as PgBouncer pool_mode=transaction),
-# or "auto": the advisory lock unless a transaction-mode pooler is found.
+# The migration lock: "advisory" (a transaction-level advisory lock, held by a connection of its
+# own; safe directly and through session- and transaction-mode poolers), "table" (a lease row
+# with a heartbeat, which works through any pooler, statement mode included), or "auto": the
+# advisory lock, unless the connection refuses to keep a transaction open (statement mode).
 # lock = "auto"
 
 # Retry connecting this long while the server starts (as with --wait).

@@ -1108,6 +1108,14 @@ fn classify(relative: &Path) -> Classified {
                             .into(),
                     )
                 }
+                // A project's own runner's migrations in code, beside Prisma's (formbricks keeps
+                // data migrations as `migration.ts`): said, not run.
+                f if [".ts", ".js", ".mjs", ".cjs"].iter().any(|e| f.ends_with(e)) => {
+                    return Classified::Skipped(
+                        "a migration written in code (TypeScript or JavaScript), which shale does not run: only its SQL files"
+                            .into(),
+                    )
+                }
                 _ => return Classified::Ignore,
             };
             Classified::Part {

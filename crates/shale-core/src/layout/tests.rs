@@ -83,8 +83,10 @@ fn prisma_folders() {
         file("20230404095503_initial_migration/migration.sql", "-- CreateTable\nCREATE TABLE \"User\" (id int);\n"),
         file("20230411134605_doc_208/migration.sql", "CREATE INDEX CONCURRENTLY i ON \"User\" (id);"),
         file("20230411134605_doc_208/down.sql", "DROP INDEX i;"),
+        file("20230412000000_backfill/migration.ts", "export const backfill = {};"),
     ])
     .unwrap();
+    assert_eq!(set.ignored.len(), 1, "a runner's TypeScript migration is named, not run: {:?}", set.ignored);
     assert_eq!(versions(&set), ["20230404095503 initial_migration", "20230411134605 doc_208"]);
     assert_eq!(set.migrations[0].file, "20230404095503_initial_migration/migration.sql");
     assert!(set.migrations[1].up.no_transaction.is_some() && set.migrations[1].down.is_some());
