@@ -250,7 +250,8 @@ pub enum Command {
         force: bool,
     },
     /// Take over the history another tool (golang-migrate, dbmate, goose, sqlx, diesel, Flyway,
-    /// refinery, node-pg-migrate, pop) kept in this database: nothing runs, its table is left as it is
+    /// refinery, node-pg-migrate, pop, Prisma, drizzle, Atlas, the Supabase CLI) kept in this
+    /// database: nothing runs, its table is left as it is
     #[command(after_help = "Examples:
   shale adopt --dry-run
   shale adopt
@@ -508,7 +509,8 @@ pub struct RepairArgs {
     /// the rest did not; `up` continues at statement N
     #[arg(long, value_name = "N")]
     pub resume_at: Option<usize>,
-    /// Record --rolled-back even for an applied migration whose file is unchanged
+    /// Record --rolled-back even for an applied migration whose file is unchanged, or for
+    /// --all-missing
     #[arg(long)]
     pub force: bool,
     /// Why: kept in the history as the audit trail

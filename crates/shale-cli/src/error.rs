@@ -627,8 +627,8 @@ fn failure_remedy(f: &DbFailure) -> Option<String> {
             "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the \
              existing state with `shale baseline`; if another migration tool built it, with its history table \
              under a name of its own, take that over with `shale adopt --from TOOL --table NAME`; if that tool ran \
-             this very migration after shale took its history over, record it with `shale repair VERSION --applied \
-             --reason ...`"
+             this very migration after shale took its history over (every statement's work is there), record it with \
+             `shale repair VERSION --applied --reason ...`"
                 .to_string(),
         ),
         "42P01" => match history_table_named(&f.message) {

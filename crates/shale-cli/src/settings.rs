@@ -150,8 +150,6 @@ pub struct Settings {
     pub busy_tables: Option<shale_pg::lockwait::LockWaitOptions>,
     /// The history table shale.toml names (the default one otherwise).
     pub history: shale::HistoryTable,
-    /// shale.toml names the history table's schema: a Prisma URL's `schema` does not move it.
-    pub history_schema_named: bool,
     /// `allow_out_of_order` in shale.toml (`up --allow-out-of-order` adds to it).
     pub allow_out_of_order: bool,
     /// Refresh this schema file after every `up` that changed something (under the root).
@@ -279,7 +277,6 @@ impl Settings {
             lock_retries: config.lock_retries,
             busy_tables: busy_tables(&global.busy, &config)?,
             history,
-            history_schema_named: config.history_schema.is_some(),
             allow_out_of_order: config.allow_out_of_order.unwrap_or(false),
             dump_after_up: config.dump_after_up.as_ref().map(|file| root.join(file)),
             // The format was checked when shale.toml was read.

@@ -203,6 +203,15 @@ impl Tool {
 }
 
 impl Tool {
+    /// Whether the tool keeps its history in the schema its migrations run in (Flyway's
+    /// `flyway.schemas`): a history found in another schema than the connection's then says the
+    /// connection lacks the tool's search_path. drizzle, the Supabase CLI and Atlas keep theirs in
+    /// a schema of its own (`drizzle`, `supabase_migrations`, `atlas_schema_revisions`) and run
+    /// migrations in the connection's.
+    pub fn history_beside_migrations(self) -> bool {
+        !matches!(self, Tool::Drizzle | Tool::Supabase | Tool::Atlas)
+    }
+
     /// Whether the tool's migrations are SQL files shale can match to its history. Alembic's and
     /// Django's are Python, Rails' Ruby: a database one of them migrated starts shale's history
     /// from its live schema (`baseline --from-database`), with the tool's tables left out.

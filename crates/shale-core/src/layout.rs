@@ -731,7 +731,7 @@ impl MigrationSet {
 fn number_prisma_twins(migrations: &mut [Migration]) {
     let mut prisma: Vec<&mut Migration> =
         migrations.iter_mut().filter(|m| m.layout == Layout::PrismaFolder && m.version.is_some()).collect();
-    prisma.sort_by(|a, b| a.file.cmp(&b.file));
+    prisma.sort_by(|a, b| a.file.split('/').next().cmp(&b.file.split('/').next()));
     let mut twin = 0;
     for i in 1..prisma.len() {
         let (before, rest) = prisma.split_at_mut(i);

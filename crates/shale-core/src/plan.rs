@@ -379,6 +379,13 @@ pub enum PlanError {
         applied: String,
         first: String,
     },
+    /// Prisma folders sharing a timestamp, one added since the others were applied: the version
+    /// of `label` is recorded for folder `recorded`.
+    TwinMoved {
+        label: String,
+        path: PathBuf,
+        recorded: String,
+    },
     /// A statement changes one of shale's own tables (or drops their schema).
     OwnTable {
         path: PathBuf,
@@ -432,6 +439,11 @@ impl fmt::Display for PlanError {
                 "{}: migration {label} replaces migrations {first} to its own version, and this database applied them only up to {applied}",
                 path.display()
             ),
+            PlanError::TwinMoved { label, path, recorded } => write!(
+                f,
+                "{}: migration {label} has the version the history recorded for folder {recorded}: a folder sharing its timestamp was added before it since, which moved the versions of the folders after it",
+                path.display()
+            ),
             PlanError::OwnTable { path, line, column, table } => write!(
                 f,
                 "{}:{line}:{column}: this statement changes {table}, which is shale's own (its migration history or lock): a migration must not drop, alter or write it",
@@ -466,6 +478,9 @@ impl PlanError {
             }
             PlanError::OwnTable { .. } => {
                 "remove the statement; a repair or a baseline records decisions in the history"
+            }
+            PlanError::TwinMoved { .. } => {
+                "give the folder added since a timestamp of its own (a second later than the others), so that each applied one keeps its version"
             }
         })
     }
@@ -621,6 +636,11 @@ pub fn file_removed_reason(reason: &str) -> String {
     format!("{reason}{FILE_REMOVED}")
 }
 
+/// Whether `reason` reads as one [`file_removed_reason`] wrote.
+pub fn is_file_removed_reason(reason: &str) -> bool {
+    reason.trim_end().ends_with(FILE_REMOVED.trim())
+}
+
 /// Whether `r` counts as applied with no file, so it is not missing: taken over that way (a
 /// Flyway Java migration, a pop row no file has), or repaired that way after its file was removed
 /// on purpose ([`file_removed_reason`]).
@@ -628,9 +648,22 @@ pub fn applied_without_file(r: &AppliedRecord) -> bool {
     let Some(reason) = r.reason.as_deref() else { return false };
     match r.kind {
         RecordKind::Adopted => crate::adopt::adopted_without_file(reason),
-        RecordKind::Repair => r.status == RecordStatus::Succeeded && reason.ends_with(FILE_REMOVED),
+        RecordKind::Repair => r.status == RecordStatus::Succeeded && is_file_removed_reason(reason),
         _ => false,
     }
+}
+
+/// The folder the history recorded for `m`'s version, when it is another Prisma folder of the same
+/// timestamp: a folder sharing the timestamp was added before `m` since, which moved the versions
+/// of those after it (`.1`, `.2` go by the order of their names).
+fn twin_moved<'r>(m: &Migration, r: &'r AppliedRecord) -> Option<&'r str> {
+    fn folder(file: &str) -> &str {
+        file.split('/').next().unwrap_or(file)
+    }
+    let recorded = folder(r.path.as_deref()?);
+    let same_timestamp = recorded.split('_').next() == m.file.split('_').next();
+    (m.layout == crate::layout::Layout::PrismaFolder && same_timestamp && recorded != folder(&m.file))
+        .then_some(recorded)
 }
 
 /// Whether the history holds a succeeded migration from `first` up to (not including) `last`.
@@ -704,6 +737,12 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     // Read from the history only when a migration is out of order.
     let mut newest_text: Option<Option<String>> = None;
     for (m, state) in set.migrations.iter().zip(states) {
+        if let Some(recorded) =
+            m.version.as_ref().and_then(|v| records.get(&v.canonical())).and_then(|r| twin_moved(m, r))
+        {
+            errors.push(PlanError::TwinMoved { label: m.label(), path: m.up.path.clone(), recorded: recorded.into() });
+            continue;
+        }
         let mut resume_from = 0;
         let mut resume_in_doubt = false;
         let mut resume_cursor = None;

@@ -55,7 +55,9 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
                  WHERE b.relnamespace = n.oid AND b.relname IN ({})),
                 n.nspname = ANY (current_schemas(false)),
                 EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'supabase_admin')
-                  OR (to_regclass('auth.users') IS NOT NULL AND to_regnamespace('storage') IS NOT NULL)
+                  OR (EXISTS (SELECT FROM pg_catalog.pg_class u JOIN pg_catalog.pg_namespace un ON un.oid = u.relnamespace
+                              WHERE un.nspname = 'auth' AND u.relname = 'users')
+                      AND EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = 'storage'))
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
          WHERE c.relkind IN ('r', 'p') AND {filter}

@@ -157,8 +157,10 @@ pub struct TableFact {
     /// A partitioned table (its index cannot be built CONCURRENTLY).
     #[serde(default)]
     pub partitioned: bool,
-    /// For a table the statistics know nothing of: whether the connection may look at its rows
-    /// (SELECT privilege, no row-level security).
+    /// For a table the statistics know nothing of: whether the connection may look at all its rows
+    /// (SELECT privilege, and no row-level security, or one its role is not under: a superuser, a
+    /// role with BYPASSRLS, or the table's owner where the table does not force it, as on
+    /// Supabase, which enables row-level security on every table).
     #[serde(default, skip_serializing)]
     pub readable: bool,
     /// Each column's type as `format_type` writes it (`character varying(255)`), for a table
@@ -216,7 +218,7 @@ SELECT json_build_object(
         'rows', (CASE WHEN tuples > 0 THEN tuples WHEN bytes > 0 THEN greatest(bytes / 8192 * 100, 1) WHEN known THEN 0 ELSE -1 END)::bigint,
         'bytes', bytes::bigint,
         'partitioned', relkind = 'p',
-        'readable', NOT known AND has_table_privilege(sizes.oid, 'SELECT') AND NOT (SELECT relrowsecurity FROM pg_class WHERE oid = sizes.oid),
+        'readable', NOT known AND has_table_privilege(sizes.oid, 'SELECT') AND (SELECT NOT c.relrowsecurity OR (pg_has_role(c.relowner, 'USAGE') AND NOT c.relforcerowsecurity) OR (SELECT r.rolsuper OR r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user) FROM pg_class c WHERE c.oid = sizes.oid),
         'columns', coalesce(CASE WHEN tuples > 0 OR bytes > 0 THEN (SELECT json_object_agg(a.attname, format_type(a.atttypid, a.atttypmod))
             FROM pg_attribute a WHERE a.attrelid = sizes.oid AND a.attnum > 0 AND NOT a.attisdropped) END, '{{}}'::json))) FROM sizes), '[]'),
   'indexes', coalesce((SELECT json_agg(json_build_object('schema', n.nspname, 'name', i.relname, 'table', tn.nspname || '.' || t.relname))

@@ -303,7 +303,7 @@ async fn schema_note(client: &Client, table: &ForeignTable) -> Result<Option<Ado
             _ => None,
         })
         .unwrap_or_default();
-    if current == table.schema {
+    if current == table.schema || !table.tool.history_beside_migrations() {
         return Ok(None);
     }
     Ok(Some(AdoptNote::Schema {

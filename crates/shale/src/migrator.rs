@@ -33,17 +33,13 @@ pub struct MigratorConfig {
 }
 
 impl MigratorConfig {
-    /// The history table goes in the connection's Prisma `schema` when it names one (beside
-    /// Prisma's tables), else in `public`.
+    /// A connection string's Prisma `schema` is the sessions' search_path.
     pub fn new(connection: ConnectionSettings) -> MigratorConfig {
-        let mut history = HistoryTable::default();
-        if let Some(schema) = &connection.schema {
-            history.schema = schema.clone();
-        }
+        let session = SessionSettings { search_path: connection.schema.clone(), ..SessionSettings::default() };
         MigratorConfig {
             connection,
-            history,
-            session: SessionSettings::default(),
+            history: HistoryTable::default(),
+            session,
             lock_wait: Duration::from_secs(600),
             connect_wait: None,
             exec: ExecOptions::default(),
@@ -620,6 +616,12 @@ impl Migrator {
         if reason.trim().is_empty() {
             return Err(Error::Repair(RepairRefusal::NoReason));
         }
+        if plan::is_file_removed_reason(reason) {
+            return Err(Error::Invalid(
+                "the reason ends with the words shale writes for a file removed on purpose; say it in other words"
+                    .into(),
+            ));
+        }
         self.holding_lock(None, on_event, async |session, _| {
             self.repair_locked(&session.client, &session.lock, version, decision, reason, force).await
         })
@@ -655,11 +657,20 @@ impl Migrator {
             return Err(Error::Repair(RepairRefusal::Healthy { version: version.to_string() }));
         }
         let mut report = RepairReport { version: version.to_string(), decision, recorded: false, without_file: false };
-        // Applied already, as the decision says: its file unchanged, or none and none expected.
+        // Applied already, as the decision says: its file unchanged, or none and none expected;
+        // and no down of it stopped part-way (a repair row is what ends that).
         let applied = record.is_some_and(|r| {
-            r.status == RecordStatus::Succeeded && (unrunnable.is_some() || plan::applied_without_file(r))
+            r.status == RecordStatus::Succeeded
+                && file.is_none()
+                && (unrunnable.is_some() || plan::applied_without_file(r))
         });
-        if decision == RepairDecision::Applied && (healthy || applied) {
+        let down_stopped = || {
+            plan::status(&self.set, &history).iter().any(|row| {
+                row.down_stopped_at.is_some()
+                    && row.version.as_deref().and_then(Version::parse).as_ref() == Some(version)
+            })
+        };
+        if decision == RepairDecision::Applied && (healthy || applied) && !down_stopped() {
             return Ok(report);
         }
         // Applied with no file: its file was removed on purpose, so it no longer counts as missing.

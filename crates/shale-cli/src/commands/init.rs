@@ -22,8 +22,20 @@ pub fn run(settings: &Settings) -> Result<i32> {
         Some((relative, _)) => settings.root.join(relative),
         None => settings.dir.clone(),
     };
-    let template = match &found {
-        Some((relative, _)) => CONFIG_TEMPLATE.replacen("dir = \"migrations\"", &format!("dir = \"{relative}\""), 1),
+    // The directory as shale.toml gives it: relative to the file, as `dir` is read.
+    let named = match &found {
+        Some((relative, _)) => Some(relative.clone()),
+        None if settings.dir != settings.root.join("migrations") => {
+            Some(settings.dir.strip_prefix(&settings.root).unwrap_or(&settings.dir).to_string_lossy().into_owned())
+        }
+        None => None,
+    };
+    let template = match &named {
+        Some(relative) => CONFIG_TEMPLATE.replacen(
+            "dir = \"migrations\"",
+            &format!("dir = \"{}\"", relative.replace('\\', "\\\\").replace('"', "\\\"")),
+            1,
+        ),
         None => CONFIG_TEMPLATE.to_string(),
     };
     let had_files = has_files(&dir);

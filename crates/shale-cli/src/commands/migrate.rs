@@ -364,6 +364,14 @@ pub fn repair(settings: &Settings, args: &RepairArgs) -> Result<i32> {
         (false, Some(at)) => RepairDecision::ResumeAt(at),
         (false, None) => RepairDecision::RolledBack,
     };
+    if args.all_missing && decision == RepairDecision::RolledBack && !args.force {
+        anyhow::bail!(shale::Error::Invalid(
+            "--all-missing --rolled-back makes the next `shale up` run every migration whose file is gone again \
+             (all of them, where --dir is not the directory the database was migrated from): repair each with \
+             `shale repair VERSION --rolled-back`, or give --force"
+                .into()
+        ));
+    }
     let versions = match &args.version {
         Some(version) => vec![parse_version(version)?],
         None => missing_versions(&migrator)?,

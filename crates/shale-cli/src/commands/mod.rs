@@ -127,10 +127,10 @@ pub fn migrator_config(settings: &Settings, connection: shale::ConnectionSetting
     config.lock = settings.lock;
     config.lease_ttl = settings.lease_ttl;
     config.history = settings.history.clone();
-    // A Prisma URL's schema is where Prisma's tables and history are: shale's history goes beside
-    // them, unless shale.toml says where it goes.
-    if let Some(schema) = config.connection.schema.as_ref().filter(|_| !settings.history_schema_named) {
-        config.history.schema = schema.clone();
+    // A Prisma URL's schema is where unqualified names go: set again inside each migration, as a
+    // tenant schema's is, so that a pooler dropping startup options cannot send them elsewhere.
+    if config.session.search_path.is_none() {
+        config.session.search_path = config.connection.schema.clone();
     }
     if let Some(n) = settings.lock_retries {
         config.exec.lock_retries = n;

@@ -99,6 +99,16 @@ fn init_finds_the_directory_another_tool_keeps() {
     let validate: Run = p.bare().arg("validate").output().unwrap().into();
     assert!(validate.stdout.contains("1 migration(s) are valid"), "{}{}", validate.stdout, validate.stderr);
 
+    // A directory given with --dir is the one shale.toml names.
+    let given = tempfile::tempdir().unwrap();
+    let mut init = p.bare();
+    init.current_dir(given.path()).args(["--dir", "lib/db/migrations", "init"]);
+    let run: Run = init.output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let config = std::fs::read_to_string(given.path().join("shale.toml")).unwrap();
+    assert!(config.contains("\ndir = \"lib/db/migrations\"\n"), "{config}");
+    assert!(given.path().join("lib/db/migrations").is_dir());
+
     // In a monorepo, in one of its packages.
     let mono = tempfile::tempdir().unwrap();
     let folder = mono.path().join("packages/db/prisma/migrations/20240101000000_init");

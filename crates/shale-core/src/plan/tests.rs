@@ -340,3 +340,22 @@ fn a_plan_names_the_schemas_its_statements_qualify_names_with() {
     let plan = plan_up(&s, &History::default(), &up_all()).unwrap();
     assert_eq!(plan.named_schemas(), ["Sales", "billing"]);
 }
+
+/// Prisma folders sharing a timestamp: one added since, sorting before an applied one, would
+/// give it the applied one's version; `up` refuses, naming both, rather than run either wrongly.
+#[test]
+fn a_prisma_twin_added_before_an_applied_one_is_refused() {
+    let before = set(&[("20260630120000_zap/migration.sql", "select 1;")]);
+    let history = History { records: vec![applied(&before, "20260630120000")] };
+    let after =
+        set(&[("20260630120000_add/migration.sql", "select 2;"), ("20260630120000_zap/migration.sql", "select 1;")]);
+    let errors = plan_up(&after, &history, &up_all()).unwrap_err();
+    assert!(
+        errors.iter().any(|e| matches!(e, PlanError::TwinMoved { recorded, .. } if recorded == "20260630120000_zap")),
+        "{errors:?}"
+    );
+    // Added after it instead: the applied one keeps its version, the new one runs.
+    let later =
+        set(&[("20260630120000_zap/migration.sql", "select 1;"), ("20260630120000_zz/migration.sql", "select 3;")]);
+    assert_eq!(labels(&plan_up(&later, &history, &up_all()).unwrap()), ["20260630120000.1 zz"]);
+}

@@ -815,7 +815,7 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
             settings.tcp_user_timeout = Some(Duration::from_millis(ms));
         }
         // Prisma's: see [`ConnectionSettings::schema`].
-        "schema" => settings.schema = Some(value),
+        "schema" => settings.schema = Some(value).filter(|v| !v.is_empty()),
         // Prisma's pool and query engine settings: they size and time Prisma's own pool; shale
         // opens connections of its own, one at a time.
         "connection_limit" | "pool_timeout" | "pgbouncer" | "statement_cache_size" | "socket_timeout"
