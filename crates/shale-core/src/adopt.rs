@@ -140,8 +140,17 @@ impl Tool {
             "atlas_schema_revisions" if has("version") && has("applied") && has("total") => Some(Tool::Atlas),
             "alembic_version" if has("version_num") => Some(Tool::Alembic),
             "django_migrations" if has("app") && has("name") && has("applied") => Some(Tool::Django),
+            // drizzle's under the name its config gives (`migrations: { table }`): its columns alone.
+            _ if Tool::drizzle_columns(columns) => Some(Tool::Drizzle),
             _ => None,
         }
+    }
+
+    /// Exactly the columns of drizzle's history table, which a project may name as it likes.
+    pub fn drizzle_columns(columns: &[String]) -> bool {
+        let mut sorted: Vec<&str> = columns.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        sorted == DRIZZLE_COLUMNS
     }
 
     /// The tool [`Tool::recognize`] found, told apart by the tables `beside` says its history
@@ -255,6 +264,9 @@ impl fmt::Display for Tool {
         f.write_str(self.as_str())
     }
 }
+
+/// drizzle's history table's columns, in name order.
+pub const DRIZZLE_COLUMNS: [&str; 3] = ["created_at", "hash", "id"];
 
 /// The schemas of Supabase's own services (its auth server, Realtime, Storage, its functions
 /// hooks), each with the migration history of that service: on a Supabase database (one with the

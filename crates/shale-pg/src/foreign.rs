@@ -41,9 +41,13 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
         Tool::ALL.iter().map(|t| t.default_table()).chain(["schema_version"]).map(quote_literal).collect();
     let filter = match table {
         Some(t) => format!("c.oid = to_regclass({})", quote_literal(t)),
+        // drizzle's under any name (its config may name it), by its columns alone.
         None => format!(
-            "c.relname IN ({}) AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_%'",
-            names.join(", ")
+            "(c.relname IN ({}) OR (SELECT string_agg(d.attname, ',' ORDER BY d.attname) FROM pg_catalog.pg_attribute d
+                                     WHERE d.attrelid = c.oid AND d.attnum > 0 AND NOT d.attisdropped) = {})
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_%'",
+            names.join(", "),
+            quote_literal(&shale_core::adopt::DRIZZLE_COLUMNS.join(","))
         ),
     };
     // The tables some tools keep beside their history, which tell them apart (Rails from dbmate).

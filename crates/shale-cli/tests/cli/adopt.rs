@@ -298,6 +298,20 @@ fn drizzle() {
     let dev = shale_testkit::shared_cluster().url("postgres");
     let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
     assert!(drift.stdout.contains("no drift"), "{}\n{}", drift.stdout, drift.stderr);
+
+    // A drizzle config may name the table (`migrations: { table: "migrations", schema: "public" }`):
+    // found by its columns, so `up` does not run again what drizzle applied.
+    let named = Project::new("adopt_drizzle_named");
+    named.write(files[0], "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    named.psql(
+        "CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);
+         INSERT INTO migrations (hash, created_at) VALUES (encode(sha256(convert_to($f$CREATE TABLE users (id bigint PRIMARY KEY);\n$f$, 'UTF8')), 'hex'), 1700000000000)"
+    );
+    let up = named.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("migrated by drizzle (public.migrations is its history)"), "{}", up.stderr);
+    named.shale(&["adopt"]).ok();
+    named.shale(&["up"]).ok();
 }
 
 /// Atlas's revisions table, in the schema its URL was bound to; its `atlas.sum` beside the files.
