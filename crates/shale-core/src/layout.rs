@@ -522,8 +522,16 @@ impl MigrationSet {
                 Other::Silent => {}
             }
         }
+        let mut outside_journal = Vec::new();
+        let files = match std::fs::read_to_string(dir.join("meta").join("_journal.json")) {
+            Ok(journal) => {
+                in_drizzle_journal(dir, files, &crate::adopt::drizzle_journal(&journal), &mut outside_journal)
+            }
+            Err(_) => files,
+        };
         match MigrationSet::load_placing(dir, files, splitting, placeholders) {
             Ok(mut set) if errors.is_empty() => {
+                set.ignored.extend(outside_journal);
                 unrunnable.sort_by(|a, b| a.version.cmp(&b.version));
                 // A Go migration ported to SQL beside it: the SQL one is the migration.
                 for u in unrunnable {
@@ -852,6 +860,30 @@ fn unknown_placeholder(path: &Path, text: &str, unknown: &crate::placeholders::U
 const MAX_FOLDER_DEPTH: usize = 16;
 
 /// `name` without its `.sql` extension, whatever its case (`001_a.SQL` too).
+/// The files of a drizzle-kit directory (`journal`: its `meta/_journal.json`'s entries) that
+/// drizzle runs: a top-level file its journal does not name, older than the journal's newest
+/// entry, is one drizzle-kit never ran (a leftover of a regenerated migration) and is passed over,
+/// in `passed_over`. Newer files are migrations written since, as `shale new` writes them.
+fn in_drizzle_journal(
+    dir: &Path,
+    files: Vec<SourceFile>,
+    journal: &[(String, String)],
+    passed_over: &mut Vec<Ignored>,
+) -> Vec<SourceFile> {
+    let version = |stem: &str| split_version(stem, false).and_then(|(v, _)| Version::parse(&v));
+    let Some(newest) = journal.iter().filter_map(|(_, tag)| version(tag)).max() else { return files };
+    let (kept, left): (Vec<SourceFile>, Vec<SourceFile>) = files.into_iter().partition(|f| {
+        let name = f.relative.to_string_lossy();
+        let Some(stem) = sql_stem(&name).filter(|_| f.relative.components().count() == 1) else { return true };
+        journal.iter().any(|(_, tag)| tag == stem) || version(stem).is_none_or(|v| v > newest)
+    });
+    passed_over.extend(left.into_iter().map(|f| Ignored {
+        path: dir.join(&f.relative),
+        reason: "not in drizzle's journal (meta/_journal.json), though older than its newest entry: drizzle-kit never ran it".into(),
+    }));
+    kept
+}
+
 fn sql_stem(name: &str) -> Option<&str> {
     let cut = name.len().checked_sub(4)?;
     (name.is_char_boundary(cut) && name[cut..].eq_ignore_ascii_case(".sql")).then(|| &name[..cut])

@@ -493,3 +493,24 @@ fn a_fizz_migration_is_an_error_unless_its_sql_is_beside_it() {
     assert!(errors[0].hint.as_deref().unwrap_or_default().contains("a baseline from the database"), "{:?}", errors[0]);
     assert_eq!(set.migrations.len(), 3);
 }
+
+/// A drizzle-kit directory: a file its journal does not name, older than its newest entry, is
+/// one drizzle-kit never ran (passed over, with a note); a newer one is a migration written since.
+#[test]
+fn a_file_drizzle_s_journal_does_not_name_is_passed_over() {
+    let dir = std::env::temp_dir().join(format!("shale-core-drizzle-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("meta")).unwrap();
+    for name in ["0000_a.sql", "0001_b.sql", "0001_stray.sql", "0002_new.sql"] {
+        std::fs::write(dir.join(name), "select 1;\n--> statement-breakpoint\nselect 2;\n").unwrap();
+    }
+    let journal = r#"{"version":"7","dialect":"postgresql","entries":[
+        {"idx":0,"version":"7","when":1700000000000,"tag":"0000_a","breakpoints":true},
+        {"idx":1,"version":"7","when":1700000010000,"tag":"0001_b","breakpoints":true}]}"#;
+    std::fs::write(dir.join("meta/_journal.json"), journal).unwrap();
+    let set = MigrationSet::read_dir(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(versions(&set), ["0000 a", "0001 b", "0002 new"]);
+    assert_eq!(set.ignored.len(), 1, "{:?}", set.ignored);
+    assert!(set.ignored[0].path.ends_with("0001_stray.sql") && set.ignored[0].reason.contains("drizzle's journal"));
+}
