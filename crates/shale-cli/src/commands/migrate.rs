@@ -1,5 +1,8 @@
 //! Commands that change the database: up, down, redo, goto, baseline, repair.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
 use anyhow::Result;
 use shale::{Event, RepairDecision, RunReport, Target, UpRequest};
 use shale_core::{Plan, StepDirection};
@@ -447,6 +450,41 @@ fn print_report(settings: &Settings, report: &RunReport, verb: &str, nothing: &s
     );
 }
 
+/// A lint report's effects, findings and cleared statements, by file.
+struct ReportByFile<'r> {
+    effects: HashMap<&'r Path, Vec<&'r (PathBuf, usize, shale_lint::Effect)>>,
+    findings: HashMap<&'r Path, Vec<&'r shale_lint::Finding>>,
+    cleared: HashMap<&'r Path, Vec<&'r shale_lint::Cleared>>,
+}
+
+impl<'r> ReportByFile<'r> {
+    fn new(report: &'r shale_lint::Report) -> ReportByFile<'r> {
+        let mut by = ReportByFile { effects: HashMap::new(), findings: HashMap::new(), cleared: HashMap::new() };
+        for e in &report.effects {
+            by.effects.entry(e.0.as_path()).or_default().push(e);
+        }
+        for f in &report.findings {
+            by.findings.entry(f.path.as_path()).or_default().push(f);
+        }
+        for c in &report.cleared {
+            by.cleared.entry(c.path.as_path()).or_default().push(c);
+        }
+        by
+    }
+
+    fn effects(&self, path: &Path) -> impl Iterator<Item = &'r (PathBuf, usize, shale_lint::Effect)> + '_ {
+        self.effects.get(path).into_iter().flatten().copied()
+    }
+
+    fn findings(&self, path: &Path) -> impl Iterator<Item = &'r shale_lint::Finding> + '_ {
+        self.findings.get(path).into_iter().flatten().copied()
+    }
+
+    fn cleared(&self, path: &Path) -> impl Iterator<Item = &'r shale_lint::Cleared> + '_ {
+        self.cleared.get(path).into_iter().flatten().copied()
+    }
+}
+
 /// `--dry-run`: files, order, statements and transaction handling, what each statement locks and
 /// the safety check's verdict on it; `refused` is why `up` would refuse the plan. Nothing runs.
 fn print_plan(
@@ -456,10 +494,13 @@ fn print_plan(
     report: &shale_lint::Report,
     refused: Option<&str>,
 ) {
+    // The report by file, looked up once per step: a plan of a thousand files has tens of
+    // thousands of statements, and scanning the whole report for each was quadratic.
+    let by_file = ReportByFile::new(report);
     // A statement's findings, wherever in it each one points (a column's line, say).
     let at = |path: &std::path::Path, line: usize, start: usize| {
-        let findings: Vec<_> = report.findings.iter().filter(|f| f.path == path && f.span.start == start).collect();
-        let cleared: Vec<_> = report.cleared.iter().filter(|c| c.path == path && c.line == line).collect();
+        let findings: Vec<_> = by_file.findings(path).filter(|f| f.span.start == start).collect();
+        let cleared: Vec<_> = by_file.cleared(path).filter(|c| c.line == line).collect();
         (findings, cleared)
     };
     if settings.json {
@@ -476,11 +517,11 @@ fn print_plan(
                     "no_transaction_reason": s.script.no_transaction,
                     "resume_from_statement": s.resume_from + 1,
                     "statements": (0..s.script.statements.len()).map(|i| s.script.statement_text(i)).collect::<Vec<_>>(),
-                    "locks": report.effects.iter().filter(|(p, _, _)| p == &s.script.path).map(|(_, line, e)| serde_json::json!({
+                    "locks": by_file.effects(&s.script.path).map(|(_, line, e)| serde_json::json!({
                         "line": line, "table": e.table, "lock": e.lock, "rewrites": e.rewrites, "scans": e.scans,
                     })).collect::<Vec<_>>(),
-                    "findings": report.findings.iter().filter(|f| f.path == s.script.path).collect::<Vec<_>>(),
-                    "cleared": report.cleared.iter().filter(|c| c.path == s.script.path).collect::<Vec<_>>(),
+                    "findings": by_file.findings(&s.script.path).collect::<Vec<_>>(),
+                    "cleared": by_file.cleared(&s.script.path).collect::<Vec<_>>(),
                     "syntax_errors": report.syntax_errors.iter().filter(|e| e.path == s.script.path).collect::<Vec<_>>(),
                 })
             })
@@ -511,7 +552,7 @@ fn print_plan(
             let more =
                 if text.lines().count() > 1 { format!(" … ({} lines)", text.lines().count()) } else { String::new() };
             println!("   [{}] line {line}: {first}{more}", i + 1);
-            let here = report.effects.iter().filter(|(p, l, _)| p == &s.script.path && *l == line);
+            let here = by_file.effects(&s.script.path).filter(|(_, l, _)| *l == line);
             for text in super::lint::describe(here.map(|(_, _, e)| e)) {
                 println!("       {text}");
             }
