@@ -211,6 +211,8 @@ pub enum FleetTargets {
 #[derive(Debug, Default)]
 struct Env {
     dotenv: HashMap<String, String>,
+    /// The keys `.env.local` set (its values are those in `dotenv`).
+    local_keys: std::collections::HashSet<String>,
 }
 
 impl Env {
@@ -240,7 +242,13 @@ impl Settings {
             (None, Some(d)) => root.join(d),
             (None, None) => root.join("migrations"),
         };
-        let env = Env { dotenv: read_dotenv(Path::new(".env"))? };
+        // Next.js' `.env.local` (where its projects keep the database URL) wins over `.env`, as
+        // there; the real environment wins over both.
+        let mut dotenv = read_dotenv(Path::new(".env"))?;
+        let local = read_dotenv(Path::new(".env.local"))?;
+        let local_keys = local.keys().cloned().collect();
+        dotenv.extend(local);
+        let env = Env { dotenv, local_keys };
         let database_url_env = config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
         let database = database(global, &env, &database_url_env);
         let lint = config.lint.clone().unwrap_or_default();
@@ -320,8 +328,13 @@ impl Settings {
     /// `*_DB_URL`), with where they are set; never their values.
     fn database_url_candidates(&self) -> Vec<(String, &'static str)> {
         let looks = |k: &str| k.ends_with("DATABASE_URL") || k.ends_with("DB_URL") || k.ends_with("POSTGRES_URL");
-        let mut found: Vec<(String, &'static str)> =
-            self.env.dotenv.keys().filter(|k| looks(k)).map(|k| (k.clone(), ".env")).collect();
+        let mut found: Vec<(String, &'static str)> = self
+            .env
+            .dotenv
+            .keys()
+            .filter(|k| looks(k))
+            .map(|k| (k.clone(), if self.env.local_keys.contains(k) { ".env.local" } else { ".env" }))
+            .collect();
         found.extend(std::env::vars().map(|(k, _)| k).filter(|k| looks(k)).map(|k| (k, "the environment")));
         found.sort();
         found.dedup_by(|a, b| a.0 == b.0);

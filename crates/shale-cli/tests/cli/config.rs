@@ -47,6 +47,18 @@ fn sqlalchemy_url_in_dotenv_works_as_it_is() {
     snapshot!("not_a_postgresql_url", shown(&p, &run));
 }
 
+/// A Next.js project keeps its database URL in `.env.local`, which wins over `.env`, as in Next.js.
+#[test]
+fn next_js_dotenv_local_wins_over_dotenv() {
+    let p = Project::new("cfg_env_local");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    std::fs::write(p.path().join(".env"), "DATABASE_URL=postgresql://nobody@127.0.0.1:1/none\n").unwrap();
+    std::fs::write(p.path().join(".env.local"), format!("DATABASE_URL={}\n", p.db.url)).unwrap();
+    let run: Run = p.bare().arg("up").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.tables(), ["a", "shale_migrations"]);
+}
+
 #[test]
 fn missing_database_and_bad_config_are_usage_errors() {
     let p = Project::new("cfg_errors");
