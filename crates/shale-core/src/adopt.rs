@@ -404,7 +404,7 @@ pub struct Adoption<'a> {
     /// Flyway repeatables whose last run was of the file as it is now: recorded as run, so `up`
     /// does not run them again (a repeatable that inserts rows would insert them twice).
     pub applied_repeatables: Vec<&'a Migration>,
-    /// The newest of them.
+    /// The newest of them, as its file writes it.
     pub version: Option<String>,
     /// Left for `shale up`: versioned migrations the tool did not apply, then repeatables it did not
     /// run as they are now.
@@ -868,13 +868,14 @@ pub fn plan_adoption_accepting<'a>(
             port_to: format!("V{}__{}.sql", c.version_text.replace('.', "_"), c.name.replace(' ', "_")),
         });
     }
+    // Written as its file writes it (`0006`, `1_27`), as `status` shows it.
     let version = applied
         .iter()
-        .filter_map(|m| m.version.clone())
-        .chain(unrunnable.iter().map(|u| u.version.clone()))
-        .chain(code.iter().map(|c| c.version.clone()))
-        .max()
-        .map(|v| v.canonical());
+        .filter_map(|m| Some((m.version.as_ref()?, &m.version_text)))
+        .chain(unrunnable.iter().map(|u| (&u.version, &u.version_text)))
+        .chain(code.iter().map(|c| (&c.version, &c.version_text)))
+        .max_by(|a, b| a.0.cmp(b.0))
+        .map(|(_, text)| text.clone());
     Ok(Adoption {
         applied,
         applied_unrunnable: unrunnable,
