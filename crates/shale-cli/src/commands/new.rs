@@ -1,6 +1,6 @@
 //! `shale new NAME`: the next migration in the convention the directory already uses.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use shale_core::{Layout, MigrationSet, Naming};
@@ -172,7 +172,27 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         }
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     }
+    if let Some((first, _)) = files.first() {
+        add_to_drizzle_journal(&settings.dir, first, now.timestamp_millis())?;
+    }
     Ok(files.iter().map(|(p, _)| settings.dir.join(p)).collect())
+}
+
+/// In a drizzle-kit directory, the new file goes in its journal (`meta/_journal.json`), as
+/// drizzle-kit's own files do: its next `generate` then numbers after it, and shale does not
+/// take it for a file drizzle-kit never ran.
+fn add_to_drizzle_journal(dir: &Path, file: &Path, when: i64) -> Result<()> {
+    let path = dir.join("meta").join("_journal.json");
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(()) };
+    let Ok(mut journal) = serde_json::from_str::<serde_json::Value>(&text) else { return Ok(()) };
+    let Some(entries) = journal.get_mut("entries").and_then(|e| e.as_array_mut()) else { return Ok(()) };
+    let version = entries.last().and_then(|e| e.get("version")).cloned().unwrap_or_else(|| "7".into());
+    let tag = file.to_string_lossy().trim_end_matches(".sql").to_string();
+    let entry =
+        serde_json::json!({ "idx": entries.len(), "version": version, "when": when, "tag": tag, "breakpoints": true });
+    entries.push(entry);
+    let text = serde_json::to_string_pretty(&journal).expect("JSON serializes");
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
 }
 
 fn slug(name: &str) -> String {

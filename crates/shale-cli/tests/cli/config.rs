@@ -95,6 +95,26 @@ fn unreachable_server_is_exit_3_with_a_redacted_url() {
     assert!(!json.stdout.contains("hunter2"));
 }
 
+/// In a drizzle-kit directory, `shale new` writes the next file and adds it to drizzle's journal,
+/// so that drizzle-kit's next `generate` numbers after it.
+#[test]
+fn new_in_a_drizzle_directory_goes_in_its_journal() {
+    let p = Project::new("cfg_new_drizzle");
+    p.write("0000_silly_wolverine.sql", "CREATE TABLE a (id int);\n");
+    p.write(
+        "meta/_journal.json",
+        r#"{"version":"7","dialect":"postgresql","entries":[{"idx":0,"version":"7","when":1700000000000,"tag":"0000_silly_wolverine","breakpoints":true}]}"#,
+    );
+    p.bare().args(["new", "add widgets"]).output().unwrap();
+    let journal: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.migrations().join("meta/_journal.json")).unwrap()).unwrap();
+    assert_eq!(journal["entries"][1]["tag"], "0001_add_widgets", "{journal}");
+    assert_eq!(journal["entries"][1]["idx"], 1);
+    assert_eq!(journal["dialect"], "postgresql");
+    let validate: Run = p.bare().arg("validate").output().unwrap().into();
+    assert!(validate.stdout.contains("2 migration(s) are valid"), "{}{}", validate.stdout, validate.stderr);
+}
+
 /// In a project another tool migrates, `init` points shale.toml at that tool's directory.
 #[test]
 fn init_finds_the_directory_another_tool_keeps() {
