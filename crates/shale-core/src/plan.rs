@@ -874,6 +874,12 @@ fn stopped_down<'h>(downs: &[&'h AppliedRecord], applied: &AppliedRecord) -> Opt
     down_attempt(downs, applied).filter(|a| a.status == RecordStatus::Running || a.statements_done.unwrap_or(0) > 0)
 }
 
+/// Whether a down of the migration `applied` applied stopped part-way (see [`stopped_down`]): a
+/// repair row is what ends that.
+pub fn down_stopped_part_way(history: &History, applied: &AppliedRecord) -> bool {
+    stopped_down(&unfinished_downs(history), applied).is_some()
+}
+
 /// The last attempt at reverting the migration `applied` applied, when it stopped part-way: a down that ran outside a transaction and failed, or whose runner died, is
 /// an audit row with the statements it got through. Where the next down picks up, and whether
 /// the statement there may have run (the runner died with no answer for it).

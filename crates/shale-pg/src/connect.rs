@@ -119,10 +119,8 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings, targe
     let mut options =
         format!("-c lock_timeout={} -c statement_timeout={}", session.lock_timeout, session.statement_timeout);
     if let Some(schema) = &session.search_path {
-        options.push_str(&format!(
-            " -c search_path={}",
-            startup_option_value(&shale_core::ident::ident_always_quoted(schema))
-        ));
+        options.push(' ');
+        options.push_str(&search_path_option(schema));
     }
     if let Some(extra) = &settings.effective_options() {
         options = format!("{extra} {options}");
@@ -143,8 +141,13 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings, targe
     config
 }
 
+/// `-c search_path=SCHEMA` as a startup option: the one schema unqualified names go to.
+pub(crate) fn search_path_option(schema: &str) -> String {
+    format!("-c search_path={}", startup_option_value(&shale_core::ident::ident_always_quoted(schema)))
+}
+
 /// The server splits startup options on whitespace, with backslash as the escape.
-pub(crate) fn startup_option_value(value: &str) -> String {
+fn startup_option_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         if c == '\\' || c.is_whitespace() {

@@ -664,13 +664,8 @@ impl Migrator {
                 && file.is_none()
                 && (unrunnable.is_some() || plan::applied_without_file(r))
         });
-        let down_stopped = || {
-            plan::status(&self.set, &history).iter().any(|row| {
-                row.down_stopped_at.is_some()
-                    && row.version.as_deref().and_then(Version::parse).as_ref() == Some(version)
-            })
-        };
-        if decision == RepairDecision::Applied && (healthy || applied) && !down_stopped() {
+        let down_stopped = record.is_some_and(|r| plan::down_stopped_part_way(&history, r));
+        if decision == RepairDecision::Applied && (healthy || applied) && !down_stopped {
             return Ok(report);
         }
         // Applied with no file: its file was removed on purpose, so it no longer counts as missing.

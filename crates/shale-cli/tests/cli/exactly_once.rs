@@ -186,6 +186,23 @@ fn a_failed_no_transaction_down_goes_on_at_the_failed_statement() {
     assert_eq!(p.psql("SELECT to_regclass('t') IS NULL"), "t");
 }
 
+/// A down that stopped part-way, its work put back by hand: `repair --applied` records that (the
+/// next down starts over), rather than say there is nothing to record.
+#[test]
+fn repair_applied_ends_a_down_that_stopped_part_way() {
+    let p = Project::new("once_down_repaired");
+    p.psql("CREATE TABLE log (step text)");
+    p.write("001_t.up.sql", "CREATE TABLE t (id int);");
+    p.write("001_t.down.sql", "-- shale:no-transaction\nINSERT INTO log VALUES ('first');\nDROP TABLE nope;\n");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.shale(&["down", "--step", "1"]).code, 1);
+    let stopped = || p.shale(&["status", "--json"]).ok().json()["migrations"][0]["down_stopped_at"].clone();
+    assert_eq!(stopped(), 2);
+    let run = p.shale(&["repair", "1", "--applied", "--reason", "put back by hand"]).ok();
+    assert!(run.stdout.contains("recorded: migration 1 is applied"), "{}{}", run.stdout, run.stderr);
+    assert!(stopped().is_null());
+}
+
 #[test]
 fn a_runner_that_lost_its_lease_records_no_failure_after_the_fact() {
     let p = Project::new("once_lease_failed_row");

@@ -305,10 +305,7 @@ pub struct SettingsError(pub String);
 impl ConnectionSettings {
     /// The startup `options`, with Prisma's `schema` as the search_path after them.
     pub fn effective_options(&self) -> Option<String> {
-        let path = self.schema.as_deref().map(|schema| {
-            let quoted = shale_core::ident::ident_always_quoted(schema);
-            format!("-c search_path={}", crate::connect::startup_option_value(&quoted))
-        });
+        let path = self.schema.as_deref().map(crate::connect::search_path_option);
         match (&self.options, path) {
             (Some(options), Some(path)) => Some(format!("{options} {path}")),
             (options, path) => path.or_else(|| options.clone()),
