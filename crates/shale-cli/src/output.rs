@@ -276,6 +276,32 @@ pub fn version_ranges(versions: &[&str]) -> String {
         .join(", ")
 }
 
+/// A note per file of the directory that shale leaves alone; many left alone for one reason (a
+/// directory shared with another tool's code migrations) make one note naming the first two.
+pub fn note_ignored(settings: &crate::settings::Settings, ignored: &[shale_core::layout::Ignored]) {
+    if settings.quiet || settings.json {
+        return;
+    }
+    let mut reasons: Vec<(&str, Vec<&shale_core::layout::Ignored>)> = Vec::new();
+    for i in ignored {
+        match reasons.iter_mut().find(|(reason, _)| *reason == i.reason) {
+            Some((_, files)) => files.push(i),
+            None => reasons.push((&i.reason, vec![i])),
+        }
+    }
+    for (reason, files) in reasons {
+        match files.as_slice() {
+            [first, second, _, _, ..] => eprintln!(
+                "note: {}, {} and {} more files: ignored: {reason}",
+                first.path.display(),
+                second.path.display(),
+                files.len() - 2
+            ),
+            _ => files.iter().for_each(|i| eprintln!("note: {}: ignored: {reason}", i.path.display())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod version_range_tests {
     use super::version_ranges;

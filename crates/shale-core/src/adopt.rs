@@ -42,10 +42,25 @@ pub enum Tool {
     /// Rails' Active Record migrations (Ruby): a `schema_migrations` of dbmate's shape, told apart
     /// by the `ar_internal_metadata` Rails keeps beside it ([`Tool::told_apart`]).
     Rails,
+    /// Phoenix's Ecto (Elixir): a `schema_migrations` of versions with the `inserted_at` dbmate's lacks.
+    Ecto,
+    /// Knex (JavaScript): `knex_migrations`, with `knex_migrations_lock` beside it.
+    Knex,
+    /// TypeORM (TypeScript): `migrations (id, timestamp, name)`.
+    TypeOrm,
+    /// Sequelize (JavaScript): `"SequelizeMeta" (name)`.
+    Sequelize,
+    /// MikroORM (TypeScript): `mikro_orm_migrations`.
+    MikroOrm,
+    /// Kysely (TypeScript): `kysely_migration`, with `kysely_migration_lock` beside it.
+    Kysely,
+    /// Liquibase: `databasechangelog`, a row per changeset of its changelogs, with
+    /// `databasechangeloglock` beside it.
+    Liquibase,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 16] = [
+    pub const ALL: [Tool; 23] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -62,6 +77,13 @@ impl Tool {
         Tool::Alembic,
         Tool::Django,
         Tool::Rails,
+        Tool::Ecto,
+        Tool::Knex,
+        Tool::TypeOrm,
+        Tool::Sequelize,
+        Tool::MikroOrm,
+        Tool::Kysely,
+        Tool::Liquibase,
     ];
 
     /// The name used on the command line (`--from golang-migrate`).
@@ -83,6 +105,13 @@ impl Tool {
             Tool::Alembic => "alembic",
             Tool::Django => "django",
             Tool::Rails => "rails",
+            Tool::Ecto => "ecto",
+            Tool::Knex => "knex",
+            Tool::TypeOrm => "typeorm",
+            Tool::Sequelize => "sequelize",
+            Tool::MikroOrm => "mikro-orm",
+            Tool::Kysely => "kysely",
+            Tool::Liquibase => "liquibase",
         }
     }
 
@@ -95,6 +124,9 @@ impl Tool {
             "popx" | "soda" | "buffalo" => "pop",
             "prisma-migrate" | "prisma_migrate" => "prisma",
             "drizzle-kit" | "drizzle-orm" => "drizzle",
+            "phoenix" | "ecto_sql" => "ecto",
+            "type-orm" => "typeorm",
+            "mikroorm" | "mikro_orm" => "mikro-orm",
             other => other,
         };
         Tool::ALL.into_iter().find(|t| t.as_str() == text)
@@ -103,7 +135,7 @@ impl Tool {
     /// The history table the tool makes unless configured otherwise.
     pub fn default_table(self) -> &'static str {
         match self {
-            Tool::GolangMigrate | Tool::Dbmate | Tool::Rails | Tool::Supabase => "schema_migrations",
+            Tool::GolangMigrate | Tool::Dbmate | Tool::Rails | Tool::Supabase | Tool::Ecto => "schema_migrations",
             Tool::Goose => "goose_db_version",
             Tool::Sqlx => "_sqlx_migrations",
             Tool::Diesel => "__diesel_schema_migrations",
@@ -116,6 +148,12 @@ impl Tool {
             Tool::Atlas => "atlas_schema_revisions",
             Tool::Alembic => "alembic_version",
             Tool::Django => "django_migrations",
+            Tool::Knex => "knex_migrations",
+            Tool::TypeOrm => "migrations",
+            Tool::Sequelize => "SequelizeMeta",
+            Tool::MikroOrm => "mikro_orm_migrations",
+            Tool::Kysely => "kysely_migration",
+            Tool::Liquibase => "databasechangelog",
         }
     }
 
@@ -127,6 +165,7 @@ impl Tool {
             _ if has("version") && has("version_self") => Some(Tool::Pop),
             "schema_migrations" if has("version") && has("dirty") => Some(Tool::GolangMigrate),
             "schema_migrations" if has("version") && has("statements") => Some(Tool::Supabase),
+            "schema_migrations" if has("version") && has("inserted_at") => Some(Tool::Ecto),
             "schema_migrations" if has("version") => Some(Tool::Dbmate),
             "goose_db_version" if has("version_id") && has("is_applied") => Some(Tool::Goose),
             "_sqlx_migrations" if has("version") && has("success") => Some(Tool::Sqlx),
@@ -140,6 +179,12 @@ impl Tool {
             "atlas_schema_revisions" if has("version") && has("applied") && has("total") => Some(Tool::Atlas),
             "alembic_version" if has("version_num") => Some(Tool::Alembic),
             "django_migrations" if has("app") && has("name") && has("applied") => Some(Tool::Django),
+            "knex_migrations" if has("name") && has("batch") => Some(Tool::Knex),
+            "migrations" if has("timestamp") && has("name") => Some(Tool::TypeOrm),
+            "SequelizeMeta" if has("name") => Some(Tool::Sequelize),
+            "mikro_orm_migrations" if has("name") && has("executed_at") => Some(Tool::MikroOrm),
+            "kysely_migration" if has("name") && has("timestamp") => Some(Tool::Kysely),
+            "databasechangelog" if has("id") && has("author") && has("filename") => Some(Tool::Liquibase),
             // drizzle's under the name its config gives (`migrations: { table }`): its columns alone.
             _ if Tool::drizzle_columns(columns) => Some(Tool::Drizzle),
             _ => None,
@@ -168,6 +213,11 @@ impl Tool {
     pub fn companions(self) -> &'static [&'static str] {
         match self {
             Tool::Rails => &["ar_internal_metadata"],
+            Tool::Knex => &["knex_migrations_lock"],
+            Tool::Kysely => &["kysely_migration_lock"],
+            Tool::Liquibase => &["databasechangeloglock"],
+            // Where TypeORM records the views and generated columns it made.
+            Tool::TypeOrm => &["typeorm_metadata"],
             _ => &[],
         }
     }
@@ -222,17 +272,24 @@ impl Tool {
     }
 
     /// Whether the tool's migrations are SQL files shale can match to its history. Alembic's and
-    /// Django's are Python, Rails' Ruby: a database one of them migrated starts shale's history
-    /// from its live schema (`baseline --from-database`), with the tool's tables left out.
+    /// Django's are Python, Rails' Ruby, Ecto's Elixir, those of Knex and the TypeScript ORMs
+    /// JavaScript, Liquibase's changesets in its changelogs: a database one of them migrated
+    /// starts shale's history from its live schema (`baseline --from-database`), with the tool's
+    /// tables left out.
     pub fn migrations_are_sql(self) -> bool {
-        self.code_language().is_none()
+        self.migration_form().is_none()
     }
 
-    /// The language the tool's migrations are written in, when it is not SQL.
-    pub fn code_language(self) -> Option<&'static str> {
+    /// What the tool's migrations are, when they are not SQL files (completing "its migrations
+    /// are ...").
+    pub fn migration_form(self) -> Option<&'static str> {
         match self {
-            Tool::Alembic | Tool::Django => Some("Python"),
-            Tool::Rails => Some("Ruby"),
+            Tool::Alembic | Tool::Django => Some("Python scripts"),
+            Tool::Rails => Some("Ruby scripts"),
+            Tool::Ecto => Some("Elixir scripts"),
+            Tool::Knex | Tool::Sequelize => Some("JavaScript modules"),
+            Tool::TypeOrm | Tool::MikroOrm | Tool::Kysely => Some("TypeScript or JavaScript modules"),
+            Tool::Liquibase => Some("changesets of its changelogs (XML, YAML, JSON or Liquibase's formatted SQL)"),
             _ => None,
         }
     }
@@ -530,9 +587,9 @@ impl fmt::Display for AdoptProblem {
             ),
             AdoptProblem::NotSql { tool, table } => write!(
                 f,
-                "{tool}'s migrations are {} scripts, which shale neither runs nor matches to files, so {table} cannot be \
+                "{tool}'s migrations are {}, which shale neither runs nor matches to files, so {table} cannot be \
                  taken over",
-                tool.code_language().unwrap_or("code")
+                tool.migration_form().unwrap_or("code")
             ),
             AdoptProblem::NoFile { tool, key } => write!(
                 f,
@@ -1202,14 +1259,44 @@ mod tests {
         let columns: Vec<String> = ["id", "app", "name", "applied"].map(String::from).to_vec();
         assert_eq!(Tool::recognize("django_migrations", &columns), Some(Tool::Django));
         assert_eq!(Tool::parse("activerecord"), Some(Tool::Rails));
-        assert_eq!(Tool::with_code_migrations(), [Tool::Alembic, Tool::Django, Tool::Rails]);
-        assert_eq!(Tool::listed(&Tool::with_code_migrations(), "or"), "alembic, django or rails");
+        assert_eq!(Tool::listed(&Tool::with_code_migrations()[..3], "or"), "alembic, django or rails");
         assert_eq!(Tool::listed(&[Tool::Goose, Tool::Sqlx], "and"), "goose and sqlx");
         assert_eq!(Tool::listed(&[Tool::Goose], "and"), "goose");
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
         assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 13);
+    }
+
+    /// The tools whose migrations are JavaScript, TypeScript, Elixir or Liquibase changelogs, by
+    /// their tables' names and columns: Ecto's `schema_migrations` is told from dbmate's by its
+    /// `inserted_at`; TypeORM's `migrations` from drizzle's under that name by its columns.
+    #[test]
+    fn code_migration_tools_are_recognized_by_their_tables() {
+        let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let cases = [
+            ("schema_migrations", cols(&["version", "inserted_at"]), Tool::Ecto),
+            ("knex_migrations", cols(&["id", "name", "batch", "migration_time"]), Tool::Knex),
+            ("migrations", cols(&["id", "timestamp", "name"]), Tool::TypeOrm),
+            ("SequelizeMeta", cols(&["name"]), Tool::Sequelize),
+            ("mikro_orm_migrations", cols(&["id", "name", "executed_at"]), Tool::MikroOrm),
+            ("kysely_migration", cols(&["name", "timestamp"]), Tool::Kysely),
+            (
+                "databasechangelog",
+                cols(&["id", "author", "filename", "dateexecuted", "orderexecuted"]),
+                Tool::Liquibase,
+            ),
+        ];
+        for (table, columns, tool) in cases {
+            assert_eq!(Tool::recognize(table, &columns), Some(tool), "{table}");
+            assert_eq!(tool.default_table(), table);
+            assert!(!tool.migrations_are_sql(), "{tool}");
+            assert_eq!(Tool::parse(tool.as_str()), Some(tool));
+        }
+        assert_eq!(Tool::recognize("migrations", &cols(&["id", "hash", "created_at"])), Some(Tool::Drizzle));
+        assert_eq!(Tool::recognize("schema_migrations", &cols(&["version"])), Some(Tool::Dbmate));
+        assert_eq!(Tool::parse("phoenix"), Some(Tool::Ecto));
+        assert_eq!(Tool::Knex.companions(), ["knex_migrations_lock"]);
     }
 
     #[test]

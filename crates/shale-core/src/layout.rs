@@ -503,6 +503,7 @@ impl MigrationSet {
         let (files, others) = read_source_files(dir).map_err(|e| vec![e])?;
         let mut errors = Vec::new();
         let mut unrunnable = Vec::new();
+        let mut code = Vec::new();
         for name in others {
             let path = dir.join(&name);
             let file = name.to_string_lossy().into_owned();
@@ -519,6 +520,12 @@ impl MigrationSet {
                     Some(version) => unrunnable.push(Unrunnable { version, version_text, name, file, path }),
                     None => errors.push(LoadError::file(&path, "its version is not a number", None)),
                 },
+                Other::Code(language) => code.push(Ignored {
+                    path,
+                    reason: format!(
+                        "a migration written in {language} (another tool's), which shale does not run: only SQL files"
+                    ),
+                }),
                 Other::Silent => {}
             }
         }
@@ -532,6 +539,8 @@ impl MigrationSet {
         match MigrationSet::load_placing(dir, files, splitting, placeholders) {
             Ok(mut set) if errors.is_empty() => {
                 set.ignored.extend(outside_journal);
+                code.sort_by(|a: &Ignored, b: &Ignored| a.path.cmp(&b.path));
+                set.ignored.extend(code);
                 unrunnable.sort_by(|a, b| a.version.cmp(&b.version));
                 // A Go migration ported to SQL beside it: the SQL one is the migration.
                 for u in unrunnable {
@@ -1256,6 +1265,9 @@ enum Other {
         version_text: String,
         name: String,
     },
+    /// Another tool's migration in code (Knex's `20230105101500_users.js`, Ecto's `.exs`): named,
+    /// so a directory shared during a switch says which files shale leaves to that tool.
+    Code(&'static str),
     Silent,
 }
 
@@ -1270,6 +1282,19 @@ fn fizz_written_as_sql(sql: &str) -> impl Iterator<Item = String> + '_ {
     std::iter::once(sql.to_string()).chain(marked)
 }
 
+/// The language of a migration file written in code, by its extension (Go's are goose's, read
+/// apart as [`Other::GoMigration`]).
+fn code_language(extension: &str) -> Option<&'static str> {
+    match extension {
+        "js" | "mjs" | "cjs" => Some("JavaScript"),
+        "ts" | "mts" | "cts" => Some("TypeScript"),
+        "exs" | "ex" => Some("Elixir"),
+        "py" => Some("Python"),
+        "rb" => Some("Ruby"),
+        _ => None,
+    }
+}
+
 fn classify_other(name: &str) -> Other {
     let Some((stem, written)) = name.rsplit_once('.') else { return Other::Silent };
     let extension = written.to_ascii_lowercase();
@@ -1278,6 +1303,11 @@ fn classify_other(name: &str) -> Other {
             stem.split_once('_').filter(|(v, _)| v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty())
         {
             return Other::GoMigration { version_text: version_text.to_string(), name: name.to_string() };
+        }
+    }
+    if looks_versioned(name) {
+        if let Some(language) = code_language(&extension) {
+            return Other::Code(language);
         }
     }
     // pop's own language: skipped, the schema a new database gets would lack what it does.

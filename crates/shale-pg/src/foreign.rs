@@ -232,11 +232,26 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             let rows = simple_rows(client, &format!("SELECT version FROM {t} ORDER BY 1"), context).await?;
             ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
         }
+        Tool::Knex | Tool::TypeOrm | Tool::MikroOrm => {
+            // Code migrations by name, in the order they ran: nothing a file is matched to.
+            let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY id"), context).await?;
+            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+        }
+        Tool::Sequelize | Tool::Kysely => {
+            let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY name"), context).await?;
+            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+        }
+        Tool::Liquibase => {
+            // A changeset is its id, author and changelog file together.
+            let sql = format!("SELECT filename || '::' || id || '::' || author FROM {t} ORDER BY orderexecuted");
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+        }
         Tool::NodePgMigrate => {
             let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY run_on, id"), context).await?;
             ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
         }
-        Tool::Dbmate | Tool::Diesel | Tool::Refinery | Tool::Pop | Tool::Supabase => {
+        Tool::Dbmate | Tool::Diesel | Tool::Refinery | Tool::Pop | Tool::Supabase | Tool::Ecto => {
             let rows = simple_rows(client, &format!("SELECT version::text FROM {t} ORDER BY 1"), context).await?;
             ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
         }

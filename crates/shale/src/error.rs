@@ -195,12 +195,12 @@ impl Error {
             Error::NoForeignHistory { tool: Some(_), .. } => {
                 Some("name its history table in the request if it was renamed".into())
             }
-            Error::NoForeignHistory { .. } => Some(format!(
+            Error::NoForeignHistory { .. } => Some(
                 "name the tool and its history table in the request if it was renamed, or, for a database built \
-                 without one or by {} (whose migrations are code), start shale's history from the live schema \
-                 (written as the first migration and recorded as a baseline)",
-                Tool::listed(&Tool::with_code_migrations(), "or")
-            )),
+                 without one or by a tool whose migrations are code, start shale's history from the live schema \
+                 (written as the first migration and recorded as a baseline)"
+                    .into(),
+            ),
             Error::SeedsBeforeMigrations { .. } => Some("apply the migrations first (or with the seeds)".into()),
             Error::Repair(RepairRefusal::Healthy { .. }) => Some("if you undid them, force the repair".into()),
             Error::ForeignHistories(_) => {
@@ -265,10 +265,15 @@ fn no_foreign_history_text(tool: Option<Tool>, table: Option<&str>) -> String {
         (None, Some(tool)) => {
             format!("no {tool} history table ({}) was found in this database", tool.default_table())
         }
-        (None, None) => format!(
-            "no other migration tool's history table was found in this database (looked for those of {})",
-            Tool::listed(&Tool::ALL, "and")
-        ),
+        (None, None) => {
+            let sql: Vec<Tool> = Tool::ALL.into_iter().filter(|t| t.migrations_are_sql()).collect();
+            format!(
+                "no other migration tool's history table was found in this database (looked for those of {}, and \
+                 of {}, whose migrations are code)",
+                Tool::listed(&sql, "and"),
+                Tool::listed(&Tool::with_code_migrations(), "and")
+            )
+        }
     }
 }
 

@@ -185,15 +185,17 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     for foreign in replaced {
         schema = shale_schema::confine::without_table(&schema, &foreign.schema, &foreign.table);
         let mut left_out = foreign.display();
+        let mut verb = "is";
         for companion in foreign.tool.companions() {
             if schema.tables.iter().any(|t| t.schema == foreign.schema && t.name == *companion) {
                 schema = shale_schema::confine::without_table(&schema, &foreign.schema, companion);
                 left_out.push_str(&format!(" and {}.{companion}", foreign.schema));
+                verb = "are";
             }
         }
         if !settings.quiet {
             eprintln!(
-                "note: {left_out} ({}'s history) is left out of the baseline: switch {} off, shale's history starts here",
+                "note: {left_out} ({}'s history) {verb} left out of the baseline: switch {} off, shale's history starts here",
                 foreign.tool, foreign.tool
             );
         }

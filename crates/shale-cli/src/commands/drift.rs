@@ -205,7 +205,8 @@ pub(super) fn without_other_tools_histories(
         }
         if !settings.quiet && !settings.json {
             let with: String = companions.iter().map(|c| format!(" and {schema}.{c}")).collect();
-            eprintln!("note: {schema}.{table}{with} ({tool}'s history) is left out");
+            let verb = if companions.is_empty() { "is" } else { "are" };
+            eprintln!("note: {schema}.{table}{with} ({tool}'s history) {verb} left out");
         }
     }
     let managed: Vec<&str> = shale::core::adopt::SUPABASE_MANAGED_SCHEMAS

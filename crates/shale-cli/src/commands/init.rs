@@ -53,6 +53,21 @@ pub fn run(settings: &Settings) -> Result<i32> {
         return Ok(0);
     }
     let set = if had_files { super::load_set(settings).ok() } else { None };
+    // Another tool's migrations in code, in the directory shale's join (Knex's `.js`, Ecto's `.exs`).
+    let left_alone = set.as_ref().filter(|s| s.migrations.is_empty()).map_or(0, |s| s.ignored.len());
+    if found.is_none() && left_alone > 0 {
+        println!(
+            "created {} for {}, whose {left_alone} file(s) are not SQL migrations: shale leaves them alone and its \
+             migrations go beside them (and .shale/ in .gitignore)",
+            show(&config),
+            show(&dir)
+        );
+        println!(
+            "next: `shale status` on a database the other tool migrated (it says how to start from its schema), \
+             then `shale new create_users`"
+        );
+        return Ok(0);
+    }
     match (&found, set.as_ref().filter(|s| !s.migrations.is_empty())) {
         (Some((relative, tool)), _) => {
             println!(

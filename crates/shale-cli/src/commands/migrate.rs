@@ -88,7 +88,7 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
         }
     }
     let seeds = if args.seed { Some(read_seeds(settings, args.seeds.as_deref())?) } else { None };
-    note_ignored(settings, &migrator.set);
+    crate::output::note_ignored(settings, &migrator.set.ignored);
     let progress = progress(settings);
     let report = nearest_versions(&migrator, block_on(migrator.up(&request, &mut |e: Event| progress.event(&e))))?;
     after_up(settings, &migrator, report, seeds, &progress)
@@ -134,7 +134,7 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
                 Err(_) => set.split_where(|_| true).map_err(shale::Error::Load)?,
             }
             let migrator = shale::Migrator::new(set, config.clone());
-            note_ignored(settings, &migrator.set);
+            crate::output::note_ignored(settings, &migrator.set.ignored);
             // An error is looked at once out of the runtime (`--to` a version no migration has).
             let report = migrator.up_from(opened?, &request, &mut |e: Event| progress.event(&e)).await;
             anyhow::Ok((migrator, report))
@@ -150,14 +150,6 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
 /// How long `up` waits for its connection, with the files read, before it checks every file
 /// meanwhile: longer than a healthy connection takes (a no-op start then splits no statement).
 const SLOW_CONNECTION: std::time::Duration = std::time::Duration::from_millis(250);
-
-fn note_ignored(settings: &Settings, set: &shale::MigrationSet) {
-    if !settings.quiet && !settings.json {
-        for i in &set.ignored {
-            eprintln!("note: {}: ignored: {}", i.path.display(), i.reason);
-        }
-    }
-}
 
 /// What follows a run of `up`: its report, the schema files refreshed, the seeds.
 fn after_up(

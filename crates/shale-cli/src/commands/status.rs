@@ -20,7 +20,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
     if settings.quiet {
         return Ok(0);
     }
-    print_ignored(settings, &migrator.set.ignored);
+    crate::output::note_ignored(settings, &migrator.set.ignored);
     note_foreign(&report.foreign);
     // Flyway's Java migrations taken over by adopt: applied, with no file; one note for all.
     let java: Vec<&str> =
@@ -90,16 +90,6 @@ pub fn status(settings: &Settings) -> Result<i32> {
     Ok(0)
 }
 
-/// One note per file of the directory that shale leaves alone.
-fn print_ignored(settings: &Settings, ignored: &[shale_core::layout::Ignored]) {
-    if settings.quiet {
-        return;
-    }
-    for i in ignored {
-        eprintln!("note: {}: ignored: {}", i.path.display(), i.reason);
-    }
-}
-
 /// The state, or for a migration `shale adopt` took over (applied by another tool, nothing ran),
 /// where it came from.
 fn state_cell(row: &shale_core::plan::StatusRow) -> Cell {
@@ -136,7 +126,7 @@ fn color_enabled() -> bool {
 pub fn validate(settings: &Settings) -> Result<i32> {
     let set = load_set(settings)?;
     if !settings.json {
-        print_ignored(settings, &set.ignored);
+        crate::output::note_ignored(settings, &set.ignored);
     }
     let ignored = serde_json::to_value(&set.ignored)?;
     if settings.database.is_none() {

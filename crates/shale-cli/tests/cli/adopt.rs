@@ -784,7 +784,7 @@ fn databases_rails_and_django_migrated_start_from_their_live_schema() {
         assert_eq!(adopt.code, 2, "{}", adopt.stderr);
         assert!(adopt.stderr.contains(&format!("{tool}'s migrations are {language} scripts")), "{}", adopt.stderr);
         let run = p.shale(&["baseline", "--from-database"]).ok();
-        assert!(run.stderr.contains("is left out of the baseline"), "{}", run.stderr);
+        assert!(run.stderr.contains("left out of the baseline"), "{}", run.stderr);
         let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
         assert!(!file.contains("schema_migrations") && !file.contains("django_migrations"), "{file}");
         assert!(!file.contains("ar_internal_metadata"), "Rails' own table goes with its history: {file}");
@@ -802,6 +802,102 @@ fn databases_rails_and_django_migrated_start_from_their_live_schema() {
     let told = old.shale(&["adopt", "--from", "rails"]);
     assert_eq!(told.code, 2, "{}", told.stderr);
     assert!(told.stderr.contains("rails's migrations are Ruby scripts"), "{}", told.stderr);
+}
+
+/// Databases migrated by tools whose migrations are JavaScript, TypeScript, Elixir or Liquibase
+/// changelogs: each recognized as that tool's (Ecto's `schema_migrations` not as dbmate's), not
+/// taken over, and left out of the baseline with the lock table it keeps beside its history, so
+/// drift does not count them; the tool's code files in the directory are named as left alone.
+#[test]
+fn databases_migrated_by_javascript_elixir_and_liquibase_tools_start_from_their_live_schema() {
+    let app = "CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE);";
+    let cases = [
+        (
+            "ecto",
+            "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, inserted_at timestamp(0));
+             INSERT INTO schema_migrations VALUES (20230105101500, now());",
+            "public.schema_migrations",
+            "Elixir scripts",
+            "20230105101500_create_users.exs",
+        ),
+        (
+            "knex",
+            "CREATE TABLE knex_migrations (id serial PRIMARY KEY, name varchar(255), batch int, migration_time timestamptz);
+             CREATE TABLE knex_migrations_lock (index serial PRIMARY KEY, is_locked int);
+             INSERT INTO knex_migrations (name, batch, migration_time) VALUES ('20230105101500_create_users.js', 1, now());",
+            "public.knex_migrations",
+            "JavaScript modules",
+            "20230105101500_create_users.js",
+        ),
+        (
+            "typeorm",
+            "CREATE TABLE migrations (id serial PRIMARY KEY, timestamp bigint NOT NULL, name varchar NOT NULL);
+             INSERT INTO migrations (timestamp, name) VALUES (1672917300000, 'CreateUsers1672917300000');",
+            "public.migrations",
+            "TypeScript or JavaScript modules",
+            "1672917300000-CreateUsers.ts",
+        ),
+        (
+            "sequelize",
+            r#"CREATE TABLE "SequelizeMeta" (name varchar(255) PRIMARY KEY);
+             INSERT INTO "SequelizeMeta" VALUES ('20230105101500-create-users.js');"#,
+            "public.SequelizeMeta",
+            "JavaScript modules",
+            "20230105101500-create-users.js",
+        ),
+        (
+            "kysely",
+            "CREATE TABLE kysely_migration (name varchar(255) PRIMARY KEY, timestamp varchar(255) NOT NULL);
+             CREATE TABLE kysely_migration_lock (id varchar(255) PRIMARY KEY, is_locked integer NOT NULL DEFAULT 0);
+             INSERT INTO kysely_migration VALUES ('2023-01-05_create_users', now()::text);",
+            "public.kysely_migration",
+            "TypeScript or JavaScript modules",
+            "2023-01-05_create_users.ts",
+        ),
+        (
+            "liquibase",
+            "CREATE TABLE databasechangelog (id varchar(255) NOT NULL, author varchar(255) NOT NULL, filename varchar(255) NOT NULL,
+                 dateexecuted timestamp NOT NULL, orderexecuted int NOT NULL, exectype varchar(10) NOT NULL, md5sum varchar(35),
+                 description varchar(255), comments varchar(255), tag varchar(255), liquibase varchar(20),
+                 contexts varchar(255), labels varchar(255), deployment_id varchar(10));
+             CREATE TABLE databasechangeloglock (id int PRIMARY KEY, locked boolean NOT NULL, lockgranted timestamp, lockedby varchar(255));
+             INSERT INTO databasechangelog (id, author, filename, dateexecuted, orderexecuted, exectype)
+                 VALUES ('1', 'ana', 'db/changelog.xml', now(), 1, 'EXECUTED');",
+            "public.databasechangelog",
+            "changesets of its changelogs",
+            "db.changelog-master.xml",
+        ),
+    ];
+    let dev = shale_testkit::shared_cluster().url("postgres");
+    for (tool, history, table, form, code_file) in cases {
+        let p = Project::new(&format!("adopt_code_{tool}"));
+        p.psql(&format!("{app} {history}"));
+        std::fs::create_dir_all(p.migrations()).unwrap();
+        std::fs::write(p.migrations().join(code_file), "module.exports = {};").unwrap();
+        let status = p.shale(&["status"]).ok();
+        assert!(status.stderr.contains(&format!("migrated by {tool} ({table} is its history)")), "{}", status.stderr);
+        let adopt = p.shale(&["adopt"]);
+        assert_eq!(adopt.code, 2, "{}", adopt.stderr);
+        assert!(adopt.stderr.contains(&format!("{tool}'s migrations are {form}")), "{}", adopt.stderr);
+        let run = p.shale(&["baseline", "--from-database"]).ok();
+        assert!(run.stderr.contains("left out of the baseline"), "{}", run.stderr);
+        let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
+        assert!(file.contains("CREATE TABLE public.users"), "{file}");
+        let history_table = table.trim_start_matches("public.");
+        assert!(!file.contains(history_table) && !file.contains("lock"), "{tool}'s tables are left out: {file}");
+        p.shale(&["up"]).ok();
+        let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
+        assert!(drift.stdout.contains("no drift"), "{}{}", drift.stdout, drift.stderr);
+        // Its migrations in code are named as left alone, except Liquibase's changelog (not named
+        // like a migration).
+        let status = p.shale(&["status"]).ok();
+        assert_eq!(
+            status.stderr.contains(&format!("{code_file}: ignored: a migration written in")),
+            tool != "liquibase",
+            "{}",
+            status.stderr
+        );
+    }
 }
 
 /// `baseline V` on a database that is not what the migrations up to V build (another tool's

@@ -157,6 +157,35 @@ fn init_finds_the_directory_another_tool_keeps() {
     init.current_dir(&here).arg("init");
     let run: Run = init.output().unwrap().into();
     assert!(run.stdout.contains("for the 1 migration(s) in migrations"), "{}{}", run.stdout, run.stderr);
+
+    // Where migrations/ holds another tool's migrations in code (Knex's), init says shale's go
+    // beside them, and status names them in one note.
+    let knex = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(knex.path().join("migrations")).unwrap();
+    for n in 0..5 {
+        std::fs::write(knex.path().join(format!("migrations/2023010510150{n}_m{n}.js")), "exports.up = () => {};")
+            .unwrap();
+    }
+    let mut init = p.bare();
+    init.current_dir(knex.path()).arg("init");
+    let run: Run = init.output().unwrap().into();
+    assert!(
+        run.stdout.contains("for migrations, whose 5 file(s) are not SQL migrations: shale leaves them alone"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let mut validate = p.bare();
+    validate.current_dir(knex.path()).arg("validate");
+    let run: Run = validate.output().unwrap().into();
+    assert!(
+        run.stderr.contains(
+            "note: migrations/20230105101500_m0.js, migrations/20230105101501_m1.js and 3 more files: ignored: a \
+             migration written in JavaScript"
+        ),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

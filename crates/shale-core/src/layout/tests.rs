@@ -494,6 +494,27 @@ fn a_fizz_migration_is_an_error_unless_its_sql_is_beside_it() {
     assert_eq!(set.migrations.len(), 3);
 }
 
+/// A directory shared with another tool's migrations in code during a switch (Knex's `.js`,
+/// Ecto's `.exs`): each named as left alone, in name order; other files stay silent.
+#[test]
+fn another_tool_s_code_migrations_are_named_as_left_alone() {
+    let dir = std::env::temp_dir().join(format!("shale-core-code-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["20230105101502_orders.js", "20230105101500_users.js", "20230101000000_init.exs", "knexfile.js"] {
+        std::fs::write(dir.join(name), "exports.up = () => {};").unwrap();
+    }
+    std::fs::write(dir.join("0001_baseline.sql"), "create table t (id int);").unwrap();
+    let set = MigrationSet::read_dir(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let named: Vec<String> =
+        set.ignored.iter().map(|i| i.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(named, ["20230101000000_init.exs", "20230105101500_users.js", "20230105101502_orders.js"]);
+    assert!(set.ignored[0].reason.contains("written in Elixir"), "{:?}", set.ignored[0]);
+    assert!(set.ignored[1].reason.contains("written in JavaScript (another tool's)"), "{:?}", set.ignored[1]);
+    assert_eq!(set.migrations.len(), 1);
+}
+
 /// A drizzle-kit directory: a file its journal does not name, older than its newest entry, is
 /// one drizzle-kit never ran (passed over, with a note); a newer one is a migration written since.
 #[test]
