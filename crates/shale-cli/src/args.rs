@@ -387,8 +387,8 @@ pub struct UpArgs {
     /// Then run the seed files (as `shale seed`)
     #[arg(long)]
     pub seed: bool,
-    /// Seeds directory for --seed [default: seeds/ beside the migrations directory, or `seeds_dir`]
-    #[arg(long, value_name = "DIR")]
+    /// Seeds directory or file for --seed [default: seeds/ beside the migrations directory (else a seed.sql there), or `seeds_dir`]
+    #[arg(long, value_name = "PATH")]
     pub seeds: Option<PathBuf>,
     /// Apply the archived files a squash replaced, in its place (a database that applied only some of them)
     #[arg(long, value_name = "DIR")]
@@ -451,8 +451,8 @@ pub struct SeedArgs {
     /// Run every seed file again, changed or not
     #[arg(long)]
     pub force: bool,
-    /// Seeds directory [default: seeds/ beside the migrations directory, or `seeds_dir` in shale.toml]
-    #[arg(long, value_name = "DIR")]
+    /// Seeds directory or file [default: seeds/ beside the migrations directory (else a seed.sql there), or `seeds_dir` in shale.toml]
+    #[arg(long, value_name = "PATH")]
     pub seeds: Option<PathBuf>,
 }
 

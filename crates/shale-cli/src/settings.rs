@@ -164,7 +164,8 @@ pub struct Settings {
     pub fleet: FleetSettings,
     /// Deprecated spellings used, each with what to write instead (printed once as a warning).
     pub deprecations: Vec<&'static str>,
-    /// The seeds directory when no flag names one: `seeds_dir`, else seeds/ beside the migrations.
+    /// The seeds directory (or file) when no flag names one: `seeds_dir`, else seeds/ beside the
+    /// migrations (or the Supabase CLI's seed.sql there).
     seeds_dir: PathBuf,
     env: Env,
 }
@@ -255,7 +256,7 @@ impl Settings {
         let lint = LintSettings { rules: lint_rules(&lint)?, large_table_rows: lint.large_table_rows() };
         let seeds_dir = match &config.seeds_dir {
             Some(d) => root.join(d),
-            None => dir.parent().unwrap_or(Path::new(".")).join("seeds"),
+            None => default_seeds(dir.parent().unwrap_or(Path::new("."))),
         };
         let f = &global.fleet;
         let targets = match (&f.targets, &f.targets_query, &f.schemas) {
@@ -314,7 +315,8 @@ impl Settings {
         })
     }
 
-    /// The seeds directory: the flag, else `seeds_dir`, else seeds/ beside the migrations directory.
+    /// The seeds directory or file: the flag, else `seeds_dir`, else seeds/ beside the migrations
+    /// directory, or where there is none, a `seed.sql` there (the Supabase CLI's `supabase/seed.sql`).
     pub fn seeds_dir(&self, flag: Option<&Path>) -> PathBuf {
         flag.map(Path::to_path_buf).unwrap_or_else(|| self.seeds_dir.clone())
     }
@@ -379,6 +381,16 @@ impl Settings {
 }
 
 /// The deprecated spellings `global` uses, each with the warning it gets.
+/// seeds/ in `base` (the migrations directory's parent), or the Supabase CLI's single `seed.sql`
+/// there when there is no seeds/.
+fn default_seeds(base: &Path) -> PathBuf {
+    let seeds = base.join("seeds");
+    match (seeds.exists(), base.join("seed.sql")) {
+        (false, file) if file.is_file() => file,
+        _ => seeds,
+    }
+}
+
 fn deprecations(global: &GlobalArgs) -> Vec<&'static str> {
     let mut found = Vec::new();
     if global.deprecated_lock_timeout.is_some() {

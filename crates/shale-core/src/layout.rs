@@ -663,9 +663,19 @@ impl MigrationSet {
         Ok(MigrationSet { migrations, ignored, unrunnable: Vec::new() })
     }
 
-    /// Every `.sql` file of a seeds directory, in name order (numbers compared as numbers).
-    pub fn read_seeds(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
-        let (files, _) = read_source_files(dir).map_err(|e| vec![e])?;
+    /// Every `.sql` file of a seeds directory, in name order (numbers compared as numbers), or the
+    /// one seed file `path` names (the Supabase CLI's `supabase/seed.sql`).
+    pub fn read_seeds(path: &Path) -> Result<MigrationSet, Vec<LoadError>> {
+        let (dir, files) = match path.is_file() {
+            true => {
+                let bytes = std::fs::read(path).map_err(|e| {
+                    vec![LoadError::file(path, format!("cannot be read: {e}"), None).of(LoadProblem::Unreadable)]
+                })?;
+                let relative = PathBuf::from(path.file_name().unwrap_or_default());
+                (path.parent().unwrap_or(Path::new(".")), vec![SourceFile { relative, bytes }])
+            }
+            false => (path, read_source_files(path).map_err(|e| vec![e])?.0),
+        };
         let mut migrations = Vec::new();
         let mut errors = Vec::new();
         for file in files {

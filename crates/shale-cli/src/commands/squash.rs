@@ -47,6 +47,7 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
     let Some(last) = set.find(&to) else {
         anyhow::bail!(shale::Error::Invalid(format!("no migration {} in {}", args.to, settings.dir.display())));
     };
+    refuse_prisma_twin(&set, last)?;
     let replaced: Vec<&Migration> = set.versioned().filter(|m| m.version.as_ref().is_some_and(|v| v <= &to)).collect();
     if replaced.len() < 2 {
         anyhow::bail!(shale::Error::Invalid(format!("nothing to squash: {} is the first migration", last.label())));
@@ -113,6 +114,34 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
         println!("databases that applied them skip it; fresh ones run it; `shale check` compares it with the archive");
     }
     Ok(0)
+}
+
+/// Prisma folders sharing a timestamp run as `T`, `T.1`, ... by folder name (see the layout); a
+/// squash ending at one of them would be a folder of that timestamp alone, numbered anew among
+/// those left, so its version would not be the one the databases recorded.
+fn refuse_prisma_twin(set: &MigrationSet, last: &Migration) -> Result<()> {
+    if last.layout != Layout::PrismaFolder {
+        return Ok(());
+    }
+    let timestamp = |m: &Migration| m.version_text.split('.').next().unwrap_or_default().to_string();
+    let twins: Vec<&Migration> =
+        set.versioned().filter(|m| m.layout == Layout::PrismaFolder && timestamp(m) == timestamp(last)).collect();
+    if let [first, .., final_twin] = twins.as_slice() {
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "{} shares its timestamp with {} other Prisma folder(s) ({} to {}), which run by folder name as \
+             {} to {}; a squash ending among them would be one folder of that timestamp, whose version the \
+             databases did not record: squash up to the migration before {} or to one after {}",
+            last.file,
+            twins.len() - 1,
+            first.file,
+            final_twin.file,
+            first.version_text,
+            final_twin.version_text,
+            first.version_text,
+            final_twin.version_text
+        )));
+    }
+    Ok(())
 }
 
 /// The squash's file(s), relative to the migrations directory, in the directory's layout and

@@ -467,6 +467,25 @@ fn seeds_run_after_migrations_and_again_only_when_changed() {
     assert_eq!(p.psql("SELECT n FROM users"), "21");
 }
 
+/// The Supabase CLI's one seed file, `supabase/seed.sql` beside `supabase/migrations`: read where
+/// there is no seeds/ directory; `--seeds` names a file as well as a directory.
+#[test]
+fn a_supabase_seed_file_beside_the_migrations_is_the_seeds() {
+    let p = Project::new("cli_seed_file");
+    p.write("001_users.sql", "CREATE TABLE users (name text PRIMARY KEY, n int NOT NULL DEFAULT 0);");
+    std::fs::write(p.path().join("seed.sql"), "INSERT INTO users (name) VALUES ('admin');").unwrap();
+    let up = p.shale(&["up", "--seed"]).ok();
+    assert!(up.stdout.contains("seed"), "{}", up.stdout);
+    assert_eq!(p.psql("SELECT string_agg(name, ',') FROM users"), "admin");
+    std::fs::write(p.path().join("more.sql"), "INSERT INTO users (name) VALUES ('guest');").unwrap();
+    p.shale(&["seed", "--seeds", "more.sql"]).ok();
+    assert_eq!(p.psql("SELECT string_agg(name, ',' ORDER BY name) FROM users"), "admin,guest");
+    assert_eq!(
+        p.psql("SELECT string_agg(name, ',' ORDER BY name) FROM shale_migrations WHERE kind = 'seed'"),
+        "more,seed"
+    );
+}
+
 /// A down that fails is rolled back (or stops part-way outside a transaction): the migration is
 /// still applied, and the next `up` must not run its up again. Its attempt stays in the history
 /// as an audit row beside the migration's own rows.

@@ -92,6 +92,38 @@ fn squash_refuses_what_it_cannot_do() {
     snapshot!("no_such_version", shown(&p, &p.shale(&["squash", "--to", "009"])));
 }
 
+/// Prisma folders sharing a timestamp run as `T` and `T.1`: a squash ending at either is refused
+/// before anything is replayed or moved; one past both squashes them into one folder.
+#[test]
+fn a_squash_ending_at_a_prisma_twin_is_refused() {
+    let p = Project::new("squash_prisma_twin");
+    for (folder, sql) in [
+        ("20240101000000_a", "CREATE TABLE a (id int PRIMARY KEY);"),
+        ("20240102000000_b", "CREATE TABLE b (id int PRIMARY KEY);"),
+        ("20240102000000_c", "CREATE TABLE c (id int PRIMARY KEY);"),
+        ("20240103000000_d", "CREATE TABLE d (id int PRIMARY KEY);"),
+    ] {
+        p.write(&format!("{folder}/migration.sql"), sql);
+    }
+    for to in ["20240102000000", "20240102000000.1"] {
+        let run = p.shale(&["squash", "--to", to]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("shares its timestamp with 1 other Prisma folder(s)")
+                && run
+                    .stderr
+                    .contains("squash up to the migration before 20240102000000 or to one after 20240102000000.1"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(p.migrations().join("20240102000000_c/migration.sql").exists(), "nothing moved");
+    p.shale(&["squash", "--to", "20240103000000"]).ok();
+    assert!(p.migrations().join("20240103000000_squashed/migration.sql").exists());
+    p.shale(&["up"]).ok();
+    assert_eq!(p.tables(), ["a", "b", "c", "d", "shale_migrations"]);
+}
+
 #[test]
 fn up_down_pairs_move_whole_and_the_squash_keeps_the_layout() {
     let p = Project::new("squash_pairs");
