@@ -499,12 +499,17 @@ fn print_human(report: &Report, quiet: bool) {
     for e in &report.syntax_errors {
         println!("{e}");
     }
+    // Why a rule matters and what to write instead, at its first finding: a history with a
+    // hundred bigserial columns says it once.
+    let mut explained = std::collections::HashSet::new();
     for f in &report.findings {
         if quiet && f.severity != Severity::Error {
             continue;
         }
         println!("{f}");
-        println!("    why: {}\n    instead: {}", f.why, f.fix);
+        if explained.insert(f.rule) {
+            println!("    why: {}\n    instead: {}", f.why, f.fix);
+        }
     }
     if !quiet {
         for at in report.effects.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {

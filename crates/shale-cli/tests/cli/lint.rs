@@ -163,9 +163,10 @@ fn rules_are_configured_in_shale_toml() {
 #[test]
 fn serial_findings_name_their_width_and_drop_locks_name_their_tables() {
     let p = Project::new("lint_serial_drop");
+    p.psql("CREATE TABLE t (id int); CREATE TABLE u (id int)");
     p.write(
         "001_t.sql",
-        "CREATE TABLE t (id bigserial PRIMARY KEY, n serial, s smallserial);\nCREATE TABLE u (id bigint);\nTRUNCATE t, u;\nDROP TABLE t;\n",
+        "CREATE TABLE v (id bigserial PRIMARY KEY, n serial, s smallserial);\nCREATE TABLE w (id bigint);\nTRUNCATE t, u;\nDROP TABLE t;\n",
     );
     snapshot!("lint_serial_widths_and_drop_lock", shown(&p, &p.shale(&["lint"]).ok()));
     // The dry run's JSON keeps one table per lock entry: TRUNCATE t, u has one for each.

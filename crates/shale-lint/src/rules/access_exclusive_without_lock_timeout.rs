@@ -88,10 +88,19 @@ mod tests {
         let cleared: Vec<_> = report.cleared.iter().filter(|c| c.rule == rule).map(|c| c.reason.as_str()).collect();
         assert_eq!(cleared, ["t is created earlier in this run"]);
         // A quoted name with ", " in it is one table, not two.
-        let s = script("011.sql", "CREATE TABLE \"a, users\" (n int);\nDROP TABLE \"a, users\";\n");
+        let s = script("011.sql", "DROP TABLE \"a, users\";\n");
         let report = lint_with([&s], LintOptions { lock_timeout: Some("0".into()), ..Default::default() });
-        assert!(report.findings.iter().all(|f| f.rule != rule), "{:?}", report.findings);
+        let flagged: Vec<_> = report.findings.iter().filter(|f| f.rule == rule).map(|f| f.message.as_str()).collect();
+        assert_eq!(flagged, ["takes ACCESS EXCLUSIVE on a, users with lock_timeout off"]);
         let tables: Vec<_> = report.effects.iter().map(|(_, _, e)| e.table.as_str()).collect();
         assert_eq!(tables, ["a, users"]);
+        // The locks on a table created earlier in the run are not listed: no one waits on them.
+        let s = script(
+            "012.sql",
+            "CREATE TABLE n (id int);\nCREATE INDEX n_id ON n (id);\nCREATE INDEX u_id ON users (id);\n",
+        );
+        let report = lint_with([&s], LintOptions::default());
+        let locked: Vec<_> = report.effects.iter().map(|(_, line, e)| (*line, e.table.as_str())).collect();
+        assert_eq!(locked, [(3, "users")]);
     }
 }
