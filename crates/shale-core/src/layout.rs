@@ -1183,6 +1183,7 @@ fn classify(relative: &Path) -> Classified {
         [folders @ .., file] => match classify_file(file) {
             part @ Classified::Part { layout: Layout::Flyway, .. } => part,
             Classified::Ignore => Classified::Ignore,
+            callback @ Classified::Skipped(_) if sql_stem(file).and_then(flyway_callback).is_some() => callback,
             _ => Classified::Bad(format!(
                 "folder `{}` fits no migration convention (in a folder that is not a diesel migration's, only Flyway's V, U and R files are read)",
                 folders.join("/")
@@ -1190,6 +1191,17 @@ fn classify(relative: &Path) -> Classified {
         },
         [] => Classified::Ignore,
     }
+}
+
+/// The Flyway event a file's stem names (`afterMigrate`, `beforeEachMigrate__grants`): Flyway runs
+/// such a file around its commands, not as a migration.
+fn flyway_callback(stem: &str) -> Option<&str> {
+    let event = stem.split("__").next().unwrap_or(stem);
+    let known = ["before", "after"].iter().any(|p| event.starts_with(p))
+        && ["Migrate", "Validate", "Clean", "Info", "Repair", "Baseline", "Undo", "Connect"]
+            .iter()
+            .any(|c| event.contains(c));
+    known.then_some(event)
 }
 
 fn classify_file(file: &str) -> Classified {
@@ -1245,6 +1257,11 @@ fn classify_file(file: &str) -> Classified {
             Classified::Part { key, version_text, name, role, layout, marks }
         }
         None if looks_versioned(file) => Classified::Bad(format!("`{file}` fits no migration naming convention")),
+        None if flyway_callback(stem).is_some() => Classified::Skipped(format!(
+            "a Flyway callback ({}), which shale does not run: SQL to run again after migrations is a repeatable \
+             migration (`R__name.sql`, run whenever it changes)",
+            flyway_callback(stem).unwrap_or_default()
+        )),
         // A script kept beside the migrations (data, a schema dump): diesel, golang-migrate,
         // dbmate, goose and Flyway all pass over a file whose name starts with no version.
         None => Classified::Skipped("not a migration: its name starts with no version".into()),

@@ -113,11 +113,19 @@ fn flyway_versioned_undo_and_repeatable() {
         file("U1.1__more.sql", "drop table b;"),
         file("V2__two.sql", "create table c (id int);"),
         file("R__views.sql", "create or replace view v as select 1;"),
+        file("afterMigrate.sql", "grant select on all tables in schema public to reporting;"),
+        file("callbacks/beforeEachMigrate__settings.sql", "set lock_timeout = '5s';"),
+        file("notes.sql", "-- a script kept beside them"),
     ])
     .unwrap();
     assert_eq!(versions(&set), ["1 init", "1.1 more", "2 two", "R__views"]);
     assert!(set.migrations[1].down.is_some());
     assert_eq!(set.migrations[3].kind, MigrationKind::Repeatable);
+    // Flyway's callbacks are named as such (and what shale has in their place); another script is not one.
+    let reasons: Vec<&str> = set.ignored.iter().map(|i| i.reason.as_str()).collect();
+    assert!(reasons[0].starts_with("a Flyway callback (afterMigrate)"), "{reasons:?}");
+    assert!(reasons[1].starts_with("a Flyway callback (beforeEachMigrate)"), "{reasons:?}");
+    assert!(reasons[2].starts_with("not a migration"), "{reasons:?}");
 }
 
 #[test]
