@@ -249,7 +249,7 @@ pub enum Command {
         #[arg(long, conflicts_with = "from_database")]
         force: bool,
     },
-    /// Take over the history another tool (golang-migrate, dbmate, goose, sqlx, diesel, Flyway,
+    /// Take over the history another tool (golang-migrate, dbmate, goose, sql-migrate, sqlx, diesel, Flyway,
     /// refinery, node-pg-migrate, pop, Prisma, drizzle, Atlas, the Supabase CLI) kept in this
     /// database: nothing runs, its table is left as it is
     #[command(after_help = "Examples:

@@ -19,6 +19,8 @@ pub enum Tool {
     Flyway,
     Refinery,
     NodePgMigrate,
+    /// rubenv's sql-migrate: `gorp_migrations`, one row per applied file, by its file name.
+    SqlMigrate,
     /// gobuffalo's pop (soda, and Ory's popx): `schema_migration`, one row per version, written
     /// as the file's name writes it; a file per database (`.postgres.up.sql`), PostgreSQL's read.
     Pop,
@@ -60,7 +62,7 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 23] = [
+    pub const ALL: [Tool; 24] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -69,6 +71,7 @@ impl Tool {
         Tool::Flyway,
         Tool::Refinery,
         Tool::NodePgMigrate,
+        Tool::SqlMigrate,
         Tool::Pop,
         Tool::Prisma,
         Tool::Drizzle,
@@ -97,6 +100,7 @@ impl Tool {
             Tool::Flyway => "flyway",
             Tool::Refinery => "refinery",
             Tool::NodePgMigrate => "node-pg-migrate",
+            Tool::SqlMigrate => "sql-migrate",
             Tool::Pop => "pop",
             Tool::Prisma => "prisma",
             Tool::Drizzle => "drizzle",
@@ -120,6 +124,7 @@ impl Tool {
         let text = match text.as_str() {
             "migrate" | "golang_migrate" => "golang-migrate",
             "node_pg_migrate" | "pg-migrate" => "node-pg-migrate",
+            "sql_migrate" | "sqlmigrate" | "gorp" => "sql-migrate",
             "activerecord" | "active-record" => "rails",
             "popx" | "soda" | "buffalo" => "pop",
             "prisma-migrate" | "prisma_migrate" => "prisma",
@@ -142,6 +147,7 @@ impl Tool {
             Tool::Flyway => "flyway_schema_history",
             Tool::Refinery => "refinery_schema_history",
             Tool::NodePgMigrate => "pgmigrations",
+            Tool::SqlMigrate => "gorp_migrations",
             Tool::Pop => "schema_migration",
             Tool::Prisma => "_prisma_migrations",
             Tool::Drizzle => "__drizzle_migrations",
@@ -173,6 +179,7 @@ impl Tool {
             "flyway_schema_history" | "schema_version" if has("installed_rank") && has("success") => Some(Tool::Flyway),
             "refinery_schema_history" if has("version") => Some(Tool::Refinery),
             "pgmigrations" if has("name") && has("run_on") => Some(Tool::NodePgMigrate),
+            "gorp_migrations" if has("id") && has("applied_at") => Some(Tool::SqlMigrate),
             "schema_migration" if has("version") => Some(Tool::Pop),
             "_prisma_migrations" if has("migration_name") && has("finished_at") => Some(Tool::Prisma),
             "__drizzle_migrations" if has("hash") && has("created_at") => Some(Tool::Drizzle),
@@ -649,6 +656,8 @@ fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
             let stem = m.file.rsplit_once('.').map_or(m.file.as_str(), |(s, _)| s);
             stem == key || stem.strip_suffix(".up") == Some(key)
         }
+        // sql-migrate stores the file's name (`1_init.sql`).
+        Tool::SqlMigrate => m.file.rsplit('/').next() == Some(key),
         _ => Version::parse(key).as_ref() == Some(version),
     }
 }
@@ -1134,6 +1143,13 @@ mod tests {
         let node = set(&["1600000000000_create-users.sql", "1600000000001_more.sql"]);
         let adoption = plan_adoption(&node, &entries(Tool::NodePgMigrate, &["1600000000000_create-users"])).unwrap();
         assert_eq!(labels(&adoption.applied), ["1600000000000 create-users"]);
+
+        // sql-migrate: by file name.
+        let gorp = set(&["1_init.sql", "2_more.sql", "10_later.sql"]);
+        let adoption = plan_adoption(&gorp, &entries(Tool::SqlMigrate, &["1_init.sql", "2_more.sql"])).unwrap();
+        assert_eq!(labels(&adoption.applied), ["1 init", "2 more"]);
+        assert_eq!(labels(&adoption.pending), ["10 later"]);
+        assert_eq!(Tool::recognize("gorp_migrations", &["id".into(), "applied_at".into()]), Some(Tool::SqlMigrate));
     }
 
     #[test]
@@ -1265,7 +1281,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 13);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 14);
     }
 
     /// The tools whose migrations are JavaScript, TypeScript, Elixir or Liquibase changelogs, by

@@ -1,5 +1,6 @@
 //! `-- shale:...` comment directives, dbmate's `-- migrate:up transaction:false`, goose's
-//! `-- +goose NO TRANSACTION`, Atlas's `-- atlas:txmode none` and sqlx's `-- no-transaction` first line.
+//! `-- +goose NO TRANSACTION`, sql-migrate's `-- +migrate Up notransaction`, Atlas's
+//! `-- atlas:txmode none` and sqlx's `-- no-transaction` first line.
 
 /// What a file asks of the runner through comment lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,7 +59,7 @@ impl Directives {
             found.no_transaction_at = Some(0);
         }
         // Every directive holds one of these: a file without them (most) needs no walk over its lines.
-        if !["shale:", "migrate:", "+goose", "atlas:"].iter().any(|marker| text.contains(marker)) {
+        if !["shale:", "migrate:", "+goose", "+migrate", "atlas:"].iter().any(|marker| text.contains(marker)) {
             return Ok(found);
         }
         let mut offset = 0;
@@ -87,6 +88,11 @@ impl Directives {
             } else if let Some(annotation) = rest.strip_prefix("+goose") {
                 // goose: `-- +goose NO TRANSACTION`
                 if annotation.trim().eq_ignore_ascii_case("no transaction") {
+                    found.no_transaction = true;
+                }
+            } else if let Some(command) = rest.strip_prefix("+migrate") {
+                // sql-migrate: `-- +migrate Up notransaction`
+                if command.split_whitespace().skip(1).any(|o| o == "notransaction") {
                     found.no_transaction = true;
                 }
             }

@@ -6,7 +6,8 @@
 //! - a folder `2017-09-23-182408_name/` holding `up.sql`, `down.sql`, `metadata.toml` (diesel);
 //! - a folder `20230404095503_name/` holding `migration.sql` (Prisma Migrate);
 //! - Flyway `V3__name.sql`, undo `U3__name.sql`, repeatable `R__name.sql`;
-//! - goose `00003_name.sql` with `-- +goose Up` / `-- +goose Down` sections.
+//! - goose `00003_name.sql` with `-- +goose Up` / `-- +goose Down` sections;
+//! - sql-migrate `1_name.sql` with `-- +migrate Up` / `-- +migrate Down` sections.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -46,6 +47,21 @@ pub enum Layout {
     Flyway,
     /// `00003_name.sql` with goose's `-- +goose Up` / `-- +goose Down` sections
     Goose,
+    /// `1_name.sql` with sql-migrate's `-- +migrate Up` / `-- +migrate Down` sections
+    SqlMigrate,
+}
+
+impl Layout {
+    /// The marker lines opening the up and the down section, for a layout that keeps both
+    /// directions in one file in sections.
+    pub fn section_markers(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Layout::DbmateSections => Some(("-- migrate:up", "-- migrate:down")),
+            Layout::Goose => Some(("-- +goose Up", "-- +goose Down")),
+            Layout::SqlMigrate => Some(("-- +migrate Up", "-- +migrate Down")),
+            _ => None,
+        }
+    }
 }
 
 /// How versions are written in a directory, so `shale new` can follow it.
@@ -168,7 +184,7 @@ impl Script {
             |offset: usize, message: String, hint: Option<String>| LoadError::at(&path, &text, offset, message, hint);
         let force_no_transaction = force_no_transaction.as_deref();
         let mut statements = Vec::new();
-        for chunk in goose_statement_chunks(&text, section.clone()) {
+        for chunk in marked_statement_chunks(&text, section.clone()) {
             let mut found = split::split(&text[chunk.clone()]).map_err(|e| {
                 let message = e.to_string();
                 at(chunk.start + e.offset(), message, None)
@@ -273,12 +289,13 @@ impl Script {
     }
 }
 
-/// `section`, cut after each goose `-- +goose StatementEnd` line: goose sends what stands between
-/// `StatementBegin` and `StatementEnd` as one statement, with or without a final `;`, so the end
-/// marker ends a statement. Files without it are one chunk.
-fn goose_statement_chunks(text: &str, section: Range<usize>) -> Vec<Range<usize>> {
-    // Most files have no goose annotation at all: one search instead of a walk over every line.
-    if !text[section.clone()].contains("+goose") {
+/// `section`, cut after each `-- +goose StatementEnd` (or sql-migrate's `-- +migrate
+/// StatementEnd`) line: goose and sql-migrate send what stands between `StatementBegin` and
+/// `StatementEnd` as one statement, with or without a final `;`, so the end marker ends a
+/// statement. Files without it are one chunk.
+fn marked_statement_chunks(text: &str, section: Range<usize>) -> Vec<Range<usize>> {
+    // Most files have no such annotation at all: one search instead of a walk over every line.
+    if !text[section.clone()].contains("StatementEnd") {
         return vec![section];
     }
     let mut chunks = Vec::new();
@@ -286,7 +303,11 @@ fn goose_statement_chunks(text: &str, section: Range<usize>) -> Vec<Range<usize>
     let mut offset = section.start;
     for line in text[section.clone()].split_inclusive('\n') {
         offset += line.len();
-        let marker = line.trim().strip_prefix("--").map(str::trim_start).and_then(|r| r.strip_prefix("+goose"));
+        let marker = line
+            .trim()
+            .strip_prefix("--")
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix("+goose").or_else(|| r.strip_prefix("+migrate")));
         if marker.is_some_and(|m| m.trim().eq_ignore_ascii_case("statementend")) {
             chunks.push(start..offset);
             start = offset;
@@ -1530,7 +1551,8 @@ impl Group {
 }
 
 /// The section a marker line opens: dbmate's `-- migrate:up` / `-- migrate:down`, goose's
-/// `-- +goose Up` / `-- +goose Down`.
+/// `-- +goose Up` / `-- +goose Down`, sql-migrate's `-- +migrate Up` / `-- +migrate Down` (with
+/// its options after the word, as `notransaction`).
 fn section_marker(line: &str) -> Option<(bool, Layout)> {
     let rest = line.trim().strip_prefix("--")?.trim_start();
     if rest.starts_with("migrate:up") {
@@ -1541,6 +1563,13 @@ fn section_marker(line: &str) -> Option<(bool, Layout)> {
         match goose.trim().to_ascii_lowercase().as_str() {
             "up" => Some((true, Layout::Goose)),
             "down" => Some((false, Layout::Goose)),
+            _ => None,
+        }
+    } else if let Some(marker) = rest.strip_prefix("+migrate") {
+        // sql-migrate reads its commands as written: `Up`, not `up`.
+        match marker.split_whitespace().next() {
+            Some("Up") => Some((true, Layout::SqlMigrate)),
+            Some("Down") => Some((false, Layout::SqlMigrate)),
             _ => None,
         }
     } else {
@@ -1585,7 +1614,7 @@ fn single_file(
     let mut sections = Layout::DbmateSections;
     let mut offset = 0;
     // Most files have no sections: a marker line holds one of these words, found without a walk.
-    let may_have_sections = part.text.contains("migrate:") || part.text.contains("+goose");
+    let may_have_sections = ["migrate:", "+goose", "+migrate"].iter().any(|marker| part.text.contains(marker));
     for line in part.text.split_inclusive('\n').take_while(|_| may_have_sections) {
         match section_marker(line) {
             Some((true, layout)) => {
@@ -1599,10 +1628,7 @@ fn single_file(
         }
         offset += line.len();
     }
-    let (up_word, down_word) = match sections {
-        Layout::Goose => ("-- +goose Up", "-- +goose Down"),
-        _ => ("-- migrate:up", "-- migrate:down"),
-    };
+    let (up_word, down_word) = sections.section_markers().unwrap_or(("-- migrate:up", "-- migrate:down"));
     let text_len = part.text.len();
     match (up_marker, down_marker) {
         (None, None) => {

@@ -232,6 +232,10 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             let rows = simple_rows(client, &format!("SELECT version FROM {t} ORDER BY 1"), context).await?;
             ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
         }
+        Tool::SqlMigrate => {
+            let rows = simple_rows(client, &format!("SELECT id FROM {t} ORDER BY applied_at, id"), context).await?;
+            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+        }
         Tool::Knex | Tool::TypeOrm | Tool::MikroOrm => {
             // Code migrations by name, in the order they ran: nothing a file is matched to.
             let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY id"), context).await?;

@@ -38,11 +38,13 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
         Layout::UpDownPair => up.with_file_name(file_name.replace(".up.sql", ".down.sql")),
         Layout::DieselFolder | Layout::PrismaFolder => up.with_file_name("down.sql"),
         Layout::Flyway => up.with_file_name(format!("U{}", file_name.trim_start_matches('V'))),
-        Layout::SingleFile | Layout::DbmateSections | Layout::Goose => anyhow::bail!(shale::Error::Invalid(format!(
-            "{} keeps its down in the same file, and adding one would change the checksum the databases that \
+        Layout::SingleFile | Layout::DbmateSections | Layout::Goose | Layout::SqlMigrate => {
+            anyhow::bail!(shale::Error::Invalid(format!(
+                "{} keeps its down in the same file, and adding one would change the checksum the databases that \
              applied it recorded; `shale down --generate` computes the down when it is needed instead",
-            m.label()
-        ))),
+                m.label()
+            )))
+        }
     };
     let set = std::sync::Arc::new(set.clone());
     // Written for every database: built where unqualified names land by default (public).
@@ -149,10 +151,11 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                 files.push((format!("U{version}__{slug}.sql").into(), header("undo")));
             }
         }
-        Layout::Goose => {
+        Layout::Goose | Layout::SqlMigrate => {
+            let (up, down) = layout.section_markers().unwrap_or_default();
             files.push((
                 format!("{version}_{slug}.sql").into(),
-                format!("-- +goose Up\n-- {name}\n\n{up_sql}\n-- +goose Down\n\n{down_sql}"),
+                format!("{up}\n-- {name}\n\n{up_sql}\n{down}\n\n{down_sql}"),
             ));
         }
         Layout::SingleFile | Layout::DbmateSections if reversible || layout == Layout::DbmateSections => {

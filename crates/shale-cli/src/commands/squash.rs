@@ -159,8 +159,10 @@ fn squash_files(last: &Migration, text: &str) -> Vec<(PathBuf, String)> {
         ],
         Layout::PrismaFolder => vec![(format!("{v}_squashed/migration.sql"), text.to_string())],
         Layout::Flyway => vec![(format!("V{v}__squashed.sql"), text.to_string())],
-        Layout::Goose => vec![(format!("{v}_squashed.sql"), format!("-- +goose Up\n{text}"))],
-        Layout::DbmateSections => vec![(format!("{v}_squashed.sql"), format!("-- migrate:up\n{text}"))],
+        Layout::Goose | Layout::SqlMigrate | Layout::DbmateSections => {
+            let (up, _) = last.layout.section_markers().unwrap_or_default();
+            vec![(format!("{v}_squashed.sql"), format!("{up}\n{text}"))]
+        }
         Layout::SingleFile => vec![(format!("{v}_squashed.sql"), text.to_string())],
     };
     files.into_iter().map(|(p, t)| (PathBuf::from(p), t)).collect()

@@ -121,6 +121,31 @@ fn goose() {
     switch(&p, "goose", "goose_db_version");
 }
 
+/// rubenv's sql-migrate: files with `-- +migrate Up` / `Down` sections, its table of applied file
+/// names; `shale new` then writes its sections too.
+#[test]
+fn sql_migrate() {
+    let p = Project::new("adopt_sql_migrate");
+    let sections = |up: &str, down: &str| format!("-- +migrate Up\n{up}\n\n-- +migrate Down\n{down}\n");
+    p.write("1_users.sql", &sections("CREATE TABLE users (id bigint PRIMARY KEY);", "DROP TABLE users;"));
+    p.write(
+        "2_posts.sql",
+        &sections("CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users);", "DROP TABLE posts;"),
+    );
+    p.write("3_tags.sql", &sections("CREATE TABLE tags (id bigint PRIMARY KEY);", "DROP TABLE tags;"));
+    p.psql(
+        "CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users);
+         CREATE TABLE gorp_migrations (id varchar(255) NOT NULL PRIMARY KEY, applied_at timestamp with time zone);
+         INSERT INTO gorp_migrations VALUES ('1_users.sql', now()), ('2_posts.sql', now())",
+    );
+    switch(&p, "sql-migrate", "gorp_migrations");
+    p.shale(&["new", "add_tag_names"]).ok();
+    let written = std::fs::read_to_string(p.migrations().join("4_add_tag_names.sql")).unwrap();
+    assert!(written.starts_with("-- +migrate Up\n") && written.contains("\n-- +migrate Down\n"), "{written}");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert!(!p.tables().contains(&"tags".to_string()), "its Down section ran");
+}
+
 #[test]
 fn sqlx_and_its_failed_marker() {
     let p = Project::new("adopt_sqlx");

@@ -232,6 +232,29 @@ fn goose_sections_statement_blocks_and_no_transaction() {
     assert!(err[0].to_string().contains("`-- +goose Down` comes before `-- +goose Up`"), "{}", err[0]);
 }
 
+/// rubenv's sql-migrate: `-- +migrate Up` / `Down` sections, `StatementBegin` / `StatementEnd`
+/// blocks and `notransaction` on the marker line; its commands are case-sensitive, as it reads them.
+#[test]
+fn sql_migrate_sections_statement_blocks_and_notransaction() {
+    let text = "-- +migrate Up\n-- +migrate StatementBegin\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$\n-- +migrate StatementEnd\nCREATE TABLE t (id int);\n\n-- +migrate Down\nDROP TABLE t;\nDROP FUNCTION f;\n";
+    let set = load(vec![file("1_funcs.sql", text)]).unwrap();
+    let m = &set.migrations[0];
+    assert_eq!(m.layout, Layout::SqlMigrate);
+    assert_eq!(m.up.statements.len(), 2, "{:?}", m.up.statements);
+    assert!(m.up.statement_text(0).ends_with("END $$"), "{}", m.up.statement_text(0));
+    assert_eq!(m.down.as_ref().unwrap().statements.len(), 2);
+    assert!(m.up.no_transaction.is_none());
+    assert_eq!(set.convention(), Some((Layout::SqlMigrate, Naming::Sequential { width: 1 })));
+
+    let text =
+        "-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n-- +migrate Down\nDROP INDEX t_id;\n";
+    let set = load(vec![file("2_index.sql", text)]).unwrap();
+    assert_eq!(set.migrations[0].up.no_transaction.as_deref(), Some("`-- +migrate Up notransaction` (line 1)"));
+
+    let set = load(vec![file("3_x.sql", "-- +migrate up\nCREATE TABLE x (id int);\n")]).unwrap();
+    assert_eq!(set.migrations[0].layout, Layout::SingleFile, "`up` is not sql-migrate's command");
+}
+
 #[test]
 fn a_lone_commit_at_the_end_is_what_shale_does_anyway() {
     let set = load(vec![file("001_a.sql", "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\nCOMMIT;\n")]).unwrap();
