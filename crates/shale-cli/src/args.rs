@@ -425,10 +425,15 @@ pub struct LintArgs {
     pub force: bool,
 }
 
+/// The tools `adopt --from` names, as the library knows them.
+fn tool_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(shale_core::adopt::Tool::ALL.map(|t| t.as_str()))
+}
+
 #[derive(Debug, Args)]
 pub struct AdoptArgs {
     /// The tool whose history to take over, when more than one is found or the table was renamed
-    #[arg(long, value_name = "TOOL", value_parser = ["golang-migrate", "dbmate", "goose", "sqlx", "diesel", "flyway", "refinery", "node-pg-migrate", "pop", "prisma", "drizzle", "atlas", "supabase", "alembic", "django", "rails"])]
+    #[arg(long, value_name = "TOOL", value_parser = tool_names())]
     pub from: Option<String>,
     /// The other tool's history table (`name` or `schema.name`), when not its default
     #[arg(long, value_name = "NAME")]

@@ -192,17 +192,24 @@ impl Tool {
             "mikro_orm_migrations" if has("name") && has("executed_at") => Some(Tool::MikroOrm),
             "kysely_migration" if has("name") && has("timestamp") => Some(Tool::Kysely),
             "databasechangelog" if has("id") && has("author") && has("filename") => Some(Tool::Liquibase),
-            // drizzle's under the name its config gives (`migrations: { table }`): its columns alone.
-            _ if Tool::drizzle_columns(columns) => Some(Tool::Drizzle),
-            _ => None,
+            // drizzle's or sql-migrate's under the name its config gives: its columns alone.
+            _ => Tool::by_columns_alone(table, columns),
         }
     }
 
-    /// Exactly the columns of drizzle's history table, which a project may name as it likes.
-    pub fn drizzle_columns(columns: &[String]) -> bool {
+    /// The tool whose history table, which a project may name as it likes, has exactly these
+    /// columns ([`NAMED_AS_CONFIGURED`]): drizzle's (`migrations: { table }`), or sql-migrate's
+    /// (`TableName`) when its name says it holds migrations (two columns `id` and `applied_at`
+    /// alone say too little).
+    pub fn by_columns_alone(table: &str, columns: &[String]) -> Option<Tool> {
         let mut sorted: Vec<&str> = columns.iter().map(String::as_str).collect();
         sorted.sort_unstable();
-        sorted == DRIZZLE_COLUMNS
+        NAMED_AS_CONFIGURED
+            .iter()
+            .find(|(tool, exactly)| {
+                sorted == *exactly && (*tool != Tool::SqlMigrate || table.to_ascii_lowercase().contains("migration"))
+            })
+            .map(|(tool, _)| *tool)
     }
 
     /// The tool [`Tool::recognize`] found, told apart by the tables `beside` says its history
@@ -329,8 +336,10 @@ impl fmt::Display for Tool {
     }
 }
 
-/// drizzle's history table's columns, in name order.
-pub const DRIZZLE_COLUMNS: [&str; 3] = ["created_at", "hash", "id"];
+/// The tools whose history table a project names in its configuration, with exactly the columns
+/// that table has, in name order: found under any name by them ([`Tool::by_columns_alone`]).
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 2] =
+    [(Tool::Drizzle, &["created_at", "hash", "id"]), (Tool::SqlMigrate, &["applied_at", "id"])];
 
 /// The schemas of Supabase's own services (its auth server, Realtime, Storage, its functions
 /// hooks), each with the migration history of that service: on a Supabase database (one with the
@@ -1149,7 +1158,11 @@ mod tests {
         let adoption = plan_adoption(&gorp, &entries(Tool::SqlMigrate, &["1_init.sql", "2_more.sql"])).unwrap();
         assert_eq!(labels(&adoption.applied), ["1 init", "2 more"]);
         assert_eq!(labels(&adoption.pending), ["10 later"]);
-        assert_eq!(Tool::recognize("gorp_migrations", &["id".into(), "applied_at".into()]), Some(Tool::SqlMigrate));
+        let gorp_columns: Vec<String> = vec!["id".into(), "applied_at".into()];
+        assert_eq!(Tool::recognize("gorp_migrations", &gorp_columns), Some(Tool::SqlMigrate));
+        // Under the name its config gives, by its columns, where the name says migrations.
+        assert_eq!(Tool::recognize("sdp_migrations", &gorp_columns), Some(Tool::SqlMigrate));
+        assert_eq!(Tool::recognize("events", &gorp_columns), None);
     }
 
     #[test]

@@ -71,6 +71,8 @@ pub enum Naming {
     Sequential { width: usize },
     /// `20261123093000` timestamps.
     Timestamp,
+    /// A date and a number within the day, `2023-01-20.0` (sql-migrate projects').
+    Dated,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -763,7 +765,10 @@ impl MigrationSet {
     pub fn convention(&self) -> Option<(Layout, Naming)> {
         let last = self.versioned().last()?;
         let digits = last.version_text.chars().filter(char::is_ascii_digit).count();
-        let naming = if digits >= 12 && last.layout != Layout::Flyway {
+        let dated = dated_version(&last.version_text).is_some_and(|(v, _)| v.len() != 17);
+        let naming = if dated {
+            Naming::Dated
+        } else if digits >= 12 && last.layout != Layout::Flyway {
             Naming::Timestamp
         } else {
             Naming::Sequential { width: last.version_text.len() }
@@ -1378,6 +1383,9 @@ fn classify_other(name: &str) -> Other {
 
 /// `0003_create users` -> ("0003", "create users"); diesel folders allow dashes in the version.
 fn split_version(stem: &str, dashes: bool) -> Option<(String, String)> {
+    if let Some(dated) = dated_version(stem).filter(|_| !dashes) {
+        return Some(dated);
+    }
     if dashes {
         // diesel: the version is the folder name up to its first `_` (2.3 adds a hexadecimal suffix).
         let (version, name) = stem.split_once('_').unwrap_or((stem, ""));
@@ -1393,6 +1401,30 @@ fn split_version(stem: &str, dashes: bool) -> Option<(String, String)> {
     let rest = &stem[version_text.len()..];
     let name = if rest.is_empty() { "" } else { rest.strip_prefix('_').or_else(|| rest.strip_prefix('-'))? };
     Some((version_text.to_string(), name.to_string()))
+}
+
+/// A name starting with a date, `2024-11-05-wallets`, or a date and its number within the day,
+/// `2023-01-20.0-initial` (as sql-migrate projects write them): the version is the date with its
+/// number, `2023-01-20.0`; a time after the date (`2017-09-23-182408_users`, diesel's) is part of it.
+fn dated_version(stem: &str) -> Option<(String, String)> {
+    let b = stem.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if !(digits(0..4) && b.get(4) == Some(&b'-') && digits(5..7) && b.get(7) == Some(&b'-') && digits(8..10)) {
+        return None;
+    }
+    let separator = |at: usize| matches!(b.get(at), None | Some(b'-' | b'_' | b'.'));
+    let version_len = match b.get(10) {
+        Some(b'-') if digits(11..17) && separator(17) => 17,
+        Some(b'.') if b.get(11).is_some_and(u8::is_ascii_digit) => {
+            11 + stem[11..].find(|c: char| !c.is_ascii_digit()).unwrap_or(stem.len() - 11)
+        }
+        _ => 10,
+    };
+    if !separator(version_len) {
+        return None;
+    }
+    let name = stem.get(version_len + 1..).unwrap_or_default();
+    Some((stem[..version_len].to_string(), name.to_string()))
 }
 
 /// Split and checksum every migration, in the order of `groups`, spread over the cores when

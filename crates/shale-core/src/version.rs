@@ -57,6 +57,10 @@ impl Version {
                 (stamp.concat(), Some(suffix))
             }
             all if all.iter().all(digits) => (all.concat(), None),
+            // A date numbered within the day, as sql-migrate projects name files: `2023-01-20.0`.
+            [stamp @ .., last] if stamp.iter().all(digits) && Version::parse(last).is_some() => {
+                (format!("{}{last}", stamp.concat()), None)
+            }
             _ => return None,
         };
         Some(Version {
@@ -180,6 +184,16 @@ mod tests {
         assert!(v("20261123093000") > v("0005"));
         assert_eq!(v("0001"), v("1"));
         assert_eq!(v("0001").cmp(&v("1")), Ordering::Equal);
+    }
+
+    /// sql-migrate projects' `2023-01-20.0`: the date's digits, then its number within the day.
+    #[test]
+    fn dates_numbered_within_the_day() {
+        assert_eq!(v("2023-01-20.0").canonical(), "20230120.0");
+        assert!(v("2023-01-20.0") < v("2023-01-20.1"));
+        assert!(v("2023-01-20.9") < v("2023-01-20.10"));
+        assert!(v("2023-01-20.3") < v("2023-01-23.0"));
+        assert_eq!(v("2023-01-20.1"), v("20230120.1"));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Other tools' history tables in the database: found by name and columns, read into the
 //! normalized [`ForeignHistory`] that `shale adopt` plans with. Nothing here writes to them.
 
-use shale_core::adopt::{ForeignEntry, ForeignHistory, ForeignState, Tool, SUPABASE_SERVICE_SCHEMAS};
+use shale_core::adopt::{
+    ForeignEntry, ForeignHistory, ForeignState, Tool, NAMED_AS_CONFIGURED, SUPABASE_SERVICE_SCHEMAS,
+};
 use shale_core::ident::qualified_always_quoted;
 use tokio_postgres::Client;
 
@@ -41,13 +43,18 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
         Tool::ALL.iter().map(|t| t.default_table()).chain(["schema_version"]).map(quote_literal).collect();
     let filter = match table {
         Some(t) => format!("c.oid = to_regclass({})", quote_literal(t)),
-        // drizzle's under any name (its config may name it), by its columns alone.
+        // drizzle's and sql-migrate's under any name (their configs may name them), by their
+        // columns alone (`recognize` decides).
         None => format!(
             "(c.relname IN ({}) OR (SELECT string_agg(d.attname, ',' ORDER BY d.attname) FROM pg_catalog.pg_attribute d
-                                     WHERE d.attrelid = c.oid AND d.attnum > 0 AND NOT d.attisdropped) = {})
+                                     WHERE d.attrelid = c.oid AND d.attnum > 0 AND NOT d.attisdropped) IN ({}))
              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_%'",
             names.join(", "),
-            quote_literal(&shale_core::adopt::DRIZZLE_COLUMNS.join(","))
+            NAMED_AS_CONFIGURED
+                .iter()
+                .map(|(_, columns)| quote_literal(&columns.join(",")))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     // The tables some tools keep beside their history, which tell them apart (Rails from dbmate).

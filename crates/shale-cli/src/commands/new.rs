@@ -115,6 +115,18 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             }
         }
         (Naming::Sequential { width }, _) => next_number(*width),
+        (Naming::Dated, _) => {
+            // Today's date numbered from 0, or the next number on the newest's date when that is
+            // today (or later, with a skewed clock).
+            let written = set.versioned().last().map(|m| m.version_text.as_str()).unwrap_or("");
+            let (date, number) = written.split_once('.').unwrap_or((written, ""));
+            let today = now.format("%Y-%m-%d").to_string();
+            match number.parse::<u64>() {
+                _ if date < today.as_str() => format!("{today}.0"),
+                Ok(n) => format!("{date}.{}", n + 1),
+                Err(_) => format!("{date}.1"),
+            }
+        }
     };
     let up_sql = contents.as_ref().map(|c| c.up).unwrap_or("");
     let down_sql = contents.as_ref().and_then(|c| c.down).unwrap_or("");

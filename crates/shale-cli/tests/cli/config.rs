@@ -224,6 +224,15 @@ fn init_and_new_follow_the_directory_convention() {
     q.write("001_a.down.sql", "select 1;");
     let run: Run = q.bare().args(["new", "b", "--reversible"]).output().unwrap().into();
     assert!(run.stdout.contains("002_b.up.sql") && run.stdout.contains("002_b.down.sql"), "{}", run.stdout);
+    // Dates numbered within the day (sql-migrate projects') continue so: today's from .0, then .1.
+    let d = Project::new("cfg_new_dated");
+    d.write("2023-01-20.0-initial.sql", "select 1;");
+    d.write("2023-01-20.1.more.sql", "select 1;");
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    for (name, number) in [("b", 0), ("c", 1)] {
+        let run: Run = d.bare().args(["new", name]).output().unwrap().into();
+        assert!(run.stdout.contains(&format!("{today}.{number}_{name}.sql")), "{}{}", run.stdout, run.stderr);
+    }
     // Timestamps continue as timestamps.
     let t = Project::new("cfg_new_ts");
     t.write("20240101000000_a.sql", "select 1;");

@@ -255,6 +255,35 @@ fn sql_migrate_sections_statement_blocks_and_notransaction() {
     assert_eq!(set.migrations[0].layout, Layout::SingleFile, "`up` is not sql-migrate's command");
 }
 
+/// Files named by their date and a number within the day (`2023-01-20.0-initial.sql`, as a
+/// sql-migrate project names them): one version each, in date then number order.
+#[test]
+fn dates_numbered_within_the_day_are_versions() {
+    let set = load(vec![
+        file("2023-01-26.0-delete-old.sql", "select 1;"),
+        file("2023-01-20.0-initial.sql", "select 1;"),
+        file("2023-01-26.1.drop_unused.sql", "select 1;"),
+        file("2023-01-20.1_dump.sql", "select 1;"),
+        file("2023-02-01-wallets-add-column.sql", "select 1;"),
+        file("2023-02-02-101500_users.sql", "select 1;"),
+    ])
+    .unwrap();
+    assert_eq!(
+        versions(&set),
+        [
+            "2023-01-20.0 initial",
+            "2023-01-20.1 dump",
+            "2023-01-26.0 delete-old",
+            "2023-01-26.1 drop_unused",
+            "2023-02-01 wallets-add-column",
+            "2023-02-02-101500 users"
+        ]
+    );
+    let set =
+        load(vec![file("2023-01-20.0-initial.sql", "select 1;"), file("2023-01-20.1_dump.sql", "select 1;")]).unwrap();
+    assert_eq!(set.convention(), Some((Layout::SingleFile, Naming::Dated)));
+}
+
 #[test]
 fn a_lone_commit_at_the_end_is_what_shale_does_anyway() {
     let set = load(vec![file("001_a.sql", "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\nCOMMIT;\n")]).unwrap();
