@@ -21,6 +21,8 @@ pub enum Tool {
     NodePgMigrate,
     /// rubenv's sql-migrate: `gorp_migrations`, one row per applied file, by its file name.
     SqlMigrate,
+    /// jackc's tern: `schema_version`, one row holding the version reached.
+    Tern,
     /// gobuffalo's pop (soda, and Ory's popx): `schema_migration`, one row per version, written
     /// as the file's name writes it; a file per database (`.postgres.up.sql`), PostgreSQL's read.
     Pop,
@@ -62,7 +64,7 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 24] = [
+    pub const ALL: [Tool; 25] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -72,6 +74,7 @@ impl Tool {
         Tool::Refinery,
         Tool::NodePgMigrate,
         Tool::SqlMigrate,
+        Tool::Tern,
         Tool::Pop,
         Tool::Prisma,
         Tool::Drizzle,
@@ -101,6 +104,7 @@ impl Tool {
             Tool::Refinery => "refinery",
             Tool::NodePgMigrate => "node-pg-migrate",
             Tool::SqlMigrate => "sql-migrate",
+            Tool::Tern => "tern",
             Tool::Pop => "pop",
             Tool::Prisma => "prisma",
             Tool::Drizzle => "drizzle",
@@ -148,6 +152,7 @@ impl Tool {
             Tool::Refinery => "refinery_schema_history",
             Tool::NodePgMigrate => "pgmigrations",
             Tool::SqlMigrate => "gorp_migrations",
+            Tool::Tern => "schema_version",
             Tool::Pop => "schema_migration",
             Tool::Prisma => "_prisma_migrations",
             Tool::Drizzle => "__drizzle_migrations",
@@ -177,6 +182,7 @@ impl Tool {
             "_sqlx_migrations" if has("version") && has("success") => Some(Tool::Sqlx),
             "__diesel_schema_migrations" if has("version") => Some(Tool::Diesel),
             "flyway_schema_history" | "schema_version" if has("installed_rank") && has("success") => Some(Tool::Flyway),
+            "schema_version" if columns == ["version"] => Some(Tool::Tern),
             "refinery_schema_history" if has("version") => Some(Tool::Refinery),
             "pgmigrations" if has("name") && has("run_on") => Some(Tool::NodePgMigrate),
             "gorp_migrations" if has("id") && has("applied_at") => Some(Tool::SqlMigrate),
@@ -1294,7 +1300,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 14);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 15);
     }
 
     /// The tools whose migrations are JavaScript, TypeScript, Elixir or Liquibase changelogs, by
@@ -1383,7 +1389,8 @@ mod tests {
             Tool::recognize("schema_version", &cols(&["installed_rank", "version", "success"])),
             Some(Tool::Flyway)
         );
-        assert_eq!(Tool::recognize("schema_version", &cols(&["version"])), None);
+        assert_eq!(Tool::recognize("schema_version", &cols(&["version"])), Some(Tool::Tern));
+        assert_eq!(Tool::recognize("schema_version", &cols(&["version", "note"])), None);
         assert_eq!(Tool::parse("Golang-Migrate"), Some(Tool::GolangMigrate));
     }
 }

@@ -7,7 +7,8 @@
 //! - a folder `20230404095503_name/` holding `migration.sql` (Prisma Migrate);
 //! - Flyway `V3__name.sql`, undo `U3__name.sql`, repeatable `R__name.sql`;
 //! - goose `00003_name.sql` with `-- +goose Up` / `-- +goose Down` sections;
-//! - sql-migrate `1_name.sql` with `-- +migrate Up` / `-- +migrate Down` sections.
+//! - sql-migrate `1_name.sql` with `-- +migrate Up` / `-- +migrate Down` sections;
+//! - tern `001_name.sql`, its up above `---- create above / drop below ----` and its down below.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -49,7 +50,12 @@ pub enum Layout {
     Goose,
     /// `1_name.sql` with sql-migrate's `-- +migrate Up` / `-- +migrate Down` sections
     SqlMigrate,
+    /// `001_name.sql`, the up above tern's `---- create above / drop below ----`, the down below
+    Tern,
 }
+
+/// What separates the up from the down in a tern migration.
+pub const TERN_SEPARATOR: &str = "---- create above / drop below ----";
 
 impl Layout {
     /// The marker lines opening the up and the down section, for a layout that keeps both
@@ -1641,6 +1647,14 @@ fn single_file(
     force_no_tx: Option<&str>,
     splitting: Splitting,
 ) -> Result<(Script, Option<Script>, Layout), Vec<LoadError>> {
+    let text_len = part.text.len();
+    // tern: the up above its separator, the down below it (split where it stands, as tern does).
+    if let Some(at) = part.text.find(TERN_SEPARATOR) {
+        let up = script(part.path.clone(), part.text.clone(), 0..at, force_no_tx, splitting).map_err(|e| vec![e])?;
+        let down = script(part.path, part.text, at + TERN_SEPARATOR.len()..text_len, force_no_tx, splitting)
+            .map_err(|e| vec![e])?;
+        return Ok((up, Some(down), Layout::Tern));
+    }
     let mut up_marker = None;
     let mut down_marker = None;
     let mut sections = Layout::DbmateSections;
@@ -1661,7 +1675,6 @@ fn single_file(
         offset += line.len();
     }
     let (up_word, down_word) = sections.section_markers().unwrap_or(("-- migrate:up", "-- migrate:down"));
-    let text_len = part.text.len();
     match (up_marker, down_marker) {
         (None, None) => {
             let s = script(part.path, part.text, 0..text_len, force_no_tx, splitting).map_err(|e| vec![e])?;

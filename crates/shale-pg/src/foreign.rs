@@ -101,6 +101,12 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
     let context = "reading the other tool's history table";
     let entry = |key: &str| ForeignEntry { key: key.to_string(), ..Default::default() };
     let state = match tool {
+        Tool::Tern => {
+            // One row, the version reached: every migration up to it ran.
+            let rows = simple_rows(client, &format!("SELECT version FROM {t}"), context).await?;
+            let version = rows.first().and_then(|r| r[0].parse::<i64>().ok()).filter(|v| *v >= 0);
+            ForeignState::Current { version, dirty: false }
+        }
         Tool::GolangMigrate => {
             let rows = simple_rows(client, &format!("SELECT version, dirty FROM {t}"), context).await?;
             match rows.first() {

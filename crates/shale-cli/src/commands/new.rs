@@ -38,7 +38,7 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
         Layout::UpDownPair => up.with_file_name(file_name.replace(".up.sql", ".down.sql")),
         Layout::DieselFolder | Layout::PrismaFolder => up.with_file_name("down.sql"),
         Layout::Flyway => up.with_file_name(format!("U{}", file_name.trim_start_matches('V'))),
-        Layout::SingleFile | Layout::DbmateSections | Layout::Goose | Layout::SqlMigrate => {
+        Layout::SingleFile | Layout::DbmateSections | Layout::Goose | Layout::SqlMigrate | Layout::Tern => {
             anyhow::bail!(shale::Error::Invalid(format!(
                 "{} keeps its down in the same file, and adding one would change the checksum the databases that \
              applied it recorded; `shale down --generate` computes the down when it is needed instead",
@@ -162,6 +162,12 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             if reversible {
                 files.push((format!("U{version}__{slug}.sql").into(), header("undo")));
             }
+        }
+        Layout::Tern => {
+            files.push((
+                format!("{version}_{slug}.sql").into(),
+                format!("-- {name}\n\n{up_sql}\n{}\n\n{down_sql}", shale_core::layout::TERN_SEPARATOR),
+            ));
         }
         Layout::Goose | Layout::SqlMigrate => {
             let (up, down) = layout.section_markers().unwrap_or_default();

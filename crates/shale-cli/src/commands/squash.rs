@@ -163,7 +163,7 @@ fn squash_files(last: &Migration, text: &str) -> Vec<(PathBuf, String)> {
             let (up, _) = last.layout.section_markers().unwrap_or_default();
             vec![(format!("{v}_squashed.sql"), format!("{up}\n{text}"))]
         }
-        Layout::SingleFile => vec![(format!("{v}_squashed.sql"), text.to_string())],
+        Layout::SingleFile | Layout::Tern => vec![(format!("{v}_squashed.sql"), text.to_string())],
     };
     files.into_iter().map(|(p, t)| (PathBuf::from(p), t)).collect()
 }

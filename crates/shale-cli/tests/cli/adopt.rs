@@ -146,6 +146,29 @@ fn sql_migrate() {
     assert!(!p.tables().contains(&"tags".to_string()), "its Down section ran");
 }
 
+/// jackc's tern: its separator between up and down, its one-row table of the version reached.
+#[test]
+fn tern() {
+    let p = Project::new("adopt_tern");
+    let tern = |up: &str, down: &str| format!("{up}\n\n---- create above / drop below ----\n\n{down}\n");
+    p.write("001_users.sql", &tern("CREATE TABLE users (id bigint PRIMARY KEY);", "DROP TABLE users;"));
+    p.write(
+        "002_posts.sql",
+        &tern("CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users);", "DROP TABLE posts;"),
+    );
+    p.write("003_tags.sql", &tern("CREATE TABLE tags (id bigint PRIMARY KEY);", "DROP TABLE tags;"));
+    p.psql(
+        "CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint REFERENCES users);
+         CREATE TABLE schema_version (version int4 NOT NULL); INSERT INTO schema_version VALUES (2)",
+    );
+    switch(&p, "tern", "schema_version");
+    p.shale(&["new", "add_tag_names"]).ok();
+    let written = std::fs::read_to_string(p.migrations().join("004_add_tag_names.sql")).unwrap();
+    assert!(written.contains("\n---- create above / drop below ----\n"), "{written}");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert!(!p.tables().contains(&"tags".to_string()), "the part below the separator ran");
+}
+
 #[test]
 fn sqlx_and_its_failed_marker() {
     let p = Project::new("adopt_sqlx");

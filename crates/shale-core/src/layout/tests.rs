@@ -255,6 +255,24 @@ fn sql_migrate_sections_statement_blocks_and_notransaction() {
     assert_eq!(set.migrations[0].layout, Layout::SingleFile, "`up` is not sql-migrate's command");
 }
 
+/// jackc's tern: the up above `---- create above / drop below ----`, the down below it; line
+/// numbers stay the file's.
+#[test]
+fn tern_files_hold_the_up_above_the_separator_and_the_down_below() {
+    let text = "create table t (id int);\ncreate index t_id on t (id);\n\n---- create above / drop below ----\n\ndrop table t;\n";
+    let set =
+        load(vec![file("001_create_t.sql", text), file("002_more.sql", "alter table t add column n int;\n")]).unwrap();
+    let m = &set.migrations[0];
+    assert_eq!(m.layout, Layout::Tern);
+    assert_eq!(m.up.statements.len(), 2);
+    assert_eq!(m.down.as_ref().unwrap().statement_text(0), "drop table t");
+    assert_eq!(set.migrations[1].layout, Layout::SingleFile);
+    assert!(set.migrations[1].down.is_none());
+    let err =
+        load(vec![file("003_bad.sql", "select 1;\n---- create above / drop below ----\nselect 'x;\n")]).unwrap_err();
+    assert!(err[0].to_string().contains("003_bad.sql:3:"), "{}", err[0]);
+}
+
 /// Files named by their date and a number within the day (`2023-01-20.0-initial.sql`, as a
 /// sql-migrate project names them): one version each, in date then number order.
 #[test]
