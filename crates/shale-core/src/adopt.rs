@@ -61,10 +61,18 @@ pub enum Tool {
     /// Liquibase: `databasechangelog`, a row per changeset of its changelogs, with
     /// `databasechangeloglock` beside it.
     Liquibase,
+    /// Laravel (PHP): `migrations (id, migration, batch)`.
+    Laravel,
+    /// Doctrine Migrations (PHP, Symfony): `doctrine_migration_versions`.
+    Doctrine,
+    /// Phinx (PHP, CakePHP): `phinxlog`.
+    Phinx,
+    /// Entity Framework Core (C#): `"__EFMigrationsHistory"`.
+    EfCore,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 25] = [
+    pub const ALL: [Tool; 29] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -90,6 +98,10 @@ impl Tool {
         Tool::MikroOrm,
         Tool::Kysely,
         Tool::Liquibase,
+        Tool::Laravel,
+        Tool::Doctrine,
+        Tool::Phinx,
+        Tool::EfCore,
     ];
 
     /// The name used on the command line (`--from golang-migrate`).
@@ -120,6 +132,10 @@ impl Tool {
             Tool::MikroOrm => "mikro-orm",
             Tool::Kysely => "kysely",
             Tool::Liquibase => "liquibase",
+            Tool::Laravel => "laravel",
+            Tool::Doctrine => "doctrine",
+            Tool::Phinx => "phinx",
+            Tool::EfCore => "ef-core",
         }
     }
 
@@ -136,6 +152,7 @@ impl Tool {
             "phoenix" | "ecto_sql" => "ecto",
             "type-orm" => "typeorm",
             "mikroorm" | "mikro_orm" => "mikro-orm",
+            "efcore" | "ef_core" | "entity-framework" | "entityframework" => "ef-core",
             other => other,
         };
         Tool::ALL.into_iter().find(|t| t.as_str() == text)
@@ -165,6 +182,10 @@ impl Tool {
             Tool::MikroOrm => "mikro_orm_migrations",
             Tool::Kysely => "kysely_migration",
             Tool::Liquibase => "databasechangelog",
+            Tool::Laravel => "migrations",
+            Tool::Doctrine => "doctrine_migration_versions",
+            Tool::Phinx => "phinxlog",
+            Tool::EfCore => "__EFMigrationsHistory",
         }
     }
 
@@ -198,6 +219,10 @@ impl Tool {
             "mikro_orm_migrations" if has("name") && has("executed_at") => Some(Tool::MikroOrm),
             "kysely_migration" if has("name") && has("timestamp") => Some(Tool::Kysely),
             "databasechangelog" if has("id") && has("author") && has("filename") => Some(Tool::Liquibase),
+            "migrations" if has("migration") && has("batch") => Some(Tool::Laravel),
+            "doctrine_migration_versions" if has("version") && has("executed_at") => Some(Tool::Doctrine),
+            "phinxlog" if has("version") && has("migration_name") => Some(Tool::Phinx),
+            "__EFMigrationsHistory" if has("MigrationId") && has("ProductVersion") => Some(Tool::EfCore),
             // drizzle's or sql-migrate's under the name its config gives: its columns alone.
             _ => Tool::by_columns_alone(table, columns),
         }
@@ -310,6 +335,8 @@ impl Tool {
             Tool::Knex | Tool::Sequelize => Some("JavaScript modules"),
             Tool::TypeOrm | Tool::MikroOrm | Tool::Kysely => Some("TypeScript or JavaScript modules"),
             Tool::Liquibase => Some("changesets of its changelogs (XML, YAML, JSON or Liquibase's formatted SQL)"),
+            Tool::Laravel | Tool::Doctrine | Tool::Phinx => Some("PHP classes"),
+            Tool::EfCore => Some("C# classes"),
             _ => None,
         }
     }
@@ -1321,6 +1348,10 @@ mod tests {
                 cols(&["id", "author", "filename", "dateexecuted", "orderexecuted"]),
                 Tool::Liquibase,
             ),
+            ("migrations", cols(&["id", "migration", "batch"]), Tool::Laravel),
+            ("doctrine_migration_versions", cols(&["version", "executed_at", "execution_time"]), Tool::Doctrine),
+            ("phinxlog", cols(&["version", "migration_name", "start_time", "end_time", "breakpoint"]), Tool::Phinx),
+            ("__EFMigrationsHistory", cols(&["MigrationId", "ProductVersion"]), Tool::EfCore),
         ];
         for (table, columns, tool) in cases {
             assert_eq!(Tool::recognize(table, &columns), Some(tool), "{table}");

@@ -1350,6 +1350,8 @@ fn code_language(extension: &str) -> Option<&'static str> {
         "exs" | "ex" => Some("Elixir"),
         "py" => Some("Python"),
         "rb" => Some("Ruby"),
+        "php" => Some("PHP"),
+        "cs" => Some("C#"),
         _ => None,
     }
 }

@@ -254,6 +254,18 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY id"), context).await?;
             ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
         }
+        Tool::Laravel => {
+            let rows = simple_rows(client, &format!("SELECT migration FROM {t} ORDER BY id"), context).await?;
+            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+        }
+        Tool::Doctrine | Tool::Phinx => {
+            let rows = simple_rows(client, &format!("SELECT version::text FROM {t} ORDER BY 1"), context).await?;
+            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+        }
+        Tool::EfCore => {
+            let rows = simple_rows(client, &format!("SELECT \"MigrationId\" FROM {t} ORDER BY 1"), context).await?;
+            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+        }
         Tool::Sequelize | Tool::Kysely => {
             let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY name"), context).await?;
             ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())

@@ -915,6 +915,22 @@ fn databases_migrated_by_javascript_elixir_and_liquibase_tools_start_from_their_
             "changesets of its changelogs",
             "db.changelog-master.xml",
         ),
+        (
+            "laravel",
+            "CREATE TABLE migrations (id serial PRIMARY KEY, migration varchar(255) NOT NULL, batch integer NOT NULL);
+             INSERT INTO migrations (migration, batch) VALUES ('2014_10_12_000000_create_users_table', 1);",
+            "public.migrations",
+            "PHP classes",
+            "2014_10_12_000000_create_users_table.php",
+        ),
+        (
+            "ef-core",
+            r#"CREATE TABLE "__EFMigrationsHistory" ("MigrationId" varchar(150) PRIMARY KEY, "ProductVersion" varchar(32) NOT NULL);
+             INSERT INTO "__EFMigrationsHistory" VALUES ('20230105101500_InitialCreate', '8.0.0');"#,
+            "public.__EFMigrationsHistory",
+            "C# classes",
+            "20230105101500_InitialCreate.cs",
+        ),
     ];
     let dev = shale_testkit::shared_cluster().url("postgres");
     for (tool, history, table, form, code_file) in cases {
