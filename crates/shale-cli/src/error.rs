@@ -277,6 +277,11 @@ fn shale_text(error: &ShaleError) -> String {
         ),
         ShaleError::Adopt(problems) => problems.iter().map(adopt_text).collect::<Vec<_>>().join("\n"),
         ShaleError::NoForeignHistory { table: Some(_), .. } => error.to_string(),
+        ShaleError::HistoryExists { .. } => format!(
+            "{error}. If this directory's migrations are a history apart from that one (the other tool kept a table \
+             for each directory, as sql-migrate's TableName does), give them a table of their own: \
+             `history_table = \"NAME\"` in this directory's shale.toml, then `shale adopt`"
+        ),
         ShaleError::NoForeignHistory { tool: Some(_), .. } => format!("{error}; name it with --table if it was renamed"),
         ShaleError::NoForeignHistory { .. } => format!(
             "{error}; name it with --from TOOL --table NAME if it was renamed, or, for a database built without one \
@@ -404,7 +409,7 @@ fn plan_texts(problems: &[PlanError]) -> Vec<String> {
     let no_down: Vec<&str> = problems
         .iter()
         .filter_map(|p| match p {
-            PlanError::NoDown { label } => Some(label.split(' ').next().unwrap_or(label)),
+            PlanError::NoDown { label, .. } => Some(label.split(' ').next().unwrap_or(label)),
             _ => None,
         })
         .collect();
@@ -429,7 +434,8 @@ fn plan_texts(problems: &[PlanError]) -> Vec<String> {
                 texts.push(format!(
                     "{} migrations are applied in the database but have no file in the migrations directory: {}; \
                      if it is not the directory this database was migrated from, point --dir (or `dir` in shale.toml) \
-                     at that one; else restore the files, or, removed on purpose, record them with `shale repair \
+                     at that one, or, where each directory keeps a history of its own in this database, give this one \
+                     its own `history_table` in shale.toml; else restore the files, or, removed on purpose, record them with `shale repair \
                      --all-missing --applied --reason ...` (or, their work undone, `--rolled-back`)",
                     missing.len(),
                     first_ranges(&missing)
@@ -442,8 +448,8 @@ fn plan_texts(problems: &[PlanError]) -> Vec<String> {
                 texts.push(format!(
                     "{} of the migrations to revert have no down migration, in their files or in the history: {}; \
                      run with --generate to compute their downs from the schemas before and after each migration, \
-                     or add them (.down.sql files, `-- migrate:down` or `-- +goose Down` sections, or U files), \
-                     or revert them by hand and record each with `shale repair VERSION --rolled-back --reason ...`",
+                     or add them where the directory keeps downs in files of their own (.down.sql files, U files, \
+                     down.sql in their folders), or revert them by hand and record each with `shale repair VERSION --rolled-back --reason ...`",
                     no_down.len(),
                     crate::output::version_ranges(&no_down)
                 ))
@@ -475,10 +481,18 @@ fn plan_text(problem: &PlanError) -> String {
         PlanError::OutOfOrder { .. } => format!(
             "{problem}; run with --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`"
         ),
-        PlanError::NoDown { label } => format!(
-            "{problem}; run with --generate to compute it from the schemas before and after the migration, or add one (a .down.sql file, a `-- migrate:down` or `-- +goose Down` section, or a U file), or revert it by hand and record that with `shale repair {} --rolled-back --reason ...`",
-            label.split(' ').next().unwrap_or("VERSION")
-        ),
+        PlanError::NoDown { label, layout } => {
+            let add = match layout.map(|l| (l, l.separate_down())) {
+                Some((_, Some(file))) => format!(", or add {file}"),
+                // The down would go in the file the databases recorded: generated it is.
+                Some((_, None)) => String::new(),
+                None => ", or add one (a .down.sql file or a U file)".to_string(),
+            };
+            format!(
+                "{problem}; run with --generate to compute it from the schemas before and after the migration{add}, or revert it by hand and record that with `shale repair {} --rolled-back --reason ...`",
+                label.split(' ').next().unwrap_or("VERSION")
+            )
+        }
         PlanError::ResumeChanged { reverting: true, label, .. } => format!(
             "{problem}; restore them and run `shale down` again (it goes on where it stopped), or revert the rest by hand and record it with `shale repair {} --rolled-back --force --reason ...`",
             label.split(' ').next().unwrap_or("VERSION")
@@ -907,14 +921,16 @@ mod tests {
             "m/2_b.sql: pending migration 2 b is older than the newest applied version 3; run with \
              --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`"
         );
-        let e = PlanError::NoDown { label: "0007 add users".into() };
+        let e = PlanError::NoDown { label: "0007 add users".into(), layout: Some(shale_core::Layout::UpDownPair) };
         assert_eq!(
             plan_text(&e),
             "migration 0007 add users has no down migration, in its files or in the history; run with --generate to \
-             compute it from the schemas before and after the migration, or add one (a .down.sql file, a `-- \
-             migrate:down` or `-- +goose Down` section, or a U file), or revert it by hand and record that with `shale \
-             repair 0007 --rolled-back --reason ...`"
+             compute it from the schemas before and after the migration, or add its .down.sql file, or revert it by \
+             hand and record that with `shale repair 0007 --rolled-back --reason ...`"
         );
+        // A down in the up's own file would change what the databases recorded: not offered.
+        let e = PlanError::NoDown { label: "0007 add users".into(), layout: Some(shale_core::Layout::Tern) };
+        assert!(!plan_text(&e).contains(", or add"), "{}", plan_text(&e));
         let e = PlanError::Modified { label: "1 a".into(), path: "m/1_a.sql".into() };
         assert_eq!(
             plan_text(&e),

@@ -1,6 +1,7 @@
 //! `-- shale:...` comment directives, dbmate's `-- migrate:up transaction:false`, goose's
-//! `-- +goose NO TRANSACTION`, sql-migrate's `-- +migrate Up notransaction`, Atlas's
-//! `-- atlas:txmode none` and sqlx's `-- no-transaction` first line.
+//! `-- +goose NO TRANSACTION`, sql-migrate's `-- +migrate Up notransaction`, tern's
+//! `---- tern: disable-tx ----`, Atlas's `-- atlas:txmode none` and sqlx's `-- no-transaction`
+//! first line.
 
 /// What a file asks of the runner through comment lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,7 +60,7 @@ impl Directives {
             found.no_transaction_at = Some(0);
         }
         // Every directive holds one of these: a file without them (most) needs no walk over its lines.
-        if !["shale:", "migrate:", "+goose", "+migrate", "atlas:"].iter().any(|marker| text.contains(marker)) {
+        if !["shale:", "migrate:", "+goose", "+migrate", "atlas:", "tern:"].iter().any(|marker| text.contains(marker)) {
             return Ok(found);
         }
         let mut offset = 0;
@@ -72,6 +73,10 @@ impl Directives {
             };
             let rest = rest.trim_start();
             let comment_at = start + (line.len() - line.trim_start().len());
+            // tern: `---- tern: disable-tx ----`
+            if rest.trim_start_matches('-').trim_start().starts_with("tern: disable-tx") {
+                found.no_transaction = true;
+            }
             let at = comment_at + (trimmed.len() - rest.len());
             if let Some(body) = rest.strip_prefix("shale:") {
                 found.apply(body.trim(), at)?;

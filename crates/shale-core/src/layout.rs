@@ -58,6 +58,24 @@ pub enum Layout {
 pub const TERN_SEPARATOR: &str = "---- create above / drop below ----";
 
 impl Layout {
+    /// Whether the tool of this layout knows a migration by its whole file or folder name, so
+    /// that two may share a number ([`number_twins`]).
+    pub fn knows_migrations_by_name(self) -> bool {
+        matches!(self, Layout::PrismaFolder | Layout::SqlMigrate)
+    }
+
+    /// Where a migration of this layout keeps its down when that is a file of its own, which can be
+    /// added after the up was applied (a down in the up's own file would change what the
+    /// databases recorded).
+    pub fn separate_down(self) -> Option<&'static str> {
+        match self {
+            Layout::UpDownPair => Some("its .down.sql file"),
+            Layout::Flyway => Some("its U file"),
+            Layout::DieselFolder | Layout::PrismaFolder => Some("a down.sql in its folder"),
+            _ => None,
+        }
+    }
+
     /// The marker lines opening the up and the down section, for a layout that keeps both
     /// directions in one file in sections.
     pub fn section_markers(self) -> Option<(&'static str, &'static str)> {
@@ -661,6 +679,11 @@ impl MigrationSet {
                             continue;
                         }
                     };
+                    // sql-migrate knows a migration by its file name: two files may share a number.
+                    let key = match role == Role::Single && is_sql_migrate(&text) {
+                        true => format!("{key}:{name}"),
+                        false => key,
+                    };
                     let group = groups.entry(key).or_insert_with(|| Group {
                         version_text: version_text.clone(),
                         name: name.clone(),
@@ -676,7 +699,7 @@ impl MigrationSet {
             }
         }
         let mut migrations = build_groups(groups, splitting, &mut errors);
-        number_prisma_twins(&mut migrations);
+        number_twins(&mut migrations);
         check_duplicates(&migrations, &mut errors);
         if !errors.is_empty() {
             // All problems together: those of splitting too, as a read that splits reports them.
@@ -783,17 +806,18 @@ impl MigrationSet {
     }
 }
 
-/// Prisma folders that share a timestamp (`20260630120000_a/`, `20260630120000_b/`): Prisma
-/// knows a migration by its whole folder name and runs them in the order of those names, so they
-/// are not duplicates. The first keeps its version; each next one, in that order, gets the
-/// timestamp with `.1`, `.2`, ... after it, which sorts between it and the next second.
-fn number_prisma_twins(migrations: &mut [Migration]) {
-    let mut prisma: Vec<&mut Migration> =
-        migrations.iter_mut().filter(|m| m.layout == Layout::PrismaFolder && m.version.is_some()).collect();
-    prisma.sort_by(|a, b| a.file.split('/').next().cmp(&b.file.split('/').next()));
+/// Prisma folders that share a timestamp (`20260630120000_a/`, `20260630120000_b/`), or
+/// sql-migrate files that share a number (`8_add_aggregators.sql`, `8_create_stats.sql`): both
+/// tools know a migration by its whole folder or file name and run those of one number in the
+/// order of their names, so they are not duplicates. The first keeps its version; each next one,
+/// in that order, gets the number with `.1`, `.2`, ... after it, which sorts before the next one.
+fn number_twins(migrations: &mut [Migration]) {
+    let mut named: Vec<&mut Migration> =
+        migrations.iter_mut().filter(|m| m.layout.knows_migrations_by_name() && m.version.is_some()).collect();
+    named.sort_by(|a, b| (&a.version, a.file.split('/').next()).cmp(&(&b.version, b.file.split('/').next())));
     let mut twin = 0;
-    for i in 1..prisma.len() {
-        let (before, rest) = prisma.split_at_mut(i);
+    for i in 1..named.len() {
+        let (before, rest) = named.split_at_mut(i);
         let (first_of_them, m) = (&before[i - 1 - twin], &mut rest[0]);
         if m.version != first_of_them.version {
             twin = 0;
@@ -1590,6 +1614,11 @@ impl Group {
     }
 }
 
+/// Whether `text` is a sql-migrate migration: it has its `-- +migrate Up` line.
+fn is_sql_migrate(text: &str) -> bool {
+    text.contains("+migrate") && text.lines().any(|line| section_marker(line) == Some((true, Layout::SqlMigrate)))
+}
+
 /// The section a marker line opens: dbmate's `-- migrate:up` / `-- migrate:down`, goose's
 /// `-- +goose Up` / `-- +goose Down`, sql-migrate's `-- +migrate Up` / `-- +migrate Down` (with
 /// its options after the word, as `notransaction`).
@@ -1652,10 +1681,16 @@ fn single_file(
     let text_len = part.text.len();
     // tern: the up above its separator, the down below it (split where it stands, as tern does).
     if let Some(at) = part.text.find(TERN_SEPARATOR) {
-        let up = script(part.path.clone(), part.text.clone(), 0..at, force_no_tx, splitting).map_err(|e| vec![e])?;
-        let down = script(part.path, part.text, at + TERN_SEPARATOR.len()..text_len, force_no_tx, splitting)
-            .map_err(|e| vec![e])?;
-        return Ok((up, Some(down), Layout::Tern));
+        let below = at + TERN_SEPARATOR.len()..text_len;
+        // Nothing below the separator: tern calls the migration irreversible, and so does shale.
+        let down = match part.text[below.clone()].trim().is_empty() {
+            true => None,
+            false => {
+                Some(script(part.path.clone(), part.text.clone(), below, force_no_tx, splitting).map_err(|e| vec![e])?)
+            }
+        };
+        let up = script(part.path, part.text, 0..at, force_no_tx, splitting).map_err(|e| vec![e])?;
+        return Ok((up, down, Layout::Tern));
     }
     let mut up_marker = None;
     let mut down_marker = None;

@@ -355,6 +355,8 @@ pub enum PlanError {
     },
     NoDown {
         label: String,
+        /// The layout of its file, when it has one (where a down would be written).
+        layout: Option<crate::layout::Layout>,
     },
     ResumeChanged {
         label: String,
@@ -418,7 +420,7 @@ impl fmt::Display for PlanError {
                 "{}: pending migration {label} is older than the newest applied version {newest}",
                 path.display()
             ),
-            PlanError::NoDown { label } => {
+            PlanError::NoDown { label, .. } => {
                 write!(f, "migration {label} has no down migration, in its files or in the history")
             }
             PlanError::ResumeChanged { label, path, statement, reverting } => write!(
@@ -441,7 +443,7 @@ impl fmt::Display for PlanError {
             ),
             PlanError::TwinMoved { label, path, recorded } => write!(
                 f,
-                "{}: migration {label} has the version the history recorded for folder {recorded}: a folder sharing its timestamp was added before it since, which moved the versions of the folders after it",
+                "{}: migration {label} has the version the history recorded for {recorded}: a migration sharing its number was added before it since, which moved the versions of those after it",
                 path.display()
             ),
             PlanError::OwnTable { path, line, column, table } => write!(
@@ -466,7 +468,7 @@ impl PlanError {
                 "allow out-of-order migrations for this run, or add `-- shale:out-of-order` to the file, or renumber it"
             }
             PlanError::NoDown { .. } => {
-                "add one (a .down.sql file, a `-- migrate:down` section or a U file), or revert it by hand and record that with a repair: rolled back, with a reason"
+                "generate it from the schemas before and after the migration, or add one where the directory keeps downs in files of their own (a .down.sql file, a U file, a down.sql in its folder), or revert it by hand and record that with a repair: rolled back, with a reason"
             }
             PlanError::ResumeChanged { .. } => "restore them, or decide with a repair what the database holds",
             PlanError::UnknownVersion { .. } => return None,
@@ -480,7 +482,7 @@ impl PlanError {
                 "remove the statement; a repair or a baseline records decisions in the history"
             }
             PlanError::TwinMoved { .. } => {
-                "give the folder added since a timestamp of its own (a second later than the others), so that each applied one keeps its version"
+                "give the migration added since a number of its own (a timestamp a second later than the others), so that each applied one keeps its version"
             }
         })
     }
@@ -653,17 +655,19 @@ pub fn applied_without_file(r: &AppliedRecord) -> bool {
     }
 }
 
-/// The folder the history recorded for `m`'s version, when it is another Prisma folder of the same
-/// timestamp: a folder sharing the timestamp was added before `m` since, which moved the versions
-/// of those after it (`.1`, `.2` go by the order of their names).
+/// The folder (or file) the history recorded for `m`'s version, when it is another Prisma folder
+/// (or sql-migrate file) of the same number: one sharing the number was added before `m` since,
+/// which moved the versions of those after it (`.1`, `.2` go by the order of their names).
 fn twin_moved<'r>(m: &Migration, r: &'r AppliedRecord) -> Option<&'r str> {
     fn folder(file: &str) -> &str {
         file.split('/').next().unwrap_or(file)
     }
+    fn number(name: &str) -> &str {
+        &name[..name.find(|c: char| !c.is_ascii_digit()).unwrap_or(name.len())]
+    }
     let recorded = folder(r.path.as_deref()?);
-    let same_timestamp = recorded.split('_').next() == m.file.split('_').next();
-    (m.layout == crate::layout::Layout::PrismaFolder && same_timestamp && recorded != folder(&m.file))
-        .then_some(recorded)
+    let same_number = number(recorded) == number(&m.file);
+    (m.layout.knows_migrations_by_name() && same_number && recorded != folder(&m.file)).then_some(recorded)
 }
 
 /// Whether the history holds a succeeded migration from `first` up to (not including) `last`.
@@ -1005,7 +1009,7 @@ pub fn plan_down_generated(
                 match Script::parse(path, sql.clone(), 0..sql.len(), None) {
                     Ok(script) => script.into(),
                     Err(_) => {
-                        errors.push(PlanError::NoDown { label });
+                        errors.push(PlanError::NoDown { label, layout: file.map(|m| m.layout) });
                         continue;
                     }
                 }
@@ -1016,13 +1020,13 @@ pub fn plan_down_generated(
                 match Script::parse(path, sql.clone(), 0..sql.len(), None) {
                     Ok(script) => script.into(),
                     Err(_) => {
-                        errors.push(PlanError::NoDown { label });
+                        errors.push(PlanError::NoDown { label, layout: file.map(|m| m.layout) });
                         continue;
                     }
                 }
             }
             _ => {
-                errors.push(PlanError::NoDown { label });
+                errors.push(PlanError::NoDown { label, layout: file.map(|m| m.layout) });
                 continue;
             }
         };

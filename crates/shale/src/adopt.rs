@@ -262,10 +262,7 @@ impl Migrator {
         // tool built, whose history shale did not find): it does not stand in the way.
         let left_nothing = |r: &AppliedRecord| r.status == RecordStatus::Failed && r.statements_done.is_none();
         match history.records.iter().find(|r| r.kind != RecordKind::Audit && !left_nothing(r)) {
-            Some(current) => Err(Error::Invalid(format!(
-                "shale already has a migration history in this database (migration {} {} among others): adopt takes over another tool's history only where shale has none",
-                current.version, current.name
-            ))),
+            Some(current) => Err(Error::HistoryExists { version: current.version.clone(), name: current.name.clone() }),
             None => Ok(()),
         }
     }

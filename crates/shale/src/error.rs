@@ -47,6 +47,13 @@ pub enum Error {
     /// request named it). [`Error::hint`] says what to try.
     #[error("{}", no_foreign_history_text(*tool, table.as_deref()))]
     NoForeignHistory { tool: Option<Tool>, table: Option<String> },
+    /// Adopting where shale keeps a history already (`version` `name` one of its migrations): one
+    /// history per history table. A directory whose migrations are a history apart from that one
+    /// (another tool kept one table per directory) takes a history table of its own.
+    #[error(
+        "shale already has a migration history in this database (migration {version} {name} among others): adopt takes over another tool's history only where shale has none"
+    )]
+    HistoryExists { version: String, name: String },
     /// More than one other tool's history table where shale has none (those on the search_path,
     /// or anywhere when none is there): the request must say which to take over.
     #[error("more than one migration history is in this database ({})", histories_text(.0))]
@@ -202,6 +209,11 @@ impl Error {
                     .into(),
             ),
             Error::SeedsBeforeMigrations { .. } => Some("apply the migrations first (or with the seeds)".into()),
+            Error::HistoryExists { .. } => Some(
+                "if this directory's migrations are a history apart from that one (the other tool kept a table for \
+                 each directory), give them a history table of their own"
+                    .into(),
+            ),
             Error::Repair(RepairRefusal::Healthy { .. }) => Some("if you undid them, force the repair".into()),
             Error::ForeignHistories(_) => {
                 Some("name the tool and the history table to take over in the request".into())
@@ -219,6 +231,7 @@ impl Error {
             | Error::ForeignHistory { .. }
             | Error::Adopt(_)
             | Error::NoForeignHistory { .. }
+            | Error::HistoryExists { .. }
             | Error::ForeignHistories(_)
             | Error::SeedsBeforeMigrations { .. }
             | Error::Repair(_)

@@ -646,17 +646,19 @@ impl Migrator {
                 && Version::parse(&r.version).as_ref() == Some(version)
         });
         let unrunnable = self.set.find_unrunnable(version);
+        // As its file writes it (`0002`), as status shows it.
+        let shown = written_version(&self.set, version.clone());
         if file.is_none() && record.is_none() && unrunnable.is_none() {
-            return Err(Error::Invalid(format!("no migration has version {version}, in the files or in the history")));
+            return Err(Error::Invalid(format!("no migration has version {shown}, in the files or in the history")));
         }
         let healthy = record.is_some_and(|r| {
             r.status == RecordStatus::Succeeded
                 && file.is_some_and(|f| r.checksum.as_deref().is_none_or(|c| c == f.checksum.as_str()))
         });
         if decision == RepairDecision::RolledBack && healthy && !force {
-            return Err(Error::Repair(RepairRefusal::Healthy { version: version.to_string() }));
+            return Err(Error::Repair(RepairRefusal::Healthy { version: shown.clone() }));
         }
-        let mut report = RepairReport { version: version.to_string(), decision, recorded: false, without_file: false };
+        let mut report = RepairReport { version: shown.clone(), decision, recorded: false, without_file: false };
         // Applied already, as the decision says: its file unchanged, or none and none expected;
         // and no down of it stopped part-way (a repair row is what ends that).
         let applied = record.is_some_and(|r| {
@@ -677,18 +679,18 @@ impl Migrator {
         if let RepairDecision::ResumeAt(at) = decision {
             let Some(m) = file.filter(|m| m.up.no_transaction.is_some()) else {
                 return Err(Error::Repair(RepairRefusal::NotPartWay {
-                    version: version.to_string(),
+                    version: shown.clone(),
                     has_file: file.is_some(),
                 }));
             };
             if !record.is_some_and(|r| matches!(r.status, RecordStatus::Failed | RecordStatus::Running)) {
                 return Err(Error::Invalid(format!(
-                    "migration {version} did not stop part-way (its last attempt did not fail): nothing to resume"
+                    "migration {shown} did not stop part-way (its last attempt did not fail): nothing to resume"
                 )));
             }
             let total = m.up.statements.len();
             if at == 0 || at > total + 1 {
-                return Err(Error::Repair(RepairRefusal::ResumeOutOfRange { version: version.to_string(), at, total }));
+                return Err(Error::Repair(RepairRefusal::ResumeOutOfRange { version: shown.clone(), at, total }));
             }
         }
         let name = file

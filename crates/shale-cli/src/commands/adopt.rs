@@ -43,14 +43,20 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         );
         return Ok(0);
     }
-    println!(
-        "{verb} {} migration(s) as applied, adopted from {} ({}), up to version {}; nothing ran, and {} is left as it is",
-        report.adopted.len(),
-        report.tool,
-        report.table,
-        report.version.as_deref().unwrap_or("none"),
-        report.table
-    );
+    match report.version.as_deref() {
+        None if report.adopted.is_empty() => println!(
+            "{verb} that {} ({}) had applied no migration: shale's history starts here; nothing ran, and {} is left as it is",
+            report.tool, report.table, report.table
+        ),
+        version => println!(
+            "{verb} {} migration(s) as applied, adopted from {} ({}), up to version {}; nothing ran, and {} is left as it is",
+            report.adopted.len(),
+            report.tool,
+            report.table,
+            version.unwrap_or("none"),
+            report.table
+        ),
+    }
     for m in &report.adopted {
         let java = if m.java { "Java: " } else { "" };
         println!("  {} {} ({java}{})", m.version, m.name, m.path);

@@ -47,7 +47,7 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
     let Some(last) = set.find(&to) else {
         anyhow::bail!(shale::Error::Invalid(format!("no migration {} in {}", args.to, settings.dir.display())));
     };
-    refuse_prisma_twin(&set, last)?;
+    refuse_twin(&set, last)?;
     let replaced: Vec<&Migration> = set.versioned().filter(|m| m.version.as_ref().is_some_and(|v| v <= &to)).collect();
     if replaced.len() < 2 {
         anyhow::bail!(shale::Error::Invalid(format!("nothing to squash: {} is the first migration", last.label())));
@@ -116,21 +116,22 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// Prisma folders sharing a timestamp run as `T`, `T.1`, ... by folder name (see the layout); a
-/// squash ending at one of them would be a folder of that timestamp alone, numbered anew among
-/// those left, so its version would not be the one the databases recorded.
-fn refuse_prisma_twin(set: &MigrationSet, last: &Migration) -> Result<()> {
-    if last.layout != Layout::PrismaFolder {
+/// Prisma folders sharing a timestamp (sql-migrate files sharing a number) run as `T`, `T.1`, ...
+/// by name (see the layout); a squash ending at one of them would be one migration of that
+/// number alone, numbered anew among those left, so its version would not be the one the
+/// databases recorded.
+fn refuse_twin(set: &MigrationSet, last: &Migration) -> Result<()> {
+    if !last.layout.knows_migrations_by_name() {
         return Ok(());
     }
-    let timestamp = |m: &Migration| m.version_text.split('.').next().unwrap_or_default().to_string();
+    let number = |m: &Migration| m.version_text.split('.').next().unwrap_or_default().to_string();
     let twins: Vec<&Migration> =
-        set.versioned().filter(|m| m.layout == Layout::PrismaFolder && timestamp(m) == timestamp(last)).collect();
+        set.versioned().filter(|m| m.layout == last.layout && number(m) == number(last)).collect();
     if let [first, .., final_twin] = twins.as_slice() {
         anyhow::bail!(shale::Error::Invalid(format!(
-            "{} shares its timestamp with {} other Prisma folder(s) ({} to {}), which run by folder name as \
-             {} to {}; a squash ending among them would be one folder of that timestamp, whose version the \
-             databases did not record: squash up to the migration before {} or to one after {}",
+            "{} shares its number with {} other migration(s) ({} to {}), which run by name as {} to {}; a \
+             squash ending among them would be one migration of that number, whose version the databases did \
+             not record: squash up to the migration before {} or to one after {}",
             last.file,
             twins.len() - 1,
             first.file,

@@ -21,7 +21,6 @@ pub fn status(settings: &Settings) -> Result<i32> {
         return Ok(0);
     }
     crate::output::note_ignored(settings, &migrator.set.ignored);
-    note_foreign(&report.foreign);
     // Flyway's Java migrations taken over by adopt: applied, with no file; one note for all.
     let java: Vec<&str> =
         report.migrations.iter().filter(|r| r.java_class.is_some()).filter_map(|r| r.version.as_deref()).collect();
@@ -87,6 +86,8 @@ pub fn status(settings: &Settings) -> Result<i32> {
             .push_str(&format!(", {n} with a down that stopped part-way (`shale down` goes on where it stopped)")),
     }
     println!("{summary}");
+    // After the table, where a long one leaves the eye: what to do before anything here is run.
+    note_foreign(&report.foreign);
     Ok(0)
 }
 

@@ -169,6 +169,34 @@ fn tern() {
     assert!(!p.tables().contains(&"tags".to_string()), "the part below the separator ran");
 }
 
+/// sql-migrate files sharing a number (it knows them by name) are taken over by name and run in
+/// name order; a file of that number added before an applied one since is refused, as it would
+/// move the versions of those after it.
+#[test]
+fn sql_migrate_files_sharing_a_number() {
+    let p = Project::new("adopt_sql_migrate_twins");
+    let sections = |up: &str| format!("-- +migrate Up\n{up}\n\n-- +migrate Down\nSELECT 1;\n");
+    p.write("1_users.sql", &sections("CREATE TABLE users (id bigint PRIMARY KEY);"));
+    p.write("2_add_posts.sql", &sections("CREATE TABLE posts (id bigint PRIMARY KEY);"));
+    p.write("2_create_tags.sql", &sections("CREATE TABLE tags (id bigint PRIMARY KEY);"));
+    p.write("3_more.sql", &sections("CREATE TABLE more (id bigint PRIMARY KEY);"));
+    p.psql(
+        "CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint PRIMARY KEY);
+         CREATE TABLE tags (id bigint PRIMARY KEY);
+         CREATE TABLE gorp_migrations (id varchar(255) NOT NULL PRIMARY KEY, applied_at timestamp with time zone);
+         INSERT INTO gorp_migrations VALUES ('1_users.sql', now()), ('2_add_posts.sql', now()), ('2_create_tags.sql', now())",
+    );
+    let adopt = p.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("2 add_posts (2_add_posts.sql)"), "{}", adopt.stdout);
+    assert!(adopt.stdout.contains("2.1 create_tags (2_create_tags.sql)"), "{}", adopt.stdout);
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"more".to_string()));
+    p.write("2_aaa_added_since.sql", &sections("SELECT 1;"));
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("has the version the history recorded for 2_add_posts.sql"), "{}", up.stderr);
+}
+
 #[test]
 fn sqlx_and_its_failed_marker() {
     let p = Project::new("adopt_sqlx");

@@ -199,7 +199,7 @@ fn repair_applied_ends_a_down_that_stopped_part_way() {
     let stopped = || p.shale(&["status", "--json"]).ok().json()["migrations"][0]["down_stopped_at"].clone();
     assert_eq!(stopped(), 2);
     let run = p.shale(&["repair", "1", "--applied", "--reason", "put back by hand"]).ok();
-    assert!(run.stdout.contains("recorded: migration 1 is applied"), "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("recorded: migration 001 is applied"), "{}{}", run.stdout, run.stderr);
     assert!(stopped().is_null());
 }
 

@@ -253,7 +253,7 @@ fn files_removed_on_purpose_are_recorded_as_applied_with_no_file() {
     let repairs = || p.psql("SELECT count(*) FROM shale_migrations WHERE kind = 'repair'");
     // Applied with its file unchanged: nothing to record, and nothing is.
     let run = p.shale(&["repair", "3", "--applied", "--reason", "just checking"]).ok();
-    assert!(run.stderr.contains("nothing to record: migration 3 is applied as it is"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing to record: migration 003 is applied as it is"), "{}", run.stderr);
     assert_eq!(repairs(), "0");
     p.remove("001_a.sql");
     p.remove("002_b.sql");

@@ -109,7 +109,7 @@ fn a_squash_ending_at_a_prisma_twin_is_refused() {
         let run = p.shale(&["squash", "--to", to]);
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(
-            run.stderr.contains("shares its timestamp with 1 other Prisma folder(s)")
+            run.stderr.contains("shares its number with 1 other migration(s)")
                 && run
                     .stderr
                     .contains("squash up to the migration before 20240102000000 or to one after 20240102000000.1"),

@@ -255,6 +255,23 @@ fn sql_migrate_sections_statement_blocks_and_notransaction() {
     assert_eq!(set.migrations[0].layout, Layout::SingleFile, "`up` is not sql-migrate's command");
 }
 
+/// sql-migrate knows a migration by its file name: two files of one number run in name order, as
+/// `8` and `8.1`; files of other layouts sharing a number are still duplicates.
+#[test]
+fn sql_migrate_files_sharing_a_number_are_twins() {
+    let up = |sql: &str| format!("-- +migrate Up\n{sql}\n-- +migrate Down\nselect 1;\n");
+    let set = load(vec![
+        file("8_create_stats.sql", &up("create table s (id int);")),
+        file("8_add_aggregators.sql", &up("create table a (id int);")),
+        file("80_later.sql", &up("select 1;")),
+        file("9_next.sql", &up("select 1;")),
+    ])
+    .unwrap();
+    assert_eq!(versions(&set), ["8 add_aggregators", "8.1 create_stats", "9 next", "80 later"]);
+    let err = load(vec![file("9_a.sql", "select 1;"), file("9_b.sql", "select 1;")]).unwrap_err();
+    assert!(err[0].to_string().contains("duplicate version 9"), "{}", err[0]);
+}
+
 /// jackc's tern: the up above `---- create above / drop below ----`, the down below it; line
 /// numbers stay the file's.
 #[test]
@@ -271,6 +288,13 @@ fn tern_files_hold_the_up_above_the_separator_and_the_down_below() {
     let err =
         load(vec![file("003_bad.sql", "select 1;\n---- create above / drop below ----\nselect 'x;\n")]).unwrap_err();
     assert!(err[0].to_string().contains("003_bad.sql:3:"), "{}", err[0]);
+    // `---- tern: disable-tx ----` runs the file outside a transaction, named as the file says it.
+    let text = "---- tern: disable-tx ----\ncreate index concurrently t_n on t (n);\n---- create above / drop below ----\ndrop index t_n;\n";
+    let set = load(vec![file("004_index.sql", text)]).unwrap();
+    assert_eq!(set.migrations[0].up.no_transaction.as_deref(), Some("`---- tern: disable-tx ----` (line 1)"));
+    // Nothing below the separator: no down (tern calls such a migration irreversible).
+    let set = load(vec![file("005_x.sql", "select 1;\n---- create above / drop below ----\n\n  \n")]).unwrap();
+    assert!(set.migrations[0].down.is_none());
 }
 
 /// Files named by their date and a number within the day (`2023-01-20.0-initial.sql`, as a
