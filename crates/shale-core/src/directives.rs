@@ -49,6 +49,21 @@ pub static NONE: Directives = Directives {
     squashed: None,
 };
 
+/// What follows the dashes of a comment some tool gives meaning to: shale's directives, dbmate's
+/// and goose's and sql-migrate's section markers and options, Atlas's, and tern's separator and
+/// `tern: disable-tx`.
+const TOOL_COMMENTS: [&str; 7] = ["shale:", "migrate:", "+goose", "+migrate", "atlas:", "tern:", "create above"];
+
+/// Whether `text` may hold a comment some tool gives meaning to ([`TOOL_COMMENTS`]): one pass
+/// over its `--`s, so that the many files holding none are not looked at again, line by line or
+/// marker by marker, on every start.
+pub fn has_tool_comments(text: &str) -> bool {
+    memchr::memmem::find_iter(text.as_bytes(), b"--").any(|at| {
+        let after = text[at..].trim_start_matches('-').trim_start();
+        TOOL_COMMENTS.iter().any(|marker| after.starts_with(marker))
+    })
+}
+
 impl Directives {
     /// Read every line of `text` that is a `-- shale:` comment. Other comments are ignored.
     pub fn parse(text: &str) -> Result<Directives, DirectiveError> {
@@ -59,8 +74,8 @@ impl Directives {
             found.no_transaction = true;
             found.no_transaction_at = Some(0);
         }
-        // Every directive holds one of these: a file without them (most) needs no walk over its lines.
-        if !["shale:", "migrate:", "+goose", "+migrate", "atlas:", "tern:"].iter().any(|marker| text.contains(marker)) {
+        // A file without such comments (most) needs no walk over its lines.
+        if !has_tool_comments(text) {
             return Ok(found);
         }
         let mut offset = 0;

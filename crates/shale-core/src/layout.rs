@@ -1616,7 +1616,8 @@ impl Group {
 
 /// Whether `text` is a sql-migrate migration: it has its `-- +migrate Up` line.
 fn is_sql_migrate(text: &str) -> bool {
-    text.contains("+migrate") && text.lines().any(|line| section_marker(line) == Some((true, Layout::SqlMigrate)))
+    crate::directives::has_tool_comments(text)
+        && text.lines().any(|line| section_marker(line) == Some((true, Layout::SqlMigrate)))
 }
 
 /// The section a marker line opens: dbmate's `-- migrate:up` / `-- migrate:down`, goose's
@@ -1679,8 +1680,10 @@ fn single_file(
     splitting: Splitting,
 ) -> Result<(Script, Option<Script>, Layout), Vec<LoadError>> {
     let text_len = part.text.len();
+    // Most files have no sections: every marker is a comment some tool gives meaning to.
+    let may_have_sections = crate::directives::has_tool_comments(&part.text);
     // tern: the up above its separator, the down below it (split where it stands, as tern does).
-    if let Some(at) = part.text.find(TERN_SEPARATOR) {
+    if let Some(at) = may_have_sections.then(|| part.text.find(TERN_SEPARATOR)).flatten() {
         let below = at + TERN_SEPARATOR.len()..text_len;
         // Nothing below the separator: tern calls the migration irreversible, and so does shale.
         let down = match part.text[below.clone()].trim().is_empty() {
@@ -1696,8 +1699,6 @@ fn single_file(
     let mut down_marker = None;
     let mut sections = Layout::DbmateSections;
     let mut offset = 0;
-    // Most files have no sections: a marker line holds one of these words, found without a walk.
-    let may_have_sections = ["migrate:", "+goose", "+migrate"].iter().any(|marker| part.text.contains(marker));
     for line in part.text.split_inclusive('\n').take_while(|_| may_have_sections) {
         match section_marker(line) {
             Some((true, layout)) => {
