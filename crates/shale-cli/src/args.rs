@@ -425,9 +425,10 @@ pub struct LintArgs {
     pub force: bool,
 }
 
-/// The tools `adopt --from` names, as the library knows them.
+/// The tools `adopt --from` names, as the library knows them, with their other names.
 fn tool_names() -> clap::builder::PossibleValuesParser {
-    clap::builder::PossibleValuesParser::new(shale_core::adopt::Tool::ALL.map(|t| t.as_str()))
+    let named = |t: shale_core::adopt::Tool| clap::builder::PossibleValue::new(t.as_str()).aliases(t.aliases());
+    clap::builder::PossibleValuesParser::new(shale_core::adopt::Tool::ALL.map(named))
 }
 
 #[derive(Debug, Args)]

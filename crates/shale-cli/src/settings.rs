@@ -380,7 +380,6 @@ impl Settings {
     }
 }
 
-/// The deprecated spellings `global` uses, each with the warning it gets.
 /// seeds/ in `base` (the migrations directory's parent), or the Supabase CLI's single `seed.sql`
 /// there when there is no seeds/.
 fn default_seeds(base: &Path) -> PathBuf {
@@ -391,6 +390,7 @@ fn default_seeds(base: &Path) -> PathBuf {
     }
 }
 
+/// The deprecated spellings `global` uses, each with the warning it gets.
 fn deprecations(global: &GlobalArgs) -> Vec<&'static str> {
     let mut found = Vec::new();
     if global.deprecated_lock_timeout.is_some() {

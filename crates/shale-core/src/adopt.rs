@@ -141,21 +141,25 @@ impl Tool {
 
     pub fn parse(text: &str) -> Option<Tool> {
         let text = text.to_ascii_lowercase();
-        let text = match text.as_str() {
-            "migrate" | "golang_migrate" => "golang-migrate",
-            "node_pg_migrate" | "pg-migrate" => "node-pg-migrate",
-            "sql_migrate" | "sqlmigrate" | "gorp" => "sql-migrate",
-            "activerecord" | "active-record" => "rails",
-            "popx" | "soda" | "buffalo" => "pop",
-            "prisma-migrate" | "prisma_migrate" => "prisma",
-            "drizzle-kit" | "drizzle-orm" => "drizzle",
-            "phoenix" | "ecto_sql" => "ecto",
-            "type-orm" => "typeorm",
-            "mikroorm" | "mikro_orm" => "mikro-orm",
-            "efcore" | "ef_core" | "entity-framework" | "entityframework" => "ef-core",
-            other => other,
-        };
-        Tool::ALL.into_iter().find(|t| t.as_str() == text)
+        Tool::ALL.into_iter().find(|t| t.as_str() == text || t.aliases().contains(&text.as_str()))
+    }
+
+    /// Other names the tool goes by (its command, its package), accepted wherever a tool is named.
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Tool::GolangMigrate => &["migrate", "golang_migrate"],
+            Tool::NodePgMigrate => &["node_pg_migrate", "pg-migrate"],
+            Tool::SqlMigrate => &["sql_migrate", "sqlmigrate", "gorp"],
+            Tool::Rails => &["activerecord", "active-record"],
+            Tool::Pop => &["popx", "soda", "buffalo"],
+            Tool::Prisma => &["prisma-migrate", "prisma_migrate"],
+            Tool::Drizzle => &["drizzle-kit", "drizzle-orm"],
+            Tool::Ecto => &["phoenix", "ecto_sql"],
+            Tool::TypeOrm => &["type-orm"],
+            Tool::MikroOrm => &["mikroorm", "mikro_orm"],
+            Tool::EfCore => &["efcore", "ef_core", "entity-framework", "entityframework"],
+            _ => &[],
+        }
     }
 
     /// The history table the tool makes unless configured otherwise.
@@ -1321,7 +1325,11 @@ mod tests {
         let columns: Vec<String> = ["id", "app", "name", "applied"].map(String::from).to_vec();
         assert_eq!(Tool::recognize("django_migrations", &columns), Some(Tool::Django));
         assert_eq!(Tool::parse("activerecord"), Some(Tool::Rails));
-        assert_eq!(Tool::listed(&Tool::with_code_migrations()[..3], "or"), "alembic, django or rails");
+        assert_eq!(
+            Tool::listed(&Tool::with_code_migrations(), "or"),
+            "alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, liquibase, laravel, \
+             doctrine, phinx or ef-core"
+        );
         assert_eq!(Tool::listed(&[Tool::Goose, Tool::Sqlx], "and"), "goose and sqlx");
         assert_eq!(Tool::listed(&[Tool::Goose], "and"), "goose");
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {

@@ -12,6 +12,11 @@ pub struct Directives {
     /// the file says is named in the reason (`-- +goose NO TRANSACTION`, `-- migrate:up transaction:false`,
     /// `-- no-transaction`).
     pub no_transaction_at: Option<usize>,
+    /// Lines asking one section of the file to run outside a transaction, by the byte offset of
+    /// their `--`: dbmate's `-- migrate:down transaction:false` and sql-migrate's `-- +migrate Up
+    /// notransaction` mark lines opening the section they ask it for, tern's `---- tern:
+    /// disable-tx ----` stands inside its part (see [`Directives::no_transaction_line`]).
+    pub section_no_transaction: Vec<usize>,
     /// `-- shale:out-of-order`: this file may be applied below the newest applied version.
     pub out_of_order: bool,
     /// `-- shale:lock-timeout=10s`: PostgreSQL `lock_timeout` while this file runs.
@@ -41,6 +46,7 @@ const KNOWN: &str = "no-transaction, out-of-order, lock-timeout=DURATION, statem
 pub static NONE: Directives = Directives {
     no_transaction: false,
     no_transaction_at: None,
+    section_no_transaction: Vec::new(),
     out_of_order: false,
     lock_timeout: None,
     statement_timeout: None,
@@ -88,17 +94,17 @@ impl Directives {
             };
             let rest = rest.trim_start();
             let comment_at = start + (line.len() - line.trim_start().len());
-            // tern: `---- tern: disable-tx ----`
-            if rest.trim_start_matches('-').trim_start().starts_with("tern: disable-tx") {
-                found.no_transaction = true;
+            // tern: `---- tern: disable-tx ----`, the whole line, as tern matches it.
+            if trimmed == "---- tern: disable-tx ----" {
+                found.section_no_transaction.push(comment_at);
             }
             let at = comment_at + (trimmed.len() - rest.len());
             if let Some(body) = rest.strip_prefix("shale:") {
                 found.apply(body.trim(), at)?;
             } else if let Some(options) = rest.strip_prefix("migrate:") {
-                // dbmate: `-- migrate:up transaction:false`
+                // dbmate: `-- migrate:up transaction:false`, for that section.
                 if options.split_whitespace().any(|o| o == "transaction:false") {
-                    found.no_transaction = true;
+                    found.section_no_transaction.push(comment_at);
                 }
             } else if let Some(mode) = rest.strip_prefix("atlas:txmode") {
                 // Atlas: `-- atlas:txmode none` (its other modes, `file` and `all`, run in one).
@@ -111,9 +117,9 @@ impl Directives {
                     found.no_transaction = true;
                 }
             } else if let Some(command) = rest.strip_prefix("+migrate") {
-                // sql-migrate: `-- +migrate Up notransaction`
+                // sql-migrate: `-- +migrate Up notransaction`, for that section.
                 if command.split_whitespace().skip(1).any(|o| o == "notransaction") {
-                    found.no_transaction = true;
+                    found.section_no_transaction.push(comment_at);
                 }
             }
             if found.no_transaction && found.no_transaction_at.is_none() {
@@ -121,6 +127,20 @@ impl Directives {
             }
         }
         Ok(found)
+    }
+
+    /// Where the line asking `section` of `text` to run outside a transaction starts: a line for
+    /// the whole file, else one opening that section (it ends where the section begins) or
+    /// standing inside it. `Some(None)`: asked with no line to name.
+    pub fn no_transaction_line(&self, text: &str, section: &std::ops::Range<usize>) -> Option<Option<usize>> {
+        if self.no_transaction {
+            return Some(self.no_transaction_at);
+        }
+        let opens_or_inside = |at: &usize| {
+            let line_end = text[*at..].find('\n').map_or(text.len(), |i| at + i + 1);
+            section.contains(at) || line_end == section.start
+        };
+        self.section_no_transaction.iter().copied().find(opens_or_inside).map(Some)
     }
 
     fn apply(&mut self, body: &str, offset: usize) -> Result<(), DirectiveError> {
@@ -237,11 +257,29 @@ mod tests {
         assert!(Directives::parse("-- shale:backfilled\n").is_err());
     }
 
+    /// dbmate's `transaction:false` is for the section its marker line opens; so are sql-migrate's
+    /// `notransaction` and tern's `disable-tx` line, inside its part.
     #[test]
-    fn dbmate_transaction_false() {
-        let d = Directives::parse("-- migrate:up transaction:false\ncreate index concurrently i on t(c);\n").unwrap();
-        assert!(d.no_transaction);
-        assert_eq!(d.no_transaction_at, Some(0));
+    fn a_section_s_own_no_transaction_is_that_section_s() {
+        let text = "-- migrate:up transaction:false\ncreate index concurrently i on t(c);\n";
+        let d = Directives::parse(text).unwrap();
+        assert!(!d.no_transaction, "not the whole file's");
+        assert_eq!(d.section_no_transaction, [0]);
+        assert_eq!(d.no_transaction_line(text, &(32..text.len())), Some(Some(0)));
+        let text =
+            "-- +migrate Up\ncreate table t (id int);\n-- +migrate Down notransaction\ndrop index concurrently i;\n";
+        let d = Directives::parse(text).unwrap();
+        let down_line = text.find("-- +migrate Down").unwrap();
+        let down = text.find("drop").unwrap()..text.len();
+        assert_eq!(d.no_transaction_line(text, &(15..down_line)), None, "the up keeps its transaction");
+        assert_eq!(d.no_transaction_line(text, &down), Some(Some(down_line)));
+        let text = "create index concurrently i on t(c);\n---- tern: disable-tx ----\n";
+        let d = Directives::parse(text).unwrap();
+        assert_eq!(d.no_transaction_line(text, &(0..text.len())), Some(Some(37)));
+        assert!(
+            Directives::parse("-- tern: disable-tx\n").unwrap().section_no_transaction.is_empty(),
+            "tern's whole line only"
+        );
     }
 
     #[test]

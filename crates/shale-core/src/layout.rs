@@ -227,7 +227,7 @@ impl Script {
             .map(str::to_string)
             .or_else(|| {
                 // The file's own words: `-- shale:no-transaction`, `-- +goose NO TRANSACTION`, ...
-                directives.no_transaction.then(|| match directives.no_transaction_at {
+                directives.no_transaction_line(&text, &section).map(|at| match at {
                     Some(offset) => {
                         let line = LineIndex::new(&text).line_col(&text, offset).0;
                         format!("`{}` (line {line})", first_line(&text[offset..]).trim_end())
@@ -321,7 +321,7 @@ impl Script {
 /// statement. Files without it are one chunk.
 fn marked_statement_chunks(text: &str, section: Range<usize>) -> Vec<Range<usize>> {
     // Most files have no such annotation at all: one search instead of a walk over every line.
-    if !text[section.clone()].contains("StatementEnd") {
+    if !crate::directives::has_tool_comments(&text[section.clone()]) {
         return vec![section];
     }
     let mut chunks = Vec::new();
@@ -570,7 +570,7 @@ impl MigrationSet {
                 Other::Code(language) => code.push(Ignored {
                     path,
                     reason: format!(
-                        "a migration written in {language} (another tool's), which shale does not run: only SQL files"
+                        "a migration written in {language}, which shale does not run: only SQL files"
                     ),
                 }),
                 Other::Silent => {}
@@ -772,6 +772,16 @@ impl MigrationSet {
         Ok(MigrationSet { migrations, ignored: Vec::new(), unrunnable: Vec::new() })
     }
 
+    /// The migrations sharing `m`'s number in a layout whose tool knows migrations by name
+    /// ([`number_twins`]), `m` among them, in the order they run; just `m` when it has no twin.
+    pub fn twins_of<'a>(&'a self, m: &'a Migration) -> Vec<&'a Migration> {
+        if !m.layout.knows_migrations_by_name() {
+            return vec![m];
+        }
+        let number = number_in_name(&m.file);
+        self.versioned().filter(|t| t.layout == m.layout && number_in_name(&t.file) == number).collect()
+    }
+
     pub fn versioned(&self) -> impl Iterator<Item = &Migration> {
         self.migrations.iter().filter(|m| m.kind == MigrationKind::Versioned)
     }
@@ -799,8 +809,11 @@ impl MigrationSet {
             Naming::Dated
         } else if digits >= 12 && last.layout != Layout::Flyway {
             Naming::Timestamp
-        } else {
+        } else if last.layout == Layout::Flyway {
             Naming::Sequential { width: last.version_text.len() }
+        } else {
+            // A twin's `.1` is not part of the number the directory counts with.
+            Naming::Sequential { width: last.version_text.split('.').next().unwrap_or_default().len() }
         };
         Some((last.layout, naming))
     }
@@ -827,6 +840,14 @@ fn number_twins(migrations: &mut [Migration]) {
         m.version_text = format!("{}.{twin}", first_of_them.version_text);
         m.version = Version::parse(&m.version_text);
     }
+}
+
+/// The number a migration's file or folder name starts with, as written before [`number_twins`]
+/// told twins apart (`8` for `8_add.sql` and `8_create.sql`, a Prisma folder's timestamp).
+fn number_in_name(file: &str) -> Option<Version> {
+    let first = file.split('/').next()?;
+    let stem = first.strip_suffix(".sql").unwrap_or(first);
+    split_version(stem, false).and_then(|(version, _)| Version::parse(&version))
 }
 
 fn check_duplicates(migrations: &[Migration], errors: &mut Vec<LoadError>) {
@@ -1614,6 +1635,23 @@ impl Group {
     }
 }
 
+/// Where tern's separator line starts in `text`, when it has one (the whole line) and no section
+/// marker of dbmate's, goose's or sql-migrate's.
+fn tern_separator(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    let mut found = None;
+    for line in text.split_inclusive('\n') {
+        if section_marker(line).is_some() {
+            return None;
+        }
+        if found.is_none() && line.trim() == TERN_SEPARATOR {
+            found = Some(offset);
+        }
+        offset += line.len();
+    }
+    found
+}
+
 /// Whether `text` is a sql-migrate migration: it has its `-- +migrate Up` line.
 fn is_sql_migrate(text: &str) -> bool {
     crate::directives::has_tool_comments(text)
@@ -1682,9 +1720,11 @@ fn single_file(
     let text_len = part.text.len();
     // Most files have no sections: every marker is a comment some tool gives meaning to.
     let may_have_sections = crate::directives::has_tool_comments(&part.text);
-    // tern: the up above its separator, the down below it (split where it stands, as tern does).
-    if let Some(at) = may_have_sections.then(|| part.text.find(TERN_SEPARATOR)).flatten() {
-        let below = at + TERN_SEPARATOR.len()..text_len;
+    // tern: the up above its separator line, the down below it; a file with another tool's
+    // section markers is that tool's, whatever its comments say.
+    if let Some(at) = may_have_sections.then(|| tern_separator(&part.text)).flatten() {
+        let line_end = part.text[at..].find('\n').map_or(text_len, |i| at + i + 1);
+        let below = line_end..text_len;
         // Nothing below the separator: tern calls the migration irreversible, and so does shale.
         let down = match part.text[below.clone()].trim().is_empty() {
             true => None,

@@ -656,18 +656,16 @@ pub fn applied_without_file(r: &AppliedRecord) -> bool {
 }
 
 /// The folder (or file) the history recorded for `m`'s version, when it is another Prisma folder
-/// (or sql-migrate file) of the same number: one sharing the number was added before `m` since,
-/// which moved the versions of those after it (`.1`, `.2` go by the order of their names).
-fn twin_moved<'r>(m: &Migration, r: &'r AppliedRecord) -> Option<&'r str> {
+/// (or sql-migrate file) of the same number, still in the directory: one sharing the number was
+/// added before `m` since, which moved the versions of those after it (`.1`, `.2` go by the order
+/// of their names). A recorded one no longer there was renamed or removed: not this.
+fn twin_moved<'r>(set: &MigrationSet, m: &Migration, r: &'r AppliedRecord) -> Option<&'r str> {
     fn folder(file: &str) -> &str {
         file.split('/').next().unwrap_or(file)
     }
-    fn number(name: &str) -> &str {
-        &name[..name.find(|c: char| !c.is_ascii_digit()).unwrap_or(name.len())]
-    }
     let recorded = folder(r.path.as_deref()?);
-    let same_number = number(recorded) == number(&m.file);
-    (m.layout.knows_migrations_by_name() && same_number && recorded != folder(&m.file)).then_some(recorded)
+    let twin = set.twins_of(m).into_iter().any(|t| folder(&t.file) == recorded);
+    (twin && recorded != folder(&m.file)).then_some(recorded)
 }
 
 /// Whether the history holds a succeeded migration from `first` up to (not including) `last`.
@@ -742,7 +740,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     let mut newest_text: Option<Option<String>> = None;
     for (m, state) in set.migrations.iter().zip(states) {
         if let Some(recorded) =
-            m.version.as_ref().and_then(|v| records.get(&v.canonical())).and_then(|r| twin_moved(m, r))
+            m.version.as_ref().and_then(|v| records.get(&v.canonical())).and_then(|r| twin_moved(set, m, r))
         {
             errors.push(PlanError::TwinMoved { label: m.label(), path: m.up.path.clone(), recorded: recorded.into() });
             continue;

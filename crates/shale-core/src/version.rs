@@ -56,11 +56,21 @@ impl Version {
             [stamp @ .., suffix] if stamp.len() == 4 && stamp.iter().all(digits) && hex(suffix) => {
                 (stamp.concat(), Some(suffix))
             }
-            all if all.iter().all(digits) => (all.concat(), None),
-            // A date numbered within the day, as sql-migrate projects name files: `2023-01-20.0`.
-            [stamp @ .., last] if stamp.iter().all(digits) && Version::parse(last).is_some() => {
-                (format!("{}{last}", stamp.concat()), None)
+            // A date alone, or numbered within the day (`2023-01-20.0`), as sql-migrate projects
+            // name files: the date at midnight, as a timestamp, so that it sorts among timestamps
+            // and diesel's dashed ones by the calendar; its number after it, as a version's part.
+            [year, month, day] if year.len() == 4 && month.len() == 2 && digits(year) && digits(month) => {
+                let (date, number) = day.split_once('.').unwrap_or((day, ""));
+                if date.len() != 2 || !digits(&date) {
+                    return None;
+                }
+                let numbered = match number {
+                    "" => String::new(),
+                    n => format!(".{}", Version::parse(n)?.digits),
+                };
+                (format!("{year}{month}{date}000000{numbered}"), None)
             }
+            all if all.iter().all(digits) => (all.concat(), None),
             _ => return None,
         };
         Some(Version {
@@ -186,14 +196,21 @@ mod tests {
         assert_eq!(v("0001").cmp(&v("1")), Ordering::Equal);
     }
 
-    /// sql-migrate projects' `2023-01-20.0`: the date's digits, then its number within the day.
+    /// sql-migrate projects' `2023-01-20.0`: the date at midnight as a timestamp, then its number
+    /// within the day; a date alone sorts among timestamps by the calendar.
     #[test]
     fn dates_numbered_within_the_day() {
-        assert_eq!(v("2023-01-20.0").canonical(), "20230120.0");
+        assert_eq!(v("2023-01-20.0").canonical(), "20230120000000.0");
         assert!(v("2023-01-20.0") < v("2023-01-20.1"));
         assert!(v("2023-01-20.9") < v("2023-01-20.10"));
         assert!(v("2023-01-20.3") < v("2023-01-23.0"));
-        assert_eq!(v("2023-01-20.1"), v("20230120.1"));
+        // Read back from the history as it was written, padding and all.
+        assert_eq!(v("2023-01-20.01"), v(&v("2023-01-20.01").canonical()));
+        assert_eq!(v("2023-01-20.01").canonical(), "20230120000000.1");
+        assert!(v("2023-03-01") > v("2023-02-02-101500"), "March after February, whatever the form");
+        assert!(v("2023-03-01.0") > v("20230202101500"));
+        assert!(v("2023-03-01") < v("2023-03-01-000001"));
+        assert_eq!(v("2023-03-01").canonical(), "20230301000000");
     }
 
     #[test]

@@ -57,8 +57,8 @@ pub fn run(settings: &Settings) -> Result<i32> {
     let left_alone = set.as_ref().filter(|s| s.migrations.is_empty()).map_or(0, |s| s.ignored.len());
     if found.is_none() && left_alone > 0 {
         println!(
-            "created {} for {}, whose {left_alone} file(s) are not SQL migrations: shale leaves them alone and its \
-             migrations go beside them (and .shale/ in .gitignore)",
+            "created {} for {}, whose {left_alone} file(s) are not migrations shale runs (another tool's in code, \
+             or scripts): shale leaves them alone and its migrations go beside them (and .shale/ in .gitignore)",
             show(&config),
             show(&dir)
         );

@@ -86,7 +86,9 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     let newest = set.versioned().last().and_then(|m| m.version.clone());
     let now = chrono::Utc::now();
     let next_number = |width: usize| {
-        let next = newest.as_ref().map(|v| v.canonical().parse::<u128>().unwrap_or(0) + 1).unwrap_or(1);
+        // The number before a twin's `.1` (`8.1`: the next is 9).
+        let number = |v: &shale::Version| v.canonical().split('.').next().and_then(|n| n.parse::<u128>().ok());
+        let next = newest.as_ref().map(|v| number(v).unwrap_or(0) + 1).unwrap_or(1);
         format!("{next:0width$}")
     };
     let version = match (&naming, layout) {

@@ -121,12 +121,7 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
 /// number alone, numbered anew among those left, so its version would not be the one the
 /// databases recorded.
 fn refuse_twin(set: &MigrationSet, last: &Migration) -> Result<()> {
-    if !last.layout.knows_migrations_by_name() {
-        return Ok(());
-    }
-    let number = |m: &Migration| m.version_text.split('.').next().unwrap_or_default().to_string();
-    let twins: Vec<&Migration> =
-        set.versioned().filter(|m| m.layout == last.layout && number(m) == number(last)).collect();
+    let twins = set.twins_of(last);
     if let [first, .., final_twin] = twins.as_slice() {
         anyhow::bail!(shale::Error::Invalid(format!(
             "{} shares its number with {} other migration(s) ({} to {}), which run by name as {} to {}; a \

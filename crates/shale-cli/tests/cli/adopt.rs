@@ -191,6 +191,11 @@ fn sql_migrate_files_sharing_a_number() {
     assert!(adopt.stdout.contains("2.1 create_tags (2_create_tags.sql)"), "{}", adopt.stdout);
     p.shale(&["up"]).ok();
     assert!(p.tables().contains(&"more".to_string()));
+    // After twins, the next number, in the directory's width.
+    p.write("3_twin.sql", &sections("CREATE TABLE twin (id bigint PRIMARY KEY);"));
+    let new = p.shale(&["new", "after_twins"]).ok();
+    assert!(new.stdout.contains("4_after_twins.sql"), "{}", new.stdout);
+    p.shale(&["up"]).ok();
     p.write("2_aaa_added_since.sql", &sections("SELECT 1;"));
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);

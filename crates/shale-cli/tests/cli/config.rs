@@ -170,7 +170,7 @@ fn init_finds_the_directory_another_tool_keeps() {
     init.current_dir(knex.path()).arg("init");
     let run: Run = init.output().unwrap().into();
     assert!(
-        run.stdout.contains("for migrations, whose 5 file(s) are not SQL migrations: shale leaves them alone"),
+        run.stdout.contains("for migrations, whose 5 file(s) are not migrations shale runs"),
         "{}{}",
         run.stdout,
         run.stderr

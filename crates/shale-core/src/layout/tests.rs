@@ -268,6 +268,15 @@ fn sql_migrate_files_sharing_a_number_are_twins() {
     ])
     .unwrap();
     assert_eq!(versions(&set), ["8 add_aggregators", "8.1 create_stats", "9 next", "80 later"]);
+    let twins: Vec<&str> = set.twins_of(&set.migrations[1]).iter().map(|m| m.file.as_str()).collect();
+    assert_eq!(twins, ["8_add_aggregators.sql", "8_create_stats.sql"]);
+    assert_eq!(set.twins_of(&set.migrations[2]).len(), 1);
+    // Dated files numbered within the day are not twins: their numbers differ.
+    let dated =
+        load(vec![file("2023-01-20.0-a.sql", &up("select 1;")), file("2023-01-20.1-b.sql", &up("select 1;"))]).unwrap();
+    assert_eq!(dated.twins_of(&dated.migrations[1]).len(), 1);
+    let twins_last = load(vec![file("8_a.sql", &up("select 1;")), file("8_b.sql", &up("select 1;"))]).unwrap();
+    assert_eq!(twins_last.convention(), Some((Layout::SqlMigrate, Naming::Sequential { width: 1 })));
     let err = load(vec![file("9_a.sql", "select 1;"), file("9_b.sql", "select 1;")]).unwrap_err();
     assert!(err[0].to_string().contains("duplicate version 9"), "{}", err[0]);
 }
@@ -292,6 +301,12 @@ fn tern_files_hold_the_up_above_the_separator_and_the_down_below() {
     let text = "---- tern: disable-tx ----\ncreate index concurrently t_n on t (n);\n---- create above / drop below ----\ndrop index t_n;\n";
     let set = load(vec![file("004_index.sql", text)]).unwrap();
     assert_eq!(set.migrations[0].up.no_transaction.as_deref(), Some("`---- tern: disable-tx ----` (line 1)"));
+    // A goose file quoting the separator in a comment is goose's.
+    let text =
+        "-- +goose Up\ncreate table g (id int);\n-- +goose Down\n---- create above / drop below ----\ndrop table g;\n";
+    let set = load(vec![file("006_goose.sql", text)]).unwrap();
+    assert_eq!(set.migrations[0].layout, Layout::Goose);
+    assert_eq!(set.migrations[0].up.statements.len(), 1);
     // Nothing below the separator: no down (tern calls such a migration irreversible).
     let set = load(vec![file("005_x.sql", "select 1;\n---- create above / drop below ----\n\n  \n")]).unwrap();
     assert!(set.migrations[0].down.is_none());
@@ -613,7 +628,7 @@ fn another_tool_s_code_migrations_are_named_as_left_alone() {
         set.ignored.iter().map(|i| i.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(named, ["20230101000000_init.exs", "20230105101500_users.js", "20230105101502_orders.js"]);
     assert!(set.ignored[0].reason.contains("written in Elixir"), "{:?}", set.ignored[0]);
-    assert!(set.ignored[1].reason.contains("written in JavaScript (another tool's)"), "{:?}", set.ignored[1]);
+    assert!(set.ignored[1].reason.contains("written in JavaScript, which shale does not run"), "{:?}", set.ignored[1]);
     assert_eq!(set.migrations.len(), 1);
 }
 
