@@ -95,6 +95,13 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
         .collect())
 }
 
+/// Each row's first column as an entry with nothing more to say: the tools whose rows are only
+/// the names or versions of what ran.
+async fn keys(client: &Client, sql: &str, context: &'static str) -> Result<ForeignState, PgError> {
+    let rows = simple_rows(client, sql, context).await?;
+    Ok(ForeignState::Entries(rows.iter().map(|r| ForeignEntry { key: r[0].clone(), ..Default::default() }).collect()))
+}
+
 /// What `table` says, as `tool` (which may differ from the guess, when the user says so).
 pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<ForeignHistory, PgError> {
     let t = table.name();
@@ -231,59 +238,41 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         }
         Tool::Alembic => {
             // Revision ids (one per branch head), not versions: nothing a file is matched to.
-            let rows = simple_rows(client, &format!("SELECT version_num FROM {t} ORDER BY 1"), context).await?;
-            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+            keys(client, &format!("SELECT version_num FROM {t} ORDER BY 1"), context).await?
         }
         Tool::Django => {
             // Python migrations by app and name: nothing a file is matched to.
-            let sql = format!("SELECT app || '.' || name FROM {t} ORDER BY id");
-            let rows = simple_rows(client, &sql, context).await?;
-            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+            keys(client, &format!("SELECT app || '.' || name FROM {t} ORDER BY id"), context).await?
         }
-        Tool::Rails => {
-            // Versions of Ruby migrations: nothing a file is matched to either.
-            let rows = simple_rows(client, &format!("SELECT version FROM {t} ORDER BY 1"), context).await?;
-            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
-        }
-        Tool::SqlMigrate => {
-            let rows = simple_rows(client, &format!("SELECT id FROM {t} ORDER BY applied_at, id"), context).await?;
-            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
-        }
+        Tool::SqlMigrate => keys(client, &format!("SELECT id FROM {t} ORDER BY applied_at, id"), context).await?,
         Tool::Knex | Tool::TypeOrm | Tool::MikroOrm => {
             // Code migrations by name, in the order they ran: nothing a file is matched to.
-            let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY id"), context).await?;
-            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+            keys(client, &format!("SELECT name FROM {t} ORDER BY id"), context).await?
         }
-        Tool::Laravel => {
-            let rows = simple_rows(client, &format!("SELECT migration FROM {t} ORDER BY id"), context).await?;
-            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
-        }
-        Tool::Doctrine | Tool::Phinx => {
-            let rows = simple_rows(client, &format!("SELECT version::text FROM {t} ORDER BY 1"), context).await?;
-            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
-        }
-        Tool::EfCore => {
-            let rows = simple_rows(client, &format!("SELECT \"MigrationId\" FROM {t} ORDER BY 1"), context).await?;
-            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
-        }
-        Tool::Sequelize | Tool::Kysely => {
-            let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY name"), context).await?;
-            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
-        }
+        Tool::Laravel => keys(client, &format!("SELECT migration FROM {t} ORDER BY id"), context).await?,
+        Tool::EfCore => keys(client, &format!("SELECT \"MigrationId\" FROM {t} ORDER BY 1"), context).await?,
+        Tool::Sequelize | Tool::Kysely => keys(client, &format!("SELECT name FROM {t} ORDER BY name"), context).await?,
         Tool::Liquibase => {
             // A changeset is its id, author and changelog file together.
-            let sql = format!("SELECT filename || '::' || id || '::' || author FROM {t} ORDER BY orderexecuted");
-            let rows = simple_rows(client, &sql, context).await?;
-            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
+            keys(
+                client,
+                &format!("SELECT filename || '::' || id || '::' || author FROM {t} ORDER BY orderexecuted"),
+                context,
+            )
+            .await?
         }
-        Tool::NodePgMigrate => {
-            let rows = simple_rows(client, &format!("SELECT name FROM {t} ORDER BY run_on, id"), context).await?;
-            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
-        }
-        Tool::Dbmate | Tool::Diesel | Tool::Refinery | Tool::Pop | Tool::Supabase | Tool::Ecto => {
-            let rows = simple_rows(client, &format!("SELECT version::text FROM {t} ORDER BY 1"), context).await?;
-            ForeignState::Entries(rows.iter().map(|r| entry(&r[0])).collect())
-        }
+        Tool::NodePgMigrate => keys(client, &format!("SELECT name FROM {t} ORDER BY run_on, id"), context).await?,
+        // Versions: of SQL files, or of code migrations (Rails, Ecto, Doctrine, Phinx) no file is
+        // matched to.
+        Tool::Dbmate
+        | Tool::Diesel
+        | Tool::Refinery
+        | Tool::Pop
+        | Tool::Supabase
+        | Tool::Rails
+        | Tool::Ecto
+        | Tool::Doctrine
+        | Tool::Phinx => keys(client, &format!("SELECT version::text FROM {t} ORDER BY 1"), context).await?,
     };
     Ok(ForeignHistory { tool, table: table.display(), state })
 }
