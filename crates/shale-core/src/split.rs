@@ -275,6 +275,13 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
             i = skip_block_comment(b, i)?;
             continue;
         }
+        // pg_dump's `\restrict KEY` and `\unrestrict KEY` (since 17.6, 16.10, 15.14, ...) only
+        // tell psql to refuse other meta-commands in between: nothing for the server, so a
+        // schema dump used as a first migration runs as it is.
+        if c == b'\\' && is_dump_restriction(b, i) {
+            i = line_end(b, i);
+            continue;
+        }
         if c == b';' && cur.paren_depth == 0 && cur.begin_depth == 0 {
             let done = std::mem::replace(&mut cur, Pending::new());
             i = finish(b, done, i, &mut out)?;
@@ -469,6 +476,13 @@ fn dollar_end(sql: &str, start: usize) -> Result<usize, SplitError> {
         Some(p) => Ok(body + p + delimiter.len()),
         None => Err(SplitError::UnterminatedDollarQuote { offset: start, tag: sql[start..body].to_string() }),
     }
+}
+
+/// Whether the backslash at `start` begins pg_dump's `\restrict` or `\unrestrict` line.
+fn is_dump_restriction(b: &[u8], start: usize) -> bool {
+    let at_line_start = b[..start].iter().rev().take_while(|c| **c != b'\n').all(|c| is_space(*c));
+    let word = |w: &[u8]| b[start + 1..].starts_with(w) && b.get(start + 1 + w.len()).is_none_or(|c| is_space(*c));
+    at_line_start && (word(b"restrict") || word(b"unrestrict"))
 }
 
 /// The meta-command error for the backslash at `start`.
@@ -918,6 +932,10 @@ mod tests {
         );
         assert_eq!(err("\\\\"), SplitError::PsqlMetaCommand { offset: 0, command: "\\\\".into() });
         assert_eq!(err("\\"), SplitError::PsqlMetaCommand { offset: 0, command: "\\".into() });
+        // pg_dump's own restriction lines are passed over; another backslash line is still refused.
+        let dump = "\\restrict AbC123\nSET x = 1;\n\\unrestrict AbC123\n";
+        assert_eq!(texts(dump), ["SET x = 1"]);
+        assert_eq!(err("\\restricted\n"), SplitError::PsqlMetaCommand { offset: 0, command: "\\restricted".into() });
         // Backslashes in strings, comments and dollar quotes are not meta-commands.
         assert_eq!(texts(r"SELECT '\i', E'\\', $$\x$$ /* \c */ -- \q"), [r"SELECT '\i', E'\\', $$\x$$"]);
     }

@@ -295,6 +295,34 @@ fn a_least_privilege_role_can_migrate_its_schema() {
     assert_eq!(p.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'shale_migrations'"), role);
 }
 
+/// A team's first migration is often the live schema as pg_dump writes it: with its `SET` lines,
+/// its empty search_path and, in recent releases, its `\restrict` lines. It applies as it is,
+/// and the migrations after it find their tables where they expect them.
+#[test]
+fn a_schema_dump_applies_as_the_first_migration() {
+    let source = Project::new("cfg_dump_source");
+    source.psql(
+        "CREATE TYPE mood AS ENUM ('ok', 'meh');
+         CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, mood mood, tags text[]);
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();",
+    );
+    let pg_dump = shale_testkit::shared_cluster().binaries().program("pg_dump");
+    let dump = std::process::Command::new(pg_dump)
+        .args(["--schema-only", "--no-owner", "-d", &source.db.url])
+        .output()
+        .unwrap();
+    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    let p = Project::new("cfg_dump_first");
+    p.write("0001_baseline.sql", &String::from_utf8(dump.stdout).unwrap());
+    p.write("0002_note.sql", "ALTER TABLE users ADD COLUMN note text;");
+    p.shale(&["up"]).ok();
+    assert_eq!(
+        p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'note'"),
+        "1"
+    );
+}
+
 #[test]
 fn backup_before_applying_and_refuse_without_a_fit_pg_dump() {
     let p = Project::new("cfg_backup");
