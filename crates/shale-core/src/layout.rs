@@ -313,6 +313,14 @@ impl Script {
     pub fn has_copy_data(&self) -> bool {
         self.statements.iter().any(|s| s.copy_data.is_some())
     }
+
+    /// Whether the statements can go to the server as one text, [`Script::body`]: no COPY data to
+    /// stream, and nothing between them that the splitter passed over and the server would refuse
+    /// (pg_dump's `\restrict` lines, in a dump with SQL after it).
+    pub fn sends_as_one(&self) -> bool {
+        let gaps = self.statements.windows(2).map(|w| &self.text[w[0].span.end..w[1].span.start]);
+        !self.has_copy_data() && gaps.into_iter().all(|gap| !gap.contains('\\'))
+    }
 }
 
 /// `section`, cut after each `-- +goose StatementEnd` (or sql-migrate's `-- +migrate

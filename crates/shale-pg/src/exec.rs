@@ -283,7 +283,7 @@ impl<'a> Executor<'a> {
                 try_timeout.is_some()
                     && statement_locks(script.statement_text(index)).iter().any(|t| t.mode.stalls_application())
             };
-            let split = script.has_copy_data() || (0..script.statements.len()).any(strong);
+            let split = !script.sends_as_one() || (0..script.statements.len()).any(strong);
             if split {
                 let usual = format!("SET LOCAL lock_timeout = {}", quote_literal(&self.session.lock_timeout));
                 for (index, s) in script.statements.iter().enumerate() {

@@ -314,12 +314,28 @@ fn a_schema_dump_applies_as_the_first_migration() {
         .unwrap();
     assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
     let p = Project::new("cfg_dump_first");
-    p.write("0001_baseline.sql", &String::from_utf8(dump.stdout).unwrap());
+    // With its rows after it, past pg_dump's closing `\unrestrict` line (qualified: the dump empties
+    // the search_path for the rest of the file, as psql would run it).
+    let rows =
+        "INSERT INTO public.users (email) VALUES ('first@example.com');\n\\unrestrict k\nUPDATE public.users SET tags = '{a}';\n";
+    p.write("0001_baseline.sql", &format!("{}\n{rows}", String::from_utf8(dump.stdout).unwrap()));
     p.write("0002_note.sql", "ALTER TABLE users ADD COLUMN note text;");
+    // Rows written as a dump's tail, `\unrestrict` and all, with nothing else in the file: sent
+    // statement by statement, as the line cannot reach the server.
+    p.write(
+        "0003_rows.sql",
+        "INSERT INTO users (email) VALUES ('second@example.com');\n\\unrestrict k\nUPDATE users SET note = 'n';\n",
+    );
     p.shale(&["up"]).ok();
     assert_eq!(
         p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'note'"),
         "1"
+    );
+    assert_eq!(
+        p.psql(
+            "SELECT string_agg(email || ' ' || coalesce(tags::text, '-') || ' ' || note, ', ' ORDER BY id) FROM users"
+        ),
+        "first@example.com {a} n, second@example.com - n"
     );
 }
 

@@ -158,6 +158,12 @@ fn transaction_wrapper_is_dropped_and_inner_control_runs_as_psql_would() {
     let set = load(vec![file("001_a.sql", "BEGIN;\ncreate table a (id int);\nCOMMIT;\n")]).unwrap();
     assert_eq!(set.migrations[0].up.statements.len(), 1);
     assert_eq!(set.migrations[0].up.body().0, "create table a (id int)");
+    assert!(set.migrations[0].up.sends_as_one());
+    // pg_dump's `\unrestrict` line with SQL after it: passed over, so never sent in one text.
+    let set = load(vec![file("002_dump.sql", "create table b (id int);\n\\unrestrict k\ninsert into b values (1);\n")])
+        .unwrap();
+    assert_eq!(set.migrations[0].up.statements.len(), 2);
+    assert!(!set.migrations[0].up.sends_as_one());
     assert!(set.migrations[0].up.no_transaction.is_none());
     // A COMMIT in the middle: the file manages its own transactions, statement by statement.
     let set = load(vec![file("001_a.sql", "create table a (id int);\ncommit;\nselect 1;\n")]).unwrap();
