@@ -963,7 +963,6 @@ fn unknown_placeholder(path: &Path, text: &str, unknown: &crate::placeholders::U
 /// symbolic link to a folder above would loop).
 const MAX_FOLDER_DEPTH: usize = 16;
 
-/// `name` without its `.sql` extension, whatever its case (`001_a.SQL` too).
 /// The files of a drizzle-kit directory (`journal`: its `meta/_journal.json`'s entries) that
 /// drizzle runs: a top-level file its journal does not name, older than the journal's newest
 /// entry, is one drizzle-kit never ran (a leftover of a regenerated migration) and is passed over,
@@ -988,6 +987,7 @@ fn in_drizzle_journal(
     kept
 }
 
+/// `name` without its `.sql` extension, whatever its case (`001_a.SQL` too).
 fn sql_stem(name: &str) -> Option<&str> {
     let cut = name.len().checked_sub(4)?;
     (name.is_char_boundary(cut) && name[cut..].eq_ignore_ascii_case(".sql")).then(|| &name[..cut])
@@ -1246,11 +1246,11 @@ fn classify(relative: &Path) -> Classified {
                 }
                 // A project's own runner's migrations in code, beside Prisma's (formbricks keeps
                 // data migrations as `migration.ts`): said, not run.
-                f if [".ts", ".js", ".mjs", ".cjs"].iter().any(|e| f.ends_with(e)) => {
-                    return Classified::Skipped(
-                        "a migration written in code (TypeScript or JavaScript), which shale does not run: only its SQL files"
-                            .into(),
-                    )
+                f if code_language_of(f).is_some() => {
+                    return Classified::Skipped(format!(
+                        "a migration written in {}, which shale does not run: only its SQL files",
+                        code_language_of(f).unwrap_or_default()
+                    ))
                 }
                 _ => return Classified::Ignore,
             };
@@ -1409,6 +1409,11 @@ fn code_language(extension: &str) -> Option<&'static str> {
     }
 }
 
+/// [`code_language`] of a file name's extension, in any case.
+fn code_language_of(name: &str) -> Option<&'static str> {
+    code_language(&name.rsplit_once('.')?.1.to_ascii_lowercase())
+}
+
 fn classify_other(name: &str) -> Other {
     let Some((stem, written)) = name.rsplit_once('.') else { return Other::Silent };
     let extension = written.to_ascii_lowercase();
@@ -1444,7 +1449,7 @@ fn classify_other(name: &str) -> Other {
 
 /// `0003_create users` -> ("0003", "create users"); diesel folders allow dashes in the version.
 fn split_version(stem: &str, dashes: bool) -> Option<(String, String)> {
-    if let Some(dated) = dated_version(stem).filter(|_| !dashes) {
+    if let Some(dated) = (!dashes).then(|| dated_version(stem)).flatten() {
         return Some(dated);
     }
     if dashes {

@@ -381,8 +381,8 @@ pub enum PlanError {
         applied: String,
         first: String,
     },
-    /// Prisma folders sharing a timestamp, one added since the others were applied: the version
-    /// of `label` is recorded for folder `recorded`.
+    /// Prisma folders sharing a timestamp (sql-migrate files sharing a number), one added since
+    /// the others were applied: the version of `label` is recorded for folder (or file) `recorded`.
     TwinMoved {
         label: String,
         path: PathBuf,
@@ -663,9 +663,16 @@ fn twin_moved<'r>(set: &MigrationSet, m: &Migration, r: &'r AppliedRecord) -> Op
     fn folder(file: &str) -> &str {
         file.split('/').next().unwrap_or(file)
     }
+    // Cheap checks first: this runs for every applied migration on every start, and the history
+    // recording the file itself (nearly always) settles it.
+    if !m.layout.knows_migrations_by_name() {
+        return None;
+    }
     let recorded = folder(r.path.as_deref()?);
-    let twin = set.twins_of(m).into_iter().any(|t| folder(&t.file) == recorded);
-    (twin && recorded != folder(&m.file)).then_some(recorded)
+    if recorded == folder(&m.file) {
+        return None;
+    }
+    set.twins_of(m).into_iter().any(|t| folder(&t.file) == recorded).then_some(recorded)
 }
 
 /// Whether the history holds a succeeded migration from `first` up to (not including) `last`.
