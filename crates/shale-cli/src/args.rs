@@ -326,6 +326,15 @@ fn hide_options(mut command: clap::Command, root: &clap::Command, ids: &[&str]) 
 impl Cli {
     /// The arguments of this process, with each command's help showing the options that apply to it.
     pub fn parse_args() -> Cli {
+        // The hidden copies change what help and usage errors show, never what parses: the tree
+        // is built with them only when the plain one refuses the arguments (help included), as
+        // building it cost most of a no-op start's CPU.
+        // The tree is not freed either: the process ends soon after, and dropping it cost a
+        // fifth of a no-op start's instructions.
+        let plain = std::mem::ManuallyDrop::new(Cli::command()).try_get_matches_from_mut(std::env::args_os());
+        if let Some(cli) = plain.ok().and_then(|m| Cli::from_arg_matches(&m).ok()) {
+            return cli;
+        }
         let root = Cli::command();
         let mut command = root.clone();
         let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();

@@ -288,37 +288,47 @@ impl Plan {
 /// nothing; files that will not run are not split, and a problem in one that will is reported
 /// before anything runs.
 pub fn split_for_up(set: &mut MigrationSet, history: &History) -> Result<(), Vec<LoadError>> {
-    let baseline = history.baseline();
-    let newest = history.current_version();
     let records = Records::new(history);
     set.split_where(|m| {
-        let state = migration_state(m, records.of(m), baseline.as_ref(), newest.as_ref());
+        let state = migration_state(m, records.of(m), records.baseline.as_ref(), records.newest.as_ref());
         !matches!(state, State::Applied | State::Baseline)
     })
 }
 
-/// The history's record of each migration, found by version (or, for repeatables, by name).
+/// The history's record of each migration, found by version (or, for repeatables, by name), and
+/// the versions planning compares with. Each row's version is parsed here once: `up` plans through
+/// this on every start, and parsing a thousand versions per question cost more than the answers.
 struct Records<'h> {
-    by_version: HashMap<String, &'h AppliedRecord>,
+    by_version: HashMap<Version, &'h AppliedRecord>,
     by_name: HashMap<&'h str, &'h AppliedRecord>,
+    /// [`History::baseline`].
+    baseline: Option<Version>,
+    /// [`History::current_version`].
+    newest: Option<Version>,
 }
 
 impl<'h> Records<'h> {
     fn new(history: &'h History) -> Records<'h> {
+        let by_version: HashMap<Version, &AppliedRecord> = history.versioned().collect();
+        let baseline = history.baseline();
+        let applied = by_version.iter().filter(|(_, r)| r.status == RecordStatus::Succeeded).map(|(v, _)| v);
+        let newest = applied.chain(baseline.as_ref()).max().cloned();
         Records {
-            by_version: history.versioned().map(|(v, r)| (v.canonical(), r)).collect(),
+            by_version,
             by_name: history
                 .records
                 .iter()
                 .filter(|r| r.kind == RecordKind::Repeatable)
                 .map(|r| (r.name.as_str(), r))
                 .collect(),
+            baseline,
+            newest,
         }
     }
 
     fn of(&self, m: &Migration) -> Option<&'h AppliedRecord> {
         match &m.version {
-            Some(v) => self.by_version.get(&v.canonical()).copied(),
+            Some(v) => self.by_version.get(v).copied(),
             None => self.by_name.get(m.name.as_str()).copied(),
         }
     }
@@ -513,7 +523,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             java_class: None,
         });
     }
-    for (v, r) in missing_records(set, history) {
+    for (v, r) in missing_records(set, &records) {
         let java_class = adopted_java_class(r);
         rows.push(StatusRow {
             version: Some(v.canonical()),
@@ -531,8 +541,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
         });
     }
     for u in &set.unrunnable {
-        let record =
-            records.by_version.get(&u.version.canonical()).copied().filter(|r| r.status == RecordStatus::Succeeded);
+        let record = records.by_version.get(&u.version).copied().filter(|r| r.status == RecordStatus::Succeeded);
         rows.push(StatusRow {
             version: Some(u.version_text.clone()),
             name: u.name.clone(),
@@ -560,12 +569,10 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
 /// The state of each migration of `set`, in the set's order: the rows of [`status`] that have a
 /// file, without the rest of a row (`up` plans from these on every start).
 fn file_states(set: &MigrationSet, history: &History, records: &Records) -> Vec<State> {
-    let baseline = history.baseline();
-    let newest = history.current_version();
     set.migrations
         .iter()
         .map(|m| {
-            let state = migration_state(m, records.of(m), baseline.as_ref(), newest.as_ref());
+            let state = migration_state(m, records.of(m), records.baseline.as_ref(), records.newest.as_ref());
             // A database migrated with the files a squash replaced ran its own version as the last
             // of them: applied, whatever that file's checksum was.
             match state {
@@ -580,17 +587,19 @@ fn file_states(set: &MigrationSet, history: &History, records: &Records) -> Vec<
 
 /// The versions the history shows applied and no file has (nor a Go migration, nor a squash that
 /// replaced them), in version order.
-fn missing_records<'h>(set: &MigrationSet, history: &'h History) -> Vec<(Version, &'h AppliedRecord)> {
+fn missing_records<'h>(set: &MigrationSet, records: &Records<'h>) -> Vec<(Version, &'h AppliedRecord)> {
     let files = set.by_version();
     let squashed: Vec<(Version, Version)> = set.versioned().filter_map(|m| m.squashed()).collect();
-    let mut missing: Vec<(Version, &AppliedRecord)> = history
-        .versioned()
+    let mut missing: Vec<(Version, &AppliedRecord)> = records
+        .by_version
+        .iter()
         .filter(|(v, r)| {
             r.status == RecordStatus::Succeeded
                 && !files.contains_key(v)
                 && set.find_unrunnable(v).is_none()
-                && !squashed.iter().any(|(first, last)| first <= v && v < last)
+                && !squashed.iter().any(|(first, last)| first <= *v && *v < last)
         })
+        .map(|(v, r)| (v.clone(), *r))
         .collect();
     missing.sort_by(|a, b| a.0.cmp(&b.0));
     missing
@@ -717,12 +726,11 @@ pub struct UpOptions {
 pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Result<Plan, Vec<PlanError>> {
     let records = Records::new(history);
     let states = file_states(set, history, &records);
-    let records = records.by_version;
     // A version the history has and no file does (a Java migration Flyway ran counts as applied),
     // and a migration shale cannot run (goose's Go files) that is not applied, which stops `up`
     // only when the run would reach it: `up --to V` below the first of them builds a database up
     // to there. In version order, the two together.
-    let mut absent: Vec<(Version, PlanError)> = missing_records(set, history)
+    let mut absent: Vec<(Version, PlanError)> = missing_records(set, &records)
         .into_iter()
         .filter(|(_, r)| !applied_without_file(r))
         .map(|(v, r)| {
@@ -731,7 +739,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         })
         .collect();
     for u in &set.unrunnable {
-        let applied = records.get(&u.version.canonical()).is_some_and(|r| r.status == RecordStatus::Succeeded);
+        let applied = records.by_version.get(&u.version).is_some_and(|r| r.status == RecordStatus::Succeeded);
         let beyond_target = matches!(&options.target, Target::Version(to) if &u.version > to);
         if !applied && !beyond_target {
             let error = PlanError::Unrunnable { version: u.version_text.clone(), path: u.path.clone() };
@@ -747,7 +755,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     let mut newest_text: Option<Option<String>> = None;
     for (m, state) in set.migrations.iter().zip(states) {
         if let Some(recorded) =
-            m.version.as_ref().and_then(|v| records.get(&v.canonical())).and_then(|r| twin_moved(set, m, r))
+            m.version.as_ref().and_then(|v| records.by_version.get(v)).and_then(|r| twin_moved(set, m, r))
         {
             errors.push(PlanError::TwinMoved { label: m.label(), path: m.up.path.clone(), recorded: recorded.into() });
             continue;
@@ -762,13 +770,13 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
                 continue;
             }
             State::OutOfOrder if !(options.allow_out_of_order || m.up.directives().out_of_order) => {
-                let newest = newest_text.get_or_insert_with(|| history.current_version().map(|v| v.canonical()));
+                let newest = newest_text.get_or_insert_with(|| records.newest.as_ref().map(|v| v.canonical()));
                 let newest = newest.clone().unwrap_or_default();
                 errors.push(PlanError::OutOfOrder { label: m.label(), path: m.up.path.clone(), newest });
                 continue;
             }
             State::Failed => {
-                let record = m.version.as_ref().and_then(|v| records.get(&v.canonical()).copied());
+                let record = m.version.as_ref().and_then(|v| records.by_version.get(v).copied());
                 if let Some(record) = record {
                     let previous = record.up_sql.as_deref();
                     match resume_point(&m.up, previous, record.statements_done, || m.label(), false) {
