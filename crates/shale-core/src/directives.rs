@@ -66,8 +66,17 @@ const TOOL_COMMENTS: [&str; 7] = ["shale:", "migrate:", "+goose", "+migrate", "a
 pub fn has_tool_comments(text: &str) -> bool {
     memchr::memmem::find_iter(text.as_bytes(), b"--").any(|at| {
         let after = text[at..].trim_start_matches('-').trim_start();
-        TOOL_COMMENTS.iter().any(|marker| after.starts_with(marker))
+        TOOL_COMMENTS.iter().any(|marker| after.starts_with(marker)) || starts_node_pg_migrate_section(after)
     })
+}
+
+/// node-pg-migrate's `Up Migration` / `Down Migration`, in any case (the layout reads the rest).
+fn starts_node_pg_migrate_section(after: &str) -> bool {
+    let starts = |word: &str| {
+        after.get(..word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word))
+            && after[word.len()..].starts_with(char::is_whitespace)
+    };
+    starts("up") || starts("down")
 }
 
 impl Directives {

@@ -52,6 +52,8 @@ pub enum Layout {
     SqlMigrate,
     /// `001_name.sql`, the up above tern's `---- create above / drop below ----`, the down below
     Tern,
+    /// `1700000000000_name.sql` with node-pg-migrate's `-- Up Migration` / `-- Down Migration`
+    NodePgMigrate,
 }
 
 /// What separates the up from the down in a tern migration.
@@ -83,6 +85,7 @@ impl Layout {
             Layout::DbmateSections => Some(("-- migrate:up", "-- migrate:down")),
             Layout::Goose => Some(("-- +goose Up", "-- +goose Down")),
             Layout::SqlMigrate => Some(("-- +migrate Up", "-- +migrate Down")),
+            Layout::NodePgMigrate => Some(("-- Up Migration", "-- Down Migration")),
             _ => None,
         }
     }
@@ -97,6 +100,8 @@ pub enum Naming {
     Timestamp,
     /// A date and a number within the day, `2023-01-20.0` (sql-migrate projects').
     Dated,
+    /// Milliseconds since 1970, `1700000000000` (node-pg-migrate's and Hasura's).
+    UnixMillis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -815,6 +820,8 @@ impl MigrationSet {
         let dated = dated_version(&last.version_text).is_some_and(|(v, _)| v.len() != 17);
         let naming = if dated {
             Naming::Dated
+        } else if digits == 13 && last.version_text.len() == 13 && last.layout != Layout::Flyway {
+            Naming::UnixMillis
         } else if digits >= 12 && last.layout != Layout::Flyway {
             Naming::Timestamp
         } else if last.layout == Layout::Flyway {
@@ -1673,10 +1680,13 @@ fn is_sql_migrate(text: &str) -> bool {
 
 /// The section a marker line opens: dbmate's `-- migrate:up` / `-- migrate:down`, goose's
 /// `-- +goose Up` / `-- +goose Down`, sql-migrate's `-- +migrate Up` / `-- +migrate Down` (with
-/// its options after the word, as `notransaction`).
+/// its options after the word, as `notransaction`), node-pg-migrate's `-- Up Migration` /
+/// `-- Down Migration`.
 fn section_marker(line: &str) -> Option<(bool, Layout)> {
     let rest = line.trim().strip_prefix("--")?.trim_start();
-    if rest.starts_with("migrate:up") {
+    if let Some(up) = node_pg_migrate_marker(rest) {
+        Some((up, Layout::NodePgMigrate))
+    } else if rest.starts_with("migrate:up") {
         Some((true, Layout::DbmateSections))
     } else if rest.starts_with("migrate:down") {
         Some((false, Layout::DbmateSections))
@@ -1802,6 +1812,20 @@ fn single_file(
             Some(format!("add a `{up_word}` line above the up SQL")),
         )]),
     }
+}
+
+/// node-pg-migrate's section markers, after a line's first `--`: `Up Migration` or `Down
+/// Migration` in any case, more dashes before them allowed, as node-pg-migrate reads them. It
+/// takes any comment that starts so; shale takes only the two words alone on their line, so that
+/// a note such as `-- down migration: see 0003` in a file of another tool stays a comment.
+fn node_pg_migrate_marker(rest: &str) -> Option<bool> {
+    let mut words = rest.trim_start_matches('-').split_whitespace();
+    let up = match words.next()? {
+        word if word.eq_ignore_ascii_case("up") => true,
+        word if word.eq_ignore_ascii_case("down") => false,
+        _ => return None,
+    };
+    (words.next()?.eq_ignore_ascii_case("migration") && words.next().is_none()).then_some(up)
 }
 
 /// diesel's `metadata.toml`: `run_in_transaction = false`.

@@ -38,7 +38,12 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
         Layout::UpDownPair => up.with_file_name(file_name.replace(".up.sql", ".down.sql")),
         Layout::DieselFolder | Layout::PrismaFolder => up.with_file_name("down.sql"),
         Layout::Flyway => up.with_file_name(format!("U{}", file_name.trim_start_matches('V'))),
-        Layout::SingleFile | Layout::DbmateSections | Layout::Goose | Layout::SqlMigrate | Layout::Tern => {
+        Layout::SingleFile
+        | Layout::DbmateSections
+        | Layout::Goose
+        | Layout::SqlMigrate
+        | Layout::NodePgMigrate
+        | Layout::Tern => {
             anyhow::bail!(shale::Error::Invalid(format!(
                 "{} keeps its down in the same file, and adding one would change the checksum the databases that \
              applied it recorded; `shale down --generate` computes the down when it is needed instead",
@@ -100,6 +105,11 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                 Some(v) if shale::Version::parse(&stamp).is_some_and(|s| &s <= v) => next_number(14),
                 _ => stamp,
             }
+        }
+        (Naming::UnixMillis, _) => {
+            let millis = now.timestamp_millis().max(0) as u128;
+            let newest = newest.as_ref().and_then(|v| v.canonical().parse::<u128>().ok()).unwrap_or(0);
+            (millis.max(newest + 1)).to_string()
         }
         (Naming::Sequential { width }, Layout::Flyway) => {
             // Numbered in parts (`V1_27__`): the last part goes on, written as the newest is.
@@ -171,7 +181,7 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                 format!("-- {name}\n\n{up_sql}\n{}\n\n{down_sql}", shale_core::layout::TERN_SEPARATOR),
             ));
         }
-        Layout::Goose | Layout::SqlMigrate => {
+        Layout::Goose | Layout::SqlMigrate | Layout::NodePgMigrate => {
             let (up, down) = layout.section_markers().unwrap_or_default();
             files.push((
                 format!("{version}_{slug}.sql").into(),

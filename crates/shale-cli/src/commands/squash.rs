@@ -155,7 +155,7 @@ fn squash_files(last: &Migration, text: &str) -> Vec<(PathBuf, String)> {
         ],
         Layout::PrismaFolder => vec![(format!("{v}_squashed/migration.sql"), text.to_string())],
         Layout::Flyway => vec![(format!("V{v}__squashed.sql"), text.to_string())],
-        Layout::Goose | Layout::SqlMigrate | Layout::DbmateSections => {
+        Layout::Goose | Layout::SqlMigrate | Layout::NodePgMigrate | Layout::DbmateSections => {
             let (up, _) = last.layout.section_markers().unwrap_or_default();
             vec![(format!("{v}_squashed.sql"), format!("{up}\n{text}"))]
         }

@@ -146,6 +146,57 @@ fn sql_migrate() {
     assert!(!p.tables().contains(&"tags".to_string()), "its Down section ran");
 }
 
+/// node-pg-migrate's SQL files: `-- Up Migration` / `-- Down Migration` sections (any case, more
+/// dashes allowed), a file without a down section has none, its table of applied names; `shale
+/// new` then writes its sections and numbers in milliseconds as it does. Before, the down section
+/// ran as part of the up.
+#[test]
+fn node_pg_migrate_sections() {
+    let p = Project::new("adopt_node_pg_migrate_sections");
+    p.write(
+        "1700000000000_users.sql",
+        "-- Up Migration\nCREATE TABLE users (id bigint PRIMARY KEY);\n\n-- Down Migration\nDROP TABLE users;\n",
+    );
+    p.write("1700000000001_posts.sql", "--- up migration\nCREATE TABLE posts (id bigint PRIMARY KEY);\n");
+    p.write(
+        "1700000000002_phone.sql",
+        "-- Up Migration\nALTER TABLE users ADD COLUMN phone text;\n-- DOWN MIGRATION\nALTER TABLE users DROP COLUMN phone;\n",
+    );
+    p.psql(
+        "CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint PRIMARY KEY);
+         CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+         INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000000_users', now()), ('1700000000001_posts', now())",
+    );
+    p.shale(&["adopt"]).ok();
+    p.shale(&["up"]).ok();
+    let columns = "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'users'";
+    assert_eq!(p.psql(columns), "id,phone", "the up section ran, and only it");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql(columns), "id", "the down section ran");
+    // A file without a down section cannot be reverted.
+    p.shale(&["up"]).ok();
+    let down = p.shale(&["down", "--to", "1700000000000"]);
+    assert_ne!(down.code, 0, "{}", down.stderr);
+    assert!(down.stderr.contains("1700000000001"), "{}", down.stderr);
+    assert_eq!(p.psql(columns), "id,phone", "nothing was reverted: {}", down.stderr);
+    // A fresh database gets each up section alone.
+    let fresh = Project::new("adopt_node_pg_migrate_sections_fresh");
+    for name in ["1700000000000_users.sql", "1700000000001_posts.sql", "1700000000002_phone.sql"] {
+        fresh.write(name, &std::fs::read_to_string(p.migrations().join(name)).unwrap());
+    }
+    fresh.shale(&["up"]).ok();
+    assert_eq!(fresh.psql(columns), "id,phone");
+    let new = p.shale(&["new", "add_email"]).ok();
+    let written = std::fs::read_dir(p.migrations())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|n| n.ends_with("_add_email.sql"))
+        .unwrap_or_else(|| panic!("{}", new.stdout));
+    assert_eq!(written.split('_').next().unwrap().len(), 13, "milliseconds, as node-pg-migrate numbers: {written}");
+    let text = std::fs::read_to_string(p.migrations().join(&written)).unwrap();
+    assert!(text.starts_with("-- Up Migration\n") && text.contains("\n-- Down Migration\n"), "{text}");
+}
+
 /// jackc's tern: its separator between up and down, its one-row table of the version reached.
 #[test]
 fn tern() {

@@ -287,6 +287,32 @@ fn sql_migrate_files_sharing_a_number_are_twins() {
     assert!(err[0].to_string().contains("duplicate version 9"), "{}", err[0]);
 }
 
+/// node-pg-migrate's SQL files: `-- Up Migration` / `-- Down Migration` in any case, more dashes
+/// allowed; a note that merely starts with the words stays a comment; numbered in milliseconds.
+#[test]
+fn node_pg_migrate_sections() {
+    let text = "-- Up Migration\nCREATE TABLE t (id int);\n\n---- down   MIGRATION\nDROP TABLE t;\n";
+    let set = load(vec![file("1700000000000_t.sql", text)]).unwrap();
+    let m = &set.migrations[0];
+    assert_eq!(m.layout, Layout::NodePgMigrate);
+    assert_eq!(m.up.statements.len(), 1);
+    assert_eq!(m.down.as_ref().unwrap().statement_text(0), "DROP TABLE t");
+    assert_eq!(set.convention(), Some((Layout::NodePgMigrate, Naming::UnixMillis)));
+    // Only an up section: no down.
+    let set = load(vec![file("1700000000001_u.sql", "-- up migration\nCREATE TABLE u (id int);\n")]).unwrap();
+    assert!(set.migrations[0].down.is_none());
+    // Prose after the words: a comment, the file one script.
+    let text = "CREATE TABLE v (id int);\n-- Down migration: drop v by hand\n";
+    let set = load(vec![file("1700000000002_v.sql", text)]).unwrap();
+    assert_eq!(set.migrations[0].layout, Layout::SingleFile);
+    let err = load(vec![file(
+        "1700000000003_w.sql",
+        "-- Down Migration\nDROP TABLE w;\n-- Up Migration\nCREATE TABLE w (id int);\n",
+    )])
+    .unwrap_err();
+    assert!(err[0].to_string().contains("`-- Down Migration` comes before `-- Up Migration`"), "{}", err[0]);
+}
+
 /// jackc's tern: the up above `---- create above / drop below ----`, the down below it; line
 /// numbers stay the file's.
 #[test]
