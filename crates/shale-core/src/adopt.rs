@@ -69,10 +69,18 @@ pub enum Tool {
     Phinx,
     /// Entity Framework Core (C#): `"__EFMigrationsHistory"`.
     EfCore,
+    /// Hasura's CLI: before its config v3, `hdb_catalog.schema_migrations (version, dirty)`, one
+    /// row per applied version (golang-migrate's columns, told apart by Hasura's schema); since,
+    /// the versions applied to each database in `hdb_catalog.hdb_version`'s `cli_state`.
+    Hasura,
+    /// Sqitch: `sqitch.changes`, a row per deployed change of a project's plan, by change name.
+    Sqitch,
+    /// graphile-migrate: `graphile_migrate.migrations`, a row per committed file, by its name.
+    GraphileMigrate,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 29] = [
+    pub const ALL: [Tool; 32] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -102,6 +110,9 @@ impl Tool {
         Tool::Doctrine,
         Tool::Phinx,
         Tool::EfCore,
+        Tool::Hasura,
+        Tool::Sqitch,
+        Tool::GraphileMigrate,
     ];
 
     /// The name used on the command line (`--from golang-migrate`).
@@ -136,6 +147,9 @@ impl Tool {
             Tool::Doctrine => "doctrine",
             Tool::Phinx => "phinx",
             Tool::EfCore => "ef-core",
+            Tool::Hasura => "hasura",
+            Tool::Sqitch => "sqitch",
+            Tool::GraphileMigrate => "graphile-migrate",
         }
     }
 
@@ -158,6 +172,7 @@ impl Tool {
             Tool::TypeOrm => &["type-orm"],
             Tool::MikroOrm => &["mikroorm", "mikro_orm"],
             Tool::EfCore => &["efcore", "ef_core", "entity-framework", "entityframework"],
+            Tool::GraphileMigrate => &["graphile_migrate", "graphile"],
             _ => &[],
         }
     }
@@ -190,6 +205,9 @@ impl Tool {
             Tool::Doctrine => "doctrine_migration_versions",
             Tool::Phinx => "phinxlog",
             Tool::EfCore => "__EFMigrationsHistory",
+            Tool::Hasura => "hdb_version",
+            Tool::Sqitch => "changes",
+            Tool::GraphileMigrate => "migrations",
         }
     }
 
@@ -227,6 +245,9 @@ impl Tool {
             "doctrine_migration_versions" if has("version") && has("executed_at") => Some(Tool::Doctrine),
             "phinxlog" if has("version") && has("migration_name") => Some(Tool::Phinx),
             "__EFMigrationsHistory" if has("MigrationId") && has("ProductVersion") => Some(Tool::EfCore),
+            "hdb_version" if has("cli_state") => Some(Tool::Hasura),
+            "changes" if has("change_id") && has("script_hash") && has("project") => Some(Tool::Sqitch),
+            "migrations" if has("hash") && has("previous_hash") && has("filename") => Some(Tool::GraphileMigrate),
             // drizzle's or sql-migrate's under the name its config gives: its columns alone.
             _ => Tool::by_columns_alone(table, columns),
         }
@@ -247,13 +268,27 @@ impl Tool {
             .map(|(tool, _)| *tool)
     }
 
-    /// The tool [`Tool::recognize`] found, told apart by the tables `beside` says its history
-    /// table's schema holds: Rails' `schema_migrations` has dbmate's columns, and Rails keeps
-    /// `ar_internal_metadata` beside it.
-    pub fn told_apart(self, beside: impl Fn(&str) -> bool) -> Tool {
+    /// The tool [`Tool::recognize`] found, told apart by the history table's schema and the
+    /// tables `beside` says that schema holds: Rails' `schema_migrations` has dbmate's columns,
+    /// and Rails keeps `ar_internal_metadata` beside it; Hasura's older one has golang-migrate's,
+    /// in Hasura's `hdb_catalog`.
+    pub fn told_apart(self, schema: &str, beside: impl Fn(&str) -> bool) -> Tool {
         match self {
             Tool::Dbmate if beside("ar_internal_metadata") => Tool::Rails,
+            Tool::GolangMigrate if Some(schema) == Tool::Hasura.own_schema() => Tool::Hasura,
             other => other,
+        }
+    }
+
+    /// The schema the tool makes for itself and keeps its history in, with whatever else it
+    /// keeps there (Hasura's metadata and event tables): where a schema is compared or written
+    /// out, that schema goes with the history table.
+    pub fn own_schema(self) -> Option<&'static str> {
+        match self {
+            Tool::Hasura => Some("hdb_catalog"),
+            Tool::Sqitch => Some("sqitch"),
+            Tool::GraphileMigrate => Some("graphile_migrate"),
+            _ => None,
         }
     }
 
@@ -317,7 +352,7 @@ impl Tool {
     /// a schema of its own (`drizzle`, `supabase_migrations`, `atlas_schema_revisions`) and run
     /// migrations in the connection's.
     pub fn history_beside_migrations(self) -> bool {
-        !matches!(self, Tool::Drizzle | Tool::Supabase | Tool::Atlas)
+        !matches!(self, Tool::Drizzle | Tool::Supabase | Tool::Atlas) && self.own_schema().is_none()
     }
 
     /// Whether the tool's migrations are SQL files shale can match to its history. Alembic's and
@@ -702,10 +737,22 @@ fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
             let stem = m.file.rsplit_once('.').map_or(m.file.as_str(), |(s, _)| s);
             stem == key || stem.strip_suffix(".up") == Some(key)
         }
-        // sql-migrate stores the file's name (`1_init.sql`).
-        Tool::SqlMigrate => m.file.rsplit('/').next() == Some(key),
+        // sql-migrate and graphile-migrate store the file's name (`1_init.sql`, `000001.sql`).
+        Tool::SqlMigrate | Tool::GraphileMigrate => m.file.rsplit('/').next() == Some(key),
+        // Sqitch stores the change's name, which its plan gives the migration.
+        Tool::Sqitch => m.name == key,
         _ => Version::parse(key).as_ref() == Some(version),
     }
+}
+
+/// The Sqitch project whose changes are taken over, where the registry holds several (entries
+/// carry their project as the description): the one whose changes the files have.
+fn sqitch_project<'e>(tool: Tool, entries: &'e [ForeignEntry], versioned: &[&Migration]) -> Option<&'e str> {
+    if tool != Tool::Sqitch {
+        return None;
+    }
+    let ours = entries.iter().find(|e| versioned.iter().any(|m| matches(tool, m, &e.key)))?;
+    Some(ours.description.as_str())
 }
 
 /// Whether pop's history row `key` says `m` is applied: its version as the file writes it, or, as
@@ -840,7 +887,9 @@ pub fn plan_adoption_accepting<'a>(
             let baseline = entries.iter().filter(|e| e.baseline).filter_map(|e| Version::parse(&e.key)).max();
             let mut applied = Vec::new();
             let mut without_file = Vec::new();
-            for entry in entries.iter().filter(|e| !e.baseline && !e.repeatable) {
+            let this_project = sqitch_project(tool, entries, &versioned);
+            let entries = entries.iter().filter(|e| this_project.is_none_or(|p| e.description == p));
+            for entry in entries.filter(|e| !e.baseline && !e.repeatable) {
                 if tool == Tool::Pop {
                     let covered: Vec<&Migration> =
                         versioned.iter().copied().filter(|m| pop_applied(&entry.key, m)).collect();
@@ -1319,8 +1368,8 @@ mod tests {
         let version = vec!["version".to_string()];
         let dbmate = Tool::recognize("schema_migrations", &version).unwrap();
         assert_eq!(dbmate, Tool::Dbmate);
-        assert_eq!(dbmate.told_apart(|t| t == "ar_internal_metadata"), Tool::Rails);
-        assert_eq!(dbmate.told_apart(|t| t == "users"), Tool::Dbmate);
+        assert_eq!(dbmate.told_apart("public", |t| t == "ar_internal_metadata"), Tool::Rails);
+        assert_eq!(dbmate.told_apart("public", |t| t == "users"), Tool::Dbmate);
         assert_eq!(Tool::Rails.companions(), ["ar_internal_metadata"]);
         let columns: Vec<String> = ["id", "app", "name", "applied"].map(String::from).to_vec();
         assert_eq!(Tool::recognize("django_migrations", &columns), Some(Tool::Django));
@@ -1335,7 +1384,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 15);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 18);
     }
 
     /// The tools whose migrations are JavaScript, TypeScript, Elixir or Liquibase changelogs, by
@@ -1431,5 +1480,58 @@ mod tests {
         assert_eq!(Tool::recognize("schema_version", &cols(&["version"])), Some(Tool::Tern));
         assert_eq!(Tool::recognize("schema_version", &cols(&["version", "note"])), None);
         assert_eq!(Tool::parse("Golang-Migrate"), Some(Tool::GolangMigrate));
+    }
+
+    /// Hasura's, Sqitch's and graphile-migrate's tables, each in the schema the tool keeps for
+    /// itself; Hasura's older table, golang-migrate's columns, told apart by that schema.
+    #[test]
+    fn tools_with_a_schema_of_their_own() {
+        let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let golang = Tool::recognize("schema_migrations", &cols(&["version", "dirty"])).unwrap();
+        assert_eq!(golang.told_apart("hdb_catalog", |_| false), Tool::Hasura);
+        assert_eq!(golang.told_apart("public", |_| false), Tool::GolangMigrate);
+        let hdb = cols(&["hasura_uuid", "version", "upgraded_on", "cli_state", "console_state"]);
+        assert_eq!(Tool::recognize("hdb_version", &hdb), Some(Tool::Hasura));
+        let sqitch = cols(&["change_id", "script_hash", "change", "project", "note", "committed_at"]);
+        assert_eq!(Tool::recognize("changes", &sqitch), Some(Tool::Sqitch));
+        assert_eq!(Tool::recognize("changes", &cols(&["id", "change"])), None);
+        let graphile = cols(&["hash", "previous_hash", "filename", "date"]);
+        assert_eq!(Tool::recognize("migrations", &graphile), Some(Tool::GraphileMigrate));
+        assert_eq!(Tool::parse("graphile"), Some(Tool::GraphileMigrate));
+        for tool in [Tool::Hasura, Tool::Sqitch, Tool::GraphileMigrate] {
+            assert!(tool.own_schema().is_some() && !tool.history_beside_migrations(), "{tool}");
+            assert!(tool.migrations_are_sql(), "{tool}");
+        }
+    }
+
+    /// Sqitch's rows name changes; of several projects in one registry, the one whose changes
+    /// the files have is taken over. graphile-migrate's name files.
+    #[test]
+    fn sqitch_changes_and_graphile_files() {
+        let sqitch = set(&["1_appschema.sql", "2_users.sql", "3_flips.sql"]);
+        let row = |project: &str, change: &str| ForeignEntry {
+            key: change.into(),
+            description: project.into(),
+            ..Default::default()
+        };
+        let history = ForeignHistory {
+            tool: Tool::Sqitch,
+            table: "sqitch.changes".into(),
+            state: ForeignState::Entries(vec![
+                row("other", "accounts"),
+                row("flipr", "appschema"),
+                row("flipr", "users"),
+                row("other", "ledger"),
+            ]),
+        };
+        let adoption = plan_adoption(&sqitch, &history).unwrap();
+        assert_eq!(labels(&adoption.applied), ["1 appschema", "2 users"]);
+        assert_eq!(labels(&adoption.pending), ["3 flips"]);
+
+        let graphile = set(&["000001.sql", "000002.sql", "000003.sql"]);
+        let adoption =
+            plan_adoption(&graphile, &entries(Tool::GraphileMigrate, &["000001.sql", "000002.sql"])).unwrap();
+        assert_eq!(adoption.applied.len(), 2);
+        assert_eq!(adoption.pending.len(), 1);
     }
 }

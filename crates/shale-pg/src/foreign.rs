@@ -89,10 +89,19 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
             let tool = Tool::recognize(&r[1], &columns).or_else(|| {
                 table.and_then(|_| Tool::ALL.into_iter().find_map(|t| Tool::recognize(t.default_table(), &columns)))
             })?;
-            let tool = tool.told_apart(|companion| r[3].split(',').any(|b| b == companion));
+            let tool = tool.told_apart(&r[0], |companion| r[3].split(',').any(|b| b == companion));
             Some(ForeignTable { tool, schema: r[0].clone(), table: r[1].clone(), in_search_path: r[4] == "t" })
         })
         .collect())
+}
+
+/// The rows (database, version, dirty) of the database whose migrations are taken over: the one
+/// Hasura's state has, or, where it serves several, `default` (the name `hasura init` gives the
+/// first, and the folder `migrations/default` holds its files).
+fn hasura_database(rows: &[Vec<String>]) -> impl Iterator<Item = &Vec<String>> {
+    let one = rows.first().map(|r| r[0].as_str()).filter(|first| rows.iter().all(|r| r[0] == *first));
+    let chosen = one.unwrap_or("default").to_string();
+    rows.iter().filter(move |r| r[0] == chosen)
 }
 
 /// Each row's first column as an entry with nothing more to say: the tools whose rows are only
@@ -114,15 +123,48 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             let version = rows.first().and_then(|r| r[0].parse::<i64>().ok()).filter(|v| *v >= 0);
             ForeignState::Current { version, dirty: false }
         }
-        Tool::GolangMigrate => {
-            let rows = simple_rows(client, &format!("SELECT version, dirty FROM {t}"), context).await?;
-            match rows.first() {
-                None => ForeignState::Current { version: None, dirty: false },
-                Some(r) => {
+        Tool::Hasura if table.table == Tool::Hasura.default_table() => {
+            // `{"migrations": {"default": {"1640781158604": false}}}`: per database Hasura serves,
+            // each applied version and whether it is dirty.
+            let sql = format!(
+                "SELECT d.key, m.key, m.value::text FROM {t},
+                   jsonb_each(CASE jsonb_typeof(cli_state->'migrations') WHEN 'object' THEN cli_state->'migrations' ELSE '{{}}' END) d,
+                   jsonb_each(CASE jsonb_typeof(d.value) WHEN 'object' THEN d.value ELSE '{{}}' END) m
+                 ORDER BY d.key, m.key"
+            );
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(
+                hasura_database(&rows).map(|r| ForeignEntry { failed: r[2] == "true", ..entry(&r[1]) }).collect(),
+            )
+        }
+        Tool::GolangMigrate | Tool::Hasura => {
+            let rows =
+                simple_rows(client, &format!("SELECT version, dirty FROM {t} ORDER BY version"), context).await?;
+            match rows.as_slice() {
+                [] => ForeignState::Current { version: None, dirty: false },
+                // golang-migrate keeps one row, the version reached.
+                [r] if tool == Tool::GolangMigrate => {
                     let version = r[0].parse::<i64>().ok().filter(|v| *v >= 0);
                     ForeignState::Current { version, dirty: r[1] == "t" }
                 }
+                // A row per version (Hasura's before its config v3, or its table under another
+                // schema): each one applied, a dirty one in doubt. Read as golang-migrate's single
+                // row, the first of them made everything up to it count as applied.
+                rows => ForeignState::Entries(
+                    rows.iter().map(|r| ForeignEntry { failed: r[1] == "t", ..entry(&r[0]) }).collect(),
+                ),
             }
+        }
+        Tool::Sqitch => {
+            // The project goes along: one registry may hold several projects' changes.
+            let sql = format!("SELECT change, project FROM {t} ORDER BY committed_at, change");
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(
+                rows.iter().map(|r| ForeignEntry { description: r[1].clone(), ..entry(&r[0]) }).collect(),
+            )
+        }
+        Tool::GraphileMigrate => {
+            keys(client, &format!("SELECT filename FROM {t} ORDER BY date, filename"), context).await?
         }
         Tool::Goose => {
             // The newest row per version decides (goose before 2.4.4 added is_applied = false rows).

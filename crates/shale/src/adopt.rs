@@ -68,7 +68,8 @@ impl Migrator {
                 // database, without the table that tells it from dbmate's, or a dbmate one that
                 // kept Rails' table) is this tool's, as said.
                 found.retain_mut(|t| {
-                    if t.tool.told_apart(|_| true) == tool || tool.told_apart(|_| true) == t.tool {
+                    if t.tool.told_apart(&t.schema, |_| true) == tool || tool.told_apart(&t.schema, |_| true) == t.tool
+                    {
                         t.tool = tool;
                     }
                     t.tool == tool

@@ -185,11 +185,20 @@ pub(super) fn without_other_tools_histories(
         .filter_map(|t| {
             let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
             let beside = |name: &str| live.tables.iter().any(|b| b.schema == t.schema && b.name == name);
-            let tool = shale::core::adopt::Tool::recognize(&t.name, &columns)?.told_apart(beside);
+            let tool = shale::core::adopt::Tool::recognize(&t.name, &columns)?.told_apart(&t.schema, beside);
             Some((t.schema.clone(), t.name.clone(), tool))
         })
         .collect();
     for (schema, table, tool) in others {
+        // A tool's own schema (Hasura's hdb_catalog, with its metadata and event tables and
+        // functions) goes whole.
+        if tool.own_schema() == Some(schema.as_str()) && !built.schemas.contains(&schema) {
+            live = shale_schema::confine::without_schemas(&live, &[schema.as_str()]);
+            if !settings.quiet && !settings.json {
+                eprintln!("note: schema {schema} ({tool}'s history and what {tool} keeps beside it) is left out");
+            }
+            continue;
+        }
         live = shale_schema::confine::without_table(&live, &schema, &table);
         let companions: Vec<&str> = tool
             .companions()

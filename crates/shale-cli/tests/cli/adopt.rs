@@ -625,6 +625,112 @@ fn refinery_and_node_pg_migrate() {
     switch(&p, "node-pg-migrate", "pgmigrations");
 }
 
+/// A tool that keeps its history in a schema of its own (Hasura's `hdb_catalog`, Sqitch's
+/// `sqitch`, graphile-migrate's `graphile_migrate`): `up` refuses and names adopt, adopt takes the
+/// two applied migrations over (and gives no search_path advice: the tool's schema is not where
+/// its migrations ran), `up` runs only the third, and the whole schema is left out of drift.
+#[track_caller]
+fn switch_from_own_schema(p: &Project, tool: &str, schema: &str) {
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains(&format!("migrated by {tool}")), "{}", status.stderr);
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("shale adopt"), "{}", up.stderr);
+    assert!(!p.tables().contains(&"tags".to_string()), "nothing ran");
+    let adopt = p.shale(&["adopt"]).ok();
+    assert!(!adopt.stderr.contains("search_path"), "{}", adopt.stderr);
+    let status = p.shale(&["status", "--json"]).ok().json();
+    let states: Vec<&str> =
+        status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["applied", "applied", "pending"], "{status}");
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"tags".to_string()));
+    let dev = shale_testkit::shared_cluster().url("postgres");
+    let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}\n{}", drift.stdout, drift.stderr);
+    assert!(drift.stderr.contains(&format!("schema {schema} ({tool}'s history")), "{}", drift.stderr);
+}
+
+/// Hasura's CLI: folders of `up.sql` and `down.sql` named by milliseconds; its history in
+/// `hdb_catalog`: before its config v3 a row per version in golang-migrate's columns (read as
+/// golang-migrate's one row, the first version made everything up to it count as applied, and
+/// `up` ran the rest again), since then the versions per database in `hdb_version.cli_state`.
+#[test]
+fn hasura() {
+    let hasura_v1 =
+        "CREATE TABLE hdb_catalog.schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO hdb_catalog.schema_migrations VALUES (1600000000000, false), (1600000000001, false)";
+    let hasura_v2 = r#"CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+           version text NOT NULL, upgraded_on timestamptz NOT NULL, cli_state jsonb NOT NULL DEFAULT '{}',
+           console_state jsonb NOT NULL DEFAULT '{}');
+         INSERT INTO hdb_catalog.hdb_version (version, upgraded_on, cli_state) VALUES ('47', now(),
+           '{"migrations": {"default": {"1600000000000": false, "1600000000001": false}}, "settings": {"migration_mode": "true"}}')"#;
+    for (name, history) in [("v1", hasura_v1), ("v2", hasura_v2)] {
+        let p = Project::new(&format!("adopt_hasura_{name}"));
+        for (version, table) in [("1600000000000", "users"), ("1600000000001", "posts"), ("1600000000002", "tags")] {
+            p.write(
+                &format!("{version}_create_{table}/up.sql"),
+                &format!("CREATE TABLE {table} (id bigint PRIMARY KEY);\n"),
+            );
+            p.write(&format!("{version}_create_{table}/down.sql"), &format!("DROP TABLE {table};\n"));
+        }
+        p.psql(&format!(
+            "CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint PRIMARY KEY);
+             CREATE SCHEMA hdb_catalog; CREATE TABLE hdb_catalog.event_log (id text PRIMARY KEY);
+             CREATE FUNCTION hdb_catalog.gen_hasura_uuid() RETURNS uuid LANGUAGE sql AS 'SELECT gen_random_uuid()';
+             {history}"
+        ));
+        switch_from_own_schema(&p, "hasura", "hdb_catalog");
+        let new = p.shale(&["new", "add_email"]).ok();
+        assert!(new.stdout.contains("_add_email/up.sql"), "{}", new.stdout);
+        let folder = std::fs::read_dir(p.migrations())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .find(|n| n.ends_with("_add_email"))
+            .unwrap();
+        assert_eq!(folder.split('_').next().unwrap().len(), 13, "milliseconds, as Hasura numbers: {folder}");
+    }
+}
+
+/// graphile-migrate: committed files `000001.sql` with its `--!` header lines, its history a row
+/// per file name in `graphile_migrate.migrations`.
+#[test]
+fn graphile_migrate() {
+    let p = Project::new("adopt_graphile_migrate");
+    let committed =
+        |previous: &str, hash: &str, sql: &str| format!("--! Previous: {previous}\n--! Hash: {hash}\n\n{sql}\n");
+    p.write("000001.sql", &committed("-", "sha1:aaa", "CREATE TABLE users (id bigint PRIMARY KEY);"));
+    p.write("000002.sql", &committed("sha1:aaa", "sha1:bbb", "CREATE TABLE posts (id bigint PRIMARY KEY);"));
+    p.write("000003.sql", &committed("sha1:bbb", "sha1:ccc", "CREATE TABLE tags (id bigint PRIMARY KEY);"));
+    p.psql(
+        "CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint PRIMARY KEY);
+         CREATE SCHEMA graphile_migrate;
+         CREATE TABLE graphile_migrate.migrations (hash text PRIMARY KEY, previous_hash text REFERENCES graphile_migrate.migrations,
+           filename text NOT NULL, date timestamptz NOT NULL DEFAULT now());
+         CREATE TABLE graphile_migrate.current (filename text PRIMARY KEY DEFAULT 'current.sql', content text NOT NULL,
+           date timestamptz NOT NULL DEFAULT now());
+         INSERT INTO graphile_migrate.migrations (hash, previous_hash, filename) VALUES
+           ('sha1:aaa', NULL, '000001.sql'), ('sha1:bbb', 'sha1:aaa', '000002.sql')",
+    );
+    switch_from_own_schema(&p, "graphile-migrate", "graphile_migrate");
+}
+
+/// A table of golang-migrate's columns holding a row per version (not golang-migrate's one row)
+/// is read as the versions that ran: before, its first row was taken for the version reached.
+#[test]
+fn golang_migrate_columns_with_a_row_per_version() {
+    let p = Project::new("adopt_golang_many_rows");
+    applied_by_the_other_tool(&p, "1_users.up.sql", "2_posts.up.sql", "3_tags.up.sql");
+    p.write("10_more.up.sql", "CREATE TABLE more (id bigint PRIMARY KEY);\n");
+    p.psql(
+        "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (1, false), (2, false)",
+    );
+    p.shale(&["adopt"]).ok();
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"tags".to_string()) && p.tables().contains(&"more".to_string()));
+}
+
 #[test]
 fn pop() {
     let p = Project::new("adopt_pop");
