@@ -54,6 +54,8 @@ pub enum Layout {
     Tern,
     /// `1700000000000_name.sql` with node-pg-migrate's `-- Up Migration` / `-- Down Migration`
     NodePgMigrate,
+    /// A Sqitch project: `deploy/NAME.sql` and `revert/NAME.sql`, numbered by `sqitch.plan`
+    Sqitch,
 }
 
 /// What separates the up from the down in a tern migration.
@@ -74,6 +76,7 @@ impl Layout {
             Layout::UpDownPair => Some("its .down.sql file"),
             Layout::Flyway => Some("its U file"),
             Layout::DieselFolder | Layout::PrismaFolder => Some("a down.sql in its folder"),
+            Layout::Sqitch => Some("its script in revert/"),
             _ => None,
         }
     }
@@ -596,7 +599,15 @@ impl MigrationSet {
             }
             Err(_) => files,
         };
-        match MigrationSet::load_placing(dir, files, splitting, placeholders) {
+        // A Sqitch project: its plan says which files are changes, and in what order.
+        let plan = match std::fs::read_to_string(dir.join(sqitch::PLAN_FILE)) {
+            Ok(text) => Some(
+                sqitch::Plan::read(dir, &text, &files)
+                    .map_err(|e| e.into_iter().chain(errors.clone()).collect::<Vec<_>>())?,
+            ),
+            Err(_) => None,
+        };
+        match MigrationSet::load_placing(dir, files, splitting, placeholders, plan.as_ref()) {
             Ok(mut set) if errors.is_empty() => {
                 set.ignored.extend(outside_journal);
                 code.sort_by(|a: &Ignored, b: &Ignored| a.path.cmp(&b.path));
@@ -633,7 +644,7 @@ impl MigrationSet {
         files: Vec<SourceFile>,
         placeholders: &Placeholders,
     ) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::load_placing(dir, files, Splitting::Now, placeholders)
+        MigrationSet::load_placing(dir, files, Splitting::Now, placeholders, None)
     }
 
     pub(crate) fn load_splitting(
@@ -641,7 +652,7 @@ impl MigrationSet {
         files: Vec<SourceFile>,
         splitting: Splitting,
     ) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::load_placing(dir, files, splitting, &Placeholders::default())
+        MigrationSet::load_placing(dir, files, splitting, &Placeholders::default(), None)
     }
 
     fn load_placing(
@@ -649,6 +660,7 @@ impl MigrationSet {
         mut files: Vec<SourceFile>,
         splitting: Splitting,
         placeholders: &Placeholders,
+        plan: Option<&sqitch::Plan>,
     ) -> Result<MigrationSet, Vec<LoadError>> {
         files.sort_by(|a, b| a.relative.as_os_str().cmp(b.relative.as_os_str()));
         let mut errors = Vec::new();
@@ -668,7 +680,10 @@ impl MigrationSet {
                     continue;
                 }
             };
-            let classified = classify(&file.relative);
+            let classified = match plan {
+                Some(plan) => plan.classify(&file.relative),
+                None => classify(&file.relative),
+            };
             if let (Some(offset), false) = (text.find('\0'), matches!(classified, Classified::Ignore)) {
                 errors.push(LoadError::at(
                     &path,
@@ -1356,9 +1371,12 @@ fn classify_file(file: &str) -> Classified {
         )),
         // A script kept beside the migrations (data, a schema dump): diesel, golang-migrate,
         // dbmate, goose and Flyway all pass over a file whose name starts with no version.
-        None => Classified::Skipped("not a migration: its name starts with no version".into()),
+        None => Classified::Skipped(UNVERSIONED.into()),
     }
 }
+
+/// Why a SQL file whose name starts with no version is left alone ([`Ignored::reason`]).
+pub const UNVERSIONED: &str = "not a migration: its name starts with no version";
 
 /// The name starts the way a migration's does: digits, Flyway's `V1`/`U1`/`R__`.
 fn looks_versioned(name: &str) -> bool {
@@ -1840,6 +1858,9 @@ fn diesel_no_transaction(meta: &Part) -> Result<Option<&'static str>, Vec<LoadEr
     })?;
     Ok((parsed.run_in_transaction == Some(false)).then_some("metadata.toml says run_in_transaction = false"))
 }
+
+mod sqitch;
+pub use sqitch::{change_name as sqitch_change_name, plan_line as sqitch_plan_line, PLAN_FILE as SQITCH_PLAN};
 
 #[cfg(test)]
 mod tests;

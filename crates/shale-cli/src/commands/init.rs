@@ -14,7 +14,11 @@ pub fn run(settings: &Settings) -> Result<i32> {
     }
     // A project another tool migrates keeps its files where that tool does: shale reads them there.
     let found: Option<(String, &str)> = match settings.dir == settings.root.join("migrations") {
-        true if has_files(&settings.dir) => None,
+        // Tools whose migrations are a folder inside theirs.
+        true if has_files(&settings.dir) => INSIDE_MIGRATIONS
+            .iter()
+            .find(|(dir, _)| has_files(&settings.root.join(dir)))
+            .map(|(dir, tool)| (dir.to_string(), *tool)),
         true => other_tools_dir(&settings.root),
         false => None,
     };
@@ -100,7 +104,13 @@ const OTHER_TOOLS_DIRS: &[(&str, &str)] = &[
     ("db/migrations", "dbmate"),
     ("supabase/migrations", "the Supabase CLI"),
     ("src/main/resources/db/migration", "Flyway"),
+    ("hasura/migrations/default", "Hasura"),
 ];
+
+/// Tools whose migrations are in a folder of a `migrations` directory: graphile-migrate's
+/// committed ones (beside its `current.sql`), Hasura's for its first database.
+const INSIDE_MIGRATIONS: &[(&str, &str)] =
+    &[("migrations/committed", "graphile-migrate"), ("migrations/default", "Hasura")];
 
 /// The first of [`OTHER_TOOLS_DIRS`] that holds files, under `root` or, in a monorepo, under one
 /// of its `packages/*` or `apps/*`: relative to `root`, with the tool's name.
@@ -116,12 +126,31 @@ fn other_tools_dir(root: &Path) -> Option<(String, &'static str)> {
         packages.sort();
         bases.extend(packages);
     }
-    bases.iter().find_map(|base| {
+    let found = bases.iter().find_map(|base| {
         OTHER_TOOLS_DIRS
             .iter()
             .find(|(dir, _)| has_files(&root.join(format!("{base}{dir}"))))
             .map(|(dir, tool)| (format!("{base}{dir}"), *tool))
-    })
+    });
+    found.or_else(|| sqitch_project(root))
+}
+
+/// A Sqitch project: the folder holding its plan, the root's or one of its folders'.
+fn sqitch_project(root: &Path) -> Option<(String, &'static str)> {
+    let plan = shale::core::layout::SQITCH_PLAN;
+    if root.join(plan).is_file() {
+        return Some((".".into(), "Sqitch"));
+    }
+    // The root may be the empty path (the working directory), which read_dir refuses.
+    let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
+    let mut folders: Vec<String> = std::fs::read_dir(listed)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join(plan).is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    folders.into_iter().next().map(|folder| (folder, "Sqitch"))
 }
 
 fn has_files(dir: &Path) -> bool {

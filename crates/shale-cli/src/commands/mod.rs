@@ -96,7 +96,19 @@ fn load_set_with(
             settings.dir.display()
         )));
     }
-    read(&settings.dir, &settings.placeholders).map_err(|e| shale::Error::Load(e).into())
+    let set = read(&settings.dir, &settings.placeholders).map_err(shale::Error::Load)?;
+    // SQL files and not one migration among them: the directory is not what shale was meant to
+    // read (a Sqitch project's deploy/ folder, scripts), and `up` would say all is up to date.
+    let unversioned = set.ignored.iter().filter(|i| i.reason == shale_core::layout::UNVERSIONED).count();
+    if set.migrations.is_empty() && set.unrunnable.is_empty() && unversioned > 0 {
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "{} holds {unversioned} SQL file(s) and no migration: shale reads files named VERSION_name.sql \
+             (`0001_create_users.sql`, `20240101120000_create_users.sql`) and the other tools' conventions \
+             (docs/migrations.md); in a Sqitch project, point --dir at the folder holding sqitch.plan",
+            settings.dir.display()
+        )));
+    }
+    Ok(set)
 }
 
 pub fn migrator(settings: &Settings) -> Result<Migrator> {

@@ -37,6 +37,7 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
     let down_path = match m.layout {
         Layout::UpDownPair => up.with_file_name(file_name.replace(".up.sql", ".down.sql")),
         Layout::DieselFolder | Layout::PrismaFolder => up.with_file_name("down.sql"),
+        Layout::Sqitch => std::path::Path::new("revert").join(up.strip_prefix("deploy").unwrap_or(up)),
         Layout::Flyway => up.with_file_name(format!("U{}", file_name.trim_start_matches('V'))),
         Layout::SingleFile
         | Layout::DbmateSections
@@ -143,7 +144,11 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     let up_sql = contents.as_ref().map(|c| c.up).unwrap_or("");
     let down_sql = contents.as_ref().and_then(|c| c.down).unwrap_or("");
     let header = |direction: &str| {
-        let sql = if direction == "up" { up_sql } else { down_sql };
+        let sql = match direction {
+            "up" | "deploy" => up_sql,
+            "verify" => "",
+            _ => down_sql,
+        };
         format!("-- {direction}: {name}\n\n{sql}")
     };
     // Up/down pairs come in twos where the directory's newest migration has its down (as
@@ -151,6 +156,7 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     // gets no empty down that would pretend to undo it.
     let pairs_have_downs = contents.is_none() && set.versioned().last().is_some_and(|m| m.down.is_some());
     let mut files: Vec<(PathBuf, String)> = Vec::new();
+    let mut sqitch_plan_addition: Option<(PathBuf, String)> = None;
     match layout {
         Layout::UpDownPair => {
             files.push((format!("{version}_{slug}.up.sql").into(), header("up")));
@@ -174,6 +180,24 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             if reversible {
                 files.push((format!("U{version}__{slug}.sql").into(), header("undo")));
             }
+        }
+        Layout::Sqitch => {
+            // Its scripts by the change's name, and the change at the end of the plan.
+            let plan_path = settings.dir.join(shale_core::layout::SQITCH_PLAN);
+            let plan =
+                std::fs::read_to_string(&plan_path).with_context(|| format!("reading {}", plan_path.display()))?;
+            if plan.lines().any(|line| shale_core::layout::sqitch_change_name(line) == Some(slug.as_str())) {
+                anyhow::bail!(shale::Error::Invalid(format!(
+                    "sqitch.plan has a change `{slug}` already: name this one otherwise (reworking a change is Sqitch's `sqitch rework`)"
+                )));
+            }
+            files.push((format!("deploy/{slug}.sql").into(), header("deploy")));
+            files.push((format!("revert/{slug}.sql").into(), header("revert")));
+            files.push((format!("verify/{slug}.sql").into(), header("verify")));
+            let line =
+                shale_core::layout::sqitch_plan_line(&plan, &slug, name, &now.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            let separator = if plan.is_empty() || plan.ends_with('\n') { "" } else { "\n" };
+            sqitch_plan_addition = Some((plan_path, format!("{plan}{separator}{line}\n")));
         }
         Layout::Tern => {
             files.push((
@@ -204,6 +228,9 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
         }
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some((plan, text)) = sqitch_plan_addition {
+        std::fs::write(&plan, text).with_context(|| format!("writing {}", plan.display()))?;
     }
     if let Some((first, _)) = files.first() {
         add_to_drizzle_journal(&settings.dir, first, now.timestamp_millis())?;

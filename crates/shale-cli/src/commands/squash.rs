@@ -48,6 +48,13 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
         anyhow::bail!(shale::Error::Invalid(format!("no migration {} in {}", args.to, settings.dir.display())));
     };
     refuse_twin(&set, last)?;
+    if last.layout == Layout::Sqitch {
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "{} is a Sqitch project, whose plan (sqitch.plan) names each change: a squash would rewrite the plan the \
+             databases were deployed from; squash with Sqitch's own tools, or leave the history as it is",
+            settings.dir.display()
+        )));
+    }
     let replaced: Vec<&Migration> = set.versioned().filter(|m| m.version.as_ref().is_some_and(|v| v <= &to)).collect();
     if replaced.len() < 2 {
         anyhow::bail!(shale::Error::Invalid(format!("nothing to squash: {} is the first migration", last.label())));
@@ -159,7 +166,7 @@ fn squash_files(last: &Migration, text: &str) -> Vec<(PathBuf, String)> {
             let (up, _) = last.layout.section_markers().unwrap_or_default();
             vec![(format!("{v}_squashed.sql"), format!("{up}\n{text}"))]
         }
-        Layout::SingleFile | Layout::Tern => vec![(format!("{v}_squashed.sql"), text.to_string())],
+        Layout::SingleFile | Layout::Tern | Layout::Sqitch => vec![(format!("{v}_squashed.sql"), text.to_string())],
     };
     files.into_iter().map(|(p, t)| (PathBuf::from(p), t)).collect()
 }

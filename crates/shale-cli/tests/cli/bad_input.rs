@@ -73,3 +73,23 @@ fn marking_a_healthy_migration_rolled_back_needs_force() {
     p.shale(&["up"]).ok();
     assert_eq!(p.tables(), vec!["a", "shale_migrations"]);
 }
+
+/// A directory of SQL files none of which is a migration (a Sqitch project's deploy/ folder,
+/// scripts): refused, not reported as up to date. Before, `up` said "nothing to apply" and
+/// exited 0, so a deploy passed having deployed nothing.
+#[test]
+fn sql_files_without_one_migration_are_refused() {
+    let p = Project::new("bad_no_migration");
+    p.write("appschema.sql", "CREATE SCHEMA flipr;\n");
+    p.write("users.sql", "CREATE TABLE flipr.users (id int);\n");
+    for args in [&["up"][..], &["validate"], &["status"]] {
+        let run = p.shale(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("holds 2 SQL file(s) and no migration"), "{}", run.stderr);
+        assert!(run.stderr.contains("sqitch.plan"), "{}", run.stderr);
+    }
+    assert!(!p.psql("SELECT string_agg(nspname, ',') FROM pg_namespace").contains("flipr"));
+    // One migration beside scripts: the scripts are left alone, as before.
+    p.write("0001_init.sql", "CREATE TABLE t (id int);\n");
+    p.shale(&["up"]).ok();
+}

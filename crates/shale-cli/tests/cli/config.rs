@@ -158,6 +158,35 @@ fn init_finds_the_directory_another_tool_keeps() {
     let run: Run = init.output().unwrap().into();
     assert!(run.stdout.contains("for the 1 migration(s) in migrations"), "{}{}", run.stdout, run.stderr);
 
+    // graphile-migrate's committed folder inside migrations/ (beside its current.sql), Hasura's
+    // folder of its first database, and a Sqitch project's plan in a folder of the root.
+    for (file, dir, tool) in [
+        ("migrations/committed/000001.sql", "migrations/committed", "graphile-migrate"),
+        ("hasura/migrations/default/1600000000000_init/up.sql", "hasura/migrations/default", "Hasura"),
+        ("sql/deploy/users.sql", "sql", "Sqitch"),
+    ] {
+        let project = tempfile::tempdir().unwrap();
+        let path = project.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "CREATE TABLE users (id bigint PRIMARY KEY);\n").unwrap();
+        std::fs::write(project.path().join("migrations/current.sql").as_path(), "").ok();
+        if tool == "Sqitch" {
+            std::fs::write(
+                project.path().join("sql/sqitch.plan"),
+                "%project=x\n\nusers 2024-01-01T00:00:00Z M <m@x>\n",
+            )
+            .unwrap();
+        }
+        let mut init = p.bare();
+        init.current_dir(project.path()).arg("init");
+        let run: Run = init.output().unwrap().into();
+        assert!(run.stdout.contains(&format!("dir = \"{dir}\", where {tool} keeps")), "{}{}", run.stdout, run.stderr);
+        let mut validate = p.bare();
+        validate.current_dir(project.path()).arg("validate");
+        let run: Run = validate.output().unwrap().into();
+        assert!(run.stdout.contains("1 migration(s) are valid"), "{tool}: {}{}", run.stdout, run.stderr);
+    }
+
     // Where migrations/ holds another tool's migrations in code (Knex's), init says shale's go
     // beside them, and status names them in one note.
     let knex = tempfile::tempdir().unwrap();

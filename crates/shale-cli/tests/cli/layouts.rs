@@ -98,3 +98,121 @@ fn flyway_s_own_placeholders_are_filled_or_asked_for() {
         "'app'::text"
     );
 }
+
+const SQITCH_PLAN: &str = "%syntax-version=1.0.0\n%project=flipr\n%uri=https://example.com/flipr/\n\n\
+appschema 2024-01-01T00:00:00Z Marge N. <marge@example.com> # Adds the flipr schema.\n\
+users [appschema] 2024-01-02T00:00:00Z Marge N. <marge@example.com> # Users.\n\
+@v1.0.0 2024-01-03T00:00:00Z Marge N. <marge@example.com> # Tag v1.0.0.\n\
+app/flips [users] 2024-01-04T00:00:00Z Marge N. <marge@example.com> # Flips, in a folder.\n\
+users [users@v1.0.0] 2024-01-05T00:00:00Z Marge N. <marge@example.com> # Users get a nickname.\n";
+
+/// A Sqitch project as `sqitch init` and `sqitch add` / `rework` leave it: its plan orders the
+/// changes (not the files' names), each change's scripts in deploy/, revert/ and verify/ (its
+/// name may hold a folder), wrapped in BEGIN / COMMIT; a reworked change's earlier scripts carry
+/// the tag. Applied in plan order, reverted with revert/, verify/ named as left alone; a
+/// database Sqitch deployed is taken over by change name; `shale new` adds a change to the plan.
+#[test]
+fn sqitch_projects_run_in_plan_order() {
+    let p = Project::new("layouts_sqitch");
+    let wrapped = |sql: &str| format!("-- Deploy flipr:x to pg\n\nBEGIN;\n\n{sql}\n\nCOMMIT;\n");
+    p.write("sqitch.plan", SQITCH_PLAN);
+    p.write("sqitch.conf", "[core]\n\tengine = pg\n");
+    p.write("deploy/appschema.sql", &wrapped("CREATE SCHEMA flipr;"));
+    p.write("revert/appschema.sql", &wrapped("DROP SCHEMA flipr;"));
+    p.write("verify/appschema.sql", "SELECT pg_catalog.has_schema_privilege('flipr', 'usage');\n");
+    p.write("deploy/users@v1.0.0.sql", &wrapped("CREATE TABLE flipr.users (nickname text PRIMARY KEY);"));
+    p.write("revert/users@v1.0.0.sql", &wrapped("DROP TABLE flipr.users;"));
+    p.write(
+        "deploy/app/flips.sql",
+        &wrapped("CREATE TABLE flipr.flips (id bigint PRIMARY KEY, nickname text REFERENCES flipr.users);"),
+    );
+    p.write("revert/app/flips.sql", &wrapped("DROP TABLE flipr.flips;"));
+    p.write("deploy/users.sql", &wrapped("ALTER TABLE flipr.users ADD COLUMN fullname text;"));
+    p.write("revert/users.sql", &wrapped("ALTER TABLE flipr.users DROP COLUMN fullname;"));
+
+    let status = p.shale(&["status", "--json"]).ok().json();
+    let labels: Vec<String> = status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| format!("{} {}", m["version"].as_str().unwrap(), m["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(labels, ["1 appschema", "2 users", "3 app/flips", "4 users"], "{status}");
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stderr.contains("verify") || up.stdout.contains("4 users"), "{}\n{}", up.stdout, up.stderr);
+    let columns = "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns \
+                   WHERE table_schema = 'flipr' AND table_name = 'users'";
+    assert_eq!(p.psql(columns), "nickname,fullname");
+    let paths = p.psql("SELECT string_agg(path, ',' ORDER BY id) FROM shale_migrations WHERE kind = 'versioned'");
+    assert_eq!(paths, "deploy/appschema.sql,deploy/users@v1.0.0.sql,deploy/app/flips.sql,deploy/users.sql");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql(columns), "nickname", "revert/users.sql ran");
+    p.shale(&["down", "--to", "1"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'flipr'"), "0");
+
+    // `shale new`: the scripts, and the change at the end of the plan by the last planner.
+    let new = p.shale(&["new", "add tags"]).ok();
+    assert!(new.stdout.contains("deploy/add_tags.sql"), "{}", new.stdout);
+    let plan = std::fs::read_to_string(p.migrations().join("sqitch.plan")).unwrap();
+    let last = plan.lines().last().unwrap();
+    assert!(last.starts_with("add_tags 20") && last.ends_with("Marge N. <marge@example.com> # add tags"), "{plan}");
+    p.write("deploy/add_tags.sql", &wrapped("CREATE TABLE flipr.tags (name text PRIMARY KEY);"));
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'flipr'"), "3");
+
+    // A plan line whose deploy script is missing: an error at the plan's line, nothing runs.
+    let broken = Project::new("layouts_sqitch_broken");
+    broken.write(
+        "sqitch.plan",
+        "%project=x\n\nfirst 2024-01-01T00:00:00Z M <m@x>\nsecond 2024-01-02T00:00:00Z M <m@x>\n",
+    );
+    broken.write("deploy/first.sql", "CREATE TABLE first (id int);\n");
+    let up = broken.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("sqitch.plan:4:1") && up.stderr.contains("deploy/second.sql is missing"),
+        "{}",
+        up.stderr
+    );
+    assert!(!broken.tables().contains(&"first".to_string()));
+
+    // A database Sqitch deployed the first two changes to: taken over by name (another project's
+    // changes in the same registry are not this one's), the rest run.
+    let deployed = Project::new("layouts_sqitch_adopt");
+    for file in [
+        "sqitch.plan",
+        "deploy/appschema.sql",
+        "revert/appschema.sql",
+        "deploy/users@v1.0.0.sql",
+        "deploy/app/flips.sql",
+        "deploy/users.sql",
+        "deploy/add_tags.sql",
+    ] {
+        deployed.write(file, &std::fs::read_to_string(p.migrations().join(file)).unwrap());
+    }
+    deployed.psql(
+        "CREATE SCHEMA flipr; CREATE TABLE flipr.users (nickname text PRIMARY KEY);
+         CREATE SCHEMA sqitch;
+         CREATE TABLE sqitch.projects (project text PRIMARY KEY, uri text, created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+           creator_name text NOT NULL, creator_email text NOT NULL);
+         CREATE TABLE sqitch.changes (change_id text PRIMARY KEY, script_hash text, change text NOT NULL,
+           project text NOT NULL REFERENCES sqitch.projects, note text NOT NULL DEFAULT '',
+           committed_at timestamptz NOT NULL DEFAULT clock_timestamp(), committer_name text NOT NULL,
+           committer_email text NOT NULL, planned_at timestamptz NOT NULL, planner_name text NOT NULL,
+           planner_email text NOT NULL, UNIQUE (project, script_hash));
+         INSERT INTO sqitch.projects VALUES ('flipr', NULL, now(), 'M', 'm@x'), ('other', NULL, now(), 'M', 'm@x');
+         INSERT INTO sqitch.changes (change_id, script_hash, change, project, committer_name, committer_email, planned_at, planner_name, planner_email) VALUES
+           ('a1', 'h1', 'appschema', 'flipr', 'M', 'm@x', now(), 'M', 'm@x'),
+           ('o1', 'h9', 'ledger', 'other', 'M', 'm@x', now(), 'M', 'm@x'),
+           ('a2', 'h2', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x')",
+    );
+    let refused = deployed.shale(&["up"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("sqitch"), "{}", refused.stderr);
+    deployed.shale(&["adopt"]).ok();
+    deployed.shale(&["up"]).ok();
+    assert_eq!(deployed.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'flipr'"), "3");
+    let dev = shale_testkit::shared_cluster().url("postgres");
+    let drift = deployed.shale(&["drift", "--dev-url", &dev]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}\n{}", drift.stdout, drift.stderr);
+}

@@ -1,0 +1,262 @@
+//! Sqitch projects: `sqitch.plan` orders the changes, and each change's scripts are
+//! `deploy/NAME.sql` (its up) and `revert/NAME.sql` (its down). A change is the migration
+//! numbered by its place in the plan, named as the plan names it. `verify/NAME.sql` is Sqitch's
+//! own check, left alone with a note.
+//!
+//! A change reworked later in the plan keeps its earlier scripts as `deploy/NAME@TAG.sql`, TAG one
+//! of the tags between it and its rework (the first whose script exists, as Sqitch looks).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::{Classified, LoadError, PopMarks, Role, SourceFile};
+use crate::layout::Layout;
+
+/// The file Sqitch orders its changes in, at the top of the project.
+pub const PLAN_FILE: &str = "sqitch.plan";
+
+/// The scripts a plan gives a place: each file's migration number, change name and role.
+#[derive(Debug, Default)]
+pub(super) struct Plan {
+    scripts: HashMap<PathBuf, (usize, String, Role)>,
+}
+
+/// One change line of the plan.
+#[derive(Debug, PartialEq, Eq)]
+struct Change {
+    name: String,
+    line: usize,
+    /// The tags that follow it, up to the next change of the same name (its rework).
+    rework_tags: Vec<String>,
+    reworked: bool,
+}
+
+impl Plan {
+    /// The plan of the project in `dir`, with the scripts `files` has. A change whose deploy
+    /// script is missing is an error naming the plan's line: Sqitch refuses such a plan too.
+    pub(super) fn read(dir: &Path, text: &str, files: &[SourceFile]) -> Result<Plan, Vec<LoadError>> {
+        let path = dir.join(PLAN_FILE);
+        let changes = parse(text).map_err(|(line, message)| vec![LoadError::at(&path, text, line, message, None)])?;
+        let present = |relative: &Path| files.iter().any(|f| f.relative == relative);
+        let mut scripts = HashMap::new();
+        let mut errors = Vec::new();
+        for (index, change) in changes.iter().enumerate() {
+            let number = index + 1;
+            let script = |folder: &str| script_path(folder, change, &present);
+            let deploy = script("deploy");
+            if !present(&deploy) {
+                errors.push(LoadError::at(
+                    &path,
+                    text,
+                    change.line,
+                    format!("change `{}` has no deploy script: {} is missing", change.name, deploy.display()),
+                    Some("add the script, or take the change out of the plan".into()),
+                ));
+                continue;
+            }
+            scripts.insert(deploy, (number, change.name.clone(), Role::Up));
+            scripts.insert(script("revert"), (number, change.name.clone(), Role::Down));
+        }
+        match errors.is_empty() {
+            true => Ok(Plan { scripts }),
+            false => Err(errors),
+        }
+    }
+
+    /// What the file at `relative` is in this project.
+    pub(super) fn classify(&self, relative: &Path) -> Classified {
+        if let Some((number, name, role)) = self.scripts.get(relative) {
+            return Classified::Part {
+                key: format!("v:{number}"),
+                version_text: number.to_string(),
+                name: name.clone(),
+                role: *role,
+                layout: Layout::Sqitch,
+                marks: PopMarks::default(),
+            };
+        }
+        // Files elsewhere in the project (its tests, templates, seeds) are none of its changes.
+        match relative.iter().next().and_then(|f| f.to_str()).unwrap_or_default() {
+            "verify" => {
+                Classified::Skipped("a Sqitch verify script, which shale does not run (`sqitch verify` does)".into())
+            }
+            "deploy" | "revert" => Classified::Skipped(
+                "a Sqitch script of no change in sqitch.plan: Sqitch would not run it either".into(),
+            ),
+            _ => Classified::Ignore,
+        }
+    }
+}
+
+/// The change a plan line names, if it is a change line.
+pub fn change_name(line: &str) -> Option<&str> {
+    match entries(line).next()? {
+        (_, Entry::Change(name)) => Some(name.trim_start_matches('+')),
+        (_, Entry::Tag(_)) => None,
+    }
+}
+
+/// The plan line adding change `name` with `note`, planned at `timestamp` (`2026-12-05T10:00:00Z`)
+/// by the planner of the plan's last change, as `sqitch add` writes it (by `shale`, in a plan
+/// without changes).
+pub fn plan_line(plan: &str, name: &str, note: &str, timestamp: &str) -> String {
+    let planner = plan
+        .lines()
+        .rev()
+        .filter(|line| change_name(line).is_some())
+        .find_map(|line| {
+            // NAME [deps] TIMESTAMP PLANNER <EMAIL> # note: the planner runs from after the
+            // timestamp to the end of the email.
+            let before_note = line.trim().split(" # ").next().unwrap_or(line);
+            let email_end = before_note.rfind('>')? + 1;
+            let mut rest = before_note[..email_end].trim_start_matches(|c: char| !c.is_whitespace() && c != '[');
+            if let Some(deps) = rest.trim_start().strip_prefix('[') {
+                rest = &deps[deps.find(']')? + 1..];
+            }
+            let (_timestamp, planner) = rest.trim_start().split_once(char::is_whitespace)?;
+            Some(planner.trim().to_string())
+        })
+        .unwrap_or_else(|| "shale <shale@localhost>".into());
+    format!("{name} {timestamp} {planner} # {note}")
+}
+
+/// `folder/NAME.sql`, or for a change reworked later, `folder/NAME@TAG.sql`.
+fn script_path(folder: &str, change: &Change, present: &dyn Fn(&Path) -> bool) -> PathBuf {
+    let base = Path::new(folder);
+    if !change.reworked {
+        return base.join(format!("{}.sql", change.name));
+    }
+    let tagged = |tag: &String| base.join(format!("{}{tag}.sql", change.name));
+    let deploy = |tag: &String| Path::new("deploy").join(format!("{}{tag}.sql", change.name));
+    match change.rework_tags.iter().find(|tag| present(&deploy(tag))).or(change.rework_tags.first()) {
+        Some(tag) => tagged(tag),
+        None => base.join(format!("{}.sql", change.name)),
+    }
+}
+
+/// The changes of a plan in order, or the line (a byte offset of its start) and what is wrong.
+/// Lines: `%pragma=value`, blank or `#` comments, `@tag ...`, and changes,
+/// `NAME [dependencies] TIMESTAMP PLANNER <EMAIL> # note`.
+fn parse(text: &str) -> Result<Vec<Change>, (usize, String)> {
+    let mut changes: Vec<Change> = Vec::new();
+    for (at, entry) in entries(text) {
+        let Entry::Change(name) = entry else { continue };
+        if name.starts_with('-') {
+            return Err((
+                at,
+                format!("`{name}`: a change the plan reverts, which shale does not read; deploy and revert with Sqitch, or take the line out"),
+            ));
+        }
+        let name = name.trim_start_matches('+');
+        if name.is_empty() {
+            return Err((at, "expected a change name at the start of the line".into()));
+        }
+        // An earlier instance is reworked by this one: its scripts carry a tag.
+        if let Some(earlier) = changes.iter_mut().rev().find(|c| c.name == name && !c.reworked) {
+            earlier.reworked = true;
+        }
+        changes.push(Change { name: name.to_string(), line: at, rework_tags: Vec::new(), reworked: false });
+    }
+    for change in changes.iter_mut().filter(|c| c.reworked) {
+        // The tags between it and its rework.
+        for (_, entry) in entries(&text[change.line..]).skip(1) {
+            match entry {
+                Entry::Tag(tag) => change.rework_tags.push(format!("@{tag}")),
+                Entry::Change(name) if name.trim_start_matches('+') == change.name => break,
+                Entry::Change(_) => {}
+            }
+        }
+    }
+    Ok(changes)
+}
+
+/// A plan line that is a change (its name as written, `+` or `-` included) or a tag (without `@`).
+enum Entry<'t> {
+    Change(&'t str),
+    Tag(&'t str),
+}
+
+/// The changes and tags of `text`, each with the byte offset of its line.
+fn entries(text: &str) -> impl Iterator<Item = (usize, Entry<'_>)> {
+    let mut offset = 0;
+    text.split_inclusive('\n').filter_map(move |line| {
+        let at = offset;
+        offset += line.len();
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with('%') {
+            return None;
+        }
+        let word_end = trimmed.find(|c: char| c.is_whitespace() || c == '[').unwrap_or(trimmed.len());
+        let word = &trimmed[..word_end];
+        Some((at, word.strip_prefix('@').map_or(Entry::Change(word), Entry::Tag)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = "%syntax-version=1.0.0\n%project=flipr\n\n\
+        appschema 2013-12-30T23:49:00Z Marge <marge@example.com> # Adds the schema.\n\
+        users [appschema] 2013-12-31T00:26:00Z Marge <marge@example.com> # Users.\n\
+        @v1.0.0-dev1 2014-01-01T00:00:00Z Marge <marge@example.com> # Tag.\n\
+        flips [users] 2014-01-02T00:00:00Z Marge <marge@example.com>\n\
+        @v1.0.0-dev2 2014-01-03T00:00:00Z Marge <marge@example.com>\n\
+        users [users@v1.0.0-dev2] 2014-01-04T00:00:00Z Marge <marge@example.com> # Reworked.\n";
+
+    fn names(changes: &[Change]) -> Vec<(&str, bool, Vec<&str>)> {
+        changes
+            .iter()
+            .map(|c| (c.name.as_str(), c.reworked, c.rework_tags.iter().map(String::as_str).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn changes_in_plan_order_with_the_tags_of_a_reworked_one() {
+        let changes = parse(PLAN).unwrap();
+        assert_eq!(
+            names(&changes),
+            [
+                ("appschema", false, vec![]),
+                ("users", true, vec!["@v1.0.0-dev1", "@v1.0.0-dev2"]),
+                ("flips", false, vec![]),
+                ("users", false, vec![]),
+            ]
+        );
+        assert_eq!(&PLAN[changes[0].line..changes[0].line + 9], "appschema");
+    }
+
+    #[test]
+    fn scripts_of_a_reworked_change_carry_the_first_tag_found() {
+        let changes = parse(PLAN).unwrap();
+        let with = |files: &'static [&'static str]| move |p: &Path| files.iter().any(|f| Path::new(f) == p);
+        let second = with(&["deploy/users@v1.0.0-dev2.sql"]);
+        assert_eq!(script_path("deploy", &changes[1], &second), Path::new("deploy/users@v1.0.0-dev2.sql"));
+        assert_eq!(script_path("revert", &changes[1], &second), Path::new("revert/users@v1.0.0-dev2.sql"));
+        let none = with(&[]);
+        assert_eq!(script_path("deploy", &changes[1], &none), Path::new("deploy/users@v1.0.0-dev1.sql"));
+        assert_eq!(script_path("deploy", &changes[3], &none), Path::new("deploy/users.sql"));
+    }
+
+    #[test]
+    fn a_change_added_takes_the_planner_of_the_last_one() {
+        assert_eq!(
+            plan_line(PLAN, "tags", "Adds tags", "2026-12-05T10:00:00Z"),
+            "tags 2026-12-05T10:00:00Z Marge <marge@example.com> # Adds tags"
+        );
+        assert_eq!(
+            plan_line("%project=x\n", "first", "First", "2026-12-05T10:00:00Z"),
+            "first 2026-12-05T10:00:00Z shale <shale@localhost> # First"
+        );
+        assert_eq!(change_name("users [appschema] 2013-12-31T00:26:00Z M <m@x>"), Some("users"));
+        assert_eq!(change_name("@v1 2013-12-31T00:26:00Z M <m@x>"), None);
+        assert_eq!(change_name("%project=x"), None);
+    }
+
+    #[test]
+    fn a_reverting_line_is_refused_at_its_line() {
+        let (at, message) = parse("a 2014-01-01T00:00:00Z M <m@x>\n-a 2014-01-02T00:00:00Z M <m@x>\n").unwrap_err();
+        assert_eq!(at, 31);
+        assert!(message.contains("`-a`"), "{message}");
+    }
+}
