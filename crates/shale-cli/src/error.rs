@@ -506,6 +506,12 @@ fn plan_text(problem: &PlanError) -> String {
         PlanError::InsideSquash { .. } => format!(
             "{problem}: apply the rest from the archived files with `shale up --from-archive DIR` (the folder `shale squash` moved them to), then the squash counts as applied"
         ),
+        // A migration dropping the schema shale's history is in (Hasura's `DROP SCHEMA public
+        // CASCADE`, applied long ago): the history can live elsewhere, the file stay as it is.
+        PlanError::OwnTable { table, .. } if table.starts_with("schema ") => format!(
+            "{problem}. Keep shale's history in a schema of its own, `history_schema = \"shale\"` in shale.toml \
+             (before the first `shale up` or `shale adopt` on a database), or remove the statement"
+        ),
         PlanError::OwnTable { .. } => format!(
             "{problem}. Remove the statement; `shale repair` and `shale baseline` record decisions in the history"
         ),
@@ -1225,7 +1231,7 @@ mod tests {
             shale_text(&e),
             "no other migration tool's history table was found in this database (looked for those of golang-migrate, \
              dbmate, goose, sqlx, diesel, flyway, refinery, node-pg-migrate, sql-migrate, tern, pop, prisma, drizzle, \
-             atlas and supabase, and of alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, \
+             atlas, supabase, hasura, sqitch and graphile-migrate, and of alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, \
              liquibase, laravel, doctrine, phinx and ef-core, whose migrations are code); name it with --from TOOL --table NAME if it was renamed, or, for a database built \
              without one or by a tool whose migrations are code, see `shale baseline --from-database`"
         );

@@ -325,4 +325,20 @@ fn a_migration_that_drops_the_history_is_refused_before_anything_runs() {
     assert_eq!(p.tables(), Vec::<String>::new(), "not even 001 ran");
     let dry = p.shale(&["up", "--dry-run"]);
     assert_eq!(dry.code, 2, "{}", dry.stderr);
+
+    // A migration dropping the schema the history is in (Hasura projects start so: `DROP SCHEMA
+    // public CASCADE`): the message names the setting that keeps the history elsewhere, and with
+    // it the migration runs.
+    let p = Project::new("once_drop_public");
+    p.write("001_reset.sql", "DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\nCREATE TABLE public.a (id int);\n");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("changes schema public") && up.stderr.contains("history_schema = \"shale\""),
+        "{}",
+        up.stderr
+    );
+    std::fs::write(p.path().join("shale.toml"), "history_schema = \"shale\"\n").unwrap();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM shale.shale_migrations WHERE status = 'succeeded'"), "1");
 }
