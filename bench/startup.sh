@@ -11,7 +11,9 @@
 #      and median CPU time under dbmate's no-op `up` (when dbmate is there);
 #   2. peak RSS of `shale up` applying N and applying BIG migrations: at most 10 MiB each.
 # Beside them it prints the peak RSS applying one migration (the floor every run pays: code, libc,
-# the connection) and what each further migration adds, (RSS BIG - RSS N) / (BIG - N).
+# the connection) and what each further migration adds, (RSS BIG - RSS N) / (BIG - N), and the
+# no-op `up` over the same N migrations as Prisma's folders (`0001_name/migration.sql`), whose
+# checks for folders sharing a timestamp once scanned the directory per migration.
 #
 # Environment: R (interleaved rounds, median; default 30), BIG, SEED, SKIP_BUILD=1, KEEP=1,
 # RESULTS (default bench/results/latest.md: the "startup" section is replaced or appended),
@@ -50,6 +52,7 @@ DBMATE_BIN=$(find_dbmate)
 [[ -n $DBMATE_BIN ]] || bench_log "dbmate not found: its column and its part of goal 1 are left out"
 
 SMALL=$BENCH_TMP/m_$N
+PRISMA=$BENCH_TMP/prisma_$N
 LARGE=$BENCH_TMP/m_$BIG
 ONE=$BENCH_TMP/m_1
 DBM=$BENCH_TMP/dbmate_$N
@@ -58,6 +61,12 @@ mkdir -p "$RES"
 python3 "$ROOT/bench/gen_workload.py" "$N" "$SMALL" --seed "$SEED" >&2
 python3 "$ROOT/bench/gen_workload.py" "$BIG" "$LARGE" --seed "$SEED" >&2
 python3 "$ROOT/bench/gen_workload.py" 1 "$ONE" --seed "$SEED" >&2
+# The same files as Prisma folders.
+mkdir -p "$PRISMA"
+for f in "$SMALL"/*.sql; do
+    folder=$PRISMA/$(basename "$f" .sql)
+    mkdir -p "$folder" && cp "$f" "$folder/migration.sql"
+done
 
 query() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$(bench_db_url "$1")" -c "$2"; }
 dbmate_url() { printf 'postgres://postgres@/%s?socket=%s&port=%s&sslmode=disable' "$1" "$BENCH_SOCKET_DIR" "$BENCH_PORT"; }
@@ -70,6 +79,10 @@ bench_recreate_db noop_shale
 "$SHALE" --database-url "$(bench_db_url noop_shale)" --dir "$SMALL" up -q
 [[ $(query noop_shale "SELECT count(*) FROM shale_migrations WHERE status = 'succeeded'") == "$N" ]] ||
     bench_die "noop_shale does not hold $N applied migrations"
+bench_recreate_db noop_prisma
+"$SHALE" --database-url "$(bench_db_url noop_prisma)" --dir "$PRISMA" up -q
+[[ $(query noop_prisma "SELECT count(*) FROM shale_migrations WHERE status = 'succeeded'") == "$N" ]] ||
+    bench_die "noop_prisma does not hold $N applied migrations"
 # The floor: shale's own start, connection and history query, with no file to read (an empty
 # directory and a database without a history).
 EMPTY=$BENCH_TMP/m_empty
@@ -87,13 +100,14 @@ if [[ -n $DBMATE_BIN ]]; then
     [[ $(query noop_dbmate "SELECT count(*) FROM schema_migrations") == "$N" ]] ||
         bench_die "noop_dbmate does not hold $N applied migrations"
 fi
-python3 - "$COMMANDS" "$PSQL" "$(bench_db_url noop_shale)" "$SHALE" "$SMALL" "${DBMATE_BIN:-}" "$(dbmate_url noop_dbmate)" "$DBM" "$(bench_db_url noop_empty)" "$EMPTY" <<'PY'
+python3 - "$COMMANDS" "$PSQL" "$(bench_db_url noop_shale)" "$SHALE" "$SMALL" "${DBMATE_BIN:-}" "$(dbmate_url noop_dbmate)" "$DBM" "$(bench_db_url noop_empty)" "$EMPTY" "$(bench_db_url noop_prisma)" "$PRISMA" <<'PY'
 import json, sys
-out, psql, url, shale, small, dbmate, dbmate_url, dbm, empty_url, empty = sys.argv[1:]
+out, psql, url, shale, small, dbmate, dbmate_url, dbm, empty_url, empty, prisma_url, prisma = sys.argv[1:]
 commands = {
     "psql": [psql, "-X", "-q", "-A", "-t", "-d", url, "-c", "select 1"],
     "shale": [shale, "--database-url", url, "--dir", small, "up", "-q"],
     "shale_floor": [shale, "--database-url", empty_url, "--dir", empty, "up", "-q"],
+    "shale_prisma": [shale, "--database-url", prisma_url, "--dir", prisma, "up", "-q"],
 }
 if dbmate:
     commands["dbmate"] = [dbmate, "--url", dbmate_url, "--migrations-dir", dbm, "--no-dump-schema", "up"]
@@ -103,6 +117,7 @@ PY
 bench_log "goal 1: no-op start-up, $R interleaved rounds (after 2 warm-up rounds)"
 python3 "$ROOT/bench/measure.py" interleave --runs "$R" --warmup 2 -- "$COMMANDS" >"$RES/noop.json"
 [[ $(query noop_shale "SELECT count(*) FROM shale_migrations") == "$N" ]] || bench_die "a no-op run changed the history"
+[[ $(query noop_prisma "SELECT count(*) FROM shale_migrations") == "$N" ]] || bench_die "a no-op run changed the history"
 
 RSS_COUNTS=(1 "$N" "$BIG")
 for n in "${RSS_COUNTS[@]}"; do
@@ -161,6 +176,8 @@ if dbmate:
 print(f"| shale up (no-op) | {ms(shale['median_s'])} | {ms(shale['cpu_median_s'])} |")
 floor = noop["shale_floor"]
 print(f"| shale up, no files and no history (its floor) | {ms(floor['median_s'])} ({floor['median_s'] / psql['median_s']:.2f}x psql) | {ms(floor['cpu_median_s'])} |")
+prisma = noop["shale_prisma"]
+print(f"| shale up (no-op), the same migrations as Prisma folders | {ms(prisma['median_s'])} | {ms(prisma['cpu_median_s'])} |")
 print()
 print("| peak RSS | |")
 print("| --- | ---: |")
@@ -185,6 +202,7 @@ print("```sh")
 print("psql -X -q -A -t -d $URL -c 'select 1'")
 print("shale --database-url $URL --dir $DIR up -q")
 print("shale --database-url $URL_EMPTY --dir $EMPTY_DIR up -q   # the floor: a fresh database, an empty directory")
+print("shale --database-url $URL_PRISMA --dir $PRISMA_DIR up -q   # $DIR's files as NNNN_name/migration.sql")
 if dbmate:
     print("dbmate --url 'postgres://postgres@/DB?socket=SOCKET_DIR&port=PORT&sslmode=disable' --migrations-dir $DBMATE_DIR --no-dump-schema up")
 print("/usr/bin/time -f %M shale --database-url $URL_FRESH --dir $DIR up -q   # peak RSS, on a fresh database")
