@@ -1251,10 +1251,15 @@ struct Group {
 /// What a path is, by its name alone.
 fn classify(relative: &Path) -> Classified {
     let components: Vec<String> = relative.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+    // A folder named as a migration (diesel's, Prisma's), its version read once.
+    let migration_folder = match components.as_slice() {
+        [folder, file] => split_version(folder, true).map(|split| (split, file)),
+        _ => None,
+    };
     match components.as_slice() {
         [file] => classify_file(file),
-        [folder, file] if split_version(folder, true).is_some() => {
-            let (version_text, name) = split_version(folder, true).expect("matched above");
+        [_, _] if migration_folder.is_some() => {
+            let ((version_text, name), file) = migration_folder.expect("matched above");
             let (role, layout) = match file.to_ascii_lowercase().as_str() {
                 "up.sql" => (Role::Up, Layout::DieselFolder),
                 "migration.sql" => (Role::Up, Layout::PrismaFolder),

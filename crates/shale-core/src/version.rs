@@ -20,9 +20,18 @@ pub struct Version {
     /// written. diesel orders folder names as text, so a timestamp alone comes before the same
     /// timestamp with a suffix, and suffixes in order.
     diesel_suffix: Option<Box<str>>,
+    /// The digits as one number, where they are one that fits (nearly every version): versions
+    /// are compared by the ten thousand at every start (sorting, duplicates, twins), and two
+    /// numbers compare without looking at the text.
+    number: Option<u64>,
 }
 
 impl Version {
+    fn new(digits: Box<str>, diesel_suffix: Option<Box<str>>) -> Version {
+        let number = digits.parse::<u64>().ok();
+        Version { digits, diesel_suffix, number }
+    }
+
     /// Parse the digits of a version written as digits separated by `.` or `_` (Flyway),
     /// or by `-` (diesel timestamps, whose dashes are dropped). Returns None if anything else appears.
     pub fn parse(text: &str) -> Option<Version> {
@@ -42,7 +51,7 @@ impl Version {
             }
             digits.push_str(strip_zeros(piece));
         }
-        Some(Version { digits: digits.into(), diesel_suffix: None })
+        Some(Version::new(digits.into(), None))
     }
 
     /// diesel: `YYYY-MM-DD-HHMMSS` is one timestamp (its digits); diesel 2.3 adds a hexadecimal
@@ -73,10 +82,7 @@ impl Version {
             all if all.iter().all(digits) => (all.concat(), None),
             _ => return None,
         };
-        Some(Version {
-            digits: strip_zeros(&timestamp).into(),
-            diesel_suffix: suffix.map(|s| s.to_ascii_lowercase().into()),
-        })
+        Some(Version::new(strip_zeros(&timestamp).into(), suffix.map(|s| s.to_ascii_lowercase().into())))
     }
 
     /// The canonical text stored in the history table: parts without padding, joined by `.`;
@@ -113,6 +119,9 @@ fn compare_digits(a: &str, b: &str) -> Ordering {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
+        if let (Some(mine), Some(theirs)) = (self.number, other.number) {
+            return mine.cmp(&theirs).then_with(|| self.diesel_suffix_value().cmp(&other.diesel_suffix_value()));
+        }
         // Nearly every version is one number: compared as such, without taking parts apart.
         let dotted = |v: &Version| v.digits.as_bytes().contains(&b'.');
         if !dotted(self) && !dotted(other) {
