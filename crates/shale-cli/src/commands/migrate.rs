@@ -224,7 +224,36 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
     let progress = progress(settings);
     let report = nearest_versions(&migrator, block_on(migrator.down(&target, &mut |e: Event| progress.event(&e))))?;
     print_report(settings, &report, "reverted", "nothing to revert");
+    if !settings.quiet && !settings.json {
+        note_empty_downs(&migrator, &report);
+    }
     Ok(0)
+}
+
+/// The reverted migrations whose down holds no statement (Hasura writes "-- Could not
+/// auto-generate a down migration" there, diesel "-- This file should undo anything in `up.sql`"):
+/// recorded as reverted as the tools do, and said, since nothing of theirs was undone.
+fn note_empty_downs(migrator: &shale::Migrator, report: &shale::RunReport) {
+    let empty: Vec<String> = report
+        .steps
+        .iter()
+        .filter(|s| s.direction == shale_core::StepDirection::Down)
+        .filter_map(|s| {
+            let version = shale::Version::parse(s.version.as_deref()?)?;
+            let m = migrator.set.find(&version)?;
+            let generated = migrator.generated_downs.contains_key(&version);
+            let empty = m.down.as_ref().is_some_and(|d| d.statements.is_empty() && !d.text.trim().is_empty());
+            (empty && !generated).then(|| m.label())
+        })
+        .collect();
+    if !empty.is_empty() {
+        eprintln!(
+            "note: the down of {} holds only comments: nothing of it was undone (its changes stay), though it is \
+             recorded as reverted, as the tools that write such downs do; `shale new --down-from-diff VERSION` \
+             writes a down computed from the schemas",
+            empty.join(", ")
+        );
+    }
 }
 
 pub fn redo(settings: &Settings) -> Result<i32> {
