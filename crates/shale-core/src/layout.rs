@@ -1296,6 +1296,21 @@ fn classify(relative: &Path) -> Classified {
             part @ Classified::Part { layout: Layout::Flyway, .. } => part,
             Classified::Ignore => Classified::Ignore,
             callback @ Classified::Skipped(_) if sql_stem(file).and_then(flyway_callback).is_some() => callback,
+            // Migrations one folder down (graphile-migrate's `committed/000001.sql`, Hasura's
+            // `default/1700000000000_x/up.sql`): the directory given is their parent's.
+            Classified::Part { .. } => Classified::Bad(format!(
+                "is a migration in folder `{}`, where only Flyway's V, U and R files are read: point the migrations \
+                 directory at that folder (graphile-migrate's `committed`, say), or keep the file at the top",
+                folders.join("/")
+            )),
+            _ if folders.last().is_some_and(|f| split_version(f, true).is_some()) && folders.len() > 1 => {
+                Classified::Bad(format!(
+                    "is in migration folder `{}`, inside folder `{}`: point the migrations directory at `{}`",
+                    folders.join("/"),
+                    folders[..folders.len() - 1].join("/"),
+                    folders[..folders.len() - 1].join("/")
+                ))
+            }
             _ => Classified::Bad(format!(
                 "folder `{}` fits no migration convention (in a folder that is not a diesel migration's, only Flyway's V, U and R files are read)",
                 folders.join("/")

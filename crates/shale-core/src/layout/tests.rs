@@ -484,8 +484,17 @@ fn flyway_files_are_read_in_folders_at_any_depth() {
     // Other conventions are read at the top only (or in a diesel folder): not in a folder.
     let errors = load(vec![file("v1/001_a.sql", "select 1;"), file("x/y/002_b.up.sql", "select 2;")]).unwrap_err();
     let all = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
-    assert!(all.contains("v1/001_a.sql: folder `v1` fits no migration convention"), "{all}");
-    assert!(all.contains("x/y/002_b.up.sql: folder `x/y` fits no migration convention"), "{all}");
+    assert!(all.contains("v1/001_a.sql: is a migration in folder `v1`, where only Flyway's"), "{all}");
+    assert!(all.contains("x/y/002_b.up.sql: is a migration in folder `x/y`"), "{all}");
+    // Migrations a folder too deep (Hasura's folder of its database given, or graphile-migrate's
+    // migrations/ holding committed/): the folder to point at is named.
+    let errors = load(vec![file("default/1600000000000_a/up.sql", "select 1;"), file("notes.txt/x.sql", "select 1;")])
+        .unwrap_err();
+    assert!(
+        errors[0].to_string().contains("is in migration folder `default/1600000000000_a`, inside folder `default`: point the migrations directory at `default`"),
+        "{}",
+        errors[0]
+    );
     let errors = load(vec![file("2017-09-23-182408_x/V1__a.sql", "select 1;")]).unwrap_err();
     assert!(errors[0].to_string().contains("holds only up.sql"), "{}", errors[0]);
 }
