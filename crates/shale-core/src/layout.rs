@@ -1718,13 +1718,11 @@ fn is_sql_migrate(text: &str) -> bool {
 
 /// The section a marker line opens: dbmate's `-- migrate:up` / `-- migrate:down`, goose's
 /// `-- +goose Up` / `-- +goose Down`, sql-migrate's `-- +migrate Up` / `-- +migrate Down` (with
-/// its options after the word, as `notransaction`), node-pg-migrate's `-- Up Migration` /
-/// `-- Down Migration`.
+/// its options after the word, as `notransaction`). node-pg-migrate's are read apart
+/// ([`node_pg_migrate_marker`]): they are words a plain comment may start with.
 fn section_marker(line: &str) -> Option<(bool, Layout)> {
     let rest = line.trim().strip_prefix("--")?.trim_start();
-    if let Some(up) = node_pg_migrate_marker(rest) {
-        Some((up, Layout::NodePgMigrate))
-    } else if rest.starts_with("migrate:up") {
+    if rest.starts_with("migrate:up") {
         Some((true, Layout::DbmateSections))
     } else if rest.starts_with("migrate:down") {
         Some((false, Layout::DbmateSections))
@@ -1799,19 +1797,37 @@ fn single_file(
     let mut up_marker = None;
     let mut down_marker = None;
     let mut sections = Layout::DbmateSections;
+    let (mut node_pg_up, mut node_pg_down, mut node_pg_template) = (None, None, false);
     let mut offset = 0;
     for line in part.text.split_inclusive('\n').take_while(|_| may_have_sections) {
+        let at = (offset, offset + line.len());
         match section_marker(line) {
             Some((true, layout)) => {
-                up_marker.get_or_insert((offset, offset + line.len()));
+                up_marker.get_or_insert(at);
                 sections = layout;
             }
             Some((false, _)) => {
-                down_marker.get_or_insert((offset, offset + line.len()));
+                down_marker.get_or_insert(at);
             }
-            None => {}
+            None => {
+                if let Some((up, as_template)) = node_pg_migrate_marker(line) {
+                    node_pg_template |= as_template;
+                    if up {
+                        node_pg_up.get_or_insert(at)
+                    } else {
+                        node_pg_down.get_or_insert(at)
+                    };
+                }
+            }
         }
         offset += line.len();
+    }
+    // node-pg-migrate's markers, in a file with no other tool's: one written as its template
+    // writes it (the two words alone) makes the file node-pg-migrate's, whose markers are then read
+    // as node-pg-migrate reads them; a note that merely starts with the words stays a comment.
+    // Without an up marker, node-pg-migrate runs the whole file as the up: a single script.
+    if up_marker.is_none() && down_marker.is_none() && node_pg_template && node_pg_up.is_some() {
+        (up_marker, down_marker, sections) = (node_pg_up, node_pg_down, Layout::NodePgMigrate);
     }
     let (up_word, down_word) = sections.section_markers().unwrap_or(("-- migrate:up", "-- migrate:down"));
     match (up_marker, down_marker) {
@@ -1852,18 +1868,20 @@ fn single_file(
     }
 }
 
-/// node-pg-migrate's section markers, after a line's first `--`: `Up Migration` or `Down
-/// Migration` in any case, more dashes before them allowed, as node-pg-migrate reads them. It
-/// takes any comment that starts so; shale takes only the two words alone on their line, so that
-/// a note such as `-- down migration: see 0003` in a file of another tool stays a comment.
-fn node_pg_migrate_marker(rest: &str) -> Option<bool> {
-    let mut words = rest.trim_start_matches('-').split_whitespace();
-    let up = match words.next()? {
+/// node-pg-migrate's section markers as it reads them: a comment starting with `Up Migration` or
+/// `Down Migration`, in any case, more dashes before them allowed. Returns whether it opens the
+/// up, and whether the words are alone on the line, as node-pg-migrate's template writes them.
+fn node_pg_migrate_marker(line: &str) -> Option<(bool, bool)> {
+    let rest = line.trim().strip_prefix("--")?.trim_start_matches(|c: char| c == '-' || c.is_whitespace());
+    let (first, after) = rest.split_once(char::is_whitespace)?;
+    let up = match first {
         word if word.eq_ignore_ascii_case("up") => true,
         word if word.eq_ignore_ascii_case("down") => false,
         _ => return None,
     };
-    (words.next()?.eq_ignore_ascii_case("migration") && words.next().is_none()).then_some(up)
+    let after = after.trim_start();
+    after.get(..9).filter(|word| word.eq_ignore_ascii_case("migration"))?;
+    Some((up, after[9..].trim().is_empty()))
 }
 
 /// diesel's `metadata.toml`: `run_in_transaction = false`.

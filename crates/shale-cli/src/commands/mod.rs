@@ -78,7 +78,7 @@ pub fn load_set(settings: &Settings) -> Result<MigrationSet> {
 /// [`load_set`] with every script's statements left unsplit, for `up`, which splits only what
 /// may run once it has read the history.
 pub fn load_set_unsplit(settings: &Settings) -> Result<MigrationSet> {
-    load_set_with(settings, MigrationSet::read_dir_unsplit_with_placeholders)
+    require_migrations(settings, load_set_with(settings, MigrationSet::read_dir_unsplit_with_placeholders)?)
 }
 
 fn load_set_with(
@@ -96,9 +96,14 @@ fn load_set_with(
             settings.dir.display()
         )));
     }
-    let set = read(&settings.dir, &settings.placeholders).map_err(shale::Error::Load)?;
-    // SQL files and not one migration among them: the directory is not what shale was meant to
-    // read (a Sqitch project's deploy/ folder, scripts), and `up` would say all is up to date.
+    read(&settings.dir, &settings.placeholders).map_err(|e| shale::Error::Load(e).into())
+}
+
+/// `set`, unless it holds SQL files and not one migration among them: the directory is not what
+/// shale was meant to read (a Sqitch project's deploy/ folder, scripts), and `up` would say all
+/// is up to date, `status` and `validate` that all is well. Commands that start a directory
+/// (`new`, `baseline --from-database`) or only read files (`lint`) take it as it is.
+pub fn require_migrations(settings: &Settings, set: MigrationSet) -> Result<MigrationSet> {
     let unversioned = set.ignored.iter().filter(|i| i.reason == shale_core::layout::UNVERSIONED).count();
     if set.migrations.is_empty() && set.unrunnable.is_empty() && unversioned > 0 {
         anyhow::bail!(shale::Error::Invalid(format!(

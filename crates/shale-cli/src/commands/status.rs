@@ -9,7 +9,7 @@ use crate::output::{ms, table};
 use crate::settings::Settings;
 
 pub fn status(settings: &Settings) -> Result<i32> {
-    let migrator = migrator(settings)?;
+    let migrator = super::migrator_with(settings, super::require_migrations(settings, load_set(settings)?)?)?;
     let report = block_on(migrator.status())?;
     if settings.json {
         let mut value = serde_json::to_value(&report)?;
@@ -125,7 +125,7 @@ fn color_enabled() -> bool {
 /// Files first (no database needed); with a database, also the history: modified, missing,
 /// failed and refused out-of-order migrations are problems (exit 1).
 pub fn validate(settings: &Settings) -> Result<i32> {
-    let set = load_set(settings)?;
+    let set = super::require_migrations(settings, load_set(settings)?)?;
     if !settings.json {
         crate::output::note_ignored(settings, &set.ignored);
     }

@@ -89,7 +89,10 @@ fn sql_files_without_one_migration_are_refused() {
         assert!(run.stderr.contains("sqitch.plan"), "{}", run.stderr);
     }
     assert!(!p.psql("SELECT string_agg(nspname, ',') FROM pg_namespace").contains("flipr"));
-    // One migration beside scripts: the scripts are left alone, as before.
+    // The first migration can be written beside them, and then the scripts are left alone.
+    let new = p.shale(&["new", "init"]).ok();
+    assert!(new.stdout.contains("0001_init.sql"), "{}", new.stdout);
     p.write("0001_init.sql", "CREATE TABLE t (id int);\n");
     p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"t".to_string()));
 }

@@ -305,6 +305,21 @@ fn node_pg_migrate_sections() {
     let text = "CREATE TABLE v (id int);\n-- Down migration: drop v by hand\n";
     let set = load(vec![file("1700000000002_v.sql", text)]).unwrap();
     assert_eq!(set.migrations[0].layout, Layout::SingleFile);
+    // Only a down marker: node-pg-migrate runs the whole file as the up, and so does shale.
+    let set =
+        load(vec![file("1700000000004_x.sql", "CREATE TABLE x (id int);\n-- Down migration\n-- DROP TABLE x;\n")])
+            .unwrap();
+    assert_eq!((set.migrations[0].layout, set.migrations[0].up.statements.len()), (Layout::SingleFile, 1));
+    // In a file of node-pg-migrate's (its template's marker), the other marker as it reads it.
+    let text = "-- Up Migration\nCREATE TABLE y (id int);\n-- Down Migration (irreversible)\nDROP TABLE y;\n";
+    let set = load(vec![file("1700000000005_y.sql", text)]).unwrap();
+    assert_eq!(set.migrations[0].up.statements.len(), 1);
+    assert_eq!(set.migrations[0].down.as_ref().unwrap().statement_text(0), "DROP TABLE y");
+    // Another tool's file with a comment of those words stays that tool's.
+    let text = "-- Up migration\nCREATE TABLE z (id int);\n---- create above / drop below ----\nDROP TABLE z;\n";
+    let set = load(vec![file("006_z.sql", text)]).unwrap();
+    assert_eq!(set.migrations[0].layout, Layout::Tern);
+    assert_eq!(set.migrations[0].up.statements.len(), 1);
     let err = load(vec![file(
         "1700000000003_w.sql",
         "-- Down Migration\nDROP TABLE w;\n-- Up Migration\nCREATE TABLE w (id int);\n",
