@@ -745,14 +745,26 @@ fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
     }
 }
 
-/// The Sqitch project whose changes are taken over, where the registry holds several (entries
-/// carry their project as the description): the one whose changes the files have.
-fn sqitch_project<'e>(tool: Tool, entries: &'e [ForeignEntry], versioned: &[&Migration]) -> Option<&'e str> {
-    if tool != Tool::Sqitch {
+/// Of a history holding the rows of several sources (a Sqitch registry's projects, the databases
+/// Hasura serves; each entry carries its source as its description), the source whose rows are
+/// taken over: the Sqitch plan's project; else the one whose rows the files have most of
+/// (Hasura's `default` first among equals).
+fn one_source(tool: Tool, set: &MigrationSet, entries: &[ForeignEntry], versioned: &[&Migration]) -> Option<String> {
+    if !matches!(tool, Tool::Sqitch | Tool::Hasura) {
         return None;
     }
-    let ours = entries.iter().find(|e| versioned.iter().any(|m| matches(tool, m, &e.key)))?;
-    Some(ours.description.as_str())
+    if let Some(project) = set.sqitch_project.as_ref().filter(|_| tool == Tool::Sqitch) {
+        return Some(project.clone());
+    }
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for entry in entries {
+        let known = versioned.iter().any(|m| matches(tool, m, &entry.key));
+        *counts.entry(entry.description.as_str()).or_default() += usize::from(known);
+    }
+    let most = counts.values().copied().max()?;
+    let mut best = counts.into_iter().filter(|(_, n)| *n == most).map(|(source, _)| source);
+    let first = best.next()?;
+    Some(if first != "default" && best.any(|s| s == "default") { "default" } else { first }.to_string())
 }
 
 /// Whether pop's history row `key` says `m` is applied: its version as the file writes it, or, as
@@ -887,8 +899,8 @@ pub fn plan_adoption_accepting<'a>(
             let baseline = entries.iter().filter(|e| e.baseline).filter_map(|e| Version::parse(&e.key)).max();
             let mut applied = Vec::new();
             let mut without_file = Vec::new();
-            let this_project = sqitch_project(tool, entries, &versioned);
-            let entries = entries.iter().filter(|e| this_project.is_none_or(|p| e.description == p));
+            let source = one_source(tool, set, entries, &versioned);
+            let entries = entries.iter().filter(|e| source.as_deref().is_none_or(|p| e.description == p));
             for entry in entries.filter(|e| !e.baseline && !e.repeatable) {
                 if tool == Tool::Pop {
                     let covered: Vec<&Migration> =
@@ -909,8 +921,10 @@ pub fn plan_adoption_accepting<'a>(
                     tool == Tool::Drizzle
                         && entry.checksum.as_deref().is_some_and(|c| applied_this(c, &m.up.text, sha256_padded))
                 };
-                match versioned.iter().find(|m| matches(tool, m, &entry.key)).or_else(|| versioned.iter().find(by_hash))
-                {
+                // A Sqitch change reworked later has a row per instance, each in the plan's order.
+                let taken = |m: &&&Migration| tool == Tool::Sqitch && applied.iter().any(|a| std::ptr::eq(*a, **m));
+                let found = versioned.iter().find(|m| matches(tool, m, &entry.key) && !taken(m));
+                match found.or_else(|| versioned.iter().find(by_hash)) {
                     Some(m) => {
                         match (tool, &entry.checksum) {
                             // A Java migration ported to SQL since: the recorded checksum is the code's.

@@ -89,6 +89,22 @@ impl Directives {
             found.no_transaction = true;
             found.no_transaction_at = Some(0);
         }
+        // graphile-migrate: `--! no-transaction` among the `--!` lines heading the file.
+        if text.starts_with("--!") {
+            let mut offset = 0;
+            for line in text.split_inclusive('\n') {
+                let trimmed = line.trim();
+                if trimmed == "--! no-transaction" {
+                    found.no_transaction = true;
+                    found.no_transaction_at = Some(offset);
+                    break;
+                }
+                if !(trimmed.is_empty() || trimmed.starts_with("--!")) {
+                    break;
+                }
+                offset += line.len();
+            }
+        }
         // A file without such comments (most) needs no walk over its lines.
         if !has_tool_comments(text) {
             return Ok(found);
@@ -310,6 +326,13 @@ mod tests {
         let d = Directives::parse(text).unwrap();
         assert_eq!(&text[d.no_transaction_at.unwrap()..], "-- +goose NO TRANSACTION\n-- shale:no-transaction\n");
         assert_eq!(Directives::parse("-- +goose Up\nselect 1;\n").unwrap().no_transaction_at, None);
+        // graphile-migrate's, among the `--!` lines heading a committed file.
+        let text =
+            "--! Previous: sha1:aa\n--! Hash: sha1:bb\n\n--! no-transaction\ncreate index concurrently i on t (id);\n";
+        let d = Directives::parse(text).unwrap();
+        assert!(d.no_transaction);
+        assert_eq!(&text[d.no_transaction_at.unwrap()..d.no_transaction_at.unwrap() + 18], "--! no-transaction");
+        assert!(!Directives::parse("--! Hash: x\nselect 1;\n--! no-transaction\n").unwrap().no_transaction);
     }
 
     #[test]

@@ -499,6 +499,9 @@ pub struct MigrationSet {
     /// Migrations in the history of the directory that shale cannot run: goose's Go migrations.
     /// Applied ones count as applied; a pending one stops `up` with what to do.
     pub unrunnable: Vec<Unrunnable>,
+    /// In a Sqitch project, the project its plan names (`%project=`): of the changes a Sqitch
+    /// registry holds (one may hold several projects'), this project's.
+    pub sqitch_project: Option<String>,
 }
 
 /// A migration of the directory that shale cannot run (a goose migration written in Go).
@@ -563,7 +566,9 @@ impl MigrationSet {
         splitting: Splitting,
         placeholders: &Placeholders,
     ) -> Result<MigrationSet, Vec<LoadError>> {
-        let (files, others) = read_source_files(dir).map_err(|e| vec![e])?;
+        // A Sqitch project: its plan says which files are changes, and in what order.
+        let plan_text = std::fs::read_to_string(dir.join(sqitch::PLAN_FILE)).ok();
+        let (files, others) = read_source_files(dir, plan_text.is_some()).map_err(|e| vec![e])?;
         let mut errors = Vec::new();
         let mut unrunnable = Vec::new();
         let mut code = Vec::new();
@@ -599,16 +604,16 @@ impl MigrationSet {
             }
             Err(_) => files,
         };
-        // A Sqitch project: its plan says which files are changes, and in what order.
-        let plan = match std::fs::read_to_string(dir.join(sqitch::PLAN_FILE)) {
-            Ok(text) => Some(
+        let plan = match plan_text {
+            Some(text) => Some(
                 sqitch::Plan::read(dir, &text, &files)
                     .map_err(|e| e.into_iter().chain(errors.clone()).collect::<Vec<_>>())?,
             ),
-            Err(_) => None,
+            None => None,
         };
         match MigrationSet::load_placing(dir, files, splitting, placeholders, plan.as_ref()) {
             Ok(mut set) if errors.is_empty() => {
+                set.sqitch_project = plan.and_then(|p| p.project);
                 set.ignored.extend(outside_journal);
                 code.sort_by(|a: &Ignored, b: &Ignored| a.path.cmp(&b.path));
                 set.ignored.extend(code);
@@ -740,7 +745,7 @@ impl MigrationSet {
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => a.name.cmp(&b.name),
         });
-        Ok(MigrationSet { migrations, ignored, unrunnable: Vec::new() })
+        Ok(MigrationSet { migrations, ignored, unrunnable: Vec::new(), sqitch_project: None })
     }
 
     /// Every `.sql` file of a seeds directory, in name order (numbers compared as numbers), or the
@@ -754,7 +759,7 @@ impl MigrationSet {
                 let relative = PathBuf::from(path.file_name().unwrap_or_default());
                 (path.parent().unwrap_or(Path::new(".")), vec![SourceFile { relative, bytes }])
             }
-            false => (path, read_source_files(path).map_err(|e| vec![e])?.0),
+            false => (path, read_source_files(path, false).map_err(|e| vec![e])?.0),
         };
         let mut migrations = Vec::new();
         let mut errors = Vec::new();
@@ -797,7 +802,7 @@ impl MigrationSet {
         }
         let key = |m: &Migration| (split_version(&m.name, false).and_then(|(v, _)| Version::parse(&v)), m.name.clone());
         migrations.sort_by_key(key);
-        Ok(MigrationSet { migrations, ignored: Vec::new(), unrunnable: Vec::new() })
+        Ok(MigrationSet { migrations, ignored: Vec::new(), unrunnable: Vec::new(), sqitch_project: None })
     }
 
     /// The migrations sharing `m`'s number in a layout whose tool knows migrations by name
@@ -1017,7 +1022,9 @@ fn sql_stem(name: &str) -> Option<&str> {
 
 /// The SQL files of `dir` (and `metadata.toml` in folders), read; and the names of its other
 /// top-level files, not read.
-fn read_source_files(dir: &Path) -> Result<(Vec<SourceFile>, Vec<PathBuf>), LoadError> {
+/// In a Sqitch project (`sqitch`), only its script folders are read: the rest of the project
+/// (its tests, templates, a repository's other folders where the plan is at the root) is not its.
+fn read_source_files(dir: &Path, sqitch: bool) -> Result<(Vec<SourceFile>, Vec<PathBuf>), LoadError> {
     let io = |path: &Path, e: std::io::Error| {
         LoadError::file(path, format!("cannot be read: {e}"), Some("check the path of the migrations directory".into()))
             .of(LoadProblem::Unreadable)
@@ -1051,6 +1058,9 @@ fn read_source_files(dir: &Path) -> Result<(Vec<SourceFile>, Vec<PathBuf>), Load
             continue;
         }
         let (is_dir, is_link) = kind(&entry);
+        if is_dir && sqitch && !matches!(name.to_str(), Some("deploy" | "revert" | "verify")) {
+            continue;
+        }
         if is_dir {
             let path = entry.path();
             if let Some(e) = is_link.then(|| outside(&path)).flatten() {

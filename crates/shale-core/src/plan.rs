@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::layout::{LoadError, Migration, MigrationKind, MigrationSet, Script};
+use crate::layout::{Layout, LoadError, Migration, MigrationKind, MigrationSet, Script};
 use crate::version::Version;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -309,7 +309,14 @@ struct Records<'h> {
 
 impl<'h> Records<'h> {
     fn new(history: &'h History) -> Records<'h> {
-        let by_version: HashMap<Version, &AppliedRecord> = history.versioned().collect();
+        // Rows of one version written two ways (`1` and `1.0`): the newer row counts.
+        let mut by_version: HashMap<Version, &AppliedRecord> = HashMap::with_capacity(history.records.len());
+        for (version, record) in history.versioned() {
+            let kept = by_version.entry(version).or_insert(record);
+            if record.id > kept.id {
+                *kept = record;
+            }
+        }
         let baseline = history.baseline();
         let applied = by_version.iter().filter(|(_, r)| r.status == RecordStatus::Succeeded).map(|(v, _)| v);
         let newest = applied.chain(baseline.as_ref()).max().cloned();
@@ -398,6 +405,14 @@ pub enum PlanError {
         path: PathBuf,
         recorded: String,
     },
+    /// A Sqitch plan whose change at the place of `label` is not the one the history recorded
+    /// there (`recorded`): a change was added or removed before it since it was applied, which
+    /// moved the numbers of those after it.
+    PlanMoved {
+        label: String,
+        path: PathBuf,
+        recorded: String,
+    },
     /// A statement changes one of shale's own tables (or drops their schema).
     OwnTable {
         path: PathBuf,
@@ -456,6 +471,11 @@ impl fmt::Display for PlanError {
                 "{}: migration {label} has the version the history recorded for {recorded}: a migration sharing its number was added before it since, which moved the versions of those after it",
                 path.display()
             ),
+            PlanError::PlanMoved { label, path, recorded } => write!(
+                f,
+                "{}: migration {label} is where the history recorded change `{recorded}`: a change was added to or removed from the plan before it since it was applied, which moved the numbers of those after it",
+                path.display()
+            ),
             PlanError::OwnTable { path, line, column, table } => write!(
                 f,
                 "{}:{line}:{column}: this statement changes {table}, which is shale's own (its migration history or lock): a migration must not drop, alter or write it",
@@ -490,6 +510,9 @@ impl PlanError {
             }
             PlanError::OwnTable { .. } => {
                 "remove the statement; a repair or a baseline records decisions in the history"
+            }
+            PlanError::PlanMoved { .. } => {
+                "put the plan's changes back in the order they were deployed, with new ones at its end, as Sqitch has them"
             }
             PlanError::TwinMoved { .. } => {
                 "give the migration added since a number of its own (a timestamp a second later than the others), so that each applied one keeps its version"
@@ -758,6 +781,17 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
             m.version.as_ref().and_then(|v| records.by_version.get(v)).and_then(|r| twin_moved(set, m, r))
         {
             errors.push(PlanError::TwinMoved { label: m.label(), path: m.up.path.clone(), recorded: recorded.into() });
+            continue;
+        }
+        // A Sqitch change is its name: the history's at its number must be it.
+        let sqitch_record =
+            m.version.as_ref().filter(|_| m.layout == Layout::Sqitch).and_then(|v| records.by_version.get(v));
+        if let Some(record) = sqitch_record.filter(|r| !r.name.is_empty() && r.name != m.name) {
+            errors.push(PlanError::PlanMoved {
+                label: m.label(),
+                path: m.up.path.clone(),
+                recorded: record.name.clone(),
+            });
             continue;
         }
         let mut resume_from = 0;

@@ -77,7 +77,7 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
         companions.join(", ")
     );
     let rows = simple_rows(client, &sql, "looking for other tools' history tables").await?;
-    Ok(rows
+    let mut found: Vec<ForeignTable> = rows
         .into_iter()
         .filter_map(|r| {
             // Supabase's services keep their own histories: not the application's.
@@ -92,16 +92,28 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
             let tool = tool.told_apart(&r[0], |companion| r[3].split(',').any(|b| b == companion));
             Some(ForeignTable { tool, schema: r[0].clone(), table: r[1].clone(), in_search_path: r[4] == "t" })
         })
-        .collect())
-}
-
-/// The rows (database, version, dirty) of the database whose migrations are taken over: the one
-/// Hasura's state has, or, where it serves several, `default` (the name `hasura init` gives the
-/// first, and the folder `migrations/default` holds its files).
-fn hasura_database(rows: &[Vec<String>]) -> impl Iterator<Item = &Vec<String>> {
-    let one = rows.first().map(|r| r[0].as_str()).filter(|first| rows.iter().all(|r| r[0] == *first));
-    let chosen = one.unwrap_or("default").to_string();
-    rows.iter().filter(move |r| r[0] == chosen)
+        .collect();
+    // The Hasura server makes hdb_version in every database it keeps its metadata in; it is a
+    // history only where Hasura's CLI recorded migrations in it (a project may use Hasura for its
+    // API and shale for its migrations).
+    let mut without_migrations = Vec::new();
+    for (i, t) in found.iter().enumerate() {
+        if t.tool == Tool::Hasura && t.table == Tool::Hasura.default_table() {
+            let sql = format!(
+                "SELECT EXISTS (SELECT FROM {}, jsonb_each(CASE jsonb_typeof(cli_state->'migrations') WHEN 'object' \
+                 THEN cli_state->'migrations' ELSE '{{}}' END) d WHERE jsonb_typeof(d.value) = 'object' AND d.value <> '{{}}')",
+                t.name()
+            );
+            let rows = simple_rows(client, &sql, "reading Hasura's migration state").await?;
+            if rows.first().is_none_or(|r| r[0] != "t") {
+                without_migrations.push(i);
+            }
+        }
+    }
+    for i in without_migrations.into_iter().rev() {
+        found.remove(i);
+    }
+    Ok(found)
 }
 
 /// Each row's first column as an entry with nothing more to say: the tools whose rows are only
@@ -133,8 +145,12 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
                  ORDER BY d.key, m.key"
             );
             let rows = simple_rows(client, &sql, context).await?;
+            // Each database's versions, with the database as the description: adoption takes those
+            // of the one the files are for.
             ForeignState::Entries(
-                hasura_database(&rows).map(|r| ForeignEntry { failed: r[2] == "true", ..entry(&r[1]) }).collect(),
+                rows.iter()
+                    .map(|r| ForeignEntry { failed: r[2] == "true", description: r[0].clone(), ..entry(&r[1]) })
+                    .collect(),
             )
         }
         Tool::GolangMigrate | Tool::Hasura => {

@@ -192,7 +192,8 @@ pub(super) fn without_other_tools_histories(
     for (schema, table, tool) in others {
         // A tool's own schema (Hasura's hdb_catalog, with its metadata and event tables and
         // functions) goes whole.
-        if tool.own_schema() == Some(schema.as_str()) && !built.schemas.contains(&schema) {
+        // (Under the name the tool was configured with too: Sqitch's `registry`.)
+        if tool.own_schema().is_some() && schema != "public" && !built.schemas.contains(&schema) {
             live = shale_schema::confine::without_schemas(&live, &[schema.as_str()]);
             if !settings.quiet && !settings.json {
                 eprintln!("note: schema {schema} ({tool}'s history and what {tool} keeps beside it) is left out");

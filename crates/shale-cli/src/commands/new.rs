@@ -88,7 +88,11 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     if slug.is_empty() {
         anyhow::bail!(shale::Error::Invalid(format!("`{name}` has no letters or digits to name a file with")));
     }
-    let (layout, naming) = set.convention().unwrap_or((Layout::SingleFile, Naming::Sequential { width: 4 }));
+    let (mut layout, naming) = set.convention().unwrap_or((Layout::SingleFile, Naming::Sequential { width: 4 }));
+    // A Sqitch project's first change goes in its plan as much as its hundredth.
+    if settings.dir.join(shale_core::layout::SQITCH_PLAN).is_file() {
+        layout = Layout::Sqitch;
+    }
     let newest = set.versioned().last().and_then(|m| m.version.clone());
     let now = chrono::Utc::now();
     let next_number = |width: usize| {

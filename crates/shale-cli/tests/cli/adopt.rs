@@ -708,6 +708,40 @@ fn hasura() {
     }
 }
 
+/// Hasura serving several databases keeps each one's versions: those of the database the files
+/// are for are taken over (none is named `default` here). A Hasura metadata table whose CLI state
+/// holds no migrations (Hasura serving the API of a database shale migrates) is no history.
+#[test]
+fn hasura_databases_and_metadata_without_migrations() {
+    let hdb = r#"CREATE SCHEMA hdb_catalog;
+         CREATE TABLE hdb_catalog.hdb_version (hasura_uuid uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+           version text NOT NULL, upgraded_on timestamptz NOT NULL, cli_state jsonb NOT NULL DEFAULT '{}',
+           console_state jsonb NOT NULL DEFAULT '{}');"#;
+    let p = Project::new("adopt_hasura_databases");
+    for (version, table) in [("1600000000000", "users"), ("1600000000001", "posts")] {
+        p.write(
+            &format!("{version}_create_{table}/up.sql"),
+            &format!("CREATE TABLE {table} (id bigint PRIMARY KEY);\n"),
+        );
+    }
+    p.psql(&format!(
+        r#"{hdb} CREATE TABLE users (id bigint PRIMARY KEY);
+         INSERT INTO hdb_catalog.hdb_version (version, upgraded_on, cli_state) VALUES ('47', now(),
+           '{{"migrations": {{"analytics": {{"1500000000000": false, "1500000000001": false}}, "main": {{"1600000000000": false}}}}}}')"#
+    ));
+    p.shale(&["adopt"]).ok();
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"posts".to_string()));
+
+    let api_only = Project::new("adopt_hasura_api_only");
+    api_only.write("0001_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    api_only.psql(&format!("{hdb} INSERT INTO hdb_catalog.hdb_version (version, upgraded_on) VALUES ('47', now())"));
+    let status = api_only.shale(&["status"]).ok();
+    assert!(!status.stderr.contains("hasura"), "{}", status.stderr);
+    api_only.shale(&["up"]).ok();
+    assert!(api_only.tables().contains(&"users".to_string()));
+}
+
 /// graphile-migrate: committed files `000001.sql` with its `--!` header lines, its history a row
 /// per file name in `graphile_migrate.migrations`.
 #[test]

@@ -176,8 +176,44 @@ fn sqitch_projects_run_in_plan_order() {
     );
     assert!(!broken.tables().contains(&"first".to_string()));
 
+    // Outside deploy/, revert/ and verify/, a project's folders are not read (its tests hold SQL
+    // of its own); a SQL file beside the plan is named as left alone.
+    p.write("test/pgtap.sql", "SELECT plan(1); \\i oops\n");
+    p.write("notes.sql", "SELECT 1;\n");
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("notes.sql: ignored: beside sqitch.plan"), "{}", status.stderr);
+    assert!(!status.stderr.contains("pgtap"), "{}", status.stderr);
+
+    // A change put into the plan before deployed ones moves their numbers: refused, naming both.
+    let moved = Project::new("layouts_sqitch_moved");
+    for file in ["sqitch.plan", "deploy/appschema.sql", "deploy/users@v1.0.0.sql"] {
+        moved.write(file, &std::fs::read_to_string(p.migrations().join(file)).unwrap());
+    }
+    moved.write(
+        "sqitch.plan",
+        "%project=flipr\nappschema 2024-01-01T00:00:00Z M <m@x>\nusers 2024-01-02T00:00:00Z M <m@x>\n",
+    );
+    moved.write("deploy/users.sql", &std::fs::read_to_string(p.migrations().join("deploy/users@v1.0.0.sql")).unwrap());
+    moved.shale(&["up"]).ok();
+    moved.write(
+        "sqitch.plan",
+        "%project=flipr\nappschema 2024-01-01T00:00:00Z M <m@x>\nroles 2024-01-03T00:00:00Z M <m@x>\nusers 2024-01-02T00:00:00Z M <m@x>\n",
+    );
+    moved.write("deploy/roles.sql", "CREATE ROLE flipr_reader NOLOGIN;\n");
+    let up = moved.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("is where the history recorded change `users`"), "{}", up.stderr);
+
+    // A project just made with `sqitch init`: `shale new` writes its first change into the plan.
+    let fresh = Project::new("layouts_sqitch_new");
+    fresh.write("sqitch.plan", "%syntax-version=1.0.0\n%project=flipr\n\n");
+    let new = fresh.shale(&["new", "appschema"]).ok();
+    assert!(new.stdout.contains("deploy/appschema.sql"), "{}", new.stdout);
+    let plan = std::fs::read_to_string(fresh.migrations().join("sqitch.plan")).unwrap();
+    assert!(plan.lines().last().unwrap().starts_with("appschema 20"), "{plan}");
+
     // A database Sqitch deployed the first two changes to: taken over by name (another project's
-    // changes in the same registry are not this one's), the rest run.
+    // changes in the same registry, one of the same name, are not this one's), the rest run.
     let deployed = Project::new("layouts_sqitch_adopt");
     for file in [
         "sqitch.plan",
@@ -203,7 +239,7 @@ fn sqitch_projects_run_in_plan_order() {
          INSERT INTO sqitch.projects VALUES ('flipr', NULL, now(), 'M', 'm@x'), ('other', NULL, now(), 'M', 'm@x');
          INSERT INTO sqitch.changes (change_id, script_hash, change, project, committer_name, committer_email, planned_at, planner_name, planner_email) VALUES
            ('a1', 'h1', 'appschema', 'flipr', 'M', 'm@x', now(), 'M', 'm@x'),
-           ('o1', 'h9', 'ledger', 'other', 'M', 'm@x', now(), 'M', 'm@x'),
+           ('o1', 'h9', 'flips', 'other', 'M', 'm@x', now(), 'M', 'm@x'),
            ('a2', 'h2', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x')",
     );
     let refused = deployed.shale(&["up"]);
@@ -215,4 +251,29 @@ fn sqitch_projects_run_in_plan_order() {
     let dev = shale_testkit::shared_cluster().url("postgres");
     let drift = deployed.shale(&["drift", "--dev-url", &dev]).ok();
     assert!(drift.stdout.contains("no drift"), "{}\n{}", drift.stdout, drift.stderr);
+
+    // Every change deployed, the reworked one twice (a row per instance): all taken over.
+    let all = Project::new("layouts_sqitch_adopt_all");
+    for file in
+        ["sqitch.plan", "deploy/appschema.sql", "deploy/users@v1.0.0.sql", "deploy/app/flips.sql", "deploy/users.sql"]
+    {
+        all.write(file, &std::fs::read_to_string(p.migrations().join(file)).unwrap());
+    }
+    all.write("sqitch.plan", SQITCH_PLAN);
+    all.psql(
+        "CREATE SCHEMA sqitch;
+         CREATE TABLE sqitch.changes (change_id text PRIMARY KEY, script_hash text, change text NOT NULL, project text NOT NULL,
+           note text NOT NULL DEFAULT '', committed_at timestamptz NOT NULL DEFAULT clock_timestamp(), committer_name text NOT NULL,
+           committer_email text NOT NULL, planned_at timestamptz NOT NULL, planner_name text NOT NULL, planner_email text NOT NULL);
+         INSERT INTO sqitch.changes (change_id, script_hash, change, project, committer_name, committer_email, planned_at, planner_name, planner_email, committed_at) VALUES
+           ('a1', 'h1', 'appschema', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-01'),
+           ('a2', 'h2', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-02'),
+           ('a3', 'h3', 'app/flips', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-03'),
+           ('a4', 'h4', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-04')",
+    );
+    let adopt = all.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("4 migration(s)"), "{}", adopt.stdout);
+    let status = all.shale(&["status", "--json"]).ok().json();
+    let pending = status["migrations"].as_array().unwrap().iter().filter(|m| m["state"] != "applied").count();
+    assert_eq!(pending, 0, "{status}");
 }

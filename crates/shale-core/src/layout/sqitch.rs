@@ -19,6 +19,8 @@ pub const PLAN_FILE: &str = "sqitch.plan";
 #[derive(Debug, Default)]
 pub(super) struct Plan {
     scripts: HashMap<PathBuf, (usize, String, Role)>,
+    /// The project the plan names (`%project=`).
+    pub project: Option<String>,
 }
 
 /// One change line of the plan.
@@ -57,8 +59,9 @@ impl Plan {
             scripts.insert(deploy, (number, change.name.clone(), Role::Up));
             scripts.insert(script("revert"), (number, change.name.clone(), Role::Down));
         }
+        let project = text.lines().find_map(|line| line.trim().strip_prefix("%project=")).map(|p| p.trim().to_string());
         match errors.is_empty() {
-            true => Ok(Plan { scripts }),
+            true => Ok(Plan { scripts, project }),
             false => Err(errors),
         }
     }
@@ -75,15 +78,21 @@ impl Plan {
                 marks: PopMarks::default(),
             };
         }
-        // Files elsewhere in the project (its tests, templates, seeds) are none of its changes.
+        // Beside the plan, a SQL file is none of its changes either, and is said to be.
+        if relative.components().count() == 1 {
+            return Classified::Skipped(
+                "beside sqitch.plan, not a change of it: Sqitch runs the scripts in deploy/ and revert/ of the changes \
+                 the plan names"
+                    .into(),
+            );
+        }
         match relative.iter().next().and_then(|f| f.to_str()).unwrap_or_default() {
             "verify" => {
                 Classified::Skipped("a Sqitch verify script, which shale does not run (`sqitch verify` does)".into())
             }
-            "deploy" | "revert" => Classified::Skipped(
+            _ => Classified::Skipped(
                 "a Sqitch script of no change in sqitch.plan: Sqitch would not run it either".into(),
             ),
-            _ => Classified::Ignore,
         }
     }
 }
@@ -91,8 +100,8 @@ impl Plan {
 /// The change a plan line names, if it is a change line.
 pub fn change_name(line: &str) -> Option<&str> {
     match entries(line).next()? {
-        (_, Entry::Change(name)) => Some(name.trim_start_matches('+')),
-        (_, Entry::Tag(_)) => None,
+        (_, Entry::Change(name)) => Some(name),
+        _ => None,
     }
 }
 
@@ -128,7 +137,8 @@ fn script_path(folder: &str, change: &Change, present: &dyn Fn(&Path) -> bool) -
     }
     let tagged = |tag: &String| base.join(format!("{}{tag}.sql", change.name));
     let deploy = |tag: &String| Path::new("deploy").join(format!("{}{tag}.sql", change.name));
-    match change.rework_tags.iter().find(|tag| present(&deploy(tag))).or(change.rework_tags.first()) {
+    // Sqitch looks among them newest first, and names a missing one by the newest.
+    match change.rework_tags.iter().rev().find(|tag| present(&deploy(tag))).or(change.rework_tags.last()) {
         Some(tag) => tagged(tag),
         None => base.join(format!("{}.sql", change.name)),
     }
@@ -140,14 +150,16 @@ fn script_path(folder: &str, change: &Change, present: &dyn Fn(&Path) -> bool) -
 fn parse(text: &str) -> Result<Vec<Change>, (usize, String)> {
     let mut changes: Vec<Change> = Vec::new();
     for (at, entry) in entries(text) {
-        let Entry::Change(name) = entry else { continue };
-        if name.starts_with('-') {
-            return Err((
-                at,
-                format!("`{name}`: a change the plan reverts, which shale does not read; deploy and revert with Sqitch, or take the line out"),
-            ));
-        }
-        let name = name.trim_start_matches('+');
+        let name = match entry {
+            Entry::Change(name) => name,
+            Entry::Reverting(name) => {
+                return Err((
+                    at,
+                    format!("`-{name}`: a change the plan reverts, which shale does not read; deploy and revert with Sqitch, or take the line out"),
+                ))
+            }
+            Entry::Tag(_) => continue,
+        };
         if name.is_empty() {
             return Err((at, "expected a change name at the start of the line".into()));
         }
@@ -162,17 +174,28 @@ fn parse(text: &str) -> Result<Vec<Change>, (usize, String)> {
         for (_, entry) in entries(&text[change.line..]).skip(1) {
             match entry {
                 Entry::Tag(tag) => change.rework_tags.push(format!("@{tag}")),
-                Entry::Change(name) if name.trim_start_matches('+') == change.name => break,
-                Entry::Change(_) => {}
+                Entry::Change(name) if name == change.name => break,
+                Entry::Change(_) | Entry::Reverting(_) => {}
             }
+        }
+        if change.rework_tags.is_empty() {
+            return Err((
+                change.line,
+                format!(
+                    "change `{}` comes again later with no tag between: Sqitch refuses such a plan (a change is \
+                     reworked after a tag, with `sqitch rework`)",
+                    change.name
+                ),
+            ));
         }
     }
     Ok(changes)
 }
 
-/// A plan line that is a change (its name as written, `+` or `-` included) or a tag (without `@`).
+/// A plan line: a change to deploy, one to revert (`-name`), or a tag (its name without `@`).
 enum Entry<'t> {
     Change(&'t str),
+    Reverting(&'t str),
     Tag(&'t str),
 }
 
@@ -186,9 +209,19 @@ fn entries(text: &str) -> impl Iterator<Item = (usize, Entry<'_>)> {
         if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with('%') {
             return None;
         }
-        let word_end = trimmed.find(|c: char| c.is_whitespace() || c == '[').unwrap_or(trimmed.len());
-        let word = &trimmed[..word_end];
-        Some((at, word.strip_prefix('@').map_or(Entry::Change(word), Entry::Tag)))
+        if let Some(tag) = trimmed.strip_prefix('@') {
+            let end = tag.find(char::is_whitespace).unwrap_or(tag.len());
+            return Some((at, Entry::Tag(&tag[..end])));
+        }
+        // A change to deploy may be written `+name` or `+ name`; one to revert, `-name`.
+        let (reverting, rest) = match trimmed.as_bytes()[0] {
+            b'-' => (true, trimmed[1..].trim_start()),
+            b'+' => (false, trimmed[1..].trim_start()),
+            _ => (false, trimmed),
+        };
+        let end = rest.find(|c: char| c.is_whitespace() || c == '[').unwrap_or(rest.len());
+        let name = &rest[..end];
+        Some((at, if reverting { Entry::Reverting(name) } else { Entry::Change(name) }))
     })
 }
 
@@ -234,7 +267,7 @@ mod tests {
         assert_eq!(script_path("deploy", &changes[1], &second), Path::new("deploy/users@v1.0.0-dev2.sql"));
         assert_eq!(script_path("revert", &changes[1], &second), Path::new("revert/users@v1.0.0-dev2.sql"));
         let none = with(&[]);
-        assert_eq!(script_path("deploy", &changes[1], &none), Path::new("deploy/users@v1.0.0-dev1.sql"));
+        assert_eq!(script_path("deploy", &changes[1], &none), Path::new("deploy/users@v1.0.0-dev2.sql"));
         assert_eq!(script_path("deploy", &changes[3], &none), Path::new("deploy/users.sql"));
     }
 
@@ -258,5 +291,9 @@ mod tests {
         let (at, message) = parse("a 2014-01-01T00:00:00Z M <m@x>\n-a 2014-01-02T00:00:00Z M <m@x>\n").unwrap_err();
         assert_eq!(at, 31);
         assert!(message.contains("`-a`"), "{message}");
+        let (at, message) = parse("a 2014-01-01T00:00:00Z M <m@x>\n+ a 2014-01-02T00:00:00Z M <m@x>\n").unwrap_err();
+        assert_eq!(at, 0);
+        assert!(message.contains("no tag between"), "{message}");
+        assert_eq!(names(&parse("+ a 2014-01-01T00:00:00Z M <m@x>\n").unwrap()), [("a", false, vec![])]);
     }
 }
