@@ -42,10 +42,8 @@ fn switch(p: &Project, tool: &str, table: &str) {
     assert!(p
         .psql("SELECT reason FROM shale_migrations WHERE kind = 'audit'")
         .contains(&format!("taken over from {tool}")));
+    assert_eq!(p.states(), ["applied", "applied", "pending"]);
     let status = p.shale(&["status", "--json"]).ok().json();
-    let states: Vec<&str> =
-        status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
-    assert_eq!(states, ["applied", "applied", "pending"], "{status}");
     let from: Vec<&serde_json::Value> =
         status["migrations"].as_array().unwrap().iter().map(|m| &m["adopted_from"]).collect();
     assert_eq!(from, [&tool.into(), &tool.into(), &serde_json::Value::Null], "{status}");
@@ -419,10 +417,7 @@ fn drizzle() {
     std::fs::rename(p.path().join("journal"), p.migrations().join("meta/_journal.json")).unwrap();
     let run = p.shale(&["adopt"]).ok();
     assert!(run.stdout.contains("adopted from drizzle (drizzle.__drizzle_migrations)"), "{}", run.stdout);
-    let status = p.shale(&["status", "--json"]).ok().json();
-    let states: Vec<&str> =
-        status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
-    assert_eq!(states, ["applied", "applied", "pending"], "{status}");
+    assert_eq!(p.states(), ["applied", "applied", "pending"]);
     p.shale(&["up"]).ok();
     assert!(p.tables().contains(&"tags".to_string()));
     assert_eq!(p.psql("SELECT count(*) FROM drizzle.__drizzle_migrations"), "2", "drizzle's table is left as it is");
@@ -639,10 +634,7 @@ fn switch_from_own_schema(p: &Project, tool: &str, schema: &str) {
     assert!(!p.tables().contains(&"tags".to_string()), "nothing ran");
     let adopt = p.shale(&["adopt"]).ok();
     assert!(!adopt.stderr.contains("search_path"), "{}", adopt.stderr);
-    let status = p.shale(&["status", "--json"]).ok().json();
-    let states: Vec<&str> =
-        status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
-    assert_eq!(states, ["applied", "applied", "pending"], "{status}");
+    assert_eq!(p.states(), ["applied", "applied", "pending"]);
     p.shale(&["up"]).ok();
     assert!(p.tables().contains(&"tags".to_string()));
     let dev = shale_testkit::shared_cluster().url("postgres");
@@ -1354,10 +1346,7 @@ fn flyway_java_migrations_are_taken_over_as_applied() {
     assert!(p.tables().contains(&"tags".to_string()));
     // Ported to SQL later: the file counts as applied here (the adopted row has no checksum).
     p.write("V2__Backfill_parents.sql", "UPDATE users SET id = id;\n");
-    let status = p.shale(&["status", "--json"]).ok().json();
-    let states: Vec<&str> =
-        status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap()).collect();
-    assert_eq!(states, ["applied"; 5], "{status}");
+    assert_eq!(p.states(), ["applied"; 5]);
 }
 
 /// Flyway with `flyway.schemas=app` keeps its history in app and runs every migration with

@@ -140,6 +140,19 @@ impl Project {
         out.lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
     }
 
+    /// The state of each migration as `status --json` gives it, in its order.
+    pub fn states(&self) -> Vec<String> {
+        let status = self.shale(&["status", "--json"]).ok().json();
+        status["migrations"].as_array().unwrap().iter().map(|m| m["state"].as_str().unwrap().to_string()).collect()
+    }
+
+    /// Writes into this project's migrations directory the files `relative` of `other`'s.
+    pub fn copy_from(&self, other: &Project, relative: &[&str]) {
+        for file in relative {
+            self.write(file, &std::fs::read_to_string(other.migrations().join(file)).unwrap());
+        }
+    }
+
     /// Rows of the history: version|kind|status, oldest first.
     pub fn history(&self) -> Vec<String> {
         let out = self.psql("SELECT version || '|' || kind || '|' || status FROM shale_migrations ORDER BY id");

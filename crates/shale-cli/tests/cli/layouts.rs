@@ -186,9 +186,7 @@ fn sqitch_projects_run_in_plan_order() {
 
     // A change put into the plan before deployed ones moves their numbers: refused, naming both.
     let moved = Project::new("layouts_sqitch_moved");
-    for file in ["sqitch.plan", "deploy/appschema.sql", "deploy/users@v1.0.0.sql"] {
-        moved.write(file, &std::fs::read_to_string(p.migrations().join(file)).unwrap());
-    }
+    moved.copy_from(&p, &["deploy/appschema.sql", "deploy/users@v1.0.0.sql"]);
     moved.write(
         "sqitch.plan",
         "%project=flipr\nappschema 2024-01-01T00:00:00Z M <m@x>\nusers 2024-01-02T00:00:00Z M <m@x>\n",
@@ -215,17 +213,18 @@ fn sqitch_projects_run_in_plan_order() {
     // A database Sqitch deployed the first two changes to: taken over by name (another project's
     // changes in the same registry, one of the same name, are not this one's), the rest run.
     let deployed = Project::new("layouts_sqitch_adopt");
-    for file in [
-        "sqitch.plan",
-        "deploy/appschema.sql",
-        "revert/appschema.sql",
-        "deploy/users@v1.0.0.sql",
-        "deploy/app/flips.sql",
-        "deploy/users.sql",
-        "deploy/add_tags.sql",
-    ] {
-        deployed.write(file, &std::fs::read_to_string(p.migrations().join(file)).unwrap());
-    }
+    deployed.copy_from(
+        &p,
+        &[
+            "sqitch.plan",
+            "deploy/appschema.sql",
+            "revert/appschema.sql",
+            "deploy/users@v1.0.0.sql",
+            "deploy/app/flips.sql",
+            "deploy/users.sql",
+            "deploy/add_tags.sql",
+        ],
+    );
     deployed.psql(
         "CREATE SCHEMA flipr; CREATE TABLE flipr.users (nickname text PRIMARY KEY);
          CREATE SCHEMA sqitch;
@@ -254,11 +253,7 @@ fn sqitch_projects_run_in_plan_order() {
 
     // Every change deployed, the reworked one twice (a row per instance): all taken over.
     let all = Project::new("layouts_sqitch_adopt_all");
-    for file in
-        ["sqitch.plan", "deploy/appschema.sql", "deploy/users@v1.0.0.sql", "deploy/app/flips.sql", "deploy/users.sql"]
-    {
-        all.write(file, &std::fs::read_to_string(p.migrations().join(file)).unwrap());
-    }
+    all.copy_from(&p, &["deploy/appschema.sql", "deploy/users@v1.0.0.sql", "deploy/app/flips.sql", "deploy/users.sql"]);
     all.write("sqitch.plan", SQITCH_PLAN);
     all.psql(
         "CREATE SCHEMA sqitch;
