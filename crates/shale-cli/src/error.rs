@@ -330,6 +330,12 @@ fn load_hint(error: &LoadError) -> Option<String> {
         LoadProblem::LinkOutside => {
             "copy the file into the directory, or point --dir at the directory it lives in".into()
         }
+        LoadProblem::UnknownPlaceholder { name } if name.starts_with(':') => format!(
+            "add it to shale.toml, under `[placeholders]`: `{} = \"VALUE\"`, the value the project's .gmrc gives \
+             graphile-migrate (`!ENV` there: its environment variable of that name); :DATABASE_NAME and \
+             :DATABASE_OWNER graphile-migrate fills itself (the database's name, its owner), shale does not",
+            &name[1..]
+        ),
         LoadProblem::UnknownPlaceholder { name } => {
             let key = shale_core::layout::placeholder_key(name);
             match shale_core::placeholders::flyway_fills(name) {

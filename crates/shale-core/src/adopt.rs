@@ -321,6 +321,9 @@ impl Tool {
             Tool::Atlas => format!(
                 "finish or undo it by hand, then record that with `atlas migrate set` (to {key} if it is complete, to the version before it if not)"
             ),
+            Tool::Hasura => format!(
+                "finish or undo it by hand, then record that with Hasura's CLI (`hasura migrate apply --version {key} --skip-execution` if it is complete, the same with `--type down` if it is not)"
+            ),
             other => format!("clear the failed row the way {other} does"),
         }
     }

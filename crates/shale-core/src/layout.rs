@@ -943,6 +943,14 @@ fn fill_placeholders_as(
     layout: Layout,
     placeholders: &Placeholders,
 ) -> Result<(String, Option<String>), Vec<LoadError>> {
+    // graphile-migrate's committed files (their first line is its `--! Previous:`), `:NAME`.
+    if text.starts_with("--! Previous:") {
+        return match placeholders.replace_graphile(&text) {
+            Ok(Some(replaced)) => Ok((replaced, Some(text))),
+            Ok(None) => Ok((text, None)),
+            Err(unknown) => Err(unknown.iter().map(|u| unknown_placeholder(path, &text, u)).collect()),
+        };
+    }
     // Most files have no placeholder: nothing to fill, no values copied for the file's name.
     if layout != Layout::Flyway || !text.contains("${") {
         return Ok((text, None));
@@ -967,6 +975,20 @@ pub fn placeholder_key(name: &str) -> String {
 
 fn unknown_placeholder(path: &Path, text: &str, unknown: &crate::placeholders::Unknown) -> LoadError {
     let name = &unknown.name;
+    if let Some(bare) = name.strip_prefix(':') {
+        return LoadError::at(
+            path,
+            text,
+            unknown.offset,
+            format!("graphile-migrate placeholder {name} has no value"),
+            Some(format!(
+                "give it a value among the placeholders the migrations are read with, as `{bare}`: the value the \
+                 project's .gmrc gives graphile-migrate (`!ENV` there: its environment variable of that name; \
+                 :DATABASE_NAME and :DATABASE_OWNER it fills itself, the database's name and its owner)"
+            )),
+        )
+        .of(LoadProblem::UnknownPlaceholder { name: name.clone() });
+    }
     LoadError::at(
         path,
         text,

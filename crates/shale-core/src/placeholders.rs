@@ -120,6 +120,68 @@ impl Placeholders {
     }
 }
 
+impl Placeholders {
+    /// graphile-migrate's placeholders in one of its committed files: `:NAME` (capitals, digits
+    /// and `_`) replaced by the value of `NAME` (or `:NAME`) wherever it stands, as graphile-migrate
+    /// replaces the keys of its `.gmrc` `placeholders`. One with no value, outside strings and
+    /// comments and not a `::` cast, is an error at its place (named `:NAME`): graphile-migrate
+    /// would have filled it from its settings, and left in it is a syntax error.
+    pub fn replace_graphile(&self, text: &str) -> Result<Option<String>, Vec<Unknown>> {
+        if !text.contains(':') {
+            return Ok(None);
+        }
+        let value_of = |name: &str| self.values.get(name).or_else(|| self.values.get(&format!(":{name}")));
+        let mut unknown: Vec<Unknown> = Vec::new();
+        let toks = crate::tokens::tokens(text);
+        for (i, (token, range)) in toks.iter().enumerate() {
+            let crate::tokens::Token::Punct(':') = token else { continue };
+            let Some((crate::tokens::Token::Word(_), word)) = toks.get(i + 1) else { continue };
+            let cast = i > 0 && toks[i - 1].0 == crate::tokens::Token::Punct(':') && toks[i - 1].1.end == range.start;
+            let name = &text[word.clone()];
+            if word.start != range.end || cast || !graphile_name(name) || value_of(name).is_some() {
+                continue;
+            }
+            if !unknown.iter().any(|u| u.name[1..] == *name) {
+                unknown.push(Unknown { offset: range.start, name: format!(":{name}") });
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+        // Replaced as graphile-migrate replaces them: everywhere, a name ending at a word boundary.
+        let mut out = String::with_capacity(text.len());
+        let (mut done, mut from, mut changed) = (0, 0, false);
+        while let Some(found) = text[from..].find(':') {
+            let start = from + found;
+            let end = start
+                + 1
+                + text[start + 1..]
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(text.len() - start - 1);
+            let name = &text[start + 1..end];
+            // The name runs to the first character that cannot be in one: a word's end.
+            if let Some(value) = value_of(name).filter(|_| graphile_name(name)) {
+                out.push_str(&text[done..start]);
+                out.push_str(value);
+                done = end;
+                changed = true;
+            }
+            from = end.max(start + 1);
+        }
+        if !changed {
+            return Ok(None);
+        }
+        out.push_str(&text[done..]);
+        Ok(Some(out))
+    }
+}
+
+/// A graphile-migrate placeholder's name after its `:`: a capital, then capitals, digits and `_`.
+fn graphile_name(name: &str) -> bool {
+    name.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+        && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
 /// The name of the placeholder `text` starts with (`${name}`): letters, digits and `_ . : -`.
 fn placeholder_at(text: &str) -> Option<&str> {
     let rest = text.strip_prefix("${")?;
@@ -132,6 +194,27 @@ fn placeholder_at(text: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    /// graphile-migrate's `:NAME`: replaced by `NAME`'s (or `:NAME`'s) value wherever it stands,
+    /// one without a value an error where it first stands outside strings, casts left alone.
+    #[test]
+    fn graphile_placeholders() {
+        let values = Placeholders::new([
+            ("DATABASE_VISITOR".to_string(), "app_visitor".to_string()),
+            (":DATABASE_OWNER".to_string(), "app_owner".to_string()),
+        ]);
+        let text = "grant usage on schema app to :DATABASE_VISITOR, :DATABASE_OWNER;\nselect '12:00'::TIME, to_char(now(), 'HH24:MI:SS'), 1::INT;\ncomment on schema app is 'for :DATABASE_VISITOR';\n";
+        let replaced = values.replace_graphile(text).unwrap().unwrap();
+        assert!(replaced.starts_with("grant usage on schema app to app_visitor, app_owner;"), "{replaced}");
+        assert!(replaced.contains("'12:00'::TIME, to_char(now(), 'HH24:MI:SS'), 1::INT"), "{replaced}");
+        assert!(replaced.contains("'for app_visitor'"), "as graphile-migrate, in strings too: {replaced}");
+        assert_eq!(values.replace_graphile("select 1::INT, 'A:B';").unwrap(), None);
+        let unknown = Placeholders::default()
+            .replace_graphile("grant x to :DATABASE_VISITOR;\n-- :NOT_THIS\nselect :DATABASE_VISITOR;")
+            .unwrap_err();
+        assert_eq!(unknown.len(), 1);
+        assert_eq!((unknown[0].offset, unknown[0].name.as_str()), (11, ":DATABASE_VISITOR"));
+    }
+
     use super::*;
 
     fn values() -> Placeholders {

@@ -272,3 +272,27 @@ fn sqitch_projects_run_in_plan_order() {
     let pending = status["migrations"].as_array().unwrap().iter().filter(|m| m["state"] != "applied").count();
     assert_eq!(pending, 0, "{status}");
 }
+
+/// graphile-migrate's placeholders (`:DATABASE_VISITOR`, from its .gmrc): one with no value is an
+/// error at its place naming the `[placeholders]` key; given one in shale.toml, the file runs.
+#[test]
+fn graphile_migrate_placeholders_take_their_values_from_shale_toml() {
+    let p = Project::new("layouts_graphile_placeholders");
+    // Roles are the cluster's: made once, kept for runs after.
+    p.psql("DO $$ BEGIN CREATE ROLE gm_visitor NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    p.write(
+        "000001.sql",
+        "--! Previous: -\n--! Hash: sha1:aa\n\ncreate schema app;\ngrant usage on schema app to :DATABASE_VISITOR;\nselect '12:00'::time;\n",
+    );
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("000001.sql:5:30: graphile-migrate placeholder :DATABASE_VISITOR has no value")
+            && up.stderr.contains("`DATABASE_VISITOR = \"VALUE\"`"),
+        "{}",
+        up.stderr
+    );
+    std::fs::write(p.path().join("shale.toml"), "[placeholders]\nDATABASE_VISITOR = \"gm_visitor\"\n").unwrap();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT has_schema_privilege('gm_visitor', 'app', 'USAGE')"), "t");
+}
