@@ -518,6 +518,10 @@ fn plan_text(problem: &PlanError) -> String {
             "{problem}. Keep shale's history in a schema of its own, `history_schema = \"shale\"` in shale.toml \
              (before the first `shale up` or `shale adopt` on a database), or remove the statement"
         ),
+        PlanError::OtherPlan { .. } => format!(
+            "{problem}: give this directory a history table of its own, `history_table = \"NAME\"` in its shale.toml \
+             (`shale adopt` then takes over what Sqitch deployed of this plan)"
+        ),
         PlanError::OwnTable { .. } => format!(
             "{problem}. Remove the statement; `shale repair` and `shale baseline` record decisions in the history"
         ),

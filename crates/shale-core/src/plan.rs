@@ -413,6 +413,13 @@ pub enum PlanError {
         path: PathBuf,
         recorded: String,
     },
+    /// The history's first change (`recorded`) is not this Sqitch plan's first (`label`): the
+    /// history is another plan's (two projects deployed to one database), not this one moved.
+    OtherPlan {
+        label: String,
+        path: PathBuf,
+        recorded: String,
+    },
     /// A statement changes one of shale's own tables (or drops their schema).
     OwnTable {
         path: PathBuf,
@@ -476,6 +483,11 @@ impl fmt::Display for PlanError {
                 "{}: migration {label} is where the history recorded change `{recorded}`: a change was added to or removed from the plan before it since it was applied, which moved the numbers of those after it",
                 path.display()
             ),
+            PlanError::OtherPlan { label, path, recorded } => write!(
+                f,
+                "{}: the history here begins with change `{recorded}` and this plan with {label}: it is another plan's history (two Sqitch projects deployed to one database)",
+                path.display()
+            ),
             PlanError::OwnTable { path, line, column, table } => write!(
                 f,
                 "{}:{line}:{column}: this statement changes {table}, which is shale's own (its migration history or lock): a migration must not drop, alter or write it",
@@ -511,6 +523,7 @@ impl PlanError {
             PlanError::OwnTable { .. } => {
                 "remove the statement; a repair or a baseline records decisions in the history"
             }
+            PlanError::OtherPlan { .. } => "give each plan a history table of its own",
             PlanError::PlanMoved { .. } => {
                 "put the plan's changes back in the order they were deployed, with new ones at its end, as Sqitch has them"
             }
@@ -776,6 +789,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     let mut steps = Vec::with_capacity(due);
     // Read from the history only when a migration is out of order.
     let mut newest_text: Option<Option<String>> = None;
+    let mut other_plan = false;
     for (m, state) in set.migrations.iter().zip(states) {
         if let Some(recorded) =
             m.version.as_ref().and_then(|v| records.by_version.get(v)).and_then(|r| twin_moved(set, m, r))
@@ -787,6 +801,19 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         let sqitch_record =
             m.version.as_ref().filter(|_| m.layout == Layout::Sqitch).and_then(|v| records.by_version.get(v));
         if let Some(record) = sqitch_record.filter(|r| !r.name.is_empty() && r.name != m.name) {
+            // A plan's first change is never preceded by one added since: another plan's history,
+            // said once, not once per change.
+            if m.version_text == "1" {
+                errors.push(PlanError::OtherPlan {
+                    label: m.label(),
+                    path: m.up.path.clone(),
+                    recorded: record.name.clone(),
+                });
+                other_plan = true;
+            }
+            if other_plan {
+                continue;
+            }
             errors.push(PlanError::PlanMoved {
                 label: m.label(),
                 path: m.up.path.clone(),

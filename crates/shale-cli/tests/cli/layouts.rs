@@ -201,6 +201,18 @@ fn sqitch_projects_run_in_plan_order() {
     let up = moved.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
     assert!(up.stderr.contains("is where the history recorded change `users`"), "{}", up.stderr);
+    // Another plan's history (two projects deployed to one database): said once, naming the
+    // setting that gives this one a table of its own.
+    moved.write(
+        "sqitch.plan",
+        "%project=ledger\naccounts 2024-01-01T00:00:00Z M <m@x>\nentries 2024-01-02T00:00:00Z M <m@x>\n",
+    );
+    moved.write("deploy/accounts.sql", "CREATE TABLE accounts (id int);\n");
+    moved.write("deploy/entries.sql", "CREATE TABLE entries (id int);\n");
+    let up = moved.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("it is another plan's history") && up.stderr.contains("history_table"), "{}", up.stderr);
+    assert_eq!(up.stderr.matches("error:").count(), 1, "{}", up.stderr);
 
     // A project just made with `sqitch init`: `shale new` writes its first change into the plan.
     let fresh = Project::new("layouts_sqitch_new");
