@@ -1902,7 +1902,8 @@ fn single_file(
 
 /// node-pg-migrate's section markers as it reads them: a comment starting with `Up Migration` or
 /// `Down Migration`, in any case, more dashes before them allowed. Returns whether it opens the
-/// up, and whether the words are alone on the line, as node-pg-migrate's template writes them.
+/// up, and whether the words are alone on the line (a colon after them allowed, as files written by
+/// hand have it), as node-pg-migrate's template writes them.
 fn node_pg_migrate_marker(line: &str) -> Option<(bool, bool)> {
     let rest = line.trim().strip_prefix("--")?.trim_start_matches(|c: char| c == '-' || c.is_whitespace());
     let (first, after) = rest.split_once(char::is_whitespace)?;
@@ -1913,7 +1914,7 @@ fn node_pg_migrate_marker(line: &str) -> Option<(bool, bool)> {
     };
     let after = after.trim_start();
     after.get(..9).filter(|word| word.eq_ignore_ascii_case("migration"))?;
-    Some((up, after[9..].trim().is_empty()))
+    Some((up, matches!(after[9..].trim(), "" | ":")))
 }
 
 /// diesel's `metadata.toml`: `run_in_transaction = false`.

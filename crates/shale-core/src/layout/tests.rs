@@ -315,6 +315,11 @@ fn node_pg_migrate_sections() {
     let set = load(vec![file("1700000000005_y.sql", text)]).unwrap();
     assert_eq!(set.migrations[0].up.statements.len(), 1);
     assert_eq!(set.migrations[0].down.as_ref().unwrap().statement_text(0), "DROP TABLE y");
+    // Written by hand with colons, as found in the wild: its sections too (the down ran in the up).
+    let text = "-- Migration: 003_add_user\n\n-- Up Migration:\nINSERT INTO u VALUES (1);\n\n-- Down Migration:\nDELETE FROM u WHERE id = 1;\n";
+    let set = load(vec![file("1700000000006_u.sql", text)]).unwrap();
+    assert_eq!(set.migrations[0].up.statements.len(), 1);
+    assert_eq!(set.migrations[0].down.as_ref().unwrap().statement_text(0), "DELETE FROM u WHERE id = 1");
     // Another tool's file with a comment of those words stays that tool's.
     let text = "-- Up migration\nCREATE TABLE z (id int);\n---- create above / drop below ----\nDROP TABLE z;\n";
     let set = load(vec![file("006_z.sql", text)]).unwrap();
