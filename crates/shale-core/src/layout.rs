@@ -820,7 +820,7 @@ impl MigrationSet {
     }
 
     /// Versioned migrations by version, for looking many up at once.
-    pub fn by_version(&self) -> std::collections::HashMap<&Version, &Migration> {
+    pub fn by_version(&self) -> rustc_hash::FxHashMap<&Version, &Migration> {
         self.versioned().filter_map(|m| m.version.as_ref().map(|v| (v, m))).collect()
     }
 

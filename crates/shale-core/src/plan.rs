@@ -1,7 +1,12 @@
 //! From what the files say and what the database remembers to what should happen.
 //! Pure: the executor carries a [`Plan`] out; this module never touches a database.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// The maps a plan builds by the thousand on every start are keyed by versions and names: FxHash,
+// as the compiler hashes its own keys, costs a fraction of the default SipHash, whose resistance
+// to crafted keys a migration directory does not need.
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -310,7 +315,8 @@ struct Records<'h> {
 impl<'h> Records<'h> {
     fn new(history: &'h History) -> Records<'h> {
         // Rows of one version written two ways (`1` and `1.0`): the newer row counts.
-        let mut by_version: HashMap<Version, &AppliedRecord> = HashMap::with_capacity(history.records.len());
+        let mut by_version: HashMap<Version, &AppliedRecord> = HashMap::default();
+        by_version.reserve(history.records.len());
         for (version, record) in history.versioned() {
             let kept = by_version.entry(version).or_insert(record);
             if record.id > kept.id {
