@@ -89,7 +89,7 @@ fn a_concurrent_index_build_killed_mid_way_is_checked_in_the_catalog() {
     });
     p.wait_running("pg_sleep(2)");
     let mut runner = p.spawn(&["up"]);
-    p.wait_running("CREATE INDEX CONCURRENTLY big_id");
+    wait_for_statement(&p, "CREATE INDEX CONCURRENTLY big_id");
     runner.kill().unwrap(); // SIGKILL: it records nothing more
     runner.wait().unwrap();
     snapshot.join().unwrap();
@@ -131,7 +131,7 @@ fn a_no_transaction_down_killed_mid_way_goes_on_where_it_stopped() {
     });
     p.wait_running("pg_sleep(2)");
     let mut runner = p.spawn(&["down", "--step", "1"]);
-    p.wait_running("DROP INDEX CONCURRENTLY big_id");
+    wait_for_statement(&p, "DROP INDEX CONCURRENTLY big_id");
     runner.kill().unwrap(); // SIGKILL: it records nothing more
     runner.wait().unwrap();
     reader.join().unwrap();
@@ -341,4 +341,18 @@ fn a_migration_that_drops_the_history_is_refused_before_anything_runs() {
     std::fs::write(p.path().join("shale.toml"), "history_schema = \"shale\"\n").unwrap();
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM shale.shale_migrations WHERE status = 'succeeded'"), "1");
+}
+
+/// Waits until a session runs the statement starting with `start`, sent alone: not the history
+/// row written before a no-transaction migration, which holds its text and, on a loaded machine,
+/// is caught in the middle of its INSERT (a kill then lands before the first statement).
+fn wait_for_statement(p: &Project, start: &str) {
+    p.wait_for(
+        &format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
+               AND query LIKE '{start}%' AND pid <> pg_backend_pid()"
+        ),
+        "1",
+        &format!("a migration runs `{start}`"),
+    );
 }
