@@ -765,9 +765,8 @@ fn one_source(tool: Tool, set: &MigrationSet, entries: &[ForeignEntry], versione
         *counts.entry(entry.description.as_str()).or_default() += usize::from(known);
     }
     let most = counts.values().copied().max()?;
-    let mut best = counts.into_iter().filter(|(_, n)| *n == most).map(|(source, _)| source);
-    let first = best.next()?;
-    Some(if first != "default" && best.any(|s| s == "default") { "default" } else { first }.to_string())
+    let best: Vec<&str> = counts.into_iter().filter(|(_, n)| *n == most).map(|(source, _)| source).collect();
+    Some(if best.contains(&"default") { "default" } else { best[0] }.to_string())
 }
 
 /// Whether pop's history row `key` says `m` is applied: its version as the file writes it, or, as

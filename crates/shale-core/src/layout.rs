@@ -1336,11 +1336,10 @@ fn classify(relative: &Path) -> Classified {
                 folders.join("/")
             )),
             _ if folders.last().is_some_and(|f| split_version(f, true).is_some()) && folders.len() > 1 => {
+                let parent = folders[..folders.len() - 1].join("/");
                 Classified::Bad(format!(
-                    "is in migration folder `{}`, inside folder `{}`: point the migrations directory at `{}`",
-                    folders.join("/"),
-                    folders[..folders.len() - 1].join("/"),
-                    folders[..folders.len() - 1].join("/")
+                    "is in migration folder `{}`, inside folder `{parent}`: point the migrations directory at `{parent}`",
+                    folders.join("/")
                 ))
             }
             _ => Classified::Bad(format!(

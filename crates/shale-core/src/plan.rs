@@ -793,8 +793,6 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     // Sized once: with thousands pending, growing by doubling would hold up to twice the steps.
     let due = states.iter().filter(|s| !matches!(s, State::Applied | State::Baseline)).count();
     let mut steps = Vec::with_capacity(due);
-    // Read from the history only when a migration is out of order.
-    let mut newest_text: Option<Option<String>> = None;
     let mut other_plan = false;
     for (m, state) in set.migrations.iter().zip(states) {
         if let Some(recorded) =
@@ -809,22 +807,13 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         if let Some(record) = sqitch_record.filter(|r| !r.name.is_empty() && r.name != m.name) {
             // A plan's first change is never preceded by one added since: another plan's history,
             // said once, not once per change.
+            let (label, path, recorded) = (m.label(), m.up.path.clone(), record.name.clone());
             if m.version_text == "1" {
-                errors.push(PlanError::OtherPlan {
-                    label: m.label(),
-                    path: m.up.path.clone(),
-                    recorded: record.name.clone(),
-                });
                 other_plan = true;
+                errors.push(PlanError::OtherPlan { label, path, recorded });
+            } else if !other_plan {
+                errors.push(PlanError::PlanMoved { label, path, recorded });
             }
-            if other_plan {
-                continue;
-            }
-            errors.push(PlanError::PlanMoved {
-                label: m.label(),
-                path: m.up.path.clone(),
-                recorded: record.name.clone(),
-            });
             continue;
         }
         let mut resume_from = 0;
@@ -837,8 +826,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
                 continue;
             }
             State::OutOfOrder if !(options.allow_out_of_order || m.up.directives().out_of_order) => {
-                let newest = newest_text.get_or_insert_with(|| records.newest.as_ref().map(|v| v.canonical()));
-                let newest = newest.clone().unwrap_or_default();
+                let newest = records.newest.as_ref().map(Version::canonical).unwrap_or_default();
                 errors.push(PlanError::OutOfOrder { label: m.label(), path: m.up.path.clone(), newest });
                 continue;
             }

@@ -77,7 +77,7 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
         companions.join(", ")
     );
     let rows = simple_rows(client, &sql, "looking for other tools' history tables").await?;
-    let mut found: Vec<ForeignTable> = rows
+    let found: Vec<ForeignTable> = rows
         .into_iter()
         .filter_map(|r| {
             // Supabase's services keep their own histories: not the application's.
@@ -96,24 +96,30 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
     // The Hasura server makes hdb_version in every database it keeps its metadata in; it is a
     // history only where Hasura's CLI recorded migrations in it (a project may use Hasura for its
     // API and shale for its migrations).
-    let mut without_migrations = Vec::new();
-    for (i, t) in found.iter().enumerate() {
+    let mut histories = Vec::with_capacity(found.len());
+    for t in found {
         if t.tool == Tool::Hasura && t.table == Tool::Hasura.default_table() {
             let sql = format!(
-                "SELECT EXISTS (SELECT FROM {}, jsonb_each(CASE jsonb_typeof(cli_state->'migrations') WHEN 'object' \
-                 THEN cli_state->'migrations' ELSE '{{}}' END) d WHERE jsonb_typeof(d.value) = 'object' AND d.value <> '{{}}')",
-                t.name()
+                "SELECT EXISTS (SELECT FROM {} WHERE jsonb_typeof(d.value) = 'object' AND d.value <> '{{}}')",
+                hasura_databases(&t.name())
             );
             let rows = simple_rows(client, &sql, "reading Hasura's migration state").await?;
             if rows.first().is_none_or(|r| r[0] != "t") {
-                without_migrations.push(i);
+                continue;
             }
         }
+        histories.push(t);
     }
-    for i in without_migrations.into_iter().rev() {
-        found.remove(i);
-    }
-    Ok(found)
+    Ok(histories)
+}
+
+/// `table` (Hasura's `hdb_version`) joined to each database of its CLI state, as `d` (key: the
+/// database, value: its versions and whether each is dirty: `{"migrations": {"default":
+/// {"1640781158604": false}}}`); a state of another shape holds none.
+fn hasura_databases(table: &str) -> String {
+    format!(
+        "{table}, jsonb_each(CASE jsonb_typeof(cli_state->'migrations') WHEN 'object' THEN cli_state->'migrations' ELSE '{{}}' END) d"
+    )
 }
 
 /// Each row's first column as an entry with nothing more to say: the tools whose rows are only
@@ -136,13 +142,12 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             ForeignState::Current { version, dirty: false }
         }
         Tool::Hasura if table.table == Tool::Hasura.default_table() => {
-            // `{"migrations": {"default": {"1640781158604": false}}}`: per database Hasura serves,
-            // each applied version and whether it is dirty.
+            // Per database Hasura serves, each applied version and whether it is dirty.
             let sql = format!(
-                "SELECT d.key, m.key, m.value::text FROM {t},
-                   jsonb_each(CASE jsonb_typeof(cli_state->'migrations') WHEN 'object' THEN cli_state->'migrations' ELSE '{{}}' END) d,
+                "SELECT d.key, m.key, m.value::text FROM {},
                    jsonb_each(CASE jsonb_typeof(d.value) WHEN 'object' THEN d.value ELSE '{{}}' END) m
-                 ORDER BY d.key, m.key"
+                 ORDER BY d.key, m.key",
+                hasura_databases(&t)
             );
             let rows = simple_rows(client, &sql, context).await?;
             // Each database's versions, with the database as the description: adoption takes those

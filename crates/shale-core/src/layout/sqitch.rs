@@ -4,9 +4,9 @@
 //! own check, left alone with a note.
 //!
 //! A change reworked later in the plan keeps its earlier scripts as `deploy/NAME@TAG.sql`, TAG one
-//! of the tags between it and its rework (the first whose script exists, as Sqitch looks).
+//! of the tags between it and its rework (the newest whose script exists, as Sqitch looks).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::{Classified, LoadError, PopMarks, Role, SourceFile};
@@ -39,7 +39,9 @@ impl Plan {
     pub(super) fn read(dir: &Path, text: &str, files: &[SourceFile]) -> Result<Plan, Vec<LoadError>> {
         let path = dir.join(PLAN_FILE);
         let changes = parse(text).map_err(|(line, message)| vec![LoadError::at(&path, text, line, message, None)])?;
-        let present = |relative: &Path| files.iter().any(|f| f.relative == relative);
+        // Looked up twice per change: a set, not a walk over every file each time.
+        let read: HashSet<&Path> = files.iter().map(|f| f.relative.as_path()).collect();
+        let present = |relative: &Path| read.contains(relative);
         let mut scripts = HashMap::new();
         let mut errors = Vec::new();
         for (index, change) in changes.iter().enumerate() {
