@@ -264,7 +264,7 @@ fn shale_text(error: &ShaleError) -> String {
         ShaleError::LockLost { .. } => {
             format!("{error}. Run `shale status` to see where the database stands, then `shale up` again")
         }
-        ShaleError::ForeignHistory { tool, table } if tool.migrations_are_sql() => format!(
+        ShaleError::ForeignHistory { table, adoptable: true, .. } => format!(
             "{error}: run `shale adopt` to take that history over (nothing runs, {table} is left as it is), then \
              `shale up`. If that table belongs to something else and shale should run every migration here, record \
              that with `shale adopt --nothing`"
@@ -520,7 +520,7 @@ fn plan_text(problem: &PlanError) -> String {
         ),
         PlanError::OtherPlan { .. } => format!(
             "{problem}: give this directory a history table of its own, `history_table = \"NAME\"` in its shale.toml \
-             (`shale adopt` then takes over what Sqitch deployed of this plan)"
+             (`shale adopt` then takes over what Sqitch or Liquibase deployed of these files)"
         ),
         PlanError::OwnTable { .. } => format!(
             "{problem}. Remove the statement; `shale repair` and `shale baseline` record decisions in the history"
@@ -1192,7 +1192,11 @@ mod tests {
 
     #[test]
     fn another_tool_s_history_names_the_commands_the_library_leaves_out() {
-        let e = ShaleError::ForeignHistory { tool: Tool::Dbmate, table: "public.schema_migrations".into() };
+        let e = ShaleError::ForeignHistory {
+            tool: Tool::Dbmate,
+            table: "public.schema_migrations".into(),
+            adoptable: true,
+        };
         assert_eq!(
             shale_text(&e),
             "this database was migrated by dbmate (public.schema_migrations is its history) and shale has no history \
@@ -1201,7 +1205,11 @@ mod tests {
              something else and shale should run every migration here, record that with `shale adopt --nothing`"
         );
         assert_eq!(e.kind(), ErrorKind::Usage);
-        let e = ShaleError::ForeignHistory { tool: Tool::Alembic, table: "public.alembic_version".into() };
+        let e = ShaleError::ForeignHistory {
+            tool: Tool::Alembic,
+            table: "public.alembic_version".into(),
+            adoptable: false,
+        };
         let text = shale_text(&e);
         assert!(text.contains("so migrating would run again what the database already holds: "), "{text}");
         assert!(
@@ -1308,8 +1316,12 @@ mod tests {
         }
         // The library's own words name no command.
         for e in [
-            ShaleError::ForeignHistory { tool: Tool::Goose, table: "public.goose_db_version".into() },
-            ShaleError::ForeignHistory { tool: Tool::Alembic, table: "public.alembic_version".into() },
+            ShaleError::ForeignHistory { tool: Tool::Goose, table: "public.goose_db_version".into(), adoptable: true },
+            ShaleError::ForeignHistory {
+                tool: Tool::Alembic,
+                table: "public.alembic_version".into(),
+                adoptable: false,
+            },
             ShaleError::Adopt(vec![AdoptProblem::NotSql { tool: Tool::Alembic, table: "t".into() }]),
         ] {
             let words = format!("{e} {}", e.hint().unwrap_or_default());

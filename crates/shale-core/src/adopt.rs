@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::layout::{Migration, MigrationSet, Unrunnable};
+use crate::layout::{Layout, Migration, MigrationKind, MigrationSet, Unrunnable};
 use crate::version::Version;
 
 /// The migration tools whose history tables shale reads.
@@ -365,6 +365,13 @@ impl Tool {
     /// tables left out.
     pub fn migrations_are_sql(self) -> bool {
         self.migration_form().is_none()
+    }
+
+    /// Whether the tool's history can be taken over with the migrations of `set`: its
+    /// migrations are SQL files, or (Liquibase) `set` holds its changelogs written in SQL.
+    pub fn adoptable_with(self, set: &MigrationSet) -> bool {
+        self.migrations_are_sql()
+            || (self == Tool::Liquibase && set.migrations.iter().any(|m| m.layout == Layout::Liquibase))
     }
 
     /// What the tool's migrations are, when they are not SQL files (completing "its migrations
@@ -744,8 +751,26 @@ fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
         Tool::SqlMigrate | Tool::GraphileMigrate => m.file.rsplit('/').next() == Some(key),
         // Sqitch stores the change's name, which its plan gives the migration.
         Tool::Sqitch => m.name == key,
+        Tool::Liquibase => liquibase_changeset(key, m),
         _ => Version::parse(key).as_ref() == Some(version),
     }
+}
+
+/// Whether Liquibase's row `key` (`FILENAME::ID::AUTHOR`, as the reader of its table joins them) is
+/// the changeset `m`: its id, in a changelog of its file's name (Liquibase records the path as its
+/// changelog included it, `classpath:` and the folders above the migrations directory included;
+/// for a changeset written in a master changelog, the master's).
+fn liquibase_changeset(key: &str, m: &Migration) -> bool {
+    let mut parts = key.rsplitn(3, "::");
+    let (Some(author), Some(id), Some(recorded)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let file_name = |path: &str| path.rsplit(['/', '\\']).next().unwrap_or_default().to_string();
+    let named = m.name.strip_prefix(author).and_then(|rest| rest.strip_prefix(':')) == Some(id);
+    // A changeset written in a master changelog runs an SQL file: the row names the master.
+    let in_its_file =
+        file_name(recorded) == file_name(&m.file) || !crate::layout::liquibase::is_changelog(m.up.text.as_bytes());
+    m.layout == Layout::Liquibase && named && in_its_file
 }
 
 /// Of a history holding the rows of several sources (a Sqitch registry's projects, the databases
@@ -864,7 +889,7 @@ pub fn plan_adoption_accepting<'a>(
     accept_changed: bool,
 ) -> Result<Adoption<'a>, Vec<AdoptProblem>> {
     let tool = foreign.tool;
-    if !tool.migrations_are_sql() {
+    if !tool.adoptable_with(set) {
         return Err(vec![AdoptProblem::NotSql { tool, table: foreign.table.clone() }]);
     }
     let versioned: Vec<&Migration> = set.versioned().collect();
@@ -923,8 +948,17 @@ pub fn plan_adoption_accepting<'a>(
                     tool == Tool::Drizzle
                         && entry.checksum.as_deref().is_some_and(|c| applied_this(c, &m.up.text, sha256_padded))
                 };
-                // A Sqitch change reworked later has a row per instance, each in the plan's order.
-                let taken = |m: &&&Migration| tool == Tool::Sqitch && applied.iter().any(|a| std::ptr::eq(*a, **m));
+                // A `runOnChange` changeset runs again at the first `up`, as Liquibase runs one
+                // whose checksum it does not know (its own is not shale's): it is written to.
+                let rerun = |m: &Migration| m.kind == MigrationKind::Repeatable && liquibase_changeset(&entry.key, m);
+                if tool == Tool::Liquibase && set.migrations.iter().any(rerun) {
+                    continue;
+                }
+                // A Sqitch change reworked later has a row per instance, each in the plan's order;
+                // Liquibase's ids repeat from one changelog to the next.
+                let taken = |m: &&&Migration| {
+                    matches!(tool, Tool::Sqitch | Tool::Liquibase) && applied.iter().any(|a| std::ptr::eq(*a, **m))
+                };
                 let found = versioned.iter().find(|m| matches(tool, m, &entry.key) && !taken(m));
                 match found.or_else(|| versioned.iter().find(by_hash)) {
                     Some(m) => {
@@ -1009,8 +1043,9 @@ pub fn plan_adoption_accepting<'a>(
             if let Some(b) = &baseline {
                 applied.extend(versioned.iter().copied().filter(|m| m.version.as_ref().is_some_and(|v| v <= b)));
             }
+            // Once each (several rows may name one migration; one file may hold several).
             let mut seen = std::collections::HashSet::new();
-            applied.retain(|m| seen.insert(m.file.clone()));
+            applied.retain(|m| seen.insert(std::ptr::from_ref::<Migration>(m)));
             applied.sort_by(|a, b| a.version.cmp(&b.version));
             applied
         }
@@ -1029,10 +1064,15 @@ pub fn plan_adoption_accepting<'a>(
         return Err(problems);
     }
     for m in &changed_repeatables {
-        notes.push(AdoptNote::RepeatableChanged { tool, file: m.file.clone() });
+        // A Liquibase changelog holds several changesets: which one.
+        let file = match m.layout {
+            Layout::Liquibase => format!("changeset {} in {}", m.name, m.file),
+            _ => m.file.clone(),
+        };
+        notes.push(AdoptNote::RepeatableChanged { tool, file });
     }
     let mut pending: Vec<&Migration> =
-        versioned.iter().copied().filter(|m| !applied.iter().any(|a| a.file == m.file)).collect();
+        versioned.iter().copied().filter(|m| !applied.iter().any(|a| std::ptr::eq(*a, *m))).collect();
     pending.extend(changed_repeatables);
     for u in set.unrunnable.iter().filter(|u| !unrunnable.iter().any(|a| a.file == u.file)) {
         notes.push(AdoptNote::GoPending { file: u.file.clone() });

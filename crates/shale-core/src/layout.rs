@@ -56,6 +56,9 @@ pub enum Layout {
     NodePgMigrate,
     /// A Sqitch project: `deploy/NAME.sql` and `revert/NAME.sql`, numbered by `sqitch.plan`
     Sqitch,
+    /// Liquibase's formatted SQL changelogs: `--changeset AUTHOR:ID` sections with their
+    /// `--rollback` lines, numbered by their place in the files taken in name order
+    Liquibase,
 }
 
 /// What separates the up from the down in a tern migration.
@@ -79,6 +82,13 @@ impl Layout {
             Layout::Sqitch => Some("its script in revert/"),
             _ => None,
         }
+    }
+
+    /// Whether a migration's number is its place in an order the project keeps (Sqitch's plan,
+    /// Liquibase's changelogs), not written in its file's name: a change added before applied
+    /// ones moves theirs, which the history's names show.
+    pub fn numbered_by_place(self) -> bool {
+        matches!(self, Layout::Sqitch | Layout::Liquibase)
     }
 
     /// The marker lines opening the up and the down section, for a layout that keeps both
@@ -161,13 +171,13 @@ impl Script {
         section: Range<usize>,
         force_no_transaction: Option<&str>,
     ) -> Result<Script, LoadError> {
-        Script::unsplit(path, text, section, force_no_transaction)?.split()
+        Script::unsplit(path, text.into(), section, force_no_transaction)?.split()
     }
 
     /// The script with its directives read and its statements left for [`Script::split`].
     fn unsplit(
         path: PathBuf,
-        text: String,
+        text: std::sync::Arc<str>,
         section: Range<usize>,
         force_no_transaction: Option<&str>,
     ) -> Result<Script, LoadError> {
@@ -177,7 +187,7 @@ impl Script {
         let directives = (directives != crate::directives::NONE).then(|| Box::new(directives));
         Ok(Script {
             path,
-            text: text.into(),
+            text,
             statements: std::sync::Arc::new([]),
             directives,
             no_transaction: None,
@@ -569,6 +579,14 @@ impl MigrationSet {
         // A Sqitch project: its plan says which files are changes, and in what order.
         let plan_text = std::fs::read_to_string(dir.join(sqitch::PLAN_FILE)).ok();
         let (files, others) = read_source_files(dir, plan_text.is_some()).map_err(|e| vec![e])?;
+        // Liquibase: what its master changelog runs, in its order, if one is here.
+        let master = match plan_text.is_none() {
+            true => {
+                let sql: Vec<&Path> = files.iter().map(|f| f.relative.as_path()).collect();
+                liquibase::Master::find(dir, &others, &sql)?
+            }
+            false => None,
+        };
         let mut errors = Vec::new();
         let mut unrunnable = Vec::new();
         let mut code = Vec::new();
@@ -611,7 +629,7 @@ impl MigrationSet {
             ),
             None => None,
         };
-        match MigrationSet::load_placing(dir, files, splitting, placeholders, plan.as_ref()) {
+        match MigrationSet::load_placing(dir, files, splitting, placeholders, plan.as_ref(), master.as_ref()) {
             Ok(mut set) if errors.is_empty() => {
                 set.sqitch_project = plan.and_then(|p| p.project);
                 set.ignored.extend(outside_journal);
@@ -649,7 +667,7 @@ impl MigrationSet {
         files: Vec<SourceFile>,
         placeholders: &Placeholders,
     ) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::load_placing(dir, files, Splitting::Now, placeholders, None)
+        MigrationSet::load_placing(dir, files, Splitting::Now, placeholders, None, None)
     }
 
     pub(crate) fn load_splitting(
@@ -657,7 +675,7 @@ impl MigrationSet {
         files: Vec<SourceFile>,
         splitting: Splitting,
     ) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::load_placing(dir, files, splitting, &Placeholders::default(), None)
+        MigrationSet::load_placing(dir, files, splitting, &Placeholders::default(), None, None)
     }
 
     fn load_placing(
@@ -666,11 +684,17 @@ impl MigrationSet {
         splitting: Splitting,
         placeholders: &Placeholders,
         plan: Option<&sqitch::Plan>,
+        master: Option<&liquibase::Master>,
     ) -> Result<MigrationSet, Vec<LoadError>> {
         files.sort_by(|a, b| a.relative.as_os_str().cmp(b.relative.as_os_str()));
         let mut errors = Vec::new();
         let mut ignored = Vec::new();
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+        // A folder of Liquibase changelogs: each file's changesets, numbered on from the files
+        // before it, in name order (as Liquibase's `includeAll` takes them).
+        let liquibase = plan.is_none() && (master.is_some() || files.iter().any(|f| liquibase::is_changelog(&f.bytes)));
+        let mut changelogs: Vec<LiquibaseFile> = Vec::new();
+        let mut sql_files: Vec<LiquibaseFile> = Vec::new();
         for file in files {
             let path = dir.join(&file.relative);
             let text = match String::from_utf8(file.bytes) {
@@ -697,6 +721,37 @@ impl MigrationSet {
                     "holds a NUL byte (\\0), which PostgreSQL cannot receive in SQL text".into(),
                     Some("remove it; a file full of them was probably saved as UTF-16: save it as UTF-8".into()),
                 ));
+                continue;
+            }
+            if liquibase && sql_stem(&file.relative.to_string_lossy()).is_some() {
+                let place = match master {
+                    Some(master) => master.place_of(&file.relative),
+                    None => Some(changelogs.len()),
+                };
+                let read_by_changeset = master.is_some_and(|m| m.reads(&file.relative));
+                let read = LiquibaseFile { place: place.unwrap_or_default(), relative: file.relative, path, text };
+                match (place, read_by_changeset, liquibase::is_changelog(read.text.as_bytes())) {
+                    // The SQL file of a changeset written in the master: run as it is.
+                    (_, true, _) => sql_files.push(read),
+                    (None, false, _) => ignored.push(Ignored {
+                        path: read.path,
+                        reason: format!(
+                            "not included by the master changelog {}",
+                            master.map(|m| m.path.display().to_string()).unwrap_or_default()
+                        ),
+                    }),
+                    (Some(_), false, true) => changelogs.push(read),
+                    (Some(_), false, false) => errors.push(LoadError::file(
+                        &read.path,
+                        "is not a Liquibase formatted SQL changelog, in a folder of them: its first line is not \
+                         `--liquibase formatted sql`",
+                        Some(
+                            "make it one (that line, then `--changeset AUTHOR:ID` above its SQL), or move it out of \
+                             the folder"
+                                .into(),
+                        ),
+                    )),
+                }
                 continue;
             }
             match classified {
@@ -732,6 +787,7 @@ impl MigrationSet {
             }
         }
         let mut migrations = build_groups(groups, splitting, &mut errors);
+        migrations.extend(liquibase_migrations(master, changelogs, sql_files, splitting, &mut ignored, &mut errors));
         number_twins(&mut migrations);
         check_duplicates(&migrations, &mut errors);
         if !errors.is_empty() {
@@ -1787,15 +1843,89 @@ fn split_migrations<'m>(migrations: impl Iterator<Item = &'m mut Migration>) -> 
     errors
 }
 
-/// A script read now, split now or later.
-fn script(
+/// A SQL file of a folder of Liquibase changelogs: where it runs among them, and its text.
+struct LiquibaseFile {
+    place: usize,
+    relative: PathBuf,
     path: PathBuf,
     text: String,
+}
+
+impl LiquibaseFile {
+    fn relative_text(&self) -> String {
+        self.relative.to_string_lossy().replace('\\', "/")
+    }
+}
+
+/// The migrations of a folder of Liquibase changelogs, numbered in the order they run, each
+/// changeset on from those before it: as the master changelog runs them, or the changelogs in
+/// name order.
+fn liquibase_migrations(
+    master: Option<&liquibase::Master>,
+    mut changelogs: Vec<LiquibaseFile>,
+    sql_files: Vec<LiquibaseFile>,
+    splitting: Splitting,
+    ignored: &mut Vec<Ignored>,
+    errors: &mut Vec<LoadError>,
+) -> Vec<Migration> {
+    let mut migrations = Vec::new();
+    let mut number = 0;
+    let changelog = |file: LiquibaseFile, number: &mut usize, ignored: &mut Vec<Ignored>| {
+        let relative = file.relative_text();
+        liquibase::migrations(&file.path, &relative, file.text, number, splitting, ignored)
+    };
+    let Some(master) = master else {
+        changelogs.sort_by_key(|c| c.place);
+        for file in changelogs {
+            match changelog(file, &mut number, ignored) {
+                Ok(found) => migrations.extend(found),
+                Err(found) => errors.extend(found),
+            }
+        }
+        return migrations;
+    };
+    let sql_file = |relative: &Path| sql_files.iter().find(|f| f.relative == relative);
+    for item in &master.items {
+        match item {
+            liquibase::Item::Changelog(relative) => {
+                if let Some(at) = changelogs.iter().position(|c| c.relative == *relative) {
+                    match changelog(changelogs.remove(at), &mut number, ignored) {
+                        Ok(found) => migrations.extend(found),
+                        Err(found) => errors.extend(found),
+                    }
+                }
+            }
+            liquibase::Item::SqlFile(changeset) => {
+                let Some(up) = sql_file(&changeset.file) else { continue };
+                if let Some(reason) = &changeset.skipped {
+                    let name = format!("changeset {}:{}", changeset.author, changeset.id);
+                    ignored.push(Ignored { path: up.path.clone(), reason: format!("{name} {reason}") });
+                    continue;
+                }
+                let rollback =
+                    changeset.rollback.as_deref().and_then(sql_file).map(|f| (f.path.as_path(), f.text.clone()));
+                let relative = up.relative_text();
+                let read = (up.path.as_path(), relative.as_str(), up.text.clone());
+                match liquibase::sql_file_migration(changeset, read, rollback, &mut number, splitting) {
+                    Ok(m) => migrations.push(m),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+    }
+    migrations
+}
+
+/// A script read now, split now or later. `text` may be shared by several scripts (a section
+/// each: a Liquibase changelog's changesets).
+fn script(
+    path: PathBuf,
+    text: impl Into<std::sync::Arc<str>>,
     section: Range<usize>,
     force_no_tx: Option<&str>,
     splitting: Splitting,
 ) -> Result<Script, LoadError> {
-    let script = Script::unsplit(path, text, section, force_no_tx)?;
+    let script = Script::unsplit(path, text.into(), section, force_no_tx)?;
     match splitting {
         Splitting::Now => script.split(),
         Splitting::Later => Ok(script),
@@ -1929,7 +2059,11 @@ fn diesel_no_transaction(meta: &Part) -> Result<Option<&'static str>, Vec<LoadEr
     Ok((parsed.run_in_transaction == Some(false)).then_some("metadata.toml says run_in_transaction = false"))
 }
 
+pub(crate) mod liquibase;
 mod sqitch;
+pub use liquibase::{
+    last_author as liquibase_last_author, new_changelog as liquibase_changelog, next_file_name as liquibase_file_name,
+};
 pub use sqitch::{change_name as sqitch_change_name, plan_line as sqitch_plan_line, PLAN_FILE as SQITCH_PLAN};
 
 #[cfg(test)]

@@ -486,12 +486,12 @@ impl fmt::Display for PlanError {
             ),
             PlanError::PlanMoved { label, path, recorded } => write!(
                 f,
-                "{}: migration {label} is where the history recorded change `{recorded}`: a change was added to or removed from the plan before it since it was applied, which moved the numbers of those after it",
+                "{}: migration {label} is where the history recorded change `{recorded}`: a change was added or removed before it since it was applied (in the plan, or the changelogs), which moved the numbers of those after it",
                 path.display()
             ),
             PlanError::OtherPlan { label, path, recorded } => write!(
                 f,
-                "{}: the history here begins with change `{recorded}` and this plan with {label}: it is another plan's history (two Sqitch projects deployed to one database)",
+                "{}: the history here begins with change `{recorded}` and this plan with {label}: it is another project's history (two projects deployed to one database)",
                 path.display()
             ),
             PlanError::OwnTable { path, line, column, table } => write!(
@@ -531,7 +531,7 @@ impl PlanError {
             }
             PlanError::OtherPlan { .. } => "give each plan a history table of its own",
             PlanError::PlanMoved { .. } => {
-                "put the plan's changes back in the order they were deployed, with new ones at its end, as Sqitch has them"
+                "put the changes back in the order they were deployed, with new ones at the end, as Sqitch's plan and Liquibase's changelogs keep them"
             }
             PlanError::TwinMoved { .. } => {
                 "give the migration added since a number of its own (a timestamp a second later than the others), so that each applied one keeps its version"
@@ -801,10 +801,18 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
             errors.push(PlanError::TwinMoved { label: m.label(), path: m.up.path.clone(), recorded: recorded.into() });
             continue;
         }
-        // A Sqitch change is its name: the history's at its number must be it.
-        let sqitch_record =
-            m.version.as_ref().filter(|_| m.layout == Layout::Sqitch).and_then(|v| records.by_version.get(v));
-        if let Some(record) = sqitch_record.filter(|r| !r.name.is_empty() && r.name != m.name) {
+        // A Sqitch change is its name, a Liquibase changeset its id in its file: the history's at
+        // its number must be it.
+        let placed_record =
+            m.version.as_ref().filter(|_| m.layout.numbered_by_place()).and_then(|v| records.by_version.get(v));
+        let moved = |r: &&&AppliedRecord| {
+            // By the file's name: the migrations directory may be given a folder higher or lower.
+            let file_name = |path: &str| path.rsplit('/').next().unwrap_or_default().to_string();
+            let other_file =
+                m.layout == Layout::Liquibase && r.path.as_deref().is_some_and(|f| file_name(f) != file_name(&m.file));
+            !r.name.is_empty() && (r.name != m.name || other_file)
+        };
+        if let Some(record) = placed_record.filter(moved) {
             // A plan's first change is never preceded by one added since: another plan's history,
             // said once, not once per change.
             let (label, path, recorded) = (m.label(), m.up.path.clone(), record.name.clone());

@@ -316,13 +316,16 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         Tool::EfCore => keys(client, &format!("SELECT \"MigrationId\" FROM {t} ORDER BY 1"), context).await?,
         Tool::Sequelize | Tool::Kysely => keys(client, &format!("SELECT name FROM {t} ORDER BY name"), context).await?,
         Tool::Liquibase => {
-            // A changeset is its id, author and changelog file together.
-            keys(
-                client,
-                &format!("SELECT filename || '::' || id || '::' || author FROM {t} ORDER BY orderexecuted"),
-                context,
+            // A changeset is its id, author and changelog file together. A SKIPPED one did not
+            // run; a FAILED one ran with `failOnError:false` and failed.
+            let sql = format!(
+                "SELECT filename || '::' || id || '::' || author, exectype FROM {t}
+                 WHERE exectype IS DISTINCT FROM 'SKIPPED' ORDER BY orderexecuted"
+            );
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(
+                rows.iter().map(|r| ForeignEntry { failed: r[1] == "FAILED", ..entry(&r[0]) }).collect(),
             )
-            .await?
         }
         Tool::NodePgMigrate => keys(client, &format!("SELECT name FROM {t} ORDER BY run_on, id"), context).await?,
         // Versions: of SQL files, or of code migrations (Rails, Ecto, Doctrine, Phinx) no file is

@@ -36,8 +36,14 @@ pub enum Error {
     /// takes that history over; otherwise (Alembic) a baseline records what the database holds.
     /// When the table belongs to something else, adopting nothing ([`AdoptRequest::nothing`](crate::AdoptRequest::nothing))
     /// starts shale's history beside it. [`Error::hint`] says so in words for any application.
-    #[error("{}", foreign_history_text(*tool, table))]
-    ForeignHistory { tool: Tool, table: String },
+    #[error("{}", foreign_history_text(*tool, table, *adoptable))]
+    ForeignHistory {
+        tool: Tool,
+        table: String,
+        /// The migrations are the tool's, as SQL files: its history can be taken over
+        /// ([`Tool::adoptable_with`]); otherwise a baseline records what the database holds.
+        adoptable: bool,
+    },
     /// The other tool's history cannot be taken over as it is: every problem is listed, one a
     /// line, each with its advice in [`AdoptProblem::hint`].
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
@@ -183,7 +189,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Pg(e) => e.hint(),
-            Error::ForeignHistory { tool, table } => Some(match tool.migrations_are_sql() {
+            Error::ForeignHistory { table, adoptable, .. } => Some(match adoptable {
                 true => format!(
                     "adopt that history (nothing runs, and {table} is left as it is), then migrate. If that table \
                      belongs to something else and every migration should run here, adopt nothing: shale's history \
@@ -260,8 +266,8 @@ impl From<shale_pg::ConnectError> for Error {
     }
 }
 
-fn foreign_history_text(tool: Tool, table: &str) -> String {
-    let applied = match tool.migrations_are_sql() {
+fn foreign_history_text(tool: Tool, table: &str, adoptable: bool) -> String {
+    let applied = match adoptable {
         true => format!("what {tool} applied"),
         // Its migrations are not files shale has: what ran is in the schema, not in the files.
         false => "what the database already holds".to_string(),

@@ -348,7 +348,11 @@ impl Migrator {
     async fn refuse_over_foreign_history(&self, client: &Client) -> Result<(), Error> {
         match self.foreign_history_without_adoption(client).await?.as_slice() {
             [] => Ok(()),
-            [table] => Err(Error::ForeignHistory { tool: table.tool, table: table.display() }),
+            [table] => Err(Error::ForeignHistory {
+                tool: table.tool,
+                table: table.display(),
+                adoptable: table.tool.adoptable_with(&self.set),
+            }),
             several => Err(crate::adopt::foreign_histories(several)),
         }
     }

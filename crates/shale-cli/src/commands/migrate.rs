@@ -161,7 +161,7 @@ fn after_up(
 ) -> Result<i32> {
     print_report(settings, &report, "applied", "nothing to apply: the database is up to date");
     if !settings.json && !settings.quiet {
-        super::status::note_foreign(&report.foreign);
+        super::status::note_foreign(&report.foreign, &migrator.set);
     }
     if !report.steps.is_empty() {
         super::dump::after_up(settings, migrator)?;

@@ -44,6 +44,7 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
         | Layout::Goose
         | Layout::SqlMigrate
         | Layout::NodePgMigrate
+        | Layout::Liquibase
         | Layout::Tern => {
             anyhow::bail!(shale::Error::Invalid(format!(
                 "{} keeps its down in the same file, and adding one would change the checksum the databases that \
@@ -202,6 +203,23 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                 shale_core::layout::sqitch_plan_line(&plan, &slug, name, &now.format("%Y-%m-%dT%H:%M:%SZ").to_string());
             let separator = if plan.is_empty() || plan.ends_with('\n') { "" } else { "\n" };
             sqitch_plan_addition = Some((plan_path, format!("{plan}{separator}{line}\n")));
+        }
+        Layout::Liquibase => {
+            // A changelog of its own, named to sort after the others (its changeset's number is
+            // its place), by the author of the folder's last changeset.
+            let last = set.migrations.iter().map(|m| m.file.as_str()).max().unwrap_or_default();
+            let Some(file) = shale_core::layout::liquibase_file_name(last, &slug) else {
+                anyhow::bail!(shale::Error::Invalid(format!(
+                    "cannot name a changelog that sorts after {last} (changesets run in the order of their files' \
+                     names): write the new one by hand, named to sort last"
+                )));
+            };
+            let author = std::fs::read_to_string(settings.dir.join(last))
+                .ok()
+                .and_then(|text| shale_core::layout::liquibase_last_author(&text))
+                .unwrap_or_else(|| "shale".into());
+            let down = (reversible || !down_sql.is_empty()).then_some(down_sql);
+            files.push((file.into(), shale_core::layout::liquibase_changelog(&author, &slug, name, up_sql, down)));
         }
         Layout::Tern => {
             files.push((

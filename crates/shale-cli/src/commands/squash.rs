@@ -55,6 +55,13 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
             settings.dir.display()
         )));
     }
+    if last.layout == Layout::Liquibase {
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "{} holds Liquibase changelogs, whose changesets are numbered by their place: a squash would renumber \
+             every changeset after it; leave the history as it is",
+            settings.dir.display()
+        )));
+    }
     let replaced: Vec<&Migration> = set.versioned().filter(|m| m.version.as_ref().is_some_and(|v| v <= &to)).collect();
     if replaced.len() < 2 {
         anyhow::bail!(shale::Error::Invalid(format!("nothing to squash: {} is the first migration", last.label())));
@@ -166,7 +173,9 @@ fn squash_files(last: &Migration, text: &str) -> Vec<(PathBuf, String)> {
             let (up, _) = last.layout.section_markers().unwrap_or_default();
             vec![(format!("{v}_squashed.sql"), format!("{up}\n{text}"))]
         }
-        Layout::SingleFile | Layout::Tern | Layout::Sqitch => vec![(format!("{v}_squashed.sql"), text.to_string())],
+        Layout::SingleFile | Layout::Tern | Layout::Sqitch | Layout::Liquibase => {
+            vec![(format!("{v}_squashed.sql"), text.to_string())]
+        }
     };
     files.into_iter().map(|(p, t)| (PathBuf::from(p), t)).collect()
 }

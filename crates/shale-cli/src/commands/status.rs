@@ -87,7 +87,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
     }
     println!("{summary}");
     // After the table, where a long one leaves the eye: what to do before anything here is run.
-    note_foreign(&report.foreign);
+    note_foreign(&report.foreign, &migrator.set);
     Ok(0)
 }
 
@@ -192,7 +192,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             eprintln!("error: {path}migration {} {}: {advice}", p.version.as_deref().unwrap_or("R"), p.name);
         }
         if !foreign.is_empty() {
-            note_foreign(foreign);
+            note_foreign(foreign, &migrator.set);
             eprintln!("error: `shale up` refuses to run on this database until that history is taken over");
         } else if problems.is_empty() && !settings.quiet {
             if report.history_exists {
@@ -221,7 +221,7 @@ pub fn version(settings: &Settings) -> Result<i32> {
 
 /// Other tools' history tables where shale has none (`status`, and `up` with nothing to apply):
 /// what to run next.
-pub(crate) fn note_foreign(found: &[shale_pg::foreign::ForeignTable]) {
+pub(crate) fn note_foreign(found: &[shale_pg::foreign::ForeignTable], set: &shale::MigrationSet) {
     let foreign = match found {
         [] => return,
         [one] => one,
@@ -235,7 +235,7 @@ pub(crate) fn note_foreign(found: &[shale_pg::foreign::ForeignTable]) {
             return;
         }
     };
-    if !foreign.tool.migrations_are_sql() {
+    if !foreign.tool.adoptable_with(set) {
         eprintln!(
             "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale baseline --from-database` starts shale's history from the live schema (`shale adopt --nothing` if that table belongs to another application)",
             foreign.tool,

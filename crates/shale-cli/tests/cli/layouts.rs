@@ -212,7 +212,11 @@ fn sqitch_projects_run_in_plan_order() {
     moved.write("deploy/entries.sql", "CREATE TABLE entries (id int);\n");
     let up = moved.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
-    assert!(up.stderr.contains("it is another plan's history") && up.stderr.contains("history_table"), "{}", up.stderr);
+    assert!(
+        up.stderr.contains("it is another project's history") && up.stderr.contains("history_table"),
+        "{}",
+        up.stderr
+    );
     assert_eq!(up.stderr.matches("error:").count(), 1, "{}", up.stderr);
 
     // A project just made with `sqitch init`: `shale new` writes its first change into the plan.

@@ -28,6 +28,7 @@ mod layouts;
 mod lease;
 mod lint;
 mod lint_fix;
+mod liquibase;
 mod messages;
 mod migrate;
 mod roundtrips;

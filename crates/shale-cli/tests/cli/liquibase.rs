@@ -1,0 +1,266 @@
+//! Liquibase's formatted SQL changelogs, read as Liquibase reads them: changesets in order
+//! (across files in name order, or as a master changelog includes them), their rollbacks as downs,
+//! and a database Liquibase itself migrated taken over. The last test runs the real Liquibase
+//! (from npm, on Java), which `.ci/run` installs.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::common::{Project, Run};
+
+const INIT: &str = "--liquibase formatted sql
+
+--changeset alice:1
+CREATE TABLE customers (id bigserial PRIMARY KEY, name text NOT NULL);
+--rollback DROP TABLE customers;
+
+--changeset alice:2
+--comment: orders belong to customers
+CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint REFERENCES customers, total numeric);
+--rollback DROP TABLE orders;
+";
+
+const MORE: &str = "--liquibase formatted sql
+
+--changeset bob:1 runInTransaction:false
+CREATE INDEX CONCURRENTLY customers_name ON customers (name);
+--rollback DROP INDEX CONCURRENTLY customers_name;
+
+--changeset bob:oracle-only dbms:oracle
+CREATE TABLE dual_thing (x number);
+
+--changeset bob:totals runOnChange:true
+CREATE OR REPLACE VIEW customer_totals AS SELECT customer_id, sum(total) AS total FROM orders GROUP BY 1;
+";
+
+/// Each migration of `status --json` as `VERSION NAME STATE`.
+fn listed(p: &Project) -> Vec<String> {
+    let status = p.shale(&["status", "--json"]).ok().json();
+    status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let field = |k: &str| m[k].as_str().unwrap_or_default().to_string();
+            format!("{} {} {}", field("version"), field("name"), field("state")).trim_start().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn changesets_run_in_order_and_their_rollbacks_revert_them() {
+    let p = Project::new("liquibase_order");
+    p.write("changes/001-init.sql", INIT);
+    p.write("changes/002-more.sql", MORE);
+    assert_eq!(
+        listed(&p),
+        ["1 alice:1 pending", "2 alice:2 pending", "3 bob:1 pending", "bob:totals pending"],
+        "numbered by place across the files; runOnChange is re-run when changed, after the others"
+    );
+    let up = p.shale(&["up"]).ok();
+    assert!(
+        up.stderr
+            .contains("002-more.sql: ignored: changeset bob:oracle-only (line 7) is for other databases (dbms:oracle)"),
+        "{}",
+        up.stderr
+    );
+    // runInTransaction:false: CREATE INDEX CONCURRENTLY ran outside a transaction.
+    assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'customers_name'::regclass"), "t");
+    assert_eq!(p.psql("SELECT count(*) FROM pg_views WHERE viewname = 'customer_totals'"), "1");
+
+    // A changed runOnChange changeset runs again; the others may not change.
+    p.write("changes/002-more.sql", &MORE.replace("sum(total) AS total", "sum(total) AS total, count(*) AS orders"));
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stdout.contains("R__bob:totals"), "{}", up.stdout);
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'customer_totals'"), "3");
+    p.write("changes/001-init.sql", &INIT.replace("name text NOT NULL", "name text"));
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("alice:1"), "{}", up.stderr);
+    p.write("changes/001-init.sql", INIT);
+
+    // Downs are the `--rollback` lines, run as the changeset ran (outside a transaction here).
+    p.psql("DROP VIEW customer_totals");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM pg_class WHERE relname = 'customers_name'"), "0");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert!(!p.tables().contains(&"orders".to_string()));
+
+    // `shale new`: a changelog named to run last, by the last changeset's author.
+    let new = p.shale(&["new", "add phone"]).ok();
+    assert!(new.stdout.contains("changes/003-add_phone.sql"), "{}", new.stdout);
+    let written = std::fs::read_to_string(p.migrations().join("changes/003-add_phone.sql")).unwrap();
+    assert!(written.starts_with("--liquibase formatted sql\n\n--changeset bob:add_phone\n"), "{written}");
+    p.write("changes/003-add_phone.sql", &written.replace("\n\n\n", "\n\nALTER TABLE customers ADD phone text;\n"));
+    assert_eq!(listed(&p)[3], "4 bob:add_phone pending");
+
+    // A changeset inserted before applied ones moves their numbers: refused, naming what was there.
+    p.shale(&["up"]).ok();
+    p.write(
+        "changes/001-init.sql",
+        &INIT.replace("--changeset alice:2", "--changeset alice:1b\nSELECT 1;\n\n--changeset alice:2"),
+    );
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("migration 2 alice:1b is where the history recorded change `alice:2`"), "{}", up.stderr);
+}
+
+#[test]
+fn a_master_changelog_orders_the_changelogs_it_includes() {
+    let p = Project::new("liquibase_master");
+    // Names that sort the other way: the master's order is the one that runs.
+    p.write(
+        "sql/zz-customers.sql",
+        "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE customers (id int PRIMARY KEY);\n",
+    );
+    p.write(
+        "sql/aa-orders.sql",
+        "--liquibase formatted sql\n--changeset a:2\nCREATE TABLE orders (id int PRIMARY KEY, customer_id int REFERENCES customers);\n",
+    );
+    p.write("sql/unused.sql", "--liquibase formatted sql\n--changeset a:3\nCREATE TABLE unused (id int);\n");
+    p.write(
+        "db.changelog-master.yaml",
+        "databaseChangeLog:\n  - include:\n      file: classpath:db/changelog/sql/zz-customers.sql\n  \
+         - include: {file: sql/aa-orders.sql, relativeToChangelogFile: true}\n",
+    );
+    assert_eq!(listed(&p), ["1 a:1 pending", "2 a:2 pending"]);
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stderr.contains("unused.sql: ignored: not included by the master changelog"), "{}", up.stderr);
+    assert_eq!(p.tables(), ["customers", "orders", "shale_migrations"]);
+
+    // An XML master including a folder, and a changeset written in XML: refused at its line.
+    let xml = Project::new("liquibase_master_xml");
+    xml.write("changes/001.sql", "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE t (id int);\n");
+    xml.write(
+        "changelog.xml",
+        "<databaseChangeLog>\n  <includeAll path=\"changes/\" relativeToChangelogFile=\"true\"/>\n  \
+         <changeSet id=\"2\" author=\"a\"><sql>SELECT 1</sql></changeSet>\n</databaseChangeLog>\n",
+    );
+    let up = xml.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("changelog.xml:3:3: changeset a:2 uses `sql`, a change shale does not run"),
+        "{}",
+        up.stderr
+    );
+    assert!(xml.tables().is_empty());
+}
+
+#[test]
+fn what_shale_would_run_otherwise_than_liquibase_is_refused_before_anything_runs() {
+    let p = Project::new("liquibase_refused");
+    p.write("001.sql", INIT);
+    p.write(
+        "002.sql",
+        "--liquibase formatted sql\n--changeset a:guarded\n--preconditions onFail:MARK_RAN\n\
+         --precondition-sql-check expectedResult:0 SELECT count(*) FROM pg_tables WHERE tablename = 'x'\n\
+         CREATE TABLE x (id int);\n",
+    );
+    p.write("003.sql", "CREATE TABLE plain (id int);\n");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("002.sql:3:1: `--preconditions`: shale does not check Liquibase's preconditions"),
+        "{}",
+        up.stderr
+    );
+    assert!(
+        up.stderr.contains("003.sql: is not a Liquibase formatted SQL changelog, in a folder of them"),
+        "{}",
+        up.stderr
+    );
+    assert!(p.tables().is_empty(), "nothing ran");
+}
+
+/// The Liquibase CLI: `$SHALE_LIQUIBASE`, else the one `.ci/run` installs from npm.
+fn liquibase() -> PathBuf {
+    let installed = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/test-tools/node/node_modules/liquibase/dist/liquibase/liquibase");
+    let path = std::env::var_os("SHALE_LIQUIBASE").map(PathBuf::from).unwrap_or(installed);
+    assert!(
+        path.is_file(),
+        "Liquibase is not at {}: install it with `npm install --prefix target/test-tools/node liquibase@4.28.1` \
+         (it needs Java 11 or later), or set SHALE_LIQUIBASE",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn a_database_liquibase_migrated_is_taken_over() {
+    let p = Project::new("liquibase_real");
+    p.write("changes/001-init.sql", INIT);
+    p.write("changes/002-more.sql", MORE);
+    // A changeset of the master itself, running an SQL file (with one to roll it back), then the
+    // formatted SQL changelogs of a folder.
+    p.write("sql/audit.sql", "CREATE TABLE audit_log (id bigserial PRIMARY KEY, entry jsonb NOT NULL);\n");
+    p.write("sql/audit-rollback.sql", "DROP TABLE audit_log;\n");
+    p.write(
+        "changelog.xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xsi:schemaLocation="http://www.liquibase.org/xml/ns/dbchangelog http://www.liquibase.org/xml/ns/dbchangelog/dbchangelog-latest.xsd">
+  <changeSet id="audit" author="dba">
+    <comment>the audit log</comment>
+    <sqlFile path="sql/audit.sql" relativeToChangelogFile="true"/>
+    <rollback>
+      <sqlFile path="sql/audit-rollback.sql" relativeToChangelogFile="true"/>
+    </rollback>
+  </changeSet>
+  <includeAll path="changes/" relativeToChangelogFile="true"/>
+</databaseChangeLog>
+"#,
+    );
+    let cluster = shale_testkit::shared_cluster();
+    let jdbc = format!("jdbc:postgresql://127.0.0.1:{}/{}", cluster.port(), p.db.name);
+    let mut update = Command::new(liquibase());
+    update.current_dir(p.migrations()).env("LIQUIBASE_SHOW_BANNER", "false").args([
+        "--changelog-file=changelog.xml",
+        &format!("--url={jdbc}"),
+        "--username=postgres",
+        "update",
+    ]);
+    let ran = Run::of(update);
+    assert_eq!(ran.code, 0, "liquibase update failed:\n{}\n{}", ran.stdout, ran.stderr);
+    assert_eq!(
+        p.psql("SELECT string_agg(author || ':' || id || ' ' || filename, ',' ORDER BY orderexecuted) FROM databasechangelog"),
+        "dba:audit changelog.xml,alice:1 changes/001-init.sql,alice:2 changes/001-init.sql,bob:1 changes/002-more.sql,\
+         bob:totals changes/002-more.sql"
+    );
+
+    // A new changeset since, which Liquibase did not run.
+    p.write(
+        "changes/003-phone.sql",
+        "--liquibase formatted sql\n--changeset carol:phone\nALTER TABLE customers ADD phone text;\n\
+         --rollback ALTER TABLE customers DROP phone;\n",
+    );
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "refused until adopted: {}", up.stderr);
+    assert!(up.stderr.contains("migrated by liquibase") && up.stderr.contains("run `shale adopt`"), "{}", up.stderr);
+    let adopt = p.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("recorded 4 migration(s) as applied, adopted from liquibase"), "{}", adopt.stdout);
+    assert!(
+        adopt.stdout.contains("changeset bob:totals in changes/002-more.sql changed since liquibase last ran it"),
+        "{}",
+        adopt.stdout
+    );
+    assert_eq!(
+        listed(&p)[..5],
+        ["1 dba:audit applied", "2 alice:1 applied", "3 alice:2 applied", "4 bob:1 applied", "5 carol:phone pending"]
+    );
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stdout.contains("5 carol:phone") && up.stdout.contains("R__bob:totals"), "{}", up.stdout);
+    let phone =
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'phone'";
+    assert_eq!(p.psql(phone), "1");
+    // Liquibase's tables are its own: no drift.
+    let drift = p.shale(&["drift"]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+    // Downs: the `--rollback` lines, and the master's rollback sqlFile.
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql(phone), "0");
+    p.psql("DROP VIEW customer_totals");
+    p.shale(&["down", "--all"]).ok();
+    assert_eq!(p.tables(), ["databasechangelog", "databasechangeloglock", "shale_migrations"]);
+}
