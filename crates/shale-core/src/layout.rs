@@ -1884,6 +1884,18 @@ fn liquibase_migrations(
         }
         return migrations;
     };
+    // A property of the master's written in the SQL: Liquibase would run its value, shale would not.
+    for file in changelogs.iter().chain(&sql_files) {
+        if let Some((at, name)) = master.property_in(&file.text) {
+            errors.push(LoadError::at(
+                &file.path,
+                &file.text,
+                at,
+                format!("`${{{name}}}` is a property of {}, which shale does not substitute", master.path.display()),
+                Some("write its value in the SQL".into()),
+            ));
+        }
+    }
     let sql_file = |relative: &Path| sql_files.iter().find(|f| f.relative == relative);
     for item in &master.items {
         match item {

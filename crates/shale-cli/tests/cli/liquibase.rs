@@ -144,6 +144,23 @@ fn a_master_changelog_orders_the_changelogs_it_includes() {
         up.stderr
     );
     assert!(xml.tables().is_empty());
+
+    // Properties, as JHipster's master defines them for its XML changesets: passed over, unless
+    // the SQL uses one (Liquibase would put its value there; shale says so before anything runs).
+    xml.write(
+        "changelog.xml",
+        "<databaseChangeLog>\n  <property name=\"now\" value=\"now()\" dbms=\"postgresql\"/>\n  \
+         <includeAll path=\"changes/\" relativeToChangelogFile=\"true\"/>\n</databaseChangeLog>\n",
+    );
+    xml.shale(&["validate"]).ok();
+    xml.write(
+        "changes/002.sql",
+        "--liquibase formatted sql\n--changeset a:2\nALTER TABLE t ADD at timestamptz DEFAULT ${now};\n",
+    );
+    let up = xml.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("changes/002.sql:3:42: `${now}` is a property of"), "{}", up.stderr);
+    assert!(xml.tables().is_empty());
 }
 
 #[test]

@@ -16,6 +16,8 @@ use crate::layout::LoadError;
 pub(in crate::layout) struct Master {
     pub path: PathBuf,
     pub items: Vec<Item>,
+    /// The names of the properties the changelogs define (`<property name="schema" .../>`).
+    properties: Vec<String>,
 }
 
 /// One thing a master changelog runs.
@@ -77,10 +79,10 @@ impl Master {
             };
         };
         let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        let mut reading = Reading { root: &root, sql, items: Vec::new(), errors: Vec::new() };
+        let mut reading = Reading { root: &root, sql, items: Vec::new(), properties: Vec::new(), errors: Vec::new() };
         reading.changelog(&dir.join(name), text, 0);
         match reading.errors.is_empty() {
-            true => Ok(Some(Master { path: dir.join(name), items: reading.items })),
+            true => Ok(Some(Master { path: dir.join(name), items: reading.items, properties: reading.properties })),
             false => Err(reading.errors),
         }
     }
@@ -88,6 +90,12 @@ impl Master {
     /// Where the changelog `relative` runs among the items, if the master includes it.
     pub(in crate::layout) fn place_of(&self, relative: &Path) -> Option<usize> {
         self.items.iter().position(|item| matches!(item, Item::Changelog(p) if p == relative))
+    }
+
+    /// Where `text` (SQL shale runs) uses one of the changelogs' properties, `${name}`, which
+    /// Liquibase substitutes and shale does not: its offset and name.
+    pub(in crate::layout) fn property_in<'p>(&'p self, text: &str) -> Option<(usize, &'p str)> {
+        self.properties.iter().find_map(|name| text.find(&format!("${{{name}}}")).map(|at| (at, name.as_str())))
     }
 
     /// Whether an `sqlFile` changeset reads `relative` (as its SQL or its rollback's).
@@ -245,6 +253,7 @@ struct Reading<'a> {
     root: &'a Path,
     sql: &'a [&'a Path],
     items: Vec<Item>,
+    properties: Vec<String>,
     errors: Vec<LoadError>,
 }
 
@@ -270,17 +279,13 @@ impl Reading<'_> {
                     Ok(changeset) => self.items.push(Item::SqlFile(changeset)),
                     Err((message, hint)) => self.errors.push(at((node.line, node.column), message, hint)),
                 },
-                "property" | "preConditions" => self.errors.push(at(
+                // Defined for changesets in XML most often (JHipster's `now`, `floatType`): only
+                // one written into the SQL shale runs is a problem ([`Master::property_in`]).
+                "property" => self.properties.extend(node.attribute("name").map(str::to_string)),
+                "preConditions" => self.errors.push(at(
                     (node.line, node.column),
-                    format!(
-                        "`{}`: shale does not read Liquibase's {}",
-                        node.name,
-                        match node.name.as_str() {
-                            "property" => "properties",
-                            _ => "preconditions",
-                        }
-                    ),
-                    "write what it does in the SQL (the value itself, a check in a DO block), then remove it",
+                    "`preConditions`: shale does not check Liquibase's preconditions".into(),
+                    "write the check in the SQL (IF NOT EXISTS, a DO block), then remove them",
                 )),
                 _ => {}
             }
