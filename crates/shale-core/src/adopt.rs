@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::layout::{Layout, Migration, MigrationKind, MigrationSet, Unrunnable};
+use crate::layout::{Layout, Migration, MigrationSet, Unrunnable};
 use crate::version::Version;
 
 /// The migration tools whose history tables shale reads.
@@ -757,20 +757,17 @@ fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
 }
 
 /// Whether Liquibase's row `key` (`FILENAME::ID::AUTHOR`, as the reader of its table joins them) is
-/// the changeset `m`: its id, in a changelog of its file's name (Liquibase records the path as its
-/// changelog included it, `classpath:` and the folders above the migrations directory included;
-/// for a changeset written in a master changelog, the master's).
+/// the changeset `m`: its author and id, in its file (Liquibase records the path as the master
+/// changelog gave it, `classpath:` and the folders above the migrations directory included; for a
+/// changeset written in a changelog, or given a `logicalFilePath`, that: `m.changelog_file`).
 fn liquibase_changeset(key: &str, m: &Migration) -> bool {
     let mut parts = key.rsplitn(3, "::");
     let (Some(author), Some(id), Some(recorded)) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
-    let file_name = |path: &str| path.rsplit(['/', '\\']).next().unwrap_or_default().to_string();
     let named = m.name.strip_prefix(author).and_then(|rest| rest.strip_prefix(':')) == Some(id);
-    // A changeset written in a master changelog runs an SQL file: the row names the master.
-    let in_its_file =
-        file_name(recorded) == file_name(&m.file) || !crate::layout::liquibase::is_changelog(m.up.text.as_bytes());
-    m.layout == Layout::Liquibase && named && in_its_file
+    let file = m.changelog_file.as_deref().unwrap_or(&m.file);
+    m.layout == Layout::Liquibase && named && crate::layout::same_file(recorded, file)
 }
 
 /// Of a history holding the rows of several sources (a Sqitch registry's projects, the databases
@@ -948,12 +945,6 @@ pub fn plan_adoption_accepting<'a>(
                     tool == Tool::Drizzle
                         && entry.checksum.as_deref().is_some_and(|c| applied_this(c, &m.up.text, sha256_padded))
                 };
-                // A `runOnChange` changeset runs again at the first `up`, as Liquibase runs one
-                // whose checksum it does not know (its own is not shale's): it is written to.
-                let rerun = |m: &Migration| m.kind == MigrationKind::Repeatable && liquibase_changeset(&entry.key, m);
-                if tool == Tool::Liquibase && set.migrations.iter().any(rerun) {
-                    continue;
-                }
                 // A Sqitch change reworked later has a row per instance, each in the plan's order;
                 // Liquibase's ids repeat from one changelog to the next.
                 let taken = |m: &&&Migration| {
@@ -1064,12 +1055,7 @@ pub fn plan_adoption_accepting<'a>(
         return Err(problems);
     }
     for m in &changed_repeatables {
-        // A Liquibase changelog holds several changesets: which one.
-        let file = match m.layout {
-            Layout::Liquibase => format!("changeset {} in {}", m.name, m.file),
-            _ => m.file.clone(),
-        };
-        notes.push(AdoptNote::RepeatableChanged { tool, file });
+        notes.push(AdoptNote::RepeatableChanged { tool, file: m.file.clone() });
     }
     let mut pending: Vec<&Migration> =
         versioned.iter().copied().filter(|m| !applied.iter().any(|a| std::ptr::eq(*a, *m))).collect();

@@ -80,6 +80,18 @@ fn starts_node_pg_migrate_section(after: &str) -> bool {
 }
 
 impl Directives {
+    /// [`Directives::parse`] of the part `section` of `text`, its offsets those of `text`: the
+    /// directives of one Liquibase changeset among the others of its file.
+    pub fn parse_section(text: &str, section: std::ops::Range<usize>) -> Result<Directives, DirectiveError> {
+        let shift = section.start;
+        let mut found =
+            Directives::parse(&text[section]).map_err(|e| DirectiveError { offset: e.offset + shift, ..e })?;
+        found.no_transaction_at = found.no_transaction_at.map(|at| at + shift);
+        found.section_no_transaction.iter_mut().for_each(|at| *at += shift);
+        found.backfills.iter_mut().for_each(|(at, _)| *at += shift);
+        Ok(found)
+    }
+
     /// Read every line of `text` that is a `-- shale:` comment. Other comments are ignored.
     pub fn parse(text: &str) -> Result<Directives, DirectiveError> {
         let mut found = Directives::default();

@@ -80,6 +80,8 @@ impl Layout {
             Layout::Flyway => Some("its U file"),
             Layout::DieselFolder | Layout::PrismaFolder => Some("a down.sql in its folder"),
             Layout::Sqitch => Some("its script in revert/"),
+            // Left out of a changeset's checksum, as Liquibase leaves them out of its own.
+            Layout::Liquibase => Some("`--rollback` lines under its `--changeset` line"),
             _ => None,
         }
     }
@@ -154,6 +156,8 @@ pub struct Script {
 struct SplitLater {
     section: Range<usize>,
     force_no_transaction: Option<String>,
+    /// See [`Reading::end_delimiter`].
+    end_delimiter: Option<String>,
 }
 
 /// Whether loading splits the statements of every file now, or leaves that to the caller.
@@ -181,8 +185,22 @@ impl Script {
         section: Range<usize>,
         force_no_transaction: Option<&str>,
     ) -> Result<Script, LoadError> {
-        let directives =
-            Directives::parse(&text).map_err(|e| LoadError::at(&path, &text, e.offset, e.message, None))?;
+        Script::unsplit_reading(path, text, section, force_no_transaction, &Reading::default())
+    }
+
+    /// [`Script::unsplit`], reading the directives of the whole text or of `section` alone.
+    fn unsplit_reading(
+        path: PathBuf,
+        text: std::sync::Arc<str>,
+        section: Range<usize>,
+        force_no_transaction: Option<&str>,
+        reading: &Reading,
+    ) -> Result<Script, LoadError> {
+        let read = match reading.section_directives {
+            false => Directives::parse(&text),
+            true => Directives::parse_section(&text, section.clone()),
+        };
+        let directives = read.map_err(|e| LoadError::at(&path, &text, e.offset, e.message, None))?;
         // Boxed only when the file asks something: a script is kept per migration, by the thousand.
         let directives = (directives != crate::directives::NONE).then(|| Box::new(directives));
         Ok(Script {
@@ -192,7 +210,11 @@ impl Script {
             directives,
             no_transaction: None,
             backfills: Vec::new(),
-            split_later: Some(SplitLater { section, force_no_transaction: force_no_transaction.map(str::to_string) }),
+            split_later: Some(SplitLater {
+                section,
+                force_no_transaction: force_no_transaction.map(str::to_string),
+                end_delimiter: reading.end_delimiter.clone(),
+            }),
         })
     }
 
@@ -219,7 +241,7 @@ impl Script {
     /// The script with its statements split, and what follows from them (whether it runs in a
     /// transaction, its backfills); a script already split comes back as it is.
     pub fn split(mut self) -> Result<Script, LoadError> {
-        let Some(SplitLater { section, force_no_transaction }) = self.split_later.take() else {
+        let Some(SplitLater { section, force_no_transaction, end_delimiter }) = self.split_later.take() else {
             return Ok(self);
         };
         let Script { path, text, directives: asked, .. } = self;
@@ -228,7 +250,11 @@ impl Script {
             |offset: usize, message: String, hint: Option<String>| LoadError::at(&path, &text, offset, message, hint);
         let force_no_transaction = force_no_transaction.as_deref();
         let mut statements = Vec::new();
-        for chunk in marked_statement_chunks(&text, section.clone()) {
+        let mut chunks = marked_statement_chunks(&text, section.clone());
+        if let Some(delimiter) = &end_delimiter {
+            chunks = cut_at_delimiter_lines(&text, chunks, delimiter);
+        }
+        for chunk in chunks {
             let mut found = split::split(&text[chunk.clone()]).map_err(|e| {
                 let message = e.to_string();
                 at(chunk.start + e.offset(), message, None)
@@ -333,11 +359,12 @@ impl Script {
     }
 
     /// Whether the statements can go to the server as one text, [`Script::body`]: no COPY data to
-    /// stream, and nothing between them that the splitter passed over and the server would refuse
-    /// (pg_dump's `\restrict` lines, in a dump with SQL after it).
+    /// stream, each ended by its `;` (not by a marker line: goose's `StatementEnd`, Liquibase's
+    /// `endDelimiter`), and nothing between them that the splitter passed over and the server
+    /// would refuse (pg_dump's `\restrict` lines, in a dump with SQL after it).
     pub fn sends_as_one(&self) -> bool {
         let gaps = self.statements.windows(2).map(|w| &self.text[w[0].span.end..w[1].span.start]);
-        !self.has_copy_data() && gaps.into_iter().all(|gap| !gap.contains('\\'))
+        !self.has_copy_data() && gaps.into_iter().all(|gap| gap.contains(';') && !gap.contains('\\'))
     }
 }
 
@@ -369,6 +396,27 @@ fn marked_statement_chunks(text: &str, section: Range<usize>) -> Vec<Range<usize
         chunks.push(start..section.end);
     }
     chunks
+}
+
+/// `chunks` cut at each line that is `delimiter` alone (Liquibase's `endDelimiter`, in any
+/// case): what stands before it is a statement, with or without a final `;`, and the line itself
+/// is not sent.
+fn cut_at_delimiter_lines(text: &str, chunks: Vec<Range<usize>>, delimiter: &str) -> Vec<Range<usize>> {
+    let mut cut = Vec::new();
+    for chunk in chunks {
+        let mut start = chunk.start;
+        let mut offset = chunk.start;
+        for line in text[chunk.clone()].split_inclusive('\n') {
+            let line_start = offset;
+            offset += line.len();
+            if line.trim().eq_ignore_ascii_case(delimiter) {
+                cut.push(start..line_start);
+                start = offset;
+            }
+        }
+        cut.push(start..chunk.end);
+    }
+    cut
 }
 
 fn first_line(s: &str) -> &str {
@@ -411,6 +459,12 @@ pub struct Migration {
     pub file: String,
     /// The up file as written, when Flyway placeholders were replaced in `up`'s text.
     pub raw_up: Option<std::sync::Arc<str>>,
+    /// A Liquibase changeset's file as Liquibase records it, where that is not `file`: the
+    /// changelog holding a changeset that runs an `sqlFile`, or the `logicalFilePath` it is given.
+    pub changelog_file: Option<String>,
+    /// Applied again, in its place, whenever it changes (Liquibase's `runOnChange`): a change to
+    /// it is not a modification to refuse.
+    pub rerun_when_changed: bool,
 }
 
 impl Migration {
@@ -512,6 +566,8 @@ pub struct MigrationSet {
     /// In a Sqitch project, the project its plan names (`%project=`): of the changes a Sqitch
     /// registry holds (one may hold several projects'), this project's.
     pub sqitch_project: Option<String>,
+    /// In a folder of Liquibase changelogs, the master changelog that includes them, if any.
+    pub liquibase_master: Option<PathBuf>,
 }
 
 /// A migration of the directory that shale cannot run (a goose migration written in Go).
@@ -632,6 +688,7 @@ impl MigrationSet {
         match MigrationSet::load_placing(dir, files, splitting, placeholders, plan.as_ref(), master.as_ref()) {
             Ok(mut set) if errors.is_empty() => {
                 set.sqitch_project = plan.and_then(|p| p.project);
+                set.liquibase_master = master.map(|m| m.path);
                 set.ignored.extend(outside_journal);
                 code.sort_by(|a: &Ignored, b: &Ignored| a.path.cmp(&b.path));
                 set.ignored.extend(code);
@@ -690,11 +747,9 @@ impl MigrationSet {
         let mut errors = Vec::new();
         let mut ignored = Vec::new();
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-        // A folder of Liquibase changelogs: each file's changesets, numbered on from the files
-        // before it, in name order (as Liquibase's `includeAll` takes them).
+        // A folder of Liquibase changelogs: its changelogs and SQL files, run in its own order.
         let liquibase = plan.is_none() && (master.is_some() || files.iter().any(|f| liquibase::is_changelog(&f.bytes)));
-        let mut changelogs: Vec<LiquibaseFile> = Vec::new();
-        let mut sql_files: Vec<LiquibaseFile> = Vec::new();
+        let mut liquibase_files = Vec::new();
         for file in files {
             let path = dir.join(&file.relative);
             let text = match String::from_utf8(file.bytes) {
@@ -724,34 +779,7 @@ impl MigrationSet {
                 continue;
             }
             if liquibase && sql_stem(&file.relative.to_string_lossy()).is_some() {
-                let place = match master {
-                    Some(master) => master.place_of(&file.relative),
-                    None => Some(changelogs.len()),
-                };
-                let read_by_changeset = master.is_some_and(|m| m.reads(&file.relative));
-                let read = LiquibaseFile { place: place.unwrap_or_default(), relative: file.relative, path, text };
-                match (place, read_by_changeset, liquibase::is_changelog(read.text.as_bytes())) {
-                    // The SQL file of a changeset written in the master: run as it is.
-                    (_, true, _) => sql_files.push(read),
-                    (None, false, _) => ignored.push(Ignored {
-                        path: read.path,
-                        reason: format!(
-                            "not included by the master changelog {}",
-                            master.map(|m| m.path.display().to_string()).unwrap_or_default()
-                        ),
-                    }),
-                    (Some(_), false, true) => changelogs.push(read),
-                    (Some(_), false, false) => errors.push(LoadError::file(
-                        &read.path,
-                        "is not a Liquibase formatted SQL changelog, in a folder of them: its first line is not \
-                         `--liquibase formatted sql`",
-                        Some(
-                            "make it one (that line, then `--changeset AUTHOR:ID` above its SQL), or move it out of \
-                             the folder"
-                                .into(),
-                        ),
-                    )),
-                }
+                liquibase_files.push(liquibase::ReadFile { relative: file.relative, path, text });
                 continue;
             }
             match classified {
@@ -781,13 +809,13 @@ impl MigrationSet {
                     if matches!(role, Role::Up | Role::Single) && layout != group.layout {
                         group.layout = layout;
                     }
-                    let relative = file.relative.to_string_lossy().replace('\\', "/");
+                    let relative = relative_text(&file.relative);
                     group.parts.push(Part { role, marks, path, text, raw, relative });
                 }
             }
         }
         let mut migrations = build_groups(groups, splitting, &mut errors);
-        migrations.extend(liquibase_migrations(master, changelogs, sql_files, splitting, &mut ignored, &mut errors));
+        migrations.extend(liquibase::folder_migrations(master, liquibase_files, splitting, &mut ignored, &mut errors));
         number_twins(&mut migrations);
         check_duplicates(&migrations, &mut errors);
         if !errors.is_empty() {
@@ -801,7 +829,7 @@ impl MigrationSet {
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => a.name.cmp(&b.name),
         });
-        Ok(MigrationSet { migrations, ignored, unrunnable: Vec::new(), sqitch_project: None })
+        Ok(MigrationSet { migrations, ignored, unrunnable: Vec::new(), sqitch_project: None, liquibase_master: None })
     }
 
     /// Every `.sql` file of a seeds directory, in name order (numbers compared as numbers), or the
@@ -849,6 +877,8 @@ impl MigrationSet {
                     version_text: String::new(),
                     file: name.clone(),
                     raw_up: None,
+                    changelog_file: None,
+                    rerun_when_changed: false,
                 }),
                 Err(e) => errors.push(e),
             }
@@ -858,7 +888,13 @@ impl MigrationSet {
         }
         let key = |m: &Migration| (split_version(&m.name, false).and_then(|(v, _)| Version::parse(&v)), m.name.clone());
         migrations.sort_by_key(key);
-        Ok(MigrationSet { migrations, ignored: Vec::new(), unrunnable: Vec::new(), sqitch_project: None })
+        Ok(MigrationSet {
+            migrations,
+            ignored: Vec::new(),
+            unrunnable: Vec::new(),
+            sqitch_project: None,
+            liquibase_master: None,
+        })
     }
 
     /// The migrations sharing `m`'s number in a layout whose tool knows migrations by name
@@ -1776,6 +1812,8 @@ impl Group {
             version_text,
             file,
             raw_up: raw,
+            changelog_file: None,
+            rerun_when_changed: false,
         })
     }
 }
@@ -1843,93 +1881,33 @@ fn split_migrations<'m>(migrations: impl Iterator<Item = &'m mut Migration>) -> 
     errors
 }
 
-/// A SQL file of a folder of Liquibase changelogs: where it runs among them, and its text.
-struct LiquibaseFile {
-    place: usize,
-    relative: PathBuf,
-    path: PathBuf,
-    text: String,
+/// A path relative to the migrations directory as the history keeps it: `/`-separated.
+fn relative_text(relative: &Path) -> String {
+    relative.to_string_lossy().replace('\\', "/")
 }
 
-impl LiquibaseFile {
-    fn relative_text(&self) -> String {
-        self.relative.to_string_lossy().replace('\\', "/")
-    }
+/// Whether two paths name one file, one of them perhaps with folders above the other's
+/// (`db/changelog/changes/001.sql` and `changes/001.sql`): the migrations directory may be
+/// given a folder higher or lower, and another tool records paths from its own root.
+pub(crate) fn same_file(a: &str, b: &str) -> bool {
+    let clean = |p: &str| p.trim_start_matches("classpath*:").trim_start_matches("classpath:").replace('\\', "/");
+    let (a, b) = (clean(a), clean(b));
+    let (a, b) = (Path::new(a.trim_start_matches('/')), Path::new(b.trim_start_matches('/')));
+    a.ends_with(b) || b.ends_with(a)
 }
 
-/// The migrations of a folder of Liquibase changelogs, numbered in the order they run, each
-/// changeset on from those before it: as the master changelog runs them, or the changelogs in
-/// name order.
-fn liquibase_migrations(
-    master: Option<&liquibase::Master>,
-    mut changelogs: Vec<LiquibaseFile>,
-    sql_files: Vec<LiquibaseFile>,
-    splitting: Splitting,
-    ignored: &mut Vec<Ignored>,
-    errors: &mut Vec<LoadError>,
-) -> Vec<Migration> {
-    let mut migrations = Vec::new();
-    let mut number = 0;
-    let changelog = |file: LiquibaseFile, number: &mut usize, ignored: &mut Vec<Ignored>| {
-        let relative = file.relative_text();
-        liquibase::migrations(&file.path, &relative, file.text, number, splitting, ignored)
-    };
-    let Some(master) = master else {
-        changelogs.sort_by_key(|c| c.place);
-        for file in changelogs {
-            match changelog(file, &mut number, ignored) {
-                Ok(found) => migrations.extend(found),
-                Err(found) => errors.extend(found),
-            }
-        }
-        return migrations;
-    };
-    // A property of the master's written in the SQL: Liquibase would run its value, shale would not.
-    for file in changelogs.iter().chain(&sql_files) {
-        if let Some((at, name)) = master.property_in(&file.text) {
-            errors.push(LoadError::at(
-                &file.path,
-                &file.text,
-                at,
-                format!("`${{{name}}}` is a property of {}, which shale does not substitute", master.path.display()),
-                Some("write its value in the SQL".into()),
-            ));
-        }
-    }
-    let sql_file = |relative: &Path| sql_files.iter().find(|f| f.relative == relative);
-    for item in &master.items {
-        match item {
-            liquibase::Item::Changelog(relative) => {
-                if let Some(at) = changelogs.iter().position(|c| c.relative == *relative) {
-                    match changelog(changelogs.remove(at), &mut number, ignored) {
-                        Ok(found) => migrations.extend(found),
-                        Err(found) => errors.extend(found),
-                    }
-                }
-            }
-            liquibase::Item::SqlFile(changeset) => {
-                let Some(up) = sql_file(&changeset.file) else { continue };
-                if let Some(reason) = &changeset.skipped {
-                    let name = format!("changeset {}:{}", changeset.author, changeset.id);
-                    ignored.push(Ignored { path: up.path.clone(), reason: format!("{name} {reason}") });
-                    continue;
-                }
-                let rollback =
-                    changeset.rollback.as_deref().and_then(sql_file).map(|f| (f.path.as_path(), f.text.clone()));
-                let relative = up.relative_text();
-                let read = (up.path.as_path(), relative.as_str(), up.text.clone());
-                match liquibase::sql_file_migration(changeset, read, rollback, &mut number, splitting) {
-                    Ok(m) => migrations.push(m),
-                    Err(e) => errors.push(e),
-                }
-            }
-        }
-    }
-    migrations
+/// How a script is read, beyond its text and its section.
+#[derive(Debug, Clone, Default)]
+struct Reading {
+    /// Its `-- shale:` directives are its section's alone (a Liquibase changeset, one of many in
+    /// its file), not its whole file's (a dbmate or goose file's sections share them).
+    section_directives: bool,
+    /// A line that ends a statement besides `;` (Liquibase's `endDelimiter` on a line of its own),
+    /// itself not sent.
+    end_delimiter: Option<String>,
 }
 
-/// A script read now, split now or later. `text` may be shared by several scripts (a section
-/// each: a Liquibase changelog's changesets).
+/// A script read now, split now or later.
 fn script(
     path: PathBuf,
     text: impl Into<std::sync::Arc<str>>,
@@ -1937,7 +1915,20 @@ fn script(
     force_no_tx: Option<&str>,
     splitting: Splitting,
 ) -> Result<Script, LoadError> {
-    let script = Script::unsplit(path, text.into(), section, force_no_tx)?;
+    script_reading(path, text, section, force_no_tx, splitting, &Reading::default())
+}
+
+/// [`script`], read as `reading` says. `text` may be shared by several scripts (a
+/// section each: a Liquibase changelog's changesets).
+fn script_reading(
+    path: PathBuf,
+    text: impl Into<std::sync::Arc<str>>,
+    section: Range<usize>,
+    force_no_tx: Option<&str>,
+    splitting: Splitting,
+    reading: &Reading,
+) -> Result<Script, LoadError> {
+    let script = Script::unsplit_reading(path, text.into(), section, force_no_tx, reading)?;
     match splitting {
         Splitting::Now => script.split(),
         Splitting::Later => Ok(script),
@@ -2074,7 +2065,8 @@ fn diesel_no_transaction(meta: &Part) -> Result<Option<&'static str>, Vec<LoadEr
 pub(crate) mod liquibase;
 mod sqitch;
 pub use liquibase::{
-    last_author as liquibase_last_author, new_changelog as liquibase_changelog, next_file_name as liquibase_file_name,
+    is_liquibase_changelog, last_author as liquibase_last_author, new_changelog as liquibase_changelog,
+    next_file_name as liquibase_file_name, with_include as liquibase_with_include,
 };
 pub use sqitch::{change_name as sqitch_change_name, plan_line as sqitch_plan_line, PLAN_FILE as SQITCH_PLAN};
 

@@ -743,6 +743,8 @@ fn migration_state(
             let same = record.checksum.as_deref().is_none_or(|c| c == m.checksum.as_str());
             match (m.kind, same) {
                 (_, true) => State::Applied,
+                // Liquibase's `runOnChange`: changed, it runs again in its place.
+                (MigrationKind::Versioned, false) if m.rerun_when_changed => State::Pending,
                 (MigrationKind::Versioned, false) => State::Modified,
                 // A changed repeatable (or seed) is simply due again.
                 (MigrationKind::Repeatable | MigrationKind::Seed, false) => State::Pending,
@@ -806,17 +808,16 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         let placed_record =
             m.version.as_ref().filter(|_| m.layout.numbered_by_place()).and_then(|v| records.by_version.get(v));
         let moved = |r: &&&AppliedRecord| {
-            // By the file's name: the migrations directory may be given a folder higher or lower.
-            let file_name = |path: &str| path.rsplit('/').next().unwrap_or_default().to_string();
-            let other_file =
-                m.layout == Layout::Liquibase && r.path.as_deref().is_some_and(|f| file_name(f) != file_name(&m.file));
+            let other_file = m.layout == Layout::Liquibase
+                && r.path.as_deref().is_some_and(|f| !crate::layout::same_file(f, &m.file));
             !r.name.is_empty() && (r.name != m.name || other_file)
         };
         if let Some(record) = placed_record.filter(moved) {
             // A plan's first change is never preceded by one added since: another plan's history,
             // said once, not once per change.
             let (label, path, recorded) = (m.label(), m.up.path.clone(), record.name.clone());
-            if m.version_text == "1" {
+            // (A Liquibase changelog may gain a changeset before its first: that moved them.)
+            if m.version_text == "1" && m.layout == Layout::Sqitch {
                 other_plan = true;
                 errors.push(PlanError::OtherPlan { label, path, recorded });
             } else if !other_plan {
@@ -920,9 +921,12 @@ fn resume_point(
     }
     let previous = previous.unwrap_or("");
     let old = crate::split::split(previous).unwrap_or_default();
-    let unchanged = done <= old.len()
-        && done <= script.statements.len()
-        && (0..done).all(|i| previous[old[i].span.clone()] == *script.statement_text(i));
+    let done_then = |i: usize| previous[old[i].span.clone()] == *script.statement_text(i);
+    // The script as a part of the text that ran, at the same place in it (a Liquibase changeset
+    // after others in its file: the whole file is what was recorded).
+    let in_place = |i: usize| previous.get(script.statements[i].span.clone()) == Some(script.statement_text(i));
+    let unchanged =
+        done <= script.statements.len() && ((done <= old.len() && (0..done).all(done_then)) || (0..done).all(in_place));
     if unchanged {
         Ok(done)
     } else {

@@ -456,9 +456,12 @@ fn must_stay_in_transaction(node: &NodeEnum) -> Option<&'static str> {
     }
 }
 
-/// The file declares its sections for another tool (dbmate, goose): a `-- shale:` line would
-/// cover both directions, so the fixer does not add one.
+/// The file declares its sections for another tool (dbmate, goose, Liquibase's changesets): a
+/// `-- shale:` line would cover more than the fixed part, so the fixer does not add one.
 fn sectioned(text: &str) -> Option<&'static str> {
+    if shale_core::layout::is_liquibase_changelog(text) {
+        return Some("Liquibase");
+    }
     text.lines().map(str::trim_start).find_map(|l| {
         let rest = l.strip_prefix("--")?.trim_start();
         if rest.starts_with("migrate:") {
@@ -515,9 +518,12 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
         let why_not = if script.no_transaction.is_some() {
             None
         } else if let Some(tool) = sectioned(text) {
+            let how = match tool {
+                "Liquibase" => "per changeset: add `runInTransaction:false` to its `--changeset` line",
+                _ => "in its own section markers: mark its up section that way",
+            };
             Some(Refusal::until_changed(format!(
-                "the fix needs the file to run outside a transaction, and this {tool} file says so in its own \
-                 section markers: mark its up section that way"
+                "the fix needs the file to run outside a transaction, and this {tool} file says so {how}"
             )))
         } else {
             let owned: Vec<Range<usize>> =

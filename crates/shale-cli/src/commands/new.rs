@@ -205,21 +205,29 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             sqitch_plan_addition = Some((plan_path, format!("{plan}{separator}{line}\n")));
         }
         Layout::Liquibase => {
-            // A changelog of its own, named to sort after the others (its changeset's number is
-            // its place), by the author of the folder's last changeset.
-            let last = set.migrations.iter().map(|m| m.file.as_str()).max().unwrap_or_default();
-            let Some(file) = shale_core::layout::liquibase_file_name(last, &slug) else {
+            // A changelog of its own, named to run after the one run last (a changeset's number is
+            // its place), by the author of the last changeset.
+            let last = set.versioned().last();
+            let last_file = last.map(|m| m.file.as_str()).unwrap_or_default();
+            let today = now.format("%Y-%m-%d").to_string();
+            // With a master changelog, its include (added below) says where it runs; the name is
+            // only checked to run last.
+            let beside = || {
+                let folder = last_file.rsplit_once('/').map_or("", |(folder, _)| folder);
+                let name = format!("{slug}.sql");
+                Some(if folder.is_empty() { name } else { format!("{folder}/{name}") })
+            };
+            let file = shale_core::layout::liquibase_file_name(last_file, &slug, &today)
+                .or_else(|| set.liquibase_master.as_ref().and_then(|_| beside()));
+            let Some(file) = file.filter(|f| !settings.dir.join(f).exists()) else {
                 anyhow::bail!(shale::Error::Invalid(format!(
-                    "cannot name a changelog that sorts after {last} (changesets run in the order of their files' \
-                     names): write the new one by hand, named to sort last"
+                    "cannot name a changelog that runs after {last_file} (changelogs run in the order of their \
+                     names, or as the master changelog includes them): write the new one by hand"
                 )));
             };
-            let author = std::fs::read_to_string(settings.dir.join(last))
-                .ok()
-                .and_then(|text| shale_core::layout::liquibase_last_author(&text))
-                .unwrap_or_else(|| "shale".into());
+            let author = last.and_then(|m| m.name.split_once(':')).map_or("shale", |(author, _)| author);
             let down = (reversible || !down_sql.is_empty()).then_some(down_sql);
-            files.push((file.into(), shale_core::layout::liquibase_changelog(&author, &slug, name, up_sql, down)));
+            files.push((file.into(), shale_core::layout::liquibase_changelog(author, &slug, name, up_sql, down)));
         }
         Layout::Tern => {
             files.push((
@@ -254,10 +262,63 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     if let Some((plan, text)) = sqitch_plan_addition {
         std::fs::write(&plan, text).with_context(|| format!("writing {}", plan.display()))?;
     }
+    if let (Layout::Liquibase, Some((first, _))) = (layout, files.first()) {
+        include_in_master(settings, &set, first)?;
+    }
     if let Some((first, _)) = files.first() {
         add_to_drizzle_journal(&settings.dir, first, now.timestamp_millis())?;
     }
     Ok(files.iter().map(|(p, _)| settings.dir.join(p)).collect())
+}
+
+/// In a folder of Liquibase changelogs whose master includes them one by one, the new changelog
+/// goes in the master too, at its end: Liquibase runs only what its master includes.
+fn include_in_master(settings: &Settings, before: &MigrationSet, written: &Path) -> Result<()> {
+    let Some(master) = &before.liquibase_master else { return Ok(()) };
+    let text = std::fs::read_to_string(master).with_context(|| format!("reading {}", master.display()))?;
+    // Where it runs: last, or the changelog is taken back (a changeset's number is its place).
+    let runs_last = |set: &MigrationSet| {
+        let newest = set.versioned().last();
+        newest.is_some_and(|m| Path::new(&m.file) == written)
+    };
+    let take_back = |why: String| -> Result<()> {
+        let _ = std::fs::remove_file(settings.dir.join(written));
+        let _ = std::fs::write(master, &text);
+        anyhow::bail!(shale::Error::Invalid(why))
+    };
+    let runs = |set: &MigrationSet| set.migrations.iter().any(|m| Path::new(&m.file) == written);
+    let now = super::load_set(settings)?;
+    if runs(&now) {
+        return match runs_last(&now) {
+            true => Ok(()),
+            false => take_back(format!(
+                "{} would run before changesets already there (the master includes its folder in name order): \
+                 write the new changelog by hand, named to sort last",
+                written.display()
+            )),
+        };
+    }
+    let folder = master.parent().unwrap_or(&settings.dir);
+    let from_master = settings.dir.join(written);
+    let relative = from_master.strip_prefix(folder).unwrap_or(written);
+    let included =
+        shale_core::layout::liquibase_with_include(master, &text, &relative.to_string_lossy().replace('\\', "/"));
+    let Some(included) = included else {
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "wrote {}, and could not add it to the master changelog {}: include it there by hand",
+            written.display(),
+            master.display()
+        )));
+    };
+    std::fs::write(master, included).with_context(|| format!("writing {}", master.display()))?;
+    match runs_last(&super::load_set(settings)?) {
+        true => Ok(()),
+        false => take_back(format!(
+            "could not include {} at the end of the master changelog {}: include it there by hand",
+            written.display(),
+            master.display()
+        )),
+    }
 }
 
 /// In a drizzle-kit directory, the new file goes in its journal (`meta/_journal.json`), as

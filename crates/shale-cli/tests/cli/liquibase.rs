@@ -31,6 +31,7 @@ CREATE TABLE dual_thing (x number);
 
 --changeset bob:totals runOnChange:true
 CREATE OR REPLACE VIEW customer_totals AS SELECT customer_id, sum(total) AS total FROM orders GROUP BY 1;
+--rollback DROP VIEW customer_totals;
 ";
 
 /// Each migration of `status --json` as `VERSION NAME STATE`.
@@ -54,13 +55,13 @@ fn changesets_run_in_order_and_their_rollbacks_revert_them() {
     p.write("changes/002-more.sql", MORE);
     assert_eq!(
         listed(&p),
-        ["1 alice:1 pending", "2 alice:2 pending", "3 bob:1 pending", "bob:totals pending"],
-        "numbered by place across the files; runOnChange is re-run when changed, after the others"
+        ["1 alice:1 pending", "2 alice:2 pending", "3 bob:1 pending", "4 bob:totals pending"],
+        "numbered by place across the files, runOnChange in its place too"
     );
     let up = p.shale(&["up"]).ok();
     assert!(
         up.stderr
-            .contains("002-more.sql: ignored: changeset bob:oracle-only (line 7) is for other databases (dbms:oracle)"),
+            .contains("002-more.sql: ignored: changeset bob:oracle-only (line 7) is for other databases (dbms oracle)"),
         "{}",
         up.stderr
     );
@@ -68,21 +69,27 @@ fn changesets_run_in_order_and_their_rollbacks_revert_them() {
     assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'customers_name'::regclass"), "t");
     assert_eq!(p.psql("SELECT count(*) FROM pg_views WHERE viewname = 'customer_totals'"), "1");
 
-    // A changed runOnChange changeset runs again; the others may not change.
+    // A changed runOnChange changeset runs again, in its place; another changed one is refused,
+    // but not for its rollback or comment lines, which Liquibase leaves out of its checksum too.
     p.write("changes/002-more.sql", &MORE.replace("sum(total) AS total", "sum(total) AS total, count(*) AS orders"));
     let up = p.shale(&["up"]).ok();
-    assert!(up.stdout.contains("R__bob:totals"), "{}", up.stdout);
+    assert!(up.stdout.contains("4 bob:totals"), "{}", up.stdout);
     assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'customer_totals'"), "3");
+    let commented = INIT.replace(
+        "--rollback DROP TABLE customers;",
+        "--comment: the customers\n--rollback DROP TABLE customers CASCADE;",
+    );
+    p.write("changes/001-init.sql", &commented);
+    p.shale(&["up"]).ok();
     p.write("changes/001-init.sql", &INIT.replace("name text NOT NULL", "name text"));
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
     assert!(up.stderr.contains("alice:1"), "{}", up.stderr);
     p.write("changes/001-init.sql", INIT);
 
-    // Downs are the `--rollback` lines, run as the changeset ran (outside a transaction here).
-    p.psql("DROP VIEW customer_totals");
-    p.shale(&["down", "--step", "1"]).ok();
-    assert_eq!(p.psql("SELECT count(*) FROM pg_class WHERE relname = 'customers_name'"), "0");
+    // Downs are the `--rollback` lines, run as the changeset ran (outside a transaction for bob:1).
+    p.shale(&["down", "--step", "2"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM pg_class WHERE relname IN ('customers_name', 'customer_totals')"), "0");
     p.shale(&["down", "--step", "1"]).ok();
     assert!(!p.tables().contains(&"orders".to_string()));
 
@@ -92,17 +99,99 @@ fn changesets_run_in_order_and_their_rollbacks_revert_them() {
     let written = std::fs::read_to_string(p.migrations().join("changes/003-add_phone.sql")).unwrap();
     assert!(written.starts_with("--liquibase formatted sql\n\n--changeset bob:add_phone\n"), "{written}");
     p.write("changes/003-add_phone.sql", &written.replace("\n\n\n", "\n\nALTER TABLE customers ADD phone text;\n"));
-    assert_eq!(listed(&p)[3], "4 bob:add_phone pending");
+    assert_eq!(listed(&p)[4], "5 bob:add_phone pending");
 
-    // A changeset inserted before applied ones moves their numbers: refused, naming what was there.
+    // A changeset inserted before applied ones moves their numbers: refused, naming what was there
+    // (at the first place too: a changelog may gain one above its first).
     p.shale(&["up"]).ok();
-    p.write(
-        "changes/001-init.sql",
-        &INIT.replace("--changeset alice:2", "--changeset alice:1b\nSELECT 1;\n\n--changeset alice:2"),
-    );
+    let inserted = INIT.replace("--changeset alice:2", "--changeset alice:1b\nSELECT 1;\n\n--changeset alice:2");
+    p.write("changes/001-init.sql", &inserted);
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
     assert!(up.stderr.contains("migration 2 alice:1b is where the history recorded change `alice:2`"), "{}", up.stderr);
+    p.write("changes/001-init.sql", INIT);
+    p.write("changes/000-first.sql", "--liquibase formatted sql\n--changeset zoe:0\nSELECT 0;\n");
+    let up = p.shale(&["up"]);
+    assert!(up.stderr.contains("migration 1 zoe:0 is where the history recorded change `alice:1`"), "{}", up.stderr);
+}
+
+#[test]
+fn changesets_as_liquibase_runs_them() {
+    let p = Project::new("liquibase_running");
+    // A blank line above the header; an endDelimiter ending statements without `;` (the delimiter
+    // line itself a comment here, as hsadmin-ng writes it); a runOnChange function a later
+    // changeset needs, created in its place.
+    p.write(
+        "001-base.sql",
+        "\n--liquibase formatted sql\n\n--changeset me:fn runOnChange:true endDelimiter:--//\n\
+         CREATE OR REPLACE FUNCTION one() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$\n--//\n\
+         COMMENT ON FUNCTION one() IS 'one'\n--//\n\n\
+         --changeset me:table\nCREATE TABLE t (x int DEFAULT one(), y int);\nINSERT INTO t (y) VALUES (1), (2);\n",
+    );
+    // An SQL file with no header runs whole, as one changeset (`includeAll:raw`), as Liquibase runs it.
+    p.write("002-plain.sql", "CREATE TABLE plain (id int);\n");
+    // A changeset after others in its file failing part-way outside a transaction resumes where
+    // it stopped once the data is mended.
+    p.write(
+        "003-indexes.sql",
+        "--liquibase formatted sql\n--changeset me:first\nCREATE TABLE u (x int, y int);\nINSERT INTO u VALUES (1, 1), (1, 2);\n\n\
+         --changeset me:indexes runInTransaction:false\nCREATE INDEX CONCURRENTLY u_y ON u (y);\n\
+         CREATE UNIQUE INDEX CONCURRENTLY u_x ON u (x);\n",
+    );
+    assert_eq!(
+        listed(&p),
+        [
+            "1 me:fn pending",
+            "2 me:table pending",
+            "3 includeAll:raw pending",
+            "4 me:first pending",
+            "5 me:indexes pending"
+        ]
+    );
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 1, "{}", up.stderr);
+    assert!(up.stderr.contains("migration 5 me:indexes failed"), "{}", up.stderr);
+    assert_eq!(p.psql("SELECT string_agg(x::text, ',') FROM t"), "1,1");
+    assert_eq!(p.psql("SELECT obj_description('one()'::regprocedure)"), "one");
+    p.psql("DELETE FROM u WHERE y = 2; DROP INDEX IF EXISTS u_x");
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stdout.contains("5 me:indexes"), "{}", up.stdout);
+    assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE tablename = 'u'"), "2");
+}
+
+#[test]
+fn xml_changesets_of_sql_and_a_new_changelog_in_the_master() {
+    let p = Project::new("liquibase_xml_sql");
+    p.write(
+        "changelog.xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">
+    <changeSet id="1" author="ann">
+        <tagDatabase tag="v1"/>
+        <sql>CREATE TABLE limits (n int CHECK (n &lt; 10));</sql>
+        <rollback><![CDATA[
+DROP TABLE limits;
+]]></rollback>
+    </changeSet>
+    <include file="sql/two.sql" relativeToChangelogFile="true"/>
+</databaseChangeLog>
+"#,
+    );
+    p.write("sql/two.sql", "--liquibase formatted sql\n--changeset ann:2\nINSERT INTO limits VALUES (9);\n--rollback DELETE FROM limits;\n");
+    p.write("sql/unused.sql", "--liquibase formatted sql\n--changeset ann:9\nSELECT 9;\n");
+    assert_eq!(listed(&p), ["1 ann:1 pending", "2 ann:2 pending"]);
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT n FROM limits"), "9");
+    // A failing statement of the inline SQL is named at its line of the changelog.
+    p.shale(&["down", "--all"]).ok();
+    assert!(!p.tables().contains(&"limits".to_string()));
+
+    // `shale new` writes the changelog beside the last one and includes it in the master.
+    let new = p.shale(&["new", "three"]).ok();
+    assert!(new.stdout.contains("sql/three.sql") || new.stdout.contains("three.sql"), "{}", new.stdout);
+    let master = std::fs::read_to_string(p.migrations().join("changelog.xml")).unwrap();
+    assert!(master.contains("<include file=\"sql/"), "{master}");
+    assert_eq!(listed(&p).len(), 3, "{master}");
 }
 
 #[test]
@@ -134,12 +223,12 @@ fn a_master_changelog_orders_the_changelogs_it_includes() {
     xml.write(
         "changelog.xml",
         "<databaseChangeLog>\n  <includeAll path=\"changes/\" relativeToChangelogFile=\"true\"/>\n  \
-         <changeSet id=\"2\" author=\"a\"><sql>SELECT 1</sql></changeSet>\n</databaseChangeLog>\n",
+         <changeSet id=\"2\" author=\"a\"><createTable tableName=\"u\"/></changeSet>\n</databaseChangeLog>\n",
     );
     let up = xml.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
     assert!(
-        up.stderr.contains("changelog.xml:3:3: changeset a:2 uses `sql`, a change shale does not run"),
+        up.stderr.contains("changelog.xml:3:3: changeset a:2 uses `createTable`, a change shale does not run"),
         "{}",
         up.stderr
     );
@@ -173,16 +262,10 @@ fn what_shale_would_run_otherwise_than_liquibase_is_refused_before_anything_runs
          --precondition-sql-check expectedResult:0 SELECT count(*) FROM pg_tables WHERE tablename = 'x'\n\
          CREATE TABLE x (id int);\n",
     );
-    p.write("003.sql", "CREATE TABLE plain (id int);\n");
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
     assert!(
         up.stderr.contains("002.sql:3:1: `--preconditions`: shale does not check Liquibase's preconditions"),
-        "{}",
-        up.stderr
-    );
-    assert!(
-        up.stderr.contains("003.sql: is not a Liquibase formatted SQL changelog, in a folder of them"),
         "{}",
         up.stderr
     );
@@ -256,18 +339,20 @@ fn a_database_liquibase_migrated_is_taken_over() {
     assert_eq!(up.code, 2, "refused until adopted: {}", up.stderr);
     assert!(up.stderr.contains("migrated by liquibase") && up.stderr.contains("run `shale adopt`"), "{}", up.stderr);
     let adopt = p.shale(&["adopt"]).ok();
-    assert!(adopt.stdout.contains("recorded 4 migration(s) as applied, adopted from liquibase"), "{}", adopt.stdout);
-    assert!(
-        adopt.stdout.contains("changeset bob:totals in changes/002-more.sql changed since liquibase last ran it"),
-        "{}",
-        adopt.stdout
-    );
+    assert!(adopt.stdout.contains("recorded 5 migration(s) as applied, adopted from liquibase"), "{}", adopt.stdout);
     assert_eq!(
-        listed(&p)[..5],
-        ["1 dba:audit applied", "2 alice:1 applied", "3 alice:2 applied", "4 bob:1 applied", "5 carol:phone pending"]
+        listed(&p),
+        [
+            "1 dba:audit applied",
+            "2 alice:1 applied",
+            "3 alice:2 applied",
+            "4 bob:1 applied",
+            "5 bob:totals applied",
+            "6 carol:phone pending"
+        ]
     );
     let up = p.shale(&["up"]).ok();
-    assert!(up.stdout.contains("5 carol:phone") && up.stdout.contains("R__bob:totals"), "{}", up.stdout);
+    assert!(up.stdout.contains("6 carol:phone") && up.stdout.contains("applied 1 migration"), "{}", up.stdout);
     let phone =
         "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'phone'";
     assert_eq!(p.psql(phone), "1");
@@ -277,7 +362,6 @@ fn a_database_liquibase_migrated_is_taken_over() {
     // Downs: the `--rollback` lines, and the master's rollback sqlFile.
     p.shale(&["down", "--step", "1"]).ok();
     assert_eq!(p.psql(phone), "0");
-    p.psql("DROP VIEW customer_totals");
     p.shale(&["down", "--all"]).ok();
     assert_eq!(p.tables(), ["databasechangelog", "databasechangeloglock", "shale_migrations"]);
 }

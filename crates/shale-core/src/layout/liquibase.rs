@@ -5,47 +5,93 @@
 //! place in that order, named `AUTHOR:ID`.
 //!
 //! What a changeset says on its `--changeset` line is honoured where PostgreSQL gives it a meaning
-//! (`runInTransaction:false`, `runOnChange:true`, `dbms`) and refused where shale would run it
-//! otherwise than Liquibase does (`runAlways`, `failOnError:false`, another `endDelimiter`,
-//! preconditions): a changeset is never run differently without saying so.
+//! (`runInTransaction:false`, `runOnChange:true`, `dbms`, `ignore`) and refused where shale would
+//! run it otherwise than Liquibase does (`runAlways`, `failOnError:false`, another `endDelimiter`,
+//! preconditions): a changeset is never run differently without saying so. Its checksum is of its
+//! SQL alone, as Liquibase's is: its `--changeset`, `--comment` and rollback lines may change.
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{script, Ignored, LoadError, Migration, MigrationKind, Splitting};
+use super::{script_reading, Ignored, LoadError, Migration, MigrationKind, Reading, Script, Splitting};
+use crate::position::LineIndex;
 
 mod master;
 use crate::checksum::Checksum;
 use crate::layout::Layout;
 use crate::version::Version;
-use master::SqlFileChangeset;
-pub(super) use master::{Item, Master};
+pub(super) use master::Master;
+use master::{Item, MasterChangeset, Sql};
 
 /// Whether `bytes` is a Liquibase formatted SQL changelog: its first line says so, as Liquibase
 /// reads it (`--liquibase formatted sql`, in any case, spaces allowed after the dashes).
+pub fn is_liquibase_changelog(text: &str) -> bool {
+    is_changelog(text.as_bytes())
+}
+
+/// [`is_liquibase_changelog`] of a file's bytes.
 pub(crate) fn is_changelog(bytes: &[u8]) -> bool {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
-    let Some(rest) = first.strip_prefix(b"--") else { return false };
+    // Blank lines above it are passed over, as Liquibase passes them.
+    let first = bytes.split(|b| *b == b'\n').find(|line| !line.trim_ascii().is_empty()).unwrap_or_default();
+    let Some(rest) = first.trim_ascii_start().strip_prefix(b"--") else { return false };
     let rest = rest.trim_ascii_start();
     rest.get(..19).is_some_and(|words| words.eq_ignore_ascii_case(b"liquibase formatted"))
 }
 
-/// The name of a new changelog that sorts after `last` (the folder's last file, relative), as
-/// `shale new` writes it: the next number, written as `last` writes its own (`004-add-phone.sql`
-/// after `003_users.sql`), or nothing when `last` does not start with a number.
-pub fn next_file_name(last: &str, slug: &str) -> Option<String> {
+/// The name of a new changelog that sorts after `last` (the changelog run last, relative), as
+/// `shale new` writes it, in its folder: the next number, written as `last` writes its own
+/// (`004-add-phone.sql` after `003_users.sql`), or `today` (`2026-12-05`) where `last` starts with a
+/// date; nothing when `last` starts with neither, or the name would not sort after it.
+pub fn next_file_name(last: &str, slug: &str, today: &str) -> Option<String> {
     let (folder, file) = last.rsplit_once('/').map_or(("", last), |(f, n)| (f, n));
     let digits = file.bytes().take_while(u8::is_ascii_digit).count();
-    let number: u128 = file[..digits].parse().ok()?;
-    let separator = match file.as_bytes().get(digits) {
-        Some(b'-') => "-",
-        _ => "_",
+    let dated = digits == 4
+        && file.get(4..5) == Some("-")
+        && file.get(5..7).is_some_and(|m| m.bytes().all(|b| b.is_ascii_digit()));
+    let name = match dated {
+        true => {
+            let separator = file.get(10..11).filter(|s| *s == "_" || *s == "-").unwrap_or("_");
+            format!("{today}{separator}{slug}.sql")
+        }
+        false => {
+            let number: u128 = file[..digits].parse().ok()?;
+            let separator = match file.as_bytes().get(digits) {
+                Some(b'-') => "-",
+                _ => "_",
+            };
+            format!("{:0digits$}{separator}{slug}.sql", number + 1)
+        }
     };
-    let name = format!("{:0digits$}{separator}{slug}.sql", number + 1);
     let joined = if folder.is_empty() { name } else { format!("{folder}/{name}") };
     (joined.as_str() > last).then_some(joined)
+}
+
+/// The master changelog `text` (XML or YAML, by `master`'s name) with an include of `file`
+/// (relative to the master's folder) added at its end, as a changelog of the folder is added.
+pub fn with_include(master: &Path, text: &str, file: &str) -> Option<String> {
+    let yaml = master.extension().is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    if yaml {
+        // Indented as its other entries are.
+        let indent =
+            text.lines().find_map(|l| l.trim_start().starts_with("- ").then(|| l.len() - l.trim_start().len()))?;
+        let pad = " ".repeat(indent);
+        let separator = if text.ends_with('\n') { "" } else { "\n" };
+        return Some(format!(
+            "{text}{separator}{pad}- include:\n{pad}    file: {file}\n{pad}    relativeToChangelogFile: true\n"
+        ));
+    }
+    let close = text.rfind("</databaseChangeLog>")?;
+    let line_start = text[..close].rfind('\n').map_or(0, |i| i + 1);
+    let indent = text[..close]
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('<'))
+        .map(|l| &l[..l.len() - l.trim_start().len()])
+        .unwrap_or("    ");
+    let entry = format!("{indent}<include file=\"{file}\" relativeToChangelogFile=\"true\"/>\n");
+    Some(format!("{}{entry}{}", &text[..line_start], &text[line_start..]))
 }
 
 /// A new changelog holding one changeset, with `down` (if any) as its `--rollback` lines.
@@ -68,7 +114,7 @@ pub fn new_changelog(author: &str, id: &str, title: &str, up: &str, down: Option
 pub fn last_author(text: &str) -> Option<String> {
     text.lines().rev().find_map(|line| {
         let comment = line.trim_start().strip_prefix("--")?.trim_start();
-        changeset(word(comment, "changeset")?).map(|(author, _, _)| author)
+        changeset_line(keyword(comment, "changeset")?).map(|line| line.author)
     })
 }
 
@@ -82,12 +128,92 @@ struct Changeset {
     /// Where its rollback SQL is: a `--rollback` line's SQL each; `Some` of nothing for
     /// `--rollback not required` (or `empty`), `None` when it gives no rollback.
     rollback: Option<Vec<Range<usize>>>,
+    /// Its lines that are Liquibase's, not SQL (its `--changeset`, `--comment` and rollback lines),
+    /// left out of its checksum.
+    metadata: Vec<Range<usize>>,
+    attributes: Attributes,
+}
+
+/// What a `--changeset` line (or a master's `changeSet`) asks.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Attributes {
     /// `runInTransaction:false`, with its line.
-    no_transaction: Option<String>,
+    pub no_transaction: Option<String>,
     /// `runOnChange:true`: run again whenever it changes.
-    run_on_change: bool,
-    /// Why it is not run on PostgreSQL (`dbms:` naming other databases, `ignore:true`).
-    skipped: Option<String>,
+    pub run_on_change: bool,
+    /// Why it is not run on PostgreSQL (`dbms` naming other databases, `ignore:true`).
+    pub skipped: Option<String>,
+    /// `logicalFilePath`: the file Liquibase records it under.
+    pub logical_file: Option<String>,
+    /// `endDelimiter`: a line that ends a statement besides `;` (`/`, `--//`, `GO`).
+    pub end_delimiter: Option<String>,
+    /// What it asks that shale would do otherwise than Liquibase (`runAlways`, ...), with what to
+    /// do instead; said only of a changeset that runs on PostgreSQL.
+    pub refused: Vec<(String, &'static str)>,
+}
+
+impl Attributes {
+    /// How its SQL is read: its own directives, its statements ended by its delimiter too.
+    fn reading(&self) -> Reading {
+        Reading { section_directives: true, end_delimiter: self.end_delimiter.clone() }
+    }
+
+    /// `key` (any case) set to `value`, as a `--changeset` line writes `key:value` and a master
+    /// `key="value"`. `line` names where, for the reason a changeset runs outside a transaction.
+    pub(super) fn set(&mut self, key: &str, value: &str, line: usize) {
+        let yes = value.eq_ignore_ascii_case("true");
+        let no = value.eq_ignore_ascii_case("false");
+        match key.to_ascii_lowercase().as_str() {
+            "runintransaction" if no => self.no_transaction = Some(format!("`runInTransaction` false (line {line})")),
+            "runonchange" => self.run_on_change = yes,
+            "ignore" if yes => self.skipped = Some("says ignore".into()),
+            "dbms" if !for_postgresql(value) => self.skipped = Some(format!("is for other databases (dbms {value})")),
+            "logicalfilepath" if !value.is_empty() => self.logical_file = Some(value.to_string()),
+            "runalways" if yes => self.refused.push((
+                "`runAlways`: shale runs a changeset once, or again when it changes".into(),
+                "make it `runOnChange`, or put what must run at every deploy in a seed file",
+            )),
+            "enddelimiter" if value != ";" && !value.is_empty() => self.end_delimiter = Some(value.to_string()),
+            _ => {}
+        }
+    }
+}
+
+/// What a changeset becomes: the fields of its migration that differ from one to the next.
+pub(super) struct Changed {
+    pub author: String,
+    pub id: String,
+    pub run_on_change: bool,
+    pub up: Script,
+    pub down: Option<Script>,
+    pub checksum: Checksum,
+    /// Relative to the migrations directory, `/`-separated.
+    pub file: String,
+    pub changelog_file: Option<String>,
+}
+
+impl Changed {
+    /// The migration, numbered on from `*place` (a `runOnChange` one too: it runs again in its
+    /// place when it changes, as Liquibase runs it).
+    pub(super) fn into_migration(self, place: &mut usize) -> Migration {
+        *place += 1;
+        let version_text = place.to_string();
+        Migration {
+            version: Version::parse(&version_text),
+            // As Liquibase names a changeset in its messages: its author and id.
+            name: format!("{}:{}", self.author, self.id),
+            kind: MigrationKind::Versioned,
+            layout: Layout::Liquibase,
+            checksum: self.checksum,
+            up: self.up.into(),
+            down: self.down.map(Into::into),
+            version_text,
+            file: self.file,
+            raw_up: None,
+            changelog_file: self.changelog_file,
+            rerun_when_changed: self.run_on_change,
+        }
+    }
 }
 
 /// The migrations of the changelog `text` at `path` (`relative` to the migrations directory),
@@ -100,64 +226,50 @@ pub(super) fn migrations(
     splitting: Splitting,
     ignored: &mut Vec<Ignored>,
 ) -> Result<Vec<Migration>, Vec<LoadError>> {
-    let changesets = parse(path, &text)?;
+    let (changesets, logical_file) = parse(path, &text)?;
     if changesets.is_empty() {
         ignored.push(Ignored { path: path.to_path_buf(), reason: "a Liquibase changelog with no changeset".into() });
         return Ok(Vec::new());
     }
     let rollbacks: Arc<str> = rollback_view(&text, &changesets).into();
+    let lines = LineIndex::new(&text);
     let shared: Arc<str> = text.into();
     let mut migrations = Vec::new();
     let mut errors = Vec::new();
     for changeset in changesets {
-        if let Some(reason) = changeset.skipped {
-            let line = line_of(&shared, changeset.section.start);
+        let Changeset { author, id, section, rollback, metadata, attributes } = changeset;
+        if let Some(reason) = attributes.skipped {
+            let line = lines.line_col(&shared, section.start).0;
             ignored.push(Ignored {
                 path: path.to_path_buf(),
-                reason: format!("changeset {}:{} (line {line}) {reason}", changeset.author, changeset.id),
+                reason: format!("changeset {author}:{id} (line {line}) {reason}"),
             });
             continue;
         }
-        let no_tx = changeset.no_transaction.as_deref();
-        let section = changeset.section.clone();
-        let up = match script(path.to_path_buf(), shared.clone(), section.clone(), no_tx, splitting) {
-            Ok(up) => up,
+        let no_tx = attributes.no_transaction.as_deref();
+        let reading = attributes.reading();
+        let read = |text: &Arc<str>| {
+            script_reading(path.to_path_buf(), text.clone(), section.clone(), no_tx, splitting, &reading)
+        };
+        let scripts = read(&shared).and_then(|up| Ok((up, rollback.as_ref().map(|_| read(&rollbacks)).transpose()?)));
+        let (up, down) = match scripts {
+            Ok(scripts) => scripts,
             Err(e) => {
                 errors.push(e);
                 continue;
             }
         };
-        let down = match changeset.rollback {
-            Some(_) => match script(path.to_path_buf(), rollbacks.clone(), section.clone(), no_tx, splitting) {
-                Ok(down) => Some(down.into()),
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
-            },
-            None => None,
-        };
-        // Re-run when changed, as a repeatable migration is: after the numbered ones.
-        let (kind, version_text) = match changeset.run_on_change {
-            true => (MigrationKind::Repeatable, String::new()),
-            false => {
-                *place += 1;
-                (MigrationKind::Versioned, place.to_string())
-            }
-        };
-        migrations.push(Migration {
-            version: Version::parse(&version_text),
-            // As Liquibase names a changeset in its messages: its author and id.
-            name: format!("{}:{}", changeset.author, changeset.id),
-            kind,
-            layout: Layout::Liquibase,
-            checksum: Checksum::of(&shared[section]),
-            up: up.into(),
+        let changed = Changed {
+            author,
+            id,
+            run_on_change: attributes.run_on_change,
+            up,
             down,
-            version_text,
+            checksum: Checksum::of(&without(&shared, section, &metadata)),
             file: relative.to_string(),
-            raw_up: None,
-        });
+            changelog_file: attributes.logical_file.or_else(|| logical_file.clone()),
+        };
+        migrations.push(changed.into_migration(place));
     }
     match errors.is_empty() {
         true => Ok(migrations),
@@ -165,87 +277,226 @@ pub(super) fn migrations(
     }
 }
 
-/// The migration of a changeset of a master changelog whose change is the SQL file at `path`
-/// (`relative`), with `rollback` (its path and text) as its down; numbered on from `*place`.
-pub(super) fn sql_file_migration(
-    changeset: &SqlFileChangeset,
-    (path, relative, text): (&Path, &str, String),
-    rollback: Option<(&Path, String)>,
-    place: &mut usize,
-    splitting: Splitting,
-) -> Result<Migration, LoadError> {
-    let no_tx = changeset.no_transaction.as_deref();
-    let checksum = Checksum::of(&text);
-    let whole = 0..text.len();
-    let up = script(path.to_path_buf(), text, whole, no_tx, splitting)?;
-    let down = match rollback {
-        Some((path, text)) => {
-            let whole = 0..text.len();
-            Some(script(path.to_path_buf(), text, whole, no_tx, splitting)?.into())
-        }
-        None => None,
-    };
-    let (kind, version_text) = match changeset.run_on_change {
-        true => (MigrationKind::Repeatable, String::new()),
-        false => {
-            *place += 1;
-            (MigrationKind::Versioned, place.to_string())
-        }
-    };
-    Ok(Migration {
-        version: Version::parse(&version_text),
-        name: format!("{}:{}", changeset.author, changeset.id),
-        kind,
-        layout: Layout::Liquibase,
-        checksum,
-        up: up.into(),
-        down,
-        version_text,
-        file: relative.to_string(),
-        raw_up: None,
-    })
+/// `text[section]` without the parts `left_out`.
+fn without(text: &str, section: Range<usize>, left_out: &[Range<usize>]) -> String {
+    let mut kept = String::with_capacity(section.len());
+    let mut at = section.start;
+    for part in left_out.iter().filter(|p| p.start >= section.start && p.end <= section.end) {
+        kept.push_str(&text[at..part.start.max(at)]);
+        at = at.max(part.end);
+    }
+    kept.push_str(&text[at..section.end]);
+    kept
 }
 
-/// The changesets of a changelog, or every problem of its lines.
-fn parse(path: &Path, text: &str) -> Result<Vec<Changeset>, Vec<LoadError>> {
+/// An SQL file of a folder of Liquibase changelogs, read.
+pub(super) struct ReadFile {
+    pub relative: PathBuf,
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl ReadFile {
+    fn relative_text(&self) -> String {
+        super::relative_text(&self.relative)
+    }
+}
+
+/// The migrations of a folder of Liquibase changelogs, numbered in the order they run, each
+/// changeset on from those before it: as the master changelog runs them, or, without one, the
+/// files in name order (as `includeAll` runs them, an SQL file that is no changelog as one
+/// changeset of its own).
+pub(super) fn folder_migrations(
+    master: Option<&Master>,
+    files: Vec<ReadFile>,
+    splitting: Splitting,
+    ignored: &mut Vec<Ignored>,
+    errors: &mut Vec<LoadError>,
+) -> Vec<Migration> {
+    let mut migrations = Vec::new();
+    let mut number = 0;
+    let keep = |built: Result<Vec<Migration>, Vec<LoadError>>,
+                migrations: &mut Vec<Migration>,
+                errors: &mut Vec<LoadError>| match built {
+        Ok(found) => migrations.extend(found),
+        Err(found) => errors.extend(found),
+    };
+    let Some(master) = master else {
+        for file in &files {
+            let built = match is_changelog(file.text.as_bytes()) {
+                true => self::migrations(
+                    &file.path,
+                    &file.relative_text(),
+                    file.text.clone(),
+                    &mut number,
+                    splitting,
+                    ignored,
+                ),
+                false => {
+                    let raw = MasterChangeset::raw(file.relative.clone(), file.path.clone());
+                    changeset_migration(&raw, &files, &mut number, splitting, ignored)
+                        .map(Vec::from_iter)
+                        .map_err(|e| vec![e])
+                }
+            };
+            keep(built, &mut migrations, errors);
+        }
+        return migrations;
+    };
+    for file in &files {
+        if !master.includes(&file.relative) && !master.reads(&file.relative) {
+            let reason = format!("not included by the master changelog {}", master.path.display());
+            ignored.push(Ignored { path: file.path.clone(), reason });
+        } else if let Some((at, name)) = master.property_in(&file.text) {
+            // Liquibase would run the property's value there; shale would run its name.
+            let message =
+                format!("`${{{name}}}` is a property of {}, which shale does not substitute", master.path.display());
+            errors.push(LoadError::at(&file.path, &file.text, at, message, Some("write its value in the SQL".into())));
+        }
+    }
+    for item in &master.items {
+        let built = match item {
+            Item::Changelog(relative) => match files.iter().find(|f| f.relative == *relative) {
+                Some(file) => self::migrations(
+                    &file.path,
+                    &file.relative_text(),
+                    file.text.clone(),
+                    &mut number,
+                    splitting,
+                    ignored,
+                ),
+                None => continue,
+            },
+            Item::Changeset(changeset) => changeset_migration(changeset, &files, &mut number, splitting, ignored)
+                .map(Vec::from_iter)
+                .map_err(|e| vec![e]),
+        };
+        keep(built, &mut migrations, errors);
+    }
+    migrations
+}
+
+/// The migration of a changeset written in a master changelog (or of an SQL file run whole),
+/// numbered on from `*place`; none for one that does not run on PostgreSQL (named in `ignored`).
+fn changeset_migration(
+    changeset: &MasterChangeset,
+    files: &[ReadFile],
+    place: &mut usize,
+    splitting: Splitting,
+    ignored: &mut Vec<Ignored>,
+) -> Result<Option<Migration>, LoadError> {
+    let name = format!("changeset {}:{}", changeset.author, changeset.id);
+    if let Some(reason) = &changeset.attributes.skipped {
+        ignored.push(Ignored { path: changeset.changelog_path.clone(), reason: format!("{name} {reason}") });
+        return Ok(None);
+    }
+    let no_tx = changeset.attributes.no_transaction.as_deref();
+    let reading = changeset.attributes.reading();
+    let file = |relative: &Path| files.iter().find(|f| f.relative == relative);
+    // Its SQL: a file's, whole, or the changelog's part of the view of its inline SQL.
+    let read = |sql: &Sql| -> Result<(Script, String, Option<&ReadFile>), LoadError> {
+        match sql {
+            Sql::File(relative) => {
+                let found = file(relative).ok_or_else(|| {
+                    LoadError::file(
+                        &changeset.changelog_path,
+                        format!("{name} runs {}, which was not read", relative.display()),
+                        None,
+                    )
+                })?;
+                let whole = 0..found.text.len();
+                let script = script_reading(found.path.clone(), found.text.clone(), whole, no_tx, splitting, &reading)?;
+                Ok((script, found.text.clone(), Some(found)))
+            }
+            Sql::Inline { view, section } => {
+                let path = changeset.changelog_path.clone();
+                let script = script_reading(path, view.clone(), section.clone(), no_tx, splitting, &reading)?;
+                // Of its SQL alone, in words: the changelog's markup around it was blanked.
+                let words = view[section.clone()].split_whitespace().collect::<Vec<_>>().join(" ");
+                Ok((script, words, None))
+            }
+        }
+    };
+    let (up, sql, up_file) = read(&changeset.up)?;
+    let down = match &changeset.rollback {
+        Some(rollback) => Some(read(rollback)?.0),
+        None => None,
+    };
+    let (file, changelog_file) = match up_file {
+        Some(up_file) if up_file.relative_text() == changeset.changelog => (up_file.relative_text(), None),
+        Some(up_file) => (up_file.relative_text(), Some(changeset.changelog.clone())),
+        None => (changeset.changelog.clone(), None),
+    };
+    let changed = Changed {
+        author: changeset.author.clone(),
+        id: changeset.id.clone(),
+        run_on_change: changeset.attributes.run_on_change,
+        up,
+        down,
+        checksum: Checksum::of(&sql),
+        file,
+        changelog_file,
+    };
+    Ok(Some(changed.into_migration(place)))
+}
+
+/// The changesets of a changelog and the `logicalFilePath` its first line gives it, or every
+/// problem of its lines.
+fn parse(path: &Path, text: &str) -> Result<(Vec<Changeset>, Option<String>), Vec<LoadError>> {
     let mut changesets: Vec<Changeset> = Vec::new();
     let mut errors = Vec::new();
     let mut error = |offset: usize, message: String, hint: &str| {
         errors.push(LoadError::at(path, text, offset, message, Some(hint.to_string())));
     };
+    let first = text.lines().next().unwrap_or_default();
+    let logical_file = first.split_whitespace().find_map(|word| {
+        let (key, value) = word.split_once(':')?;
+        key.eq_ignore_ascii_case("logicalFilePath").then(|| value.to_string())
+    });
     let mut offset = 0;
-    // Inside a `/* liquibase rollback` block: its lines are the rollback SQL up to `*/`.
-    let mut rollback_block = false;
+    // Inside a `/* liquibase rollback` block (opened at this offset): its lines are the rollback
+    // SQL up to `*/`.
+    let mut rollback_block: Option<usize> = None;
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let start = offset;
         offset += line.len();
+        let whole_line = start..offset;
         let content = line.trim_end_matches(['\n', '\r']);
         if index == 0 {
             continue;
         }
-        if rollback_block {
+        if rollback_block.is_some() {
             let (sql, closed) = match content.find("*/") {
                 Some(end) => (start..start + end, true),
                 None => (start..start + content.len(), false),
             };
-            if let Some(rollback) = changesets.last_mut().and_then(|c| c.rollback.as_mut()) {
-                rollback.push(sql);
+            if let Some(current) = changesets.last_mut() {
+                current.rollback.get_or_insert_with(Vec::new).push(sql);
+                current.metadata.push(whole_line);
             }
-            rollback_block = !closed;
+            if closed {
+                rollback_block = None;
+            }
             continue;
         }
         let trimmed = content.trim_start();
         let at = start + (content.len() - trimmed.len());
         if let Some(rest) = trimmed.strip_prefix("/*") {
-            if word(rest.trim_start(), "liquibase").is_some_and(|after| word(after.trim_start(), "rollback").is_some())
-            {
-                let Some(current) = changesets.last_mut() else { continue };
-                current.rollback.get_or_insert_with(Vec::new);
-                let body = start + content.to_ascii_lowercase().find("rollback").map_or(0, |i| i + "rollback".len());
-                if let Some(end) = content.find("*/") {
-                    current.rollback.as_mut().expect("set above").push(body..start + end);
-                } else {
-                    rollback_block = true;
+            // `rollback` may end its line: the SQL follows on the next.
+            let opens_rollback = keyword(rest.trim_start(), "liquibase")
+                .and_then(rollback_word)
+                .filter(|after| after.is_empty() || after.starts_with(char::is_whitespace))
+                .filter(|_| !changesets.is_empty());
+            if let (Some(after), Some(current)) = (opens_rollback, changesets.last_mut()) {
+                // What follows the words on their line is rollback SQL too.
+                let body = start + content.len() - after.len();
+                current.metadata.push(whole_line);
+                match content.find("*/") {
+                    Some(end) => current.rollback.get_or_insert_with(Vec::new).push(body..start + end),
+                    None => {
+                        current.rollback.get_or_insert_with(Vec::new).push(body..start + content.len());
+                        rollback_block = Some(at);
+                    }
                 }
             }
             continue;
@@ -261,42 +512,48 @@ fn parse(path: &Path, text: &str) -> Result<Vec<Changeset>, Vec<LoadError>> {
             continue;
         };
         let comment = comment.trim_start();
-        if let Some(rest) = word(comment, "changeset") {
-            match changeset(rest) {
-                Some((author, id, attributes)) => {
-                    if changesets.iter().any(|c| c.author == author && c.id == id) {
-                        error(
-                            at,
-                            format!("changeset {author}:{id} is in this file twice"),
-                            "give one of them another id (Liquibase refuses the file too)",
-                        );
-                    }
-                    let line = index + 1;
-                    let mut next = Changeset {
-                        author,
-                        id,
-                        section: start..text.len(),
-                        rollback: None,
-                        no_transaction: None,
-                        run_on_change: false,
-                        skipped: None,
-                    };
-                    read_attributes(&mut next, &attributes, line, |message, hint| error(at, message, hint));
-                    if let Some(previous) = changesets.last_mut() {
-                        previous.section.end = start;
-                    }
-                    changesets.push(next);
-                }
-                None => error(
+        if let Some(rest) = keyword(comment, "changeset") {
+            let Some(read) = changeset_line(rest) else {
+                error(
                     at,
                     "a `--changeset` line names its author and id: `--changeset AUTHOR:ID`".into(),
                     "write the author and the id, separated by a colon",
-                ),
+                );
+                continue;
+            };
+            if changesets.iter().any(|c| c.author == read.author && c.id == read.id) {
+                error(
+                    at,
+                    format!("changeset {}:{} is in this file twice", read.author, read.id),
+                    "give one of them another id (Liquibase refuses the file too)",
+                );
             }
+            let mut attributes = Attributes::default();
+            for (key, value) in read.attributes.split_whitespace().filter_map(|a| a.split_once(':')) {
+                attributes.set(key, value, index + 1);
+            }
+            // What a changeset that does not run on PostgreSQL asks does not matter.
+            if attributes.skipped.is_none() {
+                for (message, hint) in std::mem::take(&mut attributes.refused) {
+                    error(at, message, hint);
+                }
+            }
+            if let Some(previous) = changesets.last_mut() {
+                previous.section.end = start;
+            }
+            changesets.push(Changeset {
+                author: read.author,
+                id: read.id,
+                section: start..text.len(),
+                rollback: None,
+                metadata: vec![whole_line],
+                attributes,
+            });
             continue;
         }
-        if let Some(rest) = word(comment, "rollback") {
-            let Some(current) = changesets.last_mut() else { continue };
+        let Some(current) = changesets.last_mut() else { continue };
+        if let Some(rest) = keyword(comment, "rollback") {
+            current.metadata.push(whole_line);
             let sql = rest.trim();
             let rollback = current.rollback.get_or_insert_with(Vec::new);
             let nothing = sql.eq_ignore_ascii_case("not required") || sql.eq_ignore_ascii_case("empty");
@@ -306,44 +563,84 @@ fn parse(path: &Path, text: &str) -> Result<Vec<Changeset>, Vec<LoadError>> {
             }
             continue;
         }
-        let refused = [
-            ("precondition", "shale does not check Liquibase's preconditions"),
-            ("property", "shale does not substitute Liquibase's properties"),
-            ("include", "shale reads the changelogs of the folder in name order, as `includeAll` does"),
-            ("ignorelines", "shale does not read Liquibase's `ignoreLines`"),
-        ];
-        let lower = comment.to_ascii_lowercase();
-        if let Some((_, why)) = refused.iter().find(|(word, _)| lower.starts_with(word)) {
-            let directive = comment.split_whitespace().next().unwrap_or_default();
+        if keyword(comment, "comment").is_some() || comment.get(..8).is_some_and(|w| w.eq_ignore_ascii_case("comment:"))
+        {
+            current.metadata.push(whole_line);
+            continue;
+        }
+        if current.attributes.skipped.is_some() {
+            continue;
+        }
+        if let Some((directive, why)) = refused_directive(comment) {
             error(
                 at,
                 format!("`--{directive}`: {why}"),
-                "write what it does in the SQL (a check in a DO block, the value itself, the included \
-                 file in this folder), then remove the line",
+                "write what it does in the SQL (a check in a DO block, the value itself, the rollback as \
+                 `--rollback` lines), then remove the line",
             );
         }
     }
+    if let Some(opened) = rollback_block {
+        error(opened, "this `/* liquibase rollback` block is never closed".into(), "close it with `*/`");
+    }
     match errors.is_empty() {
-        true => Ok(changesets),
+        true => Ok((changesets, logical_file)),
         false => Err(errors),
     }
 }
 
-/// `rest` after `word` (any case) and the space ending it, or nothing.
-fn word<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+/// A comment Liquibase reads as one of its own that shale does not, and why; written as
+/// Liquibase's patterns have it, so that prose (`-- included for the report`) stays a comment.
+fn refused_directive(comment: &str) -> Option<(&'static str, &'static str)> {
+    let lower = comment.to_ascii_lowercase();
+    let then = |word: &str, next: &str| {
+        lower
+            .strip_prefix(word)
+            .is_some_and(|rest| rest.trim_start().starts_with(next) && rest.starts_with(char::is_whitespace))
+    };
+    if lower.starts_with("preconditions") || lower.starts_with("precondition-") {
+        Some(("preconditions", "shale does not check Liquibase's preconditions"))
+    } else if then("property", "name:") || then("property", "file:") {
+        Some(("property", "shale does not substitute Liquibase's properties"))
+    } else if then("include", "file:") || then("includeall", "path:") {
+        Some(("include", "shale reads a folder's changelogs in name order, or as its master changelog includes them"))
+    } else if lower.starts_with("ignorelines:") {
+        Some(("ignoreLines", "shale does not read Liquibase's `ignoreLines`"))
+    } else if then("rollbacksqlfile", "path:") {
+        Some(("rollbackSqlFile", "shale reads a formatted changelog's rollback from its `--rollback` lines"))
+    } else {
+        None
+    }
+}
+
+/// What follows the word `rollback` (any case) at the start of `after`'s words.
+fn rollback_word(after: &str) -> Option<&str> {
+    let after = after.trim_start();
+    after.get(..8).filter(|w| w.eq_ignore_ascii_case("rollback")).map(|_| &after[8..])
+}
+
+/// What follows `word` (any case) when whitespace follows it, as Liquibase's patterns need.
+fn keyword<'a>(text: &'a str, word: &str) -> Option<&'a str> {
     let head = text.get(..word.len()).filter(|head| head.eq_ignore_ascii_case(word))?;
-    let rest = &text[head.len()..];
-    (rest.is_empty() || rest.starts_with(char::is_whitespace) || rest.starts_with(':')).then_some(rest)
+    Some(&text[head.len()..]).filter(|rest| rest.starts_with(char::is_whitespace))
+}
+
+/// A `--changeset` line, after the word.
+struct ChangesetLine {
+    author: String,
+    id: String,
+    attributes: String,
 }
 
 /// `AUTHOR:ID attributes...` of a `--changeset` line: the author up to the colon (quoted, it may
 /// hold one), the id to the next space (quoted, it may hold spaces).
-fn changeset(rest: &str) -> Option<(String, String, String)> {
+fn changeset_line(rest: &str) -> Option<ChangesetLine> {
     let rest = rest.trim_start();
     let (author, rest) = quoted_or_until(rest, |c| c == ':')?;
     let rest = rest.trim_start().strip_prefix(':')?.trim_start();
     let (id, attributes) = quoted_or_until(rest, char::is_whitespace)?;
-    (!author.trim().is_empty() && !id.is_empty()).then(|| (author.trim().to_string(), id, attributes.to_string()))
+    let author = author.trim().to_string();
+    (!author.is_empty() && !id.is_empty()).then(|| ChangesetLine { author, id, attributes: attributes.to_string() })
 }
 
 /// A `"quoted"` value, or the text up to `end`; and what follows it.
@@ -356,48 +653,19 @@ fn quoted_or_until(text: &str, end: impl Fn(char) -> bool) -> Option<(String, &s
     Some((text[..stop].to_string(), &text[stop..]))
 }
 
-/// The `key:value` attributes of a `--changeset` line, into `changeset`; those shale would run
-/// otherwise than Liquibase does are reported through `refuse`.
-fn read_attributes(changeset: &mut Changeset, attributes: &str, line: usize, mut refuse: impl FnMut(String, &str)) {
-    for attribute in attributes.split_whitespace() {
-        let Some((key, value)) = attribute.split_once(':') else { continue };
-        let yes = value.eq_ignore_ascii_case("true");
-        match key.to_ascii_lowercase().as_str() {
-            "runintransaction" if value.eq_ignore_ascii_case("false") => {
-                changeset.no_transaction = Some(format!("`runInTransaction:false` (line {line})"));
-            }
-            "runonchange" => changeset.run_on_change = yes,
-            "ignore" if yes => changeset.skipped = Some("says ignore:true".into()),
-            "dbms" if !for_postgresql(value) => {
-                changeset.skipped = Some(format!("is for other databases (dbms:{value})"));
-            }
-            "runalways" if yes => refuse(
-                "`runAlways:true`: shale runs a changeset once, or again when it changes".into(),
-                "make it `runOnChange:true`, or put what must run at every deploy in a seed file",
-            ),
-            "failonerror" if value.eq_ignore_ascii_case("false") => refuse(
-                "`failOnError:false`: shale stops at an error, and applies the changeset whole or not at all".into(),
-                "make the SQL succeed where it may fail (IF EXISTS, IF NOT EXISTS, a DO block), then remove the attribute",
-            ),
-            "enddelimiter" if value != ";" && !value.is_empty() => refuse(
-                format!("`endDelimiter:{value}`: shale ends statements where PostgreSQL does, at `;` outside quotes and dollar quotes"),
-                "end the statements with `;` and remove the attribute",
-            ),
-            _ => {}
-        }
-    }
-}
-
-/// Whether a `dbms:` list takes in PostgreSQL: it names it (or `all`), or it only excludes others.
+/// Whether a `dbms` list takes in PostgreSQL, in the order Liquibase decides it: `all` does,
+/// `none` does not, `!postgresql` does not, then a list naming databases must name it (one only
+/// excluding others, or an empty one, takes it in).
 fn for_postgresql(list: &str) -> bool {
-    let names: Vec<String> = list.split(',').map(|n| n.trim().to_ascii_lowercase()).collect();
-    if names.iter().any(|n| n == "postgresql" || n == "all") {
+    let names: Vec<String> = list.split(',').map(|n| n.trim().to_ascii_lowercase()).filter(|n| !n.is_empty()).collect();
+    if names.iter().any(|n| n == "all") {
         return true;
     }
-    if names.iter().any(|n| n == "!postgresql" || n == "none") {
+    if names.iter().any(|n| n == "none" || n == "!postgresql") {
         return false;
     }
-    names.iter().all(|n| n.starts_with('!'))
+    let named: Vec<&String> = names.iter().filter(|n| !n.starts_with('!')).collect();
+    named.is_empty() || named.iter().any(|n| *n == "postgresql")
 }
 
 /// The file with only its rollback SQL left where it is written, everything else blanked (line
@@ -411,16 +679,12 @@ fn rollback_view(text: &str, changesets: &[Changeset]) -> String {
     String::from_utf8(view).expect("whole characters copied into ASCII spaces")
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset].bytes().filter(|b| *b == b'\n').count() + 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parsed(text: &str) -> Vec<Changeset> {
-        parse(Path::new("changes.sql"), text).unwrap()
+        parse(Path::new("changes.sql"), text).unwrap().0
     }
 
     fn errors(text: &str) -> Vec<String> {
@@ -431,7 +695,7 @@ mod tests {
     fn the_first_line_says_whether_a_file_is_a_changelog() {
         assert!(is_changelog(b"--liquibase formatted sql\n--changeset a:1\n"));
         assert!(is_changelog(b"\xEF\xBB\xBF-- Liquibase Formatted SQL\n"));
-        assert!(!is_changelog(b"\n--liquibase formatted sql\n"));
+        assert!(is_changelog(b"\n  \n--liquibase formatted sql\n"), "blank lines above it, as Liquibase allows");
         assert!(!is_changelog(b"-- a file about liquibase\n"));
         assert!(!is_changelog(b"CREATE TABLE t (id int);\n"));
     }
@@ -450,8 +714,8 @@ mod tests {
         let rollback = found[0].rollback.as_ref().unwrap();
         assert_eq!(&text[rollback[0].clone()], "DROP TABLE a;");
         assert_eq!(found[1].rollback.as_deref(), Some(&[][..]));
-        assert_eq!(found[1].no_transaction.as_deref(), Some("`runInTransaction:false` (line 7)"));
-        assert!(found[2].run_on_change && found[2].rollback.is_none());
+        assert_eq!(found[1].attributes.no_transaction.as_deref(), Some("`runInTransaction` false (line 7)"));
+        assert!(found[2].attributes.run_on_change && found[2].rollback.is_none());
         // The rollback view keeps the rollback SQL where it is, and only it.
         let view = rollback_view(text, &found);
         assert_eq!(view.len(), text.len());
@@ -469,10 +733,19 @@ mod tests {
 
     #[test]
     fn a_new_changelog_sorts_after_the_last_and_is_read_back() {
-        assert_eq!(next_file_name("003_users.sql", "add_phone").as_deref(), Some("004_add_phone.sql"));
-        assert_eq!(next_file_name("changes/09-users.sql", "a").as_deref(), Some("changes/10-a.sql"));
-        assert_eq!(next_file_name("99_z.sql", "a"), None, "100_a.sql sorts before 99_z.sql");
-        assert_eq!(next_file_name("changelog-1.0.sql", "a"), None);
+        let next = |last: &str, slug: &str| next_file_name(last, slug, "2026-12-05");
+        assert_eq!(next("003_users.sql", "add_phone").as_deref(), Some("004_add_phone.sql"));
+        assert_eq!(next("changes/09-users.sql", "a").as_deref(), Some("changes/10-a.sql"));
+        assert_eq!(next("99_z.sql", "a"), None, "100_a.sql sorts before 99_z.sql");
+        assert_eq!(next("changelog-1.0.sql", "a"), None);
+        assert_eq!(next("t/2024-09-25_notes.sql", "a").as_deref(), Some("t/2026-12-05_a.sql"));
+        assert_eq!(next("2027-01-01_later.sql", "a"), None, "a clock behind the newest");
+        let yaml = "databaseChangeLog:\n  - include:\n      file: a.sql\n";
+        let added = with_include(Path::new("m.yaml"), yaml, "b.sql").unwrap();
+        assert!(added.ends_with("  - include:\n      file: b.sql\n      relativeToChangelogFile: true\n"), "{added}");
+        let xml = "<databaseChangeLog>\n    <include file=\"a.sql\"/>\n</databaseChangeLog>\n";
+        let added = with_include(Path::new("m.xml"), xml, "b.sql").unwrap();
+        assert!(added.contains("    <include file=\"a.sql\"/>\n    <include file=\"b.sql\" relativeToChangelogFile=\"true\"/>\n</databaseChangeLog>"), "{added}");
         let text = new_changelog(
             "Ann Lee",
             "add_phone",
@@ -494,7 +767,7 @@ mod tests {
         let text = "--liquibase formatted sql\n--changeset a:1 dbms:oracle,h2\nSELECT 1 FROM dual;\n\
                     --changeset a:2 dbms:postgresql\nSELECT 2;\n--changeset a:3 dbms:!h2\nSELECT 3;\n\
                     --changeset a:4 dbms:!postgresql\nSELECT 4;\n--changeset a:5 ignore:true\nSELECT 5;\n";
-        let skipped: Vec<bool> = parsed(text).iter().map(|c| c.skipped.is_some()).collect();
+        let skipped: Vec<bool> = parsed(text).iter().map(|c| c.attributes.skipped.is_some()).collect();
         assert_eq!(skipped, [true, false, false, true, true]);
     }
 
@@ -503,15 +776,44 @@ mod tests {
         let text = "--liquibase formatted sql\nSELECT 0;\n--changeset a:1 runAlways:true\nSELECT 1;\n\
                     --changeset a:2 endDelimiter:/\nSELECT 2\n/\n--changeset a:2\nSELECT 3;\n\
                     --changeset a:4\n--preconditions onFail:MARK_RAN\n--precondition-sql-check expectedResult:0 SELECT 1\nSELECT 4;\n\
-                    --changeset nocolon\n";
+                    --changeset nocolon\n--changeset a:5 dbms:oracle runAlways:true\n-- included for the report, a property of it\n";
         let found = errors(text);
-        assert_eq!(found.len(), 7, "{found:#?}");
+        assert_eq!(found.len(), 6, "{found:#?}");
         assert!(found[0].starts_with("changes.sql:2:1: SQL before the first `--changeset` line"), "{found:#?}");
-        assert!(found[1].starts_with("changes.sql:3:1: `runAlways:true`"), "{found:#?}");
-        assert!(found[2].starts_with("changes.sql:5:1: `endDelimiter:/`"), "{found:#?}");
-        assert!(found[3].starts_with("changes.sql:8:1: changeset a:2 is in this file twice"), "{found:#?}");
-        assert!(found[4].starts_with("changes.sql:11:1: `--preconditions`"), "{found:#?}");
-        assert!(found[5].starts_with("changes.sql:12:1: `--precondition-sql-check`"), "{found:#?}");
-        assert!(found[6].starts_with("changes.sql:14:1: a `--changeset` line names its author and id"), "{found:#?}");
+        assert!(found[1].starts_with("changes.sql:3:1: `runAlways`"), "{found:#?}");
+        assert!(found[2].starts_with("changes.sql:8:1: changeset a:2 is in this file twice"), "{found:#?}");
+        assert!(found[3].starts_with("changes.sql:11:1: `--preconditions`"), "{found:#?}");
+        assert!(found[4].starts_with("changes.sql:12:1: `--preconditions`"), "{found:#?}");
+        assert!(found[5].starts_with("changes.sql:14:1: a `--changeset` line names its author and id"), "{found:#?}");
+    }
+
+    #[test]
+    fn dbms_lists_read_in_liquibase_order() {
+        for (list, runs) in [
+            ("postgresql", true),
+            ("all", true),
+            ("oracle,h2", false),
+            ("!h2", true),
+            ("!postgresql", false),
+            ("postgresql,none", false),
+            ("", true),
+            ("oracle,!h2", false),
+        ] {
+            assert_eq!(for_postgresql(list), runs, "{list}");
+        }
+    }
+
+    #[test]
+    fn a_checksum_leaves_out_what_is_not_sql() {
+        let sql = |text: &str| {
+            let (found, _) = parse(Path::new("c.sql"), text).unwrap();
+            without(text, found[0].section.clone(), &found[0].metadata)
+        };
+        let plain = sql("--liquibase formatted sql\n--changeset a:1\nCREATE TABLE t (x int);\n");
+        let dressed = sql(
+            "--liquibase formatted sql\n--changeset a:1 context:prod\n--comment: the table\nCREATE TABLE t (x int);\n--rollback DROP TABLE t;\n",
+        );
+        assert_eq!(plain, dressed);
+        assert_eq!(plain, "CREATE TABLE t (x int);\n");
     }
 }
