@@ -349,6 +349,11 @@ fn load_hint(error: &LoadError) -> Option<String> {
                 ),
             }
         }
+        LoadProblem::UnknownParameter { name } => format!(
+            "add it to shale.toml, under `[placeholders]`: `{} = \"VALUE\"`, the value Liquibase is given for it \
+             (-D{name}=..., its environment, or spring.liquibase.parameters.{name})",
+            shale_core::layout::placeholder_key(name)
+        ),
         _ => return error.hint.clone(),
     })
 }

@@ -462,9 +462,21 @@ pub struct Migration {
     /// A Liquibase changeset's file as Liquibase records it, where that is not `file`: the
     /// changelog holding a changeset that runs an `sqlFile`, or the `logicalFilePath` it is given.
     pub changelog_file: Option<String>,
-    /// Applied again, in its place, whenever it changes (Liquibase's `runOnChange`): a change to
-    /// it is not a modification to refuse.
-    pub rerun_when_changed: bool,
+    /// When it runs again, in its place, once applied (Liquibase's `runOnChange`, `runAlways`): a
+    /// change to one that runs again when changed is not a modification to refuse.
+    pub rerun: Rerun,
+}
+
+/// When an applied migration runs again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Rerun {
+    /// Never: changed, it is a modification to refuse.
+    #[default]
+    Never,
+    /// Whenever its checksum changes (Liquibase's `runOnChange`).
+    WhenChanged,
+    /// At every `up` (Liquibase's `runAlways`).
+    Always,
 }
 
 impl Migration {
@@ -519,6 +531,9 @@ pub enum LoadProblem {
     /// A Flyway placeholder has no value; `name` as Flyway spells it ([`placeholder_key`] writes
     /// it as a key of a placeholders table).
     UnknownPlaceholder { name: String },
+    /// A Liquibase changelog parameter (`${name}`) has no value: not among the placeholders, nor a
+    /// property its changelogs define. (Boxed: a load error stays small, it is returned by value.)
+    UnknownParameter { name: Box<str> },
 }
 
 impl LoadError {
@@ -815,7 +830,13 @@ impl MigrationSet {
             }
         }
         let mut migrations = build_groups(groups, splitting, &mut errors);
-        migrations.extend(liquibase::folder_migrations(master, liquibase_files, splitting, &mut ignored, &mut errors));
+        migrations.extend(liquibase::folder_migrations(
+            master,
+            liquibase_files,
+            (splitting, placeholders),
+            &mut ignored,
+            &mut errors,
+        ));
         number_twins(&mut migrations);
         check_duplicates(&migrations, &mut errors);
         if !errors.is_empty() {
@@ -878,7 +899,7 @@ impl MigrationSet {
                     file: name.clone(),
                     raw_up: None,
                     changelog_file: None,
-                    rerun_when_changed: false,
+                    rerun: Rerun::Never,
                 }),
                 Err(e) => errors.push(e),
             }
@@ -1813,7 +1834,7 @@ impl Group {
             file,
             raw_up: raw,
             changelog_file: None,
-            rerun_when_changed: false,
+            rerun: Rerun::Never,
         })
     }
 }

@@ -46,6 +46,16 @@ impl Placeholders {
         self.values.is_empty()
     }
 
+    /// These values, and `defaults` for the names they give none (Liquibase: the values given
+    /// from outside win over the properties its changelogs define).
+    pub fn with_defaults(&self, defaults: impl IntoIterator<Item = (String, String)>) -> Placeholders {
+        let mut values = self.values.clone();
+        for (name, value) in defaults {
+            values.entry(name).or_insert(value);
+        }
+        Placeholders { values }
+    }
+
     /// These values, with `${flyway:filename}` the name of the file being filled (Flyway fills it
     /// in itself), unless it was given one.
     pub fn for_file(&self, file_name: &str) -> std::borrow::Cow<'_, Placeholders> {

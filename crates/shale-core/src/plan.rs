@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::layout::{Layout, LoadError, Migration, MigrationKind, MigrationSet, Script};
+use crate::layout::{Layout, LoadError, Migration, MigrationKind, MigrationSet, Rerun, Script};
 use crate::version::Version;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -742,9 +742,10 @@ fn migration_state(
             let record = record.unwrap();
             let same = record.checksum.as_deref().is_none_or(|c| c == m.checksum.as_str());
             match (m.kind, same) {
+                // Liquibase's `runAlways` and `runOnChange`: due again, in its place.
+                (MigrationKind::Versioned, _) if m.rerun == Rerun::Always => State::Pending,
                 (_, true) => State::Applied,
-                // Liquibase's `runOnChange`: changed, it runs again in its place.
-                (MigrationKind::Versioned, false) if m.rerun_when_changed => State::Pending,
+                (MigrationKind::Versioned, false) if m.rerun == Rerun::WhenChanged => State::Pending,
                 (MigrationKind::Versioned, false) => State::Modified,
                 // A changed repeatable (or seed) is simply due again.
                 (MigrationKind::Repeatable | MigrationKind::Seed, false) => State::Pending,

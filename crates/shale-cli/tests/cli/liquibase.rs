@@ -157,6 +157,16 @@ fn changesets_as_liquibase_runs_them() {
     let up = p.shale(&["up"]).ok();
     assert!(up.stdout.contains("5 me:indexes"), "{}", up.stdout);
     assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE tablename = 'u'"), "2");
+
+    // runAlways: again at every `up`, in its place.
+    p.write(
+        "004-always.sql",
+        "--liquibase formatted sql\n--changeset me:always runAlways:true\nINSERT INTO plain VALUES (1);\n",
+    );
+    p.shale(&["up"]).ok();
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stdout.contains("6 me:always"), "{}", up.stdout);
+    assert_eq!(p.psql("SELECT count(*) FROM plain"), "2");
 }
 
 #[test]
@@ -234,22 +244,32 @@ fn a_master_changelog_orders_the_changelogs_it_includes() {
     );
     assert!(xml.tables().is_empty());
 
-    // Properties, as JHipster's master defines them for its XML changesets: passed over, unless
-    // the SQL uses one (Liquibase would put its value there; shale says so before anything runs).
+    // Parameters: `${name}` takes the value of a property the changelogs define for PostgreSQL
+    // (JHipster's master defines `now`), or of a placeholder given from outside, which wins; one
+    // with neither is an error where it stands, before anything runs.
     xml.write(
         "changelog.xml",
         "<databaseChangeLog>\n  <property name=\"now\" value=\"now()\" dbms=\"postgresql\"/>\n  \
+         <property name=\"now\" value=\"sysdate\" dbms=\"oracle\"/>\n  \
          <includeAll path=\"changes/\" relativeToChangelogFile=\"true\"/>\n</databaseChangeLog>\n",
     );
-    xml.shale(&["validate"]).ok();
     xml.write(
         "changes/002.sql",
-        "--liquibase formatted sql\n--changeset a:2\nALTER TABLE t ADD at timestamptz DEFAULT ${now};\n",
+        "--liquibase formatted sql\n--property name:reader value:pg_read_all_data\n--changeset a:2\n\
+         ALTER TABLE t ADD at timestamptz DEFAULT ${now};\nGRANT SELECT ON t TO ${reader};\nCOMMENT ON TABLE t IS '${APP_ENV}';\n",
     );
     let up = xml.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
-    assert!(up.stderr.contains("changes/002.sql:3:42: `${now}` is a property of"), "{}", up.stderr);
+    assert!(up.stderr.contains("changes/002.sql:6:24: Liquibase parameter ${APP_ENV} has no value"), "{}", up.stderr);
+    assert!(up.stderr.contains("`APP_ENV = \"VALUE\"`, the value Liquibase is given for it"), "{}", up.stderr);
     assert!(xml.tables().is_empty());
+    std::fs::write(xml.path().join("shale.toml"), "[placeholders]\nAPP_ENV = \"staging\"\n").unwrap();
+    xml.shale(&["up"]).ok();
+    assert_eq!(xml.psql("SELECT obj_description('t'::regclass)"), "staging");
+    assert_eq!(
+        xml.psql("SELECT column_default FROM information_schema.columns WHERE table_name = 't' AND column_name = 'at'"),
+        "now()"
+    );
 }
 
 #[test]

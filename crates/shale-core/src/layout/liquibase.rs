@@ -4,17 +4,18 @@
 //! name order, the changesets in each file's order. A changeset is the migration numbered by its
 //! place in that order, named `AUTHOR:ID`.
 //!
-//! What a changeset says on its `--changeset` line is honoured where PostgreSQL gives it a meaning
-//! (`runInTransaction:false`, `runOnChange:true`, `dbms`, `ignore`) and refused where shale would
-//! run it otherwise than Liquibase does (`runAlways`, `failOnError:false`, another `endDelimiter`,
-//! preconditions): a changeset is never run differently without saying so. Its checksum is of its
-//! SQL alone, as Liquibase's is: its `--changeset`, `--comment` and rollback lines may change.
+//! What a changeset says on its `--changeset` line is honoured as Liquibase honours it
+//! (`runInTransaction`, `runOnChange`, `runAlways`, `dbms`, `ignore`, `endDelimiter`), and what
+//! shale does not do (preconditions, properties) is refused at its line: a changeset is never run
+//! differently without saying so. Its checksum is of its SQL alone, as Liquibase's is: its
+//! `--changeset`, `--comment` and rollback lines may change.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{script_reading, Ignored, LoadError, Migration, MigrationKind, Reading, Script, Splitting};
+use super::{script_reading, Ignored, LoadError, Migration, MigrationKind, Reading, Rerun, Script, Splitting};
+use crate::placeholders::Placeholders;
 use crate::position::LineIndex;
 
 mod master;
@@ -139,17 +140,14 @@ struct Changeset {
 pub(super) struct Attributes {
     /// `runInTransaction:false`, with its line.
     pub no_transaction: Option<String>,
-    /// `runOnChange:true`: run again whenever it changes.
-    pub run_on_change: bool,
+    /// `runOnChange:true` (run again whenever it changes), `runAlways:true` (at every update).
+    pub rerun: Rerun,
     /// Why it is not run on PostgreSQL (`dbms` naming other databases, `ignore:true`).
     pub skipped: Option<String>,
     /// `logicalFilePath`: the file Liquibase records it under.
     pub logical_file: Option<String>,
     /// `endDelimiter`: a line that ends a statement besides `;` (`/`, `--//`, `GO`).
     pub end_delimiter: Option<String>,
-    /// What it asks that shale would do otherwise than Liquibase (`runAlways`, ...), with what to
-    /// do instead; said only of a changeset that runs on PostgreSQL.
-    pub refused: Vec<(String, &'static str)>,
 }
 
 impl Attributes {
@@ -165,14 +163,11 @@ impl Attributes {
         let no = value.eq_ignore_ascii_case("false");
         match key.to_ascii_lowercase().as_str() {
             "runintransaction" if no => self.no_transaction = Some(format!("`runInTransaction` false (line {line})")),
-            "runonchange" => self.run_on_change = yes,
+            "runonchange" if yes && self.rerun == Rerun::Never => self.rerun = Rerun::WhenChanged,
+            "runalways" if yes => self.rerun = Rerun::Always,
             "ignore" if yes => self.skipped = Some("says ignore".into()),
             "dbms" if !for_postgresql(value) => self.skipped = Some(format!("is for other databases (dbms {value})")),
             "logicalfilepath" if !value.is_empty() => self.logical_file = Some(value.to_string()),
-            "runalways" if yes => self.refused.push((
-                "`runAlways`: shale runs a changeset once, or again when it changes".into(),
-                "make it `runOnChange`, or put what must run at every deploy in a seed file",
-            )),
             "enddelimiter" if value != ";" && !value.is_empty() => self.end_delimiter = Some(value.to_string()),
             _ => {}
         }
@@ -183,7 +178,7 @@ impl Attributes {
 pub(super) struct Changed {
     pub author: String,
     pub id: String,
-    pub run_on_change: bool,
+    pub rerun: Rerun,
     pub up: Script,
     pub down: Option<Script>,
     pub checksum: Checksum,
@@ -211,7 +206,7 @@ impl Changed {
             file: self.file,
             raw_up: None,
             changelog_file: self.changelog_file,
-            rerun_when_changed: self.run_on_change,
+            rerun: self.rerun,
         }
     }
 }
@@ -262,7 +257,7 @@ pub(super) fn migrations(
         let changed = Changed {
             author,
             id,
-            run_on_change: attributes.run_on_change,
+            rerun: attributes.rerun,
             up,
             down,
             checksum: Checksum::of(&without(&shared, section, &metadata)),
@@ -308,53 +303,36 @@ impl ReadFile {
 /// changeset of its own).
 pub(super) fn folder_migrations(
     master: Option<&Master>,
-    files: Vec<ReadFile>,
-    splitting: Splitting,
+    mut files: Vec<ReadFile>,
+    (splitting, placeholders): (Splitting, &Placeholders),
     ignored: &mut Vec<Ignored>,
     errors: &mut Vec<LoadError>,
 ) -> Vec<Migration> {
     let mut migrations = Vec::new();
     let mut number = 0;
-    let keep = |built: Result<Vec<Migration>, Vec<LoadError>>,
-                migrations: &mut Vec<Migration>,
-                errors: &mut Vec<LoadError>| match built {
-        Ok(found) => migrations.extend(found),
-        Err(found) => errors.extend(found),
-    };
-    let Some(master) = master else {
-        for file in &files {
-            let built = match is_changelog(file.text.as_bytes()) {
-                true => self::migrations(
-                    &file.path,
-                    &file.relative_text(),
-                    file.text.clone(),
-                    &mut number,
-                    splitting,
-                    ignored,
-                ),
-                false => {
-                    let raw = MasterChangeset::raw(file.relative.clone(), file.path.clone());
-                    changeset_migration(&raw, &files, &mut number, splitting, ignored)
-                        .map(Vec::from_iter)
-                        .map_err(|e| vec![e])
-                }
-            };
-            keep(built, &mut migrations, errors);
+    fill_parameters(master, &mut files, placeholders, errors);
+    // Without a master, the folder's files in name order, as `includeAll` takes them.
+    let in_name_order: Vec<Item>;
+    let items = match master {
+        Some(master) => {
+            for file in files.iter().filter(|f| !master.runs(&f.relative)) {
+                let reason = format!("not included by the master changelog {}", master.path.display());
+                ignored.push(Ignored { path: file.path.clone(), reason });
+            }
+            &master.items
         }
-        return migrations;
-    };
-    for file in &files {
-        if !master.includes(&file.relative) && !master.reads(&file.relative) {
-            let reason = format!("not included by the master changelog {}", master.path.display());
-            ignored.push(Ignored { path: file.path.clone(), reason });
-        } else if let Some((at, name)) = master.property_in(&file.text) {
-            // Liquibase would run the property's value there; shale would run its name.
-            let message =
-                format!("`${{{name}}}` is a property of {}, which shale does not substitute", master.path.display());
-            errors.push(LoadError::at(&file.path, &file.text, at, message, Some("write its value in the SQL".into())));
+        None => {
+            in_name_order = files
+                .iter()
+                .map(|file| match is_changelog(file.text.as_bytes()) {
+                    true => Item::Changelog(file.relative.clone()),
+                    false => Item::Changeset(Box::new(MasterChangeset::raw(file.relative.clone(), file.path.clone()))),
+                })
+                .collect();
+            &in_name_order
         }
-    }
-    for item in &master.items {
+    };
+    for item in items {
         let built = match item {
             Item::Changelog(relative) => match files.iter().find(|f| f.relative == *relative) {
                 Some(file) => self::migrations(
@@ -371,9 +349,67 @@ pub(super) fn folder_migrations(
                 .map(Vec::from_iter)
                 .map_err(|e| vec![e]),
         };
-        keep(built, &mut migrations, errors);
+        match built {
+            Ok(found) => migrations.extend(found),
+            Err(found) => errors.extend(found),
+        }
     }
     migrations
+}
+
+/// `${name}` in the SQL files that run, replaced as Liquibase replaces its changelog parameters:
+/// by the value among the placeholders the migrations are read with (given from outside, as to
+/// Liquibase), else by the one a changelog's property defines (`<property>` in the master,
+/// `--property name:N value:V` in a formatted changelog). One with neither is an error where it
+/// stands: left as it is, it would run as text, or fail as SQL.
+fn fill_parameters(
+    master: Option<&Master>,
+    files: &mut [ReadFile],
+    placeholders: &Placeholders,
+    errors: &mut Vec<LoadError>,
+) {
+    let runs = |file: &ReadFile| master.is_none_or(|m| m.runs(&file.relative));
+    if !files.iter().any(|f| runs(f) && f.text.contains("${")) {
+        return;
+    }
+    let defined = master.map(|m| m.properties.clone()).unwrap_or_default();
+    let defined = defined.into_iter().chain(files.iter().filter(|f| runs(f)).flat_map(|f| property_lines(&f.text)));
+    let values = placeholders.with_defaults(defined);
+    for file in files.iter_mut().filter(|f| runs(f)) {
+        match values.replace(&file.text) {
+            Ok(Some(filled)) => file.text = filled,
+            Ok(None) => {}
+            Err(unknown) => errors.extend(unknown.iter().map(|u| {
+                LoadError::at(
+                    &file.path,
+                    &file.text,
+                    u.offset,
+                    format!("Liquibase parameter ${{{}}} has no value", u.name),
+                    Some(
+                        "give it a value among the placeholders the migrations are read with: the value Liquibase \
+                         is given (as -D, in its environment, or in spring.liquibase.parameters)"
+                            .into(),
+                    ),
+                )
+                .of(super::LoadProblem::UnknownParameter { name: u.name.as_str().into() })
+            })),
+        }
+    }
+}
+
+/// The properties a formatted changelog defines, `--property name:N value:V` (for PostgreSQL).
+fn property_lines(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|line| keyword(line.trim_start().strip_prefix("--")?.trim_start(), "property"))
+        .filter_map(|rest| {
+            let field = |key: &str| {
+                rest.split_whitespace()
+                    .find_map(|w| w.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+            };
+            let for_postgresql = field("dbms").is_none_or(for_postgresql);
+            Some((field("name")?.to_string(), field("value")?.to_string())).filter(|_| for_postgresql)
+        })
+        .collect()
 }
 
 /// The migration of a changeset written in a master changelog (or of an SQL file run whole),
@@ -430,7 +466,7 @@ fn changeset_migration(
     let changed = Changed {
         author: changeset.author.clone(),
         id: changeset.id.clone(),
-        run_on_change: changeset.attributes.run_on_change,
+        rerun: changeset.attributes.rerun,
         up,
         down,
         checksum: Checksum::of(&sql),
@@ -532,12 +568,6 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Changeset>, Option<String>), Ve
             for (key, value) in read.attributes.split_whitespace().filter_map(|a| a.split_once(':')) {
                 attributes.set(key, value, index + 1);
             }
-            // What a changeset that does not run on PostgreSQL asks does not matter.
-            if attributes.skipped.is_none() {
-                for (message, hint) in std::mem::take(&mut attributes.refused) {
-                    error(at, message, hint);
-                }
-            }
             if let Some(previous) = changesets.last_mut() {
                 previous.section.end = start;
             }
@@ -600,8 +630,8 @@ fn refused_directive(comment: &str) -> Option<(&'static str, &'static str)> {
     };
     if lower.starts_with("preconditions") || lower.starts_with("precondition-") {
         Some(("preconditions", "shale does not check Liquibase's preconditions"))
-    } else if then("property", "name:") || then("property", "file:") {
-        Some(("property", "shale does not substitute Liquibase's properties"))
+    } else if then("property", "file:") {
+        Some(("property", "shale does not read Liquibase's properties files: give their values as placeholders"))
     } else if then("include", "file:") || then("includeall", "path:") {
         Some(("include", "shale reads a folder's changelogs in name order, or as its master changelog includes them"))
     } else if lower.starts_with("ignorelines:") {
@@ -715,7 +745,7 @@ mod tests {
         assert_eq!(&text[rollback[0].clone()], "DROP TABLE a;");
         assert_eq!(found[1].rollback.as_deref(), Some(&[][..]));
         assert_eq!(found[1].attributes.no_transaction.as_deref(), Some("`runInTransaction` false (line 7)"));
-        assert!(found[2].attributes.run_on_change && found[2].rollback.is_none());
+        assert!(found[2].attributes.rerun == Rerun::WhenChanged && found[2].rollback.is_none());
         // The rollback view keeps the rollback SQL where it is, and only it.
         let view = rollback_view(text, &found);
         assert_eq!(view.len(), text.len());
@@ -778,13 +808,35 @@ mod tests {
                     --changeset a:4\n--preconditions onFail:MARK_RAN\n--precondition-sql-check expectedResult:0 SELECT 1\nSELECT 4;\n\
                     --changeset nocolon\n--changeset a:5 dbms:oracle runAlways:true\n-- included for the report, a property of it\n";
         let found = errors(text);
-        assert_eq!(found.len(), 6, "{found:#?}");
+        assert_eq!(found.len(), 5, "{found:#?}");
         assert!(found[0].starts_with("changes.sql:2:1: SQL before the first `--changeset` line"), "{found:#?}");
-        assert!(found[1].starts_with("changes.sql:3:1: `runAlways`"), "{found:#?}");
-        assert!(found[2].starts_with("changes.sql:8:1: changeset a:2 is in this file twice"), "{found:#?}");
-        assert!(found[3].starts_with("changes.sql:11:1: `--preconditions`"), "{found:#?}");
-        assert!(found[4].starts_with("changes.sql:12:1: `--preconditions`"), "{found:#?}");
-        assert!(found[5].starts_with("changes.sql:14:1: a `--changeset` line names its author and id"), "{found:#?}");
+        assert!(found[1].starts_with("changes.sql:8:1: changeset a:2 is in this file twice"), "{found:#?}");
+        assert!(found[2].starts_with("changes.sql:11:1: `--preconditions`"), "{found:#?}");
+        assert!(found[3].starts_with("changes.sql:12:1: `--preconditions`"), "{found:#?}");
+        assert!(found[4].starts_with("changes.sql:14:1: a `--changeset` line names its author and id"), "{found:#?}");
+    }
+
+    #[test]
+    fn changeset_attributes() {
+        let mut read = Attributes::default();
+        for (key, value) in [
+            ("RunInTransaction", "false"),
+            ("runOnChange", "true"),
+            ("endDelimiter", "--//"),
+            ("logicalFilePath", "v1.sql"),
+            ("context", "test"),
+            ("failOnError", "false"),
+        ] {
+            read.set(key, value, 7);
+        }
+        assert_eq!(read.no_transaction.as_deref(), Some("`runInTransaction` false (line 7)"));
+        assert_eq!(read.rerun, Rerun::WhenChanged);
+        assert_eq!((read.end_delimiter.as_deref(), read.logical_file.as_deref()), (Some("--//"), Some("v1.sql")));
+        read.set("runAlways", "true", 7);
+        read.set("endDelimiter", ";", 7);
+        assert_eq!((read.rerun, read.skipped.as_deref()), (Rerun::Always, None));
+        read.set("dbms", "h2", 7);
+        assert_eq!(read.skipped.as_deref(), Some("is for other databases (dbms h2)"));
     }
 
     #[test]

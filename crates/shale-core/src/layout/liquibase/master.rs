@@ -20,8 +20,8 @@ use crate::layout::LoadError;
 pub(in crate::layout) struct Master {
     pub path: PathBuf,
     pub items: Vec<Item>,
-    /// The names of the properties the changelogs define (`<property name="schema" .../>`).
-    properties: Vec<String>,
+    /// The properties the changelogs define for PostgreSQL (`<property name="schema" value="app"/>`).
+    pub properties: Vec<(String, String)>,
 }
 
 /// One thing a master changelog runs.
@@ -139,6 +139,11 @@ impl Master {
         }
     }
 
+    /// Whether the master runs the SQL file `relative`: as a changelog, or as a changeset's SQL.
+    pub(in crate::layout) fn runs(&self, relative: &Path) -> bool {
+        self.includes(relative) || self.reads(relative)
+    }
+
     /// Whether the master runs the formatted SQL changelog `relative`.
     pub(in crate::layout) fn includes(&self, relative: &Path) -> bool {
         self.items.iter().any(|item| matches!(item, Item::Changelog(p) if p == relative))
@@ -151,12 +156,6 @@ impl Master {
             Item::Changeset(c) => names(&c.up) || c.rollback.as_ref().is_some_and(names),
             Item::Changelog(_) => false,
         })
-    }
-
-    /// Where `text` (SQL shale runs) uses one of the changelogs' properties, `${name}`, which
-    /// Liquibase substitutes and shale does not: its offset and name.
-    pub(in crate::layout) fn property_in<'p>(&'p self, text: &str) -> Option<(usize, &'p str)> {
-        self.properties.iter().find_map(|name| text.find(&format!("${{{name}}}")).map(|at| (at, name.as_str())))
     }
 }
 
@@ -383,7 +382,7 @@ struct MasterReader<'a> {
     root: &'a Path,
     sql: &'a [&'a Path],
     items: Vec<Item>,
-    properties: Vec<String>,
+    properties: Vec<(String, String)>,
     errors: Vec<LoadError>,
 }
 
@@ -419,9 +418,15 @@ impl MasterReader<'_> {
                     Ok(changeset) => self.items.push(Item::Changeset(Box::new(changeset))),
                     Err((message, hint)) => self.errors.push(located(path, node.at(), message, hint)),
                 },
-                // Defined for changesets in XML most often (JHipster's `now`, `floatType`): only
-                // one written into the SQL shale runs is a problem ([`Master::property_in`]).
-                "property" => self.properties.extend(node.attribute("name").map(str::to_string)),
+                // Its value, for PostgreSQL, fills `${name}` where the SQL uses it.
+                "property" => {
+                    let for_postgresql = node.attribute("dbms").is_none_or(super::for_postgresql);
+                    if let (Some(name), Some(value), true) =
+                        (node.attribute("name"), node.attribute("value"), for_postgresql)
+                    {
+                        self.properties.push((name.to_string(), value.to_string()));
+                    }
+                }
                 "preConditions" => self.errors.push(located(
                     path,
                     node.at(),
@@ -608,9 +613,6 @@ impl MasterReader<'_> {
         // What a changeset that does not run on PostgreSQL holds does not matter.
         if changeset.attributes.skipped.is_some() {
             return Ok(changeset);
-        }
-        if let Some((message, hint)) = changeset.attributes.refused.first() {
-            return Err((format!("{named}: {message}"), hint));
         }
         let file_of = |file_node: &Node| -> Result<PathBuf, (String, &'static str)> {
             let written = file_node.attribute("path").unwrap_or_default();
