@@ -148,6 +148,13 @@ pub struct Script {
     /// Set while the statements are not split yet (see [`MigrationSet::read_dir_unsplit`]):
     /// `statements`, `no_transaction` and `backfills` are then empty until [`Script::split`].
     split_later: Option<SplitLater>,
+    /// The part of `text` that is this script's (a section of a file holding several: dbmate's
+    /// up and down, a Liquibase changelog's changesets): what the history keeps of it.
+    section: Range<usize>,
+    /// Its statements go to the server one by one, never as one text: what stands between them
+    /// is not all SQL to send (a Liquibase changeset's `endDelimiter` lines, its `BEGIN` and
+    /// `COMMIT` left out).
+    one_by_one: bool,
 }
 
 /// What splitting a script later needs: the part of the text that is this direction, and why the
@@ -158,6 +165,8 @@ struct SplitLater {
     force_no_transaction: Option<String>,
     /// See [`Reading::end_delimiter`].
     end_delimiter: Option<String>,
+    /// See [`Reading::in_own_transaction`].
+    in_own_transaction: bool,
 }
 
 /// Whether loading splits the statements of every file now, or leaves that to the caller.
@@ -211,11 +220,27 @@ impl Script {
             no_transaction: None,
             backfills: Vec::new(),
             split_later: Some(SplitLater {
-                section,
+                section: section.clone(),
                 force_no_transaction: force_no_transaction.map(str::to_string),
                 end_delimiter: reading.end_delimiter.clone(),
+                in_own_transaction: reading.in_own_transaction,
             }),
+            section,
+            one_by_one: false,
         })
+    }
+
+    /// The script's own part of its text (a whole file, or its section of one).
+    pub fn own_text(&self) -> &str {
+        self.text.get(self.section.clone()).unwrap_or(&self.text)
+    }
+
+    /// [`Script::own_text`], shared: the file's own text when it is the whole of it (no copy).
+    pub fn own_text_shared(&self) -> std::sync::Arc<str> {
+        match self.section == (0..self.text.len()) {
+            true => self.text.clone(),
+            false => self.own_text().into(),
+        }
     }
 
     /// What the file asks of the runner through comment lines.
@@ -241,7 +266,9 @@ impl Script {
     /// The script with its statements split, and what follows from them (whether it runs in a
     /// transaction, its backfills); a script already split comes back as it is.
     pub fn split(mut self) -> Result<Script, LoadError> {
-        let Some(SplitLater { section, force_no_transaction, end_delimiter }) = self.split_later.take() else {
+        let Some(SplitLater { section, force_no_transaction, end_delimiter, in_own_transaction }) =
+            self.split_later.take()
+        else {
             return Ok(self);
         };
         let Script { path, text, directives: asked, .. } = self;
@@ -250,6 +277,7 @@ impl Script {
             |offset: usize, message: String, hint: Option<String>| LoadError::at(&path, &text, offset, message, hint);
         let force_no_transaction = force_no_transaction.as_deref();
         let mut statements = Vec::new();
+        let mut one_by_one = end_delimiter.is_some();
         let mut chunks = marked_statement_chunks(&text, section.clone());
         if let Some(delimiter) = &end_delimiter {
             chunks = cut_at_delimiter_lines(&text, chunks, delimiter);
@@ -289,6 +317,16 @@ impl Script {
         let backfill_lines: Vec<(usize, Backfill)> =
             directives.backfills.iter().copied().filter(|(offset, _)| section.contains(offset)).collect();
         if no_transaction.is_none() {
+            if in_own_transaction {
+                let count = statements.len();
+                statements.retain(|s| {
+                    !matches!(
+                        split::transaction_control(s),
+                        Some(TransactionControl::Begin | TransactionControl::Commit)
+                    )
+                });
+                one_by_one |= statements.len() != count;
+            }
             strip_transaction_wrapper(&mut statements);
             // A COMMIT (or BEGIN) of its own in the middle: the file manages its transactions, as
             // psql runs it. So does shale: statement by statement, its own control included.
@@ -332,6 +370,8 @@ impl Script {
             no_transaction,
             backfills,
             split_later: None,
+            section,
+            one_by_one,
         })
     }
 
@@ -359,12 +399,15 @@ impl Script {
     }
 
     /// Whether the statements can go to the server as one text, [`Script::body`]: no COPY data to
-    /// stream, each ended by its `;` (not by a marker line: goose's `StatementEnd`, Liquibase's
-    /// `endDelimiter`), and nothing between them that the splitter passed over and the server
-    /// would refuse (pg_dump's `\restrict` lines, in a dump with SQL after it).
+    /// stream, each ended by its `;` (not by goose's `StatementEnd` line), nothing left out between
+    /// them (a Liquibase changeset's delimiter lines, its `BEGIN` and `COMMIT`), and nothing between
+    /// them that the splitter passed over and the server would refuse (pg_dump's `\restrict`
+    /// lines, in a dump with SQL after it).
     pub fn sends_as_one(&self) -> bool {
         let gaps = self.statements.windows(2).map(|w| &self.text[w[0].span.end..w[1].span.start]);
-        !self.has_copy_data() && gaps.into_iter().all(|gap| gap.contains(';') && !gap.contains('\\'))
+        !self.one_by_one
+            && !self.has_copy_data()
+            && gaps.into_iter().all(|gap| gap.contains(';') && !gap.contains('\\'))
     }
 }
 
@@ -532,7 +575,8 @@ pub enum LoadProblem {
     /// it as a key of a placeholders table).
     UnknownPlaceholder { name: String },
     /// A Liquibase changelog parameter (`${name}`) has no value: not among the placeholders, nor a
-    /// property its changelogs define. (Boxed: a load error stays small, it is returned by value.)
+    /// property its changelogs define. (A `Box<str>`: with two `String` variants the enum, and every
+    /// load error returned by value, would grow by a word.)
     UnknownParameter { name: Box<str> },
 }
 
@@ -1926,6 +1970,11 @@ struct Reading {
     /// A line that ends a statement besides `;` (Liquibase's `endDelimiter` on a line of its own),
     /// itself not sent.
     end_delimiter: Option<String>,
+    /// The tool ran the script in a transaction of its own whatever `BEGIN` and `COMMIT` it holds
+    /// (Liquibase: a changeset's `begin transaction` only warns, its `commit` commits the
+    /// changeset's transaction and the rest goes on in the next): they are dropped, and the script
+    /// runs whole in one transaction, not statement by statement as psql would run it.
+    in_own_transaction: bool,
 }
 
 /// A script read now, split now or later.
@@ -2086,8 +2135,8 @@ fn diesel_no_transaction(meta: &Part) -> Result<Option<&'static str>, Vec<LoadEr
 pub(crate) mod liquibase;
 mod sqitch;
 pub use liquibase::{
-    is_liquibase_changelog, last_author as liquibase_last_author, new_changelog as liquibase_changelog,
-    next_file_name as liquibase_file_name, with_include as liquibase_with_include,
+    is_liquibase_changelog, new_changelog as liquibase_changelog, next_file_name as liquibase_file_name,
+    with_include as liquibase_with_include,
 };
 pub use sqitch::{change_name as sqitch_change_name, plan_line as sqitch_plan_line, PLAN_FILE as SQITCH_PLAN};
 

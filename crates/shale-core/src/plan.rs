@@ -922,12 +922,9 @@ fn resume_point(
     }
     let previous = previous.unwrap_or("");
     let old = crate::split::split(previous).unwrap_or_default();
-    let done_then = |i: usize| previous[old[i].span.clone()] == *script.statement_text(i);
-    // The script as a part of the text that ran, at the same place in it (a Liquibase changeset
-    // after others in its file: the whole file is what was recorded).
-    let in_place = |i: usize| previous.get(script.statements[i].span.clone()) == Some(script.statement_text(i));
-    let unchanged =
-        done <= script.statements.len() && ((done <= old.len() && (0..done).all(done_then)) || (0..done).all(in_place));
+    let unchanged = done <= old.len()
+        && done <= script.statements.len()
+        && (0..done).all(|i| previous[old[i].span.clone()] == *script.statement_text(i));
     if unchanged {
         Ok(done)
     } else {
@@ -990,8 +987,9 @@ fn up_step(m: &Migration, resume_from: usize) -> Step {
         version_text: m.version_text.clone(),
         name: m.name.clone(),
         script: m.up.clone(),
-        up_sql: m.up.text.clone(),
-        down_sql: m.down.as_ref().map(|d| d.text.clone()),
+        // Its own part of its file: a section's, not the whole of a file holding several.
+        up_sql: m.up.own_text_shared(),
+        down_sql: m.down.as_ref().map(|d| d.own_text_shared()),
         checksum: Some(m.checksum.0.clone()),
         resume_from,
         file: Some(m.file.clone()),
@@ -1125,7 +1123,7 @@ pub fn plan_down_generated(
             version: Some(version),
             name: record.name.clone(),
             up_sql: record.up_sql.clone().unwrap_or_default().into(),
-            down_sql: Some(script.text.clone()),
+            down_sql: Some(script.own_text_shared()),
             script,
             checksum: record.checksum.clone(),
             resume_from,

@@ -185,8 +185,8 @@ impl Migrator {
             .zip(&versions)
             .map(|(m, version)| NewRecord {
                 checksum: Some(m.checksum.as_str()),
-                up_sql: Some(&m.up.text),
-                down_sql: m.down.as_ref().map(|d| &*d.text),
+                up_sql: Some(m.up.own_text()),
+                down_sql: m.down.as_ref().map(|d| d.own_text()),
                 path: Some(&m.file),
                 ..succeeded(RecordKind::Adopted, version.clone(), &m.name, &reason)
             })

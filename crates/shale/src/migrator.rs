@@ -702,9 +702,10 @@ impl Migrator {
             .or_else(|| unrunnable.map(|u| u.name.clone()))
             .or_else(|| record.map(|r| r.name.clone()))
             .unwrap_or_default();
-        let up = file.map(|m| m.up.text.clone()).or_else(|| record.and_then(|r| r.up_sql.as_deref().map(Into::into)));
+        let up =
+            file.map(|m| m.up.own_text_shared()).or_else(|| record.and_then(|r| r.up_sql.as_deref().map(Into::into)));
         let down = file
-            .and_then(|m| m.down.as_ref().map(|d| d.text.clone()))
+            .and_then(|m| m.down.as_ref().map(|d| d.own_text_shared()))
             .or_else(|| record.and_then(|r| r.down_sql.as_deref().map(Into::into)));
         let checksum = file.map(|m| m.checksum.0.clone()).or_else(|| record.and_then(|r| r.checksum.clone()));
         let entry = NewRecord {

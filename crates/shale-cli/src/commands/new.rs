@@ -287,7 +287,10 @@ fn include_in_master(settings: &Settings, before: &MigrationSet, written: &Path)
         anyhow::bail!(shale::Error::Invalid(why))
     };
     let runs = |set: &MigrationSet| set.migrations.iter().any(|m| Path::new(&m.file) == written);
-    let now = super::load_set(settings)?;
+    let now = match super::load_set(settings) {
+        Ok(set) => set,
+        Err(e) => return take_back(format!("{} would not load: {e}", written.display())),
+    };
     if runs(&now) {
         return match runs_last(&now) {
             true => Ok(()),
@@ -311,7 +314,11 @@ fn include_in_master(settings: &Settings, before: &MigrationSet, written: &Path)
         )));
     };
     std::fs::write(master, included).with_context(|| format!("writing {}", master.display()))?;
-    match runs_last(&super::load_set(settings)?) {
+    let with_it = match super::load_set(settings) {
+        Ok(set) => set,
+        Err(e) => return take_back(format!("the master changelog {} would not load with it: {e}", master.display())),
+    };
+    match runs_last(&with_it) {
         true => Ok(()),
         false => take_back(format!(
             "could not include {} at the end of the master changelog {}: include it there by hand",

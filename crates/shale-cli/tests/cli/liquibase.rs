@@ -167,6 +167,31 @@ fn changesets_as_liquibase_runs_them() {
     let up = p.shale(&["up"]).ok();
     assert!(up.stdout.contains("6 me:always"), "{}", up.stdout);
     assert_eq!(p.psql("SELECT count(*) FROM plain"), "2");
+
+    // A changeset's own `begin transaction; ... commit;`: Liquibase runs it in its transaction
+    // (the BEGIN only warns), so what a statement sets for the transaction holds for the next.
+    p.write(
+        "005-tx.sql",
+        "--liquibase formatted sql\n--changeset me:tx\n\
+         CREATE FUNCTION need() RETURNS text LANGUAGE sql AS $$ SELECT current_setting('my.task') $$;\n\
+         begin transaction;\nSELECT set_config('my.task', 'seeding', true);\nCREATE TABLE seeded AS SELECT need() AS task;\ncommit;\n",
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT task FROM seeded"), "seeding");
+
+    // An endDelimiter line after a statement's `;` is not sent; a COMMIT amid a changeset does not
+    // commit part of it: a later failure leaves nothing of it.
+    p.write(
+        "006-more.sql",
+        "--liquibase formatted sql\n--changeset me:slash endDelimiter:/\n\
+         CREATE FUNCTION two() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;\n/\nCREATE TABLE t2 (x int DEFAULT two());\n/\n\
+         --changeset me:amid\nCREATE TABLE amid (x int);\ncommit;\nCREATE TABLE broken (x no_such_type);\n",
+    );
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 1, "{}", up.stderr);
+    assert!(up.stderr.contains("me:amid failed"), "{}", up.stderr);
+    let tables = p.tables();
+    assert!(tables.contains(&"t2".to_string()) && !tables.contains(&"amid".to_string()), "{tables:?}");
 }
 
 #[test]
@@ -176,6 +201,9 @@ fn xml_changesets_of_sql_and_a_new_changelog_in_the_master() {
         "changelog.xml",
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">
+    <changeSet id="0" author="ann">
+        <tagDatabase tag="v0"/>
+    </changeSet>
     <changeSet id="1" author="ann">
         <tagDatabase tag="v1"/>
         <sql>CREATE TABLE limits (n int CHECK (n &lt; 10));</sql>
@@ -189,7 +217,7 @@ DROP TABLE limits;
     );
     p.write("sql/two.sql", "--liquibase formatted sql\n--changeset ann:2\nINSERT INTO limits VALUES (9);\n--rollback DELETE FROM limits;\n");
     p.write("sql/unused.sql", "--liquibase formatted sql\n--changeset ann:9\nSELECT 9;\n");
-    assert_eq!(listed(&p), ["1 ann:1 pending", "2 ann:2 pending"]);
+    assert_eq!(listed(&p), ["1 ann:0 pending", "2 ann:1 pending", "3 ann:2 pending"]);
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT n FROM limits"), "9");
     // A failing statement of the inline SQL is named at its line of the changelog.
@@ -201,7 +229,7 @@ DROP TABLE limits;
     assert!(new.stdout.contains("sql/three.sql") || new.stdout.contains("three.sql"), "{}", new.stdout);
     let master = std::fs::read_to_string(p.migrations().join("changelog.xml")).unwrap();
     assert!(master.contains("<include file=\"sql/"), "{master}");
-    assert_eq!(listed(&p).len(), 3, "{master}");
+    assert_eq!(listed(&p).len(), 4, "{master}");
 }
 
 #[test]

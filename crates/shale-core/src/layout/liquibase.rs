@@ -5,9 +5,9 @@
 //! place in that order, named `AUTHOR:ID`.
 //!
 //! What a changeset says on its `--changeset` line is honoured as Liquibase honours it
-//! (`runInTransaction`, `runOnChange`, `runAlways`, `dbms`, `ignore`, `endDelimiter`), and what
-//! shale does not do (preconditions, properties) is refused at its line: a changeset is never run
-//! differently without saying so. Its checksum is of its SQL alone, as Liquibase's is: its
+//! (`runInTransaction`, `runOnChange`, `runAlways`, `dbms`, `ignore`, `endDelimiter`), its
+//! `${name}` parameters filled as Liquibase fills them, and what shale does not do (preconditions,
+//! properties files) is refused at its line: a changeset is never run differently without saying so. Its checksum is of its SQL alone, as Liquibase's is: its
 //! `--changeset`, `--comment` and rollback lines may change.
 
 use std::ops::Range;
@@ -111,14 +111,6 @@ pub fn new_changelog(author: &str, id: &str, title: &str, up: &str, down: Option
     text
 }
 
-/// The author of the last changeset of a changelog, which `shale new` writes the next one with.
-pub fn last_author(text: &str) -> Option<String> {
-    text.lines().rev().find_map(|line| {
-        let comment = line.trim_start().strip_prefix("--")?.trim_start();
-        changeset_line(keyword(comment, "changeset")?).map(|line| line.author)
-    })
-}
-
 /// One changeset of a changelog.
 #[derive(Debug, PartialEq, Eq)]
 struct Changeset {
@@ -153,7 +145,11 @@ pub(super) struct Attributes {
 impl Attributes {
     /// How its SQL is read: its own directives, its statements ended by its delimiter too.
     fn reading(&self) -> Reading {
-        Reading { section_directives: true, end_delimiter: self.end_delimiter.clone() }
+        Reading {
+            section_directives: true,
+            end_delimiter: self.end_delimiter.clone(),
+            in_own_transaction: self.no_transaction.is_none(),
+        }
     }
 
     /// `key` (any case) set to `value`, as a `--changeset` line writes `key:value` and a master
@@ -260,7 +256,7 @@ pub(super) fn migrations(
             rerun: attributes.rerun,
             up,
             down,
-            checksum: Checksum::of(&without(&shared, section, &metadata)),
+            checksum: Checksum::of(&words(&without(&shared, section, &metadata))),
             file: relative.to_string(),
             changelog_file: attributes.logical_file.or_else(|| logical_file.clone()),
         };
@@ -270,6 +266,13 @@ pub(super) fn migrations(
         true => Ok(migrations),
         false => Err(errors),
     }
+}
+
+/// `text`'s words, one space between them: what a checksum of SQL is taken of, so that blank lines
+/// and indentation (the lines between one changeset and the next) do not count, as they do not in
+/// Liquibase's.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `text[section]` without the parts `left_out`.
@@ -437,26 +440,35 @@ fn changeset_migration(
                     LoadError::file(
                         &changeset.changelog_path,
                         format!("{name} runs {}, which was not read", relative.display()),
-                        None,
+                        Some("keep the SQL files a changeset runs in the migrations directory".into()),
                     )
                 })?;
                 let whole = 0..found.text.len();
                 let script = script_reading(found.path.clone(), found.text.clone(), whole, no_tx, splitting, &reading)?;
-                Ok((script, found.text.clone(), Some(found)))
+                Ok((script, words(&found.text), Some(found)))
             }
             Sql::Inline { view, section } => {
                 let path = changeset.changelog_path.clone();
                 let script = script_reading(path, view.clone(), section.clone(), no_tx, splitting, &reading)?;
+                // Liquibase's parameters are filled in SQL files, not here: refused where one stands.
+                if let Some(at) = view[section.clone()].find("${") {
+                    let message =
+                        format!("{name}: a parameter in SQL written in the changelog, which shale does not fill");
+                    let hint = Some("write the changeset's SQL in an sqlFile, where parameters are filled".into());
+                    return Err(LoadError::at(&changeset.changelog_path, view, section.start + at, message, hint));
+                }
                 // Of its SQL alone, in words: the changelog's markup around it was blanked.
-                let words = view[section.clone()].split_whitespace().collect::<Vec<_>>().join(" ");
-                Ok((script, words, None))
+                Ok((script, words(&view[section.clone()]), None))
             }
         }
     };
     let (up, sql, up_file) = read(&changeset.up)?;
-    let down = match &changeset.rollback {
-        Some(rollback) => Some(read(rollback)?.0),
-        None => None,
+    // A changeset of no SQL (`tagDatabase` alone) has nothing to undo, as Liquibase rolls it back.
+    let nothing = matches!(&changeset.up, Sql::Inline { view, section } if view[section.clone()].trim().is_empty());
+    let down = match (&changeset.rollback, nothing) {
+        (Some(rollback), _) => Some(read(rollback)?.0),
+        (None, true) => Some(read(&changeset.up)?.0),
+        (None, false) => None,
     };
     let (file, changelog_file) = match up_file {
         Some(up_file) if up_file.relative_text() == changeset.changelog => (up_file.relative_text(), None),
@@ -783,7 +795,6 @@ mod tests {
             "ALTER TABLE u ADD phone text;",
             Some("ALTER TABLE u\n  DROP phone;"),
         );
-        assert_eq!(last_author(&text).as_deref(), Some("Ann Lee"));
         let found = parsed(&text);
         assert_eq!(found[0].id, "add_phone");
         assert_eq!(

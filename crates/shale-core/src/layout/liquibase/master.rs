@@ -130,8 +130,14 @@ impl Master {
             )]);
         }
         let root = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        let mut reader =
-            MasterReader { root: &root, sql, items: Vec::new(), properties: Vec::new(), errors: Vec::new() };
+        let mut reader = MasterReader {
+            root: &root,
+            sql,
+            read: Vec::new(),
+            items: Vec::new(),
+            properties: Vec::new(),
+            errors: Vec::new(),
+        };
         reader.changelog(&path, text, 0);
         match reader.errors.is_empty() {
             true => Ok(Some(Master { path, items: reader.items, properties: reader.properties })),
@@ -381,6 +387,8 @@ fn sql_view(text: &str, parts: &[(Range<usize>, String)]) -> Option<String> {
 struct MasterReader<'a> {
     root: &'a Path,
     sql: &'a [&'a Path],
+    /// The changelogs read, by their canonical path: one included twice runs once.
+    read: Vec<PathBuf>,
     items: Vec<Item>,
     properties: Vec<(String, String)>,
     errors: Vec<LoadError>,
@@ -389,6 +397,11 @@ struct MasterReader<'a> {
 impl MasterReader<'_> {
     /// Appends what the changelog `path` (holding `text`) runs, in its order.
     fn changelog(&mut self, path: &Path, text: &str, depth: usize) {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if self.read.contains(&canonical) {
+            return;
+        }
+        self.read.push(canonical);
         let format = Format::of(path).unwrap_or(Format::Xml);
         let nodes = match parse(format, text) {
             Ok(nodes) => nodes,
@@ -409,7 +422,8 @@ impl MasterReader<'_> {
             _ => None,
         }
         .unwrap_or(relative);
-        let inline = nodes.iter().any(|n| n.name == "changeSet" && n.children.iter().any(|c| !c.text.is_empty()));
+        // Views of its SQL for its changesets (one with no SQL, `tagDatabase` alone, too).
+        let inline = nodes.iter().any(|n| n.name == "changeSet");
         let (mut ups, mut rollbacks) = (Vec::new(), Vec::new());
         for node in &nodes {
             match node.name.as_str() {
@@ -545,13 +559,22 @@ impl MasterReader<'_> {
     /// the longest end of the path that is there.
     fn resolve(&self, folder: &Path, written: &str, relative_to_changelog: bool) -> Option<PathBuf> {
         let bare = written.trim_start_matches("classpath*:").trim_start_matches("classpath:");
-        let target = Path::new(bare.trim_start_matches('/'));
+        // `./changes/001.sql` is `changes/001.sql`; a path climbing out (`..`) is not resolved
+        // against the classpath, and, relative, must stay inside the migrations directory.
+        let target: PathBuf = Path::new(bare.trim_start_matches('/'))
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect();
+        let target = target.as_path();
         if relative_to_changelog {
             let absolute = folder.join(target);
             let canonical = std::fs::canonicalize(&absolute).ok()?;
             return canonical.strip_prefix(self.root).ok().map(Path::to_path_buf);
         }
         let components: Vec<_> = target.components().collect();
+        if components.iter().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            return None;
+        }
         (0..components.len()).find_map(|skip| {
             let candidate: PathBuf = components[skip..].iter().collect();
             self.root.join(&candidate).exists().then_some(candidate)
@@ -653,7 +676,8 @@ impl MasterReader<'_> {
                         None if child.text.iter().all(|(_, t)| t.trim().is_empty()) && child.children.is_empty() => {
                             None
                         }
-                        None if child.children.iter().all(|c| c.name == "sql") || !child.text.is_empty() => {
+                        // Its text, or its own `sql` changes (another change in it is refused below).
+                        None if child.children.iter().all(|c| matches!(c.name.as_str(), "sql" | "comment")) => {
                             inline_only("rollback")?;
                             Some(Sql::Inline { view: Arc::from(""), section: child.range.clone() })
                         }
