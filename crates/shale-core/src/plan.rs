@@ -901,6 +901,25 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     Ok(Plan { steps })
 }
 
+/// The down SQL a history row kept, as a script. Rows written before shale kept a script's own
+/// section kept a sectioned file whole (dbmate's `-- migrate:up` and `-- migrate:down`, goose's,
+/// tern's): of such a text, only its down section is the down.
+fn history_down(path: PathBuf, sql: &str) -> Result<std::sync::Arc<Script>, LoadError> {
+    let sectioned = crate::directives::has_tool_comments(sql).then(|| {
+        let file = crate::layout::SourceFile { relative: "1_history.sql".into(), bytes: sql.as_bytes().to_vec() };
+        let set = MigrationSet::load(std::path::Path::new(""), vec![file]).ok()?;
+        set.migrations.into_iter().next().and_then(|m| m.down)
+    });
+    match sectioned.flatten() {
+        Some(down) => {
+            let mut down = std::sync::Arc::unwrap_or_clone(down);
+            down.path = path;
+            Ok(down.into())
+        }
+        None => Script::parse(path, sql.to_string(), 0..sql.len(), None).map(Into::into),
+    }
+}
+
 /// Where a failed no-transaction script picks up: after the statements that succeeded (`done`),
 /// if they are still the text they were (`previous`, the script as that attempt ran it). A
 /// transactional failure left nothing behind, so it starts over.
@@ -1085,8 +1104,8 @@ pub fn plan_down_generated(
             (Some(script), _) => script,
             (None, Some(sql)) if !sql.trim().is_empty() => {
                 let path = PathBuf::from(format!("<history of {label}: down>"));
-                match Script::parse(path, sql.clone(), 0..sql.len(), None) {
-                    Ok(script) => script.into(),
+                match history_down(path, sql) {
+                    Ok(script) => script,
                     Err(_) => {
                         errors.push(PlanError::NoDown { label, layout: file.map(|m| m.layout) });
                         continue;

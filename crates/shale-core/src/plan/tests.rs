@@ -359,3 +359,20 @@ fn a_prisma_twin_added_before_an_applied_one_is_refused() {
         set(&[("20260630120000_zap/migration.sql", "select 1;"), ("20260630120000_zz/migration.sql", "select 3;")]);
     assert_eq!(labels(&plan_up(&later, &history, &up_all()).unwrap()), ["20260630120000.1 zz"]);
 }
+
+/// A history row written before shale kept a script's own section holds a dbmate file whole: with
+/// the file gone, `down` runs its down section alone, not its up too. New rows keep the section.
+#[test]
+fn a_down_from_the_history_of_a_sectioned_file_is_its_down_section() {
+    let text = "-- migrate:up\ncreate table t (id int);\n\n-- migrate:down\ndrop table t;\n";
+    let s = set(&[("1_t.sql", text)]);
+    let new_row = applied(&s, "1");
+    let step = up_step(&s.migrations[0], 0);
+    assert_eq!(step.down_sql.as_deref().map(str::trim), Some("drop table t;"));
+    let old_row = AppliedRecord { down_sql: Some(text.to_string()), ..new_row };
+    let gone = set(&[]);
+    let plan = plan_down(&gone, &History { records: vec![old_row] }, &Target::Steps(1)).unwrap();
+    let script = &plan.steps[0].script;
+    let statements: Vec<&str> = (0..script.statements.len()).map(|i| script.statement_text(i)).collect();
+    assert_eq!(statements, ["drop table t"]);
+}
