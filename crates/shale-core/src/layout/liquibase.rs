@@ -148,7 +148,8 @@ impl Attributes {
         Reading {
             section_directives: true,
             end_delimiter: self.end_delimiter.clone(),
-            in_own_transaction: self.no_transaction.is_none(),
+            // (Where it runs outside a transaction, its own BEGIN and COMMIT stay: see `split`.)
+            in_own_transaction: true,
         }
     }
 
@@ -710,11 +711,17 @@ fn for_postgresql(list: &str) -> bool {
     named.is_empty() || named.iter().any(|n| *n == "postgresql")
 }
 
+/// `text` with every byte but its line ends made a space: the ground of a view of some of its SQL,
+/// which keeps each part on its own line and column.
+fn blanked(text: &str) -> Vec<u8> {
+    text.bytes().map(|b| if b == b'\n' { b'\n' } else { b' ' }).collect()
+}
+
 /// The file with only its rollback SQL left where it is written, everything else blanked (line
 /// ends kept): a changeset's rollback is then the same section of it as its SQL is of the file,
 /// so that errors in a rollback name the file's own lines and columns.
 fn rollback_view(text: &str, changesets: &[Changeset]) -> String {
-    let mut view: Vec<u8> = text.bytes().map(|b| if b == b'\n' { b'\n' } else { b' ' }).collect();
+    let mut view = blanked(text);
     for range in changesets.iter().filter_map(|c| c.rollback.as_ref()).flatten() {
         view[range.clone()].copy_from_slice(&text.as_bytes()[range.clone()]);
     }

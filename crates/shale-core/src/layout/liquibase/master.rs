@@ -214,9 +214,9 @@ impl Node {
     }
 }
 
-/// The elements of the changelog `text` (under its `databaseChangeLog`), or where and why it
-/// cannot be read.
-fn parse(format: Format, text: &str) -> Result<Vec<Node>, ((usize, usize), String)> {
+/// The changelog `text` as its `databaseChangeLog` element (its attributes, `logicalFilePath`, and
+/// its elements as children), or where and why it cannot be read.
+fn parse(format: Format, text: &str) -> Result<Node, ((usize, usize), String)> {
     match format {
         Format::Xml => {
             let document = roxmltree::Document::parse(text)
@@ -241,13 +241,14 @@ fn parse(format: Format, text: &str) -> Result<Vec<Node>, ((usize, usize), Strin
                     range: node.range(),
                 }
             }
-            Ok(document.root_element().children().filter(|c| c.is_element()).map(|c| convert(c, &at)).collect())
+            Ok(convert(document.root_element(), &at))
         }
         Format::Yaml | Format::Json => {
             let documents = YamlLoader::load_from_str(text)
                 .map_err(|e| ((e.marker().line(), e.marker().col() + 1), e.to_string()))?;
+            let root = |children| Node { name: "databaseChangeLog".into(), children, ..Node::default() };
             let Some(Yaml::Array(entries)) = documents.first().map(|d| &d["databaseChangeLog"]) else {
-                return Ok(Vec::new());
+                return Ok(root(Vec::new()));
             };
             let mut nodes = Vec::new();
             for entry in entries {
@@ -266,7 +267,7 @@ fn parse(format: Format, text: &str) -> Result<Vec<Node>, ((usize, usize), Strin
                 let found = value.map(|v| line_holding(text, key, v)).filter(|p| p.0 > 0);
                 (node.line, node.column) = found.or_else(|| line_holding_key(text, &node.name)).unwrap_or((0, 0));
             }
-            Ok(nodes)
+            Ok(root(nodes))
         }
     }
 }
@@ -357,7 +358,7 @@ fn located(path: &Path, (line, column): (usize, usize), message: String, hint: &
 /// line starts and padded to its length (the lines stay, a column after an entity moves).
 /// Nothing when a part's lines cannot be matched to the written ones.
 fn sql_view(text: &str, parts: &[(Range<usize>, String)]) -> Option<String> {
-    let mut view: Vec<u8> = text.bytes().map(|b| if b == b'\n' { b'\n' } else { b' ' }).collect();
+    let mut view = super::blanked(text);
     for (written, read) in parts {
         let raw = &text[written.clone()];
         if raw == read {
@@ -401,27 +402,23 @@ impl MasterReader<'_> {
         if self.read.contains(&canonical) {
             return;
         }
-        self.read.push(canonical);
+        self.read.push(canonical.clone());
         let format = Format::of(path).unwrap_or(Format::Xml);
-        let nodes = match parse(format, text) {
-            Ok(nodes) => nodes,
+        let root = match parse(format, text) {
+            Ok(root) => root,
             Err((at, message)) => {
                 let message = format!("cannot be read as a Liquibase changelog: {message}");
                 self.errors.push(located(path, at, message, "fix the file"));
                 return;
             }
         };
-        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         let folder = canonical.parent().unwrap_or(self.root).to_path_buf();
-        let relative = crate::layout::relative_text(canonical.strip_prefix(self.root).unwrap_or(&canonical));
         // The changelog's own `logicalFilePath` is what Liquibase records its changesets under.
-        let recorded = match format {
-            Format::Xml => roxmltree::Document::parse(text)
-                .ok()
-                .and_then(|d| d.root_element().attribute("logicalFilePath").map(str::to_string)),
-            _ => None,
-        }
-        .unwrap_or(relative);
+        let recorded = match root.attribute("logicalFilePath") {
+            Some(logical) => logical.to_string(),
+            None => crate::layout::relative_text(canonical.strip_prefix(self.root).unwrap_or(&canonical)),
+        };
+        let nodes = root.children;
         // Views of its SQL for its changesets (one with no SQL, `tagDatabase` alone, too).
         let inline = nodes.iter().any(|n| n.name == "changeSet");
         let (mut ups, mut rollbacks) = (Vec::new(), Vec::new());
@@ -763,7 +760,7 @@ mod tests {
                     path: sql/index.sql\n            relativeToChangelogFile: true\n      rollback:\n        - sqlFile:\n            \
                     path: sql/index-down.sql\n            relativeToChangelogFile: true\n";
         for (format, text, include_line, changeset_line) in [(Format::Xml, xml, 4, 5), (Format::Yaml, yaml, 4, 6)] {
-            let nodes = parse(format, text).unwrap();
+            let nodes = parse(format, text).unwrap().children;
             let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
             assert_eq!(names, ["include", "changeSet"], "{format:?}");
             assert_eq!((nodes[0].attribute("file"), nodes[0].line), (Some("db/changelog/b.sql"), include_line));
@@ -782,7 +779,7 @@ mod tests {
     fn inline_sql_stays_on_its_lines() {
         let xml = "<databaseChangeLog>\n  <changeSet id=\"1\" author=\"a\">\n    <sql>CREATE TABLE t (id int CHECK (id &lt; 10));</sql>\n    \
                    <rollback><![CDATA[\nDROP TABLE t;\n]]></rollback>\n  </changeSet>\n</databaseChangeLog>\n";
-        let nodes = parse(Format::Xml, xml).unwrap();
+        let nodes = parse(Format::Xml, xml).unwrap().children;
         let (up, rollback) = inline_parts(&nodes[0]);
         let (up, rollback) = (sql_view(xml, &up).unwrap(), sql_view(xml, &rollback).unwrap());
         assert_eq!((up.len(), rollback.len()), (xml.len(), xml.len()));
