@@ -120,6 +120,7 @@ fn push_table(s: &mut Schema, i: usize, changed: bool) {
         name,
         definition,
         on_materialized_view: false,
+        valid: true,
         uses: used,
     };
     let ops = if changed && i % 10 == 5 { " jsonb_path_ops" } else { "" };

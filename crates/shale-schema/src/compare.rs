@@ -102,7 +102,8 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
         out.insert(format!("constraint {}.{}.{}", c.schema, c.table, c.name), format!("{}{valid}", c.definition));
     }
     for i in &schema.indexes {
-        out.insert(format!("index {}.{}", i.schema, i.name), i.definition.clone());
+        let valid = if i.valid { "" } else { " (INVALID: left unfinished by a failed CREATE INDEX CONCURRENTLY)" };
+        out.insert(format!("index {}.{}", i.schema, i.name), format!("{}{valid}", i.definition));
     }
     for v in &schema.views {
         let kind = if v.materialized { "materialized view" } else { "view" };

@@ -163,6 +163,7 @@ mod tests {
                 name: "users_id".into(),
                 definition: "CREATE INDEX users_id ON shale_scratch_1_2.users USING btree (id)".into(),
                 on_materialized_view: false,
+                valid: true,
                 uses: Vec::new(),
             }],
             ..Default::default()

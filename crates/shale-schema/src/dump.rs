@@ -21,8 +21,8 @@ pub(crate) mod render;
 
 use order::{tables_in_order, types_after_functions, user_types_in_order, uses_any, views_in_order};
 use render::{
-    comments, create_collation, create_table, create_view, default_privileges, domain_default_and_checks, function,
-    inherited_column_overrides, policy, privileges, row_security, sequence_options, trigger,
+    comments, create_collation, create_index, create_table, create_view, default_privileges, domain_default_and_checks,
+    function, inherited_column_overrides, policy, privileges, row_security, sequence_options, trigger,
 };
 
 pub use shale_core::ident::{ident, qualified};
@@ -159,11 +159,7 @@ pub fn dump(schema: &Schema) -> String {
         "Constraints",
         schema.constraints.iter().filter(|c| c.kind != ConstraintKind::ForeignKey).map(add_constraint).collect(),
     );
-    section(
-        &mut out,
-        "Indexes",
-        schema.indexes.iter().filter(|i| !i.on_materialized_view).map(|i| format!("{};", i.definition)).collect(),
-    );
+    section(&mut out, "Indexes", schema.indexes.iter().filter(|i| !i.on_materialized_view).map(create_index).collect());
     section(
         &mut out,
         "Foreign keys",
@@ -175,7 +171,7 @@ pub fn dump(schema: &Schema) -> String {
     section(
         &mut out,
         "Indexes on materialized views",
-        schema.indexes.iter().filter(|i| i.on_materialized_view).map(|i| format!("{};", i.definition)).collect(),
+        schema.indexes.iter().filter(|i| i.on_materialized_view).map(create_index).collect(),
     );
     section(&mut out, "Triggers", schema.triggers.iter().map(trigger).collect());
     section(&mut out, "Row-level security", row_security(&schema.tables));

@@ -176,7 +176,8 @@ SELECT json_build_object(
 'indexes', (SELECT coalesce(json_agg(json_build_object('schema', c.nspname, 'table', c.relname, 'name', ic.relname,
     'definition', CASE WHEN c.relkind = 'p' THEN regexp_replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ')
                        ELSE pg_get_indexdef(i.indexrelid) END,
-    'on_materialized_view', c.relkind = 'm', 'uses', coalesce(us.uses, '[]'))
+    'on_materialized_view', c.relkind = 'm', 'valid', i.indisvalid OR c.relkind = 'p',
+    'uses', coalesce(us.uses, '[]'))
     ORDER BY c.nspname, ic.relname), '[]')
   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN rel c ON c.oid = i.indrelid
   LEFT JOIN uses us ON us.classid = 'pg_class'::regclass AND us.objid = i.indexrelid

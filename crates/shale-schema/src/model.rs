@@ -254,6 +254,11 @@ pub struct Index {
     pub definition: String,
     /// The index is on a materialized view (so it is created after the views).
     pub on_materialized_view: bool,
+    /// False for an index a failed `CREATE INDEX CONCURRENTLY` left unfinished (PostgreSQL keeps
+    /// it up to date but never uses it). A partitioned table's index counts as valid: it is
+    /// invalid only until its partitions' copies are attached.
+    #[serde(default = "valid_by_default")]
+    pub valid: bool,
     /// The table columns it indexes (key, INCLUDE, expression and predicate columns).
     #[serde(default)]
     pub uses: Vec<TableUse>,
@@ -625,4 +630,9 @@ impl Schema {
         }
         self.default_privileges.sort_by(|a, b| (&a.role, &a.schema, a.kind).cmp(&(&b.role, &b.schema, b.kind)));
     }
+}
+
+/// Indexes in models written before `valid` was read were valid.
+fn valid_by_default() -> bool {
+    true
 }

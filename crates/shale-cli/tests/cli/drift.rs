@@ -144,3 +144,54 @@ fn migrations_not_applied_yet_are_not_drift() {
         run.stderr
     );
 }
+
+/// A `CREATE INDEX CONCURRENTLY` that failed on the live database (run by hand, or by another
+/// tool) leaves an INVALID index of the same name: PostgreSQL never uses it, and a rerun of
+/// `CREATE INDEX ... IF NOT EXISTS` skips it. drift reports it; the restore script builds it
+/// again; dump writes it as a comment, as pg_dump leaves it out.
+#[test]
+fn an_invalid_index_is_drift_and_the_fix_builds_it_again() {
+    let p = Project::new("drift_invalid_index");
+    p.write("001_t.sql", "CREATE TABLE t (id int, v int);");
+    p.write("002_t_v.sql", "-- shale:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY t_v ON t (v);");
+    p.shale(&["up"]).ok();
+    assert!(p.shale(&["drift"]).ok().stdout.contains("no drift"));
+
+    p.psql("DROP INDEX t_v; INSERT INTO t VALUES (1, 1), (2, 1);");
+    let failed = shale_testkit::shared_cluster().psql(&p.db.name, "CREATE UNIQUE INDEX CONCURRENTLY t_v ON t (v)");
+    assert!(failed.is_err(), "the duplicate makes the build fail");
+    assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v'::regclass"), "f");
+
+    let run = p.shale(&["drift", "--json"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let json = run.json();
+    let differences = json["differences"].as_array().unwrap();
+    assert_eq!(differences.len(), 1, "{json}");
+    assert_eq!(differences[0]["object"], "index public.t_v");
+    assert!(
+        differences[0]["actual"]
+            .as_str()
+            .unwrap()
+            .ends_with("(INVALID: left unfinished by a failed CREATE INDEX CONCURRENTLY)"),
+        "{json}"
+    );
+
+    let dump = p.shale(&["dump"]).ok().stdout;
+    assert!(
+        dump.contains("-- INVALID, left unfinished by a failed CREATE INDEX CONCURRENTLY: CREATE UNIQUE INDEX t_v"),
+        "{dump}"
+    );
+
+    p.shale(&["drift", "--fix", "rebuild_t_v", "--direction", "restore"]);
+    let script = std::fs::read_to_string(p.path().join("rebuild_t_v.sql")).unwrap();
+    let drop = script.find("DROP INDEX public.t_v;").unwrap_or_else(|| panic!("{script}"));
+    let create =
+        script.find("CREATE UNIQUE INDEX t_v ON public.t USING btree (v);").unwrap_or_else(|| panic!("{script}"));
+    assert!(drop < create, "{script}");
+    assert!(script.contains("INVALID: a failed CREATE INDEX CONCURRENTLY left it unfinished"), "{script}");
+    // With the duplicate gone, the script makes the index valid and the drift goes.
+    p.psql("DELETE FROM t WHERE id = 2");
+    p.psql(&script);
+    assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v'::regclass"), "t");
+    assert!(p.shale(&["drift"]).ok().stdout.contains("no drift"));
+}

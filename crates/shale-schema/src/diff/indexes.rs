@@ -25,8 +25,12 @@ impl<'a> Differ<'a> {
             let view_gone = i.on_materialized_view && !to_views.contains_key(&key(&i.schema, &i.table));
             match to.get(k) {
                 None if !on_recreated_view && !view_gone => drop.push(*i),
+                // An invalid index is built again: PostgreSQL never uses it, and a rerun of its
+                // `CREATE INDEX [CONCURRENTLY] IF NOT EXISTS` would leave it as it is.
                 Some(n)
-                    if (n.definition != i.definition || self.rebuilt(&i.schema, &i.table, &i.uses, &i.definition))
+                    if (n.definition != i.definition
+                        || (n.valid && !i.valid)
+                        || self.rebuilt(&i.schema, &i.table, &i.uses, &i.definition))
                         && !on_recreated_view =>
                 {
                     drop.push(*i);
@@ -52,10 +56,15 @@ impl<'a> Differ<'a> {
 
     pub(super) fn drop_indexes(&mut self, drop: &[&Index]) {
         for i in drop {
-            self.push_replaced(
-                format!("index {}.{}", i.schema, i.name),
-                format!("DROP INDEX {};", qualified(&i.schema, &i.name)),
-            );
+            let object = format!("index {}.{}", i.schema, i.name);
+            let sql = format!("DROP INDEX {};", qualified(&i.schema, &i.name));
+            if i.valid {
+                self.push_replaced(object, sql);
+            } else {
+                self.replaced.insert(object.clone());
+                let note = "INVALID: a failed CREATE INDEX CONCURRENTLY left it unfinished".to_string();
+                self.push(object, sql, false, Some(note));
+            }
         }
     }
 

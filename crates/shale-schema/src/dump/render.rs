@@ -8,7 +8,7 @@ use std::fmt::Write;
 use super::{ident, literal, qualified};
 use crate::model::{
     Collation, Column, Comment, CommentKind, CompositeType, DefaultPrivilegeKind, DefaultPrivileges, Domain, Function,
-    Grant, ObjectPrivileges, Policy, PrivilegeKind, RangeType, Schema, SequenceOptions, Table, Trigger, View,
+    Grant, Index, ObjectPrivileges, Policy, PrivilegeKind, RangeType, Schema, SequenceOptions, Table, Trigger, View,
 };
 
 /// `CREATE COLLATION` with the options that tell it apart (its version is the machine's, not the
@@ -381,6 +381,17 @@ fn column_options(c: &Column) -> String {
         sql.push_str(" NOT NULL");
     }
     sql
+}
+
+/// An index's statement. An invalid one (a failed `CREATE INDEX CONCURRENTLY` left it) is written
+/// as a comment, as pg_dump leaves it out: built from the dump it would be valid, which the
+/// database's is not.
+pub(crate) fn create_index(index: &Index) -> String {
+    if index.valid {
+        format!("{};", index.definition)
+    } else {
+        format!("-- INVALID, left unfinished by a failed CREATE INDEX CONCURRENTLY: {};", index.definition)
+    }
 }
 
 pub(crate) fn create_view(v: &View) -> String {

@@ -108,6 +108,7 @@ pub(crate) fn shop() -> Schema {
             name: "users_email".into(),
             definition: "CREATE UNIQUE INDEX users_email ON public.users USING btree (email)".into(),
             on_materialized_view: false,
+            valid: true,
             uses: Vec::new(),
         }],
         ..Default::default()
