@@ -143,7 +143,7 @@ mod tests {
 
     fn learned(sql: &str) -> DeclaredTypes {
         let mut types = DeclaredTypes::default();
-        for raw in &pg_query::parse(sql).unwrap().protobuf.stmts {
+        for raw in &pg_query::parse(sql, pg_query::ParserOptions::DEFAULT).unwrap().protobuf.stmts {
             types.learn(raw.stmt.as_ref().unwrap().node.as_ref().unwrap());
         }
         types

@@ -583,7 +583,7 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
 
 /// The statement at `span` of `text`, parsed, with its tokens.
 fn parse(text: &str, span: Range<usize>) -> Result<(NodeEnum, Vec<Tok>), String> {
-    let parsed = pg_query::parse(&text[span.clone()]).map_err(|e| e.to_string())?;
+    let parsed = pg_query::parse(&text[span.clone()], pg_query::ParserOptions::DEFAULT).map_err(|e| e.to_string())?;
     let node = parsed
         .protobuf
         .stmts
@@ -621,7 +621,7 @@ fn stays_in_transaction(script: &Script, owned: &[Range<usize>]) -> Option<Refus
             continue;
         }
         let text = script.statement_text(i);
-        let why = match pg_query::parse(text) {
+        let why = match pg_query::parse(text, pg_query::ParserOptions::DEFAULT) {
             Ok(p) => p
                 .protobuf
                 .stmts
@@ -709,7 +709,7 @@ fn parses(script: &Script, text: &str) -> Result<(), String> {
     let len = text.len();
     let rewritten = Script::parse(script.path.clone(), text.to_string(), 0..len, None).map_err(|e| e.to_string())?;
     for i in 0..rewritten.statements.len() {
-        pg_query::parse(rewritten.statement_text(i)).map_err(|e| e.to_string())?;
+        pg_query::parse(rewritten.statement_text(i), pg_query::ParserOptions::DEFAULT).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

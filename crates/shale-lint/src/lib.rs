@@ -201,6 +201,15 @@ impl std::fmt::Display for SyntaxError {
     }
 }
 
+/// The PostgreSQL major version whose grammar reads the statements (pg_query's). A server of a
+/// later version may accept what it refuses.
+pub fn grammar_major() -> u32 {
+    static MAJOR: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MAJOR.get_or_init(|| {
+        pg_query::parse("SELECT", pg_query::ParserOptions::DEFAULT).map_or(0, |p| p.protobuf.version as u32 / 10000)
+    })
+}
+
 /// What the linter remembers across the statements and files of one run.
 #[derive(Debug, Default)]
 pub struct Context {
@@ -376,6 +385,9 @@ pub struct Report {
     /// Rules that would fire on a table with data, and why they do not here.
     pub cleared: Vec<Cleared>,
     pub syntax_errors: Vec<SyntaxError>,
+    /// Statements the grammar of [`grammar_major`] refuses, for a server of a later version,
+    /// which may accept them: they are not errors, and not linted.
+    pub unread: Vec<SyntaxError>,
     /// The lock each statement takes, per file and table: (path, line, effect); a statement on
     /// several tables has one entry for each, in the order it names them.
     pub effects: Vec<(PathBuf, usize, Effect)>,
@@ -417,7 +429,9 @@ pub fn lint_after<'a, 'e>(
     for script in earlier {
         for i in 0..script.statements.len() {
             // One that does not parse declares nothing known; it is not this run's to report.
-            let Ok(parsed) = pg_query::parse(script.statement_text(i)) else { continue };
+            let Ok(parsed) = pg_query::parse(script.statement_text(i), pg_query::ParserOptions::DEFAULT) else {
+                continue;
+            };
             for node in parsed.protobuf.stmts.iter().filter_map(|raw| raw.stmt.as_ref()?.node.as_ref()) {
                 context.declared.learn(node);
                 rules::remember_partitioned(node, &mut context);
@@ -460,7 +474,7 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
         gap_start = statement.span.end;
         let text = script.statement_text(i);
         let (line, column) = index.line_col(&script.text, statement.span.start);
-        let parsed = match pg_query::parse(text) {
+        let parsed = match pg_query::parse(text, pg_query::ParserOptions::DEFAULT) {
             Ok(p) => p,
             Err(e) => {
                 let mut message = e.to_string().trim_start_matches("Invalid statement: ").to_string();
@@ -473,7 +487,11 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                     );
                 }
                 let (line, column) = index.line_col(&script.text, at);
-                report.syntax_errors.push(SyntaxError { path: script.path.clone(), line, column, message });
+                let error = SyntaxError { path: script.path.clone(), line, column, message };
+                match context.pg_major {
+                    Some(server) if server > grammar_major() => report.unread.push(error),
+                    _ => report.syntax_errors.push(error),
+                }
                 continue;
             }
         };

@@ -101,6 +101,29 @@ fn syntax_errors_name_line_and_column_and_positions_are_lines() {
     assert_eq!((f.line, f.column), (3, 3));
 }
 
+/// PostgreSQL 18's syntax reads (virtual generated columns, NOT ENFORCED constraints, temporal
+/// keys, OLD and NEW in RETURNING); what the grammar refuses is a syntax error, unless the server
+/// is of a later version, which may accept it: then it is only noted as not read.
+#[test]
+fn the_grammar_is_postgresql_18_s_and_a_later_server_may_accept_more() {
+    assert_eq!(grammar_major(), 18);
+    let s = script(
+        "001_pg18.sql",
+        "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 2) VIRTUAL, CHECK (a > 0) NOT ENFORCED);\n\
+         CREATE TABLE r (id int, during tstzrange, PRIMARY KEY (id, during WITHOUT OVERLAPS));\n\
+         UPDATE t SET a = a + 1 RETURNING old.a, new.a;\n",
+    );
+    let report = lint_with([&s], LintOptions { pg_major: Some(18), ..Default::default() });
+    assert!(report.syntax_errors.is_empty() && report.unread.is_empty(), "{:?}", report.syntax_errors);
+
+    let s = script("002_later.sql", "SELECT 1;\nCREATE TABLE u (id int) WITH FUTURE SYNTAX;\n");
+    let report = lint_with([&s], LintOptions { pg_major: Some(18), ..Default::default() });
+    assert_eq!((report.syntax_errors.len(), report.unread.len()), (1, 0));
+    let report = lint_with([&s], LintOptions { pg_major: Some(19), ..Default::default() });
+    assert_eq!((report.syntax_errors.len(), report.unread.len()), (0, 1));
+    assert_eq!(report.unread[0].line, 2);
+}
+
 #[test]
 fn every_rule_has_its_texts() {
     let mut ids = std::collections::HashSet::new();

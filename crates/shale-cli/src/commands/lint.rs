@@ -499,6 +499,11 @@ fn print_human(report: &Report, quiet: bool) {
     for e in &report.syntax_errors {
         println!("{e}");
     }
+    if !quiet {
+        for e in &report.unread {
+            println!("{}", unread_note(e));
+        }
+    }
     // Why a rule matters and what to write instead, at its first finding: a history with a
     // hundred bigserial columns says it once.
     let mut explained = std::collections::HashSet::new();
@@ -525,6 +530,18 @@ fn print_human(report: &Report, quiet: bool) {
             report.syntax_errors.len()
         );
     }
+}
+
+/// A statement shale's grammar refuses, for a server of a later version: sent as it is.
+pub fn unread_note(e: &shale_lint::SyntaxError) -> String {
+    format!(
+        "note: {}:{}:{}: not read (PostgreSQL {}'s grammar says: {}); the server is newer and may accept it, so it is sent as written, without lint checks",
+        e.path.display(),
+        e.line,
+        e.column,
+        shale_lint::grammar_major(),
+        e.message
+    )
 }
 
 /// One statement's locks, a line for each kind (`takes SHARE on users, scans the table`); the

@@ -544,6 +544,7 @@ fn print_plan(
                     "findings": by_file.findings(&s.script.path).collect::<Vec<_>>(),
                     "cleared": by_file.cleared(&s.script.path).collect::<Vec<_>>(),
                     "syntax_errors": report.syntax_errors.iter().filter(|e| e.path == s.script.path).collect::<Vec<_>>(),
+                    "unread": report.unread.iter().filter(|e| e.path == s.script.path).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -600,6 +601,9 @@ fn print_plan(
     }
     for e in &report.syntax_errors {
         println!("\n{e}");
+    }
+    for e in &report.unread {
+        println!("\n{}", super::lint::unread_note(e));
     }
     if let Some(why) = refused {
         println!("\n`shale up` would refuse this plan:\n{why}");
