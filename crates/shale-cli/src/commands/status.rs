@@ -131,13 +131,19 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     }
     let ignored = serde_json::to_value(&set.ignored)?;
     if settings.database.is_none() {
+        // Without the history every migration would run on a new database: each is read as `up`
+        // reads what it will run.
+        let syntax_errors = syntax_errors(set.migrations.iter().map(|m| &*m.up));
         // Without the history, whether goose applied them is unknown: said, not an error.
         let written_in_go = serde_json::to_value(&set.unrunnable)?;
+        let ok = syntax_errors.is_empty();
         if settings.json {
             print_json(&serde_json::json!({
-                "ok": true, "migrations": set.migrations.len(), "database": false, "ignored": ignored,
-                "written_in_go": written_in_go,
+                "ok": ok, "migrations": set.migrations.len(), "database": false, "ignored": ignored,
+                "written_in_go": written_in_go, "syntax_errors": syntax_errors,
             }));
+        } else if !ok {
+            print_syntax_errors(&syntax_errors);
         } else if !settings.quiet {
             for go in &set.unrunnable {
                 eprintln!(
@@ -151,7 +157,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                 set.migrations.len()
             );
         }
-        return Ok(0);
+        return Ok(if ok { 0 } else { 1 });
     }
     let count = set.migrations.len();
     let migrator = super::migrator_with(settings, set)?;
@@ -165,12 +171,21 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         .collect();
     // Another tool's history and none of shale's: `up` refuses to run here until it is taken over.
     let foreign = if report.history_exists { &[][..] } else { &report.foreign[..] };
-    let ok = problems.is_empty() && foreign.is_empty();
+    // What `up` would run is read as `up` reads it (the applied ones ran already).
+    let syntax_errors = if problems.is_empty() && foreign.is_empty() {
+        let request = shale::UpRequest { allow_out_of_order: true, ..Default::default() };
+        let plan = block_on(migrator.plan_up(&request))?;
+        syntax_errors(plan.steps.iter().map(|s| &*s.script))
+    } else {
+        Vec::new()
+    };
+    let ok = problems.is_empty() && foreign.is_empty() && syntax_errors.is_empty();
     if settings.json {
         print_json(
-            &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "ignored": ignored, "foreign": foreign }),
+            &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors }),
         );
     } else {
+        print_syntax_errors(&syntax_errors);
         for p in &problems {
             let version = p.version.as_deref().unwrap_or("VERSION");
             let advice = match p.state {
@@ -194,7 +209,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         if !foreign.is_empty() {
             note_foreign(foreign, &migrator.set);
             eprintln!("error: `shale up` refuses to run on this database until that history is taken over");
-        } else if problems.is_empty() && !settings.quiet {
+        } else if ok && !settings.quiet {
             if report.history_exists {
                 println!("{count} migration(s) are valid and agree with the database history");
             } else {
@@ -203,6 +218,23 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         }
     }
     Ok(if ok { 0 } else { 1 })
+}
+
+/// The statements of `scripts` PostgreSQL's grammar refuses: `up` refuses to run them.
+fn syntax_errors<'a>(
+    scripts: impl IntoIterator<Item = &'a shale_core::layout::Script>,
+) -> Vec<shale_lint::SyntaxError> {
+    let options = shale_lint::LintOptions { verdict_only: true, ..Default::default() };
+    shale_lint::lint_with(scripts, options).syntax_errors
+}
+
+fn print_syntax_errors(errors: &[shale_lint::SyntaxError]) {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+    if !errors.is_empty() {
+        eprintln!("`shale up` refuses to run a migration that does not parse: fix the statement(s) above");
+    }
 }
 
 /// golang-migrate's `version`: the current version alone.

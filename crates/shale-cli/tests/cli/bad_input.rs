@@ -14,6 +14,28 @@ fn a_nul_byte_is_refused_when_reading_with_its_position() {
     assert!(p.tables().is_empty());
 }
 
+/// `validate` reads what `up` would run as `up` reads it: a statement that does not parse fails
+/// it, named by file, line and column. With a database, the applied migrations ran already and
+/// are not read again; without one, every migration is.
+#[test]
+fn validate_finds_the_syntax_error_up_would_refuse() {
+    let p = Project::new("bad_validate_syntax");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    p.shale(&["up"]).ok();
+    p.write("002_b.sql", "CREATE TABLE b (id int);\nCREATE INDEX ON b (id,);\n");
+    snapshot!("validate_syntax_error", shown(&p, &p.shale(&["validate"])));
+    let json = p.shale(&["validate", "--json"]).json();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["syntax_errors"][0]["line"], 2, "{json}");
+    let offline: Run = p.bare().arg("validate").output().unwrap().into();
+    assert_eq!(offline.code, 1, "{}", offline.stderr);
+    assert!(offline.stderr.contains("002_b.sql:2:"), "{}", offline.stderr);
+
+    p.write("002_b.sql", "CREATE TABLE b (id int);\nCREATE INDEX ON b (id);\n");
+    p.shale(&["validate"]).ok();
+    assert_eq!(p.shale(&["validate", "--json"]).ok().json()["syntax_errors"], serde_json::json!([]));
+}
+
 #[test]
 fn new_refuses_a_name_that_is_not_one_line() {
     let p = Project::new("bad_new_name");
