@@ -22,6 +22,7 @@ pub struct Cli {
 const GLOBAL: &str = "Global options";
 const FLEET: &str = "Many databases (up, down, status, validate, drift)";
 const BUSY: &str = "Busy tables (strong locks taken without stalling the application)";
+const LIQUIBASE: &str = "Liquibase changelogs (the changesets that run)";
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
@@ -69,6 +70,12 @@ pub struct GlobalArgs {
     /// finished, lock waits, retries) for deploy pipelines
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "FORMAT", value_parser = ["text", "json"], default_value = "text")]
     pub log_format: String,
+    /// The contexts given, e.g. prod,eu: a changeset whose context they do not satisfy is left out [default: LIQUIBASE_COMMAND_CONTEXTS, or `contexts` in [liquibase]]
+    #[arg(long, global = true, help_heading = LIQUIBASE, value_name = "LIST")]
+    pub contexts: Option<String>,
+    /// A changeset whose labels this does not match is left out, e.g. "!slow" [default: LIQUIBASE_COMMAND_LABEL_FILTER, or `label_filter` in [liquibase]]
+    #[arg(long, global = true, help_heading = LIQUIBASE, value_name = "EXPRESSION")]
+    pub label_filter: Option<String>,
     #[command(flatten)]
     pub fleet: FleetArgs,
     #[command(flatten)]
@@ -296,16 +303,21 @@ pub enum Command {
 /// The global options each command's `--help` shows: all are accepted everywhere, but a command
 /// lists only those that mean something to it (the fleet options on the commands that run on many
 /// databases, the busy-table ones where migrations run, no connection options where nothing connects).
-fn shown_options(command: &str) -> (bool, bool, bool) {
+fn shown_options(command: &str) -> [bool; 4] {
     let fleet = matches!(command, "up" | "down" | "status" | "validate" | "drift");
     let busy = matches!(command, "up" | "down" | "redo" | "goto" | "seed");
     let connects = !matches!(command, "new" | "init" | "completions" | "man" | "help" | "dev");
-    (fleet, busy, connects)
+    let reads_migrations = !matches!(
+        command,
+        "new" | "init" | "completions" | "man" | "help" | "dev" | "seed" | "dump" | "inspect" | "erd" | "backup"
+    );
+    [fleet, busy, connects, reads_migrations]
 }
 
 const FLEET_OPTIONS: &[&str] = &["targets", "targets_query", "schemas", "concurrency", "fail_fast", "shard"];
 const BUSY_OPTIONS: &[&str] =
     &["lock_wait_max", "lock_try_timeout", "cancel_blockers_after", "terminate", "lock_acquire"];
+const LIQUIBASE_OPTIONS: &[&str] = &["contexts", "label_filter"];
 const CONNECTION_OPTIONS: &[&str] =
     &["database_url", "wait", "migration_lock_wait", "lock", "session_lock_timeout", "statement_timeout"];
 
@@ -340,9 +352,9 @@ impl Cli {
         let mut command = root.clone();
         let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
         for name in names {
-            let (fleet, busy, connects) = shown_options(&name);
+            let groups = [FLEET_OPTIONS, BUSY_OPTIONS, CONNECTION_OPTIONS, LIQUIBASE_OPTIONS];
             let mut hidden: Vec<&str> = Vec::new();
-            for (shown, ids) in [(fleet, FLEET_OPTIONS), (busy, BUSY_OPTIONS), (connects, CONNECTION_OPTIONS)] {
+            for (shown, ids) in shown_options(&name).into_iter().zip(groups) {
                 if !shown {
                     hidden.extend_from_slice(ids);
                 }

@@ -49,6 +49,18 @@ pub struct ConfigFile {
     pub lint: Option<shale_lint::LintConfig>,
     /// `[placeholders]`: the value of each Flyway placeholder (`${name}` in a V, U or R file).
     pub placeholders: Option<std::collections::BTreeMap<String, String>>,
+    /// `[liquibase]`: which changesets of Liquibase changelogs run.
+    pub liquibase: Option<LiquibaseConfig>,
+}
+
+/// `[liquibase]` in shale.toml: Liquibase's `contexts` and `label-filter`.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiquibaseConfig {
+    /// The contexts a run is given, e.g. "prod, eu".
+    pub contexts: Option<String>,
+    /// The label filter, e.g. "!slow and v2".
+    pub label_filter: Option<String>,
 }
 
 pub const CONFIG_TEMPLATE: &str = r#"# shale configuration. Every setting is optional; flags and the environment override it.
@@ -115,6 +127,12 @@ dir = "migrations"
 # here before the file runs, as Flyway does with flyway.placeholders.name.
 # [placeholders]
 # schema = "app"
+
+# Liquibase changelogs: the changesets these contexts and this label filter select run, as with
+# `liquibase update --contexts ... --label-filter ...` (--contexts and --label-filter override).
+# [liquibase]
+# contexts = "prod"
+# label_filter = "!experimental"
 "#;
 
 /// Everything a command needs, resolved and validated once: commands read these fields and never
@@ -158,8 +176,9 @@ pub struct Settings {
     pub erd_after_up: Option<(PathBuf, shale_schema::erd::Format)>,
     /// `[lint]`: rules disabled, severities changed, the large-table threshold.
     pub lint: LintSettings,
-    /// `[placeholders]`: the values of Flyway's `${name}` placeholders.
-    pub placeholders: shale_core::placeholders::Placeholders,
+    /// How the migration files are read: `[placeholders]` (the values of `${name}` in Flyway's and
+    /// Liquibase's files) and the Liquibase changesets that run (`--contexts`, `--label-filter`).
+    pub reading: shale_core::layout::ReadSettings,
     /// --targets, --targets-query, --schemas and how to run them.
     pub fleet: FleetSettings,
     /// Deprecated spellings used, each with what to write instead (printed once as a warning).
@@ -294,7 +313,12 @@ impl Settings {
                 (root.join(file), format)
             }),
             lint,
-            placeholders: shale_core::placeholders::Placeholders::new(config.placeholders.clone().unwrap_or_default()),
+            reading: shale_core::layout::ReadSettings {
+                placeholders: shale_core::placeholders::Placeholders::new(
+                    config.placeholders.clone().unwrap_or_default(),
+                ),
+                liquibase: liquibase_selection(global, &config, &env)?,
+            },
             fleet: FleetSettings {
                 targets,
                 concurrency: f.concurrency.map(|n| n as usize),
@@ -706,3 +730,35 @@ impl std::fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// The Liquibase changesets a run selects: `--contexts` and `--label-filter`, else Liquibase's own
+/// variables (`LIQUIBASE_COMMAND_CONTEXTS`, `LIQUIBASE_COMMAND_LABEL_FILTER`, as a Liquibase
+/// deployment sets them), else `[liquibase]` in shale.toml.
+fn liquibase_selection(
+    global: &GlobalArgs,
+    config: &ConfigFile,
+    env: &Env,
+) -> Result<shale_core::layout::LiquibaseSelection> {
+    let file = config.liquibase.clone().unwrap_or_default();
+    let pick = |flag: &Option<String>, variable: &str, key: Option<String>| -> (Option<String>, String) {
+        match (flag, env.get(variable), key) {
+            (Some(value), _, _) => (Some(value.clone()), format!("--{}", variable_flag(variable))),
+            (None, Some(value), _) => (Some(value), variable.to_string()),
+            (None, None, key) => (key, format!("[liquibase] {} in shale.toml", variable_key(variable))),
+        }
+    };
+    let (contexts, _) = pick(&global.contexts, "LIQUIBASE_COMMAND_CONTEXTS", file.contexts);
+    let (label_filter, origin) = pick(&global.label_filter, "LIQUIBASE_COMMAND_LABEL_FILTER", file.label_filter);
+    shale_core::layout::LiquibaseSelection::new(contexts.as_deref(), label_filter.as_deref())
+        .map_err(|bad| shale::Error::Invalid(format!("{origin}: {bad}")).into())
+}
+
+/// The flag of a Liquibase variable (`LIQUIBASE_COMMAND_LABEL_FILTER`: `label-filter`).
+fn variable_flag(variable: &str) -> String {
+    variable.trim_start_matches("LIQUIBASE_COMMAND_").to_lowercase().replace('_', "-")
+}
+
+/// Its key in `[liquibase]` (`label_filter`).
+fn variable_key(variable: &str) -> String {
+    variable.trim_start_matches("LIQUIBASE_COMMAND_").to_lowercase()
+}

@@ -627,6 +627,17 @@ pub struct MigrationSet {
     pub sqitch_project: Option<String>,
     /// In a folder of Liquibase changelogs, the master changelog that includes them, if any.
     pub liquibase_master: Option<PathBuf>,
+    /// The numbers of the Liquibase changesets the contexts or the label filter leave out: not
+    /// run, and, applied, counted as applied (as Liquibase leaves them be).
+    pub left_out: Vec<Version>,
+}
+
+/// What the files are read with that is given from outside them: the values of their
+/// placeholders, and which Liquibase changesets run.
+#[derive(Debug, Clone, Default)]
+pub struct ReadSettings {
+    pub placeholders: Placeholders,
+    pub liquibase: LiquibaseSelection,
 }
 
 /// A migration of the directory that shale cannot run (a goose migration written in Go).
@@ -652,28 +663,26 @@ pub struct Ignored {
 impl MigrationSet {
     /// Read `dir` (one level of folders, for diesel) and load it. A missing directory is an error.
     pub fn read_dir(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::read_dir_splitting(dir, Splitting::Now, &Placeholders::default())
+        MigrationSet::read_dir_splitting(dir, Splitting::Now, &ReadSettings::default())
     }
 
-    /// [`MigrationSet::read_dir`], with the Flyway placeholders (`${name}`) of Flyway's files
-    /// replaced by these values (see [`Placeholders`]).
-    pub fn read_dir_with_placeholders(dir: &Path, placeholders: &Placeholders) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::read_dir_splitting(dir, Splitting::Now, placeholders)
+    /// [`MigrationSet::read_dir`] with these settings: the Flyway placeholders (`${name}`) of
+    /// Flyway's files and the parameters of Liquibase's replaced by their values (see
+    /// [`Placeholders`]), and the Liquibase changesets the contexts and label filter select.
+    pub fn read_dir_with(dir: &Path, settings: &ReadSettings) -> Result<MigrationSet, Vec<LoadError>> {
+        MigrationSet::read_dir_splitting(dir, Splitting::Now, settings)
     }
 
-    /// [`MigrationSet::read_dir_unsplit`] with these placeholders.
-    pub fn read_dir_unsplit_with_placeholders(
-        dir: &Path,
-        placeholders: &Placeholders,
-    ) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::read_dir_splitting(dir, Splitting::Later, placeholders)
+    /// [`MigrationSet::read_dir_unsplit`] with these settings.
+    pub fn read_dir_unsplit_with(dir: &Path, settings: &ReadSettings) -> Result<MigrationSet, Vec<LoadError>> {
+        MigrationSet::read_dir_splitting(dir, Splitting::Later, settings)
     }
 
     /// [`MigrationSet::read_dir`], leaving every script's statements unsplit: what `up` does,
     /// which splits only the migrations that may run ([`MigrationSet::split_where`]) once it
     /// has read the history. Every other check of loading is made here as in `read_dir`.
     pub fn read_dir_unsplit(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::read_dir_splitting(dir, Splitting::Later, &Placeholders::default())
+        MigrationSet::read_dir_splitting(dir, Splitting::Later, &ReadSettings::default())
     }
 
     /// Split the up and down scripts of the migrations `need` picks, all problems together.
@@ -689,7 +698,7 @@ impl MigrationSet {
     fn read_dir_splitting(
         dir: &Path,
         splitting: Splitting,
-        placeholders: &Placeholders,
+        settings: &ReadSettings,
     ) -> Result<MigrationSet, Vec<LoadError>> {
         // A Sqitch project: its plan says which files are changes, and in what order.
         let plan_text = std::fs::read_to_string(dir.join(sqitch::PLAN_FILE)).ok();
@@ -744,7 +753,7 @@ impl MigrationSet {
             ),
             None => None,
         };
-        match MigrationSet::load_placing(dir, files, splitting, placeholders, plan.as_ref(), master.as_ref()) {
+        match MigrationSet::load_placing(dir, files, splitting, settings, plan.as_ref(), master.as_ref()) {
             Ok(mut set) if errors.is_empty() => {
                 set.sqitch_project = plan.and_then(|p| p.project);
                 set.liquibase_master = master.map(|m| m.path);
@@ -783,7 +792,8 @@ impl MigrationSet {
         files: Vec<SourceFile>,
         placeholders: &Placeholders,
     ) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::load_placing(dir, files, Splitting::Now, placeholders, None, None)
+        let settings = ReadSettings { placeholders: placeholders.clone(), ..Default::default() };
+        MigrationSet::load_placing(dir, files, Splitting::Now, &settings, None, None)
     }
 
     pub(crate) fn load_splitting(
@@ -791,14 +801,14 @@ impl MigrationSet {
         files: Vec<SourceFile>,
         splitting: Splitting,
     ) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::load_placing(dir, files, splitting, &Placeholders::default(), None, None)
+        MigrationSet::load_placing(dir, files, splitting, &ReadSettings::default(), None, None)
     }
 
     fn load_placing(
         dir: &Path,
         mut files: Vec<SourceFile>,
         splitting: Splitting,
-        placeholders: &Placeholders,
+        settings: &ReadSettings,
         plan: Option<&sqitch::Plan>,
         master: Option<&liquibase::Master>,
     ) -> Result<MigrationSet, Vec<LoadError>> {
@@ -847,7 +857,7 @@ impl MigrationSet {
                 Classified::Bad(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
                 Classified::Part { key, version_text, name, role, layout, marks } => {
                     // Flyway's placeholders, in Flyway's files: the checksum stays the file's own.
-                    let (text, raw) = match fill_placeholders_as(&path, text, layout, placeholders) {
+                    let (text, raw) = match fill_placeholders_as(&path, text, layout, &settings.placeholders) {
                         Ok(filled) => filled,
                         Err(unknown) => {
                             errors.extend(unknown);
@@ -874,11 +884,18 @@ impl MigrationSet {
             }
         }
         let mut migrations = build_groups(groups, splitting, &mut errors);
+        let mut left_out = Vec::new();
+        let mut gathering = liquibase::Gathering {
+            splitting,
+            selection: &settings.liquibase,
+            ignored: &mut ignored,
+            left_out: &mut left_out,
+        };
         migrations.extend(liquibase::folder_migrations(
             master,
             liquibase_files,
-            (splitting, placeholders),
-            &mut ignored,
+            &settings.placeholders,
+            &mut gathering,
             &mut errors,
         ));
         number_twins(&mut migrations);
@@ -894,7 +911,14 @@ impl MigrationSet {
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => a.name.cmp(&b.name),
         });
-        Ok(MigrationSet { migrations, ignored, unrunnable: Vec::new(), sqitch_project: None, liquibase_master: None })
+        Ok(MigrationSet {
+            migrations,
+            ignored,
+            unrunnable: Vec::new(),
+            sqitch_project: None,
+            liquibase_master: None,
+            left_out,
+        })
     }
 
     /// Every `.sql` file of a seeds directory, in name order (numbers compared as numbers), or the
@@ -959,6 +983,7 @@ impl MigrationSet {
             unrunnable: Vec::new(),
             sqitch_project: None,
             liquibase_master: None,
+            left_out: Vec::new(),
         })
     }
 
@@ -2136,7 +2161,7 @@ pub(crate) mod liquibase;
 mod sqitch;
 pub use liquibase::{
     is_liquibase_changelog, new_changelog as liquibase_changelog, next_file_name as liquibase_file_name,
-    with_include as liquibase_with_include,
+    with_include as liquibase_with_include, BadExpression, LiquibaseSelection,
 };
 pub use sqitch::{change_name as sqitch_change_name, plan_line as sqitch_plan_line, PLAN_FILE as SQITCH_PLAN};
 

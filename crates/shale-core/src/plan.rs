@@ -639,6 +639,7 @@ fn missing_records<'h>(set: &MigrationSet, records: &Records<'h>) -> Vec<(Versio
             r.status == RecordStatus::Succeeded
                 && !files.contains_key(v)
                 && set.find_unrunnable(v).is_none()
+                && !set.left_out.contains(v)
                 && !squashed.iter().any(|(first, last)| first <= *v && *v < last)
         })
         .map(|(v, r)| (v.clone(), *r))

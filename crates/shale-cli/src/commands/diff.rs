@@ -166,8 +166,7 @@ pub fn read_beside(
             Ok(Side { schema, scratch: None, home })
         }
         Source::Migrations(dir) => {
-            let set =
-                MigrationSet::read_dir_with_placeholders(dir, &settings.placeholders).map_err(shale::Error::Load)?;
+            let set = MigrationSet::read_dir_with(dir, &settings.reading).map_err(shale::Error::Load)?;
             let db = scratch(throwaway, set.migrations.iter().map(|m| &*m.up.text).collect())?;
             Ok(built(replay(settings, set, &db, Replay::Diff, None)?, db))
         }

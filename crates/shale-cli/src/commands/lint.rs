@@ -28,7 +28,10 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         if let Ok(set) = load_set(settings) {
             earlier = before_the_first_of(set, &chosen);
         }
-        args.files.iter().map(|f| read_script(f, &settings.placeholders).map(Arc::new)).collect::<Result<_>>()?
+        args.files
+            .iter()
+            .map(|f| read_script(f, &settings.reading.placeholders).map(Arc::new))
+            .collect::<Result<_>>()?
     } else if let Some(rev) = &args.since {
         selection = Selection::NewSince;
         // The migrations a branch adds, in order: the earlier ones count as applied (their tables
@@ -153,7 +156,7 @@ fn fix(
             }
             Selection::Chosen => git_refusal(path, args.force),
         }
-        .or_else(|| placeholder_refusal(path, &settings.placeholders));
+        .or_else(|| placeholder_refusal(path, &settings.reading.placeholders));
         if let Some(reason) = refusal {
             outcomes.push(FileOutcome {
                 path: path.clone(),

@@ -106,7 +106,10 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
     let progress = progress(settings);
     let (migrator, report) = std::thread::scope(|scope| {
         let (loaded_tx, mut loaded) = tokio::sync::oneshot::channel();
-        scope.spawn(move || loaded_tx.send(super::load_set_unsplit(settings)));
+        // (The receiver is gone only when opening failed first: the set is not wanted then.)
+        scope.spawn(move || {
+            let _ = loaded_tx.send(super::load_set_unsplit(settings));
+        });
         block_on(async {
             let opening = shale::Opened::open(&config);
             tokio::pin!(opening);

@@ -72,20 +72,20 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
 
 /// The migration files, all problems reported together.
 pub fn load_set(settings: &Settings) -> Result<MigrationSet> {
-    load_set_with(settings, MigrationSet::read_dir_with_placeholders)
+    load_set_with(settings, MigrationSet::read_dir_with)
 }
 
 /// [`load_set`] with every script's statements left unsplit, for `up`, which splits only what
 /// may run once it has read the history.
 pub fn load_set_unsplit(settings: &Settings) -> Result<MigrationSet> {
-    require_migrations(settings, load_set_with(settings, MigrationSet::read_dir_unsplit_with_placeholders)?)
+    require_migrations(settings, load_set_with(settings, MigrationSet::read_dir_unsplit_with)?)
 }
 
 fn load_set_with(
     settings: &Settings,
     read: fn(
         &std::path::Path,
-        &shale_core::placeholders::Placeholders,
+        &shale_core::layout::ReadSettings,
     ) -> Result<MigrationSet, Vec<shale::core::layout::LoadError>>,
 ) -> Result<MigrationSet> {
     if !settings.dir.exists() {
@@ -96,7 +96,7 @@ fn load_set_with(
             settings.dir.display()
         )));
     }
-    read(&settings.dir, &settings.placeholders).map_err(|e| shale::Error::Load(e).into())
+    read(&settings.dir, &settings.reading).map_err(|e| shale::Error::Load(e).into())
 }
 
 /// `set`, unless it holds SQL files and not one migration among them: the directory is not what

@@ -413,3 +413,145 @@ fn a_database_liquibase_migrated_is_taken_over() {
     p.shale(&["down", "--all"]).ok();
     assert_eq!(p.tables(), ["databasechangelog", "databasechangeloglock", "shale_migrations"]);
 }
+
+/// Contexts and labels select changesets as Liquibase selects them: a database Liquibase migrated
+/// with `--contexts prod --label-filter !slow` is taken over with the same selection, and the
+/// changesets left out keep their numbers, so that another selection later runs them in their
+/// place (out of order), while applied ones it leaves out still count as applied.
+#[test]
+fn contexts_and_labels_select_changesets_as_liquibase_does() {
+    let p = Project::new("liquibase_contexts");
+    p.write(
+        "changes/001-schema.sql",
+        "--liquibase formatted sql
+
+--changeset alice:1
+CREATE TABLE customers (id bigserial PRIMARY KEY, name text NOT NULL);
+--rollback DROP TABLE customers;
+
+--changeset alice:seed-dev context:\"dev or test\"
+INSERT INTO customers (name) VALUES ('dev customer');
+--rollback DELETE FROM customers WHERE name = 'dev customer';
+
+--changeset alice:2 labels:v2
+CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint REFERENCES customers);
+--rollback DROP TABLE orders;
+
+--changeset alice:slow labels:slow,v2
+CREATE INDEX customers_name ON customers (name);
+--rollback DROP INDEX customers_name;
+
+--changeset alice:prod-only context:!test
+CREATE TABLE prod_settings (k text PRIMARY KEY, v text);
+--rollback DROP TABLE prod_settings;
+",
+    );
+    p.write(
+        "changes/002-test-data.sql",
+        "--liquibase formatted sql\n--changeset tess:1\nINSERT INTO customers (name) VALUES ('test customer');\n\
+         --rollback DELETE FROM customers WHERE name = 'test customer';\n",
+    );
+    p.write(
+        "changelog.xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xsi:schemaLocation="http://www.liquibase.org/xml/ns/dbchangelog http://www.liquibase.org/xml/ns/dbchangelog/dbchangelog-latest.xsd">
+  <include file="changes/001-schema.sql" relativeToChangelogFile="true"/>
+  <include file="changes/002-test-data.sql" relativeToChangelogFile="true" context="test"/>
+</databaseChangeLog>
+"#,
+    );
+    let cluster = shale_testkit::shared_cluster();
+    let jdbc = format!("jdbc:postgresql://127.0.0.1:{}/{}", cluster.port(), p.db.name);
+    let mut update = Command::new(liquibase());
+    update.current_dir(p.migrations()).env("LIQUIBASE_SHOW_BANNER", "false").args([
+        "--changelog-file=changelog.xml",
+        &format!("--url={jdbc}"),
+        "--username=postgres",
+        "update",
+        "--contexts=prod",
+        "--label-filter=!slow",
+    ]);
+    let ran = Run::of(update);
+    assert_eq!(ran.code, 0, "liquibase update failed:\n{}\n{}", ran.stdout, ran.stderr);
+    assert_eq!(
+        p.psql("SELECT string_agg(author || ':' || id, ',' ORDER BY orderexecuted) FROM databasechangelog"),
+        "alice:1,alice:2,alice:prod-only"
+    );
+
+    // The same selection, from Liquibase's own variable and from a flag.
+    let prod = |args: &[&str]| {
+        let mut cmd = p.bare();
+        cmd.env("LIQUIBASE_COMMAND_CONTEXTS", "prod").arg("--database-url").arg(&p.db.url);
+        cmd.args(["--label-filter", "!slow"]).args(args);
+        Run::of(cmd)
+    };
+    let adopt = prod(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("recorded 3 migration(s) as applied, adopted from liquibase"), "{}", adopt.stdout);
+    p.write(
+        "changes/003-phone.sql",
+        "--liquibase formatted sql\n--changeset carol:phone\nALTER TABLE customers ADD phone text;\n\
+         --rollback ALTER TABLE customers DROP phone;\n",
+    );
+    p.write(
+        "changelog.xml",
+        &std::fs::read_to_string(p.migrations().join("changelog.xml")).unwrap().replace(
+            "</databaseChangeLog>",
+            "  <include file=\"changes/003-phone.sql\" relativeToChangelogFile=\"true\"/>\n</databaseChangeLog>",
+        ),
+    );
+    let status = prod(&["status", "--json"]).ok().json();
+    let states: Vec<String> = status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} {}",
+                m["version"].as_str().unwrap(),
+                m["name"].as_str().unwrap(),
+                m["state"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        ["1 alice:1 applied", "3 alice:2 applied", "5 alice:prod-only applied", "7 carol:phone pending"]
+    );
+    let validate = prod(&["validate"]).ok();
+    assert!(validate.stderr.contains("alice:seed-dev (line 7) is for context `dev or test`"), "{}", validate.stderr);
+    prod(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM customers"), "0", "no dev or test data on prod");
+
+    // Another selection runs what it selects in its place; prod-only, applied, stays applied.
+    let test = ["--contexts", "test", "--database-url", &p.db.url];
+    let refused: Run = p.bare().args(test).arg("up").output().unwrap().into();
+    assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("out of order") || refused.stderr.contains("older"), "{}", refused.stderr);
+    let up: Run = p.bare().args(test).args(["up", "--allow-out-of-order"]).output().unwrap().into();
+    assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
+    assert_eq!(p.psql("SELECT string_agg(name, ',' ORDER BY id) FROM customers"), "dev customer,test customer");
+    assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'customers_name'"), "1");
+    let validate: Run = p.bare().args(test).arg("validate").output().unwrap().into();
+    assert_eq!(validate.code, 0, "{}{}", validate.stdout, validate.stderr);
+
+    // A context expression that does not read is an error naming its line.
+    p.write("changes/004-bad.sql", "--liquibase formatted sql\n--changeset carol:bad context:\"(prod\"\nSELECT 1;\n");
+    p.write(
+        "changelog.xml",
+        &std::fs::read_to_string(p.migrations().join("changelog.xml")).unwrap().replace(
+            "</databaseChangeLog>",
+            "  <include file=\"changes/004-bad.sql\" relativeToChangelogFile=\"true\"/>\n</databaseChangeLog>",
+        ),
+    );
+    let bad: Run = p.bare().args(test).arg("validate").output().unwrap().into();
+    assert_eq!(bad.code, 2, "{}{}", bad.stdout, bad.stderr);
+    assert!(bad.stderr.contains("004-bad.sql:2:1") && bad.stderr.contains("a `(` is not closed"), "{}", bad.stderr);
+    let flag: Run = p.bare().args(["--label-filter", "a and", "validate"]).output().unwrap().into();
+    assert!(
+        flag.code == 2 && flag.stderr.contains("--label-filter: `a and` is not a Liquibase expression"),
+        "{}",
+        flag.stderr
+    );
+}

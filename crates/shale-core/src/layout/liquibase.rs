@@ -18,10 +18,12 @@ use super::{script_reading, Ignored, LoadError, Migration, MigrationKind, Readin
 use crate::placeholders::Placeholders;
 use crate::position::LineIndex;
 
+mod filter;
 mod master;
 use crate::checksum::Checksum;
 use crate::layout::Layout;
 use crate::version::Version;
+pub use filter::{BadExpression, LiquibaseSelection};
 pub(super) use master::Master;
 use master::{Item, MasterChangeset, Sql};
 
@@ -140,6 +142,66 @@ pub(super) struct Attributes {
     pub logical_file: Option<String>,
     /// `endDelimiter`: a line that ends a statement besides `;` (`/`, `--//`, `GO`).
     pub end_delimiter: Option<String>,
+    /// Its `context` and `labels`, and those of the includes that bring it in.
+    pub selectors: Selectors,
+}
+
+/// The `context` expressions and `labels` lists of a changeset and of the includes that bring it
+/// in: a run's contexts must satisfy each expression, and its label filter each list.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct Selectors {
+    pub contexts: Vec<String>,
+    pub labels: Vec<String>,
+}
+
+impl Selectors {
+    /// These and the `inherited` ones.
+    pub(super) fn with(&self, inherited: &Selectors) -> Selectors {
+        let join = |own: &[String], more: &[String]| own.iter().chain(more).cloned().collect();
+        Selectors { contexts: join(&self.contexts, &inherited.contexts), labels: join(&self.labels, &inherited.labels) }
+    }
+
+    /// `key` (`context`, `contextFilter`, `labels`, any case) set to `value`; false for another key.
+    pub(super) fn set(&mut self, key: &str, value: &str) -> bool {
+        let list = match key.to_ascii_lowercase().as_str() {
+            "context" | "contextfilter" | "contexts" => &mut self.contexts,
+            "labels" => &mut self.labels,
+            _ => return false,
+        };
+        if !value.trim().is_empty() {
+            list.push(value.trim().to_string());
+        }
+        true
+    }
+}
+
+/// How a folder's changesets are read, and what reading them gathers besides their migrations.
+pub(super) struct Gathering<'a> {
+    pub splitting: Splitting,
+    pub selection: &'a LiquibaseSelection,
+    pub ignored: &'a mut Vec<Ignored>,
+    /// The numbers of the changesets the selection leaves out.
+    pub left_out: &'a mut Vec<Version>,
+}
+
+impl Gathering<'_> {
+    /// Whether the run selects the changeset `name` (of `path`, at `line`). One left out keeps
+    /// its number, so that the numbers of those after it do not change with the contexts given,
+    /// and is named among the ignored.
+    fn selects(
+        &mut self,
+        selectors: &Selectors,
+        (name, path, line): (&str, &Path, usize),
+        place: &mut usize,
+    ) -> Result<bool, BadExpression> {
+        let Some(reason) = self.selection.leaves_out(&selectors.contexts, &selectors.labels)? else {
+            return Ok(true);
+        };
+        *place += 1;
+        self.left_out.extend(Version::parse(&place.to_string()));
+        self.ignored.push(Ignored { path: path.to_path_buf(), reason: format!("{name} (line {line}) {reason}") });
+        Ok(false)
+    }
 }
 
 impl Attributes {
@@ -156,6 +218,9 @@ impl Attributes {
     /// `key` (any case) set to `value`, as a `--changeset` line writes `key:value` and a master
     /// `key="value"`. `line` names where, for the reason a changeset runs outside a transaction.
     pub(super) fn set(&mut self, key: &str, value: &str, line: usize) {
+        if self.selectors.set(key, value) {
+            return;
+        }
         let yes = value.eq_ignore_ascii_case("true");
         let no = value.eq_ignore_ascii_case("false");
         match key.to_ascii_lowercase().as_str() {
@@ -211,16 +276,17 @@ impl Changed {
 /// The migrations of the changelog `text` at `path` (`relative` to the migrations directory),
 /// numbered on from `*place`; changesets for other databases go to `ignored`.
 pub(super) fn migrations(
-    path: &Path,
-    relative: &str,
-    text: String,
+    (path, relative, text): (&Path, &str, String),
+    inherited: &Selectors,
     place: &mut usize,
-    splitting: Splitting,
-    ignored: &mut Vec<Ignored>,
+    gathering: &mut Gathering,
 ) -> Result<Vec<Migration>, Vec<LoadError>> {
+    let splitting = gathering.splitting;
     let (changesets, logical_file) = parse(path, &text)?;
     if changesets.is_empty() {
-        ignored.push(Ignored { path: path.to_path_buf(), reason: "a Liquibase changelog with no changeset".into() });
+        gathering
+            .ignored
+            .push(Ignored { path: path.to_path_buf(), reason: "a Liquibase changelog with no changeset".into() });
         return Ok(Vec::new());
     }
     let rollbacks: Arc<str> = rollback_view(&text, &changesets).into();
@@ -230,13 +296,22 @@ pub(super) fn migrations(
     let mut errors = Vec::new();
     for changeset in changesets {
         let Changeset { author, id, section, rollback, metadata, attributes } = changeset;
+        let line = lines.line_col(&shared, section.start).0;
         if let Some(reason) = attributes.skipped {
-            let line = lines.line_col(&shared, section.start).0;
-            ignored.push(Ignored {
+            gathering.ignored.push(Ignored {
                 path: path.to_path_buf(),
                 reason: format!("changeset {author}:{id} (line {line}) {reason}"),
             });
             continue;
+        }
+        let named = format!("changeset {author}:{id}");
+        match gathering.selects(&attributes.selectors.with(inherited), (&named, path, line), place) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(bad) => {
+                errors.push(LoadError::at(path, &shared, section.start, bad.to_string(), Some(EXPRESSION_HINT.into())));
+                continue;
+            }
         }
         let no_tx = attributes.no_transaction.as_deref();
         let reading = attributes.reading();
@@ -308,8 +383,8 @@ impl ReadFile {
 pub(super) fn folder_migrations(
     master: Option<&Master>,
     mut files: Vec<ReadFile>,
-    (splitting, placeholders): (Splitting, &Placeholders),
-    ignored: &mut Vec<Ignored>,
+    placeholders: &Placeholders,
+    gathering: &mut Gathering,
     errors: &mut Vec<LoadError>,
 ) -> Vec<Migration> {
     let mut migrations = Vec::new();
@@ -321,7 +396,7 @@ pub(super) fn folder_migrations(
         Some(master) => {
             for file in files.iter().filter(|f| !master.runs(&f.relative)) {
                 let reason = format!("not included by the master changelog {}", master.path.display());
-                ignored.push(Ignored { path: file.path.clone(), reason });
+                gathering.ignored.push(Ignored { path: file.path.clone(), reason });
             }
             &master.items
         }
@@ -329,7 +404,7 @@ pub(super) fn folder_migrations(
             in_name_order = files
                 .iter()
                 .map(|file| match is_changelog(file.text.as_bytes()) {
-                    true => Item::Changelog(file.relative.clone()),
+                    true => Item::Changelog(file.relative.clone(), Selectors::default()),
                     false => Item::Changeset(Box::new(MasterChangeset::raw(file.relative.clone(), file.path.clone()))),
                 })
                 .collect();
@@ -338,20 +413,18 @@ pub(super) fn folder_migrations(
     };
     for item in items {
         let built = match item {
-            Item::Changelog(relative) => match files.iter().find(|f| f.relative == *relative) {
+            Item::Changelog(relative, inherited) => match files.iter().find(|f| f.relative == *relative) {
                 Some(file) => self::migrations(
-                    &file.path,
-                    &file.relative_text(),
-                    file.text.clone(),
+                    (&file.path, &file.relative_text(), file.text.clone()),
+                    inherited,
                     &mut number,
-                    splitting,
-                    ignored,
+                    gathering,
                 ),
                 None => continue,
             },
-            Item::Changeset(changeset) => changeset_migration(changeset, &files, &mut number, splitting, ignored)
-                .map(Vec::from_iter)
-                .map_err(|e| vec![e]),
+            Item::Changeset(changeset) => {
+                changeset_migration(changeset, &files, &mut number, gathering).map(Vec::from_iter).map_err(|e| vec![e])
+            }
         };
         match built {
             Ok(found) => migrations.extend(found),
@@ -422,13 +495,22 @@ fn changeset_migration(
     changeset: &MasterChangeset,
     files: &[ReadFile],
     place: &mut usize,
-    splitting: Splitting,
-    ignored: &mut Vec<Ignored>,
+    gathering: &mut Gathering,
 ) -> Result<Option<Migration>, LoadError> {
+    let splitting = gathering.splitting;
     let name = format!("changeset {}:{}", changeset.author, changeset.id);
     if let Some(reason) = &changeset.attributes.skipped {
-        ignored.push(Ignored { path: changeset.changelog_path.clone(), reason: format!("{name} {reason}") });
+        gathering.ignored.push(Ignored { path: changeset.changelog_path.clone(), reason: format!("{name} {reason}") });
         return Ok(None);
+    }
+    let at = (name.as_str(), changeset.changelog_path.as_path(), changeset.line);
+    match gathering.selects(&changeset.attributes.selectors, at, place) {
+        Ok(true) => {}
+        Ok(false) => return Ok(None),
+        Err(bad) => {
+            let message = format!("{name} (line {}): {bad}", changeset.line);
+            return Err(LoadError::file(&changeset.changelog_path, message, Some(EXPRESSION_HINT.into())));
+        }
     }
     let no_tx = changeset.attributes.no_transaction.as_deref();
     let reading = changeset.attributes.reading();
@@ -488,6 +570,10 @@ fn changeset_migration(
     };
     Ok(Some(changed.into_migration(place)))
 }
+
+/// What to do about a context or label expression that does not read.
+const EXPRESSION_HINT: &str =
+    "write names joined by `and`, `or` (or a comma) and `!`, with parentheses closed, as Liquibase reads them";
 
 /// The changesets of a changelog and the `logicalFilePath` its first line gives it, or every
 /// problem of its lines.
@@ -578,8 +664,8 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Changeset>, Option<String>), Ve
                 );
             }
             let mut attributes = Attributes::default();
-            for (key, value) in read.attributes.split_whitespace().filter_map(|a| a.split_once(':')) {
-                attributes.set(key, value, index + 1);
+            for (key, value) in attribute_pairs(&read.attributes) {
+                attributes.set(&key, &value, index + 1);
             }
             if let Some(previous) = changesets.last_mut() {
                 previous.section.end = start;
@@ -684,6 +770,31 @@ fn changeset_line(rest: &str) -> Option<ChangesetLine> {
     let (id, attributes) = quoted_or_until(rest, char::is_whitespace)?;
     let author = author.trim().to_string();
     (!author.is_empty() && !id.is_empty()).then(|| ChangesetLine { author, id, attributes: attributes.to_string() })
+}
+
+/// The `key:value` attributes of a `--changeset` line; a value may be quoted (`context:"a and b"`).
+fn attribute_pairs(mut text: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    loop {
+        text = text.trim_start();
+        if text.is_empty() {
+            return pairs;
+        }
+        let key_end = text.find(|c: char| c == ':' || c.is_whitespace()).unwrap_or(text.len());
+        let key = text[..key_end].to_string();
+        match text[key_end..].strip_prefix(':') {
+            Some(rest) => {
+                let Some((value, after)) = quoted_or_until(rest, char::is_whitespace) else {
+                    // An unclosed quote: the rest is its value.
+                    pairs.push((key, rest.trim_start_matches('"').to_string()));
+                    return pairs;
+                };
+                pairs.push((key, value));
+                text = after;
+            }
+            None => text = &text[key_end..],
+        }
+    }
 }
 
 /// A `"quoted"` value, or the text up to `end`; and what follows it.
@@ -855,6 +966,20 @@ mod tests {
         assert_eq!((read.rerun, read.skipped.as_deref()), (Rerun::Always, None));
         read.set("dbms", "h2", 7);
         assert_eq!(read.skipped.as_deref(), Some("is for other databases (dbms h2)"));
+        assert_eq!((read.selectors.contexts.as_slice(), read.selectors.labels.len()), (&["test".to_string()][..], 0));
+    }
+
+    #[test]
+    fn attribute_values_may_be_quoted() {
+        let pairs = attribute_pairs(r#"context:"dev or test" labels:a,b  runOnChange:true stray contextFilter:"open"#);
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [("context", "dev or test"), ("labels", "a,b"), ("runOnChange", "true"), ("contextFilter", "open")]
+        );
+        let inherited = Selectors { contexts: vec!["test".into()], labels: vec!["v2".into()] };
+        let own = Selectors { contexts: vec!["!prod".into()], labels: Vec::new() };
+        assert_eq!(own.with(&inherited).contexts, ["!prod", "test"]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-use super::Attributes;
+use super::{Attributes, Selectors};
 use crate::layout::LoadError;
 
 /// The master changelog of the folder and what it runs, in order.
@@ -27,8 +27,9 @@ pub(in crate::layout) struct Master {
 /// One thing a master changelog runs.
 #[derive(Debug)]
 pub(in crate::layout) enum Item {
-    /// A formatted SQL changelog, relative to the migrations directory.
-    Changelog(PathBuf),
+    /// A formatted SQL changelog, relative to the migrations directory, and the `context` and
+    /// `labels` of the includes that bring it in.
+    Changelog(PathBuf, Selectors),
     /// A changeset written in a master changelog (or an SQL file included as it is, which
     /// Liquibase runs as one changeset).
     Changeset(Box<MasterChangeset>),
@@ -39,6 +40,8 @@ pub(in crate::layout) enum Item {
 pub(in crate::layout) struct MasterChangeset {
     pub author: String,
     pub id: String,
+    /// Its line in its changelog.
+    pub line: usize,
     pub attributes: Attributes,
     /// The changelog it is written in, as Liquibase records it (relative to the migrations
     /// directory), and its path.
@@ -55,6 +58,7 @@ impl MasterChangeset {
         MasterChangeset {
             author: "includeAll".into(),
             id: "raw".into(),
+            line: 1,
             attributes: Attributes::default(),
             changelog: crate::layout::relative_text(&relative),
             changelog_path: path,
@@ -137,6 +141,7 @@ impl Master {
             items: Vec::new(),
             properties: Vec::new(),
             errors: Vec::new(),
+            inherited: Selectors::default(),
         };
         reader.changelog(&path, text, 0);
         match reader.errors.is_empty() {
@@ -152,7 +157,7 @@ impl Master {
 
     /// Whether the master runs the formatted SQL changelog `relative`.
     pub(in crate::layout) fn includes(&self, relative: &Path) -> bool {
-        self.items.iter().any(|item| matches!(item, Item::Changelog(p) if p == relative))
+        self.items.iter().any(|item| matches!(item, Item::Changelog(p, _) if p == relative))
     }
 
     /// Whether a changeset of the master reads `relative` (as its SQL or its rollback's).
@@ -160,7 +165,7 @@ impl Master {
         let names = |sql: &Sql| matches!(sql, Sql::File(p) if p == relative);
         self.items.iter().any(|item| match item {
             Item::Changeset(c) => names(&c.up) || c.rollback.as_ref().is_some_and(names),
-            Item::Changelog(_) => false,
+            Item::Changelog(..) => false,
         })
     }
 }
@@ -393,6 +398,8 @@ struct MasterReader<'a> {
     items: Vec<Item>,
     properties: Vec<(String, String)>,
     errors: Vec<LoadError>,
+    /// The `context` and `labels` of the includes that brought in the changelog being read.
+    inherited: Selectors,
 }
 
 impl MasterReader<'_> {
@@ -509,6 +516,13 @@ impl MasterReader<'_> {
             }
             false => vec![target],
         };
+        // What it brings in carries its `context` and `labels`, after those of the includes above.
+        let mut own = Selectors::default();
+        for (key, value) in &node.attributes {
+            own.set(key, value);
+        }
+        let outer = std::mem::take(&mut self.inherited);
+        self.inherited = own.with(&outer);
         for file in files {
             let absolute = self.root.join(&file);
             if Format::of(&file).is_some() {
@@ -535,19 +549,24 @@ impl MasterReader<'_> {
             let text = std::fs::read(&absolute).unwrap_or_default();
             // Included twice, it runs once, where first included (as Liquibase runs a changeset).
             let known = |item: &Item| match item {
-                Item::Changelog(p) => *p == file,
+                Item::Changelog(p, _) => *p == file,
                 Item::Changeset(c) => matches!(&c.up, Sql::File(p) if *p == file) && c.id == "raw",
             };
             if self.items.iter().any(known) {
                 continue;
             }
             match super::is_changelog(&text) {
-                true => self.items.push(Item::Changelog(file)),
+                true => self.items.push(Item::Changelog(file, self.inherited.clone())),
                 // An SQL file of no changeset: Liquibase runs it whole, as one changeset it
                 // records as `raw` by `includeAll`.
-                false => self.items.push(Item::Changeset(Box::new(MasterChangeset::raw(file, absolute)))),
+                false => {
+                    let mut raw = MasterChangeset::raw(file, absolute);
+                    raw.attributes.selectors = self.inherited.clone();
+                    self.items.push(Item::Changeset(Box::new(raw)));
+                }
             }
         }
+        self.inherited = outer;
     }
 
     /// The file or folder a changelog names, relative to the migrations directory: relative to
@@ -621,9 +640,11 @@ impl MasterReader<'_> {
         for (key, value) in &node.attributes {
             attributes.set(key, value, node.line);
         }
+        attributes.selectors = attributes.selectors.with(&self.inherited);
         let mut changeset = MasterChangeset {
             author,
             id,
+            line: node.line,
             changelog: attributes.logical_file.clone().unwrap_or_else(|| recorded.to_string()),
             changelog_path: path.to_path_buf(),
             attributes,
