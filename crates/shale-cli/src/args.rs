@@ -70,10 +70,10 @@ pub struct GlobalArgs {
     /// finished, lock waits, retries) for deploy pipelines
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "FORMAT", value_parser = ["text", "json"], default_value = "text")]
     pub log_format: String,
-    /// The contexts given, e.g. prod,eu: a changeset whose context they do not satisfy is left out [default: LIQUIBASE_COMMAND_CONTEXTS, or `contexts` in [liquibase]]
+    /// The contexts given, e.g. prod,eu: a changeset whose context they do not satisfy is left out [default: LIQUIBASE_COMMAND_CONTEXT_FILTER, LIQUIBASE_COMMAND_CONTEXTS, SPRING_LIQUIBASE_CONTEXTS, or `contexts` in [liquibase]]
     #[arg(long, global = true, help_heading = LIQUIBASE, value_name = "LIST")]
     pub contexts: Option<String>,
-    /// A changeset whose labels this does not match is left out, e.g. "!slow" [default: LIQUIBASE_COMMAND_LABEL_FILTER, or `label_filter` in [liquibase]]
+    /// A changeset whose labels this does not match is left out, e.g. "!slow" [default: LIQUIBASE_COMMAND_LABEL_FILTER, LIQUIBASE_COMMAND_LABELS, SPRING_LIQUIBASE_LABEL_FILTER, or `label_filter` in [liquibase]]
     #[arg(long, global = true, help_heading = LIQUIBASE, value_name = "EXPRESSION")]
     pub label_filter: Option<String>,
     #[command(flatten)]

@@ -731,34 +731,34 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The Liquibase changesets a run selects: `--contexts` and `--label-filter`, else Liquibase's own
-/// variables (`LIQUIBASE_COMMAND_CONTEXTS`, `LIQUIBASE_COMMAND_LABEL_FILTER`, as a Liquibase
-/// deployment sets them), else `[liquibase]` in shale.toml.
+/// The variables a Liquibase deployment gives its contexts in, Liquibase's own first (its current
+/// name, then the older one), then Spring Boot's.
+const CONTEXT_VARIABLES: &[&str] =
+    &["LIQUIBASE_COMMAND_CONTEXT_FILTER", "LIQUIBASE_COMMAND_CONTEXTS", "SPRING_LIQUIBASE_CONTEXTS"];
+/// And its label filter.
+const LABEL_VARIABLES: &[&str] =
+    &["LIQUIBASE_COMMAND_LABEL_FILTER", "LIQUIBASE_COMMAND_LABELS", "SPRING_LIQUIBASE_LABEL_FILTER"];
+
+/// The Liquibase changesets a run selects: `--contexts` and `--label-filter`, else the variables
+/// a Liquibase deployment sets ([`CONTEXT_VARIABLES`], [`LABEL_VARIABLES`]), else `[liquibase]`
+/// in shale.toml.
 fn liquibase_selection(
     global: &GlobalArgs,
     config: &ConfigFile,
     env: &Env,
 ) -> Result<shale_core::layout::LiquibaseSelection> {
     let file = config.liquibase.clone().unwrap_or_default();
-    let pick = |flag: &Option<String>, variable: &str, key: Option<String>| -> (Option<String>, String) {
-        match (flag, env.get(variable), key) {
-            (Some(value), _, _) => (Some(value.clone()), format!("--{}", variable_flag(variable))),
-            (None, Some(value), _) => (Some(value), variable.to_string()),
-            (None, None, key) => (key, format!("[liquibase] {} in shale.toml", variable_key(variable))),
+    // The value, and where it came from (for an error about it).
+    let pick = |flag: (&Option<String>, &str), variables: &[&str], key: (Option<String>, &str)| {
+        if let Some(value) = flag.0 {
+            return (Some(value.clone()), flag.1.to_string());
         }
+        let found = variables.iter().find_map(|v| env.get(v).map(|value| (Some(value), v.to_string())));
+        found.unwrap_or_else(|| (key.0, format!("`{}` in [liquibase] of shale.toml", key.1)))
     };
-    let (contexts, _) = pick(&global.contexts, "LIQUIBASE_COMMAND_CONTEXTS", file.contexts);
-    let (label_filter, origin) = pick(&global.label_filter, "LIQUIBASE_COMMAND_LABEL_FILTER", file.label_filter);
+    let (contexts, _) = pick((&global.contexts, "--contexts"), CONTEXT_VARIABLES, (file.contexts, "contexts"));
+    let (label_filter, origin) =
+        pick((&global.label_filter, "--label-filter"), LABEL_VARIABLES, (file.label_filter, "label_filter"));
     shale_core::layout::LiquibaseSelection::new(contexts.as_deref(), label_filter.as_deref())
         .map_err(|bad| shale::Error::Invalid(format!("{origin}: {bad}")).into())
-}
-
-/// The flag of a Liquibase variable (`LIQUIBASE_COMMAND_LABEL_FILTER`: `label-filter`).
-fn variable_flag(variable: &str) -> String {
-    variable.trim_start_matches("LIQUIBASE_COMMAND_").to_lowercase().replace('_', "-")
-}
-
-/// Its key in `[liquibase]` (`label_filter`).
-fn variable_key(variable: &str) -> String {
-    variable.trim_start_matches("LIQUIBASE_COMMAND_").to_lowercase()
 }

@@ -723,6 +723,10 @@ impl AdoptProblem {
                  from Go code, write what it did as SQL in a file of version {key}; then adopt, so that the history \
                  stays complete"
             ),
+            AdoptProblem::NoFile { tool: Tool::Liquibase, .. } => "restore the changelog (or read the migrations \
+                 from the folder of the master changelog Liquibase ran); a changeset the contexts or label filter \
+                 given leave out is not matched either: adopt with the contexts and label filter Liquibase ran with"
+                .to_string(),
             AdoptProblem::NoFile { tool, .. } => format!(
                 "restore the file (or read the migrations from the directory {tool} used) before adopting, so that \
                  the history stays complete"

@@ -707,7 +707,7 @@ impl MigrationSet {
         let master = match plan_text.is_none() {
             true => {
                 let sql: Vec<&Path> = files.iter().map(|f| f.relative.as_path()).collect();
-                liquibase::Master::find(dir, &others, &sql)?
+                liquibase::Master::find(dir, &others, &sql, &settings.liquibase)?
             }
             false => None,
         };

@@ -1053,8 +1053,10 @@ fn down_candidates<'h>(
     history: &'h History,
     target: &Target,
 ) -> Result<Vec<(Version, &'h AppliedRecord)>, Vec<PlanError>> {
+    // A Liquibase changeset the selection leaves out is not reverted either, as Liquibase's
+    // rollback leaves it be.
     let mut applied: Vec<(Version, &AppliedRecord)> =
-        history.versioned().filter(|(_, r)| r.status == RecordStatus::Succeeded).collect();
+        history.versioned().filter(|(v, r)| r.status == RecordStatus::Succeeded && !set.left_out.contains(v)).collect();
     applied.sort_by(|a, b| b.0.cmp(&a.0));
     match target {
         Target::All => {}

@@ -72,13 +72,20 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
 
 /// The migration files, all problems reported together.
 pub fn load_set(settings: &Settings) -> Result<MigrationSet> {
-    load_set_with(settings, MigrationSet::read_dir_with)
+    load_set_with(settings, MigrationSet::read_dir_with, &settings.reading)
+}
+
+/// [`load_set`] with every Liquibase changeset, whatever the contexts and label filter given:
+/// where a new migration goes, and its number, must not depend on them.
+pub fn load_every_changeset(settings: &Settings) -> Result<MigrationSet> {
+    let reading = shale_core::layout::ReadSettings { liquibase: Default::default(), ..settings.reading.clone() };
+    load_set_with(settings, MigrationSet::read_dir_with, &reading)
 }
 
 /// [`load_set`] with every script's statements left unsplit, for `up`, which splits only what
 /// may run once it has read the history.
 pub fn load_set_unsplit(settings: &Settings) -> Result<MigrationSet> {
-    require_migrations(settings, load_set_with(settings, MigrationSet::read_dir_unsplit_with)?)
+    require_migrations(settings, load_set_with(settings, MigrationSet::read_dir_unsplit_with, &settings.reading)?)
 }
 
 fn load_set_with(
@@ -87,6 +94,7 @@ fn load_set_with(
         &std::path::Path,
         &shale_core::layout::ReadSettings,
     ) -> Result<MigrationSet, Vec<shale::core::layout::LoadError>>,
+    reading: &shale_core::layout::ReadSettings,
 ) -> Result<MigrationSet> {
     if !settings.dir.exists() {
         let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into());
@@ -96,7 +104,7 @@ fn load_set_with(
             settings.dir.display()
         )));
     }
-    read(&settings.dir, &settings.reading).map_err(|e| shale::Error::Load(e).into())
+    read(&settings.dir, reading).map_err(|e| shale::Error::Load(e).into())
 }
 
 /// `set`, unless it holds SQL files and not one migration among them: the directory is not what

@@ -84,7 +84,7 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             bad
         )));
     }
-    let set = if settings.dir.exists() { super::load_set(settings)? } else { MigrationSet::default() };
+    let set = if settings.dir.exists() { super::load_every_changeset(settings)? } else { MigrationSet::default() };
     let slug = slug(name);
     if slug.is_empty() {
         anyhow::bail!(shale::Error::Invalid(format!("`{name}` has no letters or digits to name a file with")));
@@ -287,7 +287,7 @@ fn include_in_master(settings: &Settings, before: &MigrationSet, written: &Path)
         anyhow::bail!(shale::Error::Invalid(why))
     };
     let runs = |set: &MigrationSet| set.migrations.iter().any(|m| Path::new(&m.file) == written);
-    let now = match super::load_set(settings) {
+    let now = match super::load_every_changeset(settings) {
         Ok(set) => set,
         Err(e) => return take_back(format!("{} would not load: {e}", written.display())),
     };
@@ -314,7 +314,7 @@ fn include_in_master(settings: &Settings, before: &MigrationSet, written: &Path)
         )));
     };
     std::fs::write(master, included).with_context(|| format!("writing {}", master.display()))?;
-    let with_it = match super::load_set(settings) {
+    let with_it = match super::load_every_changeset(settings) {
         Ok(set) => set,
         Err(e) => return take_back(format!("the master changelog {} would not load with it: {e}", master.display())),
     };

@@ -555,3 +555,68 @@ CREATE TABLE prod_settings (k text PRIMARY KEY, v text);
         flag.stderr
     );
 }
+
+/// What the selection leaves out is not read further: a changeset of another change than SQL, or
+/// with a line shale would run otherwise, does not stop a run that leaves it out, and a property
+/// for other contexts gives no value. An applied changeset left out is not reverted by `down`.
+#[test]
+fn what_the_contexts_leave_out_is_not_refused_nor_reverted() {
+    let p = Project::new("liquibase_left_out");
+    p.write(
+        "changelog.xml",
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">
+  <property name="greeting" value="hello test" context="test"/>
+  <property name="greeting" value="hello"/>
+  <changeSet id="legacy" author="a" context="legacy">
+    <createTable tableName="legacy"><column name="id" type="int"/></createTable>
+  </changeSet>
+  <include file="changes/001.sql" relativeToChangelogFile="true"/>
+</databaseChangeLog>
+"#,
+    );
+    p.write(
+        "changes/001.sql",
+        "--liquibase formatted sql
+--changeset a:1
+CREATE TABLE notes (id int PRIMARY KEY, body text);
+--rollback DROP TABLE notes;
+--changeset a:2
+INSERT INTO notes VALUES (1, '${greeting}');
+--rollback DELETE FROM notes WHERE id = 1;
+--changeset a:3 contextFilter:legacy context:prod
+--precondition-sql-check expectedResult:0 SELECT count(*) FROM notes
+INSERT INTO notes VALUES (3, 'legacy');
+--changeset a:4 context:!test
+INSERT INTO notes VALUES (4, 'not test');
+--rollback DELETE FROM notes WHERE id = 4;
+",
+    );
+    let with = |variable: (&str, &str), args: &[&str]| -> Run {
+        let mut cmd = p.bare();
+        cmd.env(variable.0, variable.1).arg("--database-url").arg(&p.db.url).args(args);
+        Run::of(cmd)
+    };
+    // Spring Boot's variable, as a Spring deployment sets it.
+    let up = with(("SPRING_LIQUIBASE_CONTEXTS", "prod"), &["up"]).ok();
+    assert!(up.stderr.contains("changeset a:legacy (line 5) is for context `legacy`"), "{}", up.stderr);
+    assert!(up.stderr.contains("changeset a:3 (line 8) is for context `legacy`"), "{}", up.stderr);
+    assert_eq!(p.psql("SELECT string_agg(id || ' ' || body, ',' ORDER BY id) FROM notes"), "1 hello,4 not test");
+
+    // Without contexts every changeset runs: those that cannot are refused, at their lines.
+    let all = p.shale(&["validate"]);
+    assert_eq!(all.code, 2, "{}{}", all.stdout, all.stderr);
+    assert!(all.stderr.contains("changelog.xml:5:3: changeset a:legacy uses `createTable`"), "{}", all.stderr);
+
+    // `test` leaves a:4 out: applied, it stays so through a down of everything else.
+    let test = ("LIQUIBASE_COMMAND_CONTEXT_FILTER", "test");
+    with(test, &["down", "--all"]).ok();
+    let status = with(("SPRING_LIQUIBASE_CONTEXTS", "prod"), &["status", "--json"]).ok().json();
+    let states: Vec<String> = status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| format!("{} {}", m["name"].as_str().unwrap(), m["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, ["a:1 out-of-order", "a:2 out-of-order", "a:4 applied"]);
+}

@@ -127,6 +127,8 @@ struct Changeset {
     /// left out of its checksum.
     metadata: Vec<Range<usize>>,
     attributes: Attributes,
+    /// Its lines shale would run otherwise than Liquibase: errors if it is selected to run.
+    refusals: Vec<LoadError>,
 }
 
 /// What a `--changeset` line (or a master's `changeSet`) asks.
@@ -152,24 +154,37 @@ pub(super) struct Attributes {
 pub(super) struct Selectors {
     pub contexts: Vec<String>,
     pub labels: Vec<String>,
+    /// Its own context was given as `contextFilter`, which Liquibase reads before `context`.
+    filtered: bool,
 }
 
 impl Selectors {
     /// These and the `inherited` ones.
     pub(super) fn with(&self, inherited: &Selectors) -> Selectors {
         let join = |own: &[String], more: &[String]| own.iter().chain(more).cloned().collect();
-        Selectors { contexts: join(&self.contexts, &inherited.contexts), labels: join(&self.labels, &inherited.labels) }
+        Selectors {
+            contexts: join(&self.contexts, &inherited.contexts),
+            labels: join(&self.labels, &inherited.labels),
+            filtered: false,
+        }
     }
 
-    /// `key` (`context`, `contextFilter`, `labels`, any case) set to `value`; false for another key.
+    /// `key` (`context`, `contextFilter`, `labels`, any case) set to `value`, on a changeset, an
+    /// include or a changelog of its own: false for another key. Where both are given, Liquibase
+    /// reads `contextFilter` and not `context`.
     pub(super) fn set(&mut self, key: &str, value: &str) -> bool {
-        let list = match key.to_ascii_lowercase().as_str() {
-            "context" | "contextfilter" | "contexts" => &mut self.contexts,
-            "labels" => &mut self.labels,
+        let value = value.trim();
+        match key.to_ascii_lowercase().as_str() {
+            "contextfilter" => {
+                self.contexts = Vec::from_iter((!value.is_empty()).then(|| value.to_string()));
+                self.filtered = true;
+            }
+            "context" if !self.filtered => {
+                self.contexts = Vec::from_iter((!value.is_empty()).then(|| value.to_string()))
+            }
+            "context" => {}
+            "labels" => self.labels = Vec::from_iter((!value.is_empty()).then(|| value.to_string())),
             _ => return false,
-        };
-        if !value.trim().is_empty() {
-            list.push(value.trim().to_string());
         }
         true
     }
@@ -295,7 +310,7 @@ pub(super) fn migrations(
     let mut migrations = Vec::new();
     let mut errors = Vec::new();
     for changeset in changesets {
-        let Changeset { author, id, section, rollback, metadata, attributes } = changeset;
+        let Changeset { author, id, section, rollback, metadata, attributes, refusals } = changeset;
         let line = lines.line_col(&shared, section.start).0;
         if let Some(reason) = attributes.skipped {
             gathering.ignored.push(Ignored {
@@ -306,6 +321,10 @@ pub(super) fn migrations(
         }
         let named = format!("changeset {author}:{id}");
         match gathering.selects(&attributes.selectors.with(inherited), (&named, path, line), place) {
+            Ok(true) if !refusals.is_empty() => {
+                errors.extend(refusals);
+                continue;
+            }
             Ok(true) => {}
             Ok(false) => continue,
             Err(bad) => {
@@ -389,7 +408,7 @@ pub(super) fn folder_migrations(
 ) -> Vec<Migration> {
     let mut migrations = Vec::new();
     let mut number = 0;
-    fill_parameters(master, &mut files, placeholders, errors);
+    fill_parameters(master, &mut files, (placeholders, gathering.selection), errors);
     // Without a master, the folder's files in name order, as `includeAll` takes them.
     let in_name_order: Vec<Item>;
     let items = match master {
@@ -442,7 +461,7 @@ pub(super) fn folder_migrations(
 fn fill_parameters(
     master: Option<&Master>,
     files: &mut [ReadFile],
-    placeholders: &Placeholders,
+    (placeholders, selection): (&Placeholders, &LiquibaseSelection),
     errors: &mut Vec<LoadError>,
 ) {
     let runs = |file: &ReadFile| master.is_none_or(|m| m.runs(&file.relative));
@@ -450,7 +469,8 @@ fn fill_parameters(
         return;
     }
     let defined = master.map(|m| m.properties.clone()).unwrap_or_default();
-    let defined = defined.into_iter().chain(files.iter().filter(|f| runs(f)).flat_map(|f| property_lines(&f.text)));
+    let defined =
+        defined.into_iter().chain(files.iter().filter(|f| runs(f)).flat_map(|f| property_lines(&f.text, selection)));
     let values = placeholders.with_defaults(defined);
     for file in files.iter_mut().filter(|f| runs(f)) {
         match values.replace(&file.text) {
@@ -474,16 +494,20 @@ fn fill_parameters(
     }
 }
 
-/// The properties a formatted changelog defines, `--property name:N value:V` (for PostgreSQL).
-fn property_lines(text: &str) -> Vec<(String, String)> {
+/// The properties a formatted changelog defines, `--property name:N value:V` (for PostgreSQL,
+/// and for the contexts and labels of the run).
+fn property_lines(text: &str, selection: &LiquibaseSelection) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|line| keyword(line.trim_start().strip_prefix("--")?.trim_start(), "property"))
         .filter_map(|rest| {
-            let field = |key: &str| {
-                rest.split_whitespace()
-                    .find_map(|w| w.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
-            };
-            let for_postgresql = field("dbms").is_none_or(for_postgresql);
+            let pairs = attribute_pairs(rest);
+            let field = |key: &str| pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str());
+            let mut selectors = Selectors::default();
+            for (key, value) in &pairs {
+                selectors.set(key, value);
+            }
+            let selected = !matches!(selection.leaves_out(&selectors.contexts, &selectors.labels), Ok(Some(_)));
+            let for_postgresql = field("dbms").is_none_or(for_postgresql) && selected;
             Some((field("name")?.to_string(), field("value")?.to_string())).filter(|_| for_postgresql)
         })
         .collect()
@@ -677,6 +701,7 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Changeset>, Option<String>), Ve
                 rollback: None,
                 metadata: vec![whole_line],
                 attributes,
+                refusals: Vec::new(),
             });
             continue;
         }
@@ -701,12 +726,9 @@ fn parse(path: &Path, text: &str) -> Result<(Vec<Changeset>, Option<String>), Ve
             continue;
         }
         if let Some((directive, why)) = refused_directive(comment) {
-            error(
-                at,
-                format!("`--{directive}`: {why}"),
-                "write what it does in the SQL (a check in a DO block, the value itself, the rollback as \
-                 `--rollback` lines), then remove the line",
-            );
+            let hint = "write what it does in the SQL (a check in a DO block, the value itself, the rollback as \
+                        `--rollback` lines), then remove the line";
+            current.refusals.push(LoadError::at(path, text, at, format!("`--{directive}`: {why}"), Some(hint.into())));
         }
     }
     if let Some(opened) = rollback_block {
@@ -937,12 +959,19 @@ mod tests {
                     --changeset a:4\n--preconditions onFail:MARK_RAN\n--precondition-sql-check expectedResult:0 SELECT 1\nSELECT 4;\n\
                     --changeset nocolon\n--changeset a:5 dbms:oracle runAlways:true\n-- included for the report, a property of it\n";
         let found = errors(text);
-        assert_eq!(found.len(), 5, "{found:#?}");
+        assert_eq!(found.len(), 3, "{found:#?}");
         assert!(found[0].starts_with("changes.sql:2:1: SQL before the first `--changeset` line"), "{found:#?}");
         assert!(found[1].starts_with("changes.sql:8:1: changeset a:2 is in this file twice"), "{found:#?}");
-        assert!(found[2].starts_with("changes.sql:11:1: `--preconditions`"), "{found:#?}");
-        assert!(found[3].starts_with("changes.sql:12:1: `--preconditions`"), "{found:#?}");
-        assert!(found[4].starts_with("changes.sql:14:1: a `--changeset` line names its author and id"), "{found:#?}");
+        assert!(found[2].starts_with("changes.sql:14:1: a `--changeset` line names its author and id"), "{found:#?}");
+        // A changeset's own lines shale would run otherwise are kept with it: refused only where
+        // it is selected to run.
+        let text = "--liquibase formatted sql\n--changeset a:4\n--preconditions onFail:MARK_RAN\n\
+                    --precondition-sql-check expectedResult:0 SELECT 1\nSELECT 4;\n--changeset a:5\nSELECT 5;\n";
+        let refusals: Vec<Vec<String>> =
+            parsed(text).iter().map(|c| c.refusals.iter().map(ToString::to_string).collect()).collect();
+        assert_eq!(refusals[1].len(), 0);
+        assert!(refusals[0][0].starts_with("changes.sql:3:1: `--preconditions`"), "{refusals:#?}");
+        assert!(refusals[0][1].starts_with("changes.sql:4:1: `--preconditions`"), "{refusals:#?}");
     }
 
     #[test]
@@ -977,9 +1006,15 @@ mod tests {
             pairs,
             [("context", "dev or test"), ("labels", "a,b"), ("runOnChange", "true"), ("contextFilter", "open")]
         );
-        let inherited = Selectors { contexts: vec!["test".into()], labels: vec!["v2".into()] };
-        let own = Selectors { contexts: vec!["!prod".into()], labels: Vec::new() };
+        let mut inherited = Selectors::default();
+        inherited.set("context", "test");
+        inherited.set("labels", "v2");
+        let mut own = Selectors::default();
+        // Where both are given, `contextFilter` is read, whichever comes first.
+        own.set("contextFilter", "!prod");
+        own.set("context", "dev");
         assert_eq!(own.with(&inherited).contexts, ["!prod", "test"]);
+        assert_eq!(own.with(&inherited).labels, ["v2"]);
     }
 
     #[test]

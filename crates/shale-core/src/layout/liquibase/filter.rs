@@ -2,7 +2,8 @@
 //!
 //! A changeset's `context` is an expression over the contexts the run is given (`--contexts`);
 //! a run's label filter is an expression over a changeset's `labels`. Both read alike: names,
-//! `!` or `not`, `and`, `or` (a comma is `or`), parentheses; names compare in any case. Without
+//! `!` or `not`, `and`, `or` (a comma is `or`), parentheses; names compare in any case, and, as
+//! in Liquibase, `and` and `or` are read in lower case only. Without
 //! contexts every changeset runs, and without a label filter too, as Liquibase runs them; an
 //! `include` adds its own `context` and `labels` to every changeset it brings in, which must all
 //! match.
@@ -89,9 +90,13 @@ pub(in crate::layout) fn evaluate(expression: &str, items: &[String]) -> Result<
     }
     let mut reader = Reader { tokens: &tokens, at: 0, items };
     let value = reader.any().map_err(bad)?;
-    match reader.at == tokens.len() {
-        true => Ok(value),
-        false => Err(bad("a `)` closes nothing")),
+    match tokens.get(reader.at) {
+        None => Ok(value),
+        Some(Token::Close) => Err(bad("a `)` closes nothing")),
+        Some(Token::Name(name)) if name == "and" || name == "or" => {
+            Err(bad("Liquibase reads `and` and `or` in lower case only (in capitals, they are names)"))
+        }
+        Some(_) => Err(bad("two names stand with no `and`, `or` or comma between them")),
     }
 }
 
@@ -112,12 +117,12 @@ fn tokens(expression: &str) -> Vec<Token> {
         if word.is_empty() {
             return;
         }
-        out.push(match word.to_lowercase().as_str() {
+        out.push(match word.as_str() {
             "and" => Token::And,
             "or" => Token::Or,
-            "not" => Token::Not,
+            w if w.eq_ignore_ascii_case("not") => Token::Not,
             // `@name`: Liquibase's mark that the name must be given; it matches as the name.
-            name => Token::Name(name.trim_start_matches('@').to_string()),
+            name => Token::Name(name.trim_start_matches('@').to_lowercase()),
         });
         word.clear();
     };
@@ -213,9 +218,11 @@ mod tests {
         assert!(holds("@x", &["x"]));
         assert!(holds("!without-test-data", &["prod"]));
         assert!(!holds("!without-test-data", &["without-test-data"]));
-        for bad in ["(a", "a)", "a and", "or a", "!"] {
+        for bad in ["(a", "a)", "a and", "or a", "!", "a b"] {
             assert!(evaluate(bad, &[]).is_err(), "{bad}");
         }
+        let capitals = evaluate("a AND b", &[]).unwrap_err();
+        assert!(capitals.why.contains("lower case only"), "{capitals}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-use super::{Attributes, Selectors};
+use super::{Attributes, LiquibaseSelection, Selectors};
 use crate::layout::LoadError;
 
 /// The master changelog of the folder and what it runs, in order.
@@ -83,11 +83,14 @@ const MAX_NESTING: usize = 8;
 
 impl Master {
     /// The master changelog among `others` (the folder's top-level files that are not SQL), if
-    /// there is one; `sql` are the SQL files read, relative to `dir`.
+    /// there is one; `sql` are the SQL files read, relative to `dir`. What the `selection` leaves
+    /// out (changesets, properties) is not read further: a changeset Liquibase would not run
+    /// here is not refused for what it holds.
     pub(in crate::layout) fn find(
         dir: &Path,
         others: &[PathBuf],
         sql: &[&Path],
+        selection: &LiquibaseSelection,
     ) -> Result<Option<Master>, Vec<LoadError>> {
         let mut masters = Vec::new();
         for name in others.iter().filter(|name| Format::of(name).is_some()) {
@@ -142,6 +145,7 @@ impl Master {
             properties: Vec::new(),
             errors: Vec::new(),
             inherited: Selectors::default(),
+            selection,
         };
         reader.changelog(&path, text, 0);
         match reader.errors.is_empty() {
@@ -400,6 +404,7 @@ struct MasterReader<'a> {
     errors: Vec<LoadError>,
     /// The `context` and `labels` of the includes that brought in the changelog being read.
     inherited: Selectors,
+    selection: &'a LiquibaseSelection,
 }
 
 impl MasterReader<'_> {
@@ -425,20 +430,46 @@ impl MasterReader<'_> {
             Some(logical) => logical.to_string(),
             None => crate::layout::relative_text(canonical.strip_prefix(self.root).unwrap_or(&canonical)),
         };
-        let nodes = root.children;
+        // The changelog's own `context` and `labels` hold for every changeset in it.
+        let mut own = Selectors::default();
+        for (key, value) in &root.attributes {
+            own.set(key, value);
+        }
+        let outer = std::mem::take(&mut self.inherited);
+        self.inherited = own.with(&outer);
+        self.read_nodes(path, text, root.children, (&folder, &recorded, format), depth);
+        self.inherited = outer;
+    }
+
+    /// The nodes of the changelog `path` (holding `text`), in its order.
+    fn read_nodes(
+        &mut self,
+        path: &Path,
+        text: &str,
+        nodes: Vec<Node>,
+        (folder, recorded, format): (&Path, &str, Format),
+        depth: usize,
+    ) {
         // Views of its SQL for its changesets (one with no SQL, `tagDatabase` alone, too).
         let inline = nodes.iter().any(|n| n.name == "changeSet");
         let (mut ups, mut rollbacks) = (Vec::new(), Vec::new());
         for node in &nodes {
             match node.name.as_str() {
-                "include" | "includeAll" => self.include(path, &folder, node, depth),
-                "changeSet" => match self.changeset(path, &folder, &recorded, format, node) {
+                "include" | "includeAll" => self.include(path, folder, node, depth),
+                "changeSet" => match self.changeset(path, folder, recorded, format, node) {
                     Ok(changeset) => self.items.push(Item::Changeset(Box::new(changeset))),
                     Err((message, hint)) => self.errors.push(located(path, node.at(), message, hint)),
                 },
                 // Its value, for PostgreSQL, fills `${name}` where the SQL uses it.
                 "property" => {
                     let for_postgresql = node.attribute("dbms").is_none_or(super::for_postgresql);
+                    let mut selectors = Selectors::default();
+                    for (key, value) in &node.attributes {
+                        selectors.set(key, value);
+                    }
+                    let selectors = selectors.with(&self.inherited);
+                    let selected = self.selection.leaves_out(&selectors.contexts, &selectors.labels);
+                    let for_postgresql = for_postgresql && !matches!(selected, Ok(Some(_)));
                     if let (Some(name), Some(value), true) =
                         (node.attribute("name"), node.attribute("value"), for_postgresql)
                     {
@@ -651,8 +682,11 @@ impl MasterReader<'_> {
             up: Sql::Inline { view: Arc::from(""), section: node.range.clone() },
             rollback: None,
         };
-        // What a changeset that does not run on PostgreSQL holds does not matter.
-        if changeset.attributes.skipped.is_some() {
+        // What a changeset that does not run on PostgreSQL, or that the selection leaves out,
+        // holds does not matter (its expressions, if they do not read, are reported in place).
+        let selectors = &changeset.attributes.selectors;
+        let left_out = matches!(self.selection.leaves_out(&selectors.contexts, &selectors.labels), Ok(Some(_)));
+        if changeset.attributes.skipped.is_some() || left_out {
             return Ok(changeset);
         }
         let file_of = |file_node: &Node| -> Result<PathBuf, (String, &'static str)> {
