@@ -77,10 +77,13 @@ pub enum Tool {
     Sqitch,
     /// graphile-migrate: `graphile_migrate.migrations`, a row per committed file, by its name.
     GraphileMigrate,
+    /// Mattermost's morph: `db_migrations (version, name)`, a row per applied version of its
+    /// golang-migrate-style files.
+    Morph,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 32] = [
+    pub const ALL: [Tool; 33] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -113,6 +116,7 @@ impl Tool {
         Tool::Hasura,
         Tool::Sqitch,
         Tool::GraphileMigrate,
+        Tool::Morph,
     ];
 
     /// The name used on the command line (`--from golang-migrate`).
@@ -150,6 +154,7 @@ impl Tool {
             Tool::Hasura => "hasura",
             Tool::Sqitch => "sqitch",
             Tool::GraphileMigrate => "graphile-migrate",
+            Tool::Morph => "morph",
         }
     }
 
@@ -173,6 +178,7 @@ impl Tool {
             Tool::MikroOrm => &["mikroorm", "mikro_orm"],
             Tool::EfCore => &["efcore", "ef_core", "entity-framework", "entityframework"],
             Tool::GraphileMigrate => &["graphile_migrate", "graphile"],
+            Tool::Morph => &["mattermost-morph", "mattermost"],
             _ => &[],
         }
     }
@@ -208,6 +214,7 @@ impl Tool {
             Tool::Hasura => "hdb_version",
             Tool::Sqitch => "changes",
             Tool::GraphileMigrate => "migrations",
+            Tool::Morph => "db_migrations",
         }
     }
 
@@ -248,6 +255,7 @@ impl Tool {
             "hdb_version" if has("cli_state") => Some(Tool::Hasura),
             "changes" if has("change_id") && has("script_hash") && has("project") => Some(Tool::Sqitch),
             "migrations" if has("hash") && has("previous_hash") && has("filename") => Some(Tool::GraphileMigrate),
+            "db_migrations" if columns.len() == 2 && has("version") && has("name") => Some(Tool::Morph),
             // drizzle's or sql-migrate's under the name its config gives: its columns alone.
             _ => Tool::by_columns_alone(table, columns),
         }
@@ -1295,6 +1303,15 @@ mod tests {
         // Under the name its config gives, by its columns, where the name says migrations.
         assert_eq!(Tool::recognize("sdp_migrations", &gorp_columns), Some(Tool::SqlMigrate));
         assert_eq!(Tool::recognize("events", &gorp_columns), None);
+
+        // morph (Mattermost's): a row per applied version of golang-migrate's files.
+        let morph = set(&["000001_create_teams.up.sql", "000002_create_users.up.sql", "000003_more.up.sql"]);
+        let adoption = plan_adoption(&morph, &entries(Tool::Morph, &["1", "2"])).unwrap();
+        assert_eq!(labels(&adoption.applied), ["000001 create_teams", "000002 create_users"]);
+        assert_eq!(labels(&adoption.pending), ["000003 more"]);
+        let morph_columns: Vec<String> = vec!["version".into(), "name".into()];
+        assert_eq!(Tool::recognize("db_migrations", &morph_columns), Some(Tool::Morph));
+        assert_eq!(Tool::parse("mattermost"), Some(Tool::Morph));
     }
 
     #[test]
@@ -1430,7 +1447,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 18);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 19);
     }
 
     /// The tools whose migrations are JavaScript, TypeScript, Elixir or Liquibase changelogs, by

@@ -338,7 +338,8 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         | Tool::Rails
         | Tool::Ecto
         | Tool::Doctrine
-        | Tool::Phinx => keys(client, &format!("SELECT version::text FROM {t} ORDER BY 1"), context).await?,
+        | Tool::Phinx
+        | Tool::Morph => keys(client, &format!("SELECT version::text FROM {t} ORDER BY 1"), context).await?,
     };
     Ok(ForeignHistory { tool, table: table.display(), state })
 }

@@ -218,6 +218,19 @@ fn tern() {
     assert!(!p.tables().contains(&"tags".to_string()), "the part below the separator ran");
 }
 
+/// Mattermost's morph: golang-migrate's files, a row per applied version (with its name) in
+/// `db_migrations`, as morph's PostgreSQL driver makes it.
+#[test]
+fn morph() {
+    let p = Project::new("adopt_morph");
+    applied_by_the_other_tool(&p, "000001_users.up.sql", "000002_posts.up.sql", "000003_tags.up.sql");
+    p.psql(
+        "CREATE TABLE IF NOT EXISTS db_migrations (version bigint not null primary key, name varchar not null);
+         INSERT INTO db_migrations VALUES (1, 'users'), (2, 'posts')",
+    );
+    switch(&p, "morph", "db_migrations");
+}
+
 /// sql-migrate files sharing a number (it knows them by name) are taken over by name and run in
 /// name order; a file of that number added before an applied one since is refused, as it would
 /// move the versions of those after it.
