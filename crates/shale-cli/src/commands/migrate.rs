@@ -78,7 +78,7 @@ pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
         };
         // Exactly as `up` would judge it: the same check, on the same database.
         let refused = if args.force_unsafe { None } else { super::lint::refusal(&report).err() };
-        print_plan(settings, &plan, args.single_transaction, &report, refused.as_deref());
+        print_plan(settings, &plan, args.single_transaction, &report, refused.as_deref().map(|why| ("up", why)));
         return Ok(if refused.is_some() { crate::error::EXIT_INVALID } else { 0 });
     }
     if let Some(dir) = &args.backup {
@@ -195,6 +195,7 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
     let mut migrator = migrator(settings)?;
     let target = down_target(&args.target)?;
     let dry_run = args.dry_run;
+    let mut refusal = None;
     if args.generate {
         let missing = nearest_versions(&migrator, block_on(migrator.missing_downs(&target)))?;
         if !missing.is_empty() {
@@ -208,12 +209,14 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
                 }
             }
             let dropping: Vec<&str> = downs.iter().filter(|d| d.destructive > 0).map(|d| d.label.as_str()).collect();
-            if !dropping.is_empty() && !args.allow_destructive && !dry_run {
-                anyhow::bail!(shale::Error::Invalid(format!(
+            if !dropping.is_empty() && !args.allow_destructive {
+                let why = format!(
                     "the generated down of {} drops data (what the migration added: tables, columns, ...); \
                      nothing was run: review the SQL above and run again with --allow-destructive",
                     dropping.join(", ")
-                )));
+                );
+                // A dry run shows the refusal the run would meet, with its exit code.
+                refusal = Some(why);
             }
             migrator.generated_downs = downs.into_iter().map(|d| (d.version, d.sql.into())).collect();
         }
@@ -221,8 +224,11 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
     if dry_run {
         let plan = nearest_versions(&migrator, block_on(migrator.plan_down(&target)))?;
         let report = super::lint::lint_with(plan.steps.iter().map(|s| &*s.script), Default::default());
-        print_plan(settings, &plan, false, &report, None);
-        return Ok(0);
+        print_plan(settings, &plan, false, &report, refusal.as_deref().map(|why| ("down", why)));
+        return Ok(if refusal.is_some() { crate::error::EXIT_INVALID } else { 0 });
+    }
+    if let Some(why) = refusal {
+        anyhow::bail!(shale::Error::Invalid(why));
     }
     let progress = progress(settings);
     let report = nearest_versions(&migrator, block_on(migrator.down(&target, &mut |e: Event| progress.event(&e))))?;
@@ -516,7 +522,7 @@ fn print_plan(
     plan: &Plan,
     single_transaction: bool,
     report: &shale_lint::Report,
-    refused: Option<&str>,
+    refused: Option<(&str, &str)>,
 ) {
     // The report by file, looked up once per step: a plan of a thousand files has tens of
     // thousands of statements, and scanning the whole report for each was quadratic.
@@ -552,7 +558,7 @@ fn print_plan(
             })
             .collect();
         print_json(
-            &serde_json::json!({ "dry_run": true, "refused": refused.is_some(), "refusal": refused, "steps": steps }),
+            &serde_json::json!({ "dry_run": true, "refused": refused.is_some(), "refusal": refused.map(|(_, why)| why), "steps": steps }),
         );
         return;
     }
@@ -608,8 +614,8 @@ fn print_plan(
     for e in &report.unread {
         println!("\n{}", super::lint::unread_note(e));
     }
-    if let Some(why) = refused {
-        println!("\n`shale up` would refuse this plan:\n{why}");
+    if let Some((command, why)) = refused {
+        println!("\n`shale {command}` would refuse this plan:\n{why}");
     }
 }
 

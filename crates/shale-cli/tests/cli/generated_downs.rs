@@ -44,3 +44,22 @@ fn a_data_only_migration_gets_a_down_that_says_so() {
         "rolled_back"
     );
 }
+
+/// A dry run of a generated down that drops data shows the refusal the run would meet, with its
+/// exit code; `--allow-destructive` clears both.
+#[test]
+fn a_dry_run_shows_the_refusal_of_a_generated_down_that_drops_data() {
+    let p = Project::new("downgen_dry");
+    p.write("001_t.sql", "CREATE TABLE t (id int);");
+    p.write("002_meta.sql", "ALTER TABLE t ADD COLUMN meta jsonb;");
+    p.shale(&["up"]).ok();
+    let dry = p.shale(&["down", "--step", "1", "--generate", "--dry-run"]);
+    assert_eq!(dry.code, 2, "{}{}", dry.stdout, dry.stderr);
+    assert!(dry.stdout.contains("DROP COLUMN meta"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("`shale down` would refuse this plan:"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("run again with --allow-destructive"), "{}", dry.stdout);
+    let allowed = p.shale(&["down", "--step", "1", "--generate", "--dry-run", "--allow-destructive"]).ok();
+    assert!(!allowed.stdout.contains("would refuse"), "{}", allowed.stdout);
+    assert_eq!(p.shale(&["down", "--step", "1", "--generate"]).code, 2);
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'meta'"), "1");
+}
