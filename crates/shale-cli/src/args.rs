@@ -381,6 +381,16 @@ impl Command {
                 | Command::Adopt(_)
         )
     }
+
+    /// `--dry-run`: the command shows what it would do and changes nothing.
+    pub fn dry_run(&self) -> bool {
+        match self {
+            Command::Up(a) => a.dry_run,
+            Command::Down(a) => a.dry_run,
+            Command::Adopt(a) => a.dry_run,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -7,12 +7,6 @@ mod output;
 mod settings;
 
 fn main() {
-    // Piped into `head`, stop quietly like other command-line tools instead of panicking.
-    #[cfg(unix)]
-    // SAFETY: called first thing in main, before any thread exists.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     // One malloc arena for the whole process: glibc otherwise gives each thread that allocates
     // (the directory reader, the runtime) a heap of its own, which a short-lived command never
     // reuses, so each adds its high-water mark to the resident memory.
@@ -24,6 +18,16 @@ fn main() {
     let cli = args::Cli::parse_args();
     let json = cli.global.json;
     let changes_database = cli.command.changes_database();
+    // Piped into `head`, a command that only reads stops quietly, like other command-line tools.
+    // One that changes the database runs to its end, its output dropped once nobody reads it:
+    // ended between two migrations by a reader gone away, it would leave the run half done.
+    #[cfg(unix)]
+    if !changes_database || cli.command.dry_run() {
+        // SAFETY: no other thread exists yet.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let result = settings::Settings::resolve(&cli.global).and_then(|settings| {
         if !settings.quiet {
             for deprecation in &settings.deprecations {

@@ -1,6 +1,7 @@
 //! Commands that change the database: up, down, redo, goto, baseline, repair.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -467,12 +468,15 @@ fn print_report(settings: &Settings, report: &RunReport, verb: &str, nothing: &s
     if settings.quiet {
         return;
     }
+    // Written where it can be: a reader gone away (`| head`) does not make it fail.
+    let mut out = std::io::stdout().lock();
     if report.steps.is_empty() {
-        println!("{nothing} (version {})", report.current_version.as_deref().unwrap_or("none"));
+        let _ = writeln!(out, "{nothing} (version {})", report.current_version.as_deref().unwrap_or("none"));
         return;
     }
     // Each migration's line was printed when it finished (see Progress).
-    println!(
+    let _ = writeln!(
+        out,
         "{verb} {} migration(s) in {} ms; now at version {}",
         report.steps.len(),
         report.duration_ms,

@@ -20,6 +20,8 @@ pub mod squash;
 pub mod status;
 pub mod throwaway;
 
+use std::io::Write;
+
 use anyhow::Result;
 use shale::{Migrator, MigratorConfig};
 use shale_core::MigrationSet;
@@ -182,5 +184,6 @@ pub fn down_target(t: &DownTarget) -> Result<shale::Target> {
 }
 
 pub fn print_json<T: serde::Serialize>(value: &T) {
-    println!("{}", serde_json::to_string_pretty(value).expect("serializable"));
+    // Written where it can be: a reader gone away (`| head`) does not make it fail.
+    let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(value).expect("serializable"));
 }

@@ -547,3 +547,22 @@ fn a_down_dry_run_does_not_call_what_it_will_run_refused() {
     assert!(!plan.stdout.contains("refused"), "{}", plan.stdout);
     assert_eq!(p.psql("SELECT to_regclass('t') IS NOT NULL"), "t", "a dry run runs nothing");
 }
+
+/// `shale up | head -1`: once the reader is gone, the run goes on to its end (its output dropped),
+/// rather than being ended between two migrations; a command that only reads stops quietly.
+#[test]
+fn a_reader_gone_away_does_not_end_a_run_half_way() {
+    use std::io::{BufRead, BufReader};
+    let p = Project::new("migrate_pipe");
+    for i in 1..=20 {
+        p.write(&format!("{i:03}_t{i}.sql"), &format!("CREATE TABLE t{i} (id int);\nSELECT pg_sleep(0.02);\n"));
+    }
+    let mut child = p.spawn(&["up"]);
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.contains("001"), "{first}");
+    // The pipe's reading end is closed here, with 19 migrations to go.
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations WHERE status = 'succeeded'"), "20");
+}
