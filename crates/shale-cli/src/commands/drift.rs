@@ -157,10 +157,15 @@ fn note_pending(settings: &Settings, labels: &[String]) {
     if labels.is_empty() || settings.quiet || settings.json {
         return;
     }
+    // A database far behind has many: the first few, then how many more.
+    const NAMED: usize = 5;
+    let mut named = labels.iter().take(NAMED).cloned().collect::<Vec<_>>().join(", ");
+    if labels.len() > NAMED {
+        named.push_str(&format!(" and {} more", labels.len() - NAMED));
+    }
     eprintln!(
-        "note: {} migration(s) not applied to this database are left out of what it is compared with: {} (`shale status` shows them, `shale up` applies them)",
+        "note: {} migration(s) not applied to this database are left out of what it is compared with: {named} (`shale status` shows them, `shale up` applies them)",
         labels.len(),
-        labels.join(", ")
     );
 }
 
