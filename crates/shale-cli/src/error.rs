@@ -727,7 +727,9 @@ fn render_failure_as(title: &str, f: &DbFailure, remedy: Option<&str>, closing: 
     let mut footers = vec![Level::Note.title(&sqlstate)];
     let detail = f.detail.as_ref().map(|d| format!("detail: {d}"));
     let hint = f.hint.as_ref().map(|h| format!("server hint: {h}"));
-    let context = f.context.as_ref().map(|c| format!("context: {}", c.replace('\n', "; ")));
+    // The server's context is a line per frame (a statement, the function running it, ...): kept
+    // as lines, which the note aligns.
+    let context = f.context.as_ref().map(|c| format!("context: {}", c.trim_end()));
     for extra in [&detail, &hint, &context].into_iter().flatten() {
         footers.push(Level::Note.title(extra));
     }

@@ -986,7 +986,9 @@ fn failure_from(db: &DbError, step: &Step, offset: Option<usize>) -> DbFailure {
     let failed = offset.and_then(|o| script.statements.iter().find(|s| s.span.start <= o && o <= s.span.end));
     // A row of inline COPY data that does not load: the row itself, where the server counts it.
     let row = failed.zip(db.where_()).and_then(|(s, context)| copy_row_offset(&script.text, s, context));
-    let location = row.or(offset).map(|offset| {
+    // A statement of a DO block that fails: its line in the block, where PL/pgSQL counts it.
+    let in_block = failed.zip(db.where_()).and_then(|(s, context)| do_block_line_offset(&script.text, s, context));
+    let location = row.or(in_block).or(offset).map(|offset| {
         let index = LineIndex::new(&script.text);
         let (line, column) = index.line_col(&script.text, offset);
         SourceLocation {
@@ -1011,6 +1013,34 @@ fn failure_from(db: &DbError, step: &Step, offset: Option<usize>) -> DbFailure {
         reverting: step.direction == StepDirection::Down,
         part_way: None,
     }
+}
+
+/// Where line N of a DO block's body starts in `text` (at its first word), when `statement` is the
+/// DO block and the server's context ends with `PL/pgSQL function inline_code_block line N at
+/// ...` (its outermost frame; PL/pgSQL counts the body's lines from 1, the line of the opening
+/// `$$` being line 1).
+fn do_block_line_offset(text: &str, statement: &shale_core::split::Statement, context: &str) -> Option<usize> {
+    let span = statement.span.clone();
+    let sql = &text[span.clone()];
+    if !sql.trim_start().get(..2).is_some_and(|w| w.eq_ignore_ascii_case("do")) {
+        return None;
+    }
+    let frame = context.lines().rev().find(|l| l.starts_with("PL/pgSQL function inline_code_block line "))?;
+    let after = &frame["PL/pgSQL function inline_code_block line ".len()..];
+    let line: usize = after[..after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len())].parse().ok()?;
+    // The body opens after the first dollar quote (`$$` or `$tag$`).
+    let open = sql.find('$')?;
+    let close = open + 1 + sql[open + 1..].find('$')?;
+    if !sql[open + 1..close].chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return None;
+    }
+    let body = close + 1;
+    let mut start = body;
+    for _ in 1..line {
+        start += sql[start..].find('\n')? + 1;
+    }
+    let indent = sql[start..].len() - sql[start..].trim_start_matches([' ', '\t']).len();
+    (start + indent < sql.len()).then_some(span.start + start + indent)
 }
 
 /// Where row N of `statement`'s inline data starts in `text`, when the server's context for the

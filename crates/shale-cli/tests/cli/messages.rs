@@ -130,3 +130,11 @@ fn a_stopped_development_server_says_how_to_start_it() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     snapshot!("dev_stopped", shown(&p, &run));
 }
+
+/// A failure inside PL/pgSQL: the server's context, a line per frame, is shown as lines.
+#[test]
+fn the_server_s_context_keeps_its_lines() {
+    let p = Project::new("msg_context");
+    p.write("001_fill.sql", "CREATE TABLE t (id int);\nDO $$\nBEGIN\n  INSERT INTO t\n  SELECT 1 / 0;\nEND $$;\n");
+    snapshot!("plpgsql_context", shown(&p, &p.shale(&["up"])));
+}
