@@ -314,6 +314,7 @@ pub fn remedy(sqlstate: &str, message: &str) -> Option<String> {
         "42P07" | "42701" | "42710" => "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the existing state as a baseline, or, if another migration tool built it, take over that tool's history".into(),
         "42P01" | "42703" | "42883" => "the object does not exist (yet): check the migration order and names".into(),
         "42501" => "the user lacks a privilege: GRANT it, or run as the owner of the objects".into(),
+        "42704" if message.starts_with("role ") => "roles belong to the server, not to one database's migrations: create the role there first (CREATE ROLE), or create it in an earlier migration (DO block that checks pg_roles)".into(),
         "23502" | "23505" | "23503" | "23514" => "existing rows violate the new rule: fix the data first in this or an earlier migration".into(),
         "0A000" if message.contains("ALTER TYPE") => "run ALTER TYPE ... ADD VALUE in its own migration with `-- shale:no-transaction`".into(),
         _ => return None,

@@ -138,3 +138,15 @@ fn the_server_s_context_keeps_its_lines() {
     p.write("001_fill.sql", "CREATE TABLE t (id int);\nDO $$\nBEGIN\n  INSERT INTO t\n  SELECT 1 / 0;\nEND $$;\n");
     snapshot!("plpgsql_context", shown(&p, &p.shale(&["up"])));
 }
+
+/// A role the server lacks: the way out says where roles live.
+#[test]
+fn a_missing_role_says_where_roles_are_made() {
+    let p = Project::new("msg_role");
+    p.write("001_t.sql", "CREATE TABLE t (id int);\nGRANT SELECT ON t TO shale_test_no_such_role;\n");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("role \"shale_test_no_such_role\" does not exist"), "{}", run.stderr);
+    assert!(run.stderr.contains("roles belong to the server"), "{}", run.stderr);
+    assert!(!p.tables().contains(&"t".to_string()), "rolled back whole");
+}
