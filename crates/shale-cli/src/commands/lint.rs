@@ -561,7 +561,12 @@ pub fn describe<'a>(effects: impl IntoIterator<Item = &'a shale_lint::Effect>) -
                 _ => "",
             };
             let tables: Vec<_> = same.iter().map(|e| e.table.as_str()).filter(|t| !t.is_empty()).collect();
-            let on = if tables.is_empty() { String::new() } else { format!(" on {}", tables.join(", ")) };
+            // A table the statement does not name (DROP INDEX names its index) is read from the
+            // database, where there is one.
+            let on = match tables.is_empty() {
+                true => " on the table it acts on".to_string(),
+                false => format!(" on {}", tables.join(", ")),
+            };
             format!("takes {}{on}{how}", e.lock)
         })
         .collect()
