@@ -295,6 +295,12 @@ fn nearest_versions<T>(migrator: &shale::Migrator, result: Result<T, shale::Erro
         },
         _ => return Ok(result?),
     };
+    if shale::Version::parse(&wanted).is_some_and(|v| migrator.set.left_out.contains(&v)) {
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "version {wanted} is a Liquibase changeset the contexts or label filter given leave out: give those \
+             that select it (--contexts, --label-filter), or name another version"
+        )));
+    }
     let Ok(status) = block_on(migrator.status()) else { return Ok(result?) };
     let mut known: Vec<(shale::Version, String)> = status
         .migrations

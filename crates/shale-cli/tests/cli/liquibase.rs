@@ -535,6 +535,9 @@ CREATE TABLE prod_settings (k text PRIMARY KEY, v text);
     assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'customers_name'"), "1");
     let validate: Run = p.bare().args(test).arg("validate").output().unwrap().into();
     assert_eq!(validate.code, 0, "{}{}", validate.stdout, validate.stderr);
+    // A version the selection leaves out is no target, and says why.
+    let to = prod(&["down", "--to", "2"]);
+    assert!(to.code == 2 && to.stderr.contains("version 2 is a Liquibase changeset the contexts"), "{}", to.stderr);
 
     // A context expression that does not read is an error naming its line.
     p.write("changes/004-bad.sql", "--liquibase formatted sql\n--changeset carol:bad context:\"(prod\"\nSELECT 1;\n");
