@@ -902,6 +902,9 @@ pub fn plan_adoption_accepting<'a>(
         return Err(vec![AdoptProblem::NotSql { tool, table: foreign.table.clone() }]);
     }
     let versioned: Vec<&Migration> = set.versioned().collect();
+    // What a row may be: a migration, or a Liquibase changeset the contexts given leave out, which
+    // Liquibase ran with others (taken over as applied; nothing else looks at it).
+    let candidates: Vec<&Migration> = versioned.iter().copied().chain(&set.left_out_changesets).collect();
     let mut problems = Vec::new();
     let mut notes = Vec::new();
     let mut unrunnable: Vec<&Unrunnable> = Vec::new();
@@ -962,7 +965,7 @@ pub fn plan_adoption_accepting<'a>(
                 let taken = |m: &&&Migration| {
                     matches!(tool, Tool::Sqitch | Tool::Liquibase) && applied.iter().any(|a| std::ptr::eq(*a, **m))
                 };
-                let found = versioned.iter().find(|m| matches(tool, m, &entry.key) && !taken(m));
+                let found = candidates.iter().find(|m| matches(tool, m, &entry.key) && !taken(m));
                 match found.or_else(|| versioned.iter().find(by_hash)) {
                     Some(m) => {
                         match (tool, &entry.checksum) {

@@ -630,6 +630,12 @@ pub struct MigrationSet {
     /// The numbers of the Liquibase changesets the contexts or the label filter leave out: not
     /// run, and, applied, counted as applied (as Liquibase leaves them be).
     pub left_out: Vec<Version>,
+    /// Those of them that read, as migrations: `adopt` takes over the rows Liquibase wrote for
+    /// them (a database it migrated with another selection), and nothing else looks at them.
+    pub left_out_changesets: Vec<Migration>,
+    /// Some Liquibase changeset has a context or labels: Liquibase may have been given contexts
+    /// or a label filter where it ran.
+    pub liquibase_selectors_used: bool,
 }
 
 /// What the files are read with that is given from outside them: the values of their
@@ -884,12 +890,14 @@ impl MigrationSet {
             }
         }
         let mut migrations = build_groups(groups, splitting, &mut errors);
-        let mut left_out = Vec::new();
+        let (mut left_out, mut left_out_changesets) = (Vec::new(), Vec::new());
         let mut gathering = liquibase::Gathering {
             splitting,
             selection: &settings.liquibase,
             ignored: &mut ignored,
             left_out: &mut left_out,
+            left_out_changesets: &mut left_out_changesets,
+            selectors_used: false,
         };
         migrations.extend(liquibase::folder_migrations(
             master,
@@ -898,6 +906,7 @@ impl MigrationSet {
             &mut gathering,
             &mut errors,
         ));
+        let liquibase_selectors_used = gathering.selectors_used;
         number_twins(&mut migrations);
         check_duplicates(&migrations, &mut errors);
         if !errors.is_empty() {
@@ -918,6 +927,8 @@ impl MigrationSet {
             sqitch_project: None,
             liquibase_master: None,
             left_out,
+            left_out_changesets,
+            liquibase_selectors_used,
         })
     }
 
@@ -984,6 +995,8 @@ impl MigrationSet {
             sqitch_project: None,
             liquibase_master: None,
             left_out: Vec::new(),
+            left_out_changesets: Vec::new(),
+            liquibase_selectors_used: false,
         })
     }
 

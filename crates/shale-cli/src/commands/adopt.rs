@@ -67,6 +67,17 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
     match (report.dry_run, report.pending) {
         (true, _) => println!("run without --dry-run to record it"),
         (false, 0) => println!("the database is up to date; from now on, run `shale up`"),
+        // Changesets Liquibase left out for its contexts are older than those it ran: running them
+        // now could load test data into production.
+        (false, n) if report.pending_older > 0 && super::liquibase_selection_unsaid(settings, &migrator.set) => {
+            println!(
+                "{n} migration(s) are pending, {} of them older than version {}, which liquibase had not applied. \
+                 Its changesets have contexts or labels: {}",
+                report.pending_older,
+                report.version.as_deref().unwrap_or("none"),
+                super::LIQUIBASE_SELECTION_HINT
+            )
+        }
         (false, n) if report.pending_older > 0 => println!(
             "{n} migration(s) are pending, {} of them older than version {}, which {} had not applied: run \
              `shale up --allow-out-of-order` to apply them in version order (or `shale status` to see them first)",

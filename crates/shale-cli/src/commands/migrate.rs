@@ -61,6 +61,27 @@ pub fn up_request(settings: &Settings, args: &UpArgs) -> Result<UpRequest> {
 }
 
 pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
+    let result = up_refusing(settings, args);
+    if let Err(e) = &result {
+        note_liquibase_selection(settings, e);
+    }
+    result
+}
+
+/// Older Liquibase changesets pending where no contexts were given are likely those Liquibase left
+/// out for its contexts: said beside the refusal, whose way out (running them out of order) could
+/// load test data into production.
+fn note_liquibase_selection(settings: &Settings, error: &anyhow::Error) {
+    let Some(shale::Error::Plan(problems)) = error.downcast_ref::<shale::Error>() else { return };
+    if !problems.iter().any(|p| matches!(p, shale_core::PlanError::OutOfOrder { .. })) || settings.json {
+        return;
+    }
+    if super::load_set(settings).is_ok_and(|set| super::liquibase_selection_unsaid(settings, &set)) {
+        eprintln!("note: these Liquibase changesets have contexts or labels: {}", super::LIQUIBASE_SELECTION_HINT);
+    }
+}
+
+fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
     if !args.dry_run && args.backup.is_none() && args.from_archive.is_none() {
         return up_overlapped(settings, args);
     }

@@ -77,6 +77,17 @@ pub fn load_set(settings: &Settings) -> Result<MigrationSet> {
     load_set_with(settings, MigrationSet::read_dir_with, &settings.reading)
 }
 
+/// What to do when older Liquibase changesets are pending and no contexts were given.
+pub const LIQUIBASE_SELECTION_HINT: &str = "if Liquibase ran with `--contexts` or `--label-filter`, give shale \
+     the same (--contexts, --label-filter, or [liquibase] in shale.toml): the changesets they leave out stay \
+     unrun. Only if Liquibase was meant to run them all, `shale up --allow-out-of-order` runs them";
+
+/// Whether `set`'s Liquibase changesets have contexts or labels and the run was given none: pending
+/// older changesets are then likely those Liquibase left out, not ones to run out of order.
+pub fn liquibase_selection_unsaid(settings: &Settings, set: &MigrationSet) -> bool {
+    set.liquibase_selectors_used && settings.reading.liquibase.is_empty()
+}
+
 /// [`load_set`] with every Liquibase changeset, whatever the contexts and label filter given:
 /// where a new migration goes, and its number, must not depend on them.
 pub fn load_every_changeset(settings: &Settings) -> Result<MigrationSet> {

@@ -487,8 +487,27 @@ CREATE TABLE prod_settings (k text PRIMARY KEY, v text);
         cmd.args(["--label-filter", "!slow"]).args(args);
         Run::of(cmd)
     };
+    // Another selection takes the same rows over: one it leaves out (prod-only) is matched all the
+    // same, as Liquibase ran it.
+    let other: Run = p
+        .bare()
+        .args(["--contexts", "test", "--database-url", &p.db.url, "adopt", "--dry-run"])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(other.code, 0, "{}{}", other.stdout, other.stderr);
+    assert!(
+        other.stdout.contains("would record 3 migration(s)") && other.stdout.contains("5 alice:prod-only"),
+        "{}",
+        other.stdout
+    );
     let adopt = prod(&["adopt"]).ok();
     assert!(adopt.stdout.contains("recorded 3 migration(s) as applied, adopted from liquibase"), "{}", adopt.stdout);
+    // Without the contexts, the changesets Liquibase left out look like ones to run out of order:
+    // the refusal says where they likely come from.
+    let unsaid = p.shale(&["up"]);
+    assert_eq!(unsaid.code, 2, "{}{}", unsaid.stdout, unsaid.stderr);
+    assert!(unsaid.stderr.contains("these Liquibase changesets have contexts or labels"), "{}", unsaid.stderr);
     p.write(
         "changes/003-phone.sql",
         "--liquibase formatted sql\n--changeset carol:phone\nALTER TABLE customers ADD phone text;\n\

@@ -197,25 +197,35 @@ pub(super) struct Gathering<'a> {
     pub ignored: &'a mut Vec<Ignored>,
     /// The numbers of the changesets the selection leaves out.
     pub left_out: &'a mut Vec<Version>,
+    /// Their migrations, where they read: what `adopt` matches a row Liquibase wrote for one to.
+    pub left_out_changesets: &'a mut Vec<Migration>,
+    /// Some changeset has a context or labels (its own, or its includes').
+    pub selectors_used: bool,
 }
 
 impl Gathering<'_> {
-    /// Whether the run selects the changeset `name` (of `path`, at `line`). One left out keeps
-    /// its number, so that the numbers of those after it do not change with the contexts given,
-    /// and is named among the ignored.
-    fn selects(
+    /// Why the run leaves out a changeset of these selectors, if it does.
+    fn leaves_out(&mut self, selectors: &Selectors) -> Result<Option<String>, BadExpression> {
+        self.selectors_used |= !selectors.contexts.is_empty() || !selectors.labels.is_empty();
+        self.selection.leaves_out(&selectors.contexts, &selectors.labels)
+    }
+
+    /// A changeset `name` (of `path`, at `line`) the run leaves out, for `reason`, with its
+    /// migration where it reads (numbered then): it keeps its number, so that the numbers of
+    /// those after it do not change with the contexts given, and is named among the ignored.
+    fn leave_out(
         &mut self,
-        selectors: &Selectors,
-        (name, path, line): (&str, &Path, usize),
+        migration: Option<Migration>,
         place: &mut usize,
-    ) -> Result<bool, BadExpression> {
-        let Some(reason) = self.selection.leaves_out(&selectors.contexts, &selectors.labels)? else {
-            return Ok(true);
-        };
-        *place += 1;
+        (name, path, line): (&str, &Path, usize),
+        reason: &str,
+    ) {
+        if migration.is_none() {
+            *place += 1;
+        }
         self.left_out.extend(Version::parse(&place.to_string()));
+        self.left_out_changesets.extend(migration);
         self.ignored.push(Ignored { path: path.to_path_buf(), reason: format!("{name} (line {line}) {reason}") });
-        Ok(false)
     }
 }
 
@@ -320,27 +330,31 @@ pub(super) fn migrations(
             continue;
         }
         let named = format!("changeset {author}:{id}");
-        match gathering.selects(&attributes.selectors.with(inherited), (&named, path, line), place) {
-            Ok(true) if !refusals.is_empty() => {
+        let left_out = match gathering.leaves_out(&attributes.selectors.with(inherited)) {
+            Ok(None) if !refusals.is_empty() => {
                 errors.extend(refusals);
                 continue;
             }
-            Ok(true) => {}
-            Ok(false) => continue,
+            Ok(left_out) => left_out,
             Err(bad) => {
                 errors.push(LoadError::at(path, &shared, section.start, bad.to_string(), Some(EXPRESSION_HINT.into())));
                 continue;
             }
-        }
+        };
         let no_tx = attributes.no_transaction.as_deref();
         let reading = attributes.reading();
         let read = |text: &Arc<str>| {
             script_reading(path.to_path_buf(), text.clone(), section.clone(), no_tx, splitting, &reading)
         };
         let scripts = read(&shared).and_then(|up| Ok((up, rollback.as_ref().map(|_| read(&rollbacks)).transpose()?)));
-        let (up, down) = match scripts {
-            Ok(scripts) => scripts,
-            Err(e) => {
+        let (up, down) = match (scripts, &left_out) {
+            (Ok(scripts), _) => scripts,
+            // Left out, it does not run: what does not read in it does not matter.
+            (Err(_), Some(reason)) => {
+                gathering.leave_out(None, place, (&named, path, line), reason);
+                continue;
+            }
+            (Err(e), None) => {
                 errors.push(e);
                 continue;
             }
@@ -355,7 +369,11 @@ pub(super) fn migrations(
             file: relative.to_string(),
             changelog_file: attributes.logical_file.or_else(|| logical_file.clone()),
         };
-        migrations.push(changed.into_migration(place));
+        let migration = changed.into_migration(place);
+        match left_out {
+            Some(reason) => gathering.leave_out(Some(migration), place, (&named, path, line), &reason),
+            None => migrations.push(migration),
+        }
     }
     match errors.is_empty() {
         true => Ok(migrations),
@@ -528,9 +546,13 @@ fn changeset_migration(
         return Ok(None);
     }
     let at = (name.as_str(), changeset.changelog_path.as_path(), changeset.line);
-    match gathering.selects(&changeset.attributes.selectors, at, place) {
-        Ok(true) => {}
-        Ok(false) => return Ok(None),
+    match gathering.leaves_out(&changeset.attributes.selectors) {
+        Ok(None) => {}
+        // Its changelog was not read further (see `Master::find`): it has no migration.
+        Ok(Some(reason)) => {
+            gathering.leave_out(None, place, at, &reason);
+            return Ok(None);
+        }
         Err(bad) => {
             let message = format!("{name} (line {}): {bad}", changeset.line);
             return Err(LoadError::file(&changeset.changelog_path, message, Some(EXPRESSION_HINT.into())));

@@ -2,8 +2,8 @@
 //!
 //! A changeset's `context` is an expression over the contexts the run is given (`--contexts`);
 //! a run's label filter is an expression over a changeset's `labels`. Both read alike: names,
-//! `!` or `not`, `and`, `or` (a comma is `or`), parentheses; names compare in any case, and, as
-//! in Liquibase, `and` and `or` are read in lower case only. Without
+//! `!` or `not`, `and`, `or` (a comma is `or`), parentheses, all in any case (Liquibase reads the
+//! expressions in lower case). Without
 //! contexts every changeset runs, and without a label filter too, as Liquibase runs them; an
 //! `include` adds its own `context` and `labels` to every changeset it brings in, which must all
 //! match.
@@ -93,9 +93,6 @@ pub(in crate::layout) fn evaluate(expression: &str, items: &[String]) -> Result<
     match tokens.get(reader.at) {
         None => Ok(value),
         Some(Token::Close) => Err(bad("a `)` closes nothing")),
-        Some(Token::Name(name)) if name == "and" || name == "or" => {
-            Err(bad("Liquibase reads `and` and `or` in lower case only (in capitals, they are names)"))
-        }
         Some(_) => Err(bad("two names stand with no `and`, `or` or comma between them")),
     }
 }
@@ -117,10 +114,10 @@ fn tokens(expression: &str) -> Vec<Token> {
         if word.is_empty() {
             return;
         }
-        out.push(match word.as_str() {
+        out.push(match word.to_lowercase().as_str() {
             "and" => Token::And,
             "or" => Token::Or,
-            w if w.eq_ignore_ascii_case("not") => Token::Not,
+            "not" => Token::Not,
             // `@name`: Liquibase's mark that the name must be given; it matches as the name.
             name => Token::Name(name.trim_start_matches('@').to_lowercase()),
         });
@@ -221,8 +218,11 @@ mod tests {
         for bad in ["(a", "a)", "a and", "or a", "!", "a b"] {
             assert!(evaluate(bad, &[]).is_err(), "{bad}");
         }
-        let capitals = evaluate("a AND b", &[]).unwrap_err();
-        assert!(capitals.why.contains("lower case only"), "{capitals}");
+        // Liquibase reads an expression in lower case: `AND` is `and`.
+        assert!(holds("X AND Y", &["x", "y"]));
+        assert!(holds("NOT a OR x", &["x"]));
+        let adjacent = evaluate("a b", &[]).unwrap_err();
+        assert!(adjacent.why.contains("two names"), "{adjacent}");
     }
 
     #[test]
