@@ -642,3 +642,41 @@ INSERT INTO notes VALUES (4, 'not test');
         .collect();
     assert_eq!(states, ["a:1 out-of-order", "a:2 out-of-order", "a:4 applied"]);
 }
+
+/// Liquibase strips a formatted changeset's comments before it runs it, those in a function body
+/// too: shale blanks them as well, so that a database Liquibase built shows no drift.
+#[test]
+fn comments_are_stripped_as_liquibase_strips_them() {
+    let p = Project::new("liquibase_comments");
+    p.write(
+        "changelog.sql",
+        "--liquibase formatted sql
+
+--changeset alice:fn
+-- the greeting
+CREATE FUNCTION greet(name text) RETURNS text AS $$
+BEGIN
+  -- say hello /* politely */
+  RETURN 'hello -- ' || name; /* done */
+END
+$$ LANGUAGE plpgsql;
+--rollback DROP FUNCTION greet(text);
+",
+    );
+    let cluster = shale_testkit::shared_cluster();
+    let jdbc = format!("jdbc:postgresql://127.0.0.1:{}/{}", cluster.port(), p.db.name);
+    let mut update = Command::new(liquibase());
+    update.current_dir(p.migrations()).env("LIQUIBASE_SHOW_BANNER", "false").args([
+        "--changelog-file=changelog.sql",
+        &format!("--url={jdbc}"),
+        "--username=postgres",
+        "update",
+    ]);
+    let ran = Run::of(update);
+    assert_eq!(ran.code, 0, "liquibase update failed:\n{}\n{}", ran.stdout, ran.stderr);
+    assert!(!p.psql("SELECT prosrc FROM pg_proc WHERE proname = 'greet'").contains("say hello"));
+    p.shale(&["adopt"]).ok();
+    let drift = p.shale(&["drift"]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+    assert_eq!(p.psql("SELECT greet('x')"), "hello -- x");
+}

@@ -146,6 +146,8 @@ pub(super) struct Attributes {
     pub end_delimiter: Option<String>,
     /// Its `context` and `labels`, and those of the includes that bring it in.
     pub selectors: Selectors,
+    /// `stripComments:false`: its comments run with its SQL (Liquibase strips them by default).
+    pub keep_comments: bool,
 }
 
 /// The `context` expressions and `labels` lists of a changeset and of the includes that bring it
@@ -256,6 +258,7 @@ impl Attributes {
             "dbms" if !for_postgresql(value) => self.skipped = Some(format!("is for other databases (dbms {value})")),
             "logicalfilepath" if !value.is_empty() => self.logical_file = Some(value.to_string()),
             "enddelimiter" if value != ";" && !value.is_empty() => self.end_delimiter = Some(value.to_string()),
+            "stripcomments" => self.keep_comments = no,
             _ => {}
         }
     }
@@ -316,7 +319,10 @@ pub(super) fn migrations(
     }
     let rollbacks: Arc<str> = rollback_view(&text, &changesets).into();
     let lines = LineIndex::new(&text);
+    let stripped: Option<Arc<str>> = without_comments(&text, &changesets).map(Into::into);
     let shared: Arc<str> = text.into();
+    // What runs: the changesets' SQL with their comments blanked where Liquibase strips them.
+    let runs = stripped.unwrap_or_else(|| shared.clone());
     let mut migrations = Vec::new();
     let mut errors = Vec::new();
     for changeset in changesets {
@@ -346,7 +352,7 @@ pub(super) fn migrations(
         let read = |text: &Arc<str>| {
             script_reading(path.to_path_buf(), text.clone(), section.clone(), no_tx, splitting, &reading)
         };
-        let scripts = read(&shared).and_then(|up| Ok((up, rollback.as_ref().map(|_| read(&rollbacks)).transpose()?)));
+        let scripts = read(&runs).and_then(|up| Ok((up, rollback.as_ref().map(|_| read(&rollbacks)).transpose()?)));
         let (up, down) = match (scripts, &left_out) {
             (Ok(scripts), _) => scripts,
             // Left out, it does not run: what does not read in it does not matter.
@@ -872,6 +878,62 @@ fn blanked(text: &str) -> Vec<u8> {
     text.bytes().map(|b| if b == b'\n' { b'\n' } else { b' ' }).collect()
 }
 
+/// The file with the comments of the changesets that strip them blanked (line ends kept, so that
+/// errors name the file's own lines), or `None` when there are none. Liquibase strips the comments
+/// of a formatted SQL changeset before running it (`stripComments`, true by default), with a reader
+/// that knows quoted strings and identifiers but not dollar quotes: the comments in a function
+/// body go too, and a database it built holds the body without them. A line holding the
+/// changeset's end delimiter (`--//`) and shale's own directives stay.
+fn without_comments(text: &str, changesets: &[Changeset]) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut comments: Vec<Range<usize>> = Vec::new();
+    for c in changesets.iter().filter(|c| !c.attributes.keep_comments && c.attributes.skipped.is_none()) {
+        let end = c.section.end;
+        let kept = |comment: &str| {
+            let trimmed = comment.trim();
+            c.attributes.end_delimiter.as_deref() == Some(trimmed)
+                || trimmed.strip_prefix("--").is_some_and(|rest| rest.trim_start().starts_with("shale:"))
+        };
+        let mut at = c.section.start;
+        while at < end {
+            match bytes[at] {
+                quote @ (b'\'' | b'"') => {
+                    at += 1;
+                    while at < end && bytes[at] != quote {
+                        at += 1;
+                    }
+                    at += 1;
+                }
+                b'-' if bytes.get(at + 1) == Some(&b'-') => {
+                    let line_end = text[at..end].find('\n').map_or(end, |n| at + n);
+                    if !kept(&text[at..line_end]) {
+                        comments.push(at..line_end);
+                    }
+                    at = line_end;
+                }
+                b'/' if bytes.get(at + 1) == Some(&b'*') => {
+                    let close = text[at + 2..end].find("*/").map_or(end, |n| at + 2 + n + 2);
+                    comments.push(at..close);
+                    at = close;
+                }
+                _ => at += 1,
+            }
+        }
+    }
+    if comments.is_empty() {
+        return None;
+    }
+    let mut view = bytes.to_vec();
+    for range in comments {
+        for b in &mut view[range] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+    }
+    Some(String::from_utf8(view).expect("whole comments blanked into ASCII spaces"))
+}
+
 /// The file with only its rollback SQL left where it is written, everything else blanked (line
 /// ends kept): a changeset's rollback is then the same section of it as its SQL is of the file,
 /// so that errors in a rollback name the file's own lines and columns.
@@ -1018,6 +1080,34 @@ mod tests {
         read.set("dbms", "h2", 7);
         assert_eq!(read.skipped.as_deref(), Some("is for other databases (dbms h2)"));
         assert_eq!((read.selectors.contexts.as_slice(), read.selectors.labels.len()), (&["test".to_string()][..], 0));
+    }
+
+    #[test]
+    fn comments_are_stripped_as_liquibase_strips_them() {
+        let text = "--liquibase formatted sql\n--changeset a:1 endDelimiter:--//\n\
+                    CREATE FUNCTION f() RETURNS text AS $$\nBEGIN\n  -- why\n  RETURN 'a -- b'; /* c */\nEND $$ LANGUAGE plpgsql;\n--//\n\
+                    -- shale:lock-timeout=1s\n\
+                    --changeset a:2 stripComments:false\nSELECT 1; -- kept\n";
+        let view = without_comments(text, &parsed(text)).unwrap();
+        assert_eq!(view.len(), text.len());
+        assert_eq!(view.lines().count(), text.lines().count());
+        let kept: Vec<&str> = view.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(
+            kept,
+            [
+                "--liquibase formatted sql",
+                "CREATE FUNCTION f() RETURNS text AS $$",
+                "BEGIN",
+                "  RETURN 'a -- b';",
+                "END $$ LANGUAGE plpgsql;",
+                "--//",
+                "-- shale:lock-timeout=1s",
+                "--changeset a:2 stripComments:false",
+                "SELECT 1; -- kept"
+            ]
+        );
+        let none = "--liquibase formatted sql\n--changeset a:1 stripComments:false\nSELECT 1; -- kept\n";
+        assert_eq!(without_comments(none, &parsed(none)), None);
     }
 
     #[test]
