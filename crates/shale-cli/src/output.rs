@@ -278,10 +278,24 @@ pub fn version_ranges(versions: &[&str]) -> String {
 
 /// A note per file of the directory that shale leaves alone; many left alone for one reason (a
 /// directory shared with another tool's code migrations) make one note naming the first two.
-pub fn note_ignored(settings: &crate::settings::Settings, ignored: &[shale_core::layout::Ignored]) {
+/// First, a note when no Liquibase changeset names any of the contexts given: they then only
+/// leave out changesets, which is meant (`prod` against changesets of `test`) or a misspelling.
+pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::MigrationSet) {
     if settings.quiet || settings.json {
         return;
     }
+    let (known, given) = (&set.liquibase_context_names, settings.reading.liquibase.contexts());
+    if set.liquibase_selectors_used && !given.is_empty() && !given.iter().any(|c| known.contains(c)) {
+        let shown: Vec<&str> = known.iter().take(8).map(String::as_str).collect();
+        let more = if known.len() > 8 { ", ..." } else { "" };
+        eprintln!(
+            "note: no changeset names the context(s) given ({}): they only leave out changesets of other \
+             contexts; the changesets name {}{more} (check the spelling if one of these was meant)",
+            given.join(", "),
+            shown.join(", ")
+        );
+    }
+    let ignored = &set.ignored;
     let mut reasons: Vec<(&str, Vec<&shale_core::layout::Ignored>)> = Vec::new();
     for i in ignored {
         match reasons.iter_mut().find(|(reason, _)| *reason == i.reason) {

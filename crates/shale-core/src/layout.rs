@@ -636,6 +636,9 @@ pub struct MigrationSet {
     /// Some Liquibase changeset has a context or labels: Liquibase may have been given contexts
     /// or a label filter where it ran.
     pub liquibase_selectors_used: bool,
+    /// The context names the Liquibase changesets' expressions use, sorted: a context given that
+    /// none uses is likely misspelt.
+    pub liquibase_context_names: Vec<String>,
 }
 
 /// What the files are read with that is given from outside them: the values of their
@@ -898,6 +901,7 @@ impl MigrationSet {
             left_out: &mut left_out,
             left_out_changesets: &mut left_out_changesets,
             selectors_used: false,
+            context_names: Default::default(),
         };
         migrations.extend(liquibase::folder_migrations(
             master,
@@ -907,6 +911,7 @@ impl MigrationSet {
             &mut errors,
         ));
         let liquibase_selectors_used = gathering.selectors_used;
+        let liquibase_context_names = Vec::from_iter(gathering.context_names);
         number_twins(&mut migrations);
         check_duplicates(&migrations, &mut errors);
         if !errors.is_empty() {
@@ -929,6 +934,7 @@ impl MigrationSet {
             left_out,
             left_out_changesets,
             liquibase_selectors_used,
+            liquibase_context_names,
         })
     }
 
@@ -997,6 +1003,7 @@ impl MigrationSet {
             left_out: Vec::new(),
             left_out_changesets: Vec::new(),
             liquibase_selectors_used: false,
+            liquibase_context_names: Vec::new(),
         })
     }
 

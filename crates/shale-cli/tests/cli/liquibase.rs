@@ -540,6 +540,8 @@ CREATE TABLE prod_settings (k text PRIMARY KEY, v text);
     );
     let validate = prod(&["validate"]).ok();
     assert!(validate.stderr.contains("alice:seed-dev (line 7) is for context `dev or test`"), "{}", validate.stderr);
+    assert!(validate.stderr.contains("no changeset names the context(s) given (prod)"), "{}", validate.stderr);
+    assert!(validate.stderr.contains("the changesets name dev, test"), "{}", validate.stderr);
     prod(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM customers"), "0", "no dev or test data on prod");
 

@@ -203,12 +203,15 @@ pub(super) struct Gathering<'a> {
     pub left_out_changesets: &'a mut Vec<Migration>,
     /// Some changeset has a context or labels (its own, or its includes').
     pub selectors_used: bool,
+    /// The names the changesets' context expressions use.
+    pub context_names: std::collections::BTreeSet<String>,
 }
 
 impl Gathering<'_> {
     /// Why the run leaves out a changeset of these selectors, if it does.
     fn leaves_out(&mut self, selectors: &Selectors) -> Result<Option<String>, BadExpression> {
         self.selectors_used |= !selectors.contexts.is_empty() || !selectors.labels.is_empty();
+        self.context_names.extend(selectors.contexts.iter().flat_map(|e| filter::names(e)));
         self.selection.leaves_out(&selectors.contexts, &selectors.labels)
     }
 

@@ -51,6 +51,11 @@ impl LiquibaseSelection {
         self.contexts.is_empty() && self.label_filter.is_none()
     }
 
+    /// The contexts given, lower-case.
+    pub fn contexts(&self) -> &[String] {
+        &self.contexts
+    }
+
     /// Why a changeset of these `contexts` expressions and `labels` lists (its own, and its
     /// includes') is not run, if it is not.
     pub(in crate::layout) fn leaves_out(
@@ -79,6 +84,14 @@ impl LiquibaseSelection {
         }
         Ok(None)
     }
+}
+
+/// The names an expression uses, lower-case.
+pub(in crate::layout) fn names(expression: &str) -> impl Iterator<Item = String> {
+    tokens(expression).into_iter().filter_map(|t| match t {
+        Token::Name(name) => Some(name),
+        _ => None,
+    })
 }
 
 /// Whether `expression` holds for `items` (lower-case).
