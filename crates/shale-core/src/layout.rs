@@ -471,15 +471,17 @@ fn first_line(s: &str) -> &str {
 /// `BEGIN` anywhere (psql runs it as a no-op with a warning): the file means to be committed.
 fn strip_transaction_wrapper(statements: &mut Vec<Statement>) {
     let control = |s: Option<&Statement>| s.and_then(split::transaction_control);
+    let controls = statements.iter().filter(|s| split::transaction_control(s).is_some()).count();
+    // Only a pair around the whole file: `BEGIN; ...; COMMIT; ...; BEGIN; ...; COMMIT;` is blocks
+    // of the file's own, which run as psql runs them.
     if statements.len() >= 2
+        && controls == 2
         && control(statements.first()) == Some(TransactionControl::Begin)
         && control(statements.last()) == Some(TransactionControl::Commit)
     {
         statements.pop();
         statements.remove(0);
-    } else if control(statements.last()) == Some(TransactionControl::Commit)
-        && statements.iter().filter(|s| split::transaction_control(s).is_some()).count() == 1
-    {
+    } else if control(statements.last()) == Some(TransactionControl::Commit) && controls == 1 {
         statements.pop();
     }
 }

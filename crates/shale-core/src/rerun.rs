@@ -44,6 +44,11 @@ pub fn rerun_check(text: &str) -> RerunCheck {
             return RerunCheck::Idempotent
         }
         ["REFRESH", "MATERIALIZED", "VIEW", ..] => return RerunCheck::Idempotent,
+        // The BEGIN of the file's own transaction block, which is recorded only at its end: the
+        // block the stopped run opened went with its session, nothing of it committed.
+        ["BEGIN"] | ["BEGIN", "TRANSACTION" | "WORK" | "ISOLATION" | "READ", ..] | ["START", "TRANSACTION", ..] => {
+            return RerunCheck::Idempotent
+        }
         _ => {}
     }
     // CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON ...: even with IF NOT EXISTS the
@@ -148,6 +153,9 @@ mod tests {
             "CREATE TABLE IF NOT EXISTS t (id int)",
             "DROP TABLE IF EXISTS t",
             "SET search_path = app",
+            // The BEGIN of a block of the file's own: the stopped run's block went with its session.
+            "BEGIN",
+            "start transaction isolation level serializable",
         ] {
             assert_eq!(rerun_check(same), RerunCheck::Idempotent, "{same}");
         }

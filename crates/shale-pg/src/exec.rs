@@ -12,6 +12,7 @@ use shale_core::locks::{statement_locks, LockTarget};
 use shale_core::plan::{RecordKind, RecordStatus, Step, StepDirection};
 use shale_core::position::{server_position_offset, LineIndex};
 use shale_core::rerun::{concurrent_index_name, rerun_check, RerunCheck};
+use shale_core::split::{transaction_control, TransactionControl};
 use shale_core::MigrationKind;
 use tokio_postgres::error::{DbError, ErrorPosition, SqlState};
 use tokio_postgres::Client;
@@ -600,7 +601,7 @@ impl<'a> Executor<'a> {
                 reason: error.to_string(),
                 outcome: LostOutcome::Unrecorded { ran: index, reverting: step.direction == StepDirection::Down },
             }),
-            NoTxStop::Statement { index, error } if error.as_db_error().is_none() => Err(PgError::ConnectionLost {
+            NoTxStop::Statement { index, error, .. } if error.as_db_error().is_none() => Err(PgError::ConnectionLost {
                 label,
                 reason: error.to_string(),
                 outcome: LostOutcome::StatementUnknown {
@@ -608,7 +609,7 @@ impl<'a> Executor<'a> {
                     reverting: step.direction == StepDirection::Down,
                 },
             }),
-            NoTxStop::Statement { index, error } => {
+            NoTxStop::Statement { index, error, done } => {
                 let db = error.as_db_error().expect("checked above");
                 let offset = script.statements[index].span.start;
                 // A backfill's batches wrap the statement: their positions are not the file's.
@@ -628,7 +629,7 @@ impl<'a> Executor<'a> {
                     }
                 }
                 let part_way = PartWay {
-                    done: index,
+                    done,
                     backfill: step.direction == StepDirection::Up && script.backfill(index).is_some(),
                     version: step.version.as_ref().map(|v| v.canonical()).unwrap_or_default(),
                 };
@@ -651,73 +652,118 @@ impl<'a> Executor<'a> {
         on_event: &mut (dyn FnMut(ExecEvent) + Send),
     ) -> Result<(), NoTxStop> {
         let script = &step.script;
+        // Inside a transaction block the file opens itself (its own BEGIN ... COMMIT, as psql runs
+        // it), nothing is recorded until the block ends: the record's own transaction would commit
+        // the block statement by statement. A stop inside it rolls the block back, as psql's
+        // session going leaves it, and the file resumes at its BEGIN.
+        let mut block: Option<usize> = None;
+        for index in resume..script.statements.len() {
+            let control = transaction_control(&script.statements[index]);
+            if control == Some(TransactionControl::Begin) && block.is_none() {
+                block = Some(index);
+            }
+            let ends = matches!(control, Some(TransactionControl::Commit | TransactionControl::Rollback));
+            let record = block.is_none() || ends;
+            if let Err(stop) = self.one_statement(step, (index, resume), id, record, on_event).await {
+                let Some(start) = block else { return Err(stop) };
+                rollback(self.client).await;
+                return Err(match stop {
+                    NoTxStop::Statement { index, error, .. } => NoTxStop::Statement { index, error, done: start },
+                    other => other,
+                });
+            }
+            if ends {
+                block = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Statement `index` of a migration that runs outside a transaction (`resume` the first one
+    /// this run sends), and, when `record`, its progress in the history.
+    async fn one_statement(
+        &self,
+        step: &Step,
+        (index, resume): (usize, usize),
+        id: i64,
+        record: bool,
+        on_event: &mut (dyn FnMut(ExecEvent) + Send),
+    ) -> Result<(), NoTxStop> {
+        let script = &step.script;
         let total = script.statements.len();
-        for index in resume..total {
-            let statement = &script.statements[index];
-            let text = script.statement_text(index);
-            if let Some(name) = concurrent_index_name(text) {
-                let dropped =
-                    self.drop_invalid_index(&name).await.map_err(|error| NoTxStop::Statement { index, error })?;
-                if let Some(dropped) = dropped {
-                    on_event(ExecEvent::InvalidIndexDropped { label: step.label(), index: dropped });
-                }
+        let statement = &script.statements[index];
+        let text = script.statement_text(index);
+        if let Some(name) = concurrent_index_name(text) {
+            let dropped = self.drop_invalid_index(&name).await.map_err(|error| NoTxStop::Statement {
+                index,
+                error,
+                done: index,
+            })?;
+            if let Some(dropped) = dropped {
+                on_event(ExecEvent::InvalidIndexDropped { label: step.label(), index: dropped });
             }
-            if let Some(backfill) = script.backfill(index) {
-                let cursor = if index == resume { step.resume_cursor.as_deref() } else { None };
-                self.run_backfill(step, index, id, backfill, cursor, on_event).await?;
-                self.client
-                    .batch_execute(&self.fenced(&self.history.progress_sql(id, index as i32 + 1)))
-                    .await
-                    .map_err(|error| NoTxStop::Record { index: index + 1, error })?;
-                on_event(ExecEvent::StatementDone { label: step.label(), index, total });
-                continue;
-            }
-            let piece = Piece {
-                text: text.into(),
-                origin: Some((0, statement.span.start)),
-                copy_data: statement.copy_data.clone().map(|r| &script.text[r]),
-                ends_batch: false,
-            };
-            // A statement that would stall the application waits for its tables to be free and
-            // asks with a short lock_timeout, as a migration in a transaction does.
-            let targets: Vec<LockTarget> =
-                statement_locks(text).into_iter().filter(|t| t.mode.stalls_application()).collect();
-            let polite = self.options.lock_wait.as_ref().filter(|_| !targets.is_empty());
-            let since = Instant::now();
-            let mut attempt = 0;
-            loop {
-                if let Some(wait) = polite {
-                    if attempt > 0 {
-                        self.wait_until_clear(&step.label(), &targets, wait, since, on_event)
-                            .await
-                            .map_err(|error| NoTxStop::Waited { error })?;
-                    }
-                    let set = format!("SET lock_timeout = '{}ms'", wait.try_timeout.as_millis().max(1));
-                    self.client.batch_execute(&set).await.map_err(|error| NoTxStop::Statement { index, error })?;
-                }
-                let sent = self.send(std::slice::from_ref(&piece), false).await;
-                if polite.is_some() {
-                    let restore = session_prelude(self.session, script, false);
-                    let _ = self.client.batch_execute(&restore).await;
-                }
-                match sent {
-                    Ok(()) => break,
-                    Err(Failed { error, .. }) => {
-                        let lock_timeout = error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE);
-                        if !(lock_timeout
-                            && self.pause_to_retry(polite, since, &mut attempt, &step.label(), on_event).await)
-                        {
-                            return Err(NoTxStop::Statement { index, error });
-                        }
-                    }
-                }
-            }
+        }
+        if let Some(backfill) = script.backfill(index) {
+            let cursor = if index == resume { step.resume_cursor.as_deref() } else { None };
+            self.run_backfill(step, index, id, backfill, cursor, on_event).await?;
             self.client
                 .batch_execute(&self.fenced(&self.history.progress_sql(id, index as i32 + 1)))
                 .await
                 .map_err(|error| NoTxStop::Record { index: index + 1, error })?;
             on_event(ExecEvent::StatementDone { label: step.label(), index, total });
+            return Ok(());
         }
+        let piece = Piece {
+            text: text.into(),
+            origin: Some((0, statement.span.start)),
+            copy_data: statement.copy_data.clone().map(|r| &script.text[r]),
+            ends_batch: false,
+        };
+        // A statement that would stall the application waits for its tables to be free and
+        // asks with a short lock_timeout, as a migration in a transaction does.
+        let targets: Vec<LockTarget> =
+            statement_locks(text).into_iter().filter(|t| t.mode.stalls_application()).collect();
+        let polite = self.options.lock_wait.as_ref().filter(|_| !targets.is_empty());
+        let since = Instant::now();
+        let mut attempt = 0;
+        loop {
+            if let Some(wait) = polite {
+                if attempt > 0 {
+                    self.wait_until_clear(&step.label(), &targets, wait, since, on_event)
+                        .await
+                        .map_err(|error| NoTxStop::Waited { error })?;
+                }
+                let set = format!("SET lock_timeout = '{}ms'", wait.try_timeout.as_millis().max(1));
+                self.client.batch_execute(&set).await.map_err(|error| NoTxStop::Statement {
+                    index,
+                    error,
+                    done: index,
+                })?;
+            }
+            let sent = self.send(std::slice::from_ref(&piece), false).await;
+            if polite.is_some() {
+                let restore = session_prelude(self.session, script, false);
+                let _ = self.client.batch_execute(&restore).await;
+            }
+            match sent {
+                Ok(()) => break,
+                Err(Failed { error, .. }) => {
+                    let lock_timeout = error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE);
+                    if !(lock_timeout
+                        && self.pause_to_retry(polite, since, &mut attempt, &step.label(), on_event).await)
+                    {
+                        return Err(NoTxStop::Statement { index, error, done: index });
+                    }
+                }
+            }
+        }
+        if record {
+            self.client
+                .batch_execute(&self.fenced(&self.history.progress_sql(id, index as i32 + 1)))
+                .await
+                .map_err(|error| NoTxStop::Record { index: index + 1, error })?;
+        }
+        on_event(ExecEvent::StatementDone { label: step.label(), index, total });
         Ok(())
     }
 
@@ -857,8 +903,10 @@ impl<'a> Executor<'a> {
 enum NoTxStop {
     /// A statement was not sent: waiting for its tables failed or was stopped.
     Waited { error: PgError },
-    /// Statement `index` (0-based) failed, or no answer came for it.
-    Statement { index: usize, error: tokio_postgres::Error },
+    /// Statement `index` (0-based) failed, or no answer came for it; the first `done` statements
+    /// are applied and recorded (those before the failed one, or before the BEGIN of the file's
+    /// own transaction block that held it, which went with it).
+    Statement { index: usize, error: tokio_postgres::Error, done: usize },
     /// Statement `index` (1-based: the first `index` statements ran) ran, but writing its
     /// progress failed.
     Record { index: usize, error: tokio_postgres::Error },

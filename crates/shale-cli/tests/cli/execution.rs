@@ -177,3 +177,44 @@ fn begin_commit_wrapper_from_psql_files_is_accepted() {
     p.shale(&["up"]).ok();
     assert_eq!(p.tables(), ["a", "shale_migrations"]);
 }
+
+/// A file with transaction blocks of its own (`BEGIN; ... COMMIT;` more than once, as golang-migrate
+/// projects write them) runs as psql runs it: each block commits whole or not at all. A failure in
+/// a block rolls the block back, and the next run resumes at its BEGIN.
+#[test]
+fn a_file_s_own_transaction_blocks_commit_whole() {
+    let p = Project::new("exec_blocks");
+    p.write("001_t.sql", "CREATE TABLE t (id int);");
+    let file = |middle: &str| {
+        format!(
+            "BEGIN;\nALTER TABLE t ADD COLUMN c int;\nCOMMIT;\nALTER TABLE t ADD COLUMN d int;\n\
+             BEGIN;\nALTER TABLE t ADD COLUMN e int;\n{middle}ALTER TABLE t ADD COLUMN f int;\nCOMMIT;\n"
+        )
+    };
+    p.write("002_blocks.sql", &file("SELECT 1 / 0;\n"));
+    let columns = || {
+        p.psql("SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0")
+    };
+    let failed = p.shale(&["up"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(failed.stderr.contains("statements 1 to 4 of this file are applied"), "{}", failed.stderr);
+    assert_eq!(columns(), "id,c,d", "the failed block went whole");
+    assert_eq!(p.psql("SELECT statements_done FROM shale_migrations WHERE version = '2'"), "4");
+
+    p.write("002_blocks.sql", &file(""));
+    let resumed = p.shale(&["up"]);
+    // The statements before the block are unchanged, so the run resumes at the block's BEGIN.
+    assert_eq!(resumed.code, 0, "{}{}", resumed.stdout, resumed.stderr);
+    assert_eq!(columns(), "id,c,d,e,f");
+
+    // One file between a BEGIN and a COMMIT with more blocks inside is not one wrapper: its first
+    // block stays when its second fails.
+    let q = Project::new("exec_blocks_inner");
+    q.write("001_t.sql", "CREATE TABLE t (id int);");
+    q.write(
+        "002_x.sql",
+        "BEGIN;\nALTER TABLE t ADD a int;\nCOMMIT;\nBEGIN;\nALTER TABLE t ADD b int;\nSELECT 1 / 0;\nCOMMIT;\n",
+    );
+    assert_eq!(q.shale(&["up"]).code, 1);
+    assert_eq!(q.psql("SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0"), "id,a");
+}
