@@ -21,6 +21,9 @@ struct MigrationCheck {
     differences: Vec<Difference>,
     /// The down was generated from the schemas before and after (`--generate-downs`).
     down_generated: bool,
+    /// The down failed on the throwaway database: the server's message, at its file and line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    down_failed: Option<String>,
 }
 
 /// The squash against the files it replaced (`shale squash`), each history replayed whole.
@@ -80,6 +83,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             down_restores_schema: None,
             differences: Vec::new(),
             down_generated: false,
+            down_failed: None,
         };
         if m.down.is_none() && args.generate_downs {
             if let Some(version) = &m.version {
@@ -89,7 +93,18 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             }
         }
         if m.down.is_some() || check.down_generated {
-            ReplayFailed::of(block_on(replay.down(&Target::Steps(1), &mut |_| {})), Replay::Check)?;
+            // A down that fails is this migration's failure, not the replay's: said on its line.
+            match block_on(replay.down(&Target::Steps(1), &mut |_| {})) {
+                Err(shale::Error::Pg(shale_pg::PgError::Migration { failure, .. })) => {
+                    let at = failure.location.as_ref().map(|l| format!(" ({}:{})", l.path.display(), l.line));
+                    check.down_failed = Some(format!("{}{}", failure.message, at.unwrap_or_default()));
+                    check.down_restores_schema = Some(false);
+                    checks.push(check);
+                    stopped = true;
+                    break;
+                }
+                other => ReplayFailed::of(other, Replay::Check)?,
+            };
             check.differences = differences(&before, &schema()?);
             check.down_restores_schema = Some(check.differences.is_empty());
             if !check.differences.is_empty() {
@@ -170,6 +185,10 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                 Some(true) => println!("ok    {label}: applies; down restores the schema; applies again"),
                 Some(false) => {
                     let which = if c.down_generated { "its generated down" } else { "down" };
+                    if let Some(why) = &c.down_failed {
+                        println!("FAIL  {label}: {which} fails: {why}");
+                        continue;
+                    }
                     println!("FAIL  {label}: {which} does not restore the schema:");
                     for d in &c.differences {
                         let (before, after) = d.sides();

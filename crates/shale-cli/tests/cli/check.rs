@@ -78,3 +78,23 @@ fn a_replay_that_fails_says_it_ran_on_the_throwaway_database() {
     );
     assert_eq!(p.history().len(), 2, "nothing was reverted");
 }
+
+/// A down that fails on the throwaway database is that migration's failure, on its line, not a
+/// replay that does not apply in order.
+#[test]
+fn a_down_that_fails_is_named_on_its_line() {
+    let p = Project::new("check_down_fails");
+    p.write("001_tables.up.sql", "CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (a_id int REFERENCES a);\n");
+    p.write("001_tables.down.sql", "DROP TABLE a;\nDROP TABLE b;\n");
+    let check = p.shale(&["check"]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains("FAIL  001 tables: down fails: cannot drop table a because other objects depend on it"),
+        "{}",
+        check.stdout
+    );
+    assert!(check.stdout.contains("001_tables.down.sql:1"), "{}", check.stdout);
+    assert!(!check.stderr.contains("do not apply in order"), "{}", check.stderr);
+    let json = p.shale(&["check", "--json"]).json();
+    assert!(json["migrations"][0]["down_failed"].as_str().unwrap().contains("cannot drop table a"), "{json}");
+}
