@@ -117,6 +117,14 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
                     | ObjectType::ObjectMatview
                     | ObjectType::ObjectView
                     | ObjectType::ObjectForeignTable => crate::rules::object_names(&s.objects),
+                    // `DROP TRIGGER t ON table` (a policy, a rule likewise): its table is the name
+                    // without its last part.
+                    ObjectType::ObjectTrigger | ObjectType::ObjectPolicy | ObjectType::ObjectRule => {
+                        crate::rules::object_names(&s.objects)
+                            .iter()
+                            .filter_map(|name| name.rsplit_once('.').map(|(table, _)| table.to_string()))
+                            .collect()
+                    }
                     // Its table is not in the statement; CONCURRENTLY lets reads and writes go on.
                     ObjectType::ObjectIndex if s.concurrent => {
                         return e(String::new(), LockMode::ShareUpdateExclusive, false, false)
@@ -237,6 +245,9 @@ mod tests {
                 ("", AccessExclusive, false),
             ]
         );
+        let on = script("007.sql", "DROP TRIGGER audit ON app.orders;\nDROP POLICY p ON users;\n");
+        let tables: Vec<_> = lint([&on]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
+        assert_eq!(tables, [("app.orders".to_string(), AccessExclusive), ("users".to_string(), AccessExclusive)]);
         let concurrently = script("008.sql", "-- shale:no-transaction\nDROP INDEX CONCURRENTLY i;\n");
         let locks: Vec<_> = lint([&concurrently]).effects.iter().map(|(_, _, e)| e.lock).collect();
         assert_eq!(locks, [ShareUpdateExclusive]);
