@@ -350,7 +350,24 @@ impl Script {
             let shape = next
                 .ok_or_else(|| "no statement follows it".to_string())
                 .and_then(|i| crate::backfill::update_shape(&text[statements[i].span.clone()]).map(|_| i));
+            // Its batches commit one by one: inside the file's own transaction block they would
+            // commit the block with the first of them.
+            let in_block = |index: usize| {
+                let last = statements[..index].iter().rev().filter_map(split::transaction_control).find(|c| {
+                    matches!(c, TransactionControl::Begin | TransactionControl::Commit | TransactionControl::Rollback)
+                });
+                last == Some(TransactionControl::Begin)
+            };
             match shape {
+                Ok(index) if in_block(index) => {
+                    return Err(at(
+                        offset,
+                        "`-- shale:backfill` inside the file's own transaction block (BEGIN ... COMMIT): its batches \
+                         commit one by one, which would commit the block with the first of them"
+                            .into(),
+                        Some("move the UPDATE out of the block (after its COMMIT)".into()),
+                    ))
+                }
                 Ok(index) if backfills.iter().all(|(i, _)| *i != index) => backfills.push((index, backfill)),
                 Ok(_) => return Err(at(offset, "two `-- shale:backfill` lines before one UPDATE".into(), None)),
                 Err(why) => {

@@ -654,17 +654,29 @@ impl<'a> Executor<'a> {
         let script = &step.script;
         // Inside a transaction block the file opens itself (its own BEGIN ... COMMIT, as psql runs
         // it), nothing is recorded until the block ends: the record's own transaction would commit
-        // the block statement by statement. A stop inside it rolls the block back, as psql's
-        // session going leaves it, and the file resumes at its BEGIN.
+        // the block statement by statement. The block's COMMIT carries the record of its end
+        // (written in the block, just before it), so that the block and the record commit
+        // together. A stop inside it rolls the block back, as psql's session going leaves it, and
+        // the file resumes at its BEGIN.
         let mut block: Option<usize> = None;
-        for index in resume..script.statements.len() {
+        let total = script.statements.len();
+        for index in resume..total {
             let control = transaction_control(&script.statements[index]);
             if control == Some(TransactionControl::Begin) && block.is_none() {
                 block = Some(index);
             }
-            let ends = matches!(control, Some(TransactionControl::Commit | TransactionControl::Rollback));
-            let record = block.is_none() || ends;
-            if let Err(stop) = self.one_statement(step, (index, resume), id, record, on_event).await {
+            let ran = match (block, control) {
+                (Some(_), Some(TransactionControl::Commit)) => match self.record_in_block(id, index + 1).await {
+                    Ok(()) => self.one_statement(step, (index, resume), id, false, on_event).await,
+                    Err(stop) => Err(stop),
+                },
+                (Some(_), Some(TransactionControl::Rollback)) => {
+                    self.one_statement(step, (index, resume), id, true, on_event).await
+                }
+                (Some(_), _) => self.one_statement(step, (index, resume), id, false, on_event).await,
+                (None, _) => self.one_statement(step, (index, resume), id, true, on_event).await,
+            };
+            if let Err(stop) = ran {
                 let Some(start) = block else { return Err(stop) };
                 rollback(self.client).await;
                 return Err(match stop {
@@ -672,15 +684,36 @@ impl<'a> Executor<'a> {
                     other => other,
                 });
             }
-            if ends {
+            if matches!(control, Some(TransactionControl::Commit | TransactionControl::Rollback)) {
                 block = None;
+            }
+        }
+        // A block the file leaves open ends with it, committed with the record of its end (as the
+        // statements before it are: psql would roll it back at the end of its session).
+        if block.is_some() {
+            let commit = async {
+                self.record_in_block(id, total).await?;
+                self.client.batch_execute("COMMIT").await.map_err(|error| NoTxStop::Record { index: total, error })
+            };
+            if let Err(stop) = commit.await {
+                rollback(self.client).await;
+                return Err(stop);
             }
         }
         Ok(())
     }
 
+    /// Records, inside the file's own open transaction block, that its first `done` statements
+    /// are done: it commits with the block (behind the fence, which fails the block if the lock
+    /// went).
+    async fn record_in_block(&self, id: i64, done: usize) -> Result<(), NoTxStop> {
+        let sql = format!("{};\n{}", self.commit_fence, self.history.progress_sql(id, done as i32));
+        self.client.batch_execute(&sql).await.map_err(|error| NoTxStop::Record { index: done, error })
+    }
+
     /// Statement `index` of a migration that runs outside a transaction (`resume` the first one
-    /// this run sends), and, when `record`, its progress in the history.
+    /// this run sends), and, when `record`, its progress in the history (not inside the file's own
+    /// transaction block, where the statement does not wait for its tables either).
     async fn one_statement(
         &self,
         step: &Step,
@@ -723,7 +756,9 @@ impl<'a> Executor<'a> {
         // asks with a short lock_timeout, as a migration in a transaction does.
         let targets: Vec<LockTarget> =
             statement_locks(text).into_iter().filter(|t| t.mode.stalls_application()).collect();
-        let polite = self.options.lock_wait.as_ref().filter(|_| !targets.is_empty());
+        // (Not inside the file's own block, `record` false: a lock timeout there aborts the block,
+        // which no retry could go on with.)
+        let polite = self.options.lock_wait.as_ref().filter(|_| !targets.is_empty() && record);
         let since = Instant::now();
         let mut attempt = 0;
         loop {

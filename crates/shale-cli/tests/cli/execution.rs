@@ -218,3 +218,36 @@ fn a_file_s_own_transaction_blocks_commit_whole() {
     assert_eq!(q.shale(&["up"]).code, 1);
     assert_eq!(q.psql("SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0"), "id,a");
 }
+
+/// The record of a block's end commits with the block; a block the file leaves open is committed
+/// at its end with the record; a backfill inside a block is refused, as its batches would commit it.
+#[test]
+fn a_block_and_its_record_commit_together() {
+    let p = Project::new("exec_blocks_record");
+    p.write("001_t.sql", "CREATE TABLE t (id int);");
+    p.write(
+        "002_blocks.sql",
+        "INSERT INTO t VALUES (1);\nBEGIN;\nINSERT INTO t VALUES (2);\nCOMMIT;\nBEGIN;\nINSERT INTO t VALUES (3);\n",
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM t"), "1,2,3");
+    assert_eq!(
+        p.psql("SELECT statements_done || ' ' || status FROM shale_migrations WHERE version = '2'"),
+        "6 succeeded"
+    );
+    // Nothing runs twice.
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM t"), "3");
+
+    p.write(
+        "003_fill.sql",
+        "SELECT 1;\nBEGIN;\nALTER TABLE t ADD COLUMN v int;\n-- shale:backfill batch=10\nUPDATE t SET v = id WHERE v IS NULL;\nCOMMIT;\n",
+    );
+    let refused = p.shale(&["up"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("003_fill.sql:4:4: `-- shale:backfill` inside the file's own transaction block"),
+        "{}",
+        refused.stderr
+    );
+}
