@@ -665,18 +665,15 @@ impl<'a> Executor<'a> {
             if control == Some(TransactionControl::Begin) && block.is_none() {
                 block = Some(index);
             }
-            let ran = match (block, control) {
-                (Some(_), Some(TransactionControl::Commit)) => match self.record_in_block(id, index + 1).await {
-                    Ok(()) => self.one_statement(step, (index, resume), id, false, on_event).await,
-                    Err(stop) => Err(stop),
-                },
-                (Some(_), Some(TransactionControl::Rollback)) => {
-                    self.one_statement(step, (index, resume), id, true, on_event).await
+            // Outside a block, or once a ROLLBACK ended it, a statement is recorded on its own.
+            let own_record = block.is_none() || control == Some(TransactionControl::Rollback);
+            let ran = async {
+                if block.is_some() && control == Some(TransactionControl::Commit) {
+                    self.record_in_block(id, index + 1).await?;
                 }
-                (Some(_), _) => self.one_statement(step, (index, resume), id, false, on_event).await,
-                (None, _) => self.one_statement(step, (index, resume), id, true, on_event).await,
+                self.one_statement(step, (index, resume), id, own_record, on_event).await
             };
-            if let Err(stop) = ran {
+            if let Err(stop) = ran.await {
                 let Some(start) = block else { return Err(stop) };
                 rollback(self.client).await;
                 return Err(match stop {
@@ -727,11 +724,7 @@ impl<'a> Executor<'a> {
         let statement = &script.statements[index];
         let text = script.statement_text(index);
         if let Some(name) = concurrent_index_name(text) {
-            let dropped = self.drop_invalid_index(&name).await.map_err(|error| NoTxStop::Statement {
-                index,
-                error,
-                done: index,
-            })?;
+            let dropped = self.drop_invalid_index(&name).await.map_err(NoTxStop::at(index))?;
             if let Some(dropped) = dropped {
                 on_event(ExecEvent::InvalidIndexDropped { label: step.label(), index: dropped });
             }
@@ -769,11 +762,7 @@ impl<'a> Executor<'a> {
                         .map_err(|error| NoTxStop::Waited { error })?;
                 }
                 let set = format!("SET lock_timeout = '{}ms'", wait.try_timeout.as_millis().max(1));
-                self.client.batch_execute(&set).await.map_err(|error| NoTxStop::Statement {
-                    index,
-                    error,
-                    done: index,
-                })?;
+                self.client.batch_execute(&set).await.map_err(NoTxStop::at(index))?;
             }
             let sent = self.send(std::slice::from_ref(&piece), false).await;
             if polite.is_some() {
@@ -787,7 +776,7 @@ impl<'a> Executor<'a> {
                     if !(lock_timeout
                         && self.pause_to_retry(polite, since, &mut attempt, &step.label(), on_event).await)
                     {
-                        return Err(NoTxStop::Statement { index, error, done: index });
+                        return Err(NoTxStop::at(index)(error));
                     }
                 }
             }
@@ -945,6 +934,13 @@ enum NoTxStop {
     /// Statement `index` (1-based: the first `index` statements ran) ran, but writing its
     /// progress failed.
     Record { index: usize, error: tokio_postgres::Error },
+}
+
+impl NoTxStop {
+    /// Statement `index` failed with the error given, the statements before it done.
+    fn at(index: usize) -> impl FnOnce(tokio_postgres::Error) -> NoTxStop {
+        move |error| NoTxStop::Statement { index, error, done: index }
+    }
 }
 
 fn record(step: &Step, status: RecordStatus) -> NewRecord<'_> {

@@ -36,7 +36,11 @@ CREATE OR REPLACE VIEW customer_totals AS SELECT customer_id, sum(total) AS tota
 
 /// Each migration of `status --json` as `VERSION NAME STATE`.
 fn listed(p: &Project) -> Vec<String> {
-    let status = p.shale(&["status", "--json"]).ok().json();
+    listed_in(&p.shale(&["status", "--json"]).ok().json())
+}
+
+/// Each migration of a `status --json` document as `VERSION NAME STATE`.
+fn listed_in(status: &serde_json::Value) -> Vec<String> {
     status["migrations"]
         .as_array()
         .unwrap()
@@ -334,6 +338,20 @@ fn liquibase() -> PathBuf {
     path
 }
 
+/// The real Liquibase's `update` of `changelog` (in the migrations directory) on the project's
+/// database, with `extra` arguments (`--contexts=...`).
+#[track_caller]
+fn liquibase_update(p: &Project, changelog: &str, extra: &[&str]) {
+    let cluster = shale_testkit::shared_cluster();
+    let jdbc = format!("jdbc:postgresql://127.0.0.1:{}/{}", cluster.port(), p.db.name);
+    let mut update = Command::new(liquibase());
+    update.current_dir(p.migrations()).env("LIQUIBASE_SHOW_BANNER", "false");
+    update.arg(format!("--changelog-file={changelog}")).arg(format!("--url={jdbc}"));
+    update.args(["--username=postgres", "update"]).args(extra);
+    let ran = Run::of(update);
+    assert_eq!(ran.code, 0, "liquibase update failed:\n{}\n{}", ran.stdout, ran.stderr);
+}
+
 #[test]
 fn a_database_liquibase_migrated_is_taken_over() {
     let p = Project::new("liquibase_real");
@@ -360,17 +378,7 @@ fn a_database_liquibase_migrated_is_taken_over() {
 </databaseChangeLog>
 "#,
     );
-    let cluster = shale_testkit::shared_cluster();
-    let jdbc = format!("jdbc:postgresql://127.0.0.1:{}/{}", cluster.port(), p.db.name);
-    let mut update = Command::new(liquibase());
-    update.current_dir(p.migrations()).env("LIQUIBASE_SHOW_BANNER", "false").args([
-        "--changelog-file=changelog.xml",
-        &format!("--url={jdbc}"),
-        "--username=postgres",
-        "update",
-    ]);
-    let ran = Run::of(update);
-    assert_eq!(ran.code, 0, "liquibase update failed:\n{}\n{}", ran.stdout, ran.stderr);
+    liquibase_update(&p, "changelog.xml", &[]);
     assert_eq!(
         p.psql("SELECT string_agg(author || ':' || id || ' ' || filename, ',' ORDER BY orderexecuted) FROM databasechangelog"),
         "dba:audit changelog.xml,alice:1 changes/001-init.sql,alice:2 changes/001-init.sql,bob:1 changes/002-more.sql,\
@@ -462,19 +470,7 @@ CREATE TABLE prod_settings (k text PRIMARY KEY, v text);
 </databaseChangeLog>
 "#,
     );
-    let cluster = shale_testkit::shared_cluster();
-    let jdbc = format!("jdbc:postgresql://127.0.0.1:{}/{}", cluster.port(), p.db.name);
-    let mut update = Command::new(liquibase());
-    update.current_dir(p.migrations()).env("LIQUIBASE_SHOW_BANNER", "false").args([
-        "--changelog-file=changelog.xml",
-        &format!("--url={jdbc}"),
-        "--username=postgres",
-        "update",
-        "--contexts=prod",
-        "--label-filter=!slow",
-    ]);
-    let ran = Run::of(update);
-    assert_eq!(ran.code, 0, "liquibase update failed:\n{}\n{}", ran.stdout, ran.stderr);
+    liquibase_update(&p, "changelog.xml", &["--contexts=prod", "--label-filter=!slow"]);
     assert_eq!(
         p.psql("SELECT string_agg(author || ':' || id, ',' ORDER BY orderexecuted) FROM databasechangelog"),
         "alice:1,alice:2,alice:prod-only"
@@ -520,20 +516,7 @@ CREATE TABLE prod_settings (k text PRIMARY KEY, v text);
             "  <include file=\"changes/003-phone.sql\" relativeToChangelogFile=\"true\"/>\n</databaseChangeLog>",
         ),
     );
-    let status = prod(&["status", "--json"]).ok().json();
-    let states: Vec<String> = status["migrations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            format!(
-                "{} {} {}",
-                m["version"].as_str().unwrap(),
-                m["name"].as_str().unwrap(),
-                m["state"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let states = listed_in(&prod(&["status", "--json"]).ok().json());
     assert_eq!(
         states,
         ["1 alice:1 applied", "3 alice:2 applied", "5 alice:prod-only applied", "7 carol:phone pending"]
@@ -665,17 +648,7 @@ $$ LANGUAGE plpgsql;
 --rollback DROP FUNCTION greet(text);
 ",
     );
-    let cluster = shale_testkit::shared_cluster();
-    let jdbc = format!("jdbc:postgresql://127.0.0.1:{}/{}", cluster.port(), p.db.name);
-    let mut update = Command::new(liquibase());
-    update.current_dir(p.migrations()).env("LIQUIBASE_SHOW_BANNER", "false").args([
-        "--changelog-file=changelog.sql",
-        &format!("--url={jdbc}"),
-        "--username=postgres",
-        "update",
-    ]);
-    let ran = Run::of(update);
-    assert_eq!(ran.code, 0, "liquibase update failed:\n{}\n{}", ran.stdout, ran.stderr);
+    liquibase_update(&p, "changelog.sql", &[]);
     assert!(!p.psql("SELECT prosrc FROM pg_proc WHERE proname = 'greet'").contains("say hello"));
     p.shale(&["adopt"]).ok();
     let drift = p.shale(&["drift"]).ok();

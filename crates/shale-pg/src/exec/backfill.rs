@@ -44,11 +44,7 @@ impl Executor<'_> {
         let waited = |error: PgError| NoTxStop::Waited { error };
         let shape = update_shape(text).map_err(|why| waited(PgError::Corrupt(why)))?;
         let mut cursor = Cursor::from_text(cursor).map_err(|why| waited(PgError::Corrupt(why)))?;
-        let table = self.backfill_table(&shape.table).await.map_err(|error| NoTxStop::Statement {
-            index,
-            error,
-            done: index,
-        })?;
+        let table = self.backfill_table(&shape.table).await.map_err(NoTxStop::at(index))?;
         // Refusals name the statement as the file has it.
         let script = &step.script;
         let (line, column) = LineIndex::new(&script.text).line_col(&script.text, script.statements[index].span.start);
@@ -124,7 +120,7 @@ impl Executor<'_> {
                     if is_fence(&error) {
                         return Err(NoTxStop::Record { index, error });
                     }
-                    return Err(NoTxStop::Statement { index, error, done: index });
+                    return Err(NoTxStop::at(index)(error));
                 }
             };
             let Some((count, next)) = messages.iter().find_map(|m| match m {
