@@ -311,6 +311,11 @@ fn shale_text(error: &ShaleError) -> String {
                 total + 1,
                 total + 1
             ),
+            RepairRefusal::EarlierPending { version, pending, before } => format!(
+                "{pending} migration(s) before {version}, up to {before}, are not applied yet: with {version} recorded as \
+                 applied they would be out of order. Apply them first with `shale up --to {before}`, then repair \
+                 {version}; add --force if its work is done and theirs is too"
+            ),
         },
         _ => error.to_string(),
     }
@@ -511,9 +516,16 @@ fn plan_text(problem: &PlanError) -> String {
         PlanError::ResumeChanged { .. } => {
             format!("{problem}; restore them, or decide with `shale repair` what the database holds")
         }
-        PlanError::Unrunnable { version, .. } => format!(
-            "{problem}: port it to SQL (a .sql file of the same version), or, where its work is already done, record it with `shale repair {version} --applied --reason ...`; `shale up --to VERSION` applies the migrations before it"
-        ),
+        PlanError::Unrunnable { version, before, .. } => {
+            let first = match before {
+                Some(before) => format!("apply the migrations before it with `shale up --to {before}`, then "),
+                None => String::new(),
+            };
+            format!(
+                "{problem}: port it to SQL (a .sql file of the same version); or {first}do its work (with goose, or by hand), \
+                 record it with `shale repair {version} --applied --reason ...` and run `shale up` for the rest"
+            )
+        }
         PlanError::InsideSquash { .. } => format!(
             "{problem}: apply the rest from the archived files with `shale up --from-archive DIR` (the folder `shale squash` moved them to), then the squash counts as applied"
         ),

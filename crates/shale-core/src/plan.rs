@@ -395,6 +395,9 @@ pub enum PlanError {
     Unrunnable {
         version: String,
         path: PathBuf,
+        /// The newest migration before it that is not applied, as its file writes its version:
+        /// an up to there applies what comes before it.
+        before: Option<String>,
     },
     /// The database applied some of the migrations a squash replaces, not all: the squash cannot
     /// run there (it would create what exists), and the rest are only in the archive.
@@ -469,7 +472,7 @@ impl fmt::Display for PlanError {
                 statement + 1
             ),
             PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
-            PlanError::Unrunnable { version, path } => write!(
+            PlanError::Unrunnable { version, path, .. } => write!(
                 f,
                 "{}: migration {version} is written in Go, and shale runs SQL migrations only",
                 path.display()
@@ -521,7 +524,7 @@ impl PlanError {
             PlanError::ResumeChanged { .. } => "restore them, or decide with a repair what the database holds",
             PlanError::UnknownVersion { .. } => return None,
             PlanError::Unrunnable { .. } => {
-                "port it to SQL (a .sql file of the same version), or, where its work is already done, record it with a repair: applied, with a reason; an up to a version before it applies the migrations before it"
+                "port it to SQL (a .sql file of the same version); or apply the migrations before it with an up to the version before it, do its work (with goose, or by hand), record it with a repair: applied, with a reason, and run up again for the rest"
             }
             PlanError::InsideSquash { .. } => {
                 "apply the rest from the archived files (where the squash moved them), then the squash counts as applied"
@@ -788,7 +791,16 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         let applied = records.by_version.get(&u.version).is_some_and(|r| r.status == RecordStatus::Succeeded);
         let beyond_target = matches!(&options.target, Target::Version(to) if &u.version > to);
         if !applied && !beyond_target {
-            let error = PlanError::Unrunnable { version: u.version_text.clone(), path: u.path.clone() };
+            let before = set
+                .migrations
+                .iter()
+                .zip(&states)
+                .rfind(|(m, state)| {
+                    m.version.as_ref().is_some_and(|v| v < &u.version)
+                        && matches!(state, State::Pending | State::OutOfOrder | State::Failed)
+                })
+                .map(|(m, _)| m.version_text.clone());
+            let error = PlanError::Unrunnable { version: u.version_text.clone(), path: u.path.clone(), before };
             absent.push((u.version.clone(), error));
         }
     }
@@ -900,6 +912,22 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         }
     }
     Ok(Plan { steps })
+}
+
+/// The migrations not applied yet, in the order `up` takes them, whatever `up` would refuse (a
+/// changed file, a Go migration ahead, one out of order): what `shale lint` judges against a
+/// database, so that a refusal does not hide the findings in the files behind it.
+pub fn plan_pending(set: &MigrationSet, history: &History) -> Plan {
+    let records = Records::new(history);
+    let states = file_states(set, history, &records);
+    let steps = set
+        .migrations
+        .iter()
+        .zip(states)
+        .filter(|(_, state)| matches!(state, State::Pending | State::OutOfOrder | State::Failed))
+        .map(|(m, _)| up_step(m, 0))
+        .collect();
+    Plan { steps }
 }
 
 /// The down SQL a history row kept, as a script. Rows written before shale kept a script's own

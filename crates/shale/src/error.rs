@@ -122,6 +122,10 @@ pub enum RepairRefusal {
     /// The statement to resume at is not one of the migration's `total` statements (or just after
     /// them: all of them ran).
     ResumeOutOfRange { version: String, at: usize, total: usize },
+    /// Recording migration `version`, which shale cannot run (written in Go), as applied while
+    /// `pending` migrations before it, up to `before`, are not: they would then be out of order
+    /// (older than the newest applied), and the next run would refuse them. That takes `force`.
+    EarlierPending { version: String, pending: usize, before: String },
 }
 
 impl std::fmt::Display for RepairRefusal {
@@ -148,6 +152,11 @@ impl std::fmt::Display for RepairRefusal {
                  ({} means all of them ran)",
                 total + 1,
                 total + 1
+            ),
+            RepairRefusal::EarlierPending { version, pending, before } => write!(
+                f,
+                "{pending} migration(s) before {version}, up to {before}, are not applied yet: with {version} recorded \
+                 as applied they would be out of order, and a run of the migrations would refuse them"
             ),
         }
     }

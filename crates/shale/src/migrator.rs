@@ -343,6 +343,14 @@ impl Migrator {
         Ok(plan)
     }
 
+    /// The migrations not applied yet, whatever `up` would refuse (see [`plan::plan_pending`]):
+    /// what a linter judges against this database. Reads the history only.
+    pub async fn plan_pending(&self) -> Result<Plan, Error> {
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, false, false).await?;
+        Ok(plan::plan_pending(&self.set, &history))
+    }
+
     /// A database another tool migrated, where shale has no history yet: running the migrations
     /// would run again what that tool applied.
     async fn refuse_over_foreign_history(&self, client: &Client) -> Result<(), Error> {
@@ -654,6 +662,19 @@ impl Migrator {
         let shown = written_version(&self.set, version.clone());
         if file.is_none() && record.is_none() && unrunnable.is_none() {
             return Err(Error::Invalid(format!("no migration has version {shown}, in the files or in the history")));
+        }
+        let go_pending = unrunnable.filter(|_| !record.is_some_and(|r| r.status == RecordStatus::Succeeded));
+        if let (Some(go), RepairDecision::Applied, false) = (go_pending, decision, force) {
+            let pending = plan::plan_pending(&self.set, &history);
+            let earlier: Vec<&Step> =
+                pending.steps.iter().filter(|s| s.version.as_ref().is_some_and(|v| v < &go.version)).collect();
+            if let Some(last) = earlier.last() {
+                return Err(Error::Repair(RepairRefusal::EarlierPending {
+                    version: shown,
+                    pending: earlier.len(),
+                    before: last.version_text.clone(),
+                }));
+            }
         }
         let healthy = record.is_some_and(|r| {
             r.status == RecordStatus::Succeeded

@@ -278,11 +278,24 @@ fn up_to_a_version_below_a_go_migration_applies_up_to_it() {
     p.write("00001_a.sql", "-- +goose Up\nCREATE TABLE a (id int);\n");
     p.write("00002_b.sql", "-- +goose Up\nCREATE TABLE b (id int);\n");
     p.write("00003_backfill.go", "package migrations\n");
-    p.write("00004_d.sql", "-- +goose Up\nCREATE TABLE d (id int);\n");
+    p.write("00004_d.sql", "-- +goose Up\nCREATE TABLE d (id int);\nALTER TABLE a ADD COLUMN note text;\n");
     // Without a database, validate says what it cannot know: whether goose applied it.
     snapshot!("go_migration_without_a_database", shown(&p, &p.bare().arg("validate").output().unwrap().into()));
+    // On a fresh database the way round it names the version before it, in the order that keeps
+    // the history in order; recording the Go migration first would leave 1 and 2 out of order.
+    let up = p.shale(&["up"]);
+    assert!(up.stderr.contains("`shale up --to 00002`, then do its work"), "{}", up.stderr);
+    let early = p.shale(&["repair", "00003", "--applied", "--reason", "ran by goose"]);
+    assert_eq!(early.code, 2, "{}", early.stderr);
+    assert!(early.stderr.contains("2 migration(s) before 00003, up to 00002, are not applied yet"), "{}", early.stderr);
+    assert!(early.stderr.contains("`shale up --to 00002`"), "{}", early.stderr);
     p.shale(&["up", "--to", "2"]).ok();
     assert_eq!(p.tables(), ["a", "b", "shale_migrations"]);
+    // lint judges the pending files against the database all the same, the one past it too.
+    let lint = p.shale(&["lint", "--format", "json"]).ok().json();
+    let linted =
+        |file: &str| lint["effects"].as_array().unwrap().iter().any(|e| e[0].as_str().unwrap().ends_with(file));
+    assert!(linted("00004_d.sql"), "{lint}");
     // Reaching the Go migration is refused, naming it; nothing past it runs.
     for args in [&["up"][..], &["up", "--to", "4"]] {
         let run = p.shale(args);
