@@ -313,6 +313,7 @@ pub fn remedy(sqlstate: &str, message: &str) -> Option<String> {
         "57014" if message.contains("statement timeout") => "the statement ran past statement_timeout; raise it with `-- shale:statement-timeout=...` in the file, or allow a longer statement timeout".into(),
         "42P07" | "42701" | "42710" => "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the existing state as a baseline, or, if another migration tool built it, take over that tool's history".into(),
         "42P01" | "42703" | "42883" => "the object does not exist (yet): check the migration order and names".into(),
+        "2BP01" => "other objects depend on what the statement drops (the detail names them): drop or change them first, in this migration (CASCADE would drop them too, without naming them); a view or function a repeatable migration builds is made again only when its file changes, so change that file with it".into(),
         "42501" => "the user lacks a privilege: GRANT it, or run as the owner of the objects".into(),
         "42704" if message.starts_with("role ") => "roles belong to the server, not to one database's migrations: create the role there first (CREATE ROLE), or create it in an earlier migration (DO block that checks pg_roles)".into(),
         "23502" | "23505" | "23503" | "23514" => "existing rows violate the new rule: fix the data first in this or an earlier migration".into(),

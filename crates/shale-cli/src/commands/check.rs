@@ -5,6 +5,7 @@
 use super::throwaway::{live_schema, Throwaway};
 use anyhow::Result;
 use shale::{ConnectionSettings, Migrator, Target, UpRequest};
+use shale_core::MigrationKind;
 use shale_schema::compare::{differences, Difference};
 
 use super::{block_on, load_set, print_json};
@@ -24,6 +25,10 @@ struct MigrationCheck {
     /// The down failed on the throwaway database: the server's message, at its file and line.
     #[serde(skip_serializing_if = "Option::is_none")]
     down_failed: Option<String>,
+    /// It failed reverting a database the repeatable migrations had run on (their views), where it
+    /// had passed reverting the migration alone.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    down_failed_after_repeatables: bool,
 }
 
 /// The squash against the files it replaced (`shale squash`), each history replayed whole.
@@ -84,6 +89,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             differences: Vec::new(),
             down_generated: false,
             down_failed: None,
+            down_failed_after_repeatables: false,
         };
         if m.down.is_none() && args.generate_downs {
             if let Some(version) = &m.version {
@@ -96,8 +102,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             // A down that fails is this migration's failure, not the replay's: said on its line.
             match block_on(replay.down(&Target::Steps(1), &mut |_| {})) {
                 Err(shale::Error::Pg(shale_pg::PgError::Migration { failure, .. })) => {
-                    let at = failure.location.as_ref().map(|l| format!(" ({}:{})", l.path.display(), l.line));
-                    check.down_failed = Some(format!("{}{}", failure.message, at.unwrap_or_default()));
+                    check.down_failed = Some(down_failure(&failure));
                     check.down_restores_schema = Some(false);
                     checks.push(check);
                     stopped = true;
@@ -154,6 +159,22 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         }
         _ => None,
     };
+    // A database `up` built has the repeatables' objects (views, functions) when a down runs there,
+    // which the reverts above, each before the repeatables ran, did not: revert from the newest
+    // again with them in place, so that a down a repeatable's view depends on fails here as there.
+    if !stopped && set.migrations.iter().any(|m| m.kind == MigrationKind::Repeatable) {
+        for check in checks.iter_mut().rev().take_while(|c| c.down_restores_schema.is_some()) {
+            match block_on(replay.down(&Target::Steps(1), &mut |_| {})) {
+                Err(shale::Error::Pg(shale_pg::PgError::Migration { failure, .. })) => {
+                    check.down_failed = Some(down_failure(&failure));
+                    check.down_failed_after_repeatables = true;
+                    check.down_restores_schema = Some(false);
+                    break;
+                }
+                other => ReplayFailed::of(other, Replay::Check)?,
+            };
+        }
+    }
     let failed = checks.iter().any(|c| c.down_restores_schema == Some(false))
         || drift.as_ref().is_some_and(|d| !d.is_empty())
         || squash.as_ref().is_some_and(|s| !s.differences.is_empty());
@@ -186,7 +207,9 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                 Some(false) => {
                     let which = if c.down_generated { "its generated down" } else { "down" };
                     if let Some(why) = &c.down_failed {
-                        println!("FAIL  {label}: {which} fails: {why}");
+                        let when =
+                            if c.down_failed_after_repeatables { " once the repeatable migrations ran" } else { "" };
+                        println!("FAIL  {label}: {which} fails{when}: {why}");
                         continue;
                     }
                     println!("FAIL  {label}: {which} does not restore the schema:");
@@ -237,4 +260,12 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         println!("{}", if failed { "check failed" } else { "check passed" });
     }
     Ok(if failed { 1 } else { 0 })
+}
+
+/// A down's failure on the throwaway database: the server's message at the down's file and line,
+/// and its detail (what depends on the object it drops).
+fn down_failure(failure: &shale_pg::DbFailure) -> String {
+    let at = failure.location.as_ref().map(|l| format!(" ({}:{})", l.path.display(), l.line)).unwrap_or_default();
+    let detail = failure.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default();
+    format!("{}{at}{detail}", failure.message)
 }

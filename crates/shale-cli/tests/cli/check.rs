@@ -98,3 +98,32 @@ fn a_down_that_fails_is_named_on_its_line() {
     let json = p.shale(&["check", "--json"]).json();
     assert!(json["migrations"][0]["down_failed"].as_str().unwrap().contains("cannot drop table a"), "{json}");
 }
+
+/// A repeatable's view over a column a later migration adds: reverting that migration alone
+/// passes, but on a database `up` built the view is there and the down fails. `check` reverts
+/// again with the repeatables' objects in place and says so; the real down fails whole, with a
+/// way out that is not CASCADE.
+#[test]
+fn a_down_a_repeatable_s_view_depends_on_fails_in_check_as_on_the_database() {
+    let p = Project::new("check_repeatable_view");
+    p.write("V1__jobs.sql", "CREATE TABLE jobs (id int);\n");
+    p.write("V2__run.sql", "ALTER TABLE jobs ADD COLUMN run_id int;\n");
+    p.write("R__views.sql", "CREATE OR REPLACE VIEW jobs_view AS SELECT id, run_id FROM jobs;\n");
+    let check = p.shale(&["check", "--generate-downs"]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    assert!(check.stdout.contains("ok    1 jobs: applies; its generated down restores the schema"), "{}", check.stdout);
+    assert!(
+        check.stdout.contains(
+            "FAIL  2 run: its generated down fails once the repeatable migrations ran: cannot drop column run_id of table jobs"
+        ) && check.stdout.contains("view jobs_view depends on column run_id"),
+        "{}",
+        check.stdout
+    );
+    let json = p.shale(&["check", "--generate-downs", "--json"]).json();
+    assert_eq!(json["migrations"][1]["down_failed_after_repeatables"], true, "{json}");
+    p.shale(&["up"]).ok();
+    let down = p.shale(&["down", "--generate", "--step", "1", "--allow-destructive"]);
+    assert_eq!(down.code, 1, "{}{}", down.stdout, down.stderr);
+    assert!(down.stderr.contains("drop or change them first, in this migration"), "{}", down.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM jobs_view"), "0", "the view and the column stay");
+}
