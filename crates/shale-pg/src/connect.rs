@@ -146,6 +146,12 @@ pub(crate) fn search_path_option(schema: &str) -> String {
     format!("-c search_path={}", startup_option_value(&shale_core::ident::ident_always_quoted(schema)))
 }
 
+/// A search_path given as a list (`app, public`), as it is written: the server reads it as a
+/// `SET search_path` would.
+pub(crate) fn search_path_list_option(list: &str) -> String {
+    format!("-c search_path={}", startup_option_value(list))
+}
+
 /// The server splits startup options on whitespace, with backslash as the escape.
 fn startup_option_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());

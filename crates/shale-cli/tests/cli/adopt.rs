@@ -1462,3 +1462,23 @@ fn two_tools_histories_are_both_named_and_one_must_be_chosen() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT to_regclass('b') IS NOT NULL"), "t");
 }
+
+/// The URL a golang-migrate deployment passes as `-database`: pgx's scheme, golang-migrate's own
+/// `x-` settings and a search_path for the server. shale reads it as it is, and the migrations'
+/// tables land in the schema its search_path names.
+#[test]
+fn golang_migrate_s_database_url() {
+    let p = Project::new("adopt_gm_url");
+    p.write("0001_users.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    p.write("0001_users.down.sql", "DROP TABLE users;\n");
+    p.psql("CREATE SCHEMA app");
+    let base = p.db.url.replacen("postgresql://", "pgx5://", 1);
+    let url = format!(
+        "{base}{}x-migrations-table=schema_migrations&x-multi-statement=true&search_path=app,public",
+        if base.contains('?') { '&' } else { '?' }
+    );
+    let mut cmd = p.bare();
+    cmd.arg("--database-url").arg(&url).arg("up");
+    Run::of(cmd).ok();
+    assert_eq!(p.psql("SELECT to_regclass('app.users') IS NOT NULL AND to_regclass('public.users') IS NULL"), "t");
+}

@@ -218,6 +218,9 @@ pub struct ConnectionSettings {
     /// tables and `_prisma_migrations` are in, which its sessions make the search_path; shale's
     /// do too ([`ConnectionSettings::effective_options`]).
     pub schema: Option<String>,
+    /// `search_path` as a parameter of the string (`?search_path=app,public`), which Go's drivers
+    /// (lib/pq, pgx) send as a run-time parameter: the sessions' search_path, as given.
+    pub search_path: Option<String>,
     /// TCP keepalives, so that a peer that went away (a dead host, a dropped network) is noticed
     /// while shale waits on a long statement: `keepalives` (on unless `0`), `keepalives_idle`,
     /// `keepalives_interval`, `keepalives_count`; see [`ConnectionSettings::keepalive`].
@@ -289,7 +292,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 ];
 
 /// The parameters shale understands, as listed in the "unknown parameter" message.
-const UNDERSTOOD: &str = "host, hostaddr, port, user, password, passfile, dbname, service, servicefile, sslmode, sslrootcert, sslcert, sslkey, sslsni, ssl_min_protocol_version, ssl_max_protocol_version, channel_binding, target_session_attrs, load_balance_hosts, application_name, fallback_application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout, and Prisma's schema, sslaccept and pool settings";
+const UNDERSTOOD: &str = "host, hostaddr, port, user, password, passfile, dbname, service, servicefile, sslmode, sslrootcert, sslcert, sslkey, sslsni, ssl_min_protocol_version, ssl_max_protocol_version, channel_binding, target_session_attrs, load_balance_hosts, application_name, fallback_application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout, search_path, Prisma's schema, sslaccept and pool settings, and golang-migrate's x- settings (ignored)";
 
 impl fmt::Debug for ConnectionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -305,7 +308,10 @@ pub struct SettingsError(pub String);
 impl ConnectionSettings {
     /// The startup `options`, with Prisma's `schema` as the search_path after them.
     pub fn effective_options(&self) -> Option<String> {
-        let path = self.schema.as_deref().map(crate::connect::search_path_option);
+        let path = match (&self.search_path, &self.schema) {
+            (Some(list), _) => Some(crate::connect::search_path_list_option(list)),
+            (None, schema) => schema.as_deref().map(crate::connect::search_path_option),
+        };
         match (&self.options, path) {
             (Some(options), Some(path)) => Some(format!("{options} {path}")),
             (options, path) => path.or_else(|| options.clone()),
@@ -455,6 +461,7 @@ impl ConnectionSettings {
             connect_timeout,
             options,
             schema,
+            search_path,
             keepalives,
             keepalives_idle,
             keepalives_interval,
@@ -496,6 +503,7 @@ impl ConnectionSettings {
         fill(&mut self.connect_timeout, connect_timeout);
         fill(&mut self.options, options);
         fill(&mut self.schema, schema);
+        fill(&mut self.search_path, search_path);
         fill(&mut self.keepalives, keepalives);
         fill(&mut self.keepalives_idle, keepalives_idle);
         fill(&mut self.keepalives_interval, keepalives_interval);
@@ -813,6 +821,11 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         }
         // Prisma's: see [`ConnectionSettings::schema`].
         "schema" => settings.schema = Some(value).filter(|v| !v.is_empty()),
+        "search_path" => settings.search_path = Some(value).filter(|v| !v.trim().is_empty()),
+        // golang-migrate's own settings in its `-database` URL (`x-migrations-table`,
+        // `x-statement-timeout`, ...): they configure golang-migrate, which takes them out before
+        // connecting. Its table is taken over with `shale adopt --table`.
+        key if key.starts_with("x-") => {}
         // Prisma's pool and query engine settings: they size and time Prisma's own pool; shale
         // opens connections of its own, one at a time.
         "connection_limit" | "pool_timeout" | "pgbouncer" | "statement_cache_size" | "socket_timeout"
@@ -849,7 +862,7 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         }
         other => {
             // Only a plain word is echoed back: anything else may be a mis-split password.
-            let shown = if other.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            let shown = if other.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
                 format!("`{other}`")
             } else {
                 "in the connection string".to_string()
@@ -925,6 +938,10 @@ fn is_postgres_scheme(scheme: &str) -> bool {
         Some((base, driver)) => (base, Some(driver)),
         None => (scheme, None),
     };
+    // pgx's own schemes, as golang-migrate's pgx drivers take them (`pgx5://`).
+    if driver.is_none() && matches!(base, "pgx" | "pgx4" | "pgx5") {
+        return true;
+    }
     (base == "postgresql" || base == "postgres")
         && driver.is_none_or(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
@@ -1106,6 +1123,20 @@ mod tests {
         assert_eq!(s.effective_options().as_deref(), Some(r#"-c work_mem=8MB -c search_path="My\ App""#));
         let strict = ConnectionSettings::parse("postgresql://db/app?sslaccept=strict").unwrap_err();
         assert!(strict.0.contains("sslmode=verify-full"), "{strict}");
+    }
+
+    #[test]
+    fn golang_migrate_s_database_urls() {
+        for scheme in ["postgres", "pgx", "pgx5"] {
+            let url = format!(
+                "{scheme}://app:pw@db:5433/app?sslmode=disable&x-migrations-table=schema_migrations&x-statement-timeout=5000&search_path=app,%20public"
+            );
+            let s = ConnectionSettings::parse(&url).unwrap();
+            assert_eq!(s.dbname.as_deref(), Some("app"), "{scheme}");
+            assert_eq!(s.effective_options().as_deref(), Some(r"-c search_path=app,\ public"), "{scheme}");
+        }
+        let e = ConnectionSettings::parse("postgres://db/app?statement-timeout=5").unwrap_err().to_string();
+        assert!(e.contains("unknown parameter `statement-timeout`"), "{e}");
     }
 
     #[test]
