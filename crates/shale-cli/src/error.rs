@@ -393,11 +393,18 @@ pub(crate) fn take_over(found: &[shale_pg::foreign::ForeignTable]) -> String {
 /// Why another tool's history cannot be adopted, with the way out in the CLI's words.
 fn adopt_text(problem: &AdoptProblem) -> String {
     match problem {
-        AdoptProblem::Dirty { tool, version, before, .. } => format!(
-            "{problem}. Find out what it left, fix the database by hand, then clear the flag the way {tool} does \
-             (`migrate force {version}` if it is complete, `migrate force {before}` if it is not) and run `shale adopt` \
-             again"
-        ),
+        AdoptProblem::Dirty { tool, table, version, before } => {
+            // What `migrate force` writes, for a team that no longer has golang-migrate's CLI.
+            let incomplete = match before {
+                ..0 => format!("`DELETE FROM {table}`"),
+                _ => format!("`UPDATE {table} SET version = {before}, dirty = false`"),
+            };
+            format!(
+                "{problem}. Find out what it left, fix the database by hand, then clear the flag the way {tool} does: \
+                 if it is complete, `migrate force {version}` (in SQL, `UPDATE {table} SET dirty = false`); if it is \
+                 not, `migrate force {before}` (in SQL, {incomplete}); then run `shale adopt` again"
+            )
+        }
         AdoptProblem::Failed { tool, table, key } => format!(
             "{problem}. Check it, repair the database, then {}, and run `shale adopt` again",
             tool.clear_failure(table, key)
@@ -1260,8 +1267,9 @@ mod tests {
             adopt_text(&dirty),
             "golang-migrate marks version 2 dirty in public.schema_migrations: it failed part-way, and the database \
              may hold part of it. Find out what it left, fix the database by hand, then clear the flag the way \
-             golang-migrate does (`migrate force 2` if it is complete, `migrate force 1` if it is not) and run `shale \
-             adopt` again"
+             golang-migrate does: if it is complete, `migrate force 2` (in SQL, `UPDATE public.schema_migrations SET \
+             dirty = false`); if it is not, `migrate force 1` (in SQL, `UPDATE public.schema_migrations SET version = \
+             1, dirty = false`); then run `shale adopt` again"
         );
         let e = ShaleError::NoForeignHistory { tool: None, table: None };
         assert_eq!(

@@ -355,7 +355,9 @@ fn nearest(wanted: &str, known: &[(shale::Version, String)]) -> Vec<String> {
         .filter_map(|(i, (v, _))| {
             let text = v.canonical();
             let (long, short) = if text.len() >= wanted.len() { (&text, &wanted) } else { (&wanted, &text) };
-            let alike = (long.len() >= short.len() + 2 && long.starts_with(short.as_str()))
+            // A timestamp cut short (`202401`), not a short number that starts a longer one (`1`
+            // and `185`).
+            let alike = (short.len() >= 4 && long.len() >= short.len() + 2 && long.starts_with(short.as_str()))
                 || (long.len() >= 6 && strsim::osa_distance(&text, &wanted) == 1);
             alike.then(|| (i, closeness(&wanted, &text)))
         })
@@ -501,11 +503,15 @@ fn print_report(settings: &Settings, report: &RunReport, verb: &str, nothing: &s
         let _ = writeln!(out, "{nothing} (version {})", report.current_version.as_deref().unwrap_or("none"));
         return;
     }
+    // A redo is a down and an up of each migration: each counted once.
+    let count = match verb {
+        "redone" => report.steps.iter().filter(|s| s.direction == shale_core::StepDirection::Up).count(),
+        _ => report.steps.len(),
+    };
     // Each migration's line was printed when it finished (see Progress).
     let _ = writeln!(
         out,
-        "{verb} {} migration(s) in {} ms; now at version {}",
-        report.steps.len(),
+        "{verb} {count} migration(s) in {} ms; now at version {}",
         report.duration_ms,
         report.current_version.as_deref().unwrap_or("none")
     );
@@ -665,6 +671,10 @@ mod tests {
         // Short numbers all look alike: only the neighbours, not 0013 for 31.
         assert_eq!(nearest("0031", &numbered), ["0030", "0032"]);
         assert_eq!(nearest("99", &numbered), ["0032"]);
+        // 1 starts 185, but is no timestamp cut short of it (harbor's versions).
+        let harbor = known(&["0001", "0010", "0181", "0190"]);
+        assert_eq!(nearest("185", &harbor), ["0181", "0190"]);
+        assert_eq!(nearest("1801", &harbor), ["0190"]);
         let stamps = known(&["20240101120000", "20240115093000", "20240201000000"]);
         assert_eq!(nearest("20240115", &stamps), ["20240115093000"]);
         assert_eq!(nearest("20240115093001", &stamps), ["20240115093000"]);

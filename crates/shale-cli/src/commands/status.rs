@@ -247,6 +247,11 @@ pub fn version(settings: &Settings) -> Result<i32> {
     } else {
         let v = report.current_version.as_deref().unwrap_or("none");
         println!("{v}{}", if failed { " (dirty: a migration failed; see `shale status`)" } else { "" });
+        // `none` on a database another tool migrated is shale's history, not the schema's: said
+        // where a script reading the version on stdout does not see it.
+        if !settings.quiet {
+            note_foreign(&report.foreign, &migrator.set);
+        }
     }
     Ok(0)
 }

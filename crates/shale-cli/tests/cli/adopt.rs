@@ -24,6 +24,10 @@ fn switch(p: &Project, tool: &str, table: &str) {
     assert!(!p.tables().contains(&"tags".to_string()), "nothing ran");
     let status = p.shale(&["status"]).ok();
     assert!(status.stderr.contains(&format!("migrated by {tool}")), "{}", status.stderr);
+    // `none` is shale's history, not the schema's: said beside it, off stdout.
+    let version = p.shale(&["version"]).ok();
+    assert_eq!(version.stdout.trim(), "none");
+    assert!(version.stderr.contains(&format!("migrated by {tool}")), "{}", version.stderr);
     // A check before a deploy fails where `up` would refuse.
     let validate = p.shale(&["validate"]);
     assert_eq!(validate.code, 1, "{}", validate.stderr);

@@ -67,6 +67,8 @@ fn down_step_to_redo_goto() {
     let directions: Vec<_> =
         redo["steps"].as_array().unwrap().iter().map(|s| s["direction"].as_str().unwrap().to_string()).collect();
     assert_eq!(directions, ["down", "up"]);
+    let redo = p.shale(&["redo"]).ok();
+    assert!(redo.stdout.contains("redone 1 migration(s) in"), "{}", redo.stdout);
     p.shale(&["down", "--to", "0", "-q"]).ok();
     assert_eq!(p.tables(), ["shale_migrations"]);
     // down needs to be told how far.
