@@ -770,7 +770,9 @@ impl MigrationSet {
         let mut outside_journal = Vec::new();
         let files = match std::fs::read_to_string(dir.join("meta").join("_journal.json")) {
             Ok(journal) => {
-                in_drizzle_journal(dir, files, &crate::adopt::drizzle_journal(&journal), &mut outside_journal)
+                let entries = crate::adopt::drizzle_journal(&journal);
+                errors.extend(journal_tags_without_files(dir, &journal, &entries, &files));
+                in_drizzle_journal(dir, files, &entries, &mut outside_journal)
             }
             Err(_) => files,
         };
@@ -1255,6 +1257,40 @@ fn in_drizzle_journal(
         reason: "not in drizzle's journal (meta/_journal.json), though older than its newest entry: drizzle-kit never ran it".into(),
     }));
     kept
+}
+
+/// The entries of drizzle's journal whose file is not in the directory, each an error at its tag
+/// in the journal: drizzle refuses to run without it ("No file ... found"), so a database built
+/// without it would lack what it does.
+fn journal_tags_without_files(
+    dir: &Path,
+    journal_text: &str,
+    entries: &[(String, String)],
+    files: &[SourceFile],
+) -> Vec<LoadError> {
+    let journal = dir.join("meta").join("_journal.json");
+    let present = |tag: &str| {
+        files
+            .iter()
+            .any(|f| f.relative.components().count() == 1 && sql_stem(&f.relative.to_string_lossy()) == Some(tag))
+    };
+    entries
+        .iter()
+        .filter(|(_, tag)| !present(tag))
+        .map(|(_, tag)| {
+            let at = journal_text.find(&format!("\"{tag}\"")).unwrap_or(0);
+            LoadError::at(
+                &journal,
+                journal_text,
+                at,
+                format!("drizzle's journal names migration {tag}, and there is no {tag}.sql beside it"),
+                Some(format!(
+                    "drizzle runs each entry's file and refuses to run without it: restore {tag}.sql (or, renamed, give \
+                     it its name back), or remove the entry from the journal if the migration is meant to go"
+                )),
+            )
+        })
+        .collect()
 }
 
 /// `name` without its `.sql` extension, whatever its case (`001_a.SQL` too).

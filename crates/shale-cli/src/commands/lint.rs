@@ -14,6 +14,11 @@ use crate::args::LintArgs;
 use crate::settings::{LintSettings, Settings};
 
 pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
+    // `--json`, which every command takes, is `--format json` here.
+    let format = match (settings.json, args.format.as_str()) {
+        (true, "human") => "json",
+        (_, format) => format,
+    };
     let mut pg_major = args.pg_version;
     let mut live = None;
     let mut only: Option<Vec<PathBuf>> = None;
@@ -69,12 +74,12 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     };
     let report = worded(shale_lint::lint_after(earlier.iter().map(|s| &**s), scripts.iter().map(|s| &**s), options));
     if args.fix {
-        return fix(settings, args, &scripts, &report, pg_major, selection);
+        return fix(settings, args, format, &scripts, &report, pg_major, selection);
     }
-    if let (Some(paths), false) = (&only, settings.quiet || settings.json || args.format != "human") {
+    if let (Some(paths), false) = (&only, settings.quiet || format != "human") {
         eprintln!("{} migration file(s) added since {}", paths.len(), args.since.as_deref().unwrap_or(""));
     }
-    match args.format.as_str() {
+    match format {
         "json" => print_json(&report),
         "github" => print_github(&report),
         "sarif" => print_json(&sarif(&report)),
@@ -117,13 +122,14 @@ struct FileOutcome {
 fn fix(
     settings: &Settings,
     args: &LintArgs,
+    format: &str,
     scripts: &[Arc<Script>],
     report: &Report,
     pg_major: Option<u32>,
     selection: Selection,
 ) -> Result<i32> {
-    if !matches!(args.format.as_str(), "human" | "json") {
-        anyhow::bail!(shale::Error::Invalid(format!("--fix prints human or json output, not {}", args.format)));
+    if !matches!(format, "human" | "json") {
+        anyhow::bail!(shale::Error::Invalid(format!("--fix prints human or json output, not {format}")));
     }
     if !report.syntax_errors.is_empty() {
         print_human(report, settings.quiet);
@@ -210,7 +216,7 @@ fn fix(
         })
     };
     let left = report.blocking().filter(|f| !fixed_here(f)).count();
-    if args.format == "json" {
+    if format == "json" {
         print_json(&serde_json::json!({ "files": outcomes, "blocking_left": left, "dry_run": args.dry_run }));
     } else {
         print_fixes(&outcomes, left, args.dry_run);

@@ -291,8 +291,9 @@ fn up_to_a_version_below_a_go_migration_applies_up_to_it() {
     assert!(early.stderr.contains("`shale up --to 00002`"), "{}", early.stderr);
     p.shale(&["up", "--to", "2"]).ok();
     assert_eq!(p.tables(), ["a", "b", "shale_migrations"]);
-    // lint judges the pending files against the database all the same, the one past it too.
-    let lint = p.shale(&["lint", "--format", "json"]).ok().json();
+    // lint judges the pending files against the database all the same, the one past it too
+    // (`--json`, as every command takes it, is `--format json`).
+    let lint = p.shale(&["lint", "--json"]).ok().json();
     let linted =
         |file: &str| lint["effects"].as_array().unwrap().iter().any(|e| e[0].as_str().unwrap().ends_with(file));
     assert!(linted("00004_d.sql"), "{lint}");

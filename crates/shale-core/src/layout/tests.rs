@@ -713,3 +713,26 @@ fn a_file_drizzle_s_journal_does_not_name_is_passed_over() {
     assert_eq!(set.ignored.len(), 1, "{:?}", set.ignored);
     assert!(set.ignored[0].path.ends_with("0001_stray.sql") && set.ignored[0].reason.contains("drizzle's journal"));
 }
+
+/// An entry of drizzle's journal whose file is gone (deleted, or renamed): drizzle refuses to
+/// run, and so does shale, at the tag in the journal, rather than build a database without it.
+#[test]
+fn an_entry_of_drizzle_s_journal_without_its_file_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("shale-core-drizzle-gone-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("meta")).unwrap();
+    for name in ["0000_a.sql", "0001_b_renamed.sql", "0002_c.sql"] {
+        std::fs::write(dir.join(name), "select 1;\n").unwrap();
+    }
+    let journal = r#"{"version":"7","dialect":"postgresql","entries":[
+        {"idx":0,"version":"7","when":1700000000000,"tag":"0000_a","breakpoints":true},
+        {"idx":1,"version":"7","when":1700000010000,"tag":"0001_b","breakpoints":true},
+        {"idx":2,"version":"7","when":1700000020000,"tag":"0002_c","breakpoints":true}]}"#;
+    std::fs::write(dir.join("meta/_journal.json"), journal).unwrap();
+    let errors = MigrationSet::read_dir(&dir).unwrap_err();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let shown = errors[0].to_string();
+    assert!(shown.contains("meta/_journal.json:3:"), "{shown}");
+    assert!(shown.contains("names migration 0001_b, and there is no 0001_b.sql beside it"), "{shown}");
+}
