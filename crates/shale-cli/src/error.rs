@@ -103,13 +103,9 @@ impl ReplayFailed {
         match (quoted_name(&f.message), history_table_named(&f.message)) {
             (_, Some((name, tools))) => format!(
                 "the migration refers to {name}, the history table {} keeps: the tool makes it, the migrations do not \
-                 (and shale keeps its own history). {} a database without that table (in a DO block that checks \
-                 to_regclass('{name}'))",
+                 (and shale keeps its own history). {}",
                 Tool::listed(&tools, "or"),
-                match instead {
-                    Some(instead) => format!("{}, or make the statement skip", capitalized(instead)),
-                    None => "Make the statement skip".to_string(),
-                }
+                tool_table_remedy(name, &tools)
             ),
             // A table or column: every scratch database starts empty, whatever its server has.
             (name, None) if matches!(f.sqlstate.as_str(), "42P01" | "42703") => format!(
@@ -127,9 +123,21 @@ impl ReplayFailed {
     }
 }
 
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+/// The way out for a migration that changes another tool's history table, which a database shale
+/// builds lacks: a migration before the first that makes the table as the tool did. Changing the
+/// migration instead would make every database that applied it refuse it as changed.
+fn tool_table_remedy(name: &str, tools: &[Tool]) -> String {
+    let definition = match tools.contains(&Tool::GolangMigrate) {
+        true => format!(
+            " (golang-migrate's: `CREATE TABLE IF NOT EXISTS {name} (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)`)"
+        ),
+        false => String::new(),
+    };
+    format!(
+        "Add a migration numbered before the first, marked `-- shale:out-of-order` (the databases that applied the \
+         rest run it too), that creates the table as the tool does, if it does not exist{definition}; editing this \
+         migration instead would make every database that applied it refuse it as changed"
+    )
 }
 
 /// The history table of other tools a server message names first (`relation "schema_migrations"
@@ -687,9 +695,9 @@ fn failure_remedy(f: &DbFailure) -> Option<String> {
         "42P01" => match history_table_named(&f.message) {
             Some((name, tools)) => Some(format!(
                 "the migration refers to {name}, the history table {} keeps: that tool made it on the databases it \
-                 migrated, shale does not (it keeps its own history), so a database shale starts has none; make the \
-                 statement skip a database without it (in a DO block that checks to_regclass('{name}'))",
-                Tool::listed(&tools, "or")
+                 migrated, shale does not (it keeps its own history), so a database shale starts has none. {}",
+                Tool::listed(&tools, "or"),
+                tool_table_remedy(name, &tools)
             )),
             None => shale_pg::error::remedy(&f.sqlstate, &f.message),
         },

@@ -1052,6 +1052,13 @@ impl MigrationSet {
     }
 
     /// The migration shale cannot run that has this version, if any.
+    /// Whether a migration creates a table of this name (in any schema): such a table is the
+    /// application's, though it has a tool's name (Harbor's first migration makes an
+    /// `alembic_version`), not that tool's history.
+    pub fn creates_table(&self, name: &str) -> bool {
+        self.migrations.iter().any(|m| crate::tokens::created_tables(&m.up.text).iter().any(|t| t == name))
+    }
+
     pub fn find_unrunnable(&self, version: &Version) -> Option<&Unrunnable> {
         self.unrunnable.iter().find(|u| &u.version == version)
     }

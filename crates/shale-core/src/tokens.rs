@@ -111,3 +111,45 @@ pub(crate) fn name_at(text: &str, toks: &[(Token, std::ops::Range<usize>)], at: 
     }
     Some((text[start..end].to_string(), i))
 }
+
+/// The tables `text` creates (`CREATE [UNLOGGED|TEMP] TABLE [IF NOT EXISTS] [schema.]name`): each
+/// name unqualified, lowercased unless quoted.
+pub(crate) fn created_tables(text: &str) -> Vec<String> {
+    let toks = tokens(text);
+    let word = |i: usize, w: &str| matches!(toks.get(i), Some((Token::Word(x), _)) if x == w);
+    let mut out = Vec::new();
+    for i in 0..toks.len() {
+        if !word(i, "CREATE") {
+            continue;
+        }
+        let mut at = i + 1;
+        while ["UNLOGGED", "TEMP", "TEMPORARY", "GLOBAL", "LOCAL"].iter().any(|w| word(at, w)) {
+            at += 1;
+        }
+        if !word(at, "TABLE") {
+            continue;
+        }
+        at += 1;
+        if word(at, "IF") && word(at + 1, "NOT") && word(at + 2, "EXISTS") {
+            at += 3;
+        }
+        let Some((_, after)) = name_at(text, &toks, at) else { continue };
+        match &toks[after - 1].0 {
+            Token::Word(w) => out.push(w.to_lowercase()),
+            Token::Quoted(q) => out.push(q[1..q.len() - 1].replace("\"\"", "\"")),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod created_tables_tests {
+    #[test]
+    fn the_tables_a_text_creates() {
+        let text =
+            "CREATE TABLE alembic_version (v text);\ncreate unlogged table if not exists app.\"Jobs\" (id int);\n\
+                    CREATE INDEX ON t (a); -- CREATE TABLE commented (id int)\nCREATE TABLE public.x AS SELECT 1;";
+        assert_eq!(super::created_tables(text), ["alembic_version", "Jobs", "x"]);
+    }
+}

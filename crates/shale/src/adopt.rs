@@ -62,6 +62,9 @@ impl Migrator {
     /// The other tool's history table to adopt, as the request and the database say.
     async fn foreign_table(&self, client: &Client, request: &AdoptRequest) -> Result<ForeignTable, Error> {
         let mut found = foreign::detect(client, request.table.as_deref()).await?;
+        if request.table.is_none() {
+            found.retain(|t| !self.set.creates_table(&t.table));
+        }
         if let Some(tool) = request.tool {
             if request.table.is_none() {
                 // A table read as another tool's that this one's can look like (an old Rails
@@ -272,6 +275,8 @@ impl Migrator {
     /// `up` must not run what such a tool applied, and `status` says so. One query.
     pub(crate) async fn foreign_history_without_adoption(&self, client: &Client) -> Result<Vec<ForeignTable>, Error> {
         let mut found = foreign::detect(client, None).await?;
+        // A table the migrations create is theirs, whatever tool's name it has.
+        found.retain(|t| !self.set.creates_table(&t.table));
         // Those on the search_path, when there are any: another schema's is likely another
         // application's (detect lists those on the search_path first).
         if found.first().is_some_and(|t| t.in_search_path) {

@@ -1467,6 +1467,35 @@ fn two_tools_histories_are_both_named_and_one_must_be_chosen() {
     assert_eq!(p.psql("SELECT to_regclass('b') IS NOT NULL"), "t");
 }
 
+/// A table with a tool's name that the migrations create themselves (Harbor's first migration
+/// makes an `alembic_version`) is the application's, not a history: plain `adopt` takes over the
+/// one history there is, and status names only it.
+#[test]
+fn a_tool_s_table_the_migrations_create_is_not_a_history() {
+    let p = Project::new("adopt_own_alembic");
+    p.write(
+        "0010_a.up.sql",
+        "CREATE TABLE a (id int);\nCREATE TABLE IF NOT EXISTS alembic_version (version_num varchar(32) PRIMARY KEY);",
+    );
+    p.write("0020_b.up.sql", "CREATE TABLE b (id int);");
+    p.psql(
+        "CREATE TABLE a (id int);
+         CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);
+         INSERT INTO alembic_version VALUES ('1.6.0');
+         CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (10, false);",
+    );
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("migrated by golang-migrate") && !status.stderr.contains("alembic"),
+        "{}",
+        status.stderr
+    );
+    p.shale(&["adopt"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('b') IS NOT NULL"), "t");
+}
+
 /// The URL a golang-migrate deployment passes as `-database`: pgx's scheme, golang-migrate's own
 /// `x-` settings and a search_path for the server. shale reads it as it is, and the migrations'
 /// tables land in the schema its search_path names.

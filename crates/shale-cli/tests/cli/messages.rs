@@ -45,6 +45,26 @@ fn a_migration_on_another_tool_s_history_table_is_named_as_such() {
     p.write("0001_a.up.sql", "CREATE TABLE a (id int);");
     p.write("0002_b.up.sql", "ALTER TABLE schema_migrations ADD COLUMN data_version int;");
     snapshot!("tool_history_table", shown(&p, &p.shale(&["up"])));
+    // The way out the hint gives works on a new database and on one golang-migrate migrated, where
+    // the rest are applied (taken over): the table comes first, and 0001 and 0002 stay unchanged.
+    p.write(
+        "0000_golang_migrate_table.up.sql",
+        "-- shale:out-of-order\nCREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);\n",
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.tables(), ["a", "schema_migrations", "shale_migrations"]);
+    let q = Project::new("msg_tool_table_adopted");
+    q.write("0001_a.up.sql", "CREATE TABLE a (id int);");
+    q.write("0002_b.up.sql", "ALTER TABLE schema_migrations ADD COLUMN data_version int;");
+    q.psql("CREATE TABLE a (id int); CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); ALTER TABLE schema_migrations ADD COLUMN data_version int; INSERT INTO schema_migrations VALUES (2, false)");
+    q.shale(&["adopt"]).ok();
+    q.write(
+        "0000_golang_migrate_table.up.sql",
+        "-- shale:out-of-order\nCREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);\n",
+    );
+    let up = q.shale(&["up"]).ok();
+    assert!(up.stdout.contains("up   0000 golang_migrate_table"), "{}", up.stdout);
+    assert!(q.shale(&["status"]).ok().stdout.contains("3 applied"), "every migration applied");
 }
 
 #[test]
