@@ -494,6 +494,12 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
     };
     for f in findings.iter().filter(|f| f.path == script.path && !f.allowed) {
         let Some(fixer) = crate::rule(f.rule).and_then(|r| r.fixer) else { continue };
+        if f.in_do_block {
+            let why = "the statement is one a DO block runs, inside the block's transaction whatever the file \
+                       says: rewrite it by hand (a CONCURRENTLY form belongs outside the block, in a file of its own)";
+            refuse(&mut out, f, Refusal::until_changed(why));
+            continue;
+        }
         let rewrite = parse(text, f.span.clone()).map_err(Refusal::from).and_then(|(node, tokens)| {
             fixer(&Target { text, span: f.span.clone(), part: f.part, node: &node, tokens, options })
         });

@@ -6,6 +6,7 @@
 
 mod config;
 mod declared;
+mod do_block;
 mod effect;
 pub mod fix;
 mod rules;
@@ -13,6 +14,7 @@ mod rules;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+use pg_query::NodeEnum;
 use shale_core::layout::Script;
 use shale_core::position::LineIndex;
 use shale_core::Directives;
@@ -157,6 +159,10 @@ pub struct Finding {
     /// Set when the file allows this rule (`-- shale:allow RULE -- reason`): listed, not counted.
     pub allowed: bool,
     pub statement: String,
+    /// The statement is one a DO block runs (its PL/pgSQL body read): `--fix` leaves it, since
+    /// the block runs it in one transaction whatever the file says.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub in_do_block: bool,
     /// The statement's bytes in its file (without its `;`), for `--fix`.
     #[serde(skip)]
     pub span: std::ops::Range<usize>,
@@ -495,76 +501,130 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                 continue;
             }
         };
+        let allows: Vec<String> = header.iter().chain(&here).cloned().collect();
+        let site = Site { text, start: statement.span.start, line, column, in_do_block: false };
         for raw in &parsed.protobuf.stmts {
             let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
-            let mut effects = effects(node);
-            // A type change that keeps the rows (a longer varchar) rewrites nothing.
-            for e in effects.iter_mut().filter(|e| e.rewrites) {
-                e.rewrites = rules::alter_column_type::rewrites(node, context);
-            }
-            // A table created earlier in this run has no one waiting on its locks: only the locks
-            // on tables there before are worth a line (judged before this statement creates any).
-            let on_tables_before: Vec<Effect> = match context.verdict_only {
-                true => Vec::new(),
-                false => effects.iter().filter(|e| !context.is_new(&e.table)).cloned().collect(),
-            };
-            let mut hits = rules::check(node, context);
-            if let Some(what) = refused_in_block[i] {
-                hits.push(rules::concurrently_in_transaction::check(what));
-            }
-            // Each table the statement locks is judged on its own (DROP TABLE a, b).
-            hits.extend(effects.iter().filter_map(|e| rules::access_exclusive_without_lock_timeout::check(e, context)));
-            // A rule about danger to a table fires only where the table makes it dangerous.
-            hits.retain(|hit| match hit.state {
-                Some(state) if !hit.rule.danger.applies(state) => {
-                    if context.verdict_only {
-                        return false;
-                    }
-                    report.cleared.push(Cleared {
-                        rule: hit.rule.id,
-                        path: script.path.clone(),
+            // The statements a DO block runs are judged as the file's own, where they are written:
+            // a guarded `CREATE INDEX` in a block locks the table as one outside it does.
+            if let NodeEnum::DoStmt(block) = node {
+                for (inner_text, offset) in do_block::statements(text, block) {
+                    let Ok(inner) = pg_query::parse(&inner_text, pg_query::ParserOptions::DEFAULT) else { continue };
+                    let (line, column) = index.line_col(&script.text, statement.span.start + offset);
+                    let site = Site {
+                        text: &inner_text,
+                        start: statement.span.start + offset,
                         line,
                         column,
-                        message: hit.message.clone(),
-                        reason: state.describe(&hit.table),
-                    });
-                    false
-                }
-                _ => true,
-            });
-            report.effects.extend(on_tables_before.into_iter().map(|e| (script.path.clone(), line, e)));
-            for hit in hits.into_iter().filter(|hit| context.rules.enabled(hit.rule)) {
-                let allowed = header.iter().chain(&here).any(|a| hit.rule.answers_to(a));
-                let severity = context.rules.severity(hit.rule);
-                if context.verdict_only && (allowed || severity != Severity::Error) {
-                    continue;
-                }
-                // A finding about one column or constraint is shown where that is written.
-                let (line, column) = match hit.part {
-                    Some(fix::Part::At(offset)) if offset < text.len() => {
-                        index.line_col(&script.text, statement.span.start + offset)
+                        in_do_block: true,
+                    };
+                    for node in inner.protobuf.stmts.iter().filter_map(|raw| raw.stmt.as_ref()?.node.as_ref()) {
+                        judge(node, &site, None, &allows, script, &index, context, report);
                     }
-                    _ => (line, column),
-                };
-                report.findings.push(Finding {
-                    rule: hit.rule.id,
-                    severity,
-                    path: script.path.clone(),
-                    line,
-                    column,
-                    message: hit.message,
-                    why: hit.rule.why,
-                    fix: hit.rule.fix.into(),
-                    allowed,
-                    statement: text.to_string(),
-                    span: statement.span.clone(),
-                    part: hit.part,
-                });
+                }
             }
-            rules::remember(node, context);
-            context.declared.learn(node);
+            judge(node, &site, refused_in_block[i], &allows, script, &index, context, report);
         }
     }
+}
+
+/// Where a statement being judged is written: its text, its first byte in the file, and its line
+/// and column there.
+struct Site<'t> {
+    text: &'t str,
+    start: usize,
+    line: usize,
+    column: usize,
+    /// One a DO block runs, read out of the block's body.
+    in_do_block: bool,
+}
+
+/// Judge one parsed statement: its locks, and the rules' findings (or why they are cleared), into
+/// `report`; then learn what it declares. `refused_in_block`: it cannot run inside the file's own
+/// transaction block. `allows`: the rules the file allows here.
+#[allow(clippy::too_many_arguments)]
+fn judge(
+    node: &NodeEnum,
+    site: &Site<'_>,
+    refused_in_block: Option<&'static str>,
+    allows: &[String],
+    script: &Script,
+    index: &LineIndex,
+    context: &mut Context,
+    report: &mut Report,
+) {
+    let (line, column) = (site.line, site.column);
+    let mut effects = effects(node);
+    // A type change that keeps the rows (a longer varchar) rewrites nothing.
+    for e in effects.iter_mut().filter(|e| e.rewrites) {
+        e.rewrites = rules::alter_column_type::rewrites(node, context);
+    }
+    // A table created earlier in this run has no one waiting on its locks: only the locks
+    // on tables there before are worth a line (judged before this statement creates any).
+    let on_tables_before: Vec<Effect> = match context.verdict_only {
+        true => Vec::new(),
+        false => effects.iter().filter(|e| !context.is_new(&e.table)).cloned().collect(),
+    };
+    let mut hits = rules::check(node, context);
+    if let Some(what) = refused_in_block {
+        hits.push(rules::concurrently_in_transaction::check(what));
+    }
+    // Each table the statement locks is judged on its own (DROP TABLE a, b).
+    hits.extend(effects.iter().filter_map(|e| rules::access_exclusive_without_lock_timeout::check(e, context)));
+    // A rule about danger to a table fires only where the table makes it dangerous.
+    hits.retain(|hit| match hit.state {
+        Some(state) if !hit.rule.danger.applies(state) => {
+            if context.verdict_only {
+                return false;
+            }
+            report.cleared.push(Cleared {
+                rule: hit.rule.id,
+                path: script.path.clone(),
+                line,
+                column,
+                message: hit.message.clone(),
+                reason: state.describe(&hit.table),
+            });
+            false
+        }
+        _ => true,
+    });
+    report.effects.extend(on_tables_before.into_iter().map(|e| (script.path.clone(), line, e)));
+    for hit in hits.into_iter().filter(|hit| context.rules.enabled(hit.rule)) {
+        let allowed = allows.iter().any(|a| hit.rule.answers_to(a));
+        let severity = context.rules.severity(hit.rule);
+        if context.verdict_only && (allowed || severity != Severity::Error) {
+            continue;
+        }
+        // A finding about one column or constraint is shown where that is written.
+        let (line, column) = match hit.part {
+            Some(fix::Part::At(offset)) if offset < site.text.len() => {
+                index.line_col(&script.text, site.start + offset)
+            }
+            _ => (line, column),
+        };
+        let message = match site.in_do_block {
+            true => format!("{} (in a DO block)", hit.message),
+            false => hit.message,
+        };
+        report.findings.push(Finding {
+            rule: hit.rule.id,
+            severity,
+            path: script.path.clone(),
+            line,
+            column,
+            message,
+            why: hit.rule.why,
+            fix: hit.rule.fix.into(),
+            allowed,
+            statement: site.text.to_string(),
+            in_do_block: site.in_do_block,
+            span: site.start..site.start + site.text.len(),
+            part: hit.part,
+        });
+    }
+    rules::remember(node, context);
+    context.declared.learn(node);
 }
 
 /// The byte offset of the token a syntax error names (`... at or near "foo"`).

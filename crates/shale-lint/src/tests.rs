@@ -310,3 +310,22 @@ pub(crate) fn cli_words(text: &str) -> bool {
         || text.contains("shale.toml")
         || text.match_indices("--").any(|(i, _)| text[i + 2..].starts_with(|c: char| c.is_ascii_alphabetic()))
 }
+
+/// The statements a DO block runs are judged as the file's own, where they are written (the
+/// golang-migrate idiom of guarding DDL in a block): on a large table the guarded index build and
+/// type change are flagged, on an empty one cleared; `--fix` leaves them to be rewritten by hand.
+#[test]
+fn the_statements_of_a_do_block_are_judged_where_they_are_written() {
+    let sql = "DO $$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'artifact_size') THEN\n    CREATE INDEX artifact_size ON artifact (size);\n    ALTER TABLE artifact ALTER COLUMN size TYPE numeric;\n  END IF;\nEND $$;\n";
+    let report = on_live(live_database(&[("artifact", 20_000)]), sql);
+    let found: Vec<(&str, usize)> = report.findings.iter().map(|f| (f.rule, f.line)).collect();
+    assert!(found.contains(&("create-index-non-concurrently", 4)), "{found:?}");
+    assert!(found.contains(&("alter-column-type", 5)), "{found:?}");
+    let index = report.findings.iter().find(|f| f.rule == "create-index-non-concurrently").unwrap();
+    assert!(index.message.ends_with("(in a DO block)") && index.in_do_block, "{}", index.message);
+    assert!(report.effects.iter().any(|(_, line, e)| *line == 4 && e.table == "artifact"), "{:?}", report.effects);
+    let fixed = fix::fix(&script("010.sql", sql), &report.findings, &fix::FixOptions::default());
+    assert!(fixed.edits.is_empty() && !fixed.refused.is_empty(), "{fixed:?}");
+    let empty = on_live(live_database(&[("artifact", 0)]), sql);
+    assert!(empty.findings.iter().all(|f| f.rule != "create-index-non-concurrently"), "{:?}", empty.findings);
+}
