@@ -268,7 +268,17 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
             continue;
         }
         if c == b'-' && next == Some(b'-') {
-            i = line_end(b, i);
+            let end = line_end(b, i);
+            // drizzle-kit's breakpoint: drizzle splits a file there and runs each part, so a
+            // statement before one ends there, `;` or not (a hand-written migration may omit it).
+            let breakpoint = sql[i..end].trim_end() == "--> statement-breakpoint";
+            if breakpoint && !cur.copy_in && cur.paren_depth == 0 && cur.begin_depth == 0 {
+                if let Some(start) = cur.start {
+                    let done = std::mem::replace(&mut cur, Pending::new());
+                    out.push(Statement::new(start..done.end, done.words, None));
+                }
+            }
+            i = end;
             continue;
         }
         if c == b'/' && next == Some(b'*') {
@@ -641,6 +651,15 @@ mod tests {
     use super::*;
 
     /// The statement texts of `sql`.
+    #[test]
+    fn drizzle_s_breakpoint_ends_a_statement_without_its_semicolon() {
+        let sql = "INSERT INTO users VALUES ('admin', 'Admin')--> statement-breakpoint\nUPDATE users SET age = 1;\n--> statement-breakpoint\nSELECT 1";
+        assert_eq!(texts(sql), ["INSERT INTO users VALUES ('admin', 'Admin')", "UPDATE users SET age = 1", "SELECT 1"]);
+        // Inside a function body it is a comment of the body.
+        let body = "CREATE FUNCTION f() RETURNS int AS $$\nSELECT 1 --> statement-breakpoint\n$$ LANGUAGE sql;";
+        assert_eq!(texts(body).len(), 1);
+    }
+
     fn texts(sql: &str) -> Vec<&str> {
         split(sql)
             .unwrap_or_else(|e| panic!("split failed: {e:?} for {sql:?}"))
