@@ -3,7 +3,7 @@
 //! table is left as it is, so a team can go back.
 
 use shale_core::adopt::{plan_adoption_accepting, AdoptNote, Tool};
-use shale_core::plan::{AppliedRecord, RecordKind, RecordStatus};
+use shale_core::plan::{self, AppliedRecord, RecordKind, RecordStatus};
 use shale_pg::foreign::{self, ForeignTable};
 use shale_pg::history::NewRecord;
 use shale_pg::Client;
@@ -56,6 +56,10 @@ pub struct AdoptReport {
     /// allowed.
     pub pending_older: usize,
     pub notes: Vec<AdoptNote>,
+    /// Taken over already, at this time (`adopt` run again, as a deploy script that adopts before
+    /// every `up` does): nothing was recorded, and `tool`, `table` and `version` say what was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already: Option<String>,
 }
 
 impl Migrator {
@@ -111,6 +115,9 @@ impl Migrator {
         request: &AdoptRequest,
         lock: Option<&shale_pg::HeldLock>,
     ) -> Result<AdoptReport, Error> {
+        if let Some(report) = self.adopted_before(client, request, lock.is_none()).await? {
+            return Ok(report);
+        }
         self.refuse_where_shale_has_history(client, false).await?;
         if request.nothing {
             return self.adopt_nothing(client, lock).await;
@@ -174,6 +181,7 @@ impl Migrator {
                     .count()
             },
             notes,
+            already: None,
         };
         let Some(lock) = lock else { return Ok(report) };
         // Under the lock, after every check: the history table is made (or read once more, in
@@ -245,6 +253,7 @@ impl Migrator {
             pending: self.set.versioned().count(),
             pending_older: 0,
             notes: vec![AdoptNote::Nothing],
+            already: None,
         };
         let Some(lock) = lock else { return Ok(report) };
         self.refuse_where_shale_has_history(client, true).await?;
@@ -258,6 +267,41 @@ impl Migrator {
         );
         self.write_all(client, &[audit_record(&audit)], lock).await?;
         Ok(report)
+    }
+
+    /// The adoption shale's history records, when this request asks for it again (the same tool
+    /// and table, where it names them): a report of what was taken over, recording nothing.
+    async fn adopted_before(
+        &self,
+        client: &Client,
+        request: &AdoptRequest,
+        dry_run: bool,
+    ) -> Result<Option<AdoptReport>, Error> {
+        if request.nothing {
+            return Ok(None);
+        }
+        let (history, _) = self.history(client, false, false).await?;
+        let Some(first) = history.records.iter().find(|r| r.kind == RecordKind::Adopted) else { return Ok(None) };
+        let reason = first.reason.as_deref().unwrap_or_default();
+        let Some(tool) = shale_core::adopt::adopted_from(reason) else { return Ok(None) };
+        // `adopted from TOOL (TABLE); ...`
+        let table = reason.split_once(" (").and_then(|(_, rest)| rest.split_once(')')).map(|(t, _)| t).unwrap_or("");
+        let other_table = request.table.as_deref().is_some_and(|t| t != table && !table.ends_with(&format!(".{t}")));
+        if request.tool.is_some_and(|t| t != tool) || other_table {
+            return Ok(None);
+        }
+        let steps = plan::plan_pending(&self.set, &history).steps;
+        Ok(Some(AdoptReport {
+            tool,
+            table: table.to_string(),
+            dry_run,
+            adopted: Vec::new(),
+            version: history.current_version().map(|v| crate::migrator::written_version(&self.set, v)),
+            pending: steps.len(),
+            pending_older: 0,
+            notes: Vec::new(),
+            already: Some(first.applied_at.clone().unwrap_or_default()),
+        }))
     }
 
     async fn refuse_where_shale_has_history(&self, client: &Client, create: bool) -> Result<(), Error> {

@@ -968,7 +968,7 @@ async fn facts_for(client: &Client, plan: &Plan) -> Result<shale_pg::inspect::Da
 /// The newest applied version as shown to users.
 /// `version` as its migration's file writes it (`0005`), as steps and status rows show it; the
 /// canonical form (`5`) for a version with no file.
-fn written_version(set: &MigrationSet, version: Version) -> String {
+pub(crate) fn written_version(set: &MigrationSet, version: Version) -> String {
     match (set.find(&version), set.find_unrunnable(&version)) {
         (Some(m), _) => m.version_text.clone(),
         // A goose migration written in Go, applied by goose: its file writes it too.

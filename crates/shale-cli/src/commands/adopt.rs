@@ -34,6 +34,19 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         return Ok(0);
     }
     let verb = if report.dry_run { "would record" } else { "recorded" };
+    if let Some(at) = &report.already {
+        println!(
+            "already taken over from {} ({}) at {at}, up to version {}: nothing to record; {}",
+            report.tool,
+            report.table,
+            report.version.as_deref().unwrap_or("none"),
+            match report.pending {
+                0 => "the database is up to date".to_string(),
+                n => format!("`shale up` runs the {n} pending migration(s)"),
+            }
+        );
+        return Ok(0);
+    }
     if args.nothing {
         println!(
             "{}: shale's history starts here and takes nothing over{}; `shale up` runs all {} migration(s)",
