@@ -323,8 +323,12 @@ impl Tool {
             Tool::Sqlx => format!(
                 "remove the failed row (`DELETE FROM {table} WHERE version = {key} AND NOT success`; sqlx has no repair command)"
             ),
+            // In SQL too, for a team that has removed Prisma (its CLI needs its schema engine).
             Tool::Prisma => format!(
-                "run `prisma migrate resolve --rolled-back {key}` (or `--applied {key}` if it did complete)"
+                "run `prisma migrate resolve --rolled-back {key}` (or `--applied {key}` if it did complete); without \
+                 Prisma, the same in SQL: `UPDATE {table} SET rolled_back_at = now() WHERE migration_name = '{key}' AND \
+                 finished_at IS NULL AND rolled_back_at IS NULL` (or, if it did complete, `SET finished_at = now()` in \
+                 its place)"
             ),
             Tool::Atlas => format!(
                 "finish or undo it by hand, then record that with `atlas migrate set` (to {key} if it is complete, to the version before it if not)"
