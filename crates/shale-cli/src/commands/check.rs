@@ -29,6 +29,14 @@ struct MigrationCheck {
     /// had passed reverting the migration alone.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     down_failed_after_repeatables: bool,
+    /// It changes no schema object (it only writes rows): its generated down does nothing, and
+    /// is not run (applying the migration again would only write its rows twice).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    changes_no_schema: bool,
+    /// Its down restored the schema, but applying it again then failed: the server's message (a
+    /// down that leaves the rows the migration wrote, and the migration inserting them again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reapply_failed: Option<String>,
 }
 
 /// The squash against the files it replaced (`shale squash`), each history replayed whole.
@@ -93,12 +101,21 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             down_generated: false,
             down_failed: None,
             down_failed_after_repeatables: false,
+            changes_no_schema: false,
+            reapply_failed: None,
         };
         if let (None, true, Some(before)) = (&m.down, args.generate_downs, &before) {
             if let Some(version) = &m.version {
-                let (sql, _) = super::generated_down::between(&m.label(), before, &schema()?);
-                replay.generated_downs.insert(version.clone(), sql.into());
+                let after = schema()?;
                 check.down_generated = true;
+                if differences(before, &after).is_empty() {
+                    check.changes_no_schema = true;
+                    check.down_restores_schema = Some(true);
+                    checks.push(check);
+                    continue;
+                }
+                let (sql, _) = super::generated_down::between(&m.label(), before, &after);
+                replay.generated_downs.insert(version.clone(), sql.into());
             }
         }
         if let Some(before) = before.as_ref().filter(|_| m.down.is_some() || check.down_generated) {
@@ -120,7 +137,18 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                 stopped = true;
                 break;
             }
-            ReplayFailed::of(block_on(replay.up(&one, &mut |_| {})), Replay::Check)?;
+            // Applying it again fails where the down left what its up wrote (rows in a table
+            // that stays): this migration's failure, said on its line.
+            match block_on(replay.up(&one, &mut |_| {})) {
+                Err(shale::Error::Pg(shale_pg::PgError::Migration { failure, .. })) => {
+                    check.reapply_failed = Some(down_failure(&failure));
+                    check.down_restores_schema = Some(false);
+                    checks.push(check);
+                    stopped = true;
+                    break;
+                }
+                other => ReplayFailed::of(other, Replay::Check)?,
+            };
         }
         checks.push(check);
     }
@@ -203,12 +231,22 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             let label = label(c);
             match c.down_restores_schema {
                 None => println!("ok    {label}: applies (no down to check)"),
+                Some(true) if c.changes_no_schema => println!(
+                    "ok    {label}: applies; changes no schema object, so its generated down does nothing (not run)"
+                ),
                 Some(true) if c.down_generated => {
                     println!("ok    {label}: applies; its generated down restores the schema; applies again")
                 }
                 Some(true) => println!("ok    {label}: applies; down restores the schema; applies again"),
                 Some(false) => {
                     let which = if c.down_generated { "its generated down" } else { "down" };
+                    if let Some(why) = &c.reapply_failed {
+                        println!(
+                            "FAIL  {label}: {which} restores the schema, but applying it again fails (the down leaves \
+                             rows it wrote?): {why}"
+                        );
+                        continue;
+                    }
                     if let Some(why) = &c.down_failed {
                         let when =
                             if c.down_failed_after_repeatables { " once the repeatable migrations ran" } else { "" };

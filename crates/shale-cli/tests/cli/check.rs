@@ -127,3 +127,33 @@ fn a_down_a_repeatable_s_view_depends_on_fails_in_check_as_on_the_database() {
     assert!(down.stderr.contains("drop or change them first, in this migration"), "{}", down.stderr);
     assert_eq!(p.psql("SELECT count(*) FROM jobs_view"), "0", "the view and the column stay");
 }
+
+/// Generated downs revert the schema, not rows. A migration that only writes rows changes no
+/// schema object: its down does nothing and is not run (applying it again would only insert its
+/// rows twice). One that also changes the schema, and whose rows stay where its down leaves them,
+/// fails to apply again: said as that migration's failure, not as migrations that do not apply
+/// in order.
+#[test]
+fn generated_downs_and_migrations_that_write_rows() {
+    let p = Project::new("check_rows");
+    p.write("001_t.sql", "CREATE TABLE t (id int PRIMARY KEY);\n");
+    p.write("002_seed.sql", "INSERT INTO t VALUES (1);\n");
+    p.write("003_u.sql", "CREATE TABLE u (id int);\nINSERT INTO t VALUES (2);\n");
+    let check = p.shale(&["check", "--generate-downs"]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains("ok    002 seed: applies; changes no schema object, so its generated down does nothing"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("FAIL  003 u: its generated down restores the schema, but applying it again fails")
+            && check.stdout.contains("duplicate key value"),
+        "{}",
+        check.stdout
+    );
+    assert!(!check.stderr.contains("do not apply in order"), "{}", check.stderr);
+    let json = p.shale(&["check", "--generate-downs", "--json"]).json();
+    assert_eq!(json["migrations"][1]["changes_no_schema"], true, "{json}");
+    assert!(json["migrations"][2]["reapply_failed"].as_str().unwrap().contains("duplicate key"), "{json}");
+}
