@@ -132,7 +132,54 @@ fn other_tools_dir(root: &Path) -> Option<(String, &'static str)> {
             .find(|(dir, _)| has_files(&root.join(format!("{base}{dir}"))))
             .map(|(dir, tool)| (format!("{base}{dir}"), *tool))
     });
-    found.or_else(|| sqitch_project(root))
+    found.or_else(|| sqitch_project(root)).or_else(|| marked_dir(root))
+}
+
+/// Folders not looked into for migrations: dependencies and build output, not the project's own.
+const NOT_THE_PROJECT_S: &[&str] = &["node_modules", "target", "vendor", "dist", "build", "venv"];
+
+/// Deeper in a repository (`packages/prisma/migrations`, `internal-packages/database/prisma/
+/// migrations`, Harbor's `make/migrations/postgresql`): the shallowest folder, up to 5 levels
+/// down, that another tool's own files mark as its migrations: Prisma's `migration_lock.toml`,
+/// drizzle-kit's `meta/_journal.json`, golang-migrate's `.up.sql` files. Of one level, the first
+/// by name.
+fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
+    let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
+    let mut level = vec![std::path::PathBuf::new()];
+    for _ in 0..=5 {
+        let mut deeper = Vec::new();
+        for relative in &level {
+            let dir = listed.join(relative);
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let mut names: Vec<(String, bool)> = entries
+                .filter_map(|e| e.ok())
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), e.file_type().is_ok_and(|t| t.is_dir())))
+                .collect();
+            names.sort();
+            let tool = if dir.join("migration_lock.toml").is_file() {
+                Some("Prisma")
+            } else if dir.join("meta").join("_journal.json").is_file() {
+                Some("drizzle-kit")
+            } else if names.iter().any(|(name, folder)| !folder && name.ends_with(".up.sql")) {
+                Some("golang-migrate")
+            } else {
+                None
+            };
+            if let Some(tool) = tool.filter(|_| !relative.as_os_str().is_empty()) {
+                return Some((relative.to_string_lossy().replace('\\', "/"), tool));
+            }
+            deeper.extend(
+                names
+                    .into_iter()
+                    .filter(|(name, folder)| {
+                        *folder && !name.starts_with('.') && !NOT_THE_PROJECT_S.contains(&name.as_str())
+                    })
+                    .map(|(name, _)| relative.join(name)),
+            );
+        }
+        level = deeper;
+    }
+    None
 }
 
 /// A Sqitch project: the folder holding its plan, the root's or one of its folders'.

@@ -187,6 +187,53 @@ fn init_finds_the_directory_another_tool_keeps() {
         assert!(run.stdout.contains("1 migration(s) are valid"), "{tool}: {}{}", run.stdout, run.stderr);
     }
 
+    // Deeper, found by the tool's own files: Prisma's lock file (trigger.dev's and documenso's
+    // layouts), golang-migrate's .up.sql files (Harbor's), drizzle-kit's journal.
+    let journal = r#"{"version":"7","dialect":"postgresql","entries":[{"idx":0,"version":"7","when":1700000000000,"tag":"0000_init","breakpoints":true}]}"#;
+    for (files, dir, tool) in [
+        (
+            &[
+                ("internal-packages/database/prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
+                (
+                    "internal-packages/database/prisma/migrations/20240101000000_init/migration.sql",
+                    "CREATE TABLE users (id int);\n",
+                ),
+            ][..],
+            "internal-packages/database/prisma/migrations",
+            "Prisma",
+        ),
+        (
+            &[("make/migrations/postgresql/0001_init.up.sql", "CREATE TABLE users (id int);\n")][..],
+            "make/migrations/postgresql",
+            "golang-migrate",
+        ),
+        (
+            &[
+                ("apps/web/src/db/drizzle/0000_init.sql", "CREATE TABLE users (id int);\n"),
+                ("apps/web/src/db/drizzle/meta/_journal.json", journal),
+            ][..],
+            "apps/web/src/db/drizzle",
+            "drizzle-kit",
+        ),
+    ] {
+        let project = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(project.path().join("node_modules/x/prisma/migrations")).unwrap();
+        std::fs::write(project.path().join("node_modules/x/prisma/migrations/migration_lock.toml"), "").unwrap();
+        for (file, text) in files {
+            let path = project.path().join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+        }
+        let mut init = p.bare();
+        init.current_dir(project.path()).arg("init");
+        let run: Run = init.output().unwrap().into();
+        assert!(run.stdout.contains(&format!("dir = \"{dir}\", where {tool} keeps")), "{}{}", run.stdout, run.stderr);
+        let mut validate = p.bare();
+        validate.current_dir(project.path()).arg("validate");
+        let run: Run = validate.output().unwrap().into();
+        assert!(run.stdout.contains("1 migration(s) are valid"), "{tool}: {}{}", run.stdout, run.stderr);
+    }
+
     // Where migrations/ holds another tool's migrations in code (Knex's), init says shale's go
     // beside them, and status names them in one note.
     let knex = tempfile::tempdir().unwrap();
