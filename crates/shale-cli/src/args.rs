@@ -482,6 +482,10 @@ pub struct AdoptArgs {
     /// instead of refusing: for Prisma and drizzle projects, whose tools never compare them
     #[arg(long)]
     pub accept_changed: bool,
+    /// Take over migrations the other tool applied whose file is gone (each named) as applied with
+    /// no file, instead of refusing: after a squash (Prisma's), whose old rows stay in its table
+    #[arg(long)]
+    pub accept_missing: bool,
 }
 
 #[derive(Debug, Args)]

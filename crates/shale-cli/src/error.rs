@@ -428,7 +428,8 @@ fn adopt_text(problem: &AdoptProblem) -> String {
         ),
         AdoptProblem::NoFile { tool, .. } => format!(
             "{problem}: restore the file (or point --dir at the directory {tool} used) before adopting, so that the \
-             history stays complete"
+             history stays complete; where the files were removed on purpose (a squash, as Prisma's docs describe \
+             it), `shale adopt --accept-missing` takes such migrations over as applied with no file"
         ),
     }
 }

@@ -477,6 +477,7 @@ pub fn adopted_from(reason: &str) -> Option<Tool> {
 
 const JAVA: &str = "; a Java migration (";
 const POP_NO_FILE: &str = "; no file here: one popx ran from Go code, or one whose file is gone";
+const REMOVED: &str = "; no file here: removed on purpose (a squash), taken over as applied";
 
 /// The reason of an adopted row for a migration the tool ran from code (a Flyway Java migration,
 /// `class`), which has no file: [`adopted_code`] reads the class back. For pop, whose history
@@ -484,6 +485,8 @@ const POP_NO_FILE: &str = "; no file here: one popx ran from Go code, or one who
 pub fn adopted_code_reason(tool: Tool, table: &str, class: &str) -> String {
     match tool {
         Tool::Pop => format!("{}{POP_NO_FILE}", adopted_reason(tool, table)),
+        // Taken over with its file gone ([`Accepting::missing`]).
+        _ if class.is_empty() => format!("{}{REMOVED}", adopted_reason(tool, table)),
         _ => format!("{}{JAVA}{class}) with no SQL file, which shale cannot run", adopted_reason(tool, table)),
     }
 }
@@ -491,7 +494,7 @@ pub fn adopted_code_reason(tool: Tool, table: &str, class: &str) -> String {
 /// Whether an adopted row's reason says the migration is applied with no file
 /// ([`adopted_code_reason`]): it is then not missing.
 pub fn adopted_without_file(reason: &str) -> bool {
-    adopted_code(reason).is_some() || reason.contains(POP_NO_FILE)
+    adopted_code(reason).is_some() || reason.contains(POP_NO_FILE) || reason.contains(REMOVED)
 }
 
 /// The class of the code an adopted row's reason names ([`adopted_code_reason`]), if any: the
@@ -609,6 +612,9 @@ pub enum AdoptNote {
     /// A file changed since the tool applied it, taken over as it is now because the adoption
     /// was asked to accept such files ([`plan_adoption_accepting`]).
     ChangedAccepted { tool: Tool, key: String, file: String },
+    /// A migration the tool applied whose file is gone, taken over as applied with no file
+    /// because the adoption was asked to ([`Accepting::missing`]).
+    MissingAccepted { tool: Tool, key: String },
 }
 
 impl AdoptNote {
@@ -635,6 +641,10 @@ impl AdoptNote {
                  nothing of it from {migrating}. If one needs its work, write it as SQL in a file of version {key}"
             ),
             AdoptNote::Nothing => format!("nothing taken over: {migrating} runs every migration"),
+            AdoptNote::MissingAccepted { tool, key } => format!(
+                "{tool} applied migration {key}, which no file here has: recorded as applied with no file, as asked \
+                 (removed on purpose, as by a squash)"
+            ),
             AdoptNote::ChangedAccepted { tool, key, file } => format!(
                 "{file} changed after {tool} applied migration {key}: recorded as applied as it is now, as asked; \
                  the database holds what the earlier text made, which may differ from what the files build"
@@ -890,16 +900,26 @@ fn applied_this(recorded: &str, text: &str, checksum: impl Fn(&str) -> String) -
 /// Which files the other tool applied. Every problem is reported together; nothing is adopted
 /// while the other tool says the database is in doubt.
 pub fn plan_adoption<'a>(set: &'a MigrationSet, foreign: &ForeignHistory) -> Result<Adoption<'a>, Vec<AdoptProblem>> {
-    plan_adoption_accepting(set, foreign, false)
+    plan_adoption_accepting(set, foreign, Accepting::default())
 }
 
-/// [`plan_adoption`], with files changed since the tool applied them taken over as they are now
-/// when `accept_changed` (each with a note) instead of refused: Prisma and drizzle never compare
-/// an applied file with what they ran, so their projects often hold such files.
+/// What an adoption takes over as it is instead of refusing it, each with a note.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Accepting {
+    /// Files changed since the tool applied them, taken over as they are now: Prisma and drizzle
+    /// never compare an applied file with what they ran, so their projects often hold such files.
+    pub changed: bool,
+    /// Migrations the tool applied whose file is gone, taken over as applied with no file: Prisma's
+    /// squashing replaces the old folders with one the database is told is applied, and leaves
+    /// their rows, which Prisma then never looks at. Not where a file has the version.
+    pub missing: bool,
+}
+
+/// [`plan_adoption`], taking over as they are what `accepting` says instead of refusing them.
 pub fn plan_adoption_accepting<'a>(
     set: &'a MigrationSet,
     foreign: &ForeignHistory,
-    accept_changed: bool,
+    accepting: Accepting,
 ) -> Result<Adoption<'a>, Vec<AdoptProblem>> {
     let tool = foreign.tool;
     if !tool.adoptable_with(set) {
@@ -1060,7 +1080,18 @@ pub fn plan_adoption_accepting<'a>(
             applied
         }
     };
-    if accept_changed {
+    if accepting.missing {
+        problems.retain(|p| {
+            let AdoptProblem::NoFile { tool, key } = p else { return true };
+            let (version_text, name) = crate::layout::split_version(key, false).unwrap_or((key.clone(), String::new()));
+            let Some(version) = Version::parse(&version_text).filter(|v| set.find(v).is_none()) else { return true };
+            let name = if name.is_empty() { "no file".to_string() } else { name };
+            code.push(CodeMigration { version, version_text, name, class: String::new() });
+            notes.push(AdoptNote::MissingAccepted { tool: *tool, key: key.clone() });
+            false
+        });
+    }
+    if accepting.changed {
         problems.retain(|p| match p {
             AdoptProblem::Changed { tool, key, file } => {
                 notes.push(AdoptNote::ChangedAccepted { tool: *tool, key: key.clone(), file: file.clone() });
@@ -1082,7 +1113,7 @@ pub fn plan_adoption_accepting<'a>(
     for u in set.unrunnable.iter().filter(|u| !unrunnable.iter().any(|a| a.file == u.file)) {
         notes.push(AdoptNote::GoPending { file: u.file.clone() });
     }
-    for c in code.iter().filter(|_| tool != Tool::Pop) {
+    for c in code.iter().filter(|c| tool != Tool::Pop && !c.class.is_empty()) {
         notes.push(AdoptNote::Java {
             tool,
             version: c.version_text.clone(),

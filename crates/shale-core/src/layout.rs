@@ -1788,7 +1788,7 @@ fn classify_other(name: &str) -> Other {
 }
 
 /// `0003_create users` -> ("0003", "create users"); diesel folders allow dashes in the version.
-fn split_version(stem: &str, dashes: bool) -> Option<(String, String)> {
+pub(crate) fn split_version(stem: &str, dashes: bool) -> Option<(String, String)> {
     if let Some(dated) = (!dashes).then(|| dated_version(stem)).flatten() {
         return Some(dated);
     }

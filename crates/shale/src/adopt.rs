@@ -2,7 +2,7 @@
 //! Flyway, refinery, node-pg-migrate) kept in this database. Nothing runs, and the other tool's
 //! table is left as it is, so a team can go back.
 
-use shale_core::adopt::{plan_adoption_accepting, AdoptNote, Tool};
+use shale_core::adopt::{plan_adoption_accepting, Accepting, AdoptNote, Tool};
 use shale_core::plan::{self, AppliedRecord, RecordKind, RecordStatus};
 use shale_pg::foreign::{self, ForeignTable};
 use shale_pg::history::NewRecord;
@@ -25,6 +25,9 @@ pub struct AdoptRequest {
     /// Take over files changed since the tool applied them as they are now (each named in a
     /// note) instead of refusing.
     pub accept_changed: bool,
+    /// Take over, as applied with no file, migrations the tool applied whose file is gone (see
+    /// [`shale_core::adopt::Accepting::missing`]).
+    pub accept_missing: bool,
 }
 
 /// One migration taken over.
@@ -128,7 +131,8 @@ impl Migrator {
         if tool == Tool::Drizzle {
             shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
         }
-        let adoption = plan_adoption_accepting(&self.set, &foreign, request.accept_changed).map_err(Error::Adopt)?;
+        let accepting = Accepting { changed: request.accept_changed, missing: request.accept_missing };
+        let adoption = plan_adoption_accepting(&self.set, &foreign, accepting).map_err(Error::Adopt)?;
         let mut notes = adoption.notes.clone();
         notes.extend(schema_note(client, &table).await?);
         let reason = shale_core::adopt::adopted_reason(tool, &table.display());
@@ -153,9 +157,10 @@ impl Migrator {
             name: c.name.clone(),
             path: match tool {
                 shale_core::adopt::Tool::Pop => "Go code popx ran, or a file gone".into(),
+                _ if c.class.is_empty() => "no file: removed on purpose".into(),
                 _ => c.class.clone(),
             },
-            java: tool != shale_core::adopt::Tool::Pop,
+            java: tool != shale_core::adopt::Tool::Pop && !c.class.is_empty(),
         }));
         // In version order: the files, the ones shale cannot run and the Java ones together.
         adopted.sort_by_key(|m| shale_core::Version::parse(&m.version));

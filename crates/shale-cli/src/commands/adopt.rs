@@ -21,6 +21,7 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         dry_run: args.dry_run,
         nothing: args.nothing,
         accept_changed: args.accept_changed,
+        accept_missing: args.accept_missing,
     };
     let progress = Progress::for_settings(settings);
     let report = block_on(migrator.adopt(&request, &mut |e: Event| progress.event(&e)))?;

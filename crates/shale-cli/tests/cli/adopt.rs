@@ -364,6 +364,51 @@ fn prisma() {
     switch(&p, "prisma", "_prisma_migrations");
 }
 
+/// A database squashed as Prisma's docs describe: the old folders replaced by one recorded as
+/// applied (`prisma migrate resolve --applied`), their rows left in `_prisma_migrations`. adopt
+/// refuses them as files gone, naming `--accept-missing`, which takes them over as applied with no
+/// file: then status, up and validate are clean, and the next migration runs.
+#[test]
+fn prisma_squashed_history() {
+    let p = Project::new("adopt_prisma_squash");
+    let old = ["20240101000000_users", "20240102000000_posts"];
+    for name in old {
+        p.write(&format!("{name}/migration.sql"), "SELECT 1;\n");
+    }
+    let rows: Vec<String> = old.iter().map(|n| prisma_row(&p, n, true, false)).collect();
+    for name in old {
+        std::fs::remove_dir_all(p.migrations().join(name)).unwrap();
+    }
+    p.write("000000000000_squashed_migrations/migration.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    p.write("migration_lock.toml", "provider = \"postgresql\"\n");
+    p.psql(&format!(
+        "CREATE TABLE users (id bigint PRIMARY KEY); {PRISMA_TABLE}; {} {}",
+        rows.join(" "),
+        prisma_row(&p, "000000000000_squashed_migrations", true, false)
+    ));
+    p.write("20240301000000_tags/migration.sql", "CREATE TABLE tags (id bigint PRIMARY KEY);\n");
+    let refused = p.shale(&["adopt", "--dry-run"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("shale adopt --accept-missing"), "{}", refused.stderr);
+    let run = p.shale(&["adopt", "--accept-missing"]).ok();
+    assert!(run.stdout.contains("20240102000000 posts (no file: removed on purpose)"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("prisma applied migration 20240101000000_users, which no file here has"),
+        "{}",
+        run.stdout
+    );
+    p.shale(&["validate"]).ok();
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stdout.contains("tags") && !up.stdout.contains("users"), "{}", up.stdout);
+    let states: Vec<String> = p.shale(&["status", "--json"]).ok().json()["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap().to_string())
+        .collect();
+    assert!(states.iter().all(|s| s == "applied"), "{states:?}");
+}
+
 /// Prisma's DATABASE_URL names the schema its tables are in (`?schema=app`), with settings for
 /// its own pool: shale reads the same URL, and its history goes beside Prisma's.
 #[test]
