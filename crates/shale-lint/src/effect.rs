@@ -111,6 +111,14 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
         NodeEnum::DropStmt(_) | NodeEnum::TruncateStmt(_) | NodeEnum::RenameStmt(_) => {
             // Each table it names; a dropped index's table is not in the statement.
             let tables = match node {
+                // An index renamed takes SHARE UPDATE EXCLUSIVE on the index alone, which no
+                // query's lock conflicts with; a type, function or schema renamed locks no table.
+                NodeEnum::RenameStmt(r)
+                    if r.relation.is_none()
+                        || ObjectType::try_from(r.rename_type).is_ok_and(|t| t == ObjectType::ObjectIndex) =>
+                {
+                    return Vec::new()
+                }
                 NodeEnum::RenameStmt(r) => r.relation.as_ref().map(relation_name).into_iter().collect(),
                 NodeEnum::DropStmt(s) => match ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) {
                     ObjectType::ObjectTable
@@ -248,6 +256,14 @@ mod tests {
         let on = script("007.sql", "DROP TRIGGER audit ON app.orders;\nDROP POLICY p ON users;\n");
         let tables: Vec<_> = lint([&on]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
         assert_eq!(tables, [("app.orders".to_string(), AccessExclusive), ("users".to_string(), AccessExclusive)]);
+        // Renaming an index locks no table (SHARE UPDATE EXCLUSIVE on the index), a type none;
+        // a table or its column, the table.
+        let renames = script(
+            "009.sql",
+            "ALTER INDEX i RENAME TO j;\nALTER TYPE mood RENAME TO feeling;\nALTER TYPE feeling RENAME VALUE 'a' TO 'b';\nALTER TABLE users RENAME COLUMN x TO y;\n",
+        );
+        let tables: Vec<_> = lint([&renames]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
+        assert_eq!(tables, [("users".to_string(), AccessExclusive)]);
         let concurrently = script("008.sql", "-- shale:no-transaction\nDROP INDEX CONCURRENTLY i;\n");
         let locks: Vec<_> = lint([&concurrently]).effects.iter().map(|(_, _, e)| e.lock).collect();
         assert_eq!(locks, [ShareUpdateExclusive]);
