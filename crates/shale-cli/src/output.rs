@@ -108,7 +108,10 @@ impl Progress {
                         StepDirection::Up => "up  ",
                         StepDirection::Down => "down",
                     };
-                    let line = format!("{arrow} {label}  {} ms", duration.as_millis());
+                    let line = match duration {
+                        Some(duration) => format!("{arrow} {label}  {} ms", duration.as_millis()),
+                        None => format!("{arrow} {label}  (in the batch)"),
+                    };
                     match bar.as_ref() {
                         Some(b) => b.suspend(|| print_flushed(&line)),
                         None => print_flushed(&line),
@@ -234,7 +237,7 @@ fn log_json(event: &Event) {
         }
         Event::Exec(ExecEvent::StepFinished { label, direction, duration }) => serde_json::json!({
             "event": "migration_finished", "migration": label, "direction": direction,
-            "duration_ms": duration.as_millis() as u64,
+            "duration_ms": duration.map(|d| d.as_millis() as u64),
         }),
     };
     let mut value = value;

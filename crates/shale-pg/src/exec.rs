@@ -35,37 +35,16 @@ const CANCEL_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_millis
 #[derive(Debug, Clone)]
 pub enum ExecEvent {
     /// A step begins. `transactional` is false for statement-by-statement migrations.
-    StepStarted {
-        label: String,
-        direction: StepDirection,
-        transactional: bool,
-        resume_from: usize,
-    },
+    StepStarted { label: String, direction: StepDirection, transactional: bool, resume_from: usize },
     /// A statement of a no-transaction migration finished.
-    StatementDone {
-        label: String,
-        index: usize,
-        total: usize,
-    },
+    StatementDone { label: String, index: usize, total: usize },
     /// A lock timeout: the transaction is run again after `wait`.
-    LockRetry {
-        label: String,
-        attempt: u32,
-        wait: Duration,
-    },
+    LockRetry { label: String, attempt: u32, wait: Duration },
     /// A statement that would stall the application waits, without asking for its lock, while
     /// these sessions hold a conflicting one; told when the set of blockers changes.
-    LockBlocked {
-        label: String,
-        blockers: Vec<Blocker>,
-        waited: Duration,
-    },
+    LockBlocked { label: String, blockers: Vec<Blocker>, waited: Duration },
     /// A blocker was cancelled (or, idle in a transaction, ended) as `--cancel-blockers-after` asks.
-    BlockerCancelled {
-        label: String,
-        blocker: Blocker,
-        terminated: bool,
-    },
+    BlockerCancelled { label: String, blocker: Blocker, terminated: bool },
     /// A batch of a backfill (`-- shale:backfill`) committed: `batches` and `rows_updated` count
     /// this run's; `progress` is the share of the table walked (estimated), when known.
     BackfillProgress {
@@ -78,14 +57,12 @@ pub enum ExecEvent {
         done: bool,
     },
     /// An INVALID index left by an earlier failed CREATE INDEX CONCURRENTLY was dropped before retrying.
-    InvalidIndexDropped {
-        label: String,
-        index: String,
-    },
+    InvalidIndexDropped { label: String, index: String },
     StepFinished {
         label: String,
         direction: StepDirection,
-        duration: Duration,
+        /// None for a step of a `--single-transaction` batch, which has one duration for all.
+        duration: Option<Duration>,
     },
 }
 
@@ -227,8 +204,10 @@ impl<'a> Executor<'a> {
                 }
             }
         }
+        // One transaction for several steps has one duration (the run's), not one each.
+        let duration = (steps.len() == 1).then(|| started.elapsed());
         for s in steps {
-            on_event(ExecEvent::StepFinished { label: s.label(), direction: s.direction, duration: started.elapsed() });
+            on_event(ExecEvent::StepFinished { label: s.label(), direction: s.direction, duration });
         }
         Ok(())
     }
@@ -558,7 +537,7 @@ impl<'a> Executor<'a> {
                         on_event(ExecEvent::StepFinished {
                             label,
                             direction: step.direction,
-                            duration: started.elapsed(),
+                            duration: Some(started.elapsed()),
                         });
                         return Ok(());
                     }

@@ -435,8 +435,10 @@ fn single_transaction_applies_all_or_nothing() {
     assert!(run.stderr.contains("003_bad.sql:1:20"), "{}", run.stderr);
     assert!(p.tables().iter().all(|t| t == "shale_migrations"), "{:?}", p.tables());
     p.write("003_bad.sql", "CREATE TABLE c (id int);");
-    p.shale(&["up", "--single-transaction"]).ok();
+    let run = p.shale(&["up", "--single-transaction"]).ok();
     assert_eq!(p.tables(), ["a", "b", "c", "shale_migrations"]);
+    // One transaction has one duration, the summary's, not the batch's on every line.
+    assert!(run.stdout.contains("up   002 b  (in the batch)"), "{}", run.stdout);
 }
 
 #[test]
