@@ -338,11 +338,46 @@ fn add_to_drizzle_journal(dir: &Path, file: &Path, when: i64) -> Result<()> {
     let Some(entries) = journal.get_mut("entries").and_then(|e| e.as_array_mut()) else { return Ok(()) };
     let version = entries.last().and_then(|e| e.get("version")).cloned().unwrap_or_else(|| "7".into());
     let tag = file.to_string_lossy().trim_end_matches(".sql").to_string();
-    let entry =
-        serde_json::json!({ "idx": entries.len(), "version": version, "when": when, "tag": tag, "breakpoints": true });
-    entries.push(entry);
-    let text = serde_json::to_string_pretty(&journal).expect("JSON serializes");
+    let fields = [
+        ("idx", entries.len().to_string()),
+        ("version", version.to_string()),
+        ("when", when.to_string()),
+        ("tag", serde_json::Value::from(tag.clone()).to_string()),
+        ("breakpoints", "true".into()),
+    ];
+    // Written into the file as it is, in drizzle-kit's order and layout, so that the change is
+    // the entry alone; a journal laid out otherwise is written whole.
+    let text = match appended_entry(&text, &fields) {
+        Some(text) => text,
+        None => {
+            let entry = serde_json::json!({ "idx": entries.len(), "version": version, "when": when, "tag": tag, "breakpoints": true });
+            entries.push(entry);
+            serde_json::to_string_pretty(&journal).expect("JSON serializes")
+        }
+    };
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// `journal` with an entry of `fields` (names and JSON values, in order) after its last one, laid
+/// out as that one is: None where the entries array is not the journal's last value or is empty.
+fn appended_entry(journal: &str, fields: &[(&str, String)]) -> Option<String> {
+    let close = journal.rfind(']')?;
+    if journal[close + 1..].trim() != "}" {
+        return None;
+    }
+    let last_entry_end = journal[..close].rfind('}')?;
+    if journal[last_entry_end + 1..close].trim() != "" {
+        return None;
+    }
+    let line_start = journal[..last_entry_end].rfind('\n').map_or(0, |n| n + 1);
+    let indent = &journal[line_start..last_entry_end];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return None;
+    }
+    let inner = format!("{indent}  ");
+    let body: Vec<String> = fields.iter().map(|(name, value)| format!("{inner}\"{name}\": {value}")).collect();
+    let entry = format!(",\n{indent}{{\n{}\n{indent}}}", body.join(",\n"));
+    Some(format!("{}{entry}{}", &journal[..=last_entry_end], &journal[last_entry_end + 1..]))
 }
 
 fn slug(name: &str) -> String {

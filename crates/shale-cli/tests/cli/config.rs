@@ -113,6 +113,23 @@ fn new_in_a_drizzle_directory_goes_in_its_journal() {
     assert_eq!(journal["dialect"], "postgresql");
     let validate: Run = p.bare().arg("validate").output().unwrap().into();
     assert!(validate.stdout.contains("2 migration(s) are valid"), "{}{}", validate.stdout, validate.stderr);
+
+    // As drizzle-kit lays it out: the entry is added in its order and layout, the rest unchanged,
+    // so the change under review is the entry alone.
+    let kit = "{\n  \"version\": \"7\",\n  \"dialect\": \"postgresql\",\n  \"entries\": [\n    {\n      \"idx\": 0,\n      \"version\": \"7\",\n      \"when\": 1700000000000,\n      \"tag\": \"0000_silly_wolverine\",\n      \"breakpoints\": true\n    }\n  ]\n}";
+    let q = Project::new("cfg_new_drizzle_kit");
+    q.write("0000_silly_wolverine.sql", "CREATE TABLE a (id int);\n");
+    q.write("meta/_journal.json", kit);
+    q.bare().args(["new", "add widgets"]).output().unwrap();
+    let written = std::fs::read_to_string(q.migrations().join("meta/_journal.json")).unwrap();
+    let (before, after) = kit.split_at(kit.rfind("}\n  ]").unwrap() + 1);
+    assert!(written.starts_with(before) && written.ends_with(after), "{written}");
+    let added = &written[before.len()..written.len() - after.len()];
+    let when = added.split("\"when\": ").nth(1).unwrap().split(',').next().unwrap();
+    assert_eq!(
+        added,
+        format!(",\n    {{\n      \"idx\": 1,\n      \"version\": \"7\",\n      \"when\": {when},\n      \"tag\": \"0001_add_widgets\",\n      \"breakpoints\": true\n    }}")
+    );
 }
 
 /// In a project another tool migrates, `init` points shale.toml at that tool's directory.
