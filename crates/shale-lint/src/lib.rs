@@ -615,7 +615,13 @@ fn judge(
             column,
             message,
             why: hit.rule.why,
-            fix: hit.rule.fix.into(),
+            // A block runs its statements in one transaction, whatever the file says.
+            fix: match site.in_do_block {
+                true => {
+                    format!("out of the DO block (it runs its statements in one transaction), {}", hit.rule.fix).into()
+                }
+                false => hit.rule.fix.into(),
+            },
             allowed,
             statement: site.text.to_string(),
             in_do_block: site.in_do_block,

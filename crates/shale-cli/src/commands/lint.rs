@@ -447,8 +447,9 @@ fn before_the_first_of(set: shale::MigrationSet, chosen: &[PathBuf]) -> Vec<Arc<
 /// A report with each finding's safe way in the CLI's words (see [`instead`]).
 fn worded(mut report: Report) -> Report {
     for f in &mut report.findings {
-        if let Some(rule) = shale_lint::rule(f.rule) {
-            f.fix = instead(rule);
+        // The rule's words within the finding's (one in a DO block says more around them).
+        if let Some(rule) = shale_lint::rule(f.rule).filter(|r| r.precaution.is_some()) {
+            f.fix = f.fix.replacen(rule.fix, &instead(rule), 1).into();
         }
     }
     report

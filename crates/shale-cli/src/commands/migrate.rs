@@ -565,9 +565,12 @@ fn print_plan(
     // thousands of statements, and scanning the whole report for each was quadratic.
     let by_file = ReportByFile::new(report);
     // A statement's findings, wherever in it each one points (a column's line, say).
-    let at = |path: &std::path::Path, line: usize, start: usize| {
-        let findings: Vec<_> = by_file.findings(path).filter(|f| f.span.start == start).collect();
-        let cleared: Vec<_> = by_file.cleared(path).filter(|c| c.line == line).collect();
+    // What the linter says of the statement at `span`, on `lines`: the findings whose statement
+    // starts in it (one a DO block runs starts inside the block), and what was cleared there.
+    let at = |path: &std::path::Path, lines: &std::ops::RangeInclusive<usize>, span: &std::ops::Range<usize>| {
+        let findings: Vec<_> =
+            by_file.findings(path).filter(|f| f.span.start == span.start || span.contains(&f.span.start)).collect();
+        let cleared: Vec<_> = by_file.cleared(path).filter(|c| lines.contains(&c.line)).collect();
         (findings, cleared)
     };
     if settings.json {
@@ -620,11 +623,15 @@ fn print_plan(
             let more =
                 if text.lines().count() > 1 { format!(" … ({} lines)", text.lines().count()) } else { String::new() };
             println!("   [{}] line {line}: {first}{more}", i + 1);
-            let here = by_file.effects(&s.script.path).filter(|(_, l, _)| *l == line);
+            // The lines it spans: the locks of the statements a DO block runs are on the lines
+            // they are written on, inside it.
+            let last = index.line_col(&s.script.text, st.span.end.saturating_sub(1).max(st.span.start)).0;
+            let lines = line..=last.max(line);
+            let here = by_file.effects(&s.script.path).filter(|(_, l, _)| lines.contains(l));
             for text in super::lint::describe(here.map(|(_, _, e)| e)) {
                 println!("       {text}");
             }
-            let (findings, cleared) = at(&s.script.path, line, st.span.start);
+            let (findings, cleared) = at(&s.script.path, &lines, &st.span);
             for f in findings {
                 let verdict = match (f.allowed, f.severity) {
                     (true, _) => "allowed in the file",

@@ -187,3 +187,29 @@ fn serial_findings_name_their_width_and_drop_locks_name_their_tables() {
         ]
     );
 }
+
+/// golang-migrate's idiom, DDL guarded in a DO block: on a large table `up` refuses the index
+/// build inside it as it does one outside, and the dry run shows the block's lock and verdict
+/// under the block's statement.
+#[test]
+fn a_guarded_index_build_in_a_do_block_is_judged_as_one_outside() {
+    let p = Project::new("lint_do_block");
+    p.psql("CREATE TABLE artifact (id bigint, size int)");
+    p.fill("artifact", 20_000);
+    p.write(
+        "0001_size_index.up.sql",
+        "DO $$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'artifact_size') THEN\n    CREATE INDEX artifact_size ON artifact (size);\n  END IF;\nEND $$;\n",
+    );
+    let dry = p.shale(&["up", "--dry-run"]);
+    assert_eq!(dry.code, 2, "{}{}", dry.stdout, dry.stderr);
+    assert!(dry.stdout.contains("[1] line 1: DO $$ … (6 lines)\n       takes SHARE on artifact"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("refused: [create-index-non-concurrently] CREATE INDEX on existing table artifact without CONCURRENTLY (in a DO block)"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("0001_size_index.up.sql:4:5: error[create-index-non-concurrently]"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("Instead: out of the DO block"), "{}", dry.stdout);
+    assert_eq!(p.shale(&["up"]).code, 2);
+    assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'artifact_size'"), "0", "nothing ran");
+}
