@@ -70,7 +70,7 @@ impl Migrator {
     async fn foreign_table(&self, client: &Client, request: &AdoptRequest) -> Result<ForeignTable, Error> {
         let mut found = foreign::detect(client, request.table.as_deref()).await?;
         if request.table.is_none() {
-            found.retain(|t| !self.set.creates_table(&t.table));
+            found.retain(|t| !self.own_table(t));
         }
         if let Some(tool) = request.tool {
             if request.table.is_none() {
@@ -274,6 +274,15 @@ impl Migrator {
         Ok(report)
     }
 
+    /// A table of a tool's name that the migrations create themselves, of a tool whose migrations
+    /// these files cannot be (Harbor's first migration makes an `alembic_version`): the
+    /// application's, not a history. The table of the tool these files are written for stays its
+    /// history even where a migration creates it (`CREATE TABLE IF NOT EXISTS schema_migrations`
+    /// before a migration that alters golang-migrate's table, as shale's own advice has it).
+    fn own_table(&self, table: &ForeignTable) -> bool {
+        !table.tool.adoptable_with(&self.set) && self.set.creates_table(&table.table)
+    }
+
     /// The adoption shale's history records, when this request asks for it again (the same tool
     /// and table, where it names them): a report of what was taken over, recording nothing.
     async fn adopted_before(
@@ -324,8 +333,7 @@ impl Migrator {
     /// `up` must not run what such a tool applied, and `status` says so. One query.
     pub(crate) async fn foreign_history_without_adoption(&self, client: &Client) -> Result<Vec<ForeignTable>, Error> {
         let mut found = foreign::detect(client, None).await?;
-        // A table the migrations create is theirs, whatever tool's name it has.
-        found.retain(|t| !self.set.creates_table(&t.table));
+        found.retain(|t| !self.own_table(t));
         // Those on the search_path, when there are any: another schema's is likely another
         // application's (detect lists those on the search_path first).
         if found.first().is_some_and(|t| t.in_search_path) {

@@ -65,6 +65,21 @@ fn a_migration_on_another_tool_s_history_table_is_named_as_such() {
     let up = q.shale(&["up"]).ok();
     assert!(up.stdout.contains("up   0000 golang_migrate_table"), "{}", up.stdout);
     assert!(q.shale(&["status"]).ok().stdout.contains("3 applied"), "every migration applied");
+    // The file there before the database is taken over: golang-migrate's table is still its
+    // history, though a migration creates it, and plain `adopt` takes it over.
+    let r = Project::new("msg_tool_table_adopted_after");
+    r.write("0001_a.up.sql", "CREATE TABLE a (id int);");
+    r.write("0002_b.up.sql", "ALTER TABLE schema_migrations ADD COLUMN data_version int;");
+    r.write(
+        "0000_golang_migrate_table.up.sql",
+        "-- shale:out-of-order\nCREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);\n",
+    );
+    r.psql("CREATE TABLE a (id int); CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); ALTER TABLE schema_migrations ADD COLUMN data_version int; INSERT INTO schema_migrations VALUES (2, false)");
+    assert_eq!(r.shale(&["up"]).code, 2, "up refuses before the history is taken over");
+    r.shale(&["adopt"]).ok();
+    // golang-migrate's version 2 covers every file up to it, the new 0000 too (its table is there).
+    r.shale(&["up"]).ok();
+    assert!(r.shale(&["status"]).ok().stdout.contains("3 applied"), "every migration applied");
 }
 
 #[test]
