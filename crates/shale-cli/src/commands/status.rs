@@ -162,11 +162,22 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     let count = set.migrations.len();
     let migrator = super::migrator_with(settings, set)?;
     let report = block_on(migrator.status())?;
+    // Out of order is no problem where `up` runs it all the same: shale.toml allows it, or the
+    // file does (`-- shale:out-of-order`).
+    let runs_out_of_order = |r: &&shale::core::StatusRow| {
+        settings.allow_out_of_order
+            || r.version
+                .as_deref()
+                .and_then(shale::Version::parse)
+                .and_then(|v| migrator.set.find(&v))
+                .is_some_and(|m| m.up.directives().out_of_order)
+    };
     let problems: Vec<_> = report
         .migrations
         .iter()
-        .filter(|r| {
-            matches!(r.state, State::Modified | State::Missing | State::Failed | State::OutOfOrder | State::Unrunnable)
+        .filter(|r| match r.state {
+            State::OutOfOrder => !runs_out_of_order(r),
+            state => matches!(state, State::Modified | State::Missing | State::Failed | State::Unrunnable),
         })
         .collect();
     // Another tool's history and none of shale's: `up` refuses to run here until it is taken over.
