@@ -479,7 +479,8 @@ fn plan_texts(problems: &[PlanError]) -> Vec<String> {
                 said = true;
                 texts.push(format!(
                     "{} of the migrations to revert have no down migration, in their files or in the history: {}; \
-                     run with --generate to compute their downs from the schemas before and after each migration, \
+                     `shale down --generate` computes their downs from the schemas before and after each migration \
+                     (redo and goto have no --generate: revert with it, then `shale up`), \
                      or add them where the directory keeps downs in files of their own (.down.sql files, U files, \
                      down.sql in their folders), or revert them by hand and record each with `shale repair VERSION --rolled-back --reason ...`",
                     no_down.len(),
@@ -521,7 +522,7 @@ fn plan_text(problem: &PlanError) -> String {
                 None => ", or add one (a .down.sql file or a U file)".to_string(),
             };
             format!(
-                "{problem}; run with --generate to compute it from the schemas before and after the migration{add}, or revert it by hand and record that with `shale repair {} --rolled-back --reason ...`",
+                "{problem}; `shale down --generate` computes it from the schemas before and after the migration (redo and goto have no --generate: revert with it, then `shale up`){add}, or revert it by hand and record that with `shale repair {} --rolled-back --reason ...`",
                 label.split(' ').next().unwrap_or("VERSION")
             )
         }
@@ -975,9 +976,10 @@ mod tests {
         let e = PlanError::NoDown { label: "0007 add users".into(), layout: Some(shale_core::Layout::UpDownPair) };
         assert_eq!(
             plan_text(&e),
-            "migration 0007 add users has no down migration, in its files or in the history; run with --generate to \
-             compute it from the schemas before and after the migration, or add its .down.sql file, or revert it by \
-             hand and record that with `shale repair 0007 --rolled-back --reason ...`"
+            "migration 0007 add users has no down migration, in its files or in the history; `shale down --generate` \
+             computes it from the schemas before and after the migration (redo and goto have no --generate: revert \
+             with it, then `shale up`), or add its .down.sql file, or revert it by hand and record that with `shale \
+             repair 0007 --rolled-back --reason ...`"
         );
         // A down in the up's own file would change what the databases recorded: not offered.
         let e = PlanError::NoDown { label: "0007 add users".into(), layout: Some(shale_core::Layout::Tern) };
