@@ -235,6 +235,13 @@ impl Script {
         self.text.get(self.section.clone()).unwrap_or(&self.text)
     }
 
+    /// It holds no statement, only comments or nothing (dbmate's `-- migrate:down` left empty,
+    /// diesel's and Hasura's placeholder comments): as a down, the migration has none to check,
+    /// and `--generate` computes one. Read from its text, split or not.
+    pub fn runs_nothing(&self) -> bool {
+        self.statements.is_empty() && crate::split::split(self.own_text()).is_ok_and(|s| s.is_empty())
+    }
+
     /// [`Script::own_text`], shared: the file's own text when it is the whole of it (no copy).
     pub fn own_text_shared(&self) -> std::sync::Arc<str> {
         match self.section == (0..self.text.len()) {

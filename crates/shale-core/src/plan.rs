@@ -930,6 +930,17 @@ pub fn plan_pending(set: &MigrationSet, history: &History) -> Plan {
     Plan { steps }
 }
 
+/// Whether the down SQL a history row kept is the down to run: it is not blank, and it holds a
+/// statement where a generated down is there to take its place.
+fn kept_down_serves(sql: &str, generated_instead: bool) -> bool {
+    !sql.trim().is_empty() && (!generated_instead || !kept_down_runs_nothing(sql))
+}
+
+/// The down SQL a history row kept holds no statement (its section of a file was left empty).
+fn kept_down_runs_nothing(sql: &str) -> bool {
+    sql.trim().is_empty() || history_down(PathBuf::new(), sql).is_ok_and(|s| s.runs_nothing())
+}
+
 /// The down SQL a history row kept, as a script. Rows written before shale kept a script's own
 /// section kept a sectioned file whole (dbmate's `-- migrate:up` and `-- migrate:down`, goose's,
 /// tern's): of such a text, only its down section is the down.
@@ -1108,8 +1119,8 @@ pub fn missing_downs(set: &MigrationSet, history: &History, target: &Target) -> 
     let mut missing: Vec<Version> = down_candidates(set, history, target)?
         .into_iter()
         .filter(|(version, record)| {
-            let file_down = files.get(version).is_some_and(|m| m.down.is_some());
-            !file_down && record.down_sql.as_deref().is_none_or(|sql| sql.trim().is_empty())
+            let file_down = files.get(version).and_then(|m| m.down.as_ref()).is_some_and(|d| !d.runs_nothing());
+            !file_down && record.down_sql.as_deref().is_none_or(kept_down_runs_nothing)
         })
         .map(|(version, _)| version)
         .collect();
@@ -1131,9 +1142,12 @@ pub fn plan_down_generated(
     for (version, record) in applied {
         let file = files.get(&version).copied();
         let label = file.map(|m| m.label()).unwrap_or_else(|| format!("{} {}", version, record.name));
-        let script = match (file.and_then(|m| m.down.clone()), &record.down_sql) {
+        // A down that runs nothing gives way to a generated one, where one was asked for.
+        let own = file.and_then(|m| m.down.clone()).filter(|d| !(d.runs_nothing() && generated.contains_key(&version)));
+        let script = match (own, &record.down_sql) {
             (Some(script), _) => script,
-            (None, Some(sql)) if !sql.trim().is_empty() => {
+            // Kept by the history, unless it runs nothing and a generated one was asked for.
+            (None, Some(sql)) if kept_down_serves(sql, generated.contains_key(&version)) => {
                 let path = PathBuf::from(format!("<history of {label}: down>"));
                 match history_down(path, sql) {
                     Ok(script) => script,

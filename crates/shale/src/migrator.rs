@@ -532,6 +532,13 @@ impl Migrator {
             ..Default::default()
         };
         // Refuse before anything changes when the migration could not be applied again.
+        if down.steps.first().is_some_and(|s| s.script.runs_nothing()) {
+            let label = down.steps.first().map(|s| s.label()).unwrap_or_default();
+            return Err(Error::Invalid(format!(
+                "the down of migration {label} holds no statement: a redo would revert nothing and apply it again \
+                 over its own changes; give it a down first (written, or generated from the schemas)"
+            )));
+        }
         if self.set.find(&version).is_none() {
             return Err(Error::Invalid(format!(
                 "migration {version} has no file, so it could be reverted but not applied again; restore the file first"

@@ -90,7 +90,9 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     for m in set.versioned() {
         // The schema before is read only where a down will be checked against it: a catalog
         // read per migration is most of the time of a check of a history without downs.
-        let checked = m.down.is_some() || (args.generate_downs && m.version.is_some());
+        // A down that holds no statement (dbmate's empty `-- migrate:down`) is none to check.
+        let down = m.down.as_ref().filter(|d| !d.runs_nothing());
+        let checked = down.is_some() || (args.generate_downs && m.version.is_some());
         let before = if checked { Some(schema()?) } else { None };
         ReplayFailed::of(block_on(replay.up(&one, &mut |_| {})), Replay::Check)?;
         let mut check = MigrationCheck {
@@ -104,7 +106,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             changes_no_schema: false,
             reapply_failed: None,
         };
-        if let (None, true, Some(before)) = (&m.down, args.generate_downs, &before) {
+        if let (None, true, Some(before)) = (down, args.generate_downs, &before) {
             if let Some(version) = &m.version {
                 let after = schema()?;
                 check.down_generated = true;
@@ -118,7 +120,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                 replay.generated_downs.insert(version.clone(), sql.into());
             }
         }
-        if let Some(before) = before.as_ref().filter(|_| m.down.is_some() || check.down_generated) {
+        if let Some(before) = before.as_ref().filter(|_| down.is_some() || check.down_generated) {
             // A down that fails is this migration's failure, not the replay's: said on its line.
             match block_on(replay.down(&Target::Steps(1), &mut |_| {})) {
                 Err(shale::Error::Pg(shale_pg::PgError::Migration { failure, .. })) => {

@@ -280,8 +280,9 @@ fn note_empty_downs(migrator: &shale::Migrator, report: &shale::RunReport) {
     if !empty.is_empty() {
         eprintln!(
             "note: the down of {} holds only comments: nothing of it was undone (its changes stay), though it is \
-             recorded as reverted, as the tools that write such downs do; `shale new --down-from-diff VERSION` \
-             writes a down computed from the schemas",
+             recorded as reverted, as the tools that write such downs do; `shale down --generate` computes a down \
+             from the schemas instead (`shale new --down-from-diff VERSION` writes one to a file, where downs are \
+             files of their own)",
             empty.join(", ")
         );
     }
@@ -649,7 +650,8 @@ fn print_plan(
             }
         }
         if s.script.statements.is_empty() {
-            println!("   (empty: recorded as applied, nothing runs)");
+            let recorded = if s.direction == StepDirection::Down { "reverted" } else { "applied" };
+            println!("   (empty: recorded as {recorded}, nothing runs)");
         }
     }
     for e in &report.syntax_errors {

@@ -157,3 +157,31 @@ fn generated_downs_and_migrations_that_write_rows() {
     assert_eq!(json["migrations"][1]["changes_no_schema"], true, "{json}");
     assert!(json["migrations"][2]["reapply_failed"].as_str().unwrap().contains("duplicate key"), "{json}");
 }
+
+/// dbmate writes `-- migrate:down` into every new file, and teams leave it empty: such a down is
+/// none to check (check passes, and --generate-downs computes one), `down --generate` computes
+/// one, and redo refuses before anything runs (it would apply the migration over itself).
+#[test]
+fn an_empty_dbmate_down_is_no_down() {
+    let p = Project::new("check_empty_down");
+    p.write("20240101000000_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n\n-- migrate:down\n\n");
+    p.write("20240102000000_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n\n-- migrate:down\nDROP TABLE b;\n");
+    let check = p.shale(&["check"]).ok();
+    assert!(check.stdout.contains("ok    20240101000000 a: applies (no down to check)"), "{}", check.stdout);
+    let generated = p.shale(&["check", "--generate-downs"]).ok();
+    assert!(
+        generated.stdout.contains("ok    20240101000000 a: applies; its generated down restores the schema"),
+        "{}",
+        generated.stdout
+    );
+    p.shale(&["up"]).ok();
+    p.shale(&["down", "--step", "1"]).ok();
+    let redo = p.shale(&["redo"]);
+    assert_eq!(redo.code, 2, "{}{}", redo.stdout, redo.stderr);
+    assert!(redo.stderr.contains("the down of migration 20240101000000 a holds no statement"), "{}", redo.stderr);
+    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "20240101000000", "nothing changed");
+    let dry = p.shale(&["down", "--step", "1", "--generate", "--dry-run"]);
+    assert!(dry.stdout.contains("DROP TABLE public.a"), "{}{}", dry.stdout, dry.stderr);
+    p.shale(&["down", "--step", "1", "--generate", "--allow-destructive"]).ok();
+    assert_eq!(p.tables(), ["shale_migrations"]);
+}

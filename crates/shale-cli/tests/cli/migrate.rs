@@ -155,7 +155,12 @@ fn plain_numbered_files_and_dbmate_sections() {
         "{}",
         refused.stderr
     );
-    assert_eq!(refused.stderr.matches("--generate").count(), 1, "the way out is said once: {}", refused.stderr);
+    assert_eq!(
+        refused.stderr.matches("shale down --generate").count(),
+        1,
+        "the way out is said once: {}",
+        refused.stderr
+    );
     assert_eq!(p.tables(), ["sessions", "shale_migrations", "users"]);
 }
 
