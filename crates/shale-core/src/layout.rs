@@ -1058,7 +1058,6 @@ impl MigrationSet {
         self.versioned().find(|m| m.version.as_ref() == Some(version))
     }
 
-    /// The migration shale cannot run that has this version, if any.
     /// Whether a migration creates a table of this name (in any schema): such a table is the
     /// application's, though it has a tool's name (Harbor's first migration makes an
     /// `alembic_version`), not that tool's history.
@@ -1066,6 +1065,7 @@ impl MigrationSet {
         self.migrations.iter().any(|m| crate::tokens::created_tables(&m.up.text).iter().any(|t| t == name))
     }
 
+    /// The migration shale cannot run that has this version, if any.
     pub fn find_unrunnable(&self, version: &Version) -> Option<&Unrunnable> {
         self.unrunnable.iter().find(|u| &u.version == version)
     }

@@ -744,7 +744,10 @@ fn migration_state(
     match record.map(|r| r.status) {
         Some(RecordStatus::Succeeded) => {
             let record = record.unwrap();
-            let same = record.checksum.as_deref().is_none_or(|c| c == m.checksum.as_str());
+            // A file holding its down beside its up (dbmate's, goose's sections) is the same
+            // migration while its up section is what ran: a fixed down changes nothing applied.
+            let same = record.checksum.as_deref().is_none_or(|c| c == m.checksum.as_str())
+                || (m.up.own_text().len() < m.up.text.len() && record.up_sql.as_deref() == Some(m.up.own_text()));
             match (m.kind, same) {
                 // Liquibase's `runAlways` and `runOnChange`: due again, in its place.
                 (MigrationKind::Versioned, _) if m.rerun == Rerun::Always => State::Pending,

@@ -208,6 +208,21 @@ END $shale$",
         }
     }
 
+    /// The up SQL these rows kept (by id), which [`HistoryTable::load`] leaves out of applied rows:
+    /// for the few a plan needs it of. One round trip.
+    pub async fn up_sql_of(&self, client: &Client, ids: &[i64]) -> Result<Vec<(i64, String)>, PgError> {
+        let listed: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let sql = format!("SELECT id, up_sql FROM {} WHERE id IN ({})", self.name(), listed.join(", "));
+        let rows = client.simple_query(&sql).await.map_err(|e| PgError::query("reading migrations' up SQL", e))?;
+        Ok(rows
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(r) => Some((r.get(0)?.parse().ok()?, r.get(1)?.to_string())),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// The newest applied version, as [`History::current_version`] finds it, without holding the
     /// history: the server keeps the newest row of each version and the rows stream through a
     /// running maximum, so a run's report costs the same memory after 10,000 migrations as after

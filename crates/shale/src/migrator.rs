@@ -271,8 +271,9 @@ impl Migrator {
             false => self.config.history.load(client, with_down).await?,
         };
         match loaded {
-            Some(h) => {
+            Some(mut h) => {
                 self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
+                self.fill_changed_sections(client, &mut h).await?;
                 Ok((h, true))
             }
             None if create => {
@@ -281,6 +282,38 @@ impl Migrator {
             }
             None => Ok((History::default(), false)),
         }
+    }
+
+    /// The up SQL of applied migrations whose file holds its down beside its up (dbmate's,
+    /// goose's sections) and changed since: the plan compares their up sections, so that a fixed
+    /// down is not a changed migration. One more round trip, only where such a file changed.
+    async fn fill_changed_sections(&self, client: &Client, history: &mut History) -> Result<(), Error> {
+        let sectioned: std::collections::HashMap<&Version, &shale_core::Migration> = self
+            .set
+            .versioned()
+            .filter(|m| m.up.own_text().len() < m.up.text.len())
+            .filter_map(|m| Some((m.version.as_ref()?, m)))
+            .collect();
+        if sectioned.is_empty() {
+            return Ok(());
+        }
+        let changed = |r: &AppliedRecord| {
+            let file = Version::parse(&r.version).and_then(|v| sectioned.get(&v).copied());
+            let Some(m) = file else { return false };
+            r.status == RecordStatus::Succeeded
+                && r.up_sql.is_none()
+                && r.checksum.as_deref().is_some_and(|c| c != m.checksum.as_str())
+        };
+        let ids: Vec<i64> = history.records.iter().filter(|r| changed(r)).map(|r| r.id).collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        for (id, up_sql) in self.config.history.up_sql_of(client, &ids).await? {
+            if let Some(r) = history.records.iter_mut().find(|r| r.id == id) {
+                r.up_sql = Some(up_sql.into());
+            }
+        }
+        Ok(())
     }
 
     /// State of every migration. One round trip after connecting.
@@ -404,10 +437,12 @@ impl Migrator {
         request: &UpRequest,
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
-        let Opened { client, history, seen, started } = opened;
+        let Opened { client, mut history, seen, started } = opened;
         if seen {
             self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
         }
+        // Read before the directory was (to overlap the two): what only the files tell is read now.
+        self.fill_changed_sections(&client, &mut history).await?;
         let plan = plan_up(&self.set, &history, request)?;
         if plan.steps.is_empty() {
             let mut report = RunReport::unchanged(&self.set, &history);

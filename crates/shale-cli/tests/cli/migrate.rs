@@ -575,3 +575,30 @@ fn a_reader_gone_away_does_not_end_a_run_half_way() {
     assert!(status.success(), "{status:?}");
     assert_eq!(p.psql("SELECT count(*) FROM shale_migrations WHERE status = 'succeeded'"), "20");
 }
+
+/// A dbmate file holds its down beside its up: fixing the down of an applied migration (dbmate
+/// users do, where a down has a mistake) does not make it a changed migration, and the fixed down
+/// is the one a revert runs. A change to its up section still is one.
+#[test]
+fn a_fixed_down_section_is_not_a_changed_migration() {
+    let p = Project::new("cli_fixed_down");
+    p.write(
+        "20240101000000_a.sql",
+        "-- migrate:up\nCREATE TABLE a (id int);\n\n-- migrate:down\nREVOKE SELECT ON a TO public;\n",
+    );
+    p.shale(&["up"]).ok();
+    p.write("20240101000000_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n\n-- migrate:down\nDROP TABLE a;\n");
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stdout.contains("nothing to apply"), "{}", up.stdout);
+    p.shale(&["validate"]).ok();
+    assert_eq!(p.shale(&["status", "--json"]).ok().json()["migrations"][0]["state"], "applied");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.tables(), ["shale_migrations"]);
+    p.shale(&["up"]).ok();
+    p.write("20240101000000_a.sql", "-- migrate:up\nCREATE TABLE a (id bigint);\n\n-- migrate:down\nDROP TABLE a;\n");
+    p.write(
+        "20240101000000_a.sql",
+        "-- migrate:up\nCREATE TABLE a (id bigint);\n\n-- migrate:down\nDROP TABLE IF EXISTS a;\n",
+    );
+    assert_eq!(p.shale(&["up"]).code, 2, "an up section changed is a changed migration");
+}
