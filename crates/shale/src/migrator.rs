@@ -310,7 +310,7 @@ impl Migrator {
         }
         for (id, up_sql) in self.config.history.up_sql_of(client, &ids).await? {
             if let Some(r) = history.records.iter_mut().find(|r| r.id == id) {
-                r.up_sql = Some(up_sql.into());
+                r.up_sql = Some(up_sql);
             }
         }
         Ok(())
