@@ -285,6 +285,12 @@ fn shale_text(error: &ShaleError) -> String {
         ),
         ShaleError::Adopt(problems) => problems.iter().map(adopt_text).collect::<Vec<_>>().join("\n"),
         ShaleError::NoForeignHistory { table: Some(_), .. } => error.to_string(),
+        ShaleError::AppliedByTheOtherTool { tool, migrations, .. } => format!(
+            "{error}. Stop {tool}'s own migrate where it still runs (a deploy step, the application's start-up); \
+             check that the database holds what each did, then record it with `shale repair VERSION --applied \
+             --reason ...` ({}), and run `shale up` for the rest",
+            migrations.iter().filter_map(|m| m.split(' ').next()).collect::<Vec<_>>().join(", ")
+        ),
         ShaleError::HistoryExists { .. } => format!(
             "{error}. If this directory's migrations are a history apart from that one (the other tool kept a table \
              for each directory, as sql-migrate's TableName does), give them a table of their own: \

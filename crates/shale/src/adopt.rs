@@ -318,6 +318,50 @@ impl Migrator {
         }))
     }
 
+    /// Where shale took another tool's history over and is about to run migrations: whether that
+    /// tool has applied any of them since (its migrate still runs somewhere). Two queries, only on
+    /// a run with something to apply on a database shale took over.
+    pub(crate) async fn refuse_what_the_adopted_tool_applied(
+        &self,
+        client: &Client,
+        history: &shale_core::History,
+        plan: &shale_core::Plan,
+    ) -> Result<(), Error> {
+        if plan.steps.is_empty() {
+            return Ok(());
+        }
+        let Some(reason) =
+            history.records.iter().find(|r| r.kind == RecordKind::Adopted).and_then(|r| r.reason.as_deref())
+        else {
+            return Ok(());
+        };
+        let Some(tool) = shale_core::adopt::adopted_from(reason) else { return Ok(()) };
+        let name = reason.split_once(" (").and_then(|(_, rest)| rest.split_once(')')).map(|(t, _)| t).unwrap_or("");
+        // Gone since (dropped once the switch was done): nothing to compare with.
+        let Some(table) = foreign::detect(client, Some(name)).await?.into_iter().find(|t| t.tool == tool) else {
+            return Ok(());
+        };
+        let mut foreign = foreign::read(client, &table, tool).await?;
+        if tool == Tool::Drizzle {
+            shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
+        }
+        // What the tool says it applied, read as an adoption reads it (a dirty or failed row is
+        // no sign that it ran a migration through).
+        let accepting = Accepting { changed: true, missing: true };
+        let Ok(applied) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(()) };
+        let twice: Vec<String> = plan
+            .steps
+            .iter()
+            .filter(|s| s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned)
+            .filter(|s| applied.applied.iter().any(|m| m.version == s.version))
+            .map(|s| s.label())
+            .collect();
+        match twice.is_empty() {
+            true => Ok(()),
+            false => Err(Error::AppliedByTheOtherTool { tool, table: table.display(), migrations: twice }),
+        }
+    }
+
     async fn refuse_where_shale_has_history(&self, client: &Client, create: bool) -> Result<(), Error> {
         let (history, _) = self.history(client, false, create).await?;
         // A migration that failed in its transaction left nothing (`up` on a database another

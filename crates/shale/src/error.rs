@@ -53,6 +53,14 @@ pub enum Error {
     /// request named it). [`Error::hint`] says what to try.
     #[error("{}", no_foreign_history_text(*tool, table.as_deref()))]
     NoForeignHistory { tool: Option<Tool>, table: Option<String> },
+    /// The tool whose history shale took over has applied, since, migrations shale was about to
+    /// run (`migrations`, as labels): it still runs somewhere (a deploy step, an application's
+    /// start-up), and running them again would apply them twice. Nothing ran.
+    #[error(
+        "{tool} applied {} since shale took its history over ({table} records it): running it again would apply it twice",
+        migrations.join(", ")
+    )]
+    AppliedByTheOtherTool { tool: Tool, table: String, migrations: Vec<String> },
     /// Adopting where shale keeps a history already (`version` `name` one of its migrations): one
     /// history per history table. A directory whose migrations are a history apart from that one
     /// (another tool kept one table per directory) takes a history table of its own.
@@ -246,6 +254,7 @@ impl Error {
             | Error::ForeignHistory { .. }
             | Error::Adopt(_)
             | Error::NoForeignHistory { .. }
+            | Error::AppliedByTheOtherTool { .. }
             | Error::HistoryExists { .. }
             | Error::ForeignHistories(_)
             | Error::SeedsBeforeMigrations { .. }

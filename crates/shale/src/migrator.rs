@@ -454,6 +454,7 @@ impl Migrator {
             return Ok(report);
         }
         plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
+        self.refuse_what_the_adopted_tool_applied(&client, &history, &plan).await?;
         if history.records.is_empty() {
             self.refuse_over_foreign_history(&client).await?;
         }

@@ -116,6 +116,38 @@ fn dbmate() {
     switch(&p, "dbmate", "schema_migrations");
 }
 
+/// The other tool still runs somewhere after shale took over (a deploy step, an application's
+/// start-up) and applies a new migration first: `up` refuses to run it again, names it and the
+/// way out, and runs nothing; recorded as applied, the rest runs.
+#[test]
+fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
+    let p = Project::new("adopt_dbmate_again");
+    p.write("20240101000000_users.sql", "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n");
+    p.psql("CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000')");
+    p.shale(&["adopt"]).ok();
+    p.write(
+        "20240201000000_flags.sql",
+        "-- migrate:up\nCREATE TABLE IF NOT EXISTS flags (name text);\nINSERT INTO flags VALUES ('beta');\n",
+    );
+    p.write("20240301000000_more.sql", "-- migrate:up\nCREATE TABLE more (id int);\n");
+    // dbmate runs it first.
+    p.psql("CREATE TABLE IF NOT EXISTS flags (name text); INSERT INTO flags VALUES ('beta'); INSERT INTO schema_migrations VALUES ('20240201000000')");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}{}", up.stdout, up.stderr);
+    assert!(
+        up.stderr.contains("dbmate applied 20240201000000 flags since shale took its history over")
+            && up.stderr.contains("`shale repair VERSION --applied --reason ...` (20240201000000)"),
+        "{}",
+        up.stderr
+    );
+    assert_eq!(p.psql("SELECT count(*) FROM flags"), "1", "not run twice");
+    assert_eq!(p.psql("SELECT to_regclass('more') IS NULL"), "t", "nothing ran");
+    p.shale(&["repair", "20240201000000", "--applied", "--reason", "dbmate ran it"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM flags"), "1");
+    assert_eq!(p.psql("SELECT to_regclass('more') IS NOT NULL"), "t");
+}
+
 #[test]
 fn goose() {
     let p = Project::new("adopt_goose");
