@@ -1373,7 +1373,8 @@ fn replays_leave_a_go_migration_out_and_say_so() {
     // The newest applied is written as its file writes it, a Go one too.
     p.psql("DELETE FROM shale_migrations WHERE version IN ('3', '4')");
     assert_eq!(p.shale(&["status", "--json"]).ok().json()["current_version"], "00002");
-    p.psql("DROP TABLE posts, tags");
+    // (Undone in goose's table too: else `up` would refuse, goose having applied 00003.)
+    p.psql("DROP TABLE posts, tags; DELETE FROM goose_db_version WHERE version_id = 3");
     p.shale(&["up"]).ok();
     let note = "00002_backfill.go: migration 00002 is written in Go, which shale does not run: the replay";
     for args in [&["drift"][..], &["check"], &["diff", "--from", "migrations", "--exit-code"]] {
