@@ -349,10 +349,21 @@ impl Migrator {
         // no sign that it ran a migration through).
         let accepting = Accepting { changed: true, missing: true };
         let Ok(applied) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(()) };
+        // A tool that records only the version it reached (golang-migrate) applies nothing below
+        // it, and what was there at the adoption was taken over: only above that can it have run
+        // one since (a file added below, out of order, it never runs).
+        let adopted_up_to = history
+            .records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Adopted)
+            .filter_map(|r| shale_core::Version::parse(&r.version))
+            .max();
+        let reached_only = matches!(foreign.state, shale_core::adopt::ForeignState::Current { .. });
         let twice: Vec<String> = plan
             .steps
             .iter()
             .filter(|s| s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned)
+            .filter(|s| !reached_only || s.version > adopted_up_to)
             .filter(|s| applied.applied.iter().any(|m| m.version == s.version))
             .map(|s| s.label())
             .collect();

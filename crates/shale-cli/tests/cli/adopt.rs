@@ -146,6 +146,17 @@ fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM flags"), "1");
     assert_eq!(p.psql("SELECT to_regclass('more') IS NOT NULL"), "t");
+
+    // golang-migrate records only the version it reached: above the one taken over, it ran them.
+    let g = Project::new("adopt_gm_again");
+    g.write("1_users.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    g.psql("CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (1, false)");
+    g.shale(&["adopt"]).ok();
+    g.write("2_flags.up.sql", "CREATE TABLE flags (name text);\n");
+    g.psql("CREATE TABLE flags (name text); UPDATE schema_migrations SET version = 2");
+    let up = g.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}{}", up.stdout, up.stderr);
+    assert!(up.stderr.contains("golang-migrate applied 2 flags since shale took its history over"), "{}", up.stderr);
 }
 
 #[test]
