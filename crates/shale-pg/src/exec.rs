@@ -452,7 +452,7 @@ impl<'a> Executor<'a> {
         // Nothing is run again to find it: a cancelled or timed-out statement would take its locks
         // and its time once more.
         let batch = &pieces[failed.batch.clone()];
-        let located = locate(steps, batch, db).or_else(|| locate_by_count(batch, failed.completed));
+        let located = locate(steps, batch, db, failed.completed).or_else(|| locate_by_count(batch, failed.completed));
         let step = &steps[located.map(|(i, _)| i).unwrap_or(0)];
         let failure = failure_from(db, step, located.map(|(_, o)| o));
         // The attempt is recorded outside the rolled-back transaction, behind the fence: a runner
@@ -979,8 +979,9 @@ async fn rollback(client: &Client) {
 }
 
 /// Map the server's error position to (step, byte offset in its script), given the pieces of the
-/// batch that failed (joined with JOINER; positions count characters from 1).
-fn locate(steps: &[Step], batch: &[Piece<'_>], db: &DbError) -> Option<(usize, usize)> {
+/// batch that failed (joined with JOINER; positions count characters from 1) and how many of its
+/// statements completed before the failure.
+fn locate(steps: &[Step], batch: &[Piece<'_>], db: &DbError, completed: usize) -> Option<(usize, usize)> {
     match db.position()? {
         ErrorPosition::Original(pos) => {
             let pos = *pos as usize;
@@ -996,11 +997,24 @@ fn locate(steps: &[Step], batch: &[Piece<'_>], db: &DbError) -> Option<(usize, u
             None
         }
         ErrorPosition::Internal { position, query } => {
-            // Inside a function body: the body is text of the file.
-            steps.iter().enumerate().find_map(|(i, step)| {
-                let at = step.script.text.find(query.as_str())?;
-                Some((i, server_position_offset(query, at, *position as usize)))
-            })
+            // Inside a function body (a DO block's): the body is text of the file. Looked for
+            // from the statement that failed on (the same query may be written earlier, in the
+            // up section of a file whose down failed, or in an identical block before), then in
+            // what was sent, then anywhere in the scripts (a function an earlier file made).
+            let from_failed = locate_by_count(batch, completed).and_then(|(i, start)| {
+                let at = start + steps[i].script.text.get(start..)?.find(query.as_str())?;
+                Some((i, at))
+            });
+            let in_sent = || {
+                batch.iter().find_map(|piece| {
+                    let (i, offset) = piece.origin?;
+                    Some((i, offset + piece.text.find(query.as_str())?))
+                })
+            };
+            let anywhere =
+                || steps.iter().enumerate().find_map(|(i, step)| Some((i, step.script.text.find(query.as_str())?)));
+            let (i, at) = from_failed.or_else(in_sent).or_else(anywhere)?;
+            Some((i, server_position_offset(query, at, *position as usize)))
         }
     }
 }

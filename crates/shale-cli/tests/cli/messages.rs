@@ -187,3 +187,24 @@ fn a_missing_role_says_where_roles_are_made() {
     assert!(run.stderr.contains("roles belong to the server"), "{}", run.stderr);
     assert!(!p.tables().contains(&"t".to_string()), "rolled back whole");
 }
+
+/// A failure inside a DO block is placed in the block that failed, where the same text is written
+/// before it too: a second identical block, or the up section of a file whose down failed.
+#[test]
+fn a_failure_in_a_do_block_is_placed_in_the_block_that_failed() {
+    let p = Project::new("msg_do_twice");
+    let block = "DO $$\nBEGIN\n  UPDATE a SET id = 1;\nEND $$;\n";
+    p.write("001_a.sql", &format!("CREATE TABLE a (id int);\n{block}DROP TABLE a;\n{block}"));
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 1, "{}", up.stderr);
+    assert!(up.stderr.contains("001_a.sql:9:3"), "the second block's UPDATE, line 9: {}", up.stderr);
+    let q = Project::new("msg_do_down");
+    q.write(
+        "20240101000000_a.sql",
+        &format!("-- migrate:up\nCREATE TABLE a (id int);\n{block}\n-- migrate:down\nDROP TABLE a;\n{block}"),
+    );
+    q.shale(&["up"]).ok();
+    let down = q.shale(&["down", "--step", "1"]);
+    assert_eq!(down.code, 1, "{}", down.stderr);
+    assert!(down.stderr.contains("20240101000000_a.sql:12:3"), "the down's block, line 12: {}", down.stderr);
+}
