@@ -243,8 +243,18 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
             migrator.generated_downs = downs.into_iter().map(|d| (d.version, d.sql.into())).collect();
         }
     }
+    // Every down is read before the first runs, as `up` reads its files: one that does not parse
+    // would stop a revert of several part-way.
+    let plan = nearest_versions(&migrator, block_on(migrator.plan_down(&target)))?;
+    let unparsed = super::status::syntax_errors(plan.steps.iter().map(|s| &*s.script));
+    if !unparsed.is_empty() && refusal.is_none() {
+        let listed: Vec<String> = unparsed.iter().map(|e| e.to_string()).collect();
+        refusal = Some(format!(
+            "{}\nnothing was reverted: a down that does not parse would stop the revert part-way; fix it first",
+            listed.join("\n")
+        ));
+    }
     if dry_run {
-        let plan = nearest_versions(&migrator, block_on(migrator.plan_down(&target)))?;
         let report = super::lint::lint_with(plan.steps.iter().map(|s| &*s.script), Default::default());
         print_plan(settings, &plan, false, &report, refusal.as_deref().map(|why| ("down", why)));
         return Ok(if refusal.is_some() { crate::error::EXIT_INVALID } else { 0 });

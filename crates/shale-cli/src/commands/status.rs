@@ -232,7 +232,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
 }
 
 /// The statements of `scripts` PostgreSQL's grammar refuses: `up` refuses to run them.
-fn syntax_errors<'a>(
+pub(crate) fn syntax_errors<'a>(
     scripts: impl IntoIterator<Item = &'a shale_core::layout::Script>,
 ) -> Vec<shale_lint::SyntaxError> {
     let options = shale_lint::LintOptions { verdict_only: true, ..Default::default() };

@@ -602,3 +602,26 @@ fn a_fixed_down_section_is_not_a_changed_migration() {
     );
     assert_eq!(p.shale(&["up"]).code, 2, "an up section changed is a changed migration");
 }
+
+/// Every down of a revert is read before the first runs: one that does not parse (dbmate's
+/// `revoke ... to` where `from` was meant) refuses the whole revert, dry run included, instead of
+/// stopping it part-way.
+#[test]
+fn a_down_that_does_not_parse_refuses_the_revert_before_it_starts() {
+    let p = Project::new("cli_down_syntax");
+    p.write(
+        "20240101000000_a.sql",
+        "-- migrate:up\nCREATE TABLE a (id int);\n\n-- migrate:down\nREVOKE SELECT ON a TO public;\n",
+    );
+    p.write("20240102000000_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n\n-- migrate:down\nDROP TABLE b;\n");
+    p.shale(&["up"]).ok();
+    for args in [&["down", "--step", "2", "--dry-run"][..], &["down", "--step", "2"]] {
+        let run = p.shale(args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        let shown = format!("{}{}", run.stdout, run.stderr);
+        assert!(shown.contains("20240101000000_a.sql:5:"), "{args:?}: {shown}");
+        assert!(shown.contains("would stop the revert part-way"), "{args:?}: {shown}");
+    }
+    assert_eq!(p.tables(), ["a", "b", "shale_migrations"], "nothing was reverted");
+    p.shale(&["down", "--step", "1"]).ok();
+}
