@@ -495,6 +495,27 @@ fn is_dump_restriction(b: &[u8], start: usize) -> bool {
     at_line_start && (word(b"restrict") || word(b"unrestrict"))
 }
 
+/// `sql` with pg_dump's `\restrict KEY` and `\unrestrict KEY` lines blanked (spaces in their
+/// place, so positions stay): for a schema dump sent to the server whole, as the splitter passes
+/// them over in a migration.
+pub fn without_dump_restrictions(sql: &str) -> std::borrow::Cow<'_, str> {
+    let b = sql.as_bytes();
+    let lines: Vec<std::ops::Range<usize>> = sql
+        .match_indices('\\')
+        .map(|(at, _)| at)
+        .filter(|at| is_dump_restriction(b, *at))
+        .map(|at| at..line_end(b, at))
+        .collect();
+    if lines.is_empty() {
+        return sql.into();
+    }
+    let mut out = sql.to_string();
+    for line in lines {
+        out.replace_range(line.clone(), &" ".repeat(line.len()));
+    }
+    out.into()
+}
+
 /// The meta-command error for the backslash at `start`.
 fn meta_command(sql: &str, start: usize) -> SplitError {
     let b = sql.as_bytes();

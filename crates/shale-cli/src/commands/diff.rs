@@ -245,6 +245,8 @@ pub fn replayable(settings: &Settings, set: std::sync::Arc<MigrationSet>) -> std
 
 /// Run a SQL script as one implicit transaction; an error names `origin:line:column`.
 pub fn run_script(db: &Scratch, text: &str, origin: &str) -> Result<()> {
+    // A schema dump of pg_dump 17.6 or later opens with `\restrict KEY`, which psql reads.
+    let text = &*shale_core::split::without_dump_restrictions(text);
     let result = block_on(async {
         let client = shale_pg::connect(&db.connection, &db.session()).await.map_err(shale_pg::PgError::from)?;
         Ok::<_, shale_pg::PgError>(client.batch_execute(text).await)
