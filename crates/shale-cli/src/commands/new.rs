@@ -105,10 +105,15 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     let version = match (&naming, layout) {
         (Naming::Timestamp, Layout::DieselFolder) => now.format("%Y-%m-%d-%H%M%S").to_string(),
         (Naming::Timestamp, _) => {
-            let stamp = now.format("%Y%m%d%H%M%S").to_string();
-            // Never go backwards, even with a skewed clock.
+            // To the minute where the directory's newest is (`202508140123`, as some dbmate
+            // projects name them): a longer one would sort after every later minute-stamped file.
+            let written = set.versioned().last().map(|m| m.version_text.as_str()).unwrap_or("");
+            let minutes = written.len() == 12 && written.bytes().all(|b| b.is_ascii_digit());
+            let (format, width) = if minutes { ("%Y%m%d%H%M", 12) } else { ("%Y%m%d%H%M%S", 14) };
+            let stamp = now.format(format).to_string();
+            // Never go backwards, even with a skewed clock (or twice in one minute).
             match &newest {
-                Some(v) if shale::Version::parse(&stamp).is_some_and(|s| &s <= v) => next_number(14),
+                Some(v) if shale::Version::parse(&stamp).is_some_and(|s| &s <= v) => next_number(width),
                 _ => stamp,
             }
         }

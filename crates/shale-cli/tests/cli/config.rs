@@ -333,6 +333,14 @@ fn init_and_new_follow_the_directory_convention() {
     let created = run.stdout.trim().rsplit('/').next().unwrap().to_string();
     assert_eq!(created.len(), "20261125000000_b.sql".len(), "{created}");
     assert!(created.as_str() > "20240101000000_a.sql");
+    // To the minute where the directory is (some dbmate projects'): a 14-digit one would sort
+    // after every later minute-stamped file.
+    let m = Project::new("cfg_new_minutes");
+    m.write("202508140123_a.sql", "select 1;");
+    let run: Run = m.bare().args(["new", "b"]).output().unwrap().into();
+    let created = run.stdout.trim().rsplit('/').next().unwrap().to_string();
+    assert_eq!(created.len(), "202611250000_b.sql".len(), "{created}");
+    assert!(created.as_str() > "202508140123_a.sql");
     // diesel folders and Flyway names too.
     let d = Project::new("cfg_new_diesel");
     d.write("2017-09-23-182408_a/up.sql", "select 1;");
@@ -348,7 +356,7 @@ fn init_and_new_follow_the_directory_convention() {
     let run: Run = g.bare().args(["new", "b"]).output().unwrap().into();
     assert!(run.stdout.contains("V1_10__b.sql"), "{}", run.stdout);
     // Every created file loads.
-    for project in [&p, &q, &t, &d, &f, &g] {
+    for project in [&p, &q, &t, &m, &d, &f, &g] {
         let run: Run = project.bare().arg("validate").output().unwrap().into();
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
