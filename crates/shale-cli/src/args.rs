@@ -255,6 +255,10 @@ pub enum Command {
         /// Record VERSION even when the database's schema is not what the migrations up to it build
         #[arg(long, conflicts_with = "from_database")]
         force: bool,
+        /// A server where shale may create (and drop) a scratch database, to build the migrations
+        /// up to VERSION on [default: a temporary local server]
+        #[arg(long, value_name = "URL", conflicts_with_all = ["from_database", "force"])]
+        dev_url: Option<String>,
     },
     /// Take over the history another tool (golang-migrate, dbmate, goose, sql-migrate, tern, sqlx,
     /// diesel, Flyway, refinery, node-pg-migrate, pop, Prisma, drizzle, Atlas, the Supabase CLI,

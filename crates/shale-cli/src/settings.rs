@@ -51,6 +51,9 @@ pub struct ConfigFile {
     pub placeholders: Option<std::collections::BTreeMap<String, String>>,
     /// `[liquibase]`: which changesets of Liquibase changelogs run.
     pub liquibase: Option<LiquibaseConfig>,
+    /// The server where drift, check, diff, erd, squash, baseline and generated downs may create
+    /// scratch databases (`--dev-url` and `SHALE_DEV_URL` win over it).
+    pub dev_url: Option<String>,
 }
 
 /// `[liquibase]` in shale.toml: Liquibase's `contexts` and `label-filter`.
@@ -95,6 +98,11 @@ dir = "migrations"
 
 # Retry connecting this long while the server starts (as with --wait).
 # connect_wait = "30s"
+
+# A server where drift, check, diff, erd, squash, baseline and generated downs may create (and
+# drop) scratch databases, one with the roles and extensions the migrations need (--dev-url and
+# SHALE_DEV_URL override it); without it, a temporary local server.
+# dev_url = "postgresql://postgres@localhost:5432/postgres"
 
 # A statement that would stall the application (an ALTER TABLE, a CREATE INDEX without
 # CONCURRENTLY) waits, without queueing, until no session holds its table, then tries with a
@@ -183,6 +191,9 @@ pub struct Settings {
     pub fleet: FleetSettings,
     /// Deprecated spellings used, each with what to write instead (printed once as a warning).
     pub deprecations: Vec<&'static str>,
+    /// The server for scratch databases when no `--dev-url` is given: `SHALE_DEV_URL` (the
+    /// environment, then .env), else `dev_url` in shale.toml; None: a temporary local server.
+    pub dev_url: Option<String>,
     /// The seeds directory (or file) when no flag names one: `seeds_dir`, else seeds/ beside the
     /// migrations (or the Supabase CLI's seed.sql there).
     seeds_dir: PathBuf,
@@ -242,6 +253,11 @@ impl Env {
 }
 
 impl Settings {
+    /// The server for scratch databases: `flag` (`--dev-url`), else [`Settings::dev_url`].
+    pub fn scratch_server<'a>(&'a self, flag: Option<&'a str>) -> Option<&'a str> {
+        flag.or(self.dev_url.as_deref())
+    }
+
     /// Flags, shale.toml, the environment and .env, each value parsed and checked here: a bad one
     /// is a configuration error naming where it came from.
     pub fn resolve(global: &GlobalArgs) -> Result<Settings> {
@@ -326,6 +342,7 @@ impl Settings {
                 shard: f.shard,
             },
             deprecations: deprecations(global),
+            dev_url: env.get("SHALE_DEV_URL").filter(|u| !u.trim().is_empty()).or_else(|| config.dev_url.clone()),
             seeds_dir,
             dir,
             root,

@@ -121,11 +121,17 @@ fn note_text(note: &AdoptNote) -> String {
 /// `force`, the live schema is first compared with what those migrations build, so that a database
 /// one step behind (another tool's older revision, a column never added) is not recorded as having
 /// it.
-pub fn baseline(settings: &Settings, version: &str, reason: Option<&str>, force: bool) -> Result<i32> {
+pub fn baseline(
+    settings: &Settings,
+    version: &str,
+    reason: Option<&str>,
+    force: bool,
+    dev_url: Option<&str>,
+) -> Result<i32> {
     let migrator = migrator(settings)?;
     let version = parse_version(version)?;
     if !force {
-        check_baseline(settings, &migrator, &version)?;
+        check_baseline(settings, &migrator, &version, settings.scratch_server(dev_url))?;
     }
     let progress = Progress::for_settings(settings);
     let report = block_on(migrator.baseline(&version, reason, &mut |e: Event| progress.event(&e)))?;
@@ -142,9 +148,11 @@ pub fn baseline(settings: &Settings, version: &str, reason: Option<&str>, force:
 /// The live schema against what the migrations up to `version` build on a throwaway database
 /// (other tools' history tables left out, as `drift` leaves them). Differences refuse the
 /// baseline; where no throwaway server can be made, a note says the check did not run.
-fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version) -> Result<()> {
-    let throwaway = match Throwaway::create(None) {
+fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, dev_url: Option<&str>) -> Result<()> {
+    let throwaway = match Throwaway::create(dev_url) {
         Ok(t) => t,
+        // A server named for it that cannot be used is an error, not a check passed over.
+        Err(e) if dev_url.is_some() => return Err(e),
         Err(e) => {
             if !settings.quiet {
                 eprintln!(

@@ -343,7 +343,7 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
         None => Source::Migrations(settings.dir.clone()),
     };
     let history = &settings.history;
-    let dev_url = args.dev_url.as_deref();
+    let dev_url = settings.scratch_server(args.dev_url.as_deref());
     // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
     let mut throwaway: Option<Throwaway> = None;
     // The side that needs nothing of the other is read first: a database, whose home schema and

@@ -65,7 +65,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             }
             note_pending(settings, &pending);
             not_applied = pending;
-            throwaway = Some(Throwaway::create(args.dev_url.as_deref())?);
+            throwaway = Some(Throwaway::create(settings.scratch_server(args.dev_url.as_deref()))?);
             let first = throwaway
                 .as_ref()
                 .expect("made above")
@@ -84,7 +84,14 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             let source = Source::parse(text)?;
             let live = Source::Database(Box::new(super::connection(settings)?));
             let live = read(settings, &live, &mut throwaway, None)?;
-            let expected = read_beside(settings, &source, &mut throwaway, args.dev_url.as_deref(), Some(&live))?.schema;
+            let expected = read_beside(
+                settings,
+                &source,
+                &mut throwaway,
+                settings.scratch_server(args.dev_url.as_deref()),
+                Some(&live),
+            )?
+            .schema;
             let mut actual = live.schema;
             // Another tool's history table is in no schema file, model or migrations directory;
             // only another live database may have one too.

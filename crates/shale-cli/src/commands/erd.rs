@@ -46,7 +46,7 @@ pub fn run(settings: &Settings, args: &ErdArgs) -> Result<i32> {
     };
     // Scratch databases go when `throwaway` is dropped (also on error and on Ctrl-C).
     let mut throwaway: Option<Throwaway> = None;
-    let schema = read(settings, &source, &mut throwaway, args.dev_url.as_deref())?.schema;
+    let schema = read(settings, &source, &mut throwaway, settings.scratch_server(args.dev_url.as_deref()))?.schema;
     drop(throwaway);
     let diagram = Diagram::build(&schema, &selection);
     if diagram.entities.is_empty() && args.tables.is_some() {

@@ -48,7 +48,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
             if args.fix.is_some() {
                 return Err(invalid("drift --fix works on one database, not with a fleet"));
             }
-            Planned::Drift { dev_url: args.dev_url }
+            Planned::Drift { dev_url: args.dev_url.or_else(|| settings.dev_url.clone()) }
         }
         // The linter reads files only: once is enough, whatever the fleet.
         Command::Lint(args) => return super::lint::run(settings, &args),

@@ -222,8 +222,13 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
         let missing = nearest_versions(&migrator, block_on(migrator.missing_downs(&target)))?;
         if !missing.is_empty() {
             let home = super::throwaway::home_of(&migrator.config.connection, &migrator.config.session)?;
-            let downs =
-                super::generated_down::generate(settings, &migrator.set, &missing, args.dev_url.as_deref(), home)?;
+            let downs = super::generated_down::generate(
+                settings,
+                &migrator.set,
+                &missing,
+                settings.scratch_server(args.dev_url.as_deref()),
+                home,
+            )?;
             if !settings.quiet && !settings.json {
                 for d in downs.iter().rev() {
                     println!("-- down of {} (generated):\n{}", d.label, d.sql.trim_end());

@@ -41,7 +41,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
     match command {
         Command::Init => init::run(settings),
         Command::New { down_from_diff: Some(version), dev_url, .. } => {
-            new::down_from_diff(settings, &version, dev_url.as_deref())
+            new::down_from_diff(settings, &version, settings.scratch_server(dev_url.as_deref()))
         }
         Command::New { name, reversible, .. } => new::run(settings, name.as_deref().unwrap_or_default(), reversible),
         Command::Up(args) => migrate::up(settings, &args),
@@ -49,8 +49,8 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Seed(args) => migrate::seed(settings, args.seeds.as_deref(), args.force),
         Command::Redo => migrate::redo(settings),
         Command::Goto { version } => migrate::goto(settings, &version),
-        Command::Baseline { version: Some(version), reason, force, .. } => {
-            adopt::baseline(settings, &version, reason.as_deref(), force)
+        Command::Baseline { version: Some(version), reason, force, dev_url, .. } => {
+            adopt::baseline(settings, &version, reason.as_deref(), force, dev_url.as_deref())
         }
         Command::Baseline { version: None, reason, .. } => adopt::baseline_from_database(settings, reason.as_deref()),
         Command::Adopt(args) => adopt::run(settings, &args),

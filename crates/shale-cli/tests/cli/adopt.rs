@@ -1320,7 +1320,19 @@ fn a_baseline_is_refused_where_the_database_is_not_at_that_version() {
     p.psql("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL)");
     snapshot!("baseline_not_at_that_version", shown(&p, &p.shale(&["baseline", "2"])));
     assert_eq!(p.psql("SELECT to_regclass('shale_migrations') IS NULL"), "t", "nothing recorded");
-    p.shale(&["baseline", "1"]).ok();
+    // The server for the check's scratch database: --dev-url, else SHALE_DEV_URL, else dev_url in
+    // shale.toml (one that cannot be reached shows which was used).
+    let unreachable = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2";
+    std::fs::write(p.path().join("shale.toml"), format!("dev_url = \"{unreachable}\"\n")).unwrap();
+    assert_eq!(p.shale(&["baseline", "1"]).code, 3, "shale.toml's dev_url is used");
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+    let mut with_env = p.bare();
+    with_env.env("SHALE_DEV_URL", unreachable).args(["--database-url", &p.db.url, "baseline", "1"]);
+    assert_eq!(Run::of(with_env).code, 3, "SHALE_DEV_URL is used");
+    let dev = shale_testkit::shared_cluster().url("postgres");
+    let mut flagged = p.bare();
+    flagged.env("SHALE_DEV_URL", unreachable).args(["--database-url", &p.db.url, "baseline", "1", "--dev-url", &dev]);
+    Run::of(flagged).ok();
     p.shale(&["up"]).ok();
     assert_eq!(
         p.psql(
