@@ -692,7 +692,7 @@ fn failure_remedy(f: &DbFailure) -> Option<String> {
              --statement-timeout"
                 .to_string(),
         ),
-        "42P07" | "42701" | "42710" => Some(
+        "42P07" | "42701" | "42710" | "42P06" | "42723" => Some(
             "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the \
              existing state with `shale baseline`; if another migration tool built it, with its history table \
              under a name of its own, take that over with `shale adopt --from TOOL --table NAME`; if that tool ran \

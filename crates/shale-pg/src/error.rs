@@ -311,7 +311,7 @@ pub fn remedy(sqlstate: &str, message: &str) -> Option<String> {
         "55P03" => "another session holds a conflicting lock on the table; retry when it is quieter, or raise the wait with `-- shale:lock-timeout=30s`".into(),
         "57014" if message.contains("user request") => "another session cancelled the statement (pg_cancel_backend); run the migration again when that is wanted".into(),
         "57014" if message.contains("statement timeout") => "the statement ran past statement_timeout; raise it with `-- shale:statement-timeout=...` in the file, or allow a longer statement timeout".into(),
-        "42P07" | "42701" | "42710" => "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the existing state as a baseline, or, if another migration tool built it, take over that tool's history".into(),
+        "42P07" | "42701" | "42710" | "42P06" | "42723" => "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the existing state as a baseline, or, if another migration tool built it, take over that tool's history".into(),
         "42P01" | "42703" | "42883" => "the object does not exist (yet): check the migration order and names".into(),
         "2BP01" => "other objects depend on what the statement drops (the detail names them): drop or change them first, in this migration (CASCADE would drop them too, without naming them); a view or function a repeatable migration builds is made again only when its file changes, so change that file with it".into(),
         "42501" => "the user lacks a privilege: GRANT it, or run as the owner of the objects".into(),

@@ -208,3 +208,20 @@ fn a_failure_in_a_do_block_is_placed_in_the_block_that_failed() {
     assert_eq!(down.code, 1, "{}", down.stderr);
     assert!(down.stderr.contains("20240101000000_a.sql:12:3"), "the down's block, line 12: {}", down.stderr);
 }
+
+/// A database another tool built, whose history table shale did not find (renamed: dbmate's
+/// `--migrations-table`): the first migration fails on what exists, a schema as much as a table,
+/// and the way out names adopting that table.
+#[test]
+fn an_existing_schema_names_the_way_to_take_a_renamed_history_over() {
+    let p = Project::new("msg_dup_schema");
+    p.write("20240101000000_auth.sql", "-- migrate:up\nCREATE SCHEMA auth;\n");
+    p.psql("CREATE SCHEMA auth; CREATE TABLE dbmate_hist (version varchar PRIMARY KEY); INSERT INTO dbmate_hist VALUES ('20240101000000')");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 1, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("SQLSTATE 42P06") && up.stderr.contains("shale adopt --from TOOL --table NAME"),
+        "{}",
+        up.stderr
+    );
+}
