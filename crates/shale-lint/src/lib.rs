@@ -117,6 +117,7 @@ impl TableState {
             TableState::Created => format!("{table} is created earlier in this run"),
             TableState::Absent => format!("{table} is not in the database before this run"),
             TableState::Empty => format!("{table} is empty"),
+            TableState::Small { rows: 1 } => format!("{table} has about 1 row"),
             TableState::Small { rows } => format!("{table} has about {rows} rows"),
             TableState::Large { rows, bytes } => {
                 format!("{table} has about {rows} rows ({} MB)", bytes / 1_000_000)

@@ -71,8 +71,23 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
             report.table
         ),
     }
-    for m in &report.adopted {
+    // A long history is shown by its ends (`--json` and `shale status` list every one); a
+    // migration taken over with no file (a Java class, a file removed) is always shown.
+    const ENDS: usize = 5;
+    let long = report.adopted.len() > 4 * ENDS;
+    let mut passed_over = 0;
+    for (i, m) in report.adopted.iter().enumerate() {
         let java = if m.java { "Java: " } else { "" };
+        let at_an_end = i < ENDS || i + ENDS >= report.adopted.len();
+        let plain = !m.java && m.path.to_ascii_lowercase().ends_with(".sql");
+        if long && plain && !at_an_end {
+            passed_over += 1;
+            continue;
+        }
+        if passed_over > 0 {
+            println!("  ... {passed_over} more (`shale status` lists them all)");
+            passed_over = 0;
+        }
         println!("  {} {} ({java}{})", m.version, m.name, m.path);
     }
     for note in &report.notes {

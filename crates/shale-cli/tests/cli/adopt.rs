@@ -1623,3 +1623,23 @@ fn golang_migrate_s_database_url() {
     Run::of(cmd).ok();
     assert_eq!(p.psql("SELECT to_regclass('app.users') IS NOT NULL AND to_regclass('public.users') IS NULL"), "t");
 }
+
+/// A long history taken over is shown by its ends, with how many are between (trigger.dev's 820
+/// Prisma folders were 820 lines); `--json` lists every one.
+#[test]
+fn a_long_adoption_is_shown_by_its_ends() {
+    let p = Project::new("adopt_long");
+    for n in 1..=25 {
+        p.write(&format!("{n:04}_t{n}.up.sql"), &format!("CREATE TABLE t{n} (id int);\n"));
+    }
+    let tables: String = (1..=25).map(|n| format!("CREATE TABLE t{n} (id int);")).collect();
+    p.psql(&format!("{tables} CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (25, false)"));
+    let dry = p.shale(&["adopt", "--dry-run"]).ok();
+    assert!(
+        dry.stdout.contains("  0005 t5 (0005_t5.up.sql)\n  ... 15 more (`shale status` lists them all)\n  0021 t21"),
+        "{}",
+        dry.stdout
+    );
+    let json = p.shale(&["adopt", "--dry-run", "--json"]).ok().json();
+    assert_eq!(json["adopted"].as_array().unwrap().len(), 25, "{json}");
+}
