@@ -248,7 +248,8 @@ mod tests {
                 ("t", AccessExclusive, false),
                 ("app.u", AccessExclusive, false),
                 ("s", AccessExclusive, false),
-                ("", AccessExclusive, false),
+                // The index made earlier in the run: its table is known.
+                ("users", AccessExclusive, false),
                 // DROP FUNCTION and DROP TYPE lock no table; CASCADE may drop a column.
                 ("", AccessExclusive, false),
             ]

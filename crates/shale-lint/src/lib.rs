@@ -556,6 +556,18 @@ fn judge(
 ) {
     let (line, column) = (site.line, site.column);
     let mut effects = effects(node);
+    // A dropped index's table is not in the statement: the run or the database knows it.
+    if let NodeEnum::DropStmt(d) = node {
+        let index = pg_query::protobuf::ObjectType::ObjectIndex as i32;
+        let tables: Vec<String> =
+            rules::object_names(&d.objects).iter().filter_map(|i| context.index_table(i)).collect();
+        if let (true, false, Some(unnamed)) =
+            (d.remove_type == index, tables.is_empty(), effects.iter().find(|e| e.table.is_empty()).cloned())
+        {
+            effects.retain(|e| !e.table.is_empty());
+            effects.extend(tables.into_iter().map(|table| Effect { table, ..unnamed.clone() }));
+        }
+    }
     // A type change that keeps the rows (a longer varchar) rewrites nothing.
     for e in effects.iter_mut().filter(|e| e.rewrites) {
         e.rewrites = rules::alter_column_type::rewrites(node, context);

@@ -260,7 +260,14 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
         ));
     }
     if dry_run {
-        let report = super::lint::lint_with(plan.steps.iter().map(|s| &*s.script), Default::default());
+        // Judged on the database it would run on, as `up --dry-run` judges: an empty table's drop
+        // is fine, a dropped index's table is named.
+        let report = if plan.steps.is_empty() {
+            shale_lint::Report::default()
+        } else {
+            let facts = block_on(migrator.database_facts(&plan))?;
+            super::lint::lint_plan(&plan, &facts, &settings.lint, &settings.session.lock_timeout)
+        };
         print_plan(settings, &plan, false, &report, refusal.as_deref().map(|why| ("down", why)));
         return Ok(if refusal.is_some() { crate::error::EXIT_INVALID } else { 0 });
     }

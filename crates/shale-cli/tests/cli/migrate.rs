@@ -551,6 +551,8 @@ fn a_down_dry_run_does_not_call_what_it_will_run_refused() {
     p.write("0001_t.up.sql", "CREATE TABLE t (id int);");
     p.write("0001_t.down.sql", "DROP TABLE t;");
     p.shale(&["up"]).ok();
+    // (With rows: a down of an empty table is judged fine, as an up's would be.)
+    p.psql("INSERT INTO t VALUES (1)");
     let plan = p.shale(&["down", "--step", "1", "--dry-run"]).ok();
     assert!(plan.stdout.contains("unsafe, and a down runs it anyway (review it): [destructive]"), "{}", plan.stdout);
     assert!(!plan.stdout.contains("refused"), "{}", plan.stdout);
@@ -624,4 +626,26 @@ fn a_down_that_does_not_parse_refuses_the_revert_before_it_starts() {
     }
     assert_eq!(p.tables(), ["a", "b", "shale_migrations"], "nothing was reverted");
     p.shale(&["down", "--step", "1"]).ok();
+}
+
+/// A down's dry run is judged on the database it would run on, as an up's: dropping an empty
+/// table is fine, one with rows is marked, and a dropped index's lock names its table.
+#[test]
+fn a_down_dry_run_is_judged_by_the_tables_it_acts_on() {
+    let p = Project::new("cli_down_dry_facts");
+    p.write(
+        "001_a.up.sql",
+        "CREATE TABLE kept (id int);\nCREATE TABLE empty (id int);\nCREATE INDEX kept_id ON kept (id);\n",
+    );
+    p.write("001_a.down.sql", "DROP INDEX kept_id;\nDROP TABLE empty;\nDROP TABLE kept;\n");
+    p.shale(&["up"]).ok();
+    p.fill("kept", 20_000);
+    let dry = p.shale(&["down", "--step", "1", "--dry-run"]).ok();
+    assert!(dry.stdout.contains("DROP INDEX kept_id\n       takes ACCESS EXCLUSIVE on public.kept"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("fine: empty is empty ([destructive]"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("unsafe, and a down runs it anyway (review it): [destructive] DROP TABLE kept"),
+        "{}",
+        dry.stdout
+    );
 }
