@@ -65,6 +65,17 @@ pub struct AdoptReport {
     pub already: Option<String>,
 }
 
+/// What the tool whose history shale took over has applied since, as its table says.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AppliedSince {
+    pub tool: Tool,
+    /// Its table, `schema.name`.
+    pub table: String,
+    /// The versions it applied that shale had not taken over.
+    #[serde(skip)]
+    pub versions: Vec<shale_core::Version>,
+}
+
 impl Migrator {
     /// The other tool's history table to adopt, as the request and the database say.
     async fn foreign_table(&self, client: &Client, request: &AdoptRequest) -> Result<ForeignTable, Error> {
@@ -318,58 +329,69 @@ impl Migrator {
         }))
     }
 
+    /// Where shale took another tool's history over: the migrations that tool has applied since
+    /// (its migrate still runs somewhere), as its table says, read as an adoption reads it. None
+    /// where nothing was taken over, or the tool's table is gone. Two queries.
+    pub(crate) async fn applied_by_the_adopted_tool(
+        &self,
+        client: &Client,
+        history: &shale_core::History,
+    ) -> Result<Option<AppliedSince>, Error> {
+        let adopted = || history.records.iter().filter(|r| r.kind == RecordKind::Adopted);
+        let Some(reason) = adopted().find_map(|r| r.reason.as_deref()) else { return Ok(None) };
+        let Some(tool) = shale_core::adopt::adopted_from(reason) else { return Ok(None) };
+        let name = reason.split_once(" (").and_then(|(_, rest)| rest.split_once(')')).map(|(t, _)| t).unwrap_or("");
+        // Gone since (dropped once the switch was done): nothing to compare with.
+        let Some(table) = foreign::detect(client, Some(name)).await?.into_iter().find(|t| t.tool == tool) else {
+            return Ok(None);
+        };
+        let mut foreign = foreign::read(client, &table, tool).await?;
+        if tool == Tool::Drizzle {
+            shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
+        }
+        // (A dirty or failed row is no sign that it ran a migration through.)
+        let accepting = Accepting { changed: true, missing: true };
+        let Ok(applied) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
+        // A tool that records only the version it reached (golang-migrate) applies nothing below
+        // it, and what was there at the adoption was taken over: only above that can it have run
+        // one since (a file added below, out of order, it never runs).
+        let taken_over: std::collections::HashSet<shale_core::Version> =
+            adopted().filter_map(|r| shale_core::Version::parse(&r.version)).collect();
+        let adopted_up_to = taken_over.iter().max().cloned();
+        let reached_only = matches!(foreign.state, shale_core::adopt::ForeignState::Current { .. });
+        let versions = applied
+            .applied
+            .iter()
+            .filter_map(|m| m.version.clone())
+            .filter(|v| !reached_only || Some(v) > adopted_up_to.as_ref())
+            .filter(|v| !taken_over.contains(v))
+            .collect();
+        Ok(Some(AppliedSince { tool, table: table.display(), versions }))
+    }
+
     /// Where shale took another tool's history over and is about to run migrations: whether that
-    /// tool has applied any of them since (its migrate still runs somewhere). Two queries, only on
-    /// a run with something to apply on a database shale took over.
+    /// tool has applied any of them since. Two queries, only on a run with something to apply on
+    /// a database shale took over.
     pub(crate) async fn refuse_what_the_adopted_tool_applied(
         &self,
         client: &Client,
         history: &shale_core::History,
         plan: &shale_core::Plan,
     ) -> Result<(), Error> {
-        if plan.steps.is_empty() {
+        if plan.steps.is_empty() || !history.records.iter().any(|r| r.kind == RecordKind::Adopted) {
             return Ok(());
         }
-        let Some(reason) =
-            history.records.iter().find(|r| r.kind == RecordKind::Adopted).and_then(|r| r.reason.as_deref())
-        else {
-            return Ok(());
-        };
-        let Some(tool) = shale_core::adopt::adopted_from(reason) else { return Ok(()) };
-        let name = reason.split_once(" (").and_then(|(_, rest)| rest.split_once(')')).map(|(t, _)| t).unwrap_or("");
-        // Gone since (dropped once the switch was done): nothing to compare with.
-        let Some(table) = foreign::detect(client, Some(name)).await?.into_iter().find(|t| t.tool == tool) else {
-            return Ok(());
-        };
-        let mut foreign = foreign::read(client, &table, tool).await?;
-        if tool == Tool::Drizzle {
-            shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
-        }
-        // What the tool says it applied, read as an adoption reads it (a dirty or failed row is
-        // no sign that it ran a migration through).
-        let accepting = Accepting { changed: true, missing: true };
-        let Ok(applied) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(()) };
-        // A tool that records only the version it reached (golang-migrate) applies nothing below
-        // it, and what was there at the adoption was taken over: only above that can it have run
-        // one since (a file added below, out of order, it never runs).
-        let adopted_up_to = history
-            .records
-            .iter()
-            .filter(|r| r.kind == RecordKind::Adopted)
-            .filter_map(|r| shale_core::Version::parse(&r.version))
-            .max();
-        let reached_only = matches!(foreign.state, shale_core::adopt::ForeignState::Current { .. });
+        let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok(()) };
         let twice: Vec<String> = plan
             .steps
             .iter()
             .filter(|s| s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned)
-            .filter(|s| !reached_only || s.version > adopted_up_to)
-            .filter(|s| applied.applied.iter().any(|m| m.version == s.version))
+            .filter(|s| s.version.as_ref().is_some_and(|v| since.versions.contains(v)))
             .map(|s| s.label())
             .collect();
         match twice.is_empty() {
             true => Ok(()),
-            false => Err(Error::AppliedByTheOtherTool { tool, table: table.display(), migrations: twice }),
+            false => Err(Error::AppliedByTheOtherTool { tool: since.tool, table: since.table, migrations: twice }),
         }
     }
 

@@ -134,6 +134,19 @@ pub struct StatusReport {
     pub migrations: Vec<StatusRow>,
     /// Another tool's history table, when shale has none of its own here: `shale adopt` takes it over.
     pub foreign: Vec<shale_pg::foreign::ForeignTable>,
+    /// Where shale took another tool's history over: migrations shale applied that the tool has
+    /// applied too since (its migrate still runs somewhere), which may have run twice.
+    pub ran_by_both: Option<RanByBoth>,
+}
+
+/// Migrations both shale and the tool whose history it took over applied.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RanByBoth {
+    pub tool: shale_core::adopt::Tool,
+    /// The tool's table, `schema.name`.
+    pub table: String,
+    /// Each as `VERSION name`.
+    pub migrations: Vec<String>,
 }
 
 /// What `repair` did.
@@ -325,12 +338,31 @@ impl Migrator {
             true => self.foreign_history_without_adoption(&client).await?,
             false => Vec::new(),
         };
+        let ran_by_both = match history.records.iter().any(|r| r.kind == RecordKind::Adopted) {
+            true => self.ran_by_both(&client, &history).await?,
+            false => None,
+        };
         Ok(StatusReport {
             current_version: version_text(&self.set, &history),
             history_exists: exists,
             migrations: plan::status(&self.set, &history),
             foreign,
+            ran_by_both,
         })
+    }
+
+    /// Of the migrations shale applied itself, those the tool whose history it took over has
+    /// applied too since. Two queries.
+    async fn ran_by_both(&self, client: &Client, history: &History) -> Result<Option<RanByBoth>, Error> {
+        let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok(None) };
+        let migrations: Vec<String> = history
+            .records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Versioned && r.status == RecordStatus::Succeeded)
+            .filter_map(|r| Some((Version::parse(&r.version).filter(|v| since.versions.contains(v))?, &r.name)))
+            .map(|(version, name)| format!("{} {name}", written_version(&self.set, version)))
+            .collect();
+        Ok((!migrations.is_empty()).then_some(RanByBoth { tool: since.tool, table: since.table, migrations }))
     }
 
     /// The user tables (the history table left out), with row estimates and sizes. One query.

@@ -88,6 +88,15 @@ pub fn status(settings: &Settings) -> Result<i32> {
     println!("{summary}");
     // After the table, where a long one leaves the eye: what to do before anything here is run.
     note_foreign(&report.foreign, &migrator.set);
+    if let Some(both) = &report.ran_by_both {
+        eprintln!(
+            "warning: {} applied {} too, after shale had ({} records it): its migrate still runs somewhere (a \
+             deploy step, the application's start-up); stop it, and check what ran twice",
+            both.tool,
+            both.migrations.join(", "),
+            both.table
+        );
+    }
     Ok(0)
 }
 

@@ -146,6 +146,19 @@ fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM flags"), "1");
     assert_eq!(p.psql("SELECT to_regclass('more') IS NOT NULL"), "t");
+    // The other order: shale ran it, then dbmate ran it again. status says so.
+    assert!(!p.shale(&["status"]).ok().stderr.contains("warning"), "nothing ran twice yet");
+    p.psql("INSERT INTO schema_migrations VALUES ('20240301000000')");
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains(
+            "warning: dbmate applied 20240301000000 more too, after shale had (public.schema_migrations records it)"
+        ),
+        "{}",
+        status.stderr
+    );
+    let json = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(json["ran_by_both"]["migrations"][0], "20240301000000 more", "{json}");
 
     // golang-migrate records only the version it reached: above the one taken over, it ran them.
     let g = Project::new("adopt_gm_again");
