@@ -208,6 +208,20 @@ END $shale$",
         }
     }
 
+    /// Every version ever taken over from another tool (`shale adopt`), whatever happened to it
+    /// since (a migration taken over and then reverted has a newer row). One round trip.
+    pub async fn adopted_versions(&self, client: &Client) -> Result<Vec<String>, PgError> {
+        let sql = format!("SELECT DISTINCT version FROM {} WHERE kind = 'adopted'", self.name());
+        let rows = client.simple_query(&sql).await.map_err(|e| PgError::query("reading the adopted migrations", e))?;
+        Ok(rows
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// The up SQL these rows kept (by id), which [`HistoryTable::load`] leaves out of applied rows:
     /// for the few a plan needs it of. One round trip.
     pub async fn up_sql_of(&self, client: &Client, ids: &[i64]) -> Result<Vec<(i64, String)>, PgError> {

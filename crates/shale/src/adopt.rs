@@ -331,7 +331,7 @@ impl Migrator {
 
     /// Where shale took another tool's history over: the migrations that tool has applied since
     /// (its migrate still runs somewhere), as its table says, read as an adoption reads it. None
-    /// where nothing was taken over, or the tool's table is gone. Two queries.
+    /// where nothing was taken over, or the tool's table is gone. Three queries.
     pub(crate) async fn applied_by_the_adopted_tool(
         &self,
         client: &Client,
@@ -355,8 +355,16 @@ impl Migrator {
         // A tool that records only the version it reached (golang-migrate) applies nothing below
         // it, and what was there at the adoption was taken over: only above that can it have run
         // one since (a file added below, out of order, it never runs).
-        let taken_over: std::collections::HashSet<shale_core::Version> =
-            adopted().filter_map(|r| shale_core::Version::parse(&r.version)).collect();
+        // Every version taken over, the ones reverted since too: the tool's rows for them are
+        // from before the adoption.
+        let taken_over: std::collections::HashSet<shale_core::Version> = self
+            .config
+            .history
+            .adopted_versions(client)
+            .await?
+            .iter()
+            .filter_map(|v| shale_core::Version::parse(v))
+            .collect();
         let adopted_up_to = taken_over.iter().max().cloned();
         let reached_only = matches!(foreign.state, shale_core::adopt::ForeignState::Current { .. });
         let versions = applied
@@ -370,7 +378,7 @@ impl Migrator {
     }
 
     /// Where shale took another tool's history over and is about to run migrations: whether that
-    /// tool has applied any of them since. Two queries, only on a run with something to apply on
+    /// tool has applied any of them since. Three queries, only on a run with something to apply on
     /// a database shale took over.
     pub(crate) async fn refuse_what_the_adopted_tool_applied(
         &self,

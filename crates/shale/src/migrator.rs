@@ -352,7 +352,7 @@ impl Migrator {
     }
 
     /// Of the migrations shale applied itself, those the tool whose history it took over has
-    /// applied too since. Two queries.
+    /// applied too since. Three queries.
     async fn ran_by_both(&self, client: &Client, history: &History) -> Result<Option<RanByBoth>, Error> {
         let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok(None) };
         let migrations: Vec<String> = history

@@ -160,6 +160,21 @@ fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
     let json = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(json["ran_by_both"]["migrations"][0], "20240301000000 more", "{json}");
 
+    // A migration taken over, reverted by shale and applied again: the tool's row for it is from
+    // before the adoption, no sign that the tool ran it since.
+    let r = Project::new("adopt_revert_again");
+    r.write("20240101000000_users.sql", "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n");
+    r.write(
+        "20240102000000_tags.sql",
+        "-- migrate:up\nCREATE TABLE tags (id int);\n-- migrate:down\nDROP TABLE tags;\n",
+    );
+    r.psql("CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE tags (id int); CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000'), ('20240102000000')");
+    r.shale(&["adopt"]).ok();
+    r.shale(&["down", "--step", "1"]).ok();
+    r.shale(&["up"]).ok();
+    assert_eq!(r.psql("SELECT to_regclass('tags') IS NOT NULL"), "t");
+    assert!(!r.shale(&["status"]).ok().stderr.contains("warning"), "nothing ran twice");
+
     // golang-migrate records only the version it reached: above the one taken over, it ran them.
     let g = Project::new("adopt_gm_again");
     g.write("1_users.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
