@@ -247,6 +247,22 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                 format!("{up}\n-- {name}\n\n{up_sql}\n{down}\n\n{down_sql}"),
             ));
         }
+        // Where the tool that may still run the directory runs every file whole (the Supabase
+        // CLI, drizzle), a down would run as a migration: in a file of its own, or in a section.
+        Layout::SingleFile if reversible && runs_every_file(&settings.dir) => {
+            anyhow::bail!(shale::Error::Invalid(format!(
+                "{} is run file by file, whole, by the tool that keeps it (the Supabase CLI, drizzle), which has no \
+                 downs: a down written here would run as a migration. Write the migration alone; `shale down \
+                 --generate` computes its down from the schemas when one is needed",
+                settings.dir.display()
+            )));
+        }
+        // A directory of plain files with no sections: the down in a file of its own, as sqlx's
+        // `migrate add -r` writes it (sqlx runs a sectioned file whole, down and all).
+        Layout::SingleFile if reversible && !set.migrations.iter().any(|m| m.layout == Layout::DbmateSections) => {
+            files.push((format!("{version}_{slug}.up.sql").into(), header("up")));
+            files.push((format!("{version}_{slug}.down.sql").into(), header("down")));
+        }
         Layout::SingleFile | Layout::DbmateSections if reversible || layout == Layout::DbmateSections => {
             files.push((
                 format!("{version}_{slug}.sql").into(),
@@ -383,6 +399,11 @@ fn appended_entry(journal: &str, fields: &[(&str, String)]) -> Option<String> {
     let body: Vec<String> = fields.iter().map(|(name, value)| format!("{inner}\"{name}\": {value}")).collect();
     let entry = format!(",\n{indent}{{\n{}\n{indent}}}", body.join(",\n"));
     Some(format!("{}{entry}{}", &journal[..=last_entry_end], &journal[last_entry_end + 1..]))
+}
+
+/// The directory is the Supabase CLI's or drizzle-kit's, whose tools run each `.sql` file whole.
+fn runs_every_file(dir: &Path) -> bool {
+    dir.join("meta").join("_journal.json").is_file() || dir.ends_with("supabase/migrations")
 }
 
 fn slug(name: &str) -> String {

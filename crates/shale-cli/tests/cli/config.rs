@@ -307,9 +307,29 @@ fn init_and_new_follow_the_directory_convention() {
             .collect()
     };
     assert_eq!(new(&["create users"]), ["migrations/0001_create_users.sql"]);
-    assert_eq!(new(&["Add Email!", "--reversible"]), ["migrations/0002_add_email.sql"]);
-    let text = std::fs::read_to_string(p.migrations().join("0002_add_email.sql")).unwrap();
-    assert!(text.contains("-- migrate:up") && text.contains("-- migrate:down"));
+    // With a down, in a file of its own: sqlx and golang-migrate read pairs so, where sqlx would
+    // run a sectioned file whole, down and all.
+    assert_eq!(
+        new(&["Add Email!", "--reversible"]),
+        ["migrations/0002_add_email.up.sql", "migrations/0002_add_email.down.sql"]
+    );
+    // In sections where the directory writes them (dbmate's).
+    let s = Project::new("cfg_new_sections");
+    s.write("0001_a.sql", "-- migrate:up\nselect 1;\n-- migrate:down\nselect 1;\n");
+    let run: Run = s.bare().args(["new", "b", "--reversible"]).output().unwrap().into();
+    assert!(run.stdout.contains("0002_b.sql") && !run.stdout.contains(".up.sql"), "{}", run.stdout);
+    let text = std::fs::read_to_string(s.migrations().join("0002_b.sql")).unwrap();
+    assert!(text.contains("-- migrate:up") && text.contains("-- migrate:down"), "{text}");
+    // Refused where the tool runs every file whole and has no downs (the Supabase CLI).
+    let supabase = Project::new("cfg_new_supabase");
+    let dir = supabase.path().join("supabase/migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("20240101000000_a.sql"), "select 1;\n").unwrap();
+    let mut refused = supabase.bare();
+    refused.args(["--dir", dir.to_str().unwrap(), "new", "b", "--reversible"]);
+    let run = Run::of(refused);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("a down written here would run as a migration"), "{}", run.stderr);
 
     // up/down pairs continue as pairs, with the width they use.
     let q = Project::new("cfg_new_pairs");
