@@ -78,8 +78,14 @@ impl ServerRole {
     }
 }
 
-/// The driver's configuration for one host.
-fn driver_config(settings: &ConnectionSettings, session: &SessionSettings, target: &Target) -> Config {
+/// The driver's configuration for one host; `startup_options`: the session settings ride on the
+/// startup packet (else, for a pooler that refuses them, they are set later).
+fn driver_config(
+    settings: &ConnectionSettings,
+    session: &SessionSettings,
+    target: &Target,
+    startup_options: bool,
+) -> Config {
     let mut config = Config::new();
     // The host name serves TLS verification; the address, when given, is where to connect.
     config.host(&target.host);
@@ -125,7 +131,9 @@ fn driver_config(settings: &ConnectionSettings, session: &SessionSettings, targe
     if let Some(extra) = &settings.effective_options() {
         options = format!("{extra} {options}");
     }
-    config.options(&options);
+    if startup_options {
+        config.options(&options);
+    }
     // libpq never uses TLS on Unix sockets, whatever sslmode says.
     config.ssl_mode(match settings.effective_sslmode() {
         _ if target.is_socket() => DriverSslMode::Disable,
@@ -233,22 +241,18 @@ async fn connect_host(
     tls: Option<&MakeTls>,
     attrs: TargetSessionAttrs,
 ) -> Result<Result<Client, (Client, HostFailure)>, HostFailure> {
-    let config = driver_config(settings, session, target);
     let failure = |error: tokio_postgres::Error| {
         let (reason, transient) = classify(&error, settings);
         HostFailure { host: target.label(), reason, transient, role: None }
     };
-    let client = match tls {
-        Some(tls) if config.get_ssl_mode() != DriverSslMode::Disable => {
-            let (client, connection) = config.connect(tls.clone()).await.map_err(failure)?;
-            tokio::spawn(connection);
-            client
+    let client = match open(driver_config(settings, session, target, true), tls).await {
+        // PgBouncer, unless told to ignore it (`ignore_startup_parameters = options`), refuses the
+        // startup `options` the session settings ride on. Every migration sets them again inside
+        // its own transaction, so the connection is made again without them.
+        Err(e) if refuses_startup_options(&e) => {
+            open(driver_config(settings, session, target, false), tls).await.map_err(failure)?
         }
-        _ => {
-            let (client, connection) = config.connect(NoTls).await.map_err(failure)?;
-            tokio::spawn(connection);
-            client
-        }
+        other => other.map_err(failure)?,
     };
     if attrs == TargetSessionAttrs::Any {
         return Ok(Ok(client));
@@ -264,6 +268,27 @@ async fn connect_host(
     let reason = format!("{}, not {}", role.describe(), attrs.as_str());
     // A failover can promote a standby (or demote a primary): worth waiting for.
     Ok(Err((client, HostFailure { host: target.label(), reason, transient: true, role: Some(role) })))
+}
+
+/// Connect with `config`, over TLS where it asks for it, and run the connection in the background.
+async fn open(config: Config, tls: Option<&MakeTls>) -> Result<Client, tokio_postgres::Error> {
+    match tls {
+        Some(tls) if config.get_ssl_mode() != DriverSslMode::Disable => {
+            let (client, connection) = config.connect(tls.clone()).await?;
+            tokio::spawn(connection);
+            Ok(client)
+        }
+        _ => {
+            let (client, connection) = config.connect(NoTls).await?;
+            tokio::spawn(connection);
+            Ok(client)
+        }
+    }
+}
+
+/// PgBouncer's refusal of the startup `options` parameter.
+fn refuses_startup_options(error: &tokio_postgres::Error) -> bool {
+    error.as_db_error().is_some_and(|e| e.message().contains("unsupported startup parameter: options"))
 }
 
 /// Whether the server is a standby, and whether its sessions are read-only (libpq asks the same

@@ -19,6 +19,16 @@ impl Pgbouncer {
     /// `cluster`, configured as shale's README says: `ignore_startup_parameters = options`, so
     /// shale's session settings do not ride on the startup packet.
     pub fn start(cluster: &Cluster, pool_mode: &str) -> Result<Pgbouncer, Error> {
+        Pgbouncer::start_ignoring(cluster, pool_mode, "options,extra_float_digits")
+    }
+
+    /// [`Pgbouncer::start`] as a pooler is often left configured, or a managed one is: refusing
+    /// the `options` startup parameter (`unsupported startup parameter: options`).
+    pub fn start_refusing_options(cluster: &Cluster, pool_mode: &str) -> Result<Pgbouncer, Error> {
+        Pgbouncer::start_ignoring(cluster, pool_mode, "extra_float_digits")
+    }
+
+    fn start_ignoring(cluster: &Cluster, pool_mode: &str, ignored: &str) -> Result<Pgbouncer, Error> {
         let program = find()?;
         let dir = tempfile::tempdir().map_err(|e| Error::Invalid(format!("a temporary directory: {e}")))?;
         let port = free_port()?;
@@ -34,7 +44,7 @@ impl Pgbouncer {
             format!(
                 "[databases]\n* = host=127.0.0.1 port={}\n\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
                  auth_type = trust\nauth_file = {}\npool_mode = {pool_mode}\nmax_client_conn = 400\ndefault_pool_size = 20\n\
-                 ignore_startup_parameters = options,extra_float_digits\nlogfile = {}\n",
+                 ignore_startup_parameters = {ignored}\nlogfile = {}\n",
                 cluster.port(),
                 users.display(),
                 log.display()

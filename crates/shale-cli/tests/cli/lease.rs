@@ -233,6 +233,20 @@ fn auto_keeps_the_advisory_lock_through_a_transaction_pooler_and_leaves_nothing_
     assert_eq!(advisory_locks(&p), "0", "no advisory lock is left on a pooled server session");
 }
 
+/// A pooler left as shipped (or a managed one) refuses the startup `options` parameter the
+/// session settings ride on: shale connects again without it, and each migration sets them in its
+/// own transaction.
+#[test]
+fn a_pooler_that_refuses_startup_options_is_used_all_the_same() {
+    let bouncer = Pgbouncer::start_refusing_options(shared_cluster(), "transaction").unwrap();
+    let p = Project::new("lease_pgbouncer_options");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    let run = shale_via(&p, &bouncer.url(shared_cluster(), &p.db.name), &["up"]);
+    assert_eq!(run.code, 0, "stderr:\n{}\npgbouncer log:\n{}", run.stderr, bouncer.log());
+    assert!(bouncer.log().contains("unsupported startup parameter: options"), "the pooler did refuse them");
+    assert_eq!(p.history(), vec!["1|versioned|succeeded"]);
+}
+
 #[test]
 fn auto_takes_the_lease_through_a_statement_pooler_and_advisory_refuses() {
     let bouncer = Pgbouncer::start(shared_cluster(), "statement").unwrap();
