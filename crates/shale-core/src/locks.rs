@@ -198,6 +198,22 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
                 }
             }
         }
+        // A policy locks its table whole (Supabase's on storage.objects, a busy table).
+        ("CREATE" | "ALTER" | "DROP", "POLICY") => {
+            if let Some(i) = (2..toks.len()).find(|i| word(*i) == "ON") {
+                if let Some((table, _)) = name_at(i + 1) {
+                    locks.push(on(table, LockMode::AccessExclusive));
+                }
+            }
+        }
+        // A new table locks nothing anyone uses, but the tables its foreign keys point at.
+        ("CREATE", _) if (1..4).any(|i| word(i) == "TABLE") => {
+            for (i, _) in toks.iter().enumerate().filter(|(i, _)| word(*i) == "REFERENCES") {
+                if let Some((referenced, _)) = name_at(i + 1) {
+                    locks.push(on(referenced, LockMode::ShareRowExclusive));
+                }
+            }
+        }
         ("DROP", "TRIGGER") => {
             if let Some(i) = (2..toks.len()).find(|i| word(*i) == "ON") {
                 if let Some((table, _)) = name_at(i + 1) {
@@ -324,6 +340,16 @@ mod tests {
             [("orders".into(), ShareRowExclusive), ("users".into(), ShareRowExclusive)]
         );
         assert_eq!(locks("CREATE INDEX i ON users (email)"), [("users".into(), Share)]);
+        assert_eq!(
+            locks("CREATE POLICY p ON storage.objects FOR SELECT USING (true)"),
+            [("storage.objects".into(), AccessExclusive)]
+        );
+        assert_eq!(locks("DROP POLICY IF EXISTS p ON storage.objects"), [("storage.objects".into(), AccessExclusive)]);
+        assert_eq!(
+            locks("CREATE TABLE tags (id int, history_id int REFERENCES history (id))"),
+            [("history".into(), ShareRowExclusive)]
+        );
+        assert!(locks("CREATE TABLE tags (id int)").is_empty());
         assert_eq!(
             locks("CREATE UNIQUE INDEX IF NOT EXISTS i ON ONLY public.users USING btree (email)"),
             [("public.users".into(), Share)]

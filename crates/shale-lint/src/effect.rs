@@ -106,6 +106,15 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
             effects.extend(referenced(node, &table));
             effects
         }
+        // A policy locks its table whole.
+        NodeEnum::CreatePolicyStmt(s) => match s.table.as_ref() {
+            Some(r) => e(relation_name(r), AccessExclusive, false, false),
+            None => Vec::new(),
+        },
+        NodeEnum::AlterPolicyStmt(s) => match s.table.as_ref() {
+            Some(r) => e(relation_name(r), AccessExclusive, false, false),
+            None => Vec::new(),
+        },
         // A new table locks nothing anyone uses, but the tables its foreign keys point at.
         NodeEnum::CreateStmt(s) => referenced(node, &s.relation.as_ref().map(relation_name).unwrap_or_default()),
         NodeEnum::DropStmt(_) | NodeEnum::TruncateStmt(_) | NodeEnum::RenameStmt(_) => {
@@ -265,6 +274,16 @@ mod tests {
         );
         let tables: Vec<_> = lint([&renames]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
         assert_eq!(tables, [("users".to_string(), AccessExclusive)]);
+        // A policy, made or changed, locks its table whole.
+        let policies = script(
+            "010.sql",
+            "CREATE POLICY p ON storage.objects FOR SELECT USING (true);\nALTER POLICY p ON storage.objects USING (false);\n",
+        );
+        let tables: Vec<_> = lint([&policies]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
+        assert_eq!(
+            tables,
+            [("storage.objects".to_string(), AccessExclusive), ("storage.objects".to_string(), AccessExclusive)]
+        );
         let concurrently = script("008.sql", "-- shale:no-transaction\nDROP INDEX CONCURRENTLY i;\n");
         let locks: Vec<_> = lint([&concurrently]).effects.iter().map(|(_, _, e)| e.lock).collect();
         assert_eq!(locks, [ShareUpdateExclusive]);

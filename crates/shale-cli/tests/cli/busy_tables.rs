@@ -79,6 +79,37 @@ fn columns(p: &Project) -> String {
     p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'")
 }
 
+/// A policy locks its table whole (Supabase's on storage.objects), and a new table with a foreign
+/// key locks the table it points at against writes: both wait for a busy table, without queueing,
+/// as an ALTER TABLE does.
+#[test]
+fn a_policy_and_a_foreign_key_of_a_new_table_wait_for_a_busy_table() {
+    let p = table_with_rows("busy_policy");
+    p.write("002_policy.sql", "CREATE POLICY readers ON t FOR SELECT USING (true);");
+    let holder = long_reader(&p, "report-job", 2.0);
+    let run = p.spawn(&["up"]);
+    wait_until_shale_waits(&p);
+    assert!(application_reads(&p), "a read of t stalled behind the waiting migration");
+    let run = finish(run);
+    finish(holder);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("waiting without queueing"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM pg_policies WHERE tablename = 't'"), "1");
+    // A writer holds t: the foreign key's SHARE ROW EXCLUSIVE would queue behind it.
+    p.write("003_child.sql", "CREATE TABLE child (id int, t_id bigint REFERENCES t (id));");
+    let writer = psql_as(&p, "writer-job")
+        .args(["-c", "BEGIN; UPDATE t SET v = v WHERE id = 1; SELECT pg_sleep(2); COMMIT;"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until_holding(&p, "writer-job");
+    let run = finish(p.spawn(&["up"]));
+    finish(writer);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("waiting without queueing"), "{}", run.stderr);
+}
+
 #[test]
 fn a_busy_table_is_waited_for_without_stalling_its_readers() {
     let p = table_with_rows("busy_wait");
