@@ -176,6 +176,12 @@ fn note_pending(settings: &Settings, labels: &[String]) {
     );
 }
 
+/// A Supabase database: the schemas Supabase manages (auth, storage, realtime, ...) are not the
+/// migrations' to build, and their services' histories go with them.
+pub(super) fn is_supabase(live: &shale_schema::Schema) -> bool {
+    live.tables.iter().any(|t| t.schema == "auth" && t.name == "users") && live.schemas.iter().any(|s| s == "storage")
+}
+
 /// `live` without another tool's history table, which `adopt` leaves in place and `built` (what
 /// the migrations build) does not have: it is not a difference, the migrations never built it.
 /// Recognized by name and columns, as adopt does; a note names each one left out.
@@ -184,10 +190,7 @@ pub(super) fn without_other_tools_histories(
     mut live: shale_schema::Schema,
     built: &shale_schema::Schema,
 ) -> shale_schema::Schema {
-    // A Supabase database: the schemas Supabase manages are not the migrations' to build (its
-    // services' histories in them go with them).
-    let supabase = live.tables.iter().any(|t| t.schema == "auth" && t.name == "users")
-        && live.schemas.iter().any(|s| s == "storage");
+    let supabase = is_supabase(&live);
     let supabase_s = |schema: &str| supabase && shale::core::adopt::SUPABASE_MANAGED_SCHEMAS.contains(&schema);
     let others: Vec<_> = live
         .tables

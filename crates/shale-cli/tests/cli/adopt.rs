@@ -1122,6 +1122,25 @@ fn a_database_with_no_history_gets_one_from_its_live_schema() {
     assert_eq!(again.code, 2, "{}", again.stderr);
 }
 
+/// A Supabase project managed from its dashboard (no CLI history): the baseline is the project's
+/// own schema, without what Supabase manages (auth, storage, ...), which every Supabase project has
+/// and would refuse as existing.
+#[test]
+fn a_supabase_baseline_leaves_what_supabase_manages_out() {
+    let p = Project::new("adopt_supabase_baseline");
+    p.psql(
+        "CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY); CREATE SCHEMA storage;
+         CREATE TABLE storage.buckets (id text PRIMARY KEY);
+         CREATE TABLE public.profiles (id uuid PRIMARY KEY REFERENCES auth.users (id), name text)",
+    );
+    let run: Run = p.bare().args(["--database-url", &p.db.url, "baseline", "--from-database"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("the schemas Supabase manages (auth, storage) are left out"), "{}", run.stderr);
+    let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
+    assert!(file.contains("CREATE TABLE public.profiles") && !file.contains("CREATE SCHEMA auth"), "{file}");
+    assert!(!file.contains("storage.buckets"), "{file}");
+}
+
 /// A database Alembic migrated (SQLAlchemy's tool: its migrations are Python, its table holds a
 /// revision id): there is nothing to take over, so shale says to start from the live schema, and
 /// the baseline leaves Alembic's table out (a fresh database built from it has none, and drift
