@@ -283,6 +283,32 @@ pub fn version_ranges(versions: &[&str]) -> String {
 /// directory shared with another tool's code migrations) make one note naming the first two.
 /// First, a note when no Liquibase changeset names any of the contexts given: they then only
 /// leave out changesets, which is meant (`prod` against changesets of `test`) or a misspelling.
+/// Versions of different lengths (`20240130` beside `20240108234540`) run in the order of their
+/// numbers; the Supabase CLI and dbmate run plain files in the order of their names, where the
+/// shorter may come later. Where the two orders disagree, said once, with a name that keeps both.
+fn note_name_order(set: &shale_core::MigrationSet) {
+    use shale_core::Layout;
+    let plain: Vec<&shale_core::Migration> = set
+        .versioned()
+        .filter(|m| matches!(m.layout, Layout::SingleFile | Layout::DbmateSections))
+        // Dates and timestamps: `9_` and `10_` are numbers by intent.
+        .filter(|m| m.version_text.len() >= 8 && m.version_text.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    let Some(pair) =
+        plain.windows(2).find(|w| w[0].version_text.len() != w[1].version_text.len() && w[0].file > w[1].file)
+    else {
+        return;
+    };
+    let (first, second) = (pair[0], pair[1]);
+    let width = second.version_text.len().max(first.version_text.len());
+    eprintln!(
+        "note: {} runs before {} here (versions compare as numbers), but the Supabase CLI and dbmate run files in \
+         the order of their names, where it comes after: if such a tool runs this directory too, give it a version \
+         of the same length ({:0<width$})",
+        first.file, second.file, first.version_text
+    );
+}
+
 pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::MigrationSet) {
     if settings.quiet || settings.json {
         return;
@@ -298,6 +324,7 @@ pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::Migr
             shown.join(", ")
         );
     }
+    note_name_order(set);
     let ignored = &set.ignored;
     let mut reasons: Vec<(&str, Vec<&shale_core::layout::Ignored>)> = Vec::new();
     for i in ignored {

@@ -313,3 +313,23 @@ fn graphile_migrate_placeholders_take_their_values_from_shale_toml() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT has_schema_privilege('gm_visitor', 'app', 'USAGE')"), "t");
 }
+
+/// A date beside timestamps (`20240130_` among `20240108234540_`): shale runs them in the order
+/// of their numbers, the Supabase CLI and dbmate in the order of their names; where the two
+/// disagree a note says so, with a name that keeps both orders.
+#[test]
+fn versions_whose_number_and_name_orders_disagree_are_noted() {
+    let p = Project::new("layout_name_order");
+    p.write("20240108234540_setup.sql", "CREATE TABLE profiles (id int);\n");
+    p.write("20240130_add_zhipu.sql", "ALTER TABLE profiles ADD COLUMN zhipu text;\n");
+    let run = p.shale(&["validate"]).ok();
+    assert!(
+        run.stderr.contains("20240130_add_zhipu.sql runs before 20240108234540_setup.sql here")
+            && run.stderr.contains("(20240130000000)"),
+        "{}",
+        run.stderr
+    );
+    p.write("20240130000000_add_zhipu.sql", "ALTER TABLE profiles ADD COLUMN zhipu text;\n");
+    p.remove("20240130_add_zhipu.sql");
+    assert!(!p.shale(&["validate"]).ok().stderr.contains("runs before"));
+}
