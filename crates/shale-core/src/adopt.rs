@@ -475,6 +475,12 @@ pub fn adopted_from(reason: &str) -> Option<Tool> {
     Tool::parse(rest.split([' ', ';']).next()?)
 }
 
+/// The table an adopted history row's reason names ([`adopted_reason`]): `schema.name`.
+pub fn adopted_table(reason: &str) -> Option<&str> {
+    let rest = reason.strip_prefix("adopted from ")?;
+    rest.split_once(" (").and_then(|(_, rest)| rest.split_once(')')).map(|(table, _)| table)
+}
+
 const JAVA: &str = "; a Java migration (";
 const POP_NO_FILE: &str = "; no file here: one popx ran from Go code, or one whose file is gone";
 const REMOVED: &str = "; no file here: removed on purpose (a squash), taken over as applied";

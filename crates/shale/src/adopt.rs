@@ -310,7 +310,7 @@ impl Migrator {
         let reason = first.reason.as_deref().unwrap_or_default();
         let Some(tool) = shale_core::adopt::adopted_from(reason) else { return Ok(None) };
         // `adopted from TOOL (TABLE); ...`
-        let table = reason.split_once(" (").and_then(|(_, rest)| rest.split_once(')')).map(|(t, _)| t).unwrap_or("");
+        let table = shale_core::adopt::adopted_table(reason).unwrap_or("");
         let other_table = request.table.as_deref().is_some_and(|t| t != table && !table.ends_with(&format!(".{t}")));
         if request.tool.is_some_and(|t| t != tool) || other_table {
             return Ok(None);
@@ -340,7 +340,7 @@ impl Migrator {
         let adopted = || history.records.iter().filter(|r| r.kind == RecordKind::Adopted);
         let Some(reason) = adopted().find_map(|r| r.reason.as_deref()) else { return Ok(None) };
         let Some(tool) = shale_core::adopt::adopted_from(reason) else { return Ok(None) };
-        let name = reason.split_once(" (").and_then(|(_, rest)| rest.split_once(')')).map(|(t, _)| t).unwrap_or("");
+        let name = shale_core::adopt::adopted_table(reason).unwrap_or("");
         // Gone since (dropped once the switch was done): nothing to compare with.
         let Some(table) = foreign::detect(client, Some(name)).await?.into_iter().find(|t| t.tool == tool) else {
             return Ok(None);

@@ -137,6 +137,9 @@ pub struct StatusReport {
     /// Where shale took another tool's history over: migrations shale applied that the tool has
     /// applied too since (its migrate still runs somewhere), which may have run twice.
     pub ran_by_both: Option<RanByBoth>,
+    /// The other tool's history table shale took over (`schema.name`), which the migrations never
+    /// built: `drift` leaves it out, whatever it is named.
+    pub taken_over_from: Option<String>,
 }
 
 /// Migrations both shale and the tool whose history it took over applied.
@@ -342,12 +345,19 @@ impl Migrator {
             true => self.ran_by_both(&client, &history).await?,
             false => None,
         };
+        let taken_over_from = history
+            .records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Adopted)
+            .find_map(|r| shale_core::adopt::adopted_table(r.reason.as_deref()?))
+            .map(str::to_string);
         Ok(StatusReport {
             current_version: version_text(&self.set, &history),
             history_exists: exists,
             migrations: plan::status(&self.set, &history),
             foreign,
             ran_by_both,
+            taken_over_from,
         })
     }
 

@@ -52,7 +52,8 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             let live = migrator(settings)?;
             let (mut actual, home) = live_schema(&live.config.connection, &live.config.session, &live.config.history)?;
             // Compared with what the migrations applied there build: one not applied yet is not drift.
-            let (applied, pending) = applied_only(&live.set, &block_on(live.status())?);
+            let status = block_on(live.status())?;
+            let (applied, pending) = applied_only(&live.set, &status);
             // A fix comes after the migrations not applied yet: made against what only the applied
             // ones build, it could repeat their work (a column a pending one adds) and fail.
             if args.fix.is_some() && !pending.is_empty() {
@@ -74,6 +75,22 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             let count = applied.migrations.len();
             let expected = replay(settings, applied, &first, Replay::Drift, None)?;
             actual = without_other_tools_histories(settings, actual, &expected);
+            // The table taken over, under whatever name the tool was configured with.
+            if let Some((schema, table)) = status.taken_over_from.as_deref().and_then(|t| t.split_once('.')) {
+                let there = actual.tables.iter().any(|t| t.schema == schema && t.name == table);
+                let built = expected.tables.iter().any(|t| t.schema == schema && t.name == table);
+                if there && !built {
+                    actual = shale_schema::confine::without_table(&actual, schema, table);
+                    // A schema made for it alone (sqlx's `meta.app_migrations`) goes with it.
+                    let alone = !actual.tables.iter().any(|t| t.schema == schema);
+                    if alone && !expected.schemas.iter().any(|s| s == schema) {
+                        actual = shale_schema::confine::without_schemas(&actual, &[schema]);
+                    }
+                    if !settings.quiet && !settings.json {
+                        eprintln!("note: {schema}.{table} (the history shale took over) is left out");
+                    }
+                }
+            }
             let what = match not_applied.len() {
                 0 => format!("what the {count} migration(s) build"),
                 _ => format!("what the {count} migration(s) applied there build"),

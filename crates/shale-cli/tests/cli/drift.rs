@@ -199,3 +199,20 @@ fn an_invalid_index_is_drift_and_the_fix_builds_it_again() {
     assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v'::regclass"), "t");
     assert!(p.shale(&["drift"]).ok().stdout.contains("no drift"));
 }
+
+/// sqlx's table under a name of its own (`migrations_table`), in a schema made for it: taken over
+/// with `adopt --table`, it is left out of drift as the default-named one is, its schema with it.
+#[test]
+fn a_history_taken_over_under_another_name_is_not_drift() {
+    let p = Project::new("drift_renamed_history");
+    p.write("20240101000000_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    p.psql(
+        "CREATE TABLE users (id bigint PRIMARY KEY); CREATE SCHEMA meta;
+         CREATE TABLE meta.app_migrations (version bigint PRIMARY KEY, description text NOT NULL, installed_on timestamptz NOT NULL DEFAULT now(), success boolean NOT NULL, checksum bytea NOT NULL, execution_time bigint NOT NULL);
+         INSERT INTO meta.app_migrations VALUES (20240101000000, 'users', now(), true, sha384(convert_to('CREATE TABLE users (id bigint PRIMARY KEY);' || chr(10), 'UTF8')), 1)",
+    );
+    p.shale(&["adopt", "--from", "sqlx", "--table", "meta.app_migrations"]).ok();
+    let drift = p.shale(&["drift"]);
+    assert_eq!(drift.code, 0, "{}{}", drift.stdout, drift.stderr);
+    assert!(drift.stderr.contains("meta.app_migrations (the history shale took over) is left out"), "{}", drift.stderr);
+}
