@@ -235,23 +235,9 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
             "the database already has shale history; --from-database is for a database that has none".into()
         ));
     }
-    let mut schema = block_on(migrator.schema())?;
     // On Supabase, what Supabase manages is not the project's first migration: a new project
     // (or a branch) has it already, and would refuse it as existing.
-    if super::drift::is_supabase(&schema) {
-        let managed: Vec<&str> = shale::core::adopt::SUPABASE_MANAGED_SCHEMAS
-            .iter()
-            .copied()
-            .filter(|s| schema.schemas.iter().any(|have| have == s))
-            .collect();
-        schema = shale_schema::confine::without_schemas(&schema, &managed);
-        if !settings.quiet {
-            eprintln!(
-                "note: the schemas Supabase manages ({}) are left out of the baseline: every Supabase project has them",
-                managed.join(", ")
-            );
-        }
-    }
+    let mut schema = super::drift::without_supabase_managed(settings, block_on(migrator.schema())?, "the baseline");
     for foreign in replaced {
         schema = shale_schema::confine::without_table(&schema, &foreign.schema, &foreign.table);
         let mut left_out = foreign.display();

@@ -199,6 +199,31 @@ pub(super) fn is_supabase(live: &shale_schema::Schema) -> bool {
     live.tables.iter().any(|t| t.schema == "auth" && t.name == "users") && live.schemas.iter().any(|s| s == "storage")
 }
 
+/// `schema` without what Supabase manages, on a Supabase database (else as it is): every Supabase
+/// project has those schemas, and its platform upgrades change them. `what` (the baseline, the
+/// dump) is named in the note that says so.
+pub(super) fn without_supabase_managed(
+    settings: &Settings,
+    schema: shale_schema::Schema,
+    what: &str,
+) -> shale_schema::Schema {
+    if !is_supabase(&schema) {
+        return schema;
+    }
+    let managed: Vec<&str> = shale::core::adopt::SUPABASE_MANAGED_SCHEMAS
+        .iter()
+        .copied()
+        .filter(|s| schema.schemas.iter().any(|have| have == s))
+        .collect();
+    if !settings.quiet && !settings.json {
+        eprintln!(
+            "note: the schemas Supabase manages ({}) are left out of {what}: every Supabase project has them",
+            managed.join(", ")
+        );
+    }
+    shale_schema::confine::without_schemas(&schema, &managed)
+}
+
 /// `live` without another tool's history table, which `adopt` leaves in place and `built` (what
 /// the migrations build) does not have: it is not a difference, the migrations never built it.
 /// Recognized by name and columns, as adopt does; a note names each one left out.

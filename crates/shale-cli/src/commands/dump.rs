@@ -12,7 +12,8 @@ use crate::settings::Settings;
 /// After an `up` that changed something: refresh the schema file `dump_after_up` names.
 pub fn after_up(settings: &Settings, migrator: &shale::Migrator) -> Result<()> {
     let Some(path) = &settings.dump_after_up else { return Ok(()) };
-    let text = shale_schema::dump(&block_on(migrator.schema())?);
+    let schema = super::drift::without_supabase_managed(settings, block_on(migrator.schema())?, "the dump");
+    let text = shale_schema::dump(&schema);
     std::fs::write(path, text).with_context(|| format!("writing {} (dump_after_up in shale.toml)", path.display()))?;
     if !settings.quiet && !settings.json {
         eprintln!("refreshed {}", path.display());
@@ -30,7 +31,7 @@ pub struct DumpArgs {
 pub fn run(settings: &Settings, args: &DumpArgs) -> Result<i32> {
     // Only the database is read: no migrations directory needed.
     let migrator = migrator_with(settings, Default::default())?;
-    let schema = block_on(migrator.schema())?;
+    let schema = super::drift::without_supabase_managed(settings, block_on(migrator.schema())?, "the dump");
     let text = if settings.json {
         let mut json = serde_json::to_string_pretty(&schema).expect("serializable");
         json.push('\n');

@@ -1139,6 +1139,14 @@ fn a_supabase_baseline_leaves_what_supabase_manages_out() {
     let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
     assert!(file.contains("CREATE TABLE public.profiles") && !file.contains("CREATE SCHEMA auth"), "{file}");
     assert!(!file.contains("storage.buckets"), "{file}");
+    // The dump too (and `dump_after_up`'s file), which platform upgrades would otherwise churn.
+    let dump = p.shale(&["dump"]).ok();
+    assert!(
+        dump.stdout.contains("CREATE TABLE public.profiles") && !dump.stdout.contains("auth.users ("),
+        "{}",
+        dump.stdout
+    );
+    assert!(dump.stderr.contains("are left out of the dump"), "{}", dump.stderr);
 }
 
 /// A database Alembic migrated (SQLAlchemy's tool: its migrations are Python, its table holds a
