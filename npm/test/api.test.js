@@ -80,7 +80,8 @@ test('validation, connection and usage errors by exit code', async () => {
   const cwd = project();
   const databaseUrl = freshDatabase('js_invalid');
   await shale.up({ databaseUrl, cwd });
-  fs.appendFileSync(path.join(cwd, 'migrations', '001_users.sql'), '-- edited\n');
+  // Its up section changed (a change to its down section alone is no change to what ran).
+  fs.writeFileSync(path.join(cwd, 'migrations', '001_users.sql'), USERS.replace('email text NOT NULL', 'email text'));
   const invalid = await shale.up({ databaseUrl, cwd }).catch((e) => e);
   assert.ok(invalid instanceof shale.ValidationError, String(invalid));
   assert.equal(invalid.exitCode, 2);
