@@ -122,16 +122,13 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         }
         if let Some(before) = before.as_ref().filter(|_| down.is_some() || check.down_generated) {
             // A down that fails is this migration's failure, not the replay's: said on its line.
-            match block_on(replay.down(&Target::Steps(1), &mut |_| {})) {
-                Err(shale::Error::Pg(shale_pg::PgError::Migration { failure, .. })) => {
-                    check.down_failed = Some(down_failure(&failure));
-                    check.down_restores_schema = Some(false);
-                    checks.push(check);
-                    stopped = true;
-                    break;
-                }
-                other => ReplayFailed::of(other, Replay::Check)?,
-            };
+            if let Some(why) = migration_failed(block_on(replay.down(&Target::Steps(1), &mut |_| {})))? {
+                check.down_failed = Some(why);
+                check.down_restores_schema = Some(false);
+                checks.push(check);
+                stopped = true;
+                break;
+            }
             check.differences = differences(before, &schema()?);
             check.down_restores_schema = Some(check.differences.is_empty());
             if !check.differences.is_empty() {
@@ -141,16 +138,13 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             }
             // Applying it again fails where the down left what its up wrote (rows in a table
             // that stays): this migration's failure, said on its line.
-            match block_on(replay.up(&one, &mut |_| {})) {
-                Err(shale::Error::Pg(shale_pg::PgError::Migration { failure, .. })) => {
-                    check.reapply_failed = Some(down_failure(&failure));
-                    check.down_restores_schema = Some(false);
-                    checks.push(check);
-                    stopped = true;
-                    break;
-                }
-                other => ReplayFailed::of(other, Replay::Check)?,
-            };
+            if let Some(why) = migration_failed(block_on(replay.up(&one, &mut |_| {})))? {
+                check.reapply_failed = Some(why);
+                check.down_restores_schema = Some(false);
+                checks.push(check);
+                stopped = true;
+                break;
+            }
         }
         checks.push(check);
     }
@@ -196,16 +190,15 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     // which the reverts above, each before the repeatables ran, did not: revert from the newest
     // again with them in place, so that a down a repeatable's view depends on fails here as there.
     if !stopped && set.migrations.iter().any(|m| m.kind == MigrationKind::Repeatable) {
-        for check in checks.iter_mut().rev().take_while(|c| c.down_restores_schema.is_some()) {
-            match block_on(replay.down(&Target::Steps(1), &mut |_| {})) {
-                Err(shale::Error::Pg(shale_pg::PgError::Migration { failure, .. })) => {
-                    check.down_failed = Some(down_failure(&failure));
-                    check.down_failed_after_repeatables = true;
-                    check.down_restores_schema = Some(false);
-                    break;
-                }
-                other => ReplayFailed::of(other, Replay::Check)?,
-            };
+        // (Down to the first with no down run: none of its own, or one that writes rows only.)
+        let reverted = |c: &&mut MigrationCheck| c.down_restores_schema.is_some() && !c.changes_no_schema;
+        for check in checks.iter_mut().rev().take_while(reverted) {
+            if let Some(why) = migration_failed(block_on(replay.down(&Target::Steps(1), &mut |_| {})))? {
+                check.down_failed = Some(why);
+                check.down_failed_after_repeatables = true;
+                check.down_restores_schema = Some(false);
+                break;
+            }
         }
     }
     let failed = checks.iter().any(|c| c.down_restores_schema == Some(false))
@@ -305,10 +298,17 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     Ok(if failed { 1 } else { 0 })
 }
 
-/// A down's failure on the throwaway database: the server's message at the down's file and line,
-/// and its detail (what depends on the object it drops).
-fn down_failure(failure: &shale_pg::DbFailure) -> String {
-    let at = failure.location.as_ref().map(|l| format!(" ({}:{})", l.path.display(), l.line)).unwrap_or_default();
-    let detail = failure.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default();
-    format!("{}{at}{detail}", failure.message)
+/// A step of the replay that ran a migration's up or down: the migration's own failure on the
+/// throwaway database (the server's message at its file and line, and its detail: what depends on
+/// the object it drops), which is that migration's to report; any other failure is the replay's.
+fn migration_failed<T>(result: Result<T, shale::Error>) -> Result<Option<String>> {
+    match result {
+        Err(shale::Error::Pg(shale_pg::PgError::Migration { failure, .. })) => {
+            let at =
+                failure.location.as_ref().map(|l| format!(" ({}:{})", l.path.display(), l.line)).unwrap_or_default();
+            let detail = failure.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default();
+            Ok(Some(format!("{}{at}{detail}", failure.message)))
+        }
+        other => ReplayFailed::of(other, Replay::Check).map(|_| None),
+    }
 }

@@ -185,3 +185,17 @@ fn an_empty_dbmate_down_is_no_down() {
     p.shale(&["down", "--step", "1", "--generate", "--allow-destructive"]).ok();
     assert_eq!(p.tables(), ["shale_migrations"]);
 }
+
+/// With repeatables, the second revert stops at a migration that only writes rows (its generated
+/// down does nothing and was not run): it used to ask for its down and fail the whole check.
+#[test]
+fn the_revert_with_repeatables_stops_at_a_migration_that_only_writes_rows() {
+    let p = Project::new("check_repeatable_rows");
+    p.write("V1__jobs.sql", "CREATE TABLE jobs (id int);\n");
+    p.write("V2__seed.sql", "INSERT INTO jobs VALUES (1);\n");
+    p.write("V3__run.sql", "ALTER TABLE jobs ADD COLUMN run_id int;\n");
+    p.write("R__views.sql", "CREATE OR REPLACE VIEW job_ids AS SELECT id FROM jobs;\n");
+    let check = p.shale(&["check", "--generate-downs"]).ok();
+    assert!(check.stdout.contains("ok    2 seed: applies; changes no schema object"), "{}", check.stdout);
+    assert!(check.stdout.contains("check passed"), "{}", check.stdout);
+}
