@@ -76,6 +76,15 @@ pub struct AppliedSince {
     pub versions: Vec<shale_core::Version>,
 }
 
+/// The adoption a history records: the tool, its table (`schema.name`) and the first row taken
+/// over, from that row's reason. None where nothing was taken over.
+pub(crate) fn taken_over(history: &shale_core::History) -> Option<(Tool, &str, &AppliedRecord)> {
+    history.records.iter().filter(|r| r.kind == RecordKind::Adopted).find_map(|r| {
+        let reason = r.reason.as_deref()?;
+        Some((shale_core::adopt::adopted_from(reason)?, shale_core::adopt::adopted_table(reason)?, r))
+    })
+}
+
 impl Migrator {
     /// The other tool's history table to adopt, as the request and the database say.
     async fn foreign_table(&self, client: &Client, request: &AdoptRequest) -> Result<ForeignTable, Error> {
@@ -306,11 +315,7 @@ impl Migrator {
             return Ok(None);
         }
         let (history, _) = self.history(client, false, false).await?;
-        let Some(first) = history.records.iter().find(|r| r.kind == RecordKind::Adopted) else { return Ok(None) };
-        let reason = first.reason.as_deref().unwrap_or_default();
-        let Some(tool) = shale_core::adopt::adopted_from(reason) else { return Ok(None) };
-        // `adopted from TOOL (TABLE); ...`
-        let table = shale_core::adopt::adopted_table(reason).unwrap_or("");
+        let Some((tool, table, first)) = taken_over(&history) else { return Ok(None) };
         let other_table = request.table.as_deref().is_some_and(|t| t != table && !table.ends_with(&format!(".{t}")));
         if request.tool.is_some_and(|t| t != tool) || other_table {
             return Ok(None);
@@ -337,10 +342,7 @@ impl Migrator {
         client: &Client,
         history: &shale_core::History,
     ) -> Result<Option<AppliedSince>, Error> {
-        let adopted = || history.records.iter().filter(|r| r.kind == RecordKind::Adopted);
-        let Some(reason) = adopted().find_map(|r| r.reason.as_deref()) else { return Ok(None) };
-        let Some(tool) = shale_core::adopt::adopted_from(reason) else { return Ok(None) };
-        let name = shale_core::adopt::adopted_table(reason).unwrap_or("");
+        let Some((tool, name, _)) = taken_over(history) else { return Ok(None) };
         // Gone since (dropped once the switch was done): nothing to compare with.
         let Some(table) = foreign::detect(client, Some(name)).await?.into_iter().find(|t| t.tool == tool) else {
             return Ok(None);
@@ -352,12 +354,9 @@ impl Migrator {
         // (A dirty or failed row is no sign that it ran a migration through.)
         let accepting = Accepting { changed: true, missing: true };
         let Ok(applied) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
-        // A tool that records only the version it reached (golang-migrate) applies nothing below
-        // it, and what was there at the adoption was taken over: only above that can it have run
-        // one since (a file added below, out of order, it never runs).
         // Every version taken over, the ones reverted since too: the tool's rows for them are
         // from before the adoption.
-        let taken_over: std::collections::HashSet<shale_core::Version> = self
+        let taken: std::collections::HashSet<shale_core::Version> = self
             .config
             .history
             .adopted_versions(client)
@@ -365,14 +364,17 @@ impl Migrator {
             .iter()
             .filter_map(|v| shale_core::Version::parse(v))
             .collect();
-        let adopted_up_to = taken_over.iter().max().cloned();
+        // A tool that records only the version it reached (golang-migrate) applies nothing below
+        // it, and what was there at the adoption was taken over: only above that can it have run
+        // one since (a file added below, out of order, it never runs).
+        let adopted_up_to = taken.iter().max().cloned();
         let reached_only = matches!(foreign.state, shale_core::adopt::ForeignState::Current { .. });
         let versions = applied
             .applied
             .iter()
             .filter_map(|m| m.version.clone())
             .filter(|v| !reached_only || Some(v) > adopted_up_to.as_ref())
-            .filter(|v| !taken_over.contains(v))
+            .filter(|v| !taken.contains(v))
             .collect();
         Ok(Some(AppliedSince { tool, table: table.display(), versions }))
     }
@@ -386,7 +388,7 @@ impl Migrator {
         history: &shale_core::History,
         plan: &shale_core::Plan,
     ) -> Result<(), Error> {
-        if plan.steps.is_empty() || !history.records.iter().any(|r| r.kind == RecordKind::Adopted) {
+        if plan.steps.is_empty() || taken_over(history).is_none() {
             return Ok(());
         }
         let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok(()) };

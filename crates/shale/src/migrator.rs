@@ -341,16 +341,11 @@ impl Migrator {
             true => self.foreign_history_without_adoption(&client).await?,
             false => Vec::new(),
         };
-        let ran_by_both = match history.records.iter().any(|r| r.kind == RecordKind::Adopted) {
-            true => self.ran_by_both(&client, &history).await?,
-            false => None,
+        let taken_over_from = crate::adopt::taken_over(&history).map(|(_, table, _)| table.to_string());
+        let ran_by_both = match taken_over_from {
+            Some(_) => self.ran_by_both(&client, &history).await?,
+            None => None,
         };
-        let taken_over_from = history
-            .records
-            .iter()
-            .filter(|r| r.kind == RecordKind::Adopted)
-            .find_map(|r| shale_core::adopt::adopted_table(r.reason.as_deref()?))
-            .map(str::to_string);
         Ok(StatusReport {
             current_version: version_text(&self.set, &history),
             history_exists: exists,
@@ -610,11 +605,11 @@ impl Migrator {
             ..Default::default()
         };
         // Refuse before anything changes when the migration could not be applied again.
-        if down.steps.first().is_some_and(|s| s.script.runs_nothing()) {
-            let label = down.steps.first().map(|s| s.label()).unwrap_or_default();
+        if let Some(step) = down.steps.first().filter(|s| s.script.runs_nothing()) {
             return Err(Error::Invalid(format!(
-                "the down of migration {label} holds no statement: a redo would revert nothing and apply it again \
-                 over its own changes; give it a down first (written, or generated from the schemas)"
+                "the down of migration {} holds no statement: a redo would revert nothing and apply it again \
+                 over its own changes; give it a down first (written, or generated from the schemas)",
+                step.label()
             )));
         }
         if self.set.find(&version).is_none() {
