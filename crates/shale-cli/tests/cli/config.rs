@@ -177,6 +177,17 @@ fn init_finds_the_directory_another_tool_keeps() {
 
     // graphile-migrate's committed folder inside migrations/ (beside its current.sql), Hasura's
     // folder of its first database, and a Sqitch project's plan in a folder of the root.
+    // `init` in `project` points at `dir`, naming `tool`, and the one migration there is valid.
+    let init_finds = |project: &std::path::Path, dir: &str, tool: &str| {
+        let mut init = p.bare();
+        init.current_dir(project).arg("init");
+        let run: Run = init.output().unwrap().into();
+        assert!(run.stdout.contains(&format!("dir = \"{dir}\", where {tool} keeps")), "{}{}", run.stdout, run.stderr);
+        let mut validate = p.bare();
+        validate.current_dir(project).arg("validate");
+        let run: Run = validate.output().unwrap().into();
+        assert!(run.stdout.contains("1 migration(s) are valid"), "{tool}: {}{}", run.stdout, run.stderr);
+    };
     for (file, dir, tool) in [
         ("migrations/committed/000001.sql", "migrations/committed", "graphile-migrate"),
         ("hasura/migrations/default/1600000000000_init/up.sql", "hasura/migrations/default", "Hasura"),
@@ -194,14 +205,7 @@ fn init_finds_the_directory_another_tool_keeps() {
             )
             .unwrap();
         }
-        let mut init = p.bare();
-        init.current_dir(project.path()).arg("init");
-        let run: Run = init.output().unwrap().into();
-        assert!(run.stdout.contains(&format!("dir = \"{dir}\", where {tool} keeps")), "{}{}", run.stdout, run.stderr);
-        let mut validate = p.bare();
-        validate.current_dir(project.path()).arg("validate");
-        let run: Run = validate.output().unwrap().into();
-        assert!(run.stdout.contains("1 migration(s) are valid"), "{tool}: {}{}", run.stdout, run.stderr);
+        init_finds(project.path(), dir, tool);
     }
 
     // Deeper, found by the tool's own files: Prisma's lock file (trigger.dev's and documenso's
@@ -241,14 +245,7 @@ fn init_finds_the_directory_another_tool_keeps() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, text).unwrap();
         }
-        let mut init = p.bare();
-        init.current_dir(project.path()).arg("init");
-        let run: Run = init.output().unwrap().into();
-        assert!(run.stdout.contains(&format!("dir = \"{dir}\", where {tool} keeps")), "{}{}", run.stdout, run.stderr);
-        let mut validate = p.bare();
-        validate.current_dir(project.path()).arg("validate");
-        let run: Run = validate.output().unwrap().into();
-        assert!(run.stdout.contains("1 migration(s) are valid"), "{tool}: {}{}", run.stdout, run.stderr);
+        init_finds(project.path(), dir, tool);
     }
 
     // Where migrations/ holds another tool's migrations in code (Knex's), init says shale's go
