@@ -113,11 +113,27 @@ impl serde::Serialize for LockMode {
     }
 }
 
-/// A lock a statement takes: on `relation` (as written; an index's name stands for its table).
+/// A lock a statement takes: on `relation` (as written; an index's name stands for its table), or,
+/// with `across`, on the tables at the other end of `relation`'s foreign keys.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LockTarget {
     pub relation: String,
     pub mode: LockMode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub across: Option<ForeignKeys>,
+}
+
+/// The foreign keys of a table (those it holds and those that point at it) a statement drops or
+/// rebuilds: PostgreSQL then takes ACCESS EXCLUSIVE on the table at the other end of each too (to
+/// drop or rebuild its triggers), which the statement's text does not name. `DROP TABLE child`
+/// waits for every reader of `parent`, and makes them wait behind it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ForeignKeys {
+    /// Only the foreign key of this name (`DROP CONSTRAINT name`), as the catalog spells it.
+    pub constraint: Option<String>,
+    /// Only foreign keys over this column (`DROP COLUMN`, `ALTER COLUMN ... TYPE`), as the catalog
+    /// spells it.
+    pub column: Option<String>,
 }
 
 /// The locks `text` (one statement) takes on tables, as far as its text says.
@@ -150,7 +166,12 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
         }
         at
     };
-    let on = |relation: String, mode: LockMode| LockTarget { relation, mode };
+    let on = |relation: String, mode: LockMode| LockTarget { relation, mode, across: None };
+    let across = |relation: &str, constraint: Option<String>, column: Option<String>| LockTarget {
+        relation: relation.to_string(),
+        mode: LockMode::AccessExclusive,
+        across: Some(ForeignKeys { constraint, column }),
+    };
     let mut locks = Vec::new();
     match (word(0), word(1)) {
         ("ALTER", "TABLE") => {
@@ -173,6 +194,31 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
             } else {
                 LockMode::AccessExclusive
             };
+            // The foreign keys a subcommand drops or rebuilds lock their other tables whole.
+            for i in next..toks.len() {
+                let starts = i == next || matches!(toks.get(i - 1), Some((Token::Punct(','), _)));
+                if !starts {
+                    continue;
+                }
+                let named =
+                    |at: usize| toks.get(skip(at, &["IF", "EXISTS"])).and_then(|(t, _)| tokens::catalog_form(t));
+                match (word(i), word(i + 1)) {
+                    ("DROP", "CONSTRAINT") => locks.push(across(&table, named(i + 2), None)),
+                    ("DROP", "COLUMN") => locks.push(across(&table, None, named(i + 2))),
+                    ("DROP", _) if !matches!(word(i + 1), "NOT" | "DEFAULT" | "IDENTITY" | "EXPRESSION") => {
+                        locks.push(across(&table, None, named(i + 1)))
+                    }
+                    ("ALTER", _) => {
+                        let column_at = if word(i + 1) == "COLUMN" { i + 2 } else { i + 1 };
+                        let after = column_at + 1;
+                        let retypes = word(after) == "TYPE" || (word(after) == "SET" && word(after + 2) == "TYPE");
+                        if retypes {
+                            locks.push(across(&table, None, named(column_at)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
             locks.push(on(table, mode));
             // A foreign key locks the table it references too.
             for (i, _) in toks.iter().enumerate().filter(|(i, _)| word(*i) == "REFERENCES") {
@@ -223,7 +269,12 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
         }
         ("DROP", "TABLE") | ("DROP", "MATERIALIZED") => {
             let at = skip(if word(1) == "MATERIALIZED" { 3 } else { 2 }, &["IF", "EXISTS"]);
-            locks.extend(names_from(at).into_iter().map(|t| on(t, LockMode::AccessExclusive)));
+            for table in names_from(at) {
+                if word(1) == "TABLE" {
+                    locks.push(across(&table, None, None));
+                }
+                locks.push(on(table, LockMode::AccessExclusive));
+            }
         }
         ("DROP", "INDEX") if word(2) != "CONCURRENTLY" => {
             let at = skip(2, &["IF", "EXISTS"]);
@@ -237,7 +288,14 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
         }
         ("TRUNCATE", _) => {
             let at = skip(1, &["TABLE", "ONLY"]);
-            locks.extend(names_from(at).into_iter().map(|t| on(t, LockMode::AccessExclusive)));
+            // CASCADE empties the tables whose foreign keys point at these (one level is read).
+            let cascade = toks.iter().any(|(t, _)| *t == Token::Word("CASCADE".into()));
+            for table in names_from(at) {
+                if cascade {
+                    locks.push(across(&table, None, None));
+                }
+                locks.push(on(table, LockMode::AccessExclusive));
+            }
         }
         ("LOCK", _) => {
             let at = skip(1, &["TABLE", "ONLY"]);
@@ -291,7 +349,7 @@ mod tests {
     use super::*;
 
     fn locks(sql: &str) -> Vec<(String, LockMode)> {
-        statement_locks(sql).into_iter().map(|l| (l.relation, l.mode)).collect()
+        statement_locks(sql).into_iter().filter(|l| l.across.is_none()).map(|l| (l.relation, l.mode)).collect()
     }
 
     #[test]
@@ -371,5 +429,46 @@ mod tests {
         assert!(locks("VACUUM big").is_empty());
         assert!(locks("SELECT 1").is_empty() && locks("CREATE TABLE t (id int)").is_empty());
         assert!(locks("UPDATE users SET n = 1").is_empty(), "row locks, as the application's own");
+    }
+
+    /// What a statement locks across foreign keys: (table, constraint, column) of each.
+    fn across(sql: &str) -> Vec<(String, Option<String>, Option<String>)> {
+        statement_locks(sql)
+            .into_iter()
+            .filter_map(|l| l.across.map(|k| (l.relation, k.constraint, k.column)))
+            .collect()
+    }
+
+    #[test]
+    fn dropping_or_rebuilding_a_foreign_key_locks_the_table_at_its_other_end() {
+        let all = |t: &str| (t.to_string(), None, None);
+        let named = |t: &str, c: &str| (t.to_string(), Some(c.to_string()), None);
+        let column = |t: &str, c: &str| (t.to_string(), None, Some(c.to_string()));
+        assert_eq!(across("DROP TABLE IF EXISTS a, b CASCADE"), [all("a"), all("b")]);
+        assert!(across("DROP MATERIALIZED VIEW m").is_empty());
+        assert_eq!(
+            across("ALTER TABLE orders DROP CONSTRAINT IF EXISTS \"Orders_FK\""),
+            [named("orders", "Orders_FK")]
+        );
+        assert_eq!(across("ALTER TABLE orders DROP COLUMN User_Id"), [column("orders", "user_id")]);
+        assert_eq!(across("alter table orders drop user_id cascade"), [column("orders", "user_id")]);
+        assert_eq!(
+            across("ALTER TABLE users ALTER COLUMN id SET DATA TYPE bigint, ALTER n TYPE text"),
+            [column("users", "id"), column("users", "n")]
+        );
+        assert_eq!(
+            across("ALTER TABLE t ADD COLUMN x numeric(10, 2), DROP CONSTRAINT c"),
+            [named("t", "c")],
+            "a comma inside parentheses starts no subcommand"
+        );
+        assert!(across("ALTER TABLE t ALTER COLUMN n DROP NOT NULL").is_empty());
+        assert!(across("ALTER TABLE t ALTER COLUMN n SET DEFAULT 1, ADD COLUMN y int").is_empty());
+        assert!(across("ALTER TABLE t ADD COLUMN x int").is_empty());
+        assert_eq!(across("TRUNCATE parent CASCADE"), [all("parent")]);
+        assert!(across("TRUNCATE parent").is_empty());
+        // The table's own lock is still there.
+        assert!(statement_locks("DROP TABLE child")
+            .iter()
+            .any(|l| l.relation == "child" && l.across.is_none() && l.mode == LockMode::AccessExclusive));
     }
 }

@@ -84,11 +84,20 @@ pub(crate) fn qualifiers(text: &str) -> Vec<String> {
     tokens(text)
         .windows(2)
         .filter_map(|pair| match (&pair[0].0, &pair[1].0) {
-            (Token::Word(word), Token::Punct('.')) => Some(word.to_lowercase()),
-            (Token::Quoted(quoted), Token::Punct('.')) => Some(quoted[1..quoted.len() - 1].replace("\"\"", "\"")),
+            (name, Token::Punct('.')) => catalog_form(name),
             _ => None,
         })
         .collect()
+}
+
+/// An identifier token as the catalog spells it: a bare word lowercased, a quoted one as written
+/// between its quotes.
+pub(crate) fn catalog_form(token: &Token) -> Option<String> {
+    match token {
+        Token::Word(word) => Some(word.to_ascii_lowercase()),
+        Token::Quoted(quoted) => Some(quoted[1..quoted.len() - 1].replace("\"\"", "\"")),
+        _ => None,
+    }
 }
 
 /// A possibly qualified name starting at token `at` (`schema.table`, quoted parts as written):
@@ -134,10 +143,8 @@ pub(crate) fn created_tables(text: &str) -> Vec<String> {
             at += 3;
         }
         let Some((_, after)) = name_at(text, &toks, at) else { continue };
-        match &toks[after - 1].0 {
-            Token::Word(w) => out.push(w.to_lowercase()),
-            Token::Quoted(q) => out.push(q[1..q.len() - 1].replace("\"\"", "\"")),
-            _ => {}
+        if let Some(name) = catalog_form(&toks[after - 1].0) {
+            out.push(name);
         }
     }
     out

@@ -72,7 +72,8 @@ impl std::fmt::Display for Blocker {
 }
 
 /// Sessions (other than this one) holding, for longer than `min_age`, a lock that conflicts with
-/// one of `targets`. An index named in a target stands for its table. Autovacuum, which gives way
+/// one of `targets`. An index named in a target stands for its table; a target across foreign keys
+/// for the tables they link it to. Autovacuum, which gives way
 /// by itself once a conflicting lock is requested, is not a blocker (unless it runs to prevent
 /// wraparound, which does not give way). One query.
 pub async fn blockers(client: &Client, targets: &[LockTarget], min_age: Duration) -> Result<Vec<Blocker>, PgError> {
@@ -83,13 +84,32 @@ pub async fn blockers(client: &Client, targets: &[LockTarget], min_age: Duration
         .iter()
         .map(|t| {
             let modes: Vec<String> = t.mode.conflicting().iter().map(|m| quote_literal(m.pg_name())).collect();
-            format!("({}, ARRAY[{}]::text[])", quote_literal(&t.relation), modes.join(", "))
+            let text = |value: Option<&String>| value.map_or("NULL::text".to_string(), |v| quote_literal(v));
+            format!(
+                "({}, ARRAY[{}]::text[], {}, {}, {})",
+                quote_literal(&t.relation),
+                modes.join(", "),
+                t.across.is_some(),
+                text(t.across.as_ref().and_then(|k| k.constraint.as_ref())),
+                text(t.across.as_ref().and_then(|k| k.column.as_ref())),
+            )
         })
         .collect();
+    // A target `across` foreign keys stands for the table at the other end of each of them.
     let sql = format!(
-        "WITH target(name, modes) AS (VALUES {}),
-rel AS (SELECT coalesce((SELECT indrelid FROM pg_catalog.pg_index WHERE indexrelid = to_regclass(name)), to_regclass(name)) AS oid, modes
-        FROM target)
+        "WITH target(name, modes, across, conname, colname) AS (VALUES {}),
+named AS (SELECT coalesce((SELECT indrelid FROM pg_catalog.pg_index WHERE indexrelid = to_regclass(name)), to_regclass(name)) AS oid,
+                 modes, across, conname, colname
+          FROM target),
+rel AS (SELECT oid, modes FROM named WHERE NOT across
+        UNION ALL
+        SELECT CASE WHEN c.conrelid = n.oid THEN c.confrelid ELSE c.conrelid END, n.modes
+        FROM named n JOIN pg_catalog.pg_constraint c ON c.contype = 'f' AND n.oid IN (c.conrelid, c.confrelid)
+        WHERE n.across AND (n.conname IS NULL OR c.conname = n.conname)
+          AND (n.colname IS NULL OR EXISTS (
+                SELECT 1 FROM pg_catalog.pg_attribute a
+                WHERE a.attrelid = n.oid AND a.attname = n.colname
+                  AND a.attnum = ANY (CASE WHEN c.conrelid = n.oid THEN c.conkey ELSE c.confkey END))))
 SELECT DISTINCT ON (a.pid) a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
        (extract(epoch FROM clock_timestamp() - coalesce(a.xact_start, a.query_start, a.backend_start)) * 1000)::bigint,
        left(split_part(btrim(coalesce(a.query, '')), E'\\n', 1), 160), l.relation::regclass::text, l.mode

@@ -63,7 +63,7 @@ fn idle_in_transaction(p: &Project, application: &str) -> (Child, ChildStdin) {
 /// Until shale has looked at least once for the sessions holding its tables.
 fn wait_until_shale_waits(p: &Project) {
     p.wait_for(
-        "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'WITH target(name, modes)%' AND datname = current_database()",
+        "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'WITH target(name, modes%' AND datname = current_database()",
         "t",
         "shale looks for the sessions holding t",
     );
@@ -108,6 +108,34 @@ fn a_policy_and_a_foreign_key_of_a_new_table_wait_for_a_busy_table() {
     finish(writer);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("waiting without queueing"), "{}", run.stderr);
+}
+
+/// Dropping a table, or a column, with a foreign key to a busy table takes ACCESS EXCLUSIVE on
+/// the busy table too (its side of the foreign key goes): shale waits for that table's readers,
+/// naming them, instead of trying again and again past them (each try stalling them).
+#[test]
+fn dropping_a_foreign_key_waits_for_the_busy_table_it_points_at() {
+    let p = table_with_rows("busy_fk_drop");
+    p.write(
+        "002_children.sql",
+        "CREATE TABLE child (id int, t_id bigint REFERENCES t (id));\nCREATE TABLE other (id int, t_id bigint CONSTRAINT other_t REFERENCES t (id), note text);",
+    );
+    p.shale(&["up"]).ok();
+    for (file, sql) in
+        [("003_drop.sql", "DROP TABLE child;"), ("004_drop_column.sql", "ALTER TABLE other DROP COLUMN t_id;")]
+    {
+        p.write(file, sql);
+        let holder = long_reader(&p, "report-job", 2.0);
+        let run = p.spawn(&["up"]);
+        wait_until_shale_waits(&p);
+        assert!(application_reads(&p), "a read of t stalled behind the waiting migration");
+        let run = finish(run);
+        finish(holder);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stderr.contains("waiting without queueing"), "{file}: {}", run.stderr);
+        assert!(run.stderr.contains("report-job"), "{file}: the holder of t is named: {}", run.stderr);
+    }
+    assert_eq!(p.psql("SELECT count(*) FROM pg_constraint WHERE confrelid = 't'::regclass"), "0");
 }
 
 #[test]
