@@ -95,7 +95,6 @@ function duration(value) {
 
 function globalArgs(o) {
   const args = [];
-  if (o.databaseUrl != null) args.push('--database-url', o.databaseUrl);
   if (o.dev) args.push('--dev');
   if (o.dir != null) args.push('--dir', String(o.dir));
   if (o.config != null) args.push('--config', String(o.config));
@@ -164,7 +163,10 @@ function parse(stdout) {
 
 async function jsonCommand(commandArgs, options, okCodes = [0]) {
   const args = ['--json', ...globalArgs(options), ...commandArgs];
-  const result = await run(args, { cwd: options.cwd, env: options.env, check: false });
+  // The URL goes in the environment, not on the command line, where any user of the machine could
+  // read its password (ps); the CLI takes SHALE_DATABASE_URL as it takes --database-url.
+  const env = options.databaseUrl != null ? { ...options.env, SHALE_DATABASE_URL: options.databaseUrl } : options.env;
+  const result = await run(args, { cwd: options.cwd, env, check: false });
   const json = parse(result.stdout);
   if (!okCodes.includes(result.code) || json === null || json.ok === false) {
     if (result.code === 0) {

@@ -93,6 +93,15 @@ test('validation, connection and usage errors by exit code', async () => {
   assert.ok(unavailable instanceof shale.UnavailableError, String(unavailable));
   assert.equal(unavailable.exitCode, 3);
 
+  // The URL reaches the binary in its environment: neither its arguments (which ps shows to every
+  // user of the machine) nor the error carry the password.
+  const secret = await shale
+    .status({ databaseUrl: 'postgresql://app:s3cret-pw@127.0.0.1:1/postgres?connect_timeout=2', cwd })
+    .catch((e) => e);
+  assert.ok(secret instanceof shale.UnavailableError, String(secret));
+  assert.ok(!(secret.command || []).join(' ').includes('s3cret-pw'), String(secret.command));
+  assert.ok(!secret.message.includes('s3cret-pw') && secret.message.includes('app:***@'), secret.message);
+
   const usage = await shale.run(['status', '--no-such-flag'], { cwd }).catch((e) => e);
   assert.ok(usage instanceof shale.ValidationError);
   assert.match(usage.message, /--no-such-flag/);

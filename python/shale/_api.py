@@ -277,7 +277,6 @@ def _duration(value: Duration) -> str:
 
 
 def _global_args(
-    database_url: Optional[str],
     dir: Optional[PathLike],
     config: Optional[PathLike],
     dev: bool,
@@ -285,8 +284,6 @@ def _global_args(
     migration_lock_wait: Optional[Duration],
 ) -> List[str]:
     args: List[str] = []
-    if database_url is not None:
-        args += ["--database-url", database_url]
     if dev:
         args.append("--dev")
     if dir is not None:
@@ -353,6 +350,11 @@ def _json_command(
     """Run ``shale --json GLOBALS COMMAND`` and return (exit code, JSON document)."""
     cwd = common.pop("cwd", None)
     env = common.pop("env", None)
+    database_url = common.pop("database_url", None)
+    if database_url is not None:
+        # In the environment, not on the command line, where any user of the machine could read
+        # its password (ps); the CLI takes SHALE_DATABASE_URL as it takes --database-url.
+        env = {**(env or {}), "SHALE_DATABASE_URL": database_url}
     args = ["--json", *_global_args(**common), *command]
     proc = run(*args, cwd=cwd, env=env, check=False)
     document = _parse(proc.stdout)

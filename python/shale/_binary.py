@@ -1,5 +1,5 @@
-"""Where the shale binary is: the one installed with this package (the wheel puts it in the
-environment's scripts directory, as ruff's does), else ``SHALE_BIN``, else ``shale`` on PATH."""
+"""Where the shale binary is: ``SHALE_BIN`` when set, else the one installed with this package (the
+wheel puts it in the environment's scripts directory, as ruff's does), else ``shale`` on PATH."""
 
 from __future__ import annotations
 

@@ -102,6 +102,15 @@ def test_unreachable_server_raises_unavailable_error(project: Path) -> None:
     assert caught.value.exit_code == 3 and "could not connect" in str(caught.value)
 
 
+def test_the_url_given_is_kept_out_of_the_process_list(project: Path) -> None:
+    # The URL reaches the binary in its environment: neither its arguments (which ps shows to every
+    # user of the machine) nor the error carry the password.
+    with pytest.raises(shale.UnavailableError) as caught:
+        shale.status("postgresql://app:s3cret-pw@127.0.0.1:1/postgres?connect_timeout=2", cwd=project)
+    assert "s3cret-pw" not in " ".join(caught.value.command)
+    assert "s3cret-pw" not in str(caught.value) and "app:***@" in str(caught.value)
+
+
 def test_interrupted_run_raises_interrupted(project: Path, database: str) -> None:
     (project / "migrations" / "002_slow.sql").write_text("SELECT pg_sleep(60);\n")
     binary = shale.find_shale_bin()

@@ -446,11 +446,18 @@ const DEPRECATED_LOCK_TIMEOUT: &str = "--lock-timeout is deprecated: use --migra
      PostgreSQL's lock_timeout is set with lock_timeout in shale.toml or --session-lock-timeout";
 
 /// Where the database comes from, in order of precedence; None when nothing names one.
+/// The URL as --database-url gives it, from the environment: how the Python and Node packages pass
+/// the URL their caller gives, so that its password is not in the process list (as an argument
+/// would be) and wins over DATABASE_URL as the argument would.
+const SHALE_DATABASE_URL: &str = "SHALE_DATABASE_URL";
+
 fn database(global: &GlobalArgs, env: &Env, variable: &str) -> Option<Database> {
     if let Some(url) = &global.database_url {
         Some(Database::Url { text: url.clone(), origin: "--database-url".into() })
     } else if global.dev {
         Some(Database::Dev)
+    } else if let Some(url) = env.get(SHALE_DATABASE_URL).filter(|v| !v.is_empty()) {
+        Some(Database::Url { text: url, origin: SHALE_DATABASE_URL.into() })
     } else if let Some(url) = env.get(variable).filter(|v| !v.is_empty()) {
         Some(Database::Url { text: url, origin: variable.to_string() })
     } else if ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER"].iter().any(|k| env.get(k).is_some()) {
