@@ -392,11 +392,23 @@ impl Migrator {
             return Ok(());
         }
         let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok(()) };
+        // A migration shale reverted since is shale's to apply again: the other tool's row for it
+        // is older than that revert (it applied it before, and shale ran it too or was told so
+        // with `repair --applied`), and the revert undid what it built.
+        let reverted_by_shale: std::collections::HashSet<shale_core::Version> = history
+            .records
+            .iter()
+            .filter(|r| r.status == RecordStatus::RolledBack)
+            .filter(|r| matches!(r.kind, RecordKind::Versioned | RecordKind::Repair | RecordKind::Adopted))
+            .filter_map(|r| shale_core::Version::parse(&r.version))
+            .collect();
         let twice: Vec<String> = plan
             .steps
             .iter()
             .filter(|s| s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned)
-            .filter(|s| s.version.as_ref().is_some_and(|v| since.versions.contains(v)))
+            .filter(|s| {
+                s.version.as_ref().is_some_and(|v| since.versions.contains(v) && !reverted_by_shale.contains(v))
+            })
             .map(|s| s.label())
             .collect();
         match twice.is_empty() {

@@ -410,6 +410,8 @@ impl Migrator {
             self.refuse_over_foreign_history(&client).await?;
         }
         plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
+        // What `up` would refuse, a dry run (and `validate`) refuses too.
+        self.refuse_what_the_adopted_tool_applied(&client, &history, &plan).await?;
         Ok(plan)
     }
 

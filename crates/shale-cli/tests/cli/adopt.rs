@@ -132,6 +132,12 @@ fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
     p.write("20240301000000_more.sql", "-- migrate:up\nCREATE TABLE more (id int);\n");
     // dbmate runs it first.
     p.psql("CREATE TABLE IF NOT EXISTS flags (name text); INSERT INTO flags VALUES ('beta'); INSERT INTO schema_migrations VALUES ('20240201000000')");
+    // A check before the deploy refuses as `up` would.
+    for check in [&["up", "--dry-run"][..], &["validate"]] {
+        let refused = p.shale(check);
+        assert_eq!(refused.code, 2, "{check:?}: {}{}", refused.stdout, refused.stderr);
+        assert!(refused.stderr.contains("dbmate applied 20240201000000 flags"), "{check:?}: {}", refused.stderr);
+    }
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}{}", up.stdout, up.stderr);
     assert!(
@@ -174,6 +180,19 @@ fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
     r.shale(&["up"]).ok();
     assert_eq!(r.psql("SELECT to_regclass('tags') IS NOT NULL"), "t");
     assert!(!r.shale(&["status"]).ok().stderr.contains("warning"), "nothing ran twice");
+    // One dbmate applied since, recorded with `repair --applied`, and one both ran: reverted by
+    // shale, each is shale's to apply again (their rows in dbmate's table are older than the revert).
+    r.write("20240103000000_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n");
+    r.psql("CREATE TABLE a (id int); INSERT INTO schema_migrations VALUES ('20240103000000')");
+    r.shale(&["repair", "20240103000000", "--applied", "--reason", "dbmate ran it"]).ok();
+    r.write("20240104000000_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n");
+    r.shale(&["up"]).ok();
+    r.psql("INSERT INTO schema_migrations VALUES ('20240104000000')");
+    r.shale(&["down", "--step", "2"]).ok();
+    assert_eq!(r.psql("SELECT to_regclass('a') IS NULL AND to_regclass('b') IS NULL"), "t");
+    r.shale(&["up", "--dry-run"]).ok();
+    r.shale(&["up"]).ok();
+    assert_eq!(r.psql("SELECT to_regclass('a') IS NOT NULL AND to_regclass('b') IS NOT NULL"), "t");
 
     // golang-migrate records only the version it reached: above the one taken over, it ran them.
     let g = Project::new("adopt_gm_again");
