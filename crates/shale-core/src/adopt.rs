@@ -481,6 +481,20 @@ pub fn adopted_table(reason: &str) -> Option<&str> {
     rest.split_once(" (").and_then(|(_, rest)| rest.split_once(')')).map(|(table, _)| table)
 }
 
+/// The reason of the audit row a baseline writes for the history of a tool whose migrations are
+/// code (Alembic, Django, Rails, ...), left as it was: what its table held then. [`left_at_baseline`]
+/// reads it back, so that a later change (the tool still migrates somewhere) shows.
+pub fn left_at_baseline_reason(tool: Tool, table: &str, fingerprint: &str) -> String {
+    format!("{tool}'s history ({table}) left as it was at the baseline: {fingerprint}")
+}
+
+/// The tool, table and fingerprint of a [`left_at_baseline_reason`].
+pub fn left_at_baseline(reason: &str) -> Option<(Tool, &str, &str)> {
+    let (tool, rest) = reason.split_once("'s history (")?;
+    let (table, fingerprint) = rest.split_once(") left as it was at the baseline: ")?;
+    Some((Tool::parse(tool)?, table, fingerprint))
+}
+
 const JAVA: &str = "; a Java migration (";
 const POP_NO_FILE: &str = "; no file here: one popx ran from Go code, or one whose file is gone";
 const REMOVED: &str = "; no file here: removed on purpose (a squash), taken over as applied";
@@ -1212,6 +1226,13 @@ mod tests {
         let files =
             names.iter().map(|n| SourceFile { relative: PathBuf::from(n), bytes: b"select 1;".to_vec() }).collect();
         MigrationSet::load(Path::new("m"), files).unwrap()
+    }
+
+    #[test]
+    fn a_history_left_at_the_baseline_reads_back() {
+        let reason = left_at_baseline_reason(Tool::Alembic, "public.alembic_version", "1 rows, md5 ab12");
+        assert_eq!(left_at_baseline(&reason), Some((Tool::Alembic, "public.alembic_version", "1 rows, md5 ab12")));
+        assert_eq!(left_at_baseline(&adopted_reason(Tool::Dbmate, "public.schema_migrations")), None);
     }
 
     fn entries(tool: Tool, keys: &[&str]) -> ForeignHistory {

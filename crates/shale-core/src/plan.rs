@@ -295,7 +295,7 @@ impl Plan {
 pub fn split_for_up(set: &mut MigrationSet, history: &History) -> Result<(), Vec<LoadError>> {
     let records = Records::new(history);
     set.split_where(|m| {
-        let state = migration_state(m, records.of(m), records.baseline.as_ref(), records.newest.as_ref());
+        let state = migration_state(m, &records);
         !matches!(state, State::Applied | State::Baseline)
     })
 }
@@ -308,6 +308,8 @@ struct Records<'h> {
     by_name: HashMap<&'h str, &'h AppliedRecord>,
     /// [`History::baseline`].
     baseline: Option<Version>,
+    /// The row of [`History::baseline`].
+    baseline_record: Option<&'h AppliedRecord>,
     /// [`History::current_version`].
     newest: Option<Version>,
 }
@@ -324,6 +326,12 @@ impl<'h> Records<'h> {
             }
         }
         let baseline = history.baseline();
+        let baseline_record = history
+            .records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Baseline && r.status == RecordStatus::Succeeded)
+            .filter(|r| baseline.as_ref().is_some_and(|b| Version::parse(&r.version).as_ref() == Some(b)))
+            .max_by_key(|r| r.id);
         let applied = by_version.iter().filter(|(_, r)| r.status == RecordStatus::Succeeded).map(|(v, _)| v);
         let newest = applied.chain(baseline.as_ref()).max().cloned();
         Records {
@@ -335,8 +343,14 @@ impl<'h> Records<'h> {
                 .map(|r| (r.name.as_str(), r))
                 .collect(),
             baseline,
+            baseline_record,
             newest,
         }
+    }
+
+    /// The checksum the baseline's row recorded of its file (none before shale recorded one).
+    fn baseline_checksum(&self) -> Option<&'h str> {
+        self.baseline_record.and_then(|r| r.checksum.as_deref())
     }
 
     fn of(&self, m: &Migration) -> Option<&'h AppliedRecord> {
@@ -556,7 +570,11 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             kind: m.kind,
             state,
             path: Some(m.up.path.clone()),
-            applied_at: record.filter(|_| state != State::Pending).and_then(|r| r.applied_at.clone()),
+            applied_at: record
+                .filter(|_| state != State::Pending)
+                // The baseline's own file: when it was recorded.
+                .or(records.baseline_record.filter(|_| state == State::Baseline && m.version == records.baseline))
+                .and_then(|r| r.applied_at.clone()),
             duration_ms: record.filter(|_| state != State::Pending).and_then(ran_for),
             error: record.filter(|_| state == State::Failed).and_then(|r| r.error.clone()),
             adopted: record.is_some_and(|r| state != State::Pending && adopted(r)),
@@ -617,7 +635,7 @@ fn file_states(set: &MigrationSet, history: &History, records: &Records) -> Vec<
     set.migrations
         .iter()
         .map(|m| {
-            let state = migration_state(m, records.of(m), records.baseline.as_ref(), records.newest.as_ref());
+            let state = migration_state(m, records);
             // A database migrated with the files a squash replaced ran its own version as the last
             // of them: applied, whatever that file's checksum was.
             match state {
@@ -735,12 +753,8 @@ fn applied_in(history: &History, first: &Version, last: &Version) -> bool {
     history.versioned().any(|(v, r)| r.status == RecordStatus::Succeeded && first <= &v && &v < last)
 }
 
-fn migration_state(
-    m: &Migration,
-    record: Option<&AppliedRecord>,
-    baseline: Option<&Version>,
-    newest: Option<&Version>,
-) -> State {
+fn migration_state(m: &Migration, records: &Records) -> State {
+    let record = records.of(m);
     match record.map(|r| r.status) {
         Some(RecordStatus::Succeeded) => {
             let record = record.unwrap();
@@ -759,7 +773,15 @@ fn migration_state(
             }
         }
         Some(RecordStatus::Failed | RecordStatus::Running) => State::Failed,
-        Some(RecordStatus::RolledBack) | None => match (&m.version, baseline, newest) {
+        Some(RecordStatus::RolledBack) | None => match (&m.version, records.baseline.as_ref(), records.newest.as_ref())
+        {
+            // The baseline's own file, changed since it was recorded (`baseline --from-database`
+            // wrote it): databases built from it would differ from the ones it was recorded on.
+            (Some(v), Some(b), _)
+                if v == b && records.baseline_checksum().is_some_and(|c| c != m.checksum.as_str()) =>
+            {
+                State::Modified
+            }
             (Some(v), Some(b), _) if v <= b => State::Baseline,
             (Some(v), _, Some(n)) if v < n => State::OutOfOrder,
             _ => State::Pending,

@@ -34,6 +34,23 @@ impl ForeignTable {
     }
 }
 
+/// What `table` holds, in a few bytes: its row count and an md5 of its rows in order. A tool that
+/// still migrates the database after the switch changes it. None when the table is gone. One query.
+pub async fn fingerprint(client: &Client, table: &ForeignTable) -> Result<Option<String>, PgError> {
+    let sql = format!(
+        "SELECT count(*) || ' rows, md5 ' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') FROM {} t",
+        table.name()
+    );
+    match client.simple_query(&sql).await {
+        Ok(messages) => Ok(messages.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+            _ => None,
+        })),
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => Ok(None),
+        Err(e) => Err(PgError::query("reading another tool's history table", e)),
+    }
+}
+
 /// The history tables of the tools shale knows, wherever they are, or `table` (`name` or
 /// `schema.name`) alone, those in the session's search path first (the one the connection's
 /// migrations went to: Supabase's `auth.schema_migrations` belongs to its auth server, not to the

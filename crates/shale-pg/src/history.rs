@@ -178,7 +178,7 @@ END $shale$",
         {down},
         to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
         duration_ms, statements_done, error_message, {newer},
-        CASE WHEN kind IN ('adopted', 'repeatable', 'repair') THEN reason END
+        CASE WHEN kind IN ('adopted', 'repeatable', 'repair', 'audit') THEN reason END
  FROM {t}",
             t = self.name(),
             down = if with_down { "down_sql" } else { "NULL::text" },

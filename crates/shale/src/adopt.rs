@@ -299,7 +299,7 @@ impl Migrator {
     /// application's, not a history. The table of the tool these files are written for stays its
     /// history even where a migration creates it (`CREATE TABLE IF NOT EXISTS schema_migrations`
     /// before a migration that alters golang-migrate's table, as shale's own advice has it).
-    fn own_table(&self, table: &ForeignTable) -> bool {
+    pub(crate) fn own_table(&self, table: &ForeignTable) -> bool {
         !table.tool.adoptable_with(&self.set) && self.set.creates_table(&table.table)
     }
 
@@ -379,6 +379,33 @@ impl Migrator {
         Ok(Some(AppliedSince { tool, table: table.display(), versions }))
     }
 
+    /// The histories of tools whose migrations are code (Alembic's, Django's) that a baseline left
+    /// as they were and that have changed since: that tool still migrates this database somewhere,
+    /// and what it ran is in no history of shale's. One query per such history.
+    pub(crate) async fn changed_since_baseline(
+        &self,
+        client: &Client,
+        history: &shale_core::History,
+    ) -> Result<Vec<ChangedSinceBaseline>, Error> {
+        let mut changed = Vec::new();
+        for record in history.records.iter().filter(|r| r.kind == RecordKind::Audit) {
+            let Some((tool, table, then)) = record.reason.as_deref().and_then(shale_core::adopt::left_at_baseline)
+            else {
+                continue;
+            };
+            let Some((schema, name)) = table.split_once('.') else { continue };
+            let foreign = ForeignTable { tool, schema: schema.into(), table: name.into(), in_search_path: true };
+            if foreign::fingerprint(client, &foreign).await?.is_some_and(|now| now != then) {
+                changed.push(ChangedSinceBaseline {
+                    tool,
+                    table: table.to_string(),
+                    baseline_at: record.applied_at.clone(),
+                });
+            }
+        }
+        Ok(changed)
+    }
+
     /// Where shale took another tool's history over and is about to run migrations: whether that
     /// tool has applied any of them since. Three queries, only on a run with something to apply on
     /// a database shale took over.
@@ -440,6 +467,16 @@ impl Migrator {
         }
         Ok(found)
     }
+}
+
+/// A history a baseline left as it was (a tool whose migrations are code) that has changed since.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChangedSinceBaseline {
+    pub tool: Tool,
+    /// Its table, `schema.name`.
+    pub table: String,
+    /// When the baseline was recorded.
+    pub baseline_at: Option<String>,
 }
 
 /// More than one other tool's history: which one to take over must be said.

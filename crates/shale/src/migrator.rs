@@ -140,6 +140,9 @@ pub struct StatusReport {
     /// The other tool's history table shale took over (`schema.name`), which the migrations never
     /// built: `drift` leaves it out, whatever it is named.
     pub taken_over_from: Option<String>,
+    /// The histories of tools whose migrations are code (Alembic, Django, ...) that the baseline
+    /// left as they were and that have changed since: that tool still migrates here.
+    pub changed_since_baseline: Vec<crate::adopt::ChangedSinceBaseline>,
 }
 
 /// Migrations both shale and the tool whose history it took over applied.
@@ -346,6 +349,7 @@ impl Migrator {
             Some(_) => self.ran_by_both(&client, &history).await?,
             None => None,
         };
+        let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
         Ok(StatusReport {
             current_version: version_text(&self.set, &history),
             history_exists: exists,
@@ -353,6 +357,7 @@ impl Migrator {
             foreign,
             ran_by_both,
             taken_over_from,
+            changed_since_baseline,
         })
     }
 
@@ -677,11 +682,12 @@ impl Migrator {
             )));
         }
         let name = self.set.find(version).map(|m| m.name.clone()).unwrap_or_else(|| "baseline".into());
+        // Its file's checksum: a change to it afterwards shows here as on a database it built.
         let record = NewRecord {
             version: version.canonical(),
             name: &name,
             kind: RecordKind::Baseline,
-            checksum: None,
+            checksum: self.set.find(version).map(|m| m.checksum.as_str()),
             up_sql: None,
             down_sql: None,
             status: RecordStatus::Succeeded,
@@ -690,6 +696,29 @@ impl Migrator {
             path: self.set.find(version).map(|m| m.file.as_str()),
         };
         self.write(client, &record, lock).await?;
+        // The history of a tool whose migrations are code, left as it was (Alembic's, Django's):
+        // what it holds now, so that `status` sees it change if that tool still migrates here.
+        let mut left = shale_pg::foreign::detect(client, None).await?;
+        left.retain(|t| t.in_search_path && !self.own_table(t) && !t.tool.adoptable_with(&self.set));
+        for table in &left {
+            let Some(fingerprint) = shale_pg::foreign::fingerprint(client, table).await? else { continue };
+            let name = table.display();
+            let reason = shale_core::adopt::left_at_baseline_reason(table.tool, &name, &fingerprint);
+            // Named by the table: one row kept per history left (the history keeps one per name).
+            let audit = NewRecord {
+                version: String::new(),
+                name: &name,
+                kind: RecordKind::Audit,
+                checksum: None,
+                up_sql: None,
+                down_sql: None,
+                status: RecordStatus::Succeeded,
+                reason: Some(&reason),
+                statements_done: None,
+                path: None,
+            };
+            self.write(client, &audit, lock).await?;
+        }
         Ok(RunReport::default())
     }
 

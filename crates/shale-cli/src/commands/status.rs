@@ -97,7 +97,23 @@ pub fn status(settings: &Settings) -> Result<i32> {
             both.table
         );
     }
+    warn_changed_since_baseline(&report.changed_since_baseline);
     Ok(0)
+}
+
+/// A tool whose migrations are code (Alembic, Django, ...) still migrating after the baseline.
+fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline]) {
+    for c in changed {
+        eprintln!(
+            "warning: {}'s history ({}) has changed since the baseline{}: {} still migrates this database somewhere \
+             (a deploy step, the application's start-up), and what it ran is in no history of shale's; switch it \
+             off, and see `shale drift` for what it changed",
+            c.tool,
+            c.table,
+            c.baseline_at.as_deref().map(|at| format!(" ({at})")).unwrap_or_default(),
+            c.tool
+        );
+    }
 }
 
 /// The state, or for a migration `shale adopt` took over (applied by another tool, nothing ran),
@@ -202,9 +218,10 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     let ok = problems.is_empty() && foreign.is_empty() && syntax_errors.is_empty();
     if settings.json {
         print_json(
-            &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors }),
+            &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": report.changed_since_baseline }),
         );
     } else {
+        warn_changed_since_baseline(&report.changed_since_baseline);
         print_syntax_errors(&syntax_errors);
         for p in &problems {
             let version = p.version.as_deref().unwrap_or("VERSION");

@@ -1215,6 +1215,32 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     let dev = shale_testkit::shared_cluster().url("postgres");
     let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
     assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+    // The baseline shows when it was recorded; its file changed afterwards is changed here too, as
+    // on a database it built (the row keeps the file's checksum).
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert!(status["migrations"][0]["applied_at"].is_string(), "{status}");
+    let baseline = p.migrations().join("0001_baseline.sql");
+    std::fs::write(&baseline, file.replace("CREATE TABLE public.users", "CREATE UNLOGGED TABLE public.users")).unwrap();
+    assert_eq!(p.states(), ["modified"]);
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("migration 0001 baseline was changed after it was applied"), "{}", up.stderr);
+    std::fs::write(&baseline, &file).unwrap();
+    assert_eq!(p.states(), ["baseline"]);
+    // Alembic still runs somewhere after the switch: its table changes, and status and validate
+    // say so (nothing of what it ran is in shale's history).
+    assert!(!p.shale(&["status"]).ok().stderr.contains("warning"));
+    p.psql("UPDATE alembic_version SET version_num = 'b2'; ALTER TABLE users ADD COLUMN sku text");
+    for check in ["status", "validate"] {
+        let run = p.shale(&[check]).ok();
+        assert!(
+            run.stderr.contains("warning: alembic's history (public.alembic_version) has changed since the baseline"),
+            "{check}: {}",
+            run.stderr
+        );
+    }
+    let json = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(json["changed_since_baseline"][0]["tool"], "alembic", "{json}");
 }
 
 /// Databases Rails and Django migrated (Ruby and Python migrations): recognized as theirs, not
