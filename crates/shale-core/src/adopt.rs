@@ -401,6 +401,27 @@ impl Tool {
             _ => None,
         }
     }
+
+    /// The command that brings a database to a given migration with a tool whose migrations are
+    /// code, as its users type it (for advice: bring the database there, then baseline).
+    pub fn migrate_to_command(self) -> Option<&'static str> {
+        match self {
+            Tool::Alembic => Some("alembic upgrade REVISION"),
+            Tool::Django => Some("python manage.py migrate APP MIGRATION"),
+            Tool::Rails => Some("rails db:migrate VERSION=..."),
+            Tool::Ecto => Some("mix ecto.migrate --to VERSION"),
+            Tool::Knex => Some("knex migrate:latest"),
+            Tool::Sequelize => Some("sequelize db:migrate --to NAME"),
+            Tool::TypeOrm => Some("typeorm migration:run"),
+            Tool::MikroOrm => Some("mikro-orm migration:up --to NAME"),
+            Tool::Liquibase => Some("liquibase update-to-tag TAG"),
+            Tool::Laravel => Some("php artisan migrate"),
+            Tool::Doctrine => Some("doctrine-migrations migrate VERSION"),
+            Tool::Phinx => Some("phinx migrate -t VERSION"),
+            Tool::EfCore => Some("dotnet ef database update MIGRATION"),
+            _ => None,
+        }
+    }
 }
 
 impl Tool {

@@ -1417,7 +1417,11 @@ fn a_baseline_is_refused_where_the_database_is_not_at_that_version() {
     p.write("0001_users.sql", "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL);");
     p.write("0002_created.sql", "ALTER TABLE users ADD COLUMN created_at timestamptz;");
     p.write("0003_items.sql", "CREATE TABLE items (id int);");
-    p.psql("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL)");
+    // Django's older revision: the advice names Django's command.
+    p.psql(
+        "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL);
+         CREATE TABLE django_migrations (id bigserial PRIMARY KEY, app varchar(255) NOT NULL, name varchar(255) NOT NULL, applied timestamptz NOT NULL)",
+    );
     snapshot!("baseline_not_at_that_version", shown(&p, &p.shale(&["baseline", "2"])));
     assert_eq!(p.psql("SELECT to_regclass('shale_migrations') IS NULL"), "t", "nothing recorded");
     // The server for the check's scratch database: --dev-url, else SHALE_DEV_URL, else dev_url in
