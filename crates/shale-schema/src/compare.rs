@@ -98,8 +98,8 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
         }
     }
     for c in &schema.constraints {
-        let valid = if c.validated { "" } else { " NOT VALID" };
-        out.insert(format!("constraint {}.{}.{}", c.schema, c.table, c.name), format!("{}{valid}", c.definition));
+        // The definition says NOT VALID where the constraint is not validated (pg_get_constraintdef).
+        out.insert(format!("constraint {}.{}.{}", c.schema, c.table, c.name), c.definition.clone());
     }
     for i in &schema.indexes {
         let valid = if i.valid { "" } else { " (INVALID: left unfinished by a failed CREATE INDEX CONCURRENTLY)" };
