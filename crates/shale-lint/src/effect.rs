@@ -115,6 +115,11 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
             Some(r) => e(relation_name(r), AccessExclusive, false, false),
             None => Vec::new(),
         },
+        // A trigger keeps its table from being written until the end (SHARE ROW EXCLUSIVE).
+        NodeEnum::CreateTrigStmt(s) => match s.relation.as_ref() {
+            Some(r) => e(relation_name(r), ShareRowExclusive, false, false),
+            None => Vec::new(),
+        },
         // A new table locks nothing anyone uses, but the tables its foreign keys point at.
         NodeEnum::CreateStmt(s) => referenced(node, &s.relation.as_ref().map(relation_name).unwrap_or_default()),
         NodeEnum::DropStmt(_) | NodeEnum::TruncateStmt(_) | NodeEnum::RenameStmt(_) => {
@@ -263,9 +268,19 @@ mod tests {
                 ("", AccessExclusive, false),
             ]
         );
-        let on = script("007.sql", "DROP TRIGGER audit ON app.orders;\nDROP POLICY p ON users;\n");
+        let on = script(
+            "007.sql",
+            "DROP TRIGGER audit ON app.orders;\nDROP POLICY p ON users;\nCREATE OR REPLACE TRIGGER log AFTER UPDATE ON crates FOR EACH ROW EXECUTE FUNCTION f();\n",
+        );
         let tables: Vec<_> = lint([&on]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
-        assert_eq!(tables, [("app.orders".to_string(), AccessExclusive), ("users".to_string(), AccessExclusive)]);
+        assert_eq!(
+            tables,
+            [
+                ("app.orders".to_string(), AccessExclusive),
+                ("users".to_string(), AccessExclusive),
+                ("crates".to_string(), ShareRowExclusive)
+            ]
+        );
         // Renaming an index locks no table (SHARE UPDATE EXCLUSIVE on the index), a type none;
         // a table or its column, the table.
         let renames = script(
