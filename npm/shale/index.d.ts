@@ -159,6 +159,27 @@ export interface LintReport {
   json: Record<string, unknown>;
 }
 
+export interface DriftOptions extends Omit<CommonOptions, 'wait' | 'migrationLockWait' | 'lockTimeout'> {
+  /** A schema file, or `exec:COMMAND` (an ORM's models as DDL); else what the migrations applied there build. */
+  against?: string;
+  /** The server of the scratch database the migrations are replayed on. */
+  devUrl?: string;
+}
+
+export interface Difference {
+  object: string;
+  /** What the migrations (or `against`) build; null where they have no such object. */
+  expected: string | null;
+  /** What the database has; null where it has no such object. */
+  actual: string | null;
+}
+
+export interface Drift {
+  drifted: boolean;
+  differences: Difference[];
+  json: Record<string, unknown>;
+}
+
 export interface Problem {
   message: string;
   path: string | null;
@@ -226,6 +247,8 @@ export function plan(options?: PlanOptions): Promise<Plan>;
 export function down(options: DownOptions): Promise<MigrateResult>;
 export function status(options?: CommonOptions): Promise<Status>;
 export function lint(options?: LintOptions): Promise<LintReport>;
+/** The live schema against the migrations (or `against`); a drift never rejects: check `drifted`. */
+export function drift(options?: DriftOptions): Promise<Drift>;
 /** Run `shale ARGS...`; with check (default true) a non-zero exit rejects with the ShaleError of its code. */
 export function run(
   args: string[],

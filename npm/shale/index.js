@@ -333,12 +333,34 @@ async function lint(options = {}) {
   };
 }
 
+/**
+ * The live schema against what the migrations applied there build (`shale drift --json`), or
+ * against `against` (a schema file, `exec:COMMAND`). A drift never rejects: check `drifted`.
+ */
+async function drift(options = {}) {
+  const args = ['drift'];
+  if (options.against != null) args.push('--against', options.against);
+  if (options.devUrl != null) args.push('--dev-url', options.devUrl);
+  const connects = { wait: undefined, migrationLockWait: undefined, lockTimeout: undefined };
+  const { json } = await jsonCommand(args, { ...options, ...connects }, [0, 1]);
+  return {
+    drifted: Boolean(json.drifted),
+    differences: (json.differences || []).map((d) => ({
+      object: d.object,
+      expected: d.expected ?? null,
+      actual: d.actual ?? null,
+    })),
+    json,
+  };
+}
+
 module.exports = {
   up,
   plan,
   down,
   status,
   lint,
+  drift,
   run,
   binaryPath,
   ShaleError,

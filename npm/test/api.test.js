@@ -149,6 +149,20 @@ test('lint resolves with findings and never rejects for them', async () => {
   assert.equal(clean.ok, true);
 });
 
+test('drift resolves with the differences and never rejects for them', async () => {
+  const cwd = project();
+  const databaseUrl = freshDatabase('js_drift');
+  const devUrl = `${databaseUrl.slice(0, databaseUrl.lastIndexOf('/'))}/postgres`;
+  await shale.up({ databaseUrl, cwd });
+  const clean = await shale.drift({ databaseUrl, devUrl, cwd });
+  assert.equal(clean.drifted, false);
+  assert.deepEqual(clean.differences, []);
+  psql(databaseUrl, 'ALTER TABLE users ADD COLUMN phone text');
+  const drifted = await shale.drift({ databaseUrl, devUrl, cwd });
+  assert.equal(drifted.drifted, true);
+  assert.deepEqual(drifted.differences, [{ object: 'column public.users.phone', expected: null, actual: 'text null' }]);
+});
+
 test('the shale bin runs the binary with its exit status', () => {
   const bin = path.join(path.dirname(require.resolve('shale/package.json')), 'bin', 'shale.js');
   const out = execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });

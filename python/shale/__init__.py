@@ -14,6 +14,8 @@ column, sqlstate, message, hint), ``ValidationError`` (2), ``UnavailableError`` 
 """
 
 from ._api import (
+    Difference,
+    Drift,
     Finding,
     LintReport,
     LockEffect,
@@ -25,6 +27,7 @@ from ._api import (
     Step,
     SyntaxProblem,
     down,
+    drift,
     lint,
     plan,
     run,
@@ -49,6 +52,8 @@ except PackageNotFoundError:  # run from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "Difference",
+    "Drift",
     "Finding",
     "Interrupted",
     "LintReport",
@@ -66,6 +71,7 @@ __all__ = [
     "UnavailableError",
     "ValidationError",
     "down",
+    "drift",
     "find_shale_bin",
     "lint",
     "plan",

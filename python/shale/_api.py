@@ -264,6 +264,37 @@ class LintReport:
         )
 
 
+@dataclass(frozen=True)
+class Difference:
+    """One object that differs: what the migrations (or the source compared with) build, and what
+    the database has (``None`` where one side has no such object)."""
+
+    object: str
+    expected: Optional[str]
+    actual: Optional[str]
+
+
+@dataclass(frozen=True)
+class Drift:
+    """``drift()``: ``drifted`` is True when the database differs from what the migrations applied
+    there build (or from ``against``); ``differences`` says where."""
+
+    drifted: bool
+    differences: List[Difference]
+    json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @classmethod
+    def _from(cls, d: Mapping[str, Any]) -> "Drift":
+        return cls(
+            drifted=bool(d.get("drifted")),
+            differences=[
+                Difference(object=x.get("object", ""), expected=x.get("expected"), actual=x.get("actual"))
+                for x in d.get("differences") or []
+            ],
+            json=dict(d),
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # Running the binary
 
@@ -586,3 +617,31 @@ def lint(
         ok_codes=(0, 1),
     )
     return LintReport._from(document, ok=code == 0)
+
+
+def drift(
+    database_url: Optional[str] = None,
+    dir: Optional[PathLike] = None,
+    *,
+    against: Optional[str] = None,
+    dev_url: Optional[str] = None,
+    config: Optional[PathLike] = None,
+    dev: bool = False,
+    cwd: Optional[PathLike] = None,
+    env: Optional[Mapping[str, str]] = None,
+) -> Drift:
+    """The live schema against what the migrations applied there build (``shale drift --json``),
+    or against ``against`` (a schema file, or ``exec:python -m shale.sqlalchemy app.models:Base``:
+    the application's models). A drift never raises: check ``result.drifted``. ``dev_url`` names
+    the server for the scratch database the migrations are replayed on."""
+    command = ["drift"]
+    if against is not None:
+        command += ["--against", against]
+    if dev_url is not None:
+        command += ["--dev-url", dev_url]
+    _, document = _json_command(
+        command,
+        _common(database_url, dir, config, dev, None, None, None, cwd, env),
+        ok_codes=(0, 1),
+    )
+    return Drift._from(document)

@@ -188,3 +188,19 @@ def test_down_generates_the_downs_a_history_lacks(tmp_path: Path, database: str)
     reverted = shale.down(database, cwd=tmp_path, all=True, generate=True, allow_destructive=True)
     assert reverted.versions == ["002", "001"]
     assert psql(database, "SELECT count(*) FROM pg_tables WHERE tablename = 'users'") == "0"
+
+
+def test_drift_returns_the_differences_and_never_raises_for_them(
+    project: Path, database: str, pg_server: object
+) -> None:
+    shale.up(database, cwd=project)
+    dev_url = pg_server.url  # type: ignore[attr-defined]
+    clean = shale.drift(database, cwd=project, dev_url=dev_url)
+    assert isinstance(clean, shale.Drift) and not clean.drifted and clean.differences == []
+    # A change nobody migrated (a column added by hand, or by the old tool still running).
+    psql(database, "ALTER TABLE users ADD COLUMN phone text")
+    drifted = shale.drift(database, cwd=project, dev_url=dev_url)
+    assert drifted.drifted
+    assert [(d.object, d.expected, d.actual) for d in drifted.differences] == [
+        ("column public.users.phone", None, "text null")
+    ]
