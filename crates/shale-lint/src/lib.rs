@@ -646,14 +646,31 @@ fn judge(
     context.declared.learn(node);
 }
 
-/// The byte offset of the token a syntax error names (`... at or near "foo"`).
+/// The byte offset of the token a syntax error names (`... at or near "foo"`), or the end of the
+/// statement for one that ends too soon (`at end of input`). The token may appear earlier in the
+/// statement where the grammar took it (`CREATE TABLE x (id int)` then a second `CREATE` with no
+/// `;` between): the one meant is the first occurrence at which the statement, cut just after it,
+/// fails with the same message (pg_query does not give the parser's position).
 fn near_token(text: &str, message: &str) -> Option<usize> {
+    if message.ends_with("at end of input") {
+        return Some(text.trim_end().len());
+    }
     let token = message.split("at or near \"").nth(1)?.split('"').next()?;
     if token.is_empty() {
         return None;
     }
     let lower = text.to_ascii_lowercase();
-    lower.find(&token.to_ascii_lowercase())
+    let wanted = token.to_ascii_lowercase();
+    let occurrences: Vec<usize> = lower.match_indices(&wanted).map(|(at, _)| at).collect();
+    let fails_here = |at: usize| {
+        let cut = &text[..at + wanted.len()];
+        matches!(pg_query::parse(cut, pg_query::ParserOptions::DEFAULT), Err(e) if e.to_string().ends_with(message))
+    };
+    match occurrences.as_slice() {
+        [] => None,
+        [only] => Some(*only),
+        several => several.iter().copied().find(|at| fails_here(*at)).or(several.first().copied()),
+    }
 }
 
 #[cfg(test)]

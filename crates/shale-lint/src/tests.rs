@@ -94,8 +94,17 @@ fn syntax_errors_name_line_and_column_and_positions_are_lines() {
     let report = lint([&s]);
     assert_eq!(report.syntax_errors.len(), 1, "{:?}", report.syntax_errors);
     let e = &report.syntax_errors[0];
-    assert_eq!((e.line, e.column), (3, 23));
+    assert_eq!((e.line, e.column), (3, 24), "the second comma, as PostgreSQL says");
     assert!(e.message.contains("syntax error at or near \",\""), "{}", e.message);
+    // The token the error names appears earlier too: the one the grammar stopped at is shown.
+    let s = script("006_missing_semicolon.sql", "CREATE TABLE x (id int)\nCREATE TABLE y (id int);\n");
+    let e = &lint([&s]).syntax_errors[0];
+    assert_eq!((e.line, e.column), (2, 1), "{e}");
+    // A statement that ends too soon: where it ends.
+    let s = script("007_cut_short.sql", "-- a comment\nSELECT 1 FROM;\n");
+    let e = &lint([&s]).syntax_errors[0];
+    assert!(e.message.contains("at end of input"), "{e}");
+    assert_eq!((e.line, e.column), (2, 14), "{e}");
     let s = script("005.sql", "SELECT 1;\n\n  CREATE INDEX i ON users (x);\n");
     let f = &lint([&s]).findings[0];
     assert_eq!((f.line, f.column), (3, 3));

@@ -57,15 +57,16 @@ fn dangerous_pending_migrations_are_refused_until_made_safe_or_allowed() {
 fn syntax_errors_are_reported_with_line_and_column_before_anything_runs() {
     let p = Project::new("lint_syntax");
     p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    // The second comma is the one PostgreSQL stops at (column 24), as psql shows it.
     p.write("002_b.sql", "SELECT 1;\nCREATE TABLE b (id int,, x int);\n");
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
-    assert!(up.stderr.contains("002_b.sql:2:23: syntax error: syntax error at or near \",\""), "{}", up.stderr);
+    assert!(up.stderr.contains("002_b.sql:2:24: syntax error: syntax error at or near \",\""), "{}", up.stderr);
     assert!(p.tables().is_empty(), "001 did not run either");
     // Explicit files, without a database.
     let run: common::Run = p.bare().args(["lint", "migrations/002_b.sql"]).output().unwrap().into();
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("migrations/002_b.sql:2:23: syntax error"), "{}", run.stdout);
+    assert!(run.stdout.contains("migrations/002_b.sql:2:24: syntax error"), "{}", run.stdout);
 }
 
 /// A Flyway file given by name has its placeholders filled from `[placeholders]` in shale.toml, as
