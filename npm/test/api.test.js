@@ -86,6 +86,15 @@ test('validation, connection and usage errors by exit code', async () => {
   assert.ok(invalid instanceof shale.ValidationError, String(invalid));
   assert.equal(invalid.exitCode, 2);
   assert.match(invalid.problems[0].message, /changed after it was applied/);
+  assert.equal(invalid.problems[0].path, 'migrations/001_users.sql');
+  // A statement that does not parse: the problem is where PostgreSQL stops, before anything runs.
+  fs.writeFileSync(path.join(cwd, 'migrations', '001_users.sql'), USERS);
+  fs.writeFileSync(path.join(cwd, 'migrations', '002_bad.sql'), 'SELECT 1;\nALTER TABLE users ADD COLUM x int;\n');
+  const syntax = await shale.up({ databaseUrl, cwd }).catch((e) => e);
+  assert.ok(syntax instanceof shale.ValidationError, String(syntax));
+  const { path: file, line, column } = syntax.problems[0];
+  assert.deepEqual({ file, line, column }, { file: 'migrations/002_bad.sql', line: 2, column: 31 });
+  fs.unlinkSync(path.join(cwd, 'migrations', '002_bad.sql'));
 
   const unavailable = await shale
     .status({ databaseUrl: 'postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=2', cwd })

@@ -82,8 +82,18 @@ def test_validation_errors_carry_their_problems(project: Path, database: str) ->
         shale.up(database, cwd=project)
     assert caught.value.exit_code == 2
     assert "changed after it was applied" in caught.value.problems[0].message
+    assert caught.value.problems[0].path == "migrations/001_users.sql"
 
+    # A statement that does not parse: the problem is where PostgreSQL stops, before anything runs.
     (project / "migrations" / "001_users.sql").write_text(USERS)
+    (project / "migrations" / "002_bad.sql").write_text("SELECT 1;\nALTER TABLE users ADD COLUM x int;\n")
+    with pytest.raises(shale.ValidationError) as caught:
+        shale.up(database, cwd=project)
+    problem = caught.value.problems[0]
+    assert (problem.path, problem.line, problem.column) == ("migrations/002_bad.sql", 2, 31), problem
+    assert "syntax error" in problem.message
+    (project / "migrations" / "002_bad.sql").unlink()
+
     (project / "migrations" / "002_dup.sql").write_text("SELECT 1;")
     (project / "migrations" / "002_dup_again.sql").write_text("SELECT 2;")
     with pytest.raises(shale.ValidationError) as caught:

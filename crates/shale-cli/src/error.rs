@@ -838,8 +838,25 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
                 })
                 .collect();
         }
+        Some(ShaleError::Unsafe(refusal)) => {
+            value["problems"] = refusal
+                .problems
+                .iter()
+                .map(
+                    |p| serde_json::json!({ "path": p.path, "line": p.line, "column": p.column, "message": p.message }),
+                )
+                .collect();
+        }
         Some(ShaleError::Plan(errors)) => {
-            value["problems"] = errors.iter().map(|e| serde_json::json!({ "message": plan_text(e) })).collect();
+            value["problems"] = errors
+                .iter()
+                .map(|e| {
+                    let (path, at) = e.place();
+                    serde_json::json!({
+                        "message": plan_text(e), "path": path, "line": at.map(|a| a.0), "column": at.map(|a| a.1),
+                    })
+                })
+                .collect();
         }
         Some(ShaleError::Pg(PgError::Migration { label, failure })) => {
             value["migration"] = serde_json::json!(label);

@@ -521,6 +521,24 @@ impl fmt::Display for PlanError {
 }
 
 impl PlanError {
+    /// The file the problem is in, where there is one (a missing migration's as the history
+    /// recorded it), and the line and column for a problem in a statement.
+    pub fn place(&self) -> (Option<PathBuf>, Option<(usize, usize)>) {
+        match self {
+            PlanError::Modified { path, .. }
+            | PlanError::OutOfOrder { path, .. }
+            | PlanError::ResumeChanged { path, .. }
+            | PlanError::Unrunnable { path, .. }
+            | PlanError::InsideSquash { path, .. }
+            | PlanError::TwinMoved { path, .. }
+            | PlanError::PlanMoved { path, .. }
+            | PlanError::OtherPlan { path, .. } => (Some(path.clone()), None),
+            PlanError::OwnTable { path, line, column, .. } => (Some(path.clone()), Some((*line, *column))),
+            PlanError::Missing { file, .. } => (file.as_ref().map(PathBuf::from), None),
+            PlanError::NoDown { .. } | PlanError::UnknownVersion { .. } => (None, None),
+        }
+    }
+
     /// What to do about the problem, in words for any application (no flags, no command names),
     /// e.g. "allow out-of-order migrations for this run, ...". `None` where the text says it all.
     pub fn hint(&self) -> Option<&'static str> {

@@ -16,9 +16,9 @@ pub enum Error {
     /// The connection string or PG* variables could not be read.
     #[error(transparent)]
     Settings(#[from] shale_pg::SettingsError),
-    /// The plan was refused before anything ran (e.g. by the safety linter).
+    /// The plan was refused before anything ran (e.g. by the safety linter), statement by statement.
     #[error("{0}")]
-    Unsafe(String),
+    Unsafe(crate::migrator::Refusal),
     /// The migration lock went while the run was going on (its session ended, or its lease ran
     /// out or was taken over): another runner may be migrating now, so this one stopped. `applied`
     /// were committed (and recorded) under the lock before it went; `stopped` is the migration that

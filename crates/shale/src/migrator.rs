@@ -76,7 +76,35 @@ pub enum Event {
 
 /// A check of the plan before anything runs, against the database it will run on (its version,
 /// its tables' sizes); `Err` says why the run is refused.
-pub type VetFn = dyn Fn(&Plan, &shale_pg::inspect::DatabaseFacts) -> Result<(), String> + Send + Sync;
+pub type VetFn = dyn Fn(&Plan, &shale_pg::inspect::DatabaseFacts) -> Result<(), Refusal> + Send + Sync;
+
+/// Why a check refused a plan before anything ran: each statement it refused, where it is, and a
+/// closing line saying what to do.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Refusal {
+    pub problems: Vec<RefusedStatement>,
+    pub closing: String,
+}
+
+/// A statement a check refused (a syntax error, an unsafe change), in its file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RefusedStatement {
+    pub path: std::path::PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// What is wrong, without the place (`syntax error at or near ","`, `error[rule]: ...`).
+    pub message: String,
+}
+
+/// One line per statement (`path:line:col: message`), then the closing line.
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for p in &self.problems {
+            writeln!(f, "{}:{}:{}: {}", p.path.display(), p.line, p.column, p.message)?;
+        }
+        f.write_str(&self.closing)
+    }
+}
 
 #[derive(Clone)]
 pub struct VetPlan(pub std::sync::Arc<VetFn>);

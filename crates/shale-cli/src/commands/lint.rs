@@ -489,22 +489,39 @@ pub fn vet(lint: LintSettings, lock_timeout: String) -> shale::VetPlan {
     }))
 }
 
-/// Why `up` refuses to run what `report` describes, if it does.
-pub fn refusal(report: &Report) -> Result<(), String> {
+/// Why `up` refuses to run what `report` describes, if it does: each statement with its place.
+pub fn refusal(report: &Report) -> Result<(), shale::Refusal> {
+    let at = |path: &std::path::Path, line: usize, column: usize, message: String| shale::RefusedStatement {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
     if !report.syntax_errors.is_empty() {
-        let mut problems: Vec<String> = report.syntax_errors.iter().map(ToString::to_string).collect();
-        problems.push("nothing was applied: fix the syntax error(s) above and run again".into());
-        return Err(problems.join("\n"));
+        return Err(shale::Refusal {
+            problems: report
+                .syntax_errors
+                .iter()
+                .map(|e| at(&e.path, e.line, e.column, format!("syntax error: {}", e.message)))
+                .collect(),
+            closing: "nothing was applied: fix the syntax error(s) above and run again".into(),
+        });
     }
-    let mut problems: Vec<String> = report.blocking().map(|f| format!("{f}; {}. Instead: {}", f.why, f.fix)).collect();
+    let problems: Vec<shale::RefusedStatement> = report
+        .blocking()
+        .map(|f| {
+            let message = format!("{}[{}]: {}; {}. Instead: {}", f.severity.as_str(), f.rule, f.message, f.why, f.fix);
+            at(&f.path, f.line, f.column, message)
+        })
+        .collect();
     if problems.is_empty() {
         return Ok(());
     }
-    problems.push(
-        "nothing was applied: make the change safely, or allow it with `-- shale:allow RULE -- reason` in the file, or run with --force-unsafe"
+    Err(shale::Refusal {
+        problems,
+        closing: "nothing was applied: make the change safely, or allow it with `-- shale:allow RULE -- reason` in the file, or run with --force-unsafe"
             .into(),
-    );
-    Err(problems.join("\n"))
+    })
 }
 
 fn print_human(report: &Report, quiet: bool) {

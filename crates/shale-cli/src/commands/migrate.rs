@@ -99,7 +99,7 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
             super::lint::lint_plan(&plan, &facts, &settings.lint, &settings.session.lock_timeout)
         };
         // Exactly as `up` would judge it: the same check, on the same database.
-        let refused = if args.force_unsafe { None } else { super::lint::refusal(&report).err() };
+        let refused = if args.force_unsafe { None } else { super::lint::refusal(&report).err().map(|r| r.to_string()) };
         print_plan(settings, &plan, args.single_transaction, &report, refused.as_deref().map(|why| ("up", why)));
         return Ok(if refused.is_some() { crate::error::EXIT_INVALID } else { 0 });
     }
