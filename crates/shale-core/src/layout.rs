@@ -1599,6 +1599,12 @@ fn classify(relative: &Path) -> Classified {
             part @ Classified::Part { layout: Layout::Flyway, .. } => part,
             Classified::Ignore => Classified::Ignore,
             callback @ Classified::Skipped(_) if sql_stem(file).and_then(flyway_callback).is_some() => callback,
+            // Old migrations kept aside in the directory (`archive/`), which the tools that read
+            // the top only (node-pg-migrate, golang-migrate, dbmate, sqlx) never run: left alone.
+            Classified::Part { .. } if folders.iter().any(|f| kept_aside(f)) => Classified::Skipped(format!(
+                "in folder `{}`, kept aside: the tools that read migrations at the top of the directory never run it",
+                folders.join("/")
+            )),
             // Migrations one folder down (graphile-migrate's `committed/000001.sql`, Hasura's
             // `default/1700000000000_x/up.sql`): the directory given is their parent's.
             Classified::Part { .. } => Classified::Bad(format!(
@@ -1620,6 +1626,26 @@ fn classify(relative: &Path) -> Classified {
         },
         [] => Classified::Ignore,
     }
+}
+
+/// A folder whose name says its files are kept aside, not run (`archive`, `old`, `legacy`, ...).
+fn kept_aside(folder: &str) -> bool {
+    const NAMES: [&str; 13] = [
+        "archive",
+        "archived",
+        "archives",
+        "old",
+        "legacy",
+        "deprecated",
+        "backup",
+        "backups",
+        "unused",
+        "disabled",
+        "obsolete",
+        "attic",
+        "trash",
+    ];
+    NAMES.contains(&folder.to_ascii_lowercase().as_str())
 }
 
 /// The Flyway event a file's stem names (`afterMigrate`, `beforeEachMigrate__grants`): Flyway runs

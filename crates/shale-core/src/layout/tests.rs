@@ -506,6 +506,11 @@ fn flyway_files_are_read_in_folders_at_any_depth() {
     let all = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
     assert!(all.contains("v1/001_a.sql: is a migration in folder `v1`, where only Flyway's"), "{all}");
     assert!(all.contains("x/y/002_b.up.sql: is a migration in folder `x/y`"), "{all}");
+    // Old migrations kept aside in an `archive/` folder (node-pg-migrate, golang-migrate never
+    // look there): left alone, and said.
+    let set = load(vec![file("001_a.sql", "select 1;"), file("archive/0007_auth.sql", "select 2;")]).unwrap();
+    assert_eq!(set.migrations.len(), 1);
+    assert!(set.ignored[0].reason.contains("in folder `archive`, kept aside"), "{:?}", set.ignored);
     // Migrations a folder too deep (Hasura's folder of its database given, or graphile-migrate's
     // migrations/ holding committed/): the folder to point at is named.
     let errors = load(vec![file("default/1600000000000_a/up.sql", "select 1;"), file("notes.txt/x.sql", "select 1;")])
