@@ -244,12 +244,42 @@ struct Env {
     dotenv: HashMap<String, String>,
     /// The keys `.env.local` set (its values are those in `dotenv`).
     local_keys: std::collections::HashSet<String>,
+    /// Where `.env` and `.env.local` were read (the working directory's, or a parent's).
+    dotenv_path: PathBuf,
+    local_path: PathBuf,
 }
 
 impl Env {
     fn get(&self, key: &str) -> Option<String> {
         std::env::var(key).ok().or_else(|| self.dotenv.get(key).cloned())
     }
+
+    /// Where `key`'s value comes from, for messages: `DATABASE_URL`, or `DATABASE_URL in .env`.
+    fn origin(&self, key: &str) -> String {
+        match () {
+            _ if std::env::var_os(key).is_some() => key.to_string(),
+            _ if self.local_keys.contains(key) => format!("{key} in {}", self.local_path.display()),
+            _ => format!("{key} in {}", self.dotenv_path.display()),
+        }
+    }
+}
+
+/// `name` (`.env`) in the working directory, else in the nearest parent up to the repository's
+/// root (the folder holding `.git`), as python-dotenv's `find_dotenv` looks for it: an application
+/// run from `backend/` keeps its `.env` in the repository's top folder. The working directory's
+/// path when there is none.
+fn find_dotenv(name: &str) -> PathBuf {
+    let here = PathBuf::from(name);
+    if here.exists() {
+        return here;
+    }
+    let Ok(cwd) = std::env::current_dir() else { return here };
+    // Outside a repository nothing above is read (a home directory's .env is not this project's).
+    let Some(root) = cwd.ancestors().position(|dir| dir.join(".git").exists()) else { return here };
+    (1..=root)
+        .find(|up| cwd.ancestors().nth(*up).is_some_and(|dir| dir.join(name).is_file()))
+        .map(|up| std::iter::repeat_n("..", up).collect::<PathBuf>().join(name))
+        .unwrap_or(here)
 }
 
 impl Settings {
@@ -280,11 +310,12 @@ impl Settings {
         };
         // Next.js' `.env.local` (where its projects keep the database URL) wins over `.env`, as
         // there; the real environment wins over both.
-        let mut dotenv = read_dotenv(Path::new(".env"))?;
-        let local = read_dotenv(Path::new(".env.local"))?;
+        let (dotenv_path, local_path) = (find_dotenv(".env"), find_dotenv(".env.local"));
+        let mut dotenv = read_dotenv(&dotenv_path)?;
+        let local = read_dotenv(&local_path)?;
         let local_keys = local.keys().cloned().collect();
         dotenv.extend(local);
-        let env = Env { dotenv, local_keys };
+        let env = Env { dotenv, local_keys, dotenv_path, local_path };
         let database_url_env = config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
         let database = database(global, &env, &database_url_env);
         let lint = config.lint.clone().unwrap_or_default();
@@ -457,9 +488,9 @@ fn database(global: &GlobalArgs, env: &Env, variable: &str) -> Option<Database> 
     } else if global.dev {
         Some(Database::Dev)
     } else if let Some(url) = env.get(SHALE_DATABASE_URL).filter(|v| !v.is_empty()) {
-        Some(Database::Url { text: url, origin: SHALE_DATABASE_URL.into() })
+        Some(Database::Url { text: url, origin: env.origin(SHALE_DATABASE_URL) })
     } else if let Some(url) = env.get(variable).filter(|v| !v.is_empty()) {
-        Some(Database::Url { text: url, origin: variable.to_string() })
+        Some(Database::Url { text: url, origin: env.origin(variable) })
     } else if ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER"].iter().any(|k| env.get(k).is_some()) {
         Some(Database::PgVariables)
     } else {

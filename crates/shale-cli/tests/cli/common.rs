@@ -83,7 +83,17 @@ impl Project {
     pub fn bare(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_shale"));
         cmd.current_dir(self.path());
-        for var in ["DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE", "NO_COLOR"] {
+        for var in [
+            "DATABASE_URL",
+            "SHALE_DATABASE_URL",
+            "PGHOST",
+            "PGPORT",
+            "PGUSER",
+            "PGPASSWORD",
+            "PGDATABASE",
+            "PGSSLMODE",
+            "NO_COLOR",
+        ] {
             cmd.env_remove(var);
         }
         cmd

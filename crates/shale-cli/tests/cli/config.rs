@@ -59,6 +59,26 @@ fn next_js_dotenv_local_wins_over_dotenv() {
     assert_eq!(p.tables(), ["a", "shale_migrations"]);
 }
 
+/// An application run from `backend/` keeps its `.env` in the repository's top folder (as
+/// python-dotenv's `find_dotenv` finds it): read there, up to the folder holding `.git`, and named
+/// in messages as the file it is.
+#[test]
+fn dotenv_in_the_repository_s_top_folder_is_read_from_below() {
+    let p = Project::new("cfg_env_above");
+    std::fs::create_dir_all(p.path().join(".git")).unwrap();
+    let backend = p.path().join("backend");
+    std::fs::create_dir_all(backend.join("migrations")).unwrap();
+    std::fs::write(backend.join("migrations/001_a.sql"), "CREATE TABLE a (id int);").unwrap();
+    std::fs::write(p.path().join(".env"), format!("DATABASE_URL={}\n", p.db.url)).unwrap();
+    let run: Run = p.bare().current_dir(&backend).arg("up").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.tables(), ["a", "shale_migrations"]);
+    std::fs::write(p.path().join(".env"), "DATABASE_URL=mysql://app:hunter2@db.example.com/app\n").unwrap();
+    let run: Run = p.bare().current_dir(&backend).arg("status").output().unwrap().into();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("(from DATABASE_URL in ../.env)") && !run.stderr.contains("hunter2"), "{}", run.stderr);
+}
+
 #[test]
 fn missing_database_and_bad_config_are_usage_errors() {
     let p = Project::new("cfg_errors");

@@ -938,8 +938,10 @@ fn is_postgres_scheme(scheme: &str) -> bool {
         Some((base, driver)) => (base, Some(driver)),
         None => (scheme, None),
     };
-    // pgx's own schemes, as golang-migrate's pgx drivers take them (`pgx5://`).
-    if driver.is_none() && matches!(base, "pgx" | "pgx4" | "pgx5") {
+    // pgx's own schemes, as golang-migrate's pgx drivers take them (`pgx5://`); the ones
+    // dj-database-url and django-environ read as PostgreSQL (`pgsql://`, `psql://`, and GeoDjango's
+    // `postgis://`, a PostgreSQL server with PostGIS).
+    if driver.is_none() && matches!(base, "pgx" | "pgx4" | "pgx5" | "pgsql" | "psql" | "postgis") {
         return true;
     }
     (base == "postgresql" || base == "postgres")
@@ -1265,6 +1267,11 @@ mod tests {
             assert!(e.contains("is not PostgreSQL's: expected postgresql:// or postgres://"), "{bad}: {e}");
             assert!(!e.contains("hunter2"), "{e}");
             assert!(ConnectionSettings::looks_like_url(bad));
+        }
+        // The schemes Django's URL readers take for PostgreSQL.
+        for django in ["postgis://u@h:5433/app", "pgsql://u@h:5433/app", "psql://u@h:5433/app"] {
+            let s = ConnectionSettings::parse(django).unwrap();
+            assert_eq!((s.ports.as_slice(), s.dbname.as_deref()), (&[5433u16][..], Some("app")), "{django}");
         }
         let e = ConnectionSettings::parse("mysql://h/app?x=1").unwrap_err().to_string();
         assert!(e.contains(": the scheme `mysql://` is not PostgreSQL's"), "{e}");
