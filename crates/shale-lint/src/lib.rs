@@ -140,6 +140,8 @@ pub struct Cleared {
     pub message: String,
     /// Why it is fine here, e.g. `users is created earlier in this run`.
     pub reason: String,
+    /// The tables the rule is about, e.g. `tables with data`.
+    pub applies_to: &'static str,
 }
 
 /// One rule's verdict on one statement.
@@ -597,6 +599,7 @@ fn judge(
                 column,
                 message: hit.message.clone(),
                 reason: state.describe(&hit.table),
+                applies_to: hit.rule.danger.tables(),
             });
             false
         }

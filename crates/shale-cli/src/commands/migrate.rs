@@ -668,7 +668,7 @@ fn print_plan(
                 println!("       {verdict}: [{}] {}", f.rule, f.message);
             }
             for c in cleared {
-                println!("       fine: {} ([{}] applies to tables with data)", c.reason, c.rule);
+                println!("       fine: {} ([{}] applies to {})", c.reason, c.rule, c.applies_to);
             }
         }
         if s.script.statements.is_empty() {

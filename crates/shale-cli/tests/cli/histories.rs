@@ -74,7 +74,7 @@ fn the_gate_fires_on_a_table_with_rows_and_not_on_an_empty_one() {
     let dry = p.shale(&["up", "--dry-run"]);
     assert_eq!(dry.code, 2, "{}", dry.stdout);
     assert!(
-        dry.stdout.contains("fine: small is empty ([create-index-non-concurrently] applies to tables with data)"),
+        dry.stdout.contains("fine: small is empty ([create-index-non-concurrently] applies to large tables, over `large_table_rows` rows)"),
         "{}",
         dry.stdout
     );

@@ -128,6 +128,16 @@ impl Danger {
             Danger::Existing => state.existed(),
         }
     }
+
+    /// The tables the danger is on, for a verdict saying why a statement is fine elsewhere.
+    pub fn tables(self) -> &'static str {
+        match self {
+            Danger::Always => "every table",
+            Danger::Lock => "large tables, over `large_table_rows` rows",
+            Danger::Data => "tables with data",
+            Danger::Existing => "tables that exist before the run",
+        }
+    }
 }
 
 pub struct Hit {
