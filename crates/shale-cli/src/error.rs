@@ -565,7 +565,11 @@ fn plan_text(problem: &PlanError) -> String {
         PlanError::OwnTable { .. } => format!(
             "{problem}. Remove the statement; `shale repair` and `shale baseline` record decisions in the history"
         ),
-        PlanError::Modified { .. } => format!("{problem}; {hint}"),
+        // The same words `validate` gives (commands/status.rs).
+        PlanError::Modified { label, .. } => {
+            let version = label.split(' ').next().unwrap_or(label);
+            format!("{problem}; {hint} (or, where the changed file is what every database has, `shale repair {version} --applied --reason ...`)")
+        }
         _ => problem.to_string(),
     }
 }
@@ -1011,7 +1015,8 @@ mod tests {
         assert_eq!(
             plan_text(&e),
             "m/1_a.sql: migration 1 a was changed after it was applied (its checksum differs from the history); \
-             restore the file, or put the change in a new migration"
+             restore the file, or put the change in a new migration (or, where the changed file is what every \
+             database has, `shale repair 1 --applied --reason ...`)"
         );
     }
 
