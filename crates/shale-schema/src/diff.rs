@@ -50,6 +50,9 @@ pub struct Change {
     /// It must be committed before the rest of the diff runs: new enum labels cannot be used in
     /// the transaction that adds them (see [`Diff::split_commit_first`]).
     pub commit_first: bool,
+    /// A new index on a table that exists: a migration builds it CONCURRENTLY, on its own and
+    /// outside a transaction, so that writes to the table go on (see [`Diff::split_build_apart`]).
+    pub build_apart: bool,
 }
 
 /// The statements that turn one schema into another, in the order they must run.
@@ -68,6 +71,13 @@ impl Diff {
     pub fn split_commit_first(&self) -> (Diff, Diff) {
         let (first, rest) = self.changes.iter().cloned().partition(|c| c.commit_first);
         (Diff { changes: first }, Diff { changes: rest })
+    }
+
+    /// The changes built apart (new indexes on existing tables, see [`Change::build_apart`]) and
+    /// the rest: a migration of their own, CONCURRENTLY, after the one holding the rest.
+    pub fn split_build_apart(&self) -> (Diff, Diff) {
+        let (rest, apart) = self.changes.iter().cloned().partition(|c| !c.build_apart);
+        (Diff { changes: rest }, Diff { changes: apart })
     }
 
     pub fn destructive_count(&self) -> usize {
@@ -210,7 +220,7 @@ impl<'a> Differ<'a> {
     }
 
     fn push(&mut self, object: String, sql: String, destructive: bool, note: Option<String>) {
-        self.out.push(Change { object, sql, destructive, note, commit_first: false });
+        self.out.push(Change { object, sql, destructive, note, commit_first: false, build_apart: false });
     }
 
     /// A drop of an object that may be created again: its comments and privileges are then set

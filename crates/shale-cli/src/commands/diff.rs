@@ -484,7 +484,10 @@ pub fn down_script(down: &Diff) -> String {
 /// Save `changes` as the next migration NAME, its down the diff `down` (undoing a change removes
 /// what it added: the down includes destructive statements). New enum labels go first, in a
 /// migration of their own (`NAME_enum_labels`): they must be committed before the rest uses
-/// them. Returns each migration's version and files.
+/// them. New indexes on existing tables go last, in a migration of their own (`NAME_indexes`)
+/// that builds them CONCURRENTLY outside a transaction, as `up`'s safety check asks of a table
+/// with rows (the database the diff was made on may have none). Returns each migration's version
+/// and files.
 pub fn write_migrations(
     settings: &Settings,
     name: &str,
@@ -494,7 +497,15 @@ pub fn write_migrations(
     down: &Diff,
 ) -> Result<Vec<(String, Vec<PathBuf>)>> {
     let (first, rest) = changes.split_commit_first();
-    let down_sql = down_script(down);
+    let (rest, apart) = rest.split_build_apart();
+    // The indexes built apart are dropped by their own migration's down, not by the rest's.
+    let apart_objects: Vec<&str> = apart.changes.iter().map(|c| c.object.as_str()).collect();
+    let (drops, down_rest): (Vec<_>, Vec<_>) = down
+        .changes
+        .iter()
+        .cloned()
+        .partition(|c| apart_objects.contains(&c.object.as_str()) && c.sql.starts_with("DROP INDEX "));
+    let down_sql = down_script(&Diff { changes: down_rest });
     let mut parts: Vec<(String, String, String)> = Vec::new();
     if !first.is_empty() {
         let undo =
@@ -505,12 +516,33 @@ pub fn write_migrations(
             undo.into(),
         ));
     }
-    if !rest.is_empty() || first.is_empty() {
+    if !rest.is_empty() || (first.is_empty() && apart.is_empty()) {
         parts.push((
             name.to_string(),
             format!("{header}{}", rest.to_sql_with(destructive(allow_destructive.then_some(ALLOWED_BY_FLAG)))),
             down_sql,
         ));
+    }
+    if !apart.is_empty() {
+        let concurrently = |sql: &str, from: &str, to: &str| sql.replacen(from, to, 1);
+        let mut up = format!(
+            "{header}-- shale:no-transaction\n-- Built CONCURRENTLY, outside a transaction: writes to the table go on while it builds.\n"
+        );
+        for c in &apart.changes {
+            let sql = concurrently(&c.sql, "CREATE INDEX ", "CREATE INDEX CONCURRENTLY ");
+            let sql = concurrently(&sql, "CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX CONCURRENTLY ");
+            up.push_str(&format!("{}\n", sql.trim_end()));
+        }
+        let mut down = "-- shale:no-transaction\n".to_string();
+        for c in &drops {
+            down.push_str(&format!(
+                "{}\n",
+                concurrently(c.sql.trim_end(), "DROP INDEX ", "DROP INDEX CONCURRENTLY IF EXISTS ")
+            ));
+        }
+        // Alone when the diff is only new indexes: the migration has the name asked for.
+        let apart_name = if parts.is_empty() && rest.is_empty() { name.to_string() } else { format!("{name} indexes") };
+        parts.push((apart_name, up, down));
     }
     let mut written = Vec::new();
     for (name, up, down) in parts {

@@ -62,6 +62,16 @@ fn a_database_to_a_schema_file_written_as_the_next_migration_and_applied() {
         redacted(&p, &std::fs::read_to_string(p.migrations().join("002_match_schema.up.sql")).unwrap())
     );
     snapshot!("written_down", std::fs::read_to_string(p.migrations().join("002_match_schema.down.sql")).unwrap());
+    // The new index on the existing table is a migration of its own, built CONCURRENTLY outside a
+    // transaction, as the safety check asks of a table with rows; its down drops it the same way.
+    let indexes = std::fs::read_to_string(p.migrations().join("003_match_schema_indexes.up.sql")).unwrap();
+    assert!(
+        indexes.contains("-- shale:no-transaction")
+            && indexes.contains("CREATE INDEX CONCURRENTLY users_profile ON public.users USING gin (profile);"),
+        "{indexes}"
+    );
+    let indexes_down = std::fs::read_to_string(p.migrations().join("003_match_schema_indexes.down.sql")).unwrap();
+    assert!(indexes_down.contains("DROP INDEX CONCURRENTLY IF EXISTS public.users_profile;"), "{indexes_down}");
     // The linter reviews it like any migration: the drop is allowed (asked for), the
     // lock-heavy statements are reported, and this test accepts them.
     snapshot!("written_reviewed", shown(&p, &p.shale(&["up"])));
@@ -148,7 +158,9 @@ fn drift_fix_adopts_the_live_schema_or_restores_the_expected_one() {
         "adopt_up",
         redacted(&p, &std::fs::read_to_string(p.migrations().join("002_adopt_users_changes.up.sql")).unwrap())
     );
+    // The index built by hand on the existing table is the second migration (built CONCURRENTLY).
     p.shale(&["repair", "002", "--applied", "--reason", "adopted schema drift"]).ok();
+    p.shale(&["repair", "003", "--applied", "--reason", "adopted schema drift"]).ok();
     let run = p.shale(&["drift"]).ok();
     assert!(run.stdout.contains("no drift"), "{}", run.stdout);
     // The restore script now undoes the adopted changes: applying it makes the database drift.

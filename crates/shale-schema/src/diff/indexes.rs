@@ -79,10 +79,17 @@ impl<'a> Differ<'a> {
                 // Created again (with its materialized view, say): its comment is set again.
                 self.replaced.insert(object.clone());
             }
-            changes.push((object, format!("{};", i.definition), note));
+            changes.push((object, format!("{};", i.definition), note, key(&i.schema, &i.table)));
         }
-        for (object, sql, note) in changes {
+        // A partitioned table's own index cannot be built CONCURRENTLY (its partitions' can).
+        let partitioned: BTreeSet<Key> =
+            self.to.tables.iter().filter(|t| t.partition_key.is_some()).map(|t| key(&t.schema, &t.name)).collect();
+        for (object, sql, note, table) in changes {
+            let apart = note.is_some() && !partitioned.contains(&table);
             self.push(object, sql, false, note);
+            if let Some(change) = self.out.last_mut() {
+                change.build_apart = apart;
+            }
         }
     }
 }
