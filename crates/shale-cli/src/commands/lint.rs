@@ -27,6 +27,9 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     // Migrations before the ones linted, applied already: what they declare is known (a column's
     // type), and their tables exist and hold data.
     let mut earlier: Vec<Arc<Script>> = Vec::new();
+    // Every migration's down (`--all`): read for syntax only, as a revert would run it; what a down
+    // drops is what its up added, not a finding.
+    let mut downs: Vec<Arc<Script>> = Vec::new();
     let scripts: Vec<Arc<Script>> = if !args.files.is_empty() {
         let chosen: Vec<PathBuf> = args.files.iter().filter_map(|f| std::fs::canonicalize(f).ok()).collect();
         // The directory may not load (a bad file elsewhere): the files given are linted all the same.
@@ -53,7 +56,11 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         only = Some(added);
         scripts
     } else if args.all || settings.database.is_none() {
-        load_set(settings)?.migrations.into_iter().map(|m| m.up).collect()
+        let set = load_set(settings)?;
+        if args.all {
+            downs = set.migrations.iter().filter_map(|m| m.down.clone()).collect();
+        }
+        set.migrations.into_iter().map(|m| m.up).collect()
     } else {
         let migrator = migrator(settings)?;
         // What `up` would refuse (a Go migration ahead, a changed file) is for `up` and `status`
@@ -72,7 +79,9 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         rules: settings.lint.rules.clone(),
         verdict_only: false,
     };
-    let report = worded(shale_lint::lint_after(earlier.iter().map(|s| &**s), scripts.iter().map(|s| &**s), options));
+    let mut report =
+        worded(shale_lint::lint_after(earlier.iter().map(|s| &**s), scripts.iter().map(|s| &**s), options));
+    report.syntax_errors.extend(super::status::syntax_errors(downs.iter().map(|s| &**s)));
     if args.fix {
         return fix(settings, args, format, &scripts, &report, pg_major, selection);
     }

@@ -67,6 +67,13 @@ fn syntax_errors_are_reported_with_line_and_column_before_anything_runs() {
     let run: common::Run = p.bare().args(["lint", "migrations/002_b.sql"]).output().unwrap().into();
     assert_eq!(run.code, 1);
     assert!(run.stdout.contains("migrations/002_b.sql:2:24: syntax error"), "{}", run.stdout);
+    // `--all` reads every down too (a missing `;` in an old down.sql), as a revert would run it.
+    std::fs::remove_file(p.migrations().join("002_b.sql")).unwrap();
+    p.write("003_c.up.sql", "CREATE TABLE c (id int);\n");
+    p.write("003_c.down.sql", "DROP INDEX c_id\nDROP TABLE c;\n");
+    let run: common::Run = p.bare().args(["lint", "--all"]).output().unwrap().into();
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("migrations/003_c.down.sql:2:1: syntax error"), "{}", run.stdout);
 }
 
 /// A Flyway file given by name has its placeholders filled from `[placeholders]` in shale.toml, as
