@@ -126,6 +126,11 @@ export interface Status {
   historyExists: boolean;
   migrations: Migration[];
   pending: Migration[];
+  /**
+   * The histories of tools whose migrations are code (Alembic, Django, Sequelize, ...) that changed
+   * since the baseline, or appeared in a database shale built: that tool still migrates here.
+   */
+  changedSinceBaseline: { tool: string; table: string; baselineAt: string | null }[];
   json: Record<string, unknown>;
 }
 

@@ -294,6 +294,12 @@ async function status(options = {}) {
     historyExists: Boolean(json.history_exists),
     migrations,
     pending: migrations.filter((m) => m.state === 'pending'),
+    // Another tool (Alembic, Django, Sequelize, ...) still migrating this database after the switch.
+    changedSinceBaseline: (json.changed_since_baseline || []).map((c) => ({
+      tool: c.tool,
+      table: c.table,
+      baselineAt: c.baseline_at ?? null,
+    })),
     json,
   };
 }

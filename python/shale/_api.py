@@ -175,6 +175,10 @@ class Status:
     current_version: Optional[str]
     history_exists: bool
     migrations: List[Migration]
+    #: The histories of tools whose migrations are code (Alembic, Django, ...) that changed since the
+    #: baseline, or appeared in a database shale built: that tool still migrates here. Each
+    #: ``{"tool", "table", "baseline_at"}``.
+    changed_since_baseline: List[Dict[str, Any]] = field(default_factory=list)
     json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -191,6 +195,7 @@ class Status:
             current_version=d.get("current_version"),
             history_exists=bool(d.get("history_exists")),
             migrations=[Migration._from(m) for m in d.get("migrations") or []],
+            changed_since_baseline=list(d.get("changed_since_baseline") or []),
             json=dict(d),
         )
 

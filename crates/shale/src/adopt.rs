@@ -380,14 +380,29 @@ impl Migrator {
     }
 
     /// The histories of tools whose migrations are code (Alembic's, Django's) that a baseline left
-    /// as they were and that have changed since: that tool still migrates this database somewhere,
-    /// and what it ran is in no history of shale's. One query per such history.
+    /// as they were and that have changed since, or that appeared in a database shale built from
+    /// its migrations (no baseline): that tool still migrates this database somewhere, and what it
+    /// ran is in no history of shale's. One query per such history; one more where shale built it.
     pub(crate) async fn changed_since_baseline(
         &self,
         client: &Client,
         history: &shale_core::History,
     ) -> Result<Vec<ChangedSinceBaseline>, Error> {
         let mut changed = Vec::new();
+        // Built by shale from the first migration: no other tool's history belongs here. (A
+        // database baselined before the baseline kept what that history held says nothing.)
+        let built_by_shale = !history.records.is_empty()
+            && !history.records.iter().any(|r| matches!(r.kind, RecordKind::Baseline | RecordKind::Adopted))
+            && !history.records.iter().any(|r| r.kind == RecordKind::Audit);
+        if built_by_shale {
+            let mut found = foreign::detect(client, None).await?;
+            found.retain(|t| t.in_search_path && !self.own_table(t) && !t.tool.adoptable_with(&self.set));
+            changed.extend(found.into_iter().map(|t| ChangedSinceBaseline {
+                tool: t.tool,
+                table: t.display(),
+                baseline_at: None,
+            }));
+        }
         for record in history.records.iter().filter(|r| r.kind == RecordKind::Audit) {
             let Some((tool, table, then)) = record.reason.as_deref().and_then(shale_core::adopt::left_at_baseline)
             else {

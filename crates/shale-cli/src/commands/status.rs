@@ -104,14 +104,15 @@ pub fn status(settings: &Settings) -> Result<i32> {
 /// A tool whose migrations are code (Alembic, Django, ...) still migrating after the baseline.
 fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline]) {
     for c in changed {
+        let what = match &c.baseline_at {
+            Some(at) => format!("has changed since the baseline ({at})"),
+            None => "is in this database, which shale built from its migrations".to_string(),
+        };
         eprintln!(
-            "warning: {}'s history ({}) has changed since the baseline{}: {} still migrates this database somewhere \
-             (a deploy step, the application's start-up), and what it ran is in no history of shale's; switch it \
-             off, and see `shale drift` for what it changed",
-            c.tool,
-            c.table,
-            c.baseline_at.as_deref().map(|at| format!(" ({at})")).unwrap_or_default(),
-            c.tool
+            "warning: {}'s history ({}) {what}: {} still migrates this database somewhere (a deploy step, the \
+             application's start-up), and what it ran is in no history of shale's; switch it off, see `shale drift` \
+             for what it changed and put that in a migration, then drop or rename {} to end this warning",
+            c.tool, c.table, c.tool, c.table
         );
     }
 }

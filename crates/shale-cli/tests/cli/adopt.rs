@@ -1241,6 +1241,21 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     }
     let json = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(json["changed_since_baseline"][0]["tool"], "alembic", "{json}");
+
+    // A database shale built from the migrations (a new environment) where Alembic ran afterwards.
+    let fresh = Project::new("adopt_alembic_fresh");
+    fresh.copy_from(&p, &["0001_baseline.sql"]);
+    fresh.shale(&["up"]).ok();
+    assert!(!fresh.shale(&["status"]).ok().stderr.contains("warning"));
+    fresh.psql("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('b2')");
+    let status = fresh.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains(
+            "warning: alembic's history (public.alembic_version) is in this database, which shale built from its migrations"
+        ),
+        "{}",
+        status.stderr
+    );
 }
 
 /// Databases Rails and Django migrated (Ruby and Python migrations): recognized as theirs, not
