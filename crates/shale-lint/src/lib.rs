@@ -203,10 +203,21 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// `path:line:col: syntax error: message`
+impl SyntaxError {
+    /// What is wrong, said once as a syntax error: the parser's own `syntax error at or near ...`
+    /// as it is, another of its messages (`unterminated quoted string ...`) after `syntax error: `.
+    pub fn what(&self) -> String {
+        match self.message.starts_with("syntax error") {
+            true => self.message.clone(),
+            false => format!("syntax error: {}", self.message),
+        }
+    }
+}
+
+/// `path:line:col: syntax error at or near ...`
 impl std::fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}: syntax error: {}", self.path.display(), self.line, self.column, self.message)
+        write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.what())
     }
 }
 

@@ -238,10 +238,7 @@ fn a_go_template_of_pop_s_is_named_in_the_syntax_error() {
     let report = lint([&s]);
     assert_eq!(report.syntax_errors.len(), 1);
     let shown = report.syntax_errors[0].to_string();
-    assert!(
-        shown.starts_with("20210128140414_namespace.up.sql:1:14: syntax error: syntax error at or near \"{\""),
-        "{shown}"
-    );
+    assert!(shown.starts_with("20210128140414_namespace.up.sql:1:14: syntax error at or near \"{\""), "{shown}");
     assert!(
         shown.ends_with(
             "is a Go template, which pop fills in before running the file and shale does not: write the SQL it gives"

@@ -508,11 +508,7 @@ pub fn refusal(report: &Report) -> Result<(), shale::Refusal> {
     };
     if !report.syntax_errors.is_empty() {
         return Err(shale::Refusal {
-            problems: report
-                .syntax_errors
-                .iter()
-                .map(|e| at(&e.path, e.line, e.column, format!("syntax error: {}", e.message)))
-                .collect(),
+            problems: report.syntax_errors.iter().map(|e| at(&e.path, e.line, e.column, e.what())).collect(),
             closing: "nothing was applied: fix the syntax error(s) above and run again".into(),
         });
     }

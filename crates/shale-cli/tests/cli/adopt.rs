@@ -1247,7 +1247,9 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     fresh.copy_from(&p, &["0001_baseline.sql"]);
     fresh.shale(&["up"]).ok();
     assert!(!fresh.shale(&["status"]).ok().stderr.contains("warning"));
-    fresh.psql("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('b2')");
+    fresh.psql(
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('b2')",
+    );
     let status = fresh.shale(&["status"]).ok();
     assert!(
         status.stderr.contains(

@@ -61,7 +61,7 @@ fn syntax_errors_are_reported_with_line_and_column_before_anything_runs() {
     p.write("002_b.sql", "SELECT 1;\nCREATE TABLE b (id int,, x int);\n");
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
-    assert!(up.stderr.contains("002_b.sql:2:24: syntax error: syntax error at or near \",\""), "{}", up.stderr);
+    assert!(up.stderr.contains("002_b.sql:2:24: syntax error at or near \",\""), "{}", up.stderr);
     assert!(p.tables().is_empty(), "001 did not run either");
     // Explicit files, without a database.
     let run: common::Run = p.bare().args(["lint", "migrations/002_b.sql"]).output().unwrap().into();
