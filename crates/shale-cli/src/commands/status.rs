@@ -312,8 +312,17 @@ pub(crate) fn note_foreign(found: &[shale_pg::foreign::ForeignTable], set: &shal
         }
     };
     if !foreign.tool.adoptable_with(set) {
+        // With migrations written already (the baseline another database was recorded with), say
+        // which of them this one has, as `up` says.
+        let start = match set.versioned().next() {
+            None => "`shale baseline --from-database` starts shale's history from the live schema".to_string(),
+            Some(_) => {
+                "record which of the migrations it has with `shale baseline VERSION` (its schema is checked first)"
+                    .to_string()
+            }
+        };
         eprintln!(
-            "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale baseline --from-database` starts shale's history from the live schema (`shale adopt --nothing` if that table belongs to another application)",
+            "note: this database was migrated by {} ({} is its history) and shale has none here yet: {start} (`shale adopt --nothing` if that table belongs to another application)",
             foreign.tool,
             foreign.display()
         );

@@ -1198,6 +1198,9 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
         "{}",
         up.stderr
     );
+    // status says the same (not --from-database, which refuses where migrations exist).
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("with `shale baseline VERSION`"), "{}", status.stderr);
     std::fs::remove_file(p.migrations().join("0001_users.sql")).unwrap();
     let run = p.shale(&["baseline", "--from-database"]).ok();
     assert!(
