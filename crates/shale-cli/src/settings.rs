@@ -488,7 +488,9 @@ fn database(global: &GlobalArgs, env: &Env, variable: &str) -> Option<Database> 
     } else if global.dev {
         Some(Database::Dev)
     } else if let Some(url) = env.get(SHALE_DATABASE_URL).filter(|v| !v.is_empty()) {
-        Some(Database::Url { text: url, origin: env.origin(SHALE_DATABASE_URL) })
+        // Named as what the caller gave: the URL passed to the Python or Node API.
+        let origin = format!("{}: the URL given to the Python or Node API", env.origin(SHALE_DATABASE_URL));
+        Some(Database::Url { text: url, origin })
     } else if let Some(url) = env.get(variable).filter(|v| !v.is_empty()) {
         Some(Database::Url { text: url, origin: env.origin(variable) })
     } else if ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER"].iter().any(|k| env.get(k).is_some()) {
