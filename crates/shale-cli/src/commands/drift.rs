@@ -65,6 +65,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
                 )));
             }
             note_pending(settings, &pending);
+            warn_modified(settings, &status);
             not_applied = pending;
             throwaway = Some(Throwaway::create(settings.scratch_server(args.dev_url.as_deref()))?);
             let first = throwaway
@@ -177,6 +178,25 @@ fn applied_only(
 }
 
 /// Says which migrations the comparison leaves out, because the database has not applied them.
+/// Applied migrations whose files changed since: the replay builds what the files say now, not
+/// what ran, so a difference the change hides does not show.
+fn warn_modified(settings: &Settings, status: &shale::StatusReport) {
+    let changed: Vec<String> = status
+        .migrations
+        .iter()
+        .filter(|r| r.state == shale_core::plan::State::Modified)
+        .map(|r| format!("{} {}", r.version.as_deref().unwrap_or("R"), r.name))
+        .collect();
+    if changed.is_empty() || settings.quiet || settings.json {
+        return;
+    }
+    eprintln!(
+        "warning: {} changed after it was applied: the migrations are replayed as their files are now, not as they ran \
+         here, so what the change hides from this comparison does not show (`shale validate` names the files)",
+        changed.join(", ")
+    );
+}
+
 fn note_pending(settings: &Settings, labels: &[String]) {
     if labels.is_empty() || settings.quiet || settings.json {
         return;

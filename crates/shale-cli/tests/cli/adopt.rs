@@ -1228,6 +1228,9 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
     assert!(up.stderr.contains("migration 0001 baseline was changed after it was applied"), "{}", up.stderr);
+    // drift replays the files as they are now, and says so.
+    let drift = p.shale(&["drift", "--dev-url", &dev]);
+    assert!(drift.stderr.contains("warning: 0001 baseline changed after it was applied"), "{}", drift.stderr);
     std::fs::write(&baseline, &file).unwrap();
     assert_eq!(p.states(), ["baseline"]);
     // Alembic still runs somewhere after the switch: its table changes, and status and validate
