@@ -39,6 +39,13 @@ struct MigrationCheck {
     reapply_failed: Option<String>,
 }
 
+/// Runs `print` (a line saying what passed) unless `-q` asked for errors only.
+fn quiet_or(settings: &Settings, print: impl FnOnce()) {
+    if !settings.quiet {
+        print();
+    }
+}
+
 /// The squash against the files it replaced (`shale squash`), each history replayed whole.
 #[derive(Debug, serde::Serialize)]
 struct SquashCheck {
@@ -58,6 +65,10 @@ pub struct CheckArgs {
     /// Check migrations without a down with the down `shale down --generate` would compute
     #[arg(long)]
     pub generate_downs: bool,
+    /// Go on past a down that fails or does not restore the schema (its migration applied again),
+    /// to list every such down in one run; stops where that migration cannot be applied again
+    #[arg(long)]
+    pub keep_going: bool,
     /// Where `shale squash` moved the files a squash replaced [default: the migrations directory's name with `_archive`, beside it]
     #[arg(long, value_name = "DIR")]
     pub archive: Option<std::path::PathBuf>,
@@ -126,6 +137,11 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                 check.down_failed = Some(why);
                 check.down_restores_schema = Some(false);
                 checks.push(check);
+                // The down's transaction was rolled back: the migration is still applied, and the
+                // next one can be checked (a down outside a transaction may have left part of it).
+                if args.keep_going && down.is_some_and(|d| d.no_transaction.is_none()) {
+                    continue;
+                }
                 stopped = true;
                 break;
             }
@@ -133,6 +149,10 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             check.down_restores_schema = Some(check.differences.is_empty());
             if !check.differences.is_empty() {
                 checks.push(check);
+                // Applied again over what the down left, the migration lets the next be checked.
+                if args.keep_going && migration_failed(block_on(replay.up(&one, &mut |_| {})))?.is_none() {
+                    continue;
+                }
                 stopped = true;
                 break;
             }
@@ -217,7 +237,9 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             let run = checks[i..].iter().take_while(|c| c.down_restores_schema.is_none()).count();
             if run > 1 {
                 let (first, last) = (&checks[i], &checks[i + run - 1]);
-                println!("ok    {} to {} ({run} migrations): apply (no down to check)", label(first), label(last));
+                quiet_or(settings, || {
+                    println!("ok    {} to {} ({run} migrations): apply (no down to check)", label(first), label(last))
+                });
                 i += run;
                 continue;
             }
@@ -225,14 +247,18 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             i += 1;
             let label = label(c);
             match c.down_restores_schema {
-                None => println!("ok    {label}: applies (no down to check)"),
-                Some(true) if c.changes_no_schema => println!(
+                None => quiet_or(settings, || println!("ok    {label}: applies (no down to check)")),
+                Some(true) if c.changes_no_schema => quiet_or(settings, || {
+                    println!(
                     "ok    {label}: applies; changes no schema object, so its generated down does nothing (not run)"
-                ),
-                Some(true) if c.down_generated => {
+                )
+                }),
+                Some(true) if c.down_generated => quiet_or(settings, || {
                     println!("ok    {label}: applies; its generated down restores the schema; applies again")
+                }),
+                Some(true) => {
+                    quiet_or(settings, || println!("ok    {label}: applies; down restores the schema; applies again"))
                 }
-                Some(true) => println!("ok    {label}: applies; down restores the schema; applies again"),
                 Some(false) => {
                     let which = if c.down_generated { "its generated down" } else { "down" };
                     if let Some(why) = &c.reapply_failed {
@@ -257,20 +283,32 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             }
         }
         if stopped {
-            println!("      later migrations were not checked: fix this down first");
+            let why = match args.keep_going {
+                true => ": applying the migration again over what its down left fails; fix this down first",
+                false => ": fix this down first (`--keep-going` checks past it)",
+            };
+            println!("      later migrations were not checked{why}");
         }
         let no_down: Vec<&str> =
             checks.iter().filter(|c| c.down_restores_schema.is_none()).filter_map(|c| c.version.as_deref()).collect();
         if !no_down.is_empty() && !args.generate_downs {
-            println!(
+            quiet_or(settings, || {
+                println!(
                 "note  no down to check for {} migration(s): {}; add downs, or run with --generate-downs to check the ones `shale down --generate` would compute",
                 no_down.len(),
                 crate::output::version_ranges(&no_down)
-            );
+            )
+            });
         }
         if let Some(squash) = &squash {
             if squash.differences.is_empty() {
-                println!("ok    {} builds the same schema as the files in {}", squash.label, squash.archive.display());
+                quiet_or(settings, || {
+                    println!(
+                        "ok    {} builds the same schema as the files in {}",
+                        squash.label,
+                        squash.archive.display()
+                    )
+                });
             } else {
                 println!(
                     "FAIL  {} and the files in {} build different schemas:",
@@ -285,7 +323,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         }
         if let Some(drift) = &drift {
             if drift.is_empty() {
-                println!("ok    the live database matches the migrations");
+                quiet_or(settings, || println!("ok    the live database matches the migrations"));
             } else {
                 println!(
                     "FAIL  the live database differs in {} object(s); run `shale drift` against it for the table",

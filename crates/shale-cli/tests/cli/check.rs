@@ -97,6 +97,27 @@ fn a_down_that_fails_is_named_on_its_line() {
     assert!(!check.stderr.contains("do not apply in order"), "{}", check.stderr);
     let json = p.shale(&["check", "--json"]).json();
     assert!(json["migrations"][0]["down_failed"].as_str().unwrap().contains("cannot drop table a"), "{json}");
+
+    // An adopted history with several broken downs: --keep-going lists each in one run (a down
+    // that fails, one that leaves a table), and -q prints only what failed.
+    // (Its down leaves d, as an old down leaves an extension: applied again, it goes on.)
+    p.write("002_c.up.sql", "CREATE TABLE c (id int);\nCREATE TABLE IF NOT EXISTS d (id int);\n");
+    p.write("002_c.down.sql", "DROP TABLE c;\n");
+    p.write("003_e.up.sql", "CREATE TABLE e (id int);\n");
+    p.write("003_e.down.sql", "DROP TABLE e;\n");
+    let stops = p.shale(&["check"]);
+    assert!(
+        !stops.stdout.contains("002 c") && stops.stdout.contains("`--keep-going` checks past it"),
+        "{}",
+        stops.stdout
+    );
+    let all = p.shale(&["check", "--keep-going", "-q"]);
+    assert_eq!(all.code, 1, "{}{}", all.stdout, all.stderr);
+    assert!(all.stdout.contains("FAIL  001 tables: down fails"), "{}", all.stdout);
+    assert!(all.stdout.contains("FAIL  002 c: down does not restore the schema"), "{}", all.stdout);
+    assert!(!all.stdout.contains("ok    003 e") && !all.stdout.contains("not checked"), "{}", all.stdout);
+    let json = p.shale(&["check", "--keep-going", "--json"]).json();
+    assert_eq!(json["migrations"][2]["down_restores_schema"], true, "003 was checked: {json}");
 }
 
 /// A repeatable's view over a column a later migration adds: reverting that migration alone
