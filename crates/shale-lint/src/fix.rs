@@ -125,6 +125,10 @@ impl FileFix {
 pub struct FixOptions {
     /// Major version of the target PostgreSQL; None assumes a current server.
     pub pg_major: Option<u32>,
+    /// Whether the file runs in a transaction is said outside it (diesel's `metadata.toml`): a
+    /// fix that needs it outside one sets [`FileFix::no_transaction_added`] and adds no
+    /// `-- shale:no-transaction` line, for the caller to say it there.
+    pub transaction_set_outside: bool,
 }
 
 /// Which part of its statement a finding is about, when the statement has several.
@@ -562,7 +566,7 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
     }
 
     let mut edits: Vec<Edit> = Vec::new();
-    if out.no_transaction_added {
+    if out.no_transaction_added && !options.transaction_set_outside {
         edits.push(Edit { range: 0..0, text: "-- shale:no-transaction\n".into() });
     }
     for (f, r) in &accepted {

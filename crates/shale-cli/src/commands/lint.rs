@@ -122,6 +122,9 @@ struct FileOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     fix: Option<shale_lint::FileFix>,
     written: bool,
+    /// diesel's `metadata.toml` beside it, where the fix made it run outside a transaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata_toml: Option<PathBuf>,
     #[serde(skip)]
     diff: String,
 }
@@ -156,7 +159,16 @@ fn fix(
         Selection::Chosen if settings.database.is_some() && !paths.is_empty() => applied_files(settings)?,
         _ => Default::default(),
     };
-    let options = shale_lint::FixOptions { pg_major };
+    let options = shale_lint::FixOptions { pg_major, ..Default::default() };
+    let diesel_ups: Vec<PathBuf> = load_set(settings)
+        .map(|set| {
+            set.migrations
+                .iter()
+                .filter(|m| m.layout == shale_core::Layout::DieselFolder)
+                .map(|m| m.up.path.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     let mut outcomes = Vec::new();
     for path in paths {
         let Some(script) = scripts.iter().find(|s| &s.path == path) else { continue };
@@ -181,10 +193,15 @@ fn fix(
                 fixable: count,
                 fix: None,
                 written: false,
+                metadata_toml: None,
                 diff: String::new(),
             });
             continue;
         }
+        // A diesel folder says in its metadata.toml whether it runs in a transaction, which diesel
+        // reads too (it would run a CONCURRENTLY in a transaction, and fail, on going back).
+        let in_diesel_folder = diesel_ups.contains(path);
+        let options = shale_lint::FixOptions { transaction_set_outside: in_diesel_folder, ..options.clone() };
         let mut fixed = shale_lint::fix(script, &report.findings, &options);
         for refused in &mut fixed.refused {
             refused.reason = refused_text(refused);
@@ -195,6 +212,7 @@ fn fix(
             fixable: count,
             fix: None,
             written: false,
+            metadata_toml: None,
             diff: String::new(),
         };
         if fixed.changed() {
@@ -214,6 +232,21 @@ fn fix(
                 std::fs::write(path, &rewritten).with_context(|| format!("cannot write {}", path.display()))?;
                 outcome.written = true;
             }
+        }
+        if fixed.no_transaction_added && in_diesel_folder {
+            let metadata = path.with_file_name("metadata.toml");
+            let before = std::fs::read_to_string(&metadata).unwrap_or_default();
+            let after = without_transaction_metadata(&before);
+            outcome.diff.push_str(
+                &similar::TextDiff::from_lines(&before, &after)
+                    .unified_diff()
+                    .header(&format!("a/{}", metadata.display()), &format!("b/{}", metadata.display()))
+                    .to_string(),
+            );
+            if !args.dry_run {
+                std::fs::write(&metadata, &after).with_context(|| format!("cannot write {}", metadata.display()))?;
+            }
+            outcome.metadata_toml = Some(metadata);
         }
         outcome.fix = Some(fixed);
         outcomes.push(outcome);
@@ -251,8 +284,15 @@ fn print_fixes(outcomes: &[FileOutcome], left: usize, dry_run: bool) {
         for f in &fix.fixed {
             println!("{path}:{}:{}: fixed [{}]: {}", f.line, f.column, f.rule, f.description);
         }
-        if fix.no_transaction_added {
-            println!("{path}: runs outside a transaction now (`-- shale:no-transaction` added at its top)");
+        match (&o.metadata_toml, fix.no_transaction_added) {
+            (Some(metadata), true) => println!(
+                "{path}: runs outside a transaction now (`run_in_transaction = false` in {}, as diesel reads it)",
+                metadata.display()
+            ),
+            (None, true) => {
+                println!("{path}: runs outside a transaction now (`-- shale:no-transaction` added at its top)")
+            }
+            _ => {}
         }
         for r in &fix.refused {
             println!("{path}:{}:{}: not fixed [{}]: {}", r.line, r.column, r.rule, r.reason);
@@ -477,6 +517,27 @@ fn instead(rule: &shale_lint::Rule) -> Cow<'static, str> {
             rule.fix.replacen(phrase, &format!("{phrase} ({command})"), 1).into()
         }
     }
+}
+
+/// diesel's `metadata.toml` with `run_in_transaction = false` (replacing a `run_in_transaction`
+/// line, else added), the rest of it as it was.
+fn without_transaction_metadata(text: &str) -> String {
+    let setting = "run_in_transaction = false";
+    let mut replaced = false;
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|line| match line.trim_start().starts_with("run_in_transaction") {
+            true => {
+                replaced = true;
+                setting.to_string()
+            }
+            false => line.to_string(),
+        })
+        .collect();
+    if !replaced {
+        lines.push(setting.to_string());
+    }
+    format!("{}\n", lines.join("\n"))
 }
 
 /// Why a fix was not made, in the CLI's words: when fixing again helps, the command that does it.

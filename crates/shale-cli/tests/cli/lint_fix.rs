@@ -260,3 +260,31 @@ fn a_file_with_flyway_placeholders_is_not_rewritten_and_says_why() {
     assert!(json["files"][0]["not_rewritten"].as_str().unwrap().starts_with("it has Flyway placeholders"), "{json}");
     assert_eq!(read(&p, "V2__email.sql"), sql);
 }
+
+/// In a diesel folder, a fix that must run outside a transaction says so in the folder's
+/// `metadata.toml` (`run_in_transaction = false`), which diesel reads too, not with a line only
+/// shale reads: going back to diesel, it would run the CONCURRENTLY in a transaction and fail.
+#[test]
+fn a_diesel_folder_gets_run_in_transaction_false_in_its_metadata_toml() {
+    let p = Project::new("lint_fix_diesel");
+    p.write("2024-01-01-000000_users/up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n");
+    p.write("2024-01-01-000000_users/down.sql", "DROP TABLE users;\n");
+    p.shale(&["up"]).ok();
+    p.fill("users", 20_000);
+    p.write("2024-01-02-000000_email/up.sql", "CREATE INDEX users_email ON users (email);\n");
+    p.write("2024-01-02-000000_email/down.sql", "DROP INDEX users_email;\n");
+    p.write("2024-01-02-000000_email/metadata.toml", "# written by hand\n");
+    let fix = p.shale(&["lint", "--fix"]);
+    assert_eq!(fix.code, 0, "{}\n{}", fix.stdout, fix.stderr);
+    assert!(
+        fix.stdout.contains("`run_in_transaction = false` in migrations/2024-01-02-000000_email/metadata.toml"),
+        "{}",
+        fix.stdout
+    );
+    assert_eq!(read(&p, "2024-01-02-000000_email/up.sql"), "CREATE INDEX CONCURRENTLY users_email ON users (email);\n");
+    assert_eq!(read(&p, "2024-01-02-000000_email/metadata.toml"), "# written by hand\nrun_in_transaction = false\n");
+    p.shale(&["lint"]).ok();
+    let up = p.shale(&["up", "--dry-run"]).ok();
+    assert!(up.stdout.contains("metadata.toml says run_in_transaction = false"), "{}", up.stdout);
+    p.shale(&["up"]).ok();
+}

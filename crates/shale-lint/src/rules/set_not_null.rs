@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn must_not_fix() {
-        let options = FixOptions { pg_major: Some(11) };
+        let options = FixOptions { pg_major: Some(11), ..Default::default() };
         let why = fixed_with(RULE, "ALTER TABLE users ALTER COLUMN email SET NOT NULL;", &options).unwrap_err();
         assert!(why[0].contains("before PostgreSQL 12"), "{why:?}");
         let why = refused(RULE, "ALTER TABLE users ADD COLUMN nick text, ALTER COLUMN nick SET NOT NULL;");
