@@ -103,7 +103,13 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         format!("{next:0width$}")
     };
     let version = match (&naming, layout) {
-        (Naming::Timestamp, Layout::DieselFolder) => now.format("%Y-%m-%d-%H%M%S").to_string(),
+        (Naming::Timestamp, Layout::DieselFolder) => {
+            // diesel 2.3 writes `2024-10-25-112826-0000` (the `-0000` its own spelling of the
+            // seconds' fraction); followed where the newest folder has it.
+            let written = set.versioned().last().map(|m| m.version_text.as_str()).unwrap_or("");
+            let suffix = if written.len() == 22 && written.ends_with("-0000") { "-0000" } else { "" };
+            format!("{}{suffix}", now.format("%Y-%m-%d-%H%M%S"))
+        }
         (Naming::Timestamp, _) => {
             // To the minute where the directory's newest is (`202508140123`, as some dbmate
             // projects name them): a longer one would sort after every later minute-stamped file.

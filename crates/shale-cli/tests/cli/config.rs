@@ -383,6 +383,12 @@ fn init_and_new_follow_the_directory_convention() {
     d.write("2017-09-23-182408_a/up.sql", "select 1;");
     let run: Run = d.bare().args(["new", "b"]).output().unwrap().into();
     assert!(run.stdout.contains("_b/up.sql") && run.stdout.contains("_b/down.sql"), "{}", run.stdout);
+    assert!(!run.stdout.contains("-0000_b"), "{}", run.stdout);
+    // diesel 2.3's `-0000` spelling, where the newest folder has it.
+    let d3 = Project::new("cfg_new_diesel_23");
+    d3.write("2024-10-25-112826-0000_c/up.sql", "select 1;");
+    let run: Run = d3.bare().args(["new", "e"]).output().unwrap().into();
+    assert!(run.stdout.contains("-0000_e/up.sql"), "{}", run.stdout);
     let f = Project::new("cfg_new_flyway");
     f.write("V1__a.sql", "select 1;");
     let run: Run = f.bare().args(["new", "b"]).output().unwrap().into();
@@ -393,7 +399,7 @@ fn init_and_new_follow_the_directory_convention() {
     let run: Run = g.bare().args(["new", "b"]).output().unwrap().into();
     assert!(run.stdout.contains("V1_10__b.sql"), "{}", run.stdout);
     // Every created file loads.
-    for project in [&p, &q, &t, &m, &d, &f, &g] {
+    for project in [&p, &q, &t, &m, &d, &d3, &f, &g] {
         let run: Run = project.bare().arg("validate").output().unwrap().into();
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
