@@ -381,9 +381,17 @@ impl Tool {
 
     /// Whether the tool's history can be taken over with the migrations of `set`: its
     /// migrations are SQL files, or (Liquibase) `set` holds its changelogs written in SQL.
+    /// node-pg-migrate's are SQL files or JavaScript modules (its default): with no SQL migration
+    /// in `set` (the modules are left alone), its history is started from the live schema, as a
+    /// tool's whose migrations are code.
     pub fn adoptable_with(self, set: &MigrationSet) -> bool {
-        self.migrations_are_sql()
-            || (self == Tool::Liquibase && set.migrations.iter().any(|m| m.layout == Layout::Liquibase))
+        match self {
+            Tool::NodePgMigrate => !set.migrations.is_empty(),
+            _ => {
+                self.migrations_are_sql()
+                    || (self == Tool::Liquibase && set.migrations.iter().any(|m| m.layout == Layout::Liquibase))
+            }
+        }
     }
 
     /// What the tool's migrations are, when they are not SQL files (completing "its migrations
@@ -750,7 +758,10 @@ impl fmt::Display for AdoptProblem {
                 f,
                 "{tool}'s migrations are {}, which shale neither runs nor matches to files, so {table} cannot be \
                  taken over",
-                tool.migration_form().unwrap_or("code")
+                match tool {
+                    Tool::NodePgMigrate => "JavaScript modules here",
+                    _ => tool.migration_form().unwrap_or("code"),
+                }
             ),
             AdoptProblem::NoFile { tool, key } => write!(
                 f,

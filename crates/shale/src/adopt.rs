@@ -396,7 +396,7 @@ impl Migrator {
             && !history.records.iter().any(|r| r.kind == RecordKind::Audit);
         if built_by_shale {
             let mut found = foreign::detect(client, None).await?;
-            found.retain(|t| t.in_search_path && !self.own_table(t) && !t.tool.adoptable_with(&self.set));
+            found.retain(|t| t.in_search_path && !self.own_table(t));
             changed.extend(found.into_iter().map(|t| ChangedSinceBaseline {
                 tool: t.tool,
                 table: t.display(),

@@ -724,10 +724,11 @@ impl Migrator {
             path: self.set.find(version).map(|m| m.file.as_str()),
         };
         self.write(client, &record, lock).await?;
-        // The history of a tool whose migrations are code, left as it was (Alembic's, Django's):
-        // what it holds now, so that `status` sees it change if that tool still migrates here.
+        // Another tool's history left as it was (Alembic's, Django's, node-pg-migrate's of
+        // JavaScript modules: a history shale took over would have refused the baseline): what it
+        // holds now, so that `status` sees it change if that tool still migrates here.
         let mut left = shale_pg::foreign::detect(client, None).await?;
-        left.retain(|t| t.in_search_path && !self.own_table(t) && !t.tool.adoptable_with(&self.set));
+        left.retain(|t| t.in_search_path && !self.own_table(t));
         for table in &left {
             let Some(fingerprint) = shale_pg::foreign::fingerprint(client, table).await? else { continue };
             let name = table.display();

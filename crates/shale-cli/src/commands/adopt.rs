@@ -228,8 +228,8 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     let status = block_on(migrator.status())?;
     // Alembic's, Django's or Rails' history cannot be taken over (their migrations are code): the
     // live schema is the start, without the tool's own tables.
-    let replaced = status.foreign.iter().filter(|f| !f.tool.migrations_are_sql());
-    if let Some(foreign) = status.foreign.iter().find(|f| f.tool.migrations_are_sql()) {
+    let replaced = status.foreign.iter().filter(|f| !f.tool.adoptable_with(&migrator.set));
+    if let Some(foreign) = status.foreign.iter().find(|f| f.tool.adoptable_with(&migrator.set)) {
         anyhow::bail!(shale::Error::Invalid(format!(
             "this database has {}'s history ({}): take it over with `shale adopt` instead",
             foreign.tool,

@@ -247,6 +247,38 @@ fn sql_migrate() {
 /// new` then writes its sections and numbers in milliseconds as it does. Before, the down section
 /// ran as part of the up.
 #[test]
+fn node_pg_migrate_of_javascript_modules_starts_from_the_live_schema() {
+    // node-pg-migrate's default: its migrations are JavaScript modules, which match no SQL file.
+    let p = Project::new("adopt_node_pg_migrate_js");
+    p.write("1700000000000_users.js", "exports.up = (pgm) => { pgm.createTable('users', { id: 'id' }); };\n");
+    p.psql(
+        "CREATE TABLE users (id serial PRIMARY KEY);
+         CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+         INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000000_users', now())",
+    );
+    let adopt = p.shale(&["adopt"]);
+    assert_eq!(adopt.code, 2, "{}", adopt.stderr);
+    assert!(
+        adopt.stderr.contains("node-pg-migrate's migrations are JavaScript modules here")
+            && adopt.stderr.contains("`shale baseline --from-database`"),
+        "{}",
+        adopt.stderr
+    );
+    let run = p.shale(&["baseline", "--from-database"]).ok();
+    assert!(run.stderr.contains("public.pgmigrations (node-pg-migrate's history) is left out"), "{}", run.stderr);
+    let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
+    assert!(file.contains("CREATE TABLE public.users") && !file.contains("pgmigrations"), "{file}");
+    // node-pg-migrate still run by a colleague: said.
+    p.psql("INSERT INTO pgmigrations (name, run_on) VALUES ('1800000000000_more', now())");
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("warning: node-pg-migrate's history (public.pgmigrations) has changed"),
+        "{}",
+        status.stderr
+    );
+}
+
+#[test]
 fn node_pg_migrate_sections() {
     let p = Project::new("adopt_node_pg_migrate_sections");
     p.write(
