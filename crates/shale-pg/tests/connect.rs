@@ -342,6 +342,15 @@ async fn tls_modes_against_a_correctly_named_certificate() {
     .await;
     assert_tls_failure(&e, "verify-full with an unrelated CA");
 
+    // With a root certificate file, require (and prefer) check the chain too, as libpq does: the
+    // provider's CA beside sslmode=require is not there for nothing.
+    for mode in ["require", "prefer"] {
+        let e = must_fail(&with_mode(&cluster, "127.0.0.1", mode, Some(&other_ca)), "with an unrelated CA").await;
+        assert_tls_failure(&e, &format!("{mode} with an unrelated CA"));
+        let client = must_connect(&with_mode(&cluster, "127.0.0.1", mode, Some(&ca)), "with the right CA").await;
+        assert_eq!(ssl_of(&client).await, "t");
+    }
+
     // Without sslrootcert the public web roots are used, which do not know our CA.
     let e =
         must_fail(&with_mode(&cluster, "localhost", "verify-full", None), "verify-full with the default roots").await;
@@ -393,8 +402,10 @@ async fn tls_verify_full_checks_the_name_and_verify_ca_does_not() {
     .await;
     assert_eq!(ssl_of(&client).await, "t");
 
-    // require does not look at the certificate at all.
+    // require does not look at the certificate at all; with a root file, at its chain, not its name.
     let client = must_connect(&with_mode(&cluster, "localhost", "require", None), "require").await;
+    assert_eq!(ssl_of(&client).await, "t");
+    let client = must_connect(&with_mode(&cluster, "localhost", "require", Some(&ca)), "require with the CA").await;
     assert_eq!(ssl_of(&client).await, "t");
 }
 

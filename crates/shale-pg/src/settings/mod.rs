@@ -403,7 +403,8 @@ impl ConnectionSettings {
     /// 2. libpq's environment variables ([`ENVIRONMENT`]: PGHOST, PGPORT, PGUSER, PGPASSWORD,
     ///    PGDATABASE, PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY, PGCHANNELBINDING,
     ///    PGTARGETSESSIONATTRS, PGAPPNAME, PGCONNECT_TIMEOUT, PGOPTIONS, ...);
-    /// 3. the client certificate `~/.postgresql/postgresql.crt` (and its `.key`) when it exists;
+    /// 3. the client certificate `~/.postgresql/postgresql.crt` (and its `.key`) and the root
+    ///    certificates `~/.postgresql/root.crt`, when they exist;
     /// 4. the password from the password file.
     pub fn fill_from_env(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
         let from_env = ConnectionSettings::from_environment(env)?;
@@ -516,6 +517,14 @@ impl ConnectionSettings {
     fn client_certificate_defaults(&mut self, env: &dyn Fn(&str) -> Option<String>) {
         let Some(home) = env("HOME").filter(|h| !h.is_empty()) else { return };
         let dir = Path::new(&home).join(".postgresql");
+        // libpq's default root certificates, which it checks the server's against whenever the
+        // file is there (sslmode=require included).
+        if self.sslrootcert.is_none() {
+            let root = dir.join("root.crt");
+            if root.is_file() {
+                self.sslrootcert = Some(root.to_string_lossy().into_owned());
+            }
+        }
         if self.sslcert.is_none() {
             let cert = dir.join("postgresql.crt");
             if cert.is_file() {
@@ -1422,6 +1431,15 @@ mod tests {
         given.fill_from_env(&env).unwrap();
         assert_eq!(given.sslcert.as_deref(), Some("/mine.crt"));
         assert_eq!(given.sslkey, Some(format!("{home_text}/.postgresql/postgresql.key")));
+        // The default root certificates, where the file is (checked then in every TLS mode).
+        assert_eq!(none.sslrootcert, None);
+        std::fs::write(home.join(".postgresql/root.crt"), "x").unwrap();
+        let mut rooted = ConnectionSettings::parse("host=h sslmode=require").unwrap();
+        rooted.fill_from_env(&env).unwrap();
+        assert_eq!(rooted.sslrootcert, Some(format!("{home_text}/.postgresql/root.crt")));
+        let mut own = ConnectionSettings::parse("host=h sslrootcert=/provider-ca.pem").unwrap();
+        own.fill_from_env(&env).unwrap();
+        assert_eq!(own.sslrootcert.as_deref(), Some("/provider-ca.pem"));
         std::fs::remove_dir_all(&home).unwrap();
     }
 

@@ -1,8 +1,10 @@
 //! TLS with libpq's meanings on rustls.
 //!
-//! * `sslmode=require` (and `prefer`) encrypts without checking the certificate; `verify-ca`
-//!   checks the chain but not the host name; `verify-full` checks both, the host name the way
-//!   libpq does it (subjectAltName, else the Common Name): see [`verify`].
+//! * `sslmode=require` (and `prefer`, `allow`) encrypts without checking the certificate, unless
+//!   a root certificate file is given (`sslrootcert`) or is at libpq's default place
+//!   (`~/.postgresql/root.crt`): then the chain is checked, as `verify-ca` does, as libpq does;
+//!   `verify-ca` checks the chain but not the host name; `verify-full` checks both, the host name
+//!   the way libpq does it (subjectAltName, else the Common Name): see [`verify`].
 //! * A server certificate that is byte-for-byte one of the `sslrootcert` certificates (a
 //!   self-signed certificate handed out as its own root) is trusted as such, as OpenSSL does.
 //! * `sslcert`/`sslkey` present a client certificate (for `cert` authentication).
@@ -62,6 +64,12 @@ pub fn client_config(settings: &ConnectionSettings) -> Result<ClientConfig, Stri
         mode @ (SslMode::VerifyCa | SslMode::VerifyFull) => {
             let (store, given) = roots(settings.sslrootcert.as_deref())?;
             Arc::new(verify::Verifier::new(store, given, mode == SslMode::VerifyFull, provider.clone())?)
+        }
+        // With a root certificate file, libpq checks the chain in every mode that uses TLS: a
+        // provider's CA given beside `sslmode=require` is not there for nothing.
+        _ if settings.sslrootcert.as_deref().is_some_and(|r| r != "system") => {
+            let (store, given) = roots(settings.sslrootcert.as_deref())?;
+            Arc::new(verify::Verifier::new(store, given, false, provider.clone())?)
         }
         _ => Arc::new(verify::EncryptOnly(provider.clone())),
     };
