@@ -586,6 +586,8 @@ fn pg_text(error: &PgError) -> String {
             match sqlstate.as_deref() {
                 Some("42501") => " (hint: the user needs USAGE and CREATE on the history schema; or set history_schema in shale.toml to a schema it owns)",
                 Some("3F000") => " (hint: create the schema, or set history_schema in shale.toml)",
+                // The server is a standby (or in a read-only transaction by default).
+                Some("25006") => " (hint: this server is read-only, a standby in recovery: point at the primary, or with several hosts add target_session_attrs=read-write to the URL; `status`, `drift` and `dump` work on a standby)",
                 _ => "",
             }
         ),
@@ -967,6 +969,12 @@ mod tests {
              history_schema in shale.toml to a schema it owns)"
         );
         assert_eq!(e.to_string(), "reading the history: denied");
+        let e = PgError::Query {
+            context: "reading the migration history",
+            message: "cannot execute LOCK TABLE during recovery".into(),
+            sqlstate: Some("25006".into()),
+        };
+        assert!(pg_text(&e).contains("a standby in recovery: point at the primary"), "{}", pg_text(&e));
         let e = PgError::Query { context: fleet::TARGETS_QUERY, message: "syntax error".into(), sqlstate: None };
         assert_eq!(pg_text(&e), "running the targets query (--targets-query): syntax error");
     }

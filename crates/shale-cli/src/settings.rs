@@ -412,6 +412,8 @@ impl Settings {
         found.extend(std::env::vars().map(|(k, _)| k).filter(|k| looks(k)).map(|k| (k, "the environment")));
         found.sort();
         found.dedup_by(|a, b| a.0 == b.0);
+        // The variable shale reads is no other name for it (set, it is empty).
+        found.retain(|(k, _)| *k != self.database_url_env);
         found
     }
 
@@ -423,7 +425,11 @@ impl Settings {
     /// Where the database is, or the error saying that nothing names one.
     pub fn database(&self) -> Result<&Database> {
         self.database.as_ref().ok_or_else(|| {
-            anyhow!(NoDatabase { variable: self.database_url_env.clone(), candidates: self.database_url_candidates() })
+            anyhow!(NoDatabase {
+                variable: self.database_url_env.clone(),
+                candidates: self.database_url_candidates(),
+                empty: self.env.get(&self.database_url_env).is_some_and(|v| v.is_empty()),
+            })
         })
     }
 
@@ -493,7 +499,7 @@ fn database(global: &GlobalArgs, env: &Env, variable: &str) -> Option<Database> 
         Some(Database::Url { text: url, origin })
     } else if let Some(url) = env.get(variable).filter(|v| !v.is_empty()) {
         Some(Database::Url { text: url, origin: env.origin(variable) })
-    } else if ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER"].iter().any(|k| env.get(k).is_some()) {
+    } else if ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"].iter().any(|k| env.get(k).is_some()) {
         Some(Database::PgVariables)
     } else {
         None
@@ -584,15 +590,20 @@ pub struct NoDatabase {
     pub variable: String,
     /// Other variables (environment or .env) that look like a database URL: `NEON_DATABASE_URL`.
     pub candidates: Vec<(String, &'static str)>,
+    /// `variable` is set, to nothing.
+    pub empty: bool,
 }
 
 impl std::fmt::Display for NoDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "no database configured: pass --database-url, set {} (in the environment or .env), set PGHOST/PGDATABASE, or use --dev for a local development PostgreSQL",
+            "no database configured: pass --database-url, set {} (in the environment or .env), set PGHOST/PGDATABASE (or PGSERVICE), or use --dev for a local development PostgreSQL",
             self.variable
         )?;
+        if self.empty {
+            write!(f, ". {} is set, but empty", self.variable)?;
+        }
         if let Some((name, place)) = self.candidates.first() {
             write!(
                 f,

@@ -72,8 +72,10 @@ impl std::fmt::Display for Blocker {
 }
 
 /// Sessions (other than this one) holding, for longer than `min_age`, a lock that conflicts with
-/// one of `targets`. An index named in a target stands for its table; a target across foreign keys
-/// for the tables they link it to. Autovacuum, which gives way
+/// one of `targets` (a session of another role, whose times and query a role without
+/// `pg_read_all_stats` cannot see, counts whatever its age: it holds the lock all the same). An
+/// index named in a target stands for its table; a target across foreign keys for the tables they
+/// link it to. Autovacuum, which gives way
 /// by itself once a conflicting lock is requested, is not a blocker (unless it runs to prevent
 /// wraparound, which does not give way). One query.
 pub async fn blockers(client: &Client, targets: &[LockTarget], min_age: Duration) -> Result<Vec<Blocker>, PgError> {
@@ -116,8 +118,8 @@ SELECT DISTINCT ON (a.pid) a.pid, coalesce(a.application_name, ''), coalesce(a.s
 FROM rel JOIN pg_catalog.pg_locks l ON l.locktype = 'relation' AND l.relation = rel.oid AND l.granted AND l.mode = ANY(rel.modes)
 JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
 WHERE l.pid <> pg_backend_pid()
-  AND coalesce(a.xact_start, a.query_start, a.backend_start) < clock_timestamp() - {}::interval
-  AND NOT (a.backend_type = 'autovacuum worker' AND a.query NOT LIKE '%to prevent wraparound%')
+  AND coalesce(a.xact_start, a.query_start, a.backend_start, '-infinity') < clock_timestamp() - {}::interval
+  AND NOT (coalesce(a.backend_type, '') = 'autovacuum worker' AND coalesce(a.query, '') NOT LIKE '%to prevent wraparound%')
 ORDER BY a.pid",
         values.join(", "),
         quote_literal(&format!("{} milliseconds", min_age.as_millis()))

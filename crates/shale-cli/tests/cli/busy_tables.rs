@@ -138,6 +138,38 @@ fn dropping_a_foreign_key_waits_for_the_busy_table_it_points_at() {
     assert_eq!(p.psql("SELECT count(*) FROM pg_constraint WHERE confrelid = 't'::regclass"), "0");
 }
 
+/// The migration's role cannot see another role's sessions in full (no `pg_read_all_stats`, as on
+/// a managed server): their times and queries are hidden, their locks are not. Such a session is
+/// waited for, without queueing, as one of its own role is.
+#[test]
+fn a_session_of_another_role_is_waited_for_without_queueing() {
+    let p = Project::new("busy_other_role");
+    p.psql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'shale_busy_owner') THEN \
+         CREATE ROLE shale_busy_owner LOGIN; END IF; END $$",
+    );
+    p.psql(&format!(
+        "ALTER DATABASE \"{}\" OWNER TO shale_busy_owner; ALTER SCHEMA public OWNER TO shale_busy_owner",
+        p.db.name
+    ));
+    let owner = p.db.url.replacen("postgres@", "shale_busy_owner@", 1);
+    p.write("001_t.sql", "CREATE TABLE t (id bigint PRIMARY KEY, v text);");
+    let first = finish(p.spawn_via(&owner, &["up"]));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    p.fill("t", 1000);
+    p.write("002_add.sql", "ALTER TABLE t ADD COLUMN x int;");
+    // Held by the superuser's session, which the owner sees without its times or query.
+    let holder = long_reader(&p, "report-job", 2.0);
+    let run = p.spawn_via(&owner, &["up"]);
+    wait_until_shale_waits(&p);
+    assert!(application_reads(&p), "a read of t stalled behind the waiting migration");
+    let run = finish(run);
+    finish(holder);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("waiting without queueing"), "{}", run.stderr);
+    assert_eq!(columns(&p), "3");
+}
+
 #[test]
 fn a_busy_table_is_waited_for_without_stalling_its_readers() {
     let p = table_with_rows("busy_wait");

@@ -25,6 +25,10 @@ fn a_database_url_under_another_name_is_pointed_at() {
     let run: Run = p.bare().arg("up").output().unwrap().into();
     assert!(!run.stderr.contains("secret"));
     snapshot!("database_url_under_another_name", shown(&p, &run));
+    // DATABASE_URL set to nothing is said so, not offered as another name for itself.
+    let run: Run = p.bare().env("DATABASE_URL", "").arg("up").output().unwrap().into();
+    assert!(run.stderr.contains("DATABASE_URL is set, but empty"), "{}", run.stderr);
+    assert!(!run.stderr.contains(". DATABASE_URL is set in"), "{}", run.stderr);
 }
 
 #[test]

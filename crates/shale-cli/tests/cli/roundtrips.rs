@@ -85,7 +85,9 @@ fn round_trips_do_not_grow_with_the_number_of_objects() {
     }
     // Nothing to do: one query after connecting, no lock.
     assert_eq!(db.count(&["up", "-q"]), 1);
-    assert_eq!(db.count(&["status"]), 1);
+    // status: the history, then (on a database shale built) a look for another tool's history
+    // that appeared since, the old tool still migrating.
+    assert_eq!(db.count(&["status"]), 2);
     // Inspecting is one catalog query, whatever the number of tables.
     assert_eq!(db.count(&["inspect"]), 1);
     assert_eq!(db.count(&["inspect", "t7"]), 1);
