@@ -20,6 +20,10 @@ pub enum RerunCheck {
     IndexDropped { index: String },
     /// `ALTER TYPE name ADD VALUE 'label'`: it ran if the enum has the label.
     EnumLabelAdded { type_name: String, label: String },
+    /// `ALTER TABLE parent DETACH PARTITION child CONCURRENTLY`: it ran if `child` is no longer a
+    /// partition of `parent`; one left pending detach (stopped, or out of time waiting for older
+    /// transactions) is finished with `... FINALIZE` (see [`detach_concurrently`]).
+    PartitionDetached { parent: String, partition: String },
     /// Nothing in the catalog tells (an INSERT, a function call): a person must look.
     Unknown,
 }
@@ -80,6 +84,9 @@ pub fn rerun_check(text: &str) -> RerunCheck {
             _ => RerunCheck::Unknown,
         };
     }
+    if let Some((parent, partition)) = detach_concurrently(text) {
+        return RerunCheck::PartitionDetached { parent, partition };
+    }
     if let ["ALTER", "TYPE", ..] = words.as_slice() {
         if let Some((type_name, next)) = name_at(text, &toks, 2) {
             if word(toks.get(next), "ADD") && word(toks.get(next + 1), "VALUE") {
@@ -103,6 +110,25 @@ pub fn rerun_check(text: &str) -> RerunCheck {
     RerunCheck::Unknown
 }
 
+/// The parent and the partition of `ALTER TABLE [IF EXISTS] [ONLY] parent DETACH PARTITION
+/// partition CONCURRENTLY`, as written; None for other statements (`FINALIZE` included).
+pub fn detach_concurrently(text: &str) -> Option<(String, String)> {
+    let toks = tokens(text);
+    if !(word(toks.first(), "ALTER") && word(toks.get(1), "TABLE")) {
+        return None;
+    }
+    let mut at = 2;
+    while ["IF", "EXISTS", "ONLY"].iter().any(|w| word(toks.get(at), w)) {
+        at += 1;
+    }
+    let (parent, next) = name_at(text, &toks, at)?;
+    if !(word(toks.get(next), "DETACH") && word(toks.get(next + 1), "PARTITION")) {
+        return None;
+    }
+    let (partition, end) = name_at(text, &toks, next + 2)?;
+    (word(toks.get(end), "CONCURRENTLY") && end + 1 == toks.len()).then_some((parent, partition))
+}
+
 /// The index a `CREATE [UNIQUE] INDEX CONCURRENTLY` builds, as written; None for other statements
 /// and for an index PostgreSQL names itself.
 pub fn concurrent_index_name(text: &str) -> Option<String> {
@@ -115,6 +141,20 @@ pub fn concurrent_index_name(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_concurrent_detach_is_checked_by_its_partition() {
+        assert_eq!(
+            detach_concurrently("ALTER TABLE ONLY app.events DETACH PARTITION app.\"Events_2026\" CONCURRENTLY"),
+            Some(("app.events".into(), "app.\"Events_2026\"".into()))
+        );
+        assert_eq!(detach_concurrently("alter table events detach partition events_1 finalize"), None);
+        assert_eq!(detach_concurrently("ALTER TABLE events DETACH PARTITION events_1"), None);
+        assert_eq!(
+            rerun_check("ALTER TABLE events DETACH PARTITION events_1 CONCURRENTLY"),
+            RerunCheck::PartitionDetached { parent: "events".into(), partition: "events_1".into() }
+        );
+    }
 
     #[test]
     fn concurrent_index_builds_are_checked_by_name() {

@@ -718,12 +718,13 @@ impl<'a> Executor<'a> {
             on_event(ExecEvent::StatementDone { label: step.label(), index, total });
             return Ok(());
         }
-        let piece = Piece {
+        let mut piece = Piece {
             text: text.into(),
             origin: Some((0, statement.span.start)),
             copy_data: statement.copy_data.clone().map(|r| &script.text[r]),
             ends_batch: false,
         };
+        let detach = shale_core::rerun::detach_concurrently(text);
         // A statement that would stall the application waits for its tables to be free and
         // asks with a short lock_timeout, as a migration in a transaction does.
         let targets: Vec<LockTarget> =
@@ -731,9 +732,19 @@ impl<'a> Executor<'a> {
         // (Not inside the file's own block, `record` false: a lock timeout there aborts the block,
         // which no retry could go on with.)
         let polite = self.options.lock_wait.as_ref().filter(|_| !targets.is_empty() && record);
+        // A CONCURRENTLY statement takes no lock the application waits on, then waits for the
+        // transactions older than it (a long report) to end: it waits as long as a busy table is
+        // waited for (--lock-wait-max), not the session's lock_timeout, which would leave its first
+        // part done (an INVALID index, a partition pending detach) and make a retry start over.
+        let patient =
+            self.options.lock_wait.as_ref().filter(|_| targets.is_empty() && waits_for_older_transactions(text));
         let since = Instant::now();
         let mut attempt = 0;
         loop {
+            if let Some(wait) = patient {
+                let set = format!("SET lock_timeout = '{}ms'", wait.max_wait.as_millis().max(1));
+                self.client.batch_execute(&set).await.map_err(NoTxStop::at(index))?;
+            }
             if let Some(wait) = polite {
                 if attempt > 0 {
                     self.wait_until_clear(&step.label(), &targets, wait, since, on_event)
@@ -743,8 +754,23 @@ impl<'a> Executor<'a> {
                 let set = format!("SET lock_timeout = '{}ms'", wait.try_timeout.as_millis().max(1));
                 self.client.batch_execute(&set).await.map_err(NoTxStop::at(index))?;
             }
+            // A CONCURRENTLY statement that ran out of time waiting for older transactions left
+            // its first part done: the INVALID index it began is dropped before it is built again,
+            // and a partition it left pending detach is detached with FINALIZE (as on a rerun).
+            if attempt > 0 {
+                if let Some(name) = concurrent_index_name(text) {
+                    if let Some(dropped) = self.drop_invalid_index(&name).await.map_err(NoTxStop::at(index))? {
+                        on_event(ExecEvent::InvalidIndexDropped { label: step.label(), index: dropped });
+                    }
+                }
+            }
+            if let Some((parent, partition)) = &detach {
+                if self.pending_detach(partition).await.map_err(NoTxStop::at(index))? {
+                    piece.text = format!("ALTER TABLE {parent} DETACH PARTITION {partition} FINALIZE").into();
+                }
+            }
             let sent = self.send(std::slice::from_ref(&piece), false).await;
-            if polite.is_some() {
+            if polite.is_some() || patient.is_some() {
                 let restore = session_prelude(self.session, script, false);
                 let _ = self.client.batch_execute(&restore).await;
             }
@@ -840,6 +866,20 @@ impl<'a> Executor<'a> {
                 }
                 Ok(index)
             }
+            // Detached, or left pending detach: the rerun finishes it (FINALIZE).
+            RerunCheck::PartitionDetached { parent, partition } => {
+                let sql = format!(
+                    "SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = to_regclass({}) AND inhparent = to_regclass({}))",
+                    quote_literal(&partition),
+                    quote_literal(&parent)
+                );
+                let rows = simple_rows(self.client, &sql, "checking a partition").await?;
+                if rows.first().is_some_and(|r| r[0] == "f") {
+                    self.record_settled(step, index + 1).await?;
+                    return Ok(index + 1);
+                }
+                Ok(index)
+            }
             RerunCheck::EnumLabelAdded { type_name, label } => {
                 let sql = format!(
                     "SELECT EXISTS (SELECT FROM pg_catalog.pg_enum WHERE enumtypid = to_regtype({}) AND enumlabel = {})",
@@ -884,6 +924,17 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
+    /// Whether `partition` is left pending detach by a `DETACH PARTITION ... CONCURRENTLY` that
+    /// did not finish.
+    async fn pending_detach(&self, partition: &str) -> Result<bool, tokio_postgres::Error> {
+        let sql = format!(
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = to_regclass({}) AND inhdetachpending)",
+            quote_literal(partition)
+        );
+        let rows = self.client.simple_query(&sql).await?;
+        Ok(rows.iter().any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(r) if r.get(0) == Some("t"))))
+    }
+
     /// A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind; drop it so the retry can build it.
     async fn drop_invalid_index(&self, name: &str) -> Result<Option<String>, tokio_postgres::Error> {
         let sql = format!(
@@ -900,6 +951,14 @@ impl<'a> Executor<'a> {
         }
         Ok(found)
     }
+}
+
+/// `CREATE INDEX`, `DROP INDEX`, `REINDEX` or `ALTER TABLE ... DETACH PARTITION` with
+/// CONCURRENTLY: it waits for the transactions older than it before it ends.
+fn waits_for_older_transactions(text: &str) -> bool {
+    let upper = text.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split_whitespace().map(|w| w.trim_end_matches(';')).collect();
+    matches!(words.first(), Some(&("CREATE" | "DROP" | "REINDEX" | "ALTER"))) && words.contains(&"CONCURRENTLY")
 }
 
 /// Why a migration running outside a transaction stopped before its end.

@@ -170,6 +170,47 @@ fn a_session_of_another_role_is_waited_for_without_queueing() {
     assert_eq!(columns(&p), "3");
 }
 
+/// A CONCURRENTLY statement waits for the transactions older than it (a long report), holding no
+/// lock the application waits on: it waits as a busy table is waited for, where the session's
+/// 300 ms lock_timeout ran out and left an INVALID index the retry tripped over ("already
+/// exists"). Queueing with lock_timeout (`--lock-acquire queue`), a detach that ran out is left
+/// pending: the retry finishes it with FINALIZE, where it failed with "already pending detach".
+#[test]
+fn a_concurrently_statement_out_of_time_is_retried_from_where_it_stopped() {
+    let p = table_with_rows("busy_concurrently");
+    p.write("002_index.sql", "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n");
+    p.write(
+        "003_events.sql",
+        "CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);\n\
+         CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n",
+    );
+    p.write("004_detach.sql", "ALTER TABLE events DETACH PARTITION events_2026 CONCURRENTLY;\n");
+    p.shale(&["up", "--to", "001"]).ok();
+    let holder = long_reader(&p, "report-job", 2.5);
+    let run = finish(p.spawn(&["up", "--to", "002", "--session-lock-timeout", "300ms", "-v"]));
+    finish(holder);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("retrying"), "it waited: {}", run.stderr);
+    assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v'::regclass"), "t");
+    p.shale(&["up", "--to", "003"]).ok();
+    let reader = psql_as(&p, "events-report")
+        .args(["-c", "BEGIN; SELECT count(*) FROM events; SELECT pg_sleep(2.5); COMMIT;"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    p.wait_for(
+        "SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'events-report' AND query LIKE '%pg_sleep%'",
+        "t",
+        "the report reads events",
+    );
+    let run = finish(p.spawn(&["up", "--session-lock-timeout", "300ms", "--lock-acquire", "queue", "-v"]));
+    finish(reader);
+    assert!(run.stderr.contains("retrying"), "it ran out of time at least once: {}", run.stderr);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM pg_inherits WHERE inhrelid = 'events_2026'::regclass"), "0");
+}
+
 #[test]
 fn a_busy_table_is_waited_for_without_stalling_its_readers() {
     let p = table_with_rows("busy_wait");
