@@ -71,9 +71,30 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
             let table = relation_name(r);
             let mut lock = ShareUpdateExclusive;
             let (mut rewrites, mut scans) = (false, false);
+            // A table attached as a partition is locked whole and scanned for its bound.
+            let mut attached = Vec::new();
             for cmd in &s.cmds {
                 let Some(NodeEnum::AlterTableCmd(c)) = cmd.node.as_ref() else { continue };
+                let partition = match c.def.as_ref().and_then(|d| d.node.as_ref()) {
+                    Some(NodeEnum::PartitionCmd(p)) => Some(p),
+                    _ => None,
+                };
                 let this = match alter_type(c.subtype) {
+                    // PostgreSQL 12+: the partitioned table lets reads and writes go on.
+                    AlterTableType::AtAttachPartition => {
+                        if let Some(name) = partition.and_then(|p| p.name.as_ref()) {
+                            attached.push(Effect {
+                                table: relation_name(name),
+                                lock: AccessExclusive,
+                                rewrites: false,
+                                scans: true,
+                            });
+                        }
+                        ShareUpdateExclusive
+                    }
+                    AlterTableType::AtDetachPartition if partition.is_some_and(|p| p.concurrent) => {
+                        ShareUpdateExclusive
+                    }
                     AlterTableType::AtValidateConstraint => {
                         scans = true;
                         ShareUpdateExclusive
@@ -103,6 +124,7 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
                 lock = lock.max(this);
             }
             let mut effects = e(table.clone(), lock, rewrites, scans);
+            effects.extend(attached);
             effects.extend(referenced(node, &table));
             effects
         }
@@ -290,6 +312,22 @@ mod tests {
         let tables: Vec<_> = lint([&renames]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
         assert_eq!(tables, [("users".to_string(), AccessExclusive)]);
         // A policy, made or changed, locks its table whole.
+        // Attaching a partition lets the partitioned table be read and written (PostgreSQL 12+), and
+        // locks and scans the table attached; a concurrent detach lets both go on.
+        let partitions = script(
+            "011.sql",
+            "ALTER TABLE events ATTACH PARTITION events_2027 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');\nALTER TABLE events DETACH PARTITION events_2025 CONCURRENTLY;\nALTER TABLE events DETACH PARTITION events_2024;\n",
+        );
+        let tables: Vec<_> = lint([&partitions]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
+        assert_eq!(
+            tables,
+            [
+                ("events".to_string(), ShareUpdateExclusive),
+                ("events_2027".to_string(), AccessExclusive),
+                ("events".to_string(), ShareUpdateExclusive),
+                ("events".to_string(), AccessExclusive)
+            ]
+        );
         let policies = script(
             "010.sql",
             "CREATE POLICY p ON storage.objects FOR SELECT USING (true);\nALTER POLICY p ON storage.objects USING (false);\n",
