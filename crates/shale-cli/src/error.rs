@@ -596,14 +596,30 @@ fn pg_text(error: &PgError) -> String {
             holder.as_deref().map(|h| format!("; {}", h.if_gone())).unwrap_or_default()
         ),
         PgError::LockLost => format!("{error}. Check the server log, then run `shale status` and `shale up` again"),
-        PgError::LockBlocked { label, waited, blockers } => format!(
-            "migration {label}: its tables were held for the {:.1}s shale waits (--lock-wait-max), so the statement \
-             that needs them was not run{}\nRun it again when they are done, or have shale end them: \
-             `--cancel-blockers-after 30s` cancels their queries, and with `--terminate` also ends sessions idle in a \
-             transaction",
-            waited.as_secs_f64(),
-            shale_pg::error::held_by(blockers)
-        ),
+        PgError::LockBlocked { label, waited, blockers } => {
+            // A session idle in a transaction has no query to cancel: only --terminate ends it.
+            let idle: Vec<String> = blockers
+                .iter()
+                .filter(|b| b.state.starts_with("idle in transaction"))
+                .map(|b| format!("pid {}", b.pid))
+                .collect();
+            let end = match idle.is_empty() {
+                true => "`--cancel-blockers-after 30s` cancels their queries, and with `--terminate` also ends sessions \
+                         idle in a transaction"
+                    .to_string(),
+                false => format!(
+                    "{} idle in a transaction, with no query a cancel reaches: `--cancel-blockers-after 30s --terminate` \
+                     ends such sessions",
+                    idle.join(", ")
+                ),
+            };
+            format!(
+                "migration {label}: its tables were held for the {:.1}s shale waits (--lock-wait-max), so the \
+                 statement that needs them was not run{}\nRun it again when they are done, or have shale end them: {end}",
+                waited.as_secs_f64(),
+                shale_pg::error::held_by(blockers)
+            )
+        }
         PgError::OutsideOneTransaction { label, path, reason } => format!(
             "{}: migration {label} must run outside a transaction ({reason}), so it cannot be part of \
              --single-transaction",
@@ -988,6 +1004,25 @@ mod tests {
              that needs them was not run\nRun it again when they are done, or have shale end them: \
              `--cancel-blockers-after 30s` cancels their queries, and with `--terminate` also ends sessions idle in a \
              transaction"
+        );
+        // A session idle in a transaction has no query to cancel: --terminate is named for it.
+        let idle = shale_pg::lockwait::Blocker {
+            pid: 21449,
+            application_name: "console".into(),
+            state: "idle in transaction".into(),
+            transaction_ms: 3200,
+            query: "SELECT 1".into(),
+            relation: "orders".into(),
+            mode: "AccessShareLock".into(),
+        };
+        let e = PgError::LockBlocked { label: "002 add".into(), waited: Duration::from_secs(2), blockers: vec![idle] };
+        assert!(
+            pg_text(&e).ends_with(
+                "pid 21449 idle in a transaction, with no query a cancel reaches: `--cancel-blockers-after 30s \
+                 --terminate` ends such sessions"
+            ),
+            "{}",
+            pg_text(&e)
         );
         assert!(pg_text(&PgError::LockLost).ends_with(
             "another runner may be migrating now. Check the server log, then run `shale status` and `shale up` again"
