@@ -584,6 +584,8 @@ fn pg_text(error: &PgError) -> String {
                 _ => "",
             },
             match sqlstate.as_deref() {
+                // PgBouncer out of server connections for this database and user.
+                _ if message.contains("query_wait_timeout") => " (hint: the pooler had no server connection free: each shale run holds two while it migrates, its session and the migration lock's; in session mode give the pool (default_pool_size) at least twice as many connections as the runs that start together, or start fewer)",
                 Some("42501") => " (hint: the user needs USAGE and CREATE on the history schema; or set history_schema in shale.toml to a schema it owns)",
                 Some("3F000") => " (hint: create the schema, or set history_schema in shale.toml)",
                 // The server is a standby (or in a read-only transaction by default).
@@ -991,6 +993,12 @@ mod tests {
             sqlstate: Some("25006".into()),
         };
         assert!(pg_text(&e).contains("a standby in recovery: point at the primary"), "{}", pg_text(&e));
+        let e = PgError::Query {
+            context: "taking the migration lock",
+            message: "query_wait_timeout".into(),
+            sqlstate: Some("08P01".into()),
+        };
+        assert!(pg_text(&e).contains("each shale run holds two while it migrates"), "{}", pg_text(&e));
         let e = PgError::Query { context: fleet::TARGETS_QUERY, message: "syntax error".into(), sqlstate: None };
         assert_eq!(pg_text(&e), "running the targets query (--targets-query): syntax error");
     }

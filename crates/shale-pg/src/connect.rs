@@ -412,6 +412,19 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
         || lower.contains("starting up");
     let reason = if lower.contains("failed to lookup address") || lower.contains("name or service not known") {
         "unknown host; check the host name in the URL".to_string()
+    } else if lower.contains("password missing") {
+        // The server asked for one and none was found anywhere libpq looks.
+        format!(
+            "the server asks for a password for user {} and none was given; put it in the URL, PGPASSWORD, .env or \
+             the password file (~/.pgpass, which is ignored when others can read it: chmod 600)",
+            settings.user.as_deref().unwrap_or("(default)")
+        )
+    } else if lower.contains("sasl authentication failed") {
+        // A pooler (PgBouncer) answering the login itself says no more than this.
+        format!(
+            "{text}: the password was refused (by the pooler, where there is one); check the password in the URL, \
+             PGPASSWORD, .env or the password file (~/.pgpass)"
+        )
     } else if lower.contains("server does not support tls") {
         // Checked before the generic TLS case below, which would otherwise swallow it.
         format!("the server does not support TLS, but sslmode={} requires it", settings.effective_sslmode().as_str())

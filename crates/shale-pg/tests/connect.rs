@@ -525,6 +525,12 @@ async fn password_auth_and_redaction() {
     assert!(e.to_string().contains("password authentication"), "{e}");
     assert!(!format!("{e} {e:?}").contains("hunter2"), "{e:?}");
 
+    // No password at all where the server asks for one: where to put it is said.
+    let none = settings(&format!("postgresql://app@127.0.0.1:{port}/postgres?sslmode=disable&passfile=/nonexistent"));
+    let e = must_fail(&none, "no password").await;
+    assert!(e.to_string().contains("asks for a password for user app and none was given"), "{e}");
+    assert!(e.to_string().contains("~/.pgpass"), "{e}");
+
     // connect_waiting does not retry a wrong password until the wait runs out.
     let started = Instant::now();
     let e = match connect_waiting(&bad, &SessionSettings::default(), Some(Duration::from_secs(20))).await {
