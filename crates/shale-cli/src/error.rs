@@ -669,8 +669,24 @@ fn stopped_text(stopped: &Stopped) -> String {
             "the backfill of {label} stopped between batches ({updated} row(s) updated by this run, each batch \
              committed): `shale up` resumes at the next batch"
         ),
-        Stopped::Cancelled { failure, .. } if !failure.rolled_back => {
-            with_tail(&stopped.to_string(), failure.remedy.as_deref(), failure_remedy(failure))
+        // This run's own stop cancelled the statement: nothing to fix, and no other session to
+        // blame (the library's remedy for a cancelled statement says another session did it).
+        Stopped::Cancelled { label, failure } if !failure.rolled_back => {
+            let done = failure.part_way.as_ref().map_or(0, |p| p.done);
+            let ran = match done {
+                0 => String::new(),
+                n => format!("statements 1 to {n} ran and are recorded; "),
+            };
+            let index = failure.statement.as_deref().and_then(shale_core::rerun::concurrent_index_name);
+            let index = index
+                .map(|i| format!(" (the INVALID index {i} the stopped build left is dropped first)"))
+                .unwrap_or_default();
+            let verb = if failure.reverting { "down" } else { "up" };
+            format!(
+                "migration {label} was stopped part-way by this run's stop (it runs outside a transaction): {ran}\
+                 statement {} was cancelled; `shale {verb}` goes on from it{index}",
+                done + 1
+            )
         }
         _ => stopped.to_string(),
     }
@@ -1109,8 +1125,17 @@ mod tests {
         };
         assert!(e.to_string().ends_with(&format!("was cancelled part-way (it runs outside a transaction): {library}")));
         assert!(!e.to_string().contains("shale up"), "{e}");
-        assert!(shale_text(&e).ends_with("fix the failing statement and run `shale up` again to resume at statement 2"));
-        assert!(message(&e.into()).contains("was cancelled part-way"));
+        // This run's own stop cancelled it: nothing to fix, no other session to blame.
+        assert!(
+            shale_text(&e).ends_with(
+                "migration 2 x was stopped part-way by this run's stop (it runs outside a transaction): statements 1 \
+                 to 1 ran and are recorded; statement 2 was cancelled; `shale up` goes on from it"
+            ),
+            "{}",
+            shale_text(&e)
+        );
+        assert!(!shale_text(&e).contains("another session"), "{}", shale_text(&e));
+        assert!(message(&e.into()).contains("was stopped part-way by this run's stop"));
         let between = InterruptedWait::BetweenBatches { label: "3 fill".into(), batches: 4, updated: 400 };
         let e = ShaleError::Interrupted { applied: vec!["2 x".into()], stopped: Some(Stopped::Waiting(between)) };
         assert_eq!(
