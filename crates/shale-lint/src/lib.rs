@@ -249,6 +249,8 @@ pub struct Context {
     pg_major: Option<u32>,
     /// Whether the statements being checked run inside a transaction.
     in_transaction: bool,
+    /// Whether the statement being checked is a batched backfill (`-- shale:backfill`).
+    in_backfill: bool,
     /// Whether a lock_timeout is in force for the statements being checked.
     lock_timeout_off: bool,
     /// Rules disabled and severities changed.
@@ -490,6 +492,7 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
     let mut gap_start = 0;
     let refused_in_block = rules::concurrently_in_transaction::refused_in_block(script);
     for (i, statement) in script.statements.iter().enumerate() {
+        context.in_backfill = script.backfill(i).is_some();
         let here = allows_in(&script.text[gap_start..statement.span.start]);
         gap_start = statement.span.end;
         let text = script.statement_text(i);

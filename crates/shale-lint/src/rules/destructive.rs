@@ -47,7 +47,17 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
                 if let Some(NodeEnum::RangeVar(r)) = r.node.as_ref() {
                     let table = relation_name(r);
                     let state = context.table_state(&table);
-                    let message = uncounted(state, &table, format!("TRUNCATE {table} deletes every row"));
+                    // CASCADE empties the tables whose foreign keys point at it too, unnamed here.
+                    let cascade = pg_query::protobuf::DropBehavior::try_from(s.behavior)
+                        == Ok(pg_query::protobuf::DropBehavior::DropCascade);
+                    let what = match cascade {
+                        true => format!(
+                            "TRUNCATE {table} CASCADE deletes every row, and every row of each table whose foreign key \
+                             points at it, and at those, in turn"
+                        ),
+                        false => format!("TRUNCATE {table} deletes every row"),
+                    };
+                    let message = uncounted(state, &table, what);
                     hits.push(on(&RULE, &table, state, message));
                 }
             }
@@ -93,5 +103,9 @@ mod tests {
         assert!(rules("CREATE TABLE t (id int);\nDROP TABLE t;").is_empty());
         assert!(rules("DROP MATERIALIZED VIEW IF EXISTS user_stats;").is_empty());
         assert!(rules("DROP VIEW user_names;").is_empty());
+        // CASCADE empties the tables that point at it: said, for the reviewer who allows it.
+        let s = crate::tests::script("009.sql", "TRUNCATE customers CASCADE;");
+        let report = crate::lint([&s]);
+        assert!(report.findings[0].message.contains("and every row of each table whose foreign key points at it"));
     }
 }

@@ -47,6 +47,7 @@ mod destructive;
 mod drop_index_non_concurrently;
 mod enum_add_value_in_transaction;
 mod heavy_lock;
+mod large_update;
 mod prefer_bigint_keys;
 mod prefer_identity;
 mod prefer_text;
@@ -180,6 +181,7 @@ pub static ALL: &[&Rule] = &[
     &destructive::RULE,
     &rename::RULE,
     &heavy_lock::RULE,
+    &large_update::RULE,
     &prefer_bigint_keys::RULE,
     &prefer_identity::RULE,
     &prefer_timestamptz::RULE,
@@ -205,6 +207,7 @@ const CHECKS: &[fn(&NodeEnum, &Context, &mut Vec<Hit>)] = &[
     destructive::check,
     rename::check,
     heavy_lock::check,
+    large_update::check,
     prefer_bigint_keys::check,
     prefer_identity::check,
     prefer_timestamptz::check,
