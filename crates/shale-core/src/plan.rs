@@ -194,6 +194,9 @@ pub struct StatusRow {
     pub adopted: bool,
     /// The tool it was taken over from, where its history row says.
     pub adopted_from: Option<crate::adopt::Tool>,
+    /// Recorded as applied by `repair` (a person's decision, nothing ran): no duration.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub repaired: bool,
     /// A down of this applied migration stopped part-way (outside a transaction it failed, or its
     /// runner died): the statement, 1-based, the next `shale down` goes on at.
     pub down_stopped_at: Option<usize>,
@@ -597,6 +600,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             error: record.filter(|_| state == State::Failed).and_then(|r| r.error.clone()),
             adopted: record.is_some_and(|r| state != State::Pending && adopted(r)),
             adopted_from: record.filter(|_| state != State::Pending).and_then(adopted_from),
+            repaired: record.is_some_and(|r| state == State::Applied && r.kind == RecordKind::Repair),
             down_stopped_at: record
                 .filter(|_| matches!(state, State::Applied | State::Modified))
                 .and_then(|r| stopped_down(&downs, r))
@@ -617,6 +621,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             error: None,
             adopted: adopted(r),
             adopted_from: adopted_from(r),
+            repaired: r.kind == RecordKind::Repair,
             down_stopped_at: stopped_down(&downs, r).map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
             java_class,
         });
@@ -634,6 +639,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             error: None,
             adopted: record.is_some_and(adopted),
             adopted_from: record.and_then(adopted_from),
+            repaired: record.is_some_and(|r| r.kind == RecordKind::Repair),
             down_stopped_at: None,
             java_class: None,
         });
@@ -701,7 +707,7 @@ fn adopted(r: &AppliedRecord) -> bool {
 /// How long the migration of `r` ran: none for an adopted one (the row's duration is that of the
 /// transaction that took it over; the other tool ran it).
 fn ran_for(r: &AppliedRecord) -> Option<i64> {
-    r.duration_ms.filter(|_| !adopted(r))
+    r.duration_ms.filter(|_| !adopted(r) && r.kind != RecordKind::Repair)
 }
 
 /// The tool an adopted row was taken over from, where its reason says.

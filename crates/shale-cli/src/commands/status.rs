@@ -124,6 +124,7 @@ fn state_cell(row: &shale_core::plan::StatusRow) -> Cell {
     let cell = match (row.adopted, row.adopted_from, state) {
         (true, Some(tool), State::Applied) => Cell::new(format!("adopted from {tool}")),
         (true, None, State::Applied) => Cell::new("adopted"),
+        _ if row.repaired => Cell::new("applied (repair)"),
         _ => Cell::new(state.as_str()),
     };
     let cell = match row.down_stopped_at {

@@ -149,6 +149,11 @@ fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
     assert_eq!(p.psql("SELECT count(*) FROM flags"), "1", "not run twice");
     assert_eq!(p.psql("SELECT to_regclass('more') IS NULL"), "t", "nothing ran");
     p.shale(&["repair", "20240201000000", "--applied", "--reason", "dbmate ran it"]).ok();
+    // Recorded by a person's decision: said so, with no duration (nothing ran).
+    let status = p.shale(&["status", "--json"]).ok().json();
+    let row = &status["migrations"][1];
+    assert!(row["repaired"] == true && row["duration_ms"].is_null(), "{row}");
+    assert!(p.shale(&["status"]).ok().stdout.contains("applied (repair)"));
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM flags"), "1");
     assert_eq!(p.psql("SELECT to_regclass('more') IS NOT NULL"), "t");
