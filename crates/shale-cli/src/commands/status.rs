@@ -235,6 +235,11 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                 State::Missing => format!(
                     "applied, but its file is gone: restore it; or, removed on purpose, `shale repair {version} --applied --reason ...`; or, its work undone, `shale repair {version} --rolled-back --reason ...`"
                 ),
+                // No error recorded: its runner was stopped or died mid-way (a killed backfill).
+                State::Failed if p.error.is_none() => {
+                    "its last run stopped part-way (its runner was stopped or died): `shale up` goes on from what it recorded"
+                        .to_string()
+                }
                 State::Failed => "its last attempt failed: fix it and run `shale up`".to_string(),
                 State::Unrunnable => format!(
                     "written in Go, and shale runs SQL migrations only: port it to SQL, or, where its work is done, `shale repair {version} --applied --reason ...`"

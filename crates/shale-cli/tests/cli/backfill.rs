@@ -32,6 +32,9 @@ fn a_million_row_backfill_survives_a_kill_and_resumes_at_the_next_batch() {
     let done: i64 = p.psql("SELECT count(*) FROM items WHERE n = 1").parse().unwrap();
     assert!(done > 0 && done < 1_000_000, "killed half-way: {done} rows done");
     assert_eq!(p.psql("SELECT count(*) FROM items WHERE n > 1"), "0");
+    // Said as stopped part-way, which `up` goes on from, not as a failure to fix.
+    let validate = p.shale(&["validate"]);
+    assert!(validate.stderr.contains("its last run stopped part-way"), "{}", validate.stderr);
 
     let run = p.shale(&["--log-format", "json", "up"]).ok();
     assert!(run.stderr.contains("\"event\":\"backfill_progress\""), "{}", run.stderr);
