@@ -263,6 +263,15 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                 settings.dir.display()
             )));
         }
+        // node-pg-migrate's millisecond names (`1700000000000_x.sql`): it reads a down in its own
+        // sections and would run a `.down.sql` file as a migration.
+        Layout::SingleFile if reversible && matches!(naming, Naming::UnixMillis) => {
+            let (up, down) = Layout::NodePgMigrate.section_markers().unwrap_or_default();
+            files.push((
+                format!("{version}_{slug}.sql").into(),
+                format!("{up}\n-- {name}\n\n{up_sql}\n{down}\n\n{down_sql}"),
+            ));
+        }
         // A directory of plain files with no sections: the down in a file of its own, as sqlx's
         // `migrate add -r` writes it (sqlx runs a sectioned file whole, down and all).
         Layout::SingleFile if reversible && !set.migrations.iter().any(|m| m.layout == Layout::DbmateSections) => {

@@ -337,6 +337,15 @@ fn init_and_new_follow_the_directory_convention() {
     assert!(run.stdout.contains("0002_b.sql") && !run.stdout.contains(".up.sql"), "{}", run.stdout);
     let text = std::fs::read_to_string(s.migrations().join("0002_b.sql")).unwrap();
     assert!(text.contains("-- migrate:up") && text.contains("-- migrate:down"), "{text}");
+    // node-pg-migrate's millisecond names with no sections yet: its own sections (it would run a
+    // .down.sql file as a migration).
+    let n = Project::new("cfg_new_node_pg");
+    n.write("1700000000000_a.sql", "select 1;\n");
+    let run: Run = n.bare().args(["new", "b", "--reversible"]).output().unwrap().into();
+    assert!(!run.stdout.contains(".down.sql"), "{}", run.stdout);
+    let created = run.stdout.trim().rsplit(' ').next().unwrap().trim().to_string();
+    let text = std::fs::read_to_string(n.path().join(&created)).unwrap();
+    assert!(text.starts_with("-- Up Migration") && text.contains("-- Down Migration"), "{text}");
     // Refused where the tool runs every file whole and has no downs (the Supabase CLI).
     let supabase = Project::new("cfg_new_supabase");
     let dir = supabase.path().join("supabase/migrations");
