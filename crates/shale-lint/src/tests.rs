@@ -82,6 +82,19 @@ fn allowed_findings_are_listed_but_do_not_block() {
     assert_eq!(lint([&s]).blocking().count(), 1);
 }
 
+/// diesel-guard's blocks (crates.io has 14): the statements a reviewer marked safe are allowed,
+/// those after the block are judged.
+#[test]
+fn a_safety_assured_block_of_diesel_guard_allows_its_statements() {
+    let s = script(
+        "008.sql",
+        "-- safety-assured:start\nDROP TABLE legacy;\nALTER TABLE users DROP COLUMN old;\n-- safety-assured:end\nDROP TABLE other;\n",
+    );
+    let report = lint([&s]);
+    let allowed: Vec<_> = report.findings.iter().map(|f| (f.line, f.allowed)).collect();
+    assert_eq!(allowed, [(2, true), (3, true), (5, false)]);
+}
+
 #[test]
 fn an_allow_before_a_statement_covers_that_statement_only() {
     let s = script(
