@@ -262,7 +262,13 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
             );
         }
     }
-    let text = shale_schema::dump(&schema);
+    // The type advice (text over varchar(n), bigint keys, ...) is for tables being designed, not for
+    // the schema the database already had: allowed for the file, so that `lint --all` reads clean.
+    let advice: String = ["prefer-text", "prefer-bigint-keys", "prefer-identity", "prefer-timestamptz"]
+        .iter()
+        .map(|rule| format!("-- shale:allow {rule} -- the schema the database had before shale, not designed here\n"))
+        .collect();
+    let text = format!("{advice}{}", shale_schema::dump(&schema));
     let files = super::new::create(settings, "baseline", false, Some(super::new::Contents { up: &text, down: None }))?;
     let set = super::load_set(settings)?;
     let first = set.versioned().next().map(|m| (m.version.clone(), m.file.clone()));
