@@ -251,6 +251,8 @@ pub struct Context {
     in_transaction: bool,
     /// Whether the statement being checked is a batched backfill (`-- shale:backfill`).
     in_backfill: bool,
+    /// Whether a `-- down` line came before it in a file with no sections (see `down-in-up`).
+    after_down_header: bool,
     /// Whether a lock_timeout is in force for the statements being checked.
     lock_timeout_off: bool,
     /// Rules disabled and severities changed.
@@ -521,9 +523,14 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
     let mut gap_start = 0;
     let refused_in_block = rules::concurrently_in_transaction::refused_in_block(script);
     let assured = safety_assured_blocks(&script.text);
+    // A file with sections has its down apart: only a plain file's `-- down` line is a mistake.
+    context.after_down_header = false;
+    let plain = script.text.len() == script.own_text().len();
     for (i, statement) in script.statements.iter().enumerate() {
         context.in_backfill = script.backfill(i).is_some();
-        let here = allows_in(&script.text[gap_start..statement.span.start]);
+        let gap = &script.text[gap_start..statement.span.start];
+        let here = allows_in(gap);
+        context.after_down_header |= plain && rules::has_down_header(gap);
         gap_start = statement.span.end;
         let text = script.statement_text(i);
         let (line, column) = index.line_col(&script.text, statement.span.start);

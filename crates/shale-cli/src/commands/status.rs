@@ -112,7 +112,13 @@ fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline]) {
             "warning: {}'s history ({}) {what}: {} still migrates this database somewhere (a deploy step, the \
              application's start-up), and what it ran is in no history of shale's; switch it off, see `shale drift` \
              for what it changed and put that in a migration, then drop or rename {} to end this warning",
-            c.tool, c.table, c.tool, c.table
+            c.tool,
+            c.table,
+            c.tool,
+            // As SQL writes it (`public."SequelizeMeta"`), to paste into psql.
+            c.table
+                .split_once('.')
+                .map_or(c.table.clone(), |(schema, name)| shale_core::ident::qualified(schema, name))
         );
     }
 }

@@ -44,6 +44,7 @@ pub mod concurrently_in_transaction;
 mod create_index_non_concurrently;
 mod create_index_on_partitioned_table;
 mod destructive;
+mod down_in_up;
 mod drop_index_non_concurrently;
 mod enum_add_value_in_transaction;
 mod heavy_lock;
@@ -182,6 +183,7 @@ pub static ALL: &[&Rule] = &[
     &rename::RULE,
     &heavy_lock::RULE,
     &large_update::RULE,
+    &down_in_up::RULE,
     &prefer_bigint_keys::RULE,
     &prefer_identity::RULE,
     &prefer_timestamptz::RULE,
@@ -208,12 +210,15 @@ const CHECKS: &[fn(&NodeEnum, &Context, &mut Vec<Hit>)] = &[
     rename::check,
     heavy_lock::check,
     large_update::check,
+    down_in_up::check,
     prefer_bigint_keys::check,
     prefer_identity::check,
     prefer_timestamptz::check,
     prefer_text::check,
     enum_add_value_in_transaction::check,
 ];
+
+pub(crate) use down_in_up::has_down_header;
 
 pub fn check(node: &NodeEnum, context: &Context) -> Vec<Hit> {
     let mut hits = Vec::new();
