@@ -50,8 +50,9 @@ pub struct Change {
     /// It must be committed before the rest of the diff runs: new enum labels cannot be used in
     /// the transaction that adds them (see [`Diff::split_commit_first`]).
     pub commit_first: bool,
-    /// A new index on a table that exists: a migration builds it CONCURRENTLY, on its own and
-    /// outside a transaction, so that writes to the table go on (see [`Diff::split_build_apart`]).
+    /// A new index on a table that exists, or the VALIDATE of a constraint added NOT VALID: a
+    /// migration runs it on its own, outside a transaction (an index built CONCURRENTLY), so that
+    /// writes to the table go on (see [`Diff::split_build_apart`]).
     pub build_apart: bool,
 }
 

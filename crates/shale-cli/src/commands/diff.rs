@@ -526,7 +526,7 @@ pub fn write_migrations(
     if !apart.is_empty() {
         let concurrently = |sql: &str, from: &str, to: &str| sql.replacen(from, to, 1);
         let mut up = format!(
-            "{header}-- shale:no-transaction\n-- Built CONCURRENTLY, outside a transaction: writes to the table go on while it builds.\n"
+            "{header}-- shale:no-transaction\n-- Outside a transaction: writes to the table go on while an index builds CONCURRENTLY or a\n-- constraint is validated.\n"
         );
         for c in &apart.changes {
             let sql = concurrently(&c.sql, "CREATE INDEX ", "CREATE INDEX CONCURRENTLY ");
@@ -541,7 +541,12 @@ pub fn write_migrations(
             ));
         }
         // Alone when the diff is only new indexes: the migration has the name asked for.
-        let apart_name = if parts.is_empty() && rest.is_empty() { name.to_string() } else { format!("{name} indexes") };
+        let only_indexes = apart.changes.iter().all(|c| c.object.starts_with("index "));
+        let apart_name = match (parts.is_empty() && rest.is_empty(), only_indexes) {
+            (true, _) => name.to_string(),
+            (false, true) => format!("{name} indexes"),
+            (false, false) => format!("{name} online"),
+        };
         parts.push((apart_name, up, down));
     }
     let mut written = Vec::new();

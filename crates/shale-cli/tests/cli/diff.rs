@@ -427,3 +427,30 @@ fn models_get_the_extensions_of_the_side_they_are_compared_with() {
     let drift = p.shale(&["drift", "--against", &models, "--dev-url", &dev_url]).ok();
     assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
 }
+
+/// A check added to a table that exists is added NOT VALID, then validated in a migration of its
+/// own outside a transaction: validated in the transaction that added it, the scan would hold the
+/// lock that blocks the table's writes (the ADD's) until the end.
+#[test]
+fn a_new_check_is_validated_in_a_migration_of_its_own() {
+    let p = Project::new("diff_validate_apart");
+    p.write("001_t.sql", "CREATE TABLE t (id int PRIMARY KEY, n int);\n");
+    p.shale(&["up"]).ok();
+    p.fill("t", 20_000);
+    std::fs::write(
+        p.path().join("schema.sql"),
+        "CREATE TABLE t (id int PRIMARY KEY, n int, CONSTRAINT t_n_check CHECK (n >= 0));\n",
+    )
+    .unwrap();
+    p.shale(&["diff", "--to", "schema.sql", "--write", "positive n"]).ok();
+    let add = std::fs::read_to_string(p.migrations().join("002_positive_n.up.sql")).unwrap();
+    assert!(add.contains("ADD CONSTRAINT t_n_check CHECK ((n >= 0)) NOT VALID;") && !add.contains("VALIDATE"), "{add}");
+    let online = std::fs::read_to_string(p.migrations().join("003_positive_n_online.up.sql")).unwrap();
+    assert!(
+        online.contains("-- shale:no-transaction")
+            && online.contains("ALTER TABLE public.t VALIDATE CONSTRAINT t_n_check;"),
+        "{online}"
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 't_n_check'"), "t");
+}

@@ -178,19 +178,23 @@ impl<'a> Differ<'a> {
             let existing = !self.created_tables.contains(&key(&c.schema, &c.table));
             let deferred_validation =
                 existing && c.validated && matches!(c.kind, ConstraintKind::Check | ConstraintKind::ForeignKey);
-            let sql = if deferred_validation {
-                format!(
-                    "ALTER TABLE {table} ADD CONSTRAINT {name} {} NOT VALID;\nALTER TABLE {table} VALIDATE CONSTRAINT {name};",
-                    c.definition,
-                    name = ident(&c.name)
-                )
-            } else {
-                format!("ALTER TABLE {table} ADD CONSTRAINT {} {};", ident(&c.name), c.definition)
-            };
+            let object = format!("constraint {}.{}.{}", c.schema, c.table, c.name);
+            if deferred_validation {
+                // Two changes: the VALIDATE must not run in the transaction that added the
+                // constraint, whose lock (blocking writes) it would keep for the whole scan; a
+                // migration written from the diff validates in one of its own (build apart).
+                let name = ident(&c.name);
+                let add = format!("ALTER TABLE {table} ADD CONSTRAINT {name} {} NOT VALID;", c.definition);
+                changes.push((object.clone(), add, None, false));
+                let validate = format!("ALTER TABLE {table} VALIDATE CONSTRAINT {name};");
+                changes.push((object, validate, None, true));
+                continue;
+            }
+            let sql = format!("ALTER TABLE {table} ADD CONSTRAINT {} {};", ident(&c.name), c.definition);
             let note = (existing
                 && matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion))
             .then(|| "builds an index while holding a lock that blocks writes".to_string());
-            changes.push((format!("constraint {}.{}.{}", c.schema, c.table, c.name), sql, note));
+            changes.push((object, sql, note, false));
         }
         if foreign {
             for c in deferrability {
@@ -207,6 +211,7 @@ impl<'a> Differ<'a> {
                         ident(&c.name)
                     ),
                     None,
+                    false,
                 ));
             }
         }
@@ -216,11 +221,15 @@ impl<'a> Differ<'a> {
                     format!("constraint {}.{}.{}", c.schema, c.table, c.name),
                     format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", qualified(&c.schema, &c.table), ident(&c.name)),
                     None,
+                    true,
                 ));
             }
         }
-        for (object, sql, note) in changes {
+        for (object, sql, note, apart) in changes {
             self.push(object, sql, false, note);
+            if let Some(change) = self.out.last_mut() {
+                change.build_apart = apart;
+            }
         }
     }
 }
