@@ -498,13 +498,18 @@ pub fn write_migrations(
 ) -> Result<Vec<(String, Vec<PathBuf>)>> {
     let (first, rest) = changes.split_commit_first();
     let (rest, apart) = rest.split_build_apart();
-    // The indexes built apart are dropped by their own migration's down, not by the rest's.
-    let apart_objects: Vec<&str> = apart.changes.iter().map(|c| c.object.as_str()).collect();
-    let (drops, down_rest): (Vec<_>, Vec<_>) = down
+    // What the apart migration creates (an index, a UNIQUE made of it) its own down drops, not the
+    // rest's; a constraint it only validates stays the rest's to drop.
+    let created_apart: Vec<&str> = apart
         .changes
         .iter()
-        .cloned()
-        .partition(|c| apart_objects.contains(&c.object.as_str()) && c.sql.starts_with("DROP INDEX "));
+        .filter(|c| c.sql.starts_with("CREATE ") || c.sql.contains(" USING INDEX "))
+        .map(|c| c.object.as_str())
+        .collect();
+    let (drops, down_rest): (Vec<_>, Vec<_>) = down.changes.iter().cloned().partition(|c| {
+        created_apart.contains(&c.object.as_str())
+            && (c.sql.starts_with("DROP INDEX ") || c.sql.contains(" DROP CONSTRAINT "))
+    });
     let down_sql = down_script(&Diff { changes: down_rest });
     let mut parts: Vec<(String, String, String)> = Vec::new();
     if !first.is_empty() {
@@ -535,10 +540,9 @@ pub fn write_migrations(
         }
         let mut down = "-- shale:no-transaction\n".to_string();
         for c in &drops {
-            down.push_str(&format!(
-                "{}\n",
-                concurrently(c.sql.trim_end(), "DROP INDEX ", "DROP INDEX CONCURRENTLY IF EXISTS ")
-            ));
+            let sql = concurrently(c.sql.trim_end(), "DROP INDEX ", "DROP INDEX CONCURRENTLY IF EXISTS ");
+            let sql = concurrently(&sql, " DROP CONSTRAINT ", " DROP CONSTRAINT IF EXISTS ");
+            down.push_str(&format!("{sql}\n"));
         }
         // Alone when the diff is only new indexes: the migration has the name asked for.
         let only_indexes = apart.changes.iter().all(|c| c.object.starts_with("index "));

@@ -64,14 +64,18 @@ fn a_database_to_a_schema_file_written_as_the_next_migration_and_applied() {
     snapshot!("written_down", std::fs::read_to_string(p.migrations().join("002_match_schema.down.sql")).unwrap());
     // The new index on the existing table is a migration of its own, built CONCURRENTLY outside a
     // transaction, as the safety check asks of a table with rows; its down drops it the same way.
-    let indexes = std::fs::read_to_string(p.migrations().join("003_match_schema_indexes.up.sql")).unwrap();
+    let indexes = std::fs::read_to_string(p.migrations().join("003_match_schema_online.up.sql")).unwrap();
     assert!(
         indexes.contains("-- shale:no-transaction")
             && indexes.contains("CREATE INDEX CONCURRENTLY users_profile ON public.users USING gin (profile);"),
         "{indexes}"
     );
-    let indexes_down = std::fs::read_to_string(p.migrations().join("003_match_schema_indexes.down.sql")).unwrap();
+    let indexes_down = std::fs::read_to_string(p.migrations().join("003_match_schema_online.down.sql")).unwrap();
     assert!(indexes_down.contains("DROP INDEX CONCURRENTLY IF EXISTS public.users_profile;"), "{indexes_down}");
+    // The new UNIQUE goes there too, built from an index made CONCURRENTLY (`_online`: not only
+    // indexes); its down drops it there, not in 002's.
+    assert!(indexes.contains("UNIQUE USING INDEX users_email_key"), "{indexes}");
+    assert!(indexes_down.contains("DROP CONSTRAINT IF EXISTS users_email_key;"), "{indexes_down}");
     // The linter reviews it like any migration: the drop is allowed (asked for), the
     // lock-heavy statements are reported, and this test accepts them.
     snapshot!("written_reviewed", shown(&p, &p.shale(&["up"])));
@@ -453,4 +457,32 @@ fn a_new_check_is_validated_in_a_migration_of_its_own() {
     );
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 't_n_check'"), "t");
+}
+
+/// A UNIQUE constraint on a table that exists: its index built CONCURRENTLY, then the constraint
+/// made of it, in the migration of its own; ADD CONSTRAINT ... UNIQUE would build the index while
+/// blocking writes, and `up` refused it (`add-unique-without-index`). The down drops it there.
+#[test]
+fn a_new_unique_constraint_is_built_from_a_concurrent_index() {
+    let p = Project::new("diff_unique_apart");
+    p.write("001_t.sql", "CREATE TABLE t (id int PRIMARY KEY, email text);\n");
+    p.shale(&["up"]).ok();
+    p.fill("t", 20_000);
+    p.psql("UPDATE t SET email = 'u' || id");
+    std::fs::write(
+        p.path().join("schema.sql"),
+        "CREATE TABLE t (id int PRIMARY KEY, email text, CONSTRAINT t_email_key UNIQUE (email));\n",
+    )
+    .unwrap();
+    p.shale(&["diff", "--to", "schema.sql", "--write", "unique email", "--verify"]).ok();
+    let online = std::fs::read_to_string(p.migrations().join("002_unique_email.up.sql")).unwrap();
+    assert!(
+        online.contains("CREATE UNIQUE INDEX CONCURRENTLY t_email_key ON public.t (email);")
+            && online.contains("ADD CONSTRAINT t_email_key UNIQUE USING INDEX t_email_key;"),
+        "{online}"
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT contype FROM pg_constraint WHERE conname = 't_email_key'"), "u");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM pg_constraint WHERE conname = 't_email_key'"), "0");
 }

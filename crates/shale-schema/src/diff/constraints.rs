@@ -190,6 +190,17 @@ impl<'a> Differ<'a> {
                 changes.push((object, validate, None, true));
                 continue;
             }
+            // A plain UNIQUE on a table that exists: its index built CONCURRENTLY, then the
+            // constraint made of it (`USING INDEX`, a moment's lock), both apart, where ADD
+            // CONSTRAINT would build the index while blocking the table's writes.
+            if let Some(columns) = plain_unique_columns(&c.definition).filter(|_| existing && !c.deferrable) {
+                let name = ident(&c.name);
+                let index = format!("CREATE UNIQUE INDEX {name} ON {table} {columns};");
+                changes.push((format!("index {}.{}", c.schema, c.name), index, None, true));
+                let attach = format!("ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name};");
+                changes.push((object, attach, None, true));
+                continue;
+            }
             let sql = format!("ALTER TABLE {table} ADD CONSTRAINT {} {};", ident(&c.name), c.definition);
             let note = (existing
                 && matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion))
@@ -248,4 +259,12 @@ fn without_not_valid(definition: &str) -> String {
 /// A foreign key's definition without its `DEFERRABLE [INITIALLY DEFERRED]` and `NOT VALID`.
 fn without_deferrability(definition: &str) -> String {
     without_not_valid(definition).replace(" DEFERRABLE INITIALLY DEFERRED", "").replace(" DEFERRABLE", "")
+}
+
+/// The column list of a plain `UNIQUE (a, b)` definition, as `pg_get_constraintdef` writes it:
+/// None for one with more (`NULLS NOT DISTINCT`, `INCLUDE`, a deferrable one), which an index of
+/// the same name cannot simply stand in for.
+fn plain_unique_columns(definition: &str) -> Option<&str> {
+    let columns = definition.strip_prefix("UNIQUE ")?;
+    (columns.starts_with('(') && columns.ends_with(')') && columns.matches('(').count() == 1).then_some(columns)
 }
