@@ -512,7 +512,6 @@ fn first_ranges(versions: &[&str]) -> String {
 
 /// A problem between the files and the history, with the way out in the CLI's words.
 fn plan_text(problem: &PlanError) -> String {
-    let hint = problem.hint().unwrap_or_default();
     match problem {
         PlanError::Missing { version, .. } => format!(
             "{problem}; restore the file; or, if it was removed on purpose, `shale repair {version} --applied --reason ...` (it then counts as applied with no file); or, if its work was undone, `shale repair {version} --rolled-back --reason ...`"
@@ -565,13 +564,20 @@ fn plan_text(problem: &PlanError) -> String {
         PlanError::OwnTable { .. } => format!(
             "{problem}. Remove the statement; `shale repair` and `shale baseline` record decisions in the history"
         ),
-        // The same words `validate` gives (commands/status.rs).
         PlanError::Modified { label, .. } => {
-            let version = label.split(' ').next().unwrap_or(label);
-            format!("{problem}; {hint} (or, where the changed file is what every database has, `shale repair {version} --applied --reason ...`)")
+            format!("{problem}; {}", modified_advice(label.split(' ').next().unwrap_or(label)))
         }
         _ => problem.to_string(),
     }
+}
+
+/// What to do about an applied migration's changed file, as `up` and `validate` both say it: the
+/// library's hint, then the repair where the change is already everywhere.
+pub(crate) fn modified_advice(version: &str) -> String {
+    format!(
+        "{} (or, where the changed file is what every database has, `shale repair {version} --applied --reason ...`)",
+        shale_core::plan::MODIFIED_HINT
+    )
 }
 
 fn pg_text(error: &PgError) -> String {

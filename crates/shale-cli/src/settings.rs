@@ -256,10 +256,12 @@ impl Env {
 
     /// Where `key`'s value comes from, for messages: `DATABASE_URL`, or `DATABASE_URL in .env`.
     fn origin(&self, key: &str) -> String {
-        match () {
-            _ if std::env::var_os(key).is_some() => key.to_string(),
-            _ if self.local_keys.contains(key) => format!("{key} in {}", self.local_path.display()),
-            _ => format!("{key} in {}", self.dotenv_path.display()),
+        if std::env::var_os(key).is_some() {
+            key.to_string()
+        } else if self.local_keys.contains(key) {
+            format!("{key} in {}", self.local_path.display())
+        } else {
+            format!("{key} in {}", self.dotenv_path.display())
         }
     }
 }
@@ -482,12 +484,12 @@ fn deprecations(global: &GlobalArgs) -> Vec<&'static str> {
 const DEPRECATED_LOCK_TIMEOUT: &str = "--lock-timeout is deprecated: use --migration-lock-wait; \
      PostgreSQL's lock_timeout is set with lock_timeout in shale.toml or --session-lock-timeout";
 
-/// Where the database comes from, in order of precedence; None when nothing names one.
 /// The URL as --database-url gives it, from the environment: how the Python and Node packages pass
 /// the URL their caller gives, so that its password is not in the process list (as an argument
 /// would be) and wins over DATABASE_URL as the argument would.
 const SHALE_DATABASE_URL: &str = "SHALE_DATABASE_URL";
 
+/// Where the database comes from, in order of precedence; None when nothing names one.
 fn database(global: &GlobalArgs, env: &Env, variable: &str) -> Option<Database> {
     if let Some(url) = &global.database_url {
         Some(Database::Url { text: url.clone(), origin: "--database-url".into() })

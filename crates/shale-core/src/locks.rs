@@ -136,6 +136,19 @@ pub struct ForeignKeys {
     pub column: Option<String>,
 }
 
+/// `CREATE INDEX`, `DROP INDEX`, `REINDEX` or `ALTER TABLE ... DETACH PARTITION` with
+/// CONCURRENTLY: it takes no lock the application waits on, then waits for the transactions older
+/// than it to end.
+pub fn waits_for_older_transactions(text: &str) -> bool {
+    let toks = tokens(text);
+    let first = match toks.first() {
+        Some((Token::Word(w), _)) => w.as_str(),
+        _ => "",
+    };
+    matches!(first, "CREATE" | "DROP" | "REINDEX" | "ALTER")
+        && toks.iter().any(|(t, _)| matches!(t, Token::Word(w) if w == "CONCURRENTLY"))
+}
+
 /// The locks `text` (one statement) takes on tables, as far as its text says.
 pub fn statement_locks(text: &str) -> Vec<LockTarget> {
     let toks = tokens(text);
@@ -437,6 +450,14 @@ mod tests {
             .into_iter()
             .filter_map(|l| l.across.map(|k| (l.relation, k.constraint, k.column)))
             .collect()
+    }
+
+    #[test]
+    fn concurrently_statements_wait_for_older_transactions() {
+        assert!(waits_for_older_transactions("create index concurrently i on t (a)"));
+        assert!(waits_for_older_transactions("ALTER TABLE events DETACH PARTITION e1 CONCURRENTLY;"));
+        assert!(!waits_for_older_transactions("CREATE INDEX i ON t (a)"));
+        assert!(!waits_for_older_transactions("UPDATE t SET note = 'concurrently'"));
     }
 
     #[test]

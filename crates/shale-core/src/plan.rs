@@ -523,6 +523,9 @@ impl fmt::Display for PlanError {
     }
 }
 
+/// What to do about an applied migration whose file changed ([`PlanError::Modified`]).
+pub const MODIFIED_HINT: &str = "restore the file, or put the change in a new migration";
+
 impl PlanError {
     /// The file the problem is in, where there is one (a missing migration's as the history
     /// recorded it), and the line and column for a problem in a statement.
@@ -546,7 +549,7 @@ impl PlanError {
     /// e.g. "allow out-of-order migrations for this run, ...". `None` where the text says it all.
     pub fn hint(&self) -> Option<&'static str> {
         Some(match self {
-            PlanError::Modified { .. } => "restore the file, or put the change in a new migration",
+            PlanError::Modified { .. } => MODIFIED_HINT,
             PlanError::Missing { .. } => {
                 "restore the file; or, if it was removed on purpose, record it with a repair: applied, with a reason (it then counts as applied with no file); or, if its work was undone, with a repair: rolled back"
             }

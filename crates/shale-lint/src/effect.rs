@@ -311,7 +311,6 @@ mod tests {
         );
         let tables: Vec<_> = lint([&renames]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
         assert_eq!(tables, [("users".to_string(), AccessExclusive)]);
-        // A policy, made or changed, locks its table whole.
         // Attaching a partition lets the partitioned table be read and written (PostgreSQL 12+), and
         // locks and scans the table attached; a concurrent detach lets both go on.
         let partitions = script(
@@ -328,6 +327,7 @@ mod tests {
                 ("events".to_string(), AccessExclusive)
             ]
         );
+        // A policy, made or changed, locks its table whole.
         let policies = script(
             "010.sql",
             "CREATE POLICY p ON storage.objects FOR SELECT USING (true);\nALTER POLICY p ON storage.objects USING (false);\n",

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_util::SinkExt;
 use shale_core::ident::ident_always_quoted;
 use shale_core::layout::Script;
-use shale_core::locks::{statement_locks, LockTarget};
+use shale_core::locks::{statement_locks, waits_for_older_transactions, LockTarget};
 use shale_core::plan::{RecordKind, RecordStatus, Step, StepDirection};
 use shale_core::position::{server_position_offset, LineIndex};
 use shale_core::rerun::{concurrent_index_name, rerun_check, RerunCheck};
@@ -859,26 +859,16 @@ impl<'a> Executor<'a> {
             }
             RerunCheck::IndexDropped { index: name } => {
                 let sql = format!("SELECT to_regclass({}) IS NULL", quote_literal(&name));
-                let rows = simple_rows(self.client, &sql, "checking an index").await?;
-                if rows.first().is_some_and(|r| r[0] == "t") {
-                    self.record_settled(step, index + 1).await?;
-                    return Ok(index + 1);
-                }
-                Ok(index)
+                self.settled_if(step, index, &sql, "checking an index").await
             }
             // Detached, or left pending detach: the rerun finishes it (FINALIZE).
             RerunCheck::PartitionDetached { parent, partition } => {
                 let sql = format!(
-                    "SELECT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = to_regclass({}) AND inhparent = to_regclass({}))",
+                    "SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_inherits WHERE inhrelid = to_regclass({}) AND inhparent = to_regclass({}))",
                     quote_literal(&partition),
                     quote_literal(&parent)
                 );
-                let rows = simple_rows(self.client, &sql, "checking a partition").await?;
-                if rows.first().is_some_and(|r| r[0] == "f") {
-                    self.record_settled(step, index + 1).await?;
-                    return Ok(index + 1);
-                }
-                Ok(index)
+                self.settled_if(step, index, &sql, "checking a partition").await
             }
             RerunCheck::EnumLabelAdded { type_name, label } => {
                 let sql = format!(
@@ -886,12 +876,7 @@ impl<'a> Executor<'a> {
                     quote_literal(&type_name),
                     quote_literal(&label)
                 );
-                let rows = simple_rows(self.client, &sql, "checking an enum label").await?;
-                if rows.first().is_some_and(|r| r[0] == "t") {
-                    self.record_settled(step, index + 1).await?;
-                    return Ok(index + 1);
-                }
-                Ok(index)
+                self.settled_if(step, index, &sql, "checking an enum label").await
             }
             // What to do is the error's hint (the CLI's: which repair to record).
             RerunCheck::Unknown if step.direction == StepDirection::Down => Err(in_doubt(
@@ -924,6 +909,17 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
+    /// Statement `index` of `step` ran where `sql` (one boolean) says so: recorded as done, the
+    /// statement to start from is the next one; otherwise it is `index` itself.
+    async fn settled_if(&self, step: &Step, index: usize, sql: &str, context: &'static str) -> Result<usize, PgError> {
+        let rows = simple_rows(self.client, sql, context).await?;
+        if rows.first().is_some_and(|r| r[0] == "t") {
+            self.record_settled(step, index + 1).await?;
+            return Ok(index + 1);
+        }
+        Ok(index)
+    }
+
     /// Whether `partition` is left pending detach by a `DETACH PARTITION ... CONCURRENTLY` that
     /// did not finish.
     async fn pending_detach(&self, partition: &str) -> Result<bool, tokio_postgres::Error> {
@@ -951,14 +947,6 @@ impl<'a> Executor<'a> {
         }
         Ok(found)
     }
-}
-
-/// `CREATE INDEX`, `DROP INDEX`, `REINDEX` or `ALTER TABLE ... DETACH PARTITION` with
-/// CONCURRENTLY: it waits for the transactions older than it before it ends.
-fn waits_for_older_transactions(text: &str) -> bool {
-    let upper = text.to_ascii_uppercase();
-    let words: Vec<&str> = upper.split_whitespace().map(|w| w.trim_end_matches(';')).collect();
-    matches!(words.first(), Some(&("CREATE" | "DROP" | "REINDEX" | "ALTER"))) && words.contains(&"CONCURRENTLY")
 }
 
 /// Why a migration running outside a transaction stopped before its end.

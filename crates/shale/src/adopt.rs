@@ -430,7 +430,7 @@ impl Migrator {
         history: &shale_core::History,
         plan: &shale_core::Plan,
     ) -> Result<(), Error> {
-        if plan.steps.is_empty() || taken_over(history).is_none() {
+        if plan.steps.is_empty() {
             return Ok(());
         }
         let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok(()) };
@@ -532,7 +532,7 @@ fn audit_record(reason: &str) -> NewRecord<'_> {
 
 /// A succeeded row of `kind` that nothing ran, with its reason: no checksum, SQL or path until
 /// the caller gives them.
-fn succeeded<'a>(kind: RecordKind, version: String, name: &'a str, reason: &'a str) -> NewRecord<'a> {
+pub(crate) fn succeeded<'a>(kind: RecordKind, version: String, name: &'a str, reason: &'a str) -> NewRecord<'a> {
     NewRecord {
         version,
         name,

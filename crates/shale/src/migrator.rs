@@ -734,18 +734,7 @@ impl Migrator {
             let name = table.display();
             let reason = shale_core::adopt::left_at_baseline_reason(table.tool, &name, &fingerprint);
             // Named by the table: one row kept per history left (the history keeps one per name).
-            let audit = NewRecord {
-                version: String::new(),
-                name: &name,
-                kind: RecordKind::Audit,
-                checksum: None,
-                up_sql: None,
-                down_sql: None,
-                status: RecordStatus::Succeeded,
-                reason: Some(&reason),
-                statements_done: None,
-                path: None,
-            };
+            let audit = crate::adopt::succeeded(RecordKind::Audit, String::new(), &name, &reason);
             self.write(client, &audit, lock).await?;
         }
         Ok(RunReport::default())

@@ -94,6 +94,11 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     if settings.dir.join(shale_core::layout::SQITCH_PLAN).is_file() {
         layout = Layout::Sqitch;
     }
+    // Plain files with node-pg-migrate's millisecond names (`1700000000000_x.sql`): a down goes in
+    // its sections, as it reads them (it would run a `.down.sql` file as a migration).
+    if layout == Layout::SingleFile && reversible && matches!(naming, Naming::UnixMillis) {
+        layout = Layout::NodePgMigrate;
+    }
     let newest = set.versioned().last().and_then(|m| m.version.clone());
     let now = chrono::Utc::now();
     let next_number = |width: usize| {
@@ -262,15 +267,6 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                  --generate` computes its down from the schemas when one is needed",
                 settings.dir.display()
             )));
-        }
-        // node-pg-migrate's millisecond names (`1700000000000_x.sql`): it reads a down in its own
-        // sections and would run a `.down.sql` file as a migration.
-        Layout::SingleFile if reversible && matches!(naming, Naming::UnixMillis) => {
-            let (up, down) = Layout::NodePgMigrate.section_markers().unwrap_or_default();
-            files.push((
-                format!("{version}_{slug}.sql").into(),
-                format!("{up}\n-- {name}\n\n{up_sql}\n{down}\n\n{down_sql}"),
-            ));
         }
         // A directory of plain files with no sections: the down in a file of its own, as sqlx's
         // `migrate add -r` writes it (sqlx runs a sectioned file whole, down and all).

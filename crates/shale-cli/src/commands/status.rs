@@ -234,10 +234,9 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         for p in &problems {
             let version = p.version.as_deref().unwrap_or("VERSION");
             let advice = match p.state {
-                // The same words `up` gives (error.rs).
-                State::Modified => format!(
-                    "changed after it was applied: restore the file, or put the change in a new migration (or, where the changed file is what every database has, `shale repair {version} --applied --reason ...`)"
-                ),
+                State::Modified => {
+                    format!("changed after it was applied: {}", crate::error::modified_advice(version))
+                }
                 State::Missing => format!(
                     "applied, but its file is gone: restore it; or, removed on purpose, `shale repair {version} --applied --reason ...`; or, its work undone, `shale repair {version} --rolled-back --reason ...`"
                 ),
