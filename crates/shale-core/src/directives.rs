@@ -66,8 +66,16 @@ const TOOL_COMMENTS: [&str; 7] = ["shale:", "migrate:", "+goose", "+migrate", "a
 pub fn has_tool_comments(text: &str) -> bool {
     memchr::memmem::find_iter(text.as_bytes(), b"--").any(|at| {
         let after = text[at..].trim_start_matches('-').trim_start();
-        TOOL_COMMENTS.iter().any(|marker| after.starts_with(marker)) || starts_node_pg_migrate_section(after)
+        TOOL_COMMENTS.iter().any(|marker| after.starts_with(marker))
+            || starts_node_pg_migrate_section(after)
+            || starts_dbmate_word(after)
     })
+}
+
+/// dbmate's `migrate:` written in another case or with a space before the colon: not a marker
+/// dbmate reads, but one the layout must see to refuse it (the SQL under it would run as the up).
+fn starts_dbmate_word(after: &str) -> bool {
+    after.get(..7).is_some_and(|w| w.eq_ignore_ascii_case("migrate")) && after[7..].trim_start().starts_with(':')
 }
 
 /// node-pg-migrate's `Up Migration` / `Down Migration`, in any case (the layout reads the rest).

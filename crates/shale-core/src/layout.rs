@@ -2183,6 +2183,9 @@ fn single_file(
             Some((false, _)) => {
                 down_marker.get_or_insert(at);
             }
+            None if dbmate_marker_miswritten(line).is_some() => {
+                return Err(vec![miswritten_marker(&part, offset, line)]);
+            }
             None => {
                 if let Some((up, as_template)) = node_pg_migrate_marker(line) {
                     node_pg_template |= as_template;
@@ -2209,7 +2212,7 @@ fn single_file(
             let s = script(part.path, part.text, 0..text_len, force_no_tx, splitting).map_err(|e| vec![e])?;
             Ok((s, None, Layout::SingleFile))
         }
-        (Some((_, up_start)), down) => {
+        (Some((up_line, up_start)), down) => {
             let (up_end, down_range) = match down {
                 Some((down_line, down_start)) if down_line > up_start => (down_line, Some(down_start..text_len)),
                 Some((down_line, _)) => {
@@ -2223,6 +2226,15 @@ fn single_file(
                 }
                 None => (text_len, None),
             };
+            if let Some(above) = sql_above_up_marker(&part.text, up_line) {
+                return Err(vec![LoadError::at(
+                    &part.path,
+                    &part.text,
+                    above,
+                    format!("has SQL above its `{up_word}` line, which would not run (dbmate refuses such a file)"),
+                    Some(format!("move it below `{up_word}`, into the up section")),
+                )]);
+            }
             // Each section has its own dbmate options (`transaction:false`) on its marker line.
             let up = script(part.path.clone(), part.text.clone(), up_start..up_end, force_no_tx, splitting)
                 .map_err(|e| vec![e])?;
@@ -2240,6 +2252,44 @@ fn single_file(
             Some(format!("add a `{up_word}` line above the up SQL")),
         )]),
     }
+}
+
+/// Where the first statement above a section file's up marker starts (the marker line starting
+/// at `up_line`), if there is one: only comments may stand there.
+fn sql_above_up_marker(text: &str, up_line: usize) -> Option<usize> {
+    let above = split::split(&text[..up_line]).ok()?;
+    above.first().map(|s| s.span.start)
+}
+
+/// A comment line written almost as dbmate's `-- migrate:up` or `-- migrate:down` (another case,
+/// a space around the colon), which dbmate does not read as a marker either: whether it would
+/// open the up. As a comment, the down's SQL under it would run as part of the up.
+fn dbmate_marker_miswritten(line: &str) -> Option<bool> {
+    let rest = line.trim().strip_prefix("--")?;
+    let squeezed: String = rest.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect();
+    let up = if squeezed.starts_with("migrate:up") {
+        true
+    } else if squeezed.starts_with("migrate:down") {
+        false
+    } else {
+        return None;
+    };
+    section_marker(line).is_none().then_some(up)
+}
+
+fn miswritten_marker(part: &Part, offset: usize, line: &str) -> LoadError {
+    let marker = if dbmate_marker_miswritten(line) == Some(true) { "-- migrate:up" } else { "-- migrate:down" };
+    LoadError::at(
+        &part.path,
+        &part.text,
+        offset,
+        format!(
+            "`{}` is not dbmate's section marker as dbmate reads it: as written it is a comment, and the \
+             SQL under it would run as part of the up",
+            line.trim()
+        ),
+        Some(format!("write it exactly `{marker}` (lower case, no space around the colon)")),
+    )
 }
 
 /// node-pg-migrate's section markers as it reads them: a comment starting with `Up Migration` or

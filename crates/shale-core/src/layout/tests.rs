@@ -55,6 +55,40 @@ fn dbmate_sections() {
 }
 
 #[test]
+fn dbmate_markers_written_otherwise_are_refused_where_the_down_would_run_as_the_up() {
+    for marker in ["-- migrate: down", "-- Migrate:Down", "-- MIGRATE:DOWN", "--migrate :down"] {
+        let text = format!("-- migrate:up\ncreate table t (id int);\n{marker}\ndrop table t;\n");
+        let errors = load(vec![file("20151129054053_t.sql", &text)]).unwrap_err();
+        let e = &errors[0];
+        assert!(e.message.contains("is not dbmate's section marker"), "{marker}: {e}");
+        assert_eq!(e.position.map(|p| p.0), Some(3), "{marker}");
+        assert!(e.hint.as_deref().unwrap().contains("`-- migrate:down`"));
+    }
+    // Both markers miswritten: the file would otherwise run whole, the drop after the create.
+    let errors = load(vec![file(
+        "20151129054053_t.sql",
+        "-- MIGRATE:UP\ncreate table t (id int);\n-- MIGRATE:DOWN\ndrop table t;\n",
+    )])
+    .unwrap_err();
+    assert_eq!(errors[0].position.map(|p| p.0), Some(1));
+    assert!(errors[0].hint.as_deref().unwrap().contains("`-- migrate:up`"));
+    // A comment merely mentioning the word stays a comment.
+    let text =
+        "-- migrate:up\n-- migrate users to the new table\ncreate table t (id int);\n-- migrate:down\ndrop table t;\n";
+    assert!(load(vec![file("20151129054053_t.sql", text)]).is_ok());
+}
+
+#[test]
+fn sql_above_the_up_marker_is_refused_not_left_out() {
+    let text = "-- a note\ncreate table t (z int);\n-- migrate:up\ncreate table if not exists t (a int);\n";
+    let errors = load(vec![file("20151129054053_t.sql", text)]).unwrap_err();
+    assert!(errors[0].message.contains("SQL above its `-- migrate:up` line"), "{}", errors[0]);
+    assert_eq!(errors[0].position, Some((2, 1)));
+    // Comments alone above it are fine.
+    assert!(load(vec![file("20151129054053_t.sql", "-- a note\n/* more */\n-- migrate:up\nselect 1;\n")]).is_ok());
+}
+
+#[test]
 fn diesel_folders_with_metadata() {
     let set = load(vec![
         file("2017-09-23-182408_create users/up.sql", "create table users (id int);"),
