@@ -335,6 +335,13 @@ impl<'h> Records<'h> {
             .filter(|r| r.kind == RecordKind::Baseline && r.status == RecordStatus::Succeeded)
             .filter(|r| baseline.as_ref().is_some_and(|b| Version::parse(&r.version).as_ref() == Some(b)))
             .max_by_key(|r| r.id);
+        // An attempt that failed (or whose runner died) before a baseline covering its version
+        // was recorded is settled by it: `baseline --force` says those migrations count as applied.
+        if let (Some(b), Some(row)) = (&baseline, baseline_record) {
+            by_version.retain(|v, r| {
+                !(v <= b && r.id < row.id && matches!(r.status, RecordStatus::Failed | RecordStatus::Running))
+            });
+        }
         let applied = by_version.iter().filter(|(_, r)| r.status == RecordStatus::Succeeded).map(|(v, _)| v);
         let newest = applied.chain(baseline.as_ref()).max().cloned();
         Records {

@@ -1513,6 +1513,22 @@ fn a_baseline_is_refused_where_the_database_is_not_at_that_version() {
     forced.psql("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL)");
     forced.shale(&["baseline", "2", "--force"]).ok();
     assert_eq!(forced.shale(&["status", "--json"]).ok().json()["current_version"], "0002");
+
+    // `up` first, on a database another tool built: it fails on 0001 ("already exists"), then
+    // `baseline --force` settles that attempt instead of leaving 0001 failed (Knex trial).
+    let after_failure = Project::new("baseline_after_failure");
+    std::fs::create_dir_all(after_failure.migrations()).unwrap();
+    for file in ["0001_users.sql", "0002_created.sql"] {
+        std::fs::copy(p.migrations().join(file), after_failure.migrations().join(file)).unwrap();
+    }
+    after_failure.psql("CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL)");
+    after_failure.shale(&["adopt", "--nothing"]).ok();
+    assert_ne!(after_failure.shale(&["up"]).code, 0, "0001 fails: users exists");
+    after_failure.shale(&["baseline", "1", "--force"]).ok();
+    let status = after_failure.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "baseline", "{status}");
+    after_failure.shale(&["up"]).ok();
+    assert_eq!(after_failure.shale(&["status", "--json"]).ok().json()["current_version"], "0002");
 }
 
 #[test]

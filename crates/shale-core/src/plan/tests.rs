@@ -136,6 +136,23 @@ fn down_newest_first_with_history_fallback() {
 }
 
 #[test]
+fn a_baseline_recorded_after_a_failed_attempt_settles_it() {
+    let s = set(THREE);
+    let mut failed = applied(&s, "1");
+    failed.status = RecordStatus::Failed;
+    let mut base = applied(&s, "2");
+    (base.id, base.kind, base.name) = (2, RecordKind::Baseline, "baseline".into());
+    // `baseline 2 --force` after `up` failed on 1: 1 and 2 count as applied, 10 runs.
+    let h = History { records: vec![failed.clone(), base.clone()] };
+    assert_eq!(labels(&plan_up(&s, &h, &up_all()).unwrap()), ["10 c"]);
+    assert_eq!(status(&s, &h)[0].state, State::Baseline);
+    // An attempt after the baseline (a migration it covers, applied again by hand) still counts.
+    (failed.id, base.id) = (3, 2);
+    let h = History { records: vec![base, failed] };
+    assert_eq!(status(&s, &h)[0].state, State::Failed);
+}
+
+#[test]
 fn failed_no_transaction_migration_resumes_when_unchanged() {
     let text = "create table t (id int);\ncreate index concurrently t_id on t (id);\ncreate index concurrently t_id2 on t (id);\n";
     let s = set(&[("1_a.sql", text)]);
