@@ -309,6 +309,41 @@ fn note_name_order(set: &shale_core::MigrationSet) {
     );
 }
 
+/// The objects of `schema` of kinds shale does not read (operators, casts, rules, ...), as
+/// "72 operators (a, b, c, ...), 3 casts (...)"; None when it has none.
+pub fn unread_objects(schema: &shale_schema::Schema) -> Option<String> {
+    let kinds: Vec<String> = schema
+        .unread
+        .0
+        .iter()
+        .map(|u| {
+            let kind = match u.count {
+                1 => u.kind.clone(),
+                _ if u.kind.ends_with("ss") => format!("{}es", u.kind),
+                _ if u.kind.ends_with('y') => format!("{}ies", &u.kind[..u.kind.len() - 1]),
+                _ => format!("{}s", u.kind),
+            };
+            let more = if u.count > u.names.len() as i64 { ", ..." } else { "" };
+            format!("{} {kind} ({}{more})", u.count, u.names.join(", "))
+        })
+        .collect();
+    (!kinds.is_empty()).then(|| kinds.join(", "))
+}
+
+/// Says that `holder` (the database, a schema file) has objects of kinds shale does not read, which
+/// `what` (the dump, the comparison) leaves out: rather than leave them out without a word.
+pub fn note_unread(settings: &crate::settings::Settings, schema: &shale_schema::Schema, holder: &str, what: &str) {
+    if settings.quiet || settings.json {
+        return;
+    }
+    if let Some(objects) = unread_objects(schema) {
+        eprintln!(
+            "warning: {holder} has {objects}: shale does not read objects of these kinds yet, so {what} leaves them \
+             out (docs/schema.md lists what is covered; `pg_dump --schema-only` shows them)"
+        );
+    }
+}
+
 pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::MigrationSet) {
     if settings.quiet || settings.json {
         return;

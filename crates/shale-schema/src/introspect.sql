@@ -381,5 +381,54 @@ SELECT json_build_object(
                END AS base
         FROM pg_default_acl da LEFT JOIN nsp n ON n.oid = da.defaclnamespace
         WHERE da.defaclobjtype IN ('r', 'S', 'f', 'T', 'n') AND (da.defaclnamespace = 0 OR n.oid IS NOT NULL)) o,
-{acl_difference}  WHERE g.n > 0)
+{acl_difference}  WHERE g.n > 0),
+-- user objects of kinds the model does not hold, counted with their first names, so that a dump or
+-- a diff says what it leaves out rather than leaving it out without a word
+'unread', (SELECT coalesce(json_agg(json_build_object('kind', u.kind, 'count', u.n, 'names', u.names) ORDER BY u.kind), '[]')
+  FROM (SELECT x.kind, count(*) AS n, (array_agg(x.name ORDER BY x.name))[1:3] AS names FROM (
+    SELECT 'operator' AS kind, format('%s.%s', quote_ident(n.nspname), o.oprname) AS name
+    FROM pg_operator o JOIN nsp n ON n.oid = o.oprnamespace
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)
+    UNION ALL
+    SELECT 'operator class', format('%I.%I', n.nspname, c.opcname)
+    FROM pg_opclass c JOIN nsp n ON n.oid = c.opcnamespace
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_opclass'::regclass AND ext.objid = c.oid)
+    UNION ALL
+    -- (a family of its own is made with each operator class: only the others are counted)
+    SELECT 'operator family', format('%I.%I', n.nspname, f.opfname)
+    FROM pg_opfamily f JOIN nsp n ON n.oid = f.opfnamespace
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_opfamily'::regclass AND ext.objid = f.oid)
+      AND NOT EXISTS (SELECT FROM pg_opclass c WHERE c.opcfamily = f.oid)
+    UNION ALL
+    SELECT 'cast', format('(%s AS %s)', format_type(c.castsource, NULL), format_type(c.casttarget, NULL))
+    FROM pg_cast c WHERE c.oid >= 16384
+      AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_cast'::regclass AND ext.objid = c.oid)
+    UNION ALL
+    SELECT 'rule', format('%I on %I.%I', r.rulename, c.nspname, c.relname)
+    FROM pg_rewrite r JOIN rel c ON c.oid = r.ev_class WHERE r.rulename <> '_RETURN'
+    UNION ALL
+    SELECT 'statistics object', format('%I.%I', n.nspname, s.stxname)
+    FROM pg_statistic_ext s JOIN nsp n ON n.oid = s.stxnamespace
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_statistic_ext'::regclass AND ext.objid = s.oid)
+    UNION ALL
+    SELECT 'text search configuration', format('%I.%I', n.nspname, t.cfgname)
+    FROM pg_ts_config t JOIN nsp n ON n.oid = t.cfgnamespace
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_ts_config'::regclass AND ext.objid = t.oid)
+    UNION ALL
+    SELECT 'text search dictionary', format('%I.%I', n.nspname, t.dictname)
+    FROM pg_ts_dict t JOIN nsp n ON n.oid = t.dictnamespace
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_ts_dict'::regclass AND ext.objid = t.oid)
+    UNION ALL
+    SELECT 'foreign table', format('%I.%I', n.nspname, c.relname)
+    FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace WHERE c.relkind = 'f'
+      AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+    UNION ALL
+    SELECT 'foreign server', quote_ident(s.srvname) FROM pg_foreign_server s
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_foreign_server'::regclass AND ext.objid = s.oid)
+    UNION ALL
+    SELECT 'event trigger', quote_ident(e.evtname) FROM pg_event_trigger e
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_event_trigger'::regclass AND ext.objid = e.oid)
+    UNION ALL
+    SELECT 'publication', quote_ident(p.pubname) FROM pg_publication p) x
+  GROUP BY x.kind) u)
 )

@@ -56,6 +56,40 @@ pub struct Schema {
     /// `ALTER DEFAULT PRIVILEGES` that differ from the built-in defaults (`pg_default_acl`).
     #[serde(default)]
     pub default_privileges: Vec<DefaultPrivileges>,
+    /// The user objects of kinds this model does not hold (operators, casts, rules, ...), counted,
+    /// so that a dump, a diff or a drift can say what it leaves out. Not part of equality.
+    #[serde(default, skip_serializing_if = "Unread::is_empty")]
+    pub unread: Unread,
+}
+
+/// User objects of the kinds [`Schema`] does not hold, by kind: what a dump leaves out and a diff
+/// does not compare. Two schemas are equal whatever theirs: only what the model holds is compared.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Unread(pub Vec<UnreadKind>);
+
+impl Unread {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl PartialEq for Unread {
+    fn eq(&self, _: &Unread) -> bool {
+        true
+    }
+}
+
+impl Eq for Unread {}
+
+/// How many user objects of one kind the model leaves out, with the first few of their names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadKind {
+    /// "operator", "cast", "rule", ... (singular).
+    pub kind: String,
+    pub count: i64,
+    /// The first names, in order (at most three).
+    pub names: Vec<String>,
 }
 
 /// A schema-qualified object name.

@@ -262,6 +262,7 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
             );
         }
     }
+    crate::output::note_unread(settings, &schema, "the database", "the baseline (add them to it by hand)");
     // The type advice (text over varchar(n), bigint keys, ...) is for tables being designed, not for
     // the schema the database already had: allowed for the file, so that `lint --all` reads clean.
     let advice: String = ["prefer-text", "prefer-bigint-keys", "prefer-identity", "prefer-timestamptz"]

@@ -376,6 +376,12 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
         _ => {}
     }
     let changes = diff(&source.schema, &goal.schema);
+    let holder = |s: &Source| match s {
+        Source::Migrations(_) => format!("what {} build", s.label()),
+        _ => s.label(),
+    };
+    crate::output::note_unread(settings, &source.schema, &holder(&from), "the diff");
+    crate::output::note_unread(settings, &goal.schema, &holder(&to), "the diff");
     let body = script(&changes, args.allow_destructive.then_some(ALLOWED_BY_FLAG), false);
     let left_out = if args.allow_destructive { 0 } else { changes.destructive_count() };
 

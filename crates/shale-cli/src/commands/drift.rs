@@ -126,6 +126,8 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
         }
     };
     let drift = differences(&expected, &actual);
+    crate::output::note_unread(settings, &actual, "the database", "the comparison");
+    crate::output::note_unread(settings, &expected, &what, "the comparison");
     if settings.json {
         print_json(
             &serde_json::json!({ "drifted": !drift.is_empty(), "differences": drift, "not_applied": not_applied }),

@@ -12,13 +12,24 @@ use crate::settings::Settings;
 /// After an `up` that changed something: refresh the schema file `dump_after_up` names.
 pub fn after_up(settings: &Settings, migrator: &shale::Migrator) -> Result<()> {
     let Some(path) = &settings.dump_after_up else { return Ok(()) };
-    let schema = super::drift::without_supabase_managed(settings, block_on(migrator.schema())?, "the dump");
+    let schema = schema_to_dump(settings, migrator)?;
     let text = shale_schema::dump(&schema);
     std::fs::write(path, text).with_context(|| format!("writing {} (dump_after_up in shale.toml)", path.display()))?;
     if !settings.quiet && !settings.json {
         eprintln!("refreshed {}", path.display());
     }
     Ok(())
+}
+
+/// The database's schema as the dump shows it: without what Supabase manages and without another
+/// tool's history (Knex's, dbmate's, ...), as `baseline --from-database`, `diff` and `drift` leave
+/// them out, so that the file is the same whichever database last ran `up`; each named in a note,
+/// with the objects of kinds shale does not read.
+fn schema_to_dump(settings: &Settings, migrator: &shale::Migrator) -> Result<shale_schema::Schema> {
+    let schema = super::drift::without_supabase_managed(settings, block_on(migrator.schema())?, "the dump");
+    let schema = super::drift::without_other_tools_histories(settings, schema, &Default::default());
+    crate::output::note_unread(settings, &schema, "the database", "the dump");
+    Ok(schema)
 }
 
 #[derive(clap::Args, Debug)]
@@ -31,7 +42,7 @@ pub struct DumpArgs {
 pub fn run(settings: &Settings, args: &DumpArgs) -> Result<i32> {
     // Only the database is read: no migrations directory needed.
     let migrator = migrator_with(settings, Default::default())?;
-    let schema = super::drift::without_supabase_managed(settings, block_on(migrator.schema())?, "the dump");
+    let schema = schema_to_dump(settings, &migrator)?;
     let text = if settings.json {
         let mut json = serde_json::to_string_pretty(&schema).expect("serializable");
         json.push('\n');

@@ -102,3 +102,54 @@ fn up_refreshes_the_schema_file_named_by_dump_after_up() {
     p.shale(&["up"]).ok();
     assert!(std::fs::read_to_string(p.path().join("schema.sql")).unwrap().contains("nick"));
 }
+
+#[test]
+fn dump_drift_and_diff_name_the_objects_shale_does_not_read_and_leave_another_tools_history_out() {
+    let p = Project::new("dump_unread");
+    p.write("001_schema.sql", "CREATE TABLE t (id int PRIMARY KEY, a text);");
+    p.shale(&["up"]).ok();
+    // What a dbmate project's migrations made (the trial's citext operators and implicit casts),
+    // and Knex's tables from before the switch.
+    p.psql(
+        "CREATE FUNCTION t_eq(text, int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1::int = $2';
+         CREATE OPERATOR === (LEFTARG = text, RIGHTARG = int, FUNCTION = t_eq);
+         CREATE TYPE mood AS ENUM ('a', 'b');
+         CREATE FUNCTION mood_text(mood) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1::text';
+         CREATE CAST (mood AS text) WITH FUNCTION mood_text(mood) AS IMPLICIT;
+         CREATE RULE t_keep AS ON DELETE TO t DO INSTEAD NOTHING;
+         CREATE TABLE knex_migrations (id serial PRIMARY KEY, name varchar(255), batch int, migration_time timestamptz);
+         CREATE TABLE knex_migrations_lock (index serial PRIMARY KEY, is_locked int);",
+    );
+    let dump = p.shale(&["dump"]).ok();
+    assert!(!dump.stdout.contains("knex"), "another tool's history is left out of the dump:\n{}", dump.stdout);
+    assert!(
+        dump.stderr.contains("public.knex_migrations and public.knex_migrations_lock (knex's history)"),
+        "{}",
+        dump.stderr
+    );
+    for said in [
+        "1 cast ((public.mood AS text))",
+        "1 operator (public.===)",
+        "1 rule (t_keep on public.t)",
+        "so the dump leaves them out",
+    ] {
+        assert!(dump.stderr.contains(said), "no {said:?} in {}", dump.stderr);
+    }
+    // Not compared by drift either, and said so: "no drift" alone would be a false all-clear.
+    let drift = p.shale(&["drift"]);
+    assert!(
+        drift.stderr.contains("the database has 1 cast") && drift.stderr.contains("the comparison leaves them out"),
+        "{}",
+        drift.stderr
+    );
+    let diff = p.shale(&["diff"]);
+    assert!(
+        diff.stderr.contains("1 operator (public.===)") && diff.stderr.contains("the diff leaves them out"),
+        "{}",
+        diff.stderr
+    );
+    // --json carries them in the model; its stderr stays clean.
+    let json = p.shale(&["dump", "--json"]).ok();
+    assert_eq!(json.json()["unread"][0]["kind"], "cast");
+    assert!(json.stderr.is_empty(), "{}", json.stderr);
+}
