@@ -127,11 +127,21 @@ impl ReplayFailed {
 /// builds lacks: a migration before the first that makes the table as the tool did. Changing the
 /// migration instead would make every database that applied it refuse it as changed.
 fn tool_table_remedy(name: &str, tools: &[Tool]) -> String {
-    let definition = match tools.contains(&Tool::GolangMigrate) {
-        true => format!(
-            " (golang-migrate's: `CREATE TABLE IF NOT EXISTS {name} (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)`)"
-        ),
-        false => String::new(),
+    // The tables of the tools that keep one by that name, as each makes it.
+    let definitions: Vec<String> = tools
+        .iter()
+        .filter_map(|tool| {
+            let columns = match tool {
+                Tool::GolangMigrate => "version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL",
+                Tool::Dbmate => "version varchar(128) PRIMARY KEY",
+                _ => return None,
+            };
+            Some(format!("{tool}'s: `CREATE TABLE IF NOT EXISTS {name} ({columns})`"))
+        })
+        .collect();
+    let definition = match definitions.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", definitions.join("; ")),
     };
     format!(
         "Add a migration numbered before the first, marked `-- shale:out-of-order` (the databases that applied the \

@@ -396,7 +396,9 @@ impl Migrator {
             && !history.records.iter().any(|r| r.kind == RecordKind::Audit);
         if built_by_shale {
             let mut found = foreign::detect(client, None).await?;
-            found.retain(|t| t.in_search_path && !self.own_table(t));
+            // One a migration makes (a later one changes it, and a new database needs it) is the
+            // migrations', not a sign of the tool.
+            found.retain(|t| t.in_search_path && !self.set.creates_table(&t.table));
             changed.extend(found.into_iter().map(|t| ChangedSinceBaseline {
                 tool: t.tool,
                 table: t.display(),

@@ -57,6 +57,9 @@ fn a_migration_on_another_tool_s_history_table_is_named_as_such() {
     );
     p.shale(&["up"]).ok();
     assert_eq!(p.tables(), ["a", "schema_migrations", "shale_migrations"]);
+    // The table a migration made is no sign that golang-migrate still runs (dbmate trial).
+    let status = p.shale(&["status"]).ok();
+    assert!(!status.stderr.contains("warning"), "{}", status.stderr);
     let q = Project::new("msg_tool_table_adopted");
     q.write("0001_a.up.sql", "CREATE TABLE a (id int);");
     q.write("0002_b.up.sql", "ALTER TABLE schema_migrations ADD COLUMN data_version int;");
