@@ -76,6 +76,21 @@ pub struct AppliedSince {
     pub versions: Vec<shale_core::Version>,
 }
 
+impl AppliedSince {
+    /// Whether the tool applied `version` since and it is not shale's to run: a migration shale
+    /// reverted since is shale's to apply again (the tool's row for it is older than that revert:
+    /// it applied it before, and shale ran it too or was told so with `repair --applied`, and the
+    /// revert undid what it built).
+    pub(crate) fn not_shale_s(&self, version: &shale_core::Version, history: &shale_core::History) -> bool {
+        self.versions.contains(version)
+            && !history.records.iter().any(|r| {
+                r.status == RecordStatus::RolledBack
+                    && matches!(r.kind, RecordKind::Versioned | RecordKind::Repair | RecordKind::Adopted)
+                    && shale_core::Version::parse(&r.version).as_ref() == Some(version)
+            })
+    }
+}
+
 /// The adoption a history records: the tool, its table (`schema.name`) and the first row taken
 /// over, from that row's reason. None where nothing was taken over.
 pub(crate) fn taken_over(history: &shale_core::History) -> Option<(Tool, &str, &AppliedRecord)> {
@@ -436,23 +451,11 @@ impl Migrator {
             return Ok(());
         }
         let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok(()) };
-        // A migration shale reverted since is shale's to apply again: the other tool's row for it
-        // is older than that revert (it applied it before, and shale ran it too or was told so
-        // with `repair --applied`), and the revert undid what it built.
-        let reverted_by_shale: std::collections::HashSet<shale_core::Version> = history
-            .records
-            .iter()
-            .filter(|r| r.status == RecordStatus::RolledBack)
-            .filter(|r| matches!(r.kind, RecordKind::Versioned | RecordKind::Repair | RecordKind::Adopted))
-            .filter_map(|r| shale_core::Version::parse(&r.version))
-            .collect();
         let twice: Vec<String> = plan
             .steps
             .iter()
             .filter(|s| s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned)
-            .filter(|s| {
-                s.version.as_ref().is_some_and(|v| since.versions.contains(v) && !reverted_by_shale.contains(v))
-            })
+            .filter(|s| s.version.as_ref().is_some_and(|v| since.not_shale_s(v, history)))
             .map(|s| s.label())
             .collect();
         match twice.is_empty() {

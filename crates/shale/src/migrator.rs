@@ -165,6 +165,9 @@ pub struct StatusReport {
     /// Where shale took another tool's history over: migrations shale applied that the tool has
     /// applied too since (its migrate still runs somewhere), which may have run twice.
     pub ran_by_both: Option<RanByBoth>,
+    /// Where shale took another tool's history over: migrations not applied by shale that the
+    /// tool has applied since (its migrate still runs somewhere), which `up` refuses to run again.
+    pub applied_by_the_other_tool: Option<RanByBoth>,
     /// The other tool's history table shale took over (`schema.name`), which the migrations never
     /// built: `drift` leaves it out, whatever it is named.
     pub taken_over_from: Option<String>,
@@ -373,26 +376,46 @@ impl Migrator {
             false => Vec::new(),
         };
         let taken_over_from = crate::adopt::taken_over(&history).map(|(_, table, _)| table.to_string());
-        let ran_by_both = match taken_over_from {
-            Some(_) => self.ran_by_both(&client, &history).await?,
-            None => None,
+        let migrations = plan::status(&self.set, &history);
+        let (ran_by_both, applied_by_the_other_tool) = match taken_over_from {
+            Some(_) => self.ran_by_both(&client, &history, &migrations).await?,
+            None => (None, None),
         };
         let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
         Ok(StatusReport {
             current_version: version_text(&self.set, &history),
             history_exists: exists,
-            migrations: plan::status(&self.set, &history),
+            migrations,
             foreign,
             ran_by_both,
+            applied_by_the_other_tool,
             taken_over_from,
             changed_since_baseline,
         })
     }
 
     /// Of the migrations shale applied itself, those the tool whose history it took over has
-    /// applied too since. Three queries.
-    async fn ran_by_both(&self, client: &Client, history: &History) -> Result<Option<RanByBoth>, Error> {
-        let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok(None) };
+    /// applied too since; and of those not applied (`rows`), those it applied since, which `up`
+    /// refuses. Three queries.
+    async fn ran_by_both(
+        &self,
+        client: &Client,
+        history: &History,
+        rows: &[StatusRow],
+    ) -> Result<(Option<RanByBoth>, Option<RanByBoth>), Error> {
+        let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok((None, None)) };
+        let pending: Vec<String> = rows
+            .iter()
+            .filter(|r| matches!(r.state, plan::State::Pending | plan::State::OutOfOrder | plan::State::Failed))
+            .filter_map(|r| Some((Version::parse(r.version.as_deref()?)?, &r.name)))
+            .filter(|(version, _)| since.not_shale_s(version, history))
+            .map(|(version, name)| format!("{} {name}", written_version(&self.set, version)))
+            .collect();
+        let applied_since = (!pending.is_empty()).then(|| RanByBoth {
+            tool: since.tool,
+            table: since.table.clone(),
+            migrations: pending,
+        });
         let migrations: Vec<String> = history
             .records
             .iter()
@@ -400,7 +423,8 @@ impl Migrator {
             .filter_map(|r| Some((Version::parse(&r.version).filter(|v| since.versions.contains(v))?, &r.name)))
             .map(|(version, name)| format!("{} {name}", written_version(&self.set, version)))
             .collect();
-        Ok((!migrations.is_empty()).then_some(RanByBoth { tool: since.tool, table: since.table, migrations }))
+        let both = (!migrations.is_empty()).then_some(RanByBoth { tool: since.tool, table: since.table, migrations });
+        Ok((both, applied_since))
     }
 
     /// The user tables (the history table left out), with row estimates and sizes. One query.

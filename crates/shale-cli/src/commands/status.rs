@@ -97,6 +97,15 @@ pub fn status(settings: &Settings) -> Result<i32> {
             both.table
         );
     }
+    if let Some(since) = &report.applied_by_the_other_tool {
+        // As `up` will say it, refusing them.
+        let refusal = shale::Error::AppliedByTheOtherTool {
+            tool: since.tool,
+            table: since.table.clone(),
+            migrations: since.migrations.clone(),
+        };
+        eprintln!("warning: {}", crate::error::message(&refusal.into()));
+    }
     warn_changed_since_baseline(&report.changed_since_baseline);
     Ok(0)
 }

@@ -138,6 +138,16 @@ fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
         assert_eq!(refused.code, 2, "{check:?}: {}{}", refused.stdout, refused.stderr);
         assert!(refused.stderr.contains("dbmate applied 20240201000000 flags"), "{check:?}: {}", refused.stderr);
     }
+    // status says it before up refuses it: listed as pending, applied by dbmate (dbmate trial).
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("warning: dbmate applied 20240201000000 flags since shale took its history over")
+            && status.stderr.contains("`shale repair VERSION --applied"),
+        "{}",
+        status.stderr
+    );
+    let json = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(json["applied_by_the_other_tool"]["migrations"][0], "20240201000000 flags", "{json}");
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}{}", up.stdout, up.stderr);
     assert!(
