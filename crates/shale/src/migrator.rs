@@ -152,6 +152,10 @@ pub struct RunReport {
     /// histories are there (the one that migrated the database must then be named).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub foreign: Vec<shale_pg::foreign::ForeignTable>,
+    /// A run that applied something: the histories of tools whose migrations are code that changed
+    /// since the baseline (as [`StatusReport::changed_since_baseline`]), said where a deploy looks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed_since_baseline: Vec<crate::adopt::ChangedSinceBaseline>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -554,6 +558,8 @@ impl Migrator {
         if history.records.is_empty() {
             self.refuse_over_foreign_history(&client).await?;
         }
+        // Only on a run with something to apply (the no-op start stays one round trip).
+        let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
         // Checked against the database it will run on: one query, only when there is something to run.
         let facts = match &request.vet {
             Some(vet) => {
@@ -573,6 +579,7 @@ impl Migrator {
             })
             .await?;
         report.duration_ms = started.elapsed().as_millis() as u64;
+        report.changed_since_baseline = changed_since_baseline;
         Ok(report)
     }
 

@@ -188,6 +188,9 @@ fn after_up(
     if !settings.json && !settings.quiet {
         super::status::note_foreign(&report.foreign, &migrator.set);
     }
+    if !settings.json {
+        super::status::warn_changed_since_baseline(&report.changed_since_baseline);
+    }
     if !report.steps.is_empty() {
         super::dump::after_up(settings, migrator)?;
         super::erd::after_up(settings, migrator)?;

@@ -111,7 +111,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
 }
 
 /// A tool whose migrations are code (Alembic, Django, ...) still migrating after the baseline.
-fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline]) {
+pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline]) {
     for c in changed {
         let what = match &c.baseline_at {
             Some(at) => format!("has changed since the baseline ({at})"),

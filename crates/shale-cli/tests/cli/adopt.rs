@@ -1294,6 +1294,15 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     }
     let json = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(json["changed_since_baseline"][0]["tool"], "alembic", "{json}");
+    // And where a deploy looks: an `up` that applies something (the no-op start stays one query).
+    p.write("0002_tags.sql", "CREATE TABLE tags (id bigint PRIMARY KEY);");
+    let up = p.shale(&["up"]).ok();
+    assert!(
+        up.stderr.contains("warning: alembic's history (public.alembic_version) has changed since the baseline"),
+        "{}",
+        up.stderr
+    );
+    assert!(!p.shale(&["up"]).ok().stderr.contains("warning"), "a no-op up reads nothing more");
 
     // A database shale built from the migrations (a new environment) where Alembic ran afterwards.
     let fresh = Project::new("adopt_alembic_fresh");
