@@ -86,6 +86,8 @@ test('validation, connection and usage errors by exit code', async () => {
   assert.ok(invalid instanceof shale.ValidationError, String(invalid));
   assert.equal(invalid.exitCode, 2);
   assert.match(invalid.problems[0].message, /changed after it was applied/);
+  // The message an application logs names the file and what to do, not only how many problems.
+  assert.match(invalid.message, /problem\(s\) between .*001 users was changed after it was applied/);
   assert.equal(invalid.problems[0].path, 'migrations/001_users.sql');
   // A statement that does not parse: the problem is where PostgreSQL stops, before anything runs.
   fs.writeFileSync(path.join(cwd, 'migrations', '001_users.sql'), USERS);

@@ -82,6 +82,8 @@ def test_validation_errors_carry_their_problems(project: Path, database: str) ->
         shale.up(database, cwd=project)
     assert caught.value.exit_code == 2
     assert "changed after it was applied" in caught.value.problems[0].message
+    # What an application logs names the file and what to do, not only how many problems.
+    assert "001 users was changed after it was applied" in str(caught.value)
     assert caught.value.problems[0].path == "migrations/001_users.sql"
 
     # A statement that does not parse: the problem is where PostgreSQL stops, before anything runs.

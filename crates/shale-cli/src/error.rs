@@ -904,6 +904,9 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
                 .collect();
         }
         Some(ShaleError::Plan(errors)) => {
+            // The problems in the message too: an application logs `message` (the Python and Node
+            // packages' error), and "1 problem(s)" alone names neither the file nor what to do.
+            value["message"] = serde_json::json!(format!("{}: {}", message(error), plan_texts(errors).join("; ")));
             value["problems"] = errors
                 .iter()
                 .map(|e| {
