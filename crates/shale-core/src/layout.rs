@@ -695,6 +695,15 @@ pub struct Ignored {
     pub reason: String,
 }
 
+impl Ignored {
+    /// Whether it is a migration of the tool before shale written in code (Knex's JavaScript,
+    /// goose's Go, Alembic's Python): left in the folder for good after a switch, not a mistake.
+    pub fn is_code_migration(&self) -> bool {
+        let name = self.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        code_language_of(&name).is_some() || name.to_ascii_lowercase().ends_with(".go")
+    }
+}
+
 impl MigrationSet {
     /// Read `dir` (one level of folders, for diesel) and load it. A missing directory is an error.
     pub fn read_dir(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {

@@ -20,7 +20,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
     if settings.quiet {
         return Ok(0);
     }
-    crate::output::note_ignored(settings, &migrator.set);
+    crate::output::note_ignored(settings, &migrator.set, true);
     // Flyway's Java migrations taken over by adopt: applied, with no file; one note for all.
     let java: Vec<&str> =
         report.migrations.iter().filter(|r| r.java_class.is_some()).filter_map(|r| r.version.as_deref()).collect();
@@ -169,7 +169,7 @@ fn color_enabled() -> bool {
 pub fn validate(settings: &Settings) -> Result<i32> {
     let set = super::require_migrations(settings, load_set(settings)?)?;
     if !settings.json {
-        crate::output::note_ignored(settings, &set);
+        crate::output::note_ignored(settings, &set, true);
     }
     let ignored = serde_json::to_value(&set.ignored)?;
     if settings.database.is_none() {
