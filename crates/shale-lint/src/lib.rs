@@ -652,7 +652,7 @@ fn judge(
                 line,
                 column,
                 message: hit.message.clone(),
-                reason: state.describe(&hit.table),
+                reason: hit.cleared_because.clone().unwrap_or_else(|| state.describe(&hit.table)),
                 applies_to: hit.rule.danger.tables(),
             });
             false

@@ -22,6 +22,7 @@ pub fn check(effect: &Effect, context: &Context) -> Option<Hit> {
         table: effect.table.clone(),
         state: Some(context.table_state(&effect.table)),
         part: None,
+        cleared_because: None,
     })
 }
 

@@ -73,8 +73,14 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
                 // A column added in this run is not used by the application yet.
                 let bare = r.relname.to_ascii_lowercase();
                 let new_column = context.new_columns.contains(&format!("{bare}.{}", c.name.to_ascii_lowercase()));
-                let column_state = if new_column { TableState::Created } else { state };
-                hits.push(on(&RULE, &table, column_state, format!("drops column {} of {table}", c.name)))
+                let message = format!("drops column {} of {table}", c.name);
+                hits.push(match new_column {
+                    true => Hit {
+                        cleared_because: Some(format!("column {} of {table} is added earlier in this run", c.name)),
+                        ..on(&RULE, &table, TableState::Created, message)
+                    },
+                    false => on(&RULE, &table, state, message),
+                })
             }
         }
     }
@@ -107,5 +113,18 @@ mod tests {
         let s = crate::tests::script("009.sql", "TRUNCATE customers CASCADE;");
         let report = crate::lint([&s]);
         assert!(report.findings[0].message.contains("and every row of each table whose foreign key points at it"));
+    }
+
+    #[test]
+    fn a_column_added_earlier_in_the_run_is_said_so_not_its_table() {
+        let s = crate::tests::script(
+            "010.sql",
+            "ALTER TABLE users ADD COLUMN nick text;
+ALTER TABLE users DROP COLUMN nick;",
+        );
+        let report = crate::lint([&s]);
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
+        let cleared: Vec<_> = report.cleared.iter().map(|c| c.reason.as_str()).collect();
+        assert_eq!(cleared, ["column nick of users is added earlier in this run"]);
     }
 }

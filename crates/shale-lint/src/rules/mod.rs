@@ -151,6 +151,9 @@ pub struct Hit {
     pub state: Option<TableState>,
     /// Which part of the statement, when it has several (for `--fix`).
     pub part: Option<Part>,
+    /// Why it is fine where the state clears it, when the table's state does not say it (a column
+    /// added earlier in the run, of a table that was there before).
+    pub cleared_because: Option<String>,
 }
 
 impl Hit {
@@ -229,12 +232,12 @@ pub fn check(node: &NodeEnum, context: &Context) -> Vec<Hit> {
 }
 
 fn hit(rule: &'static Rule, message: String) -> Hit {
-    Hit { rule, message, table: String::new(), state: None, part: None }
+    Hit { rule, message, table: String::new(), state: None, part: None, cleared_because: None }
 }
 
 /// A hit about `table`, judged by its state.
 fn on(rule: &'static Rule, table: &str, state: TableState, message: String) -> Hit {
-    Hit { rule, message, table: table.to_string(), state: Some(state), part: None }
+    Hit { rule, message, table: table.to_string(), state: Some(state), part: None, cleared_because: None }
 }
 
 /// An ALTER TABLE's table and its commands with their kinds.
