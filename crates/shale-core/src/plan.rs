@@ -118,7 +118,8 @@ pub struct History {
 }
 
 impl History {
-    fn baseline(&self) -> Option<Version> {
+    /// The version of the newest baseline recorded, if any: migrations up to it count as applied.
+    pub fn baseline(&self) -> Option<Version> {
         self.records
             .iter()
             .filter(|r| r.kind == RecordKind::Baseline && r.status == RecordStatus::Succeeded)

@@ -663,7 +663,14 @@ impl Migrator {
         let down = plan::plan_down_generated(&self.set, &history, &Target::Steps(1), &self.generated_downs)
             .map_err(Error::Plan)?;
         let Some(version) = down.steps.first().and_then(|s| s.version.clone()) else {
-            return Err(Error::Invalid("nothing is applied, so there is nothing to redo".into()));
+            return Err(Error::Invalid(match history.baseline() {
+                Some(baseline) => format!(
+                    "only the baseline (version {}) is applied, and a baseline is not reverted: there is nothing \
+                     to redo until a migration after it is applied",
+                    written_version(&self.set, baseline)
+                ),
+                None => "nothing is applied, so there is nothing to redo".into(),
+            }));
         };
         let request = UpRequest {
             target: Some(Target::Version(version.clone())),

@@ -1548,6 +1548,8 @@ fn a_baseline_is_refused_where_the_database_is_not_at_that_version() {
     after_failure.shale(&["baseline", "1", "--force"]).ok();
     let status = after_failure.shale(&["status", "--json"]).ok().json();
     assert_eq!(status["migrations"][0]["state"], "baseline", "{status}");
+    let redo = after_failure.shale(&["redo"]);
+    assert!(redo.stderr.contains("only the baseline (version 0001) is applied"), "{}", redo.stderr);
     after_failure.shale(&["up"]).ok();
     assert_eq!(after_failure.shale(&["status", "--json"]).ok().json()["current_version"], "0002");
 }
