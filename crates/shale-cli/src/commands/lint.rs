@@ -602,13 +602,25 @@ fn print_human(report: &Report, quiet: bool) {
     // Why a rule matters and what to write instead, at its first finding: a history with a
     // hundred bigserial columns says it once.
     let mut explained = std::collections::HashSet::new();
+    // Findings a file allows are listed once per rule and file, with how many more: a baseline
+    // of the schema a database had allows a hundred of the type advice at once.
+    let allowed_more = |f: &shale_lint::Finding| {
+        report.findings.iter().filter(|o| o.allowed && o.rule == f.rule && o.path == f.path).count() - 1
+    };
+    let mut allowed_shown = std::collections::HashSet::new();
     for f in &report.findings {
         if quiet && f.severity != Severity::Error {
+            continue;
+        }
+        if f.allowed && !allowed_shown.insert((f.rule, &f.path)) {
             continue;
         }
         println!("{f}");
         if explained.insert(f.rule) {
             println!("    why: {}\n    instead: {}", f.why, f.fix);
+        }
+        if let Some(more @ 1..) = f.allowed.then(|| allowed_more(f)) {
+            println!("    ... and {more} more [{}] allowed in {}", f.rule, f.path.display());
         }
     }
     if !quiet {
@@ -619,8 +631,12 @@ fn print_human(report: &Report, quiet: bool) {
             }
         }
         let blocking = report.blocking().count();
+        let allowed = match report.findings.iter().filter(|f| f.allowed).count() {
+            0 => String::new(),
+            n => format!(" ({n} allowed by their files)"),
+        };
         println!(
-            "{} finding(s), {blocking} blocking; {} syntax error(s)",
+            "{} finding(s){allowed}, {blocking} blocking; {} syntax error(s)",
             report.findings.len(),
             report.syntax_errors.len()
         );

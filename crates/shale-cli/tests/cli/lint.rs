@@ -46,6 +46,17 @@ fn dangerous_pending_migrations_are_refused_until_made_safe_or_allowed() {
         lint.stdout
     );
     p.shale(&["up"]).ok();
+    // Many findings a file allows (the type advice in a baseline of the schema a database had):
+    // listed once, with how many more, and counted apart (Knex trial).
+    p.write(
+        "0035_old.sql",
+        "-- shale:allow prefer-text -- the schema before shale\nCREATE TABLE old (a varchar(10), b varchar(20), c varchar(30));\n",
+    );
+    let lint = p.shale(&["lint", "--all"]).ok();
+    assert_eq!(lint.stdout.matches("[prefer-text]").count(), 2, "{}", lint.stdout);
+    assert!(lint.stdout.contains("    ... and 2 more [prefer-text] allowed in "), "{}", lint.stdout);
+    assert!(lint.stdout.contains("3 finding(s) (3 allowed by their files), 0 blocking"), "{}", lint.stdout);
+    std::fs::remove_file(p.migrations().join("0035_old.sql")).unwrap();
     // --force-unsafe overrides.
     p.write("004_rename.sql", "ALTER TABLE users ADD CONSTRAINT id_positive CHECK (id > 0);\n");
     assert_eq!(p.shale(&["up"]).code, 2);
