@@ -622,7 +622,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
     for (v, r) in missing_records(set, &records) {
         let java_class = adopted_java_class(r);
         rows.push(StatusRow {
-            version: Some(v.canonical()),
+            version: Some(recorded_version(&v, r)),
             name: r.name.clone(),
             kind: MigrationKind::Versioned,
             state: if applied_without_file(r) { State::Applied } else { State::Missing },
@@ -788,6 +788,19 @@ fn applied_in(history: &History, first: &Version, last: &Version) -> bool {
     history.versioned().any(|(v, r)| r.status == RecordStatus::Succeeded && first <= &v && &v < last)
 }
 
+/// The version of a migration with no file, as its file wrote it (`0005`, where the history
+/// keeps `5`), when the path the history recorded still says; else as the history keeps it.
+fn recorded_version(version: &Version, r: &AppliedRecord) -> String {
+    let written = r.path.as_deref().and_then(|p| p.rsplit('/').next()).map(|name| {
+        let end = name.find(|c: char| !c.is_ascii_digit()).unwrap_or(name.len());
+        &name[..end]
+    });
+    match written {
+        Some(text) if !text.is_empty() && Version::parse(text).as_ref() == Some(version) => text.to_string(),
+        _ => version.canonical(),
+    }
+}
+
 fn migration_state(m: &Migration, records: &Records) -> State {
     let record = records.of(m);
     match record.map(|r| r.status) {
@@ -843,7 +856,8 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         .into_iter()
         .filter(|(_, r)| !applied_without_file(r))
         .map(|(v, r)| {
-            let error = PlanError::Missing { version: v.canonical(), name: r.name.clone(), file: r.path.clone() };
+            let error =
+                PlanError::Missing { version: recorded_version(&v, r), name: r.name.clone(), file: r.path.clone() };
             (v, error)
         })
         .collect();

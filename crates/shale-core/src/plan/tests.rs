@@ -87,6 +87,13 @@ fn modified_missing_and_out_of_order_are_refused() {
     assert!(errors.iter().any(|e| matches!(e, PlanError::Modified { .. })));
     assert!(errors.iter().any(|e| matches!(e, PlanError::Missing { .. })));
     assert!(errors.iter().any(|e| matches!(e, PlanError::OutOfOrder { .. })));
+    // Its version as its file wrote it, where the history recorded the file (Knex trial).
+    let mut gone = applied(&s, "2");
+    (gone.version, gone.path) = ("5".into(), Some("0005_vanished.sql".into()));
+    let h = History { records: vec![gone] };
+    assert_eq!(status(&s, &h).iter().find(|r| r.state == State::Missing).unwrap().version.as_deref(), Some("0005"));
+    let errors = plan_up(&s, &h, &up_all()).unwrap_err();
+    assert!(errors.iter().any(|e| matches!(e, PlanError::Missing { version, .. } if version == "0005")), "{errors:?}");
 }
 
 #[test]
