@@ -530,6 +530,13 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
         } else if let Some(tool) = sectioned(text) {
             let how = match tool {
                 "Liquibase" => "per changeset: add `runInTransaction:false` to its `--changeset` line",
+                // dbmate sends a section as one query, which PostgreSQL runs as one transaction.
+                "dbmate" => {
+                    "on its up marker: put the statement in a migration of its own whose up marker is \
+                     `-- migrate:up transaction:false` (dbmate sends a section as one query, which PostgreSQL \
+                     runs in one transaction, so CONCURRENTLY must be alone in it)"
+                }
+                "goose" => "with `-- +goose NO TRANSACTION` at the top of the file",
                 _ => "in its own section markers: mark its up section that way",
             };
             Some(Refusal::until_changed(format!(
@@ -825,5 +832,12 @@ mod tests {
         let why =
             refused("create-index-non-concurrently", "-- migrate:up\nCREATE INDEX orders_user ON orders (user_id);\n");
         assert!(why.contains("this dbmate file"), "{why}");
+        // With the words to write (dbmate trial), and why alone.
+        assert!(why.contains("`-- migrate:up transaction:false`") && why.contains("must be alone"), "{why}");
+        let why = refused(
+            "create-index-non-concurrently",
+            "-- +goose Up\nCREATE INDEX orders_user ON orders (user_id);\n-- +goose Down\nDROP INDEX orders_user;\n",
+        );
+        assert!(why.contains("`-- +goose NO TRANSACTION`"), "{why}");
     }
 }
