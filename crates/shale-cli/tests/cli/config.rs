@@ -113,6 +113,10 @@ fn unreachable_server_is_exit_3_with_a_redacted_url() {
     let json: Run = p.bare().args(["--database-url", &url, "--json", "up"]).output().unwrap().into();
     assert_eq!(json.json()["exit_code"], 3);
     assert!(!json.stdout.contains("hunter2"));
+    // `--url`, as dbmate's and Flyway's scripts spell it, is the same flag.
+    let dbmate_spelling: Run = p.bare().args(["--url", &url, "up"]).output().unwrap().into();
+    assert_eq!(dbmate_spelling.code, 3, "{}", dbmate_spelling.stderr);
+    assert!(!dbmate_spelling.stderr.contains("hunter2"));
 }
 
 /// In a drizzle-kit directory, `shale new` writes the next file and adds it to drizzle's journal,
