@@ -2083,6 +2083,16 @@ fn section_marker(line: &str) -> Option<(bool, Layout)> {
     }
 }
 
+/// The tool whose section markers `text` has (`dbmate`, `goose`, `sql-migrate`), if any: such a
+/// file says in its own words what runs outside a transaction.
+pub fn section_tool(text: &str) -> Option<&'static str> {
+    text.lines().find_map(section_marker).map(|(_, layout)| match layout {
+        Layout::Goose => "goose",
+        Layout::SqlMigrate => "sql-migrate",
+        _ => "dbmate",
+    })
+}
+
 /// A single file, possibly holding dbmate's `-- migrate:up` and `-- migrate:down` sections, or
 /// goose's `-- +goose Up` and `-- +goose Down`.
 /// Split the scripts of `migrations` not split yet; what cannot be split, all of it.

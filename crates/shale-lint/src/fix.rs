@@ -466,16 +466,7 @@ fn sectioned(text: &str) -> Option<&'static str> {
     if shale_core::layout::is_liquibase_changelog(text) {
         return Some("Liquibase");
     }
-    text.lines().map(str::trim_start).find_map(|l| {
-        let rest = l.strip_prefix("--")?.trim_start();
-        if rest.starts_with("migrate:") {
-            Some("dbmate")
-        } else if rest.starts_with("+goose") {
-            Some("goose")
-        } else {
-            None
-        }
-    })
+    shale_core::layout::section_tool(text)
 }
 
 /// The fixes of one file's findings. `findings` may hold other files' too: only this script's are
@@ -537,7 +528,8 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
                      runs in one transaction, so CONCURRENTLY must be alone in it)"
                 }
                 "goose" => "with `-- +goose NO TRANSACTION` at the top of the file",
-                _ => "in its own section markers: mark its up section that way",
+                "sql-migrate" => "on its up marker: `-- +migrate Up notransaction`",
+                _ => "in its own words",
             };
             Some(Refusal::until_changed(format!(
                 "the fix needs the file to run outside a transaction, and this {tool} file says so {how}"
