@@ -264,7 +264,7 @@ fn the_history_keeps_each_file_s_path_and_an_older_table_is_upgraded() {
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
     assert!(
-        up.stderr.contains("0001_a.sql (migration 1 a) is applied in the database but its file is gone"),
+        up.stderr.contains("0001_a.sql (migration 0001 a) is applied in the database but its file is gone"),
         "{}",
         up.stderr
     );

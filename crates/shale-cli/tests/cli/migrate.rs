@@ -271,7 +271,7 @@ fn files_removed_on_purpose_are_recorded_as_applied_with_no_file() {
     assert!(
         refused
             .stderr
-            .contains("2 migrations are applied in the database but have no file in the migrations directory: 1-2;")
+            .contains("2 migrations are applied in the database but have no file in the migrations directory: 001-002;")
             && refused.stderr.contains("point --dir")
             && refused.stderr.contains("`shale repair --all-missing --applied --reason ...`"),
         "{}",
