@@ -221,6 +221,12 @@ impl Tool {
     /// The tool whose table has this name and these columns, if any.
     pub fn recognize(table: &str, columns: &[String]) -> Option<Tool> {
         let has = |c: &str| columns.iter().any(|x| x == c);
+        // These columns and no other (`sorted`, in name order).
+        let exactly = |sorted: &[&str]| {
+            let mut have: Vec<&str> = columns.iter().map(String::as_str).collect();
+            have.sort_unstable();
+            have == sorted
+        };
         match table {
             // popx's own column: its table under any name (`migration_table_name`).
             _ if has("version") && has("version_self") => Some(Tool::Pop),
@@ -243,18 +249,20 @@ impl Tool {
             "alembic_version" if has("version_num") => Some(Tool::Alembic),
             "django_migrations" if has("app") && has("name") && has("applied") => Some(Tool::Django),
             "knex_migrations" if has("name") && has("batch") => Some(Tool::Knex),
-            "migrations" if has("timestamp") && has("name") => Some(Tool::TypeOrm),
+            // A table named `migrations` may well be the application's own (a table of data
+            // migrations between hosts, say): only the tool's exact columns say it is its history.
+            "migrations" if exactly(&["id", "name", "timestamp"]) => Some(Tool::TypeOrm),
             "SequelizeMeta" if has("name") => Some(Tool::Sequelize),
             "mikro_orm_migrations" if has("name") && has("executed_at") => Some(Tool::MikroOrm),
             "kysely_migration" if has("name") && has("timestamp") => Some(Tool::Kysely),
             "databasechangelog" if has("id") && has("author") && has("filename") => Some(Tool::Liquibase),
-            "migrations" if has("migration") && has("batch") => Some(Tool::Laravel),
+            "migrations" if exactly(&["batch", "id", "migration"]) => Some(Tool::Laravel),
             "doctrine_migration_versions" if has("version") && has("executed_at") => Some(Tool::Doctrine),
             "phinxlog" if has("version") && has("migration_name") => Some(Tool::Phinx),
             "__EFMigrationsHistory" if has("MigrationId") && has("ProductVersion") => Some(Tool::EfCore),
             "hdb_version" if has("cli_state") => Some(Tool::Hasura),
             "changes" if has("change_id") && has("script_hash") && has("project") => Some(Tool::Sqitch),
-            "migrations" if has("hash") && has("previous_hash") && has("filename") => Some(Tool::GraphileMigrate),
+            "migrations" if exactly(&["date", "filename", "hash", "previous_hash"]) => Some(Tool::GraphileMigrate),
             "db_migrations" if columns.len() == 2 && has("version") && has("name") => Some(Tool::Morph),
             // drizzle's or sql-migrate's under the name its config gives: its columns alone.
             _ => Tool::by_columns_alone(table, columns),
@@ -1578,6 +1586,10 @@ mod tests {
         }
         assert_eq!(Tool::recognize("migrations", &cols(&["id", "hash", "created_at"])), Some(Tool::Drizzle));
         assert_eq!(Tool::recognize("schema_migrations", &cols(&["version"])), Some(Tool::Dbmate));
+        // An application's own table named `migrations` (TypeORM trial): no tool's.
+        let own = cols(&["id", "name", "timestamp", "source_host", "target_host", "status"]);
+        assert_eq!(Tool::recognize("migrations", &own), None);
+        assert_eq!(Tool::recognize("migrations", &cols(&["id", "migration", "batch", "host"])), None);
         assert_eq!(Tool::parse("phoenix"), Some(Tool::Ecto));
         assert_eq!(Tool::Knex.companions(), ["knex_migrations_lock"]);
     }
