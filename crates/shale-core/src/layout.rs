@@ -2195,12 +2195,28 @@ fn single_file(
     for line in part.text.split_inclusive('\n').take_while(|_| may_have_sections) {
         let at = (offset, offset + line.len());
         match section_marker(line) {
+            // One section each way: a second marker would move the SQL under it into the other
+            // section (an up's CREATE run by the down), which dbmate and goose refuse too.
+            Some((up, layout)) if (if up { up_marker } else { down_marker }).is_some() => {
+                let (up_word, down_word) = layout.section_markers().unwrap_or(("-- migrate:up", "-- migrate:down"));
+                let word = if up { up_word } else { down_word };
+                return Err(vec![LoadError::at(
+                    &part.path,
+                    &part.text,
+                    offset,
+                    format!("has a second `{word}` line: a file holds one up section and one down section"),
+                    Some(
+                        "put each direction's SQL under its one marker, or the second part in a migration of its own"
+                            .into(),
+                    ),
+                )]);
+            }
             Some((true, layout)) => {
-                up_marker.get_or_insert(at);
+                up_marker = Some(at);
                 sections = layout;
             }
             Some((false, _)) => {
-                down_marker.get_or_insert(at);
+                down_marker = Some(at);
             }
             None if dbmate_marker_miswritten(line).is_some() => {
                 return Err(vec![miswritten_marker(&part, offset, line)]);
@@ -2297,14 +2313,19 @@ fn dbmate_marker_miswritten(line: &str) -> Option<bool> {
 }
 
 fn miswritten_marker(part: &Part, offset: usize, line: &str) -> LoadError {
-    let marker = if dbmate_marker_miswritten(line) == Some(true) { "-- migrate:up" } else { "-- migrate:down" };
+    let up = dbmate_marker_miswritten(line) == Some(true);
+    let (marker, effect) = match up {
+        true => {
+            ("-- migrate:up", "the file would not be read in sections, and a down in it would run as part of the up")
+        }
+        false => ("-- migrate:down", "the SQL under it would run as part of the up"),
+    };
     LoadError::at(
         &part.path,
         &part.text,
         offset,
         format!(
-            "`{}` is not dbmate's section marker as dbmate reads it: as written it is a comment, and the \
-             SQL under it would run as part of the up",
+            "`{}` is not dbmate's section marker as dbmate reads it: as written it is a comment, and {effect}",
             line.trim()
         ),
         Some(format!("write it exactly `{marker}` (lower case, no space around the colon)")),

@@ -269,10 +269,9 @@ fn files_removed_on_purpose_are_recorded_as_applied_with_no_file() {
     assert_eq!(refused.code, 2);
     // Said once for the two, with both ways out (a wrong directory misses every applied one).
     assert!(
-        refused
-            .stderr
-            .contains("2 migrations are applied in the database but have no file in the migrations directory: 001-002;")
-            && refused.stderr.contains("point --dir")
+        refused.stderr.contains(
+            "2 migrations are applied in the database but have no file in the migrations directory: 001-002;"
+        ) && refused.stderr.contains("point --dir")
             && refused.stderr.contains("`shale repair --all-missing --applied --reason ...`"),
         "{}",
         refused.stderr

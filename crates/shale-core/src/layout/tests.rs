@@ -79,6 +79,18 @@ fn dbmate_markers_written_otherwise_are_refused_where_the_down_would_run_as_the_
 }
 
 #[test]
+fn a_second_section_marker_is_refused_where_its_sql_would_move_to_the_other_section() {
+    // The up's second part would have run as part of the down (re-check trial).
+    let text = "-- migrate:up\ncreate table t (a int);\n-- migrate:down\ndrop table t;\n-- migrate:up\ncreate table t3 (a int);\n";
+    let errors = load(vec![file("20260101000000_v.sql", text)]).unwrap_err();
+    assert!(errors[0].message.contains("has a second `-- migrate:up` line"), "{}", errors[0]);
+    assert_eq!(errors[0].position, Some((5, 1)));
+    let text = "-- +goose Up\nselect 1;\n-- +goose Down\nselect 2;\n-- +goose Down\nselect 3;\n";
+    let errors = load(vec![file("00001_v.sql", text)]).unwrap_err();
+    assert!(errors[0].message.contains("has a second `-- +goose Down` line"), "{}", errors[0]);
+}
+
+#[test]
 fn sql_above_the_up_marker_is_refused_not_left_out() {
     let text = "-- a note\ncreate table t (z int);\n-- migrate:up\ncreate table if not exists t (a int);\n";
     let errors = load(vec![file("20151129054053_t.sql", text)]).unwrap_err();
