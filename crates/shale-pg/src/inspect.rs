@@ -202,7 +202,10 @@ counted AS (
   SELECT c.oid, c.relkind,
          greatest(c.reltuples, coalesce(s.n_live_tup, 0), 0) AS tuples, c.relpages::bigint * 8192 AS bytes,
          (c.reltuples > 0 OR c.relpages > 0 OR coalesce(s.n_live_tup, 0) > 0
-          OR coalesce(s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze) IS NOT NULL) AS known
+          OR coalesce(s.last_vacuum, s.last_autovacuum, s.last_analyze, s.last_autoanalyze) IS NOT NULL
+          -- a materialized view made WITH NO DATA holds none, and cannot be looked at (which would
+          -- fail the look at every other table)
+          OR (c.relkind = 'm' AND NOT c.relispopulated)) AS known
   FROM pg_class c LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
   WHERE c.oid IN (SELECT oid FROM tables UNION SELECT member FROM tree)),
 sizes AS (
