@@ -364,9 +364,15 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
         (source, goal)
     };
     // A live database against the migrations, a schema file or models: another tool's history
-    // table there is no difference, as for `shale drift` (only another live database may have one).
+    // table there is no difference, as for `shale drift`.
     match (&from, &to) {
-        (Source::Database(_), Source::Database(_)) => {}
+        // Two databases (production and one `shale up` built): another tool's history that only
+        // one has is no difference either; one both have is compared.
+        (Source::Database(_), Source::Database(_)) => {
+            let (from_side, to_side) = (source.schema.clone(), goal.schema.clone());
+            source.schema = super::drift::without_other_tools_histories(settings, from_side, &to_side);
+            goal.schema = super::drift::without_other_tools_histories(settings, to_side, &source.schema);
+        }
         (Source::Database(_), _) => {
             source.schema = super::drift::without_other_tools_histories(settings, source.schema, &goal.schema)
         }

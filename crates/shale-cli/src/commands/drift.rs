@@ -284,6 +284,7 @@ pub(super) fn without_other_tools_histories(
             .companions()
             .iter()
             .copied()
+            .filter(|c| live.tables.iter().any(|t| t.schema == schema && t.name == *c))
             .filter(|c| !built.tables.iter().any(|e| e.schema == schema && e.name == *c))
             .collect();
         for companion in &companions {

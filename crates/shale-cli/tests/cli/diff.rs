@@ -399,6 +399,14 @@ fn another_tool_s_history_table_is_left_out_as_drift_leaves_it_out() {
     let models = format!("exec:cat {}", p.path().join("schema.sql").display());
     let run = p.shale(&["diff", "--to", &models, "--exit-code"]).ok();
     assert!(run.stderr.contains("public.schema_migrations (golang-migrate's history) is left out"), "{}", run.stderr);
+    // And against a database shale built, the check a team makes after the switch (Rails and
+    // TypeORM trials): both ways, not a DROP or a CREATE of the tool's table.
+    let built = shale_testkit::fresh_database("diff_other_history_built");
+    p.bare().args(["--database-url", &built.url, "up"]).output().unwrap();
+    for (from, to) in [(&p.db.url, &built.url), (&built.url, &p.db.url)] {
+        let run = p.shale(&["diff", "--from", from, "--to", to, "--exit-code"]).ok();
+        assert!(run.stderr.contains("(golang-migrate's history) is left out"), "{}", run.stderr);
+    }
     // A table the migrations do build is compared as any other.
     p.write(
         "2_versions.up.sql",
