@@ -172,6 +172,11 @@ test('drift resolves with the differences and never rejects for them', async () 
   const drifted = await shale.drift({ databaseUrl, devUrl, cwd });
   assert.equal(drifted.drifted, true);
   assert.deepEqual(drifted.differences, [{ object: 'column public.users.phone', expected: null, actual: 'text null' }]);
+  // What was not compared is said: a rule, of a kind shale does not read yet.
+  assert.deepEqual(clean.unread, []);
+  psql(databaseUrl, 'CREATE RULE users_keep AS ON DELETE TO users DO INSTEAD NOTHING');
+  const ruled = await shale.drift({ databaseUrl, devUrl, cwd });
+  assert.deepEqual(ruled.unread.map((u) => [u.kind, u.count]), [['rule', 1]]);
 });
 
 test('the shale bin runs the binary with its exit status', () => {

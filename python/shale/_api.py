@@ -286,6 +286,9 @@ class Drift:
 
     drifted: bool
     differences: List[Difference]
+    #: The live database's objects of kinds shale does not read yet (operators, casts, rules, ...),
+    #: which were not compared: ``{"kind", "count", "names"}`` each.
+    unread: List[Dict[str, Any]] = field(default_factory=list)
     json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @classmethod
@@ -296,6 +299,7 @@ class Drift:
                 Difference(object=x.get("object", ""), expected=x.get("expected"), actual=x.get("actual"))
                 for x in d.get("differences") or []
             ],
+            unread=list((d.get("unread") or {}).get("database") or []),
             json=dict(d),
         )
 

@@ -216,3 +216,8 @@ def test_drift_returns_the_differences_and_never_raises_for_them(
     assert [(d.object, d.expected, d.actual) for d in drifted.differences] == [
         ("column public.users.phone", None, "text null")
     ]
+    # What was not compared is said: a rule, of a kind shale does not read yet.
+    assert clean.unread == []
+    psql(database, "CREATE RULE users_keep AS ON DELETE TO users DO INSTEAD NOTHING")
+    ruled = shale.drift(database, cwd=project, dev_url=dev_url)
+    assert [(u["kind"], u["count"]) for u in ruled.unread] == [("rule", 1)]

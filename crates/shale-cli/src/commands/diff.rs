@@ -428,6 +428,7 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
             "sql": body,
             "written": written,
             "verification": verification,
+            "unread": { "from": source.schema.unread, "to": goal.schema.unread },
         }));
     } else {
         report(settings, &changes, &header, &body, left_out, &written, verification.as_ref());

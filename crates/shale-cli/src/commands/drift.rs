@@ -129,9 +129,14 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
     crate::output::note_unread(settings, &actual, "the database", "the comparison");
     crate::output::note_unread(settings, &expected, &what, "the comparison");
     if settings.json {
-        print_json(
-            &serde_json::json!({ "drifted": !drift.is_empty(), "differences": drift, "not_applied": not_applied }),
-        );
+        print_json(&serde_json::json!({
+            "drifted": !drift.is_empty(),
+            "differences": drift,
+            "not_applied": not_applied,
+            // What neither side was compared on (operators, casts, ...): a gate on `drifted` alone
+            // would pass them without a word.
+            "unread": { "database": actual.unread, "expected": expected.unread },
+        }));
     } else if drift.is_empty() {
         println!("no drift: the database matches {what}");
     } else {

@@ -152,4 +152,10 @@ fn dump_drift_and_diff_name_the_objects_shale_does_not_read_and_leave_another_to
     let json = p.shale(&["dump", "--json"]).ok();
     assert_eq!(json.json()["unread"][0]["kind"], "cast");
     assert!(json.stderr.is_empty(), "{}", json.stderr);
+    // So do drift's and diff's, where a CI gate reads `drifted` (re-check trial).
+    let drift = p.shale(&["drift", "--json"]).json();
+    assert_eq!(drift["unread"]["database"][1]["kind"], "operator", "{drift}");
+    assert_eq!(drift["unread"]["expected"], serde_json::json!([]), "{drift}");
+    let diff = p.shale(&["diff", "--json"]).json();
+    assert_eq!(diff["unread"]["from"][2]["names"][0], "t_keep on public.t", "{diff}");
 }
