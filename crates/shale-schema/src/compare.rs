@@ -67,6 +67,9 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
         if let Some(ty) = &t.of_type {
             what.push_str(&format!(" of {}.{}", ty.schema, ty.name));
         }
+        if !t.storage.is_empty() {
+            what.push_str(&format!(" with ({})", t.storage.join(", ")));
+        }
         out.insert(format!("table {table}"), what);
         if t.row_security || t.force_row_security {
             let state = match (t.row_security, t.force_row_security) {

@@ -6,7 +6,7 @@ nsp AS (
     AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = n.oid)),
 rel AS (
   SELECT c.oid, c.relname, c.relkind, c.relpersistence, c.relispartition, c.relpartbound, c.relacl, c.relowner,
-         c.relrowsecurity, c.relforcerowsecurity, c.reloftype, n.nspname
+         c.relrowsecurity, c.relforcerowsecurity, c.reloftype, c.reloptions, n.nspname
   FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
     AND NOT (n.nspname = {hs} AND c.relname IN ({ht}, {lease}))
@@ -135,6 +135,7 @@ SELECT json_build_object(
             WHERE k.conrelid = c.oid AND k.contype IN ('c', 'p', 'u', 'x', 'f') AND (k.conparentid <> 0 OR NOT k.conislocal)) x)
       ELSE '[]' END,
     'row_security', c.relrowsecurity, 'force_row_security', c.relforcerowsecurity,
+    'storage', coalesce((SELECT json_agg(o ORDER BY o) FROM unnest(c.reloptions) o), '[]'),
     'of_type', CASE WHEN c.reloftype <> 0 THEN (SELECT json_build_object('schema', tn.nspname, 'name', tt.typname)
        FROM pg_type tt JOIN pg_namespace tn ON tn.oid = tt.typnamespace WHERE tt.oid = c.reloftype) END,
     'columns', (SELECT coalesce(json_agg(json_build_object('name', a.attname,

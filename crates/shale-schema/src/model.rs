@@ -198,6 +198,9 @@ pub struct Table {
     /// `OF type`: a typed table, whose columns are the composite type's attributes.
     #[serde(default)]
     pub of_type: Option<QualifiedName>,
+    /// Storage parameters (`WITH (fillfactor=90)`), as pg_class keeps them: `name=value`, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub storage: Vec<String>,
     /// A partition's copies of its parent's indexes and constraints, which PostgreSQL makes and
     /// names (not dumped: the parent's make them again). Detached, the table keeps them as its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -11,7 +11,7 @@ CREATE TABLE users (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     email text NOT NULL UNIQUE,
     tags text[] NOT NULL DEFAULT '{}'
-);
+) WITH (fillfactor = 90, autovacuum_vacuum_scale_factor = 0.01);
 COMMENT ON TABLE users IS 'accounts';
 CREATE TABLE orders (
     id bigserial,
@@ -44,6 +44,8 @@ fn dump_prints_the_schema_without_the_history_and_loads_back_identically() {
     for expected in [
         "CREATE TYPE public.status AS ENUM ('new', 'paid');",
         "CREATE TABLE public.users (",
+        // Storage parameters are kept (Rails trial: que's fillfactor), and load back the same.
+        ") WITH (autovacuum_vacuum_scale_factor='0.01', fillfactor='90');",
         "CREATE TABLE public.orders_2024 PARTITION OF public.orders FOR VALUES FROM",
         "CREATE INDEX users_tags ON public.users USING gin (tags);",
         "CREATE VIEW public.paid_count AS",

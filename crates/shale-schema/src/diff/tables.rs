@@ -424,6 +424,9 @@ impl<'a> Differ<'a> {
                     Some("rewrites the table".into()),
                 );
             }
+            if old.storage != new.storage {
+                self.alter_storage(&name, &object, &old.storage, &new.storage);
+            }
             // A partition that stays attached follows its parent (it is not in the tree).
             if !self.tree.columns.contains_key(&k) {
                 continue;
@@ -434,6 +437,21 @@ impl<'a> Differ<'a> {
             if !unchanged {
                 self.alter_columns(old, new);
             }
+        }
+    }
+
+    /// `ALTER TABLE ... SET (...)` for the storage parameters `new` sets or changes, and `RESET`
+    /// for those it no longer has.
+    fn alter_storage(&mut self, name: &str, object: &str, old: &[String], new: &[String]) {
+        let param = |o: &String| o.split_once('=').map_or(o.clone(), |(n, _)| n.to_string());
+        let set: Vec<String> = new.iter().filter(|o| !old.contains(o)).cloned().collect();
+        let reset: Vec<String> = old.iter().map(param).filter(|n| !new.iter().any(|o| param(o) == *n)).collect();
+        if !set.is_empty() {
+            let sql = format!("ALTER TABLE {name} SET ({});", crate::dump::render::storage_parameters(&set));
+            self.push(object.to_string(), sql, false, None);
+        }
+        if !reset.is_empty() {
+            self.push(object.to_string(), format!("ALTER TABLE {name} RESET ({});", reset.join(", ")), false, None);
         }
     }
 

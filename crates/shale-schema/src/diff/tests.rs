@@ -81,3 +81,26 @@ fn a_view_reading_a_retyped_column_is_recreated_around_the_change() {
     let objects: Vec<&str> = d.changes.iter().map(|c| c.object.as_str()).collect();
     assert_eq!(objects, ["view public.v", "column public.t.a", "view public.v"]);
 }
+
+/// Storage parameters (Rails trial: que's `fillfactor=90`, lost by every baseline): set, changed
+/// and reset on a table that stays, written with a new one.
+#[test]
+fn storage_parameters_are_set_and_reset() {
+    let with = |storage: &[&str]| Schema {
+        schemas: vec!["public".into()],
+        tables: vec![Table {
+            storage: storage.iter().map(|s| s.to_string()).collect(),
+            ..table("jobs", &[("id", "bigint")])
+        }],
+        ..Default::default()
+    };
+    let sql = diff(&with(&[]), &with(&["autovacuum_enabled=false", "fillfactor=90"])).to_sql(false);
+    assert!(sql.contains("ALTER TABLE public.jobs SET (autovacuum_enabled='false', fillfactor='90');"), "{sql}");
+    let sql = diff(&with(&["autovacuum_enabled=false", "fillfactor=90"]), &with(&["fillfactor=70"])).to_sql(false);
+    assert!(sql.contains("ALTER TABLE public.jobs SET (fillfactor='70');"), "{sql}");
+    assert!(sql.contains("ALTER TABLE public.jobs RESET (autovacuum_enabled);"), "{sql}");
+    assert!(!sql.contains("RESET (fillfactor)"), "{sql}");
+    let created = diff(&Schema { schemas: vec!["public".into()], ..Default::default() }, &with(&["fillfactor=90"]));
+    assert!(created.to_sql(false).contains(") WITH (fillfactor='90');"), "{}", created.to_sql(false));
+    assert!(diff(&with(&["fillfactor=90"]), &with(&["fillfactor=90"])).is_empty());
+}

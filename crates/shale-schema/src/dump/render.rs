@@ -349,8 +349,24 @@ pub(crate) fn create_table(t: &Table) -> String {
     if let Some(key) = &t.partition_key {
         let _ = write!(sql, " PARTITION BY {key}");
     }
+    if !t.storage.is_empty() {
+        let _ = write!(sql, " WITH ({})", storage_parameters(&t.storage));
+    }
     sql.push_str(";\n");
     sql
+}
+
+/// Storage parameters as `WITH (...)` and `ALTER TABLE ... SET (...)` take them: `fillfactor='90'`,
+/// each value quoted as pg_dump quotes it (`toast.autovacuum_enabled='false'`).
+pub(crate) fn storage_parameters(options: &[String]) -> String {
+    let quoted: Vec<String> = options
+        .iter()
+        .map(|o| match o.split_once('=') {
+            Some((name, value)) => format!("{name}={}", crate::dump::literal(value)),
+            None => o.clone(),
+        })
+        .collect();
+    quoted.join(", ")
 }
 
 pub(crate) fn column(c: &Column) -> String {
