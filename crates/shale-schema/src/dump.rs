@@ -38,10 +38,14 @@ pub fn literal(value: &str) -> String {
 }
 
 /// The schema as a SQL script.
+/// How every file [`dump`] writes begins: a file that does not was written by something else.
+pub const DUMP_HEADER: &str = "-- Schema written by `shale dump`";
+
 pub fn dump(schema: &Schema) -> String {
     let mut out = String::new();
+    out.push_str(DUMP_HEADER);
     out.push_str(
-        "-- Schema written by `shale dump`: the same schema always gives the same file. Do not edit.\n\
+        ": the same schema always gives the same file. Do not edit.\n\
          -- Loads into an empty database with: psql -v ON_ERROR_STOP=1 -f FILE\n\n\
          SET client_min_messages = warning;\n\
          SET check_function_bodies = false;\n\

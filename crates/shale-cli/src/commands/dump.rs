@@ -12,6 +12,20 @@ use crate::settings::Settings;
 /// After an `up` that changed something: refresh the schema file `dump_after_up` names.
 pub fn after_up(settings: &Settings, migrator: &shale::Migrator) -> Result<()> {
     let Some(path) = &settings.dump_after_up else { return Ok(()) };
+    // A file something else wrote (Rails' db/structure.sql, dbmate's db/schema.sql, pg_dump's) is
+    // another tool's to read: replaced by shale's format, it would lose what that tool needs.
+    let written_by_others =
+        std::fs::read_to_string(path).is_ok_and(|t| !t.starts_with(shale_schema::dump::DUMP_HEADER));
+    if written_by_others {
+        eprintln!(
+            "warning: {} (dump_after_up in shale.toml) was not written by `shale dump` (pg_dump's, Rails' or \
+             dbmate's?), so it is left as it is: shale writes its own format, without what that tool keeps there. \
+             Name a file of shale's own (`dump_after_up = \"db/shale_schema.sql\"`), or delete this one to let \
+             shale write it",
+            path.display()
+        );
+        return Ok(());
+    }
     let schema = schema_to_dump(settings, migrator)?;
     let text = shale_schema::dump(&schema);
     std::fs::write(path, text).with_context(|| format!("writing {} (dump_after_up in shale.toml)", path.display()))?;

@@ -103,6 +103,14 @@ fn up_refreshes_the_schema_file_named_by_dump_after_up() {
     p.write("002_b.sql", "ALTER TABLE accounts ADD COLUMN nick text;");
     p.shale(&["up"]).ok();
     assert!(std::fs::read_to_string(p.path().join("schema.sql")).unwrap().contains("nick"));
+    // A file another tool wrote (Rails' structure.sql, which Rails loads with its versions) is
+    // left as it is, and said so (Rails trial).
+    let rails = "--\n-- PostgreSQL database dump\n--\nINSERT INTO \"schema_migrations\" (version) VALUES\n('20240101000000');\n";
+    std::fs::write(p.path().join("schema.sql"), rails).unwrap();
+    p.write("003_c.sql", "ALTER TABLE accounts ADD COLUMN bio text;");
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stderr.contains("was not written by `shale dump`"), "{}", up.stderr);
+    assert_eq!(std::fs::read_to_string(p.path().join("schema.sql")).unwrap(), rails);
 }
 
 #[test]
