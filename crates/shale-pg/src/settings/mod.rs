@@ -839,6 +839,10 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         // opens connections of its own, one at a time.
         "connection_limit" | "pool_timeout" | "pgbouncer" | "statement_cache_size" | "socket_timeout"
         | "max_connection_lifetime" | "max_idle_connection_lifetime" => {}
+        // Rails' (Active Record's) pool and adapter settings in its DATABASE_URL (`?pool=5`, as
+        // the Rails guides and Heroku write it): they configure Active Record's own connections.
+        "pool" | "checkout_timeout" | "reaping_frequency" | "idle_timeout" | "prepared_statements" | "advisory_locks"
+        | "statement_limit" => {}
         // Prisma's default: TLS without checking the certificate, as sslmode=require does.
         "sslaccept" if value == "accept_invalid_certs" => {}
         "sslaccept" => {
@@ -847,7 +851,8 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
             )))
         }
         // Values that ask for nothing shale would not do anyway.
-        "client_encoding" if ["utf8", "utf-8", "unicode"].contains(&value.to_ascii_lowercase().as_str()) => {}
+        // (`encoding` is Active Record's name for it.)
+        "client_encoding" | "encoding" if ["utf8", "utf-8", "unicode"].contains(&value.to_ascii_lowercase().as_str()) => {}
         "sslcertmode" if value == "allow" => {}
         "sslnegotiation" if value == "postgres" => {}
         "gssencmode" if value == "disable" || value == "prefer" => {}
@@ -856,9 +861,9 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         "krbsrvname" | "gsslib" | "gssdelegation" => {}
         // Ignored by libpq itself unless its OpenSSL was built with compression.
         "sslcompression" => {}
-        "client_encoding" | "sslcertmode" | "sslnegotiation" | "gssencmode" => {
+        "client_encoding" | "encoding" | "sslcertmode" | "sslnegotiation" | "gssencmode" => {
             return Err(SettingsError(match key {
-                "client_encoding" => "client_encoding: shale always talks UTF8 to the server".into(),
+                "client_encoding" | "encoding" => format!("{key}: shale always talks UTF8 to the server"),
                 "gssencmode" => "gssencmode: shale does not support GSSAPI encryption; use disable or prefer".into(),
                 _ => format!("{key}: shale supports only the value `{}`", if key == "sslcertmode" { "allow" } else { "postgres" }),
             }))
@@ -1134,6 +1139,18 @@ mod tests {
         assert_eq!(s.effective_options().as_deref(), Some(r#"-c work_mem=8MB -c search_path="My\ App""#));
         let strict = ConnectionSettings::parse("postgresql://db/app?sslaccept=strict").unwrap_err();
         assert!(strict.0.contains("sslmode=verify-full"), "{strict}");
+    }
+
+    /// A Rails DATABASE_URL as the Rails guides and Heroku write it (Rails trial).
+    #[test]
+    fn rails_s_parameters() {
+        let s = ConnectionSettings::parse(
+            "postgres://app:pw@db:5432/app?pool=5&sslmode=disable&encoding=unicode&prepared_statements=false&checkout_timeout=5",
+        )
+        .unwrap();
+        assert_eq!(s.effective_options(), None);
+        let latin = ConnectionSettings::parse("postgres://db/app?encoding=latin1").unwrap_err();
+        assert!(latin.0.contains("encoding: shale always talks UTF8"), "{latin}");
     }
 
     #[test]
