@@ -135,6 +135,15 @@ impl History {
     }
 
     /// The newest applied version, baselines included.
+    /// `version` as the file the history recorded for it wrote it (`0005`, where the history keeps
+    /// `5`), for a version no file has any more; else as the history keeps it.
+    pub fn written_version(&self, version: &Version) -> String {
+        self.versioned()
+            .filter(|(v, _)| v == version)
+            .max_by_key(|(_, r)| r.id)
+            .map_or_else(|| version.canonical(), |(v, r)| recorded_version(&v, r))
+    }
+
     pub fn current_version(&self) -> Option<Version> {
         self.versioned()
             .filter(|(_, r)| r.status == RecordStatus::Succeeded)
@@ -1215,7 +1224,9 @@ pub fn plan_down_generated(
     let mut errors = Vec::new();
     for (version, record) in applied {
         let file = files.get(&version).copied();
-        let label = file.map(|m| m.label()).unwrap_or_else(|| format!("{} {}", version, record.name));
+        let label = file
+            .map(|m| m.label())
+            .unwrap_or_else(|| format!("{} {}", recorded_version(&version, record), record.name));
         // A down that runs nothing gives way to a generated one, where one was asked for.
         let own = file.and_then(|m| m.down.clone()).filter(|d| !(d.runs_nothing() && generated.contains_key(&version)));
         let script = match (own, &record.down_sql) {
@@ -1241,6 +1252,15 @@ pub fn plan_down_generated(
                         continue;
                     }
                 }
+            }
+            // Its file gone, and the history keeping no down: what is missing is the file.
+            _ if file.is_none() => {
+                errors.push(PlanError::Missing {
+                    version: recorded_version(&version, record),
+                    name: record.name.clone(),
+                    file: record.path.clone(),
+                });
+                continue;
             }
             _ => {
                 errors.push(PlanError::NoDown { label, layout: file.map(|m| m.layout) });

@@ -1145,7 +1145,11 @@ pub(crate) fn written_version(set: &MigrationSet, version: Version) -> String {
 }
 
 fn version_text(set: &MigrationSet, history: &History) -> Option<String> {
-    history.current_version().map(|v| written_version(set, v))
+    history.current_version().map(|v| match set.find(&v).is_none() && set.find_unrunnable(&v).is_none() {
+        // Its file gone: as the file the history recorded wrote it.
+        true => history.written_version(&v),
+        false => written_version(set, v),
+    })
 }
 
 impl RunReport {

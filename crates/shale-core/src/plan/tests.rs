@@ -94,6 +94,12 @@ fn modified_missing_and_out_of_order_are_refused() {
     assert_eq!(status(&s, &h).iter().find(|r| r.state == State::Missing).unwrap().version.as_deref(), Some("0005"));
     let errors = plan_up(&s, &h, &up_all()).unwrap_err();
     assert!(errors.iter().any(|e| matches!(e, PlanError::Missing { version, .. } if version == "0005")), "{errors:?}");
+    assert_eq!(h.current_version().map(|v| h.written_version(&v)).as_deref(), Some("0005"));
+    // Reverting it: what is missing is its file, not a down (re-check trial).
+    let mut gone = h.records[0].clone();
+    gone.down_sql = None;
+    let errors = plan_down(&s, &History { records: vec![gone] }, &Target::Steps(1)).unwrap_err();
+    assert!(matches!(&errors[0], PlanError::Missing { version, .. } if version == "0005"), "{errors:?}");
 }
 
 #[test]
