@@ -262,7 +262,16 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
             );
         }
     }
-    crate::output::note_unread(settings, &schema, "the database", "the baseline (add them to it by hand)");
+    crate::output::note_unread(settings, &schema, "the database", "the baseline");
+    // The baseline is recorded as applied here: edited afterwards, it would be a changed migration.
+    let unread = !schema.unread.is_empty();
+    if unread && !settings.quiet && !settings.json {
+        eprintln!(
+            "note: write them in a migration of their own after the baseline (`shale new NAME`, with the SQL \
+             `pg_dump --schema-only` shows), and record it as applied here, where they exist, with `shale repair \
+             VERSION --applied --reason ...`; editing the baseline instead would make it a changed migration"
+        );
+    }
     // The type advice (text over varchar(n), bigint keys, ...) is for tables being designed, not for
     // the schema the database already had: allowed for the file, so that `lint --all` reads clean.
     let advice: String = ["prefer-text", "prefer-bigint-keys", "prefer-identity", "prefer-timestamptz"]
@@ -287,7 +296,8 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
         println!(
             "wrote {written} from the live schema and recorded it as applied in this database (version {version})"
         );
-        println!("commit it (git add {written}); a fresh database builds the same schema with `shale up`");
+        let but = if unread { ", but for the objects named above" } else { "" };
+        println!("commit it (git add {written}); a fresh database builds the same schema with `shale up`{but}");
         println!(
             "migration {file} is the history's first step: put later changes in new migrations (`shale new NAME`)"
         );

@@ -169,3 +169,24 @@ fn dump_drift_and_diff_name_the_objects_shale_does_not_read_and_leave_another_to
     let diff = p.shale(&["diff", "--json"]).json();
     assert_eq!(diff["unread"]["from"][2]["names"][0], "t_keep on public.t", "{diff}");
 }
+
+/// `baseline --from-database` over objects shale does not read: it names them, and says how to
+/// add them without editing the baseline it records (re-check trial: the edit made it `modified`).
+#[test]
+fn a_baseline_over_objects_shale_does_not_read_says_how_to_add_them() {
+    let p = Project::new("dump_unread_baseline");
+    std::fs::create_dir_all(p.migrations()).unwrap();
+    p.psql("CREATE TABLE t (id int PRIMARY KEY); CREATE RULE t_keep AS ON DELETE TO t DO INSTEAD NOTHING");
+    let run = p.shale(&["baseline", "--from-database"]).ok();
+    assert!(
+        run.stderr.contains("1 rule (t_keep on public.t)") && run.stderr.contains("so the baseline leaves them out"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("write them in a migration of their own after the baseline"), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("builds the same schema with `shale up`, but for the objects named above"),
+        "{}",
+        run.stdout
+    );
+}
