@@ -387,7 +387,8 @@ SELECT json_build_object(
 -- a diff says what it leaves out rather than leaving it out without a word
 'unread', (SELECT coalesce(json_agg(json_build_object('kind', u.kind, 'count', u.n, 'names', u.names) ORDER BY u.kind), '[]')
   FROM (SELECT x.kind, count(*) AS n, (array_agg(x.name ORDER BY x.name))[1:3] AS names FROM (
-    SELECT 'operator' AS kind, format('%s.%s', quote_ident(n.nspname), o.oprname) AS name
+    SELECT 'operator' AS kind, format('%s.%s(%s, %s)', quote_ident(n.nspname), o.oprname,
+      CASE WHEN o.oprleft = 0 THEN 'NONE' ELSE format_type(o.oprleft, NULL) END, format_type(o.oprright, NULL)) AS name
     FROM pg_operator o JOIN nsp n ON n.oid = o.oprnamespace
     WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)
     UNION ALL
@@ -429,6 +430,27 @@ SELECT json_build_object(
     UNION ALL
     SELECT 'event trigger', quote_ident(e.evtname) FROM pg_event_trigger e
     WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_event_trigger'::regclass AND ext.objid = e.oid)
+    UNION ALL
+    SELECT 'foreign-data wrapper', quote_ident(w.fdwname) FROM pg_foreign_data_wrapper w
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_foreign_data_wrapper'::regclass AND ext.objid = w.oid)
+    UNION ALL
+    SELECT 'conversion', format('%I.%I', n.nspname, v.conname)
+    FROM pg_conversion v JOIN nsp n ON n.oid = v.connamespace
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_conversion'::regclass AND ext.objid = v.oid)
+    UNION ALL
+    SELECT 'access method', quote_ident(a.amname) FROM pg_am a WHERE a.oid >= 16384
+      AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_am'::regclass AND ext.objid = a.oid)
+    UNION ALL
+    SELECT 'procedural language', quote_ident(l.lanname) FROM pg_language l WHERE l.oid >= 16384
+      AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_language'::regclass AND ext.objid = l.oid)
+    UNION ALL
+    SELECT 'text search parser', format('%I.%I', n.nspname, t.prsname)
+    FROM pg_ts_parser t JOIN nsp n ON n.oid = t.prsnamespace
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_ts_parser'::regclass AND ext.objid = t.oid)
+    UNION ALL
+    SELECT 'text search template', format('%I.%I', n.nspname, t.tmplname)
+    FROM pg_ts_template t JOIN nsp n ON n.oid = t.tmplnamespace
+    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_ts_template'::regclass AND ext.objid = t.oid)
     UNION ALL
     SELECT 'publication', quote_ident(p.pubname) FROM pg_publication p) x
   GROUP BY x.kind) u)
