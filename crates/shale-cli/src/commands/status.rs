@@ -119,8 +119,9 @@ pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline
         };
         eprintln!(
             "warning: {}'s history ({}) {what}: {} still migrates this database somewhere (a deploy step, the \
-             application's start-up), and what it ran is in no history of shale's; switch it off, see `shale drift` \
-             for what it changed and put that in a migration, then drop or rename {} to end this warning",
+             application's start-up), and what it ran is in no history of shale's; switch it off, then `shale drift \
+             --fix NAME --direction adopt` writes what it changed as a migration (record it as applied here with the \
+             `shale repair` it names), then drop or rename {} to end this warning",
             c.tool,
             c.table,
             c.tool,
