@@ -73,6 +73,18 @@ pub struct Contents<'a> {
     pub down: Option<&'a str>,
 }
 
+/// `sql` without its `-- shale:no-transaction` line, and whether it had one: in a file of a tool
+/// that keeps sections (dbmate, goose, sql-migrate), said in that tool's words instead, so that
+/// the tool, where it still runs the directory, runs the section outside a transaction as shale
+/// does (`diff --write`'s CONCURRENTLY index, which dbmate failed on in its transaction).
+fn in_tool_s_words(sql: &str) -> (bool, String) {
+    let directive = "-- shale:no-transaction\n";
+    match sql.find(directive).filter(|&at| at == 0 || sql[..at].ends_with('\n')) {
+        Some(at) => (true, format!("{}{}", &sql[..at], &sql[at + directive.len()..])),
+        None => (false, sql.to_string()),
+    }
+}
+
 /// Create the next migration (with a down when `reversible`), filled with `contents` if given;
 /// returns the paths written.
 pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Option<Contents>) -> Result<Vec<PathBuf>> {
@@ -251,7 +263,27 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                 format!("-- {name}\n\n{up_sql}\n{}\n\n{down_sql}", shale_core::layout::TERN_SEPARATOR),
             ));
         }
-        Layout::Goose | Layout::SqlMigrate | Layout::NodePgMigrate => {
+        Layout::Goose | Layout::SqlMigrate => {
+            let (up, down) = layout.section_markers().unwrap_or_default();
+            let ((up_alone, up_sql), (down_alone, down_sql)) = (in_tool_s_words(up_sql), in_tool_s_words(down_sql));
+            let text = match layout {
+                // goose says it once, for the whole file.
+                Layout::Goose => format!(
+                    "{}{up}\n-- {name}\n\n{up_sql}\n{down}\n\n{down_sql}",
+                    if up_alone || down_alone { "-- +goose NO TRANSACTION\n" } else { "" }
+                ),
+                _ => {
+                    let option = |alone: bool| if alone { " notransaction" } else { "" };
+                    format!(
+                        "{up}{}\n-- {name}\n\n{up_sql}\n{down}{}\n\n{down_sql}",
+                        option(up_alone),
+                        option(down_alone)
+                    )
+                }
+            };
+            files.push((format!("{version}_{slug}.sql").into(), text));
+        }
+        Layout::NodePgMigrate => {
             let (up, down) = layout.section_markers().unwrap_or_default();
             files.push((
                 format!("{version}_{slug}.sql").into(),
@@ -275,9 +307,15 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             files.push((format!("{version}_{slug}.down.sql").into(), header("down")));
         }
         Layout::SingleFile | Layout::DbmateSections if reversible || layout == Layout::DbmateSections => {
+            let ((up_alone, up_sql), (down_alone, down_sql)) = (in_tool_s_words(up_sql), in_tool_s_words(down_sql));
+            let option = |alone: bool| if alone { " transaction:false" } else { "" };
             files.push((
                 format!("{version}_{slug}.sql").into(),
-                format!("-- migrate:up\n-- {name}\n\n{up_sql}\n-- migrate:down\n\n{down_sql}"),
+                format!(
+                    "-- migrate:up{}\n-- {name}\n\n{up_sql}\n-- migrate:down{}\n\n{down_sql}",
+                    option(up_alone),
+                    option(down_alone)
+                ),
             ));
         }
         Layout::SingleFile | Layout::DbmateSections => {

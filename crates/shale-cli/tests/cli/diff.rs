@@ -494,3 +494,35 @@ fn a_new_unique_constraint_is_built_from_a_concurrent_index() {
     p.shale(&["down", "--step", "1"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM pg_constraint WHERE conname = 't_email_key'"), "0");
 }
+
+/// In a dbmate directory, the migration built outside a transaction says so in dbmate's words on
+/// its markers (`transaction:false`), so that dbmate, where it still runs the directory, runs it as
+/// shale does: with `-- shale:no-transaction`, dbmate ran the CONCURRENTLY index in its transaction
+/// and failed (re-check trial). shale applies and reverts it the same way.
+#[test]
+fn a_dbmate_directory_gets_the_concurrent_index_in_dbmate_s_words() {
+    let p = Project::new("diff_write_dbmate");
+    p.write(
+        "20240101000000_users.sql",
+        "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n-- migrate:down\nDROP TABLE users;\n",
+    );
+    p.shale(&["up"]).ok();
+    p.psql("INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 1000) g; ANALYZE users");
+    std::fs::write(
+        p.path().join("schema.sql"),
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\nCREATE INDEX users_email ON users (email);\n",
+    )
+    .unwrap();
+    p.shale(&["diff", "--to", "schema.sql", "--write", "email index"]).ok();
+    let set: Vec<_> = std::fs::read_dir(p.migrations()).unwrap().map(|e| e.unwrap().path()).collect();
+    let written = set.iter().find(|f| f.to_string_lossy().ends_with("_email_index.sql")).expect("written");
+    let text = std::fs::read_to_string(written).unwrap();
+    assert!(text.starts_with("-- migrate:up transaction:false\n"), "{text}");
+    assert!(text.contains("\n-- migrate:down transaction:false\n"), "{text}");
+    assert!(!text.contains("shale:no-transaction"), "{text}");
+    assert!(text.contains("CREATE INDEX CONCURRENTLY users_email ON public.users"), "{text}");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email'::regclass"), "t");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('users_email') IS NULL"), "t");
+}

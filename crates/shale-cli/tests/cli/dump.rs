@@ -154,7 +154,8 @@ fn dump_drift_and_diff_name_the_objects_shale_does_not_read_and_leave_another_to
     );
     let diff = p.shale(&["diff"]);
     assert!(
-        diff.stderr.contains("1 operator (public.===(text, integer))") && diff.stderr.contains("the diff leaves them out"),
+        diff.stderr.contains("1 operator (public.===(text, integer))")
+            && diff.stderr.contains("the diff leaves them out"),
         "{}",
         diff.stderr
     );
