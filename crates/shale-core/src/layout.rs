@@ -230,6 +230,12 @@ impl Script {
         })
     }
 
+    /// Whether the byte `offset` of its text is in its own part (the up section of a dbmate file,
+    /// not its down).
+    pub fn holds(&self, offset: usize) -> bool {
+        self.section.contains(&offset)
+    }
+
     /// The script's own part of its text (a whole file, or its section of one).
     pub fn own_text(&self) -> &str {
         self.text.get(self.section.clone()).unwrap_or(&self.text)

@@ -487,7 +487,8 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
         let Refusal { reason, again } = refusal;
         out.refused.push(Refused { rule: f.rule, line: f.line, column: f.column, reason, again })
     };
-    for f in findings.iter().filter(|f| f.path == script.path && !f.allowed) {
+    // (Another section of the same file, a dbmate down, is another script, whose transaction is its own.)
+    for f in findings.iter().filter(|f| f.path == script.path && script.holds(f.span.start) && !f.allowed) {
         let Some(fixer) = crate::rule(f.rule).and_then(|r| r.fixer) else { continue };
         if f.in_do_block {
             let why = "the statement is one a DO block runs, inside the block's transaction whatever the file \
@@ -766,6 +767,23 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A dbmate file's down is a script of its own, with its own transaction: fixing the up (whose
+    /// marker says `transaction:false`) leaves the down's statements alone (re-check trial: its
+    /// DROP INDEX was made CONCURRENTLY in a down dbmate runs in a transaction).
+    #[test]
+    fn fixing_a_section_leaves_the_other_section_of_the_file_alone() {
+        let text = "-- migrate:up transaction:false\nCREATE INDEX orders_user ON orders (user_id);\n-- migrate:down\nDROP INDEX orders_user;\n";
+        let file =
+            shale_core::layout::SourceFile { relative: "20240101000000_i.sql".into(), bytes: text.as_bytes().to_vec() };
+        let set = shale_core::MigrationSet::load(std::path::Path::new("m"), vec![file]).unwrap();
+        let (up, down) = (&set.migrations[0].up, set.migrations[0].down.as_ref().unwrap());
+        let report = crate::lint([&**up, &**down]);
+        assert_eq!(report.findings.len(), 2, "{:?}", report.findings);
+        let result = fix(up, &report.findings, &FixOptions::default());
+        assert!(result.text.contains("CREATE INDEX CONCURRENTLY orders_user"), "{}", result.text);
+        assert!(result.text.contains("\nDROP INDEX orders_user;"), "{}", result.text);
+    }
 
     #[test]
     fn constraint_names_follow_postgresql() {
