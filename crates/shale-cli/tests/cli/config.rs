@@ -334,6 +334,17 @@ fn init_and_new_follow_the_directory_convention() {
         new(&["Add Email!", "--reversible"]),
         ["migrations/0002_add_email.up.sql", "migrations/0002_add_email.down.sql"]
     );
+    // A down left as the template is not run as a revert of nothing (re-check trial: the next up
+    // failed on what it left behind).
+    p.write("0001_create_users.sql", "CREATE TABLE users (id int);\n");
+    p.write("0002_add_email.up.sql", "-- up: Add Email!\n\nALTER TABLE users ADD COLUMN email text;\n");
+    p.shale(&["up"]).ok();
+    let down = p.shale(&["down", "--step", "1"]);
+    assert_eq!(down.code, 2, "{}", down.stderr);
+    assert!(down.stderr.contains("the down of 0002 add_email is still the empty template"), "{}", down.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'email'"), "1");
+    p.write("0002_add_email.down.sql", "-- down: Add Email!\n\nALTER TABLE users DROP COLUMN email;\n");
+    p.shale(&["down", "--step", "1"]).ok();
     // In sections where the directory writes them (dbmate's).
     let s = Project::new("cfg_new_sections");
     s.write("0001_a.sql", "-- migrate:up\nselect 1;\n-- migrate:down\nselect 1;\n");
