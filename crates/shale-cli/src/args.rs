@@ -28,7 +28,7 @@ const LIQUIBASE: &str = "Liquibase changelogs (the changesets that run)";
 pub struct GlobalArgs {
     /// Database URL: postgresql:// or postgres://, SQLAlchemy's postgresql+DRIVER:// (postgresql+psycopg2://, postgresql+asyncpg://, ...), or libpq key=value pairs; else SHALE_DATABASE_URL, else DATABASE_URL (or the variable shale.toml names), else PG* variables
     // (`--url` as dbmate and Flyway spell it, for the scripts of teams switching.)
-    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL", alias = "url")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "URL", visible_alias = "url")]
     pub database_url: Option<String>,
     /// Use the project's development PostgreSQL (.shale/dev), starting it if needed
     #[arg(long, global = true, help_heading = GLOBAL, conflicts_with = "database_url")]

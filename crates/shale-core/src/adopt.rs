@@ -8,8 +8,7 @@ use crate::layout::{Layout, Migration, MigrationSet, Unrunnable};
 use crate::version::Version;
 
 /// The migration tools whose history tables shale reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tool {
     GolangMigrate,
     Dbmate,
@@ -119,7 +118,7 @@ impl Tool {
         Tool::Morph,
     ];
 
-    /// The name used on the command line (`--from golang-migrate`).
+    /// The name used on the command line (`--from golang-migrate`), in messages and in `--json`.
     pub fn as_str(self) -> &'static str {
         match self {
             Tool::GolangMigrate => "golang-migrate",
@@ -458,6 +457,13 @@ impl Tool {
     /// of them migrated starts shale's history from its live schema.
     pub fn with_code_migrations() -> Vec<Tool> {
         Tool::ALL.into_iter().filter(|t| !t.migrations_are_sql()).collect()
+    }
+}
+
+/// As [`Tool::as_str`] names it: `--json` says `typeorm` where the messages do.
+impl serde::Serialize for Tool {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -1583,6 +1589,8 @@ mod tests {
             assert_eq!(tool.default_table(), table);
             assert!(!tool.migrations_are_sql(), "{tool}");
             assert_eq!(Tool::parse(tool.as_str()), Some(tool));
+            // `--json` names it as the messages do (TypeORM trial: "type-orm" beside "typeorm").
+            assert_eq!(serde_json::to_value(tool).unwrap(), tool.as_str());
         }
         assert_eq!(Tool::recognize("migrations", &cols(&["id", "hash", "created_at"])), Some(Tool::Drizzle));
         assert_eq!(Tool::recognize("schema_migrations", &cols(&["version"])), Some(Tool::Dbmate));
