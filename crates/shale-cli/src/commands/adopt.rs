@@ -192,7 +192,7 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, d
         .iter()
         .take(SHOWN)
         .map(|d| {
-            let (expected, actual) = d.sides();
+            let (expected, actual) = d.shown_sides();
             format!("  {}: the migrations build {expected}; the database has {actual}", d.object)
         })
         .collect();

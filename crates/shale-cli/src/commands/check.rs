@@ -276,7 +276,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                     }
                     println!("FAIL  {label}: {which} does not restore the schema:");
                     for d in &c.differences {
-                        let (before, after) = d.sides();
+                        let (before, after) = d.shown_sides();
                         println!("        {}: before up {before}, after down {after}", d.object);
                     }
                 }
@@ -316,7 +316,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                     squash.archive.display()
                 );
                 for d in &squash.differences {
-                    let (archived, squashed) = d.sides();
+                    let (archived, squashed) = d.shown_sides();
                     println!("        {}: with the archived files {archived}, with the squash {squashed}", d.object);
                 }
             }

@@ -608,7 +608,7 @@ fn report(
         } else {
             eprintln!("verification failed: after applying the SQL to a copy of the source, these still differ:");
             for d in &v.differences {
-                let (expected, actual) = d.sides();
+                let (expected, actual) = d.shown_sides();
                 eprintln!("  {}: expected {expected}, got {actual}", d.object);
             }
             if left_out > 0 {

@@ -142,7 +142,8 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
     } else {
         let mut t = table(&["object", column.as_str(), "actual (database)"]);
         for d in &drift {
-            t.add_row(vec![Cell::new(&d.object), Cell::new(d.sides().0), Cell::new(d.sides().1)]);
+            let (expected, actual) = d.shown_sides();
+            t.add_row(vec![Cell::new(&d.object), Cell::new(expected), Cell::new(actual)]);
         }
         println!("{t}\n\n{} difference(s) between {what} and the database", drift.len());
     }
