@@ -124,7 +124,7 @@ pub struct Side {
     pub scratch: Option<Scratch>,
     /// For a database: the schema unqualified names land in there, when it is not `public`
     /// ([`live_schema`]).
-    pub home: Option<String>,
+    pub home: Option<super::throwaway::Home>,
 }
 
 /// Read a source's schema, making a scratch database on `throwaway` when it needs one.

@@ -46,7 +46,7 @@ pub fn generate(
     set: &Arc<MigrationSet>,
     versions: &[Version],
     dev_url: Option<&str>,
-    home: Option<String>,
+    home: Option<super::throwaway::Home>,
 ) -> Result<Vec<GeneratedDown>> {
     let throwaway = Throwaway::create(dev_url)?;
     let scratch = throwaway.first()?.landing_in(home, set.migrations.iter().map(|m| &*m.up.text))?;

@@ -40,7 +40,17 @@ pub struct Scratch {
     pub outside: Option<std::sync::Arc<Schema>>,
     /// The schema unqualified names land in on the database this one is compared with, when it
     /// is not `public` (see [`live_schema`]): what is built here lands there too.
-    pub home: Option<String>,
+    pub home: Option<Home>,
+}
+
+/// Where unqualified names land on a live database whose search_path does not start at `public`:
+/// the schema they are created in, and the whole path they are looked up in (`app, public`: a
+/// Rails `schema_search_path`, whose extensions stay in `public`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Home {
+    pub schema: String,
+    /// The schemas of the search_path that exist there, quoted, in order: `"app", "public"`.
+    pub search_path: String,
 }
 
 impl Scratch {
@@ -54,10 +64,10 @@ impl Scratch {
     /// role's). Unless `sql` (what will be built here) creates that schema itself, it is made here
     /// first, as Flyway makes it before migrating. A scratch schema is read back as `home` instead
     /// of `public`.
-    pub fn landing_in<'a>(mut self, home: Option<String>, sql: impl IntoIterator<Item = &'a str>) -> Result<Scratch> {
+    pub fn landing_in<'a>(mut self, home: Option<Home>, sql: impl IntoIterator<Item = &'a str>) -> Result<Scratch> {
         if let (Some(home), None) = (&home, &self.schema) {
-            if !sql.into_iter().any(|text| creates_schema(text, home)) {
-                let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", ident_always_quoted(home));
+            if !sql.into_iter().any(|text| creates_schema(text, &home.schema)) {
+                let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", ident_always_quoted(&home.schema));
                 block_on(async {
                     let client = shale_pg::connect(&self.connection, &SessionSettings::default()).await?;
                     client
@@ -67,6 +77,10 @@ impl Scratch {
                 })
                 .map_err(shale::Error::Pg)?;
             }
+        }
+        // Looked up as there (`"app", "public"`): the connection's search_path, a list.
+        if let (Some(home), None) = (&home, &self.schema) {
+            self.connection.search_path = Some(home.search_path.clone());
         }
         self.home = home;
         Ok(self)
@@ -82,7 +96,8 @@ impl Scratch {
                 application_name: format!("shale {schema}"),
                 ..Default::default()
             },
-            None => SessionSettings { search_path: self.home.clone(), ..Default::default() },
+            // (The home's search_path is the connection's: see `landing_in`.)
+            None => SessionSettings::default(),
         }
     }
 
@@ -112,7 +127,8 @@ impl Scratch {
                 objects.join(", ")
             )));
         }
-        let mut confined = shale_schema::confine::confine(&model, schema, self.home.as_deref().unwrap_or("public"));
+        let home = self.home.as_ref().map_or("public", |h| h.schema.as_str());
+        let mut confined = shale_schema::confine::confine(&model, schema, home);
         // Built as the home schema, beside a `public` that every database has (as a scratch database would).
         if self.home.is_some() && model.schemas.iter().any(|s| s == "public") {
             confined.schemas.push("public".into());
@@ -144,7 +160,7 @@ pub fn live_schema(
     connection: &ConnectionSettings,
     session: &SessionSettings,
     history: &HistoryTable,
-) -> Result<(Schema, Option<String>)> {
+) -> Result<(Schema, Option<Home>)> {
     Ok(block_on(async {
         let client = shale_pg::connect(connection, session).await?;
         let schema = shale_schema::introspect(&client, (&history.schema, &history.table)).await?;
@@ -155,7 +171,7 @@ pub fn live_schema(
 
 /// The schema unqualified names land in on the database `connection` names ([`home_schema`]),
 /// for a replay whose result will run there (a generated down).
-pub fn home_of(connection: &ConnectionSettings, session: &SessionSettings) -> Result<Option<String>> {
+pub fn home_of(connection: &ConnectionSettings, session: &SessionSettings) -> Result<Option<Home>> {
     Ok(block_on(async {
         let client = shale_pg::connect(connection, session).await?;
         home_schema(&client).await
@@ -164,16 +180,18 @@ pub fn home_of(connection: &ConnectionSettings, session: &SessionSettings) -> Re
 }
 
 /// The schema unqualified names land in on this session (`current_schema()`), when it is not
-/// `public` and it is the only schema of the session's search_path that exists. A replay compared
-/// with that database builds there too ([`Scratch::landing_in`]), or every object would differ. A
-/// search_path of several schemas (`app, public`, or a role's `"$user", public`) is left as it is:
-/// the replay keeps the server's default, as before it looked.
-async fn home_schema(client: &shale_pg::tokio_postgres::Client) -> Result<Option<String>, shale_pg::PgError> {
-    let sql = "SELECT current_schema(), cardinality(current_schemas(false))";
+/// `public`, with the schemas of its search_path that exist. A replay compared with that database
+/// builds there too, and looks names up the same way ([`Scratch::landing_in`]): built in `public`,
+/// every object would differ, and a down generated from it would drop a table of the same name in
+/// `public` (a Rails `schema_search_path` of `app, public`).
+async fn home_schema(client: &shale_pg::tokio_postgres::Client) -> Result<Option<Home>, shale_pg::PgError> {
+    let sql = "SELECT current_schema(), array_to_string(ARRAY(SELECT quote_ident(s) FROM unnest(current_schemas(false)) s), ', ')";
     let row = shale_pg::lock::simple_rows(client, sql, "reading the current schema").await?.into_iter().next();
     // No schema of the search_path exists (NULL, read as ""): nothing lands anywhere there.
     Ok(match row.as_deref() {
-        Some([home, count]) if count == "1" && !home.is_empty() && home != "public" => Some(home.clone()),
+        Some([home, path]) if !home.is_empty() && home != "public" => {
+            Some(Home { schema: home.clone(), search_path: path.clone() })
+        }
         _ => None,
     })
 }

@@ -81,6 +81,32 @@ fn a_migration_that_fails_in_the_replay_is_named_as_such() {
     assert_eq!(p.psql("SELECT count(*) FROM project"), "0", "the live database is as it was");
 }
 
+/// A search_path of several schemas (a Rails `schema_search_path` of `app, public`): the replay
+/// builds where unqualified names land there (`app`), looking names up the same way. It built in
+/// `public`, so drift saw every object differ, and `down --generate` dropped `public.widgets`, a
+/// table of the same name with data, instead of `app.widgets` (re-check trial).
+#[test]
+fn a_search_path_of_several_schemas_replays_in_the_first() {
+    let p = Project::new("drift_two_schemas");
+    p.psql("CREATE SCHEMA app; CREATE TABLE public.widgets (id bigint PRIMARY KEY, legacy text); INSERT INTO public.widgets VALUES (1, 'keep me')");
+    p.write("0001_widgets.sql", "CREATE TABLE widgets (id bigint PRIMARY KEY);\n");
+    let url = format!("{}&options=-csearch_path%3Dapp%2Cpublic", p.db.url);
+    let on_app = |args: &[&str]| -> Run { p.bare().args(["--database-url", &url]).args(args).output().unwrap().into() };
+    assert_eq!(on_app(&["up"]).code, 0);
+    // The legacy table in public is what the migrations did not build; app's is theirs.
+    let drift = on_app(&["drift"]);
+    assert!(
+        drift.stdout.contains("table public.widgets") && !drift.stdout.contains("app.widgets"),
+        "{}{}",
+        drift.stdout,
+        drift.stderr
+    );
+    let down = on_app(&["down", "--step", "1", "--generate", "--allow-destructive"]);
+    assert_eq!(down.code, 0, "{}{}", down.stdout, down.stderr);
+    assert_eq!(p.psql("SELECT to_regclass('app.widgets') IS NULL"), "t", "app's table is the one reverted");
+    assert_eq!(p.psql("SELECT legacy FROM public.widgets"), "keep me", "public's is left as it was");
+}
+
 /// Connected with search_path = app, migrations that make app themselves replay as they are: shale
 /// does not make the schema first (the first one would fail), and unqualified names after it land
 /// in app on both sides.
