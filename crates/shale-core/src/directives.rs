@@ -157,9 +157,31 @@ impl Directives {
                     found.no_transaction = true;
                 }
             } else if let Some(annotation) = rest.strip_prefix("+goose") {
-                // goose: `-- +goose NO TRANSACTION`
-                if annotation.trim().eq_ignore_ascii_case("no transaction") {
-                    found.no_transaction = true;
+                // goose: `-- +goose NO TRANSACTION`; what goose would refuse, or would do and shale
+                // does not, is refused here too, with its line: as a comment it would change what
+                // runs without a word (a misspelt `Down` runs the down as part of the up).
+                match annotation.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase().as_str() {
+                    "no transaction" => found.no_transaction = true,
+                    "up" | "down" | "statementbegin" | "statementend" | "envsub off" => {}
+                    "envsub on" => {
+                        return Err(DirectiveError {
+                            offset: at,
+                            message: "`-- +goose ENVSUB ON` has goose put environment variables into the SQL \
+                                      (`${VAR}`, `${VAR:-default}`), which shale does not do: the SQL would run \
+                                      with `${VAR}` as written. Write the values in the file"
+                                .into(),
+                        })
+                    }
+                    _ => {
+                        return Err(DirectiveError {
+                            offset: at,
+                            message: format!(
+                                "`{}` is not an annotation goose knows (Up, Down, StatementBegin, StatementEnd, NO \
+                                 TRANSACTION): goose refuses the file, and as a comment it would change what runs",
+                                trimmed
+                            ),
+                        })
+                    }
                 }
             } else if let Some(command) = rest.strip_prefix("+migrate") {
                 // sql-migrate: `-- +migrate Up notransaction`, for that section.

@@ -2221,8 +2221,12 @@ fn single_file(
                 up_marker = Some(at);
                 sections = layout;
             }
-            Some((false, _)) => {
+            Some((false, layout)) => {
                 down_marker = Some(at);
+                // (Named in the words of the down's tool where no up marker says which.)
+                if up_marker.is_none() {
+                    sections = layout;
+                }
             }
             None if dbmate_marker_miswritten(line).is_some() => {
                 return Err(vec![miswritten_marker(&part, offset, line)]);
@@ -2272,7 +2276,9 @@ fn single_file(
                     &part.path,
                     &part.text,
                     above,
-                    format!("has SQL above its `{up_word}` line, which would not run (dbmate refuses such a file)"),
+                    format!(
+                        "has SQL above its `{up_word}` line, which would not run (dbmate and goose refuse such a file)"
+                    ),
                     Some(format!("move it below `{up_word}`, into the up section")),
                 )]);
             }

@@ -90,6 +90,28 @@ fn a_second_section_marker_is_refused_where_its_sql_would_move_to_the_other_sect
     assert!(errors[0].message.contains("has a second `-- +goose Down` line"), "{}", errors[0]);
 }
 
+/// goose's annotations as goose reads them: a misspelt one, which goose refuses, and ENVSUB ON,
+/// which shale would not honour, are refused with their line (goose trial: `-- +goose Dwon` ran
+/// the down as part of the up; `${APP_OWNER}` was stored as written).
+#[test]
+fn goose_annotations_shale_would_not_read_as_goose_does_are_refused() {
+    for (annotation, said) in [
+        ("-- +goose Dwon", "is not an annotation goose knows"),
+        ("-- +goose NO TRANSACTIONS", "is not an annotation goose knows"),
+        ("-- +goose ENVSUB ON", "which shale does not do"),
+    ] {
+        let text = format!("-- +goose Up\ncreate table keepme (id int);\n{annotation}\ndrop table keepme;\n");
+        let errors = load(vec![file("00001_v.sql", &text)]).unwrap_err();
+        assert!(errors[0].message.contains(said), "{annotation}: {}", errors[0]);
+        assert_eq!(errors[0].position.map(|p| p.0), Some(3), "{annotation}");
+    }
+    // An up marker goose does not read (`+GOOSE`): the down's refusal is in goose's words.
+    let errors = load(vec![file("00001_v.sql", "-- +GOOSE UP\nselect 1;\n-- +goose DOWN\nselect 2;\n")]).unwrap_err();
+    assert!(errors[0].message.contains("has `-- +goose Down` but no `-- +goose Up` section"), "{}", errors[0]);
+    let fine = "-- +goose Up\n-- +goose StatementBegin\nselect 1;\n-- +goose StatementEnd\n-- +goose ENVSUB OFF\n-- +goose Down\nselect 2;\n";
+    assert!(load(vec![file("00001_v.sql", fine)]).is_ok());
+}
+
 #[test]
 fn sql_above_the_up_marker_is_refused_not_left_out() {
     let text = "-- a note\ncreate table t (z int);\n-- migrate:up\ncreate table if not exists t (a int);\n";
