@@ -363,24 +363,12 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
         let goal = read_beside(settings, &to, &mut throwaway, dev_url, Some(&source))?;
         (source, goal)
     };
-    // A live database against the migrations, a schema file or models: another tool's history
-    // table there is no difference, as for `shale drift`.
-    match (&from, &to) {
-        // Two databases (production and one `shale up` built): another tool's history that only
-        // one has is no difference either; one both have is compared.
-        (Source::Database(_), Source::Database(_)) => {
-            let (from_side, to_side) = (source.schema.clone(), goal.schema.clone());
-            source.schema = super::drift::without_other_tools_histories(settings, from_side, &to_side);
-            goal.schema = super::drift::without_other_tools_histories(settings, to_side, &source.schema);
-        }
-        (Source::Database(_), _) => {
-            source.schema = super::drift::without_other_tools_histories(settings, source.schema, &goal.schema)
-        }
-        (_, Source::Database(_)) => {
-            goal.schema = super::drift::without_other_tools_histories(settings, goal.schema, &source.schema)
-        }
-        _ => {}
-    }
+    // Another tool's history that only one side has (a live database, or a schema file dumped from
+    // one: Rails' structure.sql holds schema_migrations) is no difference, as for `shale drift`;
+    // one both have is compared (a table the migrations build too).
+    let (from_side, to_side) = (source.schema.clone(), goal.schema.clone());
+    source.schema = super::drift::without_other_tools_histories(settings, from_side, &to_side);
+    goal.schema = super::drift::without_other_tools_histories(settings, to_side, &source.schema);
     let changes = diff(&source.schema, &goal.schema);
     let holder = |s: &Source| match s {
         Source::Migrations(_) => format!("what {} build", s.label()),

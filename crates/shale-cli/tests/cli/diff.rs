@@ -407,6 +407,16 @@ fn another_tool_s_history_table_is_left_out_as_drift_leaves_it_out() {
         let run = p.shale(&["diff", "--from", from, "--to", to, "--exit-code"]).ok();
         assert!(run.stderr.contains("(golang-migrate's history) is left out"), "{}", run.stderr);
     }
+    // So against a schema file dumped from a database the tool migrated (Rails' structure.sql
+    // holds its schema_migrations), both ways (re-check trial).
+    let dumped = format!(
+        "{USERS_V1}\nCREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);\n"
+    );
+    std::fs::write(p.path().join("dumped.sql"), dumped).unwrap();
+    for (from, to) in [(built.url.as_str(), "dumped.sql"), ("dumped.sql", built.url.as_str())] {
+        let run = p.shale(&["diff", "--from", from, "--to", to, "--dev-url", &dev_url, "--exit-code"]).ok();
+        assert!(run.stderr.contains("(golang-migrate's history) is left out"), "{}", run.stderr);
+    }
     // A table the migrations do build is compared as any other.
     p.write(
         "2_versions.up.sql",
