@@ -830,7 +830,8 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         }
         // Prisma's: see [`ConnectionSettings::schema`].
         "schema" => settings.schema = Some(value).filter(|v| !v.is_empty()),
-        "search_path" => settings.search_path = Some(value).filter(|v| !v.trim().is_empty()),
+        // (`schema_search_path` is Active Record's name for it.)
+        "search_path" | "schema_search_path" => settings.search_path = Some(value).filter(|v| !v.trim().is_empty()),
         // golang-migrate's own settings in its `-database` URL (`x-migrations-table`,
         // `x-statement-timeout`, ...): they configure golang-migrate, which takes them out before
         // connecting. Its table is taken over with `shale adopt --table`.
@@ -842,7 +843,8 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         // Rails' (Active Record's) pool and adapter settings in its DATABASE_URL (`?pool=5`, as
         // the Rails guides and Heroku write it): they configure Active Record's own connections.
         "pool" | "checkout_timeout" | "reaping_frequency" | "idle_timeout" | "prepared_statements" | "advisory_locks"
-        | "statement_limit" => {}
+        | "statement_limit" | "timeout" | "min_messages" => {}
+        "adapter" if ["postgresql", "postgres", "postgis"].contains(&value.as_str()) => {}
         // Prisma's default: TLS without checking the certificate, as sslmode=require does.
         "sslaccept" if value == "accept_invalid_certs" => {}
         "sslaccept" => {
@@ -1145,10 +1147,12 @@ mod tests {
     #[test]
     fn rails_s_parameters() {
         let s = ConnectionSettings::parse(
-            "postgres://app:pw@db:5432/app?pool=5&sslmode=disable&encoding=unicode&prepared_statements=false&checkout_timeout=5",
+            "postgres://app:pw@db:5432/app?pool=5&sslmode=disable&encoding=unicode&prepared_statements=false&checkout_timeout=5&timeout=5000&adapter=postgresql&min_messages=warning",
         )
         .unwrap();
         assert_eq!(s.effective_options(), None);
+        let path = ConnectionSettings::parse("postgres://db/app?schema_search_path=app,public").unwrap();
+        assert_eq!(path.search_path.as_deref(), Some("app,public"));
         let latin = ConnectionSettings::parse("postgres://db/app?encoding=latin1").unwrap_err();
         assert!(latin.0.contains("encoding: shale always talks UTF8"), "{latin}");
     }
