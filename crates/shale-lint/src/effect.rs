@@ -119,6 +119,17 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
                         scans = true;
                         AccessExclusive
                     }
+                    // A column's statistics target and options (n_distinct) are the planner's.
+                    AlterTableType::AtSetStatistics | AlterTableType::AtSetOptions | AlterTableType::AtResetOptions => {
+                        ShareUpdateExclusive
+                    }
+                    // Storage parameters: those of the fill factor, vacuum and the planner take
+                    // SHARE UPDATE EXCLUSIVE, as PostgreSQL decides per parameter.
+                    AlterTableType::AtSetRelOptions | AlterTableType::AtResetRelOptions
+                        if relation_options(c).iter().all(|o| light_relation_option(o)) =>
+                    {
+                        ShareUpdateExclusive
+                    }
                     _ => AccessExclusive,
                 };
                 lock = lock.max(this);
@@ -256,6 +267,36 @@ fn referenced(node: &NodeEnum, own: &str) -> Vec<Effect> {
         .collect()
 }
 
+/// The storage parameters an `ALTER TABLE ... SET (...)` or `RESET (...)` names (`fillfactor`,
+/// `toast.autovacuum_enabled`).
+fn relation_options(c: &pg_query::protobuf::AlterTableCmd) -> Vec<String> {
+    let Some(NodeEnum::List(list)) = c.def.as_ref().and_then(|d| d.node.as_ref()) else { return Vec::new() };
+    list.items
+        .iter()
+        .filter_map(|i| match i.node.as_ref() {
+            Some(NodeEnum::DefElem(d)) if d.defnamespace.is_empty() => Some(d.defname.clone()),
+            Some(NodeEnum::DefElem(d)) => Some(format!("{}.{}", d.defnamespace, d.defname)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A storage parameter PostgreSQL changes under SHARE UPDATE EXCLUSIVE (its `reloptions` lock
+/// levels): the fill factor, vacuum's and autovacuum's, and the planner's.
+fn light_relation_option(name: &str) -> bool {
+    let name = name.strip_prefix("toast.").unwrap_or(name);
+    name.starts_with("autovacuum_")
+        || matches!(
+            name,
+            "fillfactor"
+                | "toast_tuple_target"
+                | "parallel_workers"
+                | "vacuum_index_cleanup"
+                | "vacuum_truncate"
+                | "log_autovacuum_min_duration"
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use shale_core::locks::LockMode::*;
@@ -311,6 +352,14 @@ mod tests {
         );
         let tables: Vec<_> = lint([&renames]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
         assert_eq!(tables, [("users".to_string(), AccessExclusive)]);
+        // Storage parameters of the fill factor and vacuum, and a column's statistics, are changed
+        // under SHARE UPDATE EXCLUSIVE; others under ACCESS EXCLUSIVE (re-check trial).
+        let storage = script(
+            "010.sql",
+            "ALTER TABLE que_jobs SET (fillfactor = 70, toast.autovacuum_enabled = false);\nALTER TABLE que_jobs RESET (autovacuum_vacuum_scale_factor);\nALTER TABLE que_jobs ALTER COLUMN args SET STATISTICS 500;\nALTER TABLE que_jobs SET (user_catalog_table = true);\n",
+        );
+        let locks: Vec<_> = lint([&storage]).effects.iter().map(|(_, _, e)| e.lock).collect();
+        assert_eq!(locks, [ShareUpdateExclusive, ShareUpdateExclusive, ShareUpdateExclusive, AccessExclusive]);
         // Attaching a partition lets the partitioned table be read and written (PostgreSQL 12+), and
         // locks and scans the table attached; a concurrent detach lets both go on.
         let partitions = script(
