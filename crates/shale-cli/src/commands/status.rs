@@ -117,18 +117,23 @@ pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline
             Some(at) => format!("has changed since the baseline ({at})"),
             None => "is in this database, which shale built from its migrations".to_string(),
         };
+        // As SQL writes them (`public."SequelizeMeta"`), to paste into psql: the history and the
+        // tables the tool keeps beside it (Rails' ar_internal_metadata), which drift would count
+        // once the history that tells them apart is gone.
+        let (schema, name) = c.table.split_once('.').unwrap_or(("public", &c.table));
+        let tables: Vec<String> = std::iter::once(name)
+            .chain(c.tool.companions().iter().copied())
+            .map(|t| shale_core::ident::qualified(schema, t))
+            .collect();
         eprintln!(
             "warning: {}'s history ({}) {what}: {} still migrates this database somewhere (a deploy step, the \
              application's start-up), and what it ran is in no history of shale's; switch it off, then `shale drift \
              --fix NAME --direction adopt` writes what it changed as a migration (record it as applied here with the \
-             `shale repair` it names), then drop or rename {} to end this warning",
+             `shale repair` it names), then drop {} to end this warning",
             c.tool,
             c.table,
             c.tool,
-            // As SQL writes it (`public."SequelizeMeta"`), to paste into psql.
-            c.table
-                .split_once('.')
-                .map_or(c.table.clone(), |(schema, name)| shale_core::ident::qualified(schema, name))
+            tables.join(" and ")
         );
     }
 }
