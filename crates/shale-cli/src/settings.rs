@@ -403,7 +403,14 @@ impl Settings {
     /// Variables of the environment and .env named like a database URL (`*_DATABASE_URL`,
     /// `*_DB_URL`), with where they are set; never their values.
     fn database_url_candidates(&self) -> Vec<(String, &'static str)> {
-        let looks = |k: &str| k.ends_with("DATABASE_URL") || k.ends_with("DB_URL") || k.ends_with("POSTGRES_URL");
+        // (goose's `GOOSE_DBSTRING`, and the `_DSN` names Go services give theirs.)
+        let looks = |k: &str| {
+            k.ends_with("DATABASE_URL")
+                || k.ends_with("DB_URL")
+                || k.ends_with("POSTGRES_URL")
+                || k.ends_with("_DSN")
+                || k == "GOOSE_DBSTRING"
+        };
         let mut found: Vec<(String, &'static str)> = self
             .env
             .dotenv

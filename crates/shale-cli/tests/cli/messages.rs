@@ -25,6 +25,15 @@ fn a_database_url_under_another_name_is_pointed_at() {
     let run: Run = p.bare().arg("up").output().unwrap().into();
     assert!(!run.stderr.contains("secret"));
     snapshot!("database_url_under_another_name", shown(&p, &run));
+    // goose's own variable (goose trial).
+    std::fs::write(p.path().join(".env"), "GOOSE_DRIVER=postgres\nGOOSE_DBSTRING=postgres://app:secret@db/app\n")
+        .unwrap();
+    let run: Run = p.bare().arg("up").output().unwrap().into();
+    assert!(
+        run.stderr.contains("GOOSE_DBSTRING is set in .env: to use it, put `database_url_env = \"GOOSE_DBSTRING\"`"),
+        "{}",
+        run.stderr
+    );
     // DATABASE_URL set to nothing is said so, not offered as another name for itself.
     let run: Run = p.bare().env("DATABASE_URL", "").arg("up").output().unwrap().into();
     assert!(run.stderr.contains("DATABASE_URL is set, but empty"), "{}", run.stderr);
