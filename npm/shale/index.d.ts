@@ -69,6 +69,8 @@ export interface MigrateResult {
   versions: string[];
   currentVersion: string | null;
   durationMs: number | null;
+  /** An up that applied something: histories of tools whose migrations are code that changed since the baseline (that tool still migrates here). */
+  changedSinceBaseline: { tool: string; table: string; baselineAt: string | null }[];
   /** The CLI's JSON document, as printed. */
   json: Record<string, unknown>;
 }

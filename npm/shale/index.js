@@ -208,6 +208,12 @@ function migrateResult(json) {
     versions: steps.map((s) => s.version),
     currentVersion: json.current_version ?? null,
     durationMs: json.duration_ms ?? null,
+    // An up that applied something: a tool whose migrations are code still migrating here.
+    changedSinceBaseline: (json.changed_since_baseline || []).map((c) => ({
+      tool: c.tool,
+      table: c.table,
+      baselineAt: c.baseline_at ?? null,
+    })),
     json,
   };
 }

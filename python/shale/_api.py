@@ -60,6 +60,10 @@ class MigrateResult:
     steps: List[Step]
     current_version: Optional[str]
     duration_ms: Optional[int]
+    #: An ``up`` that applied something: the histories of tools whose migrations are code
+    #: (Alembic, Django, Knex, ...) that changed since the baseline, as ``Status`` has them: that
+    #: tool still migrates this database somewhere. Worth logging at start-up.
+    changed_since_baseline: List[Dict[str, Any]] = field(default_factory=list)
     json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -73,6 +77,7 @@ class MigrateResult:
             steps=[Step._from(s) for s in d.get("steps") or []],
             current_version=d.get("current_version"),
             duration_ms=d.get("duration_ms"),
+            changed_since_baseline=list(d.get("changed_since_baseline") or []),
             json=dict(d),
         )
 

@@ -221,3 +221,17 @@ def test_drift_returns_the_differences_and_never_raises_for_them(
     psql(database, "CREATE RULE users_keep AS ON DELETE TO users DO INSTEAD NOTHING")
     ruled = shale.drift(database, cwd=project, dev_url=dev_url)
     assert [(u["kind"], u["count"]) for u in ruled.unread] == [("rule", 1)]
+
+
+def test_an_up_result_carries_a_code_tool_still_migrating() -> None:
+    # What `up --json` says when the history of Alembic, Django, Knex, ... changed since the
+    # baseline: an application migrating at start-up logs it from the result.
+    document = {
+        "steps": [],
+        "current_version": "0002",
+        "duration_ms": 5,
+        "changed_since_baseline": [{"tool": "knex", "table": "public.knex_migrations", "baseline_at": None}],
+    }
+    result = shale.MigrateResult._from(document)
+    assert [c["tool"] for c in result.changed_since_baseline] == ["knex"]
+    assert shale.MigrateResult._from({"steps": []}).changed_since_baseline == []
