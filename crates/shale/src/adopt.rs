@@ -74,6 +74,10 @@ pub struct AppliedSince {
     /// The versions it applied that shale had not taken over.
     #[serde(skip)]
     pub versions: Vec<shale_core::Version>,
+    /// The versions taken over (their files there) that its table no longer has as applied: it
+    /// reverted them since (goose's `down` deletes the version's rows).
+    #[serde(skip)]
+    pub reverted: Vec<shale_core::Version>,
 }
 
 impl AppliedSince {
@@ -384,14 +388,18 @@ impl Migrator {
         // one since (a file added below, out of order, it never runs).
         let adopted_up_to = taken.iter().max().cloned();
         let reached_only = matches!(foreign.state, shale_core::adopt::ForeignState::Current { .. });
-        let versions = applied
-            .applied
+        let now: std::collections::HashSet<&shale_core::Version> =
+            applied.applied.iter().filter_map(|m| m.version.as_ref()).collect();
+        let versions = now
             .iter()
-            .filter_map(|m| m.version.clone())
+            .map(|v| (*v).clone())
             .filter(|v| !reached_only || Some(v) > adopted_up_to.as_ref())
             .filter(|v| !taken.contains(v))
             .collect();
-        Ok(Some(AppliedSince { tool, table: table.display(), versions }))
+        let mut reverted: Vec<shale_core::Version> =
+            taken.iter().filter(|v| !now.contains(v) && self.set.find(v).is_some()).cloned().collect();
+        reverted.sort();
+        Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted }))
     }
 
     /// The histories of tools whose migrations are code (Alembic's, Django's) that a baseline left

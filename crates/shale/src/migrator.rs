@@ -172,6 +172,9 @@ pub struct StatusReport {
     /// Where shale took another tool's history over: migrations not applied by shale that the
     /// tool has applied since (its migrate still runs somewhere), which `up` refuses to run again.
     pub applied_by_the_other_tool: Option<RanByBoth>,
+    /// Where shale took another tool's history over: migrations taken over, and applied as shale
+    /// sees them, that the tool's table no longer has (its `down` still runs somewhere).
+    pub reverted_by_the_other_tool: Option<RanByBoth>,
     /// The other tool's history table shale took over (`schema.name`), which the migrations never
     /// built: `drift` leaves it out, whatever it is named.
     pub taken_over_from: Option<String>,
@@ -381,9 +384,9 @@ impl Migrator {
         };
         let taken_over_from = crate::adopt::taken_over(&history).map(|(_, table, _)| table.to_string());
         let migrations = plan::status(&self.set, &history);
-        let (ran_by_both, applied_by_the_other_tool) = match taken_over_from {
+        let (ran_by_both, applied_by_the_other_tool, reverted_by_the_other_tool) = match taken_over_from {
             Some(_) => self.ran_by_both(&client, &history, &migrations).await?,
-            None => (None, None),
+            None => (None, None, None),
         };
         let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
         Ok(StatusReport {
@@ -393,6 +396,7 @@ impl Migrator {
             foreign,
             ran_by_both,
             applied_by_the_other_tool,
+            reverted_by_the_other_tool,
             taken_over_from,
             changed_since_baseline,
         })
@@ -406,8 +410,22 @@ impl Migrator {
         client: &Client,
         history: &History,
         rows: &[StatusRow],
-    ) -> Result<(Option<RanByBoth>, Option<RanByBoth>), Error> {
-        let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok((None, None)) };
+    ) -> Result<(Option<RanByBoth>, Option<RanByBoth>, Option<RanByBoth>), Error> {
+        let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else {
+            return Ok((None, None, None));
+        };
+        let reverted: Vec<String> = rows
+            .iter()
+            .filter(|r| r.state == plan::State::Applied)
+            .filter_map(|r| Some((Version::parse(r.version.as_deref()?)?, r)))
+            .filter(|(version, _)| since.reverted.contains(version))
+            .map(|(_, r)| format!("{} {}", r.version.as_deref().unwrap_or_default(), r.name))
+            .collect();
+        let reverted_since = (!reverted.is_empty()).then(|| RanByBoth {
+            tool: since.tool,
+            table: since.table.clone(),
+            migrations: reverted,
+        });
         let pending: Vec<String> = rows
             .iter()
             .filter(|r| matches!(r.state, plan::State::Pending | plan::State::OutOfOrder | plan::State::Failed))
@@ -428,7 +446,7 @@ impl Migrator {
             .map(|(version, name)| format!("{} {name}", written_version(&self.set, version)))
             .collect();
         let both = (!migrations.is_empty()).then_some(RanByBoth { tool: since.tool, table: since.table, migrations });
-        Ok((both, applied_since))
+        Ok((both, applied_since, reverted_since))
     }
 
     /// The user tables (the history table left out), with row estimates and sizes. One query.

@@ -106,6 +106,16 @@ pub fn status(settings: &Settings) -> Result<i32> {
         };
         eprintln!("warning: {}", crate::error::message(&refusal.into()));
     }
+    if let Some(reverted) = &report.reverted_by_the_other_tool {
+        eprintln!(
+            "warning: {} reverted {} since shale took its history over ({} no longer has it), which shale counts \
+             as applied: its down still runs somewhere; stop it, check the database (`shale drift`), and record \
+             what is true: `shale repair VERSION --rolled-back --reason ...` where it was undone",
+            reverted.tool,
+            reverted.migrations.join(", "),
+            reverted.table
+        );
+    }
     warn_changed_since_baseline(&report.changed_since_baseline);
     Ok(0)
 }

@@ -180,6 +180,17 @@ fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
     );
     let json = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(json["ran_by_both"]["migrations"][0], "20240301000000 more", "{json}");
+    // dbmate's rollback of a migration shale took over (it deletes the version's row): shale
+    // counts it as applied, and status says the tool reverted it (goose trial, as goose does it).
+    p.psql("DROP TABLE users CASCADE; DELETE FROM schema_migrations WHERE version = '20240101000000'");
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("warning: dbmate reverted 20240101000000 users since shale took its history over"),
+        "{}",
+        status.stderr
+    );
+    let json = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(json["reverted_by_the_other_tool"]["migrations"][0], "20240101000000 users", "{json}");
 
     // A migration taken over, reverted by shale and applied again: the tool's row for it is from
     // before the adoption, no sign that the tool ran it since.
