@@ -24,7 +24,22 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         accept_missing: args.accept_missing,
     };
     let progress = Progress::for_settings(settings);
-    let report = block_on(migrator.adopt(&request, &mut |e: Event| progress.event(&e)))?;
+    let report = match block_on(migrator.adopt(&request, &mut |e: Event| progress.event(&e))) {
+        // An empty directory (`shale init` made one beside the tool's folder): every row of the
+        // tool's history is a migration with no file, one line each; what is wrong is the folder.
+        Err(shale::Error::Adopt(problems))
+            if migrator.set.migrations.is_empty()
+                && problems.iter().all(|p| matches!(p, shale::core::adopt::AdoptProblem::NoFile { .. })) =>
+        {
+            anyhow::bail!(shale::Error::Invalid(format!(
+                "{} holds no migration, and the other tool applied {}: point --dir (or `dir` in shale.toml) at \
+                 the folder that tool runs (goose's GOOSE_MIGRATION_DIR, dbmate's db/migrations, ...)",
+                settings.dir.display(),
+                problems.len()
+            )))
+        }
+        other => other?,
+    };
     if settings.json {
         let mut value = serde_json::to_value(&report).expect("serializable");
         value["notes"] = report.notes.iter().map(note_text).collect();

@@ -119,6 +119,22 @@ fn dbmate() {
 /// The other tool still runs somewhere after shale took over (a deploy step, an application's
 /// start-up) and applies a new migration first: `up` refuses to run it again, names it and the
 /// way out, and runs nothing; recorded as applied, the rest runs.
+/// `adopt` from an empty directory (`shale init` made one beside the tool's folder): one line
+/// saying the folder is wrong, not a line per migration with no file (goose trial: 181 of them).
+#[test]
+fn adopting_into_an_empty_directory_names_the_folder() {
+    let p = Project::new("adopt_empty_dir");
+    std::fs::create_dir_all(p.migrations()).unwrap();
+    p.psql(
+        "CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp DEFAULT now());
+         INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true), (3, true)",
+    );
+    let run = p.shale(&["adopt", "--dry-run"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("holds no migration, and the other tool applied 3: point --dir"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().filter(|l| l.contains("no file")).count(), 0, "{}", run.stderr);
+}
+
 #[test]
 fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
     let p = Project::new("adopt_dbmate_again");
