@@ -132,7 +132,9 @@ fn other_tools_dir(root: &Path) -> Option<(String, &'static str)> {
             .find(|(dir, _)| has_files(&root.join(format!("{base}{dir}"))))
             .map(|(dir, tool)| (format!("{base}{dir}"), *tool))
     });
-    found.or_else(|| sqitch_project(root)).or_else(|| marked_dir(root))
+    // goose's own setting, where the project exports it.
+    let goose = std::env::var("GOOSE_MIGRATION_DIR").ok().filter(|d| has_files(&root.join(d))).map(|d| (d, "goose"));
+    found.or(goose).or_else(|| sqitch_project(root)).or_else(|| marked_dir(root))
 }
 
 /// Folders not looked into for migrations: dependencies and build output, not the project's own.
@@ -163,7 +165,11 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
             } else if names.iter().any(|(name, folder)| !folder && name.ends_with(".up.sql")) {
                 Some("golang-migrate")
             } else {
-                None
+                // goose's and dbmate's files say whose they are in their first lines.
+                names
+                    .iter()
+                    .find(|(name, folder)| !folder && name.to_ascii_lowercase().ends_with(".sql"))
+                    .and_then(|(name, _)| sections_tool_of(&dir.join(name)))
             };
             if let Some(tool) = tool.filter(|_| !relative.as_os_str().is_empty()) {
                 return Some((relative.to_string_lossy().replace('\\', "/"), tool));
@@ -180,6 +186,18 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
         level = deeper;
     }
     None
+}
+
+/// goose or dbmate, where the file at `path` has their section markers in its first 4 KiB.
+fn sections_tool_of(path: &Path) -> Option<&'static str> {
+    use std::io::Read;
+    let mut head = vec![0; 4096];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).ok()?;
+    match shale::core::layout::section_tool(&String::from_utf8_lossy(&head[..read]))? {
+        "goose" => Some("goose"),
+        "dbmate" => Some("dbmate"),
+        _ => None,
+    }
 }
 
 /// A Sqitch project: the folder holding its plan, the root's or one of its folders'.

@@ -252,6 +252,15 @@ fn init_finds_the_directory_another_tool_keeps() {
             "make/migrations/postgresql",
             "golang-migrate",
         ),
+        // goose's files, by their markers (hatchet's layout; goose trial).
+        (
+            &[(
+                "cmd/hatchet-migrate/migrate/migrations/20240101000000_init.sql",
+                "-- +goose Up\nCREATE TABLE users (id int);\n-- +goose Down\nDROP TABLE users;\n",
+            )][..],
+            "cmd/hatchet-migrate/migrate/migrations",
+            "goose",
+        ),
         (
             &[
                 ("apps/web/src/db/drizzle/0000_init.sql", "CREATE TABLE users (id int);\n"),
