@@ -523,17 +523,16 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
             let how = match tool {
                 "Liquibase" => "per changeset: add `runInTransaction:false` to its `--changeset` line",
                 // dbmate sends a section as one query, which PostgreSQL runs as one transaction.
-                "dbmate" => {
-                    "on its up marker: put the statement in a migration of its own whose up marker is \
-                     `-- migrate:up transaction:false` (dbmate sends a section as one query, which PostgreSQL \
-                     runs in one transaction, so CONCURRENTLY must be alone in it)"
-                }
+                // dbmate sends a section as one query, which PostgreSQL runs in one transaction.
+                "dbmate" => "with `-- migrate:up transaction:false` as its up marker, alone in it",
                 "goose" => "with `-- +goose NO TRANSACTION` at the top of the file",
-                "sql-migrate" => "on its up marker: `-- +migrate Up notransaction`",
+                "sql-migrate" => "with `-- +migrate Up notransaction` as its up marker",
                 _ => "in its own words",
             };
             Some(Refusal::until_changed(format!(
-                "the fix needs the file to run outside a transaction, and this {tool} file says so {how}"
+                "the fix needs the statement to run outside a transaction, which a {tool} file asks for {how}: put \
+                 the statement in a migration of its own and ask for it there (asked for in this file, its other \
+                 statements would no longer run in one transaction), then run --fix again"
             )))
         } else {
             let owned: Vec<Range<usize>> =
@@ -841,9 +840,9 @@ mod tests {
         // A dbmate file marks it in its own section line.
         let why =
             refused("create-index-non-concurrently", "-- migrate:up\nCREATE INDEX orders_user ON orders (user_id);\n");
-        assert!(why.contains("this dbmate file"), "{why}");
+        assert!(why.contains("a dbmate file asks for"), "{why}");
         // With the words to write (dbmate trial), and why alone.
-        assert!(why.contains("`-- migrate:up transaction:false`") && why.contains("must be alone"), "{why}");
+        assert!(why.contains("`-- migrate:up transaction:false`") && why.contains("a migration of its own"), "{why}");
         let why = refused(
             "create-index-non-concurrently",
             "-- +goose Up\nCREATE INDEX orders_user ON orders (user_id);\n-- +goose Down\nDROP INDEX orders_user;\n",

@@ -561,7 +561,16 @@ impl Migrator {
         }
         // Read before the directory was (to overlap the two): what only the files tell is read now.
         self.fill_changed_sections(&client, &mut history).await?;
-        let plan = plan_up(&self.set, &history, request)?;
+        let plan = match plan_up(&self.set, &history, request) {
+            Ok(plan) => plan,
+            // On a database another tool migrated, that comes first: what the plan finds wrong
+            // (goose's Go migrations to run by hand) follows from not having taken it over.
+            Err(e) if history.records.is_empty() => {
+                self.refuse_over_foreign_history(&client).await?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         if plan.steps.is_empty() {
             let mut report = RunReport::unchanged(&self.set, &history);
             // A database with no history table of shale's: one more query, for another tool's
