@@ -20,8 +20,7 @@ pub fn after_up(settings: &Settings, migrator: &shale::Migrator) -> Result<()> {
         eprintln!(
             "warning: {} (dump_after_up in shale.toml) was not written by `shale dump` (pg_dump's, Rails' or \
              dbmate's?), so it is left as it is: shale writes its own format, without what that tool keeps there. \
-             Name a file of shale's own (`dump_after_up = \"db/shale_schema.sql\"`), or delete this one to let \
-             shale write it",
+             Point dump_after_up at another file, of shale's own, or delete this one to let shale write it",
             path.display()
         );
         return Ok(());
