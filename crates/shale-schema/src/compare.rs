@@ -138,6 +138,16 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
             v.definition.split_whitespace().collect::<Vec<_>>().join(" "),
         );
     }
+    for o in &schema.operators {
+        let sql = crate::dump::render::create_operator(o);
+        let options = sql.split_once(" (").map_or(sql.as_str(), |(_, o)| o).trim_end_matches(");");
+        out.insert(crate::diff::operator_object(o), options.to_string());
+    }
+    for c in &schema.casts {
+        let sql = crate::dump::render::create_cast(c);
+        let how = sql.split_once(") ").map_or(sql.as_str(), |(_, h)| h).trim_end_matches(';');
+        out.insert(crate::diff::cast_object(c), how.to_string());
+    }
     for f in &schema.functions {
         out.insert(
             format!("function {}.{}({})", f.schema, f.name, f.arguments),

@@ -250,6 +250,7 @@ impl<'a> Differ<'a> {
         self.drop_aggregates();
         self.drop_constraints(&constraints.drop);
         self.drop_indexes(&indexes.0);
+        self.drop_operators_and_casts(true);
         self.drop_changed_functions();
         self.untype_tables();
         self.drop_replaced_types();
@@ -264,6 +265,7 @@ impl<'a> Differ<'a> {
         self.create_functions(|f| !f.needs_tables && !uses_any(f, &to_late_types));
         self.create_user_types(true);
         self.create_functions(|f| !f.needs_tables && uses_any(f, &to_late_types));
+        self.create_operators_and_casts();
         // Phase 3: tables.
         self.release_kept_sequences();
         self.detach_and_disinherit();
@@ -274,6 +276,7 @@ impl<'a> Differ<'a> {
         self.attach_and_inherit();
         // Phase 4: what the tables no longer use.
         let from_late_types = types_after_functions(self.from);
+        self.drop_operators_and_casts(false);
         self.drop_removed_functions(|f| uses_any(f, &from_late_types));
         self.drop_removed_user_types(true);
         self.drop_removed_functions(|f| !uses_any(f, &from_late_types));
@@ -354,6 +357,8 @@ mod constraints;
 mod enums;
 mod functions;
 mod indexes;
+mod operators;
+pub(crate) use operators::{cast_object, operator_object};
 mod schemas;
 mod sequences;
 mod tables;

@@ -126,6 +126,9 @@ pub fn dump(schema: &Schema) -> String {
     types_using_functions.extend(late_types.into_iter().map(|t| t.sql));
     section(&mut out, "Types using functions", types_using_functions);
     section(&mut out, "Functions using those types", using_late_types.into_iter().map(function).collect());
+    // Before the tables: their defaults, checks and indexes may use them.
+    section(&mut out, "Operators", schema.operators.iter().map(render::create_operator).collect());
+    section(&mut out, "Casts", schema.casts.iter().map(render::create_cast).collect());
     // An inheriting table's own differences right after it: its children copy them when created.
     let tables: Vec<String> = tables_in_order(&schema.tables)
         .into_iter()

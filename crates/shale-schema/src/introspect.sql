@@ -383,16 +383,30 @@ SELECT json_build_object(
         FROM pg_default_acl da LEFT JOIN nsp n ON n.oid = da.defaclnamespace
         WHERE da.defaclobjtype IN ('r', 'S', 'f', 'T', 'n') AND (da.defaclnamespace = 0 OR n.oid IS NOT NULL)) o,
 {acl_difference}  WHERE g.n > 0),
+-- user operators (not shells: an operator named only as another's commutator before it was made)
+'operators', (SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', o.oprname,
+    'left', CASE WHEN o.oprleft <> 0 THEN format_type(o.oprleft, NULL) END, 'right', format_type(o.oprright, NULL),
+    'function', o.oprcode::regproc::text,
+    'commutator', (SELECT format('OPERATOR(%I.%s)', cn.nspname, c.oprname) FROM pg_operator c
+                   JOIN pg_namespace cn ON cn.oid = c.oprnamespace WHERE c.oid = o.oprcom),
+    'negator', (SELECT format('OPERATOR(%I.%s)', cn.nspname, c.oprname) FROM pg_operator c
+                JOIN pg_namespace cn ON cn.oid = c.oprnamespace WHERE c.oid = o.oprnegate),
+    'restrict', NULLIF(o.oprrest::regproc::text, '-'), 'join', NULLIF(o.oprjoin::regproc::text, '-'),
+    'hashes', o.oprcanhash, 'merges', o.oprcanmerge)), '[]')
+  FROM pg_operator o JOIN nsp n ON n.oid = o.oprnamespace
+  WHERE o.oprcode <> 0
+    AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)),
+'casts', (SELECT coalesce(json_agg(json_build_object('source', format_type(c.castsource, NULL),
+    'target', format_type(c.casttarget, NULL),
+    'function', CASE WHEN c.castmethod = 'f' THEN c.castfunc::regprocedure::text END,
+    'method', c.castmethod, 'context', c.castcontext)), '[]')
+  FROM pg_cast c WHERE c.oid >= 16384
+    AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_cast'::regclass AND ext.objid = c.oid)),
 -- user objects of kinds the model does not hold, counted with their first names, so that a dump or
 -- a diff says what it leaves out rather than leaving it out without a word
 'unread', (SELECT coalesce(json_agg(json_build_object('kind', u.kind, 'count', u.n, 'names', u.names) ORDER BY u.kind), '[]')
   FROM (SELECT x.kind, count(*) AS n, (array_agg(x.name ORDER BY x.name))[1:3] AS names FROM (
-    SELECT 'operator' AS kind, format('%s.%s(%s, %s)', quote_ident(n.nspname), o.oprname,
-      CASE WHEN o.oprleft = 0 THEN 'NONE' ELSE format_type(o.oprleft, NULL) END, format_type(o.oprright, NULL)) AS name
-    FROM pg_operator o JOIN nsp n ON n.oid = o.oprnamespace
-    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)
-    UNION ALL
-    SELECT 'operator class', format('%I.%I', n.nspname, c.opcname)
+    SELECT 'operator class' AS kind, format('%I.%I', n.nspname, c.opcname) AS name
     FROM pg_opclass c JOIN nsp n ON n.oid = c.opcnamespace
     WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_opclass'::regclass AND ext.objid = c.oid)
     UNION ALL
@@ -401,10 +415,6 @@ SELECT json_build_object(
     FROM pg_opfamily f JOIN nsp n ON n.oid = f.opfnamespace
     WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_opfamily'::regclass AND ext.objid = f.oid)
       AND NOT EXISTS (SELECT FROM pg_opclass c WHERE c.opcfamily = f.oid)
-    UNION ALL
-    SELECT 'cast', format('(%s AS %s)', format_type(c.castsource, NULL), format_type(c.casttarget, NULL))
-    FROM pg_cast c WHERE c.oid >= 16384
-      AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_cast'::regclass AND ext.objid = c.oid)
     UNION ALL
     SELECT 'rule', format('%I on %I.%I', r.rulename, c.nspname, c.relname)
     FROM pg_rewrite r JOIN rel c ON c.oid = r.ev_class WHERE r.rulename <> '_RETURN'

@@ -56,10 +56,48 @@ pub struct Schema {
     /// `ALTER DEFAULT PRIVILEGES` that differ from the built-in defaults (`pg_default_acl`).
     #[serde(default)]
     pub default_privileges: Vec<DefaultPrivileges>,
-    /// The user objects of kinds this model does not hold (operators, casts, rules, ...), counted,
+    /// User-defined operators (`CREATE OPERATOR`): a citext-like type's `=`, say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operators: Vec<Operator>,
+    /// User-defined casts (`CREATE CAST`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub casts: Vec<Cast>,
+    /// The user objects of kinds this model does not hold (operator classes, rules, ...), counted,
     /// so that a dump, a diff or a drift can say what it leaves out. Not part of equality.
     #[serde(default, skip_serializing_if = "Unread::is_empty")]
     pub unread: Unread,
+}
+
+/// `CREATE OPERATOR schema.name (...)`: types as `format_type` writes them, functions as regproc
+/// names them (schema-qualified where not in pg_catalog), the commutator and negator as
+/// `OPERATOR(schema.name)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operator {
+    pub schema: String,
+    pub name: String,
+    /// None for a prefix operator.
+    pub left: Option<String>,
+    pub right: String,
+    pub function: String,
+    pub commutator: Option<String>,
+    pub negator: Option<String>,
+    pub restrict: Option<String>,
+    pub join: Option<String>,
+    pub hashes: bool,
+    pub merges: bool,
+}
+
+/// `CREATE CAST (source AS target) ...`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cast {
+    pub source: String,
+    pub target: String,
+    /// `WITH FUNCTION`'s, with its argument types (`public.mood_text(public.mood)`).
+    pub function: Option<String>,
+    /// pg_cast's method: `f` (a function), `b` (binary coercible), `i` (through text, WITH INOUT).
+    pub method: String,
+    /// pg_cast's context: `e` (explicit), `a` (AS ASSIGNMENT), `i` (AS IMPLICIT).
+    pub context: String,
 }
 
 /// User objects of the kinds [`Schema`] does not hold, by kind: what a dump leaves out and a diff
@@ -639,6 +677,9 @@ impl Schema {
             p.roles.sort();
         }
         self.policies.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
+        self.operators
+            .sort_by(|a, b| (&a.schema, &a.name, &a.left, &a.right).cmp(&(&b.schema, &b.name, &b.left, &b.right)));
+        self.casts.sort_by(|a, b| (&a.source, &a.target).cmp(&(&b.source, &b.target)));
         self.comments.sort_by(|a, b| {
             (a.kind, &a.schema, &a.parent, &a.name, &a.arguments).cmp(&(
                 b.kind,

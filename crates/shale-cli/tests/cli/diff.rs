@@ -536,3 +536,52 @@ fn a_dbmate_directory_gets_the_concurrent_index_in_dbmate_s_words() {
     p.shale(&["down", "--step", "1"]).ok();
     assert_eq!(p.psql("SELECT to_regclass('users_email') IS NULL"), "t");
 }
+
+/// Operators and casts (a citext-like type's, as the dbmate trial's project had 72 of them): a
+/// schema file's are written by `diff --write`, commutator, negator and estimators included, before
+/// a check constraint that uses one; applied, the database matches the file; the down drops them.
+#[test]
+fn operators_and_casts_are_written_applied_and_reverted() {
+    let p = Project::new("diff_operators");
+    p.write("001_t.up.sql", "CREATE TABLE t (a text);");
+    p.write("001_t.down.sql", "DROP TABLE t;");
+    p.shale(&["up"]).ok();
+    let schema = "CREATE TABLE t (a text, CONSTRAINT not_x CHECK (a OPERATOR(ci.<>) 'x'));
+CREATE SCHEMA ci;
+CREATE FUNCTION ci.eq(text, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT lower($1) = lower($2)';
+CREATE FUNCTION ci.ne(text, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT lower($1) <> lower($2)';
+CREATE OPERATOR ci.= (FUNCTION = ci.eq, LEFTARG = text, RIGHTARG = text, COMMUTATOR = OPERATOR(ci.=), NEGATOR = OPERATOR(ci.<>), RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+CREATE OPERATOR ci.<> (FUNCTION = ci.ne, LEFTARG = text, RIGHTARG = text, COMMUTATOR = OPERATOR(ci.<>), NEGATOR = OPERATOR(ci.=));
+CREATE CAST (integer AS text) WITH INOUT;
+";
+    // (The schema and its functions come first in the file PostgreSQL loads: shale orders them.)
+    let ordered = format!(
+        "{}\n{}",
+        &schema[schema.find("CREATE SCHEMA").unwrap()..],
+        &schema[..schema.find("CREATE SCHEMA").unwrap()]
+    );
+    std::fs::write(p.path().join("schema.sql"), ordered).unwrap();
+    let dev_url = shared_cluster().url("postgres");
+    p.shale(&["diff", "--to", "schema.sql", "--dev-url", &dev_url, "--write", "case insensitive"]).ok();
+    let written = std::fs::read_to_string(p.migrations().join("002_case_insensitive.up.sql")).unwrap();
+    let (op, check) = (written.find("CREATE OPERATOR ci.=").unwrap(), written.find("CHECK").unwrap());
+    assert!(op < check, "the operator before the check that uses it:\n{written}");
+    assert!(written.contains("CREATE CAST (integer AS text) WITH INOUT;"), "{written}");
+    p.shale(&["up", "--force-unsafe"]).ok();
+    assert_eq!(p.psql("SELECT 'ABC' OPERATOR(ci.=) 'abc'"), "t");
+    let again = p.shale(&["diff", "--to", "schema.sql", "--dev-url", &dev_url]).ok();
+    assert!(again.stderr.contains("no differences"), "{}{}", again.stdout, again.stderr);
+    // The generated down drops them: check replays up, down, up.
+    p.shale(&["check", "--dev-url", &dev_url]).ok();
+    // (002 and the migration validating the new check apart from it, 003.)
+    let reverted = p.shale(&["down", "--to", "001"]).ok();
+    let down = format!("{}{}", reverted.stdout, reverted.stderr);
+    assert_eq!(
+        p.psql(
+            "SELECT count(*) FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = 'ci'"
+        ),
+        "0",
+        "{down}"
+    );
+    assert_eq!(p.psql("SELECT count(*) FROM pg_cast WHERE oid >= 16384"), "0", "{down}");
+}

@@ -118,8 +118,8 @@ fn dump_drift_and_diff_name_the_objects_shale_does_not_read_and_leave_another_to
     let p = Project::new("dump_unread");
     p.write("001_schema.sql", "CREATE TABLE t (id int PRIMARY KEY, a text);");
     p.shale(&["up"]).ok();
-    // What a dbmate project's migrations made (the trial's citext operators and implicit casts),
-    // and Knex's tables from before the switch.
+    // What a dbmate project's migrations made (the trial's citext operators and implicit casts:
+    // dumped and compared now), a rule (not read yet), and Knex's tables from before the switch.
     p.psql(
         "CREATE FUNCTION t_eq(text, int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1::int = $2';
          CREATE OPERATOR === (LEFTARG = text, RIGHTARG = int, FUNCTION = t_eq);
@@ -137,38 +137,47 @@ fn dump_drift_and_diff_name_the_objects_shale_does_not_read_and_leave_another_to
         "{}",
         dump.stderr
     );
-    for said in [
-        "1 cast ((public.mood AS text))",
-        "1 operator (public.===(text, integer))",
-        "1 rule (t_keep on public.t)",
-        "so the dump leaves them out",
+    for written in [
+        "CREATE OPERATOR public.=== (FUNCTION = public.t_eq, LEFTARG = text, RIGHTARG = integer);",
+        "CREATE CAST (public.mood AS text) WITH FUNCTION public.mood_text(public.mood) AS IMPLICIT;",
     ] {
+        assert!(dump.stdout.contains(written), "no {written:?} in {}", dump.stdout);
+    }
+    for said in ["1 rule (t_keep on public.t)", "so the dump leaves them out"] {
         assert!(dump.stderr.contains(said), "no {said:?} in {}", dump.stderr);
     }
-    // Not compared by drift either, and said so: "no drift" alone would be a false all-clear.
+    assert!(!dump.stderr.contains("operator") && !dump.stderr.contains("cast"), "{}", dump.stderr);
+    // Compared by drift (the migrations made none of them: they differ); what is not read is said:
+    // "no drift" alone would be a false all-clear.
     let drift = p.shale(&["drift"]);
     assert!(
-        drift.stderr.contains("the database has 1 cast") && drift.stderr.contains("the comparison leaves them out"),
+        drift.stdout.contains("operator public.===(text, integer)")
+            && drift.stdout.contains("cast (public.mood AS text)"),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift.stderr.contains("the database has 1 rule") && drift.stderr.contains("the comparison leaves them out"),
         "{}",
         drift.stderr
     );
     let diff = p.shale(&["diff"]);
     assert!(
-        diff.stderr.contains("1 operator (public.===(text, integer))")
-            && diff.stderr.contains("the diff leaves them out"),
+        diff.stderr.contains("1 rule (t_keep on public.t)") && diff.stderr.contains("the diff leaves them out"),
         "{}",
         diff.stderr
     );
     // --json carries them in the model; its stderr stays clean.
     let json = p.shale(&["dump", "--json"]).ok();
-    assert_eq!(json.json()["unread"][0]["kind"], "cast");
+    assert_eq!(json.json()["unread"][0]["kind"], "rule");
+    assert_eq!(json.json()["operators"][0]["name"], "===");
     assert!(json.stderr.is_empty(), "{}", json.stderr);
     // So do drift's and diff's, where a CI gate reads `drifted` (re-check trial).
     let drift = p.shale(&["drift", "--json"]).json();
-    assert_eq!(drift["unread"]["database"][1]["kind"], "operator", "{drift}");
+    assert_eq!(drift["unread"]["database"][0]["kind"], "rule", "{drift}");
     assert_eq!(drift["unread"]["expected"], serde_json::json!([]), "{drift}");
     let diff = p.shale(&["diff", "--json"]).json();
-    assert_eq!(diff["unread"]["from"][2]["names"][0], "t_keep on public.t", "{diff}");
+    assert_eq!(diff["unread"]["from"][0]["names"][0], "t_keep on public.t", "{diff}");
 }
 
 /// `baseline --from-database` over objects shale does not read: it names them, and says how to

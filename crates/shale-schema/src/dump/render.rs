@@ -484,3 +484,46 @@ pub(crate) fn comment_targets(schema: &Schema) -> Vec<(String, &String)> {
     out.extend(schema.comments.iter().map(|c| (comment_target(c), &c.comment)));
     out
 }
+
+/// `CREATE OPERATOR`, with each option the operator has.
+pub(crate) fn create_operator(o: &crate::model::Operator) -> String {
+    let mut options = vec![format!("FUNCTION = {}", o.function)];
+    if let Some(left) = &o.left {
+        options.push(format!("LEFTARG = {left}"));
+    }
+    options.push(format!("RIGHTARG = {}", o.right));
+    for (word, value) in
+        [("COMMUTATOR", &o.commutator), ("NEGATOR", &o.negator), ("RESTRICT", &o.restrict), ("JOIN", &o.join)]
+    {
+        if let Some(value) = value {
+            options.push(format!("{word} = {value}"));
+        }
+    }
+    if o.hashes {
+        options.push("HASHES".into());
+    }
+    if o.merges {
+        options.push("MERGES".into());
+    }
+    format!("CREATE OPERATOR {}.{} ({});", ident(&o.schema), o.name, options.join(", "))
+}
+
+/// `DROP OPERATOR` of `o`, by its argument types.
+pub(crate) fn drop_operator(o: &crate::model::Operator) -> String {
+    format!("DROP OPERATOR {}.{} ({}, {});", ident(&o.schema), o.name, o.left.as_deref().unwrap_or("NONE"), o.right)
+}
+
+/// `CREATE CAST`, as pg_cast says it is made.
+pub(crate) fn create_cast(c: &crate::model::Cast) -> String {
+    let how = match (c.method.as_str(), &c.function) {
+        ("f", Some(function)) => format!("WITH FUNCTION {function}"),
+        ("i", _) => "WITH INOUT".to_string(),
+        _ => "WITHOUT FUNCTION".to_string(),
+    };
+    let context = match c.context.as_str() {
+        "i" => " AS IMPLICIT",
+        "a" => " AS ASSIGNMENT",
+        _ => "",
+    };
+    format!("CREATE CAST ({} AS {}) {how}{context};", c.source, c.target)
+}
