@@ -265,7 +265,7 @@ impl<'a> Differ<'a> {
         self.create_functions(|f| !f.needs_tables && !uses_any(f, &to_late_types));
         self.create_user_types(true);
         self.create_functions(|f| !f.needs_tables && uses_any(f, &to_late_types));
-        self.create_operators_and_casts();
+        self.create_operators_and_casts(false);
         // Phase 3: tables.
         self.release_kept_sequences();
         self.detach_and_disinherit();
@@ -291,6 +291,7 @@ impl<'a> Differ<'a> {
         self.add_indexes(&indexes.1, false);
         self.add_constraints(&constraints, true);
         self.create_functions(|f| f.needs_tables);
+        self.create_operators_and_casts(true);
         self.create_aggregates();
         self.create_views(&views);
         self.add_indexes(&indexes.1, true);
@@ -358,7 +359,7 @@ mod enums;
 mod functions;
 mod indexes;
 mod operators;
-pub(crate) use operators::{cast_object, operator_object};
+pub(crate) use operators::{calls_late_function, cast_object, operator_object};
 mod schemas;
 mod sequences;
 mod tables;

@@ -126,9 +126,14 @@ pub fn dump(schema: &Schema) -> String {
     types_using_functions.extend(late_types.into_iter().map(|t| t.sql));
     section(&mut out, "Types using functions", types_using_functions);
     section(&mut out, "Functions using those types", using_late_types.into_iter().map(function).collect());
-    // Before the tables: their defaults, checks and indexes may use them.
-    section(&mut out, "Operators", schema.operators.iter().map(render::create_operator).collect());
-    section(&mut out, "Casts", schema.casts.iter().map(render::create_cast).collect());
+    // Before the tables: their defaults, checks and indexes may use them (but for those calling a
+    // function that takes a table's row type, made after it).
+    let late_operator = |o: &&crate::model::Operator| crate::diff::calls_late_function(schema, Some(&o.function));
+    let late_cast = |c: &&crate::model::Cast| crate::diff::calls_late_function(schema, c.function.as_deref());
+    let (late_operators, operators): (Vec<_>, Vec<_>) = schema.operators.iter().partition(late_operator);
+    let (late_casts, casts): (Vec<_>, Vec<_>) = schema.casts.iter().partition(late_cast);
+    section(&mut out, "Operators", operators.into_iter().map(render::create_operator).collect());
+    section(&mut out, "Casts", casts.into_iter().map(render::create_cast).collect());
     // An inheriting table's own differences right after it: its children copy them when created.
     let tables: Vec<String> = tables_in_order(&schema.tables)
         .into_iter()
@@ -173,6 +178,8 @@ pub fn dump(schema: &Schema) -> String {
         schema.constraints.iter().filter(|c| c.kind == ConstraintKind::ForeignKey).map(add_constraint).collect(),
     );
     section(&mut out, "Functions using table types", late.into_iter().map(function).collect());
+    section(&mut out, "Operators using those", late_operators.into_iter().map(render::create_operator).collect());
+    section(&mut out, "Casts using those", late_casts.into_iter().map(render::create_cast).collect());
     section(&mut out, "Aggregates", schema.aggregates.iter().map(|a| a.definition.clone()).collect());
     section(&mut out, "Views", views_in_order(&schema.views).into_iter().map(create_view).collect());
     section(

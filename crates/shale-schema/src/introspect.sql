@@ -401,7 +401,10 @@ SELECT json_build_object(
     'function', CASE WHEN c.castmethod = 'f' THEN c.castfunc::regprocedure::text END,
     'method', c.castmethod, 'context', c.castcontext)), '[]')
   FROM pg_cast c WHERE c.oid >= 16384
-    AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_cast'::regclass AND ext.objid = c.oid)),
+    AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_cast'::regclass AND ext.objid = c.oid)
+    -- (not the one a range type makes to its multirange, part of the type)
+    AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass AND d.objid = c.oid
+                      AND d.deptype = 'i')),
 -- user objects of kinds the model does not hold, counted with their first names, so that a dump or
 -- a diff says what it leaves out rather than leaving it out without a word
 'unread', (SELECT coalesce(json_agg(json_build_object('kind', u.kind, 'count', u.n, 'names', u.names) ORDER BY u.kind), '[]')
