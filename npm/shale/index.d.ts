@@ -184,7 +184,7 @@ export interface Difference {
 export interface Drift {
   drifted: boolean;
   differences: Difference[];
-  /** The live database's objects of kinds shale does not read yet (operators, casts, rules, ...): not compared. */
+  /** The live database's objects of kinds shale does not read yet (rules, operator classes, ...): not compared. */
   unread: { kind: string; count: number; names: string[] }[];
   json: Record<string, unknown>;
 }

@@ -291,7 +291,7 @@ class Drift:
 
     drifted: bool
     differences: List[Difference]
-    #: The live database's objects of kinds shale does not read yet (operators, casts, rules, ...),
+    #: The live database's objects of kinds shale does not read yet (rules, operator classes, ...),
     #: which were not compared: ``{"kind", "count", "names"}`` each.
     unread: List[Dict[str, Any]] = field(default_factory=list)
     json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)

@@ -309,9 +309,9 @@ fn note_name_order(set: &shale_core::MigrationSet) {
     );
 }
 
-/// The objects of `schema` of kinds shale does not read (operators, casts, rules, ...), as
-/// "72 operators (a, b, c, ...), 3 casts (...)"; None when it has none.
-pub fn unread_objects(schema: &shale_schema::Schema) -> Option<String> {
+/// The objects of `schema` of kinds shale does not read (rules, operator classes, ...), as
+/// "2 rules (a, b), 1 operator class (c)"; None when it has none.
+fn unread_objects(schema: &shale_schema::Schema) -> Option<String> {
     let kinds: Vec<String> = schema
         .unread
         .0

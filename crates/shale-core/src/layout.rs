@@ -2228,8 +2228,8 @@ fn single_file(
                     sections = layout;
                 }
             }
-            None if dbmate_marker_miswritten(line).is_some() => {
-                return Err(vec![miswritten_marker(&part, offset, line)]);
+            None if let Some(up) = dbmate_marker_miswritten(line) => {
+                return Err(vec![miswritten_marker(&part, offset, line, up)]);
             }
             None => {
                 if let Some((up, as_template)) = node_pg_migrate_marker(line) {
@@ -2324,8 +2324,7 @@ fn dbmate_marker_miswritten(line: &str) -> Option<bool> {
     section_marker(line).is_none().then_some(up)
 }
 
-fn miswritten_marker(part: &Part, offset: usize, line: &str) -> LoadError {
-    let up = dbmate_marker_miswritten(line) == Some(true);
+fn miswritten_marker(part: &Part, offset: usize, line: &str, up: bool) -> LoadError {
     let (marker, effect) = match up {
         true => {
             ("-- migrate:up", "the file would not be read in sections, and a down in it would run as part of the up")

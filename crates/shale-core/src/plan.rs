@@ -798,16 +798,18 @@ fn applied_in(history: &History, first: &Version, last: &Version) -> bool {
 }
 
 /// The version of a migration with no file, as its file wrote it (`0005`, where the history
-/// keeps `5`), when the path the history recorded still says; else as the history keeps it.
+/// keeps `5`), when the path the history recorded still says (its name, or its folder's: diesel's,
+/// Prisma's), read as the loader reads names; else as the history keeps it.
 fn recorded_version(version: &Version, r: &AppliedRecord) -> String {
-    let written = r.path.as_deref().and_then(|p| p.rsplit('/').next()).map(|name| {
-        let end = name.find(|c: char| !c.is_ascii_digit()).unwrap_or(name.len());
-        &name[..end]
+    let written = r.path.as_deref().into_iter().flat_map(|p| p.split('/')).find_map(|part| {
+        let stem = part.strip_suffix(".sql").unwrap_or(part);
+        [false, true]
+            .into_iter()
+            .find_map(|dashes| crate::layout::split_version(stem, dashes))
+            .map(|(text, _)| text)
+            .filter(|text| Version::parse(text).as_ref() == Some(version))
     });
-    match written {
-        Some(text) if !text.is_empty() && Version::parse(text).as_ref() == Some(version) => text.to_string(),
-        _ => version.canonical(),
-    }
+    written.unwrap_or_else(|| version.canonical())
 }
 
 fn migration_state(m: &Migration, records: &Records) -> State {

@@ -409,62 +409,52 @@ SELECT json_build_object(
 -- a diff says what it leaves out rather than leaving it out without a word
 'unread', (SELECT coalesce(json_agg(json_build_object('kind', u.kind, 'count', u.n, 'names', u.names) ORDER BY u.kind), '[]')
   FROM (SELECT x.kind, count(*) AS n, (array_agg(x.name ORDER BY x.name))[1:3] AS names FROM (
-    SELECT 'operator class' AS kind, format('%I.%I', n.nspname, c.opcname) AS name
+    SELECT 'pg_opclass'::regclass AS classid, c.oid, 'operator class' AS kind, format('%I.%I', n.nspname, c.opcname) AS name
     FROM pg_opclass c JOIN nsp n ON n.oid = c.opcnamespace
-    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_opclass'::regclass AND ext.objid = c.oid)
     UNION ALL
     -- (a family of its own is made with each operator class: only the others are counted)
-    SELECT 'operator family', format('%I.%I', n.nspname, f.opfname)
+    SELECT 'pg_opfamily'::regclass, f.oid, 'operator family', format('%I.%I', n.nspname, f.opfname)
     FROM pg_opfamily f JOIN nsp n ON n.oid = f.opfnamespace
-    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_opfamily'::regclass AND ext.objid = f.oid)
-      AND NOT EXISTS (SELECT FROM pg_opclass c WHERE c.opcfamily = f.oid)
+    WHERE NOT EXISTS (SELECT FROM pg_opclass c WHERE c.opcfamily = f.oid)
     UNION ALL
-    SELECT 'rule', format('%I on %I.%I', r.rulename, c.nspname, c.relname)
+    SELECT 'pg_rewrite'::regclass, r.oid, 'rule', format('%I on %I.%I', r.rulename, c.nspname, c.relname)
     FROM pg_rewrite r JOIN rel c ON c.oid = r.ev_class WHERE r.rulename <> '_RETURN'
     UNION ALL
-    SELECT 'statistics object', format('%I.%I', n.nspname, s.stxname)
+    SELECT 'pg_statistic_ext'::regclass, s.oid, 'statistics object', format('%I.%I', n.nspname, s.stxname)
     FROM pg_statistic_ext s JOIN nsp n ON n.oid = s.stxnamespace
-    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_statistic_ext'::regclass AND ext.objid = s.oid)
     UNION ALL
-    SELECT 'text search configuration', format('%I.%I', n.nspname, t.cfgname)
+    SELECT 'pg_ts_config'::regclass, t.oid, 'text search configuration', format('%I.%I', n.nspname, t.cfgname)
     FROM pg_ts_config t JOIN nsp n ON n.oid = t.cfgnamespace
-    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_ts_config'::regclass AND ext.objid = t.oid)
     UNION ALL
-    SELECT 'text search dictionary', format('%I.%I', n.nspname, t.dictname)
+    SELECT 'pg_ts_dict'::regclass, t.oid, 'text search dictionary', format('%I.%I', n.nspname, t.dictname)
     FROM pg_ts_dict t JOIN nsp n ON n.oid = t.dictnamespace
-    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_ts_dict'::regclass AND ext.objid = t.oid)
     UNION ALL
-    SELECT 'foreign table', format('%I.%I', n.nspname, c.relname)
-    FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace WHERE c.relkind = 'f'
-      AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
-    UNION ALL
-    SELECT 'foreign server', quote_ident(s.srvname) FROM pg_foreign_server s
-    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_foreign_server'::regclass AND ext.objid = s.oid)
-    UNION ALL
-    SELECT 'event trigger', quote_ident(e.evtname) FROM pg_event_trigger e
-    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_event_trigger'::regclass AND ext.objid = e.oid)
-    UNION ALL
-    SELECT 'foreign-data wrapper', quote_ident(w.fdwname) FROM pg_foreign_data_wrapper w
-    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_foreign_data_wrapper'::regclass AND ext.objid = w.oid)
-    UNION ALL
-    SELECT 'conversion', format('%I.%I', n.nspname, v.conname)
-    FROM pg_conversion v JOIN nsp n ON n.oid = v.connamespace
-    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_conversion'::regclass AND ext.objid = v.oid)
-    UNION ALL
-    SELECT 'access method', quote_ident(a.amname) FROM pg_am a WHERE a.oid >= 16384
-      AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_am'::regclass AND ext.objid = a.oid)
-    UNION ALL
-    SELECT 'procedural language', quote_ident(l.lanname) FROM pg_language l WHERE l.oid >= 16384
-      AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_language'::regclass AND ext.objid = l.oid)
-    UNION ALL
-    SELECT 'text search parser', format('%I.%I', n.nspname, t.prsname)
+    SELECT 'pg_ts_parser'::regclass, t.oid, 'text search parser', format('%I.%I', n.nspname, t.prsname)
     FROM pg_ts_parser t JOIN nsp n ON n.oid = t.prsnamespace
-    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_ts_parser'::regclass AND ext.objid = t.oid)
     UNION ALL
-    SELECT 'text search template', format('%I.%I', n.nspname, t.tmplname)
+    SELECT 'pg_ts_template'::regclass, t.oid, 'text search template', format('%I.%I', n.nspname, t.tmplname)
     FROM pg_ts_template t JOIN nsp n ON n.oid = t.tmplnamespace
-    WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_ts_template'::regclass AND ext.objid = t.oid)
     UNION ALL
-    SELECT 'publication', quote_ident(p.pubname) FROM pg_publication p) x
+    SELECT 'pg_conversion'::regclass, v.oid, 'conversion', format('%I.%I', n.nspname, v.conname)
+    FROM pg_conversion v JOIN nsp n ON n.oid = v.connamespace
+    UNION ALL
+    SELECT 'pg_class'::regclass, c.oid, 'foreign table', format('%I.%I', n.nspname, c.relname)
+    FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace WHERE c.relkind = 'f'
+    UNION ALL
+    SELECT 'pg_foreign_server'::regclass, s.oid, 'foreign server', quote_ident(s.srvname) FROM pg_foreign_server s
+    UNION ALL
+    SELECT 'pg_foreign_data_wrapper'::regclass, w.oid, 'foreign-data wrapper', quote_ident(w.fdwname)
+    FROM pg_foreign_data_wrapper w
+    UNION ALL
+    SELECT 'pg_event_trigger'::regclass, e.oid, 'event trigger', quote_ident(e.evtname) FROM pg_event_trigger e
+    UNION ALL
+    SELECT 'pg_am'::regclass, a.oid, 'access method', quote_ident(a.amname) FROM pg_am a WHERE a.oid >= 16384
+    UNION ALL
+    SELECT 'pg_language'::regclass, l.oid, 'procedural language', quote_ident(l.lanname)
+    FROM pg_language l WHERE l.oid >= 16384
+    UNION ALL
+    SELECT 'pg_publication'::regclass, p.oid, 'publication', quote_ident(p.pubname) FROM pg_publication p) x
+  -- (those an extension made are its own)
+  WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = x.classid AND ext.objid = x.oid)
   GROUP BY x.kind) u)
 )

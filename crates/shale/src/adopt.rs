@@ -81,6 +81,11 @@ pub struct AppliedSince {
 }
 
 impl AppliedSince {
+    /// `migrations` (labels) as a report on this tool, None when there are none.
+    pub(crate) fn listing(&self, migrations: Vec<String>) -> Option<crate::RanByBoth> {
+        (!migrations.is_empty()).then(|| crate::RanByBoth { tool: self.tool, table: self.table.clone(), migrations })
+    }
+
     /// Whether the tool applied `version` since and it is not shale's to run: a migration shale
     /// reverted since is shale's to apply again (the tool's row for it is older than that revert:
     /// it applied it before, and shale ran it too or was told so with `repair --applied`, and the

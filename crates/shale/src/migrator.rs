@@ -385,7 +385,7 @@ impl Migrator {
         let taken_over_from = crate::adopt::taken_over(&history).map(|(_, table, _)| table.to_string());
         let migrations = plan::status(&self.set, &history);
         let (ran_by_both, applied_by_the_other_tool, reverted_by_the_other_tool) = match taken_over_from {
-            Some(_) => self.ran_by_both(&client, &history, &migrations).await?,
+            Some(_) => self.against_the_adopted_tool(&client, &history, &migrations).await?,
             None => (None, None, None),
         };
         let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
@@ -402,10 +402,10 @@ impl Migrator {
         })
     }
 
-    /// Of the migrations shale applied itself, those the tool whose history it took over has
-    /// applied too since; and of those not applied (`rows`), those it applied since, which `up`
-    /// refuses. Three queries.
-    async fn ran_by_both(
+    /// What the tool whose history shale took over has done since, against the states of `rows`:
+    /// the migrations shale applied that it applied too; those not applied that it applied (which
+    /// `up` refuses); those applied that it reverted. Three queries.
+    async fn against_the_adopted_tool(
         &self,
         client: &Client,
         history: &History,
@@ -421,11 +421,7 @@ impl Migrator {
             .filter(|(version, _)| since.reverted.contains(version))
             .map(|(_, r)| format!("{} {}", r.version.as_deref().unwrap_or_default(), r.name))
             .collect();
-        let reverted_since = (!reverted.is_empty()).then(|| RanByBoth {
-            tool: since.tool,
-            table: since.table.clone(),
-            migrations: reverted,
-        });
+
         let pending: Vec<String> = rows
             .iter()
             .filter(|r| matches!(r.state, plan::State::Pending | plan::State::OutOfOrder | plan::State::Failed))
@@ -433,11 +429,7 @@ impl Migrator {
             .filter(|(version, _)| since.not_shale_s(version, history))
             .map(|(version, name)| format!("{} {name}", written_version(&self.set, version)))
             .collect();
-        let applied_since = (!pending.is_empty()).then(|| RanByBoth {
-            tool: since.tool,
-            table: since.table.clone(),
-            migrations: pending,
-        });
+
         let migrations: Vec<String> = history
             .records
             .iter()
@@ -445,8 +437,7 @@ impl Migrator {
             .filter_map(|r| Some((Version::parse(&r.version).filter(|v| since.versions.contains(v))?, &r.name)))
             .map(|(version, name)| format!("{} {name}", written_version(&self.set, version)))
             .collect();
-        let both = (!migrations.is_empty()).then_some(RanByBoth { tool: since.tool, table: since.table, migrations });
-        Ok((both, applied_since, reverted_since))
+        Ok((since.listing(migrations), since.listing(pending), since.listing(reverted)))
     }
 
     /// The user tables (the history table left out), with row estimates and sizes. One query.

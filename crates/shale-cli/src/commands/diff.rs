@@ -366,7 +366,7 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     // Another tool's history that only one side has (a live database, or a schema file dumped from
     // one: Rails' structure.sql holds schema_migrations) is no difference, as for `shale drift`;
     // one both have is compared (a table the migrations build too).
-    let (from_side, to_side) = (source.schema.clone(), goal.schema.clone());
+    let (from_side, to_side) = (std::mem::take(&mut source.schema), std::mem::take(&mut goal.schema));
     source.schema = super::drift::without_other_tools_histories(settings, from_side, &to_side);
     goal.schema = super::drift::without_other_tools_histories(settings, to_side, &source.schema);
     let changes = diff(&source.schema, &goal.schema);

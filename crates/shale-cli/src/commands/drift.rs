@@ -133,7 +133,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             "drifted": !drift.is_empty(),
             "differences": drift,
             "not_applied": not_applied,
-            // What neither side was compared on (operators, casts, ...): a gate on `drifted` alone
+            // What neither side was compared on (rules, operator classes, ...): a gate on `drifted` alone
             // would pass them without a word.
             "unread": { "database": actual.unread, "expected": expected.unread },
         }));

@@ -193,11 +193,8 @@ fn sections_tool_of(path: &Path) -> Option<&'static str> {
     use std::io::Read;
     let mut head = vec![0; 4096];
     let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).ok()?;
-    match shale::core::layout::section_tool(&String::from_utf8_lossy(&head[..read]))? {
-        "goose" => Some("goose"),
-        "dbmate" => Some("dbmate"),
-        _ => None,
-    }
+    shale::core::layout::section_tool(&String::from_utf8_lossy(&head[..read]))
+        .filter(|t| matches!(*t, "goose" | "dbmate"))
 }
 
 /// A Sqitch project: the folder holding its plan, the root's or one of its folders'.

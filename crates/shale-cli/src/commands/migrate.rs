@@ -264,15 +264,8 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
     }
     // A down still the empty template `shale new --reversible` wrote was never written: recorded as
     // reverted, it would leave the change behind, and the next `up` would fail on it.
-    let unwritten: Vec<String> = plan
-        .steps
-        .iter()
-        .filter(|s| {
-            let text = s.script.own_text().trim();
-            s.script.runs_nothing() && text.starts_with("-- down:") && !text.contains('\n')
-        })
-        .map(|s| s.label())
-        .collect();
+    let unwritten: Vec<String> =
+        plan.steps.iter().filter(|s| super::new::unwritten_down(s.script.own_text())).map(|s| s.label()).collect();
     if !unwritten.is_empty() && refusal.is_none() {
         refusal = Some(format!(
             "the down of {} is still the empty template `shale new` wrote: write it first, or revert with `shale \

@@ -85,6 +85,13 @@ fn in_tool_s_words(sql: &str) -> (bool, String) {
     }
 }
 
+/// Whether a down's text is still the header alone that [`create`] writes atop an empty one
+/// (`-- down: NAME`): never written.
+pub fn unwritten_down(text: &str) -> bool {
+    let text = text.trim();
+    text.starts_with("-- down:") && !text.contains('\n')
+}
+
 /// Create the next migration (with a down when `reversible`), filled with `contents` if given;
 /// returns the paths written.
 pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Option<Contents>) -> Result<Vec<PathBuf>> {

@@ -77,9 +77,7 @@ impl Scratch {
                 })
                 .map_err(shale::Error::Pg)?;
             }
-        }
-        // Looked up as there (`"app", "public"`): the connection's search_path, a list.
-        if let (Some(home), None) = (&home, &self.schema) {
+            // Looked up as there (`"app", "public"`): the connection's search_path, a list.
             self.connection.search_path = Some(home.search_path.clone());
         }
         self.home = home;
