@@ -68,7 +68,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "DURATION")]
     pub statement_timeout: Option<String>,
     /// Progress on stderr as text, or as one JSON object per event (migration started and
-    /// finished, lock waits, retries) for deploy pipelines
+    /// finished, lock waits, retries, warnings, notes, the error that ends the run) for deploy
+    /// pipelines
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "FORMAT", value_parser = ["text", "json"], default_value = "text")]
     pub log_format: String,
     /// The contexts given, e.g. prod,eu: a changeset whose context they do not satisfy is left out [default: LIQUIBASE_COMMAND_CONTEXT_FILTER, LIQUIBASE_COMMAND_CONTEXTS, SPRING_LIQUIBASE_CONTEXTS, or `contexts` in [liquibase]]
@@ -339,6 +340,13 @@ fn hide_options(mut command: clap::Command, root: &clap::Command, ids: &[&str]) 
         command = command.mut_subcommand(name, |c| hide_options(c, root, ids));
     }
     command
+}
+
+impl GlobalArgs {
+    /// `--log-format json`.
+    pub fn log_json(&self) -> bool {
+        self.log_format == "json"
+    }
 }
 
 impl Cli {

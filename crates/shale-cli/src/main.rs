@@ -16,6 +16,7 @@ fn main() {
         libc::mallopt(libc::M_ARENA_MAX, 1);
     }
     let cli = args::Cli::parse_args();
+    output::set_log_json(cli.global.log_json());
     let json = cli.global.json;
     let changes_database = cli.command.changes_database();
     // Piped into `head`, a command that only reads stops quietly, like other command-line tools.
@@ -31,7 +32,7 @@ fn main() {
     let result = settings::Settings::resolve(&cli.global).and_then(|settings| {
         if !settings.quiet {
             for deprecation in &settings.deprecations {
-                eprintln!("warning: {deprecation}");
+                output::warning(deprecation);
             }
         }
         commands::run(cli.command, &settings)
@@ -41,7 +42,7 @@ fn main() {
         Err(error) => {
             if json {
                 println!("{}", error::to_json(&error));
-            } else {
+            } else if !output::log_error(&error) {
                 error::render(&error, changes_database);
             }
             std::process::exit(error::exit_code(&error));

@@ -199,9 +199,62 @@ fn print_flushed(line: &str) {
     let _ = out.flush();
 }
 
+/// Whether stderr carries JSON lines (`--log-format json`): set once, by `main`, before any
+/// command runs, so that every warning and note, and the error that ends the process, is a JSON
+/// object like the events, and a log pipeline parsing them meets no line of plain text.
+static LOG_JSON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+pub fn set_log_json(on: bool) {
+    let _ = LOG_JSON.set(on);
+}
+
+fn log_json_on() -> bool {
+    LOG_JSON.get().copied().unwrap_or(false)
+}
+
+/// Something the user should act on, on stderr: `warning: ...`, or a `warning` event.
+pub fn warning(message: &str) {
+    diagnostic("warning", message);
+}
+
+/// Something the user should know, on stderr: `note: ...`, or a `note` event.
+pub fn note(message: &str) {
+    diagnostic("note", message);
+}
+
+fn diagnostic(kind: &str, message: &str) {
+    if log_json_on() {
+        write_json_line(serde_json::json!({ "event": kind, "message": message }));
+    } else {
+        eprintln!("{kind}: {message}");
+    }
+}
+
+/// The error that ends the process as an `error` event (with `--log-format json`): the fields of
+/// `--json`'s error document (`exit_code`, `message`, `problems`). Returns false without it, for
+/// the caller to render the error as text.
+pub fn log_error(error: &anyhow::Error) -> bool {
+    if !log_json_on() {
+        return false;
+    }
+    let mut value = crate::error::to_json(error);
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("ok");
+    }
+    value["event"] = serde_json::Value::String("error".to_string());
+    write_json_line(value);
+    true
+}
+
+/// One JSON object per line on stderr, stamped with the time.
+fn write_json_line(mut value: serde_json::Value) {
+    value["time"] = serde_json::Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{value}");
+}
+
 /// One JSON object per event, on stderr: `{"event": "migration_finished", "migration": ..., ...}`.
 fn log_json(event: &Event) {
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let value = match event {
         Event::Planned { steps } => serde_json::json!({ "event": "planned", "migrations": steps }),
         Event::LockWaiting(holder) => serde_json::json!({ "event": "lock_waiting", "holder": holder }),
@@ -240,10 +293,7 @@ fn log_json(event: &Event) {
             "duration_ms": duration.map(|d| d.as_millis() as u64),
         }),
     };
-    let mut value = value;
-    value["time"] = serde_json::Value::String(now);
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{value}");
+    write_json_line(value);
 }
 
 pub fn table(header: &[&str]) -> comfy_table::Table {
@@ -301,12 +351,12 @@ fn note_name_order(set: &shale_core::MigrationSet) {
     };
     let (first, second) = (pair[0], pair[1]);
     let width = second.version_text.len().max(first.version_text.len());
-    eprintln!(
-        "note: {} runs before {} here (versions compare as numbers), but the Supabase CLI and dbmate run files in \
+    crate::output::note(&format!(
+        "{} runs before {} here (versions compare as numbers), but the Supabase CLI and dbmate run files in \
          the order of their names, where it comes after: if such a tool runs this directory too, give it a version \
          of the same length ({:0<width$})",
         first.file, second.file, first.version_text
-    );
+    ));
 }
 
 /// The objects of `schema` of kinds shale does not read (rules, operator classes, ...), as
@@ -337,10 +387,10 @@ pub fn note_unread(settings: &crate::settings::Settings, schema: &shale_schema::
         return;
     }
     if let Some(objects) = unread_objects(schema) {
-        eprintln!(
-            "warning: {holder} has {objects}: shale does not read objects of these kinds yet, so {what} leaves them \
+        crate::output::warning(&format!(
+            "{holder} has {objects}: shale does not read objects of these kinds yet, so {what} leaves them \
              out (docs/schema.md lists what is covered; `pg_dump --schema-only` shows them)"
-        );
+        ));
     }
 }
 
@@ -355,12 +405,12 @@ pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::Migr
     if set.liquibase_selectors_used && !given.is_empty() && !given.iter().any(|c| known.contains(c)) {
         let shown: Vec<&str> = known.iter().take(8).map(String::as_str).collect();
         let more = if known.len() > 8 { ", ..." } else { "" };
-        eprintln!(
-            "note: no changeset names the context(s) given ({}): they only leave out changesets of other \
+        crate::output::note(&format!(
+            "no changeset names the context(s) given ({}): they only leave out changesets of other \
              contexts; the changesets name {}{more} (check the spelling if one of these was meant)",
             given.join(", "),
             shown.join(", ")
-        );
+        ));
     }
     note_name_order(set);
     let ignored = &set.ignored;
@@ -373,13 +423,13 @@ pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::Migr
     }
     for (reason, files) in reasons {
         match files.as_slice() {
-            [first, second, _, _, ..] => eprintln!(
-                "note: {}, {} and {} more files: ignored: {reason}",
+            [first, second, _, _, ..] => crate::output::note(&format!(
+                "{}, {} and {} more files: ignored: {reason}",
                 first.path.display(),
                 second.path.display(),
                 files.len() - 2
-            ),
-            _ => files.iter().for_each(|i| eprintln!("note: {}: ignored: {reason}", i.path.display())),
+            )),
+            _ => files.iter().for_each(|i| crate::output::note(&format!("{}: ignored: {reason}", i.path.display()))),
         }
     }
 }

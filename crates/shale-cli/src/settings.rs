@@ -382,7 +382,7 @@ impl Settings {
             json: global.json,
             quiet: global.quiet,
             verbose: global.verbose,
-            log_json: global.log_format == "json",
+            log_json: global.log_json(),
             database,
             database_url_env,
             env,
@@ -453,9 +453,9 @@ impl Settings {
         if origin == "--database-url" && settings.password.is_some() && !self.quiet {
             static WARNED: std::sync::Once = std::sync::Once::new();
             WARNED.call_once(|| {
-                eprintln!(
-                    "warning: the password in --database-url can be read by other users of this machine in the process list (ps); \
-                     put it in the environment (DATABASE_URL, PGPASSWORD), .env, ~/.pgpass or a pg_service.conf instead"
+                crate::output::warning(
+                    "the password in --database-url can be read by other users of this machine in the process list (ps); \
+                     put it in the environment (DATABASE_URL, PGPASSWORD), .env, ~/.pgpass or a pg_service.conf instead",
                 )
             });
         }

@@ -185,9 +185,9 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, d
         Err(e) if dev_url.is_some() => return Err(e),
         Err(e) => {
             if !settings.quiet {
-                eprintln!(
-                    "note: the schema was not compared with what the migrations up to {version} build ({e:#}); after `shale up`, `shale drift` shows any difference"
-                );
+                crate::output::note(&format!(
+                    "the schema was not compared with what the migrations up to {version} build ({e:#}); after `shale up`, `shale drift` shows any difference"
+                ));
             }
             return Ok(());
         }
@@ -271,20 +271,20 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
             }
         }
         if !settings.quiet {
-            eprintln!(
-                "note: {left_out} ({}'s history) {verb} left out of the baseline: switch {} off, shale's history starts here",
+            crate::output::note(&format!(
+                "{left_out} ({}'s history) {verb} left out of the baseline: switch {} off, shale's history starts here",
                 foreign.tool, foreign.tool
-            );
+            ));
         }
     }
     crate::output::note_unread(settings, &schema, "the database", "the baseline");
     // The baseline is recorded as applied here: edited afterwards, it would be a changed migration.
     let unread = !schema.unread.is_empty();
     if unread && !settings.quiet && !settings.json {
-        eprintln!(
-            "note: write them in a migration of their own after the baseline (`shale new NAME`, with the SQL \
+        crate::output::note(
+            "write them in a migration of their own after the baseline (`shale new NAME`, with the SQL \
              `pg_dump --schema-only` shows), and record it as applied here, where they exist, with `shale repair \
-             VERSION --applied --reason ...`; editing the baseline instead would make it a changed migration"
+             VERSION --applied --reason ...`; editing the baseline instead would make it a changed migration",
         );
     }
     // The type advice (text over varchar(n), bigint keys, ...) is for tables being designed, not for

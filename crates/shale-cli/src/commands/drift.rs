@@ -88,7 +88,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
                         actual = shale_schema::confine::without_schemas(&actual, &[schema]);
                     }
                     if !settings.quiet && !settings.json {
-                        eprintln!("note: {schema}.{table} (the history shale took over) is left out");
+                        crate::output::note(&format!("{schema}.{table} (the history shale took over) is left out"));
                     }
                 }
             }
@@ -198,11 +198,11 @@ fn warn_modified(settings: &Settings, status: &shale::StatusReport) {
     if changed.is_empty() || settings.quiet || settings.json {
         return;
     }
-    eprintln!(
-        "warning: {} changed after it was applied: the migrations are replayed as their files are now, not as they ran \
+    crate::output::warning(&format!(
+        "{} changed after it was applied: the migrations are replayed as their files are now, not as they ran \
          here, so what the change hides from this comparison does not show (`shale validate` names the files)",
         changed.join(", ")
-    );
+    ));
 }
 
 fn note_pending(settings: &Settings, labels: &[String]) {
@@ -215,10 +215,10 @@ fn note_pending(settings: &Settings, labels: &[String]) {
     if labels.len() > NAMED {
         named.push_str(&format!(" and {} more", labels.len() - NAMED));
     }
-    eprintln!(
-        "note: {} migration(s) not applied to this database are left out of what it is compared with: {named} (`shale status` shows them, `shale up` applies them)",
+    crate::output::note(&format!(
+        "{} migration(s) not applied to this database are left out of what it is compared with: {named} (`shale status` shows them, `shale up` applies them)",
         labels.len(),
-    );
+    ));
 }
 
 /// A Supabase database: the schemas Supabase manages (auth, storage, realtime, ...) are not the
@@ -244,10 +244,10 @@ pub(super) fn without_supabase_managed(
         .filter(|s| schema.schemas.iter().any(|have| have == s))
         .collect();
     if !settings.quiet && !settings.json {
-        eprintln!(
-            "note: the schemas Supabase manages ({}) are left out of {what}: every Supabase project has them",
+        crate::output::note(&format!(
+            "the schemas Supabase manages ({}) are left out of {what}: every Supabase project has them",
             managed.join(", ")
-        );
+        ));
     }
     shale_schema::confine::without_schemas(&schema, &managed)
 }
@@ -281,7 +281,9 @@ pub(super) fn without_other_tools_histories(
         if tool.own_schema().is_some() && schema != "public" && !built.schemas.contains(&schema) {
             live = shale_schema::confine::without_schemas(&live, &[schema.as_str()]);
             if !settings.quiet && !settings.json {
-                eprintln!("note: schema {schema} ({tool}'s history and what {tool} keeps beside it) is left out");
+                crate::output::note(&format!(
+                    "schema {schema} ({tool}'s history and what {tool} keeps beside it) is left out"
+                ));
             }
             continue;
         }
@@ -302,7 +304,7 @@ pub(super) fn without_other_tools_histories(
         if !settings.quiet && !settings.json {
             let with: String = companions.iter().map(|c| format!(" and {schema}.{c}")).collect();
             let verb = if companions.is_empty() { "is" } else { "are" };
-            eprintln!("note: {schema}.{table}{with} ({tool}'s history) {verb} left out");
+            crate::output::note(&format!("{schema}.{table}{with} ({tool}'s history) {verb} left out"));
         }
     }
     let managed: Vec<&str> = shale::core::adopt::SUPABASE_MANAGED_SCHEMAS
@@ -313,7 +315,7 @@ pub(super) fn without_other_tools_histories(
     if !managed.is_empty() {
         live = shale_schema::confine::without_schemas(&live, &managed);
         if !settings.quiet && !settings.json {
-            eprintln!("note: Supabase's own schemas ({}) are left out", managed.join(", "));
+            crate::output::note(&format!("Supabase's own schemas ({}) are left out", managed.join(", ")));
         }
     }
     live

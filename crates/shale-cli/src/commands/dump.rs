@@ -17,12 +17,12 @@ pub fn after_up(settings: &Settings, migrator: &shale::Migrator) -> Result<()> {
     let written_by_others =
         std::fs::read_to_string(path).is_ok_and(|t| !t.starts_with(shale_schema::dump::DUMP_HEADER));
     if written_by_others {
-        eprintln!(
-            "warning: {} (dump_after_up in shale.toml) was not written by `shale dump` (pg_dump's, Rails' or \
+        crate::output::warning(&format!(
+            "{} (dump_after_up in shale.toml) was not written by `shale dump` (pg_dump's, Rails' or \
              dbmate's?), so it is left as it is: shale writes its own format, without what that tool keeps there. \
              Point dump_after_up at another file, of shale's own, or delete this one to let shale write it",
             path.display()
-        );
+        ));
         return Ok(());
     }
     let schema = schema_to_dump(settings, migrator)?;

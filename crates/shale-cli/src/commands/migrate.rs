@@ -77,7 +77,10 @@ fn note_liquibase_selection(settings: &Settings, error: &anyhow::Error) {
         return;
     }
     if super::load_set(settings).is_ok_and(|set| super::liquibase_selection_unsaid(settings, &set)) {
-        eprintln!("note: these Liquibase changesets have contexts or labels: {}", super::LIQUIBASE_SELECTION_HINT);
+        crate::output::note(&format!(
+            "these Liquibase changesets have contexts or labels: {}",
+            super::LIQUIBASE_SELECTION_HINT
+        ));
     }
 }
 
@@ -314,13 +317,13 @@ fn note_empty_downs(migrator: &shale::Migrator, report: &shale::RunReport) {
         })
         .collect();
     if !empty.is_empty() {
-        eprintln!(
-            "note: the down of {} holds only comments: nothing of it was undone (its changes stay), though it is \
+        crate::output::note(&format!(
+            "the down of {} holds only comments: nothing of it was undone (its changes stay), though it is \
              recorded as reverted, as the tools that write such downs do; `shale down --generate` computes a down \
              from the schemas instead (`shale new --down-from-diff VERSION` writes one to a file, where downs are \
              files of their own)",
             empty.join(", ")
-        );
+        ));
     }
 }
 

@@ -26,13 +26,13 @@ pub fn status(settings: &Settings) -> Result<i32> {
         report.migrations.iter().filter(|r| r.java_class.is_some()).filter_map(|r| r.version.as_deref()).collect();
     match java.as_slice() {
         [] => {}
-        [one] => eprintln!(
-            "note: migration {one} is a Java migration Flyway ran: it has no file and shale cannot run it, so it counts as applied here; a new database gets nothing of it (port it to SQL where one needs its work)"
-        ),
-        many => eprintln!(
-            "note: migrations {} are Java migrations Flyway ran: they have no file and shale cannot run them, so they count as applied here; a new database gets nothing of them (port one to SQL where a database needs its work)",
+        [one] => crate::output::note(&format!(
+            "migration {one} is a Java migration Flyway ran: it has no file and shale cannot run it, so it counts as applied here; a new database gets nothing of it (port it to SQL where one needs its work)"
+        )),
+        many => crate::output::note(&format!(
+            "migrations {} are Java migrations Flyway ran: they have no file and shale cannot run them, so they count as applied here; a new database gets nothing of them (port one to SQL where a database needs its work)",
             many.join(", ")
-        ),
+        )),
     }
     let mut t = table(&["version", "name", "state", "applied at", "duration"]);
     for row in &report.migrations {
@@ -89,13 +89,13 @@ pub fn status(settings: &Settings) -> Result<i32> {
     // After the table, where a long one leaves the eye: what to do before anything here is run.
     note_foreign(&report.foreign, &migrator.set);
     if let Some(both) = &report.ran_by_both {
-        eprintln!(
-            "warning: {} applied {} too, after shale had ({} records it): its migrate still runs somewhere (a \
+        crate::output::warning(&format!(
+            "{} applied {} too, after shale had ({} records it): its migrate still runs somewhere (a \
              deploy step, the application's start-up); stop it, and check what ran twice",
             both.tool,
             both.migrations.join(", "),
             both.table
-        );
+        ));
     }
     if let Some(since) = &report.applied_by_the_other_tool {
         // As `up` will say it, refusing them.
@@ -104,17 +104,17 @@ pub fn status(settings: &Settings) -> Result<i32> {
             table: since.table.clone(),
             migrations: since.migrations.clone(),
         };
-        eprintln!("warning: {}", crate::error::message(&refusal.into()));
+        crate::output::warning(&crate::error::message(&refusal.into()));
     }
     if let Some(reverted) = &report.reverted_by_the_other_tool {
-        eprintln!(
-            "warning: {} reverted {} since shale took its history over ({} no longer has it), which shale counts \
+        crate::output::warning(&format!(
+            "{} reverted {} since shale took its history over ({} no longer has it), which shale counts \
              as applied: its down still runs somewhere; stop it, check the database (`shale drift`), and record \
              what is true: `shale repair VERSION --rolled-back --reason ...` where it was undone",
             reverted.tool,
             reverted.migrations.join(", "),
             reverted.table
-        );
+        ));
     }
     warn_changed_since_baseline(&report.changed_since_baseline);
     Ok(0)
@@ -135,8 +135,8 @@ pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline
             .chain(c.tool.companions().iter().copied())
             .map(|t| shale_core::ident::qualified(schema, t))
             .collect();
-        eprintln!(
-            "warning: {}'s history ({}) {what}: {} still migrates this database somewhere (a deploy step, the \
+        crate::output::warning(&format!(
+            "{}'s history ({}) {what}: {} still migrates this database somewhere (a deploy step, the \
              application's start-up), and what it ran is in no history of shale's; switch it off, then `shale drift \
              --fix NAME --direction adopt` writes what it changed as a migration (record it as applied here with the \
              `shale repair` it names), then drop {} to end this warning",
@@ -144,7 +144,7 @@ pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline
             c.table,
             c.tool,
             tables.join(" and ")
-        );
+        ));
     }
 }
 
@@ -204,11 +204,11 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             print_syntax_errors(&syntax_errors);
         } else if !settings.quiet {
             for go in &set.unrunnable {
-                eprintln!(
-                    "note: {}: migration {} is written in Go, and shale runs SQL migrations only: fine where goose applied it; elsewhere `up` stops before it (port it to SQL)",
+                crate::output::note(&format!(
+                    "{}: migration {} is written in Go, and shale runs SQL migrations only: fine where goose applied it; elsewhere `up` stops before it (port it to SQL)",
                     go.path.display(),
                     go.version_text
-                );
+                ));
             }
             println!(
                 "{} migration(s) are valid (no database configured, so the history was not checked)",
@@ -339,11 +339,11 @@ pub(crate) fn note_foreign(found: &[shale_pg::foreign::ForeignTable], set: &shal
         [one] => one,
         several => {
             let tables: Vec<String> = several.iter().map(|t| format!("{} ({})", t.tool, t.display())).collect();
-            eprintln!(
-                "note: this database holds the histories of more than one tool, {}, and shale has none here yet: {}",
+            crate::output::note(&format!(
+                "this database holds the histories of more than one tool, {}, and shale has none here yet: {}",
                 tables.join(", "),
                 crate::error::take_over(several)
-            );
+            ));
             return;
         }
     };
@@ -357,17 +357,17 @@ pub(crate) fn note_foreign(found: &[shale_pg::foreign::ForeignTable], set: &shal
                     .to_string()
             }
         };
-        eprintln!(
-            "note: this database was migrated by {} ({} is its history) and shale has none here yet: {start} (`shale adopt --nothing` if that table belongs to another application)",
+        crate::output::note(&format!(
+            "this database was migrated by {} ({} is its history) and shale has none here yet: {start} (`shale adopt --nothing` if that table belongs to another application)",
             foreign.tool,
             foreign.display()
-        );
+        ));
     } else {
-        eprintln!(
-            "note: this database was migrated by {} ({} is its history) and shale has none here yet: `shale adopt` takes that history over, so that `shale up` runs only what {} did not",
+        crate::output::note(&format!(
+            "this database was migrated by {} ({} is its history) and shale has none here yet: `shale adopt` takes that history over, so that `shale up` runs only what {} did not",
             foreign.tool,
             foreign.display(),
             foreign.tool
-        );
+        ));
     }
 }

@@ -241,3 +241,51 @@ fn an_existing_schema_names_the_way_to_take_a_renamed_history_over() {
         up.stderr
     );
 }
+
+/// Every line on stderr of a `--log-format json` run, parsed: a line that is not a JSON object
+/// fails the test, as it would break a log pipeline that parses them.
+fn json_lines(run: &Run) -> Vec<serde_json::Value> {
+    run.stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("a line of plain text ({e}): {l}\n{}", run.stderr)))
+        .collect()
+}
+
+#[test]
+fn with_json_logs_the_notes_warnings_and_the_final_error_are_json_too() {
+    let p = Project::new("msg_log_json");
+    p.write("data_fixtures.sql", "SELECT 1;\n");
+    p.write("001_users.sql", "CREATE TABLE users (id bigint);\n");
+    p.write("002_bad.sql", "CREATE TABLE teams (id bigint);\nALTER TABLE nowhere ADD COLUMN x int;\n");
+    let run = p.shale(&["--log-format", "json", "up"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let events = json_lines(&run);
+    let of = |kind: &str| events.iter().filter(|e| e["event"] == kind).collect::<Vec<_>>();
+    assert!(
+        of("note").iter().any(|n| n["message"].as_str().unwrap().contains("data_fixtures.sql: ignored")),
+        "{events:?}"
+    );
+    assert_eq!(of("migration_finished").len(), 1, "{events:?}");
+    let error = of("error");
+    assert_eq!(error.len(), 1, "{events:?}");
+    assert_eq!(error[0]["exit_code"], 1);
+    let message = error[0]["message"].as_str().unwrap();
+    assert!(message.contains("002_bad.sql:2:1") && message.contains("nowhere"), "{message}");
+    assert!(error[0]["time"].is_string(), "{:?}", error[0]);
+
+    // A connection that fails, its password given on the command line: a warning and an error,
+    // both JSON, the password in neither.
+    let run: Run = p
+        .bare()
+        .args(["--log-format", "json", "--database-url", "postgresql://app:s3cret-pw@127.0.0.1:1/app", "status"])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(!run.stderr.contains("s3cret-pw"), "{}", run.stderr);
+    let events = json_lines(&run);
+    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["warning", "error"], "{events:?}");
+    assert!(events[1]["message"].as_str().unwrap().contains("could not connect"), "{events:?}");
+}
