@@ -506,6 +506,12 @@ pub const SUPABASE_MANAGED_SCHEMAS: &[&str] = &[
     "cron",
 ];
 
+/// The extensions Supabase installs in every project's database (in `extensions`, `graphql`,
+/// `vault`, `pgsodium`): the platform's, as the schemas above. One a project installs itself
+/// (`pg_trgm`, `vector`, `http`) is the project's, wherever it lives.
+pub const SUPABASE_DEFAULT_EXTENSIONS: &[&str] =
+    &["plpgsql", "uuid-ossp", "pgcrypto", "pgjwt", "pg_stat_statements", "pg_graphql", "supabase_vault", "pgsodium"];
+
 /// The reason an adopted history row carries: the tool that applied the migration and the table
 /// that said so. [`adopted_from`] reads the tool back.
 pub fn adopted_reason(tool: Tool, table: &str) -> String {

@@ -398,6 +398,40 @@ pub struct Trigger {
     pub uses: Vec<TableUse>,
 }
 
+impl Trigger {
+    /// The schema of the function it executes, as its definition names it (`pg_get_triggerdef`
+    /// qualifies names outside pg_catalog): `public` for `EXECUTE FUNCTION public.f()`.
+    pub fn function_schema(&self) -> Option<String> {
+        let (_, call) = self
+            .definition
+            .rsplit_once(" EXECUTE FUNCTION ")
+            .or_else(|| self.definition.rsplit_once(" EXECUTE PROCEDURE "))?;
+        let (schema, rest) = match call.strip_prefix('"') {
+            Some(quoted) => {
+                let mut name = String::new();
+                let mut chars = quoted.char_indices().peekable();
+                let end = loop {
+                    let (at, c) = chars.next()?;
+                    match c {
+                        '"' if chars.peek().is_some_and(|(_, n)| *n == '"') => {
+                            chars.next();
+                            name.push('"');
+                        }
+                        '"' => break at + 1,
+                        _ => name.push(c),
+                    }
+                };
+                (name, &quoted[end..])
+            }
+            None => {
+                let end = call.find(['.', '('])?;
+                (call[..end].to_string(), &call[end..])
+            }
+        };
+        rest.starts_with('.').then_some(schema)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Domain {
     pub schema: String,

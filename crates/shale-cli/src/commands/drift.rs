@@ -243,13 +243,51 @@ pub(super) fn without_supabase_managed(
         .copied()
         .filter(|s| schema.schemas.iter().any(|have| have == s))
         .collect();
+    let (out, kept) = without_supabase_schemas(&schema, &managed);
     if !settings.quiet && !settings.json {
+        let kept = match kept {
+            0 => String::new(),
+            n => format!("; the project's own triggers, policies and extensions in them ({n}) are kept"),
+        };
         crate::output::note(&format!(
-            "the schemas Supabase manages ({}) are left out of {what}: every Supabase project has them",
+            "the schemas Supabase manages ({}) are left out of {what}: every Supabase project has them{kept}",
             managed.join(", ")
         ));
     }
-    shale_schema::confine::without_schemas(&schema, &managed)
+    out
+}
+
+/// `schema` without the schemas Supabase manages (`managed`), but for what the project adds to
+/// them in its own migrations, which a new project needs as much as its tables: a trigger on one
+/// of their tables calling a function of another schema (the profile made at sign-up, on
+/// `auth.users`), the row level security policies on their tables (who reads which files of
+/// `storage.objects`: Supabase makes none), and the extensions the project installed in them
+/// (`pg_trgm` in `extensions`; not those Supabase installs in every project).
+/// Returns the model and how many of those were kept.
+fn without_supabase_schemas(schema: &shale_schema::Schema, managed: &[&str]) -> (shale_schema::Schema, usize) {
+    let in_managed = |s: &str| managed.contains(&s);
+    let triggers: Vec<_> = schema
+        .triggers
+        .iter()
+        .filter(|t| in_managed(&t.schema))
+        .filter(|t| t.function_schema().is_some_and(|f| !in_managed(&f)))
+        .cloned()
+        .collect();
+    let policies: Vec<_> = schema.policies.iter().filter(|p| in_managed(&p.schema)).cloned().collect();
+    let extensions: Vec<_> = schema
+        .extensions
+        .iter()
+        .filter(|x| in_managed(&x.schema))
+        .filter(|x| !shale::core::adopt::SUPABASE_DEFAULT_EXTENSIONS.contains(&x.name.as_str()))
+        .cloned()
+        .collect();
+    let kept = triggers.len() + policies.len() + extensions.len();
+    let mut out = shale_schema::confine::without_schemas(schema, managed);
+    out.triggers.extend(triggers);
+    out.policies.extend(policies);
+    out.extensions.extend(extensions);
+    out.normalize();
+    (out, kept)
 }
 
 /// `live` without another tool's history table, which `adopt` leaves in place and `built` (what
@@ -313,7 +351,7 @@ pub(super) fn without_other_tools_histories(
         .filter(|s| supabase_s(s) && live.schemas.iter().any(|l| l == s) && !built.schemas.iter().any(|b| b == s))
         .collect();
     if !managed.is_empty() {
-        live = shale_schema::confine::without_schemas(&live, &managed);
+        live = without_supabase_schemas(&live, &managed).0;
         if !settings.quiet && !settings.json {
             crate::output::note(&format!("Supabase's own schemas ({}) are left out", managed.join(", ")));
         }

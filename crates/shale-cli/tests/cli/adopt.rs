@@ -1224,14 +1224,40 @@ fn a_supabase_baseline_leaves_what_supabase_manages_out() {
     p.psql(
         "CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY); CREATE SCHEMA storage;
          CREATE TABLE storage.buckets (id text PRIMARY KEY);
-         CREATE TABLE public.profiles (id uuid PRIMARY KEY REFERENCES auth.users (id), name text)",
+         CREATE TABLE public.profiles (id uuid PRIMARY KEY REFERENCES auth.users (id), name text);
+         CREATE TABLE storage.objects (id uuid PRIMARY KEY, bucket_id text, owner uuid, updated_at timestamptz);
+         ALTER TABLE storage.objects ENABLE ROW LEVEL SECURITY;
+         CREATE FUNCTION storage.update_updated_at_column() RETURNS trigger LANGUAGE plpgsql
+             AS 'BEGIN NEW.updated_at = now(); RETURN NEW; END';
+         CREATE TRIGGER update_objects_updated_at BEFORE UPDATE ON storage.objects
+             FOR EACH ROW EXECUTE FUNCTION storage.update_updated_at_column();
+         CREATE SCHEMA extensions; CREATE EXTENSION pgcrypto WITH SCHEMA extensions;
+         -- What the project adds to Supabase's tables: a profile made at sign-up, who reads which
+         -- files, an extension of its own.
+         CREATE FUNCTION public.handle_new_user() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+             AS 'BEGIN INSERT INTO public.profiles (id) VALUES (NEW.id); RETURN NEW; END';
+         CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users
+             FOR EACH ROW EXECUTE FUNCTION public.handle_new_user();
+         CREATE POLICY own_files ON storage.objects FOR SELECT USING (owner = '00000000-0000-0000-0000-000000000000');
+         CREATE EXTENSION pg_trgm WITH SCHEMA extensions",
     );
     let run: Run = p.bare().args(["--database-url", &p.db.url, "baseline", "--from-database"]).output().unwrap().into();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("the schemas Supabase manages (auth, storage) are left out"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the schemas Supabase manages (auth, storage, extensions) are left out")
+            && run.stderr.contains("the project's own triggers, policies and extensions in them (3) are kept"),
+        "{}",
+        run.stderr
+    );
     let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
     assert!(file.contains("CREATE TABLE public.profiles") && !file.contains("CREATE SCHEMA auth"), "{file}");
-    assert!(!file.contains("storage.buckets"), "{file}");
+    assert!(!file.contains("storage.buckets") && !file.contains("CREATE TABLE storage.objects"), "{file}");
+    // The project's own parts of Supabase's schemas are the project's: a new project built from
+    // the baseline would lack its sign-up trigger and its storage rules.
+    assert!(file.contains("CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users"), "{file}");
+    assert!(file.contains("CREATE POLICY own_files ON storage.objects"), "{file}");
+    assert!(file.contains("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA extensions"), "{file}");
+    assert!(!file.contains("update_objects_updated_at") && !file.contains("pgcrypto"), "{file}");
     // The dump too (and `dump_after_up`'s file), which platform upgrades would otherwise churn.
     let dump = p.shale(&["dump"]).ok();
     assert!(
