@@ -263,15 +263,15 @@ impl Tool {
             "changes" if has("change_id") && has("script_hash") && has("project") => Some(Tool::Sqitch),
             "migrations" if exactly(&["date", "filename", "hash", "previous_hash"]) => Some(Tool::GraphileMigrate),
             "db_migrations" if columns.len() == 2 && has("version") && has("name") => Some(Tool::Morph),
-            // drizzle's or sql-migrate's under the name its config gives: its columns alone.
+            // A history under the name its config gives: its columns alone.
             _ => Tool::by_columns_alone(table, columns),
         }
     }
 
     /// The tool whose history table, which a project may name as it likes, has exactly these
-    /// columns ([`NAMED_AS_CONFIGURED`]): drizzle's (`migrations: { table }`), or sql-migrate's
-    /// (`TableName`) when its name says it holds migrations (two columns `id` and `applied_at`
-    /// alone say too little).
+    /// columns ([`NAMED_AS_CONFIGURED`]): drizzle's (`migrations: { table }`), Flyway's
+    /// (`spring.flyway.table`), ..., or sql-migrate's (`TableName`) when its name says it holds
+    /// migrations (two columns `id` and `applied_at` alone say too little).
     pub fn by_columns_alone(table: &str, columns: &[String]) -> Option<Tool> {
         let mut sorted: Vec<&str> = columns.iter().map(String::as_str).collect();
         sorted.sort_unstable();
@@ -473,10 +473,55 @@ impl fmt::Display for Tool {
     }
 }
 
-/// The tools whose history table a project names in its configuration, with exactly the columns
-/// that table has, in name order: found under any name by them ([`Tool::by_columns_alone`]).
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 2] =
-    [(Tool::Drizzle, &["created_at", "hash", "id"]), (Tool::SqlMigrate, &["applied_at", "id"])];
+/// The tools whose history table a project may name in its configuration, with exactly the
+/// columns that table has, in name order: found under any name by them
+/// ([`Tool::by_columns_alone`]), as Spring's `spring.flyway.table`, goose's `SetTableName`, Knex's
+/// `tableName` or golang-migrate's `x-migrations-table` name it. Not found under another name
+/// would mean `shale up` running again, on the live database, every migration the tool applied
+/// whose tables a later one dropped. A tool whose table has columns that say too little (dbmate's
+/// `version` alone, TypeORM's `id, timestamp, name`) is not here: `--table` names it.
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 8] = [
+    (Tool::Drizzle, &["created_at", "hash", "id"]),
+    (Tool::SqlMigrate, &["applied_at", "id"]),
+    (
+        Tool::Flyway,
+        &[
+            "checksum",
+            "description",
+            "execution_time",
+            "installed_by",
+            "installed_on",
+            "installed_rank",
+            "script",
+            "success",
+            "type",
+            "version",
+        ],
+    ),
+    (
+        Tool::Liquibase,
+        &[
+            "author",
+            "comments",
+            "contexts",
+            "dateexecuted",
+            "deployment_id",
+            "description",
+            "exectype",
+            "filename",
+            "id",
+            "labels",
+            "liquibase",
+            "md5sum",
+            "orderexecuted",
+            "tag",
+        ],
+    ),
+    (Tool::Goose, &["id", "is_applied", "tstamp", "version_id"]),
+    (Tool::GolangMigrate, &["dirty", "version"]),
+    (Tool::Knex, &["batch", "id", "migration_time", "name"]),
+    (Tool::Alembic, &["version_num"]),
+];
 
 /// The schemas of Supabase's own services (its auth server, Realtime, Storage, its functions
 /// hooks), each with the migration history of that service: on a Supabase database (one with the
@@ -1606,6 +1651,28 @@ mod tests {
         assert_eq!(Tool::recognize("migrations", &cols(&["id", "migration", "batch", "host"])), None);
         assert_eq!(Tool::parse("phoenix"), Some(Tool::Ecto));
         assert_eq!(Tool::Knex.companions(), ["knex_migrations_lock"]);
+        // Under the name a project's configuration gives (Flyway trial: Spring's
+        // `spring.flyway.table`), by the tool's own columns.
+        let flyway = cols(&[
+            "installed_rank",
+            "version",
+            "description",
+            "type",
+            "script",
+            "checksum",
+            "installed_by",
+            "installed_on",
+            "execution_time",
+            "success",
+        ]);
+        assert_eq!(Tool::recognize("ef_history", &flyway), Some(Tool::Flyway));
+        let goose = cols(&["id", "version_id", "is_applied", "tstamp"]);
+        assert_eq!(Tool::recognize("app_db_version", &goose), Some(Tool::Goose));
+        assert_eq!(Tool::recognize("app_migrations", &cols(&["version", "dirty"])), Some(Tool::GolangMigrate));
+        assert_eq!(Tool::recognize("tenant_alembic", &cols(&["version_num"])), Some(Tool::Alembic));
+        // Too little said by a lone `version`, or by columns one short of a tool's.
+        assert_eq!(Tool::recognize("app_versions", &cols(&["version"])), None);
+        assert_eq!(Tool::recognize("ef_history", &flyway[..9]), None);
     }
 
     #[test]

@@ -786,6 +786,35 @@ fn flyway_with_a_baseline_and_its_failed_rows() {
     switch(&p, "flyway", "flyway_schema_history");
 }
 
+/// Flyway's table under the name Spring's `spring.flyway.table` gave it (Flyway trial,
+/// familie-ef-sak): found by its columns. Not found, `up` ran again the first migrations, whose
+/// tables a later one had dropped, on the live database, and recorded them.
+#[test]
+fn a_flyway_history_under_another_name_is_found_by_its_columns() {
+    let p = Project::new("adopt_flyway_renamed");
+    p.write("V1__sak.sql", "CREATE TABLE sak (id bigint PRIMARY KEY);\n");
+    p.write("V2__fagsak.sql", "CREATE TABLE fagsak (id bigint PRIMARY KEY);\nDROP TABLE sak;\n");
+    let crc =
+        |file: &str| shale_core::adopt::flyway_checksum(&std::fs::read_to_string(p.migrations().join(file)).unwrap());
+    p.psql(&format!(
+        "CREATE TABLE fagsak (id bigint PRIMARY KEY);
+         CREATE TABLE ef_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL);
+         INSERT INTO ef_history VALUES (1, '1', 'sak', 'SQL', 'V1__sak.sql', {}, 'app', now(), 3, true),
+                                       (2, '2', 'fagsak', 'SQL', 'V2__fagsak.sql', {}, 'app', now(), 3, true)",
+        crc("V1__sak.sql"),
+        crc("V2__fagsak.sql")
+    ));
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("migrated by flyway (public.ef_history is its history)"), "{}", status.stderr);
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert_eq!(p.tables(), ["ef_history", "fagsak"]);
+    p.shale(&["adopt"]).ok();
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][1]["adopted_from"], "flyway", "{status}");
+    p.shale(&["up"]).ok();
+}
+
 /// Flyway's repeatables: one whose last run was of the file as it is now is taken over (a data
 /// repeatable run again would insert its rows twice); one changed since runs, as Flyway would.
 #[test]
