@@ -293,6 +293,12 @@ fn shale_text(error: &ShaleError) -> String {
              table belongs to another application and shale should run every migration here, record that with \
              `shale adopt --nothing`"
         ),
+        ShaleError::TablesWithoutHistory { .. } => format!(
+            "{error}. Nothing ran. Where another tool migrated it and its history table has another name, take \
+             that history over: `shale adopt --from TOOL --table NAME`. Where it was built otherwise (an ORM's \
+             create_all, by hand), record which migrations it holds with `shale baseline VERSION` (checked against \
+             what they build), then `shale up` runs the rest"
+        ),
         ShaleError::Adopt(problems) => problems.iter().map(adopt_text).collect::<Vec<_>>().join("\n"),
         ShaleError::NoForeignHistory { table: Some(_), .. } => error.to_string(),
         ShaleError::AppliedByTheOtherTool { tool, migrations, .. } => format!(

@@ -259,6 +259,14 @@ pub struct Step {
 }
 
 impl Step {
+    /// The tables this step's SQL creates expecting them not to be there (`CREATE TABLE
+    /// [schema.]name`, not `IF NOT EXISTS`, which a migration written to run over a schema built
+    /// otherwise says), each name unqualified, lowercased unless quoted: of its own section of the
+    /// file only (dbmate's down, which may create again what the up drops, is not the up's).
+    pub fn created_tables(&self) -> Vec<String> {
+        crate::tokens::created_tables_expected_absent(self.script.own_text())
+    }
+
     pub fn label(&self) -> String {
         match self.kind {
             MigrationKind::Versioned => format!("{} {}", self.version_text, self.name),

@@ -124,6 +124,15 @@ pub(crate) fn name_at(text: &str, toks: &[(Token, std::ops::Range<usize>)], at: 
 /// The tables `text` creates (`CREATE [UNLOGGED|TEMP] TABLE [IF NOT EXISTS] [schema.]name`): each
 /// name unqualified, lowercased unless quoted.
 pub(crate) fn created_tables(text: &str) -> Vec<String> {
+    tables_created(text, true)
+}
+
+/// The tables `text` creates without `IF NOT EXISTS`: those it expects not to be there.
+pub(crate) fn created_tables_expected_absent(text: &str) -> Vec<String> {
+    tables_created(text, false)
+}
+
+fn tables_created(text: &str, if_not_exists_too: bool) -> Vec<String> {
     let toks = tokens(text);
     let word = |i: usize, w: &str| matches!(toks.get(i), Some((Token::Word(x), _)) if x == w);
     let mut out = Vec::new();
@@ -140,6 +149,9 @@ pub(crate) fn created_tables(text: &str) -> Vec<String> {
         }
         at += 1;
         if word(at, "IF") && word(at + 1, "NOT") && word(at + 2, "EXISTS") {
+            if !if_not_exists_too {
+                continue;
+            }
             at += 3;
         }
         let Some((_, after)) = name_at(text, &toks, at) else { continue };
@@ -158,5 +170,6 @@ mod created_tables_tests {
             "CREATE TABLE alembic_version (v text);\ncreate unlogged table if not exists app.\"Jobs\" (id int);\n\
                     CREATE INDEX ON t (a); -- CREATE TABLE commented (id int)\nCREATE TABLE public.x AS SELECT 1;";
         assert_eq!(super::created_tables(text), ["alembic_version", "Jobs", "x"]);
+        assert_eq!(super::created_tables_expected_absent(text), ["alembic_version", "x"]);
     }
 }

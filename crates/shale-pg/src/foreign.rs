@@ -51,6 +51,29 @@ pub async fn fingerprint(client: &Client, table: &ForeignTable) -> Result<Option
     }
 }
 
+/// Which of `names` (unqualified, as a migration creates them) are tables already, in the schema
+/// the migrations' unqualified names go to (the first of the search path; a table of that name in
+/// a later one is another), but for those of an extension (PostGIS's `spatial_ref_sys`): each as
+/// `schema.name`, in name order. One query.
+pub async fn existing_tables(client: &Client, names: &[String]) -> Result<Vec<String>, PgError> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<String> = names.iter().map(|n| quote_literal(n)).collect();
+    let sql = format!(
+        "SELECT format('%s.%s', n.nspname, c.relname)
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p') AND c.relname IN ({})
+           AND n.nspname = current_schema()
+           AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+                           WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+         ORDER BY 1",
+        names.join(", ")
+    );
+    let rows = simple_rows(client, &sql, "looking for the tables the migrations create").await?;
+    Ok(rows.into_iter().map(|mut r| r.swap_remove(0)).collect())
+}
+
 /// The history tables of the tools shale knows, wherever they are, or `table` (`name` or
 /// `schema.name`) alone, those in the session's search path first (the one the connection's
 /// migrations went to: Supabase's `auth.schema_migrations` belongs to its auth server, not to the

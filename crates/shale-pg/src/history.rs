@@ -40,6 +40,20 @@ pub struct NewRecord<'a> {
 /// The kinds of history rows this shale writes and reads.
 const KINDS: &str = "'versioned', 'repeatable', 'baseline', 'repair', 'seed', 'adopted', 'audit'";
 
+/// PL/pgSQL creating `schema` where it is missing. CREATE SCHEMA IF NOT EXISTS needs CREATE on
+/// the database even when the schema exists: only asked for when the schema is really missing,
+/// so that least-privilege roles work.
+fn create_schema_if_missing(schema: &str) -> String {
+    format!(
+        "IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = {}) THEN
+        CREATE SCHEMA {};
+    END IF;
+    ",
+        quote_literal(schema),
+        ident_always_quoted(schema)
+    )
+}
+
 impl HistoryTable {
     pub fn name(&self) -> String {
         qualified_always_quoted(&self.schema, &self.table)
@@ -78,23 +92,23 @@ impl HistoryTable {
         format!("{}.{}", self.schema, self.table)
     }
 
-    pub fn create_sql(&self) -> String {
+    /// The history table, created with its schema where they are missing, and `also_schema` too
+    /// (Prisma's `?schema=app`, which its sessions' search_path names: Prisma creates it on a new
+    /// database before its first migration, whose unqualified names would otherwise have nowhere
+    /// to go).
+    pub fn create_sql(&self, also_schema: Option<&str>) -> String {
         let t = self.name();
+        let also = also_schema.filter(|s| *s != self.schema).map(create_schema_if_missing).unwrap_or_default();
         format!(
             "DO $shale$ DECLARE g record; BEGIN
-    -- CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists:
-    -- only ask for it when the schema is really missing, so least-privilege roles work.
-    IF NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = {schema_literal}) THEN
-        CREATE SCHEMA {schema};
-    END IF;
+    {history_schema}{also}
     IF to_regclass({lit}) IS NULL THEN
         {create};
         {owner_only}
     END IF;
 END $shale$;
 COMMENT ON TABLE {t} IS 'Migration history written by shale: one row per attempt; the newest row of a version decides its state.'",
-            schema = ident_always_quoted(&self.schema),
-            schema_literal = quote_literal(&self.schema),
+            history_schema = create_schema_if_missing(&self.schema),
             lit = quote_literal(&t),
             create = self.create_table_sql(),
             owner_only = owner_only_sql(&t),
@@ -325,8 +339,12 @@ END $shale$",
         Ok(rows.iter().any(|m| matches!(m, SimpleQueryMessage::Row(r) if r.get(0) == Some("t"))))
     }
 
-    pub async fn create(&self, client: &Client) -> Result<(), PgError> {
-        client.batch_execute(&self.create_sql()).await.map_err(|e| PgError::query("creating the history table", e))
+    /// See [`HistoryTable::create_sql`].
+    pub async fn create(&self, client: &Client, also_schema: Option<&str>) -> Result<(), PgError> {
+        client
+            .batch_execute(&self.create_sql(also_schema))
+            .await
+            .map_err(|e| PgError::query("creating the history table", e))
     }
 
     /// INSERT for an attempt: running (then RETURNING id), finished, or failed with its error.

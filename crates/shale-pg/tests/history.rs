@@ -13,7 +13,7 @@ async fn the_current_version_read_alone_is_the_one_the_whole_history_gives() {
 
     // No table yet: nothing is applied.
     assert_eq!(table.current_version(&client).await.unwrap(), None);
-    table.create(&client).await.unwrap();
+    table.create(&client, None).await.unwrap();
     assert_eq!(table.current_version(&client).await.unwrap(), None);
 
     // Rows in the order they were written (ids ascending): the newest row of each version

@@ -44,6 +44,13 @@ pub enum Error {
         /// ([`Tool::adoptable_with`]); otherwise a baseline records what the database holds.
         adoptable: bool,
     },
+    /// shale has no history in this database, no other tool's history was found, and tables the
+    /// migrations create are there already (`tables`: each as `schema.name`, with the migration
+    /// that creates it): something else built the database, and running the migrations would run
+    /// again, before the first of those fails, every one that still can. Nothing ran.
+    /// [`Error::hint`] says the ways on.
+    #[error("{}", tables_without_history_text(tables))]
+    TablesWithoutHistory { tables: Vec<(String, String)> },
     /// The other tool's history cannot be taken over as it is: every problem is listed, one a
     /// line, each with its advice in [`AdoptProblem::hint`].
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
@@ -231,6 +238,12 @@ impl Error {
                  (written as the first migration and recorded as a baseline)"
                     .into(),
             ),
+            Error::TablesWithoutHistory { .. } => Some(
+                "where another tool migrated it under a history table of another name, name that tool and table \
+                 and adopt its history; where it was built otherwise (an ORM, by hand), record as a baseline the \
+                 migration the database already holds"
+                    .into(),
+            ),
             Error::SeedsBeforeMigrations { .. } => Some("apply the migrations first (or with the seeds)".into()),
             Error::HistoryExists { .. } => Some(
                 "if this directory's migrations are a history apart from that one (the other tool kept a table for \
@@ -252,6 +265,7 @@ impl Error {
             Error::Load(_)
             | Error::Plan(_)
             | Error::ForeignHistory { .. }
+            | Error::TablesWithoutHistory { .. }
             | Error::Adopt(_)
             | Error::NoForeignHistory { .. }
             | Error::AppliedByTheOtherTool { .. }
@@ -282,6 +296,21 @@ impl From<shale_pg::ConnectError> for Error {
     fn from(e: shale_pg::ConnectError) -> Self {
         Error::Pg(PgError::Connect(e))
     }
+}
+
+fn tables_without_history_text(tables: &[(String, String)]) -> String {
+    const SHOWN: usize = 5;
+    let mut named: Vec<String> = tables.iter().take(SHOWN).map(|(t, by)| format!("{t} (made by {by})")).collect();
+    if tables.len() > SHOWN {
+        named.push(format!("{} more", tables.len() - SHOWN));
+    }
+    format!(
+        "shale has no history in this database, yet {} table(s) its migrations create are there already: {}; \
+         something else built it, and migrating would run again every migration that still can before the first \
+         of those fails",
+        tables.len(),
+        named.join(", ")
+    )
 }
 
 fn foreign_history_text(tool: Tool, table: &str, adoptable: bool) -> String {

@@ -125,6 +125,13 @@ pub struct UpRequest {
     /// With nothing to apply where shale's history table does not exist yet, look for another
     /// tool's history table ([`RunReport::foreign`]): one more query, on that path only.
     pub look_for_foreign_history: bool,
+    /// Refuse to run where shale has no history yet but tables the migrations create (without
+    /// `IF NOT EXISTS`) are there already ([`Error::TablesWithoutHistory`]): the database was
+    /// built by a tool whose history shale does not recognize (a table renamed), or by an ORM or
+    /// by hand, and running the migrations would run again, before the first of those fails,
+    /// every one that still can (its tables dropped since). One query, on that path only.
+    /// Off for a database made for the run (a replay on a throwaway server).
+    pub refuse_over_existing_tables: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -319,7 +326,7 @@ impl Migrator {
         let seen = self.history_seen.load(std::sync::atomic::Ordering::Relaxed);
         if create && !seen && !self.config.history.exists(client).await? {
             // Created under the lock: no other runner's transaction can be writing it.
-            self.config.history.create(client).await?;
+            self.config.history.create(client, self.config.connection.schema.as_deref()).await?;
             self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
             return Ok((History::default(), true));
         }
@@ -334,7 +341,7 @@ impl Migrator {
                 Ok((h, true))
             }
             None if create => {
-                self.config.history.create(client).await?;
+                self.config.history.create(client, self.config.connection.schema.as_deref()).await?;
                 Ok((History::default(), true))
             }
             None => Ok((History::default(), false)),
@@ -478,6 +485,7 @@ impl Migrator {
         let plan = plan_up(&self.set, &history, request)?;
         if history.records.is_empty() && !plan.steps.is_empty() {
             self.refuse_over_foreign_history(&client).await?;
+            self.refuse_over_existing_tables(&client, request, &plan).await?;
         }
         plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
         // What `up` would refuse, a dry run (and `validate`) refuses too.
@@ -504,6 +512,26 @@ impl Migrator {
                 adoptable: table.tool.adoptable_with(&self.set),
             }),
             several => Err(crate::adopt::foreign_histories(several)),
+        }
+    }
+
+    /// See [`UpRequest::refuse_over_existing_tables`]. The history was read empty before the lock:
+    /// tables found, it is read again, since another runner may have applied the migrations that
+    /// made them meanwhile (each commits its tables with its history row), and then nothing is
+    /// wrong: `up` plans again under the lock.
+    async fn refuse_over_existing_tables(
+        &self,
+        client: &Client,
+        request: &UpRequest,
+        plan: &Plan,
+    ) -> Result<(), Error> {
+        if !request.refuse_over_existing_tables {
+            return Ok(());
+        }
+        let Some(refusal) = tables_without_history(client, plan).await? else { return Ok(()) };
+        match self.config.history.load(client, false).await? {
+            Some(history) if !history.records.is_empty() => Ok(()),
+            _ => Err(refusal),
         }
     }
 
@@ -575,6 +603,7 @@ impl Migrator {
         self.refuse_what_the_adopted_tool_applied(&client, &history, &plan).await?;
         if history.records.is_empty() {
             self.refuse_over_foreign_history(&client).await?;
+            self.refuse_over_existing_tables(&client, request, &plan).await?;
         }
         // Only on a run with something to apply (the no-op start stays one round trip).
         let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
@@ -1146,6 +1175,29 @@ fn plan_up(set: &MigrationSet, history: &History, request: &UpRequest) -> Result
 
 /// The facts `plan` is judged against: the schemas on the session's search path and those its
 /// statements name, not every schema of the database.
+/// A database shale has no history in (and no other tool's history was found in) that holds
+/// tables the plan's migrations create: see [`UpRequest::refuse_over_existing_tables`].
+async fn tables_without_history(client: &Client, plan: &Plan) -> Result<Option<Error>, Error> {
+    let created: Vec<(String, String)> =
+        plan.steps.iter().flat_map(|s| s.created_tables().into_iter().map(|t| (t, s.label()))).collect();
+    let mut names: Vec<String> = created.iter().map(|(t, _)| t.clone()).collect();
+    names.sort();
+    names.dedup();
+    let existing = shale_pg::foreign::existing_tables(client, &names).await?;
+    if existing.is_empty() {
+        return Ok(None);
+    }
+    let tables: Vec<(String, String)> = existing
+        .into_iter()
+        .map(|table| {
+            let name = table.rsplit_once('.').map_or(table.as_str(), |(_, n)| n);
+            let by = created.iter().find(|(t, _)| t == name).map(|(_, label)| label.clone()).unwrap_or_default();
+            (table.clone(), by)
+        })
+        .collect();
+    Ok(Some(Error::TablesWithoutHistory { tables }))
+}
+
 async fn facts_for(client: &Client, plan: &Plan) -> Result<shale_pg::inspect::DatabaseFacts, Error> {
     Ok(shale_pg::inspect::facts(client, &plan.named_schemas()).await?)
 }

@@ -57,6 +57,7 @@ pub fn up_request(settings: &Settings, args: &UpArgs) -> Result<UpRequest> {
         },
         // For the note on a database another tool migrated; not worth a query when nothing is shown.
         look_for_foreign_history: !settings.quiet,
+        refuse_over_existing_tables: true,
     })
 }
 

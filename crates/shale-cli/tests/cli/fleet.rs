@@ -99,8 +99,9 @@ fn a_failing_target_does_not_stop_the_others_and_a_rerun_continues() {
     let p = Project::new("fleet_fail");
     migrations(&p);
     create_schemas(&p, &["tenant_a", "tenant_b", "tenant_c"]);
-    // tenant_b already has a table that 0002 creates: 0002 fails there, after 0001 succeeded.
-    p.psql("CREATE TABLE tenant_b.audit (x int);");
+    // tenant_b already has a view of the name of the table 0002 creates: 0002 fails there, after
+    // 0001 succeeded. (A table of that name would be refused before anything ran.)
+    p.psql("CREATE VIEW tenant_b.audit AS SELECT 1 AS x;");
 
     let run = p.shale(&["--schemas", "tenant_*", "up"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
@@ -121,7 +122,7 @@ fn a_failing_target_does_not_stop_the_others_and_a_rerun_continues() {
     assert_eq!(validate.code, 1, "{}", validate.stdout);
 
     // Fixed by hand: the rerun takes each tenant from where it stands.
-    p.psql("DROP TABLE tenant_b.audit;");
+    p.psql("DROP VIEW tenant_b.audit;");
     let rerun = p.shale(&["--schemas", "tenant_*", "up", "--json"]).ok().json();
     let b = target(&rerun, "tenant_b");
     assert_eq!(
@@ -139,7 +140,7 @@ fn fail_fast_starts_no_new_targets_after_a_failure() {
     let p = Project::new("fleet_failfast");
     migrations(&p);
     create_schemas(&p, &["tenant_1", "tenant_2", "tenant_3", "tenant_4"]);
-    p.psql("CREATE TABLE tenant_1.items (x int);");
+    p.psql("CREATE VIEW tenant_1.items AS SELECT 1 AS x;");
 
     let run = p.shale(&["--schemas", "tenant_*", "--concurrency", "1", "--fail-fast", "up", "--json"]);
     assert_eq!(run.code, 1, "{}", run.stdout);

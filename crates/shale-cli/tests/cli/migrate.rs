@@ -648,3 +648,38 @@ fn a_down_dry_run_is_judged_by_the_tables_it_acts_on() {
         dry.stdout
     );
 }
+
+/// A database something else built, with no history shale recognizes (dbmate's under another
+/// name: a lone `version` column says too little): `up` refuses before anything runs, where it
+/// ran again the first migration, whose table a later one had dropped, and recorded it (Flyway
+/// trial). A migration written `IF NOT EXISTS` expects its table may be there, and runs.
+#[test]
+fn tables_the_migrations_create_there_already_with_no_history_refuse_up() {
+    let p = Project::new("mig_tables_no_history");
+    p.write("0001_sak.sql", "CREATE TABLE sak (id bigint PRIMARY KEY);\n");
+    p.write("0002_fagsak.sql", "CREATE TABLE fagsak (id bigint PRIMARY KEY);\nDROP TABLE sak;\n");
+    p.psql("CREATE TABLE app_versions (version varchar PRIMARY KEY); INSERT INTO app_versions VALUES ('0001'), ('0002'); CREATE TABLE fagsak (id bigint PRIMARY KEY)");
+    for args in [&["up", "--dry-run"][..], &["up"]] {
+        let run = p.shale(args);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("public.fagsak (made by 0002 fagsak)")
+                && run.stderr.contains("`shale adopt --from TOOL --table NAME`"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert_eq!(p.tables(), ["app_versions", "fagsak"], "nothing ran");
+    let json = p.shale(&["up", "--json"]).json();
+    assert_eq!(json["exit_code"], 2, "{json}");
+    // Taken over, the history says what ran: nothing runs again.
+    p.shale(&["adopt", "--from", "dbmate", "--table", "app_versions"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.tables(), ["app_versions", "fagsak", "shale_migrations"]);
+
+    // Written to run over a schema built otherwise (create_all's), a migration says so.
+    let q = Project::new("mig_tables_if_not_exists");
+    q.write("0001_users.sql", "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY);\n");
+    q.psql("CREATE TABLE users (id bigint PRIMARY KEY)");
+    q.shale(&["up"]).ok();
+}
