@@ -366,9 +366,11 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     // Another tool's history that only one side has (a live database, or a schema file dumped from
     // one: Rails' structure.sql holds schema_migrations) is no difference, as for `shale drift`;
     // one both have is compared (a table the migrations build too).
-    let (from_side, to_side) = (std::mem::take(&mut source.schema), std::mem::take(&mut goal.schema));
-    source.schema = super::drift::without_other_tools_histories(settings, from_side, &to_side);
-    goal.schema = super::drift::without_other_tools_histories(settings, to_side, &source.schema);
+    (source.schema, goal.schema) = super::drift::without_other_tools_histories_on_either(
+        settings,
+        std::mem::take(&mut source.schema),
+        std::mem::take(&mut goal.schema),
+    );
     let changes = diff(&source.schema, &goal.schema);
     let holder = |s: &Source| match s {
         Source::Migrations(_) => format!("what {} build", s.label()),
@@ -400,8 +402,7 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
                 to.label()
             )));
         }
-        let down = diff(&goal.schema, &source.schema);
-        written = write_migrations(settings, name, &header, &changes, args.allow_destructive, &down)?
+        written = write_migrations(settings, name, &header, &source.schema, &goal.schema, args.allow_destructive)?
             .into_iter()
             .flat_map(|(_, files)| files)
             .collect();
@@ -482,22 +483,37 @@ pub fn down_script(down: &Diff) -> String {
     }
 }
 
-/// Save `changes` as the next migration NAME, its down the diff `down` (undoing a change removes
-/// what it added: the down includes destructive statements). New enum labels go first, in a
-/// migration of their own (`NAME_enum_labels`): they must be committed before the rest uses
-/// them. New indexes on existing tables go last, in a migration of their own (`NAME_indexes`)
-/// that builds them CONCURRENTLY outside a transaction, as `up`'s safety check asks of a table
-/// with rows (the database the diff was made on may have none). Returns each migration's version
-/// and files.
+/// Save the changes from `before` to `after` as the next migration NAME, its down the diff back
+/// (undoing a change removes what it added: the down includes destructive statements). New enum
+/// labels go first, in a migration of their own (`NAME_enum_labels`): they must be committed
+/// before the rest uses them, and that migration's down is the one that takes them out again
+/// (the type made anew without them), so that each down undoes its own up. New indexes on
+/// existing tables go last, in a migration of their own (`NAME_indexes`) that builds them
+/// CONCURRENTLY outside a transaction, as `up`'s safety check asks of a table with rows (the
+/// database the diff was made on may have none). Returns each migration's version and files.
 pub fn write_migrations(
     settings: &Settings,
     name: &str,
     header: &str,
-    changes: &Diff,
+    before: &Schema,
+    after: &Schema,
     allow_destructive: bool,
-    down: &Diff,
 ) -> Result<Vec<(String, Vec<PathBuf>)>> {
+    let changes = diff(before, after);
     let (first, rest) = changes.split_commit_first();
+    // Between the two migrations: `before` with the enums whose labels the first one adds as
+    // `after` has them. The labels' down goes back from there; the rest's down comes back to it.
+    let labelled: Vec<&str> = first.changes.iter().map(|c| c.object.as_str()).collect();
+    let mut between = before.clone();
+    for e in &mut between.enums {
+        if labelled.contains(&format!("type {}.{}", e.schema, e.name).as_str()) {
+            if let Some(now) = after.enums.iter().find(|a| a.schema == e.schema && a.name == e.name) {
+                *e = now.clone();
+            }
+        }
+    }
+    let down = diff(after, &between);
+    let labels_down = diff(&between, before);
     let (rest, apart) = rest.split_build_apart();
     // What the apart migration creates (an index, a UNIQUE made of it) its own down drops, not the
     // rest's; a constraint it only validates stays the rest's to drop.
@@ -514,12 +530,14 @@ pub fn write_migrations(
     let down_sql = down_script(&Diff { changes: down_rest });
     let mut parts: Vec<(String, String, String)> = Vec::new();
     if !first.is_empty() {
-        let undo =
-            "-- Enum labels cannot be removed in place: the next migration's down recreates the type without them.\n";
+        let undo = format!(
+            "-- Enum labels cannot be removed in place: the type is made again without them.\n{}",
+            down_script(&labels_down)
+        );
         parts.push((
             format!("{name} enum labels"),
             format!("{header}{}", first.to_sql_with(destructive(allow_destructive.then_some(ALLOWED_BY_FLAG)))),
-            undo.into(),
+            undo,
         ));
     }
     if !rest.is_empty() || (first.is_empty() && apart.is_empty()) {

@@ -286,6 +286,15 @@ fn new_enum_labels_are_written_as_a_migration_of_their_own() {
     assert_eq!(p.history().len(), 3, "{:?}", p.history());
     let again = p.shale(&["diff", "--to", "schema.sql"]).ok();
     assert!(again.stderr.contains("no differences"), "{}", again.stderr);
+    // Each down undoes its own up (Prisma trial: the rest's down made the type anew without the
+    // label its up never added, and `check` failed on the files shale wrote).
+    p.shale(&["check"]).ok();
+    let labels =
+        "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'mood'::regtype";
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql(labels), "sad,happy", "the labels' own migration is still applied");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql(labels), "sad");
 }
 
 /// The reverse: an up that removes a label has a down that adds it back and uses it, which runs
@@ -407,6 +416,9 @@ fn another_tool_s_history_table_is_left_out_as_drift_leaves_it_out() {
         let run = p.shale(&["diff", "--from", from, "--to", to, "--exit-code"]).ok();
         assert!(run.stderr.contains("(golang-migrate's history) is left out"), "{}", run.stderr);
     }
+    // And drift against that database (Supabase trial: `supabase_migrations` counted as drift).
+    let drift = p.shale(&["drift", "--against", &built.url]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
     // So against a schema file dumped from a database the tool migrated (Rails' structure.sql
     // holds its schema_migrations), both ways (re-check trial).
     let dumped = format!(
