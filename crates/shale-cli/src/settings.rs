@@ -410,6 +410,7 @@ impl Settings {
                 || k.ends_with("POSTGRES_URL")
                 || k.ends_with("_DSN")
                 || k == "GOOSE_DBSTRING"
+                || JDBC_URL_VARIABLES.iter().any(|(url, _, _)| k == *url)
         };
         let mut found: Vec<(String, &'static str)> = self
             .env
@@ -459,6 +460,17 @@ impl Settings {
                 )
             });
         }
+        // Spring's and Flyway's URL holds neither user nor password: their variables beside it do.
+        if let Some((_, user, password)) =
+            JDBC_URL_VARIABLES.iter().find(|(url, _, _)| *url == self.database_url_env && origin.starts_with(url))
+        {
+            if settings.user.is_none() {
+                settings.user = self.env.get(user).filter(|v| !v.is_empty());
+            }
+            if settings.password.is_none() {
+                settings.password = self.env.get(password).filter(|v| !v.is_empty());
+            }
+        }
         settings
             .fill_from_env(&|k| self.env.get(k))
             // The message names its source: a PG* variable, or the service file and line.
@@ -466,6 +478,16 @@ impl Settings {
         Ok(settings)
     }
 }
+
+/// The variables holding a JDBC URL (`jdbc:postgresql://db/app`) as Spring Boot and Flyway read
+/// them, with those holding its user and password: `database_url_env = "SPRING_DATASOURCE_URL"`
+/// reads the three, as the application does.
+const JDBC_URL_VARIABLES: [(&str, &str, &str); 4] = [
+    ("SPRING_DATASOURCE_URL", "SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD"),
+    ("SPRING_FLYWAY_URL", "SPRING_FLYWAY_USER", "SPRING_FLYWAY_PASSWORD"),
+    ("FLYWAY_URL", "FLYWAY_USER", "FLYWAY_PASSWORD"),
+    ("SPRING_LIQUIBASE_URL", "SPRING_LIQUIBASE_USER", "SPRING_LIQUIBASE_PASSWORD"),
+];
 
 /// seeds/ in `base` (the migrations directory's parent), or the Supabase CLI's single `seed.sql`
 /// there when there is no seeds/.

@@ -34,6 +34,25 @@ fn a_database_url_under_another_name_is_pointed_at() {
         "{}",
         run.stderr
     );
+    // Spring Boot's (Flyway trial): a JDBC URL, its user and password in variables beside it.
+    let (user, rest) = p.db.url.strip_prefix("postgresql://").unwrap().split_once('@').unwrap();
+    let jdbc = format!("jdbc:postgresql://{rest}&currentSchema=app");
+    std::fs::write(
+        p.path().join(".env"),
+        format!("SPRING_DATASOURCE_URL={jdbc}\nSPRING_DATASOURCE_USERNAME={user}\nSPRING_DATASOURCE_PASSWORD=s3cret\n"),
+    )
+    .unwrap();
+    let run: Run = p.bare().arg("up").output().unwrap().into();
+    assert!(run.stderr.contains("put `database_url_env = \"SPRING_DATASOURCE_URL\"`"), "{}", run.stderr);
+    p.write("../shale.toml", "database_url_env = \"SPRING_DATASOURCE_URL\"\n");
+    p.psql("CREATE SCHEMA app");
+    p.write("002_t.sql", "CREATE TABLE t (id int);\n");
+    let run: Run = p.bare().arg("up").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // currentSchema is the search_path, as for the application.
+    assert_eq!(p.psql("SELECT to_regclass('app.t') IS NOT NULL"), "t");
+    p.remove("002_t.sql");
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
     // DATABASE_URL set to nothing is said so, not offered as another name for itself.
     let run: Run = p.bare().env("DATABASE_URL", "").arg("up").output().unwrap().into();
     assert!(run.stderr.contains("DATABASE_URL is set, but empty"), "{}", run.stderr);

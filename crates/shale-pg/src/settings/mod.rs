@@ -353,12 +353,15 @@ impl ConnectionSettings {
     }
 
     /// Parse `postgres://` / `postgresql://` URLs (also SQLAlchemy's `postgresql+DRIVER://`, the
-    /// driver dropped) and libpq `key=value` strings.
+    /// driver dropped, and the JDBC driver's `jdbc:postgresql://`, as Spring and Flyway take it)
+    /// and libpq `key=value` strings.
     pub fn parse(s: &str) -> Result<ConnectionSettings, SettingsError> {
         let s = s.trim();
+        let jdbc = s.strip_prefix("jdbc:").filter(|rest| rest.starts_with("postgresql://"));
+        let s = jdbc.unwrap_or(s);
         if let Some((scheme, rest)) = url_scheme(s) {
             if is_postgres_scheme(scheme) {
-                parse_url(rest)
+                parse_url(rest, jdbc.is_some())
             } else {
                 // The scheme comes before any user info: echoing it shows no password.
                 let shown = if scheme.len() <= 40 && !scheme.is_empty() {
@@ -830,6 +833,40 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         }
         // Prisma's: see [`ConnectionSettings::schema`].
         "schema" => settings.schema = Some(value).filter(|v| !v.is_empty()),
+        // The JDBC driver's names (pgjdbc: `jdbc:postgresql://db/app?currentSchema=app&ssl=true`,
+        // in Spring's and Flyway's URLs) for what libpq has too.
+        "currentSchema" => settings.search_path = Some(value).filter(|v| !v.trim().is_empty()),
+        "ApplicationName" => settings.application_name = Some(value),
+        "connectTimeout" | "loginTimeout" => settings.connect_timeout = Some(parse_timeout(&value)?),
+        // (Its `ssl=true` is read with asyncpg's `ssl=` in URLs.)
+        "sslfactory" if value == "org.postgresql.ssl.NonValidatingFactory" => {
+            settings.sslmode.get_or_insert(SslMode::Require);
+        }
+        "sslfactory" => {
+            return Err(SettingsError(format!(
+                "sslfactory `{value}` checks certificates through Java's trust store: write sslmode=verify-full with \
+                 sslrootcert=FILE (the CA certificate, PEM) instead"
+            )))
+        }
+        "targetServerType" => {
+            let attrs = match value.as_str() {
+                "any" => "any",
+                "primary" | "master" => "read-write",
+                "secondary" | "slave" | "standby" => "standby",
+                "preferSecondary" | "preferSlave" | "preferStandby" => "prefer-standby",
+                _ => {
+                    return Err(SettingsError(format!(
+                        "targetServerType `{value}` is not one of any, primary, secondary, preferSecondary"
+                    )))
+                }
+            };
+            settings.target_session_attrs = TargetSessionAttrs::parse(attrs);
+        }
+        // The JDBC driver's own tuning: its statement cache, fetch sizes, socket timeouts.
+        "socketTimeout" | "tcpKeepAlive" | "prepareThreshold" | "reWriteBatchedInserts" | "stringtype"
+        | "preparedStatementCacheQueries" | "preparedStatementCacheSizeMiB" | "defaultRowFetchSize"
+        | "binaryTransfer" | "assumeMinServerVersion" | "logUnclosedConnections" | "cancelSignalTimeout"
+        | "loggerLevel" | "autosave" | "cleanupSavepoints" | "readOnlyMode" => {}
         // (`schema_search_path` is Active Record's name for it.)
         "search_path" | "schema_search_path" => settings.search_path = Some(value).filter(|v| !v.trim().is_empty()),
         // golang-migrate's own settings in its `-database` URL (`x-migrations-table`,
@@ -964,7 +1001,9 @@ fn is_postgres_scheme(scheme: &str) -> bool {
         && driver.is_none_or(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
-fn parse_url(rest: &str) -> Result<ConnectionSettings, SettingsError> {
+/// `jdbc`: written for the JDBC driver (`jdbc:postgresql://`), whose `ssl=true` means TLS with the
+/// certificate checked (sslmode=verify-full, unless sslmode says otherwise).
+fn parse_url(rest: &str, jdbc: bool) -> Result<ConnectionSettings, SettingsError> {
     let mut settings = ConnectionSettings::default();
     let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, path) = main.split_once('/').unwrap_or((main, ""));
@@ -1014,6 +1053,7 @@ fn parse_url(rest: &str) -> Result<ConnectionSettings, SettingsError> {
         settings.dbname = Some(decode(path, "database name")?);
     }
     let mut asyncpg_ssl = None;
+    let mut jdbc_ssl = false;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let value = decode(v, "query parameter")?;
@@ -1021,6 +1061,10 @@ fn parse_url(rest: &str) -> Result<ConnectionSettings, SettingsError> {
         if key == "host" && value.starts_with('/') && !settings.hosts.is_empty() {
             // `postgresql://localhost:5432/db?host=/socket/dir`: the parameter wins, as in libpq.
             settings.hosts.clear();
+        }
+        if jdbc && key == "ssl" && (value == "true" || value == "false") {
+            jdbc_ssl = value == "true";
+            continue;
         }
         if key == "ssl" {
             // asyncpg's spelling of sslmode (`postgresql+asyncpg://...?ssl=require`).
@@ -1044,6 +1088,9 @@ fn parse_url(rest: &str) -> Result<ConnectionSettings, SettingsError> {
             }
             _ => settings.sslmode = Some(mode),
         }
+    }
+    if jdbc_ssl {
+        settings.sslmode.get_or_insert(SslMode::VerifyFull);
     }
     Ok(settings)
 }
@@ -1141,6 +1188,35 @@ mod tests {
         assert_eq!(s.effective_options().as_deref(), Some(r#"-c work_mem=8MB -c search_path="My\ App""#));
         let strict = ConnectionSettings::parse("postgresql://db/app?sslaccept=strict").unwrap_err();
         assert!(strict.0.contains("sslmode=verify-full"), "{strict}");
+    }
+
+    /// A JDBC URL as Spring (`spring.datasource.url`) and Flyway (`flyway.url`) take it (Flyway
+    /// trial: "the scheme jdbc:postgresql:// is not PostgreSQL's").
+    #[test]
+    fn jdbc_urls() {
+        let s = ConnectionSettings::parse(
+            "jdbc:postgresql://db1:5432,db2:5433/app?user=app&password=s3cret&currentSchema=ef&ssl=true&ApplicationName=ef-sak&targetServerType=primary&prepareThreshold=0&reWriteBatchedInserts=true",
+        )
+        .unwrap();
+        assert_eq!(
+            (s.user.as_deref(), s.password.as_deref(), s.dbname.as_deref()),
+            (Some("app"), Some("s3cret"), Some("app"))
+        );
+        assert_eq!(s.hosts, ["db1", "db2"]);
+        assert_eq!(s.search_path.as_deref(), Some("ef"));
+        // pgjdbc's ssl=true checks the certificate.
+        assert_eq!(s.sslmode, Some(SslMode::VerifyFull));
+        assert_eq!(s.application_name.as_deref(), Some("ef-sak"));
+        assert_eq!(s.target_session_attrs, Some(TargetSessionAttrs::ReadWrite));
+        // sslmode says more than ssl=true, in either order.
+        let checked = ConnectionSettings::parse("jdbc:postgresql://db/app?sslmode=require&ssl=true").unwrap();
+        assert_eq!(checked.sslmode, Some(SslMode::Require));
+        let lax = ConnectionSettings::parse(
+            "jdbc:postgresql://db/app?ssl=true&sslfactory=org.postgresql.ssl.NonValidatingFactory",
+        );
+        assert_eq!(lax.unwrap().sslmode, Some(SslMode::Require));
+        let other = ConnectionSettings::parse("jdbc:mysql://db/app").unwrap_err();
+        assert!(other.0.contains("not PostgreSQL's"), "{other}");
     }
 
     /// A Rails DATABASE_URL as the Rails guides and Heroku write it (Rails trial).
