@@ -363,9 +363,7 @@ impl Settings {
             }),
             lint,
             reading: shale_core::layout::ReadSettings {
-                placeholders: shale_core::placeholders::Placeholders::new(
-                    config.placeholders.clone().unwrap_or_default(),
-                ),
+                placeholders: shale_core::placeholders::Placeholders::new(placeholders(&config, &env)),
                 liquibase: liquibase_selection(global, &config, &env)?,
             },
             fleet: FleetSettings {
@@ -477,6 +475,30 @@ impl Settings {
             .map_err(|e| anyhow!("{e}"))?;
         Ok(settings)
     }
+}
+
+/// Flyway's placeholder values: `[placeholders]` in shale.toml, with those the environment (or
+/// `.env`) gives as Flyway and Spring Boot read them winning, as they win over Flyway's
+/// configuration files: `FLYWAY_PLACEHOLDERS_NAME` and `SPRING_FLYWAY_PLACEHOLDERS_NAME`, the name
+/// lowercased as both do (matched to `${Name}` in any case). A value per environment (`--` in
+/// production to comment a statement out) is set where each environment sets its variables.
+fn placeholders(config: &ConfigFile, env: &Env) -> std::collections::BTreeMap<String, String> {
+    let mut values = config.placeholders.clone().unwrap_or_default();
+    let keys: Vec<String> = env.dotenv.keys().cloned().chain(std::env::vars().map(|(k, _)| k)).collect();
+    for key in keys {
+        let Some(name) = ["SPRING_FLYWAY_PLACEHOLDERS_", "FLYWAY_PLACEHOLDERS_"]
+            .iter()
+            .find_map(|prefix| key.strip_prefix(prefix))
+            .filter(|name| !name.is_empty())
+        else {
+            continue;
+        };
+        if let Some(value) = env.get(&key) {
+            values.retain(|k, _| !k.eq_ignore_ascii_case(name));
+            values.insert(name.to_ascii_lowercase(), value);
+        }
+    }
+    values
 }
 
 /// The variables holding a JDBC URL (`jdbc:postgresql://db/app`) as Spring Boot and Flyway read

@@ -67,6 +67,13 @@ impl Placeholders {
         std::borrow::Cow::Owned(Placeholders { values })
     }
 
+    /// The value of `name`: given under that name, else under the same name in other case (Flyway's
+    /// `FLYWAY_PLACEHOLDERS_IGNOREIFPROD` and Spring's `SPRING_FLYWAY_PLACEHOLDERS_IGNOREIFPROD`
+    /// give `ignoreifprod`, for `${ignoreIfProd}`).
+    fn value(&self, name: &str) -> Option<&String> {
+        self.values.get(name).or_else(|| self.values.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+    }
+
     /// `text` with every placeholder replaced by its value, or `None` when it has none. Any without
     /// a value is an error, each such name where it first stands: Flyway's own too
     /// (`${flyway:user}`, `${flyway:defaultSchema}`, ...), which Flyway fills from its connection
@@ -87,7 +94,7 @@ impl Placeholders {
                 continue;
             };
             let end = start + name.len() + 3;
-            match self.values.get(name) {
+            match self.value(name) {
                 Some(value) => {
                     out.push_str(&text[done..start]);
                     out.push_str(value);
@@ -118,7 +125,7 @@ impl Placeholders {
             let start = from + found;
             match placeholder_at(&text[start..]) {
                 Some(name) => {
-                    if self.values.contains_key(name) && !names.contains(&name) {
+                    if self.value(name).is_some() && !names.contains(&name) {
                         names.push(name);
                     }
                     from = start + name.len() + 3;

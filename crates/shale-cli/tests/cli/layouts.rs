@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::{shown, Project};
+use common::{shown, Project, Run};
 
 /// A Flyway project with its versions in one folder per major version and its repeatables in
 /// another: read to their depths, ordered by version, recorded with their folder.
@@ -68,6 +68,49 @@ fn flyway_placeholders_take_their_values_from_shale_toml() {
     // Another value elsewhere: the migrations are not changed.
     config("public");
     p.shale(&["validate"]).ok();
+}
+
+/// A placeholder's value per environment, as Flyway and Spring Boot read it from the environment
+/// (Flyway trial, familie-ef-sak: `${ignoreIfProd}` empty by default, `--` in production, to
+/// comment a statement out there): the variable wins over shale.toml, its name in any case.
+#[test]
+fn flyway_placeholders_from_the_environment_win_over_shale_toml() {
+    let p = Project::new("layouts_flyway_placeholders_env");
+    p.write(
+        "V1__seq.sql",
+        "CREATE SEQUENCE sak_seq;
+${ignoreIfProd}SELECT setval('sak_seq', 100);
+",
+    );
+    std::fs::write(
+        p.path().join("shale.toml"),
+        "[placeholders]
+ignoreIfProd = \"\"\n",
+    )
+    .unwrap();
+    let up = |var: &str| -> Run {
+        let mut cmd = p.bare();
+        cmd.env(var, "--").args(["--database-url", &p.db.url, "up"]);
+        Run::of(cmd)
+    };
+    up("SPRING_FLYWAY_PLACEHOLDERS_IGNOREIFPROD").ok();
+    // Commented out in "production": the sequence was not moved.
+    assert_eq!(p.psql("SELECT is_called FROM sak_seq"), "f");
+    let q = Project::new("layouts_flyway_placeholders_env2");
+    q.write(
+        "V1__seq.sql",
+        "CREATE SEQUENCE sak_seq;
+${ignoreIfProd}SELECT setval('sak_seq', 100);
+",
+    );
+    std::fs::write(
+        q.path().join("shale.toml"),
+        "[placeholders]
+ignoreIfProd = \"\"\n",
+    )
+    .unwrap();
+    q.shale(&["up"]).ok();
+    assert_eq!(q.psql("SELECT last_value FROM sak_seq"), "100");
 }
 
 /// Flyway's own placeholders: the file's name is filled in, as Flyway fills it; one Flyway takes
