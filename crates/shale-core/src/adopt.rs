@@ -326,7 +326,10 @@ impl Tool {
     /// How to clear a failed migration's row in this tool's table `table`, the tool's way.
     pub fn clear_failure(self, table: &str, key: &str) -> String {
         match self {
-            Tool::Flyway => "run `flyway repair` (it removes the failed row)".to_string(),
+            Tool::Flyway => format!(
+                "run `flyway repair` (it removes the failed row); without Flyway's command line, the same in SQL: \
+                 `DELETE FROM {table} WHERE NOT success`"
+            ),
             Tool::Sqlx => format!(
                 "remove the failed row (`DELETE FROM {table} WHERE version = {key} AND NOT success`; sqlx has no repair command)"
             ),
@@ -344,6 +347,41 @@ impl Tool {
                 "finish or undo it by hand, then record that with Hasura's CLI (`hasura migrate apply --version {key} --skip-execution` if it is complete, the same with `--type down` if it is not)"
             ),
             other => format!("clear the failed row the way {other} does"),
+        }
+    }
+
+    /// Where this tool's own migrate usually runs, to switch off once its history is taken over:
+    /// left on, it runs what shale applied since, its own table no longer moving.
+    pub fn where_it_runs(self) -> &'static str {
+        match self {
+            Tool::Flyway => {
+                "Spring Boot's integration (`spring.flyway.enabled: false`, or SPRING_FLYWAY_ENABLED=false), a \
+                 `flyway migrate` step of a deploy, the Maven or Gradle plugin"
+            }
+            Tool::Liquibase => {
+                "Spring Boot's integration (`spring.liquibase.enabled: false`), a `liquibase update` step of a deploy"
+            }
+            Tool::Prisma => "`prisma migrate deploy` in a deploy or start script (keep Prisma Client for queries)",
+            Tool::Sqlx => "`sqlx::migrate!().run(...)` at the application's start-up, `sqlx migrate run` in a deploy",
+            Tool::Diesel => {
+                "`run_pending_migrations` at the application's start-up, `diesel migration run` in a deploy"
+            }
+            Tool::Refinery => "the embedded runner at the application's start-up, `refinery migrate` in a deploy",
+            Tool::GolangMigrate => "`migrate up` in a deploy step or a container entrypoint",
+            Tool::Goose => "`goose up` in a deploy step or a container entrypoint, `goose.Up` in the application",
+            Tool::Dbmate => "`dbmate up` (or `dbmate migrate`) in a deploy step or a container entrypoint",
+            Tool::Supabase => "`supabase db push` or `supabase migration up` in CI",
+            Tool::Drizzle => "`drizzle-kit migrate` or `migrate()` at the application's start-up",
+            Tool::Atlas => "`atlas migrate apply` in a deploy step, the Atlas Operator or Terraform provider",
+            Tool::NodePgMigrate => "`node-pg-migrate up` in a deploy or start script, `runner()` at start-up",
+            Tool::Tern => "`tern migrate` in a deploy step, tern's `Migrator` in the application",
+            Tool::SqlMigrate => "`sql-migrate up` in a deploy step, `migrate.Exec` in the application",
+            Tool::Pop => "`soda migrate` in a deploy step, pop's or popx's migrator at the application's start-up",
+            Tool::Morph => "the application's start-up (Mattermost's server runs morph itself)",
+            Tool::Hasura => "`hasura migrate apply` in CI, the migrations the Hasura image applies at start-up",
+            Tool::Sqitch => "`sqitch deploy` in a deploy step",
+            Tool::GraphileMigrate => "`graphile-migrate migrate` in a deploy or start script",
+            _ => "a deploy step, the application's start-up",
         }
     }
 

@@ -108,6 +108,9 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
     for note in &report.notes {
         println!("note: {}", note_text(note));
     }
+    if !report.dry_run && !report.adopted.is_empty() {
+        println!("switch {}'s own migrate off wherever it runs: {}", report.tool, report.tool.where_it_runs());
+    }
     match (report.dry_run, report.pending) {
         (true, _) => println!("run without --dry-run to record it"),
         (false, 0) => println!("the database is up to date; from now on, run `shale up`"),
