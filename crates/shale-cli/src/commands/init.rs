@@ -42,6 +42,14 @@ pub fn run(settings: &Settings) -> Result<i32> {
         ),
         None => CONFIG_TEMPLATE.to_string(),
     };
+    // Prisma Migrate connects with the schema's `directUrl` (past the pooler) where it has one.
+    let prisma_url = dir.parent().and_then(prisma_migrate_url_env);
+    let template = match &prisma_url {
+        Some((variable, _)) => {
+            template.replacen("# database_url_env = \"DATABASE_URL\"", &format!("database_url_env = \"{variable}\""), 1)
+        }
+        None => template,
+    };
     let had_files = has_files(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(&config, template).with_context(|| format!("writing {}", config.display()))?;
@@ -55,6 +63,12 @@ pub fn run(settings: &Settings) -> Result<i32> {
     }
     if settings.quiet {
         return Ok(0);
+    }
+    if let Some((variable, key)) = &prisma_url {
+        println!(
+            "database_url_env = \"{variable}\": the {key} of schema.prisma, which Prisma Migrate connects with{}",
+            if *key == "directUrl" { " (not the pooler's url)" } else { "" }
+        );
     }
     let set = if had_files { super::load_set(settings).ok() } else { None };
     // Another tool's migrations in code, in the directory shale's join (Knex's `.js`, Ecto's `.exs`).
@@ -95,6 +109,32 @@ pub fn run(settings: &Settings) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// The variable Prisma Migrate takes its connection from, in `prisma_dir`'s `schema.prisma` (or
+/// the `schema/*.prisma` files of a split schema): the datasource's `directUrl = env("NAME")`,
+/// which goes past a pooler (`url` is often PgBouncer's, for the application), else its `url`,
+/// with the key it was; None where that is DATABASE_URL, shale's own default.
+fn prisma_migrate_url_env(prisma_dir: &Path) -> Option<(String, &'static str)> {
+    let mut texts: Vec<String> = std::fs::read_to_string(prisma_dir.join("schema.prisma")).into_iter().collect();
+    if let Ok(entries) = std::fs::read_dir(prisma_dir.join("schema")) {
+        texts.extend(
+            entries
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "prisma"))
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok()),
+        );
+    }
+    let env_of = |key: &str| {
+        texts.iter().flat_map(|t| t.lines()).find_map(|line| {
+            let rest = line.trim().strip_prefix(key)?.trim_start().strip_prefix('=')?.trim_start();
+            let name = rest.strip_prefix("env(")?.trim_start().strip_prefix('"')?;
+            Some(name[..name.find('"')?].to_string())
+        })
+    };
+    let (variable, key) =
+        env_of("directUrl").map(|v| (v, "directUrl")).or_else(|| env_of("url").map(|v| (v, "url")))?;
+    (variable != "DATABASE_URL").then_some((variable, key))
 }
 
 /// Where other tools keep migrations shale reads, under a project's root, and whose they are.

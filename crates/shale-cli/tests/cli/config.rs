@@ -172,6 +172,23 @@ fn init_finds_the_directory_another_tool_keeps() {
     let validate: Run = p.bare().arg("validate").output().unwrap().into();
     assert!(validate.stdout.contains("1 migration(s) are valid"), "{}{}", validate.stdout, validate.stderr);
 
+    // Prisma Migrate's connection is the schema's directUrl, past the pooler the application's url
+    // goes through (Prisma trial, documenso).
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+    std::fs::write(
+        p.path().join("prisma/schema.prisma"),
+        "datasource db {\n  provider  = \"postgresql\"\n  url       = env(\"NEXT_PRIVATE_DATABASE_URL\")\n  directUrl = env(\"NEXT_PRIVATE_DIRECT_DATABASE_URL\")\n}\n",
+    )
+    .unwrap();
+    let run: Run = p.bare().arg("init").output().unwrap().into();
+    assert!(
+        run.stdout.contains("database_url_env = \"NEXT_PRIVATE_DIRECT_DATABASE_URL\": the directUrl"),
+        "{}",
+        run.stdout
+    );
+    let config = std::fs::read_to_string(p.path().join("shale.toml")).unwrap();
+    assert!(config.contains("\ndatabase_url_env = \"NEXT_PRIVATE_DIRECT_DATABASE_URL\"\n"), "{config}");
+
     // A directory given with --dir is the one shale.toml names.
     let given = tempfile::tempdir().unwrap();
     let mut init = p.bare();
