@@ -2,7 +2,7 @@
 //! Flyway, refinery, node-pg-migrate) kept in this database. Nothing runs, and the other tool's
 //! table is left as it is, so a team can go back.
 
-use shale_core::adopt::{plan_adoption_accepting, Accepting, AdoptNote, Tool};
+use shale_core::adopt::{plan_adoption_accepting, Accepting, AdoptNote, AdoptProblem, Tool};
 use shale_core::plan::{self, AppliedRecord, RecordKind, RecordStatus};
 use shale_pg::foreign::{self, ForeignTable};
 use shale_pg::history::NewRecord;
@@ -78,6 +78,11 @@ pub struct AppliedSince {
     /// reverted them since (goose's `down` deletes the version's rows).
     #[serde(skip)]
     pub reverted: Vec<shale_core::Version>,
+    /// The migrations (as the tool names them) its table records a failed attempt at: the
+    /// adoption refused such a row, so the tool tried since (Prisma's `migrate deploy` failing on
+    /// what shale had applied).
+    #[serde(skip)]
+    pub failed: Vec<String>,
 }
 
 impl AppliedSince {
@@ -375,9 +380,24 @@ impl Migrator {
         if tool == Tool::Drizzle {
             shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
         }
-        // (A dirty or failed row is no sign that it ran a migration through.)
+        // (A dirty or failed row is no sign that it ran a migration through, but that it tried:
+        // the adoption refused one, so it was written since.)
         let accepting = Accepting { changed: true, missing: true };
-        let Ok(applied) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
+        let applied = match plan_adoption_accepting(&self.set, &foreign, accepting) {
+            Ok(applied) => applied,
+            Err(problems) => {
+                let failed: Vec<String> = problems
+                    .iter()
+                    .filter_map(|p| match p {
+                        AdoptProblem::Failed { key, .. } => Some(key.clone()),
+                        AdoptProblem::Dirty { version, .. } => Some(version.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                let since = AppliedSince { tool, table: table.display(), versions: vec![], reverted: vec![], failed };
+                return Ok((!since.failed.is_empty()).then_some(since));
+            }
+        };
         // Every version taken over, the ones reverted since too: the tool's rows for them are
         // from before the adoption.
         let taken: std::collections::HashSet<shale_core::Version> = self
@@ -404,7 +424,7 @@ impl Migrator {
         let mut reverted: Vec<shale_core::Version> =
             taken.iter().filter(|v| !now.contains(v) && self.set.find(v).is_some()).cloned().collect();
         reverted.sort();
-        Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted }))
+        Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted, failed: vec![] }))
     }
 
     /// The histories of tools whose migrations are code (Alembic's, Django's) that a baseline left

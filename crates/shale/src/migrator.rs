@@ -115,6 +115,15 @@ impl std::fmt::Debug for VetPlan {
     }
 }
 
+/// What the tool whose history shale took over has done since: see [`StatusReport`]'s fields.
+#[derive(Debug, Default)]
+struct AgainstTheAdoptedTool {
+    ran_by_both: Option<RanByBoth>,
+    applied: Option<RanByBoth>,
+    reverted: Option<RanByBoth>,
+    failed: Option<RanByBoth>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct UpRequest {
     pub target: Option<Target>,
@@ -182,6 +191,9 @@ pub struct StatusReport {
     /// Where shale took another tool's history over: migrations taken over, and applied as shale
     /// sees them, that the tool's table no longer has (its `down` still runs somewhere).
     pub reverted_by_the_other_tool: Option<RanByBoth>,
+    /// Where shale took another tool's history over: migrations (as the tool names them) the
+    /// tool's table records a failed attempt at since (its migrate still runs somewhere).
+    pub failed_by_the_other_tool: Option<RanByBoth>,
     /// The other tool's history table shale took over (`schema.name`), which the migrations never
     /// built: `drift` leaves it out, whatever it is named.
     pub taken_over_from: Option<String>,
@@ -391,9 +403,9 @@ impl Migrator {
         };
         let taken_over_from = crate::adopt::taken_over(&history).map(|(_, table, _)| table.to_string());
         let migrations = plan::status(&self.set, &history);
-        let (ran_by_both, applied_by_the_other_tool, reverted_by_the_other_tool) = match taken_over_from {
+        let against = match taken_over_from {
             Some(_) => self.against_the_adopted_tool(&client, &history, &migrations).await?,
-            None => (None, None, None),
+            None => AgainstTheAdoptedTool::default(),
         };
         let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
         Ok(StatusReport {
@@ -401,9 +413,10 @@ impl Migrator {
             history_exists: exists,
             migrations,
             foreign,
-            ran_by_both,
-            applied_by_the_other_tool,
-            reverted_by_the_other_tool,
+            ran_by_both: against.ran_by_both,
+            applied_by_the_other_tool: against.applied,
+            reverted_by_the_other_tool: against.reverted,
+            failed_by_the_other_tool: against.failed,
             taken_over_from,
             changed_since_baseline,
         })
@@ -417,9 +430,9 @@ impl Migrator {
         client: &Client,
         history: &History,
         rows: &[StatusRow],
-    ) -> Result<(Option<RanByBoth>, Option<RanByBoth>, Option<RanByBoth>), Error> {
+    ) -> Result<AgainstTheAdoptedTool, Error> {
         let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else {
-            return Ok((None, None, None));
+            return Ok(AgainstTheAdoptedTool::default());
         };
         let reverted: Vec<String> = rows
             .iter()
@@ -444,7 +457,12 @@ impl Migrator {
             .filter_map(|r| Some((Version::parse(&r.version).filter(|v| since.versions.contains(v))?, &r.name)))
             .map(|(version, name)| format!("{} {name}", written_version(&self.set, version)))
             .collect();
-        Ok((since.listing(migrations), since.listing(pending), since.listing(reverted)))
+        Ok(AgainstTheAdoptedTool {
+            ran_by_both: since.listing(migrations),
+            applied: since.listing(pending),
+            reverted: since.listing(reverted),
+            failed: since.listing(since.failed.clone()),
+        })
     }
 
     /// The user tables (the history table left out), with row estimates and sizes. One query.

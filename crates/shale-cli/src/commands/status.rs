@@ -116,6 +116,17 @@ pub fn status(settings: &Settings) -> Result<i32> {
             reverted.table
         ));
     }
+    if let Some(failed) = &report.failed_by_the_other_tool {
+        crate::output::warning(&format!(
+            "{} failed on {} since shale took its history over ({} records the attempt): its migrate still \
+             runs somewhere ({}); stop it, check the database (`shale drift`), then {}",
+            failed.tool,
+            failed.migrations.join(", "),
+            failed.table,
+            failed.tool.where_it_runs(),
+            failed.tool.clear_failure(&failed.table, &failed.migrations[0])
+        ));
+    }
     warn_changed_since_baseline(&report.changed_since_baseline);
     Ok(0)
 }

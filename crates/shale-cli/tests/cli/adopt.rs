@@ -526,6 +526,18 @@ fn prisma() {
     );
     p.write(&files[0], "CREATE TABLE users (id bigint PRIMARY KEY);\n");
     switch(&p, "prisma", "_prisma_migrations");
+    // `prisma migrate deploy` still run after the switch fails on what shale applied (Prisma
+    // trial: its failed row said Prisma still ran, and status said nothing).
+    p.psql(&prisma_row(&p, names[2], false, false));
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("prisma failed on 20240103000000_tags since shale took its history over")
+            && status.stderr.contains("`prisma migrate deploy` in a deploy or start script"),
+        "{}",
+        status.stderr
+    );
+    let json = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(json["failed_by_the_other_tool"]["migrations"][0], "20240103000000_tags", "{json}");
 }
 
 /// A database squashed as Prisma's docs describe: the old folders replaced by one recorded as
