@@ -268,6 +268,9 @@ pub struct Context {
     /// Tables created `PARTITION BY` by the statements seen (and the earlier files), keyed as
     /// [`key`] does.
     partitioned: HashSet<String>,
+    /// Enum labels added in the transaction of the script being checked (type, label): not
+    /// usable before it commits.
+    enum_labels_added: Vec<(String, String)>,
 }
 
 /// What the linter knows about the target.
@@ -516,6 +519,8 @@ fn allows_in(gap: &str) -> Vec<String> {
 
 fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
     context.in_transaction = script.no_transaction.is_none();
+    // Each script commits on its own: what an earlier one added is committed.
+    context.enum_labels_added.clear();
     let index = LineIndex::new(&script.text);
     // Allows in the file's header (before its first statement) cover the whole file; those just
     // before a statement cover that statement.
@@ -638,6 +643,7 @@ fn judge(
     if let Some(what) = refused_in_block {
         hits.push(rules::concurrently_in_transaction::check(what));
     }
+    hits.extend(rules::enum_value_used_in_its_transaction::check(site.text, context));
     // Each table the statement locks is judged on its own (DROP TABLE a, b).
     hits.extend(effects.iter().filter_map(|e| rules::access_exclusive_without_lock_timeout::check(e, context)));
     // A rule about danger to a table fires only where the table makes it dangerous.

@@ -47,6 +47,7 @@ mod destructive;
 mod down_in_up;
 mod drop_index_non_concurrently;
 mod enum_add_value_in_transaction;
+pub(crate) mod enum_value_used_in_its_transaction;
 mod heavy_lock;
 mod large_update;
 mod prefer_bigint_keys;
@@ -192,12 +193,14 @@ pub static ALL: &[&Rule] = &[
     &prefer_timestamptz::RULE,
     &prefer_text::RULE,
     &enum_add_value_in_transaction::RULE,
+    &enum_value_used_in_its_transaction::RULE,
     &access_exclusive_without_lock_timeout::RULE,
     &concurrently_in_transaction::RULE,
 ];
 
-/// The rules judged on one parsed statement, in the order of [`ALL`]. (The lock-timeout and
-/// explicit-transaction rules need more than the statement: `lint_script` applies them.)
+/// The rules judged on one parsed statement, in the order of [`ALL`]. (The lock-timeout,
+/// explicit-transaction and enum-label rules need more than the statement: `lint_script` and
+/// `judge` apply them.)
 const CHECKS: &[fn(&NodeEnum, &Context, &mut Vec<Hit>)] = &[
     create_index_non_concurrently::check,
     create_index_on_partitioned_table::check,
@@ -439,6 +442,7 @@ pub(crate) fn sibling(like: &str, name: &str) -> String {
 /// Remember what a statement creates, renames or moves, for the statements after it.
 pub fn remember(node: &NodeEnum, context: &mut Context) {
     remember_partitioned(node, context);
+    enum_value_used_in_its_transaction::remember(node, context);
     match node {
         NodeEnum::CreateStmt(s) => {
             if let Some(r) = &s.relation {
