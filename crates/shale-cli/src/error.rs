@@ -109,14 +109,18 @@ impl ReplayFailed {
             ),
             // A table or column: every scratch database starts empty, whatever its server has.
             (name, None) if matches!(f.sqlstate.as_str(), "42P01" | "42703") => format!(
-                "the migration refers to {}, which the migrations before it do not create (made by hand, or by \
-                 another tool?): make the migrations create it{or_instead}",
+                "the migration refers to {}, which the migrations before it do not create (made by hand, by \
+                 another tool, or by the platform, as Supabase makes auth.users?): make the migrations create it, \
+                 or, where the platform makes it, make it in the SQL file `replay_setup` in shale.toml names, which \
+                 runs on each scratch database first{or_instead}",
                 name.unwrap_or("something")
             ),
             (name, None) => format!(
                 "the migration refers to {}, which the migrations before it do not create (made by hand, by another \
-                 tool, or by the server's setup?): make the migrations create it{or_instead}, or use --dev-url for a \
-                 server that has it (roles and extensions belong to the server)",
+                 tool, by the platform, or by the server's setup?): make the migrations create it, or make it in the \
+                 SQL file `replay_setup` in shale.toml names, which runs on each scratch database first (Supabase's \
+                 schemas and roles){or_instead}, or use --dev-url for a server that has it (roles and extensions \
+                 belong to the server)",
                 name.unwrap_or("something")
             ),
         }

@@ -54,6 +54,9 @@ pub struct ConfigFile {
     /// The server where drift, check, diff, erd, squash, baseline and generated downs may create
     /// scratch databases (`--dev-url` and `SHALE_DEV_URL` win over it).
     pub dev_url: Option<String>,
+    /// SQL run on each of those scratch databases before anything is built there: what the
+    /// migrations need and do not make (a platform's schemas and roles).
+    pub replay_setup: Option<PathBuf>,
 }
 
 /// `[liquibase]` in shale.toml: Liquibase's `contexts` and `label-filter`.
@@ -103,6 +106,10 @@ dir = "migrations"
 # drop) scratch databases, one with the roles and extensions the migrations need (--dev-url and
 # SHALE_DEV_URL override it); without it, a temporary local server.
 # dev_url = "postgresql://postgres@localhost:5432/postgres"
+
+# SQL run on each of those scratch databases before the migrations: what they need and do not
+# make, as the platform does (Supabase's auth schema, auth.uid(), its roles).
+# replay_setup = "supabase/replay_setup.sql"
 
 # A statement that would stall the application (an ALTER TABLE, a CREATE INDEX without
 # CONCURRENTLY) waits, without queueing, until no session holds its table, then tries with a
@@ -194,6 +201,8 @@ pub struct Settings {
     /// The server for scratch databases when no `--dev-url` is given: `SHALE_DEV_URL` (the
     /// environment, then .env), else `dev_url` in shale.toml; None: a temporary local server.
     pub dev_url: Option<String>,
+    /// `replay_setup` in shale.toml, relative to it: run on each scratch database first.
+    pub replay_setup: Option<PathBuf>,
     /// The seeds directory (or file) when no flag names one: `seeds_dir`, else seeds/ beside the
     /// migrations (or the Supabase CLI's seed.sql there).
     seeds_dir: PathBuf,
@@ -374,6 +383,7 @@ impl Settings {
             },
             deprecations: deprecations(global),
             dev_url: env.get("SHALE_DEV_URL").filter(|u| !u.trim().is_empty()).or_else(|| config.dev_url.clone()),
+            replay_setup: config.replay_setup.as_ref().map(|file| root.join(file)),
             seeds_dir,
             dir,
             root,

@@ -182,7 +182,7 @@ pub fn baseline(
 /// (other tools' history tables left out, as `drift` leaves them). Differences refuse the
 /// baseline; where no throwaway server can be made, a note says the check did not run.
 fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, dev_url: Option<&str>) -> Result<()> {
-    let throwaway = match Throwaway::create(dev_url) {
+    let throwaway = match Throwaway::create(settings, dev_url) {
         Ok(t) => t,
         // A server named for it that cannot be used is an error, not a check passed over.
         Err(e) if dev_url.is_some() => return Err(e),

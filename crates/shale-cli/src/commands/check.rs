@@ -89,7 +89,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         }
         None => (None, None),
     };
-    let mut throwaway = Throwaway::create(settings.scratch_server(args.dev_url.as_deref()))?;
+    let mut throwaway = Throwaway::create(settings, settings.scratch_server(args.dev_url.as_deref()))?;
     let scratch = throwaway.first()?.landing_in(home, set.migrations.iter().map(|m| &*m.up.text))?;
     let mut replay =
         Migrator::new(super::diff::replayable(settings, set.clone().into()), scratch.migrator_config(history));

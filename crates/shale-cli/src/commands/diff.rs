@@ -155,7 +155,7 @@ pub fn read_beside(
     // A scratch database for building `sql` there.
     let scratch = |throwaway: &mut Option<Throwaway>, sql: Vec<&str>| -> Result<Scratch> {
         if throwaway.is_none() {
-            *throwaway = Some(Throwaway::server(dev_url)?);
+            *throwaway = Some(Throwaway::server(settings, dev_url)?);
         }
         throwaway.as_mut().expect("made above").database()?.landing_in(home.clone(), sql)
     };
@@ -288,6 +288,7 @@ struct Verification {
 /// dump) and compare the result with `goal`. In a scratch schema (see [`Scratch`]) the models are
 /// seen in that schema instead of `public` for the dump and the SQL.
 pub fn verify(
+    settings: &Settings,
     from: &Side,
     goal: &Schema,
     allow_destructive: bool,
@@ -299,7 +300,7 @@ pub fn verify(
         Some(db) => db.clone(),
         None => {
             if throwaway.is_none() {
-                *throwaway = Some(Throwaway::server(dev_url)?);
+                *throwaway = Some(Throwaway::server(settings, dev_url)?);
             }
             throwaway.as_mut().expect("made above").database()?
         }
@@ -382,7 +383,7 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let left_out = if args.allow_destructive { 0 } else { changes.destructive_count() };
 
     let verification = if args.verify {
-        let left = verify(&source, &goal.schema, args.allow_destructive, history, &mut throwaway, dev_url)?;
+        let left = verify(settings, &source, &goal.schema, args.allow_destructive, history, &mut throwaway, dev_url)?;
         Some(Verification { ok: left.is_empty(), differences: left })
     } else {
         None

@@ -67,7 +67,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             note_pending(settings, &pending);
             warn_modified(settings, &status);
             not_applied = pending;
-            throwaway = Some(Throwaway::create(settings.scratch_server(args.dev_url.as_deref()))?);
+            throwaway = Some(Throwaway::create(settings, settings.scratch_server(args.dev_url.as_deref()))?);
             let first = throwaway
                 .as_ref()
                 .expect("made above")

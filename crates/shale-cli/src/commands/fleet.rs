@@ -74,7 +74,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Planned::Ready(operation) => operation,
         Planned::Drift { dev_url } => {
             // Replayed once for the whole fleet; the scratch database goes right after.
-            let scratch = Throwaway::create(dev_url.as_deref())?;
+            let scratch = Throwaway::create(settings, dev_url.as_deref())?;
             let expected =
                 super::diff::replay(settings, set.clone(), &scratch.first()?, crate::error::Replay::Drift, None)?;
             Operation::Drift(Arc::new(expected))

@@ -48,7 +48,7 @@ pub fn generate(
     dev_url: Option<&str>,
     home: Option<super::throwaway::Home>,
 ) -> Result<Vec<GeneratedDown>> {
-    let throwaway = Throwaway::create(dev_url)?;
+    let throwaway = Throwaway::create(settings, dev_url)?;
     let scratch = throwaway.first()?.landing_in(home, set.migrations.iter().map(|m| &*m.up.text))?;
     let history = &settings.history;
     let replay = Migrator::new(super::diff::replayable(settings, set.clone()), scratch.migrator_config(history));

@@ -74,7 +74,7 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
     let archive = args.archive.clone().unwrap_or_else(|| default_archive(&settings.dir));
     let history = &settings.history;
 
-    let mut throwaway = Throwaway::create(settings.scratch_server(args.dev_url.as_deref()))?;
+    let mut throwaway = Throwaway::create(settings, settings.scratch_server(args.dev_url.as_deref()))?;
     let scratch = throwaway.first()?;
     let replay = Migrator::new(set.clone(), scratch.migrator_config(history));
     let request =

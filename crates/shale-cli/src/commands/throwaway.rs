@@ -14,15 +14,38 @@ use shale_schema::Schema;
 use shale_testkit::{Cluster, ClusterOptions};
 
 use super::block_on;
+use crate::settings::Settings;
 
 // One per command, never in a collection: the size of its largest variant costs nothing.
 #[allow(clippy::large_enum_variant)]
 pub enum Throwaway {
     /// A temporary server from the local binaries (its directory goes with it; its watchdog
     /// removes it if shale dies without cleaning up).
-    Local { cluster: Cluster, databases: usize },
+    Local { cluster: Cluster, databases: usize, setup: Option<Setup> },
     /// Scratch databases (or schemas) on the user's development server.
-    Remote { admin: ConnectionSettings, made: Vec<Scratch> },
+    Remote { admin: ConnectionSettings, made: Vec<Scratch>, setup: Option<Setup> },
+}
+
+/// `replay_setup`: SQL run on each scratch database before anything is built there, for what the
+/// migrations need and do not make (a platform's schemas and roles: Supabase's `auth.users`,
+/// `auth.uid()`, `authenticated`).
+pub struct Setup {
+    path: std::path::PathBuf,
+    sql: String,
+}
+
+impl Setup {
+    fn read(path: &std::path::Path) -> Result<Setup> {
+        let sql = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {} (replay_setup in shale.toml)", path.display()))?;
+        Ok(Setup { path: path.to_path_buf(), sql })
+    }
+
+    /// Runs it on `scratch`, a scratch database: a failure names the file, line and column.
+    fn run_on(&self, scratch: &Scratch) -> Result<()> {
+        let origin = format!("replay_setup {}", self.path.display());
+        super::diff::run_script(scratch, &self.sql, &origin)
+    }
 }
 
 /// How every scratch database and schema name starts.
@@ -261,36 +284,43 @@ fn remove(admin: &ConnectionSettings, scratch: &Scratch) {
 
 impl Throwaway {
     /// A throwaway server (or `--dev-url` server) with one scratch database.
-    pub fn create(dev_url: Option<&str>) -> Result<Throwaway> {
-        let mut throwaway = Throwaway::server(dev_url)?;
+    pub fn create(settings: &Settings, dev_url: Option<&str>) -> Result<Throwaway> {
+        let mut throwaway = Throwaway::server(settings, dev_url)?;
         throwaway.database()?;
         Ok(throwaway)
     }
 
-    /// The server only: scratch databases are made with [`Throwaway::database`].
-    pub fn server(dev_url: Option<&str>) -> Result<Throwaway> {
+    /// The server only: scratch databases are made with [`Throwaway::database`], each with the
+    /// settings' `replay_setup` run on it.
+    pub fn server(settings: &Settings, dev_url: Option<&str>) -> Result<Throwaway> {
         interrupt_cleanup();
+        let setup = settings.replay_setup.as_deref().map(Setup::read).transpose()?;
         let Some(dev_url) = dev_url else {
             let cluster = Cluster::start_temporary(ClusterOptions::default()).context(
                 "starting a throwaway PostgreSQL (or give --dev-url, a server where shale may create databases)",
             )?;
-            return Ok(Throwaway::Local { cluster, databases: 0 });
+            return Ok(Throwaway::Local { cluster, databases: 0, setup });
         };
         let mut admin = ConnectionSettings::parse(dev_url).map_err(|e| anyhow::anyhow!("{e} (from --dev-url)"))?;
         admin.fill_from_env(&|k| std::env::var(k).ok())?;
-        Ok(Throwaway::Remote { admin, made: Vec::new() })
+        Ok(Throwaway::Remote { admin, made: Vec::new(), setup })
     }
 
-    /// A new empty scratch database on the throwaway server (or scratch schema, see [`Scratch`]).
+    /// A new empty scratch database on the throwaway server (or scratch schema, see [`Scratch`]),
+    /// `replay_setup` run on it.
     pub fn database(&mut self) -> Result<Scratch> {
         match self {
-            Throwaway::Local { cluster, databases } => {
+            Throwaway::Local { cluster, databases, setup } => {
                 *databases += 1;
                 let name = format!("{SCRATCH_PREFIX}{databases}");
                 cluster.create_database(&name)?;
-                Ok(Scratch::new(ConnectionSettings::parse(&cluster.url(&name))?, None, None))
+                let scratch = Scratch::new(ConnectionSettings::parse(&cluster.url(&name))?, None, None);
+                if let Some(setup) = setup {
+                    setup.run_on(&scratch)?;
+                }
+                Ok(scratch)
             }
-            Throwaway::Remote { admin, made } => {
+            Throwaway::Remote { admin, made, setup } => {
                 let name = format!(
                     "{SCRATCH_PREFIX}{}_{}_{}",
                     std::process::id(),
@@ -301,6 +331,17 @@ impl Throwaway {
                 made.push(scratch.clone());
                 if let Ok(mut live) = LIVE_SCRATCH.lock() {
                     live.push((admin.clone(), scratch.clone()));
+                }
+                if let Some(setup) = setup {
+                    // Its objects would land beside the scratch schema, in the database itself.
+                    if scratch.schema.is_some() {
+                        anyhow::bail!(shale::Error::Invalid(format!(
+                            "replay_setup ({}) needs a --dev-url server where this user may CREATE DATABASE: it may \
+                             not, and shale would build in a scratch schema of that database",
+                            setup.path.display()
+                        )));
+                    }
+                    setup.run_on(&scratch)?;
                 }
                 Ok(scratch)
             }
@@ -359,7 +400,7 @@ impl Drop for Throwaway {
             // finish and exit with 130 rather than report that failure.
             let _wait = CLEANING.lock();
         }
-        if let Throwaway::Remote { admin, made } = self {
+        if let Throwaway::Remote { admin, made, .. } = self {
             for scratch in made.iter() {
                 remove(admin, scratch);
             }

@@ -220,3 +220,40 @@ fn the_revert_with_repeatables_stops_at_a_migration_that_only_writes_rows() {
     assert!(check.stdout.contains("ok    2 seed: applies; changes no schema object"), "{}", check.stdout);
     assert!(check.stdout.contains("check passed"), "{}", check.stdout);
 }
+
+/// Migrations that need what a platform makes (Supabase's `auth.users`, `auth.uid()`, its
+/// `authenticated` role) replay on each scratch database after `replay_setup` (Supabase trial,
+/// chatbot-ui: check, drift and generated downs all stopped at the first migration, the advice's
+/// --dev-url could not help, since each scratch database starts empty).
+#[test]
+fn replay_setup_makes_what_the_platform_makes_on_each_scratch_database() {
+    let p = Project::new("check_replay_setup");
+    let base = "CREATE SCHEMA IF NOT EXISTS auth;
+CREATE TABLE IF NOT EXISTS auth.users (id uuid PRIMARY KEY);
+CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS 'SELECT NULL::uuid';
+DO $$ BEGIN CREATE ROLE check_replay_authenticated NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+";
+    p.write("20240101000000_profiles.sql", "CREATE TABLE profiles (id uuid PRIMARY KEY REFERENCES auth.users (id), name text);\nALTER TABLE profiles ENABLE ROW LEVEL SECURITY;\nCREATE POLICY own ON profiles TO check_replay_authenticated USING (auth.uid() = id);\n");
+    p.write("20240101000000_profiles.down.sql", "DROP TABLE profiles;\n");
+    p.psql(base);
+    p.shale(&["up"]).ok();
+    // Without it: the first migration fails there, and the advice names replay_setup.
+    let check = p.shale(&["check"]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    assert!(check.stderr.contains("`replay_setup` in shale.toml"), "{}", check.stderr);
+    std::fs::create_dir_all(p.path().join("supabase")).unwrap();
+    std::fs::write(p.path().join("supabase/replay_setup.sql"), base).unwrap();
+    std::fs::write(p.path().join("shale.toml"), "replay_setup = \"supabase/replay_setup.sql\"\n").unwrap();
+    p.shale(&["check"]).ok();
+    let drift = p.shale(&["drift"]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+    // A setup that fails names its file, line and column.
+    std::fs::write(
+        p.path().join("supabase/replay_setup.sql"),
+        "CREATE SCHEMA auth;\nCREATE TABLE auth.users (id uuidd);\n",
+    )
+    .unwrap();
+    let check = p.shale(&["check"]);
+    assert_eq!(check.code, 2, "{}{}", check.stdout, check.stderr);
+    assert!(check.stderr.contains("replay_setup supabase/replay_setup.sql:2:"), "{}", check.stderr);
+}
