@@ -764,11 +764,28 @@ impl Migrator {
     }
 
     /// Move to exactly `version`: apply up to it, or revert down to it.
-    pub async fn goto(&self, version: &Version, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
+    /// Move to `version`: forward, it is `up` to it, with every check `up` makes (`request`: its
+    /// vet, the refusals over another tool's history or tables already there); back, a `down` to
+    /// it.
+    pub async fn goto(
+        &self,
+        version: &Version,
+        request: &UpRequest,
+        on_event: OnEvent<'_>,
+    ) -> Result<RunReport, Error> {
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, false, false).await?;
+        drop(client);
+        if !history.current_version().is_some_and(|c| &c > version) {
+            let to = UpRequest { target: Some(Target::Version(version.clone())), ..request.clone() };
+            return self.up(&to, on_event).await;
+        }
         self.under_lock(None, on_event, async |session, on_event| self.goto_locked(session, version, on_event).await)
             .await
     }
 
+    /// Down to `version`, read again under the lock: another runner may have moved the database
+    /// meanwhile (below it, nothing is left to do).
     async fn goto_locked(
         &self,
         session: &LockedSession,
@@ -777,12 +794,12 @@ impl Migrator {
     ) -> Result<RunReport, Error> {
         let client = &session.client;
         let (history, _) = self.history(client, true, true).await?;
+        if !history.current_version().is_some_and(|c| &c > version) {
+            return Ok(RunReport::unchanged(&self.set, &history));
+        }
         let target = Target::Version(version.clone());
-        let plan = if history.current_version().is_some_and(|c| &c > version) {
-            plan::plan_down_generated(&self.set, &history, &target, &self.generated_downs).map_err(Error::Plan)?
-        } else {
-            plan_up(&self.set, &history, &UpRequest { target: Some(target), ..Default::default() })?
-        };
+        let plan =
+            plan::plan_down_generated(&self.set, &history, &target, &self.generated_downs).map_err(Error::Plan)?;
         self.execute(session, &plan, false, on_event).await
     }
 

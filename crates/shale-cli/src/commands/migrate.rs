@@ -46,19 +46,27 @@ pub fn up_request(settings: &Settings, args: &UpArgs) -> Result<UpRequest> {
         (_, Some(n)) => Some(Target::Steps(n)),
         _ => None,
     };
+    let checked = checked_up_request(settings);
     Ok(UpRequest {
         target,
-        allow_out_of_order: args.allow_out_of_order || settings.allow_out_of_order,
+        allow_out_of_order: args.allow_out_of_order || checked.allow_out_of_order,
         single_transaction: args.single_transaction,
-        vet: if args.force_unsafe {
-            None
-        } else {
-            Some(super::lint::vet(settings.lint.clone(), settings.session.lock_timeout.clone()))
-        },
+        vet: if args.force_unsafe { None } else { checked.vet },
+        ..checked
+    })
+}
+
+/// An `up` with every check shale.toml asks for (the linter's vet, the refusals over another
+/// tool's history or tables already there): `up`'s, and `goto`'s going forward.
+fn checked_up_request(settings: &Settings) -> UpRequest {
+    UpRequest {
+        allow_out_of_order: settings.allow_out_of_order,
+        vet: Some(super::lint::vet(settings.lint.clone(), settings.session.lock_timeout.clone())),
         // For the note on a database another tool migrated; not worth a query when nothing is shown.
         look_for_foreign_history: !settings.quiet,
         refuse_over_existing_tables: true,
-    })
+        ..Default::default()
+    }
 }
 
 pub fn up(settings: &Settings, args: &UpArgs) -> Result<i32> {
@@ -340,7 +348,9 @@ pub fn goto(settings: &Settings, version: &str) -> Result<i32> {
     let migrator = migrator(settings)?;
     let version = parse_version(version)?;
     let progress = progress(settings);
-    let report = nearest_versions(&migrator, block_on(migrator.goto(&version, &mut |e: Event| progress.event(&e))))?;
+    let request = checked_up_request(settings);
+    let report =
+        nearest_versions(&migrator, block_on(migrator.goto(&version, &request, &mut |e: Event| progress.event(&e))))?;
     print_report(settings, &report, "moved", "already there");
     Ok(0)
 }

@@ -670,6 +670,12 @@ fn tables_the_migrations_create_there_already_with_no_history_refuse_up() {
         );
     }
     assert_eq!(p.tables(), ["app_versions", "fagsak"], "nothing ran");
+    // goto forward is an up to that version, with all of up's checks (re-check trial: it ran
+    // 0001 here, past every one of them).
+    let goto = p.shale(&["goto", "0002"]);
+    assert_eq!(goto.code, 2, "{}", goto.stderr);
+    assert!(goto.stderr.contains("public.fagsak (made by 0002 fagsak)"), "{}", goto.stderr);
+    assert_eq!(p.tables(), ["app_versions", "fagsak"], "nothing ran");
     let json = p.shale(&["up", "--json"]).json();
     assert_eq!(json["exit_code"], 2, "{json}");
     // Taken over, the history says what ran: nothing runs again.
@@ -682,4 +688,15 @@ fn tables_the_migrations_create_there_already_with_no_history_refuse_up() {
     q.write("0001_users.sql", "CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY);\n");
     q.psql("CREATE TABLE users (id bigint PRIMARY KEY)");
     q.shale(&["up"]).ok();
+
+    // And the linter's vet: goto refuses what up refuses.
+    let r = Project::new("mig_goto_vet");
+    r.write("0001_t.sql", "CREATE TABLE t (id bigint PRIMARY KEY, secret text);\n");
+    r.write("0002_drop.sql", "ALTER TABLE t DROP COLUMN secret;\n");
+    r.shale(&["up", "--to", "0001"]).ok();
+    r.psql("INSERT INTO t SELECT g, 'x' FROM generate_series(1, 1000) g; ANALYZE t");
+    let goto = r.shale(&["goto", "0002"]);
+    assert_eq!(goto.code, 2, "{}", goto.stderr);
+    assert!(goto.stderr.contains("destructive"), "{}", goto.stderr);
+    assert_eq!(r.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'secret'"), "1");
 }
