@@ -91,7 +91,9 @@ impl ReplayFailed {
             ),
             Replay::Diff => Some("compare a schema source instead (a schema file, a database URL or exec:COMMAND)"),
             Replay::Check => None,
-            Replay::GeneratedDown => Some("write the down by hand instead (the migration's down file)"),
+            Replay::GeneratedDown => {
+                Some("write the down by hand instead (the migration's down file, where its directory's tool allows one)")
+            }
         };
         let or_instead = instead.map(|i| format!(", {i}")).unwrap_or_default();
         if !matches!(f.sqlstate.as_str(), "42P01" | "42703" | "42883" | "42704" | "3F000") {
@@ -1343,7 +1345,7 @@ mod tests {
             "{text}"
         );
         // A table: no scratch database has it, whatever server it is on.
-        assert!(text.ends_with("make the migrations create it") && !text.contains("--dev-url"), "{text}");
+        assert!(text.ends_with("which runs on each scratch database first") && !text.contains("--dev-url"), "{text}");
         let down = ReplayFailed { purpose: Replay::GeneratedDown, ..check };
         assert!(down.to_string().contains("write the down by hand instead"), "{down}");
         assert_eq!(quoted_name("relation \"public.goose_db_version\" does not exist"), Some("goose_db_version"));

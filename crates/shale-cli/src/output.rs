@@ -413,6 +413,24 @@ pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::Migr
         ));
     }
     note_name_order(set);
+    if crate::commands::new::runs_every_file(&settings.dir) {
+        let downs: Vec<String> = set
+            .migrations
+            .iter()
+            .filter_map(|m| m.down.as_ref().filter(|d| d.path != m.up.path))
+            .map(|d| d.path.display().to_string())
+            .collect();
+        if !downs.is_empty() {
+            crate::output::warning(&format!(
+                "{}: the tool that keeps {} (the Supabase CLI's `supabase db reset` and `start`, drizzle-kit) runs \
+                 every file of it whole, as a migration: it would run this down as one. Keep downs out of it: \
+                 `shale down --generate` computes one from the schemas (with `replay_setup` where the migrations \
+                 need the platform's objects)",
+                downs.join(", "),
+                settings.dir.display()
+            ));
+        }
+    }
     let ignored = &set.ignored;
     let mut reasons: Vec<(&str, Vec<&shale_core::layout::Ignored>)> = Vec::new();
     for i in ignored.iter().filter(|i| code_too || !i.is_code_migration()) {

@@ -458,7 +458,9 @@ fn appended_entry(journal: &str, fields: &[(&str, String)]) -> Option<String> {
 }
 
 /// The directory is the Supabase CLI's or drizzle-kit's, whose tools run each `.sql` file whole.
-fn runs_every_file(dir: &Path) -> bool {
+/// The directory's own tool runs every file whole (the Supabase CLI, drizzle-kit): it has no
+/// downs, and a down file there is one more migration to it.
+pub(crate) fn runs_every_file(dir: &Path) -> bool {
     dir.join("meta").join("_journal.json").is_file() || dir.ends_with("supabase/migrations")
 }
 

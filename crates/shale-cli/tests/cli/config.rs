@@ -397,6 +397,18 @@ fn init_and_new_follow_the_directory_convention() {
     let run = Run::of(refused);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("a down written here would run as a migration"), "{}", run.stderr);
+    // One written by hand there anyway is said to be one more migration to that tool (Supabase
+    // trial: `validate` took it silently, while `new` refused to write one).
+    std::fs::write(dir.join("20240101000000_a.down.sql"), "select 2;\n").unwrap();
+    let mut validate = supabase.bare();
+    validate.args(["--dir", dir.to_str().unwrap(), "validate"]);
+    let run = Run::of(validate);
+    assert!(
+        run.stderr.contains("20240101000000_a.down.sql: the tool that keeps")
+            && run.stderr.contains("it would run this down as one"),
+        "{}",
+        run.stderr
+    );
 
     // up/down pairs continue as pairs, with the width they use.
     let q = Project::new("cfg_new_pairs");
