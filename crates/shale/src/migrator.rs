@@ -776,7 +776,7 @@ impl Migrator {
         let client = self.connect().await?;
         let (history, _) = self.history(&client, false, false).await?;
         drop(client);
-        if !history.current_version().is_some_and(|c| &c > version) {
+        if history.current_version().is_none_or(|c| &c <= version) {
             let to = UpRequest { target: Some(Target::Version(version.clone())), ..request.clone() };
             return self.up(&to, on_event).await;
         }
@@ -794,7 +794,7 @@ impl Migrator {
     ) -> Result<RunReport, Error> {
         let client = &session.client;
         let (history, _) = self.history(client, true, true).await?;
-        if !history.current_version().is_some_and(|c| &c > version) {
+        if history.current_version().is_none_or(|c| &c <= version) {
             return Ok(RunReport::unchanged(&self.set, &history));
         }
         let target = Target::Version(version.clone());
