@@ -2,7 +2,7 @@
 //! Flyway, refinery, node-pg-migrate) kept in this database. Nothing runs, and the other tool's
 //! table is left as it is, so a team can go back.
 
-use shale_core::adopt::{plan_adoption_accepting, Accepting, AdoptNote, AdoptProblem, Tool};
+use shale_core::adopt::{plan_adoption_accepting, Accepting, AdoptNote, Tool};
 use shale_core::plan::{self, AppliedRecord, RecordKind, RecordStatus};
 use shale_pg::foreign::{self, ForeignTable};
 use shale_pg::history::NewRecord;
@@ -380,24 +380,11 @@ impl Migrator {
         if tool == Tool::Drizzle {
             shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
         }
-        // (A dirty or failed row is no sign that it ran a migration through, but that it tried:
-        // the adoption refused one, so it was written since.)
+        // A dirty or failed row is no sign that it ran a migration through, but that it tried:
+        // the adoption refused one, so it was written since. Set apart, the rest is read as ever.
+        let failed = set_failures_apart(&mut foreign);
         let accepting = Accepting { changed: true, missing: true };
-        let applied = match plan_adoption_accepting(&self.set, &foreign, accepting) {
-            Ok(applied) => applied,
-            Err(problems) => {
-                let failed: Vec<String> = problems
-                    .iter()
-                    .filter_map(|p| match p {
-                        AdoptProblem::Failed { key, .. } => Some(key.clone()),
-                        AdoptProblem::Dirty { version, .. } => Some(version.to_string()),
-                        _ => None,
-                    })
-                    .collect();
-                let since = AppliedSince { tool, table: table.display(), versions: vec![], reverted: vec![], failed };
-                return Ok((!since.failed.is_empty()).then_some(since));
-            }
-        };
+        let Ok(applied) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
         // Every version taken over, the ones reverted since too: the tool's rows for them are
         // from before the adoption.
         let taken: std::collections::HashSet<shale_core::Version> = self
@@ -424,7 +411,7 @@ impl Migrator {
         let mut reverted: Vec<shale_core::Version> =
             taken.iter().filter(|v| !now.contains(v) && self.set.find(v).is_some()).cloned().collect();
         reverted.sort();
-        Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted, failed: vec![] }))
+        Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted, failed }))
     }
 
     /// The histories of tools whose migrations are code (Alembic's, Django's) that a baseline left
@@ -530,6 +517,25 @@ pub struct ChangedSinceBaseline {
     pub table: String,
     /// When the baseline was recorded.
     pub baseline_at: Option<String>,
+}
+
+/// The migrations `foreign` records a failed attempt at (a failed row, golang-migrate's dirty
+/// flag), as the tool names them, taken out of it: what is left reads as what the tool applied.
+fn set_failures_apart(foreign: &mut shale_core::adopt::ForeignHistory) -> Vec<String> {
+    match &mut foreign.state {
+        shale_core::adopt::ForeignState::Entries(entries) => {
+            let failed = entries.iter().filter(|e| e.failed).map(|e| e.key.clone()).collect();
+            entries.retain(|e| !e.failed);
+            failed
+        }
+        // (The version it stopped at counts as reached, as golang-migrate counts it: `up` does
+        // not run it again over what it may have left.)
+        shale_core::adopt::ForeignState::Current { version: Some(v), dirty } if *dirty => {
+            *dirty = false;
+            vec![v.to_string()]
+        }
+        shale_core::adopt::ForeignState::Current { .. } => Vec::new(),
+    }
 }
 
 /// More than one other tool's history: which one to take over must be said.

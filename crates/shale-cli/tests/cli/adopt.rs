@@ -538,6 +538,16 @@ fn prisma() {
     );
     let json = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(json["failed_by_the_other_tool"]["migrations"][0], "20240103000000_tags", "{json}");
+    // The failed row hides nothing else it did since (re-check trial: a migration Prisma
+    // applied after the switch went unseen, and `up` ran it again).
+    p.write("20240104000000_more/migration.sql", "CREATE TABLE more (id bigint PRIMARY KEY);\n");
+    p.psql(&format!(
+        "CREATE TABLE more (id bigint PRIMARY KEY); {}",
+        prisma_row(&p, "20240104000000_more", true, false)
+    ));
+    let json = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(json["applied_by_the_other_tool"]["migrations"][0], "20240104000000 more", "{json}");
+    assert_eq!(p.shale(&["up"]).code, 2);
 }
 
 /// A database squashed as Prisma's docs describe: the old folders replaced by one recorded as
