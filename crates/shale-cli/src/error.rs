@@ -303,7 +303,8 @@ fn shale_text(error: &ShaleError) -> String {
             "{error}. Nothing ran. Where another tool migrated it and its history table has another name, take \
              that history over: `shale adopt --from TOOL --table NAME`. Where it was built otherwise (an ORM's \
              create_all, by hand), record which migrations it holds with `shale baseline VERSION` (checked against \
-             what they build), then `shale up` runs the rest"
+             what they build), then `shale up` runs the rest. Where the migrations are meant to run over these \
+             tables as they are, record that once with `shale adopt --nothing`"
         ),
         ShaleError::Adopt(problems) => problems.iter().map(adopt_text).collect::<Vec<_>>().join("\n"),
         ShaleError::NoForeignHistory { table: Some(_), .. } => error.to_string(),

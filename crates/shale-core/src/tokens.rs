@@ -127,12 +127,40 @@ pub(crate) fn created_tables(text: &str) -> Vec<String> {
     tables_created(text, true)
 }
 
-/// The tables `text` creates without `IF NOT EXISTS`: those it expects not to be there.
+/// The tables `text` creates expecting them not to be there: not `IF NOT EXISTS`, not a
+/// temporary table (which a permanent one of its name never stands in the way of), not one the
+/// text drops first (`DROP TABLE IF EXISTS t; CREATE TABLE t`).
 pub(crate) fn created_tables_expected_absent(text: &str) -> Vec<String> {
-    tables_created(text, false)
+    let dropped = dropped_tables(text);
+    tables_created(text, false).into_iter().filter(|t| !dropped.contains(t)).collect()
 }
 
-fn tables_created(text: &str, if_not_exists_too: bool) -> Vec<String> {
+/// The tables `text` drops (`DROP TABLE [IF EXISTS] a, b`): each name unqualified, lowercased
+/// unless quoted.
+fn dropped_tables(text: &str) -> Vec<String> {
+    let toks = tokens(text);
+    let word = |i: usize, w: &str| matches!(toks.get(i), Some((Token::Word(x), _)) if x == w);
+    let mut out = Vec::new();
+    for i in 0..toks.len() {
+        if !(word(i, "DROP") && word(i + 1, "TABLE")) {
+            continue;
+        }
+        let mut at = i + 2;
+        if word(at, "IF") && word(at + 1, "EXISTS") {
+            at += 2;
+        }
+        while let Some((_, after)) = name_at(text, &toks, at) {
+            out.extend(catalog_form(&toks[after - 1].0));
+            if !matches!(toks.get(after), Some((Token::Punct(','), _))) {
+                break;
+            }
+            at = after + 1;
+        }
+    }
+    out
+}
+
+fn tables_created(text: &str, expected_present_too: bool) -> Vec<String> {
     let toks = tokens(text);
     let word = |i: usize, w: &str| matches!(toks.get(i), Some((Token::Word(x), _)) if x == w);
     let mut out = Vec::new();
@@ -141,15 +169,20 @@ fn tables_created(text: &str, if_not_exists_too: bool) -> Vec<String> {
             continue;
         }
         let mut at = i + 1;
+        let mut temporary = false;
         while ["UNLOGGED", "TEMP", "TEMPORARY", "GLOBAL", "LOCAL"].iter().any(|w| word(at, w)) {
+            temporary |= word(at, "TEMP") || word(at, "TEMPORARY");
             at += 1;
+        }
+        if temporary && !expected_present_too {
+            continue;
         }
         if !word(at, "TABLE") {
             continue;
         }
         at += 1;
         if word(at, "IF") && word(at + 1, "NOT") && word(at + 2, "EXISTS") {
-            if !if_not_exists_too {
+            if !expected_present_too {
                 continue;
             }
             at += 3;
@@ -171,5 +204,9 @@ mod created_tables_tests {
                     CREATE INDEX ON t (a); -- CREATE TABLE commented (id int)\nCREATE TABLE public.x AS SELECT 1;";
         assert_eq!(super::created_tables(text), ["alembic_version", "Jobs", "x"]);
         assert_eq!(super::created_tables_expected_absent(text), ["alembic_version", "x"]);
+        // Not a temporary table, nor one the text drops first (re-check trial).
+        let text = "CREATE TEMP TABLE s (id int);\nDROP TABLE IF EXISTS a, \"B\";\nCREATE TABLE a (id int);\nCREATE TABLE \"B\" (id int);\nCREATE TABLE c (id int);";
+        assert_eq!(super::created_tables_expected_absent(text), ["c"]);
+        assert_eq!(super::created_tables(text), ["s", "a", "B", "c"]);
     }
 }

@@ -241,7 +241,8 @@ impl Error {
             Error::TablesWithoutHistory { .. } => Some(
                 "where another tool migrated it under a history table of another name, name that tool and table \
                  and adopt its history; where it was built otherwise (an ORM, by hand), record as a baseline the \
-                 migration the database already holds"
+                 migration the database already holds; where the migrations are meant to run over these tables as \
+                 they are, adopt nothing, once"
                     .into(),
             ),
             Error::SeedsBeforeMigrations { .. } => Some("apply the migrations first (or with the seeds)".into()),
