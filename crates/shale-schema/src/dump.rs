@@ -14,7 +14,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{ConstraintKind, Function, Schema};
+use crate::model::{ConstraintKind, DefaultPrivilegeKind, Function, PrivilegeKind, Schema};
 
 pub(crate) mod order;
 pub(crate) mod render;
@@ -26,6 +26,56 @@ use render::{
 };
 
 pub use shale_core::ident::{ident, qualified};
+
+/// `REVOKE`s of what the default privileges of the role loading the dump would give a table,
+/// view or sequence it creates, and the object has not: loaded where those default privileges are
+/// already in force (a Supabase project's grant `anon`, `authenticated` and `service_role` every
+/// privilege on new tables), the object would otherwise get what was revoked from it, such as
+/// `anon` reading a table whose policies assume it cannot. Loaded where they are not (they come
+/// last in the dump), each is a no-op.
+fn defaults_not_kept(schema: &Schema) -> Vec<String> {
+    let objects = schema
+        .tables
+        .iter()
+        .map(|t| (PrivilegeKind::Table, DefaultPrivilegeKind::Tables, &t.schema, &t.name))
+        .chain(schema.views.iter().map(|v| (PrivilegeKind::Table, DefaultPrivilegeKind::Tables, &v.schema, &v.name)))
+        .chain(
+            schema
+                .sequences
+                .iter()
+                .map(|q| (PrivilegeKind::Sequence, DefaultPrivilegeKind::Sequences, &q.schema, &q.name)),
+        );
+    let mut out = Vec::new();
+    for (kind, default_kind, object_schema, name) in objects {
+        let has = schema
+            .privileges
+            .iter()
+            .find(|p| p.kind == kind && &p.schema == object_schema && &p.name == name && p.column.is_none());
+        let mut lacking: Vec<(&str, &str)> = schema
+            .default_privileges
+            .iter()
+            .filter(|d| d.role.is_none() && d.kind == default_kind)
+            .filter(|d| d.schema.as_ref().is_none_or(|s| s == object_schema))
+            .flat_map(|d| d.granted.iter())
+            .filter(|g| {
+                !has.is_some_and(|p| p.granted.iter().any(|k| k.grantee == g.grantee && k.privilege == g.privilege))
+            })
+            .map(|g| (g.grantee.as_str(), g.privilege.as_str()))
+            .collect();
+        lacking.sort();
+        lacking.dedup();
+        let target = match kind {
+            PrivilegeKind::Sequence => format!("SEQUENCE {}", qualified(object_schema, name)),
+            _ => format!("TABLE {}", qualified(object_schema, name)),
+        };
+        for grantee in lacking.iter().map(|(g, _)| *g).collect::<std::collections::BTreeSet<_>>() {
+            let what: Vec<&str> = lacking.iter().filter(|(g, _)| *g == grantee).map(|(_, p)| *p).collect();
+            let to = if grantee == "PUBLIC" { "PUBLIC".to_string() } else { ident(grantee) };
+            out.push(format!("REVOKE {} ON {target} FROM {to};", what.join(", ")));
+        }
+    }
+    out
+}
 
 /// A string literal: plain when it holds no backslash (then it reads the same whatever
 /// `standard_conforming_strings` says), else an escape string.
@@ -191,7 +241,9 @@ pub fn dump(schema: &Schema) -> String {
     section(&mut out, "Row-level security", row_security(&schema.tables));
     section(&mut out, "Policies", schema.policies.iter().map(policy).collect());
     section(&mut out, "Comments", comments(schema));
-    section(&mut out, "Privileges", schema.privileges.iter().flat_map(privileges).collect());
+    let mut granted: Vec<String> = defaults_not_kept(schema);
+    granted.extend(schema.privileges.iter().flat_map(privileges));
+    section(&mut out, "Privileges", granted);
     // Last: they apply to objects created after them, which would otherwise get them too.
     section(&mut out, "Default privileges", schema.default_privileges.iter().flat_map(default_privileges).collect());
     out

@@ -1249,6 +1249,42 @@ fn the_history_table_in_the_search_path_is_the_one_status_names() {
     p.shale(&["adopt", "--table", "public.schema_migrations"]).ok();
 }
 
+/// Where the role loading a baseline has default privileges that grant roles every privilege on
+/// new tables (as a Supabase project's grant `anon`), a table the project revoked them from keeps
+/// them revoked: the baseline says REVOKE (re-check trial, chatbot-ui: `anon` held ALL on
+/// `chat_reactions` in a project built from the baseline).
+#[test]
+fn a_baseline_keeps_what_was_revoked_from_what_default_privileges_grant() {
+    let p = Project::new("adopt_defaults_revoked");
+    let defaults =
+        "DO $$ BEGIN CREATE ROLE adopt_defaults_anon NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO adopt_defaults_anon;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON SEQUENCES TO adopt_defaults_anon;";
+    p.psql(&format!(
+        "{defaults}
+         CREATE TABLE public.chats (id bigint PRIMARY KEY);
+         CREATE TABLE public.chat_reactions (id bigint PRIMARY KEY, emoji text);
+         REVOKE ALL ON public.chat_reactions FROM adopt_defaults_anon;
+         CREATE SEQUENCE public.ticket_no;
+         REVOKE SELECT ON SEQUENCE public.ticket_no FROM adopt_defaults_anon;"
+    ));
+    let run: Run = p.bare().args(["--database-url", &p.db.url, "baseline", "--from-database"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
+    assert!(file.contains("REVOKE DELETE, INSERT, "), "{file}");
+    assert!(file.contains(" ON TABLE public.chat_reactions FROM adopt_defaults_anon;"), "{file}");
+    assert!(!file.contains("ON TABLE public.chats FROM"), "{file}");
+    // Loaded where the default privileges are in force already, as on every Supabase project.
+    let fresh = Project::new("adopt_defaults_revoked_fresh");
+    fresh.psql(defaults);
+    fresh.psql(&file);
+    let can = |table: &str| {
+        fresh.psql(&format!("SELECT has_table_privilege('adopt_defaults_anon', 'public.{table}', 'SELECT')"))
+    };
+    assert_eq!((can("chats"), can("chat_reactions")), ("t".to_string(), "f".to_string()));
+    assert_eq!(fresh.psql("SELECT has_sequence_privilege('adopt_defaults_anon', 'public.ticket_no', 'SELECT')"), "f");
+}
+
 #[test]
 fn a_database_with_no_history_gets_one_from_its_live_schema() {
     let p = Project::new("adopt_from_database");
