@@ -387,7 +387,10 @@ fn load_hint(error: &LoadError) -> Option<String> {
                 ),
                 None => format!(
                     "add it to shale.toml, under `[placeholders]`: `{key} = \"VALUE\"`, the value Flyway had as \
-                     flyway.placeholders.{name}"
+                     flyway.placeholders.{name}; or, where each environment gives its own, set \
+                     FLYWAY_PLACEHOLDERS_{} (or SPRING_FLYWAY_PLACEHOLDERS_{}) there",
+                    name.to_ascii_uppercase(),
+                    name.to_ascii_uppercase()
                 ),
             }
         }

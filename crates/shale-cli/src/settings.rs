@@ -409,8 +409,19 @@ impl Settings {
     }
 
     /// Variables of the environment and .env named like a database URL (`*_DATABASE_URL`,
-    /// `*_DB_URL`), with where they are set; never their values.
+    /// `*_DB_URL`), with where they are set; never their values. The one Prisma Migrate connects
+    /// with (schema.prisma's `directUrl`, past the pooler) comes first.
     fn database_url_candidates(&self) -> Vec<(String, &'static str)> {
+        let mut found = self.url_like_variables();
+        let direct = self.dir.parent().and_then(crate::commands::init::prisma_migrate_url_env);
+        if let Some(at) = direct.and_then(|(name, _)| found.iter().position(|(k, _)| *k == name)) {
+            let first = found.remove(at);
+            found.insert(0, first);
+        }
+        found
+    }
+
+    fn url_like_variables(&self) -> Vec<(String, &'static str)> {
         // (goose's `GOOSE_DBSTRING`, and the `_DSN` names Go services give theirs.)
         let looks = |k: &str| {
             k.ends_with("DATABASE_URL")
@@ -668,9 +679,14 @@ impl std::fmt::Display for NoDatabase {
             write!(f, ". {} is set, but empty", self.variable)?;
         }
         if let Some((name, place)) = self.candidates.first() {
+            // A shell expands only the environment's variables, not .env's.
+            let or_pass = match *place {
+                "the environment" => format!(" (or pass --database-url \"${name}\")"),
+                _ => String::new(),
+            };
             write!(
                 f,
-                ". {name} is set in {place}: to use it, put `database_url_env = \"{name}\"` in shale.toml (or pass --database-url \"${name}\")"
+                ". {name} is set in {place}: to use it, put `database_url_env = \"{name}\"` in shale.toml{or_pass}"
             )?;
         }
         Ok(())

@@ -115,7 +115,7 @@ pub fn run(settings: &Settings) -> Result<i32> {
 /// the `schema/*.prisma` files of a split schema): the datasource's `directUrl = env("NAME")`,
 /// which goes past a pooler (`url` is often PgBouncer's, for the application), else its `url`,
 /// with the key it was; None where that is DATABASE_URL, shale's own default.
-fn prisma_migrate_url_env(prisma_dir: &Path) -> Option<(String, &'static str)> {
+pub(crate) fn prisma_migrate_url_env(prisma_dir: &Path) -> Option<(String, &'static str)> {
     let mut texts: Vec<String> = std::fs::read_to_string(prisma_dir.join("schema.prisma")).into_iter().collect();
     if let Ok(entries) = std::fs::read_dir(prisma_dir.join("schema")) {
         texts.extend(

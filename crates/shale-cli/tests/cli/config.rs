@@ -188,6 +188,23 @@ fn init_finds_the_directory_another_tool_keeps() {
     );
     let config = std::fs::read_to_string(p.path().join("shale.toml")).unwrap();
     assert!(config.contains("\ndatabase_url_env = \"NEXT_PRIVATE_DIRECT_DATABASE_URL\"\n"), "{config}");
+    // Without shale.toml, the error with no database names the directUrl's variable first, not
+    // the pooler's that sorts before it (re-check trial), and no `--database-url "$X"` for a
+    // variable of .env, which a shell does not expand.
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+    std::fs::write(
+        p.path().join(".env"),
+        "NEXT_PRIVATE_DATABASE_URL=postgres://app:pw@pooler:6543/app?pgbouncer=true\nNEXT_PRIVATE_DIRECT_DATABASE_URL=postgres://app:pw@db:5432/app\n",
+    )
+    .unwrap();
+    let run: Run = p.bare().args(["--dir", "prisma/migrations", "status"]).output().unwrap().into();
+    assert!(
+        run.stderr.contains("NEXT_PRIVATE_DIRECT_DATABASE_URL is set in .env: to use it, put `database_url_env = \"NEXT_PRIVATE_DIRECT_DATABASE_URL\"` in shale.toml")
+            && !run.stderr.contains("--database-url \"$"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(p.path().join(".env")).unwrap();
 
     // A directory given with --dir is the one shale.toml names.
     let given = tempfile::tempdir().unwrap();
