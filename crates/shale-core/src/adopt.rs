@@ -361,7 +361,7 @@ impl Tool {
             Tool::Liquibase => {
                 "Spring Boot's integration (`spring.liquibase.enabled: false`), a `liquibase update` step of a deploy"
             }
-            Tool::Prisma => "`prisma migrate deploy` in a deploy or start script (keep Prisma Client for queries)",
+            Tool::Prisma => "`prisma migrate deploy` in a deploy or start script; Prisma Client stays, for queries",
             Tool::Sqlx => "`sqlx::migrate!().run(...)` at the application's start-up, `sqlx migrate run` in a deploy",
             Tool::Diesel => {
                 "`run_pending_migrations` at the application's start-up, `diesel migration run` in a deploy"

@@ -88,6 +88,14 @@ pub fn status(settings: &Settings) -> Result<i32> {
     println!("{summary}");
     // After the table, where a long one leaves the eye: what to do before anything here is run.
     note_foreign(&report.foreign, &migrator.set);
+    warn_about_the_adopted_tool(&report);
+    warn_changed_since_baseline(&report.changed_since_baseline);
+    Ok(0)
+}
+
+/// What the tool whose history shale took over has done since, said by `status` and `validate`:
+/// applied what shale had too, applied what shale has not yet, reverted or failed one.
+fn warn_about_the_adopted_tool(report: &shale::StatusReport) {
     if let Some(both) = &report.ran_by_both {
         crate::output::warning(&format!(
             "{} applied {} too, after shale had ({} records it): its migrate still runs somewhere (a \
@@ -127,8 +135,6 @@ pub fn status(settings: &Settings) -> Result<i32> {
             failed.tool.clear_failure(&failed.table, &failed.migrations[0])
         ));
     }
-    warn_changed_since_baseline(&report.changed_since_baseline);
-    Ok(0)
 }
 
 /// A tool whose migrations are code (Alembic, Django, ...) still migrating after the baseline.
@@ -262,9 +268,10 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     let ok = problems.is_empty() && foreign.is_empty() && syntax_errors.is_empty();
     if settings.json {
         print_json(
-            &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": report.changed_since_baseline }),
+            &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": report.changed_since_baseline, "ran_by_both": report.ran_by_both, "reverted_by_the_other_tool": report.reverted_by_the_other_tool, "failed_by_the_other_tool": report.failed_by_the_other_tool }),
         );
     } else {
+        warn_about_the_adopted_tool(&report);
         warn_changed_since_baseline(&report.changed_since_baseline);
         print_syntax_errors(&syntax_errors);
         for p in &problems {

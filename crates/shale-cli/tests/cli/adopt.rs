@@ -538,6 +538,11 @@ fn prisma() {
     );
     let json = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(json["failed_by_the_other_tool"]["migrations"][0], "20240103000000_tags", "{json}");
+    // validate, a deploy's check, says it too.
+    let validate = p.shale(&["validate"]).ok();
+    assert!(validate.stderr.contains("prisma failed on 20240103000000_tags"), "{}", validate.stderr);
+    let json = p.shale(&["validate", "--json"]).ok().json();
+    assert_eq!(json["failed_by_the_other_tool"]["migrations"][0], "20240103000000_tags", "{json}");
     // The failed row hides nothing else it did since (re-check trial: a migration Prisma
     // applied after the switch went unseen, and `up` ran it again).
     p.write("20240104000000_more/migration.sql", "CREATE TABLE more (id bigint PRIMARY KEY);\n");
