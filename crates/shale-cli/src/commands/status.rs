@@ -41,10 +41,14 @@ pub fn status(settings: &Settings) -> Result<i32> {
             MigrationKind::Seed => "seed".to_string(),
             MigrationKind::Versioned => row.version.clone().unwrap_or_default(),
         };
+        // Applied by the tool whose history shale took over, which `up` refuses to run again.
+        let applied_by = report.applied_by_the_other_tool.as_ref().filter(|since| {
+            row.version.as_deref().is_some_and(|v| since.migrations.iter().any(|m| m.split(' ').next() == Some(v)))
+        });
         t.add_row(vec![
             Cell::new(version),
             Cell::new(&row.name),
-            state_cell(row),
+            state_cell(row, applied_by.map(|since| since.tool)),
             Cell::new(row.applied_at.as_deref().unwrap_or("")),
             Cell::new(ms(row.duration_ms)),
         ]);
@@ -167,9 +171,10 @@ pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline
 
 /// The state, or for a migration `shale adopt` took over (applied by another tool, nothing ran),
 /// where it came from.
-fn state_cell(row: &shale_core::plan::StatusRow) -> Cell {
+fn state_cell(row: &shale_core::plan::StatusRow, applied_by: Option<shale_core::adopt::Tool>) -> Cell {
     let state = row.state;
     let cell = match (row.adopted, row.adopted_from, state) {
+        _ if let Some(tool) = applied_by => Cell::new(format!("{}, applied by {tool}", state.as_str())),
         (true, Some(tool), State::Applied) => Cell::new(format!("adopted from {tool}")),
         (true, None, State::Applied) => Cell::new("adopted"),
         _ if row.repaired => Cell::new("applied (repair)"),
@@ -180,6 +185,7 @@ fn state_cell(row: &shale_core::plan::StatusRow) -> Cell {
         None => cell,
     };
     let color = match state {
+        _ if applied_by.is_some() => comfy_table::Color::Red,
         _ if row.down_stopped_at.is_some() => comfy_table::Color::Yellow,
         State::Applied | State::Baseline => comfy_table::Color::Green,
         State::Pending => comfy_table::Color::Yellow,

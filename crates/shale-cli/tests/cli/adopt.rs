@@ -552,6 +552,9 @@ fn prisma() {
     ));
     let json = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(json["applied_by_the_other_tool"]["migrations"][0], "20240104000000 more", "{json}");
+    // Its row says so, where it said `pending` (Supabase trial).
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stdout.contains("pending, applied by prisma"), "{}", status.stdout);
     assert_eq!(p.shale(&["up"]).code, 2);
 }
 
