@@ -349,6 +349,35 @@ impl GlobalArgs {
     }
 }
 
+/// Ends the process on arguments clap refuses (help and version shown as clap shows them): with
+/// `--json`, the error document on stdout; with `--log-format json`, an `error` event on stderr;
+/// else clap's own text. Exit code 2 (usage), as clap's.
+fn exit_on_usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || matches!(e.kind(), ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand)
+    {
+        e.exit()
+    }
+    let args: Vec<String> = std::env::args().collect();
+    let json = args.iter().any(|a| a == "--json");
+    let log_json = args.windows(2).any(|w| w[0] == "--log-format" && w[1] == "json")
+        || args.iter().any(|a| a == "--log-format=json");
+    if !json && !log_json {
+        e.exit()
+    }
+    let text = e.render().to_string();
+    let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim()).to_string();
+    let value = serde_json::json!({ "ok": false, "exit_code": 2, "message": message });
+    if json {
+        println!("{value}");
+    } else {
+        crate::output::set_log_json(true);
+        crate::output::log_error(&anyhow::anyhow!(shale::Error::Invalid(message)));
+    }
+    std::process::exit(2)
+}
+
 impl Cli {
     /// The arguments of this process, with each command's help showing the options that apply to it.
     pub fn parse_args() -> Cli {
@@ -374,8 +403,8 @@ impl Cli {
             }
             command = command.mut_subcommand(name, |c| hide_options(c, &root, &hidden));
         }
-        let matches = command.get_matches();
-        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+        let parsed = command.try_get_matches().and_then(|matches| Cli::from_arg_matches(&matches));
+        parsed.unwrap_or_else(|e| exit_on_usage_error(e))
     }
 }
 

@@ -307,4 +307,13 @@ fn with_json_logs_the_notes_warnings_and_the_final_error_are_json_too() {
     let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["warning", "error"], "{events:?}");
     assert!(events[1]["message"].as_str().unwrap().contains("could not connect"), "{events:?}");
+
+    // Arguments refused, too (re-check trial: clap's plain text), and with --json the document.
+    let run: Run = p.bare().args(["--log-format", "json", "up", "--bogus"]).output().unwrap().into();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let events = json_lines(&run);
+    assert_eq!(events[0]["event"], "error", "{events:?}");
+    assert!(events[0]["message"].as_str().unwrap().contains("unexpected argument '--bogus'"), "{events:?}");
+    let run: Run = p.bare().args(["--json", "down"]).output().unwrap().into();
+    assert_eq!((run.code, run.json()["exit_code"].as_i64()), (2, Some(2)), "{}", run.stdout);
 }
