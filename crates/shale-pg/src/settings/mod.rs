@@ -357,7 +357,13 @@ impl ConnectionSettings {
     /// and libpq `key=value` strings.
     pub fn parse(s: &str) -> Result<ConnectionSettings, SettingsError> {
         let s = s.trim();
-        let jdbc = s.strip_prefix("jdbc:").filter(|rest| rest.starts_with("postgresql://"));
+        // The JDBC driver's short forms name no host: `jdbc:postgresql:app`, `jdbc:postgresql:/`.
+        let short = s
+            .strip_prefix("jdbc:postgresql:")
+            .filter(|rest| !rest.starts_with("//"))
+            .map(|rest| format!("postgresql://localhost{}{rest}", if rest.starts_with('/') { "" } else { "/" }));
+        let s = short.as_deref().unwrap_or(s);
+        let jdbc = s.strip_prefix("jdbc:").filter(|rest| rest.starts_with("postgresql://")).or(short.as_deref());
         let s = jdbc.unwrap_or(s);
         if let Some((scheme, rest)) = url_scheme(s) {
             if is_postgres_scheme(scheme) {
@@ -1215,6 +1221,11 @@ mod tests {
             "jdbc:postgresql://db/app?ssl=true&sslfactory=org.postgresql.ssl.NonValidatingFactory",
         );
         assert_eq!(lax.unwrap().sslmode, Some(SslMode::Require));
+        // The driver's short forms: localhost.
+        let short = ConnectionSettings::parse("jdbc:postgresql:app?currentSchema=ef").unwrap();
+        assert_eq!((short.hosts.as_slice(), short.dbname.as_deref()), (&["localhost".to_string()][..], Some("app")));
+        assert_eq!(short.search_path.as_deref(), Some("ef"));
+        assert_eq!(ConnectionSettings::parse("jdbc:postgresql:/").unwrap().dbname, None);
         let other = ConnectionSettings::parse("jdbc:mysql://db/app").unwrap_err();
         assert!(other.0.contains("not PostgreSQL's"), "{other}");
     }
