@@ -138,6 +138,10 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
     } else if drift.is_empty() {
         println!("no drift: the database matches {what}");
     } else {
+        // Two databases: which is which, named (passwords redacted), since both columns say database.
+        if column == "expected (database)" {
+            println!("expected: {what}\nactual:   {}", super::connection(settings)?.redacted());
+        }
         let mut t = table(&["object", column.as_str(), "actual (database)"]);
         for d in &drift {
             let (expected, actual) = d.shown_sides();

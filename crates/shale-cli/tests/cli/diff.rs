@@ -419,6 +419,18 @@ fn another_tool_s_history_table_is_left_out_as_drift_leaves_it_out() {
     // And drift against that database (Supabase trial: `supabase_migrations` counted as drift).
     let drift = p.shale(&["drift", "--against", &built.url]).ok();
     assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+    // With a difference, which database is which is said (both columns say database).
+    shale_testkit::shared_cluster().psql(&built.name, "ALTER TABLE users ADD COLUMN note text").unwrap();
+    let drift = p.shale(&["drift", "--against", &built.url]);
+    assert_eq!(drift.code, 1, "{}", drift.stderr);
+    assert!(
+        drift
+            .stdout
+            .contains(&format!("expected: {}", shale::ConnectionSettings::parse(&built.url).unwrap().redacted())),
+        "{}",
+        drift.stdout
+    );
+    shale_testkit::shared_cluster().psql(&built.name, "ALTER TABLE users DROP COLUMN note").unwrap();
     // So against a schema file dumped from a database the tool migrated (Rails' structure.sql
     // holds its schema_migrations), both ways (re-check trial).
     let dumped = format!(
