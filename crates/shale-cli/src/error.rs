@@ -590,6 +590,9 @@ fn plan_text(problem: &PlanError) -> String {
         PlanError::OwnTable { .. } => format!(
             "{problem}. Remove the statement; `shale repair` and `shale baseline` record decisions in the history"
         ),
+        PlanError::Modified { label, in_comments_only: true, .. } => {
+            format!("{problem}; {}", modified_in_comments_advice(label.split(' ').next().unwrap_or(label)))
+        }
         PlanError::Modified { label, .. } => {
             format!("{problem}; {}", modified_advice(label.split(' ').next().unwrap_or(label)))
         }
@@ -599,6 +602,14 @@ fn plan_text(problem: &PlanError) -> String {
 
 /// What to do about an applied migration's changed file, as `up` and `validate` both say it: the
 /// library's hint, then the repair where the change is already everywhere.
+/// What to do about an applied migration whose file changed in comments and white space only.
+pub(crate) fn modified_in_comments_advice(version: &str) -> String {
+    format!(
+        "nothing of what ran differs: record the file as it is now with `shale repair {version} --applied --reason \
+         \"comments only\"` (nothing runs), or restore it"
+    )
+}
+
 pub(crate) fn modified_advice(version: &str) -> String {
     format!(
         "{} (or, where the changed file is what every database has, `shale repair {version} --applied --reason ...`)",
@@ -1113,7 +1124,7 @@ mod tests {
         // A down in the up's own file would change what the databases recorded: not offered.
         let e = PlanError::NoDown { label: "0007 add users".into(), layout: Some(shale_core::Layout::Tern) };
         assert!(!plan_text(&e).contains(", or add"), "{}", plan_text(&e));
-        let e = PlanError::Modified { label: "1 a".into(), path: "m/1_a.sql".into() };
+        let e = PlanError::Modified { label: "1 a".into(), path: "m/1_a.sql".into(), in_comments_only: false };
         assert_eq!(
             plan_text(&e),
             "m/1_a.sql: migration 1 a was changed after it was applied (its checksum differs from the history); \

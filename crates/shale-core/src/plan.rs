@@ -406,6 +406,9 @@ pub enum PlanError {
     Modified {
         label: String,
         path: PathBuf,
+        /// What changed is comments and white space alone: the SQL that ran, kept in the history,
+        /// is the file's but for them (set where the history was read for it).
+        in_comments_only: bool,
     },
     /// `file`: the file as the history recorded it, when it did.
     Missing {
@@ -485,9 +488,15 @@ pub enum PlanError {
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PlanError::Modified { label, path } => write!(
+            PlanError::Modified { label, path, in_comments_only: false } => write!(
                 f,
                 "{}: migration {label} was changed after it was applied (its checksum differs from the history)",
+                path.display()
+            ),
+            PlanError::Modified { label, path, in_comments_only: true } => write!(
+                f,
+                "{}: migration {label} was changed after it was applied, in its comments and white space only \
+                 (the SQL that ran, which the history kept, is the file's but for them)",
                 path.display()
             ),
             PlanError::Missing { version, name, file } => write!(
@@ -551,6 +560,10 @@ impl fmt::Display for PlanError {
 /// What to do about an applied migration whose file changed ([`PlanError::Modified`]).
 pub const MODIFIED_HINT: &str = "restore the file, or put the change in a new migration";
 
+/// What to do about an applied migration whose file changed in comments and white space alone.
+pub const MODIFIED_IN_COMMENTS_HINT: &str =
+    "nothing of what ran differs: record the file as it is now with a repair (applied, with a reason), or restore it";
+
 impl PlanError {
     /// The file the problem is in, where there is one (a missing migration's as the history
     /// recorded it), and the line and column for a problem in a statement.
@@ -574,6 +587,7 @@ impl PlanError {
     /// e.g. "allow out-of-order migrations for this run, ...". `None` where the text says it all.
     pub fn hint(&self) -> Option<&'static str> {
         Some(match self {
+            PlanError::Modified { in_comments_only: true, .. } => MODIFIED_IN_COMMENTS_HINT,
             PlanError::Modified { .. } => MODIFIED_HINT,
             PlanError::Missing { .. } => {
                 "restore the file; or, if it was removed on purpose, record it with a repair: applied, with a reason (it then counts as applied with no file); or, if its work was undone, with a repair: rolled back"
@@ -607,6 +621,26 @@ impl PlanError {
 }
 
 /// The state of every migration, from the files and the history.
+/// The applied migrations whose file changed since (state modified), with the id of the history
+/// row that recorded their run: the rows whose SQL says what the change was.
+pub fn modified_records(set: &MigrationSet, history: &History) -> Vec<(Version, i64)> {
+    let records = Records::new(history);
+    set.migrations
+        .iter()
+        .zip(file_states(set, history, &records))
+        .filter(|(_, state)| *state == State::Modified)
+        .filter_map(|(m, _)| Some((m.version.clone()?, records.of(m)?.id)))
+        .collect()
+}
+
+/// Whether `now` differs from `applied` in comments and white space alone (the SQL the two would
+/// send is the same): an applied migration's file edited so, which changes its checksum and
+/// nothing that ran.
+pub fn differs_in_comments_only(applied: &str, now: &str) -> bool {
+    let tokens = |text: &str| crate::tokens::tokens(text).into_iter().map(|(t, _)| t).collect::<Vec<_>>();
+    applied != now && tokens(applied) == tokens(now)
+}
+
 pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
     let records = Records::new(history);
     let downs = unfinished_downs(history);
@@ -938,7 +972,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         match state {
             State::Applied | State::Baseline | State::Unrunnable => continue,
             State::Modified => {
-                errors.push(PlanError::Modified { label: m.label(), path: m.up.path.clone() });
+                errors.push(PlanError::Modified { label: m.label(), path: m.up.path.clone(), in_comments_only: false });
                 continue;
             }
             State::OutOfOrder if !(options.allow_out_of_order || m.up.directives().out_of_order) => {

@@ -1,7 +1,7 @@
 use std::time::{Duration, Instant};
 
 use shale_core::plan::{self, AppliedRecord, History, Plan, RecordKind, RecordStatus, StatusRow, Step, UpOptions};
-use shale_core::{MigrationSet, Target, Version};
+use shale_core::{MigrationSet, PlanError, Target, Version};
 use shale_pg::history::NewRecord;
 use shale_pg::{
     connect_waiting, Client, ConnectionSettings, ExecEvent, ExecOptions, Executor, HeldLock, HistoryTable, LockEvent,
@@ -200,6 +200,9 @@ pub struct StatusReport {
     /// The histories of tools whose migrations are code (Alembic, Django, ...) that the baseline
     /// left as they were and that have changed since: that tool still migrates here.
     pub changed_since_baseline: Vec<crate::adopt::ChangedSinceBaseline>,
+    /// Of the migrations changed since they were applied, those changed in comments and white
+    /// space alone (versions as written): the SQL that ran is the file's but for them.
+    pub changed_in_comments_only: Vec<String>,
 }
 
 /// Migrations both shale and the tool whose history it took over applied.
@@ -408,6 +411,12 @@ impl Migrator {
             None => AgainstTheAdoptedTool::default(),
         };
         let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
+        let changed_in_comments_only = self
+            .changed_in_comments_only(&client, &history)
+            .await?
+            .into_iter()
+            .map(|v| written_version(&self.set, v))
+            .collect();
         Ok(StatusReport {
             current_version: version_text(&self.set, &history),
             history_exists: exists,
@@ -419,6 +428,7 @@ impl Migrator {
             failed_by_the_other_tool: against.failed,
             taken_over_from,
             changed_since_baseline,
+            changed_in_comments_only,
         })
     }
 
@@ -500,7 +510,10 @@ impl Migrator {
     pub async fn plan_up(&self, request: &UpRequest) -> Result<Plan, Error> {
         let client = self.connect().await?;
         let (history, _) = self.history(&client, false, false).await?;
-        let plan = plan_up(&self.set, &history, request)?;
+        let plan = match plan_up(&self.set, &history, request) {
+            Ok(plan) => plan,
+            Err(e) => return Err(self.said_in_full(&client, &history, e).await),
+        };
         if history.records.is_empty() && !plan.steps.is_empty() {
             self.refuse_over_foreign_history(&client).await?;
             self.refuse_over_existing_tables(&client, request, &plan).await?;
@@ -531,6 +544,42 @@ impl Migrator {
             }),
             several => Err(crate::adopt::foreign_histories(several)),
         }
+    }
+
+    /// The applied migrations whose file changed since in comments and white space alone (the SQL
+    /// their run kept in the history is the file's but for them), by version. One query, made only
+    /// where a file changed.
+    async fn changed_in_comments_only(&self, client: &Client, history: &History) -> Result<Vec<Version>, Error> {
+        let modified = plan::modified_records(&self.set, history);
+        if modified.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = modified.iter().map(|(_, id)| *id).collect();
+        let ran = self.config.history.up_sql_of(client, &ids).await?;
+        Ok(modified
+            .into_iter()
+            .filter(|(version, id)| {
+                let Some((_, sql)) = ran.iter().find(|(r, _)| r == id) else { return false };
+                self.set.find(version).is_some_and(|m| plan::differs_in_comments_only(sql, m.up.own_text()))
+            })
+            .map(|(version, _)| version)
+            .collect())
+    }
+
+    /// `error` with what the history says of it: a changed file's change, when it is in
+    /// comments and white space only. Reading that failing, the error stays as it was.
+    async fn said_in_full(&self, client: &Client, history: &History, error: Error) -> Error {
+        let Error::Plan(mut problems) = error else { return error };
+        if problems.iter().any(|p| matches!(p, PlanError::Modified { .. })) {
+            let only = self.changed_in_comments_only(client, history).await.unwrap_or_default();
+            for p in &mut problems {
+                if let PlanError::Modified { label, in_comments_only, .. } = p {
+                    let version = label.split(' ').next().and_then(Version::parse);
+                    *in_comments_only = version.is_some_and(|v| only.contains(&v));
+                }
+            }
+        }
+        Error::Plan(problems)
     }
 
     /// See [`UpRequest::refuse_over_existing_tables`]. The history was read empty before the lock:
@@ -606,7 +655,7 @@ impl Migrator {
                 self.refuse_over_foreign_history(&client).await?;
                 return Err(e);
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(self.said_in_full(&client, &history, e).await),
         };
         if plan.steps.is_empty() {
             let mut report = RunReport::unchanged(&self.set, &history);

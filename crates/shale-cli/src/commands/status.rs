@@ -283,6 +283,10 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         for p in &problems {
             let version = p.version.as_deref().unwrap_or("VERSION");
             let advice = match p.state {
+                State::Modified if report.changed_in_comments_only.iter().any(|v| v == version) => format!(
+                    "changed after it was applied, in its comments and white space only: {}",
+                    crate::error::modified_in_comments_advice(version)
+                ),
                 State::Modified => {
                     format!("changed after it was applied: {}", crate::error::modified_advice(version))
                 }

@@ -700,3 +700,31 @@ fn tables_the_migrations_create_there_already_with_no_history_refuse_up() {
     assert!(goto.stderr.contains("destructive"), "{}", goto.stderr);
     assert_eq!(r.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'secret'"), "1");
 }
+
+/// An applied migration's file changed in its comments and white space alone (a typo fixed in a
+/// comment, as a Prisma team did): refused as any change, but said so, with the repair that
+/// records it, since nothing of what ran differs (Prisma trial). A change of its SQL is not.
+#[test]
+fn a_file_changed_in_comments_only_is_said_so() {
+    let p = Project::new("mig_comments_only");
+    p.write("001_users.sql", "-- users\nCREATE TABLE users (id bigint PRIMARY KEY);\n");
+    p.shale(&["up"]).ok();
+    p.write(
+        "001_users.sql",
+        "-- The users, fixed typo.\nCREATE TABLE users (\n    id bigint PRIMARY KEY\n);\n/* done */\n",
+    );
+    for args in [&["up"][..], &["validate"]] {
+        let run = p.shale(args);
+        assert_ne!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("in its comments and white space only")
+                && run.stderr.contains("shale repair 001 --applied --reason \"comments only\""),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    p.write("001_users.sql", "-- users\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\n");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("was changed after it was applied") && !up.stderr.contains("comments"), "{}", up.stderr);
+}
