@@ -14,7 +14,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{ConstraintKind, DefaultPrivilegeKind, Function, PrivilegeKind, Schema};
+use crate::model::{ConstraintKind, DefaultPrivilegeKind, DefaultPrivileges, Function, PrivilegeKind, Schema};
 
 pub(crate) mod order;
 pub(crate) mod render;
@@ -33,7 +33,7 @@ pub use shale_core::ident::{ident, qualified};
 /// privilege on new tables), the object would otherwise get what was revoked from it, such as
 /// `anon` reading a table whose policies assume it cannot. Loaded where they are not (they come
 /// last in the dump), each is a no-op.
-fn defaults_not_kept(schema: &Schema) -> Vec<String> {
+fn defaults_not_kept(schema: &Schema, in_force: &[DefaultPrivileges]) -> Vec<String> {
     let objects = schema
         .tables
         .iter()
@@ -54,6 +54,7 @@ fn defaults_not_kept(schema: &Schema) -> Vec<String> {
         let mut lacking: Vec<(&str, &str)> = schema
             .default_privileges
             .iter()
+            .chain(in_force)
             .filter(|d| d.role.is_none() && d.kind == default_kind)
             .filter(|d| d.schema.as_ref().is_none_or(|s| s == object_schema))
             .flat_map(|d| d.granted.iter())
@@ -71,7 +72,10 @@ fn defaults_not_kept(schema: &Schema) -> Vec<String> {
         for grantee in lacking.iter().map(|(g, _)| *g).collect::<std::collections::BTreeSet<_>>() {
             let what: Vec<&str> = lacking.iter().filter(|(g, _)| *g == grantee).map(|(_, p)| *p).collect();
             let to = if grantee == "PUBLIC" { "PUBLIC".to_string() } else { ident(grantee) };
-            out.push(format!("REVOKE {} ON {target} FROM {to};", what.join(", ")));
+            // Holding nothing there: all of it, whatever the server calls it (MAINTAIN from 17).
+            let holds = has.is_some_and(|p| p.granted.iter().any(|k| k.grantee == grantee));
+            let what = if holds { what.join(", ") } else { "ALL".to_string() };
+            out.push(format!("REVOKE {what} ON {target} FROM {to};"));
         }
     }
     out
@@ -92,6 +96,14 @@ pub fn literal(value: &str) -> String {
 pub const DUMP_HEADER: &str = "-- Schema written by `shale dump`";
 
 pub fn dump(schema: &Schema) -> String {
+    dump_where(schema, &[])
+}
+
+/// [`dump`] for loading where `in_force` default privileges are in force for the loading role
+/// already, besides the schema's own (a platform's: Supabase grants `anon`, `authenticated` and
+/// `service_role` every privilege on new tables): what they would give an object it lacks is taken
+/// back (see [`defaults_not_kept`]).
+pub fn dump_where(schema: &Schema, in_force: &[DefaultPrivileges]) -> String {
     let mut out = String::new();
     out.push_str(DUMP_HEADER);
     out.push_str(
@@ -241,7 +253,7 @@ pub fn dump(schema: &Schema) -> String {
     section(&mut out, "Row-level security", row_security(&schema.tables));
     section(&mut out, "Policies", schema.policies.iter().map(policy).collect());
     section(&mut out, "Comments", comments(schema));
-    let mut granted: Vec<String> = defaults_not_kept(schema);
+    let mut granted: Vec<String> = defaults_not_kept(schema, in_force);
     granted.extend(schema.privileges.iter().flat_map(privileges));
     section(&mut out, "Privileges", granted);
     // Last: they apply to objects created after them, which would otherwise get them too.

@@ -261,7 +261,9 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     }
     // On Supabase, what Supabase manages is not the project's first migration: a new project
     // (or a branch) has it already, and would refuse it as existing.
-    let mut schema = super::drift::without_supabase_managed(settings, block_on(migrator.schema())?, "the baseline");
+    let live = block_on(migrator.schema())?;
+    let in_force = super::drift::platform_default_grants(&live);
+    let mut schema = super::drift::without_supabase_managed(settings, live, "the baseline");
     for foreign in replaced {
         schema = shale_schema::confine::without_table(&schema, &foreign.schema, &foreign.table);
         let mut left_out = foreign.display();
@@ -296,7 +298,7 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
         .iter()
         .map(|rule| format!("-- shale:allow {rule} -- the schema the database had before shale, not designed here\n"))
         .collect();
-    let text = format!("{advice}{}", shale_schema::dump(&schema));
+    let text = format!("{advice}{}", shale_schema::dump_where(&schema, &in_force));
     let files = super::new::create(settings, "baseline", false, Some(super::new::Contents { up: &text, down: None }))?;
     let set = super::load_set(settings)?;
     let first = set.versioned().next().map(|m| (m.version.clone(), m.file.clone()));

@@ -229,6 +229,40 @@ pub(super) fn is_supabase(live: &shale_schema::Schema) -> bool {
     live.tables.iter().any(|t| t.schema == "auth" && t.name == "users") && live.schemas.iter().any(|s| s == "storage")
 }
 
+/// The default privileges a database like `live` gives new tables and sequences in force before
+/// anything of a dump loads there: on Supabase, those the platform makes in every project
+/// (`anon`, `authenticated` and `service_role` hold every privilege on what `postgres` creates in
+/// `public`), which a project may have revoked since, and its tables from them; elsewhere none.
+pub(super) fn platform_default_grants(live: &shale_schema::Schema) -> Vec<shale_schema::model::DefaultPrivileges> {
+    use shale_schema::model::{DefaultPrivilegeKind, DefaultPrivileges, Grant};
+    if !is_supabase(live) {
+        return Vec::new();
+    }
+    let grants = |privileges: &[&str]| -> Vec<Grant> {
+        ["anon", "authenticated", "service_role"]
+            .iter()
+            .flat_map(|role| {
+                privileges.iter().map(move |p| Grant {
+                    grantee: role.to_string(),
+                    privilege: p.to_string(),
+                    grantable: false,
+                })
+            })
+            .collect()
+    };
+    let tables = ["DELETE", "INSERT", "REFERENCES", "SELECT", "TRIGGER", "TRUNCATE", "UPDATE"];
+    [(DefaultPrivilegeKind::Tables, &tables[..]), (DefaultPrivilegeKind::Sequences, &["SELECT", "UPDATE", "USAGE"][..])]
+        .into_iter()
+        .map(|(kind, privileges)| DefaultPrivileges {
+            role: None,
+            schema: Some("public".into()),
+            kind,
+            granted: grants(privileges),
+            revoked: Vec::new(),
+        })
+        .collect()
+}
+
 /// `schema` without what Supabase manages, on a Supabase database (else as it is): every Supabase
 /// project has those schemas, and its platform upgrades change them. `what` (the baseline, the
 /// dump) is named in the note that says so.

@@ -25,8 +25,8 @@ pub fn after_up(settings: &Settings, migrator: &shale::Migrator) -> Result<()> {
         ));
         return Ok(());
     }
-    let schema = schema_to_dump(settings, migrator)?;
-    let text = shale_schema::dump(&schema);
+    let (schema, in_force) = schema_to_dump(settings, migrator)?;
+    let text = shale_schema::dump_where(&schema, &in_force);
     std::fs::write(path, text).with_context(|| format!("writing {} (dump_after_up in shale.toml)", path.display()))?;
     if !settings.quiet && !settings.json {
         eprintln!("refreshed {}", path.display());
@@ -37,12 +37,18 @@ pub fn after_up(settings: &Settings, migrator: &shale::Migrator) -> Result<()> {
 /// The database's schema as the dump shows it: without what Supabase manages and without another
 /// tool's history (Knex's, dbmate's, ...), as `baseline --from-database`, `diff` and `drift` leave
 /// them out, so that the file is the same whichever database last ran `up`; each named in a note,
-/// with the objects of kinds shale does not read.
-fn schema_to_dump(settings: &Settings, migrator: &shale::Migrator) -> Result<shale_schema::Schema> {
-    let schema = super::drift::without_supabase_managed(settings, block_on(migrator.schema())?, "the dump");
+/// with the objects of kinds shale does not read; with the default privileges the platform puts in
+/// force where it loads (see [`super::drift::platform_default_grants`]).
+fn schema_to_dump(
+    settings: &Settings,
+    migrator: &shale::Migrator,
+) -> Result<(shale_schema::Schema, Vec<shale_schema::model::DefaultPrivileges>)> {
+    let live = block_on(migrator.schema())?;
+    let in_force = super::drift::platform_default_grants(&live);
+    let schema = super::drift::without_supabase_managed(settings, live, "the dump");
     let schema = super::drift::without_other_tools_histories(settings, schema, &Default::default());
     crate::output::note_unread(settings, &schema, "the database", "the dump");
-    Ok(schema)
+    Ok((schema, in_force))
 }
 
 #[derive(clap::Args, Debug)]
@@ -55,13 +61,13 @@ pub struct DumpArgs {
 pub fn run(settings: &Settings, args: &DumpArgs) -> Result<i32> {
     // Only the database is read: no migrations directory needed.
     let migrator = migrator_with(settings, Default::default())?;
-    let schema = schema_to_dump(settings, &migrator)?;
+    let (schema, in_force) = schema_to_dump(settings, &migrator)?;
     let text = if settings.json {
         let mut json = serde_json::to_string_pretty(&schema).expect("serializable");
         json.push('\n');
         json
     } else {
-        shale_schema::dump(&schema)
+        shale_schema::dump_where(&schema, &in_force)
     };
     match &args.output {
         Some(path) => {

@@ -1332,17 +1332,27 @@ fn a_database_with_no_history_gets_one_from_its_live_schema() {
 #[test]
 fn a_supabase_baseline_leaves_what_supabase_manages_out() {
     let p = Project::new("adopt_supabase_baseline");
-    p.psql(
-        "CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY); CREATE SCHEMA storage;
+    // What every Supabase project has (its roles belong to the whole test server: made once).
+    let platform = "DO $$ BEGIN CREATE ROLE anon NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         DO $$ BEGIN CREATE ROLE authenticated NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         DO $$ BEGIN CREATE ROLE service_role NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, service_role;
+         CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY); CREATE SCHEMA storage;
          CREATE TABLE storage.buckets (id text PRIMARY KEY);
-         CREATE TABLE public.profiles (id uuid PRIMARY KEY REFERENCES auth.users (id), name text);
          CREATE TABLE storage.objects (id uuid PRIMARY KEY, bucket_id text, owner uuid, updated_at timestamptz);
          ALTER TABLE storage.objects ENABLE ROW LEVEL SECURITY;
          CREATE FUNCTION storage.update_updated_at_column() RETURNS trigger LANGUAGE plpgsql
              AS 'BEGIN NEW.updated_at = now(); RETURN NEW; END';
          CREATE TRIGGER update_objects_updated_at BEFORE UPDATE ON storage.objects
              FOR EACH ROW EXECUTE FUNCTION storage.update_updated_at_column();
-         CREATE SCHEMA extensions; CREATE EXTENSION pgcrypto WITH SCHEMA extensions;
+         CREATE SCHEMA extensions; CREATE EXTENSION pgcrypto WITH SCHEMA extensions;";
+    p.psql(&format!(
+        "{platform}
+         CREATE TABLE public.profiles (id uuid PRIMARY KEY REFERENCES auth.users (id), name text);
+         -- Hardened as chatbot-ui's migrations do: no access for anon, on this table and on new ones.
+         ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM anon;
+         CREATE TABLE public.chat_reactions (id bigint PRIMARY KEY);
+         REVOKE ALL ON public.chat_reactions FROM anon;
          -- What the project adds to Supabase's tables: a profile made at sign-up, who reads which
          -- files, an extension of its own.
          CREATE FUNCTION public.handle_new_user() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
@@ -1350,8 +1360,8 @@ fn a_supabase_baseline_leaves_what_supabase_manages_out() {
          CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users
              FOR EACH ROW EXECUTE FUNCTION public.handle_new_user();
          CREATE POLICY own_files ON storage.objects FOR SELECT USING (owner = '00000000-0000-0000-0000-000000000000');
-         CREATE EXTENSION pg_trgm WITH SCHEMA extensions",
-    );
+         CREATE EXTENSION pg_trgm WITH SCHEMA extensions"
+    ));
     let run: Run = p.bare().args(["--database-url", &p.db.url, "baseline", "--from-database"]).output().unwrap().into();
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
@@ -1369,6 +1379,16 @@ fn a_supabase_baseline_leaves_what_supabase_manages_out() {
     assert!(file.contains("CREATE POLICY own_files ON storage.objects"), "{file}");
     assert!(file.contains("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA extensions"), "{file}");
     assert!(!file.contains("update_objects_updated_at") && !file.contains("pgcrypto"), "{file}");
+    // Loaded on a new Supabase project, whose default privileges grant anon every privilege on new
+    // tables: the table the project took anon's access from stays without it (re-check trial:
+    // anon could read chatbot-ui's chat_reactions in a project built from the baseline).
+    assert!(file.contains("REVOKE ALL ON TABLE public.chat_reactions FROM anon;"), "{file}");
+    let fresh = Project::new("adopt_supabase_baseline_fresh");
+    fresh.psql(platform);
+    fresh.psql(&file);
+    let can =
+        |role: &str| fresh.psql(&format!("SELECT has_table_privilege('{role}', 'public.chat_reactions', 'SELECT')"));
+    assert_eq!((can("anon"), can("authenticated")), ("f".to_string(), "t".to_string()));
     // The dump too (and `dump_after_up`'s file), which platform upgrades would otherwise churn.
     let dump = p.shale(&["dump"]).ok();
     assert!(
