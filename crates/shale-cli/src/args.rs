@@ -178,10 +178,18 @@ pub enum Command {
     #[command(after_help = "Example:
   shale redo")]
     Redo,
-    /// Migrate up or down to exactly this version
+    /// Migrate up or down to exactly this version (forward, with every check `up` makes)
     #[command(after_help = "Example:
   shale goto 0004")]
-    Goto { version: String },
+    Goto {
+        version: String,
+        /// Going forward, apply pending migrations older than the newest applied one
+        #[arg(long)]
+        allow_out_of_order: bool,
+        /// Going forward, apply even when the linter finds errors that no `-- shale:allow` covers
+        #[arg(long)]
+        force_unsafe: bool,
+    },
     /// Show every migration and its state
     #[command(after_help = "Examples:
   shale status

@@ -344,11 +344,17 @@ pub fn redo(settings: &Settings) -> Result<i32> {
     Ok(0)
 }
 
-pub fn goto(settings: &Settings, version: &str) -> Result<i32> {
+/// `goto V`; going forward, `allow_out_of_order` and `force_unsafe` are `up`'s.
+pub fn goto(settings: &Settings, version: &str, allow_out_of_order: bool, force_unsafe: bool) -> Result<i32> {
     let migrator = migrator(settings)?;
     let version = parse_version(version)?;
     let progress = progress(settings);
-    let request = checked_up_request(settings);
+    let checked = checked_up_request(settings);
+    let request = UpRequest {
+        allow_out_of_order: allow_out_of_order || checked.allow_out_of_order,
+        vet: if force_unsafe { None } else { checked.vet },
+        ..checked
+    };
     let report =
         nearest_versions(&migrator, block_on(migrator.goto(&version, &request, &mut |e: Event| progress.event(&e))))?;
     print_report(settings, &report, "moved", "already there");

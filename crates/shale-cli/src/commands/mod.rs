@@ -48,7 +48,9 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Down(args) => migrate::down(settings, &args),
         Command::Seed(args) => migrate::seed(settings, args.seeds.as_deref(), args.force),
         Command::Redo => migrate::redo(settings),
-        Command::Goto { version } => migrate::goto(settings, &version),
+        Command::Goto { version, allow_out_of_order, force_unsafe } => {
+            migrate::goto(settings, &version, allow_out_of_order, force_unsafe)
+        }
         Command::Baseline { version: Some(version), reason, force, dev_url, .. } => {
             adopt::baseline(settings, &version, reason.as_deref(), force, dev_url.as_deref())
         }

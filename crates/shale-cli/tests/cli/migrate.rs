@@ -699,6 +699,9 @@ fn tables_the_migrations_create_there_already_with_no_history_refuse_up() {
     assert_eq!(goto.code, 2, "{}", goto.stderr);
     assert!(goto.stderr.contains("destructive"), "{}", goto.stderr);
     assert_eq!(r.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'secret'"), "1");
+    // The flag the refusal names is goto's too.
+    r.shale(&["goto", "0002", "--force-unsafe"]).ok();
+    assert_eq!(r.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'secret'"), "0");
 }
 
 /// An applied migration's file changed in its comments and white space alone (a typo fixed in a
