@@ -262,14 +262,29 @@ pub fn interrupt_cleanup() {
         eprintln!("interrupted: scratch databases removed");
         std::process::exit(130);
     });
+    // A reader gone away (`shale drift | head`) would end the process at once with SIGPIPE, which
+    // `main` restores for commands that only read, leaving the scratch databases on a --dev-url
+    // server: here a write to it fails instead, and the hook below removes them.
+    #[cfg(unix)]
+    // SAFETY: only changes how the signal is delivered; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
     // Release builds abort on a panic (Cargo.toml), so no Drop removes them then: the hook does,
     // after the panic's message, on a thread of its own (the panic may be on a runtime's).
     let report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        report(info);
+        let broken_pipe = info.payload_as_str().is_some_and(|m| m.contains("Broken pipe"));
+        if !broken_pipe {
+            report(info);
+        }
         let live = LIVE_SCRATCH.try_lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
         if !live.is_empty() {
             let _ = std::thread::spawn(move || live.iter().for_each(|(admin, scratch)| remove(admin, scratch))).join();
+        }
+        // As a shell reports a process its reader left: 128 + SIGPIPE, quietly.
+        if broken_pipe {
+            std::process::exit(141);
         }
     }));
 }

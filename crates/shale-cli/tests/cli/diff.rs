@@ -609,3 +609,25 @@ CREATE CAST (integer AS text) WITH INOUT;
     );
     assert_eq!(p.psql("SELECT count(*) FROM pg_cast WHERE oid >= 16384"), "0", "{down}");
 }
+
+/// A reader gone away (`shale drift --dev-url ... | head -2`): the scratch database is removed
+/// all the same, where the process ended at once with SIGPIPE and left it on the user's server
+/// (second re-check trial).
+#[test]
+fn a_reader_gone_away_leaves_no_scratch_database() {
+    let p = Project::new("diff_sigpipe");
+    p.write("1_users.up.sql", USERS_V1);
+    p.shale(&["up"]).ok();
+    let dev_url = shared_cluster().url("postgres");
+    let mut cmd = p.bare();
+    cmd.args(["--database-url", &p.db.url, "drift", "--dev-url", &dev_url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let pid = child.id();
+    drop(child.stdout.take());
+    let run = Run { pid: Some(pid), ..finish(child) };
+    assert_eq!(run.code, 141, "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert_eq!(scratch_databases_left(&[&run]), "0", "scratch databases dropped");
+}
