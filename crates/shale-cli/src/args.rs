@@ -367,7 +367,8 @@ fn exit_on_usage_error(e: clap::Error) -> ! {
     {
         e.exit()
     }
-    let args: Vec<String> = std::env::args().collect();
+    // (Lossy: the argument clap refused may not be UTF-8.)
+    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     let json = args.iter().any(|a| a == "--json");
     let log_json = args.windows(2).any(|w| w[0] == "--log-format" && w[1] == "json")
         || args.iter().any(|a| a == "--log-format=json");

@@ -600,8 +600,6 @@ fn plan_text(problem: &PlanError) -> String {
     }
 }
 
-/// What to do about an applied migration's changed file, as `up` and `validate` both say it: the
-/// library's hint, then the repair where the change is already everywhere.
 /// What to do about an applied migration whose file changed in comments and white space only.
 pub(crate) fn modified_in_comments_advice(version: &str) -> String {
     format!(
@@ -610,6 +608,8 @@ pub(crate) fn modified_in_comments_advice(version: &str) -> String {
     )
 }
 
+/// What to do about an applied migration's changed file, as `up` and `validate` both say it: the
+/// library's hint, then the repair where the change is already everywhere.
 pub(crate) fn modified_advice(version: &str) -> String {
     format!(
         "{} (or, where the changed file is what every database has, `shale repair {version} --applied --reason ...`)",

@@ -438,7 +438,12 @@ impl Settings {
             .filter(|k| looks(k))
             .map(|k| (k.clone(), if self.env.local_keys.contains(k) { ".env.local" } else { ".env" }))
             .collect();
-        found.extend(std::env::vars().map(|(k, _)| k).filter(|k| looks(k)).map(|k| (k, "the environment")));
+        found.extend(
+            std::env::vars_os()
+                .filter_map(|(k, _)| k.into_string().ok())
+                .filter(|k| looks(k))
+                .map(|k| (k, "the environment")),
+        );
         found.sort();
         found.dedup_by(|a, b| a.0 == b.0);
         // The variable shale reads is no other name for it (set, it is empty).
@@ -505,7 +510,8 @@ impl Settings {
 /// production to comment a statement out) is set where each environment sets its variables.
 fn placeholders(config: &ConfigFile, env: &Env) -> std::collections::BTreeMap<String, String> {
     let mut values = config.placeholders.clone().unwrap_or_default();
-    let keys: Vec<String> = env.dotenv.keys().cloned().chain(std::env::vars().map(|(k, _)| k)).collect();
+    let keys: Vec<String> =
+        env.dotenv.keys().cloned().chain(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok())).collect();
     for key in keys {
         let Some(name) = ["SPRING_FLYWAY_PLACEHOLDERS_", "FLYWAY_PLACEHOLDERS_"]
             .iter()
@@ -679,9 +685,11 @@ impl std::fmt::Display for NoDatabase {
             write!(f, ". {} is set, but empty", self.variable)?;
         }
         if let Some((name, place)) = self.candidates.first() {
-            // A shell expands only the environment's variables, not .env's.
+            // A shell expands only the environment's variables, not .env's; and a JDBC URL's user
+            // and password are in variables beside it, which only database_url_env reads.
+            let jdbc = JDBC_URL_VARIABLES.iter().any(|(url, _, _)| url == name);
             let or_pass = match *place {
-                "the environment" => format!(" (or pass --database-url \"${name}\")"),
+                "the environment" if !jdbc => format!(" (or pass --database-url \"${name}\")"),
                 _ => String::new(),
             };
             write!(

@@ -518,7 +518,7 @@ impl fmt::Display for Tool {
 /// would mean `shale up` running again, on the live database, every migration the tool applied
 /// whose tables a later one dropped. A tool whose table has columns that say too little (dbmate's
 /// `version` alone, TypeORM's `id, timestamp, name`) is not here: `--table` names it.
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 8] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 9] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -559,6 +559,8 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 8] = [
     (Tool::GolangMigrate, &["dirty", "version"]),
     (Tool::Knex, &["batch", "id", "migration_time", "name"]),
     (Tool::Alembic, &["version_num"]),
+    // popx's, under its `migration_table_name`.
+    (Tool::Pop, &["version", "version_self"]),
 ];
 
 /// The schemas of Supabase's own services (its auth server, Realtime, Storage, its functions

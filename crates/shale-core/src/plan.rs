@@ -261,9 +261,10 @@ pub struct Step {
 impl Step {
     /// The tables this step's SQL creates expecting them not to be there (`CREATE TABLE
     /// [schema.]name`, not `IF NOT EXISTS`, which a migration written to run over a schema built
-    /// otherwise says), each name unqualified, lowercased unless quoted: of its own section of the
-    /// file only (dbmate's down, which may create again what the up drops, is not the up's).
-    pub fn created_tables(&self) -> Vec<String> {
+    /// otherwise says), each with its schema where it names one, lowercased unless quoted: of its
+    /// own section of the file only (dbmate's down, which may create again what the up drops, is
+    /// not the up's).
+    pub fn tables_expected_absent(&self) -> Vec<(Option<String>, String)> {
         crate::tokens::created_tables_expected_absent(self.script.own_text())
     }
 
@@ -620,7 +621,6 @@ impl PlanError {
     }
 }
 
-/// The state of every migration, from the files and the history.
 /// The applied migrations whose file changed since (state modified), with the id of the history
 /// row that recorded their run: the rows whose SQL says what the change was.
 pub fn modified_records(set: &MigrationSet, history: &History) -> Vec<(Version, i64)> {
@@ -641,6 +641,7 @@ pub fn differs_in_comments_only(applied: &str, now: &str) -> bool {
     applied != now && tokens(applied) == tokens(now)
 }
 
+/// The state of every migration, from the files and the history.
 pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
     let records = Records::new(history);
     let downs = unfinished_downs(history);

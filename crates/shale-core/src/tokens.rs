@@ -124,20 +124,35 @@ pub(crate) fn name_at(text: &str, toks: &[(Token, std::ops::Range<usize>)], at: 
 /// The tables `text` creates (`CREATE [UNLOGGED|TEMP] TABLE [IF NOT EXISTS] [schema.]name`): each
 /// name unqualified, lowercased unless quoted.
 pub(crate) fn created_tables(text: &str) -> Vec<String> {
-    tables_created(text, true)
+    tables_created(text, true).into_iter().map(|(_, (_, name))| name).collect()
 }
+
+/// A table's name as a statement writes it: its schema when it names one, and its own name, each
+/// lowercased unless quoted.
+pub(crate) type TableName = (Option<String>, String);
 
 /// The tables `text` creates expecting them not to be there: not `IF NOT EXISTS`, not a
 /// temporary table (which a permanent one of its name never stands in the way of), not one the
-/// text drops first (`DROP TABLE IF EXISTS t; CREATE TABLE t`).
-pub(crate) fn created_tables_expected_absent(text: &str) -> Vec<String> {
+/// text drops before (`DROP TABLE IF EXISTS t; CREATE TABLE t`, the same schema named).
+pub(crate) fn created_tables_expected_absent(text: &str) -> Vec<TableName> {
     let dropped = dropped_tables(text);
-    tables_created(text, false).into_iter().filter(|t| !dropped.contains(t)).collect()
+    tables_created(text, false)
+        .into_iter()
+        .filter(|(at, name)| !dropped.iter().any(|(before, gone)| before < at && gone == name))
+        .map(|(_, name)| name)
+        .collect()
 }
 
-/// The tables `text` drops (`DROP TABLE [IF EXISTS] a, b`): each name unqualified, lowercased
-/// unless quoted.
-fn dropped_tables(text: &str) -> Vec<String> {
+/// The name starting at token `at` (`[schema.]name`) and the index of the token after it.
+fn table_name_at(text: &str, toks: &[(Token, std::ops::Range<usize>)], at: usize) -> Option<(TableName, usize)> {
+    let (_, after) = name_at(text, toks, at)?;
+    let name = catalog_form(&toks[after - 1].0)?;
+    let schema = (after - at == 3).then(|| catalog_form(&toks[at].0)).flatten();
+    Some(((schema, name), after))
+}
+
+/// The tables `text` drops (`DROP TABLE [IF EXISTS] a, b`), each with the index of its token.
+fn dropped_tables(text: &str) -> Vec<(usize, TableName)> {
     let toks = tokens(text);
     let word = |i: usize, w: &str| matches!(toks.get(i), Some((Token::Word(x), _)) if x == w);
     let mut out = Vec::new();
@@ -149,8 +164,8 @@ fn dropped_tables(text: &str) -> Vec<String> {
         if word(at, "IF") && word(at + 1, "EXISTS") {
             at += 2;
         }
-        while let Some((_, after)) = name_at(text, &toks, at) {
-            out.extend(catalog_form(&toks[after - 1].0));
+        while let Some((name, after)) = table_name_at(text, &toks, at) {
+            out.push((i, name));
             if !matches!(toks.get(after), Some((Token::Punct(','), _))) {
                 break;
             }
@@ -160,7 +175,8 @@ fn dropped_tables(text: &str) -> Vec<String> {
     out
 }
 
-fn tables_created(text: &str, expected_present_too: bool) -> Vec<String> {
+/// The tables `text` creates, each with the index of its `CREATE` token.
+fn tables_created(text: &str, expected_present_too: bool) -> Vec<(usize, TableName)> {
     let toks = tokens(text);
     let word = |i: usize, w: &str| matches!(toks.get(i), Some((Token::Word(x), _)) if x == w);
     let mut out = Vec::new();
@@ -187,9 +203,8 @@ fn tables_created(text: &str, expected_present_too: bool) -> Vec<String> {
             }
             at += 3;
         }
-        let Some((_, after)) = name_at(text, &toks, at) else { continue };
-        if let Some(name) = catalog_form(&toks[after - 1].0) {
-            out.push(name);
+        if let Some((name, _)) = table_name_at(text, &toks, at) {
+            out.push((i, name));
         }
     }
     out
@@ -203,10 +218,19 @@ mod created_tables_tests {
             "CREATE TABLE alembic_version (v text);\ncreate unlogged table if not exists app.\"Jobs\" (id int);\n\
                     CREATE INDEX ON t (a); -- CREATE TABLE commented (id int)\nCREATE TABLE public.x AS SELECT 1;";
         assert_eq!(super::created_tables(text), ["alembic_version", "Jobs", "x"]);
-        assert_eq!(super::created_tables_expected_absent(text), ["alembic_version", "x"]);
+        assert_eq!(
+            super::created_tables_expected_absent(text),
+            [(None, "alembic_version".to_string()), (Some("public".to_string()), "x".to_string())]
+        );
         // Not a temporary table, nor one the text drops first (re-check trial).
         let text = "CREATE TEMP TABLE s (id int);\nDROP TABLE IF EXISTS a, \"B\";\nCREATE TABLE a (id int);\nCREATE TABLE \"B\" (id int);\nCREATE TABLE c (id int);";
-        assert_eq!(super::created_tables_expected_absent(text), ["c"]);
+        assert_eq!(super::created_tables_expected_absent(text), [(None, "c".to_string())]);
         assert_eq!(super::created_tables(text), ["s", "a", "B", "c"]);
+        // Its schema, when it names one; a drop of another schema's, or after, is none first.
+        let text = "DROP TABLE IF EXISTS other.s;\nCREATE TABLE s (id int);\nCREATE TABLE billing.t (id int);\nDROP TABLE billing.t;";
+        assert_eq!(
+            super::created_tables_expected_absent(text),
+            [(None, "s".to_string()), (Some("billing".to_string()), "t".to_string())]
+        );
     }
 }

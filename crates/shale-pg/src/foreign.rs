@@ -51,20 +51,24 @@ pub async fn fingerprint(client: &Client, table: &ForeignTable) -> Result<Option
     }
 }
 
-/// Which of `names` (unqualified, as a migration creates them) are tables already, in the schema
-/// the migrations' unqualified names go to (the first of the search path; a table of that name in
-/// a later one is another), but for those of an extension (PostGIS's `spatial_ref_sys`): each as
-/// `schema.name`, in name order. One query.
-pub async fn existing_tables(client: &Client, names: &[String]) -> Result<Vec<String>, PgError> {
+/// Which of `names` (as a migration creates them: its schema where it names one, else the schema
+/// unqualified names go to, the first of the search path) are tables already, but for those of an
+/// extension (PostGIS's `spatial_ref_sys`): each as `schema.name`, in name order. One query.
+pub async fn existing_tables(client: &Client, names: &[(Option<String>, String)]) -> Result<Vec<String>, PgError> {
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let names: Vec<String> = names.iter().map(|n| quote_literal(n)).collect();
+    let names: Vec<String> = names
+        .iter()
+        .map(|(schema, name)| {
+            let schema = schema.as_deref().map_or("current_schema()".to_string(), quote_literal);
+            format!("({schema}, {})", quote_literal(name))
+        })
+        .collect();
     let sql = format!(
         "SELECT format('%s.%s', n.nspname, c.relname)
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-         WHERE c.relkind IN ('r', 'p') AND c.relname IN ({})
-           AND n.nspname = current_schema()
+         WHERE c.relkind IN ('r', 'p') AND (n.nspname::text, c.relname::text) IN ({})
            AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
                            WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
          ORDER BY 1",
@@ -83,8 +87,8 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
         Tool::ALL.iter().map(|t| t.default_table()).chain(["schema_version"]).map(quote_literal).collect();
     let filter = match table {
         Some(t) => format!("c.oid = to_regclass({})", quote_literal(t)),
-        // drizzle's and sql-migrate's under any name (their configs may name them), by their
-        // columns alone (`recognize` decides).
+        // The histories a tool's configuration may name as it likes (NAMED_AS_CONFIGURED), by
+        // their columns alone (`recognize` decides).
         None => format!(
             "(c.relname IN ({}) OR (SELECT string_agg(d.attname, ',' ORDER BY d.attname) FROM pg_catalog.pg_attribute d
                                      WHERE d.attrelid = c.oid AND d.attnum > 0 AND NOT d.attisdropped) IN ({}))

@@ -134,13 +134,14 @@ pub struct UpRequest {
     /// With nothing to apply where shale's history table does not exist yet, look for another
     /// tool's history table ([`RunReport::foreign`]): one more query, on that path only.
     pub look_for_foreign_history: bool,
-    /// Refuse to run where shale has no history yet but tables the migrations create (without
-    /// `IF NOT EXISTS`) are there already ([`Error::TablesWithoutHistory`]): the database was
-    /// built by a tool whose history shale does not recognize (a table renamed), or by an ORM or
-    /// by hand, and running the migrations would run again, before the first of those fails,
-    /// every one that still can (its tables dropped since). One query, on that path only.
-    /// Off for a database made for the run (a replay on a throwaway server).
-    pub refuse_over_existing_tables: bool,
+    /// Run even where shale has no history yet but tables the migrations create (without `IF NOT
+    /// EXISTS`) are there already, which is refused by default ([`Error::TablesWithoutHistory`]):
+    /// the database was built by a tool whose history shale does not recognize (a table renamed),
+    /// or by an ORM or by hand, and running the migrations would run again, before the first of
+    /// those fails, every one that still can (its tables dropped since). The check costs one
+    /// query, on that path only. Set for a database made for the run (a replay on a throwaway
+    /// server), whose setup may hold such tables.
+    pub allow_over_existing_tables: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -582,7 +583,7 @@ impl Migrator {
         Error::Plan(problems)
     }
 
-    /// See [`UpRequest::refuse_over_existing_tables`]. The history was read empty before the lock:
+    /// See [`UpRequest::allow_over_existing_tables`]. The history was read empty before the lock:
     /// tables found, it is read again, since another runner may have applied the migrations that
     /// made them meanwhile (each commits its tables with its history row), and then nothing is
     /// wrong: `up` plans again under the lock.
@@ -592,7 +593,7 @@ impl Migrator {
         request: &UpRequest,
         plan: &Plan,
     ) -> Result<(), Error> {
-        if !request.refuse_over_existing_tables {
+        if request.allow_over_existing_tables {
             return Ok(());
         }
         let Some(refusal) = tables_without_history(client, plan).await? else { return Ok(()) };
@@ -812,8 +813,7 @@ impl Migrator {
         Ok(report)
     }
 
-    /// Move to exactly `version`: apply up to it, or revert down to it.
-    /// Move to `version`: forward, it is `up` to it, with every check `up` makes (`request`: its
+    /// Move to exactly `version`: forward, it is `up` to it, with every check `up` makes (`request`: its
     /// vet, the refusals over another tool's history or tables already there); back, a `down` to
     /// it.
     pub async fn goto(
@@ -1257,14 +1257,12 @@ fn plan_up(set: &MigrationSet, history: &History, request: &UpRequest) -> Result
     Ok(plan)
 }
 
-/// The facts `plan` is judged against: the schemas on the session's search path and those its
-/// statements name, not every schema of the database.
 /// A database shale has no history in (and no other tool's history was found in) that holds
-/// tables the plan's migrations create: see [`UpRequest::refuse_over_existing_tables`].
+/// tables the plan's migrations create: see [`UpRequest::allow_over_existing_tables`].
 async fn tables_without_history(client: &Client, plan: &Plan) -> Result<Option<Error>, Error> {
-    let created: Vec<(String, String)> =
-        plan.steps.iter().flat_map(|s| s.created_tables().into_iter().map(|t| (t, s.label()))).collect();
-    let mut names: Vec<String> = created.iter().map(|(t, _)| t.clone()).collect();
+    let created: Vec<((Option<String>, String), String)> =
+        plan.steps.iter().flat_map(|s| s.tables_expected_absent().into_iter().map(|t| (t, s.label()))).collect();
+    let mut names: Vec<(Option<String>, String)> = created.iter().map(|(t, _)| t.clone()).collect();
     names.sort();
     names.dedup();
     let existing = shale_pg::foreign::existing_tables(client, &names).await?;
@@ -1275,13 +1273,15 @@ async fn tables_without_history(client: &Client, plan: &Plan) -> Result<Option<E
         .into_iter()
         .map(|table| {
             let name = table.rsplit_once('.').map_or(table.as_str(), |(_, n)| n);
-            let by = created.iter().find(|(t, _)| t == name).map(|(_, label)| label.clone()).unwrap_or_default();
+            let by = created.iter().find(|((_, t), _)| t == name).map(|(_, label)| label.clone()).unwrap_or_default();
             (table.clone(), by)
         })
         .collect();
     Ok(Some(Error::TablesWithoutHistory { tables }))
 }
 
+/// The facts `plan` is judged against: the schemas on the session's search path and those its
+/// statements name, not every schema of the database.
 async fn facts_for(client: &Client, plan: &Plan) -> Result<shale_pg::inspect::DatabaseFacts, Error> {
     Ok(shale_pg::inspect::facts(client, &plan.named_schemas()).await?)
 }

@@ -94,7 +94,13 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     let mut replay =
         Migrator::new(super::diff::replayable(settings, set.clone().into()), scratch.migrator_config(history));
     let schema = || scratch.read_schema(history);
-    let one = UpRequest { target: Some(Target::Steps(1)), allow_out_of_order: true, ..Default::default() };
+    // A scratch database: what replay_setup made is no history's.
+    let one = UpRequest {
+        target: Some(Target::Steps(1)),
+        allow_out_of_order: true,
+        allow_over_existing_tables: true,
+        ..Default::default()
+    };
     let mut checks = Vec::new();
     // After a down that leaves something behind, the next `up` would trip over it: stop there.
     let mut stopped = false;
@@ -183,7 +189,10 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                     .landing_in(scratch.home.clone(), unsquashed.migrations.iter().map(|m| &*m.up.text))?;
                 let migrator = Migrator::new(unsquashed, other.migrator_config(history));
                 ReplayFailed::of(
-                    block_on(migrator.up(&UpRequest { allow_out_of_order: true, ..Default::default() }, &mut |_| {})),
+                    block_on(migrator.up(
+                        &UpRequest { allow_out_of_order: true, allow_over_existing_tables: true, ..Default::default() },
+                        &mut |_| {},
+                    )),
                     Replay::Check,
                 )?;
                 Some(SquashCheck {

@@ -217,6 +217,8 @@ pub fn replay(
     let request = UpRequest {
         target: to.map(|v| shale::Target::Version(v.clone())),
         allow_out_of_order: true,
+        // A scratch database: what replay_setup made is no history's.
+        allow_over_existing_tables: true,
         ..Default::default()
     };
     ReplayFailed::of(block_on(migrator.up(&request, &mut |_| {})), purpose)?;

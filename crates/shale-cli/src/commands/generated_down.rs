@@ -56,6 +56,8 @@ pub fn generate(
         let request = UpRequest {
             target: Some(Target::Version(version.clone())),
             allow_out_of_order: true,
+            // A scratch database: what replay_setup made is no history's.
+            allow_over_existing_tables: true,
             ..Default::default()
         };
         ReplayFailed::of(block_on(replay.up(&request, &mut |_| {})), Replay::GeneratedDown)

@@ -46,25 +46,22 @@ pub fn up_request(settings: &Settings, args: &UpArgs) -> Result<UpRequest> {
         (_, Some(n)) => Some(Target::Steps(n)),
         _ => None,
     };
-    let checked = checked_up_request(settings);
     Ok(UpRequest {
         target,
-        allow_out_of_order: args.allow_out_of_order || checked.allow_out_of_order,
         single_transaction: args.single_transaction,
-        vet: if args.force_unsafe { None } else { checked.vet },
-        ..checked
+        ..checked_up_request(settings, args.allow_out_of_order, args.force_unsafe)
     })
 }
 
-/// An `up` with every check shale.toml asks for (the linter's vet, the refusals over another
-/// tool's history or tables already there): `up`'s, and `goto`'s going forward.
-fn checked_up_request(settings: &Settings) -> UpRequest {
+/// An `up` with every check shale.toml asks for (the linter's vet, unless `force_unsafe`; the
+/// refusals over another tool's history or tables already there, which are the request's
+/// default): `up`'s, and `goto`'s going forward.
+fn checked_up_request(settings: &Settings, allow_out_of_order: bool, force_unsafe: bool) -> UpRequest {
     UpRequest {
-        allow_out_of_order: settings.allow_out_of_order,
-        vet: Some(super::lint::vet(settings.lint.clone(), settings.session.lock_timeout.clone())),
+        allow_out_of_order: allow_out_of_order || settings.allow_out_of_order,
+        vet: (!force_unsafe).then(|| super::lint::vet(settings.lint.clone(), settings.session.lock_timeout.clone())),
         // For the note on a database another tool migrated; not worth a query when nothing is shown.
         look_for_foreign_history: !settings.quiet,
-        refuse_over_existing_tables: true,
         ..Default::default()
     }
 }
@@ -349,12 +346,7 @@ pub fn goto(settings: &Settings, version: &str, allow_out_of_order: bool, force_
     let migrator = migrator(settings)?;
     let version = parse_version(version)?;
     let progress = progress(settings);
-    let checked = checked_up_request(settings);
-    let request = UpRequest {
-        allow_out_of_order: allow_out_of_order || checked.allow_out_of_order,
-        vet: if force_unsafe { None } else { checked.vet },
-        ..checked
-    };
+    let request = checked_up_request(settings, allow_out_of_order, force_unsafe);
     let report =
         nearest_versions(&migrator, block_on(migrator.goto(&version, &request, &mut |e: Event| progress.event(&e))))?;
     print_report(settings, &report, "moved", "already there");

@@ -457,7 +457,6 @@ fn appended_entry(journal: &str, fields: &[(&str, String)]) -> Option<String> {
     Some(format!("{}{entry}{}", &journal[..=last_entry_end], &journal[last_entry_end + 1..]))
 }
 
-/// The directory is the Supabase CLI's or drizzle-kit's, whose tools run each `.sql` file whole.
 /// The directory's own tool runs every file whole (the Supabase CLI, drizzle-kit): it has no
 /// downs, and a down file there is one more migration to it.
 pub(crate) fn runs_every_file(dir: &Path) -> bool {

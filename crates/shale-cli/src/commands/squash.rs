@@ -77,8 +77,13 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
     let mut throwaway = Throwaway::create(settings, settings.scratch_server(args.dev_url.as_deref()))?;
     let scratch = throwaway.first()?;
     let replay = Migrator::new(set.clone(), scratch.migrator_config(history));
-    let request =
-        UpRequest { target: Some(Target::Version(to.clone())), allow_out_of_order: true, ..Default::default() };
+    let request = UpRequest {
+        target: Some(Target::Version(to.clone())),
+        allow_out_of_order: true,
+        // A scratch database: what replay_setup made is no history's.
+        allow_over_existing_tables: true,
+        ..Default::default()
+    };
     block_on(replay.up(&request, &mut |_| {}))?;
     let schema = scratch.read_schema(history)?;
     let rows = data_sql(&scratch, history)?;

@@ -61,6 +61,8 @@ mod tests {
         let ours = |sql: &str| rules(sql).contains(&"enum-value-used-in-its-transaction");
         assert!(!ours("ALTER TYPE mood ADD VALUE 'happy';\nUPDATE people SET m = 'sad' WHERE id = 1;"));
         assert!(!ours("ALTER TYPE mood ADD VALUE 'happy';"));
+        // Added in a DO block: the block is no use of it.
+        assert!(!ours("DO $$ BEGIN ALTER TYPE mood ADD VALUE 'happy'; END $$;"));
         // A rename is no new label.
         assert!(!ours("ALTER TYPE mood RENAME VALUE 'sad' TO 'blue';\nUPDATE people SET m = 'blue' WHERE id = 1;"));
     }
