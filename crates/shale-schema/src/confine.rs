@@ -61,6 +61,22 @@ pub fn without_empty_schema(model: &Schema, schema: &str) -> Schema {
     out
 }
 
+/// `model` without the objects `other` holds exactly as `model` does: what a setup made before the
+/// migrations ran (`replay_setup`) and they left as it was, which is the environment's, not what
+/// they build.
+pub fn without_same_objects(model: &Schema, other: &Schema) -> Schema {
+    let mut json = serde_json::to_value(model).expect("a model serializes");
+    let theirs = serde_json::to_value(other).expect("a model serializes");
+    if let Value::Object(kinds) = &mut json {
+        for (kind, list) in kinds.iter_mut() {
+            if let (Value::Array(items), Some(Value::Array(same))) = (list, theirs.get(kind)) {
+                items.retain(|item| !same.contains(item));
+            }
+        }
+    }
+    serde_json::from_value(json).expect("the same shape deserializes")
+}
+
 /// `model` without schemas `schemas` and everything in them.
 pub fn without_schemas(model: &Schema, schemas: &[&str]) -> Schema {
     let json = keep(model, |_, schema| !schemas.contains(&schema));

@@ -369,6 +369,13 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     // Another tool's history that only one side has (a live database, or a schema file dumped from
     // one: Rails' structure.sql holds schema_migrations) is no difference, as for `shale drift`;
     // one both have is compared (a table the migrations build too).
+    // What replay_setup made on a side built on a scratch database is the environment's: the
+    // other side (a live database) has it as such.
+    let made = [&source, &goal].into_iter().find_map(|s| s.scratch.as_ref()?.setup_made.clone());
+    if let Some(made) = made {
+        source.schema = shale_schema::confine::without_same_objects(&source.schema, &made);
+        goal.schema = shale_schema::confine::without_same_objects(&goal.schema, &made);
+    }
     (source.schema, goal.schema) = super::drift::without_other_tools_histories_on_either(
         settings,
         std::mem::take(&mut source.schema),

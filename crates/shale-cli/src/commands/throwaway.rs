@@ -32,19 +32,28 @@ pub enum Throwaway {
 pub struct Setup {
     path: std::path::PathBuf,
     sql: String,
+    /// What it makes, read after its first run: left out of what is read back as built there.
+    made: Option<std::sync::Arc<Schema>>,
 }
 
 impl Setup {
     fn read(path: &std::path::Path) -> Result<Setup> {
         let sql = std::fs::read_to_string(path)
             .with_context(|| format!("reading {} (replay_setup in shale.toml)", path.display()))?;
-        Ok(Setup { path: path.to_path_buf(), sql })
+        Ok(Setup { path: path.to_path_buf(), sql, made: None })
     }
 
-    /// Runs it on `scratch`, a scratch database: a failure names the file, line and column.
-    fn run_on(&self, scratch: &Scratch) -> Result<()> {
+    /// Runs it on `scratch`, a scratch database, which then knows what it made: a failure names
+    /// the file, line and column.
+    fn run_on(&mut self, scratch: &mut Scratch) -> Result<()> {
         let origin = format!("replay_setup {}", self.path.display());
-        super::diff::run_script(scratch, &self.sql, &origin)
+        super::diff::run_script(scratch, &self.sql, &origin)?;
+        if self.made.is_none() {
+            let model = introspect(&scratch.connection, &SessionSettings::default(), &HistoryTable::default())?;
+            self.made = Some(std::sync::Arc::new(model));
+        }
+        scratch.setup_made = self.made.clone();
+        Ok(())
     }
 }
 
@@ -64,6 +73,8 @@ pub struct Scratch {
     /// The schema unqualified names land in on the database this one is compared with, when it
     /// is not `public` (see [`live_schema`]): what is built here lands there too.
     pub home: Option<Home>,
+    /// What `replay_setup` made here before anything was built, which is not read back as built.
+    pub setup_made: Option<std::sync::Arc<Schema>>,
 }
 
 /// Where unqualified names land on a live database whose search_path does not start at `public`:
@@ -79,7 +90,7 @@ pub struct Home {
 impl Scratch {
     /// A scratch database or schema, unqualified names landing in `public` (see [`Scratch::landing_in`]).
     fn new(connection: ConnectionSettings, schema: Option<String>, outside: Option<std::sync::Arc<Schema>>) -> Scratch {
-        Scratch { connection, schema, outside, home: None }
+        Scratch { connection, schema, outside, home: None, setup_made: None }
     }
 
     /// This scratch database with unqualified names landing in `home`, as on the database it is
@@ -138,6 +149,10 @@ impl Scratch {
     pub fn read_schema(&self, history: &HistoryTable) -> Result<Schema> {
         let history = self.migrator_config(history).history;
         let model = introspect(&self.connection, &self.session(), &history)?;
+        let model = match &self.setup_made {
+            Some(made) => shale_schema::confine::without_same_objects(&model, made),
+            None => model,
+        };
         let (Some(schema), Some(before)) = (&self.schema, &self.outside) else { return Ok(model) };
         let escaped =
             shale_schema::compare::differences(before, &shale_schema::confine::outside(&model, SCRATCH_PREFIX));
@@ -329,9 +344,9 @@ impl Throwaway {
                 *databases += 1;
                 let name = format!("{SCRATCH_PREFIX}{databases}");
                 cluster.create_database(&name)?;
-                let scratch = Scratch::new(ConnectionSettings::parse(&cluster.url(&name))?, None, None);
+                let mut scratch = Scratch::new(ConnectionSettings::parse(&cluster.url(&name))?, None, None);
                 if let Some(setup) = setup {
-                    setup.run_on(&scratch)?;
+                    setup.run_on(&mut scratch)?;
                 }
                 Ok(scratch)
             }
@@ -342,7 +357,7 @@ impl Throwaway {
                     chrono::Utc::now().format("%H%M%S"),
                     made.len() + 1
                 );
-                let scratch = create_remote(admin, &name)?;
+                let mut scratch = create_remote(admin, &name)?;
                 made.push(scratch.clone());
                 if let Ok(mut live) = LIVE_SCRATCH.lock() {
                     live.push((admin.clone(), scratch.clone()));
@@ -356,7 +371,10 @@ impl Throwaway {
                             setup.path.display()
                         )));
                     }
-                    setup.run_on(&scratch)?;
+                    setup.run_on(&mut scratch)?;
+                    if let Some(kept) = made.last_mut() {
+                        kept.setup_made = scratch.setup_made.clone();
+                    }
                 }
                 Ok(scratch)
             }
@@ -366,8 +384,11 @@ impl Throwaway {
     /// The first scratch database.
     pub fn first(&self) -> Result<Scratch> {
         Ok(match self {
-            Throwaway::Local { cluster, .. } => {
-                Scratch::new(ConnectionSettings::parse(&cluster.url(&format!("{SCRATCH_PREFIX}1")))?, None, None)
+            Throwaway::Local { cluster, setup, .. } => {
+                let url = cluster.url(&format!("{SCRATCH_PREFIX}1"));
+                let mut scratch = Scratch::new(ConnectionSettings::parse(&url)?, None, None);
+                scratch.setup_made = setup.as_ref().and_then(|s| s.made.clone());
+                scratch
             }
             Throwaway::Remote { made, .. } => made.first().cloned().context("no scratch database was made")?,
         })

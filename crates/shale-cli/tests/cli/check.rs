@@ -247,6 +247,17 @@ DO $$ BEGIN CREATE ROLE check_replay_authenticated NOLOGIN; EXCEPTION WHEN dupli
     p.shale(&["check"]).ok();
     let drift = p.shale(&["drift"]).ok();
     assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+    // What the setup made is the environment's, not what the migrations build (second re-check
+    // trial: squash wrote `CREATE SCHEMA auth` into the squashed migration).
+    std::fs::write(p.path().join("empty.sql"), "").unwrap();
+    let built = p.shale(&["diff", "--from", "empty.sql", "--to", "migrations"]).ok();
+    assert!(
+        built.stdout.contains("CREATE TABLE public.profiles")
+            && !built.stdout.contains("CREATE SCHEMA auth")
+            && !built.stdout.contains("auth.users ("),
+        "{}",
+        built.stdout
+    );
     // A setup that fails names its file, line and column.
     std::fs::write(
         p.path().join("supabase/replay_setup.sql"),
