@@ -222,6 +222,16 @@ pub fn note(message: &str) {
     diagnostic("note", message);
 }
 
+/// One of the problems a check found (`validate`'s), on stderr: `error: ...`, or a `problem`
+/// event; the command's exit code says whether it failed.
+pub fn problem(message: &str) {
+    if log_json_on() {
+        write_json_line(serde_json::json!({ "event": "problem", "message": message }));
+    } else {
+        eprintln!("error: {message}");
+    }
+}
+
 fn diagnostic(kind: &str, message: &str) {
     if log_json_on() {
         write_json_line(serde_json::json!({ "event": kind, "message": message }));

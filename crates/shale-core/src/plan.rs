@@ -638,7 +638,42 @@ pub fn modified_records(set: &MigrationSet, history: &History) -> Vec<(Version, 
 /// nothing that ran.
 pub fn differs_in_comments_only(applied: &str, now: &str) -> bool {
     let tokens = |text: &str| crate::tokens::tokens(text).into_iter().map(|(t, _)| t).collect::<Vec<_>>();
-    applied != now && tokens(applied) == tokens(now)
+    // The tokenizer reads a dollar-quoted body as words (upper-cased) and comments: its bytes
+    // must be the same besides.
+    applied != now && tokens(applied) == tokens(now) && dollar_bodies(applied) == dollar_bodies(now)
+}
+
+/// The dollar-quoted strings of `text` (`$$...$$`, `$fn$...$fn$`), in order, as written. Read
+/// without regard to comments: a `$` in a comment that changed makes the two lists differ, and the
+/// change is then not taken for comments only, which is the safe side.
+fn dollar_bodies(text: &str) -> Vec<&str> {
+    let b = text.as_bytes();
+    let mut bodies = Vec::new();
+    let mut i = 0;
+    while let Some(found) = text[i..].find('$') {
+        let start = i + found;
+        let mut end = start + 1;
+        while end < b.len() && (b[end].is_ascii_alphanumeric() || b[end] == b'_') {
+            end += 1;
+        }
+        if b.get(end) != Some(&b'$') || b.get(start + 1).is_some_and(u8::is_ascii_digit) {
+            i = start + 1;
+            continue;
+        }
+        let delimiter = &text[start..=end];
+        match text[end + 1..].find(delimiter) {
+            Some(p) => {
+                let close = end + 1 + p + delimiter.len();
+                bodies.push(&text[start..close]);
+                i = close;
+            }
+            None => {
+                bodies.push(&text[start..]);
+                break;
+            }
+        }
+    }
+    bodies
 }
 
 /// The state of every migration, from the files and the history.

@@ -29,7 +29,7 @@ fn interrupt_on_signal() -> shale_pg::Interrupt {
         if handler.requested() {
             std::process::exit(crate::error::EXIT_INTERRUPTED);
         }
-        eprintln!("stopping: cancelling the statement in flight (press Ctrl-C again to quit at once)");
+        crate::output::warning("stopping: cancelling the statement in flight (press Ctrl-C again to quit at once)");
         handler.request();
     });
     interrupt

@@ -307,11 +307,15 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                 }
             };
             let path = p.path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
-            eprintln!("error: {path}migration {} {}: {advice}", p.version.as_deref().unwrap_or("R"), p.name);
+            crate::output::problem(&format!(
+                "{path}migration {} {}: {advice}",
+                p.version.as_deref().unwrap_or("R"),
+                p.name
+            ));
         }
         if !foreign.is_empty() {
             note_foreign(foreign, &migrator.set);
-            eprintln!("error: `shale up` refuses to run on this database until that history is taken over");
+            crate::output::problem("`shale up` refuses to run on this database until that history is taken over");
         } else if ok && !settings.quiet {
             if report.history_exists {
                 println!("{count} migration(s) are valid and agree with the database history");
@@ -333,10 +337,10 @@ pub(crate) fn syntax_errors<'a>(
 
 fn print_syntax_errors(errors: &[shale_lint::SyntaxError]) {
     for e in errors {
-        eprintln!("error: {e}");
+        crate::output::problem(&e.to_string());
     }
     if !errors.is_empty() {
-        eprintln!("`shale up` refuses to run a migration that does not parse: fix the statement(s) above");
+        crate::output::problem("`shale up` refuses to run a migration that does not parse: fix the statement(s) above");
     }
 }
 

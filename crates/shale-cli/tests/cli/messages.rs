@@ -293,6 +293,12 @@ fn with_json_logs_the_notes_warnings_and_the_final_error_are_json_too() {
     assert!(message.contains("002_bad.sql:2:1") && message.contains("nowhere"), "{message}");
     assert!(error[0]["time"].is_string(), "{:?}", error[0]);
 
+    // A check's problems are events too.
+    let run = p.shale(&["--log-format", "json", "validate"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let events = json_lines(&run);
+    assert!(events.iter().any(|e| e["event"] == "problem" && e["message"].as_str().unwrap().contains("002")), "{events:?}");
+
     // A connection that fails, its password given on the command line: a warning and an error,
     // both JSON, the password in neither.
     let run: Run = p

@@ -406,3 +406,19 @@ fn a_down_from_the_history_of_a_sectioned_file_is_its_down_section() {
     let statements: Vec<&str> = (0..script.statements.len()).map(|i| script.statement_text(i)).collect();
     assert_eq!(statements, ["drop table t"]);
 }
+
+#[test]
+fn a_change_in_comments_and_white_space_only() {
+    use super::differs_in_comments_only as only;
+    assert!(only("CREATE TABLE t (id int);", "-- the t table\nCREATE TABLE t (\n  id int\n); /* done */"));
+    assert!(!only("CREATE TABLE t (id int);", "CREATE TABLE t (id bigint);"));
+    assert!(!only("SELECT 'a';", "SELECT 'A';"), "a string literal is no comment");
+    // A dollar-quoted body is as written: its case, its spaces and its `--` lines are its own.
+    let body = |b: &str| format!("CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$SELECT '{b}'$$;");
+    assert!(!only(&body("x"), &body("X")));
+    let plpgsql =
+        |b: &str| format!("CREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $fn$ BEGIN {b} RETURN 1; END $fn$;");
+    assert!(!only(&plpgsql(""), &plpgsql("-- a note\n")));
+    assert!(only(&plpgsql(""), &format!("-- g\n{}", plpgsql(""))));
+    assert!(!only("SELECT 1;", "SELECT 1;"), "the same text is no change");
+}
