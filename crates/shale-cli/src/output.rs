@@ -222,6 +222,16 @@ pub fn note(message: &str) {
     diagnostic("note", message);
 }
 
+/// A line that says what the run is doing (`stopping: ...`, `refreshed FILE`), on stderr as it is,
+/// or, with `--log-format json`, a JSON event of that name with it as its message.
+pub fn plain(event: &str, message: &str) {
+    if log_json_on() {
+        write_json_line(serde_json::json!({ "event": event, "message": message }));
+    } else {
+        eprintln!("{message}");
+    }
+}
+
 /// One of the problems a check found (`validate`'s), on stderr: `error: ...`, or a `problem`
 /// event; the command's exit code says whether it failed.
 pub fn problem(message: &str) {

@@ -29,7 +29,7 @@ pub fn after_up(settings: &Settings, migrator: &shale::Migrator) -> Result<()> {
     let text = shale_schema::dump_where(&schema, &in_force);
     std::fs::write(path, text).with_context(|| format!("writing {} (dump_after_up in shale.toml)", path.display()))?;
     if !settings.quiet && !settings.json {
-        crate::output::note(&format!("refreshed {}", path.display()));
+        crate::output::plain("refreshed", &format!("refreshed {}", path.display()));
     }
     Ok(())
 }

@@ -101,7 +101,7 @@ pub fn after_up(settings: &Settings, migrator: &shale::Migrator) -> Result<()> {
     write(path, &erd::render(&diagram, *format))
         .with_context(|| format!("writing {} (erd_after_up in shale.toml)", path.display()))?;
     if !settings.quiet && !settings.json {
-        crate::output::note(&format!("refreshed {}", path.display()));
+        crate::output::plain("refreshed", &format!("refreshed {}", path.display()));
     }
     Ok(())
 }

@@ -29,7 +29,10 @@ fn interrupt_on_signal() -> shale_pg::Interrupt {
         if handler.requested() {
             std::process::exit(crate::error::EXIT_INTERRUPTED);
         }
-        crate::output::warning("stopping: cancelling the statement in flight (press Ctrl-C again to quit at once)");
+        crate::output::plain(
+            "stopping",
+            "stopping: cancelling the statement in flight (press Ctrl-C again to quit at once)",
+        );
         handler.request();
     });
     interrupt

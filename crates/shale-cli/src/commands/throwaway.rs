@@ -274,7 +274,7 @@ pub fn interrupt_cleanup() {
         for (admin, scratch) in live {
             remove(&admin, &scratch);
         }
-        crate::output::note("interrupted: scratch databases removed");
+        crate::output::plain("interrupted", "interrupted: scratch databases removed");
         std::process::exit(130);
     });
     // A reader gone away (`shale drift | head`) would end the process at once with SIGPIPE, which

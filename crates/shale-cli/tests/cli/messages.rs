@@ -297,7 +297,10 @@ fn with_json_logs_the_notes_warnings_and_the_final_error_are_json_too() {
     let run = p.shale(&["--log-format", "json", "validate"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let events = json_lines(&run);
-    assert!(events.iter().any(|e| e["event"] == "problem" && e["message"].as_str().unwrap().contains("002")), "{events:?}");
+    assert!(
+        events.iter().any(|e| e["event"] == "problem" && e["message"].as_str().unwrap().contains("002")),
+        "{events:?}"
+    );
 
     // A connection that fails, its password given on the command line: a warning and an error,
     // both JSON, the password in neither.
