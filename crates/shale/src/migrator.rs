@@ -461,11 +461,15 @@ impl Migrator {
             .map(|(version, name)| format!("{} {name}", written_version(&self.set, version)))
             .collect();
 
+        // One the tool failed on is said as failed, not as run by both (golang-migrate counts the
+        // version it stopped at as reached).
+        let failed: Vec<Version> = since.failed.iter().filter_map(|key| Version::parse(key)).collect();
         let migrations: Vec<String> = history
             .records
             .iter()
             .filter(|r| r.kind == RecordKind::Versioned && r.status == RecordStatus::Succeeded)
             .filter_map(|r| Some((Version::parse(&r.version).filter(|v| since.versions.contains(v))?, &r.name)))
+            .filter(|(version, _)| !failed.contains(version))
             .map(|(version, name)| format!("{} {name}", written_version(&self.set, version)))
             .collect();
         Ok(AgainstTheAdoptedTool {

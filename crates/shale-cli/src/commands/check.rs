@@ -301,12 +301,25 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         let no_down: Vec<&str> =
             checks.iter().filter(|c| c.down_restores_schema.is_none()).filter_map(|c| c.version.as_deref()).collect();
         if !no_down.is_empty() && !args.generate_downs {
+            // Which ones, where some have a down; a few, where they are not worth a line each
+            // (a Prisma project's 163 timestamps have none at all).
+            const SHOWN: usize = 8;
+            let which = match no_down.len() == checks.len() {
+                true => "none of them has one".to_string(),
+                false => {
+                    let ranges = crate::output::version_ranges(&no_down);
+                    let ranges: Vec<&str> = ranges.split(", ").collect();
+                    match ranges.len() > SHOWN {
+                        true => format!("{}, and {} more", ranges[..SHOWN].join(", "), ranges.len() - SHOWN),
+                        false => ranges.join(", "),
+                    }
+                }
+            };
             quiet_or(settings, || {
                 println!(
-                "note  no down to check for {} migration(s): {}; add downs, or run with --generate-downs to check the ones `shale down --generate` would compute",
-                no_down.len(),
-                crate::output::version_ranges(&no_down)
-            )
+                    "note  no down to check for {} migration(s): {which}; add downs, or run with --generate-downs to check the ones `shale down --generate` would compute",
+                    no_down.len(),
+                )
             });
         }
         if let Some(squash) = &squash {

@@ -76,6 +76,12 @@ fn golang_migrate() {
     applied_by_the_other_tool(&p, "1_users.up.sql", "2_posts.up.sql", "3_tags.up.sql");
     p.psql("CREATE TABLE IF NOT EXISTS schema_migrations (version bigint not null primary key, dirty boolean not null); INSERT INTO schema_migrations VALUES (2, false)");
     switch(&p, "golang-migrate", "schema_migrations");
+    // golang-migrate still run after the switch, failing on 3 (which shale applied): said as its
+    // failure, not as a migration both ran (review).
+    p.psql("UPDATE schema_migrations SET version = 3, dirty = true");
+    let json = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(json["failed_by_the_other_tool"]["migrations"][0], "3", "{json}");
+    assert!(json["ran_by_both"].is_null(), "{json}");
 }
 
 /// A migration another tool applied is guarded like one shale applied: marking it rolled back

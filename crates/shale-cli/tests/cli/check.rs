@@ -268,3 +268,15 @@ DO $$ BEGIN CREATE ROLE check_replay_authenticated NOLOGIN; EXCEPTION WHEN dupli
     assert_eq!(check.code, 2, "{}{}", check.stdout, check.stderr);
     assert!(check.stderr.contains("replay_setup supabase/replay_setup.sql:2:"), "{}", check.stderr);
 }
+
+/// A directory with no downs at all (a Prisma project's) is said in a few words, not with every
+/// version it holds (Prisma trial: one line of 163 timestamps).
+#[test]
+fn a_directory_with_no_downs_is_said_so_in_a_few_words() {
+    let p = Project::new("check_no_downs");
+    p.write("20240101000000_a/migration.sql", "CREATE TABLE a (id int);\n");
+    p.write("20240205000000_b/migration.sql", "CREATE TABLE b (id int);\n");
+    p.write("20240307000000_c/migration.sql", "CREATE TABLE c (id int);\n");
+    let run = p.shale(&["check"]).ok();
+    assert!(run.stdout.contains("no down to check for 3 migration(s): none of them has one;"), "{}", run.stdout);
+}
