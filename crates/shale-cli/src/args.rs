@@ -362,9 +362,10 @@ impl GlobalArgs {
 /// else clap's own text. Exit code 2 (usage), as clap's.
 fn exit_on_usage_error(e: clap::Error) -> ! {
     use clap::error::ErrorKind;
-    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
-        || matches!(e.kind(), ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand)
-    {
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
         e.exit()
     }
     // (Lossy: the argument clap refused may not be UTF-8.)
@@ -377,14 +378,15 @@ fn exit_on_usage_error(e: clap::Error) -> ! {
     }
     let text = e.render().to_string();
     let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim()).to_string();
-    let value = serde_json::json!({ "ok": false, "exit_code": 2, "message": message });
+    // The error document and event every other error has (usage: exit code 2, as clap's).
+    let error = anyhow::anyhow!(shale::Error::Invalid(message));
     if json {
-        println!("{value}");
+        println!("{}", crate::error::to_json(&error));
     } else {
         crate::output::set_log_json(true);
-        crate::output::log_error(&anyhow::anyhow!(shale::Error::Invalid(message)));
+        crate::output::log_error(&error);
     }
-    std::process::exit(2)
+    std::process::exit(crate::error::exit_code(&error))
 }
 
 impl Cli {

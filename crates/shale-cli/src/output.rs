@@ -214,39 +214,32 @@ fn log_json_on() -> bool {
 
 /// Something the user should act on, on stderr: `warning: ...`, or a `warning` event.
 pub fn warning(message: &str) {
-    diagnostic("warning", message);
+    emit("warning", "warning: ", message);
 }
 
 /// Something the user should know, on stderr: `note: ...`, or a `note` event.
 pub fn note(message: &str) {
-    diagnostic("note", message);
+    emit("note", "note: ", message);
 }
 
 /// A line that says what the run is doing (`stopping: ...`, `refreshed FILE`), on stderr as it is,
 /// or, with `--log-format json`, a JSON event of that name with it as its message.
 pub fn plain(event: &str, message: &str) {
-    if log_json_on() {
-        write_json_line(serde_json::json!({ "event": event, "message": message }));
-    } else {
-        eprintln!("{message}");
-    }
+    emit(event, "", message);
 }
 
 /// One of the problems a check found (`validate`'s), on stderr: `error: ...`, or a `problem`
 /// event; the command's exit code says whether it failed.
 pub fn problem(message: &str) {
-    if log_json_on() {
-        write_json_line(serde_json::json!({ "event": "problem", "message": message }));
-    } else {
-        eprintln!("error: {message}");
-    }
+    emit("problem", "error: ", message);
 }
 
-fn diagnostic(kind: &str, message: &str) {
+/// `message` on stderr after `prefix`, or with `--log-format json` as the message of an `event`.
+fn emit(event: &str, prefix: &str, message: &str) {
     if log_json_on() {
-        write_json_line(serde_json::json!({ "event": kind, "message": message }));
+        write_json_line(serde_json::json!({ "event": event, "message": message }));
     } else {
-        eprintln!("{kind}: {message}");
+        eprintln!("{prefix}{message}");
     }
 }
 

@@ -826,15 +826,18 @@ impl Migrator {
         request: &UpRequest,
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
+        let started = Instant::now();
         let client = self.connect().await?;
-        let (history, _) = self.history(&client, false, false).await?;
-        drop(client);
+        let (history, seen) = self.history(&client, false, false).await?;
         if history.current_version().is_none_or(|c| &c <= version) {
+            // On the session and the history just read, as `up` goes on from them.
             let to = UpRequest { target: Some(Target::Version(version.clone())), ..request.clone() };
-            return self.up(&to, on_event).await;
+            return self.up_from(Opened { client, history, seen, started }, &to, on_event).await;
         }
-        self.under_lock(None, on_event, async |session, on_event| self.goto_locked(session, version, on_event).await)
-            .await
+        self.under_lock(Some(client), on_event, async |session, on_event| {
+            self.goto_locked(session, version, on_event).await
+        })
+        .await
     }
 
     /// Down to `version`, read again under the lock: another runner may have moved the database

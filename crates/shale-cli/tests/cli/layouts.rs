@@ -75,40 +75,20 @@ fn flyway_placeholders_take_their_values_from_shale_toml() {
 /// comment a statement out there): the variable wins over shale.toml, its name in any case.
 #[test]
 fn flyway_placeholders_from_the_environment_win_over_shale_toml() {
-    let p = Project::new("layouts_flyway_placeholders_env");
-    p.write(
-        "V1__seq.sql",
-        "CREATE SEQUENCE sak_seq;
-${ignoreIfProd}SELECT setval('sak_seq', 100);
-",
-    );
-    std::fs::write(
-        p.path().join("shale.toml"),
-        "[placeholders]
-ignoreIfProd = \"\"\n",
-    )
-    .unwrap();
-    let up = |var: &str| -> Run {
-        let mut cmd = p.bare();
-        cmd.env(var, "--").args(["--database-url", &p.db.url, "up"]);
-        Run::of(cmd)
+    // A sequence moved by a statement the placeholder comments out in production; empty by default.
+    let project = |name: &str| {
+        let p = Project::new(name);
+        p.write("V1__seq.sql", "CREATE SEQUENCE sak_seq;\n${ignoreIfProd}SELECT setval('sak_seq', 100);\n");
+        std::fs::write(p.path().join("shale.toml"), "[placeholders]\nignoreIfProd = \"\"\n").unwrap();
+        p
     };
-    up("SPRING_FLYWAY_PLACEHOLDERS_IGNOREIFPROD").ok();
+    let p = project("layouts_flyway_placeholders_env");
+    let mut cmd = p.bare();
+    cmd.env("SPRING_FLYWAY_PLACEHOLDERS_IGNOREIFPROD", "--").args(["--database-url", &p.db.url, "up"]);
+    Run::of(cmd).ok();
     // Commented out in "production": the sequence was not moved.
     assert_eq!(p.psql("SELECT is_called FROM sak_seq"), "f");
-    let q = Project::new("layouts_flyway_placeholders_env2");
-    q.write(
-        "V1__seq.sql",
-        "CREATE SEQUENCE sak_seq;
-${ignoreIfProd}SELECT setval('sak_seq', 100);
-",
-    );
-    std::fs::write(
-        q.path().join("shale.toml"),
-        "[placeholders]
-ignoreIfProd = \"\"\n",
-    )
-    .unwrap();
+    let q = project("layouts_flyway_placeholders_env2");
     q.shale(&["up"]).ok();
     assert_eq!(q.psql("SELECT last_value FROM sak_seq"), "100");
 }
