@@ -314,6 +314,18 @@ fn shale_text(error: &ShaleError) -> String {
              --reason ...` ({}), and run `shale up` for the rest",
             migrations.iter().filter_map(|m| m.split(' ').next()).collect::<Vec<_>>().join(", ")
         ),
+        ShaleError::FailedByTheOtherTool { tool, table, migrations } => {
+            let (label, key) = &migrations[0];
+            let version = label.split(' ').next().unwrap_or(label);
+            format!(
+                "{error}. Stop {tool}'s own migrate where it still runs ({}); check what the database holds of \
+                 {label}: if nothing, {}, then run `shale up`; if part of it, finish it by hand (or undo it) first; \
+                 if all of it, record it with `shale repair {version} --applied --reason ...` and clear {tool}'s row \
+                 the same way",
+                tool.where_it_runs(),
+                tool.clear_failure(table, key)
+            )
+        }
         ShaleError::HistoryExists { .. } => format!(
             "{error}. If this directory's migrations are a history apart from that one (the other tool kept a table \
              for each directory, as sql-migrate's TableName does), give them a table of their own: \

@@ -914,8 +914,8 @@ impl AdoptProblem {
     }
 }
 
-/// The key the tool would store for `m`.
-fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
+/// Whether `key`, a row of the tool's history (a version, Prisma's folder name, ...), is of `m`.
+pub fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
     let Some(version) = &m.version else { return false };
     match tool {
         // diesel stores the folder name's prefix with its dashes removed, as text.
@@ -1044,12 +1044,13 @@ pub fn name_drizzle_entries(foreign: &mut ForeignHistory, journal: &[(String, St
     }
 }
 
-/// Whether `recorded`, a checksum `checksum` computes of a file's raw text, is of the file whose
-/// normalized text is `text`: shale drops a byte order mark and reads CRLF as LF, so the raw file
-/// may have had either. Mixed line endings cannot be told apart from a change.
-fn applied_this(recorded: &str, text: &str, checksum: impl Fn(&str) -> String) -> bool {
+/// Whether `recorded`, a checksum `checksum` computes of a file's bytes, is of migration `m`'s
+/// file: as it is written now (a byte order mark, mixed line endings and all), or with its line
+/// endings either way (a checkout on Windows turns LF into CRLF, or back: the same migration).
+fn applied_this(recorded: &str, m: &Migration, checksum: impl Fn(&str) -> String) -> bool {
+    let text = &*m.up.text;
     let crlf = text.replace('\n', "\r\n");
-    [text.to_string(), crlf.clone(), format!("\u{feff}{text}"), format!("\u{feff}{crlf}")]
+    [m.raw_text(), text, &crlf, &format!("\u{feff}{text}"), &format!("\u{feff}{crlf}")]
         .iter()
         .any(|raw| recorded.eq_ignore_ascii_case(&checksum(raw)))
 }
@@ -1139,7 +1140,7 @@ pub fn plan_adoption_accepting<'a>(
                 // A drizzle row its journal does not name is found by its hash.
                 let by_hash = |m: &&&Migration| {
                     tool == Tool::Drizzle
-                        && entry.checksum.as_deref().is_some_and(|c| applied_this(c, &m.up.text, sha256_padded))
+                        && entry.checksum.as_deref().is_some_and(|c| applied_this(c, m, sha256_padded))
                 };
                 // A Sqitch change reworked later has a row per instance, each in the plan's order;
                 // Liquibase's ids repeat from one changelog to the next.
@@ -1161,24 +1162,12 @@ pub fn plan_adoption_accepting<'a>(
                                     file: m.file.clone(),
                                 })
                             }
-                            (Tool::Sqlx, Some(recorded)) if !applied_this(recorded, &m.up.text, sqlx_checksum) => {
-                                problems.push(AdoptProblem::Changed {
-                                    tool,
-                                    key: entry.key.clone(),
-                                    file: m.file.clone(),
-                                })
-                            }
-                            (Tool::Drizzle, Some(recorded)) if !applied_this(recorded, &m.up.text, sha256_padded) => {
-                                problems.push(AdoptProblem::Changed {
-                                    tool,
-                                    key: entry.key.clone(),
-                                    file: m.file.clone(),
-                                })
-                            }
+                            (Tool::Sqlx, Some(recorded)) if !applied_this(recorded, m, sqlx_checksum) => problems
+                                .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
+                            (Tool::Drizzle, Some(recorded)) if !applied_this(recorded, m, sha256_padded) => problems
+                                .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
                             (Tool::Prisma, Some(recorded))
-                                if !applied_this(recorded, &m.up.text, |raw| {
-                                    sha256_checksum(raw, recorded.len() == 64)
-                                }) =>
+                                if !applied_this(recorded, m, |raw| sha256_checksum(raw, recorded.len() == 64)) =>
                             {
                                 problems.push(AdoptProblem::Changed {
                                     tool,
@@ -1358,6 +1347,12 @@ mod tests {
 
     use super::*;
     use crate::layout::SourceFile;
+
+    /// The migration of a file `1_a.sql` holding `text` as written.
+    fn written(text: &str) -> Migration {
+        let file = SourceFile { relative: PathBuf::from("1_a.sql"), bytes: text.as_bytes().to_vec() };
+        MigrationSet::load(Path::new("m"), vec![file]).unwrap().migrations.remove(0)
+    }
 
     fn set(names: &[&str]) -> MigrationSet {
         let files =
@@ -1603,8 +1598,14 @@ mod tests {
             ["1 a"]
         );
         // Applied from a file with a byte order mark, or CRLF line endings: shale reads it without.
-        assert!(applied_this(&sqlx_checksum("\u{feff}select 1;"), "select 1;", sqlx_checksum));
-        assert!(applied_this(&sqlx_checksum("a;\r\nb;\r\n"), "a;\nb;\n", sqlx_checksum));
+        assert!(applied_this(&sqlx_checksum("\u{feff}select 1;"), &written("select 1;"), sqlx_checksum));
+        assert!(applied_this(&sqlx_checksum("a;\r\nb;\r\n"), &written("a;\nb;\n"), sqlx_checksum));
+        // Or checked out with the other line endings since.
+        assert!(applied_this(&sqlx_checksum("a;\nb;\n"), &written("a;\r\nb;\r\n"), sqlx_checksum));
+        // Mixed line endings, as the file is written (atuin's history): its bytes are what was hashed.
+        let mixed = "create table t (id int);\r\nselect 1;\n";
+        assert!(applied_this(&sqlx_checksum(mixed), &written(mixed), sqlx_checksum));
+        assert!(!applied_this(&sqlx_checksum(mixed), &written("create table t (id int);\nselect 2;\n"), sqlx_checksum));
         let problems = plan_adoption(&files, &with(sqlx_checksum("select 2;"))).unwrap_err();
         assert!(matches!(&problems[0], AdoptProblem::Changed { key, .. } if key == "1"), "{problems:?}");
         let hint = problems[0].hint().unwrap();
@@ -1743,7 +1744,9 @@ mod tests {
     fn prisma_checksums() {
         assert_eq!(sha256_checksum("hello", true), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
         assert_eq!(sha256_checksum("hello", false), "2cf24dba5fb0a3e26e83b2ac5b9e29e1b161e5c1fa7425e7343362938b9824");
-        assert!(applied_this(&sha256_checksum("a\r\nb\r\n", true), "a\nb\n", |raw| sha256_checksum(raw, true)));
+        assert!(applied_this(&sha256_checksum("a\r\nb\r\n", true), &written("a\nb\n"), |raw| sha256_checksum(
+            raw, true
+        )));
     }
 
     #[test]

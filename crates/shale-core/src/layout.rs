@@ -532,7 +532,8 @@ pub struct Migration {
     /// The up file relative to the migrations directory, as written (`0003_users.sql`,
     /// `2020-01-01-000000_users/up.sql`): kept in the history, named in messages.
     pub file: String,
-    /// The up file as written, when Flyway placeholders were replaced in `up`'s text.
+    /// The up file as written, where `up`'s text differs: Flyway placeholders replaced in it, or
+    /// a byte order mark dropped and CRLF read as LF (what other tools' checksums are of).
     pub raw_up: Option<std::sync::Arc<str>>,
     /// A Liquibase changeset's file as Liquibase records it, where that is not `file`: the
     /// changelog holding a changeset that runs an `sqlFile`, or the `logicalFilePath` it is given.
@@ -873,8 +874,18 @@ impl MigrationSet {
         let mut liquibase_files = Vec::new();
         for file in files {
             let path = dir.join(&file.relative);
+            // The text as written, where shale normalizes it (a byte order mark, CRLF): other
+            // tools' checksums (sqlx's, Prisma's) are of the bytes, mixed line endings and all.
+            let mut as_written = None;
             let text = match String::from_utf8(file.bytes) {
-                Ok(text) => checksum::normalized(text),
+                Ok(text) => match checksum::normalize(&text) {
+                    std::borrow::Cow::Borrowed(same) if same.len() == text.len() => text,
+                    normalized => {
+                        let normalized = normalized.into_owned();
+                        as_written = Some(text);
+                        normalized
+                    }
+                },
                 Err(e) => {
                     let offset = e.utf8_error().valid_up_to();
                     errors.push(LoadError::file(
@@ -910,7 +921,7 @@ impl MigrationSet {
                 Classified::Part { key, version_text, name, role, layout, marks } => {
                     // Flyway's placeholders, in Flyway's files: the checksum stays the file's own.
                     let (text, raw) = match fill_placeholders_as(&path, text, layout, &settings.placeholders) {
-                        Ok(filled) => filled,
+                        Ok((text, raw)) => (text, raw.or(as_written)),
                         Err(unknown) => {
                             errors.extend(unknown);
                             continue;

@@ -471,16 +471,33 @@ impl Migrator {
             return Ok(());
         }
         let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok(()) };
-        let twice: Vec<String> = plan
-            .steps
-            .iter()
-            .filter(|s| s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned)
+        let ups = || {
+            plan.steps.iter().filter(|s| {
+                s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned
+            })
+        };
+        let twice: Vec<String> = ups()
             .filter(|s| s.version.as_ref().is_some_and(|v| since.not_shale_s(v, history)))
             .map(|s| s.label())
             .collect();
-        match twice.is_empty() {
+        if !twice.is_empty() {
+            return Err(Error::AppliedByTheOtherTool { tool: since.tool, table: since.table, migrations: twice });
+        }
+        // One it tried and failed on may be half done (a file outside a transaction): running it
+        // whole over that is no better than running it twice.
+        let tried = |key: &String| {
+            ups().find(|s| {
+                s.version
+                    .as_ref()
+                    .and_then(|v| self.set.find(v))
+                    .is_some_and(|m| shale_core::adopt::matches(since.tool, m, key))
+            })
+        };
+        let failed: Vec<(String, String)> =
+            since.failed.iter().filter_map(|key| Some((tried(key)?.label(), key.clone()))).collect();
+        match failed.is_empty() {
             true => Ok(()),
-            false => Err(Error::AppliedByTheOtherTool { tool: since.tool, table: since.table, migrations: twice }),
+            false => Err(Error::FailedByTheOtherTool { tool: since.tool, table: since.table, migrations: failed }),
         }
     }
 

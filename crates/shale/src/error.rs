@@ -68,6 +68,14 @@ pub enum Error {
         migrations.join(", ")
     )]
     AppliedByTheOtherTool { tool: Tool, table: String, migrations: Vec<String> },
+    /// The tool whose history shale took over has tried, since, migrations shale was about to run,
+    /// and failed (`migrations`: each label with the tool's key for it): what it left of them is
+    /// unknown, part of one run outside a transaction maybe. Nothing ran.
+    #[error(
+        "{tool} tried {} since shale took its history over, and failed ({table} records the failure): it may have left part of it done",
+        migrations.iter().map(|(label, _)| label.as_str()).collect::<Vec<_>>().join(", ")
+    )]
+    FailedByTheOtherTool { tool: Tool, table: String, migrations: Vec<(String, String)> },
     /// Adopting where shale keeps a history already (`version` `name` one of its migrations): one
     /// history per history table. A directory whose migrations are a history apart from that one
     /// (another tool kept one table per directory) takes a history table of its own.
@@ -270,6 +278,7 @@ impl Error {
             | Error::Adopt(_)
             | Error::NoForeignHistory { .. }
             | Error::AppliedByTheOtherTool { .. }
+            | Error::FailedByTheOtherTool { .. }
             | Error::HistoryExists { .. }
             | Error::ForeignHistories(_)
             | Error::SeedsBeforeMigrations { .. }

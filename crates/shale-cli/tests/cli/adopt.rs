@@ -475,6 +475,48 @@ fn sqlx_and_its_failed_marker() {
     );
     p.write("20240101000000_users.sql", &original);
     switch(&p, "sqlx", "_sqlx_migrations");
+    // sqlx still run at start-up after the switch, failing on a migration shale has not applied
+    // yet (sqlx trial: `up` then ran it whole over what the failed attempt may have left).
+    p.write("20240104000000_more.sql", "CREATE TABLE more (id bigint PRIMARY KEY);\n");
+    p.psql(&format!(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (20240104000000, 'more', false, '\\x{}', 1)",
+        sha("20240104000000_more.sql")
+    ));
+    for args in [&["up", "--dry-run"][..], &["up"]] {
+        let refused = p.shale(args);
+        assert_eq!(refused.code, 2, "{args:?}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains("sqlx tried 20240104000000 more since shale took its history over, and failed")
+                && refused
+                    .stderr
+                    .contains("DELETE FROM public._sqlx_migrations WHERE version = 20240104000000 AND NOT success")
+                && refused.stderr.contains("shale repair 20240104000000 --applied"),
+            "{}",
+            refused.stderr
+        );
+    }
+    assert!(!p.tables().contains(&"more".to_string()), "nothing ran");
+    // Cleared as the refusal says (the attempt left nothing): shale runs it.
+    p.psql("DELETE FROM public._sqlx_migrations WHERE version = 20240104000000 AND NOT success");
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"more".to_string()));
+}
+
+/// A file sqlx applied with mixed line endings (CRLF on some lines, LF on others), unchanged since:
+/// its checksum is of those bytes, which shale reads with LF throughout (sqlx trial, atuin).
+#[test]
+fn sqlx_file_with_mixed_line_endings() {
+    let p = Project::new("adopt_sqlx_mixed");
+    let text = "CREATE TABLE users (id bigint PRIMARY KEY);\r\nCREATE INDEX users_id ON users (id);\n";
+    p.write("20240101000000_users.sql", text);
+    p.psql(&format!(
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL);
+         INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (20240101000000, 'users', true, '\\x{}', 1);
+         {text}",
+        shale_core::adopt::sqlx_checksum(text),
+    ));
+    p.shale(&["adopt"]).ok();
+    assert_eq!(p.states(), ["applied"]);
 }
 
 /// Prisma's table as its schema engine makes it.
