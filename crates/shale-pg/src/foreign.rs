@@ -154,6 +154,14 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
         }
         histories.push(t);
     }
+    // Hasura's CLI since its config v3 reads hdb_version's state alone: `hasura scripts
+    // update-project-v3` copied the older table's versions into it and left that table as it was,
+    // no longer moving (taken over, it would make the migrations applied since pending).
+    let hasura_v3 = |t: &ForeignTable| t.tool == Tool::Hasura && t.table == Tool::Hasura.default_table();
+    let v3_schemas: Vec<String> = histories.iter().filter(|t| hasura_v3(t)).map(|t| t.schema.clone()).collect();
+    if table.is_none() {
+        histories.retain(|t| t.tool != Tool::Hasura || hasura_v3(t) || !v3_schemas.contains(&t.schema));
+    }
     Ok(histories)
 }
 

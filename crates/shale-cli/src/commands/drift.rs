@@ -364,17 +364,23 @@ pub(super) fn without_other_tools_histories(
             Some((t.schema.clone(), t.name.clone(), tool))
         })
         .collect();
+    // Hasura's catalog where its metadata is kept in another database (Hasura Cloud,
+    // HASURA_GRAPHQL_METADATA_DATABASE_URL): its event log, and no history, which is elsewhere.
+    let hasura = shale::core::adopt::Tool::Hasura;
+    let hasura_source = hasura.own_schema().filter(|catalog| {
+        !built.schemas.iter().any(|b| b == catalog)
+            && !others.iter().any(|(schema, _, tool)| *tool == hasura && schema == catalog)
+            && live.tables.iter().any(|t| t.schema == *catalog && t.name == "hdb_source_catalog_version")
+    });
+    if let Some(catalog) = hasura_source {
+        live = without_tool_schema(settings, &live, catalog, hasura, "event log");
+    }
     for (schema, table, tool) in others {
         // A tool's own schema (Hasura's hdb_catalog, with its metadata and event tables and
         // functions) goes whole.
         // (Under the name the tool was configured with too: Sqitch's `registry`.)
         if tool.own_schema().is_some() && schema != "public" && !built.schemas.contains(&schema) {
-            live = shale_schema::confine::without_schemas(&live, &[schema.as_str()]);
-            if !settings.quiet && !settings.json {
-                crate::output::note(&format!(
-                    "schema {schema} ({tool}'s history and what {tool} keeps beside it) is left out"
-                ));
-            }
+            live = without_tool_schema(settings, &live, &schema, tool, "history");
             continue;
         }
         live = shale_schema::confine::without_table(&live, &schema, &table);
@@ -409,6 +415,33 @@ pub(super) fn without_other_tools_histories(
         }
     }
     live
+}
+
+/// `live` without a tool's own schema (`what` it holds named in the note), and without the
+/// triggers on other schemas' tables that call its functions: the tool made them (Hasura's event
+/// triggers, from its metadata), and they are not the migrations' to drop (`drift --fix` would,
+/// stopping every event) nor to dump (they cannot be made without the schema).
+fn without_tool_schema(
+    settings: &Settings,
+    live: &shale_schema::Schema,
+    schema: &str,
+    tool: shale::core::adopt::Tool,
+    what: &str,
+) -> shale_schema::Schema {
+    let mut out = shale_schema::confine::without_schemas(live, &[schema]);
+    let before = out.triggers.len();
+    out.triggers.retain(|t| t.function_schema().as_deref() != Some(schema));
+    let triggers = before - out.triggers.len();
+    if !settings.quiet && !settings.json {
+        let with = match triggers {
+            0 => " is".to_string(),
+            n => format!(", and {n} trigger(s) on other schemas' tables calling its functions, are"),
+        };
+        crate::output::note(&format!(
+            "schema {schema} ({tool}'s {what} and what {tool} keeps beside it){with} left out"
+        ));
+    }
+    out
 }
 
 fn write_fix(

@@ -1008,7 +1008,10 @@ fn hasura() {
            console_state jsonb NOT NULL DEFAULT '{}');
          INSERT INTO hdb_catalog.hdb_version (version, upgraded_on, cli_state) VALUES ('47', now(),
            '{"migrations": {"default": {"1600000000000": false, "1600000000001": false}}, "settings": {"migration_mode": "true"}}')"#;
-    for (name, history) in [("v1", hasura_v1), ("v2", hasura_v2)] {
+    // Upgraded to config v3 (`hasura scripts update-project-v3`): the older table left as it was,
+    // behind hdb_version, which Hasura reads alone since (Hasura trial: adopt asked which to take).
+    let upgraded = format!("{}; {hasura_v2}", hasura_v1.replace(", (1600000000001, false)", ""));
+    for (name, history) in [("v1", hasura_v1), ("v2", hasura_v2), ("v3_upgraded", &upgraded)] {
         let p = Project::new(&format!("adopt_hasura_{name}"));
         for (version, table) in [("1600000000000", "users"), ("1600000000001", "posts"), ("1600000000002", "tags")] {
             p.write(
@@ -1021,9 +1024,14 @@ fn hasura() {
             "CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint PRIMARY KEY);
              CREATE SCHEMA hdb_catalog; CREATE TABLE hdb_catalog.event_log (id text PRIMARY KEY);
              CREATE FUNCTION hdb_catalog.gen_hasura_uuid() RETURNS uuid LANGUAGE sql AS 'SELECT gen_random_uuid()';
+             {HASURA_EVENT_TRIGGER}
              {history}"
         ));
         switch_from_own_schema(&p, "hasura", "hdb_catalog");
+        // Hasura's event trigger on the application's table is Hasura's, not drift: a fix would
+        // drop it (stopping the events), a dump could not make it (Hasura trial).
+        let dump = p.shale(&["dump"]).ok();
+        assert!(!dump.stdout.contains("notify_hasura"), "{}", dump.stdout);
         // A down Hasura could not write holds only its comment: reverted as Hasura does (nothing
         // runs), and said.
         if name == "v1" {
@@ -1049,6 +1057,41 @@ fn hasura() {
             .unwrap();
         assert_eq!(folder.split('_').next().unwrap().len(), 13, "milliseconds, as Hasura numbers: {folder}");
     }
+}
+
+/// What Hasura's engine makes for an event trigger: its function in `hdb_catalog`, its trigger on
+/// the application's table.
+const HASURA_EVENT_TRIGGER: &str = r#"CREATE FUNCTION hdb_catalog."notify_hasura_user_created_INSERT"() RETURNS trigger
+      LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+    CREATE TRIGGER "notify_hasura_user_created_INSERT" AFTER INSERT ON public.users FOR EACH ROW
+      EXECUTE FUNCTION hdb_catalog."notify_hasura_user_created_INSERT"();"#;
+
+/// Hasura's metadata kept in another database (Hasura Cloud, HASURA_GRAPHQL_METADATA_DATABASE_URL):
+/// the application's database holds only Hasura's source catalog (its event log) and no history.
+/// It is Hasura's, not the migrations' (Hasura trial: `baseline` refused over it, `dump` held it).
+#[test]
+fn hasura_source_catalog_without_its_history() {
+    let p = Project::new("hasura_source_catalog");
+    p.write("0001_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    p.psql(&format!(
+        "CREATE TABLE users (id bigint PRIMARY KEY); CREATE SCHEMA hdb_catalog;
+         CREATE TABLE hdb_catalog.hdb_source_catalog_version (version text NOT NULL, upgraded_on timestamptz NOT NULL);
+         CREATE TABLE hdb_catalog.event_log (id text PRIMARY KEY, created_at timestamp DEFAULT now());
+         {HASURA_EVENT_TRIGGER}"
+    ));
+    let baseline = p.shale(&["baseline", "1"]).ok();
+    assert!(
+        baseline
+            .stderr
+            .contains("schema hdb_catalog (hasura's event log and what hasura keeps beside it), and 1 trigger(s)"),
+        "{}",
+        baseline.stderr
+    );
+    let dev = shale_testkit::shared_cluster().url("postgres");
+    let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+    let dump = p.shale(&["dump"]).ok();
+    assert!(!dump.stdout.contains("hdb_catalog") && !dump.stdout.contains("notify_hasura"), "{}", dump.stdout);
 }
 
 /// Hasura serving several databases keeps each one's versions: those of the database the files
