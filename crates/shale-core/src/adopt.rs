@@ -400,6 +400,9 @@ impl Tool {
             Tool::Drizzle => {
                 "record the new hash in __drizzle_migrations first (the SHA-256 of the file, in hex)".to_string()
             }
+            Tool::Atlas => "record the new hashes in atlas_schema_revisions first (`atlas migrate hash` writes them to \
+                 atlas.sum)"
+                .to_string(),
             other => format!("record the change in {other}'s table first"),
         }
     }
@@ -854,6 +857,12 @@ impl fmt::Display for AdoptProblem {
                 f,
                 "{tool} records migration {key} as failed in {table}: the database may hold part of it"
             ),
+            AdoptProblem::Changed { tool: Tool::Atlas, key, file } => write!(
+                f,
+                "{file}, or a file before it, changed after atlas applied migration {key} (atlas.sum's hash of it, which \
+                 runs through every file before it, differs from the one atlas recorded), so the database may not hold \
+                 what the files say"
+            ),
             AdoptProblem::Changed { tool, key, file } => write!(
                 f,
                 "{file} changed after {tool} applied migration {key} (its checksum differs from the one {tool} recorded), \
@@ -998,6 +1007,54 @@ pub fn sqlx_checksum(text: &str) -> String {
     hex::encode(sha2::Sha384::digest(text.as_bytes()))
 }
 
+/// Atlas's hash of each file, by file name: atlas.sum's, which `atlas_schema_revisions.hash`
+/// records. One SHA-256 runs through the directory's files in name order, over each one's name and
+/// bytes, and is taken (in base64) after each: a file changed or added since changes its own hash
+/// and every later one's. A file with `atlas:sum ignore` in its header adds its name only.
+pub fn atlas_hashes(set: &MigrationSet) -> Vec<(&str, String)> {
+    use base64::Engine;
+    use sha2::Digest;
+    let mut files: Vec<&Migration> = set.versioned().collect();
+    files.sort_by(|a, b| a.file.cmp(&b.file));
+    let mut running = sha2::Sha256::new();
+    let mut hashes = Vec::with_capacity(files.len());
+    for m in files {
+        running.update(m.file.as_bytes());
+        if atlas_sum_ignored(m.raw_text()) {
+            continue;
+        }
+        running.update(m.raw_text().as_bytes());
+        hashes.push((m.file.as_str(), base64::engine::general_purpose::STANDARD.encode(running.clone().finalize())));
+    }
+    hashes
+}
+
+/// atlas.sum for `set`, as `atlas migrate hash` writes it: the sum of every file's hash (SHA-256
+/// over each name and hash, in base64), then a line per file.
+pub fn atlas_sum(set: &MigrationSet) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let hashes = atlas_hashes(set);
+    let mut sum = sha2::Sha256::new();
+    for (file, hash) in &hashes {
+        sum.update(file.as_bytes());
+        sum.update(hash.as_bytes());
+    }
+    let mut text = format!("h1:{}\n", base64::engine::general_purpose::STANDARD.encode(sum.finalize()));
+    for (file, hash) in &hashes {
+        text.push_str(&format!("{file} h1:{hash}\n"));
+    }
+    text
+}
+
+/// Whether the comments heading `text` hold Atlas's `atlas:sum ignore`.
+fn atlas_sum_ignored(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .take_while(|l| l.is_empty() || l.starts_with("--") || l.starts_with('#'))
+        .any(|l| l.trim_start_matches(['-', '#', ' ']).split_whitespace().eq(["atlas:sum", "ignore"]))
+}
+
 /// Prisma's and drizzle's checksum of a script: SHA-256 of its text, in hex. Prisma wrote some
 /// early rows without zero-padding each byte: `padded` false renders those.
 pub fn sha256_checksum(text: &str, padded: bool) -> String {
@@ -1091,6 +1148,10 @@ pub fn plan_adoption_accepting<'a>(
     let mut notes = Vec::new();
     let mut unrunnable: Vec<&Unrunnable> = Vec::new();
     let mut code: Vec<CodeMigration> = Vec::new();
+    let atlas: Vec<(&str, String)> = if tool == Tool::Atlas { atlas_hashes(set) } else { Vec::new() };
+    let atlas_hash = |m: &Migration| atlas.iter().find(|(file, _)| *file == m.file).map(|(_, h)| h.as_str());
+    // Atlas's hashes run on through the files: past the first that differs, every later one does.
+    let mut atlas_named = false;
     let applied: Vec<&Migration> = match &foreign.state {
         ForeignState::Current { version, dirty } => {
             if let (Some(v), true) = (version, dirty) {
@@ -1166,6 +1227,16 @@ pub fn plan_adoption_accepting<'a>(
                                 .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
                             (Tool::Drizzle, Some(recorded)) if !applied_this(recorded, m, sha256_padded) => problems
                                 .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
+                            (Tool::Atlas, Some(recorded))
+                                if !atlas_named && atlas_hash(m) != Some(recorded.trim_start_matches("h1:")) =>
+                            {
+                                atlas_named = true;
+                                problems.push(AdoptProblem::Changed {
+                                    tool,
+                                    key: entry.key.clone(),
+                                    file: m.file.clone(),
+                                })
+                            }
                             (Tool::Prisma, Some(recorded))
                                 if !applied_this(recorded, m, |raw| sha256_checksum(raw, recorded.len() == 64)) =>
                             {
@@ -1737,6 +1808,44 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems.iter().any(|p| matches!(p, AdoptProblem::NoFile { key, .. } if key == "9")));
         assert!(problems.iter().any(|p| matches!(p, AdoptProblem::Failed { key, .. } if key == "2")));
+    }
+
+    /// Atlas's hashes (atlas.sum's) run through the files in name order; `atlas:sum ignore` adds
+    /// a file's name only.
+    #[test]
+    fn atlas_hashes_run_through_the_files() {
+        let files = |second: &str| {
+            let files = [("1_a.sql", "select 1;\n"), ("2_b.sql", second), ("3_c.sql", "select 3;\n")]
+                .map(|(n, t)| SourceFile { relative: PathBuf::from(n), bytes: t.as_bytes().to_vec() });
+            MigrationSet::load(Path::new("m"), files.to_vec()).unwrap()
+        };
+        let set = files("select 2;\n");
+        let hashes = atlas_hashes(&set);
+        // Python's hashlib over "1_a.sql" "select 1;\n" "2_b.sql" ..., base64 after each.
+        assert_eq!(
+            hashes,
+            [
+                ("1_a.sql", "0xoiBEBByCn3Qg4/3ZN3bzJGTBHXJNbUIxA6ZttFvio=".to_string()),
+                ("2_b.sql", "OOAg7AcKDOcuXuzka2wmvCrSkMj4OAV71gKeWYA49k8=".to_string()),
+                ("3_c.sql", "ZgYJb1pMSLp3at8pWX0c6uY0JK2OtzzJXwI1N74FPSY=".to_string()),
+            ]
+        );
+        let edited = files("select 22;\n");
+        let after = atlas_hashes(&edited);
+        assert_eq!(after[0], hashes[0]);
+        assert!(after[1] != hashes[1] && after[2] != hashes[2]);
+        let ignored = files("-- atlas:sum ignore\nselect 2;\n");
+        assert_eq!(atlas_hashes(&ignored).len(), 2);
+        // The sum heading atlas.sum: SHA-256 over each file's name and hash.
+        assert_eq!(
+            atlas_sum(&set).lines().collect::<Vec<_>>(),
+            [
+                "h1:2Olpk/K4/pF5GIJAGYw+0hRKcvHaGDbDcc/aFgRJBac=",
+                "1_a.sql h1:0xoiBEBByCn3Qg4/3ZN3bzJGTBHXJNbUIxA6ZttFvio=",
+                "2_b.sql h1:OOAg7AcKDOcuXuzka2wmvCrSkMj4OAV71gKeWYA49k8=",
+                "3_c.sql h1:ZgYJb1pMSLp3at8pWX0c6uY0JK2OtzzJXwI1N74FPSY=",
+            ]
+        );
     }
 
     /// Prisma's own vector (SHA-256 of "hello"), and the unpadded form of its early rows.

@@ -330,14 +330,20 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             // `type` is a bit set: 1 a baseline (the versions up to it count as applied), 2 run
             // by Atlas, 4 resolved by hand (`atlas migrate set`). A run with an error, or fewer
             // statements applied than the file has, stopped part-way. A version starting with a
-            // dot is Atlas's own bookkeeping (`.atlas_cloud_identifier`).
+            // dot is Atlas's own bookkeeping (`.atlas_cloud_identifier`). `hash` is atlas.sum's
+            // of the file (empty on a baseline).
             let sql = format!(
-                "SELECT version, type & 1 = 1, type & 4 = 0 AND (coalesce(error, '') <> '' OR applied < total) FROM {t} WHERE version NOT LIKE '.%' ORDER BY version"
+                "SELECT version, type & 1 = 1, type & 4 = 0 AND (coalesce(error, '') <> '' OR applied < total), coalesce(hash, '') FROM {t} WHERE version NOT LIKE '.%' ORDER BY version"
             );
             let rows = simple_rows(client, &sql, context).await?;
             ForeignState::Entries(
                 rows.iter()
-                    .map(|r| ForeignEntry { baseline: r[1] == "t", failed: r[2] == "t", ..entry(&r[0]) })
+                    .map(|r| ForeignEntry {
+                        baseline: r[1] == "t",
+                        failed: r[2] == "t",
+                        checksum: Some(r[3].clone()).filter(|h| !h.is_empty()),
+                        ..entry(&r[0])
+                    })
                     .collect(),
             )
         }

@@ -299,9 +299,18 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         }
         // Where the tool that may still run the directory runs every file whole (the Supabase
         // CLI, drizzle), a down would run as a migration: in a file of its own, or in a section.
+        // A migration written from a diff: the up alone, its down said to be computed when needed.
+        Layout::SingleFile if reversible && runs_every_file(&settings.dir) && contents.is_some() => {
+            crate::output::note(&format!(
+                "no down is written beside it: {} is run file by file, whole, by the tool that keeps it, which would \
+                 run a down file as a migration; `shale down --generate` computes it when one is needed",
+                settings.dir.display()
+            ));
+            files.push((format!("{version}_{slug}.sql").into(), header("up")));
+        }
         Layout::SingleFile if reversible && runs_every_file(&settings.dir) => {
             anyhow::bail!(shale::Error::Invalid(format!(
-                "{} is run file by file, whole, by the tool that keeps it (the Supabase CLI, drizzle), which has no \
+                "{} is run file by file, whole, by the tool that keeps it (the Supabase CLI, drizzle, Atlas), which has no \
                  downs: a down written here would run as a migration. Write the migration alone; `shale down \
                  --generate` computes its down from the schemas when one is needed",
                 settings.dir.display()
@@ -345,6 +354,7 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     if let Some((first, _)) = files.first() {
         add_to_drizzle_journal(&settings.dir, first, now.timestamp_millis())?;
     }
+    rehash_atlas_sum(settings)?;
     Ok(files.iter().map(|(p, _)| settings.dir.join(p)).collect())
 }
 
@@ -460,7 +470,24 @@ fn appended_entry(journal: &str, fields: &[(&str, String)]) -> Option<String> {
 /// The directory's own tool runs every file whole (the Supabase CLI, drizzle-kit): it has no
 /// downs, and a down file there is one more migration to it.
 pub(crate) fn runs_every_file(dir: &Path) -> bool {
-    dir.join("meta").join("_journal.json").is_file() || dir.ends_with("supabase/migrations")
+    dir.join("meta").join("_journal.json").is_file()
+        || dir.ends_with("supabase/migrations")
+        || dir.join(ATLAS_SUM).is_file()
+}
+
+/// Atlas's checksum file: where it is, Atlas refuses to run a directory it does not match.
+const ATLAS_SUM: &str = "atlas.sum";
+
+/// In an Atlas directory, atlas.sum written again with the new file, as `atlas migrate hash`
+/// writes it: Atlas (still run somewhere, or ent's `atlas migrate diff`) refuses a directory its
+/// sum does not match.
+fn rehash_atlas_sum(settings: &Settings) -> Result<()> {
+    let path = settings.dir.join(ATLAS_SUM);
+    if !path.is_file() {
+        return Ok(());
+    }
+    let set = super::load_set(settings)?;
+    std::fs::write(&path, shale_core::adopt::atlas_sum(&set)).with_context(|| format!("writing {}", path.display()))
 }
 
 fn slug(name: &str) -> String {

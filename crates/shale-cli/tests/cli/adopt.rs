@@ -773,8 +773,8 @@ fn atlas() {
         "CREATE TABLE atlas_schema_revisions (version character varying NOT NULL, description character varying NOT NULL, type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0, executed_at timestamptz NOT NULL, execution_time bigint NOT NULL, error text NULL, error_stmt text NULL, hash character varying NOT NULL, partial_hashes jsonb NULL, operator_version character varying NOT NULL, PRIMARY KEY (version));
          INSERT INTO atlas_schema_revisions VALUES
            ('.atlas_cloud_identifier', 'f3b4c2a0-0000-4000-8000-000000000000', 0, 0, 0, now(), 0, NULL, NULL, '', NULL, 'Atlas CLI v0.28.0'),
-           ('20240101000000', 'users', 2, 1, 1, now(), 1000, NULL, NULL, 'h1:a=', NULL, 'Atlas CLI v0.28.0'),
-           ('20240102000000', 'posts', 2, 0, 1, now(), 1000, 'boom', 'CREATE TABLE posts', 'h1:b=', '[]', 'Atlas CLI v0.28.0')",
+           ('20240101000000', 'users', 2, 1, 1, now(), 1000, NULL, NULL, 'SRfnCYBDfOnyjdnR0MmG+3Gqy2DDuI64bmSaBMLb1EQ=', NULL, 'Atlas CLI v0.28.0'),
+           ('20240102000000', 'posts', 2, 0, 1, now(), 1000, 'boom', 'CREATE TABLE posts', 'OpwzBiiemXMl04d81JB6UfeVpgJlWj18d54+wrXqyj4=', '[]', 'Atlas CLI v0.28.0')",
     );
     let run = p.shale(&["adopt"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -782,6 +782,20 @@ fn atlas() {
     assert!(run.stderr.contains("atlas migrate set"), "{}", run.stderr);
     // Resolved by hand (`atlas migrate set`): applied.
     p.psql("UPDATE atlas_schema_revisions SET type = 4, error = NULL WHERE version = '20240102000000'");
+    // A file edited since Atlas applied it, as Atlas would refuse it (Atlas trial: taken over
+    // silently). Atlas's hash of a file runs through the ones before it: the first is named.
+    let original = std::fs::read_to_string(p.migrations().join("20240101000000_users.sql")).unwrap();
+    p.write("20240101000000_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n");
+    let run = p.shale(&["adopt", "--dry-run"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "20240101000000_users.sql, or a file before it, changed after atlas applied migration 20240101000000"
+        ) && !run.stderr.contains("20240102000000_posts.sql, or"),
+        "{}",
+        run.stderr
+    );
+    p.write("20240101000000_users.sql", &original);
     switch(&p, "atlas", "atlas_schema_revisions");
 }
 

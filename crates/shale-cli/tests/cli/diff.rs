@@ -501,6 +501,70 @@ fn a_new_check_is_validated_in_a_migration_of_its_own() {
     assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 't_n_check'"), "t");
 }
 
+/// In a directory its tool runs file by file, whole (Atlas's, with atlas.sum; the Supabase CLI's),
+/// `--write` writes the up alone, where it wrote a `.down.sql` beside it that Atlas would run as a
+/// migration (Atlas trial), or refused outright (Supabase); Atlas's sum is written again, as
+/// `atlas migrate hash` would, so that Atlas does not refuse the directory.
+#[test]
+fn written_where_the_tool_runs_every_file_the_up_alone() {
+    let p = Project::new("diff_every_file");
+    p.write("20240101000000_t.sql", "CREATE TABLE t (id int PRIMARY KEY);\n");
+    p.write("atlas.sum", "h1:stale=\n20240101000000_t.sql h1:stale=\n");
+    p.shale(&["up"]).ok();
+    std::fs::write(p.path().join("schema.sql"), "CREATE TABLE t (id int PRIMARY KEY, n int);\n").unwrap();
+    let run = p.shale(&["diff", "--to", "schema.sql", "--write", "add n"]).ok();
+    assert!(
+        run.stderr.contains("no down is written beside it") && run.stderr.contains("shale down --generate"),
+        "{}",
+        run.stderr
+    );
+    let written: Vec<String> = std::fs::read_dir(p.migrations())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains("add_n"))
+        .collect();
+    assert!(written.len() == 1 && written[0].ends_with("_add_n.sql"), "{written:?}");
+    let sum = std::fs::read_to_string(p.migrations().join("atlas.sum")).unwrap();
+    let set = shale_core::MigrationSet::load(
+        &p.migrations(),
+        ["20240101000000_t.sql", written[0].as_str()]
+            .iter()
+            .map(|n| shale_core::layout::SourceFile {
+                relative: n.into(),
+                bytes: std::fs::read(p.migrations().join(n)).unwrap(),
+            })
+            .collect(),
+    )
+    .unwrap();
+    assert_eq!(sum, shale_core::adopt::atlas_sum(&set));
+    assert!(sum.contains(&format!("\n{} h1:", written[0])), "{sum}");
+    p.shale(&["up"]).ok();
+    assert_eq!(
+        p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'n'"),
+        "1"
+    );
+
+    let q = Project::new("diff_every_file_supabase");
+    std::fs::create_dir_all(q.path().join("supabase/migrations")).unwrap();
+    std::fs::write(q.path().join("supabase/migrations/20240101000000_t.sql"), "CREATE TABLE t (id int PRIMARY KEY);\n")
+        .unwrap();
+    std::fs::write(q.path().join("schema.sql"), "CREATE TABLE t (id int PRIMARY KEY, n int);\n").unwrap();
+    q.shale(&[
+        "--dir",
+        "supabase/migrations",
+        "diff",
+        "--from",
+        "supabase/migrations",
+        "--to",
+        "schema.sql",
+        "--write",
+        "add n",
+    ])
+    .ok();
+    let files = std::fs::read_dir(q.path().join("supabase/migrations")).unwrap().count();
+    assert_eq!(files, 2, "the up alone");
+}
+
 /// A UNIQUE constraint on a table that exists: its index built CONCURRENTLY, then the constraint
 /// made of it, in the migration of its own; ADD CONSTRAINT ... UNIQUE would build the index while
 /// blocking writes, and `up` refused it (`add-unique-without-index`). The down drops it there.
