@@ -704,6 +704,10 @@ pub struct ForeignEntry {
     /// The tool's description of it (Flyway's `description`), when it keeps one.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// When the tool applied it, in UTC as shale's history writes times (`2024-01-01T00:00:00Z`),
+    /// where the tool records it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<String>,
 }
 
 /// A migration the other tool ran from code (a Flyway Java migration): no file has it, shale

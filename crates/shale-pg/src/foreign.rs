@@ -174,6 +174,17 @@ fn hasura_databases(table: &str) -> String {
     )
 }
 
+/// SQL rendering `column` (a timestamp, with its time zone or in the session's) in UTC, as shale's
+/// history renders its times, or '' where it is NULL: the two compare as text.
+fn utc_text(column: &str) -> String {
+    format!("coalesce(to_char({column}::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')")
+}
+
+/// A time `utc_text` rendered, None where there was none.
+fn time(text: &str) -> Option<String> {
+    Some(text.to_string()).filter(|t| !t.is_empty())
+}
+
 /// Each row's first column as an entry with nothing more to say: the tools whose rows are only
 /// the names or versions of what ran.
 async fn keys(client: &Client, sql: &str, context: &'static str) -> Result<ForeignState, PgError> {
@@ -241,20 +252,30 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         }
         Tool::Goose => {
             // The newest row per version decides (goose before 2.4.4 added is_applied = false rows).
-            let sql =
-                format!("SELECT DISTINCT ON (version_id) version_id, is_applied FROM {t} ORDER BY version_id, id DESC");
+            let sql = format!(
+                "SELECT DISTINCT ON (version_id) version_id, is_applied, {} FROM {t} ORDER BY version_id, id DESC",
+                utc_text("tstamp")
+            );
             let rows = simple_rows(client, &sql, context).await?;
-            ForeignState::Entries(rows.iter().filter(|r| r[1] == "t").map(|r| entry(&r[0])).collect())
+            ForeignState::Entries(
+                rows.iter()
+                    .filter(|r| r[1] == "t")
+                    .map(|r| ForeignEntry { applied_at: time(&r[2]), ..entry(&r[0]) })
+                    .collect(),
+            )
         }
         Tool::Sqlx => {
-            let sql =
-                format!("SELECT version, success, coalesce(encode(checksum, 'hex'), '') FROM {t} ORDER BY version");
+            let sql = format!(
+                "SELECT version, success, coalesce(encode(checksum, 'hex'), ''), {} FROM {t} ORDER BY version",
+                utc_text("installed_on")
+            );
             let rows = simple_rows(client, &sql, context).await?;
             ForeignState::Entries(
                 rows.iter()
                     .map(|r| ForeignEntry {
                         failed: r[1] != "t",
                         checksum: (!r[2].is_empty()).then(|| r[2].clone()),
+                        applied_at: time(&r[3]),
                         ..entry(&r[0])
                     })
                     .collect(),
@@ -263,7 +284,8 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         Tool::Flyway => {
             // An append-only log, read in its order: undo and delete rows take back what came before.
             let sql = format!(
-                "SELECT coalesce(version, ''), type, success, coalesce(checksum::text, ''), script, description FROM {t} ORDER BY installed_rank"
+                "SELECT coalesce(version, ''), type, success, coalesce(checksum::text, ''), script, description, {} FROM {t} ORDER BY installed_rank",
+                utc_text("installed_on")
             );
             let rows = simple_rows(client, &sql, context).await?;
             let mut entries: Vec<ForeignEntry> = Vec::new();
@@ -302,6 +324,7 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
                     checksum,
                     code,
                     description: r[5].clone(),
+                    applied_at: time(&r[6]),
                     ..Default::default()
                 });
             }
@@ -312,16 +335,22 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             // nothing, one finished makes the migration applied, one neither is a failure that
             // stops Prisma until it is resolved.
             let sql = format!(
-                "SELECT migration_name, checksum, finished_at IS NOT NULL FROM {t} WHERE rolled_back_at IS NULL ORDER BY migration_name, started_at"
+                "SELECT migration_name, checksum, finished_at IS NOT NULL, {} FROM {t} WHERE rolled_back_at IS NULL ORDER BY migration_name, started_at",
+                utc_text("finished_at")
             );
             let rows = simple_rows(client, &sql, context).await?;
             let mut entries: Vec<ForeignEntry> = Vec::new();
             for r in &rows {
                 let (finished, checksum) = (r[2] == "t", Some(r[1].clone()));
                 match entries.last_mut().filter(|e| e.key == r[0]) {
-                    Some(e) if finished => *e = ForeignEntry { checksum, ..entry(&r[0]) },
+                    Some(e) if finished => *e = ForeignEntry { checksum, applied_at: time(&r[3]), ..entry(&r[0]) },
                     Some(_) => {}
-                    None => entries.push(ForeignEntry { failed: !finished, checksum, ..entry(&r[0]) }),
+                    None => entries.push(ForeignEntry {
+                        failed: !finished,
+                        checksum,
+                        applied_at: time(&r[3]),
+                        ..entry(&r[0])
+                    }),
                 }
             }
             ForeignState::Entries(entries)
@@ -333,7 +362,8 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             // dot is Atlas's own bookkeeping (`.atlas_cloud_identifier`). `hash` is atlas.sum's
             // of the file (empty on a baseline).
             let sql = format!(
-                "SELECT version, type & 1 = 1, type & 4 = 0 AND (coalesce(error, '') <> '' OR applied < total), coalesce(hash, '') FROM {t} WHERE version NOT LIKE '.%' ORDER BY version"
+                "SELECT version, type & 1 = 1, type & 4 = 0 AND (coalesce(error, '') <> '' OR applied < total), coalesce(hash, ''), {} FROM {t} WHERE version NOT LIKE '.%' ORDER BY version",
+                utc_text("executed_at")
             );
             let rows = simple_rows(client, &sql, context).await?;
             ForeignState::Entries(
@@ -342,6 +372,7 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
                         baseline: r[1] == "t",
                         failed: r[2] == "t",
                         checksum: Some(r[3].clone()).filter(|h| !h.is_empty()),
+                        applied_at: time(&r[4]),
                         ..entry(&r[0])
                     })
                     .collect(),

@@ -83,6 +83,9 @@ pub struct AppliedSince {
     /// what shale had applied).
     #[serde(skip)]
     pub failed: Vec<String>,
+    /// When it applied each of `versions`, where its table says (as shale's history writes times).
+    #[serde(skip)]
+    pub applied_at: Vec<(shale_core::Version, String)>,
 }
 
 impl AppliedSince {
@@ -92,15 +95,19 @@ impl AppliedSince {
     }
 
     /// Whether the tool applied `version` since and it is not shale's to run: a migration shale
-    /// reverted since is shale's to apply again (the tool's row for it is older than that revert:
-    /// it applied it before, and shale ran it too or was told so with `repair --applied`, and the
-    /// revert undid what it built).
+    /// reverted since is shale's to apply again where the tool's row for it is older than that
+    /// revert (it applied it before, and shale ran it too or was told so with `repair --applied`,
+    /// and the revert undid what it built); not where the tool's row says it applied it after the
+    /// revert (its migrate still running, the Atlas trial: `up` ran it a second time).
     pub(crate) fn not_shale_s(&self, version: &shale_core::Version, history: &shale_core::History) -> bool {
+        let tool_applied_at = self.applied_at.iter().find(|(v, _)| v == version).map(|(_, at)| at.as_str());
         self.versions.contains(version)
             && !history.records.iter().any(|r| {
                 r.status == RecordStatus::RolledBack
                     && matches!(r.kind, RecordKind::Versioned | RecordKind::Repair | RecordKind::Adopted)
                     && shale_core::Version::parse(&r.version).as_ref() == Some(version)
+                    // (Times to the second: one in the revert's second counts as after it.)
+                    && tool_applied_at.is_none_or(|tool| r.applied_at.as_deref().is_some_and(|revert| tool < revert))
             })
     }
 }
@@ -402,7 +409,7 @@ impl Migrator {
         let reached_only = matches!(foreign.state, shale_core::adopt::ForeignState::Current { .. });
         let now: std::collections::HashSet<&shale_core::Version> =
             applied.applied.iter().filter_map(|m| m.version.as_ref()).collect();
-        let versions = now
+        let versions: Vec<shale_core::Version> = now
             .iter()
             .map(|v| (*v).clone())
             .filter(|v| !reached_only || Some(v) > adopted_up_to.as_ref())
@@ -411,7 +418,8 @@ impl Migrator {
         let mut reverted: Vec<shale_core::Version> =
             taken.iter().filter(|v| !now.contains(v) && self.set.find(v).is_some()).cloned().collect();
         reverted.sort();
-        Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted, failed }))
+        let applied_at = applied_times(&self.set, &foreign, &versions);
+        Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted, failed, applied_at }))
     }
 
     /// The histories of tools whose migrations are code (Alembic's, Django's) that a baseline left
@@ -538,6 +546,28 @@ pub struct ChangedSinceBaseline {
 
 /// The migrations `foreign` records a failed attempt at (a failed row, golang-migrate's dirty
 /// flag), as the tool names them, taken out of it: what is left reads as what the tool applied.
+/// When the tool applied each of `versions`, as its rows say, where they say.
+fn applied_times(
+    set: &shale_core::MigrationSet,
+    foreign: &shale_core::adopt::ForeignHistory,
+    versions: &[shale_core::Version],
+) -> Vec<(shale_core::Version, String)> {
+    let shale_core::adopt::ForeignState::Entries(entries) = &foreign.state else { return Vec::new() };
+    versions
+        .iter()
+        .filter_map(|v| {
+            let m = set.find(v)?;
+            let at = entries
+                .iter()
+                .rev()
+                .find(|e| shale_core::adopt::matches(foreign.tool, m, &e.key))?
+                .applied_at
+                .clone()?;
+            Some((v.clone(), at))
+        })
+        .collect()
+}
+
 fn set_failures_apart(foreign: &mut shale_core::adopt::ForeignHistory) -> Vec<String> {
     match &mut foreign.state {
         shale_core::adopt::ForeignState::Entries(entries) => {
