@@ -31,6 +31,8 @@ pub struct Directives {
     /// `-- shale:squashed FIRST..LAST`: this file replaces migrations FIRST to LAST (its own
     /// version), written by `shale squash`; version texts as written.
     pub squashed: Option<(String, String)>,
+    /// Atlas's `-- atlas:delimiter X` (escapes such as `\n` read): statements end at it, not at `;`.
+    pub atlas_delimiter: Option<String>,
 }
 
 /// A directive that could not be understood, at a byte offset of the text.
@@ -53,6 +55,7 @@ pub static NONE: Directives = Directives {
     allow: Vec::new(),
     backfills: Vec::new(),
     squashed: None,
+    atlas_delimiter: None,
 };
 
 /// What follows the dashes of a comment some tool gives meaning to: shale's directives, dbmate's
@@ -70,6 +73,26 @@ pub fn has_tool_comments(text: &str) -> bool {
             || starts_node_pg_migrate_section(after)
             || starts_dbmate_word(after)
     })
+}
+
+/// Where the comments heading `text` end, when an empty line follows them: Atlas reads its
+/// directives there alone (a comment above the first statement with no empty line after it is
+/// that statement's, and says nothing to Atlas). 0 where there are none.
+fn atlas_header_end(text: &str) -> usize {
+    let mut offset = 0;
+    let mut comments = false;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_end_matches(['\n', '\r']);
+        if trimmed.starts_with("--") || trimmed.starts_with('#') {
+            comments = true;
+        } else if trimmed.trim().is_empty() && comments {
+            return offset;
+        } else {
+            return 0;
+        }
+        offset += line.len();
+    }
+    0
 }
 
 /// dbmate's `migrate:` written in another case or with a space before the colon: not a marker
@@ -129,6 +152,7 @@ impl Directives {
         if !has_tool_comments(text) {
             return Ok(found);
         }
+        let atlas_header = atlas_header_end(text);
         let mut offset = 0;
         for line in text.split_inclusive('\n') {
             let start = offset;
@@ -151,11 +175,8 @@ impl Directives {
                 if options.split_whitespace().any(|o| o == "transaction:false") {
                     found.section_no_transaction.push(comment_at);
                 }
-            } else if let Some(mode) = rest.strip_prefix("atlas:txmode") {
-                // Atlas: `-- atlas:txmode none` (its other modes, `file` and `all`, run in one).
-                if mode.trim().eq_ignore_ascii_case("none") {
-                    found.no_transaction = true;
-                }
+            } else if let Some(directive) = rest.strip_prefix("atlas:").filter(|_| start < atlas_header) {
+                found.apply_atlas(directive, at)?;
             } else if let Some(annotation) = rest.strip_prefix("+goose") {
                 // goose: `-- +goose NO TRANSACTION`; what goose would refuse, or would do and shale
                 // does not, is refused here too, with its line: as a comment it would change what
@@ -194,6 +215,41 @@ impl Directives {
             }
         }
         Ok(found)
+    }
+
+    /// Atlas's directive `directive` (after `atlas:`), at byte `at`: `txmode none` (its other modes,
+    /// `file` and `all`, run in one), `delimiter X`; others (`sum`, `nolint`, ...) say nothing
+    /// about how the file runs.
+    fn apply_atlas(&mut self, directive: &str, at: usize) -> Result<(), DirectiveError> {
+        let (name, value) = directive.split_once(char::is_whitespace).unwrap_or((directive, ""));
+        match name {
+            "txmode" => match value.trim().to_ascii_lowercase().as_str() {
+                "none" => self.no_transaction = true,
+                "file" | "all" => {}
+                other => {
+                    return Err(DirectiveError {
+                        offset: at,
+                        message: format!(
+                            "`atlas:txmode {other}` is not a mode Atlas knows (none, file, all): Atlas refuses the file"
+                        ),
+                    })
+                }
+            },
+            "delimiter" => {
+                let delimiter = value.trim().replace("\\n", "\n").replace("\\t", "\t");
+                if delimiter.is_empty() {
+                    return Err(DirectiveError {
+                        offset: at,
+                        message: "`atlas:delimiter` names no delimiter: write the one that ends each statement \
+                                  (`-- atlas:delimiter \\n\\n` for statements parted by a blank line)"
+                            .into(),
+                    });
+                }
+                self.atlas_delimiter = Some(delimiter);
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Where the line asking `section` of `text` to run outside a transaction starts: a line for
@@ -360,6 +416,18 @@ mod tests {
         let atlas = Directives::parse("-- atlas:txmode none\n\nCREATE INDEX CONCURRENTLY i ON t (c);\n").unwrap();
         assert!(atlas.no_transaction && atlas.no_transaction_at == Some(0));
         assert!(!Directives::parse("-- atlas:txmode file\nselect 1;\n").unwrap().no_transaction);
+        // Atlas reads its directives in the comments heading the file, an empty line after them:
+        // elsewhere they are a statement's comments, and say nothing (Atlas trial).
+        assert!(
+            !Directives::parse("-- atlas:txmode none\nCREATE INDEX CONCURRENTLY i ON t (c);\n").unwrap().no_transaction
+        );
+        assert!(!Directives::parse("select 1;\n-- atlas:txmode none\n\nselect 2;\n").unwrap().no_transaction);
+        let unknown = Directives::parse("-- atlas:txmode nope\n\nselect 1;\n").unwrap_err();
+        assert!(unknown.message.contains("(none, file, all)") && unknown.offset == 3, "{unknown:?}");
+        let delimited = Directives::parse("-- atlas:delimiter \\n\\n\n\nselect 1\n\nselect 2\n").unwrap();
+        assert_eq!(delimited.atlas_delimiter.as_deref(), Some("\n\n"));
+        let go = Directives::parse("-- some words\n-- atlas:delimiter GO\n\nselect 1\nGO\n").unwrap();
+        assert_eq!(go.atlas_delimiter.as_deref(), Some("GO"));
     }
 
     #[test]

@@ -809,3 +809,21 @@ fn an_entry_of_drizzle_s_journal_without_its_file_is_an_error() {
     assert!(shown.contains("meta/_journal.json:3:"), "{shown}");
     assert!(shown.contains("names migration 0001_b, and there is no 0001_b.sql beside it"), "{shown}");
 }
+
+/// Atlas's `-- atlas:delimiter`: statements end at it, not at `;` (a blank line for `\n\n`, a
+/// line `GO`), where shale split at `;` and refused the file at its second statement.
+#[test]
+fn atlas_delimiters_end_statements() {
+    let blank = "-- atlas:delimiter \\n\\n\n\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$\n\nCREATE TABLE t (id int)\n";
+    let go = "-- atlas:delimiter GO\n\nCREATE TABLE u (id int)\nGO\nINSERT INTO u VALUES (1)\nGO\n";
+    let set = load(vec![file("1_blank.sql", blank), file("2_go.sql", go)]).unwrap();
+    let texts = |i: usize| {
+        let up = &set.migrations[i].up;
+        (0..up.statements.len()).map(|n| up.statement_text(n).trim().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        texts(0),
+        ["CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$", "CREATE TABLE t (id int)"]
+    );
+    assert_eq!(texts(1), ["CREATE TABLE u (id int)", "INSERT INTO u VALUES (1)"]);
+}
