@@ -422,6 +422,31 @@ impl Migrator {
         Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted, failed, applied_at }))
     }
 
+    /// Where shale has no history and `found` is one other tool's history it can take over: the
+    /// migrations that tool applied, as `adopt` would read them (changed files and rows without
+    /// one taken as they are, failures set apart: this is a status, not the adoption's checks).
+    /// One query.
+    pub(crate) async fn applied_before_adoption(
+        &self,
+        client: &Client,
+        found: &[ForeignTable],
+    ) -> Result<Option<crate::RanByBoth>, Error> {
+        let [table] = found else { return Ok(None) };
+        if !table.tool.adoptable_with(&self.set) {
+            return Ok(None);
+        }
+        let mut foreign = foreign::read(client, table, table.tool).await?;
+        if table.tool == Tool::Drizzle {
+            shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
+        }
+        set_failures_apart(&mut foreign);
+        let accepting = Accepting { changed: true, missing: true };
+        let Ok(adoption) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
+        let migrations: Vec<String> =
+            adoption.applied.iter().map(|m| format!("{} {}", m.version_text, m.name)).collect();
+        Ok((!migrations.is_empty()).then(|| crate::RanByBoth { tool: table.tool, table: table.display(), migrations }))
+    }
+
     /// The histories of tools whose migrations are code (Alembic's, Django's) that a baseline left
     /// as they were and that have changed since, or that appeared in a database shale built from
     /// its migrations (no baseline): that tool still migrates this database somewhere, and what it

@@ -204,6 +204,9 @@ pub struct StatusReport {
     /// Of the migrations changed since they were applied, those changed in comments and white
     /// space alone (versions as written): the SQL that ran is the file's but for them.
     pub changed_in_comments_only: Vec<String>,
+    /// Where shale has no history and the one other tool's history here can be taken over: the
+    /// migrations that tool applied, which `shale adopt` takes over (pending to shale until then).
+    pub applied_before_adoption: Option<RanByBoth>,
 }
 
 /// Migrations both shale and the tool whose history it took over applied.
@@ -405,6 +408,7 @@ impl Migrator {
             true => self.foreign_history_without_adoption(&client).await?,
             false => Vec::new(),
         };
+        let applied_before_adoption = self.applied_before_adoption(&client, &foreign).await?;
         let taken_over_from = crate::adopt::taken_over(&history).map(|(_, table, _)| table.to_string());
         let migrations = plan::status(&self.set, &history);
         let against = match taken_over_from {
@@ -430,6 +434,7 @@ impl Migrator {
             taken_over_from,
             changed_since_baseline,
             changed_in_comments_only,
+            applied_before_adoption,
         })
     }
 

@@ -42,13 +42,21 @@ pub fn status(settings: &Settings) -> Result<i32> {
             MigrationKind::Versioned => row.version.clone().unwrap_or_default(),
         };
         // Applied by the tool whose history shale took over, which `up` refuses to run again.
-        let applied_by = report.applied_by_the_other_tool.as_ref().filter(|since| {
-            row.version.as_deref().is_some_and(|v| since.migrations.iter().any(|m| m.split(' ').next() == Some(v)))
-        });
+        let listed = |by: &&shale::RanByBoth| {
+            row.version.as_deref().is_some_and(|v| by.migrations.iter().any(|m| m.split(' ').next() == Some(v)))
+        };
+        let applied_by = report.applied_by_the_other_tool.as_ref().filter(listed);
+        let not_taken_over = report.applied_before_adoption.as_ref().filter(listed);
+        let state = match not_taken_over {
+            Some(by) => {
+                plain_cell(format!("pending, applied by {} (not adopted)", by.tool), comfy_table::Color::Yellow)
+            }
+            None => state_cell(row, applied_by.map(|since| since.tool)),
+        };
         t.add_row(vec![
             Cell::new(version),
             Cell::new(&row.name),
-            state_cell(row, applied_by.map(|since| since.tool)),
+            state,
             Cell::new(row.applied_at.as_deref().unwrap_or("")),
             Cell::new(ms(row.duration_ms)),
         ]);
@@ -88,6 +96,13 @@ pub fn status(settings: &Settings) -> Result<i32> {
         0 => {}
         n => summary
             .push_str(&format!(", {n} with a down that stopped part-way (`shale down` goes on where it stopped)")),
+    }
+    if let Some(by) = &report.applied_before_adoption {
+        summary.push_str(&format!(
+            " ({} of them applied by {}, which `shale adopt` takes over)",
+            by.migrations.len(),
+            by.tool
+        ));
     }
     println!("{summary}");
     // After the table, where a long one leaves the eye: what to do before anything here is run.
@@ -166,6 +181,16 @@ pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline
             c.tool,
             tables.join(" and ")
         ));
+    }
+}
+
+/// A state cell of this text, in this color where colors are on.
+fn plain_cell(text: String, color: comfy_table::Color) -> Cell {
+    let cell = Cell::new(text);
+    if color_enabled() {
+        cell.fg(color)
+    } else {
+        cell
     }
 }
 

@@ -24,6 +24,15 @@ fn switch(p: &Project, tool: &str, table: &str) {
     assert!(!p.tables().contains(&"tags".to_string()), "nothing ran");
     let status = p.shale(&["status"]).ok();
     assert!(status.stderr.contains(&format!("migrated by {tool}")), "{}", status.stderr);
+    // The rows the tool applied say so, not a bare `pending` (sqlx, Atlas trials).
+    assert!(
+        status.stdout.contains(&format!("pending, applied by {tool} (not adopted)"))
+            && status.stdout.contains(&format!("(2 of them applied by {tool}, which `shale adopt` takes over)")),
+        "{}",
+        status.stdout
+    );
+    let json = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(json["applied_before_adoption"]["migrations"].as_array().map(Vec::len), Some(2), "{json}");
     // `none` is shale's history, not the schema's: said beside it, off stdout.
     let version = p.shale(&["version"]).ok();
     assert_eq!(version.stdout.trim(), "none");
