@@ -54,6 +54,15 @@ fn create_schema_if_missing(schema: &str) -> String {
     )
 }
 
+/// What [`HistoryTable::taken_over_versions`] reads.
+#[derive(Debug, Clone, Default)]
+pub struct TakenOver {
+    /// The versions `shale adopt` took over.
+    pub adopted: Vec<String>,
+    /// The versions recorded as applied with `repair --applied`, each with its newest such time.
+    pub repaired: Vec<(String, String)>,
+}
+
 impl HistoryTable {
     pub fn name(&self) -> String {
         qualified_always_quoted(&self.schema, &self.table)
@@ -223,17 +232,26 @@ END $shale$",
     }
 
     /// Every version ever taken over from another tool (`shale adopt`), whatever happened to it
-    /// since (a migration taken over and then reverted has a newer row). One round trip.
-    pub async fn adopted_versions(&self, client: &Client) -> Result<Vec<String>, PgError> {
-        let sql = format!("SELECT DISTINCT version FROM {} WHERE kind = 'adopted'", self.name());
+    /// since (a migration taken over and then reverted has a newer row); and every version ever
+    /// recorded as applied by hand (`repair --applied`: what another tool ran, often), with the
+    /// time of its newest such record, as the history renders times. One round trip.
+    pub async fn taken_over_versions(&self, client: &Client) -> Result<TakenOver, PgError> {
+        let sql = format!(
+            "SELECT version, kind = 'adopted', max(to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))
+             FROM {} WHERE kind = 'adopted' OR (kind = 'repair' AND status = 'succeeded') GROUP BY 1, 2",
+            self.name()
+        );
         let rows = client.simple_query(&sql).await.map_err(|e| PgError::query("reading the adopted migrations", e))?;
-        Ok(rows
-            .iter()
-            .filter_map(|m| match m {
-                SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
-                _ => None,
-            })
-            .collect())
+        let mut taken = TakenOver::default();
+        for m in rows {
+            let SimpleQueryMessage::Row(r) = m else { continue };
+            let (Some(version), Some(adopted)) = (r.get(0), r.get(1)) else { continue };
+            match adopted == "t" {
+                true => taken.adopted.push(version.to_string()),
+                false => taken.repaired.push((version.to_string(), r.get(2).unwrap_or_default().to_string())),
+            }
+        }
+        Ok(taken)
     }
 
     /// The up SQL these rows kept (by id), which [`HistoryTable::load`] leaves out of applied rows:

@@ -86,12 +86,23 @@ pub struct AppliedSince {
     /// When it applied each of `versions`, where its table says (as shale's history writes times).
     #[serde(skip)]
     pub applied_at: Vec<(shale_core::Version, String)>,
+    /// The versions shale's history records as applied by hand (`repair --applied`), with the
+    /// newest such record's time.
+    #[serde(skip)]
+    pub repaired: Vec<(shale_core::Version, String)>,
 }
 
 impl AppliedSince {
     /// `migrations` (labels) as a report on this tool, None when there are none.
     pub(crate) fn listing(&self, migrations: Vec<String>) -> Option<crate::RanByBoth> {
         (!migrations.is_empty()).then(|| crate::RanByBoth { tool: self.tool, table: self.table.clone(), migrations })
+    }
+
+    /// Whether the tool's run of `version` is the one the team recorded with `repair --applied`
+    /// (not a run since): its row is not newer than that record's time.
+    pub(crate) fn recorded_by_hand(&self, version: &shale_core::Version) -> bool {
+        let tool_at = self.applied_at.iter().find(|(v, _)| v == version).map(|(_, at)| at.as_str());
+        self.repaired.iter().any(|(v, repair)| v == version && tool_at.is_none_or(|tool| tool <= repair.as_str()))
     }
 
     /// Whether the tool applied `version` since and it is not shale's to run: a migration shale
@@ -394,13 +405,13 @@ impl Migrator {
         let Ok(applied) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
         // Every version taken over, the ones reverted since too: the tool's rows for them are
         // from before the adoption.
-        let taken: std::collections::HashSet<shale_core::Version> = self
-            .config
-            .history
-            .adopted_versions(client)
-            .await?
+        let taken_over = self.config.history.taken_over_versions(client).await?;
+        let taken: std::collections::HashSet<shale_core::Version> =
+            taken_over.adopted.iter().filter_map(|v| shale_core::Version::parse(v)).collect();
+        let repaired = taken_over
+            .repaired
             .iter()
-            .filter_map(|v| shale_core::Version::parse(v))
+            .filter_map(|(v, at)| Some((shale_core::Version::parse(v)?, at.clone())))
             .collect();
         // A tool that records only the version it reached (golang-migrate) applies nothing below
         // it, and what was there at the adoption was taken over: only above that can it have run
@@ -419,7 +430,7 @@ impl Migrator {
             taken.iter().filter(|v| !now.contains(v) && self.set.find(v).is_some()).cloned().collect();
         reverted.sort();
         let applied_at = applied_times(&self.set, &foreign, &versions);
-        Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted, failed, applied_at }))
+        Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted, failed, applied_at, repaired }))
     }
 
     /// Where shale has no history and `found` is one other tool's history it can take over: the

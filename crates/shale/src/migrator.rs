@@ -472,21 +472,12 @@ impl Migrator {
         // One the team recorded as the tool's run (`repair --applied`) is explained by that record,
         // whatever shale did with it since (reverted it, ran it again), unless the tool's row says
         // it ran it after (the Hasura trial: warned for good after a revert and an `up`).
-        let recorded_as_the_tool_s = |version: &Version| {
-            let tool_at = since.applied_at.iter().find(|(v, _)| v == version).map(|(_, at)| at.as_str());
-            history.records.iter().any(|r| {
-                r.kind == RecordKind::Repair
-                    && r.status == RecordStatus::Succeeded
-                    && Version::parse(&r.version).as_ref() == Some(version)
-                    && tool_at.is_none_or(|tool| r.applied_at.as_deref().is_some_and(|repair| tool <= repair))
-            })
-        };
         let migrations: Vec<String> = history
             .records
             .iter()
             .filter(|r| r.kind == RecordKind::Versioned && r.status == RecordStatus::Succeeded)
             .filter_map(|r| Some((Version::parse(&r.version).filter(|v| since.versions.contains(v))?, &r.name)))
-            .filter(|(version, _)| !failed.contains(version) && !recorded_as_the_tool_s(version))
+            .filter(|(version, _)| !failed.contains(version) && !since.recorded_by_hand(version))
             .map(|(version, name)| format!("{} {name}", written_version(&self.set, version)))
             .collect();
         Ok(AgainstTheAdoptedTool {
