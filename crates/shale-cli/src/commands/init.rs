@@ -183,7 +183,7 @@ const NOT_THE_PROJECT_S: &[&str] = &["node_modules", "target", "vendor", "dist",
 /// Deeper in a repository (`packages/prisma/migrations`, `internal-packages/database/prisma/
 /// migrations`, Harbor's `make/migrations/postgresql`): the shallowest folder, up to 5 levels
 /// down, that another tool's own files mark as its migrations: Prisma's `migration_lock.toml`,
-/// drizzle-kit's `meta/_journal.json`, golang-migrate's `.up.sql` files. Of one level, the first
+/// drizzle-kit's `meta/_journal.json`, Atlas's `atlas.sum`, golang-migrate's `.up.sql` files. Of one level, the first
 /// by name.
 fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
     let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
@@ -202,6 +202,9 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
                 Some("Prisma")
             } else if dir.join("meta").join("_journal.json").is_file() {
                 Some("drizzle-kit")
+            } else if dir.join("atlas.sum").is_file() {
+                // Atlas's (ent's `ent/migrate/migrations`, or where atlas.hcl's `dir` points).
+                Some("Atlas")
             } else if names.iter().any(|(name, folder)| !folder && name.ends_with(".up.sql")) {
                 Some("golang-migrate")
             } else {

@@ -303,6 +303,15 @@ fn init_finds_the_directory_another_tool_keeps() {
             "apps/web/src/db/drizzle",
             "drizzle-kit",
         ),
+        // Atlas's, by its atlas.sum (an ent project's; Atlas trial: init made an empty migrations/).
+        (
+            &[
+                ("ent/migrate/migrations/20240101000000_init.sql", "CREATE TABLE users (id int);\n"),
+                ("ent/migrate/migrations/atlas.sum", "h1:x=\n20240101000000_init.sql h1:x=\n"),
+            ][..],
+            "ent/migrate/migrations",
+            "Atlas",
+        ),
     ] {
         let project = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(project.path().join("node_modules/x/prisma/migrations")).unwrap();
