@@ -517,6 +517,14 @@ fn allows_in(gap: &str) -> Vec<String> {
     Directives::parse(gap).map(|d| d.allow).unwrap_or_default()
 }
 
+/// Atlas's `-- atlas:nolint [CHECKS]` line in a stretch of text between statements: shale does
+/// not read it (its checks are not shale's rules), but a finding it was meant to silence says so.
+fn atlas_nolint_in(gap: &str) -> Option<&str> {
+    gap.lines()
+        .map(str::trim)
+        .find(|l| l.strip_prefix("--").is_some_and(|c| c.trim_start().starts_with("atlas:nolint")))
+}
+
 fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
     context.in_transaction = script.no_transaction.is_none();
     // Each script commits on its own: what an earlier one added is committed.
@@ -524,7 +532,9 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
     let index = LineIndex::new(&script.text);
     // Allows in the file's header (before its first statement) cover the whole file; those just
     // before a statement cover that statement.
-    let header = allows_in(&script.text[..script.statements.first().map_or(0, |s| s.span.start)]);
+    let head = &script.text[..script.statements.first().map_or(0, |s| s.span.start)];
+    let header = allows_in(head);
+    let header_nolint = atlas_nolint_in(head);
     let mut gap_start = 0;
     let refused_in_block = rules::concurrently_in_transaction::refused_in_block(script);
     let assured = safety_assured_blocks(&script.text);
@@ -564,6 +574,8 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
         if assured.iter().any(|r| r.contains(&statement.span.start)) {
             allows.push(SAFETY_ASSURED.to_string());
         }
+        let nolint = atlas_nolint_in(gap).or(header_nolint);
+        let findings_before = report.findings.len();
         let site = Site { text, start: statement.span.start, line, column, in_do_block: false };
         for raw in &parsed.protobuf.stmts {
             let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
@@ -586,6 +598,16 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                 }
             }
             judge(node, &site, refused_in_block[i], &allows, script, &index, context, report);
+        }
+        if let Some(line) = nolint {
+            for f in report.findings[findings_before..].iter_mut().filter(|f| !f.allowed) {
+                f.fix = format!(
+                    "{}; the file's `{line}` is Atlas's, which shale does not read: `-- shale:allow {} -- reason` \
+                     allows it here",
+                    f.fix, f.rule
+                )
+                .into();
+            }
         }
     }
 }

@@ -353,3 +353,22 @@ fn the_statements_of_a_do_block_are_judged_where_they_are_written() {
     let empty = on_live(live_database(&[("artifact", 0)]), sql);
     assert!(empty.findings.iter().all(|f| f.rule != "create-index-non-concurrently"), "{:?}", empty.findings);
 }
+
+/// A finding Atlas's `-- atlas:nolint` was meant to silence says that shale does not read it, and
+/// what does (Atlas trial: the first deploy was refused with no word of the line).
+#[test]
+fn an_atlas_nolint_line_is_named_in_the_finding() {
+    let before = script("001_before.sql", "CREATE TABLE t (id int, legacy text);");
+    let this = script("002_this.sql", "-- atlas:nolint DS103\nALTER TABLE t DROP COLUMN legacy;");
+    let report = lint_after([&before], [&this], LintOptions::default());
+    let drop = report.findings.iter().find(|f| f.rule == "destructive").expect("the drop is found");
+    assert!(
+        drop.fix.contains("the file's `-- atlas:nolint DS103` is Atlas's")
+            && drop.fix.contains("`-- shale:allow destructive -- reason`"),
+        "{}",
+        drop.fix
+    );
+    let plain = script("002_this.sql", "ALTER TABLE t DROP COLUMN legacy;");
+    let report = lint_after([&before], [&plain], LintOptions::default());
+    assert!(report.findings.iter().all(|f| !f.fix.contains("atlas")));
+}
