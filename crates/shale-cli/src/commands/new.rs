@@ -22,7 +22,7 @@ pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
 /// `shale new --down-from-diff V`: write the down file migration V lacks, computed from the
 /// schemas before and after it. Only where the layout keeps downs in a file of their own: adding a
 /// section to a single-file migration would change the checksum the databases that applied it
-/// recorded.
+/// recorded. A plain file is renamed the up of a pair, unchanged, beside its new down.
 pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>) -> Result<i32> {
     let set = super::load_set(settings)?;
     let wanted = super::parse_version(version)?;
@@ -34,7 +34,15 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
     }
     let up = std::path::Path::new(&m.file);
     let file_name = up.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    // A plain file becomes the up of a pair (`V_x.up.sql`, as sqlx's and golang-migrate's are),
+    // its text unchanged: the checksums recorded of it stay true, and the down goes beside it.
+    let mut renamed: Option<(PathBuf, PathBuf)> = None;
     let down_path = match m.layout {
+        Layout::SingleFile if !runs_every_file(&settings.dir) && file_name.ends_with(".sql") => {
+            let stem = &file_name[..file_name.len() - ".sql".len()];
+            renamed = Some((up.to_path_buf(), up.with_file_name(format!("{stem}.up.sql"))));
+            up.with_file_name(format!("{stem}.down.sql"))
+        }
         Layout::UpDownPair => up.with_file_name(file_name.replace(".up.sql", ".down.sql")),
         Layout::DieselFolder | Layout::PrismaFolder => up.with_file_name("down.sql"),
         Layout::Sqitch => std::path::Path::new("revert").join(up.strip_prefix("deploy").unwrap_or(up)),
@@ -58,10 +66,24 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
     let downs = super::generated_down::generate(settings, &set, &[wanted], dev_url, None)?;
     let path = settings.dir.join(down_path);
     let text = &downs[0].sql;
+    let renamed = renamed.map(|(from, to)| (settings.dir.join(from), settings.dir.join(to)));
+    if let Some((from, to)) = &renamed {
+        std::fs::rename(from, to).with_context(|| format!("renaming {} to {}", from.display(), to.display()))?;
+    }
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     if settings.json {
-        super::print_json(&serde_json::json!({ "created": [path], "destructive": downs[0].destructive }));
+        let renamed = renamed.as_ref().map(|(from, to)| serde_json::json!({ "from": from, "to": to }));
+        super::print_json(
+            &serde_json::json!({ "created": [path], "renamed": renamed, "destructive": downs[0].destructive }),
+        );
     } else if !settings.quiet {
+        if let Some((from, to)) = &renamed {
+            println!(
+                "renamed {} to {} (its up; its text, and so its checksum, unchanged)",
+                from.display(),
+                to.display()
+            );
+        }
         println!("created {}: review it before it runs", path.display());
     }
     Ok(0)

@@ -24,10 +24,30 @@ fn down_from_diff_writes_the_missing_down_file() {
     assert_eq!(p.tables(), ["shale_migrations"]);
 }
 
+/// A plain file (sqlx's simple migration) becomes the up of a pair, its text unchanged, beside
+/// the new down (sqlx trial: refused as if the down had to go into the file).
 #[test]
-fn down_from_diff_refuses_a_single_file_migration() {
+fn down_from_diff_makes_a_plain_file_the_up_of_a_pair() {
+    let p = Project::new("downgen_plain");
+    p.write("20240101000000_accounts.sql", "CREATE TABLE accounts (id bigint PRIMARY KEY);");
+    p.shale(&["up"]).ok();
+    let run = p.shale(&["new", "--down-from-diff", "20240101000000"]).ok();
+    assert!(run.stdout.contains("renamed") && run.stdout.contains("20240101000000_accounts.up.sql"), "{}", run.stdout);
+    assert!(!p.migrations().join("20240101000000_accounts.sql").exists());
+    let down = std::fs::read_to_string(p.migrations().join("20240101000000_accounts.down.sql")).unwrap();
+    assert!(down.contains("DROP TABLE public.accounts"), "{down}");
+    // Applied as it was: its checksum is its text's.
+    p.shale(&["validate"]).ok();
+    p.shale(&["down", "--all"]).ok();
+    assert_eq!(p.tables(), ["shale_migrations"]);
+}
+
+/// A file whose down would be a section of it (dbmate's): refused, as the section would change
+/// the checksum the databases that applied it recorded.
+#[test]
+fn down_from_diff_refuses_a_file_with_sections() {
     let p = Project::new("downgen_single");
-    p.write("001_accounts.sql", "CREATE TABLE accounts (id bigint PRIMARY KEY);");
+    p.write("001_accounts.sql", "-- migrate:up\nCREATE TABLE accounts (id bigint PRIMARY KEY);\n");
     snapshot!("single_file", shown(&p, &p.shale(&["new", "--down-from-diff", "001"])));
 }
 
