@@ -457,7 +457,7 @@ fn adopt_text(problem: &AdoptProblem) -> String {
                  not, `migrate force {before}` (in SQL, {incomplete}); then run `shale adopt` again"
             )
         }
-        AdoptProblem::Failed { tool, table, key } => format!(
+        AdoptProblem::Failed { tool, table, key, .. } => format!(
             "{problem}. Check it, repair the database, then {}, and run `shale adopt` again",
             tool.clear_failure(table, key)
         ),
@@ -1501,7 +1501,12 @@ mod tests {
         }
         let problems = [
             dirty,
-            AdoptProblem::Failed { tool: Tool::Sqlx, table: "public._sqlx_migrations".into(), key: "1".into() },
+            AdoptProblem::Failed {
+                tool: Tool::Sqlx,
+                table: "public._sqlx_migrations".into(),
+                key: "1".into(),
+                failure: None,
+            },
             AdoptProblem::Changed { tool: Tool::Flyway, key: "1".into(), file: "m/V1__a.sql".into() },
             AdoptProblem::NoFile { tool: Tool::Goose, key: "7".into() },
         ];

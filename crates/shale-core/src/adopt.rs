@@ -341,7 +341,7 @@ impl Tool {
                  its place)"
             ),
             Tool::Atlas => format!(
-                "finish or undo it by hand, then record that with `atlas migrate set` (to {key} if it is complete, to the version before it if not)"
+                "finish or undo it by hand, then record that with `atlas migrate set` (to {key} if it is complete, to the version before it if not); without Atlas, the same in SQL: `UPDATE {table} SET type = 4, error = NULL, applied = total WHERE version = '{key}'` if it is complete, `DELETE FROM {table} WHERE version = '{key}'` if it is undone"
             ),
             Tool::Hasura => format!(
                 "finish or undo it by hand, then record that with Hasura's CLI (`hasura migrate apply --version {key} --skip-execution` if it is complete, the same with `--type down` if it is not)"
@@ -708,6 +708,10 @@ pub struct ForeignEntry {
     /// where the tool records it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_at: Option<String>,
+    /// Of a failed attempt, what the tool recorded of it (Atlas: the statement it stopped at, and
+    /// the error), where it records that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 /// A migration the other tool ran from code (a Flyway Java migration): no file has it, shale
@@ -840,8 +844,8 @@ pub enum AdoptProblem {
     /// to force when it did not complete: the file before it, or -1 (golang-migrate's "no
     /// version") when it is the first.
     Dirty { tool: Tool, table: String, version: i64, before: i64 },
-    /// The tool marks this one failed.
-    Failed { tool: Tool, table: String, key: String },
+    /// The tool marks this one failed (`failure`: what it recorded of the attempt).
+    Failed { tool: Tool, table: String, key: String, failure: Option<String> },
     /// Applied by the tool, and no file here has it.
     NoFile { tool: Tool, key: String },
     /// The tool's migrations are not SQL files (Alembic's are Python): nothing to match.
@@ -857,9 +861,10 @@ impl fmt::Display for AdoptProblem {
                 f,
                 "{tool} marks version {version} dirty in {table}: it failed part-way, and the database may hold part of it"
             ),
-            AdoptProblem::Failed { tool, table, key } => write!(
+            AdoptProblem::Failed { tool, table, key, failure } => write!(
                 f,
-                "{tool} records migration {key} as failed in {table}: the database may hold part of it"
+                "{tool} records migration {key} as failed in {table}{}: the database may hold part of it",
+                failure.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
             ),
             AdoptProblem::Changed { tool: Tool::Atlas, key, file } => write!(
                 f,
@@ -898,7 +903,7 @@ impl AdoptProblem {
                 "find out what it left, fix the database by hand, then clear the flag the way {tool} does \
                  (`migrate force {version}` if it is complete, `migrate force {before}` if it is not) and adopt again"
             ),
-            AdoptProblem::Failed { tool, table, key } => format!(
+            AdoptProblem::Failed { tool, table, key, .. } => format!(
                 "check it, repair the database, then {}, and adopt again",
                 tool.clear_failure(table, key)
             ),
@@ -1198,7 +1203,12 @@ pub fn plan_adoption_accepting<'a>(
                     continue;
                 }
                 if entry.failed {
-                    problems.push(AdoptProblem::Failed { tool, table: foreign.table.clone(), key: entry.key.clone() });
+                    problems.push(AdoptProblem::Failed {
+                        tool,
+                        table: foreign.table.clone(),
+                        key: entry.key.clone(),
+                        failure: entry.failure.clone(),
+                    });
                     continue;
                 }
                 let go = Version::parse(&entry.key).and_then(|v| set.find_unrunnable(&v));
@@ -1401,6 +1411,7 @@ fn repeatables_run<'a>(
                 tool: foreign.tool,
                 table: foreign.table.clone(),
                 key: e.key.clone(),
+                failure: e.failure.clone(),
             }),
             // Flyway (6.3 on) checksums a repeatable after replacing its placeholders; before, as written.
             Some(e)

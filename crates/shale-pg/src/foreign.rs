@@ -362,7 +362,9 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             // dot is Atlas's own bookkeeping (`.atlas_cloud_identifier`). `hash` is atlas.sum's
             // of the file (empty on a baseline).
             let sql = format!(
-                "SELECT version, type & 1 = 1, type & 4 = 0 AND (coalesce(error, '') <> '' OR applied < total), coalesce(hash, ''), {} FROM {t} WHERE version NOT LIKE '.%' ORDER BY version",
+                "SELECT version, type & 1 = 1, type & 4 = 0 AND (coalesce(error, '') <> '' OR applied < total), coalesce(hash, ''), {},
+                        format('stopped at statement %s of %s%s', applied + 1, total, ': ' || nullif(error, ''))
+                 FROM {t} WHERE version NOT LIKE '.%' ORDER BY version",
                 utc_text("executed_at")
             );
             let rows = simple_rows(client, &sql, context).await?;
@@ -373,6 +375,7 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
                         failed: r[2] == "t",
                         checksum: Some(r[3].clone()).filter(|h| !h.is_empty()),
                         applied_at: time(&r[4]),
+                        failure: (r[2] == "t").then(|| r[5].clone()),
                         ..entry(&r[0])
                     })
                     .collect(),

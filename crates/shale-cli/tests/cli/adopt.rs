@@ -832,6 +832,15 @@ fn atlas() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("atlas records migration 20240102000000 as failed"), "{}", run.stderr);
     assert!(run.stderr.contains("atlas migrate set"), "{}", run.stderr);
+    // Where it stopped, and the way on without Atlas (Atlas trial: a team switching may not have it).
+    assert!(
+        run.stderr.contains("(stopped at statement 1 of 1: boom)")
+            && run.stderr.contains(
+                "UPDATE public.atlas_schema_revisions SET type = 4, error = NULL, applied = total WHERE version = '20240102000000'"
+            ),
+        "{}",
+        run.stderr
+    );
     // Resolved by hand (`atlas migrate set`): applied.
     p.psql("UPDATE atlas_schema_revisions SET type = 4, error = NULL WHERE version = '20240102000000'");
     // A file edited since Atlas applied it, as Atlas would refuse it (Atlas trial: taken over
