@@ -30,6 +30,8 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     // Every migration's down (`--all`): read for syntax only, as a revert would run it; what a down
     // drops is what its up added, not a finding.
     let mut downs: Vec<Arc<Script>> = Vec::new();
+    // Every migration linted as one run, on a new database (no database given).
+    let mut whole_history = false;
     let scripts: Vec<Arc<Script>> = if !args.files.is_empty() {
         let chosen: Vec<PathBuf> = args.files.iter().filter_map(|f| std::fs::canonicalize(f).ok()).collect();
         // The directory may not load (a bad file elsewhere): the files given are linted all the same.
@@ -56,6 +58,7 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         only = Some(added);
         scripts
     } else if args.all || settings.database.is_none() {
+        whole_history = true;
         let set = load_set(settings)?;
         if args.all {
             downs = set.migrations.iter().filter_map(|m| m.down.clone()).collect();
@@ -85,8 +88,19 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     if args.fix {
         return fix(settings, args, format, &scripts, &report, pg_major, selection);
     }
-    if let (Some(paths), false) = (&only, settings.quiet || format != "human") {
-        eprintln!("{} migration file(s) added since {}", paths.len(), args.since.as_deref().unwrap_or(""));
+    if let (Some(_), false) = (&only, settings.quiet || format != "human") {
+        // Counted as migrations: a pair's up and down are one.
+        eprintln!("{} migration(s) added since {}", scripts.len(), args.since.as_deref().unwrap_or(""));
+    }
+    if whole_history && !report.cleared.is_empty() && !settings.quiet && format == "human" {
+        // A CI step linting the whole directory passes what would block on production: each
+        // table is new there, created earlier in the same run.
+        crate::output::note(&format!(
+            "every migration was linted as one run on a new database, where {} finding(s) do not count (their \
+             tables are created earlier in the run); to judge a branch's new migrations as on a database that \
+             has those tables, run `shale lint --since origin/main` (or give the database, --database-url)",
+            report.cleared.len()
+        ));
     }
     match format {
         "json" => print_json(&report),
