@@ -328,7 +328,14 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                  run a down file as a migration; `shale down --generate` computes it when one is needed",
                 settings.dir.display()
             ));
-            files.push((format!("{version}_{slug}.sql").into(), header("up")));
+            // Atlas runs a file outside a transaction where its header says so in its words.
+            let text = match in_tool_s_words(up_sql) {
+                (true, sql) if settings.dir.join(ATLAS_SUM).is_file() => {
+                    format!("-- atlas:txmode none\n-- up: {name}\n\n{sql}")
+                }
+                _ => header("up"),
+            };
+            files.push((format!("{version}_{slug}.sql").into(), text));
         }
         Layout::SingleFile if reversible && runs_every_file(&settings.dir) => {
             anyhow::bail!(shale::Error::Invalid(format!(

@@ -543,6 +543,22 @@ fn written_where_the_tool_runs_every_file_the_up_alone() {
         p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'n'"),
         "1"
     );
+    // An index built CONCURRENTLY, outside a transaction: said in Atlas's words too.
+    p.fill("t", 10);
+    std::fs::write(
+        p.path().join("schema.sql"),
+        "CREATE TABLE t (id int PRIMARY KEY, n int);\nCREATE INDEX t_n ON t (n);\n",
+    )
+    .unwrap();
+    p.shale(&["diff", "--to", "schema.sql", "--write", "index n"]).ok();
+    let index = std::fs::read_dir(p.migrations())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|path| path.to_string_lossy().ends_with("_index_n.sql"))
+        .unwrap();
+    let text = std::fs::read_to_string(&index).unwrap();
+    assert!(text.starts_with("-- atlas:txmode none\n") && text.contains("CREATE INDEX CONCURRENTLY"), "{text}");
+    p.shale(&["up"]).ok();
 
     let q = Project::new("diff_every_file_supabase");
     std::fs::create_dir_all(q.path().join("supabase/migrations")).unwrap();
