@@ -112,11 +112,13 @@ fn load_set_with(
     reading: &shale_core::layout::ReadSettings,
 ) -> Result<MigrationSet> {
     if !settings.dir.exists() {
-        let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| ".".into());
+        // The path looked at, whole: `dir` may be relative to a shale.toml elsewhere (--config).
+        let looked = std::path::absolute(&settings.dir).unwrap_or_else(|_| settings.dir.clone());
         anyhow::bail!(shale::Error::Invalid(format!(
-            "there is no migrations directory `{}` (looked in {cwd}): run `shale init` to create one here, \
+            "there is no migrations directory `{}` (looked for {}): run `shale init` to create one here, \
              or point at yours with --dir DIR (or `dir = \"...\"` in shale.toml)",
-            settings.dir.display()
+            settings.dir.display(),
+            looked.display()
         )));
     }
     read(&settings.dir, reading).map_err(|e| shale::Error::Load(e).into())
