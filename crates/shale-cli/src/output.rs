@@ -434,12 +434,16 @@ pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::Migr
             .map(|d| d.path.display().to_string())
             .collect();
         if !downs.is_empty() {
+            let more = match downs.len() {
+                n if n > 8 => format!(" and {} more", n - 8),
+                _ => String::new(),
+            };
             crate::output::warning(&format!(
-                "{}: the tool that keeps {} (the Supabase CLI's `supabase db reset` and `start`, drizzle-kit) runs \
-                 every file of it whole, as a migration: it would run this down as one. Keep downs out of it: \
-                 `shale down --generate` computes one from the schemas (with `replay_setup` where the migrations \
+                "{}{more}: the tool that keeps {} (the Supabase CLI's `supabase db reset` and `start`, drizzle-kit, \
+                 Atlas) runs every file of it whole, as a migration: it would run a down as one. Keep downs out of \
+                 it: `shale down --generate` computes one from the schemas (with `replay_setup` where the migrations \
                  need the platform's objects)",
-                downs.join(", "),
+                downs[..downs.len().min(8)].join(", "),
                 settings.dir.display()
             ));
         }

@@ -202,11 +202,12 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
                 Some("Prisma")
             } else if dir.join("meta").join("_journal.json").is_file() {
                 Some("drizzle-kit")
+            } else if names.iter().any(|(name, folder)| !folder && name.ends_with(".up.sql")) {
+                // (Atlas writes this format too, with its atlas.sum: golang-migrate's to run.)
+                Some("golang-migrate")
             } else if dir.join("atlas.sum").is_file() {
                 // Atlas's (ent's `ent/migrate/migrations`, or where atlas.hcl's `dir` points).
                 Some("Atlas")
-            } else if names.iter().any(|(name, folder)| !folder && name.ends_with(".up.sql")) {
-                Some("golang-migrate")
             } else {
                 // goose's and dbmate's files say whose they are in their first lines.
                 names

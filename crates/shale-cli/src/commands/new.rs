@@ -499,9 +499,15 @@ fn appended_entry(journal: &str, fields: &[(&str, String)]) -> Option<String> {
 /// The directory's own tool runs every file whole (the Supabase CLI, drizzle-kit): it has no
 /// downs, and a down file there is one more migration to it.
 pub(crate) fn runs_every_file(dir: &Path) -> bool {
-    dir.join("meta").join("_journal.json").is_file()
-        || dir.ends_with("supabase/migrations")
-        || dir.join(ATLAS_SUM).is_file()
+    dir.join("meta").join("_journal.json").is_file() || dir.ends_with("supabase/migrations") || atlas_s_own_format(dir)
+}
+
+/// A directory in Atlas's own format, whose every file Atlas runs as a migration: atlas.sum there,
+/// naming no `.up.sql` file (Atlas writing golang-migrate's format, `migrations_format =
+/// "golang-migrate"`, hashes the ups alone and reads the downs as downs).
+fn atlas_s_own_format(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join(ATLAS_SUM))
+        .is_ok_and(|sum| !sum.lines().any(|line| line.split(" h1:").next().is_some_and(|f| f.ends_with(".up.sql"))))
 }
 
 /// Atlas's checksum file: where it is, Atlas refuses to run a directory it does not match.

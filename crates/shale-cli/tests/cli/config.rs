@@ -431,7 +431,7 @@ fn init_and_new_follow_the_directory_convention() {
     let run = Run::of(validate);
     assert!(
         run.stderr.contains("20240101000000_a.down.sql: the tool that keeps")
-            && run.stderr.contains("it would run this down as one"),
+            && run.stderr.contains("it would run a down as one"),
         "{}",
         run.stderr
     );

@@ -579,6 +579,25 @@ fn written_where_the_tool_runs_every_file_the_up_alone() {
     .ok();
     let files = std::fs::read_dir(q.path().join("supabase/migrations")).unwrap().count();
     assert_eq!(files, 2, "the up alone");
+
+    // Atlas writing golang-migrate's format (`migrations_format = "golang-migrate"`): its atlas.sum
+    // names the ups alone, and the downs are downs, not files run whole (golang-migrate trial,
+    // OpenMeter: every command warned to delete them).
+    let g = Project::new("diff_atlas_golang_migrate");
+    g.write("20240101000000_t.up.sql", "CREATE TABLE t (id int PRIMARY KEY);\n");
+    g.write("20240101000000_t.down.sql", "DROP TABLE t;\n");
+    g.write("atlas.sum", "h1:x=\n20240101000000_t.up.sql h1:x=\n");
+    let status = g.shale(&["status"]).ok();
+    assert!(!status.stderr.contains("runs every file"), "{}", status.stderr);
+    g.shale(&["up"]).ok();
+    std::fs::write(g.path().join("schema.sql"), "CREATE TABLE t (id int PRIMARY KEY, n int);\n").unwrap();
+    let run = g.shale(&["diff", "--to", "schema.sql", "--write", "add n"]).ok();
+    assert!(!run.stderr.contains("no down is written"), "{}", run.stderr);
+    let downs = std::fs::read_dir(g.migrations())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with("_add_n.down.sql"))
+        .count();
+    assert_eq!(downs, 1, "the pair, as golang-migrate reads it");
 }
 
 /// A UNIQUE constraint on a table that exists: its index built CONCURRENTLY, then the constraint
