@@ -175,6 +175,11 @@ impl Directives {
                 if options.split_whitespace().any(|o| o == "transaction:false") {
                     found.section_no_transaction.push(comment_at);
                 }
+            } else if let Some(directive) = rest.strip_prefix("atlas:delimiter") {
+                // Atlas reads its delimiter on the file's first line alone.
+                if start == 0 {
+                    found.apply_atlas(&format!("delimiter{directive}"), at)?;
+                }
             } else if let Some(directive) = rest.strip_prefix("atlas:").filter(|_| start < atlas_header) {
                 found.apply_atlas(directive, at)?;
             } else if let Some(annotation) = rest.strip_prefix("+goose") {
@@ -426,8 +431,11 @@ mod tests {
         assert!(unknown.message.contains("(none, file, all)") && unknown.offset == 3, "{unknown:?}");
         let delimited = Directives::parse("-- atlas:delimiter \\n\\n\n\nselect 1\n\nselect 2\n").unwrap();
         assert_eq!(delimited.atlas_delimiter.as_deref(), Some("\n\n"));
-        let go = Directives::parse("-- some words\n-- atlas:delimiter GO\n\nselect 1\nGO\n").unwrap();
+        let go = Directives::parse("-- atlas:delimiter GO\nselect 1\nGO\n").unwrap();
         assert_eq!(go.atlas_delimiter.as_deref(), Some("GO"));
+        // Atlas reads the delimiter on the first line alone.
+        let second = Directives::parse("-- up: x\n-- atlas:delimiter GO\n\nselect 1\nGO\n").unwrap();
+        assert_eq!(second.atlas_delimiter, None);
     }
 
     #[test]

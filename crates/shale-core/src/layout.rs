@@ -210,7 +210,6 @@ impl Script {
             true => Directives::parse_section(&text, section.clone()),
         };
         let directives = read.map_err(|e| LoadError::at(&path, &text, e.offset, e.message, None))?;
-        let end_delimiter = reading.end_delimiter.clone().or_else(|| directives.atlas_delimiter.clone());
         // Boxed only when the file asks something: a script is kept per migration, by the thousand.
         let directives = (directives != crate::directives::NONE).then(|| Box::new(directives));
         Ok(Script {
@@ -223,7 +222,7 @@ impl Script {
             split_later: Some(SplitLater {
                 section: section.clone(),
                 force_no_transaction: force_no_transaction.map(str::to_string),
-                end_delimiter,
+                end_delimiter: reading.end_delimiter.clone(),
                 in_own_transaction: reading.in_own_transaction,
             }),
             section,
@@ -295,6 +294,18 @@ impl Script {
         let mut chunks = marked_statement_chunks(&text, section.clone());
         if let Some(delimiter) = &end_delimiter {
             chunks = cut_at_delimiter_lines(&text, chunks, delimiter);
+        }
+        // Atlas's `-- atlas:delimiter X`: statements end at X, not at `;`.
+        if let Some(delimiter) = &directives.atlas_delimiter {
+            one_by_one = true;
+            let mut cut = Vec::new();
+            for chunk in chunks {
+                cut.extend(split::cut_at_delimiter(&text, chunk, delimiter).map_err(|e| {
+                    let message = e.to_string();
+                    at(e.offset(), message, None)
+                })?);
+            }
+            chunks = cut;
         }
         for chunk in chunks {
             let mut found = split::split(&text[chunk.clone()]).map_err(|e| {
@@ -472,35 +483,20 @@ fn marked_statement_chunks(text: &str, section: Range<usize>) -> Vec<Range<usize
     chunks
 }
 
-/// `chunks` cut at each line that is `delimiter` alone (Liquibase's `endDelimiter`, Atlas's
-/// `atlas:delimiter GO`, in any case): what stands before it is a statement, with or without a
-/// final `;`, and the line itself is not sent. A delimiter of line breaks alone (Atlas's `\n\n`)
-/// cuts at each run of that many, less one, empty lines.
+/// `chunks` cut at each line that is `delimiter` alone (Liquibase's `endDelimiter`, in any
+/// case): what stands before it is a statement, with or without a final `;`, and the line itself
+/// is not sent.
 fn cut_at_delimiter_lines(text: &str, chunks: Vec<Range<usize>>, delimiter: &str) -> Vec<Range<usize>> {
-    let blank_lines = (!delimiter.is_empty() && delimiter.chars().all(|c| c == '\n' || c == '\r'))
-        .then(|| delimiter.matches('\n').count().saturating_sub(1).max(1));
     let mut cut = Vec::new();
     for chunk in chunks {
         let mut start = chunk.start;
         let mut offset = chunk.start;
-        let mut blanks = 0;
         for line in text[chunk.clone()].split_inclusive('\n') {
             let line_start = offset;
             offset += line.len();
-            match blank_lines {
-                Some(wanted) if line.trim().is_empty() => {
-                    blanks += 1;
-                    if blanks == wanted {
-                        cut.push(start..line_start);
-                        start = offset;
-                    }
-                }
-                Some(_) => blanks = 0,
-                None if line.trim().eq_ignore_ascii_case(delimiter) => {
-                    cut.push(start..line_start);
-                    start = offset;
-                }
-                None => {}
+            if line.trim().eq_ignore_ascii_case(delimiter) {
+                cut.push(start..line_start);
+                start = offset;
             }
         }
         cut.push(start..chunk.end);

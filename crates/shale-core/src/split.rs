@@ -362,6 +362,53 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
     Ok(out)
 }
 
+/// The part `range` of `sql` cut at each `delimiter` outside quotes, comments and parentheses, as
+/// Atlas's `-- atlas:delimiter` cuts a file: the parts between, the delimiters left out. A
+/// delimiter of letters (`GO`) cuts only where it is a word of its own.
+pub fn cut_at_delimiter(sql: &str, range: Range<usize>, delimiter: &str) -> Result<Vec<Range<usize>>, SplitError> {
+    let b = sql.as_bytes();
+    let end = range.end;
+    let word_like = delimiter.bytes().next().is_some_and(is_ident_cont);
+    let stands_alone = |at: usize| {
+        !word_like
+            || (at.checked_sub(1).is_none_or(|p| !is_ident_cont(b[p]))
+                && b.get(at + delimiter.len()).is_none_or(|c| !is_ident_cont(*c)))
+    };
+    let mut parts = Vec::new();
+    let (mut start, mut i, mut depth) = (range.start, range.start, 0u32);
+    while i < end {
+        if depth == 0 && sql[i..end].starts_with(delimiter) && stands_alone(i) {
+            parts.push(start..i);
+            i += delimiter.len();
+            start = i;
+            continue;
+        }
+        let next = b.get(i + 1).copied();
+        i = match b[i] {
+            b'-' if next == Some(b'-') => line_end(b, i),
+            b'/' if next == Some(b'*') => skip_block_comment(b, i)?,
+            b'\'' => string_end(b, i, i + 1, false)?,
+            b'E' | b'e' if next == Some(b'\'') && (i == 0 || !is_ident_cont(b[i - 1])) => {
+                string_end(b, i, i + 2, true)?
+            }
+            b'"' => identifier_end(b, i, i + 1)?,
+            b'$' if next.is_some_and(|d| d.is_ascii_digit()) => i + 1,
+            b'$' => dollar_end(sql, i)?,
+            b'(' => {
+                depth += 1;
+                i + 1
+            }
+            b')' => {
+                depth = depth.saturating_sub(1);
+                i + 1
+            }
+            _ => i + 1,
+        };
+    }
+    parts.push(start..end.max(start));
+    Ok(parts)
+}
+
 /// Close the statement ended by the `;` at `semi`; return where scanning resumes.
 fn finish(b: &[u8], stmt: Pending, semi: usize, out: &mut Vec<Statement>) -> Result<usize, SplitError> {
     let Some(start) = stmt.start else {
