@@ -75,11 +75,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
                 .landing_in(home, applied.migrations.iter().map(|m| &*m.up.text))?;
             let count = applied.migrations.len();
             let expected = replay(settings, applied, &first, Replay::Drift, None)?;
-            // What replay_setup made, the live database has as the environment's too.
-            if let Some(made) = &first.setup_made {
-                actual = shale_schema::confine::without_same_objects(&actual, made);
-            }
-            actual = without_other_tools_histories(settings, actual, &expected);
+            actual = without_other_tools_histories(settings, first.without_its_setup(actual), &expected);
             // The table taken over, under whatever name the tool was configured with.
             if let Some((schema, table)) = status.taken_over_from.as_deref().and_then(|t| t.split_once('.')) {
                 let there = actual.tables.iter().any(|t| t.schema == schema && t.name == table);

@@ -88,6 +88,16 @@ pub struct Home {
 }
 
 impl Scratch {
+    /// `live` without what `replay_setup` made here: the environment's (Supabase's auth schema,
+    /// an extension the platform installs), which the live database has as such, and which is not
+    /// read back here as built.
+    pub fn without_its_setup(&self, live: Schema) -> Schema {
+        match &self.setup_made {
+            Some(made) => shale_schema::confine::without_same_objects(&live, made),
+            None => live,
+        }
+    }
+
     /// A scratch database or schema, unqualified names landing in `public` (see [`Scratch::landing_in`]).
     fn new(connection: ConnectionSettings, schema: Option<String>, outside: Option<std::sync::Arc<Schema>>) -> Scratch {
         Scratch { connection, schema, outside, home: None, setup_made: None }

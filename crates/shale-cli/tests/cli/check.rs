@@ -247,6 +247,17 @@ DO $$ BEGIN CREATE ROLE check_replay_authenticated NOLOGIN; EXCEPTION WHEN dupli
     p.shale(&["check"]).ok();
     let drift = p.shale(&["drift"]).ok();
     assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+    // baseline's check compares as drift does (Hasura re-check: what the setup made, down to
+    // plpgsql, was a difference there, and `--force` the only way past).
+    let q = Project::new("check_replay_setup_baseline");
+    let profiles = "CREATE TABLE profiles (id uuid PRIMARY KEY REFERENCES auth.users (id), name text);\nALTER TABLE profiles ENABLE ROW LEVEL SECURITY;\nCREATE POLICY own ON profiles TO check_replay_authenticated USING (auth.uid() = id);\n";
+    q.write("20240101000000_profiles.sql", profiles);
+    q.psql(base);
+    q.psql(profiles);
+    std::fs::create_dir_all(q.path().join("supabase")).unwrap();
+    std::fs::write(q.path().join("supabase/replay_setup.sql"), base).unwrap();
+    std::fs::write(q.path().join("shale.toml"), "replay_setup = \"supabase/replay_setup.sql\"\n").unwrap();
+    q.shale(&["baseline", "20240101000000"]).ok();
     // What the setup made is the environment's, not what the migrations build (second re-check
     // trial: squash wrote `CREATE SCHEMA auth` into the squashed migration).
     std::fs::write(p.path().join("empty.sql"), "").unwrap();
