@@ -47,6 +47,19 @@ fn sqlalchemy_url_in_dotenv_works_as_it_is() {
     snapshot!("not_a_postgresql_url", shown(&p, &run));
 }
 
+/// A Rust service's sqlx URL as it is: its `ssl-mode`, its statement cache, its `options[NAME]`
+/// (sqlx re-check: refused as unknown, so the switched service could not start).
+#[test]
+fn sqlx_url_works_as_it_is() {
+    let p = Project::new("cfg_sqlx_url");
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    p.psql("CREATE SCHEMA app");
+    let url = format!("{}&ssl-mode=disable&statement-cache-capacity=0&options[search_path]=app", p.db.url);
+    let run: Run = p.bare().args(["--database-url", &url, "up"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.psql("SELECT to_regclass('app.a') IS NOT NULL"), "t");
+}
+
 /// A Next.js project keeps its database URL in `.env.local`, which wins over `.env`, as in Next.js.
 #[test]
 fn next_js_dotenv_local_wins_over_dotenv() {

@@ -292,7 +292,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 ];
 
 /// The parameters shale understands, as listed in the "unknown parameter" message.
-const UNDERSTOOD: &str = "host, hostaddr, port, user, password, passfile, dbname, service, servicefile, sslmode, sslrootcert, sslcert, sslkey, sslsni, ssl_min_protocol_version, ssl_max_protocol_version, channel_binding, target_session_attrs, load_balance_hosts, application_name, fallback_application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout, search_path, Prisma's schema, sslaccept and pool settings, and golang-migrate's x- settings (ignored)";
+const UNDERSTOOD: &str = "host, hostaddr, port, user, password, passfile, dbname, service, servicefile, sslmode, sslrootcert, sslcert, sslkey, sslsni, ssl_min_protocol_version, ssl_max_protocol_version, channel_binding, target_session_attrs, load_balance_hosts, application_name, fallback_application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout, search_path, Prisma's schema, sslaccept and pool settings, sqlx's ssl-mode, ssl-root-cert, ssl-cert, ssl-key and options[NAME], and golang-migrate's x- settings (ignored)";
 
 impl fmt::Debug for ConnectionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -879,6 +879,23 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         // `x-statement-timeout`, ...): they configure golang-migrate, which takes them out before
         // connecting. Its table is taken over with `shale adopt --table`.
         key if key.starts_with("x-") => {}
+        // sqlx's names (`PgConnectOptions::from_str`) for what libpq has, and its `options[NAME]=
+        // VALUE` for one `-c NAME=VALUE` each: a Rust service's URL switched to shale as it is.
+        "ssl-mode" => settings.sslmode = Some(parse_sslmode(&value)?),
+        "ssl-root-cert" | "ssl-ca" => settings.sslrootcert = Some(value),
+        "ssl-cert" => settings.sslcert = Some(value),
+        "ssl-key" => settings.sslkey = Some(value),
+        "application-name" => settings.application_name = Some(value),
+        key if key.starts_with("options[") && key.ends_with(']') => {
+            let name = &key["options[".len()..key.len() - 1];
+            let setting = format!("-c {name}={}", value.replace('\\', "\\\\").replace(' ', "\\ "));
+            settings.options = Some(match settings.options.take() {
+                Some(before) => format!("{before} {setting}"),
+                None => setting,
+            });
+        }
+        // sqlx's statement cache (`statement-cache-capacity=0` behind PgBouncer): its own pool's.
+        "statement-cache-capacity" => {}
         // Prisma's pool and query engine settings: they size and time Prisma's own pool; shale
         // opens connections of its own, one at a time.
         "connection_limit" | "pool_timeout" | "pgbouncer" | "statement_cache_size" | "socket_timeout"
@@ -1228,6 +1245,26 @@ mod tests {
         assert_eq!(ConnectionSettings::parse("jdbc:postgresql:/").unwrap().dbname, None);
         let other = ConnectionSettings::parse("jdbc:mysql://db/app").unwrap_err();
         assert!(other.0.contains("not PostgreSQL's"), "{other}");
+    }
+
+    /// A sqlx service's URL (`PgConnectOptions::from_str`'s names), as it is (sqlx re-check: each
+    /// was refused as unknown, and the service could not start).
+    #[test]
+    fn sqlx_s_parameters() {
+        let s = ConnectionSettings::parse(
+            "postgres://app:pw@db/app?ssl-mode=verify-full&ssl-root-cert=/ca.pem&ssl-cert=/c.pem&ssl-key=/k.pem&statement-cache-capacity=0&options[search_path]=app,%20public&options[statement_timeout]=5s",
+        )
+        .unwrap();
+        assert_eq!(s.sslmode, Some(SslMode::VerifyFull));
+        assert_eq!(
+            (s.sslrootcert.as_deref(), s.sslcert.as_deref(), s.sslkey.as_deref()),
+            (Some("/ca.pem"), Some("/c.pem"), Some("/k.pem"))
+        );
+        assert_eq!(s.options.as_deref(), Some("-c search_path=app,\\ public -c statement_timeout=5s"));
+        assert_eq!(
+            ConnectionSettings::parse("postgres://db/app?ssl-ca=/ca.pem").unwrap().sslrootcert.as_deref(),
+            Some("/ca.pem")
+        );
     }
 
     /// A Rails DATABASE_URL as the Rails guides and Heroku write it (Rails trial).
