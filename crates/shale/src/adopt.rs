@@ -433,15 +433,14 @@ impl Migrator {
         Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted, failed, applied_at, repaired }))
     }
 
-    /// Where shale has no history and `found` is one other tool's history it can take over: the
-    /// migrations that tool applied, as `adopt` would read them (changed files and rows without
-    /// one taken as they are, failures set apart: this is a status, not the adoption's checks).
-    /// One query.
+    /// Where shale has no history and `found` is one other tool's history it can take over: what
+    /// that tool applied, as `adopt` would read it, those it failed on apart, and why `adopt`
+    /// would refuse as things are. One query.
     pub(crate) async fn applied_before_adoption(
         &self,
         client: &Client,
         found: &[ForeignTable],
-    ) -> Result<Option<crate::RanByBoth>, Error> {
+    ) -> Result<Option<crate::BeforeAdoption>, Error> {
         let [table] = found else { return Ok(None) };
         if !table.tool.adoptable_with(&self.set) {
             return Ok(None);
@@ -450,12 +449,35 @@ impl Migrator {
         if table.tool == Tool::Drizzle {
             shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
         }
-        set_failures_apart(&mut foreign);
+        let refusals: Vec<String> = match shale_core::adopt::plan_adoption(&self.set, &foreign) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.iter().map(ToString::to_string).collect(),
+        };
+        let failed_keys = set_failures_apart(&mut foreign);
         let accepting = Accepting { changed: true, missing: true };
         let Ok(adoption) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
-        let migrations: Vec<String> =
-            adoption.applied.iter().map(|m| format!("{} {}", m.version_text, m.name)).collect();
-        Ok((!migrations.is_empty()).then(|| crate::RanByBoth { tool: table.tool, table: table.display(), migrations }))
+        let label = |m: &shale_core::Migration| format!("{} {}", m.version_text, m.name);
+        let failed_here = |m: &shale_core::Migration| {
+            failed_keys.iter().any(|key| {
+                shale_core::adopt::matches(table.tool, m, key)
+                    || shale_core::Version::parse(key).is_some_and(|v| m.version.as_ref() == Some(&v))
+            })
+        };
+        let migrations: Vec<String> = adoption.applied.iter().filter(|m| !failed_here(m)).map(|m| label(m)).collect();
+        let failed: Vec<String> = failed_keys
+            .iter()
+            .map(|key| {
+                let file = self.set.versioned().find(|m| {
+                    shale_core::adopt::matches(table.tool, m, key)
+                        || shale_core::Version::parse(key).is_some_and(|v| m.version.as_ref() == Some(&v))
+                });
+                file.map_or_else(|| key.clone(), label)
+            })
+            .collect();
+        if migrations.is_empty() && failed.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(crate::BeforeAdoption { tool: table.tool, table: table.display(), migrations, failed, refusals }))
     }
 
     /// The histories of tools whose migrations are code (Alembic's, Django's) that a baseline left

@@ -204,9 +204,25 @@ pub struct StatusReport {
     /// Of the migrations changed since they were applied, those changed in comments and white
     /// space alone (versions as written): the SQL that ran is the file's but for them.
     pub changed_in_comments_only: Vec<String>,
-    /// Where shale has no history and the one other tool's history here can be taken over: the
-    /// migrations that tool applied, which `shale adopt` takes over (pending to shale until then).
-    pub applied_before_adoption: Option<RanByBoth>,
+    /// Where shale has no history and the one other tool's history here can be taken over: what
+    /// that tool applied, which `shale adopt` takes over (pending to shale until then).
+    pub applied_before_adoption: Option<BeforeAdoption>,
+}
+
+/// What the other tool's history says, on a database shale has not taken over yet.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BeforeAdoption {
+    pub tool: shale_core::adopt::Tool,
+    /// The tool's table, `schema.name`.
+    pub table: String,
+    /// The migrations it applied, each as `VERSION name`.
+    pub migrations: Vec<String>,
+    /// Those it tried and failed on (a dirty version, a failed row), each as `VERSION name` (or
+    /// as the tool names it, with no file here): not applied, and in doubt.
+    pub failed: Vec<String>,
+    /// Why `shale adopt` would refuse as things are (a file changed since, a version with no
+    /// file, a failure), each said as `adopt` says it: empty when it would take the history over.
+    pub refusals: Vec<String>,
 }
 
 /// Migrations both shale and the tool whose history it took over applied.

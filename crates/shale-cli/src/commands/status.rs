@@ -42,16 +42,18 @@ pub fn status(settings: &Settings) -> Result<i32> {
             MigrationKind::Versioned => row.version.clone().unwrap_or_default(),
         };
         // Applied by the tool whose history shale took over, which `up` refuses to run again.
-        let listed = |by: &&shale::RanByBoth| {
-            row.version.as_deref().is_some_and(|v| by.migrations.iter().any(|m| m.split(' ').next() == Some(v)))
+        let listed_in = |labels: &[String]| {
+            row.version.as_deref().is_some_and(|v| labels.iter().any(|m| m.split(' ').next() == Some(v)))
         };
-        let applied_by = report.applied_by_the_other_tool.as_ref().filter(listed);
-        let not_taken_over = report.applied_before_adoption.as_ref().filter(listed);
-        let state = match not_taken_over {
-            Some(by) => {
+        let applied_by = report.applied_by_the_other_tool.as_ref().filter(|by| listed_in(&by.migrations));
+        let state = match report.applied_before_adoption.as_ref() {
+            Some(by) if listed_in(&by.failed) => {
+                plain_cell(format!("pending, {} failed on it (not adopted)", by.tool), comfy_table::Color::Red)
+            }
+            Some(by) if listed_in(&by.migrations) => {
                 plain_cell(format!("pending, applied by {} (not adopted)", by.tool), comfy_table::Color::Yellow)
             }
-            None => state_cell(row, applied_by.map(|since| since.tool)),
+            _ => state_cell(row, applied_by.map(|since| since.tool)),
         };
         t.add_row(vec![
             Cell::new(version),
@@ -105,6 +107,18 @@ pub fn status(settings: &Settings) -> Result<i32> {
         ));
     }
     println!("{summary}");
+    // What `adopt` will refuse, said before it is run (sqlx and golang-migrate trials: a dirty
+    // version read as applied, an edited file as one to take over).
+    if let Some(by) = report.applied_before_adoption.as_ref().filter(|by| !by.refusals.is_empty()) {
+        let more = match by.refusals.len() {
+            n if n > 3 => format!("; and {} more", n - 3),
+            _ => String::new(),
+        };
+        crate::output::warning(&format!(
+            "`shale adopt` will refuse this history as it is: {}{more} (`shale adopt --dry-run` says what to do)",
+            by.refusals[..by.refusals.len().min(3)].join("; ")
+        ));
+    }
     // After the table, where a long one leaves the eye: what to do before anything here is run.
     note_foreign(&report.foreign, &migrator.set);
     warn_about_the_adopted_tool(&report);

@@ -93,6 +93,32 @@ fn golang_migrate() {
     assert!(json["ran_by_both"].is_null(), "{json}");
 }
 
+/// Before adoption, status says what the tool failed on (a dirty golang-migrate version was read
+/// as applied, golang-migrate trial) and what `adopt` will refuse (an edited file, sqlx re-check).
+#[test]
+fn status_before_adoption_says_what_adopt_will_refuse() {
+    let p = Project::new("adopt_status_before");
+    applied_by_the_other_tool(&p, "1_users.up.sql", "2_posts.up.sql", "3_tags.up.sql");
+    p.psql("CREATE TABLE schema_migrations (version bigint not null primary key, dirty boolean not null); INSERT INTO schema_migrations VALUES (2, true)");
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stdout.contains("pending, golang-migrate failed on it (not adopted)")
+            && status.stdout.contains("(1 of them applied by golang-migrate")
+            && status.stderr.contains("`shale adopt` will refuse this history as it is: golang-migrate"),
+        "{}{}",
+        status.stdout,
+        status.stderr
+    );
+    let json = p.shale(&["status", "--json"]).ok().json();
+    let before = &json["applied_before_adoption"];
+    assert_eq!(
+        (before["migrations"][0].as_str(), before["failed"][0].as_str()),
+        (Some("1 users"), Some("2 posts")),
+        "{json}"
+    );
+    assert_eq!(before["refusals"].as_array().map(Vec::len), Some(1), "{json}");
+}
+
 /// A migration another tool applied is guarded like one shale applied: marking it rolled back
 /// while its file is unchanged needs --force (the next `up` would run it again), and one whose file
 /// is gone can be recorded as rolled back.
