@@ -50,6 +50,12 @@ pub async fn introspect(client: &Client, exclude: (&str, &str)) -> Result<Schema
         .map_err(|e| Error::Catalog(format!("unexpected catalog answer while reading the schema: {e}")))?;
     schema.normalize();
     crate::canonical::apply(&mut schema);
+    // The history's own schema (`history_schema = "shale"`), when it holds nothing else: shale's,
+    // not the migrations' (it counted as drift wherever the history was not made yet, and dumps
+    // wrote it empty).
+    if exclude.0 != "public" {
+        schema = crate::confine::without_empty_schema(&schema, exclude.0);
+    }
     Ok(schema)
 }
 

@@ -54,6 +54,26 @@ fn drift_names_each_object_that_differs() {
 /// A migration that refers to something the migrations do not create (here golang-migrate's own
 /// history table, as one of Harbor's does) fails when drift replays them on its throwaway database:
 /// the error says so, where, and what to do, and does not read like a failure on the live database.
+/// The history's own schema (`history_schema = "shale"`, as the Hasura section advises) is
+/// shale's: no drift before the history is made there or after, no empty schema in a dump, and
+/// baseline's check passes (Hasura re-check: `schema shale` was a difference, `--force` the way).
+#[test]
+fn the_history_s_own_schema_is_no_drift() {
+    let p = Project::new("drift_history_schema");
+    p.write("001_t.sql", "CREATE TABLE t (id int);\n");
+    std::fs::write(p.path().join("shale.toml"), "history_schema = \"shale\"\n").unwrap();
+    p.psql("CREATE TABLE t (id int)");
+    let dev = shale_testkit::shared_cluster().url("postgres");
+    let before = p.shale(&["drift", "--dev-url", &dev]).ok();
+    assert!(before.stdout.contains("no drift"), "{}", before.stdout);
+    p.shale(&["baseline", "1", "--dev-url", &dev]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('shale.shale_migrations') IS NOT NULL"), "t");
+    let after = p.shale(&["drift", "--dev-url", &dev]).ok();
+    assert!(after.stdout.contains("no drift"), "{}", after.stdout);
+    let dump = p.shale(&["dump"]).ok();
+    assert!(!dump.stdout.contains("SCHEMA shale"), "{}", dump.stdout);
+}
+
 #[test]
 fn a_migration_that_fails_in_the_replay_is_named_as_such() {
     let p = Project::new("drift_replay_fails");
