@@ -448,6 +448,13 @@ pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::Migr
             ));
         }
     }
+    if let Some(file) = code_too.then(|| crate::commands::new::stale_atlas_sum(&settings.dir, set)).flatten() {
+        crate::output::warning(&format!(
+            "{}'s atlas.sum no longer matches its files (from {file} on): Atlas, and ent's `atlas migrate diff`, \
+             refuse the directory until `atlas migrate hash` writes it again; where Atlas no longer runs, delete it",
+            settings.dir.display()
+        ));
+    }
     let ignored = &set.ignored;
     let mut reasons: Vec<(&str, Vec<&shale_core::layout::Ignored>)> = Vec::new();
     for i in ignored.iter().filter(|i| code_too || !i.is_code_migration()) {

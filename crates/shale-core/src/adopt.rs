@@ -400,8 +400,8 @@ impl Tool {
             Tool::Drizzle => {
                 "record the new hash in __drizzle_migrations first (the SHA-256 of the file, in hex)".to_string()
             }
-            Tool::Atlas => "record the new hashes in atlas_schema_revisions first (`atlas migrate hash` writes them to \
-                 atlas.sum)"
+            Tool::Atlas => "write atlas.sum's new hashes (after `atlas migrate hash`) into the `hash` column of \
+                 atlas_schema_revisions first"
                 .to_string(),
             other => format!("record the change in {other}'s table first"),
         }

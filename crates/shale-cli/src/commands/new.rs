@@ -513,6 +513,23 @@ fn atlas_s_own_format(dir: &Path) -> bool {
 /// Atlas's checksum file: where it is, Atlas refuses to run a directory it does not match.
 const ATLAS_SUM: &str = "atlas.sum";
 
+/// In an Atlas directory whose atlas.sum no longer matches the files (one written since, edited
+/// after `shale new` wrote its hash): the first file it differs at. Atlas, and ent's `atlas
+/// migrate diff`, refuse such a directory.
+pub(crate) fn stale_atlas_sum(dir: &Path, set: &MigrationSet) -> Option<String> {
+    let written = std::fs::read_to_string(dir.join(ATLAS_SUM)).ok()?;
+    let now = shale_core::adopt::atlas_sum(set);
+    if written.trim_end() == now.trim_end() {
+        return None;
+    }
+    let hash_of = |text: &str, file: &str| {
+        text.lines().find_map(|l| l.split_once(" h1:").filter(|(f, _)| *f == file).map(|(_, h)| h.to_string()))
+    };
+    let files = shale_core::adopt::atlas_hashes(set);
+    let first = files.iter().find(|(file, hash)| hash_of(&written, file).as_deref() != Some(hash.as_str()));
+    Some(first.map_or_else(|| "a file it lists that is gone".to_string(), |(file, _)| file.to_string()))
+}
+
 /// In an Atlas directory, atlas.sum written again with the new file, as `atlas migrate hash`
 /// writes it: Atlas (still run somewhere, or ent's `atlas migrate diff`) refuses a directory its
 /// sum does not match.

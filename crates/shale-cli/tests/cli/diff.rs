@@ -538,6 +538,18 @@ fn written_where_the_tool_runs_every_file_the_up_alone() {
     .unwrap();
     assert_eq!(sum, shale_core::adopt::atlas_sum(&set));
     assert!(sum.contains(&format!("\n{} h1:", written[0])), "{sum}");
+    // Edited after it was written, atlas.sum is stale: said (Atlas and golang-migrate trials).
+    let validate = p.shale(&["validate"]).ok();
+    assert!(!validate.stderr.contains("atlas.sum"), "{}", validate.stderr);
+    let path = p.migrations().join(&written[0]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}-- reviewed\n")).unwrap();
+    let validate = p.shale(&["validate"]).ok();
+    assert!(
+        validate.stderr.contains(&format!("atlas.sum no longer matches its files (from {} on)", written[0])),
+        "{}",
+        validate.stderr
+    );
     p.shale(&["up"]).ok();
     assert_eq!(
         p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'n'"),
