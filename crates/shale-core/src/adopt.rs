@@ -1021,9 +1021,14 @@ pub fn sqlx_checksum(text: &str) -> String {
 /// bytes, and is taken (in base64) after each: a file changed or added since changes its own hash
 /// and every later one's. A file with `atlas:sum ignore` in its header adds its name only.
 pub fn atlas_hashes(set: &MigrationSet) -> Vec<(&str, String)> {
+    atlas_hashes_of(set, |_| true)
+}
+
+/// [`atlas_hashes`] of the files `wanted` keeps alone (as the directory was before others came).
+fn atlas_hashes_of(set: &MigrationSet, wanted: impl Fn(&Migration) -> bool) -> Vec<(&str, String)> {
     use base64::Engine;
     use sha2::Digest;
-    let mut files: Vec<&Migration> = set.versioned().collect();
+    let mut files: Vec<&Migration> = set.versioned().filter(|m| wanted(m)).collect();
     files.sort_by(|a, b| a.file.cmp(&b.file));
     let mut running = sha2::Sha256::new();
     let mut hashes = Vec::with_capacity(files.len());
@@ -1158,7 +1163,17 @@ pub fn plan_adoption_accepting<'a>(
     let mut unrunnable: Vec<&Unrunnable> = Vec::new();
     let mut code: Vec<CodeMigration> = Vec::new();
     let atlas: Vec<(&str, String)> = if tool == Tool::Atlas { atlas_hashes(set) } else { Vec::new() };
-    let atlas_hash = |m: &Migration| atlas.iter().find(|(file, _)| *file == m.file).map(|(_, h)| h.as_str());
+    // And as the directory was with the files Atlas applied alone: one added since, below them
+    // (a branch merged late), changes every later hash without a file changing.
+    let atlas_applied: Vec<(&str, String)> = match (&foreign.state, tool) {
+        (ForeignState::Entries(entries), Tool::Atlas) => {
+            atlas_hashes_of(set, |m| entries.iter().any(|e| matches(tool, m, &e.key)))
+        }
+        _ => Vec::new(),
+    };
+    let atlas_hash = |m: &Migration, recorded: &str| {
+        [&atlas, &atlas_applied].iter().any(|hashes| hashes.iter().any(|(file, h)| *file == m.file && h == recorded))
+    };
     // Atlas's hashes run on through the files: past the first that differs, every later one does.
     let mut atlas_named = false;
     let applied: Vec<&Migration> = match &foreign.state {
@@ -1242,7 +1257,7 @@ pub fn plan_adoption_accepting<'a>(
                             (Tool::Drizzle, Some(recorded)) if !applied_this(recorded, m, sha256_padded) => problems
                                 .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
                             (Tool::Atlas, Some(recorded))
-                                if !atlas_named && atlas_hash(m) != Some(recorded.trim_start_matches("h1:")) =>
+                                if !atlas_named && !atlas_hash(m, recorded.trim_start_matches("h1:")) =>
                             {
                                 atlas_named = true;
                                 problems.push(AdoptProblem::Changed {
@@ -1849,6 +1864,24 @@ mod tests {
         let after = atlas_hashes(&edited);
         assert_eq!(after[0], hashes[0]);
         assert!(after[1] != hashes[1] && after[2] != hashes[2]);
+        // A file added below the applied ones since (a branch merged late): each applied file's
+        // hash as Atlas recorded it is found without it.
+        let load = |names: &[&str]| {
+            let files = names.iter().map(|n| SourceFile { relative: PathBuf::from(n), bytes: n.as_bytes().to_vec() });
+            MigrationSet::load(Path::new("m"), files.collect()).unwrap()
+        };
+        let applied = load(&["10_a.sql", "20_b.sql", "30_c.sql"]);
+        let entries = atlas_hashes(&applied)
+            .into_iter()
+            .map(|(file, hash)| ForeignEntry {
+                key: file.split('_').next().unwrap().to_string(),
+                checksum: Some(hash),
+                ..Default::default()
+            })
+            .collect();
+        let history = ForeignHistory { tool: Tool::Atlas, table: "t".into(), state: ForeignState::Entries(entries) };
+        let now = load(&["10_a.sql", "15_late.sql", "20_b.sql", "30_c.sql"]);
+        assert_eq!(plan_adoption(&now, &history).map(|a| a.applied.len()).map_err(|p| format!("{p:?}")), Ok(3));
         let ignored = files("-- atlas:sum ignore\nselect 2;\n");
         assert_eq!(atlas_hashes(&ignored).len(), 2);
         // The sum heading atlas.sum: SHA-256 over each file's name and hash.
