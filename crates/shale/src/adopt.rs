@@ -368,12 +368,20 @@ impl Migrator {
             return Ok(None);
         }
         let steps = plan::plan_pending(&self.set, &history).steps;
+        // The version taken over up to, not where the database is now (golang-migrate trial: it
+        // said today's).
+        let adopted_up_to = history
+            .records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Adopted)
+            .filter_map(|r| shale_core::Version::parse(&r.version))
+            .max();
         Ok(Some(AdoptReport {
             tool,
             table: table.to_string(),
             dry_run,
             adopted: Vec::new(),
-            version: history.current_version().map(|v| crate::migrator::written_version(&self.set, v)),
+            version: adopted_up_to.map(|v| crate::migrator::written_version(&self.set, v)),
             pending: steps.len(),
             pending_older: 0,
             notes: Vec::new(),

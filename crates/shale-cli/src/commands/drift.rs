@@ -371,12 +371,16 @@ pub(super) fn without_other_tools_histories(
     if let Some(catalog) = hasura_source {
         live = without_tool_schema(settings, &live, catalog, hasura, "event log");
     }
+    let mut gone: Vec<String> = hasura_source.map(str::to_string).into_iter().collect();
     for (schema, table, tool) in others {
         // A tool's own schema (Hasura's hdb_catalog, with its metadata and event tables and
-        // functions) goes whole.
+        // functions) goes whole, once (Hasura's two histories there are one schema).
         // (Under the name the tool was configured with too: Sqitch's `registry`.)
         if tool.own_schema().is_some() && schema != "public" && !built.schemas.contains(&schema) {
-            live = without_tool_schema(settings, &live, &schema, tool, "history");
+            if !gone.contains(&schema) {
+                live = without_tool_schema(settings, &live, &schema, tool, "history");
+                gone.push(schema);
+            }
             continue;
         }
         live = shale_schema::confine::without_table(&live, &schema, &table);

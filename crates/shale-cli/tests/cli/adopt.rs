@@ -77,6 +77,9 @@ fn switch(p: &Project, tool: &str, table: &str) {
     assert_eq!(p.history().len(), rows, "nothing recorded");
     let json = p.shale(&["adopt", "--json"]).ok().json();
     assert!(json["already"].is_string() && json["adopted"].as_array().unwrap().is_empty(), "{json}");
+    // The version taken over up to, the second, not where the database is now (golang-migrate trial).
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(json["version"], status["migrations"][1]["version"], "{json}");
 }
 
 #[test]
@@ -1133,6 +1136,10 @@ fn hasura() {
         // drop it (stopping the events), a dump could not make it (Hasura trial).
         let dump = p.shale(&["dump"]).ok();
         assert!(!dump.stdout.contains("notify_hasura"), "{}", dump.stdout);
+        // Said once, whatever the histories there (Hasura re-check: twice beside a stale one).
+        let dev = shale_testkit::shared_cluster().url("postgres");
+        let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
+        assert_eq!(drift.stderr.matches("schema hdb_catalog (").count(), 1, "{}", drift.stderr);
         // A down Hasura could not write holds only its comment: reverted as Hasura does (nothing
         // runs), and said.
         if name == "v1" {
