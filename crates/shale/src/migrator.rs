@@ -1022,7 +1022,13 @@ impl Migrator {
         });
         let down_stopped = record.is_some_and(|r| plan::down_stopped_part_way(&history, r));
         if decision == RepairDecision::Applied && (healthy || applied) && !down_stopped {
-            return Ok(report);
+            // Unless the tool whose history shale took over says it ran it too: recorded, the
+            // team's word on it ends the warning that it ran twice (Hasura and golang-migrate
+            // trials: checked, and nothing could end it).
+            let since = self.applied_by_the_adopted_tool(client, &history).await?;
+            if !since.is_some_and(|s| s.versions.contains(version) && !s.recorded_by_hand(version)) {
+                return Ok(report);
+            }
         }
         // Applied with no file: its file was removed on purpose, so it no longer counts as missing.
         report.without_file = decision == RepairDecision::Applied && file.is_none() && unrunnable.is_none();

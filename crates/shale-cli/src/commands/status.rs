@@ -132,7 +132,8 @@ fn warn_about_the_adopted_tool(report: &shale::StatusReport) {
     if let Some(both) = &report.ran_by_both {
         crate::output::warning(&format!(
             "{} applied {} too, after shale had ({} records it): its migrate still runs somewhere (a \
-             deploy step, the application's start-up); stop it, and check what ran twice",
+             deploy step, the application's start-up); stop it, and check what ran twice (`shale repair VERSION \
+             --applied --reason ...` then records that it was checked, and this warning ends)",
             both.tool,
             both.migrations.join(", "),
             both.table
