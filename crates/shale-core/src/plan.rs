@@ -1282,8 +1282,11 @@ pub fn missing_downs(set: &MigrationSet, history: &History, target: &Target) -> 
     let mut missing: Vec<Version> = down_candidates(set, history, target)?
         .into_iter()
         .filter(|(version, record)| {
-            let file_down = files.get(version).and_then(|m| m.down.as_ref()).is_some_and(|d| !d.runs_nothing());
-            !file_down && record.down_sql.as_deref().is_none_or(kept_down_runs_nothing)
+            let file = files.get(version);
+            let file_down = file.and_then(|m| m.down.as_ref()).is_some_and(|d| !d.runs_nothing());
+            // The history's down serves only where the file is gone (a squash): a file here
+            // without one was left without it (see [`plan_down_generated`]).
+            !file_down && (file.is_some() || record.down_sql.as_deref().is_none_or(kept_down_runs_nothing))
         })
         .map(|(version, _)| version)
         .collect();
@@ -1309,7 +1312,11 @@ pub fn plan_down_generated(
             .unwrap_or_else(|| format!("{} {}", recorded_version(&version, record), record.name));
         // A down that runs nothing gives way to a generated one, where one was asked for.
         let own = file.and_then(|m| m.down.clone()).filter(|d| !(d.runs_nothing() && generated.contains_key(&version)));
-        let script = match (own, &record.down_sql) {
+        // The history's copy of a down serves where the migration's file is gone (squashed, removed
+        // on purpose); where the file is here, its down is the file's: one deleted from it (to make
+        // the migration irreversible) is not run from the history (golang-migrate trial).
+        let kept = record.down_sql.as_ref().filter(|_| file.is_none());
+        let script = match (own, kept) {
             (Some(script), _) => script,
             // Kept by the history, unless it runs nothing and a generated one was asked for.
             (None, Some(sql)) if kept_down_serves(sql, generated.contains_key(&version)) => {

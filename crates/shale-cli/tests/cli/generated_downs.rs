@@ -83,3 +83,24 @@ fn a_dry_run_shows_the_refusal_of_a_generated_down_that_drops_data() {
     assert_eq!(p.shale(&["down", "--step", "1", "--generate"]).code, 2);
     assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'meta'"), "1");
 }
+
+/// A down file deleted while its migration's file stays (to make the migration irreversible): its
+/// copy in the history is not run (golang-migrate trial: it ran, quietly); where the migration's
+/// file is gone too (a squash), the history's copy serves, as before.
+#[test]
+fn a_deleted_down_file_is_not_run_from_the_history() {
+    let p = Project::new("downgen_deleted");
+    p.write("001_a.up.sql", "CREATE TABLE a (id int);");
+    p.write("001_a.down.sql", "DROP TABLE a;");
+    p.write("002_b.up.sql", "CREATE TABLE b (id int);");
+    p.write("002_b.down.sql", "DROP TABLE b;");
+    p.shale(&["up"]).ok();
+    std::fs::remove_file(p.migrations().join("002_b.down.sql")).unwrap();
+    let down = p.shale(&["down", "--step", "1"]);
+    assert_eq!(down.code, 2, "{}{}", down.stdout, down.stderr);
+    assert!(down.stderr.contains("--generate"), "{}", down.stderr);
+    assert!(p.tables().contains(&"b".to_string()), "nothing ran");
+    std::fs::remove_file(p.migrations().join("002_b.up.sql")).unwrap();
+    p.shale(&["down", "--step", "1"]).ok();
+    assert!(!p.tables().contains(&"b".to_string()), "the history's copy ran");
+}
