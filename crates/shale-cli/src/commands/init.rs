@@ -174,7 +174,37 @@ fn other_tools_dir(root: &Path) -> Option<(String, &'static str)> {
     });
     // goose's own setting, where the project exports it.
     let goose = std::env::var("GOOSE_MIGRATION_DIR").ok().filter(|d| has_files(&root.join(d))).map(|d| (d, "goose"));
-    found.or(goose).or_else(|| sqitch_project(root)).or_else(|| marked_dir(root))
+    found.or(goose).or_else(|| sqitch_project(root)).or_else(|| marked_dir(root)).or_else(|| sqlx_crate(root))
+}
+
+/// In a Rust workspace, the migrations of the member crate that runs sqlx's migrator on them
+/// (atuin's `crates/atuin-server-postgres/migrations`): `crates/*` first, then the root's folders;
+/// the first by name.
+fn sqlx_crate(root: &Path) -> Option<(String, &'static str)> {
+    let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
+    if !listed.join("Cargo.toml").is_file() {
+        return None;
+    }
+    let members = |base: &str| -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(listed.join(base)) else { return Vec::new() };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.') && !NOT_THE_PROJECT_S.contains(&n.as_str()))
+            .map(|n| if base.is_empty() { n } else { format!("{base}/{n}") })
+            .collect();
+        names.sort();
+        names
+    };
+    members("crates").into_iter().chain(members("")).find_map(|member| {
+        let uses_sqlx =
+            std::fs::read_to_string(listed.join(&member).join("Cargo.toml")).is_ok_and(|t| t.contains("sqlx"));
+        let dir = format!("{member}/migrations");
+        let holds_sql = std::fs::read_dir(listed.join(&dir))
+            .is_ok_and(|e| e.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().ends_with(".sql")));
+        (uses_sqlx && holds_sql).then_some((dir, "sqlx"))
+    })
 }
 
 /// Folders not looked into for migrations: dependencies and build output, not the project's own.

@@ -316,6 +316,16 @@ fn init_finds_the_directory_another_tool_keeps() {
             "apps/web/src/db/drizzle",
             "drizzle-kit",
         ),
+        // A Rust workspace's member crate running sqlx's migrator (atuin's layout; sqlx re-check).
+        (
+            &[
+                ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
+                ("crates/server-postgres/Cargo.toml", "[dependencies]\nsqlx = \"0.8\"\n"),
+                ("crates/server-postgres/migrations/20240101000000_init.sql", "CREATE TABLE users (id int);\n"),
+            ][..],
+            "crates/server-postgres/migrations",
+            "sqlx",
+        ),
         // Atlas's, by its atlas.sum (an ent project's; Atlas trial: init made an empty migrations/).
         (
             &[
