@@ -326,6 +326,11 @@ fn shale_text(error: &ShaleError) -> String {
                 tool.clear_failure(table, key)
             )
         }
+        ShaleError::HistoryElsewhere { found, .. } => format!(
+            "{error}. Run with the shale.toml that says where it is (`history_schema = \"{}\"`), or put that \
+             there; to move the history instead, `ALTER TABLE ... SET SCHEMA` both it and its lease table (`_lock`)",
+            found[0]
+        ),
         ShaleError::HistoryExists { .. } => format!(
             "{error}. If this directory's migrations are a history apart from that one (the other tool kept a table \
              for each directory, as sql-migrate's TableName does), give them a table of their own: \

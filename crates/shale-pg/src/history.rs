@@ -231,6 +231,28 @@ END $shale$",
         }
     }
 
+    /// The schemas other than this table's holding a table of its name with shale's columns:
+    /// shale's history where shale.toml's `history_schema` said otherwise then, or a run without
+    /// shale.toml. One round trip.
+    pub async fn elsewhere(&self, client: &Client) -> Result<Vec<String>, PgError> {
+        let sql = format!(
+            "SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relname = {} AND n.nspname <> {} AND c.relkind IN ('r', 'p')
+               AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'checksum_algorithm')
+             ORDER BY 1",
+            quote_literal(&self.table),
+            quote_literal(&self.schema)
+        );
+        let rows = client.simple_query(&sql).await.map_err(|e| PgError::query("looking for shale's history", e))?;
+        Ok(rows
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Every version ever taken over from another tool (`shale adopt`), whatever happened to it
     /// since (a migration taken over and then reverted has a newer row); and every version ever
     /// recorded as applied by hand (`repair --applied`: what another tool ran, often), with the

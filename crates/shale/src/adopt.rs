@@ -575,8 +575,26 @@ impl Migrator {
         }
     }
 
+    /// Where this run finds no history of shale's: whether there is one in another schema (one
+    /// query, only then).
+    pub(crate) async fn refuse_history_elsewhere(
+        &self,
+        client: &Client,
+        history: &shale_core::History,
+    ) -> Result<(), Error> {
+        if !history.records.is_empty() || self.config.history_per_schema {
+            return Ok(());
+        }
+        let found = self.config.history.elsewhere(client).await?;
+        match found.is_empty() {
+            true => Ok(()),
+            false => Err(Error::HistoryElsewhere { table: self.config.history.name(), found }),
+        }
+    }
+
     async fn refuse_where_shale_has_history(&self, client: &Client, create: bool) -> Result<(), Error> {
         let (history, _) = self.history(client, false, create).await?;
+        self.refuse_history_elsewhere(client, &history).await?;
         // A migration that failed in its transaction left nothing (`up` on a database another
         // tool built, whose history shale did not find): it does not stand in the way.
         let left_nothing = |r: &AppliedRecord| r.status == RecordStatus::Failed && r.statements_done.is_none();
@@ -610,8 +628,6 @@ pub struct ChangedSinceBaseline {
     pub baseline_at: Option<String>,
 }
 
-/// The migrations `foreign` records a failed attempt at (a failed row, golang-migrate's dirty
-/// flag), as the tool names them, taken out of it: what is left reads as what the tool applied.
 /// When the tool applied each of `versions`, as its rows say, where they say.
 fn applied_times(
     set: &shale_core::MigrationSet,
@@ -634,6 +650,8 @@ fn applied_times(
         .collect()
 }
 
+/// The migrations `foreign` records a failed attempt at (a failed row, golang-migrate's dirty
+/// flag), as the tool names them, taken out of it: what is left reads as what the tool applied.
 fn set_failures_apart(foreign: &mut shale_core::adopt::ForeignHistory) -> Vec<String> {
     match &mut foreign.state {
         shale_core::adopt::ForeignState::Entries(entries) => {

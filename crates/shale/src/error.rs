@@ -83,6 +83,14 @@ pub enum Error {
         "shale already has a migration history in this database (migration {version} {name} among others): adopt takes over another tool's history only where shale has none"
     )]
     HistoryExists { version: String, name: String },
+    /// shale's history is not where this run looks (`table`, `schema.name`) but in `found` (a
+    /// schema of the same table name): the configuration changed since, or this run lacks it.
+    /// Going on would start a second history. Nothing ran.
+    #[error(
+        "shale's history in this database is in schema {}, not at {table} where this run looks: going on would start a second history",
+        found.join(", ")
+    )]
+    HistoryElsewhere { table: String, found: Vec<String> },
     /// More than one other tool's history table where shale has none (those on the search_path,
     /// or anywhere when none is there): the request must say which to take over.
     #[error("more than one migration history is in this database ({})", histories_text(.0))]
@@ -254,6 +262,11 @@ impl Error {
                     .into(),
             ),
             Error::SeedsBeforeMigrations { .. } => Some("apply the migrations first (or with the seeds)".into()),
+            Error::HistoryElsewhere { found, .. } => Some(format!(
+                "run with the history table where it is (schema {}); to move it, ALTER TABLE ... SET SCHEMA it and \
+                 its lease table (`_lock`) together",
+                found[0]
+            )),
             Error::HistoryExists { .. } => Some(
                 "if this directory's migrations are a history apart from that one (the other tool kept a table for \
                  each directory), give them a history table of their own"
@@ -280,6 +293,7 @@ impl Error {
             | Error::AppliedByTheOtherTool { .. }
             | Error::FailedByTheOtherTool { .. }
             | Error::HistoryExists { .. }
+            | Error::HistoryElsewhere { .. }
             | Error::ForeignHistories(_)
             | Error::SeedsBeforeMigrations { .. }
             | Error::Repair(_)

@@ -30,6 +30,9 @@ pub struct MigratorConfig {
     /// A stop request (Ctrl-C, SIGTERM in the CLI): the statement in flight is cancelled on the
     /// server, what ran is recorded, and no further migration starts.
     pub interrupt: Option<shale_pg::Interrupt>,
+    /// Each schema of the database keeps a history of its own (a fleet of tenant schemas): a
+    /// history in another schema is another tenant's, not one this run should have found.
+    pub history_per_schema: bool,
 }
 
 impl MigratorConfig {
@@ -46,6 +49,7 @@ impl MigratorConfig {
             lock: LockKind::default(),
             lease_ttl: shale_pg::lease::DEFAULT_LEASE_TTL,
             interrupt: None,
+            history_per_schema: false,
         }
     }
 }
@@ -420,6 +424,7 @@ impl Migrator {
         let client = self.connect().await?;
         let (history, exists) = self.history(&client, false, false).await?;
         // Only where shale has nothing yet: one more query, for a database another tool migrated.
+        self.refuse_history_elsewhere(&client, &history).await?;
         let foreign = match history.records.is_empty() {
             true => self.foreign_history_without_adoption(&client).await?,
             false => Vec::new(),
@@ -627,7 +632,11 @@ impl Migrator {
         let Some(refusal) = tables_without_history(client, plan).await? else { return Ok(()) };
         match self.config.history.load(client, false).await? {
             Some(history) if !history.records.is_empty() => Ok(()),
-            _ => Err(refusal),
+            // shale's own history in another schema built them, likelier than anything else.
+            history => {
+                self.refuse_history_elsewhere(client, &history.unwrap_or_default()).await?;
+                Err(refusal)
+            }
         }
     }
 

@@ -2240,3 +2240,26 @@ fn a_long_adoption_is_shown_by_its_ends() {
     let json = p.shale(&["adopt", "--dry-run", "--json"]).ok().json();
     assert_eq!(json["adopted"].as_array().unwrap().len(), 25, "{json}");
 }
+
+/// shale's history in another schema than this run looks in (`history_schema` set since, or a
+/// run without shale.toml): status, adopt and up say where it is, where adopt started a second
+/// history beside it (Hasura re-check).
+#[test]
+fn shale_s_history_in_another_schema_is_named() {
+    let p = Project::new("adopt_history_elsewhere");
+    p.write("001_t.sql", "CREATE TABLE t (id int);\n");
+    std::fs::write(p.path().join("shale.toml"), "history_schema = \"shale\"\n").unwrap();
+    p.shale(&["up"]).ok();
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+    for args in [&["status"][..], &["adopt", "--nothing"], &["up"]] {
+        let run = p.shale(args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("shale's history in this database is in schema shale")
+                && run.stderr.contains("history_schema = \"shale\""),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(p.psql("SELECT to_regclass('public.shale_migrations') IS NULL"), "t", "no second history");
+}

@@ -36,6 +36,7 @@ impl Target {
         if let Some(schema) = &self.schema {
             config.history.schema = schema.clone();
             config.session.search_path = Some(schema.clone());
+            config.history_per_schema = true;
         }
         config
     }
