@@ -231,26 +231,47 @@ END $shale$",
         }
     }
 
-    /// The schemas other than this table's holding a table of its name with shale's columns:
-    /// shale's history where shale.toml's `history_schema` said otherwise then, or a run without
-    /// shale.toml. One round trip.
-    pub async fn elsewhere(&self, client: &Client) -> Result<Vec<String>, PgError> {
-        let sql = format!(
+    /// The schemas other than this table's holding a table of its name with shale's columns that
+    /// records one of `checksums` (these migrations'): shale's history of them, where shale.toml's
+    /// `history_schema` said otherwise then, or a run without shale.toml. Another application's
+    /// history beside it, of other migrations, is not one. One round trip, and one more for each
+    /// such table found.
+    pub async fn elsewhere(&self, client: &Client, checksums: &[&str]) -> Result<Vec<String>, PgError> {
+        let rows = |sql: String| async move {
+            let messages =
+                client.simple_query(&sql).await.map_err(|e| PgError::query("looking for shale's history", e))?;
+            Ok::<Vec<String>, PgError>(
+                messages
+                    .iter()
+                    .filter_map(|m| match m {
+                        SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+                        _ => None,
+                    })
+                    .collect(),
+            )
+        };
+        if checksums.is_empty() {
+            return Ok(Vec::new());
+        }
+        let candidates = rows(format!(
             "SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relname = {} AND n.nspname <> {} AND c.relkind IN ('r', 'p')
                AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'checksum_algorithm')
              ORDER BY 1",
             quote_literal(&self.table),
             quote_literal(&self.schema)
-        );
-        let rows = client.simple_query(&sql).await.map_err(|e| PgError::query("looking for shale's history", e))?;
-        Ok(rows
-            .iter()
-            .filter_map(|m| match m {
-                SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
-                _ => None,
-            })
-            .collect())
+        ))
+        .await?;
+        let listed: Vec<String> = checksums.iter().map(|c| quote_literal(c)).collect();
+        let mut found = Vec::new();
+        for schema in candidates {
+            let there = HistoryTable { schema: schema.clone(), table: self.table.clone() };
+            let sql = format!("SELECT EXISTS (SELECT FROM {} WHERE checksum IN ({}))", there.name(), listed.join(", "));
+            if rows(sql).await?.first().is_some_and(|v| v == "t") {
+                found.push(schema);
+            }
+        }
+        Ok(found)
     }
 
     /// Every version ever taken over from another tool (`shale adopt`), whatever happened to it

@@ -585,7 +585,8 @@ impl Migrator {
         if !history.records.is_empty() || self.config.history_per_schema {
             return Ok(());
         }
-        let found = self.config.history.elsewhere(client).await?;
+        let checksums: Vec<&str> = self.set.migrations.iter().map(|m| m.checksum.as_str()).collect();
+        let found = self.config.history.elsewhere(client, &checksums).await?;
         match found.is_empty() {
             true => Ok(()),
             false => Err(Error::HistoryElsewhere { table: self.config.history.name(), found }),

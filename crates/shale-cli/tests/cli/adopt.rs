@@ -2262,4 +2262,8 @@ fn shale_s_history_in_another_schema_is_named() {
         );
     }
     assert_eq!(p.psql("SELECT to_regclass('public.shale_migrations') IS NULL"), "t", "no second history");
+    // Another application's migrations, their history kept apart: that history is not theirs.
+    std::fs::create_dir_all(p.path().join("other")).unwrap();
+    std::fs::write(p.path().join("other/001_x.sql"), "CREATE TABLE x (id int);\n").unwrap();
+    p.shale(&["--dir", "other", "status"]).ok();
 }
