@@ -183,6 +183,9 @@ pub enum Command {
   shale goto 0004")]
     Goto {
         version: String,
+        /// Print the plan (up's or down's); run nothing
+        #[arg(long)]
+        dry_run: bool,
         /// Going forward, apply pending migrations older than the newest applied one
         #[arg(long)]
         allow_out_of_order: bool,
@@ -441,6 +444,7 @@ impl Command {
             Command::Up(a) => a.dry_run,
             Command::Down(a) => a.dry_run,
             Command::Adopt(a) => a.dry_run,
+            Command::Goto { dry_run, .. } => *dry_run,
             _ => false,
         }
     }

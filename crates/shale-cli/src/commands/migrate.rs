@@ -356,6 +356,38 @@ pub fn goto(settings: &Settings, version: &str, allow_out_of_order: bool, force_
     Ok(0)
 }
 
+/// `goto V --dry-run`: the plan `up --to V --dry-run` shows going forward, or `down --to V
+/// --dry-run` going back (golang-migrate trial: a backward goto reverted with no preview).
+pub fn goto_dry_run(settings: &Settings, version: &str, allow_out_of_order: bool, force_unsafe: bool) -> Result<i32> {
+    let migrator = migrator(settings)?;
+    let target = parse_version(version)?;
+    let status = block_on(migrator.status())?;
+    let current = status.current_version.as_deref().and_then(shale::Version::parse);
+    if current.as_ref().is_some_and(|now| now > &target) {
+        let args = DownArgs {
+            target: crate::args::DownTarget { step: None, to: Some(version.to_string()), all: false },
+            dry_run: true,
+            generate: false,
+            allow_destructive: false,
+            dev_url: None,
+        };
+        return down(settings, &args);
+    }
+    let args = UpArgs {
+        to: Some(version.to_string()),
+        step: None,
+        dry_run: true,
+        allow_out_of_order,
+        single_transaction: false,
+        backup: None,
+        force_unsafe,
+        seed: false,
+        seeds: None,
+        from_archive: None,
+    };
+    up(settings, &args)
+}
+
 /// `result`, unless it says that no migration has the version asked for (`up --to V`, `down --to V`,
 /// `goto V`):
 /// then the error names the known versions nearest to it, in the files or in the history (see

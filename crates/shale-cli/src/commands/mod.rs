@@ -48,7 +48,10 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Down(args) => migrate::down(settings, &args),
         Command::Seed(args) => migrate::seed(settings, args.seeds.as_deref(), args.force),
         Command::Redo => migrate::redo(settings),
-        Command::Goto { version, allow_out_of_order, force_unsafe } => {
+        Command::Goto { version, dry_run: true, allow_out_of_order, force_unsafe } => {
+            migrate::goto_dry_run(settings, &version, allow_out_of_order, force_unsafe)
+        }
+        Command::Goto { version, dry_run: false, allow_out_of_order, force_unsafe } => {
             migrate::goto(settings, &version, allow_out_of_order, force_unsafe)
         }
         Command::Baseline { version: Some(version), reason, force, dev_url, .. } => {

@@ -59,6 +59,12 @@ fn down_step_to_redo_goto() {
     assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "003");
     p.shale(&["down", "--step", "1"]).ok();
     assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "002");
+    // A preview either way, as up's and down's (golang-migrate trial: refused as an unknown flag).
+    let ahead = p.shale(&["goto", "4", "--dry-run", "--json"]).ok().json();
+    assert_eq!(ahead["steps"].as_array().map(Vec::len), Some(2), "{ahead}");
+    let back = p.shale(&["goto", "1", "--dry-run"]).ok();
+    assert!(back.stdout.contains("002") && back.stdout.contains("down"), "{}", back.stdout);
+    assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "002", "nothing ran");
     p.shale(&["goto", "4"]).ok();
     assert_eq!(p.shale(&["version"]).ok().stdout.trim(), "004");
     p.shale(&["goto", "1"]).ok();
