@@ -104,6 +104,8 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     let mut checks = Vec::new();
     // After a down that leaves something behind, the next `up` would trip over it: stop there.
     let mut stopped = false;
+    // Why applying a migration again over what its down left failed, where that stopped the check.
+    let mut reapply_failure: Option<String> = None;
     for m in set.versioned() {
         // The schema before is read only where a down will be checked against it: a catalog
         // read per migration is most of the time of a check of a history without downs.
@@ -155,9 +157,13 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             check.down_restores_schema = Some(check.differences.is_empty());
             if !check.differences.is_empty() {
                 checks.push(check);
-                // Applied again over what the down left, the migration lets the next be checked.
-                if args.keep_going && migration_failed(block_on(replay.up(&one, &mut |_| {})))?.is_none() {
-                    continue;
+                // Applied again over what the down left, the migration lets the next be checked;
+                // where that fails, why is said (golang-migrate trial: it was not).
+                if args.keep_going {
+                    match migration_failed(block_on(replay.up(&one, &mut |_| {})))? {
+                        None => continue,
+                        Some(why) => reapply_failure = Some(why),
+                    }
                 }
                 stopped = true;
                 break;
@@ -292,9 +298,14 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
             }
         }
         if stopped {
-            let why = match args.keep_going {
-                true => ": applying the migration again over what its down left fails; fix this down first",
-                false => ": fix this down first (`--keep-going` checks past it)",
+            let why = match (&reapply_failure, args.keep_going) {
+                (Some(failure), _) => {
+                    format!(
+                        ": applying the migration again over what its down left fails ({failure}); fix this down first"
+                    )
+                }
+                (None, true) => ": fix this down first".to_string(),
+                (None, false) => ": fix this down first (`--keep-going` checks past it)".to_string(),
             };
             println!("      later migrations were not checked{why}");
         }

@@ -118,6 +118,21 @@ fn a_down_that_fails_is_named_on_its_line() {
     assert!(!all.stdout.contains("ok    003 e") && !all.stdout.contains("not checked"), "{}", all.stdout);
     let json = p.shale(&["check", "--keep-going", "--json"]).json();
     assert_eq!(json["migrations"][2]["down_restores_schema"], true, "003 was checked: {json}");
+    // A down that leaves what its up then cannot make again: why it stops is said, with the
+    // error (golang-migrate trial: only "applying the migration again ... fails").
+    p.write(
+        "003_e.down.sql",
+        "SELECT 1;
+",
+    );
+    let stopped = p.shale(&["check", "--keep-going"]);
+    assert!(
+        stopped.stdout.contains(
+            "later migrations were not checked: applying the migration again over what its down left fails ("
+        ) && stopped.stdout.contains("already exists"),
+        "{}",
+        stopped.stdout
+    );
 }
 
 /// A repeatable's view over a column a later migration adds: reverting that migration alone
