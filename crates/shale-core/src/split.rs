@@ -377,7 +377,8 @@ pub fn cut_at_delimiter(sql: &str, range: Range<usize>, delimiter: &str) -> Resu
     let mut parts = Vec::new();
     let (mut start, mut i, mut depth) = (range.start, range.start, 0u32);
     while i < end {
-        if depth == 0 && sql[i..end].starts_with(delimiter) && stands_alone(i) {
+        // (Bytes: `i` steps through the text a byte at a time, inside characters too.)
+        if depth == 0 && b[i..end].starts_with(delimiter.as_bytes()) && stands_alone(i) {
             parts.push(start..i);
             i += delimiter.len();
             start = i;

@@ -274,6 +274,9 @@ pub struct Context {
     /// The temporary tables the script being checked makes (lower-case names): a `DROP TABLE IF
     /// EXISTS` of one, before it, clears what a session left, not a table of the schema.
     temp_tables_of_script: HashSet<String>,
+    /// The tables the statements seen (and the earlier files) create for good (lower-case bare
+    /// names): a DROP of such a name is of that table, whatever TEMP table a file makes.
+    permanent_tables: HashSet<String>,
 }
 
 /// What the linter knows about the target.
@@ -464,7 +467,7 @@ pub fn lint_after<'a, 'e>(
             };
             for node in parsed.protobuf.stmts.iter().filter_map(|raw| raw.stmt.as_ref()?.node.as_ref()) {
                 context.declared.learn(node);
-                rules::remember_partitioned(node, &mut context);
+                rules::remember_table_kind(node, &mut context);
             }
         }
     }

@@ -174,10 +174,19 @@ fn hasura_databases(table: &str) -> String {
     )
 }
 
-/// SQL rendering `column` (a timestamp, with its time zone or in the session's) in UTC, as shale's
-/// history renders its times, or '' where it is NULL: the two compare as text.
+/// SQL rendering `column` (a timestamp) in UTC, as shale's history renders its times, or '' where
+/// it is NULL: the two compare as text. A timestamp without time zone (goose's `tstamp`, Flyway's
+/// `installed_on`) is in the zone of whoever wrote it, which shale cannot know: it is taken as the
+/// latest it can be (14 hours on), marked so with a trailing `~`: a row that may be newer than a
+/// revert counts as newer (the review: read in shale's zone, goose's re-run looked 5 hours older,
+/// and ran twice), and a bound is no time to say it is older than anything.
 fn utc_text(column: &str) -> String {
-    format!("coalesce(to_char({column}::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')")
+    format!(
+        "coalesce(CASE WHEN pg_typeof({column}) = 'timestamp without time zone'::regtype
+                       THEN to_char(({column}::timestamptz + interval '14 hours') AT TIME ZONE 'UTC', {f}) || '~'
+                       ELSE to_char({column}::timestamptz AT TIME ZONE 'UTC', {f}) END, '')",
+        f = crate::history::TIME_TEXT
+    )
 }
 
 /// A time `utc_text` rendered, None where there was none.

@@ -54,6 +54,10 @@ fn create_schema_if_missing(schema: &str) -> String {
     )
 }
 
+/// How the history's times are rendered (`to_char`'s pattern, as SQL text: UTC, to the second,
+/// `2024-01-01T00:00:00Z`): other tools' times are rendered the same, and the two compare as text.
+pub(crate) const TIME_TEXT: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'";
+
 /// What [`HistoryTable::taken_over_versions`] reads.
 #[derive(Debug, Clone, Default)]
 pub struct TakenOver {
@@ -199,7 +203,7 @@ END $shale$",
             "SELECT id, version, name, kind, checksum, status,
         CASE WHEN status IN ('failed', 'running') THEN up_sql END,
         {down},
-        to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+        to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', {TIME_TEXT}),
         duration_ms, statements_done, error_message, {newer},
         CASE WHEN kind IN ('adopted', 'repeatable', 'repair', 'audit') THEN reason END
  FROM {t}",
@@ -234,41 +238,34 @@ END $shale$",
     /// The schemas other than this table's holding a table of its name with shale's columns that
     /// records one of `checksums` (these migrations'): shale's history of them, where shale.toml's
     /// `history_schema` said otherwise then, or a run without shale.toml. Another application's
-    /// history beside it, of other migrations, is not one. One round trip, and one more for each
-    /// such table found.
+    /// history beside it, of other migrations, is not one; nor a table this role may not read.
+    /// One round trip, and one more for each such table found.
     pub async fn elsewhere(&self, client: &Client, checksums: &[&str]) -> Result<Vec<String>, PgError> {
-        let rows = |sql: String| async move {
-            let messages =
-                client.simple_query(&sql).await.map_err(|e| PgError::query("looking for shale's history", e))?;
-            Ok::<Vec<String>, PgError>(
-                messages
-                    .iter()
-                    .filter_map(|m| match m {
-                        SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
-                        _ => None,
-                    })
-                    .collect(),
-            )
-        };
+        const CONTEXT: &str = "looking for shale's history";
         if checksums.is_empty() {
             return Ok(Vec::new());
         }
-        let candidates = rows(format!(
-            "SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             WHERE c.relname = {} AND n.nspname <> {} AND c.relkind IN ('r', 'p')
-               AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'checksum_algorithm')
-             ORDER BY 1",
-            quote_literal(&self.table),
-            quote_literal(&self.schema)
-        ))
+        let candidates = crate::lock::simple_rows(
+            client,
+            &format!(
+                "SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.relname = {} AND n.nspname <> {} AND c.relkind IN ('r', 'p')
+                   AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'checksum_algorithm')
+                   AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
+                 ORDER BY 1",
+                quote_literal(&self.table),
+                quote_literal(&self.schema)
+            ),
+            CONTEXT,
+        )
         .await?;
         let listed: Vec<String> = checksums.iter().map(|c| quote_literal(c)).collect();
         let mut found = Vec::new();
-        for schema in candidates {
-            let there = HistoryTable { schema: schema.clone(), table: self.table.clone() };
+        for row in candidates {
+            let there = HistoryTable { schema: row[0].clone(), table: self.table.clone() };
             let sql = format!("SELECT EXISTS (SELECT FROM {} WHERE checksum IN ({}))", there.name(), listed.join(", "));
-            if rows(sql).await?.first().is_some_and(|v| v == "t") {
-                found.push(schema);
+            if crate::lock::simple_rows(client, &sql, CONTEXT).await?.first().is_some_and(|r| r[0] == "t") {
+                found.push(there.schema);
             }
         }
         Ok(found)
@@ -280,7 +277,7 @@ END $shale$",
     /// time of its newest such record, as the history renders times. One round trip.
     pub async fn taken_over_versions(&self, client: &Client) -> Result<TakenOver, PgError> {
         let sql = format!(
-            "SELECT version, kind = 'adopted', max(to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))
+            "SELECT version, kind = 'adopted', max(to_char(coalesce(finished_at, started_at) AT TIME ZONE 'UTC', {TIME_TEXT}))
              FROM {} WHERE kind = 'adopted' OR (kind = 'repair' AND status = 'succeeded') GROUP BY 1, 2",
             self.name()
         );

@@ -48,6 +48,9 @@ pub fn without_table(model: &Schema, schema: &str, table: &str) -> Schema {
 /// `model` without schema `schema` when nothing is left in it: the schema another tool made for
 /// its history table alone (drizzle's `drizzle`), once that table is left out.
 pub fn without_empty_schema(model: &Schema, schema: &str) -> Schema {
+    if !model.schemas.iter().any(|s| s == schema) {
+        return model.clone();
+    }
     let json = serde_json::to_value(model).expect("a model serializes");
     let holds_something = json.as_object().is_some_and(|kinds| {
         kinds.values().filter_map(Value::as_array).flatten().any(|item| {

@@ -53,7 +53,7 @@ pub async fn introspect(client: &Client, exclude: (&str, &str)) -> Result<Schema
     // The history's own schema (`history_schema = "shale"`), when it holds nothing else: shale's,
     // not the migrations' (it counted as drift wherever the history was not made yet, and dumps
     // wrote it empty).
-    if exclude.0 != "public" {
+    if exclude.0 != "public" && schema.schemas.iter().any(|s| s == exclude.0) {
         schema = crate::confine::without_empty_schema(&schema, exclude.0);
     }
     Ok(schema)

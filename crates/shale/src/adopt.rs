@@ -101,7 +101,13 @@ impl AppliedSince {
     /// Whether the tool's run of `version` is the one the team recorded with `repair --applied`
     /// (not a run since): its row is not newer than that record's time.
     pub(crate) fn recorded_by_hand(&self, version: &shale_core::Version) -> bool {
-        let tool_at = self.applied_at.iter().find(|(v, _)| v == version).map(|(_, at)| at.as_str());
+        // (A time the tool's zone leaves open, marked `~`, is its latest bound: not one to order by.)
+        let tool_at = self
+            .applied_at
+            .iter()
+            .find(|(v, _)| v == version)
+            .map(|(_, at)| at.as_str())
+            .filter(|at| !at.ends_with('~'));
         self.repaired.iter().any(|(v, repair)| v == version && tool_at.is_none_or(|tool| tool <= repair.as_str()))
     }
 
@@ -369,12 +375,15 @@ impl Migrator {
         }
         let steps = plan::plan_pending(&self.set, &history).steps;
         // The version taken over up to, not where the database is now (golang-migrate trial: it
-        // said today's).
-        let adopted_up_to = history
-            .records
+        // said today's); of every row taken over, those reverted and applied since too (review).
+        let adopted_up_to = self
+            .config
+            .history
+            .taken_over_versions(client)
+            .await?
+            .adopted
             .iter()
-            .filter(|r| r.kind == RecordKind::Adopted)
-            .filter_map(|r| shale_core::Version::parse(&r.version))
+            .filter_map(|v| shale_core::Version::parse(v))
             .max();
         Ok(Some(AdoptReport {
             tool,
@@ -453,7 +462,8 @@ impl Migrator {
         if !table.tool.adoptable_with(&self.set) {
             return Ok(None);
         }
-        let mut foreign = foreign::read(client, table, table.tool).await?;
+        // A report beside status, not its failure: a table this role may not read says nothing (review).
+        let Ok(mut foreign) = foreign::read(client, table, table.tool).await else { return Ok(None) };
         if table.tool == Tool::Drizzle {
             shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
         }
@@ -586,7 +596,14 @@ impl Migrator {
             return Ok(());
         }
         let checksums: Vec<&str> = self.set.migrations.iter().map(|m| m.checksum.as_str()).collect();
-        let found = self.config.history.elsewhere(client, &checksums).await?;
+        let mut found = self.config.history.elsewhere(client, &checksums).await?;
+        // Where neither is the default place, they are schemas kept apart on purpose (an
+        // environment or a tenant each, with a shale.toml each; review): only a run looking in
+        // `public` for one kept elsewhere, or elsewhere for one in `public`, has lost its history.
+        let default = shale_pg::HistoryTable::default().schema;
+        if self.config.history.schema != default {
+            found.retain(|schema| *schema == default);
+        }
         match found.is_empty() {
             true => Ok(()),
             false => Err(Error::HistoryElsewhere { table: self.config.history.name(), found }),

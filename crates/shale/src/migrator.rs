@@ -364,6 +364,9 @@ impl Migrator {
         // error; once the table has been seen, reading is enough.
         let seen = self.history_seen.load(std::sync::atomic::Ordering::Relaxed);
         if create && !seen && !self.config.history.exists(client).await? {
+            // Not beside one of its own in another schema (every command that writes passes here:
+            // `repair` and `down` started a second history, the re-check found).
+            self.refuse_history_elsewhere(client, &History::default()).await?;
             // Created under the lock: no other runner's transaction can be writing it.
             self.config.history.create(client, self.config.connection.schema.as_deref()).await?;
             self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -380,6 +383,7 @@ impl Migrator {
                 Ok((h, true))
             }
             None if create => {
+                self.refuse_history_elsewhere(client, &History::default()).await?;
                 self.config.history.create(client, self.config.connection.schema.as_deref()).await?;
                 Ok((History::default(), true))
             }
@@ -569,7 +573,12 @@ impl Migrator {
     /// A database another tool migrated, where shale has no history yet: running the migrations
     /// would run again what that tool applied.
     async fn refuse_over_foreign_history(&self, client: &Client) -> Result<(), Error> {
-        match self.foreign_history_without_adoption(client).await?.as_slice() {
+        let found = self.foreign_history_without_adoption(client).await?;
+        if !found.is_empty() {
+            // shale's own, elsewhere, is said first: then `adopt` is not the way (re-check).
+            self.refuse_history_elsewhere(client, &History::default()).await?;
+        }
+        match found.as_slice() {
             [] => Ok(()),
             [table] => Err(Error::ForeignHistory {
                 tool: table.tool,

@@ -198,8 +198,9 @@ fn sqlx_crate(root: &Path) -> Option<(String, &'static str)> {
         names
     };
     members("crates").into_iter().chain(members("")).find_map(|member| {
-        let uses_sqlx =
-            std::fs::read_to_string(listed.join(&member).join("Cargo.toml")).is_ok_and(|t| t.contains("sqlx"));
+        // sqlx on PostgreSQL (a workspace may keep SQLite crates beside it: atuin's client).
+        let uses_sqlx = std::fs::read_to_string(listed.join(&member).join("Cargo.toml"))
+            .is_ok_and(|t| t.contains("sqlx") && t.contains("postgres"));
         let dir = format!("{member}/migrations");
         let holds_sql = std::fs::read_dir(listed.join(&dir))
             .is_ok_and(|e| e.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().ends_with(".sql")));

@@ -96,9 +96,10 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         // A CI step linting the whole directory passes what would block on production: each
         // table is new there, created earlier in the same run.
         crate::output::note(&format!(
-            "every migration was linted as one run on a new database, where {} finding(s) do not count (their \
-             tables are created earlier in the run); to judge a branch's new migrations as on a database that \
-             has those tables, run `shale lint --since origin/main` (or give the database, --database-url)",
+            "every migration was linted as one run on a new database, where {} finding(s) do not count (most \
+             because their tables are created earlier in the run); to judge a branch's new migrations as on a \
+             database that has those tables, run `shale lint --since origin/main` (or give the database, \
+             --database-url)",
             report.cleared.len()
         ));
     }

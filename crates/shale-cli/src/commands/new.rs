@@ -70,7 +70,13 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
     if let Some((from, to)) = &renamed {
         std::fs::rename(from, to).with_context(|| format!("renaming {} to {}", from.display(), to.display()))?;
     }
-    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    if let Err(e) = std::fs::write(&path, text) {
+        // Left as it was: the file under its old name, no down.
+        if let Some((from, to)) = &renamed {
+            let _ = std::fs::rename(to, from);
+        }
+        return Err(e).with_context(|| format!("writing {}", path.display()));
+    }
     if settings.json {
         let renamed = renamed.as_ref().map(|(from, to)| serde_json::json!({ "from": from, "to": to }));
         super::print_json(
@@ -387,7 +393,7 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     if let Some((first, _)) = files.first() {
         add_to_drizzle_journal(&settings.dir, first, now.timestamp_millis())?;
     }
-    rehash_atlas_sum(settings)?;
+    rehash_atlas_sum(settings, &set)?;
     Ok(files.iter().map(|(p, _)| settings.dir.join(p)).collect())
 }
 
@@ -537,9 +543,18 @@ pub(crate) fn stale_atlas_sum(dir: &Path, set: &MigrationSet) -> Option<String> 
 /// In an Atlas directory, atlas.sum written again with the new file, as `atlas migrate hash`
 /// writes it: Atlas (still run somewhere, or ent's `atlas migrate diff`) refuses a directory its
 /// sum does not match.
-fn rehash_atlas_sum(settings: &Settings) -> Result<()> {
+fn rehash_atlas_sum(settings: &Settings, before: &MigrationSet) -> Result<()> {
     let path = settings.dir.join(ATLAS_SUM);
     if !path.is_file() {
+        return Ok(());
+    }
+    // One stale already (a file edited since it was written) is Atlas's guard against that edit:
+    // not written over, as `atlas migrate new` refuses such a directory (review, re-check).
+    if let Some(file) = stale_atlas_sum(&settings.dir, before) {
+        crate::output::warning(&format!(
+            "atlas.sum was not written again: it no longer matched the files before this one (from {file} on); \
+             `atlas migrate hash` writes it for them all"
+        ));
         return Ok(());
     }
     let set = super::load_set(settings)?;

@@ -99,7 +99,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
         n => summary
             .push_str(&format!(", {n} with a down that stopped part-way (`shale down` goes on where it stopped)")),
     }
-    if let Some(by) = &report.applied_before_adoption {
+    if let Some(by) = report.applied_before_adoption.as_ref().filter(|by| !by.migrations.is_empty()) {
         summary.push_str(&format!(
             " ({} of them applied by {}, which `shale adopt` takes over)",
             by.migrations.len(),

@@ -339,8 +339,9 @@ fn applied_by_the_tool_after_shale_reverted_it() {
     p.shale(&["adopt"]).ok();
     p.shale(&["up"]).ok();
     p.shale(&["down", "--step", "1"]).ok();
-    // goose, still run by a deploy, applies it again.
-    p.psql("CREATE TABLE tags (id int); INSERT INTO goose_db_version (version_id, is_applied) VALUES (2, true)");
+    // goose, still run by a deploy, applies it again, from a machine in another time zone (its
+    // `tstamp` has none: read in shale's, it looked hours older than the revert; review).
+    p.psql("SET TIME ZONE 'America/New_York'; CREATE TABLE tags (id int); INSERT INTO goose_db_version (version_id, is_applied) VALUES (2, true)");
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}{}", up.stdout, up.stderr);
     assert!(up.stderr.contains("goose applied 00002 tags since shale took its history over"), "{}", up.stderr);
@@ -2251,7 +2252,15 @@ fn shale_s_history_in_another_schema_is_named() {
     std::fs::write(p.path().join("shale.toml"), "history_schema = \"shale\"\n").unwrap();
     p.shale(&["up"]).ok();
     std::fs::remove_file(p.path().join("shale.toml")).unwrap();
-    for args in [&["status"][..], &["adopt", "--nothing"], &["up"]] {
+    // (`repair` and `down` too: each would make the history it writes to; re-check.)
+    p.write("001_t.down.sql", "DROP TABLE t;\n");
+    for args in [
+        &["status"][..],
+        &["adopt", "--nothing"],
+        &["up"],
+        &["repair", "1", "--applied", "--reason", "x"],
+        &["down", "--step", "1"],
+    ] {
         let run = p.shale(args);
         assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
         assert!(
@@ -2262,6 +2271,18 @@ fn shale_s_history_in_another_schema_is_named() {
         );
     }
     assert_eq!(p.psql("SELECT to_regclass('public.shale_migrations') IS NULL"), "t", "no second history");
+    // A migration that can run twice (IF NOT EXISTS): `up` is stopped all the same (review: it ran).
+    p.write("002_u.sql", "CREATE TABLE IF NOT EXISTS u (id int);\n");
+    std::fs::write(p.path().join("shale.toml"), "history_schema = \"shale\"\n").unwrap();
+    p.shale(&["up"]).ok();
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}{}", up.stdout, up.stderr);
+    // Schemas kept apart on purpose, neither of them public (an environment each): not one lost.
+    std::fs::write(p.path().join("shale.toml"), "history_schema = \"staging\"\n").unwrap();
+    p.psql("CREATE SCHEMA staging");
+    p.shale(&["status"]).ok();
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
     // Another application's migrations, their history kept apart: that history is not theirs.
     std::fs::create_dir_all(p.path().join("other")).unwrap();
     std::fs::write(p.path().join("other/001_x.sql"), "CREATE TABLE x (id int);\n").unwrap();

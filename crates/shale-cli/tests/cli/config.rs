@@ -320,7 +320,13 @@ fn init_finds_the_directory_another_tool_keeps() {
         (
             &[
                 ("Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n"),
-                ("crates/server-postgres/Cargo.toml", "[dependencies]\nsqlx = \"0.8\"\n"),
+                // A SQLite crate first by name is not it (re-check).
+                ("crates/client/Cargo.toml", "[dependencies]\nsqlx = { version = \"0.8\", features = [\"sqlite\"] }\n"),
+                ("crates/client/migrations/20240101000000_init.sql", "CREATE TABLE h (id int);\n"),
+                (
+                    "crates/server-postgres/Cargo.toml",
+                    "[dependencies]\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n",
+                ),
                 ("crates/server-postgres/migrations/20240101000000_init.sql", "CREATE TABLE users (id int);\n"),
             ][..],
             "crates/server-postgres/migrations",

@@ -51,9 +51,6 @@ fn drift_names_each_object_that_differs() {
     assert_eq!(common::scratch_databases_left(&[&run]), "0", "the scratch database was dropped");
 }
 
-/// A migration that refers to something the migrations do not create (here golang-migrate's own
-/// history table, as one of Harbor's does) fails when drift replays them on its throwaway database:
-/// the error says so, where, and what to do, and does not read like a failure on the live database.
 /// The history's own schema (`history_schema = "shale"`, as the Hasura section advises) is
 /// shale's: no drift before the history is made there or after, no empty schema in a dump, and
 /// baseline's check passes (Hasura re-check: `schema shale` was a difference, `--force` the way).
@@ -74,6 +71,9 @@ fn the_history_s_own_schema_is_no_drift() {
     assert!(!dump.stdout.contains("SCHEMA shale"), "{}", dump.stdout);
 }
 
+/// A migration that refers to something the migrations do not create (here golang-migrate's own
+/// history table, as one of Harbor's does) fails when drift replays them on its throwaway database:
+/// the error says so, where, and what to do, and does not read like a failure on the live database.
 #[test]
 fn a_migration_that_fails_in_the_replay_is_named_as_such() {
     let p = Project::new("drift_replay_fails");

@@ -831,7 +831,7 @@ fn atlas_delimiters_end_statements() {
     // after the directive; any string, `\n---\n` too (re-check: such files were refused).
     let body = "-- atlas:delimiter \\n\\n\nCREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n\n  RETURN 1;\nEND $$\n\nCREATE TABLE v (\n  a int,\n\n  b text DEFAULT 'x\n\ny'\n)\n";
     let go_word = "-- atlas:delimiter GO\nCREATE TABLE good (id int)\nGO\nINSERT INTO good VALUES (1)\n";
-    let dashes = "-- atlas:delimiter \\n---\\n\nCREATE TABLE w (id int)\n---\nCREATE TABLE x (id int)\n";
+    let dashes = "-- atlas:delimiter \\n---\\n\nCREATE TABLE w (id int)\n---\nCREATE TABLE données (id int)\n";
     let set = load(vec![file("1_body.sql", body), file("2_go.sql", go_word), file("3_dashes.sql", dashes)]).unwrap();
     let texts = |i: usize| {
         let up = &set.migrations[i].up;
@@ -840,5 +840,5 @@ fn atlas_delimiters_end_statements() {
     assert_eq!(texts(0).len(), 2, "{:?}", texts(0));
     assert!(texts(0)[0].contains("RETURN 1;") && texts(0)[1].contains("'x\n\ny'"), "{:?}", texts(0));
     assert_eq!(texts(1), ["CREATE TABLE good (id int)", "INSERT INTO good VALUES (1)"]);
-    assert_eq!(texts(2), ["CREATE TABLE w (id int)", "CREATE TABLE x (id int)"]);
+    assert_eq!(texts(2), ["CREATE TABLE w (id int)", "CREATE TABLE données (id int)"]);
 }

@@ -30,11 +30,15 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
                         // `DROP TABLE IF EXISTS t` before the file makes `t` TEMP: a session's
                         // leftover, where no database says there is a table of that name
                         // (golang-migrate trial, OpenMeter: `lint` blocked CI on it).
+                        // Unqualified (or in pg_temp): a schema-qualified name is never a TEMP
+                        // table. And a name no migration makes for good: in a fresh session
+                        // (each migration's) IF EXISTS drops the permanent one (review).
+                        let bare = table.strip_prefix("pg_temp.").unwrap_or(table).to_ascii_lowercase();
                         let leftover = s.missing_ok
                             && state == TableState::Existing
-                            && context
-                                .temp_tables_of_script
-                                .contains(&table.rsplit('.').next().unwrap_or(table).to_ascii_lowercase());
+                            && !bare.contains('.')
+                            && context.temp_tables_of_script.contains(&bare)
+                            && !context.permanent_tables.contains(&bare);
                         hits.push(match leftover {
                             true => Hit {
                                 cleared_because: Some(format!(
@@ -113,7 +117,7 @@ fn uncounted(state: TableState, table: &str, message: String) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::tests::rules;
+    use crate::tests::{rules, rules_after, rules_after_applied};
 
     #[test]
     fn statements_that_destroy_data() {
@@ -123,6 +127,12 @@ mod tests {
         assert_eq!(rules("DROP TABLE IF EXISTS _map;\nCREATE TEMP TABLE _map (id int);"), Vec::<&str>::new());
         assert_eq!(rules("DROP TABLE _map;\nCREATE TEMP TABLE _map (id int);"), ["destructive"]);
         assert_eq!(rules("DROP TABLE IF EXISTS _map;\nCREATE TABLE _map (id int);"), ["destructive"]);
+        // A permanent table of that name, made by an earlier file, or a schema-qualified one: the
+        // DROP takes the permanent table (review).
+        let temp = "DROP TABLE IF EXISTS orders;\nCREATE TEMP TABLE orders (id int);";
+        assert_eq!(rules_after_applied("CREATE TABLE orders (id int);", temp), ["destructive"]);
+        assert_eq!(rules_after("CREATE TABLE orders (id int);", temp), Vec::<&str>::new(), "created in this run: new");
+        assert_eq!(rules("DROP TABLE IF EXISTS public._map;\nCREATE TEMP TABLE _map (id int);"), ["destructive"]);
         assert_eq!(rules("ALTER TABLE users DROP COLUMN legacy;"), ["destructive"]);
         assert_eq!(rules("DROP SCHEMA old CASCADE;"), ["destructive"]);
         assert_eq!(rules("TRUNCATE users;"), ["destructive"]);

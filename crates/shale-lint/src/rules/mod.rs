@@ -441,7 +441,7 @@ pub(crate) fn sibling(like: &str, name: &str) -> String {
 
 /// Remember what a statement creates, renames or moves, for the statements after it.
 pub fn remember(node: &NodeEnum, context: &mut Context) {
-    remember_partitioned(node, context);
+    remember_table_kind(node, context);
     enum_value_used_in_its_transaction::remember(node, context);
     match node {
         NodeEnum::CreateStmt(s) => {
@@ -508,11 +508,16 @@ pub fn remember(node: &NodeEnum, context: &mut Context) {
     }
 }
 
-/// A table created `PARTITION BY`, in this run or in a file applied before it.
-pub fn remember_partitioned(node: &NodeEnum, context: &mut Context) {
+/// A table created `PARTITION BY`, and one created for good (not TEMP), in this run or in a file
+/// applied before it.
+pub fn remember_table_kind(node: &NodeEnum, context: &mut Context) {
     if let NodeEnum::CreateStmt(s) = node {
-        if let (Some(r), true) = (&s.relation, s.partspec.is_some()) {
+        let Some(r) = &s.relation else { return };
+        if s.partspec.is_some() {
             context.partitioned.insert(key(&relation_name(r)));
+        }
+        if r.relpersistence != "t" {
+            context.permanent_tables.insert(r.relname.to_ascii_lowercase());
         }
     }
 }

@@ -292,7 +292,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 ];
 
 /// The parameters shale understands, as listed in the "unknown parameter" message.
-const UNDERSTOOD: &str = "host, hostaddr, port, user, password, passfile, dbname, service, servicefile, sslmode, sslrootcert, sslcert, sslkey, sslsni, ssl_min_protocol_version, ssl_max_protocol_version, channel_binding, target_session_attrs, load_balance_hosts, application_name, fallback_application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout, search_path, Prisma's schema, sslaccept and pool settings, sqlx's ssl-mode, ssl-root-cert, ssl-cert, ssl-key and options[NAME], and golang-migrate's x- settings (ignored)";
+const UNDERSTOOD: &str = "host, hostaddr, port, user, password, passfile, dbname, service, servicefile, sslmode, sslrootcert, sslcert, sslkey, sslsni, ssl_min_protocol_version, ssl_max_protocol_version, channel_binding, target_session_attrs, load_balance_hosts, application_name, fallback_application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout, search_path, Prisma's schema, sslaccept and pool settings, sqlx's ssl-mode, ssl-root-cert, ssl-ca, ssl-cert, ssl-key, application-name, options[NAME] and statement-cache-capacity (ignored), and golang-migrate's x- settings (ignored)";
 
 impl fmt::Debug for ConnectionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -818,7 +818,13 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         "application_name" => settings.application_name = Some(value),
         "fallback_application_name" => settings.fallback_application_name = Some(value),
         "connect_timeout" => settings.connect_timeout = Some(parse_timeout(&value)?),
-        "options" => settings.options = Some(value),
+        // (Beside sqlx's `options[NAME]` given before it, whatever the order.)
+        "options" => {
+            settings.options = Some(match settings.options.take() {
+                Some(named) => format!("{value} {named}"),
+                None => value,
+            })
+        }
         "keepalives" => settings.keepalives = Some(value.trim() != "0"),
         "keepalives_idle" => settings.keepalives_idle = Some(parse_seconds(&value, "keepalives_idle")?),
         "keepalives_interval" => settings.keepalives_interval = Some(parse_seconds(&value, "keepalives_interval")?),
@@ -1265,6 +1271,9 @@ mod tests {
             ConnectionSettings::parse("postgres://db/app?ssl-ca=/ca.pem").unwrap().sslrootcert.as_deref(),
             Some("/ca.pem")
         );
+        // Beside `options`, in either order (review).
+        let both = ConnectionSettings::parse("postgres://db/app?options[a]=1&options=-c%20b%3D2").unwrap();
+        assert_eq!(both.options.as_deref(), Some("-c b=2 -c a=1"));
     }
 
     /// A Rails DATABASE_URL as the Rails guides and Heroku write it (Rails trial).
