@@ -271,11 +271,11 @@ pub struct Context {
     /// Enum labels added in the transaction of the script being checked (type, label): not
     /// usable before it commits.
     enum_labels_added: Vec<(String, String)>,
-    /// The temporary tables the script being checked makes (lower-case names): a `DROP TABLE IF
-    /// EXISTS` of one, before it, clears what a session left, not a table of the schema.
+    /// The temporary tables the script being checked makes (names as the parser gives them): a
+    /// `DROP TABLE IF EXISTS` of one, before it, clears what a session left, not a table of the schema.
     temp_tables_of_script: HashSet<String>,
-    /// The tables the statements seen (and the earlier files) create for good (lower-case bare
-    /// names): a DROP of such a name is of that table, whatever TEMP table a file makes.
+    /// The tables the statements seen (and the earlier files) create for good (bare names, as the
+    /// parser gives them): a DROP of such a name is of that table, whatever TEMP table a file makes.
     permanent_tables: HashSet<String>,
 }
 

@@ -120,11 +120,15 @@ impl AppliedSince {
         let tool_applied_at = self.applied_at.iter().find(|(v, _)| v == version).map(|(_, at)| at.as_str());
         self.versions.contains(version)
             && !history.records.iter().any(|r| {
+                let Some(revert) = r.applied_at.as_deref() else { return false };
+                // A run the team recorded (`repair --applied`) before this revert is the run it
+                // undid, where the tool's time cannot say (a bound, `~`; re-check).
+                let recorded_before = self.repaired.iter().any(|(v, at)| v == version && at.as_str() <= revert);
                 r.status == RecordStatus::RolledBack
                     && matches!(r.kind, RecordKind::Versioned | RecordKind::Repair | RecordKind::Adopted)
                     && shale_core::Version::parse(&r.version).as_ref() == Some(version)
                     // (Times to the second: one in the revert's second counts as after it.)
-                    && tool_applied_at.is_none_or(|tool| r.applied_at.as_deref().is_some_and(|revert| tool < revert))
+                    && tool_applied_at.is_none_or(|tool| tool < revert || (tool.ends_with('~') && recorded_before))
             })
     }
 }

@@ -30,8 +30,9 @@ pub struct MigratorConfig {
     /// A stop request (Ctrl-C, SIGTERM in the CLI): the statement in flight is cancelled on the
     /// server, what ran is recorded, and no further migration starts.
     pub interrupt: Option<shale_pg::Interrupt>,
-    /// Each schema of the database keeps a history of its own (a fleet of tenant schemas): a
-    /// history in another schema is another tenant's, not one this run should have found.
+    /// Each schema of the database may keep a history of its own (a fleet's targets: tenant
+    /// schemas, beside the database's own): a history in another schema is another target's, not
+    /// one this run should have found.
     pub history_per_schema: bool,
 }
 

@@ -33,7 +33,8 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
                         // Unqualified (or in pg_temp): a schema-qualified name is never a TEMP
                         // table. And a name no migration makes for good: in a fresh session
                         // (each migration's) IF EXISTS drops the permanent one (review).
-                        let bare = table.strip_prefix("pg_temp.").unwrap_or(table).to_ascii_lowercase();
+                        // (Names as the parser gives them: unquoted folded, quoted as written.)
+                        let bare = table.strip_prefix("pg_temp.").unwrap_or(table).to_string();
                         let leftover = s.missing_ok
                             && state == TableState::Existing
                             && !bare.contains('.')
@@ -133,6 +134,9 @@ mod tests {
         assert_eq!(rules_after_applied("CREATE TABLE orders (id int);", temp), ["destructive"]);
         assert_eq!(rules_after("CREATE TABLE orders (id int);", temp), Vec::<&str>::new(), "created in this run: new");
         assert_eq!(rules("DROP TABLE IF EXISTS public._map;\nCREATE TEMP TABLE _map (id int);"), ["destructive"]);
+        // Quoted names are the names written (re-check: `"X"` was flagged, `"Foo"` beside `foo` not).
+        assert_eq!(rules("DROP TABLE IF EXISTS \"X\";\nCREATE TEMP TABLE \"X\" (id int);"), Vec::<&str>::new());
+        assert_eq!(rules("DROP TABLE IF EXISTS \"Foo\";\nCREATE TEMP TABLE foo (id int);"), ["destructive"]);
         assert_eq!(rules("ALTER TABLE users DROP COLUMN legacy;"), ["destructive"]);
         assert_eq!(rules("DROP SCHEMA old CASCADE;"), ["destructive"]);
         assert_eq!(rules("TRUNCATE users;"), ["destructive"]);

@@ -517,7 +517,7 @@ pub fn remember_table_kind(node: &NodeEnum, context: &mut Context) {
             context.partitioned.insert(key(&relation_name(r)));
         }
         if r.relpersistence != "t" {
-            context.permanent_tables.insert(r.relname.to_ascii_lowercase());
+            context.permanent_tables.insert(r.relname.clone());
         }
     }
 }

@@ -33,10 +33,12 @@ impl Target {
     pub fn config(&self, template: &MigratorConfig) -> MigratorConfig {
         let mut config = template.clone();
         config.connection = self.connection.clone();
+        // A fleet's targets keep a history each, a database's beside its tenant schemas' (one
+        // targets query may list both): another schema's is another target's.
+        config.history_per_schema = true;
         if let Some(schema) = &self.schema {
             config.history.schema = schema.clone();
             config.session.search_path = Some(schema.clone());
-            config.history_per_schema = true;
         }
         config
     }
