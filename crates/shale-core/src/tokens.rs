@@ -124,7 +124,17 @@ pub(crate) fn name_at(text: &str, toks: &[(Token, std::ops::Range<usize>)], at: 
 /// The tables `text` creates (`CREATE [UNLOGGED|TEMP] TABLE [IF NOT EXISTS] [schema.]name`): each
 /// name unqualified, lowercased unless quoted.
 pub(crate) fn created_tables(text: &str) -> Vec<String> {
-    tables_created(text, true).into_iter().map(|(_, (_, name))| name).collect()
+    tables_created(text, true).into_iter().map(|(_, (_, name), _)| name).collect()
+}
+
+/// The temporary tables `text` creates (`CREATE [LOCAL|GLOBAL] TEMP[ORARY] TABLE ...`): each
+/// name lowercased unless quoted.
+pub(crate) fn temporary_tables_created(text: &str) -> Vec<String> {
+    tables_created(text, true)
+        .into_iter()
+        .filter(|(_, _, temporary)| *temporary)
+        .map(|(_, (_, name), _)| name)
+        .collect()
 }
 
 /// A table's name as a statement writes it: its schema when it names one, and its own name, each
@@ -138,8 +148,8 @@ pub(crate) fn created_tables_expected_absent(text: &str) -> Vec<TableName> {
     let dropped = dropped_tables(text);
     tables_created(text, false)
         .into_iter()
-        .filter(|(at, name)| !dropped.iter().any(|(before, gone)| before < at && gone == name))
-        .map(|(_, name)| name)
+        .filter(|(at, name, _)| !dropped.iter().any(|(before, gone)| before < at && gone == name))
+        .map(|(_, name, _)| name)
         .collect()
 }
 
@@ -175,8 +185,9 @@ fn dropped_tables(text: &str) -> Vec<(usize, TableName)> {
     out
 }
 
-/// The tables `text` creates, each with the index of its `CREATE` token.
-fn tables_created(text: &str, expected_present_too: bool) -> Vec<(usize, TableName)> {
+/// The tables `text` creates, each with the index of its `CREATE` token and whether it is
+/// temporary.
+fn tables_created(text: &str, expected_present_too: bool) -> Vec<(usize, TableName, bool)> {
     let toks = tokens(text);
     let word = |i: usize, w: &str| matches!(toks.get(i), Some((Token::Word(x), _)) if x == w);
     let mut out = Vec::new();
@@ -204,7 +215,7 @@ fn tables_created(text: &str, expected_present_too: bool) -> Vec<(usize, TableNa
             at += 3;
         }
         if let Some((name, _)) = table_name_at(text, &toks, at) {
-            out.push((i, name));
+            out.push((i, name, temporary));
         }
     }
     out

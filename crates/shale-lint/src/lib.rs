@@ -523,34 +523,6 @@ fn allows_in(gap: &str) -> Vec<String> {
     Directives::parse(gap).map(|d| d.allow).unwrap_or_default()
 }
 
-/// The table a `CREATE [LOCAL|GLOBAL] TEMP[ORARY] TABLE [IF NOT EXISTS] name` statement makes,
-/// lower-case (as written where quoted).
-fn temp_table_made(statement: &str) -> Option<String> {
-    let mut words = statement.split_whitespace().map(str::to_ascii_uppercase);
-    if words.next()? != "CREATE" {
-        return None;
-    }
-    let mut word = words.next()?;
-    if word == "LOCAL" || word == "GLOBAL" {
-        word = words.next()?;
-    }
-    if !(word == "TEMP" || word == "TEMPORARY") || words.next()? != "TABLE" {
-        return None;
-    }
-    let rest: Vec<&str> = statement.split_whitespace().collect();
-    let at = rest.iter().position(|w| w.eq_ignore_ascii_case("TABLE"))? + 1;
-    let at = match rest.get(at..at + 3) {
-        Some([a, b, c]) if [a, b, c].iter().map(|w| w.to_ascii_uppercase()).eq(["IF", "NOT", "EXISTS"]) => at + 3,
-        _ => at,
-    };
-    let name = rest.get(at)?.split('(').next()?;
-    Some(match name.strip_prefix('"') {
-        Some(quoted) => quoted.trim_end_matches('"').to_string(),
-        None => name.to_ascii_lowercase(),
-    })
-    .filter(|n| !n.is_empty())
-}
-
 /// Atlas's `-- atlas:nolint [CHECKS]` line in a stretch of text between statements: shale does
 /// not read it (its checks are not shale's rules), but a finding it was meant to silence says so.
 fn atlas_nolint_in(gap: &str) -> Option<&str> {
@@ -563,8 +535,7 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
     context.in_transaction = script.no_transaction.is_none();
     // Each script commits on its own: what an earlier one added is committed.
     context.enum_labels_added.clear();
-    context.temp_tables_of_script =
-        (0..script.statements.len()).filter_map(|i| temp_table_made(script.statement_text(i))).collect();
+    context.temp_tables_of_script = script.temporary_tables_created().into_iter().collect();
     let index = LineIndex::new(&script.text);
     // Allows in the file's header (before its first statement) cover the whole file; those just
     // before a statement cover that statement.

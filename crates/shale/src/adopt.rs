@@ -479,22 +479,21 @@ impl Migrator {
         let accepting = Accepting { changed: true, missing: true };
         let Ok(adoption) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
         let label = |m: &shale_core::Migration| format!("{} {}", m.version_text, m.name);
-        let failed_here = |m: &shale_core::Migration| {
-            failed_keys.iter().any(|key| {
-                shale_core::adopt::matches(table.tool, m, key)
-                    || shale_core::Version::parse(key).is_some_and(|v| m.version.as_ref() == Some(&v))
-            })
+        // A failed key names a migration as the tool keys it, or (golang-migrate's dirty
+        // version) by its version alone.
+        let keyed = |m: &shale_core::Migration, key: &str| {
+            shale_core::adopt::matches(table.tool, m, key)
+                || shale_core::Version::parse(key).is_some_and(|v| m.version.as_ref() == Some(&v))
         };
-        let migrations: Vec<String> = adoption.applied.iter().filter(|m| !failed_here(m)).map(|m| label(m)).collect();
+        let migrations: Vec<String> = adoption
+            .applied
+            .iter()
+            .filter(|m| !failed_keys.iter().any(|key| keyed(m, key)))
+            .map(|m| label(m))
+            .collect();
         let failed: Vec<String> = failed_keys
             .iter()
-            .map(|key| {
-                let file = self.set.versioned().find(|m| {
-                    shale_core::adopt::matches(table.tool, m, key)
-                        || shale_core::Version::parse(key).is_some_and(|v| m.version.as_ref() == Some(&v))
-                });
-                file.map_or_else(|| key.clone(), label)
-            })
+            .map(|key| self.set.versioned().find(|m| keyed(m, key)).map_or_else(|| key.clone(), label))
             .collect();
         if migrations.is_empty() && failed.is_empty() {
             return Ok(None);
@@ -589,14 +588,10 @@ impl Migrator {
         }
     }
 
-    /// Where this run finds no history of shale's: whether there is one in another schema (one
-    /// query, only then).
-    pub(crate) async fn refuse_history_elsewhere(
-        &self,
-        client: &Client,
-        history: &shale_core::History,
-    ) -> Result<(), Error> {
-        if !history.records.is_empty() || self.config.history_per_schema {
+    /// For a run that finds no history of shale's where it looks: whether there is one of these
+    /// migrations in another schema (one query, and one per such table).
+    pub(crate) async fn refuse_history_elsewhere(&self, client: &Client) -> Result<(), Error> {
+        if self.config.history_per_schema {
             return Ok(());
         }
         let checksums: Vec<&str> = self.set.migrations.iter().map(|m| m.checksum.as_str()).collect();
@@ -616,7 +611,9 @@ impl Migrator {
 
     async fn refuse_where_shale_has_history(&self, client: &Client, create: bool) -> Result<(), Error> {
         let (history, _) = self.history(client, false, create).await?;
-        self.refuse_history_elsewhere(client, &history).await?;
+        if history.records.is_empty() {
+            self.refuse_history_elsewhere(client).await?;
+        }
         // A migration that failed in its transaction left nothing (`up` on a database another
         // tool built, whose history shale did not find): it does not stand in the way.
         let left_nothing = |r: &AppliedRecord| r.status == RecordStatus::Failed && r.statements_done.is_none();

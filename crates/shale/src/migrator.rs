@@ -367,7 +367,7 @@ impl Migrator {
         if create && !seen && !self.config.history.exists(client).await? {
             // Not beside one of its own in another schema (every command that writes passes here:
             // `repair` and `down` started a second history, the re-check found).
-            self.refuse_history_elsewhere(client, &History::default()).await?;
+            self.refuse_history_elsewhere(client).await?;
             // Created under the lock: no other runner's transaction can be writing it.
             self.config.history.create(client, self.config.connection.schema.as_deref()).await?;
             self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -384,7 +384,7 @@ impl Migrator {
                 Ok((h, true))
             }
             None if create => {
-                self.refuse_history_elsewhere(client, &History::default()).await?;
+                self.refuse_history_elsewhere(client).await?;
                 self.config.history.create(client, self.config.connection.schema.as_deref()).await?;
                 Ok((History::default(), true))
             }
@@ -429,7 +429,9 @@ impl Migrator {
         let client = self.connect().await?;
         let (history, exists) = self.history(&client, false, false).await?;
         // Only where shale has nothing yet: one more query, for a database another tool migrated.
-        self.refuse_history_elsewhere(&client, &history).await?;
+        if history.records.is_empty() {
+            self.refuse_history_elsewhere(&client).await?;
+        }
         let foreign = match history.records.is_empty() {
             true => self.foreign_history_without_adoption(&client).await?,
             false => Vec::new(),
@@ -577,7 +579,7 @@ impl Migrator {
         let found = self.foreign_history_without_adoption(client).await?;
         if !found.is_empty() {
             // shale's own, elsewhere, is said first: then `adopt` is not the way (re-check).
-            self.refuse_history_elsewhere(client, &History::default()).await?;
+            self.refuse_history_elsewhere(client).await?;
         }
         match found.as_slice() {
             [] => Ok(()),
@@ -643,8 +645,8 @@ impl Migrator {
         match self.config.history.load(client, false).await? {
             Some(history) if !history.records.is_empty() => Ok(()),
             // shale's own history in another schema built them, likelier than anything else.
-            history => {
-                self.refuse_history_elsewhere(client, &history.unwrap_or_default()).await?;
+            _ => {
+                self.refuse_history_elsewhere(client).await?;
                 Err(refusal)
             }
         }

@@ -590,6 +590,14 @@ pub fn write_migrations(
         let version = newest.versioned().last().map(|m| m.version_text.clone()).unwrap_or_default();
         written.push((version, files));
     }
+    // Where the tool runs every file whole, `create` wrote the ups alone: said once for them all.
+    if !written.is_empty() && super::new::runs_every_file(&settings.dir) {
+        crate::output::note(&format!(
+            "no down is written beside it: {} is run file by file, whole, by the tool that keeps it, which would \
+             run a down file as a migration; `shale down --generate` computes it when one is needed",
+            settings.dir.display()
+        ));
+    }
     Ok(written)
 }
 

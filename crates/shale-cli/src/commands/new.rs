@@ -327,17 +327,8 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         }
         // Where the tool that may still run the directory runs every file whole (the Supabase
         // CLI, drizzle), a down would run as a migration: in a file of its own, or in a section.
-        // A migration written from a diff: the up alone, its down said to be computed when needed.
+        // A migration written from a diff: the up alone (`diff::write_migrations` says so).
         Layout::SingleFile if reversible && runs_every_file(&settings.dir) && contents.is_some() => {
-            // Said once for the migrations one diff writes.
-            static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-            if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                crate::output::note(&format!(
-                "no down is written beside it: {} is run file by file, whole, by the tool that keeps it, which would \
-                 run a down file as a migration; `shale down --generate` computes it when one is needed",
-                settings.dir.display()
-            ));
-            }
             // Atlas runs a file outside a transaction where its header says so in its words.
             let text = match in_tool_s_words(up_sql) {
                 (true, sql) if settings.dir.join(ATLAS_SUM).is_file() => {

@@ -201,7 +201,11 @@ pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline
 
 /// A state cell of this text, in this color where colors are on.
 fn plain_cell(text: String, color: comfy_table::Color) -> Cell {
-    let cell = Cell::new(text);
+    colored(Cell::new(text), color)
+}
+
+/// `cell` in `color`, where colors are on.
+fn colored(cell: Cell, color: comfy_table::Color) -> Cell {
     if color_enabled() {
         cell.fg(color)
     } else {
@@ -231,11 +235,7 @@ fn state_cell(row: &shale_core::plan::StatusRow, applied_by: Option<shale_core::
         State::Pending => comfy_table::Color::Yellow,
         _ => comfy_table::Color::Red,
     };
-    if color_enabled() {
-        cell.fg(color)
-    } else {
-        cell
-    }
+    colored(cell, color)
 }
 
 fn color_enabled() -> bool {
