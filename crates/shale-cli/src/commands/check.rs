@@ -135,7 +135,8 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                     checks.push(check);
                     continue;
                 }
-                let (sql, _) = super::generated_down::between(&m.label(), before, &after);
+                let outside = shale_core::Script::clone(&m.up).split().ok().and_then(|up| up.no_transaction).is_some();
+                let (sql, _) = super::generated_down::between(&m.label(), before, &after, outside);
                 replay.generated_downs.insert(version.clone(), sql.into());
             }
         }

@@ -104,3 +104,43 @@ fn a_deleted_down_file_is_not_run_from_the_history() {
     p.shale(&["down", "--step", "1"]).ok();
     assert!(!p.tables().contains(&"b".to_string()), "the history's copy ran");
 }
+
+/// The generated down of an index built CONCURRENTLY outside a transaction drops it CONCURRENTLY,
+/// outside one too (a plain DROP INDEX takes the table's strongest lock, queued behind every
+/// query on it, and every query then queued behind the drop); a partitioned table's own index,
+/// which PostgreSQL drops only in a transaction, and a down that does more, keep theirs.
+#[test]
+fn the_down_of_an_index_built_concurrently_drops_it_concurrently() {
+    let p = Project::new("downgen_concurrently");
+    p.write(
+        "001_t.sql",
+        "CREATE TABLE t (id int, a int, b int);\nCREATE TABLE ev (at date, a int) PARTITION BY RANGE (at);",
+    );
+    p.write(
+        "002_idx.sql",
+        "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);\nCREATE INDEX CONCURRENTLY t_b ON t (b);",
+    );
+    p.write("003_ev.sql", "-- shale:no-transaction\nCREATE INDEX ev_a ON ev (a);");
+    p.write(
+        "004_col.sql",
+        "-- shale:no-transaction\nALTER TABLE t ADD COLUMN c int;\nCREATE INDEX CONCURRENTLY t_c ON t (c);",
+    );
+    p.shale(&["up"]).ok();
+
+    let does_more = p.shale(&["down", "--step", "1", "--generate", "--dry-run", "--allow-destructive"]).ok();
+    assert!(does_more.stdout.contains("DROP INDEX public.t_c;"), "{}", does_more.stdout);
+    p.shale(&["down", "--step", "1", "--generate", "--allow-destructive"]).ok();
+
+    let on_partitioned = p.shale(&["down", "--step", "1", "--generate", "--dry-run"]).ok();
+    assert!(on_partitioned.stdout.contains("DROP INDEX public.ev_a;"), "{}", on_partitioned.stdout);
+    assert!(!on_partitioned.stdout.contains("CONCURRENTLY"), "{}", on_partitioned.stdout);
+    p.shale(&["down", "--step", "1", "--generate"]).ok();
+
+    let dry = p.shale(&["down", "--step", "1", "--generate", "--dry-run"]).ok();
+    assert!(dry.stdout.contains("DROP INDEX CONCURRENTLY IF EXISTS public.t_a;"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("DROP INDEX CONCURRENTLY IF EXISTS public.t_b;"), "{}", dry.stdout);
+    p.shale(&["down", "--step", "1", "--generate"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE tablename = 't'"), "0");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE tablename IN ('t', 'ev')"), "4");
+}
