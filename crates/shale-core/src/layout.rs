@@ -301,7 +301,7 @@ impl Script {
         let force_no_transaction = force_no_transaction.as_deref();
         let mut statements = Vec::new();
         let mut one_by_one = end_delimiter.is_some();
-        let mut chunks = marked_statement_chunks(&text, section.clone());
+        let (mut chunks, blocks) = marked_statement_chunks(&text, section.clone());
         if let Some(delimiter) = &end_delimiter {
             chunks = cut_at_delimiter_lines(&text, chunks, delimiter);
         }
@@ -328,7 +328,7 @@ impl Script {
                     *data = data.start + chunk.start..data.end + chunk.start;
                 }
             }
-            statements.extend(found);
+            statements.extend(join_blocks(found, &blocks));
         }
         let no_transaction = force_no_transaction
             .map(str::to_string)
@@ -464,25 +464,32 @@ impl Script {
 }
 
 /// `section`, cut after each `-- +goose StatementEnd` (or sql-migrate's `-- +migrate
-/// StatementEnd`) line: goose and sql-migrate send what stands between `StatementBegin` and
-/// `StatementEnd` as one statement, with or without a final `;`, so the end marker ends a
-/// statement. Files without it are one chunk.
-fn marked_statement_chunks(text: &str, section: Range<usize>) -> Vec<Range<usize>> {
+/// StatementEnd`) line, with the blocks those lines close: goose and sql-migrate send what stands
+/// between `StatementBegin` and `StatementEnd` as one statement (one query, however many
+/// statements it holds: PostgreSQL runs them as one implicit transaction), with or without a final
+/// `;`, so the end marker ends a statement. Files without it are one chunk and no block.
+fn marked_statement_chunks(text: &str, section: Range<usize>) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
     // Most files have no such annotation at all: one search instead of a walk over every line.
     if !crate::directives::has_tool_comments(&text[section.clone()]) {
-        return vec![section];
+        return (vec![section], Vec::new());
     }
-    let mut chunks = Vec::new();
+    let (mut chunks, mut blocks) = (Vec::new(), Vec::new());
     let mut start = section.start;
     let mut offset = section.start;
+    let mut block_start = None;
     for line in text[section.clone()].split_inclusive('\n') {
+        let line_start = offset;
         offset += line.len();
         let marker = line
             .trim()
             .strip_prefix("--")
             .map(str::trim_start)
-            .and_then(|r| r.strip_prefix("+goose").or_else(|| r.strip_prefix("+migrate")));
-        if marker.is_some_and(|m| m.trim().eq_ignore_ascii_case("statementend")) {
+            .and_then(|r| r.strip_prefix("+goose").or_else(|| r.strip_prefix("+migrate")))
+            .map(str::trim);
+        if marker.is_some_and(|m| m.eq_ignore_ascii_case("statementbegin")) {
+            block_start = Some(offset);
+        } else if marker.is_some_and(|m| m.eq_ignore_ascii_case("statementend")) {
+            blocks.extend(block_start.take().map(|from| from..line_start));
             chunks.push(start..offset);
             start = offset;
         }
@@ -490,7 +497,34 @@ fn marked_statement_chunks(text: &str, section: Range<usize>) -> Vec<Range<usize
     if start < section.end || chunks.is_empty() {
         chunks.push(start..section.end);
     }
-    chunks
+    (chunks, blocks)
+}
+
+/// `statements` with those standing in one of `blocks` (goose's StatementBegin ... StatementEnd)
+/// joined into one, sent as the tool sends the block.
+fn join_blocks(statements: Vec<Statement>, blocks: &[Range<usize>]) -> Vec<Statement> {
+    if blocks.is_empty() {
+        return statements;
+    }
+    let block_of = |s: &Statement| blocks.iter().position(|b| b.contains(&s.span.start));
+    let mut joined: Vec<Statement> = Vec::with_capacity(statements.len());
+    let mut last_block = None;
+    for statement in statements {
+        let block = block_of(&statement);
+        match joined.last_mut() {
+            Some(previous)
+                if block.is_some()
+                    && block == last_block
+                    && previous.copy_data.is_none()
+                    && statement.copy_data.is_none() =>
+            {
+                previous.span.end = statement.span.end;
+            }
+            _ => joined.push(statement),
+        }
+        last_block = block;
+    }
+    joined
 }
 
 /// `chunks` cut at each line that is `delimiter` alone (Liquibase's `endDelimiter`, in any

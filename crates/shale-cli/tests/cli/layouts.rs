@@ -356,3 +356,25 @@ fn versions_whose_number_and_name_orders_disagree_are_noted() {
     p.remove("20240130_add_zhipu.sql");
     assert!(!p.shale(&["validate"]).ok().stderr.contains("runs before"));
 }
+
+/// goose's StatementBegin ... StatementEnd block runs as one query, as goose sends it: in a NO
+/// TRANSACTION file, a `LOCK TABLE` then an `UPDATE` run in that query's own transaction (split,
+/// the LOCK failed outside a transaction block), and a block that fails leaves none of itself.
+#[test]
+fn a_goose_block_runs_as_one_query() {
+    let p = Project::new("layouts_goose_block");
+    p.write("00001_audit.sql", "-- +goose Up\nCREATE TABLE audit (id int PRIMARY KEY, n int);\nINSERT INTO audit VALUES (1, 0);\n-- +goose Down\nDROP TABLE audit;\n");
+    p.write(
+        "00002_bump.sql",
+        "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\nLOCK TABLE audit IN EXCLUSIVE MODE;\nUPDATE audit SET n = n + 1;\n-- +goose StatementEnd\n-- +goose Down\nUPDATE audit SET n = n - 1;\n",
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT n FROM audit"), "1");
+    p.write(
+        "00003_half.sql",
+        "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\nUPDATE audit SET n = 10;\nSELECT 1/0;\n-- +goose StatementEnd\n",
+    );
+    let failed = p.shale(&["up"]);
+    assert_eq!(failed.code, 1, "{}{}", failed.stdout, failed.stderr);
+    assert_eq!(p.psql("SELECT n FROM audit"), "1", "the block's UPDATE went with its failure");
+}

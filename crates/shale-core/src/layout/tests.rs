@@ -306,6 +306,29 @@ fn goose_sections_statement_blocks_and_no_transaction() {
     assert!(err[0].to_string().contains("`-- +goose Down` comes before `-- +goose Up`"), "{}", err[0]);
 }
 
+/// A StatementBegin ... StatementEnd block of several statements is one statement, as goose sends
+/// it (one query: a NO TRANSACTION file's block still runs whole, in the implicit transaction of
+/// one query; the goose trial's `LOCK TABLE` then `UPDATE` failed split); around it, statements
+/// are cut as ever.
+#[test]
+fn a_goose_block_of_several_statements_is_sent_as_one() {
+    let text = "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE TABLE a (id int);\n-- +goose StatementBegin\nLOCK TABLE a IN EXCLUSIVE MODE;\nUPDATE a SET id = id + 1;\n-- +goose StatementEnd\nCREATE TABLE b (id int);\n-- +goose Down\n-- +goose StatementBegin\nDROP TABLE b;\nDROP TABLE a;\n-- +goose StatementEnd\n";
+    let set = load(vec![file("00006_block.sql", text)]).unwrap();
+    let m = &set.migrations[0];
+    let up: Vec<&str> = (0..m.up.statements.len()).map(|i| m.up.statement_text(i)).collect();
+    assert_eq!(
+        up,
+        [
+            "CREATE TABLE a (id int)",
+            "LOCK TABLE a IN EXCLUSIVE MODE;\nUPDATE a SET id = id + 1",
+            "CREATE TABLE b (id int)"
+        ]
+    );
+    let down = m.down.as_ref().unwrap();
+    assert_eq!(down.statements.len(), 1);
+    assert_eq!(down.statement_text(0), "DROP TABLE b;\nDROP TABLE a");
+}
+
 /// rubenv's sql-migrate: `-- +migrate Up` / `Down` sections, `StatementBegin` / `StatementEnd`
 /// blocks and `notransaction` on the marker line; its commands are case-sensitive, as it reads them.
 #[test]
