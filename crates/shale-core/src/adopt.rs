@@ -948,8 +948,18 @@ pub fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
             let stem = m.file.rsplit_once('.').map_or(m.file.as_str(), |(s, _)| s);
             stem == key || stem.strip_suffix(".up") == Some(key)
         }
-        // sql-migrate and graphile-migrate store the file's name (`1_init.sql`, `000001.sql`).
-        Tool::SqlMigrate | Tool::GraphileMigrate => m.file.rsplit('/').next() == Some(key),
+        // sql-migrate stores the file's name (`1_init.sql`).
+        Tool::SqlMigrate => m.file.rsplit('/').next() == Some(key),
+        // graphile-migrate stores the file's number, as `000001.sql`, also of a file its `commit
+        // --message` named `000001-add-users.sql`.
+        Tool::GraphileMigrate => m.file.rsplit('/').next().is_some_and(|name| {
+            name == key
+                || name.split_once('-').is_some_and(|(number, _)| {
+                    !number.is_empty()
+                        && number.bytes().all(|b| b.is_ascii_digit())
+                        && key.strip_suffix(".sql") == Some(number)
+                })
+        }),
         // Sqitch stores the change's name, which its plan gives the migration.
         Tool::Sqitch => m.name == key,
         Tool::Liquibase => liquibase_changeset(key, m),
@@ -1986,5 +1996,11 @@ mod tests {
             plan_adoption(&graphile, &entries(Tool::GraphileMigrate, &["000001.sql", "000002.sql"])).unwrap();
         assert_eq!(adoption.applied.len(), 2);
         assert_eq!(adoption.pending.len(), 1);
+
+        // `commit --message` names the file, not the row (the graphile trial: refused as missing).
+        let named = set(&["000001.sql", "000002-add-users.sql", "000003-lookup_groups.sql"]);
+        let adoption = plan_adoption(&named, &entries(Tool::GraphileMigrate, &["000001.sql", "000002.sql"])).unwrap();
+        assert_eq!(labels(&adoption.applied), ["000001", "000002 add-users"]);
+        assert_eq!(labels(&adoption.pending), ["000003 lookup_groups"]);
     }
 }

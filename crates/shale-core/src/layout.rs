@@ -626,10 +626,19 @@ impl Migration {
     /// Identity in messages: `0003_create_users` or `R__views`.
     pub fn label(&self) -> String {
         match self.kind {
-            MigrationKind::Versioned => format!("{} {}", self.version_text, self.name),
+            MigrationKind::Versioned => versioned_label(&self.version_text, &self.name),
             MigrationKind::Repeatable => format!("R__{}", self.name),
             MigrationKind::Seed => format!("seed {}", self.name),
         }
+    }
+}
+
+/// A versioned migration's identity in messages, `0003 create_users`: its version alone where it
+/// has no name (graphile-migrate's `000001.sql`).
+pub fn versioned_label(version: &str, name: &str) -> String {
+    match name.is_empty() {
+        true => version.to_string(),
+        false => format!("{version} {name}"),
     }
 }
 

@@ -270,7 +270,7 @@ impl Step {
 
     pub fn label(&self) -> String {
         match self.kind {
-            MigrationKind::Versioned => format!("{} {}", self.version_text, self.name),
+            MigrationKind::Versioned => crate::layout::versioned_label(&self.version_text, &self.name),
             MigrationKind::Repeatable => format!("R__{}", self.name),
             MigrationKind::Seed => format!("seed {}", self.name),
         }
@@ -504,8 +504,8 @@ impl fmt::Display for PlanError {
                 f,
                 "{} is applied in the database but its file is gone",
                 match file {
-                    Some(file) => format!("{file} (migration {version} {name})"),
-                    None => format!("migration {version} {name}"),
+                    Some(file) => format!("{file} (migration {})", crate::layout::versioned_label(version, name)),
+                    None => format!("migration {}", crate::layout::versioned_label(version, name)),
                 }
             ),
             PlanError::OutOfOrder { label, path, newest } => write!(
@@ -1309,7 +1309,7 @@ pub fn plan_down_generated(
         let file = files.get(&version).copied();
         let label = file
             .map(|m| m.label())
-            .unwrap_or_else(|| format!("{} {}", recorded_version(&version, record), record.name));
+            .unwrap_or_else(|| crate::layout::versioned_label(&recorded_version(&version, record), &record.name));
         // A down that runs nothing gives way to a generated one, where one was asked for.
         let own = file.and_then(|m| m.down.clone()).filter(|d| !(d.runs_nothing() && generated.contains_key(&version)));
         // The history's copy of a down serves where the migration's file is gone (squashed, removed

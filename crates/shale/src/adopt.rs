@@ -478,7 +478,7 @@ impl Migrator {
         let failed_keys = set_failures_apart(&mut foreign);
         let accepting = Accepting { changed: true, missing: true };
         let Ok(adoption) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
-        let label = |m: &shale_core::Migration| format!("{} {}", m.version_text, m.name);
+        let label = |m: &shale_core::Migration| m.label();
         // A failed key names a migration as the tool keys it, or (golang-migrate's dirty
         // version) by its version alone.
         let keyed = |m: &shale_core::Migration, key: &str| {
@@ -519,8 +519,13 @@ impl Migrator {
         if built_by_shale {
             let mut found = foreign::detect(client, None).await?;
             // One a migration makes (a later one changes it, and a new database needs it) is the
-            // migrations', not a sign of the tool.
-            found.retain(|t| t.in_search_path && !self.set.creates_table(&t.table));
+            // migrations', not a sign of the tool. A tool that keeps its history in a schema of its
+            // own (graphile-migrate, Sqitch, Hasura) made it there, off the search path (the
+            // graphile trial: its migrate ran every migration again, dropping the tables, unseen).
+            found.retain(|t| {
+                (t.in_search_path || t.tool.own_schema() == Some(t.schema.as_str()))
+                    && !self.set.creates_table(&t.table)
+            });
             changed.extend(found.into_iter().map(|t| ChangedSinceBaseline {
                 tool: t.tool,
                 table: t.display(),

@@ -1375,7 +1375,7 @@ impl StepReport {
     /// `VERSION NAME`, or the name alone for a repeatable or seed.
     pub fn label(&self) -> String {
         match &self.version {
-            Some(v) => format!("{v} {}", self.name),
+            Some(v) => shale_core::layout::versioned_label(v, &self.name),
             None => self.name.clone(),
         }
     }

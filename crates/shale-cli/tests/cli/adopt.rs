@@ -1272,6 +1272,50 @@ fn graphile_migrate() {
     switch_from_own_schema(&p, "graphile-migrate", "graphile_migrate");
 }
 
+/// graphile-migrate's `commit --message` names the file (`000002-add-posts.sql`) and records its
+/// number (`000002.sql`): taken over as the same migration (the graphile trial: refused as
+/// missing, and a run since went unnoticed, then ran again). On a database shale built, the
+/// history graphile-migrate makes in its own schema when it runs there is warned about (its
+/// migrate ran every migration again, dropping the tables, unseen).
+#[test]
+fn graphile_migrate_files_named_by_their_message() {
+    let p = Project::new("adopt_graphile_named");
+    let committed =
+        |previous: &str, hash: &str, sql: &str| format!("--! Previous: {previous}\n--! Hash: {hash}\n\n{sql}\n");
+    p.write("000001.sql", &committed("-", "sha1:aaa", "CREATE TABLE users (id bigint PRIMARY KEY);"));
+    p.write("000002-add-posts.sql", &committed("sha1:aaa", "sha1:bbb", "CREATE TABLE posts (id bigint PRIMARY KEY);"));
+    p.write("000003-add-tags.sql", &committed("sha1:bbb", "sha1:ccc", "CREATE TABLE tags (id bigint PRIMARY KEY);"));
+    let history = "CREATE SCHEMA graphile_migrate;
+         CREATE TABLE graphile_migrate.migrations (hash text PRIMARY KEY, previous_hash text REFERENCES graphile_migrate.migrations,
+           filename text NOT NULL, date timestamptz NOT NULL DEFAULT now());
+         INSERT INTO graphile_migrate.migrations (hash, previous_hash, filename) VALUES
+           ('sha1:aaa', NULL, '000001.sql'), ('sha1:bbb', 'sha1:aaa', '000002.sql')";
+    p.psql(&format!(
+        "CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint PRIMARY KEY); {history}"
+    ));
+    let adopted = p.shale(&["adopt", "--json"]).ok().json();
+    assert_eq!(adopted["adopted"].as_array().map(Vec::len), Some(2), "{adopted}");
+    // graphile-migrate still runs after the switch: its row for the named file is seen.
+    p.psql("CREATE TABLE tags (id bigint PRIMARY KEY); INSERT INTO graphile_migrate.migrations (hash, previous_hash, filename) VALUES ('sha1:ccc', 'sha1:bbb', '000003.sql')");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}{}", up.stdout, up.stderr);
+    assert!(up.stderr.contains("000003 add-tags"), "{}", up.stderr);
+
+    let fresh = Project::new("adopt_graphile_fresh");
+    fresh.copy_from(&p, &["000001.sql", "000002-add-posts.sql", "000003-add-tags.sql"]);
+    fresh.shale(&["up"]).ok();
+    assert!(!fresh.shale(&["status"]).ok().stderr.contains("warning"));
+    fresh.psql(history);
+    let status = fresh.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains(
+            "warning: graphile-migrate's history (graphile_migrate.migrations) is in this database, which shale built"
+        ),
+        "{}",
+        status.stderr
+    );
+}
+
 /// A table of golang-migrate's columns holding a row per version (not golang-migrate's one row)
 /// is read as the versions that ran: before, its first row was taken for the version reached.
 #[test]
