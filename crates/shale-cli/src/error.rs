@@ -554,7 +554,7 @@ fn first_ranges(versions: &[&str]) -> String {
 }
 
 /// A problem between the files and the history, with the way out in the CLI's words.
-fn plan_text(problem: &PlanError) -> String {
+pub(crate) fn plan_text(problem: &PlanError) -> String {
     match problem {
         PlanError::Missing { version, .. } => format!(
             "{problem}; restore the file; or, if it was removed on purpose, `shale repair {version} --applied --reason ...` (it then counts as applied with no file); or, if its work was undone, `shale repair {version} --rolled-back --reason ...`"

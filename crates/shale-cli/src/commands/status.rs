@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use comfy_table::Cell;
-use shale_core::{plan::State, MigrationKind};
+use shale_core::{plan::State, MigrationKind, PlanError};
 
 use super::{block_on, load_set, migrator, print_json};
 use crate::output::{ms, table};
@@ -121,6 +121,9 @@ pub fn status(settings: &Settings) -> Result<i32> {
     }
     // After the table, where a long one leaves the eye: what to do before anything here is run.
     note_foreign(&report.foreign, &migrator.set);
+    for text in moved_texts(&moved_in_the_plan(&migrator, &report)) {
+        crate::output::warning(&text);
+    }
     warn_about_the_adopted_tool(&report);
     warn_changed_since_baseline(&report.changed_since_baseline);
     Ok(0)
@@ -293,6 +296,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                 .and_then(|v| migrator.set.find(&v))
                 .is_some_and(|m| m.up.directives().out_of_order)
     };
+    let moved = moved_in_the_plan(&migrator, &report);
     let problems: Vec<_> = report
         .migrations
         .iter()
@@ -312,15 +316,19 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         Vec::new()
     };
     let ok = problems.is_empty() && foreign.is_empty() && syntax_errors.is_empty();
+    let moved_texts = moved_texts(&moved);
     if settings.json {
         print_json(
-            &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": report.changed_since_baseline, "ran_by_both": report.ran_by_both, "reverted_by_the_other_tool": report.reverted_by_the_other_tool, "failed_by_the_other_tool": report.failed_by_the_other_tool }),
+            &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "moved": moved_texts, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": report.changed_since_baseline, "ran_by_both": report.ran_by_both, "reverted_by_the_other_tool": report.reverted_by_the_other_tool, "failed_by_the_other_tool": report.failed_by_the_other_tool }),
         );
     } else {
         warn_about_the_adopted_tool(&report);
         warn_changed_since_baseline(&report.changed_since_baseline);
         print_syntax_errors(&syntax_errors);
-        for p in &problems {
+        for text in &moved_texts {
+            crate::output::problem(text);
+        }
+        for p in problems.iter().filter(|p| !moved_here(&moved, p)) {
             let version = p.version.as_deref().unwrap_or("VERSION");
             let advice = match p.state {
                 State::Modified if report.changed_in_comments_only.iter().any(|v| v == version) => format!(
@@ -365,6 +373,52 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         }
     }
     Ok(if ok { 0 } else { 1 })
+}
+
+/// Where a change was added or removed before applied ones (a Sqitch plan's, a Liquibase
+/// changelog's, Prisma's folders sharing a timestamp): the migrations at the applied places are
+/// not the ones that ran there, which `status` shows as modified and `up` names as moved. Said
+/// as `up` says it, not with the advice for an edited file (the Sqitch trial: `repair --applied`
+/// recorded the inserted change, which never ran, as applied, and the moved one ran again).
+fn moved_in_the_plan(migrator: &shale::Migrator, report: &shale::StatusReport) -> Vec<PlanError> {
+    if !report.migrations.iter().any(|r| r.state == State::Modified) {
+        return Vec::new();
+    }
+    let request = shale::UpRequest { allow_out_of_order: true, ..Default::default() };
+    match block_on(migrator.plan_up(&request)) {
+        Err(shale::Error::Plan(errors)) => errors
+            .into_iter()
+            .filter(|e| {
+                matches!(e, PlanError::PlanMoved { .. } | PlanError::TwinMoved { .. } | PlanError::OtherPlan { .. })
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// What to say of `moved`: the first place with what to do, and how many after it moved with it
+/// (a change inserted early moves every one after it).
+fn moved_texts(moved: &[PlanError]) -> Vec<String> {
+    let Some(first) = moved.first() else { return Vec::new() };
+    let text = crate::error::plan_text(first);
+    let mut text = match first.hint() {
+        Some(hint) if text == first.to_string() => format!("{text}; {hint}"),
+        _ => text,
+    };
+    if moved.len() > 1 {
+        text.push_str(&format!(" ({} more after it moved with it)", moved.len() - 1));
+    }
+    vec![text]
+}
+
+/// Whether `row` is one of the places `moved` names (its advice is theirs).
+fn moved_here(moved: &[PlanError], row: &shale::core::StatusRow) -> bool {
+    moved.iter().any(|e| match e {
+        PlanError::PlanMoved { label, .. }
+        | PlanError::TwinMoved { label, .. }
+        | PlanError::OtherPlan { label, .. } => label.split(' ').next() == row.version.as_deref(),
+        _ => false,
+    })
 }
 
 /// The statements of `scripts` PostgreSQL's grammar refuses: `up` refuses to run them.

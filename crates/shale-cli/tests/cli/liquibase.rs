@@ -113,6 +113,20 @@ fn changesets_run_in_order_and_their_rollbacks_revert_them() {
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
     assert!(up.stderr.contains("migration 2 alice:1b is where the history recorded change `alice:2`"), "{}", up.stderr);
+    // validate and status say so as `up` does, not with an edited file's advice, whose `repair
+    // --applied` records the inserted change, which never ran, as applied (the Sqitch trial).
+    let validate = p.shale(&["validate"]);
+    assert_eq!(validate.code, 1, "{}", validate.stderr);
+    assert!(validate.stderr.contains("is where the history recorded change `alice:2`"), "{}", validate.stderr);
+    assert!(!validate.stderr.contains("repair 2 --applied"), "{}", validate.stderr);
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains(
+            "warning: migrations/changes/001-init.sql: migration 2 alice:1b is where the history recorded change `alice:2`"
+        ),
+        "{}",
+        status.stderr
+    );
     p.write("changes/001-init.sql", INIT);
     p.write("changes/000-first.sql", "--liquibase formatted sql\n--changeset zoe:0\nSELECT 0;\n");
     let up = p.shale(&["up"]);
