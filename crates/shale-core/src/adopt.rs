@@ -400,6 +400,9 @@ impl Tool {
             Tool::Drizzle => {
                 "record the new hash in __drizzle_migrations first (the SHA-256 of the file, in hex)".to_string()
             }
+            Tool::Sqitch => "record the new hash in sqitch.changes first (`script_hash`, the SHA-1 of the deploy \
+                 script, in hex)"
+                .to_string(),
             Tool::Atlas => "write atlas.sum's new hashes (after `atlas migrate hash`) into the `hash` column of \
                  atlas_schema_revisions first"
                 .to_string(),
@@ -1094,6 +1097,12 @@ fn sha256_padded(text: &str) -> String {
     sha256_checksum(text, true)
 }
 
+/// Sqitch's `script_hash` of a deploy script: SHA-1 of the file's bytes, in hex.
+pub fn sqitch_script_hash(text: &str) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(text.as_bytes()))
+}
+
 /// drizzle-kit's journal (`meta/_journal.json` beside its migrations): the tag (the file name
 /// without `.sql`) of each migration, by the `when` drizzle records as its row's `created_at`.
 /// Empty when the text is not such a journal.
@@ -1266,6 +1275,16 @@ pub fn plan_adoption_accepting<'a>(
                                 .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
                             (Tool::Drizzle, Some(recorded)) if !applied_this(recorded, m, sha256_padded) => problems
                                 .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
+                            // (Sqitch's registry before 1.0 kept no hash: nothing to compare.)
+                            (Tool::Sqitch, Some(recorded))
+                                if !recorded.is_empty() && !applied_this(recorded, m, sqitch_script_hash) =>
+                            {
+                                problems.push(AdoptProblem::Changed {
+                                    tool,
+                                    key: entry.key.clone(),
+                                    file: m.file.clone(),
+                                })
+                            }
                             (Tool::Atlas, Some(recorded))
                                 if !atlas_named && !atlas_hash(m, recorded.trim_start_matches("h1:")) =>
                             {

@@ -249,11 +249,20 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             }
         }
         Tool::Sqitch => {
-            // The project goes along: one registry may hold several projects' changes.
-            let sql = format!("SELECT change, project FROM {t} ORDER BY committed_at, change");
+            // The project goes along: one registry may hold several projects' changes. The deploy
+            // script's hash, where the registry keeps one (read by name: older ones have no column).
+            let sql = format!(
+                "SELECT change, project, coalesce(to_jsonb(c) ->> 'script_hash', '') FROM {t} c ORDER BY committed_at, change"
+            );
             let rows = simple_rows(client, &sql, context).await?;
             ForeignState::Entries(
-                rows.iter().map(|r| ForeignEntry { description: r[1].clone(), ..entry(&r[0]) }).collect(),
+                rows.iter()
+                    .map(|r| ForeignEntry {
+                        description: r[1].clone(),
+                        checksum: (!r[2].is_empty()).then(|| r[2].clone()),
+                        ..entry(&r[0])
+                    })
+                    .collect(),
             )
         }
         Tool::GraphileMigrate => {

@@ -265,7 +265,12 @@ fn sqitch_projects_run_in_plan_order() {
             "deploy/add_tags.sql",
         ],
     );
-    deployed.psql(
+    // Sqitch's hash of each deploy script as deployed (SHA-1 of its bytes).
+    let hash = |p: &Project, file: &str| {
+        shale_core::adopt::sqitch_script_hash(&std::fs::read_to_string(p.migrations().join(file)).unwrap())
+    };
+    let (h1, h2) = (hash(&deployed, "deploy/appschema.sql"), hash(&deployed, "deploy/users@v1.0.0.sql"));
+    deployed.psql(&format!(
         "CREATE SCHEMA flipr; CREATE TABLE flipr.users (nickname text PRIMARY KEY);
          CREATE SCHEMA sqitch;
          CREATE TABLE sqitch.projects (project text PRIMARY KEY, uri text, created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -277,10 +282,24 @@ fn sqitch_projects_run_in_plan_order() {
            planner_email text NOT NULL, UNIQUE (project, script_hash));
          INSERT INTO sqitch.projects VALUES ('flipr', NULL, now(), 'M', 'm@x'), ('other', NULL, now(), 'M', 'm@x');
          INSERT INTO sqitch.changes (change_id, script_hash, change, project, committer_name, committer_email, planned_at, planner_name, planner_email) VALUES
-           ('a1', 'h1', 'appschema', 'flipr', 'M', 'm@x', now(), 'M', 'm@x'),
+           ('a1', '{h1}', 'appschema', 'flipr', 'M', 'm@x', now(), 'M', 'm@x'),
            ('o1', 'h9', 'flips', 'other', 'M', 'm@x', now(), 'M', 'm@x'),
-           ('a2', 'h2', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x')",
+           ('a2', '{h2}', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x')",
+    ));
+    // A deploy script edited since Sqitch deployed it is refused, as Sqitch's other checksums
+    // are (the Sqitch trial: taken over silently, and validate said all agreed).
+    let users = deployed.migrations().join("deploy/users@v1.0.0.sql");
+    let deployed_text = std::fs::read_to_string(&users).unwrap();
+    std::fs::write(&users, deployed_text.replace("nickname text", "nickname varchar(300)")).unwrap();
+    let edited = deployed.shale(&["adopt"]);
+    assert_eq!(edited.code, 2, "{}", edited.stderr);
+    assert!(
+        edited.stderr.contains("deploy/users@v1.0.0.sql changed after sqitch applied migration users")
+            && edited.stderr.contains("script_hash"),
+        "{}",
+        edited.stderr
     );
+    std::fs::write(&users, deployed_text).unwrap();
     let refused = deployed.shale(&["up"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(refused.stderr.contains("sqitch"), "{}", refused.stderr);
@@ -295,17 +314,23 @@ fn sqitch_projects_run_in_plan_order() {
     let all = Project::new("layouts_sqitch_adopt_all");
     all.copy_from(&p, &["deploy/appschema.sql", "deploy/users@v1.0.0.sql", "deploy/app/flips.sql", "deploy/users.sql"]);
     all.write("sqitch.plan", SQITCH_PLAN);
-    all.psql(
+    let hashes: Vec<String> =
+        ["deploy/appschema.sql", "deploy/users@v1.0.0.sql", "deploy/app/flips.sql", "deploy/users.sql"]
+            .iter()
+            .map(|f| hash(&all, f))
+            .collect();
+    all.psql(&format!(
         "CREATE SCHEMA sqitch;
          CREATE TABLE sqitch.changes (change_id text PRIMARY KEY, script_hash text, change text NOT NULL, project text NOT NULL,
            note text NOT NULL DEFAULT '', committed_at timestamptz NOT NULL DEFAULT clock_timestamp(), committer_name text NOT NULL,
            committer_email text NOT NULL, planned_at timestamptz NOT NULL, planner_name text NOT NULL, planner_email text NOT NULL);
          INSERT INTO sqitch.changes (change_id, script_hash, change, project, committer_name, committer_email, planned_at, planner_name, planner_email, committed_at) VALUES
-           ('a1', 'h1', 'appschema', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-01'),
-           ('a2', 'h2', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-02'),
-           ('a3', 'h3', 'app/flips', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-03'),
-           ('a4', 'h4', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-04')",
-    );
+           ('a1', '{}', 'appschema', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-01'),
+           ('a2', '{}', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-02'),
+           ('a3', '{}', 'app/flips', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-03'),
+           ('a4', '{}', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-04')",
+        hashes[0], hashes[1], hashes[2], hashes[3]
+    ));
     let adopt = all.shale(&["adopt"]).ok();
     assert!(adopt.stdout.contains("4 migration(s)"), "{}", adopt.stdout);
     let status = all.shale(&["status", "--json"]).ok().json();
