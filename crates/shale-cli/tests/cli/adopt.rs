@@ -251,6 +251,10 @@ fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
     );
     let json = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(json["reverted_by_the_other_tool"]["migrations"][0], "20240101000000 users", "{json}");
+    // validate, a CI gate, fails on it: the database lacks what the history counts as applied.
+    let validate = p.shale(&["validate"]);
+    assert_eq!(validate.code, 1, "{}{}", validate.stdout, validate.stderr);
+    assert!(validate.stderr.contains("dbmate reverted 20240101000000 users"), "{}", validate.stderr);
 
     // A migration taken over, reverted by shale and applied again: the tool's row for it is from
     // before the adoption, no sign that the tool ran it since.
