@@ -822,7 +822,7 @@ fn failure_remedy(f: &DbFailure) -> Option<String> {
 /// What of a migration that runs outside a transaction stays, and the command that goes on.
 fn part_way_text(p: &PartWay, reverting: bool) -> String {
     let done = p.done;
-    match (reverting, done) {
+    let text = match (reverting, done) {
         (true, 0) => "nothing of the down ran (it runs outside a transaction, statement by statement), and the \
              migration stays applied: fix the statement and run `shale down` again"
             .to_string(),
@@ -846,6 +846,10 @@ fn part_way_text(p: &PartWay, reverting: bool) -> String {
              up` again to resume at statement {}",
             done + 1
         ),
+    };
+    match &p.not_valid {
+        Some(left) => format!("{}; {text}", left.words()),
+        None => text,
     }
 }
 
@@ -1158,7 +1162,7 @@ mod tests {
             part_way,
             ..db_failure(sqlstate, message)
         };
-        let at = |done: usize| Some(PartWay { done, backfill: false, version: "2".into() });
+        let at = |done: usize| Some(PartWay { done, backfill: false, version: "2".into(), not_valid: None });
         assert_eq!(
             failure_remedy(&failure("23505", "duplicate key", at(1), false)).unwrap(),
             "existing rows violate the new rule: fix the data first in this or an earlier migration; statements 1 to \
@@ -1172,7 +1176,7 @@ mod tests {
              rest by hand and record it with `shale repair 2 --rolled-back --force --reason ...`"
         );
         assert!(failure_remedy(&failure("XX000", "boom", at(0), false)).unwrap().ends_with("run `shale up` again"));
-        let backfill = Some(PartWay { done: 3, backfill: true, version: "2".into() });
+        let backfill = Some(PartWay { done: 3, backfill: true, version: "2".into(), not_valid: None });
         assert!(failure_remedy(&failure("XX000", "boom", backfill, false)).unwrap().contains("`shale up` resumes"));
         assert_eq!(failure_remedy(&failure("XX000", "boom", None, false)), None);
         let mut cancelled = failure("57014", "canceling statement due to user request", at(1), false);
@@ -1235,7 +1239,7 @@ mod tests {
             assert!(!words.contains("`shale ") && !words.contains(" --"), "{words}");
         }
         for reverting in [false, true] {
-            for p in [at(0), at(2), Some(PartWay { done: 1, backfill: true, version: "2".into() })] {
+            for p in [at(0), at(2), Some(PartWay { done: 1, backfill: true, version: "2".into(), not_valid: None })] {
                 let words = p.unwrap().advice(reverting);
                 assert!(!words.contains("shale") && !words.contains("--"), "{words}");
             }

@@ -129,6 +129,43 @@ pub fn detach_concurrently(text: &str) -> Option<(String, String)> {
     (word(toks.get(end), "CONCURRENTLY") && end + 1 == toks.len()).then_some((parent, partition))
 }
 
+/// The table and the name after `ALTER TABLE [IF EXISTS] [ONLY] table`, as written, and where
+/// the rest of the statement's tokens start.
+fn altered_table(text: &str, toks: &[(Token, std::ops::Range<usize>)]) -> Option<(String, usize)> {
+    if !(word(toks.first(), "ALTER") && word(toks.get(1), "TABLE")) {
+        return None;
+    }
+    let mut at = 2;
+    while ["IF", "EXISTS", "ONLY"].iter().any(|w| word(toks.get(at), w)) {
+        at += 1;
+    }
+    name_at(text, toks, at)
+}
+
+/// The table and the constraint of `ALTER TABLE table VALIDATE CONSTRAINT name`, as written.
+pub fn validated_constraint(text: &str) -> Option<(String, String)> {
+    let toks = tokens(text);
+    let (table, next) = altered_table(text, &toks)?;
+    if !(word(toks.get(next), "VALIDATE") && word(toks.get(next + 1), "CONSTRAINT")) {
+        return None;
+    }
+    let (constraint, end) = name_at(text, &toks, next + 2)?;
+    (end == toks.len()).then_some((table, constraint))
+}
+
+/// The table and the constraint of `ALTER TABLE table ADD CONSTRAINT name ... NOT VALID`, as
+/// written: a constraint new rows are held to at once, the rows there only once it is validated.
+pub fn added_not_valid(text: &str) -> Option<(String, String)> {
+    let toks = tokens(text);
+    let (table, next) = altered_table(text, &toks)?;
+    if !(word(toks.get(next), "ADD") && word(toks.get(next + 1), "CONSTRAINT")) {
+        return None;
+    }
+    let (constraint, _) = name_at(text, &toks, next + 2)?;
+    let n = toks.len();
+    (n >= 2 && word(toks.get(n - 2), "NOT") && word(toks.get(n - 1), "VALID")).then_some((table, constraint))
+}
+
 /// The index a `CREATE [UNIQUE] INDEX CONCURRENTLY` builds, as written; None for other statements
 /// and for an index PostgreSQL names itself.
 pub fn concurrent_index_name(text: &str) -> Option<String> {
@@ -141,6 +178,21 @@ pub fn concurrent_index_name(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constraints_added_not_valid_and_validated() {
+        let add = "ALTER TABLE public.orders ADD CONSTRAINT ref_nn CHECK (ref IS NOT NULL) NOT VALID";
+        assert_eq!(added_not_valid(add), Some(("public.orders".into(), "ref_nn".into())));
+        assert_eq!(added_not_valid("ALTER TABLE orders ADD CONSTRAINT ref_nn CHECK (ref IS NOT NULL)"), None);
+        let fk = "alter table only orders add constraint \"Orders_fk\" foreign key (c) references customers not valid";
+        assert_eq!(added_not_valid(fk), Some(("orders".into(), "\"Orders_fk\"".into())));
+        assert_eq!(
+            validated_constraint("ALTER TABLE orders VALIDATE CONSTRAINT ref_nn"),
+            Some(("orders".into(), "ref_nn".into()))
+        );
+        assert_eq!(validated_constraint("ALTER TABLE orders VALIDATE CONSTRAINT ref_nn, ADD COLUMN x int"), None);
+        assert_eq!(validated_constraint("ALTER TABLE orders ALTER COLUMN ref SET NOT NULL"), None);
+    }
 
     #[test]
     fn a_concurrent_detach_is_checked_by_its_partition() {

@@ -57,6 +57,40 @@ pub struct PartWay {
     pub backfill: bool,
     /// The migration's version, as a repair names it.
     pub version: String,
+    /// The failing statement validated a constraint an earlier statement of the file added NOT
+    /// VALID: what became of that constraint.
+    pub not_valid: Option<NotValidLeft>,
+}
+
+/// A constraint a file added NOT VALID (new rows held to it at once) whose VALIDATE failed on the
+/// rows there: dropped again, so that the application's writes are not refused while the rows are
+/// fixed, or still there where dropping it failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotValidLeft {
+    pub table: String,
+    pub constraint: String,
+    /// The statement that added it (1-based).
+    pub statement: usize,
+    /// Why dropping it failed; None where it was dropped.
+    pub still_there: Option<String>,
+}
+
+impl NotValidLeft {
+    /// What became of it, in words for any application.
+    pub fn words(&self) -> String {
+        let NotValidLeft { table, constraint, statement, still_there } = self;
+        match still_there {
+            None => format!(
+                "the constraint {constraint} that statement {statement} added NOT VALID was dropped again, so that \
+                 the application's new rows are not held to it while the rows that break it are fixed"
+            ),
+            Some(why) => format!(
+                "the constraint {constraint} that statement {statement} added NOT VALID still holds the \
+                 application's new rows to it (dropping it failed: {why}): drop it, `ALTER TABLE {table} DROP \
+                 CONSTRAINT {constraint}`, until the rows that break it are fixed"
+            ),
+        }
+    }
 }
 
 impl PartWay {
@@ -64,7 +98,7 @@ impl PartWay {
     /// it was its down that stopped ([`DbFailure::reverting`]).
     pub fn advice(&self, reverting: bool) -> String {
         let done = self.done;
-        match (reverting, done) {
+        let text = match (reverting, done) {
             (true, 0) => "nothing of the down ran (it runs outside a transaction, statement by statement), and the \
                  migration stays applied: fix the statement and revert it again"
                 .to_string(),
@@ -87,6 +121,10 @@ impl PartWay {
                  again to resume at statement {}",
                 done + 1
             ),
+        };
+        match &self.not_valid {
+            Some(left) => format!("{}; {text}", left.words()),
+            None => text,
         }
     }
 }

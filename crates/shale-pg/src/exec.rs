@@ -18,7 +18,7 @@ use tokio_postgres::error::{DbError, ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
 use crate::connect::SessionSettings;
-use crate::error::{remedy, DbFailure, InterruptedWait, LostOutcome, PartWay, PgError, SourceLocation};
+use crate::error::{remedy, DbFailure, InterruptedWait, LostOutcome, NotValidLeft, PartWay, PgError, SourceLocation};
 use crate::history::{HistoryTable, NewRecord};
 use crate::interrupt::Interrupt;
 use crate::lock::simple_rows;
@@ -588,8 +588,29 @@ impl<'a> Executor<'a> {
                     reverting: step.direction == StepDirection::Down,
                 },
             }),
-            NoTxStop::Statement { index, error, done } => {
+            NoTxStop::Statement { index, error, mut done } => {
                 let db = error.as_db_error().expect("checked above");
+                // A VALIDATE that failed on the rows there, of a constraint this file added NOT
+                // VALID: new rows are held to it from the ADD on, so the application's writes that
+                // break it fail until the rows are fixed (the live trial: `lint --fix`'s SET NOT
+                // NULL, failing where the plain form fails whole, left every insert of a NULL
+                // refused). It is dropped again, and the file resumes at its ADD.
+                let mut not_valid = None;
+                if let Some((table, constraint, added_at)) = not_valid_behind(step, index, db.code()) {
+                    let dropped = self.drop_constraint_again(step, &table, &constraint, on_event).await;
+                    let progress = self.fenced(&self.history.progress_sql(id, added_at as i32));
+                    if dropped.is_ok() && self.client.batch_execute(&progress).await.is_ok() {
+                        done = added_at;
+                    }
+                    not_valid = Some(NotValidLeft {
+                        table,
+                        constraint,
+                        statement: added_at + 1,
+                        still_there: dropped
+                            .err()
+                            .map(|e| e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string())),
+                    });
+                }
                 let offset = script.statements[index].span.start;
                 // A backfill's batches wrap the statement: their positions are not the file's.
                 let at = match db.position().filter(|_| script.backfill(index).is_none()) {
@@ -611,6 +632,7 @@ impl<'a> Executor<'a> {
                     done,
                     backfill: step.direction == StepDirection::Up && script.backfill(index).is_some(),
                     version: step.version.as_ref().map(|v| v.canonical()).unwrap_or_default(),
+                    not_valid,
                 };
                 let resume = part_way.advice(step.direction == StepDirection::Down);
                 failure.part_way = Some(part_way);
@@ -702,12 +724,6 @@ impl<'a> Executor<'a> {
         let total = script.statements.len();
         let statement = &script.statements[index];
         let text = script.statement_text(index);
-        if let Some(name) = concurrent_index_name(text) {
-            let dropped = self.drop_invalid_index(&name).await.map_err(NoTxStop::at(index))?;
-            if let Some(dropped) = dropped {
-                on_event(ExecEvent::InvalidIndexDropped { label: step.label(), index: dropped });
-            }
-        }
         if let Some(backfill) = script.backfill(index) {
             let cursor = if index == resume { step.resume_cursor.as_deref() } else { None };
             self.run_backfill(step, index, id, backfill, cursor, on_event).await?;
@@ -754,14 +770,14 @@ impl<'a> Executor<'a> {
                 let set = format!("SET lock_timeout = '{}ms'", wait.try_timeout.as_millis().max(1));
                 self.client.batch_execute(&set).await.map_err(NoTxStop::at(index))?;
             }
-            // A CONCURRENTLY statement that ran out of time waiting for older transactions left
-            // its first part done: the INVALID index it began is dropped before it is built again,
-            // and a partition it left pending detach is detached with FINALIZE (as on a rerun).
-            if attempt > 0 {
-                if let Some(name) = concurrent_index_name(text) {
-                    if let Some(dropped) = self.drop_invalid_index(&name).await.map_err(NoTxStop::at(index))? {
-                        on_event(ExecEvent::InvalidIndexDropped { label: step.label(), index: dropped });
-                    }
+            // An INVALID index a build of this statement left (stopped, failed, or out of time
+            // waiting for older transactions) is dropped before it is built again, waiting as the
+            // build waits (the live trial: the drop met the session's lock_timeout behind a
+            // report, and the migration failed); a partition left pending detach is detached
+            // with FINALIZE (as on a rerun).
+            if let Some(name) = concurrent_index_name(text) {
+                if let Some(dropped) = self.drop_invalid_index(&name).await.map_err(NoTxStop::at(index))? {
+                    on_event(ExecEvent::InvalidIndexDropped { label: step.label(), index: dropped });
                 }
             }
             if let Some((parent, partition)) = &detach {
@@ -931,6 +947,37 @@ impl<'a> Executor<'a> {
         Ok(rows.iter().any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(r) if r.get(0) == Some("t"))))
     }
 
+    /// `ALTER TABLE table DROP CONSTRAINT IF EXISTS constraint`, asking for the table's lock as a
+    /// migration's statement does (a short lock_timeout, tried again while the lock wait allows),
+    /// not queueing the application behind a long report.
+    async fn drop_constraint_again(
+        &self,
+        step: &Step,
+        table: &str,
+        constraint: &str,
+        on_event: &mut (dyn FnMut(ExecEvent) + Send),
+    ) -> Result<(), tokio_postgres::Error> {
+        let polite = self.options.lock_wait.as_ref();
+        let timeout = polite
+            .map(|w| format!(";\nSET lock_timeout = '{}ms'", w.try_timeout.as_millis().max(1)))
+            .unwrap_or_default();
+        let sql = format!(
+            "{}{timeout};\nALTER TABLE {table} DROP CONSTRAINT IF EXISTS {constraint}",
+            session_prelude(self.session, &step.script, false)
+        );
+        let (since, mut attempt) = (Instant::now(), 0);
+        loop {
+            let dropped = self.client.batch_execute(&sql).await;
+            let _ = self.client.batch_execute("RESET ALL").await;
+            match dropped {
+                Err(e)
+                    if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)
+                        && self.pause_to_retry(polite, since, &mut attempt, &step.label(), on_event).await => {}
+                other => return other,
+            }
+        }
+    }
+
     /// A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind; drop it so the retry can build it.
     async fn drop_invalid_index(&self, name: &str) -> Result<Option<String>, tokio_postgres::Error> {
         let sql = format!(
@@ -947,6 +994,23 @@ impl<'a> Executor<'a> {
         }
         Ok(found)
     }
+}
+
+/// Where statement `index` of `step` is a VALIDATE CONSTRAINT that failed on the rows there
+/// (`code`) and an earlier statement of the file added that constraint NOT VALID: the table and the
+/// constraint as the ADD wrote them, and the ADD's index.
+fn not_valid_behind(step: &Step, index: usize, code: &SqlState) -> Option<(String, String, usize)> {
+    let broken = [SqlState::CHECK_VIOLATION, SqlState::FOREIGN_KEY_VIOLATION, SqlState::NOT_NULL_VIOLATION];
+    if step.direction != StepDirection::Up || !broken.contains(code) {
+        return None;
+    }
+    let (table, constraint) = shale_core::rerun::validated_constraint(step.script.statement_text(index))?;
+    let last_part = |name: &str| name.rsplit('.').next().unwrap_or(name).to_string();
+    (0..index).rev().find_map(|at| {
+        let (added_table, added) = shale_core::rerun::added_not_valid(step.script.statement_text(at))?;
+        (added.eq_ignore_ascii_case(&constraint) && last_part(&added_table).eq_ignore_ascii_case(&last_part(&table)))
+            .then_some((added_table, added, at))
+    })
 }
 
 /// Why a migration running outside a transaction stopped before its end.

@@ -376,3 +376,55 @@ fn each_schema_of_a_fleet_waits_for_its_own_table() {
     drop(stdin);
     finish(holder);
 }
+
+/// The INVALID index an interrupted or failed CREATE INDEX CONCURRENTLY left is dropped before
+/// the build is tried again waiting as the build waits, not under the session's lock_timeout (the
+/// live trial: behind a report, the drop ran out of time and the migration failed at once).
+#[test]
+fn an_invalid_index_left_is_dropped_waiting_as_the_build_waits() {
+    let p = table_with_rows("busy_invalid_index");
+    p.write("002_index.sql", "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n");
+    // What a stopped build leaves: the index, INVALID.
+    p.psql("CREATE INDEX t_v ON t (v); UPDATE pg_index SET indisvalid = false WHERE indexrelid = 't_v'::regclass");
+    let holder = long_reader(&p, "report-job", 2.5);
+    let run = finish(p.spawn(&["up", "--session-lock-timeout", "300ms", "-v"]));
+    finish(holder);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v'::regclass"), "t");
+}
+
+/// A VALIDATE that fails on the rows there drops again the constraint the file added NOT VALID,
+/// which held the application's new rows to it (the live trial: `lint --fix`'s SET NOT NULL
+/// failing left every insert of a NULL refused, where the plain form fails leaving nothing); the
+/// next run, once the rows are fixed, starts again at the ADD.
+#[test]
+fn a_failed_validate_drops_the_constraint_added_not_valid() {
+    let p = table_with_rows("busy_not_valid");
+    p.psql("ALTER TABLE t ADD COLUMN ref text; UPDATE t SET ref = 'r' WHERE id > 1");
+    p.write(
+        "002_ref_not_null.sql",
+        "-- shale:no-transaction\n\
+         ALTER TABLE t ADD CONSTRAINT t_ref_not_null CHECK (ref IS NOT NULL) NOT VALID;\n\
+         ALTER TABLE t VALIDATE CONSTRAINT t_ref_not_null;\n\
+         ALTER TABLE t ALTER COLUMN ref SET NOT NULL;\n\
+         ALTER TABLE t DROP CONSTRAINT t_ref_not_null;\n",
+    );
+    let failed = p.shale(&["up"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("the constraint t_ref_not_null that statement 1 added NOT VALID was dropped again"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed.stderr.contains("resume at statement 1") || failed.stderr.contains("nothing of this file"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(p.psql("SELECT count(*) FROM pg_constraint WHERE conname = 't_ref_not_null'"), "0");
+    // The application goes on writing rows without it.
+    p.psql("INSERT INTO t (id, v) VALUES (-1, 0)");
+    p.psql("UPDATE t SET ref = 'r' WHERE ref IS NULL");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT attnotnull FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'ref'"), "t");
+}
