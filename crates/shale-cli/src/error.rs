@@ -391,8 +391,9 @@ fn load_hint(error: &LoadError) -> Option<String> {
         }
         LoadProblem::UnknownPlaceholder { name } if name.starts_with(':') => format!(
             "add it to shale.toml, under `[placeholders]`: `{} = \"VALUE\"`, the value the project's .gmrc gives \
-             graphile-migrate (`!ENV` there: its environment variable of that name); :DATABASE_NAME and \
-             :DATABASE_OWNER graphile-migrate fills itself (the database's name, its owner), shale does not",
+             graphile-migrate (`\"!ENV\"`, as there, reads the environment variable of that name, or .env's); \
+             :DATABASE_NAME and :DATABASE_OWNER graphile-migrate fills itself (the database's name, its owner), \
+             shale does not",
             &name[1..]
         ),
         LoadProblem::UnknownPlaceholder { name } => {

@@ -525,6 +525,16 @@ fn placeholders(config: &ConfigFile, env: &Env) -> std::collections::BTreeMap<St
             values.insert(name.to_ascii_lowercase(), value);
         }
     }
+    // `"!ENV"`, as graphile-migrate's .gmrc writes it: the environment variable of the
+    // placeholder's name (`DATABASE_VISITOR` for `:DATABASE_VISITOR`), set per environment. One
+    // unset leaves the placeholder without a value, an error where a file uses it.
+    let from_env: Vec<String> = values.iter().filter(|(_, v)| *v == "!ENV").map(|(k, _)| k.clone()).collect();
+    for key in from_env {
+        match env.get(key.trim_start_matches(':')) {
+            Some(value) => values.insert(key, value),
+            None => values.remove(&key),
+        };
+    }
     values
 }
 

@@ -937,6 +937,9 @@ impl MigrationSet {
         // A folder of Liquibase changelogs: its changelogs and SQL files, run in its own order.
         let liquibase = plan.is_none() && (master.is_some() || files.iter().any(|f| liquibase::is_changelog(&f.bytes)));
         let mut liquibase_files = Vec::new();
+        // graphile-migrate's committed files (their first line its `--! Previous:`): its
+        // placeholders are filled in every plain file beside them, those written since too.
+        let graphile = files.iter().any(|f| f.bytes.starts_with(GRAPHILE_HEADER.as_bytes()));
         for file in files {
             let path = dir.join(&file.relative);
             // The text as written, where shale normalizes it (a byte order mark, CRLF): other
@@ -985,7 +988,8 @@ impl MigrationSet {
                 Classified::Bad(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
                 Classified::Part { key, version_text, name, role, layout, marks } => {
                     // Flyway's placeholders, in Flyway's files: the checksum stays the file's own.
-                    let (text, raw) = match fill_placeholders_as(&path, text, layout, &settings.placeholders) {
+                    let filling = Filling { layout, graphile: graphile && layout == Layout::SingleFile };
+                    let (text, raw) = match fill_placeholders_as(&path, text, filling, &settings.placeholders) {
                         Ok((text, raw)) => (text, raw.or(as_written)),
                         Err(unknown) => {
                             errors.extend(unknown);
@@ -1261,18 +1265,29 @@ pub fn fill_placeholders(
         Classified::Part { layout, .. } => layout,
         _ => Layout::SingleFile,
     };
-    fill_placeholders_as(path, text, layout, placeholders)
+    fill_placeholders_as(path, text, Filling { layout, graphile: false }, placeholders)
+}
+
+/// The first line of graphile-migrate's committed files.
+const GRAPHILE_HEADER: &str = "--! Previous:";
+
+/// Whose placeholders a file's text holds: Flyway's (by its layout), or graphile-migrate's (a file
+/// beside its committed ones, or one itself).
+#[derive(Clone, Copy)]
+struct Filling {
+    layout: Layout,
+    graphile: bool,
 }
 
 /// [`fill_placeholders`] for a file whose layout is known.
 fn fill_placeholders_as(
     path: &Path,
     text: String,
-    layout: Layout,
+    Filling { layout, graphile }: Filling,
     placeholders: &Placeholders,
 ) -> Result<(String, Option<String>), Vec<LoadError>> {
     // graphile-migrate's committed files (their first line is its `--! Previous:`), `:NAME`.
-    if text.starts_with("--! Previous:") {
+    if graphile || text.starts_with(GRAPHILE_HEADER) {
         return match placeholders.replace_graphile(&text) {
             Ok(Some(replaced)) => Ok((replaced, Some(text))),
             Ok(None) => Ok((text, None)),
@@ -1311,7 +1326,7 @@ fn unknown_placeholder(path: &Path, text: &str, unknown: &crate::placeholders::U
             format!("graphile-migrate placeholder {name} has no value"),
             Some(format!(
                 "give it a value among the placeholders the migrations are read with, as `{bare}`: the value the \
-                 project's .gmrc gives graphile-migrate (`!ENV` there: its environment variable of that name; \
+                 project's .gmrc gives graphile-migrate (`!ENV` there: the environment variable of that name; \
                  :DATABASE_NAME and :DATABASE_OWNER it fills itself, the database's name and its owner)"
             )),
         )

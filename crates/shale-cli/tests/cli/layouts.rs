@@ -360,6 +360,25 @@ fn graphile_migrate_placeholders_take_their_values_from_shale_toml() {
     std::fs::write(p.path().join("shale.toml"), "[placeholders]\nDATABASE_VISITOR = \"gm_visitor\"\n").unwrap();
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT has_schema_privilege('gm_visitor', 'app', 'USAGE')"), "t");
+
+    // A file written since, with no header of graphile's (`shale new`'s), has them filled too; and
+    // `"!ENV"`, as .gmrc writes it, takes the environment's value, set per environment (the
+    // graphile trial: neither was, and the GRANT was a syntax error).
+    p.psql("DO $$ BEGIN CREATE ROLE gm_visitor_staging NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    p.write("000002_more.sql", "create table app.more (id int);\ngrant select on app.more to :DATABASE_VISITOR;\n");
+    std::fs::write(p.path().join("shale.toml"), "[placeholders]\nDATABASE_VISITOR = \"!ENV\"\n").unwrap();
+    let unset = p.shale(&["up"]);
+    assert_eq!(unset.code, 2, "{}", unset.stderr);
+    assert!(
+        unset.stderr.contains("000002_more.sql:2:29: graphile-migrate placeholder :DATABASE_VISITOR has no value"),
+        "{}",
+        unset.stderr
+    );
+    std::fs::write(p.path().join(".env"), "DATABASE_VISITOR=gm_visitor_staging\n").unwrap();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT has_table_privilege('gm_visitor_staging', 'app.more', 'SELECT')"), "t");
+    // The file as written is what the history's checksum is of: the value may differ by database.
+    p.shale(&["validate"]).ok();
 }
 
 /// A date beside timestamps (`20240130_` among `20240108234540_`): shale runs them in the order
