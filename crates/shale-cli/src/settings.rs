@@ -263,6 +263,13 @@ impl Env {
         std::env::var(key).ok().or_else(|| self.dotenv.get(key).cloned())
     }
 
+    /// Every variable, the process's winning over `.env`'s (as [`Env::get`] reads one).
+    fn variables(&self) -> Vec<(String, String)> {
+        let mut all: Vec<(String, String)> = self.dotenv.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        all.extend(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))));
+        all
+    }
+
     /// Where `key`'s value comes from, for messages: `DATABASE_URL`, or `DATABASE_URL in .env`.
     fn origin(&self, key: &str) -> String {
         if std::env::var_os(key).is_some() {
@@ -372,7 +379,8 @@ impl Settings {
             }),
             lint,
             reading: shale_core::layout::ReadSettings {
-                placeholders: shale_core::placeholders::Placeholders::new(placeholders(&config, &env)),
+                placeholders: shale_core::placeholders::Placeholders::new(placeholders(&config, &env))
+                    .with_environment(env.variables()),
                 liquibase: liquibase_selection(global, &config, &env)?,
             },
             fleet: FleetSettings {

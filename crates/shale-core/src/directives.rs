@@ -188,16 +188,8 @@ impl Directives {
                 // runs without a word (a misspelt `Down` runs the down as part of the up).
                 match annotation.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase().as_str() {
                     "no transaction" => found.no_transaction = true,
-                    "up" | "down" | "statementbegin" | "statementend" | "envsub off" => {}
-                    "envsub on" => {
-                        return Err(DirectiveError {
-                            offset: at,
-                            message: "`-- +goose ENVSUB ON` has goose put environment variables into the SQL \
-                                      (`${VAR}`, `${VAR:-default}`), which shale does not do: the SQL would run \
-                                      with `${VAR}` as written. Write the values in the file"
-                                .into(),
-                        })
-                    }
+                    // (ENVSUB's variables are put in as the file is read: [`crate::envsub`].)
+                    "up" | "down" | "statementbegin" | "statementend" | "envsub on" | "envsub off" => {}
                     _ => {
                         return Err(DirectiveError {
                             offset: at,

@@ -1286,6 +1286,18 @@ fn fill_placeholders_as(
     Filling { layout, graphile }: Filling,
     placeholders: &Placeholders,
 ) -> Result<(String, Option<String>), Vec<LoadError>> {
+    // goose's `-- +goose ENVSUB ON`: the environment's variables, put in as goose puts them.
+    if memchr::memmem::find(text.as_bytes(), b"+goose").is_some() {
+        match crate::envsub::expand_file(&text, placeholders.environment()) {
+            Ok(Some(expanded)) => return Ok((expanded, Some(text))),
+            Ok(None) => {}
+            Err(e) => {
+                let message = format!("goose's `ENVSUB ON` cannot put the environment into this line: {}", e.message);
+                let hint = "write it as goose reads it (`$$` or `\\$` for a `$`), or set the variable where shale runs";
+                return Err(vec![LoadError::at(path, &text, e.offset, message, Some(hint.into()))]);
+            }
+        }
+    }
     // graphile-migrate's committed files (their first line is its `--! Previous:`), `:NAME`.
     if graphile || text.starts_with(GRAPHILE_HEADER) {
         return match placeholders.replace_graphile(&text) {

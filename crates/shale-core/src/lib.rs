@@ -9,6 +9,7 @@ pub mod backfill;
 pub mod checksum;
 pub mod directives;
 pub mod embed;
+pub mod envsub;
 pub mod ident;
 pub mod layout;
 pub mod locks;

@@ -10,6 +10,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Placeholders {
     values: BTreeMap<String, String>,
+    /// The variables goose's `ENVSUB ON` puts into the SQL (see [`crate::envsub`]): the
+    /// process's environment, as goose reads it, where the caller gives it.
+    environment: std::sync::Arc<BTreeMap<String, String>>,
 }
 
 /// Flyway's placeholder for the name of the file it fills.
@@ -39,7 +42,17 @@ pub struct Unknown {
 
 impl Placeholders {
     pub fn new(values: impl IntoIterator<Item = (String, String)>) -> Placeholders {
-        Placeholders { values: values.into_iter().collect() }
+        Placeholders { values: values.into_iter().collect(), environment: Default::default() }
+    }
+
+    /// These values, with `environment` the variables goose's `-- +goose ENVSUB ON` reads.
+    pub fn with_environment(self, environment: impl IntoIterator<Item = (String, String)>) -> Placeholders {
+        Placeholders { environment: std::sync::Arc::new(environment.into_iter().collect()), ..self }
+    }
+
+    /// The variables goose's `-- +goose ENVSUB ON` reads.
+    pub fn environment(&self) -> &BTreeMap<String, String> {
+        &self.environment
     }
 
     pub fn is_empty(&self) -> bool {
@@ -53,7 +66,7 @@ impl Placeholders {
         for (name, value) in defaults {
             values.entry(name).or_insert(value);
         }
-        Placeholders { values }
+        Placeholders { values, environment: self.environment.clone() }
     }
 
     /// These values, with `${flyway:filename}` the name of the file being filled (Flyway fills it
@@ -64,7 +77,7 @@ impl Placeholders {
         }
         let mut values = self.values.clone();
         values.insert(FILENAME.to_string(), file_name.to_string());
-        std::borrow::Cow::Owned(Placeholders { values })
+        std::borrow::Cow::Owned(Placeholders { values, environment: self.environment.clone() })
     }
 
     /// The value of `name`: given under that name, else under the same name in other case (Flyway's

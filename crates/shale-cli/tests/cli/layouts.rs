@@ -422,3 +422,29 @@ fn a_goose_block_runs_as_one_query() {
     assert_eq!(failed.code, 1, "{}{}", failed.stdout, failed.stderr);
     assert_eq!(p.psql("SELECT n FROM audit"), "1", "the block's UPDATE went with its failure");
 }
+
+/// goose's `ENVSUB ON`: the variables of the environment (or .env) go into the SQL, as goose puts
+/// them, so a value set per environment works (the second goose trial: every command refused the
+/// file, adopt and status too); an unset `${VAR:?}` is an error at its place, nothing run.
+#[test]
+fn goose_envsub_takes_the_environment() {
+    let p = Project::new("layouts_goose_envsub");
+    p.psql("DO $$ BEGIN CREATE ROLE envsub_reader NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    p.write("00001_t.sql", "-- +goose Up\nCREATE TABLE t (id int);\n-- +goose Down\nDROP TABLE t;\n");
+    p.write(
+        "00002_grant.sql",
+        "-- +goose Up\n-- +goose ENVSUB ON\nGRANT SELECT ON t TO ${APP_READER?set it per environment};\n-- +goose ENVSUB OFF\n-- +goose Down\nREVOKE SELECT ON t FROM envsub_reader;\n",
+    );
+    let unset = p.shale(&["up"]);
+    assert_eq!(unset.code, 2, "{}", unset.stderr);
+    assert!(
+        unset.stderr.contains("00002_grant.sql:3:22") && unset.stderr.contains("set it per environment"),
+        "{}",
+        unset.stderr
+    );
+    assert_eq!(p.tables(), Vec::<String>::new(), "nothing ran");
+    std::fs::write(p.path().join(".env"), "APP_READER=envsub_reader\n").unwrap();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT has_table_privilege('envsub_reader', 't', 'SELECT')"), "t");
+    p.shale(&["validate"]).ok();
+}

@@ -90,15 +90,13 @@ fn a_second_section_marker_is_refused_where_its_sql_would_move_to_the_other_sect
     assert!(errors[0].message.contains("has a second `-- +goose Down` line"), "{}", errors[0]);
 }
 
-/// goose's annotations as goose reads them: a misspelt one, which goose refuses, and ENVSUB ON,
-/// which shale would not honour, are refused with their line (goose trial: `-- +goose Dwon` ran
-/// the down as part of the up; `${APP_OWNER}` was stored as written).
+/// goose's annotations as goose reads them: a misspelt one, which goose refuses, is refused with
+/// its line (goose trial: `-- +goose Dwon` ran the down as part of the up).
 #[test]
 fn goose_annotations_shale_would_not_read_as_goose_does_are_refused() {
     for (annotation, said) in [
         ("-- +goose Dwon", "is not an annotation goose knows"),
         ("-- +goose NO TRANSACTIONS", "is not an annotation goose knows"),
-        ("-- +goose ENVSUB ON", "which shale does not do"),
     ] {
         let text = format!("-- +goose Up\ncreate table keepme (id int);\n{annotation}\ndrop table keepme;\n");
         let errors = load(vec![file("00001_v.sql", &text)]).unwrap_err();
@@ -110,6 +108,28 @@ fn goose_annotations_shale_would_not_read_as_goose_does_are_refused() {
     assert!(errors[0].message.contains("has `-- +goose Down` but no `-- +goose Up` section"), "{}", errors[0]);
     let fine = "-- +goose Up\n-- +goose StatementBegin\nselect 1;\n-- +goose StatementEnd\n-- +goose ENVSUB OFF\n-- +goose Down\nselect 2;\n";
     assert!(load(vec![file("00001_v.sql", fine)]).is_ok());
+}
+
+/// goose's `ENVSUB ON`: the environment's variables are put into the SQL that runs, as goose puts
+/// them (the second goose trial: the file was refused, and adopt with it); the checksum stays the
+/// file's as written, so a value that differs by database is no change; a line goose would fail
+/// to expand is an error at its place.
+#[test]
+fn goose_envsub_puts_the_environment_into_the_sql() {
+    let text = "-- +goose Up\n-- +goose ENVSUB ON\nGRANT SELECT ON t TO ${APP_ROLE};\n-- +goose ENVSUB OFF\nSELECT '${APP_ROLE}';\n";
+    let with = |role: &str| {
+        let placeholders = Placeholders::default().with_environment([("APP_ROLE".to_string(), role.to_string())]);
+        MigrationSet::load_with_placeholders(Path::new("m"), vec![file("00001_grant.sql", text)], &placeholders)
+            .unwrap()
+    };
+    let (staging, production) = (with("staging_reader"), with("reader"));
+    let m = &production.migrations[0];
+    assert_eq!(m.up.statement_text(0), "GRANT SELECT ON t TO reader");
+    assert_eq!(m.up.statement_text(1), "SELECT '${APP_ROLE}'");
+    assert_eq!(staging.migrations[0].up.statement_text(0), "GRANT SELECT ON t TO staging_reader");
+    assert_eq!(m.checksum, staging.migrations[0].checksum);
+    let errors = load(vec![file("00002_x.sql", "-- +goose Up\n-- +goose ENVSUB ON\nSELECT $1;\n")]).unwrap_err();
+    assert_eq!(errors[0].position, Some((3, 8)), "{}", errors[0]);
 }
 
 #[test]
