@@ -407,9 +407,9 @@ pub fn note_unread(settings: &crate::settings::Settings, schema: &shale_schema::
     }
 }
 
-/// Notes on the files shale leaves alone. The other tool's migrations written in code stay in the
-/// folder for good after a switch: named by `status` and `validate` (`code_too`), not in the log
-/// of every deploy's `up`.
+/// Notes on the files shale leaves alone. The other tool's migrations written in code, and its own
+/// checks (Sqitch's verify scripts), stay in the folder for good after a switch: named by `status`
+/// and `validate` (`code_too`), not in the log of every deploy's `up`.
 pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::MigrationSet, code_too: bool) {
     if settings.quiet || settings.json {
         return;
@@ -457,7 +457,7 @@ pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::Migr
     }
     let ignored = &set.ignored;
     let mut reasons: Vec<(&str, Vec<&shale_core::layout::Ignored>)> = Vec::new();
-    for i in ignored.iter().filter(|i| code_too || !i.is_code_migration()) {
+    for i in ignored.iter().filter(|i| code_too || !i.is_kept_for_good()) {
         match reasons.iter_mut().find(|(reason, _)| *reason == i.reason) {
             Some((_, files)) => files.push(i),
             None => reasons.push((&i.reason, vec![i])),

@@ -774,6 +774,13 @@ impl Ignored {
         let name = self.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
         code_language_of(&name).is_some() || name.to_ascii_lowercase().ends_with(".go")
     }
+
+    /// Whether it stays in the folder for good, as part of the project (a code migration, a
+    /// Sqitch verify script), not a file that may be a mistake: said where the files are looked
+    /// at (`status`, `validate`), not in every deploy's log.
+    pub fn is_kept_for_good(&self) -> bool {
+        self.is_code_migration() || self.reason == sqitch::VERIFY_SCRIPT
+    }
 }
 
 impl MigrationSet {

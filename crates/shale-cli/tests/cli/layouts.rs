@@ -161,8 +161,11 @@ fn sqitch_projects_run_in_plan_order() {
         .map(|m| format!("{} {}", m["version"].as_str().unwrap(), m["name"].as_str().unwrap()))
         .collect();
     assert_eq!(labels, ["1 appschema", "2 users", "3 app/flips", "4 users"], "{status}");
+    // The verify scripts are named where the files are looked at, not in every deploy's log.
+    let validate = p.shale(&["validate"]).ok();
+    assert!(validate.stderr.contains("verify/appschema.sql: ignored: a Sqitch verify script"), "{}", validate.stderr);
     let up = p.shale(&["up"]).ok();
-    assert!(up.stderr.contains("verify/appschema.sql: ignored: a Sqitch verify script"), "{}", up.stderr);
+    assert!(!up.stderr.contains("verify/appschema.sql"), "{}", up.stderr);
     assert!(up.stdout.contains("4 users"), "{}", up.stdout);
     let columns = "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns \
                    WHERE table_schema = 'flipr' AND table_name = 'users'";

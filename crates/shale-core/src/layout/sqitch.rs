@@ -15,6 +15,9 @@ use crate::layout::Layout;
 /// The file Sqitch orders its changes in, at the top of the project.
 pub const PLAN_FILE: &str = "sqitch.plan";
 
+/// Why a verify script is left alone: Sqitch's own, kept for as long as the project is.
+pub(crate) const VERIFY_SCRIPT: &str = "a Sqitch verify script, which shale does not run (`sqitch verify` does)";
+
 /// The scripts a plan gives a place: each file's migration number, change name and role.
 #[derive(Debug, Default)]
 pub(super) struct Plan {
@@ -89,9 +92,7 @@ impl Plan {
             );
         }
         match relative.iter().next().and_then(|f| f.to_str()).unwrap_or_default() {
-            "verify" => {
-                Classified::Skipped("a Sqitch verify script, which shale does not run (`sqitch verify` does)".into())
-            }
+            "verify" => Classified::Skipped(VERIFY_SCRIPT.into()),
             _ => Classified::Skipped(
                 "a Sqitch script of no change in sqitch.plan: Sqitch would not run it either".into(),
             ),
