@@ -376,11 +376,13 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
         source.schema = shale_schema::confine::without_same_objects(&source.schema, &made);
         goal.schema = shale_schema::confine::without_same_objects(&goal.schema, &made);
     }
-    (source.schema, goal.schema) = super::drift::without_other_tools_histories_on_either(
-        settings,
-        std::mem::take(&mut source.schema),
-        std::mem::take(&mut goal.schema),
-    );
+    // Two live databases: another tool's history either has is bookkeeping, left out of both.
+    let leave_out = match (&from, &to) {
+        (Source::Database(_), Source::Database(_)) => super::drift::without_other_tools_histories_on_both,
+        _ => super::drift::without_other_tools_histories_on_either,
+    };
+    (source.schema, goal.schema) =
+        leave_out(settings, std::mem::take(&mut source.schema), std::mem::take(&mut goal.schema));
     let changes = diff(&source.schema, &goal.schema);
     let holder = |s: &Source| match s {
         Source::Migrations(_) => format!("what {} build", s.label()),

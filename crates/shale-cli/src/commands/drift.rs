@@ -343,9 +343,30 @@ pub(super) fn without_other_tools_histories_on_either(
 /// Recognized by name and columns, as adopt does; a note names each one left out.
 pub(super) fn without_other_tools_histories(
     settings: &Settings,
-    mut live: shale_schema::Schema,
+    live: shale_schema::Schema,
     built: &shale_schema::Schema,
 ) -> shale_schema::Schema {
+    without_histories(live, built, !settings.quiet && !settings.json)
+}
+
+/// Two live databases without the histories of other tools either has, which are bookkeeping,
+/// not schema: left out of both (`shale diff` between two databases compared goose's history
+/// table, as `dump` leaves it out); said once.
+pub(super) fn without_other_tools_histories_on_both(
+    settings: &Settings,
+    one: shale_schema::Schema,
+    other: shale_schema::Schema,
+) -> (shale_schema::Schema, shale_schema::Schema) {
+    let none = shale_schema::Schema::default();
+    let say = !settings.quiet && !settings.json;
+    let tables = one.tables.len();
+    let one = without_histories(one, &none, say);
+    // Said by the first side that has one (the same history on both is one note).
+    let said = one.tables.len() != tables;
+    (one, without_histories(other, &none, say && !said))
+}
+
+fn without_histories(mut live: shale_schema::Schema, built: &shale_schema::Schema, say: bool) -> shale_schema::Schema {
     let supabase = is_supabase(&live);
     let supabase_s = |schema: &str| supabase && shale::core::adopt::SUPABASE_MANAGED_SCHEMAS.contains(&schema);
     let others: Vec<_> = live
@@ -369,7 +390,7 @@ pub(super) fn without_other_tools_histories(
             && live.tables.iter().any(|t| t.schema == *catalog && t.name == "hdb_source_catalog_version")
     });
     if let Some(catalog) = hasura_source {
-        live = without_tool_schema(settings, &live, catalog, hasura, "event log");
+        live = without_tool_schema(&live, catalog, hasura, "event log", say);
     }
     let mut gone: Vec<String> = hasura_source.map(str::to_string).into_iter().collect();
     for (schema, table, tool) in others {
@@ -378,7 +399,7 @@ pub(super) fn without_other_tools_histories(
         // (Under the name the tool was configured with too: Sqitch's `registry`.)
         if tool.own_schema().is_some() && schema != "public" && !built.schemas.contains(&schema) {
             if !gone.contains(&schema) {
-                live = without_tool_schema(settings, &live, &schema, tool, "history");
+                live = without_tool_schema(&live, &schema, tool, "history", say);
                 gone.push(schema);
             }
             continue;
@@ -397,7 +418,7 @@ pub(super) fn without_other_tools_histories(
         if !built.schemas.contains(&schema) {
             live = shale_schema::confine::without_empty_schema(&live, &schema);
         }
-        if !settings.quiet && !settings.json {
+        if say {
             let with: String = companions.iter().map(|c| format!(" and {schema}.{c}")).collect();
             let verb = if companions.is_empty() { "is" } else { "are" };
             crate::output::note(&format!("{schema}.{table}{with} ({tool}'s history) {verb} left out"));
@@ -410,7 +431,7 @@ pub(super) fn without_other_tools_histories(
         .collect();
     if !managed.is_empty() {
         live = without_supabase_schemas(&live, &managed).0;
-        if !settings.quiet && !settings.json {
+        if say {
             crate::output::note(&format!("Supabase's own schemas ({}) are left out", managed.join(", ")));
         }
     }
@@ -422,17 +443,17 @@ pub(super) fn without_other_tools_histories(
 /// triggers, from its metadata), and they are not the migrations' to drop (`drift --fix` would,
 /// stopping every event) nor to dump (they cannot be made without the schema).
 fn without_tool_schema(
-    settings: &Settings,
     live: &shale_schema::Schema,
     schema: &str,
     tool: shale::core::adopt::Tool,
     what: &str,
+    say: bool,
 ) -> shale_schema::Schema {
     let mut out = shale_schema::confine::without_schemas(live, &[schema]);
     let before = out.triggers.len();
     out.triggers.retain(|t| t.function_schema().as_deref() != Some(schema));
     let triggers = before - out.triggers.len();
-    if !settings.quiet && !settings.json {
+    if say {
         let with = match triggers {
             0 => " is".to_string(),
             n => format!(", and {n} trigger(s) on other schemas' tables calling its functions, are"),

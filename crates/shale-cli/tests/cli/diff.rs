@@ -416,6 +416,18 @@ fn another_tool_s_history_table_is_left_out_as_drift_leaves_it_out() {
         let run = p.shale(&["diff", "--from", from, "--to", to, "--exit-code"]).ok();
         assert!(run.stderr.contains("(golang-migrate's history) is left out"), "{}", run.stderr);
     }
+    // Both databases keep the tool's history, each as its version made it (goose trial: the
+    // diff turned one's serial id into the other's identity): bookkeeping, left out of both.
+    let other = shale_testkit::fresh_database("diff_other_history_both");
+    p.bare().args(["--database-url", &other.url, "up"]).output().unwrap();
+    shale_testkit::shared_cluster()
+        .psql(
+            &other.name,
+            "CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL DEFAULT false)",
+        )
+        .unwrap();
+    let run = p.shale(&["diff", "--from", &p.db.url, "--to", &other.url, "--exit-code"]).ok();
+    assert_eq!(run.stderr.matches("(golang-migrate's history) is left out").count(), 1, "{}", run.stderr);
     // And drift against that database (Supabase trial: `supabase_migrations` counted as drift).
     let drift = p.shale(&["drift", "--against", &built.url]).ok();
     assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
