@@ -793,14 +793,23 @@ fn failure_remedy(f: &DbFailure) -> Option<String> {
              --statement-timeout"
                 .to_string(),
         ),
-        "42P07" | "42701" | "42710" | "42P06" | "42723" => Some(
+        "42P07" | "42701" | "42710" | "42P06" | "42723" => Some(format!(
             "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the \
              existing state with `shale baseline`; if another migration tool built it, with its history table \
              under a name of its own, take that over with `shale adopt --from TOOL --table NAME`; if that tool ran \
              this very migration after shale took its history over (every statement's work is there), record it with \
-             `shale repair VERSION --applied --reason ...`"
-                .to_string(),
-        ),
+             `shale repair VERSION --applied --reason ...`{}",
+            // Outside a transaction, the other tool may have run part of it (goose failing
+            // half-way records nothing): the statements whose work is there are recorded so.
+            match &f.part_way {
+                Some(p) if !f.reverting => format!(
+                    "; if it ran part of it (the file runs outside a transaction, statement by statement), \
+                     `shale repair {} --resume-at N --reason ...` records the statements before N as run",
+                    p.version
+                ),
+                _ => String::new(),
+            }
+        )),
         "42P01" => match history_table_named(&f.message) {
             Some((name, tools)) => Some(format!(
                 "the migration refers to {name}, the history table {} keeps: that tool made it on the databases it \
@@ -1228,6 +1237,9 @@ mod tests {
         assert!(failure_remedy(&exists)
             .unwrap()
             .ends_with("record it with `shale repair VERSION --applied --reason ...`"));
+        // Outside a transaction, another tool may have run part of it (goose trial).
+        let part_way = failure("42P07", "relation \"t\" already exists", at(0), false);
+        assert!(failure_remedy(&part_way).unwrap().contains("`shale repair 2 --resume-at N --reason ...`"));
         // The library's own words (its remedy, a part-way stop's advice) name no command and no flag.
         for (sqlstate, message) in [
             ("57014", "canceling statement due to statement timeout"),
