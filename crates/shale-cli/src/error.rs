@@ -857,10 +857,7 @@ fn part_way_text(p: &PartWay, reverting: bool) -> String {
             done + 1
         ),
     };
-    match &p.not_valid {
-        Some(left) => format!("{}; {text}", left.words()),
-        None => text,
-    }
+    p.with_what_is_left(text)
 }
 
 fn render_failure(label: &str, f: &DbFailure) -> String {
@@ -1172,7 +1169,9 @@ mod tests {
             part_way,
             ..db_failure(sqlstate, message)
         };
-        let at = |done: usize| Some(PartWay { done, backfill: false, version: "2".into(), not_valid: None });
+        let at = |done: usize| {
+            Some(PartWay { done, backfill: false, version: "2".into(), not_valid: None, invalid_index: None })
+        };
         assert_eq!(
             failure_remedy(&failure("23505", "duplicate key", at(1), false)).unwrap(),
             "existing rows violate the new rule: fix the data first in this or an earlier migration; statements 1 to \
@@ -1186,7 +1185,8 @@ mod tests {
              rest by hand and record it with `shale repair 2 --rolled-back --force --reason ...`"
         );
         assert!(failure_remedy(&failure("XX000", "boom", at(0), false)).unwrap().ends_with("run `shale up` again"));
-        let backfill = Some(PartWay { done: 3, backfill: true, version: "2".into(), not_valid: None });
+        let backfill =
+            Some(PartWay { done: 3, backfill: true, version: "2".into(), not_valid: None, invalid_index: None });
         assert!(failure_remedy(&failure("XX000", "boom", backfill, false)).unwrap().contains("`shale up` resumes"));
         assert_eq!(failure_remedy(&failure("XX000", "boom", None, false)), None);
         let mut cancelled = failure("57014", "canceling statement due to user request", at(1), false);
@@ -1252,7 +1252,11 @@ mod tests {
             assert!(!words.contains("`shale ") && !words.contains(" --"), "{words}");
         }
         for reverting in [false, true] {
-            for p in [at(0), at(2), Some(PartWay { done: 1, backfill: true, version: "2".into(), not_valid: None })] {
+            for p in [
+                at(0),
+                at(2),
+                Some(PartWay { done: 1, backfill: true, version: "2".into(), not_valid: None, invalid_index: None }),
+            ] {
                 let words = p.unwrap().advice(reverting);
                 assert!(!words.contains("shale") && !words.contains("--"), "{words}");
             }

@@ -60,6 +60,8 @@ pub struct PartWay {
     /// The failing statement validated a constraint an earlier statement of the file added NOT
     /// VALID: what became of that constraint.
     pub not_valid: Option<NotValidLeft>,
+    /// The failing statement built an index CONCURRENTLY and left it INVALID (its name).
+    pub invalid_index: Option<String>,
 }
 
 /// A constraint a file added NOT VALID (new rows held to it at once) whose VALIDATE failed on the
@@ -122,9 +124,22 @@ impl PartWay {
                 done + 1
             ),
         };
+        self.with_what_is_left(text)
+    }
+
+    /// `text` after what the failing statement left, where it left something.
+    pub fn with_what_is_left(&self, text: String) -> String {
+        let mut out = text;
+        if let Some(index) = &self.invalid_index {
+            out = format!(
+                "the failed build left the index {index} INVALID (kept up to date on every write, never used): \
+                 migrating again drops it before building it again; where the migration is removed instead, drop it: \
+                 `DROP INDEX CONCURRENTLY {index}`; {out}"
+            );
+        }
         match &self.not_valid {
-            Some(left) => format!("{}; {text}", left.words()),
-            None => text,
+            Some(left) => format!("{}; {out}", left.words()),
+            None => out,
         }
     }
 }

@@ -628,8 +628,16 @@ impl<'a> Executor<'a> {
                         return Err(PgError::LockLost);
                     }
                 }
+                // A failed CREATE INDEX CONCURRENTLY (a unique one over duplicates) leaves its index
+                // INVALID, kept up to date on every write: said, as a removed migration would leave
+                // it there for good (the live trial).
+                let invalid_index = match concurrent_index_name(script.statement_text(index)) {
+                    Some(name) => self.invalid_index(&name).await.ok().flatten(),
+                    None => None,
+                };
                 let part_way = PartWay {
                     done,
+                    invalid_index,
                     backfill: step.direction == StepDirection::Up && script.backfill(index).is_some(),
                     version: step.version.as_ref().map(|v| v.canonical()).unwrap_or_default(),
                     not_valid,
@@ -978,17 +986,23 @@ impl<'a> Executor<'a> {
         }
     }
 
-    /// A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind; drop it so the retry can build it.
-    async fn drop_invalid_index(&self, name: &str) -> Result<Option<String>, tokio_postgres::Error> {
+    /// The index `name`, where it is INVALID (what a failed or stopped CREATE INDEX CONCURRENTLY
+    /// leaves), as PostgreSQL names it.
+    async fn invalid_index(&self, name: &str) -> Result<Option<String>, tokio_postgres::Error> {
         let sql = format!(
             "SELECT i.indexrelid::regclass::text FROM pg_index i WHERE NOT i.indisvalid AND i.indexrelid = to_regclass({})",
             quote_literal(name)
         );
         let rows = self.client.simple_query(&sql).await?;
-        let found = rows.iter().find_map(|m| match m {
+        Ok(rows.iter().find_map(|m| match m {
             tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
             _ => None,
-        });
+        }))
+    }
+
+    /// A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind; drop it so the retry can build it.
+    async fn drop_invalid_index(&self, name: &str) -> Result<Option<String>, tokio_postgres::Error> {
+        let found = self.invalid_index(name).await?;
         if let Some(index) = &found {
             self.client.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}")).await?;
         }

@@ -428,3 +428,24 @@ fn a_failed_validate_drops_the_constraint_added_not_valid() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT attnotnull FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'ref'"), "t");
 }
+
+/// A unique index built CONCURRENTLY over duplicates fails, leaving the index INVALID: the error
+/// says so and how to drop it, where a removed migration would leave it for good (the live trial:
+/// unsaid); the next run drops it before building it again.
+#[test]
+fn a_failed_concurrent_build_names_the_invalid_index_it_left() {
+    let p = table_with_rows("busy_failed_build");
+    p.psql("UPDATE t SET v = 'same' WHERE id <= 2");
+    p.write("002_unique.sql", "-- shale:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY t_v_key ON t (v);\n");
+    let failed = p.shale(&["up"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("left the index t_v_key INVALID")
+            && failed.stderr.contains("DROP INDEX CONCURRENTLY t_v_key"),
+        "{}",
+        failed.stderr
+    );
+    p.psql("UPDATE t SET v = NULL WHERE id = 2");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v_key'::regclass"), "t");
+}
