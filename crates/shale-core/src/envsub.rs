@@ -36,36 +36,58 @@ pub fn annotation(line: &str) -> Option<bool> {
     }
 }
 
-/// `text` with the lines goose expands (from an `ENVSUB ON` line to an `ENVSUB OFF` one, comment
-/// lines left alone, as goose passes over them) expanded; None where it has no such line. An error
-/// names its offset in `text`.
+/// `text` with the lines goose expands (from an `ENVSUB ON` line to an `ENVSUB OFF` one) expanded;
+/// None where it has no such line. As goose reads the file, comment and empty lines between
+/// statements are passed over (not expanded), and those inside a statement are part of it
+/// (expanded). An error names its offset in `text`.
 pub fn expand_file(text: &str, env: &dyn Environment) -> Result<Option<String>, EnvsubError> {
     if !text.lines().any(|l| annotation(l) == Some(true)) {
         return Ok(None);
     }
     let mut out = String::with_capacity(text.len());
-    let mut on = false;
+    let (mut on, mut in_statement, mut in_block) = (false, false, false);
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let (body, end) = match line.strip_suffix('\n') {
             Some(body) => (body, "\n"),
             None => (line, ""),
         };
-        match annotation(body) {
-            Some(state) => {
-                on = state;
-                out.push_str(line);
-            }
-            None if on && !body.trim_start().starts_with("--") => {
-                let expanded = expand(body, env).map_err(|e| EnvsubError { offset: offset + e.offset, ..e })?;
-                out.push_str(&expanded);
-                out.push_str(end);
-            }
-            None => out.push_str(line),
+        let trimmed = body.trim();
+        if let Some(state) = annotation(body) {
+            on = state;
+            out.push_str(line);
+        } else if let Some(marker) = goose_marker(trimmed) {
+            // StatementBegin opens a block that only StatementEnd ends; Up and Down start afresh.
+            in_block = marker == "statementbegin";
+            in_statement = false;
+            out.push_str(line);
+        } else if !in_statement && (trimmed.starts_with("--") || body.is_empty()) {
+            out.push_str(line);
+        } else {
+            let expanded = match on {
+                true => expand(body, env).map_err(|e| EnvsubError { offset: offset + e.offset, ..e })?,
+                false => body.to_string(),
+            };
+            in_statement = in_block || !ends_statement(&expanded);
+            out.push_str(&expanded);
+            out.push_str(end);
         }
         offset += line.len();
     }
     Ok(Some(out))
+}
+
+/// goose's other annotations (`Up`, `Down`, `StatementBegin`, `StatementEnd`), lowercased.
+fn goose_marker(trimmed: &str) -> Option<String> {
+    let rest = trimmed.strip_prefix("--")?.trim_start().strip_prefix("+goose")?;
+    let marker = rest.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    ["up", "down", "statementbegin", "statementend"].contains(&marker.as_str()).then_some(marker)
+}
+
+/// Whether goose ends a statement after this line: its last word before a `--` comment ends with
+/// `;` (goose reads it word by word, quotes or not).
+fn ends_statement(line: &str) -> bool {
+    line.split_whitespace().take_while(|w| !w.starts_with("--")).last().is_some_and(|w| w.ends_with(';'))
 }
 
 /// One line, expanded.
@@ -256,6 +278,13 @@ mod tests {
         assert_eq!(
             expanded,
             "-- +goose Up\nSELECT '${REGION}';\n-- +goose ENVSUB ON\n-- costs $1\nSELECT 'eu-west-1';\n-- +goose envsub off\nSELECT '${REGION}';\n"
+        );
+        // Inside a statement, a comment line is part of it, as goose reads it (the re-check: a
+        // string spanning lines kept `${REGION}`); a block runs to its StatementEnd.
+        let inside = "-- +goose Up\n-- +goose ENVSUB ON\nINSERT INTO t VALUES ('a\n-- region ${REGION}\n');\n-- +goose StatementBegin\nSELECT 1;\n-- at ${ROLE}\nSELECT 2;\n-- +goose StatementEnd\n-- after ${ROLE}\n";
+        assert_eq!(
+            expand_file(inside, &env()).unwrap().unwrap(),
+            "-- +goose Up\n-- +goose ENVSUB ON\nINSERT INTO t VALUES ('a\n-- region eu-west-1\n');\n-- +goose StatementBegin\nSELECT 1;\n-- at app_reader\nSELECT 2;\n-- +goose StatementEnd\n-- after ${ROLE}\n"
         );
         assert_eq!(expand_file("SELECT '${REGION}';\n", &env()).unwrap(), None);
         let err = expand_file("-- +goose ENVSUB ON\nSELECT $1;\n", &env()).unwrap_err();

@@ -1058,6 +1058,11 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         }
         steps.push(Step { resume_in_doubt, resume_cursor, ..up_step(m, resume_from) });
     }
+    // A change removed from a plan moves the places after it: the last recorded place has no
+    // change now, which is the move, not a file gone (a repair of it would record the wrong thing).
+    if errors.iter().any(|e| matches!(e, PlanError::PlanMoved { .. })) {
+        errors.retain(|e| !matches!(e, PlanError::Missing { .. }));
+    }
     if !errors.is_empty() {
         return Err(errors);
     }

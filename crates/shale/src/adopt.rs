@@ -411,6 +411,18 @@ impl Migrator {
         history: &shale_core::History,
     ) -> Result<Option<AppliedSince>, Error> {
         let Some((tool, name, _)) = taken_over(history) else { return Ok(None) };
+        // A plan whose changes moved since (one added or removed before applied ones: `up` and
+        // `validate` refuse it) numbers the tool's rows anew: nothing to compare until it is put
+        // back (the Sqitch re-check: the last moved change read as applied by Sqitch since).
+        let moved = history.records.iter().any(|r| {
+            r.kind == RecordKind::Adopted
+                && shale_core::Version::parse(&r.version)
+                    .and_then(|v| self.set.find(&v))
+                    .is_some_and(|m| m.layout.numbered_by_place() && m.name != r.name)
+        });
+        if moved {
+            return Ok(None);
+        }
         // Gone since (dropped once the switch was done): nothing to compare with.
         let Some(table) = foreign::detect(client, Some(name)).await?.into_iter().find(|t| t.tool == tool) else {
             return Ok(None);
@@ -447,8 +459,20 @@ impl Migrator {
             .filter(|v| !reached_only || Some(v) > adopted_up_to.as_ref())
             .filter(|v| !taken.contains(v))
             .collect();
-        let mut reverted: Vec<shale_core::Version> =
-            taken.iter().filter(|v| !now.contains(v) && self.set.find(v).is_some()).cloned().collect();
+        // A revert the team has dealt with since (recorded rolled back, applied again by shale):
+        // shale's own rows for it, after the adoption's, say so (the Sqitch re-check: the
+        // warning never ended).
+        let dealt_with = |v: &shale_core::Version| {
+            history.records.iter().any(|r| {
+                !matches!(r.kind, RecordKind::Adopted | RecordKind::Audit)
+                    && shale_core::Version::parse(&r.version).as_ref() == Some(v)
+            })
+        };
+        let mut reverted: Vec<shale_core::Version> = taken
+            .iter()
+            .filter(|v| !now.contains(v) && self.set.find(v).is_some() && !dealt_with(v))
+            .cloned()
+            .collect();
         reverted.sort();
         let applied_at = applied_times(&self.set, &foreign, &versions);
         Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted, failed, applied_at, repaired }))

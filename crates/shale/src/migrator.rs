@@ -483,7 +483,7 @@ impl Migrator {
             .filter(|r| r.state == plan::State::Applied)
             .filter_map(|r| Some((Version::parse(r.version.as_deref()?)?, r)))
             .filter(|(version, _)| since.reverted.contains(version))
-            .map(|(_, r)| format!("{} {}", r.version.as_deref().unwrap_or_default(), r.name))
+            .map(|(_, r)| shale_core::layout::versioned_label(r.version.as_deref().unwrap_or_default(), &r.name))
             .collect();
 
         let pending: Vec<String> = rows
@@ -491,7 +491,7 @@ impl Migrator {
             .filter(|r| matches!(r.state, plan::State::Pending | plan::State::OutOfOrder | plan::State::Failed))
             .filter_map(|r| Some((Version::parse(r.version.as_deref()?)?, &r.name)))
             .filter(|(version, _)| since.not_shale_s(version, history))
-            .map(|(version, name)| format!("{} {name}", written_version(&self.set, version)))
+            .map(|(version, name)| shale_core::layout::versioned_label(&written_version(&self.set, version), name))
             .collect();
 
         // One the tool failed on is said as failed, not as run by both (golang-migrate counts the
@@ -506,7 +506,7 @@ impl Migrator {
             .filter(|r| r.kind == RecordKind::Versioned && r.status == RecordStatus::Succeeded)
             .filter_map(|r| Some((Version::parse(&r.version).filter(|v| since.versions.contains(v))?, &r.name)))
             .filter(|(version, _)| !failed.contains(version) && !since.recorded_by_hand(version))
-            .map(|(version, name)| format!("{} {name}", written_version(&self.set, version)))
+            .map(|(version, name)| shale_core::layout::versioned_label(&written_version(&self.set, version), name))
             .collect();
         Ok(AgainstTheAdoptedTool {
             ran_by_both: since.listing(migrations),

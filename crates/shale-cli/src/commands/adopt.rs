@@ -103,7 +103,7 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
             println!("  ... {passed_over} more (`shale status` lists them all)");
             passed_over = 0;
         }
-        println!("  {} {} ({java}{})", m.version, m.name, m.path);
+        println!("  {} ({java}{})", shale_core::layout::versioned_label(&m.version, &m.name), m.path);
     }
     for note in &report.notes {
         println!("note: {}", note_text(note));

@@ -124,14 +124,14 @@ pub fn status(settings: &Settings) -> Result<i32> {
     for text in moved_texts(&moved_in_the_plan(&migrator, &report)) {
         crate::output::warning(&text);
     }
-    warn_about_the_adopted_tool(&report);
+    warn_about_the_adopted_tool(&report, false);
     warn_changed_since_baseline(&report.changed_since_baseline);
     Ok(0)
 }
 
 /// What the tool whose history shale took over has done since, said by `status` and `validate`:
 /// applied what shale had too, applied what shale has not yet, reverted or failed one.
-fn warn_about_the_adopted_tool(report: &shale::StatusReport) {
+fn warn_about_the_adopted_tool(report: &shale::StatusReport, as_problems: bool) {
     if let Some(both) = &report.ran_by_both {
         crate::output::warning(&format!(
             "{} applied {} too, after shale had ({} records it): its migrate still runs somewhere (a \
@@ -152,10 +152,13 @@ fn warn_about_the_adopted_tool(report: &shale::StatusReport) {
         crate::output::warning(&crate::error::message(&refusal.into()));
     }
     if let Some(reverted) = &report.reverted_by_the_other_tool {
-        crate::output::warning(&format!(
+        // A problem where it fails the command (`validate`), said as one.
+        let say = if as_problems { crate::output::problem } else { crate::output::warning };
+        say(&format!(
             "{} reverted {} since shale took its history over ({} no longer has it), which shale counts \
              as applied: its down still runs somewhere; stop it, check the database (`shale drift`), and record \
-             what is true: `shale repair VERSION --rolled-back --reason ...` where it was undone",
+             what is true: `shale repair VERSION --rolled-back --force --reason ...` where it was undone (then \
+             `shale up` applies it again)",
             reverted.tool,
             reverted.migrations.join(", "),
             reverted.table
@@ -325,13 +328,15 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "moved": moved_texts, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": report.changed_since_baseline, "ran_by_both": report.ran_by_both, "reverted_by_the_other_tool": report.reverted_by_the_other_tool, "failed_by_the_other_tool": report.failed_by_the_other_tool }),
         );
     } else {
-        warn_about_the_adopted_tool(&report);
+        warn_about_the_adopted_tool(&report, true);
         warn_changed_since_baseline(&report.changed_since_baseline);
         print_syntax_errors(&syntax_errors);
         for text in &moved_texts {
             crate::output::problem(text);
         }
-        for p in problems.iter().filter(|p| !moved_here(&moved, p)) {
+        // (A place past the plan's end, once a change was removed, is the move too.)
+        for p in problems.iter().filter(|p| !moved_here(&moved, p) && !(p.state == State::Missing && !moved.is_empty()))
+        {
             let version = p.version.as_deref().unwrap_or("VERSION");
             let advice = match p.state {
                 State::Modified if report.changed_in_comments_only.iter().any(|v| v == version) => format!(

@@ -339,6 +339,45 @@ fn sqitch_projects_run_in_plan_order() {
     let status = all.shale(&["status", "--json"]).ok().json();
     let pending = status["migrations"].as_array().unwrap().iter().filter(|m| m["state"] != "applied").count();
     assert_eq!(pending, 0, "{status}");
+
+    // A change added to the plan before deployed ones moves their places: said as a move, not as
+    // Sqitch applying the last of them since (the re-check: `repair --applied` advised for it).
+    let inserted = SQITCH_PLAN.replace(
+        "app/flips [users]",
+        "audit 2024-01-03T12:00:00Z Marge N. <marge@example.com> # Added late.\napp/flips [users]",
+    );
+    all.write("sqitch.plan", &inserted);
+    all.write("deploy/audit.sql", "CREATE TABLE audit (id int);\n");
+    let status = all.shale(&["status"]).ok();
+    assert!(status.stderr.contains("is where the history recorded change"), "{}", status.stderr);
+    assert!(!status.stderr.contains("sqitch applied"), "{}", status.stderr);
+    // One removed: the place past the plan's end is the move too, not a file gone.
+    all.write(
+        "sqitch.plan",
+        &SQITCH_PLAN
+            .replace("app/flips [users] 2024-01-04T00:00:00Z Marge N. <marge@example.com> # Flips, in a folder.\n", ""),
+    );
+    let validate = all.shale(&["validate"]);
+    assert_eq!(validate.code, 1, "{}", validate.stderr);
+    assert!(validate.stderr.contains("is where the history recorded change"), "{}", validate.stderr);
+    assert!(!validate.stderr.contains("its file is gone"), "{}", validate.stderr);
+    all.write("sqitch.plan", SQITCH_PLAN);
+
+    // Sqitch reverts a change taken over (its row deleted): validate fails until the team records
+    // it rolled back and shale applies it again; then the warning ends (the re-check: for good).
+    all.psql("DELETE FROM sqitch.changes WHERE change_id = 'a4'");
+    let validate = all.shale(&["validate"]);
+    assert_eq!(validate.code, 1, "{}", validate.stderr);
+    assert!(
+        validate.stderr.contains("error: sqitch reverted 4 users") && validate.stderr.contains("--force"),
+        "{}",
+        validate.stderr
+    );
+    all.psql("CREATE SCHEMA IF NOT EXISTS flipr; CREATE TABLE IF NOT EXISTS flipr.users (nickname text PRIMARY KEY)");
+    all.shale(&["repair", "4", "--rolled-back", "--force", "--reason", "sqitch reverted it"]).ok();
+    all.shale(&["up"]).ok();
+    let validate = all.shale(&["validate"]).ok();
+    assert!(!validate.stderr.contains("reverted"), "{}", validate.stderr);
 }
 
 /// graphile-migrate's placeholders (`:DATABASE_VISITOR`, from its .gmrc): one with no value is an
