@@ -335,8 +335,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             crate::output::problem(text);
         }
         // (A place past the plan's end, once a change was removed, is the move too.)
-        for p in problems.iter().filter(|p| !moved_here(&moved, p) && !(p.state == State::Missing && !moved.is_empty()))
-        {
+        for p in problems.iter().filter(|p| !moved_here(&moved, p) && (p.state != State::Missing || moved.is_empty())) {
             let version = p.version.as_deref().unwrap_or("VERSION");
             let advice = match p.state {
                 State::Modified if report.changed_in_comments_only.iter().any(|v| v == version) => format!(
