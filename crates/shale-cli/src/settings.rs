@@ -538,7 +538,8 @@ fn placeholders(config: &ConfigFile, env: &Env) -> std::collections::BTreeMap<St
     // unset leaves the placeholder without a value, an error where a file uses it.
     let from_env: Vec<String> = values.iter().filter(|(_, v)| *v == "!ENV").map(|(k, _)| k.clone()).collect();
     for key in from_env {
-        match env.get(key.trim_start_matches(':')) {
+        // (Empty counts as unset, as graphile-migrate counts it.)
+        match env.get(key.trim_start_matches(':')).filter(|v| !v.is_empty()) {
             Some(value) => values.insert(key, value),
             None => values.remove(&key),
         };

@@ -180,6 +180,29 @@ fn warn_about_the_adopted_tool(report: &shale::StatusReport, as_problems: bool) 
 /// A tool whose migrations are code (Alembic, Django, ...) still migrating after the baseline.
 pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline]) {
     for c in changed {
+        let (schema, name) = c.table.split_once('.').unwrap_or(("public", &c.table));
+        // A tool whose migrations are SQL files, whose history appeared on a database shale built:
+        // it ran its migrations there too, these same files, a second time (the graphile
+        // re-check: its first file drops the schema, and every row went; `--direction adopt`
+        // would have made that the schema).
+        if c.baseline_at.is_none() && c.tool.migrations_are_sql() {
+            let drop = match c.tool.own_schema().filter(|s| *s == schema) {
+                Some(own) => format!("DROP SCHEMA {own} CASCADE"),
+                None => format!("DROP TABLE {}", shale_core::ident::qualified(schema, name)),
+            };
+            crate::output::warning(&format!(
+                "{}'s history ({}) is in this database, which shale built from its migrations: {} ran its \
+                 migrations here too, the files shale had applied, a second time (one that drops and makes tables \
+                 again lost their rows); switch it off ({}), check what is left (`shale drift`; restore lost rows \
+                 from a backup), `shale drift --fix NAME --direction restore` writes what brings the schema back to \
+                 the migrations', then `{drop}` ends this warning",
+                c.tool,
+                c.table,
+                c.tool,
+                c.tool.where_it_runs()
+            ));
+            continue;
+        }
         let what = match &c.baseline_at {
             Some(at) => format!("has changed since the baseline ({at})"),
             None => "is in this database, which shale built from its migrations".to_string(),

@@ -1318,6 +1318,14 @@ fn graphile_migrate_files_named_by_their_message() {
         "{}",
         status.stderr
     );
+    // It ran these same files a second time: what to check, and no `--direction adopt`.
+    assert!(
+        status.stderr.contains("ran its migrations here too")
+            && status.stderr.contains("--direction restore")
+            && status.stderr.contains("`DROP SCHEMA graphile_migrate CASCADE`"),
+        "{}",
+        status.stderr
+    );
 }
 
 /// A table of golang-migrate's columns holding a row per version (not golang-migrate's one row)
