@@ -400,6 +400,9 @@ impl Tool {
             Tool::Drizzle => {
                 "record the new hash in __drizzle_migrations first (the SHA-256 of the file, in hex)".to_string()
             }
+            Tool::GraphileMigrate => "graphile-migrate refuses the file too (its hash is in the file's `--! Hash:` line \
+                 and graphile_migrate.migrations): restore it, or write the change as a new migration"
+                .to_string(),
             Tool::Sqitch => "record the new hash in sqitch.changes first (`script_hash`, the SHA-1 of the deploy \
                  script, in hex)"
                 .to_string(),
@@ -1097,6 +1100,42 @@ fn sha256_padded(text: &str) -> String {
     sha256_checksum(text, true)
 }
 
+/// graphile-migrate's hash of one of its committed files, as its `--! Hash:` line and its table
+/// record it: SHA-1 over the `--! Previous:` hash, a newline and the body below the `--!` header
+/// lines (trimmed); None for a file that has no such header, or allows an invalid hash
+/// (`--! AllowInvalidHash`), which graphile-migrate then does not compare either.
+pub fn graphile_hash(text: &str) -> Option<String> {
+    use sha1::Digest;
+    let mut previous = None;
+    let mut header_lines = 0;
+    for line in text.split('\n') {
+        let Some(header) = line.strip_prefix("--! ") else { break };
+        let (key, value) = header.split_once(':').map_or((header, None), |(k, v)| (k, Some(v.trim())));
+        if !(key.starts_with(|c: char| c.is_ascii_uppercase())
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            break;
+        }
+        match key {
+            "Previous" => previous = value,
+            "AllowInvalidHash" => return None,
+            _ => {}
+        }
+        header_lines += 1;
+    }
+    let previous = previous?;
+    let body: Vec<&str> = text.split('\n').skip(header_lines).collect();
+    let body = body.join("\n");
+    let previous = if previous == "-" { "" } else { previous };
+    let hashed = format!("{}\n", format!("{previous}\n{}", body.trim()).trim());
+    Some(format!("sha1:{}", hex::encode(sha1::Sha1::digest(hashed.as_bytes()))))
+}
+
+/// The `--! Hash:` line of one of graphile-migrate's committed files.
+pub fn graphile_recorded_hash(text: &str) -> Option<&str> {
+    text.split('\n').take_while(|l| l.starts_with("--! ")).find_map(|l| l.strip_prefix("--! Hash:")).map(str::trim)
+}
+
 /// Sqitch's `script_hash` of a deploy script: SHA-1 of the file's bytes, in hex.
 pub fn sqitch_script_hash(text: &str) -> String {
     use sha1::Digest;
@@ -1275,6 +1314,15 @@ pub fn plan_adoption_accepting<'a>(
                                 .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
                             (Tool::Drizzle, Some(recorded)) if !applied_this(recorded, m, sha256_padded) => problems
                                 .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
+                            (Tool::GraphileMigrate, Some(recorded))
+                                if graphile_hash(m.raw_text()).is_some_and(|hash| hash != *recorded) =>
+                            {
+                                problems.push(AdoptProblem::Changed {
+                                    tool,
+                                    key: entry.key.clone(),
+                                    file: m.file.clone(),
+                                })
+                            }
                             // (Sqitch's registry before 1.0 kept no hash: nothing to compare.)
                             (Tool::Sqitch, Some(recorded))
                                 if !recorded.is_empty() && !applied_this(recorded, m, sqitch_script_hash) =>

@@ -266,7 +266,12 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             )
         }
         Tool::GraphileMigrate => {
-            keys(client, &format!("SELECT filename FROM {t} ORDER BY date, filename"), context).await?
+            // Each file's hash as graphile-migrate computed it when it ran the file.
+            let rows = simple_rows(client, &format!("SELECT filename, hash FROM {t} ORDER BY date, filename"), context)
+                .await?;
+            ForeignState::Entries(
+                rows.iter().map(|r| ForeignEntry { checksum: Some(r[1].clone()), ..entry(&r[0]) }).collect(),
+            )
         }
         Tool::Goose => {
             // The newest row per version decides (goose before 2.4.4 added is_applied = false rows).

@@ -1255,15 +1255,32 @@ fn hasura_databases_and_metadata_without_migrations() {
 
 /// graphile-migrate: committed files `000001.sql` with its `--!` header lines, its history a row
 /// per file name in `graphile_migrate.migrations`.
+/// graphile-migrate's committed files, each with the `--! Previous:` / `--! Hash:` lines its
+/// `commit` writes (the hashes chained as it chains them): the hashes, in order.
+fn graphile_committed(p: &Project, files: &[(&str, &str)]) -> Vec<String> {
+    let mut hashes: Vec<String> = Vec::new();
+    for (name, sql) in files {
+        let previous = hashes.last().cloned().unwrap_or_else(|| "-".into());
+        let unhashed = format!("--! Previous: {previous}\n--! Hash: sha1:x\n\n{sql}\n");
+        let hash = shale_core::adopt::graphile_hash(&unhashed).unwrap();
+        p.write(name, &unhashed.replace("sha1:x", &hash));
+        hashes.push(hash);
+    }
+    hashes
+}
+
 #[test]
 fn graphile_migrate() {
     let p = Project::new("adopt_graphile_migrate");
-    let committed =
-        |previous: &str, hash: &str, sql: &str| format!("--! Previous: {previous}\n--! Hash: {hash}\n\n{sql}\n");
-    p.write("000001.sql", &committed("-", "sha1:aaa", "CREATE TABLE users (id bigint PRIMARY KEY);"));
-    p.write("000002.sql", &committed("sha1:aaa", "sha1:bbb", "CREATE TABLE posts (id bigint PRIMARY KEY);"));
-    p.write("000003.sql", &committed("sha1:bbb", "sha1:ccc", "CREATE TABLE tags (id bigint PRIMARY KEY);"));
-    p.psql(
+    let h = graphile_committed(
+        &p,
+        &[
+            ("000001.sql", "CREATE TABLE users (id bigint PRIMARY KEY);"),
+            ("000002.sql", "CREATE TABLE posts (id bigint PRIMARY KEY);"),
+            ("000003.sql", "CREATE TABLE tags (id bigint PRIMARY KEY);"),
+        ],
+    );
+    p.psql(&format!(
         "CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint PRIMARY KEY);
          CREATE SCHEMA graphile_migrate;
          CREATE TABLE graphile_migrate.migrations (hash text PRIMARY KEY, previous_hash text REFERENCES graphile_migrate.migrations,
@@ -1271,8 +1288,22 @@ fn graphile_migrate() {
          CREATE TABLE graphile_migrate.current (filename text PRIMARY KEY DEFAULT 'current.sql', content text NOT NULL,
            date timestamptz NOT NULL DEFAULT now());
          INSERT INTO graphile_migrate.migrations (hash, previous_hash, filename) VALUES
-           ('sha1:aaa', NULL, '000001.sql'), ('sha1:bbb', 'sha1:aaa', '000002.sql')",
-    );
+           ('{}', NULL, '000001.sql'), ('{}', '{}', '000002.sql')",
+        h[0], h[1], h[0]
+    ));
+    // A committed file edited since graphile-migrate ran it is refused, as graphile-migrate itself
+    // refuses it (the graphile re-check: taken over silently).
+    let posts = p.migrations().join("000002.sql");
+    let committed = std::fs::read_to_string(&posts).unwrap();
+    std::fs::write(
+        &posts,
+        committed.replace("posts (id bigint PRIMARY KEY)", "posts (id bigint PRIMARY KEY, title text)"),
+    )
+    .unwrap();
+    let edited = p.shale(&["adopt"]);
+    assert_eq!(edited.code, 2, "{}", edited.stderr);
+    assert!(edited.stderr.contains("000002.sql changed after graphile-migrate applied"), "{}", edited.stderr);
+    std::fs::write(&posts, committed).unwrap();
     switch_from_own_schema(&p, "graphile-migrate", "graphile_migrate");
 }
 
@@ -1284,23 +1315,32 @@ fn graphile_migrate() {
 #[test]
 fn graphile_migrate_files_named_by_their_message() {
     let p = Project::new("adopt_graphile_named");
-    let committed =
-        |previous: &str, hash: &str, sql: &str| format!("--! Previous: {previous}\n--! Hash: {hash}\n\n{sql}\n");
-    p.write("000001.sql", &committed("-", "sha1:aaa", "CREATE TABLE users (id bigint PRIMARY KEY);"));
-    p.write("000002-add-posts.sql", &committed("sha1:aaa", "sha1:bbb", "CREATE TABLE posts (id bigint PRIMARY KEY);"));
-    p.write("000003-add-tags.sql", &committed("sha1:bbb", "sha1:ccc", "CREATE TABLE tags (id bigint PRIMARY KEY);"));
-    let history = "CREATE SCHEMA graphile_migrate;
+    let h = graphile_committed(
+        &p,
+        &[
+            ("000001.sql", "CREATE TABLE users (id bigint PRIMARY KEY);"),
+            ("000002-add-posts.sql", "CREATE TABLE posts (id bigint PRIMARY KEY);"),
+            ("000003-add-tags.sql", "CREATE TABLE tags (id bigint PRIMARY KEY);"),
+        ],
+    );
+    let history = format!(
+        "CREATE SCHEMA graphile_migrate;
          CREATE TABLE graphile_migrate.migrations (hash text PRIMARY KEY, previous_hash text REFERENCES graphile_migrate.migrations,
            filename text NOT NULL, date timestamptz NOT NULL DEFAULT now());
          INSERT INTO graphile_migrate.migrations (hash, previous_hash, filename) VALUES
-           ('sha1:aaa', NULL, '000001.sql'), ('sha1:bbb', 'sha1:aaa', '000002.sql')";
+           ('{}', NULL, '000001.sql'), ('{}', '{}', '000002.sql')",
+        h[0], h[1], h[0]
+    );
     p.psql(&format!(
         "CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE posts (id bigint PRIMARY KEY); {history}"
     ));
     let adopted = p.shale(&["adopt", "--json"]).ok().json();
     assert_eq!(adopted["adopted"].as_array().map(Vec::len), Some(2), "{adopted}");
     // graphile-migrate still runs after the switch: its row for the named file is seen.
-    p.psql("CREATE TABLE tags (id bigint PRIMARY KEY); INSERT INTO graphile_migrate.migrations (hash, previous_hash, filename) VALUES ('sha1:ccc', 'sha1:bbb', '000003.sql')");
+    p.psql(&format!(
+        "CREATE TABLE tags (id bigint PRIMARY KEY); INSERT INTO graphile_migrate.migrations (hash, previous_hash, filename) VALUES ('{}', '{}', '000003.sql')",
+        h[2], h[1]
+    ));
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}{}", up.stdout, up.stderr);
     assert!(up.stderr.contains("000003 add-tags"), "{}", up.stderr);
@@ -1309,7 +1349,7 @@ fn graphile_migrate_files_named_by_their_message() {
     fresh.copy_from(&p, &["000001.sql", "000002-add-posts.sql", "000003-add-tags.sql"]);
     fresh.shale(&["up"]).ok();
     assert!(!fresh.shale(&["status"]).ok().stderr.contains("warning"));
-    fresh.psql(history);
+    fresh.psql(&history);
     let status = fresh.shale(&["status"]).ok();
     assert!(
         status.stderr.contains(
