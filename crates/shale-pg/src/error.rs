@@ -84,12 +84,12 @@ impl NotValidLeft {
         match still_there {
             None => format!(
                 "the constraint {constraint} that statement {statement} added NOT VALID was dropped again, so that \
-                 the application's new rows are not held to it while the rows that break it are fixed"
+                 the application's writes (new rows, and updates of rows that break it) are not held to it while those rows are fixed"
             ),
             Some(why) => format!(
                 "the constraint {constraint} that statement {statement} added NOT VALID still holds the \
                  application's new rows to it (dropping it failed: {why}): drop it, `ALTER TABLE {table} DROP \
-                 CONSTRAINT {constraint}`, until the rows that break it are fixed"
+                 CONSTRAINT {constraint}`, until the rows that break it are fixed (migrating again starts at its ADD)"
             ),
         }
     }

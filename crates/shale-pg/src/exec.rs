@@ -590,26 +590,22 @@ impl<'a> Executor<'a> {
             }),
             NoTxStop::Statement { index, error, mut done } => {
                 let db = error.as_db_error().expect("checked above");
-                // A VALIDATE that failed on the rows there, of a constraint this file added NOT
-                // VALID: new rows are held to it from the ADD on, so the application's writes that
-                // break it fail until the rows are fixed (the live trial: `lint --fix`'s SET NOT
+                // A VALIDATE that failed (on the rows there, or waiting for its lock), of a
+                // constraint this file added NOT VALID: new rows are held to it from the ADD on, so
+                // the application's writes that break it fail until the rows are fixed (the live trial: `lint --fix`'s SET NOT
                 // NULL, failing where the plain form fails whole, left every insert of a NULL
                 // refused). It is dropped again, and the file resumes at its ADD.
                 let mut not_valid = None;
                 if let Some((table, constraint, added_at)) = not_valid_behind(step, index, db.code()) {
                     let dropped = self.drop_constraint_again(step, &table, &constraint, on_event).await;
+                    // The next run starts at the ADD, the constraint dropped here or by hand (the
+                    // re-check: resumed at the VALIDATE of a constraint dropped by hand, for good).
                     let progress = self.fenced(&self.history.progress_sql(id, added_at as i32));
-                    if dropped.is_ok() && self.client.batch_execute(&progress).await.is_ok() {
+                    if self.client.batch_execute(&progress).await.is_ok() {
                         done = added_at;
                     }
-                    not_valid = Some(NotValidLeft {
-                        table,
-                        constraint,
-                        statement: added_at + 1,
-                        still_there: dropped
-                            .err()
-                            .map(|e| e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string())),
-                    });
+                    not_valid =
+                        Some(NotValidLeft { table, constraint, statement: added_at + 1, still_there: dropped.err() });
                 }
                 let offset = script.statements[index].span.start;
                 // A backfill's batches wrap the statement: their positions are not the file's.
@@ -964,24 +960,34 @@ impl<'a> Executor<'a> {
         table: &str,
         constraint: &str,
         on_event: &mut (dyn FnMut(ExecEvent) + Send),
-    ) -> Result<(), tokio_postgres::Error> {
+    ) -> Result<(), String> {
         let polite = self.options.lock_wait.as_ref();
         let timeout = polite
             .map(|w| format!(";\nSET lock_timeout = '{}ms'", w.try_timeout.as_millis().max(1)))
             .unwrap_or_default();
-        let sql = format!(
-            "{}{timeout};\nALTER TABLE {table} DROP CONSTRAINT IF EXISTS {constraint}",
-            session_prelude(self.session, &step.script, false)
-        );
+        let drop = format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {constraint}");
+        let sql = format!("{}{timeout};\n{drop}", session_prelude(self.session, &step.script, false));
+        // The table's readers and writers are waited for as a statement waits for them, named,
+        // without queueing the application behind the request.
+        let targets: Vec<LockTarget> =
+            statement_locks(&drop).into_iter().filter(|t| t.mode.stalls_application()).collect();
         let (since, mut attempt) = (Instant::now(), 0);
+        let message =
+            |e: tokio_postgres::Error| e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string());
         loop {
+            if let Some(wait) = polite.filter(|_| attempt > 0 && !targets.is_empty()) {
+                self.wait_until_clear(&step.label(), &targets, wait, since, on_event)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             let dropped = self.client.batch_execute(&sql).await;
             let _ = self.client.batch_execute("RESET ALL").await;
             match dropped {
                 Err(e)
                     if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)
                         && self.pause_to_retry(polite, since, &mut attempt, &step.label(), on_event).await => {}
-                other => return other,
+                Err(e) => return Err(message(e)),
+                Ok(()) => return Ok(()),
             }
         }
     }
@@ -1010,12 +1016,14 @@ impl<'a> Executor<'a> {
     }
 }
 
-/// Where statement `index` of `step` is a VALIDATE CONSTRAINT that failed on the rows there
-/// (`code`) and an earlier statement of the file added that constraint NOT VALID: the table and the
-/// constraint as the ADD wrote them, and the ADD's index.
+/// Where statement `index` of `step` is a VALIDATE CONSTRAINT that failed (with `code`) and an
+/// earlier statement of the file added that constraint NOT VALID: the table and the constraint as
+/// the ADD wrote them, and the ADD's index.
 fn not_valid_behind(step: &Step, index: usize, code: &SqlState) -> Option<(String, String, usize)> {
-    let broken = [SqlState::CHECK_VIOLATION, SqlState::FOREIGN_KEY_VIOLATION, SqlState::NOT_NULL_VIOLATION];
-    if step.direction != StepDirection::Up || !broken.contains(code) {
+    // Whatever stopped it (rows that break it, a lock it could not get in time), the constraint
+    // would go on refusing the application's writes; not on a stop asked for (Ctrl-C), which ends
+    // the run now.
+    if step.direction != StepDirection::Up || *code == SqlState::QUERY_CANCELED {
         return None;
     }
     let (table, constraint) = shale_core::rerun::validated_constraint(step.script.statement_text(index))?;

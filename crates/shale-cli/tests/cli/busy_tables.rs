@@ -449,3 +449,36 @@ fn a_failed_concurrent_build_names_the_invalid_index_it_left() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v_key'::regclass"), "t");
 }
+
+/// Where the constraint cannot be dropped again in time (a report holds the table past
+/// --lock-wait-max), the error gives the SQL, and the next run starts at the ADD: dropped by hand
+/// and the rows fixed, it finishes (the re-check: it resumed at the VALIDATE of a constraint
+/// dropped by hand, for good).
+#[test]
+fn a_constraint_not_dropped_in_time_is_named_and_the_file_starts_again_at_its_add() {
+    let p = table_with_rows("busy_not_valid_held");
+    p.psql("ALTER TABLE t ADD COLUMN ref text; UPDATE t SET ref = 'r' WHERE id > 1");
+    p.write(
+        "002_ref_not_null.sql",
+        "-- shale:no-transaction\n\
+         ALTER TABLE t ADD CONSTRAINT t_ref_nn CHECK (ref IS NOT NULL) NOT VALID;\n\
+         SELECT pg_sleep(0.5);\n\
+         ALTER TABLE t VALIDATE CONSTRAINT t_ref_nn;\n",
+    );
+    let run = p.spawn(&["up", "--lock-wait-max", "1s"]);
+    // The report starts while the migration sleeps, after its ADD, and outlasts the wait.
+    p.wait_running("pg_sleep(0.5)");
+    let holder = long_reader(&p, "report-job", 4.0);
+    let failed = finish(run);
+    finish(holder);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("still holds the application's new rows to it")
+            && failed.stderr.contains("ALTER TABLE t DROP CONSTRAINT t_ref_nn"),
+        "{}",
+        failed.stderr
+    );
+    p.psql("ALTER TABLE t DROP CONSTRAINT t_ref_nn; UPDATE t SET ref = 'r' WHERE ref IS NULL");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 't_ref_nn'"), "t");
+}
