@@ -743,9 +743,14 @@ fn stopped_text(stopped: &Stopped) -> String {
                 .map(|i| format!(" (the INVALID index {i} the stopped build left is dropped first)"))
                 .unwrap_or_default();
             let verb = if failure.reverting { "down" } else { "up" };
+            // A constraint its ADD put in force, its VALIDATE not run (said with what to do).
+            let not_valid = match failure.part_way.as_ref().and_then(|p| p.not_valid.as_ref()) {
+                Some(left) => format!("; {}", left.words()),
+                None => String::new(),
+            };
             format!(
                 "migration {label} was stopped part-way by this run's stop (it runs outside a transaction): {ran}\
-                 statement {} was cancelled; `shale {verb}` goes on from it{index}",
+                 statement {} was cancelled; `shale {verb}` goes on from it{index}{not_valid}",
                 done + 1
             )
         }

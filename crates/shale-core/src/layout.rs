@@ -381,6 +381,16 @@ impl Script {
         }
         let mut backfills = Vec::new();
         for (offset, backfill) in backfill_lines {
+            // A block goes to the server as one query: its UPDATE cannot run in batches.
+            if blocks.iter().any(|b| b.contains(&offset)) {
+                return Err(at(
+                    offset,
+                    "`-- shale:backfill` inside a StatementBegin ... StatementEnd block, which is sent as one query: \
+                     its UPDATE cannot run in batches"
+                        .into(),
+                    Some("move the UPDATE, with the line before it, out of the block".into()),
+                ));
+            }
             let next = statements.iter().position(|s| s.span.start > offset);
             let shape = next
                 .ok_or_else(|| "no statement follows it".to_string())
@@ -1296,8 +1306,8 @@ fn fill_placeholders_as(
     // goose's `-- +goose ENVSUB ON`: the environment's variables, put in as goose puts them.
     if memchr::memmem::find(text.as_bytes(), b"+goose").is_some() {
         match crate::envsub::expand_file(&text, placeholders.environment()) {
-            Ok(Some(expanded)) => return Ok((expanded, Some(text))),
-            Ok(None) => {}
+            Ok(Some(expanded)) if expanded != text => return Ok((expanded, Some(text))),
+            Ok(_) => {}
             Err(e) => {
                 let message = format!("goose's `ENVSUB ON` cannot put the environment into this line: {}", e.message);
                 let hint = "write it as goose reads it (`$$` or `\\$` for a `$`), or set the variable where shale runs";

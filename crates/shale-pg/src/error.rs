@@ -64,32 +64,50 @@ pub struct PartWay {
     pub invalid_index: Option<String>,
 }
 
-/// A constraint a file added NOT VALID (new rows held to it at once) whose VALIDATE failed on the
-/// rows there: dropped again, so that the application's writes are not refused while the rows are
-/// fixed, or still there where dropping it failed.
+/// A constraint a file added NOT VALID (new rows held to it at once) whose VALIDATE failed or was
+/// stopped: dropped again, so that the application's writes are not refused while the rows are
+/// fixed; still there where dropping it failed; or left, in force, where the run was stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotValidLeft {
     pub table: String,
     pub constraint: String,
     /// The statement that added it (1-based).
     pub statement: usize,
-    /// Why dropping it failed; None where it was dropped.
-    pub still_there: Option<String>,
+    pub state: NotValidState,
+}
+
+/// What became of a [`NotValidLeft`] constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotValidState {
+    Dropped,
+    /// Dropping it failed, for this reason: the file starts again at its ADD all the same.
+    DropFailed(String),
+    /// The run stopped (Ctrl-C, or another statement failed) before its VALIDATE finished: it is
+    /// in force, and the file goes on where it stopped.
+    Stopped,
 }
 
 impl NotValidLeft {
     /// What became of it, in words for any application.
     pub fn words(&self) -> String {
-        let NotValidLeft { table, constraint, statement, still_there } = self;
-        match still_there {
-            None => format!(
+        let NotValidLeft { table, constraint, statement, state } = self;
+        let drop = format!("`ALTER TABLE {table} DROP CONSTRAINT {constraint}`");
+        match state {
+            NotValidState::Dropped => format!(
                 "the constraint {constraint} that statement {statement} added NOT VALID was dropped again, so that \
-                 the application's writes (new rows, and updates of rows that break it) are not held to it while those rows are fixed"
+                 the application's writes (new rows, and updates of rows that break it) are not held to it while \
+                 those rows are fixed"
             ),
-            Some(why) => format!(
+            NotValidState::DropFailed(why) => format!(
                 "the constraint {constraint} that statement {statement} added NOT VALID still holds the \
-                 application's new rows to it (dropping it failed: {why}): drop it, `ALTER TABLE {table} DROP \
-                 CONSTRAINT {constraint}`, until the rows that break it are fixed (migrating again starts at its ADD)"
+                 application's new rows to it (dropping it failed: {why}): drop it, {drop}, until the rows that \
+                 break it are fixed (migrating again starts at its ADD)"
+            ),
+            NotValidState::Stopped => format!(
+                "the constraint {constraint} that statement {statement} added NOT VALID holds the application's new \
+                 rows to it from now on, before its VALIDATE has run: where the application writes rows that break it, \
+                 fix those writes, or drop it, {drop}, and add it again (NOT VALID) before migrating again, which goes \
+                 on where the file stopped"
             ),
         }
     }

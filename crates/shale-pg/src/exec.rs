@@ -18,7 +18,9 @@ use tokio_postgres::error::{DbError, ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
 use crate::connect::SessionSettings;
-use crate::error::{remedy, DbFailure, InterruptedWait, LostOutcome, NotValidLeft, PartWay, PgError, SourceLocation};
+use crate::error::{
+    remedy, DbFailure, InterruptedWait, LostOutcome, NotValidLeft, NotValidState, PartWay, PgError, SourceLocation,
+};
 use crate::history::{HistoryTable, NewRecord};
 use crate::interrupt::Interrupt;
 use crate::lock::simple_rows;
@@ -596,7 +598,9 @@ impl<'a> Executor<'a> {
                 // NULL, failing where the plain form fails whole, left every insert of a NULL
                 // refused). It is dropped again, and the file resumes at its ADD.
                 let mut not_valid = None;
-                if let Some((table, constraint, added_at)) = not_valid_behind(step, index, db.code()) {
+                // (A Ctrl-C's cancel, not statement_timeout's, which shares its SQLSTATE.)
+                let stopped = *db.code() == SqlState::QUERY_CANCELED && !db.message().contains("statement timeout");
+                if let Some((table, constraint, added_at)) = not_valid_behind(step, index, stopped) {
                     let dropped = self.drop_constraint_again(step, &table, &constraint, on_event).await;
                     // The next run starts at the ADD, the constraint dropped here or by hand (the
                     // re-check: resumed at the VALIDATE of a constraint dropped by hand, for good).
@@ -604,8 +608,20 @@ impl<'a> Executor<'a> {
                     if self.client.batch_execute(&progress).await.is_ok() {
                         done = added_at;
                     }
-                    not_valid =
-                        Some(NotValidLeft { table, constraint, statement: added_at + 1, still_there: dropped.err() });
+                    let state = dropped.map_or_else(NotValidState::DropFailed, |()| NotValidState::Dropped);
+                    not_valid = Some(NotValidLeft { table, constraint, statement: added_at + 1, state });
+                } else if let Some((table, constraint, added_at)) =
+                    not_valid_pending(step, index).filter(|_| step.direction == StepDirection::Up)
+                {
+                    // Stopped after the ADD, before its VALIDATE finished (Ctrl-C, or another
+                    // statement failing between them): it is in force (the live re-check: unsaid,
+                    // and the message said nothing was applied).
+                    not_valid = Some(NotValidLeft {
+                        table,
+                        constraint,
+                        statement: added_at + 1,
+                        state: NotValidState::Stopped,
+                    });
                 }
                 let offset = script.statements[index].span.start;
                 // A backfill's batches wrap the statement: their positions are not the file's.
@@ -1019,20 +1035,44 @@ impl<'a> Executor<'a> {
 /// Where statement `index` of `step` is a VALIDATE CONSTRAINT that failed (with `code`) and an
 /// earlier statement of the file added that constraint NOT VALID: the table and the constraint as
 /// the ADD wrote them, and the ADD's index.
-fn not_valid_behind(step: &Step, index: usize, code: &SqlState) -> Option<(String, String, usize)> {
-    // Whatever stopped it (rows that break it, a lock it could not get in time), the constraint
-    // would go on refusing the application's writes; not on a stop asked for (Ctrl-C), which ends
-    // the run now.
-    if step.direction != StepDirection::Up || *code == SqlState::QUERY_CANCELED {
+fn not_valid_behind(step: &Step, index: usize, stopped: bool) -> Option<(String, String, usize)> {
+    // Whatever stopped it (rows that break it, a lock it could not get in time, statement_timeout),
+    // the constraint would go on refusing the application's writes; not on a stop asked for
+    // (Ctrl-C), which ends the run now.
+    if step.direction != StepDirection::Up || stopped {
         return None;
     }
     let (table, constraint) = shale_core::rerun::validated_constraint(step.script.statement_text(index))?;
-    let last_part = |name: &str| name.rsplit('.').next().unwrap_or(name).to_string();
-    (0..index).rev().find_map(|at| {
-        let (added_table, added) = shale_core::rerun::added_not_valid(step.script.statement_text(at))?;
-        (added.eq_ignore_ascii_case(&constraint) && last_part(&added_table).eq_ignore_ascii_case(&last_part(&table)))
-            .then_some((added_table, added, at))
-    })
+    // The ADD just before it, of that constraint on that table as written (a constraint of the
+    // same name on another schema's table is another's: the review dropped a healthy one). With
+    // statements between them, which ran, the file could not start again at the ADD.
+    let at = index.checked_sub(1)?;
+    let (added_table, added) = shale_core::rerun::added_not_valid(step.script.statement_text(at))?;
+    (added.eq_ignore_ascii_case(&constraint) && added_table.eq_ignore_ascii_case(&table)).then_some((
+        added_table,
+        added,
+        at,
+    ))
+}
+
+/// Where a statement before `index` of `step` (which ran) added a constraint NOT VALID that no
+/// statement before `index` validated: the table, the constraint and the ADD's index; the one
+/// statement `index` validates where it is a VALIDATE, else the latest.
+fn not_valid_pending(step: &Step, index: usize) -> Option<(String, String, usize)> {
+    let text = |at: usize| step.script.statement_text(at);
+    let same =
+        |a: &(String, String), b: &(String, String)| a.0.eq_ignore_ascii_case(&b.0) && a.1.eq_ignore_ascii_case(&b.1);
+    let pending: Vec<((String, String), usize)> = (0..index)
+        .filter_map(|at| Some((shale_core::rerun::added_not_valid(text(at))?, at)))
+        .filter(|(added, at)| {
+            !(at + 1..index)
+                .any(|later| shale_core::rerun::validated_constraint(text(later)).is_some_and(|v| same(&v, added)))
+        })
+        .collect();
+    let failing = shale_core::rerun::validated_constraint(text(index));
+    let chosen = failing.and_then(|v| pending.iter().find(|(added, _)| same(added, &v))).or(pending.last())?;
+    let ((table, constraint), at) = chosen.clone();
+    Some((table, constraint, at))
 }
 
 /// Why a migration running outside a transaction stopped before its end.

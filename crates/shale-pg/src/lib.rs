@@ -16,7 +16,9 @@ pub mod sql;
 pub mod tls;
 
 pub use connect::{connect, connect_waiting, ConnectError, HostFailure, ServerRole, SessionSettings};
-pub use error::{DbFailure, InterruptedWait, LostOutcome, NotValidLeft, PartWay, PgError, SourceLocation};
+pub use error::{
+    DbFailure, InterruptedWait, LostOutcome, NotValidLeft, NotValidState, PartWay, PgError, SourceLocation,
+};
 pub use exec::{ExecEvent, ExecOptions, Executor};
 pub use history::{HistoryTable, NewRecord};
 pub use interrupt::Interrupt;

@@ -389,7 +389,8 @@ fn lock_lost_text(applied: &[String], stopped: Option<&str>, outside_transaction
 
 fn applied_before(applied: &[String]) -> String {
     match applied.len() {
-        0 => "; nothing was applied by this run".to_string(),
+        // (Of a migration outside a transaction, statements may have run: said after this.)
+        0 => "; no migration was completed by this run".to_string(),
         n => format!("; applied and committed before that: {n} migration(s), {}", applied.join(", ")),
     }
 }

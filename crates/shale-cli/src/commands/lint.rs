@@ -410,10 +410,13 @@ fn placeholder_refusal(
         return None;
     };
     let names: Vec<String> = placeholders.names_in(&written).iter().map(|n| format!("${{{n}}}")).collect();
+    let what = match names.is_empty() {
+        true => "values put in as it is read (goose's ENVSUB variables, graphile-migrate's placeholders)".to_string(),
+        false => format!("Flyway placeholders ({}), filled in from [placeholders] in shale.toml", names.join(", ")),
+    };
     Some(format!(
-        "it has Flyway placeholders ({}), filled in from [placeholders] in shale.toml: --fix does not rewrite a file \
-         with placeholders; make the fixes by hand (`shale lint {}` lists them)",
-        names.join(", "),
+        "it has {what}: --fix does not rewrite a file with placeholders; make the fixes by hand (`shale lint {}` lists \
+         them)",
         path.display()
     ))
 }

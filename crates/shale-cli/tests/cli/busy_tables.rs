@@ -457,17 +457,21 @@ fn a_failed_concurrent_build_names_the_invalid_index_it_left() {
 #[test]
 fn a_constraint_not_dropped_in_time_is_named_and_the_file_starts_again_at_its_add() {
     let p = table_with_rows("busy_not_valid_held");
-    p.psql("ALTER TABLE t ADD COLUMN ref text; UPDATE t SET ref = 'r' WHERE id > 1");
+    // A slow check, its one breaking row last: the VALIDATE scans for a while, then fails.
+    p.psql(
+        "ALTER TABLE t ADD COLUMN ref text DEFAULT 'r'; ALTER TABLE t ALTER COLUMN ref DROP DEFAULT;
+         INSERT INTO t (id, ref) VALUES (1001, NULL);
+         CREATE FUNCTION slow_nn(text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT pg_sleep(0.002) IS NOT NULL AND $1 IS NOT NULL'",
+    );
     p.write(
         "002_ref_not_null.sql",
         "-- shale:no-transaction\n\
-         ALTER TABLE t ADD CONSTRAINT t_ref_nn CHECK (ref IS NOT NULL) NOT VALID;\n\
-         SELECT pg_sleep(0.5);\n\
+         ALTER TABLE t ADD CONSTRAINT t_ref_nn CHECK (slow_nn(ref)) NOT VALID;\n\
          ALTER TABLE t VALIDATE CONSTRAINT t_ref_nn;\n",
     );
     let run = p.spawn(&["up", "--lock-wait-max", "1s"]);
-    // The report starts while the migration sleeps, after its ADD, and outlasts the wait.
-    p.wait_running("pg_sleep(0.5)");
+    // The report starts while the VALIDATE scans, after the ADD, and outlasts the wait.
+    p.wait_running("VALIDATE CONSTRAINT t_ref_nn");
     let holder = long_reader(&p, "report-job", 4.0);
     let failed = finish(run);
     finish(holder);
@@ -481,4 +485,71 @@ fn a_constraint_not_dropped_in_time_is_named_and_the_file_starts_again_at_its_ad
     p.psql("ALTER TABLE t DROP CONSTRAINT t_ref_nn; UPDATE t SET ref = 'r' WHERE ref IS NULL");
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 't_ref_nn'"), "t");
+}
+
+/// The review's cases: with statements between the ADD and its failing VALIDATE (an index built
+/// between them), the constraint is left, said to be in force, and the file goes on at the
+/// VALIDATE (set back to the ADD, the index would have been built again); a constraint of the
+/// same name on another schema's table is not the one dropped; a VALIDATE stopped by
+/// statement_timeout drops its constraint as a failure does (not as a Ctrl-C).
+#[test]
+fn a_failed_validate_drops_only_the_constraint_its_add_just_made() {
+    let p = table_with_rows("busy_not_valid_cases");
+    p.psql("ALTER TABLE t ADD COLUMN ref text; UPDATE t SET ref = 'r' WHERE id > 1");
+    p.write(
+        "002_between.sql",
+        "-- shale:no-transaction\n\
+         ALTER TABLE t ADD CONSTRAINT t_ref_nn CHECK (ref IS NOT NULL) NOT VALID;\n\
+         CREATE INDEX CONCURRENTLY t_ref ON t (ref);\n\
+         ALTER TABLE t VALIDATE CONSTRAINT t_ref_nn;\n",
+    );
+    let failed = p.shale(&["up"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(failed.stderr.contains("holds the application's new rows to it"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("statements 1 to 2 of this file are applied"), "{}", failed.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM pg_constraint WHERE conname = 't_ref_nn'"), "1");
+    p.psql("UPDATE t SET ref = 'r' WHERE ref IS NULL");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 't_ref_nn'"), "t");
+
+    // Two schemas' tables, one constraint name: the failing one's ADD is the one that counts.
+    p.psql(
+        "CREATE SCHEMA ta; CREATE SCHEMA tb; CREATE TABLE ta.o (x int); CREATE TABLE tb.o (x int);
+         INSERT INTO ta.o VALUES (NULL); INSERT INTO tb.o VALUES (1)",
+    );
+    p.write(
+        "003_tenants.sql",
+        "-- shale:no-transaction\n\
+         ALTER TABLE tb.o ADD CONSTRAINT o_x_nn CHECK (x IS NOT NULL) NOT VALID;\n\
+         ALTER TABLE ta.o ADD CONSTRAINT o_x_nn CHECK (x IS NOT NULL) NOT VALID;\n\
+         ALTER TABLE ta.o VALIDATE CONSTRAINT o_x_nn;\n\
+         ALTER TABLE tb.o VALIDATE CONSTRAINT o_x_nn;\n",
+    );
+    let failed = p.shale(&["up"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(failed.stderr.contains("that statement 2 added NOT VALID was dropped again"), "{}", failed.stderr);
+    let left = "SELECT string_agg(conrelid::regclass::text, ',') FROM pg_constraint WHERE conname = 'o_x_nn'";
+    assert_eq!(p.psql(left), "tb.o", "the healthy one stays, the failing one went");
+}
+
+#[test]
+fn a_validate_out_of_statement_timeout_drops_its_constraint() {
+    let p = table_with_rows("busy_not_valid_timeout");
+    p.psql(
+        "CREATE FUNCTION slow_ok(bigint) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT pg_sleep(0.01) IS NOT NULL'",
+    );
+    p.write(
+        "002_slow_check.sql",
+        "-- shale:no-transaction\n-- shale:statement-timeout=1s\n\
+         ALTER TABLE t ADD CONSTRAINT t_slow CHECK (slow_ok(id)) NOT VALID;\n\
+         ALTER TABLE t VALIDATE CONSTRAINT t_slow;\n",
+    );
+    let failed = p.shale(&["up"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("statement timeout") && failed.stderr.contains("was dropped again"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(p.psql("SELECT count(*) FROM pg_constraint WHERE conname = 't_slow'"), "0");
 }

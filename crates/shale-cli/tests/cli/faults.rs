@@ -315,3 +315,32 @@ fn a_runtime_error_is_located_without_running_the_migration_again() {
     assert_eq!(p.psql("SELECT last_value FROM runs"), "1", "the migration ran once");
     assert!(!p.tables().contains(&"t".to_string()), "rolled back");
 }
+
+/// Ctrl-C after a file added a constraint NOT VALID and before its VALIDATE finished: the
+/// constraint is in force, holding the application's new rows to it, and the message says so
+/// with the SQL that drops it (the live re-check: unsaid, under "nothing was applied").
+#[test]
+fn ctrl_c_after_a_not_valid_constraint_says_it_is_in_force() {
+    let p = Project::new("faults_sigint_not_valid");
+    p.write("001_t.sql", "CREATE TABLE t (id int, ref text);\nINSERT INTO t VALUES (1, NULL);\n");
+    p.write(
+        "002_ref.sql",
+        "-- shale:no-transaction\n\
+         ALTER TABLE t ADD CONSTRAINT t_ref_nn CHECK (ref IS NOT NULL) NOT VALID;\n\
+         SELECT pg_sleep(30);\n\
+         ALTER TABLE t VALIDATE CONSTRAINT t_ref_nn;\n",
+    );
+    let child = p.spawn(&["up"]);
+    p.wait_for(&running_sql("pg_sleep(30)"), "1", "the file sleeps after its ADD");
+    signal(&child, libc::SIGINT);
+    let run: Run = child.wait_with_output().unwrap().into();
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the constraint t_ref_nn that statement 1 added NOT VALID holds the application's new rows")
+            && run.stderr.contains("ALTER TABLE t DROP CONSTRAINT t_ref_nn")
+            && !run.stderr.contains("nothing was applied by this run"),
+        "{}",
+        run.stderr
+    );
+}

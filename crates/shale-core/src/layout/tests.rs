@@ -349,6 +349,16 @@ fn a_goose_block_of_several_statements_is_sent_as_one() {
     assert_eq!(down.statement_text(0), "DROP TABLE b;\nDROP TABLE a");
 }
 
+/// A backfill line inside a goose block is refused at its line: the block is one query (the
+/// review: it batched the UPDATE after the block instead).
+#[test]
+fn a_backfill_inside_a_goose_block_is_refused() {
+    let text = "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\nSELECT 1;\n-- shale:backfill batch=100\nUPDATE t SET x = 1 WHERE x IS NULL;\n-- +goose StatementEnd\nUPDATE t SET y = 2 WHERE y IS NULL;\n";
+    let errors = load(vec![file("00007_bf.sql", text)]).unwrap_err();
+    assert!(errors[0].message.contains("inside a StatementBegin ... StatementEnd block"), "{}", errors[0]);
+    assert_eq!(errors[0].position.map(|p| p.0), Some(5));
+}
+
 /// rubenv's sql-migrate: `-- +migrate Up` / `Down` sections, `StatementBegin` / `StatementEnd`
 /// blocks and `notransaction` on the marker line; its commands are case-sensitive, as it reads them.
 #[test]
