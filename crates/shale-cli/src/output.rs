@@ -448,6 +448,17 @@ pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::Migr
             ));
         }
     }
+    // graphile-migrate's committed files edited since its `commit` (it refuses them; the graphile
+    // trial: a pending one was run as edited, unsaid).
+    let changed = if code_too { shale_core::adopt::graphile_files_changed_since_commit(set) } else { Vec::new() };
+    if !changed.is_empty() {
+        let files: Vec<String> = changed.iter().map(|m| m.up.path.display().to_string()).collect();
+        crate::output::warning(&format!(
+            "{}: changed since graphile-migrate committed it (its `--! Hash:` line is no longer its text's hash, and \
+             graphile-migrate refuses it); check the change is meant: shale runs a pending file as it is now",
+            files.join(", ")
+        ));
+    }
     if let Some(file) = code_too.then(|| crate::commands::new::stale_atlas_sum(&settings.dir, set)).flatten() {
         crate::output::warning(&format!(
             "{}'s atlas.sum no longer matches its files (from {file} on): Atlas, and ent's `atlas migrate diff`, \

@@ -1131,6 +1131,21 @@ pub fn graphile_hash(text: &str) -> Option<String> {
     Some(format!("sha1:{}", hex::encode(sha1::Sha1::digest(hashed.as_bytes()))))
 }
 
+/// The committed files of graphile-migrate changed since its `commit` wrote them: their `--! Hash:`
+/// line is no longer their text's hash (graphile-migrate refuses such a file, "has the file been
+/// tampered with?"); a pending one is otherwise run as it is now.
+pub fn graphile_files_changed_since_commit(set: &MigrationSet) -> Vec<&Migration> {
+    set.migrations
+        .iter()
+        .filter(|m| {
+            let text = m.raw_text();
+            text.starts_with("--! Previous:")
+                && graphile_recorded_hash(text)
+                    .is_some_and(|recorded| graphile_hash(text).is_some_and(|h| h != recorded))
+        })
+        .collect()
+}
+
 /// The `--! Hash:` line of one of graphile-migrate's committed files.
 pub fn graphile_recorded_hash(text: &str) -> Option<&str> {
     text.split('\n').take_while(|l| l.starts_with("--! ")).find_map(|l| l.strip_prefix("--! Hash:")).map(str::trim)

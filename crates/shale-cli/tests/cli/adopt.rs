@@ -1307,6 +1307,23 @@ fn graphile_migrate() {
     switch_from_own_schema(&p, "graphile-migrate", "graphile_migrate");
 }
 
+/// A committed file edited since graphile-migrate's `commit` (its `--! Hash:` no longer its text's)
+/// is warned about by status and validate, where graphile-migrate refuses it (the graphile trial:
+/// a pending one ran as edited, unsaid); not in every `up`'s log.
+#[test]
+fn a_committed_graphile_file_edited_since_is_warned_about() {
+    let p = Project::new("adopt_graphile_edited");
+    graphile_committed(&p, &[("000001.sql", "CREATE TABLE a (id int);"), ("000002.sql", "CREATE TABLE b (id int);")]);
+    assert!(!p.shale(&["validate"]).ok().stderr.contains("graphile"));
+    let second = p.migrations().join("000002.sql");
+    let text = std::fs::read_to_string(&second).unwrap();
+    std::fs::write(&second, text.replace("b (id int)", "b (id bigint)")).unwrap();
+    let validate = p.shale(&["validate"]).ok();
+    assert!(validate.stderr.contains("000002.sql: changed since graphile-migrate committed it"), "{}", validate.stderr);
+    let up = p.shale(&["up"]).ok();
+    assert!(!up.stderr.contains("graphile"), "{}", up.stderr);
+}
+
 /// graphile-migrate's `commit --message` names the file (`000002-add-posts.sql`) and records its
 /// number (`000002.sql`): taken over as the same migration (the graphile trial: refused as
 /// missing, and a run since went unnoticed, then ran again). On a database shale built, the
