@@ -591,8 +591,9 @@ pub struct DownArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("decision").required(true).args(["applied", "rolled_back", "resume_at"])))]
 pub struct RepairArgs {
-    #[arg(required_unless_present = "all_missing")]
-    pub version: Option<String>,
+    /// The migration, or several (each recorded as decided, in the order given)
+    #[arg(required_unless_present = "all_missing", num_args = 1.., value_name = "VERSION")]
+    pub version: Vec<String>,
     /// Every applied migration whose file is gone, in place of one VERSION (with --applied when
     /// the files were removed on purpose, e.g. after a squash)
     #[arg(long, conflicts_with_all = ["version", "resume_at"])]

@@ -519,9 +519,15 @@ pub fn repair(settings: &Settings, args: &RepairArgs) -> Result<i32> {
                 .into()
         ));
     }
-    let versions = match &args.version {
-        Some(version) => vec![parse_version(version)?],
-        None => missing_versions(&migrator)?,
+    if args.version.len() > 1 && args.resume_at.is_some() {
+        anyhow::bail!(shale::Error::Invalid(
+            "--resume-at is a statement of one migration: give one VERSION with it".into()
+        ));
+    }
+    // Each version read before any is recorded: a mistyped one records none.
+    let versions = match args.version.is_empty() {
+        false => args.version.iter().map(|v| parse_version(v)).collect::<Result<Vec<_>>>()?,
+        true => missing_versions(&migrator)?,
     };
     let progress = progress(settings);
     let mut reports = Vec::with_capacity(versions.len());
@@ -533,7 +539,7 @@ pub fn repair(settings: &Settings, args: &RepairArgs) -> Result<i32> {
         }
         reports.push(report);
     }
-    match (settings.json, args.all_missing) {
+    match (settings.json, args.all_missing || args.version.len() > 1) {
         (true, false) => print_json(&reports[0]),
         (true, true) => print_json(&reports),
         (false, true) if reports.is_empty() && !settings.quiet => {

@@ -305,6 +305,17 @@ fn files_removed_on_purpose_are_recorded_as_applied_with_no_file() {
     assert_eq!(p.shale(&["validate"]).code, 1);
     p.write("001_a.sql", "CREATE TABLE a (id int);");
     p.shale(&["validate"]).ok();
+    // Several versions at once (the Sqitch re-check: 17 commands for 17 reverts), each recorded;
+    // one mistyped records none; --resume-at is one migration's.
+    let typo = p.shale(&["repair", "3", "nope", "--rolled-back", "--force", "--reason", "x"]);
+    assert_eq!(typo.code, 2, "{}", typo.stderr);
+    let several =
+        p.shale(&["repair", "3", "4", "--rolled-back", "--force", "--reason", "undone by hand", "--json"]).ok();
+    let json = several.json();
+    let versions: Vec<&str> = json.as_array().unwrap().iter().map(|r| r["version"].as_str().unwrap()).collect();
+    assert_eq!(versions, ["003", "004"]);
+    let resume = p.shale(&["repair", "3", "4", "--resume-at", "2", "--reason", "x"]);
+    assert_eq!(resume.code, 2, "{}", resume.stderr);
 }
 
 #[test]
