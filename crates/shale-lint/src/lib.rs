@@ -583,9 +583,22 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
         }
         let nolint = atlas_nolint_in(gap).or(header_nolint);
         let findings_before = report.findings.len();
-        let site = Site { text, start: statement.span.start, line, column, in_do_block: false };
+        let whole = Site { text, start: statement.span.start, line, column, in_do_block: false };
+        let many = parsed.protobuf.stmts.len() > 1;
         for raw in &parsed.protobuf.stmts {
             let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
+            // A statement sent as one query with others (goose's StatementBegin block) is judged
+            // where it is written, not at the block's first line.
+            let part;
+            let site = match many.then(|| part_of(text, raw.stmt_location, raw.stmt_len)).flatten() {
+                Some((offset, part_text)) => {
+                    let start = statement.span.start + offset;
+                    let (line, column) = index.line_col(&script.text, start);
+                    part = Site { text: part_text, start, line, column, in_do_block: false };
+                    &part
+                }
+                None => &whole,
+            };
             // The statements a DO block runs are judged as the file's own, where they are written:
             // a guarded `CREATE INDEX` in a block locks the table as one outside it does.
             if let NodeEnum::DoStmt(block) = node {
@@ -604,7 +617,7 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                     }
                 }
             }
-            judge(node, &site, refused_in_block[i], &allows, script, &index, context, report);
+            judge(node, site, refused_in_block[i], &allows, script, &index, context, report);
         }
         if let Some(line) = nolint {
             for f in report.findings[findings_before..].iter_mut().filter(|f| !f.allowed) {
@@ -617,6 +630,30 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
             }
         }
     }
+}
+
+/// One of several statements in `text` as the parser placed it (`location`, `len`: 0 for the rest),
+/// from its first word: its offset in `text` and its text.
+fn part_of(text: &str, location: i32, len: i32) -> Option<(usize, &str)> {
+    let from = usize::try_from(location).ok()?;
+    let to = match usize::try_from(len).ok()? {
+        0 => text.len(),
+        n => from.checked_add(n)?.min(text.len()),
+    };
+    let part = text.get(from..to)?;
+    // Past the white space and comment lines the parser counts as the statement's.
+    let mut skip = 0;
+    for line in part.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with("--") {
+            skip += line.len();
+        } else {
+            skip += line.len() - trimmed.len();
+            break;
+        }
+    }
+    let part = part.get(skip..)?.trim_end();
+    (!part.is_empty()).then_some((from + skip, part))
 }
 
 /// Where a statement being judged is written: its text, its first byte in the file, and its line

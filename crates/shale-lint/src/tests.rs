@@ -70,6 +70,21 @@ fn type_advice_in_the_order_of_the_rules() {
     assert_eq!(found, ["prefer-identity", "prefer-timestamptz", "prefer-text", "prefer-text"]);
 }
 
+/// The statements of a goose block, sent as one query, are judged where each is written (the
+/// review: every finding at the block's first line).
+#[test]
+fn statements_of_a_goose_block_are_judged_where_they_are_written() {
+    let sql = "-- +goose Up\n-- +goose StatementBegin\nCREATE INDEX a_x ON orders (x);\n\n-- the second\nCREATE INDEX a_y ON orders (y);\n-- +goose StatementEnd\n";
+    let report = on_live(live_database(&[("orders", 1_000_000)]), sql);
+    let lines: Vec<(&str, usize, usize)> = report.findings.iter().map(|f| (f.rule, f.line, f.column)).collect();
+    assert_eq!(
+        lines,
+        [("create-index-non-concurrently", 3, 1), ("create-index-non-concurrently", 6, 1)],
+        "{:?}",
+        report.findings
+    );
+}
+
 #[test]
 fn allowed_findings_are_listed_but_do_not_block() {
     let s =
