@@ -254,16 +254,25 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             let plan_path = settings.dir.join(shale_core::layout::SQITCH_PLAN);
             let plan =
                 std::fs::read_to_string(&plan_path).with_context(|| format!("reading {}", plan_path.display()))?;
-            if plan.lines().any(|line| shale_core::layout::sqitch_change_name(line) == Some(slug.as_str())) {
+            // A name with folders (`table/users`), as the project's own changes have them, keeps
+            // them: its scripts go in those folders, as `sqitch add` puts them.
+            let change: String =
+                name.split('/').map(crate::commands::new::slug).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("/");
+            if plan.lines().any(|line| shale_core::layout::sqitch_change_name(line) == Some(change.as_str())) {
                 anyhow::bail!(shale::Error::Invalid(format!(
-                    "sqitch.plan has a change `{slug}` already: name this one otherwise (reworking a change is Sqitch's `sqitch rework`)"
+                    "sqitch.plan has a change `{change}` already: name this one otherwise (reworking a change is Sqitch's `sqitch rework`)"
                 )));
             }
-            files.push((format!("deploy/{slug}.sql").into(), header("deploy")));
-            files.push((format!("revert/{slug}.sql").into(), header("revert")));
-            files.push((format!("verify/{slug}.sql").into(), header("verify")));
-            let line =
-                shale_core::layout::sqitch_plan_line(&plan, &slug, name, &now.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            files.push((format!("deploy/{change}.sql").into(), header("deploy")));
+            files.push((format!("revert/{change}.sql").into(), header("revert")));
+            files.push((format!("verify/{change}.sql").into(), header("verify")));
+            let line = shale_core::layout::sqitch_plan_line(
+                &plan,
+                &change,
+                name,
+                &now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                sqitch_planner().as_deref(),
+            );
             let separator = if plan.is_empty() || plan.ends_with('\n') { "" } else { "\n" };
             sqitch_plan_addition = Some((plan_path, format!("{plan}{separator}{line}\n")));
         }
@@ -550,6 +559,14 @@ fn rehash_atlas_sum(settings: &Settings, before: &MigrationSet) -> Result<()> {
     }
     let set = super::load_set(settings)?;
     std::fs::write(&path, shale_core::adopt::atlas_sum(&set)).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Who plans a change, as Sqitch's `SQITCH_FULLNAME` and `SQITCH_EMAIL` name them (`sqitch add`
+/// reads them first); None where they are not both set (the plan's last planner is taken).
+fn sqitch_planner() -> Option<String> {
+    let name = std::env::var("SQITCH_FULLNAME").ok().filter(|v| !v.trim().is_empty())?;
+    let email = std::env::var("SQITCH_EMAIL").ok().filter(|v| !v.trim().is_empty())?;
+    Some(format!("{} <{}>", name.trim(), email.trim()))
 }
 
 fn slug(name: &str) -> String {

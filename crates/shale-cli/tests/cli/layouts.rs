@@ -177,6 +177,16 @@ fn sqitch_projects_run_in_plan_order() {
     p.shale(&["down", "--to", "1"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'flipr'"), "0");
 
+    // `shale new`: a name with a folder keeps it, as `sqitch add` does (the Sqitch trial: written
+    // as `table_audit`).
+    let foldered = p.shale(&["new", "app/audit"]).ok();
+    assert!(foldered.stdout.contains("deploy/app/audit.sql"), "{}", foldered.stdout);
+    let plan = std::fs::read_to_string(p.migrations().join("sqitch.plan")).unwrap();
+    assert!(plan.lines().last().unwrap().starts_with("app/audit 20"), "{plan}");
+    for folder in ["deploy", "revert", "verify"] {
+        std::fs::remove_file(p.migrations().join(folder).join("app/audit.sql")).unwrap();
+    }
+    p.write("sqitch.plan", SQITCH_PLAN);
     // `shale new`: the scripts, and the change at the end of the plan by the last planner.
     let new = p.shale(&["new", "add tags"]).ok();
     assert!(new.stdout.contains("deploy/add_tags.sql"), "{}", new.stdout);

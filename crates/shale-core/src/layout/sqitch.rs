@@ -109,9 +109,12 @@ pub fn change_name(line: &str) -> Option<&str> {
 }
 
 /// The plan line adding change `name` with `note`, planned at `timestamp` (`2026-12-05T10:00:00Z`)
-/// by the planner of the plan's last change, as `sqitch add` writes it (by `shale`, in a plan
-/// without changes).
-pub fn plan_line(plan: &str, name: &str, note: &str, timestamp: &str) -> String {
+/// by `planner` (`Name <email>`), else by the planner of the plan's last change, as `sqitch add`
+/// writes it (by `shale`, in a plan without changes).
+pub fn plan_line(plan: &str, name: &str, note: &str, timestamp: &str, planner: Option<&str>) -> String {
+    if let Some(planner) = planner {
+        return format!("{name} {timestamp} {planner} # {note}");
+    }
     let planner = plan
         .lines()
         .rev()
@@ -277,12 +280,17 @@ mod tests {
     #[test]
     fn a_change_added_takes_the_planner_of_the_last_one() {
         assert_eq!(
-            plan_line(PLAN, "tags", "Adds tags", "2026-12-05T10:00:00Z"),
+            plan_line(PLAN, "tags", "Adds tags", "2026-12-05T10:00:00Z", None),
             "tags 2026-12-05T10:00:00Z Marge <marge@example.com> # Adds tags"
         );
         assert_eq!(
-            plan_line("%project=x\n", "first", "First", "2026-12-05T10:00:00Z"),
+            plan_line("%project=x\n", "first", "First", "2026-12-05T10:00:00Z", None),
             "first 2026-12-05T10:00:00Z shale <shale@localhost> # First"
+        );
+        // The planner Sqitch's own variables name, where given.
+        assert_eq!(
+            plan_line(PLAN, "table/tags", "Adds tags", "2026-12-05T10:00:00Z", Some("Ops <ops@example.com>")),
+            "table/tags 2026-12-05T10:00:00Z Ops <ops@example.com> # Adds tags"
         );
         assert_eq!(change_name("users [appschema] 2013-12-31T00:26:00Z M <m@x>"), Some("users"));
         assert_eq!(change_name("@v1 2013-12-31T00:26:00Z M <m@x>"), None);
