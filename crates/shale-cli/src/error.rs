@@ -488,6 +488,15 @@ fn adopt_text(problem: &AdoptProblem) -> String {
 /// the migrations with no down together, in one message where the first of them was, with the
 /// way out said once (a down over 40 migrations of a directory without downs is one line).
 fn plan_texts(problems: &[PlanError]) -> Vec<String> {
+    // A change inserted early moves every one after it: one message (the Sqitch re-check: `up`
+    // printed 110, none with the way out).
+    let (moved, rest): (Vec<PlanError>, Vec<PlanError>) =
+        problems.iter().cloned().partition(|p| matches!(p, PlanError::PlanMoved { .. }));
+    if moved.len() > 1 {
+        let mut texts = moved_texts(&moved);
+        texts.extend(plan_texts(&rest));
+        return texts;
+    }
     let no_down: Vec<&str> = problems
         .iter()
         .filter_map(|p| match p {
@@ -555,6 +564,21 @@ fn first_ranges(versions: &[&str]) -> String {
 }
 
 /// A problem between the files and the history, with the way out in the CLI's words.
+/// What to say of `moved` (places a plan's change moved): the first with what to do, and how many
+/// after it moved with it (a change inserted early moves every one after it).
+pub(crate) fn moved_texts(moved: &[PlanError]) -> Vec<String> {
+    let Some(first) = moved.first() else { return Vec::new() };
+    let text = plan_text(first);
+    let mut text = match first.hint() {
+        Some(hint) if text == first.to_string() => format!("{text}; {hint}"),
+        _ => text,
+    };
+    if moved.len() > 1 {
+        text.push_str(&format!(" ({} more after it moved with it)", moved.len() - 1));
+    }
+    vec![text]
+}
+
 pub(crate) fn plan_text(problem: &PlanError) -> String {
     match problem {
         PlanError::Missing { version, .. } => format!(

@@ -80,7 +80,8 @@ pub enum Error {
     /// history per history table. A directory whose migrations are a history apart from that one
     /// (another tool kept one table per directory) takes a history table of its own.
     #[error(
-        "shale already has a migration history in this database (migration {version} {name} among others): adopt takes over another tool's history only where shale has none"
+        "shale already has a migration history in this database (migration {} among others): adopt takes over another tool's history only where shale has none",
+        shale_core::layout::versioned_label(version, name)
     )]
     HistoryExists { version: String, name: String },
     /// shale's history is not where this run looks (`table`, `schema.name`) but in `found` (a

@@ -121,7 +121,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
     }
     // After the table, where a long one leaves the eye: what to do before anything here is run.
     note_foreign(&report.foreign, &migrator.set);
-    for text in moved_texts(&moved_in_the_plan(&migrator, &report)) {
+    for text in crate::error::moved_texts(&moved_in_the_plan(&migrator, &report)) {
         crate::output::warning(&text);
     }
     warn_about_the_adopted_tool(&report, false);
@@ -345,7 +345,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     // still runs somewhere): the database is not what the history says (goose trial: exit 0).
     let reverted = report.reverted_by_the_other_tool.is_some();
     let ok = problems.is_empty() && foreign.is_empty() && syntax_errors.is_empty() && !reverted;
-    let moved_texts = moved_texts(&moved);
+    let moved_texts = crate::error::moved_texts(&moved);
     if settings.json {
         print_json(
             &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "moved": moved_texts, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": report.changed_since_baseline, "ran_by_both": report.ran_by_both, "reverted_by_the_other_tool": report.reverted_by_the_other_tool, "failed_by_the_other_tool": report.failed_by_the_other_tool }),
@@ -424,21 +424,6 @@ fn moved_in_the_plan(migrator: &shale::Migrator, report: &shale::StatusReport) -
             .collect(),
         _ => Vec::new(),
     }
-}
-
-/// What to say of `moved`: the first place with what to do, and how many after it moved with it
-/// (a change inserted early moves every one after it).
-fn moved_texts(moved: &[PlanError]) -> Vec<String> {
-    let Some(first) = moved.first() else { return Vec::new() };
-    let text = crate::error::plan_text(first);
-    let mut text = match first.hint() {
-        Some(hint) if text == first.to_string() => format!("{text}; {hint}"),
-        _ => text,
-    };
-    if moved.len() > 1 {
-        text.push_str(&format!(" ({} more after it moved with it)", moved.len() - 1));
-    }
-    vec![text]
 }
 
 /// Whether `row` is one of the places `moved` names (its advice is theirs).

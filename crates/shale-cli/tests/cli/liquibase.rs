@@ -113,6 +113,13 @@ fn changesets_run_in_order_and_their_rollbacks_revert_them() {
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}", up.stderr);
     assert!(up.stderr.contains("migration 2 alice:1b is where the history recorded change `alice:2`"), "{}", up.stderr);
+    // Said once, with the way out, for all the places it moved.
+    assert_eq!(up.stderr.matches("is where the history recorded").count(), 1, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("more after it moved with it") && up.stderr.contains("new ones at the end"),
+        "{}",
+        up.stderr
+    );
     // validate and status say so as `up` does, not with an edited file's advice, whose `repair
     // --applied` records the inserted change, which never ran, as applied (the Sqitch trial).
     let validate = p.shale(&["validate"]);
