@@ -252,7 +252,8 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             // The project goes along: one registry may hold several projects' changes. The deploy
             // script's hash, where the registry keeps one (read by name: older ones have no column).
             let sql = format!(
-                "SELECT change, project, coalesce(to_jsonb(c) ->> 'script_hash', '') FROM {t} c ORDER BY committed_at, change"
+                "SELECT change, project, coalesce(to_jsonb(c) ->> 'script_hash', ''), {} FROM {t} c ORDER BY committed_at, change",
+                utc_text("committed_at")
             );
             let rows = simple_rows(client, &sql, context).await?;
             ForeignState::Entries(
@@ -260,6 +261,7 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
                     .map(|r| ForeignEntry {
                         description: r[1].clone(),
                         checksum: (!r[2].is_empty()).then(|| r[2].clone()),
+                        applied_at: time(&r[3]),
                         ..entry(&r[0])
                     })
                     .collect(),

@@ -410,7 +410,7 @@ impl Migrator {
         client: &Client,
         history: &shale_core::History,
     ) -> Result<Option<AppliedSince>, Error> {
-        let Some((tool, name, _)) = taken_over(history) else { return Ok(None) };
+        let Some((tool, name, adoption)) = taken_over(history) else { return Ok(None) };
         // A plan whose changes moved since (one added or removed before applied ones: `up` and
         // `validate` refuse it) numbers the tool's rows anew: nothing to compare until it is put
         // back (the Sqitch re-check: the last moved change read as applied by Sqitch since).
@@ -453,12 +453,25 @@ impl Migrator {
         let reached_only = matches!(foreign.state, shale_core::adopt::ForeignState::Current { .. });
         let now: std::collections::HashSet<&shale_core::Version> =
             applied.applied.iter().filter_map(|m| m.version.as_ref()).collect();
-        let versions: Vec<shale_core::Version> = now
+        let mut versions: Vec<shale_core::Version> = now
             .iter()
             .map(|v| (*v).clone())
             .filter(|v| !reached_only || Some(v) > adopted_up_to.as_ref())
             .filter(|v| !taken.contains(v))
             .collect();
+        // Taken over, then reverted and applied again by the tool since (goose's redo, Sqitch's
+        // revert and deploy, the second re-check: unseen): its row is newer than the adoption,
+        // where the tool's time says so for sure (not one a missing time zone leaves open, `~`).
+        let taken_now: Vec<shale_core::Version> =
+            now.iter().filter(|v| taken.contains(v)).map(|v| (*v).clone()).collect();
+        if let Some(adopted_at) = adoption.applied_at.as_deref() {
+            versions.extend(
+                applied_times(&self.set, &foreign, &taken_now)
+                    .into_iter()
+                    .filter(|(_, at)| !at.ends_with('~') && at.as_str() > adopted_at)
+                    .map(|(v, _)| v),
+            );
+        }
         // A revert the team has dealt with since (recorded rolled back, applied again by shale):
         // shale's own rows for it, after the adoption's, say so (the Sqitch re-check: the
         // warning never ended).

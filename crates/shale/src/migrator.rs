@@ -500,14 +500,18 @@ impl Migrator {
         // One the team recorded as the tool's run (`repair --applied`) is explained by that record,
         // whatever shale did with it since (reverted it, ran it again), unless the tool's row says
         // it ran it after (the Hasura trial: warned for good after a revert and an `up`).
-        let migrations: Vec<String> = history
+        // (A migration taken over counts too: the tool reverted and applied it again since.)
+        let mut migrations: Vec<String> = history
             .records
             .iter()
-            .filter(|r| r.kind == RecordKind::Versioned && r.status == RecordStatus::Succeeded)
+            .filter(|r| matches!(r.kind, RecordKind::Versioned | RecordKind::Adopted))
+            .filter(|r| r.status == RecordStatus::Succeeded)
             .filter_map(|r| Some((Version::parse(&r.version).filter(|v| since.versions.contains(v))?, &r.name)))
             .filter(|(version, _)| !failed.contains(version) && !since.recorded_by_hand(version))
             .map(|(version, name)| shale_core::layout::versioned_label(&written_version(&self.set, version), name))
             .collect();
+        let mut seen = std::collections::HashSet::new();
+        migrations.retain(|label| seen.insert(label.clone()));
         Ok(AgainstTheAdoptedTool {
             ran_by_both: since.listing(migrations),
             applied: since.listing(pending),

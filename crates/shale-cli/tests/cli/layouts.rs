@@ -388,6 +388,15 @@ fn sqitch_projects_run_in_plan_order() {
     all.shale(&["up"]).ok();
     let validate = all.shale(&["validate"]).ok();
     assert!(!validate.stderr.contains("reverted"), "{}", validate.stderr);
+
+    // Sqitch reverts a change taken over and deploys it again (its row newer than the adoption):
+    // it ran twice, said as such (the second re-check: unseen, where a revert alone is an error).
+    all.psql(
+        "UPDATE sqitch.changes SET committed_at = (SELECT max(coalesce(finished_at, started_at)) FROM shale_migrations
+           WHERE kind = 'adopted') + interval '5 seconds' WHERE change_id = 'a3'",
+    );
+    let status = all.shale(&["status"]).ok();
+    assert!(status.stderr.contains("sqitch applied 3 app/flips too, after shale had"), "{}", status.stderr);
 }
 
 /// graphile-migrate's placeholders (`:DATABASE_VISITOR`, from its .gmrc): one with no value is an
