@@ -816,7 +816,16 @@ fn lost_text(outcome: &LostOutcome) -> String {
 /// the CLI's flags and commands where they are the way out, then how to go on for a migration that
 /// stopped part-way.
 fn failure_remedy(f: &DbFailure) -> Option<String> {
+    // A CONCURRENTLY statement (or the drop of the INVALID index an earlier build left, before it)
+    // waits for the transactions older than it up to --lock-wait-max, not the file's lock_timeout.
+    let concurrently = f.statement.as_deref().is_some_and(shale_core::locks::waits_for_older_transactions);
     let known = match f.sqlstate.as_str() {
+        "55P03" if concurrently => Some(
+            "a CONCURRENTLY statement waits for the transactions older than it (a long report), and for the drop of \
+             an INVALID index an earlier build left, up to --lock-wait-max (`lock_wait_max` in shale.toml): run it \
+             again once they have ended (`pg_stat_activity` names them), or raise --lock-wait-max"
+                .to_string(),
+        ),
         "57014" if f.message.contains("statement timeout") => Some(
             "the statement ran past statement_timeout; raise it with `-- shale:statement-timeout=...` or \
              --statement-timeout"
@@ -1266,6 +1275,12 @@ mod tests {
         assert!(failure_remedy(&exists)
             .unwrap()
             .ends_with("record it with `shale repair VERSION --applied --reason ...`"));
+        // A CONCURRENTLY statement out of time waits by --lock-wait-max, not the file's lock_timeout
+        // (the second live re-check: the directive it named changed nothing).
+        let mut concurrently = failure("55P03", "canceling statement due to lock timeout", at(0), false);
+        concurrently.statement = Some("CREATE INDEX CONCURRENTLY i ON t (x)".into());
+        let remedy = failure_remedy(&concurrently).unwrap();
+        assert!(remedy.contains("--lock-wait-max") && !remedy.contains("shale:lock-timeout"), "{remedy}");
         // Outside a transaction, another tool may have run part of it (goose trial).
         let part_way = failure("42P07", "relation \"t\" already exists", at(0), false);
         assert!(failure_remedy(&part_way).unwrap().contains("`shale repair 2 --resume-at N --reason ...`"));
