@@ -172,6 +172,24 @@ impl Progress {
                 }
                 Some(text)
             }
+            Event::Exec(ExecEvent::OlderTransactions { label, sessions }) => {
+                let mut text = format!(
+                    "{label}: the CONCURRENTLY statement waits for {} transaction(s) older than it to end (up to \
+                     --lock-wait-max), holding no lock the application waits on:",
+                    sessions.len()
+                );
+                for s in sessions {
+                    text.push_str(&format!(
+                        "\n  pid {} ({}, {}, its transaction {:.1}s old): {}",
+                        s.pid,
+                        if s.application_name.is_empty() { "no application_name" } else { &s.application_name },
+                        s.state,
+                        s.transaction_ms as f64 / 1000.0,
+                        s.query
+                    ));
+                }
+                Some(text)
+            }
             Event::Exec(ExecEvent::BlockerCancelled { label, blocker, terminated }) => Some(format!(
                 "{label}: {} pid {} ({}), which held {} for {:.1}s",
                 if *terminated { "ended the session of" } else { "cancelled the query of" },
@@ -291,6 +309,9 @@ fn log_json(event: &Event) {
         }
         Event::Exec(ExecEvent::LockBlocked { label, blockers, waited }) => serde_json::json!({
             "event": "lock_blocked", "migration": label, "blockers": blockers, "waited_ms": waited.as_millis() as u64,
+        }),
+        Event::Exec(ExecEvent::OlderTransactions { label, sessions }) => serde_json::json!({
+            "event": "older_transactions", "migration": label, "sessions": sessions,
         }),
         Event::Exec(ExecEvent::BlockerCancelled { label, blocker, terminated }) => serde_json::json!({
             "event": if *terminated { "blocker_terminated" } else { "blocker_cancelled" }, "migration": label, "blocker": blocker,

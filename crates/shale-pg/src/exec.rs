@@ -60,6 +60,10 @@ pub enum ExecEvent {
     },
     /// An INVALID index left by an earlier failed CREATE INDEX CONCURRENTLY was dropped before retrying.
     InvalidIndexDropped { label: String, index: String },
+    /// A CONCURRENTLY statement is sent while these sessions' transactions, older than it, are
+    /// open: it waits for them to end (up to --lock-wait-max), holding no lock the application
+    /// waits on. Said once, before it is sent (its wait on the server says nothing).
+    OlderTransactions { label: String, sessions: Vec<Blocker> },
     StepFinished {
         label: String,
         direction: StepDirection,
@@ -774,6 +778,14 @@ impl<'a> Executor<'a> {
         // part done (an INVALID index, a partition pending detach) and make a retry start over.
         let patient =
             self.options.lock_wait.as_ref().filter(|_| targets.is_empty() && waits_for_older_transactions(text));
+        if patient.is_some() {
+            // (What it will wait for, named: the second live re-check waited minutes unsaid.)
+            let older =
+                crate::lockwait::older_transactions(self.client).await.map_err(|e| NoTxStop::Waited { error: e })?;
+            if !older.is_empty() {
+                on_event(ExecEvent::OlderTransactions { label: step.label(), sessions: older });
+            }
+        }
         let since = Instant::now();
         let mut attempt = 0;
         loop {

@@ -139,6 +139,34 @@ ORDER BY a.pid",
         .collect())
 }
 
+/// The sessions of this database whose transactions, open for a second or more, a CONCURRENTLY
+/// statement sent now waits for (those holding a snapshot or a transaction id), oldest first, at
+/// most five; relation and mode are left empty.
+pub async fn older_transactions(client: &Client) -> Result<Vec<Blocker>, PgError> {
+    let sql = "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
+       (extract(epoch FROM clock_timestamp() - a.xact_start) * 1000)::bigint,
+       left(split_part(btrim(coalesce(a.query, '')), E'\\n', 1), 160)
+FROM pg_catalog.pg_stat_activity a
+WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+  AND (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL)
+  AND a.xact_start < clock_timestamp() - interval '1 second'
+ORDER BY a.xact_start
+LIMIT 5";
+    let rows = simple_rows(client, sql, "looking for transactions older than a CONCURRENTLY statement").await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Blocker {
+            pid: r[0].parse().unwrap_or(0),
+            application_name: r[1].clone(),
+            state: r[2].clone(),
+            transaction_ms: r[3].parse().unwrap_or(0),
+            query: r[4].clone(),
+            relation: String::new(),
+            mode: String::new(),
+        })
+        .collect())
+}
+
 /// Cancels a blocker's query, or ends its session when it is idle in a transaction and
 /// `terminate_idle` allows; returns whether something was done.
 pub async fn cancel(client: &Client, blocker: &Blocker, terminate_idle: bool) -> Result<bool, PgError> {

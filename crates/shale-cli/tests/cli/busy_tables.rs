@@ -553,3 +553,21 @@ fn a_validate_out_of_statement_timeout_drops_its_constraint() {
     );
     assert_eq!(p.psql("SELECT count(*) FROM pg_constraint WHERE conname = 't_slow'"), "0");
 }
+
+/// A CONCURRENTLY statement sent while a long transaction is open names it first: the build waits
+/// for it on the server, which says nothing (the second live re-check: minutes unsaid).
+#[test]
+fn a_concurrently_statement_names_the_older_transactions_it_waits_for() {
+    let p = table_with_rows("busy_older_transactions");
+    p.write("002_index.sql", "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n");
+    let holder = long_reader(&p, "nightly-report", 3.0);
+    std::thread::sleep(Duration::from_millis(1200));
+    let run = finish(p.spawn(&["up"]));
+    finish(holder);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("waits for 1 transaction(s) older than it to end") && run.stderr.contains("nightly-report"),
+        "{}",
+        run.stderr
+    );
+}
