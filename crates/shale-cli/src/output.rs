@@ -428,6 +428,26 @@ pub fn note_unread(settings: &crate::settings::Settings, schema: &shale_schema::
     }
 }
 
+/// graphile-migrate's committed files edited since its `commit` (it refuses them; the graphile
+/// trial: a pending one ran as edited, unsaid), of those still to run: `pending`, their versions
+/// as written, or all where there is no history to say (an applied one edited is `modified`, and
+/// one taken over with `adopt --accept-changed` is the team's decision).
+pub fn warn_graphile_edited(set: &shale_core::MigrationSet, pending: Option<&[String]>) {
+    let changed: Vec<String> = shale_core::adopt::graphile_files_changed_since_commit(set)
+        .into_iter()
+        .filter(|m| pending.is_none_or(|p| p.contains(&m.version_text)))
+        .map(|m| m.up.path.display().to_string())
+        .collect();
+    if !changed.is_empty() {
+        warning(&format!(
+            "{}: changed since graphile-migrate committed {} (the `--! Hash:` line is no longer the text's hash, and \
+             graphile-migrate refuses such a file); check the change is meant: shale runs it as it is now",
+            changed.join(", "),
+            if changed.len() == 1 { "it" } else { "them" }
+        ));
+    }
+}
+
 /// Notes on the files shale leaves alone. The other tool's migrations written in code, and its own
 /// checks (Sqitch's verify scripts), stay in the folder for good after a switch: named by `status`
 /// and `validate` (`code_too`), not in the log of every deploy's `up`.
@@ -468,17 +488,6 @@ pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::Migr
                 settings.dir.display()
             ));
         }
-    }
-    // graphile-migrate's committed files edited since its `commit` (it refuses them; the graphile
-    // trial: a pending one was run as edited, unsaid).
-    let changed = if code_too { shale_core::adopt::graphile_files_changed_since_commit(set) } else { Vec::new() };
-    if !changed.is_empty() {
-        let files: Vec<String> = changed.iter().map(|m| m.up.path.display().to_string()).collect();
-        crate::output::warning(&format!(
-            "{}: changed since graphile-migrate committed it (its `--! Hash:` line is no longer its text's hash, and \
-             graphile-migrate refuses it); check the change is meant: shale runs a pending file as it is now",
-            files.join(", ")
-        ));
     }
     if let Some(file) = code_too.then(|| crate::commands::new::stale_atlas_sum(&settings.dir, set)).flatten() {
         crate::output::warning(&format!(

@@ -21,6 +21,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
         return Ok(0);
     }
     crate::output::note_ignored(settings, &migrator.set, true);
+    crate::output::warn_graphile_edited(&migrator.set, Some(&still_to_run(&report.migrations)));
     // Flyway's Java migrations taken over by adopt: applied, with no file; one note for all.
     let java: Vec<&str> =
         report.migrations.iter().filter(|r| r.java_class.is_some()).filter_map(|r| r.version.as_deref()).collect();
@@ -281,6 +282,9 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     }
     let ignored = serde_json::to_value(&set.ignored)?;
     if settings.database.is_none() {
+        if !settings.json && !settings.quiet {
+            crate::output::warn_graphile_edited(&set, None);
+        }
         // Without the history every migration would run on a new database: each is read as `up`
         // reads what it will run.
         let syntax_errors = syntax_errors(set.migrations.iter().map(|m| &*m.up));
@@ -351,6 +355,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "moved": moved_texts, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": report.changed_since_baseline, "ran_by_both": report.ran_by_both, "reverted_by_the_other_tool": report.reverted_by_the_other_tool, "failed_by_the_other_tool": report.failed_by_the_other_tool }),
         );
     } else {
+        crate::output::warn_graphile_edited(&migrator.set, Some(&still_to_run(&report.migrations)));
         warn_about_the_adopted_tool(&report, true);
         warn_changed_since_baseline(&report.changed_since_baseline);
         print_syntax_errors(&syntax_errors);
@@ -424,6 +429,14 @@ fn moved_in_the_plan(migrator: &shale::Migrator, report: &shale::StatusReport) -
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// The versions (as written) of the migrations still to run.
+fn still_to_run(rows: &[shale::core::StatusRow]) -> Vec<String> {
+    rows.iter()
+        .filter(|r| matches!(r.state, State::Pending | State::OutOfOrder | State::Failed))
+        .filter_map(|r| r.version.clone())
+        .collect()
 }
 
 /// Whether `row` is one of the places `moved` names (its advice is theirs).
