@@ -346,6 +346,15 @@ impl Tool {
             Tool::Hasura => format!(
                 "finish or undo it by hand, then record that with Hasura's CLI (`hasura migrate apply --version {key} --skip-execution` if it is complete, the same with `--type down` if it is not)"
             ),
+            // Its failure is an event in its log beside `changes`, not a row there.
+            Tool::Sqitch => {
+                let schema = table.rsplit_once('.').map_or("sqitch", |(schema, _)| schema);
+                format!(
+                    "check that nothing of it stayed (a deploy script in its own BEGIN ... COMMIT rolled back whole), \
+                     then mark the failure dealt with in Sqitch's log: `DELETE FROM {schema}.events WHERE event = \
+                     'fail' AND change = '{key}'`"
+                )
+            }
             other => format!("clear the failed row the way {other} does"),
         }
     }

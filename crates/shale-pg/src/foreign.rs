@@ -189,6 +189,30 @@ fn utc_text(column: &str) -> String {
     )
 }
 
+/// The changes Sqitch failed to deploy after `since` (shale's time text, UTC) and has not deployed
+/// since, by name: its `events` table beside `changes` logs each `fail`, which leaves no row in
+/// `changes` (the Sqitch trial: the old deploy step still running was seen nowhere else). None of
+/// them where the registry has no events table.
+pub async fn sqitch_failed_since(client: &Client, changes: &ForeignTable, since: &str) -> Result<Vec<String>, PgError> {
+    let events = qualified_always_quoted(&changes.schema, "events");
+    let sql = format!(
+        "SELECT DISTINCT f.change FROM {events} f
+         WHERE f.event = 'fail' AND to_char(f.committed_at AT TIME ZONE 'UTC', {t}) > {since}
+           AND NOT EXISTS (SELECT 1 FROM {events} d WHERE d.change = f.change AND d.project = f.project
+                             AND d.event = 'deploy' AND d.committed_at > f.committed_at)
+         ORDER BY 1",
+        t = crate::history::TIME_TEXT,
+        since = quote_literal(since)
+    );
+    let exists = format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&events));
+    let there = simple_rows(client, &exists, "looking for Sqitch's events").await?;
+    if there.first().map(|r| r[0].as_str()) != Some("t") {
+        return Ok(Vec::new());
+    }
+    let rows = simple_rows(client, &sql, "reading Sqitch's failed deploys").await?;
+    Ok(rows.into_iter().map(|r| r[0].clone()).collect())
+}
+
 /// A time `utc_text` rendered, None where there was none.
 fn time(text: &str) -> Option<String> {
     Some(text.to_string()).filter(|t| !t.is_empty())

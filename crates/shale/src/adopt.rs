@@ -433,7 +433,11 @@ impl Migrator {
         }
         // A dirty or failed row is no sign that it ran a migration through, but that it tried:
         // the adoption refused one, so it was written since. Set apart, the rest is read as ever.
-        let failed = set_failures_apart(&mut foreign);
+        let mut failed = set_failures_apart(&mut foreign);
+        // Sqitch logs a failed deploy in its events alone.
+        if let (Tool::Sqitch, Some(adopted_at)) = (tool, adoption.applied_at.as_deref()) {
+            failed.extend(foreign::sqitch_failed_since(client, &table, adopted_at).await?);
+        }
         let accepting = Accepting { changed: true, missing: true };
         let Ok(applied) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
         // Every version taken over, the ones reverted since too: the tool's rows for them are

@@ -397,6 +397,27 @@ fn sqitch_projects_run_in_plan_order() {
     );
     let status = all.shale(&["status"]).ok();
     assert!(status.stderr.contains("sqitch applied 3 app/flips too, after shale had"), "{}", status.stderr);
+
+    // Sqitch failing to deploy a change after the switch logs it in its events alone: seen, and
+    // `up` leaves it to the team (the Sqitch trial: the old deploy step still running, unseen).
+    all.write(
+        "sqitch.plan",
+        &format!("{SQITCH_PLAN}audit 2024-01-06T00:00:00Z Marge N. <marge@example.com> # Audit.\n"),
+    );
+    all.write("deploy/audit.sql", "CREATE TABLE flipr.audit (id int);\n");
+    all.psql(
+        "CREATE TABLE sqitch.events (event text NOT NULL, change_id text NOT NULL, change text NOT NULL,
+           project text NOT NULL, committed_at timestamptz NOT NULL DEFAULT clock_timestamp());
+         INSERT INTO sqitch.events (event, change_id, change, project, committed_at) VALUES
+           ('fail', 'a5', 'audit', 'flipr', clock_timestamp() + interval '5 seconds')",
+    );
+    let status = all.shale(&["status"]).ok();
+    assert!(status.stderr.contains("sqitch failed on audit since shale took its history over"), "{}", status.stderr);
+    let up = all.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("DELETE FROM sqitch.events WHERE event = 'fail' AND change = 'audit'"), "{}", up.stderr);
+    all.psql("DELETE FROM sqitch.events WHERE event = 'fail' AND change = 'audit'");
+    all.shale(&["up"]).ok();
 }
 
 /// graphile-migrate's placeholders (`:DATABASE_VISITOR`, from its .gmrc): one with no value is an
