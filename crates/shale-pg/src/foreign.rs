@@ -189,7 +189,8 @@ fn utc_text(column: &str) -> String {
     )
 }
 
-/// The changes Sqitch failed to deploy after `since` (shale's time text, UTC) and has not deployed
+/// The changes Sqitch failed to deploy after `since` (shale's time text, UTC, to the second: the
+/// adoption's second counts as after it) and has not deployed
 /// since, by name: its `events` table beside `changes` logs each `fail`, which leaves no row in
 /// `changes` (the Sqitch trial: the old deploy step still running was seen nowhere else). None of
 /// them where the registry has no events table.
@@ -197,7 +198,7 @@ pub async fn sqitch_failed_since(client: &Client, changes: &ForeignTable, since:
     let events = qualified_always_quoted(&changes.schema, "events");
     let sql = format!(
         "SELECT DISTINCT f.change FROM {events} f
-         WHERE f.event = 'fail' AND to_char(f.committed_at AT TIME ZONE 'UTC', {t}) > {since}
+         WHERE f.event = 'fail' AND to_char(f.committed_at AT TIME ZONE 'UTC', {t}) >= {since}
            AND NOT EXISTS (SELECT 1 FROM {events} d WHERE d.change = f.change AND d.project = f.project
                              AND d.event = 'deploy' AND d.committed_at > f.committed_at)
          ORDER BY 1",
@@ -211,6 +212,34 @@ pub async fn sqitch_failed_since(client: &Client, changes: &ForeignTable, since:
     }
     let rows = simple_rows(client, &sql, "reading Sqitch's failed deploys").await?;
     Ok(rows.into_iter().map(|r| r[0].clone()).collect())
+}
+
+/// The changes Sqitch reverted after `since` (shale's time text, UTC) and has not deployed again
+/// since, by name, with the revert's time (as shale writes times): a `sqitch revert` of a change
+/// shale applied, or recorded by hand, after the switch leaves no row to compare, only its log
+/// (the Sqitch re-check: unseen). None where the registry has no events table.
+pub async fn sqitch_reverted_since(
+    client: &Client,
+    changes: &ForeignTable,
+    since: &str,
+) -> Result<Vec<(String, String)>, PgError> {
+    let events = qualified_always_quoted(&changes.schema, "events");
+    let exists = format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&events));
+    let there = simple_rows(client, &exists, "looking for Sqitch's events").await?;
+    if there.first().map(|r| r[0].as_str()) != Some("t") {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT DISTINCT ON (r.change) r.change, to_char(r.committed_at AT TIME ZONE 'UTC', {t}) FROM {events} r
+         WHERE r.event = 'revert' AND to_char(r.committed_at AT TIME ZONE 'UTC', {t}) >= {since}
+           AND NOT EXISTS (SELECT 1 FROM {events} d WHERE d.change = r.change AND d.project = r.project
+                             AND d.event = 'deploy' AND d.committed_at > r.committed_at)
+         ORDER BY r.change, r.committed_at DESC",
+        t = crate::history::TIME_TEXT,
+        since = quote_literal(since)
+    );
+    let rows = simple_rows(client, &sql, "reading Sqitch's reverts").await?;
+    Ok(rows.into_iter().map(|r| (r[0].clone(), r[1].clone())).collect())
 }
 
 /// A time `utc_text` rendered, None where there was none.

@@ -490,6 +490,25 @@ impl Migrator {
             .filter(|v| !now.contains(v) && self.set.find(v).is_some() && !dealt_with(v))
             .cloned()
             .collect();
+        // Sqitch logs its reverts: one of a change shale applied, or recorded by hand, after the
+        // switch, that shale has not run again since (no record of it newer than the revert).
+        if let (Tool::Sqitch, Some(adopted_at)) = (tool, adoption.applied_at.as_deref()) {
+            for (change, reverted_at) in foreign::sqitch_reverted_since(client, &table, adopted_at).await? {
+                let newest = self.set.versioned().filter(|m| m.name == change).filter_map(|m| m.version.clone()).last();
+                let Some(version) = newest.filter(|v| !now.contains(v) && !reverted.contains(v)) else { continue };
+                let run_since = history.records.iter().any(|r| {
+                    shale_core::Version::parse(&r.version).as_ref() == Some(&version)
+                        && r.applied_at.as_deref().is_some_and(|at| at > reverted_at.as_str())
+                });
+                let applied = history.records.iter().any(|r| {
+                    shale_core::Version::parse(&r.version).as_ref() == Some(&version)
+                        && r.status == RecordStatus::Succeeded
+                });
+                if applied && !run_since {
+                    reverted.push(version);
+                }
+            }
+        }
         reverted.sort();
         let applied_at = applied_times(&self.set, &foreign, &versions);
         Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted, failed, applied_at, repaired }))
