@@ -194,16 +194,22 @@ fn utc_text(column: &str) -> String {
 /// since, by name: its `events` table beside `changes` logs each `fail`, which leaves no row in
 /// `changes` (the Sqitch trial: the old deploy step still running was seen nowhere else). None of
 /// them where the registry has no events table.
-pub async fn sqitch_failed_since(client: &Client, changes: &ForeignTable, since: &str) -> Result<Vec<String>, PgError> {
+pub async fn sqitch_failed_since(
+    client: &Client,
+    changes: &ForeignTable,
+    project: Option<&str>,
+    since: &str,
+) -> Result<Vec<String>, PgError> {
     let events = qualified_always_quoted(&changes.schema, "events");
     let sql = format!(
         "SELECT DISTINCT f.change FROM {events} f
-         WHERE f.event = 'fail' AND to_char(f.committed_at AT TIME ZONE 'UTC', {t}) >= {since}
+         WHERE f.event = 'fail' AND to_char(f.committed_at AT TIME ZONE 'UTC', {t}) >= {since} {of_project}
            AND NOT EXISTS (SELECT 1 FROM {events} d WHERE d.change = f.change AND d.project = f.project
                              AND d.event = 'deploy' AND d.committed_at > f.committed_at)
          ORDER BY 1",
         t = crate::history::TIME_TEXT,
-        since = quote_literal(since)
+        since = quote_literal(since),
+        of_project = project.map(|p| format!("AND f.project = {}", quote_literal(p))).unwrap_or_default()
     );
     let exists = format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&events));
     let there = simple_rows(client, &exists, "looking for Sqitch's events").await?;
@@ -221,6 +227,7 @@ pub async fn sqitch_failed_since(client: &Client, changes: &ForeignTable, since:
 pub async fn sqitch_reverted_since(
     client: &Client,
     changes: &ForeignTable,
+    project: Option<&str>,
     since: &str,
 ) -> Result<Vec<(String, String)>, PgError> {
     let events = qualified_always_quoted(&changes.schema, "events");
@@ -231,12 +238,13 @@ pub async fn sqitch_reverted_since(
     }
     let sql = format!(
         "SELECT DISTINCT ON (r.change) r.change, to_char(r.committed_at AT TIME ZONE 'UTC', {t}) FROM {events} r
-         WHERE r.event = 'revert' AND to_char(r.committed_at AT TIME ZONE 'UTC', {t}) >= {since}
+         WHERE r.event = 'revert' AND to_char(r.committed_at AT TIME ZONE 'UTC', {t}) >= {since} {of_project}
            AND NOT EXISTS (SELECT 1 FROM {events} d WHERE d.change = r.change AND d.project = r.project
                              AND d.event = 'deploy' AND d.committed_at > r.committed_at)
          ORDER BY r.change, r.committed_at DESC",
         t = crate::history::TIME_TEXT,
-        since = quote_literal(since)
+        since = quote_literal(since),
+        of_project = project.map(|p| format!("AND r.project = {}", quote_literal(p))).unwrap_or_default()
     );
     let rows = simple_rows(client, &sql, "reading Sqitch's reverts").await?;
     Ok(rows.into_iter().map(|r| (r[0].clone(), r[1].clone())).collect())

@@ -436,7 +436,9 @@ impl Migrator {
         let mut failed = set_failures_apart(&mut foreign);
         // Sqitch logs a failed deploy in its events alone.
         if let (Tool::Sqitch, Some(adopted_at)) = (tool, adoption.applied_at.as_deref()) {
-            failed.extend(foreign::sqitch_failed_since(client, &table, adopted_at).await?);
+            failed.extend(
+                foreign::sqitch_failed_since(client, &table, self.set.sqitch_project.as_deref(), adopted_at).await?,
+            );
         }
         let accepting = Accepting { changed: true, missing: true };
         let Ok(applied) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
@@ -493,7 +495,9 @@ impl Migrator {
         // Sqitch logs its reverts: one of a change shale applied, or recorded by hand, after the
         // switch, that shale has not run again since (no record of it newer than the revert).
         if let (Tool::Sqitch, Some(adopted_at)) = (tool, adoption.applied_at.as_deref()) {
-            for (change, reverted_at) in foreign::sqitch_reverted_since(client, &table, adopted_at).await? {
+            for (change, reverted_at) in
+                foreign::sqitch_reverted_since(client, &table, self.set.sqitch_project.as_deref(), adopted_at).await?
+            {
                 let newest = self.set.versioned().filter(|m| m.name == change).filter_map(|m| m.version.clone()).last();
                 let Some(version) = newest.filter(|v| !now.contains(v) && !reverted.contains(v)) else { continue };
                 let run_since = history.records.iter().any(|r| {
