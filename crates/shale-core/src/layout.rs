@@ -271,6 +271,15 @@ impl Script {
         self.directives.as_deref().unwrap_or(&crate::directives::NONE)
     }
 
+    /// Whether it runs outside a transaction, split first where it is not yet (see
+    /// [`Script::is_split`]): a file that cannot be split says no.
+    pub fn runs_outside_a_transaction(&self) -> bool {
+        match self.is_split() {
+            true => self.no_transaction.is_some(),
+            false => Script::clone(self).split().is_ok_and(|s| s.no_transaction.is_some()),
+        }
+    }
+
     /// Whether the statements are split (always, except in a set read with
     /// [`MigrationSet::read_dir_unsplit`] until the script is split).
     pub fn is_split(&self) -> bool {

@@ -1044,9 +1044,9 @@ impl<'a> Executor<'a> {
     }
 }
 
-/// Where statement `index` of `step` is a VALIDATE CONSTRAINT that failed (with `code`) and an
-/// earlier statement of the file added that constraint NOT VALID: the table and the constraint as
-/// the ADD wrote them, and the ADD's index.
+/// Where statement `index` of `step` is a VALIDATE CONSTRAINT that failed (not `stopped` by a
+/// Ctrl-C) just after the statement of the file that added that constraint NOT VALID: the table and
+/// the constraint as the ADD wrote them, and the ADD's index.
 fn not_valid_behind(step: &Step, index: usize, stopped: bool) -> Option<(String, String, usize)> {
     // Whatever stopped it (rows that break it, a lock it could not get in time, statement_timeout),
     // the constraint would go on refusing the application's writes; not on a stop asked for

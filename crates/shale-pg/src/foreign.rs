@@ -189,65 +189,50 @@ fn utc_text(column: &str) -> String {
     )
 }
 
-/// The changes Sqitch failed to deploy after `since` (shale's time text, UTC, to the second: the
-/// adoption's second counts as after it) and has not deployed
-/// since, by name: its `events` table beside `changes` logs each `fail`, which leaves no row in
-/// `changes` (the Sqitch trial: the old deploy step still running was seen nowhere else). None of
-/// them where the registry has no events table.
-pub async fn sqitch_failed_since(
-    client: &Client,
-    changes: &ForeignTable,
-    project: Option<&str>,
-    since: &str,
-) -> Result<Vec<String>, PgError> {
-    let events = qualified_always_quoted(&changes.schema, "events");
-    let sql = format!(
-        "SELECT DISTINCT f.change FROM {events} f
-         WHERE f.event = 'fail' AND to_char(f.committed_at AT TIME ZONE 'UTC', {t}) >= {since} {of_project}
-           AND NOT EXISTS (SELECT 1 FROM {events} d WHERE d.change = f.change AND d.project = f.project
-                             AND d.event = 'deploy' AND d.committed_at > f.committed_at)
-         ORDER BY 1",
-        t = crate::history::TIME_TEXT,
-        since = quote_literal(since),
-        of_project = project.map(|p| format!("AND f.project = {}", quote_literal(p))).unwrap_or_default()
-    );
-    let exists = format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&events));
-    let there = simple_rows(client, &exists, "looking for Sqitch's events").await?;
-    if there.first().map(|r| r[0].as_str()) != Some("t") {
-        return Ok(Vec::new());
-    }
-    let rows = simple_rows(client, &sql, "reading Sqitch's failed deploys").await?;
-    Ok(rows.into_iter().map(|r| r[0].clone()).collect())
+/// What Sqitch's `events` log (beside `changes`) says it did to the plan's `project` after `since`
+/// (shale's time text, UTC, to the second: the adoption's second counts as after it), of the
+/// changes it has not deployed again since: those it failed to deploy (a `fail` leaves no row in
+/// `changes`), and those it reverted, with the revert's time (a revert of a change shale applied
+/// leaves no row to compare). Seen nowhere else (the Sqitch trial and its re-check). Nothing where
+/// the registry has no events table. Two queries.
+#[derive(Debug, Default)]
+pub struct SqitchEvents {
+    pub failed: Vec<String>,
+    pub reverted: Vec<(String, String)>,
 }
 
-/// The changes Sqitch reverted after `since` (shale's time text, UTC) and has not deployed again
-/// since, by name, with the revert's time (as shale writes times): a `sqitch revert` of a change
-/// shale applied, or recorded by hand, after the switch leaves no row to compare, only its log
-/// (the Sqitch re-check: unseen). None where the registry has no events table.
-pub async fn sqitch_reverted_since(
+/// The [`SqitchEvents`] of the registry `changes` is in.
+pub async fn sqitch_events_since(
     client: &Client,
     changes: &ForeignTable,
     project: Option<&str>,
     since: &str,
-) -> Result<Vec<(String, String)>, PgError> {
+) -> Result<SqitchEvents, PgError> {
     let events = qualified_always_quoted(&changes.schema, "events");
     let exists = format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&events));
     let there = simple_rows(client, &exists, "looking for Sqitch's events").await?;
     if there.first().map(|r| r[0].as_str()) != Some("t") {
-        return Ok(Vec::new());
+        return Ok(SqitchEvents::default());
     }
+    // Each change's latest fail or revert since, where no deploy of it came after.
     let sql = format!(
-        "SELECT DISTINCT ON (r.change) r.change, to_char(r.committed_at AT TIME ZONE 'UTC', {t}) FROM {events} r
-         WHERE r.event = 'revert' AND to_char(r.committed_at AT TIME ZONE 'UTC', {t}) >= {since} {of_project}
-           AND NOT EXISTS (SELECT 1 FROM {events} d WHERE d.change = r.change AND d.project = r.project
-                             AND d.event = 'deploy' AND d.committed_at > r.committed_at)
-         ORDER BY r.change, r.committed_at DESC",
+        "SELECT DISTINCT ON (e.change) e.event, e.change, to_char(e.committed_at AT TIME ZONE 'UTC', {t}) FROM {events} e
+         WHERE e.event IN ('fail', 'revert') AND to_char(e.committed_at AT TIME ZONE 'UTC', {t}) >= {since} {of_project}
+           AND NOT EXISTS (SELECT 1 FROM {events} d WHERE d.change = e.change AND d.project = e.project
+                             AND d.event = 'deploy' AND d.committed_at > e.committed_at)
+         ORDER BY e.change, e.committed_at DESC",
         t = crate::history::TIME_TEXT,
         since = quote_literal(since),
-        of_project = project.map(|p| format!("AND r.project = {}", quote_literal(p))).unwrap_or_default()
+        of_project = project.map(|p| format!("AND e.project = {}", quote_literal(p))).unwrap_or_default()
     );
-    let rows = simple_rows(client, &sql, "reading Sqitch's reverts").await?;
-    Ok(rows.into_iter().map(|r| (r[0].clone(), r[1].clone())).collect())
+    let mut found = SqitchEvents::default();
+    for r in simple_rows(client, &sql, "reading Sqitch's events").await? {
+        match r[0].as_str() {
+            "fail" => found.failed.push(r[1].clone()),
+            _ => found.reverted.push((r[1].clone(), r[2].clone())),
+        }
+    }
+    Ok(found)
 }
 
 /// A time `utc_text` rendered, None where there was none.

@@ -125,18 +125,22 @@ ORDER BY a.pid",
         quote_literal(&format!("{} milliseconds", min_age.as_millis()))
     );
     let rows = simple_rows(client, &sql, "looking for sessions that hold the tables").await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Blocker {
-            pid: r[0].parse().unwrap_or(0),
-            application_name: r[1].clone(),
-            state: r[2].clone(),
-            transaction_ms: r[3].parse().unwrap_or(0),
-            query: r[4].clone(),
-            relation: r[5].clone(),
-            mode: r[6].clone(),
-        })
-        .collect())
+    Ok(rows.iter().map(|r| blocker(r)).collect())
+}
+
+/// A session as the queries here list it: pid, application, state, transaction age (ms), query,
+/// and where there are the two more, the relation it holds and how.
+fn blocker(r: &[String]) -> Blocker {
+    let column = |i: usize| r.get(i).cloned().unwrap_or_default();
+    Blocker {
+        pid: r[0].parse().unwrap_or(0),
+        application_name: column(1),
+        state: column(2),
+        transaction_ms: column(3).parse().unwrap_or(0),
+        query: column(4),
+        relation: column(5),
+        mode: column(6),
+    }
 }
 
 /// The sessions of this database whose transactions, open for a second or more, a CONCURRENTLY
@@ -153,18 +157,7 @@ WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend
 ORDER BY a.xact_start
 LIMIT 5";
     let rows = simple_rows(client, sql, "looking for transactions older than a CONCURRENTLY statement").await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Blocker {
-            pid: r[0].parse().unwrap_or(0),
-            application_name: r[1].clone(),
-            state: r[2].clone(),
-            transaction_ms: r[3].parse().unwrap_or(0),
-            query: r[4].clone(),
-            relation: String::new(),
-            mode: String::new(),
-        })
-        .collect())
+    Ok(rows.iter().map(|r| blocker(r)).collect())
 }
 
 /// Cancels a blocker's query, or ends its session when it is idle in a transaction and

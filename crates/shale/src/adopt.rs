@@ -434,12 +434,14 @@ impl Migrator {
         // A dirty or failed row is no sign that it ran a migration through, but that it tried:
         // the adoption refused one, so it was written since. Set apart, the rest is read as ever.
         let mut failed = set_failures_apart(&mut foreign);
-        // Sqitch logs a failed deploy in its events alone.
-        if let (Tool::Sqitch, Some(adopted_at)) = (tool, adoption.applied_at.as_deref()) {
-            failed.extend(
-                foreign::sqitch_failed_since(client, &table, self.set.sqitch_project.as_deref(), adopted_at).await?,
-            );
-        }
+        // Sqitch logs a failed deploy, and a revert, in its events alone.
+        let sqitch = match (tool, adoption.applied_at.as_deref()) {
+            (Tool::Sqitch, Some(adopted_at)) => {
+                foreign::sqitch_events_since(client, &table, self.set.sqitch_project.as_deref(), adopted_at).await?
+            }
+            _ => foreign::SqitchEvents::default(),
+        };
+        failed.extend(sqitch.failed);
         let accepting = Accepting { changed: true, missing: true };
         let Ok(applied) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
         // Every version taken over, the ones reverted since too: the tool's rows for them are
@@ -492,25 +494,17 @@ impl Migrator {
             .filter(|v| !now.contains(v) && self.set.find(v).is_some() && !dealt_with(v))
             .cloned()
             .collect();
-        // Sqitch logs its reverts: one of a change shale applied, or recorded by hand, after the
-        // switch, that shale has not run again since (no record of it newer than the revert).
-        if let (Tool::Sqitch, Some(adopted_at)) = (tool, adoption.applied_at.as_deref()) {
-            for (change, reverted_at) in
-                foreign::sqitch_reverted_since(client, &table, self.set.sqitch_project.as_deref(), adopted_at).await?
-            {
-                let newest = self.set.versioned().filter(|m| m.name == change).filter_map(|m| m.version.clone()).last();
-                let Some(version) = newest.filter(|v| !now.contains(v) && !reverted.contains(v)) else { continue };
-                let run_since = history.records.iter().any(|r| {
-                    shale_core::Version::parse(&r.version).as_ref() == Some(&version)
-                        && r.applied_at.as_deref().is_some_and(|at| at > reverted_at.as_str())
-                });
-                let applied = history.records.iter().any(|r| {
-                    shale_core::Version::parse(&r.version).as_ref() == Some(&version)
-                        && r.status == RecordStatus::Succeeded
-                });
-                if applied && !run_since {
-                    reverted.push(version);
-                }
+        // Sqitch's reverts of a change shale applied, or recorded by hand, after the switch, that
+        // shale has not run again since (no record of it newer than the revert).
+        for (change, reverted_at) in sqitch.reverted {
+            let newest = self.set.versioned().filter(|m| m.name == change).filter_map(|m| m.version.clone()).last();
+            let Some(version) = newest.filter(|v| !now.contains(v) && !reverted.contains(v)) else { continue };
+            let records =
+                || history.records.iter().filter(|r| shale_core::Version::parse(&r.version).as_ref() == Some(&version));
+            let applied = records().any(|r| r.status == RecordStatus::Succeeded);
+            let run_since = records().any(|r| r.applied_at.as_deref().is_some_and(|at| at > reverted_at.as_str()));
+            if applied && !run_since {
+                reverted.push(version);
             }
         }
         reverted.sort();

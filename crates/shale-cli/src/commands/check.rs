@@ -135,8 +135,8 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                     checks.push(check);
                     continue;
                 }
-                let outside = shale_core::Script::clone(&m.up).split().ok().and_then(|up| up.no_transaction).is_some();
-                let (sql, _) = super::generated_down::between(&m.label(), before, &after, outside);
+                let (sql, _) =
+                    super::generated_down::between(&m.label(), before, &after, m.up.runs_outside_a_transaction());
                 replay.generated_downs.insert(version.clone(), sql.into());
             }
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use shale::{Migrator, Target, UpRequest, Version};
-use shale_core::{MigrationSet, Script};
+use shale_core::MigrationSet;
 use shale_schema::diff::diff;
 use shale_schema::Schema;
 
@@ -108,8 +108,7 @@ pub fn generate(
         up_to(version)?;
         let after = scratch.read_schema(history)?;
         let label = migration.label();
-        let outside = Script::clone(&migration.up).split().ok().and_then(|up| up.no_transaction).is_some();
-        let (sql, destructive) = between(&label, &before, &after, outside);
+        let (sql, destructive) = between(&label, &before, &after, migration.up.runs_outside_a_transaction());
         downs.push(GeneratedDown { version: version.clone(), label, sql, destructive });
     }
     Ok(downs)
