@@ -2126,7 +2126,9 @@ impl Group {
         let kind = if version_text.is_empty() { MigrationKind::Repeatable } else { MigrationKind::Versioned };
         let version = Version::parse(&version_text);
         let (up_script, down_script, layout) = match (layout, down) {
-            (Layout::SingleFile, None) => single_file(up, force_no_tx, splitting)?,
+            (Layout::SingleFile, None) => {
+                single_file(up, force_no_tx, splitting, named_as_node_pg_migrate(&version_text))?
+            }
             (_, down) => {
                 let up_range = 0..up.text.len();
                 let no_tx = |part: &Part| if part.marks.autocommit { Some(POP_AUTOCOMMIT) } else { force_no_tx };
@@ -2228,8 +2230,6 @@ pub fn section_tool(text: &str) -> Option<&'static str> {
     })
 }
 
-/// A single file, possibly holding dbmate's `-- migrate:up` and `-- migrate:down` sections, or
-/// goose's `-- +goose Up` and `-- +goose Down`.
 /// Split the scripts of `migrations` not split yet; what cannot be split, all of it.
 fn split_migrations<'m>(migrations: impl Iterator<Item = &'m mut Migration>) -> Vec<LoadError> {
     let mut errors = Vec::new();
@@ -2299,10 +2299,19 @@ fn script_reading(
     }
 }
 
+/// Whether a file's version is written as node-pg-migrate numbers its files: milliseconds since
+/// 1970 (13 digits, its default) or its `utc` format's (17 digits, `yyyyMMddHHmmssSSS`).
+fn named_as_node_pg_migrate(version_text: &str) -> bool {
+    matches!(version_text.len(), 13 | 17) && version_text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A single file, possibly holding another tool's up and down sections. `node_pg_named`: its name
+/// is written as node-pg-migrate names its files, whose markers are then read as it reads them.
 fn single_file(
     part: Part,
     force_no_tx: Option<&str>,
     splitting: Splitting,
+    node_pg_named: bool,
 ) -> Result<(Script, Option<Script>, Layout), Vec<LoadError>> {
     let text_len = part.text.len();
     // Most files have no sections: every marker is a comment some tool gives meaning to.
@@ -2374,10 +2383,12 @@ fn single_file(
         offset += line.len();
     }
     // node-pg-migrate's markers, in a file with no other tool's: one written as its template
-    // writes it (the two words alone) makes the file node-pg-migrate's, whose markers are then read
-    // as node-pg-migrate reads them; a note that merely starts with the words stays a comment.
-    // Without an up marker, node-pg-migrate runs the whole file as the up: a single script.
-    if up_marker.is_none() && down_marker.is_none() && node_pg_template && node_pg_up.is_some() {
+    // writes it (the two words alone), or a file named as node-pg-migrate names its files, is
+    // node-pg-migrate's, whose markers are then read as node-pg-migrate reads them (words after
+    // them and all: `-- Down Migration (drop users)`); elsewhere a note that merely starts with
+    // the words stays a comment. Without an up marker, node-pg-migrate runs the whole file as the
+    // up: a single script.
+    if up_marker.is_none() && down_marker.is_none() && (node_pg_template || node_pg_named) && node_pg_up.is_some() {
         (up_marker, down_marker, sections) = (node_pg_up, node_pg_down, Layout::NodePgMigrate);
     }
     let (up_word, down_word) = sections.section_markers().unwrap_or(("-- migrate:up", "-- migrate:down"));
@@ -2387,8 +2398,11 @@ fn single_file(
             Ok((s, None, Layout::SingleFile))
         }
         (Some((up_line, up_start)), down) => {
+            let node_pg_migrate = sections == Layout::NodePgMigrate;
             let (up_end, down_range) = match down {
                 Some((down_line, down_start)) if down_line > up_start => (down_line, Some(down_start..text_len)),
+                // node-pg-migrate reads its sections in either order: the down then runs to the up.
+                Some((_, down_start)) if node_pg_migrate => (text_len, Some(down_start..up_line)),
                 Some((down_line, _)) => {
                     return Err(vec![LoadError::at(
                         &part.path,
@@ -2400,16 +2414,28 @@ fn single_file(
                 }
                 None => (text_len, None),
             };
-            if let Some(above) = sql_above_up_marker(&part.text, up_line) {
-                return Err(vec![LoadError::at(
-                    &part.path,
-                    &part.text,
-                    above,
-                    format!(
-                        "has SQL above its `{up_word}` line, which would not run (dbmate and goose refuse such a file)"
+            let first_marker = down.map_or(up_line, |(down_line, _)| down_line.min(up_line));
+            if let Some(above) = sql_above_up_marker(&part.text, first_marker) {
+                // node-pg-migrate took such a file and left that SQL out without a word: where
+                // it applied the file, the SQL never ran.
+                let (message, hint) = match node_pg_migrate {
+                    true => (
+                        "has SQL above its first section marker, which node-pg-migrate leaves out without a word: \
+                         where it applied this file, that SQL never ran"
+                            .to_string(),
+                        format!(
+                            "delete it, or comment it out, so that a new database is built as the ones node-pg-migrate \
+                             migrated; move it below `{up_word}` only if it must run, in a migration not applied yet"
+                        ),
                     ),
-                    Some(format!("move it below `{up_word}`, into the up section")),
-                )]);
+                    false => (
+                        format!(
+                            "has SQL above its `{up_word}` line, which would not run (dbmate and goose refuse such a file)"
+                        ),
+                        format!("move it below `{up_word}`, into the up section"),
+                    ),
+                };
+                return Err(vec![LoadError::at(&part.path, &part.text, above, message, Some(hint))]);
             }
             // Each section has its own dbmate options (`transaction:false`) on its marker line.
             let up = script(part.path.clone(), part.text.clone(), up_start..up_end, force_no_tx, splitting)

@@ -446,12 +446,38 @@ fn node_pg_migrate_sections() {
     let set = load(vec![file("006_z.sql", text)]).unwrap();
     assert_eq!(set.migrations[0].layout, Layout::Tern);
     assert_eq!(set.migrations[0].up.statements.len(), 1);
-    let err = load(vec![file(
-        "1700000000003_w.sql",
-        "-- Down Migration\nDROP TABLE w;\n-- Up Migration\nCREATE TABLE w (id int);\n",
-    )])
-    .unwrap_err();
-    assert!(err[0].to_string().contains("`-- Down Migration` comes before `-- Up Migration`"), "{}", err[0]);
+    // node-pg-migrate reads its sections in either order.
+    let text = "-- Down Migration\nDROP TABLE w;\n-- Up Migration\nCREATE TABLE w (id int);\n";
+    let set = load(vec![file("1700000000003_w.sql", text)]).unwrap();
+    let m = &set.migrations[0];
+    assert_eq!((m.up.statements.len(), m.up.statement_text(0)), (1, "CREATE TABLE w (id int)"));
+    assert_eq!(m.down.as_ref().unwrap().statements.len(), 1);
+    assert_eq!(m.down.as_ref().unwrap().statement_text(0), "DROP TABLE w");
+    // dbmate's do not: its down first is refused.
+    let err = load(vec![file("20240101000000_w.sql", "-- migrate:down\nDROP TABLE w;\n-- migrate:up\nSELECT 1;\n")])
+        .unwrap_err();
+    assert!(err[0].to_string().contains("`-- migrate:down` comes before `-- migrate:up`"), "{}", err[0]);
+}
+
+/// A file named as node-pg-migrate names its files (milliseconds, or its `utc` format's 17
+/// digits) has its markers read as node-pg-migrate reads them, words after them and all: its down
+/// is not run as part of its up. Named otherwise, such words are a note.
+#[test]
+fn node_pg_migrate_markers_with_words_after_them_in_its_files() {
+    let text = "-- Up Migration (create users)\nCREATE TABLE users (i int);\n-- Down Migrations: drop users\nDROP TABLE users;\n";
+    for name in ["1700000000000_users.sql", "20240101120000123_users.sql"] {
+        let set = load(vec![file(name, text)]).unwrap();
+        let m = &set.migrations[0];
+        assert_eq!((m.layout, m.up.statements.len()), (Layout::NodePgMigrate, 1), "{name}");
+        assert_eq!(m.down.as_ref().unwrap().statement_text(0), "DROP TABLE users");
+    }
+    let set = load(vec![file("0001_users.sql", text)]).unwrap();
+    assert_eq!((set.migrations[0].layout, set.migrations[0].up.statements.len()), (Layout::SingleFile, 2));
+    // SQL above the first marker, which node-pg-migrate left out: refused, told as it happened.
+    let err = load(vec![file("1700000000001_pre.sql", "CREATE TABLE pre (i int);\n-- Up Migration\nSELECT 1;\n")])
+        .unwrap_err();
+    assert_eq!(err[0].position, Some((1, 1)));
+    assert!(err[0].to_string().contains("node-pg-migrate leaves out without a word"), "{}", err[0]);
 }
 
 /// jackc's tern: the up above `---- create above / drop below ----`, the down below it; line
