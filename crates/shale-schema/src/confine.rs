@@ -68,12 +68,24 @@ pub fn without_empty_schema(model: &Schema, schema: &str) -> Schema {
 /// migrations ran (`replay_setup`) and they left as it was, which is the environment's, not what
 /// they build.
 pub fn without_same_objects(model: &Schema, other: &Schema) -> Schema {
+    objects_held(model, other, false)
+}
+
+/// The objects of `model` that `other` holds exactly as `model` does.
+pub fn same_objects(model: &Schema, other: &Schema) -> Schema {
+    objects_held(model, other, true)
+}
+
+/// `model` with only the objects that `other` holds exactly as `model` does (`held`), or only
+/// the others.
+fn objects_held(model: &Schema, other: &Schema, held: bool) -> Schema {
     let mut json = serde_json::to_value(model).expect("a model serializes");
     let theirs = serde_json::to_value(other).expect("a model serializes");
     if let Value::Object(kinds) = &mut json {
         for (kind, list) in kinds.iter_mut() {
-            if let (Value::Array(items), Some(Value::Array(same))) = (list, theirs.get(kind)) {
-                items.retain(|item| !same.contains(item));
+            if let Value::Array(items) = list {
+                let same = theirs.get(kind).and_then(Value::as_array);
+                items.retain(|item| same.is_some_and(|same| same.contains(item)) == held);
             }
         }
     }

@@ -94,6 +94,9 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
     let mut replay =
         Migrator::new(super::diff::replayable(settings, set.clone().into()), scratch.migrator_config(history));
     let schema = || scratch.read_schema(history);
+    // Read as it is where two reads are compared: what replay_setup made and the migration
+    // changed stays in both (see `Scratch::before_and_after`).
+    let as_is = || scratch.read_as_is(history);
     // A scratch database: what replay_setup made is no history's.
     let one = UpRequest {
         target: Some(Target::Steps(1)),
@@ -112,7 +115,7 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         // A down that holds no statement (dbmate's empty `-- migrate:down`) is none to check.
         let down = m.down.as_ref().filter(|d| !d.runs_nothing());
         let checked = down.is_some() || (args.generate_downs && m.version.is_some());
-        let before = if checked { Some(schema()?) } else { None };
+        let before = if checked { Some(as_is()?) } else { None };
         ReplayFailed::of(block_on(replay.up(&one, &mut |_| {})), Replay::Check)?;
         let mut check = MigrationCheck {
             version: Some(m.version_text.clone()),
@@ -127,16 +130,16 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
         };
         if let (None, true, Some(before)) = (down, args.generate_downs, &before) {
             if let Some(version) = &m.version {
-                let after = schema()?;
+                let (before, after) = scratch.before_and_after(before.clone(), as_is()?)?;
                 check.down_generated = true;
-                if differences(before, &after).is_empty() {
+                if differences(&before, &after).is_empty() {
                     check.changes_no_schema = true;
                     check.down_restores_schema = Some(true);
                     checks.push(check);
                     continue;
                 }
                 let (sql, _) =
-                    super::generated_down::between(&m.label(), before, &after, m.up.runs_outside_a_transaction());
+                    super::generated_down::between(&m.label(), &before, &after, m.up.runs_outside_a_transaction());
                 replay.generated_downs.insert(version.clone(), sql.into());
             }
         }
@@ -154,7 +157,8 @@ pub fn run(settings: &Settings, args: &CheckArgs) -> Result<i32> {
                 stopped = true;
                 break;
             }
-            check.differences = differences(before, &schema()?);
+            let (before, after) = scratch.before_and_after(before.clone(), as_is()?)?;
+            check.differences = differences(&before, &after);
             check.down_restores_schema = Some(check.differences.is_empty());
             if !check.differences.is_empty() {
                 checks.push(check);

@@ -104,9 +104,9 @@ pub fn generate(
         if let Some(previous) = at.checked_sub(1).and_then(|i| versioned[i].version.as_ref()) {
             up_to(previous)?;
         }
-        let before = scratch.read_schema(history)?;
+        let before = scratch.read_as_is(history)?;
         up_to(version)?;
-        let after = scratch.read_schema(history)?;
+        let (before, after) = scratch.before_and_after(before, scratch.read_as_is(history)?)?;
         let label = migration.label();
         let (sql, destructive) = between(&label, &before, &after, migration.up.runs_outside_a_transaction());
         downs.push(GeneratedDown { version: version.clone(), label, sql, destructive });

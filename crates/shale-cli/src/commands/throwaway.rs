@@ -157,12 +157,42 @@ impl Scratch {
     /// The schema built there (a scratch schema seen as `public`, or as the home schema), the
     /// history table left out.
     pub fn read_schema(&self, history: &HistoryTable) -> Result<Schema> {
-        let history = self.migrator_config(history).history;
-        let model = introspect(&self.connection, &self.session(), &history)?;
+        let model = self.read_as_is(history)?;
         let model = match &self.setup_made {
             Some(made) => shale_schema::confine::without_same_objects(&model, made),
             None => model,
         };
+        self.seen_as_built(model)
+    }
+
+    /// Two reads of this database (see [`Scratch::read_as_is`]), before and after a migration, as
+    /// [`Scratch::read_schema`] gives them, but for what `replay_setup` made: left out where
+    /// neither read changed it, kept in both where the migration changed it (a table it made that
+    /// the migration attaches as a partition: left out before and kept after, it came from
+    /// nowhere, and a down computed from them dropped it, data and all).
+    pub fn before_and_after(&self, before: Schema, after: Schema) -> Result<(Schema, Schema)> {
+        let (before, after) = match &self.setup_made {
+            Some(made) => {
+                let left_alone =
+                    shale_schema::confine::same_objects(&shale_schema::confine::same_objects(made, &before), &after);
+                let without = |model: &Schema| shale_schema::confine::without_same_objects(model, &left_alone);
+                (without(&before), without(&after))
+            }
+            None => (before, after),
+        };
+        Ok((self.seen_as_built(before)?, self.seen_as_built(after)?))
+    }
+
+    /// The schema there as it is, what `replay_setup` made included: one side of
+    /// [`Scratch::before_and_after`].
+    pub fn read_as_is(&self, history: &HistoryTable) -> Result<Schema> {
+        let history = self.migrator_config(history).history;
+        introspect(&self.connection, &self.session(), &history)
+    }
+
+    /// A model read there as built: a scratch schema's objects seen in the schema they are
+    /// compared in, and none made outside it.
+    fn seen_as_built(&self, model: Schema) -> Result<Schema> {
         let (Some(schema), Some(before)) = (&self.schema, &self.outside) else { return Ok(model) };
         let escaped =
             shale_schema::compare::differences(before, &shale_schema::confine::outside(&model, SCRATCH_PREFIX));

@@ -144,3 +144,35 @@ fn the_down_of_an_index_built_concurrently_drops_it_concurrently() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE tablename IN ('t', 'ev')"), "4");
 }
+
+/// A table `replay_setup` makes (one built by hand before the migration that attaches it as a
+/// partition) is detached by the generated down, not dropped: left out of the schema before the
+/// migration as the environment's, and kept after it as changed, it came from nowhere, and the
+/// down dropped it, rows and all (partitioned tables trial).
+#[test]
+fn the_down_of_attaching_a_table_the_setup_made_detaches_it() {
+    let p = Project::new("downgen_attach_setup");
+    let archive = "CREATE TABLE events_2025 (id bigint NOT NULL, at timestamptz NOT NULL);\n";
+    p.write(
+        "001_events.sql",
+        "CREATE TABLE events (id bigint NOT NULL, at timestamptz NOT NULL) PARTITION BY RANGE (at);\n",
+    );
+    p.write(
+        "002_attach.sql",
+        "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\n",
+    );
+    std::fs::write(p.path().join("archive.sql"), archive).unwrap();
+    std::fs::write(p.path().join("shale.toml"), "replay_setup = \"archive.sql\"\n").unwrap();
+    p.psql(archive);
+    p.psql("INSERT INTO events_2025 VALUES (1, '2025-06-01')");
+    p.shale(&["up"]).ok();
+    let plan = p.shale(&["down", "--generate", "--step", "1", "--dry-run"]).ok();
+    assert!(plan.stdout.contains("DETACH PARTITION public.events_2025"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("DROP TABLE"), "{}", plan.stdout);
+    p.shale(&["down", "--generate", "--step", "1"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM events_2025"), "1");
+    assert_eq!(p.psql("SELECT relispartition FROM pg_class WHERE relname = 'events_2025'"), "f");
+    // check's generated downs agree: the down restores the schema before the migration.
+    let check = p.shale(&["check", "--generate-downs"]).ok();
+    assert!(check.stdout.contains("check passed"), "{}", check.stdout);
+}
