@@ -114,13 +114,39 @@ impl serde::Serialize for LockMode {
 }
 
 /// A lock a statement takes: on `relation` (as written; an index's name stands for its table), or,
-/// with `across`, on the tables at the other end of `relation`'s foreign keys.
+/// with `across`, on the tables at the other end of `relation`'s foreign keys; `reach` says which
+/// of its partitions it locks too.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LockTarget {
     pub relation: String,
     pub mode: LockMode,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub across: Option<ForeignKeys>,
+    #[serde(skip_serializing_if = "Reach::is_itself")]
+    pub reach: Reach,
+}
+
+/// The tables beside `relation` a lock falls on, which the statement's text does not name: a
+/// partitioned table's partitions (PostgreSQL locks each of them, at any depth, as it locks the
+/// table: a report reading one partition holds up `ALTER TABLE events`), or its default partition
+/// (scanned by `ATTACH PARTITION` and `CREATE TABLE ... PARTITION OF`, for rows that belong to the
+/// new partition).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reach {
+    /// The relation alone (`ONLY`, or a statement that does not recurse).
+    #[default]
+    Itself,
+    /// The relation and every partition (or inheritance child) below it.
+    WithPartitions,
+    /// The relation's default partition alone, where it has one.
+    DefaultPartition,
+}
+
+impl Reach {
+    fn is_itself(&self) -> bool {
+        *self == Reach::Itself
+    }
 }
 
 /// The foreign keys of a table (those it holds and those that point at it) a statement drops or
@@ -179,19 +205,47 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
         }
         at
     };
-    let on = |relation: String, mode: LockMode| LockTarget { relation, mode, across: None };
+    let on = |relation: String, mode: LockMode| LockTarget { relation, mode, across: None, reach: Reach::Itself };
+    // A statement that recurses locks each partition as it locks the table, unless `ONLY` says not.
+    let with_partitions = |relation: String, mode: LockMode, only: bool| LockTarget {
+        reach: if only { Reach::Itself } else { Reach::WithPartitions },
+        ..on(relation, mode)
+    };
+    let default_partition = |relation: &str| LockTarget {
+        reach: Reach::DefaultPartition,
+        ..on(relation.to_string(), LockMode::AccessExclusive)
+    };
     let across = |relation: &str, constraint: Option<String>, column: Option<String>| LockTarget {
         relation: relation.to_string(),
         mode: LockMode::AccessExclusive,
         across: Some(ForeignKeys { constraint, column }),
+        reach: Reach::Itself,
+    };
+    let only_at = |at: usize| {
+        (at..toks.len())
+            .take_while(|i| matches!(word(*i), "IF" | "EXISTS" | "ONLY" | "TABLE"))
+            .any(|i| word(i) == "ONLY")
     };
     let mut locks = Vec::new();
     match (word(0), word(1)) {
         ("ALTER", "TABLE") => {
             let at = skip(2, &["IF", "EXISTS", "ONLY"]);
+            let only = only_at(2);
             let Some((table, next)) = name_at(at) else { return locks };
             let rest: Vec<&str> = (next..toks.len()).map(word).collect();
             let has = |seq: &[&str]| rest.windows(seq.len()).any(|w| w == seq);
+            // ATTACH PARTITION and DETACH PARTITION (but CONCURRENTLY) lock the partition whole, and
+            // the default partition, whose rows are checked against the partition's bounds.
+            let partition = rest
+                .windows(2)
+                .position(|w| w == ["ATTACH", "PARTITION"] || w == ["DETACH", "PARTITION"])
+                .and_then(|i| name_at(next + i + 2))
+                .map(|(name, _)| name);
+            let attaches_or_detaches = partition.is_some();
+            if let Some(partition) = partition.filter(|_| !has(&["CONCURRENTLY"])) {
+                locks.push(on(partition, LockMode::AccessExclusive));
+                locks.push(default_partition(&table));
+            }
             // VALIDATE CONSTRAINT, SET STATISTICS, ATTACH PARTITION and DETACH ... CONCURRENTLY let
             // reads and writes go on.
             let light = rest.first() == Some(&"VALIDATE")
@@ -232,7 +286,8 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
                     _ => {}
                 }
             }
-            locks.push(on(table, mode));
+            // ATTACH and DETACH lock the partitioned table alone; the rest reach its partitions.
+            locks.push(with_partitions(table, mode, only || attaches_or_detaches));
             // A foreign key locks the table it references too.
             for (i, _) in toks.iter().enumerate().filter(|(i, _)| word(*i) == "REFERENCES") {
                 if let Some((referenced, _)) = name_at(i + 1) {
@@ -246,14 +301,14 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
             }
             if let Some(i) = (2..toks.len()).find(|i| word(*i) == "ON") {
                 if let Some((table, _)) = name_at(skip(i + 1, &["ONLY"])) {
-                    locks.push(on(table, LockMode::Share));
+                    locks.push(with_partitions(table, LockMode::Share, word(i + 1) == "ONLY"));
                 }
             }
         }
         ("CREATE", _) if (1..4).any(|i| word(i) == "TRIGGER") => {
             if let Some(i) = (2..toks.len()).find(|i| word(*i) == "ON") {
                 if let Some((table, _)) = name_at(i + 1) {
-                    locks.push(on(table, LockMode::ShareRowExclusive));
+                    locks.push(with_partitions(table, LockMode::ShareRowExclusive, false));
                 }
             }
         }
@@ -265,8 +320,15 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
                 }
             }
         }
-        // A new table locks nothing anyone uses, but the tables its foreign keys point at.
+        // A new table locks nothing anyone uses, but the tables its foreign keys point at, and, as a
+        // partition, its parent whole and the parent's default partition (scanned for its rows).
         ("CREATE", _) if (1..4).any(|i| word(i) == "TABLE") => {
+            if let Some(i) = (2..toks.len()).find(|i| word(*i) == "PARTITION" && word(i + 1) == "OF") {
+                if let Some((parent, _)) = name_at(i + 2) {
+                    locks.push(default_partition(&parent));
+                    locks.push(on(parent, LockMode::AccessExclusive));
+                }
+            }
             for (i, _) in toks.iter().enumerate().filter(|(i, _)| word(*i) == "REFERENCES") {
                 if let Some((referenced, _)) = name_at(i + 1) {
                     locks.push(on(referenced, LockMode::ShareRowExclusive));
@@ -276,7 +338,7 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
         ("DROP", "TRIGGER") => {
             if let Some(i) = (2..toks.len()).find(|i| word(*i) == "ON") {
                 if let Some((table, _)) = name_at(i + 1) {
-                    locks.push(on(table, LockMode::AccessExclusive));
+                    locks.push(with_partitions(table, LockMode::AccessExclusive, false));
                 }
             }
         }
@@ -286,12 +348,12 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
                 if word(1) == "TABLE" {
                     locks.push(across(&table, None, None));
                 }
-                locks.push(on(table, LockMode::AccessExclusive));
+                locks.push(with_partitions(table, LockMode::AccessExclusive, false));
             }
         }
         ("DROP", "INDEX") if word(2) != "CONCURRENTLY" => {
             let at = skip(2, &["IF", "EXISTS"]);
-            locks.extend(names_from(at).into_iter().map(|t| on(t, LockMode::AccessExclusive)));
+            locks.extend(names_from(at).into_iter().map(|t| with_partitions(t, LockMode::AccessExclusive, false)));
         }
         ("ALTER", "INDEX") => {
             let at = skip(2, &["IF", "EXISTS"]);
@@ -301,17 +363,19 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
         }
         ("TRUNCATE", _) => {
             let at = skip(1, &["TABLE", "ONLY"]);
+            let only = only_at(1);
             // CASCADE empties the tables whose foreign keys point at these (one level is read).
             let cascade = toks.iter().any(|(t, _)| *t == Token::Word("CASCADE".into()));
             for table in names_from(at) {
                 if cascade {
                     locks.push(across(&table, None, None));
                 }
-                locks.push(on(table, LockMode::AccessExclusive));
+                locks.push(with_partitions(table, LockMode::AccessExclusive, only));
             }
         }
         ("LOCK", _) => {
             let at = skip(1, &["TABLE", "ONLY"]);
+            let only = only_at(1);
             let tables = names_from(at);
             let words: Vec<&str> = (0..toks.len()).map(word).collect();
             let mode = match words.iter().position(|w| *w == "IN") {
@@ -327,7 +391,7 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
                 },
                 None => LockMode::AccessExclusive,
             };
-            locks.extend(tables.into_iter().map(|t| on(t, mode)));
+            locks.extend(tables.into_iter().map(|t| with_partitions(t, mode, only)));
         }
         ("CLUSTER", _) => {
             let at = skip(1, &["VERBOSE"]);
@@ -442,6 +506,53 @@ mod tests {
         assert!(locks("VACUUM big").is_empty());
         assert!(locks("SELECT 1").is_empty() && locks("CREATE TABLE t (id int)").is_empty());
         assert!(locks("UPDATE users SET n = 1").is_empty(), "row locks, as the application's own");
+    }
+
+    /// A partitioned table's partitions are locked as PostgreSQL locks them: with the table,
+    /// unless `ONLY`; ATTACH and DETACH lock the partition and the default partition whole, and
+    /// the table alone (partitioned tables trial: a report on one partition held `ALTER TABLE
+    /// events` up unseen, and ATTACH stalled every reader of the default partition).
+    #[test]
+    fn partitions_are_locked_as_postgresql_locks_them() {
+        use LockMode::*;
+        use Reach::*;
+        let reach = |sql: &str| -> Vec<(String, LockMode, Reach)> {
+            statement_locks(sql)
+                .into_iter()
+                .filter(|l| l.across.is_none())
+                .map(|l| (l.relation, l.mode, l.reach))
+                .collect()
+        };
+        assert_eq!(reach("ALTER TABLE events ADD COLUMN n int"), [("events".into(), AccessExclusive, WithPartitions)]);
+        assert_eq!(reach("ALTER TABLE ONLY events ADD COLUMN n int"), [("events".into(), AccessExclusive, Itself)]);
+        assert_eq!(
+            reach("ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')"),
+            [
+                ("events_2025".into(), AccessExclusive, Itself),
+                ("events".into(), AccessExclusive, DefaultPartition),
+                ("events".into(), ShareUpdateExclusive, Itself)
+            ]
+        );
+        assert_eq!(
+            reach("ALTER TABLE events DETACH PARTITION events_2025"),
+            [
+                ("events_2025".into(), AccessExclusive, Itself),
+                ("events".into(), AccessExclusive, DefaultPartition),
+                ("events".into(), AccessExclusive, Itself)
+            ]
+        );
+        assert_eq!(
+            reach("ALTER TABLE events DETACH PARTITION events_2025 CONCURRENTLY"),
+            [("events".into(), ShareUpdateExclusive, Itself)]
+        );
+        assert_eq!(
+            reach("CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')"),
+            [("events".into(), AccessExclusive, DefaultPartition), ("events".into(), AccessExclusive, Itself)]
+        );
+        assert_eq!(reach("CREATE INDEX i ON events (kind)"), [("events".into(), Share, WithPartitions)]);
+        assert_eq!(reach("CREATE INDEX i ON ONLY events (kind)"), [("events".into(), Share, Itself)]);
+        assert_eq!(reach("TRUNCATE ONLY events"), [("events".into(), AccessExclusive, Itself)]);
+        assert_eq!(reach("LOCK TABLE events IN SHARE MODE"), [("events".into(), Share, WithPartitions)]);
     }
 
     /// What a statement locks across foreign keys: (table, constraint, column) of each.

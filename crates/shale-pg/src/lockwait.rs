@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use shale_core::locks::LockTarget;
+use shale_core::locks::{LockTarget, Reach};
 use tokio_postgres::Client;
 
 use crate::error::PgError;
@@ -87,8 +87,13 @@ pub async fn blockers(client: &Client, targets: &[LockTarget], min_age: Duration
         .map(|t| {
             let modes: Vec<String> = t.mode.conflicting().iter().map(|m| quote_literal(m.pg_name())).collect();
             let text = |value: Option<&String>| value.map_or("NULL::text".to_string(), |v| quote_literal(v));
+            let reach = match t.reach {
+                Reach::Itself => "itself",
+                Reach::WithPartitions => "partitions",
+                Reach::DefaultPartition => "default",
+            };
             format!(
-                "({}, ARRAY[{}]::text[], {}, {}, {})",
+                "({}, ARRAY[{}]::text[], {}, {}, {}, '{reach}')",
                 quote_literal(&t.relation),
                 modes.join(", "),
                 t.across.is_some(),
@@ -97,13 +102,23 @@ pub async fn blockers(client: &Client, targets: &[LockTarget], min_age: Duration
             )
         })
         .collect();
-    // A target `across` foreign keys stands for the table at the other end of each of them.
+    // A target `across` foreign keys stands for the table at the other end of each of them; one
+    // with its partitions for the table and every partition below it; one of the default
+    // partition for that partition alone.
     let sql = format!(
-        "WITH target(name, modes, across, conname, colname) AS (VALUES {}),
+        "WITH RECURSIVE target(name, modes, across, conname, colname, reach) AS (VALUES {}),
 named AS (SELECT coalesce((SELECT indrelid FROM pg_catalog.pg_index WHERE indexrelid = to_regclass(name)), to_regclass(name)) AS oid,
-                 modes, across, conname, colname
+                 modes, across, conname, colname, reach
           FROM target),
-rel AS (SELECT oid, modes FROM named WHERE NOT across
+tree AS (SELECT oid, modes FROM named WHERE NOT across AND reach = 'partitions'
+         UNION ALL
+         SELECT i.inhrelid, t.modes FROM tree t JOIN pg_catalog.pg_inherits i ON i.inhparent = t.oid),
+rel AS (SELECT oid, modes FROM named WHERE NOT across AND reach = 'itself'
+        UNION ALL
+        SELECT oid, modes FROM tree
+        UNION ALL
+        SELECT p.partdefid, n.modes FROM named n JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = n.oid
+        WHERE n.reach = 'default' AND p.partdefid <> 0
         UNION ALL
         SELECT CASE WHEN c.conrelid = n.oid THEN c.confrelid ELSE c.conrelid END, n.modes
         FROM named n JOIN pg_catalog.pg_constraint c ON c.contype = 'f' AND n.oid IN (c.conrelid, c.confrelid)
@@ -125,7 +140,10 @@ ORDER BY a.pid",
         quote_literal(&format!("{} milliseconds", min_age.as_millis()))
     );
     let rows = simple_rows(client, &sql, "looking for sessions that hold the tables").await?;
-    Ok(rows.iter().map(|r| blocker(r)).collect())
+    // The oldest first: a long report, not the application's sessions of a moment.
+    let mut found: Vec<Blocker> = rows.iter().map(|r| blocker(r)).collect();
+    found.sort_by_key(|b| std::cmp::Reverse(b.transaction_ms));
+    Ok(found)
 }
 
 /// A session as the queries here list it: pid, application, state, transaction age (ms), query,

@@ -27,13 +27,18 @@ fn psql_as(p: &Project, application: &str) -> Command {
 
 /// Until a session named `application` holds a lock on t.
 fn wait_until_holding(p: &Project, application: &str) {
+    wait_until_holding_table(p, application, "t");
+}
+
+/// Until a session named `application` holds a lock on `table`.
+fn wait_until_holding_table(p: &Project, application: &str, table: &str) {
     p.wait_for(
         &format!(
             "SELECT count(*) > 0 FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-              WHERE a.application_name = '{application}' AND l.relation = 't'::regclass AND l.granted"
+              WHERE a.application_name = '{application}' AND l.relation = '{table}'::regclass AND l.granted"
         ),
         "t",
-        "the holder holds t",
+        "the holder holds its table",
     );
 }
 
@@ -51,19 +56,24 @@ fn long_reader(p: &Project, application: &str, seconds: f64) -> Child {
 
 /// A session named `application` that read t and sits idle in its transaction until dropped.
 fn idle_in_transaction(p: &Project, application: &str) -> (Child, ChildStdin) {
+    idle_in_transaction_on(p, application, "t")
+}
+
+/// A session named `application` that read `table` and sits idle in its transaction until dropped.
+fn idle_in_transaction_on(p: &Project, application: &str, table: &str) -> (Child, ChildStdin) {
     let mut child =
         psql_as(p, application).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(b"BEGIN;\nSELECT count(*) FROM t;\n").unwrap();
+    stdin.write_all(format!("BEGIN;\nSELECT count(*) FROM {table};\n").as_bytes()).unwrap();
     stdin.flush().unwrap();
-    wait_until_holding(p, application);
+    wait_until_holding_table(p, application, table);
     (child, stdin)
 }
 
 /// Until shale has looked at least once for the sessions holding its tables.
 fn wait_until_shale_waits(p: &Project) {
     p.wait_for(
-        "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'WITH target(name, modes%' AND datname = current_database()",
+        "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'WITH RECURSIVE target(name, modes%' AND datname = current_database()",
         "t",
         "shale looks for the sessions holding t",
     );
@@ -570,4 +580,47 @@ fn a_concurrently_statement_names_the_older_transactions_it_waits_for() {
         "{}",
         run.stderr
     );
+}
+
+/// A session reading one partition holds up a statement on the partitioned table, which locks
+/// every partition: it is waited for, named, and ended when asked; ATTACH PARTITION waits for
+/// the default partition, which it scans (partitioned tables trial: the report on a partition
+/// went unseen, the application's sessions on the table were named and advised ended instead,
+/// and ATTACH queued for the default partition, stalling its readers).
+#[test]
+fn a_session_on_one_partition_is_waited_for_and_named() {
+    let p = Project::new("busy_partition");
+    p.write(
+        "001_events.sql",
+        "CREATE TABLE events (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE events_rest PARTITION OF events DEFAULT;
+CREATE TABLE events_2025 (id bigint NOT NULL, at date NOT NULL, x int);",
+    );
+    p.shale(&["up"]).ok();
+    p.write("002_add.sql", "ALTER TABLE events ADD COLUMN x int;");
+    let (holder, stdin) = idle_in_transaction_on(&p, "partition-report", "events_2026");
+    let run = p.shale(&["up", "--lock-wait-max", "700ms"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("partition-report") && run.stderr.contains("events_2026"), "{}", run.stderr);
+    let run = p.shale(&["up", "--lock-wait-max", "10s", "--cancel-blockers-after", "100ms", "--terminate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("partition-report"), "{}", run.stderr);
+    drop(stdin);
+    finish(holder);
+
+    p.write(
+        "003_attach.sql",
+        "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
+    );
+    let (holder, stdin) = idle_in_transaction_on(&p, "default-report", "events_rest");
+    let started = Instant::now();
+    let run = p.shale(&["up", "--lock-wait-max", "700ms"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(run.stderr.contains("default-report") && run.stderr.contains("events_rest"), "{}", run.stderr);
+    drop(stdin);
+    finish(holder);
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM pg_inherits WHERE inhrelid = 'events_2025'::regclass"), "1");
 }
