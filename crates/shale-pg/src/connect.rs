@@ -35,7 +35,6 @@ impl Default for SessionSettings {
 
 /// Why a connection could not be made. Displays one line, with the password redacted.
 #[derive(Debug, thiserror::Error)]
-#[error("could not connect to {target}: {reason}")]
 pub struct ConnectError {
     /// The redacted URL.
     pub target: String,
@@ -43,9 +42,22 @@ pub struct ConnectError {
     /// Worth retrying while the server starts (refused, starting up), or while a failover
     /// promotes a standby.
     pub transient: bool,
+    /// The settings themselves cannot be used (two ports for one host, an unreadable
+    /// certificate, a weak sslmode beside `sslrootcert=system`): no host was tried, and trying
+    /// again changes nothing until they are mended.
+    pub settings_problem: bool,
     /// Each host tried and why it was not used, in the order tried (empty when the attempt
     /// stopped before any host, e.g. on an unreadable certificate file).
     pub hosts: Vec<HostFailure>,
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.settings_problem {
+            true => write!(f, "cannot connect to {} as given: {}", self.target, self.reason),
+            false => write!(f, "could not connect to {}: {}", self.target, self.reason),
+        }
+    }
 }
 
 /// One host that was tried and not used.
@@ -181,13 +193,28 @@ fn startup_option_value(value: &str) -> String {
 /// accepts but never answers would hang the caller). The error names every host tried and why
 /// it was not used.
 pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -> Result<Client, ConnectError> {
-    let fail =
-        |reason: String| ConnectError { target: settings.redacted(), reason, transient: false, hosts: Vec::new() };
+    let fail = |reason: String| ConnectError {
+        target: settings.redacted(),
+        reason,
+        transient: false,
+        settings_problem: true,
+        hosts: Vec::new(),
+    };
     let mut targets = settings.targets().map_err(|e| fail(e.0))?;
     if settings.load_balance_hosts == Some(LoadBalanceHosts::Random) {
         fastrand::shuffle(&mut targets);
     }
     let sslmode = settings.effective_sslmode();
+    // libpq 16 refuses it too: the system's CAs vouch for any public host, so only the host name
+    // checked against the certificate makes the server the one meant.
+    if settings.sslrootcert.as_deref() == Some("system") && sslmode != SslMode::VerifyFull {
+        return Err(fail(format!(
+            "sslmode={} may not be used with sslrootcert=system: any public CA vouches for some host, so the \
+             host name must be checked too; use sslmode=verify-full (the default with sslrootcert=system), or \
+             give the provider's CA file as sslrootcert",
+            sslmode.as_str()
+        )));
+    }
     if settings.effective_channel_binding() == ChannelBinding::Require && sslmode == SslMode::Disable {
         return Err(fail(
             "channel_binding=require needs TLS (SCRAM-SHA-256-PLUS binds the login to the TLS connection), but sslmode=disable".into(),
@@ -332,7 +359,7 @@ fn summarize(settings: &ConnectionSettings, attrs: TargetSessionAttrs, failures:
             all.iter().map(|f| format!("{}: {}", f.host, f.reason)).collect::<Vec<_>>().join("; ")
         ),
     };
-    ConnectError { target: settings.redacted(), reason, transient, hosts: failures }
+    ConnectError { target: settings.redacted(), reason, transient, settings_problem: false, hosts: failures }
 }
 
 /// Asks the server to cancel what `client` is running (the protocol's cancel request, which
@@ -437,7 +464,17 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
             "the server refused the TLS handshake ({text}); check the client certificate (sslcert, sslkey: the server must trust its CA) and ssl_min_protocol_version/ssl_max_protocol_version"
         )
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-        format!("TLS handshake failed ({text}); check sslmode and sslrootcert")
+        // Which CAs the server's certificate was checked against: libpq would have refused to
+        // start with no CA file at all, where shale checks against the public ones.
+        let against = match settings.sslrootcert.as_deref() {
+            _ if !lower.contains("certificate") => String::new(),
+            Some("system") => "; checked against the public CAs built into shale (sslrootcert=system)".to_string(),
+            Some(path) => format!("; checked against the CA file sslrootcert={path}"),
+            None => "; no sslrootcert was given (nor is there a ~/.postgresql/root.crt), so it was checked against \
+                     the public CAs built into shale: give the provider's CA file as sslrootcert"
+                .to_string(),
+        };
+        format!("TLS handshake failed ({text}){against}; check sslmode and sslrootcert")
     } else {
         text
     };

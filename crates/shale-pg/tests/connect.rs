@@ -12,7 +12,9 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use shale_pg::{connect, connect_waiting, Client, ConnectError, ConnectionSettings, ServerRole, SessionSettings};
+use shale_pg::{
+    connect, connect_waiting, Client, ConnectError, ConnectionSettings, ServerRole, SessionSettings, SslMode,
+};
 use shale_testkit::{free_port, shared_cluster, Cluster, ClusterOptions, TlsFiles};
 use tokio_postgres::SimpleQueryMessage;
 
@@ -53,7 +55,11 @@ async fn ssl_of(client: &Client) -> String {
 fn assert_one_line(e: &ConnectError) {
     let text = e.to_string();
     assert!(!text.contains('\n'), "not one line: {text:?}");
-    assert!(text.starts_with("could not connect to "), "unexpected form: {text}");
+    let form = match e.settings_problem {
+        true => "cannot connect to ",
+        false => "could not connect to ",
+    };
+    assert!(text.starts_with(form), "unexpected form: {text}");
 }
 
 /// A directory of throwaway certificates made with the openssl CLI; removed on drop.
@@ -351,10 +357,29 @@ async fn tls_modes_against_a_correctly_named_certificate() {
         assert_eq!(ssl_of(&client).await, "t");
     }
 
-    // Without sslrootcert the public web roots are used, which do not know our CA.
+    // Without sslrootcert the public web roots are used, which do not know our CA; the message
+    // says what it was checked against.
     let e =
         must_fail(&with_mode(&cluster, "localhost", "verify-full", None), "verify-full with the default roots").await;
     assert_tls_failure(&e, "verify-full with the default roots");
+    assert!(e.reason.contains("no sslrootcert was given"), "{e}");
+
+    // sslrootcert=system: verify-full by default, and a weaker sslmode refused beside it, as libpq
+    // 16 does (the re-trial of real servers: require and prefer connected, checking nothing).
+    let system = |mode: Option<&str>| {
+        let mut s = with_mode(&cluster, "localhost", mode.unwrap_or("prefer"), None);
+        s.sslmode = mode.map(|m| SslMode::parse(m).unwrap());
+        s.sslrootcert = Some("system".into());
+        s
+    };
+    let e = must_fail(&system(None), "sslrootcert=system, no sslmode").await;
+    assert_tls_failure(&e, "sslrootcert=system, no sslmode");
+    assert!(e.reason.contains("public CAs built into shale (sslrootcert=system)"), "{e}");
+    for mode in ["require", "prefer", "verify-ca"] {
+        let e = must_fail(&system(Some(mode)), "sslrootcert=system with a weak sslmode").await;
+        assert!(e.settings_problem && e.hosts.is_empty(), "{mode}: {e}");
+        assert!(e.to_string().contains(&format!("sslmode={mode} may not be used with sslrootcert=system")), "{e}");
+    }
 
     // A missing root file is reported as such.
     let missing = pki.path("no-such-ca.pem");

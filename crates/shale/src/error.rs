@@ -303,6 +303,7 @@ impl Error {
             | Error::Unsafe(_) => ErrorKind::Usage,
             Error::LockLost { .. } => ErrorKind::Unavailable,
             Error::Pg(e) => match e {
+                PgError::Connect(e) if e.settings_problem => ErrorKind::Usage,
                 PgError::Connect(_)
                 | PgError::LockTimeout { .. }
                 | PgError::LockLost

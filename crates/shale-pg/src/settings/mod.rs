@@ -673,8 +673,14 @@ impl ConnectionSettings {
         env
     }
 
+    /// The sslmode given, else `verify-full` where `sslrootcert=system` asks for the system's CAs
+    /// (as libpq 16 reads it: trusting any public CA is safe only with the host name checked),
+    /// else `prefer`.
     pub fn effective_sslmode(&self) -> SslMode {
-        self.sslmode.unwrap_or_default()
+        match self.sslrootcert.as_deref() {
+            Some("system") => self.sslmode.unwrap_or(SslMode::VerifyFull),
+            _ => self.sslmode.unwrap_or_default(),
+        }
     }
 
     pub fn effective_channel_binding(&self) -> ChannelBinding {
