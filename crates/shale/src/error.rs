@@ -304,6 +304,11 @@ impl Error {
             Error::LockLost { .. } => ErrorKind::Unavailable,
             Error::Pg(e) => match e {
                 PgError::Connect(e) if e.settings_problem => ErrorKind::Usage,
+                // shale's own queries refused by where the connection landed, not by the
+                // migrations: a standby (read-only), a pooler out of server connections
+                // (PgBouncer's query_wait_timeout), a server shutting down. Worth a retry, as a
+                // failed connection is (the re-trial of real servers: these exited 1).
+                PgError::Query { sqlstate: Some(code), .. } if server_unavailable(code) => ErrorKind::Unavailable,
                 PgError::Connect(_)
                 | PgError::LockTimeout { .. }
                 | PgError::LockLost
@@ -316,6 +321,13 @@ impl Error {
             },
         }
     }
+}
+
+/// SQLSTATEs of a server that cannot serve shale's queries now: connection exceptions (class
+/// 08, PgBouncer's pool errors among them), a read-only transaction (a standby), the server
+/// shutting down or starting, too many connections.
+fn server_unavailable(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "25006" | "57P01" | "57P02" | "57P03" | "53300")
 }
 
 impl From<shale_pg::ConnectError> for Error {

@@ -344,3 +344,20 @@ fn ctrl_c_after_a_not_valid_constraint_says_it_is_in_force() {
         run.stderr
     );
 }
+
+/// `up` pointed at a standby is refused as a server that cannot serve it now (exit 3, as a failed
+/// connection: a deploy retries it, and a failover may promote the server), with the way out; a
+/// migration failing is exit 1 (re-trial of real servers: this exited 1, as a failed migration).
+#[test]
+fn up_on_a_standby_is_refused_as_unavailable() {
+    use shale_testkit::{Cluster, ClusterOptions};
+    let primary = Cluster::start_temporary(ClusterOptions::default()).unwrap();
+    let standby = Cluster::start_standby(&primary, ClusterOptions::default()).unwrap();
+    let p = Project::new("faults_standby");
+    p.write("001_t.sql", "CREATE TABLE t (id int);\n");
+    let mut cmd = p.bare();
+    cmd.arg("--database-url").arg(standby.url("postgres")).arg("up");
+    let run = Run::of(cmd);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("read-only") && run.stderr.contains("target_session_attrs"), "{}", run.stderr);
+}
