@@ -1146,7 +1146,7 @@ mod tests {
             pid: 21449,
             application_name: "console".into(),
             state: "idle in transaction".into(),
-            transaction_ms: 3200,
+            transaction_ms: Some(3200),
             query: "SELECT 1".into(),
             relation: "orders".into(),
             mode: "AccessShareLock".into(),

@@ -179,24 +179,20 @@ impl Progress {
                     sessions.len()
                 );
                 for s in sessions {
-                    text.push_str(&format!(
-                        "\n  pid {} ({}, {}, its transaction {:.1}s old): {}",
-                        s.pid,
-                        if s.application_name.is_empty() { "no application_name" } else { &s.application_name },
-                        s.state,
-                        s.transaction_ms as f64 / 1000.0,
-                        s.query
-                    ));
+                    text.push_str(&format!("\n  {}", s.session()));
+                    if let Some(query) = s.visible_query() {
+                        text.push_str(&format!(": {query}"));
+                    }
                 }
                 Some(text)
             }
             Event::Exec(ExecEvent::BlockerCancelled { label, blocker, terminated }) => Some(format!(
-                "{label}: {} pid {} ({}), which held {} for {:.1}s",
+                "{label}: {} pid {} ({}), which held {}{}",
                 if *terminated { "ended the session of" } else { "cancelled the query of" },
                 blocker.pid,
                 if blocker.application_name.is_empty() { "no application_name" } else { &blocker.application_name },
                 blocker.relation,
-                blocker.transaction_ms as f64 / 1000.0
+                blocker.transaction_ms.map(|ms| format!(" for {:.1}s", ms as f64 / 1000.0)).unwrap_or_default()
             )),
             Event::Exec(ExecEvent::StepFinished { .. } | ExecEvent::BackfillProgress { .. }) => None,
         };

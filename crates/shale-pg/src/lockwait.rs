@@ -46,8 +46,9 @@ pub struct Blocker {
     pub application_name: String,
     /// `active`, `idle in transaction`, ...
     pub state: String,
-    /// How long its transaction (or query) has run, in milliseconds.
-    pub transaction_ms: i64,
+    /// How long its transaction (or query) has run, in milliseconds; `None` for a session of
+    /// another role whose times this role may not see (no `pg_read_all_stats`).
+    pub transaction_ms: Option<i64>,
     /// The first line of its current or last query.
     pub query: String,
     /// The table it holds, and how.
@@ -55,19 +56,42 @@ pub struct Blocker {
     pub mode: String,
 }
 
+impl Blocker {
+    /// The session in a few words: `pid 4242 (report, active, its transaction 12.0s old)`, or,
+    /// where this role may not see them, that its state, times and query are hidden.
+    pub fn session(&self) -> String {
+        let application = match self.application_name.is_empty() {
+            true => "no application_name",
+            false => &self.application_name,
+        };
+        match self.transaction_ms {
+            Some(ms) => format!(
+                "pid {} ({application}, {}, its transaction {:.1}s old)",
+                self.pid,
+                self.state,
+                ms as f64 / 1000.0
+            ),
+            None => format!(
+                "pid {} ({application}, a session of another role: its state, times and query are hidden from this \
+                 role, which pg_read_all_stats would let see them)",
+                self.pid
+            ),
+        }
+    }
+
+    /// Its query, where this role may see it.
+    pub fn visible_query(&self) -> Option<&str> {
+        (self.transaction_ms.is_some() && !self.query.is_empty()).then_some(self.query.as_str())
+    }
+}
+
 impl std::fmt::Display for Blocker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "pid {} ({}, {}, its transaction {:.1}s old) holds {} on {}: {}",
-            self.pid,
-            if self.application_name.is_empty() { "no application_name" } else { &self.application_name },
-            self.state,
-            self.transaction_ms as f64 / 1000.0,
-            self.mode,
-            self.relation,
-            self.query
-        )
+        write!(f, "{} holds {} on {}", self.session(), self.mode, self.relation)?;
+        match self.visible_query() {
+            Some(query) => write!(f, ": {query}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -142,7 +166,7 @@ ORDER BY a.pid",
     let rows = simple_rows(client, &sql, "looking for sessions that hold the tables").await?;
     // The oldest first: a long report, not the application's sessions of a moment.
     let mut found: Vec<Blocker> = rows.iter().map(|r| blocker(r)).collect();
-    found.sort_by_key(|b| std::cmp::Reverse(b.transaction_ms));
+    found.sort_by_key(|b| std::cmp::Reverse(b.transaction_ms.unwrap_or(i64::MAX)));
     Ok(found)
 }
 
@@ -154,7 +178,7 @@ fn blocker(r: &[String]) -> Blocker {
         pid: r[0].parse().unwrap_or(0),
         application_name: column(1),
         state: column(2),
-        transaction_ms: column(3).parse().unwrap_or(0),
+        transaction_ms: column(3).parse().ok(),
         query: column(4),
         relation: column(5),
         mode: column(6),
@@ -169,10 +193,11 @@ pub async fn older_transactions(client: &Client) -> Result<Vec<Blocker>, PgError
        (extract(epoch FROM clock_timestamp() - a.xact_start) * 1000)::bigint,
        left(split_part(btrim(coalesce(a.query, '')), E'\\n', 1), 160)
 FROM pg_catalog.pg_stat_activity a
-WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
   AND (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL)
-  AND a.xact_start < clock_timestamp() - interval '1 second'
-ORDER BY a.xact_start
+  AND (a.backend_type = 'client backend' AND a.xact_start < clock_timestamp() - interval '1 second'
+       OR a.backend_type IS NULL AND a.query = '<insufficient privilege>')
+ORDER BY a.xact_start NULLS LAST
 LIMIT 5";
     let rows = simple_rows(client, sql, "looking for transactions older than a CONCURRENTLY statement").await?;
     Ok(rows.iter().map(|r| blocker(r)).collect())

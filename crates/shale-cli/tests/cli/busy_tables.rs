@@ -177,7 +177,17 @@ fn a_session_of_another_role_is_waited_for_without_queueing() {
     finish(holder);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("waiting without queueing"), "{}", run.stderr);
+    assert!(run.stderr.contains("a session of another role"), "{}", run.stderr);
+    assert!(!run.stderr.contains("0.0s old"), "an age made up: {}", run.stderr);
     assert_eq!(columns(&p), "3");
+    // A CONCURRENTLY statement names the transactions of other roles it will wait for, though
+    // their times are hidden (re-trial of real servers: it waited seconds and said nothing).
+    p.write("003_index.sql", "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t_x ON t (x);\n");
+    let holder = long_reader(&p, "report-two", 2.0);
+    let run = finish(p.spawn_via(&owner, &["up"]));
+    finish(holder);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("older than it") && run.stderr.contains("report-two"), "{}", run.stderr);
 }
 
 /// A CONCURRENTLY statement waits for the transactions older than it (a long report), holding no
