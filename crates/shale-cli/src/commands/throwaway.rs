@@ -438,8 +438,11 @@ impl Throwaway {
 /// CREATE DATABASE on the `--dev-url` server; where its user may not (insufficient_privilege),
 /// CREATE SCHEMA in the `--dev-url` database instead.
 fn create_remote(admin: &ConnectionSettings, name: &str) -> Result<Scratch> {
+    // Not reached at all (TLS, a password, a host): said as such, not as a missing privilege.
+    let client = block_on(shale_pg::connect(admin, &Default::default()))
+        .map_err(|e| shale::Error::Pg(e.into()))
+        .context("connecting to the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml)")?;
     let created = block_on(async {
-        let client = shale_pg::connect(admin, &Default::default()).await?;
         let database = client.batch_execute(&format!("CREATE DATABASE {}", ident_always_quoted(name))).await;
         match database {
             Ok(()) => Ok(None),

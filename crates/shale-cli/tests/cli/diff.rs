@@ -772,3 +772,21 @@ fn a_reader_gone_away_leaves_no_scratch_database() {
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     assert_eq!(scratch_databases_left(&[&run]), "0", "scratch databases dropped");
 }
+
+/// A scratch server that cannot be reached says so, with where its URL comes from, not that its
+/// user may not CREATE DATABASE (re-trial of real servers: a wrong CA or password in dev_url was
+/// reported as a missing privilege, naming a flag never used).
+#[test]
+fn an_unreachable_scratch_server_is_said_as_such() {
+    let p = Project::new("diff_dev_unreachable");
+    p.write("001_users.sql", USERS_V1);
+    std::fs::write(p.path().join("shale.toml"), "dev_url = \"postgresql://postgres@127.0.0.1:1/postgres\"\n").unwrap();
+    let run = p.shale(&["drift"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("connecting to the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("CREATE DATABASE"), "{}", run.stderr);
+}
