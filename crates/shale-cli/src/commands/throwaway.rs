@@ -438,11 +438,12 @@ impl Throwaway {
 /// CREATE DATABASE on the `--dev-url` server; where its user may not (insufficient_privilege),
 /// CREATE SCHEMA in the `--dev-url` database instead.
 fn create_remote(admin: &ConnectionSettings, name: &str) -> Result<Scratch> {
-    // Not reached at all (TLS, a password, a host): said as such, not as a missing privilege.
-    let client = block_on(shale_pg::connect(admin, &Default::default()))
-        .map_err(|e| shale::Error::Pg(e.into()))
-        .context("connecting to the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml)")?;
     let created = block_on(async {
+        // Not reached at all (TLS, a password, a host): said as such, not as a missing privilege.
+        let client = shale_pg::connect(admin, &Default::default())
+            .await
+            .map_err(|e| shale::Error::Pg(e.into()))
+            .context("connecting to the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml)")?;
         let database = client.batch_execute(&format!("CREATE DATABASE {}", ident_always_quoted(name))).await;
         match database {
             Ok(()) => Ok(None),
@@ -453,11 +454,11 @@ fn create_remote(admin: &ConnectionSettings, name: &str) -> Result<Scratch> {
                 .map_err(|e| shale_pg::PgError::query("creating a scratch schema in the --dev-url database", e)),
             Err(e) => Err(shale_pg::PgError::query("creating a scratch database on --dev-url", e)),
         }
-    })
-    .map_err(shale::Error::Pg)
-    .context(
-        "--dev-url must name a server where this user may CREATE DATABASE, or a database where it may CREATE SCHEMA",
-    )?;
+        .map_err(shale::Error::Pg)
+        .context(
+            "--dev-url must name a server where this user may CREATE DATABASE, or a database where it may CREATE SCHEMA",
+        )
+    })?;
     Ok(match created {
         None => {
             let mut connection = admin.clone();
