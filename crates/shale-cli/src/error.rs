@@ -606,14 +606,18 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
         PlanError::ResumeChanged { .. } => {
             format!("{problem}; restore them, or decide with `shale repair` what the database holds")
         }
-        PlanError::Unrunnable { version, before, .. } => {
+        PlanError::Unrunnable { version, before, path } => {
+            let with = match shale::core::layout::written_in(path) {
+                "Go" => "with goose",
+                _ => "with the tool it was written for",
+            };
             let first = match before {
                 Some(before) => format!("apply the migrations before it with `shale up --to {before}`, then "),
                 None => String::new(),
             };
             format!(
-                "{problem}: port it to SQL (a .sql file of the same version); or {first}do its work (with goose, or by hand), \
-                 record it with `shale repair {version} --applied --reason ...` and run `shale up` for the rest"
+                "{problem}: port it to SQL (a .sql file of the same version); or {first}do its work ({with}, or by \
+                 hand), record it with `shale repair {version} --applied --reason ...` and run `shale up` for the rest"
             )
         }
         PlanError::InsideSquash { .. } => format!(

@@ -739,6 +739,10 @@ pub struct MigrationSet {
     /// Migrations in the history of the directory that shale cannot run: goose's Go migrations.
     /// Applied ones count as applied; a pending one stops `up` with what to do.
     pub unrunnable: Vec<Unrunnable>,
+    /// The migrations written in code (node-pg-migrate's JavaScript, Knex's, TypeORM's) whose
+    /// names tell when they were written: also among `ignored`. One written after shale took the
+    /// database over is a migration no tool will run, which stops `up`.
+    pub code_migrations: Vec<CodeMigration>,
     /// In a Sqitch project, the project its plan names (`%project=`): of the changes a Sqitch
     /// registry holds (one may hold several projects'), this project's.
     pub sqitch_project: Option<String>,
@@ -776,6 +780,54 @@ pub struct Unrunnable {
     /// Relative to the migrations directory, as written.
     pub file: String,
     pub path: PathBuf,
+}
+
+/// A migration written in code, named with the time it was written (`1751331728000_users.js`,
+/// `20240101120000_users.js`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeMigration {
+    pub version: Version,
+    pub version_text: String,
+    pub name: String,
+    pub path: PathBuf,
+    /// When it was written, in seconds since 1970, as its name tells.
+    pub written_at: u64,
+    /// The name tells the time in UTC (milliseconds since 1970), not a date and time in a zone
+    /// unknown (`20240101120000`).
+    pub zone_known: bool,
+}
+
+impl CodeMigration {
+    /// The migration written in code that `file` (its name in the directory) is, if its name
+    /// starts with the time it was written: milliseconds since 1970 (13 digits), or a date and
+    /// time (14 digits, or 17 with milliseconds).
+    fn of(file: &str, path: PathBuf) -> Option<CodeMigration> {
+        let name_only = Path::new(file).file_name()?.to_string_lossy().into_owned();
+        let stem = name_only.rsplit_once('.')?.0;
+        let digits = stem.bytes().take_while(u8::is_ascii_digit).count();
+        let version_text = &stem[..digits];
+        let name = stem[digits..].trim_start_matches(['_', '-']).to_string();
+        let (written_at, zone_known) = match digits {
+            13 => (version_text.parse::<u64>().ok()? / 1000, true),
+            14 | 17 => {
+                let d = &version_text[..14];
+                let text =
+                    format!("{}-{}-{}T{}:{}:{}Z", &d[..4], &d[4..6], &d[6..8], &d[8..10], &d[10..12], &d[12..14]);
+                let at = humantime::parse_rfc3339(&text).ok()?;
+                (at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs(), false)
+            }
+            _ => return None,
+        };
+        let version = Version::parse(version_text)?;
+        Some(CodeMigration { version, version_text: version_text.to_string(), name, path, written_at, zone_known })
+    }
+}
+
+/// The language a migration shale does not run is written in, by its file's extension: `Go` for
+/// goose's.
+pub fn written_in(path: &Path) -> &'static str {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    code_language_of(&name).unwrap_or("Go")
 }
 
 /// A file of the migrations directory that shale leaves alone, as the tool that wrote the
@@ -856,6 +908,7 @@ impl MigrationSet {
         let mut errors = Vec::new();
         let mut unrunnable = Vec::new();
         let mut code = Vec::new();
+        let mut code_migrations = Vec::new();
         for name in others {
             let path = dir.join(&name);
             let file = name.to_string_lossy().into_owned();
@@ -872,12 +925,13 @@ impl MigrationSet {
                     Some(version) => unrunnable.push(Unrunnable { version, version_text, name, file, path }),
                     None => errors.push(LoadError::file(&path, "its version is not a number", None)),
                 },
-                Other::Code(language) => code.push(Ignored {
-                    path,
-                    reason: format!(
-                        "a migration written in {language}, which shale does not run: only SQL files"
-                    ),
-                }),
+                Other::Code(language) => {
+                    code_migrations.extend(CodeMigration::of(&file, path.clone()));
+                    code.push(Ignored {
+                        path,
+                        reason: format!("a migration written in {language}, which shale does not run: only SQL files"),
+                    })
+                }
                 Other::Silent => {}
             }
         }
@@ -904,6 +958,8 @@ impl MigrationSet {
                 set.ignored.extend(outside_journal);
                 code.sort_by(|a: &Ignored, b: &Ignored| a.path.cmp(&b.path));
                 set.ignored.extend(code);
+                code_migrations.sort_by(|a: &CodeMigration, b: &CodeMigration| a.version.cmp(&b.version));
+                set.code_migrations = code_migrations;
                 unrunnable.sort_by(|a, b| a.version.cmp(&b.version));
                 // A Go migration ported to SQL beside it: the SQL one is the migration.
                 for u in unrunnable {
@@ -1078,6 +1134,7 @@ impl MigrationSet {
             migrations,
             ignored,
             unrunnable: Vec::new(),
+            code_migrations: Vec::new(),
             sqitch_project: None,
             liquibase_master: None,
             left_out,
@@ -1147,6 +1204,7 @@ impl MigrationSet {
             migrations,
             ignored: Vec::new(),
             unrunnable: Vec::new(),
+            code_migrations: Vec::new(),
             sqitch_project: None,
             liquibase_master: None,
             left_out: Vec::new(),
@@ -1192,8 +1250,19 @@ impl MigrationSet {
     }
 
     /// The convention of the newest versioned migration, for `shale new` (None for an empty directory).
+    /// With none in SQL, that of the migrations written in code: a first SQL file beside
+    /// node-pg-migrate's `1751331728000_users.js` is numbered as they are, not `0001`, which its
+    /// tool, were the team to go back, would refuse before them.
     pub fn convention(&self) -> Option<(Layout, Naming)> {
-        let last = self.versioned().last()?;
+        let Some(last) = self.versioned().last() else {
+            let code = self.code_migrations.last()?;
+            let naming = match code.version_text.len() {
+                13 => Naming::UnixMillis,
+                14 => Naming::Timestamp,
+                _ => return None,
+            };
+            return Some((Layout::SingleFile, naming));
+        };
         let digits = last.version_text.chars().filter(char::is_ascii_digit).count();
         let dated = dated_version(&last.version_text).is_some_and(|(v, _)| v.len() != 17);
         let naming = if dated {

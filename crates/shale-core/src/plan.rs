@@ -526,8 +526,9 @@ impl fmt::Display for PlanError {
             PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
             PlanError::Unrunnable { version, path, .. } => write!(
                 f,
-                "{}: migration {version} is written in Go, and shale runs SQL migrations only",
-                path.display()
+                "{}: migration {version} is written in {}, and shale runs SQL migrations only",
+                path.display(),
+                crate::layout::written_in(path)
             ),
             PlanError::InsideSquash { label, path, applied, first } => write!(
                 f,
@@ -602,7 +603,7 @@ impl PlanError {
             PlanError::ResumeChanged { .. } => "restore them, or decide with a repair what the database holds",
             PlanError::UnknownVersion { .. } => return None,
             PlanError::Unrunnable { .. } => {
-                "port it to SQL (a .sql file of the same version); or apply the migrations before it with an up to the version before it, do its work (with goose, or by hand), record it with a repair: applied, with a reason, and run up again for the rest"
+                "port it to SQL (a .sql file of the same version); or apply the migrations before it with an up to the version before it, do its work (with the tool it was written for, or by hand), record it with a repair: applied, with a reason, and run up again for the rest"
             }
             PlanError::InsideSquash { .. } => {
                 "apply the rest from the archived files (where the squash moved them), then the squash counts as applied"
@@ -722,6 +723,23 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             repaired: r.kind == RecordKind::Repair,
             down_stopped_at: stopped_down(&downs, r).map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
             java_class,
+        });
+    }
+    for c in written_since_the_switch(set, history, &records) {
+        rows.push(StatusRow {
+            version: Some(c.version_text.clone()),
+            name: c.name.clone(),
+            kind: MigrationKind::Versioned,
+            state: State::Unrunnable,
+            path: Some(c.path.clone()),
+            applied_at: None,
+            duration_ms: None,
+            error: None,
+            adopted: false,
+            adopted_from: None,
+            repaired: false,
+            down_stopped_at: None,
+            java_class: None,
         });
     }
     for u in &set.unrunnable {
@@ -926,6 +944,38 @@ fn migration_state(m: &Migration, records: &Records) -> State {
     }
 }
 
+/// The migrations written in code (JavaScript, TypeScript, ...) that were written after shale
+/// took the database over, as their names tell: the tool they were written for no longer runs
+/// here, and shale runs SQL only, so nothing would ever run them (node-pg-migrate trial: `up`
+/// said nothing to apply, and the application started without its change). Those written before
+/// are the old tool's, which it ran. One recorded (`repair --applied`), or with a SQL file of its
+/// version beside it, is dealt with. A name's time in a zone unknown gets 14 hours either way.
+fn written_since_the_switch<'s>(
+    set: &'s MigrationSet,
+    history: &History,
+    records: &Records,
+) -> Vec<&'s crate::layout::CodeMigration> {
+    if set.code_migrations.is_empty() {
+        return Vec::new();
+    }
+    let seconds = |text: &str| {
+        let at = humantime::parse_rfc3339_weak(text).ok()?;
+        Some(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs())
+    };
+    let Some(switch) = history.records.iter().filter_map(|r| seconds(r.applied_at.as_deref()?)).min() else {
+        return Vec::new();
+    };
+    set.code_migrations
+        .iter()
+        .filter(|c| {
+            let slack = if c.zone_known { 60 } else { 14 * 3600 };
+            c.written_at > switch + slack
+                && !records.by_version.contains_key(&c.version)
+                && set.find(&c.version).is_none()
+        })
+        .collect()
+}
+
 /// Options for planning `up`.
 #[derive(Debug, Clone)]
 pub struct UpOptions {
@@ -950,22 +1000,33 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
             (v, error)
         })
         .collect();
+    // The newest migration before `version` still to run: an up to it applies what comes first.
+    let due_before = |version: &Version| {
+        set.migrations
+            .iter()
+            .zip(&states)
+            .rfind(|(m, state)| {
+                m.version.as_ref().is_some_and(|v| v < version)
+                    && matches!(state, State::Pending | State::OutOfOrder | State::Failed)
+            })
+            .map(|(m, _)| m.version_text.clone())
+    };
+    let beyond_target = |version: &Version| matches!(&options.target, Target::Version(to) if version > to);
     for u in &set.unrunnable {
         let applied = records.by_version.get(&u.version).is_some_and(|r| r.status == RecordStatus::Succeeded);
-        let beyond_target = matches!(&options.target, Target::Version(to) if &u.version > to);
-        if !applied && !beyond_target {
-            let before = set
-                .migrations
-                .iter()
-                .zip(&states)
-                .rfind(|(m, state)| {
-                    m.version.as_ref().is_some_and(|v| v < &u.version)
-                        && matches!(state, State::Pending | State::OutOfOrder | State::Failed)
-                })
-                .map(|(m, _)| m.version_text.clone());
+        if !applied && !beyond_target(&u.version) {
+            let before = due_before(&u.version);
             let error = PlanError::Unrunnable { version: u.version_text.clone(), path: u.path.clone(), before };
             absent.push((u.version.clone(), error));
         }
+    }
+    for c in written_since_the_switch(set, history, &records).into_iter().filter(|c| !beyond_target(&c.version)) {
+        let error = PlanError::Unrunnable {
+            version: c.version_text.clone(),
+            path: c.path.clone(),
+            before: due_before(&c.version),
+        };
+        absent.push((c.version.clone(), error));
     }
     absent.sort_by(|a, b| a.0.cmp(&b.0));
     let mut errors: Vec<PlanError> = absent.into_iter().map(|(_, error)| error).collect();

@@ -84,11 +84,21 @@ pub fn status(settings: &Settings) -> Result<i32> {
         count(&[State::Applied, State::Baseline]),
         count(&[State::Pending, State::OutOfOrder]),
     );
+    // The languages of those shale cannot run: goose's Go, a module written since the switch.
+    let mut languages: Vec<&str> = report
+        .migrations
+        .iter()
+        .filter(|r| r.state == State::Unrunnable)
+        .map(|r| r.path.as_deref().map_or("Go", shale::core::layout::written_in))
+        .collect();
+    languages.sort_unstable();
+    languages.dedup();
+    let unrunnable = format!("written in {}, which shale cannot run", languages.join(" or "));
     for (state, words) in [
         (State::Failed, "failed (see `shale validate`)"),
         (State::Modified, "changed since applied"),
         (State::Missing, "missing their file"),
-        (State::Unrunnable, "written in Go, which shale cannot run"),
+        (State::Unrunnable, unrunnable.as_str()),
     ] {
         match count(&[state]) {
             0 => {}
@@ -383,7 +393,8 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                 }
                 State::Failed => "its last attempt failed: fix it and run `shale up`".to_string(),
                 State::Unrunnable => format!(
-                    "written in Go, and shale runs SQL migrations only: port it to SQL, or, where its work is done, `shale repair {version} --applied --reason ...`"
+                    "written in {}, and shale runs SQL migrations only: port it to SQL, or, where its work is done, `shale repair {version} --applied --reason ...`",
+                    p.path.as_deref().map_or("Go", shale::core::layout::written_in)
                 ),
                 _ => {
                     "older than the newest applied version: `shale up --allow-out-of-order`, or renumber it".to_string()

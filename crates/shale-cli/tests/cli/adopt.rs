@@ -412,8 +412,37 @@ fn node_pg_migrate_of_javascript_modules_starts_from_the_live_schema() {
     );
     let run = p.shale(&["baseline", "--from-database"]).ok();
     assert!(run.stderr.contains("public.pgmigrations (node-pg-migrate's history) is left out"), "{}", run.stderr);
-    let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
+    // Numbered as the modules are, in milliseconds (node-pg-migrate trial: `0001_baseline.sql`,
+    // which node-pg-migrate refuses before them, were the team to go back).
+    let baseline = std::fs::read_dir(p.migrations())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .find(|n| n.ends_with("_baseline.sql"))
+        .unwrap();
+    assert_eq!(baseline.split('_').next().unwrap().len(), 13, "{baseline}");
+    let file = std::fs::read_to_string(p.migrations().join(&baseline)).unwrap();
     assert!(file.contains("CREATE TABLE public.users") && !file.contains("pgmigrations"), "{file}");
+    // A module written since the switch is a migration nothing runs: `up` stops before it
+    // (node-pg-migrate trial: `up` said nothing to apply, and the application started without it).
+    let later = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 600_000;
+    p.write(
+        &format!("{later}_add-flag.js"),
+        "exports.up = (pgm) => { pgm.addColumn('users', { flag: 'boolean' }); };\n",
+    );
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains(&format!("{later}_add-flag.js: migration {later} is written in JavaScript")),
+        "{}",
+        up.stderr
+    );
+    assert!(up.stderr.contains("port it to SQL"), "{}", up.stderr);
+    let status = p.shale(&["status"]);
+    assert!(status.stdout.contains("1 written in JavaScript, which shale cannot run"), "{}", status.stdout);
+    assert_eq!(p.shale(&["validate"]).code, 1);
+    // Its work done by hand and recorded: dealt with.
+    p.shale(&["repair", &later.to_string(), "--applied", "--reason", "added by hand"]).ok();
+    p.shale(&["up"]).ok();
     // node-pg-migrate still run by a colleague: said.
     p.psql("INSERT INTO pgmigrations (name, run_on) VALUES ('1800000000000_more', now())");
     let status = p.shale(&["status"]).ok();
@@ -1982,7 +2011,13 @@ fn databases_migrated_by_javascript_elixir_and_liquibase_tools_start_from_their_
         assert!(adopt.stderr.contains(&format!("{tool}'s migrations are {form}")), "{}", adopt.stderr);
         let run = p.shale(&["baseline", "--from-database"]).ok();
         assert!(run.stderr.contains("left out of the baseline"), "{}", run.stderr);
-        let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
+        // (Numbered as the code migrations are, where their names are times: `20230105101500_`.)
+        let baseline = std::fs::read_dir(p.migrations())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|path| path.to_string_lossy().ends_with("_baseline.sql"))
+            .unwrap();
+        let file = std::fs::read_to_string(baseline).unwrap();
         assert!(file.contains("CREATE TABLE public.users"), "{file}");
         let history_table = table.trim_start_matches("public.");
         assert!(!file.contains(history_table) && !file.contains("lock"), "{tool}'s tables are left out: {file}");

@@ -921,3 +921,16 @@ fn atlas_delimiters_end_statements() {
     assert_eq!(texts(1), ["CREATE TABLE good (id int)", "INSERT INTO good VALUES (1)"]);
     assert_eq!(texts(2), ["CREATE TABLE w (id int)", "CREATE TABLE données (id int)"]);
 }
+
+/// A migration written in code tells when it was written by its name: milliseconds since 1970
+/// (node-pg-migrate, TypeORM) in UTC, or a date and time (Knex, Sequelize) in a zone unknown.
+#[test]
+fn code_migrations_tell_when_they_were_written() {
+    let of = |name: &str| CodeMigration::of(name, PathBuf::from(name));
+    let ms = of("1751331728000_create-users.js").unwrap();
+    assert_eq!((ms.written_at, ms.zone_known, ms.name.as_str()), (1751331728, true, "create-users"));
+    let dated = of("20240101120000_users.ts").unwrap();
+    assert_eq!((dated.written_at, dated.zone_known), (1704110400, false));
+    assert_eq!(of("20240101120000123_users.js").unwrap().written_at, 1704110400);
+    assert!(of("001_users.js").is_none() && of("20241301120000_bad.js").is_none());
+}
