@@ -169,7 +169,8 @@ fn warn_about_the_adopted_tool(report: &shale::StatusReport, as_problems: bool) 
             "{} reverted {} since shale took its history over ({} no longer has it), which shale counts \
              as applied: its down still runs somewhere; stop it, check the database (`shale drift`), and record \
              what is true: `shale repair VERSION --rolled-back --force --reason ...` where it was undone (then \
-             `shale up` applies it again)",
+             `shale up --allow-out-of-order` applies it again, in its place before the migrations applied after \
+             it)",
             reverted.tool,
             reverted.migrations.join(", "),
             reverted.table
