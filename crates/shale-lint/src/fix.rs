@@ -489,7 +489,24 @@ pub fn fix(script: &Script, findings: &[Finding], options: &FixOptions) -> FileF
     };
     // (Another section of the same file, a dbmate down, is another script, whose transaction is its own.)
     for f in findings.iter().filter(|f| f.path == script.path && script.holds(f.span.start) && !f.allowed) {
-        let Some(fixer) = crate::rule(f.rule).and_then(|r| r.fixer) else { continue };
+        let Some(fixer) = crate::rule(f.rule).and_then(|r| r.fixer) else {
+            // A blocking finding left is said, so that the count of those not fixed adds up
+            // (partitioned tables trial: "0 not fixed", then "1 blocking finding left").
+            if f.severity == crate::Severity::Error {
+                refuse(
+                    &mut out,
+                    f,
+                    Refusal::from("this rule has no automatic fix: the way is in its advice (`shale lint`)"),
+                );
+            }
+            continue;
+        };
+        if f.advised_here {
+            let why = "PostgreSQL refuses the rule's usual safe form on this table (a partitioned one): write the \
+                       way the finding gives by hand";
+            refuse(&mut out, f, Refusal::from(why));
+            continue;
+        }
         if f.in_do_block {
             let why = "the statement is one a DO block runs, inside the block's transaction whatever the file \
                        says: rewrite it by hand (a CONCURRENTLY form belongs outside the block, in a file of its own)";

@@ -172,6 +172,10 @@ pub struct Finding {
     /// The part of the statement the finding is about, when it has several.
     #[serde(skip)]
     pub part: Option<fix::Part>,
+    /// Its `fix` is the way for this statement, not its rule's (a partitioned table's): `--fix`,
+    /// which writes the rule's, leaves it.
+    #[serde(skip)]
+    pub advised_here: bool,
 }
 
 /// `path:line:col: error[rule]: what the statement does`
@@ -761,12 +765,16 @@ fn judge(
             message,
             why: hit.rule.why,
             // A block runs its statements in one transaction, whatever the file says.
-            fix: match site.in_do_block {
-                true => {
-                    format!("out of the DO block (it runs its statements in one transaction), {}", hit.rule.fix).into()
-                }
-                false => hit.rule.fix.into(),
+            fix: match (site.in_do_block, &hit.advice) {
+                (true, advice) => format!(
+                    "out of the DO block (it runs its statements in one transaction), {}",
+                    advice.as_deref().unwrap_or(hit.rule.fix)
+                )
+                .into(),
+                (false, Some(advice)) => advice.clone().into(),
+                (false, None) => hit.rule.fix.into(),
             },
+            advised_here: hit.advice.is_some(),
             allowed,
             statement: site.text.to_string(),
             in_do_block: site.in_do_block,

@@ -29,6 +29,13 @@ pub(crate) fn rules_after_applied(applied: &str, sql: &str) -> Vec<&'static str>
     lint_after([&before], [&this], LintOptions::default()).findings.iter().map(|f| f.rule).collect()
 }
 
+/// The findings for `sql` run after `applied`, on a server of this major version (None: unknown).
+pub(crate) fn findings_after_applied(applied: &str, sql: &str, pg_major: Option<u32>) -> Vec<Finding> {
+    let before = script("001_before.sql", applied);
+    let this = script("002_this.sql", sql);
+    lint_after([&before], [&this], LintOptions { pg_major, ..Default::default() }).findings
+}
+
 /// Rule ids that fire for `sql` on a database where `table` is a large partitioned table.
 pub(crate) fn partitioned_rules(table: &str, sql: &str) -> Vec<&'static str> {
     let mut live = live_database(&[(table, 1_000_000)]);

@@ -23,6 +23,7 @@ pub fn check(effect: &Effect, context: &Context) -> Option<Hit> {
         state: Some(context.table_state(&effect.table)),
         part: None,
         cleared_because: None,
+        advice: None,
     })
 }
 

@@ -18,8 +18,23 @@ pub static RULE: Rule = rule!(
 );
 
 pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
+    let first = hits.len();
     validated_additions(node, context, hits, &RULE, ConstrType::ConstrForeign, "foreign key");
+    // Before PostgreSQL 18 a partitioned table refuses a NOT VALID foreign key (partitioned
+    // tables trial: the advice, `--fix` and `diff` all wrote one, and `up` failed on it).
+    if context.pg_major.is_none_or(|v| v < 18) {
+        for hit in hits[first..].iter_mut().filter(|h| context.is_partitioned(&h.table)) {
+            hit.advice = Some(ON_A_PARTITIONED_TABLE.to_string());
+        }
+    }
 }
+
+/// The safe way on a partitioned table, which takes its partitions' validated foreign keys over
+/// as its own without checking their rows again.
+const ON_A_PARTITIONED_TABLE: &str = "on a partitioned table, which refuses NOT VALID before PostgreSQL 18: add \
+     the foreign key to each partition NOT VALID, then VALIDATE CONSTRAINT it there (each in its own transaction), \
+     then ADD it to the partitioned table, which takes those over without checking the rows again (PostgreSQL 18 and \
+     later: NOT VALID, then VALIDATE CONSTRAINT, on the partitioned table itself)";
 
 /// NOT VALID, then VALIDATE CONSTRAINT as the next statement.
 fn fix(t: &Target) -> Result<Rewrite, Refusal> {
@@ -49,6 +64,21 @@ mod tests {
             fixed(RULE, "ALTER TABLE ONLY \"Orders\" ADD FOREIGN KEY (\"User\") REFERENCES users DEFERRABLE").unwrap(),
             "-- shale:no-transaction\nALTER TABLE ONLY \"Orders\" ADD CONSTRAINT \"Orders_User_fkey\" FOREIGN KEY (\"User\") REFERENCES users DEFERRABLE NOT VALID;\nALTER TABLE ONLY \"Orders\" VALIDATE CONSTRAINT \"Orders_User_fkey\""
         );
+    }
+
+    /// On a partitioned table (before PostgreSQL 18), the way by its partitions, and no fix.
+    #[test]
+    fn partitioned_tables_are_advised_by_their_partitions() {
+        let events = "CREATE TABLE accounts (id int PRIMARY KEY);\nCREATE TABLE events (id int, account_id int, at date) PARTITION BY RANGE (at);\n";
+        let fk =
+            "ALTER TABLE events ADD CONSTRAINT events_account FOREIGN KEY (account_id) REFERENCES accounts (id);\n";
+        let findings = |pg_major| crate::tests::findings_after_applied(events, fk, pg_major);
+        let before_18 = findings(Some(17));
+        assert_eq!(before_18.len(), 1);
+        assert!(before_18[0].fix.contains("to each partition NOT VALID") && before_18[0].advised_here);
+        assert!(findings(None)[0].advised_here, "a server of unknown version may be older");
+        let on_18 = findings(Some(18));
+        assert!(!on_18[0].advised_here && on_18[0].fix.starts_with("ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID"));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use pg_query::NodeEnum;
 
 use super::{on, Hit, Rule};
 use crate::effect::relation_name;
-use crate::Context;
+use crate::{Context, TableState};
 
 pub static RULE: Rule = rule!(
     "create-index-on-partitioned-table",
@@ -18,10 +18,20 @@ pub static RULE: Rule = rule!(
 
 pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
     let NodeEnum::IndexStmt(s) = node else { return };
-    // `ON ONLY` builds nothing (the parent's index alone); CONCURRENTLY fails on its own.
-    let Some(r) = s.relation.as_ref().filter(|r| r.inh) else { return };
+    let Some(r) = s.relation.as_ref() else { return };
     let table = relation_name(r);
-    if s.concurrent || !context.is_partitioned(&table) {
+    if !context.is_partitioned(&table) {
+        return;
+    }
+    // CONCURRENTLY is refused on a partitioned table, `ON ONLY` too, whatever the table holds
+    // (partitioned tables trial: lint and the dry run passed it, and `up` failed on it).
+    if s.concurrent {
+        let message = format!("CREATE INDEX CONCURRENTLY on partitioned table {table}, which PostgreSQL refuses");
+        hits.push(on(&RULE, &table, TableState::Existing, message));
+        return;
+    }
+    // `ON ONLY` builds nothing (the parent's index alone).
+    if !r.inh {
         return;
     }
     let state = context.table_state(&table);
@@ -42,6 +52,15 @@ mod tests {
         assert_eq!(rules_after_applied(EVENTS, "CREATE INDEX events_at ON events (at);"), [RULE]);
         // Partitioned in the database.
         assert_eq!(partitioned_rules("events", "CREATE INDEX events_at ON public.events (at);"), [RULE]);
+        // CONCURRENTLY, which PostgreSQL refuses there, `ON ONLY` too, even on a table created
+        // earlier in the run.
+        let concurrently = "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY events_at ON events (at);";
+        assert_eq!(rules_after_applied(EVENTS, concurrently), [RULE]);
+        assert_eq!(partitioned_rules("events", "CREATE INDEX CONCURRENTLY events_at ON ONLY events (at);"), [RULE]);
+        assert_eq!(
+            crate::tests::rules(&format!("{EVENTS}\nCREATE INDEX CONCURRENTLY events_at ON events (at);")),
+            [RULE]
+        );
     }
 
     #[test]

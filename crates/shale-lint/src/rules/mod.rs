@@ -155,6 +155,10 @@ pub struct Hit {
     /// Why it is fine where the state clears it, when the table's state does not say it (a column
     /// added earlier in the run, of a table that was there before).
     pub cleared_because: Option<String>,
+    /// The safe way here, where the rule's own cannot be taken (PostgreSQL refuses it on a
+    /// partitioned table): it replaces the rule's advice, and `--fix`, which writes the rule's
+    /// own, leaves the statement.
+    pub advice: Option<String>,
 }
 
 impl Hit {
@@ -167,6 +171,12 @@ impl Hit {
     /// About the n-th command of an ALTER TABLE (or object of a DROP).
     fn command(mut self, n: usize) -> Hit {
         self.part = Some(Part::Command(n));
+        self
+    }
+
+    /// With the safe way for this statement, in place of the rule's (see [`Hit::advice`]).
+    fn advising(mut self, advice: Option<String>) -> Hit {
+        self.advice = advice;
         self
     }
 }
@@ -235,12 +245,12 @@ pub fn check(node: &NodeEnum, context: &Context) -> Vec<Hit> {
 }
 
 fn hit(rule: &'static Rule, message: String) -> Hit {
-    Hit { rule, message, table: String::new(), state: None, part: None, cleared_because: None }
+    Hit { rule, message, table: String::new(), state: None, part: None, cleared_because: None, advice: None }
 }
 
 /// A hit about `table`, judged by its state.
 fn on(rule: &'static Rule, table: &str, state: TableState, message: String) -> Hit {
-    Hit { rule, message, table: table.to_string(), state: Some(state), part: None, cleared_because: None }
+    Hit { rule, message, table: table.to_string(), state: Some(state), part: None, cleared_because: None, advice: None }
 }
 
 /// An ALTER TABLE's table and its commands with their kinds.

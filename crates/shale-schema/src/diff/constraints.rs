@@ -176,8 +176,17 @@ impl<'a> Differ<'a> {
         for c in add.iter().filter(|c| (c.kind == ConstraintKind::ForeignKey) == foreign) {
             let table = qualified(&c.schema, &c.table);
             let existing = !self.created_tables.contains(&key(&c.schema, &c.table));
-            let deferred_validation =
-                existing && c.validated && matches!(c.kind, ConstraintKind::Check | ConstraintKind::ForeignKey);
+            // A partitioned table refuses a NOT VALID foreign key (before PostgreSQL 18) and USING
+            // INDEX: both added plainly there, with a note (partitioned tables trial: the diff
+            // wrote them, and PostgreSQL refused the migration).
+            let partitioned = self.to_tables.get(&key(&c.schema, &c.table)).is_some_and(|t| t.partition_key.is_some());
+            let deferred_validation = existing
+                && c.validated
+                && match c.kind {
+                    ConstraintKind::Check => true,
+                    ConstraintKind::ForeignKey => !partitioned,
+                    _ => false,
+                };
             let object = format!("constraint {}.{}.{}", c.schema, c.table, c.name);
             if deferred_validation {
                 // Two changes: the VALIDATE must not run in the transaction that added the
@@ -193,7 +202,9 @@ impl<'a> Differ<'a> {
             // A plain UNIQUE on a table that exists: its index built CONCURRENTLY, then the
             // constraint made of it (`USING INDEX`, a moment's lock), both apart, where ADD
             // CONSTRAINT would build the index while blocking the table's writes.
-            if let Some(columns) = plain_unique_columns(&c.definition).filter(|_| existing && !c.deferrable) {
+            if let Some(columns) =
+                plain_unique_columns(&c.definition).filter(|_| existing && !c.deferrable && !partitioned)
+            {
                 let name = ident(&c.name);
                 let index = format!("CREATE UNIQUE INDEX {name} ON {table} {columns};");
                 changes.push((format!("index {}.{}", c.schema, c.name), index, None, true));
@@ -202,9 +213,22 @@ impl<'a> Differ<'a> {
                 continue;
             }
             let sql = format!("ALTER TABLE {table} ADD CONSTRAINT {} {};", ident(&c.name), c.definition);
-            let note = (existing
-                && matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion))
-            .then(|| "builds an index while holding a lock that blocks writes".to_string());
+            let note = match c.kind {
+                ConstraintKind::ForeignKey if existing && partitioned => Some(
+                    "checks every row while blocking writes: a partitioned table refuses NOT VALID before PostgreSQL \
+                     18 (add it to each partition NOT VALID and validate it there first, and this takes them over)"
+                        .to_string(),
+                ),
+                ConstraintKind::PrimaryKey | ConstraintKind::Unique if existing && partitioned => Some(
+                    "builds an index on every partition while blocking writes: a partitioned table refuses USING \
+                     INDEX (add the constraint to each partition USING INDEX first, and this takes them over)"
+                        .to_string(),
+                ),
+                ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion if existing => {
+                    Some("builds an index while holding a lock that blocks writes".to_string())
+                }
+                _ => None,
+            };
             changes.push((object, sql, note, false));
         }
         if foreign {
