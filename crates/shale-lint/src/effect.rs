@@ -12,6 +12,20 @@ pub struct Effect {
     pub lock: LockMode,
     pub rewrites: bool,
     pub scans: bool,
+    /// The lock is on `table`'s default partition, where it has one, not on `table`: ATTACH
+    /// PARTITION, a plain DETACH and a new partition scan it for rows of the bound that changes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub default_partition: bool,
+}
+
+impl Effect {
+    /// What it locks, in words: `events`, or `the default partition of events, if it has one`.
+    pub fn target(&self) -> String {
+        match self.default_partition {
+            true => format!("the default partition of {}, if it has one", self.table),
+            false => self.table.clone(),
+        }
+    }
 }
 
 pub(crate) fn relation_name(r: &RangeVar) -> String {
@@ -55,7 +69,16 @@ pub(crate) fn locked_table(s: &pg_query::protobuf::LockStmt) -> String {
 /// an effect whose table is "" locks a table the statement does not name (DROP INDEX, VACUUM FULL).
 pub fn effects(node: &NodeEnum) -> Vec<Effect> {
     use LockMode::*;
-    let e = |table: String, lock: LockMode, rewrites: bool, scans: bool| vec![Effect { table, lock, rewrites, scans }];
+    let default_partition = |table: &str| Effect {
+        table: table.to_string(),
+        lock: AccessExclusive,
+        rewrites: false,
+        scans: true,
+        default_partition: true,
+    };
+    let e = |table: String, lock: LockMode, rewrites: bool, scans: bool| {
+        vec![Effect { table, lock, rewrites, scans, default_partition: false }]
+    };
     match node {
         NodeEnum::IndexStmt(s) => {
             let Some(r) = s.relation.as_ref() else { return Vec::new() };
@@ -79,8 +102,14 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
                     Some(NodeEnum::PartitionCmd(p)) => Some(p),
                     _ => None,
                 };
+                let index = ObjectType::try_from(s.objtype).is_ok_and(|t| t == ObjectType::ObjectIndex);
                 let this = match alter_type(c.subtype) {
-                    // PostgreSQL 12+: the partitioned table lets reads and writes go on.
+                    // An index attached to a partitioned table's index: no rows read.
+                    AlterTableType::AtAttachPartition if index => ShareUpdateExclusive,
+                    // PostgreSQL 12+: the partitioned table lets reads and writes go on; the
+                    // table attached is locked whole and scanned for its bound (unless a CHECK
+                    // says so already), and so is the default partition, if there is one, for
+                    // rows the new bound takes from it.
                     AlterTableType::AtAttachPartition => {
                         if let Some(name) = partition.and_then(|p| p.name.as_ref()) {
                             attached.push(Effect {
@@ -88,9 +117,16 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
                                 lock: AccessExclusive,
                                 rewrites: false,
                                 scans: true,
+                                default_partition: false,
                             });
+                            attached.push(default_partition(&table));
                         }
                         ShareUpdateExclusive
+                    }
+                    // A plain detach locks the default partition too, whose bound widens.
+                    AlterTableType::AtDetachPartition if partition.is_some_and(|p| !p.concurrent) => {
+                        attached.push(default_partition(&table));
+                        AccessExclusive
                     }
                     AlterTableType::AtDetachPartition if partition.is_some_and(|p| p.concurrent) => {
                         ShareUpdateExclusive
@@ -153,8 +189,31 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
             Some(r) => e(relation_name(r), ShareRowExclusive, false, false),
             None => Vec::new(),
         },
-        // A new table locks nothing anyone uses, but the tables its foreign keys point at.
-        NodeEnum::CreateStmt(s) => referenced(node, &s.relation.as_ref().map(relation_name).unwrap_or_default()),
+        // A new table locks nothing anyone uses, but the tables its foreign keys point at; a new
+        // partition its partitioned table whole, and the default partition, scanned for rows
+        // that belong to the new one (partitioned tables trial: the dry run said no lock).
+        NodeEnum::CreateStmt(s) => {
+            let mut effects = referenced(node, &s.relation.as_ref().map(relation_name).unwrap_or_default());
+            if let Some(bound) = &s.partbound {
+                if let Some(parent) = s.inh_relations.first().and_then(|r| match r.node.as_ref() {
+                    Some(NodeEnum::RangeVar(r)) => Some(relation_name(r)),
+                    _ => None,
+                }) {
+                    effects.push(Effect {
+                        table: parent.clone(),
+                        lock: AccessExclusive,
+                        rewrites: false,
+                        scans: false,
+                        default_partition: false,
+                    });
+                    // (The default partition itself has none to scan.)
+                    if !bound.is_default {
+                        effects.push(default_partition(&parent));
+                    }
+                }
+            }
+            effects
+        }
         NodeEnum::DropStmt(_) | NodeEnum::TruncateStmt(_) | NodeEnum::RenameStmt(_) => {
             // Each table it names; a dropped index's table is not in the statement.
             let tables = match node {
@@ -263,7 +322,13 @@ fn referenced(node: &NodeEnum, own: &str) -> Vec<Effect> {
     tables.dedup();
     tables
         .into_iter()
-        .map(|table| Effect { table, lock: LockMode::ShareRowExclusive, rewrites: false, scans: false })
+        .map(|table| Effect {
+            table,
+            lock: LockMode::ShareRowExclusive,
+            rewrites: false,
+            scans: false,
+            default_partition: false,
+        })
         .collect()
 }
 
@@ -366,14 +431,33 @@ mod tests {
             "011.sql",
             "ALTER TABLE events ATTACH PARTITION events_2027 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');\nALTER TABLE events DETACH PARTITION events_2025 CONCURRENTLY;\nALTER TABLE events DETACH PARTITION events_2024;\n",
         );
-        let tables: Vec<_> = lint([&partitions]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
+        // (The default partition, locked whole and scanned by ATTACH and a plain DETACH.)
+        let default = || ("the default partition of events, if it has one".to_string(), AccessExclusive);
+        let tables: Vec<_> = lint([&partitions]).effects.iter().map(|(_, _, e)| (e.target(), e.lock)).collect();
         assert_eq!(
             tables,
             [
                 ("events".to_string(), ShareUpdateExclusive),
                 ("events_2027".to_string(), AccessExclusive),
+                default(),
                 ("events".to_string(), ShareUpdateExclusive),
-                ("events".to_string(), AccessExclusive)
+                ("events".to_string(), AccessExclusive),
+                default()
+            ]
+        );
+        // A new partition locks its table whole, and the default partition; an index attached
+        // reads no rows (partitioned tables trial: no lock said, and a scan that is not).
+        let more = script(
+            "012.sql",
+            "CREATE TABLE events_2028 PARTITION OF events FOR VALUES FROM ('2028-01-01') TO ('2029-01-01');\nALTER INDEX events_at ATTACH PARTITION events_2028_at;\n",
+        );
+        let effects: Vec<_> = lint([&more]).effects.iter().map(|(_, _, e)| (e.target(), e.lock, e.scans)).collect();
+        assert_eq!(
+            effects,
+            [
+                ("events".to_string(), AccessExclusive, false),
+                ("the default partition of events, if it has one".to_string(), AccessExclusive, true),
+                ("events_at".to_string(), ShareUpdateExclusive, false)
             ]
         );
         // A policy, made or changed, locks its table whole.

@@ -686,7 +686,7 @@ pub fn describe<'a>(effects: impl IntoIterator<Item = &'a shale_lint::Effect>) -
                 (false, true) => ", scans the table",
                 _ => "",
             };
-            let tables: Vec<_> = same.iter().map(|e| e.table.as_str()).filter(|t| !t.is_empty()).collect();
+            let tables: Vec<_> = same.iter().filter(|e| !e.table.is_empty()).map(|e| e.target()).collect();
             // A table the statement does not name (DROP INDEX names its index) is read from the
             // database, where there is one.
             let on = match tables.is_empty() {

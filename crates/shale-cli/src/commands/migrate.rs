@@ -678,7 +678,7 @@ fn print_plan(
                     "resume_from_statement": s.resume_from + 1,
                     "statements": (0..s.script.statements.len()).map(|i| s.script.statement_text(i)).collect::<Vec<_>>(),
                     "locks": by_file.effects(&s.script.path).map(|(_, line, e)| serde_json::json!({
-                        "line": line, "table": e.table, "lock": e.lock, "rewrites": e.rewrites, "scans": e.scans,
+                        "line": line, "table": e.table, "default_partition": e.default_partition, "lock": e.lock, "rewrites": e.rewrites, "scans": e.scans,
                     })).collect::<Vec<_>>(),
                     "findings": by_file.findings(&s.script.path).collect::<Vec<_>>(),
                     "cleared": by_file.cleared(&s.script.path).collect::<Vec<_>>(),

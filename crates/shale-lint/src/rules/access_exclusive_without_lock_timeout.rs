@@ -18,7 +18,7 @@ pub static RULE: Rule = rule!(
 pub fn check(effect: &Effect, context: &Context) -> Option<Hit> {
     (effect.lock == LockMode::AccessExclusive && context.lock_timeout_off && !effect.table.is_empty()).then(|| Hit {
         rule: &RULE,
-        message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", effect.table),
+        message: format!("takes ACCESS EXCLUSIVE on {} with lock_timeout off", effect.target()),
         table: effect.table.clone(),
         state: Some(context.table_state(&effect.table)),
         part: None,
