@@ -374,6 +374,11 @@ fn note_name_order(set: &shale_core::MigrationSet) {
         // Dates and timestamps: `9_` and `10_` are numbers by intent.
         .filter(|m| m.version_text.len() >= 8 && m.version_text.bytes().all(|b| b.is_ascii_digit()))
         .collect();
+    // Milliseconds since 1970 (`1763100000000_`) are node-pg-migrate's, which orders by number as
+    // shale does (node-pg-migrate trial: the note on every command was noise).
+    if plain.iter().any(|m| m.version_text.len() == 13) {
+        return;
+    }
     let Some(pair) =
         plain.windows(2).find(|w| w[0].version_text.len() != w[1].version_text.len() && w[0].file > w[1].file)
     else {
