@@ -392,6 +392,8 @@ pub fn remedy(sqlstate: &str, message: &str) -> Option<String> {
         "2BP01" => "other objects depend on what the statement drops (the detail names them): drop or change them first, in this migration (CASCADE would drop them too, without naming them); a view or function a repeatable migration builds is made again only when its file changes, so change that file with it".into(),
         "42501" => "the user lacks a privilege: GRANT it, or run as the owner of the objects".into(),
         "42704" if message.starts_with("role ") => "roles belong to the server, not to one database's migrations: create the role there first (CREATE ROLE), or create it in an earlier migration (DO block that checks pg_roles)".into(),
+        // A new partition (or one attached) whose rows sit in the default partition now.
+        "23514" if message.contains("for default partition") => "rows the new partition's bound takes are in the default partition: move them out first (create the partition as a table of its own, INSERT the rows taken from the default partition into it and DELETE them there, then ATTACH PARTITION it), in one migration".into(),
         "23502" | "23505" | "23503" | "23514" => "existing rows violate the new rule: fix the data first in this or an earlier migration".into(),
         "0A000" if message.contains("ALTER TYPE") => "run ALTER TYPE ... ADD VALUE in its own migration with `-- shale:no-transaction`".into(),
         _ => return None,

@@ -63,6 +63,10 @@ pub struct AdoptReport {
     /// every `up` does): nothing was recorded, and `tool`, `table` and `version` say what was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub already: Option<String>,
+    /// Taken over already, of the `pending`, those the tool applied since (its migrate still runs
+    /// somewhere), labelled: `shale up` refuses them until they are recorded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub applied_by_the_tool_since: Vec<String>,
 }
 
 /// What the tool whose history shale took over has applied since, as its table says.
@@ -264,6 +268,7 @@ impl Migrator {
             },
             notes,
             already: None,
+            applied_by_the_tool_since: Vec::new(),
         };
         let Some(lock) = lock else { return Ok(report) };
         // Under the lock, after every check: the history table is made (or read once more, in
@@ -336,6 +341,7 @@ impl Migrator {
             pending_older: 0,
             notes: vec![AdoptNote::Nothing],
             already: None,
+            applied_by_the_tool_since: Vec::new(),
         };
         let Some(lock) = lock else { return Ok(report) };
         self.refuse_where_shale_has_history(client, true).await?;
@@ -389,16 +395,27 @@ impl Migrator {
             .iter()
             .filter_map(|v| shale_core::Version::parse(v))
             .max();
+        // What `up` will refuse: the tool applied them since (node-pg-migrate trial: this said
+        // `shale up` runs them, and `up` refused).
+        let since = self.applied_by_the_adopted_tool(client, &history).await?;
+        let applied_by_the_tool_since: Vec<String> = steps
+            .iter()
+            .filter(|s| {
+                s.version.as_ref().is_some_and(|v| since.as_ref().is_some_and(|since| since.not_shale_s(v, &history)))
+            })
+            .map(|s| s.label())
+            .collect();
         Ok(Some(AdoptReport {
             tool,
             table: table.to_string(),
             dry_run,
             adopted: Vec::new(),
             version: adopted_up_to.map(|v| crate::migrator::written_version(&self.set, v)),
-            pending: steps.len(),
+            pending: steps.len() - applied_by_the_tool_since.len(),
             pending_older: 0,
             notes: Vec::new(),
             already: Some(first.applied_at.clone().unwrap_or_default()),
+            applied_by_the_tool_since,
         }))
     }
 

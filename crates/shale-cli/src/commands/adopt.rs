@@ -61,6 +61,14 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
                 n => format!("`shale up` runs the {n} pending migration(s)"),
             }
         );
+        if !report.applied_by_the_tool_since.is_empty() {
+            crate::output::warning(&format!(
+                "{} applied {} since shale took its history over: `shale up` refuses to run them again; stop it, \
+                 check the database, and record each with `shale repair VERSION --applied --reason ...`",
+                report.tool,
+                report.applied_by_the_tool_since.join(", ")
+            ));
+        }
         return Ok(0);
     }
     if args.nothing {

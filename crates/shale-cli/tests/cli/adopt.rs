@@ -208,6 +208,11 @@ fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
     );
     let json = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(json["applied_by_the_other_tool"]["migrations"][0], "20240201000000 flags", "{json}");
+    // adopt run again (a deploy script that adopts before every up) says what up will refuse
+    // (node-pg-migrate trial: it said `shale up` runs them).
+    let again = p.shale(&["adopt", "--dry-run"]).ok();
+    assert!(again.stdout.contains("`shale up` runs the 1 pending migration(s)"), "{}", again.stdout);
+    assert!(again.stderr.contains("dbmate applied 20240201000000 flags since shale took"), "{}", again.stderr);
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 2, "{}{}", up.stdout, up.stderr);
     assert!(

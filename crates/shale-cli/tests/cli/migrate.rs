@@ -748,3 +748,23 @@ fn a_file_changed_in_comments_only_is_said_so() {
     assert_eq!(up.code, 2, "{}", up.stderr);
     assert!(up.stderr.contains("was changed after it was applied") && !up.stderr.contains("comments"), "{}", up.stderr);
 }
+
+/// A new partition whose rows sit in the default partition fails as PostgreSQL fails it, with the
+/// way out: move them out first (partitioned tables trial: "fix the data first", no more).
+#[test]
+fn a_partition_whose_rows_are_in_the_default_partition_says_how_to_move_them() {
+    let p = Project::new("migrate_default_partition_rows");
+    p.write(
+        "001_events.sql",
+        "CREATE TABLE events (id int, at date NOT NULL) PARTITION BY RANGE (at);\nCREATE TABLE events_rest PARTITION OF events DEFAULT;\n",
+    );
+    p.shale(&["up"]).ok();
+    p.psql("INSERT INTO events VALUES (1, '2027-03-01')");
+    p.write(
+        "002_2027.sql",
+        "CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');\n",
+    );
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 1, "{}", up.stderr);
+    assert!(up.stderr.contains("are in the default partition: move them out first"), "{}", up.stderr);
+}
