@@ -809,12 +809,14 @@ impl CodeMigration {
         let name = stem[digits..].trim_start_matches(['_', '-']).to_string();
         let (written_at, zone_known) = match digits {
             13 => (version_text.parse::<u64>().ok()? / 1000, true),
+            // node-pg-migrate writes its `utc` names (17 digits) in UTC; a 14-digit date and time
+            // may be local (Knex's, Sequelize's).
             14 | 17 => {
                 let d = &version_text[..14];
                 let text =
                     format!("{}-{}-{}T{}:{}:{}Z", &d[..4], &d[4..6], &d[6..8], &d[8..10], &d[10..12], &d[12..14]);
                 let at = humantime::parse_rfc3339(&text).ok()?;
-                (at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs(), false)
+                (at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs(), digits == 17)
             }
             _ => return None,
         };
@@ -1088,6 +1090,7 @@ impl MigrationSet {
                         name: name.clone(),
                         layout,
                         parts: Vec::new(),
+                        node_pg_migrate_dir: false,
                     });
                     if matches!(role, Role::Up | Role::Single) && layout != group.layout {
                         group.layout = layout;
@@ -1762,6 +1765,9 @@ struct Group {
     name: String,
     layout: Layout,
     parts: Vec<Part>,
+    /// The directory is node-pg-migrate's (a file of it is named as node-pg-migrate names
+    /// them): it reads the section markers of every SQL file alike, whatever its name.
+    node_pg_migrate_dir: bool,
 }
 
 /// What a path is, by its name alone.
@@ -2091,6 +2097,12 @@ fn build_groups(
     // pop: a down for PostgreSQL whose up is written for other databases only has nothing of
     // PostgreSQL's to undo, and popx passes over it.
     groups.retain(|_, g| g.parts.iter().any(|p| p.role != Role::Down || !p.marks.postgres));
+    // A file named as node-pg-migrate names them makes the directory its: the files beside it
+    // named otherwise (`20251120_x.sql`, a date) are read as it reads them too (node-pg-migrate
+    // re-check: their down ran as part of the up).
+    if groups.values().any(|g| g.layout == Layout::SingleFile && named_as_node_pg_migrate(&g.version_text)) {
+        groups.values_mut().for_each(|g| g.node_pg_migrate_dir = true);
+    }
     let count = groups.len();
     let threads = reading_threads(count);
     let mut migrations = Vec::with_capacity(count);
@@ -2130,7 +2142,7 @@ fn reading_threads(items: usize) -> usize {
 
 impl Group {
     fn build(self, splitting: Splitting) -> Result<Migration, Vec<LoadError>> {
-        let Group { version_text, name, layout, parts } = self;
+        let Group { version_text, name, layout, parts, node_pg_migrate_dir } = self;
         let mut up = None;
         let mut down = None;
         let mut metadata = None;
@@ -2195,9 +2207,7 @@ impl Group {
         let kind = if version_text.is_empty() { MigrationKind::Repeatable } else { MigrationKind::Versioned };
         let version = Version::parse(&version_text);
         let (up_script, down_script, layout) = match (layout, down) {
-            (Layout::SingleFile, None) => {
-                single_file(up, force_no_tx, splitting, named_as_node_pg_migrate(&version_text))?
-            }
+            (Layout::SingleFile, None) => single_file(up, force_no_tx, splitting, node_pg_migrate_dir)?,
             (_, down) => {
                 let up_range = 0..up.text.len();
                 let no_tx = |part: &Part| if part.marks.autocommit { Some(POP_AUTOCOMMIT) } else { force_no_tx };

@@ -166,8 +166,14 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             // To the minute where the directory's newest is (`202508140123`, as some dbmate
             // projects name them): a longer one would sort after every later minute-stamped file.
             let written = set.versioned().last().map(|m| m.version_text.as_str()).unwrap_or("");
-            let minutes = written.len() == 12 && written.bytes().all(|b| b.is_ascii_digit());
-            let (format, width) = if minutes { ("%Y%m%d%H%M", 12) } else { ("%Y%m%d%H%M%S", 14) };
+            let digits = written.bytes().all(|b| b.is_ascii_digit());
+            // With milliseconds where the newest has them (node-pg-migrate's `utc` names): a
+            // 14-digit one would number below every one of them (node-pg-migrate re-check).
+            let (format, width) = match written.len() {
+                12 if digits => ("%Y%m%d%H%M", 12),
+                17 if digits => ("%Y%m%d%H%M%S%3f", 17),
+                _ => ("%Y%m%d%H%M%S", 14),
+            };
             let stamp = now.format(format).to_string();
             // Never go backwards, even with a skewed clock (or twice in one minute).
             match &newest {

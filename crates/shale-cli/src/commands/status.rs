@@ -165,10 +165,13 @@ fn warn_about_the_adopted_tool(report: &shale::StatusReport, as_problems: bool) 
     if let Some(reverted) = &report.reverted_by_the_other_tool {
         // A problem where it fails the command (`validate`), said as one.
         let say = if as_problems { crate::output::problem } else { crate::output::warning };
+        // The versions themselves, as `repair` takes them (several at once).
+        let versions: Vec<&str> = reverted.migrations.iter().filter_map(|m| m.split(' ').next()).collect();
+        let versions = versions.join(" ");
         say(&format!(
             "{} reverted {} since shale took its history over ({} no longer has it), which shale counts \
              as applied: its down still runs somewhere; stop it, check the database (`shale drift`), and record \
-             what is true: `shale repair VERSION --rolled-back --force --reason ...` where it was undone (then \
+             what is true: `shale repair {versions} --rolled-back --force --reason ...` where it was undone (then \
              `shale up --allow-out-of-order` applies it again, in its place before the migrations applied after \
              it)",
             reverted.tool,

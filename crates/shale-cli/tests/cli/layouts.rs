@@ -545,3 +545,25 @@ fn goose_envsub_takes_the_environment() {
     assert_eq!(p.psql("SELECT has_table_privilege('envsub_reader', 't', 'SELECT')"), "t");
     p.shale(&["validate"]).ok();
 }
+
+/// node-pg-migrate's `utc` names (17 digits, with milliseconds): `shale new` goes on with one of
+/// the same form, from the clock (node-pg-migrate re-check: a 14-digit stamp numbered below them,
+/// so each new file took the newest's number plus one, and two branches the same one).
+#[test]
+fn new_goes_on_with_node_pg_migrate_s_utc_names() {
+    let p = Project::new("layouts_npm_utc");
+    p.write(
+        "20231120052635124_base.sql",
+        "-- Up Migration\nCREATE TABLE base (id int);\n-- Down Migration\nDROP TABLE base;\n",
+    );
+    p.shale(&["new", "add flag"]).ok();
+    let names: Vec<String> = std::fs::read_dir(p.migrations())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("_add_flag.sql"))
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let version = names[0].split('_').next().unwrap();
+    assert_eq!(version.len(), 17, "{names:?}");
+    assert!(version.starts_with(&chrono::Utc::now().format("%Y%m%d").to_string()), "{names:?}");
+}

@@ -473,6 +473,10 @@ fn node_pg_migrate_markers_with_words_after_them_in_its_files() {
     }
     let set = load(vec![file("0001_users.sql", text)]).unwrap();
     assert_eq!((set.migrations[0].layout, set.migrations[0].up.statements.len()), (Layout::SingleFile, 2));
+    // Beside a file so named, a file named otherwise (a date) is read as node-pg-migrate reads it.
+    let set = load(vec![file("1700000000000_a.sql", "SELECT 1;\n"), file("20251120_users.sql", text)]).unwrap();
+    let dated = set.migrations.iter().find(|m| m.version_text == "20251120").unwrap();
+    assert_eq!((dated.layout, dated.up.statements.len()), (Layout::NodePgMigrate, 1));
     // SQL above the first marker, which node-pg-migrate left out: refused, told as it happened.
     let err = load(vec![file("1700000000001_pre.sql", "CREATE TABLE pre (i int);\n-- Up Migration\nSELECT 1;\n")])
         .unwrap_err();
@@ -931,6 +935,7 @@ fn code_migrations_tell_when_they_were_written() {
     assert_eq!((ms.written_at, ms.zone_known, ms.name.as_str()), (1751331728, true, "create-users"));
     let dated = of("20240101120000_users.ts").unwrap();
     assert_eq!((dated.written_at, dated.zone_known), (1704110400, false));
-    assert_eq!(of("20240101120000123_users.js").unwrap().written_at, 1704110400);
+    let utc = of("20240101120000123_users.js").unwrap();
+    assert_eq!((utc.written_at, utc.zone_known), (1704110400, true), "node-pg-migrate's utc names are UTC");
     assert!(of("001_users.js").is_none() && of("20241301120000_bad.js").is_none());
 }
