@@ -242,8 +242,9 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
                 .and_then(|i| name_at(next + i + 2))
                 .map(|(name, _)| name);
             let attaches_or_detaches = partition.is_some();
+            // (A partition itself partitioned is locked with its own partitions.)
             if let Some(partition) = partition.filter(|_| !has(&["CONCURRENTLY"])) {
-                locks.push(on(partition, LockMode::AccessExclusive));
+                locks.push(with_partitions(partition, LockMode::AccessExclusive, false));
                 locks.push(default_partition(&table));
             }
             // VALIDATE CONSTRAINT, SET STATISTICS, ATTACH PARTITION and DETACH ... CONCURRENTLY let
@@ -528,7 +529,7 @@ mod tests {
         assert_eq!(
             reach("ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')"),
             [
-                ("events_2025".into(), AccessExclusive, Itself),
+                ("events_2025".into(), AccessExclusive, WithPartitions),
                 ("events".into(), AccessExclusive, DefaultPartition),
                 ("events".into(), ShareUpdateExclusive, Itself)
             ]
@@ -536,7 +537,7 @@ mod tests {
         assert_eq!(
             reach("ALTER TABLE events DETACH PARTITION events_2025"),
             [
-                ("events_2025".into(), AccessExclusive, Itself),
+                ("events_2025".into(), AccessExclusive, WithPartitions),
                 ("events".into(), AccessExclusive, DefaultPartition),
                 ("events".into(), AccessExclusive, Itself)
             ]

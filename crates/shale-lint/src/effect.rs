@@ -125,7 +125,8 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
                     }
                     // A plain detach locks the default partition too, whose bound widens.
                     AlterTableType::AtDetachPartition if partition.is_some_and(|p| !p.concurrent) => {
-                        attached.push(default_partition(&table));
+                        // (Widened, not read.)
+                        attached.push(Effect { scans: false, ..default_partition(&table) });
                         AccessExclusive
                     }
                     AlterTableType::AtDetachPartition if partition.is_some_and(|p| p.concurrent) => {

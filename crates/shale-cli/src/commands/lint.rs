@@ -162,7 +162,13 @@ fn fix(
         print_human(report, settings.quiet);
         return Ok(1);
     }
-    let fixable = |f: &shale_lint::Finding| !f.allowed && shale_lint::rule(f.rule).is_some_and(|r| r.fixable());
+    // A blocking finding of a rule with no automatic fix is listed among those not fixed, with
+    // why, in its file as in any other (partitioned tables re-check: a file holding only such a
+    // finding said "0 not fixed", then "1 blocking finding left").
+    let fixable = |f: &shale_lint::Finding| {
+        !f.allowed
+            && (f.severity == shale_lint::Severity::Error || shale_lint::rule(f.rule).is_some_and(|r| r.fixable()))
+    };
     let mut paths: Vec<&PathBuf> = Vec::new();
     for f in report.findings.iter().filter(|f| fixable(f)) {
         if !paths.contains(&&f.path) {
