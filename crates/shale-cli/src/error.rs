@@ -675,10 +675,14 @@ fn pg_text(error: &PgError) -> String {
             match sqlstate.as_deref() {
                 // PgBouncer out of server connections for this database and user.
                 _ if message.contains("query_wait_timeout") => " (hint: the pooler had no server connection free: each shale run holds two while it migrates, its session and the migration lock's; in session mode give the pool (default_pool_size) at least twice as many connections as the runs that start together, or start fewer)",
-                Some("42501") => " (hint: the user needs USAGE and CREATE on the history schema; or set history_schema in shale.toml to a schema it owns)",
+                // Of shale's own tables (its history, the lock's lease table beside it).
+                Some("42501")
+                    if ["history", "recording", "migration lock", "migration lease"].iter().any(|w| context.contains(w)) =>
+                " (hint: the user needs USAGE and CREATE on the history schema; or set history_schema in shale.toml to a schema it owns)",
+                Some("42501") => " (hint: the user lacks a privilege this needs; grant it, or run as a user that has it)",
                 Some("3F000") => " (hint: create the schema, or set history_schema in shale.toml)",
                 // The server is a standby (or in a read-only transaction by default).
-                Some("25006") => " (hint: this server is read-only, a standby in recovery: point at the primary, or with several hosts add target_session_attrs=read-write to the URL; `status`, `drift` and `dump` work on a standby)",
+                Some("25006") => " (hint: this server, or this user's session, is read-only: a standby in recovery (point at the primary, or with several hosts add target_session_attrs=read-write to the URL; `status`, `drift` and `dump` work on a standby), or default_transaction_read_only set on for this role or database (ALTER ROLE ... RESET default_transaction_read_only))",
                 _ => "",
             }
         ),

@@ -194,6 +194,11 @@ impl Progress {
                 blocker.relation,
                 blocker.transaction_ms.map(|ms| format!(" for {:.1}s", ms as f64 / 1000.0)).unwrap_or_default()
             )),
+            Event::Exec(ExecEvent::BlockerNotCancellable { label, blocker }) => Some(format!(
+                "{label}: may not cancel {}: ending another role's query needs the pg_signal_backend role (or \
+                 membership in that role); waiting for it instead (up to --lock-wait-max)",
+                blocker.session()
+            )),
             Event::Exec(ExecEvent::StepFinished { .. } | ExecEvent::BackfillProgress { .. }) => None,
         };
         if let Some(line) = line {
@@ -311,6 +316,9 @@ fn log_json(event: &Event) {
         }),
         Event::Exec(ExecEvent::BlockerCancelled { label, blocker, terminated }) => serde_json::json!({
             "event": if *terminated { "blocker_terminated" } else { "blocker_cancelled" }, "migration": label, "blocker": blocker,
+        }),
+        Event::Exec(ExecEvent::BlockerNotCancellable { label, blocker }) => serde_json::json!({
+            "event": "blocker_not_cancellable", "migration": label, "blocker": blocker,
         }),
         Event::Exec(ExecEvent::BackfillProgress { label, index, batches, rows_updated, progress, elapsed, done }) => {
             serde_json::json!({

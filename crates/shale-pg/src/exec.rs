@@ -47,6 +47,9 @@ pub enum ExecEvent {
     LockBlocked { label: String, blockers: Vec<Blocker>, waited: Duration },
     /// A blocker was cancelled (or, idle in a transaction, ended) as `--cancel-blockers-after` asks.
     BlockerCancelled { label: String, blocker: Blocker, terminated: bool },
+    /// A blocker this role may not cancel (a session of another role, without
+    /// `pg_signal_backend`): waited for instead; told once per session.
+    BlockerNotCancellable { label: String, blocker: Blocker },
     /// A batch of a backfill (`-- shale:backfill`) committed: `batches` and `rows_updated` count
     /// this run's; `progress` is the share of the table walked (estimated), when known.
     BackfillProgress {
@@ -376,6 +379,7 @@ impl<'a> Executor<'a> {
         on_event: &mut (dyn FnMut(ExecEvent) + Send),
     ) -> Result<(), PgError> {
         let mut told: Vec<i32> = Vec::new();
+        let mut not_ours: Vec<i32> = Vec::new();
         let mut pause = Duration::from_millis(50);
         loop {
             let blockers = crate::lockwait::blockers(self.client, targets, options.try_timeout).await?;
@@ -393,13 +397,27 @@ impl<'a> Executor<'a> {
             }
             if options.cancel_after.is_some_and(|after| since.elapsed() >= after) {
                 for blocker in &blockers {
-                    if crate::lockwait::cancel(self.client, blocker, options.terminate_idle).await? {
-                        let terminated = blocker.state.starts_with("idle in transaction");
-                        on_event(ExecEvent::BlockerCancelled {
-                            label: label.to_string(),
-                            blocker: blocker.clone(),
-                            terminated,
-                        });
+                    if not_ours.contains(&blocker.pid) {
+                        continue;
+                    }
+                    match crate::lockwait::cancel(self.client, blocker, options.terminate_idle).await? {
+                        crate::lockwait::Cancelled::Yes => {
+                            let terminated = blocker.state.starts_with("idle in transaction");
+                            on_event(ExecEvent::BlockerCancelled {
+                                label: label.to_string(),
+                                blocker: blocker.clone(),
+                                terminated,
+                            });
+                        }
+                        crate::lockwait::Cancelled::No => {}
+                        // (Re-check of real servers: the run failed, blaming the history schema.)
+                        crate::lockwait::Cancelled::NotPermitted => {
+                            not_ours.push(blocker.pid);
+                            on_event(ExecEvent::BlockerNotCancellable {
+                                label: label.to_string(),
+                                blocker: blocker.clone(),
+                            });
+                        }
                     }
                 }
             }

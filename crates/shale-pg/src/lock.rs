@@ -71,11 +71,21 @@ impl fmt::Display for LockHolder {
                 lease.expires_at
             );
         }
+        let application = if self.application_name.is_empty() { "no application_name" } else { &self.application_name };
+        // A session of another role, whose client and times this role may not see (no
+        // pg_read_all_stats): said so, not a local socket made up and an empty time.
+        if self.since.is_empty() {
+            return write!(
+                f,
+                "pid {} ({application}, user {}; its client and times are hidden from this role, which \
+                 pg_read_all_stats would let see them)",
+                self.pid, self.user
+            );
+        }
         write!(
             f,
-            "pid {} ({}, user {}, from {}) since {}",
+            "pid {} ({application}, user {}, from {}) since {}",
             self.pid,
-            if self.application_name.is_empty() { "no application_name" } else { &self.application_name },
             self.user,
             if self.client.is_empty() { "local socket" } else { &self.client },
             self.since

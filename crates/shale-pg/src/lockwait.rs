@@ -203,16 +203,29 @@ LIMIT 5";
     Ok(rows.iter().map(|r| blocker(r)).collect())
 }
 
+/// What [`cancel`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancelled {
+    Yes,
+    /// Nothing: idle in a transaction without leave to end it, or gone already.
+    No,
+    /// This role may not signal that session (another role's, without `pg_signal_backend`).
+    NotPermitted,
+}
+
 /// Cancels a blocker's query, or ends its session when it is idle in a transaction and
-/// `terminate_idle` allows; returns whether something was done.
-pub async fn cancel(client: &Client, blocker: &Blocker, terminate_idle: bool) -> Result<bool, PgError> {
+/// `terminate_idle` allows.
+pub async fn cancel(client: &Client, blocker: &Blocker, terminate_idle: bool) -> Result<Cancelled, PgError> {
     let idle = blocker.state.starts_with("idle in transaction");
     let function = match (idle, terminate_idle) {
         (true, true) => "pg_terminate_backend",
-        (true, false) => return Ok(false),
+        (true, false) => return Ok(Cancelled::No),
         (false, _) => "pg_cancel_backend",
     };
-    let rows =
-        simple_rows(client, &format!("SELECT {function}({})", blocker.pid), "cancelling a blocking session").await?;
-    Ok(rows.first().is_some_and(|r| r[0] == "t"))
+    match simple_rows(client, &format!("SELECT {function}({})", blocker.pid), "cancelling a blocking session").await {
+        Ok(rows) if rows.first().is_some_and(|r| r[0] == "t") => Ok(Cancelled::Yes),
+        Ok(_) => Ok(Cancelled::No),
+        Err(PgError::Query { sqlstate: Some(code), .. }) if code == "42501" => Ok(Cancelled::NotPermitted),
+        Err(e) => Err(e),
+    }
 }

@@ -445,19 +445,45 @@ fn create_remote(admin: &ConnectionSettings, name: &str) -> Result<Scratch> {
             .map_err(|e| shale::Error::Pg(e.into()))
             .context("connecting to the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml)")?;
         let database = client.batch_execute(&format!("CREATE DATABASE {}", ident_always_quoted(name))).await;
+        let privilege =
+            "--dev-url must name a server where this user may CREATE DATABASE, or a database where it may CREATE SCHEMA";
         match database {
-            Ok(()) => Ok(None),
+            // Made: reached as the runs will reach it. Through a pooler (PgBouncer), which serves
+            // only the databases in its configuration, it is not (the re-check of real servers:
+            // "no such database", naming neither the pooler nor dev_url): dropped, and said.
+            Ok(()) => {
+                let mut made = admin.clone();
+                made.dbname = Some(name.to_string());
+                if let Err(e) = shale_pg::connect(&made, &Default::default()).await {
+                    let _ =
+                        client.batch_execute(&format!("DROP DATABASE IF EXISTS {}", ident_always_quoted(name))).await;
+                    return Err(anyhow::Error::new(shale::Error::Pg(e.into())).context(
+                        "the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml) made the scratch database, \
+                         but it cannot be reached: where dev_url names a connection pooler (PgBouncer serves only the \
+                         databases in its configuration), point it at the server itself",
+                    ));
+                }
+                Ok(None)
+            }
+            // A standby: no privilege would help.
+            Err(e) if e.code() == Some(&shale_pg::tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION) => {
+                Err(anyhow::Error::new(shale::Error::Pg(shale_pg::PgError::query("creating a scratch database", e)))
+                    .context(
+                        "the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml) is read-only, a \
+                         standby: point it at a primary",
+                    ))
+            }
             Err(e) if e.code() == Some(&shale_pg::tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => client
                 .batch_execute(&format!("CREATE SCHEMA {}", ident_always_quoted(name)))
                 .await
                 .map(|()| Some(name.to_string()))
-                .map_err(|e| shale_pg::PgError::query("creating a scratch schema in the --dev-url database", e)),
-            Err(e) => Err(shale_pg::PgError::query("creating a scratch database on --dev-url", e)),
+                .map_err(|e| {
+                    shale::Error::Pg(shale_pg::PgError::query("creating a scratch schema in the --dev-url database", e))
+                })
+                .context(privilege),
+            Err(e) => Err(shale::Error::Pg(shale_pg::PgError::query("creating a scratch database on --dev-url", e)))
+                .context(privilege),
         }
-        .map_err(shale::Error::Pg)
-        .context(
-            "--dev-url must name a server where this user may CREATE DATABASE, or a database where it may CREATE SCHEMA",
-        )
     })?;
     Ok(match created {
         None => {

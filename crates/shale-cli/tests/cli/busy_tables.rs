@@ -180,9 +180,18 @@ fn a_session_of_another_role_is_waited_for_without_queueing() {
     assert!(run.stderr.contains("a session of another role"), "{}", run.stderr);
     assert!(!run.stderr.contains("0.0s old"), "an age made up: {}", run.stderr);
     assert_eq!(columns(&p), "3");
+    // Asked to cancel it, a role that may not (no pg_signal_backend) says so and waits on (the
+    // re-check of real servers: the run failed, blaming the history schema).
+    p.write("003_more.sql", "ALTER TABLE t ADD COLUMN y int;");
+    let holder = long_reader(&p, "report-three", 2.0);
+    let run = finish(p.spawn_via(&owner, &["up", "--cancel-blockers-after", "100ms", "--lock-wait-max", "20s"]));
+    finish(holder);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("may not cancel") && run.stderr.contains("pg_signal_backend"), "{}", run.stderr);
+    assert_eq!(columns(&p), "4");
     // A CONCURRENTLY statement names the transactions of other roles it will wait for, though
     // their times are hidden (re-trial of real servers: it waited seconds and said nothing).
-    p.write("003_index.sql", "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t_x ON t (x);\n");
+    p.write("004_index.sql", "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t_x ON t (x);\n");
     let holder = long_reader(&p, "report-two", 2.0);
     let run = finish(p.spawn_via(&owner, &["up"]));
     finish(holder);

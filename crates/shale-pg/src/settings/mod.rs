@@ -714,7 +714,7 @@ impl ConnectionSettings {
         let hosts = self.effective_hosts();
         if self.ports.len() > 1 && self.ports.len() != hosts.len() {
             return Err(SettingsError(format!(
-                "{} ports are given for {} hosts; give one port for all hosts, or one per host",
+                "{} ports are given for {} host(s); give one port for all hosts, or one per host",
                 self.ports.len(),
                 hosts.len()
             )));
@@ -796,9 +796,11 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         "service" => settings.service = Some(value),
         "servicefile" => settings.servicefile = Some(value),
         "sslmode" => settings.sslmode = Some(parse_sslmode(&value)?),
-        "sslrootcert" => settings.sslrootcert = Some(value),
-        "sslcert" => settings.sslcert = Some(value),
-        "sslkey" => settings.sslkey = Some(value),
+        // An empty file name is none given, as libpq reads it (a templated URL whose variable was
+        // left unset: `sslrootcert=${CA}`).
+        "sslrootcert" => settings.sslrootcert = Some(value).filter(|v| !v.is_empty()),
+        "sslcert" => settings.sslcert = Some(value).filter(|v| !v.is_empty()),
+        "sslkey" => settings.sslkey = Some(value).filter(|v| !v.is_empty()),
         "sslsni" => settings.sslsni = Some(value.trim() != "0"),
         "ssl_min_protocol_version" => settings.ssl_min_protocol_version = parse_tls_version(key, &value)?,
         "ssl_max_protocol_version" => settings.ssl_max_protocol_version = parse_tls_version(key, &value)?,
@@ -1571,6 +1573,14 @@ mod tests {
         let e = ConnectionSettings::parse("service=app").unwrap().fill_from_env(&env(None)).unwrap_err().to_string();
         assert!(e.contains("user.conf, line 3"), "{e}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An empty file name is none given, as libpq reads it (a templated URL whose variable was
+    /// left unset; the re-check of real servers: a file named "" could not be read).
+    #[test]
+    fn empty_certificate_names_are_none() {
+        let s = ConnectionSettings::parse("postgresql://h/db?sslmode=require&sslrootcert=&sslcert=&sslkey=").unwrap();
+        assert_eq!((s.sslrootcert, s.sslcert, s.sslkey), (None, None, None));
     }
 
     #[test]
