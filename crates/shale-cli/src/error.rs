@@ -1128,7 +1128,8 @@ mod tests {
             message: "cannot execute LOCK TABLE during recovery".into(),
             sqlstate: Some("25006".into()),
         };
-        assert!(pg_text(&e).contains("a standby in recovery: point at the primary"), "{}", pg_text(&e));
+        assert!(pg_text(&e).contains("a standby in recovery (point at the primary"), "{}", pg_text(&e));
+        assert!(pg_text(&e).contains("default_transaction_read_only"), "{}", pg_text(&e));
         let e = PgError::Query {
             context: "taking the migration lock",
             message: "query_wait_timeout".into(),

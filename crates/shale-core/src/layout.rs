@@ -953,7 +953,17 @@ impl MigrationSet {
             ),
             None => None,
         };
-        match MigrationSet::load_placing(dir, files, splitting, settings, plan.as_ref(), master.as_ref()) {
+        // Modules named as node-pg-migrate names them (its default is JavaScript) count towards
+        // making the directory its (round-3 re-check: a dated SQL file beside them ran its down).
+        let named_modules = code_migrations.iter().filter(|c| named_as_node_pg_migrate(&c.version_text)).count();
+        match MigrationSet::load_placing(
+            dir,
+            files,
+            splitting,
+            settings,
+            (plan.as_ref(), master.as_ref()),
+            named_modules,
+        ) {
             Ok(mut set) if errors.is_empty() => {
                 set.sqitch_project = plan.and_then(|p| p.project);
                 set.liquibase_master = master.map(|m| m.path);
@@ -961,6 +971,9 @@ impl MigrationSet {
                 code.sort_by(|a: &Ignored, b: &Ignored| a.path.cmp(&b.path));
                 set.ignored.extend(code);
                 code_migrations.sort_by(|a: &CodeMigration, b: &CodeMigration| a.version.cmp(&b.version));
+                // One migration in several files (TypeScript's `x.js` beside `x.d.ts`, EF Core's
+                // `x.cs` beside `x.Designer.cs`): one.
+                code_migrations.dedup_by(|a, b| a.version == b.version);
                 set.code_migrations = code_migrations;
                 unrunnable.sort_by(|a, b| a.version.cmp(&b.version));
                 // A Go migration ported to SQL beside it: the SQL one is the migration.
@@ -995,7 +1008,7 @@ impl MigrationSet {
         placeholders: &Placeholders,
     ) -> Result<MigrationSet, Vec<LoadError>> {
         let settings = ReadSettings { placeholders: placeholders.clone(), ..Default::default() };
-        MigrationSet::load_placing(dir, files, Splitting::Now, &settings, None, None)
+        MigrationSet::load_placing(dir, files, Splitting::Now, &settings, (None, None), 0)
     }
 
     pub(crate) fn load_splitting(
@@ -1003,16 +1016,18 @@ impl MigrationSet {
         files: Vec<SourceFile>,
         splitting: Splitting,
     ) -> Result<MigrationSet, Vec<LoadError>> {
-        MigrationSet::load_placing(dir, files, splitting, &ReadSettings::default(), None, None)
+        MigrationSet::load_placing(dir, files, splitting, &ReadSettings::default(), (None, None), 0)
     }
 
+    /// `named_modules`: the directory's code migrations named as node-pg-migrate names them
+    /// (see [`build_groups`]).
     fn load_placing(
         dir: &Path,
         mut files: Vec<SourceFile>,
         splitting: Splitting,
         settings: &ReadSettings,
-        plan: Option<&sqitch::Plan>,
-        master: Option<&liquibase::Master>,
+        (plan, master): (Option<&sqitch::Plan>, Option<&liquibase::Master>),
+        named_modules: usize,
     ) -> Result<MigrationSet, Vec<LoadError>> {
         files.sort_by(|a, b| a.relative.as_os_str().cmp(b.relative.as_os_str()));
         let mut errors = Vec::new();
@@ -1100,7 +1115,7 @@ impl MigrationSet {
                 }
             }
         }
-        let mut migrations = build_groups(groups, splitting, &mut errors);
+        let mut migrations = build_groups(groups, splitting, named_modules, &mut errors);
         let (mut left_out, mut left_out_changesets) = (Vec::new(), Vec::new());
         let mut gathering = liquibase::Gathering {
             splitting,
@@ -1261,7 +1276,7 @@ impl MigrationSet {
             let code = self.code_migrations.last()?;
             let naming = match code.version_text.len() {
                 13 => Naming::UnixMillis,
-                14 => Naming::Timestamp,
+                14 | 17 => Naming::Timestamp,
                 _ => return None,
             };
             return Some((Layout::SingleFile, naming));
@@ -2092,15 +2107,22 @@ fn dated_version(stem: &str) -> Option<(String, String)> {
 fn build_groups(
     mut groups: BTreeMap<String, Group>,
     splitting: Splitting,
+    named_modules: usize,
     errors: &mut Vec<LoadError>,
 ) -> Vec<Migration> {
     // pop: a down for PostgreSQL whose up is written for other databases only has nothing of
     // PostgreSQL's to undo, and popx passes over it.
     groups.retain(|_, g| g.parts.iter().any(|p| p.role != Role::Down || !p.marks.postgres));
-    // A file named as node-pg-migrate names them makes the directory its: the files beside it
-    // named otherwise (`20251120_x.sql`, a date) are read as it reads them too (node-pg-migrate
-    // re-check: their down ran as part of the up).
-    if groups.values().any(|g| g.layout == Layout::SingleFile && named_as_node_pg_migrate(&g.version_text)) {
+    // A directory of node-pg-migrate's: at least half its plain files named as it names them, or
+    // one written with its template's markers. The files beside them named otherwise
+    // (`20251120_x.sql`, a date) are read as it reads them too (node-pg-migrate re-check: their
+    // down ran as part of the up). One file so named among another tool's is not enough (review:
+    // a note starting `-- Down migration` then moved a dbmate file's index into its down).
+    let plain = groups.values().filter(|g| g.layout == Layout::SingleFile);
+    let (named, count) = plain.fold((named_modules, named_modules), |(n, c), g| {
+        (n + usize::from(named_as_node_pg_migrate(&g.version_text)), c + 1)
+    });
+    if named > 0 && (2 * named >= count || groups.values().any(Group::has_node_pg_migrate_template)) {
         groups.values_mut().for_each(|g| g.node_pg_migrate_dir = true);
     }
     let count = groups.len();
@@ -2141,6 +2163,16 @@ fn reading_threads(items: usize) -> usize {
 }
 
 impl Group {
+    /// Whether its plain file has a section marker written as node-pg-migrate's template writes
+    /// it (`-- Up Migration` alone on its line).
+    fn has_node_pg_migrate_template(&self) -> bool {
+        self.layout == Layout::SingleFile
+            && self.parts.iter().any(|p| {
+                crate::directives::has_tool_comments(&p.text)
+                    && p.text.lines().any(|line| node_pg_migrate_marker(line).is_some_and(|(_, template)| template))
+            })
+    }
+
     fn build(self, splitting: Splitting) -> Result<Migration, Vec<LoadError>> {
         let Group { version_text, name, layout, parts, node_pg_migrate_dir } = self;
         let mut up = None;
@@ -2207,7 +2239,10 @@ impl Group {
         let kind = if version_text.is_empty() { MigrationKind::Repeatable } else { MigrationKind::Versioned };
         let version = Version::parse(&version_text);
         let (up_script, down_script, layout) = match (layout, down) {
-            (Layout::SingleFile, None) => single_file(up, force_no_tx, splitting, node_pg_migrate_dir)?,
+            (Layout::SingleFile, None) => {
+                let node_pg = node_pg_migrate_dir || named_as_node_pg_migrate(&version_text);
+                single_file(up, force_no_tx, splitting, node_pg)?
+            }
             (_, down) => {
                 let up_range = 0..up.text.len();
                 let no_tx = |part: &Part| if part.marks.autocommit { Some(POP_AUTOCOMMIT) } else { force_no_tx };

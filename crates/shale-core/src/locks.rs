@@ -243,7 +243,7 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
                 .map(|(name, _)| name);
             let attaches_or_detaches = partition.is_some();
             // (A partition itself partitioned is locked with its own partitions.)
-            if let Some(partition) = partition.filter(|_| !has(&["CONCURRENTLY"])) {
+            if let Some(partition) = partition.filter(|_| !has(&["CONCURRENTLY"]) && !has(&["FINALIZE"])) {
                 locks.push(with_partitions(partition, LockMode::AccessExclusive, false));
                 locks.push(default_partition(&table));
             }
@@ -252,7 +252,7 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
             let light = rest.first() == Some(&"VALIDATE")
                 || rest.first() == Some(&"SET") && has(&["STATISTICS"])
                 || has(&["ATTACH", "PARTITION"])
-                || has(&["DETACH", "PARTITION"]) && has(&["CONCURRENTLY"]);
+                || has(&["DETACH", "PARTITION"]) && (has(&["CONCURRENTLY"]) || has(&["FINALIZE"]));
             let mode = if light {
                 LockMode::ShareUpdateExclusive
             } else if has(&["FOREIGN", "KEY"])

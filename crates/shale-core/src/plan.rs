@@ -969,9 +969,8 @@ fn written_since_the_switch<'s>(
         .iter()
         .filter(|c| {
             let slack = if c.zone_known { 60 } else { 14 * 3600 };
-            c.written_at > switch + slack
-                && !records.by_version.contains_key(&c.version)
-                && set.find(&c.version).is_none()
+            let dealt_with = records.by_version.get(&c.version).is_some_and(|r| r.status == RecordStatus::Succeeded);
+            c.written_at > switch + slack && !dealt_with && set.find(&c.version).is_none()
         })
         .collect()
 }

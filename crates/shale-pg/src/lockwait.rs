@@ -134,15 +134,16 @@ pub async fn blockers(client: &Client, targets: &[LockTarget], min_age: Duration
 named AS (SELECT coalesce((SELECT indrelid FROM pg_catalog.pg_index WHERE indexrelid = to_regclass(name)), to_regclass(name)) AS oid,
                  modes, across, conname, colname, reach
           FROM target),
-tree AS (SELECT oid, modes FROM named WHERE NOT across AND reach = 'partitions'
+tree AS (SELECT oid, modes FROM (
+             SELECT oid, modes FROM named WHERE NOT across AND reach = 'partitions'
+             UNION ALL
+             SELECT p.partdefid, n.modes FROM named n JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = n.oid
+             WHERE n.reach = 'default' AND p.partdefid <> 0) start
          UNION ALL
          SELECT i.inhrelid, t.modes FROM tree t JOIN pg_catalog.pg_inherits i ON i.inhparent = t.oid),
 rel AS (SELECT oid, modes FROM named WHERE NOT across AND reach = 'itself'
         UNION ALL
         SELECT oid, modes FROM tree
-        UNION ALL
-        SELECT p.partdefid, n.modes FROM named n JOIN pg_catalog.pg_partitioned_table p ON p.partrelid = n.oid
-        WHERE n.reach = 'default' AND p.partdefid <> 0
         UNION ALL
         SELECT CASE WHEN c.conrelid = n.oid THEN c.confrelid ELSE c.conrelid END, n.modes
         FROM named n JOIN pg_catalog.pg_constraint c ON c.contype = 'f' AND n.oid IN (c.conrelid, c.confrelid)
@@ -159,6 +160,9 @@ JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
 WHERE l.pid <> pg_backend_pid()
   AND coalesce(a.xact_start, a.query_start, a.backend_start, '-infinity') < clock_timestamp() - {}::interval
   AND NOT (coalesce(a.backend_type, '') = 'autovacuum worker' AND coalesce(a.query, '') NOT LIKE '%to prevent wraparound%')
+  -- Hidden from a role without pg_read_all_stats, a process of no user is the server's own
+  -- (autovacuum, on some partition nearly always), which gives way by itself.
+  AND NOT (a.backend_type IS NULL AND a.usesysid IS NULL)
 ORDER BY a.pid",
         values.join(", "),
         quote_literal(&format!("{} milliseconds", min_age.as_millis()))
@@ -196,7 +200,7 @@ FROM pg_catalog.pg_stat_activity a
 WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
   AND (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL)
   AND (a.backend_type = 'client backend' AND a.xact_start < clock_timestamp() - interval '1 second'
-       OR a.backend_type IS NULL AND a.query = '<insufficient privilege>')
+       OR a.backend_type IS NULL AND a.usesysid IS NOT NULL AND a.query = '<insufficient privilege>')
 ORDER BY a.xact_start NULLS LAST
 LIMIT 5";
     let rows = simple_rows(client, sql, "looking for transactions older than a CONCURRENTLY statement").await?;

@@ -165,7 +165,13 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         (Naming::Timestamp, _) => {
             // To the minute where the directory's newest is (`202508140123`, as some dbmate
             // projects name them): a longer one would sort after every later minute-stamped file.
-            let written = set.versioned().last().map(|m| m.version_text.as_str()).unwrap_or("");
+            // (Beside code migrations alone, as they are named.)
+            let written = set
+                .versioned()
+                .last()
+                .map(|m| m.version_text.as_str())
+                .or(set.code_migrations.last().map(|c| c.version_text.as_str()))
+                .unwrap_or("");
             let digits = written.bytes().all(|b| b.is_ascii_digit());
             // With milliseconds where the newest has them (node-pg-migrate's `utc` names): a
             // 14-digit one would number below every one of them (node-pg-migrate re-check).

@@ -613,7 +613,8 @@ fn a_session_on_one_partition_is_waited_for_and_named() {
         "001_events.sql",
         "CREATE TABLE events (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
 CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
-CREATE TABLE events_rest PARTITION OF events DEFAULT;
+CREATE TABLE events_rest PARTITION OF events DEFAULT PARTITION BY RANGE (at);
+CREATE TABLE events_rest_all PARTITION OF events_rest DEFAULT;
 CREATE TABLE events_2025 (id bigint NOT NULL, at date NOT NULL, x int);",
     );
     p.shale(&["up"]).ok();
@@ -632,12 +633,13 @@ CREATE TABLE events_2025 (id bigint NOT NULL, at date NOT NULL, x int);",
         "003_attach.sql",
         "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
     );
-    let (holder, stdin) = idle_in_transaction_on(&p, "default-report", "events_rest");
+    // (A report on a partition of the default partition, itself partitioned: round-3 re-check.)
+    let (holder, stdin) = idle_in_transaction_on(&p, "default-report", "events_rest_all");
     let started = Instant::now();
     let run = p.shale(&["up", "--lock-wait-max", "700ms"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
-    assert!(run.stderr.contains("default-report") && run.stderr.contains("events_rest"), "{}", run.stderr);
+    assert!(run.stderr.contains("default-report") && run.stderr.contains("events_rest_all"), "{}", run.stderr);
     drop(stdin);
     finish(holder);
     p.shale(&["up"]).ok();

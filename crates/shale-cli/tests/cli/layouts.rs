@@ -546,6 +546,22 @@ fn goose_envsub_takes_the_environment() {
     p.shale(&["validate"]).ok();
 }
 
+/// Beside node-pg-migrate's JavaScript modules (its default), a SQL file's markers are read as it
+/// reads them, words after them and all (round-3 re-check: the down ran in the up).
+#[test]
+fn beside_node_pg_migrate_modules_sql_markers_are_its() {
+    let p = Project::new("layouts_npm_modules_sql");
+    p.write("1751331728000_j.js", "exports.up = () => {};\n");
+    p.write(
+        "20251201_x.sql",
+        "-- Up Migration (x)\nCREATE TABLE x1 (id int);\n-- Down Migration (x)\nDROP TABLE x1;\n",
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('x1') IS NOT NULL"), "t");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('x1') IS NULL"), "t");
+}
+
 /// node-pg-migrate's `utc` names (17 digits, with milliseconds): `shale new` goes on with one of
 /// the same form, from the clock (node-pg-migrate re-check: a 14-digit stamp numbered below them,
 /// so each new file took the newest's number plus one, and two branches the same one).
@@ -566,4 +582,14 @@ fn new_goes_on_with_node_pg_migrate_s_utc_names() {
     let version = names[0].split('_').next().unwrap();
     assert_eq!(version.len(), 17, "{names:?}");
     assert!(version.starts_with(&chrono::Utc::now().format("%Y%m%d").to_string()), "{names:?}");
+    // Beside modules alone so named, the same (review: `0001_`).
+    let q = Project::new("layouts_npm_utc_modules");
+    q.write("20240101120000123_users.js", "exports.up = () => {};\n");
+    q.shale(&["new", "second"]).ok();
+    let second = std::fs::read_dir(q.migrations())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .find(|n| n.ends_with("_second.sql"))
+        .unwrap();
+    assert_eq!(second.split('_').next().unwrap().len(), 17, "{second}");
 }

@@ -939,3 +939,31 @@ fn code_migrations_tell_when_they_were_written() {
     assert_eq!((utc.written_at, utc.zone_known), (1704110400, true), "node-pg-migrate's utc names are UTC");
     assert!(of("001_users.js").is_none() && of("20241301120000_bad.js").is_none());
 }
+
+/// One file named in milliseconds among another tool's does not make the directory
+/// node-pg-migrate's: a note starting with its words stays a note (review: a dbmate file's index
+/// moved into its down).
+#[test]
+fn one_file_named_in_milliseconds_does_not_make_a_directory_node_pg_migrate_s() {
+    let invoices = "-- Up migration for billing\nCREATE TABLE invoices (id int);\n-- Down migration is not possible for the index below\nCREATE INDEX invoices_id ON invoices (id);\n";
+    let set = load(vec![
+        file("20240101120000_a.sql", "SELECT 1;\n"),
+        file("20240102120000_b.sql", "SELECT 1;\n"),
+        file("20240103120000_invoices.sql", invoices),
+        file("1700000000000_x.sql", "SELECT 1;\n"),
+    ])
+    .unwrap();
+    let m = set.migrations.iter().find(|m| m.name == "invoices").unwrap();
+    assert_eq!((m.layout, m.up.statements.len()), (Layout::SingleFile, 2));
+    // One written with node-pg-migrate's template markers does.
+    let template = "-- Up Migration\nSELECT 1;\n-- Down Migration\nSELECT 2;\n";
+    let set = load(vec![
+        file("20240101120000_a.sql", "SELECT 1;\n"),
+        file("20240102120000_b.sql", "SELECT 1;\n"),
+        file("20240103120000_invoices.sql", invoices),
+        file("1700000000000_x.sql", template),
+    ])
+    .unwrap();
+    let m = set.migrations.iter().find(|m| m.name == "invoices").unwrap();
+    assert_eq!((m.layout, m.up.statements.len()), (Layout::NodePgMigrate, 1));
+}

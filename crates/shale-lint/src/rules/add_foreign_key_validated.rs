@@ -32,8 +32,9 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
 /// The safe way on a partitioned table, which takes its partitions' validated foreign keys over
 /// as its own without checking their rows again.
 const ON_A_PARTITIONED_TABLE: &str = "on a partitioned table, which refuses NOT VALID before PostgreSQL 18: add \
-     the foreign key to each partition NOT VALID, then VALIDATE CONSTRAINT it there (each in its own transaction), \
-     then ADD it to the partitioned table, which takes those over without checking the rows again (PostgreSQL 18 and \
+     the foreign key to each partition NOT VALID, then VALIDATE CONSTRAINT it there (each in its own transaction; a \
+     partition itself partitioned: to its partitions so first, then to it plainly), then ADD it to the partitioned \
+     table, which takes those over without checking the rows again (PostgreSQL 18 and \
      later: NOT VALID, then VALIDATE CONSTRAINT, on the partitioned table itself); that last ADD needs \
      `-- shale:allow add-foreign-key-validated -- its partitions hold it` above it, since lint cannot see that they do";
 

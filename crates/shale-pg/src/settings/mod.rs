@@ -1490,7 +1490,7 @@ mod tests {
         assert_eq!(kv.targets().unwrap(), s.targets().unwrap());
         assert_eq!(kv.target_session_attrs, Some(TargetSessionAttrs::PreferStandby));
         let mismatch = ConnectionSettings::parse("host=a,b,c port=1,2").unwrap();
-        assert!(mismatch.targets().unwrap_err().0.contains("2 ports are given for 3 hosts"));
+        assert!(mismatch.targets().unwrap_err().0.contains("2 ports are given for 3 host(s)"));
         let addressed = ConnectionSettings::parse("host=db.example.com,other hostaddr=10.0.0.5,::1 port=6432").unwrap();
         let targets = addressed.targets().unwrap();
         assert_eq!(targets[0].label(), "db.example.com:6432 (address 10.0.0.5)");
