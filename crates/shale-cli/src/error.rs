@@ -678,11 +678,11 @@ fn pg_text(error: &PgError) -> String {
                 // Of shale's own tables (its history, the lock's lease table beside it).
                 Some("42501")
                     if ["history", "recording", "migration lock", "migration lease"].iter().any(|w| context.contains(w)) =>
-                " (hint: the user needs USAGE and CREATE on the history schema; or set history_schema in shale.toml to a schema it owns)",
+                " (hint: the user needs USAGE and CREATE on the history schema, and, where another user made shale's tables there, their privileges (GRANT ... ON the history table); or set history_schema in shale.toml to a schema it owns)",
                 Some("42501") => " (hint: the user lacks a privilege this needs; grant it, or run as a user that has it)",
                 Some("3F000") => " (hint: create the schema, or set history_schema in shale.toml)",
                 // The server is a standby (or in a read-only transaction by default).
-                Some("25006") => " (hint: this server, or this user's session, is read-only: a standby in recovery (point at the primary, or with several hosts add target_session_attrs=read-write to the URL; `status`, `drift` and `dump` work on a standby), or default_transaction_read_only set on for this role or database (ALTER ROLE ... RESET default_transaction_read_only))",
+                Some("25006") => " (hint: this server, or this user's session, is read-only: a standby in recovery (point at the primary, or with several hosts add target_session_attrs=read-write to the URL; `status`, `drift` and `dump` work on a standby), or default_transaction_read_only set on for this role or database (ALTER ROLE ... RESET default_transaction_read_only, or ALTER DATABASE ... RESET default_transaction_read_only))",
                 _ => "",
             }
         ),
@@ -1119,7 +1119,8 @@ mod tests {
             PgError::Query { context: "reading the history", message: "denied".into(), sqlstate: Some("42501".into()) };
         assert_eq!(
             pg_text(&e),
-            "reading the history: denied (hint: the user needs USAGE and CREATE on the history schema; or set \
+            "reading the history: denied (hint: the user needs USAGE and CREATE on the history schema, and, where \
+             another user made shale's tables there, their privileges (GRANT ... ON the history table); or set \
              history_schema in shale.toml to a schema it owns)"
         );
         assert_eq!(e.to_string(), "reading the history: denied");

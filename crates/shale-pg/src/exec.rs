@@ -380,6 +380,8 @@ impl<'a> Executor<'a> {
     ) -> Result<(), PgError> {
         let mut told: Vec<i32> = Vec::new();
         let mut not_ours: Vec<i32> = Vec::new();
+        // Sessions of other roles, whose state this role may not see, cancelled once already.
+        let mut hidden_cancelled: Vec<i32> = Vec::new();
         let mut pause = Duration::from_millis(50);
         loop {
             let blockers = crate::lockwait::blockers(self.client, targets, options.try_timeout).await?;
@@ -400,9 +402,21 @@ impl<'a> Executor<'a> {
                     if not_ours.contains(&blocker.pid) {
                         continue;
                     }
-                    match crate::lockwait::cancel(self.client, blocker, options.terminate_idle).await? {
+                    // One whose state is hidden (another role's) is cancelled first; still holding
+                    // the table after that, it is idle in a transaction, and ended where
+                    // --terminate allows (round-3 re-check: "cancelled" nine times, to no effect).
+                    let hidden = blocker.transaction_ms.is_none();
+                    let idle = blocker.state.starts_with("idle in transaction")
+                        || hidden && hidden_cancelled.contains(&blocker.pid);
+                    let terminated = options.terminate_idle && idle;
+                    if hidden && !terminated && idle {
+                        continue;
+                    }
+                    match crate::lockwait::cancel(self.client, blocker, terminated).await? {
                         crate::lockwait::Cancelled::Yes => {
-                            let terminated = blocker.state.starts_with("idle in transaction");
+                            if hidden && !terminated {
+                                hidden_cancelled.push(blocker.pid);
+                            }
                             on_event(ExecEvent::BlockerCancelled {
                                 label: label.to_string(),
                                 blocker: blocker.clone(),

@@ -217,14 +217,13 @@ pub enum Cancelled {
     NotPermitted,
 }
 
-/// Cancels a blocker's query, or ends its session when it is idle in a transaction and
-/// `terminate_idle` allows.
-pub async fn cancel(client: &Client, blocker: &Blocker, terminate_idle: bool) -> Result<Cancelled, PgError> {
-    let idle = blocker.state.starts_with("idle in transaction");
-    let function = match (idle, terminate_idle) {
-        (true, true) => "pg_terminate_backend",
-        (true, false) => return Ok(Cancelled::No),
-        (false, _) => "pg_cancel_backend",
+/// Ends a blocker's session (`end_session`), or cancels its query; one idle in a transaction
+/// has no query a cancel reaches, and is left alone unless ended.
+pub async fn cancel(client: &Client, blocker: &Blocker, end_session: bool) -> Result<Cancelled, PgError> {
+    let function = match (end_session, blocker.state.starts_with("idle in transaction")) {
+        (true, _) => "pg_terminate_backend",
+        (false, true) => return Ok(Cancelled::No),
+        (false, false) => "pg_cancel_backend",
     };
     match simple_rows(client, &format!("SELECT {function}({})", blocker.pid), "cancelling a blocking session").await {
         Ok(rows) if rows.first().is_some_and(|r| r[0] == "t") => Ok(Cancelled::Yes),

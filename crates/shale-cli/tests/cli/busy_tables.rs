@@ -197,6 +197,38 @@ fn a_session_of_another_role_is_waited_for_without_queueing() {
     finish(holder);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("older than it") && run.stderr.contains("report-two"), "{}", run.stderr);
+
+    // With pg_signal_backend, a session of another (not superuser) role idle in a transaction,
+    // whose state is hidden, is cancelled first, then ended with --terminate (round-3 re-check:
+    // "cancelled" nine times, to no effect).
+    p.psql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'shale_busy_reader') THEN \
+         CREATE ROLE shale_busy_reader LOGIN; END IF; END $$; GRANT pg_signal_backend TO shale_busy_owner",
+    );
+    p.psql("GRANT SELECT ON t TO shale_busy_reader");
+    let cluster = shale_testkit::shared_cluster();
+    let mut reader = Command::new(cluster.binaries().psql())
+        .arg(p.db.url.replacen("postgres@", "shale_busy_reader@", 1))
+        .args(["-X", "-q"])
+        .env("PGAPPNAME", "reader-console")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = reader.stdin.take().unwrap();
+    stdin.write_all(b"BEGIN;\nSELECT count(*) FROM t;\n").unwrap();
+    stdin.flush().unwrap();
+    wait_until_holding(&p, "reader-console");
+    p.write("005_last.sql", "ALTER TABLE t ADD COLUMN z int;");
+    let run = finish(
+        p.spawn_via(&owner, &["up", "--cancel-blockers-after", "100ms", "--terminate", "--lock-wait-max", "20s"]),
+    );
+    drop(stdin);
+    finish(reader);
+    p.psql("REVOKE pg_signal_backend FROM shale_busy_owner");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("ended the session of pid"), "{}", run.stderr);
 }
 
 /// A CONCURRENTLY statement waits for the transactions older than it (a long report), holding no
