@@ -674,7 +674,7 @@ fn pg_text(error: &PgError) -> String {
             },
             match sqlstate.as_deref() {
                 // PgBouncer out of server connections for this database and user.
-                _ if message.contains("query_wait_timeout") => " (hint: the pooler had no server connection free: each shale run holds two while it migrates, its session and the migration lock's; in session mode give the pool (default_pool_size) at least twice as many connections as the runs that start together, or start fewer)",
+                _ if message.contains("query_wait_timeout") => " (hint: the pooler had no server connection free: each shale run holds two while it migrates, its session and the migration lock's; in session mode give the pool (default_pool_size) at least twice as many connections as the runs that start together, or start fewer; a pool of one connection cannot hold both: `--lock table` (a lease row) needs the session alone)",
                 // Of shale's own tables (its history, the lock's lease table beside it).
                 Some("42501")
                     if ["history", "recording", "migration lock", "migration lease"].iter().any(|w| context.contains(w)) =>

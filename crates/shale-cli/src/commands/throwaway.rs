@@ -469,8 +469,8 @@ fn create_remote(admin: &ConnectionSettings, name: &str) -> Result<Scratch> {
             Err(e) if e.code() == Some(&shale_pg::tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION) => {
                 Err(anyhow::Error::new(shale::Error::Pg(shale_pg::PgError::query("creating a scratch database", e)))
                     .context(
-                        "the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml) is read-only, a \
-                         standby: point it at a primary",
+                        "the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml) is read-only: a \
+                         standby (point it at a primary), or default_transaction_read_only on for this user or database",
                     ))
             }
             Err(e) if e.code() == Some(&shale_pg::tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => client
