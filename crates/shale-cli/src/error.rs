@@ -695,7 +695,7 @@ fn pg_text(error: &PgError) -> String {
             // A session idle in a transaction has no query to cancel: only --terminate ends it.
             let idle: Vec<String> = blockers
                 .iter()
-                .filter(|b| b.state.starts_with("idle in transaction"))
+                .filter(|b| b.idle_in_transaction())
                 .map(|b| format!("pid {}", b.pid))
                 .collect();
             let end = match idle.is_empty() {

@@ -405,9 +405,8 @@ impl<'a> Executor<'a> {
                     // One whose state is hidden (another role's) is cancelled first; still holding
                     // the table after that, it is idle in a transaction, and ended where
                     // --terminate allows (round-3 re-check: "cancelled" nine times, to no effect).
-                    let hidden = blocker.transaction_ms.is_none();
-                    let idle = blocker.state.starts_with("idle in transaction")
-                        || hidden && hidden_cancelled.contains(&blocker.pid);
+                    let hidden = blocker.hidden();
+                    let idle = blocker.idle_in_transaction() || hidden && hidden_cancelled.contains(&blocker.pid);
                     let terminated = options.terminate_idle && idle;
                     if hidden && !terminated && idle {
                         continue;

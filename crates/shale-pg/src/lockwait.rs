@@ -57,6 +57,17 @@ pub struct Blocker {
 }
 
 impl Blocker {
+    /// A session of another role whose state, times and query this role may not see (no
+    /// `pg_read_all_stats`).
+    pub fn hidden(&self) -> bool {
+        self.transaction_ms.is_none()
+    }
+
+    /// Idle in a transaction, as far as this role can see: no query a cancel reaches.
+    pub fn idle_in_transaction(&self) -> bool {
+        self.state.starts_with("idle in transaction")
+    }
+
     /// The session in a few words: `pid 4242 (report, active, its transaction 12.0s old)`, or,
     /// where this role may not see them, that its state, times and query are hidden.
     pub fn session(&self) -> String {
@@ -81,7 +92,7 @@ impl Blocker {
 
     /// Its query, where this role may see it.
     pub fn visible_query(&self) -> Option<&str> {
-        (self.transaction_ms.is_some() && !self.query.is_empty()).then_some(self.query.as_str())
+        (!self.hidden() && !self.query.is_empty()).then_some(self.query.as_str())
     }
 }
 
@@ -220,7 +231,7 @@ pub enum Cancelled {
 /// Ends a blocker's session (`end_session`), or cancels its query; one idle in a transaction
 /// has no query a cancel reaches, and is left alone unless ended.
 pub async fn cancel(client: &Client, blocker: &Blocker, end_session: bool) -> Result<Cancelled, PgError> {
-    let function = match (end_session, blocker.state.starts_with("idle in transaction")) {
+    let function = match (end_session, blocker.idle_in_transaction()) {
         (true, _) => "pg_terminate_backend",
         (false, true) => return Ok(Cancelled::No),
         (false, false) => "pg_cancel_backend",

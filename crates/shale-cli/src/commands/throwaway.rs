@@ -435,6 +435,9 @@ impl Throwaway {
     }
 }
 
+/// The scratch server, named with where its URL comes from.
+const SCRATCH_SERVER: &str = "the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml)";
+
 /// CREATE DATABASE on the `--dev-url` server; where its user may not (insufficient_privilege),
 /// CREATE SCHEMA in the `--dev-url` database instead.
 fn create_remote(admin: &ConnectionSettings, name: &str) -> Result<Scratch> {
@@ -443,7 +446,7 @@ fn create_remote(admin: &ConnectionSettings, name: &str) -> Result<Scratch> {
         let client = shale_pg::connect(admin, &Default::default())
             .await
             .map_err(|e| shale::Error::Pg(e.into()))
-            .context("connecting to the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml)")?;
+            .with_context(|| format!("connecting to {SCRATCH_SERVER}"))?;
         let database = client.batch_execute(&format!("CREATE DATABASE {}", ident_always_quoted(name))).await;
         let privilege =
             "--dev-url must name a server where this user may CREATE DATABASE, or a database where it may CREATE SCHEMA";
@@ -457,21 +460,21 @@ fn create_remote(admin: &ConnectionSettings, name: &str) -> Result<Scratch> {
                 if let Err(e) = shale_pg::connect(&made, &Default::default()).await {
                     let _ =
                         client.batch_execute(&format!("DROP DATABASE IF EXISTS {}", ident_always_quoted(name))).await;
-                    return Err(anyhow::Error::new(shale::Error::Pg(e.into())).context(
-                        "the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml) made the scratch database, \
-                         but it cannot be reached: where dev_url names a connection pooler (PgBouncer serves only the \
-                         databases in its configuration), point it at the server itself",
-                    ));
+                    return Err(anyhow::Error::new(shale::Error::Pg(e.into())).context(format!(
+                        "{SCRATCH_SERVER} made the scratch database, but it cannot be reached: where dev_url names a \
+                         connection pooler (PgBouncer serves only the databases in its configuration), point it at the \
+                         server itself"
+                    )));
                 }
                 Ok(None)
             }
             // A standby: no privilege would help.
             Err(e) if e.code() == Some(&shale_pg::tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION) => {
                 Err(anyhow::Error::new(shale::Error::Pg(shale_pg::PgError::query("creating a scratch database", e)))
-                    .context(
-                        "the scratch server (--dev-url, SHALE_DEV_URL or dev_url in shale.toml) is read-only: a \
-                         standby (point it at a primary), or default_transaction_read_only on for this user or database",
-                    ))
+                    .context(format!(
+                        "{SCRATCH_SERVER} is read-only: a standby (point it at a primary), or \
+                         default_transaction_read_only on for this user or database"
+                    )))
             }
             Err(e) if e.code() == Some(&shale_pg::tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => client
                 .batch_execute(&format!("CREATE SCHEMA {}", ident_always_quoted(name)))
