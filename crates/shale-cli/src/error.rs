@@ -1160,6 +1160,7 @@ mod tests {
             query: "SELECT 1".into(),
             relation: "orders".into(),
             mode: "AccessShareLock".into(),
+            role: "app".into(),
         };
         let e = PgError::LockBlocked { label: "002 add".into(), waited: Duration::from_secs(2), blockers: vec![idle] };
         assert!(

@@ -54,6 +54,8 @@ pub struct Blocker {
     /// The table it holds, and how.
     pub relation: String,
     pub mode: String,
+    /// The role it runs as, which every role may see.
+    pub role: String,
 }
 
 impl Blocker {
@@ -83,9 +85,13 @@ impl Blocker {
                 ms as f64 / 1000.0
             ),
             None => format!(
-                "pid {} ({application}, a session of another role: its state, times and query are hidden from this \
-                 role, which pg_read_all_stats would let see them)",
-                self.pid
+                "pid {} ({application}, a session of {}: its state, times and query are hidden from this role, which \
+                 pg_read_all_stats would let see them)",
+                self.pid,
+                match self.role.is_empty() {
+                    true => "another role".to_string(),
+                    false => format!("the role {}", self.role),
+                }
             ),
         }
     }
@@ -165,7 +171,8 @@ rel AS (SELECT oid, modes FROM named WHERE NOT across AND reach = 'itself'
                   AND a.attnum = ANY (CASE WHEN c.conrelid = n.oid THEN c.conkey ELSE c.confkey END))))
 SELECT DISTINCT ON (a.pid) a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
        (extract(epoch FROM clock_timestamp() - coalesce(a.xact_start, a.query_start, a.backend_start)) * 1000)::bigint,
-       left(split_part(btrim(coalesce(a.query, '')), E'\\n', 1), 160), l.relation::regclass::text, l.mode
+       left(split_part(btrim(coalesce(a.query, '')), E'\\n', 1), 160), l.relation::regclass::text, l.mode,
+       coalesce(a.usename::text, '')
 FROM rel JOIN pg_catalog.pg_locks l ON l.locktype = 'relation' AND l.relation = rel.oid AND l.granted AND l.mode = ANY(rel.modes)
 JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
 WHERE l.pid <> pg_backend_pid()
@@ -186,7 +193,7 @@ ORDER BY a.pid",
 }
 
 /// A session as the queries here list it: pid, application, state, transaction age (ms), query,
-/// and where there are the two more, the relation it holds and how.
+/// the relation it holds and how (empty where the query is not about a relation), and its role.
 fn blocker(r: &[String]) -> Blocker {
     let column = |i: usize| r.get(i).cloned().unwrap_or_default();
     Blocker {
@@ -197,6 +204,7 @@ fn blocker(r: &[String]) -> Blocker {
         query: column(4),
         relation: column(5),
         mode: column(6),
+        role: column(7),
     }
 }
 
@@ -206,7 +214,7 @@ fn blocker(r: &[String]) -> Blocker {
 pub async fn older_transactions(client: &Client) -> Result<Vec<Blocker>, PgError> {
     let sql = "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''),
        (extract(epoch FROM clock_timestamp() - a.xact_start) * 1000)::bigint,
-       left(split_part(btrim(coalesce(a.query, '')), E'\\n', 1), 160)
+       left(split_part(btrim(coalesce(a.query, '')), E'\\n', 1), 160), '', '', coalesce(a.usename::text, '')
 FROM pg_catalog.pg_stat_activity a
 WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
   AND (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL)
