@@ -821,7 +821,8 @@ impl<'a> Executor<'a> {
         let mut attempt = 0;
         loop {
             if let Some(wait) = patient {
-                let set = format!("SET lock_timeout = '{}ms'", wait.max_wait.as_millis().max(1));
+                let left = wait.max_wait.saturating_sub(since.elapsed());
+                let set = format!("SET lock_timeout = '{}ms'", left.as_millis().max(1));
                 self.client.batch_execute(&set).await.map_err(NoTxStop::at(index))?;
             }
             if let Some(wait) = polite {
@@ -857,7 +858,10 @@ impl<'a> Executor<'a> {
                 Ok(()) => break,
                 Err(Failed { error, .. }) => {
                     let lock_timeout = error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE);
+                    // The wait is --lock-wait-max in all, not each time the statement is sent.
+                    let out_of_time = patient.is_some_and(|wait| since.elapsed() >= wait.max_wait);
                     if !(lock_timeout
+                        && !out_of_time
                         && self.pause_to_retry(polite, since, &mut attempt, &step.label(), on_event).await)
                     {
                         return Err(NoTxStop::at(index)(error));

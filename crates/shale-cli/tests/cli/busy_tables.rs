@@ -634,6 +634,24 @@ fn a_concurrently_statement_names_the_older_transactions_it_waits_for() {
     );
 }
 
+/// A CONCURRENTLY statement waits for older transactions up to --lock-wait-max in all: out of
+/// time, it fails then, where it was sent again with the whole wait each time (`lock_retries`,
+/// six times the wait by default).
+#[test]
+fn a_concurrently_statement_waits_no_longer_than_the_wait_in_all() {
+    let p = table_with_rows("busy_concurrently_bound");
+    p.write("002_index.sql", "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n");
+    let mut holder = long_reader(&p, "nightly-report", 60.0);
+    let run = finish(p.spawn(&["up", "--lock-wait-max", "1s", "-v"]));
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("retrying"), "sent again past the wait: {}", run.stderr);
+    // The INVALID index it left is dropped and built again by the next run.
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_v'::regclass"), "t");
+}
+
 /// A session reading one partition holds up a statement on the partitioned table, which locks
 /// every partition: it is waited for, named, and ended when asked; ATTACH PARTITION waits for
 /// the default partition, which it scans (partitioned tables trial: the report on a partition
