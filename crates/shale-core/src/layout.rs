@@ -792,8 +792,8 @@ pub struct CodeMigration {
     pub path: PathBuf,
     /// When it was written, in seconds since 1970, as its name tells.
     pub written_at: u64,
-    /// The name tells the time in UTC (milliseconds since 1970), not a date and time in a zone
-    /// unknown (`20240101120000`).
+    /// The name tells the time in UTC (milliseconds since 1970, or a date and time the tool writes
+    /// in UTC), not a date and time in a zone unknown (Knex's `20240101120000`).
     pub zone_known: bool,
 }
 
@@ -809,14 +809,16 @@ impl CodeMigration {
         let name = stem[digits..].trim_start_matches(['_', '-']).to_string();
         let (written_at, zone_known) = match digits {
             13 => (version_text.parse::<u64>().ok()? / 1000, true),
-            // node-pg-migrate writes its `utc` names (17 digits) in UTC; a 14-digit date and time
-            // may be local (Knex's, Sequelize's).
+            // node-pg-migrate writes its `utc` names (17 digits) in UTC, as Ecto, Active Record and
+            // Entity Framework Core write theirs (14 digits); another 14-digit date and time may be
+            // local (Knex's, Sequelize's).
             14 | 17 => {
+                let utc = digits == 17 || matches!(code_language_of(&name_only), Some("Elixir" | "Ruby" | "C#"));
                 let d = &version_text[..14];
                 let text =
                     format!("{}-{}-{}T{}:{}:{}Z", &d[..4], &d[4..6], &d[6..8], &d[8..10], &d[10..12], &d[12..14]);
                 let at = humantime::parse_rfc3339(&text).ok()?;
-                (at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs(), digits == 17)
+                (at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs(), utc)
             }
             _ => return None,
         };

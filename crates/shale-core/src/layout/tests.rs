@@ -937,6 +937,11 @@ fn code_migrations_tell_when_they_were_written() {
     assert_eq!((dated.written_at, dated.zone_known), (1704110400, false));
     let utc = of("20240101120000123_users.js").unwrap();
     assert_eq!((utc.written_at, utc.zone_known), (1704110400, true), "node-pg-migrate's utc names are UTC");
+    // Ecto, Active Record and EF Core name theirs in UTC (Ecto trial: one written on the day of
+    // the switch went unseen within the 14 hours a zone unknown is given).
+    for name in ["20240101120000_add_y.exs", "20240101120000_add_y.rb", "20240101120000_AddY.Designer.cs"] {
+        assert!(of(name).unwrap().zone_known, "{name}");
+    }
     assert!(of("001_users.js").is_none() && of("20241301120000_bad.js").is_none());
 }
 
