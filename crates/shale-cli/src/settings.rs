@@ -437,6 +437,8 @@ impl Settings {
                 || k.ends_with("POSTGRES_URL")
                 || k.ends_with("_DSN")
                 || k == "GOOSE_DBSTRING"
+                // ASP.NET's (`ConnectionStrings__Default`): an Npgsql connection string.
+                || k.starts_with("ConnectionStrings__")
                 || JDBC_URL_VARIABLES.iter().any(|(url, _, _)| k == *url)
         };
         let mut found: Vec<(String, &'static str)> = self
@@ -471,6 +473,11 @@ impl Settings {
                 variable: self.database_url_env.clone(),
                 candidates: self.database_url_candidates(),
                 empty: self.env.get(&self.database_url_env).is_some_and(|v| v.is_empty()),
+                separate: LARAVEL_VARIABLES
+                    .iter()
+                    .filter(|k| self.env.get(k).is_some())
+                    .map(|k| k.to_string())
+                    .collect(),
             })
         })
     }
@@ -691,7 +698,13 @@ pub struct NoDatabase {
     pub candidates: Vec<(String, &'static str)>,
     /// `variable` is set, to nothing.
     pub empty: bool,
+    /// Laravel's separate settings (`DB_HOST`, `DB_DATABASE`, ...) that are set: shale does not
+    /// read them.
+    pub separate: Vec<String>,
 }
+
+/// Laravel's database settings, one variable each (its `.env`).
+const LARAVEL_VARIABLES: [&str; 3] = ["DB_HOST", "DB_DATABASE", "DB_USERNAME"];
 
 impl std::fmt::Display for NoDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -714,6 +727,18 @@ impl std::fmt::Display for NoDatabase {
             write!(
                 f,
                 ". {name} is set in {place}: to use it, put `database_url_env = \"{name}\"` in shale.toml{or_pass}"
+            )?;
+        } else if !self.separate.is_empty() {
+            // (Laravel reads DB_URL too: one setting serves both.)
+            write!(
+                f,
+                ". {} set (Laravel's settings), which shale does not read: write them as one URL, \
+                 DB_URL=postgresql://USER:PASSWORD@HOST:PORT/DATABASE (which Laravel reads as well), and put \
+                 `database_url_env = \"DB_URL\"` in shale.toml",
+                match self.separate.as_slice() {
+                    [one] => format!("{one} is"),
+                    more => format!("{} are", more.join(", ")),
+                }
             )?;
         }
         Ok(())

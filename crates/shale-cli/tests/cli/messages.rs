@@ -53,6 +53,34 @@ fn a_database_url_under_another_name_is_pointed_at() {
     assert_eq!(p.psql("SELECT to_regclass('app.t') IS NOT NULL"), "t");
     p.remove("002_t.sql");
     std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+    // ASP.NET's Npgsql connection string, named by the hint and read as it is (EF Core trial:
+    // "unknown parameter Host"); Ecto's URL, as Phoenix's runtime.exs reads it.
+    let (host, port) = rest.split_once('/').unwrap().0.split_once(':').unwrap();
+    let database = rest.split_once('/').unwrap().1.split_once('?').map_or(rest.split_once('/').unwrap().1, |(d, _)| d);
+    let npgsql = format!(
+        "Host={host};Port={port};Database={database};Username={user};Password=\"x;y\";SSL Mode=Disable;Maximum Pool Size=20"
+    );
+    std::fs::write(p.path().join(".env"), format!("ConnectionStrings__Default='{npgsql}'\n")).unwrap();
+    let run: Run = p.bare().arg("status").output().unwrap().into();
+    assert!(run.stderr.contains("put `database_url_env = \"ConnectionStrings__Default\"`"), "{}", run.stderr);
+    p.write("../shale.toml", "database_url_env = \"ConnectionStrings__Default\"\n");
+    let run: Run = p.bare().arg("status").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ecto = format!("ecto://{user}@{host}:{port}/{database}?pool_size=10");
+    let run: Run = p.bare().args(["status", "--database-url", &ecto]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+    // Laravel's separate settings are named, with the one URL both tools read.
+    std::fs::write(p.path().join(".env"), "DB_CONNECTION=pgsql\nDB_HOST=db\nDB_DATABASE=app\nDB_PASSWORD=s3cret\n")
+        .unwrap();
+    let run: Run = p.bare().arg("up").output().unwrap().into();
+    assert!(
+        run.stderr.contains("DB_HOST, DB_DATABASE are set (Laravel's settings)")
+            && run.stderr.contains("`database_url_env = \"DB_URL\"`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("s3cret"));
     // DATABASE_URL set to nothing is said so, not offered as another name for itself.
     let run: Run = p.bare().env("DATABASE_URL", "").arg("up").output().unwrap().into();
     assert!(run.stderr.contains("DATABASE_URL is set, but empty"), "{}", run.stderr);

@@ -3,6 +3,7 @@
 //! ones before left out. Every libpq parameter is honoured or refused, never silently ignored.
 //! Passwords never appear in anything this module formats.
 
+mod npgsql;
 mod service;
 
 use std::fmt;
@@ -367,7 +368,12 @@ impl ConnectionSettings {
         let s = jdbc.unwrap_or(s);
         if let Some((scheme, rest)) = url_scheme(s) {
             if is_postgres_scheme(scheme) {
-                parse_url(rest, jdbc.is_some())
+                let dialect = match (jdbc.is_some(), scheme) {
+                    (true, _) => UrlDialect::Jdbc,
+                    (false, "ecto") => UrlDialect::Ecto,
+                    _ => UrlDialect::Libpq,
+                };
+                parse_url(rest, dialect)
             } else {
                 // The scheme comes before any user info: echoing it shows no password.
                 let shown = if scheme.len() <= 40 && !scheme.is_empty() {
@@ -379,6 +385,8 @@ impl ConnectionSettings {
                     "the scheme {shown} is not PostgreSQL's: expected postgresql:// or postgres:// (SQLAlchemy's postgresql+DRIVER:// works too, e.g. postgresql+psycopg2://)"
                 )))
             }
+        } else if let Some(read) = npgsql::parse(s) {
+            read
         } else if s.contains('=') {
             parse_key_values(s)
         } else {
@@ -919,6 +927,8 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         "pool" | "checkout_timeout" | "reaping_frequency" | "idle_timeout" | "prepared_statements" | "advisory_locks"
         | "statement_limit" | "timeout" | "min_messages" => {}
         "adapter" if ["postgresql", "postgres", "postgis"].contains(&value.as_str()) => {}
+        // Ecto's pool settings in its URL (`ecto://...?pool_size=10`): DBConnection's own.
+        "pool_size" | "pool_count" | "queue_target" | "queue_interval" | "prepare" => {}
         // Prisma's default: TLS without checking the certificate, as sslmode=require does.
         "sslaccept" if value == "accept_invalid_certs" => {}
         "sslaccept" => {
@@ -1031,7 +1041,8 @@ fn is_postgres_scheme(scheme: &str) -> bool {
     // pgx's own schemes, as golang-migrate's pgx drivers take them (`pgx5://`); the ones
     // dj-database-url and django-environ read as PostgreSQL (`pgsql://`, `psql://`, and GeoDjango's
     // `postgis://`, a PostgreSQL server with PostGIS).
-    if driver.is_none() && matches!(base, "pgx" | "pgx4" | "pgx5" | "pgsql" | "psql" | "postgis") {
+    // Ecto's `ecto://`, which Phoenix's generated `runtime.exs` documents for DATABASE_URL.
+    if driver.is_none() && matches!(base, "pgx" | "pgx4" | "pgx5" | "pgsql" | "psql" | "postgis" | "ecto") {
         return true;
     }
     (base == "postgresql" || base == "postgres")
@@ -1040,7 +1051,18 @@ fn is_postgres_scheme(scheme: &str) -> bool {
 
 /// `jdbc`: written for the JDBC driver (`jdbc:postgresql://`), whose `ssl=true` means TLS with the
 /// certificate checked (sslmode=verify-full, unless sslmode says otherwise).
-fn parse_url(rest: &str, jdbc: bool) -> Result<ConnectionSettings, SettingsError> {
+/// Whose URL it is, where that changes how a parameter reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UrlDialect {
+    Libpq,
+    /// The JDBC driver's (`jdbc:postgresql://`): `ssl=true` checks the certificate.
+    Jdbc,
+    /// Ecto's (`ecto://`, as Phoenix's `runtime.exs` reads DATABASE_URL): `ssl=true` is Postgrex's
+    /// `ssl: true`, encryption without a certificate check, as `sslmode=require`.
+    Ecto,
+}
+
+fn parse_url(rest: &str, dialect: UrlDialect) -> Result<ConnectionSettings, SettingsError> {
     let mut settings = ConnectionSettings::default();
     let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, path) = main.split_once('/').unwrap_or((main, ""));
@@ -1090,7 +1112,7 @@ fn parse_url(rest: &str, jdbc: bool) -> Result<ConnectionSettings, SettingsError
         settings.dbname = Some(decode(path, "database name")?);
     }
     let mut asyncpg_ssl = None;
-    let mut jdbc_ssl = false;
+    let mut driver_ssl = false;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let value = decode(v, "query parameter")?;
@@ -1099,8 +1121,8 @@ fn parse_url(rest: &str, jdbc: bool) -> Result<ConnectionSettings, SettingsError
             // `postgresql://localhost:5432/db?host=/socket/dir`: the parameter wins, as in libpq.
             settings.hosts.clear();
         }
-        if jdbc && key == "ssl" && (value == "true" || value == "false") {
-            jdbc_ssl = value == "true";
+        if dialect != UrlDialect::Libpq && key == "ssl" && (value == "true" || value == "false") {
+            driver_ssl = value == "true";
             continue;
         }
         if key == "ssl" {
@@ -1126,8 +1148,11 @@ fn parse_url(rest: &str, jdbc: bool) -> Result<ConnectionSettings, SettingsError
             _ => settings.sslmode = Some(mode),
         }
     }
-    if jdbc_ssl {
-        settings.sslmode.get_or_insert(SslMode::VerifyFull);
+    if driver_ssl {
+        settings.sslmode.get_or_insert(match dialect {
+            UrlDialect::Ecto => SslMode::Require,
+            _ => SslMode::VerifyFull,
+        });
     }
     Ok(settings)
 }
@@ -1225,6 +1250,22 @@ mod tests {
         assert_eq!(s.effective_options().as_deref(), Some(r#"-c work_mem=8MB -c search_path="My\ App""#));
         let strict = ConnectionSettings::parse("postgresql://db/app?sslaccept=strict").unwrap_err();
         assert!(strict.0.contains("sslmode=verify-full"), "{strict}");
+    }
+
+    /// Ecto's URL, as Phoenix's `runtime.exs` reads DATABASE_URL (Ecto trial: "the scheme ecto:// is
+    /// not PostgreSQL's"): its `ssl=true` is Postgrex's, encrypted and unchecked; its pool settings
+    /// are DBConnection's.
+    #[test]
+    fn ecto_urls() {
+        let s = ConnectionSettings::parse("ecto://app:s3cret@db.internal/app_prod?ssl=true&pool_size=10").unwrap();
+        assert_eq!((s.user.as_deref(), s.password.as_deref()), (Some("app"), Some("s3cret")));
+        assert_eq!(
+            (s.hosts.as_slice(), s.dbname.as_deref()),
+            (["db.internal".to_string()].as_slice(), Some("app_prod"))
+        );
+        assert_eq!(s.sslmode, Some(SslMode::Require));
+        let plain = ConnectionSettings::parse("ecto://app@localhost/app_dev?ssl=false").unwrap();
+        assert_eq!(plain.sslmode, None);
     }
 
     /// A JDBC URL as Spring (`spring.datasource.url`) and Flyway (`flyway.url`) take it (Flyway
