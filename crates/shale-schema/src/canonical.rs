@@ -95,9 +95,58 @@ fn split_top_level(text: &str) -> Option<Vec<&str>> {
     None
 }
 
+/// A column default as it is compared: `now()` and `transaction_timestamp()` are
+/// `CURRENT_TIMESTAMP`, the same function under three names, which PostgreSQL keeps as written
+/// (FastAPI trial: SQLAlchemy models' `func.now()` against Alembic's `text("CURRENT_TIMESTAMP")`
+/// made 72 of 106 differences, and `diff` a `SET DEFAULT` each, with their locks). Outside string
+/// literals and not part of a longer name.
+pub fn comparable_default(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("now()") && !text.contains("transaction_timestamp()") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut in_literal = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\'' {
+            in_literal = !in_literal;
+        }
+        let word_before = out.chars().last().is_some_and(|p| p.is_alphanumeric() || p == '_' || p == '.' || p == '"');
+        if !in_literal && !word_before {
+            if let Some(name) = ["now()", "transaction_timestamp()"].into_iter().find(|n| rest.starts_with(n)) {
+                out.push_str("CURRENT_TIMESTAMP");
+                rest = &rest[name.len()..];
+                continue;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Whether two column defaults mean the same ([`comparable_default`]).
+pub fn same_default(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => comparable_default(a) == comparable_default(b),
+        (a, b) => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_current_time_under_its_three_names_is_one_default() {
+        assert!(same_default(Some("now()"), Some("CURRENT_TIMESTAMP")));
+        assert!(same_default(Some("timezone('utc'::text, now())"), Some("timezone('utc'::text, CURRENT_TIMESTAMP)")));
+        assert!(same_default(Some("transaction_timestamp()"), Some("now()")));
+        assert!(!same_default(Some("'now()'::text"), Some("'CURRENT_TIMESTAMP'::text")), "a literal is itself");
+        assert!(!same_default(Some("my_now()"), Some("my_CURRENT_TIMESTAMP")));
+        assert!(!same_default(Some("statement_timestamp()"), Some("now()")), "another time");
+        assert!(!same_default(Some("now()"), None));
+    }
 
     #[test]
     fn a_varchar_in_list_takes_the_stable_spelling() {

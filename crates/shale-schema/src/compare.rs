@@ -109,7 +109,7 @@ fn objects(schema: &Schema) -> BTreeMap<String, String> {
             }
             d.push_str(if c.not_null { " not null" } else { " null" });
             if let Some(default) = &c.default {
-                d.push_str(&format!(" default {default}"));
+                d.push_str(&format!(" default {}", crate::canonical::comparable_default(default)));
             }
             if let Some(identity) = &c.identity {
                 d.push_str(if identity.always { " identity always" } else { " identity by default" });

@@ -262,3 +262,33 @@ fn a_history_taken_over_under_another_name_is_not_drift() {
     assert_eq!(drift.code, 0, "{}{}", drift.stdout, drift.stderr);
     assert!(drift.stderr.contains("meta.app_migrations (the history shale took over) is left out"), "{}", drift.stderr);
 }
+
+/// `now()`, `transaction_timestamp()` and `CURRENT_TIMESTAMP` are one function under three names:
+/// no drift and no diff between them (FastAPI trial: models' `func.now()` against Alembic's
+/// `text("CURRENT_TIMESTAMP")` were 72 of 106 differences, and `diff` wrote a `SET DEFAULT` each).
+#[test]
+fn the_current_time_under_another_name_is_no_drift() {
+    let p = Project::new("drift_now");
+    p.write(
+        "001_events.sql",
+        "CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP, \
+         day timestamp DEFAULT timezone('utc', CURRENT_TIMESTAMP), label text DEFAULT 'now()');",
+    );
+    p.shale(&["up"]).ok();
+    p.psql(
+        "ALTER TABLE events ALTER COLUMN at SET DEFAULT now();
+         ALTER TABLE events ALTER COLUMN day SET DEFAULT timezone('utc', transaction_timestamp())",
+    );
+    let clean = p.shale(&["drift"]);
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    let diff = p.shale(&["diff", "--from", &p.db.url, "--to", "migrations", "--exit-code"]);
+    assert_eq!(diff.code, 0, "{}{}", diff.stdout, diff.stderr);
+    // A literal that reads `now()` is itself, and another time is another default.
+    p.psql(
+        "ALTER TABLE events ALTER COLUMN label SET DEFAULT 'CURRENT_TIMESTAMP';
+         ALTER TABLE events ALTER COLUMN at SET DEFAULT statement_timestamp()",
+    );
+    let run = p.shale(&["drift", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.json()["differences"].as_array().unwrap().len(), 2, "{}", run.stdout);
+}

@@ -685,7 +685,10 @@ impl<'a> Differ<'a> {
             // Where the type change left it.
             let o = self.tree.get(&k, &c.name).cloned().unwrap_or(o);
             // A recreated type's columns get their default back in retype_columns, on the new type.
-            if o.default != c.default && c.generated.is_none() && !type_recreated {
+            if !crate::canonical::same_default(o.default.as_deref(), c.default.as_deref())
+                && c.generated.is_none()
+                && !type_recreated
+            {
                 match &c.default {
                     Some(d) => sql.push(format!("ALTER TABLE {only}{table} ALTER COLUMN {col} SET DEFAULT {d};")),
                     None => sql.push(format!("ALTER TABLE {only}{table} ALTER COLUMN {col} DROP DEFAULT;")),
