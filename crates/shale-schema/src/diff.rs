@@ -85,6 +85,54 @@ impl Diff {
         self.changes.iter().filter(|c| c.destructive).count()
     }
 
+    /// This diff, the down of `up`, for an up written without its destructive statements: what
+    /// they would have dropped or changed (in `before`) is still there, so the down neither
+    /// makes it again nor changes it back (FastAPI trial: the down of a generated migration made
+    /// again a table and a column its up had left in place, and failed). A table left in place
+    /// keeps its columns, constraints, indexes, triggers and policies.
+    pub fn keeping_what_was_left_out(self, up: &Diff, before: &Schema) -> Diff {
+        let mut kept: BTreeSet<String> = BTreeSet::new();
+        for change in up.changes.iter().filter(|c| c.destructive) {
+            kept.insert(change.object.clone());
+            let Some(name) = change.object.strip_prefix("table ") else { continue };
+            let Some(table) = before.tables.iter().find(|t| format!("{}.{}", t.schema, t.name) == name) else {
+                continue;
+            };
+            let on_table = |schema: &str, of: &str| schema == table.schema && of == table.name;
+            kept.extend(table.columns.iter().map(|c| format!("column {name}.{}", c.name)));
+            kept.insert(format!("row level security {name}"));
+            kept.extend(
+                before
+                    .constraints
+                    .iter()
+                    .filter(|c| on_table(&c.schema, &c.table))
+                    .map(|c| format!("constraint {name}.{}", c.name)),
+            );
+            kept.extend(
+                before
+                    .indexes
+                    .iter()
+                    .filter(|i| on_table(&i.schema, &i.table))
+                    .map(|i| format!("index {}.{}", i.schema, i.name)),
+            );
+            kept.extend(
+                before
+                    .triggers
+                    .iter()
+                    .filter(|t| on_table(&t.schema, &t.table))
+                    .map(|t| format!("trigger {name}.{}", t.name)),
+            );
+            kept.extend(
+                before
+                    .policies
+                    .iter()
+                    .filter(|p| on_table(&p.schema, &p.table))
+                    .map(|p| format!("policy {name}.{}", p.name)),
+            );
+        }
+        Diff { changes: self.changes.into_iter().filter(|c| !kept.contains(&c.object)).collect() }
+    }
+
     /// The diff as a migration script. Destructive statements are written as comments unless
     /// `allow_destructive`, so that the script never loses data by default and still shows what
     /// was left out.

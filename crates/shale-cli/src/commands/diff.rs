@@ -524,8 +524,13 @@ pub fn write_migrations(
             }
         }
     }
-    let down = diff(after, &between);
-    let labels_down = diff(&between, before);
+    let (down, labels_down) = match allow_destructive {
+        true => (diff(after, &between), diff(&between, before)),
+        false => (
+            diff(after, &between).keeping_what_was_left_out(&rest, before),
+            diff(&between, before).keeping_what_was_left_out(&first, before),
+        ),
+    };
     let (rest, apart) = rest.split_build_apart();
     // What the apart migration creates (an index, a UNIQUE made of it) its own down drops, not the
     // rest's; a constraint it only validates stays the rest's to drop.

@@ -790,3 +790,43 @@ fn an_unreachable_scratch_server_is_said_as_such() {
     );
     assert!(!run.stderr.contains("CREATE DATABASE"), "{}", run.stderr);
 }
+
+/// Written without --allow-destructive, the up leaves a table and a column in place (commented
+/// out): its down does not make them again, and `down` after `up` works (FastAPI trial: the down
+/// re-created both and failed, "column already exists").
+#[test]
+fn the_down_of_a_migration_that_left_drops_out_leaves_them_alone() {
+    let p = Project::new("diff_write_left_out");
+    p.write(
+        "001_base.sql",
+        "CREATE TABLE deployment (id bigint PRIMARY KEY, name text, version_id bigint);
+         CREATE TABLE deployment_version (id bigint PRIMARY KEY, deployment_id bigint REFERENCES deployment (id), tag text);
+         CREATE INDEX deployment_version_tag ON deployment_version (tag);",
+    );
+    p.shale(&["up"]).ok();
+    std::fs::write(
+        p.path().join("schema.sql"),
+        "CREATE TABLE deployment (id bigint PRIMARY KEY, name text, owner text);\n",
+    )
+    .unwrap();
+    p.shale(&["diff", "--from", "migrations", "--to", "schema.sql", "--write", "owner"]).ok();
+    let up = std::fs::read_to_string(p.migrations().join("002_owner.up.sql")).unwrap();
+    assert!(up.contains("-- DROP TABLE public.deployment_version;") && up.contains("ADD COLUMN owner"), "{up}");
+    let down = std::fs::read_to_string(p.migrations().join("002_owner.down.sql")).unwrap();
+    assert!(
+        !down.contains("CREATE TABLE public.deployment_version")
+            && !down.contains("ADD COLUMN version_id")
+            && !down.contains("deployment_version_tag")
+            && down.contains("DROP COLUMN owner"),
+        "{down}"
+    );
+    p.shale(&["up"]).ok();
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(
+        p.psql(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'deployment' AND column_name = 'owner'"
+        ),
+        "0"
+    );
+    p.shale(&["check"]).ok();
+}
