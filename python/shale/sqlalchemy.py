@@ -2,8 +2,10 @@
 
 Prints the schema a SQLAlchemy ``MetaData`` (or a declarative base, or a ``Table``) describes, as
 SQLAlchemy's own DDL compiler writes it for the postgresql dialect (``CreateTable``,
-``CreateIndex``, the enum types, sequences and comments), in dependency order: what
-``metadata.create_all()`` would run on an empty database. It is a schema file for shale:
+``CreateIndex``, the enum types, sequences and comments), in dependency order, with the DDL the
+application attaches to ``before_create`` / ``after_create`` of the metadata or a table
+(``event.listen(Base.metadata, "before_create", DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm"))``):
+what ``metadata.create_all()`` would run on an empty database. It is a schema file for shale:
 
     shale diff --from migrations --to 'exec:python -m shale.sqlalchemy models:Base' --write NAME
     shale diff --from migrations --to 'exec:python -m shale.sqlalchemy models:Base' --exit-code
@@ -15,6 +17,7 @@ dotted (``app.models.database:Base``, ``app.db:Base.metadata``).
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import sys
@@ -83,6 +86,41 @@ def _create_enum(enum: Any, dialect: Any) -> str:
     return str(CreateEnumType(native).compile(dialect=dialect))
 
 
+def _from_sqlalchemy(listener: Any) -> bool:
+    """A listener SQLAlchemy registers itself (an Enum's, which creates its type: printed above)."""
+    if isinstance(listener, functools.partial):
+        return _from_sqlalchemy(listener.func)
+    names = [type(listener).__module__, getattr(listener, "__module__", None) or ""]
+    # A bound method (SchemaType._on_metadata_create), or util.portable_instancemethod's target.
+    for owner in (getattr(listener, "__self__", None), getattr(listener, "target", None)):
+        if owner is not None:
+            names.append(type(owner).__module__)
+    return any(name.startswith("sqlalchemy") for name in names)
+
+
+def _event_ddl(target: Any, event: str, dialect: Any, **kw: Any) -> List[str]:
+    """The statements the application's listeners of ``event`` on ``target`` run, as
+    ``create_all()`` would run them: DDL elements and functions given a connection that records
+    what it is asked to execute."""
+    from sqlalchemy import create_mock_engine
+    from sqlalchemy.schema import DDLElement
+
+    listeners = [
+        fn for fn in getattr(target.dispatch, event) if isinstance(fn, DDLElement) or not _from_sqlalchemy(fn)
+    ]
+    if not listeners:
+        return []
+    captured: List[Any] = []
+    connection = create_mock_engine("postgresql://", lambda sql, *a, **k: captured.append(sql))
+    for fn in listeners:
+        fn(target, connection, checkfirst=False, **kw)
+    out = []
+    for statement in captured:
+        text = statement if isinstance(statement, str) else str(statement.compile(dialect=dialect))
+        out.append(text.strip().rstrip(";") + ";")
+    return out
+
+
 def ddl(obj: Any) -> str:
     """The PostgreSQL DDL of ``obj`` (a MetaData, declarative base, Table or list of Tables)."""
     import sqlalchemy
@@ -104,6 +142,12 @@ def ddl(obj: Any) -> str:
     def emit(element: Any) -> None:
         text = str(element.compile(dialect=dialect)).strip()
         out.append(text + ";")
+
+    from sqlalchemy import MetaData
+
+    metadata = next((t.metadata for t in tables if isinstance(t.metadata, MetaData)), None)
+    if metadata is not None:
+        out.extend(_event_ddl(metadata, "before_create", dialect, tables=tables))
 
     # Schemas the tables name (public exists).
     for schema in sorted({t.schema for t in tables if t.schema and t.schema != "public"}):
@@ -133,6 +177,7 @@ def ddl(obj: Any) -> str:
         if table is None:
             leftover.extend(constraints)
             continue
+        out.extend(_event_ddl(table, "before_create", dialect))
         emit(CreateTable(table, include_foreign_key_constraints=constraints))
         if table.comment is not None:
             emit(SetTableComment(table))
@@ -141,8 +186,11 @@ def ddl(obj: Any) -> str:
                 emit(SetColumnComment(column))
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
             emit(CreateIndex(index))
+        out.extend(_event_ddl(table, "after_create", dialect))
     for constraint in leftover:
         emit(AddConstraint(constraint))
+    if metadata is not None:
+        out.extend(_event_ddl(metadata, "after_create", dialect, tables=tables))
     return "\n\n".join(out) + "\n"
 
 

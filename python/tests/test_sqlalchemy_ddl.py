@@ -127,3 +127,52 @@ def test_a_base_with_no_tables_warns_and_shale_diff_shows_it(tmp_path: Path, dat
     proc = shale.run("--database-url", database, "diff", "--from", "migrations", "--to", models, cwd=tmp_path)
     assert warning in proc.stderr, proc.stderr
     assert "DROP TABLE public.thing" in proc.stdout, proc.stdout
+
+
+EVENT_MODELS = '''
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+class Base(DeclarativeBase):
+    pass
+
+# What create_all() runs first: the extension the trigram index needs.
+sa.event.listen(Base.metadata, "before_create", sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+
+class Thing(Base):
+    __tablename__ = "thing"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column()
+    kind = mapped_column(sa.Enum("a", "b", name="thing_kind"))
+    __table_args__ = (sa.Index("thing_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),)
+
+def _comment(target, connection, **kw):
+    connection.execute(sa.text("COMMENT ON TABLE thing IS 'made by an after_create listener'"))
+
+sa.event.listen(Thing.__table__, "after_create", _comment)
+'''
+
+
+def test_ddl_attached_to_create_events_is_printed_in_place(tmp_path: Path, database: str) -> None:
+    # The FastAPI trial: an extension created in a before_create listener was left out, and the
+    # models' trigram index failed to load ("operator class gin_trgm_ops does not exist").
+    (tmp_path / "models.py").write_text(EVENT_MODELS)
+    printed = subprocess.run(
+        [sys.executable, "-m", "shale.sqlalchemy", "models:Base"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert printed.returncode == 0, printed.stderr
+    sql = printed.stdout
+    order = [sql.index(s) for s in (
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm;",
+        "CREATE TYPE thing_kind",
+        "CREATE TABLE thing",
+        "CREATE INDEX thing_name_trgm",
+        "COMMENT ON TABLE thing IS 'made by an after_create listener';",
+    )]
+    assert order == sorted(order), sql
+    assert sql.count("CREATE TYPE thing_kind") == 1, "SQLAlchemy's own listener for the enum is not run again"
+    (tmp_path / "migrations").mkdir()
+    models = f"exec:{sys.executable} -m shale.sqlalchemy models:Base"
+    shale.run("--database-url", database, "diff", "--from", "migrations", "--to", models, "--write", "models", cwd=tmp_path)
+    shale.up(database, cwd=tmp_path, force_unsafe=True)
+    assert psql(database, "SELECT obj_description('thing'::regclass)") == "made by an after_create listener"
