@@ -589,11 +589,19 @@ pub struct DownArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("decision").required(true).args(["applied", "rolled_back", "resume_at"])))]
+#[command(group(
+    clap::ArgGroup::new("decision").required(true).args(["applied", "rolled_back", "resume_at", "accept_other_history"])
+))]
 pub struct RepairArgs {
     /// The migration, or several (each recorded as decided, in the order given)
-    #[arg(required_unless_present = "all_missing", num_args = 1.., value_name = "VERSION")]
+    #[arg(required_unless_present_any = ["all_missing", "accept_other_history"], num_args = 1.., value_name = "VERSION")]
     pub version: Vec<String>,
+    /// In place of VERSION: record the history of the tool before shale (Django's, Alembic's,
+    /// Rails', ...) as it is now, where it changed since the baseline only by what shale's
+    /// migrations already made (Django's `migrate --fake`) or what `drift --fix --direction adopt`
+    /// wrote: the warning that it still migrates comes back only when it changes again
+    #[arg(long, conflicts_with_all = ["version", "all_missing", "force"])]
+    pub accept_other_history: bool,
     /// Every applied migration whose file is gone, in place of one VERSION (with --applied when
     /// the files were removed on purpose, e.g. after a squash)
     #[arg(long, conflicts_with_all = ["version", "resume_at"])]

@@ -640,10 +640,19 @@ pub fn left_at_baseline_reason(tool: Tool, table: &str, fingerprint: &str) -> St
     format!("{tool}'s history ({table}) left as it was at the baseline: {fingerprint}")
 }
 
-/// The tool, table and fingerprint of a [`left_at_baseline_reason`].
+/// [`left_at_baseline_reason`] for the table as it is now, accepted by the team (`shale repair
+/// --accept-other-history`) for `why`: read back the same way, the baseline's row replaced.
+pub fn accepted_reason(tool: Tool, table: &str, fingerprint: &str, why: &str) -> String {
+    format!("{}{ACCEPTED}{why}", left_at_baseline_reason(tool, table, fingerprint))
+}
+
+const ACCEPTED: &str = "; accepted as it is since: ";
+
+/// The tool, table and fingerprint of a [`left_at_baseline_reason`] (or [`accepted_reason`]).
 pub fn left_at_baseline(reason: &str) -> Option<(Tool, &str, &str)> {
     let (tool, rest) = reason.split_once("'s history (")?;
     let (table, fingerprint) = rest.split_once(") left as it was at the baseline: ")?;
+    let fingerprint = fingerprint.split_once(ACCEPTED).map_or(fingerprint, |(f, _)| f);
     Some((Tool::parse(tool)?, table, fingerprint))
 }
 

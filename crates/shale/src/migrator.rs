@@ -965,6 +965,51 @@ impl Migrator {
         Ok(RunReport::default())
     }
 
+    /// Record the histories of tools whose migrations are code (Django's, Alembic's, Rails', ...)
+    /// that changed since the baseline, or appeared in a database shale built, as they are now:
+    /// their changes are accounted for (recorded without running, as Django's `migrate --fake`
+    /// does; or written as migrations with `drift --fix --direction adopt`), and the warning
+    /// returns only when they change again (Django trial: the docs' `migrate --fake` made it fire
+    /// on every deploy, with dropping Django's table the only way to end it). Returns the
+    /// histories recorded; none where none had changed. A tool whose migrations are SQL files,
+    /// which ran them here a second time, is not accepted: its table is to be dropped.
+    pub async fn accept_other_history(
+        &self,
+        reason: &str,
+        on_event: OnEvent<'_>,
+    ) -> Result<Vec<crate::adopt::ChangedSinceBaseline>, Error> {
+        if reason.trim().is_empty() {
+            return Err(Error::Repair(RepairRefusal::NoReason));
+        }
+        self.holding_lock(None, on_event, async |session, _| {
+            let client = &session.client;
+            let (history, _) = self.history(client, true, true).await?;
+            let changed = self.changed_since_baseline(client, &history).await?;
+            if let Some(sql) = changed.iter().find(|c| c.baseline_at.is_none() && c.tool.migrations_are_sql()) {
+                return Err(Error::Invalid(format!(
+                    "{}'s history ({}) is not accepted: {} ran these migrations here a second time; check the schema \
+                     (`shale drift`), then drop its table, as `shale status` says",
+                    sql.tool, sql.table, sql.tool
+                )));
+            }
+            for c in &changed {
+                let (schema, name) = c.table.split_once('.').unwrap_or(("public", c.table.as_str()));
+                let table = shale_pg::foreign::ForeignTable {
+                    tool: c.tool,
+                    schema: schema.into(),
+                    table: name.into(),
+                    in_search_path: true,
+                };
+                let Some(fingerprint) = shale_pg::foreign::fingerprint(client, &table).await? else { continue };
+                let reason = shale_core::adopt::accepted_reason(c.tool, &c.table, &fingerprint, reason);
+                let audit = crate::adopt::succeeded(RecordKind::Audit, String::new(), &c.table, &reason);
+                self.write(client, &audit, &session.lock).await?;
+            }
+            Ok(changed)
+        })
+        .await
+    }
+
     /// Record a human decision about a failed, modified or missing migration, as an audit row.
     ///
     /// Recording a decision that contradicts a healthy history (an applied migration whose file

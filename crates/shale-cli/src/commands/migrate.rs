@@ -506,6 +506,25 @@ fn closeness(wanted: &str, text: &str) -> Closeness {
 
 pub fn repair(settings: &Settings, args: &RepairArgs) -> Result<i32> {
     let migrator = migrator(settings)?;
+    if args.accept_other_history {
+        let progress = progress(settings);
+        let on_event = &mut |e: Event| progress.event(&e);
+        let accepted = block_on(migrator.accept_other_history(&args.reason, on_event))?;
+        if settings.json {
+            print_json(&accepted);
+        } else if !settings.quiet {
+            for a in &accepted {
+                println!(
+                    "recorded {}'s history ({}) as it is now: `shale status` warns again only when it changes",
+                    a.tool, a.table
+                );
+            }
+            if accepted.is_empty() {
+                println!("nothing to accept: no other tool's history has changed since the baseline");
+            }
+        }
+        return Ok(0);
+    }
     let decision = match (args.applied, args.resume_at) {
         (true, _) => RepairDecision::Applied,
         (false, Some(at)) => RepairDecision::ResumeAt(at),

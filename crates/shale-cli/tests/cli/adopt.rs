@@ -1851,6 +1851,22 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
         up.stderr
     );
     assert!(!p.shale(&["up"]).ok().stderr.contains("warning"), "a no-op up reads nothing more");
+    // What Alembic ran is accounted for (here the column, by hand): the team records its table
+    // as it is now, and the warning comes back only when it changes again (Django trial: the
+    // docs' `migrate --fake` made it fire on every deploy, dropping the table the only way out).
+    let accept = p.shale(&["repair", "--accept-other-history", "--reason", "sku added by the 0003 below"]).ok();
+    assert!(
+        accept.stdout.contains("recorded alembic's history (public.alembic_version) as it is now"),
+        "{}",
+        accept.stdout
+    );
+    for check in ["status", "validate"] {
+        assert!(!p.shale(&[check]).ok().stderr.contains("warning"), "{check}");
+    }
+    let again = p.shale(&["repair", "--accept-other-history", "--reason", "again"]).ok();
+    assert!(again.stdout.contains("nothing to accept"), "{}", again.stdout);
+    p.psql("UPDATE alembic_version SET version_num = 'c3'");
+    assert!(p.shale(&["status"]).ok().stderr.contains("alembic's history (public.alembic_version) has changed since"));
 
     // A database shale built from the migrations (a new environment) where Alembic ran afterwards.
     let fresh = Project::new("adopt_alembic_fresh");
@@ -1868,6 +1884,11 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
         "{}",
         status.stderr
     );
+    // Recorded without running (as Django's `migrate --fake` on a database shale built), accepted.
+    fresh.shale(&["repair", "--accept-other-history", "--reason", "stamped to match"]).ok();
+    assert!(!fresh.shale(&["status"]).ok().stderr.contains("warning"));
+    fresh.psql("UPDATE alembic_version SET version_num = 'c3'");
+    assert!(fresh.shale(&["status"]).ok().stderr.contains("alembic's history (public.alembic_version) has changed"));
 }
 
 /// Databases Rails and Django migrated (Ruby and Python migrations): recognized as theirs, not
