@@ -78,8 +78,17 @@ class Interrupted extends ShaleError {
 
 const BY_CODE = { 1: MigrationError, 2: ValidationError, 3: UnavailableError, 130: Interrupted };
 
+// What the CLI said of the error: from its `error:` line on, without the warnings and notes
+// before it (the Django trial: a warning stood where the error should be); all of it where no
+// line says `error:`.
+function errorLines(stderr) {
+  const lines = stderr.trim().split('\n');
+  const start = Math.max(0, lines.findIndex((line) => line.startsWith('error:')));
+  return lines.slice(start).join('\n').trim();
+}
+
 function errorFor(exitCode, signal, json, stderr, command) {
-  let message = (json && json.message) || stderr.trim() || `shale exited with ${exitCode}`;
+  let message = (json && json.message) || errorLines(stderr) || `shale exited with ${exitCode}`;
   if (signal) message = `shale was killed by ${signal}${stderr.trim() ? `: ${stderr.trim()}` : ''}`;
   const Class = (!signal && BY_CODE[exitCode]) || ShaleError;
   return new Class(message, { exitCode: signal ? null : exitCode, json: json || {}, stderr, command });

@@ -113,6 +113,14 @@ test('validation, connection and usage errors by exit code', async () => {
   assert.ok(!(secret.command || []).join(' ').includes('s3cret-pw'), String(secret.command));
   assert.ok(!secret.message.includes('s3cret-pw') && secret.message.includes('app:***@'), secret.message);
 
+  // Run without --json, the message is the error, not the warnings printed before it.
+  psql(databaseUrl, "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('a1')");
+  fs.writeFileSync(path.join(cwd, 'migrations', '001_users.sql'), USERS.replace('email text NOT NULL', 'email text'));
+  const validate = await shale.run(['--database-url', databaseUrl, 'validate'], { cwd }).catch((e) => e);
+  assert.match(validate.stderr, /warning:/);
+  assert.match(validate.message, /^error:.*001 users/);
+  fs.writeFileSync(path.join(cwd, 'migrations', '001_users.sql'), USERS);
+
   const usage = await shale.run(['status', '--no-such-flag'], { cwd }).catch((e) => e);
   assert.ok(usage instanceof shale.ValidationError);
   assert.match(usage.message, /--no-such-flag/);

@@ -159,9 +159,18 @@ _BY_CODE = {
 }
 
 
+def _error_lines(stderr: str) -> str:
+    """What the CLI said of the error: from its ``error:`` line on, without the warnings and notes
+    before it (the Django trial: a warning stood where the error should be); all of it where no
+    line says ``error:``."""
+    lines = stderr.strip().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("error:")), 0)
+    return "\n".join(lines[start:]).strip()
+
+
 def error_for(exit_code: int, json: Dict[str, Any], stderr: str, command: Sequence[str]) -> ShaleError:
     """The exception for a failed run: its class by exit code, its fields from the JSON document."""
-    message = json.get("message") or stderr.strip() or f"shale exited with {exit_code}"
+    message = json.get("message") or _error_lines(stderr) or f"shale exited with {exit_code}"
     if exit_code < 0:
         message = f"shale was killed by signal {-exit_code}" + (f": {stderr.strip()}" if stderr.strip() else "")
     cls = _BY_CODE.get(exit_code, ShaleError)

@@ -102,6 +102,18 @@ def test_validation_errors_carry_their_problems(project: Path, database: str) ->
         shale.status(database, cwd=project)
     assert caught.value.problems and caught.value.problems[0].path
 
+    # Run without --json, the message is the error, not the warnings printed before it (the Django
+    # trial: a warning that another tool still migrates stood where the error should be).
+    (project / "migrations" / "002_dup_again.sql").unlink()
+    (project / "migrations" / "002_dup.sql").unlink()
+    psql(database, "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('a1')")
+    (project / "migrations" / "001_users.sql").write_text(USERS.replace("email text NOT NULL", "email text"))
+    with pytest.raises(shale.ShaleError) as caught:
+        shale.run("--database-url", database, "validate", cwd=project)
+    assert "warning:" in caught.value.stderr, caught.value.stderr
+    assert str(caught.value).startswith("error:") and "001 users" in str(caught.value), str(caught.value)
+    (project / "migrations" / "001_users.sql").write_text(USERS)
+
     # A usage error (exit 2 from the argument parser): no JSON, the message from stderr.
     with pytest.raises(shale.ValidationError) as caught:
         shale.run("status", "--no-such-flag", cwd=project)
