@@ -60,6 +60,15 @@ impl std::fmt::Display for ConnectError {
     }
 }
 
+impl ConnectError {
+    /// Every host tried refused the login: the settings are wrong (a password, a user, a
+    /// certificate), and trying again changes nothing until they are mended (FastAPI trial: a
+    /// wrong password exited 3, "worth retrying").
+    pub fn login_refused(&self) -> bool {
+        !self.hosts.is_empty() && self.hosts.iter().all(|h| h.login_refused)
+    }
+}
+
 /// One host that was tried and not used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostFailure {
@@ -69,6 +78,9 @@ pub struct HostFailure {
     pub transient: bool,
     /// What the server is, when it answered but is not what `target_session_attrs` asks for.
     pub role: Option<ServerRole>,
+    /// The server (or a pooler) refused the login: a wrong password, none given, a certificate
+    /// or pg_hba.conf entry that does not let this user in.
+    pub login_refused: bool,
 }
 
 /// What a server answered when asked whether it is a standby and whether it accepts writes.
@@ -238,6 +250,7 @@ pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -
                     reason: format!("no answer within connect_timeout ({}s)", limit.as_secs()),
                     transient: true,
                     role: None,
+                    login_refused: false,
                 })
             }),
             None => attempt.await,
@@ -270,7 +283,7 @@ async fn connect_host(
 ) -> Result<Result<Client, (Client, HostFailure)>, HostFailure> {
     let failure = |error: tokio_postgres::Error| {
         let (reason, transient) = classify(&error, settings);
-        HostFailure { host: target.label(), reason, transient, role: None }
+        HostFailure { host: target.label(), reason, transient, role: None, login_refused: refuses_login(&error) }
     };
     let client = match open(driver_config(settings, session, target, true), tls).await {
         // PgBouncer, unless told to ignore it (`ignore_startup_parameters = options`), refuses the
@@ -287,14 +300,33 @@ async fn connect_host(
     let Some(role) = server_role(&client).await.map_err(failure)? else {
         // Never guess: an unknown server is not used.
         let reason = "did not say whether it is a standby (pg_is_in_recovery, transaction_read_only)".into();
-        return Err(HostFailure { host: target.label(), reason, transient: false, role: None });
+        return Err(HostFailure { host: target.label(), reason, transient: false, role: None, login_refused: false });
     };
     if attrs.accepts(role.in_recovery, role.read_only) {
         return Ok(Ok(client));
     }
     let reason = format!("{}, not {}", role.describe(), attrs.as_str());
     // A failover can promote a standby (or demote a primary): worth waiting for.
-    Ok(Err((client, HostFailure { host: target.label(), reason, transient: true, role: Some(role) })))
+    Ok(Err((
+        client,
+        HostFailure { host: target.label(), reason, transient: true, role: Some(role), login_refused: false },
+    )))
+}
+
+/// Whether the server (or a pooler answering the login itself) refused this user's login:
+/// `28P01` (a wrong password), `28000` (no pg_hba.conf entry lets it in, a certificate's CN), or
+/// a password asked for and none given.
+fn refuses_login(error: &tokio_postgres::Error) -> bool {
+    if let Some(db) = error.as_db_error() {
+        return matches!(db.code().code(), "28P01" | "28000");
+    }
+    let mut text = error.to_string().to_lowercase();
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        text.push_str(&s.to_string().to_lowercase());
+        source = s.source();
+    }
+    text.contains("password missing") || text.contains("sasl authentication failed")
 }
 
 /// Connect with `config`, over TLS where it asks for it, and run the connection in the background.
