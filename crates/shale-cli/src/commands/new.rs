@@ -581,14 +581,46 @@ fn sqitch_planner() -> Option<String> {
     Some(format!("{} <{}>", name.trim(), email.trim()))
 }
 
+/// `add users` and `AddUserTrustedDevices` (as EF Core and Laravel teams name migrations) as
+/// `add_users` and `add_user_trusted_devices`: words apart, in lower case (EF Core trial: the
+/// words ran together, `addusertrusteddevices`).
 fn slug(name: &str) -> String {
     let mut out = String::new();
-    for c in name.trim().chars() {
+    let chars: Vec<char> = name.trim().chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
         if c.is_alphanumeric() {
+            let before = i.checked_sub(1).map(|j| chars[j]);
+            let after = chars.get(i + 1);
+            // A capital starts a word after a small letter or a digit, and after capitals where a
+            // small letter follows it (`HTTPServer`: `http_server`).
+            let starts_word = c.is_uppercase()
+                && before.is_some_and(|b| {
+                    b.is_lowercase()
+                        || b.is_ascii_digit()
+                        || (b.is_uppercase() && after.is_some_and(|a| a.is_lowercase()))
+                });
+            if starts_word && !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
             out.extend(c.to_lowercase());
         } else if !out.ends_with('_') && !out.is_empty() {
             out.push('_');
         }
     }
     out.trim_end_matches('_').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn names_become_words_in_lower_case() {
+        assert_eq!(slug("add users"), "add_users");
+        assert_eq!(slug("AddUserTrustedDevices"), "add_user_trusted_devices");
+        assert_eq!(slug("FailedLoginCaptcha"), "failed_login_captcha");
+        assert_eq!(slug("AddHTTPServer2Fields"), "add_http_server2_fields");
+        assert_eq!(slug("  Add-Index: users.email "), "add_index_users_email");
+        assert_eq!(slug("create_users"), "create_users");
+    }
 }
