@@ -384,7 +384,15 @@ impl<'h> Records<'h> {
 
     fn of(&self, m: &Migration) -> Option<&'h AppliedRecord> {
         match &m.version {
-            Some(v) => self.by_version.get(v).copied(),
+            // A failed attempt of another migration of this version (its file deleted since, and
+            // this one written in its place) that failed in its transaction left nothing: it is
+            // not this one's (FastAPI trial: the new file showed as failed, and validate said to
+            // fix a file that never ran).
+            Some(v) => self
+                .by_version
+                .get(v)
+                .copied()
+                .filter(|r| !(r.status == RecordStatus::Failed && r.statements_done.is_none() && r.name != m.name)),
             None => self.by_name.get(m.name.as_str()).copied(),
         }
     }

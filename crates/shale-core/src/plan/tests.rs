@@ -422,3 +422,26 @@ fn a_change_in_comments_and_white_space_only() {
     assert!(only(&plpgsql(""), &format!("-- g\n{}", plpgsql(""))));
     assert!(!only("SELECT 1;", "SELECT 1;"), "the same text is no change");
 }
+
+/// A failed attempt that left nothing (in its transaction) of a migration whose file was deleted
+/// is not the failure of the new file written at its version (FastAPI trial: the new file showed
+/// as failed); one of the same name still is, and one that stopped part-way outside a transaction
+/// stays in the way whatever the name.
+#[test]
+fn a_failed_attempt_of_another_migration_of_the_version_is_not_this_one_s() {
+    let s = set(THREE);
+    let mut failed = applied(&s, "2");
+    failed.status = RecordStatus::Failed;
+    failed.name = "bad".into();
+    let h = History { records: vec![applied(&s, "1"), failed.clone()] };
+    assert_eq!(labels(&plan_up(&s, &h, &up_all()).unwrap()), ["2 b", "10 c"]);
+    let state = |h: &History| status(&s, h)[1].state;
+    assert_eq!(state(&h), State::Pending);
+    failed.name = "b".into();
+    let h = History { records: vec![applied(&s, "1"), failed.clone()] };
+    assert_eq!(state(&h), State::Failed);
+    failed.name = "bad".into();
+    failed.statements_done = Some(1);
+    let h = History { records: vec![applied(&s, "1"), failed] };
+    assert_eq!(state(&h), State::Failed);
+}
