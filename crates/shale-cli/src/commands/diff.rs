@@ -249,9 +249,17 @@ pub fn replayable(settings: &Settings, set: std::sync::Arc<MigrationSet>) -> std
 pub fn run_script(db: &Scratch, text: &str, origin: &str) -> Result<()> {
     // A schema dump of pg_dump 17.6 or later opens with `\restrict KEY`, which psql reads.
     let text = &*shale_core::split::without_dump_restrictions(text);
-    let result = block_on(async {
+    let (result, statement_start) = block_on(async {
         let client = shale_pg::connect(&db.connection, &db.session()).await.map_err(shale_pg::PgError::from)?;
-        Ok::<_, shale_pg::PgError>(client.batch_execute(text).await)
+        let result = client.batch_execute(text).await;
+        // Where PostgreSQL gives no position (a missing operator class, a name taken twice), the
+        // statement that failed is found by running them one at a time, rolled back (FastAPI
+        // trial: an 830-line models dump, and no line named).
+        let statement_start = match &result {
+            Err(e) if e.as_db_error().is_some_and(|d| d.position().is_none()) => failing_statement(&client, text).await,
+            _ => None,
+        };
+        Ok::<_, shale_pg::PgError>((result, statement_start))
     })
     .map_err(shale::Error::Pg)?;
     let Err(e) = result else { return Ok(()) };
@@ -260,16 +268,22 @@ pub fn run_script(db: &Scratch, text: &str, origin: &str) -> Result<()> {
     };
     // A command's output is nowhere on disk: show the line the position points at.
     let exec = origin.starts_with("the output of `");
-    let (at, shown) = match db_error.position() {
+    let offset = match db_error.position() {
         Some(shale_pg::tokio_postgres::error::ErrorPosition::Original(p)) => {
-            let (line, column) = LineIndex::new(text).line_col(text, server_position_offset(text, 0, *p as usize));
+            Some(server_position_offset(text, 0, *p as usize))
+        }
+        _ => statement_start,
+    };
+    let (at, shown) = match offset {
+        Some(offset) => {
+            let (line, column) = LineIndex::new(text).line_col(text, offset);
             let shown = match text.lines().nth(line.saturating_sub(1)) {
                 Some(line_text) if exec => format!("\n  {line} | {line_text}"),
                 _ => String::new(),
             };
             (format!(":{line}:{column}"), shown)
         }
-        _ => (String::new(), String::new()),
+        None => (String::new(), String::new()),
     };
     let what = if exec { "fix what the command prints" } else { "fix the file" };
     anyhow::bail!(shale::Error::Invalid(format!(
@@ -277,6 +291,22 @@ pub fn run_script(db: &Scratch, text: &str, origin: &str) -> Result<()> {
         db_error.message(),
         db_error.code().code()
     )))
+}
+
+/// The byte offset of the first statement of `text` that fails, each run in turn in one
+/// transaction that is rolled back; None where the text does not split or none fails so.
+async fn failing_statement(client: &shale_pg::tokio_postgres::Client, text: &str) -> Option<usize> {
+    let statements = shale_core::split::split(text).ok()?;
+    client.batch_execute("BEGIN").await.ok()?;
+    let mut failed = None;
+    for statement in &statements {
+        if client.batch_execute(&text[statement.span.clone()]).await.is_err() {
+            failed = Some(statement.span.start);
+            break;
+        }
+    }
+    let _ = client.batch_execute("ROLLBACK").await;
+    failed
 }
 
 #[derive(serde::Serialize)]

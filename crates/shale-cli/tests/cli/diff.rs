@@ -830,3 +830,27 @@ fn the_down_of_a_migration_that_left_drops_out_leaves_them_alone() {
     );
     p.shale(&["check"]).ok();
 }
+
+/// An error PostgreSQL gives no position for (a name taken twice, an operator class missing) is
+/// placed at the statement that failed, found by running them one at a time (FastAPI trial: an
+/// 830-line models dump, and no line named).
+#[test]
+fn an_error_without_a_position_names_the_statement_that_failed() {
+    let p = Project::new("diff_no_position");
+    std::fs::create_dir_all(p.migrations()).unwrap();
+    let models = "CREATE TABLE artifact (id int PRIMARY KEY, key text);\n\
+                  CREATE INDEX ix_artifact__key ON artifact (key);\n\
+                  \n\
+                  CREATE INDEX ix_artifact__key ON artifact (key, id);\n";
+    std::fs::write(p.path().join("models.sql"), models).unwrap();
+    let run = p.shale(&["diff", "--from", "migrations", "--to", "exec:cat models.sql"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the output of `cat models.sql`:4:1: relation \"ix_artifact__key\" already exists")
+            && run.stderr.contains("4 | CREATE INDEX ix_artifact__key ON artifact (key, id);"),
+        "{}",
+        run.stderr
+    );
+    let run = p.shale(&["diff", "--from", "migrations", "--to", "models.sql"]);
+    assert!(run.stderr.contains("models.sql:4:1: relation \"ix_artifact__key\" already exists"), "{}", run.stderr);
+}
