@@ -603,6 +603,16 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
             "{problem}; restore them and run `shale down` again (it goes on where it stopped), or revert the rest by hand and record it with `shale repair {} --rolled-back --force --reason ...`",
             label.split(' ').next().unwrap_or("VERSION")
         ),
+        PlanError::ResumeChanged { now_in_a_transaction: true, label, statement, .. } => {
+            let version = label.split(' ').next().unwrap_or("VERSION");
+            format!(
+                "{problem}; put `-- shale:no-transaction` back (or the CONCURRENTLY that made it run outside one) \
+                 and run `shale up`: it goes on at statement {}; or, where what ran was undone by hand, `shale \
+                 repair {version} --rolled-back --reason ...` and `shale up` runs the file whole; or, where its work \
+                 is all done by hand, `shale repair {version} --applied --reason ...`",
+                statement + 1
+            )
+        }
         PlanError::ResumeChanged { .. } => {
             format!("{problem}; restore them, or decide with `shale repair` what the database holds")
         }

@@ -441,6 +441,9 @@ pub enum PlanError {
         statement: usize,
         /// It was the migration's down that stopped part-way.
         reverting: bool,
+        /// Its statements are as they were, but the file now runs in one transaction (its
+        /// CONCURRENTLY taken out): run whole, those that ran would run again.
+        now_in_a_transaction: bool,
     },
     UnknownVersion {
         version: String,
@@ -524,12 +527,21 @@ impl fmt::Display for PlanError {
             PlanError::NoDown { label, .. } => {
                 write!(f, "migration {label} has no down migration, in its files or in the history")
             }
-            PlanError::ResumeChanged { label, path, statement, reverting } => write!(
+            PlanError::ResumeChanged { label, path, statement, reverting, now_in_a_transaction } => write!(
                 f,
-                "{}: {} {label} stopped part-way and statements before statement {} changed since",
+                "{}: {} {label} stopped part-way, and {}",
                 path.display(),
                 if *reverting { "the down of migration" } else { "migration" },
-                statement + 1
+                match (*now_in_a_transaction, *statement) {
+                    (true, 1) => "its statement 1 ran outside a transaction, where the file now runs in one: run \
+                                  whole, it would run that statement again"
+                        .to_string(),
+                    (true, n) => format!(
+                        "its statements 1 to {n} ran outside a transaction, where the file now runs in one: run whole, \
+                         it would run them again"
+                    ),
+                    (false, n) => format!("statements before statement {} changed since", n + 1),
+                }
             ),
             PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
             PlanError::Unrunnable { version, path, .. } => write!(
@@ -1213,7 +1225,13 @@ fn resume_point(
     // Part of it ran outside a transaction, and the file now asks for one: run whole, it would run
     // those statements again.
     if script.no_transaction.is_none() {
-        return Err(PlanError::ResumeChanged { label: label(), path: script.path.clone(), statement: done, reverting });
+        return Err(PlanError::ResumeChanged {
+            label: label(),
+            path: script.path.clone(),
+            statement: done,
+            reverting,
+            now_in_a_transaction: true,
+        });
     }
     let previous = previous.unwrap_or("");
     let old = crate::split::split(previous).unwrap_or_default();
@@ -1223,7 +1241,13 @@ fn resume_point(
     if unchanged {
         Ok(done)
     } else {
-        Err(PlanError::ResumeChanged { label: label(), path: script.path.clone(), statement: done, reverting })
+        Err(PlanError::ResumeChanged {
+            label: label(),
+            path: script.path.clone(),
+            statement: done,
+            reverting,
+            now_in_a_transaction: false,
+        })
     }
 }
 
