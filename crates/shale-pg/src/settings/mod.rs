@@ -599,10 +599,21 @@ impl ConnectionSettings {
 
     /// The settings as a URL with the password replaced by `***`: safe to print and log.
     pub fn redacted(&self) -> String {
+        self.as_url(true)
+    }
+
+    /// The settings as a URL psql takes, without the password (psql asks for it, or reads
+    /// PGPASSWORD or the password file): for a command shale tells the user to run, where the
+    /// application's own URL may be one psql refuses (`postgresql+asyncpg://...?ssl=require`).
+    pub fn for_psql(&self) -> String {
+        self.as_url(false)
+    }
+
+    fn as_url(&self, mark_password: bool) -> String {
         let mut out = String::from("postgresql://");
         if let Some(user) = &self.user {
             out.push_str(user);
-            if self.password.is_some() {
+            if self.password.is_some() && mark_password {
                 out.push_str(":***");
             }
             out.push('@');
