@@ -234,7 +234,8 @@ pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline
             "{}'s history ({}) {what}: {} still migrates this database somewhere (a deploy step, the \
              application's start-up), and what it ran is in no history of shale's; switch it off, then `shale drift \
              --fix NAME --direction adopt` writes what it changed as a migration (record it as applied here with the \
-             `shale repair` it names), then drop {} to end this warning; or, where it only recorded what shale's \
+             `shale repair` it names; where it reverted migrations, as a rollback does, `--direction restore` \
+             writes the SQL that puts them back), then drop {} to end this warning; or, where it only recorded what shale's \
              migrations made (Django's `migrate --fake`) or what is accounted for so, `shale repair \
              --accept-other-history --reason ...` records its table as it is now, and the warning comes back only \
              when it changes again",
