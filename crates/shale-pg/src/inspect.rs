@@ -110,6 +110,26 @@ const SUMMARY: &str = "json_build_object(
     'row_estimate', CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END,
     'size_bytes', pg_total_relation_size(c.oid))";
 
+/// Which of `tables` (`(schema, name)`) hold a row, each looked at for one (estimates say
+/// nothing of a table never analyzed), as SQL names them (`public."Shop Kind"`), in name order. One
+/// query.
+pub async fn tables_with_rows(client: &Client, tables: &[(String, String)]) -> Result<Vec<String>, PgError> {
+    if tables.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values: Vec<String> =
+        tables.iter().map(|(s, t)| format!("({}, {})", quote_literal(s), quote_literal(t))).collect();
+    // query_to_xml runs a query made for each table within this one: a round trip in all.
+    let sql = format!(
+        "SELECT format('%I.%I', s, t) FROM (VALUES {}) AS v(s, t)
+         WHERE query_to_xml(format('SELECT 1 FROM %I.%I LIMIT 1', s, t), false, true, '')::text <> ''
+         ORDER BY 1",
+        values.join(", ")
+    );
+    let rows = crate::lock::simple_rows(client, &sql, "looking for tables that hold rows").await?;
+    Ok(rows.into_iter().filter_map(|r| r.into_iter().next()).collect())
+}
+
 /// Every user table with its row estimate and size.
 pub async fn tables(client: &Client, history: &crate::HistoryTable) -> Result<Vec<TableSummary>, PgError> {
     let sql = format!(

@@ -331,8 +331,38 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
         println!(
             "migration {file} is the history's first step: put later changes in new migrations (`shale new NAME`)"
         );
+        note_rows_left_behind(settings, &schema)?;
     }
     Ok(0)
+}
+
+/// The tables of the baseline that hold rows, which a database built from it will not have: the
+/// rows the old tool's data migrations inserted (Django's content types, a lookup table) are the
+/// ones to carry over (NetBox trial: a profile table of 7 rows a data migration made was empty
+/// in the database built from the baseline, and nothing said so). At most eight named.
+fn note_rows_left_behind(settings: &Settings, schema: &shale_schema::Schema) -> Result<()> {
+    let tables: Vec<(String, String)> =
+        schema.tables.iter().filter(|t| t.partition_of.is_none()).map(|t| (t.schema.clone(), t.name.clone())).collect();
+    let connection = super::connection(settings)?;
+    let with_rows = block_on(async {
+        let client = shale_pg::connect(&connection, &settings.session).await?;
+        shale_pg::inspect::tables_with_rows(&client, &tables).await
+    })
+    .map_err(shale::Error::Pg)?;
+    if with_rows.is_empty() {
+        return Ok(());
+    }
+    let named = match with_rows.len() {
+        n if n <= 8 => with_rows.join(", "),
+        n => format!("{}, and {} more", with_rows[..8].join(", "), n - 8),
+    };
+    crate::output::note(&format!(
+        "{} table(s) hold rows, which the baseline (the schema) does not carry: {named}; a database built from it \
+         starts without them. Rows the old tool's migrations inserted (reference data, lookup tables) belong in a \
+         migration after the baseline (`INSERT ... ON CONFLICT DO NOTHING`) or in seeds/",
+        with_rows.len()
+    ));
+    Ok(())
 }
 
 #[cfg(test)]
