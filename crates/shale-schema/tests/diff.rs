@@ -106,6 +106,26 @@ async fn data_survives_what_is_not_destructive() {
     converges("data", a, b, "INSERT INTO t VALUES (1, 'one', 1), (2, 'two', 2);").await;
 }
 
+/// A string column shortened keeps its values where they fit, and fails, leaving the table as it
+/// was, where one does not: never cut in silence (FastAPI trial: `USING m::character varying(20)`
+/// cut 23 and 80 characters to 20, and `up` exited 0).
+#[tokio::test]
+async fn a_shortened_string_column_fails_on_a_longer_value_rather_than_cutting_it() {
+    let a = "CREATE TABLE t (id int PRIMARY KEY, m text, n varchar(100), tags text[]);";
+    let b = "CREATE TABLE t (id int PRIMARY KEY, m varchar(20), n varchar(20), tags varchar(5)[]);";
+    converges("short values", a, b, "INSERT INTO t VALUES (1, 'fits', 'fits too', '{ab}');").await;
+    let long = build(a, "diff_long");
+    shared_cluster()
+        .psql(&long.name, "INSERT INTO t VALUES (1, repeat('x', 23), repeat('y', 80), '{abcdefgh}')")
+        .unwrap();
+    let b_db = build(b, "diff_long_b");
+    let script = diff(&model(&long).await, &model(&b_db).await).to_sql(true);
+    let failed = shared_cluster().psql(&long.name, &format!("BEGIN;\n{script}\nCOMMIT;\n")).unwrap_err();
+    assert!(failed.to_string().contains("value too long"), "{failed}\n{script}");
+    let kept = shared_cluster().psql(&long.name, "SELECT length(m) || ',' || length(n) FROM t").unwrap();
+    assert_eq!(kept.trim(), "23,80", "the values were cut: {script}");
+}
+
 #[tokio::test]
 async fn constraints_keys_and_indexes() {
     let a = r#"

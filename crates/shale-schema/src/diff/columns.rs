@@ -49,13 +49,24 @@ pub(super) fn conversion_through_text(old: &str, new: &str) -> bool {
         && (type_family(old).is_none() || type_family(old) != type_family(new))
 }
 
-/// The USING expression that converts column `col` from `old` to `new`.
-pub(super) fn conversion(col: &str, old: &str, new: &str) -> String {
-    if conversion_through_text(old, new) {
-        format!("{col}::text::{new}")
-    } else {
-        format!("{col}::{new}")
+/// The USING expression that converts column `col` from `old` to `new`; None where the column
+/// is converted as an assignment converts it, without one: from a string to a string of limited
+/// length (or bits to bits), where an explicit cast cuts a longer value short in silence and an
+/// assignment fails on it (FastAPI trial: `USING m::character varying(20)` cut the rows to 20
+/// characters, and nothing said so).
+pub(super) fn conversion(col: &str, old: &str, new: &str) -> Option<String> {
+    if shortens_in_silence(old, new) {
+        return None;
     }
+    Some(if conversion_through_text(old, new) { format!("{col}::text::{new}") } else { format!("{col}::{new}") })
+}
+
+/// `new` has a length (`character varying(20)`, `character(2)`, `bit(8)`, their arrays), and
+/// `old` is of its family: an explicit cast would cut longer values to it.
+pub(super) fn shortens_in_silence(old: &str, new: &str) -> bool {
+    let (old_base, new_base) = (old.trim_end_matches("[]"), new.trim_end_matches("[]"));
+    let limited = new_base.contains('(') && matches!(type_family(new_base), Some("string" | "bits"));
+    limited && type_family(old_base) == type_family(new_base) && old.ends_with("[]") == new.ends_with("[]")
 }
 
 pub(super) fn add_column_note(c: &Column) -> Option<String> {
@@ -77,6 +88,16 @@ pub(super) fn add_column_note(c: &Column) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_string_shortened_is_converted_as_an_assignment_which_fails_on_longer_values() {
+        assert_eq!(conversion("m", "text", "character varying(20)"), None);
+        assert_eq!(conversion("m", "character varying(100)", "character(2)"), None);
+        assert_eq!(conversion("m", "text[]", "character varying(20)[]"), None);
+        assert_eq!(conversion("b", "bit varying", "bit(8)"), None);
+        assert_eq!(conversion("m", "character varying(20)", "text").as_deref(), Some("m::text"));
+        assert_eq!(conversion("n", "integer", "character varying(5)").as_deref(), Some("n::character varying(5)"));
+    }
 
     #[test]
     fn widening_a_varchar_or_numeric_does_not_rewrite() {

@@ -522,18 +522,18 @@ impl<'a> Differ<'a> {
         let table = qualified(&k.0, &k.1);
         let col = ident(&c.name);
         let mut sql = Vec::new();
-        let mut notes = Vec::new();
+        let mut effects: Vec<&str> = Vec::new();
         if self.tree.subtree(k, &c.name).iter().any(|t| self.tree.get(t, &c.name).is_some_and(|x| x.default.is_some()))
         {
             sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;"));
             self.tree.set(k, &c.name, false, |x| x.default = None);
         }
         let collate = c.collation.as_ref().map(|x| format!(" COLLATE {x}")).unwrap_or_default();
-        sql.push(format!(
-            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate} USING {};",
-            c.data_type,
-            conversion(&col, &o.data_type, &c.data_type)
-        ));
+        let using = conversion(&col, &o.data_type, &c.data_type).map(|u| format!(" USING {u}")).unwrap_or_default();
+        sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate}{using};", c.data_type));
+        if super::columns::shortens_in_silence(&o.data_type, &c.data_type) && o.data_type != c.data_type {
+            effects.push("fails on a longer value already there");
+        }
         let (data_type, collation) = (c.data_type.clone(), c.collation.clone());
         self.tree.set(k, &c.name, false, |x| {
             x.data_type = data_type.clone();
@@ -541,16 +541,14 @@ impl<'a> Differ<'a> {
             x.retyped = true;
         });
         if conversion_through_text(&o.data_type, &c.data_type) {
-            notes.push(format!(
-                "{} -> {}: converted through text, fails on values that do not convert",
-                o.data_type, c.data_type
-            ));
+            effects.push("converted through text, fails on values that do not convert");
         }
         if type_change_rewrites(&o.data_type, &c.data_type) || o.collation != c.collation || o.data_type == c.data_type
         {
-            notes.push(format!("{} -> {}: rewrites the table and its indexes", o.data_type, c.data_type));
+            effects.push("rewrites the table and its indexes");
         }
-        (sql, (!notes.is_empty()).then(|| notes.join("; ")))
+        let note = (!effects.is_empty()).then(|| format!("{} -> {}: {}", o.data_type, c.data_type, effects.join("; ")));
+        (sql, note)
     }
 
     /// Phase 1: tables that stop being of their type (`NOT OF`) become ordinary ones, whose
