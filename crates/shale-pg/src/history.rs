@@ -511,7 +511,12 @@ fn newest_per_migration(mut records: Vec<AppliedRecord>) -> Vec<AppliedRecord> {
             RecordKind::Audit => b'a',
             _ => b'v',
         };
-        let key = if matches!(r.kind, RecordKind::Repeatable | RecordKind::Seed) { &r.name } else { &r.version };
+        // An audit row of no version is named by what it is about (`adopt`, or the history of the
+        // tool before shale a baseline left, one row per such table): keyed by the version alone,
+        // two tables' rows were one, and only the newest was watched (Django re-check).
+        let by_name = matches!(r.kind, RecordKind::Repeatable | RecordKind::Seed)
+            || (r.kind == RecordKind::Audit && r.version.is_empty());
+        let key = if by_name { &r.name } else { &r.version };
         (class, key.as_str())
     }
     records.sort_unstable_by(|a, b| key(a).cmp(&key(b)).then(b.id.cmp(&a.id)));
@@ -611,6 +616,10 @@ mod tests {
             record(4, Seed, "", "accounts", Succeeded),
             record(6, Audit, "0", "adopt", Succeeded),
             record(8, Baseline, "1", "baseline", Succeeded),
+            // What a baseline left of two tools' histories: a row each, kept apart.
+            record(9, Audit, "", "public.alembic_version", Succeeded),
+            record(10, Audit, "", "public.django_migrations", Succeeded),
+            record(11, Audit, "", "public.alembic_version", Succeeded),
         ];
         let kept: Vec<(i64, String)> =
             newest_per_migration(rows).iter().map(|r| (r.id, format!("{}:{}", r.kind.as_str(), r.name))).collect();
@@ -620,6 +629,8 @@ mod tests {
             kept,
             [
                 (6, "audit:adopt".to_string()),
+                (11, "audit:public.alembic_version".to_string()),
+                (10, "audit:public.django_migrations".to_string()),
                 (8, "baseline:baseline".to_string()),
                 (7, "repeatable:views".to_string()),
                 (4, "seed:accounts".to_string()),

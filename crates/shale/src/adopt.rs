@@ -586,11 +586,22 @@ impl Migrator {
         history: &shale_core::History,
     ) -> Result<Vec<ChangedSinceBaseline>, Error> {
         let mut changed = Vec::new();
-        // Built by shale from the first migration: no other tool's history belongs here. (A
+        // What a baseline (or `repair --accept-other-history`) recorded of each such history.
+        let fingerprints: Vec<(Tool, &str, &str, Option<&String>)> = history
+            .records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Audit)
+            .filter_map(|r| {
+                let (tool, table, then) = r.reason.as_deref().and_then(shale_core::adopt::left_at_baseline)?;
+                Some((tool, table, then, r.applied_at.as_ref()))
+            })
+            .collect();
+        // Built by shale from the first migration: no other tool's history belongs here but one
+        // accepted as it is (Django's, stamped with `migrate --fake`), which is watched below. (A
         // database baselined before the baseline kept what that history held says nothing.)
         let built_by_shale = !history.records.is_empty()
             && !history.records.iter().any(|r| matches!(r.kind, RecordKind::Baseline | RecordKind::Adopted))
-            && !history.records.iter().any(|r| r.kind == RecordKind::Audit);
+            && !history.records.iter().any(|r| r.kind == RecordKind::Audit && r.name == "adopt");
         if built_by_shale {
             let mut found = foreign::detect(client, None).await?;
             // One a migration makes (a later one changes it, and a new database needs it) is the
@@ -600,6 +611,7 @@ impl Migrator {
             found.retain(|t| {
                 (t.in_search_path || t.tool.own_schema() == Some(t.schema.as_str()))
                     && !self.set.creates_table(&t.table)
+                    && !fingerprints.iter().any(|(_, table, _, _)| *table == t.display())
             });
             changed.extend(found.into_iter().map(|t| ChangedSinceBaseline {
                 tool: t.tool,
@@ -607,19 +619,11 @@ impl Migrator {
                 baseline_at: None,
             }));
         }
-        for record in history.records.iter().filter(|r| r.kind == RecordKind::Audit) {
-            let Some((tool, table, then)) = record.reason.as_deref().and_then(shale_core::adopt::left_at_baseline)
-            else {
-                continue;
-            };
+        for (tool, table, then, at) in fingerprints {
             let Some((schema, name)) = table.split_once('.') else { continue };
             let foreign = ForeignTable { tool, schema: schema.into(), table: name.into(), in_search_path: true };
             if foreign::fingerprint(client, &foreign).await?.is_some_and(|now| now != then) {
-                changed.push(ChangedSinceBaseline {
-                    tool,
-                    table: table.to_string(),
-                    baseline_at: record.applied_at.clone(),
-                });
+                changed.push(ChangedSinceBaseline { tool, table: table.to_string(), baseline_at: at.cloned() });
             }
         }
         Ok(changed)
@@ -725,6 +729,16 @@ pub struct ChangedSinceBaseline {
     pub table: String,
     /// When the baseline was recorded.
     pub baseline_at: Option<String>,
+}
+
+/// What `repair --accept-other-history` recorded.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AcceptedHistories {
+    /// Recorded as they are now: warned about again only when they change.
+    pub accepted: Vec<ChangedSinceBaseline>,
+    /// Histories of tools whose migrations are SQL files that ran them here a second time: not
+    /// accepted (their tables are to be dropped), still warned about.
+    pub left: Vec<ChangedSinceBaseline>,
 }
 
 /// When the tool applied each of `versions`, as its rows say, where they say.

@@ -24,7 +24,7 @@ mod error;
 pub mod fleet;
 mod migrator;
 
-pub use adopt::{AdoptReport, AdoptRequest, AdoptedMigration, ChangedSinceBaseline};
+pub use adopt::{AcceptedHistories, AdoptReport, AdoptRequest, AdoptedMigration, ChangedSinceBaseline};
 pub use embedded::EmbeddedMigrations;
 pub use error::{Error, ErrorKind, RepairRefusal, Stopped};
 pub use migrator::{

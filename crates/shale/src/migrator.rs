@@ -972,26 +972,24 @@ impl Migrator {
     /// returns only when they change again (Django trial: the docs' `migrate --fake` made it fire
     /// on every deploy, with dropping Django's table the only way to end it). Returns the
     /// histories recorded; none where none had changed. A tool whose migrations are SQL files,
-    /// which ran them here a second time, is not accepted: its table is to be dropped.
+    /// which ran them here a second time, is not accepted (left, and still warned about): its
+    /// table is to be dropped. The schema is not compared: `drift` shows what the tool changed.
     pub async fn accept_other_history(
         &self,
         reason: &str,
         on_event: OnEvent<'_>,
-    ) -> Result<Vec<crate::adopt::ChangedSinceBaseline>, Error> {
+    ) -> Result<crate::adopt::AcceptedHistories, Error> {
         if reason.trim().is_empty() {
             return Err(Error::Repair(RepairRefusal::NoReason));
         }
         self.holding_lock(None, on_event, async |session, _| {
             let client = &session.client;
             let (history, _) = self.history(client, true, true).await?;
-            let changed = self.changed_since_baseline(client, &history).await?;
-            if let Some(sql) = changed.iter().find(|c| c.baseline_at.is_none() && c.tool.migrations_are_sql()) {
-                return Err(Error::Invalid(format!(
-                    "{}'s history ({}) is not accepted: {} ran these migrations here a second time; check the schema \
-                     (`shale drift`), then drop its table, as `shale status` says",
-                    sql.tool, sql.table, sql.tool
-                )));
-            }
+            let (left, changed): (Vec<_>, Vec<_>) = self
+                .changed_since_baseline(client, &history)
+                .await?
+                .into_iter()
+                .partition(|c| c.baseline_at.is_none() && c.tool.migrations_are_sql());
             for c in &changed {
                 let (schema, name) = c.table.split_once('.').unwrap_or(("public", c.table.as_str()));
                 let table = shale_pg::foreign::ForeignTable {
@@ -1005,7 +1003,7 @@ impl Migrator {
                 let audit = crate::adopt::succeeded(RecordKind::Audit, String::new(), &c.table, &reason);
                 self.write(client, &audit, &session.lock).await?;
             }
-            Ok(changed)
+            Ok(crate::adopt::AcceptedHistories { accepted: changed, left })
         })
         .await
     }

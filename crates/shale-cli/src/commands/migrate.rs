@@ -509,21 +509,29 @@ pub fn repair(settings: &Settings, args: &RepairArgs) -> Result<i32> {
     if args.accept_other_history {
         let progress = progress(settings);
         let on_event = &mut |e: Event| progress.event(&e);
-        let accepted = block_on(migrator.accept_other_history(&args.reason, on_event))?;
+        let histories = block_on(migrator.accept_other_history(&args.reason, on_event))?;
         if settings.json {
-            print_json(&accepted);
+            print_json(&histories);
         } else if !settings.quiet {
-            for a in &accepted {
+            for a in &histories.accepted {
                 println!(
-                    "recorded {}'s history ({}) as it is now: `shale status` warns again only when it changes",
-                    a.tool, a.table
+                    "recorded {}'s history ({}) as it is now: `shale status` warns again only when it changes; the \
+                     schema was not compared (`shale drift` shows what {} changed that no migration of shale's makes)",
+                    a.tool, a.table, a.tool
                 );
             }
-            if accepted.is_empty() {
+            if histories.accepted.is_empty() && histories.left.is_empty() {
                 println!("nothing to accept: no other tool's history has changed since the baseline");
             }
         }
-        return Ok(0);
+        for l in &histories.left {
+            crate::output::warning(&format!(
+                "{}'s history ({}) is not accepted: {} ran these migrations here a second time; check the schema \
+                 (`shale drift`), then drop its table, as `shale status` says",
+                l.tool, l.table, l.tool
+            ));
+        }
+        return Ok(if histories.left.is_empty() { 0 } else { 1 });
     }
     let decision = match (args.applied, args.resume_at) {
         (true, _) => RepairDecision::Applied,

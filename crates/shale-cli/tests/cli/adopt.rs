@@ -1889,6 +1889,54 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     assert!(!fresh.shale(&["status"]).ok().stderr.contains("warning"));
     fresh.psql("UPDATE alembic_version SET version_num = 'c3'");
     assert!(fresh.shale(&["status"]).ok().stderr.contains("alembic's history (public.alembic_version) has changed"));
+    fresh.shale(&["repair", "--accept-other-history", "--reason", "c3 checked"]).ok();
+    // A history appearing after an acceptance is watched as before (Django re-check: after one
+    // acceptance nothing new was); one of a tool whose migrations are SQL files is not accepted.
+    fresh.psql(
+        "CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL,
+             tstamp timestamp DEFAULT now());
+         INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true)",
+    );
+    let status = fresh.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("goose's history (public.goose_db_version) is in this database"),
+        "{}",
+        status.stderr
+    );
+    let accept = fresh.shale(&["repair", "--accept-other-history", "--reason", "no"]);
+    assert_eq!(accept.code, 1, "{}", accept.stderr);
+    assert!(accept.stderr.contains("goose's history (public.goose_db_version) is not accepted"), "{}", accept.stderr);
+    assert!(!accept.stderr.contains("alembic"), "{}", accept.stderr);
+}
+
+/// A baseline beside two tools' histories watches both (Django re-check: their rows were kept
+/// as one, and only the newest was watched).
+#[test]
+fn a_baseline_watches_each_history_it_left_as_it_was() {
+    let p = Project::new("adopt_two_histories");
+    p.psql(
+        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('a1');
+         CREATE TABLE django_migrations (id bigserial PRIMARY KEY, app varchar(255) NOT NULL, name varchar(255) NOT NULL,
+             applied timestamptz NOT NULL);
+         INSERT INTO django_migrations (app, name, applied) VALUES ('shop', '0001_initial', now());
+         CREATE TABLE t (id int)",
+    );
+    std::fs::create_dir_all(p.migrations()).unwrap();
+    p.shale(&["baseline", "--from-database"]).ok();
+    assert!(!p.shale(&["status"]).ok().stderr.contains("warning"));
+    for (change, tool) in [
+        ("UPDATE alembic_version SET version_num = 'b2'", "alembic's history (public.alembic_version)"),
+        (
+            "INSERT INTO django_migrations (app, name, applied) VALUES ('shop', '0002_x', now())",
+            "django's history (public.django_migrations)",
+        ),
+    ] {
+        p.psql(change);
+        let status = p.shale(&["status"]).ok();
+        assert!(status.stderr.contains(&format!("warning: {tool} has changed since")), "{}", status.stderr);
+        p.shale(&["repair", "--accept-other-history", "--reason", "checked"]).ok();
+        assert!(!p.shale(&["status"]).ok().stderr.contains("warning"));
+    }
 }
 
 /// Databases Rails and Django migrated (Ruby and Python migrations): recognized as theirs, not
