@@ -71,6 +71,8 @@ export interface MigrateResult {
   durationMs: number | null;
   /** An up that applied something: histories of tools whose migrations are code that changed since the baseline (that tool still migrates here). */
   changedSinceBaseline: { tool: string; table: string; baselineAt: string | null }[];
+  /** `up({ seed: true })`: what the seeds run after the migrations did (null otherwise). */
+  seeds: MigrateResult | null;
   /** The CLI's JSON document, as printed. */
   json: Record<string, unknown>;
 }

@@ -223,6 +223,7 @@ function migrateResult(json) {
       table: c.table,
       baselineAt: c.baseline_at ?? null,
     })),
+    seeds: json.seeds ? migrateResult(json.seeds) : null,
     json,
   };
 }

@@ -64,6 +64,8 @@ class MigrateResult:
     #: (Alembic, Django, Knex, ...) that changed since the baseline, as ``Status`` has them: that
     #: tool still migrates this database somewhere. Worth logging at start-up.
     changed_since_baseline: List[Dict[str, Any]] = field(default_factory=list)
+    #: ``up(seed=True)``: what the seeds run after the migrations did.
+    seeds: Optional["MigrateResult"] = None
     json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -78,6 +80,7 @@ class MigrateResult:
             current_version=d.get("current_version"),
             duration_ms=d.get("duration_ms"),
             changed_since_baseline=list(d.get("changed_since_baseline") or []),
+            seeds=MigrateResult._from(d["seeds"]) if d.get("seeds") else None,
             json=dict(d),
         )
 

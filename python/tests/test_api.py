@@ -74,6 +74,17 @@ def test_a_failed_migration_raises_migration_error_with_its_location(project: Pa
     assert shale.status(database, cwd=project).current_version == "001"
 
 
+def test_up_with_seeds_returns_both_reports(project: Path, database: str) -> None:
+    # One JSON document (the FastAPI re-check: two, and up(seed=True) raised on success).
+    (project / "seeds").mkdir()
+    (project / "seeds" / "admin.sql").write_text("INSERT INTO users (email) VALUES ('admin@example.com');\n")
+    result = shale.up(database, cwd=project, seed=True)
+    assert result.versions == ["001"]
+    assert result.seeds is not None and [s.name for s in result.seeds.steps] == ["admin"]
+    assert shale.up(database, cwd=project, seed=True).seeds.steps == []
+    assert psql(database, "SELECT count(*) FROM users") == "1"
+
+
 def test_validation_errors_carry_their_problems(project: Path, database: str) -> None:
     shale.up(database, cwd=project)
     # Its up section changed (a change to its down section alone is no change to what ran).

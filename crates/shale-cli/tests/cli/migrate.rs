@@ -474,13 +474,17 @@ fn seeds_run_after_migrations_and_again_only_when_changed() {
     let refused = p.shale(&["seed"]);
     assert_eq!(refused.code, 2);
     assert!(refused.stderr.contains("1 migration(s) are pending"), "{}", refused.stderr);
+    // One JSON document: the run's, with the seeds' under `seeds` (FastAPI re-check: two).
     let up = p.shale(&["up", "--seed", "--json"]).ok();
-    assert!(up.stdout.contains("\"2_admin\""), "{}", up.stdout);
+    let json = up.json();
+    assert_eq!(json["steps"][0]["version"], "001", "{json}");
+    assert_eq!(json["seeds"]["steps"][0]["name"], "2_admin", "{json}");
     assert_eq!(p.psql("SELECT name || ':' || n FROM users"), "admin:1", "numeric order: 2 before 10");
     let again = p.shale(&["seed"]).ok();
     assert!(again.stdout.contains("seeds unchanged"), "{}", again.stdout);
     std::fs::write(seeds.join("10_later.sql"), "UPDATE users SET n = n + 10;").unwrap();
-    p.shale(&["seed"]).ok();
+    let seeded = p.shale(&["seed"]).ok();
+    assert!(seeded.stdout.contains("seeded 1 seed file(s)"), "{}", seeded.stdout);
     assert_eq!(p.psql("SELECT n FROM users"), "11", "only the changed file ran");
     p.shale(&["seed", "--force"]).ok();
     assert_eq!(p.psql("SELECT n FROM users"), "21");
