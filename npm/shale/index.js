@@ -87,8 +87,21 @@ function errorLines(stderr) {
   return lines.slice(start).join('\n').trim();
 }
 
+// A check's document (`validate --json`) says what failed in its `problems`, with no `message`:
+// each named (the Django re-check: the message was "shale exited with 1").
+function problemsLine(json) {
+  const problems = ((json && json.problems) || []).filter((p) => p && typeof p === 'object');
+  if (!problems.length) return '';
+  const named = problems.map((p) => {
+    if (p.message) return p.message;
+    const words = ['version', 'name', 'state'].filter((k) => p[k]).map((k) => p[k]).join(' ');
+    return p.path ? `${p.path}: ${words}` : words;
+  });
+  return `${problems.length} problem(s): ${named.join('; ')}`;
+}
+
 function errorFor(exitCode, signal, json, stderr, command) {
-  let message = (json && json.message) || errorLines(stderr) || `shale exited with ${exitCode}`;
+  let message = (json && json.message) || problemsLine(json) || errorLines(stderr) || `shale exited with ${exitCode}`;
   if (signal) message = `shale was killed by ${signal}${stderr.trim() ? `: ${stderr.trim()}` : ''}`;
   const Class = (!signal && BY_CODE[exitCode]) || ShaleError;
   return new Class(message, { exitCode: signal ? null : exitCode, json: json || {}, stderr, command });

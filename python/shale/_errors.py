@@ -168,9 +168,22 @@ def _error_lines(stderr: str) -> str:
     return "\n".join(lines[start:]).strip()
 
 
+def _problems_line(json: Dict[str, Any]) -> str:
+    """A check's document (``validate --json``) says what failed in its ``problems``, with no
+    ``message``: each named (the Django re-check: the message was "shale exited with 1")."""
+    problems = [p for p in json.get("problems") or [] if isinstance(p, dict)]
+    if not problems:
+        return ""
+    named = []
+    for p in problems:
+        words = p.get("message") or " ".join(str(p[k]) for k in ("version", "name", "state") if p.get(k))
+        named.append(f"{p.get('path')}: {words}" if p.get("path") and not p.get("message") else words)
+    return f"{len(problems)} problem(s): " + "; ".join(named)
+
+
 def error_for(exit_code: int, json: Dict[str, Any], stderr: str, command: Sequence[str]) -> ShaleError:
     """The exception for a failed run: its class by exit code, its fields from the JSON document."""
-    message = json.get("message") or _error_lines(stderr) or f"shale exited with {exit_code}"
+    message = json.get("message") or _problems_line(json) or _error_lines(stderr) or f"shale exited with {exit_code}"
     if exit_code < 0:
         message = f"shale was killed by signal {-exit_code}" + (f": {stderr.strip()}" if stderr.strip() else "")
     cls = _BY_CODE.get(exit_code, ShaleError)

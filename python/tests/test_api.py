@@ -123,6 +123,9 @@ def test_validation_errors_carry_their_problems(project: Path, database: str) ->
         shale.run("--database-url", database, "validate", cwd=project)
     assert "warning:" in caught.value.stderr, caught.value.stderr
     assert str(caught.value).startswith("error:") and "001 users" in str(caught.value), str(caught.value)
+    with pytest.raises(shale.ShaleError) as caught:
+        shale.run("--database-url", database, "validate", "--json", cwd=project)
+    assert str(caught.value) == "1 problem(s): migrations/001_users.sql: 001 users modified", str(caught.value)
     (project / "migrations" / "001_users.sql").write_text(USERS)
 
     # A usage error (exit 2 from the argument parser): no JSON, the message from stderr.
