@@ -119,6 +119,8 @@ test('validation, connection and usage errors by exit code', async () => {
   const validate = await shale.run(['--database-url', databaseUrl, 'validate'], { cwd }).catch((e) => e);
   assert.match(validate.stderr, /warning:/);
   assert.match(validate.message, /^error:.*001 users/);
+  const validateJson = await shale.run(['--database-url', databaseUrl, 'validate', '--json'], { cwd }).catch((e) => e);
+  assert.equal(validateJson.message, '1 problem(s): migrations/001_users.sql: 001 users modified');
   fs.writeFileSync(path.join(cwd, 'migrations', '001_users.sql'), USERS);
 
   const usage = await shale.run(['status', '--no-such-flag'], { cwd }).catch((e) => e);
