@@ -610,6 +610,22 @@ pub fn write_migrations(
             let sql = concurrently(&sql, " DROP CONSTRAINT ", " DROP CONSTRAINT IF EXISTS ");
             down.push_str(&format!("{sql}\n"));
         }
+        // A constraint it validates is left as the migration before it left it, NOT VALID: made
+        // again so (FastAPI re-check: `check` found the down left it validated).
+        for validated in apart.changes.iter().filter(|c| c.sql.contains(" VALIDATE CONSTRAINT ")) {
+            let made = after
+                .constraints
+                .iter()
+                .find(|k| validated.object == format!("constraint {}.{}.{}", k.schema, k.table, k.name));
+            if let Some(k) = made {
+                let table = shale_core::ident::qualified(&k.schema, &k.table);
+                let name = shale_core::ident::ident(&k.name);
+                down.push_str(&format!(
+                    "ALTER TABLE {table} DROP CONSTRAINT {name};\nALTER TABLE {table} ADD CONSTRAINT {name} {} NOT VALID;\n",
+                    k.definition.trim_end_matches(" NOT VALID")
+                ));
+            }
+        }
         // Alone when the diff is only new indexes: the migration has the name asked for.
         let only_indexes = apart.changes.iter().all(|c| c.object.starts_with("index "));
         let apart_name = match (parts.is_empty() && rest.is_empty(), only_indexes) {

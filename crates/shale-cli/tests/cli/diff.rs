@@ -854,3 +854,34 @@ fn an_error_without_a_position_names_the_statement_that_failed() {
     let run = p.shale(&["diff", "--from", "migrations", "--to", "models.sql"]);
     assert!(run.stderr.contains("models.sql:4:1: relation \"ix_artifact__key\" already exists"), "{}", run.stderr);
 }
+
+/// A foreign key on a table that exists is added NOT VALID, then validated in the `_online`
+/// migration; that migration's down leaves it NOT VALID again, as the migration before left it,
+/// so that `check` passes (FastAPI re-check: the down left it validated, and `check` failed).
+#[test]
+fn the_down_of_a_validation_leaves_the_constraint_not_valid_again() {
+    let p = Project::new("diff_validate_down");
+    p.write(
+        "001_base.up.sql",
+        "CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (id int PRIMARY KEY, a_id int);\n",
+    );
+    p.write("001_base.down.sql", "DROP TABLE b;\nDROP TABLE a;\n");
+    p.shale(&["up"]).ok();
+    p.psql("INSERT INTO a VALUES (1); INSERT INTO b VALUES (1, 1)");
+    std::fs::write(
+        p.path().join("schema.sql"),
+        "CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a (id));\n",
+    )
+    .unwrap();
+    p.shale(&["diff", "--to", "schema.sql", "--write", "b to a"]).ok();
+    let online = std::fs::read_to_string(p.migrations().join("003_b_to_a_online.down.sql")).unwrap();
+    assert!(
+        online.contains("DROP CONSTRAINT b_a_id_fkey;")
+            && online.contains("ADD CONSTRAINT b_a_id_fkey FOREIGN KEY (a_id) REFERENCES public.a(id) NOT VALID;"),
+        "{online}"
+    );
+    p.shale(&["check"]).ok();
+    p.shale(&["up"]).ok();
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 'b_a_id_fkey'"), "f");
+}
