@@ -800,13 +800,20 @@ pub struct CodeMigration {
 impl CodeMigration {
     /// The migration written in code that `file` (its name in the directory) is, if its name
     /// starts with the time it was written: milliseconds since 1970 (13 digits), or a date and
-    /// time (14 digits, or 17 with milliseconds).
+    /// time (14 digits, or 17 with milliseconds; Laravel's `2024_01_01_120000_`).
     fn of(file: &str, path: PathBuf) -> Option<CodeMigration> {
         let name_only = Path::new(file).file_name()?.to_string_lossy().into_owned();
         let stem = name_only.rsplit_once('.')?.0;
+        // Laravel's date and time, its parts apart (Ecto re-check: one written after the switch
+        // went unseen), read as the 14 digits it is.
+        let laravel = laravel_time(stem);
+        let (stem, laravel_name) = match &laravel {
+            Some((digits, rest)) => (digits.as_str(), Some(*rest)),
+            None => (stem, None),
+        };
         let digits = stem.bytes().take_while(u8::is_ascii_digit).count();
         let version_text = &stem[..digits];
-        let name = stem[digits..].trim_start_matches(['_', '-']).to_string();
+        let name = laravel_name.unwrap_or(&stem[digits..]).trim_start_matches(['_', '-']).to_string();
         let (written_at, zone_known) = match digits {
             13 => (version_text.parse::<u64>().ok()? / 1000, true),
             // node-pg-migrate writes its `utc` names (17 digits) in UTC, as Ecto, Active Record and
@@ -825,6 +832,19 @@ impl CodeMigration {
         let version = Version::parse(version_text)?;
         Some(CodeMigration { version, version_text: version_text.to_string(), name, path, written_at, zone_known })
     }
+}
+
+/// `2024_01_01_120000_create_users_table` as `20240101120000` and `_create_users_table`.
+fn laravel_time(stem: &str) -> Option<(String, &str)> {
+    let parts: Vec<&str> = stem.splitn(5, '_').collect();
+    let widths = [4, 2, 2, 6];
+    if parts.len() < 4 || !parts.iter().zip(widths).all(|(p, w)| p.len() == w && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let digits = parts[..4].concat();
+    let rest = &stem[stem.len() - parts.get(4).map_or(0, |r| r.len())..];
+    Some((digits, rest))
 }
 
 /// The language a migration shale does not run is written in, by its file's extension: `Go` for

@@ -458,6 +458,33 @@ fn node_pg_migrate_of_javascript_modules_starts_from_the_live_schema() {
     );
 }
 
+/// A Laravel migration written after the switch (`2026_12_06_150723_x.php`, its date and time in
+/// parts) is a migration nothing runs, as a JavaScript module is (Ecto re-check: unseen).
+#[test]
+fn a_laravel_migration_written_after_the_switch_stops_up() {
+    let p = Project::new("adopt_laravel_after");
+    p.psql(
+        "CREATE TABLE migrations (id serial PRIMARY KEY, migration varchar(255) NOT NULL, batch int NOT NULL);
+         INSERT INTO migrations (migration, batch) VALUES ('2014_10_12_000000_create_users_table', 1);
+         CREATE TABLE users (id bigserial PRIMARY KEY, email varchar(255) NOT NULL)",
+    );
+    p.write("2014_10_12_000000_create_users_table.php", "<?php\nreturn new class extends Migration {};\n");
+    p.shale(&["baseline", "--from-database"]).ok();
+    p.shale(&["up"]).ok();
+    // A day on: past the 14 hours a time in a zone unknown is given.
+    let later = chrono::Utc::now() + chrono::Duration::hours(24);
+    let name = format!("{}_create_webhooks_table.php", later.format("%Y_%m_%d_%H%M%S"));
+    p.write(&name, "<?php\nreturn new class extends Migration {};\n");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains(&format!("{name}: migration {} is written in PHP", later.format("%Y%m%d%H%M%S"))),
+        "{}",
+        up.stderr
+    );
+    assert_eq!(p.shale(&["validate"]).code, 1);
+}
+
 #[test]
 fn node_pg_migrate_sections() {
     let p = Project::new("adopt_node_pg_migrate_sections");

@@ -942,6 +942,13 @@ fn code_migrations_tell_when_they_were_written() {
     for name in ["20240101120000_add_y.exs", "20240101120000_add_y.rb", "20240101120000_AddY.Designer.cs"] {
         assert!(of(name).unwrap().zone_known, "{name}");
     }
+    // Laravel's, its date and time in parts, in the application's zone (Ecto re-check: unseen).
+    let laravel = of("2024_01_01_120000_create_webhooks_table.php").unwrap();
+    assert_eq!(
+        (laravel.version_text.as_str(), laravel.name.as_str(), laravel.written_at, laravel.zone_known),
+        ("20240101120000", "create_webhooks_table", 1704110400, false)
+    );
+    assert!(of("2024_01_01_create_x.php").is_none());
     assert!(of("001_users.js").is_none() && of("20241301120000_bad.js").is_none());
 }
 
