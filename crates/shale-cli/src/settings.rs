@@ -456,8 +456,9 @@ impl Settings {
         );
         found.sort();
         found.dedup_by(|a, b| a.0 == b.0);
-        // The variable shale reads is no other name for it (set, it is empty).
-        found.retain(|(k, _)| *k != self.database_url_env);
+        // The variable shale reads is no other name for it (set, it is empty); one set to nothing
+        // names no database (`DB_URL=` in a Laravel .env).
+        found.retain(|(k, _)| *k != self.database_url_env && self.env.get(k).is_some_and(|v| !v.trim().is_empty()));
         found
     }
 

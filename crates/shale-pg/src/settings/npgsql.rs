@@ -15,6 +15,9 @@ enum Meaning {
     /// A setting of Npgsql's own pool or client (`Maximum Pool Size`, `Command Timeout`): shale
     /// opens connections of its own, one at a time.
     Npgsql,
+    /// A server setting Npgsql sets on each connection (`Timezone`): sent as libpq's `options`
+    /// (`-c TimeZone=UTC`).
+    ServerSetting(&'static str),
 }
 
 /// Npgsql's keys (lower case, spaces taken out, as Npgsql compares them).
@@ -41,6 +44,10 @@ fn meaning(key: &str) -> Option<Meaning> {
         // Seconds, as libpq's connect_timeout and keepalives_idle.
         "timeout" => Libpq("connect_timeout"),
         "keepalive" => Libpq("keepalives_idle"),
+        "timezone" => ServerSetting("TimeZone"),
+        "gssencryptionmode" => Spelled("gssencmode"),
+        "sslnegotiation" => Spelled("sslnegotiation"),
+        "requireauth" => Libpq("require_auth"),
         // Certificates are checked as sslmode says (Npgsql 6 and later read it so too).
         "trustservercertificate" | "checkcertificaterevocation" => Npgsql,
         "pooling"
@@ -68,6 +75,8 @@ fn meaning(key: &str) -> Option<Meaning> {
         | "socketreceivebuffersize"
         | "socketsendbuffersize"
         | "tcpkeepalive"
+        | "tcpkeepalivetime"
+        | "tcpkeepaliveinterval"
         | "hostrecheckseconds"
         | "arraynullabilitymode"
         | "loadtabletypes"
@@ -81,13 +90,20 @@ fn meaning(key: &str) -> Option<Meaning> {
     })
 }
 
-/// The pairs of `s` where it is written as Npgsql writes connection strings: `Key=Value` pairs
-/// separated by `;`, every key one of Npgsql's. Else `None`: a libpq `key=value` string (which
-/// separates pairs with spaces: a `;` there is part of a value).
-fn pairs(s: &str) -> Option<Vec<(String, String)>> {
-    if !s.contains(';') {
-        return None;
-    }
+/// Why `s` could not be read as `;`-separated `Key=Value` pairs.
+enum PairsError {
+    /// A pair with no `=` (`Host=db;oops`).
+    NoEquals,
+    /// A quoted value with no closing quote.
+    Unclosed,
+    /// Something after a quoted value before the `;`.
+    AfterQuote,
+}
+
+/// `s` as `;`-separated `Key=Value` pairs, keys in lower case with their spaces taken out (as
+/// Npgsql compares them); quoted values may hold `;` and `=`, their quote doubled being the
+/// quote itself; `==` in a key is an `=` (ADO.NET's rules).
+fn split_pairs(s: &str) -> Result<Vec<(String, String)>, PairsError> {
     let mut found = Vec::new();
     let mut chars = s.chars().peekable();
     loop {
@@ -100,24 +116,21 @@ fn pairs(s: &str) -> Option<Vec<(String, String)>> {
         let mut key = String::new();
         loop {
             match chars.next() {
-                // `==` in a key is an `=` (ADO.NET's rule).
                 Some('=') if chars.peek() == Some(&'=') => {
                     chars.next();
                     key.push('=');
                 }
                 Some('=') => break,
-                Some(';') | None => return None,
+                Some(';') | None => return Err(PairsError::NoEquals),
                 Some(c) => key.push(c),
             }
         }
         let key: String = key.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-        meaning(&key)?;
         while chars.peek().is_some_and(|c| c.is_whitespace()) {
             chars.next();
         }
         let mut value = String::new();
         match chars.peek().copied() {
-            // A quoted value holds `;` and `=`; its quote doubled is the quote itself.
             Some(quote @ ('"' | '\'')) => {
                 chars.next();
                 loop {
@@ -128,14 +141,14 @@ fn pairs(s: &str) -> Option<Vec<(String, String)>> {
                         }
                         Some(c) if c == quote => break,
                         Some(c) => value.push(c),
-                        None => return None,
+                        None => return Err(PairsError::Unclosed),
                     }
                 }
                 while chars.peek().is_some_and(|c| c.is_whitespace()) {
                     chars.next();
                 }
                 if chars.peek().is_some_and(|c| *c != ';') {
-                    return None;
+                    return Err(PairsError::AfterQuote);
                 }
             }
             _ => {
@@ -151,13 +164,61 @@ fn pairs(s: &str) -> Option<Vec<(String, String)>> {
         }
         found.push((key, value));
     }
-    (found.len() >= 2).then_some(found)
+    Ok(found)
 }
 
-/// `s` read as an Npgsql connection string, where it is one.
+/// The pairs of `s` where it is an Npgsql connection string whose keys shale all knows: two or
+/// more, `;`-separated. Else `None`.
+fn pairs(s: &str) -> Option<Vec<(String, String)>> {
+    let pairs = split_pairs(s).ok()?;
+    (pairs.len() >= 2 && pairs.iter().all(|(k, _)| meaning(k).is_some())).then_some(pairs)
+}
+
+/// `s` read as an Npgsql connection string, where it is one: `;`-separated pairs whose keys are
+/// all Npgsql's, or whose first key is written as Npgsql writes its keys (`Host`, `User ID`: a
+/// capital or a space, which libpq's never have), where a key shale does not know or a pair it
+/// cannot read is an error naming it (Ecto/Laravel/EF Core re-check: `Timezone=UTC` made the whole
+/// string read as libpq's, "unknown parameter Host"). Else `None`: a libpq `key=value` string
+/// (which separates pairs with spaces: a `;` there is part of a value).
 pub(super) fn parse(s: &str) -> Option<Result<ConnectionSettings, SettingsError>> {
-    let pairs = pairs(s)?;
-    Some(settings_of(&pairs))
+    if !s.contains(';') {
+        return None;
+    }
+    if let Some(pairs) = pairs(s) {
+        return Some(settings_of(&pairs));
+    }
+    let first = s.trim_start().split('=').next().unwrap_or("").trim();
+    let written_as_npgsql = first.chars().any(|c| c.is_uppercase() || c.is_whitespace())
+        && meaning(&first.replace(' ', "").to_ascii_lowercase()).is_some();
+    if !written_as_npgsql {
+        return None;
+    }
+    Some(match split_pairs(s) {
+        Ok(pairs) if pairs.iter().all(|(k, _)| meaning(k).is_some()) => settings_of(&pairs),
+        Ok(pairs) => {
+            let unknown: Vec<String> = pairs
+                .iter()
+                .filter(|(k, _)| meaning(k).is_none())
+                .map(|(k, _)| match k.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    true => format!("`{k}`"),
+                    false => "one not shown".into(),
+                })
+                .collect();
+            Err(SettingsError(format!(
+                "the Npgsql connection string has a key shale does not know ({}; keys are compared in lower case \
+                 without spaces): remove it, or give the libpq parameter it stands for",
+                unknown.join(", ")
+            )))
+        }
+        Err(e) => Err(SettingsError(format!(
+            "the Npgsql connection string cannot be read: {} (values are not shown: they may hold a password)",
+            match e {
+                PairsError::NoEquals => "a part between `;` has no `=`",
+                PairsError::Unclosed => "a quoted value has no closing quote",
+                PairsError::AfterQuote => "something follows a quoted value before its `;`",
+            }
+        ))),
+    })
 }
 
 fn settings_of(pairs: &[(String, String)]) -> Result<ConnectionSettings, SettingsError> {
@@ -166,6 +227,7 @@ fn settings_of(pairs: &[(String, String)]) -> Result<ConnectionSettings, Setting
     // those that give none.
     let mut hosts: Vec<(String, Option<String>)> = Vec::new();
     let mut port = None;
+    let mut server_settings: Vec<String> = Vec::new();
     for (key, value) in pairs {
         match meaning(key) {
             Some(Meaning::Libpq("host")) => {
@@ -179,8 +241,16 @@ fn settings_of(pairs: &[(String, String)]) -> Result<ConnectionSettings, Setting
             }
             Some(Meaning::Libpq(name)) => set_param(&mut settings, name, value.clone()).map_err(in_npgsql)?,
             Some(Meaning::Spelled(name)) => set_param(&mut settings, name, libpq_spelling(value)).map_err(in_npgsql)?,
+            Some(Meaning::ServerSetting(name)) => {
+                let setting = format!("-c {name}={}", value.trim().replace('\\', "\\\\").replace(' ', "\\ "));
+                server_settings.push(setting);
+            }
             Some(Meaning::Npgsql) | None => {}
         }
+    }
+    if !server_settings.is_empty() {
+        let before = settings.options.take().into_iter();
+        settings.options = Some(before.chain(server_settings).collect::<Vec<_>>().join(" "));
     }
     if !hosts.is_empty() {
         let names: Vec<&str> = hosts.iter().map(|(h, _)| h.as_str()).collect();
@@ -265,6 +335,26 @@ mod tests {
         // A value Npgsql's way that libpq has no word for is refused, naming where it was read.
         let e = ConnectionSettings::parse("Host=db;Username=app;SSL Mode=Sometimes").unwrap_err();
         assert!(e.0.contains("Npgsql connection string"), "{e}");
+    }
+
+    /// Npgsql's session and security keys are read; one shale does not know, or a pair it cannot
+    /// read, in a string written as Npgsql writes its keys, is said so (Ecto/Laravel/EF Core
+    /// re-check: `Timezone=UTC` made the string read as libpq's, "unknown parameter Host").
+    #[test]
+    fn every_key_of_an_npgsql_string_is_read_or_named() {
+        let s = ConnectionSettings::parse(
+            "Host=db;Username=app;Password=\"a;b\";Timezone=UTC;Tcp Keepalive Time=30000;SSL Negotiation=Postgres;GSS Encryption Mode=Disable",
+        )
+        .unwrap();
+        assert_eq!(s.options.as_deref(), Some("-c TimeZone=UTC"));
+        assert_eq!(s.password.as_deref(), Some("a;b"));
+        let e = ConnectionSettings::parse("Host=db;Username=app;Password=secret1;Frobnicate=yes").unwrap_err();
+        assert!(e.0.contains("a key shale does not know (`frobnicate`"), "{e}");
+        assert!(!e.0.contains("secret1"), "{e}");
+        let e = ConnectionSettings::parse("Host=db;Username=app;Password=\"secret2").unwrap_err();
+        assert!(e.0.contains("a quoted value has no closing quote") && !e.0.contains("secret2"), "{e}");
+        let e = ConnectionSettings::parse("Host=db;Username=app;Require Auth=scram-sha-256").unwrap_err();
+        assert!(e.0.contains("require_auth"), "{e}");
     }
 
     /// A libpq string with a `;` in a value stays libpq's; so does one whose keys are not all
