@@ -98,6 +98,21 @@ def _from_sqlalchemy(listener: Any) -> bool:
     return any(name.startswith("sqlalchemy") for name in names)
 
 
+class _Recording:
+    """The connection a listener function is given: what it executes is recorded, also through
+    ``exec_driver_sql`` (which SQLAlchemy's own recording connection lacks); nothing is read back."""
+
+    def __init__(self, connection: Any, captured: List[Any]) -> None:
+        self._connection = connection
+        self._captured = captured
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    def exec_driver_sql(self, statement: str, *args: Any, **kw: Any) -> None:
+        self._captured.append(str(statement))
+
+
 def _event_ddl(target: Any, event: str, dialect: Any, **kw: Any) -> List[str]:
     """The statements the application's listeners of ``event`` on ``target`` run, as
     ``create_all()`` would run them: DDL elements and functions given a connection that records
@@ -113,7 +128,16 @@ def _event_ddl(target: Any, event: str, dialect: Any, **kw: Any) -> List[str]:
     captured: List[Any] = []
     connection = create_mock_engine("postgresql://", lambda sql, *a, **k: captured.append(sql))
     for fn in listeners:
-        fn(target, connection, checkfirst=False, **kw)
+        given = connection if isinstance(fn, DDLElement) else _Recording(connection, captured)
+        try:
+            fn(target, given, checkfirst=False, **kw)
+        except Exception as e:
+            name = getattr(fn, "__qualname__", None) or type(fn).__name__
+            raise ValueError(
+                f"the {event} listener {name} of {getattr(target, 'name', None) or 'the metadata'} failed here, "
+                f"where no database runs what it executes ({type(e).__name__}: {e}): a listener that reads a "
+                "result cannot be printed; give what it makes as DDL(...), listened for as it is"
+            ) from None
     out = []
     for statement in captured:
         text = statement if isinstance(statement, str) else str(statement.compile(dialect=dialect))

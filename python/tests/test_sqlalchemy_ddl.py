@@ -176,3 +176,15 @@ def test_ddl_attached_to_create_events_is_printed_in_place(tmp_path: Path, datab
     shale.run("--database-url", database, "diff", "--from", "migrations", "--to", models, "--write", "models", cwd=tmp_path)
     shale.up(database, cwd=tmp_path, force_unsafe=True)
     assert psql(database, "SELECT obj_description('thing'::regclass)") == "made by an after_create listener"
+
+    # Through exec_driver_sql too; a listener that reads a result is named, in one line (the
+    # FastAPI re-check: a raw traceback).
+    (tmp_path / "models.py").write_text(EVENT_MODELS.replace("connection.execute(sa.text(", "connection.exec_driver_sql((")
+                                        + "\n\ndef _seed(target, connection, **kw):\n"
+                                        "    if connection.execute(sa.text('SELECT count(*) FROM thing')).scalar() == 0:\n"
+                                        "        pass\n\nsa.event.listen(Thing.__table__, 'after_create', _seed)\n")
+    failed = subprocess.run(
+        [sys.executable, "-m", "shale.sqlalchemy", "models:Base"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert failed.returncode == 2 and "the after_create listener _seed of thing failed here" in failed.stderr, failed.stderr
+    assert "Traceback" not in failed.stderr
