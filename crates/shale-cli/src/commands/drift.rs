@@ -36,6 +36,10 @@ pub struct DriftArgs {
     /// What the database should be instead of what the migrations build: a schema SQL file, exec:COMMAND (its output is the schema as SQL), a database URL or a migrations directory
     #[arg(long, value_name = "SRC")]
     pub against: Option<String>,
+    /// Exit 1 on drift: what drift always does, accepted as `diff --exit-code` spells it, so that a
+    /// CI line written for either works
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {

@@ -291,4 +291,6 @@ fn the_current_time_under_another_name_is_no_drift() {
     let run = p.shale(&["drift", "--json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.json()["differences"].as_array().unwrap().len(), 2, "{}", run.stdout);
+    // `--exit-code`, as diff spells it, is what drift does anyway (FastAPI re-check: a usage error).
+    assert_eq!(p.shale(&["drift", "--exit-code"]).code, 1);
 }
