@@ -61,11 +61,11 @@ impl std::fmt::Display for ConnectError {
 }
 
 impl ConnectError {
-    /// Every host tried refused the login: the settings are wrong (a password, a user, a
-    /// certificate), and trying again changes nothing until they are mended (FastAPI trial: a
-    /// wrong password exited 3, "worth retrying").
-    pub fn login_refused(&self) -> bool {
-        !self.hosts.is_empty() && self.hosts.iter().all(|h| h.login_refused)
+    /// Every host tried refused the connection as given: the settings are wrong (a password, a
+    /// user, a certificate, an sslmode the server cannot meet), and trying again changes nothing
+    /// until they are mended (FastAPI trial: a wrong password exited 3, "worth retrying").
+    pub fn refused_as_given(&self) -> bool {
+        !self.hosts.is_empty() && self.hosts.iter().all(|h| h.refused_as_given)
     }
 }
 
@@ -78,9 +78,10 @@ pub struct HostFailure {
     pub transient: bool,
     /// What the server is, when it answered but is not what `target_session_attrs` asks for.
     pub role: Option<ServerRole>,
-    /// The server (or a pooler) refused the login: a wrong password, none given, a certificate
-    /// or pg_hba.conf entry that does not let this user in.
-    pub login_refused: bool,
+    /// The server (or a pooler) refused the connection as the settings ask for it: the login (a
+    /// wrong password, none given, a certificate or pg_hba.conf entry that does not let this user
+    /// in), or TLS it does not offer where sslmode requires it.
+    pub refused_as_given: bool,
 }
 
 /// What a server answered when asked whether it is a standby and whether it accepts writes.
@@ -250,7 +251,7 @@ pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -
                     reason: format!("no answer within connect_timeout ({}s)", limit.as_secs()),
                     transient: true,
                     role: None,
-                    login_refused: false,
+                    refused_as_given: false,
                 })
             }),
             None => attempt.await,
@@ -283,7 +284,7 @@ async fn connect_host(
 ) -> Result<Result<Client, (Client, HostFailure)>, HostFailure> {
     let failure = |error: tokio_postgres::Error| {
         let (reason, transient) = classify(&error, settings);
-        HostFailure { host: target.label(), reason, transient, role: None, login_refused: refuses_login(&error) }
+        HostFailure { host: target.label(), reason, transient, role: None, refused_as_given: refuses_as_given(&error) }
     };
     let client = match open(driver_config(settings, session, target, true), tls).await {
         // PgBouncer, unless told to ignore it (`ignore_startup_parameters = options`), refuses the
@@ -300,7 +301,13 @@ async fn connect_host(
     let Some(role) = server_role(&client).await.map_err(failure)? else {
         // Never guess: an unknown server is not used.
         let reason = "did not say whether it is a standby (pg_is_in_recovery, transaction_read_only)".into();
-        return Err(HostFailure { host: target.label(), reason, transient: false, role: None, login_refused: false });
+        return Err(HostFailure {
+            host: target.label(),
+            reason,
+            transient: false,
+            role: None,
+            refused_as_given: false,
+        });
     };
     if attrs.accepts(role.in_recovery, role.read_only) {
         return Ok(Ok(client));
@@ -309,14 +316,14 @@ async fn connect_host(
     // A failover can promote a standby (or demote a primary): worth waiting for.
     Ok(Err((
         client,
-        HostFailure { host: target.label(), reason, transient: true, role: Some(role), login_refused: false },
+        HostFailure { host: target.label(), reason, transient: true, role: Some(role), refused_as_given: false },
     )))
 }
 
-/// Whether the server (or a pooler answering the login itself) refused this user's login:
-/// `28P01` (a wrong password), `28000` (no pg_hba.conf entry lets it in, a certificate's CN), or
-/// a password asked for and none given.
-fn refuses_login(error: &tokio_postgres::Error) -> bool {
+/// Whether the server (or a pooler answering the login itself) refused the connection as given:
+/// `28P01` (a wrong password), `28000` (no pg_hba.conf entry lets it in, a certificate's CN), a
+/// password asked for and none given, or no TLS where sslmode requires it.
+fn refuses_as_given(error: &tokio_postgres::Error) -> bool {
     if let Some(db) = error.as_db_error() {
         return matches!(db.code().code(), "28P01" | "28000");
     }
@@ -326,7 +333,9 @@ fn refuses_login(error: &tokio_postgres::Error) -> bool {
         text.push_str(&s.to_string().to_lowercase());
         source = s.source();
     }
-    text.contains("password missing") || text.contains("sasl authentication failed")
+    text.contains("password missing")
+        || text.contains("sasl authentication failed")
+        || text.contains("server does not support tls")
 }
 
 /// Connect with `config`, over TLS where it asks for it, and run the connection in the background.

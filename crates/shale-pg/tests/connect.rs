@@ -453,6 +453,7 @@ async fn tls_required_but_the_server_has_none() {
             "sslmode={mode}: unclear message: {e}"
         );
         assert!(!e.transient, "{e}");
+        assert!(e.refused_as_given(), "settings the server cannot meet (exit 2): {e}");
     }
     // prefer falls back to a plain connection.
     let client = must_connect(&with_mode(cluster, "127.0.0.1", "prefer", None), "prefer").await;
@@ -543,7 +544,7 @@ async fn password_auth_and_redaction() {
     assert!(e.target.contains(":***@"), "target not redacted: {}", e.target);
     assert_eq!(e.target, bad.redacted());
     assert!(!e.transient, "a wrong password is not worth retrying");
-    assert!(e.login_refused(), "a wrong password is the settings' problem (exit 2, not 3)");
+    assert!(e.refused_as_given(), "a wrong password is the settings' problem (exit 2, not 3)");
 
     // Same wrong password over TLS-less key=value: still never printed.
     let kv_bad = settings(&format!("host=127.0.0.1 port={port} user=app password=hunter2-wrong dbname=postgres"));
@@ -556,7 +557,7 @@ async fn password_auth_and_redaction() {
     let e = must_fail(&none, "no password").await;
     assert!(e.to_string().contains("asks for a password for user app and none was given"), "{e}");
     assert!(e.to_string().contains("~/.pgpass"), "{e}");
-    assert!(e.login_refused(), "{e}");
+    assert!(e.refused_as_given(), "{e}");
 
     // connect_waiting does not retry a wrong password until the wait runs out.
     let started = Instant::now();
@@ -583,7 +584,7 @@ async fn unknown_host_fails_fast_without_the_password() {
     assert!(display.contains("no-such-host.invalid"), "{display}");
     assert!(!format!("{display} {e:?}").contains("secretpw"), "{e:?}");
     assert!(!e.transient, "an unknown host is not transient: {e}");
-    assert!(!e.login_refused(), "no server refused a login: {e}");
+    assert!(!e.refused_as_given(), "no server refused a login: {e}");
 }
 
 #[tokio::test]

@@ -303,7 +303,7 @@ impl Error {
             | Error::Unsafe(_) => ErrorKind::Usage,
             Error::LockLost { .. } => ErrorKind::Unavailable,
             Error::Pg(e) => match e {
-                PgError::Connect(e) if e.settings_problem || e.login_refused() => ErrorKind::Usage,
+                PgError::Connect(e) if e.settings_problem || e.refused_as_given() => ErrorKind::Usage,
                 // shale's own queries refused by where the connection landed, not by the
                 // migrations: a standby (read-only), a pooler out of server connections
                 // (PgBouncer's query_wait_timeout), a server shutting down. Worth a retry, as a
