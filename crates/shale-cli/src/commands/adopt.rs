@@ -320,7 +320,13 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     let progress = Progress::for_settings(settings);
     block_on(migrator.baseline(&version, Some(reason), &mut |e: Event| progress.event(&e)))?;
     if settings.json {
-        print_json(&serde_json::json!({ "written": files, "version": version.canonical(), "recorded": true }));
+        let with_rows = tables_with_rows(settings, &schema)?;
+        print_json(&serde_json::json!({
+            "written": files,
+            "version": version.canonical(),
+            "recorded": true,
+            "tables_with_rows": with_rows,
+        }));
     } else if !settings.quiet {
         let written = files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
         println!(
@@ -341,14 +347,7 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
 /// ones to carry over (NetBox trial: a profile table of 7 rows a data migration made was empty
 /// in the database built from the baseline, and nothing said so). At most eight named.
 fn note_rows_left_behind(settings: &Settings, schema: &shale_schema::Schema) -> Result<()> {
-    let tables: Vec<(String, String)> =
-        schema.tables.iter().filter(|t| t.partition_of.is_none()).map(|t| (t.schema.clone(), t.name.clone())).collect();
-    let connection = super::connection(settings)?;
-    let with_rows = block_on(async {
-        let client = shale_pg::connect(&connection, &settings.session).await?;
-        shale_pg::inspect::tables_with_rows(&client, &tables).await
-    })
-    .map_err(shale::Error::Pg)?;
+    let with_rows = tables_with_rows(settings, schema)?;
     if with_rows.is_empty() {
         return Ok(());
     }
@@ -359,10 +358,22 @@ fn note_rows_left_behind(settings: &Settings, schema: &shale_schema::Schema) -> 
     crate::output::note(&format!(
         "{} table(s) hold rows, which the baseline (the schema) does not carry: {named}; a database built from it \
          starts without them. Rows the old tool's migrations inserted (reference data, lookup tables) belong in a \
-         migration after the baseline (`INSERT ... ON CONFLICT DO NOTHING`) or in seeds/",
+         migration after the baseline (`INSERT ... ON CONFLICT DO NOTHING`) or in seeds/ (`--json` lists them all)",
         with_rows.len()
     ));
     Ok(())
+}
+
+/// The baseline's tables (not partitions) that hold rows, as SQL names them. One query.
+fn tables_with_rows(settings: &Settings, schema: &shale_schema::Schema) -> Result<Vec<String>> {
+    let tables: Vec<(String, String)> =
+        schema.tables.iter().filter(|t| t.partition_of.is_none()).map(|t| (t.schema.clone(), t.name.clone())).collect();
+    let connection = super::connection(settings)?;
+    Ok(block_on(async {
+        let client = shale_pg::connect(&connection, &settings.session).await?;
+        shale_pg::inspect::tables_with_rows(&client, &tables).await
+    })
+    .map_err(shale::Error::Pg)?)
 }
 
 #[cfg(test)]

@@ -1946,10 +1946,12 @@ fn a_baseline_watches_each_history_it_left_as_it_was() {
          CREATE TABLE django_migrations (id bigserial PRIMARY KEY, app varchar(255) NOT NULL, name varchar(255) NOT NULL,
              applied timestamptz NOT NULL);
          INSERT INTO django_migrations (app, name, applied) VALUES ('shop', '0001_initial', now());
-         CREATE TABLE t (id int)",
+         CREATE TABLE t (id int); INSERT INTO t VALUES (1); CREATE TABLE empty (id int)",
     );
     std::fs::create_dir_all(p.migrations()).unwrap();
-    p.shale(&["baseline", "--from-database"]).ok();
+    // The tables holding rows, all of them, in --json (Django re-check: only in the note, cut to 8).
+    let json = p.shale(&["baseline", "--from-database", "--json"]).ok().json();
+    assert_eq!(json["tables_with_rows"], serde_json::json!(["public.t"]), "{json}");
     assert!(!p.shale(&["status"]).ok().stderr.contains("warning"));
     for (change, tool) in [
         ("UPDATE alembic_version SET version_num = 'b2'", "alembic's history (public.alembic_version)"),
