@@ -87,6 +87,15 @@ pub fn run(settings: &Settings) -> Result<i32> {
         return Ok(0);
     }
     match (&found, set.as_ref().filter(|s| !s.migrations.is_empty())) {
+        (Some((relative, tool)), _) if CODE_TOOLS.contains(tool) => {
+            println!(
+                "created {} with dir = \"{relative}\", where {tool} keeps its migrations, in code: shale's SQL \
+                 migrations go beside them, and one written in code after the switch is named (and .shale/ in \
+                 .gitignore)",
+                show(&config)
+            );
+            println!("next: `shale status`, then `shale baseline --from-database` on a database {tool} migrated");
+        }
         (Some((relative, tool)), _) => {
             println!(
                 "created {} with dir = \"{relative}\", where {tool} keeps its migrations (and .shale/ in .gitignore)",
@@ -145,7 +154,17 @@ const OTHER_TOOLS_DIRS: &[(&str, &str)] = &[
     ("supabase/migrations", "the Supabase CLI"),
     ("src/main/resources/db/migration", "Flyway"),
     ("hasura/migrations/default", "Hasura"),
+    // Tools whose migrations are code, which run only their own files there (`*.exs`, `*.php`,
+    // `*.rb`): shale's SQL files go beside them, where a migration written in code after the
+    // switch is seen (Ecto re-check: init made `migrations/`, and a new `.exs` went unseen).
+    ("priv/repo/migrations", "Ecto"),
+    ("database/migrations", "Laravel"),
+    ("db/migrate", "Rails"),
 ];
+
+/// Of [`OTHER_TOOLS_DIRS`], the tools whose migrations are code: a history started from the
+/// live schema, not taken over.
+const CODE_TOOLS: &[&str] = &["Ecto", "Laravel", "Rails"];
 
 /// Tools whose migrations are in a folder of a `migrations` directory: graphile-migrate's
 /// committed ones (beside its `current.sql`), Hasura's for its first database.

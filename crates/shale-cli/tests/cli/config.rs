@@ -169,6 +169,25 @@ fn new_in_a_drizzle_directory_goes_in_its_journal() {
     );
 }
 
+/// In a Phoenix project, `init` points shale.toml at Ecto's directory, where a migration written
+/// in Elixir after the switch is seen (Ecto re-check: `migrations/` made, and a new `.exs` unseen).
+#[test]
+fn init_finds_ecto_s_directory_and_says_how_to_start() {
+    let p = Project::new("cfg_init_ecto");
+    let dir = p.path().join("priv/repo/migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("20230105101500_create_users.exs"), "defmodule M do\nend\n").unwrap();
+    let run: Run = p.bare().arg("init").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("dir = \"priv/repo/migrations\", where Ecto keeps its migrations, in code"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("`shale baseline --from-database` on a database Ecto migrated"), "{}", run.stdout);
+    assert!(!p.migrations().exists(), "no empty migrations/ beside Ecto's");
+}
+
 /// In a project another tool migrates, `init` points shale.toml at that tool's directory.
 #[test]
 fn init_finds_the_directory_another_tool_keeps() {
