@@ -101,6 +101,12 @@ fn split_top_level(text: &str) -> Option<Vec<&str>> {
 /// made 72 of 106 differences, and `diff` a `SET DEFAULT` each, with their locks). Outside string
 /// literals and not part of a longer name.
 pub fn comparable_default(text: &str) -> std::borrow::Cow<'_, str> {
+    // `timezone('utc'::text, now())` is `(now() AT TIME ZONE 'utc'::text)`, which PostgreSQL keeps
+    // as written too (FastAPI re-check: SQLAlchemy's `func.timezone('utc', func.now())` against a
+    // migration's `now() AT TIME ZONE 'utc'`).
+    if let Some(at_zone) = timezone_call(text) {
+        return std::borrow::Cow::Owned(comparable_default(&at_zone).into_owned());
+    }
     if !text.contains("now()") && !text.contains("transaction_timestamp()") {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -125,6 +131,26 @@ pub fn comparable_default(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A default that is the whole call `timezone(ZONE, TIME)`, as `(TIME AT TIME ZONE ZONE)`.
+fn timezone_call(text: &str) -> Option<String> {
+    let inner = text.strip_prefix("timezone(")?.strip_suffix(')')?;
+    let (mut depth, mut in_quote, mut comma) = (0i32, false, None);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '\'' => in_quote = !in_quote,
+            _ if in_quote => {}
+            '(' => depth += 1,
+            ')' if depth == 0 => return None,
+            ')' => depth -= 1,
+            ',' if depth == 0 && comma.is_none() => comma = Some(i),
+            ',' if depth == 0 => return None,
+            _ => {}
+        }
+    }
+    let at = comma?;
+    (depth == 0 && !in_quote).then(|| format!("({} AT TIME ZONE {})", inner[at + 1..].trim(), inner[..at].trim()))
+}
+
 /// Whether two column defaults mean the same ([`comparable_default`]).
 pub fn same_default(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
@@ -146,6 +172,16 @@ mod tests {
         assert!(!same_default(Some("my_now()"), Some("my_CURRENT_TIMESTAMP")));
         assert!(!same_default(Some("statement_timestamp()"), Some("now()")), "another time");
         assert!(!same_default(Some("now()"), None));
+        assert!(same_default(Some("timezone('utc'::text, now())"), Some("(now() AT TIME ZONE 'utc'::text)")));
+        assert!(same_default(
+            Some("timezone('utc'::text, CURRENT_TIMESTAMP)"),
+            Some("(transaction_timestamp() AT TIME ZONE 'utc'::text)")
+        ));
+        assert!(!same_default(Some("timezone('utc'::text, now())"), Some("(now() AT TIME ZONE 'UTC'::text)")));
+        assert!(!same_default(
+            Some("timezone(a, b) + timezone(c, d)"),
+            Some("(b AT TIME ZONE a) + (d AT TIME ZONE c)")
+        ));
     }
 
     #[test]

@@ -277,7 +277,7 @@ fn the_current_time_under_another_name_is_no_drift() {
     p.shale(&["up"]).ok();
     p.psql(
         "ALTER TABLE events ALTER COLUMN at SET DEFAULT now();
-         ALTER TABLE events ALTER COLUMN day SET DEFAULT timezone('utc', transaction_timestamp())",
+         ALTER TABLE events ALTER COLUMN day SET DEFAULT (transaction_timestamp() AT TIME ZONE 'utc')",
     );
     let clean = p.shale(&["drift"]);
     assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
