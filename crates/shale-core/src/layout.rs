@@ -2081,6 +2081,12 @@ pub(crate) fn split_version(stem: &str, dashes: bool) -> Option<(String, String)
     if let Some(dated) = (!dashes).then(|| dated_version(stem)).flatten() {
         return Some(dated);
     }
+    // Laravel's date and time in parts, `2026_12_07_103000_create_webhooks`: the 14 digits it is
+    // (Ecto/Laravel re-check: a SQL file so named, as the advice for a PHP migration's port says,
+    // was version 2026, below the baseline, and never ran).
+    if let Some((digits, rest)) = (!dashes).then(|| laravel_time(stem)).flatten() {
+        return Some((digits, rest.trim_start_matches('_').to_string()));
+    }
     if dashes {
         // diesel: the version is the folder name up to its first `_` (2.3 adds a hexadecimal suffix).
         let (version, name) = stem.split_once('_').unwrap_or((stem, ""));

@@ -12,6 +12,20 @@ fn versions(set: &MigrationSet) -> Vec<String> {
     set.migrations.iter().map(|m| m.label()).collect()
 }
 
+/// A SQL file named as Laravel names its migrations (`2026_12_07_103000_x.sql`, the port the
+/// advice for a PHP migration asks for) is the 14-digit version it says, after a baseline of
+/// 14 digits (Ecto/Laravel re-check: version 2026, below the baseline, and never ran).
+#[test]
+fn laravel_named_sql_files_are_their_date_and_time() {
+    let set = load(vec![
+        file("20261206153443_baseline.sql", "create table users (id int);"),
+        file("2026_12_07_103000_create_webhooks_table.sql", "create table webhooks (id int);"),
+        file("2026_12_07_103000_create_webhooks_table.php", "<?php"),
+    ])
+    .unwrap();
+    assert_eq!(versions(&set), ["20261206153443 baseline", "20261207103000 create_webhooks_table"]);
+}
+
 #[test]
 fn plain_numbered_files_in_numeric_order() {
     let set = load(vec![
