@@ -798,7 +798,20 @@ fn pgpass_fields(line: &str) -> Vec<String> {
 
 fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Result<(), SettingsError> {
     match key {
-        "host" => settings.hosts = value.split(',').map(str::to_string).collect(),
+        "host" => {
+            // A host holding `=` or `;` is a string split wrong (Npgsql's `host=a;password=...`
+            // read as libpq's one pair): refused unshown, where it was echoed as a host with the
+            // password in it (Ecto/Laravel/EF Core round 3).
+            if value.contains(['=', ';']) {
+                return Err(SettingsError(
+                    "a host holds `=` or `;`, so the string was not split where it was meant to be: libpq's pairs \
+                     are separated by spaces (`host=db port=5432`), Npgsql's by `;` with its keys (`Host=db;Port=5432`); \
+                     the value is not shown, as it may hold a password"
+                        .into(),
+                ));
+            }
+            settings.hosts = value.split(',').map(str::to_string).collect()
+        }
         "hostaddr" => {
             settings.hostaddrs = value
                 .split(',')

@@ -75,6 +75,8 @@ fn meaning(key: &str) -> Option<Meaning> {
         | "socketreceivebuffersize"
         | "socketsendbuffersize"
         | "tcpkeepalive"
+        | "loadtablecomposites"
+        | "useperfcounters"
         | "tcpkeepalivetime"
         | "tcpkeepaliveinterval"
         | "hostrecheckseconds"
@@ -175,9 +177,9 @@ fn pairs(s: &str) -> Option<Vec<(String, String)>> {
 }
 
 /// `s` read as an Npgsql connection string, where it is one: `;`-separated pairs whose keys are
-/// all Npgsql's, or whose first key is written as Npgsql writes its keys (`Host`, `User ID`: a
-/// capital or a space, which libpq's never have), where a key shale does not know or a pair it
-/// cannot read is an error naming it (Ecto/Laravel/EF Core re-check: `Timezone=UTC` made the whole
+/// all Npgsql's, or whose first key is one of Npgsql's (in any case, as Npgsql compares them) and
+/// whose first pair is one pair (libpq's separates its pairs with spaces), where a key shale does
+/// not know or a pair it cannot read is an error naming it (Ecto/Laravel/EF Core re-check: `Timezone=UTC` made the whole
 /// string read as libpq's, "unknown parameter Host"). Else `None`: a libpq `key=value` string
 /// (which separates pairs with spaces: a `;` there is part of a value).
 pub(super) fn parse(s: &str) -> Option<Result<ConnectionSettings, SettingsError>> {
@@ -187,9 +189,12 @@ pub(super) fn parse(s: &str) -> Option<Result<ConnectionSettings, SettingsError>
     if let Some(pairs) = pairs(s) {
         return Some(settings_of(&pairs));
     }
-    let first = s.trim_start().split('=').next().unwrap_or("").trim();
-    let written_as_npgsql = first.chars().any(|c| c.is_uppercase() || c.is_whitespace())
-        && meaning(&first.replace(' ', "").to_ascii_lowercase()).is_some();
+    // Its first key is one of Npgsql's, in any case, and its first pair is one pair: libpq's
+    // separates pairs with spaces, so `host=db password=a;b` is libpq's (a `;` in its password).
+    let first_pair = s.split(';').next().unwrap_or("");
+    let first = first_pair.split('=').next().unwrap_or("").trim();
+    let pairs_in_first = first_pair.split_whitespace().filter(|t| t.contains('=') && !t.starts_with('=')).count();
+    let written_as_npgsql = meaning(&first.replace(' ', "").to_ascii_lowercase()).is_some() && pairs_in_first <= 1;
     if !written_as_npgsql {
         return None;
     }
@@ -355,6 +360,14 @@ mod tests {
         assert!(e.0.contains("a quoted value has no closing quote") && !e.0.contains("secret2"), "{e}");
         let e = ConnectionSettings::parse("Host=db;Username=app;Require Auth=scram-sha-256").unwrap_err();
         assert!(e.0.contains("require_auth"), "{e}");
+        // In lower case too, as Npgsql compares keys (round 3: read as libpq's one pair, its
+        // host holding the password, which the error showed).
+        let e = ConnectionSettings::parse("host=127.0.0.1;port=5432;password=hunter2;frobnicate=1").unwrap_err();
+        assert!(e.0.contains("(`frobnicate`") && !e.0.contains("hunter2"), "{e}");
+        let e = ConnectionSettings::parse("host=db;pasword=hunter3").unwrap_err();
+        assert!(e.0.contains("(`pasword`") && !e.0.contains("hunter3"), "{e}");
+        let s = ConnectionSettings::parse("port=5433;Host=db;Load Table Composites=true").unwrap();
+        assert_eq!((s.hosts.as_slice(), s.ports.as_slice()), (["db".to_string()].as_slice(), [5433].as_slice()));
     }
 
     /// A libpq string with a `;` in a value stays libpq's; so does one whose keys are not all
@@ -363,6 +376,9 @@ mod tests {
     fn libpq_strings_with_semicolons_stay_libpq_strings() {
         let s = ConnectionSettings::parse("host=db password=a;b dbname=app").unwrap();
         assert_eq!(s.password.as_deref(), Some("a;b"));
+        // A libpq string split wrong puts `=` in a host: refused, the value unshown.
+        let e = ConnectionSettings::parse("hostaddr=10.0.0.1 host=db;password=secret4").unwrap_err();
+        assert!(!e.0.contains("secret4"), "{e}");
         assert!(pairs("host=db;sslrootcert=/ca.pem").is_none(), "sslrootcert is libpq's, not Npgsql's");
         assert!(pairs("Host=db").is_none(), "one pair says too little");
     }
