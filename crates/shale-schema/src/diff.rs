@@ -89,16 +89,25 @@ impl Diff {
     /// they would have dropped or changed (in `before`) is still there, so the down neither
     /// makes it again nor changes it back (FastAPI trial: the down of a generated migration made
     /// again a table and a column its up had left in place, and failed). A table left in place
-    /// keeps its columns, constraints, indexes, triggers and policies.
+    /// keeps its columns, constraints, indexes, triggers, policies, the sequences its columns own
+    /// and its partitions (review: a `serial`'s sequence made again). What the up did change, in a
+    /// statement that ran, is undone all the same (review: the drop of a foreign key of a table
+    /// left in place, which ran, was not undone).
     pub fn keeping_what_was_left_out(self, up: &Diff, before: &Schema) -> Diff {
         let mut kept: BTreeSet<String> = BTreeSet::new();
+        let mut tables: Vec<String> = Vec::new();
         for change in up.changes.iter().filter(|c| c.destructive) {
             kept.insert(change.object.clone());
-            let Some(name) = change.object.strip_prefix("table ") else { continue };
+            if let Some(name) = change.object.strip_prefix("table ") {
+                tables.push(name.to_string());
+            }
+        }
+        while let Some(name) = tables.pop() {
             let Some(table) = before.tables.iter().find(|t| format!("{}.{}", t.schema, t.name) == name) else {
                 continue;
             };
             let on_table = |schema: &str, of: &str| schema == table.schema && of == table.name;
+            kept.insert(format!("table {name}"));
             kept.extend(table.columns.iter().map(|c| format!("column {name}.{}", c.name)));
             kept.insert(format!("row level security {name}"));
             kept.extend(
@@ -129,6 +138,25 @@ impl Diff {
                     .filter(|p| on_table(&p.schema, &p.table))
                     .map(|p| format!("policy {name}.{}", p.name)),
             );
+            kept.extend(
+                before
+                    .sequences
+                    .iter()
+                    .filter(|s| s.owned_by.as_ref().is_some_and(|o| on_table(&o.schema, &o.table)))
+                    .map(|s| format!("sequence {}.{}", s.schema, s.name)),
+            );
+            // Its partitions go with it (and theirs with them).
+            tables.extend(
+                before
+                    .tables
+                    .iter()
+                    .filter(|t| t.partition_of.as_ref().is_some_and(|p| on_table(&p.schema, &p.name)))
+                    .map(|t| format!("{}.{}", t.schema, t.name))
+                    .filter(|t| !kept.contains(&format!("table {t}"))),
+            );
+        }
+        for ran in up.changes.iter().filter(|c| !c.destructive) {
+            kept.remove(&ran.object);
         }
         Diff { changes: self.changes.into_iter().filter(|c| !kept.contains(&c.object)).collect() }
     }

@@ -124,6 +124,33 @@ async fn a_shortened_string_column_fails_on_a_longer_value_rather_than_cutting_i
     assert!(failed.to_string().contains("value too long"), "{failed}\n{script}");
     let kept = shared_cluster().psql(&long.name, "SELECT length(m) || ',' || length(n) FROM t").unwrap();
     assert_eq!(kept.trim(), "23,80", "the values were cut: {script}");
+
+    // Through domains (FastAPI round 3: a domain's base type shortened, and a domain column made a
+    // varchar(20), cut 30 characters to 20).
+    let a = "CREATE DOMAIN code_t AS varchar(100); CREATE DOMAIN wide_t AS varchar(100);
+             CREATE TABLE d (id int PRIMARY KEY, code code_t, codes code_t[], w wide_t, n numeric(10,2));";
+    let b = "CREATE DOMAIN code_t AS varchar(20); CREATE DOMAIN wide_t AS varchar(100);
+             CREATE TABLE d (id int PRIMARY KEY, code code_t, codes code_t[], w varchar(20), n numeric(10,2));";
+    converges("short values in domains", a, b, "INSERT INTO d VALUES (1, 'fits', '{fits}', 'fits', 1.5);").await;
+    for (label, data) in [
+        ("a domain's base shortened", "INSERT INTO d VALUES (1, repeat('x', 30), '{ok}', 'ok', 1)"),
+        ("a domain's element in an array", "INSERT INTO d VALUES (1, 'ok', ARRAY[repeat('x', 30)], 'ok', 1)"),
+        ("a domain column made a varchar(20)", "INSERT INTO d VALUES (1, 'ok', '{ok}', repeat('x', 30), 1)"),
+    ] {
+        let long = build(a, "diff_dom_long");
+        shared_cluster().psql(&long.name, data).unwrap();
+        let script = diff(&model(&long).await, &model(&build(b, "diff_dom_b")).await).to_sql(true);
+        let failed = shared_cluster().psql(&long.name, &format!("BEGIN;\n{script}\nCOMMIT;\n")).unwrap_err();
+        assert!(failed.to_string().contains("value too long"), "{label}: {failed}\n{script}");
+    }
+
+    // Rounding loses the digits: destructive, left out unless allowed, and said.
+    let rounded = diff(
+        &model(&build("CREATE TABLE r (n numeric(10,2));", "diff_round_a")).await,
+        &model(&build("CREATE TABLE r (n numeric(10,0));", "diff_round_b")).await,
+    );
+    assert_eq!(rounded.destructive_count(), 1, "{}", rounded.to_sql(true));
+    assert!(rounded.to_sql(true).contains("rounds the values already there"), "{}", rounded.to_sql(true));
 }
 
 #[tokio::test]

@@ -61,12 +61,66 @@ pub(super) fn conversion(col: &str, old: &str, new: &str) -> Option<String> {
     Some(if conversion_through_text(old, new) { format!("{col}::text::{new}") } else { format!("{col}::{new}") })
 }
 
-/// `new` has a length (`character varying(20)`, `character(2)`, `bit(8)`, their arrays), and
-/// `old` is of its family: an explicit cast would cut longer values to it.
+/// `new` has a length (`character varying(20)`, `character(2)`, `bit(8)`, their arrays): an
+/// explicit cast would cut longer values to it, where an assignment fails on them. Any type is
+/// assigned to a string (PostgreSQL's I/O conversion); only bits to bits.
 pub(super) fn shortens_in_silence(old: &str, new: &str) -> bool {
     let (old_base, new_base) = (old.trim_end_matches("[]"), new.trim_end_matches("[]"));
-    let limited = new_base.contains('(') && matches!(type_family(new_base), Some("string" | "bits"));
-    limited && type_family(old_base) == type_family(new_base) && old.ends_with("[]") == new.ends_with("[]")
+    let family = type_family(new_base);
+    let limited = new_base.contains('(') && matches!(family, Some("string" | "bits"));
+    // Bits only to `bit varying(n)` shortened: a fixed `bit(8)` takes a string of another length
+    // only as a cast pads or cuts it (review: `bit(4)` to `bit(8)` without USING failed).
+    let bits_shortened =
+        new_base.starts_with("bit varying") && type_family(old_base) == family && shorter(old_base, new_base);
+    limited && (family == Some("string") || bits_shortened) && old.ends_with("[]") == new.ends_with("[]")
+}
+
+/// `new`'s length is below `old`'s (or `old` has none).
+fn shorter(old: &str, new: &str) -> bool {
+    let length = |t: &str| -> Option<u64> { t.split_once('(')?.1.strip_suffix(')')?.parse().ok() };
+    length(new).is_some_and(|n| length(old).is_none_or(|o| n < o))
+}
+
+/// From `old` to `new`, a value already there may not fit: a string or bits made shorter (a
+/// length below the old one, or below none).
+pub(super) fn shortens(old: &str, new: &str) -> bool {
+    let (old_base, new_base) = (old.trim_end_matches("[]"), new.trim_end_matches("[]"));
+    let old_sized = matches!(type_family(old_base), Some("string" | "bits"));
+    shortens_in_silence(old, new) && shorter(if old_sized { old_base } else { "text" }, new_base)
+}
+
+/// From `old` to `new`, values already there are rounded: a numeric of fewer digits after the
+/// point, a time of fewer fractional digits, `double precision` to `real`.
+pub(super) fn rounds(old: &str, new: &str) -> bool {
+    let (old, new) = (old.trim_end_matches("[]"), new.trim_end_matches("[]"));
+    let modifiers = |t: &str| -> Option<Vec<u64>> {
+        let inside = t.split_once('(')?.1.split_once(')')?.0;
+        inside.split(',').map(|p| p.trim().parse().ok()).collect()
+    };
+    // The type without its modifier: `timestamp(3) without time zone` is `timestamp without time zone`.
+    let base = |t: &str| match (t.find('('), t.find(')')) {
+        (Some(open), Some(close)) if open < close => format!("{}{}", &t[..open], &t[close + 1..]).trim().to_string(),
+        _ => t.trim().to_string(),
+    };
+    let temporal = |t: &str| {
+        let b = base(t);
+        b.starts_with("timestamp") || b.starts_with("time ") || b == "time" || b == "interval"
+    };
+    match (base(old).as_str(), base(new).as_str()) {
+        ("double precision", "real") => true,
+        ("numeric", "numeric") => match (modifiers(old), modifiers(new)) {
+            (None, Some(n)) => n.get(1).copied().unwrap_or(0) < 1000,
+            (Some(o), Some(n)) => n.get(1).copied().unwrap_or(0) < o.get(1).copied().unwrap_or(0),
+            _ => false,
+        },
+        (b, n) if b == n && temporal(old) => {
+            // timestamp(6) is the most there is; `timestamp(0) with time zone` keeps its
+            // precision between the name's words.
+            let digits = |t: &str| modifiers(t).and_then(|m| m.first().copied()).unwrap_or(6);
+            digits(new) < digits(old)
+        }
+        _ => false,
+    }
 }
 
 pub(super) fn add_column_note(c: &Column) -> Option<String> {
@@ -94,9 +148,29 @@ mod tests {
         assert_eq!(conversion("m", "text", "character varying(20)"), None);
         assert_eq!(conversion("m", "character varying(100)", "character(2)"), None);
         assert_eq!(conversion("m", "text[]", "character varying(20)[]"), None);
-        assert_eq!(conversion("b", "bit varying", "bit(8)"), None);
+        assert_eq!(conversion("b", "bit varying", "bit varying(8)"), None);
         assert_eq!(conversion("m", "character varying(20)", "text").as_deref(), Some("m::text"));
-        assert_eq!(conversion("n", "integer", "character varying(5)").as_deref(), Some("n::character varying(5)"));
+        // Any type is assigned to a string (I/O conversion), which fails on a longer value.
+        assert_eq!(conversion("n", "integer", "character varying(5)"), None);
+        // A bit string made longer is padded by the cast, which an assignment refuses.
+        assert_eq!(conversion("b", "bit(4)", "bit(8)").as_deref(), Some("b::bit(8)"));
+    }
+
+    #[test]
+    fn what_shortens_and_what_rounds() {
+        assert!(shortens("text", "character varying(20)"));
+        assert!(shortens("character varying(100)", "character varying(20)"));
+        assert!(!shortens("character varying(20)", "character varying(100)"), "a widening cannot fail");
+        assert!(!shortens("character(5)", "character(10)"));
+        assert!(shortens("integer", "character varying(5)"));
+        assert!(rounds("numeric(10,2)", "numeric(10,0)"));
+        assert!(rounds("numeric", "numeric(12,2)"));
+        assert!(!rounds("numeric(10,2)", "numeric(12,2)"));
+        assert!(rounds("double precision", "real"));
+        assert!(rounds("timestamp(6) without time zone", "timestamp(0) without time zone"));
+        assert!(rounds("timestamp without time zone", "timestamp(3) without time zone"));
+        assert!(!rounds("timestamp(0) without time zone", "timestamp without time zone"));
+        assert!(!rounds("integer", "bigint"));
     }
 
     #[test]

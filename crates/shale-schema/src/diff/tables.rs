@@ -518,7 +518,48 @@ impl<'a> Differ<'a> {
     /// The statements that change the type of a column the table declares (its children's change
     /// with it), the defaults below it dropped first (they may not convert; each table sets its
     /// own again after), and the note for them.
-    fn retype(&mut self, k: &Key, o: &TreeColumn, c: &Column) -> (Vec<String>, Option<String>) {
+    /// `data_type`, or, where it is a domain of `schema` (or an array of one), its base type: what
+    /// decides whether a value fits.
+    fn base_of(schema: &Schema, data_type: &str) -> String {
+        let (name, array) = match data_type.strip_suffix("[]") {
+            Some(name) => (name, "[]"),
+            None => (data_type, ""),
+        };
+        match schema.domains.iter().find(|d| qualified(&d.schema, &d.name) == name) {
+            Some(d) => format!("{}{array}", d.data_type),
+            None => data_type.to_string(),
+        }
+    }
+
+    /// The USING of a change of `col` from `old` to `new`, their domains' base types looked at: to
+    /// a string of limited length none, or through text where the new type is a domain, so that
+    /// a value too long fails the assignment rather than an explicit cast cutting it short
+    /// (FastAPI round 3: a domain over varchar(20) cut 30 characters to 20).
+    fn using(&self, col: &str, old: &str, new: &str) -> Option<String> {
+        let (old_base, new_base) = (Self::base_of(self.from, old), Self::base_of(self.to, new));
+        if super::columns::shortens_in_silence(&old_base, &new_base) {
+            let array = if new.ends_with("[]") { "[]" } else { "" };
+            return (new_base != new).then(|| format!("{col}::text{array}"));
+        }
+        conversion(col, old, new)
+    }
+
+    /// What a change from `old` to `new` does to the values already there, for the note, and
+    /// whether it loses some (rounds them): destructive.
+    fn value_effects(&self, old: &str, new: &str) -> (Vec<&'static str>, bool) {
+        let (old_base, new_base) = (Self::base_of(self.from, old), Self::base_of(self.to, new));
+        let mut effects = Vec::new();
+        if super::columns::shortens(&old_base, &new_base) {
+            effects.push("fails on a longer value already there");
+        }
+        let rounds = super::columns::rounds(&old_base, &new_base);
+        if rounds {
+            effects.push("rounds the values already there to the new precision");
+        }
+        (effects, rounds)
+    }
+
+    fn retype(&mut self, k: &Key, o: &TreeColumn, c: &Column) -> (Vec<String>, Option<String>, bool) {
         let table = qualified(&k.0, &k.1);
         let col = ident(&c.name);
         let mut sql = Vec::new();
@@ -529,11 +570,10 @@ impl<'a> Differ<'a> {
             self.tree.set(k, &c.name, false, |x| x.default = None);
         }
         let collate = c.collation.as_ref().map(|x| format!(" COLLATE {x}")).unwrap_or_default();
-        let using = conversion(&col, &o.data_type, &c.data_type).map(|u| format!(" USING {u}")).unwrap_or_default();
+        let using = self.using(&col, &o.data_type, &c.data_type).map(|u| format!(" USING {u}")).unwrap_or_default();
         sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{collate}{using};", c.data_type));
-        if super::columns::shortens_in_silence(&o.data_type, &c.data_type) && o.data_type != c.data_type {
-            effects.push("fails on a longer value already there");
-        }
+        let (on_values, rounds) = self.value_effects(&o.data_type, &c.data_type);
+        effects.extend(on_values);
         let (data_type, collation) = (c.data_type.clone(), c.collation.clone());
         self.tree.set(k, &c.name, false, |x| {
             x.data_type = data_type.clone();
@@ -548,7 +588,7 @@ impl<'a> Differ<'a> {
             effects.push("rewrites the table and its indexes");
         }
         let note = (!effects.is_empty()).then(|| format!("{} -> {}: {}", o.data_type, c.data_type, effects.join("; ")));
-        (sql, note)
+        (sql, note, rounds)
     }
 
     /// Phase 1: tables that stop being of their type (`NOT OF`) become ordinary ones, whose
@@ -675,10 +715,12 @@ impl<'a> Differ<'a> {
                 && o.inherited_from == 0;
             let mut sql = Vec::new();
             let mut notes = Vec::new();
+            let mut lossy = false;
             if retype {
-                let (statements, note) = self.retype(&k, &o, c);
+                let (statements, note, rounds) = self.retype(&k, &o, c);
                 sql.extend(statements);
                 notes.extend(note);
+                lossy = rounds;
             }
             // Where the type change left it.
             let o = self.tree.get(&k, &c.name).cloned().unwrap_or(o);
@@ -716,7 +758,8 @@ impl<'a> Differ<'a> {
             sql.extend(identity_changes(&table, &col, old_identity.as_ref(), c.identity.as_ref()));
             if !sql.is_empty() {
                 let note = (!notes.is_empty()).then(|| notes.join("; "));
-                self.push(object(&c.name), sql.join("\n"), false, note);
+                // Rounded values are lost: left out unless allowed, as a drop is.
+                self.push(object(&c.name), sql.join("\n"), lossy, note);
             }
         }
     }
@@ -762,8 +805,15 @@ impl<'a> Differ<'a> {
                 sql.push(format!(
                     "ALTER TABLE {table} ALTER COLUMN {col} TYPE {} USING {};",
                     c.data_type,
-                    self.recreated_conversion(&col, &c.data_type)
-                        .unwrap_or(format!("{col}::text{array}::{}", c.data_type))
+                    self.recreated_conversion(&col, &c.data_type).unwrap_or_else(|| {
+                        // A domain of a string of limited length is assigned from text, which fails
+                        // on a longer value, where the explicit cast cut it short.
+                        let text = format!("text{array}");
+                        match super::columns::shortens_in_silence(&text, &Self::base_of(self.to, &c.data_type)) {
+                            true => format!("{col}::text{array}"),
+                            false => format!("{col}::text{array}::{}", c.data_type),
+                        }
+                    })
                 ));
                 for below in self.tree.subtree(&k, &c.name) {
                     let default = self.to_tables.get(&below).and_then(|b| b.columns.iter().find(|x| x.name == c.name));
