@@ -648,6 +648,11 @@ pub fn accepted_reason(tool: Tool, table: &str, fingerprint: &str, why: &str) ->
 
 const ACCEPTED: &str = "; accepted as it is since: ";
 
+/// Whether a [`left_at_baseline_reason`] row is one `repair --accept-other-history` wrote.
+pub fn accepted_since(reason: &str) -> bool {
+    reason.contains(ACCEPTED)
+}
+
 /// The tool, table and fingerprint of a [`left_at_baseline_reason`] (or [`accepted_reason`]).
 pub fn left_at_baseline(reason: &str) -> Option<(Tool, &str, &str)> {
     let (tool, rest) = reason.split_once("'s history (")?;

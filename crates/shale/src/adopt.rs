@@ -587,13 +587,14 @@ impl Migrator {
     ) -> Result<Vec<ChangedSinceBaseline>, Error> {
         let mut changed = Vec::new();
         // What a baseline (or `repair --accept-other-history`) recorded of each such history.
-        let fingerprints: Vec<(Tool, &str, &str, Option<&String>)> = history
+        let fingerprints: Vec<(Tool, &str, &str, Option<&String>, bool)> = history
             .records
             .iter()
             .filter(|r| r.kind == RecordKind::Audit)
             .filter_map(|r| {
-                let (tool, table, then) = r.reason.as_deref().and_then(shale_core::adopt::left_at_baseline)?;
-                Some((tool, table, then, r.applied_at.as_ref()))
+                let reason = r.reason.as_deref()?;
+                let (tool, table, then) = shale_core::adopt::left_at_baseline(reason)?;
+                Some((tool, table, then, r.applied_at.as_ref(), shale_core::adopt::accepted_since(reason)))
             })
             .collect();
         // Built by shale from the first migration: no other tool's history belongs here but one
@@ -611,19 +612,25 @@ impl Migrator {
             found.retain(|t| {
                 (t.in_search_path || t.tool.own_schema() == Some(t.schema.as_str()))
                     && !self.set.creates_table(&t.table)
-                    && !fingerprints.iter().any(|(_, table, _, _)| *table == t.display())
+                    && !fingerprints.iter().any(|(_, table, _, _, _)| *table == t.display())
             });
             changed.extend(found.into_iter().map(|t| ChangedSinceBaseline {
                 tool: t.tool,
                 table: t.display(),
                 baseline_at: None,
+                accepted: false,
             }));
         }
-        for (tool, table, then, at) in fingerprints {
+        for (tool, table, then, at, accepted) in fingerprints {
             let Some((schema, name)) = table.split_once('.') else { continue };
             let foreign = ForeignTable { tool, schema: schema.into(), table: name.into(), in_search_path: true };
             if foreign::fingerprint(client, &foreign).await?.is_some_and(|now| now != then) {
-                changed.push(ChangedSinceBaseline { tool, table: table.to_string(), baseline_at: at.cloned() });
+                changed.push(ChangedSinceBaseline {
+                    tool,
+                    table: table.to_string(),
+                    baseline_at: at.cloned(),
+                    accepted,
+                });
             }
         }
         Ok(changed)
@@ -727,8 +734,12 @@ pub struct ChangedSinceBaseline {
     pub tool: Tool,
     /// Its table, `schema.name`.
     pub table: String,
-    /// When the baseline was recorded.
+    /// When the baseline was recorded (or, with `accepted`, when the table was last accepted as
+    /// it was).
     pub baseline_at: Option<String>,
+    /// `baseline_at` is when `repair --accept-other-history` recorded the table, not the baseline.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub accepted: bool,
 }
 
 /// What `repair --accept-other-history` recorded.

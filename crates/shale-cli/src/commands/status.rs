@@ -219,6 +219,7 @@ pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline
             continue;
         }
         let what = match &c.baseline_at {
+            Some(at) if c.accepted => format!("has changed since it was accepted as it was ({at})"),
             Some(at) => format!("has changed since the baseline ({at})"),
             None => "is in this database, which shale built from its migrations".to_string(),
         };

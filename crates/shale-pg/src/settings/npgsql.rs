@@ -186,18 +186,20 @@ pub(super) fn parse(s: &str) -> Option<Result<ConnectionSettings, SettingsError>
     if !s.contains(';') {
         return None;
     }
+    // Its first pair is one pair: libpq's separates pairs with spaces, so `host=db password=a;b`
+    // is libpq's (a `;` in its password), whatever follows the `;` (review: `password=S3cr;user=x`
+    // was read as Npgsql's).
+    let first_pair = s.split(';').next().unwrap_or("");
+    let pairs_in_first = first_pair.split_whitespace().filter(|t| t.contains('=') && !t.starts_with('=')).count();
+    if pairs_in_first > 1 {
+        return None;
+    }
     if let Some(pairs) = pairs(s) {
         return Some(settings_of(&pairs));
     }
-    // Its first key is one of Npgsql's, in any case, and its first pair is one pair: libpq's
-    // separates pairs with spaces, so `host=db password=a;b` is libpq's (a `;` in its password).
-    let first_pair = s.split(';').next().unwrap_or("");
+    // Else its first key is one of Npgsql's, in any case.
     let first = first_pair.split('=').next().unwrap_or("").trim();
-    let pairs_in_first = first_pair.split_whitespace().filter(|t| t.contains('=') && !t.starts_with('=')).count();
-    let written_as_npgsql = meaning(&first.replace(' ', "").to_ascii_lowercase()).is_some() && pairs_in_first <= 1;
-    if !written_as_npgsql {
-        return None;
-    }
+    meaning(&first.replace(' ', "").to_ascii_lowercase())?;
     Some(match split_pairs(s) {
         Ok(pairs) if pairs.iter().all(|(k, _)| meaning(k).is_some()) => settings_of(&pairs),
         Ok(pairs) => {
@@ -379,6 +381,12 @@ mod tests {
         // A libpq string split wrong puts `=` in a host: refused, the value unshown.
         let e = ConnectionSettings::parse("hostaddr=10.0.0.1 host=db;password=secret4").unwrap_err();
         assert!(!e.0.contains("secret4"), "{e}");
+        // A `;` in a libpq password before a word Npgsql has as a key (review).
+        let s = ConnectionSettings::parse("host=db port=5432 password=S3cr;user=postgres").unwrap();
+        assert_eq!(
+            (s.password.as_deref(), s.hosts.as_slice()),
+            (Some("S3cr;user=postgres"), ["db".to_string()].as_slice())
+        );
         assert!(pairs("host=db;sslrootcert=/ca.pem").is_none(), "sslrootcert is libpq's, not Npgsql's");
         assert!(pairs("Host=db").is_none(), "one pair says too little");
     }
