@@ -10,6 +10,9 @@ rel AS (
   FROM pg_class c JOIN nsp n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
     AND NOT (n.nspname = {hs} AND c.relname IN ({ht}, {lease}))
+    -- Another shale history or lease, by the comment shale gives them (a second project's own
+    -- history_table on the same database: Django round 3).
+    AND NOT (c.relkind = 'r' AND coalesce(obj_description(c.oid, 'pg_class'), '') ~ '^(Migration history written by shale:|The shale migration lock as a lease)')
     AND NOT EXISTS (SELECT FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)),
 -- sequences that are dumped: not owned (serial or identity) by a left-out table
 seq AS (

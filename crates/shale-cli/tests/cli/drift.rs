@@ -294,3 +294,27 @@ fn the_current_time_under_another_name_is_no_drift() {
     // `--exit-code`, as diff spells it, is what drift does anyway (FastAPI re-check: a usage error).
     assert_eq!(p.shale(&["drift", "--exit-code"]).code, 1);
 }
+
+/// Two projects on one database, each its own `history_table`: neither's history is the other's
+/// schema (Django round 3: B's baseline made A's history table, and drift never came out clean).
+#[test]
+fn another_project_s_history_table_is_no_part_of_the_schema() {
+    let p = Project::new("drift_two_histories");
+    p.write("001_items.sql", "CREATE TABLE items (id int PRIMARY KEY);");
+    p.write("../shale.toml", "history_table = \"shale_a\"\n");
+    p.shale(&["up"]).ok();
+    // The second project: its own directory and history table.
+    p.write("../other/001_orders.sql", "CREATE TABLE orders (id int PRIMARY KEY);");
+    p.write("../shale.toml", "history_table = \"shale_b\"\n");
+    p.shale(&["--dir", "other", "up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM pg_tables WHERE tablename IN ('shale_a', 'shale_b')"), "2");
+    let dump = p.shale(&["dump"]).ok();
+    assert!(!dump.stdout.contains("shale_a") && dump.stdout.contains("CREATE TABLE public.orders"), "{}", dump.stdout);
+    // Each project's drift: the other's tables are drift (they are the application's), its
+    // history is not.
+    let drift = p.shale(&["--dir", "other", "drift", "--json"]);
+    let json = drift.json();
+    let objects: Vec<&str> =
+        json["differences"].as_array().unwrap().iter().map(|d| d["object"].as_str().unwrap()).collect();
+    assert!(objects.iter().all(|o| !o.contains("shale_a")), "{objects:?}");
+}
