@@ -100,8 +100,21 @@ function problemsLine(json) {
   return `${problems.length} problem(s): ${named.join('; ')}`;
 }
 
+// A count of problems ("1 problem(s) in the migration files") with the first of them, where the
+// message does not name it: a log line is often all an operator sees (Django round 3).
+function withFirstProblem(message, json) {
+  const problems = ((json && json.problems) || []).filter((p) => p && typeof p === 'object' && p.message);
+  if (!message || !problems.length || message.includes(problems[0].message)) return message;
+  const first = problems[0];
+  let where = first.path || '';
+  if (where && first.line) where += `:${first.line}${first.column ? `:${first.column}` : ''}`;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+  return `${message}: ${where && !first.message.includes(where) ? `${where}: ` : ''}${first.message}${more}`;
+}
+
 function errorFor(exitCode, signal, json, stderr, command) {
-  let message = (json && json.message) || problemsLine(json) || errorLines(stderr) || `shale exited with ${exitCode}`;
+  let message =
+    withFirstProblem(json && json.message, json) || problemsLine(json) || errorLines(stderr) || `shale exited with ${exitCode}`;
   if (signal) message = `shale was killed by ${signal}${stderr.trim() ? `: ${stderr.trim()}` : ''}`;
   const Class = (!signal && BY_CODE[exitCode]) || ShaleError;
   return new Class(message, { exitCode: signal ? null : exitCode, json: json || {}, stderr, command });

@@ -181,9 +181,25 @@ def _problems_line(json: Dict[str, Any]) -> str:
     return f"{len(problems)} problem(s): " + "; ".join(named)
 
 
+def _with_first_problem(message: Optional[str], json: Dict[str, Any]) -> Optional[str]:
+    """A count of problems (``1 problem(s) in the migration files``) with the first of them, where
+    the message does not name it: a log line is often all an operator sees (Django round 3: a
+    gunicorn log said only the count)."""
+    problems = [p for p in json.get("problems") or [] if isinstance(p, dict) and p.get("message")]
+    if not message or not problems or problems[0]["message"] in message:
+        return message
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    first = problems[0]
+    where = first.get("path")
+    if where and first.get("line"):
+        where = f"{where}:{first['line']}" + (f":{first['column']}" if first.get("column") else "")
+    return f"{message}: {where + ': ' if where and where not in first['message'] else ''}{first['message']}{more}"
+
+
 def error_for(exit_code: int, json: Dict[str, Any], stderr: str, command: Sequence[str]) -> ShaleError:
     """The exception for a failed run: its class by exit code, its fields from the JSON document."""
-    message = json.get("message") or _problems_line(json) or _error_lines(stderr) or f"shale exited with {exit_code}"
+    message = _with_first_problem(json.get("message"), json) or _problems_line(json) or _error_lines(stderr) \
+        or f"shale exited with {exit_code}"
     if exit_code < 0:
         message = f"shale was killed by signal {-exit_code}" + (f": {stderr.strip()}" if stderr.strip() else "")
     cls = _BY_CODE.get(exit_code, ShaleError)

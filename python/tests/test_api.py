@@ -112,6 +112,8 @@ def test_validation_errors_carry_their_problems(project: Path, database: str) ->
     with pytest.raises(shale.ValidationError) as caught:
         shale.status(database, cwd=project)
     assert caught.value.problems and caught.value.problems[0].path
+    # The first problem is in the message a log shows (Django round 3: only the count).
+    assert caught.value.problems[0].message in str(caught.value), str(caught.value)
 
     # Run without --json, the message is the error, not the warnings printed before it (the Django
     # trial: a warning that another tool still migrates stood where the error should be).
