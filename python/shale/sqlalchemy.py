@@ -177,12 +177,23 @@ def ddl(obj: Any) -> str:
     for schema in sorted({t.schema for t in tables if t.schema and t.schema != "public"}):
         out.append(f"CREATE SCHEMA IF NOT EXISTS {dialect.identifier_preparer.quote_schema(schema)};")
 
-    # Enum types and sequences, before the tables that use them (as create_all does).
+    # Enum types, domains and sequences, before the tables that use them (as create_all does).
+    try:  # SQLAlchemy 2.x: postgresql.DOMAIN
+        from sqlalchemy.dialects.postgresql.named_types import DOMAIN, CreateDomainType
+    except ImportError:  # SQLAlchemy 1.4 has no DOMAIN type
+        DOMAIN, CreateDomainType = None, None
     seen_enums = set()
+    seen_domains = set()
     seen_sequences = set()
     for table in sorted(tables, key=lambda t: (t.schema or "", t.name)):
         for column in table.columns:
             kind = column.type
+            # (FastAPI round 3: a DOMAIN column's type was never made, and the models did not load.)
+            if DOMAIN is not None and isinstance(kind, DOMAIN):
+                key = (kind.schema or table.schema, kind.name)
+                if key not in seen_domains:
+                    seen_domains.add(key)
+                    emit(CreateDomainType(kind))
             if isinstance(kind, sqlalchemy.Enum) and kind.native_enum and kind.name:
                 key = (kind.schema or table.schema, kind.name)
                 if key not in seen_enums:

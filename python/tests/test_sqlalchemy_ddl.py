@@ -82,6 +82,31 @@ def test_ddl_in_dependency_order_loads_into_an_empty_database(tmp_path: Path, da
     shale.run("--database-url", database, "drift", "--against", models, cwd=tmp_path)
 
 
+def test_a_domain_is_made_before_the_tables_that_use_it(tmp_path: Path, database: str) -> None:
+    # The FastAPI round 3: a DOMAIN column's type was never made ("type code_t does not exist").
+    (tmp_path / "models.py").write_text(
+        "import sqlalchemy as sa\n"
+        "from sqlalchemy.dialects.postgresql import DOMAIN\n"
+        "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column\n\n"
+        "class Base(DeclarativeBase):\n    pass\n\n"
+        "Code = DOMAIN('code_t', sa.String(20), check=\"VALUE <> ''\")\n\n"
+        "class Thing(Base):\n    __tablename__ = 'thing'\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "    code = mapped_column(Code)\n    other = mapped_column(Code)\n"
+    )
+    printed = subprocess.run(
+        [sys.executable, "-m", "shale.sqlalchemy", "models:Base"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.count("CREATE DOMAIN code_t") == 1, printed.stdout
+    assert printed.stdout.index("CREATE DOMAIN code_t") < printed.stdout.index("CREATE TABLE thing")
+    (tmp_path / "migrations").mkdir()
+    models = f"exec:{sys.executable} -m shale.sqlalchemy models:Base"
+    shale.run("--database-url", database, "diff", "--from", "migrations", "--to", models, "--write", "models", cwd=tmp_path)
+    shale.up(database, cwd=tmp_path, force_unsafe=True)
+    assert psql(database, "SELECT count(*) FROM pg_type WHERE typname = 'code_t' AND typtype = 'd'") == "1"
+
+
 def test_errors_name_the_target(tmp_path: Path) -> None:
     for target, expected in [("nosuchmodule:Base", "No module named"), ("models", "MODULE:ATTR"), ("models:Nope", "no attribute")]:
         (tmp_path / "models.py").write_text("X = 1\n")
