@@ -322,7 +322,8 @@ async fn connect_host(
 
 /// Whether the server (or a pooler answering the login itself) refused the connection as given:
 /// `28P01` (a wrong password), `28000` (no pg_hba.conf entry lets it in, a certificate's CN), a
-/// password asked for and none given, or no TLS where sslmode requires it.
+/// password asked for and none given, no TLS where sslmode requires it, or a certificate that
+/// fails the check sslmode asks for.
 fn refuses_as_given(error: &tokio_postgres::Error) -> bool {
     if let Some(db) = error.as_db_error() {
         return matches!(db.code().code(), "28P01" | "28000");
@@ -336,6 +337,10 @@ fn refuses_as_given(error: &tokio_postgres::Error) -> bool {
     text.contains("password missing")
         || text.contains("sasl authentication failed")
         || text.contains("server does not support tls")
+        // The server's certificate failed the check sslmode asks for: the CA or the host name
+        // given, not the moment (FastAPI round 3: exit 3, "worth retrying").
+        || text.contains("invalid peer certificate")
+        || text.contains("certificate verify failed")
 }
 
 /// Connect with `config`, over TLS where it asks for it, and run the connection in the background.

@@ -289,6 +289,7 @@ fn assert_tls_failure(e: &ConnectError, what: &str) {
         "{what}: the message should point at sslmode/sslrootcert: {text}"
     );
     assert!(!e.transient, "{what}: a certificate failure is not transient");
+    assert!(e.refused_as_given(), "{what}: the settings' problem (exit 2, not 3): {text}");
 }
 
 // ---------------------------------------------------------------------------------------------
