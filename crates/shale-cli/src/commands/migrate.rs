@@ -121,7 +121,7 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
             super::backup::run(settings, &migrator, dir)?;
         }
     }
-    let seeds = if args.seed { Some(read_seeds(settings, args.seeds.as_deref())?) } else { None };
+    let seeds = if args.seed { seeds_for_up(settings, args.seeds.as_deref())? } else { None };
     crate::output::note_ignored(settings, &migrator.set, false);
     let progress = progress(settings);
     let report = nearest_versions(&migrator, block_on(migrator.up(&request, &mut |e: Event| progress.event(&e))))?;
@@ -134,7 +134,7 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
 /// and stops the connection attempt (which `--wait` may be retrying).
 fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
     let request = up_request(settings, args)?;
-    let seeds = if args.seed { Some(read_seeds(settings, args.seeds.as_deref())?) } else { None };
+    let seeds = if args.seed { seeds_for_up(settings, args.seeds.as_deref())? } else { None };
     let mut config = super::migrator_config(settings, super::connection(settings)?);
     config.interrupt = Some(interrupt_on_signal());
     let progress = progress(settings);
@@ -222,6 +222,20 @@ fn after_up(
         }
     }
     Ok(0)
+}
+
+/// The seeds `up --seed` runs after the migrations: none, with a note, where the default place
+/// holds none yet (FastAPI round 3: `seed=True` in development stopped start-up before any seed
+/// was written, "nothing was applied"); a place given that does not exist is an error.
+fn seeds_for_up(settings: &Settings, flag: Option<&std::path::Path>) -> Result<Option<shale::MigrationSet>> {
+    let dir = settings.seeds_dir(flag);
+    if flag.is_none() && !dir.exists() {
+        if !settings.quiet && !settings.json {
+            crate::output::note(&format!("no seeds to run: {} does not exist yet", dir.display()));
+        }
+        return Ok(None);
+    }
+    read_seeds(settings, flag).map(Some)
 }
 
 fn read_seeds(settings: &Settings, flag: Option<&std::path::Path>) -> Result<shale::MigrationSet> {

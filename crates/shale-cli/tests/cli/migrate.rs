@@ -466,6 +466,12 @@ fn single_transaction_applies_all_or_nothing() {
 fn seeds_run_after_migrations_and_again_only_when_changed() {
     let p = Project::new("cli_seed");
     p.write("001_users.sql", "CREATE TABLE users (name text PRIMARY KEY, n int NOT NULL DEFAULT 0);");
+    // No seeds written yet: `up --seed` migrates, and says so (FastAPI round 3: it refused).
+    let early = Project::new("cli_seed_none_yet");
+    early.write("001_users.sql", "CREATE TABLE users (name text PRIMARY KEY);");
+    let none = early.shale(&["up", "--seed"]).ok();
+    assert!(none.stderr.contains("no seeds to run"), "{}", none.stderr);
+    assert_eq!(early.tables(), ["shale_migrations", "users"]);
     let seeds = p.path().join("seeds");
     std::fs::create_dir_all(&seeds).unwrap();
     std::fs::write(seeds.join("10_later.sql"), "UPDATE users SET n = n + 1;").unwrap();
