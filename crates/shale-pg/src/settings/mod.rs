@@ -821,6 +821,16 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
                 .map_err(|_| SettingsError("a hostaddr is not an IPv4 or IPv6 address".into()))?
         }
         "port" => settings.ports = parse_ports(&value)?,
+        // A user or database name holding `;` or `=` is a string split wrong, as a host is (round
+        // 4: `user=app;password=hunter2` read as one user name, shown in the error).
+        "user" | "dbname" if value.contains([';', '=']) => {
+            return Err(SettingsError(format!(
+                "the {} holds `;` or `=`, so the string was not split where it was meant to be: libpq's pairs are \
+                 separated by spaces (`user=app password=...`), Npgsql's by `;` with its keys; the value is not \
+                 shown, as it may hold a password",
+                if key == "user" { "user name" } else { "database name" }
+            )))
+        }
         "user" => settings.user = Some(value),
         "password" => settings.password = Some(value),
         "passfile" => settings.passfile = Some(value),

@@ -382,6 +382,15 @@ mod tests {
         let e = ConnectionSettings::parse("hostaddr=10.0.0.1 host=db;password=secret4").unwrap_err();
         assert!(!e.0.contains("secret4"), "{e}");
         // A `;` in a libpq password before a word Npgsql has as a key (review).
+        // A user or database name holding `;` or `=` is refused unshown (round 4).
+        for split_wrong in [
+            "host=h user=app;password=hunter5",
+            "dbname=d;user=app;password=hunter5 host=h",
+            "Host=h;Username=app=hunter5",
+        ] {
+            let e = ConnectionSettings::parse(split_wrong).unwrap_err();
+            assert!(!e.0.contains("hunter5"), "{split_wrong}: {e}");
+        }
         let s = ConnectionSettings::parse("host=db port=5432 password=S3cr;user=postgres").unwrap();
         assert_eq!(
             (s.password.as_deref(), s.hosts.as_slice()),
