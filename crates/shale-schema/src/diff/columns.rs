@@ -108,6 +108,9 @@ pub(super) fn rounds(old: &str, new: &str) -> bool {
     };
     match (base(old).as_str(), base(new).as_str()) {
         ("double precision", "real") => true,
+        // A fixed bit string made shorter: the cast cuts every value (round 4: `bit(8)` to
+        // `bit(4)` cut 10101111 to 1010).
+        ("bit" | "bit varying", "bit") => new.contains('(') && shorter(old, new),
         ("numeric", "numeric") => match (modifiers(old), modifiers(new)) {
             (None, Some(n)) => n.get(1).copied().unwrap_or(0) < 1000,
             (Some(o), Some(n)) => n.get(1).copied().unwrap_or(0) < o.get(1).copied().unwrap_or(0),
@@ -171,6 +174,7 @@ mod tests {
         assert!(rounds("timestamp without time zone", "timestamp(3) without time zone"));
         assert!(!rounds("timestamp(0) without time zone", "timestamp without time zone"));
         assert!(!rounds("integer", "bigint"));
+        assert!(rounds("bit(8)", "bit(4)") && rounds("bit varying(8)", "bit(4)") && !rounds("bit(4)", "bit(8)"));
     }
 
     #[test]

@@ -553,7 +553,9 @@ impl<'a> Differ<'a> {
             effects.push("fails on a longer value already there");
         }
         let rounds = super::columns::rounds(&old_base, &new_base);
-        if rounds {
+        if rounds && new_base.trim_end_matches("[]").starts_with("bit(") {
+            effects.push("cuts the bits already there to the new length");
+        } else if rounds {
             effects.push("rounds the values already there to the new precision");
         }
         (effects, rounds)
@@ -755,7 +757,7 @@ impl<'a> Differ<'a> {
                 let not_null = c.not_null;
                 self.tree.set(&k, &c.name, true, |x| x.not_null = not_null);
             }
-            sql.extend(identity_changes(&table, &col, old_identity.as_ref(), c.identity.as_ref()));
+            sql.extend(identity_changes(&table, &c.name, old_identity.as_ref(), c.identity.as_ref()));
             if !sql.is_empty() {
                 let note = (!notes.is_empty()).then(|| notes.join("; "));
                 // Rounded values are lost: left out unless allowed, as a drop is.
@@ -956,15 +958,29 @@ fn inherited_checks<'s>(schema: &'s Schema, t: &QualifiedName) -> impl Iterator<
 
 /// Identity changes on a column that stays: added with its options, `ALWAYS` / `BY DEFAULT`, and
 /// the options of its sequence (whose type follows the column's).
-fn identity_changes(table: &str, col: &str, old: Option<&Identity>, new: Option<&Identity>) -> Vec<String> {
+fn identity_changes(table: &str, name: &str, old: Option<&Identity>, new: Option<&Identity>) -> Vec<String> {
+    let col = &ident(name);
     let options = |i: &Identity| i.sequence.as_ref().map(|s| s.options.clone());
     let mut sql = Vec::new();
     match (old, new) {
-        (None, Some(i)) => sql.push(format!(
-            "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY{};",
-            if i.always { "ALWAYS" } else { "BY DEFAULT" },
-            options(i).map(|o| format!(" ({})", sequence_options(&o))).unwrap_or_default()
-        )),
+        (None, Some(i)) => {
+            sql.push(format!(
+                "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY{};",
+                if i.always { "ALWAYS" } else { "BY DEFAULT" },
+                options(i).map(|o| format!(" ({})", sequence_options(&o))).unwrap_or_default()
+            ));
+            // A column with values already (a serial made an identity): its new sequence goes on
+            // after the highest, where it started at 1 and the next insert took a key already
+            // taken (round 4: duplicate key on the next insert). A table with no rows: no change.
+            // (RESTART names the identity's own sequence: a serial's, still there until dropped,
+            // is the one pg_get_serial_sequence would find.)
+            sql.push(format!(
+                "DO $$ BEGIN EXECUTE format('ALTER TABLE {} ALTER COLUMN {} RESTART WITH %s', \
+                 (SELECT coalesce(max({col}), 0) + 1 FROM {table})); END $$;",
+                table.replace('\'', "''"),
+                col.replace('\'', "''")
+            ));
+        }
         (Some(a), Some(b)) => {
             if a.always != b.always {
                 sql.push(format!(
