@@ -1277,11 +1277,18 @@ impl MigrationSet {
         self.versioned().find(|m| m.version.as_ref() == Some(version))
     }
 
-    /// Whether a migration creates a table of this name (in any schema): such a table is the
-    /// application's, though it has a tool's name (Harbor's first migration makes an
-    /// `alembic_version`), not that tool's history.
-    pub fn creates_table(&self, name: &str) -> bool {
-        self.migrations.iter().any(|m| crate::tokens::created_tables(&m.up.text).iter().any(|t| t == name))
+    /// Whether a migration creates the table `schema.name`: such a table is the application's,
+    /// though it has a tool's name (Harbor's first migration makes an `alembic_version`), not that
+    /// tool's history. One that names another schema does
+    /// not (round 4: a baseline's `CREATE TABLE b.django_migrations` made `a.django_migrations`,
+    /// the history on the search path, count as the application's, and it went unwatched); one
+    /// that names none may be it.
+    pub fn creates_table_in(&self, schema: &str, name: &str) -> bool {
+        self.migrations.iter().any(|m| {
+            crate::tokens::created_table_names(&m.up.text)
+                .iter()
+                .any(|(s, t)| t == name && s.as_deref().is_none_or(|s| s == schema))
+        })
     }
 
     /// The migration shale cannot run that has this version, if any.

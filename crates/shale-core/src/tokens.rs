@@ -121,10 +121,10 @@ pub(crate) fn name_at(text: &str, toks: &[(Token, std::ops::Range<usize>)], at: 
     Some((text[start..end].to_string(), i))
 }
 
-/// The tables `text` creates (`CREATE [UNLOGGED|TEMP] TABLE [IF NOT EXISTS] [schema.]name`): each
-/// name unqualified, lowercased unless quoted.
-pub(crate) fn created_tables(text: &str) -> Vec<String> {
-    tables_created(text, true).into_iter().map(|(_, (_, name), _)| name).collect()
+/// The tables `text` creates (`CREATE [UNLOGGED|TEMP] TABLE [IF NOT EXISTS] [schema.]name`), each
+/// with its schema where the statement names one, lowercased unless quoted.
+pub(crate) fn created_table_names(text: &str) -> Vec<TableName> {
+    tables_created(text, true).into_iter().map(|(_, name, _)| name).collect()
 }
 
 /// The temporary tables `text` creates (`CREATE [LOCAL|GLOBAL] TEMP[ORARY] TABLE ...`): each
@@ -228,7 +228,10 @@ mod created_tables_tests {
         let text =
             "CREATE TABLE alembic_version (v text);\ncreate unlogged table if not exists app.\"Jobs\" (id int);\n\
                     CREATE INDEX ON t (a); -- CREATE TABLE commented (id int)\nCREATE TABLE public.x AS SELECT 1;";
-        assert_eq!(super::created_tables(text), ["alembic_version", "Jobs", "x"]);
+        let names =
+            |text: &str| -> Vec<String> { super::created_table_names(text).into_iter().map(|(_, n)| n).collect() };
+        assert_eq!(names(text), ["alembic_version", "Jobs", "x"]);
+        assert_eq!(super::created_table_names(text)[1], (Some("app".to_string()), "Jobs".to_string()));
         assert_eq!(
             super::created_tables_expected_absent(text),
             [(None, "alembic_version".to_string()), (Some("public".to_string()), "x".to_string())]
@@ -236,7 +239,7 @@ mod created_tables_tests {
         // Not a temporary table, nor one the text drops first (re-check trial).
         let text = "CREATE TEMP TABLE s (id int);\nDROP TABLE IF EXISTS a, \"B\";\nCREATE TABLE a (id int);\nCREATE TABLE \"B\" (id int);\nCREATE TABLE c (id int);";
         assert_eq!(super::created_tables_expected_absent(text), [(None, "c".to_string())]);
-        assert_eq!(super::created_tables(text), ["s", "a", "B", "c"]);
+        assert_eq!(names(text), ["s", "a", "B", "c"]);
         // Its schema, when it names one; a drop of another schema's, or after, is none first.
         let text = "DROP TABLE IF EXISTS other.s;\nCREATE TABLE s (id int);\nCREATE TABLE billing.t (id int);\nDROP TABLE billing.t;";
         assert_eq!(

@@ -363,7 +363,7 @@ impl Migrator {
     /// history even where a migration creates it (`CREATE TABLE IF NOT EXISTS schema_migrations`
     /// before a migration that alters golang-migrate's table, as shale's own advice has it).
     pub(crate) fn own_table(&self, table: &ForeignTable) -> bool {
-        !table.tool.adoptable_with(&self.set) && self.set.creates_table(&table.table)
+        !table.tool.adoptable_with(&self.set) && self.set.creates_table_in(&table.schema, &table.table)
     }
 
     /// The adoption shale's history records, when this request asks for it again (the same tool
@@ -611,7 +611,7 @@ impl Migrator {
             // graphile trial: its migrate ran every migration again, dropping the tables, unseen).
             found.retain(|t| {
                 (t.in_search_path || t.tool.own_schema() == Some(t.schema.as_str()))
-                    && !self.set.creates_table(&t.table)
+                    && !self.set.creates_table_in(&t.schema, &t.table)
                     && !fingerprints.iter().any(|(_, table, _, _, _)| *table == t.display())
             });
             changed.extend(found.into_iter().map(|t| ChangedSinceBaseline {

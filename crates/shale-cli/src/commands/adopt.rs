@@ -320,8 +320,9 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     let progress = Progress::for_settings(settings);
     block_on(migrator.baseline(&version, Some(reason), &mut |e: Event| progress.event(&e)))?;
     if settings.json {
-        // The baseline is recorded by now: a table this role may not read is no failure of it.
-        let with_rows = tables_with_rows(settings, &schema).unwrap_or_default();
+        // The baseline is recorded by now: a table this role may not read is no failure of it;
+        // null says the list could not be made (round 4: [] read as "nothing to carry over").
+        let with_rows = tables_with_rows(settings, &schema).ok();
         print_json(&serde_json::json!({
             "written": files,
             "version": version.canonical(),

@@ -2562,3 +2562,32 @@ fn shale_s_history_in_another_schema_is_named() {
     std::fs::write(p.path().join("other/001_x.sql"), "CREATE TABLE x (id int);\n").unwrap();
     p.shale(&["--dir", "other", "status"]).ok();
 }
+
+/// Two Django projects in one database, a schema each: the baseline of the one on the search
+/// path watches its history, though the baseline makes the other's table of the same name
+/// (round 4: `CREATE TABLE b.django_migrations` in the baseline made `a.django_migrations` count
+/// as a table the migrations create, and it went unwatched).
+#[test]
+fn a_history_of_the_same_name_in_another_schema_does_not_hide_this_one() {
+    let p = Project::new("adopt_two_django_schemas");
+    let history = "(id bigserial PRIMARY KEY, app varchar(255) NOT NULL, name varchar(255) NOT NULL, applied timestamptz NOT NULL)";
+    p.psql(&format!(
+        "CREATE SCHEMA a; CREATE SCHEMA b;
+         CREATE TABLE a.django_migrations {history}; CREATE TABLE b.django_migrations {history};
+         INSERT INTO a.django_migrations (app, name, applied) VALUES ('shop', '0001_initial', now());
+         INSERT INTO b.django_migrations (app, name, applied) VALUES ('blog', '0001_initial', now());
+         CREATE TABLE a.shop_order (id int PRIMARY KEY)"
+    ));
+    std::fs::create_dir_all(p.migrations()).unwrap();
+    let url = format!("{}&options=-csearch_path%3Da", p.db.url);
+    let shale = |args: &[&str]| -> Run { p.bare().arg("--database-url").arg(&url).args(args).output().unwrap().into() };
+    let baseline = shale(&["baseline", "--from-database"]);
+    assert_eq!(baseline.code, 0, "{}", baseline.stderr);
+    p.psql("INSERT INTO a.django_migrations (app, name, applied) VALUES ('shop', '0002_more', now())");
+    let status = shale(&["status"]);
+    assert!(
+        status.stderr.contains("django's history (a.django_migrations) has changed since the baseline"),
+        "{}",
+        status.stderr
+    );
+}
