@@ -643,6 +643,8 @@ fn a_concurrently_statement_waits_no_longer_than_the_wait_in_all() {
     p.write("002_index.sql", "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n");
     let mut holder = long_reader(&p, "nightly-report", 60.0);
     let run = finish(p.spawn(&["up", "--lock-wait-max", "1s", "-v"]));
+    // Ended on the server: a killed psql's session sleeps on, holding its snapshot, for a minute.
+    p.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'nightly-report'");
     let _ = holder.kill();
     let _ = holder.wait();
     assert_eq!(run.code, 1, "{}", run.stderr);
