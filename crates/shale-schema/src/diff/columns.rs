@@ -77,8 +77,23 @@ pub(super) fn shortens_in_silence(old: &str, new: &str) -> bool {
 
 /// `new`'s length is below `old`'s (or `old` has none).
 fn shorter(old: &str, new: &str) -> bool {
-    let length = |t: &str| -> Option<u64> { t.split_once('(')?.1.strip_suffix(')')?.parse().ok() };
+    let length = |t: &str| modifiers(t).and_then(|m| m.first().copied());
     length(new).is_some_and(|n| length(old).is_none_or(|o| n < o))
+}
+
+/// A type's modifiers: `numeric(10,2)` has 10 and 2, `timestamp(3) without time zone` 3.
+fn modifiers(t: &str) -> Option<Vec<u64>> {
+    let inside = t.split_once('(')?.1.split_once(')')?.0;
+    inside.split(',').map(|p| p.trim().parse().ok()).collect()
+}
+
+/// The type without its modifiers: `timestamp(3) without time zone` is `timestamp without time
+/// zone`.
+fn without_modifiers(t: &str) -> String {
+    match (t.find('('), t.find(')')) {
+        (Some(open), Some(close)) if open < close => format!("{}{}", &t[..open], &t[close + 1..]).trim().to_string(),
+        _ => t.trim().to_string(),
+    }
 }
 
 /// From `old` to `new`, a value already there may not fit: a string or bits made shorter (a
@@ -93,20 +108,11 @@ pub(super) fn shortens(old: &str, new: &str) -> bool {
 /// point, a time of fewer fractional digits, `double precision` to `real`.
 pub(super) fn rounds(old: &str, new: &str) -> bool {
     let (old, new) = (old.trim_end_matches("[]"), new.trim_end_matches("[]"));
-    let modifiers = |t: &str| -> Option<Vec<u64>> {
-        let inside = t.split_once('(')?.1.split_once(')')?.0;
-        inside.split(',').map(|p| p.trim().parse().ok()).collect()
-    };
-    // The type without its modifier: `timestamp(3) without time zone` is `timestamp without time zone`.
-    let base = |t: &str| match (t.find('('), t.find(')')) {
-        (Some(open), Some(close)) if open < close => format!("{}{}", &t[..open], &t[close + 1..]).trim().to_string(),
-        _ => t.trim().to_string(),
-    };
     let temporal = |t: &str| {
-        let b = base(t);
+        let b = without_modifiers(t);
         b.starts_with("timestamp") || b.starts_with("time ") || b == "time" || b == "interval"
     };
-    match (base(old).as_str(), base(new).as_str()) {
+    match (without_modifiers(old).as_str(), without_modifiers(new).as_str()) {
         ("double precision", "real") => true,
         // A fixed bit string made shorter: the cast cuts every value (round 4: `bit(8)` to
         // `bit(4)` cut 10101111 to 1010).

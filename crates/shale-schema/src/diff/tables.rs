@@ -515,9 +515,6 @@ impl<'a> Differ<'a> {
         }
     }
 
-    /// The statements that change the type of a column the table declares (its children's change
-    /// with it), the defaults below it dropped first (they may not convert; each table sets its
-    /// own again after), and the note for them.
     /// `data_type`, or, where it is a domain of `schema` (or an array of one), its base type: what
     /// decides whether a value fits.
     fn base_of(schema: &Schema, data_type: &str) -> String {
@@ -561,6 +558,9 @@ impl<'a> Differ<'a> {
         (effects, rounds)
     }
 
+    /// The statements that change the type of a column the table declares (its children's change
+    /// with it), the defaults below it dropped first (they may not convert; each table sets its
+    /// own again after), the note for them, and whether the change loses values (rounds them).
     fn retype(&mut self, k: &Key, o: &TreeColumn, c: &Column) -> (Vec<String>, Option<String>, bool) {
         let table = qualified(&k.0, &k.1);
         let col = ident(&c.name);
@@ -971,15 +971,18 @@ fn identity_changes(table: &str, name: &str, old: Option<&Identity>, new: Option
             ));
             // A column with values already (a serial made an identity): its new sequence goes on
             // after the highest, where it started at 1 and the next insert took a key already
-            // taken (round 4: duplicate key on the next insert). A table with no rows: no change.
+            // taken (round 4: duplicate key on the next insert); with no rows, at its start.
             // (RESTART names the identity's own sequence: a serial's, still there until dropped,
-            // is the one pg_get_serial_sequence would find.)
-            sql.push(format!(
-                "DO $$ BEGIN EXECUTE format('ALTER TABLE {} ALTER COLUMN {} RESTART WITH %s', \
-                 (SELECT coalesce(max({col}), 0) + 1 FROM {table})); END $$;",
-                table.replace('\'', "''"),
-                col.replace('\'', "''")
-            ));
+            // is the one pg_get_serial_sequence would find.) A descending one is left as it is.
+            let (start, increment) = options(i).map_or((1, 1), |o| (o.start, o.increment));
+            if increment > 0 {
+                sql.push(format!(
+                    "DO $$ BEGIN EXECUTE format('ALTER TABLE {} ALTER COLUMN {} RESTART WITH %s', \
+                     greatest((SELECT max({col}) + 1 FROM {table}), {start})); END $$;",
+                    table.replace('\'', "''"),
+                    col.replace('\'', "''")
+                ));
+            }
         }
         (Some(a), Some(b)) => {
             if a.always != b.always {
