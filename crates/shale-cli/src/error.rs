@@ -584,8 +584,11 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
         PlanError::Missing { version, .. } => format!(
             "{problem}; restore the file; or, if it was removed on purpose, `shale repair {version} --applied --reason ...` (it then counts as applied with no file); or, if its work was undone, `shale repair {version} --rolled-back --reason ...`"
         ),
-        PlanError::OutOfOrder { .. } => format!(
+        PlanError::OutOfOrder { under_baseline: None, .. } => format!(
             "{problem}; run with --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`"
+        ),
+        PlanError::OutOfOrder { under_baseline: Some(_), .. } => format!(
+            "{problem}; give it a version above the baseline (rename it with the version `shale new` gives), so that every database runs it after the baseline's schema; or, to run it here as it is, run with --allow-out-of-order"
         ),
         PlanError::NoDown { label, layout } => {
             let add = match layout.map(|l| (l, l.separate_down())) {
@@ -1194,7 +1197,12 @@ mod tests {
 
     #[test]
     fn plan_problems_name_the_flags_and_commands() {
-        let e = PlanError::OutOfOrder { label: "2 b".into(), path: "m/2_b.sql".into(), newest: "3".into() };
+        let e = PlanError::OutOfOrder {
+            label: "2 b".into(),
+            path: "m/2_b.sql".into(),
+            newest: "3".into(),
+            under_baseline: None,
+        };
         assert_eq!(
             plan_text(&e),
             "m/2_b.sql: pending migration 2 b is older than the newest applied version 3; run with \

@@ -13,6 +13,8 @@ use std::path::PathBuf;
 use crate::layout::{Layout, LoadError, Migration, MigrationKind, MigrationSet, Rerun, Script};
 use crate::version::Version;
 
+pub mod covered;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
@@ -214,6 +216,10 @@ pub struct StatusRow {
     /// counts as applied (not missing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub java_class: Option<String>,
+    /// Out of order under the baseline (this version), added after the baseline was recorded:
+    /// it never ran on this database ([`covered`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub under_baseline: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -334,6 +340,8 @@ struct Records<'h> {
     baseline_record: Option<&'h AppliedRecord>,
     /// [`History::current_version`].
     newest: Option<Version>,
+    /// The versions the baseline covers ([`covered`]), where it listed them.
+    covered: Option<rustc_hash::FxHashSet<Version>>,
 }
 
 impl<'h> Records<'h> {
@@ -363,6 +371,13 @@ impl<'h> Records<'h> {
         }
         let applied = by_version.iter().filter(|(_, r)| r.status == RecordStatus::Succeeded).map(|(v, _)| v);
         let newest = applied.chain(baseline.as_ref()).max().cloned();
+        let covered = history
+            .records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Audit && r.name == covered::COVERED_ROW_NAME)
+            .filter_map(|r| covered::covered_by(r.reason.as_deref()?))
+            .find(|(of, _)| Some(of) == baseline.as_ref())
+            .map(|(_, versions)| versions);
         Records {
             by_version,
             by_name: history
@@ -374,7 +389,14 @@ impl<'h> Records<'h> {
             baseline,
             baseline_record,
             newest,
+            covered,
         }
+    }
+
+    /// The baseline `m` is under though it was added after the baseline was recorded.
+    fn under_baseline(&self, m: &Migration) -> Option<&Version> {
+        let (v, b, covered) = (m.version.as_ref()?, self.baseline.as_ref()?, self.covered.as_ref()?);
+        (v < b && !covered.contains(v)).then_some(b)
     }
 
     /// The checksum the baseline's row recorded of its file (none before shale recorded one).
@@ -429,6 +451,9 @@ pub enum PlanError {
         label: String,
         path: PathBuf,
         newest: String,
+        /// The baseline it is under, when it was added after the baseline was recorded (see
+        /// [`covered`]): it never ran on this database, though older than what did.
+        under_baseline: Option<String>,
     },
     NoDown {
         label: String,
@@ -519,9 +544,14 @@ impl fmt::Display for PlanError {
                     None => format!("migration {}", crate::layout::versioned_label(version, name)),
                 }
             ),
-            PlanError::OutOfOrder { label, path, newest } => write!(
+            PlanError::OutOfOrder { label, path, newest, under_baseline: None } => write!(
                 f,
                 "{}: pending migration {label} is older than the newest applied version {newest}",
+                path.display()
+            ),
+            PlanError::OutOfOrder { label, path, under_baseline: Some(baseline), .. } => write!(
+                f,
+                "{}: migration {label} is under the baseline {baseline} but was added after the baseline was recorded: the baseline covers only the files there were then, so this one never ran here",
                 path.display()
             ),
             PlanError::NoDown { label, .. } => {
@@ -614,8 +644,11 @@ impl PlanError {
             PlanError::Missing { .. } => {
                 "restore the file; or, if it was removed on purpose, record it with a repair: applied, with a reason (it then counts as applied with no file); or, if its work was undone, with a repair: rolled back"
             }
-            PlanError::OutOfOrder { .. } => {
+            PlanError::OutOfOrder { under_baseline: None, .. } => {
                 "allow out-of-order migrations for this run, or add `-- shale:out-of-order` to the file, or renumber it"
+            }
+            PlanError::OutOfOrder { under_baseline: Some(_), .. } => {
+                "renumber it above the baseline, so that every database runs it after the baseline's schema; or, to run it here as it is, allow out-of-order migrations for this run"
             }
             PlanError::NoDown { .. } => {
                 "generate it from the schemas before and after the migration, or add one where the directory keeps downs in files of their own (a .down.sql file, a U file, a down.sql in its folder), or revert it by hand and record that with a repair: rolled back, with a reason"
@@ -725,6 +758,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
                 .and_then(|r| stopped_down(&downs, r))
                 .map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
             java_class: None,
+            under_baseline: records.under_baseline(m).map(Version::canonical),
         });
     }
     for (v, r) in missing_records(set, &records) {
@@ -743,6 +777,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             repaired: r.kind == RecordKind::Repair,
             down_stopped_at: stopped_down(&downs, r).map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
             java_class,
+            under_baseline: None,
         });
     }
     for c in written_since_the_switch(set, history, &records) {
@@ -760,6 +795,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             repaired: false,
             down_stopped_at: None,
             java_class: None,
+            under_baseline: None,
         });
     }
     for u in &set.unrunnable {
@@ -778,6 +814,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             repaired: record.is_some_and(|r| r.kind == RecordKind::Repair),
             down_stopped_at: None,
             java_class: None,
+            under_baseline: None,
         });
     }
     // Versioned rows by version, then the others by name. Each version is parsed once (`up` plans
@@ -957,7 +994,7 @@ fn migration_state(m: &Migration, records: &Records) -> State {
             {
                 State::Modified
             }
-            (Some(v), Some(b), _) if v <= b => State::Baseline,
+            (Some(v), Some(b), _) if v <= b && records.under_baseline(m).is_none() => State::Baseline,
             (Some(v), _, Some(n)) if v < n => State::OutOfOrder,
             _ => State::Pending,
         },
@@ -1093,7 +1130,13 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
             }
             State::OutOfOrder if !(options.allow_out_of_order || m.up.directives().out_of_order) => {
                 let newest = records.newest.as_ref().map(Version::canonical).unwrap_or_default();
-                errors.push(PlanError::OutOfOrder { label: m.label(), path: m.up.path.clone(), newest });
+                let under_baseline = records.under_baseline(m).map(Version::canonical);
+                errors.push(PlanError::OutOfOrder {
+                    label: m.label(),
+                    path: m.up.path.clone(),
+                    newest,
+                    under_baseline,
+                });
                 continue;
             }
             State::Failed => {

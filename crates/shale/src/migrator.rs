@@ -949,6 +949,16 @@ impl Migrator {
             path: self.set.find(version).map(|m| m.file.as_str()),
         };
         self.write(client, &record, lock).await?;
+        // The files it covers: one added under it later never ran here (`plan::covered`).
+        let covered = self.set.migrations.iter().filter_map(|m| m.version.as_ref()).filter(|v| *v <= version);
+        let reason = shale_core::plan::covered::covered_reason(version, covered);
+        let row = crate::adopt::succeeded(
+            RecordKind::Audit,
+            String::new(),
+            shale_core::plan::covered::COVERED_ROW_NAME,
+            &reason,
+        );
+        self.write(client, &row, lock).await?;
         // Another tool's history left as it was (Alembic's, Django's, node-pg-migrate's of
         // JavaScript modules: a history shale took over would have refused the baseline): what it
         // holds now, so that `status` sees it change if that tool still migrates here.

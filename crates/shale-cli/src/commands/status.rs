@@ -405,9 +405,13 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                     "written in {}, and shale runs SQL migrations only: port it to SQL, or, where its work is done, `shale repair {version} --applied --reason ...`",
                     p.path.as_deref().map_or("Go", shale::core::layout::written_in)
                 ),
-                _ => {
-                    "older than the newest applied version: `shale up --allow-out-of-order`, or renumber it".to_string()
-                }
+                _ => match &p.under_baseline {
+                    Some(baseline) => format!(
+                        "under the baseline {baseline} but added after it was recorded, so it never ran here: give it a version above the baseline (the one `shale new` gives), or `shale up --allow-out-of-order` to run it here as it is"
+                    ),
+                    None => "older than the newest applied version: `shale up --allow-out-of-order`, or renumber it"
+                        .to_string(),
+                },
             };
             let path = p.path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default();
             crate::output::problem(&format!(

@@ -303,7 +303,7 @@ fn paiid_adopting_a_create_all_database() {
     assert!(refused.stderr.contains("column public.users.full_name"), "{}", refused.stderr);
     b.shale(&["baseline", "1", "--reason", "created by create_all", "--force"]).ok();
     assert_eq!(steps(b.shale(&["up", "--json"])), ["add_username_nullable_password"]);
-    assert_eq!(b.history(), ["1|baseline|succeeded", "2|versioned|succeeded"]);
+    assert_eq!(b.history(), ["1|baseline|succeeded", "|audit|succeeded", "2|versioned|succeeded"]);
     assert_eq!(b.psql("SELECT reason FROM shale_migrations WHERE kind = 'baseline'"), "created by create_all");
     assert_eq!(paiid_columns(&b), PAIID_MODEL);
     assert_eq!(b.psql("SELECT email, password_hash FROM users"), "old@example.com|$2b$12$oldhash");

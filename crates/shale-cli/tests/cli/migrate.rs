@@ -441,8 +441,46 @@ fn baseline_marks_an_existing_database() {
     let status = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(status["migrations"][0]["state"], "baseline");
     p.shale(&["up"]).ok();
-    assert_eq!(p.history(), ["2|baseline|succeeded", "3|versioned|succeeded"]);
+    assert_eq!(p.history(), ["2|baseline|succeeded", "|audit|succeeded", "3|versioned|succeeded"]);
     assert_eq!(p.shale(&["baseline", "3"]).code, 2, "baseline refuses a database with history");
+}
+
+/// A file dated under the baseline but added after it (a branch's `shale new` from before the
+/// switch, merged after it) never ran on the baselined database: it used to count as applied
+/// there, silently, while every new database ran it.
+#[test]
+fn a_file_added_under_the_baseline_after_it_was_recorded_is_out_of_order() {
+    let p = Project::new("cli_baseline_late");
+    p.psql("CREATE TABLE a (id int); CREATE TABLE b (id int);");
+    p.write("010_a.sql", "CREATE TABLE a (id int);");
+    p.write("020_b.sql", "CREATE TABLE b (id int);");
+    p.write("030_c.sql", "CREATE TABLE c (id int);");
+    p.shale(&["baseline", "20", "--reason", "schema created by hand before shale"]).ok();
+    p.write("015_late.sql", "CREATE TABLE late (id int);");
+    let status = p.shale(&["status", "--json"]).json();
+    let states: Vec<_> = status["migrations"].as_array().unwrap().iter().map(|m| m["state"].clone()).collect();
+    assert_eq!(states, ["baseline", "out-of-order", "baseline", "pending"], "{status}");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 2, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("015_late.sql: migration 015 late is under the baseline 20 but was added after"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("give it a version above the baseline"), "{}", run.stderr);
+    assert!(!p.tables().contains(&"c".to_string()), "nothing applied: {:?}", p.tables());
+    let validate = p.shale(&["validate"]);
+    assert_eq!(validate.code, 1);
+    assert!(
+        validate.stderr.contains("015 late: under the baseline 20 but added after it was recorded"),
+        "{}",
+        validate.stderr
+    );
+    // Renumbered above the baseline, it runs in its place; the files the baseline covered do not.
+    std::fs::rename(p.migrations().join("015_late.sql"), p.migrations().join("040_late.sql")).unwrap();
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"late".to_string()), "{:?}", p.tables());
+    assert_eq!(p.history()[2..], ["30|versioned|succeeded", "40|versioned|succeeded"]);
 }
 
 #[test]

@@ -450,3 +450,31 @@ fn a_failed_attempt_of_another_migration_of_the_version_is_not_this_one_s() {
     let h = History { records: vec![applied(&s, "1"), failed] };
     assert_eq!(state(&h), State::Failed);
 }
+
+#[test]
+fn a_file_added_under_the_baseline_after_it_was_recorded_is_out_of_order() {
+    let s = set(THREE);
+    let mut base = applied(&s, "2");
+    (base.kind, base.name) = (RecordKind::Baseline, "baseline".into());
+    // The baseline at 2 was recorded when only 2 was there: 1 came later.
+    let mut covers = applied(&s, "2");
+    (covers.id, covers.kind, covers.version) = (2, RecordKind::Audit, String::new());
+    covers.name = covered::COVERED_ROW_NAME.into();
+    covers.reason = Some(covered::covered_reason(&Version::parse("2").unwrap(), [&Version::parse("2").unwrap()]));
+    let h = History { records: vec![base.clone(), covers.clone()] };
+    let states: Vec<State> = status(&s, &h).iter().map(|r| r.state).collect();
+    assert_eq!(states, [State::OutOfOrder, State::Baseline, State::Pending]);
+    let errors = plan_up(&s, &h, &up_all()).unwrap_err();
+    assert!(matches!(&errors[0], PlanError::OutOfOrder { under_baseline: Some(b), .. } if b == "2"), "{errors:?}");
+    assert!(errors[0].to_string().contains("is under the baseline 2 but was added after"), "{}", errors[0]);
+    let allowed = UpOptions { allow_out_of_order: true, ..up_all() };
+    assert_eq!(labels(&plan_up(&s, &h, &allowed).unwrap()), ["1 a", "10 c"]);
+    // Listed, it is covered; and a list written for another baseline says nothing of this one.
+    let both = [Version::parse("1").unwrap(), Version::parse("2").unwrap()];
+    covers.reason = Some(covered::covered_reason(&Version::parse("2").unwrap(), &both));
+    let h = History { records: vec![base.clone(), covers.clone()] };
+    assert_eq!(labels(&plan_up(&s, &h, &up_all()).unwrap()), ["10 c"]);
+    covers.reason = Some(covered::covered_reason(&Version::parse("10").unwrap(), &both[1..]));
+    let h = History { records: vec![base, covers] };
+    assert_eq!(labels(&plan_up(&s, &h, &up_all()).unwrap()), ["10 c"]);
+}
