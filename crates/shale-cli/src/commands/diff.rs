@@ -570,9 +570,12 @@ pub fn write_migrations(
         .filter(|c| c.sql.starts_with("CREATE ") || c.sql.contains(" USING INDEX "))
         .map(|c| c.object.as_str())
         .collect();
+    // An index swapped for a new definition apart is swapped back by that migration's down.
     let (drops, down_rest): (Vec<_>, Vec<_>) = down.changes.iter().cloned().partition(|c| {
         created_apart.contains(&c.object.as_str())
-            && (c.sql.starts_with("DROP INDEX ") || c.sql.contains(" DROP CONSTRAINT "))
+            && (c.sql.starts_with("DROP INDEX ")
+                || c.sql.contains(" DROP CONSTRAINT ")
+                || (c.build_apart && c.sql.starts_with("CREATE ")))
     });
     let down_sql = down_script(&Diff { changes: down_rest });
     let mut parts: Vec<(String, String, String)> = Vec::new();
@@ -602,12 +605,16 @@ pub fn write_migrations(
         for c in &apart.changes {
             let sql = concurrently(&c.sql, "CREATE INDEX ", "CREATE INDEX CONCURRENTLY ");
             let sql = concurrently(&sql, "CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX CONCURRENTLY ");
+            // An index swapped for a new definition: the old one dropped once the new one is built.
+            let sql = concurrently(&sql, "\nDROP INDEX ", "\nDROP INDEX CONCURRENTLY ");
             up.push_str(&format!("{}\n", sql.trim_end()));
         }
         let mut down = "-- shale:no-transaction\n".to_string();
         for c in &drops {
             let sql = concurrently(c.sql.trim_end(), "DROP INDEX ", "DROP INDEX CONCURRENTLY IF EXISTS ");
             let sql = concurrently(&sql, " DROP CONSTRAINT ", " DROP CONSTRAINT IF EXISTS ");
+            let sql = concurrently(&sql, "CREATE INDEX ", "CREATE INDEX CONCURRENTLY ");
+            let sql = concurrently(&sql, "CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX CONCURRENTLY ");
             down.push_str(&format!("{sql}\n"));
         }
         // A constraint it validates is left as the migration before it left it, NOT VALID: made

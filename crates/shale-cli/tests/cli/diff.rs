@@ -897,3 +897,47 @@ fn the_down_of_a_validation_leaves_the_constraint_not_valid_again() {
     p.shale(&["down", "--step", "1"]).ok();
     assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 'b_a_id_fkey'"), "f");
 }
+
+/// A unique index whose columns change: the new one is built CONCURRENTLY beside the old one and
+/// swapped for it, so that uniqueness holds throughout. Before, the first migration dropped the old
+/// index and the `_indexes` one built the new: in between, duplicates went in (production trial).
+#[test]
+fn a_changed_index_is_built_beside_the_old_one_and_swapped() {
+    let p = Project::new("diff_index_swap");
+    p.write(
+        "001_t.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, code text, region text, n int);\n\
+         CREATE UNIQUE INDEX t_code ON t (code);\nCOMMENT ON INDEX t_code IS 'one per code';\n",
+    );
+    p.shale(&["up"]).ok();
+    p.fill("t", 20_000);
+    p.psql("UPDATE t SET code = 'c' || id, region = 'eu'");
+    std::fs::write(
+        p.path().join("schema.sql"),
+        "CREATE TABLE t (id int PRIMARY KEY, code text, region text, n int);\n\
+         CREATE UNIQUE INDEX t_code ON t (code, region);\nCOMMENT ON INDEX t_code IS 'one per code';\n",
+    )
+    .unwrap();
+    let run = p.shale(&["diff", "--to", "schema.sql", "--write", "code per region", "--verify"]).ok();
+    assert!(run.stderr.contains("verified"), "{}", run.stderr);
+    let written: Vec<String> = std::fs::read_dir(p.migrations())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("002"))
+        .collect();
+    assert_eq!(written.len(), 2, "one migration, its up and its down: {written:?}");
+    let up = std::fs::read_to_string(p.migrations().join("002_code_per_region.up.sql")).unwrap();
+    let built = up.find("CREATE UNIQUE INDEX CONCURRENTLY t_code_swap ON public.t USING btree (code, region);");
+    let dropped = up.find("DROP INDEX CONCURRENTLY public.t_code;");
+    let renamed = up.find("ALTER INDEX public.t_code_swap RENAME TO t_code;");
+    assert!(built.is_some() && built < dropped && dropped < renamed, "{up}");
+    assert!(up.contains("COMMENT ON INDEX public.t_code IS 'one per code';"), "{up}");
+    let definition = "SELECT pg_get_indexdef('t_code'::regclass)";
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql(definition), "CREATE UNIQUE INDEX t_code ON public.t USING btree (code, region)");
+    assert_eq!(p.psql("SELECT obj_description('t_code'::regclass)"), "one per code");
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql(definition), "CREATE UNIQUE INDEX t_code ON public.t USING btree (code)");
+    assert_eq!(p.psql("SELECT count(*) FROM pg_class WHERE relname LIKE 't_code%'"), "1");
+    p.shale(&["check"]).ok();
+}

@@ -4,18 +4,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{key, Differ, Key};
-use crate::dump::qualified;
-use crate::model::{Index, View};
+use crate::dump::{ident, literal, qualified};
+use crate::model::{CommentKind, Index, Schema, View};
 
-/// Indexes to drop and to create.
-pub(super) type IndexPlan<'a> = (Vec<&'a Index>, Vec<&'a Index>);
+/// Indexes to drop, to create, and to swap for a new definition (the old one, the new one).
+pub(super) type IndexPlan<'a> = (Vec<&'a Index>, Vec<&'a Index>, Vec<(&'a Index, &'a Index)>);
 
 impl<'a> Differ<'a> {
     pub(super) fn index_plan(&self, recreated_views: &BTreeSet<Key>) -> IndexPlan<'a> {
         let from: BTreeMap<Key, &'a Index> = self.from.indexes.iter().map(|i| (key(&i.schema, &i.name), i)).collect();
         let to: BTreeMap<Key, &'a Index> = self.to.indexes.iter().map(|i| (key(&i.schema, &i.name), i)).collect();
         let to_views: BTreeMap<Key, &View> = self.to.views.iter().map(|v| (key(&v.schema, &v.name), v)).collect();
-        let (mut drop, mut add) = (Vec::new(), Vec::new());
+        let (mut drop, mut add, mut swap) = (Vec::new(), Vec::new(), Vec::new());
         for (k, i) in &from {
             if self.table_is_gone(&i.schema, &i.table) {
                 continue;
@@ -33,8 +33,12 @@ impl<'a> Differ<'a> {
                         || self.rebuilt(&i.schema, &i.table, &i.uses, &i.definition))
                         && !on_recreated_view =>
                 {
-                    drop.push(*i);
-                    add.push(*n);
+                    if self.swappable(i, n) {
+                        swap.push((*i, *n));
+                    } else {
+                        drop.push(*i);
+                        add.push(*n);
+                    }
                 }
                 _ => {}
             }
@@ -51,7 +55,61 @@ impl<'a> Differ<'a> {
         }
         add.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         add.dedup_by(|a, b| a.schema == b.schema && a.name == b.name);
-        (drop, add)
+        (drop, add, swap)
+    }
+
+    /// Whether the index `old` becomes `new` by building `new` beside it under another name and
+    /// swapping the two ([`Differ::swap_indexes`]), rather than by dropping it first: a definition
+    /// changed on a table that stays, whose columns are not rebuilt. Dropped first, the table was
+    /// without it until the new one was built (in the migration that builds it CONCURRENTLY, after
+    /// the one that dropped it): queries ran without the index, and a unique one's uniqueness was
+    /// not enforced in between. A partitioned table's index cannot be built CONCURRENTLY.
+    fn swappable(&self, old: &Index, new: &Index) -> bool {
+        let table = key(&new.schema, &new.table);
+        old.valid
+            && old.definition != new.definition
+            && !new.on_materialized_view
+            && !self.created_tables.contains(&table)
+            && !self.rebuilt(&old.schema, &old.table, &old.uses, &old.definition)
+            // A partitioned table's index cannot be built CONCURRENTLY, nor a partition's dropped.
+            && !self.to.tables.iter().any(|t| {
+                key(&t.schema, &t.name) == table && (t.partition_key.is_some() || t.partition_of.is_some())
+            })
+            && swap_name(new, self.from, self.to).is_some()
+    }
+
+    /// Each index of `swaps` built again under a name of its own, the old one dropped and the new
+    /// one renamed to the old name: the table has one or the other at every moment. In the
+    /// migration `diff --write` builds apart, each statement runs CONCURRENTLY; in one transaction
+    /// (printed, or a generated down) the swap is atomic.
+    pub(super) fn swap_indexes(&mut self, swaps: &[(&Index, &Index)]) {
+        for (old, new) in swaps {
+            let Some((temporary, definition)) = swap_name(new, self.from, self.to) else { continue };
+            let mut sql = format!(
+                "{definition};\nDROP INDEX {};\nALTER INDEX {} RENAME TO {};",
+                qualified(&old.schema, &old.name),
+                qualified(&new.schema, &temporary),
+                ident(&new.name)
+            );
+            // Its comment, which went with the old one.
+            let commented = self
+                .to
+                .comments
+                .iter()
+                .find(|c| c.kind == CommentKind::Index && c.schema == new.schema && c.name == new.name);
+            if let Some(c) = commented {
+                sql.push_str(&format!(
+                    "\nCOMMENT ON INDEX {} IS {};",
+                    qualified(&c.schema, &c.name),
+                    literal(&c.comment)
+                ));
+            }
+            let note = "built beside the old one, then swapped for it, so that the table has one at every moment; blocks writes to the table while it builds (CONCURRENTLY needs its own migration without a transaction)";
+            self.push(format!("index {}.{}", new.schema, new.name), sql, false, Some(note.to_string()));
+            if let Some(change) = self.out.last_mut() {
+                change.build_apart = true;
+            }
+        }
     }
 
     pub(super) fn drop_indexes(&mut self, drop: &[&Index]) {
@@ -91,5 +149,69 @@ impl<'a> Differ<'a> {
                 change.build_apart = apart;
             }
         }
+    }
+}
+
+/// The name `new` is built under before the swap (its own name with `_swap`, shortened to fit
+/// PostgreSQL's 63 bytes) and its definition under that name; None where the definition does not
+/// start with its name as PostgreSQL writes it, or where the name is taken.
+fn swap_name(new: &Index, from: &Schema, to: &Schema) -> Option<(String, String)> {
+    const SUFFIX: &str = "_swap";
+    let mut stem = new.name.as_str();
+    while stem.len() + SUFFIX.len() > 63 {
+        stem = &stem[..stem.char_indices().last()?.0];
+    }
+    let temporary = format!("{stem}{SUFFIX}");
+    // Indexes, tables, views and sequences share one namespace per schema.
+    let taken = |s: &Schema| {
+        let named = |schema: &str, name: &str| schema == new.schema && name == temporary;
+        s.indexes.iter().any(|i| named(&i.schema, &i.name))
+            || s.tables.iter().any(|t| named(&t.schema, &t.name))
+            || s.views.iter().any(|v| named(&v.schema, &v.name))
+            || s.sequences.iter().any(|q| named(&q.schema, &q.name))
+    };
+    if taken(from) || taken(to) {
+        return None;
+    }
+    let (create, rest) = ["CREATE UNIQUE INDEX ", "CREATE INDEX "]
+        .into_iter()
+        .find_map(|p| new.definition.strip_prefix(p).map(|rest| (p, rest)))?;
+    let rest = rest.strip_prefix(&ident(&new.name))?;
+    rest.starts_with(" ON ").then(|| (temporary.clone(), format!("{create}{}{rest}", ident(&temporary))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(name: &str, definition: &str) -> Index {
+        Index {
+            schema: "public".into(),
+            table: "t".into(),
+            name: name.into(),
+            definition: definition.into(),
+            on_materialized_view: false,
+            valid: true,
+            uses: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_swap_name_fits_and_is_free() {
+        let empty = Schema::default();
+        let new = index("t_code", "CREATE UNIQUE INDEX t_code ON public.t USING btree (code, region)");
+        let (name, definition) = swap_name(&new, &empty, &empty).unwrap();
+        assert_eq!(name, "t_code_swap");
+        assert_eq!(definition, "CREATE UNIQUE INDEX t_code_swap ON public.t USING btree (code, region)");
+        // Quoted as PostgreSQL writes it; shortened to 63 bytes.
+        let long = "Ä".repeat(31);
+        let new = index(&long, &format!("CREATE INDEX \"{long}\" ON public.t USING btree (code)"));
+        let (name, definition) = swap_name(&new, &empty, &empty).unwrap();
+        assert!(name.len() <= 63 && name.ends_with("_swap"), "{name}");
+        assert_eq!(definition, format!("CREATE INDEX \"{name}\" ON public.t USING btree (code)"));
+        // Taken: dropped and created as before.
+        let taken = Schema { indexes: vec![index("t_code_swap", "CREATE INDEX t_code_swap ON public.t (n)")], ..empty };
+        let new = index("t_code", "CREATE INDEX t_code ON public.t USING btree (code)");
+        assert!(swap_name(&new, &taken, &Schema::default()).is_none());
     }
 }
