@@ -212,7 +212,19 @@ fn after_up(
         super::erd::after_up(settings, migrator)?;
     }
     if let Some(seeds) = seeds {
-        let seeded = block_on(migrator.seed(&seeds, false, &mut |e: Event| progress.event(&e)))?;
+        let seeded = match block_on(migrator.seed(&seeds, false, &mut |e: Event| progress.event(&e))) {
+            Ok(seeded) => seeded,
+            // One document still: the error's, with the run's report under `up`, so that a
+            // machine reading it learns what was applied before the seeds failed.
+            Err(e) if settings.json => {
+                let error = anyhow::Error::from(e);
+                let mut document = crate::error::to_json(&error);
+                document["up"] = serde_json::to_value(&report)?;
+                print_json(&document);
+                return Ok(crate::error::exit_code(&error));
+            }
+            Err(e) => return Err(e.into()),
+        };
         if settings.json {
             let mut document = serde_json::to_value(&report)?;
             document["seeds"] = serde_json::to_value(&seeded)?;

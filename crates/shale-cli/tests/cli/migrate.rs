@@ -539,6 +539,15 @@ fn seeds_run_after_migrations_and_again_only_when_changed() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("seeds/11_bad.sql:2:1"), "{}", run.stderr);
     assert_eq!(p.psql("SELECT n FROM users"), "21");
+    // With --json, after migrations ran: one document, the error's, with what `up` applied.
+    p.write("002_more.sql", "ALTER TABLE users ADD COLUMN note text;");
+    let run = p.shale(&["up", "--seed", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["ok"], false, "{json}");
+    assert_eq!(json["failure"]["location"]["line"], 2, "{json}");
+    assert_eq!(json["up"]["steps"][0]["version"], "002", "{json}");
+    assert_eq!(json["up"]["current_version"], "002", "{json}");
 }
 
 /// The Supabase CLI's one seed file, `supabase/seed.sql` beside `supabase/migrations`: read where
