@@ -109,8 +109,59 @@ class _Recording:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._connection, name)
 
-    def exec_driver_sql(self, statement: str, *args: Any, **kw: Any) -> None:
-        self._captured.append(str(statement))
+    def exec_driver_sql(self, statement: str, parameters: Any = None, *args: Any, **kw: Any) -> None:
+        self._captured.append((str(statement), parameters))
+
+
+def _literal(value: Any, dialect: Any) -> str:
+    """``value`` as a SQL literal, as SQLAlchemy renders a bound value inline."""
+    from sqlalchemy import literal
+
+    return str(literal(value).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _rows(parameters: Any) -> List[Any]:
+    """The parameter sets of one execute: none, one (a dict or a tuple), or many (executemany)."""
+    if parameters is None or (isinstance(parameters, (list, tuple)) and len(parameters) == 0):
+        return [None]
+    if isinstance(parameters, list) and all(isinstance(p, (dict, tuple, list)) for p in parameters):
+        return list(parameters)
+    return [parameters]
+
+
+def _filled(statement: Any, parameters: Any, dialect: Any) -> List[str]:
+    """The statements a listener executed, with the values it passed written in: printed with
+    their placeholders (``%(name)s``), they failed where the DDL was run (a lookup table's rows
+    inserted after its CREATE TABLE)."""
+    from sqlalchemy import bindparam, literal
+    from sqlalchemy.sql.dml import Insert, Update
+    from sqlalchemy.sql.elements import TextClause
+
+    out = []
+    for row in _rows(parameters):
+        if isinstance(statement, str):
+            text = statement
+            if isinstance(row, dict):
+                text = text % {k: _literal(v, dialect) for k, v in row.items()}
+            elif isinstance(row, (tuple, list)):
+                values = [_literal(v, dialect) for v in row]
+                if "%s" in text:
+                    text = text % tuple(values)
+                else:  # asyncpg's $1, $2, ...: the highest first, so that $1 leaves $10 alone
+                    for i in range(len(values), 0, -1):
+                        text = text.replace(f"${i}", values[i - 1])
+        else:
+            filled = statement
+            if isinstance(row, dict) and isinstance(statement, (Insert, Update)):
+                filled = statement.values(row)
+            elif isinstance(row, dict) and isinstance(statement, TextClause):
+                # Typed by their values: text()'s own are untyped, which cannot be written inline.
+                filled = statement.bindparams(*(bindparam(k, v, type_=literal(v).type) for k, v in row.items()))
+            elif isinstance(row, dict):
+                filled = statement.params(row)
+            text = str(filled.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        out.append(text.strip().rstrip(";") + ";")
+    return out
 
 
 def _event_ddl(target: Any, event: str, dialect: Any, **kw: Any) -> List[str]:
@@ -126,7 +177,7 @@ def _event_ddl(target: Any, event: str, dialect: Any, **kw: Any) -> List[str]:
     if not listeners:
         return []
     captured: List[Any] = []
-    connection = create_mock_engine("postgresql://", lambda sql, *a, **k: captured.append(sql))
+    connection = create_mock_engine("postgresql://", lambda sql, *a, **k: captured.append((sql, a[0] if a else None)))
     for fn in listeners:
         given = connection if isinstance(fn, DDLElement) else _Recording(connection, captured)
         try:
@@ -139,9 +190,8 @@ def _event_ddl(target: Any, event: str, dialect: Any, **kw: Any) -> List[str]:
                 "result cannot be printed; give what it makes as DDL(...), listened for as it is"
             ) from None
     out = []
-    for statement in captured:
-        text = statement if isinstance(statement, str) else str(statement.compile(dialect=dialect))
-        out.append(text.strip().rstrip(";") + ";")
+    for statement, parameters in captured:
+        out.extend(_filled(statement, parameters, dialect))
     return out
 
 
@@ -159,7 +209,9 @@ def ddl(obj: Any) -> str:
         sort_tables_and_constraints,
     )
 
-    dialect = postgresql.dialect()
+    # Named parameters: with psycopg2's (pyformat), every `%` in a default, a check or a value
+    # was written doubled (`DEFAULT '50%%'`), and drift wrote a migration to "fix" it.
+    dialect = postgresql.dialect(paramstyle="named")
     tables = _tables(obj)
     out: List[str] = []
 

@@ -213,3 +213,56 @@ def test_ddl_attached_to_create_events_is_printed_in_place(tmp_path: Path, datab
     )
     assert failed.returncode == 2 and "the after_create listener _seed of thing failed here" in failed.stderr, failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+PARAMETER_MODELS = '''
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+class Base(DeclarativeBase):
+    pass
+
+class Status(Base):
+    __tablename__ = "status"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(nullable=True, server_default=sa.text("'50%'"))
+    __table_args__ = (sa.CheckConstraint("name NOT LIKE 'x%'", name="status_name_check"),)
+
+def _rows(target, connection, **kw):
+    connection.execute(target.insert(), [{"id": 1, "name": "new"}, {"id": 2, "name": "o'clock"}])
+    connection.execute(sa.text("UPDATE status SET name = :name WHERE id = :id"), {"name": "open", "id": 1})
+    connection.exec_driver_sql("INSERT INTO status VALUES (%(id)s, %(name)s)", {"id": 3, "name": "100%"})
+    connection.exec_driver_sql("INSERT INTO status VALUES (%s, %s)", (4, None))
+
+sa.event.listen(Status.__table__, "after_create", _rows)
+'''
+
+
+def test_values_a_listener_passes_are_written_in(tmp_path: Path, database: str) -> None:
+    # The FastAPI trial: a lookup table's rows inserted by an after_create listener were printed
+    # with their placeholders (`%(name)s`), and the DDL failed where it was run.
+    (tmp_path / "models.py").write_text(PARAMETER_MODELS)
+    printed = subprocess.run(
+        [sys.executable, "-m", "shale.sqlalchemy", "models:Base"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert printed.returncode == 0, printed.stderr
+    sql = printed.stdout
+    for expected in (
+        "INSERT INTO status (id, name) VALUES (1, 'new');",
+        "INSERT INTO status (id, name) VALUES (2, 'o''clock');",
+        "UPDATE status SET name = 'open' WHERE id = 1;",
+        "DEFAULT '50%'",
+        "CHECK (name NOT LIKE 'x%')",
+        "INSERT INTO status VALUES (3, '100%');",
+        "INSERT INTO status VALUES (4, NULL);",
+    ):
+        assert expected in sql, sql
+    assert "%%" not in sql, sql
+    psql(database, sql)
+    assert psql(database, "SELECT string_agg(id || ':' || coalesce(name, '-'), ' ' ORDER BY id) FROM status") == \
+        "1:open 2:o'clock 3:100% 4:-"
+    # The database made from it is what the models say: no drift (a doubled `%` was one).
+    models = f"exec:{sys.executable} -m shale.sqlalchemy models:Base"
+    (tmp_path / "migrations").mkdir()
+    proc = shale.run("--database-url", database, "diff", "--from", database, "--to", models, cwd=tmp_path)
+    assert "no differences" in proc.stderr, proc.stdout + proc.stderr
