@@ -151,6 +151,17 @@ async fn a_shortened_string_column_fails_on_a_longer_value_rather_than_cutting_i
     );
     assert_eq!(rounded.destructive_count(), 1, "{}", rounded.to_sql(true));
     assert!(rounded.to_sql(true).contains("rounds the values already there"), "{}", rounded.to_sql(true));
+    // And across kinds: a price made an integer, a timestamp made a date (they only said
+    // "rewrites the table"): the values lose their fractions and their time of day.
+    let a = "CREATE TABLE q (price numeric(10,2), at timestamptz, big bigint);";
+    let b = "CREATE TABLE q (price integer, at date, big real);";
+    let lossy = diff(&model(&build(a, "diff_lossy_a")).await, &model(&build(b, "diff_lossy_b")).await);
+    let script = lossy.to_sql(true);
+    assert_eq!(lossy.destructive_count(), 3, "{script}");
+    for said in ["to whole numbers", "drops the time of day", "digits a floating point number holds"] {
+        assert!(script.contains(said), "{said}: {script}");
+    }
+    assert!(!lossy.to_sql(false).contains("\nALTER TABLE public.q ALTER COLUMN price TYPE"), "left out: {script}");
 }
 
 /// A serial made an identity goes on after the rows already there (round 4: the identity started

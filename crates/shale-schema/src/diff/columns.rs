@@ -132,6 +132,27 @@ pub(super) fn rounds(old: &str, new: &str) -> bool {
     }
 }
 
+/// From `old` to another family or kind of number, what the conversion loses of the values
+/// already there, where it loses some in silence (none where it fails instead, as `bigint` to
+/// `integer` does on a value too big): fractions to a whole number, digits to a floating point
+/// number too short for them, the time of day to a date.
+pub(super) fn loses(old: &str, new: &str) -> Option<&'static str> {
+    let (old, new) = (without_modifiers(old.trim_end_matches("[]")), without_modifiers(new.trim_end_matches("[]")));
+    let whole = |t: &str| matches!(t, "smallint" | "integer" | "bigint");
+    let fractional = |t: &str| matches!(t, "numeric" | "real" | "double precision");
+    Some(match (old.as_str(), new.as_str()) {
+        (o, n) if fractional(o) && whole(n) => "rounds the values already there to whole numbers",
+        // real holds 6 significant digits, double precision 15.
+        ("numeric" | "bigint" | "integer", "real") | ("numeric" | "bigint", "double precision") => {
+            "rounds the values already there to the digits a floating point number holds"
+        }
+        ("timestamp without time zone" | "timestamp with time zone", "date") => {
+            "drops the time of day from the values already there"
+        }
+        _ => return None,
+    })
+}
+
 pub(super) fn add_column_note(c: &Column) -> Option<String> {
     let volatile = ["nextval(", "random(", "gen_random_uuid(", "uuid_generate", "clock_timestamp("];
     if c.generated.is_some() {
@@ -181,6 +202,14 @@ mod tests {
         assert!(!rounds("timestamp(0) without time zone", "timestamp without time zone"));
         assert!(!rounds("integer", "bigint"));
         assert!(rounds("bit(8)", "bit(4)") && rounds("bit varying(8)", "bit(4)") && !rounds("bit(4)", "bit(8)"));
+        // Across kinds: fractions, digits and the time of day lost; a value too big fails instead.
+        assert!(loses("numeric(10,2)", "integer").is_some() && loses("double precision", "bigint").is_some());
+        assert!(loses("bigint", "real").is_some() && loses("numeric", "double precision").is_some());
+        assert!(loses("timestamp(3) with time zone", "date").is_some() && loses("numeric[]", "integer[]").is_some());
+        assert!(loses("bigint", "integer").is_none() && loses("integer", "bigint").is_none());
+        assert!(
+            loses("integer", "double precision").is_none() && loses("date", "timestamp without time zone").is_none()
+        );
     }
 
     #[test]

@@ -555,7 +555,9 @@ impl<'a> Differ<'a> {
         } else if rounds {
             effects.push("rounds the values already there to the new precision");
         }
-        (effects, rounds)
+        let lost = super::columns::loses(&old_base, &new_base);
+        effects.extend(lost);
+        (effects, rounds || lost.is_some())
     }
 
     /// The statements that change the type of a column the table declares (its children's change
