@@ -161,6 +161,13 @@ impl Progress {
             Event::Exec(ExecEvent::InvalidIndexDropped { label, index }) => {
                 Some(format!("{label}: dropped INVALID index {index} left by an earlier failed attempt"))
             }
+            Event::Exec(ExecEvent::SessionNotPinned { label }) => Some(format!(
+                "warning: {label}: runs outside a transaction through a pooler that does not keep session settings on one \
+                 server session (PgBouncer in transaction mode): its CONCURRENTLY statements (and CALL, DO) run with the \
+                 server's own lock_timeout and statement_timeout, as shale sets none there (a SET would stay on a session \
+                 the application gets next), and --lock-wait-max does not bound their wait; run such migrations over a \
+                 direct connection to the server"
+            )),
             Event::Exec(ExecEvent::LockBlocked { label, blockers, waited }) => {
                 let mut text = format!(
                     "{label}: waiting without queueing for the lock ({:.1}s so far): {} session(s) hold the table",
@@ -307,6 +314,9 @@ fn log_json(event: &Event) {
         }),
         Event::Exec(ExecEvent::InvalidIndexDropped { label, index }) => {
             serde_json::json!({ "event": "invalid_index_dropped", "migration": label, "index": index })
+        }
+        Event::Exec(ExecEvent::SessionNotPinned { label }) => {
+            serde_json::json!({ "event": "session_not_pinned", "migration": label })
         }
         Event::Exec(ExecEvent::LockBlocked { label, blockers, waited }) => serde_json::json!({
             "event": "lock_blocked", "migration": label, "blockers": blockers, "waited_ms": waited.as_millis() as u64,

@@ -586,6 +586,32 @@ pub fn no_transaction_reason(stmt: &Statement) -> Option<&'static str> {
     stmt.no_transaction
 }
 
+/// Whether `stmt` (whose text is `text`), in a migration that runs outside a transaction, does
+/// the same in a transaction block of its own (`BEGIN; SET LOCAL ...; it; COMMIT`), which holds
+/// its settings on one server session through a transaction-mode pooler: not one PostgreSQL
+/// refuses in a block, not transaction control, not one whose effect is the session's (SET,
+/// RESET, DISCARD, LISTEN), nor one that may end transactions itself (CALL, DO: a procedure's
+/// COMMIT), nor COPY.
+pub fn runs_the_same_in_a_block(stmt: &Statement, text: &str) -> bool {
+    let first = text.split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or_default().to_ascii_uppercase();
+    stmt.no_transaction.is_none()
+        && stmt.control.is_none()
+        && !matches!(
+            first.as_str(),
+            "CALL"
+                | "DO"
+                | "SET"
+                | "RESET"
+                | "DISCARD"
+                | "LISTEN"
+                | "UNLISTEN"
+                | "COPY"
+                | "VACUUM"
+                | "CHECKPOINT"
+                | "LOAD"
+        )
+}
+
 fn no_transaction_of(words: &Words<'_>) -> Option<&'static str> {
     // Decided by the first word for most statements: no need to take all of them apart.
     if !matches!(
@@ -718,6 +744,29 @@ fn control_of(words: &Words<'_>) -> Option<TransactionControl> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_runs_the_same_in_a_block_of_its_own() {
+        let same = |sql: &str| {
+            let statements = split(sql).unwrap();
+            runs_the_same_in_a_block(&statements[0], &sql[statements[0].span.clone()])
+        };
+        assert!(same("ALTER TABLE t ADD CONSTRAINT c CHECK (n > 0) NOT VALID"));
+        assert!(same("alter table t validate constraint c"));
+        assert!(same("UPDATE t SET n = 0"));
+        for alone in [
+            "CREATE INDEX CONCURRENTLY i ON t (n)",
+            "DROP INDEX CONCURRENTLY i",
+            "CALL backfill()",
+            "DO $$ BEGIN COMMIT; END $$",
+            "SET statement_timeout = 0",
+            "COMMIT",
+            "VACUUM t",
+            "COPY t TO STDOUT",
+        ] {
+            assert!(!same(alone), "{alone}");
+        }
+    }
 
     /// The statement texts of `sql`.
     #[test]

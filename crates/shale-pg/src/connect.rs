@@ -147,8 +147,14 @@ fn driver_config(
         config.tcp_user_timeout(t);
     }
     // Session settings ride on the startup packet: no extra round trip.
-    let mut options =
-        format!("-c lock_timeout={} -c statement_timeout={}", session.lock_timeout, session.statement_timeout);
+    // `shale.pinned` tells that the startup packet reached the server session (not a pooler's
+    // shared one: see `exec::session_is_pinned`).
+    let mut options = format!(
+        "-c lock_timeout={} -c statement_timeout={} -c {}=on",
+        session.lock_timeout,
+        session.statement_timeout,
+        crate::exec::PINNED_SETTING
+    );
     if let Some(schema) = &session.search_path {
         options.push(' ');
         options.push_str(&search_path_option(schema));

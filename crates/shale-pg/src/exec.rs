@@ -63,6 +63,11 @@ pub enum ExecEvent {
     },
     /// An INVALID index left by an earlier failed CREATE INDEX CONCURRENTLY was dropped before retrying.
     InvalidIndexDropped { label: String, index: String },
+    /// A migration outside a transaction has statements that need the session's settings (a
+    /// CONCURRENTLY one, a CALL), and the connection goes through a pooler that does not keep
+    /// them on one server session: they run with the server session's own lock_timeout and
+    /// statement_timeout, none set (a SET would stay on a session the application gets next).
+    SessionNotPinned { label: String },
     /// A CONCURRENTLY statement is sent while these sessions' transactions, older than it, are
     /// open: it waits for them to end (up to --lock-wait-max), holding no lock the application
     /// waits on. Said once, before it is sent (its wait on the server says nothing).
@@ -127,6 +132,7 @@ struct Failed {
 /// Separator between pieces sent in one simple query.
 const JOINER: &str = ";\n";
 
+#[derive(Clone)]
 struct Piece<'s> {
     /// Borrowed from the script where it can be: a large file is not copied once more.
     text: std::borrow::Cow<'s, str>,
@@ -135,6 +141,13 @@ struct Piece<'s> {
     copy_data: Option<&'s str>,
     /// The last piece of a migration: a joined batch stops after it.
     ends_batch: bool,
+}
+
+impl Piece<'_> {
+    /// SQL of shale's own around a statement (a BEGIN, a COMMIT).
+    fn control(text: String) -> Piece<'static> {
+        Piece { text: text.into(), origin: None, copy_data: None, ends_batch: false }
+    }
 }
 
 impl<'a> Executor<'a> {
@@ -528,13 +541,26 @@ impl<'a> Executor<'a> {
             false => step.resume_from,
         };
         // The session starts from the same state as a transactional migration's, and the row is
-        // written behind the fence: one round trip.
+        // written behind the fence: one round trip. Its settings are the session's only where a
+        // statement needs them there (CONCURRENTLY, a CALL); the others carry their own.
         let new = NewRecord { statements_done: Some(resume as i32), ..record(step, RecordStatus::Running) };
-        let sql = format!(
-            "{};\n{}",
-            session_prelude(self.session, script, false),
-            self.fenced(&self.history.insert_sql(&new, None, true))
-        );
+        let session_wide = (0..script.statements.len()).any(|i| {
+            script.backfill(i).is_none()
+                && !shale_core::split::runs_the_same_in_a_block(&script.statements[i], script.statement_text(i))
+        });
+        // Through a pooler that hands each statement to whichever server session is free, a
+        // session's SET goes to one the application gets next: none is sent (production trial).
+        let pinned = !session_wide || self.session_is_pinned().await?;
+        if !pinned {
+            on_event(ExecEvent::SessionNotPinned { label: label.clone() });
+        }
+        let session_wide = session_wide && pinned;
+        let prelude = match (session_wide, pinned) {
+            (true, _) => format!("{};\n", session_prelude(self.session, script, false)),
+            (false, true) => format!("{SESSION_RESET};\n"),
+            (false, false) => String::new(),
+        };
+        let sql = format!("{prelude}{}", self.fenced(&self.history.insert_sql(&new, None, true)));
         let rows = match simple_rows(self.client, &sql, "recording the migration start").await {
             Ok(rows) => rows,
             Err(e) => {
@@ -551,8 +577,10 @@ impl<'a> Executor<'a> {
             .first()
             .and_then(|r| r[0].parse().ok())
             .ok_or_else(|| PgError::Corrupt("no id came back for the history row of a running migration".into()))?;
-        let result = self.statements_one_by_one(step, resume, id, on_event).await;
-        let _ = self.client.batch_execute("RESET ALL").await;
+        let result = self.statements_one_by_one(step, resume, id, pinned, on_event).await;
+        if session_wide {
+            let _ = self.client.batch_execute("RESET ALL").await;
+        }
         let stopped = match result {
             Ok(()) => {
                 let status = if step.direction == StepDirection::Up {
@@ -625,7 +653,7 @@ impl<'a> Executor<'a> {
                     reverting: step.direction == StepDirection::Down,
                 },
             }),
-            NoTxStop::Statement { index, error, mut done } => {
+            NoTxStop::Statement { index, error, mut done, shift } => {
                 let db = error.as_db_error().expect("checked above");
                 // A VALIDATE that failed (on the rows there, or waiting for its lock), of a
                 // constraint this file added NOT VALID: new rows are held to it from the ADD on, so
@@ -661,8 +689,8 @@ impl<'a> Executor<'a> {
                 let offset = script.statements[index].span.start;
                 // A backfill's batches wrap the statement: their positions are not the file's.
                 let at = match db.position().filter(|_| script.backfill(index).is_none()) {
-                    Some(ErrorPosition::Original(pos)) => {
-                        server_position_offset(script.statement_text(index), offset, *pos as usize)
+                    Some(ErrorPosition::Original(pos)) if *pos as usize > shift => {
+                        server_position_offset(script.statement_text(index), offset, *pos as usize - shift)
                     }
                     _ => offset,
                 };
@@ -700,11 +728,13 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// `pinned`: the session's settings stay on one server session ([`Executor::session_is_pinned`]).
     async fn statements_one_by_one(
         &self,
         step: &Step,
         resume: usize,
         id: i64,
+        pinned: bool,
         on_event: &mut (dyn FnMut(ExecEvent) + Send),
     ) -> Result<(), NoTxStop> {
         let script = &step.script;
@@ -727,13 +757,15 @@ impl<'a> Executor<'a> {
                 if block.is_some() && control == Some(TransactionControl::Commit) {
                     self.record_in_block(id, index + 1).await?;
                 }
-                self.one_statement(step, (index, resume), id, own_record, on_event).await
+                self.one_statement(step, (index, resume), id, (own_record, pinned), on_event).await
             };
             if let Err(stop) = ran.await {
                 let Some(start) = block else { return Err(stop) };
                 rollback(self.client).await;
                 return Err(match stop {
-                    NoTxStop::Statement { index, error, .. } => NoTxStop::Statement { index, error, done: start },
+                    NoTxStop::Statement { index, error, shift, .. } => {
+                        NoTxStop::Statement { index, error, done: start, shift }
+                    }
                     other => other,
                 });
             }
@@ -772,7 +804,7 @@ impl<'a> Executor<'a> {
         step: &Step,
         (index, resume): (usize, usize),
         id: i64,
-        record: bool,
+        (record, pinned): (bool, bool),
         on_event: &mut (dyn FnMut(ExecEvent) + Send),
     ) -> Result<(), NoTxStop> {
         let script = &step.script;
@@ -817,21 +849,28 @@ impl<'a> Executor<'a> {
                 on_event(ExecEvent::OlderTransactions { label: step.label(), sessions: older });
             }
         }
+        // Sent in a transaction block of its own, with its settings SET LOCAL there, where that
+        // does the same: through a transaction-mode pooler, a session's SET, the statement and the
+        // RESET after it each went to whichever server session was free, which kept the 50 ms
+        // lock_timeout (the application's queries failed) or had none (an ALTER TABLE queued 7 s
+        // behind a report, and the application behind it) (production trial).
+        let own_block = record && patient.is_none() && shale_core::split::runs_the_same_in_a_block(statement, text);
         let since = Instant::now();
         let mut attempt = 0;
         loop {
-            if let Some(wait) = patient {
+            if let Some(wait) = patient.filter(|_| pinned) {
                 let left = wait.max_wait.saturating_sub(since.elapsed());
                 let set = format!("SET lock_timeout = '{}ms'", left.as_millis().max(1));
                 self.client.batch_execute(&set).await.map_err(NoTxStop::at(index))?;
             }
-            if let Some(wait) = polite {
-                if attempt > 0 {
-                    self.wait_until_clear(&step.label(), &targets, wait, since, on_event)
-                        .await
-                        .map_err(|error| NoTxStop::Waited { error })?;
-                }
-                let set = format!("SET lock_timeout = '{}ms'", wait.try_timeout.as_millis().max(1));
+            if let (Some(wait), true) = (polite, attempt > 0) {
+                self.wait_until_clear(&step.label(), &targets, wait, since, on_event)
+                    .await
+                    .map_err(|error| NoTxStop::Waited { error })?;
+            }
+            let try_timeout = polite.map(|wait| format!("{}ms", wait.try_timeout.as_millis().max(1)));
+            if let (false, true, Some(timeout)) = (own_block, pinned, &try_timeout) {
+                let set = format!("SET lock_timeout = '{timeout}'");
                 self.client.batch_execute(&set).await.map_err(NoTxStop::at(index))?;
             }
             // An INVALID index a build of this statement left (stopped, failed, or out of time
@@ -849,14 +888,27 @@ impl<'a> Executor<'a> {
                     piece.text = format!("ALTER TABLE {parent} DETACH PARTITION {partition} FINALIZE").into();
                 }
             }
-            let sent = self.send(std::slice::from_ref(&piece), false).await;
-            if polite.is_some() || patient.is_some() {
+            // In one round trip, as a statement-mode pooler takes a transaction.
+            let sent = match own_block {
+                true => {
+                    let begin = format!("BEGIN; {}", block_settings(self.session, script, try_timeout.as_deref()));
+                    let shift = begin.chars().count() + JOINER.len();
+                    let block = [Piece::control(begin), piece.clone(), Piece::control("COMMIT".into())];
+                    let sent = self.send(&block, true).await;
+                    if sent.is_err() {
+                        rollback(self.client).await;
+                    }
+                    sent.map_err(|failed| (failed, shift))
+                }
+                false => self.send(std::slice::from_ref(&piece), false).await.map_err(|failed| (failed, 0)),
+            };
+            if !own_block && pinned && (polite.is_some() || patient.is_some()) {
                 let restore = session_prelude(self.session, script, false);
                 let _ = self.client.batch_execute(&restore).await;
             }
             match sent {
                 Ok(()) => break,
-                Err(Failed { error, .. }) => {
+                Err((Failed { error, .. }, shift)) => {
                     let lock_timeout = error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE);
                     // The wait is --lock-wait-max in all, not each time the statement is sent.
                     let out_of_time = patient.is_some_and(|wait| since.elapsed() >= wait.max_wait);
@@ -864,7 +916,7 @@ impl<'a> Executor<'a> {
                         && !out_of_time
                         && self.pause_to_retry(polite, since, &mut attempt, &step.label(), on_event).await)
                     {
-                        return Err(NoTxStop::at(index)(error));
+                        return Err(NoTxStop::Statement { index, error, done: index, shift });
                     }
                 }
             }
@@ -883,6 +935,16 @@ impl<'a> Executor<'a> {
     /// on the server, then find out from the catalog whether it ran. Returns the statement to
     /// start from; refuses when nothing tells (a person must look, then record what they found
     /// with `shale repair`).
+    /// Whether this connection's session settings stay on one server session: the startup
+    /// packet's `shale.pinned` reached it (directly, or through a session-mode pooler that passes
+    /// the packet on). Through PgBouncer, which drops or refuses the startup `options`, each
+    /// statement outside a transaction may run on another server session.
+    async fn session_is_pinned(&self) -> Result<bool, PgError> {
+        let sql = format!("SELECT current_setting('{PINNED_SETTING}', true)");
+        let rows = simple_rows(self.client, &sql, "reading whether the session's settings hold").await?;
+        Ok(rows.first().and_then(|r| r.first()).is_some_and(|v| v == "on"))
+    }
+
     async fn settle_in_doubt(
         &self,
         step: &Step,
@@ -902,11 +964,14 @@ impl<'a> Executor<'a> {
             reverting: step.direction == StepDirection::Down,
             running,
         };
+        // As sent alone, or in a transaction block of its own (`BEGIN; SET LOCAL ...;` before it);
+        // the server keeps only the first kilobyte of a query.
         let running = format!(
-            "SELECT pid, state, to_char(now() - query_start, 'HH24:MI:SS') FROM pg_catalog.pg_stat_activity
+            "SELECT pid, state, to_char(now() - query_start, 'HH24:MI:SS') FROM pg_catalog.pg_stat_activity,
+               LATERAL (SELECT regexp_replace(query, '^BEGIN; SET LOCAL [^\n]*;\n', '') AS sent) s
              WHERE pid <> pg_backend_pid() AND datname = current_database() AND state <> 'idle'
-               AND length(query) > 0 AND starts_with({}, query)",
-            quote_literal(text)
+               AND length(query) > 0 AND (starts_with({text}, sent) OR starts_with(sent, {text} || ';' || chr(10)))",
+            text = quote_literal(text)
         );
         let rows = simple_rows(self.client, &running, "looking for a statement still running").await?;
         if let Some(row) = rows.first() {
@@ -1129,7 +1194,9 @@ enum NoTxStop {
     /// Statement `index` (0-based) failed, or no answer came for it; the first `done` statements
     /// are applied and recorded (those before the failed one, or before the BEGIN of the file's
     /// own transaction block that held it, which went with it).
-    Statement { index: usize, error: tokio_postgres::Error, done: usize },
+    /// `shift`: the characters sent before the statement (its own transaction block's BEGIN),
+    /// which the server's error position counts.
+    Statement { index: usize, error: tokio_postgres::Error, done: usize, shift: usize },
     /// Statement `index` (1-based: the first `index` statements ran) ran, but writing its
     /// progress failed.
     Record { index: usize, error: tokio_postgres::Error },
@@ -1138,7 +1205,7 @@ enum NoTxStop {
 impl NoTxStop {
     /// Statement `index` failed with the error given, the statements before it done.
     fn at(index: usize) -> impl FnOnce(tokio_postgres::Error) -> NoTxStop {
-        move |error| NoTxStop::Statement { index, error, done: index }
+        move |error| NoTxStop::Statement { index, error, done: index, shift: 0 }
     }
 }
 
@@ -1178,12 +1245,35 @@ pub fn session_prelude(session: &SessionSettings, script: &Script, local: bool) 
     let lock = script.directives().lock_timeout.as_deref().unwrap_or(&session.lock_timeout);
     let statement = script.directives().statement_timeout.as_deref().unwrap_or(&session.statement_timeout);
     let mut sql = format!(
-        "RESET ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ROLE; {scope} lock_timeout = {}; {scope} statement_timeout = {}",
+        "{SESSION_RESET}; {scope} lock_timeout = {}; {scope} statement_timeout = {}",
         quote_literal(lock),
         quote_literal(statement)
     );
     if let Some(schema) = &session.search_path {
         sql.push_str(&format!("; {scope} search_path = {}", ident_always_quoted(schema)));
+    }
+    sql
+}
+
+/// The setting the startup packet carries, read back to tell whether it reached the server session.
+pub(crate) const PINNED_SETTING: &str = "shale.pinned";
+
+/// The connection's own defaults, whatever an earlier migration of the run changed with SET.
+const SESSION_RESET: &str = "RESET ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ROLE";
+
+/// The settings of a statement of a migration that runs outside a transaction, sent in a
+/// transaction block of its own: as [`session_prelude`]'s, SET LOCAL, with `lock_timeout` (a
+/// polite try's) in place of the session's where given.
+pub(crate) fn block_settings(session: &SessionSettings, script: &Script, lock_timeout: Option<&str>) -> String {
+    let lock = lock_timeout.or(script.directives().lock_timeout.as_deref()).unwrap_or(&session.lock_timeout);
+    let statement = script.directives().statement_timeout.as_deref().unwrap_or(&session.statement_timeout);
+    let mut sql = format!(
+        "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
+        quote_literal(lock),
+        quote_literal(statement)
+    );
+    if let Some(schema) = &session.search_path {
+        sql.push_str(&format!("; SET LOCAL search_path = {}", ident_always_quoted(schema)));
     }
     sql
 }

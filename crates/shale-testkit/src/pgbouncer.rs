@@ -28,6 +28,12 @@ impl Pgbouncer {
         Pgbouncer::start_ignoring(cluster, pool_mode, "extra_float_digits")
     }
 
+    /// [`Pgbouncer::start`] handing out its server sessions in turn (`server_round_robin`), as a
+    /// busy pool does: a client's consecutive transactions land on different server sessions.
+    pub fn start_round_robin(cluster: &Cluster, pool_mode: &str) -> Result<Pgbouncer, Error> {
+        Pgbouncer::start_ignoring(cluster, pool_mode, "options,extra_float_digits\nserver_round_robin = 1")
+    }
+
     fn start_ignoring(cluster: &Cluster, pool_mode: &str, ignored: &str) -> Result<Pgbouncer, Error> {
         let program = find()?;
         let dir = tempfile::tempdir().map_err(|e| Error::Invalid(format!("a temporary directory: {e}")))?;

@@ -356,3 +356,56 @@ fn wait_for_statement(p: &Project, start: &str) {
         &format!("a migration runs `{start}`"),
     );
 }
+
+/// Through a transaction-mode pooler, a migration that runs outside a transaction set its
+/// settings for the session, ran the statement and reset them in three statements, each on
+/// whichever server session was free: the application's sessions kept a 50 ms lock_timeout (its
+/// queries failed), and the ALTER TABLE ran with none (it queued behind a report, and the
+/// application behind it) (production trial). Each statement that can runs in a transaction block
+/// of its own with its settings SET LOCAL, on one server session; none is left behind.
+#[test]
+fn a_statement_outside_a_transaction_keeps_its_settings_through_a_transaction_pooler() {
+    for mode in ["transaction", "statement"] {
+        settings_kept_through(mode);
+    }
+}
+
+fn settings_kept_through(mode: &str) {
+    let bouncer = Pgbouncer::start_round_robin(shared_cluster(), mode).unwrap();
+    let p = Project::new(&format!("once_notx_settings_{mode}"));
+    // Four server sessions in the pool, handed out in turn.
+    let url = bouncer.url(shared_cluster(), &p.db.name);
+    let warm: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(shared_cluster().binaries().psql())
+                .args(["-X", "-q", "-d", &url, "-c", "SELECT pg_sleep(0.3)"])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in warm {
+        child.wait().unwrap();
+    }
+    std::fs::write(p.path().join("shale.toml"), "lock_timeout = \"4321ms\"\n").unwrap();
+    p.psql("CREATE TABLE t (id int PRIMARY KEY, n int); CREATE TABLE seen (lock text, statement text)");
+    p.write(
+        "001_notx.sql",
+        "-- shale:no-transaction\n\
+         ALTER TABLE t ADD CONSTRAINT t_n CHECK (n > 0) NOT VALID;\n\
+         INSERT INTO seen SELECT current_setting('lock_timeout'), current_setting('statement_timeout');\n\
+         ALTER TABLE t VALIDATE CONSTRAINT t_n;\n\
+         CREATE INDEX CONCURRENTLY t_n_idx ON t (n);\n",
+    );
+    let run = finish(p.spawn_via(&url, &["up"]));
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(p.psql("SELECT lock || ' ' || statement FROM seen"), "4321ms 0");
+    // The CONCURRENTLY one cannot carry its settings there: none set, and said.
+    assert!(run.stderr.contains("does not keep session settings on one server session"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 't_n'"), "t");
+    // The pooled server sessions went back as they were.
+    let pooled = std::process::Command::new(shared_cluster().binaries().psql())
+        .args(["-X", "-A", "-t", "-d", &url, "-c", "SHOW lock_timeout"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&pooled.stdout).trim(), "0", "{pooled:?}");
+}

@@ -111,7 +111,10 @@ impl Executor<'_> {
                     updated,
                 })));
             }
-            let batch = format!("BEGIN;\n{sql};\n{};\nCOMMIT", self.commit_fence);
+            // Its settings in its own transaction: a session's would not hold through a
+            // transaction-mode pooler.
+            let settings = super::block_settings(self.session, &step.script, None);
+            let batch = format!("BEGIN;\n{settings};\n{sql};\n{};\nCOMMIT", self.commit_fence);
             let messages = match self.interruptible(self.client.simple_query(&batch)).await {
                 Ok(messages) => messages,
                 Err(error) => {
