@@ -20,6 +20,7 @@ import argparse
 import functools
 import importlib
 import os
+import re
 import sys
 from typing import Any, Iterable, List, Optional, Sequence
 
@@ -114,9 +115,12 @@ class _Recording:
 
 
 def _literal(value: Any, dialect: Any) -> str:
-    """``value`` as a SQL literal, as SQLAlchemy renders a bound value inline."""
+    """``value`` as a SQL literal, as SQLAlchemy renders a bound value inline (bytes as a
+    ``bytea`` literal, which SQLAlchemy would write as text)."""
     from sqlalchemy import literal
 
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "'\\x" + bytes(value).hex() + "'::bytea"
     return str(literal(value).compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
@@ -133,7 +137,7 @@ def _filled(statement: Any, parameters: Any, dialect: Any) -> List[str]:
     """The statements a listener executed, with the values it passed written in: printed with
     their placeholders (``%(name)s``), they failed where the DDL was run (a lookup table's rows
     inserted after its CREATE TABLE)."""
-    from sqlalchemy import bindparam, literal
+    from sqlalchemy import bindparam, literal, literal_column
     from sqlalchemy.sql.dml import Insert, Update
     from sqlalchemy.sql.elements import TextClause
 
@@ -147,13 +151,23 @@ def _filled(statement: Any, parameters: Any, dialect: Any) -> List[str]:
                 values = [_literal(v, dialect) for v in row]
                 if "%s" in text:
                     text = text % tuple(values)
-                else:  # asyncpg's $1, $2, ...: the highest first, so that $1 leaves $10 alone
-                    for i in range(len(values), 0, -1):
-                        text = text.replace(f"${i}", values[i - 1])
+                else:  # asyncpg's $1, $2, ...: in one pass, so that a value holding `$1` stays as it is
+                    text = re.sub(r"\$(\d+)", lambda m: values[int(m[1]) - 1], text)
+            else:
+                # SQLAlchemy hands psycopg2 an empty mapping, which formats the text (`%%` is a `%`);
+                # a text that does not format (asyncpg's, with a lone `%`) is run as it is.
+                try:
+                    text = text % {}
+                except (ValueError, TypeError, KeyError):
+                    pass
         else:
             filled = statement
             if isinstance(row, dict) and isinstance(statement, (Insert, Update)):
-                filled = statement.values(row)
+                # Bytes as bytea literals: SQLAlchemy writes them as text.
+                binary = (bytes, bytearray, memoryview)
+                filled = statement.values(
+                    {k: literal_column(_literal(v, dialect)) if isinstance(v, binary) else v for k, v in row.items()}
+                )
             elif isinstance(row, dict) and isinstance(statement, TextClause):
                 # Typed by their values: text()'s own are untyped, which cannot be written inline.
                 filled = statement.bindparams(*(bindparam(k, v, type_=literal(v).type) for k, v in row.items()))
@@ -191,7 +205,14 @@ def _event_ddl(target: Any, event: str, dialect: Any, **kw: Any) -> List[str]:
             ) from None
     out = []
     for statement, parameters in captured:
-        out.extend(_filled(statement, parameters, dialect))
+        try:
+            out.extend(_filled(statement, parameters, dialect))
+        except Exception as e:  # SQLAlchemy's CompileError among others: one line, not a traceback
+            raise ValueError(
+                f"a {event} listener of {getattr(target, 'name', None) or 'the metadata'} executed a statement "
+                f"that cannot be written out with its values ({type(e).__name__}: {e}); give it as DDL(...), "
+                "or pass values SQLAlchemy writes inline (strings, numbers, dates, bytes)"
+            ) from None
     return out
 
 

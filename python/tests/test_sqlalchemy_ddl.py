@@ -233,6 +233,8 @@ def _rows(target, connection, **kw):
     connection.execute(sa.text("UPDATE status SET name = :name WHERE id = :id"), {"name": "open", "id": 1})
     connection.exec_driver_sql("INSERT INTO status VALUES (%(id)s, %(name)s)", {"id": 3, "name": "100%"})
     connection.exec_driver_sql("INSERT INTO status VALUES (%s, %s)", (4, None))
+    connection.exec_driver_sql("INSERT INTO status VALUES (5, '5%%')")
+    connection.exec_driver_sql("INSERT INTO status VALUES ($1, $2)", (6, "costs $1"))
 
 sa.event.listen(Status.__table__, "after_create", _rows)
 '''
@@ -255,14 +257,35 @@ def test_values_a_listener_passes_are_written_in(tmp_path: Path, database: str) 
         "CHECK (name NOT LIKE 'x%')",
         "INSERT INTO status VALUES (3, '100%');",
         "INSERT INTO status VALUES (4, NULL);",
+        "INSERT INTO status VALUES (5, '5%');",
+        "INSERT INTO status VALUES (6, 'costs $1');",
     ):
         assert expected in sql, sql
     assert "%%" not in sql, sql
     psql(database, sql)
     assert psql(database, "SELECT string_agg(id || ':' || coalesce(name, '-'), ' ' ORDER BY id) FROM status") == \
-        "1:open 2:o'clock 3:100% 4:-"
+        "1:open 2:o'clock 3:100% 4:- 5:5% 6:costs $1"
     # The database made from it is what the models say: no drift (a doubled `%` was one).
     models = f"exec:{sys.executable} -m shale.sqlalchemy models:Base"
     (tmp_path / "migrations").mkdir()
     proc = shale.run("--database-url", database, "diff", "--from", database, "--to", models, cwd=tmp_path)
     assert "no differences" in proc.stderr, proc.stdout + proc.stderr
+    # A value SQLAlchemy cannot write inline (JSONB) is said in one line, not a traceback; bytes
+    # are written as bytea.
+    (tmp_path / "models.py").write_text(PARAMETER_MODELS.replace(
+        "sa.event.listen(Status.__table__",
+        "from sqlalchemy.dialects.postgresql import JSONB\n"
+        "doc = sa.Table('doc', Base.metadata, sa.Column('id', sa.Integer, primary_key=True), sa.Column('body', JSONB),"
+        " sa.Column('raw', sa.LargeBinary))\n"
+        "sa.event.listen(doc, 'after_create', lambda t, c, **kw: c.execute(t.insert(), [{'id': 1, 'raw': b'\\x00\\x01'}]))\n"
+        "sa.event.listen(Status.__table__"))
+    printed = subprocess.run(
+        [sys.executable, "-m", "shale.sqlalchemy", "models:Base"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert printed.returncode == 0 and "'\\x0001'::bytea" in printed.stdout, printed.stdout + printed.stderr
+    (tmp_path / "models.py").write_text((tmp_path / "models.py").read_text().replace("'raw': b", "'body': {'a': 1}, 'raw': b"))
+    failed = subprocess.run(
+        [sys.executable, "-m", "shale.sqlalchemy", "models:Base"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert failed.returncode == 2 and "cannot be written out with its values" in failed.stderr, failed.stderr
+    assert "Traceback" not in failed.stderr
