@@ -396,7 +396,7 @@ impl<'h> Records<'h> {
     /// The baseline `m` is under though it was added after the baseline was recorded.
     fn under_baseline(&self, m: &Migration) -> Option<&Version> {
         let (v, b, covered) = (m.version.as_ref()?, self.baseline.as_ref()?, self.covered.as_ref()?);
-        (v < b && !covered.contains(v)).then_some(b)
+        (v <= b && !covered.contains(v)).then_some(b)
     }
 
     /// The checksum the baseline's row recorded of its file (none before shale recorded one).
@@ -758,7 +758,7 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
                 .and_then(|r| stopped_down(&downs, r))
                 .map(|a| a.statements_done.unwrap_or(0).max(0) as usize + 1),
             java_class: None,
-            under_baseline: records.under_baseline(m).map(Version::canonical),
+            under_baseline: records.under_baseline(m).filter(|_| state == State::OutOfOrder).map(Version::canonical),
         });
     }
     for (v, r) in missing_records(set, &records) {

@@ -950,7 +950,12 @@ impl Migrator {
         };
         self.write(client, &record, lock).await?;
         // The files it covers: one added under it later never ran here (`plan::covered`).
-        let covered = self.set.migrations.iter().filter_map(|m| m.version.as_ref()).filter(|v| *v <= version);
+        // Those shale cannot run (goose's Go files) and the old tool's code migrations too: ported
+        // to SQL later, as shale asks, such a file ran here as code (review).
+        let sql = self.set.migrations.iter().filter_map(|m| m.version.as_ref());
+        let code =
+            self.set.unrunnable.iter().map(|u| &u.version).chain(self.set.code_migrations.iter().map(|c| &c.version));
+        let covered = sql.chain(code).filter(|v| *v <= version);
         let reason = shale_core::plan::covered::covered_reason(version, covered);
         let row = crate::adopt::succeeded(
             RecordKind::Audit,

@@ -475,6 +475,12 @@ fn a_file_added_under_the_baseline_after_it_was_recorded_is_out_of_order() {
     let h = History { records: vec![base.clone(), covers.clone()] };
     assert_eq!(labels(&plan_up(&s, &h, &up_all()).unwrap()), ["10 c"]);
     covers.reason = Some(covered::covered_reason(&Version::parse("10").unwrap(), &both[1..]));
-    let h = History { records: vec![base, covers] };
+    let h = History { records: vec![base.clone(), covers.clone()] };
     assert_eq!(labels(&plan_up(&s, &h, &up_all()).unwrap()), ["10 c"]);
+    // A file of the baseline's own version added after it (the baseline had none): not covered
+    // either (review); it runs in its place.
+    covers.reason = Some(covered::covered_reason(&Version::parse("2").unwrap(), []));
+    let h = History { records: vec![base, covers] };
+    let states: Vec<State> = status(&s, &h).iter().map(|r| r.state).collect();
+    assert_eq!(states, [State::OutOfOrder, State::Pending, State::Pending]);
 }
