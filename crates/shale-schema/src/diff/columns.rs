@@ -137,13 +137,26 @@ pub(super) fn rounds(old: &str, new: &str) -> bool {
 /// `integer` does on a value too big): fractions to a whole number, digits to a floating point
 /// number too short for them, the time of day to a date.
 pub(super) fn loses(old: &str, new: &str) -> Option<&'static str> {
-    let (old, new) = (without_modifiers(old.trim_end_matches("[]")), without_modifiers(new.trim_end_matches("[]")));
+    let (old_type, new_type) = (old.trim_end_matches("[]"), new.trim_end_matches("[]"));
+    let (old, new) = (without_modifiers(old_type), without_modifiers(new_type));
     let whole = |t: &str| matches!(t, "smallint" | "integer" | "bigint");
     let fractional = |t: &str| matches!(t, "numeric" | "real" | "double precision");
+    // A numeric's declared digits and digits after the point (review: `numeric(10,0)` has no
+    // fractions to lose, and 5 digits fit a real).
+    let (digits, scale) = match modifiers(old_type).as_deref() {
+        Some([p, s]) => (Some(*p), *s),
+        Some([p]) => (Some(*p), 0),
+        _ => (None, u64::MAX),
+    };
+    // real holds 6 significant digits, double precision 15.
+    let too_many = |most: u64| old != "numeric" || digits.is_none_or(|p| p > most);
     Some(match (old.as_str(), new.as_str()) {
+        ("numeric", n) if whole(n) && scale == 0 => return None,
         (o, n) if fractional(o) && whole(n) => "rounds the values already there to whole numbers",
-        // real holds 6 significant digits, double precision 15.
-        ("numeric" | "bigint" | "integer", "real") | ("numeric" | "bigint", "double precision") => {
+        ("numeric" | "bigint" | "integer", "real") if too_many(6) => {
+            "rounds the values already there to the digits a floating point number holds"
+        }
+        ("numeric" | "bigint", "double precision") if too_many(15) => {
             "rounds the values already there to the digits a floating point number holds"
         }
         ("timestamp without time zone" | "timestamp with time zone", "date") => {
@@ -210,6 +223,8 @@ mod tests {
         assert!(
             loses("integer", "double precision").is_none() && loses("date", "timestamp without time zone").is_none()
         );
+        assert!(loses("numeric(10,0)", "bigint").is_none() && loses("numeric(5,0)", "real").is_none());
+        assert!(loses("numeric(7,2)", "real").is_some() && loses("numeric(12,2)", "double precision").is_none());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{key, Differ, Key};
 use crate::dump::{ident, literal, qualified};
-use crate::model::{CommentKind, Index, Schema, View};
+use crate::model::{CommentKind, ConstraintKind, Index, Schema, View};
 
 /// Indexes to drop, to create, and to swap for a new definition (the old one, the new one).
 pub(super) type IndexPlan<'a> = (Vec<&'a Index>, Vec<&'a Index>, Vec<(&'a Index, &'a Index)>);
@@ -66,15 +66,37 @@ impl<'a> Differ<'a> {
     /// not enforced in between. A partitioned table's index cannot be built CONCURRENTLY.
     fn swappable(&self, old: &Index, new: &Index) -> bool {
         let table = key(&new.schema, &new.table);
+        // A column it uses dropped or retyped first (review: the swap's DROP found the index gone
+        // with its column, and its down built the old one before the column was back).
+        let column_changes = self.changed_columns.get(&table).is_some_and(|changed| {
+            old.uses.is_empty()
+                || old.uses.iter().any(|u| {
+                    u.schema == old.schema && u.table == old.table && u.columns.iter().any(|c| changed.contains(c))
+                })
+        });
+        // A unique index a foreign key may rest on cannot be dropped while it does (review: the
+        // first migration added the key again, on the old index, before the swap).
+        let referenced = [self.from, self.to].iter().any(|s| {
+            s.constraints.iter().any(|k| {
+                k.kind == ConstraintKind::ForeignKey
+                    && k.uses.iter().any(|u| u.schema == new.schema && u.table == new.table)
+            })
+        });
+        if column_changes || (referenced && new.definition.starts_with("CREATE UNIQUE")) {
+            return false;
+        }
+        // A partitioned table's index cannot be built CONCURRENTLY, nor a partition's dropped.
+        let partitioned = self
+            .to
+            .tables
+            .iter()
+            .any(|t| key(&t.schema, &t.name) == table && (t.partition_key.is_some() || t.partition_of.is_some()));
         old.valid
             && old.definition != new.definition
             && !new.on_materialized_view
             && !self.created_tables.contains(&table)
             && !self.rebuilt(&old.schema, &old.table, &old.uses, &old.definition)
-            // A partitioned table's index cannot be built CONCURRENTLY, nor a partition's dropped.
-            && !self.to.tables.iter().any(|t| {
-                key(&t.schema, &t.name) == table && (t.partition_key.is_some() || t.partition_of.is_some())
-            })
+            && !partitioned
             && swap_name(new, self.from, self.to).is_some()
     }
 
