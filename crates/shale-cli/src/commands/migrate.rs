@@ -196,42 +196,41 @@ fn after_up(
     seeds: Option<shale::MigrationSet>,
     progress: &Progress,
 ) -> Result<i32> {
-    // With --json and seeds, one document: the run's, the seeds' report under `seeds` (FastAPI
-    // re-check: two documents, which no JSON reader takes, and `shale.up(seed=True)` failed).
-    if !(settings.json && seeds.is_some()) {
-        print_report(settings, &report, "applied", "nothing to apply: the database is up to date");
-    }
-    if !settings.json && !settings.quiet {
-        super::status::note_foreign(&report.foreign, &migrator.set);
-    }
+    // With --json, one document, printed last: the run's (the seeds' report under `seeds`), or,
+    // where what follows the migrations fails (a seed, the schema file refreshed), the error's
+    // with the run's report under `up`, so that a machine reading it learns what was applied
+    // (FastAPI re-check: two documents, which no JSON reader takes; review: the report lost).
     if !settings.json {
+        print_report(settings, &report, "applied", "nothing to apply: the database is up to date");
+        if !settings.quiet {
+            super::status::note_foreign(&report.foreign, &migrator.set);
+        }
         super::status::warn_changed_since_baseline(&report.changed_since_baseline);
     }
-    if !report.steps.is_empty() {
-        super::dump::after_up(settings, migrator)?;
-        super::erd::after_up(settings, migrator)?;
-    }
-    if let Some(seeds) = seeds {
-        let seeded = match block_on(migrator.seed(&seeds, false, &mut |e: Event| progress.event(&e))) {
-            Ok(seeded) => seeded,
-            // One document still: the error's, with the run's report under `up`, so that a
-            // machine reading it learns what was applied before the seeds failed.
-            Err(e) if settings.json => {
-                let error = anyhow::Error::from(e);
-                let mut document = crate::error::to_json(&error);
-                document["up"] = serde_json::to_value(&report)?;
-                print_json(&document);
-                return Ok(crate::error::exit_code(&error));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if settings.json {
+    let after = || -> Result<Option<RunReport>> {
+        if !report.steps.is_empty() {
+            super::dump::after_up(settings, migrator)?;
+            super::erd::after_up(settings, migrator)?;
+        }
+        let Some(seeds) = seeds else { return Ok(None) };
+        Ok(Some(block_on(migrator.seed(&seeds, false, &mut |e: Event| progress.event(&e)))?))
+    };
+    match after() {
+        Ok(None) if settings.json => print_json(&report),
+        Ok(Some(seeded)) if settings.json => {
             let mut document = serde_json::to_value(&report)?;
             document["seeds"] = serde_json::to_value(&seeded)?;
             print_json(&document);
-        } else {
-            print_report(settings, &seeded, "seeded", "seeds unchanged: nothing to run");
         }
+        Ok(Some(seeded)) => print_report(settings, &seeded, "seeded", "seeds unchanged: nothing to run"),
+        Ok(None) => {}
+        Err(error) if settings.json => {
+            let mut document = crate::error::to_json(&error);
+            document["up"] = serde_json::to_value(&report)?;
+            print_json(&document);
+            return Ok(crate::error::exit_code(&error));
+        }
+        Err(error) => return Err(error),
     }
     Ok(0)
 }
@@ -289,8 +288,9 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
             let dropping: Vec<&str> = downs.iter().filter(|d| d.destructive > 0).map(|d| d.label.as_str()).collect();
             if !dropping.is_empty() && !args.allow_destructive {
                 let why = format!(
-                    "the generated down of {} drops data (what the migration added: tables, columns, ...); \
-                     nothing was run: review the SQL above and run again with --allow-destructive",
+                    "the generated down of {} loses data: it drops what the migration added (tables, columns, ...), \
+                     or converts a column back to a type that rounds or cuts the values written since (its notes say \
+                     which); nothing was run: review the SQL above and run again with --allow-destructive",
                     dropping.join(", ")
                 );
                 // A dry run shows the refusal the run would meet, with its exit code.
