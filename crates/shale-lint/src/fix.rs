@@ -642,6 +642,9 @@ fn explicit_blocks(script: &Script) -> Vec<Range<usize>> {
 /// ones) that must stay in one.
 fn stays_in_transaction(script: &Script, owned: &[Range<usize>]) -> Option<Refusal> {
     let index = shale_core::LineIndex::new(&script.text);
+    if let Some(refusal) = index_built_again(script, &index) {
+        return Some(refusal);
+    }
     for (i, s) in script.statements.iter().enumerate() {
         if owned.contains(&s.span) {
             continue;
@@ -667,6 +670,54 @@ fn stays_in_transaction(script: &Script, owned: &[Range<usize>]) -> Option<Refus
                 ),
                 again: Some(Again::InItsOwnMigration),
             });
+        }
+    }
+    None
+}
+
+/// An index the file drops and then builds again under its name: in a transaction the swap is
+/// whole, but outside one (CONCURRENTLY) the table is without it until the new one is built, and a
+/// unique one lets duplicates in meanwhile (production trial: five got in, and the build failed).
+fn index_built_again(script: &Script, index: &shale_core::LineIndex) -> Option<Refusal> {
+    let nodes: Vec<(usize, NodeEnum)> = (0..script.statements.len())
+        .filter_map(|i| {
+            let parsed = pg_query::parse(script.statement_text(i), pg_query::ParserOptions::DEFAULT).ok()?;
+            let node = parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.clone()?;
+            Some((i, node))
+        })
+        .collect();
+    let dropped = |node: &NodeEnum| -> Vec<String> {
+        let NodeEnum::DropStmt(s) = node else { return Vec::new() };
+        if ObjectType::try_from(s.remove_type).unwrap_or(ObjectType::Undefined) != ObjectType::ObjectIndex {
+            return Vec::new();
+        }
+        s.objects
+            .iter()
+            .filter_map(|o| match o.node.as_ref()? {
+                NodeEnum::List(l) => match l.items.last()?.node.as_ref()? {
+                    NodeEnum::String(name) => Some(name.sval.clone()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    };
+    for (i, node) in &nodes {
+        for name in dropped(node) {
+            let again = nodes.iter().any(|(j, n)| j > i && matches!(n, NodeEnum::IndexStmt(s) if s.idxname == name));
+            if again {
+                let line = index.line_col(&script.text, script.statements[*i].span.start).0;
+                return Some(Refusal {
+                    reason: format!(
+                        "line {line} drops index {name}, which the file builds again: outside a transaction \
+                         (CONCURRENTLY) the table would be without it until the new one is built, and a unique one \
+                         would let duplicates in meanwhile. Build the new one first under another name \
+                         (CREATE INDEX CONCURRENTLY {name}_new ...), then DROP INDEX CONCURRENTLY {name} and ALTER \
+                         INDEX {name}_new RENAME TO {name}, as `shale diff --write` does"
+                    ),
+                    again: Some(Again::AfterChange),
+                });
+            }
         }
     }
     None
@@ -821,6 +872,17 @@ mod tests {
             apply_to_original("\u{feff}select 1;\r\nselect 2;\r\n", &edits),
             "\u{feff}select 1;\r\n-- a\r\nselect 2;\r\n"
         );
+    }
+
+    #[test]
+    fn an_index_dropped_and_built_again_is_not_taken_out_of_its_transaction() {
+        // Production trial: DROP INDEX CONCURRENTLY then CREATE UNIQUE INDEX CONCURRENTLY let
+        // duplicates in between, and the build failed on them.
+        let why = testing::refused(
+            "create-index-non-concurrently",
+            "DROP INDEX orders_code;\nCREATE UNIQUE INDEX orders_code ON orders (code, region);\n",
+        );
+        assert!(why.contains("line 1 drops index orders_code, which the file builds again"), "{why}");
     }
 
     #[test]
