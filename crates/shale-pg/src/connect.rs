@@ -332,7 +332,14 @@ async fn connect_host(
 /// fails the check sslmode asks for.
 fn refuses_as_given(error: &tokio_postgres::Error) -> bool {
     if let Some(db) = error.as_db_error() {
-        return matches!(db.code().code(), "28P01" | "28000");
+        // PgBouncer answers a login it refuses itself with 08P01, its protocol-violation code
+        // (production trial: a wrong password through it exited 3, "a retry may succeed").
+        let message = db.message().to_lowercase();
+        let pooler_refused = db.code().code() == "08P01"
+            && ["password authentication failed", "sasl authentication failed", "no such user"]
+                .iter()
+                .any(|m| message.contains(m));
+        return matches!(db.code().code(), "28P01" | "28000") || pooler_refused;
     }
     let mut text = error.to_string().to_lowercase();
     let mut source = std::error::Error::source(error);

@@ -1186,3 +1186,20 @@ async fn a_service_file_fills_what_the_connection_string_leaves_out() {
         .to_string();
     assert!(e.contains("no_such_service") && e.contains("services.conf"), "{e}");
 }
+
+/// A wrong password that PgBouncer refuses itself (its SQLSTATE is 08P01, not the server's
+/// 28P01) is the settings' problem: exit 2, not 3 "a retry may succeed" (production trial); the
+/// password never shown.
+#[tokio::test]
+async fn a_wrong_password_a_pooler_refuses_is_refused_as_given() {
+    let cluster = shared_cluster();
+    let bouncer = shale_testkit::Pgbouncer::start_with_password(cluster, "transaction", "right-one").unwrap();
+    let url = |password: &str| {
+        format!("postgresql://{}:{password}@127.0.0.1:{}/postgres?sslmode=disable", cluster.superuser(), bouncer.port())
+    };
+    must_connect(&settings(&url("right-one")), "the pooler's password").await;
+    let e = must_fail(&settings(&url("hunter2-wrong")), "a wrong password at the pooler").await;
+    assert!(!format!("{e} {e:?}").contains("hunter2"), "{e:?}");
+    assert!(!e.transient, "{e}");
+    assert!(e.refused_as_given(), "refused by the pooler as given (exit 2): {e}");
+}

@@ -34,7 +34,22 @@ impl Pgbouncer {
         Pgbouncer::start_ignoring(cluster, pool_mode, "options,extra_float_digits\nserver_round_robin = 1")
     }
 
+    /// [`Pgbouncer::start`] asking its clients for `password` itself (`auth_type = plain`), as a
+    /// managed pooler does: a wrong one is refused by PgBouncer, not by the server.
+    pub fn start_with_password(cluster: &Cluster, pool_mode: &str, password: &str) -> Result<Pgbouncer, Error> {
+        Pgbouncer::start_with(cluster, pool_mode, "options,extra_float_digits", Some(password))
+    }
+
     fn start_ignoring(cluster: &Cluster, pool_mode: &str, ignored: &str) -> Result<Pgbouncer, Error> {
+        Pgbouncer::start_with(cluster, pool_mode, ignored, None)
+    }
+
+    fn start_with(
+        cluster: &Cluster,
+        pool_mode: &str,
+        ignored: &str,
+        password: Option<&str>,
+    ) -> Result<Pgbouncer, Error> {
         let program = find()?;
         let dir = tempfile::tempdir().map_err(|e| Error::Invalid(format!("a temporary directory: {e}")))?;
         let port = free_port()?;
@@ -44,12 +59,13 @@ impl Pgbouncer {
         let write = |path: &PathBuf, text: String| {
             std::fs::write(path, text).map_err(|e| Error::Invalid(format!("writing {}: {e}", path.display())))
         };
-        write(&users, format!("\"{}\" \"\"\n", cluster.superuser()))?;
+        write(&users, format!("\"{}\" \"{}\"\n", cluster.superuser(), password.unwrap_or_default()))?;
+        let auth_type = if password.is_some() { "plain" } else { "trust" };
         write(
             &ini,
             format!(
                 "[databases]\n* = host=127.0.0.1 port={}\n\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
-                 auth_type = trust\nauth_file = {}\npool_mode = {pool_mode}\nmax_client_conn = 400\ndefault_pool_size = 20\n\
+                 auth_type = {auth_type}\nauth_file = {}\npool_mode = {pool_mode}\nmax_client_conn = 400\ndefault_pool_size = 20\n\
                  ignore_startup_parameters = {ignored}\nlogfile = {}\n",
                 cluster.port(),
                 users.display(),
