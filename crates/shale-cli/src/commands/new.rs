@@ -160,7 +160,13 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             // seconds' fraction); followed where the newest folder has it.
             let written = set.versioned().last().map(|m| m.version_text.as_str()).unwrap_or("");
             let suffix = if written.len() == 22 && written.ends_with("-0000") { "-0000" } else { "" };
-            format!("{}{suffix}", now.format("%Y-%m-%d-%H%M%S"))
+            let stamp = format!("{}{suffix}", now.format("%Y-%m-%d-%H%M%S"));
+            // Never the newest's version or below (Lemmy trial: two in one second were one
+            // version, and every command refused the directory): diesel counts the suffix up.
+            match &newest {
+                Some(v) if shale::Version::parse(&stamp).is_some_and(|s| &s <= v) => after_diesel(written),
+                _ => stamp,
+            }
         }
         (Naming::Timestamp, _) => {
             // To the minute where the directory's newest is (`202508140123`, as some dbmate
@@ -610,9 +616,30 @@ fn slug(name: &str) -> String {
     out.trim_end_matches('_').to_string()
 }
 
+/// The diesel folder name after `written` (`2024-10-25-112826` or with diesel 2.3's hexadecimal
+/// `-0000`): its suffix counted up, as diesel does; without one, a second later.
+fn after_diesel(written: &str) -> String {
+    if let Some((stamp, suffix)) = written.rsplit_once('-').filter(|(_, s)| s.len() == 4 && written.len() == 22) {
+        if let Ok(n) = u16::from_str_radix(suffix, 16) {
+            return format!("{stamp}-{:04x}", n.wrapping_add(1));
+        }
+    }
+    match chrono::NaiveDateTime::parse_from_str(written, "%Y-%m-%d-%H%M%S") {
+        Ok(at) => (at + chrono::Duration::seconds(1)).format("%Y-%m-%d-%H%M%S").to_string(),
+        Err(_) => written.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::slug;
+    use super::{after_diesel, slug};
+
+    #[test]
+    fn the_next_diesel_folder_counts_the_suffix_up_or_takes_the_next_second() {
+        assert_eq!(after_diesel("2026-12-06-180241-0000"), "2026-12-06-180241-0001");
+        assert_eq!(after_diesel("2026-12-06-180241-00a9"), "2026-12-06-180241-00aa");
+        assert_eq!(after_diesel("2026-12-06-235959"), "2026-12-07-000000");
+    }
 
     #[test]
     fn names_become_words_in_lower_case() {

@@ -593,3 +593,28 @@ fn new_goes_on_with_node_pg_migrate_s_utc_names() {
         .unwrap();
     assert_eq!(second.split('_').next().unwrap().len(), 17, "{second}");
 }
+
+/// In a diesel directory, two migrations made within one second get versions of their own, as
+/// diesel counts its `-0000` up (Lemmy trial: both were `...-180241-0000`, and every command
+/// refused the directory as holding a duplicate version).
+#[test]
+fn two_new_diesel_folders_in_one_second_get_versions_of_their_own() {
+    let p = Project::new("layout_diesel_new_twice");
+    p.write("2024-10-25-112826-0000_create_users/up.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    p.write("2024-10-25-112826-0000_create_users/down.sql", "DROP TABLE users;\n");
+    p.write("2099-01-01-000000-0000_later/up.sql", "SELECT 1;\n");
+    p.write("2099-01-01-000000-0000_later/down.sql", "SELECT 1;\n");
+    p.shale(&["new", "first"]).ok();
+    p.shale(&["new", "second"]).ok();
+    let mut folders: Vec<String> = std::fs::read_dir(p.migrations())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("2099"))
+        .collect();
+    folders.sort();
+    assert_eq!(
+        folders,
+        ["2099-01-01-000000-0000_later", "2099-01-01-000000-0001_first", "2099-01-01-000000-0002_second"]
+    );
+    p.shale(&["status"]).ok();
+}

@@ -548,6 +548,17 @@ fn seeds_run_after_migrations_and_again_only_when_changed() {
     assert_eq!(json["failure"]["location"]["line"], 2, "{json}");
     assert_eq!(json["up"]["steps"][0]["version"], "002", "{json}");
     assert_eq!(json["up"]["current_version"], "002", "{json}");
+    // So where the schema file refreshed after `up` cannot be written (review: two documents).
+    std::fs::write(p.path().join("shale.toml"), "dump_after_up = \"missing_dir/schema.sql\"\n").unwrap();
+    p.write("003_more.sql", "ALTER TABLE users ADD COLUMN more text;");
+    let run = p.shale(&["up", "--json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.stdout.trim().lines().filter(|l| l.starts_with('{')).count(), 1, "{}", run.stdout);
+    let json = run.json();
+    assert_eq!(
+        (&json["ok"], &json["up"]["steps"][0]["version"]),
+        (&serde_json::json!(false), &serde_json::json!("003"))
+    );
 }
 
 /// The Supabase CLI's one seed file, `supabase/seed.sql` beside `supabase/migrations`: read where
