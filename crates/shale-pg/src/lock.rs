@@ -446,6 +446,32 @@ pub(crate) fn holder_from_row(r: &[String]) -> LockHolder {
     }
 }
 
+/// The runner holding the migration lock of `table` now, on either kind (the advisory lock or
+/// the table lease), if one does: two statements, for `status` and `validate`, which tell a
+/// migration being applied from one whose runner died.
+pub async fn current_holder(client: &Client, table: &HistoryTable) -> Result<Option<LockHolder>, PgError> {
+    let sql = format!(
+        "WITH k AS (SELECT {key} AS key)
+         SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(host(a.client_addr), ''),
+                to_char(a.state_change AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"')
+         FROM k, pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+           AND l.classid::bigint = ((k.key >> 32) & 4294967295) AND l.objid::bigint = (k.key & 4294967295)
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        key = key_sql(table)
+    );
+    if let Some(row) = simple_rows(client, &sql, "looking for the runner holding the migration lock").await?.first() {
+        return Ok(Some(holder_from_row(row)));
+    }
+    let lease = crate::lease::lease_table_name(table);
+    let exists = format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&lease));
+    let rows = simple_rows(client, &exists, "looking for the lease table").await?;
+    if rows.first().and_then(|r| r.first()).is_none_or(|v| v != "t") {
+        return Ok(None);
+    }
+    Ok(crate::lease::live_lease(client, table).await?.map(|(holder, _)| holder))
+}
+
 /// The advisory lock's key for `table` in the current database, as SQL.
 pub(crate) fn key_sql(table: &HistoryTable) -> String {
     format!("hashtextextended('shale ' || current_database() || ' ' || {}, 0)", quote_literal(&table.lock_key()))

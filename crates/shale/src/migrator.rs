@@ -212,6 +212,12 @@ pub struct StatusReport {
     /// Where shale has no history and the one other tool's history here can be taken over: what
     /// that tool applied, which `shale adopt` takes over (pending to shale until then).
     pub applied_before_adoption: Option<BeforeAdoption>,
+    /// Where a migration's last run stopped part-way with no error (its row says running): the
+    /// runner holding the migration lock now, if one does. That migration is being applied, not
+    /// failed (production trial: `status` said failed, `version` dirty and `validate` exited 1
+    /// during a live backfill).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running_now: Option<shale_pg::LockHolder>,
 }
 
 /// What the other tool's history says, on a database shale has not taken over yet.
@@ -439,6 +445,11 @@ impl Migrator {
         let applied_before_adoption = self.applied_before_adoption(&client, &foreign).await?;
         let taken_over_from = crate::adopt::taken_over(&history).map(|(_, table, _)| table.to_string());
         let migrations = plan::status(&self.set, &history);
+        let stopped = migrations.iter().any(|m| m.state == plan::State::Failed && m.error.is_none());
+        let running_now = match stopped {
+            true => shale_pg::lock::current_holder(&client, &self.config.history).await?,
+            false => None,
+        };
         let against = match taken_over_from {
             Some(_) => self.against_the_adopted_tool(&client, &history, &migrations).await?,
             None => AgainstTheAdoptedTool::default(),
@@ -463,6 +474,7 @@ impl Migrator {
             changed_since_baseline,
             changed_in_comments_only,
             applied_before_adoption,
+            running_now,
         })
     }
 

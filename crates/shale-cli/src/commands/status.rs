@@ -54,6 +54,9 @@ pub fn status(settings: &Settings) -> Result<i32> {
             Some(by) if listed_in(&by.migrations) => {
                 plain_cell(format!("pending, applied by {} (not adopted)", by.tool), comfy_table::Color::Yellow)
             }
+            _ if being_applied(&report, row) => {
+                plain_cell("running (being applied now)".into(), comfy_table::Color::Yellow)
+            }
             _ => state_cell(row, applied_by.map(|since| since.tool)),
         };
         t.add_row(vec![
@@ -65,7 +68,9 @@ pub fn status(settings: &Settings) -> Result<i32> {
         ]);
     }
     println!("{t}");
-    let count = |states: &[State]| report.migrations.iter().filter(|r| states.contains(&r.state)).count();
+    let count = |states: &[State]| {
+        report.migrations.iter().filter(|r| states.contains(&r.state) && !being_applied(&report, r)).count()
+    };
     // Of the applied, those another tool ran and `shale adopt` took over.
     let adopted: Vec<_> = report.migrations.iter().filter(|r| r.adopted && r.state == State::Applied).collect();
     let adopted = match adopted.first() {
@@ -104,6 +109,11 @@ pub fn status(settings: &Settings) -> Result<i32> {
             0 => {}
             n => summary.push_str(&format!(", {n} {words}")),
         }
+    }
+    if let Some(holder) =
+        report.running_now.as_ref().filter(|_| report.migrations.iter().any(|r| being_applied(&report, r)))
+    {
+        summary.push_str(&format!(", 1 being applied now by the runner holding the migration lock ({holder})"));
     }
     match report.migrations.iter().filter(|r| r.down_stopped_at.is_some()).count() {
         0 => {}
@@ -253,6 +263,12 @@ fn plain_cell(text: String, color: comfy_table::Color) -> Cell {
     colored(Cell::new(text), color)
 }
 
+/// A migration whose run stopped part-way with no error while a runner holds the migration lock:
+/// it is being applied now, not failed (production trial: a live backfill shown as failed).
+fn being_applied(report: &shale::StatusReport, row: &shale_core::plan::StatusRow) -> bool {
+    report.running_now.is_some() && row.state == State::Failed && row.error.is_none()
+}
+
 /// `cell` in `color`, where colors are on.
 fn colored(cell: Cell, color: comfy_table::Color) -> Cell {
     if color_enabled() {
@@ -351,6 +367,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         .iter()
         .filter(|r| match r.state {
             State::OutOfOrder => !runs_out_of_order(r),
+            _ if being_applied(&report, r) => false,
             state => matches!(state, State::Modified | State::Missing | State::Failed | State::Unrunnable),
         })
         .collect();
@@ -494,7 +511,7 @@ fn print_syntax_errors(errors: &[shale_lint::SyntaxError]) {
 pub fn version(settings: &Settings) -> Result<i32> {
     let migrator = migrator(settings)?;
     let report = block_on(migrator.status())?;
-    let failed = report.migrations.iter().any(|r| r.state == State::Failed);
+    let failed = report.migrations.iter().any(|r| r.state == State::Failed && !being_applied(&report, r));
     if settings.json {
         print_json(&serde_json::json!({ "version": report.current_version, "dirty": failed }));
     } else {

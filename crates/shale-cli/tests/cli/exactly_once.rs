@@ -409,3 +409,26 @@ fn settings_kept_through(mode: &str) {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&pooled.stdout).trim(), "0", "{pooled:?}");
 }
+
+/// A migration outside a transaction that a runner is applying now is being applied, not failed:
+/// `status` said failed, `version` dirty and `validate` exited 1 during a live backfill
+/// (production trial). Once its runner is gone, it is what it was.
+#[test]
+fn a_migration_being_applied_now_is_not_shown_as_failed() {
+    let p = Project::new("once_status_while_running");
+    p.write("001_slow.sql", "-- shale:no-transaction\nCREATE TABLE t (id int);\nSELECT pg_sleep(4);\n");
+    let runner = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(4)");
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stdout.contains("running (being applied now)"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("1 being applied now by the runner holding the migration lock"),
+        "{}",
+        status.stdout
+    );
+    let version = p.shale(&["version"]).ok();
+    assert!(!version.stdout.contains("dirty"), "{}", version.stdout);
+    p.shale(&["validate"]).ok();
+    assert_eq!(finish(runner).code, 0);
+    assert!(p.shale(&["status"]).ok().stdout.contains("applied"));
+}
