@@ -588,7 +588,7 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
             "{problem}; run with --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`"
         ),
         PlanError::OutOfOrder { under_baseline: Some(_), .. } => format!(
-            "{problem}; give it a version above the baseline (rename it with the version `shale new` gives), so that every database runs it after the baseline's schema; or, to run it here as it is, run with --allow-out-of-order"
+            "{problem}; where no database ran it yet, give it a version above the baseline (rename it with the version `shale new` gives), so that every database runs it after the baseline's schema; where one did (with --allow-out-of-order), keep its version and run with --allow-out-of-order here too, since a renamed file would run there again"
         ),
         PlanError::NoDown { label, layout } => {
             let add = match layout.map(|l| (l, l.separate_down())) {

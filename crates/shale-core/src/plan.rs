@@ -648,7 +648,7 @@ impl PlanError {
                 "allow out-of-order migrations for this run, or add `-- shale:out-of-order` to the file, or renumber it"
             }
             PlanError::OutOfOrder { under_baseline: Some(_), .. } => {
-                "renumber it above the baseline, so that every database runs it after the baseline's schema; or, to run it here as it is, allow out-of-order migrations for this run"
+                "where no database ran it yet, renumber it above the baseline, so that every database runs it after the baseline's schema; where one did (with out-of-order allowed), keep its version and allow out-of-order migrations for this run here too, since a renamed file would run there again"
             }
             PlanError::NoDown { .. } => {
                 "generate it from the schemas before and after the migration, or add one where the directory keeps downs in files of their own (a .down.sql file, a U file, a down.sql in its folder), or revert it by hand and record that with a repair: rolled back, with a reason"

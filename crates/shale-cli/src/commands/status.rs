@@ -424,7 +424,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                 ),
                 _ => match &p.under_baseline {
                     Some(baseline) => format!(
-                        "under the baseline {baseline} but added after it was recorded, so it never ran here: give it a version above the baseline (the one `shale new` gives), or `shale up --allow-out-of-order` to run it here as it is"
+                        "under the baseline {baseline} but added after it was recorded, so it never ran here: give it a version above the baseline (the one `shale new` gives) where no database ran it yet, or else `shale up --allow-out-of-order` (a renamed file would run again where it ran)"
                     ),
                     None => "older than the newest applied version: `shale up --allow-out-of-order`, or renumber it"
                         .to_string(),
