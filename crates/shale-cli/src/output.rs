@@ -164,8 +164,9 @@ impl Progress {
             Event::Exec(ExecEvent::SessionNotPinned { label }) => Some(format!(
                 "warning: {label}: runs outside a transaction through a pooler that does not keep session settings on one \
                  server session (PgBouncer in transaction mode): its CONCURRENTLY statements (and CALL, DO) run with the \
-                 server's own lock_timeout and statement_timeout, as shale sets none there (a SET would stay on a session \
-                 the application gets next), and --lock-wait-max does not bound their wait; run such migrations over a \
+                 role's own lock_timeout and statement_timeout (a role's statement_timeout can cut an index build short), \
+                 not shale's nor the file's directives, as shale sets none there (a SET would stay on a session the \
+                 application gets next), and --lock-wait-max does not bound their wait; run such migrations over a \
                  direct connection to the server"
             )),
             Event::Exec(ExecEvent::LockBlocked { label, blockers, waited }) => {

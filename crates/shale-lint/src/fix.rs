@@ -704,12 +704,16 @@ fn index_built_again(script: &Script, index: &shale_core::LineIndex) -> Option<R
     };
     for (i, node) in &nodes {
         for name in dropped(node) {
-            let again = nodes.iter().any(|(j, n)| j > i && matches!(n, NodeEnum::IndexStmt(s) if s.idxname == name));
+            // Built again under its name, or replaced by a unique one under another (the
+            // re-check: `DROP INDEX old; CREATE UNIQUE INDEX new ...` let duplicates in too).
+            let again = nodes
+                .iter()
+                .any(|(j, n)| j > i && matches!(n, NodeEnum::IndexStmt(s) if s.idxname == name || s.unique));
             if again {
                 let line = index.line_col(&script.text, script.statements[*i].span.start).0;
                 return Some(Refusal {
                     reason: format!(
-                        "line {line} drops index {name}, which the file builds again: outside a transaction \
+                        "line {line} drops index {name}, which the file builds again (or replaces with a unique one): outside a transaction \
                          (CONCURRENTLY) the table would be without it until the new one is built, and a unique one \
                          would let duplicates in meanwhile. Build the new one first under another name \
                          (CREATE INDEX CONCURRENTLY {name}_new ...), then DROP INDEX CONCURRENTLY {name} and ALTER \
@@ -883,6 +887,11 @@ mod tests {
             "DROP INDEX orders_code;\nCREATE UNIQUE INDEX orders_code ON orders (code, region);\n",
         );
         assert!(why.contains("line 1 drops index orders_code, which the file builds again"), "{why}");
+        let why = testing::refused(
+            "create-index-non-concurrently",
+            "DROP INDEX a, orders_code;\nCREATE UNIQUE INDEX orders_code_region ON orders (code, region);\n",
+        );
+        assert!(why.contains("line 1 drops index a, which the file builds again (or replaces"), "{why}");
     }
 
     #[test]

@@ -554,6 +554,8 @@ impl<'a> Executor<'a> {
         if !pinned {
             on_event(ExecEvent::SessionNotPinned { label: label.clone() });
         }
+        // The file's own SETs are reset at its end, pinned or not, as before.
+        let reset_after = session_wide;
         let session_wide = session_wide && pinned;
         let prelude = match (session_wide, pinned) {
             (true, _) => format!("{};\n", session_prelude(self.session, script, false)),
@@ -578,7 +580,7 @@ impl<'a> Executor<'a> {
             .and_then(|r| r[0].parse().ok())
             .ok_or_else(|| PgError::Corrupt("no id came back for the history row of a running migration".into()))?;
         let result = self.statements_one_by_one(step, resume, id, pinned, on_event).await;
-        if session_wide {
+        if reset_after {
             let _ = self.client.batch_execute("RESET ALL").await;
         }
         let stopped = match result {
@@ -769,6 +771,15 @@ impl<'a> Executor<'a> {
                     other => other,
                 });
             }
+            // The file's own block carries shale's settings, SET LOCAL in it: through a pooler a
+            // session's never reached it (production re-check: an ALTER TABLE in it queued 7 s).
+            if control == Some(TransactionControl::Begin) && block == Some(index) {
+                let settings = block_settings(self.session, script, None);
+                if let Err(error) = self.client.batch_execute(&settings).await {
+                    rollback(self.client).await;
+                    return Err(NoTxStop::Statement { index, error, done: index, shift: 0 });
+                }
+            }
             if matches!(control, Some(TransactionControl::Commit | TransactionControl::Rollback)) {
                 block = None;
             }
@@ -912,7 +923,10 @@ impl<'a> Executor<'a> {
                     let lock_timeout = error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE);
                     // The wait is --lock-wait-max in all, not each time the statement is sent.
                     let out_of_time = patient.is_some_and(|wait| since.elapsed() >= wait.max_wait);
+                    // Inside the file's own block a failed statement aborted the block: no retry
+                    // there (the re-check: the retry met 25P02, and the real error was lost).
                     if !(lock_timeout
+                        && record
                         && !out_of_time
                         && self.pause_to_retry(polite, since, &mut attempt, &step.label(), on_event).await)
                     {
@@ -970,7 +984,8 @@ impl<'a> Executor<'a> {
             "SELECT pid, state, to_char(now() - query_start, 'HH24:MI:SS') FROM pg_catalog.pg_stat_activity,
                LATERAL (SELECT regexp_replace(query, '^BEGIN; SET LOCAL [^\n]*;\n', '') AS sent) s
              WHERE pid <> pg_backend_pid() AND datname = current_database() AND state <> 'idle'
-               AND length(query) > 0 AND (starts_with({text}, sent) OR starts_with(sent, {text} || ';' || chr(10)))",
+               AND length(query) > 0
+               AND (starts_with({text}, sent) OR sent <> query AND starts_with(sent, {text} || ';' || chr(10)))",
             text = quote_literal(text)
         );
         let rows = simple_rows(self.client, &running, "looking for a statement still running").await?;
@@ -1090,11 +1105,12 @@ impl<'a> Executor<'a> {
         on_event: &mut (dyn FnMut(ExecEvent) + Send),
     ) -> Result<(), String> {
         let polite = self.options.lock_wait.as_ref();
-        let timeout = polite
-            .map(|w| format!(";\nSET lock_timeout = '{}ms'", w.try_timeout.as_millis().max(1)))
-            .unwrap_or_default();
+        let timeout = polite.map(|w| format!("{}ms", w.try_timeout.as_millis().max(1)));
         let drop = format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {constraint}");
-        let sql = format!("{}{timeout};\n{drop}", session_prelude(self.session, &step.script, false));
+        // In a transaction block of its own, its settings SET LOCAL: a session's would stay on a
+        // pooled server session (production re-check).
+        let sql =
+            format!("BEGIN;\n{};\n{drop};\nCOMMIT", block_settings(self.session, &step.script, timeout.as_deref()));
         // The table's readers and writers are waited for as a statement waits for them, named,
         // without queueing the application behind the request.
         let targets: Vec<LockTarget> =
@@ -1109,7 +1125,9 @@ impl<'a> Executor<'a> {
                     .map_err(|e| e.to_string())?;
             }
             let dropped = self.client.batch_execute(&sql).await;
-            let _ = self.client.batch_execute("RESET ALL").await;
+            if dropped.is_err() {
+                rollback(self.client).await;
+            }
             match dropped {
                 Err(e)
                     if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)

@@ -388,17 +388,26 @@ fn settings_kept_through(mode: &str) {
     }
     std::fs::write(p.path().join("shale.toml"), "lock_timeout = \"4321ms\"\n").unwrap();
     p.psql("CREATE TABLE t (id int PRIMARY KEY, n int); CREATE TABLE seen (lock text, statement text)");
+    // The file's own block only where the pooler takes one over several statements.
+    let own_block = match mode {
+        "transaction" => "BEGIN;\nINSERT INTO seen SELECT current_setting('lock_timeout'), current_setting('statement_timeout');\nCOMMIT;\n",
+        _ => "INSERT INTO seen SELECT current_setting('lock_timeout'), current_setting('statement_timeout');\n",
+    };
     p.write(
         "001_notx.sql",
-        "-- shale:no-transaction\n\
-         ALTER TABLE t ADD CONSTRAINT t_n CHECK (n > 0) NOT VALID;\n\
-         INSERT INTO seen SELECT current_setting('lock_timeout'), current_setting('statement_timeout');\n\
-         ALTER TABLE t VALIDATE CONSTRAINT t_n;\n\
-         CREATE INDEX CONCURRENTLY t_n_idx ON t (n);\n",
+        &format!(
+            "-- shale:no-transaction\n\
+             ALTER TABLE t ADD CONSTRAINT t_n CHECK (n > 0) NOT VALID;\n\
+             INSERT INTO seen SELECT current_setting('lock_timeout'), current_setting('statement_timeout');\n\
+             {own_block}\
+             ALTER TABLE t VALIDATE CONSTRAINT t_n;\n\
+             CREATE INDEX CONCURRENTLY t_n_idx ON t (n);\n"
+        ),
     );
     let run = finish(p.spawn_via(&url, &["up"]));
     assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
-    assert_eq!(p.psql("SELECT lock || ' ' || statement FROM seen"), "4321ms 0");
+    // Alone, and in the file's own transaction block (production re-check: none reached it).
+    assert_eq!(p.psql("SELECT string_agg(lock || ' ' || statement, ', ') FROM seen"), "4321ms 0, 4321ms 0");
     // The CONCURRENTLY one cannot carry its settings there: none set, and said.
     assert!(run.stderr.contains("does not keep session settings on one server session"), "{}", run.stderr);
     assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 't_n'"), "t");
@@ -431,4 +440,25 @@ fn a_migration_being_applied_now_is_not_shown_as_failed() {
     p.shale(&["validate"]).ok();
     assert_eq!(finish(runner).code, 0);
     assert!(p.shale(&["status"]).ok().stdout.contains("applied"));
+}
+
+/// A runner killed inside a file's own transaction block: the next run resumes at its BEGIN
+/// (production re-check: it refused for good, taking its own lock session's `BEGIN;` for the
+/// statement still running).
+#[test]
+fn a_runner_killed_inside_the_file_s_own_block_is_resumed() {
+    let p = Project::new("once_killed_in_own_block");
+    p.write(
+        "001_block.sql",
+        "-- shale:no-transaction\nCREATE TABLE a (id int);\nBEGIN;\nCREATE TABLE b (id int);\nSELECT pg_sleep(2);\nCOMMIT;\n",
+    );
+    let mut runner = p.spawn(&["up"]);
+    p.wait_running("pg_sleep(2)");
+    runner.kill().unwrap();
+    let _ = runner.wait();
+    // The server ends the abandoned statement's session once it finishes.
+    p.wait_for(&common::running_sql("pg_sleep(2)"), "0", "the abandoned statement ends");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(p.tables(), ["a", "b", "shale_migrations"]);
 }

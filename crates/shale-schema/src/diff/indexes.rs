@@ -76,12 +76,17 @@ impl<'a> Differ<'a> {
         });
         // A unique index a foreign key may rest on cannot be dropped while it does (review: the
         // first migration added the key again, on the old index, before the swap).
-        let referenced = [self.from, self.to].iter().any(|s| {
-            s.constraints.iter().any(|k| {
-                k.kind == ConstraintKind::ForeignKey
-                    && k.uses.iter().any(|u| u.schema == new.schema && u.table == new.table)
-            })
-        });
+        // (A key's `uses` holds its own table too: only one that points at this table counts,
+        // from another table or from this one to itself; the re-check found every unique index of
+        // a table with keys of its own dropped first.)
+        let points_here = |k: &crate::model::Constraint| {
+            let here = |u: &crate::model::TableUse| u.schema == new.schema && u.table == new.table;
+            let own = k.schema == new.schema && k.table == new.table;
+            k.uses.iter().any(here) && (!own || references_itself(&k.definition, &new.schema, &new.table))
+        };
+        let referenced = [self.from, self.to]
+            .iter()
+            .any(|s| s.constraints.iter().any(|k| k.kind == ConstraintKind::ForeignKey && points_here(k)));
         if column_changes || (referenced && new.definition.starts_with("CREATE UNIQUE")) {
             return false;
         }
@@ -172,6 +177,14 @@ impl<'a> Differ<'a> {
             }
         }
     }
+}
+
+/// Whether a foreign key's definition (`pg_get_constraintdef`) names `schema.table`, or `table`
+/// alone, after REFERENCES.
+fn references_itself(definition: &str, schema: &str, table: &str) -> bool {
+    let Some((_, after)) = definition.split_once(" REFERENCES ") else { return false };
+    let target = after.split('(').next().unwrap_or("").trim();
+    target == qualified(schema, table) || target == ident(table)
 }
 
 /// The name `new` is built under before the swap (its own name with `_swap`, shortened to fit
