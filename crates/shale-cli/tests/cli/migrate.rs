@@ -836,3 +836,22 @@ fn a_partition_whose_rows_are_in_the_default_partition_says_how_to_move_them() {
     assert_eq!(up.code, 1, "{}", up.stderr);
     assert!(up.stderr.contains("are in the default partition: move them out first"), "{}", up.stderr);
 }
+
+/// A goose Go migration the baseline covered, ported to SQL afterwards as shale asks, ran here as
+/// Go: it counts as applied, not as a late file (review: "never ran here", and both ways out
+/// would have created its table again).
+#[test]
+fn a_go_migration_the_baseline_covered_stays_covered_once_ported_to_sql() {
+    let p = Project::new("cli_baseline_go_ported");
+    p.psql("CREATE TABLE a (id int); CREATE TABLE b (id int); CREATE TABLE c (id int);");
+    p.write("001_a.sql", "-- +goose Up\nCREATE TABLE a (id int);\n");
+    p.write("002_b.go", "package migrations\n");
+    p.write("003_c.sql", "-- +goose Up\nCREATE TABLE c (id int);\n");
+    p.shale(&["baseline", "3", "--force", "--reason", "migrated by goose"]).ok();
+    std::fs::remove_file(p.migrations().join("002_b.go")).unwrap();
+    p.write("002_b.sql", "-- +goose Up\nCREATE TABLE b (id int);\n");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][1]["state"], "baseline", "{status}");
+}

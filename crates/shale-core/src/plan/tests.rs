@@ -483,4 +483,12 @@ fn a_file_added_under_the_baseline_after_it_was_recorded_is_out_of_order() {
     let h = History { records: vec![base, covers] };
     let states: Vec<State> = status(&s, &h).iter().map(|r| r.state).collect();
     assert_eq!(states, [State::OutOfOrder, State::Pending, State::Pending]);
+    assert_eq!(status(&s, &h)[0].under_baseline.as_deref(), Some("2"));
+    // Once run here (out of order allowed), it is applied, and no longer said to be under it
+    // (review: the row kept `under_baseline`).
+    let mut ran = applied(&s, "1");
+    ran.id = 3;
+    let h = History { records: [h.records, vec![ran]].concat() };
+    let first = &status(&s, &h)[0];
+    assert_eq!((first.state, first.under_baseline.as_deref()), (State::Applied, None));
 }
