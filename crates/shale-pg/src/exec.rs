@@ -1260,17 +1260,7 @@ fn record(step: &Step, status: RecordStatus) -> NewRecord<'_> {
 /// migration that runs outside a transaction.
 pub fn session_prelude(session: &SessionSettings, script: &Script, local: bool) -> String {
     let scope = if local { "SET LOCAL" } else { "SET" };
-    let lock = script.directives().lock_timeout.as_deref().unwrap_or(&session.lock_timeout);
-    let statement = script.directives().statement_timeout.as_deref().unwrap_or(&session.statement_timeout);
-    let mut sql = format!(
-        "{SESSION_RESET}; {scope} lock_timeout = {}; {scope} statement_timeout = {}",
-        quote_literal(lock),
-        quote_literal(statement)
-    );
-    if let Some(schema) = &session.search_path {
-        sql.push_str(&format!("; {scope} search_path = {}", ident_always_quoted(schema)));
-    }
-    sql
+    format!("{SESSION_RESET}; {}", settings_sql(session, script, scope, None))
 }
 
 /// The setting the startup packet carries, read back to tell whether it reached the server session.
@@ -1283,15 +1273,21 @@ const SESSION_RESET: &str = "RESET ALL; SET SESSION AUTHORIZATION DEFAULT; RESET
 /// transaction block of its own: as [`session_prelude`]'s, SET LOCAL, with `lock_timeout` (a
 /// polite try's) in place of the session's where given.
 pub(crate) fn block_settings(session: &SessionSettings, script: &Script, lock_timeout: Option<&str>) -> String {
+    settings_sql(session, script, "SET LOCAL", lock_timeout)
+}
+
+/// shale's settings for a migration, `scope` `SET` or `SET LOCAL`: the file's directives over
+/// the session's, `lock_timeout` (a polite try's) over both where given, the target's schema.
+fn settings_sql(session: &SessionSettings, script: &Script, scope: &str, lock_timeout: Option<&str>) -> String {
     let lock = lock_timeout.or(script.directives().lock_timeout.as_deref()).unwrap_or(&session.lock_timeout);
     let statement = script.directives().statement_timeout.as_deref().unwrap_or(&session.statement_timeout);
     let mut sql = format!(
-        "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
+        "{scope} lock_timeout = {}; {scope} statement_timeout = {}",
         quote_literal(lock),
         quote_literal(statement)
     );
     if let Some(schema) = &session.search_path {
-        sql.push_str(&format!("; SET LOCAL search_path = {}", ident_always_quoted(schema)));
+        sql.push_str(&format!("; {scope} search_path = {}", ident_always_quoted(schema)));
     }
     sql
 }
