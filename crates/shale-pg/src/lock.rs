@@ -422,15 +422,19 @@ fn statement_pooler(client: &Client, error: PgError) -> PgError {
 /// The session holding the advisory lock `key` in this database: pid, application_name, user,
 /// client address, since.
 pub(crate) fn holder_sql(key: i64) -> String {
-    let bits = key as u64;
+    holder_sql_of(&key.to_string())
+}
+
+/// [`holder_sql`] for a key given as SQL (a number, or [`key_sql`]'s expression).
+fn holder_sql_of(key: &str) -> String {
     format!(
         "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(host(a.client_addr), ''),
                 to_char(a.state_change AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"')
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {} AND l.objid = {} AND l.objsubid = 1
-           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-        bits >> 32,
-        bits & 0xffff_ffff
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+           AND l.classid::bigint = ((({key})::bigint >> 32) & 4294967295)
+           AND l.objid::bigint = (({key})::bigint & 4294967295)
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     )
 }
 
@@ -450,16 +454,7 @@ pub(crate) fn holder_from_row(r: &[String]) -> LockHolder {
 /// the table lease), if one does: two statements, for `status` and `validate`, which tell a
 /// migration being applied from one whose runner died.
 pub async fn current_holder(client: &Client, table: &HistoryTable) -> Result<Option<LockHolder>, PgError> {
-    let sql = format!(
-        "WITH k AS (SELECT {key} AS key)
-         SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(host(a.client_addr), ''),
-                to_char(a.state_change AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"')
-         FROM k, pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-           AND l.classid::bigint = ((k.key >> 32) & 4294967295) AND l.objid::bigint = (k.key & 4294967295)
-           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-        key = key_sql(table)
-    );
+    let sql = holder_sql_of(&key_sql(table));
     if let Some(row) = simple_rows(client, &sql, "looking for the runner holding the migration lock").await?.first() {
         return Ok(Some(holder_from_row(row)));
     }
