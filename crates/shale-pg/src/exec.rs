@@ -865,7 +865,7 @@ impl<'a> Executor<'a> {
         // RESET after it each went to whichever server session was free, which kept the 50 ms
         // lock_timeout (the application's queries failed) or had none (an ALTER TABLE queued 7 s
         // behind a report, and the application behind it) (production trial).
-        let own_block = record && patient.is_none() && shale_core::split::runs_the_same_in_a_block(statement, text);
+        let own_block = record && in_a_block_of_its_own(script, index);
         let since = Instant::now();
         let mut attempt = 0;
         loop {
@@ -904,7 +904,18 @@ impl<'a> Executor<'a> {
                 true => {
                     let begin = format!("BEGIN; {}", block_settings(self.session, script, try_timeout.as_deref()));
                     let shift = begin.chars().count() + JOINER.len();
-                    let block = [Piece::control(begin), piece.clone(), Piece::control("COMMIT".into())];
+                    // Its record commits with it, behind the fence: a runner killed while the
+                    // block ran leaves both or neither, and the next run knows which (the
+                    // production re-check: a VALIDATE that committed as its runner died was
+                    // called in doubt, "cannot be checked"). A lock gone rolls both back.
+                    let progress =
+                        format!("{};\n{}", self.commit_fence, self.history.progress_sql(id, index as i32 + 1));
+                    let block = [
+                        Piece::control(begin),
+                        piece.clone(),
+                        Piece::control(progress),
+                        Piece::control("COMMIT".into()),
+                    ];
                     let sent = self.send(&block, true).await;
                     if sent.is_err() {
                         rollback(self.client).await;
@@ -919,6 +930,9 @@ impl<'a> Executor<'a> {
             }
             match sent {
                 Ok(()) => break,
+                Err((Failed { error, .. }, _)) if is_fence(&error) => {
+                    return Err(NoTxStop::Record { index, error });
+                }
                 Err((Failed { error, .. }, shift)) => {
                     let lock_timeout = error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE);
                     // The wait is --lock-wait-max in all, not each time the statement is sent.
@@ -935,7 +949,7 @@ impl<'a> Executor<'a> {
                 }
             }
         }
-        if record {
+        if record && !own_block {
             self.client
                 .batch_execute(&self.fenced(&self.history.progress_sql(id, index as i32 + 1)))
                 .await
@@ -997,6 +1011,11 @@ impl<'a> Executor<'a> {
                 ),
                 Some(row[0].clone()),
             ));
+        }
+        // Sent in a block of its own, it committed with its record or not at all: the record
+        // says it did not.
+        if in_a_block_of_its_own(script, index) {
+            return Ok(index);
         }
         match rerun_check(text) {
             RerunCheck::Idempotent => Ok(index),
@@ -1165,6 +1184,16 @@ impl<'a> Executor<'a> {
 /// Where statement `index` of `step` is a VALIDATE CONSTRAINT that failed (not `stopped` by a
 /// Ctrl-C) just after the statement of the file that added that constraint NOT VALID: the table and
 /// the constraint as the ADD wrote them, and the ADD's index.
+/// Statement `index`, recorded on its own, is sent in a transaction block of its own, with its
+/// settings SET LOCAL and its record (see `Executor::one_statement`): what can run in a block
+/// and is neither a backfill (batches of their own) nor a CONCURRENTLY statement.
+fn in_a_block_of_its_own(script: &Script, index: usize) -> bool {
+    let text = script.statement_text(index);
+    script.backfill(index).is_none()
+        && !waits_for_older_transactions(text)
+        && shale_core::split::runs_the_same_in_a_block(&script.statements[index], text)
+}
+
 fn not_valid_behind(step: &Step, index: usize, stopped: bool) -> Option<(String, String, usize)> {
     // Whatever stopped it (rows that break it, a lock it could not get in time, statement_timeout),
     // the constraint would go on refusing the application's writes; not on a stop asked for

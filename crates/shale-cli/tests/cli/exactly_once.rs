@@ -44,7 +44,8 @@ fn a_no_transaction_statement_in_doubt_is_never_run_again_blindly() {
     p.psql("CREATE TABLE log (step text)");
     p.write(
         "001_steps.sql",
-        "-- shale:no-transaction\nINSERT INTO log VALUES ('a');\nSELECT pg_sleep(3);\nINSERT INTO log VALUES ('b');\n",
+        // (A DO block cannot run in a block of its own, which would commit with its record.)
+        "-- shale:no-transaction\nINSERT INTO log VALUES ('a');\nDO $$ BEGIN PERFORM pg_sleep(3); END $$;\nINSERT INTO log VALUES ('b');\n",
     );
     let first = p.spawn(&["up"]);
     p.wait_running("pg_sleep(3)");
@@ -440,6 +441,37 @@ fn a_migration_being_applied_now_is_not_shown_as_failed() {
     p.shale(&["validate"]).ok();
     assert_eq!(finish(runner).code, 0);
     assert!(p.shale(&["status"]).ok().stdout.contains("applied"));
+}
+
+/// A statement outside a transaction that can run in a block runs in one of its own, which commits
+/// its record with it: a runner killed while it ran leaves both or neither, never a statement in
+/// doubt (production re-check: a VALIDATE that committed as its runner died was "cannot be
+/// checked", and a person had to look).
+#[test]
+fn a_runner_killed_in_a_statement_s_own_block_leaves_nothing_in_doubt() {
+    let p = Project::new("once_killed_statement_block");
+    p.psql("CREATE TABLE log (step text)");
+    p.write(
+        "001_steps.sql",
+        "-- shale:no-transaction\nINSERT INTO log VALUES ('a');\nINSERT INTO log SELECT 'slept' FROM pg_sleep(2);\nINSERT INTO log VALUES ('b');\n",
+    );
+    let mut runner = p.spawn(&["up"]);
+    // The statement's own block, not the history row that holds the file's text.
+    p.wait_for(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
+           AND query LIKE 'BEGIN;%pg_sleep(2)%' AND pid <> pg_backend_pid()",
+        "1",
+        "the sleep runs in its own block",
+    );
+    runner.kill().unwrap(); // SIGKILL: it records nothing more
+    let _ = runner.wait();
+    p.wait_for(&common::running_sql("pg_sleep(2)"), "0", "the abandoned statement ends");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(!run.stderr.contains("may or may not"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT string_agg(step, ',' ORDER BY step) FROM log"), "a,b,slept", "each ran once");
+    let status = p.shale(&["status", "--json"]).ok().json();
+    assert_eq!(status["migrations"][0]["state"], "applied", "{status}");
 }
 
 /// A runner killed inside a file's own transaction block: the next run resumes at its BEGIN
