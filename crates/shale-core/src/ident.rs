@@ -53,9 +53,50 @@ pub fn qualified_always_quoted(schema: &str, name: &str) -> String {
     format!("{}.{}", ident_always_quoted(schema), ident_always_quoted(name))
 }
 
+/// The name PostgreSQL gives a constraint it names itself: `table_column_label` (`users_email_fkey`),
+/// cut to 63 bytes the way PostgreSQL cuts it (the longer of table and column loses characters
+/// first).
+pub fn constraint_name(table: &str, column: Option<&str>, label: &str) -> String {
+    const MAX: usize = 63;
+    let mut overhead = label.len() + 1;
+    if column.is_some() {
+        overhead += 1;
+    }
+    let available = MAX.saturating_sub(overhead);
+    let (mut a, mut b) = (table.len(), column.map_or(0, str::len));
+    while a + b > available {
+        if a > b {
+            a -= 1;
+        } else {
+            b -= 1;
+        }
+    }
+    let clip = |s: &str, n: usize| {
+        let mut n = n.min(s.len());
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s[..n].to_string()
+    };
+    match column {
+        Some(column) => format!("{}_{}_{label}", clip(table, a), clip(column, b)),
+        None => format!("{}_{label}", clip(table, a)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn constraint_names_follow_postgresql() {
+        assert_eq!(constraint_name("orders", Some("user_id"), "fkey"), "orders_user_id_fkey");
+        assert_eq!(constraint_name("orders", None, "check"), "orders_check");
+        let long = "a".repeat(40);
+        let name = constraint_name(&long, Some(&"b".repeat(40)), "fkey");
+        assert_eq!(name.len(), 63);
+        assert_eq!(name, format!("{}_{}_fkey", "a".repeat(29), "b".repeat(28)));
+    }
 
     #[test]
     fn keywords_are_sorted_for_bisection() {

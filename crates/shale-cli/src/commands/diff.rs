@@ -633,6 +633,11 @@ pub fn write_migrations(
                 ));
             }
         }
+        // A column it sets NOT NULL (proven by a check first) is nullable again, as the migration
+        // before it left it.
+        for line in apart.changes.iter().flat_map(|c| c.sql.lines()).filter(|l| l.ends_with(" SET NOT NULL;")) {
+            down.push_str(&format!("{}\n", line.replace(" SET NOT NULL;", " DROP NOT NULL;")));
+        }
         // Alone when the diff is only new indexes: the migration has the name asked for.
         let only_indexes = apart.changes.iter().all(|c| c.object.starts_with("index "));
         let apart_name = match (parts.is_empty() && rest.is_empty(), only_indexes) {

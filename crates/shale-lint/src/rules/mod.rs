@@ -6,8 +6,9 @@ use pg_query::protobuf::{AlterTableCmd, AlterTableType, ConstrType, ObjectType, 
 use pg_query::NodeEnum;
 
 use crate::effect::{alter_type, constraint_type, relation_name};
-use crate::fix::{constraint_name, Edit, Fixer, Part, Refusal, Rewrite, Target};
+use crate::fix::{Edit, Fixer, Part, Refusal, Rewrite, Target};
 use crate::{key, Context, Severity, TableState};
+use shale_core::ident::constraint_name;
 
 /// A rule's declaration: `rule!(id, severity, danger, why, fix)`.
 /// `formerly: [...]` lists ids the rule had before, still accepted in allows and shale.toml;

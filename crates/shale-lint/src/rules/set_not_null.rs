@@ -5,8 +5,9 @@ use pg_query::NodeEnum;
 
 use super::{alter_table, on, Hit, Rule};
 use crate::effect::relation_name;
-use crate::fix::{constraint_name, Edit, Refusal, Rewrite, Target};
+use crate::fix::{Edit, Refusal, Rewrite, Target};
 use crate::{key, Context};
+use shale_core::ident::constraint_name;
 
 pub static RULE: Rule = rule!(
     "set-not-null",

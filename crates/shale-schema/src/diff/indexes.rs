@@ -191,12 +191,7 @@ fn references_itself(definition: &str, schema: &str, table: &str) -> bool {
 /// PostgreSQL's 63 bytes) and its definition under that name; None where the definition does not
 /// start with its name as PostgreSQL writes it, or where the name is taken.
 fn swap_name(new: &Index, from: &Schema, to: &Schema) -> Option<(String, String)> {
-    const SUFFIX: &str = "_swap";
-    let mut stem = new.name.as_str();
-    while stem.len() + SUFFIX.len() > 63 {
-        stem = &stem[..stem.char_indices().last()?.0];
-    }
-    let temporary = format!("{stem}{SUFFIX}");
+    let temporary = shale_core::ident::constraint_name(&new.name, None, "swap");
     // Indexes, tables, views and sequences share one namespace per schema.
     let taken = |s: &Schema| {
         let named = |schema: &str, name: &str| schema == new.schema && name == temporary;
