@@ -53,14 +53,12 @@ pub fn run(settings: &Settings) -> Result<i32> {
     let had_files = has_files(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(&config, template).with_context(|| format!("writing {}", config.display()))?;
-    // The development server's data lives in .shale/: never commit it.
-    let gitignore = settings.root.join(".gitignore");
-    let existing = std::fs::read_to_string(&gitignore).unwrap_or_default();
-    if !existing.lines().any(|l| matches!(l.trim(), ".shale" | ".shale/" | "/.shale" | "/.shale/")) {
-        let sep = if existing.is_empty() || existing.ends_with('\n') { "" } else { "\n" };
-        std::fs::write(&gitignore, format!("{existing}{sep}.shale/\n"))
-            .with_context(|| format!("writing {}", gitignore.display()))?;
-    }
+    let ignored = ignore_local_files(&settings.root)?;
+    let ignored = match ignored.split_last() {
+        Some((last, [])) => format!(" (and {last} in .gitignore)"),
+        Some((last, rest)) => format!(" (and {} and {last} in .gitignore)", rest.join(", ")),
+        None => String::new(),
+    };
     if settings.quiet {
         return Ok(0);
     }
@@ -76,7 +74,7 @@ pub fn run(settings: &Settings) -> Result<i32> {
     if found.is_none() && left_alone > 0 {
         println!(
             "created {} for {}, whose {left_alone} file(s) are not migrations shale runs (another tool's in code, \
-             or scripts): shale leaves them alone and its migrations go beside them (and .shale/ in .gitignore)",
+             or scripts): shale leaves them alone and its migrations go beside them{ignored}",
             show(&config),
             show(&dir)
         );
@@ -90,22 +88,18 @@ pub fn run(settings: &Settings) -> Result<i32> {
         (Some((relative, tool)), _) if CODE_TOOLS.contains(tool) => {
             println!(
                 "created {} with dir = \"{relative}\", where {tool} keeps its migrations, in code: shale's SQL \
-                 migrations go beside them, and one written in code after the switch is named (and .shale/ in \
-                 .gitignore)",
+                 migrations go beside them, and one written in code after the switch is named{ignored}",
                 show(&config)
             );
             println!("next: `shale status`, then `shale baseline --from-database` on a database {tool} migrated");
         }
         (Some((relative, tool)), _) => {
-            println!(
-                "created {} with dir = \"{relative}\", where {tool} keeps its migrations (and .shale/ in .gitignore)",
-                show(&config)
-            );
+            println!("created {} with dir = \"{relative}\", where {tool} keeps its migrations{ignored}", show(&config));
             println!("next: `shale status`, then `shale adopt` on a database {tool} migrated");
         }
         (None, Some(set)) => {
             println!(
-                "created {} for the {} migration(s) in {} (and .shale/ in .gitignore)",
+                "created {} for the {} migration(s) in {}{ignored}",
                 show(&config),
                 set.migrations.len(),
                 show(&dir)
@@ -113,11 +107,83 @@ pub fn run(settings: &Settings) -> Result<i32> {
             println!("next: `shale status`; on a database another tool migrated, `shale adopt`");
         }
         (None, None) => {
-            println!("created {} and {} (and .shale/ in .gitignore)", show(&dir), show(&config));
+            println!("created {} and {}{ignored}", show(&dir), show(&config));
             println!("next: `shale new create_users` to write a migration, then `shale up`");
         }
     }
     Ok(0)
+}
+
+/// Puts in the project's `.gitignore` what must never be committed: the development server's data
+/// (`.shale/`) and the files the database URL is read from with its password (`.env`,
+/// `.env.local`), unless a line there already covers them or git already tracks the file (a
+/// project that commits a `.env` of defaults keeps doing so). Returns what is ignored.
+fn ignore_local_files(root: &Path) -> Result<Vec<&'static str>> {
+    let gitignore = root.join(".gitignore");
+    let mut text = std::fs::read_to_string(&gitignore).unwrap_or_default();
+    let mut ignored = Vec::new();
+    let mut added = false;
+    for (entry, name) in [(".shale/", ".shale"), (".env", ".env"), (".env.local", ".env.local")] {
+        if name != ".shale" && tracked_by_git(root, name) {
+            continue;
+        }
+        ignored.push(entry);
+        if !text.lines().any(|line| line_ignores(line, name)) {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&format!("{entry}\n"));
+            added = true;
+        }
+    }
+    if added {
+        std::fs::write(&gitignore, text).with_context(|| format!("writing {}", gitignore.display()))?;
+    }
+    Ok(ignored)
+}
+
+/// Whether a `.gitignore` line ignores the file or directory `name` at the project's top: the
+/// name itself, anchored or not, with a trailing `/`, or a `*` pattern matching it (`.env*`,
+/// `*.local`); negations and comments ignore nothing.
+fn line_ignores(line: &str, name: &str) -> bool {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+        return false;
+    }
+    let pattern = line.trim_start_matches("**/").trim_start_matches('/').trim_end_matches('/');
+    if pattern.contains('/') {
+        return false;
+    }
+    // `*` matches any run of characters: the pieces between stars, in order.
+    let pieces: Vec<&str> = pattern.split('*').collect();
+    let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
+    if pieces.len() == 1 {
+        return pattern == name;
+    }
+    if !name.starts_with(first) || !name[first.len()..].ends_with(last) || name.len() < first.len() + last.len() {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for piece in &pieces[1..pieces.len() - 1] {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Whether git tracks `name` in `root` (false without git or outside a repository).
+fn tracked_by_git(root: &Path, name: &str) -> bool {
+    root.join(name).exists()
+        && std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["ls-files", "--error-unmatch", "--", name])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
 }
 
 /// The variable Prisma Migrate takes its connection from, in `prisma_dir`'s `schema.prisma` (or
@@ -315,4 +381,23 @@ fn has_files(dir: &Path) -> bool {
 
 fn show(p: &Path) -> String {
     p.strip_prefix("./").unwrap_or(p).display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_ignores;
+
+    #[test]
+    fn gitignore_lines_that_cover_a_file() {
+        for line in [".env", "/.env", ".env*", "*.env", "**/.env", " .env ", ".env/"] {
+            assert!(line_ignores(line, ".env"), "{line}");
+        }
+        for line in ["# .env", "!.env", ".env.*", ".envrc", "config/.env", "", "env"] {
+            assert!(!line_ignores(line, ".env"), "{line}");
+        }
+        for line in [".env*.local", "*.local", ".env.local", ".env*"] {
+            assert!(line_ignores(line, ".env.local"), "{line}");
+        }
+        assert!(line_ignores(".shale/", ".shale") && line_ignores("/.shale", ".shale"));
+    }
 }

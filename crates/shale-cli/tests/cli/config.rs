@@ -402,6 +402,32 @@ fn init_finds_the_directory_another_tool_keeps() {
     );
 }
 
+/// `init` keeps the development server's data and the files holding the database password out of
+/// git: `.shale/`, `.env` and `.env.local` in `.gitignore`, unless a line already covers one or
+/// git tracks it (a `.env` of defaults the project commits on purpose).
+#[test]
+fn init_keeps_the_password_files_out_of_git() {
+    let p = Project::new("cfg_init_gitignore");
+    let run: Run = p.bare().arg("init").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("(and .shale/, .env and .env.local in .gitignore)"), "{}", run.stdout);
+    assert_eq!(std::fs::read_to_string(p.path().join(".gitignore")).unwrap(), ".shale/\n.env\n.env.local\n");
+
+    let p = Project::new("cfg_init_gitignore_kept");
+    std::fs::write(p.path().join(".gitignore"), "node_modules\n.env*\n").unwrap();
+    std::fs::write(p.path().join(".env"), "DATABASE_URL=postgres://app:secret@db/app\n").unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").arg("-C").arg(p.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-f", ".env"]);
+    let run: Run = p.bare().arg("init").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("(and .shale/ and .env.local in .gitignore)"), "{}", run.stdout);
+    assert_eq!(std::fs::read_to_string(p.path().join(".gitignore")).unwrap(), "node_modules\n.env*\n.shale/\n");
+}
+
 #[test]
 fn init_and_new_follow_the_directory_convention() {
     let p = Project::new("cfg_new");
