@@ -366,6 +366,7 @@ impl<'a> Differ<'a> {
         self.add_constraints(&constraints, false);
         self.add_indexes(&indexes.1, false);
         self.swap_indexes(&indexes.2);
+        self.swap_constraints(&constraints.swap);
         self.add_constraints(&constraints, true);
         self.create_functions(|f| f.needs_tables);
         self.create_operators_and_casts(true);

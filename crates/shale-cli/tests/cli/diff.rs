@@ -898,6 +898,48 @@ fn the_down_of_a_validation_leaves_the_constraint_not_valid_again() {
     assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 'b_a_id_fkey'"), "f");
 }
 
+/// A UNIQUE constraint whose columns change: its new index is built CONCURRENTLY beside the old
+/// one, then one statement drops the old constraint and makes the new one of that index, so that
+/// the table is unique throughout; the down swaps back. Before, the first migration dropped it and
+/// the `_online` one made it again: in between, duplicates could go in.
+#[test]
+fn a_changed_unique_constraint_is_built_beside_the_old_one_and_swapped() {
+    let p = Project::new("diff_unique_swap");
+    let schema = |columns: &str| {
+        format!(
+            "CREATE TABLE t (id int PRIMARY KEY, code text, region text, CONSTRAINT t_code_key UNIQUE ({columns}));\n\
+             COMMENT ON CONSTRAINT t_code_key ON t IS 'one per code';\n"
+        )
+    };
+    p.write("001_t.sql", &schema("code"));
+    p.shale(&["up"]).ok();
+    p.fill("t", 20_000);
+    p.psql("UPDATE t SET code = 'c' || id, region = 'eu'");
+    std::fs::write(p.path().join("schema.sql"), schema("code, region")).unwrap();
+    let run = p.shale(&["diff", "--to", "schema.sql", "--write", "code per region", "--verify"]).ok();
+    assert!(run.stderr.contains("verified"), "{}", run.stderr);
+    let written: Vec<String> = std::fs::read_dir(p.migrations())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("002"))
+        .collect();
+    assert_eq!(written.len(), 2, "one migration, its up and its down: {written:?}");
+    let up = std::fs::read_to_string(p.migrations().join("002_code_per_region.up.sql")).unwrap();
+    let built = up.find("CREATE UNIQUE INDEX CONCURRENTLY t_code_key_swap ON public.t (code, region);");
+    let swapped = up.find(
+        "ALTER TABLE public.t DROP CONSTRAINT t_code_key, ADD CONSTRAINT t_code_key UNIQUE USING INDEX t_code_key_swap;",
+    );
+    assert!(built.is_some() && built < swapped, "{up}");
+    let definition = "SELECT pg_get_constraintdef(oid) || ' ' || obj_description(oid, 'pg_constraint') FROM pg_constraint WHERE conname = 't_code_key'";
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql(definition), "UNIQUE (code, region) one per code");
+    p.shale(&["check"]).ok();
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql(definition), "UNIQUE (code) one per code");
+    assert_eq!(p.psql("SELECT count(*) FROM pg_class WHERE relname LIKE 't_code_key%'"), "1");
+    p.shale(&["check"]).ok();
+}
+
 /// A column made NOT NULL on a table that exists: a check added NOT VALID and validated while writes
 /// go on proves it, so that SET NOT NULL skips its scan under ACCESS EXCLUSIVE, then the check goes;
 /// the down makes the column nullable again. Before, the SET NOT NULL scanned the table under

@@ -15,6 +15,9 @@ pub(super) struct ConstraintPlan<'a> {
     pub(super) add: Vec<&'a Constraint>,
     pub(super) validate: Vec<&'a Constraint>,
     pub(super) deferrability: Vec<&'a Constraint>,
+    /// Plain UNIQUE constraints whose columns change, swapped for the new one built beside them
+    /// (the old one, the new one): see [`Differ::swap_constraints`].
+    pub(super) swap: Vec<(&'a Constraint, &'a Constraint)>,
 }
 
 impl<'a> Differ<'a> {
@@ -27,6 +30,7 @@ impl<'a> Differ<'a> {
         let from: BTreeMap<TableKey, &'a Constraint> = self.from.constraints.iter().map(|c| (ckey(c), c)).collect();
         let to: BTreeMap<TableKey, &'a Constraint> = self.to.constraints.iter().map(|c| (ckey(c), c)).collect();
         let (mut drop, mut add, mut validate, mut deferrability) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut swap = Vec::new();
         let (mut fks, mut gone_fks) = (Vec::new(), Vec::new());
         for (k, c) in &from {
             if self.table_is_gone(&c.schema, &c.table) {
@@ -54,6 +58,7 @@ impl<'a> Differ<'a> {
                 Some(n) if !c.validated && n.validated && n.definition == without_not_valid(&c.definition) => {
                     validate.push(*n);
                 }
+                Some(n) if self.constraint_swappable(c, n) => swap.push((*c, *n)),
                 Some(n) => {
                     drop.push(*c);
                     add.push(*n);
@@ -152,7 +157,63 @@ impl<'a> Differ<'a> {
                 add.push(*n);
             }
         }
-        ConstraintPlan { drop, add, validate, deferrability }
+        ConstraintPlan { drop, add, validate, deferrability, swap }
+    }
+
+    /// Whether the plain UNIQUE `old` becomes `new` (other columns) by building `new`'s index
+    /// beside it and swapping the constraints in one statement, as an index is swapped
+    /// ([`Differ::swap_allowed`]). Dropped in one migration and made again from an index built
+    /// CONCURRENTLY in the next, the table had no uniqueness in between (production trial, for an
+    /// index; the same held for a constraint).
+    fn constraint_swappable(&self, old: &Constraint, new: &Constraint) -> bool {
+        old.kind == ConstraintKind::Unique
+            && new.kind == ConstraintKind::Unique
+            && !old.deferrable
+            && !new.deferrable
+            && plain_unique_columns(&old.definition).is_some()
+            && plain_unique_columns(&new.definition).is_some()
+            && self.swap_allowed(&old.schema, &old.table, &old.uses, &old.definition, true)
+            && super::indexes::swap_temporary(&new.schema, &new.name, self.from, self.to).is_some()
+    }
+
+    /// Each UNIQUE of `swaps`: its new index built under a name of its own (CONCURRENTLY in the
+    /// migration `diff --write` builds apart), then, in one statement, the old constraint dropped
+    /// and the new one made of that index (`USING INDEX`, which gives the index the constraint's
+    /// name): the table is unique on the old columns or on the new ones at every moment.
+    pub(super) fn swap_constraints(&mut self, swaps: &[(&Constraint, &Constraint)]) {
+        for (old, new) in swaps {
+            let (Some(temporary), Some(columns)) = (
+                super::indexes::swap_temporary(&new.schema, &new.name, self.from, self.to),
+                plain_unique_columns(&new.definition),
+            ) else {
+                continue;
+            };
+            let table = qualified(&new.schema, &new.table);
+            let (name, temporary) = (ident(&new.name), ident(&temporary));
+            let mut sql = format!(
+                "CREATE UNIQUE INDEX {temporary} ON {table} {columns};\n\
+                 ALTER TABLE {table} DROP CONSTRAINT {}, ADD CONSTRAINT {name} UNIQUE USING INDEX {temporary};",
+                ident(&old.name)
+            );
+            // Its comment, which went with the old one.
+            let commented = self.to.comments.iter().find(|c| {
+                c.kind == crate::model::CommentKind::Constraint
+                    && c.schema == new.schema
+                    && c.parent.as_deref() == Some(new.table.as_str())
+                    && c.name == new.name
+            });
+            if let Some(c) = commented {
+                sql.push_str(&format!(
+                    "\nCOMMENT ON CONSTRAINT {name} ON {table} IS {};",
+                    crate::dump::literal(&c.comment)
+                ));
+            }
+            let note = "built beside the old one, then swapped for it in one statement, so that the table is unique at every moment";
+            self.push(format!("constraint {}.{}.{}", new.schema, new.table, new.name), sql, false, Some(note.into()));
+            if let Some(change) = self.out.last_mut() {
+                change.build_apart = true;
+            }
+        }
     }
 
     pub(super) fn drop_constraints(&mut self, drop: &[&Constraint]) {

@@ -65,13 +65,38 @@ impl<'a> Differ<'a> {
     /// the one that dropped it): queries ran without the index, and a unique one's uniqueness was
     /// not enforced in between. A partitioned table's index cannot be built CONCURRENTLY.
     fn swappable(&self, old: &Index, new: &Index) -> bool {
-        let table = key(&new.schema, &new.table);
+        old.valid
+            && old.definition != new.definition
+            && !new.on_materialized_view
+            && self.swap_allowed(
+                &old.schema,
+                &old.table,
+                &old.uses,
+                &old.definition,
+                new.definition.starts_with("CREATE UNIQUE"),
+            )
+            && swap_name(new, self.from, self.to).is_some()
+    }
+
+    /// Whether what stands for a key or an index of `schema.table` (`uses`, `definition`: the old
+    /// one's; `unique`: the new one's) can be swapped for a new definition built beside it: the
+    /// table stays, is not partitioned, and neither a column it uses changes nor a foreign key rests
+    /// on a unique one.
+    pub(super) fn swap_allowed(
+        &self,
+        schema: &str,
+        table_name: &str,
+        uses: &[crate::model::TableUse],
+        definition: &str,
+        unique: bool,
+    ) -> bool {
+        let table = key(schema, table_name);
         // A column it uses dropped or retyped first (review: the swap's DROP found the index gone
         // with its column, and its down built the old one before the column was back).
         let column_changes = self.changed_columns.get(&table).is_some_and(|changed| {
-            old.uses.is_empty()
-                || old.uses.iter().any(|u| {
-                    u.schema == old.schema && u.table == old.table && u.columns.iter().any(|c| changed.contains(c))
+            uses.is_empty()
+                || uses.iter().any(|u| {
+                    u.schema == schema && u.table == table_name && u.columns.iter().any(|c| changed.contains(c))
                 })
         });
         // A unique index a foreign key may rest on cannot be dropped while it does (review: the
@@ -80,14 +105,14 @@ impl<'a> Differ<'a> {
         // from another table or from this one to itself; the re-check found every unique index of
         // a table with keys of its own dropped first.)
         let points_here = |k: &crate::model::Constraint| {
-            let here = |u: &crate::model::TableUse| u.schema == new.schema && u.table == new.table;
-            let own = k.schema == new.schema && k.table == new.table;
-            k.uses.iter().any(here) && (!own || references_itself(&k.definition, &new.schema, &new.table))
+            let here = |u: &crate::model::TableUse| u.schema == schema && u.table == table_name;
+            let own = k.schema == schema && k.table == table_name;
+            k.uses.iter().any(here) && (!own || references_itself(&k.definition, schema, table_name))
         };
         let referenced = [self.from, self.to]
             .iter()
             .any(|s| s.constraints.iter().any(|k| k.kind == ConstraintKind::ForeignKey && points_here(k)));
-        if column_changes || (referenced && new.definition.starts_with("CREATE UNIQUE")) {
+        if column_changes || (referenced && unique) {
             return false;
         }
         // A partitioned table's index cannot be built CONCURRENTLY, nor a partition's dropped.
@@ -96,13 +121,7 @@ impl<'a> Differ<'a> {
             .tables
             .iter()
             .any(|t| key(&t.schema, &t.name) == table && (t.partition_key.is_some() || t.partition_of.is_some()));
-        old.valid
-            && old.definition != new.definition
-            && !new.on_materialized_view
-            && !self.created_tables.contains(&table)
-            && !self.rebuilt(&old.schema, &old.table, &old.uses, &old.definition)
-            && !partitioned
-            && swap_name(new, self.from, self.to).is_some()
+        !self.created_tables.contains(&table) && !self.rebuilt(schema, table_name, uses, definition) && !partitioned
     }
 
     /// Each index of `swaps` built again under a name of its own, the old one dropped and the new
@@ -191,23 +210,27 @@ fn references_itself(definition: &str, schema: &str, table: &str) -> bool {
 /// PostgreSQL's 63 bytes) and its definition under that name; None where the definition does not
 /// start with its name as PostgreSQL writes it, or where the name is taken.
 fn swap_name(new: &Index, from: &Schema, to: &Schema) -> Option<(String, String)> {
-    let temporary = shale_core::ident::constraint_name(&new.name, None, "swap");
-    // Indexes, tables, views and sequences share one namespace per schema.
-    let taken = |s: &Schema| {
-        let named = |schema: &str, name: &str| schema == new.schema && name == temporary;
-        s.indexes.iter().any(|i| named(&i.schema, &i.name))
-            || s.tables.iter().any(|t| named(&t.schema, &t.name))
-            || s.views.iter().any(|v| named(&v.schema, &v.name))
-            || s.sequences.iter().any(|q| named(&q.schema, &q.name))
-    };
-    if taken(from) || taken(to) {
-        return None;
-    }
+    let temporary = swap_temporary(&new.schema, &new.name, from, to)?;
     let (create, rest) = ["CREATE UNIQUE INDEX ", "CREATE INDEX "]
         .into_iter()
         .find_map(|p| new.definition.strip_prefix(p).map(|rest| (p, rest)))?;
     let rest = rest.strip_prefix(&ident(&new.name))?;
     rest.starts_with(" ON ").then(|| (temporary.clone(), format!("{create}{}{rest}", ident(&temporary))))
+}
+
+/// The name an index is built under beside `schema.name` before the swap: its name with `_swap`,
+/// shortened to fit PostgreSQL's 63 bytes; None where a relation of `from` or `to` has it.
+pub(super) fn swap_temporary(schema: &str, name: &str, from: &Schema, to: &Schema) -> Option<String> {
+    let temporary = shale_core::ident::constraint_name(name, None, "swap");
+    // Indexes, tables, views and sequences share one namespace per schema.
+    let taken = |s: &Schema| {
+        let named = |in_schema: &str, n: &str| in_schema == schema && n == temporary;
+        s.indexes.iter().any(|i| named(&i.schema, &i.name))
+            || s.tables.iter().any(|t| named(&t.schema, &t.name))
+            || s.views.iter().any(|v| named(&v.schema, &v.name))
+            || s.sequences.iter().any(|q| named(&q.schema, &q.name))
+    };
+    (!taken(from) && !taken(to)).then_some(temporary)
 }
 
 #[cfg(test)]
