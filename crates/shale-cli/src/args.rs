@@ -34,7 +34,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, help_heading = GLOBAL, conflicts_with = "database_url")]
     pub dev: bool,
     /// Migrations directory [default: migrations, or `dir` in shale.toml]
-    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DIR")]
+    // (dbmate's spelling too: a team switching types it.)
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DIR", alias = "migrations-dir")]
     pub dir: Option<PathBuf>,
     /// Configuration file [default: shale.toml when present]
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
@@ -155,18 +156,24 @@ pub enum Command {
         dev_url: Option<String>,
     },
     /// Apply pending migrations
-    #[command(after_help = "Examples:
+    #[command(
+        after_help = "Examples:
   shale up
   shale up --dry-run                 # what would run, and the safety check's verdict
   shale up --to 0005
-  DATABASE_URL=postgres://app@db/app shale up --backup backups/")]
+  DATABASE_URL=postgres://app@db/app shale up --backup backups/",
+        alias = "migrate"
+    )]
     Up(UpArgs),
     /// Revert applied migrations, newest first
-    #[command(after_help = "Examples:
+    #[command(
+        after_help = "Examples:
   shale down --step 1
   shale down --to 0003
   shale down --all --dry-run
-  shale down --all --generate --allow-destructive   # migrations without downs too")]
+  shale down --all --generate --allow-destructive   # migrations without downs too",
+        alias = "rollback"
+    )]
     Down(DownArgs),
     /// Run the sample-data files in seeds/ that never ran or changed since
     #[command(after_help = "Examples:
@@ -377,6 +384,16 @@ fn exit_on_usage_error(e: clap::Error) -> ! {
     let log_json = args.windows(2).any(|w| w[0] == "--log-format" && w[1] == "json")
         || args.iter().any(|a| a == "--log-format=json");
     if !json && !log_json {
+        // How much to revert is never assumed: said how the other tools' habit is written here.
+        let down = args.iter().skip(1).any(|a| a == "down" || a == "rollback");
+        if down && e.kind() == ErrorKind::MissingRequiredArgument {
+            eprint!("{}", e.render().ansi());
+            eprintln!(
+                "tip: `shale down --step 1` reverts the newest migration, as dbmate's `rollback` and golang-migrate's \
+                 `down 1` do; `--all` reverts every one, as golang-migrate's `down` does"
+            );
+            std::process::exit(2);
+        }
         e.exit()
     }
     let text = e.render().to_string();

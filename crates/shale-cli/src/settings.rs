@@ -441,11 +441,16 @@ impl Settings {
                 || k.starts_with("ConnectionStrings__")
                 || JDBC_URL_VARIABLES.iter().any(|(url, _, _)| k == *url)
         };
+        // Or, in the project's .env, named as the project likes and holding a PostgreSQL URL
+        // (dbmate trial: `DB_PG`, which its package.json gave dbmate with `-e DB_PG`).
+        let holds_url =
+            |v: &str| v.trim_start().starts_with("postgres://") || v.trim_start().starts_with("postgresql://");
         let mut found: Vec<(String, &'static str)> = self
             .env
             .dotenv
-            .keys()
-            .filter(|k| looks(k))
+            .iter()
+            .filter(|(k, v)| looks(k) || holds_url(v))
+            .map(|(k, _)| k)
             .map(|k| (k.clone(), if self.env.local_keys.contains(k) { ".env.local" } else { ".env" }))
             .collect();
         found.extend(

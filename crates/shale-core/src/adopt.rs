@@ -270,15 +270,19 @@ impl Tool {
 
     /// The tool whose history table, which a project may name as it likes, has exactly these
     /// columns ([`NAMED_AS_CONFIGURED`]): drizzle's (`migrations: { table }`), Flyway's
-    /// (`spring.flyway.table`), ..., or sql-migrate's (`TableName`) when its name says it holds
-    /// migrations (two columns `id` and `applied_at` alone say too little).
+    /// (`spring.flyway.table`), ..., or sql-migrate's (`TableName`) and dbmate's
+    /// (`DBMATE_MIGRATIONS_TABLE`) when its name says it holds migrations (two columns `id` and
+    /// `applied_at`, or one `version`, alone say too little) (dbmate trial: not found under
+    /// `app_migrations`, `up` ran every migration again).
     pub fn by_columns_alone(table: &str, columns: &[String]) -> Option<Tool> {
         let mut sorted: Vec<&str> = columns.iter().map(String::as_str).collect();
         sorted.sort_unstable();
         NAMED_AS_CONFIGURED
             .iter()
             .find(|(tool, exactly)| {
-                sorted == *exactly && (*tool != Tool::SqlMigrate || table.to_ascii_lowercase().contains("migration"))
+                sorted == *exactly
+                    && (!matches!(tool, Tool::SqlMigrate | Tool::Dbmate)
+                        || table.to_ascii_lowercase().contains("migration"))
             })
             .map(|(tool, _)| *tool)
     }
@@ -536,7 +540,7 @@ impl fmt::Display for Tool {
 /// would mean `shale up` running again, on the live database, every migration the tool applied
 /// whose tables a later one dropped. A tool whose table has columns that say too little (dbmate's
 /// `version` alone, TypeORM's `id, timestamp, name`) is not here: `--table` names it.
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 9] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 10] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -579,6 +583,8 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 9] = [
     (Tool::Alembic, &["version_num"]),
     // popx's, under its `migration_table_name`.
     (Tool::Pop, &["version", "version_self"]),
+    // dbmate's, under its `DBMATE_MIGRATIONS_TABLE` (a name that says it holds migrations).
+    (Tool::Dbmate, &["version"]),
 ];
 
 /// The schemas of Supabase's own services (its auth server, Realtime, Storage, its functions

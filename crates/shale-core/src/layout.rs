@@ -2347,9 +2347,12 @@ fn is_sql_migrate(text: &str) -> bool {
 /// ([`node_pg_migrate_marker`]): they are words a plain comment may start with.
 fn section_marker(line: &str) -> Option<(bool, Layout)> {
     let rest = line.trim().strip_prefix("--")?.trim_start();
-    if rest.starts_with("migrate:up") {
+    // dbmate reads its markers at the start of a line alone: an indented one is a comment to it
+    // (dbmate trial: one in a function body was taken for a second down marker).
+    let dbmate = line.starts_with("--");
+    if dbmate && rest.starts_with("migrate:up") {
         Some((true, Layout::DbmateSections))
-    } else if rest.starts_with("migrate:down") {
+    } else if dbmate && rest.starts_with("migrate:down") {
         Some((false, Layout::DbmateSections))
     } else if let Some(goose) = rest.strip_prefix("+goose") {
         match goose.trim().to_ascii_lowercase().as_str() {
@@ -2615,8 +2618,10 @@ fn sql_above_up_marker(text: &str, up_line: usize) -> Option<usize> {
 /// A comment line written almost as dbmate's `-- migrate:up` or `-- migrate:down` (another case,
 /// a space around the colon), which dbmate does not read as a marker either: whether it would
 /// open the up. As a comment, the down's SQL under it would run as part of the up.
+/// An indented line is a comment to dbmate, as to shale: not looked at (the linter's
+/// `down-in-up` finds a down's SQL in an up).
 fn dbmate_marker_miswritten(line: &str) -> Option<bool> {
-    let rest = line.trim().strip_prefix("--")?;
+    let rest = line.strip_prefix("--")?.trim_end();
     let squeezed: String = rest.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect();
     let up = if squeezed.starts_with("migrate:up") {
         true
@@ -2643,7 +2648,7 @@ fn miswritten_marker(part: &Part, offset: usize, line: &str, up: bool) -> LoadEr
             "`{}` is not dbmate's section marker as dbmate reads it: as written it is a comment, and {effect}",
             line.trim()
         ),
-        Some(format!("write it exactly `{marker}` (lower case, no space around the colon)")),
+        Some(format!("write it exactly `{marker}` (at the start of its line, lower case, no space around the colon)")),
     )
 }
 

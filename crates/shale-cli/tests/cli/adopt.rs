@@ -1086,6 +1086,36 @@ fn a_flyway_history_under_another_name_is_found_by_its_columns() {
     p.shale(&["up"]).ok();
 }
 
+/// dbmate's table under the name `DBMATE_MIGRATIONS_TABLE` gave it (dbmate trial): found by its
+/// one `version` column, its name saying it holds migrations. Not found, `up` ran every migration
+/// again, its `IF NOT EXISTS` passing the check for tables already there: a seed row went in twice.
+#[test]
+fn a_dbmate_history_under_another_name_is_found_by_its_column() {
+    let p = Project::new("adopt_dbmate_renamed");
+    p.write(
+        "20240101000000_accounts.sql",
+        "-- migrate:up\nCREATE TABLE IF NOT EXISTS accounts (id serial PRIMARY KEY, name text);\n\n-- migrate:down\nDROP TABLE accounts;\n",
+    );
+    p.write(
+        "20240102000000_seed.sql",
+        "-- migrate:up\nINSERT INTO accounts (name) VALUES ('admin');\n\n-- migrate:down\nDELETE FROM accounts;\n",
+    );
+    p.psql(
+        "CREATE TABLE accounts (id serial PRIMARY KEY, name text); INSERT INTO accounts (name) VALUES ('admin');
+         CREATE TABLE app_migrations (version varchar(128) PRIMARY KEY);
+         INSERT INTO app_migrations VALUES ('20240101000000'), ('20240102000000');
+         CREATE TABLE app_version (version text); INSERT INTO app_version VALUES ('2.1')",
+    );
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("migrated by dbmate (public.app_migrations is its history)"), "{}", status.stderr);
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM accounts"), "1");
+    p.shale(&["adopt"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM accounts"), "1", "nothing ran again");
+}
+
 /// Flyway's repeatables: one whose last run was of the file as it is now is taken over (a data
 /// repeatable run again would insert its rows twice); one changed since runs, as Flyway would.
 #[test]

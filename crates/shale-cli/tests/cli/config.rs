@@ -236,6 +236,15 @@ fn init_finds_the_directory_another_tool_keeps() {
         "{}",
         run.stderr
     );
+    // Named as the project likes, holding a PostgreSQL URL (dbmate trial: `dbmate -e DB_PG`).
+    std::fs::write(p.path().join(".env"), "DB_PG=\"postgres://app:pw@db:5432/app?sslmode=disable\"\n").unwrap();
+    let run: Run = p.bare().args(["--dir", "prisma/migrations", "status"]).output().unwrap().into();
+    assert!(
+        run.stderr.contains("DB_PG is set in .env: to use it, put `database_url_env = \"DB_PG\"` in shale.toml")
+            && !run.stderr.contains("pw@"),
+        "{}",
+        run.stderr
+    );
     std::fs::remove_file(p.path().join(".env")).unwrap();
 
     // A directory given with --dir is the one shale.toml names.

@@ -354,3 +354,22 @@ fn with_json_logs_the_notes_warnings_and_the_final_error_are_json_too() {
     let run: Run = p.bare().args(["--json", "down"]).output().unwrap().into();
     assert_eq!((run.code, run.json()["exit_code"].as_i64()), (2, Some(2)), "{}", run.stdout);
 }
+
+/// The words of the tools a team switches from (dbmate trial): `migrate` is `up`, `rollback` is
+/// `down`, `--migrations-dir` is `--dir`; a `down` that does not say how many says how dbmate's
+/// `rollback` is written here.
+#[test]
+fn the_words_of_other_tools_are_understood() {
+    let p = Project::new("msg_other_words");
+    p.write("001_a.up.sql", "CREATE TABLE a (id int);\n");
+    p.write("001_a.down.sql", "DROP TABLE a;\n");
+    p.shale(&["migrate"]).ok();
+    assert_eq!(p.tables(), ["a", "shale_migrations"]);
+    let run = p.shale(&["down"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("tip: `shale down --step 1` reverts the newest migration"), "{}", run.stderr);
+    p.shale(&["rollback", "--step", "1"]).ok();
+    assert_eq!(p.tables(), ["shale_migrations"]);
+    let status = p.shale(&["--migrations-dir", "migrations", "status"]).ok();
+    assert!(status.stdout.contains("pending"), "{}", status.stdout);
+}

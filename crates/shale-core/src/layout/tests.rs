@@ -92,6 +92,22 @@ fn dbmate_markers_written_otherwise_are_refused_where_the_down_would_run_as_the_
     assert!(load(vec![file("20151129054053_t.sql", text)]).is_ok());
 }
 
+/// dbmate reads a marker at the start of a line alone: an indented one in a function body is a
+/// comment, between statements too (dbmate trial: it was taken for a second down marker, and the
+/// error named the real one's line).
+#[test]
+fn an_indented_dbmate_marker_is_a_comment_as_dbmate_reads_it() {
+    let text = "-- migrate:up\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  -- migrate:down is below\n  RETURN 1;\nEND $$;\n\n-- migrate:down\nDROP FUNCTION f();\n";
+    let set = load(vec![file("20240101000000_f.sql", text)]).unwrap();
+    assert_eq!(set.migrations[0].up.statements.len(), 1);
+    assert_eq!(set.migrations[0].down.as_ref().unwrap().statement_text(0), "DROP FUNCTION f()");
+    let text =
+        "-- migrate:up\nCREATE TABLE t1 (id int);\n  -- migrate:down (a note)\n\n-- migrate:down\nDROP TABLE t1;\n";
+    let set = load(vec![file("20240101000000_a.sql", text)]).unwrap();
+    assert_eq!(set.migrations[0].up.statements.len(), 1);
+    assert_eq!(set.migrations[0].down.as_ref().unwrap().statement_text(0), "DROP TABLE t1");
+}
+
 #[test]
 fn a_second_section_marker_is_refused_where_its_sql_would_move_to_the_other_section() {
     // The up's second part would have run as part of the down (re-check trial).
