@@ -847,3 +847,33 @@ fn shale_s_own_tables_do_not_take_default_privileges() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT has_table_privilege('shale_test_api', 'shale_migrations', 'SELECT')"), "t");
 }
+
+/// A URL as dbmate and Go services write it (dbmate trial: each refused as unknown): dbmate's
+/// `socket` for the unix socket's directory, the server settings lib/pq sends at connect, and
+/// lib/pq's own flags.
+#[test]
+fn a_url_as_lib_pq_and_dbmate_write_it() {
+    let p = Project::new("cfg_libpq_url");
+    p.write("001_seen.sql", "CREATE TABLE seen AS SELECT current_setting('TimeZone') AS zone;\n");
+    let cluster = shale_testkit::shared_cluster();
+    let socket: String = cluster
+        .socket_dir()
+        .to_string_lossy()
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    // The host named is never tried: the socket stands for it, as dbmate reads it.
+    let url = format!(
+        "{}?socket={socket}&timezone=Asia%2FTokyo&binary_parameters=yes",
+        cluster.tcp_url(&p.db.name).replace("127.0.0.1", "nowhere.invalid")
+    );
+    let run = finish(p.spawn_via(&url, &["up"]));
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(p.psql("SELECT zone FROM seen"), "Asia/Tokyo");
+}

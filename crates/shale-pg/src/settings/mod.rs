@@ -293,7 +293,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 ];
 
 /// The parameters shale understands, as listed in the "unknown parameter" message.
-const UNDERSTOOD: &str = "host, hostaddr, port, user, password, passfile, dbname, service, servicefile, sslmode, sslrootcert, sslcert, sslkey, sslsni, ssl_min_protocol_version, ssl_max_protocol_version, channel_binding, target_session_attrs, load_balance_hosts, application_name, fallback_application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout, search_path, Prisma's schema, sslaccept and pool settings, sqlx's ssl-mode, ssl-root-cert, ssl-ca, ssl-cert, ssl-key, application-name, options[NAME] and statement-cache-capacity (ignored), and golang-migrate's x- settings (ignored)";
+const UNDERSTOOD: &str = "host, hostaddr, port, user, password, passfile, dbname, service, servicefile, sslmode, sslrootcert, sslcert, sslkey, sslsni, ssl_min_protocol_version, ssl_max_protocol_version, channel_binding, target_session_attrs, load_balance_hosts, application_name, fallback_application_name, connect_timeout, options, keepalives, keepalives_idle, keepalives_interval, keepalives_count, tcp_user_timeout, search_path, Prisma's schema, sslaccept and pool settings, sqlx's ssl-mode, ssl-root-cert, ssl-ca, ssl-cert, ssl-key, application-name, options[NAME] and statement-cache-capacity (ignored), golang-migrate's x- settings (ignored), dbmate's socket, and the server settings lib/pq and pgx pass on (timezone, datestyle, intervalstyle, statement_timeout, lock_timeout, idle_in_transaction_session_timeout, extra_float_digits, default_transaction_isolation)";
 
 impl fmt::Debug for ConnectionSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -943,12 +943,20 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         "ssl-key" => settings.sslkey = Some(value),
         "application-name" => settings.application_name = Some(value),
         key if key.starts_with("options[") && key.ends_with(']') => {
-            let name = &key["options[".len()..key.len() - 1];
-            let setting = format!("-c {name}={}", value.replace('\\', "\\\\").replace(' ', "\\ "));
-            settings.options = Some(match settings.options.take() {
-                Some(before) => format!("{before} {setting}"),
-                None => setting,
-            });
+            server_setting(settings, &key["options[".len()..key.len() - 1], &value)
+        }
+        // dbmate's `socket=DIR`: the directory of the server's unix socket, as libpq's host.
+        "socket" => settings.hosts = vec![value],
+        // lib/pq's and pgx's own (dbmate's and Go services' URLs): how they encode parameters and
+        // cache statements.
+        "binary_parameters" | "disable_prepared_binary_result" | "default_query_exec_mode" | "statement_cache_capacity"
+        | "description_cache_capacity" => {}
+        // Server settings lib/pq and pgx send at connect (`?timezone=UTC&statement_timeout=5000`,
+        // in a URL the application shares with dbmate): sent the same, as startup options, under
+        // what shale.toml sets for each migration (dbmate trial: refused as unknown).
+        "timezone" | "TimeZone" | "datestyle" | "DateStyle" | "intervalstyle" | "IntervalStyle" | "statement_timeout"
+        | "lock_timeout" | "idle_in_transaction_session_timeout" | "extra_float_digits" | "default_transaction_isolation" => {
+            server_setting(settings, key, &value)
         }
         // sqlx's statement cache (`statement-cache-capacity=0` behind PgBouncer): its own pool's.
         "statement-cache-capacity" => {}
@@ -1005,6 +1013,16 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         }
     }
     Ok(())
+}
+
+/// `-c NAME=VALUE` added to the startup options (spaces and backslashes escaped as libpq's
+/// `options` reads them).
+fn server_setting(settings: &mut ConnectionSettings, name: &str, value: &str) {
+    let setting = format!("-c {name}={}", value.replace('\\', "\\\\").replace(' ', "\\ "));
+    settings.options = Some(match settings.options.take() {
+        Some(before) => format!("{before} {setting}"),
+        None => setting,
+    });
 }
 
 fn parse_tls_version(key: &str, v: &str) -> Result<Option<TlsVersion>, SettingsError> {
