@@ -384,7 +384,7 @@ pub fn remedy(sqlstate: &str, message: &str) -> Option<String> {
     Some(match sqlstate {
         "2D000" => "a procedure (or DO block) commits or rolls back itself, which it cannot do inside the transaction shale runs the migration in: add `-- shale:no-transaction` to the file".into(),
         "25001" => "this statement cannot run inside a transaction: add `-- shale:no-transaction` to the file (shale then runs it statement by statement); in a file that already runs outside one, it stands in a block sent as one query (goose's StatementBegin ... StatementEnd), which runs as one transaction: move it out of the block".into(),
-        "55P03" => "another session holds a conflicting lock on the table; retry when it is quieter, or raise the wait with `-- shale:lock-timeout=30s`".into(),
+        "55P03" => "another session holds a conflicting lock (on the table, or on rows it updated in a transaction still open); retry when it is quieter, or raise the wait with `-- shale:lock-timeout=30s`".into(),
         "57014" if message.contains("user request") => "another session cancelled the statement (pg_cancel_backend); run the migration again when that is wanted".into(),
         "57014" if message.contains("statement timeout") => "the statement ran past statement_timeout; raise it with `-- shale:statement-timeout=...` in the file, or allow a longer statement timeout".into(),
         "42P07" | "42701" | "42710" | "42P06" | "42723" => "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the existing state as a baseline, or, if another migration tool built it, take over that tool's history".into(),

@@ -98,6 +98,29 @@ fn a_backfill_line_before_anything_but_an_update_names_its_line() {
     assert!(p.tables().is_empty());
 }
 
+/// A batch that meets a row the application keeps locked past lock_timeout is tried again, as a
+/// statement is (production trial: the migration failed, its hint speaking of the table).
+#[test]
+fn a_batch_behind_a_locked_row_is_tried_again() {
+    let p = Project::new("backfill_row_lock");
+    p.write("001_items.sql", "CREATE TABLE items (id bigint PRIMARY KEY, n integer NOT NULL DEFAULT 0);");
+    p.shale(&["up"]).ok();
+    p.psql("INSERT INTO items (id) SELECT g FROM generate_series(1, 5000) g; ANALYZE items");
+    std::fs::write(p.path().join("shale.toml"), "lock_timeout = \"100ms\"\n").unwrap();
+    p.write("002_bump.sql", "-- shale:backfill batch=1000\nUPDATE items SET n = n + 1;\n");
+    let db = p.db.name.clone();
+    let holder = std::thread::spawn(move || {
+        shale_testkit::shared_cluster()
+            .psql(&db, "BEGIN; UPDATE items SET n = n WHERE id = 3000; SELECT pg_sleep(2); COMMIT")
+            .unwrap()
+    });
+    p.wait_running("pg_sleep(2)");
+    let run = p.shale(&["up"]);
+    holder.join().unwrap();
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM items WHERE n = 1"), "5000", "each row once");
+}
+
 #[test]
 fn a_failing_batch_keeps_the_committed_ones_and_the_rerun_resumes_at_it() {
     let p = Project::new("backfill_fail");

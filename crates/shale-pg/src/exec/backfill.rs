@@ -79,6 +79,10 @@ impl Executor<'_> {
         let started = Instant::now();
         let (mut batches, mut updated) = (0u64, 0u64);
         let record = |next: &str| self.history.cursor_sql(id, next);
+        // A batch that met a lock held past its lock_timeout (a row the application keeps locked in
+        // a long transaction) is tried again as a statement is, where it failed the migration
+        // (production trial).
+        let (mut attempt, mut since) = (0, Instant::now());
         loop {
             let sql = match &cursor {
                 Cursor::Done => break,
@@ -123,9 +127,15 @@ impl Executor<'_> {
                     if is_fence(&error) {
                         return Err(NoTxStop::Record { index, error });
                     }
+                    let lock_timeout = error.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE);
+                    let polite = self.options.lock_wait.as_ref();
+                    if lock_timeout && self.pause_to_retry(polite, since, &mut attempt, &label, on_event).await {
+                        continue;
+                    }
                     return Err(NoTxStop::at(index)(error));
                 }
             };
+            (attempt, since) = (0, Instant::now());
             let Some((count, next)) = messages.iter().find_map(|m| match m {
                 SimpleQueryMessage::Row(row) => {
                     Some((row.get(0).unwrap_or("0").parse::<u64>().unwrap_or(0), row.get(1).map(str::to_string)))
