@@ -1188,8 +1188,10 @@ pub fn sqitch_script_hash(text: &str) -> String {
 
 /// drizzle-kit's journal (`meta/_journal.json` beside its migrations): the tag (the file name
 /// without `.sql`) of each migration, by the `when` drizzle records as its row's `created_at`.
-/// Empty when the text is not such a journal.
-pub fn drizzle_journal(text: &str) -> Vec<(String, String)> {
+/// A text that is not such a journal (a merge's conflict markers left in it) is an error with
+/// its line and column: read as none, its migrations were matched by hash alone, and adopt
+/// recorded the wrong ones (drizzle trial).
+pub fn drizzle_journal(text: &str) -> Result<Vec<(String, String)>, JournalError> {
     #[derive(serde::Deserialize)]
     struct Journal {
         entries: Vec<Entry>,
@@ -1199,9 +1201,26 @@ pub fn drizzle_journal(text: &str) -> Vec<(String, String)> {
         when: i64,
         tag: String,
     }
+    if let Some(at) = text.find("\n<<<<<<< ").map(|at| at + 1).or(text.starts_with("<<<<<<< ").then_some(0)) {
+        let line = text[..at].matches('\n').count() + 1;
+        return Err(JournalError { line, column: 1, message: "holds a merge's conflict markers".into() });
+    }
     serde_json::from_str::<Journal>(text)
         .map(|j| j.entries.into_iter().map(|e| (e.when.to_string(), e.tag)).collect())
-        .unwrap_or_default()
+        .map_err(|e| {
+            // (serde's message ends with its own "at line L column C", given apart here.)
+            let message = e.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+            JournalError { line: e.line(), column: e.column(), message: format!("is not drizzle's journal: {message}") }
+        })
+}
+
+/// Where and why a drizzle journal could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
 }
 
 /// drizzle's rows named as its journal names their migrations: each row's `created_at` (kept in

@@ -961,11 +961,27 @@ impl MigrationSet {
         }
         let mut outside_journal = Vec::new();
         let files = match std::fs::read_to_string(dir.join("meta").join("_journal.json")) {
-            Ok(journal) => {
-                let entries = crate::adopt::drizzle_journal(&journal);
-                errors.extend(journal_tags_without_files(dir, &journal, &entries, &files));
-                in_drizzle_journal(dir, files, &entries, &mut outside_journal)
-            }
+            Ok(journal) => match crate::adopt::drizzle_journal(&journal) {
+                Ok(entries) => {
+                    errors.extend(journal_tags_without_files(dir, &journal, &entries, &files));
+                    in_drizzle_journal(dir, files, &entries, &mut outside_journal)
+                }
+                Err(e) => {
+                    errors.push(LoadError {
+                        path: dir.join("meta").join("_journal.json"),
+                        position: Some((e.line, e.column.max(1))),
+                        message: e.message,
+                        hint: Some(
+                            "drizzle's journal says which migrations drizzle ran, and in what order: resolve it (after \
+                             a merge, both branches' entries, each `idx` once, in the order of `when`), as drizzle-kit \
+                             needs it too"
+                                .into(),
+                        ),
+                        kind: LoadProblem::Other,
+                    });
+                    files
+                }
+            },
             Err(_) => files,
         };
         let plan = match plan_text {

@@ -852,5 +852,6 @@ fn drizzle_journal(set: &shale_core::MigrationSet) -> Vec<(String, String)> {
     let top = set.migrations.iter().find(|m| !m.file.contains('/'));
     let journal = top.and_then(|m| m.up.path.parent()).map(|dir| dir.join("meta").join("_journal.json"));
     let text = journal.and_then(|path| std::fs::read_to_string(path).ok()).unwrap_or_default();
-    shale_core::adopt::drizzle_journal(&text)
+    // (One that does not read stopped the set's load already.)
+    shale_core::adopt::drizzle_journal(&text).unwrap_or_default()
 }

@@ -478,8 +478,24 @@ fn include_in_master(settings: &Settings, before: &MigrationSet, written: &Path)
 fn add_to_drizzle_journal(dir: &Path, file: &Path, when: i64) -> Result<()> {
     let path = dir.join("meta").join("_journal.json");
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(()) };
-    let Ok(mut journal) = serde_json::from_str::<serde_json::Value>(&text) else { return Ok(()) };
-    let Some(entries) = journal.get_mut("entries").and_then(|e| e.as_array_mut()) else { return Ok(()) };
+    // A journal that does not read is refused before the file is made: made without its entry,
+    // drizzle-kit's next `generate` took its number, and shale left it out for good (drizzle
+    // trial).
+    let unreadable = |line: usize, column: usize, why: &str| {
+        anyhow::anyhow!(shale::Error::Invalid(format!(
+            "{}:{line}:{column}: {why}; resolve it (after a merge, both branches' entries, each `idx` once, in the \
+             order of `when`), then run `shale new` again",
+            path.display()
+        )))
+    };
+    if let Err(e) = shale::core::adopt::drizzle_journal(&text) {
+        return Err(unreadable(e.line, e.column.max(1), &e.message));
+    }
+    let mut journal = serde_json::from_str::<serde_json::Value>(&text)
+        .map_err(|e| unreadable(e.line(), e.column().max(1), "is not drizzle's journal"))?;
+    let Some(entries) = journal.get_mut("entries").and_then(|e| e.as_array_mut()) else {
+        return Err(unreadable(1, 1, "has no `entries` list"));
+    };
     let version = entries.last().and_then(|e| e.get("version")).cloned().unwrap_or_else(|| "7".into());
     let tag = file.to_string_lossy().trim_end_matches(".sql").to_string();
     let fields = [

@@ -167,6 +167,21 @@ fn new_in_a_drizzle_directory_goes_in_its_journal() {
         added,
         format!(",\n    {{\n      \"idx\": 1,\n      \"version\": \"7\",\n      \"when\": {when},\n      \"tag\": \"0001_add_widgets\",\n      \"breakpoints\": true\n    }}")
     );
+
+    // A journal a merge left its conflict markers in, or that does not read as JSON: refused
+    // with its line, by `new` (which writes no file) and by every command reading the directory
+    // (drizzle trial: read as no journal, `adopt` matched rows by hash alone and recorded the
+    // wrong migrations; `new` made a file drizzle-kit's next `generate` numbered over).
+    let conflicted = kit.replacen("  \"entries\"", "<<<<<<< HEAD\n  \"entries\"", 1);
+    q.write("meta/_journal.json", &conflicted);
+    let run: Run = q.bare().args(["new", "add gadgets"]).output().unwrap().into();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("meta/_journal.json:4:1: holds a merge's conflict markers"), "{}", run.stderr);
+    assert!(!q.migrations().join("0002_add_gadgets.sql").exists());
+    q.write("meta/_journal.json", &kit.replacen("}\n  ]", "},\n  ]", 1));
+    let run: Run = q.bare().arg("validate").output().unwrap().into();
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("meta/_journal.json:12:3: is not drizzle's journal"), "{}", run.stderr);
 }
 
 /// In a Phoenix project, `init` points shale.toml at Ecto's directory, where a migration written
