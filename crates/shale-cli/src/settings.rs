@@ -270,6 +270,31 @@ impl Env {
         all
     }
 
+    /// The env files beside `.env` (`.env.development.local`, `.env.production`, ...) that shale
+    /// does not read and that set `key` (Node trial: a URL there went unmentioned), by name.
+    fn unread_files_setting(&self, key: &str) -> Vec<String> {
+        let dir = self.dotenv_path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+        let sets = |text: &str| {
+            text.lines().any(|l| {
+                let l = l.trim_start();
+                let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
+                l.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+        };
+        let mut found: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|name| {
+                name.starts_with(".env.")
+                    && name != ".env.local"
+                    && ![".example", ".sample", ".template", ".dist"].iter().any(|s| name.ends_with(s))
+            })
+            .filter(|name| std::fs::read_to_string(dir.join(name)).is_ok_and(|t| sets(&t)))
+            .collect();
+        found.sort();
+        found
+    }
+
     /// Where `key`'s value comes from, for messages: `DATABASE_URL`, or `DATABASE_URL in .env`.
     fn origin(&self, key: &str) -> String {
         if std::env::var_os(key).is_some() {
@@ -484,6 +509,7 @@ impl Settings {
                     .filter(|k| self.env.get(k).is_some())
                     .map(|k| k.to_string())
                     .collect(),
+                unread_files: self.env.unread_files_setting(&self.database_url_env),
             })
         })
     }
@@ -707,6 +733,9 @@ pub struct NoDatabase {
     /// Laravel's separate settings (`DB_HOST`, `DB_DATABASE`, ...) that are set: shale does not
     /// read them.
     pub separate: Vec<String>,
+    /// Env files beside `.env` that shale does not read and that set `variable` (Next.js's
+    /// `.env.development.local`, `.env.production`).
+    pub unread_files: Vec<String>,
 }
 
 /// Laravel's database settings, one variable each (its `.env`).
@@ -733,6 +762,14 @@ impl std::fmt::Display for NoDatabase {
             write!(
                 f,
                 ". {name} is set in {place}: to use it, put `database_url_env = \"{name}\"` in shale.toml{or_pass}"
+            )?;
+        } else if !self.unread_files.is_empty() {
+            write!(
+                f,
+                ". {} is set in {}, which shale does not read (Next.js reads such files for one environment): \
+                 put it in .env or .env.local, or export it before running shale",
+                self.variable,
+                self.unread_files.join(" and ")
             )?;
         } else if !self.separate.is_empty() {
             // (Laravel reads DB_URL too: one setting serves both.)

@@ -251,6 +251,17 @@ fn init_finds_the_directory_another_tool_keeps() {
         "{}",
         run.stderr
     );
+    // Set only in a file Next.js reads for one environment, which shale does not (Node trial).
+    std::fs::remove_file(p.path().join(".env")).unwrap();
+    std::fs::write(p.path().join(".env.development.local"), "DATABASE_URL=postgres://app:pw@db:5432/app\n").unwrap();
+    let run: Run = p.bare().args(["--dir", "prisma/migrations", "status"]).output().unwrap().into();
+    assert!(
+        run.stderr.contains("DATABASE_URL is set in .env.development.local, which shale does not read"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(p.path().join(".env.development.local")).unwrap();
+
     // Named as the project likes, holding a PostgreSQL URL (dbmate trial: `dbmate -e DB_PG`).
     std::fs::write(p.path().join(".env"), "DB_PG=\"postgres://app:pw@db:5432/app?sslmode=disable\"\n").unwrap();
     let run: Run = p.bare().args(["--dir", "prisma/migrations", "status"]).output().unwrap().into();

@@ -32,7 +32,8 @@ impl SslMode {
             "disable" => SslMode::Disable,
             "allow" => SslMode::Allow,
             "prefer" => SslMode::Prefer,
-            "require" => SslMode::Require,
+            // node-postgres's name for TLS without a certificate check (Heroku's and Render's URLs).
+            "require" | "no-verify" => SslMode::Require,
             "verify-ca" => SslMode::VerifyCa,
             "verify-full" => SslMode::VerifyFull,
             _ => return None,
@@ -960,6 +961,9 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         }
         // sqlx's statement cache (`statement-cache-capacity=0` behind PgBouncer): its own pool's.
         "statement-cache-capacity" => {}
+        // node-postgres's switch to libpq's meaning of sslmode, which is shale's: its own
+        // warning asks for it (`?uselibpqcompat=true&sslmode=require`).
+        "uselibpqcompat" => {}
         // Prisma's pool and query engine settings: they size and time Prisma's own pool; shale
         // opens connections of its own, one at a time.
         "connection_limit" | "pool_timeout" | "pgbouncer" | "statement_cache_size" | "socket_timeout"
@@ -1164,7 +1168,7 @@ fn parse_url(rest: &str, dialect: UrlDialect) -> Result<ConnectionSettings, Sett
         settings.dbname = Some(decode(path, "database name")?);
     }
     let mut asyncpg_ssl = None;
-    let mut driver_ssl = false;
+    let mut driver_ssl = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let value = decode(v, "query parameter")?;
@@ -1173,8 +1177,9 @@ fn parse_url(rest: &str, dialect: UrlDialect) -> Result<ConnectionSettings, Sett
             // `postgresql://localhost:5432/db?host=/socket/dir`: the parameter wins, as in libpq.
             settings.hosts.clear();
         }
-        if dialect != UrlDialect::Libpq && key == "ssl" && (value == "true" || value == "false") {
-            driver_ssl = value == "true";
+        // The JDBC driver's, Postgrex's and node-postgres's `ssl=true` (node-postgres's `1` too).
+        if key == "ssl" && matches!(value.as_str(), "true" | "false" | "1" | "0") {
+            driver_ssl = Some(matches!(value.as_str(), "true" | "1"));
             continue;
         }
         if key == "ssl" {
@@ -1200,11 +1205,16 @@ fn parse_url(rest: &str, dialect: UrlDialect) -> Result<ConnectionSettings, Sett
             _ => settings.sslmode = Some(mode),
         }
     }
-    if driver_ssl {
-        settings.sslmode.get_or_insert(match dialect {
-            UrlDialect::Ecto => SslMode::Require,
-            _ => SslMode::VerifyFull,
-        });
+    match driver_ssl {
+        // (node-postgres's `ssl=true` checks the certificate against Node's CAs, as pgjdbc's does.)
+        Some(true) => {
+            settings.sslmode.get_or_insert(match dialect {
+                UrlDialect::Ecto => SslMode::Require,
+                _ => SslMode::VerifyFull,
+            });
+        }
+        // (`false` asks for nothing: the default stays, as it did for pgjdbc's and Postgrex's.)
+        Some(false) | None => {}
     }
     Ok(settings)
 }
@@ -1377,6 +1387,21 @@ mod tests {
         assert_eq!(both.options.as_deref(), Some("-c b=2 -c a=1"));
     }
 
+    /// node-postgres's URLs (Node trial: each refused): `ssl=true` or `1` checks the certificate,
+    /// as node-postgres does against Node's CAs; `sslmode=no-verify` is TLS unchecked; the
+    /// `uselibpqcompat` its warning asks for is libpq's meaning, shale's.
+    #[test]
+    fn node_postgres_s_parameters() {
+        let mode = |url: &str| ConnectionSettings::parse(url).unwrap().sslmode;
+        assert_eq!(mode("postgres://app:pw@db/app?ssl=true"), Some(SslMode::VerifyFull));
+        assert_eq!(mode("postgres://app:pw@db/app?ssl=1"), Some(SslMode::VerifyFull));
+        assert_eq!(mode("postgres://app:pw@db/app?ssl=0"), None);
+        assert_eq!(mode("postgres://app:pw@db/app?sslmode=no-verify"), Some(SslMode::Require));
+        assert_eq!(mode("postgres://app:pw@db/app?uselibpqcompat=true&sslmode=require"), Some(SslMode::Require));
+        // asyncpg's `ssl=` still reads as sslmode.
+        assert_eq!(mode("postgres://app:pw@db/app?ssl=require"), Some(SslMode::Require));
+    }
+
     /// A Rails DATABASE_URL as the Rails guides and Heroku write it (Rails trial).
     #[test]
     fn rails_s_parameters() {
@@ -1510,8 +1535,8 @@ mod tests {
 
     #[test]
     fn asyncpg_ssl_must_be_an_sslmode() {
-        let e = ConnectionSettings::parse("postgresql+asyncpg://u:hunter2@h/app?ssl=true").unwrap_err().to_string();
-        assert!(e.contains("ssl `true`") && e.contains("sslmode=require") && !e.contains("hunter2"), "{e}");
+        let e = ConnectionSettings::parse("postgresql+asyncpg://u:hunter2@h/app?ssl=yes").unwrap_err().to_string();
+        assert!(e.contains("ssl `yes`") && e.contains("sslmode=require") && !e.contains("hunter2"), "{e}");
         let e = ConnectionSettings::parse("postgresql+asyncpg://u@h/app?ssl=require&sslmode=disable")
             .unwrap_err()
             .to_string();
