@@ -473,6 +473,15 @@ pub enum PlanError {
     UnknownVersion {
         version: String,
     },
+    /// A migration newer than one a down would revert stopped part-way outside a transaction,
+    /// `statements` of it committed: reverted under it, what they did would stay, and the next up
+    /// would go on after them (production re-check: `down --step 1` dropped the table such a
+    /// migration had written a row into, and the next up, resuming after that INSERT, lost it).
+    PartAppliedAbove {
+        label: String,
+        path: Option<PathBuf>,
+        statements: i32,
+    },
     /// A migration shale cannot run (a goose migration written in Go) is not applied yet.
     Unrunnable {
         version: String,
@@ -574,6 +583,13 @@ impl fmt::Display for PlanError {
                 }
             ),
             PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
+            PlanError::PartAppliedAbove { label, path, statements } => write!(
+                f,
+                "{}migration {label} stopped part-way outside a transaction, {statements} of its statements committed, \
+                 and it is newer than what this down reverts: reverted under it, what they did would stay, and the \
+                 next up would go on after them",
+                path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default()
+            ),
             PlanError::Unrunnable { version, path, .. } => write!(
                 f,
                 "{}: migration {version} is written in {}, and shale runs SQL migrations only",
@@ -631,6 +647,7 @@ impl PlanError {
             | PlanError::OtherPlan { path, .. } => (Some(path.clone()), None),
             PlanError::OwnTable { path, line, column, .. } => (Some(path.clone()), Some((*line, *column))),
             PlanError::Missing { file, .. } => (file.as_ref().map(PathBuf::from), None),
+            PlanError::PartAppliedAbove { path, .. } => (path.clone(), None),
             PlanError::NoDown { .. } | PlanError::UnknownVersion { .. } => (None, None),
         }
     }
@@ -655,6 +672,9 @@ impl PlanError {
             }
             PlanError::ResumeChanged { .. } => "restore them, or decide with a repair what the database holds",
             PlanError::UnknownVersion { .. } => return None,
+            PlanError::PartAppliedAbove { .. } => {
+                "finish it first (an up applies the rest of it; then revert it with the others), or undo what its committed statements did and record that with a repair: rolled back, with a reason"
+            }
             PlanError::Unrunnable { .. } => {
                 "port it to SQL (a .sql file of the same version); or apply the migrations before it with an up to the version before it, do its work (with the tool it was written for, or by hand), record it with a repair: applied, with a reason, and run up again for the rest"
             }
@@ -1411,6 +1431,28 @@ fn down_candidates<'h>(
             applied.retain(|(v, _)| v > to)
         }
         Target::Steps(n) => applied.truncate(*n),
+    }
+    if let Some((oldest, _)) = applied.last() {
+        let records = Records::new(history);
+        let part_applied = records
+            .by_version
+            .iter()
+            .filter(|(v, r)| {
+                *v > oldest
+                    && matches!(r.status, RecordStatus::Failed | RecordStatus::Running)
+                    && r.statements_done.unwrap_or(0) > 0
+            })
+            .min_by_key(|(v, _)| *v);
+        if let Some((version, record)) = part_applied {
+            let file = set.find(version);
+            return Err(vec![PlanError::PartAppliedAbove {
+                label: file.map(|m| m.label()).unwrap_or_else(|| {
+                    crate::layout::versioned_label(&recorded_version(version, record), &record.name)
+                }),
+                path: file.map(|m| m.up.path.clone()),
+                statements: record.statements_done.unwrap_or(0),
+            }]);
+        }
     }
     Ok(applied)
 }

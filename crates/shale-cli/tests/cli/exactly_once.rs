@@ -494,3 +494,31 @@ fn a_runner_killed_inside_the_file_s_own_block_is_resumed() {
     assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
     assert_eq!(p.tables(), ["a", "b", "shale_migrations"]);
 }
+
+/// A down under a migration that stopped part-way outside a transaction is refused (production
+/// re-check: `down --step 1` reverted the migration under it, dropping the table its committed
+/// INSERT had written to, and the next `up`, resuming after that INSERT, lost the row for good).
+#[test]
+fn a_down_under_a_part_applied_migration_is_refused() {
+    let p = Project::new("once_down_under_part_applied");
+    p.write("005_t5.up.sql", "CREATE TABLE t5 (id int);\n");
+    p.write("005_t5.down.sql", "DROP TABLE t5;\n");
+    p.write(
+        "006_part.sql",
+        "-- shale:no-transaction\nINSERT INTO t5 VALUES (1);\nINSERT INTO t5 VALUES ('notanint');\n",
+    );
+    assert_eq!(p.shale(&["up"]).code, 1);
+    let down = p.shale(&["down", "--step", "1"]);
+    assert_ne!(down.code, 0, "{}", down.stderr);
+    assert!(
+        down.stderr
+            .contains("migration 006 part stopped part-way outside a transaction, 1 of its statements committed"),
+        "{}",
+        down.stderr
+    );
+    assert_eq!(p.tables(), ["shale_migrations", "t5"], "nothing reverted");
+    // Finished, it is reverted with the others.
+    p.write("006_part.sql", "-- shale:no-transaction\nINSERT INTO t5 VALUES (1);\nINSERT INTO t5 VALUES (2);\n");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM t5"), "1,2");
+}
