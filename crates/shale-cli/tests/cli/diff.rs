@@ -905,10 +905,13 @@ fn the_down_of_a_validation_leaves_the_constraint_not_valid_again() {
 #[test]
 fn a_changed_unique_constraint_is_built_beside_the_old_one_and_swapped() {
     let p = Project::new("diff_unique_swap");
+    // A key pointing at the table's primary key rests on that, not on this (the live re-check:
+    // it stopped the swap, and the drop-and-add let duplicates in).
     let schema = |columns: &str| {
         format!(
             "CREATE TABLE t (id int PRIMARY KEY, code text, region text, CONSTRAINT t_code_key UNIQUE ({columns}));\n\
-             COMMENT ON CONSTRAINT t_code_key ON t IS 'one per code';\n"
+             COMMENT ON CONSTRAINT t_code_key ON t IS 'one per code';\n\
+             CREATE TABLE o (id int PRIMARY KEY, t_id int REFERENCES t (id));\n"
         )
     };
     p.write("001_t.sql", &schema("code"));
@@ -938,6 +941,16 @@ fn a_changed_unique_constraint_is_built_beside_the_old_one_and_swapped() {
     assert_eq!(p.psql(definition), "UNIQUE (code) one per code");
     assert_eq!(p.psql("SELECT count(*) FROM pg_class WHERE relname LIKE 't_code_key%'"), "1");
     p.shale(&["check"]).ok();
+
+    // Made deferrable with it: swapped all the same, `USING INDEX ... DEFERRABLE` (the live
+    // re-check: added plainly, and `up` refused the migration).
+    let deferred = schema("code, region").replace("(code, region))", "(code, region) DEFERRABLE INITIALLY DEFERRED)");
+    std::fs::write(p.path().join("schema.sql"), deferred).unwrap();
+    p.shale(&["diff", "--to", "schema.sql", "--write", "deferred", "--verify"]).ok();
+    let up = std::fs::read_to_string(p.migrations().join("003_deferred.up.sql")).unwrap();
+    assert!(up.contains("UNIQUE USING INDEX t_code_key_swap DEFERRABLE INITIALLY DEFERRED;"), "{up}");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql(definition), "UNIQUE (code, region) DEFERRABLE INITIALLY DEFERRED one per code");
 }
 
 /// A column made NOT NULL on a table that exists: a check added NOT VALID and validated while writes

@@ -168,8 +168,6 @@ impl<'a> Differ<'a> {
     fn constraint_swappable(&self, old: &Constraint, new: &Constraint) -> bool {
         old.kind == ConstraintKind::Unique
             && new.kind == ConstraintKind::Unique
-            && !old.deferrable
-            && !new.deferrable
             && plain_unique_columns(&old.definition).is_some()
             && plain_unique_columns(&new.definition).is_some()
             && self.swap_allowed(&old.schema, &old.table, &old.uses, &old.definition, true)
@@ -192,8 +190,9 @@ impl<'a> Differ<'a> {
             let (name, temporary) = (ident(&new.name), ident(&temporary));
             let mut sql = format!(
                 "CREATE UNIQUE INDEX {temporary} ON {table} {columns};\n\
-                 ALTER TABLE {table} DROP CONSTRAINT {}, ADD CONSTRAINT {name} UNIQUE USING INDEX {temporary};",
-                ident(&old.name)
+                 ALTER TABLE {table} DROP CONSTRAINT {}, ADD CONSTRAINT {name} UNIQUE USING INDEX {temporary}{};",
+                ident(&old.name),
+                deferrable_clause(new)
             );
             // Its comment, which went with the old one.
             let commented = self.to.comments.iter().find(|c| {
@@ -263,13 +262,14 @@ impl<'a> Differ<'a> {
             // A plain UNIQUE on a table that exists: its index built CONCURRENTLY, then the
             // constraint made of it (`USING INDEX`, a moment's lock), both apart, where ADD
             // CONSTRAINT would build the index while blocking the table's writes.
-            if let Some(columns) =
-                plain_unique_columns(&c.definition).filter(|_| existing && !c.deferrable && !partitioned)
-            {
+            if let Some(columns) = plain_unique_columns(&c.definition).filter(|_| existing && !partitioned) {
                 let name = ident(&c.name);
                 let index = format!("CREATE UNIQUE INDEX {name} ON {table} {columns};");
                 changes.push((format!("index {}.{}", c.schema, c.name), index, None, true));
-                let attach = format!("ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name};");
+                let attach = format!(
+                    "ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}{};",
+                    deferrable_clause(c)
+                );
                 changes.push((object, attach, None, true));
                 continue;
             }
@@ -341,15 +341,27 @@ fn without_not_valid(definition: &str) -> String {
     definition.replace(" NOT VALID", "")
 }
 
+/// A constraint's `DEFERRABLE [INITIALLY DEFERRED]`, as written after `USING INDEX`, or nothing.
+fn deferrable_clause(c: &Constraint) -> &'static str {
+    match (c.deferrable, c.deferred) {
+        (false, _) => "",
+        (true, false) => " DEFERRABLE",
+        (true, true) => " DEFERRABLE INITIALLY DEFERRED",
+    }
+}
+
 /// A foreign key's definition without its `DEFERRABLE [INITIALLY DEFERRED]` and `NOT VALID`.
 fn without_deferrability(definition: &str) -> String {
     without_not_valid(definition).replace(" DEFERRABLE INITIALLY DEFERRED", "").replace(" DEFERRABLE", "")
 }
 
-/// The column list of a plain `UNIQUE (a, b)` definition, as `pg_get_constraintdef` writes it:
-/// None for one with more (`NULLS NOT DISTINCT`, `INCLUDE`, a deferrable one), which an index of
-/// the same name cannot simply stand in for.
+/// The column list of a plain `UNIQUE (a, b)` definition, as `pg_get_constraintdef` writes it,
+/// deferrable or not (`USING INDEX` takes [`deferrable_clause`]; the live re-check: a deferrable one
+/// was added plainly, and `up` refused it): None for one with more (`NULLS NOT DISTINCT`,
+/// `INCLUDE`), which an index of the same name cannot simply stand in for.
 fn plain_unique_columns(definition: &str) -> Option<&str> {
     let columns = definition.strip_prefix("UNIQUE ")?;
+    let columns = columns.strip_suffix(" DEFERRABLE INITIALLY DEFERRED").unwrap_or(columns);
+    let columns = columns.strip_suffix(" DEFERRABLE").unwrap_or(columns);
     (columns.starts_with('(') && columns.ends_with(')') && columns.matches('(').count() == 1).then_some(columns)
 }

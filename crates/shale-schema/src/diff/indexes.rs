@@ -104,14 +104,26 @@ impl<'a> Differ<'a> {
         // (A key's `uses` holds its own table too: only one that points at this table counts,
         // from another table or from this one to itself; the re-check found every unique index of
         // a table with keys of its own dropped first.)
-        let points_here = |k: &crate::model::Constraint| {
-            let here = |u: &crate::model::TableUse| u.schema == schema && u.table == table_name;
+        // A key rests on a unique index whose columns are the ones it points at (the live re-check:
+        // a key pointing at the table's primary key stopped the swap of another unique, whose
+        // fallback let duplicates in); one from the table to itself, whose `uses` mixes its own
+        // columns with those it points at, is taken to rest on any.
+        let here = |u: &&crate::model::TableUse| u.schema == schema && u.table == table_name;
+        fn columns(u: &crate::model::TableUse) -> BTreeSet<&str> {
+            u.columns.iter().map(String::as_str).collect()
+        }
+        let indexed = uses.iter().find(here).map(columns);
+        let rests_here = |k: &crate::model::Constraint| {
             let own = k.schema == schema && k.table == table_name;
-            k.uses.iter().any(here) && (!own || references_itself(&k.definition, schema, table_name))
+            match k.uses.iter().find(here) {
+                None => false,
+                Some(_) if own => references_itself(&k.definition, schema, table_name),
+                Some(pointed) => indexed.as_ref().is_none_or(|cols| *cols == columns(pointed)),
+            }
         };
         let referenced = [self.from, self.to]
             .iter()
-            .any(|s| s.constraints.iter().any(|k| k.kind == ConstraintKind::ForeignKey && points_here(k)));
+            .any(|s| s.constraints.iter().any(|k| k.kind == ConstraintKind::ForeignKey && rests_here(k)));
         if column_changes || (referenced && unique) {
             return false;
         }
