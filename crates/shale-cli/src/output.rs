@@ -161,6 +161,10 @@ impl Progress {
             Event::Exec(ExecEvent::InvalidIndexDropped { label, index }) => {
                 Some(format!("{label}: dropped INVALID index {index} left by an earlier failed attempt"))
             }
+            Event::Exec(ExecEvent::LeftoverCancelled { label, statement, pid }) => Some(format!(
+                "{label}: statement {statement}, sent by a run that stopped, was still running (pid {pid}); it could \
+                 not commit, so it was cancelled and runs again"
+            )),
             Event::Exec(ExecEvent::SessionNotPinned { label }) => Some(format!(
                 "warning: {label}: runs outside a transaction through a pooler that does not keep session settings on one \
                  server session (PgBouncer in transaction mode): its CONCURRENTLY statements (and CALL, DO) run with the \
@@ -316,6 +320,9 @@ fn log_json(event: &Event) {
         Event::Exec(ExecEvent::InvalidIndexDropped { label, index }) => {
             serde_json::json!({ "event": "invalid_index_dropped", "migration": label, "index": index })
         }
+        Event::Exec(ExecEvent::LeftoverCancelled { label, statement, pid }) => serde_json::json!({
+            "event": "leftover_cancelled", "migration": label, "statement": statement, "pid": pid,
+        }),
         Event::Exec(ExecEvent::SessionNotPinned { label }) => {
             serde_json::json!({ "event": "session_not_pinned", "migration": label })
         }

@@ -63,6 +63,10 @@ pub enum ExecEvent {
     },
     /// An INVALID index left by an earlier failed CREATE INDEX CONCURRENTLY was dropped before retrying.
     InvalidIndexDropped { label: String, index: String },
+    /// Statement `statement` (1-based), sent in a block of its own by a run that stopped, was still
+    /// running in session `pid`: it cannot commit (its block's fence names that run's lock), so it
+    /// was cancelled, and is run again.
+    LeftoverCancelled { label: String, statement: usize, pid: String },
     /// A migration outside a transaction has statements that need the session's settings (a
     /// CONCURRENTLY one, a CALL), and the connection goes through a pooler that does not keep
     /// them on one server session: they run with the server session's own lock_timeout and
@@ -1003,6 +1007,15 @@ impl<'a> Executor<'a> {
             text = quote_literal(text)
         );
         let rows = simple_rows(self.client, &running, "looking for a statement still running").await?;
+        // Sent in a block of its own, it cannot commit: its fence names the lock of the run that
+        // sent it, which this run holds now. Cancelled, its locks go with it, and it runs again
+        // (the live re-check: refused as in doubt, exit 1, though it could never commit).
+        if let (Some(row), true) = (rows.first(), in_a_block_of_its_own(script, index)) {
+            let cancel = format!("SELECT pg_catalog.pg_cancel_backend({})", row[0]);
+            simple_rows(self.client, &cancel, "cancelling a statement a stopped run left").await?;
+            on_event(ExecEvent::LeftoverCancelled { label: step.label(), statement: index + 1, pid: row[0].clone() });
+            return Ok(index);
+        }
         if let Some(row) = rows.first() {
             return Err(in_doubt(
                 format!(

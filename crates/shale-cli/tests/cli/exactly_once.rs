@@ -522,3 +522,33 @@ fn a_down_under_a_part_applied_migration_is_refused() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM t5"), "1,2");
 }
+
+/// A statement sent in a block of its own by a run that was killed, still running (waiting for a
+/// row), cannot commit: its fence names the killed run's lock. The next run cancels it and runs
+/// it again, where it refused as in doubt, exit 1 (live re-check).
+#[test]
+fn a_killed_run_s_statement_still_waiting_is_cancelled_and_run_again() {
+    let p = Project::new("once_leftover_cancelled");
+    p.psql("CREATE TABLE counter (n int); INSERT INTO counter VALUES (0)");
+    std::fs::write(p.path().join("shale.toml"), "lock_timeout = \"0\"\n").unwrap();
+    p.write("001_bump.sql", "-- shale:no-transaction\nUPDATE counter SET n = n + 1;\n");
+    let db = p.db.name.clone();
+    let holder = std::thread::spawn(move || {
+        shared_cluster().psql(&db, "BEGIN; SELECT n FROM counter FOR UPDATE; SELECT pg_sleep(3); COMMIT").unwrap()
+    });
+    p.wait_running("pg_sleep(3)");
+    let mut runner = p.spawn(&["up"]);
+    p.wait_for(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+           AND query LIKE 'BEGIN;%UPDATE counter%'",
+        "1",
+        "the update waits for the row",
+    );
+    runner.kill().unwrap(); // SIGKILL: it records nothing more
+    let _ = runner.wait();
+    let run = p.shale(&["up"]);
+    holder.join().unwrap();
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("was cancelled and runs again"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT n FROM counter"), "1", "once");
+}
