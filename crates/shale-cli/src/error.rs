@@ -878,10 +878,20 @@ fn failure_remedy(f: &DbFailure) -> Option<String> {
             )),
             None => shale_pg::error::remedy(&f.sqlstate, &f.message),
         },
+        // The session ended under the statement (the live re-check: "fix the failing statement",
+        // for a statement nothing was wrong with).
+        "57P01" | "57P02" | "57P03" => Some(
+            "the server ended the session (pg_terminate_backend, a restart, a failover): nothing is wrong with the \
+             statement"
+                .to_string(),
+        ),
         _ => shale_pg::error::remedy(&f.sqlstate, &f.message),
     };
     let Some(part_way) = &f.part_way else { return known };
-    let resume = part_way_text(part_way, f.reverting);
+    let mut resume = part_way_text(part_way, f.reverting);
+    if f.sqlstate.starts_with("57P0") {
+        resume = resume.replace("fix the failing statement and run", "run").replace("fix the statement and run", "run");
+    }
     Some(match known {
         Some(known) => format!("{known}; {resume}"),
         None => resume,
@@ -1310,6 +1320,10 @@ mod tests {
         concurrently.statement = Some("CREATE INDEX CONCURRENTLY i ON t (x)".into());
         let remedy = failure_remedy(&concurrently).unwrap();
         assert!(remedy.contains("--lock-wait-max") && !remedy.contains("shale:lock-timeout"), "{remedy}");
+        // A session the server ended: nothing to fix in the statement (live re-check).
+        let ended = failure("57P01", "terminating connection due to administrator command", at(1), false);
+        let remedy = failure_remedy(&ended).unwrap();
+        assert!(remedy.contains("nothing is wrong with the statement") && !remedy.contains("fix the"), "{remedy}");
         // Outside a transaction, another tool may have run part of it (goose trial).
         let part_way = failure("42P07", "relation \"t\" already exists", at(0), false);
         assert!(failure_remedy(&part_way).unwrap().contains("`shale repair 2 --resume-at N --reason ...`"));

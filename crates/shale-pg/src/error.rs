@@ -155,7 +155,7 @@ impl PartWay {
         let mut out = text;
         if let Some(index) = &self.invalid_index {
             out = format!(
-                "the failed build left the index {index} INVALID (kept up to date on every write, never used): \
+                "the failed build left the index {index} INVALID (never used, and, once its build got that far, kept up to date on every write): \
                  migrating again drops it before building it again; where the migration is removed instead, drop it: \
                  `DROP INDEX CONCURRENTLY {index}`; {out}"
             );
