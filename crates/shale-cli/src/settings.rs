@@ -908,6 +908,10 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
             Ok((key, value)) => {
                 entries.insert(key, value);
             }
+            Err(dotenvy::Error::LineParse(line, _)) if unquoted_with_spaces(&whole_line(path, &line)).is_some() => {
+                let (key, value) = unquoted_with_spaces(&whole_line(path, &line)).expect("checked above");
+                entries.insert(key, value);
+            }
             Err(dotenvy::Error::LineParse(line, _)) => {
                 let text = std::fs::read_to_string(path).unwrap_or_default();
                 let number = text
@@ -915,7 +919,7 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
                     .map(|offset| shale_core::LineIndex::new(&text).line_col(&text, offset).0)
                     .unwrap_or(1);
                 bail!(shale::Error::Invalid(format!(
-                    "{}:{number}: this line is not `KEY=value` (an unclosed quote, or a space in an unquoted value); \
+                    "{}:{number}: this line is not `KEY=value` (an unclosed quote, say); \
                      fix it, or quote the value (the line is not shown: it may hold a password)",
                     path.display()
                 )));
@@ -926,6 +930,29 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
         }
     }
     Ok(entries)
+}
+
+/// The line of the file at `path` that holds `part` (what dotenvy names of a line it refused).
+fn whole_line(path: &Path, part: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let Some(at) = text.find(part.trim_end()) else { return part.to_string() };
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    text[start..end].to_string()
+}
+
+/// `KEY=two words` (with `export` before it, a ` # comment` after it): an unquoted value with
+/// spaces, which python-dotenv and Node's dotenv read as the words (the live re-check: refused,
+/// and `init` wrote nothing). None for a line with a quote in its value, or not `KEY=...`.
+fn unquoted_with_spaces(line: &str) -> Option<(String, String)> {
+    let line = line.trim();
+    let line = line.strip_prefix("export ").map(str::trim_start).unwrap_or(line);
+    let (key, value) = line.split_once('=')?;
+    let key = key.trim_end();
+    let valid_key = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+    let value = value.split(" #").next().unwrap_or_default().trim();
+    (valid_key && !value.contains(['"', '\'', '`', '\\'])).then(|| (key.to_string(), value.to_string()))
 }
 
 /// What went wrong reading .env, without anything of its content.

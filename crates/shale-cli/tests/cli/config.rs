@@ -756,7 +756,7 @@ fn secrets_in_a_bad_env_file_or_config_are_never_shown() {
     p.write("001_a.sql", "CREATE TABLE a (id int);");
     let run_with = |args: &[&str]| -> Run { p.bare().args(args).output().unwrap().into() };
     // A .env line that does not parse: its file and line, not its content.
-    std::fs::write(p.path().join(".env"), "APP=1\nPGPASSWORD=Top Secret PW\n").unwrap();
+    std::fs::write(p.path().join(".env"), "APP=1\nPGPASSWORD='Top Secret PW\n").unwrap();
     let cases = [
         ("bad_env_line", &["status"][..]),
         ("bad_env_line_json", &["--json", "status"]),
@@ -771,6 +771,11 @@ fn secrets_in_a_bad_env_file_or_config_are_never_shown() {
     std::fs::write(p.path().join(".env"), "DATABASE_URL=\"postgres://app:hunter2@db.example/app\nOTHER=1\n").unwrap();
     let run = run_with(&["--json", "status"]);
     assert!(!format!("{}{}", run.stdout, run.stderr).contains("hunter2"), "{}{}", run.stdout, run.stderr);
+    // An unquoted value with spaces reads as python-dotenv and Node's dotenv read it (live
+    // re-check: refused).
+    std::fs::write(p.path().join(".env"), "GREETING=hello world # a note\nexport APP_NAME = my app\n").unwrap();
+    let run = run_with(&["status"]);
+    assert!(!run.stderr.contains("is not `KEY=value`"), "{}", run.stderr);
     std::fs::remove_file(p.path().join(".env")).unwrap();
 
     // database_url_env holding a URL by mistake.
