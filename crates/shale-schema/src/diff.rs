@@ -271,6 +271,9 @@ struct Differ<'a> {
     /// Copies of its parent's indexes and constraints that a detached partition keeps as they
     /// are (`schema`, `table`, `name`): not created again.
     kept_copies: BTreeSet<TableKey>,
+    /// The sequences of serial columns made identities, dropped with that change (the identity's
+    /// takes the name): not dropped again.
+    serials_made_identities: BTreeSet<Key>,
 }
 
 impl<'a> Differ<'a> {
@@ -293,6 +296,7 @@ impl<'a> Differ<'a> {
             tree: tables::Tree::default(),
             detached: BTreeSet::new(),
             kept_copies: BTreeSet::new(),
+            serials_made_identities: BTreeSet::new(),
         }
     }
 

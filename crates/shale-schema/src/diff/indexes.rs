@@ -233,7 +233,13 @@ fn swap_name(new: &Index, from: &Schema, to: &Schema) -> Option<(String, String)
 /// The name an index is built under beside `schema.name` before the swap: its name with `_swap`,
 /// shortened to fit PostgreSQL's 63 bytes; None where a relation of `from` or `to` has it.
 pub(super) fn swap_temporary(schema: &str, name: &str, from: &Schema, to: &Schema) -> Option<String> {
-    let temporary = shale_core::ident::constraint_name(name, None, "swap");
+    free_name(schema, name, "swap", from, to)
+}
+
+/// `name` with `_label`, shortened to fit PostgreSQL's 63 bytes, for a relation of `schema`; None
+/// where a relation of `from` or `to` has it.
+pub(super) fn free_name(schema: &str, name: &str, label: &str, from: &Schema, to: &Schema) -> Option<String> {
+    let temporary = shale_core::ident::constraint_name(name, None, label);
     // Indexes, tables, views and sequences share one namespace per schema.
     let taken = |s: &Schema| {
         let named = |in_schema: &str, n: &str| in_schema == schema && n == temporary;

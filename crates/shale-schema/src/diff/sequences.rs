@@ -15,12 +15,23 @@ impl<'a> Differ<'a> {
             let name = qualified(&s.schema, &s.name);
             let object = format!("sequence {}.{}", s.schema, s.name);
             match from.get(&key(&s.schema, &s.name)) {
-                None => self.push(
-                    object,
-                    format!("CREATE SEQUENCE {name} AS {} {};", s.options.data_type, sequence_options(&s.options)),
-                    false,
-                    None,
-                ),
+                None => {
+                    let create =
+                        format!("CREATE SEQUENCE {name} AS {} {};", s.options.data_type, sequence_options(&s.options));
+                    // The sequence of an identity made a serial again, under the name that one has:
+                    // that one renamed aside (it goes with DROP IDENTITY), and this one going on
+                    // from its position.
+                    let sql = match self.identity_named(&s.schema, &s.name) {
+                        Some(aside) => format!(
+                            "ALTER SEQUENCE {name} RENAME TO {};\n{create}\nSELECT pg_catalog.setval({}, last_value, is_called) FROM {};",
+                            ident(&aside),
+                            crate::dump::literal(&name),
+                            qualified(&s.schema, &aside)
+                        ),
+                        None => create,
+                    };
+                    self.push(object, sql, false, None)
+                }
                 Some(old) if old.options != s.options => {
                     let (sql, note) = alter_sequence(&name, &old.options, &s.options);
                     self.push(object, sql, false, note);
@@ -28,6 +39,22 @@ impl<'a> Differ<'a> {
                 Some(_) => {}
             }
         }
+    }
+
+    /// Where a column of a table that stays has an identity whose sequence is `schema.name` and
+    /// loses it (made a serial again), the name that sequence is renamed to meanwhile.
+    fn identity_named(&self, schema: &str, name: &str) -> Option<String> {
+        let losing = self.from.tables.iter().any(|t| {
+            let after = self.to_tables.get(&key(&t.schema, &t.name));
+            t.columns.iter().any(|c| {
+                c.identity
+                    .as_ref()
+                    .and_then(|i| i.sequence.as_ref())
+                    .is_some_and(|q| q.schema == schema && q.name == name)
+                    && after.is_some_and(|a| a.columns.iter().any(|x| x.name == c.name && x.identity.is_none()))
+            })
+        });
+        losing.then(|| super::indexes::free_name(schema, name, "identity", self.from, self.to)).flatten()
     }
 
     /// A sequence that stays while the table or column owning it goes (or is recreated) would go
@@ -60,7 +87,8 @@ impl<'a> Differ<'a> {
         let to: BTreeSet<Key> = self.to.sequences.iter().map(|s| key(&s.schema, &s.name)).collect();
         let mut drops = Vec::new();
         for s in &self.from.sequences {
-            if to.contains(&key(&s.schema, &s.name)) {
+            if to.contains(&key(&s.schema, &s.name)) || self.serials_made_identities.contains(&key(&s.schema, &s.name))
+            {
                 continue;
             }
             // A sequence owned by a dropped table or column went with it.

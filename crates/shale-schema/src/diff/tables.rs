@@ -730,6 +730,14 @@ impl<'a> Differ<'a> {
             }
             // Where the type change left it.
             let o = self.tree.get(&k, &c.name).cloned().unwrap_or(o);
+            let identity = |t: &Table| t.columns.iter().find(|x| x.name == c.name).and_then(|x| x.identity.clone());
+            let old_identity = identity(old);
+            // An identity column is NOT NULL, and has no default: the identity goes before the
+            // constraint can, and before a default is set (made a serial again: "is an identity
+            // column").
+            if old_identity.is_some() && c.identity.is_none() {
+                sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY;"));
+            }
             // A recreated type's columns get their default back in retype_columns, on the new type.
             if !crate::canonical::same_default(o.default.as_deref(), c.default.as_deref())
                 && c.generated.is_none()
@@ -741,12 +749,6 @@ impl<'a> Differ<'a> {
                 }
                 let default = c.default.clone();
                 self.tree.set(&k, &c.name, true, |x| x.default = default.clone());
-            }
-            let identity = |t: &Table| t.columns.iter().find(|x| x.name == c.name).and_then(|x| x.identity.clone());
-            let old_identity = identity(old);
-            // An identity column is NOT NULL: the identity goes before the constraint can.
-            if old_identity.is_some() && c.identity.is_none() {
-                sql.push(format!("ALTER TABLE {table} ALTER COLUMN {col} DROP IDENTITY;"));
             }
             let mut checked_first = None;
             if o.not_null != c.not_null {
@@ -768,7 +770,20 @@ impl<'a> Differ<'a> {
                 let not_null = c.not_null;
                 self.tree.set(&k, &c.name, true, |x| x.not_null = not_null);
             }
-            sql.extend(identity_changes(&table, &c.name, old_identity.as_ref(), c.identity.as_ref()));
+            // A serial made an identity: its sequence, of the name the identity's is to have
+            // (`t_id_seq`), is renamed aside, the identity made under that name from its position,
+            // and then dropped (made beside it, the identity's was `t_id_seq1`, and drift found it
+            // for good).
+            let serial = c
+                .identity
+                .as_ref()
+                .filter(|_| old_identity.is_none())
+                .and_then(|i| self.serial_taken_over(new, &c.name, i));
+            if let Some((old, aside)) = &serial {
+                sql.push(format!("ALTER SEQUENCE {old} RENAME TO {};", ident(aside)));
+            }
+            let aside = serial.as_ref().map(|(_, aside)| qualified(&new.schema, aside));
+            sql.extend(identity_changes(&table, &c.name, old_identity.as_ref(), c.identity.as_ref(), aside.as_deref()));
             if !sql.is_empty() {
                 let note = (!notes.is_empty()).then(|| notes.join("; "));
                 // Rounded values are lost: left out unless allowed, as a drop is.
@@ -786,6 +801,24 @@ impl<'a> Differ<'a> {
                 }
             }
         }
+    }
+
+    /// The serial sequence of column `column` of `t` that its identity `i` takes the name of: the
+    /// sequence as SQL, and the name it is renamed to until it is dropped. None where there is
+    /// none, or the sequence stays (in `to`), or no name is free.
+    fn serial_taken_over(&mut self, t: &Table, column: &str, i: &Identity) -> Option<(String, String)> {
+        let seq = i.sequence.as_ref()?;
+        let owned = self.from.sequences.iter().find(|s| {
+            s.schema == seq.schema
+                && s.name == seq.name
+                && s.owned_by.as_ref().is_some_and(|o| o.schema == t.schema && o.table == t.name && o.column == column)
+        })?;
+        if self.to.sequences.iter().any(|s| s.schema == owned.schema && s.name == owned.name) {
+            return None;
+        }
+        let aside = super::indexes::free_name(&owned.schema, &owned.name, "serial", self.from, self.to)?;
+        self.serials_made_identities.insert(key(&owned.schema, &owned.name));
+        Some((qualified(&owned.schema, &owned.name), aside))
     }
 
     /// `SET NOT NULL` on a table that has rows, as a migration of its own outside a transaction
@@ -1002,16 +1035,28 @@ fn inherited_checks<'s>(schema: &'s Schema, t: &QualifiedName) -> impl Iterator<
 
 /// Identity changes on a column that stays: added with its options, `ALWAYS` / `BY DEFAULT`, and
 /// the options of its sequence (whose type follows the column's).
-fn identity_changes(table: &str, name: &str, old: Option<&Identity>, new: Option<&Identity>) -> Vec<String> {
+/// `serial`: the sequence of the serial column it was (renamed aside), which the identity takes
+/// over from: named as that was, it goes on after its position, and it is dropped.
+fn identity_changes(
+    table: &str,
+    name: &str,
+    old: Option<&Identity>,
+    new: Option<&Identity>,
+    serial: Option<&str>,
+) -> Vec<String> {
     let col = &ident(name);
     let options = |i: &Identity| i.sequence.as_ref().map(|s| s.options.clone());
     let mut sql = Vec::new();
     match (old, new) {
         (None, Some(i)) => {
+            let named = match (serial, &i.sequence) {
+                (Some(_), Some(s)) => format!("SEQUENCE NAME {} ", qualified(&s.schema, &s.name)),
+                _ => String::new(),
+            };
             sql.push(format!(
                 "ALTER TABLE {table} ALTER COLUMN {col} ADD GENERATED {} AS IDENTITY{};",
                 if i.always { "ALWAYS" } else { "BY DEFAULT" },
-                options(i).map(|o| format!(" ({})", sequence_options(&o))).unwrap_or_default()
+                options(i).map(|o| format!(" ({named}{})", sequence_options(&o))).unwrap_or_default()
             ));
             // A column with values already (a serial made an identity): its new sequence goes on
             // after the highest, where it started at 1 and the next insert took a key already
@@ -1019,13 +1064,20 @@ fn identity_changes(table: &str, name: &str, old: Option<&Identity>, new: Option
             // (RESTART names the identity's own sequence: a serial's, still there until dropped,
             // is the one pg_get_serial_sequence would find.) A descending one is left as it is.
             let (start, increment) = options(i).map_or((1, 1), |o| (o.start, o.increment));
+            // (After the serial's position too: a key it gave to a row deleted since is not given again.)
+            let after_serial = serial
+                .map(|s| format!(", (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {s})"))
+                .unwrap_or_default();
             if increment > 0 {
                 sql.push(format!(
                     "DO $$ BEGIN EXECUTE format('ALTER TABLE {} ALTER COLUMN {} RESTART WITH %s', \
-                     greatest((SELECT max({col}) + 1 FROM {table}), {start})); END $$;",
+                     greatest((SELECT max({col}) + 1 FROM {table}), {start}{after_serial})); END $$;",
                     table.replace('\'', "''"),
                     col.replace('\'', "''")
                 ));
+            }
+            if let Some(s) = serial {
+                sql.push(format!("DROP SEQUENCE {s};"));
             }
         }
         (Some(a), Some(b)) => {
