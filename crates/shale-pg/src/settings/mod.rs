@@ -1205,16 +1205,13 @@ fn parse_url(rest: &str, dialect: UrlDialect) -> Result<ConnectionSettings, Sett
             _ => settings.sslmode = Some(mode),
         }
     }
-    match driver_ssl {
-        // (node-postgres's `ssl=true` checks the certificate against Node's CAs, as pgjdbc's does.)
-        Some(true) => {
-            settings.sslmode.get_or_insert(match dialect {
-                UrlDialect::Ecto => SslMode::Require,
-                _ => SslMode::VerifyFull,
-            });
-        }
-        // (`false` asks for nothing: the default stays, as it did for pgjdbc's and Postgrex's.)
-        Some(false) | None => {}
+    // node-postgres's `ssl=true` checks the certificate against Node's CAs, as pgjdbc's does;
+    // `false` asks for nothing: the default stays, as it did for pgjdbc's and Postgrex's.
+    if driver_ssl == Some(true) {
+        settings.sslmode.get_or_insert(match dialect {
+            UrlDialect::Ecto => SslMode::Require,
+            _ => SslMode::VerifyFull,
+        });
     }
     Ok(settings)
 }
