@@ -398,7 +398,7 @@ def _json_command(
     """Run ``shale --json GLOBALS COMMAND`` and return (exit code, JSON document)."""
     cwd = common.pop("cwd", None)
     env = common.pop("env", None)
-    database_url = common.pop("database_url", None)
+    database_url = _url_text(common.pop("database_url", None))
     if database_url is not None:
         # In the environment, not on the command line, where any user of the machine could read
         # its password (ps); the CLI takes SHALE_DATABASE_URL as it takes --database-url.
@@ -416,6 +416,18 @@ def _json_command(
             )
         raise _error(proc, [find_shale_bin(), *args])
     return proc.returncode, document
+
+
+def _url_text(url: Any) -> Optional[str]:
+    """A database URL as text: a string as it is; SQLAlchemy's ``URL`` with its password (its
+    ``str()`` writes ``***``); pydantic's ``PostgresDsn`` (pydantic-settings' ``DATABASE_URL``) and
+    any other object by ``str()`` (FastAPI trial: a ``PostgresDsn`` raised a bare TypeError)."""
+    if url is None or isinstance(url, str):
+        return url
+    render = getattr(url, "render_as_string", None)
+    if callable(render):
+        return render(hide_password=False)
+    return str(url)
 
 
 def _common(

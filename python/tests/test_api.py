@@ -136,6 +136,19 @@ def test_validation_errors_carry_their_problems(project: Path, database: str) ->
     assert "--no-such-flag" in str(caught.value)
 
 
+def test_a_url_object_is_taken_as_its_text(project: Path, database: str) -> None:
+    # pydantic-settings' DATABASE_URL is a PostgresDsn, SQLAlchemy's engine.url a URL whose str()
+    # writes *** for the password (FastAPI trial: a bare TypeError).
+    class Dsn:
+        def __str__(self) -> str:
+            return database
+
+    assert shale.status(Dsn(), cwd=project).migrations[0].state == "pending"
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    url = sqlalchemy.engine.make_url(database.replace("postgresql://", "postgresql+psycopg2://"))
+    assert shale.status(url, cwd=project).migrations[0].state == "pending"
+
+
 def test_unreachable_server_raises_unavailable_error(project: Path) -> None:
     with pytest.raises(shale.UnavailableError) as caught:
         shale.status("postgresql://postgres@127.0.0.1:1/postgres?connect_timeout=2", cwd=project)

@@ -108,7 +108,16 @@ pub fn run(settings: &Settings) -> Result<i32> {
         }
         (None, None) => {
             println!("created {} and {}{ignored}", show(&dir), show(&config));
-            println!("next: `shale new create_users` to write a migration, then `shale up`");
+            // An application whose migrations are code kept somewhere else (Alembic's with its
+            // alembic.ini, Django's with its manage.py): its database is baselined first (FastAPI
+            // trial: `shale new` first, and the baseline then refused).
+            match code_migrations_beside(&settings.root) {
+                Some(tool) => println!(
+                    "next: on a database {tool} migrated, `shale baseline --from-database` first (its schema becomes \
+                     the first migration, {tool}'s table left out), then `shale new NAME` for each change"
+                ),
+                None => println!("next: `shale new create_users` to write a migration, then `shale up`"),
+            }
         }
     }
     Ok(0)
@@ -184,6 +193,16 @@ fn tracked_by_git(root: &Path, name: &str) -> bool {
             .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
+}
+
+/// The tool whose migrations are code, kept where shale does not look, that the project at `root`
+/// uses: Alembic (`alembic.ini`), Django (`manage.py`).
+fn code_migrations_beside(root: &Path) -> Option<&'static str> {
+    let here = if root.as_os_str().is_empty() { Path::new(".") } else { root };
+    [("alembic.ini", "Alembic"), ("manage.py", "Django")]
+        .into_iter()
+        .find(|(file, _)| here.join(file).is_file())
+        .map(|(_, tool)| tool)
 }
 
 /// The variable Prisma Migrate takes its connection from, in `prisma_dir`'s `schema.prisma` (or

@@ -461,6 +461,16 @@ fn init_keeps_the_password_files_out_of_git() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("(and .shale/ and .env.local in .gitignore)"), "{}", run.stdout);
     assert_eq!(std::fs::read_to_string(p.path().join(".gitignore")).unwrap(), "node_modules\n.env*\n.shale/\n");
+
+    // An Alembic project: its database is baselined first (FastAPI trial).
+    let p = Project::new("cfg_init_alembic");
+    std::fs::write(p.path().join("alembic.ini"), "[alembic]\nscript_location = app/alembic\n").unwrap();
+    let run: Run = p.bare().arg("init").output().unwrap().into();
+    assert!(
+        run.stdout.contains("next: on a database Alembic migrated, `shale baseline --from-database` first"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -961,6 +961,11 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         }
         // sqlx's statement cache (`statement-cache-capacity=0` behind PgBouncer): its own pool's.
         "statement-cache-capacity" => {}
+        // asyncpg's and SQLAlchemy's own, in the URL the application gives create_async_engine
+        // (`?prepared_statement_cache_size=0`, as SQLAlchemy's docs ask behind PgBouncer): they
+        // size and time the application's connections (FastAPI trial: refused as unknown).
+        "prepared_statement_cache_size" | "max_cached_statement_lifetime"
+        | "max_cacheable_statement_size" | "command_timeout" | "async_fallback" | "server_settings" => {}
         // node-postgres's switch to libpq's meaning of sslmode, which is shale's: its own
         // warning asks for it (`?uselibpqcompat=true&sslmode=require`).
         "uselibpqcompat" => {}
@@ -1397,6 +1402,11 @@ mod tests {
         assert_eq!(mode("postgres://app:pw@db/app?uselibpqcompat=true&sslmode=require"), Some(SslMode::Require));
         // asyncpg's `ssl=` still reads as sslmode.
         assert_eq!(mode("postgres://app:pw@db/app?ssl=require"), Some(SslMode::Require));
+        // asyncpg's and SQLAlchemy's own settings are theirs (FastAPI trial).
+        ConnectionSettings::parse(
+            "postgresql+asyncpg://app:pw@db/app?prepared_statement_cache_size=0&command_timeout=60&async_fallback=true",
+        )
+        .unwrap();
     }
 
     /// A Rails DATABASE_URL as the Rails guides and Heroku write it (Rails trial).
