@@ -152,6 +152,11 @@ fn a_replay_leaves_a_schema_the_migrations_make_to_them() {
     std::fs::write(&schema, format!("\\restrict abc123\n{}\\unrestrict abc123\n", dump.stdout)).unwrap();
     let against = on_app(&["drift", "--against", schema.to_str().unwrap()]);
     assert!(against.code == 0 && against.stdout.contains("no drift"), "{}{}", against.stdout, against.stderr);
+    // Adopting against another reference is refused, with the diff that writes that migration
+    // (FastAPI trial: made against the models, the migration broke every fresh database).
+    let adopt = on_app(&["drift", "--against", schema.to_str().unwrap(), "--fix", "x", "--direction", "adopt"]);
+    assert_eq!(adopt.code, 2, "{}", adopt.stderr);
+    assert!(adopt.stderr.contains("--write NAME`; to adopt what the live database has"), "{}", adopt.stderr);
 }
 
 /// A database one deploy behind is not drifted: the migrations it has not applied yet are left
