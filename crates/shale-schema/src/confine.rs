@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::model::Schema;
+use crate::model::{CommentKind, PrivilegeKind, Schema};
 
 /// The objects of `model` in schema `scratch`, renamed to schema `as_name` everywhere: their own
 /// schema fields and every reference in their definitions (`scratch.t` becomes `as_name.t`).
@@ -230,4 +230,73 @@ mod tests {
         assert_eq!(without.tables[0].name, "theirs");
         assert!(without.indexes.is_empty());
     }
+}
+
+/// `models` (an application's models, which describe tables, their columns, keys, indexes, enums
+/// and sequences) with the object kinds they declare none of taken from `other` as `other` has
+/// them: functions and procedures, triggers, views, aggregates, policies, with their comments and
+/// privileges. Compared as they were, a diff to the models dropped every trigger, view and
+/// function the migrations made with SQL (FastAPI trial). Returns the kinds taken, as a person
+/// names them; none where the models declare one of a kind (a DDL listener's), which is then
+/// compared as usual.
+pub fn with_kinds_models_do_not_describe(models: &Schema, other: &Schema) -> (Schema, Vec<&'static str>) {
+    let mut out = models.clone();
+    let mut taken = Vec::new();
+    if models.functions.is_empty() && !other.functions.is_empty() {
+        out.functions = other.functions.clone();
+        taken.push("functions");
+    }
+    if models.triggers.is_empty() && !other.triggers.is_empty() {
+        out.triggers = other.triggers.clone();
+        taken.push("triggers");
+    }
+    if models.views.is_empty() && !other.views.is_empty() {
+        out.views = other.views.clone();
+        taken.push("views");
+    }
+    if models.aggregates.is_empty() && !other.aggregates.is_empty() {
+        out.aggregates = other.aggregates.clone();
+        taken.push("aggregates");
+    }
+    if models.policies.is_empty() && !other.policies.is_empty() {
+        out.policies = other.policies.clone();
+        taken.push("policies");
+    }
+    if taken.is_empty() {
+        return (out, taken);
+    }
+    // Their comments and privileges come with them.
+    let view_named = |schema: &str, name: &str| out.views.iter().any(|v| v.schema == schema && v.name == name);
+    let comments: Vec<_> = other
+        .comments
+        .iter()
+        .filter(|c| match c.kind {
+            CommentKind::Function | CommentKind::Procedure => taken.contains(&"functions"),
+            CommentKind::Trigger => taken.contains(&"triggers"),
+            CommentKind::Aggregate => taken.contains(&"aggregates"),
+            CommentKind::Policy => taken.contains(&"policies"),
+            CommentKind::Column => {
+                taken.contains(&"views") && c.parent.as_deref().is_some_and(|p| view_named(&c.schema, p))
+            }
+            _ => false,
+        })
+        .filter(|c| !out.comments.contains(c))
+        .cloned()
+        .collect();
+    out.comments.extend(comments);
+    let privileges: Vec<_> = other
+        .privileges
+        .iter()
+        .filter(|p| match p.kind {
+            PrivilegeKind::Function | PrivilegeKind::Procedure => {
+                taken.contains(&"functions") || taken.contains(&"aggregates")
+            }
+            PrivilegeKind::Table => taken.contains(&"views") && view_named(&p.schema, &p.name),
+            _ => false,
+        })
+        .filter(|p| !out.privileges.contains(p))
+        .cloned()
+        .collect();
+    out.privileges.extend(privileges);
+    (out, taken)
 }

@@ -413,6 +413,14 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     };
     (source.schema, goal.schema) =
         leave_out(settings, std::mem::take(&mut source.schema), std::mem::take(&mut goal.schema));
+    // Models describe tables, not the functions, triggers and views the migrations make with SQL:
+    // those kinds are kept as the other side has them, and said.
+    match (&from, &to) {
+        (Source::Exec(_), Source::Exec(_)) => {}
+        (_, Source::Exec(_)) => goal.schema = models_keeping(settings, &to, &goal.schema, &source.schema),
+        (Source::Exec(_), _) => source.schema = models_keeping(settings, &from, &source.schema, &goal.schema),
+        _ => {}
+    }
     let changes = diff(&source.schema, &goal.schema);
     let holder = |s: &Source| match s {
         Source::Migrations(_) => format!("what {} build", s.label()),
@@ -664,6 +672,26 @@ pub fn write_migrations(
         ));
     }
     Ok(written)
+}
+
+/// `models` (the output of `source`, an `exec:` command) with the object kinds it declares none of
+/// taken from `other` ([`shale_schema::confine::with_kinds_models_do_not_describe`]), said in a note.
+pub(super) fn models_keeping(
+    settings: &Settings,
+    source: &Source,
+    models: &shale_schema::Schema,
+    other: &shale_schema::Schema,
+) -> shale_schema::Schema {
+    let (kept, kinds) = shale_schema::confine::with_kinds_models_do_not_describe(models, other);
+    if !kinds.is_empty() && !settings.quiet && !settings.json {
+        crate::output::note(&format!(
+            "{} declares no {}: those of the other side are kept as they are, not dropped (write their changes \
+             as SQL migrations, or declare them with the models' DDL listeners to compare them)",
+            source.label(),
+            kinds.join(", ")
+        ));
+    }
+    kept
 }
 
 fn report(

@@ -131,6 +131,10 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             // taken over; a reference database shale built has none) is no difference, as for
             // `diff`; one both have is compared.
             let (expected, actual) = without_other_tools_histories_on_either(settings, expected, live.schema);
+            let expected = match &source {
+                Source::Exec(_) => super::diff::models_keeping(settings, &source, &expected, &actual),
+                _ => expected,
+            };
             let column = match &source {
                 Source::Exec(_) => "expected (command output)",
                 Source::File(_) => "expected (file)",

@@ -486,6 +486,43 @@ fn models_get_the_extensions_of_the_side_they_are_compared_with() {
     assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
 }
 
+/// Models describe tables, not the functions, triggers and views the migrations make with SQL: a
+/// diff to them keeps those as the migrations have them, and says so (FastAPI trial: every one was
+/// dropped, unflagged); drift against the models does not report them either.
+#[test]
+fn models_keep_the_functions_triggers_and_views_they_do_not_describe() {
+    let p = Project::new("diff_models_keep_triggers");
+    p.write(
+        "1_items.sql",
+        "CREATE TABLE items (id int PRIMARY KEY, title text, updated_at timestamptz);
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+         CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch();
+         CREATE VIEW titled AS SELECT id, title FROM items WHERE title IS NOT NULL;
+",
+    );
+    std::fs::write(
+        p.path().join("models.sql"),
+        "CREATE TABLE items (id int PRIMARY KEY, title text, updated_at timestamptz, nickname text);
+",
+    )
+    .unwrap();
+    let models = format!("exec:cat {}", p.path().join("models.sql").display());
+    let dev_url = shared_cluster().url("postgres");
+    let run = p.shale(&["diff", "--from", "migrations", "--to", &models, "--dev-url", &dev_url]).ok();
+    assert!(run.stdout.contains("ADD COLUMN nickname text"), "{}", run.stdout);
+    assert!(!run.stdout.contains("DROP"), "{}", run.stdout);
+    assert!(run.stderr.contains("declares no functions, triggers, views"), "{}", run.stderr);
+    std::fs::write(
+        p.path().join("models.sql"),
+        "CREATE TABLE items (id int PRIMARY KEY, title text, updated_at timestamptz);
+",
+    )
+    .unwrap();
+    p.shale(&["up"]).ok();
+    let drift = p.shale(&["drift", "--against", &models, "--dev-url", &dev_url]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+}
+
 /// A check added to a table that exists is added NOT VALID, then validated in a migration of its
 /// own outside a transaction: validated in the transaction that added it, the scan would hold the
 /// lock that blocks the table's writes (the ADD's) until the end.
