@@ -486,6 +486,25 @@ fn models_get_the_extensions_of_the_side_they_are_compared_with() {
     assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
 }
 
+/// One column goes and one of its type comes: the add says how to write it as a rename, which a
+/// diff cannot tell from a drop and an add (FastAPI trial: the new column came empty).
+#[test]
+fn a_column_that_may_be_renamed_is_said_so() {
+    let p = Project::new("diff_rename_note");
+    p.write("1_users.sql", "CREATE TABLE users (id int PRIMARY KEY, full_name text);\n");
+    std::fs::write(p.path().join("schema.sql"), "CREATE TABLE users (id int PRIMARY KEY, display_name text);\n")
+        .unwrap();
+    let dev_url = shared_cluster().url("postgres");
+    let run = p.shale(&["diff", "--from", "migrations", "--to", "schema.sql", "--dev-url", &dev_url]).ok();
+    assert!(
+        run.stdout.contains(
+            "if it is full_name renamed, write `ALTER TABLE public.users RENAME COLUMN full_name TO display_name;`"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
 /// Models describe tables, not the functions, triggers and views the migrations make with SQL: a
 /// diff to them keeps those as the migrations have them, and says so (FastAPI trial: every one was
 /// dropped, unflagged); drift against the models does not report them either.

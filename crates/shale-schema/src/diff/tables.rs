@@ -643,6 +643,17 @@ impl<'a> Differ<'a> {
             .map(|(n, c)| (n.clone(), c.generated.is_some()))
             .collect();
         dropped.sort_by_key(|(_, generated)| !generated);
+        // One column goes and one of the same type comes: perhaps a rename, which a diff cannot
+        // tell from a drop and an add (FastAPI trial: the new column came empty, and the advice
+        // on screen, --allow-destructive, dropped the names).
+        let old_type = |name: &str| old.columns.iter().find(|c| c.name == name).map(|c| c.data_type.as_str());
+        let added: Vec<&Column> = new.columns.iter().filter(|c| self.tree.get(&k, &c.name).is_none()).collect();
+        let renamed = match (dropped.as_slice(), added.as_slice()) {
+            ([(gone, false)], [came]) if old_type(gone) == Some(came.data_type.as_str()) && !typed => {
+                Some((gone.clone(), came.name.clone()))
+            }
+            _ => None,
+        };
         for (name, _) in dropped {
             // A child that keeps the column while having it from here only keeps it as its own.
             let kept_below = self.tree.children(&k).iter().any(|child| {
@@ -675,7 +686,16 @@ impl<'a> Differ<'a> {
                     t
                 }
                 None => {
-                    let note = add_column_note(c);
+                    let mut note = add_column_note(c);
+                    if let Some((gone, _)) = renamed.as_ref().filter(|(_, came)| *came == c.name) {
+                        let rename = format!(
+                            "if it is {gone} renamed, write `ALTER TABLE {table} RENAME COLUMN {} TO {};` in place of \
+                             this and the drop, which lose {gone}'s data",
+                            ident(gone),
+                            ident(&c.name)
+                        );
+                        note = Some(note.map_or(rename.clone(), |n| format!("{n}; {rename}")));
+                    }
                     self.push(object(&c.name), format!("ALTER TABLE {table} ADD COLUMN {};", column(c)), false, note);
                     self.tree.add(&k, &c.name, TreeColumn::new(c, true, 0));
                     continue;
