@@ -178,6 +178,15 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
     }
     match error.downcast_ref::<ShaleError>() {
         Some(e) => code(Some(e.kind())),
+        // No server binaries to start a throwaway server with: a setup to fix, which no retry
+        // mends (FastAPI trial: exit 3, "worth retrying").
+        None if matches!(
+            error.downcast_ref::<shale_testkit::Error>(),
+            Some(shale_testkit::Error::BinariesNotFound { .. })
+        ) =>
+        {
+            EXIT_INVALID
+        }
         None if error.downcast_ref::<shale_testkit::Error>().is_some() => EXIT_UNAVAILABLE,
         None => EXIT_INVALID,
     }
@@ -1006,6 +1015,18 @@ fn failure_json(failure: &DbFailure) -> serde_json::Value {
 pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
     let code = exit_code(error);
     let mut value = serde_json::json!({ "ok": false, "exit_code": code, "message": message(error) });
+    // What the error came of, which the text output shows under it: the JSON (and an application's
+    // exception, made of it) lost it (FastAPI trial: "starting a throwaway PostgreSQL", and not
+    // that its binaries were missing).
+    // (A context's causes only: shale's own errors say theirs in their text.)
+    let outer = error.chain().next();
+    let context =
+        outer.is_some_and(|e| e.downcast_ref::<ShaleError>().is_none() && e.downcast_ref::<PgError>().is_none());
+    let causes: Vec<String> = if context { error.chain().skip(1).map(text).collect() } else { Vec::new() };
+    if !causes.is_empty() {
+        value["message"] = serde_json::json!(format!("{}: {}", message(error), causes.join(": ")));
+        value["causes"] = serde_json::json!(causes);
+    }
     match error.downcast_ref::<ShaleError>() {
         Some(ShaleError::Load(errors)) => {
             value["problems"] = errors

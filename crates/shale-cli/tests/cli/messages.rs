@@ -373,3 +373,17 @@ fn the_words_of_other_tools_are_understood() {
     let status = p.shale(&["--migrations-dir", "migrations", "status"]).ok();
     assert!(status.stdout.contains("pending"), "{}", status.stdout);
 }
+
+/// A context's cause reaches the JSON (and an application's exception, made of it), and a missing
+/// PostgreSQL installation is a setup to fix (exit 2), not worth retrying (FastAPI trial: the JSON
+/// said "starting a throwaway PostgreSQL" alone, with exit 3).
+#[test]
+fn a_throwaway_server_that_cannot_start_says_why_in_json() {
+    let p = Project::new("msg_no_binaries");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    let run: Run = p.bare().env("SHALE_PG_BINDIR", "/nonexistent").args(["--json", "check"]).output().unwrap().into();
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert!(json["message"].as_str().unwrap().contains("PostgreSQL server binaries"), "{json}");
+    assert_eq!(json["causes"].as_array().map(Vec::len), Some(1), "{json}");
+}
