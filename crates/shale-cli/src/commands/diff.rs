@@ -95,24 +95,30 @@ impl Source {
 }
 
 /// Run `command` with the shell in the working directory and return its standard output (its
-/// standard error passes through). A failure to start, a non-zero exit or output that is not
-/// UTF-8 is an error (exit 2) naming the command.
+/// standard error is passed on to shale's). A failure to start, a non-zero exit or output that is
+/// not UTF-8 is an error (exit 2) naming the command, with the end of its error output.
 pub fn exec_output(command: &str) -> Result<String> {
     let output = std::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| shale::Error::Invalid(format!("could not run `{command}` (exec:): {e}")))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    eprint!("{stderr}");
     if !output.status.success() {
         let how = match output.status.code() {
             Some(code) => format!("exited with {code}"),
             None => "was killed by a signal".into(),
         };
-        anyhow::bail!(shale::Error::Invalid(format!(
-            "`{command}` (exec:) {how}: its output is not used; its error output is above"
-        )));
+        // Its last lines in the error itself: an application's log shows the error, not what was
+        // printed before it (FastAPI trial: "its error output is above", and nothing was).
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        let tail = lines[lines.len().saturating_sub(10)..].join("\n");
+        anyhow::bail!(shale::Error::Invalid(match tail.is_empty() {
+            true => format!("`{command}` (exec:) {how}, printing nothing on its error output; its output is not used"),
+            false => format!("`{command}` (exec:) {how}; its output is not used; its error output ends with:\n{tail}"),
+        }));
     }
     String::from_utf8(output.stdout)
         .map_err(|_| shale::Error::Invalid(format!("the output of `{command}` (exec:) is not UTF-8 text")).into())
