@@ -902,18 +902,15 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
     if !path.exists() {
         return Ok(entries);
     }
-    let iter = dotenvy::from_path_iter(path).with_context(|| format!("cannot read {}", path.display()))?;
-    for item in iter {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Line for line the same, an unquoted value with spaces quoted as dotenvy reads it.
+    let text = quote_unquoted_values(&text);
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
         match item {
             Ok((key, value)) => {
                 entries.insert(key, value);
             }
-            Err(dotenvy::Error::LineParse(line, _)) if unquoted_with_spaces(&whole_line(path, &line)).is_some() => {
-                let (key, value) = unquoted_with_spaces(&whole_line(path, &line)).expect("checked above");
-                entries.insert(key, value);
-            }
             Err(dotenvy::Error::LineParse(line, _)) => {
-                let text = std::fs::read_to_string(path).unwrap_or_default();
                 let number = text
                     .find(line.trim_end())
                     .map(|offset| shale_core::LineIndex::new(&text).line_col(&text, offset).0)
@@ -932,13 +929,47 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
     Ok(entries)
 }
 
-/// The line of the file at `path` that holds `part` (what dotenvy names of a line it refused).
-fn whole_line(path: &Path, part: &str) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let Some(at) = text.find(part.trim_end()) else { return part.to_string() };
-    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
-    text[start..end].to_string()
+/// `text` (a .env file) with each `KEY=two words` line written `KEY="two words"`, line for line:
+/// python-dotenv and Node's dotenv read an unquoted value with spaces as the words, and dotenvy
+/// refuses it (the live re-check: refused, and `init` wrote nothing). Lines inside a quoted value
+/// that spans lines are left as they are. (Read from the file, line by line: dotenvy's error
+/// names a value, not its line, and a value found on another line sent the migrations to another
+/// database, in review.)
+fn quote_unquoted_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut open: Option<char> = None;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let ending = &line[body.len()..];
+        if open.is_none() {
+            if let Some((key, value)) = unquoted_with_spaces(body).filter(|(_, v)| v.contains(char::is_whitespace)) {
+                out.push_str(&format!("{key}=\"{value}\"{ending}"));
+                continue;
+            }
+        }
+        // Where a quoted value opens and does not close on its line (a certificate, say).
+        let value = match open {
+            Some(_) => body,
+            None if body.trim_start().starts_with('#') => "",
+            None => body.split_once('=').map_or("", |(_, v)| v),
+        };
+        let mut escaped = false;
+        for c in value.chars() {
+            match (open, c) {
+                (_, '\\') if !escaped => {
+                    escaped = true;
+                    continue;
+                }
+                (None, '#') => break,
+                (None, '"' | '\'') if !escaped => open = Some(c),
+                (Some(q), c) if c == q && !escaped => open = None,
+                _ => {}
+            }
+            escaped = false;
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// `KEY=two words` (with `export` before it, a ` # comment` after it): an unquoted value with
@@ -1030,4 +1061,29 @@ fn liquibase_selection(
         pick((&global.label_filter, "--label-filter"), LABEL_VARIABLES, (file.label_filter, "label_filter"));
     shale_core::layout::LiquibaseSelection::new(contexts.as_deref(), label_filter.as_deref())
         .map_err(|bad| shale::Error::Invalid(format!("{origin}: {bad}")).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{quote_unquoted_values, read_dotenv};
+
+    /// Unquoted values with spaces read as python-dotenv reads them, each on its own line (review:
+    /// a value found on another line than the one refused gave PGDATABASE the wrong database).
+    #[test]
+    fn unquoted_values_with_spaces_are_their_words() {
+        let text = "PGHOST=127.0.0.1\n# the label is t40e env\nAPP_DB_LABEL=t40e env\nPGDATABASE=t40e env # the db\n\
+                    export GREETING = hello world\nCERT=\"-----BEGIN\nNOT_A_KEY=inside the value\n-----END\"\nPLAIN=x\n";
+        let quoted = quote_unquoted_values(text);
+        assert_eq!(quoted.lines().count(), text.lines().count());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        std::fs::write(&path, text).unwrap();
+        let env = read_dotenv(&path).unwrap();
+        assert_eq!(env["APP_DB_LABEL"], "t40e env");
+        assert_eq!(env["PGDATABASE"], "t40e env");
+        assert_eq!(env["GREETING"], "hello world");
+        assert_eq!(env["CERT"], "-----BEGIN\nNOT_A_KEY=inside the value\n-----END");
+        assert_eq!(env["PLAIN"], "x");
+        assert!(!env.contains_key("NOT_A_KEY"));
+    }
 }

@@ -999,7 +999,7 @@ impl<'a> Executor<'a> {
         // As sent alone, or in a transaction block of its own (`BEGIN; SET LOCAL ...;` before it);
         // the server keeps only the first kilobyte of a query.
         let running = format!(
-            "SELECT pid, state, to_char(now() - query_start, 'HH24:MI:SS') FROM pg_catalog.pg_stat_activity,
+            "SELECT pid, state, to_char(now() - query_start, 'HH24:MI:SS'), sent <> query FROM pg_catalog.pg_stat_activity,
                LATERAL (SELECT regexp_replace(query, '^BEGIN; SET LOCAL [^\n]*;\n', '') AS sent) s
              WHERE pid <> pg_backend_pid() AND datname = current_database() AND state <> 'idle'
                AND length(query) > 0
@@ -1010,11 +1010,18 @@ impl<'a> Executor<'a> {
         // Sent in a block of its own, it cannot commit: its fence names the lock of the run that
         // sent it, which this run holds now. Cancelled, its locks go with it, and it runs again
         // (the live re-check: refused as in doubt, exit 1, though it could never commit).
-        if let (Some(row), true) = (rows.first(), in_a_block_of_its_own(script, index)) {
-            let cancel = format!("SELECT pg_catalog.pg_cancel_backend({})", row[0]);
-            simple_rows(self.client, &cancel, "cancelling a statement a stopped run left").await?;
-            on_event(ExecEvent::LeftoverCancelled { label: step.label(), statement: index + 1, pid: row[0].clone() });
-            return Ok(index);
+        // Only a session running shale's own block (`BEGIN; SET LOCAL ...; statement`): one of the
+        // application's running the same text is not touched (review: its REFRESH was cancelled).
+        let leftover = rows.iter().find(|row| row[3] == "t").filter(|_| in_a_block_of_its_own(script, index));
+        if let Some(row) = leftover {
+            if self.cancel_and_wait(&row[0]).await {
+                on_event(ExecEvent::LeftoverCancelled {
+                    label: step.label(),
+                    statement: index + 1,
+                    pid: row[0].clone(),
+                });
+                return Ok(index);
+            }
         }
         if let Some(row) = rows.first() {
             return Err(in_doubt(
@@ -1087,6 +1094,25 @@ impl<'a> Executor<'a> {
                 None,
             )),
         }
+    }
+
+    /// Cancels session `pid`'s statement and waits (up to 10 s) until it no longer runs: whether it
+    /// ended. (Not another role's session, which only a superuser may cancel.)
+    async fn cancel_and_wait(&self, pid: &str) -> bool {
+        let cancel = format!("SELECT pg_catalog.pg_cancel_backend({pid})");
+        let cancelled = simple_rows(self.client, &cancel, "cancelling a statement a stopped run left").await;
+        if !cancelled.is_ok_and(|rows| rows.first().is_some_and(|r| r[0] == "t")) {
+            return false;
+        }
+        let still = format!("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE pid = {pid} AND state = 'active'");
+        for _ in 0..100 {
+            match simple_rows(self.client, &still, "waiting for a cancelled statement to end").await {
+                Ok(rows) if rows.first().is_some_and(|r| r[0] == "0") => return true,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(_) => return false,
+            }
+        }
+        false
     }
 
     /// Records, behind the fence, that the statements before `done` of a running attempt are done.

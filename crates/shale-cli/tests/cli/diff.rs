@@ -1042,6 +1042,21 @@ fn a_column_made_not_null_is_proven_by_a_validated_check_first() {
     p.shale(&["down", "--step", "1"]).ok();
     assert_eq!(p.psql(not_null), "f");
     p.shale(&["check"]).ok();
+
+    // A column joining a new primary key is made NOT NULL by the key's ADD: no proof apart, whose
+    // down could never drop the NOT NULL of a key column (review).
+    let q = Project::new("diff_set_not_null_key");
+    q.write("001_t.sql", "CREATE TABLE t (id int, email text);\n");
+    q.shale(&["up"]).ok();
+    std::fs::write(q.path().join("schema.sql"), "CREATE TABLE t (id int PRIMARY KEY, email text);\n").unwrap();
+    q.shale(&["diff", "--to", "schema.sql", "--write", "key", "--verify"]).ok();
+    let written: Vec<String> = std::fs::read_dir(q.migrations())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(!written.iter().any(|t| t.contains("not_null_check")), "{written:?}");
+    q.shale(&["up"]).ok();
+    q.shale(&["check"]).ok();
 }
 
 /// A unique index whose columns change: the new one is built CONCURRENTLY beside the old one and

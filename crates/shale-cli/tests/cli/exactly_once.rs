@@ -552,3 +552,31 @@ fn a_killed_run_s_statement_still_waiting_is_cancelled_and_run_again() {
     assert!(run.stderr.contains("was cancelled and runs again"), "{}", run.stderr);
     assert_eq!(p.psql("SELECT n FROM counter"), "1", "once");
 }
+
+/// An application's session running the same text as a leftover statement is left alone: only
+/// shale's own block is cancelled (review: the application's REFRESH was cancelled).
+#[test]
+fn an_application_s_statement_of_the_same_text_is_not_cancelled() {
+    let p = Project::new("once_leftover_not_theirs");
+    p.write("001_sleep.sql", "-- shale:no-transaction\nSELECT pg_sleep(4);\n");
+    let mut runner = p.spawn(&["up"]);
+    p.wait_for(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
+           AND query LIKE 'BEGIN;%pg_sleep(4)%'",
+        "1",
+        "the migration's block runs",
+    );
+    runner.kill().unwrap();
+    let _ = runner.wait();
+    let db = p.db.name.clone();
+    let application = std::thread::spawn(move || shared_cluster().psql(&db, "SELECT pg_sleep(4)"));
+    p.wait_for(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(4)'",
+        "1",
+        "the application's statement runs",
+    );
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("was cancelled and runs again"), "{}", run.stderr);
+    assert!(application.join().unwrap().is_ok(), "the application's statement ran to its end");
+}
