@@ -167,71 +167,6 @@ fn replace_qualifier(text: &str, from: &str, to: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{Column, Index, Table};
-
-    #[test]
-    fn keeps_the_scratch_schema_only_and_renames_its_references() {
-        let table = |schema: &str, name: &str| Table {
-            schema: schema.into(),
-            name: name.into(),
-            columns: vec![Column {
-                name: "id".into(),
-                data_type: "bigint".into(),
-                default: Some(format!("nextval('{schema}.{name}_id_seq'::regclass)")),
-                ..Default::default()
-            }],
-            ..Default::default()
-        };
-        let model = Schema {
-            schemas: vec!["public".into(), "shale_scratch_1_2".into()],
-            tables: vec![table("public", "theirs"), table("shale_scratch_1_2", "users")],
-            indexes: vec![Index {
-                schema: "shale_scratch_1_2".into(),
-                table: "users".into(),
-                name: "users_id".into(),
-                definition: "CREATE INDEX users_id ON shale_scratch_1_2.users USING btree (id)".into(),
-                on_materialized_view: false,
-                valid: true,
-                uses: Vec::new(),
-            }],
-            ..Default::default()
-        };
-        let seen = confine(&model, "shale_scratch_1_2", "public");
-        assert_eq!(seen.schemas, ["public"]);
-        assert_eq!(seen.tables.len(), 1);
-        assert_eq!(seen.tables[0].schema, "public");
-        assert_eq!(seen.tables[0].name, "users");
-        assert_eq!(seen.tables[0].columns[0].default.as_deref(), Some("nextval('public.users_id_seq'::regclass)"));
-        assert_eq!(seen.indexes[0].definition, "CREATE INDEX users_id ON public.users USING btree (id)");
-        // Only where the schema qualifies a name; a table named like the schema keeps its name.
-        assert_eq!(replace_qualifier("data.x, a.y, (a.z)", "a.", "public."), "data.x, public.y, (public.z)");
-        let mut quoted_ref = Value::String("CREATE INDEX i ON \"tenant_Big One\".items USING btree (name)".into());
-        rename(&mut quoted_ref, "tenant_Big One", "public");
-        assert_eq!(quoted_ref, Value::String("CREATE INDEX i ON public.items USING btree (name)".into()));
-        let quoted = Schema {
-            schemas: vec!["items".into(), "tenant_Big One".into()],
-            tables: vec![table("items", "items"), table("tenant_Big One", "t")],
-            ..Default::default()
-        };
-        let seen = confine(&quoted, "items", "public");
-        assert_eq!((seen.tables[0].schema.as_str(), seen.tables[0].name.as_str()), ("public", "items"));
-        let seen = confine(&quoted, "tenant_Big One", "public");
-        assert_eq!(seen.tables[0].columns[0].default.as_deref(), Some("nextval('public.t_id_seq'::regclass)"));
-        let rest = outside(&model, "shale_scratch_");
-        assert_eq!(rest.schemas, ["public"]);
-        assert_eq!(rest.tables.len(), 1);
-        assert_eq!(rest.tables[0].name, "theirs");
-        assert!(rest.indexes.is_empty());
-        let without = without_table(&model, "shale_scratch_1_2", "users");
-        assert_eq!(without.tables.len(), 1);
-        assert_eq!(without.tables[0].name, "theirs");
-        assert!(without.indexes.is_empty());
-    }
-}
-
 /// `models` (an application's models, which describe tables, their columns, keys, indexes, enums
 /// and sequences) with the object kinds they declare none of taken from `other` as `other` has
 /// them: functions and procedures, triggers, views, aggregates, policies, with their comments and
@@ -299,4 +234,69 @@ pub fn with_kinds_models_do_not_describe(models: &Schema, other: &Schema) -> (Sc
         .collect();
     out.privileges.extend(privileges);
     (out, taken)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Column, Index, Table};
+
+    #[test]
+    fn keeps_the_scratch_schema_only_and_renames_its_references() {
+        let table = |schema: &str, name: &str| Table {
+            schema: schema.into(),
+            name: name.into(),
+            columns: vec![Column {
+                name: "id".into(),
+                data_type: "bigint".into(),
+                default: Some(format!("nextval('{schema}.{name}_id_seq'::regclass)")),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let model = Schema {
+            schemas: vec!["public".into(), "shale_scratch_1_2".into()],
+            tables: vec![table("public", "theirs"), table("shale_scratch_1_2", "users")],
+            indexes: vec![Index {
+                schema: "shale_scratch_1_2".into(),
+                table: "users".into(),
+                name: "users_id".into(),
+                definition: "CREATE INDEX users_id ON shale_scratch_1_2.users USING btree (id)".into(),
+                on_materialized_view: false,
+                valid: true,
+                uses: Vec::new(),
+            }],
+            ..Default::default()
+        };
+        let seen = confine(&model, "shale_scratch_1_2", "public");
+        assert_eq!(seen.schemas, ["public"]);
+        assert_eq!(seen.tables.len(), 1);
+        assert_eq!(seen.tables[0].schema, "public");
+        assert_eq!(seen.tables[0].name, "users");
+        assert_eq!(seen.tables[0].columns[0].default.as_deref(), Some("nextval('public.users_id_seq'::regclass)"));
+        assert_eq!(seen.indexes[0].definition, "CREATE INDEX users_id ON public.users USING btree (id)");
+        // Only where the schema qualifies a name; a table named like the schema keeps its name.
+        assert_eq!(replace_qualifier("data.x, a.y, (a.z)", "a.", "public."), "data.x, public.y, (public.z)");
+        let mut quoted_ref = Value::String("CREATE INDEX i ON \"tenant_Big One\".items USING btree (name)".into());
+        rename(&mut quoted_ref, "tenant_Big One", "public");
+        assert_eq!(quoted_ref, Value::String("CREATE INDEX i ON public.items USING btree (name)".into()));
+        let quoted = Schema {
+            schemas: vec!["items".into(), "tenant_Big One".into()],
+            tables: vec![table("items", "items"), table("tenant_Big One", "t")],
+            ..Default::default()
+        };
+        let seen = confine(&quoted, "items", "public");
+        assert_eq!((seen.tables[0].schema.as_str(), seen.tables[0].name.as_str()), ("public", "items"));
+        let seen = confine(&quoted, "tenant_Big One", "public");
+        assert_eq!(seen.tables[0].columns[0].default.as_deref(), Some("nextval('public.t_id_seq'::regclass)"));
+        let rest = outside(&model, "shale_scratch_");
+        assert_eq!(rest.schemas, ["public"]);
+        assert_eq!(rest.tables.len(), 1);
+        assert_eq!(rest.tables[0].name, "theirs");
+        assert!(rest.indexes.is_empty());
+        let without = without_table(&model, "shale_scratch_1_2", "users");
+        assert_eq!(without.tables.len(), 1);
+        assert_eq!(without.tables[0].name, "theirs");
+        assert!(without.indexes.is_empty());
+    }
 }
