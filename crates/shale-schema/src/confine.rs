@@ -177,16 +177,49 @@ fn replace_qualifier(text: &str, from: &str, to: &str) -> String {
 pub fn with_kinds_models_do_not_describe(models: &Schema, other: &Schema) -> (Schema, Vec<&'static str>) {
     let mut out = models.clone();
     let mut taken = Vec::new();
+    // Only what stands on what the models keep: a view over a column the models drop, or a
+    // trigger of a table they drop, goes with it (review: the view kept read a dropped column,
+    // and the SQL could not run).
+    let column_kept = |schema: &str, table: &str, column: &str| {
+        models
+            .tables
+            .iter()
+            .any(|t| t.schema == schema && t.name == table && t.columns.iter().any(|c| c.name == column))
+    };
+    let table_kept = |schema: &str, table: &str| models.tables.iter().any(|t| t.schema == schema && t.name == table);
+    let stands = |uses: &[crate::model::TableUse]| {
+        uses.iter().all(|u| {
+            let is_table = other.tables.iter().any(|t| t.schema == u.schema && t.name == u.table);
+            !is_table
+                || (table_kept(&u.schema, &u.table) && u.columns.iter().all(|c| column_kept(&u.schema, &u.table, c)))
+        })
+    };
     if models.functions.is_empty() && !other.functions.is_empty() {
         out.functions = other.functions.clone();
         taken.push("functions");
     }
     if models.triggers.is_empty() && !other.triggers.is_empty() {
-        out.triggers = other.triggers.clone();
+        out.triggers =
+            other.triggers.iter().filter(|t| table_kept(&t.schema, &t.table) && stands(&t.uses)).cloned().collect();
         taken.push("triggers");
     }
     if models.views.is_empty() && !other.views.is_empty() {
-        out.views = other.views.clone();
+        // (A view over a view that goes goes too: kept only where all it stands on is kept.)
+        let mut views: Vec<crate::model::View> = other.views.iter().filter(|v| stands(&v.uses)).cloned().collect();
+        loop {
+            let before = views.len();
+            let names: Vec<(String, String)> = views.iter().map(|v| (v.schema.clone(), v.name.clone())).collect();
+            views.retain(|v| {
+                v.depends_on.iter().all(|d| {
+                    let is_view = other.views.iter().any(|o| o.schema == d.schema && o.name == d.name);
+                    !is_view || names.iter().any(|(s, n)| *s == d.schema && *n == d.name)
+                })
+            });
+            if views.len() == before {
+                break;
+            }
+        }
+        out.views = views;
         taken.push("views");
     }
     if models.aggregates.is_empty() && !other.aggregates.is_empty() {
@@ -194,7 +227,7 @@ pub fn with_kinds_models_do_not_describe(models: &Schema, other: &Schema) -> (Sc
         taken.push("aggregates");
     }
     if models.policies.is_empty() && !other.policies.is_empty() {
-        out.policies = other.policies.clone();
+        out.policies = other.policies.iter().filter(|p| table_kept(&p.schema, &p.table)).cloned().collect();
         taken.push("policies");
     }
     if taken.is_empty() {
