@@ -1025,6 +1025,32 @@ fn a_changed_unique_constraint_is_built_beside_the_old_one_and_swapped() {
     assert_eq!(p.psql(definition), "UNIQUE (code, region) DEFERRABLE INITIALLY DEFERRED one per code");
 }
 
+/// A UNIQUE a foreign key added in the same diff points at is made in the key's migration, not
+/// built apart after it (review: `--verify` passed, and `up` failed: "there is no unique constraint
+/// matching given keys").
+#[test]
+fn a_unique_a_new_key_needs_is_made_before_the_key() {
+    let p = Project::new("diff_unique_for_new_key");
+    p.write(
+        "001_t.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, a int, b int, CONSTRAINT t_a_key UNIQUE (a));\nCREATE TABLE c (id int PRIMARY KEY, a int, b int);\n",
+    );
+    p.shale(&["up"]).ok();
+    std::fs::write(
+        p.path().join("schema.sql"),
+        "CREATE TABLE t (id int PRIMARY KEY, a int, b int, CONSTRAINT t_a_key UNIQUE (a, b));\n\
+         CREATE TABLE c (id int PRIMARY KEY, a int, b int, FOREIGN KEY (a, b) REFERENCES t (a, b));\n",
+    )
+    .unwrap();
+    p.shale(&["diff", "--to", "schema.sql", "--write", "ab", "--verify"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(
+        p.psql("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 't_a_key'"),
+        "UNIQUE (a, b)"
+    );
+    p.shale(&["check"]).ok();
+}
+
 /// A column made NOT NULL on a table that exists: a check added NOT VALID and validated while writes
 /// go on proves it, so that SET NOT NULL skips its scan under ACCESS EXCLUSIVE, then the check goes;
 /// the down makes the column nullable again. Before, the SET NOT NULL scanned the table under

@@ -170,8 +170,29 @@ impl<'a> Differ<'a> {
             && new.kind == ConstraintKind::Unique
             && plain_unique_columns(&old.definition).is_some()
             && plain_unique_columns(&new.definition).is_some()
+            && !self.needed_by_a_new_key(new)
             && self.swap_allowed(&old.schema, &old.table, &old.uses, &old.definition, true)
             && super::indexes::swap_temporary(&new.schema, &new.name, self.from, self.to).is_some()
+    }
+
+    /// Whether a foreign key the diff adds points at exactly the columns of the UNIQUE `c`: the key
+    /// needs it there first, in the migration that adds the key, not built apart after it
+    /// (review: `--verify` passed, and `up` failed with "there is no unique constraint matching
+    /// given keys").
+    fn needed_by_a_new_key(&self, c: &Constraint) -> bool {
+        let Some(columns) = plain_unique_columns(&c.definition).map(column_set) else { return false };
+        self.new_key_points_at(&c.schema, &c.table, &columns)
+    }
+
+    /// Whether a foreign key the diff adds points at exactly `columns` of `schema.table`.
+    pub(super) fn new_key_points_at(&self, schema: &str, table: &str, columns: &BTreeSet<&str>) -> bool {
+        let target = qualified(schema, table);
+        self.to.constraints.iter().any(|k| {
+            k.kind == ConstraintKind::ForeignKey
+                && !self.from.constraints.contains(k)
+                && referenced_table(&k.definition) == Some(target.as_str())
+                && referenced_columns(&k.definition).map(column_set).as_ref() == Some(columns)
+        })
     }
 
     /// Each UNIQUE of `swaps`: its new index built under a name of its own (CONCURRENTLY in the
@@ -262,7 +283,8 @@ impl<'a> Differ<'a> {
             // A plain UNIQUE on a table that exists: its index built CONCURRENTLY, then the
             // constraint made of it (`USING INDEX`, a moment's lock), both apart, where ADD
             // CONSTRAINT would build the index while blocking the table's writes.
-            if let Some(columns) = plain_unique_columns(&c.definition).filter(|_| existing && !partitioned) {
+            let needed = self.needed_by_a_new_key(c);
+            if let Some(columns) = plain_unique_columns(&c.definition).filter(|_| existing && !partitioned && !needed) {
                 let name = ident(&c.name);
                 let index = format!("CREATE UNIQUE INDEX {name} ON {table} {columns};");
                 changes.push((format!("index {}.{}", c.schema, c.name), index, None, true));
@@ -335,6 +357,19 @@ impl<'a> Differ<'a> {
 fn referenced_table(definition: &str) -> Option<&str> {
     let rest = &definition[definition.find("REFERENCES ")? + "REFERENCES ".len()..];
     Some(&rest[..rest.find('(')?])
+}
+
+/// The column list a foreign key definition points at, `(a, b)` of `... REFERENCES public.t(a, b)`.
+fn referenced_columns(definition: &str) -> Option<&str> {
+    let rest = &definition[definition.find("REFERENCES ")? + "REFERENCES ".len()..];
+    let open = rest.find('(')?;
+    let close = open + rest[open..].find(')')?;
+    Some(&rest[open..=close])
+}
+
+/// The columns of a list `(a, b)`, in any order.
+fn column_set(list: &str) -> BTreeSet<&str> {
+    list.trim_start_matches('(').trim_end_matches(')').split(", ").map(str::trim).collect()
 }
 
 fn without_not_valid(definition: &str) -> String {

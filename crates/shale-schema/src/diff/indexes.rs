@@ -66,6 +66,7 @@ impl<'a> Differ<'a> {
     /// not enforced in between. A partitioned table's index cannot be built CONCURRENTLY.
     fn swappable(&self, old: &Index, new: &Index) -> bool {
         old.valid
+            && !self.index_needed_by_a_new_key(new)
             && old.definition != new.definition
             && !new.on_materialized_view
             && self.swap_allowed(
@@ -184,6 +185,17 @@ impl<'a> Differ<'a> {
         }
     }
 
+    /// Whether a foreign key the diff adds points at exactly the columns of the unique index `i`,
+    /// which must then be there first, in the migration that adds the key (review).
+    fn index_needed_by_a_new_key(&self, i: &Index) -> bool {
+        let own = i.uses.iter().find(|u| u.schema == i.schema && u.table == i.table);
+        i.definition.starts_with("CREATE UNIQUE INDEX")
+            && own.is_some_and(|u| {
+                let columns: BTreeSet<&str> = u.columns.iter().map(String::as_str).collect();
+                self.new_key_points_at(&i.schema, &i.table, &columns)
+            })
+    }
+
     pub(super) fn add_indexes(&mut self, add: &[&Index], on_materialized_views: bool) {
         let mut changes = Vec::new();
         let existed: BTreeSet<Key> = self.from.indexes.iter().map(|i| key(&i.schema, &i.name)).collect();
@@ -195,13 +207,14 @@ impl<'a> Differ<'a> {
                 // Created again (with its materialized view, say): its comment is set again.
                 self.replaced.insert(object.clone());
             }
-            changes.push((object, format!("{};", i.definition), note, key(&i.schema, &i.table)));
+            let needed = self.index_needed_by_a_new_key(i);
+            changes.push((object, format!("{};", i.definition), note, key(&i.schema, &i.table), needed));
         }
         // A partitioned table's own index cannot be built CONCURRENTLY (its partitions' can).
         let partitioned: BTreeSet<Key> =
             self.to.tables.iter().filter(|t| t.partition_key.is_some()).map(|t| key(&t.schema, &t.name)).collect();
-        for (object, sql, note, table) in changes {
-            let apart = note.is_some() && !partitioned.contains(&table);
+        for (object, sql, note, table, needed) in changes {
+            let apart = note.is_some() && !partitioned.contains(&table) && !needed;
             self.push(object, sql, false, note);
             if let Some(change) = self.out.last_mut() {
                 change.build_apart = apart;
