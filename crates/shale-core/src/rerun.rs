@@ -123,6 +123,21 @@ pub fn rerun_check(text: &str) -> RerunCheck {
     RerunCheck::Unknown
 }
 
+/// Whether `text` (one statement) may do something its transaction's rollback does not undo: a
+/// write through dblink to another database, a file written on the server, a logical decoding
+/// message. Sent in a block of its own and rolled back, such a statement may still have acted
+/// (review: its dblink INSERT was made twice): it stays in doubt where its outcome is unknown.
+/// (A sequence's `nextval` is not counted: a value a rolled-back attempt took is a gap, as after
+/// any rollback.)
+pub fn reaches_outside_its_transaction(text: &str) -> bool {
+    tokens(text).iter().any(|(t, _)| match t {
+        Token::Word(w) => {
+            w.starts_with("DBLINK") || matches!(w.as_str(), "PG_FILE_WRITE" | "LO_EXPORT" | "PG_LOGICAL_EMIT_MESSAGE")
+        }
+        _ => false,
+    })
+}
+
 /// The parent and the partition of `ALTER TABLE [IF EXISTS] [ONLY] parent DETACH PARTITION
 /// partition CONCURRENTLY`, as written; None for other statements (`FINALIZE` included).
 pub fn detach_concurrently(text: &str) -> Option<(String, String)> {
@@ -258,6 +273,14 @@ mod tests {
         assert_eq!(concurrent_index_name("CREATE INDEX CONCURRENTLY ON t (a)"), None);
         assert_eq!(concurrent_index_name("CREATE INDEX idx ON t (a)"), None);
         assert_eq!(concurrent_index_name("DROP INDEX CONCURRENTLY idx"), None);
+    }
+
+    #[test]
+    fn statements_that_act_outside_their_transaction() {
+        assert!(reaches_outside_its_transaction("SELECT dblink_exec('dbname=x', 'INSERT INTO log VALUES (1)')"));
+        assert!(reaches_outside_its_transaction("select pg_file_write('f', 'x', false)"));
+        assert!(!reaches_outside_its_transaction("INSERT INTO t (id) VALUES (nextval('s'))"));
+        assert!(!reaches_outside_its_transaction("INSERT INTO t VALUES ('dblink')"));
     }
 
     #[test]

@@ -1012,7 +1012,7 @@ impl<'a> Executor<'a> {
         // (the live re-check: refused as in doubt, exit 1, though it could never commit).
         // Only a session running shale's own block (`BEGIN; SET LOCAL ...; statement`): one of the
         // application's running the same text is not touched (review: its REFRESH was cancelled).
-        let leftover = rows.iter().find(|row| row[3] == "t").filter(|_| in_a_block_of_its_own(script, index));
+        let leftover = rows.iter().find(|row| row[3] == "t").filter(|_| undone_unless_recorded(script, index));
         if let Some(row) = leftover {
             if self.cancel_and_wait(&row[0]).await {
                 on_event(ExecEvent::LeftoverCancelled {
@@ -1034,7 +1034,7 @@ impl<'a> Executor<'a> {
         }
         // Sent in a block of its own, it committed with its record or not at all: the record
         // says it did not.
-        if in_a_block_of_its_own(script, index) {
+        if undone_unless_recorded(script, index) {
             return Ok(index);
         }
         match rerun_check(text) {
@@ -1231,6 +1231,14 @@ fn in_a_block_of_its_own(script: &Script, index: usize) -> bool {
     script.backfill(index).is_none()
         && !waits_for_older_transactions(text)
         && shale_core::split::runs_the_same_in_a_block(&script.statements[index], text)
+}
+
+/// Whether statement `index`, killed before its outcome was known, is known not to have acted:
+/// sent in a block of its own that committed with its record, and doing nothing a rollback leaves
+/// behind ([`shale_core::rerun::reaches_outside_its_transaction`]).
+fn undone_unless_recorded(script: &Script, index: usize) -> bool {
+    in_a_block_of_its_own(script, index)
+        && !shale_core::rerun::reaches_outside_its_transaction(script.statement_text(index))
 }
 
 fn not_valid_behind(step: &Step, index: usize, stopped: bool) -> Option<(String, String, usize)> {
