@@ -130,8 +130,10 @@ pub fn rerun_check(text: &str) -> RerunCheck {
 /// (A sequence's `nextval` is not counted: a value a rolled-back attempt took is a gap, as after
 /// any rollback.)
 pub fn reaches_outside_its_transaction(text: &str) -> bool {
+    // (A quoted name too: `public."dblink_exec"`, the re-check.)
     tokens(text).iter().any(|(t, _)| match t {
-        Token::Word(w) => {
+        Token::Word(w) | Token::Quoted(w) => {
+            let w = w.trim_matches('"').to_ascii_uppercase();
             w.starts_with("DBLINK") || matches!(w.as_str(), "PG_FILE_WRITE" | "LO_EXPORT" | "PG_LOGICAL_EMIT_MESSAGE")
         }
         _ => false,
@@ -279,6 +281,7 @@ mod tests {
     fn statements_that_act_outside_their_transaction() {
         assert!(reaches_outside_its_transaction("SELECT dblink_exec('dbname=x', 'INSERT INTO log VALUES (1)')"));
         assert!(reaches_outside_its_transaction("select pg_file_write('f', 'x', false)"));
+        assert!(reaches_outside_its_transaction("SELECT public.\"dblink_exec\"('dbname=x', 'SELECT 1')"));
         assert!(!reaches_outside_its_transaction("INSERT INTO t (id) VALUES (nextval('s'))"));
         assert!(!reaches_outside_its_transaction("INSERT INTO t VALUES ('dblink')"));
     }

@@ -1012,15 +1012,20 @@ impl<'a> Executor<'a> {
         // (the live re-check: refused as in doubt, exit 1, though it could never commit).
         // Only a session running shale's own block (`BEGIN; SET LOCAL ...; statement`): one of the
         // application's running the same text is not touched (review: its REFRESH was cancelled).
-        let leftover = rows.iter().find(|row| row[3] == "t").filter(|_| undone_unless_recorded(script, index));
-        if let Some(row) = leftover {
-            if self.cancel_and_wait(&row[0]).await {
-                on_event(ExecEvent::LeftoverCancelled {
-                    label: step.label(),
-                    statement: index + 1,
-                    pid: row[0].clone(),
-                });
-                return Ok(index);
+        // An application's session of the same text is no leftover of shale's (the re-check: named
+        // as one, with a hint to cancel it): such a statement is not in doubt.
+        if undone_unless_recorded(script, index) {
+            match rows.iter().find(|row| row[3] == "t") {
+                None => return Ok(index),
+                Some(row) if self.cancel_and_wait(&row[0]).await => {
+                    on_event(ExecEvent::LeftoverCancelled {
+                        label: step.label(),
+                        statement: index + 1,
+                        pid: row[0].clone(),
+                    });
+                    return Ok(index);
+                }
+                Some(_) => {}
             }
         }
         if let Some(row) = rows.first() {

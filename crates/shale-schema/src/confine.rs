@@ -227,7 +227,16 @@ pub fn with_kinds_models_do_not_describe(models: &Schema, other: &Schema) -> (Sc
         taken.push("aggregates");
     }
     if models.policies.is_empty() && !other.policies.is_empty() {
-        out.policies = other.policies.iter().filter(|p| table_kept(&p.schema, &p.table)).cloned().collect();
+        out.policies =
+            other.policies.iter().filter(|p| table_kept(&p.schema, &p.table) && stands(&p.uses)).cloned().collect();
+        // With their tables' row-level security, which the models do not declare either (the
+        // re-check: turned off, every row visible, the policies kept).
+        for t in out.tables.iter_mut() {
+            if let Some(o) = other.tables.iter().find(|o| o.schema == t.schema && o.name == t.name) {
+                t.row_security = o.row_security;
+                t.force_row_security = o.force_row_security;
+            }
+        }
         taken.push("policies");
     }
     if taken.is_empty() {

@@ -516,7 +516,9 @@ fn models_keep_the_functions_triggers_and_views_they_do_not_describe() {
         "CREATE TABLE items (id int PRIMARY KEY, title text, updated_at timestamptz);\n\
          CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;\n\
          CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch();\n\
-         CREATE VIEW titled AS SELECT id, title FROM items WHERE title IS NOT NULL;\n",
+         CREATE VIEW titled AS SELECT id, title FROM items WHERE title IS NOT NULL;\n\
+         ALTER TABLE items ENABLE ROW LEVEL SECURITY;\n\
+         CREATE POLICY titled_only ON items USING (title IS NOT NULL);\n",
     );
     std::fs::write(
         p.path().join("models.sql"),
@@ -527,7 +529,7 @@ fn models_keep_the_functions_triggers_and_views_they_do_not_describe() {
     let dev_url = shared_cluster().url("postgres");
     let run = p.shale(&["diff", "--from", "migrations", "--to", &models, "--dev-url", &dev_url]).ok();
     assert!(run.stdout.contains("ADD COLUMN nickname text"), "{}", run.stdout);
-    assert!(!run.stdout.contains("DROP"), "{}", run.stdout);
+    assert!(!run.stdout.contains("DROP") && !run.stdout.contains("ROW LEVEL SECURITY"), "{}", run.stdout);
     assert!(run.stderr.contains("declares no functions, triggers, views"), "{}", run.stderr);
     std::fs::write(
         p.path().join("models.sql"),
@@ -555,6 +557,7 @@ fn models_keep_the_functions_triggers_and_views_they_do_not_describe() {
         ])
         .ok();
     assert!(run.stdout.contains("DROP VIEW public.titled") && !run.stdout.contains("CREATE VIEW"), "{}", run.stdout);
+    assert!(run.stdout.contains("DROP POLICY titled_only") && !run.stdout.contains("CREATE POLICY"), "{}", run.stdout);
     assert!(run.stderr.contains("verified"), "{}", run.stderr);
 }
 
