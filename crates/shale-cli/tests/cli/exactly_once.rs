@@ -580,3 +580,34 @@ fn an_application_s_statement_of_the_same_text_is_not_cancelled() {
     assert!(run.stderr.contains("was cancelled and runs again"), "{}", run.stderr);
     assert!(application.join().unwrap().is_ok(), "the application's statement ran to its end");
 }
+
+/// A run killed while it waited for a table an application's statement of the same text held:
+/// that session is not shale's leftover, and the next run neither refuses as in doubt nor names it
+/// to be cancelled (re-check: "may or may not have run", with the application's pid).
+#[test]
+fn an_application_s_statement_of_the_same_text_leaves_nothing_in_doubt() {
+    let p = Project::new("once_same_text_not_in_doubt");
+    p.psql("CREATE MATERIALIZED VIEW mv AS SELECT x FROM generate_series(1, 3) x, pg_sleep(4) WITH NO DATA");
+    p.write("001_first.sql", "CREATE TABLE a (id int);\n");
+    p.shale(&["up"]).ok();
+    p.write("002_refresh.sql", "-- shale:no-transaction\nSELECT 1;\nREFRESH MATERIALIZED VIEW mv;\n");
+    let db = p.db.name.clone();
+    let application = std::thread::spawn(move || shared_cluster().psql(&db, "REFRESH MATERIALIZED VIEW mv"));
+    p.wait_for(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'REFRESH MATERIALIZED VIEW mv'",
+        "1",
+        "the application refreshes",
+    );
+    let mut runner = p.spawn(&["up"]);
+    p.wait_for(
+        "SELECT count(*) FROM shale_migrations WHERE status = 'running' AND statements_done = 1",
+        "1",
+        "the run waits for the view",
+    );
+    runner.kill().unwrap();
+    let _ = runner.wait();
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert!(!run.stderr.contains("may or may not"), "{}", run.stderr);
+    assert!(application.join().unwrap().is_ok(), "the application's refresh ran to its end");
+}
