@@ -324,12 +324,14 @@ struct Verification {
 
 /// Apply the diff to a copy of the source (its scratch database, or a new one loaded from its
 /// dump) and compare the result with `goal`. In a scratch schema (see [`Scratch`]) the models are
-/// seen in that schema instead of `public` for the dump and the SQL.
+/// seen in that schema instead of `public` for the dump and the SQL. `as_written`: in the order
+/// `--write` writes it, the changes built apart after the rest (review: applied in the diff's own
+/// order, a UNIQUE built apart after the key needing it passed, and `up` failed).
 pub fn verify(
     settings: &Settings,
     from: &Side,
     goal: &Schema,
-    allow_destructive: bool,
+    (allow_destructive, as_written): (bool, bool),
     history: &HistoryTable,
     throwaway: &mut Option<Throwaway>,
     dev_url: Option<&str>,
@@ -357,7 +359,14 @@ pub fn verify(
         run_script(&db, &shale_schema::dump(&source), "the dump of the source schema")?;
     }
     let (first, rest) = diff(&source, &in_scratch(goal)).split_commit_first();
-    for part in [first, rest].iter().filter(|d| !d.is_empty()) {
+    let parts = match as_written {
+        true => {
+            let (main, apart) = rest.split_build_apart();
+            vec![first, main, apart]
+        }
+        false => vec![first, rest],
+    };
+    for part in parts.iter().filter(|d| !d.is_empty()) {
         run_script(
             &db,
             &part.to_sql_with(destructive(allow_destructive.then_some(ALLOWED_BY_FLAG))),
@@ -438,7 +447,8 @@ pub fn run(settings: &Settings, args: &DiffArgs) -> Result<i32> {
     let left_out = if args.allow_destructive { 0 } else { changes.destructive_count() };
 
     let verification = if args.verify {
-        let left = verify(settings, &source, &goal.schema, args.allow_destructive, history, &mut throwaway, dev_url)?;
+        let how = (args.allow_destructive, args.write.is_some());
+        let left = verify(settings, &source, &goal.schema, how, history, &mut throwaway, dev_url)?;
         Some(Verification { ok: left.is_empty(), differences: left })
     } else {
         None
