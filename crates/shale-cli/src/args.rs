@@ -455,6 +455,18 @@ impl Command {
         )
     }
 
+    /// What a refusal of the command says was left undone: `applied`, `reverted` for a down (the
+    /// review: a refused down said "nothing was applied"), `changed` for a redo or a goto; None
+    /// for a command that does not change the database.
+    pub fn undone_on_refusal(&self) -> Option<&'static str> {
+        match self {
+            Command::Down(_) => Some("reverted"),
+            Command::Redo | Command::Goto { .. } => Some("changed"),
+            _ if self.changes_database() => Some("applied"),
+            _ => None,
+        }
+    }
+
     /// `--dry-run`: the command shows what it would do and changes nothing.
     pub fn dry_run(&self) -> bool {
         match self {

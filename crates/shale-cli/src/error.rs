@@ -206,8 +206,9 @@ pub fn code(kind: Option<ErrorKind>) -> i32 {
 }
 
 /// Human rendering on stderr (colors only on a terminal; NO_COLOR honored by anstream).
-/// `changes_database`: the command could have changed the database, so a refusal says nothing was.
-pub fn render(error: &anyhow::Error, changes_database: bool) {
+/// `undone`: the command could have changed the database, so a refusal says nothing was (applied,
+/// reverted, changed: [`crate::args::Command::undone_on_refusal`]).
+pub fn render(error: &anyhow::Error, undone: Option<&str>) {
     let mut out = anstream::stderr();
     let text = match error.downcast_ref::<ShaleError>() {
         Some(ShaleError::Load(errors)) => {
@@ -215,12 +216,12 @@ pub fn render(error: &anyhow::Error, changes_database: bool) {
             for e in errors {
                 s.push_str(&format!("error: {}\n", load_text(e)));
             }
-            match changes_database {
-                true => s.push_str(&format!(
-                    "nothing was applied: fix the {} problem(s) above and run again\n",
+            match undone {
+                Some(word) => s.push_str(&format!(
+                    "nothing was {word}: fix the {} problem(s) above and run again\n",
                     errors.len()
                 )),
-                false => s.push_str(&format!("{} problem(s) in the migration files\n", errors.len())),
+                None => s.push_str(&format!("{} problem(s) in the migration files\n", errors.len())),
             }
             s
         }
@@ -229,8 +230,8 @@ pub fn render(error: &anyhow::Error, changes_database: bool) {
             for text in plan_texts(errors) {
                 s.push_str(&format!("error: {text}\n"));
             }
-            if changes_database {
-                s.push_str("nothing was applied\n");
+            if let Some(word) = undone {
+                s.push_str(&format!("nothing was {word}\n"));
             }
             s
         }

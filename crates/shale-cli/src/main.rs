@@ -19,6 +19,7 @@ fn main() {
     output::set_log_json(cli.global.log_json());
     let json = cli.global.json;
     let changes_database = cli.command.changes_database();
+    let undone = cli.command.undone_on_refusal();
     // Piped into `head`, a command that only reads stops quietly, like other command-line tools.
     // One that changes the database runs to its end, its output dropped once nobody reads it:
     // ended between two migrations by a reader gone away, it would leave the run half done.
@@ -43,7 +44,7 @@ fn main() {
             if json {
                 println!("{}", error::to_json(&error));
             } else if !output::log_error(&error) {
-                error::render(&error, changes_database);
+                error::render(&error, undone);
             }
             std::process::exit(error::exit_code(&error));
         }
