@@ -387,7 +387,7 @@ fn exit_on_usage_error(e: clap::Error) -> ! {
         // How much to revert is never assumed: said how the other tools' habit is written here.
         let down = args.iter().skip(1).any(|a| a == "down" || a == "rollback");
         if down && e.kind() == ErrorKind::MissingRequiredArgument {
-            eprint!("{}", e.render().ansi());
+            eprint!("{}", e.render());
             eprintln!(
                 "tip: `shale down --step 1` reverts the newest migration, as dbmate's `rollback` and golang-migrate's \
                  `down 1` do; `--all` reverts every one, as golang-migrate's `down` does"

@@ -258,7 +258,7 @@ const INSIDE_MIGRATIONS: &[(&str, &str)] =
 
 /// The first of [`OTHER_TOOLS_DIRS`] that holds files, under `root` or, in a monorepo, under one
 /// of its `packages/*` or `apps/*`: relative to `root`, with the tool's name.
-fn other_tools_dir(root: &Path) -> Option<(String, &'static str)> {
+pub(crate) fn other_tools_dir(root: &Path) -> Option<(String, &'static str)> {
     let mut bases = vec![String::new()];
     for workspace in ["packages", "apps"] {
         let Ok(entries) = std::fs::read_dir(root.join(workspace)) else { continue };

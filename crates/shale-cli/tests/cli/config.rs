@@ -473,6 +473,24 @@ fn init_keeps_the_password_files_out_of_git() {
     );
 }
 
+/// `new` where another tool keeps the project's migrations and shale is not pointed there: refused,
+/// naming the directory, where it made a second one beside them (dbmate re-check).
+#[test]
+fn new_beside_another_tool_s_directory_is_refused() {
+    let p = Project::new("cfg_new_beside_dbmate");
+    let dbmate = p.path().join("db/migrations");
+    std::fs::create_dir_all(&dbmate).unwrap();
+    std::fs::write(
+        dbmate.join("20240101000000_a.sql"),
+        "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n",
+    )
+    .unwrap();
+    let run: Run = p.bare().args(["new", "x"]).output().unwrap().into();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("keeps this project's migrations in db/migrations"), "{}", run.stderr);
+    assert!(!p.migrations().exists());
+}
+
 #[test]
 fn init_and_new_follow_the_directory_convention() {
     let p = Project::new("cfg_new");
