@@ -106,6 +106,23 @@ pub fn load_set_unsplit(settings: &Settings) -> Result<MigrationSet> {
     require_migrations(settings, load_set_with(settings, MigrationSet::read_dir_unsplit_with, &settings.reading)?)
 }
 
+/// Where there is no migrations directory and another tool keeps the project's migrations in a
+/// directory `init` would point shale at (dbmate's `db/migrations`, drizzle's `drizzle/`): refused,
+/// naming it (dbmate re-check: `new` made a second directory beside them, and `status` asked for
+/// `init` without saying where they were).
+pub(crate) fn refuse_beside_another_tool(settings: &Settings) -> Result<()> {
+    if settings.dir.exists() || settings.dir != settings.root.join("migrations") {
+        return Ok(());
+    }
+    if let Some((dir, tool)) = init::other_tools_dir(&settings.root) {
+        anyhow::bail!(shale::Error::Invalid(format!(
+            "{tool} keeps this project's migrations in {dir}, and shale is not pointed there: run `shale init` \
+             (it writes `dir = \"{dir}\"` in shale.toml), or give --dir {dir}"
+        )));
+    }
+    Ok(())
+}
+
 fn load_set_with(
     settings: &Settings,
     read: fn(
@@ -115,6 +132,7 @@ fn load_set_with(
     reading: &shale_core::layout::ReadSettings,
 ) -> Result<MigrationSet> {
     if !settings.dir.exists() {
+        refuse_beside_another_tool(settings)?;
         // The path looked at, whole: `dir` may be relative to a shale.toml elsewhere (--config).
         let looked = std::path::absolute(&settings.dir).unwrap_or_else(|_| settings.dir.clone());
         anyhow::bail!(shale::Error::Invalid(format!(

@@ -8,17 +8,8 @@ use shale_core::{Layout, MigrationSet, Naming};
 use crate::settings::Settings;
 
 pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
-    // Where another tool keeps its migrations and shale was not pointed there, a `migrations/`
-    // made here would be a second directory beside them, which `status` does not read (dbmate
-    // re-check: `new` wrote one, and `status` then asked for `shale init`).
-    if !settings.dir.exists() && settings.dir == settings.root.join("migrations") {
-        if let Some((dir, tool)) = super::init::other_tools_dir(&settings.root) {
-            anyhow::bail!(shale::Error::Invalid(format!(
-                "{tool} keeps this project's migrations in {dir}, and shale is not pointed there: run `shale init` \
-                 (it writes `dir = \"{dir}\"` in shale.toml), or give --dir {dir}"
-            )));
-        }
-    }
+    // (A `migrations/` made beside another tool's directory would be a second one.)
+    super::refuse_beside_another_tool(settings)?;
     let files = create(settings, name, reversible, None)?;
     if settings.json {
         super::print_json(&serde_json::json!({ "created": files }));

@@ -489,6 +489,10 @@ fn new_beside_another_tool_s_directory_is_refused() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("keeps this project's migrations in db/migrations"), "{}", run.stderr);
     assert!(!p.migrations().exists());
+    // `status` says where they are too.
+    let run: Run = p.bare().arg("status").output().unwrap().into();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("dbmate keeps this project's migrations in db/migrations"), "{}", run.stderr);
 }
 
 #[test]
