@@ -1007,15 +1007,15 @@ impl<'a> Executor<'a> {
             text = quote_literal(text)
         );
         let rows = simple_rows(self.client, &running, "looking for a statement still running").await?;
-        // Sent in a block of its own, it cannot commit: its fence names the lock of the run that
-        // sent it, which this run holds now. Cancelled, its locks go with it, and it runs again
-        // (the live re-check: refused as in doubt, exit 1, though it could never commit).
-        // Only a session running shale's own block (`BEGIN; SET LOCAL ...; statement`): one of the
-        // application's running the same text is not touched (review: its REFRESH was cancelled).
-        // An application's session of the same text is no leftover of shale's (the re-check: named
-        // as one, with a hint to cancel it): such a statement is not in doubt.
+        // A statement sent in a block of its own committed with its record or not at all: the
+        // record says it did not. Its block, still running, cannot commit either (its fence names
+        // the lock of the run that sent it, which this run holds now): cancelled, its locks go
+        // with it (the live re-check: refused as in doubt, exit 1). Only shale's own block
+        // (`BEGIN; SET LOCAL ...; statement`) is such a leftover: an application's session of the
+        // same text is neither cancelled nor named (review, and its re-check).
+        let leftover = rows.iter().find(|row| row[3] == "t");
         if undone_unless_recorded(script, index) {
-            match rows.iter().find(|row| row[3] == "t") {
+            match leftover {
                 None => return Ok(index),
                 Some(row) if self.cancel_and_wait(&row[0]).await => {
                     on_event(ExecEvent::LeftoverCancelled {
@@ -1028,7 +1028,7 @@ impl<'a> Executor<'a> {
                 Some(_) => {}
             }
         }
-        if let Some(row) = rows.first() {
+        if let Some(row) = leftover.or(rows.first()) {
             return Err(in_doubt(
                 format!(
                     "it is still running on the server (pid {}, {} for {}), left by a run that stopped",
@@ -1036,11 +1036,6 @@ impl<'a> Executor<'a> {
                 ),
                 Some(row[0].clone()),
             ));
-        }
-        // Sent in a block of its own, it committed with its record or not at all: the record
-        // says it did not.
-        if undone_unless_recorded(script, index) {
-            return Ok(index);
         }
         match rerun_check(text) {
             RerunCheck::Idempotent => Ok(index),
@@ -1225,9 +1220,6 @@ impl<'a> Executor<'a> {
     }
 }
 
-/// Where statement `index` of `step` is a VALIDATE CONSTRAINT that failed (not `stopped` by a
-/// Ctrl-C) just after the statement of the file that added that constraint NOT VALID: the table and
-/// the constraint as the ADD wrote them, and the ADD's index.
 /// Statement `index`, recorded on its own, is sent in a transaction block of its own, with its
 /// settings SET LOCAL and its record (see `Executor::one_statement`): what can run in a block
 /// and is neither a backfill (batches of their own) nor a CONCURRENTLY statement.
@@ -1246,6 +1238,9 @@ fn undone_unless_recorded(script: &Script, index: usize) -> bool {
         && !shale_core::rerun::reaches_outside_its_transaction(script.statement_text(index))
 }
 
+/// Where statement `index` of `step` is a VALIDATE CONSTRAINT that failed (not `stopped` by a
+/// Ctrl-C) just after the statement of the file that added that constraint NOT VALID: the table and
+/// the constraint as the ADD wrote them, and the ADD's index.
 fn not_valid_behind(step: &Step, index: usize, stopped: bool) -> Option<(String, String, usize)> {
     // Whatever stopped it (rows that break it, a lock it could not get in time, statement_timeout),
     // the constraint would go on refusing the application's writes; not on a stop asked for

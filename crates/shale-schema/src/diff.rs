@@ -33,7 +33,8 @@ use serde::Serialize;
 
 use crate::dump::order::{types_after_functions, uses_any};
 use crate::dump::qualified;
-use crate::model::{Schema, Table, TableUse};
+use crate::dump::render::comment_target;
+use crate::model::{CommentKind, Schema, Table, TableUse};
 
 /// One statement of a diff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -306,6 +307,30 @@ impl<'a> Differ<'a> {
 
     /// A drop of an object that may be created again: its comments and privileges are then set
     /// again too.
+    /// A change of a migration of its own outside a transaction (see [`Change::build_apart`]).
+    fn push_apart(&mut self, object: String, sql: String, note: Option<String>) {
+        self.push(object, sql, false, note);
+        if let Some(change) = self.out.last_mut() {
+            change.build_apart = true;
+        }
+    }
+
+    /// `COMMENT ON` the `kind` object `schema.name` (on table `parent`, where the kind has one)
+    /// with the comment the target gives it, if any: an object made again under its name by a swap,
+    /// whose comment went with the old one.
+    fn comment_again(&self, kind: CommentKind, schema: &str, parent: Option<&str>, name: &str) -> Option<String> {
+        self.to
+            .comments
+            .iter()
+            .find(|c| {
+                c.kind == kind
+                    && c.schema == schema
+                    && c.name == name
+                    && parent.is_none_or(|p| c.parent.as_deref() == Some(p))
+            })
+            .map(|c| format!("COMMENT ON {} IS {};", comment_target(c), crate::dump::literal(&c.comment)))
+    }
+
     fn push_replaced(&mut self, object: String, sql: String) {
         self.replaced.insert(object.clone());
         self.push(object, sql, false, None);

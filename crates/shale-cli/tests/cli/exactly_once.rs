@@ -358,6 +358,19 @@ fn wait_for_statement(p: &Project, start: &str) {
     );
 }
 
+/// Waits until a session runs the statement holding `text` in a block of its own (`BEGIN; SET
+/// LOCAL ...; statement`), as shale sends it: not the history row that holds the file's text.
+fn wait_for_block(p: &Project, text: &str) {
+    p.wait_for(
+        &format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
+               AND query LIKE 'BEGIN;%{text}%' AND pid <> pg_backend_pid()"
+        ),
+        "1",
+        &format!("a block runs `{text}`"),
+    );
+}
+
 /// Through a transaction-mode pooler, a migration that runs outside a transaction set its
 /// settings for the session, ran the statement and reset them in three statements, each on
 /// whichever server session was free: the application's sessions kept a 50 ms lock_timeout (its
@@ -456,13 +469,7 @@ fn a_runner_killed_in_a_statement_s_own_block_leaves_nothing_in_doubt() {
         "-- shale:no-transaction\nINSERT INTO log VALUES ('a');\nINSERT INTO log SELECT 'slept' FROM pg_sleep(2);\nINSERT INTO log VALUES ('b');\n",
     );
     let mut runner = p.spawn(&["up"]);
-    // The statement's own block, not the history row that holds the file's text.
-    p.wait_for(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
-           AND query LIKE 'BEGIN;%pg_sleep(2)%' AND pid <> pg_backend_pid()",
-        "1",
-        "the sleep runs in its own block",
-    );
+    wait_for_block(&p, "pg_sleep(2)");
     runner.kill().unwrap(); // SIGKILL: it records nothing more
     let _ = runner.wait();
     p.wait_for(&common::running_sql("pg_sleep(2)"), "0", "the abandoned statement ends");
@@ -560,12 +567,7 @@ fn an_application_s_statement_of_the_same_text_is_not_cancelled() {
     let p = Project::new("once_leftover_not_theirs");
     p.write("001_sleep.sql", "-- shale:no-transaction\nSELECT pg_sleep(4);\n");
     let mut runner = p.spawn(&["up"]);
-    p.wait_for(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
-           AND query LIKE 'BEGIN;%pg_sleep(4)%'",
-        "1",
-        "the migration's block runs",
-    );
+    wait_for_block(&p, "pg_sleep(4)");
     runner.kill().unwrap();
     let _ = runner.wait();
     let db = p.db.name.clone();

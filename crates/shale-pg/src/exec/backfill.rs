@@ -9,6 +9,7 @@ use shale_core::backfill::{key_batch_sql, page_batch_sql, update_shape, Backfill
 use shale_core::ident::ident_always_quoted;
 use shale_core::plan::Step;
 use shale_core::position::LineIndex;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::SimpleQueryMessage;
 
 use super::{is_fence, rollback, ExecEvent, Executor, NoTxStop};
@@ -127,7 +128,7 @@ impl Executor<'_> {
                     if is_fence(&error) {
                         return Err(NoTxStop::Record { index, error });
                     }
-                    let lock_timeout = error.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE);
+                    let lock_timeout = error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE);
                     let polite = self.options.lock_wait.as_ref();
                     if lock_timeout && self.pause_to_retry(polite, since, &mut attempt, &label, on_event).await {
                         continue;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{key, Differ, TableKey};
 use crate::dump::{ident, qualified};
-use crate::model::{Constraint, ConstraintKind, TableUse};
+use crate::model::{CommentKind, Constraint, ConstraintKind, TableUse};
 
 /// Constraints to drop, to add, to validate, and foreign keys whose deferrability changes in place.
 #[derive(Default)]
@@ -216,23 +216,12 @@ impl<'a> Differ<'a> {
                 deferrable_clause(new)
             );
             // Its comment, which went with the old one.
-            let commented = self.to.comments.iter().find(|c| {
-                c.kind == crate::model::CommentKind::Constraint
-                    && c.schema == new.schema
-                    && c.parent.as_deref() == Some(new.table.as_str())
-                    && c.name == new.name
-            });
-            if let Some(c) = commented {
-                sql.push_str(&format!(
-                    "\nCOMMENT ON CONSTRAINT {name} ON {table} IS {};",
-                    crate::dump::literal(&c.comment)
-                ));
+            let comment = self.comment_again(CommentKind::Constraint, &new.schema, Some(&new.table), &new.name);
+            if let Some(comment) = comment {
+                sql.push_str(&format!("\n{comment}"));
             }
             let note = "built beside the old one, then swapped for it in one statement, so that the table is unique at every moment";
-            self.push(format!("constraint {}.{}.{}", new.schema, new.table, new.name), sql, false, Some(note.into()));
-            if let Some(change) = self.out.last_mut() {
-                change.build_apart = true;
-            }
+            self.push_apart(format!("constraint {}.{}.{}", new.schema, new.table, new.name), sql, Some(note.into()));
         }
     }
 
@@ -368,7 +357,7 @@ fn referenced_columns(definition: &str) -> Option<&str> {
 }
 
 /// The columns of a list `(a, b)`, in any order.
-fn column_set(list: &str) -> BTreeSet<&str> {
+pub(super) fn column_set(list: &str) -> BTreeSet<&str> {
     list.trim_start_matches('(').trim_end_matches(')').split(", ").map(str::trim).collect()
 }
 

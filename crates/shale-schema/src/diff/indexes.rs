@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{key, Differ, Key};
-use crate::dump::{ident, literal, qualified};
+use crate::dump::{ident, qualified};
 use crate::model::{CommentKind, ConstraintKind, Index, Schema, View};
 
 /// Indexes to drop, to create, and to swap for a new definition (the old one, the new one).
@@ -151,23 +151,11 @@ impl<'a> Differ<'a> {
                 ident(&new.name)
             );
             // Its comment, which went with the old one.
-            let commented = self
-                .to
-                .comments
-                .iter()
-                .find(|c| c.kind == CommentKind::Index && c.schema == new.schema && c.name == new.name);
-            if let Some(c) = commented {
-                sql.push_str(&format!(
-                    "\nCOMMENT ON INDEX {} IS {};",
-                    qualified(&c.schema, &c.name),
-                    literal(&c.comment)
-                ));
+            if let Some(comment) = self.comment_again(CommentKind::Index, &new.schema, None, &new.name) {
+                sql.push_str(&format!("\n{comment}"));
             }
             let note = "built beside the old one, then swapped for it, so that the table has one at every moment; blocks writes to the table while it builds (CONCURRENTLY needs its own migration without a transaction)";
-            self.push(format!("index {}.{}", new.schema, new.name), sql, false, Some(note.to_string()));
-            if let Some(change) = self.out.last_mut() {
-                change.build_apart = true;
-            }
+            self.push_apart(format!("index {}.{}", new.schema, new.name), sql, Some(note.to_string()));
         }
     }
 

@@ -817,10 +817,7 @@ impl<'a> Differ<'a> {
                      then skips the scan under ACCESS EXCLUSIVE); the VALIDATE fails on NULLs",
                     c.name
                 );
-                self.push(object(&c.name), statements, false, Some(note));
-                if let Some(change) = self.out.last_mut() {
-                    change.build_apart = true;
-                }
+                self.push_apart(object(&c.name), statements, Some(note));
             }
         }
     }
@@ -833,7 +830,12 @@ impl<'a> Differ<'a> {
                 && k.table == t.name
                 && match k.uses.iter().find(|u| u.schema == t.schema && u.table == t.name) {
                     Some(own) => own.columns.iter().any(|x| x == column),
-                    None => k.definition.contains(&ident(column)),
+                    // (The key's own list, not a substring: `id` is not in `(user_id)`.)
+                    None => k
+                        .definition
+                        .strip_prefix("PRIMARY KEY ")
+                        .map(super::constraints::column_set)
+                        .is_some_and(|columns| columns.contains(ident(column).as_str())),
                 }
         })
     }
