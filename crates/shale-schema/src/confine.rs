@@ -249,9 +249,16 @@ pub fn with_kinds_models_do_not_describe(models: &Schema, other: &Schema) -> (Sc
         .iter()
         .filter(|c| match c.kind {
             CommentKind::Function | CommentKind::Procedure => taken.contains(&"functions"),
-            CommentKind::Trigger => taken.contains(&"triggers"),
+            // Only those of what was kept (a trigger of a table the models drop goes, comment and all).
+            CommentKind::Trigger => out
+                .triggers
+                .iter()
+                .any(|t| t.schema == c.schema && t.name == c.name && c.parent.as_deref() == Some(t.table.as_str())),
             CommentKind::Aggregate => taken.contains(&"aggregates"),
-            CommentKind::Policy => taken.contains(&"policies"),
+            CommentKind::Policy => out
+                .policies
+                .iter()
+                .any(|p| p.schema == c.schema && p.name == c.name && c.parent.as_deref() == Some(p.table.as_str())),
             CommentKind::Column => {
                 taken.contains(&"views") && c.parent.as_deref().is_some_and(|p| view_named(&c.schema, p))
             }

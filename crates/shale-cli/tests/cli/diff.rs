@@ -517,12 +517,16 @@ fn models_keep_the_functions_triggers_and_views_they_do_not_describe() {
          CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;\n\
          CREATE TRIGGER items_touch BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION touch();\n\
          CREATE VIEW titled AS SELECT id, title FROM items WHERE title IS NOT NULL;\n\
+         CREATE TABLE notes (id int PRIMARY KEY);\n\
+         CREATE TRIGGER notes_touch BEFORE UPDATE ON notes FOR EACH ROW EXECUTE FUNCTION touch();\n\
+         COMMENT ON TRIGGER notes_touch ON notes IS 'goes with its table';\n\
          ALTER TABLE items ENABLE ROW LEVEL SECURITY;\n\
          CREATE POLICY titled_only ON items USING (title IS NOT NULL);\n",
     );
     std::fs::write(
         p.path().join("models.sql"),
-        "CREATE TABLE items (id int PRIMARY KEY, title text, updated_at timestamptz, nickname text);\n",
+        "CREATE TABLE items (id int PRIMARY KEY, title text, updated_at timestamptz, nickname text);\n\
+         CREATE TABLE notes (id int PRIMARY KEY);\n",
     )
     .unwrap();
     let models = format!("exec:cat {}", p.path().join("models.sql").display());
@@ -533,7 +537,7 @@ fn models_keep_the_functions_triggers_and_views_they_do_not_describe() {
     assert!(run.stderr.contains("declares no functions, triggers, views"), "{}", run.stderr);
     std::fs::write(
         p.path().join("models.sql"),
-        "CREATE TABLE items (id int PRIMARY KEY, title text, updated_at timestamptz);\n",
+        "CREATE TABLE items (id int PRIMARY KEY, title text, updated_at timestamptz);\nCREATE TABLE notes (id int PRIMARY KEY);\n",
     )
     .unwrap();
     p.shale(&["up"]).ok();
@@ -558,6 +562,8 @@ fn models_keep_the_functions_triggers_and_views_they_do_not_describe() {
         .ok();
     assert!(run.stdout.contains("DROP VIEW public.titled") && !run.stdout.contains("CREATE VIEW"), "{}", run.stdout);
     assert!(run.stdout.contains("DROP POLICY titled_only") && !run.stdout.contains("CREATE POLICY"), "{}", run.stdout);
+    // A trigger of a table the models drop goes, its comment with it.
+    assert!(!run.stdout.contains("COMMENT ON TRIGGER"), "{}", run.stdout);
     assert!(run.stderr.contains("verified"), "{}", run.stderr);
 }
 
