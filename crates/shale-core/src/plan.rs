@@ -481,6 +481,9 @@ pub enum PlanError {
         label: String,
         path: Option<PathBuf>,
         statements: i32,
+        /// Its run was cut off (the row still says running): the statement after those committed
+        /// may have committed too, even with none recorded (a DO block first, review).
+        cut_off: bool,
     },
     /// A migration shale cannot run (a goose migration written in Go) is not applied yet.
     Unrunnable {
@@ -583,12 +586,20 @@ impl fmt::Display for PlanError {
                 }
             ),
             PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
-            PlanError::PartAppliedAbove { label, path, statements } => write!(
+            PlanError::PartAppliedAbove { label, path, statements, cut_off } => write!(
                 f,
-                "{}migration {label} stopped part-way outside a transaction, {statements} of its statements committed, \
-                 and it is newer than what this down reverts: reverted under it, what they did would stay, and the \
-                 next up would go on after them",
-                path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default()
+                "{}migration {label} {}, and it is newer than what this down reverts: reverted under it, what they \
+                 did would stay, and the next up would go on after them",
+                path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default(),
+                if *cut_off {
+                    format!(
+                        "was cut off outside a transaction in statement {}, which may have committed \
+                         ({statements} before it did)",
+                        statements + 1
+                    )
+                } else {
+                    format!("stopped part-way outside a transaction, {statements} of its statements committed")
+                }
             ),
             PlanError::Unrunnable { version, path, .. } => write!(
                 f,
@@ -1439,8 +1450,8 @@ fn down_candidates<'h>(
             .iter()
             .filter(|(v, r)| {
                 *v > oldest
-                    && matches!(r.status, RecordStatus::Failed | RecordStatus::Running)
-                    && r.statements_done.unwrap_or(0) > 0
+                    && (r.status == RecordStatus::Running
+                        || r.status == RecordStatus::Failed && r.statements_done.unwrap_or(0) > 0)
             })
             .min_by_key(|(v, _)| *v);
         if let Some((version, record)) = part_applied {
@@ -1451,6 +1462,7 @@ fn down_candidates<'h>(
                 }),
                 path: file.map(|m| m.up.path.clone()),
                 statements: record.statements_done.unwrap_or(0),
+                cut_off: record.status == RecordStatus::Running,
             }]);
         }
     }

@@ -530,6 +530,35 @@ fn a_down_under_a_part_applied_migration_is_refused() {
     assert_eq!(p.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM t5"), "1,2");
 }
 
+/// The same under a migration whose run was cut off in its first statement, a DO block, which
+/// cannot run in a block of its own: none is recorded, and it may have committed (review). Here
+/// it did: the server finishes a statement for a client that is gone.
+#[test]
+fn a_down_under_a_migration_cut_off_in_its_first_statement_is_refused() {
+    let p = Project::new("once_down_under_cut_off");
+    p.write("005_t5.up.sql", "CREATE TABLE t5 (id int);\n");
+    p.write("005_t5.down.sql", "DROP TABLE t5;\n");
+    p.write(
+        "006_do.sql",
+        "-- shale:no-transaction\nDO $$ BEGIN PERFORM pg_sleep(2); INSERT INTO t5 VALUES (1); END $$;\nSELECT 1;\n",
+    );
+    p.shale(&["up", "--to", "005"]).ok();
+    let mut runner = p.spawn(&["up"]);
+    wait_for_statement(&p, "DO $$");
+    runner.kill().unwrap(); // SIGKILL: it records nothing more
+    runner.wait().unwrap();
+    p.wait_for("SELECT count(*) FROM t5", "1", "the DO block committed");
+    assert_eq!(p.psql("SELECT status || ' ' || statements_done FROM shale_migrations WHERE name = 'do'"), "running 0");
+    let down = p.shale(&["down", "--step", "1"]);
+    assert_ne!(down.code, 0, "{}", down.stderr);
+    assert!(
+        down.stderr.contains("was cut off outside a transaction in statement 1, which may have committed"),
+        "{}",
+        down.stderr
+    );
+    assert_eq!(p.psql("SELECT count(*) FROM t5"), "1", "nothing reverted");
+}
+
 /// A statement sent in a block of its own by a run that was killed, still running (waiting for a
 /// row), cannot commit: its fence names the killed run's lock. The next run cancels it and runs
 /// it again, where it refused as in doubt, exit 1 (live re-check).
