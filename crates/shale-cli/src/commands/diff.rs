@@ -95,17 +95,40 @@ impl Source {
 }
 
 /// Run `command` with the shell in the working directory and return its standard output (its
-/// standard error is passed on to shale's). A failure to start, a non-zero exit or output that is
-/// not UTF-8 is an error (exit 2) naming the command, with the end of its error output.
+/// standard error is passed on to shale's line by line, as it comes). A failure to start, a
+/// non-zero exit or output that is not UTF-8 is an error (exit 2) naming the command, with the
+/// end of its error output.
 pub fn exec_output(command: &str) -> Result<String> {
-    let output = std::process::Command::new("sh")
+    use std::io::BufRead;
+    const TAIL_LINES: usize = 10;
+    let mut child = std::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null())
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .map_err(|e| shale::Error::Invalid(format!("could not run `{command}` (exec:): {e}")))?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    eprint!("{stderr}");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    // Passed on as it comes (a slow import's warnings show while it runs), its last lines kept.
+    let passer = std::thread::spawn(move || {
+        let mut tail = std::collections::VecDeque::with_capacity(TAIL_LINES);
+        for line in std::io::BufReader::new(stderr).split(b'\n').map_while(|l| l.ok()) {
+            let line = String::from_utf8_lossy(&line).into_owned();
+            eprintln!("{line}");
+            if !line.trim().is_empty() {
+                if tail.len() == TAIL_LINES {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+        }
+        tail.into_iter().collect::<Vec<_>>()
+    });
+    let output = child
+        .wait_with_output()
+        .map_err(|e| shale::Error::Invalid(format!("could not run `{command}` (exec:): {e}")))?;
+    let lines = passer.join().unwrap_or_default();
     if !output.status.success() {
         let how = match output.status.code() {
             Some(code) => format!("exited with {code}"),
@@ -113,8 +136,7 @@ pub fn exec_output(command: &str) -> Result<String> {
         };
         // Its last lines in the error itself: an application's log shows the error, not what was
         // printed before it (FastAPI trial: "its error output is above", and nothing was).
-        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-        let tail = lines[lines.len().saturating_sub(10)..].join("\n");
+        let tail = lines.join("\n");
         anyhow::bail!(shale::Error::Invalid(match tail.is_empty() {
             true => format!("`{command}` (exec:) {how}, printing nothing on its error output; its output is not used"),
             false => format!("`{command}` (exec:) {how}; its output is not used; its error output ends with:\n{tail}"),
