@@ -960,7 +960,6 @@ impl Migrator {
             statements_done: None,
             path: self.set.find(version).map(|m| m.file.as_str()),
         };
-        self.write(client, &record, lock).await?;
         // The files it covers: one added under it later never ran here (`plan::covered`).
         // Those shale cannot run (goose's Go files) and the old tool's code migrations too: ported
         // to SQL later, as shale asks, such a file ran here as code (review).
@@ -969,26 +968,32 @@ impl Migrator {
             self.set.unrunnable.iter().map(|u| &u.version).chain(self.set.code_migrations.iter().map(|c| &c.version));
         let covered = sql.chain(code).filter(|v| *v <= version);
         let reason = shale_core::plan::covered::covered_reason(version, covered);
-        let row = crate::adopt::succeeded(
+        let covered_row = crate::adopt::succeeded(
             RecordKind::Audit,
             String::new(),
             shale_core::plan::covered::COVERED_ROW_NAME,
             &reason,
         );
-        self.write(client, &row, lock).await?;
         // Another tool's history left as it was (Alembic's, Django's, node-pg-migrate's of
         // JavaScript modules: a history shale took over would have refused the baseline): what it
         // holds now, so that `status` sees it change if that tool still migrates here.
         let mut left = shale_pg::foreign::detect(client, None).await?;
         left.retain(|t| t.in_search_path && !self.own_table(t));
+        let mut left_rows = Vec::new();
         for table in &left {
             let Some(fingerprint) = shale_pg::foreign::fingerprint(client, table).await? else { continue };
             let name = table.display();
             let reason = shale_core::adopt::left_at_baseline_reason(table.tool, &name, &fingerprint);
-            // Named by the table: one row kept per history left (the history keeps one per name).
-            let audit = crate::adopt::succeeded(RecordKind::Audit, String::new(), &name, &reason);
-            self.write(client, &audit, lock).await?;
+            left_rows.push((name, reason));
         }
+        // Named by the table: one row kept per history left (the history keeps one per name).
+        let left_audits = left_rows
+            .iter()
+            .map(|(name, reason)| crate::adopt::succeeded(RecordKind::Audit, String::new(), name, reason));
+        // All in one transaction: a baseline without its covered list would take a file added
+        // under it later for one that ran here.
+        let rows: Vec<NewRecord> = [record, covered_row].into_iter().chain(left_audits).collect();
+        self.write_all(client, &rows, lock).await?;
         Ok(RunReport::default())
     }
 
