@@ -540,7 +540,7 @@ impl fmt::Display for Tool {
 /// would mean `shale up` running again, on the live database, every migration the tool applied
 /// whose tables a later one dropped. A tool whose table has columns that say too little (dbmate's
 /// `version` alone, TypeORM's `id, timestamp, name`) is not here: `--table` names it.
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 10] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 11] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -585,6 +585,9 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 10] = [
     (Tool::Pop, &["version", "version_self"]),
     // dbmate's, under its `DBMATE_MIGRATIONS_TABLE` (a name that says it holds migrations).
     (Tool::Dbmate, &["version"]),
+    // node-pg-migrate's, under its `--migrations-table` (Node trial: under `migrations`, not
+    // found, `up` ran the migrations again).
+    (Tool::NodePgMigrate, &["id", "name", "run_on"]),
 ];
 
 /// The schemas of Supabase's own services (its auth server, Realtime, Storage, its functions
@@ -964,6 +967,17 @@ impl AdoptProblem {
                  the history stays complete"
             ),
         })
+    }
+}
+
+/// The migration shale cannot run that `key`, a row of the tool's history, is of: goose's Go
+/// file by its version, node-pg-migrate's module by its name without the extension.
+fn unrunnable_of<'s>(set: &'s MigrationSet, tool: Tool, key: &str) -> Option<&'s Unrunnable> {
+    match tool {
+        Tool::NodePgMigrate => {
+            set.unrunnable.iter().find(|u| u.file.rsplit_once('.').map_or(u.file.as_str(), |(stem, _)| stem) == key)
+        }
+        _ => Version::parse(key).and_then(|v| set.find_unrunnable(&v)),
     }
 }
 
@@ -1347,7 +1361,7 @@ pub fn plan_adoption_accepting<'a>(
                     });
                     continue;
                 }
-                let go = Version::parse(&entry.key).and_then(|v| set.find_unrunnable(&v));
+                let go = unrunnable_of(set, tool, &entry.key);
                 // A drizzle row its journal does not name is found by its hash.
                 let by_hash = |m: &&&Migration| {
                     tool == Tool::Drizzle

@@ -1116,6 +1116,64 @@ fn a_dbmate_history_under_another_name_is_found_by_its_column() {
     assert_eq!(p.psql("SELECT count(*) FROM accounts"), "1", "nothing ran again");
 }
 
+/// node-pg-migrate's history under the name `--migrations-table` gives it is found by its columns
+/// (Node trial: under `migrations`, not found, `up` ran a data migration again).
+#[test]
+fn a_node_pg_migrate_history_under_another_name_is_found_by_its_columns() {
+    let p = Project::new("adopt_node_pg_migrate_renamed");
+    p.write(
+        "1700000000000_accounts.sql",
+        "-- Up Migration\nCREATE TABLE IF NOT EXISTS accounts (id serial PRIMARY KEY, name text);\n\n-- Down Migration\nDROP TABLE accounts;\n",
+    );
+    p.write(
+        "1700000000001_seed.sql",
+        "-- Up Migration\nUPDATE accounts SET name = name || '!';\n\n-- Down Migration\n",
+    );
+    p.psql(
+        "CREATE TABLE accounts (id serial PRIMARY KEY, name text); INSERT INTO accounts (name) VALUES ('system!');
+         CREATE TABLE migrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+         INSERT INTO migrations (name, run_on) VALUES ('1700000000000_accounts', now()), ('1700000000001_seed', now())",
+    );
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("public.migrations is its history"), "{}", status.stderr);
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    p.shale(&["adopt"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT name FROM accounts"), "system!", "nothing ran again");
+}
+
+/// node-pg-migrate's JavaScript modules among its SQL files are migrations shale cannot run, as
+/// goose's Go files are: applied, `adopt` takes them over with the rest (Node trial: it said no
+/// file had their version); pending, they stop `up`, naming the module.
+#[test]
+fn node_pg_migrate_modules_among_its_sql_files_are_taken_over() {
+    let p = Project::new("adopt_node_pg_migrate_mixed");
+    p.write("1700000000000_users.js", "exports.up = (pgm) => { pgm.createTable('users', { id: 'id' }); };\n");
+    p.write(
+        "1700000000001_tags.sql",
+        "-- Up Migration\nCREATE TABLE tags (id serial);\n-- Down Migration\nDROP TABLE tags;\n",
+    );
+    let fresh = p.shale(&["up"]);
+    assert_eq!(fresh.code, 2, "{}", fresh.stderr);
+    assert!(
+        fresh.stderr.contains("1700000000000_users.js: migration 1700000000000 is written in JavaScript"),
+        "{}",
+        fresh.stderr
+    );
+    assert!(p.tables().iter().all(|t| t == "shale_migrations"), "nothing ran");
+    p.psql(
+        "DROP TABLE IF EXISTS shale_migrations; CREATE TABLE users (id serial); CREATE TABLE tags (id serial);
+         CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+         INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000000_users', now()), ('1700000000001_tags', now())",
+    );
+    let adopted = p.shale(&["adopt"]).ok();
+    assert!(adopted.stdout.contains("recorded 2 migration(s) as applied"), "{}", adopted.stdout);
+    p.write("1700000000002_note.sql", "-- Up Migration\nALTER TABLE tags ADD note text;\n-- Down Migration\n");
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stdout.contains("applied 1 migration(s)"), "{}", up.stdout);
+}
+
 /// Flyway's repeatables: one whose last run was of the file as it is now is taken over (a data
 /// repeatable run again would insert its rows twice); one changed since runs, as Flyway would.
 #[test]
