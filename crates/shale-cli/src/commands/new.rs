@@ -239,6 +239,14 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         };
         format!("-- {direction}: {name}\n\n{sql}")
     };
+    // An empty down section says so in the line [`unwritten_down`] reads, as a down file's header
+    // does: left as it is, `shale down` refuses it rather than record a revert that undid nothing
+    // (Node trial: node-pg-migrate's empty `-- Down Migration` was reverted, and the next `up`
+    // failed on the table still there).
+    let unwritten_section = |sql: &str| match sql.is_empty() {
+        true => format!("-- down: {name}\n"),
+        false => sql.to_string(),
+    };
     // Up/down pairs come in twos where the directory's newest migration has its down (as
     // golang-migrate's and sqlx's own `create` write them); a baseline written from the schema
     // gets no empty down that would pretend to undo it.
@@ -330,6 +338,7 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         Layout::Goose | Layout::SqlMigrate => {
             let (up, down) = layout.section_markers().unwrap_or_default();
             let ((up_alone, up_sql), (down_alone, down_sql)) = (in_tool_s_words(up_sql), in_tool_s_words(down_sql));
+            let down_sql = unwritten_section(&down_sql);
             let text = match layout {
                 // goose says it once, for the whole file.
                 Layout::Goose => format!(
@@ -351,7 +360,7 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             let (up, down) = layout.section_markers().unwrap_or_default();
             files.push((
                 format!("{version}_{slug}.sql").into(),
-                format!("{up}\n-- {name}\n\n{up_sql}\n{down}\n\n{down_sql}"),
+                format!("{up}\n-- {name}\n\n{up_sql}\n{down}\n\n{}", unwritten_section(down_sql)),
             ));
         }
         // Where the tool that may still run the directory runs every file whole (the Supabase
@@ -383,6 +392,7 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         }
         Layout::SingleFile | Layout::DbmateSections if reversible || layout == Layout::DbmateSections => {
             let ((up_alone, up_sql), (down_alone, down_sql)) = (in_tool_s_words(up_sql), in_tool_s_words(down_sql));
+            let down_sql = unwritten_section(&down_sql);
             let option = |alone: bool| if alone { " transaction:false" } else { "" };
             files.push((
                 format!("{version}_{slug}.sql").into(),

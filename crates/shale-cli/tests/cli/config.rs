@@ -554,6 +554,14 @@ fn init_and_new_follow_the_directory_convention() {
     let created = run.stdout.trim().rsplit(' ').next().unwrap().trim().to_string();
     let text = std::fs::read_to_string(n.path().join(&created)).unwrap();
     assert!(text.starts_with("-- Up Migration") && text.contains("-- Down Migration"), "{text}");
+    // Its down section left as written is refused as the down file's template is (Node trial: it
+    // was recorded as reverted, and the next up failed on the table still there).
+    std::fs::write(n.path().join(&created), text.replace("-- b\n", "-- b\nCREATE TABLE b (id int);\n")).unwrap();
+    n.shale(&["up"]).ok();
+    let down = n.shale(&["down", "--step", "1"]);
+    assert_eq!(down.code, 2, "{}", down.stderr);
+    assert!(down.stderr.contains("is still the empty template"), "{}", down.stderr);
+    assert_eq!(n.tables(), ["b", "shale_migrations"]);
     // Refused where the tool runs every file whole and has no downs (the Supabase CLI).
     let supabase = Project::new("cfg_new_supabase");
     let dir = supabase.path().join("supabase/migrations");
