@@ -68,7 +68,14 @@ pub fn run(settings: &Settings) -> Result<i32> {
             if *key == "directUrl" { " (not the pooler's url)" } else { "" }
         );
     }
-    let set = if had_files { super::load_set(settings).ok() } else { None };
+    // Read where shale.toml now points (another tool's directory, found).
+    let set = match had_files {
+        true => shale_core::MigrationSet::read_dir_with(&dir, &settings.reading).ok(),
+        false => None,
+    };
+    // The directory's place guessed the tool; its files' sections say it where they are another's
+    // (Node trial: node-pg-migrate's `db/migrations` was named dbmate's).
+    let found = found.map(|(relative, tool)| (relative, set.as_ref().and_then(tool_of_sections).unwrap_or(tool)));
     // Another tool's migrations in code, in the directory shale's join (Knex's `.js`, Ecto's `.exs`).
     let left_alone = set.as_ref().filter(|s| s.migrations.is_empty()).map_or(0, |s| s.ignored.len());
     if found.is_none() && left_alone > 0 {
@@ -246,6 +253,17 @@ const OTHER_TOOLS_DIRS: &[(&str, &str)] = &[
     ("database/migrations", "Laravel"),
     ("db/migrate", "Rails"),
 ];
+
+/// The tool whose sections the migrations are written in, where they are one's.
+fn tool_of_sections(set: &shale_core::MigrationSet) -> Option<&'static str> {
+    set.migrations.iter().find_map(|m| match m.layout {
+        shale_core::Layout::NodePgMigrate => Some("node-pg-migrate"),
+        shale_core::Layout::Goose => Some("goose"),
+        shale_core::Layout::SqlMigrate => Some("sql-migrate"),
+        shale_core::Layout::DbmateSections => Some("dbmate"),
+        _ => None,
+    })
+}
 
 /// Of [`OTHER_TOOLS_DIRS`], the tools whose migrations are code: a history started from the
 /// live schema, not taken over.

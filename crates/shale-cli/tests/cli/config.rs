@@ -218,6 +218,14 @@ fn init_finds_the_directory_another_tool_keeps() {
     assert!(config.contains("\ndir = \"prisma/migrations\"\n"), "{config}");
     let validate: Run = p.bare().arg("validate").output().unwrap().into();
     assert!(validate.stdout.contains("1 migration(s) are valid"), "{}{}", validate.stdout, validate.stderr);
+    // `db/migrations` is dbmate's place, and node-pg-migrate's too: its files' sections say whose
+    // (Node trial: named dbmate's).
+    let node = Project::new("cfg_init_node_pg");
+    let dir = node.path().join("db/migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("1700000000000_a.sql"), "-- Up Migration\nSELECT 1;\n-- Down Migration\n").unwrap();
+    let run: Run = node.bare().arg("init").output().unwrap().into();
+    assert!(run.stdout.contains("where node-pg-migrate keeps its migrations"), "{}", run.stdout);
 
     // Prisma Migrate's connection is the schema's directUrl, past the pooler the application's url
     // goes through (Prisma trial, documenso).
