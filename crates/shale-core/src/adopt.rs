@@ -854,10 +854,14 @@ impl AdoptNote {
             ),
             AdoptNote::Schema { tool, schema, now, path } => format!(
                 "{tool}'s history is in schema {schema}, but unqualified names on this connection go to {now}: {tool} \
-                 ran its migrations with search_path = {schema} (Flyway: flyway.schemas or flyway.defaultSchema), and \
+                 ran its migrations with search_path = {schema}{}, and \
                  {migrating} would create their tables in {now}. Connect with that search_path: add \
                  `options=-csearch_path%3D{path}` to the database URL (`postgres://...?options=-csearch_path%3D{path}`), \
-                 or set PGOPTIONS='-c search_path={path}'"
+                 or set PGOPTIONS='-c search_path={path}'",
+                match tool {
+                    Tool::Flyway => " (flyway.schemas or flyway.defaultSchema)",
+                    _ => "",
+                }
             ),
         }
     }

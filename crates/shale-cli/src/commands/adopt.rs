@@ -231,7 +231,7 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, d
     let status = block_on(migrator.status())?;
     let with = match status.foreign.iter().find_map(|f| f.tool.migrate_to_command().map(|c| (f.tool, c))) {
         Some((tool, command)) => format!("with {tool}: `{command}`"),
-        None => "with the tool that migrated it, e.g. `alembic upgrade` or `flyway migrate -target`".to_string(),
+        None => "with the tool that migrated it, up to that version".to_string(),
     };
     anyhow::bail!(shale::Error::Invalid(format!(
         "the database is not what the migrations up to {version} build ({} difference(s)), so recording it at {version} would leave them behind:\n{}\nbring it to {version} first ({with}), or baseline at the version it does match; `--force` records {version} anyway",
