@@ -598,6 +598,15 @@ impl ConnectionSettings {
         }
     }
 
+    /// The database as a file that is committed names it: by its name alone, with no host, port or
+    /// user (Node trial: a migration written from production's schema named its host).
+    pub fn named_in_files(&self) -> String {
+        match &self.dbname {
+            Some(name) => format!("database {name}"),
+            None => "the database".into(),
+        }
+    }
+
     /// The settings as a URL with the password replaced by `***`: safe to print and log.
     pub fn redacted(&self) -> String {
         self.as_url(true)
