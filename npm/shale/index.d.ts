@@ -123,6 +123,16 @@ export interface Migration {
   appliedAt: string | null;
   durationMs: number | null;
   error: string | null;
+  /** Recorded by `shale adopt` from another tool's history: applied by that tool, not shale. */
+  adopted: boolean;
+  adoptedFrom: string | null;
+}
+
+/** What the tool whose history shale took over did since the switch. */
+export interface SinceAdoption {
+  tool: string;
+  table: string;
+  migrations: string[];
 }
 
 export interface Status {
@@ -135,6 +145,10 @@ export interface Status {
    * since the baseline, or appeared in a database shale built: that tool still migrates here.
    */
   changedSinceBaseline: { tool: string; table: string; baselineAt: string | null }[];
+  /** That tool applied these too, after shale had: its migrate still runs somewhere. */
+  ranByBoth: SinceAdoption | null;
+  /** That tool applied these, which shale has not: `up` refuses them until they are recorded. */
+  appliedByTheOtherTool: SinceAdoption | null;
   json: Record<string, unknown>;
 }
 

@@ -330,7 +330,12 @@ async function status(options = {}) {
     appliedAt: m.applied_at ?? null,
     durationMs: m.duration_ms ?? null,
     error: m.error ?? null,
+    // Recorded by `shale adopt` from another tool's history (applied by that tool, not shale).
+    adopted: Boolean(m.adopted),
+    adoptedFrom: m.adopted_from ?? null,
   }));
+  // What the tool whose history shale took over did since: each {tool, table, migrations} or null.
+  const since = (s) => (s ? { tool: s.tool, table: s.table, migrations: s.migrations || [] } : null);
   return {
     currentVersion: json.current_version ?? null,
     historyExists: Boolean(json.history_exists),
@@ -342,6 +347,10 @@ async function status(options = {}) {
       table: c.table,
       baselineAt: c.baseline_at ?? null,
     })),
+    // That tool applied these too, after shale had: its migrate still runs somewhere.
+    ranByBoth: since(json.ran_by_both),
+    // That tool applied these, which shale has not: `up` refuses them until they are recorded.
+    appliedByTheOtherTool: since(json.applied_by_the_other_tool),
     json,
   };
 }

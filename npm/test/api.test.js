@@ -212,3 +212,26 @@ test('down generates the downs a history lacks', async () => {
   assert.deepEqual(reverted.versions, ['002', '001']);
   assert.equal(psql(databaseUrl, "SELECT count(*) FROM pg_tables WHERE tablename = 'users'"), '0');
 });
+
+test('status says what was adopted and what the other tool did since', async () => {
+  const cwd = project();
+  const databaseUrl = freshDatabase('js_adopted');
+  // A database dbmate migrated, taken over; then dbmate's migrate ran again somewhere.
+  psql(
+    databaseUrl,
+    "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL); CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY); INSERT INTO schema_migrations VALUES ('001')",
+  );
+  execFileSync(shale.binaryPath(), ['--database-url', databaseUrl, 'adopt'], { cwd, stdio: 'ignore' });
+  fs.writeFileSync(path.join(cwd, 'migrations', '002_posts.sql'), '-- migrate:up\nCREATE TABLE posts (id int);\n');
+  psql(databaseUrl, "CREATE TABLE posts (id int); INSERT INTO schema_migrations VALUES ('002')");
+  const status = await shale.status({ databaseUrl, cwd });
+  assert.deepEqual(
+    status.migrations.map((m) => [m.version, m.adopted, m.adoptedFrom]),
+    [
+      ['001', true, 'dbmate'],
+      ['002', false, null],
+    ],
+  );
+  assert.equal(status.appliedByTheOtherTool.tool, 'dbmate');
+  assert.equal(status.ranByBoth, null);
+});

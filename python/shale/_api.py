@@ -161,6 +161,9 @@ class Migration:
     applied_at: Optional[str]
     duration_ms: Optional[int]
     error: Optional[str]
+    #: Recorded by ``shale adopt`` from another tool's history: applied by that tool, not shale.
+    adopted: bool = False
+    adopted_from: Optional[str] = None
 
     @classmethod
     def _from(cls, d: Mapping[str, Any]) -> "Migration":
@@ -173,6 +176,8 @@ class Migration:
             applied_at=d.get("applied_at"),
             duration_ms=d.get("duration_ms"),
             error=d.get("error"),
+            adopted=bool(d.get("adopted")),
+            adopted_from=d.get("adopted_from"),
         )
 
 
@@ -187,6 +192,11 @@ class Status:
     #: baseline, or appeared in a database shale built: that tool still migrates here. Each
     #: ``{"tool", "table", "baseline_at"}``.
     changed_since_baseline: List[Dict[str, Any]] = field(default_factory=list)
+    #: The tool whose history shale took over applied these too, after shale had: its migrate still
+    #: runs somewhere. ``{"tool", "table", "migrations"}``, or None.
+    ran_by_both: Optional[Dict[str, Any]] = None
+    #: That tool applied these, which shale has not: ``up`` refuses them until they are recorded.
+    applied_by_the_other_tool: Optional[Dict[str, Any]] = None
     json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -204,6 +214,8 @@ class Status:
             history_exists=bool(d.get("history_exists")),
             migrations=[Migration._from(m) for m in d.get("migrations") or []],
             changed_since_baseline=list(d.get("changed_since_baseline") or []),
+            ran_by_both=d.get("ran_by_both"),
+            applied_by_the_other_tool=d.get("applied_by_the_other_tool"),
             json=dict(d),
         )
 

@@ -276,3 +276,23 @@ def test_an_up_result_carries_a_code_tool_still_migrating() -> None:
     result = shale.MigrateResult._from(document)
     assert [c["tool"] for c in result.changed_since_baseline] == ["knex"]
     assert shale.MigrateResult._from({"steps": []}).changed_since_baseline == []
+
+
+def test_status_says_what_was_adopted_and_what_the_other_tool_did_since(project: Path, database: str) -> None:
+    # A database dbmate migrated, taken over; then dbmate's migrate ran again somewhere.
+    psql(
+        database,
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);"
+        " CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);"
+        " INSERT INTO schema_migrations VALUES ('001')",
+    )
+    shale.run("--database-url", database, "adopt", cwd=project)
+    (project / "migrations" / "002_posts.sql").write_text("-- migrate:up\nCREATE TABLE posts (id int);\n")
+    psql(database, "CREATE TABLE posts (id int); INSERT INTO schema_migrations VALUES ('002')")
+    status = shale.status(database, cwd=project)
+    users = status.migrations[0]
+    assert users.adopted and users.adopted_from == "dbmate"
+    assert not status.migrations[1].adopted
+    assert status.applied_by_the_other_tool is not None
+    assert status.applied_by_the_other_tool["tool"] == "dbmate"
+    assert status.ran_by_both is None
