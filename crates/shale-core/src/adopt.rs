@@ -673,6 +673,7 @@ pub fn left_at_baseline(reason: &str) -> Option<(Tool, &str, &str)> {
 const JAVA: &str = "; a Java migration (";
 const POP_NO_FILE: &str = "; no file here: one popx ran from Go code, or one whose file is gone";
 const REMOVED: &str = "; no file here: removed on purpose (a squash), taken over as applied";
+const MODULE: &str = "; a JavaScript or TypeScript module, which shale cannot run: ";
 
 /// The reason of an adopted row for a migration the tool ran from code (a Flyway Java migration,
 /// `class`), which has no file: [`adopted_code`] reads the class back. For pop, whose history
@@ -682,6 +683,7 @@ pub fn adopted_code_reason(tool: Tool, table: &str, class: &str) -> String {
         Tool::Pop => format!("{}{POP_NO_FILE}", adopted_reason(tool, table)),
         // Taken over with its file gone ([`Accepting::missing`]).
         _ if class.is_empty() => format!("{}{REMOVED}", adopted_reason(tool, table)),
+        Tool::NodePgMigrate => format!("{}{MODULE}{class}", adopted_reason(tool, table)),
         _ => format!("{}{JAVA}{class}) with no SQL file, which shale cannot run", adopted_reason(tool, table)),
     }
 }
@@ -689,7 +691,10 @@ pub fn adopted_code_reason(tool: Tool, table: &str, class: &str) -> String {
 /// Whether an adopted row's reason says the migration is applied with no file
 /// ([`adopted_code_reason`]): it is then not missing.
 pub fn adopted_without_file(reason: &str) -> bool {
-    adopted_code(reason).is_some() || reason.contains(POP_NO_FILE) || reason.contains(REMOVED)
+    adopted_code(reason).is_some()
+        || reason.contains(POP_NO_FILE)
+        || reason.contains(REMOVED)
+        || reason.contains(MODULE)
 }
 
 /// The class of the code an adopted row's reason names ([`adopted_code_reason`]), if any: the
@@ -974,15 +979,9 @@ impl AdoptProblem {
     }
 }
 
-/// The migration shale cannot run that `key`, a row of the tool's history, is of: goose's Go
-/// file by its version, node-pg-migrate's module by its name without the extension.
-fn unrunnable_of<'s>(set: &'s MigrationSet, tool: Tool, key: &str) -> Option<&'s Unrunnable> {
-    match tool {
-        Tool::NodePgMigrate => {
-            set.unrunnable.iter().find(|u| u.file.rsplit_once('.').map_or(u.file.as_str(), |(stem, _)| stem) == key)
-        }
-        _ => Version::parse(key).and_then(|v| set.find_unrunnable(&v)),
-    }
+/// A file's name without its extension (`1700000000000_users` of `.../1700000000000_users.js`).
+fn file_stem(path: &std::path::Path) -> Option<&str> {
+    path.file_stem().and_then(|s| s.to_str())
 }
 
 /// Whether `key`, a row of the tool's history (a version, Prisma's folder name, ...), is of `m`.
@@ -1365,7 +1364,11 @@ pub fn plan_adoption_accepting<'a>(
                     });
                     continue;
                 }
-                let go = unrunnable_of(set, tool, &entry.key);
+                let go = Version::parse(&entry.key).and_then(|v| set.find_unrunnable(&v));
+                // node-pg-migrate's module of that name, beside its SQL files.
+                let module = (tool == Tool::NodePgMigrate)
+                    .then(|| set.code_migrations.iter().find(|c| file_stem(&c.path) == Some(entry.key.as_str())))
+                    .flatten();
                 // A drizzle row its journal does not name is found by its hash.
                 let by_hash = |m: &&&Migration| {
                     tool == Tool::Drizzle
@@ -1438,6 +1441,21 @@ pub fn plan_adoption_accepting<'a>(
                         applied.push(*m)
                     }
                     None if go.is_some() => unrunnable.extend(go),
+                    // Applied by node-pg-migrate, as the SQL files were (Node trial: `adopt` said
+                    // no file had the version): recorded as applied, as code it ran.
+                    None if module.is_some() => {
+                        let module = module.expect("checked");
+                        code.push(CodeMigration {
+                            version: module.version.clone(),
+                            version_text: module.version_text.clone(),
+                            name: module.name.clone(),
+                            class: module
+                                .path
+                                .file_name()
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .unwrap_or_default(),
+                        })
+                    }
                     None if entry.code.is_some() => match Version::parse(&entry.key) {
                         Some(version) => code.push(CodeMigration {
                             version,
@@ -1517,7 +1535,8 @@ pub fn plan_adoption_accepting<'a>(
     for u in set.unrunnable.iter().filter(|u| !unrunnable.iter().any(|a| a.file == u.file)) {
         notes.push(AdoptNote::GoPending { file: u.file.clone() });
     }
-    for c in code.iter().filter(|c| tool != Tool::Pop && !c.class.is_empty()) {
+    // (node-pg-migrate's modules are in the directory, as the old tool's code.)
+    for c in code.iter().filter(|c| !matches!(tool, Tool::Pop | Tool::NodePgMigrate) && !c.class.is_empty()) {
         notes.push(AdoptNote::Java {
             tool,
             version: c.version_text.clone(),

@@ -1012,23 +1012,6 @@ impl MigrationSet {
                 // One migration in several files (TypeScript's `x.js` beside `x.d.ts`, EF Core's
                 // `x.cs` beside `x.Designer.cs`): one.
                 code_migrations.dedup_by(|a, b| a.version == b.version);
-                // node-pg-migrate's modules among its SQL files are migrations of the directory's
-                // history that shale cannot run, as goose's Go files are: applied, they count as
-                // applied (`adopt` takes them over); pending, they stop `up` (Node trial: `adopt`
-                // said no file had the version a module there had).
-                if set.migrations.iter().any(|m| m.layout == Layout::NodePgMigrate) {
-                    let (modules, rest): (Vec<_>, Vec<_>) =
-                        code_migrations.into_iter().partition(|c| named_as_node_pg_migrate(&c.version_text));
-                    code_migrations = rest;
-                    set.ignored.retain(|i| !modules.iter().any(|c| c.path == i.path));
-                    unrunnable.extend(modules.into_iter().map(|c| Unrunnable {
-                        file: c.path.strip_prefix(dir).unwrap_or(&c.path).to_string_lossy().into_owned(),
-                        version: c.version,
-                        version_text: c.version_text,
-                        name: c.name,
-                        path: c.path,
-                    }));
-                }
                 set.code_migrations = code_migrations;
                 unrunnable.sort_by(|a, b| a.version.cmp(&b.version));
                 // A Go migration ported to SQL beside it: the SQL one is the migration.
