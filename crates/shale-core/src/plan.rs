@@ -393,6 +393,11 @@ impl<'h> Records<'h> {
         }
     }
 
+    /// Whether the baseline covers version `v`: at or under it, and not added under it later.
+    fn baseline_covers(&self, v: &Version) -> bool {
+        self.baseline.as_ref().is_some_and(|b| v <= b && self.covered.as_ref().is_none_or(|c| c.contains(v)))
+    }
+
     /// The baseline `m` is under though it was added after the baseline was recorded.
     fn under_baseline(&self, m: &Migration) -> Option<&Version> {
         let (v, b, covered) = (m.version.as_ref()?, self.baseline.as_ref()?, self.covered.as_ref()?);
@@ -835,7 +840,11 @@ pub fn status(set: &MigrationSet, history: &History) -> Vec<StatusRow> {
             version: Some(u.version_text.clone()),
             name: u.name.clone(),
             kind: MigrationKind::Versioned,
-            state: if record.is_some() { State::Applied } else { State::Unrunnable },
+            state: match record {
+                Some(_) => State::Applied,
+                None if records.baseline_covers(&u.version) => State::Baseline,
+                None => State::Unrunnable,
+            },
             path: Some(u.path.clone()),
             applied_at: record.and_then(|r| r.applied_at.clone()),
             duration_ms: record.and_then(ran_for),
@@ -1100,7 +1109,10 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     };
     let beyond_target = |version: &Version| matches!(&options.target, Target::Version(to) if version > to);
     for u in &set.unrunnable {
-        let applied = records.by_version.get(&u.version).is_some_and(|r| r.status == RecordStatus::Succeeded);
+        // A Go file under the baseline ran as Go before it (`baseline 3` over goose's 002_b.go
+        // stopped `up`, where the baseline says what is under it counts as applied).
+        let applied = records.by_version.get(&u.version).is_some_and(|r| r.status == RecordStatus::Succeeded)
+            || records.baseline_covers(&u.version);
         if !applied && !beyond_target(&u.version) {
             let before = due_before(&u.version);
             let error = PlanError::Unrunnable { version: u.version_text.clone(), path: u.path.clone(), before };
