@@ -933,6 +933,7 @@ impl MigrationSet {
         let mut unrunnable = Vec::new();
         let mut code = Vec::new();
         let mut code_migrations = Vec::new();
+        let mut numbered_code = Vec::new();
         for name in others {
             let path = dir.join(&name);
             let file = name.to_string_lossy().into_owned();
@@ -950,7 +951,21 @@ impl MigrationSet {
                     None => errors.push(LoadError::file(&path, "its version is not a number", None)),
                 },
                 Other::Code(language) => {
-                    code_migrations.extend(CodeMigration::of(&file, path.clone()));
+                    let timed = CodeMigration::of(&file, path.clone());
+                    // Numbered as the SQL files may be (`0002_backfill.py`): see below.
+                    if timed.is_none() {
+                        let stem = file.rsplit_once('.').map_or(file.as_str(), |(stem, _)| stem);
+                        numbered_code.extend(split_version(stem, false).and_then(|(version_text, name)| {
+                            Some(Unrunnable {
+                                version: Version::parse(&version_text)?,
+                                version_text,
+                                name,
+                                file: file.clone(),
+                                path: path.clone(),
+                            })
+                        }));
+                    }
+                    code_migrations.extend(timed);
                     code.push(Ignored {
                         path,
                         reason: format!("a migration written in {language}, which shale does not run: only SQL files"),
@@ -1013,15 +1028,36 @@ impl MigrationSet {
                 // `x.cs` beside `x.Designer.cs`): one.
                 code_migrations.dedup_by(|a, b| a.version == b.version);
                 set.code_migrations = code_migrations;
+                // A migration in code numbered after the first SQL file (yoyo's `0002_backfill.py`
+                // between `0001` and `0003`, or one written after the switch) is in the sequence
+                // the SQL files run in: shale cannot run it, and skipping it silently left its
+                // work undone while the later files ran (yoyo trial). As goose's Go files: applied
+                // or under the baseline, it counts; pending, it stops `up`. One numbered before
+                // every SQL file of its form (digits, as many) is the old tool's, from before the
+                // switch; one numbered otherwise (`2023-01-05_users.ts` beside a baseline) too.
+                let in_sequence: Vec<Unrunnable> = numbered_code
+                    .into_iter()
+                    .filter(|u| {
+                        let form =
+                            |text: &str| text.len() == u.version_text.len() && text.bytes().all(|b| b.is_ascii_digit());
+                        form(&u.version_text)
+                            && set
+                                .versioned()
+                                .any(|m| form(&m.version_text) && m.version.as_ref().is_some_and(|v| *v < u.version))
+                    })
+                    .collect();
+                set.ignored.retain(|i| !in_sequence.iter().any(|u| u.path == i.path));
+                unrunnable.extend(in_sequence);
                 unrunnable.sort_by(|a, b| a.version.cmp(&b.version));
-                // A Go migration ported to SQL beside it: the SQL one is the migration.
+                // One ported to SQL beside it: the SQL one is the migration.
                 for u in unrunnable {
                     match set.find(&u.version).map(|m| m.file.clone()) {
                         Some(sql) => set.ignored.push(Ignored {
-                            path: u.path,
                             reason: format!(
-                                "a migration written in Go, ported to SQL in {sql}, which runs in its place"
+                                "a migration written in {}, ported to SQL in {sql}, which runs in its place",
+                                written_in(&u.path)
                             ),
+                            path: u.path,
                         }),
                         None => set.unrunnable.push(u),
                     }

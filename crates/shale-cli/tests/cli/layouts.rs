@@ -618,3 +618,32 @@ fn two_new_diesel_folders_in_one_second_get_versions_of_their_own() {
     );
     p.shale(&["status"]).ok();
 }
+
+/// A migration in code numbered among the SQL files (yoyo's `0002_backfill.py`) is in their
+/// sequence: `up` stops at it, naming it, where it passed over it and ran the rest (yoyo trial:
+/// a column it added never appeared). One numbered before every SQL file is the old tool's.
+#[test]
+fn a_numbered_code_migration_among_sql_files_stops_up() {
+    let p = Project::new("layouts_numbered_code");
+    p.write("0001_t.sql", "CREATE TABLE t (id int);\n");
+    p.write("0002_backfill.py", "from yoyo import step\nsteps = [step('ALTER TABLE t ADD x int')]\n");
+    p.write("0003_y.sql", "ALTER TABLE t ADD y int;\n");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("0002_backfill.py: migration 0002 is written in Python")
+            && up.stderr.contains("`shale up --to 0001`"),
+        "{}",
+        up.stderr
+    );
+    p.shale(&["up", "--to", "0001"]).ok();
+    p.psql("ALTER TABLE t ADD x int");
+    p.shale(&["repair", "0002", "--applied", "--reason", "ran the step by hand"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'"), "3");
+    // Numbered before every SQL file: the old tool's, left alone.
+    let q = Project::new("layouts_numbered_code_before");
+    q.write("0001_init.py", "steps = []\n");
+    q.write("0002_t.sql", "CREATE TABLE t (id int);\n");
+    q.shale(&["up"]).ok();
+}
