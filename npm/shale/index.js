@@ -397,9 +397,11 @@ async function lint(options = {}) {
 async function drift(options = {}) {
   const args = ['drift'];
   if (options.against != null) args.push('--against', options.against);
-  if (options.devUrl != null) args.push('--dev-url', options.devUrl);
+  // In the environment, as the database URL: its password stays out of the process list and of
+  // the error's command (Django trial, in Python's API).
+  const env = options.devUrl != null ? { ...options.env, SHALE_DEV_URL: options.devUrl } : options.env;
   const connects = { wait: undefined, migrationLockWait: undefined, lockTimeout: undefined };
-  const { json } = await jsonCommand(args, { ...options, ...connects }, [0, 1]);
+  const { json } = await jsonCommand(args, { ...options, ...connects, env }, [0, 1]);
   return {
     drifted: Boolean(json.drifted),
     differences: (json.differences || []).map((d) => ({

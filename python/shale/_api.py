@@ -679,7 +679,9 @@ def drift(
     if against is not None:
         command += ["--against", against]
     if dev_url is not None:
-        command += ["--dev-url", dev_url]
+        # In the environment, as the database URL: its password stays out of the process list
+        # and of ShaleError.command (Django trial).
+        env = {**(env or {}), "SHALE_DEV_URL": _url_text(dev_url)}
     _, document = _json_command(
         command,
         _common(database_url, dir, config, dev, None, None, None, cwd, env),

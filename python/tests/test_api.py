@@ -296,3 +296,11 @@ def test_status_says_what_was_adopted_and_what_the_other_tool_did_since(project:
     assert status.applied_by_the_other_tool is not None
     assert status.applied_by_the_other_tool["tool"] == "dbmate"
     assert status.ran_by_both is None
+
+
+def test_the_dev_url_given_is_kept_out_of_the_process_list(project: Path, database: str) -> None:
+    shale.up(database, cwd=project)
+    with pytest.raises(shale.ShaleError) as caught:
+        shale.drift(database, cwd=project, dev_url="postgresql://dev:s3cret-dev@127.0.0.1:1/postgres?connect_timeout=2")
+    assert "s3cret-dev" not in " ".join(caught.value.command or [])
+    assert "s3cret-dev" not in str(caught.value)
