@@ -325,9 +325,21 @@ fn find_dotenv(name: &str) -> PathBuf {
         .unwrap_or(here)
 }
 
+/// Said once when `--dev-url` carries a password, as for `--database-url`.
+const PASSWORD_IN_THE_PROCESS_LIST_DEV: &str =
+    "the password in --dev-url can be read by other users of this machine in \
+     the process list (ps); put the URL in SHALE_DEV_URL (the environment or .env) or `dev_url` in shale.toml, or the \
+     password in ~/.pgpass, instead";
+
 impl Settings {
     /// The server for scratch databases: `flag` (`--dev-url`), else [`Settings::dev_url`].
     pub fn scratch_server<'a>(&'a self, flag: Option<&'a str>) -> Option<&'a str> {
+        if let Some(url) = flag.filter(|_| !self.quiet) {
+            if ConnectionSettings::parse(url).is_ok_and(|s| s.password.is_some()) {
+                static WARNED: std::sync::Once = std::sync::Once::new();
+                WARNED.call_once(|| crate::output::warning(PASSWORD_IN_THE_PROCESS_LIST_DEV));
+            }
+        }
         flag.or(self.dev_url.as_deref())
     }
 

@@ -846,6 +846,10 @@ fn secrets_in_a_bad_env_file_or_config_are_never_shown() {
     let with_password = p.db.url.replacen("postgres@", "postgres:pw@", 1);
     let run = run_with(&["--database-url", &with_password, "status"]);
     assert_eq!(run.stderr.matches("can be read by other users of this machine").count(), 1, "{}", run.stderr);
+    // So is one in --dev-url (Django trial: not said).
+    let dev_with_password = shale_testkit::shared_cluster().url("postgres").replacen("postgres@", "postgres:pw@", 1);
+    let run = p.shale(&["drift", "--dev-url", &dev_with_password]);
+    assert!(run.stderr.contains("the password in --dev-url can be read by other users"), "{}", run.stderr);
 }
 
 #[test]
