@@ -267,7 +267,16 @@ async function up(options = {}) {
   if (options.forceUnsafe) args.push('--force-unsafe');
   if (options.seed) args.push('--seed');
   const { json } = await jsonCommand(args, options);
-  return migrateResult(json);
+  const result = migrateResult(json);
+  // Said where an application's log shows it, as the command line says it (Django trial, in
+  // Python: only in the result, which a start-up hook throws away).
+  for (const c of result.changedSinceBaseline || []) {
+    process.emitWarning(
+      `${c.tool}'s history (${c.table}) has changed since the baseline: that tool still migrates this database somewhere; check that none of what it ran is also a shale migration, then record it with \`shale repair --accept-other-history --reason ...\``,
+      'ShaleWarning',
+    );
+  }
+  return result;
 }
 
 /** What `up` would run, with each statement's locks (`shale up --dry-run`); runs nothing. */

@@ -235,3 +235,26 @@ test('status says what was adopted and what the other tool did since', async () 
   assert.equal(status.appliedByTheOtherTool.tool, 'dbmate');
   assert.equal(status.ranByBoth, null);
 });
+
+test('up warns where a code tool still migrates', async () => {
+  const cwd = project();
+  const databaseUrl = freshDatabase('js_code_tool');
+  psql(
+    databaseUrl,
+    "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL); CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('a1')",
+  );
+  execFileSync(shale.binaryPath(), ['--database-url', databaseUrl, 'baseline', '001', '--force', '--reason', 'built by Alembic'], {
+    cwd,
+    stdio: 'ignore',
+  });
+  psql(databaseUrl, "UPDATE alembic_version SET version_num = 'b2'");
+  fs.writeFileSync(path.join(cwd, 'migrations', '002_tags.sql'), '-- migrate:up\nCREATE TABLE tags (id int);\n');
+  const warned = [];
+  const onWarning = (w) => warned.push(w);
+  process.on('warning', onWarning);
+  const result = await shale.up({ databaseUrl, cwd });
+  await new Promise((resolve) => setImmediate(resolve));
+  process.off('warning', onWarning);
+  assert.deepEqual(result.versions, ['002']);
+  assert.ok(warned.some((w) => w.name === 'ShaleWarning' && w.message.includes("alembic's history")), String(warned));
+});

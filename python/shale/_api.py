@@ -531,7 +531,17 @@ def up(
     _, document = _json_command(
         command, _common(database_url, dir, config, dev, wait, migration_lock_wait, lock_timeout, cwd, env)
     )
-    return MigrateResult._from(document)
+    result = MigrateResult._from(document)
+    # Said where an application's log shows it, as the command line says it (Django trial: only
+    # in the result, which a start-up hook throws away).
+    for changed in result.changed_since_baseline:
+        warnings.warn(
+            f"{changed.get('tool')}'s history ({changed.get('table')}) has changed since the baseline: that tool "
+            "still migrates this database somewhere; check that none of what it ran is also a shale migration, "
+            "then record it with `shale repair --accept-other-history --reason ...`",
+            stacklevel=2,
+        )
+    return result
 
 
 def plan(

@@ -304,3 +304,19 @@ def test_the_dev_url_given_is_kept_out_of_the_process_list(project: Path, databa
         shale.drift(database, cwd=project, dev_url="postgresql://dev:s3cret-dev@127.0.0.1:1/postgres?connect_timeout=2")
     assert "s3cret-dev" not in " ".join(caught.value.command or [])
     assert "s3cret-dev" not in str(caught.value)
+
+
+def test_up_warns_where_a_code_tool_still_migrates(project: Path, database: str) -> None:
+    # Alembic's history left at the baseline, changed since: up() warns, where an application's
+    # log shows it (Django trial: only in the result).
+    psql(
+        database,
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);"
+        " CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('a1')",
+    )
+    shale.run("--database-url", database, "baseline", "001", "--force", "--reason", "built by Alembic", cwd=project)
+    psql(database, "UPDATE alembic_version SET version_num = 'b2'")
+    (project / "migrations" / "002_tags.sql").write_text("-- migrate:up\nCREATE TABLE tags (id int);\n")
+    with pytest.warns(UserWarning, match="alembic's history"):
+        result = shale.up(database, cwd=project)
+    assert result.versions == ["002"]

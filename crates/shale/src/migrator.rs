@@ -581,6 +581,15 @@ impl Migrator {
         Ok(plan)
     }
 
+    /// The histories of tools whose migrations are code that changed since the baseline, as `up`
+    /// reports them after a run: a dry run says them before (Django trial: a data migration it
+    /// ran after the switch, whose SQL twin was pending, and the dry run said nothing).
+    pub async fn changed_since_baseline_now(&self) -> Result<Vec<crate::adopt::ChangedSinceBaseline>, Error> {
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, false, false).await?;
+        self.changed_since_baseline(&client, &history).await
+    }
+
     /// The migrations not applied yet, whatever `up` would refuse (see [`plan::plan_pending`]):
     /// what a linter judges against this database. Reads the history only.
     pub async fn plan_pending(&self) -> Result<Plan, Error> {

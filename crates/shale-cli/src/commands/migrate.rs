@@ -112,7 +112,17 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
         };
         // Exactly as `up` would judge it: the same check, on the same database.
         let refused = if args.force_unsafe { None } else { super::lint::refusal(&report).err().map(|r| r.to_string()) };
-        print_plan(settings, &plan, args.single_transaction, &report, refused.as_deref().map(|why| ("up", why)));
+        // What `up` says after applying, said before: a pending migration may be the twin of one
+        // the other tool ran since.
+        let changed = match plan.steps.is_empty() {
+            true => Vec::new(),
+            false => block_on(migrator.changed_since_baseline_now())?,
+        };
+        if !settings.json {
+            super::status::warn_changed_since_baseline(&changed);
+        }
+        let refusal = refused.as_deref().map(|why| ("up", why));
+        print_plan(settings, &plan, args.single_transaction, &report, refusal, &changed);
         return Ok(if refused.is_some() { crate::error::EXIT_INVALID } else { 0 });
     }
     if let Some(dir) = &args.backup {
@@ -330,7 +340,7 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
             let facts = block_on(migrator.database_facts(&plan))?;
             super::lint::lint_plan(&plan, &facts, &settings.lint, &settings.session.lock_timeout)
         };
-        print_plan(settings, &plan, false, &report, refusal.as_deref().map(|why| ("down", why)));
+        print_plan(settings, &plan, false, &report, refusal.as_deref().map(|why| ("down", why)), &[]);
         return Ok(if refusal.is_some() { crate::error::EXIT_INVALID } else { 0 });
     }
     if let Some(why) = refusal {
@@ -716,6 +726,7 @@ fn print_plan(
     single_transaction: bool,
     report: &shale_lint::Report,
     refused: Option<(&str, &str)>,
+    changed_since_baseline: &[shale::ChangedSinceBaseline],
 ) {
     // The report by file, looked up once per step: a plan of a thousand files has tens of
     // thousands of statements, and scanning the whole report for each was quadratic.
@@ -754,7 +765,7 @@ fn print_plan(
             })
             .collect();
         print_json(
-            &serde_json::json!({ "dry_run": true, "refused": refused.is_some(), "refusal": refused.map(|(_, why)| why), "steps": steps }),
+            &serde_json::json!({ "dry_run": true, "refused": refused.is_some(), "refusal": refused.map(|(_, why)| why), "steps": steps, "changed_since_baseline": changed_since_baseline }),
         );
         return;
     }

@@ -1955,6 +1955,11 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     assert_eq!(json["changed_since_baseline"][0]["tool"], "alembic", "{json}");
     // And where a deploy looks: an `up` that applies something (the no-op start stays one query).
     p.write("0002_tags.sql", "CREATE TABLE tags (id bigint PRIMARY KEY);");
+    // Before it, by the dry run a deploy's check runs (Django trial: it said nothing).
+    let dry = p.shale(&["up", "--dry-run"]).ok();
+    assert!(dry.stderr.contains("warning: alembic's history (public.alembic_version) has changed"), "{}", dry.stderr);
+    let dry = p.shale(&["up", "--dry-run", "--json"]).ok().json();
+    assert_eq!(dry["changed_since_baseline"][0]["tool"], "alembic", "{dry}");
     let up = p.shale(&["up"]).ok();
     assert!(
         up.stderr.contains("warning: alembic's history (public.alembic_version) has changed since the baseline"),
