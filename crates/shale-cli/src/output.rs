@@ -248,6 +248,14 @@ pub fn warning(message: &str) {
     emit("warning", "warning: ", message);
 }
 
+/// Items as a sentence lists them: `a`, `a and b`, `a, b and c`.
+pub fn and_listed(items: &[String]) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => items.join(""),
+    }
+}
+
 /// Something the user should know, on stderr: `note: ...`, or a `note` event.
 pub fn note(message: &str) {
     emit("note", "note: ", message);

@@ -79,10 +79,16 @@ pub enum Tool {
     /// Mattermost's morph: `db_migrations (version, name)`, a row per applied version of its
     /// golang-migrate-style files.
     Morph,
+    /// yoyo-migrations (Python): `_yoyo_migration (migration_hash, migration_id, applied_at_utc)`,
+    /// a row per applied migration by its id (the file name without its extension), with
+    /// `_yoyo_log`, `_yoyo_version` and `yoyo_lock` beside it. Its migrations are SQL files and
+    /// Python steps in the order of their `-- depends:` headers, which shale does not read: a
+    /// database it migrated starts shale's history from its live schema.
+    Yoyo,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 33] = [
+    pub const ALL: [Tool; 34] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -116,6 +122,7 @@ impl Tool {
         Tool::Sqitch,
         Tool::GraphileMigrate,
         Tool::Morph,
+        Tool::Yoyo,
     ];
 
     /// The name used on the command line (`--from golang-migrate`), in messages and in `--json`.
@@ -154,6 +161,7 @@ impl Tool {
             Tool::Sqitch => "sqitch",
             Tool::GraphileMigrate => "graphile-migrate",
             Tool::Morph => "morph",
+            Tool::Yoyo => "yoyo",
         }
     }
 
@@ -178,6 +186,7 @@ impl Tool {
             Tool::EfCore => &["efcore", "ef_core", "entity-framework", "entityframework"],
             Tool::GraphileMigrate => &["graphile_migrate", "graphile"],
             Tool::Morph => &["mattermost-morph", "mattermost"],
+            Tool::Yoyo => &["yoyo-migrations", "yoyo_migrations"],
             _ => &[],
         }
     }
@@ -214,6 +223,7 @@ impl Tool {
             Tool::Sqitch => "changes",
             Tool::GraphileMigrate => "migrations",
             Tool::Morph => "db_migrations",
+            Tool::Yoyo => "_yoyo_migration",
         }
     }
 
@@ -263,6 +273,7 @@ impl Tool {
             "changes" if has("change_id") && has("script_hash") && has("project") => Some(Tool::Sqitch),
             "migrations" if exactly(&["date", "filename", "hash", "previous_hash"]) => Some(Tool::GraphileMigrate),
             "db_migrations" if columns.len() == 2 && has("version") && has("name") => Some(Tool::Morph),
+            "_yoyo_migration" if has("migration_hash") && has("migration_id") => Some(Tool::Yoyo),
             // A history under the name its config gives: its columns alone.
             _ => Tool::by_columns_alone(table, columns),
         }
@@ -321,6 +332,7 @@ impl Tool {
             Tool::Liquibase => &["databasechangeloglock"],
             // Where TypeORM records the views and generated columns it made.
             Tool::TypeOrm => &["typeorm_metadata"],
+            Tool::Yoyo => &["_yoyo_log", "_yoyo_version", "yoyo_lock"],
             _ => &[],
         }
     }
@@ -391,6 +403,9 @@ impl Tool {
             Tool::SqlMigrate => "`sql-migrate up` in a deploy step, `migrate.Exec` in the application",
             Tool::Pop => "`soda migrate` in a deploy step, pop's or popx's migrator at the application's start-up",
             Tool::Morph => "the application's start-up (Mattermost's server runs morph itself)",
+            Tool::Yoyo => {
+                "`yoyo apply` in a deploy step, `backend.apply_migrations(...)` at the application's start-up"
+            }
             Tool::Hasura => "`hasura migrate apply` in CI, the migrations the Hasura image applies at start-up",
             Tool::Sqitch => "`sqitch deploy` in a deploy step",
             Tool::GraphileMigrate => "`graphile-migrate migrate` in a deploy or start script",
@@ -473,6 +488,7 @@ impl Tool {
             Tool::Liquibase => Some("changesets of its changelogs (XML, YAML, JSON or Liquibase's formatted SQL)"),
             Tool::Laravel | Tool::Doctrine | Tool::Phinx => Some("PHP classes"),
             Tool::EfCore => Some("C# classes"),
+            Tool::Yoyo => Some("SQL files and Python steps in the order of their `-- depends:` headers"),
             _ => None,
         }
     }
@@ -540,7 +556,7 @@ impl fmt::Display for Tool {
 /// would mean `shale up` running again, on the live database, every migration the tool applied
 /// whose tables a later one dropped. A tool whose table has columns that say too little (dbmate's
 /// `version` alone, TypeORM's `id, timestamp, name`) is not here: `--table` names it.
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 11] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 12] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -588,6 +604,8 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 11] = [
     // node-pg-migrate's, under its `--migrations-table` (Node trial: under `migrations`, not
     // found, `up` ran the migrations again).
     (Tool::NodePgMigrate, &["id", "name", "run_on"]),
+    // yoyo's, under its `migration_table`.
+    (Tool::Yoyo, &["applied_at_utc", "migration_hash", "migration_id"]),
 ];
 
 /// The schemas of Supabase's own services (its auth server, Realtime, Storage, its functions
@@ -1921,7 +1939,7 @@ mod tests {
         assert_eq!(
             Tool::listed(&Tool::with_code_migrations(), "or"),
             "alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, liquibase, laravel, \
-             doctrine, phinx or ef-core"
+             doctrine, phinx, ef-core or yoyo"
         );
         assert_eq!(Tool::listed(&[Tool::Goose, Tool::Sqlx], "and"), "goose and sqlx");
         assert_eq!(Tool::listed(&[Tool::Goose], "and"), "goose");

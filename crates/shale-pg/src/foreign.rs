@@ -491,6 +491,11 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             )
         }
         Tool::NodePgMigrate => keys(client, &format!("SELECT name FROM {t} ORDER BY run_on, id"), context).await?,
+        // Python steps and SQL files by id: nothing a file is matched to.
+        Tool::Yoyo => {
+            keys(client, &format!("SELECT migration_id FROM {t} ORDER BY applied_at_utc, migration_id"), context)
+                .await?
+        }
         // Versions: of SQL files, or of code migrations (Rails, Ecto, Doctrine, Phinx) no file is
         // matched to.
         Tool::Dbmate

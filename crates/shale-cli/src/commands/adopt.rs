@@ -278,15 +278,15 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     let mut schema = super::drift::without_supabase_managed(settings, live, "the baseline");
     for foreign in replaced {
         schema = shale_schema::confine::without_table(&schema, &foreign.schema, &foreign.table);
-        let mut left_out = foreign.display();
-        let mut verb = "is";
+        let mut left: Vec<String> = vec![foreign.display()];
         for companion in foreign.tool.companions() {
             if schema.tables.iter().any(|t| t.schema == foreign.schema && t.name == *companion) {
                 schema = shale_schema::confine::without_table(&schema, &foreign.schema, companion);
-                left_out.push_str(&format!(" and {}.{companion}", foreign.schema));
-                verb = "are";
+                left.push(format!("{}.{companion}", foreign.schema));
             }
         }
+        let verb = if left.len() == 1 { "is" } else { "are" };
+        let left_out = crate::output::and_listed(&left);
         if !settings.quiet {
             crate::output::note(&format!(
                 "{left_out} ({}'s history) {verb} left out of the baseline: switch {} off, shale's history starts here",

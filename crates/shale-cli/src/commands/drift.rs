@@ -440,9 +440,11 @@ fn without_histories(mut live: shale_schema::Schema, built: &shale_schema::Schem
             live = shale_schema::confine::without_empty_schema(&live, &schema);
         }
         if say {
-            let with: String = companions.iter().map(|c| format!(" and {schema}.{c}")).collect();
+            let left: Vec<String> = std::iter::once(format!("{schema}.{table}"))
+                .chain(companions.iter().map(|c| format!("{schema}.{c}")))
+                .collect();
             let verb = if companions.is_empty() { "is" } else { "are" };
-            crate::output::note(&format!("{schema}.{table}{with} ({tool}'s history) {verb} left out"));
+            crate::output::note(&format!("{} ({tool}'s history) {verb} left out", crate::output::and_listed(&left)));
         }
     }
     let managed: Vec<&str> = shale::core::adopt::SUPABASE_MANAGED_SCHEMAS

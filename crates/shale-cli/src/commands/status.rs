@@ -253,7 +253,7 @@ pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline
             c.tool,
             c.table,
             c.tool,
-            tables.join(" and ")
+            crate::output::and_listed(&tables)
         ));
     }
 }

@@ -2680,3 +2680,42 @@ fn a_history_of_the_same_name_in_another_schema_does_not_hide_this_one() {
         status.stderr
     );
 }
+
+/// A database yoyo migrated: its history is found (yoyo trial: not seen, `up` ran every migration
+/// again, its seed rows twice), `up` refuses, and the database starts from its live schema with
+/// yoyo's four tables left out; yoyo migrating after that is warned about.
+#[test]
+fn a_database_yoyo_migrated_starts_from_its_live_schema() {
+    let p = Project::new("adopt_yoyo");
+    p.psql(
+        "CREATE TABLE customers (id serial PRIMARY KEY, name text);
+         CREATE TABLE _yoyo_migration (migration_hash varchar(64) PRIMARY KEY, migration_id varchar(255), applied_at_utc timestamp);
+         CREATE TABLE _yoyo_log (id uuid PRIMARY KEY, migration_hash varchar(64), migration_id varchar(255), operation varchar(10), username varchar(255), hostname varchar(255), comment varchar(255), created_at_utc timestamp);
+         CREATE TABLE _yoyo_version (version int PRIMARY KEY, installed_at_utc timestamp);
+         CREATE TABLE yoyo_lock (locked int PRIMARY KEY, ctime timestamp, pid int);
+         INSERT INTO _yoyo_migration VALUES (encode(sha256('0001.customers'), 'hex'), '0001.customers', now())",
+    );
+    std::fs::create_dir_all(p.migrations()).unwrap();
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("migrated by yoyo (public._yoyo_migration is its history)"), "{}", status.stderr);
+    p.write("0001_orders.sql", "CREATE TABLE IF NOT EXISTS customers (id serial PRIMARY KEY, name text);\n");
+    assert_eq!(p.shale(&["up"]).code, 2);
+    std::fs::remove_file(p.migrations().join("0001_orders.sql")).unwrap();
+    let baseline = p.shale(&["baseline", "--from-database"]).ok();
+    assert!(
+        baseline.stderr.contains(
+            "public._yoyo_migration, public._yoyo_log, public._yoyo_version and public.yoyo_lock (yoyo's history) are left out"
+        ),
+        "{}",
+        baseline.stderr
+    );
+    let file = std::fs::read_to_string(p.migrations().join("0001_baseline.sql")).unwrap();
+    assert!(file.contains("CREATE TABLE public.customers") && !file.contains("yoyo"), "{file}");
+    p.psql("INSERT INTO _yoyo_migration VALUES ('x', '0002.phone', now()); ALTER TABLE customers ADD phone text");
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("yoyo's history (public._yoyo_migration) has changed since the baseline"),
+        "{}",
+        status.stderr
+    );
+}
