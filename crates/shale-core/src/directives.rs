@@ -1,7 +1,7 @@
 //! `-- shale:...` comment directives, dbmate's `-- migrate:up transaction:false`, goose's
 //! `-- +goose NO TRANSACTION`, sql-migrate's `-- +migrate Up notransaction`, tern's
-//! `---- tern: disable-tx ----`, Atlas's `-- atlas:txmode none` and sqlx's `-- no-transaction`
-//! first line.
+//! `---- tern: disable-tx ----`, Atlas's `-- atlas:txmode none`, yoyo's `-- transactional: false`
+//! header line and sqlx's `-- no-transaction` first line.
 
 /// What a file asks of the runner through comment lines.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -143,6 +143,26 @@ impl Directives {
                     break;
                 }
                 if !(trimmed.is_empty() || trimmed.starts_with("--!")) {
+                    break;
+                }
+                offset += line.len();
+            }
+        }
+        // yoyo: `-- transactional: false` among the `-- key: value` lines heading the file (yoyo
+        // trial: a file adding an enum value and using it failed in shale's transaction).
+        if text.starts_with("--") {
+            let mut offset = 0;
+            for line in text.split_inclusive('\n') {
+                let trimmed = line.trim();
+                if !trimmed.starts_with("--") {
+                    break;
+                }
+                let header = trimmed.trim_start_matches('-').trim();
+                if let Some(value) = header.strip_prefix("transactional:") {
+                    if value.trim().eq_ignore_ascii_case("false") {
+                        found.no_transaction = true;
+                        found.no_transaction_at = Some(offset);
+                    }
                     break;
                 }
                 offset += line.len();
@@ -400,6 +420,19 @@ mod tests {
             Directives::parse("-- tern: disable-tx\n").unwrap().section_no_transaction.is_empty(),
             "tern's whole line only"
         );
+    }
+
+    #[test]
+    fn yoyo_transactional_false_in_the_header() {
+        let d = Directives::parse(
+            "-- add a mood\n-- depends: 0001.init\n-- transactional: false\nALTER TYPE mood ADD VALUE 'happy';\n",
+        )
+        .unwrap();
+        assert!(d.no_transaction);
+        assert_eq!(d.no_transaction_at, Some(36));
+        assert!(!Directives::parse("-- transactional: true\nselect 1;\n").unwrap().no_transaction);
+        // Below the header: a statement's comment, as yoyo reads it.
+        assert!(!Directives::parse("select 1;\n-- transactional: false\n").unwrap().no_transaction);
     }
 
     #[test]
