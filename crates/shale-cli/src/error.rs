@@ -659,6 +659,10 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
         PlanError::OwnTable { .. } => format!(
             "{problem}. Remove the statement; `shale repair` and `shale baseline` record decisions in the history"
         ),
+        PlanError::BelowBaseline { baseline, .. } => format!(
+            "{problem}; go down to {baseline} at most (`shale down --to {baseline}`); below it, restore a backup \
+             taken before the baseline, or undo by hand what you need undone"
+        ),
         PlanError::Modified { label, in_comments_only: true, .. } => {
             format!("{problem}; {}", modified_in_comments_advice(label.split(' ').next().unwrap_or(label)))
         }

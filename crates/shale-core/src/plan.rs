@@ -478,6 +478,13 @@ pub enum PlanError {
     UnknownVersion {
         version: String,
     },
+    /// A down to a version under the baseline: the migrations it covers were not run by shale
+    /// (the database had them already), so nothing reverts them (yoyo trial: `goto 0040` on a
+    /// database baselined at 0042 said "already there", exit 0).
+    BelowBaseline {
+        target: String,
+        baseline: String,
+    },
     /// A migration newer than one a down would revert stopped part-way outside a transaction,
     /// `statements` of it committed: reverted under it, what they did would stay, and the next up
     /// would go on after them (production re-check: `down --step 1` dropped the table such a
@@ -591,6 +598,11 @@ impl fmt::Display for PlanError {
                 }
             ),
             PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
+            PlanError::BelowBaseline { target, baseline } => write!(
+                f,
+                "version {target} is under the baseline {baseline}: the history starts there, and the migrations up \
+                 to it were recorded, not run, so no down reverts them"
+            ),
             PlanError::PartAppliedAbove { label, path, statements, cut_off } => write!(
                 f,
                 "{}migration {label} {}, and it is newer than what this down reverts: reverted under it, what they \
@@ -664,7 +676,9 @@ impl PlanError {
             PlanError::OwnTable { path, line, column, .. } => (Some(path.clone()), Some((*line, *column))),
             PlanError::Missing { file, .. } => (file.as_ref().map(PathBuf::from), None),
             PlanError::PartAppliedAbove { path, .. } => (path.clone(), None),
-            PlanError::NoDown { .. } | PlanError::UnknownVersion { .. } => (None, None),
+            PlanError::NoDown { .. } | PlanError::UnknownVersion { .. } | PlanError::BelowBaseline { .. } => {
+                (None, None)
+            }
         }
     }
 
@@ -688,6 +702,9 @@ impl PlanError {
             }
             PlanError::ResumeChanged { .. } => "restore them, or decide with a repair what the database holds",
             PlanError::UnknownVersion { .. } => return None,
+            PlanError::BelowBaseline { .. } => {
+                "go down to the baseline at most; below it, restore a backup taken before it, or undo by hand what you need undone"
+            }
             PlanError::PartAppliedAbove { .. } => {
                 "finish it first (an up applies the rest of it; then revert it with the others), or undo what its committed statements did and record that with a repair: rolled back, with a reason"
             }
@@ -1450,6 +1467,10 @@ fn down_candidates<'h>(
             let zero = Version::parse("0").expect("0 is a version");
             if to != &zero && set.find(to).is_none() && !applied.iter().any(|(v, _)| v == to) {
                 return Err(vec![PlanError::UnknownVersion { version: to.canonical() }]);
+            }
+            if let Some(baseline) = Records::new(history).baseline.filter(|b| to < b) {
+                let written = |v: &Version| set.find(v).map_or_else(|| v.canonical(), |m| m.version_text.clone());
+                return Err(vec![PlanError::BelowBaseline { target: written(to), baseline: written(&baseline) }]);
             }
             applied.retain(|(v, _)| v > to)
         }

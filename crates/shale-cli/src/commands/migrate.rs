@@ -351,8 +351,25 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
     print_report(settings, &report, "reverted", "nothing to revert");
     if !settings.quiet && !settings.json {
         note_empty_downs(&migrator, &report);
+        if report.steps.is_empty() {
+            note_history_starts_at_the_baseline(&migrator)?;
+        }
     }
     Ok(0)
+}
+
+/// Nothing reverted where the history starts at a baseline: the migrations under it have downs,
+/// maybe, but were recorded, not run (yoyo trial: "nothing to revert" with no word why).
+fn note_history_starts_at_the_baseline(migrator: &shale::Migrator) -> Result<()> {
+    let status = block_on(migrator.status())?;
+    let baseline = status.migrations.iter().rev().find(|r| r.state == shale_core::plan::State::Baseline);
+    if let Some(version) = baseline.and_then(|r| r.version.as_deref()) {
+        crate::output::note(&format!(
+            "the history starts at the baseline {version}: the migrations up to it were recorded, not run, so no \
+             down reverts them"
+        ));
+    }
+    Ok(())
 }
 
 /// The reverted migrations whose down holds no statement (Hasura writes "-- Could not

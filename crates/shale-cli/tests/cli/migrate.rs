@@ -859,3 +859,25 @@ fn a_go_migration_the_baseline_covered_stays_covered_once_ported_to_sql() {
     let status = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(status["migrations"][1]["state"], "baseline", "{status}");
 }
+
+/// A down to a version under the baseline is refused, naming the baseline (yoyo trial: `goto
+/// 0040` on a database baselined at 0042 said "already there", exit 0, and a rollback script
+/// believed it); a down with nothing above the baseline says why nothing was reverted.
+#[test]
+fn a_down_under_the_baseline_is_refused_and_says_why() {
+    let p = Project::new("cli_down_under_baseline");
+    p.psql("CREATE TABLE a (id int); CREATE TABLE b (id int);");
+    p.write("0001_a.up.sql", "CREATE TABLE a (id int);\n");
+    p.write("0001_a.down.sql", "DROP TABLE a;\n");
+    p.write("0002_b.up.sql", "CREATE TABLE b (id int);\n");
+    p.write("0002_b.down.sql", "DROP TABLE b;\n");
+    p.shale(&["baseline", "0002"]).ok();
+    for args in [&["goto", "0001"][..], &["down", "--to", "0001"]] {
+        let run = p.shale(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("version 0001 is under the baseline 0002"), "{}", run.stderr);
+    }
+    let down = p.shale(&["down", "--step", "1"]).ok();
+    assert!(down.stderr.contains("the history starts at the baseline 0002"), "{}", down.stderr);
+    assert_eq!(p.tables(), ["a", "b", "shale_migrations"]);
+}
