@@ -390,10 +390,24 @@ fn load_text(error: &LoadError) -> String {
     LoadError { hint: load_hint(error), ..error.clone() }.to_string()
 }
 
+/// Whether `text` names a file that by its name undoes another (`0044_x.rollback.sql`).
+fn names_a_down(text: &str) -> bool {
+    [".rollback.sql", ".undo.sql", ".revert.sql", ".downgrade.sql"].iter().any(|suffix| text.contains(suffix))
+}
+
 /// What to do about a problem in the migration files, in the CLI's words (its commands, flags and
 /// shale.toml) where the library's leave them out.
 fn load_hint(error: &LoadError) -> Option<String> {
     Some(match &error.kind {
+        // yoyo's `X.rollback.sql` (a down by its name): a version of its own would run it as a
+        // migration, dropping what `X` made (yoyo trial).
+        LoadProblem::DuplicateVersion
+            if names_a_down(&error.message) || names_a_down(&error.path.to_string_lossy()) =>
+        {
+            "where one undoes the other, it is its down: name the two `NAME.up.sql` and `NAME.down.sql`, as shale \
+             reads a pair (given a version of its own, it would run as a migration)"
+                .into()
+        }
         LoadProblem::DuplicateVersion => "give one of them the next free version (`shale new` picks it)".into(),
         LoadProblem::Unreadable => "check the path given with --dir or `dir` in shale.toml".into(),
         LoadProblem::LinkOutside => {

@@ -647,3 +647,17 @@ fn a_numbered_code_migration_among_sql_files_stops_up() {
     q.write("0002_t.sql", "CREATE TABLE t (id int);\n");
     q.shale(&["up"]).ok();
 }
+
+/// A down named as yoyo names it (`X.rollback.sql`) shares `X.sql`'s version: the hint says to
+/// name the pair as shale reads one, not to give it the next version, which would run it as a
+/// migration (yoyo trial: `up` then planned its DROP TABLE).
+#[test]
+fn a_rollback_file_sharing_a_version_is_named_as_a_down() {
+    let p = Project::new("layouts_rollback_file");
+    p.write("0044_audit_note.sql", "CREATE TABLE audit_note (id int);\n");
+    p.write("0044_audit_note.rollback.sql", "DROP TABLE audit_note;\n");
+    let run = p.shale(&["validate"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("it is its down: name the two `NAME.up.sql` and `NAME.down.sql`"), "{}", run.stderr);
+    assert!(!run.stderr.contains("next free version"), "{}", run.stderr);
+}
