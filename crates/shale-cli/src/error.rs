@@ -881,11 +881,11 @@ fn failure_remedy(f: &DbFailure) -> Option<String> {
                 .to_string(),
         ),
         "42P07" | "42701" | "42710" | "42P06" | "42723" => Some(format!(
-            "the object already exists: the database was changed outside shale; use IF NOT EXISTS, or record the \
-             existing state with `shale baseline`; if another migration tool built it, with its history table \
-             under a name of its own, take that over with `shale adopt --from TOOL --table NAME`; if that tool ran \
-             this very migration after shale took its history over (every statement's work is there), record it with \
-             `shale repair VERSION --applied --reason ...`{}",
+            "the object already exists: the database was changed outside shale (by hand, or by another tool). If \
+             that change is this migration's whole work (another tool ran this very migration after the switch), \
+             record it with `shale repair VERSION --applied --reason ...`; otherwise make the migration allow it \
+             (IF NOT EXISTS) or remove the object first; where another migration tool built the database, with its \
+             history table under a name of its own, take that over with `shale adopt --from TOOL --table NAME`{}",
             // Outside a transaction, the other tool may have run part of it (goose failing
             // half-way records nothing): the statements whose work is there are recorded so.
             match &f.part_way {
@@ -1353,7 +1353,7 @@ mod tests {
         let exists = failure("42P07", "relation \"t\" already exists", None, false);
         assert!(failure_remedy(&exists)
             .unwrap()
-            .ends_with("record it with `shale repair VERSION --applied --reason ...`"));
+            .contains("record it with `shale repair VERSION --applied --reason ...`; otherwise"));
         // A CONCURRENTLY statement out of time waits by --lock-wait-max, not the file's lock_timeout
         // (the second live re-check: the directive it named changed nothing).
         let mut concurrently = failure("55P03", "canceling statement due to lock timeout", at(0), false);
