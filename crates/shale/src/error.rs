@@ -309,6 +309,14 @@ impl Error {
                 // (PgBouncer's query_wait_timeout), a server shutting down. Worth a retry, as a
                 // failed connection is (the re-trial of real servers: these exited 1).
                 PgError::Query { sqlstate: Some(code), .. } if server_unavailable(code) => ErrorKind::Unavailable,
+                // A migration's statement cut off by the server shutting down (a restart, a
+                // failover): nothing is wrong with it, and a retry goes on (operator trial: exit 1,
+                // which a pipeline retrying on 3 took for a broken migration).
+                PgError::Migration { failure, .. }
+                    if matches!(failure.sqlstate.as_str(), "57P01" | "57P02" | "57P03") =>
+                {
+                    ErrorKind::Unavailable
+                }
                 PgError::Connect(_)
                 | PgError::LockTimeout { .. }
                 | PgError::LockLost

@@ -249,7 +249,8 @@ fn a_migration_whose_session_the_server_ends_is_named_in_text_and_json() {
          WHERE datname = current_database() AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()",
     );
     let run: Run = child.wait_with_output().unwrap().into();
-    assert_ne!(run.code, 0, "{}", run.stdout);
+    // Worth a retry, as README's exit codes say of a server shutting down (operator trial: 1).
+    assert_eq!(run.code, 3, "{}", run.stdout);
     let json = run.json();
     assert_eq!(json["migration"], "001 slow", "{json}");
     assert!(json["message"].as_str().unwrap().contains("migration 001 slow"), "{json}");
