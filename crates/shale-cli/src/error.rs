@@ -875,6 +875,15 @@ fn failure_remedy(f: &DbFailure) -> Option<String> {
              again once they have ended (`pg_stat_activity` names them), or raise --lock-wait-max"
                 .to_string(),
         ),
+        // Through a pooler that drops the settings sent at connect, a CONCURRENTLY statement runs
+        // with the role's: the flag cannot reach it (operator trial).
+        "57014" if f.message.contains("statement timeout") && concurrently => Some(
+            "the statement ran past statement_timeout; raise it with `-- shale:statement-timeout=...` or \
+             --statement-timeout; through a pooler that drops the settings sent when connecting (PgBouncer), \
+             neither reaches a CONCURRENTLY statement, which runs with the role's and the database's own: run it \
+             over a direct connection to the server, or clear the statement_timeout of the role that migrates"
+                .to_string(),
+        ),
         "57014" if f.message.contains("statement timeout") => Some(
             "the statement ran past statement_timeout; raise it with `-- shale:statement-timeout=...` or \
              --statement-timeout"

@@ -423,7 +423,7 @@ fn settings_kept_through(mode: &str) {
     // Alone, and in the file's own transaction block (production re-check: none reached it).
     assert_eq!(p.psql("SELECT string_agg(lock || ' ' || statement, ', ') FROM seen"), "4321ms 0, 4321ms 0");
     // The CONCURRENTLY one cannot carry its settings there: none set, and said.
-    assert!(run.stderr.contains("does not keep session settings on one server session"), "{}", run.stderr);
+    assert!(run.stderr.contains("drops the settings shale sends when it connects"), "{}", run.stderr);
     assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 't_n'"), "t");
     // The pooled server sessions went back as they were.
     let pooled = std::process::Command::new(shared_cluster().binaries().psql())
