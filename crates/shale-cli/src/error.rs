@@ -715,7 +715,7 @@ fn pg_text(error: &PgError) -> String {
             },
             match sqlstate.as_deref() {
                 // PgBouncer out of server connections for this database and user.
-                _ if message.contains("query_wait_timeout") => " (hint: the pooler had no server connection free: each shale run holds two while it migrates, its session and the migration lock's; in session mode give the pool (default_pool_size) at least twice as many connections as the runs that start together, or start fewer; a pool of one connection cannot hold both: `--lock table` (a lease row) needs the session alone)",
+                _ if message.contains("query_wait_timeout") => " (hint: the pooler had no server connection free: each shale run holds two while it migrates, its session and the migration lock's; in session mode give the pool (default_pool_size) at least twice as many connections as the runs that start together, or start fewer; `--lock table` (a lease row) does not help there, as its heartbeat holds a connection of its own too; a pool of one connection cannot hold both: connect shale past the pooler)",
                 // Of shale's own tables (its history, the lock's lease table beside it).
                 Some("42501")
                     if ["history", "recording", "migration lock", "migration lease"].iter().any(|w| context.contains(w)) =>
@@ -751,7 +751,9 @@ fn pg_text(error: &PgError) -> String {
             };
             format!(
                 "migration {label}: its tables were held for the {:.1}s shale waits (--lock-wait-max), so the \
-                 statement that needs them was not run{}\nRun it again when they are done, or have shale end them: {end}",
+                 statement that needs them was not run{}\nRun it again when they are done; where they never are (steady \
+                 writes to the table), `--lock-acquire queue --session-lock-timeout 500ms` tries under the traffic, \
+                 each try holding it up at most that long; or have shale end them: {end}",
                 waited.as_secs_f64(),
                 shale_pg::error::held_by(blockers)
             )
@@ -1219,7 +1221,9 @@ mod tests {
         assert_eq!(
             pg_text(&e),
             "migration 002 add: its tables were held for the 1.5s shale waits (--lock-wait-max), so the statement \
-             that needs them was not run\nRun it again when they are done, or have shale end them: \
+             that needs them was not run\nRun it again when they are done; where they never are (steady writes to \
+             the table), `--lock-acquire queue --session-lock-timeout 500ms` tries under the traffic, each try \
+             holding it up at most that long; or have shale end them: \
              `--cancel-blockers-after 30s` cancels their queries, and with `--terminate` also ends sessions idle in a \
              transaction"
         );
