@@ -212,6 +212,14 @@ fn startup_option_value(value: &str) -> String {
 /// accepts but never answers would hang the caller). The error names every host tried and why
 /// it was not used.
 pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -> Result<Client, ConnectError> {
+    connect_reaching(settings, session).await.map(|(client, _)| client)
+}
+
+/// [`connect`], with the host the client reached.
+pub async fn connect_reaching(
+    settings: &ConnectionSettings,
+    session: &SessionSettings,
+) -> Result<(Client, Target), ConnectError> {
     let fail = |reason: String| ConnectError {
         target: settings.redacted(),
         reason,
@@ -263,18 +271,18 @@ pub async fn connect(settings: &ConnectionSettings, session: &SessionSettings) -
             None => attempt.await,
         };
         match outcome {
-            Ok(Ok(client)) => return Ok(client),
+            Ok(Ok(client)) => return Ok((client, target.clone())),
             Ok(Err((client, failure))) => {
                 if attrs == TargetSessionAttrs::PreferStandby && fallback.is_none() {
-                    fallback = Some(client);
+                    fallback = Some((client, target.clone()));
                 }
                 failures.push(failure);
             }
             Err(failure) => failures.push(failure),
         }
     }
-    if let Some(client) = fallback {
-        return Ok(client);
+    if let Some(reached) = fallback {
+        return Ok(reached);
     }
     Err(summarize(settings, attrs, failures))
 }
@@ -442,10 +450,19 @@ pub async fn connect_waiting(
     session: &SessionSettings,
     wait: Option<Duration>,
 ) -> Result<Client, ConnectError> {
+    connect_waiting_reaching(settings, session, wait).await.map(|(client, _)| client)
+}
+
+/// [`connect_waiting`], with the host the client reached.
+pub async fn connect_waiting_reaching(
+    settings: &ConnectionSettings,
+    session: &SessionSettings,
+    wait: Option<Duration>,
+) -> Result<(Client, Target), ConnectError> {
     let deadline = wait.map(|w| Instant::now() + w);
     let mut pause = Duration::from_millis(50);
     loop {
-        match connect(settings, session).await {
+        match connect_reaching(settings, session).await {
             Err(e) if e.transient => {
                 // Keep trying until the wait is over: the last pause is cut short so that one
                 // more attempt happens right at the deadline instead of giving up early.

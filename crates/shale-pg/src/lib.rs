@@ -15,7 +15,9 @@ pub mod settings;
 pub mod sql;
 pub mod tls;
 
-pub use connect::{connect, connect_waiting, ConnectError, HostFailure, ServerRole, SessionSettings};
+pub use connect::{
+    connect, connect_waiting, connect_waiting_reaching, ConnectError, HostFailure, ServerRole, SessionSettings,
+};
 pub use error::{
     DbFailure, InterruptedWait, LostOutcome, NotValidLeft, NotValidState, PartWay, PgError, SourceLocation,
 };

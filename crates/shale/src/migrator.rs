@@ -4,8 +4,8 @@ use shale_core::plan::{self, AppliedRecord, History, Plan, RecordKind, RecordSta
 use shale_core::{MigrationSet, PlanError, Target, Version};
 use shale_pg::history::NewRecord;
 use shale_pg::{
-    connect_waiting, Client, ConnectionSettings, ExecEvent, ExecOptions, Executor, HeldLock, HistoryTable, LockEvent,
-    LockHolder, LockKind, LockOptions, SessionSettings,
+    connect_waiting_reaching, Client, ConnectionSettings, ExecEvent, ExecOptions, Executor, HeldLock, HistoryTable,
+    LockEvent, LockHolder, LockKind, LockOptions, SessionSettings,
 };
 
 use crate::error::RepairRefusal;
@@ -287,6 +287,9 @@ pub struct Migrator {
     pub generated_downs: shale_core::GeneratedDowns,
     /// The history table is known to exist (it was read or created by this migrator).
     history_seen: std::sync::atomic::AtomicBool,
+    /// Of several hosts, the server the first connection reached: the others (the migration
+    /// lock's) go there too ([`ConnectionSettings::pinned_to`]).
+    pinned: std::sync::Mutex<Option<ConnectionSettings>>,
 }
 
 type OnEvent<'a> = &'a mut (dyn FnMut(Event) + Send);
@@ -299,6 +302,8 @@ pub struct Opened {
     /// The history table exists (no need to look for it again under the lock).
     seen: bool,
     started: Instant,
+    /// The server reached, of several hosts (see `Migrator::pinned`).
+    pinned: Option<ConnectionSettings>,
 }
 
 impl Opened {
@@ -317,14 +322,21 @@ impl Opened {
         let reader = Migrator::new(MigrationSet::default(), config.clone());
         let client = reader.connect().await?;
         let (history, seen) = reader.history(&client, false, false).await?;
-        Ok(Opened { client, history, seen, started })
+        let pinned = reader.pinned.lock().map_or(None, |p| p.clone());
+        Ok(Opened { client, history, seen, started, pinned })
     }
 }
 
 impl Migrator {
     /// Takes a `MigrationSet` or an `Arc<MigrationSet>` shared with other migrators.
     pub fn new(set: impl Into<std::sync::Arc<MigrationSet>>, config: MigratorConfig) -> Migrator {
-        Migrator { set: set.into(), config, generated_downs: Default::default(), history_seen: Default::default() }
+        Migrator {
+            set: set.into(),
+            config,
+            generated_downs: Default::default(),
+            history_seen: Default::default(),
+            pinned: Default::default(),
+        }
     }
 
     /// A migrator for migrations embedded in the binary, with default settings for `connection`.
@@ -333,7 +345,27 @@ impl Migrator {
     }
 
     pub(crate) async fn connect(&self) -> Result<Client, Error> {
-        Ok(connect_waiting(&self.config.connection, &self.config.session, self.config.connect_wait).await?)
+        // Where the first connection reached one of several hosts, the server it reached; where
+        // that one no longer answers (a failover since), the whole list again.
+        if let Some(pinned) = self.pinned_connection() {
+            if let Ok(client) = shale_pg::connect(&pinned, &self.config.session).await {
+                return Ok(client);
+            }
+        }
+        let (client, reached) =
+            connect_waiting_reaching(&self.config.connection, &self.config.session, self.config.connect_wait).await?;
+        if self.config.connection.targets().is_ok_and(|targets| targets.len() > 1) {
+            if let Ok(mut pinned) = self.pinned.lock() {
+                *pinned = Some(self.config.connection.pinned_to(&reached));
+            }
+        }
+        Ok(client)
+    }
+
+    /// The settings a connection of this run uses: those of the server reached first, where
+    /// several hosts are given.
+    fn pinned_connection(&self) -> Option<ConnectionSettings> {
+        self.pinned.lock().map_or(None, |p| p.clone())
     }
 
     /// Take the migration lock.
@@ -341,20 +373,16 @@ impl Migrator {
         let started = Instant::now();
         let options =
             LockOptions { kind: self.config.lock, lease_ttl: self.config.lease_ttl, wait: self.config.lock_wait };
-        let lock = shale_pg::lock::acquire(
-            &self.config.connection,
-            &self.config.session,
-            &self.config.history,
-            &options,
-            &mut |event| {
+        let connection = self.pinned_connection().unwrap_or_else(|| self.config.connection.clone());
+        let lock =
+            shale_pg::lock::acquire(&connection, &self.config.session, &self.config.history, &options, &mut |event| {
                 on_event(match event {
                     LockEvent::Waiting(holder) => Event::LockWaiting(holder.clone()),
                     LockEvent::PoolerDetected(evidence) => Event::PoolerDetected { evidence: evidence.to_string() },
                     LockEvent::TookOver(holder) => Event::LeaseTakenOver(holder.clone()),
                 })
-            },
-        )
-        .await?;
+            })
+            .await?;
         on_event(Event::LockAcquired { waited: started.elapsed() });
         Ok(lock)
     }
@@ -704,7 +732,7 @@ impl Migrator {
         let started = Instant::now();
         let client = self.connect().await?;
         let (history, seen) = self.history(&client, false, false).await?;
-        self.up_from(Opened { client, history, seen, started }, request, on_event).await
+        self.up_from(Opened { client, history, seen, started, pinned: None }, request, on_event).await
     }
 
     /// [`Migrator::up`] on a session that [`Opened::open`] began before the migration files
@@ -716,7 +744,10 @@ impl Migrator {
         request: &UpRequest,
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
-        let Opened { client, mut history, seen, started } = opened;
+        let Opened { client, mut history, seen, started, pinned } = opened;
+        if let (Some(pinned), Ok(mut mine)) = (pinned, self.pinned.lock()) {
+            *mine = Some(pinned);
+        }
         if seen {
             self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
         }
@@ -902,7 +933,7 @@ impl Migrator {
         if history.current_version().is_none_or(|c| &c <= version) {
             // On the session and the history just read, as `up` goes on from them.
             let to = UpRequest { target: Some(Target::Version(version.clone())), ..request.clone() };
-            return self.up_from(Opened { client, history, seen, started }, &to, on_event).await;
+            return self.up_from(Opened { client, history, seen, started, pinned: None }, &to, on_event).await;
         }
         self.under_lock(Some(client), on_event, async |session, on_event| {
             self.goto_locked(session, version, on_event).await

@@ -767,6 +767,22 @@ impl ConnectionSettings {
     }
 }
 
+impl ConnectionSettings {
+    /// These settings narrowed to `target`, one of [`ConnectionSettings::targets`]: a run's other
+    /// connections (the migration lock's) go to the server its first one reached, not to another
+    /// host of the list (operator trial: with `load_balance_hosts=random` the lock was taken on
+    /// another server, and the run stopped as if it had lost it).
+    pub fn pinned_to(&self, target: &Target) -> ConnectionSettings {
+        ConnectionSettings {
+            hosts: vec![target.host.clone()],
+            hostaddrs: target.hostaddr.into_iter().collect(),
+            ports: vec![target.port],
+            load_balance_hosts: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// One server to try: the host (a name, an address, or a Unix socket directory), its port, and
 /// the address to connect to instead of looking the name up.
 #[derive(Debug, Clone, PartialEq, Eq)]
