@@ -539,6 +539,14 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
         format!(
             "the server refused the TLS handshake ({text}); check the client certificate (sslcert, sslkey: the server must trust its CA) and ssl_min_protocol_version/ssl_max_protocol_version"
         )
+    } else if lower.contains("unsupportedcertversion") {
+        // webpki checks version 3 certificates only; OpenSSL (libpq) takes version 1 too
+        // (operator trial: the message blamed the CAs).
+        format!(
+            "the server's certificate is X.509 version 1 (as `openssl x509 -req` makes it without `-extfile`), which \
+             shale cannot check ({text}): issue it as version 3, with a subjectAltName naming the host (`-extfile` \
+             with `subjectAltName=DNS:HOST`), or connect with sslmode=require, which encrypts without checking it"
+        )
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         // Which CAs the server's certificate was checked against: libpq would have refused to
         // start with no CA file at all, where shale checks against the public ones.

@@ -194,6 +194,48 @@ impl Pki {
         self.issue(ca, name, cn, "extendedKeyUsage = clientAuth\n", &[])
     }
 
+    /// A server certificate for `cn` of X.509 version 1, signed by CA `ca`: what `openssl x509 -req`
+    /// makes without `-extfile` (no extensions at all).
+    fn version_1(&self, ca: &str, name: &str, cn: &str) -> TlsFiles {
+        let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
+        let subj = format!("/CN={cn}");
+        self.openssl(&[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            &subj,
+            "-config",
+            "req.cnf",
+        ]);
+        let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
+        self.openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_pem,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &pem,
+            "-days",
+            "2",
+        ]);
+        set_mode(&self.path(&key), 0o600);
+        TlsFiles { cert: self.path(&pem), key: self.path(&key) }
+    }
+
     /// A certificate for `cn` with the extension lines `ext_lines` (besides the usual ones), signed by CA
     /// `ca` with the extra `openssl x509` arguments `sign_args` (e.g. `-sha384`).
     fn issue(&self, ca: &str, name: &str, cn: &str, ext_lines: &str, sign_args: &[&str]) -> TlsFiles {
@@ -433,6 +475,23 @@ async fn tls_verify_full_checks_the_name_and_verify_ca_does_not() {
     assert_eq!(ssl_of(&client).await, "t");
     let client = must_connect(&with_mode(&cluster, "localhost", "require", Some(&ca)), "require with the CA").await;
     assert_eq!(ssl_of(&client).await, "t");
+}
+
+/// A server certificate of X.509 version 1 (operator trial): `require` encrypts to it, as libpq
+/// does, the handshake signed by its key; where it is checked, the error names its version and
+/// how to issue one shale checks, where it blamed the CAs.
+#[tokio::test]
+async fn a_version_1_certificate_is_encrypted_to_and_named_where_it_is_checked() {
+    let pki = Pki::new("v1");
+    let ca = pki.ca("ca");
+    let tls = pki.version_1("ca", "v1", "localhost");
+    let cluster = start_tls_cluster(tls);
+    let client = must_connect(&with_mode(&cluster, "localhost", "require", None), "require, version 1").await;
+    assert_eq!(ssl_of(&client).await, "t");
+    let e = must_fail(&with_mode(&cluster, "localhost", "verify-full", Some(&ca)), "verify-full, version 1").await;
+    assert_one_line(&e);
+    assert!(e.to_string().contains("the server's certificate is X.509 version 1"), "{e}");
+    assert!(e.to_string().contains("sslmode=require"), "{e}");
 }
 
 #[tokio::test]

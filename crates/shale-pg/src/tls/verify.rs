@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::crypto::{
+    verify_tls12_signature, verify_tls13_signature, verify_tls13_signature_with_raw_key, CryptoProvider,
+};
+use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error as TlsError, RootCertStore, SignatureScheme};
 
 use super::cert::{ip_from_bytes, CertInfo};
@@ -43,12 +45,29 @@ impl ServerCertVerifier for EncryptOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, TlsError> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        let algorithms = &self.0.signature_verification_algorithms;
+        verify_tls13_signature(message, cert, dss, algorithms).or_else(|error| {
+            // A certificate webpki does not read (X.509 version 1, as `openssl x509 -req` makes
+            // without extensions) is not checked here: the handshake is still signed by its key,
+            // read with another parser (operator trial: refused, where libpq connects).
+            match public_key_of(cert) {
+                Some(spki) => verify_tls13_signature_with_raw_key(message, &spki, dss, algorithms),
+                None => Err(error),
+            }
+        })
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
     }
+}
+
+/// The certificate's public key (its SubjectPublicKeyInfo), read whatever its X.509 version.
+fn public_key_of(cert: &CertificateDer<'_>) -> Option<SubjectPublicKeyInfoDer<'static>> {
+    use x509_cert::der::{Decode, Encode};
+    let parsed = x509_cert::Certificate::from_der(cert.as_ref()).ok()?;
+    let spki = parsed.tbs_certificate.subject_public_key_info.to_der().ok()?;
+    Some(SubjectPublicKeyInfoDer::from(spki))
 }
 
 /// `sslmode=verify-ca` and `verify-full`.
