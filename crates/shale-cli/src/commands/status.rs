@@ -57,6 +57,11 @@ pub fn status(settings: &Settings) -> Result<i32> {
             _ if being_applied(&report, row) => {
                 plain_cell("running (being applied now)".into(), comfy_table::Color::Yellow)
             }
+            // Its run was cut off (a kill, a failover, Ctrl-C), not failed by the server (operator
+            // trial: shown as failed, with no error to show).
+            _ if row.state == State::Failed && row.error.is_none() => {
+                plain_cell("stopped part-way (its run was cut off)".into(), comfy_table::Color::Red)
+            }
             _ => state_cell(row, applied_by.map(|since| since.tool)),
         };
         t.add_row(vec![
@@ -99,8 +104,20 @@ pub fn status(settings: &Settings) -> Result<i32> {
     languages.sort_unstable();
     languages.dedup();
     let unrunnable = format!("written in {}, which shale cannot run", languages.join(" or "));
+    let cut_off = report
+        .migrations
+        .iter()
+        .filter(|r| r.state == State::Failed && r.error.is_none() && !being_applied(&report, r))
+        .count();
+    let failed = count(&[State::Failed]) - cut_off;
+    let failed_words = match (failed, cut_off) {
+        (0, 0) => String::new(),
+        (f, 0) => format!(", {f} failed (see `shale validate`)"),
+        (0, c) => format!(", {c} stopped part-way (see `shale validate`)"),
+        (f, c) => format!(", {f} failed and {c} stopped part-way (see `shale validate`)"),
+    };
+    summary.push_str(&failed_words);
     for (state, words) in [
-        (State::Failed, "failed (see `shale validate`)"),
         (State::Modified, "changed since applied"),
         (State::Missing, "missing their file"),
         (State::Unrunnable, unrunnable.as_str()),

@@ -101,6 +101,14 @@ fn a_concurrent_index_build_killed_mid_way_is_checked_in_the_catalog() {
         "the build ended",
     );
     assert_eq!(p.psql("SELECT status || ' ' || statements_done FROM shale_migrations"), "running 0");
+    // Cut off, not failed (operator trial: "failed", with no error to show).
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stdout.contains("stopped part-way (its run was cut off)")
+            && status.stdout.contains("1 stopped part-way"),
+        "{}",
+        status.stdout
+    );
 
     let run = p.shale(&["up"]).ok();
     assert!(!run.stderr.contains("may or may not"), "{}", run.stderr);
