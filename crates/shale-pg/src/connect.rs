@@ -539,6 +539,9 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
         format!(
             "the server refused the TLS handshake ({text}); check the client certificate (sslcert, sslkey: the server must trust its CA) and ssl_min_protocol_version/ssl_max_protocol_version"
         )
+    } else if lower.contains("expired") && lower.contains("certificate") {
+        // webpki says it in seconds since 1970 (operator trial): said in words first.
+        format!("the server's certificate has expired ({text}): renew it on the server, or check this machine's clock")
     } else if lower.contains("unsupportedcertversion") {
         // webpki checks version 3 certificates only; OpenSSL (libpq) takes version 1 too
         // (operator trial: the message blamed the CAs).

@@ -494,6 +494,19 @@ async fn a_version_1_certificate_is_encrypted_to_and_named_where_it_is_checked()
     assert!(e.to_string().contains("sslmode=require"), "{e}");
 }
 
+/// An expired server certificate is said in words (operator trial: seconds since 1970 alone).
+#[tokio::test]
+async fn an_expired_certificate_is_said_in_words() {
+    let pki = Pki::new("expired");
+    let ca = pki.ca("ca");
+    let ext = "extendedKeyUsage = serverAuth\nsubjectAltName = DNS:localhost\n";
+    let tls = pki.issue("ca", "expired", "localhost", ext, &["-days", "-1"]);
+    let cluster = start_tls_cluster(tls);
+    let e = must_fail(&with_mode(&cluster, "localhost", "verify-full", Some(&ca)), "verify-full, expired").await;
+    assert_one_line(&e);
+    assert!(e.to_string().contains("the server's certificate has expired"), "{e}");
+}
+
 #[tokio::test]
 async fn tls_required_but_the_server_has_none() {
     let cluster = shared_cluster();
