@@ -725,7 +725,7 @@ impl<'a> Executor<'a> {
                     done,
                     invalid_index,
                     backfill: step.direction == StepDirection::Up && script.backfill(index).is_some(),
-                    version: step.version.as_ref().map(|v| v.canonical()).unwrap_or_default(),
+                    version: step.version.as_ref().map(|_| step.version_text.clone()).unwrap_or_default(),
                     not_valid,
                 };
                 let resume = part_way.advice(step.direction == StepDirection::Down);
