@@ -218,6 +218,9 @@ pub struct StatusReport {
     /// during a live backfill).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub running_now: Option<shale_pg::LockHolder>,
+    /// The server is a standby (in recovery), asked only where migrations are pending: `up`
+    /// cannot run there (operator trial: `status` and the dry run did not say so).
+    pub standby: bool,
 }
 
 /// What the other tool's history says, on a database shale has not taken over yet.
@@ -483,6 +486,11 @@ impl Migrator {
             None => AgainstTheAdoptedTool::default(),
         };
         let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
+        let pending = migrations.iter().any(|m| matches!(m.state, plan::State::Pending | plan::State::OutOfOrder));
+        let standby = match pending {
+            true => in_recovery(&client).await?,
+            false => false,
+        };
         let changed_in_comments_only = self
             .changed_in_comments_only(&client, &history)
             .await?
@@ -503,6 +511,7 @@ impl Migrator {
             changed_in_comments_only,
             applied_before_adoption,
             running_now,
+            standby,
         })
     }
 
@@ -584,6 +593,11 @@ impl Migrator {
     /// sizes of the tables the plan can reach, indexes. One query.
     pub async fn database_facts(&self, plan: &Plan) -> Result<shale_pg::inspect::DatabaseFacts, Error> {
         facts_for(&self.connect().await?, plan).await
+    }
+
+    /// Whether the server is a standby (in recovery), where `up` cannot run.
+    pub async fn standby(&self) -> Result<bool, Error> {
+        in_recovery(&self.connect().await?).await
     }
 
     /// The server's version as `server_version_num` (e.g. 150018).
@@ -1408,6 +1422,15 @@ impl Migrator {
         }
         Ok(report)
     }
+}
+
+/// Whether the server is a standby (in recovery).
+async fn in_recovery(client: &Client) -> Result<bool, Error> {
+    let rows = client
+        .simple_query("SELECT pg_catalog.pg_is_in_recovery()")
+        .await
+        .map_err(|e| shale_pg::PgError::query("reading whether the server is a standby", e))?;
+    Ok(rows.iter().any(|m| matches!(m, shale_pg::tokio_postgres::SimpleQueryMessage::Row(r) if r.get(0) == Some("t"))))
 }
 
 /// `server_version_num`, e.g. 150018.

@@ -120,6 +120,9 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
         };
         if !settings.json {
             super::status::warn_changed_since_baseline(&changed);
+            if !plan.steps.is_empty() && block_on(migrator.standby())? {
+                crate::output::note(super::status::STANDBY_NOTE);
+            }
         }
         let refusal = refused.as_deref().map(|why| ("up", why));
         print_plan(settings, &plan, args.single_transaction, &report, refusal, &changed);

@@ -145,6 +145,9 @@ pub fn status(settings: &Settings) -> Result<i32> {
         ));
     }
     println!("{summary}");
+    if report.standby {
+        crate::output::note(STANDBY_NOTE);
+    }
     // What `adopt` will refuse, said before it is run (sqlx and golang-migrate trials: a dirty
     // version read as applied, an edited file as one to take over).
     if let Some(by) = report.applied_before_adoption.as_ref().filter(|by| !by.refusals.is_empty()) {
@@ -166,6 +169,12 @@ pub fn status(settings: &Settings) -> Result<i32> {
     warn_changed_since_baseline(&report.changed_since_baseline);
     Ok(0)
 }
+
+/// Said where migrations are pending on a standby (operator trial: `status` and the dry run
+/// said nothing, and `up` failed on a raw "cannot execute LOCK TABLE during recovery").
+pub(super) const STANDBY_NOTE: &str = "this server is a standby (in recovery): its history is the primary's, \
+     replicated, and `shale up` cannot run here: point shale at the primary (of several hosts, \
+     `target_session_attrs=read-write` picks it)";
 
 /// What the tool whose history shale took over has done since, said by `status` and `validate`:
 /// applied what shale had too, applied what shale has not yet, reverted or failed one.

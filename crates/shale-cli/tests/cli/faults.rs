@@ -361,6 +361,13 @@ fn up_on_a_standby_is_refused_as_unavailable() {
     let run = Run::of(cmd);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("read-only") && run.stderr.contains("target_session_attrs"), "{}", run.stderr);
+    // Said before: by status and the dry run (operator trial: neither said so).
+    for args in [&["status"][..], &["up", "--dry-run"]] {
+        let mut cmd = p.bare();
+        cmd.arg("--database-url").arg(standby.url("postgres")).args(args);
+        let run = Run::of(cmd);
+        assert!(run.stderr.contains("this server is a standby (in recovery)"), "{args:?}: {}", run.stderr);
+    }
 }
 
 /// Of several hosts picked at random (`load_balance_hosts=random`), the migration lock is taken
