@@ -673,6 +673,9 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
         PlanError::OwnTable { .. } => format!(
             "{problem}. Remove the statement; `shale repair` and `shale baseline` record decisions in the history"
         ),
+        PlanError::UnwrittenDown { .. } => format!(
+            "{problem}: write it first, or revert with `shale down --generate`, which computes it from the schemas"
+        ),
         PlanError::BelowBaseline { baseline, .. } => format!(
             "{problem}; go down to {baseline} at most (`shale down --to {baseline}`); below it, restore a backup \
              taken before the baseline, or undo by hand what you need undone"

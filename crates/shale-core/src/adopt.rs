@@ -292,7 +292,7 @@ impl Tool {
             .iter()
             .find(|(tool, exactly)| {
                 sorted == *exactly
-                    && (!matches!(tool, Tool::SqlMigrate | Tool::Dbmate)
+                    && (!matches!(tool, Tool::SqlMigrate | Tool::Dbmate | Tool::NodePgMigrate)
                         || table.to_ascii_lowercase().contains("migration"))
             })
             .map(|(tool, _)| *tool)
@@ -601,8 +601,9 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 12] = [
     (Tool::Pop, &["version", "version_self"]),
     // dbmate's, under its `DBMATE_MIGRATIONS_TABLE` (a name that says it holds migrations).
     (Tool::Dbmate, &["version"]),
-    // node-pg-migrate's, under its `--migrations-table` (Node trial: under `migrations`, not
-    // found, `up` ran the migrations again).
+    // node-pg-migrate's, under its `--migrations-table` where its name says it holds migrations
+    // (Node trial: under `migrations`, not found, `up` ran the migrations again; review: an
+    // application's `jobs (id, name, run_on)` was then taken for it, and left out of a baseline).
     (Tool::NodePgMigrate, &["id", "name", "run_on"]),
     // yoyo's, under its `migration_table`.
     (Tool::Yoyo, &["applied_at_utc", "migration_hash", "migration_id"]),
@@ -997,9 +998,10 @@ impl AdoptProblem {
     }
 }
 
-/// A file's name without its extension (`1700000000000_users` of `.../1700000000000_users.js`).
+/// A file's name without its extensions (`1700000000000_users` of `.../1700000000000_users.js`,
+/// and of the `.d.ts` beside it, which may be the one kept of the two: review).
 fn file_stem(path: &std::path::Path) -> Option<&str> {
-    path.file_stem().and_then(|s| s.to_str())
+    path.file_name().and_then(|s| s.to_str()).and_then(|name| name.split('.').next())
 }
 
 /// Whether `key`, a row of the tool's history (a version, Prisma's folder name, ...), is of `m`.
@@ -2128,6 +2130,14 @@ mod tests {
         assert_eq!(Tool::recognize("schema_version", &cols(&["version"])), Some(Tool::Tern));
         assert_eq!(Tool::recognize("schema_version", &cols(&["version", "note"])), None);
         assert_eq!(Tool::parse("Golang-Migrate"), Some(Tool::GolangMigrate));
+        // node-pg-migrate's under another name, where the name says it holds migrations; an
+        // application's table of the same columns is its own (review).
+        let node = cols(&["id", "name", "run_on"]);
+        assert_eq!(Tool::recognize("migrations", &node), Some(Tool::NodePgMigrate));
+        assert_eq!(Tool::recognize("jobs", &node), None);
+        let yoyo = cols(&["migration_hash", "migration_id", "applied_at_utc"]);
+        assert_eq!(Tool::recognize("_yoyo_migration", &yoyo), Some(Tool::Yoyo));
+        assert_eq!(Tool::recognize("app_yoyo", &yoyo), Some(Tool::Yoyo));
     }
 
     /// Hasura's, Sqitch's and graphile-migrate's tables, each in the schema the tool keeps for

@@ -854,6 +854,13 @@ pub fn written_in(path: &Path) -> &'static str {
     code_language_of(&name).unwrap_or("Go")
 }
 
+/// Whether a down's text is still the header alone that `shale new` writes atop an empty one
+/// (`-- down: NAME`), in a file of its own or in a down section: never written.
+pub fn unwritten_down(text: &str) -> bool {
+    let text = text.trim();
+    text.starts_with("-- down:") && !text.contains('\n')
+}
+
 /// A file of the migrations directory that shale leaves alone, as the tool that wrote the
 /// directory does.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -1028,22 +1035,29 @@ impl MigrationSet {
                 // `x.cs` beside `x.Designer.cs`): one.
                 code_migrations.dedup_by(|a, b| a.version == b.version);
                 set.code_migrations = code_migrations;
-                // A migration in code numbered after the first SQL file (yoyo's `0002_backfill.py`
-                // between `0001` and `0003`, or one written after the switch) is in the sequence
-                // the SQL files run in: shale cannot run it, and skipping it silently left its
-                // work undone while the later files ran (yoyo trial). As goose's Go files: applied
-                // or under the baseline, it counts; pending, it stops `up`. One numbered before
-                // every SQL file of its form (digits, as many) is the old tool's, from before the
-                // switch; one numbered otherwise (`2023-01-05_users.ts` beside a baseline) too.
+                // A migration in code numbered between SQL files of its form (digits, as many:
+                // yoyo's `0002_backfill.py` between `0001` and `0003`) is in the sequence they run
+                // in: shale cannot run it, and skipping it silently left its work undone while the
+                // later files ran (yoyo trial). As goose's Go files: applied or under the baseline,
+                // it counts; pending, it stops `up`. One numbered before or after every SQL file
+                // is the old tool's (review: its files, then shale's from 0001 or a baseline),
+                // and one numbered otherwise (`2023-01-05_users.ts`) too. One migration in
+                // several files (`x.js` beside `x.d.ts`) is one.
+                numbered_code.sort_by(|a: &Unrunnable, b: &Unrunnable| a.version.cmp(&b.version));
+                numbered_code.dedup_by(|a, b| a.version == b.version);
                 let in_sequence: Vec<Unrunnable> = numbered_code
                     .into_iter()
                     .filter(|u| {
                         let form =
                             |text: &str| text.len() == u.version_text.len() && text.bytes().all(|b| b.is_ascii_digit());
+                        let sql: Vec<&Version> = set
+                            .versioned()
+                            .filter(|m| form(&m.version_text))
+                            .filter_map(|m| m.version.as_ref())
+                            .collect();
                         form(&u.version_text)
-                            && set
-                                .versioned()
-                                .any(|m| form(&m.version_text) && m.version.as_ref().is_some_and(|v| *v < u.version))
+                            && sql.iter().any(|v| **v < u.version)
+                            && sql.iter().any(|v| **v > u.version)
                     })
                     .collect();
                 set.ignored.retain(|i| !in_sequence.iter().any(|u| u.path == i.path));
@@ -1327,6 +1341,20 @@ impl MigrationSet {
 
     pub fn find(&self, version: &Version) -> Option<&Migration> {
         self.versioned().find(|m| m.version.as_ref() == Some(version))
+    }
+
+    /// The newest version of any file of the directory: its migrations, and those in code it
+    /// leaves alone (goose's Go files, an old tool's `0040_x.py`): the next migration is numbered
+    /// after them all (review: `shale new` wrote `0001_x.sql` beside `0001_initial.py` to
+    /// `0040_y.py`, and `0002_b.sql` beside `0002_b.py`, which then read as its port).
+    pub fn newest_version_of_any_file(&self) -> Option<Version> {
+        let code = self.ignored.iter().filter(|i| i.is_code_migration()).filter_map(|i| {
+            let name = i.path.file_name()?.to_str()?;
+            let stem = name.split_once('.').map_or(name, |(stem, _)| stem);
+            Version::parse(&split_version(stem, false)?.0)
+        });
+        let versions = self.versioned().filter_map(|m| m.version.clone());
+        versions.chain(self.unrunnable.iter().map(|u| u.version.clone())).chain(code).max()
     }
 
     /// Whether a migration creates the table `schema.name`: such a table is the application's,

@@ -485,6 +485,13 @@ pub enum PlanError {
         target: String,
         baseline: String,
     },
+    /// A down still the empty template `shale new` wrote: recorded as reverted, it would leave
+    /// the change behind, and the next up would fail on it (refused by every way down: `goto`
+    /// and a fleet's `down` recorded it, review).
+    UnwrittenDown {
+        label: String,
+        path: PathBuf,
+    },
     /// A migration newer than one a down would revert stopped part-way outside a transaction,
     /// `statements` of it committed: reverted under it, what they did would stay, and the next up
     /// would go on after them (production re-check: `down --step 1` dropped the table such a
@@ -598,6 +605,11 @@ impl fmt::Display for PlanError {
                 }
             ),
             PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
+            PlanError::UnwrittenDown { label, path } => write!(
+                f,
+                "{}: the down of {label} is still the empty template `shale new` wrote",
+                path.display()
+            ),
             PlanError::BelowBaseline { target, baseline } => write!(
                 f,
                 "version {target} is under the baseline {baseline}: the history starts there, and the migrations up \
@@ -672,7 +684,8 @@ impl PlanError {
             | PlanError::InsideSquash { path, .. }
             | PlanError::TwinMoved { path, .. }
             | PlanError::PlanMoved { path, .. }
-            | PlanError::OtherPlan { path, .. } => (Some(path.clone()), None),
+            | PlanError::OtherPlan { path, .. }
+            | PlanError::UnwrittenDown { path, .. } => (Some(path.clone()), None),
             PlanError::OwnTable { path, line, column, .. } => (Some(path.clone()), Some((*line, *column))),
             PlanError::Missing { file, .. } => (file.as_ref().map(PathBuf::from), None),
             PlanError::PartAppliedAbove { path, .. } => (path.clone(), None),
@@ -702,6 +715,9 @@ impl PlanError {
             }
             PlanError::ResumeChanged { .. } => "restore them, or decide with a repair what the database holds",
             PlanError::UnknownVersion { .. } => return None,
+            PlanError::UnwrittenDown { .. } => {
+                "write it first, or generate it from the schemas before and after the migration"
+            }
             PlanError::BelowBaseline { .. } => {
                 "go down to the baseline at most; below it, restore a backup taken before it, or undo by hand what you need undone"
             }
@@ -1544,6 +1560,10 @@ pub fn plan_down_generated(
         // the migration irreversible) is not run from the history (golang-migrate trial).
         let kept = record.down_sql.as_ref().filter(|_| file.is_none());
         let script = match (own, kept) {
+            (Some(script), _) if crate::layout::unwritten_down(script.own_text()) => {
+                errors.push(PlanError::UnwrittenDown { label, path: script.path.clone() });
+                continue;
+            }
             (Some(script), _) => script,
             // Kept by the history, unless it runs nothing and a generated one was asked for.
             (None, Some(sql)) if kept_down_serves(sql, generated.contains_key(&version)) => {

@@ -323,17 +323,6 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
             listed.join("\n")
         ));
     }
-    // A down still the empty template `shale new --reversible` wrote was never written: recorded as
-    // reverted, it would leave the change behind, and the next `up` would fail on it.
-    let unwritten: Vec<String> =
-        plan.steps.iter().filter(|s| super::new::unwritten_down(s.script.own_text())).map(|s| s.label()).collect();
-    if !unwritten.is_empty() && refusal.is_none() {
-        refusal = Some(format!(
-            "the down of {} is still the empty template `shale new` wrote: write it first, or revert with `shale \
-             down --generate`, which computes it from the schemas; nothing was reverted",
-            unwritten.join(", ")
-        ));
-    }
     if dry_run {
         // Judged on the database it would run on, as `up --dry-run` judges: an empty table's drop
         // is fine, a dropped index's table is named.

@@ -115,13 +115,6 @@ fn in_tool_s_words(sql: &str) -> (bool, String) {
     }
 }
 
-/// Whether a down's text is still the header alone that [`create`] writes atop an empty one
-/// (`-- down: NAME`): never written.
-pub fn unwritten_down(text: &str) -> bool {
-    let text = text.trim();
-    text.starts_with("-- down:") && !text.contains('\n')
-}
-
 /// Create the next migration (with a down when `reversible`), filled with `contents` if given;
 /// returns the paths written.
 pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Option<Contents>) -> Result<Vec<PathBuf>> {
@@ -148,7 +141,7 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     if layout == Layout::SingleFile && reversible && matches!(naming, Naming::UnixMillis) {
         layout = Layout::NodePgMigrate;
     }
-    let newest = set.versioned().last().and_then(|m| m.version.clone());
+    let newest = set.newest_version_of_any_file();
     let now = chrono::Utc::now();
     let next_number = |width: usize| {
         // The number before a twin's `.1` (`8.1`: the next is 9).
@@ -239,7 +232,7 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         };
         format!("-- {direction}: {name}\n\n{sql}")
     };
-    // An empty down section says so in the line [`unwritten_down`] reads, as a down file's header
+    // An empty down section says so in the line `layout::unwritten_down` reads, as a down file's header
     // does: left as it is, `shale down` refuses it rather than record a revert that undid nothing
     // (Node trial: node-pg-migrate's empty `-- Down Migration` was reverted, and the next `up`
     // failed on the table still there).

@@ -1149,6 +1149,8 @@ fn a_node_pg_migrate_history_under_another_name_is_found_by_its_columns() {
 fn node_pg_migrate_modules_among_its_sql_files_are_taken_over() {
     let p = Project::new("adopt_node_pg_migrate_mixed");
     p.write("1700000000000_users.js", "exports.up = (pgm) => { pgm.createTable('users', { id: 'id' }); };\n");
+    // Its declarations beside it (review: the `.d.ts` was the file kept, and matched no row).
+    p.write("1700000000000_users.d.ts", "export {};\n");
     p.write(
         "1700000000001_tags.sql",
         "-- Up Migration\nCREATE TABLE tags (id serial);\n-- Down Migration\nDROP TABLE tags;\n",

@@ -569,6 +569,10 @@ fn init_and_new_follow_the_directory_convention() {
     let down = n.shale(&["down", "--step", "1"]);
     assert_eq!(down.code, 2, "{}", down.stderr);
     assert!(down.stderr.contains("is still the empty template"), "{}", down.stderr);
+    // By every way down (review: `goto` recorded it as reverted).
+    let goto = n.shale(&["goto", "1700000000000"]);
+    assert_eq!(goto.code, 2, "{}", goto.stderr);
+    assert!(goto.stderr.contains("is still the empty template"), "{}", goto.stderr);
     assert_eq!(n.tables(), ["b", "shale_migrations"]);
     // Refused where the tool runs every file whole and has no downs (the Supabase CLI).
     let supabase = Project::new("cfg_new_supabase");

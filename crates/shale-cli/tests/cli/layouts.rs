@@ -646,6 +646,24 @@ fn a_numbered_code_migration_among_sql_files_stops_up() {
     q.write("0001_init.py", "steps = []\n");
     q.write("0002_t.sql", "CREATE TABLE t (id int);\n");
     q.shale(&["up"]).ok();
+    // An old tool's numbered files, then shale's: `new` numbers after them (review: it wrote
+    // 0001, and the old files above it then stopped `up`).
+    let r = Project::new("layouts_numbered_code_then_new");
+    for name in ["0001_initial.py", "0002_users.py", "0003_backfill.py"] {
+        r.write(name, "steps = []\n");
+    }
+    let created = r.shale(&["new", "add x"]).ok();
+    assert!(created.stdout.contains("0004_add_x.sql"), "{}", created.stdout);
+    r.shale(&["up"]).ok();
+    // One migration in several files (`.ts`, `.js`, `.d.ts`) is one.
+    let s = Project::new("layouts_numbered_code_files");
+    s.write("0001_a.sql", "SELECT 1;\n");
+    for name in ["0002_b.ts", "0002_b.js", "0002_b.d.ts"] {
+        s.write(name, "export {};\n");
+    }
+    s.write("0003_c.sql", "SELECT 1;\n");
+    let status = s.shale(&["status"]).ok();
+    assert!(status.stdout.contains("1 written in"), "{}", status.stdout);
 }
 
 /// A down named as yoyo names it (`X.rollback.sql`) shares `X.sql`'s version: the hint says to
