@@ -271,9 +271,10 @@ pub fn replayable(settings: &Settings, set: std::sync::Arc<MigrationSet>) -> std
     }
     for go in set.unrunnable.iter().filter(|_| !settings.quiet && !settings.json) {
         crate::output::note(&format!(
-            "{}: migration {} is written in Go, which shale does not run: the replay on the throwaway database leaves it out, so what it does to the schema is not in what is built (a .sql file of the same version beside it runs in its place, and ends this)",
+            "{}: migration {} is written in {}, which shale does not run: the replay on the throwaway database leaves it out, so what it does to the schema is not in what is built (a .sql file of the same version beside it runs in its place, and ends this)",
             go.path.display(),
-            go.version_text
+            go.version_text,
+            shale::core::layout::written_in(&go.path)
         ));
     }
     let mut runnable = MigrationSet::clone(&set);

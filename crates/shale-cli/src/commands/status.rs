@@ -57,10 +57,11 @@ pub fn status(settings: &Settings) -> Result<i32> {
             _ if being_applied(&report, row) => {
                 plain_cell("running (being applied now)".into(), comfy_table::Color::Yellow)
             }
-            // Its run was cut off (a kill, a failover, Ctrl-C), not failed by the server (operator
-            // trial: shown as failed, with no error to show).
+            // Its run stopped with no error from the server (cut off by a kill, a failover or
+            // Ctrl-C, or a repair's resume point): not failed (operator trial: shown as failed,
+            // with no error to show).
             _ if row.state == State::Failed && row.error.is_none() => {
-                plain_cell("stopped part-way (its run was cut off)".into(), comfy_table::Color::Red)
+                plain_cell("stopped part-way".into(), comfy_table::Color::Red)
             }
             _ => state_cell(row, applied_by.map(|since| since.tool)),
         };
@@ -362,9 +363,10 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         } else if !settings.quiet {
             for go in &set.unrunnable {
                 crate::output::note(&format!(
-                    "{}: migration {} is written in Go, and shale runs SQL migrations only: fine where goose applied it; elsewhere `up` stops before it (port it to SQL)",
+                    "{}: migration {} is written in {}, and shale runs SQL migrations only: fine where the tool it was written for applied it; elsewhere `up` stops before it (port it to SQL)",
                     go.path.display(),
-                    go.version_text
+                    go.version_text,
+                    shale::core::layout::written_in(&go.path)
                 ));
             }
             println!(

@@ -104,8 +104,7 @@ fn a_concurrent_index_build_killed_mid_way_is_checked_in_the_catalog() {
     // Cut off, not failed (operator trial: "failed", with no error to show).
     let status = p.shale(&["status"]).ok();
     assert!(
-        status.stdout.contains("stopped part-way (its run was cut off)")
-            && status.stdout.contains("1 stopped part-way"),
+        status.stdout.contains(" stopped part-way ") && status.stdout.contains("1 stopped part-way"),
         "{}",
         status.stdout
     );
