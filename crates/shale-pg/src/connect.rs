@@ -543,12 +543,19 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
         // webpki says it in seconds since 1970 (operator trial): said in words first.
         format!("the server's certificate has expired ({text}): renew it on the server, or check this machine's clock")
     } else if lower.contains("unsupportedcertversion") {
-        // webpki checks version 3 certificates only; OpenSSL (libpq) takes version 1 too
-        // (operator trial: the message blamed the CAs).
+        // webpki reads version 3 certificates only; OpenSSL (libpq) takes version 1 too
+        // (operator trial: the message blamed the CAs). `require` without a root file encrypts to
+        // one over TLS 1.3, not over TLS 1.2 (review: it advised `require` to those using it).
+        let instead = match (settings.effective_sslmode(), settings.sslrootcert.is_some()) {
+            (SslMode::Require | SslMode::Prefer | SslMode::Allow, false) => {
+                "; over TLS 1.2 shale cannot encrypt to one either: allow TLS 1.3 on the server"
+            }
+            _ => ", or connect with sslmode=require and no sslrootcert, which encrypts (over TLS 1.3) without checking it",
+        };
         format!(
             "the server's certificate is X.509 version 1 (as `openssl x509 -req` makes it without `-extfile`), which \
-             shale cannot check ({text}): issue it as version 3, with a subjectAltName naming the host (`-extfile` \
-             with `subjectAltName=DNS:HOST`), or connect with sslmode=require, which encrypts without checking it"
+             shale cannot read to check it ({text}): issue it as version 3, with a subjectAltName naming the host \
+             (`-extfile` with `subjectAltName=DNS:HOST`){instead}"
         )
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         // Which CAs the server's certificate was checked against: libpq would have refused to

@@ -291,8 +291,10 @@ pub struct Migrator {
     /// The history table is known to exist (it was read or created by this migrator).
     history_seen: std::sync::atomic::AtomicBool,
     /// Of several hosts, the server the first connection reached: the others (the migration
-    /// lock's) go there too ([`ConnectionSettings::pinned_to`]).
-    pinned: std::sync::Mutex<Option<ConnectionSettings>>,
+    /// lock's) go there too ([`ConnectionSettings::pinned_to`]). Kept with the settings it was
+    /// made from: once `config.connection` changes (an embedding application's), it no longer
+    /// holds (review).
+    pinned: std::sync::Mutex<Option<(ConnectionSettings, ConnectionSettings)>>,
 }
 
 type OnEvent<'a> = &'a mut (dyn FnMut(Event) + Send);
@@ -306,7 +308,7 @@ pub struct Opened {
     seen: bool,
     started: Instant,
     /// The server reached, of several hosts (see `Migrator::pinned`).
-    pinned: Option<ConnectionSettings>,
+    pinned: Option<(ConnectionSettings, ConnectionSettings)>,
 }
 
 impl Opened {
@@ -359,7 +361,7 @@ impl Migrator {
             connect_waiting_reaching(&self.config.connection, &self.config.session, self.config.connect_wait).await?;
         if self.config.connection.targets().is_ok_and(|targets| targets.len() > 1) {
             if let Ok(mut pinned) = self.pinned.lock() {
-                *pinned = Some(self.config.connection.pinned_to(&reached));
+                *pinned = Some((self.config.connection.clone(), self.config.connection.pinned_to(&reached)));
             }
         }
         Ok(client)
@@ -368,7 +370,9 @@ impl Migrator {
     /// The settings a connection of this run uses: those of the server reached first, where
     /// several hosts are given.
     fn pinned_connection(&self) -> Option<ConnectionSettings> {
-        self.pinned.lock().map_or(None, |p| p.clone())
+        let pinned = self.pinned.lock().ok()?;
+        let (from, to) = pinned.as_ref()?;
+        (*from == self.config.connection).then(|| to.clone())
     }
 
     /// Take the migration lock.
