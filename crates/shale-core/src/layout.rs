@@ -961,15 +961,8 @@ impl MigrationSet {
                     let timed = CodeMigration::of(&file, path.clone());
                     // Numbered as the SQL files may be (`0002_backfill.py`): see below.
                     if timed.is_none() {
-                        let stem = file.rsplit_once('.').map_or(file.as_str(), |(stem, _)| stem);
-                        numbered_code.extend(split_version(stem, false).and_then(|(version_text, name)| {
-                            Some(Unrunnable {
-                                version: Version::parse(&version_text)?,
-                                version_text,
-                                name,
-                                file: file.clone(),
-                                path: path.clone(),
-                            })
+                        numbered_code.extend(numbered_code_file(&file).map(|(version, version_text, name)| {
+                            Unrunnable { version, version_text, name, file: file.clone(), path: path.clone() }
                         }));
                     }
                     code_migrations.extend(timed);
@@ -1348,11 +1341,11 @@ impl MigrationSet {
     /// after them all (review: `shale new` wrote `0001_x.sql` beside `0001_initial.py` to
     /// `0040_y.py`, and `0002_b.sql` beside `0002_b.py`, which then read as its port).
     pub fn newest_version_of_any_file(&self) -> Option<Version> {
-        let code = self.ignored.iter().filter(|i| i.is_code_migration()).filter_map(|i| {
-            let name = i.path.file_name()?.to_str()?;
-            let stem = name.split_once('.').map_or(name, |(stem, _)| stem);
-            Version::parse(&split_version(stem, false)?.0)
-        });
+        let code = self
+            .ignored
+            .iter()
+            .filter(|i| i.is_code_migration())
+            .filter_map(|i| numbered_code_file(i.path.file_name()?.to_str()?).map(|(version, _, _)| version));
         let versions = self.versioned().filter_map(|m| m.version.clone());
         versions.chain(self.unrunnable.iter().map(|u| u.version.clone())).chain(code).max()
     }
@@ -2161,6 +2154,14 @@ fn classify_other(name: &str) -> Other {
         ));
     }
     Other::Silent
+}
+
+/// A migration in code named with a version (`0002_backfill.py`, and `0002_b.d.ts` beside
+/// `0002_b.js`, the same one): its version, as written, and its name.
+fn numbered_code_file(file: &str) -> Option<(Version, String, String)> {
+    let stem = file.split_once('.').map_or(file, |(stem, _)| stem);
+    let (version_text, name) = split_version(stem, false)?;
+    Some((Version::parse(&version_text)?, version_text, name))
 }
 
 /// `0003_create users` -> ("0003", "create users"); diesel folders allow dashes in the version.

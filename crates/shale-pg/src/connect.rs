@@ -387,7 +387,7 @@ fn refuses_startup_options(error: &tokio_postgres::Error) -> bool {
 
 /// Whether the server is a standby, and whether its sessions are read-only (libpq asks the same
 /// for target_session_attrs).
-async fn server_role(client: &Client) -> Result<Option<ServerRole>, tokio_postgres::Error> {
+pub async fn server_role(client: &Client) -> Result<Option<ServerRole>, tokio_postgres::Error> {
     let messages = client
         .simple_query("SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('transaction_read_only')")
         .await?;

@@ -194,10 +194,8 @@ impl Pki {
         self.issue(ca, name, cn, "extendedKeyUsage = clientAuth\n", &[])
     }
 
-    /// A server certificate for `cn` of X.509 version 1, signed by CA `ca`: what `openssl x509 -req`
-    /// makes without `-extfile` (no extensions at all).
-    fn version_1(&self, ca: &str, name: &str, cn: &str) -> TlsFiles {
-        let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
+    /// A new EC P-256 key `key` and a signing request `csr` for `cn`.
+    fn request(&self, key: &str, csr: &str, cn: &str) {
         let subj = format!("/CN={cn}");
         self.openssl(&[
             "req",
@@ -208,14 +206,21 @@ impl Pki {
             "ec_paramgen_curve:prime256v1",
             "-nodes",
             "-keyout",
-            &key,
+            key,
             "-out",
-            &csr,
+            csr,
             "-subj",
             &subj,
             "-config",
             "req.cnf",
         ]);
+    }
+
+    /// A server certificate for `cn` of X.509 version 1, signed by CA `ca`: what `openssl x509 -req`
+    /// makes without `-extfile` (no extensions at all).
+    fn version_1(&self, ca: &str, name: &str, cn: &str) -> TlsFiles {
+        let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
+        self.request(&key, &csr, cn);
         let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
         self.openssl(&[
             "x509",
@@ -252,24 +257,7 @@ impl Pki {
             ),
         )
         .unwrap();
-        let subj = format!("/CN={cn}");
-        self.openssl(&[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            &subj,
-            "-config",
-            "req.cnf",
-        ]);
+        self.request(&key, &csr, cn);
         let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
         let mut args = vec![
             "x509",

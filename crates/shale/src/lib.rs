@@ -28,8 +28,8 @@ pub use adopt::{AcceptedHistories, AdoptReport, AdoptRequest, AdoptedMigration, 
 pub use embedded::EmbeddedMigrations;
 pub use error::{Error, ErrorKind, RepairRefusal, Stopped};
 pub use migrator::{
-    BeforeAdoption, Event, Migrator, MigratorConfig, Opened, RanByBoth, Refusal, RefusedStatement, RepairDecision,
-    RepairReport, RunReport, StatusReport, StepReport, UpRequest, VetPlan,
+    BeforeARun, BeforeAdoption, Event, Migrator, MigratorConfig, Opened, RanByBoth, Refusal, RefusedStatement,
+    RepairDecision, RepairReport, RunReport, StatusReport, StepReport, UpRequest, VetPlan,
 };
 pub use shale_core::{self as core, MigrationSet, Target, Version};
 pub use shale_pg::{self as pg, ConnectionSettings, HistoryTable};

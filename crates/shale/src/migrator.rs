@@ -249,6 +249,13 @@ pub struct RanByBoth {
     pub migrations: Vec<String>,
 }
 
+/// What a dry run says before the run ([`Migrator::before_a_run`]).
+#[derive(Debug, Clone, Default)]
+pub struct BeforeARun {
+    pub changed_since_baseline: Vec<crate::adopt::ChangedSinceBaseline>,
+    pub standby: bool,
+}
+
 /// What `repair` did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RepairReport {
@@ -599,11 +606,6 @@ impl Migrator {
         facts_for(&self.connect().await?, plan).await
     }
 
-    /// Whether the server is a standby (in recovery), where `up` cannot run.
-    pub async fn standby(&self) -> Result<bool, Error> {
-        in_recovery(&self.connect().await?).await
-    }
-
     /// The server's version as `server_version_num` (e.g. 150018).
     pub async fn server_version(&self) -> Result<u32, Error> {
         server_version(&self.connect().await?).await
@@ -627,13 +629,18 @@ impl Migrator {
         Ok(plan)
     }
 
-    /// The histories of tools whose migrations are code that changed since the baseline, as `up`
-    /// reports them after a run: a dry run says them before (Django trial: a data migration it
-    /// ran after the switch, whose SQL twin was pending, and the dry run said nothing).
-    pub async fn changed_since_baseline_now(&self) -> Result<Vec<crate::adopt::ChangedSinceBaseline>, Error> {
+    /// What a dry run with something to apply says before the run, on one connection: the
+    /// histories of tools whose migrations are code that changed since the baseline, as `up`
+    /// reports them after a run (Django trial: a data migration it ran after the switch, whose
+    /// SQL twin was pending, and the dry run said nothing); and whether the server is a standby,
+    /// where `up` cannot run (operator trial).
+    pub async fn before_a_run(&self) -> Result<BeforeARun, Error> {
         let client = self.connect().await?;
         let (history, _) = self.history(&client, false, false).await?;
-        self.changed_since_baseline(&client, &history).await
+        Ok(BeforeARun {
+            changed_since_baseline: self.changed_since_baseline(&client, &history).await?,
+            standby: in_recovery(&client).await?,
+        })
     }
 
     /// The migrations not applied yet, whatever `up` would refuse (see [`plan::plan_pending`]):
@@ -1430,11 +1437,10 @@ impl Migrator {
 
 /// Whether the server is a standby (in recovery).
 async fn in_recovery(client: &Client) -> Result<bool, Error> {
-    let rows = client
-        .simple_query("SELECT pg_catalog.pg_is_in_recovery()")
+    let role = shale_pg::server_role(client)
         .await
         .map_err(|e| shale_pg::PgError::query("reading whether the server is a standby", e))?;
-    Ok(rows.iter().any(|m| matches!(m, shale_pg::tokio_postgres::SimpleQueryMessage::Row(r) if r.get(0) == Some("t"))))
+    Ok(role.is_some_and(|r| r.in_recovery))
 }
 
 /// `server_version_num`, e.g. 150018.

@@ -114,18 +114,18 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
         let refused = if args.force_unsafe { None } else { super::lint::refusal(&report).err().map(|r| r.to_string()) };
         // What `up` says after applying, said before: a pending migration may be the twin of one
         // the other tool ran since.
-        let changed = match plan.steps.is_empty() {
-            true => Vec::new(),
-            false => block_on(migrator.changed_since_baseline_now())?,
+        let before = match plan.steps.is_empty() {
+            true => shale::BeforeARun::default(),
+            false => block_on(migrator.before_a_run())?,
         };
         if !settings.json {
-            super::status::warn_changed_since_baseline(&changed);
-            if !plan.steps.is_empty() && block_on(migrator.standby())? {
+            super::status::warn_changed_since_baseline(&before.changed_since_baseline);
+            if before.standby {
                 crate::output::note(super::status::STANDBY_NOTE);
             }
         }
         let refusal = refused.as_deref().map(|why| ("up", why));
-        print_plan(settings, &plan, args.single_transaction, &report, refusal, &changed);
+        print_plan(settings, &plan, args.single_transaction, &report, refusal, &before.changed_since_baseline);
         return Ok(if refused.is_some() { crate::error::EXIT_INVALID } else { 0 });
     }
     if let Some(dir) = &args.backup {
