@@ -1,0 +1,154 @@
+//! What a run is refused for before anything runs: another tool's history, tables already
+//! there, a changed file, the migrator's own tables, a schema a pooler does not keep.
+
+use shale_core::plan::{self, History, Plan};
+use shale_core::{PlanError, Version};
+use shale_pg::Client;
+
+use super::{Migrator, UpRequest};
+use crate::Error;
+
+impl Migrator {
+    /// A database another tool migrated, where shale has no history yet: running the migrations
+    /// would run again what that tool applied.
+    pub(super) async fn refuse_over_foreign_history(&self, client: &Client) -> Result<(), Error> {
+        let found = self.foreign_history_without_adoption(client).await?;
+        if !found.is_empty() {
+            // shale's own, elsewhere, is said first: then `adopt` is not the way (re-check).
+            self.refuse_history_elsewhere(client).await?;
+        }
+        match found.as_slice() {
+            [] => Ok(()),
+            [table] => Err(Error::ForeignHistory {
+                tool: table.tool,
+                table: table.display(),
+                adoptable: table.tool.adoptable_with(&self.set),
+            }),
+            several => Err(crate::adopt::foreign_histories(several)),
+        }
+    }
+
+    /// The applied migrations whose file changed since in comments and white space alone (the SQL
+    /// their run kept in the history is the file's but for them), by version. One query, made only
+    /// where a file changed.
+    pub(super) async fn changed_in_comments_only(
+        &self,
+        client: &Client,
+        history: &History,
+    ) -> Result<Vec<Version>, Error> {
+        let modified = plan::modified_records(&self.set, history);
+        if modified.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<i64> = modified.iter().map(|(_, id)| *id).collect();
+        let ran = self.config.history.up_sql_of(client, &ids).await?;
+        Ok(modified
+            .into_iter()
+            .filter(|(version, id)| {
+                let Some((_, sql)) = ran.iter().find(|(r, _)| r == id) else { return false };
+                self.set.find(version).is_some_and(|m| plan::differs_in_comments_only(sql, m.up.own_text()))
+            })
+            .map(|(version, _)| version)
+            .collect())
+    }
+
+    /// `error` with what the history says of it: a changed file's change, when it is in
+    /// comments and white space only. Reading that failing, the error stays as it was.
+    pub(super) async fn said_in_full(&self, client: &Client, history: &History, error: Error) -> Error {
+        let Error::Plan(mut problems) = error else { return error };
+        if problems.iter().any(|p| matches!(p, PlanError::Modified { .. })) {
+            let only = self.changed_in_comments_only(client, history).await.unwrap_or_default();
+            for p in &mut problems {
+                if let PlanError::Modified { label, in_comments_only, .. } = p {
+                    let version = label.split(' ').next().and_then(Version::parse);
+                    *in_comments_only = version.is_some_and(|v| only.contains(&v));
+                }
+            }
+        }
+        Error::Plan(problems)
+    }
+
+    /// See [`UpRequest::allow_over_existing_tables`]. The history was read empty before the lock:
+    /// tables found, it is read again, since another runner may have applied the migrations that
+    /// made them meanwhile (each commits its tables with its history row), and then nothing is
+    /// wrong: `up` plans again under the lock.
+    pub(super) async fn refuse_over_existing_tables(
+        &self,
+        client: &Client,
+        request: &UpRequest,
+        plan: &Plan,
+    ) -> Result<(), Error> {
+        if request.allow_over_existing_tables {
+            return Ok(());
+        }
+        let Some(refusal) = tables_without_history(client, plan).await? else { return Ok(()) };
+        match self.config.history.load(client, false).await? {
+            Some(history) if !history.records.is_empty() => Ok(()),
+            // shale's own history in another schema built them, likelier than anything else.
+            _ => {
+                self.refuse_history_elsewhere(client).await?;
+                Err(refusal)
+            }
+        }
+    }
+
+    /// The history table and its lease table: no migration may change them.
+    pub(super) fn own_tables(&self) -> plan::OwnTables {
+        let history = &self.config.history;
+        let (_, lease) = shale_pg::lease::lease_table(history);
+        plan::OwnTables { schema: history.schema.clone(), tables: vec![history.table.clone(), lease] }
+    }
+
+    /// A tenant schema target sets its search_path inside each migration's transaction, which
+    /// holds through any pooler. A migration that runs outside a transaction cannot carry it that
+    /// way: its statements rely on the session's search_path, which only the connection's startup
+    /// packet sets for every server session serving it. If that setting did not arrive (a pooler
+    /// dropped the `options` parameter, as PgBouncer does with `ignore_startup_parameters`), a
+    /// statement could run in another server session, in another schema: refused before anything
+    /// runs.
+    pub(super) async fn check_schema_is_pinned(&self, client: &Client, plan: &Plan) -> Result<(), Error> {
+        let Some(schema) = &self.config.session.search_path else {
+            return Ok(());
+        };
+        let Some(step) = plan.steps.iter().find(|s| s.script.no_transaction.is_some()) else {
+            return Ok(());
+        };
+        let rows = shale_pg::lock::simple_rows(client, "SHOW search_path", "reading the search_path").await?;
+        let current = rows.first().and_then(|r| r.first()).cloned().unwrap_or_default();
+        if current.trim_matches('"').replace("\"\"", "\"") == *schema {
+            return Ok(());
+        }
+        Err(Error::Invalid(format!(
+            "{}: migration {} runs outside a transaction, so its statements rely on the session's search_path, \
+             but this connection did not keep the one shale sets at connection time (search_path is {current:?}, not schema {schema:?}): \
+             a transaction-mode pooler that drops the `options` startup parameter is in the way, and a statement could run in another \
+             server session, in another schema. Nothing was run for this target. Run it over a direct connection to the server, \
+             or schema-qualify the names in that file",
+            step.script.path.display(),
+            step.label()
+        )))
+    }
+}
+
+/// A database shale has no history in (and no other tool's history was found in) that holds
+/// tables the plan's migrations create: see [`UpRequest::allow_over_existing_tables`].
+pub(super) async fn tables_without_history(client: &Client, plan: &Plan) -> Result<Option<Error>, Error> {
+    let created: Vec<((Option<String>, String), String)> =
+        plan.steps.iter().flat_map(|s| s.tables_expected_absent().into_iter().map(|t| (t, s.label()))).collect();
+    let mut names: Vec<(Option<String>, String)> = created.iter().map(|(t, _)| t.clone()).collect();
+    names.sort();
+    names.dedup();
+    let existing = shale_pg::foreign::existing_tables(client, &names).await?;
+    if existing.is_empty() {
+        return Ok(None);
+    }
+    let tables: Vec<(String, String)> = existing
+        .into_iter()
+        .map(|table| {
+            let name = table.rsplit_once('.').map_or(table.as_str(), |(_, n)| n);
+            let by = created.iter().find(|((_, t), _)| t == name).map(|(_, label)| label.clone()).unwrap_or_default();
+            (table.clone(), by)
+        })
+        .collect();
+    Ok(Some(Error::TablesWithoutHistory { tables }))
+}

@@ -1,0 +1,186 @@
+//! What a run, `status` and `repair` return: plain values, serialized as the CLI's JSON.
+
+use shale_core::plan::{History, StatusRow, Step};
+use shale_core::{MigrationSet, Version};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StepReport {
+    pub version: Option<String>,
+    pub name: String,
+    pub kind: shale_core::MigrationKind,
+    pub direction: shale_core::StepDirection,
+    pub path: std::path::PathBuf,
+    pub transactional: bool,
+    /// None for steps of a --single-transaction batch, which has one duration for all of them.
+    pub duration_ms: Option<u64>,
+}
+
+/// The outcome of `up`, `down`, `redo`, `goto`.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RunReport {
+    pub steps: Vec<StepReport>,
+    /// The newest applied version after the run.
+    pub current_version: Option<String>,
+    pub duration_ms: u64,
+    /// `up` with nothing to do where shale's history table does not exist yet, asked for with
+    /// [`UpRequest::look_for_foreign_history`]: another tool's history table, when there is one
+    /// (`shale baseline --from-database` or `shale adopt` next); more than one when several tools'
+    /// histories are there (the one that migrated the database must then be named).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<shale_pg::foreign::ForeignTable>,
+    /// A run that applied something: the histories of tools whose migrations are code that changed
+    /// since the baseline (as [`StatusReport::changed_since_baseline`]), said where a deploy looks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed_since_baseline: Vec<crate::adopt::ChangedSinceBaseline>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatusReport {
+    pub current_version: Option<String>,
+    /// False when the history table does not exist yet.
+    pub history_exists: bool,
+    pub migrations: Vec<StatusRow>,
+    /// Another tool's history table, when shale has none of its own here: `shale adopt` takes it over.
+    pub foreign: Vec<shale_pg::foreign::ForeignTable>,
+    /// Where shale took another tool's history over: migrations shale applied that the tool has
+    /// applied too since (its migrate still runs somewhere), which may have run twice.
+    pub ran_by_both: Option<RanByBoth>,
+    /// Where shale took another tool's history over: migrations not applied by shale that the
+    /// tool has applied since (its migrate still runs somewhere), which `up` refuses to run again.
+    pub applied_by_the_other_tool: Option<RanByBoth>,
+    /// Where shale took another tool's history over: migrations taken over, and applied as shale
+    /// sees them, that the tool's table no longer has (its `down` still runs somewhere).
+    pub reverted_by_the_other_tool: Option<RanByBoth>,
+    /// Where shale took another tool's history over: migrations (as the tool names them) the
+    /// tool's table records a failed attempt at since (its migrate still runs somewhere).
+    pub failed_by_the_other_tool: Option<RanByBoth>,
+    /// The other tool's history table shale took over (`schema.name`), which the migrations never
+    /// built: `drift` leaves it out, whatever it is named.
+    pub taken_over_from: Option<String>,
+    /// The histories of tools whose migrations are code (Alembic, Django, ...) that the baseline
+    /// left as they were and that have changed since: that tool still migrates here.
+    pub changed_since_baseline: Vec<crate::adopt::ChangedSinceBaseline>,
+    /// Of the migrations changed since they were applied, those changed in comments and white
+    /// space alone (versions as written): the SQL that ran is the file's but for them.
+    pub changed_in_comments_only: Vec<String>,
+    /// Where shale has no history and the one other tool's history here can be taken over: what
+    /// that tool applied, which `shale adopt` takes over (pending to shale until then).
+    pub applied_before_adoption: Option<BeforeAdoption>,
+    /// Where a migration's last run stopped part-way with no error (its row says running): the
+    /// runner holding the migration lock now, if one does. That migration is being applied, not
+    /// failed (production trial: `status` said failed, `version` dirty and `validate` exited 1
+    /// during a live backfill).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running_now: Option<shale_pg::LockHolder>,
+    /// The server is a standby (in recovery), asked only where migrations are pending: `up`
+    /// cannot run there (operator trial: `status` and the dry run did not say so).
+    pub standby: bool,
+}
+
+/// What the other tool's history says, on a database shale has not taken over yet.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BeforeAdoption {
+    pub tool: shale_core::adopt::Tool,
+    /// The tool's table, `schema.name`.
+    pub table: String,
+    /// The migrations it applied, each as `VERSION name`.
+    pub migrations: Vec<String>,
+    /// Those it tried and failed on (a dirty version, a failed row), each as `VERSION name` (or
+    /// as the tool names it, with no file here): not applied, and in doubt.
+    pub failed: Vec<String>,
+    /// Why `shale adopt` would refuse as things are (a file changed since, a version with no
+    /// file, a failure), each said as `adopt` says it: empty when it would take the history over.
+    pub refusals: Vec<String>,
+}
+
+/// Migrations both shale and the tool whose history it took over applied.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RanByBoth {
+    pub tool: shale_core::adopt::Tool,
+    /// The tool's table, `schema.name`.
+    pub table: String,
+    /// Each as `VERSION name`.
+    pub migrations: Vec<String>,
+}
+
+/// What a dry run says before the run ([`Migrator::before_a_run`]).
+#[derive(Debug, Clone, Default)]
+pub struct BeforeARun {
+    pub changed_since_baseline: Vec<crate::adopt::ChangedSinceBaseline>,
+    pub standby: bool,
+}
+
+/// What `repair` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RepairReport {
+    pub version: String,
+    pub decision: RepairDecision,
+    /// False when there was nothing to record: the migration is applied and its file unchanged,
+    /// as an `Applied` decision says.
+    pub recorded: bool,
+    /// Recorded as applied with no file (its file was removed on purpose): from then on it is
+    /// not missing.
+    pub without_file: bool,
+}
+
+/// What `repair` records about a migration whose state needs a human decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepairDecision {
+    /// Its effects are in the database (completed by hand, or the edited file is what ran).
+    Applied,
+    /// Its effects are not in the database (undone by hand): `up` will run it again.
+    RolledBack,
+    /// A migration that runs outside a transaction and stopped part-way: the statements before
+    /// this one (1-based) are in the database, the rest are not; `up` continues from it.
+    ResumeAt(usize),
+}
+
+impl RunReport {
+    /// Nothing ran: the database stays where the history says.
+    pub(super) fn unchanged(set: &MigrationSet, history: &History) -> RunReport {
+        RunReport { current_version: version_text(set, history), ..Default::default() }
+    }
+}
+
+impl StepReport {
+    /// `VERSION NAME`, or the name alone for a repeatable or seed.
+    pub fn label(&self) -> String {
+        match &self.version {
+            Some(v) => shale_core::layout::versioned_label(v, &self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+pub(super) fn step_report(step: &Step, duration_ms: Option<u64>) -> StepReport {
+    StepReport {
+        version: step.version.as_ref().map(|_| step.version_text.clone()),
+        name: step.name.clone(),
+        kind: step.kind,
+        direction: step.direction,
+        path: step.script.path.clone(),
+        transactional: step.script.no_transaction.is_none(),
+        duration_ms,
+    }
+}
+
+/// `version` as its migration's file writes it (`0005`), as steps and status rows show it; the
+/// canonical form (`5`) for a version with no file.
+pub(crate) fn written_version(set: &MigrationSet, version: Version) -> String {
+    match (set.find(&version), set.find_unrunnable(&version)) {
+        (Some(m), _) => m.version_text.clone(),
+        // A goose migration written in Go, applied by goose: its file writes it too.
+        (None, Some(go)) => go.version_text.clone(),
+        (None, None) => version.canonical(),
+    }
+}
+
+/// The newest applied version as shown to users.
+pub(super) fn version_text(set: &MigrationSet, history: &History) -> Option<String> {
+    history.current_version().map(|v| match set.find(&v).is_none() && set.find_unrunnable(&v).is_none() {
+        // Its file gone: as the file the history recorded wrote it.
+        true => history.written_version(&v),
+        false => written_version(set, v),
+    })
+}

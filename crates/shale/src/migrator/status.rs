@@ -1,0 +1,242 @@
+//! The questions that change nothing: status, plans, what the database holds.
+
+use shale_core::plan::{self, History, Plan, RecordKind, RecordStatus, StatusRow};
+use shale_core::{Target, Version};
+use shale_pg::Client;
+
+use super::{plan_up, version_text, written_version, BeforeARun, Migrator, RanByBoth, StatusReport, UpRequest};
+use crate::Error;
+
+impl Migrator {
+    /// State of every migration. One round trip after connecting.
+    pub async fn status(&self) -> Result<StatusReport, Error> {
+        let client = self.connect().await?;
+        let (history, exists) = self.history(&client, false, false).await?;
+        // Only where shale has nothing yet: one more query, for a database another tool migrated.
+        if history.records.is_empty() {
+            self.refuse_history_elsewhere(&client).await?;
+        }
+        let foreign = match history.records.is_empty() {
+            true => self.foreign_history_without_adoption(&client).await?,
+            false => Vec::new(),
+        };
+        let applied_before_adoption = self.applied_before_adoption(&client, &foreign).await?;
+        let taken_over_from = crate::adopt::taken_over(&history).map(|(_, table, _)| table.to_string());
+        let migrations = plan::status(&self.set, &history);
+        let stopped = migrations.iter().any(|m| m.state == plan::State::Failed && m.error.is_none());
+        let running_now = match stopped {
+            true => shale_pg::lock::current_holder(&client, &self.config.history).await?,
+            false => None,
+        };
+        let against = match taken_over_from {
+            Some(_) => self.against_the_adopted_tool(&client, &history, &migrations).await?,
+            None => AgainstTheAdoptedTool::default(),
+        };
+        let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
+        let pending = migrations.iter().any(|m| matches!(m.state, plan::State::Pending | plan::State::OutOfOrder));
+        let standby = match pending {
+            true => in_recovery(&client).await?,
+            false => false,
+        };
+        let changed_in_comments_only = self
+            .changed_in_comments_only(&client, &history)
+            .await?
+            .into_iter()
+            .map(|v| written_version(&self.set, v))
+            .collect();
+        Ok(StatusReport {
+            current_version: version_text(&self.set, &history),
+            history_exists: exists,
+            migrations,
+            foreign,
+            ran_by_both: against.ran_by_both,
+            applied_by_the_other_tool: against.applied,
+            reverted_by_the_other_tool: against.reverted,
+            failed_by_the_other_tool: against.failed,
+            taken_over_from,
+            changed_since_baseline,
+            changed_in_comments_only,
+            applied_before_adoption,
+            running_now,
+            standby,
+        })
+    }
+
+    /// What the tool whose history shale took over has done since, against the states of `rows`:
+    /// the migrations shale applied that it applied too; those not applied that it applied (which
+    /// `up` refuses); those applied that it reverted. Three queries.
+    pub(super) async fn against_the_adopted_tool(
+        &self,
+        client: &Client,
+        history: &History,
+        rows: &[StatusRow],
+    ) -> Result<AgainstTheAdoptedTool, Error> {
+        let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else {
+            return Ok(AgainstTheAdoptedTool::default());
+        };
+        let reverted: Vec<String> = rows
+            .iter()
+            .filter(|r| r.state == plan::State::Applied)
+            .filter_map(|r| Some((Version::parse(r.version.as_deref()?)?, r)))
+            .filter(|(version, _)| since.reverted.contains(version))
+            .map(|(_, r)| shale_core::layout::versioned_label(r.version.as_deref().unwrap_or_default(), &r.name))
+            .collect();
+
+        let pending: Vec<String> = rows
+            .iter()
+            .filter(|r| matches!(r.state, plan::State::Pending | plan::State::OutOfOrder | plan::State::Failed))
+            .filter_map(|r| Some((Version::parse(r.version.as_deref()?)?, &r.name)))
+            .filter(|(version, _)| since.not_shale_s(version, history))
+            .map(|(version, name)| shale_core::layout::versioned_label(&written_version(&self.set, version), name))
+            .collect();
+
+        // One the tool failed on is said as failed, not as run by both (golang-migrate counts the
+        // version it stopped at as reached).
+        let failed: Vec<Version> = since.failed.iter().filter_map(|key| Version::parse(key)).collect();
+        // One the team recorded as the tool's run (`repair --applied`) is explained by that record,
+        // whatever shale did with it since (reverted it, ran it again), unless the tool's row says
+        // it ran it after (the Hasura trial: warned for good after a revert and an `up`).
+        // (A migration taken over counts too: the tool reverted and applied it again since.)
+        let mut migrations: Vec<String> = history
+            .records
+            .iter()
+            .filter(|r| matches!(r.kind, RecordKind::Versioned | RecordKind::Adopted))
+            .filter(|r| r.status == RecordStatus::Succeeded)
+            .filter_map(|r| Some((Version::parse(&r.version).filter(|v| since.versions.contains(v))?, &r.name)))
+            .filter(|(version, _)| !failed.contains(version) && !since.recorded_by_hand(version))
+            .map(|(version, name)| shale_core::layout::versioned_label(&written_version(&self.set, version), name))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        migrations.retain(|label| seen.insert(label.clone()));
+        Ok(AgainstTheAdoptedTool {
+            ran_by_both: since.listing(migrations),
+            applied: since.listing(pending),
+            reverted: since.listing(reverted),
+            failed: since.listing(since.failed.clone()),
+        })
+    }
+
+    /// The user tables (the history table left out), with row estimates and sizes. One query.
+    pub async fn inspect_tables(&self) -> Result<Vec<shale_pg::inspect::TableSummary>, Error> {
+        let client = self.connect().await?;
+        Ok(shale_pg::inspect::tables(&client, &self.config.history).await?)
+    }
+
+    /// One table's columns, constraints, indexes, triggers and foreign keys both ways. One query.
+    pub async fn inspect_table(&self, name: &str) -> Result<Option<shale_pg::inspect::TableDetail>, Error> {
+        let client = self.connect().await?;
+        Ok(shale_pg::inspect::table(&client, name).await?)
+    }
+
+    /// The database's schema (system objects, extension-owned objects and this migrator's
+    /// history table left out), read in one catalog query. See [`shale_schema::introspect()`].
+    pub async fn schema(&self) -> Result<shale_schema::Schema, Error> {
+        let client = self.connect().await?;
+        let history = &self.config.history;
+        Ok(shale_schema::introspect(&client, (&history.schema, &history.table)).await?)
+    }
+
+    /// The database as `plan` is judged against, exactly as `up` reads it: server version, the
+    /// sizes of the tables the plan can reach, indexes. One query.
+    pub async fn database_facts(&self, plan: &Plan) -> Result<shale_pg::inspect::DatabaseFacts, Error> {
+        facts_for(&self.connect().await?, plan).await
+    }
+
+    /// The server's version as `server_version_num` (e.g. 150018).
+    pub async fn server_version(&self) -> Result<u32, Error> {
+        server_version(&self.connect().await?).await
+    }
+
+    /// What `up` would do, without taking the lock or changing anything.
+    pub async fn plan_up(&self, request: &UpRequest) -> Result<Plan, Error> {
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, false, false).await?;
+        let plan = match plan_up(&self.set, &history, request) {
+            Ok(plan) => plan,
+            Err(e) => return Err(self.said_in_full(&client, &history, e).await),
+        };
+        if history.records.is_empty() && !plan.steps.is_empty() {
+            self.refuse_over_foreign_history(&client).await?;
+            self.refuse_over_existing_tables(&client, request, &plan).await?;
+        }
+        plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
+        // What `up` would refuse, a dry run (and `validate`) refuses too.
+        self.refuse_what_the_adopted_tool_applied(&client, &history, &plan).await?;
+        Ok(plan)
+    }
+
+    /// What a dry run with something to apply says before the run, on one connection: the
+    /// histories of tools whose migrations are code that changed since the baseline, as `up`
+    /// reports them after a run (Django trial: a data migration it ran after the switch, whose
+    /// SQL twin was pending, and the dry run said nothing); and whether the server is a standby,
+    /// where `up` cannot run (operator trial).
+    pub async fn before_a_run(&self) -> Result<BeforeARun, Error> {
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, false, false).await?;
+        Ok(BeforeARun {
+            changed_since_baseline: self.changed_since_baseline(&client, &history).await?,
+            standby: in_recovery(&client).await?,
+        })
+    }
+
+    /// The migrations not applied yet, whatever `up` would refuse (see [`plan::plan_pending`]):
+    /// what a linter judges against this database. Reads the history only.
+    pub async fn plan_pending(&self) -> Result<Plan, Error> {
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, false, false).await?;
+        Ok(plan::plan_pending(&self.set, &history))
+    }
+
+    /// What `down` would do, without changing anything.
+    pub async fn plan_down(&self, target: &Target) -> Result<Plan, Error> {
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, true, false).await?;
+        plan::plan_down_generated(&self.set, &history, target, &self.generated_downs).map_err(Error::Plan)
+    }
+
+    /// The migrations a down to `target` would revert that have no down (no file, none in the
+    /// history), oldest first.
+    pub async fn missing_downs(&self, target: &Target) -> Result<Vec<shale_core::Version>, Error> {
+        let client = self.connect().await?;
+        let (history, _) = self.history(&client, true, false).await?;
+        plan::missing_downs(&self.set, &history, target).map_err(Error::Plan)
+    }
+}
+
+/// What the tool whose history shale took over has done since: see [`StatusReport`]'s fields.
+#[derive(Debug, Default)]
+pub(super) struct AgainstTheAdoptedTool {
+    ran_by_both: Option<RanByBoth>,
+    applied: Option<RanByBoth>,
+    reverted: Option<RanByBoth>,
+    failed: Option<RanByBoth>,
+}
+
+/// Whether the server is a standby (in recovery).
+pub(super) async fn in_recovery(client: &Client) -> Result<bool, Error> {
+    let role = shale_pg::server_role(client)
+        .await
+        .map_err(|e| shale_pg::PgError::query("reading whether the server is a standby", e))?;
+    Ok(role.is_some_and(|r| r.in_recovery))
+}
+
+/// `server_version_num`, e.g. 150018.
+pub(super) async fn server_version(client: &Client) -> Result<u32, Error> {
+    let rows = client
+        .simple_query("SHOW server_version_num")
+        .await
+        .map_err(|e| shale_pg::PgError::query("reading the server version", e))?;
+    Ok(rows
+        .iter()
+        .find_map(|m| match m {
+            shale_pg::tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).and_then(|v| v.parse().ok()),
+            _ => None,
+        })
+        .unwrap_or(0))
+}
+
+/// The facts `plan` is judged against: the schemas on the session's search path and those its
+/// statements name, not every schema of the database.
+pub(super) async fn facts_for(client: &Client, plan: &Plan) -> Result<shale_pg::inspect::DatabaseFacts, Error> {
+    Ok(shale_pg::inspect::facts(client, &plan.named_schemas()).await?)
+}
