@@ -292,10 +292,27 @@ impl Tool {
             .iter()
             .find(|(tool, exactly)| {
                 sorted == *exactly
-                    && (!matches!(tool, Tool::SqlMigrate | Tool::Dbmate | Tool::NodePgMigrate)
+                    && (!matches!(tool, Tool::SqlMigrate | Tool::Dbmate | Tool::NodePgMigrate | Tool::TypeOrm)
                         || table.to_ascii_lowercase().contains("migration"))
             })
             .map(|(tool, _)| *tool)
+    }
+
+    /// The tool whose history these columns would be, under a name that does not say it holds
+    /// migrations, where [`Tool::by_columns_alone`] asks the name too: only its rows can say it,
+    /// by naming the directory's files ([`rows_name_files`]) (review: node-pg-migrate's under
+    /// `schema_versions` was not found, and `up` ran its migrations again). With the column that
+    /// names each row's migration.
+    pub fn by_columns_and_rows(columns: &[String]) -> Option<(Tool, &'static str)> {
+        let mut sorted: Vec<&str> = columns.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        let tool = NAMED_AS_CONFIGURED.iter().find(|(_, exactly)| sorted == *exactly).map(|(tool, _)| *tool)?;
+        match tool {
+            Tool::SqlMigrate => Some((tool, "id")),
+            Tool::Dbmate => Some((tool, "version")),
+            Tool::NodePgMigrate => Some((tool, "name")),
+            _ => None,
+        }
     }
 
     /// The tool [`Tool::recognize`] found, told apart by the history table's schema and the
@@ -335,6 +352,17 @@ impl Tool {
             Tool::Yoyo => &["_yoyo_log", "_yoyo_version", "yoyo_lock"],
             _ => &[],
         }
+    }
+
+    /// [`Tool::companions`] of its history under the name `table`: Knex names its lock table
+    /// after its history (`tableName` + `_lock`) (Knex trial: `app_schema_history_lock` went into
+    /// the baseline).
+    pub fn companions_of(self, table: &str) -> Vec<String> {
+        let mut companions: Vec<String> = self.companions().iter().map(|c| c.to_string()).collect();
+        if self == Tool::Knex && table != self.default_table() {
+            companions.push(format!("{table}_lock"));
+        }
+        companions
     }
 }
 
@@ -556,7 +584,16 @@ impl fmt::Display for Tool {
 /// would mean `shale up` running again, on the live database, every migration the tool applied
 /// whose tables a later one dropped. A tool whose table has columns that say too little (dbmate's
 /// `version` alone, TypeORM's `id, timestamp, name`) is not here: `--table` names it.
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 12] = [
+/// Whether the rows of a table [`Tool::by_columns_and_rows`] found (`keys`, each naming its
+/// migration) are a history of the directory's: at least one, and at least half of them, name a
+/// file of it (`names_a_file`). An application's `jobs (id, name, run_on)` names none; a history
+/// keeps naming the files its team removed since, which the half allows for.
+pub fn rows_name_files(keys: &[String], names_a_file: impl Fn(&str) -> bool) -> bool {
+    let named = keys.iter().filter(|k| names_a_file(k)).count();
+    named > 0 && 2 * named >= keys.len()
+}
+
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 13] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -605,6 +642,8 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 12] = [
     // (Node trial: under `migrations`, not found, `up` ran the migrations again; review: an
     // application's `jobs (id, name, run_on)` was then taken for it, and left out of a baseline).
     (Tool::NodePgMigrate, &["id", "name", "run_on"]),
+    // TypeORM's `migrationsTableName` (TypeORM trial: `typeorm_migrations` was not found).
+    (Tool::TypeOrm, &["id", "name", "timestamp"]),
     // yoyo's, under its `migration_table`.
     (Tool::Yoyo, &["applied_at_utc", "migration_hash", "migration_id"]),
 ];
@@ -687,6 +726,22 @@ pub fn left_at_baseline(reason: &str) -> Option<(Tool, &str, &str)> {
     let (table, fingerprint) = rest.split_once(") left as it was at the baseline: ")?;
     let fingerprint = fingerprint.split_once(ACCEPTED).map_or(fingerprint, |(f, _)| f);
     Some((Tool::parse(tool)?, table, fingerprint))
+}
+
+/// What a fingerprint adds of the sequences the table's ids come from (see
+/// `shale_pg::foreign::fingerprint`).
+const IDS: &str = ", ids to ";
+
+/// Whether another tool's history is as a fingerprint recorded it: the same rows, and where it
+/// recorded them, the same ids given out. A run of the tool and a revert since leave the rows as
+/// they were but not the ids (Knex and TypeORM trials: `migrate:rollback` after the team took
+/// the run's change over made the warning go while the change was undone). One recorded before
+/// fingerprints said the ids compares the rows alone.
+pub fn same_fingerprint(then: &str, now: &str) -> bool {
+    match then.contains(IDS) {
+        true => then == now,
+        false => now.split_once(IDS).map_or(now, |(rows, _)| rows) == then,
+    }
 }
 
 const JAVA: &str = "; a Java migration (";
@@ -998,10 +1053,10 @@ impl AdoptProblem {
     }
 }
 
-/// A file's name without its extensions (`1700000000000_users` of `.../1700000000000_users.js`,
+/// A file's name without its extension (`1700000000000_users` of `.../1700000000000_users.js`,
 /// and of the `.d.ts` beside it, which may be the one kept of the two: review).
 fn file_stem(path: &std::path::Path) -> Option<&str> {
-    path.file_name().and_then(|s| s.to_str()).and_then(|name| name.split('.').next())
+    path.file_name().and_then(|s| s.to_str()).map(crate::layout::without_extension)
 }
 
 /// Whether `key`, a row of the tool's history (a version, Prisma's folder name, ...), is of `m`.
@@ -1663,6 +1718,17 @@ mod tests {
         let reason = left_at_baseline_reason(Tool::Alembic, "public.alembic_version", "1 rows, md5 ab12");
         assert_eq!(left_at_baseline(&reason), Some((Tool::Alembic, "public.alembic_version", "1 rows, md5 ab12")));
         assert_eq!(left_at_baseline(&adopted_reason(Tool::Dbmate, "public.schema_migrations")), None);
+    }
+
+    #[test]
+    fn a_fingerprint_compares_the_ids_where_it_recorded_them() {
+        assert!(same_fingerprint("3 rows, md5 ab, ids to 3", "3 rows, md5 ab, ids to 3"));
+        // A run and its revert since: the rows as they were, the ids not.
+        assert!(!same_fingerprint("3 rows, md5 ab, ids to 3", "3 rows, md5 ab, ids to 4"));
+        // Recorded before fingerprints said the ids: the rows alone.
+        assert!(same_fingerprint("3 rows, md5 ab", "3 rows, md5 ab, ids to 4"));
+        assert!(!same_fingerprint("3 rows, md5 ab", "4 rows, md5 cd, ids to 4"));
+        assert!(same_fingerprint("1 rows, md5 ab", "1 rows, md5 ab"));
     }
 
     fn entries(tool: Tool, keys: &[&str]) -> ForeignHistory {

@@ -1028,14 +1028,15 @@ impl MigrationSet {
                 // `x.cs` beside `x.Designer.cs`): one.
                 code_migrations.dedup_by(|a, b| a.version == b.version);
                 set.code_migrations = code_migrations;
-                // A migration in code numbered between SQL files of its form (digits, as many:
-                // yoyo's `0002_backfill.py` between `0001` and `0003`) is in the sequence they run
-                // in: shale cannot run it, and skipping it silently left its work undone while the
-                // later files ran (yoyo trial). As goose's Go files: applied or under the baseline,
-                // it counts; pending, it stops `up`. One numbered before or after every SQL file
-                // is the old tool's (review: its files, then shale's from 0001 or a baseline),
-                // and one numbered otherwise (`2023-01-05_users.ts`) too. One migration in
-                // several files (`x.js` beside `x.d.ts`) is one.
+                // A migration in code numbered after a SQL file of its form (digits, as many:
+                // yoyo's `0002_backfill.py` between `0001` and `0003`, or one written after the
+                // switch, after them all) is in the sequence they run in: shale cannot run it, and
+                // skipping it silently left its work undone while the later files ran (yoyo
+                // trial), or left it undone for good (review). As goose's Go files: applied or
+                // under the baseline, it counts; pending, it stops `up`. One numbered before every
+                // SQL file is the old tool's (its files, then shale's numbered after them by
+                // `shale new` or a baseline), and one numbered otherwise (`2023-01-05_users.ts`)
+                // too. One migration in several files (`x.js` beside `x.d.ts`) is one.
                 numbered_code.sort_by(|a: &Unrunnable, b: &Unrunnable| a.version.cmp(&b.version));
                 numbered_code.dedup_by(|a, b| a.version == b.version);
                 let in_sequence: Vec<Unrunnable> = numbered_code
@@ -1048,9 +1049,7 @@ impl MigrationSet {
                             .filter(|m| form(&m.version_text))
                             .filter_map(|m| m.version.as_ref())
                             .collect();
-                        form(&u.version_text)
-                            && sql.iter().any(|v| **v < u.version)
-                            && sql.iter().any(|v| **v > u.version)
+                        form(&u.version_text) && sql.iter().any(|v| **v < u.version)
                     })
                     .collect();
                 set.ignored.retain(|i| !in_sequence.iter().any(|u| u.path == i.path));
@@ -1340,12 +1339,25 @@ impl MigrationSet {
     /// leaves alone (goose's Go files, an old tool's `0040_x.py`): the next migration is numbered
     /// after them all (review: `shale new` wrote `0001_x.sql` beside `0001_initial.py` to
     /// `0040_y.py`, and `0002_b.sql` beside `0002_b.py`, which then read as its port).
+    ///
+    /// Of those in code, only those numbered as the SQL files are, where there are SQL files:
+    /// Knex's `20240101120000_users.js` beside `0001_baseline.sql` and `0002_b.sql` is the old
+    /// tool's, and the next is `0003` (review: `20240101120001_third.sql`).
     pub fn newest_version_of_any_file(&self) -> Option<Version> {
+        let newest_sql = self.versioned().filter(|m| m.version.is_some()).max_by(|a, b| a.version.cmp(&b.version));
+        let numbered_as_sql = |text: &str| {
+            newest_sql.is_none_or(|m| {
+                let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+                text.len() == m.version_text.len() && digits(text) == digits(&m.version_text)
+            })
+        };
         let code = self
             .ignored
             .iter()
             .filter(|i| i.is_code_migration())
-            .filter_map(|i| numbered_code_file(i.path.file_name()?.to_str()?).map(|(version, _, _)| version));
+            .filter_map(|i| numbered_code_file(i.path.file_name()?.to_str()?))
+            .filter(|(_, text, _)| numbered_as_sql(text))
+            .map(|(version, _, _)| version);
         let versions = self.versioned().filter_map(|m| m.version.clone());
         versions.chain(self.unrunnable.iter().map(|u| u.version.clone())).chain(code).max()
     }
@@ -1362,6 +1374,24 @@ impl MigrationSet {
                 .iter()
                 .any(|(s, t)| t == name && s.as_deref().is_none_or(|s| s == schema))
         })
+    }
+
+    /// Whether `key`, as another tool's history row names a migration, names a file of this
+    /// directory: the file's name (sql-migrate's), or its start up to a dot or underscore (the
+    /// name without its extension, node-pg-migrate's; the version, dbmate's), of any migration,
+    /// one written in code too.
+    pub fn names_a_file(&self, key: &str) -> bool {
+        let key = key.trim();
+        let named = |file: &str| {
+            let file = file.rsplit('/').next().unwrap_or(file);
+            file.strip_prefix(key).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '_']))
+        };
+        let file_name = |path: &std::path::Path| path.file_name().map(|n| n.to_string_lossy().into_owned());
+        !key.is_empty()
+            && (self.migrations.iter().any(|m| named(&m.file))
+                || self.unrunnable.iter().any(|u| named(&u.file))
+                || self.code_migrations.iter().filter_map(|c| file_name(&c.path)).any(|f| named(&f))
+                || self.ignored.iter().filter_map(|i| file_name(&i.path)).any(|f| named(&f)))
     }
 
     /// The migration shale cannot run that has this version, if any.
@@ -2159,9 +2189,21 @@ fn classify_other(name: &str) -> Other {
 /// A migration in code named with a version (`0002_backfill.py`, and `0002_b.d.ts` beside
 /// `0002_b.js`, the same one): its version, as written, and its name.
 fn numbered_code_file(file: &str) -> Option<(Version, String, String)> {
-    let stem = file.split_once('.').map_or(file, |(stem, _)| stem);
+    let stem = without_extension(file);
     let (version_text, name) = split_version(stem, false)?;
     Some((Version::parse(&version_text)?, version_text, name))
+}
+
+/// A file's name without its extension, as the tools that name a migration by its file record it:
+/// the last one (`1700000000000_add-v1.2-col` of `.js`: review), or TypeScript's declarations'
+/// two (`.d.ts`, `.d.mts`, `.d.cts`), whose file is the same migration as its module.
+pub(crate) fn without_extension(file: &str) -> &str {
+    for declarations in [".d.ts", ".d.mts", ".d.cts"] {
+        if let Some(stem) = file.strip_suffix(declarations) {
+            return stem;
+        }
+    }
+    file.rsplit_once('.').map_or(file, |(stem, _)| stem)
 }
 
 /// `0003_create users` -> ("0003", "create users"); diesel folders allow dashes in the version.

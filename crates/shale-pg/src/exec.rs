@@ -625,7 +625,8 @@ impl<'a> Executor<'a> {
         match stopped {
             NoTxStop::Waited { error } => {
                 // Nothing of that statement ran: the next run starts at it, with nothing in doubt.
-                let finish = self.fenced(&self.history.finish_sql(id, RecordStatus::Failed, None));
+                let said = waited_failure(&error);
+                let finish = self.fenced(&self.history.finish_sql(id, RecordStatus::Failed, said.as_ref()));
                 if let Err(e) = self.client.batch_execute(&finish).await {
                     rollback(self.client).await;
                     if is_fence(&e) {
@@ -995,6 +996,32 @@ fn in_a_block_of_its_own(script: &Script, index: usize) -> bool {
 fn undone_unless_recorded(script: &Script, index: usize) -> bool {
     in_a_block_of_its_own(script, index)
         && !shale_core::rerun::reaches_outside_its_transaction(script.statement_text(index))
+}
+
+/// What the history keeps of a wait that failed before its statement was sent: its error, with
+/// lock_not_available's SQLSTATE for tables held past the wait (review: with none, `status` took
+/// it for a run cut off, "stopped part-way"). A stop asked for while waiting keeps none: it was
+/// stopped.
+fn waited_failure(error: &PgError) -> Option<DbFailure> {
+    let sqlstate = match error {
+        PgError::Interrupted(_) => return None,
+        PgError::LockBlocked { .. } => "55P03".to_string(),
+        PgError::Query { sqlstate: Some(code), .. } => code.clone(),
+        _ => "XX000".to_string(),
+    };
+    Some(DbFailure {
+        sqlstate,
+        message: error.to_string(),
+        detail: None,
+        hint: None,
+        context: None,
+        statement: None,
+        location: None,
+        remedy: None,
+        rolled_back: false,
+        reverting: false,
+        part_way: None,
+    })
 }
 
 /// Why a migration running outside a transaction stopped before its end.

@@ -34,12 +34,24 @@ impl ForeignTable {
     }
 }
 
-/// What `table` holds, in a few bytes: its row count and an md5 of its rows in order. A tool that
-/// still migrates the database after the switch changes it. None when the table is gone. One query.
+/// What `table` holds, in a few bytes: its row count and an md5 of its rows in order, and where
+/// its ids come from sequences (a `serial`, an identity), the last each gave out (where the role
+/// may read it): a tool that still migrates the database after the switch changes it, and a run
+/// of it reverted since changes the ids (see [`shale_core::adopt::same_fingerprint`]). None when
+/// the table is gone. One query.
 pub async fn fingerprint(client: &Client, table: &ForeignTable) -> Result<Option<String>, PgError> {
     let sql = format!(
-        "SELECT count(*) || ' rows, md5 ' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '') FROM {} t",
-        table.name()
+        "SELECT count(*) || ' rows, md5 ' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '')
+                || coalesce((SELECT ', ids to ' || string_agg(
+                                    CASE WHEN pg_catalog.has_sequence_privilege(s.oid, 'SELECT')
+                                         THEN coalesce(pg_catalog.pg_sequence_last_value(s.oid)::text, '0') ELSE '?' END,
+                                    ',' ORDER BY s.oid)
+                             FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class s ON s.oid = d.objid
+                             WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                               AND d.refobjid = {lit}::regclass AND d.deptype IN ('a', 'i') AND s.relkind = 'S'), '')
+         FROM {name} t",
+        name = table.name(),
+        lit = quote_literal(&table.name()),
     );
     match client.simple_query(&sql).await {
         Ok(messages) => Ok(messages.iter().find_map(|m| match m {
@@ -83,6 +95,42 @@ pub async fn existing_tables(client: &Client, names: &[(Option<String>, String)]
 /// migrations went to: Supabase's `auth.schema_migrations` belongs to its auth server, not to the
 /// application's dbmate). One catalog query.
 pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignTable>, PgError> {
+    Ok(scan(client, table).await?.0)
+}
+
+/// [`detect`]'s histories, and those under a name that does not say it holds migrations whose
+/// columns are a tool's whose columns alone say too little (dbmate's, sql-migrate's,
+/// node-pg-migrate's: [`Tool::by_columns_and_rows`]), where `rows_name_files` says their rows
+/// name the directory's files, written for that tool (of each, the column naming its migration: up to 1,000 rows). One
+/// query more per such table.
+pub async fn detect_confirming(
+    client: &Client,
+    rows_name_files: impl Fn(Tool, &[String]) -> bool,
+) -> Result<Vec<ForeignTable>, PgError> {
+    let (mut found, unconfirmed) = scan(client, None).await?;
+    for (table, key) in unconfirmed {
+        let sql =
+            format!("SELECT {}::text FROM {} LIMIT 1000", shale_core::ident::ident_always_quoted(key), table.name());
+        let keys: Vec<String> = simple_rows(client, &sql, "reading a table that may be a history")
+            .await?
+            .into_iter()
+            .map(|mut r| r.swap_remove(0))
+            .collect();
+        if rows_name_files(table.tool, &keys) {
+            found.push(table);
+        }
+    }
+    // Those on the search path first, as `detect` lists them.
+    found.sort_by_key(|t| !t.in_search_path);
+    Ok(found)
+}
+
+/// The histories `detect` finds, and the tables [`Tool::by_columns_and_rows`] leaves to their
+/// rows (with the column naming each row's migration), where no table was named.
+async fn scan(
+    client: &Client,
+    table: Option<&str>,
+) -> Result<(Vec<ForeignTable>, Vec<(ForeignTable, &'static str)>), PgError> {
     let names: Vec<String> =
         Tool::ALL.iter().map(|t| t.default_table()).chain(["schema_version"]).map(quote_literal).collect();
     let filter = match table {
@@ -121,22 +169,29 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
         companions.join(", ")
     );
     let rows = simple_rows(client, &sql, "looking for other tools' history tables").await?;
-    let found: Vec<ForeignTable> = rows
-        .into_iter()
-        .filter_map(|r| {
-            // Supabase's services keep their own histories: not the application's.
-            if table.is_none() && r[5] == "t" && SUPABASE_SERVICE_SCHEMAS.contains(&r[0].as_str()) {
-                return None;
+    let mut found: Vec<ForeignTable> = Vec::new();
+    let mut unconfirmed = Vec::new();
+    for r in rows {
+        // Supabase's services keep their own histories: not the application's.
+        if table.is_none() && r[5] == "t" && SUPABASE_SERVICE_SCHEMAS.contains(&r[0].as_str()) {
+            continue;
+        }
+        let columns: Vec<String> = r[2].split(',').map(str::to_string).collect();
+        let at =
+            |tool: Tool| ForeignTable { tool, schema: r[0].clone(), table: r[1].clone(), in_search_path: r[4] == "t" };
+        // A table named on the command line is taken for what its columns say, whatever its name.
+        let tool = Tool::recognize(&r[1], &columns).or_else(|| {
+            table.and_then(|_| Tool::ALL.into_iter().find_map(|t| Tool::recognize(t.default_table(), &columns)))
+        });
+        match tool {
+            Some(tool) => found.push(at(tool.told_apart(&r[0], |companion| r[3].split(',').any(|b| b == companion)))),
+            None => {
+                if let Some((tool, key)) = Tool::by_columns_and_rows(&columns) {
+                    unconfirmed.push((at(tool), key));
+                }
             }
-            let columns: Vec<String> = r[2].split(',').map(str::to_string).collect();
-            // A table named on the command line is taken for what its columns say, whatever its name.
-            let tool = Tool::recognize(&r[1], &columns).or_else(|| {
-                table.and_then(|_| Tool::ALL.into_iter().find_map(|t| Tool::recognize(t.default_table(), &columns)))
-            })?;
-            let tool = tool.told_apart(&r[0], |companion| r[3].split(',').any(|b| b == companion));
-            Some(ForeignTable { tool, schema: r[0].clone(), table: r[1].clone(), in_search_path: r[4] == "t" })
-        })
-        .collect();
+        }
+    }
     // The Hasura server makes hdb_version in every database it keeps its metadata in; it is a
     // history only where Hasura's CLI recorded migrations in it (a project may use Hasura for its
     // API and shale for its migrations).
@@ -162,7 +217,7 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
     if table.is_none() {
         histories.retain(|t| t.tool != Tool::Hasura || hasura_v3(t) || !v3_schemas.contains(&t.schema));
     }
-    Ok(histories)
+    Ok((histories, unconfirmed))
 }
 
 /// `table` (Hasura's `hdb_version`) joined to each database of its CLI state, as `d` (key: the

@@ -149,7 +149,10 @@ pub(crate) fn taken_over(history: &shale_core::History) -> Option<(Tool, &str, &
 impl Migrator {
     /// The other tool's history table to adopt, as the request and the database say.
     async fn foreign_table(&self, client: &Client, request: &AdoptRequest) -> Result<ForeignTable, Error> {
-        let mut found = foreign::detect(client, request.table.as_deref()).await?;
+        let mut found = match request.table.as_deref() {
+            Some(table) => foreign::detect(client, Some(table)).await?,
+            None => self.other_histories(client).await?,
+        };
         if request.table.is_none() {
             found.retain(|t| !self.own_table(t));
         }
@@ -330,7 +333,7 @@ impl Migrator {
 
     /// Starts shale's history with one audit row and takes nothing over.
     async fn adopt_nothing(&self, client: &Client, lock: Option<&shale_pg::HeldLock>) -> Result<AdoptReport, Error> {
-        let found = foreign::detect(client, None).await?;
+        let found = self.other_histories(client).await?;
         let tables: Vec<String> = found.iter().map(|t| format!("{} ({})", t.display(), t.tool)).collect();
         let report = AdoptReport {
             tool: found.first().map(|t| t.tool).unwrap_or(Tool::GolangMigrate),
@@ -605,7 +608,7 @@ impl Migrator {
             && !history.records.iter().any(|r| matches!(r.kind, RecordKind::Baseline | RecordKind::Adopted))
             && !history.records.iter().any(|r| r.kind == RecordKind::Audit && r.name == "adopt");
         if built_by_shale {
-            let mut found = foreign::detect(client, None).await?;
+            let mut found = self.other_histories(client).await?;
             // One a migration makes (a later one changes it, and a new database needs it) is the
             // migrations', not a sign of the tool. A tool that keeps its history in a schema of its
             // own (graphile-migrate, Sqitch, Hasura) made it there, off the search path (the
@@ -615,17 +618,26 @@ impl Migrator {
                     && !self.set.creates_table_in(&t.schema, &t.table)
                     && !fingerprints.iter().any(|(_, table, _, _, _)| *table == t.display())
             });
-            changed.extend(found.into_iter().map(|t| ChangedSinceBaseline {
-                tool: t.tool,
-                table: t.display(),
-                baseline_at: None,
-                accepted: false,
-            }));
+            for t in found {
+                // Made and left empty (a run of the tool that failed and was rolled back, or
+                // that found nothing to run): nothing of it ran here (TypeORM trial: warned as
+                // migrating, with 0 rows).
+                if foreign::fingerprint(client, &t).await?.is_some_and(|f| f.starts_with("0 rows")) {
+                    continue;
+                }
+                changed.push(ChangedSinceBaseline {
+                    tool: t.tool,
+                    table: t.display(),
+                    baseline_at: None,
+                    accepted: false,
+                });
+            }
         }
         for (tool, table, then, at, accepted) in fingerprints {
             let Some((schema, name)) = table.split_once('.') else { continue };
             let foreign = ForeignTable { tool, schema: schema.into(), table: name.into(), in_search_path: true };
-            if foreign::fingerprint(client, &foreign).await?.is_some_and(|now| now != then) {
+            let now = foreign::fingerprint(client, &foreign).await?;
+            if now.is_some_and(|now| !shale_core::adopt::same_fingerprint(then, &now)) {
                 changed.push(ChangedSinceBaseline {
                     tool,
                     table: table.to_string(),
@@ -715,10 +727,30 @@ impl Migrator {
         }
     }
 
+    /// Other tools' history tables in this database ([`foreign::detect_confirming`]): also one
+    /// under a name that does not say it holds migrations, where its rows name this directory's
+    /// files, and those are written for that tool (dbmate's sections: a lone `version` column
+    /// whose rows are versions says no more than that; node-pg-migrate's modules may be all its
+    /// files).
+    pub(crate) async fn other_histories(&self, client: &Client) -> Result<Vec<ForeignTable>, Error> {
+        let written_for = |tool: Tool| {
+            let layout = match tool {
+                Tool::Dbmate => shale_core::Layout::DbmateSections,
+                Tool::SqlMigrate => shale_core::Layout::SqlMigrate,
+                _ => return true,
+            };
+            self.set.migrations.iter().any(|m| m.layout == layout)
+        };
+        let rows_name_files = |tool: Tool, keys: &[String]| {
+            written_for(tool) && shale_core::adopt::rows_name_files(keys, |k| self.set.names_a_file(k))
+        };
+        Ok(foreign::detect_confirming(client, rows_name_files).await?)
+    }
+
     /// Other tools' history tables in this database, when shale has no history of its own here:
     /// `up` must not run what such a tool applied, and `status` says so. One query.
     pub(crate) async fn foreign_history_without_adoption(&self, client: &Client) -> Result<Vec<ForeignTable>, Error> {
-        let mut found = foreign::detect(client, None).await?;
+        let mut found = self.other_histories(client).await?;
         found.retain(|t| !self.own_table(t));
         // Those on the search_path, when there are any: another schema's is likely another
         // application's (detect lists those on the search_path first).

@@ -279,9 +279,9 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     for foreign in replaced {
         schema = shale_schema::confine::without_table(&schema, &foreign.schema, &foreign.table);
         let mut left: Vec<String> = vec![foreign.display()];
-        for companion in foreign.tool.companions() {
-            if schema.tables.iter().any(|t| t.schema == foreign.schema && t.name == *companion) {
-                schema = shale_schema::confine::without_table(&schema, &foreign.schema, companion);
+        for companion in foreign.tool.companions_of(&foreign.table) {
+            if schema.tables.iter().any(|t| t.schema == foreign.schema && t.name == companion) {
+                schema = shale_schema::confine::without_table(&schema, &foreign.schema, &companion);
                 left.push(format!("{}.{companion}", foreign.schema));
             }
         }

@@ -426,10 +426,9 @@ fn without_histories(mut live: shale_schema::Schema, built: &shale_schema::Schem
             continue;
         }
         live = shale_schema::confine::without_table(&live, &schema, &table);
-        let companions: Vec<&str> = tool
-            .companions()
-            .iter()
-            .copied()
+        let companions: Vec<String> = tool
+            .companions_of(&table)
+            .into_iter()
             .filter(|c| live.tables.iter().any(|t| t.schema == schema && t.name == *c))
             .filter(|c| !built.tables.iter().any(|e| e.schema == schema && e.name == *c))
             .collect();

@@ -264,9 +264,9 @@ pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline
         // tables the tool keeps beside it (Rails' ar_internal_metadata), which drift would count
         // once the history that tells them apart is gone.
         let (schema, name) = c.table.split_once('.').unwrap_or(("public", &c.table));
-        let tables: Vec<String> = std::iter::once(name)
-            .chain(c.tool.companions().iter().copied())
-            .map(|t| shale_core::ident::qualified(schema, t))
+        let tables: Vec<String> = std::iter::once(name.to_string())
+            .chain(c.tool.companions_of(name))
+            .map(|t| shale_core::ident::qualified(schema, &t))
             .collect();
         crate::output::warning(&format!(
             "{}'s history ({}) {what}: {} still migrates this database somewhere (a deploy step, the \

@@ -1143,6 +1143,32 @@ fn a_node_pg_migrate_history_under_another_name_is_found_by_its_columns() {
     assert_eq!(p.psql("SELECT name FROM accounts"), "system!", "nothing ran again");
 }
 
+/// Under a name that does not say it holds migrations (`schema_versions`), its rows say it: they
+/// name the directory's files (review: it was not found, and `up` ran a migration again). An
+/// application's table of the same columns, whose rows name no file, stays the application's.
+#[test]
+fn a_node_pg_migrate_history_named_otherwise_is_found_by_its_rows() {
+    let p = Project::new("adopt_node_pg_migrate_rows");
+    p.write(
+        "1700000000000_init.sql",
+        "-- Up Migration\nCREATE TABLE IF NOT EXISTS audit (id int);\nINSERT INTO audit VALUES (1);\n\n-- Down Migration\nDROP TABLE audit;\n",
+    );
+    p.psql(
+        "CREATE TABLE audit (id int); INSERT INTO audit VALUES (1);
+         CREATE TABLE jobs (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+         INSERT INTO jobs (name, run_on) VALUES ('send-digest', now());
+         CREATE TABLE schema_versions (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+         INSERT INTO schema_versions (name, run_on) VALUES ('1700000000000_init', now())",
+    );
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("public.schema_versions") && !up.stderr.contains("public.jobs"), "{}", up.stderr);
+    let adopted = p.shale(&["adopt"]).ok();
+    assert!(adopted.stdout.contains("recorded 1 migration(s) as applied"), "{}", adopted.stdout);
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM audit"), "1", "nothing ran again");
+}
+
 /// node-pg-migrate's JavaScript modules among its SQL files, applied by it, are taken over by
 /// `adopt` with the SQL files, as code it ran (Node trial: it said no file had their version).
 #[test]
@@ -1151,6 +1177,8 @@ fn node_pg_migrate_modules_among_its_sql_files_are_taken_over() {
     p.write("1700000000000_users.js", "exports.up = (pgm) => { pgm.createTable('users', { id: 'id' }); };\n");
     // Its declarations beside it (review: the `.d.ts` was the file kept, and matched no row).
     p.write("1700000000000_users.d.ts", "export {};\n");
+    // A dot in its name: node-pg-migrate records it without the last extension alone (review).
+    p.write("1699999999999_add-v1.2-col.js", "exports.up = () => {};\n");
     p.write(
         "1700000000001_tags.sql",
         "-- Up Migration\nCREATE TABLE tags (id serial);\n-- Down Migration\nDROP TABLE tags;\n",
@@ -1158,10 +1186,10 @@ fn node_pg_migrate_modules_among_its_sql_files_are_taken_over() {
     p.psql(
         "CREATE TABLE users (id serial); CREATE TABLE tags (id serial);
          CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
-         INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000000_users', now()), ('1700000000001_tags', now())",
+         INSERT INTO pgmigrations (name, run_on) VALUES ('1699999999999_add-v1.2-col', now()), ('1700000000000_users', now()), ('1700000000001_tags', now())",
     );
     let adopted = p.shale(&["adopt"]).ok();
-    assert!(adopted.stdout.contains("recorded 2 migration(s) as applied"), "{}", adopted.stdout);
+    assert!(adopted.stdout.contains("recorded 3 migration(s) as applied"), "{}", adopted.stdout);
     assert!(adopted.stdout.contains("1700000000000 users (1700000000000_users.js)"), "{}", adopted.stdout);
     let status = p.shale(&["status", "--json"]).ok().json();
     let states: Vec<&str> =
@@ -2057,6 +2085,17 @@ fn a_baseline_watches_each_history_it_left_as_it_was() {
         p.shale(&["repair", "--accept-other-history", "--reason", "checked"]).ok();
         assert!(!p.shale(&["status"]).ok().stderr.contains("warning"));
     }
+    // A run of the tool reverted since leaves its rows as they were, not its ids (Knex and
+    // TypeORM trials: `migrate:rollback` after the team took the run over hid the warning while
+    // the change was undone).
+    p.psql("INSERT INTO django_migrations (app, name, applied) VALUES ('shop', '0003_y', now())");
+    p.psql("DELETE FROM django_migrations WHERE name = '0003_y'");
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("warning: django's history (public.django_migrations) has changed"),
+        "{}",
+        status.stderr
+    );
 }
 
 /// Databases Rails and Django migrated (Ruby and Python migrations): recognized as theirs, not
@@ -2158,6 +2197,27 @@ fn databases_migrated_by_javascript_elixir_and_liquibase_tools_start_from_their_
             "TypeScript or JavaScript modules",
             "1672917300000-CreateUsers.ts",
         ),
+        // Under the name its `migrationsTableName` gives (TypeORM trial: not recognized, and
+        // written into the baseline).
+        (
+            "typeorm",
+            "CREATE TABLE typeorm_migrations (id serial PRIMARY KEY, timestamp bigint NOT NULL, name varchar NOT NULL);
+             INSERT INTO typeorm_migrations (timestamp, name) VALUES (1672917300000, 'CreateUsers1672917300000');",
+            "public.typeorm_migrations",
+            "TypeScript or JavaScript modules",
+            "1672917300000-CreateUsers.ts",
+        ),
+        // Under the name its `tableName` gives, with its lock table named after it (Knex trial:
+        // `app_schema_history_lock` went into the baseline).
+        (
+            "knex",
+            "CREATE TABLE app_schema_history (id serial PRIMARY KEY, name varchar(255), batch int, migration_time timestamptz);
+             CREATE TABLE app_schema_history_lock (index serial PRIMARY KEY, is_locked int);
+             INSERT INTO app_schema_history (name, batch, migration_time) VALUES ('20230105101500_create_users.js', 1, now());",
+            "public.app_schema_history",
+            "JavaScript modules",
+            "20230105101500_create_users.js",
+        ),
         (
             "sequelize",
             r#"CREATE TABLE "SequelizeMeta" (name varchar(255) PRIMARY KEY);
@@ -2206,8 +2266,8 @@ fn databases_migrated_by_javascript_elixir_and_liquibase_tools_start_from_their_
         ),
     ];
     let dev = shale_testkit::shared_cluster().url("postgres");
-    for (tool, history, table, form, code_file) in cases {
-        let p = Project::new(&format!("adopt_code_{tool}"));
+    for (case, (tool, history, table, form, code_file)) in cases.into_iter().enumerate() {
+        let p = Project::new(&format!("adopt_code_{tool}_{case}"));
         p.psql(&format!("{app} {history}"));
         std::fs::create_dir_all(p.migrations()).unwrap();
         std::fs::write(p.migrations().join(code_file), "module.exports = {};").unwrap();

@@ -384,6 +384,12 @@ fn a_migration_outside_a_transaction_waits_statement_by_statement() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("console"), "{}", run.stderr);
     assert_eq!(columns(&p), "2");
+    // Failed on the wait, said as failed with its reason: not a run cut off (review: "stopped
+    // part-way", and validate said its runner was stopped or died).
+    let status = p.shale(&["status"]);
+    assert!(status.stdout.contains("failed") && !status.stdout.contains("stopped part-way"), "{}", status.stdout);
+    let json = p.shale(&["status", "--json"]).ok().json();
+    assert!(json["migrations"][1]["error"].to_string().contains("its tables were held"), "{json}");
     drop(stdin);
     finish(holder);
 

@@ -655,6 +655,20 @@ fn a_numbered_code_migration_among_sql_files_stops_up() {
     let created = r.shale(&["new", "add x"]).ok();
     assert!(created.stdout.contains("0004_add_x.sql"), "{}", created.stdout);
     r.shale(&["up"]).ok();
+    // One written after the switch, after every SQL file, stops `up` too (review: passed over,
+    // `validate` said all was valid).
+    r.write("0005_backfill.py", "steps = []\n");
+    let up = r.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("0005_backfill.py: migration 0005 is written in Python"), "{}", up.stderr);
+    assert_eq!(r.shale(&["validate"]).code, 1);
+    // Knex's files named by time beside shale's `0001`: the next is `0003`, not a time (review).
+    let t = Project::new("layouts_numbered_code_timed");
+    t.write("20240101120000_users.js", "exports.up = () => {};\n");
+    t.write("0001_baseline.sql", "SELECT 1;\n");
+    t.write("0002_b.sql", "SELECT 1;\n");
+    let created = t.shale(&["new", "third"]).ok();
+    assert!(created.stdout.contains("0003_third.sql"), "{}", created.stdout);
     // One migration in several files (`.ts`, `.js`, `.d.ts`) is one.
     let s = Project::new("layouts_numbered_code_files");
     s.write("0001_a.sql", "SELECT 1;\n");

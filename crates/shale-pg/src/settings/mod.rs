@@ -1153,8 +1153,10 @@ fn parse_url(rest: &str, dialect: UrlDialect) -> Result<ConnectionSettings, Sett
     let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, path) = main.split_once('/').unwrap_or((main, ""));
     // As in libpq, user info ends at the first `/` or `?`. A password holding one of them unencoded
-    // would be read as host, port or database and then shown in messages: refuse it instead.
-    if !authority.contains('@') && (path.contains('@') || query.contains('@')) {
+    // would be read as host, port or database and then shown in messages: refuse it instead. A
+    // database name holding `@` is one too: `app:p@ss/x@host/db` read as host `ss`, database
+    // `x@host/db`, would show the password's tail (TypeORM trial).
+    if path.contains('@') || (!authority.contains('@') && query.contains('@')) {
         return Err(SettingsError(
             "the URL's user name or password seems to contain an unencoded `/`, `?` or `#`; percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40)".into(),
         ));
@@ -1617,6 +1619,10 @@ mod tests {
             let e = ConnectionSettings::parse(bad).unwrap_err().to_string();
             assert!(!e.contains("hunter2"), "{e}");
         }
+        // A password holding `@` and `/` unencoded read as host `dor` and database `99@...`:
+        // parsed, it showed `app:***@dor/99@...` (TypeORM trial). Refused, with none of it.
+        let e = ConnectionSettings::parse("postgresql://app:Tr0ub@dor/99@127.0.0.1:56201/db").unwrap_err().to_string();
+        assert!(e.contains("percent-encode") && !e.contains("dor") && !e.contains("99"), "{e}");
     }
 
     #[test]

@@ -68,7 +68,7 @@ impl Migrator {
         // Another tool's history left as it was (Alembic's, Django's, node-pg-migrate's of
         // JavaScript modules: a history shale took over would have refused the baseline): what it
         // holds now, so that `status` sees it change if that tool still migrates here.
-        let mut left = shale_pg::foreign::detect(client, None).await?;
+        let mut left = self.other_histories(client).await?;
         left.retain(|t| t.in_search_path && !self.own_table(t));
         let mut left_rows = Vec::new();
         for table in &left {
