@@ -270,9 +270,15 @@ async function up(options = {}) {
   const result = migrateResult(json);
   // Said where an application's log shows it, as the command line says it (Django trial, in
   // Python: only in the result, which a start-up hook throws away).
+  // The way out as the command line gives it: drift first (Knex trial: the advice to accept the
+  // history as it was, alone, hid a column the tool's rollback had dropped).
   for (const c of result.changedSinceBaseline || []) {
+    const what =
+      c.baselineAt == null
+        ? 'is in this database, which shale built from its migrations'
+        : 'has changed since the baseline';
     process.emitWarning(
-      `${c.tool}'s history (${c.table}) has changed since the baseline: that tool still migrates this database somewhere; check that none of what it ran is also a shale migration, then record it with \`shale repair --accept-other-history --reason ...\``,
+      `${c.tool}'s history (${c.table}) ${what}: ${c.tool} still migrates this database somewhere (a deploy step, the application's start-up), and what it ran is in no history of shale's: switch it off, see what it changed with \`shale drift\`, write that as a migration with \`shale drift --fix NAME --direction adopt\`; \`shale status\` says the rest`,
       'ShaleWarning',
     );
   }

@@ -534,11 +534,20 @@ def up(
     result = MigrateResult._from(document)
     # Said where an application's log shows it, as the command line says it (Django trial: only
     # in the result, which a start-up hook throws away).
+    # The way out as the command line gives it: drift first (Knex trial: the advice to accept the
+    # history as it was, alone, hid a column the tool's rollback had dropped).
     for changed in result.changed_since_baseline:
+        tool = changed.get("tool")
+        what = (
+            "is in this database, which shale built from its migrations"
+            if changed.get("baseline_at") is None
+            else "has changed since the baseline"
+        )
         warnings.warn(
-            f"{changed.get('tool')}'s history ({changed.get('table')}) has changed since the baseline: that tool "
-            "still migrates this database somewhere; check that none of what it ran is also a shale migration, "
-            "then record it with `shale repair --accept-other-history --reason ...`",
+            f"{tool}'s history ({changed.get('table')}) {what}: {tool} still migrates this database somewhere "
+            "(a deploy step, the application's start-up), and what it ran is in no history of shale's: switch it "
+            "off, see what it changed with `shale drift`, write that as a migration with "
+            "`shale drift --fix NAME --direction adopt`; `shale status` says the rest",
             stacklevel=2,
         )
     return result

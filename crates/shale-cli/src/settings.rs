@@ -516,11 +516,12 @@ impl Settings {
                 variable: self.database_url_env.clone(),
                 candidates: self.database_url_candidates(),
                 empty: self.env.get(&self.database_url_env).is_some_and(|v| v.is_empty()),
-                separate: LARAVEL_VARIABLES
+                separate: SEPARATE_VARIABLES
                     .iter()
                     .filter(|k| self.env.get(k).is_some())
                     .map(|k| k.to_string())
                     .collect(),
+                laravel: LARAVEL_ONLY.iter().any(|k| self.env.get(k).is_some()),
                 unread_files: self.env.unread_files_setting(&self.database_url_env),
             })
         })
@@ -742,16 +743,23 @@ pub struct NoDatabase {
     pub candidates: Vec<(String, &'static str)>,
     /// `variable` is set, to nothing.
     pub empty: bool,
-    /// Laravel's separate settings (`DB_HOST`, `DB_DATABASE`, ...) that are set: shale does not
-    /// read them.
+    /// An application's separate settings (`DB_HOST`, `DB_DATABASE`, ...) that are set: shale
+    /// does not read them.
     pub separate: Vec<String>,
+    /// They are Laravel's (its `DB_CONNECTION`, `DB_DATABASE` or `DB_USERNAME` is set), which
+    /// reads a `DB_URL` too.
+    pub laravel: bool,
     /// Env files beside `.env` that shale does not read and that set `variable` (Next.js's
     /// `.env.development.local`, `.env.production`).
     pub unread_files: Vec<String>,
 }
 
-/// Laravel's database settings, one variable each (its `.env`).
-const LARAVEL_VARIABLES: [&str; 3] = ["DB_HOST", "DB_DATABASE", "DB_USERNAME"];
+/// An application's database settings, one variable each: Laravel's (its `.env`), and those
+/// Node applications read in their own code (a TypeORM DataSource's, a knexfile's).
+const SEPARATE_VARIABLES: [&str; 5] = ["DB_HOST", "DB_DATABASE", "DB_USERNAME", "DB_NAME", "DB_USER"];
+
+/// Of those, the ones only Laravel's settings have.
+const LARAVEL_ONLY: [&str; 3] = ["DB_CONNECTION", "DB_DATABASE", "DB_USERNAME"];
 
 impl std::fmt::Display for NoDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -784,17 +792,25 @@ impl std::fmt::Display for NoDatabase {
                 self.unread_files.join(" and ")
             )?;
         } else if !self.separate.is_empty() {
+            let set = match self.separate.as_slice() {
+                [one] => format!("{one} is"),
+                more => format!("{} are", more.join(", ")),
+            };
             // (Laravel reads DB_URL too: one setting serves both.)
-            write!(
-                f,
-                ". {} set (Laravel's settings), which shale does not read: write them as one URL, \
-                 DB_URL=postgresql://USER:PASSWORD@HOST:PORT/DATABASE (which Laravel reads as well), and put \
-                 `database_url_env = \"DB_URL\"` in shale.toml",
-                match self.separate.as_slice() {
-                    [one] => format!("{one} is"),
-                    more => format!("{} are", more.join(", ")),
-                }
-            )?;
+            match self.laravel {
+                true => write!(
+                    f,
+                    ". {set} set (Laravel's settings), which shale does not read: write them as one URL, \
+                     DB_URL=postgresql://USER:PASSWORD@HOST:PORT/DATABASE (which Laravel reads as well), and put \
+                     `database_url_env = \"DB_URL\"` in shale.toml"
+                )?,
+                // (Kutt's knexfile, a TypeORM DataSource: they read their own variables, not a URL.)
+                false => write!(
+                    f,
+                    ". {set} set (the application's own settings), which shale does not read: write them as one \
+                     URL beside them, DATABASE_URL=postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+                )?,
+            }
         }
         Ok(())
     }

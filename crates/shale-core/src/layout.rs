@@ -1245,6 +1245,7 @@ impl MigrationSet {
     /// Every `.sql` file of a seeds directory, in name order (numbers compared as numbers), or the
     /// one seed file `path` names (the Supabase CLI's `supabase/seed.sql`).
     pub fn read_seeds(path: &Path) -> Result<MigrationSet, Vec<LoadError>> {
+        let mut ignored = Vec::new();
         let (dir, files) = match path.is_file() {
             true => {
                 let bytes = std::fs::read(path).map_err(|e| {
@@ -1253,7 +1254,21 @@ impl MigrationSet {
                 let relative = PathBuf::from(path.file_name().unwrap_or_default());
                 (path.parent().unwrap_or(Path::new(".")), vec![SourceFile { relative, bytes }])
             }
-            false => (path, read_source_files(path, false).map_err(|e| vec![e])?.0),
+            false => {
+                let (files, others) = read_source_files(path, false).map_err(|e| vec![e])?;
+                // A seed in code (Knex's `seeds/01_users.js`, its default folder too) is not run:
+                // said, not passed over in silence (Knex trial).
+                for other in others.iter().filter(|o| o.components().count() == 1) {
+                    let Some(language) = other.file_name().and_then(|n| code_language_of(&n.to_string_lossy())) else {
+                        continue;
+                    };
+                    ignored.push(Ignored {
+                        reason: format!("a seed written in {language}, which shale does not run: port it to SQL"),
+                        path: path.join(other),
+                    });
+                }
+                (path, files)
+            }
         };
         let mut migrations = Vec::new();
         let mut errors = Vec::new();
@@ -1300,7 +1315,7 @@ impl MigrationSet {
         migrations.sort_by_key(key);
         Ok(MigrationSet {
             migrations,
-            ignored: Vec::new(),
+            ignored,
             unrunnable: Vec::new(),
             code_migrations: Vec::new(),
             sqitch_project: None,

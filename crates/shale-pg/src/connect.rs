@@ -541,12 +541,23 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
         )
     } else if lower.contains("expired") && lower.contains("certificate") {
         // webpki says it in seconds since 1970 (operator trial): said in words first.
-        format!("the server's certificate has expired ({text}): renew it on the server, or check this machine's clock")
+        // Of the server's own, or of an intermediate CA it sends with it: webpki does not say which
+        // (review: an intermediate's was said to be the server's).
+        format!(
+            "a certificate the server sent has expired, its own or an intermediate CA's in its chain ({text}): renew \
+             it on the server, or check this machine's clock"
+        )
     } else if lower.contains("unsupportedcertversion") {
         // webpki reads version 3 certificates only; OpenSSL (libpq) takes version 1 too
         // (operator trial: the message blamed the CAs). `require` without a root file encrypts to
         // one over TLS 1.3, not over TLS 1.2 (review: it advised `require` to those using it).
+        let capped = settings.ssl_max_protocol_version == Some(crate::settings::TlsVersion::V1_2);
         let instead = match (settings.effective_sslmode(), settings.sslrootcert.is_some()) {
+            // The client's own cap (review: it was told to allow TLS 1.3 on the server).
+            (SslMode::Require | SslMode::Prefer | SslMode::Allow, false) if capped => {
+                "; over TLS 1.2, which ssl_max_protocol_version=TLSv1.2 asks for, shale cannot encrypt to one either: \
+                 leave that setting out"
+            }
             (SslMode::Require | SslMode::Prefer | SslMode::Allow, false) => {
                 "; over TLS 1.2 shale cannot encrypt to one either: allow TLS 1.3 on the server"
             }

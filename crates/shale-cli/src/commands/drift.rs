@@ -513,6 +513,14 @@ fn write_fix(
             files.join(", "),
             repairs.join("\n")
         );
+        // Drift compares schemas: rows another tool's migration inserted (reference data) are in
+        // no file (TypeORM and Knex trials: a new database lacked them, unsaid).
+        if !settings.quiet {
+            crate::output::note(
+                "rows are not compared: where the change came with rows a new database needs (reference data an \
+                 old tool's migration inserted), add their INSERTs to the migration",
+            );
+        }
     } else {
         let path = if name.ends_with(".sql") { std::path::PathBuf::from(name) } else { format!("{name}.sql").into() };
         // Its own BEGIN and COMMIT (two, when new enum labels must be committed first).

@@ -114,11 +114,11 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
         let refused = if args.force_unsafe { None } else { super::lint::refusal(&report).err().map(|r| r.to_string()) };
         // What `up` says after applying, said before: a pending migration may be the twin of one
         // the other tool ran since.
-        let before = match plan.steps.is_empty() {
-            true => shale::BeforeARun::default(),
-            false => block_on(migrator.before_a_run())?,
-        };
+        let before = block_on(migrator.before_a_run(!plan.steps.is_empty()))?;
         if !settings.json {
+            if !settings.quiet {
+                super::status::note_foreign(&before.foreign, &migrator.set);
+            }
             super::status::warn_changed_since_baseline(&before.changed_since_baseline);
             if before.standby {
                 crate::output::note(super::status::STANDBY_NOTE);
@@ -264,7 +264,13 @@ fn seeds_for_up(settings: &Settings, flag: Option<&std::path::Path>) -> Result<O
 
 fn read_seeds(settings: &Settings, flag: Option<&std::path::Path>) -> Result<shale::MigrationSet> {
     let dir = settings.seeds_dir(flag);
-    shale::MigrationSet::read_seeds(&dir).map_err(|e| shale::Error::Load(e).into())
+    let seeds = shale::MigrationSet::read_seeds(&dir).map_err(shale::Error::Load)?;
+    if !settings.quiet && !settings.json {
+        for i in &seeds.ignored {
+            crate::output::note(&format!("{}: ignored: {}", i.path.display(), i.reason));
+        }
+    }
+    Ok(seeds)
 }
 
 pub fn seed(settings: &Settings, flag: Option<&std::path::Path>, force: bool) -> Result<i32> {

@@ -2273,6 +2273,9 @@ fn databases_migrated_by_javascript_elixir_and_liquibase_tools_start_from_their_
         std::fs::write(p.migrations().join(code_file), "module.exports = {};").unwrap();
         let status = p.shale(&["status"]).ok();
         assert!(status.stderr.contains(&format!("migrated by {tool} ({table} is its history)")), "{}", status.stderr);
+        // The dry run says it as `up` does (TypeORM and Knex trials: "nothing to do", no more).
+        let dry = p.shale(&["up", "--dry-run"]).ok();
+        assert!(dry.stderr.contains(&format!("migrated by {tool} ({table} is its history)")), "{}", dry.stderr);
         let adopt = p.shale(&["adopt"]);
         assert_eq!(adopt.code, 2, "{}", adopt.stderr);
         assert!(adopt.stderr.contains(&format!("{tool}'s migrations are {form}")), "{}", adopt.stderr);

@@ -81,6 +81,17 @@ fn a_database_url_under_another_name_is_pointed_at() {
         run.stderr
     );
     assert!(!run.stderr.contains("s3cret"));
+    // A Node application's own (Kutt's knexfile, a TypeORM DataSource): not called Laravel's, and
+    // DATABASE_URL offered, not DB_URL, which they do not read (Knex and TypeORM trials).
+    std::fs::write(p.path().join(".env"), "DB_HOST=db\nDB_NAME=app\nDB_USER=app\nDB_PASS=s3cret\n").unwrap();
+    let run: Run = p.bare().arg("up").output().unwrap().into();
+    assert!(
+        run.stderr.contains("DB_HOST, DB_NAME, DB_USER are set (the application's own settings)")
+            && run.stderr.contains("DATABASE_URL=postgresql://")
+            && !run.stderr.contains("Laravel"),
+        "{}",
+        run.stderr
+    );
     // DATABASE_URL set to nothing is said so, not offered as another name for itself.
     let run: Run = p.bare().env("DATABASE_URL", "").arg("up").output().unwrap().into();
     assert!(run.stderr.contains("DATABASE_URL is set, but empty"), "{}", run.stderr);
@@ -273,13 +284,14 @@ fn a_failure_in_a_do_block_is_placed_in_the_block_that_failed() {
 }
 
 /// A database another tool built, whose history table shale did not find (renamed: dbmate's
-/// `--migrations-table`): the first migration fails on what exists, a schema as much as a table,
-/// and the way out names adopting that table.
+/// `--migrations-table`, its rows naming no file here, where its rows would say it): the first
+/// migration fails on what exists, a schema as much as a table, and the way out names adopting
+/// that table.
 #[test]
 fn an_existing_schema_names_the_way_to_take_a_renamed_history_over() {
     let p = Project::new("msg_dup_schema");
     p.write("20240101000000_auth.sql", "-- migrate:up\nCREATE SCHEMA auth;\n");
-    p.psql("CREATE SCHEMA auth; CREATE TABLE dbmate_hist (version varchar PRIMARY KEY); INSERT INTO dbmate_hist VALUES ('20240101000000')");
+    p.psql("CREATE SCHEMA auth; CREATE TABLE dbmate_hist (version varchar PRIMARY KEY); INSERT INTO dbmate_hist VALUES ('20231231000000')");
     let up = p.shale(&["up"]);
     assert_eq!(up.code, 1, "{}", up.stderr);
     assert!(

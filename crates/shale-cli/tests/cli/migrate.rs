@@ -526,6 +526,11 @@ fn seeds_run_after_migrations_and_again_only_when_changed() {
     assert_eq!(p.psql("SELECT name || ':' || n FROM users"), "admin:1", "numeric order: 2 before 10");
     let again = p.shale(&["seed"]).ok();
     assert!(again.stdout.contains("seeds unchanged"), "{}", again.stdout);
+    // A seed in code (Knex's, in its default `seeds/` too) is said not to run (Knex trial: silent).
+    std::fs::write(seeds.join("00_users.js"), "exports.seed = async () => {};").unwrap();
+    let noted = p.shale(&["seed"]).ok();
+    assert!(noted.stderr.contains("00_users.js: ignored: a seed written in JavaScript"), "{}", noted.stderr);
+    std::fs::remove_file(seeds.join("00_users.js")).unwrap();
     std::fs::write(seeds.join("10_later.sql"), "UPDATE users SET n = n + 10;").unwrap();
     let seeded = p.shale(&["seed"]).ok();
     assert!(seeded.stdout.contains("seeded 1 seed file(s)"), "{}", seeded.stdout);

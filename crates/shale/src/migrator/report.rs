@@ -108,6 +108,8 @@ pub struct RanByBoth {
 pub struct BeforeARun {
     pub changed_since_baseline: Vec<crate::adopt::ChangedSinceBaseline>,
     pub standby: bool,
+    /// Where shale has no history: other tools' histories here (see [`RunReport::foreign`]).
+    pub foreign: Vec<shale_pg::foreign::ForeignTable>,
 }
 
 /// What `repair` did.

@@ -33,7 +33,11 @@ impl Migrator {
             None => AgainstTheAdoptedTool::default(),
         };
         let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
-        let pending = migrations.iter().any(|m| matches!(m.state, plan::State::Pending | plan::State::OutOfOrder));
+        // (A migration that failed or stopped part-way too: `up` would run it again, where a
+        // standby cannot (review).)
+        let pending = migrations
+            .iter()
+            .any(|m| matches!(m.state, plan::State::Pending | plan::State::OutOfOrder | plan::State::Failed));
         let standby = match pending {
             true => in_recovery(&client).await?,
             false => false,
@@ -165,17 +169,27 @@ impl Migrator {
         Ok(plan)
     }
 
-    /// What a dry run with something to apply says before the run, on one connection: the
-    /// histories of tools whose migrations are code that changed since the baseline, as `up`
-    /// reports them after a run (Django trial: a data migration it ran after the switch, whose
-    /// SQL twin was pending, and the dry run said nothing); and whether the server is a standby,
-    /// where `up` cannot run (operator trial).
-    pub async fn before_a_run(&self) -> Result<BeforeARun, Error> {
+    /// What a dry run says before the run, on one connection. With something to apply
+    /// (`pending`): the histories of tools whose migrations are code that changed since the
+    /// baseline, as `up` reports them after a run (Django trial: a data migration it ran after the
+    /// switch, whose SQL twin was pending, and the dry run said nothing); and whether the server
+    /// is a standby, where `up` cannot run (operator trial). Where shale has no history: other
+    /// tools' histories, as `up` notes them with nothing to apply (TypeORM and Knex trials: the
+    /// dry run said nothing).
+    pub async fn before_a_run(&self, pending: bool) -> Result<BeforeARun, Error> {
         let client = self.connect().await?;
         let (history, _) = self.history(&client, false, false).await?;
+        let foreign = match history.records.is_empty() {
+            true => self.foreign_history_without_adoption(&client).await?,
+            false => Vec::new(),
+        };
+        if !pending {
+            return Ok(BeforeARun { foreign, ..Default::default() });
+        }
         Ok(BeforeARun {
             changed_since_baseline: self.changed_since_baseline(&client, &history).await?,
             standby: in_recovery(&client).await?,
+            foreign,
         })
     }
 
