@@ -521,7 +521,8 @@ impl Settings {
                     .filter(|k| self.env.get(k).is_some())
                     .map(|k| k.to_string())
                     .collect(),
-                laravel: LARAVEL_ONLY.iter().any(|k| self.env.get(k).is_some()),
+                // (Not by DB_DATABASE or DB_USERNAME: NestJS's and TypeORM's templates use them too.)
+                laravel: self.env.get("DB_CONNECTION").is_some() || std::path::Path::new("artisan").is_file(),
                 unread_files: self.env.unread_files_setting(&self.database_url_env),
             })
         })
@@ -746,8 +747,8 @@ pub struct NoDatabase {
     /// An application's separate settings (`DB_HOST`, `DB_DATABASE`, ...) that are set: shale
     /// does not read them.
     pub separate: Vec<String>,
-    /// They are Laravel's (its `DB_CONNECTION`, `DB_DATABASE` or `DB_USERNAME` is set), which
-    /// reads a `DB_URL` too.
+    /// They are Laravel's (its `DB_CONNECTION` is set, or its `artisan` is here), which reads a
+    /// `DB_URL` too.
     pub laravel: bool,
     /// Env files beside `.env` that shale does not read and that set `variable` (Next.js's
     /// `.env.development.local`, `.env.production`).
@@ -757,9 +758,6 @@ pub struct NoDatabase {
 /// An application's database settings, one variable each: Laravel's (its `.env`), and those
 /// Node applications read in their own code (a TypeORM DataSource's, a knexfile's).
 const SEPARATE_VARIABLES: [&str; 5] = ["DB_HOST", "DB_DATABASE", "DB_USERNAME", "DB_NAME", "DB_USER"];
-
-/// Of those, the ones only Laravel's settings have.
-const LARAVEL_ONLY: [&str; 3] = ["DB_CONNECTION", "DB_DATABASE", "DB_USERNAME"];
 
 impl std::fmt::Display for NoDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -85,10 +85,17 @@ pub enum Tool {
     /// Python steps in the order of their `-- depends:` headers, which shale does not read: a
     /// database it migrated starts shale's history from its live schema.
     Yoyo,
+    /// aerich, Tortoise ORM's (Python): `aerich (id, version, app, content)`, a row per applied
+    /// migration of each app (its file name), with the models it left as JSON. Its migrations are
+    /// Python modules (`migrations/models/1_..._name.py`).
+    Aerich,
+    /// Piccolo ORM's migrations (Python): `migration (id, name, app_name, ran_on)`, a row per
+    /// migration run, by app and id.
+    Piccolo,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 34] = [
+    pub const ALL: [Tool; 36] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -123,6 +130,8 @@ impl Tool {
         Tool::GraphileMigrate,
         Tool::Morph,
         Tool::Yoyo,
+        Tool::Aerich,
+        Tool::Piccolo,
     ];
 
     /// The name used on the command line (`--from golang-migrate`), in messages and in `--json`.
@@ -162,6 +171,8 @@ impl Tool {
             Tool::GraphileMigrate => "graphile-migrate",
             Tool::Morph => "morph",
             Tool::Yoyo => "yoyo",
+            Tool::Aerich => "aerich",
+            Tool::Piccolo => "piccolo",
         }
     }
 
@@ -187,6 +198,8 @@ impl Tool {
             Tool::GraphileMigrate => &["graphile_migrate", "graphile"],
             Tool::Morph => &["mattermost-morph", "mattermost"],
             Tool::Yoyo => &["yoyo-migrations", "yoyo_migrations"],
+            Tool::Aerich => &["tortoise", "tortoise-orm"],
+            Tool::Piccolo => &["piccolo-orm", "piccolo_orm"],
             _ => &[],
         }
     }
@@ -224,6 +237,8 @@ impl Tool {
             Tool::GraphileMigrate => "migrations",
             Tool::Morph => "db_migrations",
             Tool::Yoyo => "_yoyo_migration",
+            Tool::Aerich => "aerich",
+            Tool::Piccolo => "migration",
         }
     }
 
@@ -274,6 +289,9 @@ impl Tool {
             "migrations" if exactly(&["date", "filename", "hash", "previous_hash"]) => Some(Tool::GraphileMigrate),
             "db_migrations" if columns.len() == 2 && has("version") && has("name") => Some(Tool::Morph),
             "_yoyo_migration" if has("migration_hash") && has("migration_id") => Some(Tool::Yoyo),
+            "aerich" if has("version") && has("app") && has("content") => Some(Tool::Aerich),
+            // A table named `migration` may be the application's: the tool's exact columns.
+            "migration" if exactly(&["app_name", "id", "name", "ran_on"]) => Some(Tool::Piccolo),
             // A history under the name its config gives: its columns alone.
             _ => Tool::by_columns_alone(table, columns),
         }
@@ -434,6 +452,11 @@ impl Tool {
             Tool::Yoyo => {
                 "`yoyo apply` in a deploy step, `backend.apply_migrations(...)` at the application's start-up"
             }
+            Tool::Aerich => {
+                "`aerich upgrade` in a deploy step or entrypoint, `Command(...).upgrade()` at start-up; and Tortoise's \
+                 `generate_schemas=True` (`register_tortoise`) creates tables outside any history"
+            }
+            Tool::Piccolo => "`piccolo migrations forwards all` in a deploy step or entrypoint",
             Tool::Hasura => "`hasura migrate apply` in CI, the migrations the Hasura image applies at start-up",
             Tool::Sqitch => "`sqitch deploy` in a deploy step",
             Tool::GraphileMigrate => "`graphile-migrate migrate` in a deploy or start script",
@@ -517,6 +540,7 @@ impl Tool {
             Tool::Laravel | Tool::Doctrine | Tool::Phinx => Some("PHP classes"),
             Tool::EfCore => Some("C# classes"),
             Tool::Yoyo => Some("SQL files and Python steps in the order of their `-- depends:` headers"),
+            Tool::Aerich | Tool::Piccolo => Some("Python modules"),
             _ => None,
         }
     }
@@ -538,6 +562,8 @@ impl Tool {
             Tool::Doctrine => Some("doctrine-migrations migrate VERSION"),
             Tool::Phinx => Some("phinx migrate -t VERSION"),
             Tool::EfCore => Some("dotnet ef database update MIGRATION"),
+            Tool::Aerich => Some("aerich upgrade"),
+            Tool::Piccolo => Some("piccolo migrations forwards APP MIGRATION_ID"),
             _ => None,
         }
     }
@@ -591,6 +617,20 @@ impl fmt::Display for Tool {
 pub fn rows_name_files(keys: &[String], names_a_file: impl Fn(&str) -> bool) -> bool {
     let named = keys.iter().filter(|k| names_a_file(k)).count();
     named > 0 && 2 * named >= keys.len()
+}
+
+/// Whether `key`, a row of `tool`'s history, names one of `files` as that tool names them:
+/// sql-migrate by the file's name, dbmate by its version, node-pg-migrate by its name without its
+/// extension (review: sql-migrate's row `1` was taken to name `1_init.sql`, and `adopt`, which
+/// reads it exactly, then found no file).
+pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
+    let key = key.trim();
+    files.iter().any(|file| match tool {
+        Tool::SqlMigrate => file == key,
+        Tool::Dbmate => file.split_once('_').is_some_and(|(version, _)| version == key),
+        Tool::NodePgMigrate => crate::layout::without_extension(file) == key,
+        _ => false,
+    })
 }
 
 pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 13] = [
@@ -728,20 +768,41 @@ pub fn left_at_baseline(reason: &str) -> Option<(Tool, &str, &str)> {
     Some((Tool::parse(tool)?, table, fingerprint))
 }
 
-/// What a fingerprint adds of the sequences the table's ids come from (see
-/// `shale_pg::foreign::fingerprint`).
+/// What a fingerprint adds of the sequences the table's ids come from, and of the rows written
+/// to it as the server's statistics count them (see `shale_pg::foreign::fingerprint`).
 const IDS: &str = ", ids to ";
+const WRITES: &str = ", writes ";
 
-/// Whether another tool's history is as a fingerprint recorded it: the same rows, and where it
-/// recorded them, the same ids given out. A run of the tool and a revert since leave the rows as
-/// they were but not the ids (Knex and TypeORM trials: `migrate:rollback` after the team took
-/// the run's change over made the warning go while the change was undone). One recorded before
-/// fingerprints said the ids compares the rows alone.
-pub fn same_fingerprint(then: &str, now: &str) -> bool {
-    match then.contains(IDS) {
-        true => then == now,
-        false => now.split_once(IDS).map_or(now, |(rows, _)| rows) == then,
+/// A fingerprint's parts: its rows, the last ids given out (where its ids come from sequences)
+/// and the rows written (inserted, updated, deleted) as the statistics count them.
+fn fingerprint_parts(fingerprint: &str) -> (&str, Option<&str>, Option<u64>) {
+    let (rest, writes) = match fingerprint.split_once(WRITES) {
+        Some((rest, writes)) => (rest, writes.trim().parse().ok()),
+        None => (fingerprint, None),
+    };
+    match rest.split_once(IDS) {
+        Some((rows, ids)) => (rows, Some(ids), writes),
+        None => (rest, None, writes),
     }
+}
+
+/// Whether another tool's history is as a fingerprint recorded it: the same rows, and, where
+/// its ids come from sequences, not a run of the tool reverted since, which leaves the rows as
+/// they were but has given out ids and written rows (Knex and TypeORM trials: `migrate:rollback`
+/// after the team took the run's change over made the warning go while the change was undone).
+/// Both must have moved: a sequence alone jumps ahead after a crash or a failover (it logs 32
+/// values ahead), while the statistics start again from nothing there; the statistics alone
+/// count a copy restored from a dump, whose ids are restored as they were (review). One recorded
+/// before fingerprints said them compares the rows alone.
+pub fn same_fingerprint(then: &str, now: &str) -> bool {
+    let (then_rows, then_ids, then_writes) = fingerprint_parts(then);
+    let (now_rows, now_ids, now_writes) = fingerprint_parts(now);
+    if then_rows != now_rows {
+        return false;
+    }
+    let reverted = matches!((then_ids, now_ids), (Some(a), Some(b)) if a != b)
+        && matches!((then_writes, now_writes), (Some(a), Some(b)) if b > a);
+    !reverted
 }
 
 const JAVA: &str = "; a Java migration (";
@@ -1721,14 +1782,22 @@ mod tests {
     }
 
     #[test]
-    fn a_fingerprint_compares_the_ids_where_it_recorded_them() {
-        assert!(same_fingerprint("3 rows, md5 ab, ids to 3", "3 rows, md5 ab, ids to 3"));
-        // A run and its revert since: the rows as they were, the ids not.
-        assert!(!same_fingerprint("3 rows, md5 ab, ids to 3", "3 rows, md5 ab, ids to 4"));
-        // Recorded before fingerprints said the ids: the rows alone.
-        assert!(same_fingerprint("3 rows, md5 ab", "3 rows, md5 ab, ids to 4"));
-        assert!(!same_fingerprint("3 rows, md5 ab", "4 rows, md5 cd, ids to 4"));
-        assert!(same_fingerprint("1 rows, md5 ab", "1 rows, md5 ab"));
+    fn a_fingerprint_sees_a_run_reverted_since_by_its_ids_and_writes() {
+        let then = "3 rows, md5 ab, ids to 3, writes 3";
+        assert!(same_fingerprint(then, then));
+        // A run and its revert since: the rows as they were, ids given out and rows written.
+        assert!(!same_fingerprint(then, "3 rows, md5 ab, ids to 4, writes 5"));
+        // A crash or a failover: the sequence jumped ahead, the statistics began again.
+        assert!(same_fingerprint(then, "3 rows, md5 ab, ids to 35, writes 0"));
+        // A copy restored from a dump: the ids as they were, the rows written again.
+        assert!(same_fingerprint(then, "3 rows, md5 ab, ids to 3, writes 3"));
+        assert!(same_fingerprint("3 rows, md5 ab, ids to 3, writes 0", "3 rows, md5 ab, ids to 3, writes 3"));
+        // No sequence: the rows alone.
+        assert!(same_fingerprint("1 rows, md5 ab, writes 1", "1 rows, md5 ab, writes 7"));
+        assert!(!same_fingerprint("1 rows, md5 ab, writes 1", "1 rows, md5 cd, writes 2"));
+        // Recorded before fingerprints said them: the rows alone.
+        assert!(same_fingerprint("3 rows, md5 ab", "3 rows, md5 ab, ids to 4, writes 9"));
+        assert!(!same_fingerprint("3 rows, md5 ab", "4 rows, md5 cd, ids to 4, writes 9"));
     }
 
     fn entries(tool: Tool, keys: &[&str]) -> ForeignHistory {
@@ -2007,7 +2076,7 @@ mod tests {
         assert_eq!(
             Tool::listed(&Tool::with_code_migrations(), "or"),
             "alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, liquibase, laravel, \
-             doctrine, phinx, ef-core or yoyo"
+             doctrine, phinx, ef-core, yoyo, aerich or piccolo"
         );
         assert_eq!(Tool::listed(&[Tool::Goose, Tool::Sqlx], "and"), "goose and sqlx");
         assert_eq!(Tool::listed(&[Tool::Goose], "and"), "goose");

@@ -1391,22 +1391,17 @@ impl MigrationSet {
         })
     }
 
-    /// Whether `key`, as another tool's history row names a migration, names a file of this
-    /// directory: the file's name (sql-migrate's), or its start up to a dot or underscore (the
-    /// name without its extension, node-pg-migrate's; the version, dbmate's), of any migration,
-    /// one written in code too.
-    pub fn names_a_file(&self, key: &str) -> bool {
-        let key = key.trim();
-        let named = |file: &str| {
-            let file = file.rsplit('/').next().unwrap_or(file);
-            file.strip_prefix(key).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '_']))
-        };
-        let file_name = |path: &std::path::Path| path.file_name().map(|n| n.to_string_lossy().into_owned());
-        !key.is_empty()
-            && (self.migrations.iter().any(|m| named(&m.file))
-                || self.unrunnable.iter().any(|u| named(&u.file))
-                || self.code_migrations.iter().filter_map(|c| file_name(&c.path)).any(|f| named(&f))
-                || self.ignored.iter().filter_map(|i| file_name(&i.path)).any(|f| named(&f)))
+    /// The names of the directory's files of every kind: its migrations', those it cannot run
+    /// and those in code it leaves alone (the last part of each path).
+    pub fn file_names(&self) -> impl Iterator<Item = String> + '_ {
+        let name = |path: &Path| path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let last = |file: &str| file.rsplit('/').next().unwrap_or(file).to_string();
+        self.migrations
+            .iter()
+            .map(move |m| last(&m.file))
+            .chain(self.unrunnable.iter().map(move |u| last(&u.file)))
+            .chain(self.code_migrations.iter().filter_map(move |c| name(&c.path)))
+            .chain(self.ignored.iter().filter_map(move |i| name(&i.path)))
     }
 
     /// The migration shale cannot run that has this version, if any.

@@ -1085,22 +1085,53 @@ fn written_since_the_switch<'s>(
     history: &History,
     records: &Records,
 ) -> Vec<&'s crate::layout::CodeMigration> {
+    let Some(switch) = switch_time(set, history) else { return Vec::new() };
+    set.code_migrations
+        .iter()
+        .filter(|c| {
+            let slack = if c.zone_known { 60 } else { UNKNOWN_ZONE_SLACK };
+            c.written_at > switch + slack && !dealt_with(set, records, c)
+        })
+        .collect()
+}
+
+/// How far a name's time in a zone unknown may be from UTC, either way.
+const UNKNOWN_ZONE_SLACK: u64 = 14 * 3600;
+
+/// When shale's history began (its oldest row), in seconds since 1970, where there are
+/// migrations in code to compare with it.
+fn switch_time(set: &MigrationSet, history: &History) -> Option<u64> {
     if set.code_migrations.is_empty() {
-        return Vec::new();
+        return None;
     }
     let seconds = |text: &str| {
         let at = humantime::parse_rfc3339_weak(text).ok()?;
         Some(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs())
     };
-    let Some(switch) = history.records.iter().filter_map(|r| seconds(r.applied_at.as_deref()?)).min() else {
-        return Vec::new();
-    };
+    history.records.iter().filter_map(|r| seconds(r.applied_at.as_deref()?)).min()
+}
+
+/// A migration in code recorded as applied (`repair --applied`), or with a SQL file of its
+/// version beside it: dealt with.
+fn dealt_with(set: &MigrationSet, records: &Records, c: &crate::layout::CodeMigration) -> bool {
+    records.by_version.get(&c.version).is_some_and(|r| r.status == RecordStatus::Succeeded)
+        || set.find(&c.version).is_some()
+}
+
+/// The migrations in code whose name's time, in a zone unknown (Knex's `20240101120000`), falls
+/// within 14 hours either side of when shale's history began, not dealt with: the name cannot
+/// say whether it was written before the switch (the old tool ran it) or after (a new one, which
+/// never runs) (Knex trial: a `.js` written on the day of the switch was passed over, unsaid).
+pub fn written_about_the_switch<'s>(set: &'s MigrationSet, history: &History) -> Vec<&'s crate::layout::CodeMigration> {
+    let Some(switch) = switch_time(set, history) else { return Vec::new() };
+    let records = Records::new(history);
     set.code_migrations
         .iter()
         .filter(|c| {
-            let slack = if c.zone_known { 60 } else { 14 * 3600 };
-            let dealt_with = records.by_version.get(&c.version).is_some_and(|r| r.status == RecordStatus::Succeeded);
-            c.written_at > switch + slack && !dealt_with && set.find(&c.version).is_none()
+            !c.zone_known
+                && c.written_at + UNKNOWN_ZONE_SLACK > switch
+                && c.written_at <= switch + UNKNOWN_ZONE_SLACK
+                && !dealt_with(set, &records, c)
         })
         .collect()
 }

@@ -34,11 +34,12 @@ impl ForeignTable {
     }
 }
 
-/// What `table` holds, in a few bytes: its row count and an md5 of its rows in order, and where
-/// its ids come from sequences (a `serial`, an identity), the last each gave out (where the role
-/// may read it): a tool that still migrates the database after the switch changes it, and a run
-/// of it reverted since changes the ids (see [`shale_core::adopt::same_fingerprint`]). None when
-/// the table is gone. One query.
+/// What `table` holds, in a few bytes: its row count and an md5 of its rows in order; where its
+/// ids come from sequences (a `serial`, an identity), the last each gave out (where the role may
+/// read it); and the rows written to it as the server's statistics count them. A tool that still
+/// migrates the database after the switch changes it; a run of it reverted since moves the ids
+/// and the writes (see [`shale_core::adopt::same_fingerprint`]). None when the table is gone. One
+/// query.
 pub async fn fingerprint(client: &Client, table: &ForeignTable) -> Result<Option<String>, PgError> {
     let sql = format!(
         "SELECT count(*) || ' rows, md5 ' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '')
@@ -49,6 +50,8 @@ pub async fn fingerprint(client: &Client, table: &ForeignTable) -> Result<Option
                              FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class s ON s.oid = d.objid
                              WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refclassid = 'pg_catalog.pg_class'::regclass
                                AND d.refobjid = {lit}::regclass AND d.deptype IN ('a', 'i') AND s.relkind = 'S'), '')
+                || ', writes ' || (pg_catalog.pg_stat_get_tuples_inserted({lit}::regclass) + pg_catalog.pg_stat_get_tuples_updated({lit}::regclass)
+                                   + pg_catalog.pg_stat_get_tuples_deleted({lit}::regclass))
          FROM {name} t",
         name = table.name(),
         lit = quote_literal(&table.name()),
@@ -105,17 +108,26 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
 /// query more per such table.
 pub async fn detect_confirming(
     client: &Client,
+    wants: impl Fn(Tool) -> bool,
     rows_name_files: impl Fn(Tool, &[String]) -> bool,
 ) -> Result<Vec<ForeignTable>, PgError> {
     let (mut found, unconfirmed) = scan(client, None).await?;
-    for (table, key) in unconfirmed {
-        let sql =
-            format!("SELECT {}::text FROM {} LIMIT 1000", shale_core::ident::ident_always_quoted(key), table.name());
-        let keys: Vec<String> = simple_rows(client, &sql, "reading a table that may be a history")
-            .await?
-            .into_iter()
-            .map(|mut r| r.swap_remove(0))
-            .collect();
+    for (table, key) in unconfirmed.into_iter().filter(|(t, _)| wants(t.tool)) {
+        // Read as an aside: a table its application holds locked, or one this role may not read
+        // after all, is not a history, and no reason for the command to fail (review).
+        let sql = format!(
+            "BEGIN; SET LOCAL lock_timeout = '200ms'; SET LOCAL statement_timeout = '2s';
+             SELECT {}::text FROM {} LIMIT 1000; COMMIT",
+            shale_core::ident::ident_always_quoted(key),
+            table.name()
+        );
+        let keys: Vec<String> = match simple_rows(client, &sql, "reading a table that may be a history").await {
+            Ok(rows) => rows.into_iter().map(|mut r| r.swap_remove(0)).collect(),
+            Err(_) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                continue;
+            }
+        };
         if rows_name_files(table.tool, &keys) {
             found.push(table);
         }
@@ -160,11 +172,12 @@ async fn scan(
                 EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'supabase_admin')
                   OR (EXISTS (SELECT FROM pg_catalog.pg_class u JOIN pg_catalog.pg_namespace un ON un.oid = u.relnamespace
                               WHERE un.nspname = 'auth' AND u.relname = 'users')
-                      AND EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = 'storage'))
+                      AND EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = 'storage')),
+                pg_catalog.has_schema_privilege(n.oid, 'USAGE') AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
          WHERE c.relkind IN ('r', 'p') AND {filter}
-         GROUP BY n.oid, n.nspname, c.relname
+         GROUP BY n.oid, n.nspname, c.oid, c.relname
          ORDER BY n.nspname = ANY (current_schemas(false)) DESC, n.nspname, c.relname",
         companions.join(", ")
     );
@@ -185,11 +198,13 @@ async fn scan(
         });
         match tool {
             Some(tool) => found.push(at(tool.told_apart(&r[0], |companion| r[3].split(',').any(|b| b == companion)))),
-            None => {
+            // (Only one this role may read: another's table is no reason for `status` to fail.)
+            None if r[6] == "t" => {
                 if let Some((tool, key)) = Tool::by_columns_and_rows(&columns) {
                     unconfirmed.push((at(tool), key));
                 }
             }
+            None => {}
         }
     }
     // The Hasura server makes hdb_version in every database it keeps its metadata in; it is a
@@ -531,6 +546,9 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             keys(client, &format!("SELECT name FROM {t} ORDER BY id"), context).await?
         }
         Tool::Laravel => keys(client, &format!("SELECT migration FROM {t} ORDER BY id"), context).await?,
+        // Python modules by app and name: nothing a file is matched to.
+        Tool::Aerich => keys(client, &format!("SELECT app || '.' || version FROM {t} ORDER BY id"), context).await?,
+        Tool::Piccolo => keys(client, &format!("SELECT app_name || '.' || name FROM {t} ORDER BY id"), context).await?,
         Tool::EfCore => keys(client, &format!("SELECT \"MigrationId\" FROM {t} ORDER BY 1"), context).await?,
         Tool::Sequelize | Tool::Kysely => keys(client, &format!("SELECT name FROM {t} ORDER BY name"), context).await?,
         Tool::Liquibase => {

@@ -456,7 +456,17 @@ SELECT json_build_object(
     SELECT 'pg_language'::regclass, l.oid, 'procedural language', quote_ident(l.lanname)
     FROM pg_language l WHERE l.oid >= 16384
     UNION ALL
-    SELECT 'pg_publication'::regclass, p.oid, 'publication', quote_ident(p.pubname) FROM pg_publication p) x
+    SELECT 'pg_publication'::regclass, p.oid, 'publication', quote_ident(p.pubname) FROM pg_publication p
+    UNION ALL
+    -- a column's own statistics target and storage (`ALTER COLUMN ... SET STATISTICS 500`, `SET
+    -- STORAGE EXTERNAL`), as its table (TypeORM trial: left out of a baseline without a word)
+    SELECT 'pg_class'::regclass, a.attrelid, 'column statistics target', format('%I.%I.%I', c.nspname, c.relname, a.attname)
+    FROM pg_attribute a JOIN rel c ON c.oid = a.attrelid
+    WHERE c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped AND a.attstattarget >= 0
+    UNION ALL
+    SELECT 'pg_class'::regclass, a.attrelid, 'column storage setting', format('%I.%I.%I', c.nspname, c.relname, a.attname)
+    FROM pg_attribute a JOIN rel c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid
+    WHERE c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped AND a.attstorage <> t.typstorage) x
   -- (those an extension made are its own)
   WHERE NOT EXISTS (SELECT FROM ext WHERE ext.classid = x.classid AND ext.objid = x.oid)
   GROUP BY x.kind) u)

@@ -737,14 +737,18 @@ impl Migrator {
             let layout = match tool {
                 Tool::Dbmate => shale_core::Layout::DbmateSections,
                 Tool::SqlMigrate => shale_core::Layout::SqlMigrate,
-                _ => return true,
+                // Its SQL files, or its modules alone.
+                Tool::NodePgMigrate if !self.set.code_migrations.is_empty() => return true,
+                Tool::NodePgMigrate => shale_core::Layout::NodePgMigrate,
+                _ => return false,
             };
             self.set.migrations.iter().any(|m| m.layout == layout)
         };
+        let files: Vec<String> = self.set.file_names().collect();
         let rows_name_files = |tool: Tool, keys: &[String]| {
-            written_for(tool) && shale_core::adopt::rows_name_files(keys, |k| self.set.names_a_file(k))
+            shale_core::adopt::rows_name_files(keys, |k| shale_core::adopt::row_names_a_file(tool, &files, k))
         };
-        Ok(foreign::detect_confirming(client, rows_name_files).await?)
+        Ok(foreign::detect_confirming(client, written_for, rows_name_files).await?)
     }
 
     /// Other tools' history tables in this database, when shale has no history of its own here:

@@ -215,7 +215,9 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, d
     if differences.is_empty() {
         return Ok(());
     }
-    const SHOWN: usize = 12;
+    // All of them, up to a screenful: `shale drift` compares with every migration, not those up
+    // to the version (Knex trial: pointed at, it listed 32 where this said 16).
+    const SHOWN: usize = 40;
     let mut lines: Vec<String> = differences
         .iter()
         .take(SHOWN)
@@ -225,7 +227,7 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, d
         })
         .collect();
     if differences.len() > SHOWN {
-        lines.push(format!("  ... and {} more (`shale drift` lists them all)", differences.len() - SHOWN));
+        lines.push(format!("  ... and {} more", differences.len() - SHOWN));
     }
     // The tool that migrated it, where its table says which.
     let status = block_on(migrator.status())?;

@@ -80,8 +80,12 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             let count = applied.migrations.len();
             let expected = replay(settings, applied, &first, Replay::Drift, None)?;
             actual = without_other_tools_histories(settings, first.without_its_setup(actual), &expected);
-            // The table taken over, under whatever name the tool was configured with.
-            if let Some((schema, table)) = status.taken_over_from.as_deref().and_then(|t| t.split_once('.')) {
+            // The table taken over, under whatever name the tool was configured with, and those a
+            // baseline left as they were (one found by its rows alone, which `recognize` above
+            // does not know: review).
+            let taken_over = status.taken_over_from.iter().map(|t| (t, "the history shale took over"));
+            let named = taken_over.chain(status.left_at_baseline.iter().map(|t| (t, "another tool's history")));
+            for ((schema, table), what) in named.filter_map(|(t, what)| Some((t.split_once('.')?, what))) {
                 let there = actual.tables.iter().any(|t| t.schema == schema && t.name == table);
                 let built = expected.tables.iter().any(|t| t.schema == schema && t.name == table);
                 if there && !built {
@@ -92,7 +96,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
                         actual = shale_schema::confine::without_schemas(&actual, &[schema]);
                     }
                     if !settings.quiet && !settings.json {
-                        crate::output::note(&format!("{schema}.{table} (the history shale took over) is left out"));
+                        crate::output::note(&format!("{schema}.{table} ({what}) is left out"));
                     }
                 }
             }

@@ -168,7 +168,29 @@ pub fn status(settings: &Settings) -> Result<i32> {
     }
     warn_about_the_adopted_tool(&report, false);
     warn_changed_since_baseline(&report.changed_since_baseline);
+    warn_written_about_the_switch(&report.written_about_the_switch);
     Ok(0)
+}
+
+/// The migrations in code written about when shale's history began, which the name's time
+/// cannot place before or after it (see `shale::StatusReport::written_about_the_switch`).
+fn warn_written_about_the_switch(files: &[String]) {
+    if files.is_empty() {
+        return;
+    }
+    crate::output::warning(&format!(
+        "{} {} written about when shale's history began (the time in {} name is in a zone shale does not know), \
+         so shale cannot tell whether the old tool ran {} before the switch: if {} new, {} never run: write it as a \
+         SQL migration (`shale new`); if the old tool ran {}, record {} with `shale repair VERSION --applied --reason ...`",
+        crate::output::and_listed(files),
+        if files.len() == 1 { "was" } else { "were" },
+        if files.len() == 1 { "its" } else { "their" },
+        if files.len() == 1 { "it" } else { "them" },
+        if files.len() == 1 { "it is" } else { "they are" },
+        if files.len() == 1 { "it will" } else { "they will" },
+        if files.len() == 1 { "it" } else { "them" },
+        if files.len() == 1 { "it" } else { "each" },
+    ));
 }
 
 /// Said where migrations are pending on a standby (operator trial: `status` and the dry run
@@ -422,6 +444,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         crate::output::warn_graphile_edited(&migrator.set, Some(&still_to_run(&report.migrations)));
         warn_about_the_adopted_tool(&report, true);
         warn_changed_since_baseline(&report.changed_since_baseline);
+        warn_written_about_the_switch(&report.written_about_the_switch);
         print_syntax_errors(&syntax_errors);
         for text in &moved_texts {
             crate::output::problem(text);

@@ -471,6 +471,23 @@ fn a_laravel_migration_written_after_the_switch_stops_up() {
     p.write("2014_10_12_000000_create_users_table.php", "<?php\nreturn new class extends Migration {};\n");
     p.shale(&["baseline", "--from-database"]).ok();
     p.shale(&["up"]).ok();
+    // Written about now (an hour on, not to share the baseline's second): the name's time, in a
+    // zone unknown, may be before the switch or after it. Said, until recorded or ported (Knex
+    // trial: passed over for good, unsaid).
+    let now = (chrono::Utc::now() + chrono::Duration::hours(1)).format("%Y_%m_%d_%H%M%S");
+    let today = format!("{now}_add_flag.php");
+    p.write(&today, "<?php\nreturn new class extends Migration {};\n");
+    for check in ["status", "validate"] {
+        let run = p.shale(&[check]).ok();
+        assert!(
+            run.stderr.contains(&format!("warning: {today} was written about when shale's history began")),
+            "{check}: {}",
+            run.stderr
+        );
+    }
+    let version = now.to_string().replace('_', "");
+    p.shale(&["repair", &version, "--applied", "--reason", "laravel ran it before the switch"]).ok();
+    assert!(!p.shale(&["status"]).ok().stderr.contains("written about"));
     // A day on: past the 14 hours a time in a zone unknown is given.
     let later = chrono::Utc::now() + chrono::Duration::hours(24);
     let name = format!("{}_create_webhooks_table.php", later.format("%Y_%m_%d_%H%M%S"));
@@ -2264,6 +2281,23 @@ fn databases_migrated_by_javascript_elixir_and_liquibase_tools_start_from_their_
             "C# classes",
             "20230105101500_InitialCreate.cs",
         ),
+        // Tortoise ORM's aerich and Piccolo's (aerich trial: not recognized, and `up` ran).
+        (
+            "aerich",
+            "CREATE TABLE aerich (id serial PRIMARY KEY, version varchar(255) NOT NULL, app varchar(100) NOT NULL, content jsonb NOT NULL);
+             INSERT INTO aerich (version, app, content) VALUES ('0_20230105101500_init.py', 'models', '{}');",
+            "public.aerich",
+            "Python modules",
+            "0_20230105101500_init.py",
+        ),
+        (
+            "piccolo",
+            "CREATE TABLE migration (id serial PRIMARY KEY, name varchar(200) NOT NULL, app_name varchar(200) NOT NULL, ran_on timestamp NOT NULL DEFAULT now());
+             INSERT INTO migration (name, app_name) VALUES ('2023-01-05T10:15:00:000000', 'blog');",
+            "public.migration",
+            "Python modules",
+            "blog_2023_01_05t10_15_00_000000.py",
+        ),
     ];
     let dev = shale_testkit::shared_cluster().url("postgres");
     for (case, (tool, history, table, form, code_file)) in cases.into_iter().enumerate() {
@@ -2301,7 +2335,7 @@ fn databases_migrated_by_javascript_elixir_and_liquibase_tools_start_from_their_
         let status = p.shale(&["status"]).ok();
         assert_eq!(
             status.stderr.contains(&format!("{code_file}: ignored: a migration written in")),
-            tool != "liquibase",
+            tool != "liquibase" && tool != "piccolo",
             "{}",
             status.stderr
         );

@@ -92,6 +92,10 @@ fn a_database_url_under_another_name_is_pointed_at() {
         "{}",
         run.stderr
     );
+    // NestJS's and TypeORM's templates name them as Laravel does, without its DB_CONNECTION (review).
+    std::fs::write(p.path().join(".env"), "DB_HOST=db\nDB_DATABASE=app\nDB_USERNAME=app\n").unwrap();
+    let run: Run = p.bare().arg("up").output().unwrap().into();
+    assert!(run.stderr.contains("(the application's own settings)"), "{}", run.stderr);
     // DATABASE_URL set to nothing is said so, not offered as another name for itself.
     let run: Run = p.bare().env("DATABASE_URL", "").arg("up").output().unwrap().into();
     assert!(run.stderr.contains("DATABASE_URL is set, but empty"), "{}", run.stderr);

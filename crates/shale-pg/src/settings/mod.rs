@@ -1005,6 +1005,8 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         "adapter" if ["postgresql", "postgres", "postgis"].contains(&value.as_str()) => {}
         // Ecto's pool settings in its URL (`ecto://...?pool_size=10`): DBConnection's own.
         "pool_size" | "pool_count" | "queue_target" | "queue_interval" | "prepare" => {}
+        // Tortoise ORM's pool settings in its `db_url` (`?minsize=1&maxsize=10`): its own pool's.
+        "minsize" | "maxsize" | "max_queries" | "max_inactive_connection_lifetime" => {}
         // Prisma's default: TLS without checking the certificate, as sslmode=require does.
         "sslaccept" if value == "accept_invalid_certs" => {}
         "sslaccept" => {
@@ -1128,7 +1130,10 @@ fn is_postgres_scheme(scheme: &str) -> bool {
     // dj-database-url and django-environ read as PostgreSQL (`pgsql://`, `psql://`, and GeoDjango's
     // `postgis://`, a PostgreSQL server with PostGIS).
     // Ecto's `ecto://`, which Phoenix's generated `runtime.exs` documents for DATABASE_URL.
-    if driver.is_none() && matches!(base, "pgx" | "pgx4" | "pgx5" | "pgsql" | "psql" | "postgis" | "ecto") {
+    // Tortoise ORM's `asyncpg://` and `psycopg://`, naming its driver (aerich trial: refused).
+    if driver.is_none()
+        && matches!(base, "pgx" | "pgx4" | "pgx5" | "pgsql" | "psql" | "postgis" | "ecto" | "asyncpg" | "psycopg")
+    {
         return true;
     }
     (base == "postgresql" || base == "postgres")
@@ -1154,9 +1159,11 @@ fn parse_url(rest: &str, dialect: UrlDialect) -> Result<ConnectionSettings, Sett
     let (authority, path) = main.split_once('/').unwrap_or((main, ""));
     // As in libpq, user info ends at the first `/` or `?`. A password holding one of them unencoded
     // would be read as host, port or database and then shown in messages: refuse it instead. A
-    // database name holding `@` is one too: `app:p@ss/x@host/db` read as host `ss`, database
-    // `x@host/db`, would show the password's tail (TypeORM trial).
-    if path.contains('@') || (!authority.contains('@') && query.contains('@')) {
+    // database name holding `@host.../` is one too: `app:p@ss/x@host/db` read as host `ss`,
+    // database `x@host/db`, would show the password's tail (TypeORM trial); a database name
+    // holding `@` alone (`my@db`) is libpq's as much as shale's (review).
+    let host_in_path = path.rsplit_once('@').is_some_and(|(_, after)| after.contains('/'));
+    if host_in_path || (!authority.contains('@') && query.contains('@')) {
         return Err(SettingsError(
             "the URL's user name or password seems to contain an unencoded `/`, `?` or `#`; percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40)".into(),
         ));
@@ -1357,6 +1364,17 @@ mod tests {
         assert_eq!(s.sslmode, Some(SslMode::Require));
         let plain = ConnectionSettings::parse("ecto://app@localhost/app_dev?ssl=false").unwrap();
         assert_eq!(plain.sslmode, None);
+    }
+
+    /// Tortoise ORM's `db_url`: its driver as the scheme, its pool's settings passed over (aerich
+    /// trial: refused).
+    #[test]
+    fn tortoise_urls() {
+        for scheme in ["asyncpg", "psycopg", "postgres"] {
+            let url = format!("{scheme}://app:s3cret@db/app?minsize=1&maxsize=10&max_queries=500&max_inactive_connection_lifetime=300");
+            let s = ConnectionSettings::parse(&url).unwrap();
+            assert_eq!((s.hosts.as_slice(), s.dbname.as_deref()), (["db".to_string()].as_slice(), Some("app")));
+        }
     }
 
     /// A JDBC URL as Spring (`spring.datasource.url`) and Flyway (`flyway.url`) take it (Flyway
@@ -1623,6 +1641,9 @@ mod tests {
         // parsed, it showed `app:***@dor/99@...` (TypeORM trial). Refused, with none of it.
         let e = ConnectionSettings::parse("postgresql://app:Tr0ub@dor/99@127.0.0.1:56201/db").unwrap_err().to_string();
         assert!(e.contains("percent-encode") && !e.contains("dor") && !e.contains("99"), "{e}");
+        // A database name holding `@` alone is one, as libpq reads it (review).
+        let named = ConnectionSettings::parse("postgresql://app@127.0.0.1:5432/my@db").unwrap();
+        assert_eq!(named.dbname.as_deref(), Some("my@db"));
     }
 
     #[test]

@@ -75,6 +75,14 @@ pub struct StatusReport {
     /// The server is a standby (in recovery), asked only where migrations are pending: `up`
     /// cannot run there (operator trial: `status` and the dry run did not say so).
     pub standby: bool,
+    /// The migrations in code (their files) whose name's time says neither that the old tool
+    /// ran them before the switch nor that they were written after it
+    /// ([`plan::written_about_the_switch`](shale_core::plan::written_about_the_switch)).
+    pub written_about_the_switch: Vec<String>,
+    /// The other tools' histories a baseline left as they were (`schema.name`, as found then:
+    /// also one found by its rows alone), which the migrations never built: `drift` leaves them
+    /// out, whatever they are named (review).
+    pub left_at_baseline: Vec<String>,
 }
 
 /// What the other tool's history says, on a database shale has not taken over yet.

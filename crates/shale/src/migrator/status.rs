@@ -63,6 +63,21 @@ impl Migrator {
             applied_before_adoption,
             running_now,
             standby,
+            left_at_baseline: history
+                .records
+                .iter()
+                .filter(|r| r.kind == RecordKind::Audit)
+                .filter_map(|r| shale_core::adopt::left_at_baseline(r.reason.as_deref()?))
+                .map(|(_, table, _)| table.to_string())
+                .collect(),
+            written_about_the_switch: plan::written_about_the_switch(&self.set, &history)
+                .into_iter()
+                .map(|c| {
+                    c.path
+                        .file_name()
+                        .map_or_else(|| c.path.display().to_string(), |n| n.to_string_lossy().into_owned())
+                })
+                .collect(),
         })
     }
 
