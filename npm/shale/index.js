@@ -282,6 +282,10 @@ async function up(options = {}) {
       'ShaleWarning',
     );
   }
+  // Seeds in code, which shale does not run (Knex's `seeds/01_users.js`).
+  for (const i of (result.seeds && result.seeds.json.ignored) || []) {
+    process.emitWarning(`${i.path}: ignored: ${i.reason}`, 'ShaleWarning');
+  }
   return result;
 }
 

@@ -550,6 +550,9 @@ def up(
             "`shale drift --fix NAME --direction adopt`; `shale status` says the rest",
             stacklevel=2,
         )
+    # Seeds in code, which shale does not run (a Knex-style `seeds/01_users.js`).
+    for ignored in (document.get("seeds") or {}).get("ignored") or []:
+        warnings.warn(f"{ignored.get('path')}: ignored: {ignored.get('reason')}", stacklevel=2)
     return result
 
 

@@ -78,7 +78,10 @@ def test_up_with_seeds_returns_both_reports(project: Path, database: str) -> Non
     # One JSON document (the FastAPI re-check: two, and up(seed=True) raised on success).
     (project / "seeds").mkdir()
     (project / "seeds" / "admin.sql").write_text("INSERT INTO users (email) VALUES ('admin@example.com');\n")
-    result = shale.up(database, cwd=project, seed=True)
+    # A seed in code is said not to run, where an application's log shows it (re-check).
+    (project / "seeds" / "01_users.js").write_text("exports.seed = async () => {};\n")
+    with pytest.warns(UserWarning, match="01_users.js: ignored: a seed written in JavaScript"):
+        result = shale.up(database, cwd=project, seed=True)
     assert result.versions == ["001"]
     assert result.seeds is not None and [s.name for s in result.seeds.steps] == ["admin"]
     assert shale.up(database, cwd=project, seed=True).seeds.steps == []

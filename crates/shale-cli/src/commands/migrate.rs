@@ -220,6 +220,9 @@ fn after_up(
         }
         super::status::warn_changed_since_baseline(&report.changed_since_baseline);
     }
+    // Seeds in code, which do not run: in the seeds' JSON too, for the packages to say (re-check:
+    // `up({seed: true})` passed them over unsaid).
+    let ignored_seeds = seeds.as_ref().map(|s| s.ignored.clone()).unwrap_or_default();
     let after = || -> Result<Option<RunReport>> {
         if !report.steps.is_empty() {
             super::dump::after_up(settings, migrator)?;
@@ -233,6 +236,9 @@ fn after_up(
         Ok(Some(seeded)) if settings.json => {
             let mut document = serde_json::to_value(&report)?;
             document["seeds"] = serde_json::to_value(&seeded)?;
+            if !ignored_seeds.is_empty() {
+                document["seeds"]["ignored"] = serde_json::to_value(&ignored_seeds)?;
+            }
             print_json(&document);
         }
         Ok(Some(seeded)) => print_report(settings, &seeded, "seeded", "seeds unchanged: nothing to run"),
