@@ -1111,10 +1111,12 @@ fn switch_time(set: &MigrationSet, history: &History) -> Option<u64> {
     history.records.iter().filter_map(|r| seconds(r.applied_at.as_deref()?)).min()
 }
 
-/// A migration in code recorded as applied (`repair --applied`), or with a SQL file of its
-/// version beside it: dealt with.
+/// A migration in code recorded as applied (`repair --applied`), covered by the baseline (which
+/// lists the old tool's code migrations it found), or with a SQL file of its version beside it:
+/// dealt with (review: one the baseline covered was warned about on every run).
 fn dealt_with(set: &MigrationSet, records: &Records, c: &crate::layout::CodeMigration) -> bool {
     records.by_version.get(&c.version).is_some_and(|r| r.status == RecordStatus::Succeeded)
+        || records.covered.as_ref().is_some_and(|covered| covered.contains(&c.version))
         || set.find(&c.version).is_some()
 }
 

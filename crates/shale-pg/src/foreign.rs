@@ -34,6 +34,10 @@ impl ForeignTable {
     }
 }
 
+/// Settings for a read of another tool's table made as an aside, sent in the same message as it:
+/// a table held locked (its tool migrating now) fails it at once, not after the session's wait.
+const ASIDE: &str = "SET LOCAL lock_timeout = '200ms'; SET LOCAL statement_timeout = '2s';";
+
 /// What `table` holds, in a few bytes: its row count and an md5 of its rows in order; where its
 /// ids come from sequences (a `serial`, an identity), the last each gave out (where the role may
 /// read it); and the rows written to it as the server's statistics count them. A tool that still
@@ -42,7 +46,7 @@ impl ForeignTable {
 /// query.
 pub async fn fingerprint(client: &Client, table: &ForeignTable) -> Result<Option<String>, PgError> {
     let sql = format!(
-        "SELECT count(*) || ' rows, md5 ' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '')
+        "{ASIDE} SELECT count(*) || ' rows, md5 ' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '')
                 || coalesce((SELECT ', ids to ' || string_agg(
                                     CASE WHEN pg_catalog.has_sequence_privilege(s.oid, 'SELECT')
                                          THEN coalesce(pg_catalog.pg_sequence_last_value(s.oid)::text, '0') ELSE '?' END,
@@ -62,6 +66,16 @@ pub async fn fingerprint(client: &Client, table: &ForeignTable) -> Result<Option
             _ => None,
         })),
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => Ok(None),
+        // Held locked (its tool migrating now, say): not read this time, as if gone, rather than
+        // fail the command after the session's wait (review: `status` failed after 5 s).
+        Err(e)
+            if e.code().is_some_and(|c| {
+                *c == tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE
+                    || *c == tokio_postgres::error::SqlState::QUERY_CANCELED
+            }) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(PgError::query("reading another tool's history table", e)),
     }
 }
@@ -114,20 +128,17 @@ pub async fn detect_confirming(
     let (mut found, unconfirmed) = scan(client, None).await?;
     for (table, key) in unconfirmed.into_iter().filter(|(t, _)| wants(t.tool)) {
         // Read as an aside: a table its application holds locked, or one this role may not read
-        // after all, is not a history, and no reason for the command to fail (review).
+        // after all, is not a history, and no reason for the command to fail (review). One
+        // message, an implicit transaction the SET LOCALs last for: nothing is left open after a
+        // failure, through a statement-mode pooler too (review: an explicit BEGIN there closed
+        // the connection).
         let sql = format!(
-            "BEGIN; SET LOCAL lock_timeout = '200ms'; SET LOCAL statement_timeout = '2s';
-             SELECT {}::text FROM {} LIMIT 1000; COMMIT",
+            "{ASIDE} SELECT {}::text FROM {} LIMIT 1000",
             shale_core::ident::ident_always_quoted(key),
             table.name()
         );
-        let keys: Vec<String> = match simple_rows(client, &sql, "reading a table that may be a history").await {
-            Ok(rows) => rows.into_iter().map(|mut r| r.swap_remove(0)).collect(),
-            Err(_) => {
-                let _ = client.batch_execute("ROLLBACK").await;
-                continue;
-            }
-        };
+        let Ok(rows) = simple_rows(client, &sql, "reading a table that may be a history").await else { continue };
+        let keys: Vec<String> = rows.into_iter().map(|mut r| r.swap_remove(0)).collect();
         if rows_name_files(table.tool, &keys) {
             found.push(table);
         }

@@ -35,11 +35,30 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
     let scripts: Vec<Arc<Script>> = if !args.files.is_empty() {
         let chosen: Vec<PathBuf> = args.files.iter().filter_map(|f| std::fs::canonicalize(f).ok()).collect();
         // The directory may not load (a bad file elsewhere): the files given are linted all the same.
+        // A down given (`x.down.sql`) is read as `--all` reads downs, for syntax: linted as an up,
+        // its own `-- down: NAME` header and what it drops were findings (aerich re-check).
+        let mut down_files: Vec<PathBuf> = Vec::new();
         if let Ok(set) = load_set(settings) {
+            for m in &set.migrations {
+                let Some(down) = m.down.as_ref().filter(|d| d.path != m.up.path) else { continue };
+                if std::fs::canonicalize(&down.path).is_ok_and(|p| chosen.contains(&p)) {
+                    down_files.push(std::fs::canonicalize(&down.path)?);
+                    downs.push(down.clone());
+                }
+            }
             earlier = before_the_first_of(set, &chosen);
+        }
+        if !downs.is_empty() && !settings.quiet && !settings.json {
+            let names: Vec<String> = downs.iter().map(|d| d.path.display().to_string()).collect();
+            crate::output::note(&format!(
+                "{} {} a down: read for syntax only (what a down drops is what its up added)",
+                crate::output::and_listed(&names),
+                if names.len() == 1 { "is" } else { "are" }
+            ));
         }
         args.files
             .iter()
+            .filter(|f| std::fs::canonicalize(f).map_or(true, |p| !down_files.contains(&p)))
             .map(|f| read_script(f, &settings.reading.placeholders).map(Arc::new))
             .collect::<Result<_>>()?
     } else if let Some(rev) = &args.since {

@@ -377,6 +377,18 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                 settings.dir.display()
             )));
         }
+        // A migration written from a diff (`diff --write`, `drift --fix`) among plain files: the up
+        // named as they are, its down beside it, so that the directory's convention stays (re-check:
+        // `drift --fix` wrote a `.up.sql` pair, and every `shale new` after it wrote pairs).
+        Layout::SingleFile
+            if reversible
+                && contents.is_some()
+                && !set.migrations.is_empty()
+                && !set.migrations.iter().any(|m| m.layout == Layout::DbmateSections) =>
+        {
+            files.push((format!("{version}_{slug}.sql").into(), header("up")));
+            files.push((format!("{version}_{slug}.down.sql").into(), header("down")));
+        }
         // A directory of plain files with no sections: the down in a file of its own, as sqlx's
         // `migrate add -r` writes it (sqlx runs a sectioned file whole, down and all).
         Layout::SingleFile if reversible && !set.migrations.iter().any(|m| m.layout == Layout::DbmateSections) => {

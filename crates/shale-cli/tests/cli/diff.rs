@@ -582,9 +582,9 @@ fn a_new_check_is_validated_in_a_migration_of_its_own() {
     )
     .unwrap();
     p.shale(&["diff", "--to", "schema.sql", "--write", "positive n"]).ok();
-    let add = std::fs::read_to_string(p.migrations().join("002_positive_n.up.sql")).unwrap();
+    let add = std::fs::read_to_string(p.migrations().join("002_positive_n.sql")).unwrap();
     assert!(add.contains("ADD CONSTRAINT t_n_check CHECK ((n >= 0)) NOT VALID;") && !add.contains("VALIDATE"), "{add}");
-    let online = std::fs::read_to_string(p.migrations().join("003_positive_n_online.up.sql")).unwrap();
+    let online = std::fs::read_to_string(p.migrations().join("003_positive_n_online.sql")).unwrap();
     assert!(
         online.contains("-- shale:no-transaction")
             && online.contains("ALTER TABLE public.t VALIDATE CONSTRAINT t_n_check;"),
@@ -592,6 +592,11 @@ fn a_new_check_is_validated_in_a_migration_of_its_own() {
     );
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT convalidated FROM pg_constraint WHERE conname = 't_n_check'"), "t");
+    // Written as the directory's plain files are, with their downs beside them: `shale new`
+    // goes on as before (re-check: after a `.up.sql` pair, every `new` wrote pairs).
+    assert!(p.migrations().join("002_positive_n.down.sql").is_file());
+    let created = p.shale(&["new", "later"]).ok();
+    assert!(created.stdout.contains("004_later.sql") && !created.stdout.contains(".up.sql"), "{}", created.stdout);
 }
 
 /// In a directory its tool runs file by file, whole (Atlas's, with atlas.sum; the Supabase CLI's),
@@ -739,7 +744,7 @@ fn a_new_unique_constraint_is_built_from_a_concurrent_index() {
     )
     .unwrap();
     p.shale(&["diff", "--to", "schema.sql", "--write", "unique email", "--verify"]).ok();
-    let online = std::fs::read_to_string(p.migrations().join("002_unique_email.up.sql")).unwrap();
+    let online = std::fs::read_to_string(p.migrations().join("002_unique_email.sql")).unwrap();
     assert!(
         online.contains("CREATE UNIQUE INDEX CONCURRENTLY t_email_key ON public.t (email);")
             && online.contains("ADD CONSTRAINT t_email_key UNIQUE USING INDEX t_email_key;"),
@@ -895,7 +900,7 @@ fn the_down_of_a_migration_that_left_drops_out_leaves_them_alone() {
     )
     .unwrap();
     p.shale(&["diff", "--from", "migrations", "--to", "schema.sql", "--write", "owner"]).ok();
-    let up = std::fs::read_to_string(p.migrations().join("002_owner.up.sql")).unwrap();
+    let up = std::fs::read_to_string(p.migrations().join("002_owner.sql")).unwrap();
     assert!(up.contains("-- DROP TABLE public.deployment_version;") && up.contains("ADD COLUMN owner"), "{up}");
     let down = std::fs::read_to_string(p.migrations().join("002_owner.down.sql")).unwrap();
     assert!(
@@ -1008,7 +1013,7 @@ fn a_changed_unique_constraint_is_built_beside_the_old_one_and_swapped() {
         .filter(|n| n.starts_with("002"))
         .collect();
     assert_eq!(written.len(), 2, "one migration, its up and its down: {written:?}");
-    let up = std::fs::read_to_string(p.migrations().join("002_code_per_region.up.sql")).unwrap();
+    let up = std::fs::read_to_string(p.migrations().join("002_code_per_region.sql")).unwrap();
     let built = up.find("CREATE UNIQUE INDEX CONCURRENTLY t_code_key_swap ON public.t (code, region);");
     let swapped = up.find(
         "ALTER TABLE public.t DROP CONSTRAINT t_code_key, ADD CONSTRAINT t_code_key UNIQUE USING INDEX t_code_key_swap;",
@@ -1028,7 +1033,7 @@ fn a_changed_unique_constraint_is_built_beside_the_old_one_and_swapped() {
     let deferred = schema("code, region").replace("(code, region))", "(code, region) DEFERRABLE INITIALLY DEFERRED)");
     std::fs::write(p.path().join("schema.sql"), deferred).unwrap();
     p.shale(&["diff", "--to", "schema.sql", "--write", "deferred", "--verify"]).ok();
-    let up = std::fs::read_to_string(p.migrations().join("003_deferred.up.sql")).unwrap();
+    let up = std::fs::read_to_string(p.migrations().join("003_deferred.sql")).unwrap();
     assert!(up.contains("UNIQUE USING INDEX t_code_key_swap DEFERRABLE INITIALLY DEFERRED;"), "{up}");
     p.shale(&["up"]).ok();
     assert_eq!(p.psql(definition), "UNIQUE (code, region) DEFERRABLE INITIALLY DEFERRED one per code");
@@ -1074,7 +1079,7 @@ fn a_column_made_not_null_is_proven_by_a_validated_check_first() {
     std::fs::write(p.path().join("schema.sql"), "CREATE TABLE t (id int PRIMARY KEY, email text NOT NULL);\n").unwrap();
     let run = p.shale(&["diff", "--to", "schema.sql", "--write", "email required", "--verify"]).ok();
     assert!(run.stderr.contains("verified"), "{}", run.stderr);
-    let up = std::fs::read_to_string(p.migrations().join("002_email_required.up.sql")).unwrap();
+    let up = std::fs::read_to_string(p.migrations().join("002_email_required.sql")).unwrap();
     assert!(up.contains("-- shale:no-transaction"), "{up}");
     let at = |s: &str| up.find(s).unwrap_or_else(|| panic!("no {s:?} in\n{up}"));
     let added = at("ALTER TABLE public.t ADD CONSTRAINT t_email_not_null_check CHECK (email IS NOT NULL) NOT VALID;");
@@ -1138,7 +1143,7 @@ fn a_changed_index_is_built_beside_the_old_one_and_swapped() {
         .filter(|n| n.starts_with("002"))
         .collect();
     assert_eq!(written.len(), 2, "one migration, its up and its down: {written:?}");
-    let up = std::fs::read_to_string(p.migrations().join("002_code_per_region.up.sql")).unwrap();
+    let up = std::fs::read_to_string(p.migrations().join("002_code_per_region.sql")).unwrap();
     let built = up.find("CREATE UNIQUE INDEX CONCURRENTLY t_code_swap ON public.t USING btree (code, region);");
     let dropped = up.find("DROP INDEX CONCURRENTLY public.t_code;");
     let renamed = up.find("ALTER INDEX public.t_code_swap RENAME TO t_code;");

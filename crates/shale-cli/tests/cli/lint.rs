@@ -90,6 +90,23 @@ fn syntax_errors_are_reported_with_line_and_column_before_anything_runs() {
 /// A Flyway file given by name has its placeholders filled from `[placeholders]` in shale.toml, as
 /// when the migrations load: `${schema}` is not a syntax error, and the finding names the table the
 /// statement will lock. Without a value, the placeholder and the setting are named.
+/// A down given by its path, as `shale new --reversible` writes it (its `-- down: NAME` header
+/// first), is read as a down, for its syntax: not linted as an up whose statements follow a
+/// `-- down` line and destroy data (aerich re-check: three blocking findings).
+#[test]
+fn a_down_file_given_is_read_as_a_down() {
+    let p = Project::new("lint_down_file");
+    p.write("0001_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    p.write("0002_tags.up.sql", "-- up: tags\n\nCREATE TABLE tags (id bigint PRIMARY KEY);\n");
+    p.write("0002_tags.down.sql", "-- down: tags\n\nDROP TABLE tags;\n");
+    let run = p.shale(&["lint", "migrations/0002_tags.down.sql"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("migrations/0002_tags.down.sql is a down: read for syntax only"), "{}", run.stderr);
+    p.write("0002_tags.down.sql", "-- down: tags\n\nDROP TABLE tags\n;;; oops\n");
+    let run = p.shale(&["lint", "migrations/0002_tags.down.sql"]);
+    assert_ne!(run.code, 0, "a syntax error in a down is still said: {}", run.stdout);
+}
+
 #[test]
 fn files_given_have_their_flyway_placeholders_filled_as_when_loaded() {
     let p = Project::new("lint_placeholders");

@@ -1163,7 +1163,11 @@ fn parse_url(rest: &str, dialect: UrlDialect) -> Result<ConnectionSettings, Sett
     // database `x@host/db`, would show the password's tail (TypeORM trial); a database name
     // holding `@` alone (`my@db`) is libpq's as much as shale's (review).
     let host_in_path = path.rsplit_once('@').is_some_and(|(_, after)| after.contains('/'));
-    if host_in_path || (!authority.contains('@') && query.contains('@')) {
+    // With a password in the URL, any `@` in the path may be the password's (`app:p@ss/x@host:5432`,
+    // with no database after it: review).
+    let password_given = authority.rsplit_once('@').is_some_and(|(userinfo, _)| userinfo.contains(':'));
+    let password_in_path = path.contains('@') && password_given;
+    if host_in_path || password_in_path || (!authority.contains('@') && query.contains('@')) {
         return Err(SettingsError(
             "the URL's user name or password seems to contain an unencoded `/`, `?` or `#`; percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40)".into(),
         ));
@@ -1640,6 +1644,9 @@ mod tests {
         // A password holding `@` and `/` unencoded read as host `dor` and database `99@...`:
         // parsed, it showed `app:***@dor/99@...` (TypeORM trial). Refused, with none of it.
         let e = ConnectionSettings::parse("postgresql://app:Tr0ub@dor/99@127.0.0.1:56201/db").unwrap_err().to_string();
+        assert!(e.contains("percent-encode") && !e.contains("dor") && !e.contains("99"), "{e}");
+        // With no database after it (review: `app:***@dor/99@127.0.0.1:5432` was shown).
+        let e = ConnectionSettings::parse("postgresql://app:Tr0ub@dor/99@127.0.0.1:56801").unwrap_err().to_string();
         assert!(e.contains("percent-encode") && !e.contains("dor") && !e.contains("99"), "{e}");
         // A database name holding `@` alone is one, as libpq reads it (review).
         let named = ConnectionSettings::parse("postgresql://app@127.0.0.1:5432/my@db").unwrap();
