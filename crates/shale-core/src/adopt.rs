@@ -786,6 +786,11 @@ fn fingerprint_parts(fingerprint: &str) -> (&str, Option<&str>, Option<u64>) {
     }
 }
 
+/// Whether a fingerprint is of a table with no rows (a history its tool made and left empty).
+pub fn empty_fingerprint(fingerprint: &str) -> bool {
+    fingerprint_parts(fingerprint).0.starts_with("0 rows")
+}
+
 /// Whether another tool's history is as a fingerprint recorded it: the same rows, and, where
 /// its ids come from sequences, not a run of the tool reverted since, which leaves the rows as
 /// they were but has given out ids and written rows (Knex and TypeORM trials: `migrate:rollback`

@@ -117,9 +117,9 @@ pub async fn detect(client: &Client, table: Option<&str>) -> Result<Vec<ForeignT
 
 /// [`detect`]'s histories, and those under a name that does not say it holds migrations whose
 /// columns are a tool's whose columns alone say too little (dbmate's, sql-migrate's,
-/// node-pg-migrate's: [`Tool::by_columns_and_rows`]), where `rows_name_files` says their rows
-/// name the directory's files, written for that tool (of each, the column naming its migration: up to 1,000 rows). One
-/// query more per such table.
+/// node-pg-migrate's: [`Tool::by_columns_and_rows`]): of the tools `wants` (those the directory
+/// holds files of), where `rows_name_files` says their rows (the column naming each migration, up
+/// to 1,000 rows) name the directory's files. One query more per such table.
 pub async fn detect_confirming(
     client: &Client,
     wants: impl Fn(Tool) -> bool,

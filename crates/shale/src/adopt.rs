@@ -622,7 +622,7 @@ impl Migrator {
                 // Made and left empty (a run of the tool that failed and was rolled back, or
                 // that found nothing to run): nothing of it ran here (TypeORM trial: warned as
                 // migrating, with 0 rows).
-                if foreign::fingerprint(client, &t).await?.is_some_and(|f| f.starts_with("0 rows")) {
+                if foreign::fingerprint(client, &t).await?.is_some_and(|f| shale_core::adopt::empty_fingerprint(&f)) {
                     continue;
                 }
                 changed.push(ChangedSinceBaseline {

@@ -2041,9 +2041,11 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     fresh.copy_from(&p, &["0001_baseline.sql"]);
     fresh.shale(&["up"]).ok();
     assert!(!fresh.shale(&["status"]).ok().stderr.contains("warning"));
-    fresh.psql(
-        "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('b2')",
-    );
+    // Made and left empty (a run of the tool that failed and rolled back): nothing of it ran
+    // (TypeORM trial: warned about).
+    fresh.psql("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)");
+    assert!(!fresh.shale(&["status"]).ok().stderr.contains("warning"));
+    fresh.psql("INSERT INTO alembic_version VALUES ('b2')");
     let status = fresh.shale(&["status"]).ok();
     assert!(
         status.stderr.contains(
