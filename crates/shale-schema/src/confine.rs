@@ -25,6 +25,33 @@ pub fn outside(model: &Schema, scratch_prefix: &str) -> Schema {
     serde_json::from_value(json).expect("the same shape deserializes")
 }
 
+/// `model` with no column defaults, for a comparison told to pass them over: an ORM whose
+/// defaults live in its code (Tortoise's `auto_now`, Django's `default=`) declares none, where
+/// the database has them (aerich trial: `drift --against exec:` could never pass).
+pub fn without_column_defaults(model: &Schema) -> Schema {
+    let mut out = model.clone();
+    for column in out.tables.iter_mut().flat_map(|t| t.columns.iter_mut()) {
+        column.default = None;
+    }
+    out
+}
+
+/// `model` with no comments, on any kind of object, for a comparison told to pass them over.
+pub fn without_comments(model: &Schema) -> Schema {
+    let mut out = model.clone();
+    for table in &mut out.tables {
+        table.comment = None;
+        for column in &mut table.columns {
+            column.comment = None;
+        }
+    }
+    for view in &mut out.views {
+        view.comment = None;
+    }
+    out.comments.clear();
+    out
+}
+
 /// `model` without table `schema.table` and what belongs to it (its constraints, indexes,
 /// triggers, policies, comments, privileges and owned sequences): shale's own history and lease
 /// tables, when they could not be left out while reading the model.

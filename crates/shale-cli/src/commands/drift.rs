@@ -40,6 +40,10 @@ pub struct DriftArgs {
     /// CI line written for either works
     #[arg(long)]
     pub exit_code: bool,
+    /// Leave out of the comparison, on both sides: defaults (columns' defaults, which an ORM may
+    /// keep in its code), comments. Repeat or separate with commas
+    #[arg(long, value_name = "WHAT", value_delimiter = ',', value_parser = ["defaults", "comments"])]
+    pub ignore: Vec<String>,
 }
 
 pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
@@ -148,6 +152,15 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             (expected, actual, source.label(), column.to_string())
         }
     };
+    // What the comparison is told to pass over goes from both sides: the fix leaves it alone too.
+    let (mut expected, mut actual) = (expected, actual);
+    for what in &args.ignore {
+        let without = match what.as_str() {
+            "defaults" => shale_schema::confine::without_column_defaults,
+            _ => shale_schema::confine::without_comments,
+        };
+        (expected, actual) = (without(&expected), without(&actual));
+    }
     let drift = differences(&expected, &actual);
     crate::output::note_unread(settings, &actual, "the database", "the comparison");
     crate::output::note_unread(settings, &expected, &what, "the comparison");

@@ -54,6 +54,32 @@ fn drift_names_each_object_that_differs() {
 /// The history's own schema (`history_schema = "shale"`, as the Hasura section advises) is
 /// shale's: no drift before the history is made there or after, no empty schema in a dump, and
 /// baseline's check passes (Hasura re-check: `schema shale` was a difference, `--force` the way).
+/// Against an application's models that keep their defaults in code and carry no comments (an
+/// ORM's DDL, Tortoise's), `--ignore defaults,comments` passes those over on both sides, where a
+/// CI step could never pass (aerich re-check); what else differs is still said.
+#[test]
+fn drift_passes_over_what_it_is_told_to_ignore() {
+    let p = Project::new("drift_ignore");
+    p.write(
+        "001_books.sql",
+        "CREATE TABLE books (id bigint PRIMARY KEY, title text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());\n\
+         COMMENT ON COLUMN books.title IS 'Название';\n",
+    );
+    p.shale(&["up"]).ok();
+    std::fs::write(
+        p.path().join("models.sql"),
+        "CREATE TABLE books (id bigint PRIMARY KEY, title text NOT NULL, created_at timestamptz NOT NULL);\n",
+    )
+    .unwrap();
+    let all = p.shale(&["drift", "--against", "models.sql"]);
+    assert_eq!(all.code, 1, "{}", all.stdout);
+    assert!(all.stdout.contains("2 difference(s)"), "{}", all.stdout);
+    let passed = p.shale(&["drift", "--against", "models.sql", "--ignore", "defaults,comments"]).ok();
+    assert!(passed.stdout.contains("no drift"), "{}", passed.stdout);
+    let one = p.shale(&["drift", "--against", "models.sql", "--ignore", "defaults"]);
+    assert!(one.stdout.contains("1 difference(s)") && one.stdout.contains("comment"), "{}", one.stdout);
+}
+
 #[test]
 fn the_history_s_own_schema_is_no_drift() {
     let p = Project::new("drift_history_schema");
