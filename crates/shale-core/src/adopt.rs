@@ -304,16 +304,20 @@ impl Tool {
     /// `applied_at`, or one `version`, alone say too little) (dbmate trial: not found under
     /// `app_migrations`, `up` ran every migration again).
     pub fn by_columns_alone(table: &str, columns: &[String]) -> Option<Tool> {
+        Tool::by_columns_exactly(columns).filter(|tool| {
+            !matches!(tool, Tool::SqlMigrate | Tool::Dbmate | Tool::NodePgMigrate | Tool::TypeOrm | Tool::Kysely)
+                || table.to_ascii_lowercase().contains("migration")
+        })
+    }
+
+    /// The tool whose history, under whatever name, has exactly these columns
+    /// ([`NAMED_AS_CONFIGURED`]): for a table named on the command line, before a tool whose
+    /// table merely has a column of the same name (Kysely trial: `--table ozone_migration` read
+    /// as Sequelize's, whose `SequelizeMeta` has a `name`).
+    pub fn by_columns_exactly(columns: &[String]) -> Option<Tool> {
         let mut sorted: Vec<&str> = columns.iter().map(String::as_str).collect();
         sorted.sort_unstable();
-        NAMED_AS_CONFIGURED
-            .iter()
-            .find(|(tool, exactly)| {
-                sorted == *exactly
-                    && (!matches!(tool, Tool::SqlMigrate | Tool::Dbmate | Tool::NodePgMigrate | Tool::TypeOrm)
-                        || table.to_ascii_lowercase().contains("migration"))
-            })
-            .map(|(tool, _)| *tool)
+        NAMED_AS_CONFIGURED.iter().find(|(_, exactly)| sorted == *exactly).map(|(tool, _)| *tool)
     }
 
     /// The tool whose history these columns would be, under a name that does not say it holds
@@ -322,9 +326,7 @@ impl Tool {
     /// `schema_versions` was not found, and `up` ran its migrations again). With the column that
     /// names each row's migration.
     pub fn by_columns_and_rows(columns: &[String]) -> Option<(Tool, &'static str)> {
-        let mut sorted: Vec<&str> = columns.iter().map(String::as_str).collect();
-        sorted.sort_unstable();
-        let tool = NAMED_AS_CONFIGURED.iter().find(|(_, exactly)| sorted == *exactly).map(|(tool, _)| *tool)?;
+        let tool = Tool::by_columns_exactly(columns)?;
         match tool {
             Tool::SqlMigrate => Some((tool, "id")),
             Tool::Dbmate => Some((tool, "version")),
@@ -377,7 +379,8 @@ impl Tool {
     /// the baseline).
     pub fn companions_of(self, table: &str) -> Vec<String> {
         let mut companions: Vec<String> = self.companions().iter().map(|c| c.to_string()).collect();
-        if self == Tool::Knex && table != self.default_table() {
+        // (Kysely's too, where a project names both alike: `ozone_migration_lock`.)
+        if matches!(self, Tool::Knex | Tool::Kysely) && table != self.default_table() {
             companions.push(format!("{table}_lock"));
         }
         companions
@@ -633,7 +636,7 @@ pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
     })
 }
 
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 13] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 14] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -684,6 +687,8 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 13] = [
     (Tool::NodePgMigrate, &["id", "name", "run_on"]),
     // TypeORM's `migrationsTableName` (TypeORM trial: `typeorm_migrations` was not found).
     (Tool::TypeOrm, &["id", "name", "timestamp"]),
+    // Kysely's `migrationTableName` (Kysely trial: `ozone_migration` was written into a baseline).
+    (Tool::Kysely, &["name", "timestamp"]),
     // yoyo's, under its `migration_table`.
     (Tool::Yoyo, &["applied_at_utc", "migration_hash", "migration_id"]),
 ];

@@ -806,7 +806,12 @@ impl CodeMigration {
         let stem = name_only.rsplit_once('.')?.0;
         // Laravel's date and time, its parts apart (Ecto re-check: one written after the switch
         // went unseen), read as the 14 digits it is.
-        let laravel = laravel_time(stem);
+        // A date and time in ISO 8601's forms (Kysely projects': `20261207T235900000Z-x`,
+        // `2026-12-07T23-59-00_x`), read as its digits (Kysely trial: passed over, and read as
+        // version 2026).
+        let iso = iso_time(stem);
+        let laravel = laravel_time(stem).or_else(|| iso.as_ref().map(|(digits, rest, _)| (digits.clone(), *rest)));
+        let stated_utc = iso.is_some_and(|(_, _, utc)| utc);
         let (stem, laravel_name) = match &laravel {
             Some((digits, rest)) => (digits.as_str(), Some(*rest)),
             None => (stem, None),
@@ -820,7 +825,9 @@ impl CodeMigration {
             // Entity Framework Core write theirs (14 digits); another 14-digit date and time may be
             // local (Knex's, Sequelize's).
             14 | 17 => {
-                let utc = digits == 17 || matches!(code_language_of(&name_only), Some("Elixir" | "Ruby" | "C#"));
+                let utc = digits == 17
+                    || stated_utc
+                    || matches!(code_language_of(&name_only), Some("Elixir" | "Ruby" | "C#"));
                 let d = &version_text[..14];
                 let text =
                     format!("{}-{}-{}T{}:{}:{}Z", &d[..4], &d[4..6], &d[6..8], &d[8..10], &d[10..12], &d[12..14]);
@@ -832,6 +839,35 @@ impl CodeMigration {
         let version = Version::parse(version_text)?;
         Some(CodeMigration { version, version_text: version_text.to_string(), name, path, written_at, zone_known })
     }
+}
+
+/// A name starting with a date and time in one of ISO 8601's forms, as its digits (14, or 17 with
+/// milliseconds), the rest, and whether it says UTC (`Z`): `20261207T235900000Z-add-pronouns`
+/// (Kysely's Ozone), `2026-12-07T23-59-00_add_pronouns`.
+fn iso_time(stem: &str) -> Option<(String, &str, bool)> {
+    let bytes = stem.as_bytes();
+    let digits_at = |from: usize, n: usize| bytes.get(from..from + n).is_some_and(|b| b.iter().all(u8::is_ascii_digit));
+    // Basic: YYYYMMDD T HHMMSS [mmm] [Z]
+    if digits_at(0, 8) && bytes.get(8) == Some(&b'T') && digits_at(9, 6) {
+        let mut end = 15;
+        let mut digits = format!("{}{}", &stem[..8], &stem[9..15]);
+        if digits_at(15, 3) {
+            digits.push_str(&stem[15..18]);
+            end = 18;
+        }
+        let utc = bytes.get(end) == Some(&b'Z');
+        return Some((digits, &stem[end + usize::from(utc)..], utc));
+    }
+    // Extended, with `-` for `:` (file names take no colon): YYYY-MM-DDTHH-MM-SS [Z]
+    let shape = b"dddd-dd-ddTdd-dd-dd";
+    if bytes.len() >= shape.len()
+        && shape.iter().zip(bytes).all(|(s, b)| if *s == b'd' { b.is_ascii_digit() } else { s == b })
+    {
+        let digits: String = stem[..shape.len()].chars().filter(char::is_ascii_digit).collect();
+        let utc = bytes.get(shape.len()) == Some(&b'Z');
+        return Some((digits, &stem[shape.len() + usize::from(utc)..], utc));
+    }
+    None
 }
 
 /// `2024_01_01_120000_create_users_table` as `20240101120000` and `_create_users_table`.

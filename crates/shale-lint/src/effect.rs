@@ -279,6 +279,15 @@ pub fn effects(node: &NodeEnum) -> Vec<Effect> {
         NodeEnum::ClusterStmt(s) => {
             e(s.relation.as_ref().map(relation_name).unwrap_or_default(), AccessExclusive, true, true)
         }
+        // The view made again: without CONCURRENTLY its readers wait the whole run (Kysely
+        // trial: shown with no lock); with it, EXCLUSIVE (reads go on).
+        NodeEnum::RefreshMatViewStmt(s) => {
+            let view = s.relation.as_ref().map(relation_name).unwrap_or_default();
+            match s.concurrent {
+                true => e(view, Exclusive, false, true),
+                false => e(view, AccessExclusive, true, true),
+            }
+        }
         NodeEnum::VacuumStmt(s) => {
             if is_vacuum_full(s) {
                 e(String::new(), AccessExclusive, true, true)
@@ -397,6 +406,10 @@ mod tests {
                 ("", AccessExclusive, false),
             ]
         );
+        // A materialized view made again (Kysely trial: shown with no lock).
+        let refresh = script("008.sql", "REFRESH MATERIALIZED VIEW mv;\nREFRESH MATERIALIZED VIEW CONCURRENTLY mv;\n");
+        let locks: Vec<_> = lint([&refresh]).effects.iter().map(|(_, _, e)| (e.table.clone(), e.lock)).collect();
+        assert_eq!(locks, [("mv".to_string(), AccessExclusive), ("mv".to_string(), Exclusive)]);
         let on = script(
             "007.sql",
             "DROP TRIGGER audit ON app.orders;\nDROP POLICY p ON users;\nCREATE OR REPLACE TRIGGER log AFTER UPDATE ON crates FOR EACH ROW EXECUTE FUNCTION f();\n",

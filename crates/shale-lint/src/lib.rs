@@ -556,9 +556,10 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
         context.in_backfill = script.backfill(i).is_some();
         let gap = &script.text[gap_start..statement.span.start];
         let here = allows_in(gap);
-        // (Not above the first statement: nothing of an up is before it to undo, and a down file
-        // `shale new` writes starts so: its own `-- down: NAME` header (aerich re-check).)
-        context.after_down_header |= plain && i > 0 && rules::has_down_header(gap);
+        // (Not a down file's own `-- down: NAME` header, above its first statement, as `shale new`
+        // writes it (aerich re-check); above an up's first statement it is one: re-check.)
+        let down_file = i == 0 && script.path.to_string_lossy().ends_with(".down.sql");
+        context.after_down_header |= plain && !down_file && rules::has_down_header(gap);
         gap_start = statement.span.end;
         let text = script.statement_text(i);
         let (line, column) = index.line_col(&script.text, statement.span.start);

@@ -44,9 +44,14 @@ const ASIDE: &str = "SET LOCAL lock_timeout = '200ms'; SET LOCAL statement_timeo
 /// migrates the database after the switch changes it; a run of it reverted since moves the ids
 /// and the writes (see [`shale_core::adopt::same_fingerprint`]). None when the table is gone. One
 /// query.
-pub async fn fingerprint(client: &Client, table: &ForeignTable) -> Result<Option<String>, PgError> {
+///
+/// Read `aside` (a check on the way, as `status` makes), a table held locked is not read this
+/// time, as if gone; otherwise (what a baseline or an acceptance records) the read waits as the
+/// session's queries do, and fails rather than record nothing (re-check: a baseline taken while
+/// it was locked left that tool unwatched for good).
+pub async fn fingerprint(client: &Client, table: &ForeignTable, aside: bool) -> Result<Option<String>, PgError> {
     let sql = format!(
-        "{ASIDE} SELECT count(*) || ' rows, md5 ' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '')
+        "{} SELECT count(*) || ' rows, md5 ' || coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '')
                 || coalesce((SELECT ', ids to ' || string_agg(
                                     CASE WHEN pg_catalog.has_sequence_privilege(s.oid, 'SELECT')
                                          THEN coalesce(pg_catalog.pg_sequence_last_value(s.oid)::text, '0') ELSE '?' END,
@@ -57,6 +62,7 @@ pub async fn fingerprint(client: &Client, table: &ForeignTable) -> Result<Option
                 || ', writes ' || (pg_catalog.pg_stat_get_tuples_inserted({lit}::regclass) + pg_catalog.pg_stat_get_tuples_updated({lit}::regclass)
                                    + pg_catalog.pg_stat_get_tuples_deleted({lit}::regclass))
          FROM {name} t",
+        if aside { ASIDE } else { "" },
         name = table.name(),
         lit = quote_literal(&table.name()),
     );
@@ -69,10 +75,11 @@ pub async fn fingerprint(client: &Client, table: &ForeignTable) -> Result<Option
         // Held locked (its tool migrating now, say): not read this time, as if gone, rather than
         // fail the command after the session's wait (review: `status` failed after 5 s).
         Err(e)
-            if e.code().is_some_and(|c| {
-                *c == tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE
-                    || *c == tokio_postgres::error::SqlState::QUERY_CANCELED
-            }) =>
+            if aside
+                && e.code().is_some_and(|c| {
+                    *c == tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE
+                        || *c == tokio_postgres::error::SqlState::QUERY_CANCELED
+                }) =>
         {
             Ok(None)
         }
@@ -204,9 +211,11 @@ async fn scan(
         let at =
             |tool: Tool| ForeignTable { tool, schema: r[0].clone(), table: r[1].clone(), in_search_path: r[4] == "t" };
         // A table named on the command line is taken for what its columns say, whatever its name.
-        let tool = Tool::recognize(&r[1], &columns).or_else(|| {
-            table.and_then(|_| Tool::ALL.into_iter().find_map(|t| Tool::recognize(t.default_table(), &columns)))
-        });
+        let named = || {
+            Tool::by_columns_exactly(&columns)
+                .or_else(|| Tool::ALL.into_iter().find_map(|t| Tool::recognize(t.default_table(), &columns)))
+        };
+        let tool = Tool::recognize(&r[1], &columns).or_else(|| table.and_then(|_| named()));
         match tool {
             Some(tool) => found.push(at(tool.told_apart(&r[0], |companion| r[3].split(',').any(|b| b == companion)))),
             // (Only one this role may read: another's table is no reason for `status` to fail.)

@@ -14,7 +14,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{ConstraintKind, DefaultPrivilegeKind, DefaultPrivileges, Function, PrivilegeKind, Schema};
+use crate::model::{ConstraintKind, DefaultPrivilegeKind, DefaultPrivileges, Function, PrivilegeKind, Schema, View};
 
 pub(crate) mod order;
 pub(crate) mod render;
@@ -104,6 +104,25 @@ pub fn dump(schema: &Schema) -> String {
 /// `service_role` every privilege on new tables): what they would give an object it lacks is taken
 /// back (see [`defaults_not_kept`]).
 pub fn dump_where(schema: &Schema, in_force: &[DefaultPrivileges]) -> String {
+    dump_rendered(schema, in_force, Matviews::Empty)
+}
+
+/// [`dump_where`] as a migration that builds the schema (`baseline --from-database`): its
+/// materialized views made with their data, as where the schema came from (Kysely trial: a
+/// database built from the baseline had them empty, "has not been populated", and a `REFRESH ...
+/// CONCURRENTLY` refused them), where a dump for loading leaves them empty as pg_dump does.
+pub fn dump_as_migration(schema: &Schema, in_force: &[DefaultPrivileges]) -> String {
+    dump_rendered(schema, in_force, Matviews::Filled)
+}
+
+/// Whether a dump's materialized views are made with their data.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Matviews {
+    Empty,
+    Filled,
+}
+
+fn dump_rendered(schema: &Schema, in_force: &[DefaultPrivileges], matviews: Matviews) -> String {
     let mut out = String::new();
     out.push_str(DUMP_HEADER);
     out.push_str(
@@ -243,7 +262,11 @@ pub fn dump_where(schema: &Schema, in_force: &[DefaultPrivileges]) -> String {
     section(&mut out, "Operators using those", late_operators.into_iter().map(render::create_operator).collect());
     section(&mut out, "Casts using those", late_casts.into_iter().map(render::create_cast).collect());
     section(&mut out, "Aggregates", schema.aggregates.iter().map(|a| a.definition.clone()).collect());
-    section(&mut out, "Views", views_in_order(&schema.views).into_iter().map(create_view).collect());
+    let view = |v: &View| match matviews {
+        Matviews::Empty => create_view(v),
+        Matviews::Filled => render::create_view_filled(v),
+    };
+    section(&mut out, "Views", views_in_order(&schema.views).into_iter().map(view).collect());
     section(
         &mut out,
         "Indexes on materialized views",

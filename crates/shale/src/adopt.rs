@@ -584,10 +584,14 @@ impl Migrator {
     /// as they were and that have changed since, or that appeared in a database shale built from
     /// its migrations (no baseline): that tool still migrates this database somewhere, and what it
     /// ran is in no history of shale's. One query per such history; one more where shale built it.
+    /// Read `aside` (a check on the way), one held locked is not read this time; otherwise (what
+    /// `repair --accept-other-history` records) the read waits (re-check: it said there was
+    /// nothing to accept while the table was locked).
     pub(crate) async fn changed_since_baseline(
         &self,
         client: &Client,
         history: &shale_core::History,
+        aside: bool,
     ) -> Result<Vec<ChangedSinceBaseline>, Error> {
         let mut changed = Vec::new();
         // What a baseline (or `repair --accept-other-history`) recorded of each such history.
@@ -622,7 +626,10 @@ impl Migrator {
                 // Made and left empty (a run of the tool that failed and was rolled back, or
                 // that found nothing to run): nothing of it ran here (TypeORM trial: warned as
                 // migrating, with 0 rows).
-                if foreign::fingerprint(client, &t).await?.is_some_and(|f| shale_core::adopt::empty_fingerprint(&f)) {
+                if foreign::fingerprint(client, &t, aside)
+                    .await?
+                    .is_some_and(|f| shale_core::adopt::empty_fingerprint(&f))
+                {
                     continue;
                 }
                 changed.push(ChangedSinceBaseline {
@@ -636,7 +643,7 @@ impl Migrator {
         for (tool, table, then, at, accepted) in fingerprints {
             let Some((schema, name)) = table.split_once('.') else { continue };
             let foreign = ForeignTable { tool, schema: schema.into(), table: name.into(), in_search_path: true };
-            let now = foreign::fingerprint(client, &foreign).await?;
+            let now = foreign::fingerprint(client, &foreign, aside).await?;
             if now.is_some_and(|now| !shale_core::adopt::same_fingerprint(then, &now)) {
                 changed.push(ChangedSinceBaseline {
                     tool,

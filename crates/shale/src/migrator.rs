@@ -392,7 +392,7 @@ impl Migrator {
             self.refuse_over_existing_tables(&client, request, &plan).await?;
         }
         // Only on a run with something to apply (the no-op start stays one round trip).
-        let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
+        let changed_since_baseline = self.changed_since_baseline(&client, &history, true).await?;
         // Checked against the database it will run on: one query, only when there is something to run.
         let facts = match &request.vet {
             Some(vet) => {

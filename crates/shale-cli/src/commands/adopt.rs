@@ -312,7 +312,7 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
         .iter()
         .map(|rule| format!("-- shale:allow {rule} -- the schema the database had before shale, not designed here\n"))
         .collect();
-    let text = format!("{advice}{}", shale_schema::dump_where(&schema, &in_force));
+    let text = format!("{advice}{}", shale_schema::dump_as_migration(&schema, &in_force));
     let files = super::new::create(settings, "baseline", false, Some(super::new::Contents { up: &text, down: None }))?;
     let set = super::load_set(settings)?;
     let first = set.versioned().next().map(|m| (m.version.clone(), m.file.clone()));

@@ -377,12 +377,11 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                 settings.dir.display()
             )));
         }
-        // A migration written from a diff (`diff --write`, `drift --fix`) among plain files: the up
-        // named as they are, its down beside it, so that the directory's convention stays (re-check:
-        // `drift --fix` wrote a `.up.sql` pair, and every `shale new` after it wrote pairs).
+        // A reversible migration among plain files (`new --reversible`, one written from a diff):
+        // the up named as they are, its down beside it, so that the directory's convention stays
+        // (re-checks: after a `.up.sql` pair, every `shale new` wrote pairs).
         Layout::SingleFile
             if reversible
-                && contents.is_some()
                 && !set.migrations.is_empty()
                 && !set.migrations.iter().any(|m| m.layout == Layout::DbmateSections) =>
         {

@@ -2188,6 +2188,28 @@ fn databases_rails_and_django_migrated_start_from_their_live_schema() {
     assert!(told.stderr.contains("rails's migrations are Ruby scripts"), "{}", told.stderr);
 }
 
+/// A baseline's materialized views are made with their data, as they were on the database it came
+/// from: a database built from it can be read and refreshed CONCURRENTLY (Kysely trial: "has not
+/// been populated" on every fresh database, and the application's refresher failed).
+#[test]
+fn a_baseline_makes_materialized_views_with_their_data() {
+    let p = Project::new("adopt_matview");
+    p.psql(
+        "CREATE TABLE events (id bigint PRIMARY KEY, kind text NOT NULL);
+         INSERT INTO events VALUES (1, 'a');
+         CREATE MATERIALIZED VIEW event_stats AS SELECT kind, count(*) AS n FROM events GROUP BY kind;
+         CREATE UNIQUE INDEX event_stats_kind ON event_stats (kind);",
+    );
+    std::fs::create_dir_all(p.migrations()).unwrap();
+    p.shale(&["baseline", "--from-database"]).ok();
+    let fresh = Project::new("adopt_matview_fresh");
+    let baseline = std::fs::read_dir(p.migrations()).unwrap().next().unwrap().unwrap().file_name();
+    fresh.copy_from(&p, &[baseline.to_str().unwrap()]);
+    fresh.shale(&["up"]).ok();
+    assert_eq!(fresh.psql("SELECT relispopulated FROM pg_class WHERE relname = 'event_stats'"), "t");
+    fresh.psql("REFRESH MATERIALIZED VIEW CONCURRENTLY event_stats");
+}
+
 /// Databases migrated by tools whose migrations are JavaScript, TypeScript, Elixir or Liquibase
 /// changelogs: each recognized as that tool's (Ecto's `schema_migrations` not as dbmate's), not
 /// taken over, and left out of the baseline with the lock table it keeps beside its history, so
@@ -2287,6 +2309,17 @@ fn databases_migrated_by_javascript_elixir_and_liquibase_tools_start_from_their_
             "public.__EFMigrationsHistory",
             "C# classes",
             "20230105101500_InitialCreate.cs",
+        ),
+        // Kysely's under its `migrationTableName`, with its lock table named alike, and its
+        // migrations named in ISO 8601's form (Kysely trial: written into the baseline).
+        (
+            "kysely",
+            "CREATE TABLE ozone_migration (name varchar(255) PRIMARY KEY, timestamp varchar(255) NOT NULL);
+             CREATE TABLE ozone_migration_lock (id varchar(255) PRIMARY KEY, is_locked integer NOT NULL DEFAULT 0);
+             INSERT INTO ozone_migration VALUES ('20230105T101500000Z-create-users', now()::text);",
+            "public.ozone_migration",
+            "TypeScript or JavaScript modules",
+            "20230105T101500000Z-create-users.ts",
         ),
         // Tortoise ORM's aerich and Piccolo's (aerich trial: not recognized, and `up` ran).
         (

@@ -500,6 +500,23 @@ fn single_transaction_applies_all_or_nothing() {
     assert!(run.stdout.contains("up   002 b  (in the batch)"), "{}", run.stdout);
 }
 
+/// A pair whose SQL went into the down file by mistake: its up, empty, is applied and said so,
+/// with the way on, which works (Kysely trial: applied unsaid).
+#[test]
+fn an_applied_up_with_no_statement_beside_a_down_with_some_is_warned_about() {
+    let p = Project::new("cli_empty_up");
+    p.write("001_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);");
+    p.write("002_locale.up.sql", "-- up: locale\n");
+    p.write("002_locale.down.sql", "-- down: locale\n\nALTER TABLE users ADD COLUMN locale text;\n");
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stderr.contains("its up holds no statement while its down does"), "{}", up.stderr);
+    p.write("002_locale.up.sql", "-- up: locale\n\nALTER TABLE users ADD COLUMN locale text;\n");
+    p.write("002_locale.down.sql", "-- down: locale\n\nALTER TABLE users DROP COLUMN locale;\n");
+    p.shale(&["repair", "002", "--rolled-back", "--reason", "its SQL was in the down file"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'"), "2");
+}
+
 #[test]
 fn seeds_run_after_migrations_and_again_only_when_changed() {
     let p = Project::new("cli_seed");

@@ -980,6 +980,17 @@ fn code_migrations_tell_when_they_were_written() {
     );
     assert!(of("2024_01_01_create_x.php").is_none());
     assert!(of("001_users.js").is_none() && of("20241301120000_bad.js").is_none());
+    // ISO 8601's forms, as Kysely projects name them (Kysely trial: passed over, or version 2026).
+    let basic = of("20240101T120000000Z-add-pronouns.ts").unwrap();
+    assert_eq!(
+        (basic.version_text.as_str(), basic.name.as_str(), basic.written_at, basic.zone_known),
+        ("20240101120000000", "add-pronouns", 1704110400, true)
+    );
+    let extended = of("2024-01-01T12-00-00_add_pronouns.ts").unwrap();
+    assert_eq!(
+        (extended.version_text.as_str(), extended.name.as_str(), extended.written_at, extended.zone_known),
+        ("20240101120000", "add_pronouns", 1704110400, false)
+    );
 }
 
 /// One file named in milliseconds among another tool's does not make the directory

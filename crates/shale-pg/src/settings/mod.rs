@@ -1167,7 +1167,10 @@ fn parse_url(rest: &str, dialect: UrlDialect) -> Result<ConnectionSettings, Sett
     // with no database after it: review).
     let password_given = authority.rsplit_once('@').is_some_and(|(userinfo, _)| userinfo.contains(':'));
     let password_in_path = path.contains('@') && password_given;
-    if host_in_path || password_in_path || (!authority.contains('@') && query.contains('@')) {
+    // With no `@` before the path, one in it or in the query ends a password holding `/` or `?`
+    // (`app:1234/s3cr3t@host`: re-check, shown whole).
+    let userinfo_cut = !authority.contains('@') && (path.contains('@') || query.contains('@'));
+    if host_in_path || password_in_path || userinfo_cut {
         return Err(SettingsError(
             "the URL's user name or password seems to contain an unencoded `/`, `?` or `#`; percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40)".into(),
         ));
@@ -1648,6 +1651,8 @@ mod tests {
         // With no database after it (review: `app:***@dor/99@127.0.0.1:5432` was shown).
         let e = ConnectionSettings::parse("postgresql://app:Tr0ub@dor/99@127.0.0.1:56801").unwrap_err().to_string();
         assert!(e.contains("percent-encode") && !e.contains("dor") && !e.contains("99"), "{e}");
+        let e = ConnectionSettings::parse("postgresql://app:1234/s3cr3t@127.0.0.1").unwrap_err().to_string();
+        assert!(e.contains("percent-encode") && !e.contains("s3cr3t"), "{e}");
         // A database name holding `@` alone is one, as libpq reads it (review).
         let named = ConnectionSettings::parse("postgresql://app@127.0.0.1:5432/my@db").unwrap();
         assert_eq!(named.dbname.as_deref(), Some("my@db"));

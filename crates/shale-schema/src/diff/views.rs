@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{key, mentions, Differ, Key};
 use crate::dump::order::views_in_order;
 use crate::dump::qualified;
-use crate::dump::render::create_view;
+use crate::dump::render::create_view_filled;
 use crate::model::View;
 
 impl<'a> Differ<'a> {
@@ -77,11 +77,8 @@ impl<'a> Differ<'a> {
             let k = key(&v.schema, &v.name);
             if recreate.contains(&k) || !from.contains(&k) {
                 let kind = if v.materialized { "materialized view" } else { "view" };
-                let mut sql = create_view(v);
-                if v.materialized {
-                    // Filled with data here (the dump leaves it empty for loading).
-                    sql = sql.replace("\nWITH NO DATA;", ";");
-                }
+                // Filled with data here (the dump leaves it empty for loading).
+                let sql = create_view_filled(v);
                 creates.push((format!("{kind} {}.{}", v.schema, v.name), sql));
             }
         }

@@ -419,6 +419,16 @@ pub(crate) fn create_view(v: &View) -> String {
     }
 }
 
+/// [`create_view`], a materialized view made with its data (a migration's, where a dump for
+/// loading leaves it empty).
+pub(crate) fn create_view_filled(v: &View) -> String {
+    let body = v.definition.trim().trim_end_matches(';').trim_end();
+    match v.materialized {
+        true => format!("CREATE MATERIALIZED VIEW {} AS\n{body};\n", qualified(&v.schema, &v.name)),
+        false => create_view(v),
+    }
+}
+
 pub(crate) fn trigger(g: &Trigger) -> String {
     let mut sql = format!("{};", g.definition.trim_end());
     let state = match g.enabled.as_str() {

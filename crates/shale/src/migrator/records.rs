@@ -72,7 +72,7 @@ impl Migrator {
         left.retain(|t| t.in_search_path && !self.own_table(t));
         let mut left_rows = Vec::new();
         for table in &left {
-            let Some(fingerprint) = shale_pg::foreign::fingerprint(client, table).await? else { continue };
+            let Some(fingerprint) = shale_pg::foreign::fingerprint(client, table, false).await? else { continue };
             let name = table.display();
             let reason = shale_core::adopt::left_at_baseline_reason(table.tool, &name, &fingerprint);
             left_rows.push((name, reason));
@@ -109,7 +109,7 @@ impl Migrator {
             let client = &session.client;
             let (history, _) = self.history(client, true, true).await?;
             let (left, changed): (Vec<_>, Vec<_>) = self
-                .changed_since_baseline(client, &history)
+                .changed_since_baseline(client, &history, false)
                 .await?
                 .into_iter()
                 .partition(|c| c.baseline_at.is_none() && c.tool.migrations_are_sql());
@@ -121,7 +121,7 @@ impl Migrator {
                     table: name.into(),
                     in_search_path: true,
                 };
-                let Some(fingerprint) = shale_pg::foreign::fingerprint(client, &table).await? else { continue };
+                let Some(fingerprint) = shale_pg::foreign::fingerprint(client, &table, false).await? else { continue };
                 let reason = shale_core::adopt::accepted_reason(c.tool, &c.table, &fingerprint, reason);
                 let audit = crate::adopt::succeeded(RecordKind::Audit, String::new(), &c.table, &reason);
                 self.write(client, &audit, &session.lock).await?;

@@ -32,7 +32,7 @@ impl Migrator {
             Some(_) => self.against_the_adopted_tool(&client, &history, &migrations).await?,
             None => AgainstTheAdoptedTool::default(),
         };
-        let changed_since_baseline = self.changed_since_baseline(&client, &history).await?;
+        let changed_since_baseline = self.changed_since_baseline(&client, &history, true).await?;
         // (A migration that failed or stopped part-way too: `up` would run it again, where a
         // standby cannot (review).)
         let pending = migrations
@@ -202,7 +202,7 @@ impl Migrator {
             return Ok(BeforeARun { foreign, ..Default::default() });
         }
         Ok(BeforeARun {
-            changed_since_baseline: self.changed_since_baseline(&client, &history).await?,
+            changed_since_baseline: self.changed_since_baseline(&client, &history, true).await?,
             standby: in_recovery(&client).await?,
             foreign,
         })
