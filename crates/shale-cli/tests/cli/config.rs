@@ -529,16 +529,17 @@ fn init_and_new_follow_the_directory_convention() {
             .collect()
     };
     assert_eq!(new(&["create users"]), ["migrations/0001_create_users.sql"]);
-    // With a down, in a file of its own: sqlx and golang-migrate read pairs so, where sqlx would
-    // run a sectioned file whole, down and all.
+    // With a down, in a file of its own beside the up, named as the directory's plain files are
+    // (where sqlx would run a sectioned file whole, down and all): a later `new` stays plain
+    // (re-check: after a `.up.sql` pair every `new` wrote pairs).
     assert_eq!(
         new(&["Add Email!", "--reversible"]),
-        ["migrations/0002_add_email.up.sql", "migrations/0002_add_email.down.sql"]
+        ["migrations/0002_add_email.sql", "migrations/0002_add_email.down.sql"]
     );
     // A down left as the template is not run as a revert of nothing (re-check trial: the next up
     // failed on what it left behind).
     p.write("0001_create_users.sql", "CREATE TABLE users (id int);\n");
-    p.write("0002_add_email.up.sql", "-- up: Add Email!\n\nALTER TABLE users ADD COLUMN email text;\n");
+    p.write("0002_add_email.sql", "-- up: Add Email!\n\nALTER TABLE users ADD COLUMN email text;\n");
     p.shale(&["up"]).ok();
     let down = p.shale(&["down", "--step", "1"]);
     assert_eq!(down.code, 2, "{}", down.stderr);
