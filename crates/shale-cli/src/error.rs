@@ -1153,19 +1153,7 @@ mod tests {
 
     /// A failure the server reported for a statement rolled back with its transaction, as a test's base.
     fn db_failure(sqlstate: &str, message: &str) -> DbFailure {
-        DbFailure {
-            sqlstate: sqlstate.into(),
-            message: message.into(),
-            detail: None,
-            hint: None,
-            context: None,
-            statement: None,
-            location: None,
-            remedy: None,
-            rolled_back: true,
-            reverting: false,
-            part_way: None,
-        }
+        DbFailure { rolled_back: true, ..DbFailure::new(sqlstate, message) }
     }
 
     #[test]

@@ -47,6 +47,26 @@ pub struct DbFailure {
     pub part_way: Option<PartWay>,
 }
 
+impl DbFailure {
+    /// A failure known by its SQLSTATE and message alone (no statement, place or advice): what a
+    /// wait that ran out records, and the base other failures are made from.
+    pub fn new(sqlstate: impl Into<String>, message: impl Into<String>) -> DbFailure {
+        DbFailure {
+            sqlstate: sqlstate.into(),
+            message: message.into(),
+            detail: None,
+            hint: None,
+            context: None,
+            statement: None,
+            location: None,
+            remedy: None,
+            rolled_back: false,
+            reverting: false,
+            part_way: None,
+        }
+    }
+}
+
 /// Where a migration that runs outside a transaction (statement by statement, each recorded)
 /// stopped when one of its statements failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

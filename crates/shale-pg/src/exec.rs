@@ -1009,19 +1009,7 @@ fn waited_failure(error: &PgError) -> Option<DbFailure> {
         PgError::Query { sqlstate: Some(code), .. } => code.clone(),
         _ => "XX000".to_string(),
     };
-    Some(DbFailure {
-        sqlstate,
-        message: error.to_string(),
-        detail: None,
-        hint: None,
-        context: None,
-        statement: None,
-        location: None,
-        remedy: None,
-        rolled_back: false,
-        reverting: false,
-        part_way: None,
-    })
+    Some(DbFailure::new(sqlstate, error.to_string()))
 }
 
 /// Why a migration running outside a transaction stopped before its end.

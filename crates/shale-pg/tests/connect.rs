@@ -221,24 +221,32 @@ impl Pki {
     fn version_1(&self, ca: &str, name: &str, cn: &str) -> TlsFiles {
         let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
         self.request(&key, &csr, cn);
+        self.sign(ca, &csr, &pem, &[]);
+        set_mode(&self.path(&key), 0o600);
+        TlsFiles { cert: self.path(&pem), key: self.path(&key) }
+    }
+
+    /// The request `csr` signed by CA `ca` into `pem`, valid two days, with the extra `openssl
+    /// x509` arguments `extra` (an `-extfile`: without one, a version 1 certificate).
+    fn sign(&self, ca: &str, csr: &str, pem: &str, extra: &[&str]) {
         let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
-        self.openssl(&[
+        let mut args = vec![
             "x509",
             "-req",
             "-in",
-            &csr,
+            csr,
             "-CA",
             &ca_pem,
             "-CAkey",
             &ca_key,
             "-CAcreateserial",
             "-out",
-            &pem,
+            pem,
             "-days",
             "2",
-        ]);
-        set_mode(&self.path(&key), 0o600);
-        TlsFiles { cert: self.path(&pem), key: self.path(&key) }
+        ];
+        args.extend(extra);
+        self.openssl(&args);
     }
 
     /// A certificate for `cn` with the extension lines `ext_lines` (besides the usual ones), signed by CA
@@ -258,26 +266,9 @@ impl Pki {
         )
         .unwrap();
         self.request(&key, &csr, cn);
-        let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
-        let mut args = vec![
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &ca_pem,
-            "-CAkey",
-            &ca_key,
-            "-CAcreateserial",
-            "-out",
-            &pem,
-            "-days",
-            "2",
-            "-extfile",
-            &ext,
-        ];
-        args.extend(sign_args);
-        self.openssl(&args);
+        let mut extra = vec!["-extfile", ext.as_str()];
+        extra.extend(sign_args);
+        self.sign(ca, &csr, &pem, &extra);
         set_mode(&self.path(&key), 0o600);
         TlsFiles { cert: self.path(&pem), key: self.path(&key) }
     }

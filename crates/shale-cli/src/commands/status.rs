@@ -178,18 +178,16 @@ fn warn_written_about_the_switch(files: &[String]) {
     if files.is_empty() {
         return;
     }
+    let (was, its, it, it_is, it_will, each) = match files.len() {
+        1 => ("was", "its", "it", "it is", "it will", "it"),
+        _ => ("were", "their", "them", "they are", "they will", "each"),
+    };
     crate::output::warning(&format!(
-        "{} {} written about when shale's history began (the time in {} name is in a zone shale does not know), \
-         so shale cannot tell whether the old tool ran {} before the switch: if {} new, {} never run: write it as a \
-         SQL migration (`shale new`); if the old tool ran {}, record {} with `shale repair VERSION --applied --reason ...`",
+        "{} {was} written about when shale's history began (the time in {its} name is in a zone shale does not \
+         know), so shale cannot tell whether the old tool ran {it} before the switch: if {it_is} new, {it_will} never \
+         run: write it as a SQL migration (`shale new`); if the old tool ran {it}, record {each} with `shale repair \
+         VERSION --applied --reason ...`",
         crate::output::and_listed(files),
-        if files.len() == 1 { "was" } else { "were" },
-        if files.len() == 1 { "its" } else { "their" },
-        if files.len() == 1 { "it" } else { "them" },
-        if files.len() == 1 { "it is" } else { "they are" },
-        if files.len() == 1 { "it will" } else { "they will" },
-        if files.len() == 1 { "it" } else { "them" },
-        if files.len() == 1 { "it" } else { "each" },
     ));
 }
 
