@@ -389,8 +389,8 @@ fn exit_on_usage_error(e: clap::Error) -> ! {
         if down && e.kind() == ErrorKind::MissingRequiredArgument {
             eprint!("{}", e.render());
             eprintln!(
-                "tip: `shale down --step 1` reverts the newest migration, as dbmate's `rollback` and golang-migrate's \
-                 `down 1` do; `--all` reverts every one, as golang-migrate's `down` does"
+                "tip: `shale down --step 1` reverts the newest migration, as dbmate's `rollback`, golang-migrate's \
+                 `down 1` and `rails db:rollback` do; `--all` reverts every one, as golang-migrate's `down` does"
             );
             std::process::exit(2);
         }

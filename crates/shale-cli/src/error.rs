@@ -670,6 +670,10 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
             "{problem}: give this directory a history table of its own, `history_table = \"NAME\"` in its shale.toml \
              (`shale adopt` then takes over what Sqitch or Liquibase deployed of these files)"
         ),
+        PlanError::NotTheirDirectory { .. } => format!(
+            "{problem}: name the directory they were applied from (`--dir DIR`, or `dir` in shale.toml); where their \
+             files were removed on purpose, restore them first"
+        ),
         PlanError::OwnTable { .. } => format!(
             "{problem}. Remove the statement; `shale repair` and `shale baseline` record decisions in the history"
         ),

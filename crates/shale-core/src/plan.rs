@@ -542,6 +542,11 @@ pub enum PlanError {
         path: PathBuf,
         recorded: String,
     },
+    /// None of the `recorded` migrations the history holds as applied is in the directory: it is
+    /// not the one they were applied from, and a down would revert them from the history's copies.
+    NotTheirDirectory {
+        recorded: usize,
+    },
     /// A statement changes one of shale's own tables (or drops their schema).
     OwnTable {
         path: PathBuf,
@@ -656,6 +661,10 @@ impl fmt::Display for PlanError {
                 "{}: the history here begins with change `{recorded}` and this plan with {label}: it is another project's history (two projects deployed to one database)",
                 path.display()
             ),
+            PlanError::NotTheirDirectory { recorded } => write!(
+                f,
+                "none of the {recorded} migration(s) the history records as applied is in the migrations directory: it is not the one they were applied from, and reverting them here would run the downs the history kept of another directory's migrations"
+            ),
             PlanError::OwnTable { path, line, column, table } => write!(
                 f,
                 "{}:{line}:{column}: this statement changes {table}, which is shale's own (its migration history or lock): a migration must not drop, alter or write it",
@@ -689,9 +698,10 @@ impl PlanError {
             PlanError::OwnTable { path, line, column, .. } => (Some(path.clone()), Some((*line, *column))),
             PlanError::Missing { file, .. } => (file.as_ref().map(PathBuf::from), None),
             PlanError::PartAppliedAbove { path, .. } => (path.clone(), None),
-            PlanError::NoDown { .. } | PlanError::UnknownVersion { .. } | PlanError::BelowBaseline { .. } => {
-                (None, None)
-            }
+            PlanError::NoDown { .. }
+            | PlanError::UnknownVersion { .. }
+            | PlanError::BelowBaseline { .. }
+            | PlanError::NotTheirDirectory { .. } => (None, None),
         }
     }
 
@@ -734,6 +744,9 @@ impl PlanError {
                 "remove the statement; a repair or a baseline records decisions in the history"
             }
             PlanError::OtherPlan { .. } => "give each plan a history table of its own",
+            PlanError::NotTheirDirectory { .. } => {
+                "run it with the directory the migrations were applied from; where their files were removed on purpose, restore them first"
+            }
             PlanError::PlanMoved { .. } => {
                 "put the changes back in the order they were deployed, with new ones at the end, as Sqitch's plan and Liquibase's changelogs keep them"
             }
@@ -1198,7 +1211,9 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
     // Sized once: with thousands pending, growing by doubling would hold up to twice the steps.
     let due = states.iter().filter(|s| !matches!(s, State::Applied | State::Baseline)).count();
     let mut steps = Vec::with_capacity(due);
-    let mut other_plan = false;
+    // Said once, not once per change: every number of another plan is "moved".
+    let other_plan = another_plans_history(set, &records);
+    errors.extend(other_plan.clone());
     for (m, state) in set.migrations.iter().zip(states) {
         if let Some(recorded) =
             m.version.as_ref().and_then(|v| records.by_version.get(v)).and_then(|r| twin_moved(set, m, r))
@@ -1218,12 +1233,8 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         if let Some(record) = placed_record.filter(moved) {
             // A plan's first change is never preceded by one added since: another plan's history,
             // said once, not once per change.
-            let (label, path, recorded) = (m.label(), m.up.path.clone(), record.name.clone());
-            // (A Liquibase changelog may gain a changeset before its first: that moved them.)
-            if m.version_text == "1" && m.layout == Layout::Sqitch {
-                other_plan = true;
-                errors.push(PlanError::OtherPlan { label, path, recorded });
-            } else if !other_plan {
+            if other_plan.is_none() {
+                let (label, path, recorded) = (m.label(), m.up.path.clone(), record.name.clone());
                 errors.push(PlanError::PlanMoved { label, path, recorded });
             }
             continue;
@@ -1499,6 +1510,34 @@ pub fn plan_down(set: &MigrationSet, history: &History, target: &Target) -> Resu
 pub type GeneratedDowns = BTreeMap<Version, std::sync::Arc<str>>;
 
 /// The applied migrations a down to `target` reverts, newest first.
+/// A directory whose Sqitch plan is another project's, or that holds none of the migrations the
+/// history records as applied, is not the one they were applied from (`--dir` naming another
+/// project's folder, an empty one): a down there reverts them from the history's copies, another
+/// project's work, where `up` refuses the directory (Sqitch trial). One missing file is a down's
+/// ordinary case (the history keeps its SQL), even where it is the only one; all of several
+/// missing is the wrong directory.
+fn not_this_directorys_history(set: &MigrationSet, history: &History) -> Option<PlanError> {
+    if let Some(error) = another_plans_history(set, &Records::new(history)) {
+        return Some(error);
+    }
+    let applied: Vec<Version> =
+        history.versioned().filter(|(_, r)| r.status == RecordStatus::Succeeded).map(|(v, _)| v).collect();
+    let here = |v: &Version| set.find(v).is_some() || set.find_unrunnable(v).is_some() || set.left_out.contains(v);
+    (applied.len() > 1 && !applied.iter().any(here)).then_some(PlanError::NotTheirDirectory { recorded: applied.len() })
+}
+
+/// The history's first change is not this Sqitch plan's first: the history is another plan's
+/// (two projects deployed to one database), not this one moved.
+fn another_plans_history(set: &MigrationSet, records: &Records) -> Option<PlanError> {
+    let first = set.versioned().find(|m| m.layout == Layout::Sqitch && m.version_text == "1")?;
+    let record = records.by_version.get(first.version.as_ref()?)?;
+    (!record.name.is_empty() && record.name != first.name).then(|| PlanError::OtherPlan {
+        label: first.label(),
+        path: first.up.path.clone(),
+        recorded: record.name.clone(),
+    })
+}
+
 fn down_candidates<'h>(
     set: &MigrationSet,
     history: &'h History,
@@ -1577,6 +1616,9 @@ pub fn plan_down_generated(
     target: &Target,
     generated: &GeneratedDowns,
 ) -> Result<Plan, Vec<PlanError>> {
+    if let Some(error) = not_this_directorys_history(set, history) {
+        return Err(vec![error]);
+    }
     let applied = down_candidates(set, history, target)?;
     let files = set.by_version();
     let mut steps = Vec::new();

@@ -14,7 +14,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{ConstraintKind, DefaultPrivilegeKind, DefaultPrivileges, Function, PrivilegeKind, Schema, View};
+use crate::model::{ConstraintKind, DefaultPrivilegeKind, DefaultPrivileges, Function, PrivilegeKind, Schema};
 
 pub(crate) mod order;
 pub(crate) mod render;
@@ -104,25 +104,49 @@ pub fn dump(schema: &Schema) -> String {
 /// `service_role` every privilege on new tables): what they would give an object it lacks is taken
 /// back (see [`defaults_not_kept`]).
 pub fn dump_where(schema: &Schema, in_force: &[DefaultPrivileges]) -> String {
-    dump_rendered(schema, in_force, Matviews::Empty)
+    dump_rendered(schema, in_force)
 }
 
-/// [`dump_where`] as a migration that builds the schema (`baseline --from-database`): its
-/// materialized views made with their data, as where the schema came from (Kysely trial: a
-/// database built from the baseline had them empty, "has not been populated", and a `REFRESH ...
-/// CONCURRENTLY` refused them), where a dump for loading leaves them empty as pg_dump does.
+/// [`dump_where`] as a migration that builds the schema (`baseline --from-database`, `squash`):
+/// its materialized views filled with their data at the end, as where the schema came from
+/// (Kysely trial: a database built from the baseline had them empty, "has not been populated", and
+/// a `REFRESH ... CONCURRENTLY` refused them), where a dump for loading leaves them empty as
+/// pg_dump does. Each is filled in a block that leaves it empty, with a warning, where its query
+/// fails on the database being built (review: a view dividing by a count of rows, a foreign
+/// table a CI database cannot reach), rather than fail the migration every database runs.
 pub fn dump_as_migration(schema: &Schema, in_force: &[DefaultPrivileges]) -> String {
-    dump_rendered(schema, in_force, Matviews::Filled)
+    let mut out = dump_where(schema, in_force);
+    out.push_str(&fill_materialized_views(schema));
+    out
 }
 
-/// Whether a dump's materialized views are made with their data.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Matviews {
-    Empty,
-    Filled,
+/// The statements that fill the schema's materialized views, which a dump makes empty, each after
+/// those it reads (see [`dump_as_migration`]); nothing where there are none.
+pub fn fill_materialized_views(schema: &Schema) -> String {
+    let mut out = String::new();
+    let views = views_in_order(&schema.views);
+    section(
+        &mut out,
+        "Materialized views filled",
+        views.iter().filter(|v| v.materialized).map(|v| render::fill_view(v)).collect(),
+    );
+    out
 }
 
-fn dump_rendered(schema: &Schema, in_force: &[DefaultPrivileges], matviews: Matviews) -> String {
+/// A titled part of a dump, left out where it has no statement.
+fn section(out: &mut String, title: &str, statements: Vec<String>) {
+    if !statements.is_empty() {
+        let _ = write!(out, "\n-- {title}\n\n");
+        for s in statements {
+            // Multi-line statements (tables, functions, views) get a blank line after them.
+            let s = s.trim_end();
+            out.push_str(s);
+            out.push_str(if s.contains('\n') { "\n\n" } else { "\n" });
+        }
+    }
+}
+
+fn dump_rendered(schema: &Schema, in_force: &[DefaultPrivileges]) -> String {
     let mut out = String::new();
     out.push_str(DUMP_HEADER);
     out.push_str(
@@ -132,18 +156,6 @@ fn dump_rendered(schema: &Schema, in_force: &[DefaultPrivileges], matviews: Matv
          SET check_function_bodies = false;\n\
          SET search_path = pg_catalog;\n",
     );
-
-    let section = |out: &mut String, title: &str, statements: Vec<String>| {
-        if !statements.is_empty() {
-            let _ = write!(out, "\n-- {title}\n\n");
-            for s in statements {
-                // Multi-line statements (tables, functions, views) get a blank line after them.
-                let s = s.trim_end();
-                out.push_str(s);
-                out.push_str(if s.contains('\n') { "\n\n" } else { "\n" });
-            }
-        }
-    };
 
     section(
         &mut out,
@@ -262,11 +274,7 @@ fn dump_rendered(schema: &Schema, in_force: &[DefaultPrivileges], matviews: Matv
     section(&mut out, "Operators using those", late_operators.into_iter().map(render::create_operator).collect());
     section(&mut out, "Casts using those", late_casts.into_iter().map(render::create_cast).collect());
     section(&mut out, "Aggregates", schema.aggregates.iter().map(|a| a.definition.clone()).collect());
-    let view = |v: &View| match matviews {
-        Matviews::Empty => create_view(v),
-        Matviews::Filled => render::create_view_filled(v),
-    };
-    section(&mut out, "Views", views_in_order(&schema.views).into_iter().map(view).collect());
+    section(&mut out, "Views", views_in_order(&schema.views).into_iter().map(create_view).collect());
     section(
         &mut out,
         "Indexes on materialized views",

@@ -15,7 +15,7 @@ pub mod erd;
 pub mod introspect;
 pub mod model;
 
-pub use dump::{dump, dump_as_migration, dump_where};
+pub use dump::{dump, dump_as_migration, dump_where, fill_materialized_views};
 pub use introspect::introspect;
 pub use model::Schema;
 

@@ -250,7 +250,7 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
         anyhow::bail!(shale::Error::Invalid(format!(
             "{} already holds migrations ({} among them): --from-database starts a history from nothing; to say which of them this \
              database already has, run `shale baseline VERSION`; if they were written after the switch, on top of what \
-             the database already holds (FastAPI trial), move them out of the directory, run `shale baseline \
+             the database already holds, move them out of the directory, run `shale baseline \
              --from-database`, then bring them back with `shale new NAME` (numbered after the baseline)",
             settings.dir.display(),
             m.file

@@ -90,13 +90,16 @@ pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
     let text = format!(
         "-- shale:squashed {first_text}..{}\n\
          -- Written by `shale squash`: the schema{} that migrations {first_text} to {} built, replayed and dumped.\n\
-         -- Their files are in {}. A database that applied them skips this file; a fresh one runs it.\n\n{}{}",
+         -- Their files are in {}. A database that applied them skips this file; a fresh one runs it.\n\n{}{}{}",
         last.version_text,
         if rows.is_empty() { "" } else { " and rows" },
         last.version_text,
         archive.display(),
         shale_schema::dump(&schema),
-        rows
+        rows,
+        // After the rows: a view reading them is filled as the migrations left it (review: the
+        // squashed file made them empty, where the migrations made them with their data).
+        shale_schema::fill_materialized_views(&schema)
     );
 
     // The file must build the same schema before anything moves.

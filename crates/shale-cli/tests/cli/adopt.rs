@@ -2190,7 +2190,9 @@ fn databases_rails_and_django_migrated_start_from_their_live_schema() {
 
 /// A baseline's materialized views are made with their data, as they were on the database it came
 /// from: a database built from it can be read and refreshed CONCURRENTLY (Kysely trial: "has not
-/// been populated" on every fresh database, and the application's refresher failed).
+/// been populated" on every fresh database, and the application's refresher failed). One whose
+/// query fails on the new database (a division by a count of rows it does not have) is left empty
+/// there, where filling it in its CREATE failed the migration (review).
 #[test]
 fn a_baseline_makes_materialized_views_with_their_data() {
     let p = Project::new("adopt_matview");
@@ -2198,7 +2200,9 @@ fn a_baseline_makes_materialized_views_with_their_data() {
         "CREATE TABLE events (id bigint PRIMARY KEY, kind text NOT NULL);
          INSERT INTO events VALUES (1, 'a');
          CREATE MATERIALIZED VIEW event_stats AS SELECT kind, count(*) AS n FROM events GROUP BY kind;
-         CREATE UNIQUE INDEX event_stats_kind ON event_stats (kind);",
+         CREATE UNIQUE INDEX event_stats_kind ON event_stats (kind);
+         CREATE MATERIALIZED VIEW kind_share AS SELECT 100 / count(*) AS pct FROM events;
+         CREATE MATERIALIZED VIEW kind_share_twice AS SELECT pct * 2 AS pct FROM kind_share;",
     );
     std::fs::create_dir_all(p.migrations()).unwrap();
     p.shale(&["baseline", "--from-database"]).ok();
@@ -2208,6 +2212,14 @@ fn a_baseline_makes_materialized_views_with_their_data() {
     fresh.shale(&["up"]).ok();
     assert_eq!(fresh.psql("SELECT relispopulated FROM pg_class WHERE relname = 'event_stats'"), "t");
     fresh.psql("REFRESH MATERIALIZED VIEW CONCURRENTLY event_stats");
+    let empty = "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relname LIKE 'kind_share%' AND NOT relispopulated";
+    assert_eq!(fresh.psql(empty), "kind_share,kind_share_twice");
+    // Each is filled after the view it reads.
+    let text = std::fs::read_to_string(p.migrations().join(&baseline)).unwrap();
+    let filled = text.split("-- Materialized views filled").nth(1).unwrap_or_else(|| panic!("{text}"));
+    let at =
+        |name: &str| filled.find(&format!("REFRESH MATERIALIZED VIEW {name};")).unwrap_or_else(|| panic!("{filled}"));
+    assert!(at("public.kind_share") < at("public.kind_share_twice"), "{filled}");
 }
 
 /// Databases migrated by tools whose migrations are JavaScript, TypeScript, Elixir or Liquibase

@@ -254,6 +254,22 @@ fn sqitch_projects_run_in_plan_order() {
         up.stderr
     );
     assert_eq!(up.stderr.matches("error:").count(), 1, "{}", up.stderr);
+    // `down` from that folder is refused too: it ran the other plan's downs from the history's
+    // copies (Sqitch trial). So is a folder holding none of the history's changes.
+    let down = moved.shale(&["down", "--step", "1"]);
+    assert_eq!(down.code, 2, "{}", down.stderr);
+    assert!(down.stderr.contains("it is another project's history"), "{}", down.stderr);
+    let empty = tempfile::tempdir().unwrap();
+    let down = moved.shale(&["--dir", empty.path().to_str().unwrap(), "down", "--step", "1"]);
+    assert_eq!(down.code, 2, "{}", down.stderr);
+    assert!(
+        down.stderr
+            .contains("none of the 2 migration(s) the history records as applied is in the migrations directory")
+            && down.stderr.contains("--dir DIR"),
+        "{}",
+        down.stderr
+    );
+    assert_eq!(moved.psql("SELECT to_regclass('flipr.users') IS NOT NULL"), "t", "nothing reverted");
 
     // A project just made with `sqitch init`: `shale new` writes its first change into the plan.
     let fresh = Project::new("layouts_sqitch_new");

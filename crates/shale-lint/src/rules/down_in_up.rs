@@ -21,11 +21,15 @@ pub(super) fn check(_node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
 }
 
 /// Whether `gap` (text between statements) has a line that reads as a down's header in shale's
-/// own style: `-- down`, `-- down: NAME`.
-pub(crate) fn has_down_header(gap: &str) -> bool {
+/// own style: `-- down`, `-- down: NAME`. Above a file's first statement, where a file describes
+/// itself (`-- Down: not reversible, restore from backup`, review), only a header naming one word.
+pub(crate) fn has_down_header(gap: &str, above_the_first: bool) -> bool {
     gap.lines().any(|line| {
         let rest = line.trim().strip_prefix("--").map(str::trim_start).unwrap_or("").to_ascii_lowercase();
-        rest == "down" || rest.starts_with("down:")
+        rest == "down"
+            || rest
+                .strip_prefix("down:")
+                .is_some_and(|name| !above_the_first || !name.trim().contains(char::is_whitespace))
     })
 }
 
@@ -44,5 +48,12 @@ mod tests {
         assert!(rules("-- down payments get a column\nCREATE TABLE t (id int);\n").is_empty());
         // Above an up's first statement, it is one too (re-check).
         assert!(rules("-- down\nDROP INDEX users_name_idx;\n").contains(&"down-in-up"));
+        assert!(rules("-- down: add_users\nDROP INDEX users_name_idx;\n").contains(&"down-in-up"));
+        // A file describing itself above its first statement is not (review).
+        let described =
+            "-- Adds the audit index.\n-- Down: not reversible, restore from backup\nCREATE INDEX a ON t (x);\n";
+        assert!(!rules(described).contains(&"down-in-up"), "{:?}", rules(described));
+        // Between statements, any `-- down:` line is.
+        assert_eq!(rules("CREATE TABLE t (id int);\n-- Down: drop it again\nDROP TABLE t;\n"), ["down-in-up"]);
     }
 }

@@ -429,6 +429,17 @@ pub(crate) fn create_view_filled(v: &View) -> String {
     }
 }
 
+/// Fills a materialized view made empty ([`create_view`]); where its query fails on this
+/// database, the view stays empty and a warning says why.
+pub(crate) fn fill_view(v: &View) -> String {
+    let name = qualified(&v.schema, &v.name);
+    format!(
+        "DO $shale_fill$\nBEGIN\n  REFRESH MATERIALIZED VIEW {name};\nEXCEPTION WHEN others THEN\n  \
+         RAISE WARNING 'materialized view % left empty: %', {}, SQLERRM;\nEND\n$shale_fill$;",
+        literal(&name)
+    )
+}
+
 pub(crate) fn trigger(g: &Trigger) -> String {
     let mut sql = format!("{};", g.definition.trim_end());
     let state = match g.enabled.as_str() {
