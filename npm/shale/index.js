@@ -282,6 +282,22 @@ async function up(options = {}) {
       'ShaleWarning',
     );
   }
+  // The tool whose history shale took over reverted migrations shale counts as applied (Sqitch
+  // trial: "up to date", unsaid).
+  const reverted = json.reverted_by_the_other_tool;
+  if (reverted) {
+    process.emitWarning(
+      `${reverted.tool} reverted ${reverted.migrations.join(', ')} since shale took its history over (${reverted.table} no longer has it), which shale counts as applied: its down still runs somewhere; stop it, check the database with \`shale drift\`; \`shale status\` says how to record what is true`,
+      'ShaleWarning',
+    );
+  }
+  // An up left empty beside a down holding SQL (review: said by the command line alone).
+  for (const e of json.empty_ups || []) {
+    process.emitWarning(
+      `${e.path}: migration ${e.label} was applied, but its up holds no statement while its down does: if its SQL went into the down file by mistake, move it to the up file, then \`shale repair ${e.version} --rolled-back --reason ...\` and \`shale up${e.later_applied ? ' --allow-out-of-order' : ''}\` run it`,
+      'ShaleWarning',
+    );
+  }
   // Seeds in code, which shale does not run (Knex's `seeds/01_users.js`).
   for (const i of (result.seeds && result.seeds.json.ignored) || []) {
     process.emitWarning(`${i.path}: ignored: ${i.reason}`, 'ShaleWarning');

@@ -550,6 +550,26 @@ def up(
             "`shale drift --fix NAME --direction adopt`; `shale status` says the rest",
             stacklevel=2,
         )
+    # The tool whose history shale took over reverted migrations shale counts as applied (Sqitch
+    # trial: "up to date", unsaid).
+    reverted = document.get("reverted_by_the_other_tool")
+    if reverted:
+        warnings.warn(
+            f"{reverted.get('tool')} reverted {', '.join(reverted.get('migrations') or [])} since shale took its "
+            f"history over ({reverted.get('table')} no longer has it), which shale counts as applied: its down still "
+            "runs somewhere; stop it, check the database with `shale drift`; `shale status` says how to record "
+            "what is true",
+            stacklevel=2,
+        )
+    # An up left empty beside a down holding SQL (review: said by the command line alone).
+    for empty in document.get("empty_ups") or []:
+        again = "shale up --allow-out-of-order" if empty.get("later_applied") else "shale up"
+        warnings.warn(
+            f"{empty.get('path')}: migration {empty.get('label')} was applied, but its up holds no statement while "
+            "its down does: if its SQL went into the down file by mistake, move it to the up file, then "
+            f"`shale repair {empty.get('version')} --rolled-back --reason ...` and `{again}` run it",
+            stacklevel=2,
+        )
     # Seeds in code, which shale does not run (a Knex-style `seeds/01_users.js`).
     for ignored in (document.get("seeds") or {}).get("ignored") or []:
         warnings.warn(f"{ignored.get('path')}: ignored: {ignored.get('reason')}", stacklevel=2)

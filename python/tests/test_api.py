@@ -323,3 +323,13 @@ def test_up_warns_where_a_code_tool_still_migrates(project: Path, database: str)
     with pytest.warns(UserWarning, match="alembic's history"):
         result = shale.up(database, cwd=project)
     assert result.versions == ["002"]
+
+
+def test_up_warns_of_an_empty_up_beside_a_down_with_sql(project: Path, database: str) -> None:
+    # Its SQL written into the down file by mistake: said where an application's log shows it
+    # (review: only the command line said it).
+    (project / "migrations" / "002_locale.up.sql").write_text("-- up: locale\n")
+    (project / "migrations" / "002_locale.down.sql").write_text("ALTER TABLE users ADD COLUMN locale text;\n")
+    with pytest.warns(UserWarning, match="migration 002 locale was applied, but its up holds no statement"):
+        result = shale.up(database, cwd=project)
+    assert result.versions == ["001", "002"]

@@ -318,7 +318,8 @@ fn shale_text(error: &ShaleError) -> String {
         ),
         ShaleError::Adopt(problems) => problems.iter().map(adopt_text).collect::<Vec<_>>().join("\n"),
         ShaleError::NoForeignHistory { table: Some(_), .. } => error.to_string(),
-        ShaleError::AppliedByTheOtherTool { tool, migrations, .. } => format!(
+        ShaleError::AppliedByTheOtherTool { tool, migrations, .. }
+        | ShaleError::AppliedSinceTheBaseline { tool, migrations, .. } => format!(
             "{error}. Stop {tool}'s own migrate where it still runs (a deploy step, the application's start-up); \
              check that the database holds what each did, then record it with `shale repair VERSION --applied \
              --reason ...` ({}), and run `shale up` for the rest",

@@ -668,6 +668,7 @@ impl Migrator {
         if plan.steps.is_empty() {
             return Ok(());
         }
+        self.refuse_what_a_tool_applied_since_the_baseline(client, history, plan).await?;
         let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok(()) };
         let ups = || {
             plan.steps.iter().filter(|s| {
@@ -697,6 +698,54 @@ impl Migrator {
             true => Ok(()),
             false => Err(Error::FailedByTheOtherTool { tool: since.tool, table: since.table, migrations: failed }),
         }
+    }
+
+    /// Where a baseline left another tool's history as it was, whose rows name SQL files, and a run
+    /// is about to apply migrations: whether that tool's rows name one of them. It ran it since
+    /// (the team ported it, or `baseline VERSION` was given a version below what it had applied),
+    /// and running it again would apply it twice (db-migrate and Postgrator trials: a seed row
+    /// inserted twice, with only "has changed since the baseline" said). One query per such
+    /// history; none where nothing is to be applied or no baseline left one. A history that cannot
+    /// be read (dropped once the switch was done) has nothing to say.
+    async fn refuse_what_a_tool_applied_since_the_baseline(
+        &self,
+        client: &Client,
+        history: &shale_core::History,
+        plan: &shale_core::Plan,
+    ) -> Result<(), Error> {
+        let ups: Vec<&shale_core::plan::Step> = plan
+            .steps
+            .iter()
+            .filter(|s| s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned)
+            .collect();
+        let left: Vec<(Tool, &str)> = history
+            .records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Audit)
+            .filter_map(|r| shale_core::adopt::left_at_baseline(r.reason.as_deref()?))
+            .map(|(tool, table, _)| (tool, table))
+            .filter(|(tool, _)| tool.adoptable_with(&self.set))
+            .collect();
+        if ups.is_empty() {
+            return Ok(());
+        }
+        for (tool, table) in left {
+            let Some((schema, name)) = table.split_once('.') else { continue };
+            let foreign = ForeignTable { tool, schema: schema.into(), table: name.into(), in_search_path: true };
+            let Ok(rows) = foreign::read(client, &foreign, tool).await else { continue };
+            let Ok(adoption) = plan_adoption_accepting(&self.set, &rows, Accepting { changed: true, missing: true })
+            else {
+                continue;
+            };
+            let ran: std::collections::HashSet<&shale_core::Version> =
+                adoption.applied.iter().filter_map(|m| m.version.as_ref()).collect();
+            let twice: Vec<String> =
+                ups.iter().filter(|s| s.version.as_ref().is_some_and(|v| ran.contains(v))).map(|s| s.label()).collect();
+            if !twice.is_empty() {
+                return Err(Error::AppliedSinceTheBaseline { tool, table: table.to_string(), migrations: twice });
+            }
+        }
+        Ok(())
     }
 
     /// For a run that finds no history of shale's where it looks: whether there is one of these

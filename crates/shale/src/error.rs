@@ -68,6 +68,15 @@ pub enum Error {
         migrations.join(", ")
     )]
     AppliedByTheOtherTool { tool: Tool, table: String, migrations: Vec<String> },
+    /// The tool whose history a baseline left as it was records, as applied, migrations shale was
+    /// about to run (`migrations`, as labels): it ran them since (they were ported to files shale
+    /// runs), or before a baseline given a lower version. Running them would apply them twice.
+    /// Nothing ran.
+    #[error(
+        "{tool} applied {} ({table} records it), which shale's history has as pending since its baseline: running it would apply it twice",
+        migrations.join(", ")
+    )]
+    AppliedSinceTheBaseline { tool: Tool, table: String, migrations: Vec<String> },
     /// The tool whose history shale took over has tried, since, migrations shale was about to run,
     /// and failed (`migrations`: each label with the tool's key for it): what it left of them is
     /// unknown, part of one run outside a transaction maybe. Nothing ran.
@@ -263,6 +272,11 @@ impl Error {
                     .into(),
             ),
             Error::SeedsBeforeMigrations { .. } => Some("apply the migrations first (or with the seeds)".into()),
+            Error::AppliedSinceTheBaseline { .. } => Some(
+                "stop the other tool's own migrate where it still runs; check that the database holds what each \
+                 did, then record each with a repair: applied, with a reason, and migrate the rest"
+                    .into(),
+            ),
             Error::HistoryElsewhere { found, .. } => Some(format!(
                 "run with the history table where it is (schema {}); to move it, ALTER TABLE ... SET SCHEMA it and \
                  its lease table (`_lock`) together",
@@ -292,6 +306,7 @@ impl Error {
             | Error::Adopt(_)
             | Error::NoForeignHistory { .. }
             | Error::AppliedByTheOtherTool { .. }
+            | Error::AppliedSinceTheBaseline { .. }
             | Error::FailedByTheOtherTool { .. }
             | Error::HistoryExists { .. }
             | Error::HistoryElsewhere { .. }

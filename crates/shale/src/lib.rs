@@ -28,7 +28,7 @@ pub use adopt::{AcceptedHistories, AdoptReport, AdoptRequest, AdoptedMigration, 
 pub use embedded::EmbeddedMigrations;
 pub use error::{Error, ErrorKind, RepairRefusal, Stopped};
 pub use migrator::{
-    BeforeARun, BeforeAdoption, Event, Migrator, MigratorConfig, Opened, RanByBoth, Refusal, RefusedStatement,
+    BeforeARun, BeforeAdoption, EmptyUp, Event, Migrator, MigratorConfig, Opened, RanByBoth, Refusal, RefusedStatement,
     RepairDecision, RepairReport, RunReport, StatusReport, StepReport, UpRequest, VetPlan,
 };
 pub use shale_core::{self as core, MigrationSet, Target, Version};

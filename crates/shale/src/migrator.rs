@@ -17,7 +17,7 @@ mod status;
 pub(crate) use report::written_version;
 use report::{step_report, version_text};
 pub use report::{
-    BeforeARun, BeforeAdoption, RanByBoth, RepairDecision, RepairReport, RunReport, StatusReport, StepReport,
+    BeforeARun, BeforeAdoption, EmptyUp, RanByBoth, RepairDecision, RepairReport, RunReport, StatusReport, StepReport,
 };
 use status::facts_for;
 
@@ -383,6 +383,8 @@ impl Migrator {
             if !seen && request.look_for_foreign_history {
                 report.foreign = self.foreign_history_without_adoption(&client).await?;
             }
+            (report.changed_since_baseline, report.reverted_by_the_other_tool) =
+                self.other_tools_since(&client, &history).await?;
             return Ok(report);
         }
         plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
@@ -391,8 +393,9 @@ impl Migrator {
             self.refuse_over_foreign_history(&client).await?;
             self.refuse_over_existing_tables(&client, request, &plan).await?;
         }
-        // Only on a run with something to apply (the no-op start stays one round trip).
+        // A database shale built that another tool's history appeared in is looked at too.
         let changed_since_baseline = self.changed_since_baseline(&client, &history, true).await?;
+        let reverted_by_the_other_tool = self.reverted_by_the_adopted_tool(&client, &history).await?;
         // Checked against the database it will run on: one query, only when there is something to run.
         let facts = match &request.vet {
             Some(vet) => {
@@ -413,6 +416,8 @@ impl Migrator {
             .await?;
         report.duration_ms = started.elapsed().as_millis() as u64;
         report.changed_since_baseline = changed_since_baseline;
+        report.reverted_by_the_other_tool = reverted_by_the_other_tool;
+        report.empty_ups = EmptyUp::of_run(&self.set, &report.steps);
         Ok(report)
     }
 

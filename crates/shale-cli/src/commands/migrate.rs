@@ -200,24 +200,21 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
 /// Migrations just applied whose up holds no statement while their down does: the SQL most likely
 /// went into the down file (Kysely trial: applied unsaid, and the fix, once found, needed a
 /// repair).
-fn warn_empty_ups(migrator: &shale::Migrator, report: &RunReport) {
-    let applied = report.steps.iter().filter(|s| s.direction == shale_core::StepDirection::Up);
-    for step in applied {
-        let Some(m) = step.version.as_deref().and_then(shale::Version::parse).and_then(|v| migrator.set.find(&v))
-        else {
-            continue;
+fn warn_empty_ups(report: &RunReport) {
+    for empty in &report.empty_ups {
+        // Run again alone, after those applied with it, it is out of order (review).
+        let up = match empty.later_applied {
+            true => "`shale up --allow-out-of-order`",
+            false => "`shale up`",
         };
-        let down_has_sql = m.down.as_ref().is_some_and(|d| d.path != m.up.path && !d.runs_nothing());
-        if m.up.runs_nothing() && down_has_sql {
-            crate::output::warning(&format!(
-                "{}: migration {} was applied, but its up holds no statement while its down does: if its SQL went \
-                 into the down file by mistake, move it to the up file, then `shale repair {} --rolled-back --reason \
-                 ...` and `shale up` run it",
-                m.up.path.display(),
-                step.label(),
-                step.version.as_deref().unwrap_or_default()
-            ));
-        }
+        crate::output::warning(&format!(
+            "{}: migration {} was applied, but its up holds no statement while its down does: if its SQL went \
+             into the down file by mistake, move it to the up file, then `shale repair {} --rolled-back --reason \
+             ...` and {up} run it",
+            empty.path.display(),
+            empty.label,
+            empty.version
+        ));
     }
 }
 
@@ -243,7 +240,10 @@ fn after_up(
             super::status::note_foreign(&report.foreign, &migrator.set);
         }
         super::status::warn_changed_since_baseline(&report.changed_since_baseline);
-        warn_empty_ups(migrator, &report);
+        if let Some(reverted) = &report.reverted_by_the_other_tool {
+            super::status::warn_reverted_by_the_other_tool(reverted, false);
+        }
+        warn_empty_ups(&report);
     }
     // Seeds in code, which do not run: in the seeds' JSON too, for the packages to say (re-check:
     // `up({seed: true})` passed them over unsaid).

@@ -221,20 +221,7 @@ fn warn_about_the_adopted_tool(report: &shale::StatusReport, as_problems: bool) 
     }
     if let Some(reverted) = &report.reverted_by_the_other_tool {
         // A problem where it fails the command (`validate`), said as one.
-        let say = if as_problems { crate::output::problem } else { crate::output::warning };
-        // The versions themselves, as `repair` takes them (several at once).
-        let versions: Vec<&str> = reverted.migrations.iter().filter_map(|m| m.split(' ').next()).collect();
-        let versions = versions.join(" ");
-        say(&format!(
-            "{} reverted {} since shale took its history over ({} no longer has it), which shale counts \
-             as applied: its down still runs somewhere; stop it, check the database (`shale drift`), and record \
-             what is true: `shale repair {versions} --rolled-back --force --reason ...` where it was undone (then \
-             `shale up --allow-out-of-order` applies it again, in its place before the migrations applied after \
-             it)",
-            reverted.tool,
-            reverted.migrations.join(", "),
-            reverted.table
-        ));
+        warn_reverted_by_the_other_tool(reverted, as_problems);
     }
     if let Some(failed) = &report.failed_by_the_other_tool {
         crate::output::warning(&format!(
@@ -247,6 +234,26 @@ fn warn_about_the_adopted_tool(report: &shale::StatusReport, as_problems: bool) 
             failed.tool.clear_failure(&failed.table, &failed.migrations[0])
         ));
     }
+}
+
+/// Migrations the tool whose history shale took over reverted since, which shale counts as
+/// applied: said by `status` and `up`, and as a problem by `validate`.
+pub(super) fn warn_reverted_by_the_other_tool(reverted: &shale::RanByBoth, as_problem: bool) {
+    let say = if as_problem { crate::output::problem } else { crate::output::warning };
+    // The versions themselves, as `repair` takes them (several at once).
+    let versions: Vec<&str> = reverted.migrations.iter().filter_map(|m| m.split(' ').next()).collect();
+    let versions = versions.join(" ");
+    say(&format!(
+        "{} reverted {} since shale took its history over ({} no longer has it), which shale counts \
+         as applied: its down still runs somewhere; stop it, check the database (`shale drift`), and record \
+         what is true: `shale repair {versions} --rolled-back --force --reason ...` where it was undone (then \
+         `shale up --allow-out-of-order` applies it again, in its place before the migrations applied after \
+         it), or `shale repair {versions} --applied --reason ...` where the database still holds what it made \
+         (a down that did nothing)",
+        reverted.tool,
+        reverted.migrations.join(", "),
+        reverted.table
+    ));
 }
 
 /// A tool whose migrations are code (Alembic, Django, ...) still migrating after the baseline.

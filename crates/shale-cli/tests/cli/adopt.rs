@@ -260,6 +260,23 @@ fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
     let validate = p.shale(&["validate"]);
     assert_eq!(validate.code, 1, "{}{}", validate.stdout, validate.stderr);
     assert!(validate.stderr.contains("dbmate reverted 20240101000000 users"), "{}", validate.stderr);
+    // `up` says it too, with nothing to apply (Sqitch and Rails trials: "up to date", unsaid).
+    let up = p.shale(&["up"]).ok();
+    assert!(
+        up.stdout.contains("nothing to apply") && up.stderr.contains("warning: dbmate reverted 20240101000000 users"),
+        "{}{}",
+        up.stdout,
+        up.stderr
+    );
+    let json = p.shale(&["up", "--json"]).ok().json();
+    assert_eq!(json["reverted_by_the_other_tool"]["migrations"][0], "20240101000000 users", "{json}");
+    // Where the database still holds what it made (a down that did nothing), `repair --applied`
+    // records that it was checked, and the warning ends (Sqitch trial: "nothing to record").
+    p.psql("CREATE TABLE users (id bigint PRIMARY KEY)");
+    let repair = p.shale(&["repair", "20240101000000", "--applied", "--reason", "checked: still there"]).ok();
+    assert!(!repair.stdout.contains("nothing to record"), "{}", repair.stdout);
+    let status = p.shale(&["status"]).ok();
+    assert!(!status.stderr.contains("reverted"), "{}", status.stderr);
 
     // A migration taken over, reverted by shale and applied again: the tool's row for it is from
     // before the adoption, no sign that the tool ran it since.
@@ -456,6 +473,21 @@ fn node_pg_migrate_of_javascript_modules_starts_from_the_live_schema() {
         "{}",
         status.stderr
     );
+    // The migration it ran, ported to a file shale runs: refused, not run again (db-migrate and
+    // Postgrator trials: a seed row inserted twice, with only the warning said).
+    p.psql("CREATE TABLE more (id int); INSERT INTO more VALUES (1)");
+    p.write("1800000000000_more.sql", "CREATE TABLE IF NOT EXISTS more (id int);\nINSERT INTO more VALUES (1);\n");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("node-pg-migrate applied 1800000000000 more (public.pgmigrations records it)")
+            && up.stderr.contains("shale repair VERSION --applied"),
+        "{}",
+        up.stderr
+    );
+    assert_eq!(p.psql("SELECT count(*) FROM more"), "1");
+    p.shale(&["repair", "1800000000000", "--applied", "--reason", "ran by node-pg-migrate"]).ok();
+    assert!(p.shale(&["up"]).ok().stdout.contains("nothing to apply"));
 }
 
 /// A Laravel migration written after the switch (`2026_12_06_150723_x.php`, its date and time in
@@ -2005,7 +2037,8 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
     }
     let json = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(json["changed_since_baseline"][0]["tool"], "alembic", "{json}");
-    // And where a deploy looks: an `up` that applies something (the no-op start stays one query).
+    // And where a deploy looks: `up`, with something to apply or not (Rails trial: a no-op `up`
+    // said "up to date" after a rollback; one query more where a baseline left a history).
     p.write("0002_tags.sql", "CREATE TABLE tags (id bigint PRIMARY KEY);");
     // Before it, by the dry run a deploy's check runs (Django trial: it said nothing).
     let dry = p.shale(&["up", "--dry-run"]).ok();
@@ -2018,7 +2051,8 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
         "{}",
         up.stderr
     );
-    assert!(!p.shale(&["up"]).ok().stderr.contains("warning"), "a no-op up reads nothing more");
+    let again = p.shale(&["up"]).ok();
+    assert!(again.stdout.contains("nothing to apply") && again.stderr.contains("has changed since the baseline"));
     // What Alembic ran is accounted for (here the column, by hand): the team records its table
     // as it is now, and the warning comes back only when it changes again (Django trial: the
     // docs' `migrate --fake` made it fire on every deploy, dropping the table the only way out).

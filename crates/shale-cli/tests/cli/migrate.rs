@@ -510,6 +510,19 @@ fn an_applied_up_with_no_statement_beside_a_down_with_some_is_warned_about() {
     p.write("002_locale.down.sql", "-- down: locale\n\nALTER TABLE users ADD COLUMN locale text;\n");
     let up = p.shale(&["up"]).ok();
     assert!(up.stderr.contains("its up holds no statement while its down does"), "{}", up.stderr);
+    // In the JSON too, which the packages read (review: said by the command line alone); and, with
+    // a migration applied after it in the same run, the way on allows it out of order (review: the
+    // advice's `shale up` refused it).
+    let later = Project::new("cli_empty_up_later");
+    later.copy_from(&p, &["001_users.sql", "002_locale.up.sql", "002_locale.down.sql"]);
+    later.write("003_tags.up.sql", "CREATE TABLE tags (id int);");
+    let json = later.shale(&["up", "--json"]).ok().json();
+    assert_eq!(json["empty_ups"][0]["label"], "002 locale", "{json}");
+    assert_eq!(json["empty_ups"][0]["later_applied"], true, "{json}");
+    let fresh = Project::new("cli_empty_up_later_text");
+    fresh.copy_from(&later, &["001_users.sql", "002_locale.up.sql", "002_locale.down.sql", "003_tags.up.sql"]);
+    let up = fresh.shale(&["up"]).ok();
+    assert!(up.stderr.contains("and `shale up --allow-out-of-order` run it"), "{}", up.stderr);
     p.write("002_locale.up.sql", "-- up: locale\n\nALTER TABLE users ADD COLUMN locale text;\n");
     p.write("002_locale.down.sql", "-- down: locale\n\nALTER TABLE users DROP COLUMN locale;\n");
     p.shale(&["repair", "002", "--rolled-back", "--reason", "its SQL was in the down file"]).ok();

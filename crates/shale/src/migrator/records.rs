@@ -214,11 +214,15 @@ impl Migrator {
         });
         let down_stopped = record.is_some_and(|r| plan::down_stopped_part_way(&history, r));
         if decision == RepairDecision::Applied && (healthy || applied) && !down_stopped {
-            // Unless the tool whose history shale took over says it ran it too: recorded, the
-            // team's word on it ends the warning that it ran twice (Hasura and golang-migrate
-            // trials: checked, and nothing could end it).
+            // Unless the tool whose history shale took over says it ran it too, or reverted it
+            // since: recorded, the team's word on it (checked, and still applied) ends the warning
+            // that it ran twice (Hasura and golang-migrate trials: checked, and nothing could end
+            // it), or that it was reverted (Sqitch trial: a revert script that did nothing).
             let since = self.applied_by_the_adopted_tool(client, &history).await?;
-            if !since.is_some_and(|s| s.versions.contains(version) && !s.recorded_by_hand(version)) {
+            let said = since.is_some_and(|s| {
+                (s.versions.contains(version) && !s.recorded_by_hand(version)) || s.reverted.contains(version)
+            });
+            if !said {
                 return Ok(report);
             }
         }

@@ -32,6 +32,52 @@ pub struct RunReport {
     /// since the baseline (as [`StatusReport::changed_since_baseline`]), said where a deploy looks.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changed_since_baseline: Vec<crate::adopt::ChangedSinceBaseline>,
+    /// Where shale took another tool's history over: migrations it counts as applied that the
+    /// tool's table no longer has (as [`StatusReport::reverted_by_the_other_tool`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverted_by_the_other_tool: Option<RanByBoth>,
+    /// Migrations this run applied whose up holds no statement while their down does: its SQL
+    /// went into the down file by mistake, likely (Kysely trial: applied without a word; review:
+    /// said by the CLI alone, not in its JSON, which the packages read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub empty_ups: Vec<EmptyUp>,
+}
+
+/// A migration applied with an up that runs nothing beside a down that runs something.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EmptyUp {
+    /// As its file writes it.
+    pub version: String,
+    /// `VERSION name`.
+    pub label: String,
+    /// Its up file.
+    pub path: std::path::PathBuf,
+    /// Migrations after it were applied in the same run: run again alone, it is out of order.
+    pub later_applied: bool,
+}
+
+impl EmptyUp {
+    /// Those of `steps` (a run's) that are such migrations of `set`.
+    pub(crate) fn of_run(set: &MigrationSet, steps: &[StepReport]) -> Vec<EmptyUp> {
+        let ups: Vec<&StepReport> =
+            steps.iter().filter(|s| s.direction == shale_core::StepDirection::Up && s.version.is_some()).collect();
+        let mut empty = Vec::new();
+        for (i, step) in ups.iter().enumerate() {
+            let Some(m) = step.version.as_deref().and_then(Version::parse).and_then(|v| set.find(&v)) else {
+                continue;
+            };
+            let down_has_sql = m.down.as_ref().is_some_and(|d| d.path != m.up.path && !d.runs_nothing());
+            if m.up.runs_nothing() && down_has_sql {
+                empty.push(EmptyUp {
+                    version: m.version_text.clone(),
+                    label: step.label(),
+                    path: m.up.path.clone(),
+                    later_applied: i + 1 < ups.len(),
+                });
+            }
+        }
+        empty
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -135,6 +135,44 @@ impl Migrator {
         })
     }
 
+    /// What `up` says of the other tools still migrating here, on every run, with something to
+    /// apply or not (Sqitch and Rails trials: "up to date" after the tool reverted a migration
+    /// shale counts as applied, which only `status` said): a history a baseline left that changed
+    /// since, and the migrations the tool whose history shale took over reverted since. Queries
+    /// only where a baseline left a history or shale took one over: elsewhere the no-op start
+    /// stays one round trip.
+    pub(super) async fn other_tools_since(
+        &self,
+        client: &Client,
+        history: &History,
+    ) -> Result<(Vec<crate::adopt::ChangedSinceBaseline>, Option<RanByBoth>), Error> {
+        let left_one = history.records.iter().any(|r| {
+            r.kind == RecordKind::Audit
+                && r.reason.as_deref().is_some_and(|why| shale_core::adopt::left_at_baseline(why).is_some())
+        });
+        let changed = match left_one {
+            true => self.changed_since_baseline(client, history, true).await?,
+            false => Vec::new(),
+        };
+        Ok((changed, self.reverted_by_the_adopted_tool(client, history).await?))
+    }
+
+    /// Where shale took another tool's history over: the migrations it counts as applied that the
+    /// tool reverted since. No query elsewhere.
+    pub(super) async fn reverted_by_the_adopted_tool(
+        &self,
+        client: &Client,
+        history: &History,
+    ) -> Result<Option<RanByBoth>, Error> {
+        match crate::adopt::taken_over(history) {
+            Some(_) => {
+                let rows = plan::status(&self.set, history);
+                Ok(self.against_the_adopted_tool(client, history, &rows).await?.reverted)
+            }
+            None => Ok(None),
+        }
+    }
+
     /// The user tables (the history table left out), with row estimates and sizes. One query.
     pub async fn inspect_tables(&self) -> Result<Vec<shale_pg::inspect::TableSummary>, Error> {
         let client = self.connect().await?;
@@ -237,7 +275,7 @@ impl Migrator {
 pub(super) struct AgainstTheAdoptedTool {
     ran_by_both: Option<RanByBoth>,
     applied: Option<RanByBoth>,
-    reverted: Option<RanByBoth>,
+    pub(super) reverted: Option<RanByBoth>,
     failed: Option<RanByBoth>,
 }
 
