@@ -92,10 +92,17 @@ pub enum Tool {
     /// Piccolo ORM's migrations (Python): `migration (id, name, app_name, ran_on)`, a row per
     /// migration run, by app and id.
     Piccolo,
+    /// db-migrate (JavaScript): `migrations (id, name, run_on)`, node-pg-migrate's columns, a row
+    /// per migration by `/` and its file's name without `.js`; its SQL files (`--sql-file`) are
+    /// `sqls/VERSION-name-up.sql` and `-down.sql`, which its modules read.
+    DbMigrate,
+    /// Postgrator (JavaScript, SQL files): `schemaversion (version, name, md5, run_at)`, a row per
+    /// applied version of its `001.do.name.sql` files (and a row 0 it makes with the table).
+    Postgrator,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 36] = [
+    pub const ALL: [Tool; 38] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -132,6 +139,8 @@ impl Tool {
         Tool::Yoyo,
         Tool::Aerich,
         Tool::Piccolo,
+        Tool::DbMigrate,
+        Tool::Postgrator,
     ];
 
     /// The name used on the command line (`--from golang-migrate`), in messages and in `--json`.
@@ -173,6 +182,8 @@ impl Tool {
             Tool::Yoyo => "yoyo",
             Tool::Aerich => "aerich",
             Tool::Piccolo => "piccolo",
+            Tool::DbMigrate => "db-migrate",
+            Tool::Postgrator => "postgrator",
         }
     }
 
@@ -200,6 +211,8 @@ impl Tool {
             Tool::Yoyo => &["yoyo-migrations", "yoyo_migrations"],
             Tool::Aerich => &["tortoise", "tortoise-orm"],
             Tool::Piccolo => &["piccolo-orm", "piccolo_orm"],
+            Tool::DbMigrate => &["db_migrate", "dbmigrate"],
+            Tool::Postgrator => &["postgrator-cli"],
             _ => &[],
         }
     }
@@ -239,6 +252,8 @@ impl Tool {
             Tool::Yoyo => "_yoyo_migration",
             Tool::Aerich => "aerich",
             Tool::Piccolo => "migration",
+            Tool::DbMigrate => "migrations",
+            Tool::Postgrator => "schemaversion",
         }
     }
 
@@ -290,6 +305,7 @@ impl Tool {
             "db_migrations" if columns.len() == 2 && has("version") && has("name") => Some(Tool::Morph),
             "_yoyo_migration" if has("migration_hash") && has("migration_id") => Some(Tool::Yoyo),
             "aerich" if has("version") && has("app") && has("content") => Some(Tool::Aerich),
+            "schemaversion" if has("version") && has("md5") => Some(Tool::Postgrator),
             // A table named `migration` may be the application's: the tool's exact columns.
             "migration" if exactly(&["app_name", "id", "name", "ran_on"]) => Some(Tool::Piccolo),
             // A history under the name its config gives: its columns alone.
@@ -463,6 +479,8 @@ impl Tool {
             Tool::Hasura => "`hasura migrate apply` in CI, the migrations the Hasura image applies at start-up",
             Tool::Sqitch => "`sqitch deploy` in a deploy step",
             Tool::GraphileMigrate => "`graphile-migrate migrate` in a deploy or start script",
+            Tool::DbMigrate => "`db-migrate up` in a deploy or start script, `getInstance().up()` at start-up",
+            Tool::Postgrator => "`postgrator` (postgrator-cli) in a deploy or start script, `migrate()` at start-up",
             _ => "a deploy step, the application's start-up",
         }
     }
@@ -522,7 +540,8 @@ impl Tool {
     /// tool's whose migrations are code.
     pub fn adoptable_with(self, set: &MigrationSet) -> bool {
         match self {
-            Tool::NodePgMigrate => !set.migrations.is_empty(),
+            // db-migrate's too: its modules, where they read SQL files (`--sql-file`), ran those.
+            Tool::NodePgMigrate | Tool::DbMigrate => !set.migrations.is_empty(),
             _ => {
                 self.migrations_are_sql()
                     || (self == Tool::Liquibase && set.migrations.iter().any(|m| m.layout == Layout::Liquibase))
@@ -567,6 +586,8 @@ impl Tool {
             Tool::EfCore => Some("dotnet ef database update MIGRATION"),
             Tool::Aerich => Some("aerich upgrade"),
             Tool::Piccolo => Some("piccolo migrations forwards APP MIGRATION_ID"),
+            Tool::DbMigrate => Some("db-migrate up"),
+            Tool::Postgrator => Some("postgrator VERSION"),
             _ => None,
         }
     }
@@ -632,11 +653,12 @@ pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
         Tool::SqlMigrate => file == key,
         Tool::Dbmate => file.split_once('_').is_some_and(|(version, _)| version == key),
         Tool::NodePgMigrate => crate::layout::without_extension(file) == key,
+        Tool::DbMigrate => db_migrate_name(file).is_some_and(|name| key.strip_prefix('/').unwrap_or(key) == name),
         _ => false,
     })
 }
 
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 14] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 15] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -691,6 +713,8 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 14] = [
     (Tool::Kysely, &["name", "timestamp"]),
     // yoyo's, under its `migration_table`.
     (Tool::Yoyo, &["applied_at_utc", "migration_hash", "migration_id"]),
+    // Postgrator's, under its `schemaTable`.
+    (Tool::Postgrator, &["md5", "name", "run_at", "version"]),
 ];
 
 /// The schemas of Supabase's own services (its auth server, Realtime, Storage, its functions
@@ -1130,6 +1154,13 @@ fn file_stem(path: &std::path::Path) -> Option<&str> {
     path.file_name().and_then(|s| s.to_str()).map(crate::layout::without_extension)
 }
 
+/// The name db-migrate records for its migration of the SQL file `file`
+/// (`20250101000001-create-users` of `sqls/20250101000001-create-users-up.sql`): its module's.
+fn db_migrate_name(file: &str) -> Option<&str> {
+    let name = file.rsplit('/').next()?.strip_suffix(".sql")?;
+    name.strip_suffix("-up").or_else(|| name.strip_suffix("-down"))
+}
+
 /// Whether `key`, a row of the tool's history (a version, Prisma's folder name, ...), is of `m`.
 pub fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
     let Some(version) = &m.version else { return false };
@@ -1141,6 +1172,8 @@ pub fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
         // drizzle's rows are named by its journal's tag, the file name without `.sql`
         // ([`name_drizzle_entries`]).
         Tool::Drizzle => m.file.strip_suffix(".sql") == Some(key),
+        // db-migrate stores `/` and its module's name, which its SQL files' names hold.
+        Tool::DbMigrate => db_migrate_name(&m.file).is_some_and(|name| key.strip_prefix('/').unwrap_or(key) == name),
         // node-pg-migrate stores the file name without its extension.
         Tool::NodePgMigrate => {
             let stem = m.file.rsplit_once('.').map_or(m.file.as_str(), |(s, _)| s);

@@ -59,6 +59,10 @@ pub enum Layout {
     /// Liquibase's formatted SQL changelogs: `--changeset AUTHOR:ID` sections with their
     /// `--rollback` lines, numbered by their place in the files taken in name order
     Liquibase,
+    /// Postgrator's `001.do.name.sql` + `001.undo.name.sql` (the name may be left out)
+    Postgrator,
+    /// db-migrate's SQL files, `20250101000001-name-up.sql` + `-down.sql` (its `sqls` folder)
+    DbMigrate,
 }
 
 /// What separates the up from the down in a tern migration.
@@ -77,6 +81,8 @@ impl Layout {
     pub fn separate_down(self) -> Option<&'static str> {
         match self {
             Layout::UpDownPair => Some("its .down.sql file"),
+            Layout::Postgrator => Some("its .undo. file"),
+            Layout::DbMigrate => Some("its -down.sql file"),
             Layout::Flyway => Some("its U file"),
             Layout::DieselFolder | Layout::PrismaFolder => Some("a down.sql in its folder"),
             Layout::Sqitch => Some("its script in revert/"),
@@ -2005,6 +2011,14 @@ fn classify(relative: &Path) -> Classified {
                 marks: PopMarks::default(),
             }
         }
+        // db-migrate's SQL files, in the `sqls` folder of its migrations directory, which its
+        // modules (`VERSION-name.js`, beside them) read (db-migrate trial: refused, and pointing
+        // the directory at `sqls` made each `-down.sql` a second migration of its version).
+        [folder, file]
+            if folder == "sqls" && matches!(classify_file(file), Classified::Part { layout: Layout::DbMigrate, .. }) =>
+        {
+            classify_file(file)
+        }
         // Any other folder, at any depth: Flyway's files are read there, as Flyway reads the
         // folders of its locations; the file's name gives the version, wherever it is.
         [folders @ .., file] => match classify_file(file) {
@@ -2103,6 +2117,9 @@ fn classify_file(file: &str) -> Classified {
             }
         }
     }
+    if let Some(part) = postgrator_file(stem).or_else(|| db_migrate_file(stem)) {
+        return part;
+    }
     let (stem, role, layout) = if let Some(s) = stem.strip_suffix(".up") {
         (s, Role::Up, Layout::UpDownPair)
     } else if let Some(s) = stem.strip_suffix(".down") {
@@ -2133,6 +2150,54 @@ fn classify_file(file: &str) -> Classified {
         // dbmate, goose and Flyway all pass over a file whose name starts with no version.
         None => Classified::Skipped(UNVERSIONED.into()),
     }
+}
+
+/// Postgrator's `001.do.name.sql` and `001.undo.name.sql` (`stem` without `.sql`), the name
+/// perhaps left out (`001.do.sql`).
+fn postgrator_file(stem: &str) -> Option<Classified> {
+    let (version_text, rest) = stem.split_once('.')?;
+    if version_text.is_empty() || !version_text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (action, name) = rest.split_once('.').unwrap_or((rest, ""));
+    let role = match action {
+        "do" => Role::Up,
+        "undo" => Role::Down,
+        _ => return None,
+    };
+    let version = Version::parse(version_text)?;
+    Some(Classified::Part {
+        key: format!("v:{}", version.canonical()),
+        version_text: version_text.to_string(),
+        name: name.to_string(),
+        role,
+        layout: Layout::Postgrator,
+        marks: PopMarks::default(),
+    })
+}
+
+/// db-migrate's SQL files, `20250101000001-create-users-up.sql` and `-down.sql` (`stem` without
+/// `.sql`): a version of 14 digits, its name after a dash, as `db-migrate create --sql-file`
+/// writes them (a name of another form ending in `-up`, `0003_speed-up`, is not one).
+fn db_migrate_file(stem: &str) -> Option<Classified> {
+    let (rest, role) = match (stem.strip_suffix("-up"), stem.strip_suffix("-down")) {
+        (Some(rest), _) => (rest, Role::Up),
+        (_, Some(rest)) => (rest, Role::Down),
+        _ => return None,
+    };
+    let (version_text, name) = rest.split_once('-')?;
+    if version_text.len() != 14 || !version_text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let version = Version::parse(version_text)?;
+    Some(Classified::Part {
+        key: format!("v:{}", version.canonical()),
+        version_text: version_text.to_string(),
+        name: name.to_string(),
+        role,
+        layout: Layout::DbMigrate,
+        marks: PopMarks::default(),
+    })
 }
 
 /// Why a SQL file whose name starts with no version is left alone ([`Ignored::reason`]).

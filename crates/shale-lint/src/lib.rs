@@ -558,7 +558,10 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
         let here = allows_in(gap);
         // (Not a down file's own `-- down: NAME` header, above its first statement, as `shale new`
         // writes it (aerich re-check); above an up's first statement it is one: re-check.)
-        let down_file = i == 0 && script.path.to_string_lossy().ends_with(".down.sql");
+        let down_file = i == 0 && {
+            let path = script.path.to_string_lossy();
+            path.ends_with(".down.sql") || path.ends_with("-down.sql") || path.contains(".undo.")
+        };
         context.after_down_header |= plain && !down_file && rules::has_down_header(gap, i == 0);
         gap_start = statement.span.end;
         let text = script.statement_text(i);

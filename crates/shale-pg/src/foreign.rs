@@ -242,6 +242,19 @@ async fn scan(
                 continue;
             }
         }
+        // db-migrate keeps node-pg-migrate's columns and names each row with a `/` first
+        // (db-migrate trial: called node-pg-migrate's, its commands advised, its rows read as
+        // naming no file). Read as an aside: a table that cannot be read stays node-pg-migrate's.
+        if t.tool == Tool::NodePgMigrate {
+            let sql = format!("{ASIDE} SELECT EXISTS (SELECT FROM {} WHERE name LIKE '/%')", t.name());
+            if simple_rows(client, &sql, "reading a history's names")
+                .await
+                .is_ok_and(|r| r.first().is_some_and(|r| r[0] == "t"))
+            {
+                histories.push(ForeignTable { tool: Tool::DbMigrate, ..t });
+                continue;
+            }
+        }
         histories.push(t);
     }
     // Hasura's CLI since its config v3 reads hdb_version's state alone: `hasura scripts
@@ -332,6 +345,24 @@ fn time(text: &str) -> Option<String> {
 
 /// Each row's first column as an entry with nothing more to say: the tools whose rows are only
 /// the names or versions of what ran.
+/// Whether `table`'s columns are those `tool`'s history has (under its own name, as the tool
+/// keeps it): a table named with `--table` and `--from` together is read as that tool's, whose
+/// reader would otherwise find no row of its shape and take the history for empty (Postgrator
+/// trial: `--from tern --table schemaversion` recorded that tern had applied nothing, and `up`
+/// ran every migration again). With the table's columns, in order, to say so. One query.
+pub async fn fits(client: &Client, table: &ForeignTable, tool: Tool) -> Result<(bool, Vec<String>), PgError> {
+    let sql = format!(
+        "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+        quote_literal(&table.name())
+    );
+    let rows = simple_rows(client, &sql, "reading a history table's columns").await?;
+    let columns: Vec<String> = rows.into_iter().map(|mut r| r.swap_remove(0)).collect();
+    let as_its_own = Tool::recognize(tool.default_table(), &columns)
+        .or_else(|| Tool::recognize(&table.table, &columns))
+        .is_some_and(|found| found == tool || found.told_apart(&table.schema, |_| true) == tool);
+    Ok((as_its_own || Tool::by_columns_exactly(&columns) == Some(tool), columns))
+}
+
 async fn keys(client: &Client, sql: &str, context: &'static str) -> Result<ForeignState, PgError> {
     let rows = simple_rows(client, sql, context).await?;
     Ok(ForeignState::Entries(rows.iter().map(|r| ForeignEntry { key: r[0].clone(), ..Default::default() }).collect()))
@@ -584,6 +615,14 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             )
         }
         Tool::NodePgMigrate => keys(client, &format!("SELECT name FROM {t} ORDER BY run_on, id"), context).await?,
+        // `/` and the module's name, the `/` left out (as it names the SQL files).
+        Tool::DbMigrate => {
+            keys(client, &format!("SELECT ltrim(name, '/') FROM {t} ORDER BY run_on, id"), context).await?
+        }
+        // Version 0 is the row Postgrator makes with its table, before any migration.
+        Tool::Postgrator => {
+            keys(client, &format!("SELECT version::text FROM {t} WHERE version > 0 ORDER BY version"), context).await?
+        }
         // Python steps and SQL files by id: nothing a file is matched to.
         Tool::Yoyo => {
             keys(client, &format!("SELECT migration_id FROM {t} ORDER BY applied_at_utc, migration_id"), context)

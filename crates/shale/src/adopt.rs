@@ -170,6 +170,25 @@ impl Migrator {
                 });
             }
         }
+        if let (Some(tool), Some(_), [table]) = (request.tool, &request.table, found.as_slice()) {
+            let (fits, columns) = foreign::fits(client, table, tool).await?;
+            if !fits {
+                let expected = shale_core::adopt::NAMED_AS_CONFIGURED
+                    .iter()
+                    .find(|(t, _)| *t == tool)
+                    .map(|(_, columns)| format!(" ({tool}'s has {})", columns.join(", ")))
+                    .unwrap_or_default();
+                return Err(Error::Invalid(format!(
+                    "{} is not {tool}'s history: its columns are {}{expected}; {}",
+                    table.display(),
+                    columns.join(", "),
+                    match Tool::by_columns_exactly(&columns).filter(|t| *t != tool) {
+                        Some(other) => format!("they are {other}'s: `--from {other}`, or no --from"),
+                        None => "name the tool that wrote it with --from".to_string(),
+                    }
+                )));
+            }
+        }
         match found.len() {
             1 => Ok(found.remove(0)),
             0 => Err(Error::NoForeignHistory { tool: request.tool, table: request.table.clone() }),

@@ -229,14 +229,15 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, d
     if differences.len() > SHOWN {
         lines.push(format!("  ... and {} more", differences.len() - SHOWN));
     }
-    // The tool that migrated it, where its table says which.
+    // The tool that migrated it, where its table says which: to its own migration (Rails trial:
+    // `rails db:migrate VERSION=` followed by shale's baseline version, which Rails has none of).
     let status = block_on(migrator.status())?;
     let with = match status.foreign.iter().find_map(|f| f.tool.migrate_to_command().map(|c| (f.tool, c))) {
-        Some((tool, command)) => format!("with {tool}: `{command}`"),
-        None => "with the tool that migrated it, up to that version".to_string(),
+        Some((tool, command)) => format!("with {tool}: `{command}`, to the {tool} migration that {version} stands for"),
+        None => "with the tool that migrated it".to_string(),
     };
     anyhow::bail!(shale::Error::Invalid(format!(
-        "the database is not what the migrations up to {version} build ({} difference(s)), so recording it at {version} would leave them behind:\n{}\nbring it to {version} first ({with}), or baseline at the version it does match; `--force` records {version} anyway",
+        "the database is not what the migrations up to {version} build ({} difference(s)), so recording it at {version} would leave them behind:\n{}\nbring it there first ({with}), or baseline at the version it does match; `--force` records {version} anyway",
         differences.len(),
         lines.join("\n")
     )))

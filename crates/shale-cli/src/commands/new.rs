@@ -46,6 +46,8 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
             up.with_file_name(format!("{stem}.down.sql"))
         }
         Layout::UpDownPair => up.with_file_name(file_name.replace(".up.sql", ".down.sql")),
+        Layout::Postgrator => up.with_file_name(file_name.replacen(".do.", ".undo.", 1)),
+        Layout::DbMigrate => up.with_file_name(format!("{}-down.sql", file_name.trim_end_matches("-up.sql"))),
         Layout::DieselFolder | Layout::PrismaFolder => up.with_file_name("down.sql"),
         Layout::Sqitch => std::path::Path::new("revert").join(up.strip_prefix("deploy").unwrap_or(up)),
         Layout::Flyway => up.with_file_name(format!("U{}", file_name.trim_start_matches('V'))),
@@ -252,6 +254,24 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             if reversible || pairs_have_downs {
                 files.push((format!("{version}_{slug}.down.sql").into(), header("down")));
             }
+        }
+        Layout::Postgrator => {
+            files.push((format!("{version}.do.{slug}.sql").into(), header("up")));
+            if reversible || pairs_have_downs {
+                files.push((format!("{version}.undo.{slug}.sql").into(), header("down")));
+            }
+        }
+        // Named as `db-migrate create --sql-file` names them, with dashes (trial: an underscore
+        // among the project's dashes), the down always beside the up, as it writes both.
+        Layout::DbMigrate => {
+            let slug = slug.replace('_', "-");
+            // In the `sqls` folder its modules read them from, where the others are.
+            let folder = match set.versioned().last().is_some_and(|m| m.file.starts_with("sqls/")) {
+                true => "sqls/",
+                false => "",
+            };
+            files.push((format!("{folder}{version}-{slug}-up.sql").into(), header("up")));
+            files.push((format!("{folder}{version}-{slug}-down.sql").into(), header("down")));
         }
         Layout::DieselFolder => {
             files.push((format!("{version}_{slug}/up.sql").into(), header("up")));

@@ -168,6 +168,8 @@ fn squash_files(last: &Migration, text: &str) -> Vec<(PathBuf, String)> {
     let v = &last.version_text;
     let files: Vec<(String, String)> = match last.layout {
         Layout::UpDownPair => vec![(format!("{v}_squashed.up.sql"), text.to_string())],
+        Layout::Postgrator => vec![(format!("{v}.do.squashed.sql"), text.to_string())],
+        Layout::DbMigrate => vec![(format!("{v}-squashed-up.sql"), text.to_string())],
         Layout::DieselFolder => vec![
             (format!("{v}_squashed/up.sql"), text.to_string()),
             (

@@ -2904,3 +2904,74 @@ fn a_database_yoyo_migrated_starts_from_its_live_schema() {
         status.stderr
     );
 }
+
+/// Postgrator's `001.do.name.sql` / `001.undo.name.sql` and its `schemaversion` (its row 0 left
+/// out), and db-migrate's `sqls/VERSION-name-up.sql` / `-down.sql` and its `migrations` of `/name`
+/// rows, each recognized and taken over; `shale new` writes their files as they do (trials: both
+/// unknown, Postgrator's history called dbmate's, db-migrate's node-pg-migrate's, its rows naming
+/// no file, and a seed row inserted twice). A table named with `--from` and `--table` must be that
+/// tool's (trial: `--from tern` read Postgrator's as empty, and `up` ran every migration again).
+#[test]
+fn postgrator_and_db_migrate_histories_are_taken_over() {
+    let p = Project::new("adopt_postgrator");
+    p.write("001.do.create-package.sql", "CREATE TABLE package (id serial PRIMARY KEY, name text);\n");
+    p.write("001.undo.create-package.sql", "DROP TABLE package;\n");
+    p.write("002.do.sql", "INSERT INTO package (name) VALUES ('vue');\n");
+    p.psql(
+        "CREATE TABLE schemaversion (version bigint PRIMARY KEY, name text, md5 text, run_at timestamptz);
+         INSERT INTO schemaversion VALUES (0, '', '', now()), (1, 'create-package', 'x', now()), (2, '', 'y', now());
+         CREATE TABLE package (id serial PRIMARY KEY, name text); INSERT INTO package (name) VALUES ('vue');",
+    );
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("migrated by postgrator (public.schemaversion is its history)"),
+        "{}",
+        status.stderr
+    );
+    let wrong = p.shale(&["adopt", "--from", "tern", "--table", "schemaversion"]);
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("public.schemaversion is not tern's history: its columns are version, name, md5, run_at")
+            && wrong.stderr.contains("`--from postgrator`"),
+        "{}",
+        wrong.stderr
+    );
+    let adopt = p.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("recorded 2 migration(s) as applied, adopted from postgrator"), "{}", adopt.stdout);
+    assert!(p.shale(&["up"]).ok().stdout.contains("nothing to apply"));
+    assert_eq!(p.psql("SELECT count(*) FROM package"), "1");
+    p.shale(&["new", "add_flag", "--reversible"]).ok();
+    assert!(
+        p.migrations().join("003.do.add_flag.sql").exists() && p.migrations().join("003.undo.add_flag.sql").exists()
+    );
+    p.write("003.do.add_flag.sql", "ALTER TABLE package ADD COLUMN flag boolean;\n");
+    p.write("003.undo.add_flag.sql", "ALTER TABLE package DROP COLUMN flag;\n");
+    p.shale(&["up"]).ok();
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'package'"), "2");
+
+    let d = Project::new("adopt_db_migrate");
+    d.write("20250101000001-create-users.js", "module.exports = {};\n");
+    d.write("sqls/20250101000001-create-users-up.sql", "CREATE TABLE users (id serial PRIMARY KEY, email text);\n");
+    d.write("sqls/20250101000001-create-users-down.sql", "DROP TABLE users;\n");
+    d.write("sqls/20250101000002-seed-admin-up.sql", "INSERT INTO users (email) VALUES ('admin');\n");
+    d.write("sqls/20250101000002-seed-admin-down.sql", "DELETE FROM users WHERE email = 'admin';\n");
+    d.psql(
+        "CREATE TABLE migrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+         INSERT INTO migrations (name, run_on) VALUES ('/20250101000001-create-users', now()), ('/20250101000002-seed-admin', now());
+         CREATE TABLE users (id serial PRIMARY KEY, email text); INSERT INTO users (email) VALUES ('admin');",
+    );
+    let status = d.shale(&["status"]).ok();
+    assert!(status.stderr.contains("migrated by db-migrate (public.migrations is its history)"), "{}", status.stderr);
+    let adopt = d.shale(&["adopt"]).ok();
+    assert!(
+        adopt.stdout.contains("adopted from db-migrate") && adopt.stdout.contains("`db-migrate up`"),
+        "{}",
+        adopt.stdout
+    );
+    assert!(d.shale(&["up"]).ok().stdout.contains("nothing to apply"));
+    assert_eq!(d.psql("SELECT count(*) FROM users"), "1");
+    let new = d.shale(&["new", "add_flag"]).ok();
+    assert!(new.stdout.contains("sqls/") && new.stdout.contains("-add-flag-up.sql"), "{}", new.stdout);
+    assert!(new.stdout.contains("-add-flag-down.sql"), "{}", new.stdout);
+}

@@ -1020,3 +1020,28 @@ fn one_file_named_in_milliseconds_does_not_make_a_directory_node_pg_migrate_s() 
     let m = set.migrations.iter().find(|m| m.name == "invoices").unwrap();
     assert_eq!((m.layout, m.up.statements.len()), (Layout::NodePgMigrate, 1));
 }
+
+/// Postgrator's `.do.`/`.undo.` files and db-migrate's `-up.sql`/`-down.sql` are pairs; a name of
+/// another form ending in `-up` is a migration of its own.
+#[test]
+fn postgrator_and_db_migrate_files_pair_up() {
+    let set = load(vec![
+        file("001.do.users.sql", "CREATE TABLE users (id int);"),
+        file("001.undo.users.sql", "DROP TABLE users;"),
+        file("002.do.sql", "SELECT 1;"),
+    ])
+    .unwrap();
+    assert_eq!(set.migrations.len(), 2);
+    assert_eq!((set.migrations[0].layout, set.migrations[0].name.as_str()), (Layout::Postgrator, "users"));
+    assert!(set.migrations[0].down.as_ref().is_some_and(|d| d.path.ends_with("001.undo.users.sql")));
+    assert_eq!(set.migrations[1].name, "");
+    let set = load(vec![
+        file("20250101000001-create-users-up.sql", "CREATE TABLE users (id int);"),
+        file("20250101000001-create-users-down.sql", "DROP TABLE users;"),
+    ])
+    .unwrap();
+    assert_eq!(set.migrations.len(), 1);
+    assert_eq!((set.migrations[0].layout, set.migrations[0].name.as_str()), (Layout::DbMigrate, "create-users"));
+    let set = load(vec![file("0003_speed-up.sql", "SELECT 1;")]).unwrap();
+    assert_eq!((set.migrations[0].layout, set.migrations[0].name.as_str()), (Layout::SingleFile, "speed-up"));
+}
