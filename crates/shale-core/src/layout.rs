@@ -2301,6 +2301,11 @@ fn classify_other(name: &str) -> Other {
 /// `0002_b.js`, the same one): its version, as written, and its name.
 fn numbered_code_file(file: &str) -> Option<(Version, String, String)> {
     let stem = without_extension(file);
+    // An ISO 8601 time is its digits (review: `2024-01-02T12-00-00_users.ts` read as version 2024,
+    // and `shale new` beside `0001_baseline.sql` wrote `2025_...`).
+    if let Some((digits, rest, _)) = iso_time(stem) {
+        return Some((Version::parse(&digits)?, digits, rest.trim_start_matches(['_', '-']).to_string()));
+    }
     let (version_text, name) = split_version(stem, false)?;
     Some((Version::parse(&version_text)?, version_text, name))
 }

@@ -25,31 +25,60 @@ pub fn outside(model: &Schema, scratch_prefix: &str) -> Schema {
     serde_json::from_value(json).expect("the same shape deserializes")
 }
 
-/// `model` with no column defaults, for a comparison told to pass them over: an ORM whose
-/// defaults live in its code (Tortoise's `auto_now`, Django's `default=`) declares none, where
-/// the database has them (aerich trial: `drift --against exec:` could never pass).
-pub fn without_column_defaults(model: &Schema) -> Schema {
-    let mut out = model.clone();
-    for column in out.tables.iter_mut().flat_map(|t| t.columns.iter_mut()) {
-        column.default = None;
-    }
-    out
-}
-
-/// `model` with no comments, on any kind of object, for a comparison told to pass them over.
-pub fn without_comments(model: &Schema) -> Schema {
-    let mut out = model.clone();
-    for table in &mut out.tables {
-        table.comment = None;
+/// `expected` and `actual` compared with their column defaults passed over: an ORM whose defaults
+/// live in its code (Tortoise's `auto_now`, Django's `default=`) declares none, where the database
+/// has them (aerich trial: `drift --against exec:` could never pass). A column both have takes
+/// `expected`'s default on both sides; one only a side has keeps its own, which a fix writing it
+/// needs (review: `ADD COLUMN flag boolean NOT NULL` without its `DEFAULT false` fails on a table
+/// with rows, and a new table lost its `DEFAULT now()`).
+pub fn ignoring_column_defaults(expected: &Schema, actual: &Schema) -> (Schema, Schema) {
+    let mut actual = actual.clone();
+    for table in &mut actual.tables {
+        let Some(declared) = expected.tables.iter().find(|t| t.schema == table.schema && t.name == table.name) else {
+            continue;
+        };
         for column in &mut table.columns {
-            column.comment = None;
+            if let Some(theirs) = declared.columns.iter().find(|c| c.name == column.name) {
+                column.default = theirs.default.clone();
+            }
         }
     }
-    for view in &mut out.views {
-        view.comment = None;
+    (expected.clone(), actual)
+}
+
+/// `expected` and `actual` compared with their comments passed over, on any kind of object, as
+/// [`ignoring_column_defaults`] passes defaults over: a table, column or view both have takes
+/// `expected`'s comment on both sides; one a side alone has keeps its own. Of the other objects'
+/// comments, those both sides have are `expected`'s, and the rest are left out of both.
+pub fn ignoring_comments(expected: &Schema, actual: &Schema) -> (Schema, Schema) {
+    let (mut expected, mut actual) = (expected.clone(), actual.clone());
+    for table in &mut actual.tables {
+        let Some(declared) = expected.tables.iter().find(|t| t.schema == table.schema && t.name == table.name) else {
+            continue;
+        };
+        table.comment = declared.comment.clone();
+        for column in &mut table.columns {
+            if let Some(theirs) = declared.columns.iter().find(|c| c.name == column.name) {
+                column.comment = theirs.comment.clone();
+            }
+        }
     }
-    out.comments.clear();
-    out
+    for view in &mut actual.views {
+        if let Some(declared) = expected.views.iter().find(|v| v.schema == view.schema && v.name == view.name) {
+            view.comment = declared.comment.clone();
+        }
+    }
+    let same_object = |a: &crate::model::Comment, b: &crate::model::Comment| {
+        a.kind == b.kind
+            && a.schema == b.schema
+            && a.name == b.name
+            && a.parent == b.parent
+            && a.arguments == b.arguments
+    };
+    let shared: Vec<crate::model::Comment> =
+        expected.comments.iter().filter(|c| actual.comments.iter().any(|a| same_object(a, c))).cloned().collect();
+    (expected.comments, actual.comments) = (shared.clone(), shared);
+    (expected, actual)
 }
 
 /// `model` without table `schema.table` and what belongs to it (its constraints, indexes,

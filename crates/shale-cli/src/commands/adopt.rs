@@ -323,7 +323,17 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     let migrator = super::migrator_with(settings, set)?;
     let reason = reason.unwrap_or("baseline --from-database: the schema the database had before shale");
     let progress = Progress::for_settings(settings);
-    block_on(migrator.baseline(&version, Some(reason), &mut |e: Event| progress.event(&e)))?;
+    if let Err(e) = block_on(migrator.baseline(&version, Some(reason), &mut |e: Event| progress.event(&e))) {
+        // Nothing was recorded (its rows go in one transaction): the file goes too, or the command
+        // run again refuses a directory that holds migrations (review: another tool's history
+        // held locked left the file behind, unrecorded).
+        for file in &files {
+            let _ = std::fs::remove_file(file);
+        }
+        let written = files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        crate::output::note(&format!("nothing was recorded, and {written} was removed: run the command again"));
+        return Err(e.into());
+    }
     if settings.json {
         // The baseline is recorded by now: a table this role may not read is no failure of it;
         // null says the list could not be made (round 4: [] read as "nothing to carry over").

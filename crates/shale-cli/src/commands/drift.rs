@@ -155,11 +155,11 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
     // What the comparison is told to pass over goes from both sides: the fix leaves it alone too.
     let (mut expected, mut actual) = (expected, actual);
     for what in &args.ignore {
-        let without = match what.as_str() {
-            "defaults" => shale_schema::confine::without_column_defaults,
-            _ => shale_schema::confine::without_comments,
+        let ignoring = match what.as_str() {
+            "defaults" => shale_schema::confine::ignoring_column_defaults,
+            _ => shale_schema::confine::ignoring_comments,
         };
-        (expected, actual) = (without(&expected), without(&actual));
+        (expected, actual) = ignoring(&expected, &actual);
     }
     let drift = differences(&expected, &actual);
     crate::output::note_unread(settings, &actual, "the database", "the comparison");

@@ -251,3 +251,27 @@ fn a_block_and_its_record_commit_together() {
         refused.stderr
     );
 }
+
+/// A baseline whose read of another tool's history fails (held locked past the session's
+/// lock_timeout) records nothing and removes the file it wrote, so the command can run again
+/// (review: the file stayed, unrecorded, and the command then refused the directory).
+#[test]
+fn a_baseline_that_cannot_read_another_tool_s_history_leaves_no_file() {
+    let p = Project::new("exec_baseline_locked");
+    p.psql(
+        "CREATE TABLE users (id int);
+         CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('a1')",
+    );
+    std::fs::create_dir_all(p.migrations()).unwrap();
+    let mut holder = hold_lock(&p, "alembic_version", 3.0);
+    let run = p.shale(&["baseline", "--from-database", "--session-lock-timeout", "200ms"]);
+    holder.wait().unwrap();
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("nothing was recorded") && run.stderr.contains("run the command again"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read_dir(p.migrations()).unwrap().count(), 0, "the file is gone");
+    p.shale(&["baseline", "--from-database"]).ok();
+}

@@ -1045,3 +1045,17 @@ fn postgrator_and_db_migrate_files_pair_up() {
     let set = load(vec![file("0003_speed-up.sql", "SELECT 1;")]).unwrap();
     assert_eq!((set.migrations[0].layout, set.migrations[0].name.as_str()), (Layout::SingleFile, "speed-up"));
 }
+
+/// A code migration named by an ISO 8601 time is numbered by the time's digits, not by its year:
+/// beside `0001_baseline.sql` it is no `2024` that `shale new` numbers after (review).
+#[test]
+fn a_code_migration_named_by_an_iso_time_is_not_numbered_by_its_year() {
+    let dir = std::env::temp_dir().join(format!("shale-core-iso-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("2024-01-02T12-00-00_users.ts"), "export async function up() {}").unwrap();
+    std::fs::write(dir.join("0001_baseline.sql"), "create table t (id int);").unwrap();
+    let set = MigrationSet::read_dir(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(set.newest_version_of_any_file().map(|v| v.canonical()).as_deref(), Some("1"));
+}

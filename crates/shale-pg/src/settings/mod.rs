@@ -1001,7 +1001,7 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         // Rails' (Active Record's) pool and adapter settings in its DATABASE_URL (`?pool=5`, as
         // the Rails guides and Heroku write it): they configure Active Record's own connections.
         "pool" | "checkout_timeout" | "reaping_frequency" | "idle_timeout" | "prepared_statements" | "advisory_locks"
-        | "statement_limit" | "timeout" | "min_messages" => {}
+        | "statement_limit" | "timeout" | "min_messages" | "reconnect" => {}
         "adapter" if ["postgresql", "postgres", "postgis"].contains(&value.as_str()) => {}
         // Ecto's pool settings in its URL (`ecto://...?pool_size=10`): DBConnection's own.
         "pool_size" | "pool_count" | "queue_target" | "queue_interval" | "prepare" => {}
@@ -1465,7 +1465,7 @@ mod tests {
     #[test]
     fn rails_s_parameters() {
         let s = ConnectionSettings::parse(
-            "postgres://app:pw@db:5432/app?pool=5&sslmode=disable&encoding=unicode&prepared_statements=false&checkout_timeout=5&timeout=5000&adapter=postgresql&min_messages=warning",
+            "postgres://app:pw@db:5432/app?pool=5&sslmode=disable&encoding=unicode&prepared_statements=false&checkout_timeout=5&timeout=5000&adapter=postgresql&min_messages=warning&reconnect=true",
         )
         .unwrap();
         assert_eq!(s.effective_options(), None);
