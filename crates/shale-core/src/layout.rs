@@ -2927,7 +2927,9 @@ pub use liquibase::{
     is_liquibase_changelog, new_changelog as liquibase_changelog, next_file_name as liquibase_file_name,
     with_include as liquibase_with_include, BadExpression, LiquibaseSelection,
 };
-pub use sqitch::{change_name as sqitch_change_name, plan_line as sqitch_plan_line, PLAN_FILE as SQITCH_PLAN};
+pub use sqitch::{
+    change_name as sqitch_change_name, plan_line as sqitch_plan_line, sqitch_place, PLAN_FILE as SQITCH_PLAN,
+};
 
 #[cfg(test)]
 mod tests;

@@ -1099,11 +1099,18 @@ fn written_since_the_switch<'s>(
     records: &Records,
 ) -> Vec<&'s crate::layout::CodeMigration> {
     let Some(switch) = switch_time(set, history) else { return Vec::new() };
+    // Below the baseline and not among the files it listed: it came after (a branch written before
+    // the switch, merged since), whatever its name's time says, and the old tool never ran it
+    // here (Rails trial: a late `.rb` passed over, `up` and `validate` saying all was well).
+    let merged_since = |c: &crate::layout::CodeMigration| {
+        records.covered.as_ref().is_some_and(|covered| !covered.contains(&c.version))
+            && records.baseline.as_ref().is_some_and(|baseline| &c.version <= baseline)
+    };
     set.code_migrations
         .iter()
         .filter(|c| {
             let slack = if c.zone_known { 60 } else { UNKNOWN_ZONE_SLACK };
-            c.written_at > switch + slack && !dealt_with(set, records, c)
+            (c.written_at > switch + slack || merged_since(c)) && !dealt_with(set, records, c)
         })
         .collect()
 }

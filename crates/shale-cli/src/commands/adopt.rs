@@ -170,7 +170,7 @@ pub fn baseline(
     dev_url: Option<&str>,
 ) -> Result<i32> {
     let migrator = migrator(settings)?;
-    let version = parse_version(version)?;
+    let version = parse_version(settings, version)?;
     if !force {
         check_baseline(settings, &migrator, &version, settings.scratch_server(dev_url))?;
     }

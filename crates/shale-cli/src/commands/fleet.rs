@@ -40,7 +40,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
             if args.dry_run {
                 return Err(invalid("--dry-run works on one database, not with a fleet"));
             }
-            Planned::Ready(Operation::Down(down_target(&args.target)?))
+            Planned::Ready(Operation::Down(down_target(settings, &args.target)?))
         }
         Command::Status => Planned::Ready(Operation::Status),
         Command::Validate => Planned::Ready(Operation::Validate),

@@ -45,7 +45,7 @@ fn progress(settings: &Settings) -> Progress {
 /// What `up`'s options and shale.toml ask for (one database or a fleet).
 pub fn up_request(settings: &Settings, args: &UpArgs) -> Result<UpRequest> {
     let target = match (&args.to, args.step) {
-        (Some(v), _) => Some(Target::Version(parse_version(v)?)),
+        (Some(v), _) => Some(Target::Version(parse_version(settings, v)?)),
         (_, Some(n)) => Some(Target::Steps(n)),
         _ => None,
     };
@@ -315,7 +315,7 @@ pub fn seed(settings: &Settings, flag: Option<&std::path::Path>, force: bool) ->
 
 pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
     let mut migrator = migrator(settings)?;
-    let target = down_target(&args.target)?;
+    let target = down_target(settings, &args.target)?;
     let dry_run = args.dry_run;
     let mut refusal = None;
     if args.generate {
@@ -439,7 +439,7 @@ pub fn redo(settings: &Settings) -> Result<i32> {
 /// `goto V`; going forward, `allow_out_of_order` and `force_unsafe` are `up`'s.
 pub fn goto(settings: &Settings, version: &str, allow_out_of_order: bool, force_unsafe: bool) -> Result<i32> {
     let migrator = migrator(settings)?;
-    let version = parse_version(version)?;
+    let version = parse_version(settings, version)?;
     let progress = progress(settings);
     let request = checked_up_request(settings, allow_out_of_order, force_unsafe);
     let report =
@@ -452,7 +452,7 @@ pub fn goto(settings: &Settings, version: &str, allow_out_of_order: bool, force_
 /// --dry-run` going back (golang-migrate trial: a backward goto reverted with no preview).
 pub fn goto_dry_run(settings: &Settings, version: &str, allow_out_of_order: bool, force_unsafe: bool) -> Result<i32> {
     let migrator = migrator(settings)?;
-    let target = parse_version(version)?;
+    let target = parse_version(settings, version)?;
     let status = block_on(migrator.status())?;
     let current = status.current_version.as_deref().and_then(shale::Version::parse);
     if current.as_ref().is_some_and(|now| now > &target) {
@@ -645,7 +645,7 @@ pub fn repair(settings: &Settings, args: &RepairArgs) -> Result<i32> {
     }
     // Each version read before any is recorded: a mistyped one records none.
     let versions = match args.version.is_empty() {
-        false => args.version.iter().map(|v| parse_version(v)).collect::<Result<Vec<_>>>()?,
+        false => args.version.iter().map(|v| parse_version(settings, v)).collect::<Result<Vec<_>>>()?,
         true => missing_versions(&migrator)?,
     };
     let progress = progress(settings);

@@ -207,14 +207,27 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts").block_on(future)
 }
 
-pub fn parse_version(text: &str) -> Result<shale::Version> {
-    text.parse::<shale::Version>().map_err(|e| shale::Error::Invalid(e).into())
+/// A version given on the command line; in a Sqitch project also a tag (`@v1.0`: the change it
+/// follows) or a change's name (its newest instance), as Sqitch's `--to` takes them (Sqitch trial:
+/// a team's runbook says `sqitch revert --to @2.5.3`).
+pub fn parse_version(settings: &Settings, text: &str) -> Result<shale::Version> {
+    match text.parse::<shale::Version>() {
+        Ok(version) => Ok(version),
+        Err(e) => {
+            let plan = std::fs::read_to_string(settings.dir.join(shale::core::layout::SQITCH_PLAN)).ok();
+            let place = plan.as_deref().and_then(|plan| shale::core::layout::sqitch_place(plan, text));
+            match place.and_then(|n| shale::Version::parse(&n.to_string())) {
+                Some(version) => Ok(version),
+                None => Err(shale::Error::Invalid(e).into()),
+            }
+        }
+    }
 }
 
-pub fn down_target(t: &DownTarget) -> Result<shale::Target> {
+pub fn down_target(settings: &Settings, t: &DownTarget) -> Result<shale::Target> {
     Ok(match (t.step, &t.to, t.all) {
         (Some(n), _, _) => shale::Target::Steps(n),
-        (_, Some(v), _) => shale::Target::Version(parse_version(v)?),
+        (_, Some(v), _) => shale::Target::Version(parse_version(settings, v)?),
         _ => shale::Target::All,
     })
 }

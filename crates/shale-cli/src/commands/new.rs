@@ -27,7 +27,7 @@ pub fn run(settings: &Settings, name: &str, reversible: bool) -> Result<i32> {
 /// recorded. A plain file is renamed the up of a pair, unchanged, beside its new down.
 pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>) -> Result<i32> {
     let set = super::load_set(settings)?;
-    let wanted = super::parse_version(version)?;
+    let wanted = super::parse_version(settings, version)?;
     let Some(m) = set.find(&wanted) else {
         anyhow::bail!(shale::Error::Invalid(format!("no migration {version} in {}", settings.dir.display())));
     };

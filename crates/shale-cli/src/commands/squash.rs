@@ -43,7 +43,7 @@ pub fn default_archive(dir: &Path) -> PathBuf {
 
 pub fn run(settings: &Settings, args: &SquashArgs) -> Result<i32> {
     let set = load_set(settings)?;
-    let to = parse_version(&args.to)?;
+    let to = parse_version(settings, &args.to)?;
     let Some(last) = set.find(&to) else {
         anyhow::bail!(shale::Error::Invalid(format!("no migration {} in {}", args.to, settings.dir.display())));
     };

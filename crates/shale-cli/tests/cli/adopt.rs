@@ -2975,3 +2975,29 @@ fn postgrator_and_db_migrate_histories_are_taken_over() {
     assert!(new.stdout.contains("sqls/") && new.stdout.contains("-add-flag-up.sql"), "{}", new.stdout);
     assert!(new.stdout.contains("-add-flag-down.sql"), "{}", new.stdout);
 }
+
+/// A migration in code with an old name that came after the baseline (a branch written before the
+/// switch, merged since): not among the files the baseline listed, so the old tool never ran it
+/// here, and `up` stops before it, as for one written after the switch (Rails trial: a late `.rb`
+/// passed over, and `validate` said all was valid).
+#[test]
+fn a_code_migration_merged_after_the_baseline_stops_up() {
+    let p = Project::new("adopt_late_module");
+    p.write("1700000000000_users.js", "exports.up = (pgm) => { pgm.createTable('users', { id: 'id' }); };\n");
+    p.psql(
+        "CREATE TABLE users (id serial PRIMARY KEY);
+         CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+         INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000000_users', now())",
+    );
+    p.shale(&["baseline", "--from-database"]).ok();
+    assert!(p.shale(&["up"]).ok().stdout.contains("nothing to apply"));
+    p.write("1700000000500_add-flag.js", "exports.up = (pgm) => { pgm.addColumn('users', { flag: 'boolean' }); };\n");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("1700000000500_add-flag.js: migration 1700000000500 is written in JavaScript"),
+        "{}",
+        up.stderr
+    );
+    assert_eq!(p.shale(&["validate"]).code, 1);
+}

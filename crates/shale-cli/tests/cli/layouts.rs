@@ -174,7 +174,11 @@ fn sqitch_projects_run_in_plan_order() {
     assert_eq!(paths, "deploy/appschema.sql,deploy/users@v1.0.0.sql,deploy/app/flips.sql,deploy/users.sql");
     p.shale(&["down", "--step", "1"]).ok();
     assert_eq!(p.psql(columns), "nickname", "revert/users.sql ran");
-    p.shale(&["down", "--to", "1"]).ok();
+    // Sqitch's targets: a tag (the change before it) and a change's name (Sqitch trial: "not a
+    // version", where its runbooks say `sqitch revert --to @v1.0.0`).
+    p.shale(&["down", "--to", "@v1.0.0"]).ok();
+    assert_eq!(p.psql("SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'flipr'"), "users");
+    p.shale(&["down", "--to", "appschema"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'flipr'"), "0");
 
     // `shale new`: a name with a folder keeps it, as `sqitch add` does (the Sqitch trial: written

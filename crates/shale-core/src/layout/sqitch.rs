@@ -198,6 +198,39 @@ fn parse(text: &str) -> Result<Vec<Change>, (usize, String)> {
     Ok(changes)
 }
 
+/// The place in `plan` (1 for its first change: the version shale gives it) of `target`: a tag
+/// (`@v1.0`), the change before it; a change's name, its newest instance (`name@tag`, the instance
+/// the tag follows); none where the plan has no such tag or change.
+pub fn sqitch_place(plan: &str, target: &str) -> Option<usize> {
+    let (name, tag) = match target.split_once('@') {
+        Some((name, tag)) => (name, Some(tag)),
+        None => (target, None),
+    };
+    let mut changes = 0;
+    let mut found = None;
+    let mut named = None;
+    for (_, entry) in entries(plan) {
+        match entry {
+            Entry::Change(change) => {
+                changes += 1;
+                if change == name {
+                    named = Some(changes);
+                }
+            }
+            Entry::Tag(t) if Some(t) == tag => {
+                // `@tag` alone: the change before it; `name@tag`: that change's instance before it.
+                found = if name.is_empty() { Some(changes).filter(|n| *n > 0) } else { named };
+                break;
+            }
+            Entry::Tag(_) | Entry::Reverting(_) => {}
+        }
+    }
+    match tag {
+        Some(_) => found,
+        None => named,
+    }
+}
+
 /// A plan line: a change to deploy, one to revert (`-name`), or a tag (its name without `@`).
 enum Entry<'t> {
     Change(&'t str),
@@ -248,6 +281,19 @@ mod tests {
             .iter()
             .map(|c| (c.name.as_str(), c.reworked, c.rework_tags.iter().map(String::as_str).collect()))
             .collect()
+    }
+
+    /// Sqitch's targets: a tag is the change before it, a name its newest instance, `name@tag` the
+    /// instance before the tag.
+    #[test]
+    fn tags_and_names_are_places_in_the_plan() {
+        assert_eq!(sqitch_place(PLAN, "@v1.0.0-dev1"), Some(2));
+        assert_eq!(sqitch_place(PLAN, "@v1.0.0-dev2"), Some(3));
+        assert_eq!(sqitch_place(PLAN, "users"), Some(4));
+        assert_eq!(sqitch_place(PLAN, "users@v1.0.0-dev2"), Some(2));
+        assert_eq!(sqitch_place(PLAN, "flips"), Some(3));
+        assert_eq!(sqitch_place(PLAN, "@nope"), None);
+        assert_eq!(sqitch_place(PLAN, "nope"), None);
     }
 
     #[test]
