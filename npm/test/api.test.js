@@ -236,18 +236,27 @@ test('status says what was adopted and what the other tool did since', async () 
   assert.equal(status.ranByBoth, null);
 });
 
+/** `shale.up(options)`, with the warnings it emitted meanwhile. */
+async function upWarning(options) {
+  const warned = [];
+  const onWarning = (w) => warned.push(w);
+  process.on('warning', onWarning);
+  try {
+    const result = await shale.up(options);
+    await new Promise((resolve) => setImmediate(resolve));
+    return { result, warned };
+  } finally {
+    process.off('warning', onWarning);
+  }
+}
+
 test('up warns of an empty up beside a down with SQL', async () => {
   // Its SQL written into the down file by mistake (review: only the command line said it).
   const cwd = project();
   const databaseUrl = freshDatabase('js_empty_up');
   fs.writeFileSync(path.join(cwd, 'migrations', '002_locale.up.sql'), '-- up: locale\n');
   fs.writeFileSync(path.join(cwd, 'migrations', '002_locale.down.sql'), 'ALTER TABLE users ADD COLUMN locale text;\n');
-  const warned = [];
-  const onWarning = (w) => warned.push(w);
-  process.on('warning', onWarning);
-  const result = await shale.up({ databaseUrl, cwd });
-  await new Promise((resolve) => setImmediate(resolve));
-  process.off('warning', onWarning);
+  const { result, warned } = await upWarning({ databaseUrl, cwd });
   assert.deepEqual(result.versions, ['001', '002']);
   assert.ok(warned.some((w) => w.message.includes('migration 002 locale was applied, but its up holds no statement')), String(warned));
 });
@@ -265,12 +274,7 @@ test('up warns where a code tool still migrates', async () => {
   });
   psql(databaseUrl, "UPDATE alembic_version SET version_num = 'b2'");
   fs.writeFileSync(path.join(cwd, 'migrations', '002_tags.sql'), '-- migrate:up\nCREATE TABLE tags (id int);\n');
-  const warned = [];
-  const onWarning = (w) => warned.push(w);
-  process.on('warning', onWarning);
-  const result = await shale.up({ databaseUrl, cwd });
-  await new Promise((resolve) => setImmediate(resolve));
-  process.off('warning', onWarning);
+  const { result, warned } = await upWarning({ databaseUrl, cwd });
   assert.deepEqual(result.versions, ['002']);
   assert.ok(warned.some((w) => w.name === 'ShaleWarning' && w.message.includes("alembic's history")), String(warned));
 });

@@ -2165,13 +2165,18 @@ fn postgrator_file(stem: &str) -> Option<Classified> {
         "undo" => Role::Down,
         _ => return None,
     };
+    named_part(version_text, name, role, Layout::Postgrator)
+}
+
+/// A file of a pair of `layout`, its version written `version_text`.
+fn named_part(version_text: &str, name: &str, role: Role, layout: Layout) -> Option<Classified> {
     let version = Version::parse(version_text)?;
     Some(Classified::Part {
         key: format!("v:{}", version.canonical()),
         version_text: version_text.to_string(),
         name: name.to_string(),
         role,
-        layout: Layout::Postgrator,
+        layout,
         marks: PopMarks::default(),
     })
 }
@@ -2189,15 +2194,7 @@ fn db_migrate_file(stem: &str) -> Option<Classified> {
     if version_text.len() != 14 || !version_text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let version = Version::parse(version_text)?;
-    Some(Classified::Part {
-        key: format!("v:{}", version.canonical()),
-        version_text: version_text.to_string(),
-        name: name.to_string(),
-        role,
-        layout: Layout::DbMigrate,
-        marks: PopMarks::default(),
-    })
+    named_part(version_text, name, role, Layout::DbMigrate)
 }
 
 /// Why a SQL file whose name starts with no version is left alone ([`Ignored::reason`]).
