@@ -272,6 +272,10 @@ pub enum Command {
         /// migration and record it as applied here
         #[arg(long)]
         from_database: bool,
+        /// Another tool's history table under a name shale does not find by itself
+        /// (`migrationTableName: 'app_hist'`): left out of the baseline and watched
+        #[arg(long, value_name = "NAME")]
+        table: Vec<String>,
         /// Record VERSION even when the database's schema is not what the migrations up to it build
         #[arg(long, conflicts_with = "from_database")]
         force: bool,

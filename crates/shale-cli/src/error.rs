@@ -497,10 +497,17 @@ fn adopt_text(problem: &AdoptProblem) -> String {
              run `shale adopt` again (or `shale adopt --accept-changed` to take every such file over as it is now)",
             tool.accept_change()
         ),
-        AdoptProblem::NotSql { table, .. } => format!(
-            "{problem}: start shale's history from the live schema with `shale baseline --from-database` (it leaves \
-             {table} out), then write new migrations in SQL"
-        ),
+        AdoptProblem::NotSql { tool, table } => {
+            // Under a name of its own, named: the baseline finds the tool's own name by itself.
+            let named = match table.rsplit('.').next() == Some(tool.default_table()) {
+                true => String::new(),
+                false => format!(" --table {table}"),
+            };
+            format!(
+                "{problem}: start shale's history from the live schema with `shale baseline --from-database{named}` \
+                 (it leaves {table} out), then write new migrations in SQL"
+            )
+        }
         AdoptProblem::NoFile { tool, .. } => format!(
             "{problem}: restore the file (or point --dir at the directory {tool} used) before adopting, so that the \
              history stays complete; where the files were removed on purpose (a squash, as Prisma's docs describe \

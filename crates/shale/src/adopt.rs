@@ -823,7 +823,19 @@ impl Migrator {
         let rows_name_files = |tool: Tool, keys: &[String]| {
             shale_core::adopt::rows_name_files(keys, |k| shale_core::adopt::row_names_a_file(tool, &files, k))
         };
-        Ok(foreign::detect_confirming(client, written_for, rows_name_files).await?)
+        let mut found = foreign::detect_confirming(client, written_for, rows_name_files).await?;
+        for name in &self.named_histories {
+            let named = foreign::detect(client, Some(name)).await?;
+            if named.is_empty() {
+                return Err(Error::NoForeignHistory { tool: None, table: Some(name.clone()) });
+            }
+            for table in named {
+                if !found.iter().any(|f| f.display() == table.display()) {
+                    found.push(table);
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Other tools' history tables in this database, when shale has no history of its own here:

@@ -163,6 +163,11 @@ pub struct Migrator {
     /// Downs for migrations that have none, computed from the schemas before and after each
     /// (`shale down --generate`); recorded in the history with the row they revert.
     pub generated_downs: shale_core::GeneratedDowns,
+    /// Other tools' history tables named by the user (`baseline --table`), each found whatever its
+    /// name says, as the tool its columns are: a baseline leaves them out and watches them
+    /// (review: a Kysely history under `app_hist`, named with `adopt --table`, was written into the
+    /// baseline, which the advice said it would leave out).
+    pub named_histories: Vec<String>,
     /// The history table is known to exist (it was read or created by this migrator).
     history_seen: std::sync::atomic::AtomicBool,
     /// Of several hosts, the server the first connection reached: the others (the migration
@@ -214,6 +219,7 @@ impl Migrator {
             set: set.into(),
             config,
             generated_downs: Default::default(),
+            named_histories: Vec::new(),
             history_seen: Default::default(),
             pinned: Default::default(),
         }

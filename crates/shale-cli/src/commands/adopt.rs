@@ -168,8 +168,10 @@ pub fn baseline(
     reason: Option<&str>,
     force: bool,
     dev_url: Option<&str>,
+    tables: &[String],
 ) -> Result<i32> {
-    let migrator = migrator(settings)?;
+    let mut migrator = migrator(settings)?;
+    migrator.named_histories = tables.to_vec();
     let version = parse_version(settings, version)?;
     if !force {
         check_baseline(settings, &migrator, &version, settings.scratch_server(dev_url))?;
@@ -245,7 +247,7 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, d
 
 /// A database with no history (tables made by an ORM's `create_all()` or by hand): its schema
 /// becomes the first migration, recorded as applied here; a fresh database builds the same from it.
-pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Result<i32> {
+pub fn baseline_from_database(settings: &Settings, reason: Option<&str>, tables: &[String]) -> Result<i32> {
     let set = if settings.dir.exists() { super::load_set(settings)? } else { Default::default() };
     if let Some(m) = set.versioned().next() {
         anyhow::bail!(shale::Error::Invalid(format!(
@@ -257,7 +259,8 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
             m.file
         )));
     }
-    let migrator = super::migrator_with(settings, set)?;
+    let mut migrator = super::migrator_with(settings, set)?;
+    migrator.named_histories = tables.to_vec();
     let status = block_on(migrator.status())?;
     // Alembic's, Django's or Rails' history cannot be taken over (their migrations are code): the
     // live schema is the start, without the tool's own tables.
@@ -320,7 +323,8 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>) -> Resu
     let Some((Some(version), file)) = first else {
         anyhow::bail!(shale::Error::Invalid("the baseline migration could not be read back".into()));
     };
-    let migrator = super::migrator_with(settings, set)?;
+    let mut migrator = super::migrator_with(settings, set)?;
+    migrator.named_histories = tables.to_vec();
     let reason = reason.unwrap_or("baseline --from-database: the schema the database had before shale");
     let progress = Progress::for_settings(settings);
     if let Err(e) = block_on(migrator.baseline(&version, Some(reason), &mut |e: Event| progress.event(&e))) {

@@ -54,10 +54,12 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         Command::Goto { version, dry_run: false, allow_out_of_order, force_unsafe } => {
             migrate::goto(settings, &version, allow_out_of_order, force_unsafe)
         }
-        Command::Baseline { version: Some(version), reason, force, dev_url, .. } => {
-            adopt::baseline(settings, &version, reason.as_deref(), force, dev_url.as_deref())
+        Command::Baseline { version: Some(version), reason, force, dev_url, table, .. } => {
+            adopt::baseline(settings, &version, reason.as_deref(), force, dev_url.as_deref(), &table)
         }
-        Command::Baseline { version: None, reason, .. } => adopt::baseline_from_database(settings, reason.as_deref()),
+        Command::Baseline { version: None, reason, table, .. } => {
+            adopt::baseline_from_database(settings, reason.as_deref(), &table)
+        }
         Command::Adopt(args) => adopt::run(settings, &args),
         Command::Repair(args) => migrate::repair(settings, &args),
         Command::Status => status::status(settings),

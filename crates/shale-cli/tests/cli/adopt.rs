@@ -3001,3 +3001,39 @@ fn a_code_migration_merged_after_the_baseline_stops_up() {
     );
     assert_eq!(p.shale(&["validate"]).code, 1);
 }
+
+/// A code tool's history under a name shale does not find by itself, named with `--table`: adopt
+/// names the baseline that leaves it out with `--table`, and that baseline leaves it out and
+/// watches it (review: the advice's baseline wrote `CREATE TABLE app_hist`, and Kysely migrating
+/// after the switch went unseen).
+#[test]
+fn a_history_named_with_table_is_left_out_of_the_baseline_and_watched() {
+    let p = Project::new("adopt_named_history");
+    p.psql(
+        "CREATE TABLE users (id bigint PRIMARY KEY);
+         CREATE TABLE app_hist (name varchar(255) PRIMARY KEY, timestamp varchar(255) NOT NULL);
+         INSERT INTO app_hist VALUES ('2024_01_01_users', '2024-01-01T00:00:00.000Z')",
+    );
+    std::fs::create_dir_all(p.migrations()).unwrap();
+    let adopt = p.shale(&["adopt", "--table", "app_hist", "--dry-run"]);
+    assert_eq!(adopt.code, 2, "{}", adopt.stderr);
+    assert!(adopt.stderr.contains("`shale baseline --from-database --table public.app_hist`"), "{}", adopt.stderr);
+    p.shale(&["baseline", "--from-database", "--table", "public.app_hist"]).ok();
+    let baseline = std::fs::read_dir(p.migrations()).unwrap().next().unwrap().unwrap().path();
+    let text = std::fs::read_to_string(baseline).unwrap();
+    assert!(text.contains("CREATE TABLE public.users") && !text.contains("app_hist"), "{text}");
+    p.psql("INSERT INTO app_hist VALUES ('2024_02_01_more', '2024-02-01T00:00:00.000Z')");
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("kysely's history (public.app_hist) has changed since the baseline"),
+        "{}",
+        status.stderr
+    );
+    // A name that is no table is said so, and nothing is written.
+    let q = Project::new("adopt_named_history_none");
+    q.psql("CREATE TABLE users (id bigint PRIMARY KEY)");
+    std::fs::create_dir_all(q.migrations()).unwrap();
+    let none = q.shale(&["baseline", "--from-database", "--table", "nope"]);
+    assert_ne!(none.code, 0, "{}", none.stderr);
+    assert_eq!(std::fs::read_dir(q.migrations()).unwrap().count(), 0);
+}
