@@ -887,13 +887,18 @@ fn applied_times(
         .iter()
         .filter_map(|v| {
             let m = set.find(v)?;
-            let at = entries
-                .iter()
-                .rev()
-                .find(|e| shale_core::adopt::matches(foreign.tool, m, &e.key))?
-                .applied_at
-                .clone()?;
-            Some((v.clone(), at))
+            let of_it = |e: &&shale_core::adopt::ForeignEntry| shale_core::adopt::matches(foreign.tool, m, &e.key);
+            let entry = match foreign.tool {
+                // A Sqitch change reworked later has a row per instance, in the plan's order, as the
+                // adoption paired them: its own, not its rework's (Sqitch trial: the first instance
+                // said to have run again, where only the rework had).
+                Tool::Sqitch => {
+                    let instance = set.versioned().filter(|o| o.name == m.name && o.version < m.version).count();
+                    entries.iter().filter(of_it).nth(instance)?
+                }
+                _ => entries.iter().rev().find(of_it)?,
+            };
+            Some((v.clone(), entry.applied_at.clone()?))
         })
         .collect()
 }

@@ -713,3 +713,46 @@ fn a_rollback_file_sharing_a_version_is_named_as_a_down() {
     assert!(run.stderr.contains("it is its down: name the two `NAME.up.sql` and `NAME.down.sql`"), "{}", run.stderr);
     assert!(!run.stderr.contains("next free version"), "{}", run.stderr);
 }
+
+/// A Sqitch change reworked after the adoption, its rework deployed by Sqitch since: the rework
+/// is said to be applied by Sqitch, and its first instance, taken over, is not said to have run
+/// again (Sqitch trial: both instances blamed).
+#[test]
+fn a_rework_deployed_by_sqitch_after_the_adoption_is_not_blamed_on_its_first_instance() {
+    let p = Project::new("layouts_sqitch_rework_since");
+    let wrapped = |sql: &str| format!("BEGIN;\n{sql}\nCOMMIT;\n");
+    p.write("sqitch.plan", SQITCH_PLAN);
+    p.write("deploy/appschema.sql", &wrapped("CREATE SCHEMA flipr;"));
+    p.write("deploy/users@v1.0.0.sql", &wrapped("CREATE TABLE flipr.users (nickname text PRIMARY KEY);"));
+    p.write("deploy/app/flips.sql", &wrapped("CREATE TABLE flipr.flips (id bigint PRIMARY KEY);"));
+    p.write("deploy/users.sql", &wrapped("ALTER TABLE flipr.users ADD COLUMN fullname text;"));
+    let hash = |file: &str| {
+        shale_core::adopt::sqitch_script_hash(&std::fs::read_to_string(p.migrations().join(file)).unwrap())
+    };
+    p.psql(&format!(
+        "CREATE SCHEMA flipr; CREATE TABLE flipr.users (nickname text PRIMARY KEY); CREATE TABLE flipr.flips (id bigint PRIMARY KEY);
+         CREATE SCHEMA sqitch;
+         CREATE TABLE sqitch.changes (change_id text PRIMARY KEY, script_hash text, change text NOT NULL, project text NOT NULL,
+           note text NOT NULL DEFAULT '', committed_at timestamptz NOT NULL DEFAULT clock_timestamp(), committer_name text NOT NULL,
+           committer_email text NOT NULL, planned_at timestamptz NOT NULL, planner_name text NOT NULL, planner_email text NOT NULL);
+         INSERT INTO sqitch.changes (change_id, script_hash, change, project, committer_name, committer_email, planned_at, planner_name, planner_email, committed_at) VALUES
+           ('a1', '{}', 'appschema', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-01'),
+           ('a2', '{}', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-02'),
+           ('a3', '{}', 'app/flips', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-03')",
+        hash("deploy/appschema.sql"),
+        hash("deploy/users@v1.0.0.sql"),
+        hash("deploy/app/flips.sql")
+    ));
+    p.shale(&["adopt"]).ok();
+    p.psql(&format!(
+        "ALTER TABLE flipr.users ADD COLUMN fullname text;
+         INSERT INTO sqitch.changes (change_id, script_hash, change, project, committer_name, committer_email, planned_at, planner_name, planner_email, committed_at)
+         VALUES ('a4', '{}', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', now() + interval '5 seconds')",
+        hash("deploy/users.sql")
+    ));
+    let status = p.shale(&["status"]).ok();
+    assert!(!status.stderr.contains("2 users"), "{}", status.stderr);
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("sqitch applied 4 users since shale took its history over"), "{}", up.stderr);
+}
