@@ -496,7 +496,14 @@ pub fn warn_graphile_edited(set: &shale_core::MigrationSet, pending: Option<&[St
 /// Notes on the files shale leaves alone. The other tool's migrations written in code, and its own
 /// checks (Sqitch's verify scripts), stay in the folder for good after a switch: named by `status`
 /// and `validate` (`code_too`), not in the log of every deploy's `up`.
-pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::MigrationSet, code_too: bool) {
+/// What the directory holds that shale leaves alone, by reason; but for the files a status names
+/// as migrations nothing will run (`cannot_run`: one file said twice, review).
+pub fn note_ignored(
+    settings: &crate::settings::Settings,
+    set: &shale_core::MigrationSet,
+    code_too: bool,
+    cannot_run: &[&std::path::Path],
+) {
     if settings.quiet || settings.json {
         return;
     }
@@ -543,7 +550,7 @@ pub fn note_ignored(settings: &crate::settings::Settings, set: &shale_core::Migr
     }
     let ignored = &set.ignored;
     let mut reasons: Vec<(&str, Vec<&shale_core::layout::Ignored>)> = Vec::new();
-    for i in ignored.iter().filter(|i| code_too || !i.is_kept_for_good()) {
+    for i in ignored.iter().filter(|i| (code_too || !i.is_kept_for_good()) && !cannot_run.contains(&i.path.as_path())) {
         match reasons.iter_mut().find(|(reason, _)| *reason == i.reason) {
             Some((_, files)) => files.push(i),
             None => reasons.push((&i.reason, vec![i])),

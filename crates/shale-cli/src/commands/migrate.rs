@@ -135,7 +135,7 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
         }
     }
     let seeds = if args.seed { seeds_for_up(settings, args.seeds.as_deref())? } else { None };
-    crate::output::note_ignored(settings, &migrator.set, false);
+    crate::output::note_ignored(settings, &migrator.set, false, &[]);
     let progress = progress(settings);
     let report = nearest_versions(&migrator, block_on(migrator.up(&request, &mut |e: Event| progress.event(&e))))?;
     after_up(settings, &migrator, report, seeds, &progress)
@@ -184,7 +184,7 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
                 Err(_) => set.split_where(|_| true).map_err(shale::Error::Load)?,
             }
             let migrator = shale::Migrator::new(set, config.clone());
-            crate::output::note_ignored(settings, &migrator.set, false);
+            crate::output::note_ignored(settings, &migrator.set, false, &[]);
             // An error is looked at once out of the runtime (`--to` a version no migration has).
             let report = migrator.up_from(opened?, &request, &mut |e: Event| progress.event(&e)).await;
             anyhow::Ok((migrator, report))

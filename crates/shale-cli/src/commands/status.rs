@@ -20,7 +20,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
     if settings.quiet {
         return Ok(0);
     }
-    crate::output::note_ignored(settings, &migrator.set, true);
+    crate::output::note_ignored(settings, &migrator.set, true, &cannot_run(&report));
     crate::output::warn_graphile_edited(&migrator.set, Some(&still_to_run(&report.migrations)));
     // Flyway's Java migrations taken over by adopt: applied, with no file; one note for all.
     let java: Vec<&str> =
@@ -197,6 +197,11 @@ pub(super) const STANDBY_NOTE: &str = "this server is a standby (in recovery): i
      replicated, and `shale up` cannot run here: point shale at the primary (of several hosts, \
      `target_session_attrs=read-write` picks it)";
 
+/// The files of the migrations in code that nothing will run (written after the switch).
+fn cannot_run(report: &shale::StatusReport) -> Vec<&std::path::Path> {
+    report.migrations.iter().filter(|r| r.state == State::Unrunnable).filter_map(|r| r.path.as_deref()).collect()
+}
+
 /// What the tool whose history shale took over has done since, said by `status` and `validate`:
 /// applied what shale had too, applied what shale has not yet, reverted or failed one.
 fn warn_about_the_adopted_tool(report: &shale::StatusReport, as_problems: bool) {
@@ -366,8 +371,8 @@ fn color_enabled() -> bool {
 /// failed and refused out-of-order migrations are problems (exit 1).
 pub fn validate(settings: &Settings) -> Result<i32> {
     let set = super::require_migrations(settings, load_set(settings)?)?;
-    if !settings.json {
-        crate::output::note_ignored(settings, &set, true);
+    if !settings.json && settings.database.is_none() {
+        crate::output::note_ignored(settings, &set, true, &[]);
     }
     let ignored = serde_json::to_value(&set.ignored)?;
     if settings.database.is_none() {
@@ -406,6 +411,9 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     let count = set.migrations.len();
     let migrator = super::migrator_with(settings, set)?;
     let report = block_on(migrator.status())?;
+    if !settings.json {
+        crate::output::note_ignored(settings, &migrator.set, true, &cannot_run(&report));
+    }
     // Out of order is no problem where `up` runs it all the same: shale.toml allows it, or the
     // file does (`-- shale:out-of-order`).
     let runs_out_of_order = |r: &&shale::core::StatusRow| {
