@@ -652,7 +652,11 @@ pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
     files.iter().any(|file| match tool {
         Tool::SqlMigrate => file == key,
         Tool::Dbmate => file.split_once('_').is_some_and(|(version, _)| version == key),
-        Tool::NodePgMigrate => crate::layout::without_extension(file) == key,
+        // (db-migrate's, of the same columns: its rows name its SQL files' module with a `/`.)
+        Tool::NodePgMigrate => {
+            crate::layout::without_extension(file) == key
+                || key.strip_prefix('/').is_some_and(|name| db_migrate_name(file) == Some(name))
+        }
         Tool::DbMigrate => db_migrate_name(file).is_some_and(|name| key.strip_prefix('/').unwrap_or(key) == name),
         _ => false,
     })

@@ -2014,10 +2014,8 @@ fn classify(relative: &Path) -> Classified {
         // db-migrate's SQL files, in the `sqls` folder of its migrations directory, which its
         // modules (`VERSION-name.js`, beside them) read (db-migrate trial: refused, and pointing
         // the directory at `sqls` made each `-down.sql` a second migration of its version).
-        [folder, file]
-            if folder == "sqls" && matches!(classify_file(file), Classified::Part { layout: Layout::DbMigrate, .. }) =>
-        {
-            classify_file(file)
+        [folder, file] if folder == "sqls" && sql_stem(file).and_then(db_migrate_file).is_some() => {
+            sql_stem(file).and_then(db_migrate_file).unwrap_or(Classified::Ignore)
         }
         // Any other folder, at any depth: Flyway's files are read there, as Flyway reads the
         // folders of its locations; the file's name gives the version, wherever it is.
@@ -2117,7 +2115,7 @@ fn classify_file(file: &str) -> Classified {
             }
         }
     }
-    if let Some(part) = postgrator_file(stem).or_else(|| db_migrate_file(stem)) {
+    if let Some(part) = postgrator_file(stem) {
         return part;
     }
     let (stem, role, layout) = if let Some(s) = stem.strip_suffix(".up") {
@@ -2183,7 +2181,9 @@ fn named_part(version_text: &str, name: &str, role: Role, layout: Layout) -> Opt
 
 /// db-migrate's SQL files, `20250101000001-create-users-up.sql` and `-down.sql` (`stem` without
 /// `.sql`): a version of 14 digits, its name after a dash, as `db-migrate create --sql-file`
-/// writes them (a name of another form ending in `-up`, `0003_speed-up`, is not one).
+/// writes them (a name of another form ending in `-up`, `0003_speed-up`, is not one). Read only in
+/// the `sqls` folder its modules read them from: at the top, sql-migrate names its files so
+/// (`20240102120000-clean-up.sql`, review: its down section ran as part of the up).
 fn db_migrate_file(stem: &str) -> Option<Classified> {
     let (rest, role) = match (stem.strip_suffix("-up"), stem.strip_suffix("-down")) {
         (Some(rest), _) => (rest, Role::Up),

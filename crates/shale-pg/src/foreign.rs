@@ -147,7 +147,7 @@ pub async fn detect_confirming(
         let Ok(rows) = simple_rows(client, &sql, "reading a table that may be a history").await else { continue };
         let keys: Vec<String> = rows.into_iter().map(|mut r| r.swap_remove(0)).collect();
         if rows_name_files(table.tool, &keys) {
-            found.push(table);
+            found.push(db_migrate_told_apart(client, table).await);
         }
     }
     // Those on the search path first, as `detect` lists them.
@@ -242,20 +242,7 @@ async fn scan(
                 continue;
             }
         }
-        // db-migrate keeps node-pg-migrate's columns and names each row with a `/` first
-        // (db-migrate trial: called node-pg-migrate's, its commands advised, its rows read as
-        // naming no file). Read as an aside: a table that cannot be read stays node-pg-migrate's.
-        if t.tool == Tool::NodePgMigrate {
-            let sql = format!("{ASIDE} SELECT EXISTS (SELECT FROM {} WHERE name LIKE '/%')", t.name());
-            if simple_rows(client, &sql, "reading a history's names")
-                .await
-                .is_ok_and(|r| r.first().is_some_and(|r| r[0] == "t"))
-            {
-                histories.push(ForeignTable { tool: Tool::DbMigrate, ..t });
-                continue;
-            }
-        }
-        histories.push(t);
+        histories.push(db_migrate_told_apart(client, t).await);
     }
     // Hasura's CLI since its config v3 reads hdb_version's state alone: `hasura scripts
     // update-project-v3` copied the older table's versions into it and left that table as it was,
@@ -266,6 +253,21 @@ async fn scan(
         histories.retain(|t| t.tool != Tool::Hasura || hasura_v3(t) || !v3_schemas.contains(&t.schema));
     }
     Ok((histories, unconfirmed))
+}
+
+/// A table with node-pg-migrate's columns, told apart as db-migrate's where its rows' names start
+/// with the `/` db-migrate writes (db-migrate trial: called node-pg-migrate's, its commands
+/// advised, its rows read as naming no file). Read as an aside: a table that cannot be read stays
+/// node-pg-migrate's. One query, only for such a table.
+async fn db_migrate_told_apart(client: &Client, table: ForeignTable) -> ForeignTable {
+    if table.tool != Tool::NodePgMigrate {
+        return table;
+    }
+    let sql = format!("{ASIDE} SELECT EXISTS (SELECT FROM {} WHERE name LIKE '/%')", table.name());
+    match simple_rows(client, &sql, "reading a history's names").await {
+        Ok(rows) if rows.first().is_some_and(|r| r[0] == "t") => ForeignTable { tool: Tool::DbMigrate, ..table },
+        _ => table,
+    }
 }
 
 /// `table` (Hasura's `hdb_version`) joined to each database of its CLI state, as `d` (key: the
@@ -360,7 +362,21 @@ pub async fn fits(client: &Client, table: &ForeignTable, tool: Tool) -> Result<(
     let as_its_own = Tool::recognize(tool.default_table(), &columns)
         .or_else(|| Tool::recognize(&table.table, &columns))
         .is_some_and(|found| found == tool || found.told_apart(&table.schema, |_| true) == tool);
-    Ok((as_its_own || Tool::by_columns_exactly(&columns) == Some(tool), columns))
+    // Exactly another tool's columns (Postgrator's, named with `--from dbmate`, whose rule asks
+    // only for a `version`: re-check), but for tools that keep the same ones.
+    let same = |a: Tool, b: Tool| {
+        let family = |t: Tool| match t {
+            Tool::Dbmate | Tool::Tern | Tool::Rails => 1,
+            Tool::NodePgMigrate | Tool::DbMigrate => 2,
+            _ => 0,
+        };
+        a == b || (family(a) != 0 && family(a) == family(b))
+    };
+    let fits = match Tool::by_columns_exactly(&columns) {
+        Some(other) => same(tool, other),
+        None => as_its_own,
+    };
+    Ok((fits, columns))
 }
 
 async fn keys(client: &Client, sql: &str, context: &'static str) -> Result<ForeignState, PgError> {

@@ -737,20 +737,26 @@ impl Migrator {
             .iter()
             .filter(|s| s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned)
             .collect();
-        let left: Vec<(Tool, &str)> = history
+        let left: Vec<(Tool, &str, &str)> = history
             .records
             .iter()
             .filter(|r| r.kind == RecordKind::Audit)
             .filter_map(|r| shale_core::adopt::left_at_baseline(r.reason.as_deref()?))
-            .map(|(tool, table, _)| (tool, table))
-            .filter(|(tool, _)| tool.adoptable_with(&self.set))
+            .filter(|(tool, _, _)| tool.adoptable_with(&self.set))
             .collect();
         if ups.is_empty() {
             return Ok(());
         }
-        for (tool, table) in left {
+        for (tool, table, then) in left {
             let Some((schema, name)) = table.split_once('.') else { continue };
             let foreign = ForeignTable { tool, schema: schema.into(), table: name.into(), in_search_path: true };
+            // Unchanged since the baseline, its rows are those it had then, of versions the
+            // baseline's check passed (review: another component's Postgrator rows, whose numbers
+            // merely coincide with pending files', refused them).
+            let now = foreign::fingerprint(client, &foreign, true).await.ok().flatten();
+            if now.is_none_or(|now| shale_core::adopt::same_fingerprint(then, &now)) {
+                continue;
+            }
             let Ok(rows) = foreign::read(client, &foreign, tool).await else { continue };
             let Ok(adoption) = plan_adoption_accepting(&self.set, &rows, Accepting { changed: true, missing: true })
             else {
@@ -814,6 +820,12 @@ impl Migrator {
                 Tool::SqlMigrate => shale_core::Layout::SqlMigrate,
                 // Its SQL files, or its modules alone.
                 Tool::NodePgMigrate if !self.set.code_migrations.is_empty() => return true,
+                // db-migrate's, of the same columns, with its SQL files in `sqls/`.
+                Tool::NodePgMigrate
+                    if self.set.migrations.iter().any(|m| m.layout == shale_core::Layout::DbMigrate) =>
+                {
+                    return true
+                }
                 Tool::NodePgMigrate => shale_core::Layout::NodePgMigrate,
                 _ => return false,
             };

@@ -190,19 +190,20 @@ pub fn baseline(
 
 /// The live schema against what the migrations up to `version` build on a throwaway database
 /// (other tools' history tables left out, as `drift` leaves them). Differences refuse the
-/// baseline; where no throwaway server can be made, a note says the check did not run.
+/// baseline, and so does a check that cannot run (no throwaway server can be made).
 fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, dev_url: Option<&str>) -> Result<()> {
     let throwaway = match Throwaway::create(settings, dev_url) {
         Ok(t) => t,
         // A server named for it that cannot be used is an error, not a check passed over.
         Err(e) if dev_url.is_some() => return Err(e),
+        // Where none can be made, nothing is recorded unchecked unless asked (Rails re-check: a
+        // machine without PostgreSQL's binaries recorded a database one migration behind).
         Err(e) => {
-            if !settings.quiet {
-                crate::output::note(&format!(
-                    "the schema was not compared with what the migrations up to {version} build ({e:#}); after `shale up`, `shale drift` shows any difference"
-                ));
-            }
-            return Ok(());
+            let version = migrator.set.find(version).map_or_else(|| version.to_string(), |m| m.version_text.clone());
+            anyhow::bail!(shale::Error::Invalid(format!(
+                "cannot compare the schema with what the migrations up to {version} build ({e:#}): give --dev-url URL \
+                 (a server where shale may create a scratch database), or --force to record {version} unchecked"
+            )));
         }
     };
     let config = &migrator.config;

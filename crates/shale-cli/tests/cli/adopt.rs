@@ -2974,6 +2974,34 @@ fn postgrator_and_db_migrate_histories_are_taken_over() {
     let new = d.shale(&["new", "add_flag"]).ok();
     assert!(new.stdout.contains("sqls/") && new.stdout.contains("-add-flag-up.sql"), "{}", new.stdout);
     assert!(new.stdout.contains("-add-flag-down.sql"), "{}", new.stdout);
+
+    // Under a name of its own (`--migrations-table dbm_log`): found by its rows naming the SQL
+    // files, as db-migrate's (re-check: not found, and `up` ran its migrations again); named with
+    // `--from db-migrate --table`, taken as its (re-check: refused as node-pg-migrate's columns).
+    let r = Project::new("adopt_db_migrate_renamed");
+    r.copy_from(
+        &d,
+        &[
+            "20250101000001-create-users.js",
+            "sqls/20250101000001-create-users-up.sql",
+            "sqls/20250101000001-create-users-down.sql",
+            "sqls/20250101000002-seed-admin-up.sql",
+            "sqls/20250101000002-seed-admin-down.sql",
+        ],
+    );
+    r.psql(
+        "CREATE TABLE dbm_log (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+         INSERT INTO dbm_log (name, run_on) VALUES ('/20250101000001-create-users', now()), ('/20250101000002-seed-admin', now());
+         CREATE TABLE users (id serial PRIMARY KEY, email text); INSERT INTO users (email) VALUES ('admin');",
+    );
+    let up = r.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("db-migrate"), "{}", up.stderr);
+    assert_eq!(r.psql("SELECT count(*) FROM users"), "1", "nothing ran again");
+    r.shale(&["adopt", "--from", "db-migrate", "--table", "dbm_log", "--dry-run"]).ok();
+    // Postgrator's history named as dbmate's (whose rule asks only for a `version`): refused.
+    let wrong = p.shale(&["adopt", "--from", "dbmate", "--table", "schemaversion", "--dry-run"]);
+    assert_ne!(wrong.code, 0, "{}", wrong.stderr);
 }
 
 /// A migration in code with an old name that came after the baseline (a branch written before the

@@ -689,6 +689,29 @@ fn a_least_privilege_role_can_migrate_its_schema() {
     assert_eq!(p.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'shale_migrations'"), role);
 }
 
+/// Another tool's history a baseline left, which the deploy role may not read: a no-op `up` reads
+/// it for a warning only, and says nothing of it (review: it failed on every start).
+#[test]
+fn a_no_op_up_passes_over_a_history_the_role_may_not_read() {
+    let p = Project::new("cfg_unreadable_history");
+    let role = format!("app_{}", p.db.name);
+    p.psql(&format!(
+        "CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA public TO {role};
+         CREATE TABLE a (id int);
+         CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('a1')"
+    ));
+    p.write("001_a.sql", "CREATE TABLE a (id int);");
+    p.shale(&["baseline", "001", "--force", "--reason", "built by Alembic"]).ok();
+    p.psql(&format!(
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+         GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}; REVOKE ALL ON alembic_version FROM {role}"
+    ));
+    let url = p.db.url.replacen("postgres@", &format!("{role}@"), 1);
+    let run: Run = p.bare().args(["--database-url", &url, "up"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("nothing to apply"), "{}", run.stdout);
+}
+
 /// A team's first migration is often the live schema as pg_dump writes it: with its `SET` lines,
 /// its empty search_path and, in recent releases, its `\restrict` lines. It applies as it is,
 /// and the migrations after it find their tables where they expect them.

@@ -402,4 +402,21 @@ fn a_throwaway_server_that_cannot_start_says_why_in_json() {
     let json = run.json();
     assert!(json["message"].as_str().unwrap().contains("PostgreSQL server binaries"), "{json}");
     assert_eq!(json["causes"].as_array().map(Vec::len), Some(1), "{json}");
+    // `baseline V`, which checks the schema there first: refused, nothing recorded (Rails
+    // re-check: recorded unchecked, with a note).
+    p.psql("CREATE TABLE a (id int)");
+    let run: Run = p
+        .bare()
+        .env("SHALE_PG_BINDIR", "/nonexistent")
+        .args(["--database-url", &p.db.url, "baseline", "001"])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--dev-url URL") && run.stderr.contains("--force to record 001 unchecked"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(p.psql("SELECT to_regclass('shale_migrations') IS NULL"), "t", "nothing recorded");
 }

@@ -1036,14 +1036,19 @@ fn postgrator_and_db_migrate_files_pair_up() {
     assert!(set.migrations[0].down.as_ref().is_some_and(|d| d.path.ends_with("001.undo.users.sql")));
     assert_eq!(set.migrations[1].name, "");
     let set = load(vec![
-        file("20250101000001-create-users-up.sql", "CREATE TABLE users (id int);"),
-        file("20250101000001-create-users-down.sql", "DROP TABLE users;"),
+        file("sqls/20250101000001-create-users-up.sql", "CREATE TABLE users (id int);"),
+        file("sqls/20250101000001-create-users-down.sql", "DROP TABLE users;"),
     ])
     .unwrap();
     assert_eq!(set.migrations.len(), 1);
     assert_eq!((set.migrations[0].layout, set.migrations[0].name.as_str()), (Layout::DbMigrate, "create-users"));
     let set = load(vec![file("0003_speed-up.sql", "SELECT 1;")]).unwrap();
     assert_eq!((set.migrations[0].layout, set.migrations[0].name.as_str()), (Layout::SingleFile, "speed-up"));
+    // At the top, such a name is sql-migrate's, its sections read (review: its down ran in the up).
+    let sections = "-- +migrate Up\nCREATE TABLE cleanup_jobs (id int);\n-- +migrate Down\nDROP TABLE cleanup_jobs;\n";
+    let set = load(vec![file("20240102120000-clean-up.sql", sections)]).unwrap();
+    assert_eq!((set.migrations[0].layout, set.migrations[0].name.as_str()), (Layout::SqlMigrate, "clean-up"));
+    assert_eq!(set.migrations[0].up.statements.len(), 1);
 }
 
 /// A code migration named by an ISO 8601 time is numbered by the time's digits, not by its year:
