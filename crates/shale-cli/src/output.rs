@@ -83,6 +83,12 @@ impl Progress {
             log_json(event);
             return;
         }
+        // The server's warning is the migration author's word: said with -q and --json too (on
+        // stderr), as other warnings are.
+        if let (true, Event::Exec(ExecEvent::ServerWarning { label, message })) = (self.quiet, event) {
+            warning(&format!("{label}: the server says: {message}"));
+            return;
+        }
         if self.quiet {
             return;
         }
@@ -206,6 +212,9 @@ impl Progress {
                  membership in that role); waiting for it instead (up to --lock-wait-max)",
                 blocker.session()
             )),
+            Event::Exec(ExecEvent::ServerWarning { label, message }) => {
+                Some(format!("warning: {label}: the server says: {message}"))
+            }
             Event::Exec(ExecEvent::StepFinished { .. } | ExecEvent::BackfillProgress { .. }) => None,
         };
         if let Some(line) = line {
@@ -340,6 +349,9 @@ fn log_json(event: &Event) {
         }
         Event::Exec(ExecEvent::LeftoverCancelled { label, statement, pid }) => serde_json::json!({
             "event": "leftover_cancelled", "migration": label, "statement": statement, "pid": pid,
+        }),
+        Event::Exec(ExecEvent::ServerWarning { label, message }) => serde_json::json!({
+            "event": "server_warning", "migration": label, "level": "warning", "message": message,
         }),
         Event::Exec(ExecEvent::SessionNotPinned { label }) => serde_json::json!({
             "event": "session_not_pinned", "migration": label, "level": "warning", "message": session_not_pinned_text(label),

@@ -369,12 +369,12 @@ async fn open(config: Config, tls: Option<&MakeTls>) -> Result<Client, tokio_pos
     match tls {
         Some(tls) if config.get_ssl_mode() != DriverSslMode::Disable => {
             let (client, connection) = config.connect(tls.clone()).await?;
-            tokio::spawn(connection);
+            crate::notices::drive(connection);
             Ok(client)
         }
         _ => {
             let (client, connection) = config.connect(NoTls).await?;
-            tokio::spawn(connection);
+            crate::notices::drive(connection);
             Ok(client)
         }
     }

@@ -87,6 +87,16 @@ pub enum ExecEvent {
         /// None for a step of a `--single-transaction` batch, which has one duration for all.
         duration: Option<Duration>,
     },
+    /// The server warned while the step ran (`RAISE WARNING`, a materialized view a baseline left
+    /// empty): said as psql says it (a baseline trial: a view left empty, unsaid).
+    ServerWarning { label: String, message: String },
+}
+
+/// The server's warnings since the last step, as events of `label`.
+fn say_server_warnings(label: &str, on_event: &mut (dyn FnMut(ExecEvent) + Send)) {
+    for message in crate::notices::take_warnings() {
+        on_event(ExecEvent::ServerWarning { label: label.to_string(), message });
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -238,6 +248,7 @@ impl<'a> Executor<'a> {
         // One transaction for several steps has one duration (the run's), not one each.
         let duration = (steps.len() == 1).then(|| started.elapsed());
         for s in steps {
+            say_server_warnings(&s.label(), on_event);
             on_event(ExecEvent::StepFinished { label: s.label(), direction: s.direction, duration });
         }
         Ok(())
@@ -610,6 +621,7 @@ impl<'a> Executor<'a> {
                 };
                 match self.client.batch_execute(&self.fenced(&finish)).await {
                     Ok(()) => {
+                        say_server_warnings(&label, on_event);
                         on_event(ExecEvent::StepFinished {
                             label,
                             direction: step.direction,

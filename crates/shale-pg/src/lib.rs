@@ -11,6 +11,7 @@ pub mod interrupt;
 pub mod lease;
 pub mod lock;
 pub mod lockwait;
+pub mod notices;
 pub mod settings;
 pub mod sql;
 pub mod tls;

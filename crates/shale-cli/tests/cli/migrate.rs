@@ -916,3 +916,17 @@ fn a_down_under_the_baseline_is_refused_and_says_why() {
     assert!(down.stderr.contains("the history starts at the baseline 0002"), "{}", down.stderr);
     assert_eq!(p.tables(), ["a", "b", "shale_migrations"]);
 }
+
+/// A migration's `RAISE WARNING` is said, as psql says it, with `-q` too, naming the migration; a
+/// NOTICE is not (a baseline's materialized view left empty went unsaid: re-check).
+#[test]
+fn the_server_s_warnings_are_said() {
+    let p = Project::new("cli_server_warning");
+    p.write(
+        "001_w.sql",
+        "DO $$ BEGIN RAISE WARNING 'rows left behind: %', 3; RAISE NOTICE 'only a notice'; END $$;\nCREATE TABLE t (id int);\n",
+    );
+    let up = p.shale(&["up", "-q"]).ok();
+    assert!(up.stderr.contains("warning: 001 w: the server says: rows left behind: 3"), "{}", up.stderr);
+    assert!(!up.stderr.contains("only a notice"), "{}", up.stderr);
+}
