@@ -321,8 +321,10 @@ impl Tool {
     /// `app_migrations`, `up` ran every migration again).
     pub fn by_columns_alone(table: &str, columns: &[String]) -> Option<Tool> {
         Tool::by_columns_exactly(columns).filter(|tool| {
-            !matches!(tool, Tool::SqlMigrate | Tool::Dbmate | Tool::NodePgMigrate | Tool::TypeOrm | Tool::Kysely)
-                || table.to_ascii_lowercase().contains("migration")
+            !matches!(
+                tool,
+                Tool::SqlMigrate | Tool::Dbmate | Tool::NodePgMigrate | Tool::TypeOrm | Tool::Kysely | Tool::MikroOrm
+            ) || table.to_ascii_lowercase().contains("migration")
         })
     }
 
@@ -662,7 +664,7 @@ pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
     })
 }
 
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 15] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 16] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -719,6 +721,9 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 15] = [
     (Tool::Yoyo, &["applied_at_utc", "migration_hash", "migration_id"]),
     // Postgrator's, under its `schemaTable`.
     (Tool::Postgrator, &["md5", "name", "run_at", "version"]),
+    // MikroORM's `migrations.tableName` where its name says it holds migrations (MikroORM trial:
+    // `app_migrations` written into the baseline, and MikroORM's runs after the switch unseen).
+    (Tool::MikroOrm, &["executed_at", "id", "name"]),
 ];
 
 /// The schemas of Supabase's own services (its auth server, Realtime, Storage, its functions

@@ -366,7 +366,7 @@ pub async fn fits(client: &Client, table: &ForeignTable, tool: Tool) -> Result<(
     // only for a `version`: re-check), but for tools that keep the same ones.
     let same = |a: Tool, b: Tool| {
         let family = |t: Tool| match t {
-            Tool::Dbmate | Tool::Tern | Tool::Rails => 1,
+            Tool::Dbmate | Tool::Tern | Tool::Rails | Tool::Pop => 1,
             Tool::NodePgMigrate | Tool::DbMigrate => 2,
             _ => 0,
         };

@@ -275,6 +275,16 @@ pub fn with_kinds_models_do_not_describe(models: &Schema, other: &Schema) -> (Sc
                 break;
             }
         }
+        // With their indexes (MikroORM trial: the unique index `REFRESH ... CONCURRENTLY` needs
+        // was dropped from a view kept).
+        let indexes: Vec<crate::model::Index> = other
+            .indexes
+            .iter()
+            .filter(|i| i.on_materialized_view && views.iter().any(|v| v.schema == i.schema && v.name == i.table))
+            .filter(|i| !out.indexes.iter().any(|o| o.schema == i.schema && o.name == i.name))
+            .cloned()
+            .collect();
+        out.indexes.extend(indexes);
         out.views = views;
         taken.push("views");
     }

@@ -150,8 +150,42 @@ pub fn exec_output(command: &str) -> Result<String> {
             false => format!("`{command}` (exec:) {how}; its output is not used; its error output ends with:\n{tail}"),
         }));
     }
-    String::from_utf8(output.stdout)
-        .map_err(|_| shale::Error::Invalid(format!("the output of `{command}` (exec:) is not UTF-8 text")).into())
+    let text = String::from_utf8(output.stdout)
+        .map_err(|_| shale::Error::Invalid(format!("the output of `{command}` (exec:) is not UTF-8 text")))?;
+    Ok(without_terminal_colors(&text))
+}
+
+/// `text` without the escape sequences that color a terminal (`ESC [ 32 m`): a CLI that colors
+/// its output into a pipe too (MikroORM's `schema:create --dump` ends with two) is no SQL, and the
+/// server's syntax error then showed them to the terminal, which ate the message (MikroORM trial).
+fn without_terminal_colors(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            // Parameters and intermediates, then the final byte (a letter, `@` to `~`).
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod terminal_color_tests {
+    #[test]
+    fn color_sequences_are_taken_out() {
+        let dumped = "create table t (a int);\n\u{1b}[32m\u{1b}[39m\n";
+        assert_eq!(super::without_terminal_colors(dumped), "create table t (a int);\n\n");
+        assert_eq!(super::without_terminal_colors("select '\u{1b}[1;31mred';"), "select 'red';");
+        assert_eq!(super::without_terminal_colors("plain"), "plain");
+    }
 }
 
 /// A schema read from a source; `scratch` is the throwaway database holding it, if one was made.
