@@ -18,6 +18,8 @@ pub struct Progress {
     pub verbose: bool,
     /// `--log-format json`.
     log_json: bool,
+    /// `--json`: the run's document says what the warnings would.
+    json: bool,
     /// Finished migrations are printed as they finish (human output only).
     step_lines: bool,
     bar: Mutex<Option<ProgressBar>>,
@@ -34,6 +36,7 @@ impl Progress {
             quiet: settings.quiet || settings.json,
             verbose: settings.verbose,
             log_json: settings.log_json,
+            json: settings.json,
             step_lines: !(settings.quiet || settings.json),
             bar: Mutex::new(None),
             backfill: Mutex::new((None, None)),
@@ -79,6 +82,13 @@ impl Progress {
     }
 
     pub fn event(&self, event: &Event) {
+        // Warnings, said as `up` says them after a run (a `warning` event with --log-format json).
+        if let Event::OtherToolsMigrating(changed) = event {
+            if !self.json {
+                crate::commands::status::warn_changed_since_baseline(changed);
+            }
+            return;
+        }
         if self.log_json {
             log_json(event);
             return;
@@ -133,7 +143,7 @@ impl Progress {
             _ => {}
         }
         let line = match event {
-            Event::Planned { .. } => None,
+            Event::Planned { .. } | Event::OtherToolsMigrating(_) => None,
             Event::LockWaiting(holder) => Some(format!("waiting for the migration lock, held by {holder}")),
             Event::LockAcquired { waited } if waited.as_millis() > 500 => {
                 Some(format!("got the migration lock after {:.1}s", waited.as_secs_f64()))
@@ -328,6 +338,9 @@ fn write_json_line(mut value: serde_json::Value) {
 fn log_json(event: &Event) {
     let value = match event {
         Event::Planned { steps } => serde_json::json!({ "event": "planned", "migrations": steps }),
+        Event::OtherToolsMigrating(changed) => {
+            serde_json::json!({ "event": "other_tools_migrating", "histories": changed })
+        }
         Event::LockWaiting(holder) => serde_json::json!({ "event": "lock_waiting", "holder": holder }),
         Event::LockAcquired { waited } => {
             serde_json::json!({ "event": "lock_acquired", "waited_ms": waited.as_millis() as u64 })

@@ -773,6 +773,27 @@ impl Migrator {
         Ok(())
     }
 
+    /// The migrations in code of the directory that `table` (the history of the tool whose
+    /// migrations they are) does not record: that tool has not run them here (a `rails
+    /// db:migrate` not run since they were merged), and a baseline, which counts them as run,
+    /// would leave their work undone for good (Rails re-check). None where the rows name none of
+    /// the files (a history that names them otherwise: Alembic's revision ids). One query.
+    pub async fn code_migrations_not_run_by(&self, table: &ForeignTable) -> Result<Vec<std::path::PathBuf>, Error> {
+        let client = self.connect().await?;
+        let rows = foreign::read(&client, table, table.tool).await?;
+        let shale_core::adopt::ForeignState::Entries(entries) = &rows.state else { return Ok(Vec::new()) };
+        let recorded = |c: &&shale_core::layout::CodeMigration| {
+            let file = c.path.file_name().and_then(|f| f.to_str()).unwrap_or_default();
+            let stem = file.split_once('.').map_or(file, |(stem, _)| stem);
+            entries.iter().any(|e| e.key == c.version_text || e.key == file || e.key == stem || e.key.ends_with(stem))
+        };
+        let code = &self.set.code_migrations;
+        if !code.iter().any(|c| recorded(&c)) {
+            return Ok(Vec::new());
+        }
+        Ok(code.iter().filter(|c| !recorded(c)).map(|c| c.path.clone()).collect())
+    }
+
     /// For a run that finds no history of shale's where it looks: whether there is one of these
     /// migrations in another schema (one query, and one per such table).
     pub(crate) async fn refuse_history_elsewhere(&self, client: &Client) -> Result<(), Error> {

@@ -86,6 +86,10 @@ pub enum Event {
     /// The table lease of a runner that stopped renewing it (crashed or stalled) expired and was
     /// taken over.
     LeaseTakenOver(LockHolder),
+    /// Before a run applies anything: the other tools still migrating here (as
+    /// [`RunReport::changed_since_baseline`]), said first, where a deploy's log shows it before
+    /// what may run twice (MikroORM trial: said after the migration had run).
+    OtherToolsMigrating(Vec<crate::adopt::ChangedSinceBaseline>),
     Exec(ExecEvent),
 }
 
@@ -401,6 +405,9 @@ impl Migrator {
         }
         // A database shale built that another tool's history appeared in is looked at too.
         let changed_since_baseline = self.changed_since_baseline(&client, &history, true).await?;
+        if !changed_since_baseline.is_empty() {
+            on_event(Event::OtherToolsMigrating(changed_since_baseline.clone()));
+        }
         let reverted_by_the_other_tool = status::quietly(self.reverted_by_the_adopted_tool(&client, &history).await)?;
         // Checked against the database it will run on: one query, only when there is something to run.
         let facts = match &request.vet {

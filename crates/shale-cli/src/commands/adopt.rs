@@ -278,6 +278,25 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>, tables:
             "the database already has shale history; --from-database is for a database that has none".into()
         ));
     }
+    // Its migrations in code that it has not run here would count as run (Rails re-check: a
+    // pending `.rb`, its views never made anywhere).
+    for foreign in status.foreign.iter().filter(|f| !f.tool.adoptable_with(&migrator.set)) {
+        let not_run = block_on(migrator.code_migrations_not_run_by(foreign))?;
+        if !not_run.is_empty() {
+            let files: Vec<String> = not_run.iter().map(|p| p.display().to_string()).collect();
+            anyhow::bail!(shale::Error::Invalid(format!(
+                "{}'s history ({}) does not record {}: {} has not run them here, and a baseline would count them as \
+                 run, their work undone for good; run them first ({}), or, if they were written after the switch, \
+                 move them out of {}, then port them to SQL after the baseline",
+                foreign.tool,
+                foreign.display(),
+                crate::output::and_listed(&files),
+                foreign.tool,
+                foreign.tool.migrate_to_command().unwrap_or_else(|| foreign.tool.where_it_runs()),
+                settings.dir.display()
+            )));
+        }
+    }
     // On Supabase, what Supabase manages is not the project's first migration: a new project
     // (or a branch) has it already, and would refuse it as existing.
     let live = block_on(migrator.schema())?;

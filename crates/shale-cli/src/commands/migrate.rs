@@ -239,7 +239,10 @@ fn after_up(
         if !settings.quiet {
             super::status::note_foreign(&report.foreign, &migrator.set);
         }
-        super::status::warn_changed_since_baseline(&report.changed_since_baseline);
+        // A run that applied something said it before it began (`Event::OtherToolsMigrating`).
+        if report.steps.is_empty() {
+            super::status::warn_changed_since_baseline(&report.changed_since_baseline);
+        }
         if let Some(reverted) = &report.reverted_by_the_other_tool {
             super::status::warn_reverted_by_the_other_tool(reverted, false);
         }

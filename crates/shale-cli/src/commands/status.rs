@@ -262,7 +262,7 @@ pub(super) fn warn_reverted_by_the_other_tool(reverted: &shale::RanByBoth, as_pr
 }
 
 /// A tool whose migrations are code (Alembic, Django, ...) still migrating after the baseline.
-pub(super) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline]) {
+pub(crate) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline]) {
     for c in changed {
         let (schema, name) = c.table.split_once('.').unwrap_or(("public", &c.table));
         // A tool whose migrations are SQL files, whose history appeared on a database shale built:

@@ -2051,6 +2051,8 @@ fn a_database_alembic_migrated_starts_from_its_live_schema_without_alembic_s_tab
         "{}",
         up.stderr
     );
+    // Said once, before the run (MikroORM trial: after it, once the migration had run).
+    assert_eq!(up.stderr.matches("has changed since the baseline").count(), 1, "{}", up.stderr);
     let again = p.shale(&["up"]).ok();
     assert!(again.stdout.contains("nothing to apply") && again.stderr.contains("has changed since the baseline"));
     // What Alembic ran is accounted for (here the column, by hand): the team records its table
@@ -3089,4 +3091,30 @@ fn mikro_orm_s_history_under_another_name_is_found() {
     let baseline = std::fs::read_dir(p.migrations()).unwrap().next().unwrap().unwrap().path();
     let text = std::fs::read_to_string(baseline).unwrap();
     assert!(!text.contains("app_migrations"), "{text}");
+}
+
+/// A migration in code the old tool has not run here (a Rails `.rb` still pending: `rails
+/// db:migrate` not run since it was merged) refuses `baseline --from-database`, which would count
+/// it as run and leave its work undone everywhere (Rails re-check: its views were never made).
+#[test]
+fn a_baseline_refuses_a_code_migration_the_old_tool_has_not_run() {
+    let p = Project::new("adopt_rails_pending");
+    p.write("20240101000000_create_users.rb", "class CreateUsers < ActiveRecord::Migration[6.1]; end\n");
+    p.write("20240102000000_create_stats.rb", "class CreateStats < ActiveRecord::Migration[6.1]; end\n");
+    p.psql(
+        "CREATE TABLE users (id bigint PRIMARY KEY);
+         CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000');
+         CREATE TABLE ar_internal_metadata (key varchar PRIMARY KEY, value varchar)",
+    );
+    let refused = p.shale(&["baseline", "--from-database"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("rails's history (public.schema_migrations) does not record")
+            && refused.stderr.contains("20240102000000_create_stats.rb"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains("20240101000000_create_users.rb"), "{}", refused.stderr);
+    p.psql("INSERT INTO schema_migrations VALUES ('20240102000000')");
+    p.shale(&["baseline", "--from-database"]).ok();
 }
