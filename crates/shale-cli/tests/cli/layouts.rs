@@ -129,6 +129,12 @@ users [appschema] 2024-01-02T00:00:00Z Marge N. <marge@example.com> # Users.\n\
 app/flips [users] 2024-01-04T00:00:00Z Marge N. <marge@example.com> # Flips, in a folder.\n\
 users [users@v1.0.0] 2024-01-05T00:00:00Z Marge N. <marge@example.com> # Users get a nickname.\n";
 
+/// Sqitch's table of deployed changes, as much of it as shale reads.
+const SQITCH_CHANGES: &str = "CREATE TABLE sqitch.changes (change_id text PRIMARY KEY, script_hash text, change text NOT NULL,
+    project text NOT NULL, note text NOT NULL DEFAULT '', committed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    committer_name text NOT NULL, committer_email text NOT NULL, planned_at timestamptz NOT NULL, planner_name text NOT NULL,
+    planner_email text NOT NULL);";
+
 /// A Sqitch project as `sqitch init` and `sqitch add` / `rework` leave it: its plan orders the
 /// changes (not the files' names), each change's scripts in deploy/, revert/ and verify/ (its
 /// name may hold a folder), wrapped in BEGIN / COMMIT; a reworked change's earlier scripts carry
@@ -354,9 +360,7 @@ fn sqitch_projects_run_in_plan_order() {
             .collect();
     all.psql(&format!(
         "CREATE SCHEMA sqitch;
-         CREATE TABLE sqitch.changes (change_id text PRIMARY KEY, script_hash text, change text NOT NULL, project text NOT NULL,
-           note text NOT NULL DEFAULT '', committed_at timestamptz NOT NULL DEFAULT clock_timestamp(), committer_name text NOT NULL,
-           committer_email text NOT NULL, planned_at timestamptz NOT NULL, planner_name text NOT NULL, planner_email text NOT NULL);
+         {SQITCH_CHANGES}
          INSERT INTO sqitch.changes (change_id, script_hash, change, project, committer_name, committer_email, planned_at, planner_name, planner_email, committed_at) VALUES
            ('a1', '{}', 'appschema', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-01'),
            ('a2', '{}', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-02'),
@@ -732,9 +736,7 @@ fn a_rework_deployed_by_sqitch_after_the_adoption_is_not_blamed_on_its_first_ins
     p.psql(&format!(
         "CREATE SCHEMA flipr; CREATE TABLE flipr.users (nickname text PRIMARY KEY); CREATE TABLE flipr.flips (id bigint PRIMARY KEY);
          CREATE SCHEMA sqitch;
-         CREATE TABLE sqitch.changes (change_id text PRIMARY KEY, script_hash text, change text NOT NULL, project text NOT NULL,
-           note text NOT NULL DEFAULT '', committed_at timestamptz NOT NULL DEFAULT clock_timestamp(), committer_name text NOT NULL,
-           committer_email text NOT NULL, planned_at timestamptz NOT NULL, planner_name text NOT NULL, planner_email text NOT NULL);
+         {SQITCH_CHANGES}
          INSERT INTO sqitch.changes (change_id, script_hash, change, project, committer_name, committer_email, planned_at, planner_name, planner_email, committed_at) VALUES
            ('a1', '{}', 'appschema', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-01'),
            ('a2', '{}', 'users', 'flipr', 'M', 'm@x', now(), 'M', 'm@x', '2024-01-02'),
