@@ -241,14 +241,23 @@ impl<'a> Executor<'a> {
                         let blockers = crate::lockwait::blockers(self.client, &targets, Duration::ZERO).await?;
                         return Err(PgError::LockBlocked { label, waited: started.elapsed(), blockers });
                     }
+                    // What the server warned of before it failed often says why (review: kept unsaid).
+                    say_server_warnings(&label, on_event);
                     return Err(self.transaction_failure(steps, &pieces, failed).await);
                 }
             }
         }
         // One transaction for several steps has one duration (the run's), not one each.
         let duration = (steps.len() == 1).then(|| started.elapsed());
+        // Of a batch, the warnings are the batch's: which of its steps said each is not known (review:
+        // all said under the first).
+        let batch = match steps {
+            [one] => one.label(),
+            [first, .., last] => format!("the batch {} to {}", first.label(), last.label()),
+            [] => String::new(),
+        };
+        say_server_warnings(&batch, on_event);
         for s in steps {
-            say_server_warnings(&s.label(), on_event);
             on_event(ExecEvent::StepFinished { label: s.label(), direction: s.direction, duration });
         }
         Ok(())

@@ -737,26 +737,23 @@ impl Migrator {
             .iter()
             .filter(|s| s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned)
             .collect();
-        let left: Vec<(Tool, &str, &str)> = history
+        let left: Vec<(Tool, &str)> = history
             .records
             .iter()
             .filter(|r| r.kind == RecordKind::Audit)
             .filter_map(|r| shale_core::adopt::left_at_baseline(r.reason.as_deref()?))
-            .filter(|(tool, _, _)| tool.adoptable_with(&self.set))
+            .map(|(tool, table, _)| (tool, table))
+            .filter(|(tool, _)| tool.adoptable_with(&self.set))
             .collect();
         if ups.is_empty() {
             return Ok(());
         }
-        for (tool, table, then) in left {
+        // Whether the history changed since the baseline or not: unchanged, its rows may name
+        // migrations above a baseline given too low a version, which ran all the same (review: a
+        // gate on the change let a seed run twice).
+        for (tool, table) in left {
             let Some((schema, name)) = table.split_once('.') else { continue };
             let foreign = ForeignTable { tool, schema: schema.into(), table: name.into(), in_search_path: true };
-            // Unchanged since the baseline, its rows are those it had then, of versions the
-            // baseline's check passed (review: another component's Postgrator rows, whose numbers
-            // merely coincide with pending files', refused them).
-            let now = foreign::fingerprint(client, &foreign, true).await.ok().flatten();
-            if now.is_none_or(|now| shale_core::adopt::same_fingerprint(then, &now)) {
-                continue;
-            }
             let Ok(rows) = foreign::read(client, &foreign, tool).await else { continue };
             let Ok(adoption) = plan_adoption_accepting(&self.set, &rows, Accepting { changed: true, missing: true })
             else {
@@ -779,13 +776,23 @@ impl Migrator {
     /// would leave their work undone for good (Rails re-check). None where the rows name none of
     /// the files (a history that names them otherwise: Alembic's revision ids). One query.
     pub async fn code_migrations_not_run_by(&self, table: &ForeignTable) -> Result<Vec<std::path::PathBuf>, Error> {
+        if self.set.code_migrations.is_empty() {
+            return Ok(Vec::new());
+        }
         let client = self.connect().await?;
         let rows = foreign::read(&client, table, table.tool).await?;
         let shale_core::adopt::ForeignState::Entries(entries) = &rows.state else { return Ok(Vec::new()) };
         let recorded = |c: &&shale_core::layout::CodeMigration| {
             let file = c.path.file_name().and_then(|f| f.to_str()).unwrap_or_default();
             let stem = file.split_once('.').map_or(file, |(stem, _)| stem);
-            entries.iter().any(|e| e.key == c.version_text || e.key == file || e.key == stem || e.key.ends_with(stem))
+            // (TypeORM's rows name its class, the name then the time: `CreateUsers1700000000000`.)
+            entries.iter().any(|e| {
+                e.key == c.version_text
+                    || e.key == file
+                    || e.key == stem
+                    || e.key.ends_with(stem)
+                    || e.key.ends_with(&c.version_text)
+            })
         };
         let code = &self.set.code_migrations;
         if !code.iter().any(|c| recorded(&c)) {

@@ -505,6 +505,7 @@ fn a_laravel_migration_written_after_the_switch_stops_up() {
     // not warned about (review: warned on every run).
     let before = (chrono::Utc::now() - chrono::Duration::hours(1)).format("%Y_%m_%d_%H%M%S");
     p.write(&format!("{before}_add_phone.php"), "<?php\nreturn new class extends Migration {};\n");
+    p.psql(&format!("INSERT INTO migrations (migration, batch) VALUES ('{before}_add_phone', 2)"));
     p.shale(&["baseline", "--from-database"]).ok();
     p.shale(&["up"]).ok();
     assert!(!p.shale(&["status"]).ok().stderr.contains("written about"));
@@ -3117,4 +3118,40 @@ fn a_baseline_refuses_a_code_migration_the_old_tool_has_not_run() {
     assert!(!refused.stderr.contains("20240101000000_create_users.rb"), "{}", refused.stderr);
     p.psql("INSERT INTO schema_migrations VALUES ('20240102000000')");
     p.shale(&["baseline", "--from-database"]).ok();
+}
+
+/// A baseline given a version below what the old tool applied: the migration above it that the
+/// tool's history records is refused, the history unchanged since or not (review: a seed ran
+/// twice once only a changed history was looked at). TypeORM's rows (its class, the name then the
+/// time) name its files too, for the baseline's check of migrations it has not run.
+#[test]
+fn a_baseline_below_what_the_old_tool_applied_does_not_run_it_again() {
+    let p = Project::new("adopt_baseline_too_low");
+    p.write(
+        "20240101000001_create_plans.sql",
+        "-- migrate:up\nCREATE TABLE plans (id serial PRIMARY KEY, name text);\n",
+    );
+    p.write("20240101000002_seed_plans.sql", "-- migrate:up\nINSERT INTO plans (name) VALUES ('free');\n");
+    p.psql(
+        "CREATE TABLE plans (id serial PRIMARY KEY, name text); INSERT INTO plans (name) VALUES ('free');
+         CREATE TABLE schema_migrations (version varchar PRIMARY KEY);
+         INSERT INTO schema_migrations VALUES ('20240101000001'), ('20240101000002')",
+    );
+    p.shale(&["baseline", "20240101000001", "--force", "--reason", "too low"]).ok();
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("dbmate applied 20240101000002 seed_plans"), "{}", up.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM plans"), "1");
+
+    let t = Project::new("adopt_typeorm_pending");
+    t.write("1700000000000-CreateUsers.ts", "export class CreateUsers1700000000000 {}\n");
+    t.write("1700000000001-AddEmail.ts", "export class AddEmail1700000000001 {}\n");
+    t.psql(
+        "CREATE TABLE users (id int PRIMARY KEY);
+         CREATE TABLE migrations (id serial PRIMARY KEY, timestamp bigint NOT NULL, name varchar NOT NULL);
+         INSERT INTO migrations (timestamp, name) VALUES (1700000000000, 'CreateUsers1700000000000')",
+    );
+    let refused = t.shale(&["baseline", "--from-database"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("1700000000001-AddEmail.ts"), "{}", refused.stderr);
 }

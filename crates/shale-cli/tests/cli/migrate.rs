@@ -930,3 +930,18 @@ fn the_server_s_warnings_are_said() {
     assert!(up.stderr.contains("warning: 001 w: the server says: rows left behind: 3"), "{}", up.stderr);
     assert!(!up.stderr.contains("only a notice"), "{}", up.stderr);
 }
+
+/// Of a `--single-transaction` batch, the server's warnings are said as the batch's; of a
+/// migration that fails, before its error (review: said under the batch's first, or never).
+#[test]
+fn the_server_s_warnings_of_a_batch_and_of_a_failure_are_said() {
+    let p = Project::new("cli_server_warning_batch");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    p.write("002_b.sql", "DO $$ BEGIN RAISE WARNING 'warned by two'; END $$;\n");
+    let up = p.shale(&["up", "--single-transaction"]).ok();
+    assert!(up.stderr.contains("the batch 001 a to 002 b: the server says: warned by two"), "{}", up.stderr);
+    p.write("003_c.sql", "DO $$ BEGIN RAISE WARNING 'about to fail'; END $$;\nSELECT 1/0;\n");
+    let failed = p.shale(&["up"]);
+    assert_ne!(failed.code, 0, "{}", failed.stderr);
+    assert!(failed.stderr.contains("003 c: the server says: about to fail"), "{}", failed.stderr);
+}
