@@ -338,7 +338,12 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>, tables:
         .collect();
     let text = format!("{advice}{}", shale_schema::dump_as_migration(&schema, &in_force));
     let files = super::new::create(settings, "baseline", false, Some(super::new::Contents { up: &text, down: None }))?;
-    let set = super::load_set(settings)?;
+    // Nothing is recorded where the file cannot be read back either: it goes (review).
+    let set = super::load_set(settings).inspect_err(|_| {
+        for file in &files {
+            let _ = std::fs::remove_file(file);
+        }
+    })?;
     let first = set.versioned().next().map(|m| (m.version.clone(), m.file.clone()));
     let Some((Some(version), file)) = first else {
         anyhow::bail!(shale::Error::Invalid("the baseline migration could not be read back".into()));

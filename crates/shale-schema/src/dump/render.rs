@@ -433,9 +433,14 @@ pub(crate) fn create_view_filled(v: &View) -> String {
 /// database, the view stays empty and a warning says why.
 pub(crate) fn fill_view(v: &View) -> String {
     let name = qualified(&v.schema, &v.name);
+    // A quote tag the name does not hold (review: a view named `Stats$shale_fill$x` broke it).
+    let mut tag = "$shale_fill$".to_string();
+    while name.contains(&tag) {
+        tag.insert(tag.len() - 1, '_');
+    }
     format!(
-        "DO $shale_fill$\nBEGIN\n  REFRESH MATERIALIZED VIEW {name};\nEXCEPTION WHEN others THEN\n  \
-         RAISE WARNING 'materialized view % left empty: %', {}, SQLERRM;\nEND\n$shale_fill$;",
+        "DO {tag}\nBEGIN\n  REFRESH MATERIALIZED VIEW {name};\nEXCEPTION WHEN others THEN\n  \
+         RAISE WARNING 'materialized view % left empty: %', {}, SQLERRM;\nEND\n{tag};",
         literal(&name)
     )
 }
@@ -547,4 +552,26 @@ pub(crate) fn create_cast(c: &crate::model::Cast) -> String {
         _ => "",
     };
     format!("CREATE CAST ({} AS {}) {how}{context};", c.source, c.target)
+}
+
+#[cfg(test)]
+mod fill_tests {
+    use super::*;
+
+    /// The fill block's quote tag is one the view's name does not hold.
+    #[test]
+    fn the_fill_block_s_quote_is_not_in_the_name() {
+        let view = |name: &str| View {
+            schema: "Rep".into(),
+            name: name.into(),
+            materialized: true,
+            definition: "SELECT 1;".into(),
+            comment: None,
+            depends_on: Vec::new(),
+            uses: Vec::new(),
+        };
+        assert!(fill_view(&view("stats")).starts_with("DO $shale_fill$\n"));
+        let odd = fill_view(&view("Stats$shale_fill$x"));
+        assert!(odd.starts_with("DO $shale_fill_$\n") && odd.ends_with("\n$shale_fill_$;"), "{odd}");
+    }
 }
