@@ -402,6 +402,16 @@ fn load_hint(error: &LoadError) -> Option<String> {
     Some(match &error.kind {
         // yoyo's `X.rollback.sql` (a down by its name): a version of its own would run it as a
         // migration, dropping what `X` made (yoyo trial).
+        // db-migrate's up and down, in a directory that is not the folder holding its `sqls/`
+        // (review: the advice below would have made the down a migration of its own).
+        LoadProblem::DuplicateVersion
+            if error.message.contains("-down.sql") || error.path.to_string_lossy().ends_with("-down.sql") =>
+        {
+            "where these are db-migrate's up and down of one migration, point --dir at the folder that holds \
+             `sqls/` (db-migrate's `migrations`), where they are read as a pair; given a version of its own, the \
+             down would run as a migration"
+                .into()
+        }
         LoadProblem::DuplicateVersion
             if names_a_down(&error.message) || names_a_down(&error.path.to_string_lossy()) =>
         {

@@ -3008,6 +3008,12 @@ fn postgrator_and_db_migrate_histories_are_taken_over() {
     assert!(up.stderr.contains("db-migrate"), "{}", up.stderr);
     assert_eq!(r.psql("SELECT count(*) FROM users"), "1", "nothing ran again");
     r.shale(&["adopt", "--from", "db-migrate", "--table", "dbm_log", "--dry-run"]).ok();
+    // `--dir` at `sqls/` itself: its pairs are not read as pairs there, and the advice says where
+    // they are (review: "give one of them the next free version" would run a down as an up).
+    let sqls = d.migrations().join("sqls");
+    let flat = d.shale(&["--dir", sqls.to_str().unwrap(), "status"]);
+    assert_eq!(flat.code, 2, "{}", flat.stderr);
+    assert!(flat.stderr.contains("point --dir at the folder that holds `sqls/`"), "{}", flat.stderr);
     // Postgrator's history named as dbmate's (whose rule asks only for a `version`): refused.
     let wrong = p.shale(&["adopt", "--from", "dbmate", "--table", "schemaversion", "--dry-run"]);
     assert_ne!(wrong.code, 0, "{}", wrong.stderr);
