@@ -1163,3 +1163,34 @@ fn a_changed_index_is_built_beside_the_old_one_and_swapped() {
     assert_eq!(p.psql("SELECT count(*) FROM pg_class WHERE relname LIKE 't_code%'"), "1");
     p.shale(&["check"]).ok();
 }
+
+/// A type only a dropped table's column is of is left out with that table's drop where drops
+/// that lose data are, and the SQL runs (MikroORM trial: `DROP TYPE` kept while `DROP TABLE` was a
+/// comment, and it failed on the column still of it).
+#[test]
+fn a_type_of_a_dropped_table_is_left_out_with_it() {
+    let p = Project::new("diff_type_with_table");
+    std::fs::write(
+        p.path().join("a.sql"),
+        "CREATE TYPE e AS ENUM ('a', 'b');\nCREATE TABLE t1 (id int);\nCREATE TABLE t2 (id int, x e);\n",
+    )
+    .unwrap();
+    std::fs::write(p.path().join("b.sql"), "CREATE TABLE t1 (id int);\n").unwrap();
+    let (a, b) = (p.path().join("a.sql"), p.path().join("b.sql"));
+    let dev_url = shared_cluster().url("postgres");
+    let run =
+        p.shale(&["diff", "--from", a.to_str().unwrap(), "--to", b.to_str().unwrap(), "--dev-url", &dev_url]).ok();
+    assert!(
+        run.stdout.contains("-- DROP TABLE public.t2;") && run.stdout.contains("-- DROP TYPE public.e;"),
+        "{}",
+        run.stdout
+    );
+    let all = ["diff", "--from", a.to_str().unwrap(), "--to", b.to_str().unwrap(), "--dev-url", &dev_url];
+    let verified = p.shale(&[&all[..], &["--allow-destructive", "--verify"]].concat()).ok();
+    assert!(
+        verified.stderr.contains("verified") || verified.stdout.contains("verified"),
+        "{}{}",
+        verified.stdout,
+        verified.stderr
+    );
+}
