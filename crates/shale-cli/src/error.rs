@@ -348,6 +348,10 @@ fn shale_text(error: &ShaleError) -> String {
              `history_table = \"NAME\"` in this directory's shale.toml, then `shale adopt`"
         ),
         ShaleError::NoForeignHistory { tool: Some(_), .. } => format!("{error}; name it with --table if it was renamed"),
+        ShaleError::NotItsHistory { theirs: Some(other), .. } => {
+            format!("{error}; they are {other}'s: `--from {other}`, or no --from")
+        }
+        ShaleError::NotItsHistory { .. } => format!("{error}; name the tool that wrote it with --from"),
         ShaleError::NoForeignHistory { .. } => format!(
             "{error}; name it with --from TOOL --table NAME if it was renamed, or, for a database built without one \
              or by a tool whose migrations are code, see `shale baseline --from-database`"

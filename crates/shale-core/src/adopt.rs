@@ -353,6 +353,25 @@ impl Tool {
         }
     }
 
+    /// Whether a table `schema.table` of these `columns` can be this tool's history: its columns
+    /// are the tool's own, as its own table's name would be recognized, and not exactly another
+    /// tool's (Postgrator's, named with `--from dbmate`, whose rule asks only for a `version`:
+    /// re-check), but for tools that keep the same ones (dbmate's lone `version` is tern's, Rails'
+    /// and old pop's; node-pg-migrate's are db-migrate's).
+    pub fn keeps_history_in(self, schema: &str, table: &str, columns: &[String]) -> bool {
+        let family = |t: Tool| match t {
+            Tool::Dbmate | Tool::Tern | Tool::Rails | Tool::Pop => 1,
+            Tool::NodePgMigrate | Tool::DbMigrate => 2,
+            _ => 0,
+        };
+        match Tool::by_columns_exactly(columns) {
+            Some(other) => other == self || (family(self) != 0 && family(self) == family(other)),
+            None => Tool::recognize(self.default_table(), columns)
+                .or_else(|| Tool::recognize(table, columns))
+                .is_some_and(|found| found == self || found.told_apart(schema, |_| true) == self),
+        }
+    }
+
     /// The tool [`Tool::recognize`] found, told apart by the history table's schema and the
     /// tables `beside` says that schema holds: Rails' `schema_migrations` has dbmate's columns,
     /// and Rails keeps `ar_internal_metadata` beside it; Hasura's older one has golang-migrate's,
@@ -2136,6 +2155,24 @@ mod tests {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
         assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 21);
+    }
+
+    /// A table named with `--from` and `--table` is the tool's where its columns are: exactly
+    /// another tool's are not, but for tools that keep the same ones.
+    #[test]
+    fn a_named_table_keeps_a_tool_s_history_by_its_columns() {
+        let columns = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let postgrator = columns(&["version", "name", "md5", "run_at"]);
+        assert!(Tool::Postgrator.keeps_history_in("public", "schemaversion", &postgrator));
+        assert!(!Tool::Dbmate.keeps_history_in("public", "schemaversion", &postgrator));
+        assert!(!Tool::Tern.keeps_history_in("public", "schemaversion", &postgrator));
+        let version = columns(&["version"]);
+        assert!(Tool::Tern.keeps_history_in("public", "my_versions", &version));
+        assert!(Tool::Pop.keeps_history_in("public", "auth_versions", &version));
+        let node = columns(&["id", "name", "run_on"]);
+        assert!(Tool::DbMigrate.keeps_history_in("public", "dbm_log", &node));
+        assert!(!Tool::Dbmate.keeps_history_in("public", "dbm_log", &node));
+        assert!(!Tool::Tern.keeps_history_in("public", "other_hist", &columns(&["version", "name", "note"])));
     }
 
     /// The tools whose migrations are JavaScript, TypeScript, Elixir or Liquibase changelogs, by

@@ -359,24 +359,7 @@ pub async fn fits(client: &Client, table: &ForeignTable, tool: Tool) -> Result<(
     );
     let rows = simple_rows(client, &sql, "reading a history table's columns").await?;
     let columns: Vec<String> = rows.into_iter().map(|mut r| r.swap_remove(0)).collect();
-    let as_its_own = Tool::recognize(tool.default_table(), &columns)
-        .or_else(|| Tool::recognize(&table.table, &columns))
-        .is_some_and(|found| found == tool || found.told_apart(&table.schema, |_| true) == tool);
-    // Exactly another tool's columns (Postgrator's, named with `--from dbmate`, whose rule asks
-    // only for a `version`: re-check), but for tools that keep the same ones.
-    let same = |a: Tool, b: Tool| {
-        let family = |t: Tool| match t {
-            Tool::Dbmate | Tool::Tern | Tool::Rails | Tool::Pop => 1,
-            Tool::NodePgMigrate | Tool::DbMigrate => 2,
-            _ => 0,
-        };
-        a == b || (family(a) != 0 && family(a) == family(b))
-    };
-    let fits = match Tool::by_columns_exactly(&columns) {
-        Some(other) => same(tool, other),
-        None => as_its_own,
-    };
-    Ok((fits, columns))
+    Ok((tool.keeps_history_in(&table.schema, &table.table, &columns), columns))
 }
 
 async fn keys(client: &Client, sql: &str, context: &'static str) -> Result<ForeignState, PgError> {

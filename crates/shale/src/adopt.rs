@@ -97,6 +97,18 @@ pub struct AppliedSince {
 }
 
 impl AppliedSince {
+    /// Of `rows` (a status), those applied as shale sees them that the tool reverted since.
+    pub(crate) fn reverted_of(&self, rows: &[shale_core::plan::StatusRow]) -> Option<crate::RanByBoth> {
+        let reverted = rows
+            .iter()
+            .filter(|r| r.state == shale_core::plan::State::Applied)
+            .filter_map(|r| Some((shale_core::Version::parse(r.version.as_deref()?)?, r)))
+            .filter(|(version, _)| self.reverted.contains(version))
+            .map(|(_, r)| shale_core::layout::versioned_label(r.version.as_deref().unwrap_or_default(), &r.name))
+            .collect();
+        self.listing(reverted)
+    }
+
     /// `migrations` (labels) as a report on this tool, None when there are none.
     pub(crate) fn listing(&self, migrations: Vec<String>) -> Option<crate::RanByBoth> {
         (!migrations.is_empty()).then(|| crate::RanByBoth { tool: self.tool, table: self.table.clone(), migrations })
@@ -173,20 +185,8 @@ impl Migrator {
         if let (Some(tool), Some(_), [table]) = (request.tool, &request.table, found.as_slice()) {
             let (fits, columns) = foreign::fits(client, table, tool).await?;
             if !fits {
-                let expected = shale_core::adopt::NAMED_AS_CONFIGURED
-                    .iter()
-                    .find(|(t, _)| *t == tool)
-                    .map(|(_, columns)| format!(" ({tool}'s has {})", columns.join(", ")))
-                    .unwrap_or_default();
-                return Err(Error::Invalid(format!(
-                    "{} is not {tool}'s history: its columns are {}{expected}; {}",
-                    table.display(),
-                    columns.join(", "),
-                    match Tool::by_columns_exactly(&columns).filter(|t| *t != tool) {
-                        Some(other) => format!("they are {other}'s: `--from {other}`, or no --from"),
-                        None => "name the tool that wrote it with --from".to_string(),
-                    }
-                )));
+                let theirs = Tool::by_columns_exactly(&columns).filter(|t| *t != tool);
+                return Err(Error::NotItsHistory { tool, table: table.display(), columns, theirs });
             }
         }
         match found.len() {
@@ -677,18 +677,19 @@ impl Migrator {
 
     /// Where shale took another tool's history over and is about to run migrations: whether that
     /// tool has applied any of them since. Three queries, only on a run with something to apply on
-    /// a database shale took over.
+    /// a database shale took over. Returns what it read of the tool's record, for what `up` says
+    /// after the run (what it reverted), which is not read again.
     pub(crate) async fn refuse_what_the_adopted_tool_applied(
         &self,
         client: &Client,
         history: &shale_core::History,
         plan: &shale_core::Plan,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<AppliedSince>, Error> {
         if plan.steps.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         self.refuse_what_a_tool_applied_since_the_baseline(client, history, plan).await?;
-        let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok(()) };
+        let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else { return Ok(None) };
         let ups = || {
             plan.steps.iter().filter(|s| {
                 s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned
@@ -714,7 +715,7 @@ impl Migrator {
         let failed: Vec<(String, String)> =
             since.failed.iter().filter_map(|key| Some((tried(key)?.label(), key.clone()))).collect();
         match failed.is_empty() {
-            true => Ok(()),
+            true => Ok(Some(since)),
             false => Err(Error::FailedByTheOtherTool { tool: since.tool, table: since.table, migrations: failed }),
         }
     }
@@ -737,6 +738,9 @@ impl Migrator {
             .iter()
             .filter(|s| s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned)
             .collect();
+        if ups.is_empty() {
+            return Ok(());
+        }
         let left: Vec<(Tool, &str)> = history
             .records
             .iter()
@@ -745,9 +749,6 @@ impl Migrator {
             .map(|(tool, table, _)| (tool, table))
             .filter(|(tool, _)| tool.adoptable_with(&self.set))
             .collect();
-        if ups.is_empty() {
-            return Ok(());
-        }
         // Whether the history changed since the baseline or not: unchanged, its rows may name
         // migrations above a baseline given too low a version, which ran all the same (review: a
         // gate on the change let a seed run twice).
@@ -786,13 +787,7 @@ impl Migrator {
             let file = c.path.file_name().and_then(|f| f.to_str()).unwrap_or_default();
             let stem = file.split_once('.').map_or(file, |(stem, _)| stem);
             // (TypeORM's rows name its class, the name then the time: `CreateUsers1700000000000`.)
-            entries.iter().any(|e| {
-                e.key == c.version_text
-                    || e.key == file
-                    || e.key == stem
-                    || e.key.ends_with(stem)
-                    || e.key.ends_with(&c.version_text)
-            })
+            entries.iter().any(|e| e.key == file || e.key.ends_with(stem) || e.key.ends_with(&c.version_text))
         };
         let code = &self.set.code_migrations;
         if !code.iter().any(|c| recorded(&c)) {

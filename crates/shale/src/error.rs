@@ -60,6 +60,19 @@ pub enum Error {
     /// request named it). [`Error::hint`] says what to try.
     #[error("{}", no_foreign_history_text(*tool, table.as_deref()))]
     NoForeignHistory { tool: Option<Tool>, table: Option<String> },
+    /// The table the request named as `tool`'s history has other columns (`columns`, in order);
+    /// `theirs`, where they are exactly another tool's. Read as `tool`'s, it would look empty, and
+    /// every migration run again. Nothing was recorded.
+    #[error(
+        "{table} is not {tool}'s history: its columns are {}{}",
+        columns.join(", "),
+        shale_core::adopt::NAMED_AS_CONFIGURED
+            .iter()
+            .find(|(t, _)| t == tool)
+            .map(|(_, own)| format!(" ({tool}'s has {})", own.join(", ")))
+            .unwrap_or_default()
+    )]
+    NotItsHistory { tool: Tool, table: String, columns: Vec<String>, theirs: Option<Tool> },
     /// The tool whose history shale took over has applied, since, migrations shale was about to
     /// run (`migrations`, as labels): it still runs somewhere (a deploy step, an application's
     /// start-up), and running them again would apply them twice. Nothing ran.
@@ -305,6 +318,7 @@ impl Error {
             | Error::TablesWithoutHistory { .. }
             | Error::Adopt(_)
             | Error::NoForeignHistory { .. }
+            | Error::NotItsHistory { .. }
             | Error::AppliedByTheOtherTool { .. }
             | Error::AppliedSinceTheBaseline { .. }
             | Error::FailedByTheOtherTool { .. }

@@ -398,7 +398,9 @@ impl Migrator {
             return Ok(report);
         }
         plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
-        self.refuse_what_the_adopted_tool_applied(&client, &history, &plan).await?;
+        // The adopted tool's record since, read once: what it applied refuses the run, what it
+        // reverted is said after it.
+        let adopted_since = self.refuse_what_the_adopted_tool_applied(&client, &history, &plan).await?;
         if history.records.is_empty() {
             self.refuse_over_foreign_history(&client).await?;
             self.refuse_over_existing_tables(&client, request, &plan).await?;
@@ -408,7 +410,8 @@ impl Migrator {
         if !changed_since_baseline.is_empty() {
             on_event(Event::OtherToolsMigrating(changed_since_baseline.clone()));
         }
-        let reverted_by_the_other_tool = status::quietly(self.reverted_by_the_adopted_tool(&client, &history).await)?;
+        let reverted_by_the_other_tool =
+            adopted_since.and_then(|since| since.reverted_of(&plan::status(&self.set, &history)));
         // Checked against the database it will run on: one query, only when there is something to run.
         let facts = match &request.vet {
             Some(vet) => {

@@ -93,14 +93,6 @@ impl Migrator {
         let Some(since) = self.applied_by_the_adopted_tool(client, history).await? else {
             return Ok(AgainstTheAdoptedTool::default());
         };
-        let reverted: Vec<String> = rows
-            .iter()
-            .filter(|r| r.state == plan::State::Applied)
-            .filter_map(|r| Some((Version::parse(r.version.as_deref()?)?, r)))
-            .filter(|(version, _)| since.reverted.contains(version))
-            .map(|(_, r)| shale_core::layout::versioned_label(r.version.as_deref().unwrap_or_default(), &r.name))
-            .collect();
-
         let pending: Vec<String> = rows
             .iter()
             .filter(|r| matches!(r.state, plan::State::Pending | plan::State::OutOfOrder | plan::State::Failed))
@@ -130,7 +122,7 @@ impl Migrator {
         Ok(AgainstTheAdoptedTool {
             ran_by_both: since.listing(migrations),
             applied: since.listing(pending),
-            reverted: since.listing(reverted),
+            reverted: since.reverted_of(rows),
             failed: since.listing(since.failed.clone()),
         })
     }
