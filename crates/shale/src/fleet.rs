@@ -15,7 +15,7 @@ use std::time::Instant;
 use futures_util::stream::{self, StreamExt};
 use shale_core::MigrationSet;
 use shale_pg::tokio_postgres::SimpleQueryMessage;
-use shale_pg::{connect, ConnectionSettings, PgError, SessionSettings};
+use shale_pg::{connect, ConnectionSettings, ExecEvent, PgError, SessionSettings};
 use tokio::sync::Semaphore;
 
 use crate::{Error, ErrorKind, Event, Migrator, MigratorConfig, UpRequest};
@@ -25,7 +25,8 @@ mod shard;
 mod targets;
 
 pub use report::{
-    group_status, FleetReport, Outcome, Standing, StatusGroup, StatusSummary, TargetReport, GROUP_EXAMPLES,
+    group_status, FleetReport, Outcome, ServerWarning, Standing, StatusGroup, StatusSummary, TargetReport,
+    GROUP_EXAMPLES,
 };
 pub use shard::{Shard, ShardParseError};
 pub use targets::{
@@ -169,7 +170,8 @@ impl Fleet {
                         skipped(target)
                     } else {
                         on_event(FleetEvent::Started { index, target });
-                        self.run_one(index, target, operation, on_event).await
+                        // Each target's server warnings are its own, not those of one beside it.
+                        shale_pg::notices::kept_apart(self.run_one(index, target, operation, on_event)).await
                     };
                     if options.fail_fast && matches!(report.outcome, Outcome::Failed | Outcome::Unavailable) {
                         stop.store(true, Ordering::Relaxed);
@@ -201,7 +203,13 @@ impl Fleet {
     ) -> TargetReport {
         let started = Instant::now();
         let migrator = Migrator::new(self.set.clone(), target.config(&self.template));
-        let mut forward = |event: Event| on_event(FleetEvent::Migrator { index, event });
+        let mut warnings = Vec::new();
+        let mut forward = |event: Event| {
+            if let Event::Exec(ExecEvent::ServerWarning { label, message }) = &event {
+                warnings.push(ServerWarning { migration: label.clone(), message: message.clone() });
+            }
+            on_event(FleetEvent::Migrator { index, event })
+        };
         let mut report = TargetReport {
             name: target.name.clone(),
             location: target.location(),
@@ -215,6 +223,7 @@ impl Fleet {
             failure: None,
             status: None,
             drift: None,
+            warnings: Vec::new(),
         };
         let result: Result<(), Error> = async {
             let before = migrator.status().await?;
@@ -278,6 +287,7 @@ impl Fleet {
             }
         }
         .await;
+        report.warnings = warnings;
         if let Err(error) = result {
             report.outcome = match error.kind() {
                 ErrorKind::Unavailable => Outcome::Unavailable,
@@ -373,6 +383,7 @@ fn skipped(target: &Target) -> TargetReport {
         failure: None,
         status: None,
         drift: None,
+        warnings: Vec::new(),
     }
 }
 

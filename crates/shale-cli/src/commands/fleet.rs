@@ -298,6 +298,17 @@ impl<'a> FleetProgress<'a> {
     }
 
     fn event(&self, event: FleetEvent<'_>) {
+        // The server's warning is the migration author's word: said with -q and --json too, as a
+        // single database's `up` says it.
+        if let FleetEvent::Migrator { index, event: Event::Exec(ExecEvent::ServerWarning { label, message }) } = &event
+        {
+            let text = format!("{}: {label}: the server says: {message}", self.targets[*index].name);
+            match self.mode {
+                Mode::Bars { .. } => self.line(format!("warning: {text}")),
+                _ => crate::output::warning(&text),
+            }
+            return;
+        }
         if matches!(self.mode, Mode::Quiet) {
             return;
         }

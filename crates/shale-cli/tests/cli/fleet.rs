@@ -416,3 +416,31 @@ fn each_tenant_is_judged_by_its_own_tables() {
     assert!(json.to_string().contains("create-index-non-concurrently"), "{json}");
     assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'events_kind'"), "1");
 }
+
+/// Each target's server warnings are its own, in its JSON report and on stderr, where targets
+/// run at once (one process-wide store gave a warning to whichever target looked first; a fleet
+/// said none).
+#[test]
+fn each_target_s_server_warnings_are_its_own() {
+    let p = Project::new("fleet_warnings");
+    let names = ["tenant_a", "tenant_b", "tenant_c", "tenant_d"];
+    create_schemas(&p, &names);
+    // Every target warns at once, and ends later the nearer the alphabet's start: a shared store
+    // handed the first to end (tenant_d) the warnings of all four.
+    p.write(
+        "0001_warn.sql",
+        "DO $$ BEGIN RAISE WARNING 'made in %', current_schema();\n\
+         PERFORM pg_sleep(0.1 * (100 - ascii(right(current_schema(), 1)))); END $$;\nCREATE TABLE t (id int);\n",
+    );
+    let up = p.shale(&["--schemas", "tenant_*", "--concurrency", "4", "up", "--json"]).ok();
+    let json = up.json();
+    for name in names {
+        let warnings = &target(&json, name)["warnings"];
+        assert_eq!(
+            *warnings,
+            serde_json::json!([{ "migration": "0001 warn", "message": format!("made in {name}") }]),
+            "{json}"
+        );
+        assert!(up.stderr.contains(&format!("{name}: 0001 warn: the server says: made in {name}")), "{}", up.stderr);
+    }
+}

@@ -141,6 +141,16 @@ pub struct TargetReport {
     /// drift: how the live schema differs from what the migrations build (empty: no drift).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<Vec<shale_schema::compare::Difference>>,
+    /// What the server warned of while its migrations ran (`RAISE WARNING`), in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<ServerWarning>,
+}
+
+/// A server's WARNING and the migration (or batch) it was said in.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ServerWarning {
+    pub migration: String,
+    pub message: String,
 }
 
 /// The whole fleet's result, in target order.
@@ -258,6 +268,7 @@ mod tests {
                 summary: summary.into(),
             }),
             drift: None,
+            warnings: Vec::new(),
         }
     }
 
