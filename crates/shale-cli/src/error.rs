@@ -1055,6 +1055,11 @@ fn render_failure_as(title: &str, f: &DbFailure, remedy: Option<&str>, closing: 
 
 fn rolled_back_note(f: &DbFailure) -> String {
     match (f.rolled_back, f.reverting) {
+        (true, false) if !f.rolled_back_with.is_empty() => format!(
+            "the batch's transaction was rolled back: nothing of it was applied, {} before it included (pending \
+             again); later migrations did not run\n",
+            crate::output::and_listed(&f.rolled_back_with)
+        ),
         (true, false) => {
             "the migration's transaction was rolled back: nothing of it was applied; later migrations did not run\n".into()
         }

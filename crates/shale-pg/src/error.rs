@@ -41,6 +41,10 @@ pub struct DbFailure {
     pub rolled_back: bool,
     /// The migration's down failed (it was being reverted): it stays recorded as applied.
     pub reverting: bool,
+    /// Of a `--single-transaction` batch, the migrations before the failing one, rolled back with
+    /// it (their labels, in order): they are pending again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rolled_back_with: Vec<String>,
     /// Where a migration that runs outside a transaction stopped (`None` for one that ran in a
     /// transaction): the fields its advice is written from.
     #[serde(skip)]
@@ -62,6 +66,7 @@ impl DbFailure {
             remedy: None,
             rolled_back: false,
             reverting: false,
+            rolled_back_with: Vec::new(),
             part_way: None,
         }
     }

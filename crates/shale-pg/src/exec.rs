@@ -92,6 +92,16 @@ pub enum ExecEvent {
     ServerWarning { label: String, message: String },
 }
 
+/// What the server's warnings during `steps` are said of: of a batch, the batch, since which of its
+/// steps said each is not known (review: all said under the first, the failing batch's too).
+fn batch_label(steps: &[Step]) -> String {
+    match steps {
+        [one] => one.label(),
+        [first, .., last] => format!("the batch {} to {}", first.label(), last.label()),
+        [] => String::new(),
+    }
+}
+
 /// The server's warnings since the last step, as events of `label`.
 fn say_server_warnings(label: &str, on_event: &mut (dyn FnMut(ExecEvent) + Send)) {
     for message in crate::notices::take_warnings() {
@@ -242,21 +252,14 @@ impl<'a> Executor<'a> {
                         return Err(PgError::LockBlocked { label, waited: started.elapsed(), blockers });
                     }
                     // What the server warned of before it failed often says why (review: kept unsaid).
-                    say_server_warnings(&label, on_event);
+                    say_server_warnings(&batch_label(steps), on_event);
                     return Err(self.transaction_failure(steps, &pieces, failed).await);
                 }
             }
         }
         // One transaction for several steps has one duration (the run's), not one each.
         let duration = (steps.len() == 1).then(|| started.elapsed());
-        // Of a batch, the warnings are the batch's: which of its steps said each is not known (review:
-        // all said under the first).
-        let batch = match steps {
-            [one] => one.label(),
-            [first, .., last] => format!("the batch {} to {}", first.label(), last.label()),
-            [] => String::new(),
-        };
-        say_server_warnings(&batch, on_event);
+        say_server_warnings(&batch_label(steps), on_event);
         for s in steps {
             on_event(ExecEvent::StepFinished { label: s.label(), direction: s.direction, duration });
         }
@@ -532,8 +535,10 @@ impl<'a> Executor<'a> {
         // and its time once more.
         let batch = &pieces[failed.batch.clone()];
         let located = locate(steps, batch, db, failed.completed).or_else(|| locate_by_count(batch, failed.completed));
-        let step = &steps[located.map(|(i, _)| i).unwrap_or(0)];
-        let failure = failure_from(db, step, located.map(|(_, o)| o));
+        let index = located.map(|(i, _)| i).unwrap_or(0);
+        let step = &steps[index];
+        let mut failure = failure_from(db, step, located.map(|(_, o)| o));
+        failure.rolled_back_with = steps[..index].iter().map(Step::label).collect();
         // The attempt is recorded outside the rolled-back transaction, behind the fence: a runner
         // that lost the lock records nothing (its failure may be the new holder's doing). Any
         // other failure to record is secondary to the migration's own.

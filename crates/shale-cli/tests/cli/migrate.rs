@@ -944,4 +944,21 @@ fn the_server_s_warnings_of_a_batch_and_of_a_failure_are_said() {
     let failed = p.shale(&["up"]);
     assert_ne!(failed.code, 0, "{}", failed.stderr);
     assert!(failed.stderr.contains("003 c: the server says: about to fail"), "{}", failed.stderr);
+    // A failing batch's warnings are the batch's too.
+    p.write("004_d.sql", "CREATE TABLE d (id int);\n");
+    let failed = p.shale(&["up", "--single-transaction"]);
+    assert_ne!(failed.code, 0, "{}", failed.stderr);
+    assert!(failed.stderr.contains("the batch 003 c to 004 d: the server says: about to fail"), "{}", failed.stderr);
+    // The migrations of a failing batch before the one that failed are rolled back with it: said.
+    p.write("003_c.sql", "CREATE TABLE c (id int);\n");
+    p.write("004_d.sql", "CREATE TABLE d (id int REFERENCES missing);\n");
+    let failed = p.shale(&["up", "--single-transaction", "--json"]);
+    assert_ne!(failed.code, 0, "{}", failed.stderr);
+    assert_eq!(failed.json()["failure"]["rolled_back_with"], serde_json::json!(["003 c"]), "{}", failed.stdout);
+    let failed = p.shale(&["up", "--single-transaction"]);
+    assert!(
+        failed.stderr.contains("nothing of it was applied, 003 c before it included (pending again)"),
+        "{}",
+        failed.stderr
+    );
 }

@@ -91,6 +91,7 @@ pub(super) fn failure_from(db: &DbError, step: &Step, offset: Option<usize>) -> 
         remedy: remedy(code, db.message()),
         rolled_back: script.no_transaction.is_none(),
         reverting: step.direction == StepDirection::Down,
+        rolled_back_with: Vec::new(),
         part_way: None,
     }
 }
