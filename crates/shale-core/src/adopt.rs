@@ -92,6 +92,9 @@ pub enum Tool {
     /// Piccolo ORM's migrations (Python): `migration (id, name, app_name, ran_on)`, a row per
     /// migration run, by app and id.
     Piccolo,
+    /// peewee-migrate, Peewee's (Python): `migratehistory (id, name, migrated_at)`, a row per
+    /// applied migration module (`001_initial`), under its `migrate_table`.
+    PeeweeMigrate,
     /// db-migrate (JavaScript): `migrations (id, name, run_on)`, node-pg-migrate's columns, a row
     /// per migration by `/` and its file's name without `.js`; its SQL files (`--sql-file`) are
     /// `sqls/VERSION-name-up.sql` and `-down.sql`, which its modules read.
@@ -102,7 +105,7 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 38] = [
+    pub const ALL: [Tool; 39] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -139,6 +142,7 @@ impl Tool {
         Tool::Yoyo,
         Tool::Aerich,
         Tool::Piccolo,
+        Tool::PeeweeMigrate,
         Tool::DbMigrate,
         Tool::Postgrator,
     ];
@@ -182,6 +186,7 @@ impl Tool {
             Tool::Yoyo => "yoyo",
             Tool::Aerich => "aerich",
             Tool::Piccolo => "piccolo",
+            Tool::PeeweeMigrate => "peewee-migrate",
             Tool::DbMigrate => "db-migrate",
             Tool::Postgrator => "postgrator",
         }
@@ -211,6 +216,7 @@ impl Tool {
             Tool::Yoyo => &["yoyo-migrations", "yoyo_migrations"],
             Tool::Aerich => &["tortoise", "tortoise-orm"],
             Tool::Piccolo => &["piccolo-orm", "piccolo_orm"],
+            Tool::PeeweeMigrate => &["peewee_migrate", "peewee", "pw_migrate", "pw-migrate"],
             Tool::DbMigrate => &["db_migrate", "dbmigrate"],
             Tool::Postgrator => &["postgrator-cli"],
             _ => &[],
@@ -252,6 +258,7 @@ impl Tool {
             Tool::Yoyo => "_yoyo_migration",
             Tool::Aerich => "aerich",
             Tool::Piccolo => "migration",
+            Tool::PeeweeMigrate => "migratehistory",
             Tool::DbMigrate => "migrations",
             Tool::Postgrator => "schemaversion",
         }
@@ -308,6 +315,7 @@ impl Tool {
             "schemaversion" if has("version") && has("md5") => Some(Tool::Postgrator),
             // A table named `migration` may be the application's: the tool's exact columns.
             "migration" if exactly(&["app_name", "id", "name", "ran_on"]) => Some(Tool::Piccolo),
+            "migratehistory" if has("name") && has("migrated_at") => Some(Tool::PeeweeMigrate),
             // A history under the name its config gives: its columns alone.
             _ => Tool::by_columns_alone(table, columns),
         }
@@ -323,8 +331,14 @@ impl Tool {
         Tool::by_columns_exactly(columns).filter(|tool| {
             !matches!(
                 tool,
-                Tool::SqlMigrate | Tool::Dbmate | Tool::NodePgMigrate | Tool::TypeOrm | Tool::Kysely | Tool::MikroOrm
-            ) || table.to_ascii_lowercase().contains("migration")
+                Tool::SqlMigrate
+                    | Tool::Dbmate
+                    | Tool::NodePgMigrate
+                    | Tool::TypeOrm
+                    | Tool::Kysely
+                    | Tool::MikroOrm
+                    | Tool::PeeweeMigrate
+            ) || table.to_ascii_lowercase().contains("migrat")
         })
     }
 
@@ -497,6 +511,10 @@ impl Tool {
                  `generate_schemas=True` (`register_tortoise`) creates tables outside any history"
             }
             Tool::Piccolo => "`piccolo migrations forwards all` in a deploy step or entrypoint",
+            Tool::PeeweeMigrate => {
+                "`pw_migrate migrate` in a deploy step, `Router(db).run()` at the application's start-up; and \
+                 Peewee's `create_tables()` makes tables outside any history"
+            }
             Tool::Hasura => "`hasura migrate apply` in CI, the migrations the Hasura image applies at start-up",
             Tool::Sqitch => "`sqitch deploy` in a deploy step",
             Tool::GraphileMigrate => "`graphile-migrate migrate` in a deploy or start script",
@@ -583,7 +601,7 @@ impl Tool {
             Tool::Laravel | Tool::Doctrine | Tool::Phinx => Some("PHP classes"),
             Tool::EfCore => Some("C# classes"),
             Tool::Yoyo => Some("SQL files and Python steps in the order of their `-- depends:` headers"),
-            Tool::Aerich | Tool::Piccolo => Some("Python modules"),
+            Tool::Aerich | Tool::Piccolo | Tool::PeeweeMigrate => Some("Python modules"),
             _ => None,
         }
     }
@@ -607,6 +625,7 @@ impl Tool {
             Tool::EfCore => Some("dotnet ef database update MIGRATION"),
             Tool::Aerich => Some("aerich upgrade"),
             Tool::Piccolo => Some("piccolo migrations forwards APP MIGRATION_ID"),
+            Tool::PeeweeMigrate => Some("pw_migrate migrate --name NAME"),
             Tool::DbMigrate => Some("db-migrate up"),
             Tool::Postgrator => Some("postgrator VERSION"),
             _ => None,
@@ -683,7 +702,7 @@ pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
     })
 }
 
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 16] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 17] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -740,6 +759,9 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 16] = [
     (Tool::Yoyo, &["applied_at_utc", "migration_hash", "migration_id"]),
     // Postgrator's, under its `schemaTable`.
     (Tool::Postgrator, &["md5", "name", "run_at", "version"]),
+    // peewee-migrate's `migrate_table` where its name says it holds migrations (peewee trial:
+    // `migratehistory` written into the baseline as the application's).
+    (Tool::PeeweeMigrate, &["id", "migrated_at", "name"]),
     // MikroORM's `migrations.tableName` where its name says it holds migrations (MikroORM trial:
     // `app_migrations` written into the baseline, and MikroORM's runs after the switch unseen).
     (Tool::MikroOrm, &["executed_at", "id", "name"]),
@@ -2147,7 +2169,7 @@ mod tests {
         assert_eq!(
             Tool::listed(&Tool::with_code_migrations(), "or"),
             "alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, liquibase, laravel, \
-             doctrine, phinx, ef-core, yoyo, aerich or piccolo"
+             doctrine, phinx, ef-core, yoyo, aerich, piccolo or peewee-migrate"
         );
         assert_eq!(Tool::listed(&[Tool::Goose, Tool::Sqlx], "and"), "goose and sqlx");
         assert_eq!(Tool::listed(&[Tool::Goose], "and"), "goose");

@@ -2393,6 +2393,24 @@ fn databases_migrated_by_javascript_elixir_and_liquibase_tools_start_from_their_
             "Python modules",
             "blog_2023_01_05t10_15_00_000000.py",
         ),
+        // peewee-migrate's, and under its `migrate_table` (peewee trial: taken for the
+        // application's table, written into the baseline, and its runs after the switch unseen).
+        (
+            "peewee-migrate",
+            "CREATE TABLE migratehistory (id serial PRIMARY KEY, name varchar(255) NOT NULL, migrated_at timestamp NOT NULL);
+             INSERT INTO migratehistory (name, migrated_at) VALUES ('001_initial', now());",
+            "public.migratehistory",
+            "Python modules",
+            "001_initial.py",
+        ),
+        (
+            "peewee-migrate",
+            "CREATE TABLE app_migrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, migrated_at timestamp NOT NULL);
+             INSERT INTO app_migrations (name, migrated_at) VALUES ('001_initial', now());",
+            "public.app_migrations",
+            "Python modules",
+            "001_initial.py",
+        ),
     ];
     let dev = shale_testkit::shared_cluster().url("postgres");
     for (case, (tool, history, table, form, code_file)) in cases.into_iter().enumerate() {
