@@ -95,6 +95,10 @@ pub enum Tool {
     /// peewee-migrate, Peewee's (Python): `migratehistory (id, name, migrated_at)`, a row per
     /// applied migration module (`001_initial`), under its `migrate_table`.
     PeeweeMigrate,
+    /// SeaORM's migrator (Rust, `sea-orm-migration`): `seaql_migrations (version, applied_at)`, a
+    /// row per applied migration module (`m20220101_000001_create_table`), under its
+    /// `migration_table_name`.
+    SeaOrm,
     /// db-migrate (JavaScript): `migrations (id, name, run_on)`, node-pg-migrate's columns, a row
     /// per migration by `/` and its file's name without `.js`; its SQL files (`--sql-file`) are
     /// `sqls/VERSION-name-up.sql` and `-down.sql`, which its modules read.
@@ -105,7 +109,7 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 39] = [
+    pub const ALL: [Tool; 40] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -143,6 +147,7 @@ impl Tool {
         Tool::Aerich,
         Tool::Piccolo,
         Tool::PeeweeMigrate,
+        Tool::SeaOrm,
         Tool::DbMigrate,
         Tool::Postgrator,
     ];
@@ -187,6 +192,7 @@ impl Tool {
             Tool::Aerich => "aerich",
             Tool::Piccolo => "piccolo",
             Tool::PeeweeMigrate => "peewee-migrate",
+            Tool::SeaOrm => "sea-orm",
             Tool::DbMigrate => "db-migrate",
             Tool::Postgrator => "postgrator",
         }
@@ -217,6 +223,7 @@ impl Tool {
             Tool::Aerich => &["tortoise", "tortoise-orm"],
             Tool::Piccolo => &["piccolo-orm", "piccolo_orm"],
             Tool::PeeweeMigrate => &["peewee_migrate", "peewee", "pw_migrate", "pw-migrate"],
+            Tool::SeaOrm => &["seaorm", "sea_orm", "sea-orm-migration", "sea-orm-cli"],
             Tool::DbMigrate => &["db_migrate", "dbmigrate"],
             Tool::Postgrator => &["postgrator-cli"],
             _ => &[],
@@ -259,6 +266,7 @@ impl Tool {
             Tool::Aerich => "aerich",
             Tool::Piccolo => "migration",
             Tool::PeeweeMigrate => "migratehistory",
+            Tool::SeaOrm => "seaql_migrations",
             Tool::DbMigrate => "migrations",
             Tool::Postgrator => "schemaversion",
         }
@@ -316,6 +324,7 @@ impl Tool {
             // A table named `migration` may be the application's: the tool's exact columns.
             "migration" if exactly(&["app_name", "id", "name", "ran_on"]) => Some(Tool::Piccolo),
             "migratehistory" if has("name") && has("migrated_at") => Some(Tool::PeeweeMigrate),
+            "seaql_migrations" if has("version") && has("applied_at") => Some(Tool::SeaOrm),
             // A history under the name its config gives: its columns alone.
             _ => Tool::by_columns_alone(table, columns),
         }
@@ -338,6 +347,7 @@ impl Tool {
                     | Tool::Kysely
                     | Tool::MikroOrm
                     | Tool::PeeweeMigrate
+                    | Tool::SeaOrm
             ) || table.to_ascii_lowercase().contains("migrat")
         })
     }
@@ -515,6 +525,10 @@ impl Tool {
                 "`pw_migrate migrate` in a deploy step, `Router(db).run()` at the application's start-up; and \
                  Peewee's `create_tables()` makes tables outside any history"
             }
+            Tool::SeaOrm => {
+                "`Migrator::up(&db, None)` at the application's start-up, `sea-orm-cli migrate up` (or the migration \
+                 crate's binary) in a deploy; and its `fresh` drops every table, shale's history too"
+            }
             Tool::Hasura => "`hasura migrate apply` in CI, the migrations the Hasura image applies at start-up",
             Tool::Sqitch => "`sqitch deploy` in a deploy step",
             Tool::GraphileMigrate => "`graphile-migrate migrate` in a deploy or start script",
@@ -602,6 +616,7 @@ impl Tool {
             Tool::EfCore => Some("C# classes"),
             Tool::Yoyo => Some("SQL files and Python steps in the order of their `-- depends:` headers"),
             Tool::Aerich | Tool::Piccolo | Tool::PeeweeMigrate => Some("Python modules"),
+            Tool::SeaOrm => Some("Rust modules"),
             _ => None,
         }
     }
@@ -626,6 +641,7 @@ impl Tool {
             Tool::Aerich => Some("aerich upgrade"),
             Tool::Piccolo => Some("piccolo migrations forwards APP MIGRATION_ID"),
             Tool::PeeweeMigrate => Some("pw_migrate migrate --name NAME"),
+            Tool::SeaOrm => Some("sea-orm-cli migrate up -n COUNT"),
             Tool::DbMigrate => Some("db-migrate up"),
             Tool::Postgrator => Some("postgrator VERSION"),
             _ => None,
@@ -702,7 +718,7 @@ pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
     })
 }
 
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 17] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 18] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -762,6 +778,9 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 17] = [
     // peewee-migrate's `migrate_table` where its name says it holds migrations (peewee trial:
     // `migratehistory` written into the baseline as the application's).
     (Tool::PeeweeMigrate, &["id", "migrated_at", "name"]),
+    // SeaORM's `migration_table_name` where its name says it holds migrations (SeaORM trial:
+    // `--table seaql_migrations` read as dbmate's, whose lone `version` it has).
+    (Tool::SeaOrm, &["applied_at", "version"]),
     // MikroORM's `migrations.tableName` where its name says it holds migrations (MikroORM trial:
     // `app_migrations` written into the baseline, and MikroORM's runs after the switch unseen).
     (Tool::MikroOrm, &["executed_at", "id", "name"]),
@@ -2169,7 +2188,7 @@ mod tests {
         assert_eq!(
             Tool::listed(&Tool::with_code_migrations(), "or"),
             "alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, liquibase, laravel, \
-             doctrine, phinx, ef-core, yoyo, aerich, piccolo or peewee-migrate"
+             doctrine, phinx, ef-core, yoyo, aerich, piccolo, peewee-migrate or sea-orm"
         );
         assert_eq!(Tool::listed(&[Tool::Goose, Tool::Sqlx], "and"), "goose and sqlx");
         assert_eq!(Tool::listed(&[Tool::Goose], "and"), "goose");

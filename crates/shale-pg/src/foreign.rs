@@ -600,6 +600,8 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         Tool::Aerich => keys(client, &format!("SELECT app || '.' || version FROM {t} ORDER BY id"), context).await?,
         Tool::Piccolo => keys(client, &format!("SELECT app_name || '.' || name FROM {t} ORDER BY id"), context).await?,
         Tool::PeeweeMigrate => keys(client, &format!("SELECT name FROM {t} ORDER BY id"), context).await?,
+        // Rust modules by name: nothing a file is matched to.
+        Tool::SeaOrm => keys(client, &format!("SELECT version FROM {t} ORDER BY applied_at, version"), context).await?,
         Tool::EfCore => keys(client, &format!("SELECT \"MigrationId\" FROM {t} ORDER BY 1"), context).await?,
         Tool::Sequelize | Tool::Kysely => keys(client, &format!("SELECT name FROM {t} ORDER BY name"), context).await?,
         Tool::Liquibase => {

@@ -203,13 +203,27 @@ fn tracked_by_git(root: &Path, name: &str) -> bool {
 }
 
 /// The tool whose migrations are code, kept where shale does not look, that the project at `root`
-/// uses: Alembic (`alembic.ini`), Django (`manage.py`).
+/// uses: Alembic (`alembic.ini`), Django (`manage.py`), SeaORM (a migration crate).
 fn code_migrations_beside(root: &Path) -> Option<&'static str> {
     let here = if root.as_os_str().is_empty() { Path::new(".") } else { root };
     [("alembic.ini", "Alembic"), ("manage.py", "Django")]
         .into_iter()
         .find(|(file, _)| here.join(file).is_file())
         .map(|(_, tool)| tool)
+        .or_else(|| sea_orm_migration_crate(here).then_some("SeaORM"))
+}
+
+/// Whether a crate of the workspace at `here` depends on `sea-orm-migration` (SeaORM's `migration`
+/// crate, at the root or among `crates/*`) (SeaORM trial: init said nothing of it).
+fn sea_orm_migration_crate(here: &Path) -> bool {
+    let mut manifests = vec![here.join("migration").join("Cargo.toml")];
+    if let Ok(entries) = std::fs::read_dir(here.join("crates")) {
+        for entry in entries.flatten() {
+            manifests.push(entry.path().join("Cargo.toml"));
+            manifests.push(entry.path().join("migration").join("Cargo.toml"));
+        }
+    }
+    manifests.iter().any(|m| std::fs::read_to_string(m).is_ok_and(|t| t.contains("sea-orm-migration")))
 }
 
 /// The variable Prisma Migrate takes its connection from, in `prisma_dir`'s `schema.prisma` (or
@@ -291,7 +305,7 @@ pub(crate) fn other_tools_dir(root: &Path) -> Option<(String, &'static str)> {
     let found = bases.iter().find_map(|base| {
         OTHER_TOOLS_DIRS
             .iter()
-            .find(|(dir, _)| has_files(&root.join(format!("{base}{dir}"))))
+            .find(|(dir, tool)| holds_the_tools_files(&root.join(format!("{base}{dir}")), tool))
             .map(|(dir, tool)| (format!("{base}{dir}"), *tool))
     });
     // goose's own setting, where the project exports it.
@@ -410,6 +424,17 @@ fn sqitch_project(root: &Path) -> Option<(String, &'static str)> {
         .collect();
     folders.sort();
     folders.into_iter().next().map(|folder| (folder, "Sqitch"))
+}
+
+/// Whether `dir` holds files `tool` wrote there: SQL files, for the tools whose migrations are
+/// (peewee trial: `db/migrations` of Python modules was named dbmate's); any, for the others.
+fn holds_the_tools_files(dir: &Path, tool: &str) -> bool {
+    match tool {
+        "dbmate" | "the Supabase CLI" | "Flyway" | "drizzle-kit" => std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| e.file_name().to_string_lossy().to_ascii_lowercase().ends_with(".sql"))
+        }),
+        _ => has_files(dir),
+    }
 }
 
 fn has_files(dir: &Path) -> bool {

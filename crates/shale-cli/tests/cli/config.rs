@@ -479,6 +479,29 @@ fn init_keeps_the_password_files_out_of_git() {
         "{}",
         run.stdout
     );
+
+    // A Rust workspace with SeaORM's migration crate (SeaORM trial: nothing said of it).
+    let p = Project::new("cfg_init_sea_orm");
+    std::fs::create_dir_all(p.path().join("crates/migration")).unwrap();
+    std::fs::write(
+        p.path().join("crates/migration/Cargo.toml"),
+        "[package]\nname = \"migration\"\n[dependencies]\nsea-orm-migration = \"1\"\n",
+    )
+    .unwrap();
+    let run: Run = p.bare().arg("init").output().unwrap().into();
+    assert!(
+        run.stdout.contains("next: on a database SeaORM migrated, `shale baseline --from-database`"),
+        "{}",
+        run.stdout
+    );
+
+    // Python modules in `db/migrations` are not dbmate's (peewee trial: init pointed shale there).
+    let p = Project::new("cfg_init_peewee");
+    std::fs::create_dir_all(p.path().join("db/migrations")).unwrap();
+    std::fs::write(p.path().join("db/migrations/001_initial.py"), "def migrate(migrator, database): pass\n").unwrap();
+    let run: Run = p.bare().arg("init").output().unwrap().into();
+    assert!(!run.stdout.contains("dbmate"), "{}", run.stdout);
+    assert!(p.migrations().is_dir(), "{}", run.stdout);
 }
 
 /// `new` where another tool keeps the project's migrations and shale is not pointed there: refused,
