@@ -57,6 +57,9 @@ pub struct ConfigFile {
     /// SQL run on each of those scratch databases before anything is built there: what the
     /// migrations need and do not make (a platform's schemas and roles).
     pub replay_setup: Option<PathBuf>,
+    /// The sessions' search_path (`app_public, public`), where the connection string gives none:
+    /// what graphile-migrate's `.gmrc` `pgSettings` gave its migrations.
+    pub search_path: Option<String>,
 }
 
 /// `[liquibase]` in shale.toml: Liquibase's `contexts` and `label-filter`.
@@ -129,6 +132,11 @@ dir = "migrations"
 # Refresh a picture of the tables and foreign keys (`shale erd`) after every `up` that changed
 # something; the extension picks the format: .mmd (Mermaid), .md (Mermaid in a fence), .dot, .svg.
 # erd_after_up = "docs/schema.mmd"
+
+# The sessions' search_path, where the connection string gives none: where unqualified names in
+# the migrations land (graphile-migrate's `.gmrc` `pgSettings`). shale's history stays in
+# history_schema.
+# search_path = "app_public, app_private, public"
 
 # Apply pending migrations older than the newest applied one.
 # allow_out_of_order = false
@@ -203,6 +211,8 @@ pub struct Settings {
     pub dev_url: Option<String>,
     /// `replay_setup` in shale.toml, relative to it: run on each scratch database first.
     pub replay_setup: Option<PathBuf>,
+    /// `search_path` in shale.toml: the sessions' where the connection string gives none.
+    pub search_path: Option<String>,
     /// The seeds directory (or file) when no flag names one: `seeds_dir`, else seeds/ beside the
     /// migrations (or the Supabase CLI's seed.sql there).
     seeds_dir: PathBuf,
@@ -429,6 +439,7 @@ impl Settings {
             deprecations: deprecations(global),
             dev_url: env.get("SHALE_DEV_URL").filter(|u| !u.trim().is_empty()).or_else(|| config.dev_url.clone()),
             replay_setup: config.replay_setup.as_ref().map(|file| root.join(file)),
+            search_path: config.search_path.clone().filter(|path| !path.trim().is_empty()),
             seeds_dir,
             dir,
             root,
@@ -560,6 +571,10 @@ impl Settings {
             .fill_from_env(&|k| self.env.get(k))
             // The message names its source: a PG* variable, or the service file and line.
             .map_err(|e| anyhow!("{e}"))?;
+        // (The connection string's own, or Prisma's schema, wins: it names this database's.)
+        if settings.search_path.is_none() && settings.schema.is_none() {
+            settings.search_path = self.search_path.clone();
+        }
         Ok(settings)
     }
 }

@@ -50,6 +50,11 @@ pub fn run(settings: &Settings) -> Result<i32> {
         }
         None => template,
     };
+    let gmrc = graphile_settings(&settings.root);
+    let template = match &gmrc {
+        Some(gmrc) => gmrc.written_into(template),
+        None => template,
+    };
     let had_files = has_files(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(&config, template).with_context(|| format!("writing {}", config.display()))?;
@@ -61,6 +66,9 @@ pub fn run(settings: &Settings) -> Result<i32> {
     };
     if settings.quiet {
         return Ok(0);
+    }
+    if let Some(gmrc) = &gmrc {
+        gmrc.say();
     }
     if let Some((variable, key)) = &prisma_url {
         println!(
@@ -200,6 +208,80 @@ fn tracked_by_git(root: &Path, name: &str) -> bool {
             .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
+}
+
+/// What graphile-migrate's `.gmrc` gives its migrations that shale.toml gives shale's: the
+/// sessions' search_path (`pgSettings`) and the placeholders' values (graphile trial: a fresh
+/// database got its tables in `public`, and `status` stopped on `:DATABASE_OWNER`).
+struct GraphileSettings {
+    search_path: Option<String>,
+    placeholders: Vec<(String, String)>,
+    /// `pgSettings` other than search_path, which shale.toml has no place for.
+    other_settings: Vec<String>,
+}
+
+/// `.gmrc` (JSON5) at `root`, where there is one that reads.
+fn graphile_settings(root: &Path) -> Option<GraphileSettings> {
+    let text = std::fs::read_to_string(root.join(".gmrc")).ok()?;
+    let gmrc: serde_json::Value = json5::from_str(&text).ok()?;
+    let text_of = |value: &serde_json::Value| match value {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    let pg_settings = gmrc.get("pgSettings").and_then(|s| s.as_object());
+    let placeholders = gmrc.get("placeholders").and_then(|p| p.as_object());
+    Some(GraphileSettings {
+        search_path: pg_settings.and_then(|s| s.get("search_path")).and_then(text_of),
+        // (`:DATABASE_OWNER`: the key without its colon, as [placeholders] names it.)
+        placeholders: placeholders
+            .into_iter()
+            .flatten()
+            .filter_map(|(key, value)| Some((key.trim_start_matches(':').to_string(), text_of(value)?)))
+            .collect(),
+        other_settings: pg_settings
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.clone())
+            .filter(|k| k != "search_path")
+            .collect(),
+    })
+}
+
+impl GraphileSettings {
+    fn written_into(&self, template: String) -> String {
+        let quoted = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
+        let mut template = match &self.search_path {
+            Some(path) => template.replacen(
+                "# search_path = \"app_public, app_private, public\"",
+                &format!("search_path = {}", quoted(path)),
+                1,
+            ),
+            None => template,
+        };
+        if !self.placeholders.is_empty() {
+            template.push_str("\n# graphile-migrate's placeholders, from .gmrc (\"!ENV\": the environment variable of that name).\n[placeholders]\n");
+            for (key, value) in &self.placeholders {
+                template.push_str(&format!("{} = {}\n", quoted(key), quoted(value)));
+            }
+        }
+        template
+    }
+
+    fn say(&self) {
+        if let Some(path) = &self.search_path {
+            println!("search_path = \"{path}\": .gmrc's pgSettings, where graphile-migrate's migrations ran");
+        }
+        if !self.placeholders.is_empty() {
+            println!("[placeholders]: the {} of .gmrc", self.placeholders.len());
+        }
+        for key in &self.other_settings {
+            println!(
+                "note: .gmrc's pgSettings `{key}` is not carried over: set it on the role or the database (`ALTER ROLE ... SET {key} = ...`)"
+            );
+        }
+    }
 }
 
 /// The tool whose migrations are code, kept where shale does not look, that the project at `root`

@@ -21,9 +21,9 @@ use crate::settings::Settings;
 pub enum Throwaway {
     /// A temporary server from the local binaries (its directory goes with it; its watchdog
     /// removes it if shale dies without cleaning up).
-    Local { cluster: Cluster, databases: usize, setup: Option<Setup> },
+    Local { cluster: Cluster, databases: usize, setup: Option<Setup>, search_path: Option<String> },
     /// Scratch databases (or schemas) on the user's development server.
-    Remote { admin: ConnectionSettings, made: Vec<Scratch>, setup: Option<Setup> },
+    Remote { admin: ConnectionSettings, made: Vec<Scratch>, setup: Option<Setup>, search_path: Option<String> },
 }
 
 /// `replay_setup`: SQL run on each scratch database before anything is built there, for what the
@@ -365,32 +365,41 @@ impl Throwaway {
     pub fn server(settings: &Settings, dev_url: Option<&str>) -> Result<Throwaway> {
         interrupt_cleanup();
         let setup = settings.replay_setup.as_deref().map(Setup::read).transpose()?;
+        // The migrations land where they land on the database: under shale.toml's search_path.
+        let search_path = settings.search_path.clone();
         let Some(dev_url) = dev_url else {
             let cluster = Cluster::start_temporary(ClusterOptions::default()).context(
                 "starting a throwaway PostgreSQL (or give --dev-url, a server where shale may create databases)",
             )?;
-            return Ok(Throwaway::Local { cluster, databases: 0, setup });
+            return Ok(Throwaway::Local { cluster, databases: 0, setup, search_path });
         };
         let mut admin = ConnectionSettings::parse(dev_url).map_err(|e| anyhow::anyhow!("{e} (from --dev-url)"))?;
         admin.fill_from_env(&|k| std::env::var(k).ok())?;
-        Ok(Throwaway::Remote { admin, made: Vec::new(), setup })
+        Ok(Throwaway::Remote { admin, made: Vec::new(), setup, search_path })
+    }
+
+    /// A scratch database's connection, its sessions' search_path shale.toml's where it gives one.
+    fn scratch_connection(url: &str, search_path: &Option<String>) -> Result<ConnectionSettings> {
+        let mut connection = ConnectionSettings::parse(url)?;
+        connection.search_path = search_path.clone();
+        Ok(connection)
     }
 
     /// A new empty scratch database on the throwaway server (or scratch schema, see [`Scratch`]),
     /// `replay_setup` run on it.
     pub fn database(&mut self) -> Result<Scratch> {
         match self {
-            Throwaway::Local { cluster, databases, setup } => {
+            Throwaway::Local { cluster, databases, setup, search_path } => {
                 *databases += 1;
                 let name = format!("{SCRATCH_PREFIX}{databases}");
                 cluster.create_database(&name)?;
-                let mut scratch = Scratch::new(ConnectionSettings::parse(&cluster.url(&name))?, None, None);
+                let mut scratch = Scratch::new(Self::scratch_connection(&cluster.url(&name), search_path)?, None, None);
                 if let Some(setup) = setup {
                     setup.run_on(&mut scratch)?;
                 }
                 Ok(scratch)
             }
-            Throwaway::Remote { admin, made, setup } => {
+            Throwaway::Remote { admin, made, setup, search_path } => {
                 let name = format!(
                     "{SCRATCH_PREFIX}{}_{}_{}",
                     std::process::id(),
@@ -398,6 +407,10 @@ impl Throwaway {
                     made.len() + 1
                 );
                 let mut scratch = create_remote(admin, &name)?;
+                // (A scratch schema is the search_path itself.)
+                if scratch.schema.is_none() {
+                    scratch.connection.search_path = search_path.clone();
+                }
                 made.push(scratch.clone());
                 if let Ok(mut live) = LIVE_SCRATCH.lock() {
                     live.push((admin.clone(), scratch.clone()));
@@ -424,9 +437,9 @@ impl Throwaway {
     /// The first scratch database.
     pub fn first(&self) -> Result<Scratch> {
         Ok(match self {
-            Throwaway::Local { cluster, setup, .. } => {
+            Throwaway::Local { cluster, setup, search_path, .. } => {
                 let url = cluster.url(&format!("{SCRATCH_PREFIX}1"));
-                let mut scratch = Scratch::new(ConnectionSettings::parse(&url)?, None, None);
+                let mut scratch = Scratch::new(Self::scratch_connection(&url, search_path)?, None, None);
                 scratch.setup_made = setup.as_ref().and_then(|s| s.made.clone());
                 scratch
             }

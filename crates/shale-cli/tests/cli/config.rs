@@ -1011,3 +1011,73 @@ fn a_url_as_lib_pq_and_dbmate_write_it() {
     assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
     assert_eq!(p.psql("SELECT zone FROM seen"), "Asia/Tokyo");
 }
+
+/// `search_path` in shale.toml is the sessions' (graphile-migrate's `.gmrc` `pgSettings`): an
+/// unqualified table lands in its first schema, on the database and where drift and check replay
+/// the migrations; the history stays in `public`; a connection string's own wins (graphile trial:
+/// a fresh database got `public.tags` where graphile-migrate made `app_public.tags`).
+#[test]
+fn search_path_in_shale_toml_is_the_sessions() {
+    let p = Project::new("cfg_search_path");
+    std::fs::write(p.path().join("shale.toml"), "search_path = \"app_public, public\"\n").unwrap();
+    p.write("000001.sql", "CREATE SCHEMA app_public;\n");
+    p.write("000002.sql", "CREATE TABLE tags (id int);\n");
+    p.write("000003.sql", "ALTER TABLE app_public.tags ADD COLUMN name text;\n");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('app_public.tags') IS NOT NULL, to_regclass('public.tags') IS NULL"), "t|t");
+    assert_eq!(p.psql("SELECT count(*) FROM public.shale_migrations"), "3");
+    let dev = shale_testkit::shared_cluster().url("postgres");
+    let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}{}", drift.stdout, drift.stderr);
+    p.shale(&["check", "--dev-url", &dev]).ok();
+    // The URL's own search_path wins.
+    let mut url = p.db.url.clone();
+    url.push_str(if url.contains('?') { "&" } else { "?" });
+    url.push_str("search_path=public");
+    p.write("000004.sql", "CREATE TABLE notes (id int);\n");
+    let run: Run = p.bare().args(["--database-url", &url, "up"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.psql("SELECT to_regclass('public.notes') IS NOT NULL"), "t");
+}
+
+/// `init` in a graphile-migrate project writes what its `.gmrc` (JSON5) gives the migrations into
+/// shale.toml: `pgSettings`'s search_path, and the placeholders' values (graphile trial: a fresh
+/// database got `public.tags` where graphile-migrate made `app_public.tags`, and `status` stopped
+/// on an unfilled `:DATABASE_VISITOR`).
+#[test]
+fn init_takes_search_path_and_placeholders_from_gmrc() {
+    let p = Project::new("cfg_init_gmrc");
+    std::fs::write(
+        p.path().join(".gmrc"),
+        "{\n  // the starter's\n  \"pgSettings\": { \"search_path\": \"app_public,app_private,public\", \"statement_timeout\": \"60s\" },\n  \
+         placeholders: { \":DATABASE_VISITOR\": \"public\", \":DATABASE_OWNER\": \"!ENV\", },\n}\n",
+    )
+    .unwrap();
+    let committed = p.path().join("migrations/committed");
+    std::fs::create_dir_all(&committed).unwrap();
+    std::fs::write(
+        committed.join("000001.sql"),
+        "--! Previous: -\n--! Hash: sha1:aaaa\n\ncreate schema app_public;\ngrant usage on schema app_public to :DATABASE_VISITOR;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        committed.join("000002-tags.sql"),
+        "--! Previous: sha1:aaaa\n--! Hash: sha1:bbbb\n\ncreate table tags (id int);\n",
+    )
+    .unwrap();
+    let init: Run = p.bare().arg("init").output().unwrap().into();
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    assert!(
+        init.stdout.contains("note: .gmrc's pgSettings `statement_timeout` is not carried over"),
+        "{}",
+        init.stdout
+    );
+    let toml = std::fs::read_to_string(p.path().join("shale.toml")).unwrap();
+    assert!(toml.contains("\nsearch_path = \"app_public,app_private,public\"\n"), "{toml}");
+    assert!(
+        toml.contains("[placeholders]\n\"DATABASE_OWNER\" = \"!ENV\"\n\"DATABASE_VISITOR\" = \"public\"\n"),
+        "{toml}"
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('app_public.tags') IS NOT NULL"), "t");
+}
