@@ -248,6 +248,7 @@ function migrateResult(json) {
       tool: c.tool,
       table: c.table,
       baselineAt: c.baseline_at ?? null,
+      warning: c.warning ?? null,
     })),
     seeds: json.seeds ? migrateResult(json.seeds) : null,
     json,
@@ -270,17 +271,10 @@ async function up(options = {}) {
   const result = migrateResult(json);
   // Said where an application's log shows it, as the command line says it (Django trial, in
   // Python: only in the result, which a start-up hook throws away).
-  // The way out as the command line gives it: drift first (Knex trial: the advice to accept the
-  // history as it was, alone, hid a column the tool's rollback had dropped).
+  // The command line's own warning, carried in the JSON: its way out differs by case (graphile
+  // trial: these words advised `--direction adopt` where the tool had run every migration again).
   for (const c of result.changedSinceBaseline || []) {
-    const what =
-      c.baselineAt == null
-        ? 'is in this database, which shale built from its migrations'
-        : 'has changed since the baseline';
-    process.emitWarning(
-      `${c.tool}'s history (${c.table}) ${what}: ${c.tool} still migrates this database somewhere (a deploy step, the application's start-up), and what it ran is in no history of shale's: switch it off, see what it changed with \`shale drift\`, write that as a migration with \`shale drift --fix NAME --direction adopt\`; \`shale status\` says the rest`,
-      'ShaleWarning',
-    );
+    process.emitWarning(c.warning, 'ShaleWarning');
   }
   // The tool whose history shale took over reverted migrations shale counts as applied (Sqitch
   // trial: "up to date", unsaid).
@@ -381,6 +375,7 @@ async function status(options = {}) {
       tool: c.tool,
       table: c.table,
       baselineAt: c.baseline_at ?? null,
+      warning: c.warning ?? null,
     })),
     // That tool applied these too, after shale had: its migrate still runs somewhere.
     ranByBoth: since(json.ran_by_both),

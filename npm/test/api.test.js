@@ -277,4 +277,21 @@ test('up warns where a code tool still migrates', async () => {
   const { result, warned } = await upWarning({ databaseUrl, cwd });
   assert.deepEqual(result.versions, ['002']);
   assert.ok(warned.some((w) => w.name === 'ShaleWarning' && w.message.includes("alembic's history")), String(warned));
+  assert.ok(warned.some((w) => w.message.includes('--direction adopt')), String(warned));
+});
+
+// Another SQL tool's history appearing on a database shale built: it ran the same files a second
+// time, and the way out is the command line's (graphile trial: the package advised
+// `--direction adopt`, which would have made what the second run left the schema).
+test('up says what the command line says where another tool ran the migrations again', async () => {
+  const cwd = project();
+  const databaseUrl = freshDatabase('js_ran_again');
+  execFileSync(shale.binaryPath(), ['--database-url', databaseUrl, 'up'], { cwd, stdio: 'ignore' });
+  psql(databaseUrl, "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY); INSERT INTO schema_migrations VALUES ('001')");
+  fs.writeFileSync(path.join(cwd, 'migrations', '002_tags.sql'), 'CREATE TABLE tags (id int);\n');
+  const { warned } = await upWarning({ databaseUrl, cwd });
+  assert.ok(
+    warned.some((w) => w.message.includes('a second time') && w.message.includes('--direction restore')),
+    String(warned),
+  );
 });

@@ -534,22 +534,10 @@ def up(
     result = MigrateResult._from(document)
     # Said where an application's log shows it, as the command line says it (Django trial: only
     # in the result, which a start-up hook throws away).
-    # The way out as the command line gives it: drift first (Knex trial: the advice to accept the
-    # history as it was, alone, hid a column the tool's rollback had dropped).
+    # The command line's own warning, carried in the JSON: its way out differs by case (graphile
+    # trial: these words advised `--direction adopt` where the tool had run every migration again).
     for changed in result.changed_since_baseline:
-        tool = changed.get("tool")
-        what = (
-            "is in this database, which shale built from its migrations"
-            if changed.get("baseline_at") is None
-            else "has changed since the baseline"
-        )
-        warnings.warn(
-            f"{tool}'s history ({changed.get('table')}) {what}: {tool} still migrates this database somewhere "
-            "(a deploy step, the application's start-up), and what it ran is in no history of shale's: switch it "
-            "off, see what it changed with `shale drift`, write that as a migration with "
-            "`shale drift --fix NAME --direction adopt`; `shale status` says the rest",
-            stacklevel=2,
-        )
+        warnings.warn(changed.get("warning") or "", stacklevel=2)
     # The tool whose history shale took over reverted migrations shale counts as applied (Sqitch
     # trial: "up to date", unsaid).
     reverted = document.get("reverted_by_the_other_tool")

@@ -197,6 +197,13 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
     code
 }
 
+/// `up`'s report in JSON, with the warnings the command line says of other tools' histories.
+fn up_json(report: &RunReport) -> Result<serde_json::Value> {
+    let mut document = serde_json::to_value(report)?;
+    document["changed_since_baseline"] = super::status::changed_since_baseline_json(&report.changed_since_baseline);
+    Ok(document)
+}
+
 /// Migrations just applied whose up holds no statement while their down does: the SQL most likely
 /// went into the down file (Kysely trial: applied unsaid, and the fix, once found, needed a
 /// repair).
@@ -260,9 +267,9 @@ fn after_up(
         Ok(Some(block_on(migrator.seed(&seeds, false, &mut |e: Event| progress.event(&e)))?))
     };
     match after() {
-        Ok(None) if settings.json => print_json(&report),
+        Ok(None) if settings.json => print_json(&up_json(&report)?),
         Ok(Some(seeded)) if settings.json => {
-            let mut document = serde_json::to_value(&report)?;
+            let mut document = up_json(&report)?;
             document["seeds"] = serde_json::to_value(&seeded)?;
             if !ignored_seeds.is_empty() {
                 document["seeds"]["ignored"] = serde_json::to_value(&ignored_seeds)?;
@@ -273,7 +280,7 @@ fn after_up(
         Ok(None) => {}
         Err(error) if settings.json => {
             let mut document = crate::error::to_json(&error);
-            document["up"] = serde_json::to_value(&report)?;
+            document["up"] = up_json(&report)?;
             print_json(&document);
             return Ok(crate::error::exit_code(&error));
         }
@@ -814,7 +821,7 @@ fn print_plan(
             })
             .collect();
         print_json(
-            &serde_json::json!({ "dry_run": true, "refused": refused.is_some(), "refusal": refused.map(|(_, why)| why), "steps": steps, "changed_since_baseline": changed_since_baseline }),
+            &serde_json::json!({ "dry_run": true, "refused": refused.is_some(), "refusal": refused.map(|(_, why)| why), "steps": steps, "changed_since_baseline": super::status::changed_since_baseline_json(changed_since_baseline) }),
         );
         return;
     }

@@ -14,6 +14,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
     if settings.json {
         let mut value = serde_json::to_value(&report)?;
         value["ignored"] = serde_json::to_value(&migrator.set.ignored)?;
+        value["changed_since_baseline"] = changed_since_baseline_json(&report.changed_since_baseline);
         print_json(&value);
         return Ok(0);
     }
@@ -264,57 +265,74 @@ pub(super) fn warn_reverted_by_the_other_tool(reverted: &shale::RanByBoth, as_pr
 /// A tool whose migrations are code (Alembic, Django, ...) still migrating after the baseline.
 pub(crate) fn warn_changed_since_baseline(changed: &[shale::ChangedSinceBaseline]) {
     for c in changed {
-        let (schema, name) = c.table.split_once('.').unwrap_or(("public", &c.table));
-        // A tool whose migrations are SQL files, whose history appeared on a database shale built:
-        // it ran its migrations there too, these same files, a second time (the graphile
-        // re-check: its first file drops the schema, and every row went; `--direction adopt`
-        // would have made that the schema).
-        if c.baseline_at.is_none() && c.tool.migrations_are_sql() {
-            let drop = match c.tool.own_schema().filter(|s| *s == schema) {
-                Some(own) => format!("DROP SCHEMA {own} CASCADE"),
-                None => format!("DROP TABLE {}", shale_core::ident::qualified(schema, name)),
-            };
-            crate::output::warning(&format!(
-                "{}'s history ({}) is in this database, which shale built from its migrations: {} ran its \
-                 migrations here too, the files shale had applied, a second time (one that drops and makes tables \
-                 again lost their rows); switch it off ({}), check what is left (`shale drift`; restore lost rows \
-                 from a backup), `shale drift --fix NAME --direction restore` writes what brings the schema back to \
-                 the migrations', then `{drop}` ends this warning",
-                c.tool,
-                c.table,
-                c.tool,
-                c.tool.where_it_runs()
-            ));
-            continue;
-        }
-        let what = match &c.baseline_at {
-            Some(at) if c.accepted => format!("has changed since it was accepted as it was ({at})"),
-            Some(at) => format!("has changed since the baseline ({at})"),
-            None => "is in this database, which shale built from its migrations".to_string(),
+        crate::output::warning(&changed_since_baseline_warning(c));
+    }
+}
+
+/// `changed_since_baseline` of a JSON document, each with the warning the command line says
+/// (`warning`), which the Python and Node packages say as it is (graphile trial: the packages'
+/// own words advised `--direction adopt` where the tool had run every migration a second time).
+pub(crate) fn changed_since_baseline_json(changed: &[shale::ChangedSinceBaseline]) -> serde_json::Value {
+    changed
+        .iter()
+        .map(|c| {
+            let mut value = serde_json::to_value(c).unwrap_or_default();
+            value["warning"] = serde_json::json!(changed_since_baseline_warning(c));
+            value
+        })
+        .collect()
+}
+
+/// What the command line says of another tool's history that changed since the baseline.
+fn changed_since_baseline_warning(c: &shale::ChangedSinceBaseline) -> String {
+    let (schema, name) = c.table.split_once('.').unwrap_or(("public", &c.table));
+    // A tool whose migrations are SQL files, whose history appeared on a database shale built: it
+    // ran its migrations there too, these same files, a second time (the graphile re-check: its
+    // first file drops the schema, and every row went; `--direction adopt` would have made that
+    // the schema).
+    if c.baseline_at.is_none() && c.tool.migrations_are_sql() {
+        let drop = match c.tool.own_schema().filter(|s| *s == schema) {
+            Some(own) => format!("DROP SCHEMA {own} CASCADE"),
+            None => format!("DROP TABLE {}", shale_core::ident::qualified(schema, name)),
         };
-        // As SQL writes them (`public."SequelizeMeta"`), to paste into psql: the history and the
-        // tables the tool keeps beside it (Rails' ar_internal_metadata), which drift would count
-        // once the history that tells them apart is gone.
-        let (schema, name) = c.table.split_once('.').unwrap_or(("public", &c.table));
-        let tables: Vec<String> = std::iter::once(name.to_string())
-            .chain(c.tool.companions_of(name))
-            .map(|t| shale_core::ident::qualified(schema, &t))
-            .collect();
-        crate::output::warning(&format!(
-            "{}'s history ({}) {what}: {} still migrates this database somewhere (a deploy step, the \
-             application's start-up), and what it ran is in no history of shale's; switch it off, then `shale drift \
-             --fix NAME --direction adopt` writes what it changed as a migration (record it as applied here with the \
-             `shale repair` it names; where it reverted migrations, as a rollback does, `--direction restore` \
-             writes the SQL that puts them back), then drop {} to end this warning; or, where it only recorded what shale's \
-             migrations made (Django's `migrate --fake`) or what is accounted for so, `shale repair \
-             --accept-other-history --reason ...` records its table as it is now, and the warning comes back only \
-             when it changes again",
+        return format!(
+            "{}'s history ({}) is in this database, which shale built from its migrations: {} ran its \
+             migrations here too, the files shale had applied, a second time (one that drops and makes tables \
+             again lost their rows); switch it off ({}), check what is left (`shale drift`; restore lost rows \
+             from a backup), `shale drift --fix NAME --direction restore` writes what brings the schema back to \
+             the migrations', then `{drop}` ends this warning",
             c.tool,
             c.table,
             c.tool,
-            crate::output::and_listed(&tables)
-        ));
+            c.tool.where_it_runs()
+        );
     }
+    let what = match &c.baseline_at {
+        Some(at) if c.accepted => format!("has changed since it was accepted as it was ({at})"),
+        Some(at) => format!("has changed since the baseline ({at})"),
+        None => "is in this database, which shale built from its migrations".to_string(),
+    };
+    // As SQL writes them (`public."SequelizeMeta"`), to paste into psql: the history and the
+    // tables the tool keeps beside it (Rails' ar_internal_metadata), which drift would count once
+    // the history that tells them apart is gone.
+    let tables: Vec<String> = std::iter::once(name.to_string())
+        .chain(c.tool.companions_of(name))
+        .map(|t| shale_core::ident::qualified(schema, &t))
+        .collect();
+    format!(
+        "{}'s history ({}) {what}: {} still migrates this database somewhere (a deploy step, the \
+         application's start-up), and what it ran is in no history of shale's; switch it off, then `shale drift \
+         --fix NAME --direction adopt` writes what it changed as a migration (record it as applied here with the \
+         `shale repair` it names; where it reverted migrations, as a rollback does, `--direction restore` \
+         writes the SQL that puts them back), then drop {} to end this warning; or, where it only recorded what shale's \
+         migrations made (Django's `migrate --fake`) or what is accounted for so, `shale repair \
+         --accept-other-history --reason ...` records its table as it is now, and the warning comes back only \
+         when it changes again",
+        c.tool,
+        c.table,
+        c.tool,
+        crate::output::and_listed(&tables)
+    )
 }
 
 /// A state cell of this text, in this color where colors are on.
@@ -451,7 +469,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     let moved_texts = crate::error::moved_texts(&moved);
     if settings.json {
         print_json(
-            &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "moved": moved_texts, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": report.changed_since_baseline, "ran_by_both": report.ran_by_both, "reverted_by_the_other_tool": report.reverted_by_the_other_tool, "failed_by_the_other_tool": report.failed_by_the_other_tool }),
+            &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "moved": moved_texts, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": changed_since_baseline_json(&report.changed_since_baseline), "ran_by_both": report.ran_by_both, "reverted_by_the_other_tool": report.reverted_by_the_other_tool, "failed_by_the_other_tool": report.failed_by_the_other_tool }),
         );
     } else {
         crate::output::warn_graphile_edited(&migrator.set, Some(&still_to_run(&report.migrations)));
