@@ -400,22 +400,28 @@ fn names_a_down(text: &str) -> bool {
     [".rollback.sql", ".undo.sql", ".revert.sql", ".downgrade.sql"].iter().any(|suffix| text.contains(suffix))
 }
 
+/// Whether `path` is one of db-migrate's SQL files (`-up.sql`, `-down.sql`) in its `sqls/` folder.
+fn in_db_migrate_sqls(path: &std::path::Path) -> bool {
+    let name = path.to_string_lossy();
+    (name.ends_with("-up.sql") || name.ends_with("-down.sql"))
+        && path.parent().and_then(|p| p.file_name()).is_some_and(|folder| folder == "sqls")
+}
+
 /// What to do about a problem in the migration files, in the CLI's words (its commands, flags and
 /// shale.toml) where the library's leave them out.
 fn load_hint(error: &LoadError) -> Option<String> {
     Some(match &error.kind {
-        // yoyo's `X.rollback.sql` (a down by its name): a version of its own would run it as a
-        // migration, dropping what `X` made (yoyo trial).
-        // db-migrate's up and down, in a directory that is not the folder holding its `sqls/`
-        // (review: the advice below would have made the down a migration of its own).
-        LoadProblem::DuplicateVersion
-            if error.message.contains("-down.sql") || error.path.to_string_lossy().ends_with("-down.sql") =>
-        {
+        // db-migrate's up and down, in its `sqls/` given as the directory itself (review: the
+        // advice below would have made the down a migration of its own; a `0003_scale-down.sql`
+        // elsewhere is no db-migrate file: review).
+        LoadProblem::DuplicateVersion if in_db_migrate_sqls(&error.path) => {
             "where these are db-migrate's up and down of one migration, point --dir at the folder that holds \
              `sqls/` (db-migrate's `migrations`), where they are read as a pair; given a version of its own, the \
              down would run as a migration"
                 .into()
         }
+        // yoyo's `X.rollback.sql` (a down by its name): a version of its own would run it as a
+        // migration, dropping what `X` made (yoyo trial).
         LoadProblem::DuplicateVersion
             if names_a_down(&error.message) || names_a_down(&error.path.to_string_lossy()) =>
         {

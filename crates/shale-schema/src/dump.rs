@@ -91,6 +91,17 @@ pub fn literal(value: &str) -> String {
     }
 }
 
+/// `body` between dollar quotes of a tag it does not hold (`$tag$`, else `$tag_$`, ...; `$$` for an
+/// empty tag, else `$_$`): a DO block's body, whatever names are in it (review: a view named
+/// `Stats$shale_fill$x`, a table named `t$$x`, broke the block).
+pub fn dollar_quoted(tag: &str, body: &str) -> String {
+    let mut quote = format!("${tag}$");
+    while body.contains(&quote) {
+        quote.insert(quote.len() - 1, '_');
+    }
+    format!("{quote}{body}{quote}")
+}
+
 /// The schema as a SQL script.
 /// How every file [`dump`] writes begins: a file that does not was written by something else.
 pub const DUMP_HEADER: &str = "-- Schema written by `shale dump`";

@@ -3050,6 +3050,17 @@ fn postgrator_and_db_migrate_histories_are_taken_over() {
     let flat = d.shale(&["--dir", sqls.to_str().unwrap(), "status"]);
     assert_eq!(flat.code, 2, "{}", flat.stderr);
     assert!(flat.stderr.contains("point --dir at the folder that holds `sqls/`"), "{}", flat.stderr);
+    // A shale project's own `0003_scale-down.sql` is no db-migrate down (review: given that advice).
+    let own = Project::new("db_migrate_hint_scale_down");
+    own.write("0003_scale-down.sql", "SELECT 1;\n");
+    own.write("0003_add_index.sql", "SELECT 1;\n");
+    let twins = own.shale(&["status"]);
+    assert_eq!(twins.code, 2, "{}", twins.stderr);
+    assert!(
+        twins.stderr.contains("give one of them the next free version") && !twins.stderr.contains("sqls"),
+        "{}",
+        twins.stderr
+    );
     // Postgrator's history named as dbmate's (whose rule asks only for a `version`): refused.
     let wrong = p.shale(&["adopt", "--from", "dbmate", "--table", "schemaversion", "--dry-run"]);
     assert_ne!(wrong.code, 0, "{}", wrong.stderr);

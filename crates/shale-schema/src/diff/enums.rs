@@ -61,33 +61,34 @@ impl<'a> Differ<'a> {
 
     pub(super) fn drop_removed_enums(&mut self) {
         let to: BTreeSet<Key> = self.to.enums.iter().map(|e| key(&e.schema, &e.name)).collect();
-        // A type a dropped table's column is of goes with that table, left out as it is where
-        // drops that lose data are (MikroORM trial: the table's drop a comment, the type's not, and
-        // the SQL failed on the column still of it).
-        let dropped_tables: Vec<&crate::model::Table> = self
-            .from
-            .tables
-            .iter()
-            .filter(|t| !self.to.tables.iter().any(|o| o.schema == t.schema && o.name == t.name))
-            .collect();
         let removed: Vec<(String, bool)> = self
             .from
             .enums
             .iter()
             .filter(|e| !to.contains(&key(&e.schema, &e.name)))
-            .map(|e| {
-                let name = qualified(&e.schema, &e.name);
-                let of_it = |t: &str| {
-                    let t = t.trim_end_matches("[]");
-                    t == name || (t == e.name && e.schema == "public")
-                };
-                let with_a_table = dropped_tables.iter().any(|t| t.columns.iter().any(|c| of_it(&c.data_type)));
-                (name, with_a_table)
-            })
+            .map(|e| (qualified(&e.schema, &e.name), self.goes_with_dropped_columns(&e.schema, &e.name)))
             .collect();
-        for (name, with_a_table) in removed {
-            self.push(format!("type {name}"), format!("DROP TYPE {name};"), with_a_table, None);
+        for (name, with_dropped_data) in removed {
+            self.push(format!("type {name}"), format!("DROP TYPE {name};"), with_dropped_data, None);
         }
+    }
+
+    /// Whether a column the diff drops (its own, or its table's) is of the type `schema.name`
+    /// (or an array of it): the type's drop then goes with that drop, left out where drops that
+    /// lose data are (MikroORM trial: the table's drop a comment, the type's not, and the SQL
+    /// failed on the column still of it; review: a dropped column's, a domain's, a composite's).
+    pub(super) fn goes_with_dropped_columns(&self, schema: &str, name: &str) -> bool {
+        let qualified_name = qualified(schema, name);
+        let of_it = |t: &str| {
+            let t = t.trim_end_matches("[]");
+            t == qualified_name || (t == name && schema == "public")
+        };
+        self.from.tables.iter().any(|t| {
+            let kept = self.to.tables.iter().find(|o| o.schema == t.schema && o.name == t.name);
+            t.columns
+                .iter()
+                .any(|c| of_it(&c.data_type) && kept.is_none_or(|k| !k.columns.iter().any(|o| o.name == c.name)))
+        })
     }
 }
 

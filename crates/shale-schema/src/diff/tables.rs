@@ -1106,12 +1106,15 @@ fn identity_changes(
                 .map(|s| format!(", (SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM {s})"))
                 .unwrap_or_default();
             if increment > 0 {
-                sql.push(format!(
-                    "DO $$ BEGIN EXECUTE format('ALTER TABLE {} ALTER COLUMN {} RESTART WITH %s', \
-                     greatest((SELECT max({col}) + 1 FROM {table}), {start}{after_serial})); END $$;",
-                    table.replace('\'', "''"),
-                    col.replace('\'', "''")
-                ));
+                // The names as format()'s arguments, not in its pattern, and the block's quote a tag
+                // they do not hold (review: a table `t$$x` ended the block, `pct%sx` took an argument).
+                let body = format!(
+                    " BEGIN EXECUTE format('ALTER TABLE %s ALTER COLUMN %s RESTART WITH %s', {}, {}, \
+                     greatest((SELECT max({col}) + 1 FROM {table}), {start}{after_serial})); END ",
+                    crate::dump::literal(table),
+                    crate::dump::literal(col)
+                );
+                sql.push(format!("DO {};", crate::dump::dollar_quoted("", &body)));
             }
             if let Some(s) = serial {
                 sql.push(format!("DROP SEQUENCE {s};"));

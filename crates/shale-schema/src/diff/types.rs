@@ -313,10 +313,11 @@ impl<'a> Differ<'a> {
             drops.push((
                 format!("{} {}.{}", kind.keyword().to_lowercase(), t.key.schema, t.key.name),
                 format!("DROP {} {};", kind.keyword(), qualified(&t.key.schema, &t.key.name)),
+                self.goes_with_dropped_columns(&t.key.schema, &t.key.name),
             ));
         }
-        for (object, sql) in drops {
-            self.push(object, sql, false, None);
+        for (object, sql, with_dropped_data) in drops {
+            self.push(object, sql, with_dropped_data, None);
         }
     }
 

@@ -433,16 +433,12 @@ pub(crate) fn create_view_filled(v: &View) -> String {
 /// database, the view stays empty and a warning says why.
 pub(crate) fn fill_view(v: &View) -> String {
     let name = qualified(&v.schema, &v.name);
-    // A quote tag the name does not hold (review: a view named `Stats$shale_fill$x` broke it).
-    let mut tag = "$shale_fill$".to_string();
-    while name.contains(&tag) {
-        tag.insert(tag.len() - 1, '_');
-    }
-    format!(
-        "DO {tag}\nBEGIN\n  REFRESH MATERIALIZED VIEW {name};\nEXCEPTION WHEN others THEN\n  \
-         RAISE WARNING 'materialized view % left empty: %', {}, SQLERRM;\nEND\n{tag};",
+    let body = format!(
+        "\nBEGIN\n  REFRESH MATERIALIZED VIEW {name};\nEXCEPTION WHEN others THEN\n  \
+         RAISE WARNING 'materialized view % left empty: %', {}, SQLERRM;\nEND\n",
         literal(&name)
-    )
+    );
+    format!("DO {};", super::dollar_quoted("shale_fill", &body))
 }
 
 pub(crate) fn trigger(g: &Trigger) -> String {
