@@ -348,6 +348,13 @@ fn shale_text(error: &ShaleError) -> String {
              `history_table = \"NAME\"` in this directory's shale.toml, then `shale adopt`"
         ),
         ShaleError::NoForeignHistory { tool: Some(_), .. } => format!("{error}; name it with --table if it was renamed"),
+        // A tool that cannot be taken over: the way that works, at once (review: `--from alembic`
+        // was advised, and then refused).
+        ShaleError::NotItsHistory { theirs: Some(other), .. } if !other.migrations_are_sql() => format!(
+            "{error}; they are {other}'s, whose migrations are {}: `shale baseline --from-database` starts from the \
+             live schema, {other}'s table left out",
+            other.migration_form().unwrap_or("code")
+        ),
         ShaleError::NotItsHistory { theirs: Some(other), .. } => {
             format!("{error}; they are {other}'s: `--from {other}`, or no --from")
         }
@@ -751,6 +758,10 @@ fn pg_text(error: &PgError) -> String {
             match sqlstate.as_deref() {
                 // PgBouncer out of server connections for this database and user.
                 _ if message.contains("query_wait_timeout") => " (hint: the pooler had no server connection free: each shale run holds two while it migrates, its session and the migration lock's; in session mode give the pool (default_pool_size) at least twice as many connections as the runs that start together, or start fewer; `--lock table` (a lease row) does not help there, as its heartbeat holds a connection of its own too; a pool of one connection cannot hold both: connect shale past the pooler)",
+                // Another tool's history, which shale reads to tell what that tool applied (review:
+                // the hint below sent the user to shale's own history schema).
+                Some("42501") if context.contains(shale_pg::foreign::OTHER_TOOLS_HISTORY) =>
+                " (hint: the user needs SELECT on that tool's history table (`GRANT SELECT ON TABLE schema.table TO role`), which shale reads to tell what the tool applied; or run as a user that may read it)",
                 // Of shale's own tables (its history, the lock's lease table beside it).
                 Some("42501")
                     if ["history", "recording", "migration lock", "migration lease"].iter().any(|w| context.contains(w)) =>

@@ -335,7 +335,9 @@ impl Tool {
     /// (`spring.flyway.table`), ..., or sql-migrate's (`TableName`) and dbmate's
     /// (`DBMATE_MIGRATIONS_TABLE`) when its name says it holds migrations (two columns `id` and
     /// `applied_at`, or one `version`, alone say too little) (dbmate trial: not found under
-    /// `app_migrations`, `up` ran every migration again).
+    /// `app_migrations`, `up` ran every migration again); so too TypeORM's, Kysely's, MikroORM's,
+    /// peewee-migrate's and SeaORM's, whose few columns an application's table may have (review:
+    /// `migrated_accounts (id, name, migrated_at)` was taken for peewee-migrate's history).
     pub fn by_columns_alone(table: &str, columns: &[String]) -> Option<Tool> {
         Tool::by_columns_exactly(columns).filter(|tool| {
             !matches!(
@@ -348,7 +350,7 @@ impl Tool {
                     | Tool::MikroOrm
                     | Tool::PeeweeMigrate
                     | Tool::SeaOrm
-            ) || table.to_ascii_lowercase().contains("migrat")
+            ) || table.to_ascii_lowercase().contains("migration")
         })
     }
 
@@ -2274,6 +2276,16 @@ mod tests {
         assert_eq!(Tool::recognize("app_db_version", &goose), Some(Tool::Goose));
         assert_eq!(Tool::recognize("app_migrations", &cols(&["version", "dirty"])), Some(Tool::GolangMigrate));
         assert_eq!(Tool::recognize("tenant_alembic", &cols(&["version_num"])), Some(Tool::Alembic));
+        // peewee-migrate's and SeaORM's few columns, under a name that says migrations or their
+        // own; an application's table of those columns is its own (review).
+        let peewee = cols(&["id", "name", "migrated_at"]);
+        assert_eq!(Tool::recognize("migratehistory", &peewee), Some(Tool::PeeweeMigrate));
+        assert_eq!(Tool::recognize("app_migrations", &peewee), Some(Tool::PeeweeMigrate));
+        assert_eq!(Tool::recognize("migrated_accounts", &peewee), None);
+        let sea_orm = cols(&["version", "applied_at"]);
+        assert_eq!(Tool::recognize("seaql_migrations", &sea_orm), Some(Tool::SeaOrm));
+        assert_eq!(Tool::recognize("app_migrations", &sea_orm), Some(Tool::SeaOrm));
+        assert_eq!(Tool::recognize("releases", &sea_orm), None);
         // Too little said by a lone `version`, or by columns one short of a tool's.
         assert_eq!(Tool::recognize("app_versions", &cols(&["version"])), None);
         assert_eq!(Tool::recognize("ef_history", &flyway[..9]), None);

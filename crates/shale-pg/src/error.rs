@@ -354,7 +354,12 @@ impl PgError {
     /// lock". A failed migration's advice is in its [`DbFailure::remedy`].
     pub fn hint(&self) -> Option<String> {
         Some(match self {
-            PgError::Query { sqlstate, .. } => match sqlstate.as_deref() {
+            PgError::Query { sqlstate, context, .. } => match sqlstate.as_deref() {
+                Some("42501") if context.contains(crate::foreign::OTHER_TOOLS_HISTORY) => {
+                    "the user needs SELECT on the other tool's history table, which shale reads to tell what that \
+                     tool applied"
+                        .into()
+                }
                 Some("42501") => {
                     "the user needs USAGE and CREATE on the history schema; or keep the history in a schema it owns"
                         .into()

@@ -36,6 +36,9 @@ impl ForeignTable {
 
 /// Settings for a read of another tool's table made as an aside, sent in the same message as it:
 /// a table held locked (its tool migrating now) fails it at once, not after the session's wait.
+/// The context of an error reading another tool's history table (its hint asks for SELECT on it).
+pub const OTHER_TOOLS_HISTORY: &str = "reading the other tool's history table";
+
 const ASIDE: &str = "SET LOCAL lock_timeout = '200ms'; SET LOCAL statement_timeout = '2s';";
 
 /// What `table` holds, in a few bytes: its row count and an md5 of its rows in order; where its
@@ -370,7 +373,7 @@ async fn keys(client: &Client, sql: &str, context: &'static str) -> Result<Forei
 /// What `table` says, as `tool` (which may differ from the guess, when the user says so).
 pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<ForeignHistory, PgError> {
     let t = table.name();
-    let context = "reading the other tool's history table";
+    let context = OTHER_TOOLS_HISTORY;
     let entry = |key: &str| ForeignEntry { key: key.to_string(), ..Default::default() };
     let state = match tool {
         Tool::Tern => {

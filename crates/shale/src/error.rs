@@ -267,6 +267,14 @@ impl Error {
             Error::LockLost { .. } => {
                 Some("read the migration status to see where the database stands, then migrate again".into())
             }
+            // (The library lost this advice to the CLI's words: review.)
+            Error::NotItsHistory { theirs: Some(other), .. } if !other.migrations_are_sql() => Some(format!(
+                "the table is {other}'s history, whose migrations are {}: start shale's history from the live schema \
+                 (written as the first migration and recorded as a baseline), {other}'s table left out",
+                other.migration_form().unwrap_or("code")
+            )),
+            Error::NotItsHistory { theirs: Some(other), .. } => Some(format!("name {other} as the tool, or none")),
+            Error::NotItsHistory { .. } => Some("name the tool that wrote the table".into()),
             Error::NoForeignHistory { table: Some(_), .. } => None,
             Error::NoForeignHistory { tool: Some(_), .. } => {
                 Some("name its history table in the request if it was renamed".into())

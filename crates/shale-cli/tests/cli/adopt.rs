@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{shown, Project, Run};
+use common::{finish, shown, Project, Run};
 
 /// The two migrations a project had applied with the other tool, and a third it had not.
 fn applied_by_the_other_tool(p: &Project, first: &str, second: &str, third: &str) {
@@ -3207,4 +3207,28 @@ fn a_baseline_below_what_the_old_tool_applied_does_not_run_it_again() {
     let refused = t.shale(&["baseline", "--from-database"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(refused.stderr.contains("1700000000001-AddEmail.ts"), "{}", refused.stderr);
+}
+
+/// A role that may not read the adopted tool's history is refused, and told to grant SELECT on
+/// that table (review: the hint named shale's own history schema).
+#[test]
+fn an_unreadable_adopted_history_asks_for_select_on_it() {
+    let p = Project::new("adopt_unreadable");
+    p.write("20240101000000_users.sql", "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n");
+    p.psql("CREATE TABLE users (id bigint PRIMARY KEY); CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000')");
+    p.shale(&["adopt"]).ok();
+    p.psql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'adopt_unreadable_deploy') THEN \
+         CREATE ROLE adopt_unreadable_deploy LOGIN; END IF; END $$;
+         GRANT ALL ON SCHEMA public TO adopt_unreadable_deploy;
+         GRANT ALL ON ALL TABLES IN SCHEMA public TO adopt_unreadable_deploy;
+         GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO adopt_unreadable_deploy;
+         REVOKE ALL ON schema_migrations FROM adopt_unreadable_deploy;",
+    );
+    p.write("20240201000000_more.sql", "-- migrate:up\nCREATE TABLE more (id int);\n");
+    let deploy = p.db.url.replacen("postgres@", "adopt_unreadable_deploy@", 1);
+    let run = finish(p.spawn_via(&deploy, &["up"]));
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("needs SELECT on that tool's history table"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT to_regclass('more') IS NULL"), "t", "nothing ran");
 }
