@@ -439,7 +439,15 @@ impl Settings {
             deprecations: deprecations(global),
             dev_url: env.get("SHALE_DEV_URL").filter(|u| !u.trim().is_empty()).or_else(|| config.dev_url.clone()),
             replay_setup: config.replay_setup.as_ref().map(|file| root.join(file)),
-            search_path: config.search_path.clone().filter(|path| !path.trim().is_empty()),
+            search_path: match config.search_path.as_deref().filter(|path| !path.trim().is_empty()) {
+                Some(path) if shale_core::ident::search_path_sql(path).is_none() => {
+                    return Err(anyhow!(shale::Error::Invalid(format!(
+                        "shale.toml: search_path = {path:?} is not a list of schema names: write them separated by \
+                         commas (`app_public, public`), one holding a space, a comma or capitals in double quotes"
+                    ))))
+                }
+                path => path.map(str::to_string),
+            },
             seeds_dir,
             dir,
             root,

@@ -53,6 +53,49 @@ pub fn qualified_always_quoted(schema: &str, name: &str) -> String {
     format!("{}.{}", ident_always_quoted(schema), ident_always_quoted(name))
 }
 
+/// A search_path written as a list (`app_public, "Odd One", public`), as the server reads one
+/// (a name bare, lowercased, or in double quotes, as written), in SQL for `SET search_path = ...`:
+/// every name double-quoted, so that no keyword or character of it reads as SQL. None where the
+/// list is not one (an unclosed quote, an empty name).
+pub fn search_path_sql(list: &str) -> Option<String> {
+    let mut names = Vec::new();
+    let mut rest = list.trim();
+    loop {
+        let (name, after) = match rest.strip_prefix('"') {
+            Some(quoted) => {
+                let mut name = String::new();
+                let mut chars = quoted.char_indices();
+                let end = loop {
+                    match chars.next()? {
+                        (i, '"') if quoted[i + 1..].starts_with('"') => {
+                            name.push('"');
+                            chars.next();
+                        }
+                        (i, '"') => break i + 1,
+                        (_, c) => name.push(c),
+                    }
+                };
+                (name, &quoted[end..])
+            }
+            None => {
+                let end = rest.find([',', '"']).unwrap_or(rest.len());
+                (rest[..end].trim().to_ascii_lowercase(), &rest[end..])
+            }
+        };
+        // (A bare name ends at a space, as the server reads it: `app public` is no list.)
+        if name.is_empty() || (!rest.starts_with('"') && name.contains(char::is_whitespace)) {
+            return None;
+        }
+        names.push(ident_always_quoted(&name));
+        let after = after.trim_start();
+        if after.is_empty() {
+            break;
+        }
+        rest = after.strip_prefix(',')?.trim_start();
+    }
+    Some(names.join(", "))
+}
+
 /// The name PostgreSQL gives a constraint it names itself: `table_column_label` (`users_email_fkey`),
 /// cut to 63 bytes the way PostgreSQL cuts it (the longer of table and column loses characters
 /// first).
@@ -86,6 +129,24 @@ pub fn constraint_name(table: &str, column: Option<&str>, label: &str) -> String
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_search_path_list_is_sent_as_quoted_names() {
+        assert_eq!(
+            search_path_sql("app_public, app_private,public").unwrap(),
+            r#""app_public", "app_private", "public""#
+        );
+        assert_eq!(
+            search_path_sql(r#""$user", "Odd ""One"", Too",  App"#).unwrap(),
+            r#""$user", "Odd ""One"", Too", "app""#
+        );
+        // Nothing of a name reads as SQL.
+        assert_eq!(search_path_sql("x;DROP").unwrap(), r#""x;drop""#);
+        for bad in ["", "a,", ",a", "app public", r#""open"#, r#"a "b""#] {
+            assert_eq!(search_path_sql(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -180,6 +180,14 @@ impl Piece<'_> {
 }
 
 impl<'a> Executor<'a> {
+    /// The connection's search_path list (`?search_path=`, shale.toml's `search_path`), in SQL,
+    /// set again in each migration as a tenant's schema is: a pooler that drops startup options
+    /// (PgBouncer's `ignore_startup_parameters`) would otherwise send its tables to `public`
+    /// (review). A list the server would not read as one stays the startup option's alone.
+    pub(crate) fn listed_path(&self) -> Option<String> {
+        self.settings.search_path.as_deref().and_then(shale_core::ident::search_path_sql)
+    }
+
     /// Run one step with the right transaction handling, retrying lock timeouts.
     pub async fn run_step(&self, step: &Step, on_event: &mut (dyn FnMut(ExecEvent) + Send)) -> Result<(), PgError> {
         if step.script.no_transaction.is_some() {
@@ -306,7 +314,7 @@ impl<'a> Executor<'a> {
         let mut pieces = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None, ends_batch: false }];
         for (i, step) in steps.iter().enumerate() {
             pieces.push(Piece {
-                text: session_prelude(self.session, &step.script, true).into(),
+                text: session_prelude(self.session, self.listed_path().as_deref(), &step.script, true).into(),
                 origin: None,
                 copy_data: None,
                 ends_batch: false,
@@ -592,7 +600,7 @@ impl<'a> Executor<'a> {
         let reset_after = session_wide;
         let session_wide = session_wide && pinned;
         let prelude = match (session_wide, pinned) {
-            (true, _) => format!("{};\n", session_prelude(self.session, script, false)),
+            (true, _) => format!("{};\n", session_prelude(self.session, self.listed_path().as_deref(), script, false)),
             (false, true) => format!("{SESSION_RESET};\n"),
             (false, false) => String::new(),
         };
@@ -810,7 +818,7 @@ impl<'a> Executor<'a> {
             // The file's own block carries shale's settings, SET LOCAL in it: through a pooler a
             // session's never reached it (production re-check: an ALTER TABLE in it queued 7 s).
             if control == Some(TransactionControl::Begin) && block == Some(index) {
-                let settings = block_settings(self.session, script, None);
+                let settings = block_settings(self.session, self.listed_path().as_deref(), script, None);
                 if let Err(error) = self.client.batch_execute(&settings).await {
                     rollback(self.client).await;
                     return Err(NoTxStop::Statement { index, error, done: index, shift: 0 });
@@ -938,7 +946,10 @@ impl<'a> Executor<'a> {
             // In one round trip, as a statement-mode pooler takes a transaction.
             let sent = match own_block {
                 true => {
-                    let begin = format!("BEGIN; {}", block_settings(self.session, script, try_timeout.as_deref()));
+                    let begin = format!(
+                        "BEGIN; {}",
+                        block_settings(self.session, self.listed_path().as_deref(), script, try_timeout.as_deref())
+                    );
                     let shift = begin.chars().count() + JOINER.len();
                     // Its record commits with it, behind the fence: a runner killed while the
                     // block ran leaves both or neither, and the next run knows which (the
@@ -961,7 +972,7 @@ impl<'a> Executor<'a> {
                 false => self.send(std::slice::from_ref(&piece), false).await.map_err(|failed| (failed, 0)),
             };
             if !own_block && pinned && (polite.is_some() || patient.is_some()) {
-                let restore = session_prelude(self.session, script, false);
+                let restore = session_prelude(self.session, self.listed_path().as_deref(), script, false);
                 let _ = self.client.batch_execute(&restore).await;
             }
             match sent {
@@ -1091,9 +1102,9 @@ fn record(step: &Step, status: RecordStatus) -> NewRecord<'_> {
 /// (PgBouncer's `ignore_startup_parameters = options`) or whose server session may be another's.
 /// `local`: SET LOCAL, inside the migration's transaction; else SET, for the session, before a
 /// migration that runs outside a transaction.
-pub fn session_prelude(session: &SessionSettings, script: &Script, local: bool) -> String {
+pub fn session_prelude(session: &SessionSettings, listed_path: Option<&str>, script: &Script, local: bool) -> String {
     let scope = if local { "SET LOCAL" } else { "SET" };
-    format!("{SESSION_RESET}; {}", settings_sql(session, script, scope, None))
+    format!("{SESSION_RESET}; {}", settings_sql(session, listed_path, script, scope, None))
 }
 
 /// The setting the startup packet carries, read back to tell whether it reached the server session.
@@ -1105,13 +1116,25 @@ const SESSION_RESET: &str = "RESET ALL; SET SESSION AUTHORIZATION DEFAULT; RESET
 /// The settings of a statement of a migration that runs outside a transaction, sent in a
 /// transaction block of its own: as [`session_prelude`]'s, SET LOCAL, with `lock_timeout` (a
 /// polite try's) in place of the session's where given.
-pub(crate) fn block_settings(session: &SessionSettings, script: &Script, lock_timeout: Option<&str>) -> String {
-    settings_sql(session, script, "SET LOCAL", lock_timeout)
+pub(crate) fn block_settings(
+    session: &SessionSettings,
+    listed_path: Option<&str>,
+    script: &Script,
+    lock_timeout: Option<&str>,
+) -> String {
+    settings_sql(session, listed_path, script, "SET LOCAL", lock_timeout)
 }
 
 /// shale's settings for a migration, `scope` `SET` or `SET LOCAL`: the file's directives over
-/// the session's, `lock_timeout` (a polite try's) over both where given, the target's schema.
-fn settings_sql(session: &SessionSettings, script: &Script, scope: &str, lock_timeout: Option<&str>) -> String {
+/// the session's, `lock_timeout` (a polite try's) over both where given, the target's schema, else
+/// the connection's search_path list (`listed_path`, as SQL: see [`Executor::listed_path`]).
+fn settings_sql(
+    session: &SessionSettings,
+    listed_path: Option<&str>,
+    script: &Script,
+    scope: &str,
+    lock_timeout: Option<&str>,
+) -> String {
     let lock = lock_timeout.or(script.directives().lock_timeout.as_deref()).unwrap_or(&session.lock_timeout);
     let statement = script.directives().statement_timeout.as_deref().unwrap_or(&session.statement_timeout);
     let mut sql = format!(
@@ -1119,8 +1142,10 @@ fn settings_sql(session: &SessionSettings, script: &Script, scope: &str, lock_ti
         quote_literal(lock),
         quote_literal(statement)
     );
-    if let Some(schema) = &session.search_path {
-        sql.push_str(&format!("; {scope} search_path = {}", ident_always_quoted(schema)));
+    match (&session.search_path, listed_path) {
+        (Some(schema), _) => sql.push_str(&format!("; {scope} search_path = {}", ident_always_quoted(schema))),
+        (None, Some(list)) => sql.push_str(&format!("; {scope} search_path = {list}")),
+        (None, None) => {}
     }
     sql
 }

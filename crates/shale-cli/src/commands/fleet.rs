@@ -66,10 +66,17 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
     // A slice may be empty (few targets, many machines): that machine has nothing to do, which
     // is a success, not an error.
     let sliced = settings.fleet.shard.map(|shard| Sliced { shard, fleet_size: targets.len() });
-    let targets = match settings.fleet.shard {
+    let mut targets = match settings.fleet.shard {
         Some(shard) => shard.select(targets),
         None => targets,
     };
+    // shale.toml's search_path, where a target's URL gives none and it is no tenant schema (review:
+    // the targets of a file or a query migrated into `public`).
+    for target in targets.iter_mut().filter(|t| t.schema.is_none()) {
+        if target.connection.search_path.is_none() && target.connection.schema.is_none() {
+            target.connection.search_path = settings.search_path.clone();
+        }
+    }
     let operation = match planned {
         Planned::Ready(operation) => operation,
         Planned::Drift { dev_url } => {

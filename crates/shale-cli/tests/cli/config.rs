@@ -1038,6 +1038,34 @@ fn search_path_in_shale_toml_is_the_sessions() {
     let run: Run = p.bare().args(["--database-url", &url, "up"]).output().unwrap().into();
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(p.psql("SELECT to_regclass('public.notes') IS NOT NULL"), "t");
+
+    // Through a transaction-mode pooler that drops startup options, set again in each migration
+    // (review: the tables went to `public`); a migration outside a transaction is refused there.
+    let bouncer = shale_testkit::Pgbouncer::start(shale_testkit::shared_cluster(), "transaction").unwrap();
+    let pooled = bouncer.url(shale_testkit::shared_cluster(), &p.db.name);
+    p.write("000005.sql", "CREATE TABLE labels (id int);\n");
+    let run: Run = p.bare().args(["--database-url", &pooled, "up"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.psql("SELECT to_regclass('app_public.labels') IS NOT NULL"), "t");
+    p.write("000006.sql", "-- shale:no-transaction\nCREATE INDEX CONCURRENTLY labels_id ON labels (id);\n");
+    let run: Run = p.bare().args(["--database-url", &pooled, "up"]).output().unwrap().into();
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("did not keep the one shale sets at connection time"), "{}", run.stderr);
+    std::fs::remove_file(p.migrations().join("000006.sql")).unwrap();
+
+    // A fleet's targets from a file, whose URLs give none, get it too (review).
+    let targets = p.path().join("targets.toml");
+    std::fs::write(&targets, format!("[targets]\none = {:?}\n", p.db.url)).unwrap();
+    p.write("000007.sql", "CREATE TABLE tags2 (id int);\n");
+    let run: Run = p.bare().args(["--targets", targets.to_str().unwrap(), "up"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(p.psql("SELECT to_regclass('app_public.tags2') IS NOT NULL"), "t");
+
+    // A list the server would not read is refused where it is written.
+    std::fs::write(p.path().join("shale.toml"), "search_path = \"app public\"\n").unwrap();
+    let run: Run = p.bare().args(["--database-url", &p.db.url, "status"]).output().unwrap().into();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is not a list of schema names"), "{}", run.stderr);
 }
 
 /// `init` in a graphile-migrate project writes what its `.gmrc` (JSON5) gives the migrations into

@@ -118,7 +118,7 @@ impl Executor<'_> {
             }
             // Its settings in its own transaction: a session's would not hold through a
             // transaction-mode pooler.
-            let settings = super::block_settings(self.session, &step.script, None);
+            let settings = super::block_settings(self.session, self.listed_path().as_deref(), &step.script, None);
             let batch = format!("BEGIN;\n{settings};\n{sql};\n{};\nCOMMIT", self.commit_fence);
             let messages = match self.interruptible(self.client.simple_query(&batch)).await {
                 Ok(messages) => messages,

@@ -204,8 +204,10 @@ impl Executor<'_> {
         let drop = format!("ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {constraint}");
         // In a transaction block of its own, its settings SET LOCAL: a session's would stay on a
         // pooled server session (production re-check).
-        let sql =
-            format!("BEGIN;\n{};\n{drop};\nCOMMIT", block_settings(self.session, &step.script, timeout.as_deref()));
+        let sql = format!(
+            "BEGIN;\n{};\n{drop};\nCOMMIT",
+            block_settings(self.session, self.listed_path().as_deref(), &step.script, timeout.as_deref())
+        );
         // The table's readers and writers are waited for as a statement waits for them, named,
         // without queueing the application behind the request.
         let targets: Vec<LockTarget> =

@@ -99,28 +99,31 @@ impl Migrator {
         plan::OwnTables { schema: history.schema.clone(), tables: vec![history.table.clone(), lease] }
     }
 
-    /// A tenant schema target sets its search_path inside each migration's transaction, which
-    /// holds through any pooler. A migration that runs outside a transaction cannot carry it that
+    /// A tenant schema target (and a search_path list of the connection's, shale.toml's) sets its
+    /// search_path inside each migration's transaction, which holds through any pooler. A migration that runs outside a transaction cannot carry it that
     /// way: its statements rely on the session's search_path, which only the connection's startup
     /// packet sets for every server session serving it. If that setting did not arrive (a pooler
     /// dropped the `options` parameter, as PgBouncer does with `ignore_startup_parameters`), a
     /// statement could run in another server session, in another schema: refused before anything
     /// runs.
     pub(super) async fn check_schema_is_pinned(&self, client: &Client, plan: &Plan) -> Result<(), Error> {
-        let Some(schema) = &self.config.session.search_path else {
-            return Ok(());
+        let listed = |list: &str| shale_core::ident::search_path_sql(list);
+        let (expected, wanted) = match (&self.config.session.search_path, &self.config.connection.search_path) {
+            (Some(schema), _) => (format!("schema {schema:?}"), Some(shale_core::ident::ident_always_quoted(schema))),
+            (None, Some(list)) if listed(list).is_some() => (format!("{list:?}"), listed(list)),
+            _ => return Ok(()),
         };
         let Some(step) = plan.steps.iter().find(|s| s.script.no_transaction.is_some()) else {
             return Ok(());
         };
         let rows = shale_pg::lock::simple_rows(client, "SHOW search_path", "reading the search_path").await?;
         let current = rows.first().and_then(|r| r.first()).cloned().unwrap_or_default();
-        if current.trim_matches('"').replace("\"\"", "\"") == *schema {
+        if listed(&current) == wanted {
             return Ok(());
         }
         Err(Error::Invalid(format!(
             "{}: migration {} runs outside a transaction, so its statements rely on the session's search_path, \
-             but this connection did not keep the one shale sets at connection time (search_path is {current:?}, not schema {schema:?}): \
+             but this connection did not keep the one shale sets at connection time (search_path is {current:?}, not {expected}): \
              a transaction-mode pooler that drops the `options` startup parameter is in the way, and a statement could run in another \
              server session, in another schema. Nothing was run for this target. Run it over a direct connection to the server, \
              or schema-qualify the names in that file",
