@@ -106,10 +106,15 @@ pub enum Tool {
     /// Postgrator (JavaScript, SQL files): `schemaversion (version, name, md5, run_at)`, a row per
     /// applied version of its `001.do.name.sql` files (and a row 0 it makes with the table).
     Postgrator,
+    /// postgres-migrations (JavaScript, SQL files): `migrations (id, name, hash, executed_at)`, a
+    /// row per applied file by its number (`1_create-users.sql` is 1), with the SHA-1 of the
+    /// file's name and text, which it checks; its row 0 is its own table's. A `.js` migration's
+    /// row is of the SQL its `generateSql` gave.
+    PostgresMigrations,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 40] = [
+    pub const ALL: [Tool; 41] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -150,6 +155,7 @@ impl Tool {
         Tool::SeaOrm,
         Tool::DbMigrate,
         Tool::Postgrator,
+        Tool::PostgresMigrations,
     ];
 
     /// The name used on the command line (`--from golang-migrate`), in messages and in `--json`.
@@ -195,6 +201,7 @@ impl Tool {
             Tool::SeaOrm => "sea-orm",
             Tool::DbMigrate => "db-migrate",
             Tool::Postgrator => "postgrator",
+            Tool::PostgresMigrations => "postgres-migrations",
         }
     }
 
@@ -226,6 +233,7 @@ impl Tool {
             Tool::SeaOrm => &["seaorm", "sea_orm", "sea-orm-migration", "sea-orm-cli"],
             Tool::DbMigrate => &["db_migrate", "dbmigrate"],
             Tool::Postgrator => &["postgrator-cli"],
+            Tool::PostgresMigrations => &["postgres_migrations"],
             _ => &[],
         }
     }
@@ -269,6 +277,7 @@ impl Tool {
             Tool::SeaOrm => "seaql_migrations",
             Tool::DbMigrate => "migrations",
             Tool::Postgrator => "schemaversion",
+            Tool::PostgresMigrations => "migrations",
         }
     }
 
@@ -311,6 +320,7 @@ impl Tool {
             "kysely_migration" if has("name") && has("timestamp") => Some(Tool::Kysely),
             "databasechangelog" if has("id") && has("author") && has("filename") => Some(Tool::Liquibase),
             "migrations" if exactly(&["batch", "id", "migration"]) => Some(Tool::Laravel),
+            "migrations" if exactly(&["executed_at", "hash", "id", "name"]) => Some(Tool::PostgresMigrations),
             "doctrine_migration_versions" if has("version") && has("executed_at") => Some(Tool::Doctrine),
             "phinxlog" if has("version") && has("migration_name") => Some(Tool::Phinx),
             "__EFMigrationsHistory" if has("MigrationId") && has("ProductVersion") => Some(Tool::EfCore),
@@ -350,6 +360,7 @@ impl Tool {
                     | Tool::MikroOrm
                     | Tool::PeeweeMigrate
                     | Tool::SeaOrm
+                    | Tool::PostgresMigrations
             ) || table.to_ascii_lowercase().contains("migration")
         })
     }
@@ -536,6 +547,9 @@ impl Tool {
             Tool::GraphileMigrate => "`graphile-migrate migrate` in a deploy or start script",
             Tool::DbMigrate => "`db-migrate up` in a deploy or start script, `getInstance().up()` at start-up",
             Tool::Postgrator => "`postgrator` (postgrator-cli) in a deploy or start script, `migrate()` at start-up",
+            Tool::PostgresMigrations => {
+                "`migrate({ client }, dir)` at the application's start-up, or its `pg-migrations` CLI"
+            }
             _ => "a deploy step, the application's start-up",
         }
     }
@@ -720,7 +734,7 @@ pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
     })
 }
 
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 18] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 19] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -777,6 +791,8 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 18] = [
     (Tool::Yoyo, &["applied_at_utc", "migration_hash", "migration_id"]),
     // Postgrator's, under its `schemaTable`.
     (Tool::Postgrator, &["md5", "name", "run_at", "version"]),
+    // postgres-migrations' (and its forks'), where the name says it holds migrations.
+    (Tool::PostgresMigrations, &["executed_at", "hash", "id", "name"]),
     // peewee-migrate's `migrate_table` where its name says it holds migrations (peewee trial:
     // `migratehistory` written into the baseline as the application's).
     (Tool::PeeweeMigrate, &["id", "migrated_at", "name"]),
@@ -923,7 +939,7 @@ pub fn adopted_code_reason(tool: Tool, table: &str, class: &str) -> String {
         Tool::Pop => format!("{}{POP_NO_FILE}", adopted_reason(tool, table)),
         // Taken over with its file gone ([`Accepting::missing`]).
         _ if class.is_empty() => format!("{}{REMOVED}", adopted_reason(tool, table)),
-        Tool::NodePgMigrate => format!("{}{MODULE}{class}", adopted_reason(tool, table)),
+        Tool::NodePgMigrate | Tool::PostgresMigrations => format!("{}{MODULE}{class}", adopted_reason(tool, table)),
         _ => format!("{}{JAVA}{class}) with no SQL file, which shale cannot run", adopted_reason(tool, table)),
     }
 }
@@ -1447,6 +1463,14 @@ pub fn graphile_recorded_hash(text: &str) -> Option<&str> {
     text.split('\n').take_while(|l| l.starts_with("--! ")).find_map(|l| l.strip_prefix("--! Hash:")).map(str::trim)
 }
 
+/// postgres-migrations' hash of a file: SHA-1 of its name (without its folder) followed by its
+/// text, in hex.
+pub fn postgres_migrations_hash(file: &str, text: &str) -> String {
+    use sha1::Digest;
+    let name = file.rsplit('/').next().unwrap_or(file);
+    hex::encode(sha1::Sha1::digest(format!("{name}{text}").as_bytes()))
+}
+
 /// Sqitch's `script_hash` of a deploy script: SHA-1 of the file's bytes, in hex.
 pub fn sqitch_script_hash(text: &str) -> String {
     use sha1::Digest;
@@ -1615,10 +1639,19 @@ pub fn plan_adoption_accepting<'a>(
                     continue;
                 }
                 let go = Version::parse(&entry.key).and_then(|v| set.find_unrunnable(&v));
-                // node-pg-migrate's module of that name, beside its SQL files.
-                let module = (tool == Tool::NodePgMigrate)
-                    .then(|| set.code_migrations.iter().find(|c| file_stem(&c.path) == Some(entry.key.as_str())))
-                    .flatten();
+                // node-pg-migrate's module of that name, postgres-migrations' of that number, beside
+                // their SQL files.
+                let module = match tool {
+                    Tool::NodePgMigrate => {
+                        set.code_migrations.iter().find(|c| file_stem(&c.path) == Some(entry.key.as_str()))
+                    }
+                    Tool::PostgresMigrations => set.code_migrations.iter().find(|c| {
+                        let stem = file_stem(&c.path).unwrap_or_default();
+                        let number = &stem[..stem.bytes().take_while(u8::is_ascii_digit).count()];
+                        !number.is_empty() && Version::parse(number) == Version::parse(&entry.key)
+                    }),
+                    _ => None,
+                };
                 // A drizzle row its journal does not name is found by its hash.
                 let by_hash = |m: &&&Migration| {
                     tool == Tool::Drizzle
@@ -1637,6 +1670,15 @@ pub fn plan_adoption_accepting<'a>(
                             _ if entry.code.is_some() => {}
                             (Tool::Flyway, Some(recorded))
                                 if *recorded != flyway_checksum(m.raw_text()).to_string() =>
+                            {
+                                problems.push(AdoptProblem::Changed {
+                                    tool,
+                                    key: entry.key.clone(),
+                                    file: m.file.clone(),
+                                })
+                            }
+                            (Tool::PostgresMigrations, Some(recorded))
+                                if *recorded != postgres_migrations_hash(&m.file, m.raw_text()) =>
                             {
                                 problems.push(AdoptProblem::Changed {
                                     tool,
@@ -1786,7 +1828,10 @@ pub fn plan_adoption_accepting<'a>(
         notes.push(AdoptNote::GoPending { file: u.file.clone() });
     }
     // (node-pg-migrate's modules are in the directory, as the old tool's code.)
-    for c in code.iter().filter(|c| !matches!(tool, Tool::Pop | Tool::NodePgMigrate) && !c.class.is_empty()) {
+    for c in code
+        .iter()
+        .filter(|c| !matches!(tool, Tool::Pop | Tool::NodePgMigrate | Tool::PostgresMigrations) && !c.class.is_empty())
+    {
         notes.push(AdoptNote::Java {
             tool,
             version: c.version_text.clone(),
@@ -2197,7 +2242,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 21);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 22);
     }
 
     /// A table named with `--from` and `--table` is the tool's where its columns are: exactly

@@ -628,6 +628,16 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         Tool::Postgrator => {
             keys(client, &format!("SELECT version::text FROM {t} WHERE version > 0 ORDER BY version"), context).await?
         }
+        // Row 0 is the one it makes with its table.
+        Tool::PostgresMigrations => {
+            let sql = format!("SELECT id::text, hash, {} FROM {t} WHERE id > 0 ORDER BY id", utc_text("executed_at"));
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(
+                rows.iter()
+                    .map(|r| ForeignEntry { checksum: Some(r[1].clone()), applied_at: time(&r[2]), ..entry(&r[0]) })
+                    .collect(),
+            )
+        }
         // Python steps and SQL files by id: nothing a file is matched to.
         Tool::Yoyo => {
             keys(client, &format!("SELECT migration_id FROM {t} ORDER BY applied_at_utc, migration_id"), context)

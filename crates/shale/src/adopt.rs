@@ -263,8 +263,12 @@ impl Migrator {
                 _ if c.class.is_empty() => "no file: removed on purpose".into(),
                 _ => c.class.clone(),
             },
-            java: !matches!(tool, shale_core::adopt::Tool::Pop | shale_core::adopt::Tool::NodePgMigrate)
-                && !c.class.is_empty(),
+            java: !matches!(
+                tool,
+                shale_core::adopt::Tool::Pop
+                    | shale_core::adopt::Tool::NodePgMigrate
+                    | shale_core::adopt::Tool::PostgresMigrations
+            ) && !c.class.is_empty(),
         }));
         // In version order: the files, the ones shale cannot run and the Java ones together.
         adopted.sort_by_key(|m| shale_core::Version::parse(&m.version));

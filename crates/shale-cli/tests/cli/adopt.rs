@@ -3232,3 +3232,69 @@ fn an_unreadable_adopted_history_asks_for_select_on_it() {
     assert!(run.stderr.contains("needs SELECT on that tool's history table"), "{}", run.stderr);
     assert_eq!(p.psql("SELECT to_regclass('more') IS NULL"), "t", "nothing ran");
 }
+
+/// postgres-migrations' history (`migrations (id, name, hash, executed_at)`): recognized, taken
+/// over by number (its `.js` migration as code it ran), a file changed since it ran refused as it
+/// refuses it, and what it applies after the switch refused (trial: not recognized, and `up` ran
+/// every migration again, a seed row twice).
+#[test]
+fn postgres_migrations_history_is_taken_over() {
+    let p = Project::new("adopt_postgres_migrations");
+    let users = "CREATE TABLE IF NOT EXISTS users (id int PRIMARY KEY, name text);\n";
+    let seed = "INSERT INTO users VALUES (1, 'admin');\n";
+    p.write("1_create-users.sql", users);
+    p.write("2_seed-admin.sql", seed);
+    std::fs::write(
+        p.migrations().join("3_add-tags.js"),
+        "module.exports.generateSql = () => 'CREATE TABLE tags (id int)';\n",
+    )
+    .unwrap();
+    p.write("4_add-email.sql", "ALTER TABLE users ADD COLUMN email text;\n");
+    let hash = |file: &str, text: &str| shale_core::adopt::postgres_migrations_hash(file, text);
+    p.psql(&format!(
+        "{users}{seed}CREATE TABLE tags (id int);
+         CREATE TABLE migrations (id integer PRIMARY KEY, name varchar(100) UNIQUE NOT NULL, hash varchar(40) NOT NULL,
+             executed_at timestamp DEFAULT current_timestamp);
+         INSERT INTO migrations (id, name, hash) VALUES (0, 'create-migrations-table', 'x'), (1, 'create-users', '{}'),
+             (2, 'seed-admin', '{}'), (3, 'add-tags', 'y');",
+        hash("1_create-users.sql", users),
+        hash("2_seed-admin.sql", seed)
+    ));
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("migrated by postgres-migrations (public.migrations is its history)"),
+        "{}",
+        status.stderr
+    );
+    assert_eq!(p.shale(&["up"]).code, 2, "refused before the history is taken over");
+    // A file changed since it ran is refused, as postgres-migrations refuses it.
+    p.write("2_seed-admin.sql", "INSERT INTO users VALUES (1, 'root');\n");
+    let changed = p.shale(&["adopt", "--dry-run"]);
+    assert_eq!(changed.code, 2, "{}", changed.stderr);
+    assert!(
+        changed.stderr.contains("2_seed-admin.sql changed after postgres-migrations applied migration 2"),
+        "{}",
+        changed.stderr
+    );
+    p.write("2_seed-admin.sql", seed);
+    p.shale(&["adopt"]).ok();
+    let up = p.shale(&["up"]).ok();
+    assert!(
+        up.stderr.contains("applied 1 migration(s)") || up.stdout.contains("applied 1 migration(s)"),
+        "{}{}",
+        up.stdout,
+        up.stderr
+    );
+    assert_eq!(p.psql("SELECT count(*) FROM users"), "1", "the seed ran once");
+    // The application's migrate() runs a teammate's file after the switch: refused, not run again.
+    let audit = "CREATE TABLE IF NOT EXISTS audit (id int);\nINSERT INTO audit VALUES (5);\n";
+    p.write("5_audit.sql", audit);
+    p.psql(&format!(
+        "{audit}INSERT INTO migrations (id, name, hash) VALUES (5, 'audit', '{}')",
+        hash("5_audit.sql", audit)
+    ));
+    let again = p.shale(&["up"]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("postgres-migrations applied 5 audit"), "{}", again.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM audit"), "1");
+}
