@@ -111,10 +111,14 @@ pub enum Tool {
     /// file's name and text, which it checks; its row 0 is its own table's. A `.js` migration's
     /// row is of the SQL its `generateSql` gave.
     PostgresMigrations,
+    /// Yandex's pgmigrate (Python, SQL files `V0001__name.sql`): `schema_version (version,
+    /// description, type, installed_by, installed_on)`, a row per applied version; a `manual` row
+    /// is its `baseline`: every version up to it counts as applied (the rows below it deleted).
+    Pgmigrate,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 41] = [
+    pub const ALL: [Tool; 42] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -156,6 +160,7 @@ impl Tool {
         Tool::DbMigrate,
         Tool::Postgrator,
         Tool::PostgresMigrations,
+        Tool::Pgmigrate,
     ];
 
     /// The name used on the command line (`--from golang-migrate`), in messages and in `--json`.
@@ -202,6 +207,7 @@ impl Tool {
             Tool::DbMigrate => "db-migrate",
             Tool::Postgrator => "postgrator",
             Tool::PostgresMigrations => "postgres-migrations",
+            Tool::Pgmigrate => "pgmigrate",
         }
     }
 
@@ -234,6 +240,7 @@ impl Tool {
             Tool::DbMigrate => &["db_migrate", "dbmigrate"],
             Tool::Postgrator => &["postgrator-cli"],
             Tool::PostgresMigrations => &["postgres_migrations"],
+            Tool::Pgmigrate => &["yandex-pgmigrate", "yandex_pgmigrate"],
             _ => &[],
         }
     }
@@ -278,6 +285,7 @@ impl Tool {
             Tool::DbMigrate => "migrations",
             Tool::Postgrator => "schemaversion",
             Tool::PostgresMigrations => "migrations",
+            Tool::Pgmigrate => "schema_version",
         }
     }
 
@@ -301,6 +309,7 @@ impl Tool {
             "_sqlx_migrations" if has("version") && has("success") => Some(Tool::Sqlx),
             "__diesel_schema_migrations" if has("version") => Some(Tool::Diesel),
             "flyway_schema_history" | "schema_version" if has("installed_rank") && has("success") => Some(Tool::Flyway),
+            "schema_version" if has("version") && has("type") && has("installed_by") => Some(Tool::Pgmigrate),
             "schema_version" if columns == ["version"] => Some(Tool::Tern),
             "refinery_schema_history" if has("version") => Some(Tool::Refinery),
             "pgmigrations" if has("name") && has("run_on") => Some(Tool::NodePgMigrate),
@@ -444,6 +453,9 @@ impl Tool {
             // Where TypeORM records the views and generated columns it made.
             Tool::TypeOrm => &["typeorm_metadata"],
             Tool::Yoyo => &["_yoyo_log", "_yoyo_version", "yoyo_lock"],
+            // The enum of its history's `type` column (pgmigrate trial: the baseline's check
+            // counted it as a difference, and drift did after).
+            Tool::Pgmigrate => &["schema_version_type"],
             _ => &[],
         }
     }
@@ -550,6 +562,7 @@ impl Tool {
             Tool::PostgresMigrations => {
                 "`migrate({ client }, dir)` at the application's start-up, or its `pg-migrations` CLI"
             }
+            Tool::Pgmigrate => "`pgmigrate -t latest migrate` in a deploy step",
             _ => "a deploy step, the application's start-up",
         }
     }
@@ -734,7 +747,7 @@ pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
     })
 }
 
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 19] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 20] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -793,6 +806,8 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 19] = [
     (Tool::Postgrator, &["md5", "name", "run_at", "version"]),
     // postgres-migrations' (and its forks'), where the name says it holds migrations.
     (Tool::PostgresMigrations, &["executed_at", "hash", "id", "name"]),
+    // pgmigrate's (review: `--from dbmate --table schema_version` took it for dbmate's).
+    (Tool::Pgmigrate, &["description", "installed_by", "installed_on", "type", "version"]),
     // peewee-migrate's `migrate_table` where its name says it holds migrations (peewee trial:
     // `migratehistory` written into the baseline as the application's).
     (Tool::PeeweeMigrate, &["id", "migrated_at", "name"]),
@@ -2242,7 +2257,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 22);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 23);
     }
 
     /// A table named with `--from` and `--table` is the tool's where its columns are: exactly

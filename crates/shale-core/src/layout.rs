@@ -1944,6 +1944,10 @@ const FIZZ: &str = "a history written in fizz can also start from the live schem
                     files out of the directory, record that schema as the first migration (a baseline from \
                     the database), then write new migrations in SQL";
 
+/// Why a pgmigrate `__NONTRANSACTIONAL` file runs outside a transaction.
+const PGMIGRATE_NONTRANSACTIONAL: &str =
+    "its file name says `__NONTRANSACTIONAL` (pgmigrate runs such a file outside a transaction)";
+
 /// Why a pop `.autocommit.` file runs outside a transaction.
 const POP_AUTOCOMMIT: &str = "its file name says `.autocommit` (pop runs such a file outside a transaction)";
 
@@ -2505,6 +2509,15 @@ impl Group {
         let raw: Option<std::sync::Arc<str>> = up.raw.take().map(Into::into);
         let force_no_tx = match &metadata {
             Some(meta) => diesel_no_transaction(meta)?,
+            // pgmigrate's `V0003__NONTRANSACTIONAL_add_index.sql` (pgmigrate trial: run in a
+            // transaction, where its `ALTER TYPE ... ADD VALUE` and the UPDATE using it failed).
+            None if file
+                .rsplit('/')
+                .next()
+                .is_some_and(|name| name.starts_with('V') && name.contains("__NONTRANSACTIONAL")) =>
+            {
+                Some(PGMIGRATE_NONTRANSACTIONAL)
+            }
             None => None,
         };
         let kind = if version_text.is_empty() { MigrationKind::Repeatable } else { MigrationKind::Versioned };

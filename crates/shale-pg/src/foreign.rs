@@ -628,6 +628,19 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         Tool::Postgrator => {
             keys(client, &format!("SELECT version::text FROM {t} WHERE version > 0 ORDER BY version"), context).await?
         }
+        // A `manual` row is its baseline: every version up to it applied.
+        Tool::Pgmigrate => {
+            let sql = format!(
+                "SELECT version::text, type::text = 'manual', {} FROM {t} ORDER BY version",
+                utc_text("installed_on")
+            );
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(
+                rows.iter()
+                    .map(|r| ForeignEntry { baseline: r[1] == "t", applied_at: time(&r[2]), ..entry(&r[0]) })
+                    .collect(),
+            )
+        }
         // Row 0 is the one it makes with its table.
         Tool::PostgresMigrations => {
             let sql = format!("SELECT id::text, hash, {} FROM {t} WHERE id > 0 ORDER BY id", utc_text("executed_at"));

@@ -659,6 +659,13 @@ pub struct DefaultPrivileges {
 }
 
 impl Schema {
+    /// Whether `schema.name` is a table or an enum type here: the objects another tool keeps
+    /// beside its history (its lock table, pgmigrate's enum of its history's `type`).
+    pub fn holds_table_or_enum(&self, schema: &str, name: &str) -> bool {
+        self.tables.iter().any(|t| t.schema == schema && t.name == name)
+            || self.enums.iter().any(|e| e.schema == schema && e.name == name)
+    }
+
     /// Sort every list by its key, so that two models of the same schema compare equal.
     pub fn normalize(&mut self) {
         self.schemas.sort();

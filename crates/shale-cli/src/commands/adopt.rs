@@ -306,7 +306,7 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>, tables:
         schema = shale_schema::confine::without_table(&schema, &foreign.schema, &foreign.table);
         let mut left: Vec<String> = vec![foreign.display()];
         for companion in foreign.tool.companions_of(&foreign.table) {
-            if schema.tables.iter().any(|t| t.schema == foreign.schema && t.name == companion) {
+            if schema.holds_table_or_enum(&foreign.schema, &companion) {
                 schema = shale_schema::confine::without_table(&schema, &foreign.schema, &companion);
                 left.push(format!("{}.{companion}", foreign.schema));
             }

@@ -446,8 +446,7 @@ fn without_histories(mut live: shale_schema::Schema, built: &shale_schema::Schem
         let companions: Vec<String> = tool
             .companions_of(&table)
             .into_iter()
-            .filter(|c| live.tables.iter().any(|t| t.schema == schema && t.name == *c))
-            .filter(|c| !built.tables.iter().any(|e| e.schema == schema && e.name == *c))
+            .filter(|c| live.holds_table_or_enum(&schema, c) && !built.holds_table_or_enum(&schema, c))
             .collect();
         for companion in &companions {
             live = shale_schema::confine::without_table(&live, &schema, companion);

@@ -206,7 +206,10 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                         .as_ref()
                         .map(|v| v.canonical().split('.').next().unwrap_or("0").parse::<u64>().unwrap_or(0) + 1)
                         .unwrap_or(1);
-                    format!("{major:0width$}", width = (*width).min(1))
+                    // Zero-padded as the newest is (pgmigrate's `V0007__`; pgmigrate trial: `V8__`
+                    // beside them), else as Flyway's are written, unpadded.
+                    let padded = written.len() > 1 && written.starts_with('0');
+                    format!("{major:0width$}", width = if padded { *width } else { 1 })
                 }
             }
         }

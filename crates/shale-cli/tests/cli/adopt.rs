@@ -3298,3 +3298,66 @@ fn postgres_migrations_history_is_taken_over() {
     assert!(again.stderr.contains("postgres-migrations applied 5 audit"), "{}", again.stderr);
     assert_eq!(p.psql("SELECT count(*) FROM audit"), "1");
 }
+
+/// Yandex pgmigrate's history (`schema_version (version, description, type, installed_by,
+/// installed_on)`): recognized apart from tern's and Flyway's tables of that name, taken over, its
+/// `manual` row (its `baseline`) counting every version up to it, its enum left out with it, and
+/// its `__NONTRANSACTIONAL` files run outside a transaction (trial: not recognized, `up` ran every
+/// migration again, and `--from dbmate` took its table).
+#[test]
+fn pgmigrate_history_is_taken_over() {
+    let history = "CREATE TYPE schema_version_type AS ENUM ('auto', 'manual');
+         CREATE TABLE schema_version (version bigint PRIMARY KEY, description text NOT NULL,
+             type schema_version_type NOT NULL DEFAULT 'auto', installed_by text NOT NULL DEFAULT current_user,
+             installed_on timestamp without time zone NOT NULL DEFAULT now());";
+    let files = |p: &Project| {
+        p.write("V0001__initial.sql", "CREATE TABLE IF NOT EXISTS ops (id int);\nINSERT INTO ops VALUES (1);\n");
+        p.write("V0002__state.sql", "CREATE TYPE state AS ENUM ('new');\nCREATE TABLE job (id int, s state);\n");
+        p.write(
+            "V0003__NONTRANSACTIONAL_archived.sql",
+            "ALTER TYPE state ADD VALUE 'archived';\nUPDATE job SET s = 'archived';\n",
+        );
+        p.write("V0004__more.sql", "CREATE TABLE more (id int);\n");
+    };
+    let built = "CREATE TABLE ops (id int); INSERT INTO ops VALUES (1);
+         CREATE TYPE state AS ENUM ('new', 'archived'); CREATE TABLE job (id int, s state);";
+    for (case, rows) in [
+        ("auto", "(1, 'initial', 'auto'), (2, 'state', 'auto'), (3, 'NONTRANSACTIONAL archived', 'auto')"),
+        // `pgmigrate -b 3 baseline`: the rows below it deleted.
+        ("baseline", "(3, 'NONTRANSACTIONAL archived', 'manual')"),
+    ] {
+        let p = Project::new(&format!("adopt_pgmigrate_{case}"));
+        files(&p);
+        p.psql(&format!("{history} {built} INSERT INTO schema_version (version, description, type) VALUES {rows};"));
+        let status = p.shale(&["status"]).ok();
+        assert!(
+            status.stderr.contains("migrated by pgmigrate (public.schema_version is its history)"),
+            "{}",
+            status.stderr
+        );
+        let wrong = p.shale(&["adopt", "--from", "dbmate", "--table", "schema_version", "--dry-run"]);
+        assert_ne!(wrong.code, 0, "{case}: {}", wrong.stderr);
+        p.shale(&["adopt"]).ok();
+        p.shale(&["up"]).ok();
+        assert_eq!(p.psql("SELECT count(*) FROM ops"), "1", "{case}: nothing ran again");
+        assert_eq!(p.psql("SELECT to_regclass('more') IS NOT NULL"), "t", "{case}");
+        // pgmigrate's enum goes with its table (trial: drift counted it for good).
+        let dev = shale_testkit::shared_cluster().url("postgres");
+        let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
+        assert!(drift.stdout.contains("no drift"), "{case}: {}{}", drift.stdout, drift.stderr);
+    }
+    // On a new database, the __NONTRANSACTIONAL file runs outside a transaction, as pgmigrate runs it.
+    let fresh = Project::new("adopt_pgmigrate_fresh");
+    files(&fresh);
+    let dry = fresh.shale(&["up", "--dry-run"]).ok();
+    assert!(
+        dry.stderr.contains("`__NONTRANSACTIONAL`") || dry.stdout.contains("`__NONTRANSACTIONAL`"),
+        "{}{}",
+        dry.stdout,
+        dry.stderr
+    );
+    fresh.shale(&["up"]).ok();
+    // `shale new` pads as they are padded (trial: `V8__` beside `V0007__`).
+    fresh.shale(&["new", "add_widgets"]).ok();
+    assert!(fresh.migrations().join("V0005__add_widgets.sql").is_file());
+}
