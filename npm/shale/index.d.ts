@@ -70,7 +70,8 @@ export interface MigrateResult {
   currentVersion: string | null;
   durationMs: number | null;
   /** An up that applied something: histories of tools whose migrations are code that changed since the baseline (that tool still migrates here). */
-  changedSinceBaseline: { tool: string; table: string; baselineAt: string | null }[];
+  /** `warning`: what the command line says of it (null from a binary older than the package). */
+  changedSinceBaseline: { tool: string; table: string; baselineAt: string | null; warning: string | null }[];
   /** `up({ seed: true })`: what the seeds run after the migrations did (null otherwise). */
   seeds: MigrateResult | null;
   /** The CLI's JSON document, as printed. */
@@ -144,7 +145,8 @@ export interface Status {
    * The histories of tools whose migrations are code (Alembic, Django, Sequelize, ...) that changed
    * since the baseline, or appeared in a database shale built: that tool still migrates here.
    */
-  changedSinceBaseline: { tool: string; table: string; baselineAt: string | null }[];
+  /** `warning`: what the command line says of it (null from a binary older than the package). */
+  changedSinceBaseline: { tool: string; table: string; baselineAt: string | null; warning: string | null }[];
   /** That tool applied these too, after shale had: its migrate still runs somewhere. */
   ranByBoth: SinceAdoption | null;
   /** That tool applied these, which shale has not: `up` refuses them until they are recorded. */

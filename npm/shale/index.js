@@ -274,7 +274,9 @@ async function up(options = {}) {
   // The command line's own warning, carried in the JSON: its way out differs by case (graphile
   // trial: these words advised `--direction adopt` where the tool had run every migration again).
   for (const c of result.changedSinceBaseline || []) {
-    process.emitWarning(c.warning, 'ShaleWarning');
+    // (A binary older than the package sends no text: review.)
+    const text = c.warning ?? `${c.tool}'s history (${c.table}) changed where shale did not: \`shale status\` says what to do`;
+    process.emitWarning(text, 'ShaleWarning');
   }
   // The tool whose history shale took over reverted migrations shale counts as applied (Sqitch
   // trial: "up to date", unsaid).

@@ -537,7 +537,12 @@ def up(
     # The command line's own warning, carried in the JSON: its way out differs by case (graphile
     # trial: these words advised `--direction adopt` where the tool had run every migration again).
     for changed in result.changed_since_baseline:
-        warnings.warn(changed.get("warning") or "", stacklevel=2)
+        # (A binary older than the package sends no text: review.)
+        text = changed.get("warning") or (
+            f"{changed.get('tool')}'s history ({changed.get('table')}) changed where shale did not: "
+            "`shale status` says what to do"
+        )
+        warnings.warn(text, stacklevel=2)
     # The tool whose history shale took over reverted migrations shale counts as applied (Sqitch
     # trial: "up to date", unsaid).
     reverted = document.get("reverted_by_the_other_tool")

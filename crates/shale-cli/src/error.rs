@@ -473,6 +473,19 @@ fn load_hint(error: &LoadError) -> Option<String> {
     })
 }
 
+/// `schema.table` as `--table` takes it, to paste into a shell: each part quoted as SQL quotes it
+/// where it needs to be (`public."app.migrations_log"`), and the whole in single quotes where a
+/// shell would split or expand it (re-check: `--table public.app.migrations_log` was advised, and
+/// refused as a cross-database reference).
+fn table_argument(shown: &str) -> String {
+    let (schema, table) = shown.split_once('.').unwrap_or(("public", shown));
+    let named = shale_core::ident::qualified(schema, table);
+    match named.contains(|c: char| c == '"' || c == '$' || c.is_whitespace()) {
+        true => format!("'{}'", named.replace('\'', "'\\''")),
+        false => named,
+    }
+}
+
 /// The commands that take over one of several other tools' histories: `adopt --from` each tool
 /// (with `--table` where a tool has two), or a baseline where the tool's migrations are code.
 pub(crate) fn take_over(found: &[shale_pg::foreign::ForeignTable]) -> String {
@@ -480,7 +493,7 @@ pub(crate) fn take_over(found: &[shale_pg::foreign::ForeignTable]) -> String {
     let mut adopt: Vec<String> = Vec::new();
     for t in found.iter().filter(|t| t.tool.migrations_are_sql()) {
         let command = match twice(t.tool) {
-            true => format!("`shale adopt --from {} --table {}`", t.tool, t.display()),
+            true => format!("`shale adopt --from {} --table {}`", t.tool, table_argument(&t.display())),
             false => format!("`shale adopt --from {}`", t.tool),
         };
         if !adopt.contains(&command) {
@@ -528,7 +541,7 @@ fn adopt_text(problem: &AdoptProblem) -> String {
             // Under a name of its own, named: the baseline finds the tool's own name by itself.
             let named = match table.rsplit('.').next() == Some(tool.default_table()) {
                 true => String::new(),
-                false => format!(" --table {table}"),
+                false => format!(" --table {}", table_argument(table)),
             };
             format!(
                 "{problem}: start shale's history from the live schema with `shale baseline --from-database{named}` \
@@ -1073,8 +1086,8 @@ fn render_failure_as(title: &str, f: &DbFailure, remedy: Option<&str>, closing: 
 fn rolled_back_note(f: &DbFailure) -> String {
     match (f.rolled_back, f.reverting) {
         (true, false) if !f.rolled_back_with.is_empty() => format!(
-            "the batch's transaction was rolled back: nothing of it was applied, {} before it included (pending \
-             again); later migrations did not run\n",
+            "the batch's transaction was rolled back: nothing of it was applied, {} with it (pending again); later \
+             migrations did not run\n",
             crate::output::and_listed(&f.rolled_back_with)
         ),
         (true, false) => {
@@ -1182,6 +1195,15 @@ pub fn to_json(error: &anyhow::Error) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_table_is_advised_as_a_shell_takes_it() {
+        assert_eq!(table_argument("public.migrations"), "public.migrations");
+        assert_eq!(table_argument("public.app.migrations_log"), r#"'public."app.migrations_log"'"#);
+        assert_eq!(table_argument("public.Kellnr Migrations"), r#"'public."Kellnr Migrations"'"#);
+        assert_eq!(table_argument("app.it's"), r#"'app."it'\''s"'"#);
+    }
+
     use std::time::Duration;
 
     use shale_pg::{LeaseInfo, LockHolder};

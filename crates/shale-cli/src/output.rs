@@ -257,6 +257,19 @@ fn log_json_on() -> bool {
     LOG_JSON.get().copied().unwrap_or(false)
 }
 
+/// A fleet target's server warning: `warning: NAME: MIGRATION: the server says: ...` on stderr (through
+/// `line` where progress bars are drawn), or a `server_warning` event with its target, as one
+/// database's is (review: a `warning` event of another shape).
+pub fn target_server_warning(target: &str, label: &str, message: &str, line: impl FnOnce(String)) {
+    if log_json_on() {
+        write_json_line(
+            serde_json::json!({ "event": "server_warning", "target": target, "migration": label, "message": message }),
+        );
+    } else {
+        line(format!("warning: {target}: {label}: the server says: {message}"));
+    }
+}
+
 /// Something the user should act on, on stderr: `warning: ...`, or a `warning` event.
 pub fn warning(message: &str) {
     emit("warning", "warning: ", message);
@@ -502,7 +515,10 @@ pub fn note_unread(settings: &crate::settings::Settings, schema: &shale_schema::
 /// trial: a pending one ran as edited, unsaid), of those still to run: `pending`, their versions
 /// as written, or all where there is no history to say (an applied one edited is `modified`, and
 /// one taken over with `adopt --accept-changed` is the team's decision).
-pub fn warn_graphile_edited(set: &shale_core::MigrationSet, pending: Option<&[String]>) {
+/// And work left in graphile-migrate's `current.sql` (or `current/`) beside `dir`, its committed
+/// folder: no migration until committed (graphile trial: never said).
+pub fn warn_graphile_edited(set: &shale_core::MigrationSet, pending: Option<&[String]>, dir: &std::path::Path) {
+    note_graphile_current(dir);
     let changed: Vec<String> = shale_core::adopt::graphile_files_changed_since_commit(set)
         .into_iter()
         .filter(|m| pending.is_none_or(|p| p.contains(&m.version_text)))
@@ -514,6 +530,37 @@ pub fn warn_graphile_edited(set: &shale_core::MigrationSet, pending: Option<&[St
              graphile-migrate refuses such a file); check the change is meant: shale runs it as it is now",
             changed.join(", "),
             if changed.len() == 1 { "it" } else { "them" }
+        ));
+    }
+}
+
+/// graphile-migrate's work in progress beside its committed folder `dir`, where it holds SQL.
+fn note_graphile_current(dir: &std::path::Path) {
+    if dir.file_name().is_none_or(|name| name != "committed") {
+        return;
+    }
+    let Some(parent) = dir.parent() else { return };
+    let holds_sql = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .is_ok_and(|text| text.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--")))
+    };
+    let current = parent.join("current.sql");
+    let mut unfinished: Vec<String> = Vec::new();
+    if holds_sql(&current) {
+        unfinished.push(current.display().to_string());
+    }
+    if let Ok(entries) = std::fs::read_dir(parent.join("current")) {
+        let mut files: Vec<std::path::PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| holds_sql(p)).collect();
+        files.sort();
+        unfinished.extend(files.iter().map(|p| p.display().to_string()));
+    }
+    if !unfinished.is_empty() {
+        note(&format!(
+            "{} {} graphile-migrate's uncommitted work, which is no migration and runs nowhere: commit it \
+             (`graphile-migrate commit`), or write it as a migration with `shale new NAME`, before it is lost; a \
+             database `graphile-migrate watch` ran it on has it already",
+            and_listed(&unfinished),
+            if unfinished.len() == 1 { "holds" } else { "hold" }
         ));
     }
 }

@@ -579,8 +579,10 @@ impl Settings {
             .fill_from_env(&|k| self.env.get(k))
             // The message names its source: a PG* variable, or the service file and line.
             .map_err(|e| anyhow!("{e}"))?;
-        // (The connection string's own, or Prisma's schema, wins: it names this database's.)
-        if settings.search_path.is_none() && settings.schema.is_none() {
+        // (The connection string's own, Prisma's schema, or a search_path in its `options` or
+        // PGOPTIONS, wins: it names this database's; re-check: `options` lost to shale.toml's.)
+        let in_options = settings.options.as_deref().is_some_and(|o| o.contains("search_path"));
+        if settings.search_path.is_none() && settings.schema.is_none() && !in_options {
             settings.search_path = self.search_path.clone();
         }
         Ok(settings)

@@ -1562,7 +1562,25 @@ pub fn fill_placeholders(
         Classified::Part { layout, .. } => layout,
         _ => Layout::SingleFile,
     };
-    fill_placeholders_as(path, text, Filling { layout, graphile: false }, placeholders)
+    // graphile-migrate's committed file, or one beside them, as loading fills them (graphile
+    // trial: `shale lint FILE` of one failed on `:DATABASE_VISITOR`).
+    let graphile = layout == Layout::SingleFile && (text.starts_with(GRAPHILE_HEADER) || beside_graphile_files(path));
+    fill_placeholders_as(path, text, Filling { layout, graphile }, placeholders)
+}
+
+/// Whether a `.sql` file in `path`'s folder begins as graphile-migrate's committed files do.
+fn beside_graphile_files(path: &Path) -> bool {
+    use std::io::Read;
+    let Some(Ok(entries)) =
+        path.parent().map(|d| std::fs::read_dir(if d.as_os_str().is_empty() { Path::new(".") } else { d }))
+    else {
+        return false;
+    };
+    entries.flatten().filter(|e| e.file_name().to_string_lossy().ends_with(".sql")).any(|e| {
+        let mut head = [0u8; GRAPHILE_HEADER.len()];
+        std::fs::File::open(e.path()).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+            && head == GRAPHILE_HEADER.as_bytes()
+    })
 }
 
 /// The first line of graphile-migrate's committed files.

@@ -41,8 +41,9 @@ pub struct DbFailure {
     pub rolled_back: bool,
     /// The migration's down failed (it was being reverted): it stays recorded as applied.
     pub reverting: bool,
-    /// Of a `--single-transaction` batch, the migrations before the failing one, rolled back with
-    /// it (their labels, in order): they are pending again.
+    /// Of a `--single-transaction` batch, the other migrations rolled back with the failing one
+    /// (their labels, in order; all of them where the failure could not be placed in one, as at
+    /// COMMIT): they are pending again.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rolled_back_with: Vec<String>,
     /// Where a migration that runs outside a transaction stopped (`None` for one that ran in a

@@ -546,7 +546,12 @@ impl<'a> Executor<'a> {
         let index = located.map(|(i, _)| i).unwrap_or(0);
         let step = &steps[index];
         let mut failure = failure_from(db, step, located.map(|(_, o)| o));
-        failure.rolled_back_with = steps[..index].iter().map(Step::label).collect();
+        // Of a batch, the others went with it: those before it, or, where the failure is not
+        // placed (a deferred constraint checked at COMMIT), all of them (review: none said).
+        failure.rolled_back_with = match located {
+            Some(_) => steps[..index].iter().map(Step::label).collect(),
+            None => steps.iter().skip(1).map(Step::label).collect(),
+        };
         // The attempt is recorded outside the rolled-back transaction, behind the fence: a runner
         // that lost the lock records nothing (its failure may be the new holder's doing). Any
         // other failure to record is secondary to the migration's own.

@@ -34,11 +34,11 @@ impl ForeignTable {
     }
 }
 
-/// Settings for a read of another tool's table made as an aside, sent in the same message as it:
-/// a table held locked (its tool migrating now) fails it at once, not after the session's wait.
 /// The context of an error reading another tool's history table (its hint asks for SELECT on it).
 pub const OTHER_TOOLS_HISTORY: &str = "reading the other tool's history table";
 
+/// Settings for a read of another tool's table made as an aside, sent in the same message as it:
+/// a table held locked (its tool migrating now) fails it at once, not after the session's wait.
 const ASIDE: &str = "SET LOCAL lock_timeout = '200ms'; SET LOCAL statement_timeout = '2s';";
 
 /// What `table` holds, in a few bytes: its row count and an md5 of its rows in order; where its

@@ -309,11 +309,10 @@ impl<'a> FleetProgress<'a> {
         // single database's `up` says it.
         if let FleetEvent::Migrator { index, event: Event::Exec(ExecEvent::ServerWarning { label, message }) } = &event
         {
-            let text = format!("{}: {label}: the server says: {message}", self.targets[*index].name);
-            match self.mode {
-                Mode::Bars { .. } => self.line(format!("warning: {text}")),
-                _ => crate::output::warning(&text),
-            }
+            crate::output::target_server_warning(&self.targets[*index].name, label, message, |text| match self.mode {
+                Mode::Bars { .. } => self.line(text),
+                _ => eprintln!("{text}"),
+            });
             return;
         }
         if matches!(self.mode, Mode::Quiet) {

@@ -35,11 +35,9 @@ pub fn run(settings: &Settings) -> Result<i32> {
         None => None,
     };
     let template = match &named {
-        Some(relative) => CONFIG_TEMPLATE.replacen(
-            "dir = \"migrations\"",
-            &format!("dir = \"{}\"", relative.replace('\\', "\\\\").replace('"', "\\\"")),
-            1,
-        ),
+        Some(relative) => {
+            CONFIG_TEMPLATE.replacen("dir = \"migrations\"", &format!("dir = {}", toml_string(relative)), 1)
+        }
         None => CONFIG_TEMPLATE.to_string(),
     };
     // Prisma Migrate connects with the schema's `directUrl` (past the pooler) where it has one.
@@ -211,19 +209,32 @@ fn tracked_by_git(root: &Path, name: &str) -> bool {
 }
 
 /// What graphile-migrate's `.gmrc` gives its migrations that shale.toml gives shale's: the
-/// sessions' search_path (`pgSettings`) and the placeholders' values (graphile trial: a fresh
-/// database got its tables in `public`, and `status` stopped on `:DATABASE_OWNER`).
+/// sessions' search_path and timeouts (`pgSettings`) and the placeholders' values (graphile trial:
+/// a fresh database got its tables in `public`, and `status` stopped on `:DATABASE_VISITOR`).
+#[derive(Default)]
 struct GraphileSettings {
     search_path: Option<String>,
+    statement_timeout: Option<String>,
+    lock_timeout: Option<String>,
     placeholders: Vec<(String, String)>,
-    /// `pgSettings` other than search_path, which shale.toml has no place for.
+    /// `pgSettings` shale.toml has no key for.
     other_settings: Vec<String>,
+    /// Why `.gmrc` was not read (its JavaScript form, a syntax error): said, not passed over
+    /// (re-check: the tables went to `public` again, unsaid).
+    unread: Option<String>,
 }
 
-/// `.gmrc` (JSON5) at `root`, where there is one that reads.
+/// `.gmrc` (JSON5) at `root`, where graphile-migrate has one.
 fn graphile_settings(root: &Path) -> Option<GraphileSettings> {
-    let text = std::fs::read_to_string(root.join(".gmrc")).ok()?;
-    let gmrc: serde_json::Value = json5::from_str(&text).ok()?;
+    let unread = |why: String| Some(GraphileSettings { unread: Some(why), ..Default::default() });
+    let Ok(text) = std::fs::read_to_string(root.join(".gmrc")) else {
+        let script = [".gmrc.js", ".gmrc.cjs"].into_iter().find(|name| root.join(name).is_file())?;
+        return unread(format!("{script} is JavaScript, which shale does not read"));
+    };
+    let gmrc: serde_json::Value = match json5::from_str(&text) {
+        Ok(gmrc) => gmrc,
+        Err(e) => return unread(format!(".gmrc could not be read ({e})")),
+    };
     let text_of = |value: &serde_json::Value| match value {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Number(n) => Some(n.to_string()),
@@ -231,9 +242,17 @@ fn graphile_settings(root: &Path) -> Option<GraphileSettings> {
         _ => None,
     };
     let pg_settings = gmrc.get("pgSettings").and_then(|s| s.as_object());
+    let setting = |key: &str| pg_settings.and_then(|s| s.get(key));
+    // A number is milliseconds, as PostgreSQL reads a timeout given as one.
+    let timeout = |key: &str| match setting(key)? {
+        serde_json::Value::Number(n) => Some(format!("{n}ms")),
+        other => text_of(other),
+    };
     let placeholders = gmrc.get("placeholders").and_then(|p| p.as_object());
     Some(GraphileSettings {
-        search_path: pg_settings.and_then(|s| s.get("search_path")).and_then(text_of),
+        search_path: setting("search_path").and_then(text_of),
+        statement_timeout: timeout("statement_timeout"),
+        lock_timeout: timeout("lock_timeout"),
         // (`:DATABASE_OWNER`: the key without its colon, as [placeholders] names it.)
         placeholders: placeholders
             .into_iter()
@@ -244,34 +263,58 @@ fn graphile_settings(root: &Path) -> Option<GraphileSettings> {
             .into_iter()
             .flatten()
             .map(|(k, _)| k.clone())
-            .filter(|k| k != "search_path")
+            .filter(|k| !["search_path", "statement_timeout", "lock_timeout"].contains(&k.as_str()))
             .collect(),
+        unread: None,
     })
+}
+
+/// `text` as a TOML string (JSON's escapes are TOML's: a control character in a value no longer
+/// makes shale.toml unreadable, review).
+fn toml_string(text: &str) -> String {
+    serde_json::to_string(text).expect("a string serializes")
 }
 
 impl GraphileSettings {
     fn written_into(&self, template: String) -> String {
-        let quoted = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
-        let mut template = match &self.search_path {
-            Some(path) => template.replacen(
-                "# search_path = \"app_public, app_private, public\"",
-                &format!("search_path = {}", quoted(path)),
-                1,
-            ),
-            None => template,
-        };
+        let mut template = template;
+        for (commented, key, value) in [
+            ("# search_path = \"app_public, app_private, public\"", "search_path", &self.search_path),
+            ("# statement_timeout = \"0\"", "statement_timeout", &self.statement_timeout),
+            ("# lock_timeout = \"5s\"", "lock_timeout", &self.lock_timeout),
+        ] {
+            if let Some(value) = value {
+                template = template.replacen(commented, &format!("{key} = {}", toml_string(value)), 1);
+            }
+        }
         if !self.placeholders.is_empty() {
-            template.push_str("\n# graphile-migrate's placeholders, from .gmrc (\"!ENV\": the environment variable of that name).\n[placeholders]\n");
+            template.push_str(
+                "\n# graphile-migrate's placeholders, from .gmrc (\"!ENV\": the environment variable of that name).\n\
+                 # (A key written below this line belongs to [placeholders]: add other settings above it.)\n[placeholders]\n",
+            );
             for (key, value) in &self.placeholders {
-                template.push_str(&format!("{} = {}\n", quoted(key), quoted(value)));
+                template.push_str(&format!("{} = {}\n", toml_string(key), toml_string(value)));
             }
         }
         template
     }
 
     fn say(&self) {
-        if let Some(path) = &self.search_path {
-            println!("search_path = \"{path}\": .gmrc's pgSettings, where graphile-migrate's migrations ran");
+        if let Some(why) = &self.unread {
+            println!(
+                "note: {why}: write its pgSettings' search_path into shale.toml (`search_path = \"...\"`) and its \
+                 placeholders under [placeholders], or a fresh database gets its tables in `public`"
+            );
+            return;
+        }
+        for (key, value) in [
+            ("search_path", &self.search_path),
+            ("statement_timeout", &self.statement_timeout),
+            ("lock_timeout", &self.lock_timeout),
+        ] {
+            if let Some(value) = value {
+                println!("{key} = {}: .gmrc's pgSettings, as graphile-migrate's migrations ran", toml_string(value));
+            }
         }
         if !self.placeholders.is_empty() {
             println!("[placeholders]: the {} of .gmrc", self.placeholders.len());

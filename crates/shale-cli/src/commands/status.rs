@@ -22,7 +22,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
         return Ok(0);
     }
     crate::output::note_ignored(settings, &migrator.set, true, &cannot_run(&report));
-    crate::output::warn_graphile_edited(&migrator.set, Some(&still_to_run(&report.migrations)));
+    crate::output::warn_graphile_edited(&migrator.set, Some(&still_to_run(&report.migrations)), &settings.dir);
     // Flyway's Java migrations taken over by adopt: applied, with no file; one note for all.
     let java: Vec<&str> =
         report.migrations.iter().filter(|r| r.java_class.is_some()).filter_map(|r| r.version.as_deref()).collect();
@@ -395,7 +395,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     let ignored = serde_json::to_value(&set.ignored)?;
     if settings.database.is_none() {
         if !settings.json && !settings.quiet {
-            crate::output::warn_graphile_edited(&set, None);
+            crate::output::warn_graphile_edited(&set, None, &settings.dir);
         }
         // Without the history every migration would run on a new database: each is read as `up`
         // reads what it will run.
@@ -472,7 +472,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "moved": moved_texts, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": changed_since_baseline_json(&report.changed_since_baseline), "ran_by_both": report.ran_by_both, "reverted_by_the_other_tool": report.reverted_by_the_other_tool, "failed_by_the_other_tool": report.failed_by_the_other_tool }),
         );
     } else {
-        crate::output::warn_graphile_edited(&migrator.set, Some(&still_to_run(&report.migrations)));
+        crate::output::warn_graphile_edited(&migrator.set, Some(&still_to_run(&report.migrations)), &settings.dir);
         warn_about_the_adopted_tool(&report, true);
         warn_changed_since_baseline(&report.changed_since_baseline);
         warn_written_about_the_switch(&report.written_about_the_switch);

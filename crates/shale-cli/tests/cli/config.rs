@@ -1061,6 +1061,16 @@ fn search_path_in_shale_toml_is_the_sessions() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(p.psql("SELECT to_regclass('app_public.tags2') IS NOT NULL"), "t");
 
+    // A search_path in the URL's `options` wins over shale.toml's (re-check).
+    std::fs::write(p.path().join("shale.toml"), "search_path = \"app_public, public\"\n").unwrap();
+    let mut url = p.db.url.clone();
+    url.push_str(if url.contains('?') { "&" } else { "?" });
+    url.push_str("options=-csearch_path%3Dpublic");
+    p.write("000008.sql", "CREATE TABLE optioned (id int);\n");
+    let run: Run = p.bare().args(["--database-url", &url, "up"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.psql("SELECT to_regclass('public.optioned') IS NOT NULL"), "t");
+
     // A list the server would not read is refused where it is written.
     std::fs::write(p.path().join("shale.toml"), "search_path = \"app public\"\n").unwrap();
     let run: Run = p.bare().args(["--database-url", &p.db.url, "status"]).output().unwrap().into();
@@ -1095,11 +1105,7 @@ fn init_takes_search_path_and_placeholders_from_gmrc() {
     .unwrap();
     let init: Run = p.bare().arg("init").output().unwrap().into();
     assert_eq!(init.code, 0, "{}", init.stderr);
-    assert!(
-        init.stdout.contains("note: .gmrc's pgSettings `statement_timeout` is not carried over"),
-        "{}",
-        init.stdout
-    );
+    assert!(init.stdout.contains("statement_timeout = \"60s\": .gmrc's pgSettings"), "{}", init.stdout);
     let toml = std::fs::read_to_string(p.path().join("shale.toml")).unwrap();
     assert!(toml.contains("\nsearch_path = \"app_public,app_private,public\"\n"), "{toml}");
     assert!(
@@ -1108,4 +1114,34 @@ fn init_takes_search_path_and_placeholders_from_gmrc() {
     );
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT to_regclass('app_public.tags') IS NOT NULL"), "t");
+    // Work left in current.sql is said (graphile trial: never mentioned).
+    std::fs::write(p.path().join("migrations/current.sql"), "-- Enter migration here\ncreate table likes (id int);\n")
+        .unwrap();
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("current.sql holds graphile-migrate's uncommitted work"), "{}", status.stderr);
+    // A file given to lint by name has its placeholders filled as loading fills them.
+    let lint: Run = p.bare().args(["lint", "migrations/committed/000001.sql"]).output().unwrap().into();
+    assert!(!lint.stderr.contains("syntax error"), "{}{}", lint.stdout, lint.stderr);
+
+    // Timeouts are carried into shale.toml's keys (a number is milliseconds); a control character
+    // is escaped; `.gmrc.js`, which shale does not read, is said (review, re-check).
+    let q = Project::new("cfg_init_gmrc_more");
+    std::fs::write(
+        q.path().join(".gmrc"),
+        "{ pgSettings: { statement_timeout: 30000, lock_timeout: '3s' }, placeholders: { ':GREETING': 'a\\nb' } }",
+    )
+    .unwrap();
+    let init: Run = q.bare().arg("init").output().unwrap().into();
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let toml = std::fs::read_to_string(q.path().join("shale.toml")).unwrap();
+    assert!(
+        toml.contains("\nstatement_timeout = \"30000ms\"\n") && toml.contains("\nlock_timeout = \"3s\"\n"),
+        "{toml}"
+    );
+    let status: Run = q.bare().args(["validate"]).output().unwrap().into();
+    assert!(!status.stderr.contains("shale.toml:"), "shale.toml reads: {}", status.stderr);
+    let r = Project::new("cfg_init_gmrc_js");
+    std::fs::write(r.path().join(".gmrc.js"), "module.exports = { pgSettings: { search_path: 'app' } };\n").unwrap();
+    let init: Run = r.bare().arg("init").output().unwrap().into();
+    assert!(init.stdout.contains("note: .gmrc.js is JavaScript, which shale does not read"), "{}", init.stdout);
 }

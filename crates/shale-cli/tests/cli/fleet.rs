@@ -443,4 +443,22 @@ fn each_target_s_server_warnings_are_its_own() {
         );
         assert!(up.stderr.contains(&format!("{name}: 0001 warn: the server says: made in {name}")), "{}", up.stderr);
     }
+    // As JSON log lines, one database's shape with its target (review: a `warning` of another).
+    p.write("0002_again.sql", "DO $$ BEGIN RAISE WARNING 'again in %', current_schema(); END $$;\n");
+    let logged = p.shale(&["--schemas", "tenant_*", "--log-format", "json", "up"]).ok();
+    let events: Vec<serde_json::Value> = logged
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|e: &serde_json::Value| e["event"] == "server_warning")
+        .collect();
+    assert_eq!(events.len(), 4, "{}", logged.stderr);
+    assert!(
+        events
+            .iter()
+            .all(|e| e["migration"] == "0002 again"
+                && e["message"] == format!("again in {}", e["target"].as_str().unwrap())),
+        "{}",
+        logged.stderr
+    );
 }
