@@ -338,31 +338,34 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>, tables:
         .collect();
     let text = format!("{advice}{}", shale_schema::dump_as_migration(&schema, &in_force));
     let files = super::new::create(settings, "baseline", false, Some(super::new::Contents { up: &text, down: None }))?;
-    // Nothing is recorded where the file cannot be read back either: it goes (review).
-    let set = super::load_set(settings).inspect_err(|_| {
-        for file in &files {
-            let _ = std::fs::remove_file(file);
-        }
-    })?;
-    let first = set.versioned().next().map(|m| (m.version.clone(), m.file.clone()));
-    let Some((Some(version), file)) = first else {
-        anyhow::bail!(shale::Error::Invalid("the baseline migration could not be read back".into()));
-    };
-    let mut migrator = super::migrator_with(settings, set)?;
-    migrator.named_histories = tables.to_vec();
-    let reason = reason.unwrap_or("baseline --from-database: the schema the database had before shale");
     let progress = Progress::for_settings(settings);
-    if let Err(e) = block_on(migrator.baseline(&version, Some(reason), &mut |e: Event| progress.event(&e))) {
-        // Nothing was recorded (its rows go in one transaction): the file goes too, or the command
-        // run again refuses a directory that holds migrations (review: another tool's history
-        // held locked left the file behind, unrecorded).
-        for file in &files {
-            let _ = std::fs::remove_file(file);
+    let recorded = || -> Result<(shale::Version, String)> {
+        let set = super::load_set(settings)?;
+        let first = set.versioned().next().map(|m| (m.version.clone(), m.file.clone()));
+        let Some((Some(version), file)) = first else {
+            anyhow::bail!(shale::Error::Invalid("the baseline migration could not be read back".into()));
+        };
+        let mut migrator = super::migrator_with(settings, set)?;
+        migrator.named_histories = tables.to_vec();
+        let reason = reason.unwrap_or("baseline --from-database: the schema the database had before shale");
+        block_on(migrator.baseline(&version, Some(reason), &mut |e: Event| progress.event(&e)))?;
+        Ok((version, file))
+    };
+    let (version, file) = match recorded() {
+        Ok(recorded) => recorded,
+        Err(e) => {
+            // Nothing was recorded (its rows go in one transaction), or the file could not be read
+            // back: the file goes too, or the command run again refuses a directory that holds
+            // migrations (reviews: another tool's history held locked left the file behind,
+            // unrecorded; so did the paths out before the record).
+            for file in &files {
+                let _ = std::fs::remove_file(file);
+            }
+            let written = files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+            crate::output::note(&format!("nothing was recorded, and {written} was removed: run the command again"));
+            return Err(e);
         }
-        let written = files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-        crate::output::note(&format!("nothing was recorded, and {written} was removed: run the command again"));
-        return Err(e.into());
-    }
+    };
     if settings.json {
         // The baseline is recorded by now: a table this role may not read is no failure of it;
         // null says the list could not be made (round 4: [] read as "nothing to carry over").
