@@ -189,6 +189,10 @@ export interface DriftOptions extends Omit<CommonOptions, 'wait' | 'migrationLoc
   against?: string;
   /** The server of the scratch database the migrations are replayed on. */
   devUrl?: string;
+  /** Left out of the comparison on both sides: `defaults`, `comments`. */
+  ignore?: ('defaults' | 'comments')[];
+  /** Schemas left out of the comparison (a library's own, such as graphile-worker's). */
+  excludeSchemas?: string[];
 }
 
 export interface Difference {

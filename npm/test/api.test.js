@@ -187,6 +187,12 @@ test('drift resolves with the differences and never rejects for them', async () 
   psql(databaseUrl, 'CREATE RULE users_keep AS ON DELETE TO users DO INSTEAD NOTHING');
   const ruled = await shale.drift({ databaseUrl, devUrl, cwd });
   assert.deepEqual(ruled.unread.map((u) => [u.kind, u.count]), [['rule', 1]]);
+  // A library's own schema, left out when asked.
+  psql(databaseUrl, 'CREATE SCHEMA worker; CREATE TABLE worker.jobs (id int)');
+  const worker = await shale.drift({ databaseUrl, devUrl, cwd });
+  assert.ok(worker.differences.some((d) => d.object === 'table worker.jobs'));
+  const excluded = await shale.drift({ databaseUrl, devUrl, cwd, excludeSchemas: ['worker'] });
+  assert.ok(!excluded.differences.some((d) => d.object === 'table worker.jobs'));
 });
 
 test('the shale bin runs the binary with its exit status', () => {

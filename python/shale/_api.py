@@ -701,6 +701,8 @@ def drift(
     *,
     against: Optional[str] = None,
     dev_url: Optional[str] = None,
+    ignore: Sequence[str] = (),
+    exclude_schemas: Sequence[str] = (),
     config: Optional[PathLike] = None,
     dev: bool = False,
     cwd: Optional[PathLike] = None,
@@ -713,6 +715,11 @@ def drift(
     command = ["drift"]
     if against is not None:
         command += ["--against", against]
+    # Left out on both sides: "defaults", "comments"; and whole schemas (a library's own).
+    for what in ignore:
+        command += ["--ignore", what]
+    for schema in exclude_schemas:
+        command += ["--exclude-schema", schema]
     if dev_url is not None:
         # In the environment, as the database URL: its password stays out of the process list
         # and of ShaleError.command (Django trial).

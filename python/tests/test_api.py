@@ -265,6 +265,11 @@ def test_drift_returns_the_differences_and_never_raises_for_them(
     psql(database, "CREATE RULE users_keep AS ON DELETE TO users DO INSTEAD NOTHING")
     ruled = shale.drift(database, cwd=project, dev_url=dev_url)
     assert [(u["kind"], u["count"]) for u in ruled.unread] == [("rule", 1)]
+    # A library's own schema, left out when asked.
+    psql(database, "CREATE SCHEMA worker; CREATE TABLE worker.jobs (id int)")
+    assert "table worker.jobs" in [d.object for d in shale.drift(database, cwd=project, dev_url=dev_url).differences]
+    excluded = shale.drift(database, cwd=project, dev_url=dev_url, exclude_schemas=["worker"])
+    assert "table worker.jobs" not in [d.object for d in excluded.differences]
 
 
 def test_an_up_result_carries_a_code_tool_still_migrating() -> None:

@@ -77,6 +77,21 @@ fn drift_passes_over_what_it_is_told_to_ignore() {
     assert!(passed.stdout.contains("no drift"), "{}", passed.stdout);
     let one = p.shale(&["drift", "--against", "models.sql", "--ignore", "defaults"]);
     assert!(one.stdout.contains("1 difference(s)") && one.stdout.contains("comment"), "{}", one.stdout);
+    // A schema a library keeps for itself, left out (graphile trial: graphile-worker's, for good).
+    p.psql("CREATE SCHEMA graphile_worker; CREATE TABLE graphile_worker.jobs (id int)");
+    let worker = p.shale(&["drift", "--against", "models.sql", "--ignore", "defaults,comments"]);
+    assert!(worker.stdout.contains("graphile_worker.jobs"), "{}", worker.stdout);
+    let excluded = p.shale(&[
+        "drift",
+        "--against",
+        "models.sql",
+        "--ignore",
+        "defaults,comments",
+        "--exclude-schema",
+        "graphile_worker",
+    ]);
+    assert!(excluded.stdout.contains("no drift"), "{}{}", excluded.stdout, excluded.stderr);
+    p.psql("DROP SCHEMA graphile_worker CASCADE");
     p.psql(
         "ALTER TABLE books ADD COLUMN flag boolean NOT NULL DEFAULT false;
          CREATE TABLE audit (at timestamptz NOT NULL DEFAULT now())",
