@@ -117,6 +117,22 @@ pub async fn existing_tables(client: &Client, names: &[(Option<String>, String)]
     Ok(rows.into_iter().map(|mut r| r.swap_remove(0)).collect())
 }
 
+/// The tables in the session's search path (not an extension's, not a partition), as `schema.name`:
+/// how many, and the first `shown` by name.
+pub async fn tables_in_search_path(client: &Client, shown: usize) -> Result<(usize, Vec<String>), PgError> {
+    let sql = format!(
+        "SELECT count(*) OVER (), format('%s.%s', n.nspname, c.relname)
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY (current_schemas(false))
+           AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+                           WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+         ORDER BY 2 LIMIT {shown}"
+    );
+    let rows = simple_rows(client, &sql, "looking for tables").await?;
+    let count = rows.first().and_then(|r| r[0].parse().ok()).unwrap_or(0);
+    Ok((count, rows.into_iter().map(|mut r| r.swap_remove(1)).collect()))
+}
+
 /// The history tables of the tools shale knows, wherever they are, or `table` (`name` or
 /// `schema.name`) alone, those in the session's search path first (the one the connection's
 /// migrations went to: Supabase's `auth.schema_migrations` belongs to its auth server, not to the

@@ -170,7 +170,28 @@ pub fn status(settings: &Settings) -> Result<i32> {
     warn_about_the_adopted_tool(&report, false);
     warn_changed_since_baseline(&report.changed_since_baseline);
     warn_written_about_the_switch(&report.written_about_the_switch);
+    note_tables_without_history(&report);
     Ok(0)
+}
+
+/// A database with tables and no history shale knows (its own, another tool's): built by a tool
+/// shale does not know, an ORM or a person, whose history starts with a baseline of it (peewee
+/// and SeaORM trials: `init` promised `status` would say how, and it said nothing).
+fn note_tables_without_history(report: &shale::StatusReport) {
+    let Some(tables) = &report.tables_without_history else { return };
+    let more = if tables.count > tables.first.len() {
+        format!(", and {} more", tables.count - tables.first.len())
+    } else {
+        String::new()
+    };
+    crate::output::note(&format!(
+        "this database holds {} table(s) ({}{more}) and no migration history shale knows, its own or another \
+         tool's: where another tool, an ORM or a person built them, start shale's history from this schema with \
+         `shale baseline --from-database` before applying migrations (one applied on top of them leaves a new \
+         database that the migrations alone cannot build); where they are another application's, go on",
+        tables.count,
+        tables.first.join(", ")
+    ));
 }
 
 /// The migrations in code written about when shale's history began, which the name's time

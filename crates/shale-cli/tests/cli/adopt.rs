@@ -3361,3 +3361,26 @@ fn pgmigrate_history_is_taken_over() {
     fresh.shale(&["new", "add_widgets"]).ok();
     assert!(fresh.migrations().join("V0005__add_widgets.sql").is_file());
 }
+
+/// A database with tables and no history shale knows: `status` says to start from a baseline of
+/// it (peewee and SeaORM trials: nothing said, and a migration applied on top of it); once shale
+/// has its history, nothing.
+#[test]
+fn status_says_where_tables_have_no_history() {
+    let p = Project::new("status_tables_without_history");
+    p.psql(
+        "CREATE TABLE post (id int); CREATE TABLE author (id int); CREATE TABLE tag (id int); CREATE TABLE x (id int)",
+    );
+    std::fs::create_dir_all(p.migrations()).unwrap();
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("this database holds 4 table(s) (public.author, public.post, public.tag, and 1 more)")
+            && status.stderr.contains("`shale baseline --from-database`"),
+        "{}",
+        status.stderr
+    );
+    assert_eq!(p.shale(&["status", "--json"]).ok().json()["tables_without_history"]["count"], 4);
+    p.shale(&["baseline", "--from-database"]).ok();
+    let status = p.shale(&["status"]).ok();
+    assert!(!status.stderr.contains("no migration history shale knows"), "{}", status.stderr);
+}

@@ -129,6 +129,19 @@ pub struct StatusReport {
     /// also one found by its rows alone), which the migrations never built: `drift` leaves them
     /// out, whatever they are named (review).
     pub left_at_baseline: Vec<String>,
+    /// Where shale has no history here and no other tool's was found: how many tables the
+    /// session's search path holds, with the first few (`schema.name`). A database another tool,
+    /// an ORM or a person built, whose history starts with a baseline of it (peewee and SeaORM
+    /// trials: `status` said nothing, a migration was applied on top, and new databases could no
+    /// longer be built).
+    pub tables_without_history: Option<TablesWithoutHistory>,
+}
+
+/// See [`StatusReport::tables_without_history`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TablesWithoutHistory {
+    pub count: usize,
+    pub first: Vec<String>,
 }
 
 /// What the other tool's history says, on a database shale has not taken over yet.

@@ -21,6 +21,13 @@ impl Migrator {
             false => Vec::new(),
         };
         let applied_before_adoption = self.applied_before_adoption(&client, &foreign).await?;
+        let tables_without_history = match (history.records.is_empty() && !exists, foreign.is_empty()) {
+            (true, true) => match shale_pg::foreign::tables_in_search_path(&client, 3).await? {
+                (0, _) => None,
+                (count, first) => Some(super::report::TablesWithoutHistory { count, first }),
+            },
+            _ => None,
+        };
         let taken_over_from = crate::adopt::taken_over(&history).map(|(_, table, _)| table.to_string());
         let migrations = plan::status(&self.set, &history);
         let stopped = migrations.iter().any(|m| m.state == plan::State::Failed && m.error.is_none());
@@ -63,6 +70,7 @@ impl Migrator {
             applied_before_adoption,
             running_now,
             standby,
+            tables_without_history,
             left_at_baseline: history
                 .records
                 .iter()
