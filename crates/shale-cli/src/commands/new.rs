@@ -431,7 +431,19 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             ));
         }
         Layout::SingleFile | Layout::DbmateSections => {
-            files.push((format!("{version}_{slug}.sql").into(), header("up")));
+            // Named as the newest is: `0004-add-tags.sql` after `0003-x.sql`, and beside
+            // graphile-migrate's committed files, as its `commit --message` names them (graphile
+            // trial: `000005_post_likes.sql` among `000004-posts-summary.sql`).
+            let newest = set.versioned().last();
+            let dashed = newest.is_some_and(|m| {
+                let name = m.file.rsplit('/').next().unwrap_or(&m.file);
+                name.strip_prefix(m.version_text.as_str()).is_some_and(|rest| rest.starts_with('-'))
+                    || m.up.own_text().starts_with("--! Previous:")
+            });
+            match dashed {
+                true => files.push((format!("{version}-{}.sql", slug.replace('_', "-")).into(), header("up"))),
+                false => files.push((format!("{version}_{slug}.sql").into(), header("up"))),
+            }
         }
     }
     for (relative, text) in &files {

@@ -1114,6 +1114,10 @@ fn init_takes_search_path_and_placeholders_from_gmrc() {
     );
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT to_regclass('app_public.tags') IS NOT NULL"), "t");
+    // `shale new` names as graphile-migrate's `commit --message` does (graphile trial: `000003_post_likes.sql`).
+    p.shale(&["new", "post_likes"]).ok();
+    assert!(p.path().join("migrations/committed/000003-post-likes.sql").is_file());
+    std::fs::remove_file(p.path().join("migrations/committed/000003-post-likes.sql")).unwrap();
     // Work left in current.sql is said (graphile trial: never mentioned).
     std::fs::write(p.path().join("migrations/current.sql"), "-- Enter migration here\ncreate table likes (id int);\n")
         .unwrap();
