@@ -115,10 +115,17 @@ pub enum Tool {
     /// description, type, installed_by, installed_on)`, a row per applied version; a `manual` row
     /// is its `baseline`: every version up to it counts as applied (the rows below it deleted).
     Pgmigrate,
+    /// pyway (Python, Flyway's `V01_01__name.sql` files): `pyway (installed_rank, version,
+    /// extension, name, checksum, apply_timestamp)`, a row per applied file, its version with dots
+    /// (`01.01`) and the CRC-32 of its bytes in upper-case hex, which it checks.
+    Pyway,
+    /// ley (JavaScript): `migrations (id, name, created_at)`, a row per applied module by its file
+    /// name (`001-users.js`).
+    Ley,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 42] = [
+    pub const ALL: [Tool; 44] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -161,6 +168,8 @@ impl Tool {
         Tool::Postgrator,
         Tool::PostgresMigrations,
         Tool::Pgmigrate,
+        Tool::Pyway,
+        Tool::Ley,
     ];
 
     /// The name used on the command line (`--from golang-migrate`), in messages and in `--json`.
@@ -208,6 +217,8 @@ impl Tool {
             Tool::Postgrator => "postgrator",
             Tool::PostgresMigrations => "postgres-migrations",
             Tool::Pgmigrate => "pgmigrate",
+            Tool::Pyway => "pyway",
+            Tool::Ley => "ley",
         }
     }
 
@@ -286,6 +297,8 @@ impl Tool {
             Tool::Postgrator => "schemaversion",
             Tool::PostgresMigrations => "migrations",
             Tool::Pgmigrate => "schema_version",
+            Tool::Pyway => "pyway",
+            Tool::Ley => "migrations",
         }
     }
 
@@ -330,6 +343,8 @@ impl Tool {
             "databasechangelog" if has("id") && has("author") && has("filename") => Some(Tool::Liquibase),
             "migrations" if exactly(&["batch", "id", "migration"]) => Some(Tool::Laravel),
             "migrations" if exactly(&["executed_at", "hash", "id", "name"]) => Some(Tool::PostgresMigrations),
+            "migrations" if exactly(&["created_at", "id", "name"]) => Some(Tool::Ley),
+            "pyway" if has("version") && has("checksum") && has("installed_rank") => Some(Tool::Pyway),
             "doctrine_migration_versions" if has("version") && has("executed_at") => Some(Tool::Doctrine),
             "phinxlog" if has("version") && has("migration_name") => Some(Tool::Phinx),
             "__EFMigrationsHistory" if has("MigrationId") && has("ProductVersion") => Some(Tool::EfCore),
@@ -563,6 +578,8 @@ impl Tool {
                 "`migrate({ client }, dir)` at the application's start-up, or its `pg-migrations` CLI"
             }
             Tool::Pgmigrate => "`pgmigrate -t latest migrate` in a deploy step",
+            Tool::Pyway => "`pyway migrate` in a deploy step",
+            Tool::Ley => "`ley up` in a deploy or start script",
             _ => "a deploy step, the application's start-up",
         }
     }
@@ -603,7 +620,8 @@ impl Tool {
     /// a schema of its own (`drizzle`, `supabase_migrations`, `atlas_schema_revisions`) and run
     /// migrations in the connection's.
     pub fn history_beside_migrations(self) -> bool {
-        !matches!(self, Tool::Drizzle | Tool::Supabase | Tool::Atlas) && self.own_schema().is_none()
+        // (pgmigrate's `-m SCHEMA` moves its history there, not its migrations: re-check.)
+        !matches!(self, Tool::Drizzle | Tool::Supabase | Tool::Atlas | Tool::Pgmigrate) && self.own_schema().is_none()
     }
 
     /// Whether the tool's migrations are SQL files shale can match to its history. Alembic's and
@@ -638,7 +656,7 @@ impl Tool {
             Tool::Alembic | Tool::Django => Some("Python scripts"),
             Tool::Rails => Some("Ruby scripts"),
             Tool::Ecto => Some("Elixir scripts"),
-            Tool::Knex | Tool::Sequelize => Some("JavaScript modules"),
+            Tool::Knex | Tool::Sequelize | Tool::Ley => Some("JavaScript modules"),
             Tool::TypeOrm | Tool::MikroOrm | Tool::Kysely => Some("TypeScript or JavaScript modules"),
             Tool::Liquibase => Some("changesets of its changelogs (XML, YAML, JSON or Liquibase's formatted SQL)"),
             Tool::Laravel | Tool::Doctrine | Tool::Phinx => Some("PHP classes"),
@@ -671,6 +689,7 @@ impl Tool {
             Tool::Piccolo => Some("piccolo migrations forwards APP MIGRATION_ID"),
             Tool::PeeweeMigrate => Some("pw_migrate migrate --name NAME"),
             Tool::SeaOrm => Some("sea-orm-cli migrate up -n COUNT"),
+            Tool::Ley => Some("ley up"),
             Tool::DbMigrate => Some("db-migrate up"),
             Tool::Postgrator => Some("postgrator VERSION"),
             _ => None,
@@ -747,7 +766,7 @@ pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
     })
 }
 
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 20] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 21] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -808,6 +827,8 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 20] = [
     (Tool::PostgresMigrations, &["executed_at", "hash", "id", "name"]),
     // pgmigrate's (review: `--from dbmate --table schema_version` took it for dbmate's).
     (Tool::Pgmigrate, &["description", "installed_by", "installed_on", "type", "version"]),
+    // pyway's, under its `--database-table`.
+    (Tool::Pyway, &["apply_timestamp", "checksum", "extension", "installed_rank", "name", "version"]),
     // peewee-migrate's `migrate_table` where its name says it holds migrations (peewee trial:
     // `migratehistory` written into the baseline as the application's).
     (Tool::PeeweeMigrate, &["id", "migrated_at", "name"]),
@@ -1073,8 +1094,9 @@ pub enum AdoptNote {
     /// A repeatable changed since the tool last ran it (or the tool never ran it): migrating runs
     /// it, as the tool would.
     RepeatableChanged { tool: Tool, file: String },
-    /// A goose migration written in Go that goose has not applied here: shale cannot run it.
-    GoPending { file: String },
+    /// A migration in code that the tool has not applied here (goose's written in Go, a `.js` one
+    /// of postgres-migrations'): shale cannot run it.
+    GoPending { tool: Tool, file: String },
     /// A migration the tool ran from code (Flyway's Java migrations), recorded as applied with no
     /// file; `port_to` is the SQL file to port it to.
     Java { tool: Tool, version: String, class: String, port_to: String },
@@ -1104,9 +1126,14 @@ impl AdoptNote {
             AdoptNote::RepeatableChanged { tool, file } => {
                 format!("{file} changed since {tool} last ran it (or {tool} never ran it): {migrating} runs it, as {tool} would")
             }
-            AdoptNote::GoPending { file } => format!(
-                "{file} is a goose migration written in Go that goose has not applied here: shale cannot run it, so port \
-                 it to SQL before {migrating} reaches it"
+            AdoptNote::GoPending { tool, file } => format!(
+                "{file} is {} that {tool} has not applied here: shale cannot run it, so port it to SQL before \
+                 {migrating} reaches it",
+                // (re-check: a postgres-migrations `.js` file was called a goose migration in Go)
+                match file.ends_with(".go") {
+                    true => "a migration written in Go",
+                    false => "a migration written in code",
+                }
             ),
             AdoptNote::Java { tool, version, class, port_to } => format!(
                 "migration {version} ({class}) is a Java migration: {tool} ran it here, shale cannot run it, so it is \
@@ -1486,6 +1513,12 @@ pub fn postgres_migrations_hash(file: &str, text: &str) -> String {
     hex::encode(sha1::Sha1::digest(format!("{name}{text}").as_bytes()))
 }
 
+/// pyway's checksum of a file: the CRC-32 of its bytes as written, in upper-case hex without
+/// leading zeros.
+pub fn pyway_checksum(text: &str) -> String {
+    format!("{:X}", crc32fast::hash(text.as_bytes()))
+}
+
 /// Sqitch's `script_hash` of a deploy script: SHA-1 of the file's bytes, in hex.
 pub fn sqitch_script_hash(text: &str) -> String {
     use sha1::Digest;
@@ -1701,6 +1734,15 @@ pub fn plan_adoption_accepting<'a>(
                                     file: m.file.clone(),
                                 })
                             }
+                            (Tool::Pyway, Some(recorded))
+                                if !recorded.eq_ignore_ascii_case(&pyway_checksum(m.raw_text())) =>
+                            {
+                                problems.push(AdoptProblem::Changed {
+                                    tool,
+                                    key: entry.key.clone(),
+                                    file: m.file.clone(),
+                                })
+                            }
                             (Tool::Sqlx, Some(recorded)) if !applied_this(recorded, m, sqlx_checksum) => problems
                                 .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
                             (Tool::Drizzle, Some(recorded)) if !applied_this(recorded, m, sha256_padded) => problems
@@ -1840,7 +1882,7 @@ pub fn plan_adoption_accepting<'a>(
         versioned.iter().copied().filter(|m| !applied.iter().any(|a| std::ptr::eq(*a, *m))).collect();
     pending.extend(changed_repeatables);
     for u in set.unrunnable.iter().filter(|u| !unrunnable.iter().any(|a| a.file == u.file)) {
-        notes.push(AdoptNote::GoPending { file: u.file.clone() });
+        notes.push(AdoptNote::GoPending { tool, file: u.file.clone() });
     }
     // (node-pg-migrate's modules are in the directory, as the old tool's code.)
     for c in code
@@ -2250,14 +2292,14 @@ mod tests {
         assert_eq!(
             Tool::listed(&Tool::with_code_migrations(), "or"),
             "alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, liquibase, laravel, \
-             doctrine, phinx, ef-core, yoyo, aerich, piccolo, peewee-migrate or sea-orm"
+             doctrine, phinx, ef-core, yoyo, aerich, piccolo, peewee-migrate, sea-orm or ley"
         );
         assert_eq!(Tool::listed(&[Tool::Goose, Tool::Sqlx], "and"), "goose and sqlx");
         assert_eq!(Tool::listed(&[Tool::Goose], "and"), "goose");
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 23);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 24);
     }
 
     /// A table named with `--from` and `--table` is the tool's where its columns are: exactly

@@ -644,6 +644,18 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         Tool::Postgrator => {
             keys(client, &format!("SELECT version::text FROM {t} WHERE version > 0 ORDER BY version"), context).await?
         }
+        Tool::Pyway => {
+            let sql =
+                format!("SELECT version, checksum, {} FROM {t} ORDER BY installed_rank", utc_text("apply_timestamp"));
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(
+                rows.iter()
+                    .map(|r| ForeignEntry { checksum: Some(r[1].clone()), applied_at: time(&r[2]), ..entry(&r[0]) })
+                    .collect(),
+            )
+        }
+        // JavaScript modules by file name: nothing a file is matched to.
+        Tool::Ley => keys(client, &format!("SELECT name FROM {t} ORDER BY id"), context).await?,
         // A `manual` row is its baseline: every version up to it applied.
         Tool::Pgmigrate => {
             let sql = format!(

@@ -459,7 +459,7 @@ mod tests {
             AdoptNote::Nothing,
             schema,
             AdoptNote::DieselSetup,
-            AdoptNote::GoPending { file: "3_x.go".into() },
+            AdoptNote::GoPending { tool: Tool::Goose, file: "3_x.go".into() },
             AdoptNote::NoFileBefore { tool: Tool::Pop, key: "20251105000000000001".into() },
             AdoptNote::Java {
                 tool: Tool::Flyway,

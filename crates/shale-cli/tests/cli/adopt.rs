@@ -3384,3 +3384,51 @@ fn status_says_where_tables_have_no_history() {
     let status = p.shale(&["status"]).ok();
     assert!(!status.stderr.contains("no migration history shale knows"), "{}", status.stderr);
 }
+
+/// pyway's history (`pyway`, Flyway's file names, versions with dots, a CRC-32 it checks) is
+/// taken over, a file changed since refused as pyway refuses it; ley's (`migrations (id, name,
+/// created_at)`, JavaScript modules) is left out of a baseline and watched (trial: pyway's read as
+/// dbmate's with its checksum skipped, ley's written into the baseline as the application's).
+#[test]
+fn pyway_and_ley_histories_are_known() {
+    let p = Project::new("adopt_pyway");
+    let first = "CREATE TABLE tender (id int);\r\n";
+    p.write("V01_01__create_tables.sql", first);
+    p.write("V01_02__more.sql", "CREATE TABLE bid (id int);\n");
+    p.psql(&format!(
+        "CREATE TABLE tender (id int);
+         CREATE TABLE pyway (installed_rank serial PRIMARY KEY, version varchar(20) NOT NULL, extension varchar(20) NOT NULL,
+             name varchar(100) NOT NULL, checksum varchar(25) NOT NULL, apply_timestamp timestamp DEFAULT now());
+         INSERT INTO pyway (version, extension, name, checksum) VALUES ('01.01', 'SQL', 'V01_01__create_tables.sql', '{}');",
+        shale_core::adopt::pyway_checksum(first)
+    ));
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("migrated by pyway (public.pyway is its history)"), "{}", status.stderr);
+    p.write("V01_01__create_tables.sql", "CREATE TABLE tender (id bigint);\r\n");
+    let changed = p.shale(&["adopt", "--dry-run"]);
+    assert_eq!(changed.code, 2, "{}", changed.stderr);
+    assert!(changed.stderr.contains("changed after pyway applied migration 01.01"), "{}", changed.stderr);
+    p.write("V01_01__create_tables.sql", first);
+    p.shale(&["adopt"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('bid') IS NOT NULL"), "t");
+
+    let l = Project::new("adopt_ley");
+    l.psql(
+        "CREATE TABLE animals (id int);
+         CREATE TABLE migrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, created_at timestamp DEFAULT now());
+         INSERT INTO migrations (name) VALUES ('1644396580-createTableAnimals.js');",
+    );
+    std::fs::create_dir_all(l.migrations()).unwrap();
+    let status = l.shale(&["status"]).ok();
+    assert!(status.stderr.contains("migrated by ley (public.migrations is its history)"), "{}", status.stderr);
+    let run = l.shale(&["baseline", "--from-database"]).ok();
+    assert!(run.stderr.contains("public.migrations (ley's history) is left out"), "{}", run.stderr);
+    l.psql("INSERT INTO migrations (name) VALUES ('1644396581-addEmail.js')");
+    let status = l.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("ley's history (public.migrations) has changed since the baseline"),
+        "{}",
+        status.stderr
+    );
+}
