@@ -581,8 +581,7 @@ impl Settings {
             .map_err(|e| anyhow!("{e}"))?;
         // (The connection string's own, Prisma's schema, or a search_path in its `options` or
         // PGOPTIONS, wins: it names this database's; re-check: `options` lost to shale.toml's.)
-        let in_options = settings.options.as_deref().is_some_and(|o| o.contains("search_path"));
-        if settings.search_path.is_none() && settings.schema.is_none() && !in_options {
+        if settings.listed_search_path().is_none() && settings.schema.is_none() {
             settings.search_path = self.search_path.clone();
         }
         Ok(settings)

@@ -386,6 +386,8 @@ impl Tool {
                     | Tool::SeaOrm
                     | Tool::PostgresMigrations
             ) || table.to_ascii_lowercase().contains("migration")
+                // (peewee-migrate's own `migratehistory`, under a prefix: review.)
+                || (*tool == Tool::PeeweeMigrate && table.to_ascii_lowercase().contains("migratehistory"))
         })
     }
 
@@ -2384,6 +2386,7 @@ mod tests {
         assert_eq!(Tool::recognize("migratehistory", &peewee), Some(Tool::PeeweeMigrate));
         assert_eq!(Tool::recognize("app_migrations", &peewee), Some(Tool::PeeweeMigrate));
         assert_eq!(Tool::recognize("migrated_accounts", &peewee), None);
+        assert_eq!(Tool::recognize("app_migratehistory", &peewee), Some(Tool::PeeweeMigrate));
         let sea_orm = cols(&["version", "applied_at"]);
         assert_eq!(Tool::recognize("seaql_migrations", &sea_orm), Some(Tool::SeaOrm));
         assert_eq!(Tool::recognize("app_migrations", &sea_orm), Some(Tool::SeaOrm));

@@ -1964,7 +1964,7 @@ const FIZZ: &str = "a history written in fizz can also start from the live schem
 
 /// Why a pgmigrate `__NONTRANSACTIONAL` file runs outside a transaction.
 const PGMIGRATE_NONTRANSACTIONAL: &str =
-    "its file name says `__NONTRANSACTIONAL` (pgmigrate runs such a file outside a transaction)";
+    "its file name says `NONTRANSACTIONAL` (pgmigrate runs such a file outside a transaction)";
 
 /// Why a pop `.autocommit.` file runs outside a transaction.
 const POP_AUTOCOMMIT: &str = "its file name says `.autocommit` (pop runs such a file outside a transaction)";
@@ -2532,7 +2532,11 @@ impl Group {
             None if file
                 .rsplit('/')
                 .next()
-                .is_some_and(|name| name.starts_with('V') && name.contains("__NONTRANSACTIONAL")) =>
+                // (Anywhere in its description, as pgmigrate looks for it: review.)
+                .is_some_and(|name| {
+                    name.starts_with('V')
+                        && name.split_once("__").is_some_and(|(_, about)| about.contains("NONTRANSACTIONAL"))
+                }) =>
             {
                 Some(PGMIGRATE_NONTRANSACTIONAL)
             }

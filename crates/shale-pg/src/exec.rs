@@ -185,7 +185,7 @@ impl<'a> Executor<'a> {
     /// (PgBouncer's `ignore_startup_parameters`) would otherwise send its tables to `public`
     /// (review). A list the server would not read as one stays the startup option's alone.
     pub(crate) fn listed_path(&self) -> Option<String> {
-        self.settings.search_path.as_deref().and_then(shale_core::ident::search_path_sql)
+        self.settings.search_path_sql()
     }
 
     /// Run one step with the right transaction handling, retrying lock timeouts.
@@ -375,6 +375,9 @@ impl<'a> Executor<'a> {
         }
         pieces.push(Piece { text: self.commit_fence.clone().into(), origin: None, copy_data: None, ends_batch: false });
         pieces.push(Piece { text: "COMMIT".into(), origin: None, copy_data: None, ends_batch: false });
+        // A migration's own `SET` (not LOCAL) outlives its COMMIT: through a pooler, on the server
+        // session the application gets next (operator trial: its search_path went with it).
+        pieces.push(Piece { text: SESSION_RESET.into(), origin: None, copy_data: None, ends_batch: false });
         pieces
     }
 
@@ -546,12 +549,14 @@ impl<'a> Executor<'a> {
         let index = located.map(|(i, _)| i).unwrap_or(0);
         let step = &steps[index];
         let mut failure = failure_from(db, step, located.map(|(_, o)| o));
-        // Of a batch, the others went with it: those before it, or, where the failure is not
-        // placed (a deferred constraint checked at COMMIT), all of them (review: none said).
-        failure.rolled_back_with = match located {
-            Some(_) => steps[..index].iter().map(Step::label).collect(),
-            None => steps.iter().skip(1).map(Step::label).collect(),
-        };
+        // Of a batch, the others went with it: those before it; where the failure is not placed in
+        // one (a deferred constraint checked at COMMIT), the batch failed, all of it, and no
+        // migration of it is recorded as the one that failed (review: the first was blamed).
+        if located.is_none() && steps.len() > 1 {
+            failure.rolled_back_with = steps.iter().map(Step::label).collect();
+            return PgError::Migration { label: batch_label(steps), failure: Box::new(failure) };
+        }
+        failure.rolled_back_with = steps[..index].iter().map(Step::label).collect();
         // The attempt is recorded outside the rolled-back transaction, behind the fence: a runner
         // that lost the lock records nothing (its failure may be the new holder's doing). Any
         // other failure to record is secondary to the migration's own.
@@ -591,10 +596,7 @@ impl<'a> Executor<'a> {
         // written behind the fence: one round trip. Its settings are the session's only where a
         // statement needs them there (CONCURRENTLY, a CALL); the others carry their own.
         let new = NewRecord { statements_done: Some(resume as i32), ..record(step, RecordStatus::Running) };
-        let session_wide = (0..script.statements.len()).any(|i| {
-            script.backfill(i).is_none()
-                && !shale_core::split::runs_the_same_in_a_block(&script.statements[i], script.statement_text(i))
-        });
+        let session_wide = needs_the_session(script);
         // Through a pooler that hands each statement to whichever server session is free, a
         // session's SET goes to one the application gets next: none is sent (production trial).
         let pinned = !session_wide || self.session_is_pinned().await?;
@@ -1127,7 +1129,29 @@ pub(crate) fn block_settings(
     script: &Script,
     lock_timeout: Option<&str>,
 ) -> String {
-    settings_sql(session, listed_path, script, "SET LOCAL", lock_timeout)
+    // Where the file runs partly in the session, its prelude set the search_path there, and the
+    // file's own `SET search_path` holds for all its statements: a block does not set it again
+    // (operator trial: the blocks' statements went to shale's schema, a CONCURRENTLY one to the
+    // file's).
+    match needs_the_session(script) {
+        true => settings_sql(
+            &SessionSettings { search_path: None, ..session.clone() },
+            None,
+            script,
+            "SET LOCAL",
+            lock_timeout,
+        ),
+        false => settings_sql(session, listed_path, script, "SET LOCAL", lock_timeout),
+    }
+}
+
+/// Whether a migration run outside a transaction has a statement that runs in the session itself,
+/// not in a block of its own (CONCURRENTLY, a CALL): the session's settings are then set for it.
+fn needs_the_session(script: &Script) -> bool {
+    (0..script.statements.len()).any(|i| {
+        script.backfill(i).is_none()
+            && !shale_core::split::runs_the_same_in_a_block(&script.statements[i], script.statement_text(i))
+    })
 }
 
 /// shale's settings for a migration, `scope` `SET` or `SET LOCAL`: the file's directives over

@@ -339,21 +339,38 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>, tables:
     let text = format!("{advice}{}", shale_schema::dump_as_migration(&schema, &in_force));
     let files = super::new::create(settings, "baseline", false, Some(super::new::Contents { up: &text, down: None }))?;
     let progress = Progress::for_settings(settings);
-    let recorded = || -> Result<(shale::Version, String)> {
-        let set = super::load_set(settings)?;
+    // Err carries whether the file goes: not where the baseline may be recorded.
+    let recorded = || -> std::result::Result<(shale::Version, String), (anyhow::Error, bool)> {
+        let set = super::load_set(settings).map_err(|e| (e, true))?;
         let first = set.versioned().next().map(|m| (m.version.clone(), m.file.clone()));
         let Some((Some(version), file)) = first else {
-            anyhow::bail!(shale::Error::Invalid("the baseline migration could not be read back".into()));
+            let unread = shale::Error::Invalid("the baseline migration could not be read back".into());
+            return Err((unread.into(), true));
         };
-        let mut migrator = super::migrator_with(settings, set)?;
+        let mut migrator = super::migrator_with(settings, set).map_err(|e| (e, true))?;
         migrator.named_histories = tables.to_vec();
         let reason = reason.unwrap_or("baseline --from-database: the schema the database had before shale");
-        block_on(migrator.baseline(&version, Some(reason), &mut |e: Event| progress.event(&e)))?;
+        if let Err(e) = block_on(migrator.baseline(&version, Some(reason), &mut |e: Event| progress.event(&e))) {
+            // An error after its transaction committed (the connection lost as the history was
+            // read back) leaves the baseline recorded: its file stays (review: removed, and the
+            // schema it held lost). Where that cannot be told, it stays too.
+            let recorded = block_on(migrator.status()).map(|s| s.current_version.is_some());
+            if !matches!(recorded, Ok(false)) {
+                crate::output::note(&format!(
+                    "{file} is kept: the baseline {} recorded before the error; `shale status` says where the \
+                     database stands (remove the file where it was not)",
+                    if recorded.is_ok() { "was" } else { "may have been" }
+                ));
+                return Err((e.into(), false));
+            }
+            return Err((e.into(), true));
+        }
         Ok((version, file))
     };
     let (version, file) = match recorded() {
         Ok(recorded) => recorded,
-        Err(e) => {
+        Err((e, false)) => return Err(e),
+        Err((e, true)) => {
             // Nothing was recorded (its rows go in one transaction), or the file could not be read
             // back: the file goes too, or the command run again refuses a directory that holds
             // migrations (reviews: another tool's history held locked left the file behind,

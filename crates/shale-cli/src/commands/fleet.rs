@@ -73,7 +73,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
     // shale.toml's search_path, where a target's URL gives none and it is no tenant schema (review:
     // the targets of a file or a query migrated into `public`).
     for target in targets.iter_mut().filter(|t| t.schema.is_none()) {
-        if target.connection.search_path.is_none() && target.connection.schema.is_none() {
+        if target.connection.listed_search_path().is_none() && target.connection.schema.is_none() {
             target.connection.search_path = settings.search_path.clone();
         }
     }

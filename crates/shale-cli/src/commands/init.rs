@@ -233,7 +233,12 @@ fn graphile_settings(root: &Path) -> Option<GraphileSettings> {
     };
     let gmrc: serde_json::Value = match json5::from_str(&text) {
         Ok(gmrc) => gmrc,
-        Err(e) => return unread(format!(".gmrc could not be read ({e})")),
+        // Its place only: the message quotes the line, which may hold a connection string's
+        // password (review).
+        Err(json5::Error::Message { location: Some(at), .. }) => {
+            return unread(format!(".gmrc could not be read (not JSON5 at line {}, column {})", at.line, at.column))
+        }
+        Err(_) => return unread(".gmrc could not be read (not JSON5)".to_string()),
     };
     let text_of = |value: &serde_json::Value| match value {
         serde_json::Value::String(s) => Some(s.clone()),
@@ -272,7 +277,8 @@ fn graphile_settings(root: &Path) -> Option<GraphileSettings> {
 /// `text` as a TOML string (JSON's escapes are TOML's: a control character in a value no longer
 /// makes shale.toml unreadable, review).
 fn toml_string(text: &str) -> String {
-    serde_json::to_string(text).expect("a string serializes")
+    // (TOML forbids DEL unescaped too, which JSON leaves: review.)
+    serde_json::to_string(text).expect("a string serializes").replace('\u{7f}', "\\u007F")
 }
 
 impl GraphileSettings {

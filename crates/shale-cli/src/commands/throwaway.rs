@@ -237,10 +237,14 @@ pub fn live_schema(
     session: &SessionSettings,
     history: &HistoryTable,
 ) -> Result<(Schema, Option<Home>)> {
+    // The search_path shale sets in each migration, set the same way where the home is read: a
+    // pooler that drops startup options would answer with the role's (operator trial: false drift
+    // of every object).
+    let listed = connection.search_path_sql();
     Ok(block_on(async {
         let client = shale_pg::connect(connection, session).await?;
         let schema = shale_schema::introspect(&client, (&history.schema, &history.table)).await?;
-        Ok::<_, shale_pg::PgError>((schema, home_schema(&client).await?))
+        Ok::<_, shale_pg::PgError>((schema, home_schema(&client, listed.as_deref()).await?))
     })
     .map_err(shale::Error::Pg)?)
 }
@@ -248,9 +252,10 @@ pub fn live_schema(
 /// The schema unqualified names land in on the database `connection` names ([`home_schema`]),
 /// for a replay whose result will run there (a generated down).
 pub fn home_of(connection: &ConnectionSettings, session: &SessionSettings) -> Result<Option<Home>> {
+    let listed = connection.search_path_sql();
     Ok(block_on(async {
         let client = shale_pg::connect(connection, session).await?;
-        home_schema(&client).await
+        home_schema(&client, listed.as_deref()).await
     })
     .map_err(shale::Error::Pg)?)
 }
@@ -260,9 +265,16 @@ pub fn home_of(connection: &ConnectionSettings, session: &SessionSettings) -> Re
 /// builds there too, and looks names up the same way ([`Scratch::landing_in`]): built in `public`,
 /// every object would differ, and a down generated from it would drop a table of the same name in
 /// `public` (a Rails `schema_search_path` of `app, public`).
-async fn home_schema(client: &shale_pg::tokio_postgres::Client) -> Result<Option<Home>, shale_pg::PgError> {
-    let sql = "SELECT current_schema(), array_to_string(ARRAY(SELECT quote_ident(s) FROM unnest(current_schemas(false)) s), ', ')";
-    let row = shale_pg::lock::simple_rows(client, sql, "reading the current schema").await?.into_iter().next();
+async fn home_schema(
+    client: &shale_pg::tokio_postgres::Client,
+    listed: Option<&str>,
+) -> Result<Option<Home>, shale_pg::PgError> {
+    let read = "SELECT current_schema(), array_to_string(ARRAY(SELECT quote_ident(s) FROM unnest(current_schemas(false)) s), ', ')";
+    let sql = match listed {
+        Some(path) => format!("BEGIN; SET LOCAL search_path = {path}; {read}; COMMIT"),
+        None => read.to_string(),
+    };
+    let row = shale_pg::lock::simple_rows(client, &sql, "reading the current schema").await?.into_iter().next();
     // No schema of the search_path exists (NULL, read as ""): nothing lands anywhere there.
     Ok(match row.as_deref() {
         Some([home, path]) if !home.is_empty() && home != "public" => {

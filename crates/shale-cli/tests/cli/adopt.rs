@@ -3351,7 +3351,7 @@ fn pgmigrate_history_is_taken_over() {
     files(&fresh);
     let dry = fresh.shale(&["up", "--dry-run"]).ok();
     assert!(
-        dry.stderr.contains("`__NONTRANSACTIONAL`") || dry.stdout.contains("`__NONTRANSACTIONAL`"),
+        dry.stderr.contains("says `NONTRANSACTIONAL`") || dry.stdout.contains("says `NONTRANSACTIONAL`"),
         "{}{}",
         dry.stdout,
         dry.stderr

@@ -1071,6 +1071,26 @@ fn search_path_in_shale_toml_is_the_sessions() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(p.psql("SELECT to_regclass('public.optioned') IS NOT NULL"), "t");
 
+    // A file run outside a transaction that sets its own search_path keeps it for all its
+    // statements, in blocks or not (operator trial: split across two schemas, and failed).
+    p.write(
+        "000009.sql",
+        "-- shale:no-transaction\nSET search_path = public;\nCREATE TABLE nt_pub (id int);\nCREATE INDEX CONCURRENTLY nt_pub_idx ON nt_pub (id);\n",
+    );
+    let run: Run = p.bare().args(["--database-url", &p.db.url, "up"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.psql("SELECT to_regclass('public.nt_pub') IS NOT NULL"), "t");
+    // A search_path in the URL's options is set again in each migration, through the pooler too
+    // (reviews: lost there, and the tables went to the role's schema).
+    p.psql("CREATE SCHEMA other");
+    let mut optioned = pooled.clone();
+    optioned.push_str(if optioned.contains('?') { "&" } else { "?" });
+    optioned.push_str("options=-csearch_path%3Dother");
+    p.write("000010.sql", "CREATE TABLE in_other (id int);\n");
+    let run: Run = p.bare().args(["--database-url", &optioned, "up"]).output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.psql("SELECT to_regclass('other.in_other') IS NOT NULL"), "t");
+
     // A list the server would not read is refused where it is written.
     std::fs::write(p.path().join("shale.toml"), "search_path = \"app public\"\n").unwrap();
     let run: Run = p.bare().args(["--database-url", &p.db.url, "status"]).output().unwrap().into();

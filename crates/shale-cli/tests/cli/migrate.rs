@@ -974,9 +974,16 @@ fn a_batch_failing_at_commit_names_all_it_rolled_back() {
     assert_ne!(failed.code, 0, "{}", failed.stdout);
     assert_eq!(
         failed.json()["failure"]["rolled_back_with"],
-        serde_json::json!(["002 b", "003 c"]),
+        serde_json::json!(["001 a", "002 b", "003 c"]),
         "{}",
         failed.stdout
     );
+    assert!(
+        failed.json()["message"].as_str().unwrap().contains("the batch 001 a to 003 c failed"),
+        "{}",
+        failed.stdout
+    );
+    // No migration of it recorded as the one that failed: all pending again.
     assert_eq!(p.tables(), ["shale_migrations"], "nothing stayed");
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations WHERE status = 'failed'"), "0");
 }

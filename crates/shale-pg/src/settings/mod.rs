@@ -320,6 +320,58 @@ impl ConnectionSettings {
         }
     }
 
+    /// The search_path these settings give the session as a list: `search_path` (`?search_path=`,
+    /// shale.toml's), else one set in `options` (the URL's `options=-csearch_path=...`, PGOPTIONS),
+    /// which every migration sets again (reviews: one in `options` was lost behind a pooler, and
+    /// a fleet's target got shale.toml's instead).
+    pub fn listed_search_path(&self) -> Option<String> {
+        self.search_path.clone().or_else(|| self.options_search_path())
+    }
+
+    /// [`Self::listed_search_path`] as SQL for `SET search_path = ...`, each name quoted; None where
+    /// there is none, or where the server would not read it as a list.
+    pub fn search_path_sql(&self) -> Option<String> {
+        self.listed_search_path().as_deref().and_then(shale_core::ident::search_path_sql)
+    }
+
+    /// The search_path `options` sets (`-c search_path=a,b`, `-csearch_path=...`,
+    /// `--search-path=...`), read as the server reads the startup options: words split at
+    /// whitespace, `\` escaping the next character. The last one wins, as on the server.
+    pub fn options_search_path(&self) -> Option<String> {
+        let options = self.options.as_deref()?;
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut chars = options.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => word.extend(chars.next()),
+                c if c.is_whitespace() => {
+                    if !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                }
+                c => word.push(c),
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        let mut found = None;
+        let mut words = words.into_iter();
+        while let Some(word) = words.next() {
+            let setting = match word.as_str() {
+                "-c" => words.next(),
+                w => w.strip_prefix("-c").or_else(|| w.strip_prefix("--")).map(str::to_string),
+            };
+            if let Some((name, value)) = setting.as_deref().and_then(|s| s.split_once('=')) {
+                if name.replace('-', "_").eq_ignore_ascii_case("search_path") {
+                    found = Some(value.to_string());
+                }
+            }
+        }
+        found
+    }
+
     /// How long a connection attempt may take, the startup handshake included; None: no limit.
     pub fn effective_connect_timeout(&self) -> Option<Duration> {
         match self.connect_timeout {
@@ -1320,6 +1372,19 @@ fn parse_key_values(s: &str) -> Result<ConnectionSettings, SettingsError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_search_path_in_options_is_read_as_the_server_reads_it() {
+        let path = |options: &str| {
+            ConnectionSettings { options: Some(options.into()), ..Default::default() }.options_search_path()
+        };
+        assert_eq!(path("-c search_path=app,public").as_deref(), Some("app,public"));
+        assert_eq!(path("-csearch_path=app -c statement_timeout=5s").as_deref(), Some("app"));
+        assert_eq!(path("--search-path=app,\\ public").as_deref(), Some("app, public"));
+        assert_eq!(path("-c search_path=a -c search_path=b").as_deref(), Some("b"));
+        // A setting whose value holds the words is not one.
+        assert_eq!(path("-c application_name=search_path_tool"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -108,7 +108,8 @@ impl Migrator {
     /// runs.
     pub(super) async fn check_schema_is_pinned(&self, client: &Client, plan: &Plan) -> Result<(), Error> {
         let listed = |list: &str| shale_core::ident::search_path_sql(list);
-        let (expected, wanted) = match (&self.config.session.search_path, &self.config.connection.search_path) {
+        let (expected, wanted) = match (&self.config.session.search_path, &self.config.connection.listed_search_path())
+        {
             (Some(schema), _) => (format!("schema {schema:?}"), Some(shale_core::ident::ident_always_quoted(schema))),
             (None, Some(list)) if listed(list).is_some() => (format!("{list:?}"), listed(list)),
             _ => return Ok(()),
