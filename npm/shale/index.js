@@ -429,8 +429,10 @@ async function lint(options = {}) {
 async function drift(options = {}) {
   const args = ['drift'];
   if (options.against != null) args.push('--against', options.against);
-  for (const what of options.ignore || []) args.push('--ignore', what);
-  for (const schema of options.excludeSchemas || []) args.push('--exclude-schema', schema);
+  // A single name is taken as one, not as its letters (review).
+  const list = (value) => (typeof value === 'string' ? [value] : value || []);
+  for (const what of list(options.ignore)) args.push('--ignore', what);
+  for (const schema of list(options.excludeSchemas)) args.push('--exclude-schema', schema);
   // In the environment, as the database URL: its password stays out of the process list and of
   // the error's command (Django trial, in Python's API).
   const env = options.devUrl != null ? { ...options.env, SHALE_DEV_URL: options.devUrl } : options.env;

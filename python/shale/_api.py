@@ -715,10 +715,11 @@ def drift(
     command = ["drift"]
     if against is not None:
         command += ["--against", against]
-    # Left out on both sides: "defaults", "comments"; and whole schemas (a library's own).
-    for what in ignore:
+    # Left out on both sides: "defaults", "comments"; and whole schemas (a library's own). A
+    # single name is taken as one, not as its letters (review).
+    for what in [ignore] if isinstance(ignore, str) else ignore:
         command += ["--ignore", what]
-    for schema in exclude_schemas:
+    for schema in [exclude_schemas] if isinstance(exclude_schemas, str) else exclude_schemas:
         command += ["--exclude-schema", schema]
     if dev_url is not None:
         # In the environment, as the database URL: its password stays out of the process list

@@ -1736,15 +1736,9 @@ pub fn plan_adoption_accepting<'a>(
                                     file: m.file.clone(),
                                 })
                             }
-                            (Tool::Pyway, Some(recorded))
-                                if !recorded.eq_ignore_ascii_case(&pyway_checksum(m.raw_text())) =>
-                            {
-                                problems.push(AdoptProblem::Changed {
-                                    tool,
-                                    key: entry.key.clone(),
-                                    file: m.file.clone(),
-                                })
-                            }
+                            // (Of another checkout's line endings too, as sqlx's and drizzle's: review.)
+                            (Tool::Pyway, Some(recorded)) if !applied_this(recorded, m, pyway_checksum) => problems
+                                .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
                             (Tool::Sqlx, Some(recorded)) if !applied_this(recorded, m, sqlx_checksum) => problems
                                 .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
                             (Tool::Drizzle, Some(recorded)) if !applied_this(recorded, m, sha256_padded) => problems

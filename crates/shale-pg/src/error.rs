@@ -200,7 +200,7 @@ pub enum PgError {
     /// A query of shale's own (history, lock) failed.
     #[error("{context}: {message}")]
     Query { context: &'static str, message: String, sqlstate: Option<String> },
-    #[error("{}migration {label} failed{}: {}", if failure.reverting { "the down of " } else { "" }, location_text(failure), failure.message)]
+    #[error("{}{label} failed{}: {}", what_failed(failure, label), location_text(failure), failure.message)]
     Migration { label: String, failure: Box<DbFailure> },
     #[error(
         "could not get the migration lock within {}s{}; another shale is migrating this database",
@@ -326,6 +326,16 @@ pub fn ran_before(statement: usize) -> String {
     match statement {
         0 | 1 => String::new(),
         _ => format!("statements 1 to {} ran and are recorded; ", statement - 1),
+    }
+}
+
+/// What comes before a failed migration's label: "migration ", "the down of migration ", or
+/// nothing for a batch that failed as a whole, whose label says so ("the batch 001 a to 003 c").
+fn what_failed(failure: &DbFailure, label: &str) -> &'static str {
+    match (failure.reverting, label.starts_with("the batch ")) {
+        (_, true) => "",
+        (true, false) => "the down of migration ",
+        (false, false) => "migration ",
     }
 }
 

@@ -180,8 +180,8 @@ impl Piece<'_> {
 }
 
 impl<'a> Executor<'a> {
-    /// The connection's search_path list (`?search_path=`, shale.toml's `search_path`), in SQL,
-    /// set again in each migration as a tenant's schema is: a pooler that drops startup options
+    /// The connection's search_path list (`?search_path=`, one in its `options` or PGOPTIONS,
+    /// shale.toml's `search_path`), in SQL, set again in each migration as a tenant's schema is: a pooler that drops startup options
     /// (PgBouncer's `ignore_startup_parameters`) would otherwise send its tables to `public`
     /// (review). A list the server would not read as one stays the startup option's alone.
     pub(crate) fn listed_path(&self) -> Option<String> {
@@ -304,7 +304,7 @@ impl<'a> Executor<'a> {
     /// `sql` (a history update of a migration running outside a transaction) in a transaction of
     /// its own behind the commit fence, so that progress is recorded only while the lock is held.
     fn fenced(&self, sql: &str) -> String {
-        format!("BEGIN;\n{};\n{sql};\nCOMMIT", self.commit_fence)
+        format!("BEGIN;\n{AS_CONNECTED};\n{};\n{sql};\nCOMMIT", self.commit_fence)
     }
 
     /// `try_timeout`: the `lock_timeout` of a lock-aware attempt, set around each statement that
@@ -536,7 +536,8 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
-    /// Turn a failed transaction into a report that points into the file, and record the attempt.
+    /// Turn a failed transaction into a report that points into the file, and record the attempt
+    /// (not where a batch failed as a whole, at its COMMIT: no migration of it is the one).
     async fn transaction_failure(&self, steps: &[Step], pieces: &[Piece<'_>], failed: Failed) -> PgError {
         let Some(db) = failed.error.as_db_error() else {
             return PgError::query("running a migration", failed.error);
@@ -603,8 +604,6 @@ impl<'a> Executor<'a> {
         if !pinned {
             on_event(ExecEvent::SessionNotPinned { label: label.clone() });
         }
-        // The file's own SETs are reset at its end, pinned or not, as before.
-        let reset_after = session_wide;
         let session_wide = session_wide && pinned;
         let prelude = match (session_wide, pinned) {
             (true, _) => format!("{};\n", session_prelude(self.session, self.listed_path().as_deref(), script, false)),
@@ -629,9 +628,9 @@ impl<'a> Executor<'a> {
             .and_then(|r| r[0].parse().ok())
             .ok_or_else(|| PgError::Corrupt("no id came back for the history row of a running migration".into()))?;
         let result = self.statements_one_by_one(step, resume, id, pinned, on_event).await;
-        if reset_after {
-            let _ = self.client.batch_execute("RESET ALL").await;
-        }
+        // Its role too: a `SET ROLE` of the file would read shale's history next (operator
+        // re-check), and a block's `SET` outlives the block.
+        let _ = self.client.batch_execute(SESSION_RESET).await;
         let stopped = match result {
             Ok(()) => {
                 let status = if step.direction == StepDirection::Up {
@@ -799,6 +798,15 @@ impl<'a> Executor<'a> {
         // the file resumes at its BEGIN.
         let mut block: Option<usize> = None;
         let total = script.statements.len();
+        // Resumed part-way, the session gets again what the file's statements before it set
+        // (operator re-check: its `SET search_path` lost, the rest of it went to another schema).
+        if resume > 0 && pinned {
+            let set_before: Vec<&str> =
+                (0..resume).map(|i| script.statement_text(i)).filter(|text| sets_the_session(text)).collect();
+            if !set_before.is_empty() {
+                self.client.batch_execute(&set_before.join(";\n")).await.map_err(NoTxStop::at(resume))?;
+            }
+        }
         for index in resume..total {
             let control = transaction_control(&script.statements[index]);
             if control == Some(TransactionControl::Begin) && block.is_none() {
@@ -854,7 +862,7 @@ impl<'a> Executor<'a> {
     /// are done: it commits with the block (behind the fence, which fails the block if the lock
     /// went).
     async fn record_in_block(&self, id: i64, done: usize) -> Result<(), NoTxStop> {
-        let sql = format!("{};\n{}", self.commit_fence, self.history.progress_sql(id, done as i32));
+        let sql = format!("{AS_CONNECTED};\n{};\n{}", self.commit_fence, self.history.progress_sql(id, done as i32));
         self.client.batch_execute(&sql).await.map_err(|error| NoTxStop::Record { index: done, error })
     }
 
@@ -962,8 +970,11 @@ impl<'a> Executor<'a> {
                     // block ran leaves both or neither, and the next run knows which (the
                     // production re-check: a VALIDATE that committed as its runner died was
                     // called in doubt, "cannot be checked"). A lock gone rolls both back.
-                    let progress =
-                        format!("{};\n{}", self.commit_fence, self.history.progress_sql(id, index as i32 + 1));
+                    let progress = format!(
+                        "{AS_CONNECTED};\n{};\n{}",
+                        self.commit_fence,
+                        self.history.progress_sql(id, index as i32 + 1)
+                    );
                     let block = [
                         Piece::control(begin),
                         piece.clone(),
@@ -978,9 +989,12 @@ impl<'a> Executor<'a> {
                 }
                 false => self.send(std::slice::from_ref(&piece), false).await.map_err(|failed| (failed, 0)),
             };
+            // Only the lock_timeout the try set goes back: a whole prelude would reset the file's
+            // own SETs, its search_path among them (review: the tables after a CONCURRENTLY
+            // statement went to shale's schema).
             if !own_block && pinned && (polite.is_some() || patient.is_some()) {
-                let restore = session_prelude(self.session, self.listed_path().as_deref(), script, false);
-                let _ = self.client.batch_execute(&restore).await;
+                let lock = script.directives().lock_timeout.as_deref().unwrap_or(&self.session.lock_timeout);
+                let _ = self.client.batch_execute(&format!("SET lock_timeout = {}", quote_literal(lock))).await;
             }
             match sent {
                 Ok(()) => break,
@@ -1117,12 +1131,31 @@ pub fn session_prelude(session: &SessionSettings, listed_path: Option<&str>, scr
 /// The setting the startup packet carries, read back to tell whether it reached the server session.
 pub(crate) const PINNED_SETTING: &str = "shale.pinned";
 
+/// shale's own writes (its history, the fence) inside a migration's session, as the user it
+/// connected as whatever role the file set: for their transaction only, so that the file's role
+/// holds for its next statements (operator re-check: a no-transaction file's `SET ROLE` made its
+/// progress unrecordable, for good).
+const AS_CONNECTED: &str = "SET LOCAL ROLE NONE";
+
+/// Whether a statement of a file sets the session (`SET search_path = x`, `SET ROLE r`, `RESET
+/// x`), not only its transaction: what a resumed file runs again before going on.
+fn sets_the_session(text: &str) -> bool {
+    let code = text.lines().filter(|line| !line.trim_start().starts_with("--")).collect::<Vec<_>>().join(" ");
+    let words: Vec<String> = code.split_whitespace().take(2).map(str::to_ascii_lowercase).collect();
+    match words.as_slice() {
+        [first, second] if first == "set" => !matches!(second.as_str(), "local" | "transaction" | "constraints"),
+        [first, ..] => first == "reset",
+        _ => false,
+    }
+}
+
 /// The connection's own defaults, whatever an earlier migration of the run changed with SET.
 const SESSION_RESET: &str = "RESET ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ROLE";
 
 /// The settings of a statement of a migration that runs outside a transaction, sent in a
 /// transaction block of its own: as [`session_prelude`]'s, SET LOCAL, with `lock_timeout` (a
-/// polite try's) in place of the session's where given.
+/// polite try's) in place of the session's where given, and no search_path where the file runs
+/// partly in the session (set there once, with the file's own SETs after it).
 pub(crate) fn block_settings(
     session: &SessionSettings,
     listed_path: Option<&str>,

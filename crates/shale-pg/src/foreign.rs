@@ -118,9 +118,14 @@ pub async fn existing_tables(client: &Client, names: &[(Option<String>, String)]
 }
 
 /// The tables in the session's search path (not an extension's, not a partition), as `schema.name`:
-/// how many, and the first `shown` by name.
-pub async fn tables_in_search_path(client: &Client, shown: usize) -> Result<(usize, Vec<String>), PgError> {
-    let sql = format!(
+/// how many, and the first `shown` by name. `listed`: the search_path each migration sets (SQL),
+/// set for the query too: behind a pooler the session's is the role's (review).
+pub async fn tables_in_search_path(
+    client: &Client,
+    shown: usize,
+    listed: Option<&str>,
+) -> Result<(usize, Vec<String>), PgError> {
+    let read = format!(
         "SELECT count(*) OVER (), format('%s.%s', n.nspname, c.relname)
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY (current_schemas(false))
@@ -128,6 +133,7 @@ pub async fn tables_in_search_path(client: &Client, shown: usize) -> Result<(usi
                            WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
          ORDER BY 2 LIMIT {shown}"
     );
+    let sql = crate::sql::read_with_search_path(listed, &read);
     let rows = simple_rows(client, &sql, "looking for tables").await?;
     let count = rows.first().and_then(|r| r[0].parse().ok()).unwrap_or(0);
     Ok((count, rows.into_iter().map(|mut r| r.swap_remove(1)).collect()))

@@ -22,6 +22,16 @@ pub fn literal_or_null(value: Option<&str>) -> String {
     value.map(quote_literal).unwrap_or_else(|| "NULL".into())
 }
 
+/// `read` run with the search_path `listed` (SQL, as `SET search_path` takes it) where given, in a
+/// transaction of its own so that the setting stays there: the search_path each migration sets,
+/// which a pooler dropping startup options would not give the session.
+pub fn read_with_search_path(listed: Option<&str>, read: &str) -> String {
+    match listed {
+        Some(path) => format!("BEGIN; SET LOCAL search_path = {path}; {read}; COMMIT"),
+        None => read.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

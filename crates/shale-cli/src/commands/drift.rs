@@ -44,9 +44,8 @@ pub struct DriftArgs {
     /// keep in its code), comments. Repeat or separate with commas
     #[arg(long, value_name = "WHAT", value_delimiter = ',', value_parser = ["defaults", "comments"])]
     pub ignore: Vec<String>,
-    /// Leave a schema out of the comparison, on both sides, as pg_dump's --exclude-schema does:
-    /// one a library keeps for itself (graphile-worker's `graphile_worker`). Repeat or separate
-    /// with commas
+    /// Leave a schema out of the comparison, on both sides (its exact name): one a library keeps
+    /// for itself (graphile-worker's `graphile_worker`). Repeat or separate with commas
     #[arg(long, value_name = "SCHEMA", value_delimiter = ',')]
     pub exclude_schema: Vec<String>,
 }

@@ -249,6 +249,18 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     // golang-migrate's and sqlx's own `create` write them); a baseline written from the schema
     // gets no empty down that would pretend to undo it.
     let pairs_have_downs = contents.is_none() && set.versioned().last().is_some_and(|m| m.down.is_some());
+    // A plain file named as the newest is: `0004-add-tags.sql` after `0003-x.sql`, and beside
+    // graphile-migrate's committed files, as its `commit --message` names them (graphile trial:
+    // `000005_post_likes.sql` among `000004-posts-summary.sql`; review: its down too).
+    let dashed = set.versioned().last().is_some_and(|m| {
+        let name = m.file.rsplit('/').next().unwrap_or(&m.file);
+        name.strip_prefix(m.version_text.as_str()).is_some_and(|rest| rest.starts_with('-'))
+            || m.up.own_text().starts_with("--! Previous:")
+    });
+    let plain = match dashed {
+        true => format!("{version}-{}", slug.replace('_', "-")),
+        false => format!("{version}_{slug}"),
+    };
     let mut files: Vec<(PathBuf, String)> = Vec::new();
     let mut sqitch_plan_addition: Option<(PathBuf, String)> = None;
     match layout {
@@ -408,8 +420,8 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                 && !set.migrations.is_empty()
                 && !set.migrations.iter().any(|m| m.layout == Layout::DbmateSections) =>
         {
-            files.push((format!("{version}_{slug}.sql").into(), header("up")));
-            files.push((format!("{version}_{slug}.down.sql").into(), header("down")));
+            files.push((format!("{plain}.sql").into(), header("up")));
+            files.push((format!("{plain}.down.sql").into(), header("down")));
         }
         // A directory of plain files with no sections: the down in a file of its own, as sqlx's
         // `migrate add -r` writes it (sqlx runs a sectioned file whole, down and all).
@@ -431,19 +443,7 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             ));
         }
         Layout::SingleFile | Layout::DbmateSections => {
-            // Named as the newest is: `0004-add-tags.sql` after `0003-x.sql`, and beside
-            // graphile-migrate's committed files, as its `commit --message` names them (graphile
-            // trial: `000005_post_likes.sql` among `000004-posts-summary.sql`).
-            let newest = set.versioned().last();
-            let dashed = newest.is_some_and(|m| {
-                let name = m.file.rsplit('/').next().unwrap_or(&m.file);
-                name.strip_prefix(m.version_text.as_str()).is_some_and(|rest| rest.starts_with('-'))
-                    || m.up.own_text().starts_with("--! Previous:")
-            });
-            match dashed {
-                true => files.push((format!("{version}-{}.sql", slug.replace('_', "-")).into(), header("up"))),
-                false => files.push((format!("{version}_{slug}.sql").into(), header("up"))),
-            }
+            files.push((format!("{plain}.sql").into(), header("up")));
         }
     }
     for (relative, text) in &files {

@@ -270,10 +270,7 @@ async fn home_schema(
     listed: Option<&str>,
 ) -> Result<Option<Home>, shale_pg::PgError> {
     let read = "SELECT current_schema(), array_to_string(ARRAY(SELECT quote_ident(s) FROM unnest(current_schemas(false)) s), ', ')";
-    let sql = match listed {
-        Some(path) => format!("BEGIN; SET LOCAL search_path = {path}; {read}; COMMIT"),
-        None => read.to_string(),
-    };
+    let sql = shale_pg::sql::read_with_search_path(listed, read);
     let row = shale_pg::lock::simple_rows(client, &sql, "reading the current schema").await?.into_iter().next();
     // No schema of the search_path exists (NULL, read as ""): nothing lands anywhere there.
     Ok(match row.as_deref() {

@@ -1138,6 +1138,10 @@ fn init_takes_search_path_and_placeholders_from_gmrc() {
     p.shale(&["new", "post_likes"]).ok();
     assert!(p.path().join("migrations/committed/000003-post-likes.sql").is_file());
     std::fs::remove_file(p.path().join("migrations/committed/000003-post-likes.sql")).unwrap();
+    p.shale(&["new", "--reversible", "undo_me"]).ok();
+    assert!(p.path().join("migrations/committed/000003-undo-me.down.sql").is_file());
+    std::fs::remove_file(p.path().join("migrations/committed/000003-undo-me.sql")).unwrap();
+    std::fs::remove_file(p.path().join("migrations/committed/000003-undo-me.down.sql")).unwrap();
     // Work left in current.sql is said (graphile trial: never mentioned).
     std::fs::write(p.path().join("migrations/current.sql"), "-- Enter migration here\ncreate table likes (id int);\n")
         .unwrap();
@@ -1168,4 +1172,39 @@ fn init_takes_search_path_and_placeholders_from_gmrc() {
     std::fs::write(r.path().join(".gmrc.js"), "module.exports = { pgSettings: { search_path: 'app' } };\n").unwrap();
     let init: Run = r.bare().arg("init").output().unwrap().into();
     assert!(init.stdout.contains("note: .gmrc.js is JavaScript, which shale does not read"), "{}", init.stdout);
+}
+
+/// A file run outside a transaction keeps its own session settings: its `SET search_path` past a
+/// CONCURRENTLY statement and when resumed part-way, its `SET ROLE` while shale records its
+/// progress (review and operator re-check: the tables after a CONCURRENTLY one, or after a
+/// resume, went to shale's schema; a `SET ROLE` made its progress unrecordable for good).
+#[test]
+fn a_file_outside_a_transaction_keeps_its_own_settings() {
+    let p = Project::new("cfg_notx_own_settings");
+    std::fs::write(p.path().join("shale.toml"), "search_path = \"app, public\"\n").unwrap();
+    p.psql(
+        "CREATE SCHEMA app; CREATE SCHEMA other;
+         DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'cfg_notx_maker') THEN CREATE ROLE cfg_notx_maker; END IF; END $$;
+         GRANT USAGE, CREATE ON SCHEMA public TO cfg_notx_maker;",
+    );
+    p.write(
+        "001_around.sql",
+        "-- shale:no-transaction\nSET search_path = public;\nCREATE TABLE a1 (id int);\nCREATE INDEX CONCURRENTLY a1_idx ON a1 (id);\nCREATE TABLE a2 (id int);\n",
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT string_agg(relnamespace::regnamespace || '.' || relname, ',' ORDER BY relname) FROM pg_class WHERE relname IN ('a1', 'a2')"), "public.a1,public.a2");
+    p.write(
+        "002_resumed.sql",
+        "-- shale:no-transaction\nSET search_path = other;\nCREATE TABLE r1 (id int);\nINSERT INTO other.need_me VALUES (1);\nCREATE TABLE r2 (id int);\n",
+    );
+    assert_ne!(p.shale(&["up"]).code, 0);
+    p.psql("CREATE TABLE other.need_me (id int)");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('other.r2') IS NOT NULL AND to_regclass('app.r2') IS NULL"), "t");
+    p.write(
+        "003_role.sql",
+        "-- shale:no-transaction\nSET ROLE cfg_notx_maker;\nCREATE TABLE public.owned (id int);\nCREATE INDEX CONCURRENTLY owned_id ON public.owned (id);\n",
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'owned'"), "cfg_notx_maker");
 }

@@ -107,11 +107,10 @@ impl Migrator {
     /// statement could run in another server session, in another schema: refused before anything
     /// runs.
     pub(super) async fn check_schema_is_pinned(&self, client: &Client, plan: &Plan) -> Result<(), Error> {
-        let listed = |list: &str| shale_core::ident::search_path_sql(list);
-        let (expected, wanted) = match (&self.config.session.search_path, &self.config.connection.listed_search_path())
-        {
+        let connection = &self.config.connection;
+        let (expected, wanted) = match (&self.config.session.search_path, connection.search_path_sql()) {
             (Some(schema), _) => (format!("schema {schema:?}"), Some(shale_core::ident::ident_always_quoted(schema))),
-            (None, Some(list)) if listed(list).is_some() => (format!("{list:?}"), listed(list)),
+            (None, Some(list)) => (connection.listed_search_path().unwrap_or_default(), Some(list)),
             _ => return Ok(()),
         };
         let Some(step) = plan.steps.iter().find(|s| s.script.no_transaction.is_some()) else {
@@ -119,7 +118,7 @@ impl Migrator {
         };
         let rows = shale_pg::lock::simple_rows(client, "SHOW search_path", "reading the search_path").await?;
         let current = rows.first().and_then(|r| r.first()).cloned().unwrap_or_default();
-        if listed(&current) == wanted {
+        if shale_core::ident::search_path_sql(&current) == wanted {
             return Ok(());
         }
         Err(Error::Invalid(format!(

@@ -22,7 +22,13 @@ impl Migrator {
         };
         let applied_before_adoption = self.applied_before_adoption(&client, &foreign).await?;
         let tables_without_history = match (history.records.is_empty() && !exists, foreign.is_empty()) {
-            (true, true) => match shale_pg::foreign::tables_in_search_path(&client, 3).await? {
+            (true, true) => match shale_pg::foreign::tables_in_search_path(
+                &client,
+                3,
+                self.config.connection.search_path_sql().as_deref(),
+            )
+            .await?
+            {
                 (0, _) => None,
                 (count, first) => Some(super::report::TablesWithoutHistory { count, first }),
             },
