@@ -1028,8 +1028,7 @@ fn part_way_text(p: &PartWay, reverting: bool) -> String {
 }
 
 fn render_failure(label: &str, f: &DbFailure) -> String {
-    let what = if f.reverting { "the down of migration" } else { "migration" };
-    let title = format!("{what} {label} failed: {}", f.message);
+    let title = format!("{}{label} failed: {}", shale_pg::error::what_failed(f, label), f.message);
     render_failure_as(&title, f, failure_remedy(f).as_deref(), &rolled_back_note(f))
 }
 

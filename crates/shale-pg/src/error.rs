@@ -331,7 +331,7 @@ pub fn ran_before(statement: usize) -> String {
 
 /// What comes before a failed migration's label: "migration ", "the down of migration ", or
 /// nothing for a batch that failed as a whole, whose label says so ("the batch 001 a to 003 c").
-fn what_failed(failure: &DbFailure, label: &str) -> &'static str {
+pub fn what_failed(failure: &DbFailure, label: &str) -> &'static str {
     match (failure.reverting, label.starts_with("the batch ")) {
         (_, true) => "",
         (true, false) => "the down of migration ",

@@ -184,6 +184,15 @@ impl<'a> Executor<'a> {
     /// shale.toml's `search_path`), in SQL, set again in each migration as a tenant's schema is: a pooler that drops startup options
     /// (PgBouncer's `ignore_startup_parameters`) would otherwise send its tables to `public`
     /// (review). A list the server would not read as one stays the startup option's alone.
+    /// Sets the session as the file's statements before `upto` left it ([`session_left_by`]).
+    async fn set_as_the_file_did(&self, script: &Script, upto: usize) -> Result<(), tokio_postgres::Error> {
+        let sql = session_left_by(script, upto);
+        match sql.is_empty() {
+            true => Ok(()),
+            false => self.client.batch_execute(&sql).await,
+        }
+    }
+
     pub(crate) fn listed_path(&self) -> Option<String> {
         self.settings.search_path_sql()
     }
@@ -388,8 +397,9 @@ impl<'a> Executor<'a> {
             (None, StepDirection::Up) => RecordStatus::Succeeded,
             (None, StepDirection::Down) => RecordStatus::RolledBack,
         };
-        // The migration may have switched roles: shale's own row is written as the connecting user.
-        format!("RESET ROLE;\n{}", self.history.insert_sql(&record(step, status), failure, false))
+        // The migration may have switched roles, or its session's user: shale's own row is written
+        // as the connecting user (re-check: `SET SESSION AUTHORIZATION` made it unwritable).
+        format!("{AS_CONNECTED};\n{}", self.history.insert_sql(&record(step, status), failure, false))
     }
 
     /// Send pieces: consecutive plain SQL joined into one simple query (one round trip) when `join`,
@@ -590,7 +600,13 @@ impl<'a> Executor<'a> {
             resume_from: step.resume_from,
         });
         let resume = match step.resume_in_doubt {
-            true => self.settle_in_doubt(step, on_event).await?,
+            true => {
+                // The statement in doubt is looked for as it ran: under the file's own settings
+                // (review: a `DROP INDEX CONCURRENTLY` after `SET search_path` was looked for in
+                // another schema, counted done, and never run).
+                let _ = self.set_as_the_file_did(&step.script, step.resume_from).await;
+                self.settle_in_doubt(step, on_event).await?
+            }
             false => step.resume_from,
         };
         // The session starts from the same state as a transactional migration's, and the row is
@@ -801,11 +817,7 @@ impl<'a> Executor<'a> {
         // Resumed part-way, the session gets again what the file's statements before it set
         // (operator re-check: its `SET search_path` lost, the rest of it went to another schema).
         if resume > 0 && pinned {
-            let set_before: Vec<&str> =
-                (0..resume).map(|i| script.statement_text(i)).filter(|text| sets_the_session(text)).collect();
-            if !set_before.is_empty() {
-                self.client.batch_execute(&set_before.join(";\n")).await.map_err(NoTxStop::at(resume))?;
-            }
+            self.set_as_the_file_did(script, resume).await.map_err(NoTxStop::at(resume))?;
         }
         for index in resume..total {
             let control = transaction_control(&script.statements[index]);
@@ -1129,24 +1141,79 @@ pub fn session_prelude(session: &SessionSettings, listed_path: Option<&str>, scr
 }
 
 /// The setting the startup packet carries, read back to tell whether it reached the server session.
-pub(crate) const PINNED_SETTING: &str = "shale.pinned";
+pub const PINNED_SETTING: &str = "shale.pinned";
 
 /// shale's own writes (its history, the fence) inside a migration's session, as the user it
 /// connected as whatever role the file set: for their transaction only, so that the file's role
 /// holds for its next statements (operator re-check: a no-transaction file's `SET ROLE` made its
 /// progress unrecordable, for good).
-const AS_CONNECTED: &str = "SET LOCAL ROLE NONE";
+const AS_CONNECTED: &str = "SET LOCAL SESSION AUTHORIZATION DEFAULT; SET LOCAL ROLE NONE";
 
-/// Whether a statement of a file sets the session (`SET search_path = x`, `SET ROLE r`, `RESET
-/// x`), not only its transaction: what a resumed file runs again before going on.
-fn sets_the_session(text: &str) -> bool {
+/// What a statement does to the session's settings, beyond its transaction.
+#[derive(Debug, PartialEq)]
+enum SessionChange {
+    /// `SET x = ...`, `SET ROLE r`, `SET SESSION AUTHORIZATION u`, `SELECT set_config('x', .., false)`.
+    Set(String),
+    /// `RESET x`.
+    Reset(String),
+    /// `RESET ALL` (the role and the session authorization stay).
+    ResetAll,
+}
+
+/// [`SessionChange`] of one statement, if any (`SET LOCAL`, `SET TRANSACTION`, `SET CONSTRAINTS`
+/// and `set_config(.., true)` change the transaction only).
+fn session_change(text: &str) -> Option<SessionChange> {
     let code = text.lines().filter(|line| !line.trim_start().starts_with("--")).collect::<Vec<_>>().join(" ");
-    let words: Vec<String> = code.split_whitespace().take(2).map(str::to_ascii_lowercase).collect();
+    let lower = code.trim().to_ascii_lowercase();
+    let words: Vec<&str> = lower.split_whitespace().take(3).collect();
+    let name = |words: &[&str]| -> String {
+        match words {
+            [first, second, ..] if *first == "session" && *second == "authorization" => "session authorization".into(),
+            [first, ..] => first.split(['=', ' ']).next().unwrap_or_default().to_string(),
+            [] => String::new(),
+        }
+    };
     match words.as_slice() {
-        [first, second] if first == "set" => !matches!(second.as_str(), "local" | "transaction" | "constraints"),
-        [first, ..] => first == "reset",
-        _ => false,
+        ["set", scope, ..] if matches!(*scope, "local" | "transaction" | "constraints") => None,
+        ["set", "session", rest @ ..] if rest.first() != Some(&"authorization") => Some(SessionChange::Set(name(rest))),
+        ["set", rest @ ..] => Some(SessionChange::Set(name(rest))),
+        ["reset", "all", ..] => Some(SessionChange::ResetAll),
+        ["reset", rest @ ..] => Some(SessionChange::Reset(name(rest))),
+        // pg_dump's `SELECT pg_catalog.set_config('search_path', '', false)`.
+        ["select", ..] => {
+            let call = lower.split_once("set_config(")?.1;
+            let (args, _) = call.rsplit_once(')')?;
+            let setting = args.split(',').next()?.trim().trim_matches('\'').to_string();
+            args.trim_end().ends_with("false").then_some(SessionChange::Set(setting))
+        }
+        _ => None,
     }
+}
+
+/// The first statement of a file that changes the session's settings (its index), if any.
+pub fn first_session_change(script: &Script) -> Option<usize> {
+    (0..script.statements.len()).find(|&i| session_change(script.statement_text(i)).is_some())
+}
+
+/// What a file's statements before `upto` left set in the session, as SQL: for each setting the
+/// statement that set it last, none where a later `RESET` (or `RESET ALL`, but for the role)
+/// undid it (review: a `SET ROLE` to a role the file dropped after its `RESET ROLE` was run
+/// again, and failed for good).
+fn session_left_by(script: &Script, upto: usize) -> String {
+    let mut set: Vec<(String, &str)> = Vec::new();
+    for i in 0..upto {
+        let text = script.statement_text(i);
+        match session_change(text) {
+            Some(SessionChange::Set(key)) => {
+                set.retain(|(k, _)| *k != key);
+                set.push((key, text));
+            }
+            Some(SessionChange::Reset(key)) => set.retain(|(k, _)| *k != key),
+            Some(SessionChange::ResetAll) => set.retain(|(k, _)| k == "role" || k == "session authorization"),
+            None => {}
+        }
+    }
+    set.iter().map(|(_, text)| *text).collect::<Vec<_>>().join(";\n")
 }
 
 /// The connection's own defaults, whatever an earlier migration of the run changed with SET.
@@ -1242,4 +1309,32 @@ async fn execute_counting(client: &tokio_postgres::Client, sql: &str) -> Result<
 /// The error the commit fence raises when the lock is gone.
 fn is_fence(error: &tokio_postgres::Error) -> bool {
     error.as_db_error().is_some_and(|e| e.code().code() == crate::lease::FENCE_SQLSTATE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(text: &str) -> Script {
+        Script::parse("m.sql".into(), text.to_string(), 0..text.len(), None).unwrap()
+    }
+
+    #[test]
+    fn a_resumed_file_gets_the_settings_its_statements_left() {
+        let file = script(
+            "SET search_path = a;\nSET ROLE r;\nCREATE TABLE t (id int);\nRESET ROLE;\nSET search_path TO b;\n\
+             SELECT pg_catalog.set_config('work_mem', '8MB', false);\nSET LOCAL lock_timeout = '1s';\nRESET ALL;\n\
+             SET SESSION AUTHORIZATION u;\nSELECT 1;\n",
+        );
+        assert_eq!(session_left_by(&file, 3), "SET search_path = a;\nSET ROLE r");
+        // A later RESET undoes a SET: the role the file dropped is not set again (review).
+        assert_eq!(
+            session_left_by(&file, 6),
+            "SET search_path TO b;\nSELECT pg_catalog.set_config('work_mem', '8MB', false)"
+        );
+        assert_eq!(session_left_by(&file, 8), "");
+        assert_eq!(session_left_by(&file, 10), "SET SESSION AUTHORIZATION u");
+        assert_eq!(first_session_change(&file), Some(0));
+        assert_eq!(first_session_change(&script("SET LOCAL x = 1;\nSELECT set_config('y', '2', true);\n")), None);
+    }
 }

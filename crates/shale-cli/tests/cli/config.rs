@@ -1207,4 +1207,31 @@ fn a_file_outside_a_transaction_keeps_its_own_settings() {
     );
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT tableowner FROM pg_tables WHERE tablename = 'owned'"), "cfg_notx_maker");
+    // Its session's user too, in a transaction or out of one (re-check: the history unwritable).
+    p.psql("GRANT cfg_notx_maker TO CURRENT_USER");
+    p.write("004_auth.sql", "SET SESSION AUTHORIZATION cfg_notx_maker;\nCREATE TABLE public.auth_t (id int);\n");
+    p.write(
+        "005_auth_notx.sql",
+        "-- shale:no-transaction\nSET SESSION AUTHORIZATION cfg_notx_maker;\nCREATE TABLE public.auth_n (id int);\nCREATE INDEX CONCURRENTLY auth_n_id ON public.auth_n (id);\n",
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(
+        p.psql("SELECT string_agg(tableowner, ',' ORDER BY tablename) FROM pg_tables WHERE tablename IN ('auth_t', 'auth_n')"),
+        "cfg_notx_maker,cfg_notx_maker"
+    );
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations WHERE status = 'succeeded'"), "5");
+
+    // Through a pooler that hands statements to any server session, a file outside a transaction
+    // that sets the session itself is refused before anything runs (re-check: its SETs reached
+    // the application's sessions, and its tables went elsewhere).
+    let bouncer = shale_testkit::Pgbouncer::start(shale_testkit::shared_cluster(), "transaction").unwrap();
+    let pooled = bouncer.url(shale_testkit::shared_cluster(), &p.db.name);
+    p.write(
+        "006_pooled.sql",
+        "-- shale:no-transaction\nSET work_mem = '8MB';\nCREATE TABLE public.pooled (id int);\nCREATE INDEX CONCURRENTLY pooled_id ON public.pooled (id);\n",
+    );
+    let run: Run = p.bare().args(["--database-url", &pooled, "up"]).output().unwrap().into();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("006_pooled.sql:2: migration 006 pooled runs outside a transaction and changes the session's settings itself"), "{}", run.stderr);
+    assert_eq!(p.psql("SELECT to_regclass('public.pooled') IS NULL"), "t", "nothing ran");
 }

@@ -99,6 +99,38 @@ impl Migrator {
         plan::OwnTables { schema: history.schema.clone(), tables: vec![history.table.clone(), lease] }
     }
 
+    /// A migration that runs outside a transaction and changes the session's settings itself
+    /// (`SET search_path`, `SET ROLE`, `set_config(.., false)`) needs one server session for all
+    /// its statements: where the connection's startup settings did not reach the server session (a
+    /// transaction-mode pooler), its settings would go to the application's sessions and its
+    /// statements run without them (operator re-check: pgbench clients failed, and the tables went
+    /// to `public`). Refused before anything runs.
+    async fn check_session_changes_are_pinned(&self, client: &Client, plan: &Plan) -> Result<(), Error> {
+        let found = plan
+            .steps
+            .iter()
+            .filter(|s| s.script.no_transaction.is_some())
+            .find_map(|s| shale_pg::exec::first_session_change(&s.script).map(|i| (s, i)));
+        let Some((step, index)) = found else { return Ok(()) };
+        let sql = format!("SELECT current_setting('{}', true)", shale_pg::exec::PINNED_SETTING);
+        let rows = shale_pg::lock::simple_rows(client, &sql, "reading whether the session's settings hold").await?;
+        if rows.first().and_then(|r| r.first()).is_some_and(|v| v == "on") {
+            return Ok(());
+        }
+        let script = &step.script;
+        let line = script.text[..script.statements[index].span.start].matches('\n').count() + 1;
+        Err(Error::Invalid(format!(
+            "{}:{line}: migration {} runs outside a transaction and changes the session's settings itself (`{}`), but \
+             this connection's startup settings did not reach the server session: a pooler that hands each \
+             statement to whichever server session is free is in the way, and its settings would go to the \
+             application's sessions while its statements ran without them. Nothing was run. Run it over a direct \
+             connection (or through a session-mode pooler)",
+            script.path.display(),
+            step.label(),
+            script.statement_text(index).trim()
+        )))
+    }
+
     /// A tenant schema target (and a search_path list of the connection's, shale.toml's) sets its
     /// search_path inside each migration's transaction, which holds through any pooler. A migration that runs outside a transaction cannot carry it that
     /// way: its statements rely on the session's search_path, which only the connection's startup
@@ -107,6 +139,7 @@ impl Migrator {
     /// statement could run in another server session, in another schema: refused before anything
     /// runs.
     pub(super) async fn check_schema_is_pinned(&self, client: &Client, plan: &Plan) -> Result<(), Error> {
+        self.check_session_changes_are_pinned(client, plan).await?;
         let connection = &self.config.connection;
         let (expected, wanted) = match (&self.config.session.search_path, connection.search_path_sql()) {
             (Some(schema), _) => (format!("schema {schema:?}"), Some(shale_core::ident::ident_always_quoted(schema))),
