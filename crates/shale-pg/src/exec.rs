@@ -184,9 +184,15 @@ impl<'a> Executor<'a> {
     /// shale.toml's `search_path`), in SQL, set again in each migration as a tenant's schema is: a pooler that drops startup options
     /// (PgBouncer's `ignore_startup_parameters`) would otherwise send its tables to `public`
     /// (review). A list the server would not read as one stays the startup option's alone.
-    /// Sets the session as the file's statements before `upto` left it ([`session_left_by`]).
-    async fn set_as_the_file_did(&self, script: &Script, upto: usize) -> Result<(), tokio_postgres::Error> {
-        let sql = session_left_by(script, upto);
+    /// Sets the session as the file's statements before `upto` left it ([`session_left_by`]); its
+    /// role and session user too where `as_its_role`.
+    async fn set_as_the_file_did(
+        &self,
+        script: &Script,
+        upto: usize,
+        as_its_role: bool,
+    ) -> Result<(), tokio_postgres::Error> {
+        let sql = session_left_by(script, upto, as_its_role);
         match sql.is_empty() {
             true => Ok(()),
             false => self.client.batch_execute(&sql).await,
@@ -604,7 +610,9 @@ impl<'a> Executor<'a> {
                 // The statement in doubt is looked for as it ran: under the file's own settings
                 // (review: a `DROP INDEX CONCURRENTLY` after `SET search_path` was looked for in
                 // another schema, counted done, and never run).
-                let _ = self.set_as_the_file_did(&step.script, step.resume_from).await;
+                // (Its settings but its role: the check that the statement still runs reads other
+                // sessions' queries as the connecting user, whom the file's role may not see: re-check.)
+                let _ = self.set_as_the_file_did(&step.script, step.resume_from, false).await;
                 self.settle_in_doubt(step, on_event).await?
             }
             false => step.resume_from,
@@ -817,7 +825,7 @@ impl<'a> Executor<'a> {
         // Resumed part-way, the session gets again what the file's statements before it set
         // (operator re-check: its `SET search_path` lost, the rest of it went to another schema).
         if resume > 0 && pinned {
-            self.set_as_the_file_did(script, resume).await.map_err(NoTxStop::at(resume))?;
+            self.set_as_the_file_did(script, resume, true).await.map_err(NoTxStop::at(resume))?;
         }
         for index in resume..total {
             let control = transaction_control(&script.statements[index]);
@@ -1199,7 +1207,7 @@ pub fn first_session_change(script: &Script) -> Option<usize> {
 /// statement that set it last, none where a later `RESET` (or `RESET ALL`, but for the role)
 /// undid it (review: a `SET ROLE` to a role the file dropped after its `RESET ROLE` was run
 /// again, and failed for good).
-fn session_left_by(script: &Script, upto: usize) -> String {
+fn session_left_by(script: &Script, upto: usize, as_its_role: bool) -> String {
     let mut set: Vec<(String, &str)> = Vec::new();
     for i in 0..upto {
         let text = script.statement_text(i);
@@ -1213,7 +1221,11 @@ fn session_left_by(script: &Script, upto: usize) -> String {
             None => {}
         }
     }
-    set.iter().map(|(_, text)| *text).collect::<Vec<_>>().join(";\n")
+    set.iter()
+        .filter(|(key, _)| as_its_role || !matches!(key.as_str(), "role" | "session authorization"))
+        .map(|(_, text)| *text)
+        .collect::<Vec<_>>()
+        .join(";\n")
 }
 
 /// The connection's own defaults, whatever an earlier migration of the run changed with SET.
@@ -1326,14 +1338,15 @@ mod tests {
              SELECT pg_catalog.set_config('work_mem', '8MB', false);\nSET LOCAL lock_timeout = '1s';\nRESET ALL;\n\
              SET SESSION AUTHORIZATION u;\nSELECT 1;\n",
         );
-        assert_eq!(session_left_by(&file, 3), "SET search_path = a;\nSET ROLE r");
+        assert_eq!(session_left_by(&file, 3, true), "SET search_path = a;\nSET ROLE r");
+        assert_eq!(session_left_by(&file, 3, false), "SET search_path = a");
         // A later RESET undoes a SET: the role the file dropped is not set again (review).
         assert_eq!(
-            session_left_by(&file, 6),
+            session_left_by(&file, 6, true),
             "SET search_path TO b;\nSELECT pg_catalog.set_config('work_mem', '8MB', false)"
         );
-        assert_eq!(session_left_by(&file, 8), "");
-        assert_eq!(session_left_by(&file, 10), "SET SESSION AUTHORIZATION u");
+        assert_eq!(session_left_by(&file, 8, true), "");
+        assert_eq!(session_left_by(&file, 10, true), "SET SESSION AUTHORIZATION u");
         assert_eq!(first_session_change(&file), Some(0));
         assert_eq!(first_session_change(&script("SET LOCAL x = 1;\nSELECT set_config('y', '2', true);\n")), None);
     }

@@ -123,8 +123,8 @@ impl Migrator {
             "{}:{line}: migration {} runs outside a transaction and changes the session's settings itself (`{}`), but \
              this connection's startup settings did not reach the server session: a pooler that hands each \
              statement to whichever server session is free is in the way, and its settings would go to the \
-             application's sessions while its statements ran without them. Nothing was run. Run it over a direct \
-             connection (or through a session-mode pooler)",
+             application's sessions while its statements ran without them (PgBouncer, in any mode, drops the \
+             settings shale checks this by). Nothing was run. Run it over a direct connection to the server",
             script.path.display(),
             step.label(),
             script.statement_text(index).trim()
