@@ -439,7 +439,8 @@ impl Settings {
             deprecations: deprecations(global),
             dev_url: env.get("SHALE_DEV_URL").filter(|u| !u.trim().is_empty()).or_else(|| config.dev_url.clone()),
             replay_setup: config.replay_setup.as_ref().map(|file| root.join(file)),
-            search_path: match config.search_path.as_deref().filter(|path| !path.trim().is_empty()) {
+            // (An empty one too: it reads as no setting, and the role's applied unsaid: operator trial.)
+            search_path: match config.search_path.as_deref() {
                 Some(path) if shale_core::ident::search_path_sql(path).is_none() => {
                     return Err(anyhow!(shale::Error::Invalid(format!(
                         "shale.toml: search_path = {path:?} is not a list of schema names: write them separated by \

@@ -1092,10 +1092,12 @@ fn search_path_in_shale_toml_is_the_sessions() {
     assert_eq!(p.psql("SELECT to_regclass('other.in_other') IS NOT NULL"), "t");
 
     // A list the server would not read is refused where it is written.
-    std::fs::write(p.path().join("shale.toml"), "search_path = \"app public\"\n").unwrap();
-    let run: Run = p.bare().args(["--database-url", &p.db.url, "status"]).output().unwrap().into();
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("is not a list of schema names"), "{}", run.stderr);
+    for bad in ["app public", ""] {
+        std::fs::write(p.path().join("shale.toml"), format!("search_path = {bad:?}\n")).unwrap();
+        let run: Run = p.bare().args(["--database-url", &p.db.url, "status"]).output().unwrap().into();
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+        assert!(run.stderr.contains("is not a list of schema names"), "{}", run.stderr);
+    }
 }
 
 /// `init` in a graphile-migrate project writes what its `.gmrc` (JSON5) gives the migrations into

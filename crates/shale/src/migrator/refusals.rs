@@ -157,9 +157,9 @@ impl Migrator {
         Err(Error::Invalid(format!(
             "{}: migration {} runs outside a transaction, so its statements rely on the session's search_path, \
              but this connection did not keep the one shale sets at connection time (search_path is {current:?}, not {expected}): \
-             a transaction-mode pooler that drops the `options` startup parameter is in the way, and a statement could run in another \
-             server session, in another schema. Nothing was run for this target. Run it over a direct connection to the server, \
-             or schema-qualify the names in that file",
+             a pooler that drops the `options` startup parameter is in the way (PgBouncer, in any mode), and a statement could \
+             run in another server session, in another schema. Nothing was run for this target. Run it over a direct connection \
+             to the server",
             step.script.path.display(),
             step.label()
         )))
