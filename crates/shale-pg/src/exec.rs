@@ -180,10 +180,6 @@ impl Piece<'_> {
 }
 
 impl<'a> Executor<'a> {
-    /// The connection's search_path list (`?search_path=`, one in its `options` or PGOPTIONS,
-    /// shale.toml's `search_path`), in SQL, set again in each migration as a tenant's schema is: a pooler that drops startup options
-    /// (PgBouncer's `ignore_startup_parameters`) would otherwise send its tables to `public`
-    /// (review). A list the server would not read as one stays the startup option's alone.
     /// Sets the session as the file's statements before `upto` left it ([`session_left_by`]); its
     /// role and session user too where `as_its_role`.
     async fn set_as_the_file_did(
@@ -199,6 +195,11 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// The connection's search_path list (`?search_path=`, one in its `options` or PGOPTIONS,
+    /// shale.toml's `search_path`), in SQL, set again in each migration as a tenant's schema is: a
+    /// pooler that drops startup options (PgBouncer's `ignore_startup_parameters`) would otherwise
+    /// send its tables to `public` (review). A list the server would not read as one stays the
+    /// startup option's alone.
     pub(crate) fn listed_path(&self) -> Option<String> {
         self.settings.search_path_sql()
     }
