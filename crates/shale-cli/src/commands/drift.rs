@@ -93,21 +93,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             // does not know: review).
             let taken_over = status.taken_over_from.iter().map(|t| (t, "the history shale took over"));
             let named = taken_over.chain(status.left_at_baseline.iter().map(|t| (t, "another tool's history")));
-            for ((schema, table), what) in named.filter_map(|(t, what)| Some((t.split_once('.')?, what))) {
-                let there = actual.tables.iter().any(|t| t.schema == schema && t.name == table);
-                let built = expected.tables.iter().any(|t| t.schema == schema && t.name == table);
-                if there && !built {
-                    actual = shale_schema::confine::without_table(&actual, schema, table);
-                    // A schema made for it alone (sqlx's `meta.app_migrations`) goes with it.
-                    let alone = !actual.tables.iter().any(|t| t.schema == schema);
-                    if alone && !expected.schemas.iter().any(|s| s == schema) {
-                        actual = shale_schema::confine::without_schemas(&actual, &[schema]);
-                    }
-                    if !settings.quiet && !settings.json {
-                        crate::output::note(&format!("{schema}.{table} ({what}) is left out"));
-                    }
-                }
-            }
+            actual = without_named_histories(settings, actual, &expected, named.map(|(t, what)| (t.as_str(), what)));
             let what = match not_applied.len() {
                 0 => format!("what the {count} migration(s) build"),
                 _ => format!("what the {count} migration(s) applied there build"),
@@ -385,6 +371,34 @@ pub(super) fn without_other_tools_histories_on_either(
     let one = without_other_tools_histories(settings, one, &other);
     let other = without_other_tools_histories(settings, other, &one);
     (one, other)
+}
+
+/// `actual` without the other tools' history tables `named` (`schema.table`, each with what it is
+/// for the note) that `expected` does not build: those shale knows of from its own history (the
+/// one taken over, those a baseline left) or was told of (`baseline --table`), which `recognize`
+/// may not know by their columns. A schema made for one alone (sqlx's `meta.app_migrations`)
+/// goes with it.
+pub(super) fn without_named_histories<'a>(
+    settings: &Settings,
+    mut actual: shale_schema::Schema,
+    expected: &shale_schema::Schema,
+    named: impl Iterator<Item = (&'a str, &'a str)>,
+) -> shale_schema::Schema {
+    for ((schema, table), what) in named.filter_map(|(t, what)| Some((t.split_once('.')?, what))) {
+        let there = actual.tables.iter().any(|t| t.schema == schema && t.name == table);
+        let built = expected.tables.iter().any(|t| t.schema == schema && t.name == table);
+        if there && !built {
+            actual = shale_schema::confine::without_table(&actual, schema, table);
+            let alone = !actual.tables.iter().any(|t| t.schema == schema);
+            if alone && !expected.schemas.iter().any(|s| s == schema) {
+                actual = shale_schema::confine::without_schemas(&actual, &[schema]);
+            }
+            if !settings.quiet && !settings.json {
+                crate::output::note(&format!("{schema}.{table} ({what}) is left out"));
+            }
+        }
+    }
+    actual
 }
 
 /// `live` without another tool's history table, which `adopt` leaves in place and `built` (what
