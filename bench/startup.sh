@@ -132,6 +132,13 @@ for n in "${RSS_COUNTS[@]}"; do
         bench_die "rss_$n does not hold $n applied migrations"
     query postgres "DROP DATABASE \"rss_$n\" WITH (FORCE)" >/dev/null
 done
+# The same one migration without the linter's vet (`--force-unsafe`): what of the floor is the
+# PostgreSQL parser the linter calls (its code and its grammar's tables, paged in to parse).
+bench_log "peak RSS of shale up applying 1 migration without the linter (--force-unsafe)"
+bench_recreate_db rss_unlinted
+python3 "$ROOT/bench/measure.py" rss --runs 1 -- \
+    "$SHALE" --database-url "$(bench_db_url rss_unlinted)" --dir "$ONE" up -q --force-unsafe >"$RES/rss_unlinted.json"
+query postgres "DROP DATABASE \"rss_unlinted\" WITH (FORCE)" >/dev/null
 if [[ -n $DBMATE_BIN ]]; then
     bench_log "dbmate's peak RSS applying $N migrations (for comparison)"
     bench_recreate_db rss_dbmate
@@ -182,6 +189,8 @@ print()
 print("| peak RSS | |")
 print("| --- | ---: |")
 print(f"| shale up applying 1 migration (the floor: code, libc, the connection) | {mib(rss['1'])} |")
+unlinted = json.load(open(os.path.join(res, "rss_unlinted.json")))["max_rss_kb"]
+print(f"| the same without the linter (`--force-unsafe`: no PostgreSQL parser paged in) | {mib(unlinted)} |")
 for c in (n, big):
     print(f"| shale up applying {int(c):,} migrations | {mib(rss[c])} |")
 per = (rss[big] - rss[n]) / (int(big) - int(n)) if int(big) > int(n) else 0.0
@@ -206,6 +215,7 @@ print("shale --database-url $URL_PRISMA --dir $PRISMA_DIR up -q   # $DIR's files
 if dbmate:
     print("dbmate --url 'postgres://postgres@/DB?socket=SOCKET_DIR&port=PORT&sslmode=disable' --migrations-dir $DBMATE_DIR --no-dump-schema up")
 print("/usr/bin/time -f %M shale --database-url $URL_FRESH --dir $DIR up -q   # peak RSS, on a fresh database")
+print("/usr/bin/time -f %M shale --database-url $URL_FRESH --dir $ONE_DIR up -q --force-unsafe   # one, no linter")
 print("```")
 print("<!-- startup:end -->")
 sys.exit(0 if all(met for _, _, met in goals) else 1)

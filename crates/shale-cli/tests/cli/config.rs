@@ -1232,8 +1232,10 @@ fn a_file_outside_a_transaction_keeps_its_own_settings() {
         "006_pooled.sql",
         "-- shale:no-transaction\nSET work_mem = '8MB';\nCREATE TABLE public.pooled (id int);\nCREATE INDEX CONCURRENTLY pooled_id ON public.pooled (id);\n",
     );
-    let run: Run = p.bare().args(["--database-url", &pooled, "up"]).output().unwrap().into();
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("006_pooled.sql:2: migration 006 pooled runs outside a transaction and changes the session's settings itself"), "{}", run.stderr);
+    for args in [&["up"][..], &["up", "--dry-run"]] {
+        let run: Run = p.bare().args(["--database-url", &pooled]).args(args).output().unwrap().into();
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("006_pooled.sql:2: migration 006 pooled runs outside a transaction and changes the session's settings itself"), "{}", run.stderr);
+    }
     assert_eq!(p.psql("SELECT to_regclass('public.pooled') IS NULL"), "t", "nothing ran");
 }

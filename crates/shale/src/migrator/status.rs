@@ -226,8 +226,10 @@ impl Migrator {
             self.refuse_over_existing_tables(&client, request, &plan).await?;
         }
         plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
-        // What `up` would refuse, a dry run (and `validate`) refuses too.
+        // What `up` would refuse, a dry run (and `validate`) refuses too: behind a pooler in the
+        // way of a file outside a transaction too (operator trial: the dry run planned it).
         self.refuse_what_the_adopted_tool_applied(&client, &history, &plan).await?;
+        self.check_schema_is_pinned(&client, &plan).await?;
         Ok(plan)
     }
 
