@@ -47,10 +47,34 @@ pub enum Operation {
     Status,
     /// Status, with modified, missing, failed and out-of-order migrations counted as failures.
     Validate,
-    /// Compare each target's schema with this one (what the migrations build, replayed once into
-    /// `public` of a scratch database); a target that differs fails. A schema target's schema is
-    /// compared as if it were `public` (its database read once for all its schemas).
-    Drift(Arc<shale_schema::Schema>),
+    /// Compare each target's schema with what the migrations build (see [`ExpectedSchemas`]); a
+    /// target that differs fails. A schema target's schema is compared as if it were `public`
+    /// (its database read once for all its schemas).
+    Drift(Arc<ExpectedSchemas>),
+}
+
+/// What a fleet's drift compares each target with: what the migrations build, replayed once per
+/// search_path the targets' connections set (their URLs' or shale.toml's: unqualified names land
+/// in its first schema there, and in the replay compared with it), and what the replay's setup
+/// made (the environment's: an extension the platform installs), which the targets have as such.
+#[derive(Debug, Clone, Default)]
+pub struct ExpectedSchemas {
+    /// By [`ConnectionSettings::search_path_sql`] (None: the connection sets none; and a schema
+    /// target's).
+    pub by_search_path: Vec<(Option<String>, Arc<shale_schema::Schema>)>,
+    /// What shale.toml's `replay_setup` made on the scratch database, left out of each target's
+    /// schema where it has the same (operator trial: every target drifted by the setup's objects).
+    pub setup_made: Option<Arc<shale_schema::Schema>>,
+}
+
+impl ExpectedSchemas {
+    /// The schema `target` is compared with (the first replay where none was made for its
+    /// search_path).
+    fn for_target(&self, target: &Target) -> Option<&shale_schema::Schema> {
+        let list = target.schema.is_none().then(|| target.connection.search_path_sql()).flatten();
+        let found = self.by_search_path.iter().find(|(l, _)| *l == list);
+        found.or(self.by_search_path.first()).map(|(_, s)| &**s)
+    }
 }
 
 impl Operation {
@@ -246,7 +270,13 @@ impl Fleet {
                         None => migrator.schema().await,
                     };
                     // A drift check that could not read the schema is a failure, not a standing.
-                    let live = live.inspect_err(|_| report.status = None)?;
+                    let mut live = live.inspect_err(|_| report.status = None)?;
+                    if let Some(made) = &expected.setup_made {
+                        live = shale_schema::confine::without_same_objects(&live, made);
+                    }
+                    let Some(expected) = expected.for_target(target) else {
+                        return Err(Error::Invalid("drift: no expected schema was given".into()));
+                    };
                     let differences = shale_schema::compare::differences(expected, &live);
                     if !differences.is_empty() {
                         let objects: Vec<&str> = differences.iter().take(3).map(|d| d.object.as_str()).collect();

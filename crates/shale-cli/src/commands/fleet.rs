@@ -79,13 +79,7 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
     }
     let operation = match planned {
         Planned::Ready(operation) => operation,
-        Planned::Drift { dev_url } => {
-            // Replayed once for the whole fleet; the scratch database goes right after.
-            let scratch = Throwaway::create(settings, dev_url.as_deref())?;
-            let expected =
-                super::diff::replay(settings, set.clone(), &scratch.first()?, crate::error::Replay::Drift, None)?;
-            Operation::Drift(Arc::new(expected))
-        }
+        Planned::Drift { dev_url } => Operation::Drift(Arc::new(expected_schemas(settings, &set, &targets, dev_url)?)),
     };
     let template = super::migrator_config(settings, shale::ConnectionSettings::default());
     let fleet = Fleet::new(set, template);
@@ -103,6 +97,43 @@ pub fn run(command: Command, settings: &Settings) -> Result<i32> {
         print_summary(&report, sliced);
     }
     Ok(code)
+}
+
+/// What the migrations build, replayed once per search_path the targets' connections set (most
+/// fleets: one), each landing where unqualified names land on those targets (operator trial: a
+/// target whose URL set `search_path=app` drifted by every object, built in `public`); the
+/// scratch databases go right after.
+fn expected_schemas(
+    settings: &Settings,
+    set: &Arc<shale::core::MigrationSet>,
+    targets: &[Target],
+    dev_url: Option<String>,
+) -> Result<fleet::ExpectedSchemas> {
+    let mut lists: Vec<(Option<String>, Option<&Target>)> = vec![(None, None)];
+    for target in targets.iter().filter(|t| t.schema.is_none()) {
+        let list = target.connection.search_path_sql();
+        if !lists.iter().any(|(l, _)| *l == list) {
+            lists.push((list, Some(target)));
+        }
+    }
+    // The first replay is for connections that set none; not made where no target is of them.
+    if lists.len() > 1 && targets.iter().all(|t| t.schema.is_none() && t.connection.search_path_sql().is_some()) {
+        lists.remove(0);
+    }
+    let mut throwaway = Throwaway::create(settings, dev_url.as_deref())?;
+    let mut expected = fleet::ExpectedSchemas::default();
+    for (i, (list, target)) in lists.into_iter().enumerate() {
+        let scratch = if i == 0 { throwaway.first()? } else { throwaway.database()? };
+        let home = match target {
+            Some(target) => super::throwaway::home_of(&target.connection, &settings.session)?,
+            None => None,
+        };
+        let scratch = scratch.landing_in(home, set.migrations.iter().map(|m| &*m.up.text))?;
+        expected.setup_made = scratch.setup_made.clone();
+        let built = super::diff::replay(settings, set.clone(), &scratch, crate::error::Replay::Drift, None)?;
+        expected.by_search_path.push((list, Arc::new(built)));
+    }
+    Ok(expected)
 }
 
 /// `--shard K/N`: which slice ran, out of how many targets in the whole fleet.

@@ -328,6 +328,38 @@ fn drift_across_databases_replays_once_and_groups_the_result() {
     assert!(text.stdout.contains("b (failed): drifted: "), "{}", text.stdout);
 }
 
+/// Targets whose URLs set their own search_path are compared with a replay landing there, and
+/// what shale.toml's `replay_setup` makes (the environment's) is not a difference on any of them
+/// (operator trial: both drifted by every object).
+#[test]
+fn drift_across_databases_replays_where_each_target_s_names_land() {
+    let p = Project::new("fleet_drift_home");
+    migrations(&p);
+    std::fs::write(p.path().join("setup.sql"), "CREATE EXTENSION IF NOT EXISTS pgcrypto;\n").unwrap();
+    std::fs::write(p.path().join("shale.toml"), "replay_setup = \"setup.sql\"\n").unwrap();
+    let (a, b) = (fresh_database("fleet_drift_home_a"), fresh_database("fleet_drift_home_b"));
+    shared_cluster().psql(&b.name, "CREATE SCHEMA app; CREATE EXTENSION pgcrypto;").unwrap();
+    shared_cluster().psql(&a.name, "CREATE EXTENSION pgcrypto;").unwrap();
+    let in_app = format!("{}{}search_path=app", b.url, if b.url.contains('?') { "&" } else { "?" });
+    let file = write_targets(&p, &format!("[targets]\na = \"{}\"\nb = \"{in_app}\"\n", a.url));
+    shale(&p, &["--targets", &file, "up"]).ok();
+    assert_eq!(shared_cluster().psql(&b.name, "SELECT to_regclass('app.items') IS NOT NULL").unwrap().trim(), "t");
+
+    let dev_url = shared_cluster().url("postgres");
+    let run = shale(&p, &["--targets", &file, "drift", "--dev-url", &dev_url, "--json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(target(&json, "a")["drift"], serde_json::json!([]), "{json}");
+    assert_eq!(target(&json, "b")["drift"], serde_json::json!([]), "{json}");
+    // Still a drift check: a change by hand in app shows.
+    shared_cluster().psql(&b.name, "ALTER TABLE app.items ADD COLUMN extra int").unwrap();
+    let run = shale(&p, &["--targets", &file, "drift", "--dev-url", &dev_url, "--json"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let objects: Vec<String> =
+        target(&run.json(), "b")["drift"].as_array().unwrap().iter().map(|d| d["object"].to_string()).collect();
+    assert_eq!(objects, ["\"column app.items.extra\""], "{objects:?}");
+}
+
 #[test]
 fn drift_across_tenant_schemas_compares_each_schema_as_public() {
     let p = Project::new("fleet_schema_drift");
