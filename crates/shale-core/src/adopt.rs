@@ -122,10 +122,14 @@ pub enum Tool {
     /// ley (JavaScript): `migrations (id, name, created_at)`, a row per applied module by its file
     /// name (`001-users.js`).
     Ley,
+    /// @slonik/migrator (JavaScript, on umzug): `migration (name, hash, date)`, a row per applied
+    /// file by its name (`2024.02.11T13.01.48.users.sql`, umzug's timestamp), with the MD5 of its
+    /// text. Its files, named as umzug names them with their downs in `down/`, are not shale's.
+    SlonikMigrator,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 44] = [
+    pub const ALL: [Tool; 45] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -170,6 +174,7 @@ impl Tool {
         Tool::Pgmigrate,
         Tool::Pyway,
         Tool::Ley,
+        Tool::SlonikMigrator,
     ];
 
     /// The name used on the command line (`--from golang-migrate`), in messages and in `--json`.
@@ -219,6 +224,7 @@ impl Tool {
             Tool::Pgmigrate => "pgmigrate",
             Tool::Pyway => "pyway",
             Tool::Ley => "ley",
+            Tool::SlonikMigrator => "@slonik/migrator",
         }
     }
 
@@ -252,6 +258,7 @@ impl Tool {
             Tool::Postgrator => &["postgrator-cli"],
             Tool::PostgresMigrations => &["postgres_migrations"],
             Tool::Pgmigrate => &["yandex-pgmigrate", "yandex_pgmigrate"],
+            Tool::SlonikMigrator => &["slonik-migrator", "slonik_migrator", "slonik"],
             _ => &[],
         }
     }
@@ -295,6 +302,7 @@ impl Tool {
             Tool::SeaOrm => "seaql_migrations",
             Tool::DbMigrate => "migrations",
             Tool::Postgrator => "schemaversion",
+            Tool::SlonikMigrator => "migration",
             Tool::PostgresMigrations => "migrations",
             Tool::Pgmigrate => "schema_version",
             Tool::Pyway => "pyway",
@@ -344,6 +352,8 @@ impl Tool {
             "migrations" if exactly(&["batch", "id", "migration"]) => Some(Tool::Laravel),
             "migrations" if exactly(&["executed_at", "hash", "id", "name"]) => Some(Tool::PostgresMigrations),
             "migrations" if exactly(&["created_at", "id", "name"]) => Some(Tool::Ley),
+            // (Its default name may be the application's: the tool's exact columns.)
+            "migration" if exactly(&["date", "hash", "name"]) => Some(Tool::SlonikMigrator),
             "pyway" if has("version") && has("checksum") && has("installed_rank") => Some(Tool::Pyway),
             "doctrine_migration_versions" if has("version") && has("executed_at") => Some(Tool::Doctrine),
             "phinxlog" if has("version") && has("migration_name") => Some(Tool::Phinx),
@@ -385,6 +395,7 @@ impl Tool {
                     | Tool::PeeweeMigrate
                     | Tool::SeaOrm
                     | Tool::PostgresMigrations
+                    | Tool::SlonikMigrator
             ) || table.to_ascii_lowercase().contains("migration")
                 // (peewee-migrate's own `migratehistory`, under a prefix: review.)
                 || (*tool == Tool::PeeweeMigrate && table.to_ascii_lowercase().contains("migratehistory"))
@@ -429,6 +440,9 @@ impl Tool {
         };
         match Tool::by_columns_exactly(columns) {
             Some(other) => other == self || (family(self) != 0 && family(self) == family(other)),
+            // `SequelizeMeta` has one column, `name`: any table with a `name` is not its (slonik
+            // trial: `--table migration (name, hash, date)` was said to be Sequelize's).
+            None if self == Tool::Sequelize => columns.len() == 1 && columns[0] == "name",
             None => Tool::recognize(self.default_table(), columns)
                 .or_else(|| Tool::recognize(table, columns))
                 .is_some_and(|found| found == self || found.told_apart(schema, |_| true) == self),
@@ -582,6 +596,7 @@ impl Tool {
             Tool::Pgmigrate => "`pgmigrate -t latest migrate` in a deploy step",
             Tool::Pyway => "`pyway migrate` in a deploy step",
             Tool::Ley => "`ley up` in a deploy or start script",
+            Tool::SlonikMigrator => "`node migrate up` (its SlonikMigrator script) in a deploy or start script",
             _ => "a deploy step, the application's start-up",
         }
     }
@@ -692,6 +707,7 @@ impl Tool {
             Tool::PeeweeMigrate => Some("pw_migrate migrate --name NAME"),
             Tool::SeaOrm => Some("sea-orm-cli migrate up -n COUNT"),
             Tool::Ley => Some("ley up"),
+            Tool::SlonikMigrator => Some("node migrate up --to NAME"),
             Tool::DbMigrate => Some("db-migrate up"),
             Tool::Postgrator => Some("postgrator VERSION"),
             _ => None,
@@ -768,7 +784,7 @@ pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
     })
 }
 
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 21] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 22] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -823,6 +839,9 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 21] = [
     (Tool::Kysely, &["name", "timestamp"]),
     // yoyo's, under its `migration_table`.
     (Tool::Yoyo, &["applied_at_utc", "migration_hash", "migration_id"]),
+    // @slonik/migrator's `migrationTableName` where its name says it holds migrations (slonik
+    // trial: `--table migration` taken for Sequelize's, whose `SequelizeMeta` has a `name`).
+    (Tool::SlonikMigrator, &["date", "hash", "name"]),
     // Postgrator's, under its `schemaTable`.
     (Tool::Postgrator, &["md5", "name", "run_at", "version"]),
     // postgres-migrations' (and its forks'), where the name says it holds migrations.
@@ -1325,6 +1344,8 @@ pub fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
         // Sqitch stores the change's name, which its plan gives the migration.
         Tool::Sqitch => m.name == key,
         Tool::Liquibase => liquibase_changeset(key, m),
+        // @slonik/migrator stores the file's name (`2024.02.11T13.01.48.users.sql`).
+        Tool::SlonikMigrator => m.file == key,
         _ => Version::parse(key).as_ref() == Some(version),
     }
 }
@@ -1513,6 +1534,16 @@ pub fn postgres_migrations_hash(file: &str, text: &str) -> String {
     use sha1::Digest;
     let name = file.rsplit('/').next().unwrap_or(file);
     hex::encode(sha1::Sha1::digest(format!("{name}{text}").as_bytes()))
+}
+
+/// @slonik/migrator's hash of a file: the MD5 of its text trimmed and each run of white space made
+/// one space, the first 10 hex digits.
+pub fn slonik_migrator_hash(text: &str) -> String {
+    use md5::Digest;
+    let squeezed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut hex = hex::encode(md5::Md5::digest(squeezed.as_bytes()));
+    hex.truncate(10);
+    hex
 }
 
 /// pyway's checksum of a file: the CRC-32 of its bytes as written, in upper-case hex without
@@ -1737,6 +1768,15 @@ pub fn plan_adoption_accepting<'a>(
                                 })
                             }
                             // (Of another checkout's line endings too, as sqlx's and drizzle's: review.)
+                            (Tool::SlonikMigrator, Some(recorded))
+                                if !applied_this(recorded, m, slonik_migrator_hash) =>
+                            {
+                                problems.push(AdoptProblem::Changed {
+                                    tool,
+                                    key: entry.key.clone(),
+                                    file: m.file.clone(),
+                                })
+                            }
                             (Tool::Pyway, Some(recorded)) if !applied_this(recorded, m, pyway_checksum) => problems
                                 .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
                             (Tool::Sqlx, Some(recorded)) if !applied_this(recorded, m, sqlx_checksum) => problems
@@ -2295,7 +2335,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 24);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 25);
     }
 
     /// A table named with `--from` and `--table` is the tool's where its columns are: exactly
@@ -2314,6 +2354,10 @@ mod tests {
         assert!(Tool::DbMigrate.keeps_history_in("public", "dbm_log", &node));
         assert!(!Tool::Dbmate.keeps_history_in("public", "dbm_log", &node));
         assert!(!Tool::Tern.keeps_history_in("public", "other_hist", &columns(&["version", "name", "note"])));
+        // Sequelize's `SequelizeMeta (name)`, under another name: that one column, not any `name`.
+        assert!(Tool::Sequelize.keeps_history_in("public", "seq_meta", &columns(&["name"])));
+        assert!(!Tool::Sequelize.keeps_history_in("public", "app_log", &columns(&["name", "note", "at"])));
+        assert!(Tool::SlonikMigrator.keeps_history_in("public", "mig", &columns(&["name", "hash", "date"])));
     }
 
     /// The tools whose migrations are JavaScript, TypeScript, Elixir or Liquibase changelogs, by
@@ -2470,6 +2514,14 @@ mod tests {
     }
 
     /// Prisma's own vector (SHA-256 of "hello"), and the unpadded form of its early rows.
+    #[test]
+    fn slonik_migrator_hashes_as_it_does() {
+        // What @slonik/migrator 0.12 computes (Node's MD5 of the trimmed text, white space squeezed).
+        let text = "create table users (id int);\r\n\n  insert into x values (1);\n";
+        assert_eq!(slonik_migrator_hash(text), "d8aee38ce0");
+        assert_eq!(slonik_migrator_hash(&text.replace("\r\n", "\n")), "d8aee38ce0");
+    }
+
     #[test]
     fn prisma_checksums() {
         assert_eq!(sha256_checksum("hello", true), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");

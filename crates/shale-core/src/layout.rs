@@ -63,6 +63,9 @@ pub enum Layout {
     Postgrator,
     /// db-migrate's SQL files, `20250101000001-name-up.sql` + `-down.sql` (its `sqls` folder)
     DbMigrate,
+    /// umzug's timestamped names, `2024.02.11T13.01.48.name.sql`, each down a file of the same
+    /// name in `down/` (as @slonik/migrator keeps them)
+    Umzug,
 }
 
 /// What separates the up from the down in a tern migration.
@@ -83,6 +86,7 @@ impl Layout {
             Layout::UpDownPair => Some("its .down.sql file"),
             Layout::Postgrator => Some("its .undo. file"),
             Layout::DbMigrate => Some("its -down.sql file"),
+            Layout::Umzug => Some("its file of the same name in down/"),
             Layout::Flyway => Some("its U file"),
             Layout::DieselFolder | Layout::PrismaFolder => Some("a down.sql in its folder"),
             Layout::Sqitch => Some("its script in revert/"),
@@ -2036,6 +2040,10 @@ fn classify(relative: &Path) -> Classified {
         // db-migrate's SQL files, in the `sqls` folder of its migrations directory, which its
         // modules (`VERSION-name.js`, beside them) read (db-migrate trial: refused, and pointing
         // the directory at `sqls` made each `-down.sql` a second migration of its version).
+        // umzug's downs (@slonik/migrator's): `down/` holds a file of the up's name.
+        [folder, file] if folder == "down" && sql_stem(file).and_then(|s| umzug_file(s, Role::Down)).is_some() => {
+            sql_stem(file).and_then(|s| umzug_file(s, Role::Down)).unwrap_or(Classified::Ignore)
+        }
         [folder, file] if folder == "sqls" && sql_stem(file).and_then(db_migrate_file).is_some() => {
             sql_stem(file).and_then(db_migrate_file).unwrap_or(Classified::Ignore)
         }
@@ -2046,8 +2054,9 @@ fn classify(relative: &Path) -> Classified {
             Classified::Ignore => Classified::Ignore,
             callback @ Classified::Skipped(_) if sql_stem(file).and_then(flyway_callback).is_some() => callback,
             // Old migrations kept aside in the directory (`archive/`), which the tools that read
-            // the top only (node-pg-migrate, golang-migrate, dbmate, sqlx) never run: left alone.
-            Classified::Part { .. } if folders.iter().any(|f| kept_aside(f)) => Classified::Skipped(format!(
+            // the top only (node-pg-migrate, golang-migrate, dbmate, sqlx) never run: left alone,
+            // whatever their names (slonik trial: another tool's files moved there were errors).
+            _ if folders.iter().any(|f| kept_aside(f)) => Classified::Skipped(format!(
                 "in folder `{}`, kept aside: the tools that read migrations at the top of the directory never run it",
                 folders.join("/")
             )),
@@ -2140,6 +2149,9 @@ fn classify_file(file: &str) -> Classified {
     if let Some(part) = postgrator_file(stem) {
         return part;
     }
+    if let Some(part) = umzug_file(stem, Role::Up) {
+        return part;
+    }
     let (stem, role, layout) = if let Some(s) = stem.strip_suffix(".up") {
         (s, Role::Up, Layout::UpDownPair)
     } else if let Some(s) = stem.strip_suffix(".down") {
@@ -2186,6 +2198,39 @@ fn postgrator_file(stem: &str) -> Option<Classified> {
         _ => return None,
     };
     named_part(version_text, name, role, Layout::Postgrator)
+}
+
+/// umzug's `2024.02.11T13.01.48.name.sql` (`stem` without `.sql`: its `create` names files by the
+/// time, its punctuation made dots): version `20240211130148`, its name after the time.
+fn umzug_file(stem: &str, role: Role) -> Option<Classified> {
+    let (time, name) = (stem.get(..19)?, stem.get(20..)?);
+    let shape = time.bytes().enumerate().all(|(i, b)| match i {
+        4 | 7 | 13 | 16 => b == b'.',
+        10 => b == b'T',
+        _ => b.is_ascii_digit(),
+    });
+    if !shape || stem.as_bytes()[19] != b'.' || name.is_empty() {
+        return None;
+    }
+    let digits: String = time.chars().filter(char::is_ascii_digit).collect();
+    named_part(&digits, name, role, Layout::Umzug)
+}
+
+/// A 14-digit version (`20240211130148`) written as umzug writes the time in a file's name
+/// (`2024.02.11T13.01.48`); another version as it is.
+pub fn umzug_time(version: &str) -> String {
+    match version.len() == 14 && version.bytes().all(|b| b.is_ascii_digit()) {
+        true => format!(
+            "{}.{}.{}T{}.{}.{}",
+            &version[..4],
+            &version[4..6],
+            &version[6..8],
+            &version[8..10],
+            &version[10..12],
+            &version[12..]
+        ),
+        false => version.to_string(),
+    }
 }
 
 /// A file of a pair of `layout`, its version written `version_text`.

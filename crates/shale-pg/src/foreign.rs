@@ -662,6 +662,16 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         }
         // JavaScript modules by file name: nothing a file is matched to.
         Tool::Ley => keys(client, &format!("SELECT name FROM {t} ORDER BY id"), context).await?,
+        // Files by name, with the MD5 of each one's text as it compares them.
+        Tool::SlonikMigrator => {
+            let sql = format!("SELECT name, hash, {} FROM {t} ORDER BY date, name", utc_text("date"));
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(
+                rows.iter()
+                    .map(|r| ForeignEntry { checksum: Some(r[1].clone()), applied_at: time(&r[2]), ..entry(&r[0]) })
+                    .collect(),
+            )
+        }
         // A `manual` row is its baseline: every version up to it applied.
         Tool::Pgmigrate => {
             let sql = format!(

@@ -48,6 +48,7 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
         Layout::UpDownPair => up.with_file_name(file_name.replace(".up.sql", ".down.sql")),
         Layout::Postgrator => up.with_file_name(file_name.replacen(".do.", ".undo.", 1)),
         Layout::DbMigrate => up.with_file_name(format!("{}-down.sql", file_name.trim_end_matches("-up.sql"))),
+        Layout::Umzug => std::path::Path::new("down").join(file_name),
         Layout::DieselFolder | Layout::PrismaFolder => up.with_file_name("down.sql"),
         Layout::Sqitch => std::path::Path::new("revert").join(up.strip_prefix("deploy").unwrap_or(up)),
         Layout::Flyway => up.with_file_name(format!("U{}", file_name.trim_start_matches('V'))),
@@ -287,6 +288,14 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             };
             files.push((format!("{folder}{version}-{slug}-up.sql").into(), header("up")));
             files.push((format!("{folder}{version}-{slug}-down.sql").into(), header("down")));
+        }
+        // As umzug's `create` names them: the time with dots, the down of the same name in `down/`.
+        Layout::Umzug => {
+            let name = format!("{}.{slug}.sql", shale::core::layout::umzug_time(&version.to_string()));
+            if reversible || pairs_have_downs {
+                files.push((PathBuf::from("down").join(&name), header("down")));
+            }
+            files.insert(0, (name.into(), header("up")));
         }
         Layout::DieselFolder => {
             files.push((format!("{version}_{slug}/up.sql").into(), header("up")));

@@ -3407,6 +3407,55 @@ fn status_says_where_tables_have_no_history() {
     assert!(!status.stderr.contains("no migration history shale knows"), "{}", status.stderr);
 }
 
+/// @slonik/migrator's files (umzug's `2024.02.11T13.01.48.name.sql`, their downs in `down/`) are
+/// read as migrations, its history (`migration (name, hash, date)`) taken over by file name with
+/// its hash compared, and `shale new` names files as it does (slonik trial: every file "fits no
+/// naming convention", and `--table migration` was taken for Sequelize's).
+#[test]
+fn slonik_migrator_s_files_and_history_are_known() {
+    let p = Project::new("adopt_slonik");
+    let first = "create table users (id int primary key);\ninsert into users values (1);\n";
+    p.write("2024.02.11T13.01.48.users.sql", first);
+    p.write("down/2024.02.11T13.01.48.users.sql", "drop table users;\n");
+    p.write("2024.02.16T13.06.41.userName.sql", "alter table users add column name text;\n");
+    p.write("down/2024.02.16T13.06.41.userName.sql", "alter table users drop column name;\n");
+    p.psql(&format!(
+        "create table users (id int primary key); insert into users values (1);
+         create table migration (name text primary key, hash text not null, date timestamptz not null default now());
+         insert into migration (name, hash) values ('2024.02.11T13.01.48.users.sql', '{}');",
+        shale_core::adopt::slonik_migrator_hash(first)
+    ));
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("migrated by @slonik/migrator (public.migration is its history)"),
+        "{}",
+        status.stderr
+    );
+    p.write("2024.02.11T13.01.48.users.sql", "create table users (id bigint primary key);\n");
+    let changed = p.shale(&["adopt", "--dry-run"]);
+    assert_eq!(changed.code, 2, "{}", changed.stderr);
+    assert!(changed.stderr.contains("changed after @slonik/migrator applied"), "{}", changed.stderr);
+    p.write("2024.02.11T13.01.48.users.sql", first);
+    p.shale(&["adopt"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM users"), "1", "the seed row once");
+    assert_eq!(
+        p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'name'"),
+        "1"
+    );
+    let new = p.shale(&["new", "add_flag"]).ok();
+    let made: Vec<&str> = new.stdout.lines().collect();
+    assert_eq!(made.len(), 2, "{}", new.stdout);
+    let up = made[0].trim_start_matches("created ").rsplit('/').next().unwrap().to_string();
+    assert!(up.ends_with(".add_flag.sql") && up.as_bytes()[10] == b'T', "{up}");
+    assert!(made[1].ends_with(&format!("down/{up}")), "{}", new.stdout);
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(
+        p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'name'"),
+        "0"
+    );
+}
+
 /// pyway's history (`pyway`, Flyway's file names, versions with dots, a CRC-32 it checks) is
 /// taken over, a file changed since refused as pyway refuses it; ley's (`migrations (id, name,
 /// created_at)`, JavaScript modules) is left out of a baseline and watched (trial: pyway's read as

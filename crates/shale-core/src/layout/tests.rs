@@ -689,9 +689,16 @@ fn flyway_files_are_read_in_folders_at_any_depth() {
     assert!(all.contains("x/y/002_b.up.sql: is a migration in folder `x/y`"), "{all}");
     // Old migrations kept aside in an `archive/` folder (node-pg-migrate, golang-migrate never
     // look there): left alone, and said.
-    let set = load(vec![file("001_a.sql", "select 1;"), file("archive/0007_auth.sql", "select 2;")]).unwrap();
+    let set = load(vec![
+        file("001_a.sql", "select 1;"),
+        file("archive/0007_auth.sql", "select 2;"),
+        // Another tool's files, of a naming shale does not read, too (slonik trial).
+        file("old/2024-02-11 users.sql", "select 3;"),
+    ])
+    .unwrap();
     assert_eq!(set.migrations.len(), 1);
     assert!(set.ignored[0].reason.contains("in folder `archive`, kept aside"), "{:?}", set.ignored);
+    assert!(set.ignored[1].reason.contains("in folder `old`, kept aside"), "{:?}", set.ignored);
     // Migrations a folder too deep (Hasura's folder of its database given, or graphile-migrate's
     // migrations/ holding committed/): the folder to point at is named.
     let errors = load(vec![file("default/1600000000000_a/up.sql", "select 1;"), file("notes.txt/x.sql", "select 1;")])
