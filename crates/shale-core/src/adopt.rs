@@ -659,6 +659,8 @@ impl Tool {
         match self {
             // db-migrate's too: its modules, where they read SQL files (`--sql-file`), ran those.
             Tool::NodePgMigrate | Tool::DbMigrate => !set.migrations.is_empty(),
+            // yoyo's SQL files, read where they are: it ran them (its Python steps are code).
+            Tool::Yoyo => set.migrations.iter().any(|m| m.layout == Layout::Yoyo),
             _ => {
                 self.migrations_are_sql()
                     || (self == Tool::Liquibase && set.migrations.iter().any(|m| m.layout == Layout::Liquibase))
@@ -1344,6 +1346,8 @@ pub fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
         // Sqitch stores the change's name, which its plan gives the migration.
         Tool::Sqitch => m.name == key,
         Tool::Liquibase => liquibase_changeset(key, m),
+        // yoyo stores the file's name without `.sql`, its id.
+        Tool::Yoyo => m.file.strip_suffix(".sql") == Some(key),
         // @slonik/migrator stores the file's name (`2024.02.11T13.01.48.users.sql`).
         Tool::SlonikMigrator => m.file == key,
         _ => Version::parse(key).as_ref() == Some(version),

@@ -66,6 +66,10 @@ pub enum Layout {
     /// umzug's timestamped names, `2024.02.11T13.01.48.name.sql`, each down a file of the same
     /// name in `down/` (as @slonik/migrator keeps them)
     Umzug,
+    /// yoyo's files in a directory of them (their `-- depends:` headers say so): `yoyo new`'s
+    /// `20250807_01_name.sql`, numbered within the day (version `20250807.1`), or `0001.name.sql`;
+    /// each down `X.rollback.sql`
+    Yoyo,
 }
 
 /// What separates the up from the down in a tern migration.
@@ -87,6 +91,7 @@ impl Layout {
             Layout::Postgrator => Some("its .undo. file"),
             Layout::DbMigrate => Some("its -down.sql file"),
             Layout::Umzug => Some("its file of the same name in down/"),
+            Layout::Yoyo => Some("its .rollback.sql file"),
             Layout::Flyway => Some("its U file"),
             Layout::DieselFolder | Layout::PrismaFolder => Some("a down.sql in its folder"),
             Layout::Sqitch => Some("its script in revert/"),
@@ -1165,6 +1170,8 @@ impl MigrationSet {
         // graphile-migrate's committed files (their first line its `--! Previous:`): its
         // placeholders are filled in every plain file beside them, those written since too.
         let graphile = files.iter().any(|f| f.bytes.starts_with(GRAPHILE_HEADER.as_bytes()));
+        // yoyo's files (`yoyo new` heads each with `-- depends:`): named by its ids, not a version.
+        let yoyo = plan.is_none() && !liquibase && files.iter().any(|f| yoyo_headed(&f.bytes));
         for file in files {
             let path = dir.join(&file.relative);
             // The text as written, where shale normalizes it (a byte order mark, CRLF): other
@@ -1191,6 +1198,7 @@ impl MigrationSet {
             };
             let classified = match plan {
                 Some(plan) => plan.classify(&file.relative),
+                None if yoyo => classify_yoyo(&file.relative),
                 None => classify(&file.relative),
             };
             if let (Some(offset), false) = (text.find('\0'), matches!(classified, Classified::Ignore)) {
@@ -2214,6 +2222,47 @@ fn umzug_file(stem: &str, role: Role) -> Option<Classified> {
     }
     let digits: String = time.chars().filter(char::is_ascii_digit).collect();
     named_part(&digits, name, role, Layout::Umzug)
+}
+
+/// Whether a file's leading comment lines hold yoyo's `-- depends:` header.
+fn yoyo_headed(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes.get(..bytes.len().min(4096)).unwrap_or(bytes));
+    text.lines()
+        .map(str::trim)
+        .take_while(|l| l.is_empty() || l.starts_with("--"))
+        .any(|l| l.strip_prefix("--").is_some_and(|rest| rest.trim_start().starts_with("depends:")))
+}
+
+/// A file of a directory of yoyo's: `X.sql` (its rollback `X.rollback.sql`) at the top, its id
+/// `X` numbered as `yoyo new` numbers it, by the date and a number within it (`20250807_01_name`,
+/// version `20250807.1`), or by a number alone (`0001.name`, `0001_name`). Anything else is
+/// classified as in any directory (its Python steps are code shale does not run).
+fn classify_yoyo(relative: &Path) -> Classified {
+    let file = relative.to_string_lossy();
+    let Some(stem) = sql_stem(&file).filter(|_| relative.components().count() == 1) else {
+        return classify(relative);
+    };
+    let (id, role) = match stem.strip_suffix(".rollback") {
+        Some(id) => (id, Role::Down),
+        None => (stem, Role::Up),
+    };
+    let number = |text: &str| text.bytes().take_while(u8::is_ascii_digit).count();
+    let first = number(id);
+    if first == 0 {
+        return Classified::Bad(format!(
+            "`{file}`: yoyo's migration `{id}` starts with no number, by which shale orders migrations: give it \
+             one as `yoyo new` does (`20250807_01_{id}.sql`)"
+        ));
+    }
+    // The number within the day, after the date (`_01`), where one follows.
+    let rest = &id[first..];
+    let within = rest.strip_prefix('_').map(number).filter(|n| *n > 0 && first == 8);
+    let (version_text, name) = match within {
+        Some(n) => (&id[..first + 1 + n], &id[first + 1 + n..]),
+        None => (&id[..first], rest),
+    };
+    named_part(version_text, name.trim_start_matches(['_', '.', '-']), role, Layout::Yoyo)
+        .unwrap_or_else(|| classify(relative))
 }
 
 /// A 14-digit version (`20240211130148`) written as umzug writes the time in a file's name

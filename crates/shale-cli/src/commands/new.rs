@@ -49,6 +49,7 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
         Layout::Postgrator => up.with_file_name(file_name.replacen(".do.", ".undo.", 1)),
         Layout::DbMigrate => up.with_file_name(format!("{}-down.sql", file_name.trim_end_matches("-up.sql"))),
         Layout::Umzug => std::path::Path::new("down").join(file_name),
+        Layout::Yoyo => up.with_file_name(format!("{}.rollback.sql", file_name.trim_end_matches(".sql"))),
         Layout::DieselFolder | Layout::PrismaFolder => up.with_file_name("down.sql"),
         Layout::Sqitch => std::path::Path::new("revert").join(up.strip_prefix("deploy").unwrap_or(up)),
         Layout::Flyway => up.with_file_name(format!("U{}", file_name.trim_start_matches('V'))),
@@ -153,6 +154,16 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         format!("{next:0width$}")
     };
     let version = match (&naming, layout) {
+        // As `yoyo new` numbers them: today's date and the next number within it.
+        (_, Layout::Yoyo) => {
+            let today = now.format("%Y%m%d").to_string();
+            let written = set.versioned().last().map(|m| m.version_text.as_str()).unwrap_or("");
+            let (date, number) = written.split_once('_').unwrap_or((written, ""));
+            match number.parse::<u32>() {
+                Ok(n) if date >= today.as_str() => format!("{date}_{:02}", n + 1),
+                _ => format!("{today}_01"),
+            }
+        }
         (Naming::Timestamp, Layout::DieselFolder) => {
             // diesel 2.3 writes `2024-10-25-112826-0000` (the `-0000` its own spelling of the
             // seconds' fraction); followed where the newest folder has it.
@@ -288,6 +299,16 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             };
             files.push((format!("{folder}{version}-{slug}-up.sql").into(), header("up")));
             files.push((format!("{folder}{version}-{slug}-down.sql").into(), header("down")));
+        }
+        // yoyo's: its id heads it with the one before, as `yoyo new` writes it, so that yoyo
+        // still reads the directory; the rollback beside it.
+        Layout::Yoyo => {
+            let before = set.versioned().last().map(|m| m.file.trim_end_matches(".sql").to_string());
+            let depends = format!("-- depends: {}\n", before.unwrap_or_default());
+            files.push((format!("{version}_{slug}.sql").into(), format!("{depends}{}", header("up"))));
+            if reversible || pairs_have_downs {
+                files.push((format!("{version}_{slug}.rollback.sql").into(), header("down")));
+            }
         }
         // As umzug's `create` names them: the time with dots, the down of the same name in `down/`.
         Layout::Umzug => {

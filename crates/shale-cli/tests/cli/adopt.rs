@@ -3456,6 +3456,53 @@ fn slonik_migrator_s_files_and_history_are_known() {
     );
 }
 
+/// yoyo's SQL files, where their `-- depends:` headers say the directory is yoyo's, are read by
+/// their ids (`20250807_01_name.sql`, numbered within the day; rollbacks `.rollback.sql`), and its
+/// history taken over by id; `shale new` numbers on as `yoyo new` does (yoyo trial: "duplicate
+/// version 20250807" for every file of a day, and a hint to rename them, which breaks yoyo's
+/// `-- depends:`).
+#[test]
+fn yoyo_s_files_and_history_are_taken_over() {
+    let p = Project::new("adopt_yoyo");
+    p.write("20250807_01_create_system.sql", "-- depends:\n\nCREATE TABLE system (id int PRIMARY KEY);\n");
+    p.write("20250807_01_create_system.rollback.sql", "DROP TABLE system;\n");
+    p.write(
+        "20250807_02_create_market.sql",
+        "-- depends: 20250807_01_create_system\nCREATE TABLE market (id int);\nINSERT INTO market VALUES (1);\n",
+    );
+    p.write("20250808_01_idx.sql", "-- depends: 20250807_02_create_market\nCREATE INDEX market_id ON market (id);\n");
+    p.write("20250808_01_idx.rollback.sql", "DROP INDEX market_id;\n");
+    p.psql(
+        "CREATE TABLE system (id int PRIMARY KEY); CREATE TABLE market (id int); INSERT INTO market VALUES (1);
+         CREATE TABLE _yoyo_migration (migration_hash varchar(64) PRIMARY KEY, migration_id varchar(255),
+             applied_at_utc timestamp);
+         INSERT INTO _yoyo_migration VALUES ('a', '20250807_01_create_system', now()), ('b', '20250807_02_create_market', now());",
+    );
+    let status = p.shale(&["status", "--json"]).ok().json();
+    let versions: Vec<&str> =
+        status["migrations"].as_array().unwrap().iter().map(|m| m["version"].as_str().unwrap()).collect();
+    assert_eq!(versions, ["20250807_01", "20250807_02", "20250808_01"]);
+    let adopt = p.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("recorded 2 migration(s) as applied, adopted from yoyo"), "{}", adopt.stdout);
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM market"), "1", "the seed row once");
+    assert_eq!(p.psql("SELECT to_regclass('market_id') IS NOT NULL"), "t");
+    // Its rollback is its down.
+    p.shale(&["down", "--step", "1"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('market_id') IS NULL"), "t");
+    p.shale(&["up"]).ok();
+    let new = p.shale(&["new", "add_notes"]).ok();
+    assert!(new.stdout.contains("_01_add_notes.sql"), "{}", new.stdout);
+    let written = std::fs::read_dir(p.migrations())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|n| n.ends_with("_add_notes.sql"))
+        .unwrap();
+    let text = std::fs::read_to_string(p.migrations().join(&written)).unwrap();
+    assert!(text.starts_with("-- depends: 20250808_01_idx\n"), "{text}");
+    assert!(new.stdout.contains("_01_add_notes.rollback.sql"), "{}", new.stdout);
+}
+
 /// pyway's history (`pyway`, Flyway's file names, versions with dots, a CRC-32 it checks) is
 /// taken over, a file changed since refused as pyway refuses it; ley's (`migrations (id, name,
 /// created_at)`, JavaScript modules) is left out of a baseline and watched (trial: pyway's read as

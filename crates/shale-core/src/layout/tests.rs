@@ -687,6 +687,19 @@ fn flyway_files_are_read_in_folders_at_any_depth() {
     let all = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
     assert!(all.contains("v1/001_a.sql: is a migration in folder `v1`, where only Flyway's"), "{all}");
     assert!(all.contains("x/y/002_b.up.sql: is a migration in folder `x/y`"), "{all}");
+    // yoyo's files, named by ids (its documentation's `0001.create-foo.sql`), where a `-- depends:`
+    // header says the directory is yoyo's; one of no number is an error naming it.
+    let set = load(vec![
+        file("0001.create-foo.sql", "-- depends:\nselect 1;"),
+        file("0001.create-foo.rollback.sql", "select 0;"),
+        file("0002_bar.sql", "-- depends: 0001.create-foo\nselect 2;"),
+    ])
+    .unwrap();
+    let read: Vec<(&str, &str, bool)> =
+        set.migrations.iter().map(|m| (m.version_text.as_str(), m.name.as_str(), m.down.is_some())).collect();
+    assert_eq!(read, [("0001", "create-foo", true), ("0002", "bar", false)]);
+    let errors = load(vec![file("create-foo.sql", "-- depends:\nselect 1;")]).unwrap_err();
+    assert!(errors[0].to_string().contains("yoyo's migration `create-foo` starts with no number"), "{errors:?}");
     // Old migrations kept aside in an `archive/` folder (node-pg-migrate, golang-migrate never
     // look there): left alone, and said.
     let set = load(vec![
