@@ -184,11 +184,24 @@ fn note_tables_without_history(report: &shale::StatusReport) {
     } else {
         String::new()
     };
+    // With migrations in the directory, they may be what built them, run by a tool shale does not
+    // know (slonik trial: pointed at `--from-database`, which refuses a directory of migrations).
+    let way = match report.migrations.is_empty() {
+        true => {
+            "where another tool, an ORM or a person built them, start shale's history from this schema with \
+                 `shale baseline --from-database` before applying migrations (one applied on top of them leaves a \
+                 new database that the migrations alone cannot build)"
+        }
+        false => {
+            "where these migrations built them (run by a tool shale does not know), record how far with \
+                  `shale baseline VERSION` (it checks the schema against what they build first; `--table NAME` \
+                  names that tool's history, to leave it out and watch it); where an ORM or a person built them, \
+                  start from this schema with `shale baseline --from-database` in a directory of its own"
+        }
+    };
     crate::output::note(&format!(
         "this database holds {} table(s) ({}{more}) and no migration history shale knows, its own or another \
-         tool's: where another tool, an ORM or a person built them, start shale's history from this schema with \
-         `shale baseline --from-database` before applying migrations (one applied on top of them leaves a new \
-         database that the migrations alone cannot build); where they are another application's, go on",
+         tool's: {way}; where they are another application's, go on",
         tables.count,
         tables.first.join(", ")
     ));

@@ -3405,6 +3405,13 @@ fn status_says_where_tables_have_no_history() {
     p.shale(&["baseline", "--from-database"]).ok();
     let status = p.shale(&["status"]).ok();
     assert!(!status.stderr.contains("no migration history shale knows"), "{}", status.stderr);
+    // With migrations that may have built them (run by a tool shale does not know): `baseline
+    // VERSION` (slonik trial: sent to `--from-database`, which refuses a directory of migrations).
+    let q = Project::new("status_tables_without_history_files");
+    q.psql("CREATE TABLE post (id int)");
+    q.write("0001_post.sql", "CREATE TABLE post (id int);\n");
+    let status = q.shale(&["status"]).ok();
+    assert!(status.stderr.contains("record how far with `shale baseline VERSION`"), "{}", status.stderr);
 }
 
 /// @slonik/migrator's files (umzug's `2024.02.11T13.01.48.name.sql`, their downs in `down/`) are
@@ -3549,4 +3556,7 @@ fn pyway_and_ley_histories_are_known() {
         "{}",
         status.stderr
     );
+    // A dry run with nothing to apply says it too, as `up` does (slonik trial: silent).
+    let dry = l.shale(&["up", "--dry-run"]).ok();
+    assert!(dry.stderr.contains("ley's history (public.migrations) has changed since the baseline"), "{}", dry.stderr);
 }

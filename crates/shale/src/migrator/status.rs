@@ -247,8 +247,10 @@ impl Migrator {
             true => self.foreign_history_without_adoption(&client).await?,
             false => Vec::new(),
         };
+        // Said with nothing to apply too, as `up` says it then (slonik trial: the dry run was silent).
         if !pending {
-            return Ok(BeforeARun { foreign, ..Default::default() });
+            let changed_since_baseline = self.changed_since_baseline(&client, &history, true).await?;
+            return Ok(BeforeARun { foreign, changed_since_baseline, ..Default::default() });
         }
         Ok(BeforeARun {
             changed_since_baseline: self.changed_since_baseline(&client, &history, true).await?,
