@@ -134,6 +134,9 @@ export interface SinceAdoption {
   tool: string;
   table: string;
   migrations: string[];
+  /** The key of a baseline row the tool wrote since (pgmigrate's `baseline`): the migrations are
+   * marked applied by it, not run. */
+  markedByBaseline?: string;
 }
 
 export interface Status {

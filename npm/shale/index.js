@@ -366,7 +366,15 @@ async function status(options = {}) {
     adoptedFrom: m.adopted_from ?? null,
   }));
   // What the tool whose history shale took over did since: each {tool, table, migrations} or null.
-  const since = (s) => (s ? { tool: s.tool, table: s.table, migrations: s.migrations || [] } : null);
+  const since = (s) =>
+    s
+      ? {
+          tool: s.tool,
+          table: s.table,
+          migrations: s.migrations || [],
+          ...(s.marked_by_baseline ? { markedByBaseline: s.marked_by_baseline } : {}),
+        }
+      : null;
   return {
     currentVersion: json.current_version ?? null,
     historyExists: Boolean(json.history_exists),

@@ -195,7 +195,8 @@ class Status:
     #: The tool whose history shale took over applied these too, after shale had: its migrate still
     #: runs somewhere. ``{"tool", "table", "migrations"}``, or None.
     ran_by_both: Optional[Dict[str, Any]] = None
-    #: That tool applied these, which shale has not: ``up`` refuses them until they are recorded.
+    #: That tool applied these, which shale has not: ``up`` refuses them until they are recorded
+    #: (``"marked_by_baseline"``: the key of a baseline row it wrote since, which ran nothing).
     applied_by_the_other_tool: Optional[Dict[str, Any]] = None
     json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 

@@ -318,6 +318,15 @@ fn shale_text(error: &ShaleError) -> String {
         ),
         ShaleError::Adopt(problems) => problems.iter().map(adopt_text).collect::<Vec<_>>().join("\n"),
         ShaleError::NoForeignHistory { table: Some(_), .. } => error.to_string(),
+        // A baseline row the tool wrote since ran nothing: where the database lacks their work,
+        // that row goes and shale runs them; recording them as applied would skip them for good.
+        ShaleError::AppliedByTheOtherTool { tool, table, migrations, marked_by_baseline: Some(key) } => format!(
+            "{error}. Stop {tool} where it still runs; check whether the database holds what they build: if not, \
+             delete that row (`DELETE FROM {table} WHERE version = {}`) and run `shale up`, which runs them; if it \
+             does (they were applied by hand), record each with `shale repair VERSION --applied --reason ...` ({})",
+            shale_schema::dump::literal(key),
+            migrations.iter().filter_map(|m| m.split(' ').next()).collect::<Vec<_>>().join(", ")
+        ),
         ShaleError::AppliedByTheOtherTool { tool, migrations, .. }
         | ShaleError::AppliedSinceTheBaseline { tool, migrations, .. } => format!(
             "{error}. Stop {tool}'s own migrate where it still runs (a deploy step, the application's start-up); \

@@ -94,6 +94,10 @@ pub struct AppliedSince {
     /// newest such record's time.
     #[serde(skip)]
     pub repaired: Vec<(shale_core::Version, String)>,
+    /// The key of a baseline row the tool wrote since the adoption (pgmigrate's `baseline`, a
+    /// `manual` row), where some of `versions` are applied by that row alone: marked, not run.
+    #[serde(skip)]
+    pub marked_by_baseline: Option<String>,
 }
 
 impl AppliedSince {
@@ -111,7 +115,12 @@ impl AppliedSince {
 
     /// `migrations` (labels) as a report on this tool, None when there are none.
     pub(crate) fn listing(&self, migrations: Vec<String>) -> Option<crate::RanByBoth> {
-        (!migrations.is_empty()).then(|| crate::RanByBoth { tool: self.tool, table: self.table.clone(), migrations })
+        (!migrations.is_empty()).then(|| crate::RanByBoth {
+            tool: self.tool,
+            table: self.table.clone(),
+            migrations,
+            marked_by_baseline: self.marked_by_baseline.clone(),
+        })
     }
 
     /// Whether the tool's run of `version` is the one the team recorded with `repair --applied`
@@ -553,7 +562,36 @@ impl Migrator {
         }
         reverted.sort();
         let applied_at = applied_times(&self.set, &foreign, &versions);
-        Ok(Some(AppliedSince { tool, table: table.display(), versions, reverted, failed, applied_at, repaired }))
+        // A baseline row written since (pgmigrate's `-b N baseline` after the switch) marks every
+        // version up to it applied: those without a row of their own it ran nothing for (review:
+        // the advice to record them as applied would have skipped them for good).
+        let marked_by_baseline = match (&foreign.state, adoption.applied_at.as_deref()) {
+            (shale_core::adopt::ForeignState::Entries(entries), Some(adopted_at)) => entries
+                .iter()
+                .filter(|e| e.baseline && e.applied_at.as_deref().is_some_and(|at| at > adopted_at))
+                .find(|b| {
+                    let up_to = shale_core::Version::parse(&b.key);
+                    versions.iter().any(|v| {
+                        Some(v) <= up_to.as_ref()
+                            && !entries.iter().any(|e| {
+                                !e.baseline
+                                    && self.set.find(v).is_some_and(|m| shale_core::adopt::matches(tool, m, &e.key))
+                            })
+                    })
+                })
+                .map(|b| b.key.clone()),
+            _ => None,
+        };
+        Ok(Some(AppliedSince {
+            tool,
+            table: table.display(),
+            versions,
+            reverted,
+            failed,
+            applied_at,
+            repaired,
+            marked_by_baseline,
+        }))
     }
 
     /// Where shale has no history and `found` is one other tool's history it can take over: what
@@ -704,7 +742,12 @@ impl Migrator {
             .map(|s| s.label())
             .collect();
         if !twice.is_empty() {
-            return Err(Error::AppliedByTheOtherTool { tool: since.tool, table: since.table, migrations: twice });
+            return Err(Error::AppliedByTheOtherTool {
+                tool: since.tool,
+                table: since.table,
+                migrations: twice,
+                marked_by_baseline: since.marked_by_baseline,
+            });
         }
         // One it tried and failed on may be half done (a file outside a transaction): running it
         // whole over that is no better than running it twice.

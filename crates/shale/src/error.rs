@@ -75,12 +75,21 @@ pub enum Error {
     NotItsHistory { tool: Tool, table: String, columns: Vec<String>, theirs: Option<Tool> },
     /// The tool whose history shale took over has applied, since, migrations shale was about to
     /// run (`migrations`, as labels): it still runs somewhere (a deploy step, an application's
-    /// start-up), and running them again would apply them twice. Nothing ran.
+    /// start-up), and running them again would apply them twice. Or it marked them applied with
+    /// a baseline row written since (`marked_by_baseline`, its key: pgmigrate's `baseline`),
+    /// which ran nothing. Nothing ran.
     #[error(
-        "{tool} applied {} since shale took its history over ({table} records it): running it again would apply it twice",
-        migrations.join(", ")
+        "{tool} {} {} since shale took its history over ({table} records it){}",
+        if marked_by_baseline.is_some() { "marked" } else { "applied" },
+        migrations.join(", "),
+        match marked_by_baseline {
+            Some(key) => format!(
+                " as applied, by a baseline row for version {key} it wrote since, which runs nothing: they may never have run"
+            ),
+            None => ": running it again would apply it twice".to_string(),
+        }
     )]
-    AppliedByTheOtherTool { tool: Tool, table: String, migrations: Vec<String> },
+    AppliedByTheOtherTool { tool: Tool, table: String, migrations: Vec<String>, marked_by_baseline: Option<String> },
     /// The tool whose history a baseline left as it was records, as applied, migrations shale was
     /// about to run (`migrations`, as labels): it ran them since (they were ported to files shale
     /// runs), or before a baseline given a lower version. Running them would apply them twice.

@@ -256,6 +256,7 @@ fn warn_about_the_adopted_tool(report: &shale::StatusReport, as_problems: bool) 
             tool: since.tool,
             table: since.table.clone(),
             migrations: since.migrations.clone(),
+            marked_by_baseline: since.marked_by_baseline.clone(),
         };
         crate::output::warning(&crate::error::message(&refusal.into()));
     }

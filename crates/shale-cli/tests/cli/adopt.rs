@@ -3367,6 +3367,29 @@ fn pgmigrate_history_is_taken_over() {
         let dev = shale_testkit::shared_cluster().url("postgres");
         let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
         assert!(drift.stdout.contains("no drift"), "{case}: {}{}", drift.stdout, drift.stderr);
+        if case != "auto" {
+            continue;
+        }
+        // `pgmigrate -b 6 baseline` after the switch marks 5 and 6 applied, running nothing: `up`
+        // says so, and the way out runs them (review: the advice was to record them as applied).
+        p.write("V0005__five.sql", "CREATE TABLE five (id int);\n");
+        p.write("V0006__six.sql", "CREATE TABLE six (id int);\n");
+        p.psql(
+            "INSERT INTO schema_version (version, description, type, installed_on)
+             VALUES (6, 'six', 'manual', now() AT TIME ZONE 'UTC' + interval '1 minute')",
+        );
+        let up = p.shale(&["up"]);
+        assert_eq!(up.code, 2, "{}", up.stderr);
+        assert!(
+            up.stderr.contains("pgmigrate marked 0005 five, 0006 six since shale took its history over")
+                && up.stderr.contains("by a baseline row for version 6")
+                && up.stderr.contains("DELETE FROM public.schema_version WHERE version = '6'"),
+            "{}",
+            up.stderr
+        );
+        p.psql("DELETE FROM schema_version WHERE version = '6'");
+        p.shale(&["up"]).ok();
+        assert_eq!(p.psql("SELECT to_regclass('six') IS NOT NULL"), "t");
     }
     // On a new database, the __NONTRANSACTIONAL file runs outside a transaction, as pgmigrate runs it.
     let fresh = Project::new("adopt_pgmigrate_fresh");

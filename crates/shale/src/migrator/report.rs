@@ -168,6 +168,10 @@ pub struct RanByBoth {
     pub table: String,
     /// Each as `VERSION name`.
     pub migrations: Vec<String>,
+    /// The key of a baseline row the tool wrote since (pgmigrate's `baseline`), which marks
+    /// migrations applied without running them: see [`crate::Error::AppliedByTheOtherTool`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marked_by_baseline: Option<String>,
 }
 
 /// What a dry run says before the run ([`Migrator::before_a_run`]).
