@@ -1543,11 +1543,16 @@ pub fn postgres_migrations_hash(file: &str, text: &str) -> String {
 /// @slonik/migrator's hash of a file: the MD5 of its text trimmed and each run of white space made
 /// one space, the first 10 hex digits.
 pub fn slonik_migrator_hash(text: &str) -> String {
-    use md5::Digest;
-    let squeezed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut hex = hex::encode(md5::Md5::digest(squeezed.as_bytes()));
+    let mut hex = md5_hex(&text.split_whitespace().collect::<Vec<_>>().join(" "));
     hex.truncate(10);
     hex
+}
+
+/// The MD5 of a text, in hex: Postgrator's `md5` of a file (of its text as written; its `newline`
+/// option turns line endings one way first, which [`applied_this`] tries).
+pub fn md5_hex(text: &str) -> String {
+    use md5::Digest;
+    hex::encode(md5::Md5::digest(text.as_bytes()))
 }
 
 /// pyway's checksum of a file: the CRC-32 of its bytes as written, in upper-case hex without
@@ -1772,6 +1777,16 @@ pub fn plan_adoption_accepting<'a>(
                                 })
                             }
                             // (Of another checkout's line endings too, as sqlx's and drizzle's: review.)
+                            // (None recorded for its JavaScript migrations: nothing to compare.)
+                            (Tool::Postgrator, Some(recorded))
+                                if !recorded.is_empty() && !applied_this(recorded, m, md5_hex) =>
+                            {
+                                problems.push(AdoptProblem::Changed {
+                                    tool,
+                                    key: entry.key.clone(),
+                                    file: m.file.clone(),
+                                })
+                            }
                             (Tool::SlonikMigrator, Some(recorded))
                                 if !applied_this(recorded, m, slonik_migrator_hash) =>
                             {
@@ -2524,6 +2539,7 @@ mod tests {
         let text = "create table users (id int);\r\n\n  insert into x values (1);\n";
         assert_eq!(slonik_migrator_hash(text), "d8aee38ce0");
         assert_eq!(slonik_migrator_hash(&text.replace("\r\n", "\n")), "d8aee38ce0");
+        assert_eq!(md5_hex("abc"), "900150983cd24fb0d6963f7d28e17f72");
     }
 
     #[test]

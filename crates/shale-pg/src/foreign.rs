@@ -647,8 +647,22 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             keys(client, &format!("SELECT ltrim(name, '/') FROM {t} ORDER BY run_on, id"), context).await?
         }
         // Version 0 is the row Postgrator makes with its table, before any migration.
+        // With the MD5 of each file it compares (none for its JavaScript migrations).
         Tool::Postgrator => {
-            keys(client, &format!("SELECT version::text FROM {t} WHERE version > 0 ORDER BY version"), context).await?
+            let sql = format!(
+                "SELECT version::text, coalesce(md5, ''), {} FROM {t} WHERE version > 0 ORDER BY version",
+                utc_text("run_at")
+            );
+            let rows = simple_rows(client, &sql, context).await?;
+            ForeignState::Entries(
+                rows.iter()
+                    .map(|r| ForeignEntry {
+                        checksum: Some(r[1].clone()).filter(|c| !c.is_empty()),
+                        applied_at: time(&r[2]),
+                        ..entry(&r[0])
+                    })
+                    .collect(),
+            )
         }
         Tool::Pyway => {
             let sql =

@@ -2959,14 +2959,21 @@ fn a_database_yoyo_migrated_starts_from_its_live_schema() {
 #[test]
 fn postgrator_and_db_migrate_histories_are_taken_over() {
     let p = Project::new("adopt_postgrator");
-    p.write("001.do.create-package.sql", "CREATE TABLE package (id serial PRIMARY KEY, name text);\n");
+    let first = "CREATE TABLE package (id serial PRIMARY KEY, name text);\n";
+    let second = "INSERT INTO package (name) VALUES ('vue');\n";
+    p.write("001.do.create-package.sql", first);
     p.write("001.undo.create-package.sql", "DROP TABLE package;\n");
-    p.write("002.do.sql", "INSERT INTO package (name) VALUES ('vue');\n");
-    p.psql(
+    p.write("002.do.sql", second);
+    // Its MD5 of each file, as Postgrator records it (of a CRLF checkout for the second: its
+    // `newline` option, or Windows).
+    let md5 = shale_core::adopt::md5_hex;
+    p.psql(&format!(
         "CREATE TABLE schemaversion (version bigint PRIMARY KEY, name text, md5 text, run_at timestamptz);
-         INSERT INTO schemaversion VALUES (0, '', '', now()), (1, 'create-package', 'x', now()), (2, '', 'y', now());
+         INSERT INTO schemaversion VALUES (0, '', '', now()), (1, 'create-package', '{}', now()), (2, '', '{}', now());
          CREATE TABLE package (id serial PRIMARY KEY, name text); INSERT INTO package (name) VALUES ('vue');",
-    );
+        md5(first),
+        md5(&second.replace('\n', "\r\n"))
+    ));
     let status = p.shale(&["status"]).ok();
     assert!(
         status.stderr.contains("migrated by postgrator (public.schemaversion is its history)"),
@@ -2981,6 +2988,12 @@ fn postgrator_and_db_migrate_histories_are_taken_over() {
         "{}",
         wrong.stderr
     );
+    // A file changed since Postgrator ran it is refused, as Postgrator refuses it.
+    p.write("002.do.sql", "INSERT INTO package (name) VALUES ('react');\n");
+    let changed = p.shale(&["adopt", "--dry-run"]);
+    assert_eq!(changed.code, 2, "{}", changed.stderr);
+    assert!(changed.stderr.contains("changed after postgrator applied"), "{}", changed.stderr);
+    p.write("002.do.sql", second);
     let adopt = p.shale(&["adopt"]).ok();
     assert!(adopt.stdout.contains("recorded 2 migration(s) as applied, adopted from postgrator"), "{}", adopt.stdout);
     assert!(p.shale(&["up"]).ok().stdout.contains("nothing to apply"));
