@@ -440,9 +440,13 @@ impl Tool {
         };
         match Tool::by_columns_exactly(columns) {
             Some(other) => other == self || (family(self) != 0 && family(self) == family(other)),
-            // `SequelizeMeta` has one column, `name`: any table with a `name` is not its (slonik
-            // trial: `--table migration (name, hash, date)` was said to be Sequelize's).
-            None if self == Tool::Sequelize => columns.len() == 1 && columns[0] == "name",
+            // `SequelizeMeta` has `name`, and umzug's SequelizeStorage with `timestamps` its
+            // `createdAt` and `updatedAt`: any table with a `name` is not its (slonik trial:
+            // `--table migration (name, hash, date)` was said to be Sequelize's).
+            None if self == Tool::Sequelize => {
+                columns.iter().any(|c| c == "name")
+                    && columns.iter().all(|c| matches!(c.as_str(), "name" | "createdAt" | "updatedAt"))
+            }
             None => Tool::recognize(self.default_table(), columns)
                 .or_else(|| Tool::recognize(table, columns))
                 .is_some_and(|found| found == self || found.told_apart(schema, |_| true) == self),
@@ -1728,7 +1732,11 @@ pub fn plan_adoption_accepting<'a>(
                     });
                     continue;
                 }
-                let go = Version::parse(&entry.key).and_then(|v| set.find_unrunnable(&v));
+                // (yoyo's rows name its Python steps by their ids, the file's name without `.py`.)
+                let go = match tool {
+                    Tool::Yoyo => set.unrunnable.iter().find(|u| file_stem(&u.path) == Some(entry.key.as_str())),
+                    _ => Version::parse(&entry.key).and_then(|v| set.find_unrunnable(&v)),
+                };
                 // node-pg-migrate's module of that name, postgres-migrations' of that number, beside
                 // their SQL files.
                 let module = match tool {
@@ -2375,6 +2383,11 @@ mod tests {
         assert!(!Tool::Tern.keeps_history_in("public", "other_hist", &columns(&["version", "name", "note"])));
         // Sequelize's `SequelizeMeta (name)`, under another name: that one column, not any `name`.
         assert!(Tool::Sequelize.keeps_history_in("public", "seq_meta", &columns(&["name"])));
+        assert!(Tool::Sequelize.keeps_history_in(
+            "public",
+            "SequelizeMeta",
+            &columns(&["name", "createdAt", "updatedAt"])
+        ));
         assert!(!Tool::Sequelize.keeps_history_in("public", "app_log", &columns(&["name", "note", "at"])));
         assert!(Tool::SlonikMigrator.keeps_history_in("public", "mig", &columns(&["name", "hash", "date"])));
     }

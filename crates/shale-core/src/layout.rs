@@ -742,7 +742,7 @@ impl fmt::Display for LoadError {
     }
 }
 
-const CONVENTIONS: &str = "expected NNN_name.sql, NNN_name.up.sql/.down.sql, V3__name.sql, U3__name.sql, R__name.sql, or a folder NNN_name/ holding up.sql or migration.sql";
+const CONVENTIONS: &str = "expected NNN_name.sql, NNN_name.up.sql/.down.sql, V3__name.sql, U3__name.sql, R__name.sql, a folder NNN_name/ holding up.sql or migration.sql, or another tool's names shale reads (Postgrator's NNN.do.name.sql, umzug's 2024.02.11T13.01.48.name.sql, yoyo's YYYYMMDD_NN_name.sql headed `-- depends:`)";
 
 /// Every migration of a directory, checked and ordered: versioned by version, then repeatables by name.
 #[derive(Debug, Clone, Default)]
@@ -992,6 +992,8 @@ impl MigrationSet {
         let mut code = Vec::new();
         let mut code_migrations = Vec::new();
         let mut numbered_code = Vec::new();
+        // yoyo's Python steps are migrations in its sequence, numbered as its SQL files are.
+        let yoyo = is_yoyo_directory(&files);
         for name in others {
             let path = dir.join(&name);
             let file = name.to_string_lossy().into_owned();
@@ -1008,6 +1010,22 @@ impl MigrationSet {
                     Some(version) => unrunnable.push(Unrunnable { version, version_text, name, file, path }),
                     None => errors.push(LoadError::file(&path, "its version is not a number", None)),
                 },
+                Other::Code(language) if yoyo && name.components().count() == 1 => {
+                    match yoyo_id(without_extension(&file)).and_then(|(v, n)| Some((Version::parse(v)?, v, n))) {
+                        Some((version, version_text, id_name)) => unrunnable.push(Unrunnable {
+                            version,
+                            version_text: version_text.to_string(),
+                            name: id_name.to_string(),
+                            file: file.clone(),
+                            path: path.clone(),
+                        }),
+                        None => errors.push(LoadError::file(
+                            &path,
+                            format!("yoyo's step `{file}` ({language}) starts with no number, by which shale orders migrations"),
+                            None,
+                        )),
+                    }
+                }
                 Other::Code(language) => {
                     let timed = CodeMigration::of(&file, path.clone());
                     // Numbered as the SQL files may be (`0002_backfill.py`): see below.
@@ -1171,7 +1189,7 @@ impl MigrationSet {
         // placeholders are filled in every plain file beside them, those written since too.
         let graphile = files.iter().any(|f| f.bytes.starts_with(GRAPHILE_HEADER.as_bytes()));
         // yoyo's files (`yoyo new` heads each with `-- depends:`): named by its ids, not a version.
-        let yoyo = plan.is_none() && !liquibase && files.iter().any(|f| yoyo_headed(&f.bytes));
+        let yoyo = plan.is_none() && !liquibase && is_yoyo_directory(&files);
         for file in files {
             let path = dir.join(&file.relative);
             // The text as written, where shale normalizes it (a byte order mark, CRLF): other
@@ -2045,13 +2063,11 @@ fn classify(relative: &Path) -> Classified {
                 marks: PopMarks::default(),
             }
         }
+        // umzug's downs (@slonik/migrator's): `down/` holds a file of the up's name.
+        [folder, file] if folder == "down" && umzug_down(file).is_some() => umzug_down(file).unwrap_or(Classified::Ignore),
         // db-migrate's SQL files, in the `sqls` folder of its migrations directory, which its
         // modules (`VERSION-name.js`, beside them) read (db-migrate trial: refused, and pointing
         // the directory at `sqls` made each `-down.sql` a second migration of its version).
-        // umzug's downs (@slonik/migrator's): `down/` holds a file of the up's name.
-        [folder, file] if folder == "down" && sql_stem(file).and_then(|s| umzug_file(s, Role::Down)).is_some() => {
-            sql_stem(file).and_then(|s| umzug_file(s, Role::Down)).unwrap_or(Classified::Ignore)
-        }
         [folder, file] if folder == "sqls" && sql_stem(file).and_then(db_migrate_file).is_some() => {
             sql_stem(file).and_then(db_migrate_file).unwrap_or(Classified::Ignore)
         }
@@ -2224,13 +2240,45 @@ fn umzug_file(stem: &str, role: Role) -> Option<Classified> {
     named_part(&digits, name, role, Layout::Umzug)
 }
 
-/// Whether a file's leading comment lines hold yoyo's `-- depends:` header.
-fn yoyo_headed(bytes: &[u8]) -> bool {
+/// The ids a file's yoyo header depends on (`-- depends: 0001_a 0002_b` among its leading
+/// comment lines; none listed is an empty list), where it has one.
+fn yoyo_depends(bytes: &[u8]) -> Option<Vec<String>> {
     let text = String::from_utf8_lossy(bytes.get(..bytes.len().min(4096)).unwrap_or(bytes));
     text.lines()
         .map(str::trim)
         .take_while(|l| l.is_empty() || l.starts_with("--"))
-        .any(|l| l.strip_prefix("--").is_some_and(|rest| rest.trim_start().starts_with("depends:")))
+        .find_map(|l| l.strip_prefix("--")?.trim_start().strip_prefix("depends:"))
+        .map(|ids| ids.split_whitespace().map(str::to_string).collect())
+}
+
+/// Whether the directory is yoyo's: a file at its top heads itself with `-- depends:` naming
+/// only files there (or none), and no file there is of another tool's layout (named as a pair,
+/// Flyway's, Postgrator's or umzug's, or holding dbmate's, goose's, sql-migrate's, tern's or
+/// node-pg-migrate's markers). Review: a comment `-- depends: table a` turned a dbmate directory
+/// into yoyo's, its down sections run as part of its ups.
+fn is_yoyo_directory(files: &[SourceFile]) -> bool {
+    let top: Vec<(&str, &[u8])> = files
+        .iter()
+        .filter(|f| f.relative.components().count() == 1)
+        .filter_map(|f| Some((sql_stem(f.relative.to_str()?)?, f.bytes.as_slice())))
+        .collect();
+    let ids: std::collections::HashSet<&str> =
+        top.iter().map(|(stem, _)| stem.strip_suffix(".rollback").unwrap_or(stem)).collect();
+    let headed = top.iter().any(|(_, bytes)| {
+        yoyo_depends(bytes).is_some_and(|depends| depends.iter().all(|id| ids.contains(id.as_str())))
+    });
+    headed
+        && top.iter().all(|(stem, bytes)| {
+            let other_layout = matches!(
+                classify_file(&format!("{stem}.sql")),
+                Classified::Part { layout, .. } if layout != Layout::SingleFile
+            );
+            let text = String::from_utf8_lossy(bytes);
+            let marked = text.lines().any(|l| {
+                section_marker(l).is_some() || l.trim() == TERN_SEPARATOR || node_pg_migrate_marker(l).is_some()
+            });
+            !other_layout && !marked
+        })
 }
 
 /// A file of a directory of yoyo's: `X.sql` (its rollback `X.rollback.sql`) at the top, its id
@@ -2246,13 +2294,30 @@ fn classify_yoyo(relative: &Path) -> Classified {
         Some(id) => (id, Role::Down),
         None => (stem, Role::Up),
     };
+    // yoyo runs these after every apply: not a migration to run once.
+    if id.starts_with("post-apply") {
+        return Classified::Skipped(
+            "yoyo's post-apply script, which yoyo runs after every apply: shale does not run it; make what it \
+             does a migration, or run it after `shale up`"
+                .into(),
+        );
+    }
+    let Some((version_text, name)) = yoyo_id(id) else {
+        return Classified::Bad(format!(
+            "`{file}`: yoyo's migration `{id}` starts with no number, by which shale orders migrations: give it \
+             one as `yoyo new` does (`YYYYMMDD_01_{id}.sql`, its date and its number within the day)"
+        ));
+    };
+    named_part(version_text, name, role, Layout::Yoyo).unwrap_or_else(|| classify(relative))
+}
+
+/// A yoyo id's version, as written, and its name: the date and the number within it
+/// (`20250807_01_name`: `20250807_01`), or the number it starts with (`0001.name`: `0001`).
+fn yoyo_id(id: &str) -> Option<(&str, &str)> {
     let number = |text: &str| text.bytes().take_while(u8::is_ascii_digit).count();
     let first = number(id);
     if first == 0 {
-        return Classified::Bad(format!(
-            "`{file}`: yoyo's migration `{id}` starts with no number, by which shale orders migrations: give it \
-             one as `yoyo new` does (`20250807_01_{id}.sql`)"
-        ));
+        return None;
     }
     // The number within the day, after the date (`_01`), where one follows.
     let rest = &id[first..];
@@ -2261,8 +2326,12 @@ fn classify_yoyo(relative: &Path) -> Classified {
         Some(n) => (&id[..first + 1 + n], &id[first + 1 + n..]),
         None => (&id[..first], rest),
     };
-    named_part(version_text, name.trim_start_matches(['_', '.', '-']), role, Layout::Yoyo)
-        .unwrap_or_else(|| classify(relative))
+    Some((version_text, name.trim_start_matches(['_', '.', '-'])))
+}
+
+/// An umzug down in `down/`, named as its up (`file` with `.sql`).
+fn umzug_down(file: &str) -> Option<Classified> {
+    umzug_file(sql_stem(file)?, Role::Down)
 }
 
 /// A 14-digit version (`20240211130148`) written as umzug writes the time in a file's name
@@ -2610,6 +2679,18 @@ impl Group {
                         format!("add V{version_text}__{name}.sql, or remove this undo file")
                     }
                     Layout::DieselFolder => "add up.sql to the folder".into(),
+                    // As each names its up (re-check: umzug's orphan was told to add a `.up.sql`).
+                    Layout::Umzug => format!(
+                        "add its up, `{}`, at the top of the directory, or remove this down (@slonik/migrator \
+                         passes over a down with no up)",
+                        orphan.relative.rsplit('/').next().unwrap_or(&orphan.relative)
+                    ),
+                    Layout::Yoyo => format!(
+                        "add its migration, `{}`, or remove this rollback",
+                        orphan.relative.replace(".rollback.sql", ".sql")
+                    ),
+                    Layout::Postgrator => format!("add {version_text}.do.{name}.sql, or remove this undo file"),
+                    Layout::DbMigrate => format!("add {version_text}-{name}-up.sql, or remove this down"),
                     _ => format!("add {version_text}_{name}.up.sql"),
                 }),
             )]);

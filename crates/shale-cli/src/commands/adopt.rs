@@ -217,7 +217,8 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, d
     // Those named with `--table` too, which their columns may not tell (review: a history of
     // columns no tool shale knows has, named, was listed as differences refusing the baseline).
     let status = block_on(migrator.status())?;
-    let named: Vec<String> = status.foreign.iter().map(|f| f.display()).collect();
+    let named: Vec<String> =
+        status.foreign.iter().filter(|f| migrator.left_at_baseline(f)).map(|f| f.display()).collect();
     let actual = super::drift::without_named_histories(
         settings,
         actual,

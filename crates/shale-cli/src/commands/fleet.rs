@@ -109,24 +109,37 @@ fn expected_schemas(
     targets: &[Target],
     dev_url: Option<String>,
 ) -> Result<fleet::ExpectedSchemas> {
-    let mut lists: Vec<(Option<String>, Option<&Target>)> = vec![(None, None)];
+    // Each search_path with its targets (the first: connections that set none).
+    let mut lists: Vec<(Option<String>, Vec<&Target>)> = vec![(None, Vec::new())];
     for target in targets.iter().filter(|t| t.schema.is_none()) {
         let list = target.connection.search_path_sql();
-        if !lists.iter().any(|(l, _)| *l == list) {
-            lists.push((list, Some(target)));
+        match lists.iter_mut().find(|(l, _)| *l == list) {
+            Some((_, of_it)) => of_it.push(target),
+            None => lists.push((list, vec![target])),
         }
     }
-    // The first replay is for connections that set none; not made where no target is of them.
+    // No replay for connections that set none where no target is of them.
     if lists.len() > 1 && targets.iter().all(|t| t.schema.is_none() && t.connection.search_path_sql().is_some()) {
         lists.remove(0);
     }
     let mut throwaway = Throwaway::create(settings, dev_url.as_deref())?;
     let mut expected = fleet::ExpectedSchemas::default();
-    for (i, (list, target)) in lists.into_iter().enumerate() {
-        let scratch = if i == 0 { throwaway.first()? } else { throwaway.database()? };
-        let home = match target {
-            Some(target) => super::throwaway::home_of(&target.connection, &settings.session)?,
+    for (list, of_it) in lists {
+        // Where names land, read on the first of its targets that answers (review: one target
+        // down failed the whole fleet's drift); where none does, they are all unavailable, and
+        // their own runs say so.
+        let home = match list {
             None => None,
+            Some(_) => {
+                match of_it.iter().find_map(|t| super::throwaway::home_of(&t.connection, &settings.session).ok()) {
+                    Some(home) => home,
+                    None => continue,
+                }
+            }
+        };
+        let scratch = match expected.by_search_path.is_empty() {
+            true => throwaway.first()?,
+            false => throwaway.database()?,
         };
         let scratch = scratch.landing_in(home, set.migrations.iter().map(|m| &*m.up.text))?;
         expected.setup_made = scratch.setup_made.clone();

@@ -155,12 +155,14 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     };
     let version = match (&naming, layout) {
         // As `yoyo new` numbers them: today's date and the next number within it.
+        // Numbered by a number alone where the newest is (its documentation's `0003.name`).
         (_, Layout::Yoyo) => {
             let today = now.format("%Y%m%d").to_string();
-            let written = set.versioned().last().map(|m| m.version_text.as_str()).unwrap_or("");
-            let (date, number) = written.split_once('_').unwrap_or((written, ""));
+            let written = yoyo_newest(&set).map(|(text, _)| text).unwrap_or_default();
+            let (date, number) = written.split_once('_').unwrap_or((&written, ""));
             match number.parse::<u32>() {
                 Ok(n) if date >= today.as_str() => format!("{date}_{:02}", n + 1),
+                _ if !written.is_empty() && written.len() != 8 && number.is_empty() => next_number(written.len()),
                 _ => format!("{today}_01"),
             }
         }
@@ -303,11 +305,18 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         // yoyo's: its id heads it with the one before, as `yoyo new` writes it, so that yoyo
         // still reads the directory; the rollback beside it.
         Layout::Yoyo => {
-            let before = set.versioned().last().map(|m| m.file.trim_end_matches(".sql").to_string());
+            let before = yoyo_newest(&set).map(|(_, id)| id);
+            // As the newest is written: `0004.name` after `0003.add-bar` (re-check: `shale new`
+            // wrote another style beside them).
+            let separator = match &before {
+                Some(id) if id.as_bytes().get(version.to_string().len().min(id.len())) == Some(&b'.') => ".",
+                _ => "_",
+            };
             let depends = format!("-- depends: {}\n", before.unwrap_or_default());
-            files.push((format!("{version}_{slug}.sql").into(), format!("{depends}{}", header("up"))));
+            let id = format!("{version}{separator}{slug}");
+            files.push((format!("{id}.sql").into(), format!("{depends}{}", header("up"))));
             if reversible || pairs_have_downs {
-                files.push((format!("{version}_{slug}.rollback.sql").into(), header("down")));
+                files.push((format!("{id}.rollback.sql").into(), header("down")));
             }
         }
         // As umzug's `create` names them: the time with dots, the down of the same name in `down/`.
@@ -725,6 +734,19 @@ fn after_diesel(written: &str) -> String {
         Ok(at) => (at + chrono::Duration::seconds(1)).format("%Y-%m-%d-%H%M%S").to_string(),
         Err(_) => written.to_string(),
     }
+}
+
+/// The newest of a yoyo directory's migrations, its SQL files and its Python steps alike: its
+/// version as written and its id (the file's name without its extension), which `shale new`
+/// numbers after and depends on (re-check: a Python step's number was given again, and its id
+/// passed over).
+fn yoyo_newest(set: &shale::MigrationSet) -> Option<(String, String)> {
+    let sql = set.versioned().filter_map(|m| Some((m.version.clone()?, m.version_text.clone(), m.file.clone())));
+    let code = set.unrunnable.iter().map(|u| (u.version.clone(), u.version_text.clone(), u.file.clone()));
+    sql.chain(code).max_by(|a, b| a.0.cmp(&b.0)).map(|(_, text, file)| {
+        let id = file.rsplit_once('.').map_or(file.as_str(), |(stem, _)| stem).to_string();
+        (text, id)
+    })
 }
 
 #[cfg(test)]

@@ -170,7 +170,9 @@ fn squash_files(last: &Migration, text: &str) -> Vec<(PathBuf, String)> {
         Layout::UpDownPair => vec![(format!("{v}_squashed.up.sql"), text.to_string())],
         Layout::Postgrator => vec![(format!("{v}.do.squashed.sql"), text.to_string())],
         Layout::DbMigrate => vec![(format!("{v}-squashed-up.sql"), text.to_string())],
-        Layout::Yoyo => vec![(format!("{v}_squashed.sql"), text.to_string())],
+        // Headed as yoyo's are, so that the directory still reads as yoyo's (review: without one,
+        // the rest were read with other versions).
+        Layout::Yoyo => vec![(format!("{v}_squashed.sql"), format!("-- depends:\n{text}"))],
         Layout::Umzug => vec![(format!("{}.squashed.sql", shale::core::layout::umzug_time(v)), text.to_string())],
         Layout::DieselFolder => vec![
             (format!("{v}_squashed/up.sql"), text.to_string()),

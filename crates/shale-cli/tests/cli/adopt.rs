@@ -3544,6 +3544,33 @@ fn yoyo_s_files_and_history_are_taken_over() {
     let text = std::fs::read_to_string(p.migrations().join(&written)).unwrap();
     assert!(text.starts_with("-- depends: 20250808_01_idx\n"), "{text}");
     assert!(new.stdout.contains("_01_add_notes.rollback.sql"), "{}", new.stdout);
+
+    // yoyo's documentation's naming, with a Python step between its SQL files: `up` stops at the
+    // step (re-check: passed over in silence, its rows never inserted), `adopt` takes its row over
+    // as code yoyo ran, and `shale new` numbers after it, as the files are written.
+    let q = Project::new("adopt_yoyo_steps");
+    q.write("0001.create-foo.sql", "-- depends:\nCREATE TABLE foo (id int);\n");
+    q.write("0002.backfill-foo.py", "from yoyo import step\nsteps = [step(\"INSERT INTO foo VALUES (1)\")]\n");
+    q.write("0003.add-bar.sql", "-- depends: 0002.backfill-foo\nCREATE TABLE bar (id int);\n");
+    let up = q.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("0002.backfill-foo.py: migration 0002 is written in Python"), "{}", up.stderr);
+    assert_eq!(q.psql("SELECT to_regclass('foo') IS NULL"), "t", "nothing ran");
+    q.psql(
+        "CREATE TABLE foo (id int); INSERT INTO foo VALUES (1); CREATE TABLE bar (id int);
+         CREATE TABLE _yoyo_migration (migration_hash varchar(64) PRIMARY KEY, migration_id varchar(255),
+             applied_at_utc timestamp);
+         INSERT INTO _yoyo_migration VALUES ('a', '0001.create-foo', now()), ('b', '0002.backfill-foo', now()),
+             ('c', '0003.add-bar', now());",
+    );
+    let adopt = q.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("recorded 3 migration(s) as applied"), "{}", adopt.stdout);
+    q.shale(&["up"]).ok();
+    assert_eq!(q.psql("SELECT count(*) FROM foo"), "1");
+    let new = q.shale(&["new", "more"]).ok();
+    assert!(new.stdout.contains("0004.more.sql"), "{}", new.stdout);
+    let text = std::fs::read_to_string(q.migrations().join("0004.more.sql")).unwrap();
+    assert!(text.starts_with("-- depends: 0003.add-bar\n"), "{text}");
 }
 
 /// pyway's history (`pyway`, Flyway's file names, versions with dots, a CRC-32 it checks) is

@@ -351,6 +351,18 @@ fn drift_across_databases_replays_where_each_target_s_names_land() {
     let json = run.json();
     assert_eq!(target(&json, "a")["drift"], serde_json::json!([]), "{json}");
     assert_eq!(target(&json, "b")["drift"], serde_json::json!([]), "{json}");
+    // A target of another search_path that is down is unavailable, and the others are compared
+    // (review: its connection, made before the fleet ran, failed the whole drift).
+    let down = format!(
+        "{}\ndown = \"postgresql://postgres@127.0.0.1:1/nowhere?search_path=other\"\n",
+        std::fs::read_to_string(&file).unwrap().trim_end()
+    );
+    let with_down = write_targets(&p, &down);
+    let run = shale(&p, &["--targets", &with_down, "drift", "--dev-url", &dev_url, "--json"]);
+    let json = run.json();
+    assert_eq!(target(&json, "down")["outcome"], "unavailable", "{json}");
+    assert_eq!(target(&json, "b")["drift"], serde_json::json!([]), "{json}");
+    let file = write_targets(&p, &format!("[targets]\na = \"{}\"\nb = \"{in_app}\"\n", a.url));
     // Still a drift check: a change by hand in app shows.
     shared_cluster().psql(&b.name, "ALTER TABLE app.items ADD COLUMN extra int").unwrap();
     let run = shale(&p, &["--targets", &file, "drift", "--dev-url", &dev_url, "--json"]);

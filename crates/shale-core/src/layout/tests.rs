@@ -700,6 +700,22 @@ fn flyway_files_are_read_in_folders_at_any_depth() {
     assert_eq!(read, [("0001", "create-foo", true), ("0002", "bar", false)]);
     let errors = load(vec![file("create-foo.sql", "-- depends:\nselect 1;")]).unwrap_err();
     assert!(errors[0].to_string().contains("yoyo's migration `create-foo` starts with no number"), "{errors:?}");
+    // Not yoyo's (review): a `-- depends:` comment naming no file, or files of another layout.
+    let dbmate = load(vec![
+        file("20240101120000_a.sql", "-- migrate:up\ncreate table a (i int);\n-- migrate:down\ndrop table a;\n"),
+        file(
+            "20240102120000_b.sql",
+            "-- depends: table a\n-- migrate:up\ncreate table b (i int);\n-- migrate:down\ndrop table b;\n",
+        ),
+    ])
+    .unwrap();
+    assert!(dbmate.migrations.iter().all(|m| m.layout == Layout::DbmateSections && m.down.is_some()));
+    let pairs = load(vec![
+        file("000001_users.up.sql", "-- depends:\ncreate table users (i int);\n"),
+        file("000001_users.down.sql", "drop table users;\n"),
+    ])
+    .unwrap();
+    assert_eq!(pairs.migrations[0].layout, Layout::UpDownPair);
     // Old migrations kept aside in an `archive/` folder (node-pg-migrate, golang-migrate never
     // look there): left alone, and said.
     let set = load(vec![

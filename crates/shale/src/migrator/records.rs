@@ -69,7 +69,7 @@ impl Migrator {
         // JavaScript modules: a history shale took over would have refused the baseline): what it
         // holds now, so that `status` sees it change if that tool still migrates here.
         let mut left = self.other_histories(client).await?;
-        left.retain(|t| t.in_search_path && !self.own_table(t));
+        left.retain(|t| self.left_at_baseline(t));
         let mut left_rows = Vec::new();
         for table in &left {
             let Some(fingerprint) = shale_pg::foreign::fingerprint(client, table, false).await? else { continue };
