@@ -126,10 +126,14 @@ pub enum Tool {
     /// file by its name (`2024.02.11T13.01.48.users.sql`, umzug's timestamp), with the MD5 of its
     /// text. Its files, named as umzug names them with their downs in `down/`, are not shale's.
     SlonikMigrator,
+    /// Sequel's migrator (Ruby; Roda's, Hanami's through ROM): `schema_info (version)`, the
+    /// version its IntegerMigrator reached, or `schema_migrations (filename)`, a row per file its
+    /// TimestampMigrator ran (`20240101120000_users.rb`).
+    Sequel,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 45] = [
+    pub const ALL: [Tool; 46] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -175,6 +179,7 @@ impl Tool {
         Tool::Pyway,
         Tool::Ley,
         Tool::SlonikMigrator,
+        Tool::Sequel,
     ];
 
     /// The name used on the command line (`--from golang-migrate`), in messages and in `--json`.
@@ -225,6 +230,7 @@ impl Tool {
             Tool::Pyway => "pyway",
             Tool::Ley => "ley",
             Tool::SlonikMigrator => "@slonik/migrator",
+            Tool::Sequel => "sequel",
         }
     }
 
@@ -259,6 +265,7 @@ impl Tool {
             Tool::PostgresMigrations => &["postgres_migrations"],
             Tool::Pgmigrate => &["yandex-pgmigrate", "yandex_pgmigrate"],
             Tool::SlonikMigrator => &["slonik-migrator", "slonik_migrator", "slonik"],
+            Tool::Sequel => &["sequel-migrator", "hanami", "rom-sql", "roda"],
             _ => &[],
         }
     }
@@ -303,6 +310,7 @@ impl Tool {
             Tool::DbMigrate => "migrations",
             Tool::Postgrator => "schemaversion",
             Tool::SlonikMigrator => "migration",
+            Tool::Sequel => "schema_info",
             Tool::PostgresMigrations => "migrations",
             Tool::Pgmigrate => "schema_version",
             Tool::Pyway => "pyway",
@@ -322,6 +330,10 @@ impl Tool {
         match table {
             // popx's own column: its table under any name (`migration_table_name`).
             _ if has("version") && has("version_self") => Some(Tool::Pop),
+            // Sequel's TimestampMigrator: the file names it ran (Sequel trial: written into the
+            // baseline as the application's).
+            "schema_migrations" if exactly(&["filename"]) => Some(Tool::Sequel),
+            "schema_info" if exactly(&["version"]) => Some(Tool::Sequel),
             "schema_migrations" if has("version") && has("dirty") => Some(Tool::GolangMigrate),
             "schema_migrations" if has("version") && has("statements") => Some(Tool::Supabase),
             "schema_migrations" if has("version") && has("inserted_at") => Some(Tool::Ecto),
@@ -396,6 +408,7 @@ impl Tool {
                     | Tool::SeaOrm
                     | Tool::PostgresMigrations
                     | Tool::SlonikMigrator
+                    | Tool::Sequel
             ) || table.to_ascii_lowercase().contains("migration")
                 // (peewee-migrate's own `migratehistory`, under a prefix: review.)
                 || (*tool == Tool::PeeweeMigrate && table.to_ascii_lowercase().contains("migratehistory"))
@@ -601,6 +614,10 @@ impl Tool {
             Tool::Pyway => "`pyway migrate` in a deploy step",
             Tool::Ley => "`ley up` in a deploy or start script",
             Tool::SlonikMigrator => "`node migrate up` (its SlonikMigrator script) in a deploy or start script",
+            Tool::Sequel => {
+                "`sequel -m DIR URL` (or `hanami db migrate`) in a deploy step, `Sequel::Migrator.run` at the \
+                 application's start-up"
+            }
             _ => "a deploy step, the application's start-up",
         }
     }
@@ -677,7 +694,7 @@ impl Tool {
     pub fn migration_form(self) -> Option<&'static str> {
         match self {
             Tool::Alembic | Tool::Django => Some("Python scripts"),
-            Tool::Rails => Some("Ruby scripts"),
+            Tool::Rails | Tool::Sequel => Some("Ruby scripts"),
             Tool::Ecto => Some("Elixir scripts"),
             Tool::Knex | Tool::Sequelize | Tool::Ley => Some("JavaScript modules"),
             Tool::TypeOrm | Tool::MikroOrm | Tool::Kysely => Some("TypeScript or JavaScript modules"),
@@ -698,6 +715,7 @@ impl Tool {
             Tool::Alembic => Some("alembic upgrade REVISION"),
             Tool::Django => Some("python manage.py migrate APP MIGRATION"),
             Tool::Rails => Some("rails db:migrate VERSION=..."),
+            Tool::Sequel => Some("sequel -m DIR -M VERSION URL"),
             Tool::Ecto => Some("mix ecto.migrate --to VERSION"),
             Tool::Knex => Some("knex migrate:latest"),
             Tool::Sequelize => Some("sequelize db:migrate --to NAME"),
@@ -790,7 +808,7 @@ pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
     })
 }
 
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 22] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 23] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
@@ -848,6 +866,9 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 22] = [
     // @slonik/migrator's `migrationTableName` where its name says it holds migrations (slonik
     // trial: `--table migration` taken for Sequelize's, whose `SequelizeMeta` has a `name`).
     (Tool::SlonikMigrator, &["date", "hash", "name"]),
+    // Sequel's TimestampMigrator's `:table` where its name says it holds migrations (Sequel trial:
+    // ubicloud's `schema_migrations_password`, a second history for another role's migrations).
+    (Tool::Sequel, &["filename"]),
     // Postgrator's, under its `schemaTable`.
     (Tool::Postgrator, &["md5", "name", "run_at", "version"]),
     // postgres-migrations' (and its forks'), where the name says it holds migrations.
@@ -2355,7 +2376,7 @@ mod tests {
         assert_eq!(
             Tool::listed(&Tool::with_code_migrations(), "or"),
             "alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, liquibase, laravel, \
-             doctrine, phinx, ef-core, yoyo, aerich, piccolo, peewee-migrate, sea-orm or ley"
+             doctrine, phinx, ef-core, yoyo, aerich, piccolo, peewee-migrate, sea-orm, ley or sequel"
         );
         assert_eq!(Tool::listed(&[Tool::Goose, Tool::Sqlx], "and"), "goose and sqlx");
         assert_eq!(Tool::listed(&[Tool::Goose], "and"), "goose");

@@ -3573,6 +3573,42 @@ fn yoyo_s_files_and_history_are_taken_over() {
     assert!(text.starts_with("-- depends: 0003.add-bar\n"), "{text}");
 }
 
+/// Sequel's histories (`schema_migrations (filename)` of its TimestampMigrator, under another
+/// name too, and `schema_info (version)` of its IntegerMigrator) are known: left out of a
+/// baseline, and watched (Sequel trial: written into the baseline as the application's, and a
+/// colleague's `sequel -m` after the switch went unseen).
+#[test]
+fn sequel_s_histories_are_left_out_and_watched() {
+    let p = Project::new("adopt_sequel");
+    p.psql(
+        "CREATE TABLE vm (id int);
+         CREATE TABLE schema_migrations (filename text PRIMARY KEY);
+         INSERT INTO schema_migrations VALUES ('20230117_tables.rb');
+         CREATE TABLE schema_migrations_password (filename text PRIMARY KEY);
+         INSERT INTO schema_migrations_password VALUES ('20230118_password.rb');",
+    );
+    std::fs::create_dir_all(p.migrations()).unwrap();
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("sequel (public.schema_migrations_password)"), "{}", status.stderr);
+    p.shale(&["baseline", "--from-database"]).ok();
+    let baseline = std::fs::read_dir(p.migrations()).unwrap().next().unwrap().unwrap().path();
+    let text = std::fs::read_to_string(baseline).unwrap();
+    assert!(text.contains("CREATE TABLE public.vm") && !text.contains("schema_migrations"), "{text}");
+    p.psql("INSERT INTO schema_migrations VALUES ('20250325_add_vm_tag.rb'); ALTER TABLE vm ADD COLUMN tag text");
+    let status = p.shale(&["status"]).ok();
+    assert!(
+        status.stderr.contains("sequel's history (public.schema_migrations) has changed since the baseline"),
+        "{}",
+        status.stderr
+    );
+
+    let q = Project::new("adopt_sequel_integer");
+    q.psql("CREATE TABLE users (id int); CREATE TABLE schema_info (version integer DEFAULT 0 NOT NULL); INSERT INTO schema_info VALUES (3)");
+    std::fs::create_dir_all(q.migrations()).unwrap();
+    let run = q.shale(&["baseline", "--from-database"]).ok();
+    assert!(run.stderr.contains("public.schema_info (sequel's history) is left out"), "{}", run.stderr);
+}
+
 /// pyway's history (`pyway`, Flyway's file names, versions with dots, a CRC-32 it checks) is
 /// taken over, a file changed since refused as pyway refuses it; ley's (`migrations (id, name,
 /// created_at)`, JavaScript modules) is left out of a baseline and watched (trial: pyway's read as
