@@ -1684,8 +1684,8 @@ mod tests {
             shale_text(&e),
             "no other migration tool's history table was found in this database (looked for those of golang-migrate, \
              dbmate, goose, sqlx, diesel, flyway, refinery, node-pg-migrate, sql-migrate, tern, pop, prisma, drizzle, \
-             atlas, supabase, hasura, sqitch, graphile-migrate, morph, db-migrate, postgrator, postgres-migrations, pgmigrate and pyway, and of alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, \
-             liquibase, laravel, doctrine, phinx, ef-core, yoyo, aerich, piccolo, peewee-migrate, sea-orm and ley, whose migrations are code); name it with --from TOOL --table NAME if it was renamed, or, for a database built \
+             atlas, supabase, hasura, sqitch, graphile-migrate, morph, db-migrate, postgrator, postgres-migrations, pgmigrate, pyway and @slonik/migrator, and of alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, \
+             liquibase, laravel, doctrine, phinx, ef-core, yoyo, aerich, piccolo, peewee-migrate, sea-orm, ley and sequel, whose migrations are code); name it with --from TOOL --table NAME if it was renamed, or, for a database built \
              without one or by a tool whose migrations are code, see `shale baseline --from-database`"
         );
         let e = ShaleError::NoForeignHistory { tool: Some(Tool::Goose), table: None };

@@ -742,7 +742,7 @@ impl fmt::Display for LoadError {
     }
 }
 
-const CONVENTIONS: &str = "expected NNN_name.sql, NNN_name.up.sql/.down.sql, V3__name.sql, U3__name.sql, R__name.sql, a folder NNN_name/ holding up.sql or migration.sql, or another tool's names shale reads (Postgrator's NNN.do.name.sql, umzug's 2024.02.11T13.01.48.name.sql, yoyo's YYYYMMDD_NN_name.sql headed `-- depends:`)";
+const CONVENTIONS: &str = "expected NNN_name.sql, NNN_name.up.sql/.down.sql, V3__name.sql, U3__name.sql, R__name.sql, a folder NNN_name/ holding up.sql or migration.sql; or the names of another tool shale reads (Postgrator's, umzug's, yoyo's: docs/migrations.md)";
 
 /// Every migration of a directory, checked and ordered: versioned by version, then repeatables by name.
 #[derive(Debug, Clone, Default)]
