@@ -700,6 +700,17 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
         PlanError::ResumeChanged { .. } => {
             format!("{problem}; restore them, or decide with `shale repair` what the database holds")
         }
+        PlanError::UnrunnableDown { version, path, .. } => {
+            let with = match shale::core::layout::written_in(path) {
+                "Go" => "goose's `down`",
+                "Python" => "`yoyo rollback`",
+                _ => "the tool it was written for",
+            };
+            format!(
+                "{problem}: undo its work ({with}, or by hand), then record that with `shale repair {version} \
+                 --rolled-back --reason ...`, and run `shale down` again for the rest"
+            )
+        }
         PlanError::Unrunnable { version, before, path } => {
             let with = match shale::core::layout::written_in(path) {
                 "Go" => "with goose",

@@ -1430,6 +1430,16 @@ impl MigrationSet {
     /// Of those in code, only those numbered as the SQL files are, where there are SQL files:
     /// Knex's `20240101120000_users.js` beside `0001_baseline.sql` and `0002_b.sql` is the old
     /// tool's, and the next is `0003` (review: `20240101120001_third.sql`).
+    /// The migrations in code left alone in the directory that are numbered as SQL files may be
+    /// (`004_add_posts.rb`), with their versions: what a tool that records only the number it
+    /// reached (Sequel's IntegerMigrator) has run or not.
+    pub fn numbered_code_migrations(&self) -> impl Iterator<Item = (Version, &Path)> {
+        self.ignored
+            .iter()
+            .filter(|i| i.is_code_migration())
+            .filter_map(|i| Some((numbered_code_file(i.path.file_name()?.to_str()?)?.0, i.path.as_path())))
+    }
+
     pub fn newest_version_of_any_file(&self) -> Option<Version> {
         let newest_sql = self.versioned().filter(|m| m.version.is_some()).max_by(|a, b| a.version.cmp(&b.version));
         let numbered_as_sql = |text: &str| {

@@ -512,6 +512,13 @@ pub enum PlanError {
         /// an up to there applies what comes before it.
         before: Option<String>,
     },
+    /// A migration shale cannot run (a yoyo Python step, a goose Go migration) is to be reverted:
+    /// shale cannot revert it either.
+    UnrunnableDown {
+        version: String,
+        label: String,
+        path: PathBuf,
+    },
     /// The database applied some of the migrations a squash replaces, not all: the squash cannot
     /// run there (it would create what exists), and the rest are only in the archive.
     InsideSquash {
@@ -641,6 +648,12 @@ impl fmt::Display for PlanError {
                 path.display(),
                 crate::layout::written_in(path)
             ),
+            PlanError::UnrunnableDown { label, path, .. } => write!(
+                f,
+                "{}: migration {label} is written in {}, which shale cannot revert",
+                path.display(),
+                crate::layout::written_in(path)
+            ),
             PlanError::InsideSquash { label, path, applied, first } => write!(
                 f,
                 "{}: migration {label} replaces migrations {first} to its own version, and this database applied them only up to {applied}",
@@ -690,6 +703,7 @@ impl PlanError {
             | PlanError::OutOfOrder { path, .. }
             | PlanError::ResumeChanged { path, .. }
             | PlanError::Unrunnable { path, .. }
+            | PlanError::UnrunnableDown { path, .. }
             | PlanError::InsideSquash { path, .. }
             | PlanError::TwinMoved { path, .. }
             | PlanError::PlanMoved { path, .. }
@@ -736,6 +750,9 @@ impl PlanError {
             }
             PlanError::Unrunnable { .. } => {
                 "port it to SQL (a .sql file of the same version); or apply the migrations before it with an up to the version before it, do its work (with the tool it was written for, or by hand), record it with a repair: applied, with a reason, and run up again for the rest"
+            }
+            PlanError::UnrunnableDown { .. } => {
+                "undo its work with the tool it was written for, or by hand, then record that with a repair: rolled back, with a reason"
             }
             PlanError::InsideSquash { .. } => {
                 "apply the rest from the archived files (where the squash moved them), then the squash counts as applied"
@@ -1668,6 +1685,13 @@ pub fn plan_down_generated(
                         continue;
                     }
                 }
+            }
+            // Written in code shale cannot run (re-check: a yoyo Python step was said to be gone).
+            _ if file.is_none() && set.find_unrunnable(&version).is_some() => {
+                let u = set.find_unrunnable(&version).expect("found above");
+                let label = crate::layout::versioned_label(&u.version_text, &u.name);
+                errors.push(PlanError::UnrunnableDown { version: u.version_text.clone(), label, path: u.path.clone() });
+                continue;
             }
             // Its file gone, and the history keeping no down: what is missing is the file.
             _ if file.is_none() => {

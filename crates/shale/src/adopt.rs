@@ -512,8 +512,14 @@ impl Migrator {
         // one since (a file added below, out of order, it never runs).
         let adopted_up_to = taken.iter().max().cloned();
         let reached_only = matches!(foreign.state, shale_core::adopt::ForeignState::Current { .. });
-        let now: std::collections::HashSet<&shale_core::Version> =
-            applied.applied.iter().filter_map(|m| m.version.as_ref()).collect();
+        // Its migrations shale cannot run too (yoyo's Python steps: re-check, one yoyo ran since
+        // was said to be run by hand, a second time).
+        let now: std::collections::HashSet<&shale_core::Version> = applied
+            .applied
+            .iter()
+            .filter_map(|m| m.version.as_ref())
+            .chain(applied.applied_unrunnable.iter().map(|u| &u.version))
+            .collect();
         let mut versions: Vec<shale_core::Version> = now
             .iter()
             .map(|v| (*v).clone())
@@ -824,12 +830,21 @@ impl Migrator {
     /// would leave their work undone for good (Rails re-check). None where the rows name none of
     /// the files (a history that names them otherwise: Alembic's revision ids). One query.
     pub async fn code_migrations_not_run_by(&self, table: &ForeignTable) -> Result<Vec<std::path::PathBuf>, Error> {
-        if self.set.code_migrations.is_empty() {
+        let numbered = table.tool == Tool::Sequel && self.set.numbered_code_migrations().next().is_some();
+        if self.set.code_migrations.is_empty() && !numbered {
             return Ok(Vec::new());
         }
         let client = self.connect().await?;
         let rows = foreign::read(&client, table, table.tool).await?;
         let shale_core::adopt::ForeignState::Entries(entries) = &rows.state else { return Ok(Vec::new()) };
+        // Sequel's IntegerMigrator keeps the number it reached: every file numbered above it it
+        // has not run (Sequel re-check: a baseline counted `004_x.rb` as run).
+        if let (Tool::Sequel, [reached]) = (table.tool, entries.as_slice()) {
+            if let Some(reached) = shale_core::Version::parse(&reached.key) {
+                let above = self.set.numbered_code_migrations().filter(|(v, _)| *v > reached);
+                return Ok(above.map(|(_, path)| path.to_path_buf()).collect());
+            }
+        }
         let recorded = |c: &&shale_core::layout::CodeMigration| {
             let file = c.path.file_name().and_then(|f| f.to_str()).unwrap_or_default();
             let stem = file.split_once('.').map_or(file, |(stem, _)| stem);

@@ -651,8 +651,13 @@ pub(crate) fn note_foreign(found: &[shale_pg::foreign::ForeignTable], set: &shal
         [one] => one,
         several => {
             let tables: Vec<String> = several.iter().map(|t| format!("{} ({})", t.tool, t.display())).collect();
+            // One tool's several (Sequel trial: a second history for another role's migrations).
+            let of = match several.iter().all(|t| t.tool == several[0].tool) {
+                true => format!("{} histories of {}", several.len(), several[0].tool),
+                false => "the histories of more than one tool".to_string(),
+            };
             crate::output::note(&format!(
-                "this database holds the histories of more than one tool, {}, and shale has none here yet: {}",
+                "this database holds {of}, {}, and shale has none here yet: {}",
                 tables.join(", "),
                 crate::error::take_over(several)
             ));

@@ -3567,10 +3567,33 @@ fn yoyo_s_files_and_history_are_taken_over() {
     assert!(adopt.stdout.contains("recorded 3 migration(s) as applied"), "{}", adopt.stdout);
     q.shale(&["up"]).ok();
     assert_eq!(q.psql("SELECT count(*) FROM foo"), "1");
+    // Reverting through the step: shale cannot, and says how (re-check: "its file is gone").
+    q.write("0003.add-bar.rollback.sql", "DROP TABLE bar;\n");
+    let down = q.shale(&["down", "--to", "0001"]);
+    assert_eq!(down.code, 2, "{}", down.stderr);
+    assert!(
+        down.stderr.contains(
+            "0002.backfill-foo.py: migration 0002 backfill-foo is written in Python, which shale cannot revert"
+        ) && down.stderr.contains("`yoyo rollback`"),
+        "{}",
+        down.stderr
+    );
+    assert_eq!(q.psql("SELECT to_regclass('bar') IS NOT NULL"), "t", "nothing was reverted");
+    q.remove("0003.add-bar.rollback.sql");
     let new = q.shale(&["new", "more"]).ok();
     assert!(new.stdout.contains("0004.more.sql"), "{}", new.stdout);
     let text = std::fs::read_to_string(q.migrations().join("0004.more.sql")).unwrap();
     assert!(text.starts_with("-- depends: 0003.add-bar\n"), "{text}");
+    // A Python step a colleague's `yoyo apply` ran after the switch is said to be yoyo's run, not
+    // work to do by hand (re-check: its rows would have been inserted twice).
+    q.remove("0004.more.sql");
+    q.write("0004.extra.py", "from yoyo import step\nsteps = [step(\"INSERT INTO foo VALUES (2)\")]\n");
+    q.psql("INSERT INTO foo VALUES (2); INSERT INTO _yoyo_migration VALUES ('d', '0004.extra', now())");
+    let up = q.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("yoyo applied 0004 extra since shale took its history over"), "{}", up.stderr);
+    let status = q.shale(&["status"]).ok();
+    assert!(status.stderr.contains("yoyo applied 0004 extra since"), "{}", status.stderr);
 }
 
 /// Sequel's histories (`schema_migrations (filename)` of its TimestampMigrator, under another
@@ -3607,6 +3630,17 @@ fn sequel_s_histories_are_left_out_and_watched() {
     std::fs::create_dir_all(q.migrations()).unwrap();
     let run = q.shale(&["baseline", "--from-database"]).ok();
     assert!(run.stderr.contains("public.schema_info (sequel's history) is left out"), "{}", run.stderr);
+
+    // Its Ruby files beside, one numbered above the version it reached: not run, and a baseline
+    // would count it as run (re-check).
+    let r = Project::new("adopt_sequel_integer_behind");
+    r.psql("CREATE TABLE users (id int); CREATE TABLE schema_info (version integer DEFAULT 0 NOT NULL); INSERT INTO schema_info VALUES (3)");
+    for n in 1..=4 {
+        r.write(&format!("00{n}_step{n}.rb"), "Sequel.migration { change { } }\n");
+    }
+    let run = r.shale(&["baseline", "--from-database"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("does not record") && run.stderr.contains("004_step4.rb"), "{}", run.stderr);
 }
 
 /// pyway's history (`pyway`, Flyway's file names, versions with dots, a CRC-32 it checks) is

@@ -56,6 +56,30 @@ impl Migrator {
     /// comments and white space only. Reading that failing, the error stays as it was.
     pub(super) async fn said_in_full(&self, client: &Client, history: &History, error: Error) -> Error {
         let Error::Plan(mut problems) = error else { return error };
+        // One shale cannot run that the tool whose history it took over ran since: said so, as
+        // such a SQL file is (re-check: a yoyo Python step was said to be done by hand, again).
+        if problems.iter().any(|p| matches!(p, PlanError::Unrunnable { .. })) {
+            if let Ok(Some(since)) = self.applied_by_the_adopted_tool(client, history).await {
+                let ran: Vec<String> = problems
+                    .iter()
+                    .filter_map(|p| match p {
+                        PlanError::Unrunnable { version, .. } => Version::parse(version),
+                        _ => None,
+                    })
+                    .filter(|v| since.not_shale_s(v, history))
+                    .filter_map(|v| self.set.find_unrunnable(&v))
+                    .map(|u| shale_core::layout::versioned_label(&u.version_text, &u.name))
+                    .collect();
+                if !ran.is_empty() {
+                    return Error::AppliedByTheOtherTool {
+                        tool: since.tool,
+                        table: since.table,
+                        migrations: ran,
+                        marked_by_baseline: since.marked_by_baseline,
+                    };
+                }
+            }
+        }
         if problems.iter().any(|p| matches!(p, PlanError::Modified { .. })) {
             let only = self.changed_in_comments_only(client, history).await.unwrap_or_default();
             for p in &mut problems {

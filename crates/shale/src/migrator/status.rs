@@ -109,7 +109,12 @@ impl Migrator {
         };
         let pending: Vec<String> = rows
             .iter()
-            .filter(|r| matches!(r.state, plan::State::Pending | plan::State::OutOfOrder | plan::State::Failed))
+            .filter(|r| {
+                matches!(
+                    r.state,
+                    plan::State::Pending | plan::State::OutOfOrder | plan::State::Failed | plan::State::Unrunnable
+                )
+            })
             .filter_map(|r| Some((Version::parse(r.version.as_deref()?)?, &r.name)))
             .filter(|(version, _)| since.not_shale_s(version, history))
             .map(|(version, name)| shale_core::layout::versioned_label(&written_version(&self.set, version), name))
