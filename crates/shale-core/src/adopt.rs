@@ -682,6 +682,8 @@ impl Tool {
             Tool::NodePgMigrate | Tool::DbMigrate => !set.migrations.is_empty(),
             // yoyo's SQL files, read where they are: it ran them (its Python steps are code).
             Tool::Yoyo => set.migrations.iter().any(|m| m.layout == Layout::Yoyo),
+            // umzug's SQL files, run by umzug itself with Sequelize's storage (`SequelizeMeta`).
+            Tool::Sequelize => set.migrations.iter().any(|m| m.layout == Layout::Umzug),
             _ => {
                 self.migrations_are_sql()
                     || (self == Tool::Liquibase && set.migrations.iter().any(|m| m.layout == Layout::Liquibase))
@@ -1373,8 +1375,9 @@ pub fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
         Tool::Liquibase => liquibase_changeset(key, m),
         // yoyo stores the file's name without `.sql`, its id.
         Tool::Yoyo => m.file.strip_suffix(".sql") == Some(key),
-        // @slonik/migrator stores the file's name (`2024.02.11T13.01.48.users.sql`).
-        Tool::SlonikMigrator => m.file == key,
+        // @slonik/migrator stores the file's name (`2024.02.11T13.01.48.users.sql`), and so does
+        // umzug in Sequelize's storage.
+        Tool::SlonikMigrator | Tool::Sequelize => m.file == key,
         _ => Version::parse(key).as_ref() == Some(version),
     }
 }

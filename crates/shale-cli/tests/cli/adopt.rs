@@ -3499,6 +3499,25 @@ fn slonik_migrator_s_files_and_history_are_known() {
     );
 }
 
+/// umzug's SQL files run with Sequelize's storage (`"SequelizeMeta" (name)`, a row per file by its
+/// name) are taken over by name, as @slonik/migrator's are.
+#[test]
+fn umzug_s_files_in_sequelize_s_storage_are_taken_over() {
+    let p = Project::new("adopt_umzug_sequelize");
+    p.write("2024.01.01T00.00.00.a.sql", "CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\n");
+    p.write("2024.01.02T00.00.00.b.sql", "CREATE TABLE b (id int);\n");
+    p.psql(
+        "CREATE TABLE a (id int); INSERT INTO a VALUES (1);
+         CREATE TABLE \"SequelizeMeta\" (name varchar(255) PRIMARY KEY);
+         INSERT INTO \"SequelizeMeta\" VALUES ('2024.01.01T00.00.00.a.sql');",
+    );
+    let adopt = p.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("recorded 1 migration(s) as applied, adopted from sequelize"), "{}", adopt.stdout);
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM a"), "1", "the seed row once");
+    assert_eq!(p.psql("SELECT to_regclass('b') IS NOT NULL"), "t");
+}
+
 /// yoyo's SQL files, where their `-- depends:` headers say the directory is yoyo's, are read by
 /// their ids (`20250807_01_name.sql`, numbered within the day; rollbacks `.rollback.sql`), and its
 /// history taken over by id; `shale new` numbers on as `yoyo new` does (yoyo trial: "duplicate
