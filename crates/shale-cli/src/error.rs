@@ -320,11 +320,13 @@ fn shale_text(error: &ShaleError) -> String {
         ShaleError::NoForeignHistory { table: Some(_), .. } => error.to_string(),
         // A baseline row the tool wrote since ran nothing: where the database lacks their work,
         // that row goes and shale runs them; recording them as applied would skip them for good.
-        ShaleError::AppliedByTheOtherTool { tool, table, migrations, marked_by_baseline: Some(key) } => format!(
+        // (Its `baseline` deletes its other rows: that row deleted, shale would read those taken
+        // over as reverted; its table, only watched since the switch, goes instead.)
+        ShaleError::AppliedByTheOtherTool { tool, table, migrations, marked_by_baseline: Some(_) } => format!(
             "{error}. Stop {tool} where it still runs; check whether the database holds what they build: if not, \
-             delete that row (`DELETE FROM {table} WHERE version = {}`) and run `shale up`, which runs them; if it \
-             does (they were applied by hand), record each with `shale repair VERSION --applied --reason ...` ({})",
-            shale_schema::dump::literal(key),
+             {tool} no longer migrates this database: drop its table (`DROP TABLE {table}`; shale reads it only to \
+             watch for {tool} running again) and run `shale up`, which runs them; if it does (they were applied by \
+             hand), record each with `shale repair VERSION --applied --reason ...` ({})",
             migrations.iter().filter_map(|m| m.split(' ').next()).collect::<Vec<_>>().join(", ")
         ),
         ShaleError::AppliedByTheOtherTool { tool, migrations, .. }

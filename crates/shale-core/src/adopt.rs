@@ -1759,6 +1759,8 @@ pub fn plan_adoption_accepting<'a>(
                 // (yoyo's rows name its Python steps by their ids, the file's name without `.py`.)
                 let go = match tool {
                     Tool::Yoyo => set.unrunnable.iter().find(|u| file_stem(&u.path) == Some(entry.key.as_str())),
+                    // (Theirs by file name: umzug's `.js` migrations.)
+                    Tool::SlonikMigrator | Tool::Sequelize => set.unrunnable.iter().find(|u| u.file == entry.key),
                     _ => Version::parse(&entry.key).and_then(|v| set.find_unrunnable(&v)),
                 };
                 // node-pg-migrate's module of that name, postgres-migrations' of that number, beside
@@ -1809,7 +1811,8 @@ pub fn plan_adoption_accepting<'a>(
                                 })
                             }
                             // (Of another checkout's line endings too, as sqlx's and drizzle's: review.)
-                            // (None recorded for its JavaScript migrations: nothing to compare.)
+                            // (None recorded for its JavaScript migrations, or `undefined`: nothing to
+                            // compare.)
                             (Tool::Postgrator, Some(recorded))
                                 if !recorded.is_empty() && !applied_this(recorded, m, md5_hex) =>
                             {

@@ -1010,6 +1010,13 @@ impl MigrationSet {
                     Some(version) => unrunnable.push(Unrunnable { version, version_text, name, file, path }),
                     None => errors.push(LoadError::file(&path, "its version is not a number", None)),
                 },
+                // umzug's and Postgrator's names say a migration in their sequence, run by that
+                // tool (review: their rows named a file shale said was not there).
+                Other::Code(_) if numbered_as_sql_tools_name_code(&file).is_some() => {
+                    let (version, version_text, id_name) =
+                        numbered_as_sql_tools_name_code(&file).expect("matched above");
+                    unrunnable.push(Unrunnable { version, version_text, name: id_name, file: file.clone(), path });
+                }
                 Other::Code(language) if yoyo && name.components().count() == 1 => {
                     match yoyo_id(without_extension(&file)).and_then(|(v, n)| Some((Version::parse(v)?, v, n))) {
                         Some((version, version_text, id_name)) => unrunnable.push(Unrunnable {
@@ -1422,14 +1429,6 @@ impl MigrationSet {
         self.versioned().find(|m| m.version.as_ref() == Some(version))
     }
 
-    /// The newest version of any file of the directory: its migrations, and those in code it
-    /// leaves alone (goose's Go files, an old tool's `0040_x.py`): the next migration is numbered
-    /// after them all (review: `shale new` wrote `0001_x.sql` beside `0001_initial.py` to
-    /// `0040_y.py`, and `0002_b.sql` beside `0002_b.py`, which then read as its port).
-    ///
-    /// Of those in code, only those numbered as the SQL files are, where there are SQL files:
-    /// Knex's `20240101120000_users.js` beside `0001_baseline.sql` and `0002_b.sql` is the old
-    /// tool's, and the next is `0003` (review: `20240101120001_third.sql`).
     /// The migrations in code left alone in the directory that are numbered as SQL files may be
     /// (`004_add_posts.rb`), with their versions: what a tool that records only the number it
     /// reached (Sequel's IntegerMigrator) has run or not.
@@ -1440,6 +1439,14 @@ impl MigrationSet {
             .filter_map(|i| Some((numbered_code_file(i.path.file_name()?.to_str()?)?.0, i.path.as_path())))
     }
 
+    /// The newest version of any file of the directory: its migrations, and those in code it
+    /// leaves alone (goose's Go files, an old tool's `0040_x.py`): the next migration is numbered
+    /// after them all (review: `shale new` wrote `0001_x.sql` beside `0001_initial.py` to
+    /// `0040_y.py`, and `0002_b.sql` beside `0002_b.py`, which then read as its port).
+    ///
+    /// Of those in code, only those numbered as the SQL files are, where there are SQL files:
+    /// Knex's `20240101120000_users.js` beside `0001_baseline.sql` and `0002_b.sql` is the old
+    /// tool's, and the next is `0003` (review: `20240101120001_third.sql`).
     pub fn newest_version_of_any_file(&self) -> Option<Version> {
         let newest_sql = self.versioned().filter(|m| m.version.is_some()).max_by(|a, b| a.version.cmp(&b.version));
         let numbered_as_sql = |text: &str| {
@@ -2274,9 +2281,11 @@ fn is_yoyo_directory(files: &[SourceFile]) -> bool {
         .collect();
     let ids: std::collections::HashSet<&str> =
         top.iter().map(|(stem, _)| stem.strip_suffix(".rollback").unwrap_or(stem)).collect();
-    let headed = top.iter().any(|(_, bytes)| {
-        yoyo_depends(bytes).is_some_and(|depends| depends.iter().all(|id| ids.contains(id.as_str())))
-    });
+    // An id of its files, or one of its Python steps' (they start with a number, as `yoyo new`
+    // writes them): not words (review: `-- depends: table a`; and one naming only a step).
+    let an_id = |id: &str| ids.contains(id) || id.bytes().next().is_some_and(|b| b.is_ascii_digit());
+    let headed =
+        top.iter().any(|(_, bytes)| yoyo_depends(bytes).is_some_and(|depends| depends.iter().all(|id| an_id(id))));
     headed
         && top.iter().all(|(stem, bytes)| {
             let other_layout = matches!(
@@ -2337,6 +2346,18 @@ fn yoyo_id(id: &str) -> Option<(&str, &str)> {
         None => (&id[..first], rest),
     };
     Some((version_text, name.trim_start_matches(['_', '.', '-'])))
+}
+
+/// A migration in code named as umzug or Postgrator names its migrations in its sequence
+/// (`2024.02.11T13.01.48.seed.js`, `003.do.seed.js`): its version, as written, and its name.
+fn numbered_as_sql_tools_name_code(file: &str) -> Option<(Version, String, String)> {
+    let stem = without_extension(file);
+    match umzug_file(stem, Role::Up).or_else(|| postgrator_file(stem)) {
+        Some(Classified::Part { version_text, name, role: Role::Up, .. }) => {
+            Some((Version::parse(&version_text)?, version_text, name))
+        }
+        _ => None,
+    }
 }
 
 /// An umzug down in `down/`, named as its up (`file` with `.sql`).

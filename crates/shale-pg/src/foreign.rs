@@ -657,7 +657,8 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
             ForeignState::Entries(
                 rows.iter()
                     .map(|r| ForeignEntry {
-                        checksum: Some(r[1].clone()).filter(|c| !c.is_empty()),
+                        // Postgrator 8 writes `undefined` for its JavaScript migrations.
+                        checksum: Some(r[1].clone()).filter(|c| !c.is_empty() && c != "undefined"),
                         applied_at: time(&r[2]),
                         ..entry(&r[0])
                     })
@@ -676,7 +677,6 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         }
         // JavaScript modules by file name: nothing a file is matched to.
         Tool::Ley => keys(client, &format!("SELECT name FROM {t} ORDER BY id"), context).await?,
-        // Files by name, with the MD5 of each one's text as it compares them.
         // The version its IntegerMigrator reached (every file numbered up to it ran), or the files
         // its TimestampMigrator ran, by name.
         Tool::Sequel => {
@@ -684,6 +684,7 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
                 format!("SELECT coalesce(to_jsonb(h)->>'filename', to_jsonb(h)->>'version') FROM {t} h ORDER BY 1");
             keys(client, &sql, context).await?
         }
+        // Files by name, with the MD5 of each one's text as it compares them.
         Tool::SlonikMigrator => {
             let sql = format!("SELECT name, hash, {} FROM {t} ORDER BY date, name", utc_text("date"));
             let rows = simple_rows(client, &sql, context).await?;

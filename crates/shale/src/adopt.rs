@@ -98,6 +98,9 @@ pub struct AppliedSince {
     /// `manual` row), where some of `versions` are applied by that row alone: marked, not run.
     #[serde(skip)]
     pub marked_by_baseline: Option<String>,
+    /// Of `versions`, those that baseline row alone marks applied (no row of their own).
+    #[serde(skip)]
+    pub marked: Vec<shale_core::Version>,
 }
 
 impl AppliedSince {
@@ -115,11 +118,16 @@ impl AppliedSince {
 
     /// `migrations` (labels) as a report on this tool, None when there are none.
     pub(crate) fn listing(&self, migrations: Vec<String>) -> Option<crate::RanByBoth> {
+        // Said marked only where every one listed is (labels start with their version).
+        let marked = migrations.iter().all(|label| {
+            shale_core::Version::parse(label.split(' ').next().unwrap_or(label))
+                .is_some_and(|v| self.marked.contains(&v))
+        });
         (!migrations.is_empty()).then(|| crate::RanByBoth {
             tool: self.tool,
             table: self.table.clone(),
+            marked_by_baseline: self.marked_by_baseline.clone().filter(|_| marked),
             migrations,
-            marked_by_baseline: self.marked_by_baseline.clone(),
         })
     }
 
@@ -550,7 +558,12 @@ impl Migrator {
         };
         let mut reverted: Vec<shale_core::Version> = taken
             .iter()
-            .filter(|v| !now.contains(v) && self.set.find(v).is_some() && !dealt_with(v))
+            // (Its migrations shale cannot run too: review, a yoyo Python step reverted unseen.)
+            .filter(|v| {
+                !now.contains(v)
+                    && (self.set.find(v).is_some() || self.set.find_unrunnable(v).is_some())
+                    && !dealt_with(v)
+            })
             .cloned()
             .collect();
         // Sqitch's reverts of a change shale applied, or recorded by hand, after the switch, that
@@ -571,22 +584,25 @@ impl Migrator {
         // A baseline row written since (pgmigrate's `-b N baseline` after the switch) marks every
         // version up to it applied: those without a row of their own it ran nothing for (review:
         // the advice to record them as applied would have skipped them for good).
-        let marked_by_baseline = match (&foreign.state, adoption.applied_at.as_deref()) {
-            (shale_core::adopt::ForeignState::Entries(entries), Some(adopted_at)) => entries
-                .iter()
-                .filter(|e| e.baseline && e.applied_at.as_deref().is_some_and(|at| at > adopted_at))
-                .find(|b| {
-                    let up_to = shale_core::Version::parse(&b.key);
-                    versions.iter().any(|v| {
-                        Some(v) <= up_to.as_ref()
-                            && !entries.iter().any(|e| {
-                                !e.baseline
-                                    && self.set.find(v).is_some_and(|m| shale_core::adopt::matches(tool, m, &e.key))
-                            })
+        // (Those above it, or with a row of their own, it ran: review.)
+        let (marked_by_baseline, marked) = match (&foreign.state, adoption.applied_at.as_deref()) {
+            (shale_core::adopt::ForeignState::Entries(entries), Some(adopted_at)) => {
+                let baseline =
+                    entries.iter().find(|e| e.baseline && e.applied_at.as_deref().is_some_and(|at| at > adopted_at));
+                let up_to = baseline.and_then(|b| shale_core::Version::parse(&b.key));
+                let marked: Vec<shale_core::Version> = versions
+                    .iter()
+                    .filter(|v| up_to.as_ref().is_some_and(|up_to| *v <= up_to))
+                    .filter(|v| {
+                        !entries.iter().any(|e| {
+                            !e.baseline && self.set.find(v).is_some_and(|m| shale_core::adopt::matches(tool, m, &e.key))
+                        })
                     })
-                })
-                .map(|b| b.key.clone()),
-            _ => None,
+                    .cloned()
+                    .collect();
+                (baseline.filter(|_| !marked.is_empty()).map(|b| b.key.clone()), marked)
+            }
+            _ => (None, Vec::new()),
         };
         Ok(Some(AppliedSince {
             tool,
@@ -597,6 +613,7 @@ impl Migrator {
             applied_at,
             repaired,
             marked_by_baseline,
+            marked,
         }))
     }
 
@@ -743,17 +760,24 @@ impl Migrator {
                 s.direction == shale_core::StepDirection::Up && s.kind == shale_core::MigrationKind::Versioned
             })
         };
-        let twice: Vec<String> = ups()
-            .filter(|s| s.version.as_ref().is_some_and(|v| since.not_shale_s(v, history)))
-            .map(|s| s.label())
-            .collect();
-        if !twice.is_empty() {
-            return Err(Error::AppliedByTheOtherTool {
-                tool: since.tool,
-                table: since.table,
-                migrations: twice,
-                marked_by_baseline: since.marked_by_baseline,
-            });
+        // Those it ran said first (running them would apply them twice); those a baseline row of
+        // its marked, which ran nothing, after.
+        let since_then = |marked: bool| -> Vec<String> {
+            ups()
+                .filter(|s| s.version.as_ref().is_some_and(|v| since.not_shale_s(v, history)))
+                .filter(|s| s.version.as_ref().is_some_and(|v| since.marked.contains(v)) == marked)
+                .map(|s| s.label())
+                .collect()
+        };
+        for (twice, marked) in [(since_then(false), None), (since_then(true), since.marked_by_baseline.clone())] {
+            if !twice.is_empty() {
+                return Err(Error::AppliedByTheOtherTool {
+                    tool: since.tool,
+                    table: since.table,
+                    migrations: twice,
+                    marked_by_baseline: marked,
+                });
+            }
         }
         // One it tried and failed on may be half done (a file outside a transaction): running it
         // whole over that is no better than running it twice.
@@ -844,6 +868,17 @@ impl Migrator {
                 let above = self.set.numbered_code_migrations().filter(|(v, _)| *v > reached);
                 return Ok(above.map(|(_, path)| path.to_path_buf()).collect());
             }
+        }
+        // Its TimestampMigrator's rows name the files it ran, whatever their numbers (review:
+        // `1273253849_a.rb`, Sequel's own example, was not checked), where they name these.
+        if table.tool == Tool::Sequel {
+            let name = |p: &std::path::Path| p.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
+            let ran = |p: &std::path::Path| entries.iter().any(|e| e.key == name(p));
+            let files: Vec<&std::path::Path> = self.set.numbered_code_migrations().map(|(_, p)| p).collect();
+            if !files.iter().any(|p| ran(p)) {
+                return Ok(Vec::new());
+            }
+            return Ok(files.into_iter().filter(|p| !ran(p)).map(std::path::Path::to_path_buf).collect());
         }
         let recorded = |c: &&shale_core::layout::CodeMigration| {
             let file = c.path.file_name().and_then(|f| f.to_str()).unwrap_or_default();

@@ -68,12 +68,14 @@ pub struct ExpectedSchemas {
 }
 
 impl ExpectedSchemas {
-    /// The schema `target` is compared with (the first replay where none was made for its
-    /// search_path).
+    /// The schema `target` is compared with: the replay for its search_path (where it sets none,
+    /// the first there is). None where none was made for its search_path (its servers did not
+    /// answer when the fleet began): comparing it with another's would be a false drift (review).
     fn for_target(&self, target: &Target) -> Option<&shale_schema::Schema> {
         let list = target.schema.is_none().then(|| target.connection.search_path_sql()).flatten();
         let found = self.by_search_path.iter().find(|(l, _)| *l == list);
-        found.or(self.by_search_path.first()).map(|(_, s)| &**s)
+        let first = || self.by_search_path.first().filter(|_| list.is_none());
+        found.or_else(first).map(|(_, s)| &**s)
     }
 }
 
@@ -275,7 +277,11 @@ impl Fleet {
                         live = shale_schema::confine::without_same_objects(&live, made);
                     }
                     let Some(expected) = expected.for_target(target) else {
-                        return Err(Error::Invalid("drift: no expected schema was given".into()));
+                        return Err(Error::Invalid(
+                            "drift: what the migrations build where this target's search_path lands names could \
+                             not be replayed (its server did not answer when the fleet began): run drift again"
+                                .into(),
+                        ));
                     };
                     let differences = shale_schema::compare::differences(expected, &live);
                     if !differences.is_empty() {

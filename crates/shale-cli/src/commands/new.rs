@@ -305,13 +305,14 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         // yoyo's: its id heads it with the one before, as `yoyo new` writes it, so that yoyo
         // still reads the directory; the rollback beside it.
         Layout::Yoyo => {
-            let before = yoyo_newest(&set).map(|(_, id)| id);
+            let newest = yoyo_newest(&set);
             // As the newest is written: `0004.name` after `0003.add-bar` (re-check: `shale new`
-            // wrote another style beside them).
-            let separator = match &before {
-                Some(id) if id.as_bytes().get(version.to_string().len().min(id.len())) == Some(&b'.') => ".",
+            // wrote another style beside them), the character after its version.
+            let separator = match &newest {
+                Some((text, id)) if id.as_bytes().get(text.len()) == Some(&b'.') => ".",
                 _ => "_",
             };
+            let before = newest.map(|(_, id)| id);
             let depends = format!("-- depends: {}\n", before.unwrap_or_default());
             let id = format!("{version}{separator}{slug}");
             files.push((format!("{id}.sql").into(), format!("{depends}{}", header("up"))));

@@ -3383,25 +3383,39 @@ fn pgmigrate_history_is_taken_over() {
         if case != "auto" {
             continue;
         }
-        // `pgmigrate -b 6 baseline` after the switch marks 5 and 6 applied, running nothing: `up`
-        // says so, and the way out runs them (review: the advice was to record them as applied).
-        p.write("V0005__five.sql", "CREATE TABLE five (id int);\n");
-        p.write("V0006__six.sql", "CREATE TABLE six (id int);\n");
+        // `pgmigrate -b 6 baseline` after the switch (its rows deleted, a `manual` one written)
+        // marks 5 and 6 applied, running nothing, and its `migrate -t 8` then runs 7 and 8: `up`
+        // says those it ran first, then those it marked, whose way out runs them (review: the
+        // advice was to record them all as applied).
+        for (v, name) in [(5, "five"), (6, "six"), (7, "seven"), (8, "eight")] {
+            p.write(&format!("V000{v}__{name}.sql"), &format!("CREATE TABLE {name} (id int);\n"));
+        }
         p.psql(
-            "INSERT INTO schema_version (version, description, type, installed_on)
-             VALUES (6, 'six', 'manual', now() AT TIME ZONE 'UTC' + interval '1 minute')",
+            "DELETE FROM schema_version;
+             INSERT INTO schema_version (version, description, type, installed_on) VALUES
+                 (6, 'six', 'manual', now() AT TIME ZONE 'UTC' + interval '1 minute'),
+                 (7, 'seven', 'auto', now() AT TIME ZONE 'UTC' + interval '1 minute'),
+                 (8, 'eight', 'auto', now() AT TIME ZONE 'UTC' + interval '1 minute');
+             CREATE TABLE seven (id int); CREATE TABLE eight (id int);",
         );
         let up = p.shale(&["up"]);
+        assert_eq!(up.code, 2, "{}", up.stderr);
+        assert!(up.stderr.contains("pgmigrate applied 0007 seven, 0008 eight since"), "{}", up.stderr);
+        for v in ["0007", "0008"] {
+            p.shale(&["repair", v, "--applied", "--reason", "pgmigrate ran it"]).ok();
+        }
+        // (Below 7 and 8 now, they are out of order.)
+        let up = p.shale(&["up", "--allow-out-of-order"]);
         assert_eq!(up.code, 2, "{}", up.stderr);
         assert!(
             up.stderr.contains("pgmigrate marked 0005 five, 0006 six since shale took its history over")
                 && up.stderr.contains("by a baseline row for version 6")
-                && up.stderr.contains("DELETE FROM public.schema_version WHERE version = '6'"),
+                && up.stderr.contains("drop its table (`DROP TABLE public.schema_version`"),
             "{}",
             up.stderr
         );
-        p.psql("DELETE FROM schema_version WHERE version = '6'");
-        p.shale(&["up"]).ok();
+        p.psql("DROP TABLE schema_version; DROP TYPE schema_version_type");
+        p.shale(&["up", "--allow-out-of-order"]).ok();
         assert_eq!(p.psql("SELECT to_regclass('six') IS NOT NULL"), "t");
     }
     // On a new database, the __NONTRANSACTIONAL file runs outside a transaction, as pgmigrate runs it.
@@ -3516,6 +3530,27 @@ fn umzug_s_files_in_sequelize_s_storage_are_taken_over() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM a"), "1", "the seed row once");
     assert_eq!(p.psql("SELECT to_regclass('b') IS NOT NULL"), "t");
+
+    // A JavaScript migration of umzug's among them, which its rows name: taken over as code it
+    // ran (review: "no file has that version"); one it has not run stops `up`.
+    let q = Project::new("adopt_umzug_sequelize_js");
+    q.write("2024.01.01T00.00.00.a.sql", "CREATE TABLE a (id int);\n");
+    q.write("2024.01.02T00.00.00.seed.js", "module.exports = { up: async () => {} };\n");
+    q.write("2024.01.03T00.00.00.c.sql", "CREATE TABLE c (id int);\n");
+    q.write("2024.01.04T00.00.00.more.js", "module.exports = { up: async () => {} };\n");
+    q.psql(
+        "CREATE TABLE a (id int); CREATE TABLE \"SequelizeMeta\" (name varchar(255) PRIMARY KEY);
+         INSERT INTO \"SequelizeMeta\" VALUES ('2024.01.01T00.00.00.a.sql'), ('2024.01.02T00.00.00.seed.js');",
+    );
+    let adopt = q.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("recorded 2 migration(s) as applied"), "{}", adopt.stdout);
+    let up = q.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(
+        up.stderr.contains("2024.01.04T00.00.00.more.js: migration 20240104000000 is written in JavaScript"),
+        "{}",
+        up.stderr
+    );
 }
 
 /// yoyo's SQL files, where their `-- depends:` headers say the directory is yoyo's, are read by
@@ -3660,6 +3695,20 @@ fn sequel_s_histories_are_left_out_and_watched() {
     let run = r.shale(&["baseline", "--from-database"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("does not record") && run.stderr.contains("004_step4.rb"), "{}", run.stderr);
+
+    // Its TimestampMigrator's rows name the files it ran, numbered as Sequel's own examples are
+    // (review: `1273253849_a.rb`, never run, was counted as run).
+    let t = Project::new("adopt_sequel_timestamp_behind");
+    t.psql(
+        "CREATE TABLE users (id int); CREATE TABLE schema_migrations (filename text PRIMARY KEY);
+         INSERT INTO schema_migrations VALUES ('1273253850_b.rb'), ('1273253851_c.rb')",
+    );
+    for name in ["1273253849_a.rb", "1273253850_b.rb", "1273253851_c.rb"] {
+        t.write(name, "Sequel.migration { change { } }\n");
+    }
+    let run = t.shale(&["baseline", "--from-database"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("does not record") && run.stderr.contains("1273253849_a.rb"), "{}", run.stderr);
 }
 
 /// pyway's history (`pyway`, Flyway's file names, versions with dots, a CRC-32 it checks) is

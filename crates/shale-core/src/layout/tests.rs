@@ -700,6 +700,9 @@ fn flyway_files_are_read_in_folders_at_any_depth() {
     assert_eq!(read, [("0001", "create-foo", true), ("0002", "bar", false)]);
     let errors = load(vec![file("create-foo.sql", "-- depends:\nselect 1;")]).unwrap_err();
     assert!(errors[0].to_string().contains("yoyo's migration `create-foo` starts with no number"), "{errors:?}");
+    // One whose SQL depends on a Python step only is yoyo's too (review).
+    let steps = load(vec![file("0002.seed.sql", "-- depends: 0001.init\nselect 1;")]).unwrap();
+    assert_eq!(steps.migrations[0].layout, Layout::Yoyo);
     // Not yoyo's (review): a `-- depends:` comment naming no file, or files of another layout.
     let dbmate = load(vec![
         file("20240101120000_a.sql", "-- migrate:up\ncreate table a (i int);\n-- migrate:down\ndrop table a;\n"),

@@ -60,7 +60,7 @@ impl Migrator {
         // such a SQL file is (re-check: a yoyo Python step was said to be done by hand, again).
         if problems.iter().any(|p| matches!(p, PlanError::Unrunnable { .. })) {
             if let Ok(Some(since)) = self.applied_by_the_adopted_tool(client, history).await {
-                let ran: Vec<String> = problems
+                let ran: Vec<&shale_core::layout::Unrunnable> = problems
                     .iter()
                     .filter_map(|p| match p {
                         PlanError::Unrunnable { version, .. } => Version::parse(version),
@@ -68,14 +68,17 @@ impl Migrator {
                     })
                     .filter(|v| since.not_shale_s(v, history))
                     .filter_map(|v| self.set.find_unrunnable(&v))
-                    .map(|u| shale_core::layout::versioned_label(&u.version_text, &u.name))
                     .collect();
                 if !ran.is_empty() {
+                    let marked = ran.iter().all(|u| since.marked.contains(&u.version));
                     return Error::AppliedByTheOtherTool {
                         tool: since.tool,
                         table: since.table,
-                        migrations: ran,
-                        marked_by_baseline: since.marked_by_baseline,
+                        migrations: ran
+                            .iter()
+                            .map(|u| shale_core::layout::versioned_label(&u.version_text, &u.name))
+                            .collect(),
+                        marked_by_baseline: since.marked_by_baseline.filter(|_| marked),
                     };
                 }
             }
