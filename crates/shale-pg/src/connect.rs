@@ -118,9 +118,9 @@ fn driver_config(
         config.hostaddr(addr);
     }
     config.port(target.port);
-    let user = settings.user.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "postgres".into());
+    let user = settings.user.clone().or_else(crate::settings::os_user).unwrap_or_else(|| "postgres".into());
     config.user(&user);
-    if let Some(p) = &settings.password {
+    if let Some(p) = settings.password_for(target) {
         config.password(p);
     }
     config.dbname(settings.dbname.as_deref().unwrap_or(&user));
@@ -484,8 +484,9 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
         let code = db.code().code();
         let reason = match code {
             "28P01" => format!(
-                "password authentication failed for user {}; check the password in the URL, PGPASSWORD, .env or the password file (~/.pgpass)",
-                settings.user.as_deref().unwrap_or("(default)")
+                "password authentication failed for user {}; check the password in the URL, PGPASSWORD, .env or the password file ({})",
+                settings.user.as_deref().unwrap_or("(default)"),
+                settings.passfile.as_deref().unwrap_or("~/.pgpass")
             ),
             "28000" if db.message().contains("certificate") => format!(
                 "the server refused the login: {}; check the client certificate (sslcert, sslkey, or ~/.postgresql/postgresql.crt and .key): its CN must be the user name",
@@ -504,8 +505,9 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
         text = format!("{text}: {s}");
         source = s.source();
     }
-    if let Some(pw) = settings.password.as_deref().filter(|p| !p.is_empty()) {
-        text = text.replace(pw, "***");
+    let passwords = settings.password.iter().chain(settings.host_passwords.iter().map(|(_, _, p)| p));
+    for pw in passwords.filter(|p| !p.is_empty()) {
+        text = text.replace(pw.as_str(), "***");
     }
     let lower = text.to_lowercase();
     let transient = lower.contains("connection refused")
@@ -573,7 +575,10 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
         // start with no CA file at all, where shale checks against the public ones.
         let against = match settings.sslrootcert.as_deref() {
             _ if !lower.contains("certificate") => String::new(),
-            Some("system") => "; checked against the public CAs built into shale (sslrootcert=system)".to_string(),
+            Some("system") => "; checked against the operating system's CAs (sslrootcert=system: SSL_CERT_FILE, \
+                               /etc/ssl/certs), or the public CAs built into shale where it has none; give the \
+                               CA file as sslrootcert=FILE"
+                .to_string(),
             Some(path) => format!("; checked against the CA file sslrootcert={path}"),
             None => "; no sslrootcert was given (nor is there a ~/.postgresql/root.crt), so it was checked against \
                      the public CAs built into shale: give the provider's CA file as sslrootcert"

@@ -396,7 +396,7 @@ async fn tls_modes_against_a_correctly_named_certificate() {
     };
     let e = must_fail(&system(None), "sslrootcert=system, no sslmode").await;
     assert_tls_failure(&e, "sslrootcert=system, no sslmode");
-    assert!(e.reason.contains("public CAs built into shale (sslrootcert=system)"), "{e}");
+    assert!(e.reason.contains("operating system's CAs (sslrootcert=system"), "{e}");
     for mode in ["require", "prefer", "verify-ca"] {
         let e = must_fail(&system(Some(mode)), "sslrootcert=system with a weak sslmode").await;
         assert!(e.settings_problem && e.hosts.is_empty(), "{mode}: {e}");

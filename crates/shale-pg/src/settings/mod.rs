@@ -187,6 +187,10 @@ pub struct ConnectionSettings {
     pub ports: Vec<u16>,
     pub user: Option<String>,
     pub password: Option<String>,
+    /// With several hosts and no password given: the password file's password for each host
+    /// (`host`, `port`), where they differ, as libpq looks each one up (operator trial: the first
+    /// host's was used for all, and a failover to the second failed).
+    pub host_passwords: Vec<(String, u16, String)>,
     /// `passfile`: the password file (default `~/.pgpass`).
     pub passfile: Option<String>,
     pub dbname: Option<String>,
@@ -513,6 +517,7 @@ impl ConnectionSettings {
             ports,
             user,
             password,
+            host_passwords: _,
             passfile,
             dbname,
             service,
@@ -609,7 +614,7 @@ impl ConnectionSettings {
     /// With no password given, look it up in the password file (`passfile`/PGPASSFILE, else
     /// ~/.pgpass) as libpq does: `host:port:database:user:password` lines, `*` matching anything,
     /// `\:` and `\\` escaped, and the file ignored when others can read it. With several hosts,
-    /// the first one's line is used.
+    /// each one's line (see [`ConnectionSettings::host_passwords`]).
     fn password_from_pgpass(&mut self, env: &dyn Fn(&str) -> Option<String>) {
         if self.password.is_some() {
             return;
@@ -626,28 +631,43 @@ impl ConnectionSettings {
             }
         }
         let Ok(text) = std::fs::read_to_string(&path) else { return };
-        let hosts = self.effective_hosts();
-        let host = hosts.first().map(String::as_str).unwrap_or("localhost");
-        // A Unix socket directory matches the name `localhost`, as in libpq.
-        let host = if host.starts_with('/') { "localhost" } else { host };
-        let port = self.ports.first().copied().unwrap_or(5432).to_string();
-        let user = self.user.clone().or_else(|| env("USER")).unwrap_or_default();
+        let user = self.user.clone().or_else(os_user).unwrap_or_default();
         let db = self.dbname.clone().unwrap_or_else(|| user.clone());
-        for line in text.lines().filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty()) {
-            let fields = pgpass_fields(line);
-            if fields.len() < 5 {
-                continue;
-            }
+        let line_for = |host: &str, port: u16| {
+            // A Unix socket directory matches the name `localhost`, as in libpq.
+            let host = if host.starts_with('/') { "localhost" } else { host };
+            let port = port.to_string();
             let matches = |field: &str, value: &str| field == "*" || field == value;
-            if matches(&fields[0], host)
-                && matches(&fields[1], &port)
-                && matches(&fields[2], &db)
-                && matches(&fields[3], &user)
-            {
-                self.password = Some(fields[4..].join(":"));
-                return;
+            text.lines()
+                .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+                .map(pgpass_fields)
+                .filter(|fields| fields.len() >= 5)
+                .find(|f| matches(&f[0], host) && matches(&f[1], &port) && matches(&f[2], &db) && matches(&f[3], &user))
+                .map(|f| f[4..].join(":"))
+        };
+        let hosts = self.effective_hosts();
+        let each: Vec<(String, u16, Option<String>)> = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, host)| {
+                let port = self.ports.get(i).or(self.ports.first()).copied().unwrap_or(5432);
+                (host.clone(), port, line_for(host, port))
+            })
+            .collect();
+        let first = each.first().and_then(|(_, _, password)| password.clone());
+        match each.iter().all(|(_, _, password)| *password == first) {
+            true => self.password = first,
+            false => {
+                self.host_passwords =
+                    each.into_iter().filter_map(|(host, port, password)| Some((host, port, password?))).collect()
             }
         }
+    }
+
+    /// The password for `target`: the one given, else its host's in the password file.
+    pub fn password_for(&self, target: &Target) -> Option<&str> {
+        let own = || self.host_passwords.iter().find(|(h, p, _)| *h == target.host && *p == target.port);
+        self.password.as_deref().or_else(|| own().map(|(_, _, password)| password.as_str()))
     }
 
     /// The database as a file that is committed names it: by its name alone, with no host, port or
@@ -830,6 +850,8 @@ impl ConnectionSettings {
             hostaddrs: target.hostaddr.into_iter().collect(),
             ports: vec![target.port],
             load_balance_hosts: None,
+            password: self.password_for(target).map(str::to_string),
+            host_passwords: Vec::new(),
             ..self.clone()
         }
     }
@@ -1084,8 +1106,23 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
                 _ => format!("{key}: shale supports only the value `{}`", if key == "sslcertmode" { "allow" } else { "postgres" }),
             }))
         }
-        "sslpassword" | "sslcrl" | "sslcrldir" | "require_auth" | "requirepeer" | "replication"
-        | "min_protocol_version" | "max_protocol_version" => {
+        // Said as what they are for, not "remove it" (operator trial: removing sslpassword led to
+        // a second error; removing a revocation list weakens the check asked for).
+        "sslpassword" => {
+            return Err(SettingsError(
+                "`sslpassword` (the password of an encrypted sslkey) is not supported: shale cannot decrypt the key; \
+                 decrypt a copy readable only by you (`openssl pkey -in KEY -out KEY.plain && chmod 600 KEY.plain`) \
+                 and give that as sslkey, without sslpassword"
+                    .into(),
+            ))
+        }
+        "sslcrl" | "sslcrldir" => {
+            return Err(SettingsError(format!(
+                "`{key}`: shale does not check certificate revocation lists; connect with a client that does \
+                 (psql, libpq), or leave the list out knowing that a revoked server certificate is then accepted"
+            )))
+        }
+        "require_auth" | "requirepeer" | "replication" | "min_protocol_version" | "max_protocol_version" => {
             return Err(SettingsError(format!(
                 "`{key}` is a libpq parameter shale does not support; remove it (shale refuses what it would otherwise ignore)"
             )));
@@ -1370,6 +1407,13 @@ fn parse_key_values(s: &str) -> Result<ConnectionSettings, SettingsError> {
     Ok(settings)
 }
 
+/// The user a connection that names none logs in as: the operating system's user this process
+/// runs as, as libpq takes it (not `$USER`, which containers and services often leave unset:
+/// operator trial, shale logged in as `postgres` where psql was refused as `root`).
+pub fn os_user() -> Option<String> {
+    whoami::username().ok().filter(|name| !name.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -1615,6 +1659,17 @@ mod tests {
         let mut given = ConnectionSettings::parse("postgresql://app:mine@db.example.com/app_db").unwrap();
         given.fill_from_env(&env).unwrap();
         assert_eq!(given.password.as_deref(), Some("mine"));
+        // Several hosts: each one's line, as libpq looks each up (operator trial: the first's
+        // was used for all, and the failover to the second had none).
+        std::fs::write(&file, "standby:5433:*:app:second\n").unwrap();
+        let mut several = ConnectionSettings::parse("host=primary,standby port=5432,5433 user=app dbname=d").unwrap();
+        several.fill_from_env(&env).unwrap();
+        assert_eq!(several.password, None);
+        let targets = several.targets().unwrap();
+        assert_eq!(several.password_for(&targets[0]), None);
+        assert_eq!(several.password_for(&targets[1]), Some("second"));
+        assert_eq!(several.pinned_to(&targets[1]).password.as_deref(), Some("second"));
+        assert!(!format!("{several:?}").contains("second"));
         set_mode(0o644);
         let mut open = ConnectionSettings::parse("postgresql://app@db.example.com/app_db").unwrap();
         open.fill_from_env(&env).unwrap();

@@ -25,9 +25,11 @@ use crate::settings::{ConnectionSettings, SslMode, TlsVersion};
 
 pub use stream::{MakeTls, TlsStream};
 
-/// The trusted roots: the `sslrootcert` file, or the public web roots for `sslrootcert=system`
-/// or none. Also returns the certificates of the file as given, for a server that presents one
-/// of them as its own certificate.
+/// The trusted roots: the `sslrootcert` file; for `sslrootcert=system`, the operating system's
+/// store, as libpq 16 reads OpenSSL's (`SSL_CERT_FILE` and `SSL_CERT_DIR` too; operator trial: a
+/// company CA installed there was refused), or the public web roots where the system has none;
+/// the public web roots where none is given. Also returns the certificates of the file as given,
+/// for a server that presents one of them as its own certificate.
 fn roots(sslrootcert: Option<&str>) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), String> {
     let mut store = RootCertStore::empty();
     let mut given = Vec::new();
@@ -43,7 +45,13 @@ fn roots(sslrootcert: Option<&str>) -> Result<(RootCertStore, Vec<CertificateDer
                 return Err(format!("sslrootcert {path} holds no certificate"));
             }
         }
-        _ => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        Some(_) => {
+            let (added, _) = store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            if added == 0 {
+                store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            }
+        }
+        None => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
     Ok((store, given))
 }
