@@ -362,6 +362,9 @@ fn refuses_as_given(error: &tokio_postgres::Error) -> bool {
         // given, not the moment (FastAPI round 3: exit 3, "worth retrying").
         || text.contains("invalid peer certificate")
         || text.contains("certificate verify failed")
+        // channel_binding=require where the server logs in without SCRAM (a `cert` or `trust`
+        // line): the setting, not the moment (operator trial: exit 3).
+        || text.contains("did not use channel binding")
 }
 
 /// Connect with `config`, over TLS where it asks for it, and run the connection in the background.

@@ -147,7 +147,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
         ));
     }
     println!("{summary}");
-    if report.standby {
+    if report.standby == Some(true) {
         crate::output::note(STANDBY_NOTE);
     }
     // What `adopt` will refuse, said before it is run (sqlx and golang-migrate trials: a dirty

@@ -368,6 +368,17 @@ fn up_on_a_standby_is_refused_as_unavailable() {
         let run = Run::of(cmd);
         assert!(run.stderr.contains("this server is a standby (in recovery)"), "{args:?}: {}", run.stderr);
     }
+    // In JSON where it was asked (something pending), and left out where it was not (operator
+    // trial: `false` with nothing pending read as an answer).
+    let json = |p: &Project| {
+        let mut cmd = p.bare();
+        cmd.arg("--database-url").arg(standby.url("postgres")).args(["status", "--json"]);
+        Run::of(cmd).json()
+    };
+    assert_eq!(json(&p)["standby"], true);
+    let empty = Project::new("faults_standby_nothing");
+    std::fs::create_dir_all(empty.migrations()).unwrap();
+    assert!(json(&empty).get("standby").is_none());
 }
 
 /// Of several hosts picked at random (`load_balance_hosts=random`), the migration lock is taken

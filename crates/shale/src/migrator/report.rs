@@ -119,8 +119,10 @@ pub struct StatusReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub running_now: Option<shale_pg::LockHolder>,
     /// The server is a standby (in recovery), asked only where migrations are pending: `up`
-    /// cannot run there (operator trial: `status` and the dry run did not say so).
-    pub standby: bool,
+    /// cannot run there (operator trial: `status` and the dry run did not say so). None (and
+    /// left out of the JSON) where it was not asked (operator trial: `false` read as an answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standby: Option<bool>,
     /// The migrations in code (their files) whose name's time says neither that the old tool
     /// ran them before the switch nor that they were written after it
     /// ([`plan::written_about_the_switch`](shale_core::plan::written_about_the_switch)).

@@ -52,8 +52,8 @@ impl Migrator {
             .iter()
             .any(|m| matches!(m.state, plan::State::Pending | plan::State::OutOfOrder | plan::State::Failed));
         let standby = match pending {
-            true => in_recovery(&client).await?,
-            false => false,
+            true => Some(in_recovery(&client).await?),
+            false => None,
         };
         let changed_in_comments_only = self
             .changed_in_comments_only(&client, &history)
