@@ -388,6 +388,11 @@ const OTHER_TOOLS_DIRS: &[(&str, &str)] = &[
     ("prisma/migrations", "Prisma"),
     ("drizzle", "drizzle-kit"),
     ("db/migrations", "dbmate"),
+    // Sequel's (Roda's, ubicloud's `migrate/`), Hanami 2's through ROM (Sequel trial: init made
+    // `migrations/`, and a new `.rb` after the switch went unseen).
+    ("db/migrations", "Sequel"),
+    ("migrate", "Sequel"),
+    ("config/db/migrate", "Hanami"),
     ("supabase/migrations", "the Supabase CLI"),
     ("src/main/resources/db/migration", "Flyway"),
     ("hasura/migrations/default", "Hasura"),
@@ -412,7 +417,7 @@ fn tool_of_sections(set: &shale_core::MigrationSet) -> Option<&'static str> {
 
 /// Of [`OTHER_TOOLS_DIRS`], the tools whose migrations are code: a history started from the
 /// live schema, not taken over.
-const CODE_TOOLS: &[&str] = &["Ecto", "Laravel", "Rails"];
+const CODE_TOOLS: &[&str] = &["Ecto", "Laravel", "Rails", "Sequel", "Hanami"];
 
 /// Tools whose migrations are in a folder of a `migrations` directory: graphile-migrate's
 /// committed ones (beside its `current.sql`), Hasura's for its first database.
@@ -563,6 +568,14 @@ fn holds_the_tools_files(dir: &Path, tool: &str) -> bool {
     match tool {
         "dbmate" | "the Supabase CLI" | "Flyway" | "drizzle-kit" => std::fs::read_dir(dir).is_ok_and(|entries| {
             entries.flatten().any(|e| e.file_name().to_string_lossy().to_ascii_lowercase().ends_with(".sql"))
+        }),
+        // Ruby files written with Sequel's (or ROM's) migration DSL.
+        "Sequel" | "Hanami" => std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                e.file_name().to_string_lossy().ends_with(".rb")
+                    && std::fs::read_to_string(e.path())
+                        .is_ok_and(|t| t.contains(".migration do") || t.contains(".migration {"))
+            })
         }),
         _ => has_files(dir),
     }

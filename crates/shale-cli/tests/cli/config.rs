@@ -201,6 +201,16 @@ fn init_finds_ecto_s_directory_and_says_how_to_start() {
     );
     assert!(run.stdout.contains("`shale baseline --from-database` on a database Ecto migrated"), "{}", run.stdout);
     assert!(!p.migrations().exists(), "no empty migrations/ beside Ecto's");
+
+    // Sequel's (Roda's `migrate/`, ubicloud's), its Ruby files written with its migration DSL
+    // (Sequel trial: `migrations/` made beside them).
+    let s = Project::new("cfg_init_sequel");
+    let dir = s.path().join("migrate");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("20230117_tables.rb"), "Sequel.migration do\n  change do\n  end\nend\n").unwrap();
+    let run: Run = s.bare().arg("init").output().unwrap().into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("dir = \"migrate\", where Sequel keeps its migrations, in code"), "{}", run.stdout);
 }
 
 /// In a project another tool migrates, `init` points shale.toml at that tool's directory.
