@@ -325,7 +325,8 @@ fn shale_text(error: &ShaleError) -> String {
         ShaleError::AppliedByTheOtherTool { tool, table, migrations, marked_by_baseline: Some(_) } => format!(
             "{error}. Stop {tool} where it still runs; check whether the database holds what they build: if not, \
              {tool} no longer migrates this database: drop its table (`DROP TABLE {table}`; shale reads it only to \
-             watch for {tool} running again) and run `shale up`, which runs them; if it does (they were applied by \
+             watch for {tool} running again) and run `shale up`, which runs them (`--allow-out-of-order` where \
+             later ones are applied); if it does (they were applied by \
              hand), record each with `shale repair VERSION --applied --reason ...` ({})",
             migrations.iter().filter_map(|m| m.split(' ').next()).collect::<Vec<_>>().join(", ")
         ),

@@ -578,10 +578,14 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
         // start with no CA file at all, where shale checks against the public ones.
         let against = match settings.sslrootcert.as_deref() {
             _ if !lower.contains("certificate") => String::new(),
-            Some("system") => "; checked against the operating system's CAs (sslrootcert=system: SSL_CERT_FILE, \
-                               /etc/ssl/certs), or the public CAs built into shale where it has none; give the \
-                               CA file as sslrootcert=FILE"
-                .to_string(),
+            Some("system") => format!(
+                "; checked against the operating system's CAs (sslrootcert=system: SSL_CERT_FILE or SSL_CERT_DIR \
+                 where set, else /etc/ssl/certs), or the public CAs built into shale where it has none{}",
+                match lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+                    true => "; where the server's CA is not among them, give its file as sslrootcert=FILE",
+                    false => "",
+                }
+            ),
             Some(path) => format!("; checked against the CA file sslrootcert={path}"),
             None => "; no sslrootcert was given (nor is there a ~/.postgresql/root.crt), so it was checked against \
                      the public CAs built into shale: give the provider's CA file as sslrootcert"

@@ -3401,6 +3401,14 @@ fn pgmigrate_history_is_taken_over() {
         let up = p.shale(&["up"]);
         assert_eq!(up.code, 2, "{}", up.stderr);
         assert!(up.stderr.contains("pgmigrate applied 0007 seven, 0008 eight since"), "{}", up.stderr);
+        // `status` says them as `up` does (re-check: it listed the marked ones as applied too).
+        let status = p.shale(&["status"]).ok();
+        assert!(
+            status.stderr.contains("pgmigrate applied 0007 seven, 0008 eight since")
+                && !status.stderr.contains("0005 five"),
+            "{}",
+            status.stderr
+        );
         for v in ["0007", "0008"] {
             p.shale(&["repair", v, "--applied", "--reason", "pgmigrate ran it"]).ok();
         }
@@ -3414,6 +3422,8 @@ fn pgmigrate_history_is_taken_over() {
             "{}",
             up.stderr
         );
+        let status = p.shale(&["status", "--json"]).ok().json();
+        assert_eq!(status["applied_by_the_other_tool"]["marked_by_baseline"], "6", "{status}");
         p.psql("DROP TABLE schema_version; DROP TYPE schema_version_type");
         p.shale(&["up", "--allow-out-of-order"]).ok();
         assert_eq!(p.psql("SELECT to_regclass('six') IS NOT NULL"), "t");

@@ -948,13 +948,13 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         "ssl_max_protocol_version" => settings.ssl_max_protocol_version = parse_tls_version(key, &value)?,
         "channel_binding" => {
             settings.channel_binding = Some(ChannelBinding::parse(&value).ok_or_else(|| {
-                SettingsError(format!("channel_binding `{value}` is not one of disable, prefer, require"))
+                SettingsError(format!("channel_binding {} is not one of disable, prefer, require", shown(&value)))
             })?)
         }
         "target_session_attrs" => {
             settings.target_session_attrs = Some(TargetSessionAttrs::parse(&value).ok_or_else(|| {
                 SettingsError(format!(
-                    "target_session_attrs `{value}` is not one of any, read-write, read-only, primary, standby, prefer-standby"
+                    "target_session_attrs {} is not one of any, read-write, read-only, primary, standby, prefer-standby", shown(&value)
                 ))
             })?)
         }
@@ -962,7 +962,7 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
             settings.load_balance_hosts = Some(match value.as_str() {
                 "disable" => LoadBalanceHosts::Disable,
                 "random" => LoadBalanceHosts::Random,
-                _ => return Err(SettingsError(format!("load_balance_hosts `{value}` is not one of disable, random"))),
+                _ => return Err(SettingsError(format!("load_balance_hosts {} is not one of disable, random", shown(&value)))),
             })
         }
         "application_name" => settings.application_name = Some(value),
@@ -983,14 +983,14 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
                 value
                     .trim()
                     .parse()
-                    .map_err(|_| SettingsError(format!("keepalives_count `{value}` is not a whole number")))?,
+                    .map_err(|_| SettingsError(format!("keepalives_count {} is not a whole number", shown(&value))))?,
             )
         }
         "tcp_user_timeout" => {
             let ms: u64 = value
                 .trim()
                 .parse()
-                .map_err(|_| SettingsError(format!("tcp_user_timeout `{value}` is not a number of milliseconds")))?;
+                .map_err(|_| SettingsError(format!("tcp_user_timeout {} is not a number of milliseconds", shown(&value))))?;
             settings.tcp_user_timeout = Some(Duration::from_millis(ms));
         }
         // Prisma's: see [`ConnectionSettings::schema`].
@@ -1006,8 +1006,8 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         }
         "sslfactory" => {
             return Err(SettingsError(format!(
-                "sslfactory `{value}` checks certificates through Java's trust store: write sslmode=verify-full with \
-                 sslrootcert=FILE (the CA certificate, PEM) instead"
+                "sslfactory {} checks certificates through Java's trust store: write sslmode=verify-full with \
+                 sslrootcert=FILE (the CA certificate, PEM) instead", shown(&value)
             )))
         }
         "targetServerType" => {
@@ -1018,7 +1018,7 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
                 "preferSecondary" | "preferSlave" | "preferStandby" => "prefer-standby",
                 _ => {
                     return Err(SettingsError(format!(
-                        "targetServerType `{value}` is not one of any, primary, secondary, preferSecondary"
+                        "targetServerType {} is not one of any, primary, secondary, preferSecondary", shown(&value)
                     )))
                 }
             };
@@ -1085,7 +1085,7 @@ fn set_param(settings: &mut ConnectionSettings, key: &str, value: String) -> Res
         "sslaccept" if value == "accept_invalid_certs" => {}
         "sslaccept" => {
             return Err(SettingsError(format!(
-                "sslaccept `{value}`: for a checked certificate write sslmode=verify-full (with sslrootcert), which is what Prisma's `strict` asks for"
+                "sslaccept {}: for a checked certificate write sslmode=verify-full (with sslrootcert), which is what Prisma's `strict` asks for", shown(&value)
             )))
         }
         // Values that ask for nothing shale would not do anyway.
@@ -1156,12 +1156,15 @@ fn parse_tls_version(key: &str, v: &str) -> Result<Option<TlsVersion>, SettingsE
     }
     TlsVersion::parse(v.trim())
         .map(Some)
-        .ok_or_else(|| SettingsError(format!("{key} `{v}` is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3")))
+        .ok_or_else(|| SettingsError(format!("{key} {} is not one of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3", shown(v))))
 }
 
 fn parse_sslmode(v: &str) -> Result<SslMode, SettingsError> {
     SslMode::parse(v).ok_or_else(|| {
-        SettingsError(format!("sslmode `{v}` is not one of disable, allow, prefer, require, verify-ca, verify-full"))
+        SettingsError(format!(
+            "sslmode {} is not one of disable, allow, prefer, require, verify-ca, verify-full",
+            shown(v)
+        ))
     })
 }
 
@@ -1183,14 +1186,14 @@ fn parse_seconds(v: &str, key: &str) -> Result<Duration, SettingsError> {
     v.trim()
         .parse::<u64>()
         .map(Duration::from_secs)
-        .map_err(|_| SettingsError(format!("{key} `{v}` is not a number of seconds")))
+        .map_err(|_| SettingsError(format!("{key} {} is not a number of seconds", shown(v))))
 }
 
 fn parse_timeout(v: &str) -> Result<Duration, SettingsError> {
     v.trim()
         .parse::<u64>()
         .map(Duration::from_secs)
-        .map_err(|_| SettingsError(format!("connect_timeout `{v}` is not a number of seconds")))
+        .map_err(|_| SettingsError(format!("connect_timeout {} is not a number of seconds", shown(v))))
 }
 
 fn decode(s: &str, what: &str) -> Result<String, SettingsError> {
@@ -1321,7 +1324,7 @@ fn parse_url(rest: &str, dialect: UrlDialect) -> Result<ConnectionSettings, Sett
             // asyncpg's spelling of sslmode (`postgresql+asyncpg://...?ssl=require`).
             asyncpg_ssl = Some(SslMode::parse(&value).ok_or_else(|| {
                 SettingsError(format!(
-                    "ssl `{value}` is not one of libpq's sslmode values (disable, allow, prefer, require, verify-ca, verify-full); shale reads asyncpg's `ssl=` as `sslmode`: write sslmode=require, or the mode you mean"
+                    "ssl {} is not one of libpq's sslmode values (disable, allow, prefer, require, verify-ca, verify-full); shale reads asyncpg's `ssl=` as `sslmode`: write sslmode=require, or the mode you mean", shown(&value)
                 ))
             })?);
             continue;
@@ -1405,6 +1408,17 @@ fn parse_key_values(s: &str) -> Result<ConnectionSettings, SettingsError> {
         set_param(&mut settings, &key, value)?;
     }
     Ok(settings)
+}
+
+/// A setting's value as a message may show it: a plain word (`requre`), else not shown at all, since
+/// a value that is not a word may hold a password run into it by a typo (operator re-check:
+/// `sslmode=require?password=...` printed the password back).
+fn shown(value: &str) -> String {
+    let word = value.len() <= 40 && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    match word {
+        true => format!("`{value}`"),
+        false => "(its value, not shown: it is not one word)".to_string(),
+    }
 }
 
 /// The user a connection that names none logs in as: the operating system's user this process
@@ -1827,6 +1841,18 @@ mod tests {
             let key = bad.split_whitespace().nth(1).unwrap().split('=').next().unwrap();
             assert!(e.contains(key), "{bad}: the message should name {key}: {e}");
         }
+        // A value that is not a word is not shown: a typo may run the password into it (operator
+        // re-check: `sslmode=require?password=...` printed it back).
+        for typo in [
+            "postgresql://u@h/db?sslmode=require?password=hunter2",
+            "postgresql://u@h/db?connect_timeout=5;password=hunter2",
+            "host=h target_session_attrs='any password=hunter2'",
+            "host=h channel_binding=require,password=hunter2",
+        ] {
+            let e = ConnectionSettings::parse(typo).unwrap_err().to_string();
+            assert!(!e.contains("hunter2") && e.contains("not shown"), "{typo}: {e}");
+        }
+        assert!(ConnectionSettings::parse("host=h sslmode=requre").unwrap_err().to_string().contains("`requre`"));
         let unknown = ConnectionSettings::parse("host=h sslbogus=1").unwrap_err().to_string();
         for listed in ["channel_binding", "target_session_attrs", "sslcert", "sslkey", "service"] {
             assert!(unknown.contains(listed), "{unknown}");

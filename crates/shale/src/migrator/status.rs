@@ -138,9 +138,21 @@ impl Migrator {
             .collect();
         let mut seen = std::collections::HashSet::new();
         migrations.retain(|label| seen.insert(label.clone()));
+        // A baseline row the tool wrote since marks without running: none of those ran twice, and
+        // those pending are said apart from those it ran, as `up` says them (re-check: `status`
+        // advised recording marked ones as applied, skipping them for good).
+        let marked = |label: &String| {
+            Version::parse(label.split(' ').next().unwrap_or(label)).is_some_and(|v| since.marked.contains(&v))
+        };
+        migrations.retain(|label| !marked(label));
+        let (marked_pending, ran_pending): (Vec<String>, Vec<String>) = pending.into_iter().partition(marked);
+        let applied = match ran_pending.is_empty() {
+            true => since.listing(marked_pending),
+            false => since.listing(ran_pending),
+        };
         Ok(AgainstTheAdoptedTool {
             ran_by_both: since.listing(migrations),
-            applied: since.listing(pending),
+            applied,
             reverted: since.reverted_of(rows),
             failed: since.listing(since.failed.clone()),
         })
