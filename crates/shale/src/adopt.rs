@@ -648,11 +648,19 @@ impl Migrator {
             shale_core::adopt::matches(table.tool, m, key)
                 || shale_core::Version::parse(key).is_some_and(|v| m.version.as_ref() == Some(&v))
         };
+        // Its migrations shale cannot run too (a yoyo Python step, an umzug `.js`: re-check, shown
+        // as only `cannot-run` before the adoption).
         let migrations: Vec<String> = adoption
             .applied
             .iter()
             .filter(|m| !failed_keys.iter().any(|key| keyed(m, key)))
             .map(|m| label(m))
+            .chain(
+                adoption
+                    .applied_unrunnable
+                    .iter()
+                    .map(|u| shale_core::layout::versioned_label(&u.version_text, &u.name)),
+            )
             .collect();
         let failed: Vec<String> = failed_keys
             .iter()

@@ -52,6 +52,9 @@ pub fn status(settings: &Settings) -> Result<i32> {
             Some(by) if listed_in(&by.failed) => {
                 plain_cell(format!("pending, {} failed on it (not adopted)", by.tool), comfy_table::Color::Red)
             }
+            Some(by) if listed_in(&by.migrations) && row.state == State::Unrunnable => {
+                plain_cell(format!("cannot-run, applied by {} (not adopted)", by.tool), comfy_table::Color::Yellow)
+            }
             Some(by) if listed_in(&by.migrations) => {
                 plain_cell(format!("pending, applied by {} (not adopted)", by.tool), comfy_table::Color::Yellow)
             }

@@ -3627,6 +3627,8 @@ fn yoyo_s_files_and_history_are_taken_over() {
          INSERT INTO _yoyo_migration VALUES ('a', '0001.create-foo', now()), ('b', '0002.backfill-foo', now()),
              ('c', '0003.add-bar', now());",
     );
+    let status = q.shale(&["status"]).ok();
+    assert!(status.stdout.contains("cannot-run, applied by yoyo (not adopted)"), "{}", status.stdout);
     let adopt = q.shale(&["adopt"]).ok();
     assert!(adopt.stdout.contains("recorded 3 migration(s) as applied"), "{}", adopt.stdout);
     q.shale(&["up"]).ok();
