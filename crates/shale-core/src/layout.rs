@@ -1274,6 +1274,18 @@ impl MigrationSet {
                 }
             }
         }
+        // An umzug down whose up is gone: @slonik/migrator passes over it, and so does shale, saying
+        // so (re-check: a real project's leftover stopped every command).
+        groups.retain(|_, g| {
+            let orphan = g.layout == Layout::Umzug && g.parts.iter().all(|p| p.role == Role::Down);
+            if orphan {
+                ignored.extend(g.parts.iter().map(|p| Ignored {
+                    path: p.path.clone(),
+                    reason: "a down with no up beside it: @slonik/migrator passes over it, and so does shale".into(),
+                }));
+            }
+            !orphan
+        });
         let mut migrations = build_groups(groups, splitting, named_modules, &mut errors);
         let (mut left_out, mut left_out_changesets) = (Vec::new(), Vec::new());
         let mut gathering = liquibase::Gathering {
