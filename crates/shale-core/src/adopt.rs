@@ -1811,17 +1811,9 @@ pub fn plan_adoption_accepting<'a>(
                                 })
                             }
                             // (Of another checkout's line endings too, as sqlx's and drizzle's: review.)
-                            // (None recorded for its JavaScript migrations, or `undefined`: nothing to
-                            // compare.)
-                            (Tool::Postgrator, Some(recorded))
-                                if !recorded.is_empty() && !applied_this(recorded, m, md5_hex) =>
-                            {
-                                problems.push(AdoptProblem::Changed {
-                                    tool,
-                                    key: entry.key.clone(),
-                                    file: m.file.clone(),
-                                })
-                            }
+                            // (None recorded for its JavaScript migrations: nothing to compare.)
+                            (Tool::Postgrator, Some(recorded)) if !applied_this(recorded, m, md5_hex) => problems
+                                .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
                             (Tool::SlonikMigrator, Some(recorded))
                                 if !applied_this(recorded, m, slonik_migrator_hash) =>
                             {

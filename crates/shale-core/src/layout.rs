@@ -2722,12 +2722,8 @@ impl Group {
                         format!("add V{version_text}__{name}.sql, or remove this undo file")
                     }
                     Layout::DieselFolder => "add up.sql to the folder".into(),
-                    // As each names its up (re-check: umzug's orphan was told to add a `.up.sql`).
-                    Layout::Umzug => format!(
-                        "add its up, `{}`, at the top of the directory, or remove this down (@slonik/migrator \
-                         passes over a down with no up)",
-                        orphan.relative.rsplit('/').next().unwrap_or(&orphan.relative)
-                    ),
+                    // As each names its up (re-check: a yoyo rollback was told to add a `.up.sql`;
+                    // umzug's orphans are passed over before this, as @slonik/migrator passes them).
                     Layout::Yoyo => format!(
                         "add its migration, `{}`, or remove this rollback",
                         orphan.relative.replace(".rollback.sql", ".sql")

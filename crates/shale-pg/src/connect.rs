@@ -118,7 +118,7 @@ fn driver_config(
         config.hostaddr(addr);
     }
     config.port(target.port);
-    let user = settings.user.clone().or_else(crate::settings::os_user).unwrap_or_else(|| "postgres".into());
+    let user = settings.effective_user();
     config.user(&user);
     if let Some(p) = settings.password_for(target) {
         config.password(p);

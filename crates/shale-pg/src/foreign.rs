@@ -392,6 +392,21 @@ async fn keys(client: &Client, sql: &str, context: &'static str) -> Result<Forei
     Ok(ForeignState::Entries(rows.iter().map(|r| ForeignEntry { key: r[0].clone(), ..Default::default() }).collect()))
 }
 
+/// One entry per row of `sql`'s key, checksum (empty: none) and time applied, in its order.
+async fn checksummed(client: &Client, sql: &str, context: &'static str) -> Result<ForeignState, PgError> {
+    let rows = simple_rows(client, sql, context).await?;
+    Ok(ForeignState::Entries(
+        rows.iter()
+            .map(|r| ForeignEntry {
+                key: r[0].clone(),
+                checksum: Some(r[1].clone()).filter(|c| !c.is_empty()),
+                applied_at: time(&r[2]),
+                ..Default::default()
+            })
+            .collect(),
+    ))
+}
+
 /// What `table` says, as `tool` (which may differ from the guess, when the user says so).
 pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<ForeignHistory, PgError> {
     let t = table.name();
@@ -649,31 +664,18 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         // Version 0 is the row Postgrator makes with its table, before any migration.
         // With the MD5 of each file it compares (none for its JavaScript migrations).
         Tool::Postgrator => {
+            // (Postgrator 8 writes `undefined` for them.)
             let sql = format!(
-                "SELECT version::text, coalesce(md5, ''), {} FROM {t} WHERE version > 0 ORDER BY version",
+                "SELECT version::text, coalesce(nullif(md5, 'undefined'), ''), {} FROM {t} WHERE version > 0 \
+                 ORDER BY version",
                 utc_text("run_at")
             );
-            let rows = simple_rows(client, &sql, context).await?;
-            ForeignState::Entries(
-                rows.iter()
-                    .map(|r| ForeignEntry {
-                        // Postgrator 8 writes `undefined` for its JavaScript migrations.
-                        checksum: Some(r[1].clone()).filter(|c| !c.is_empty() && c != "undefined"),
-                        applied_at: time(&r[2]),
-                        ..entry(&r[0])
-                    })
-                    .collect(),
-            )
+            checksummed(client, &sql, context).await?
         }
         Tool::Pyway => {
             let sql =
                 format!("SELECT version, checksum, {} FROM {t} ORDER BY installed_rank", utc_text("apply_timestamp"));
-            let rows = simple_rows(client, &sql, context).await?;
-            ForeignState::Entries(
-                rows.iter()
-                    .map(|r| ForeignEntry { checksum: Some(r[1].clone()), applied_at: time(&r[2]), ..entry(&r[0]) })
-                    .collect(),
-            )
+            checksummed(client, &sql, context).await?
         }
         // JavaScript modules by file name: nothing a file is matched to.
         Tool::Ley => keys(client, &format!("SELECT name FROM {t} ORDER BY id"), context).await?,
@@ -687,12 +689,7 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         // Files by name, with the MD5 of each one's text as it compares them.
         Tool::SlonikMigrator => {
             let sql = format!("SELECT name, hash, {} FROM {t} ORDER BY date, name", utc_text("date"));
-            let rows = simple_rows(client, &sql, context).await?;
-            ForeignState::Entries(
-                rows.iter()
-                    .map(|r| ForeignEntry { checksum: Some(r[1].clone()), applied_at: time(&r[2]), ..entry(&r[0]) })
-                    .collect(),
-            )
+            checksummed(client, &sql, context).await?
         }
         // A `manual` row is its baseline: every version up to it applied.
         Tool::Pgmigrate => {
@@ -710,12 +707,7 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         // Row 0 is the one it makes with its table.
         Tool::PostgresMigrations => {
             let sql = format!("SELECT id::text, hash, {} FROM {t} WHERE id > 0 ORDER BY id", utc_text("executed_at"));
-            let rows = simple_rows(client, &sql, context).await?;
-            ForeignState::Entries(
-                rows.iter()
-                    .map(|r| ForeignEntry { checksum: Some(r[1].clone()), applied_at: time(&r[2]), ..entry(&r[0]) })
-                    .collect(),
-            )
+            checksummed(client, &sql, context).await?
         }
         // Python steps and SQL files by id: nothing a file is matched to.
         Tool::Yoyo => {

@@ -116,13 +116,16 @@ impl AppliedSince {
         self.listing(reverted)
     }
 
+    /// Whether the migration labelled `label` (`0005 five`: its version first) is one a baseline
+    /// row the tool wrote since only marks applied.
+    pub(crate) fn only_marked(&self, label: &str) -> bool {
+        shale_core::Version::parse(label.split(' ').next().unwrap_or(label)).is_some_and(|v| self.marked.contains(&v))
+    }
+
     /// `migrations` (labels) as a report on this tool, None when there are none.
     pub(crate) fn listing(&self, migrations: Vec<String>) -> Option<crate::RanByBoth> {
-        // Said marked only where every one listed is (labels start with their version).
-        let marked = migrations.iter().all(|label| {
-            shale_core::Version::parse(label.split(' ').next().unwrap_or(label))
-                .is_some_and(|v| self.marked.contains(&v))
-        });
+        // Said marked only where every one listed is.
+        let marked = migrations.iter().all(|label| self.only_marked(label));
         (!migrations.is_empty()).then(|| crate::RanByBoth {
             tool: self.tool,
             table: self.table.clone(),

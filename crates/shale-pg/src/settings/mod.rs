@@ -631,7 +631,7 @@ impl ConnectionSettings {
             }
         }
         let Ok(text) = std::fs::read_to_string(&path) else { return };
-        let user = self.user.clone().or_else(os_user).unwrap_or_default();
+        let user = self.effective_user();
         let db = self.dbname.clone().unwrap_or_else(|| user.clone());
         let line_for = |host: &str, port: u16| {
             // A Unix socket directory matches the name `localhost`, as in libpq.
@@ -662,6 +662,11 @@ impl ConnectionSettings {
                     each.into_iter().filter_map(|(host, port, password)| Some((host, port, password?))).collect()
             }
         }
+    }
+
+    /// The user to log in as: the one given, else the operating system's (see [`os_user`]).
+    pub fn effective_user(&self) -> String {
+        self.user.clone().or_else(os_user).unwrap_or_else(|| "postgres".into())
     }
 
     /// The password for `target`: the one given, else its host's in the password file.

@@ -46,7 +46,7 @@ fn roots(sslrootcert: Option<&str>) -> Result<(RootCertStore, Vec<CertificateDer
             }
         }
         Some(_) => {
-            let (added, _) = store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            let (added, _) = store.add_parsable_certificates(system_roots().iter().cloned());
             if added == 0 {
                 store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
             }
@@ -54,6 +54,13 @@ fn roots(sslrootcert: Option<&str>) -> Result<(RootCertStore, Vec<CertificateDer
         None => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
     Ok((store, given))
+}
+
+/// The operating system's trusted certificates, read once per process: a run opens two
+/// connections and a fleet many, and the store is a directory of a hundred and more files.
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: std::sync::OnceLock<Vec<CertificateDer<'static>>> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
 }
 
 fn provider() -> Arc<CryptoProvider> {

@@ -141,11 +141,9 @@ impl Migrator {
         // A baseline row the tool wrote since marks without running: none of those ran twice, and
         // those pending are said apart from those it ran, as `up` says them (re-check: `status`
         // advised recording marked ones as applied, skipping them for good).
-        let marked = |label: &String| {
-            Version::parse(label.split(' ').next().unwrap_or(label)).is_some_and(|v| since.marked.contains(&v))
-        };
-        migrations.retain(|label| !marked(label));
-        let (marked_pending, ran_pending): (Vec<String>, Vec<String>) = pending.into_iter().partition(marked);
+        migrations.retain(|label| !since.only_marked(label));
+        let (marked_pending, ran_pending): (Vec<String>, Vec<String>) =
+            pending.into_iter().partition(|label| since.only_marked(label));
         let applied = match ran_pending.is_empty() {
             true => since.listing(marked_pending),
             false => since.listing(ran_pending),
