@@ -287,6 +287,15 @@ async function up(options = {}) {
       'ShaleWarning',
     );
   }
+  // Migrations shale applied that the tool it took over from applied too since (drizzle trial: a
+  // start-up's `migrate()` beside `up()`, unsaid).
+  const both = json.ran_by_both;
+  if (both) {
+    process.emitWarning(
+      `${both.tool} applied ${both.migrations.join(', ')} too, after shale had (${both.table} records it): its migrate still runs somewhere; stop it, and check what ran twice (\`shale repair VERSION --applied --reason ...\` then records that it was checked, and this warning ends)`,
+      'ShaleWarning',
+    );
+  }
   // An up left empty beside a down holding SQL (review: said by the command line alone).
   for (const e of json.empty_ups || []) {
     process.emitWarning(

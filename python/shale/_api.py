@@ -555,6 +555,17 @@ def up(
             "what is true",
             stacklevel=2,
         )
+    # Migrations shale applied that the tool it took over from applied too since (drizzle trial: a
+    # start-up's own migrate beside `up()`, unsaid).
+    both = document.get("ran_by_both")
+    if both:
+        warnings.warn(
+            f"{both.get('tool')} applied {', '.join(both.get('migrations') or [])} too, after shale had "
+            f"({both.get('table')} records it): its migrate still runs somewhere; stop it, and check what ran "
+            "twice (`shale repair VERSION --applied --reason ...` then records that it was checked, and this "
+            "warning ends)",
+            stacklevel=2,
+        )
     # An up left empty beside a down holding SQL (review: said by the command line alone).
     for empty in document.get("empty_ups") or []:
         again = "shale up --allow-out-of-order" if empty.get("later_applied") else "shale up"

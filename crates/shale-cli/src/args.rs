@@ -287,7 +287,7 @@ pub enum Command {
     /// Take over the history another tool (golang-migrate, dbmate, goose, sql-migrate, tern, sqlx,
     /// diesel, Flyway, refinery, node-pg-migrate, pop, Prisma, drizzle, Atlas, the Supabase CLI,
     /// Hasura, Sqitch, graphile-migrate, morph, Liquibase, db-migrate, Postgrator, postgres-migrations,
-    /// pgmigrate, pyway, @slonik/migrator, umzug with Sequelize's storage, yoyo)
+    /// pgmigrate, pyway, @slonik/migrator, bun, umzug with Sequelize's storage, yoyo)
     /// kept in this database: nothing runs, its table is left as it is
     #[command(after_help = "Examples:
   shale adopt --dry-run

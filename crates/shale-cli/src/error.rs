@@ -544,10 +544,10 @@ fn adopt_text(problem: &AdoptProblem) -> String {
             "{problem}. Check it, repair the database, then {}, and run `shale adopt` again",
             tool.clear_failure(table, key)
         ),
-        AdoptProblem::Changed { tool, .. } => format!(
+        AdoptProblem::Changed { tool, table, .. } => format!(
             "{problem}: restore the file as it was applied, or, if the change is what the database holds, {}, then \
              run `shale adopt` again (or `shale adopt --accept-changed` to take every such file over as it is now)",
-            tool.accept_change()
+            tool.accept_change(table)
         ),
         AdoptProblem::NotSql { tool, table } => {
             // Under a name of its own, named: the baseline finds the tool's own name by itself.
@@ -1698,7 +1698,7 @@ mod tests {
             shale_text(&e),
             "no other migration tool's history table was found in this database (looked for those of golang-migrate, \
              dbmate, goose, sqlx, diesel, flyway, refinery, node-pg-migrate, sql-migrate, tern, pop, prisma, drizzle, \
-             atlas, supabase, hasura, sqitch, graphile-migrate, morph, db-migrate, postgrator, postgres-migrations, pgmigrate, pyway and @slonik/migrator, and of alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, \
+             atlas, supabase, hasura, sqitch, graphile-migrate, morph, db-migrate, postgrator, postgres-migrations, pgmigrate, pyway, @slonik/migrator and bun, and of alembic, django, rails, ecto, knex, typeorm, sequelize, mikro-orm, kysely, \
              liquibase, laravel, doctrine, phinx, ef-core, yoyo, aerich, piccolo, peewee-migrate, sea-orm, ley and sequel, whose migrations are code); name it with --from TOOL --table NAME if it was renamed, or, for a database built \
              without one or by a tool whose migrations are code, see `shale baseline --from-database`"
         );
@@ -1756,7 +1756,12 @@ mod tests {
                 key: "1".into(),
                 failure: None,
             },
-            AdoptProblem::Changed { tool: Tool::Flyway, key: "1".into(), file: "m/V1__a.sql".into() },
+            AdoptProblem::Changed {
+                tool: Tool::Flyway,
+                table: "public.flyway_schema_history".into(),
+                key: "1".into(),
+                file: "m/V1__a.sql".into(),
+            },
             AdoptProblem::NoFile { tool: Tool::Goose, key: "7".into() },
         ];
         for p in &problems {

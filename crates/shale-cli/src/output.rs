@@ -476,6 +476,31 @@ fn note_name_order(set: &shale_core::MigrationSet) {
     ));
 }
 
+/// Plain files (`2_seed.sql`) among `.up.sql` / `.down.sql` pairs: golang-migrate, whose
+/// directories these are, passes over them without a word, where shale runs them (breadth trial:
+/// mergestat's two leftovers, which no database golang-migrate built holds). Said once, naming the
+/// first two.
+fn note_plain_files_among_pairs(set: &shale_core::MigrationSet) {
+    use shale_core::Layout;
+    if !set.versioned().any(|m| m.layout == Layout::UpDownPair) {
+        return;
+    }
+    let plain: Vec<&str> =
+        set.versioned().filter(|m| m.layout == Layout::SingleFile).map(|m| m.file.as_str()).collect();
+    let Some(first) = plain.first() else { return };
+    let named = match plain.as_slice() {
+        [_] => (*first).to_string(),
+        [_, second] => format!("{first} and {second}"),
+        [_, second, rest @ ..] => format!("{first}, {second} and {} more", rest.len()),
+        [] => return,
+    };
+    crate::output::note(&format!(
+        "{named}: plain file(s) among .up.sql/.down.sql pairs, which shale runs and golang-migrate passes over: \
+         where golang-migrate migrated a database, it never ran them there; rename such a file `.up.sql` if it \
+         belongs to the history, or move it out of the directory if it does not"
+    ));
+}
+
 /// The objects of `schema` of kinds shale does not read (rules, operator classes, ...), as
 /// "2 rules (a, b), 1 operator class (c)"; None when it has none.
 fn unread_objects(schema: &shale_schema::Schema) -> Option<String> {
@@ -591,6 +616,7 @@ pub fn note_ignored(
         ));
     }
     note_name_order(set);
+    note_plain_files_among_pairs(set);
     if crate::commands::new::runs_every_file(&settings.dir) {
         let downs: Vec<String> = set
             .migrations

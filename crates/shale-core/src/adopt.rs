@@ -130,10 +130,13 @@ pub enum Tool {
     /// version its IntegerMigrator reached, or `schema_migrations (filename)`, a row per file its
     /// TimestampMigrator ran (`20240101120000_users.rb`).
     Sequel,
+    /// uptrace/bun's migrate package (Go): `bun_migrations (id, name, group_id, migrated_at)`, a row
+    /// per migration named by its file's number, `group_id` the run that applied it.
+    Bun,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 46] = [
+    pub const ALL: [Tool; 47] = [
         Tool::GolangMigrate,
         Tool::Dbmate,
         Tool::Goose,
@@ -180,6 +183,7 @@ impl Tool {
         Tool::Ley,
         Tool::SlonikMigrator,
         Tool::Sequel,
+        Tool::Bun,
     ];
 
     /// The name used on the command line (`--from golang-migrate`), in messages and in `--json`.
@@ -231,6 +235,7 @@ impl Tool {
             Tool::Ley => "ley",
             Tool::SlonikMigrator => "@slonik/migrator",
             Tool::Sequel => "sequel",
+            Tool::Bun => "bun",
         }
     }
 
@@ -266,6 +271,7 @@ impl Tool {
             Tool::Pgmigrate => &["yandex-pgmigrate", "yandex_pgmigrate"],
             Tool::SlonikMigrator => &["slonik-migrator", "slonik_migrator", "slonik"],
             Tool::Sequel => &["sequel-migrator", "hanami", "rom-sql", "roda"],
+            Tool::Bun => &["uptrace-bun", "uptrace/bun", "bun/migrate"],
             _ => &[],
         }
     }
@@ -311,6 +317,7 @@ impl Tool {
             Tool::Postgrator => "schemaversion",
             Tool::SlonikMigrator => "migration",
             Tool::Sequel => "schema_info",
+            Tool::Bun => "bun_migrations",
             Tool::PostgresMigrations => "migrations",
             Tool::Pgmigrate => "schema_version",
             Tool::Pyway => "pyway",
@@ -381,6 +388,7 @@ impl Tool {
             "migration" if exactly(&["app_name", "id", "name", "ran_on"]) => Some(Tool::Piccolo),
             "migratehistory" if has("name") && has("migrated_at") => Some(Tool::PeeweeMigrate),
             "seaql_migrations" if has("version") && has("applied_at") => Some(Tool::SeaOrm),
+            "bun_migrations" if has("name") && has("group_id") => Some(Tool::Bun),
             // A history under the name its config gives: its columns alone.
             _ => Tool::by_columns_alone(table, columns),
         }
@@ -504,6 +512,8 @@ impl Tool {
             // The enum of its history's `type` column (pgmigrate trial: the baseline's check
             // counted it as a difference, and drift did after).
             Tool::Pgmigrate => &["schema_version_type"],
+            // Where its `Lock` inserts a row while it migrates.
+            Tool::Bun => &["bun_migration_locks"],
             _ => &[],
         }
     }
@@ -618,35 +628,38 @@ impl Tool {
                 "`sequel -m DIR URL` (or `hanami db migrate`) in a deploy step, `Sequel::Migrator.run` at the \
                  application's start-up"
             }
+            Tool::Bun => {
+                "`migrator.Migrate(ctx)` at the application's start-up, the `db migrate` command of its `migrate.NewMigrator` \
+                 CLI in a deploy step"
+            }
             _ => "a deploy step, the application's start-up",
         }
     }
 
-    /// How to make this tool's table agree with a file changed since it was applied.
-    pub fn accept_change(self) -> String {
+    /// How to make this tool's table `table` (as its messages name it) agree with a file changed since it
+    /// was applied.
+    pub fn accept_change(self, table: &str) -> String {
         match self {
             Tool::Flyway => "tell flyway first (`flyway repair` takes the new checksums)".to_string(),
             Tool::Sqlx => {
-                "record the new checksum in sqlx's table first (sqlx itself refuses to run with the file changed)"
-                    .to_string()
+                format!("record the new checksum in {table} first (sqlx itself refuses to run with the file changed)")
             }
-            Tool::Prisma => {
-                "record the new checksum in _prisma_migrations first (the SHA-256 of migration.sql, in hex; Prisma has no command for it)"
-                    .to_string()
+            Tool::Prisma => format!(
+                "record the new checksum in {table} first (the SHA-256 of migration.sql, in hex; Prisma has no \
+                 command for it)"
+            ),
+            Tool::Drizzle => format!("record the new hash in {table} first (the SHA-256 of the file, in hex)"),
+            Tool::GraphileMigrate => format!(
+                "graphile-migrate refuses the file too (its hash is in the file's `--! Hash:` line and {table}): \
+                 restore it, or write the change as a new migration"
+            ),
+            Tool::Sqitch => {
+                format!("record the new hash in {table} first (`script_hash`, the SHA-1 of the deploy script, in hex)")
             }
-            Tool::Drizzle => {
-                "record the new hash in __drizzle_migrations first (the SHA-256 of the file, in hex)".to_string()
-            }
-            Tool::GraphileMigrate => "graphile-migrate refuses the file too (its hash is in the file's `--! Hash:` line \
-                 and graphile_migrate.migrations): restore it, or write the change as a new migration"
-                .to_string(),
-            Tool::Sqitch => "record the new hash in sqitch.changes first (`script_hash`, the SHA-1 of the deploy \
-                 script, in hex)"
-                .to_string(),
-            Tool::Atlas => "write atlas.sum's new hashes (after `atlas migrate hash`) into the `hash` column of \
-                 atlas_schema_revisions first"
-                .to_string(),
-            other => format!("record the change in {other}'s table first"),
+            Tool::Atlas => format!(
+                "write atlas.sum's new hashes (after `atlas migrate hash`) into the `hash` column of {table} first"
+            ),
+            other => format!("record the change in {other}'s table ({table}) first"),
         }
     }
 }
@@ -810,8 +823,11 @@ pub fn row_names_a_file(tool: Tool, files: &[String], key: &str) -> bool {
     })
 }
 
-pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 23] = [
+pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 25] = [
     (Tool::Drizzle, &["created_at", "hash", "id"]),
+    // drizzle-kit 1.0's, which adds the migration's name and when it ran (drizzle trial: under its
+    // `migrations.table`, not found).
+    (Tool::Drizzle, &["applied_at", "created_at", "hash", "id", "name"]),
     (Tool::SqlMigrate, &["applied_at", "id"]),
     (
         Tool::Flyway,
@@ -888,6 +904,8 @@ pub const NAMED_AS_CONFIGURED: [(Tool, &[&str]); 23] = [
     // MikroORM's `migrations.tableName` where its name says it holds migrations (MikroORM trial:
     // `app_migrations` written into the baseline, and MikroORM's runs after the switch unseen).
     (Tool::MikroOrm, &["executed_at", "id", "name"]),
+    // bun's, under its `WithTableName` (its `group_id` says it).
+    (Tool::Bun, &["group_id", "id", "migrated_at", "name"]),
 ];
 
 /// The schemas of Supabase's own services (its auth server, Realtime, Storage, its functions
@@ -1166,6 +1184,10 @@ pub enum AdoptNote {
     /// A migration the tool applied whose file is gone, taken over as applied with no file
     /// because the adoption was asked to ([`Accepting::missing`]).
     MissingAccepted { tool: Tool, key: String },
+    /// A file the tool never runs, not being named as its migrations are (golang-migrate's are
+    /// `.up.sql`), below the version it reached: not taken over, so migrating runs it, out of
+    /// order.
+    NotTheToolsFile { tool: Tool, file: String },
 }
 
 impl AdoptNote {
@@ -1197,6 +1219,11 @@ impl AdoptNote {
                  nothing of it from {migrating}. If one needs its work, write it as SQL in a file of version {key}"
             ),
             AdoptNote::Nothing => format!("nothing taken over: {migrating} runs every migration"),
+            AdoptNote::NotTheToolsFile { tool, file } => format!(
+                "{file} is not named as {tool} names its migrations (`.up.sql`): {tool} never ran it, so it is not \
+                 taken over; {migrating} runs it only out of order (a `-- shale:out-of-order` line in it allows \
+                 that), where its work belongs in the database; else move it out of the directory"
+            ),
             AdoptNote::MissingAccepted { tool, key } => format!(
                 "{tool} applied migration {key}, which no file here has: recorded as applied with no file, as asked \
                  (removed on purpose, as by a squash)"
@@ -1246,7 +1273,7 @@ pub enum AdoptProblem {
     /// The tool's migrations are not SQL files (Alembic's are Python): nothing to match.
     NotSql { tool: Tool, table: String },
     /// The file changed after the tool applied it: its checksum differs from the recorded one.
-    Changed { tool: Tool, key: String, file: String },
+    Changed { tool: Tool, table: String, key: String, file: String },
 }
 
 impl fmt::Display for AdoptProblem {
@@ -1261,13 +1288,13 @@ impl fmt::Display for AdoptProblem {
                 "{tool} records migration {key} as failed in {table}{}: the database may hold part of it",
                 failure.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
             ),
-            AdoptProblem::Changed { tool: Tool::Atlas, key, file } => write!(
+            AdoptProblem::Changed { tool: Tool::Atlas, key, file, .. } => write!(
                 f,
                 "{file}, or a file before it, changed after atlas applied migration {key} (atlas.sum's hash of it, which \
                  runs through every file before it, differs from the one atlas recorded), so the database may not hold \
                  what the files say"
             ),
-            AdoptProblem::Changed { tool, key, file } => write!(
+            AdoptProblem::Changed { tool, key, file, .. } => write!(
                 f,
                 "{file} changed after {tool} applied migration {key} (its checksum differs from the one {tool} recorded), \
                  so the database may not hold what the file says"
@@ -1302,9 +1329,9 @@ impl AdoptProblem {
                 "check it, repair the database, then {}, and adopt again",
                 tool.clear_failure(table, key)
             ),
-            AdoptProblem::Changed { tool, .. } => format!(
+            AdoptProblem::Changed { tool, table, .. } => format!(
                 "restore the file as it was applied, or, if the change is what the database holds, {}, then adopt again",
-                tool.accept_change()
+                tool.accept_change(table)
             ),
             AdoptProblem::NotSql { table, .. } => format!(
                 "start shale's history from the live schema instead (written as the first migration and recorded as \
@@ -1685,6 +1712,12 @@ pub fn plan_adoption_accepting<'a>(
         return Err(vec![AdoptProblem::NotSql { tool, table: foreign.table.clone() }]);
     }
     let versioned: Vec<&Migration> = set.versioned().collect();
+    let changed = |key: &str, m: &Migration| AdoptProblem::Changed {
+        tool,
+        table: foreign.table.clone(),
+        key: key.to_string(),
+        file: m.file.clone(),
+    };
     // What a row may be: a migration, or a Liquibase changeset the contexts given leave out, which
     // Liquibase ran with others (taken over as applied; nothing else looks at it).
     let candidates: Vec<&Migration> = versioned.iter().copied().chain(&set.left_out_changesets).collect();
@@ -1726,7 +1759,16 @@ pub fn plan_adoption_accepting<'a>(
                         problems.push(AdoptProblem::NoFile { tool, key: v.to_string() });
                     }
                     unrunnable.extend(set.unrunnable.iter().filter(|u| u.version <= reached));
-                    versioned.iter().copied().filter(|m| m.version.as_ref().is_some_and(|x| x <= &reached)).collect()
+                    let reached_by = |m: &&Migration| m.version.as_ref().is_some_and(|x| x <= &reached);
+                    // golang-migrate runs `.up.sql` files only: a plain file beside them never ran
+                    // (breadth trial: mergestat's two were recorded as applied by it).
+                    let pairs = versioned.iter().any(|m| m.layout == Layout::UpDownPair);
+                    let never_run =
+                        |m: &&Migration| tool == Tool::GolangMigrate && pairs && m.layout != Layout::UpDownPair;
+                    for m in versioned.iter().filter(|m| reached_by(m) && never_run(m)) {
+                        notes.push(AdoptNote::NotTheToolsFile { tool, file: m.file.clone() });
+                    }
+                    versioned.iter().copied().filter(|m| reached_by(m) && !never_run(m)).collect()
                 }
                 _ => Vec::new(),
             }
@@ -1795,77 +1837,53 @@ pub fn plan_adoption_accepting<'a>(
                             (Tool::Flyway, Some(recorded))
                                 if *recorded != flyway_checksum(m.raw_text()).to_string() =>
                             {
-                                problems.push(AdoptProblem::Changed {
-                                    tool,
-                                    key: entry.key.clone(),
-                                    file: m.file.clone(),
-                                })
+                                problems.push(changed(&entry.key, m))
                             }
                             (Tool::PostgresMigrations, Some(recorded))
                                 if *recorded != postgres_migrations_hash(&m.file, m.raw_text()) =>
                             {
-                                problems.push(AdoptProblem::Changed {
-                                    tool,
-                                    key: entry.key.clone(),
-                                    file: m.file.clone(),
-                                })
+                                problems.push(changed(&entry.key, m))
                             }
                             // (Of another checkout's line endings too, as sqlx's and drizzle's: review.)
                             // (None recorded for its JavaScript migrations: nothing to compare.)
-                            (Tool::Postgrator, Some(recorded)) if !applied_this(recorded, m, md5_hex) => problems
-                                .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
+                            (Tool::Postgrator, Some(recorded)) if !applied_this(recorded, m, md5_hex) => {
+                                problems.push(changed(&entry.key, m))
+                            }
                             (Tool::SlonikMigrator, Some(recorded))
                                 if !applied_this(recorded, m, slonik_migrator_hash) =>
                             {
-                                problems.push(AdoptProblem::Changed {
-                                    tool,
-                                    key: entry.key.clone(),
-                                    file: m.file.clone(),
-                                })
+                                problems.push(changed(&entry.key, m))
                             }
-                            (Tool::Pyway, Some(recorded)) if !applied_this(recorded, m, pyway_checksum) => problems
-                                .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
-                            (Tool::Sqlx, Some(recorded)) if !applied_this(recorded, m, sqlx_checksum) => problems
-                                .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
-                            (Tool::Drizzle, Some(recorded)) if !applied_this(recorded, m, sha256_padded) => problems
-                                .push(AdoptProblem::Changed { tool, key: entry.key.clone(), file: m.file.clone() }),
+                            (Tool::Pyway, Some(recorded)) if !applied_this(recorded, m, pyway_checksum) => {
+                                problems.push(changed(&entry.key, m))
+                            }
+                            (Tool::Sqlx, Some(recorded)) if !applied_this(recorded, m, sqlx_checksum) => {
+                                problems.push(changed(&entry.key, m))
+                            }
+                            (Tool::Drizzle, Some(recorded)) if !applied_this(recorded, m, sha256_padded) => {
+                                problems.push(changed(&entry.key, m))
+                            }
                             (Tool::GraphileMigrate, Some(recorded))
                                 if graphile_hash(m.raw_text()).is_some_and(|hash| hash != *recorded) =>
                             {
-                                problems.push(AdoptProblem::Changed {
-                                    tool,
-                                    key: entry.key.clone(),
-                                    file: m.file.clone(),
-                                })
+                                problems.push(changed(&entry.key, m))
                             }
                             // (Sqitch's registry before 1.0 kept no hash: nothing to compare.)
                             (Tool::Sqitch, Some(recorded))
                                 if !recorded.is_empty() && !applied_this(recorded, m, sqitch_script_hash) =>
                             {
-                                problems.push(AdoptProblem::Changed {
-                                    tool,
-                                    key: entry.key.clone(),
-                                    file: m.file.clone(),
-                                })
+                                problems.push(changed(&entry.key, m))
                             }
                             (Tool::Atlas, Some(recorded))
                                 if !atlas_named && !atlas_hash(m, recorded.trim_start_matches("h1:")) =>
                             {
                                 atlas_named = true;
-                                problems.push(AdoptProblem::Changed {
-                                    tool,
-                                    key: entry.key.clone(),
-                                    file: m.file.clone(),
-                                })
+                                problems.push(changed(&entry.key, m))
                             }
                             (Tool::Prisma, Some(recorded))
                                 if !applied_this(recorded, m, |raw| sha256_checksum(raw, recorded.len() == 64)) =>
                             {
-                                problems.push(AdoptProblem::Changed {
-                                    tool,
-                                    key: entry.key.clone(),
-                                    file: m.file.clone(),
-                                })
+                                problems.push(changed(&entry.key, m))
                             }
                             _ => {}
                         }
@@ -1946,7 +1964,7 @@ pub fn plan_adoption_accepting<'a>(
     }
     if accepting.changed {
         problems.retain(|p| match p {
-            AdoptProblem::Changed { tool, key, file } => {
+            AdoptProblem::Changed { tool, key, file, .. } => {
                 notes.push(AdoptNote::ChangedAccepted { tool: *tool, key: key.clone(), file: file.clone() });
                 false
             }
@@ -2381,7 +2399,7 @@ mod tests {
         for tool in [Tool::Rails, Tool::Django, Tool::Alembic] {
             assert!(!tool.migrations_are_sql(), "{tool}");
         }
-        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 25);
+        assert!(Tool::ALL.iter().filter(|t| t.migrations_are_sql()).count() == 26);
     }
 
     /// A table named with `--from` and `--table` is the tool's where its columns are: exactly
@@ -2467,6 +2485,9 @@ mod tests {
         assert_eq!(Tool::recognize("ef_history", &flyway), Some(Tool::Flyway));
         let goose = cols(&["id", "version_id", "is_applied", "tstamp"]);
         assert_eq!(Tool::recognize("app_db_version", &goose), Some(Tool::Goose));
+        let bun = cols(&["id", "name", "group_id", "migrated_at"]);
+        assert_eq!(Tool::recognize("bun_migrations", &bun), Some(Tool::Bun));
+        assert_eq!(Tool::recognize("schema_history", &bun), Some(Tool::Bun));
         assert_eq!(Tool::recognize("app_migrations", &cols(&["version", "dirty"])), Some(Tool::GolangMigrate));
         assert_eq!(Tool::recognize("tenant_alembic", &cols(&["version_num"])), Some(Tool::Alembic));
         // peewee-migrate's and SeaORM's few columns, under a name that says migrations or their

@@ -1006,7 +1006,7 @@ impl MigrationSet {
                     format!("is a fizz migration (pop's own language), which shale does not run: write it as SQL in `{sql}`"),
                     Some(FIZZ.into()),
                 )),
-                Other::GoMigration { version_text, name } => match Version::parse(&version_text) {
+                Other::NumberedCode { version_text, name } => match Version::parse(&version_text) {
                     Some(version) => unrunnable.push(Unrunnable { version, version_text, name, file, path }),
                     None => errors.push(LoadError::file(&path, "its version is not a number", None)),
                 },
@@ -1306,6 +1306,7 @@ impl MigrationSet {
         ));
         let liquibase_selectors_used = gathering.selectors_used;
         let liquibase_context_names = Vec::from_iter(gathering.context_names);
+        place_prisma_folders_by_name(&mut migrations);
         number_twins(&mut migrations);
         check_duplicates(&migrations, &mut errors);
         if !errors.is_empty() {
@@ -1539,6 +1540,30 @@ impl MigrationSet {
             Naming::Sequential { width: last.version_text.split('.').next().unwrap_or_default().len() }
         };
         Some((last.layout, naming))
+    }
+}
+
+/// Prisma runs its folders in the order of their names, where a shorter number than the others'
+/// (`20250625_add_chart/` among `20250604085536_x/` and `20250704170658_y/`) comes after every
+/// longer one it begins, not first as its smaller number would put it (breadth trial: langfuse's
+/// history failed on a fresh database, that migration run before the type it uses was made). Such a
+/// folder's version is its number filled out to the others' length with the digit that keeps the
+/// names' order: `9`s where a character after `9` follows its digits (`_`), `0`s otherwise. Folders
+/// of one length are left as they are. Prisma's rows name folders, not versions: taking its history
+/// over is the same.
+fn place_prisma_folders_by_name(migrations: &mut [Migration]) {
+    let digits = |m: &Migration| m.version_text.bytes().all(|b| b.is_ascii_digit());
+    let prisma = |m: &Migration| m.layout == Layout::PrismaFolder && m.version.is_some() && digits(m);
+    let Some(longest) = migrations.iter().filter(|m| prisma(m)).map(|m| m.version_text.len()).max() else {
+        return;
+    };
+    for m in migrations.iter_mut().filter(|m| prisma(m) && m.version_text.len() < longest) {
+        let after_digits = m.file.as_bytes().get(m.version_text.len()).copied().unwrap_or(b'/');
+        let fill = if after_digits > b'9' { '9' } else { '0' };
+        let filled: String =
+            m.version_text.chars().chain(std::iter::repeat_n(fill, longest - m.version_text.len())).collect();
+        m.version = Version::parse(&filled);
+        m.version_text = filled;
     }
 }
 
@@ -2220,6 +2245,12 @@ fn classify_file(file: &str) -> Classified {
         },
         _ => (stem, PopMarks::default()),
     };
+    // bun's `.tx.up.sql` says it runs in a transaction, which every migration here does: the
+    // name is the one before it (`20220926100949_init.tx.up.sql` pairs with `..._init.down.sql`).
+    let stem = match layout {
+        Layout::UpDownPair => stem.strip_suffix(".tx").unwrap_or(stem),
+        _ => stem,
+    };
     match split_version(stem, false) {
         Some((version_text, name)) => {
             let key = format!("v:{}", Version::parse(&version_text).unwrap().canonical());
@@ -2447,8 +2478,9 @@ enum Other {
     Fizz {
         sql: String,
     },
-    /// goose's `00012_name.go`: a migration of the history that shale cannot run.
-    GoMigration {
+    /// goose's `00012_name.go` (bun's too), Flyway's `V12__name.java`: a migration of the history
+    /// that shale cannot run.
+    NumberedCode {
         version_text: String,
         name: String,
     },
@@ -2470,7 +2502,7 @@ fn fizz_written_as_sql(sql: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// The language of a migration file written in code, by its extension (Go's are goose's, read
-/// apart as [`Other::GoMigration`]).
+/// apart as [`Other::NumberedCode`]).
 fn code_language(extension: &str) -> Option<&'static str> {
     match extension {
         "js" | "mjs" | "cjs" => Some("JavaScript"),
@@ -2480,6 +2512,8 @@ fn code_language(extension: &str) -> Option<&'static str> {
         "rb" => Some("Ruby"),
         "php" => Some("PHP"),
         "cs" => Some("C#"),
+        "java" => Some("Java"),
+        "kt" => Some("Kotlin"),
         _ => None,
     }
 }
@@ -2496,7 +2530,16 @@ fn classify_other(name: &str) -> Other {
         if let Some((version_text, name)) =
             stem.split_once('_').filter(|(v, _)| v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty())
         {
-            return Other::GoMigration { version_text: version_text.to_string(), name: name.to_string() };
+            return Other::NumberedCode { version_text: version_text.to_string(), name: name.to_string() };
+        }
+    }
+    // Flyway's Java (or Kotlin) migrations, where a project keeps them beside its SQL (breadth trial:
+    // DSpace's were passed over without a word, and `up` failed later on what they do).
+    if matches!(extension.as_str(), "java" | "kt") {
+        if let Some((version_text, name)) = stem.strip_prefix('V').and_then(|rest| rest.split_once("__")) {
+            if Version::parse(version_text).is_some() {
+                return Other::NumberedCode { version_text: version_text.to_string(), name: name.to_string() };
+            }
         }
     }
     if looks_versioned(name) {

@@ -686,6 +686,11 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
                 format!("SELECT coalesce(to_jsonb(h)->>'filename', to_jsonb(h)->>'version') FROM {t} h ORDER BY 1");
             keys(client, &sql, context).await?
         }
+        // Migrations by their file's number, as written (`20220926100949`), in the order they ran.
+        Tool::Bun => {
+            let sql = format!("SELECT name, '', {} FROM {t} ORDER BY id", utc_text("migrated_at"));
+            checksummed(client, &sql, context).await?
+        }
         // Files by name, with the MD5 of each one's text as it compares them.
         Tool::SlonikMigrator => {
             let sql = format!("SELECT name, hash, {} FROM {t} ORDER BY date, name", utc_text("date"));

@@ -257,7 +257,7 @@ impl Migrator {
         let accepting = Accepting { changed: request.accept_changed, missing: request.accept_missing };
         let adoption = plan_adoption_accepting(&self.set, &foreign, accepting).map_err(Error::Adopt)?;
         let mut notes = adoption.notes.clone();
-        notes.extend(schema_note(client, &table).await?);
+        notes.extend(schema_note(client, &table, tool).await?);
         let reason = shale_core::adopt::adopted_reason(tool, &table.display());
         let mut adopted: Vec<AdoptedMigration> = adoption
             .applied
@@ -1081,7 +1081,9 @@ pub(crate) fn foreign_histories(found: &[ForeignTable]) -> Error {
 /// A note when the other tool's table is not in the schema unqualified names go to on this
 /// connection: the tool ran its migrations there (Flyway's `flyway.schemas=app` sets the
 /// search_path to `app`), and shale, on this connection, would create their objects elsewhere.
-async fn schema_note(client: &Client, table: &ForeignTable) -> Result<Option<AdoptNote>, Error> {
+/// `tool` is the one taken over from, which `--from` may have named over the guess (drizzle trial:
+/// the note named sql-migrate, and told drizzle's team to move its tables).
+async fn schema_note(client: &Client, table: &ForeignTable, tool: Tool) -> Result<Option<AdoptNote>, Error> {
     let rows = client
         .simple_query("SELECT coalesce(current_schema(), '')")
         .await
@@ -1093,11 +1095,11 @@ async fn schema_note(client: &Client, table: &ForeignTable) -> Result<Option<Ado
             _ => None,
         })
         .unwrap_or_default();
-    if current == table.schema || !table.tool.history_beside_migrations() {
+    if current == table.schema || !tool.history_beside_migrations() {
         return Ok(None);
     }
     Ok(Some(AdoptNote::Schema {
-        tool: table.tool,
+        tool,
         schema: table.schema.clone(),
         now: if current.is_empty() { "no schema".to_string() } else { current },
         path: shale_core::ident::ident(&table.schema),

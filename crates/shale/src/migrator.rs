@@ -393,8 +393,10 @@ impl Migrator {
             if !seen && request.look_for_foreign_history {
                 report.foreign = self.foreign_history_without_adoption(&client).await?;
             }
-            (report.changed_since_baseline, report.reverted_by_the_other_tool) =
-                self.other_tools_since(&client, &history).await?;
+            let (changed, since) = self.other_tools_since(&client, &history).await?;
+            report.changed_since_baseline = changed;
+            report.reverted_by_the_other_tool = since.reverted;
+            report.ran_by_both = since.ran_by_both;
             return Ok(report);
         }
         plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;

@@ -119,6 +119,17 @@ pub fn run(settings: &Settings) -> Result<i32> {
             );
             println!("next: `shale status`; on a database another tool migrated, `shale adopt`");
         }
+        // A folder that was there already, whose files do not read as migrations (supabase/postgres'
+        // `migrations/`, its dbmate files two folders down: breadth trial, said to be created).
+        (None, None) if had_files => {
+            println!(
+                "created {} for {}, which was there already, holding files that do not read as migrations: \
+                 `shale validate` says what each is; where the migrations are in a folder inside it, point `dir` \
+                 there{ignored}",
+                show(&config),
+                show(&dir)
+            );
+        }
         (None, None) => {
             println!("created {} and {}{ignored}", show(&dir), show(&config));
             // An application whose migrations are code kept somewhere else (Alembic's with its
@@ -446,7 +457,9 @@ pub(crate) fn other_tools_dir(root: &Path) -> Option<(String, &'static str)> {
     });
     // goose's own setting, where the project exports it.
     let goose = std::env::var("GOOSE_MIGRATION_DIR").ok().filter(|d| has_files(&root.join(d))).map(|d| (d, "goose"));
-    found.or(goose).or_else(|| sqitch_project(root)).or_else(|| marked_dir(root)).or_else(|| sqlx_crate(root))
+    // A Rust workspace's sqlx crate before the folders marked deeper, which may be a SQLite crate's
+    // (breadth trial: atuin's `crates/atuin-kv/migrations` was named golang-migrate's).
+    found.or(goose).or_else(|| sqitch_project(root)).or_else(|| sqlx_crate(root)).or_else(|| marked_dir(root))
 }
 
 /// In a Rust workspace, the migrations of the member crate that runs sqlx's migrator on them
@@ -484,14 +497,15 @@ fn sqlx_crate(root: &Path) -> Option<(String, &'static str)> {
 const NOT_THE_PROJECT_S: &[&str] = &["node_modules", "target", "vendor", "dist", "build", "venv"];
 
 /// Deeper in a repository (`packages/prisma/migrations`, `internal-packages/database/prisma/
-/// migrations`, Harbor's `make/migrations/postgresql`): the shallowest folder, up to 5 levels
+/// migrations`, Harbor's `make/migrations/postgresql`): the shallowest folder, up to 6 levels
 /// down, that another tool's own files mark as its migrations: Prisma's `migration_lock.toml`,
-/// drizzle-kit's `meta/_journal.json`, Atlas's `atlas.sum`, golang-migrate's `.up.sql` files. Of one level, the first
-/// by name.
+/// drizzle-kit's `meta/_journal.json`, Atlas's `atlas.sum`, golang-migrate's `.up.sql` files,
+/// Flyway's `V1__x.sql`, graphile-migrate's `committed/`, goose's, dbmate's and sql-migrate's
+/// section markers. Of one level, the first by name.
 fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
     let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
     let mut level = vec![std::path::PathBuf::new()];
-    for _ in 0..=5 {
+    for _ in 0..=6 {
         let mut deeper = Vec::new();
         for relative in &level {
             let dir = listed.join(relative);
@@ -503,7 +517,9 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
             names.sort();
             let tool = if dir.join("migration_lock.toml").is_file() {
                 Some("Prisma")
-            } else if dir.join("meta").join("_journal.json").is_file() {
+            } else if dir.join("meta").join("_journal.json").is_file()
+                || names.iter().any(|(name, folder)| *folder && drizzle_1_folder(&dir.join(name)))
+            {
                 Some("drizzle-kit")
             } else if names.iter().any(|(name, folder)| !folder && name.ends_with(".up.sql")) {
                 // (Atlas writes this format too, with its atlas.sum: golang-migrate's to run.)
@@ -511,8 +527,19 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
             } else if dir.join("atlas.sum").is_file() {
                 // Atlas's (ent's `ent/migrate/migrations`, or where atlas.hcl's `dir` points).
                 Some("Atlas")
+            } else if names.iter().any(|(name, folder)| !folder && flyway_versioned(name)) {
+                // Flyway's `V1__x.sql` (a Java project's `src/main/resources/...`, kestra's
+                // `migrations/postgres`: breadth trial, not found).
+                Some("Flyway")
+            } else if relative.ends_with("committed")
+                && names
+                    .iter()
+                    .any(|(name, folder)| !folder && name.len() > 6 && name[..6].bytes().all(|b| b.is_ascii_digit()))
+            {
+                // graphile-migrate's committed files (graphile/starter's `@app/db/migrations/committed`).
+                Some("graphile-migrate")
             } else {
-                // goose's and dbmate's files say whose they are in their first lines.
+                // goose's, dbmate's and sql-migrate's files say whose they are in their first lines.
                 names
                     .iter()
                     .find(|(name, folder)| !folder && name.to_ascii_lowercase().ends_with(".sql"))
@@ -535,13 +562,21 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
     None
 }
 
-/// goose or dbmate, where the file at `path` has their section markers in its first 4 KiB.
+/// goose, dbmate or sql-migrate, where the file at `path` has their section markers in its first 4 KiB.
 fn sections_tool_of(path: &Path) -> Option<&'static str> {
     use std::io::Read;
     let mut head = vec![0; 4096];
     let read = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).ok()?;
     shale::core::layout::section_tool(&String::from_utf8_lossy(&head[..read]))
-        .filter(|t| matches!(*t, "goose" | "dbmate"))
+        .filter(|t| matches!(*t, "goose" | "dbmate" | "sql-migrate"))
+}
+
+/// Flyway's versioned migration: `V1__x.sql`, `V1_2__x.sql`, `V2024.01.01__x.sql`.
+fn flyway_versioned(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".sql").and_then(|s| s.strip_prefix('V')) else { return false };
+    stem.split_once("__").is_some_and(|(version, _)| {
+        !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit() || b == b'_' || b == b'.')
+    })
 }
 
 /// A Sqitch project: the folder holding its plan, the root's or one of its folders'.
@@ -567,7 +602,10 @@ fn sqitch_project(root: &Path) -> Option<(String, &'static str)> {
 fn holds_the_tools_files(dir: &Path, tool: &str) -> bool {
     match tool {
         "dbmate" | "the Supabase CLI" | "Flyway" | "drizzle-kit" => std::fs::read_dir(dir).is_ok_and(|entries| {
-            entries.flatten().any(|e| e.file_name().to_string_lossy().to_ascii_lowercase().ends_with(".sql"))
+            entries.flatten().any(|e| {
+                e.file_name().to_string_lossy().to_ascii_lowercase().ends_with(".sql")
+                    || (tool == "drizzle-kit" && drizzle_1_folder(&e.path()))
+            })
         }),
         // Ruby files written with Sequel's (or ROM's) migration DSL.
         "Sequel" | "Hanami" => std::fs::read_dir(dir).is_ok_and(|entries| {
@@ -579,6 +617,13 @@ fn holds_the_tools_files(dir: &Path, tool: &str) -> bool {
         }),
         _ => has_files(dir),
     }
+}
+
+/// A migration as drizzle-kit 1.0 writes it, a folder of its own (`20261207131943_init/`) with
+/// `migration.sql` and the `snapshot.json` that marks it drizzle's (drizzle trial: its project's
+/// `drizzle/`, holding no journal any more, was not found).
+fn drizzle_1_folder(folder: &Path) -> bool {
+    folder.join("migration.sql").is_file() && folder.join("snapshot.json").is_file()
 }
 
 fn has_files(dir: &Path) -> bool {

@@ -253,6 +253,9 @@ fn after_up(
         if let Some(reverted) = &report.reverted_by_the_other_tool {
             super::status::warn_reverted_by_the_other_tool(reverted, false);
         }
+        if let Some(both) = &report.ran_by_both {
+            super::status::warn_ran_by_both(both);
+        }
         warn_empty_ups(&report);
     }
     // Seeds in code, which do not run: in the seeds' JSON too, for the packages to say (re-check:

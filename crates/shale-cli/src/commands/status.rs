@@ -244,14 +244,7 @@ fn cannot_run(report: &shale::StatusReport) -> Vec<&std::path::Path> {
 /// applied what shale had too, applied what shale has not yet, reverted or failed one.
 fn warn_about_the_adopted_tool(report: &shale::StatusReport, as_problems: bool) {
     if let Some(both) = &report.ran_by_both {
-        crate::output::warning(&format!(
-            "{} applied {} too, after shale had ({} records it): its migrate still runs somewhere (a \
-             deploy step, the application's start-up); stop it, and check what ran twice (`shale repair VERSION \
-             --applied --reason ...` then records that it was checked, and this warning ends)",
-            both.tool,
-            both.migrations.join(", "),
-            both.table
-        ));
+        warn_ran_by_both(both);
     }
     if let Some(since) = &report.applied_by_the_other_tool {
         // As `up` will say it, refusing them.
@@ -278,6 +271,20 @@ fn warn_about_the_adopted_tool(report: &shale::StatusReport, as_problems: bool) 
             failed.tool.clear_failure(&failed.table, &failed.migrations[0])
         ));
     }
+}
+
+/// Migrations shale applied that the tool whose history it took over applied too since: said by
+/// `status`, `validate` and a no-op `up`.
+pub(super) fn warn_ran_by_both(both: &shale::RanByBoth) {
+    crate::output::warning(&format!(
+        "{} applied {} too, after shale had ({} records it): its migrate still runs somewhere ({}); stop it, \
+         and check what ran twice (`shale repair VERSION --applied --reason ...` then records that it was \
+         checked, and this warning ends)",
+        both.tool,
+        both.migrations.join(", "),
+        both.table,
+        both.tool.where_it_runs()
+    ));
 }
 
 /// Migrations the tool whose history shale took over reverted since, which shale counts as

@@ -245,6 +245,11 @@ fn a_migration_the_adopted_tool_applied_since_is_not_run_again() {
     );
     let json = p.shale(&["status", "--json"]).ok().json();
     assert_eq!(json["ran_by_both"]["migrations"][0], "20240301000000 more", "{json}");
+    // And a start-up's `up`, with nothing to apply, says it too (drizzle trial: silent).
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stderr.contains("warning: dbmate applied 20240301000000 more too, after shale had"), "{}", up.stderr);
+    let json = p.shale(&["up", "--json"]).ok().json();
+    assert_eq!(json["ran_by_both"]["migrations"][0], "20240301000000 more", "{json}");
     // dbmate's rollback of a migration shale took over (it deletes the version's row): shale
     // counts it as applied, and status says the tool reverted it (goose trial, as goose does it).
     p.psql("DROP TABLE users CASCADE; DELETE FROM schema_migrations WHERE version = '20240101000000'");
@@ -3775,4 +3780,79 @@ fn pyway_and_ley_histories_are_known() {
     // A dry run with nothing to apply says it too, as `up` does (slonik trial: silent).
     let dry = l.shale(&["up", "--dry-run"]).ok();
     assert!(dry.stderr.contains("ley's history (public.migrations) has changed since the baseline"), "{}", dry.stderr);
+}
+
+/// uptrace/bun's migrations (`20220926100949_init.tx.up.sql`, its down `..._init.down.sql`, the
+/// statements between `--bun:split` lines, Go migrations beside them) and its history
+/// (`bun_migrations (id, name, group_id, migrated_at)`, a row per migration named by its number)
+/// are taken over, under the name its `WithTableName` gives too (bun trial: `.tx` was read into
+/// the name, the history was not found, and `status` said nothing was applied).
+#[test]
+fn bun_s_files_and_history_are_known() {
+    let p = Project::new("adopt_bun");
+    p.write(
+        "20220926100949_init.tx.up.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n\n--bun:split\n\nINSERT INTO users VALUES (1);\n",
+    );
+    p.write("20220926100949_init.down.sql", "DROP TABLE IF EXISTS users CASCADE;\n");
+    p.write("20220926100950_backfill.go", "package migrations\n");
+    p.write(
+        "20231214074655_names.up.sql",
+        "ALTER TABLE users ADD COLUMN name text;\n\n--bun:split\n\nCREATE INDEX CONCURRENTLY users_name ON users (name);\n",
+    );
+    p.write("main.go", "package migrations\n");
+    p.psql(
+        "CREATE TABLE users (id bigint PRIMARY KEY); INSERT INTO users VALUES (1);
+         CREATE TABLE app_migrations (id bigserial PRIMARY KEY, name varchar, group_id bigint,
+             migrated_at timestamptz NOT NULL DEFAULT current_timestamp);
+         CREATE TABLE bun_migration_locks (id bigserial PRIMARY KEY, table_name varchar UNIQUE);
+         INSERT INTO app_migrations (name, group_id) VALUES ('20220926100949', 1), ('20220926100950', 1);",
+    );
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("migrated by bun (public.app_migrations is its history)"), "{}", status.stderr);
+    assert!(status.stdout.contains(" init ") && !status.stdout.contains(".tx"), "{}", status.stdout);
+    let adopt = p.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("recorded 2 migration(s) as applied, adopted from bun"), "{}", adopt.stdout);
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM users"), "1", "the seed row once");
+    assert_eq!(p.psql("SELECT to_regclass('users_name') IS NOT NULL"), "t");
+    // bun's tables are its own: not the application's schema.
+    let dev = shale_testkit::shared_cluster().url("postgres");
+    let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
+    assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
+
+    // A colleague's bun run after the switch is seen, not run again.
+    p.write("20240101000000_more.tx.up.sql", "CREATE TABLE more (id int);\n");
+    p.psql("CREATE TABLE more (id int); INSERT INTO app_migrations (name, group_id) VALUES ('20240101000000', 2);");
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    assert!(up.stderr.contains("bun applied 20240101000000 more since shale took its history over"), "{}", up.stderr);
+}
+
+/// golang-migrate runs `.up.sql` files only: a plain `.sql` file among them, below the version it
+/// reached, never ran, and is not taken over as applied (breadth trial: mergestat's two leftovers
+/// were recorded as adopted from golang-migrate, and a new database got what no other had).
+#[test]
+fn a_plain_file_golang_migrate_never_ran_is_not_taken_over() {
+    let p = Project::new("adopt_golang_plain");
+    p.write("1_users.up.sql", "CREATE TABLE users (id int);\n");
+    p.write("1_users.down.sql", "DROP TABLE users;\n");
+    p.write("2_seed.sql", "INSERT INTO users VALUES (2);\n");
+    p.write("3_tags.up.sql", "CREATE TABLE tags (id int);\n");
+    p.psql(
+        "CREATE TABLE users (id int); CREATE TABLE tags (id int);
+         CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (3, false);",
+    );
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("2_seed.sql: plain file(s) among .up.sql/.down.sql pairs"), "{}", status.stderr);
+    let adopt = p.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("recorded 2 migration(s) as applied"), "{}", adopt.stdout);
+    let said = format!("{}{}", adopt.stdout, adopt.stderr);
+    assert!(said.contains("2_seed.sql is not named as golang-migrate names its migrations"), "{said}");
+    // Left to run, out of order, where the team says so.
+    let up = p.shale(&["up"]);
+    assert_eq!(up.code, 2, "{}", up.stderr);
+    p.shale(&["up", "--allow-out-of-order"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM users"), "1");
 }

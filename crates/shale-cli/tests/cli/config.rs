@@ -335,12 +335,17 @@ fn init_finds_the_directory_another_tool_keeps() {
         ("migrations/committed/000001.sql", "migrations/committed", "graphile-migrate"),
         ("hasura/migrations/default/1600000000000_init/up.sql", "hasura/migrations/default", "Hasura"),
         ("sql/deploy/users.sql", "sql", "Sqitch"),
+        // drizzle-kit 1.0's folders, with no journal (drizzle trial: `migrations/` was made).
+        ("drizzle/20261207131943_init/migration.sql", "drizzle", "drizzle-kit"),
     ] {
         let project = tempfile::tempdir().unwrap();
         let path = project.path().join(file);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, "CREATE TABLE users (id bigint PRIMARY KEY);\n").unwrap();
         std::fs::write(project.path().join("migrations/current.sql").as_path(), "").ok();
+        if tool == "drizzle-kit" {
+            std::fs::write(path.with_file_name("snapshot.json"), "{}").unwrap();
+        }
         if tool == "Sqitch" {
             std::fs::write(
                 project.path().join("sql/sqitch.plan"),
@@ -388,6 +393,14 @@ fn init_finds_the_directory_another_tool_keeps() {
             "apps/web/src/db/drizzle",
             "drizzle-kit",
         ),
+        (
+            &[
+                ("packages/db/drizzle/20261207131943_init/migration.sql", "CREATE TABLE users (id int);\n"),
+                ("packages/db/drizzle/20261207131943_init/snapshot.json", "{}"),
+            ][..],
+            "packages/db/drizzle",
+            "drizzle-kit",
+        ),
         // A Rust workspace's member crate running sqlx's migrator (atuin's layout; sqlx re-check).
         (
             &[
@@ -400,9 +413,39 @@ fn init_finds_the_directory_another_tool_keeps() {
                     "[dependencies]\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n",
                 ),
                 ("crates/server-postgres/migrations/20240101000000_init.sql", "CREATE TABLE users (id int);\n"),
+                // A SQLite crate's up/down pairs, first by name, are not it either (breadth trial:
+                // atuin's `atuin-kv` was named golang-migrate's).
+                ("crates/kv/Cargo.toml", "[dependencies]\nsqlx = { version = \"0.8\", features = [\"sqlite\"] }\n"),
+                ("crates/kv/migrations/20240101000000_kv.up.sql", "CREATE TABLE kv (k text);\n"),
             ][..],
             "crates/server-postgres/migrations",
             "sqlx",
+        ),
+        // Flyway's V files deep in a Java project, sql-migrate's markers, graphile-migrate's
+        // committed folder from the repository's root (breadth trial: kestra, ovh/cds, the starter).
+        (
+            &[(
+                "jdbc-postgres/src/main/resources/migrations/postgres/V1_1__init.sql",
+                "CREATE TABLE users (id int);\n",
+            )][..],
+            "jdbc-postgres/src/main/resources/migrations/postgres",
+            "Flyway",
+        ),
+        (
+            &[(
+                "engine/sql/api/001_init.sql",
+                "-- +migrate Up\nCREATE TABLE users (id int);\n-- +migrate Down\nDROP TABLE users;\n",
+            )][..],
+            "engine/sql/api",
+            "sql-migrate",
+        ),
+        (
+            &[(
+                "@app/db/migrations/committed/000001.sql",
+                "--! Previous: -\n--! Hash: sha1:x\n\nCREATE TABLE users (id int);\n",
+            )][..],
+            "@app/db/migrations/committed",
+            "graphile-migrate",
         ),
         // Atlas's, by its atlas.sum (an ent project's; Atlas trial: init made an empty migrations/).
         (

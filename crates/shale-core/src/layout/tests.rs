@@ -221,6 +221,19 @@ fn prisma_folders() {
         versions(&twins),
         ["20260630120000 add_filter", "20260630120000.1 drop_keys", "20260630120000.2 zap", "20260630120001 next"]
     );
+    // A shorter number among timestamps runs where its name puts it, as Prisma runs it (breadth
+    // trial: langfuse's `20250625_add_pivot_table_charttype` ran first, before the type it uses).
+    let short = load(vec![
+        file("20250604085536_chart_type/migration.sql", "select 1;"),
+        file("20250625_add_pivot/migration.sql", "select 2;"),
+        file("20250625120000_same_day/migration.sql", "select 3;"),
+        file("20250704170658_later/migration.sql", "select 4;"),
+    ])
+    .unwrap();
+    assert_eq!(
+        versions(&short),
+        ["20250604085536 chart_type", "20250625120000 same_day", "20250625999999 add_pivot", "20250704170658 later"]
+    );
 }
 
 #[test]

@@ -36,6 +36,11 @@ pub struct RunReport {
     /// tool's table no longer has (as [`StatusReport::reverted_by_the_other_tool`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reverted_by_the_other_tool: Option<RanByBoth>,
+    /// A run with nothing to apply, where shale took another tool's history over: migrations shale
+    /// applied that the tool applied too since (as [`StatusReport::ran_by_both`]; drizzle trial: a
+    /// start-up's `up` said nothing of the `migrate()` still running beside it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ran_by_both: Option<RanByBoth>,
     /// Migrations this run applied whose up holds no statement while their down does: its SQL
     /// went into the down file by mistake, likely (Kysely trial: applied without a word; review:
     /// said by the CLI alone, not in its JSON, which the packages read).

@@ -166,7 +166,7 @@ impl Migrator {
         &self,
         client: &Client,
         history: &History,
-    ) -> Result<(Vec<crate::adopt::ChangedSinceBaseline>, Option<RanByBoth>), Error> {
+    ) -> Result<(Vec<crate::adopt::ChangedSinceBaseline>, AgainstTheAdoptedTool), Error> {
         let left_one = history.records.iter().any(|r| {
             r.kind == RecordKind::Audit
                 && r.reason.as_deref().is_some_and(|why| shale_core::adopt::left_at_baseline(why).is_some())
@@ -177,23 +177,19 @@ impl Migrator {
             true => quietly(self.changed_since_baseline(client, history, true).await)?,
             false => Vec::new(),
         };
-        let reverted = quietly(self.reverted_by_the_adopted_tool(client, history).await)?;
-        Ok((changed, reverted))
+        let since = quietly(self.the_adopted_tool_since(client, history).await)?;
+        Ok((changed, since))
     }
 
-    /// Where shale took another tool's history over: the migrations it counts as applied that the
-    /// tool reverted since. No query elsewhere.
-    pub(super) async fn reverted_by_the_adopted_tool(
-        &self,
-        client: &Client,
-        history: &History,
-    ) -> Result<Option<RanByBoth>, Error> {
+    /// Where shale took another tool's history over: what the tool did since (reverted migrations
+    /// shale counts as applied, ran some shale had applied). No query elsewhere.
+    async fn the_adopted_tool_since(&self, client: &Client, history: &History) -> Result<AgainstTheAdoptedTool, Error> {
         match crate::adopt::taken_over(history) {
             Some(_) => {
                 let rows = plan::status(&self.set, history);
-                Ok(self.against_the_adopted_tool(client, history, &rows).await?.reverted)
+                self.against_the_adopted_tool(client, history, &rows).await
             }
-            None => Ok(None),
+            None => Ok(AgainstTheAdoptedTool::default()),
         }
     }
 
@@ -301,7 +297,7 @@ impl Migrator {
 /// What the tool whose history shale took over has done since: see [`StatusReport`]'s fields.
 #[derive(Debug, Default)]
 pub(super) struct AgainstTheAdoptedTool {
-    ran_by_both: Option<RanByBoth>,
+    pub(super) ran_by_both: Option<RanByBoth>,
     applied: Option<RanByBoth>,
     pub(super) reverted: Option<RanByBoth>,
     failed: Option<RanByBoth>,
