@@ -18,7 +18,13 @@ pub fn run(settings: &Settings) -> Result<i32> {
         true if has_files(&settings.dir) => INSIDE_MIGRATIONS
             .iter()
             .find(|(dir, _)| has_files(&settings.root.join(dir)))
-            .map(|(dir, tool)| (dir.to_string(), *tool)),
+            .map(|(dir, tool)| (dir.to_string(), *tool))
+            // A `migrations/` holding no SQL of its own, its tool's files deeper (supabase/postgres'
+            // dbmate files in `migrations/db/migrations`: breadth trial, not found).
+            .or_else(|| match holds_sql_at_top(&settings.dir) {
+                true => None,
+                false => marked_dir(&settings.dir).map(|(inside, tool)| (format!("migrations/{inside}"), tool)),
+            }),
         true => other_tools_dir(&settings.root),
         false => None,
     };
@@ -48,7 +54,19 @@ pub fn run(settings: &Settings) -> Result<i32> {
         }
         None => template,
     };
-    let gmrc = graphile_settings(&settings.root);
+    // graphile-migrate's `.gmrc` sits beside its `migrations/` (the starter's `@app/db/.gmrc`, found
+    // from the repository's root: breadth trial, its placeholders were not written).
+    let gmrc_root = match &found {
+        Some((relative, "graphile-migrate")) => settings
+            .root
+            .join(relative)
+            .ancestors()
+            .nth(2)
+            .filter(|db| db.join(".gmrc").is_file())
+            .map(Path::to_path_buf),
+        _ => None,
+    };
+    let gmrc = graphile_settings(gmrc_root.as_deref().unwrap_or(&settings.root));
     let template = match &gmrc {
         Some(gmrc) => gmrc.written_into(template),
         None => template,
@@ -624,6 +642,16 @@ fn holds_the_tools_files(dir: &Path, tool: &str) -> bool {
 /// `drizzle/`, holding no journal any more, was not found).
 fn drizzle_1_folder(folder: &Path) -> bool {
     folder.join("migration.sql").is_file() && folder.join("snapshot.json").is_file()
+}
+
+/// Whether `dir` holds `.sql` files itself, not only in folders inside it.
+fn holds_sql_at_top(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            e.file_type().is_ok_and(|t| t.is_file())
+                && e.file_name().to_string_lossy().to_ascii_lowercase().ends_with(".sql")
+        })
+    })
 }
 
 fn has_files(dir: &Path) -> bool {

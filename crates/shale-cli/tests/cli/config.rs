@@ -1229,6 +1229,47 @@ fn init_takes_search_path_and_placeholders_from_gmrc() {
     assert!(init.stdout.contains("note: .gmrc.js is JavaScript, which shale does not read"), "{}", init.stdout);
 }
 
+/// From the repository's root, graphile-migrate's folder deeper down and its `.gmrc` beside it
+/// (graphile/starter's `@app/db`), and dbmate's files inside a `migrations/` of other things
+/// (supabase/postgres' `migrations/db/migrations`) (breadth trial: the first found without its
+/// placeholders, the second not found, and `migrations/` said to be created).
+#[test]
+fn init_finds_a_tool_s_folder_and_settings_deeper() {
+    let p = Project::new("cfg_init_deeper");
+    let db = p.path().join("@app/db");
+    std::fs::create_dir_all(db.join("migrations/committed")).unwrap();
+    std::fs::write(db.join(".gmrc"), "{ placeholders: { \":DATABASE_OWNER\": \"!ENV\" } }\n").unwrap();
+    std::fs::write(
+        db.join("migrations/committed/000001.sql"),
+        "--! Previous: -\n--! Hash: sha1:aaaa\n\ncreate table t (id int);\nalter table t owner to :DATABASE_OWNER;\n",
+    )
+    .unwrap();
+    let init: Run = p.bare().arg("init").output().unwrap().into();
+    assert!(init.stdout.contains("dir = \"@app/db/migrations/committed\""), "{}{}", init.stdout, init.stderr);
+    let toml = std::fs::read_to_string(p.path().join("shale.toml")).unwrap();
+    assert!(toml.contains("\"DATABASE_OWNER\" = \"!ENV\""), "{toml}");
+
+    let q = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(q.path().join("migrations/db/migrations")).unwrap();
+    std::fs::create_dir_all(q.path().join("migrations/tests")).unwrap();
+    std::fs::write(q.path().join("migrations/README.md"), "# how we migrate\n").unwrap();
+    std::fs::write(q.path().join("migrations/tests/test.sql"), "select 1;\n").unwrap();
+    std::fs::write(
+        q.path().join("migrations/db/migrations/20211115181400_init.sql"),
+        "-- migrate:up\ncreate table t (id int);\n\n-- migrate:down\n",
+    )
+    .unwrap();
+    let mut init = p.bare();
+    init.current_dir(q.path()).arg("init");
+    let run: Run = init.output().unwrap().into();
+    assert!(
+        run.stdout.contains("dir = \"migrations/db/migrations\", where dbmate keeps"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
 /// A file run outside a transaction keeps its own session settings: its `SET search_path` past a
 /// CONCURRENTLY statement and when resumed part-way, its `SET ROLE` while shale records its
 /// progress (review and operator re-check: the tables after a CONCURRENTLY one, or after a
