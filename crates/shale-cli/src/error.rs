@@ -140,6 +140,7 @@ fn tool_table_remedy(name: &str, tools: &[Tool]) -> String {
             let columns = match tool {
                 Tool::GolangMigrate => "version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL",
                 Tool::Dbmate => "version varchar(128) PRIMARY KEY",
+                Tool::Diesel => "version varchar(50) PRIMARY KEY NOT NULL, run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP",
                 _ => return None,
             };
             Some(format!("{tool}'s: `CREATE TABLE IF NOT EXISTS {name} ({columns})`"))
@@ -150,9 +151,10 @@ fn tool_table_remedy(name: &str, tools: &[Tool]) -> String {
         false => format!(" ({})", definitions.join("; ")),
     };
     format!(
-        "Add a migration numbered before the first, marked `-- shale:out-of-order` (the databases that applied the \
-         rest run it too), that creates the table as the tool does, if it does not exist{definition}; editing this \
-         migration instead would make every database that applied it refuse it as changed"
+        "Add a migration numbered just before this one, marked `-- shale:out-of-order` (the databases that applied \
+         later ones run it too, where the table is there already), that creates the table as the tool does, if it \
+         does not exist{definition}; editing this migration instead would make every database that applied it \
+         refuse it as changed"
     )
 }
 
