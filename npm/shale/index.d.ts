@@ -72,6 +72,10 @@ export interface MigrateResult {
   /** An up that applied something: histories of tools whose migrations are code that changed since the baseline (that tool still migrates here). */
   /** `warning`: what the command line says of it (null from a binary older than the package). */
   changedSinceBaseline: { tool: string; table: string; baselineAt: string | null; warning: string | null }[];
+  /** Where shale took another tool's history over: migrations shale applied that the tool applied too since (an up with nothing to apply). */
+  ranByBoth: SinceAdoption | null;
+  /** Where shale took another tool's history over: migrations shale counts as applied that the tool reverted since. */
+  revertedByTheOtherTool: SinceAdoption | null;
   /** `up({ seed: true })`: what the seeds run after the migrations did (null otherwise). */
   seeds: MigrateResult | null;
   /** The CLI's JSON document, as printed. */

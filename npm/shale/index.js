@@ -236,6 +236,18 @@ function step(s) {
   };
 }
 
+// What the tool whose history shale took over did since: {tool, table, migrations} or null.
+function since(s) {
+  return s
+    ? {
+        tool: s.tool,
+        table: s.table,
+        migrations: s.migrations || [],
+        ...(s.marked_by_baseline ? { markedByBaseline: s.marked_by_baseline } : {}),
+      }
+    : null;
+}
+
 function migrateResult(json) {
   const steps = (json.steps || []).map(step);
   return {
@@ -250,6 +262,10 @@ function migrateResult(json) {
       baselineAt: c.baseline_at ?? null,
       warning: c.warning ?? null,
     })),
+    // Where shale took another tool's history over, what it did since (an up with nothing to
+    // apply says both; drizzle re-check: only in the JSON).
+    ranByBoth: since(json.ran_by_both),
+    revertedByTheOtherTool: since(json.reverted_by_the_other_tool),
     seeds: json.seeds ? migrateResult(json.seeds) : null,
     json,
   };
@@ -374,16 +390,6 @@ async function status(options = {}) {
     adopted: Boolean(m.adopted),
     adoptedFrom: m.adopted_from ?? null,
   }));
-  // What the tool whose history shale took over did since: each {tool, table, migrations} or null.
-  const since = (s) =>
-    s
-      ? {
-          tool: s.tool,
-          table: s.table,
-          migrations: s.migrations || [],
-          ...(s.marked_by_baseline ? { markedByBaseline: s.marked_by_baseline } : {}),
-        }
-      : null;
   return {
     currentVersion: json.current_version ?? null,
     historyExists: Boolean(json.history_exists),

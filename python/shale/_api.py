@@ -64,6 +64,12 @@ class MigrateResult:
     #: (Alembic, Django, Knex, ...) that changed since the baseline, as ``Status`` has them: that
     #: tool still migrates this database somewhere. Worth logging at start-up.
     changed_since_baseline: List[Dict[str, Any]] = field(default_factory=list)
+    #: Where shale took another tool's history over: migrations shale applied that the tool applied
+    #: too since (``{"tool", "table", "migrations"}``), said by an ``up`` with nothing to apply.
+    ran_by_both: Optional[Dict[str, Any]] = None
+    #: Where shale took another tool's history over: migrations shale counts as applied that the
+    #: tool reverted since.
+    reverted_by_the_other_tool: Optional[Dict[str, Any]] = None
     #: ``up(seed=True)``: what the seeds run after the migrations did.
     seeds: Optional["MigrateResult"] = None
     json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
@@ -80,6 +86,8 @@ class MigrateResult:
             current_version=d.get("current_version"),
             duration_ms=d.get("duration_ms"),
             changed_since_baseline=list(d.get("changed_since_baseline") or []),
+            ran_by_both=d.get("ran_by_both"),
+            reverted_by_the_other_tool=d.get("reverted_by_the_other_tool"),
             seeds=MigrateResult._from(d["seeds"]) if d.get("seeds") else None,
             json=dict(d),
         )

@@ -140,7 +140,9 @@ fn tool_table_remedy(name: &str, tools: &[Tool]) -> String {
             let columns = match tool {
                 Tool::GolangMigrate => "version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL",
                 Tool::Dbmate => "version varchar(128) PRIMARY KEY",
-                Tool::Diesel => "version varchar(50) PRIMARY KEY NOT NULL, run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP",
+                Tool::Diesel => {
+                    "version varchar(50) PRIMARY KEY NOT NULL, run_on timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP"
+                }
                 _ => return None,
             };
             Some(format!("{tool}'s: `CREATE TABLE IF NOT EXISTS {name} ({columns})`"))
@@ -156,6 +158,14 @@ fn tool_table_remedy(name: &str, tools: &[Tool]) -> String {
          does not exist{definition}; editing this migration instead would make every database that applied it \
          refuse it as changed"
     )
+}
+
+/// Whether a migration written in Go sits beside `.up.sql` files: bun's (goose's SQL files hold
+/// their sections; bun trial: told to run it with goose).
+fn beside_up_files(path: &std::path::Path) -> bool {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    std::fs::read_dir(dir)
+        .is_ok_and(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".up.sql")))
 }
 
 /// The history table of other tools a server message names first (`relation "schema_migrations"
@@ -353,7 +363,8 @@ fn shale_text(error: &ShaleError) -> String {
         }
         ShaleError::HistoryElsewhere { found, .. } => format!(
             "{error}. Run with the shale.toml that says where it is (`history_schema = \"{}\"`), or put that \
-             there; to move the history instead, `ALTER TABLE ... SET SCHEMA` both it and its lease table (`_lock`)",
+             there; to move the history instead, `CREATE SCHEMA` the new one if it is not there, then `ALTER TABLE \
+             ... SET SCHEMA` the history and, where `lock = \"table\"` made one, its lease table (`_lock`)",
             found[0]
         ),
         ShaleError::HistoryExists { .. } => format!(
@@ -381,6 +392,10 @@ fn shale_text(error: &ShaleError) -> String {
             with_tail(&error.to_string(), Some(&stopped.to_string()), Some(stopped_text(stopped)))
         }
         ShaleError::ForeignHistories(found) => format!("{error}, and shale has none here yet: {}", take_over(found)),
+        ShaleError::OtherToolLocked { lock_table, .. } => format!(
+            "{error}. Wait for its run to end and run `shale adopt` again; where none runs (one crashed), check what \
+             it left (`shale drift`), delete the row (`DELETE FROM {lock_table}`) and run `shale adopt` again"
+        ),
         ShaleError::SeedsBeforeMigrations { .. } => {
             format!("{error}, so run `shale up` first (or `shale up --seed`)")
         }
@@ -707,6 +722,7 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
         }
         PlanError::UnrunnableDown { version, path, .. } => {
             let with = match shale::core::layout::written_in(path) {
+                "Go" if beside_up_files(path) => "bun's `Rollback`",
                 "Go" => "goose's `down`",
                 "Python" => "`yoyo rollback`",
                 _ => "the tool it was written for",
@@ -718,6 +734,7 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
         }
         PlanError::Unrunnable { version, before, path } => {
             let with = match shale::core::layout::written_in(path) {
+                "Go" if beside_up_files(path) => "with bun",
                 "Go" => "with goose",
                 _ => "with the tool it was written for",
             };

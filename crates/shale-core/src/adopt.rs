@@ -1376,8 +1376,8 @@ pub fn matches(tool: Tool, m: &Migration, key: &str) -> bool {
         // Prisma stores the migration's folder name.
         Tool::Prisma => m.file.split('/').next() == Some(key),
         // drizzle's rows are named by its journal's tag, the file name without `.sql`
-        // ([`name_drizzle_entries`]).
-        Tool::Drizzle => m.file.strip_suffix(".sql") == Some(key),
+        // ([`name_drizzle_entries`]); drizzle-kit 1.0's by their folder's name.
+        Tool::Drizzle => m.file.strip_suffix(".sql") == Some(key) || m.file.strip_suffix("/migration.sql") == Some(key),
         // db-migrate stores `/` and its module's name, which its SQL files' names hold.
         Tool::DbMigrate => db_migrate_name(&m.file).is_some_and(|name| key.strip_prefix('/').unwrap_or(key) == name),
         // node-pg-migrate stores the file name without its extension.

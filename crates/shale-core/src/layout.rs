@@ -1265,6 +1265,7 @@ impl MigrationSet {
                         layout,
                         parts: Vec::new(),
                         node_pg_migrate_dir: false,
+                        bun_dir: false,
                     });
                     if matches!(role, Role::Up | Role::Single) && layout != group.layout {
                         group.layout = layout;
@@ -1995,25 +1996,28 @@ enum Classified {
         name: String,
         role: Role,
         layout: Layout,
-        marks: PopMarks,
+        marks: NameMarks,
     },
 }
 
-/// What a pop (or Ory's popx) file's name says beyond the version and name:
-/// `{version}_{name}[.{database}][.autocommit].{up|down}.sql`.
+/// What an up/down file's name says beyond the version and name: pop's (or Ory's popx's)
+/// `{version}_{name}[.{database}][.autocommit].{up|down}.sql`, bun's `{version}_{name}.tx.up.sql`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct PopMarks {
+struct NameMarks {
     /// Written for PostgreSQL (`.postgres.`, `.postgresql.`, `.pg.`): it takes the place of the
     /// file of the same version written for every database.
     postgres: bool,
     /// `.autocommit.`: pop runs it outside a transaction.
     autocommit: bool,
+    /// `.tx.`: bun runs it in a transaction, and a file of its directory named without it outside
+    /// one, statement by statement.
+    bun_tx: bool,
 }
 
 /// A pop file's name, by what follows its name.
 enum PopFile<'a> {
     /// `stem` without the marks, and the marks.
-    Marked(&'a str, PopMarks),
+    Marked(&'a str, NameMarks),
     /// Written for another database (`.mysql.`, `.sqlite3.`, `.cockroach.`, ...): not PostgreSQL's.
     OtherDatabase,
 }
@@ -2028,13 +2032,15 @@ fn pop_file(stem: &str) -> PopFile<'_> {
         _ => (stem, false),
     };
     let Some((before, database)) = rest.rsplit_once('.') else {
-        return PopFile::Marked(rest, PopMarks { postgres: false, autocommit });
+        return PopFile::Marked(rest, NameMarks { postgres: false, autocommit, bun_tx: false });
     };
     match database.to_ascii_lowercase().as_str() {
-        name if POP_POSTGRES.contains(&name) => PopFile::Marked(before, PopMarks { postgres: true, autocommit }),
+        name if POP_POSTGRES.contains(&name) => {
+            PopFile::Marked(before, NameMarks { postgres: true, autocommit, bun_tx: false })
+        }
         "cockroach" | "cockroachdb" | "crdb" | "mysql" | "mariadb" | "sqlite3" | "sqlite" | "yugabyte"
         | "yugabytedb" => PopFile::OtherDatabase,
-        _ => PopFile::Marked(rest, PopMarks { postgres: false, autocommit }),
+        _ => PopFile::Marked(rest, NameMarks { postgres: false, autocommit, bun_tx: false }),
     }
 }
 
@@ -2050,13 +2056,17 @@ const FIZZ: &str = "a history written in fizz can also start from the live schem
 const PGMIGRATE_NONTRANSACTIONAL: &str =
     "its file name says `NONTRANSACTIONAL` (pgmigrate runs such a file outside a transaction)";
 
+/// Why a file of bun's directory named without `.tx.` runs outside a transaction.
+const BUN_NO_TX: &str =
+    "it is bun's and its name lacks `.tx.` (bun runs such a file outside a transaction, statement by statement)";
+
 /// Why a pop `.autocommit.` file runs outside a transaction.
 const POP_AUTOCOMMIT: &str = "its file name says `.autocommit` (pop runs such a file outside a transaction)";
 
 struct Part {
     role: Role,
     /// pop's marks of the file's name (none for another tool's file).
-    marks: PopMarks,
+    marks: NameMarks,
     path: PathBuf,
     text: String,
     /// The file as written, when placeholders were replaced in `text`.
@@ -2073,6 +2083,9 @@ struct Group {
     /// The directory is node-pg-migrate's (a file of it is named as node-pg-migrate names
     /// them): it reads the section markers of every SQL file alike, whatever its name.
     node_pg_migrate_dir: bool,
+    /// The directory is bun's (a file of it is named `.tx.`, or holds bun's `--bun:split`): bun
+    /// runs its files named without `.tx.` outside a transaction, statement by statement.
+    bun_dir: bool,
 }
 
 /// What a path is, by its name alone.
@@ -2114,7 +2127,7 @@ fn classify(relative: &Path) -> Classified {
                 name,
                 role,
                 layout,
-                marks: PopMarks::default(),
+                marks: NameMarks::default(),
             }
         }
         // umzug's downs (@slonik/migrator's): `down/` holds a file of the up's name.
@@ -2204,7 +2217,7 @@ fn classify_file(file: &str) -> Classified {
             name: name.to_string(),
             role: Role::Single,
             layout: Layout::Flyway,
-            marks: PopMarks::default(),
+            marks: NameMarks::default(),
         };
     }
     for (prefix, role) in [("V", Role::Single), ("U", Role::Down)] {
@@ -2218,7 +2231,7 @@ fn classify_file(file: &str) -> Classified {
                         name: name.to_string(),
                         role,
                         layout: Layout::Flyway,
-                        marks: PopMarks::default(),
+                        marks: NameMarks::default(),
                     };
                 }
             }
@@ -2243,13 +2256,13 @@ fn classify_file(file: &str) -> Classified {
             PopFile::Marked(stem, marks) => (stem, marks),
             PopFile::OtherDatabase => return Classified::Ignore,
         },
-        _ => (stem, PopMarks::default()),
+        _ => (stem, NameMarks::default()),
     };
-    // bun's `.tx.up.sql` says it runs in a transaction, which every migration here does: the
-    // name is the one before it (`20220926100949_init.tx.up.sql` pairs with `..._init.down.sql`).
-    let stem = match layout {
-        Layout::UpDownPair => stem.strip_suffix(".tx").unwrap_or(stem),
-        _ => stem,
+    // bun's `.tx.up.sql` says it runs in a transaction: the name is the one before it
+    // (`20220926100949_init.tx.up.sql` pairs with `..._init.down.sql`).
+    let (stem, marks) = match (layout, stem.strip_suffix(".tx")) {
+        (Layout::UpDownPair, Some(stem)) => (stem, NameMarks { bun_tx: true, ..marks }),
+        _ => (stem, marks),
     };
     match split_version(stem, false) {
         Some((version_text, name)) => {
@@ -2434,7 +2447,7 @@ fn named_part(version_text: &str, name: &str, role: Role, layout: Layout) -> Opt
         name: name.to_string(),
         role,
         layout,
-        marks: PopMarks::default(),
+        marks: NameMarks::default(),
     })
 }
 
@@ -2667,6 +2680,12 @@ fn build_groups(
     if named > 0 && (2 * named >= count || groups.values().any(Group::has_node_pg_migrate_template)) {
         groups.values_mut().for_each(|g| g.node_pg_migrate_dir = true);
     }
+    // bun's directory (bun trial: csghub's `.up.sql` using an enum value it adds failed in one
+    // transaction, where bun runs its statements one by one).
+    let bun_part = |p: &Part| p.marks.bun_tx || p.text.lines().any(|line| line.starts_with("--bun:"));
+    if groups.values().any(|g| g.layout == Layout::UpDownPair && g.parts.iter().any(bun_part)) {
+        groups.values_mut().for_each(|g| g.bun_dir = true);
+    }
     let count = groups.len();
     let threads = reading_threads(count);
     let mut migrations = Vec::with_capacity(count);
@@ -2716,7 +2735,7 @@ impl Group {
     }
 
     fn build(self, splitting: Splitting) -> Result<Migration, Vec<LoadError>> {
-        let Group { version_text, name, layout, parts, node_pg_migrate_dir } = self;
+        let Group { version_text, name, layout, parts, node_pg_migrate_dir, bun_dir } = self;
         let mut up = None;
         let mut down = None;
         let mut metadata = None;
@@ -2808,7 +2827,11 @@ impl Group {
             }
             (_, down) => {
                 let up_range = 0..up.text.len();
-                let no_tx = |part: &Part| if part.marks.autocommit { Some(POP_AUTOCOMMIT) } else { force_no_tx };
+                let no_tx = |part: &Part| match part.marks {
+                    NameMarks { autocommit: true, .. } => Some(POP_AUTOCOMMIT),
+                    NameMarks { bun_tx: false, .. } if bun_dir && layout == Layout::UpDownPair => Some(BUN_NO_TX),
+                    _ => force_no_tx,
+                };
                 let up_no_tx = no_tx(&up);
                 let up_script = script(up.path, up.text, up_range, up_no_tx, splitting).map_err(|e| vec![e])?;
                 let down_script = match down {

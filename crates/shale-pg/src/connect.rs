@@ -486,9 +486,16 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
     if let Some(db) = error.as_db_error() {
         let code = db.code().code();
         let reason = match code {
+            // (With a service named, its entry may hold the password: operator trial, the hint
+            // named ~/.pgpass alone.)
             "28P01" => format!(
-                "password authentication failed for user {}; check the password in the URL, PGPASSWORD, .env or the password file ({})",
+                "password authentication failed for user {}; check the password in the URL, PGPASSWORD, .env{} or \
+                 the password file ({})",
                 settings.user.as_deref().unwrap_or("(default)"),
+                settings.service.as_deref().map_or(String::new(), |service| format!(
+                    ", the service file's entry [{service}] ({})",
+                    settings.servicefile.as_deref().unwrap_or("PGSERVICEFILE or ~/.pg_service.conf")
+                )),
                 settings.passfile.as_deref().unwrap_or("~/.pgpass")
             ),
             "28000" if db.message().contains("certificate") => format!(

@@ -407,6 +407,24 @@ async fn checksummed(client: &Client, sql: &str, context: &'static str) -> Resul
     ))
 }
 
+/// The lock table of `tool` beside its history `table`, where it has a row: bun's
+/// `bun_migration_locks`, which its `Lock` fills while it migrates (bun trial: a history taken
+/// over while bun was mid-run, its rows written before the migrations ran). For bun alone: one
+/// query, two where the lock table is there.
+pub async fn lock_held(client: &Client, table: &ForeignTable, tool: Tool) -> Result<Option<String>, PgError> {
+    let Some(lock) = tool.companions().first().filter(|_| tool == Tool::Bun) else {
+        return Ok(None);
+    };
+    let lock_table = qualified_always_quoted(&table.schema, lock);
+    let exists = format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&lock_table));
+    if simple_rows(client, &exists, OTHER_TOOLS_HISTORY).await?.first().is_none_or(|r| r[0] != "t") {
+        return Ok(None);
+    }
+    let held = format!("SELECT count(*) > 0 FROM {lock_table}");
+    let rows = simple_rows(client, &held, OTHER_TOOLS_HISTORY).await?;
+    Ok(rows.first().filter(|r| r[0] == "t").map(|_| format!("{}.{lock}", table.schema)))
+}
+
 /// What `table` says, as `tool` (which may differ from the guess, when the user says so).
 pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<ForeignHistory, PgError> {
     let t = table.name();
@@ -614,11 +632,20 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         }
         Tool::Drizzle => {
             // Named by the journal later (`name_drizzle_entries`); the hash finds the others.
-            let sql = format!("SELECT hash, coalesce(created_at::text, '') FROM {t} ORDER BY created_at, id");
+            // drizzle-kit 1.0 records each migration's folder name too, by which it knows it
+            // (drizzle re-check: a folder edited since was "no file has version <its hash>").
+            let sql = format!(
+                "SELECT hash, coalesce(created_at::text, ''), coalesce(to_jsonb(h)->>'name', '') FROM {t} h \
+                 ORDER BY created_at, id"
+            );
             let rows = simple_rows(client, &sql, context).await?;
             ForeignState::Entries(
                 rows.iter()
-                    .map(|r| ForeignEntry { checksum: Some(r[0].clone()), description: r[1].clone(), ..entry(&r[0]) })
+                    .map(|r| ForeignEntry {
+                        checksum: Some(r[0].clone()),
+                        description: r[1].clone(),
+                        ..entry(if r[2].is_empty() { &r[0] } else { &r[2] })
+                    })
                     .collect(),
             )
         }

@@ -593,6 +593,18 @@ async fn password_auth_and_redaction() {
     for text in [&display, &debug] {
         assert!(!text.contains("hunter2"), "the password leaked: {text}");
     }
+    // A wrong password from a service's entry: the hint names that entry (operator trial: it named
+    // ~/.pgpass alone).
+    let services = tempfile::tempdir().unwrap();
+    let file = services.path().join("pg_service.conf");
+    fs::write(&file, format!("[wrong]\nhost=127.0.0.1\nport={port}\nuser=app\npassword=hunter3\nsslmode=disable\n"))
+        .unwrap();
+    let mut from_service = settings("service=wrong dbname=postgres");
+    let file_text = file.to_string_lossy().into_owned();
+    from_service.fill_from_env(&|k: &str| (k == "PGSERVICEFILE").then(|| file_text.clone())).unwrap();
+    let e = must_fail(&from_service, "a wrong password from a service").await;
+    assert!(e.to_string().contains("the service file's entry [wrong]"), "{e}");
+    assert!(!e.to_string().contains("hunter3") && !format!("{e:?}").contains("hunter3"), "{e:?}");
     assert!(e.target.contains(":***@"), "target not redacted: {}", e.target);
     assert_eq!(e.target, bad.redacted());
     assert!(!e.transient, "a wrong password is not worth retrying");

@@ -250,6 +250,9 @@ impl Migrator {
         }
         let table = self.foreign_table(client, request).await?;
         let tool = request.tool.unwrap_or(table.tool);
+        if let Some(lock_table) = foreign::lock_held(client, &table, tool).await? {
+            return Err(Error::OtherToolLocked { tool, lock_table });
+        }
         let mut foreign = foreign::read(client, &table, tool).await?;
         if tool == Tool::Drizzle {
             shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));

@@ -55,6 +55,15 @@ pub enum Error {
     /// line, each with its advice in [`AdoptProblem::hint`].
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Adopt(Vec<AdoptProblem>),
+    /// The other tool holds its own migration lock (`lock_table`, schema-qualified, has its row):
+    /// one of its runs is going on, or one stopped without unlocking, and its history may record
+    /// migrations it has not finished (bun writes a row before it runs the migration). Nothing was
+    /// taken over. Worth trying again once it is done.
+    #[error(
+        "{tool} holds its migration lock ({lock_table} has its row): one of its runs is going on, or one stopped \
+             without unlocking, so its history may record a migration it has not finished; nothing was taken over"
+    )]
+    OtherToolLocked { tool: Tool, lock_table: String },
     /// Adopting found no other tool's history table to take over: none at all (`tool` and `table`
     /// `None`), none of the tool the request named (`tool`), or no such table (`table`, as the
     /// request named it). [`Error::hint`] says what to try.
@@ -308,8 +317,8 @@ impl Error {
                     .into(),
             ),
             Error::HistoryElsewhere { found, .. } => Some(format!(
-                "run with the history table where it is (schema {}); to move it, ALTER TABLE ... SET SCHEMA it and \
-                 its lease table (`_lock`) together",
+                "run with the history table where it is (schema {}); to move it, create the new schema if it is not \
+                 there, then ALTER TABLE ... SET SCHEMA it and, where a lease table (`_lock`) was made, that too",
                 found[0]
             )),
             Error::HistoryExists { .. } => Some(
@@ -321,6 +330,10 @@ impl Error {
             Error::ForeignHistories(_) => {
                 Some("name the tool and the history table to take over in the request".into())
             }
+            Error::OtherToolLocked { lock_table, .. } => Some(format!(
+                "wait for its run to end and adopt again; where none runs (one crashed), check the database, \
+                 delete the row (`DELETE FROM {lock_table}`) and adopt again"
+            )),
             _ => None,
         }
     }
@@ -347,7 +360,7 @@ impl Error {
             | Error::Invalid(_)
             | Error::Settings(_)
             | Error::Unsafe(_) => ErrorKind::Usage,
-            Error::LockLost { .. } => ErrorKind::Unavailable,
+            Error::LockLost { .. } | Error::OtherToolLocked { .. } => ErrorKind::Unavailable,
             Error::Pg(e) => match e {
                 PgError::Connect(e) if e.settings_problem || e.refused_as_given() => ErrorKind::Usage,
                 // shale's own queries refused by where the connection landed, not by the

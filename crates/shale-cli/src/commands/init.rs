@@ -540,8 +540,13 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
             {
                 Some("drizzle-kit")
             } else if names.iter().any(|(name, folder)| !folder && name.ends_with(".up.sql")) {
-                // (Atlas writes this format too, with its atlas.sum: golang-migrate's to run.)
-                Some("golang-migrate")
+                // bun's, where a file says it (`.tx.up.sql`, `--bun:split`; bun trial: uptrace's
+                // named golang-migrate's). (Atlas writes this format too, with its atlas.sum:
+                // golang-migrate's to run.)
+                match names.iter().any(|(name, folder)| !folder && name.ends_with(".tx.up.sql")) {
+                    true => Some("bun"),
+                    false => Some("golang-migrate"),
+                }
             } else if dir.join("atlas.sum").is_file() {
                 // Atlas's (ent's `ent/migrate/migrations`, or where atlas.hcl's `dir` points).
                 Some("Atlas")

@@ -279,9 +279,15 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
     let mut sqitch_plan_addition: Option<(PathBuf, String)> = None;
     match layout {
         Layout::UpDownPair => {
-            files.push((format!("{version}_{slug}.up.sql").into(), header("up")));
+            // bun's `.tx.`, where the newest up is named so: bun runs a file without it outside a
+            // transaction (bun trial: `shale new` dropped it).
+            let tx = match set.versioned().last() {
+                Some(m) if m.up.path.to_string_lossy().ends_with(".tx.up.sql") => ".tx",
+                _ => "",
+            };
+            files.push((format!("{version}_{slug}{tx}.up.sql").into(), header("up")));
             if reversible || pairs_have_downs {
-                files.push((format!("{version}_{slug}.down.sql").into(), header("down")));
+                files.push((format!("{version}_{slug}{tx}.down.sql").into(), header("down")));
             }
         }
         Layout::Postgrator => {

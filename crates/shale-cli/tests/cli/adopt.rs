@@ -3821,6 +3821,15 @@ fn bun_s_files_and_history_are_known() {
     let drift = p.shale(&["drift", "--dev-url", &dev]).ok();
     assert!(drift.stdout.contains("no drift"), "{}", drift.stdout);
 
+    // A file named without `.tx.` runs statement by statement outside a transaction, as bun runs
+    // it (bun trial: csghub's used an enum value it adds, which one transaction refuses).
+    p.write(
+        "20231215000000_state.up.sql",
+        "CREATE TYPE state AS ENUM ('new');\n\n--bun:split\n\nALTER TYPE state ADD VALUE 'done';\n\n--bun:split\n\n\
+         CREATE TABLE jobs (s state NOT NULL DEFAULT 'done');\n",
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('jobs') IS NOT NULL"), "t");
     // A colleague's bun run after the switch is seen, not run again.
     p.write("20240101000000_more.tx.up.sql", "CREATE TABLE more (id int);\n");
     p.psql("CREATE TABLE more (id int); INSERT INTO app_migrations (name, group_id) VALUES ('20240101000000', 2);");
@@ -3855,4 +3864,64 @@ fn a_plain_file_golang_migrate_never_ran_is_not_taken_over() {
     assert_eq!(up.code, 2, "{}", up.stderr);
     p.shale(&["up", "--allow-out-of-order"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM users"), "1");
+}
+
+/// bun's lock held (a row in `bun_migration_locks`: a run going on, or one that crashed, whose
+/// rows were written before its migrations ran): nothing is taken over (bun trial: adopted
+/// without a word).
+#[test]
+fn bun_s_history_is_not_taken_over_while_its_lock_is_held() {
+    let p = Project::new("adopt_bun_locked");
+    p.write("20240101000000_users.tx.up.sql", "CREATE TABLE users (id int);\n");
+    p.psql(
+        "CREATE TABLE users (id int);
+         CREATE TABLE bun_migrations (id bigserial PRIMARY KEY, name varchar, group_id bigint,
+             migrated_at timestamptz NOT NULL DEFAULT current_timestamp);
+         CREATE TABLE bun_migration_locks (id bigserial PRIMARY KEY, table_name varchar UNIQUE);
+         INSERT INTO bun_migrations (name, group_id) VALUES ('20240101000000', 1);
+         INSERT INTO bun_migration_locks (table_name) VALUES ('bun_migrations');",
+    );
+    let adopt = p.shale(&["adopt"]);
+    assert_eq!(adopt.code, 3, "{}", adopt.stderr);
+    assert!(
+        adopt.stderr.contains("bun holds its migration lock (public.bun_migration_locks has its row)"),
+        "{}",
+        adopt.stderr
+    );
+    assert_eq!(p.psql("SELECT to_regclass('shale_migrations') IS NULL"), "t", "nothing recorded");
+    p.psql("DELETE FROM bun_migration_locks");
+    p.shale(&["adopt"]).ok();
+    // A directory of bun's `.tx.` files: `shale new` names the next one so, as bun runs them.
+    let new = p.shale(&["new", "tags"]).ok();
+    assert!(new.stdout.contains("_tags.tx.up.sql"), "{}", new.stdout);
+}
+
+/// drizzle-kit 1.0's folders (`20261207134715_init/migration.sql` beside its `snapshot.json`) and
+/// its history, which names each row by its folder (`name`, `applied_at` added): a folder edited
+/// since drizzle applied it is refused as changed, and `--accept-changed` takes it over (drizzle
+/// re-check: "no file has version <its hash>", whatever was accepted).
+#[test]
+fn drizzle_1_s_folders_are_known_by_their_names() {
+    let p = Project::new("adopt_drizzle_1");
+    let first = "CREATE TABLE \"users\" (\n\t\"id\" integer PRIMARY KEY\n);\n";
+    p.write("20261207134715_init/migration.sql", first);
+    p.write("20261207134715_init/snapshot.json", "{}");
+    p.write("20261207134800_posts/migration.sql", "CREATE TABLE \"posts\" (\"id\" integer);\n");
+    p.write("20261207134800_posts/snapshot.json", "{}");
+    p.psql(&format!(
+        "CREATE TABLE users (id integer PRIMARY KEY); CREATE SCHEMA drizzle;
+         CREATE TABLE drizzle.__drizzle_migrations (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint,
+             name text, applied_at timestamptz DEFAULT now());
+         INSERT INTO drizzle.__drizzle_migrations (hash, created_at, name)
+             VALUES ('{}', 1796651235000, '20261207134715_init');",
+        shale_core::adopt::sha256_checksum(first, true)
+    ));
+    p.write("20261207134715_init/migration.sql", &format!("{first}-- reviewed\n"));
+    let changed = p.shale(&["adopt", "--dry-run"]);
+    assert_eq!(changed.code, 2, "{}", changed.stderr);
+    assert!(changed.stderr.contains("changed after drizzle applied"), "{}", changed.stderr);
+    let adopt = p.shale(&["adopt", "--accept-changed"]).ok();
+    assert!(adopt.stdout.contains("recorded 1 migration(s) as applied, adopted from drizzle"), "{}", adopt.stdout);
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('posts') IS NOT NULL"), "t");
 }

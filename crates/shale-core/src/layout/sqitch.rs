@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::{Classified, LoadError, PopMarks, Role, SourceFile};
+use super::{Classified, LoadError, NameMarks, Role, SourceFile};
 use crate::layout::Layout;
 
 /// The file Sqitch orders its changes in, at the top of the project.
@@ -80,7 +80,7 @@ impl Plan {
                 name: name.clone(),
                 role: *role,
                 layout: Layout::Sqitch,
-                marks: PopMarks::default(),
+                marks: NameMarks::default(),
             };
         }
         // Beside the plan, a SQL file is none of its changes either, and is said to be.
