@@ -286,6 +286,25 @@ test('up warns where a code tool still migrates', async () => {
   assert.ok(warned.some((w) => w.message.includes('--direction adopt')), String(warned));
 });
 
+// The tool whose history shale took over ran again a migration shale had applied (its migrate
+// left in the start-up beside up()): said by an up with nothing to apply (drizzle trial: silent).
+test('up warns where the adopted tool ran a migration again', async () => {
+  const cwd = project();
+  const databaseUrl = freshDatabase('js_ran_by_both');
+  psql(
+    databaseUrl,
+    "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL); CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY); INSERT INTO schema_migrations VALUES ('001')",
+  );
+  execFileSync(shale.binaryPath(), ['--database-url', databaseUrl, 'adopt'], { cwd, stdio: 'ignore' });
+  fs.writeFileSync(path.join(cwd, 'migrations', '002_tags.sql'), '-- migrate:up\nCREATE TABLE tags (id int);\n');
+  await shale.up({ databaseUrl, cwd });
+  psql(databaseUrl, "INSERT INTO schema_migrations VALUES ('002')");
+  const { result, warned } = await upWarning({ databaseUrl, cwd });
+  assert.deepEqual(result.versions, []);
+  assert.deepEqual(result.ranByBoth.migrations, ['002 tags']);
+  assert.ok(warned.some((w) => w.name === 'ShaleWarning' && w.message.includes('dbmate applied 002 tags too')), String(warned));
+});
+
 // Another SQL tool's history appearing on a database shale built: it ran the same files a second
 // time, and the way out is the command line's (graphile trial: the package advised
 // `--direction adopt`, which would have made what the second run left the schema).

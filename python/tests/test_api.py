@@ -330,6 +330,23 @@ def test_up_warns_where_a_code_tool_still_migrates(project: Path, database: str)
     assert result.versions == ["002"]
 
 
+def test_up_warns_where_the_adopted_tool_ran_a_migration_again(project: Path, database: str) -> None:
+    # Its migrate left in the start-up beside up(): said by an up with nothing to apply (drizzle
+    # trial: silent).
+    psql(
+        database,
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);"
+        " CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY); INSERT INTO schema_migrations VALUES ('001')",
+    )
+    shale.run("--database-url", database, "adopt", cwd=project)
+    (project / "migrations" / "002_tags.sql").write_text("-- migrate:up\nCREATE TABLE tags (id int);\n")
+    shale.up(database, cwd=project)
+    psql(database, "INSERT INTO schema_migrations VALUES ('002')")
+    with pytest.warns(UserWarning, match="dbmate applied 002 tags too"):
+        result = shale.up(database, cwd=project)
+    assert result.versions == [] and result.ran_by_both["migrations"] == ["002 tags"]
+
+
 def test_up_warns_of_an_empty_up_beside_a_down_with_sql(project: Path, database: str) -> None:
     # Its SQL written into the down file by mistake: said where an application's log shows it
     # (review: only the command line said it).

@@ -465,13 +465,13 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                 ));
             }
             println!(
-                "{} migration(s) are valid (no database configured, so the history was not checked)",
-                set.migrations.len()
+                "{} are valid (no database configured, so the history was not checked)",
+                valid_count(set.migrations.len(), set.unrunnable.len())
             );
         }
         return Ok(if ok { 0 } else { 1 });
     }
-    let count = set.migrations.len();
+    let count = valid_count(set.migrations.len(), set.unrunnable.len());
     let migrator = super::migrator_with(settings, set)?;
     let report = block_on(migrator.status())?;
     if !settings.json {
@@ -569,13 +569,23 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             crate::output::problem("`shale up` refuses to run on this database until that history is taken over");
         } else if ok && !settings.quiet {
             if report.history_exists {
-                println!("{count} migration(s) are valid and agree with the database history");
+                println!("{count} are valid and agree with the database history");
             } else {
-                println!("{count} migration(s) are valid; the database has no shale history yet");
+                println!("{count} are valid; the database has no shale history yet");
             }
         }
     }
     Ok(if ok { 0 } else { 1 })
+}
+
+/// "3 migration(s)", with the migrations in code beside them that shale cannot run (goose's and
+/// bun's in Go, yoyo's Python steps), which are part of the history too (bun trial: csghub's 392
+/// were counted 254).
+fn valid_count(sql: usize, code: usize) -> String {
+    match code {
+        0 => format!("{sql} migration(s)"),
+        _ => format!("{sql} migration(s), and {code} in code that shale does not run,"),
+    }
 }
 
 /// Where a change was added or removed before applied ones (a Sqitch plan's, a Liquibase
