@@ -2682,7 +2682,7 @@ fn build_groups(
     }
     // bun's directory (bun trial: csghub's `.up.sql` using an enum value it adds failed in one
     // transaction, where bun runs its statements one by one).
-    let bun_part = |p: &Part| p.marks.bun_tx || p.text.lines().any(|line| line.starts_with("--bun:"));
+    let bun_part = |p: &Part| p.marks.bun_tx || p.text.starts_with("--bun:") || p.text.contains("\n--bun:");
     if groups.values().any(|g| g.layout == Layout::UpDownPair && g.parts.iter().any(bun_part)) {
         groups.values_mut().for_each(|g| g.bun_dir = true);
     }

@@ -87,6 +87,7 @@ fn push_table(s: &mut Schema, i: usize, changed: bool) {
         schema: public(),
         table: table.into(),
         columns: columns.iter().map(|c| c.to_string()).collect(),
+        row_type: false,
     };
     let constraint = |name: String, kind, definition: String, used: Vec<TableUse>| Constraint {
         schema: public(),

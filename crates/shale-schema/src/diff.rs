@@ -254,6 +254,9 @@ struct Differ<'a> {
     /// columns of a recreated type (their literals are of the old type) and generated columns
     /// computed again (dropped and added, which drops their indexes).
     rebuilt_columns: BTreeMap<Key, BTreeSet<String>>,
+    /// The tables a column of which changes type (or collation): a function using such a table's
+    /// row type blocks it.
+    retyped_tables: BTreeSet<Key>,
     /// Functions dropped or dropped-and-recreated (`schema`, `name`, `arguments`).
     gone_functions: BTreeSet<TableKey>,
     /// Types created again under their name, the old one renamed away until its columns are
@@ -290,6 +293,7 @@ impl<'a> Differ<'a> {
             created_tables: BTreeSet::new(),
             changed_columns: BTreeMap::new(),
             rebuilt_columns: BTreeMap::new(),
+            retyped_tables: BTreeSet::new(),
             gone_functions: BTreeSet::new(),
             recreated_types: BTreeMap::new(),
             recreated_collations: BTreeSet::new(),

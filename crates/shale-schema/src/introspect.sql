@@ -36,12 +36,15 @@ fun AS (
 -- as pg_depend records them (a view's through its rewrite rule), one hash join for all
 uses AS (
   SELECT x.classid, x.objid,
-    json_agg(json_build_object('schema', x.nspname, 'table', x.relname, 'columns', x.columns)
+    json_agg(json_build_object('schema', x.nspname, 'table', x.relname, 'columns', x.columns, 'row_type', x.row_type)
              ORDER BY x.nspname, x.relname) AS uses
   FROM (SELECT CASE WHEN d.classid = 'pg_rewrite'::regclass THEN 'pg_class'::regclass ELSE d.classid END AS classid,
           coalesce(r.ev_class, d.objid) AS objid, n.nspname, c.relname,
           coalesce(array_agg(DISTINCT a.attname::text ORDER BY a.attname::text) FILTER (WHERE a.attname IS NOT NULL),
-                   '{}') AS columns
+                   '{}') AS columns,
+          -- its row type, where a parsed body (a view's, a SQL-standard function body's) records the
+          -- table too: a function's signature alone (a string body) does not block retyping
+          bool_or(d.refclassid = 'pg_type'::regclass) AND bool_or(d.refclassid = 'pg_class'::regclass) AS row_type
         FROM pg_depend d
         LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
         LEFT JOIN pg_type rt ON d.refclassid = 'pg_type'::regclass AND rt.oid = d.refobjid

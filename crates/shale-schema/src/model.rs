@@ -201,6 +201,11 @@ pub struct TableUse {
     pub table: String,
     /// The columns it uses, sorted; none when it uses only the table (`count(*)`) or its row type.
     pub columns: Vec<String>,
+    /// It uses the table's row type (a function's argument or SQL-standard body, `r.a` of `r t`),
+    /// which blocks retyping any of its columns (PostgreSQL 15.20: "function a_of(t) uses its row
+    /// type").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub row_type: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

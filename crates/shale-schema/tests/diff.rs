@@ -830,19 +830,29 @@ async fn an_unrelated_change_leaves_triggers_alone() {
     assert!(!forward.contains("t_any"), "{forward}");
 }
 
+/// A function whose SQL-standard body uses the table's row type (`a_of(r t) ... RETURN r.a`) is
+/// dropped and created again around a column retyped, which PostgreSQL (15.20) refuses while it
+/// is there ("function a_of(t) uses its row type"; CI on 15.20: the diff did not apply); the others
+/// are left alone.
 #[tokio::test]
 async fn an_unrelated_change_leaves_functions_alone() {
     let functions = "CREATE FUNCTION sum_a() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT sum(a) FROM t; END;
-        CREATE FUNCTION a_of(r t) RETURNS int LANGUAGE sql RETURN r.a;
         CREATE FUNCTION plain(x int) RETURNS int LANGUAGE sql AS 'SELECT x FROM public.t';";
     leaves_alone(
         "functions",
         &format!("{T_BEFORE} {functions}"),
         &format!("{T_AFTER} {functions}"),
         T_ROWS,
-        &["sum_a", "a_of", "plain"],
+        &["sum_a", "plain"],
     )
     .await;
+    // (One of a string body, which does not block it, is left alone.)
+    let row_type = "CREATE FUNCTION a_of(r t) RETURNS int LANGUAGE sql RETURN r.a;
+        CREATE FUNCTION b_of(r t) RETURNS int LANGUAGE sql AS 'SELECT $1.a';";
+    let forward =
+        converges("a row type's function", &format!("{T_BEFORE} {row_type}"), &format!("{T_AFTER} {row_type}"), T_ROWS)
+            .await;
+    assert!(forward.contains("DROP FUNCTION public.a_of(r public.t)") && !forward.contains("b_of"), "{forward}");
 }
 
 /// Inheritance trees: what a parent gains reaches its children (declared again by none of them,

@@ -21,13 +21,23 @@ impl<'a> Differ<'a> {
                     self.gone_functions.insert(fn_key(f));
                 }
                 // A function bound to a table's row type or columns (a SQL-standard body) blocks
-                // changing them: dropped before and created again after.
-                Some(_) if f.needs_tables && self.affected(&f.uses, &f.definition) => {
+                // changing them: dropped before and created again after. Its body's use of the
+                // row type blocks retyping any column of the table (PostgreSQL 15.20 refuses it:
+                // "function a_of(t) uses its row type").
+                Some(_)
+                    if f.needs_tables
+                        && (self.affected(&f.uses, &f.definition) || self.uses_a_retyped_row(&f.uses)) =>
+                {
                     self.gone_functions.insert(fn_key(f));
                 }
                 Some(_) => {}
             }
         }
+    }
+
+    /// Whether `uses` holds the row type of a table that has a column retyped.
+    fn uses_a_retyped_row(&self, uses: &[crate::model::TableUse]) -> bool {
+        uses.iter().any(|u| u.row_type && self.retyped_tables.contains(&super::key(&u.schema, &u.table)))
     }
 
     fn name_lives_on(&self, f: &Function) -> bool {

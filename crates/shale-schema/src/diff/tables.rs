@@ -1208,6 +1208,9 @@ impl<'a> Differ<'a> {
                 if recomputed || retyped {
                     changed.push((k.clone(), c.name.clone()));
                 }
+                if retyped {
+                    self.retyped_tables.insert(k.clone());
+                }
                 if recomputed {
                     rebuilt.push((k.clone(), c.name.clone()));
                 }
