@@ -2165,6 +2165,14 @@ fn classify(relative: &Path) -> Classified {
                     folders.join("/")
                 ))
             }
+            // A script with no version in a folder (tern's `data/sample.sql`, which its templates
+            // include): the tools that read the top of the directory never run it (breadth trial:
+            // it stopped every command).
+            Classified::Skipped(_) if !looks_versioned(file) => Classified::Skipped(format!(
+                "in folder `{}`, named with no version: the tools that read migrations at the top of the directory \
+                 never run it",
+                folders.join("/")
+            )),
             _ => Classified::Bad(format!(
                 "folder `{}` fits no migration convention (in a folder that is not a diesel migration's, only Flyway's V, U and R files are read)",
                 folders.join("/")

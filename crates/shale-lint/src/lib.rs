@@ -572,10 +572,11 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                 let mut message = e.to_string().trim_start_matches("Invalid statement: ").to_string();
                 let at = near_token(text, &message).map(|o| statement.span.start + o).unwrap_or(statement.span.start);
                 if text.contains("{{") {
-                    // pop (and Ory's popx) render their SQL files as Go templates before running them.
+                    // pop (and Ory's popx) render their SQL files as Go templates before running them,
+                    // and so does tern, with its config's `[data]` (breadth trial: Artifact Hub's).
                     message.push_str(
-                        "; `{{ ... }}` is a Go template, which pop fills in before running the file and shale does \
-                         not: write the SQL it gives",
+                        "; `{{ ... }}` is a Go template, which pop or tern fills in before running the file and \
+                         shale does not: write the SQL it gives",
                     );
                 }
                 let (line, column) = index.line_col(&script.text, at);

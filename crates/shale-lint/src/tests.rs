@@ -281,7 +281,7 @@ fn a_go_template_of_pop_s_is_named_in_the_syntax_error() {
     assert!(shown.starts_with("20210128140414_namespace.up.sql:1:14: syntax error at or near \"{\""), "{shown}");
     assert!(
         shown.ends_with(
-            "is a Go template, which pop fills in before running the file and shale does not: write the SQL it gives"
+            "is a Go template, which pop or tern fills in before running the file and shale does not: write the SQL it gives"
         ),
         "{shown}"
     );

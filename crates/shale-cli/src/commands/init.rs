@@ -126,6 +126,9 @@ pub fn run(settings: &Settings) -> Result<i32> {
         }
         (Some((relative, tool)), _) => {
             println!("created {} with dir = \"{relative}\", where {tool} keeps its migrations{ignored}", show(&config));
+            if *tool == "Flyway" {
+                note_flyway_java_migrations(&settings.root);
+            }
             println!("next: `shale status`, then `shale adopt` on a database {tool} migrated");
         }
         (None, Some(set)) => {
@@ -425,6 +428,9 @@ const OTHER_TOOLS_DIRS: &[(&str, &str)] = &[
     ("supabase/migrations", "the Supabase CLI"),
     ("src/main/resources/db/migration", "Flyway"),
     ("hasura/migrations/default", "Hasura"),
+    // Hasura's before its config v3, one folder per migration straight in `migrations/` (breadth
+    // trial: pace-admin's, not found).
+    ("hasura/migrations", "Hasura"),
     // Tools whose migrations are code, which run only their own files there (`*.exs`, `*.php`,
     // `*.rb`): shale's SQL files go beside them, where a migration written in code after the
     // switch is seen (Ecto re-check: init made `migrations/`, and a new `.exs` went unseen).
@@ -515,7 +521,7 @@ fn sqlx_crate(root: &Path) -> Option<(String, &'static str)> {
 const NOT_THE_PROJECT_S: &[&str] = &["node_modules", "target", "vendor", "dist", "build", "venv"];
 
 /// Deeper in a repository (`packages/prisma/migrations`, `internal-packages/database/prisma/
-/// migrations`, Harbor's `make/migrations/postgresql`): the shallowest folder, up to 6 levels
+/// migrations`, Harbor's `make/migrations/postgresql`): the shallowest folder, up to 7 levels
 /// down, that another tool's own files mark as its migrations: Prisma's `migration_lock.toml`,
 /// drizzle-kit's `meta/_journal.json`, Atlas's `atlas.sum`, golang-migrate's `.up.sql` files,
 /// Flyway's `V1__x.sql`, graphile-migrate's `committed/`, goose's, dbmate's and sql-migrate's
@@ -523,7 +529,7 @@ const NOT_THE_PROJECT_S: &[&str] = &["node_modules", "target", "vendor", "dist",
 fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
     let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
     let mut level = vec![std::path::PathBuf::new()];
-    for _ in 0..=6 {
+    for _ in 0..=7 {
         let mut deeper = Vec::new();
         for relative in &level {
             let dir = listed.join(relative);
@@ -533,8 +539,15 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
                 .map(|e| (e.file_name().to_string_lossy().into_owned(), e.file_type().is_ok_and(|t| t.is_dir())))
                 .collect();
             names.sort();
-            let tool = if dir.join("migration_lock.toml").is_file() {
-                Some("Prisma")
+            let tool = if for_another_database(relative) {
+                // ClickHouse's, MySQL's, SQLite's migrations (trigger.dev's goose files for
+                // ClickHouse, shallower than its Prisma history: breadth trial).
+                None
+            } else if dir.join("migration_lock.toml").is_file() {
+                // Prisma's, where its lock file says PostgreSQL (`provider = "postgresql"`).
+                std::fs::read_to_string(dir.join("migration_lock.toml"))
+                    .is_ok_and(|lock| lock.contains("postgres"))
+                    .then_some("Prisma")
             } else if dir.join("meta").join("_journal.json").is_file()
                 || names.iter().any(|(name, folder)| *folder && drizzle_1_folder(&dir.join(name)))
             {
@@ -547,6 +560,9 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
                     true => Some("bun"),
                     false => Some("golang-migrate"),
                 }
+            } else if dir.join(shale::core::layout::SQITCH_PLAN).is_file() {
+                // A Sqitch plan deeper down (chef-server's `src/oc_erchef/schema`: breadth trial).
+                Some("Sqitch")
             } else if dir.join("atlas.sum").is_file() {
                 // Atlas's (ent's `ent/migrate/migrations`, or where atlas.hcl's `dir` points).
                 Some("Atlas")
@@ -630,6 +646,11 @@ fn holds_the_tools_files(dir: &Path, tool: &str) -> bool {
                     || (tool == "drizzle-kit" && drizzle_1_folder(&e.path()))
             })
         }),
+        // Laravel's migrations are PHP classes (breadth trial: Artifact Hub's `database/migrations`
+        // of tern files was named Laravel's).
+        "Laravel" => std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| e.file_name().to_string_lossy().to_ascii_lowercase().ends_with(".php"))
+        }),
         // Ruby files written with Sequel's (or ROM's) migration DSL.
         "Sequel" | "Hanami" => std::fs::read_dir(dir).is_ok_and(|entries| {
             entries.flatten().any(|e| {
@@ -647,6 +668,63 @@ fn holds_the_tools_files(dir: &Path, tool: &str) -> bool {
 /// `drizzle/`, holding no journal any more, was not found).
 fn drizzle_1_folder(folder: &Path) -> bool {
     folder.join("migration.sql").is_file() && folder.join("snapshot.json").is_file()
+}
+
+/// Flyway's Java (or Kotlin) migrations in the project's sources (`src/main/java/.../db/migration/
+/// V56_1__FacetViews.java`), which shale neither sees nor runs: a database it builds lacks what they
+/// make (breadth trial: Marquez's views, which its code queries). Up to 12 folders down, the
+/// dependencies and build output left out; said with the first two.
+fn note_flyway_java_migrations(root: &Path) {
+    let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
+    let mut found: Vec<String> = Vec::new();
+    let mut level = vec![listed.to_path_buf()];
+    for _ in 0..12 {
+        let mut deeper = Vec::new();
+        for dir in &level {
+            let Ok(entries) = std::fs::read_dir(dir) else { continue };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    if !name.starts_with('.') && !NOT_THE_PROJECT_S.contains(&name.as_str()) {
+                        deeper.push(e.path());
+                    }
+                } else if flyway_code_migration(&name) {
+                    found.push(e.path().strip_prefix(listed).unwrap_or(&e.path()).display().to_string());
+                }
+            }
+        }
+        level = deeper;
+    }
+    found.sort();
+    let Some(first) = found.first() else { return };
+    let more = match found.len() {
+        1 => String::new(),
+        2 => format!(" and {}", found[1]),
+        n => format!(", {} and {} more", found[1], n - 2),
+    };
+    crate::output::note(&format!(
+        "Flyway's migrations in code: {first}{more}: shale neither sees nor runs them, so a database it builds \
+         lacks what they make; port each to SQL in the migrations directory (`V56_1__name.sql` for \
+         `V56_1__name.java`), or build new databases with Flyway up to the last of them first"
+    ));
+}
+
+/// Flyway's Java or Kotlin migration by its name: `V56_1__FacetViews.java`.
+fn flyway_code_migration(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".java").or_else(|| name.strip_suffix(".kt")) else { return false };
+    stem.strip_prefix('V').and_then(|rest| rest.split_once("__")).is_some_and(|(version, _)| {
+        !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit() || b == b'_' || b == b'.')
+    })
+}
+
+/// Whether a folder's path names another database than PostgreSQL (`internal-packages/clickhouse/
+/// schema`, `migrations/mysql`): its migrations are not for this one.
+fn for_another_database(relative: &Path) -> bool {
+    const OTHERS: [&str; 8] = ["clickhouse", "mysql", "mariadb", "sqlite", "sqlite3", "mssql", "sqlserver", "duckdb"];
+    relative.iter().any(|part| {
+        let part = part.to_string_lossy().to_ascii_lowercase();
+        OTHERS.iter().any(|other| part == *other || part.split(['-', '_', '.']).any(|word| word == *other))
+    })
 }
 
 /// Whether `dir` holds `.sql` files itself, not only in folders inside it.

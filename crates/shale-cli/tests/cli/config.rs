@@ -421,6 +421,36 @@ fn init_finds_the_directory_another_tool_keeps() {
             "crates/server-postgres/migrations",
             "sqlx",
         ),
+        // A Prisma history deeper than another database's migrations (trigger.dev's ClickHouse
+        // goose files), Hasura's before config v3, a Sqitch plan deeper down (breadth trial).
+        (
+            &[
+                (
+                    "internal-packages/clickhouse/schema/001_events.sql",
+                    "-- +goose Up\nCREATE TABLE events (id UInt64) ENGINE = MergeTree ORDER BY id;\n",
+                ),
+                ("internal-packages/database/prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
+                (
+                    "internal-packages/database/prisma/migrations/20240101000000_init/migration.sql",
+                    "CREATE TABLE users (id int);\n",
+                ),
+            ][..],
+            "internal-packages/database/prisma/migrations",
+            "Prisma",
+        ),
+        (
+            &[("hasura/migrations/1600000000000_init/up.sql", "CREATE TABLE users (id int);\n")][..],
+            "hasura/migrations",
+            "Hasura",
+        ),
+        (
+            &[
+                ("src/oc_erchef/schema/sqitch.plan", "%project=x\n\nusers 2024-01-01T00:00:00Z M <m@x>\n"),
+                ("src/oc_erchef/schema/deploy/users.sql", "CREATE TABLE users (id int);\n"),
+            ][..],
+            "src/oc_erchef/schema",
+            "Sqitch",
+        ),
         // Flyway's V files deep in a Java project, sql-migrate's markers, graphile-migrate's
         // committed folder from the repository's root (breadth trial: kestra, ovh/cds, the starter).
         (
@@ -1264,6 +1294,32 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
     let run: Run = init.output().unwrap().into();
     assert!(
         run.stdout.contains("dir = \"migrations/db/migrations\", where dbmate keeps"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+
+    // Flyway's Java migrations in the project's sources, which shale neither sees nor runs: said
+    // (breadth trial: Marquez's views, missing from every database shale built).
+    let java = tempfile::tempdir().unwrap();
+    let sql = java.path().join("api/src/main/resources/marquez/db/migration");
+    let code = java.path().join("api/src/main/java/marquez/db/migrations");
+    std::fs::create_dir_all(&sql).unwrap();
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(sql.join("V1__init.sql"), "CREATE TABLE runs (id int);\n").unwrap();
+    std::fs::write(code.join("V56_1__FacetViews.java"), "class V56_1__FacetViews {}\n").unwrap();
+    let mut init = p.bare();
+    init.current_dir(java.path()).arg("init");
+    let run: Run = init.output().unwrap().into();
+    assert!(
+        run.stdout.contains("dir = \"api/src/main/resources/marquez/db/migration\""),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        format!("{}{}", run.stdout, run.stderr)
+            .contains("Flyway's migrations in code: api/src/main/java/marquez/db/migrations/V56_1__FacetViews.java"),
         "{}{}",
         run.stdout,
         run.stderr

@@ -1116,3 +1116,21 @@ fn a_code_migration_named_by_an_iso_time_is_not_numbered_by_its_year() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(set.newest_version_of_any_file().map(|v| v.canonical()).as_deref(), Some("1"));
 }
+
+/// A script with no version in a folder of the migrations directory (tern's `data/sample.sql`,
+/// which its templates include) is left alone with a note, as the tools that read the top leave it
+/// (breadth trial: "folder `data` fits no migration convention" stopped every command).
+#[test]
+fn an_unversioned_script_in_a_folder_is_left_alone() {
+    let set = load(vec![
+        file("001_users.sql", "CREATE TABLE users (id int);\n---- create above / drop below ----\nDROP TABLE users;\n"),
+        file("data/sample.sql", "INSERT INTO users VALUES (1);\n"),
+    ])
+    .unwrap();
+    assert_eq!(versions(&set), ["001 users"]);
+    assert!(
+        set.ignored.iter().any(|i| i.reason.contains("in folder `data`, named with no version")),
+        "{:?}",
+        set.ignored
+    );
+}

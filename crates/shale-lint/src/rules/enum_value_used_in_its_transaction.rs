@@ -18,7 +18,12 @@ pub static RULE: Rule = rule!(
 /// Judged on the statement's text (`text`): a label is a string literal, wherever it stands (an
 /// array, a cast, a default), which the parse tree's walk does not all reach.
 pub(crate) fn check(text: &str, context: &Context) -> Option<Hit> {
-    if !context.in_transaction {
+    // Another type given the same label is no use of it (breadth trial: trigger.dev's enums
+    // sharing their labels, each added in turn).
+    let head = text.trim_start().get(..10).unwrap_or_default();
+    if !context.in_transaction
+        || (head.eq_ignore_ascii_case("alter type") && text.to_ascii_uppercase().contains("ADD VALUE"))
+    {
         return None;
     }
     let (enum_type, label) = context
@@ -63,6 +68,8 @@ mod tests {
         assert!(!ours("ALTER TYPE mood ADD VALUE 'happy';"));
         // Added in a DO block: the block is no use of it.
         assert!(!ours("DO $$ BEGIN ALTER TYPE mood ADD VALUE 'happy'; END $$;"));
+        // The same label added to another type is no use of it.
+        assert!(!ours("ALTER TYPE mood ADD VALUE 'happy';\nALTER TYPE feeling ADD VALUE 'happy';"));
         // A rename is no new label.
         assert!(!ours("ALTER TYPE mood RENAME VALUE 'sad' TO 'blue';\nUPDATE people SET m = 'blue' WHERE id = 1;"));
     }
