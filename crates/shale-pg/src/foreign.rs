@@ -216,7 +216,8 @@ async fn scan(
                   OR (EXISTS (SELECT FROM pg_catalog.pg_class u JOIN pg_catalog.pg_namespace un ON un.oid = u.relnamespace
                               WHERE un.nspname = 'auth' AND u.relname = 'users')
                       AND EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = 'storage')),
-                pg_catalog.has_schema_privilege(n.oid, 'USAGE') AND pg_catalog.has_table_privilege(c.oid, 'SELECT')
+                pg_catalog.has_schema_privilege(n.oid, 'USAGE') AND pg_catalog.has_table_privilege(c.oid, 'SELECT'),
+                EXISTS (SELECT FROM pg_catalog.pg_class u WHERE u.relnamespace = n.oid AND u.relname = 'users')
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
          WHERE c.relkind IN ('r', 'p') AND {filter}
@@ -230,6 +231,11 @@ async fn scan(
     for r in rows {
         // Supabase's services keep their own histories: not the application's.
         if table.is_none() && r[5] == "t" && SUPABASE_SERVICE_SCHEMAS.contains(&r[0].as_str()) {
+            continue;
+        }
+        // So does GoTrue (Supabase's auth server) run on its own, in schema `auth` beside its
+        // `auth.users` (breadth trial: AppFlowy's `auth.schema_migrations` was taken for dbmate's).
+        if table.is_none() && r[0] == "auth" && r[7] == "t" {
             continue;
         }
         let columns: Vec<String> = r[2].split(',').map(str::to_string).collect();

@@ -3925,3 +3925,19 @@ fn drizzle_1_s_folders_are_known_by_their_names() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT to_regclass('posts') IS NOT NULL"), "t");
 }
+
+/// GoTrue (Supabase's auth server) run on its own keeps its history in `auth.schema_migrations`
+/// beside `auth.users`: not the application's, and no other tool's history to take over
+/// (breadth trial: AppFlowy's was taken for dbmate's, and `up` refused).
+#[test]
+fn gotrue_s_history_beside_its_users_is_not_the_application_s() {
+    let p = Project::new("adopt_gotrue");
+    p.write("0001_notes.sql", "CREATE TABLE notes (id int);\n");
+    p.psql(
+        "CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY);
+         CREATE TABLE auth.schema_migrations (version varchar(255) PRIMARY KEY);
+         INSERT INTO auth.schema_migrations VALUES ('20171026211738'), ('20180103212743');",
+    );
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT to_regclass('notes') IS NOT NULL"), "t");
+}
