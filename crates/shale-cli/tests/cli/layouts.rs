@@ -264,6 +264,12 @@ fn sqitch_projects_run_in_plan_order() {
         up.stderr
     );
     assert_eq!(up.stderr.matches("error:").count(), 1, "{}", up.stderr);
+    // validate says it once too, not each change as changed since it ran (whose `repair
+    // --applied` would record changes that never ran: breadth trial, chef-server's two plans).
+    let validate = moved.shale(&["validate"]);
+    assert_eq!(validate.code, 1, "{}", validate.stderr);
+    assert!(validate.stderr.contains("it is another project's history"), "{}", validate.stderr);
+    assert!(!validate.stderr.contains("--applied"), "{}", validate.stderr);
     // `down` from that folder is refused too: it ran the other plan's downs from the history's
     // copies (Sqitch trial). So is a folder holding none of the history's changes.
     let down = moved.shale(&["down", "--step", "1"]);
