@@ -415,20 +415,31 @@ async fn checksummed(client: &Client, sql: &str, context: &'static str) -> Resul
 
 /// The lock table of `tool` beside its history `table`, where it has a row: bun's
 /// `bun_migration_locks`, which its `Lock` fills while it migrates (bun trial: a history taken
-/// over while bun was mid-run, its rows written before the migrations ran). For bun alone: one
-/// query, two where the lock table is there.
+/// over while bun was mid-run, its rows written before the migrations ran), under the name its
+/// `WithLocksTableName` gives too, found by its columns (`id`, `table_name`) in the history's
+/// schema (re-check: `app_locks` was not looked at). For bun alone: one query, and one per lock
+/// table found.
 pub async fn lock_held(client: &Client, table: &ForeignTable, tool: Tool) -> Result<Option<String>, PgError> {
     let Some(lock) = tool.companions().first().filter(|_| tool == Tool::Bun) else {
         return Ok(None);
     };
-    let lock_table = qualified_always_quoted(&table.schema, lock);
-    let exists = format!("SELECT to_regclass({}) IS NOT NULL", quote_literal(&lock_table));
-    if simple_rows(client, &exists, OTHER_TOOLS_HISTORY).await?.first().is_none_or(|r| r[0] != "t") {
-        return Ok(None);
+    let candidates = format!(
+        "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = {} AND c.relkind IN ('r', 'p') AND (c.relname = {} OR
+           (SELECT string_agg(a.attname, ',' ORDER BY a.attname) FROM pg_catalog.pg_attribute a
+            WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) = 'id,table_name')
+         ORDER BY c.relname = {} DESC, c.relname",
+        quote_literal(&table.schema),
+        quote_literal(lock),
+        quote_literal(lock)
+    );
+    for row in simple_rows(client, &candidates, OTHER_TOOLS_HISTORY).await? {
+        let held = format!("SELECT count(*) > 0 FROM {}", qualified_always_quoted(&table.schema, &row[0]));
+        if simple_rows(client, &held, OTHER_TOOLS_HISTORY).await?.first().is_some_and(|r| r[0] == "t") {
+            return Ok(Some(format!("{}.{}", table.schema, row[0])));
+        }
     }
-    let held = format!("SELECT count(*) > 0 FROM {lock_table}");
-    let rows = simple_rows(client, &held, OTHER_TOOLS_HISTORY).await?;
-    Ok(rows.first().filter(|r| r[0] == "t").map(|_| format!("{}.{lock}", table.schema)))
+    Ok(None)
 }
 
 /// What `table` says, as `tool` (which may differ from the guess, when the user says so).

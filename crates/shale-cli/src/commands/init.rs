@@ -129,6 +129,7 @@ pub fn run(settings: &Settings) -> Result<i32> {
             if *tool == "Flyway" {
                 note_flyway_java_migrations(&settings.root);
             }
+            note_other_histories(&settings.root, relative);
             println!("next: `shale status`, then `shale adopt` on a database {tool} migrated");
         }
         (None, Some(set)) => {
@@ -521,13 +522,22 @@ fn sqlx_crate(root: &Path) -> Option<(String, &'static str)> {
 const NOT_THE_PROJECT_S: &[&str] = &["node_modules", "target", "vendor", "dist", "build", "venv"];
 
 /// Deeper in a repository (`packages/prisma/migrations`, `internal-packages/database/prisma/
-/// migrations`, Harbor's `make/migrations/postgresql`): the shallowest folder, up to 7 levels
+/// migrations`, Harbor's `make/migrations/postgresql`): the folder, up to 7 levels
 /// down, that another tool's own files mark as its migrations: Prisma's `migration_lock.toml`,
 /// drizzle-kit's `meta/_journal.json`, Atlas's `atlas.sum`, golang-migrate's `.up.sql` files,
 /// Flyway's `V1__x.sql`, graphile-migrate's `committed/`, goose's, dbmate's and sql-migrate's
 /// section markers. Of one level, the first by name.
 fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
+    marked_dirs(root).into_iter().next().map(|(relative, tool, _)| (relative, tool))
+}
+
+/// Every folder [`marked_dir`] would take, with the number of entries it holds, the one it takes
+/// first: the one holding most (the main history, where a repository keeps several: trigger.dev's
+/// 820 Prisma folders beside a side database's 6 drizzle files), the shallowest of those, the
+/// first by name.
+fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
     let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
+    let mut found: Vec<(String, &'static str, usize)> = Vec::new();
     let mut level = vec![std::path::PathBuf::new()];
     for _ in 0..=7 {
         let mut deeper = Vec::new();
@@ -539,9 +549,10 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
                 .map(|e| (e.file_name().to_string_lossy().into_owned(), e.file_type().is_ok_and(|t| t.is_dir())))
                 .collect();
             names.sort();
-            let tool = if for_another_database(relative) {
+            let tool = if for_another_database(relative) || written_for_clickhouse(&dir, &names) {
                 // ClickHouse's, MySQL's, SQLite's migrations (trigger.dev's goose files for
-                // ClickHouse, shallower than its Prisma history: breadth trial).
+                // ClickHouse, shallower than its Prisma history; uptrace's `chmigrations` beside
+                // its bun `pgmigrations`: breadth trial and bun re-check).
                 None
             } else if dir.join("migration_lock.toml").is_file() {
                 // Prisma's, where its lock file says PostgreSQL (`provider = "postgresql"`).
@@ -585,7 +596,8 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
                     .and_then(|(name, _)| sections_tool_of(&dir.join(name)))
             };
             if let Some(tool) = tool.filter(|_| !relative.as_os_str().is_empty()) {
-                return Some((relative.to_string_lossy().replace('\\', "/"), tool));
+                found.push((relative.to_string_lossy().replace('\\', "/"), tool, names.len()));
+                continue;
             }
             deeper.extend(
                 names
@@ -598,7 +610,23 @@ fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
         }
         level = deeper;
     }
-    None
+    // Most entries first; the sort is stable, so among equals the shallowest, then by name.
+    found.sort_by_key(|f| std::cmp::Reverse(f.2));
+    found
+}
+
+/// Whether the first SQL files of a folder are written for ClickHouse (`ENGINE = MergeTree`,
+/// `CODEC(...)`), whatever the folder's name.
+fn written_for_clickhouse(dir: &Path, names: &[(String, bool)]) -> bool {
+    use std::io::Read;
+    names.iter().filter(|(name, folder)| !folder && name.to_ascii_lowercase().ends_with(".sql")).take(3).any(
+        |(name, _)| {
+            let mut head = vec![0; 8192];
+            let read = std::fs::File::open(dir.join(name)).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+            let text = String::from_utf8_lossy(&head[..read]).to_ascii_lowercase();
+            text.contains("mergetree") || text.contains("codec(")
+        },
+    )
 }
 
 /// goose, dbmate or sql-migrate, where the file at `path` has their section markers in its first 4 KiB.
@@ -670,6 +698,25 @@ fn drizzle_1_folder(folder: &Path) -> bool {
     folder.join("migration.sql").is_file() && folder.join("snapshot.json").is_file()
 }
 
+/// The other folders of migrations the repository holds, beside the one `dir` points at (a side
+/// database's, another service's): named, so that a second history is a choice, not a surprise
+/// (bun re-check: trigger.dev's three, uptrace's two).
+fn note_other_histories(root: &Path, chosen: &str) {
+    let others: Vec<String> = marked_dirs(root)
+        .into_iter()
+        .filter(|(relative, _, _)| relative != chosen)
+        .take(3)
+        .map(|(relative, tool, _)| format!("{relative} ({tool}'s)"))
+        .collect();
+    if !others.is_empty() {
+        crate::output::note(&format!(
+            "other migrations here: {}; `dir` points at one history; another database's gets a shale.toml of its own \
+             (`--config FILE`), one for this database a `history_table` of its own",
+            others.join(", ")
+        ));
+    }
+}
+
 /// Flyway's Java (or Kotlin) migrations in the project's sources (`src/main/java/.../db/migration/
 /// V56_1__FacetViews.java`), which shale neither sees nor runs: a database it builds lacks what they
 /// make (breadth trial: Marquez's views, which its code queries). Up to 12 folders down, the
@@ -685,10 +732,11 @@ fn note_flyway_java_migrations(root: &Path) {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if e.file_type().is_ok_and(|t| t.is_dir()) {
-                    if !name.starts_with('.') && !NOT_THE_PROJECT_S.contains(&name.as_str()) {
+                    // (A test's classes are not migrations: Marquez's `V57_1__BackfillFacetsTest`.)
+                    if !name.starts_with('.') && !NOT_THE_PROJECT_S.contains(&name.as_str()) && name != "test" {
                         deeper.push(e.path());
                     }
-                } else if flyway_code_migration(&name) {
+                } else if flyway_code_migration(&name, dir) {
                     found.push(e.path().strip_prefix(listed).unwrap_or(&e.path()).display().to_string());
                 }
             }
@@ -704,17 +752,26 @@ fn note_flyway_java_migrations(root: &Path) {
     };
     crate::output::note(&format!(
         "Flyway's migrations in code: {first}{more}: shale neither sees nor runs them, so a database it builds \
-         lacks what they make; port each to SQL in the migrations directory (`V56_1__name.sql` for \
-         `V56_1__name.java`), or build new databases with Flyway up to the last of them first"
+         lacks what they make; port each to SQL in the migrations directory under the version Flyway runs it at \
+         (its name's, or what its `getVersion()` returns), or build new databases with Flyway up to the last of \
+         them first"
     ));
 }
 
-/// Flyway's Java or Kotlin migration by its name: `V56_1__FacetViews.java`.
-fn flyway_code_migration(name: &str) -> bool {
+/// Flyway's Java or Kotlin migration by its name: `V56_1__FacetViews.java`; in a folder of
+/// migrations, also one whose version its `getVersion()` gives (`V44_3_BackfillJobsWithParents`,
+/// Marquez's).
+fn flyway_code_migration(name: &str, dir: &Path) -> bool {
     let Some(stem) = name.strip_suffix(".java").or_else(|| name.strip_suffix(".kt")) else { return false };
-    stem.strip_prefix('V').and_then(|rest| rest.split_once("__")).is_some_and(|(version, _)| {
-        !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit() || b == b'_' || b == b'.')
-    })
+    let Some(rest) = stem.strip_prefix('V') else { return false };
+    let version_like = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'_' || b == b'.');
+    if rest.split_once("__").is_some_and(|(version, _)| version_like(version)) {
+        return true;
+    }
+    let in_migrations =
+        dir.file_name().is_some_and(|f| f.to_string_lossy().to_ascii_lowercase().starts_with("migration"));
+    let digits_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '_')).unwrap_or(rest.len());
+    in_migrations && digits_end > 1 && rest[..digits_end].ends_with('_') && rest.as_bytes()[0].is_ascii_digit()
 }
 
 /// Whether a folder's path names another database than PostgreSQL (`internal-packages/clickhouse/

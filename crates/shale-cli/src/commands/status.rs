@@ -450,7 +450,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         let ok = syntax_errors.is_empty();
         if settings.json {
             print_json(&serde_json::json!({
-                "ok": ok, "migrations": set.migrations.len(), "database": false, "ignored": ignored,
+                "ok": ok, "migrations": set.migrations.len(), "in_code": set.unrunnable.len(), "database": false, "ignored": ignored,
                 "written_in_go": written_in_go, "syntax_errors": syntax_errors,
             }));
         } else if !ok {
@@ -471,7 +471,8 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         }
         return Ok(if ok { 0 } else { 1 });
     }
-    let count = valid_count(set.migrations.len(), set.unrunnable.len());
+    let (sql_count, code_count) = (set.migrations.len(), set.unrunnable.len());
+    let count = valid_count(sql_count, code_count);
     let migrator = super::migrator_with(settings, set)?;
     let report = block_on(migrator.status())?;
     if !settings.json {
@@ -514,7 +515,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     let moved_texts = crate::error::moved_texts(&moved);
     if settings.json {
         print_json(
-            &serde_json::json!({ "ok": ok, "migrations": count, "database": true, "problems": problems, "moved": moved_texts, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": changed_since_baseline_json(&report.changed_since_baseline), "ran_by_both": report.ran_by_both, "reverted_by_the_other_tool": report.reverted_by_the_other_tool, "failed_by_the_other_tool": report.failed_by_the_other_tool }),
+            &serde_json::json!({ "ok": ok, "migrations": sql_count, "in_code": code_count, "database": true, "problems": problems, "moved": moved_texts, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": changed_since_baseline_json(&report.changed_since_baseline), "ran_by_both": report.ran_by_both, "reverted_by_the_other_tool": report.reverted_by_the_other_tool, "failed_by_the_other_tool": report.failed_by_the_other_tool }),
         );
     } else {
         crate::output::warn_graphile_edited(&migrator.set, Some(&still_to_run(&report.migrations)), &settings.dir);

@@ -3889,7 +3889,15 @@ fn bun_s_history_is_not_taken_over_while_its_lock_is_held() {
         adopt.stderr
     );
     assert_eq!(p.psql("SELECT to_regclass('shale_migrations') IS NULL"), "t", "nothing recorded");
-    p.psql("DELETE FROM bun_migration_locks");
+    // Under the names its `WithTableName` and `WithLocksTableName` give (re-check: not looked at).
+    p.psql(
+        "ALTER TABLE bun_migrations RENAME TO app_migs; ALTER TABLE bun_migration_locks RENAME TO app_locks;
+         UPDATE app_locks SET table_name = 'app_migs';",
+    );
+    let adopt = p.shale(&["adopt"]);
+    assert_eq!(adopt.code, 3, "{}", adopt.stderr);
+    assert!(adopt.stderr.contains("(public.app_locks has its row)"), "{}", adopt.stderr);
+    p.psql("DELETE FROM app_locks");
     p.shale(&["adopt"]).ok();
     // A directory of bun's `.tx.` files: `shale new` names the next one so, as bun runs them.
     let new = p.shale(&["new", "tags"]).ok();

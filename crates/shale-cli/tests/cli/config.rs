@@ -1299,6 +1299,38 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
         run.stderr
     );
 
+    // Of several folders of migrations, the main history (most entries), the others named; one
+    // written for ClickHouse is none (bun re-check: trigger.dev's side drizzle database, uptrace's
+    // `chmigrations` beside its bun `pgmigrations`).
+    let several = tempfile::tempdir().unwrap();
+    let files = [
+        ("internal-packages/agent-db/drizzle/0000_init.sql", "CREATE TABLE runs (id int);\n"),
+        (
+            "internal-packages/agent-db/drizzle/meta/_journal.json",
+            r#"{"version":"7","dialect":"postgresql","entries":[]}"#,
+        ),
+        ("internal-packages/database/prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n"),
+        ("internal-packages/database/prisma/migrations/20240101000000_a/migration.sql", "CREATE TABLE a (id int);\n"),
+        ("internal-packages/database/prisma/migrations/20240102000000_b/migration.sql", "CREATE TABLE b (id int);\n"),
+        ("internal-packages/database/prisma/migrations/20240103000000_c/migration.sql", "CREATE TABLE c (id int);\n"),
+        (
+            "pkg/bunapp/chmigrations/20211205231031_initial.up.sql",
+            "CREATE TABLE spans (id UInt64) ENGINE = MergeTree() ORDER BY id;\n",
+        ),
+    ];
+    for (file, text) in files {
+        let path = several.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    let mut init = p.bare();
+    init.current_dir(several.path()).arg("init");
+    let run: Run = init.output().unwrap().into();
+    let said = format!("{}{}", run.stdout, run.stderr);
+    assert!(said.contains("dir = \"internal-packages/database/prisma/migrations\", where Prisma keeps"), "{said}");
+    assert!(said.contains("other migrations here: internal-packages/agent-db/drizzle (drizzle-kit's)"), "{said}");
+    assert!(!said.contains("chmigrations"), "{said}");
+
     // Flyway's Java migrations in the project's sources, which shale neither sees nor runs: said
     // (breadth trial: Marquez's views, missing from every database shale built).
     let java = tempfile::tempdir().unwrap();
@@ -1308,6 +1340,12 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
     std::fs::create_dir_all(&code).unwrap();
     std::fs::write(sql.join("V1__init.sql"), "CREATE TABLE runs (id int);\n").unwrap();
     std::fs::write(code.join("V56_1__FacetViews.java"), "class V56_1__FacetViews {}\n").unwrap();
+    // Named with one underscore, its version from `getVersion()`; and a test's class, no migration.
+    std::fs::write(code.join("V44_3_BackfillJobsWithParents.java"), "class V44_3_BackfillJobsWithParents {}\n")
+        .unwrap();
+    let tests = java.path().join("api/src/test/java/marquez/db/migrations");
+    std::fs::create_dir_all(&tests).unwrap();
+    std::fs::write(tests.join("V57_1__BackfillFacetsTest.java"), "class T {}\n").unwrap();
     let mut init = p.bare();
     init.current_dir(java.path()).arg("init");
     let run: Run = init.output().unwrap().into();
@@ -1319,7 +1357,7 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
     );
     assert!(
         format!("{}{}", run.stdout, run.stderr)
-            .contains("Flyway's migrations in code: api/src/main/java/marquez/db/migrations/V56_1__FacetViews.java"),
+            .contains("Flyway's migrations in code: api/src/main/java/marquez/db/migrations/V44_3_BackfillJobsWithParents.java and api/src/main/java/marquez/db/migrations/V56_1__FacetViews.java:"),
         "{}{}",
         run.stdout,
         run.stderr
