@@ -36,6 +36,7 @@ fn model(n: usize, changed: bool) -> Schema {
         needs_tables: false,
         depends_on: Vec::new(),
         uses: Vec::new(),
+        calls: Vec::new(),
     });
     for i in 1..=n {
         // The second model drops every 100th table and adds as many new ones at the end.

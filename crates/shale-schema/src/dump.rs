@@ -19,6 +19,7 @@ use crate::model::{ConstraintKind, DefaultPrivilegeKind, DefaultPrivileges, Func
 pub(crate) mod order;
 pub(crate) mod render;
 
+pub(crate) use order::functions_in_order;
 use order::{tables_in_order, types_after_functions, user_types_in_order, uses_any, views_in_order};
 use render::{
     comments, create_collation, create_index, create_table, create_view, default_privileges, domain_default_and_checks,
@@ -219,7 +220,7 @@ fn dump_rendered(schema: &Schema, in_force: &[DefaultPrivileges]) -> String {
     let after_functions = types_after_functions(schema);
     let (early, using_late_types): (Vec<&Function>, Vec<&Function>) =
         early.into_iter().partition(|f| !uses_any(f, &after_functions));
-    section(&mut out, "Functions", early.into_iter().map(function).collect());
+    section(&mut out, "Functions", functions_in_order(early).into_iter().map(function).collect());
     let late_types = user_types_in_order(schema, true);
     let mut types_using_functions: Vec<String> = schema
         .domains
@@ -229,7 +230,11 @@ fn dump_rendered(schema: &Schema, in_force: &[DefaultPrivileges]) -> String {
         .collect();
     types_using_functions.extend(late_types.into_iter().map(|t| t.sql));
     section(&mut out, "Types using functions", types_using_functions);
-    section(&mut out, "Functions using those types", using_late_types.into_iter().map(function).collect());
+    section(
+        &mut out,
+        "Functions using those types",
+        functions_in_order(using_late_types).into_iter().map(function).collect(),
+    );
     // Before the tables: their defaults, checks and indexes may use them (but for those calling a
     // function that takes a table's row type, made after it).
     let late_operator = |o: &&crate::model::Operator| crate::diff::calls_late_function(schema, Some(&o.function));
@@ -281,7 +286,7 @@ fn dump_rendered(schema: &Schema, in_force: &[DefaultPrivileges]) -> String {
         "Foreign keys",
         schema.constraints.iter().filter(|c| c.kind == ConstraintKind::ForeignKey).map(add_constraint).collect(),
     );
-    section(&mut out, "Functions using table types", late.into_iter().map(function).collect());
+    section(&mut out, "Functions using table types", functions_in_order(late).into_iter().map(function).collect());
     section(&mut out, "Operators using those", late_operators.into_iter().map(render::create_operator).collect());
     section(&mut out, "Casts using those", late_casts.into_iter().map(render::create_cast).collect());
     section(&mut out, "Aggregates", schema.aggregates.iter().map(|a| a.definition.clone()).collect());

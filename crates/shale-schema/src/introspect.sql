@@ -221,7 +221,13 @@ SELECT json_build_object(
        JOIN pg_namespace un ON un.oid = u.typnamespace
        WHERE dp.classid = 'pg_proc'::regclass AND dp.objid = p.oid AND dp.refclassid = 'pg_type'::regclass
          AND u.typtype IN ('d', 'c', 'r')),
-    'uses', coalesce(us.uses, '[]'))
+    'uses', coalesce(us.uses, '[]'),
+    -- the user functions its SQL-standard body calls (named with their identity arguments)
+    'calls', (SELECT coalesce(json_agg(DISTINCT jsonb_build_object('schema', cn.nspname,
+                'name', c.proname || '(' || pg_get_function_identity_arguments(c.oid) || ')')), '[]')
+       FROM pg_depend dc JOIN pg_proc c ON c.oid = dc.refobjid JOIN fun cn ON cn.oid = c.oid
+       WHERE dc.classid = 'pg_proc'::regclass AND dc.objid = p.oid AND dc.refclassid = 'pg_proc'::regclass
+         AND dc.refobjid <> p.oid AND dc.deptype = 'n'))
     ORDER BY n.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), '[]')
   FROM pg_proc p JOIN fun n ON n.oid = p.oid
   LEFT JOIN uses us ON us.classid = 'pg_proc'::regclass AND us.objid = p.oid

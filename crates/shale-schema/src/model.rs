@@ -387,6 +387,19 @@ pub struct Function {
     /// The table columns its SQL-standard body reads, and the tables whose row type it uses.
     #[serde(default)]
     pub uses: Vec<TableUse>,
+    /// The user functions its SQL-standard body calls, each as [`Function::ordering_key`] names
+    /// it: they must exist before it is created, and go after it is dropped (PostgreSQL parses
+    /// such a body when it creates the function).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<QualifiedName>,
+}
+
+impl Function {
+    /// The function as an ordering names it: its schema, and its name with its identity
+    /// arguments (`a_of(r t)`), which tell overloads apart.
+    pub fn ordering_key(&self) -> QualifiedName {
+        QualifiedName { schema: self.schema.clone(), name: format!("{}({})", self.name, self.arguments) }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1269,3 +1269,19 @@ async fn an_index_is_swapped_only_where_the_old_one_can_go() {
         diff(&model(&build(a, "diff_swap_own_a")).await, &model(&build(b, "diff_swap_own_b")).await).to_sql(true);
     assert!(script.contains("CREATE UNIQUE INDEX o_ref_swap ON public.o"), "{script}");
 }
+
+/// Functions whose SQL-standard bodies call each other, in the reverse of their names' order:
+/// each is created after the one it calls and dropped before it (re-check: `aa` was created
+/// before `zz`, "function public.zz() does not exist", and dumps did not load).
+#[tokio::test]
+async fn functions_are_created_after_those_they_call() {
+    let calls = "CREATE FUNCTION zz() RETURNS int LANGUAGE sql RETURN 1;
+        CREATE FUNCTION aa() RETURNS int LANGUAGE sql RETURN zz() + 1;
+        CREATE FUNCTION a_of(r t) RETURNS int LANGUAGE sql RETURN r.a;
+        CREATE FUNCTION a_plus(r t) RETURNS int LANGUAGE sql RETURN a_of(r) + aa();";
+    let forward = converges("calls (forward)", T_BEFORE, &format!("{T_BEFORE} {calls}"), T_ROWS).await;
+    assert!(forward.find("FUNCTION public.zz()") < forward.find("FUNCTION public.aa()"), "{forward}");
+    converges("calls (back)", &format!("{T_BEFORE} {calls}"), T_BEFORE, T_ROWS).await;
+    // And around a retyped column, which drops the row type's functions and makes them again.
+    converges("calls (retyped)", &format!("{T_BEFORE} {calls}"), &format!("{T_AFTER} {calls}"), T_ROWS).await;
+}

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Differ, TableKey};
+use crate::dump::functions_in_order;
 use crate::dump::qualified;
 use crate::dump::render::function;
 use crate::model::{Function, FunctionKind};
@@ -33,6 +34,28 @@ impl<'a> Differ<'a> {
                 Some(_) => {}
             }
         }
+        // A function whose body calls one dropped goes with it, and comes back after it (re-check:
+        // `a_plus` calling `a_of`, dropped around a retype).
+        loop {
+            let gone: BTreeSet<crate::model::QualifiedName> = self
+                .from
+                .functions
+                .iter()
+                .filter(|f| self.gone_functions.contains(&fn_key(f)))
+                .map(Function::ordering_key)
+                .collect();
+            let callers: Vec<TableKey> = self
+                .from
+                .functions
+                .iter()
+                .filter(|f| !self.gone_functions.contains(&fn_key(f)) && f.calls.iter().any(|c| gone.contains(c)))
+                .map(fn_key)
+                .collect();
+            if callers.is_empty() {
+                break;
+            }
+            self.gone_functions.extend(callers);
+        }
     }
 
     /// Whether `uses` holds the row type of a table that has a column retyped.
@@ -58,7 +81,8 @@ impl<'a> Differ<'a> {
                     && (to.contains(&fn_key(f)) || f.needs_tables || self.name_lives_on(f))
             })
             .collect();
-        for f in changed {
+        // A caller before the function it calls.
+        for f in functions_in_order(changed).into_iter().rev() {
             let (object, sql) = drop_function(f);
             let note = to.contains(&fn_key(f)).then(|| {
                 "dropped and created again (its result type changes, or it is bound to a changing table)".into()
@@ -72,7 +96,7 @@ impl<'a> Differ<'a> {
     /// tables, the others after them).
     pub(super) fn create_functions(&mut self, which: impl Fn(&Function) -> bool) {
         let from: BTreeMap<TableKey, &Function> = self.from.functions.iter().map(|f| (fn_key(f), f)).collect();
-        for f in self.to.functions.iter().filter(|f| which(f)) {
+        for f in functions_in_order(self.to.functions.iter().filter(|f| which(f)).collect()) {
             let k = fn_key(f);
             let needed = match from.get(&k) {
                 None => true,
@@ -94,7 +118,7 @@ impl<'a> Differ<'a> {
             .iter()
             .filter(|f| !to.contains(&fn_key(f)) && !f.needs_tables && !self.name_lives_on(f) && which(f))
             .collect();
-        for f in removed {
+        for f in functions_in_order(removed).into_iter().rev() {
             let (object, sql) = drop_function(f);
             self.push(object, sql, false, None);
         }

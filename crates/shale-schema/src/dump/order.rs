@@ -60,6 +60,14 @@ pub(crate) fn types_after_functions(schema: &Schema) -> BTreeSet<QualifiedName> 
 }
 
 /// Whether `f`'s signature (or body) uses one of `types`.
+/// `functions` with each after the functions its SQL-standard body calls (PostgreSQL parses such
+/// a body when it creates it: `aa() RETURN zz() + 1` before `zz` fails), ties in name order
+/// (re-check: dumps, diffs and squashes created them by name, and did not load).
+pub(crate) fn functions_in_order(functions: Vec<&Function>) -> Vec<&Function> {
+    let keyed: Vec<(QualifiedName, &Function)> = functions.into_iter().map(|f| (f.ordering_key(), f)).collect();
+    in_dependency_order(keyed, |(key, _)| key, |(_, f)| &f.calls).into_iter().map(|(_, f)| f).collect()
+}
+
 pub(crate) fn uses_any(f: &Function, types: &BTreeSet<QualifiedName>) -> bool {
     f.depends_on.iter().any(|t| types.contains(t))
 }
