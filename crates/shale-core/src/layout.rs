@@ -2065,7 +2065,7 @@ const POP_AUTOCOMMIT: &str = "its file name says `.autocommit` (pop runs such a 
 
 struct Part {
     role: Role,
-    /// pop's marks of the file's name (none for another tool's file).
+    /// The marks of the file's name, pop's and bun's (none for another tool's file).
     marks: NameMarks,
     path: PathBuf,
     text: String,
