@@ -23,8 +23,10 @@ fn main() {
     // Piped into `head`, a command that only reads stops quietly, like other command-line tools.
     // One that changes the database runs to its end, its output dropped once nobody reads it:
     // ended between two migrations by a reader gone away, it would leave the run half done.
+    // (`adopt` records in one transaction and prints after: ended at any point, it recorded all
+    // or nothing; re-check: `shale adopt | head -2` panicked on the closed pipe after recording.)
     #[cfg(unix)]
-    if !changes_database || cli.command.dry_run() {
+    if !changes_database || cli.command.dry_run() || matches!(cli.command, args::Command::Adopt(_)) {
         // SAFETY: no other thread exists yet.
         unsafe {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);

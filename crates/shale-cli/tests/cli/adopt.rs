@@ -3949,3 +3949,27 @@ fn gotrue_s_history_beside_its_users_is_not_the_application_s() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT to_regclass('notes') IS NOT NULL"), "t");
 }
+
+/// `shale adopt | head -1`: the reader gone, adopt (one transaction, its report printed after)
+/// stops quietly, having recorded all or nothing (re-check: it panicked on the closed pipe after
+/// recording, with a backtrace).
+#[test]
+fn adopt_piped_into_a_reader_gone_away_stops_quietly() {
+    use std::io::Read;
+    let p = Project::new("adopt_pipe");
+    p.write("20240101000000_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n");
+    p.write("20240102000000_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n");
+    p.psql(
+        "CREATE TABLE a (id int); CREATE TABLE b (id int);
+         CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);
+         INSERT INTO schema_migrations VALUES ('20240101000000'), ('20240102000000');",
+    );
+    let mut child = p.spawn(&["adopt"]);
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child.wait().unwrap();
+    assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+    let recorded = p.psql("SELECT count(*) FROM shale_migrations WHERE kind = 'adopted'");
+    assert!(recorded == "2" || recorded.is_empty() || recorded == "0", "all or nothing: {recorded}");
+}
