@@ -640,10 +640,15 @@ fn sections_tool_of(path: &Path) -> Option<&'static str> {
 
 /// Flyway's versioned migration: `V1__x.sql`, `V1_2__x.sql`, `V2024.01.01__x.sql`.
 fn flyway_versioned(name: &str) -> bool {
-    let Some(stem) = name.strip_suffix(".sql").and_then(|s| s.strip_prefix('V')) else { return false };
-    stem.split_once("__").is_some_and(|(version, _)| {
-        !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit() || b == b'_' || b == b'.')
-    })
+    name.strip_suffix(".sql").is_some_and(flyway_named)
+}
+
+/// A stem named as Flyway names versioned migrations, `V` and a version before `__`, the version
+/// read as every version is.
+fn flyway_named(stem: &str) -> bool {
+    stem.strip_prefix('V')
+        .and_then(|rest| rest.split_once("__"))
+        .is_some_and(|(version, _)| shale::core::version::Version::parse(version).is_some())
 }
 
 /// A Sqitch project: the folder holding its plan, the root's or one of its folders'.
@@ -763,11 +768,10 @@ fn note_flyway_java_migrations(root: &Path) {
 /// Marquez's).
 fn flyway_code_migration(name: &str, dir: &Path) -> bool {
     let Some(stem) = name.strip_suffix(".java").or_else(|| name.strip_suffix(".kt")) else { return false };
-    let Some(rest) = stem.strip_prefix('V') else { return false };
-    let version_like = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'_' || b == b'.');
-    if rest.split_once("__").is_some_and(|(version, _)| version_like(version)) {
+    if flyway_named(stem) {
         return true;
     }
+    let Some(rest) = stem.strip_prefix('V') else { return false };
     let in_migrations =
         dir.file_name().is_some_and(|f| f.to_string_lossy().to_ascii_lowercase().starts_with("migration"));
     let digits_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '_')).unwrap_or(rest.len());
