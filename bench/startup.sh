@@ -139,6 +139,33 @@ bench_recreate_db rss_unlinted
 python3 "$ROOT/bench/measure.py" rss --runs 1 -- \
     "$SHALE" --database-url "$(bench_db_url rss_unlinted)" --dir "$ONE" up -q --force-unsafe >"$RES/rss_unlinted.json"
 query postgres "DROP DATABASE \"rss_unlinted\" WITH (FORCE)" >/dev/null
+# A seed of SEED_MB megabytes, one INSERT of many rows (real projects' city and postal-code seeds
+# are such files): shale's peak beside psql's on the same two files, each on a fresh database.
+SEED_MB=${SEED_MB:-20}
+SEEDDIR=$BENCH_TMP/seed
+mkdir -p "$SEEDDIR"
+python3 - "$SEEDDIR" "$SEED_MB" <<'PY'
+import sys
+out, mb = sys.argv[1], int(sys.argv[2])
+open(f"{out}/0001_items.sql", "w").write("CREATE TABLE items (id int PRIMARY KEY, name text, tags text[], price numeric);\n")
+rows, size, i = [], 0, 0
+while size < mb * 1_000_000:
+    row = f"({i}, 'item number {i} with a name', ARRAY['a', 'b{i % 7}'], {i % 10000 / 100:.2f})"
+    rows.append(row)
+    size += len(row) + 2
+    i += 1
+open(f"{out}/0002_seed.sql", "w").write("INSERT INTO items (id, name, tags, price) VALUES\n" + ",\n".join(rows) + "\nON CONFLICT (id) DO NOTHING;\n")
+PY
+SEED_ROWS=$(grep -c '^(' "$SEEDDIR/0002_seed.sql")
+bench_log "peak RSS applying a ${SEED_MB} MB seed ($SEED_ROWS rows in one INSERT): shale, then psql"
+bench_recreate_db rss_seed
+python3 "$ROOT/bench/measure.py" rss --runs 1 -- \
+    "$SHALE" --database-url "$(bench_db_url rss_seed)" --dir "$SEEDDIR" up -q >"$RES/rss_seed.json"
+[[ $(query rss_seed "SELECT count(*) FROM items") == "$SEED_ROWS" ]] || bench_die "rss_seed does not hold the seed"
+bench_recreate_db rss_seed_psql
+python3 "$ROOT/bench/measure.py" rss --runs 1 -- \
+    "$PSQL" -X -q -v ON_ERROR_STOP=1 -d "$(bench_db_url rss_seed_psql)" -1 -f "$SEEDDIR/0001_items.sql" -f "$SEEDDIR/0002_seed.sql" >"$RES/rss_seed_psql.json"
+for db in rss_seed rss_seed_psql; do query postgres "DROP DATABASE \"$db\" WITH (FORCE)" >/dev/null; done
 if [[ -n $DBMATE_BIN ]]; then
     bench_log "dbmate's peak RSS applying $N migrations (for comparison)"
     bench_recreate_db rss_dbmate
@@ -151,9 +178,9 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 REV=${GIT_REV:-$(git -C "$ROOT" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)}
 SECTION=$BENCH_TMP/startup.md
 set +e
-python3 - "$RES" "$N" "$BIG" "$R" "$REV" "$LOAD_START" "$LOAD_END" "${DBMATE_BIN:+yes}" >"$SECTION" <<'PY'
+python3 - "$RES" "$N" "$BIG" "$R" "$REV" "$LOAD_START" "$LOAD_END" "${DBMATE_BIN:+yes}" "$SEED_MB" "$SEED_ROWS" >"$SECTION" <<'PY'
 import json, os, sys
-res, n, big, rounds, rev, load_start, load_end, has_dbmate = sys.argv[1:]
+res, n, big, rounds, rev, load_start, load_end, has_dbmate, seed_mb, seed_rows = sys.argv[1:]
 noop = json.load(open(os.path.join(res, "noop.json")))
 rss = {c: json.load(open(os.path.join(res, f"rss_{c}.json")))["max_rss_kb"] for c in ("1", n, big)}
 ms = lambda s: f"{s * 1000:.1f} ms"
@@ -198,6 +225,10 @@ print(f"| each migration past {int(n):,} adds | {per * 1024:,.0f} B |")
 if has_dbmate:
     d = json.load(open(os.path.join(res, "rss_dbmate.json")))["max_rss_kb"]
     print(f"| dbmate up applying {int(n):,} migrations | {mib(d)} |")
+seed = json.load(open(os.path.join(res, "rss_seed.json")))["max_rss_kb"]
+seed_psql = json.load(open(os.path.join(res, "rss_seed_psql.json")))["max_rss_kb"]
+print(f"| shale up applying a {seed_mb} MB seed, one INSERT of {int(seed_rows):,} rows | {mib(seed)} ({seed / seed_psql:.1f}x psql) |")
+print(f"| psql -1 -f on the same files | {mib(seed_psql)} |")
 print()
 print("| goal | figure | |")
 print("| --- | ---: | --- |")
@@ -216,6 +247,8 @@ if dbmate:
     print("dbmate --url 'postgres://postgres@/DB?socket=SOCKET_DIR&port=PORT&sslmode=disable' --migrations-dir $DBMATE_DIR --no-dump-schema up")
 print("/usr/bin/time -f %M shale --database-url $URL_FRESH --dir $DIR up -q   # peak RSS, on a fresh database")
 print("/usr/bin/time -f %M shale --database-url $URL_FRESH --dir $ONE_DIR up -q --force-unsafe   # one, no linter")
+print("/usr/bin/time -f %M shale --database-url $URL_FRESH --dir $SEED_DIR up -q   # the seed")
+print("/usr/bin/time -f %M psql -X -q -v ON_ERROR_STOP=1 -d $URL_FRESH -1 -f $SEED_DIR/0001_items.sql -f $SEED_DIR/0002_seed.sql")
 print("```")
 print("<!-- startup:end -->")
 sys.exit(0 if all(met for _, _, met in goals) else 1)

@@ -300,26 +300,6 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
         let start = i;
         let mut is_word = false;
         match c {
-            b'\'' => i = string_end(b, i, i + 1, false)?,
-            b'"' => i = identifier_end(b, i, i + 1)?,
-            b'E' | b'e' if next == Some(b'\'') => i = string_end(b, i, i + 2, true)?,
-            b'B' | b'b' | b'X' | b'x' | b'N' | b'n' if next == Some(b'\'') => {
-                i = string_end(b, i, i + 2, false)?;
-            }
-            b'U' | b'u' if next == Some(b'&') && b.get(i + 2) == Some(&b'\'') => {
-                i = string_end(b, i, i + 3, false)?;
-            }
-            b'U' | b'u' if next == Some(b'&') && b.get(i + 2) == Some(&b'"') => {
-                i = identifier_end(b, i, i + 3)?;
-            }
-            b'$' if next.is_some_and(|d| d.is_ascii_digit()) => {
-                // A parameter, `$1`.
-                i += 1;
-                while i < n && b[i].is_ascii_digit() {
-                    i += 1;
-                }
-            }
-            b'$' => i = dollar_end(sql, i)?,
             b'\\' => return Err(meta_command(sql, i)),
             b'(' => {
                 cur.paren_depth += 1;
@@ -329,22 +309,7 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
                 cur.paren_depth = cur.paren_depth.saturating_sub(1);
                 i += 1;
             }
-            _ if is_ident_start(c) => {
-                i += 1;
-                while i < n && is_ident_cont(b[i]) {
-                    i += 1;
-                }
-                is_word = true;
-            }
-            _ if c.is_ascii_digit() || (c == b'.' && next.is_some_and(|d| d.is_ascii_digit())) => {
-                // A number (and any junk glued to it, such as an exponent): never a word.
-                i += 1;
-                while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.') {
-                    i += 1;
-                }
-            }
-            // Operators and other punctuation, one ASCII byte at a time.
-            _ => i += 1,
+            _ => (i, is_word) = token_end(sql, i)?,
         }
         cur.token(start, i);
         if is_word {
@@ -360,6 +325,139 @@ pub fn split(sql: &str) -> Result<Vec<Statement>, SplitError> {
         out.push(Statement::new(start..cur.end, cur.words, None));
     }
     Ok(out)
+}
+
+/// The end of the token starting at `i` (not a space or a comment), and whether it is a bare word.
+fn token_end(sql: &str, i: usize) -> Result<(usize, bool), SplitError> {
+    let b = sql.as_bytes();
+    let n = b.len();
+    let c = b[i];
+    let next = b.get(i + 1).copied();
+    let end = match c {
+        b'\'' => string_end(b, i, i + 1, false)?,
+        b'"' => identifier_end(b, i, i + 1)?,
+        b'E' | b'e' if next == Some(b'\'') => string_end(b, i, i + 2, true)?,
+        b'B' | b'b' | b'X' | b'x' | b'N' | b'n' if next == Some(b'\'') => string_end(b, i, i + 2, false)?,
+        b'U' | b'u' if next == Some(b'&') && b.get(i + 2) == Some(&b'\'') => string_end(b, i, i + 3, false)?,
+        b'U' | b'u' if next == Some(b'&') && b.get(i + 2) == Some(&b'"') => identifier_end(b, i, i + 3)?,
+        // A parameter, `$1`.
+        b'$' if next.is_some_and(|d| d.is_ascii_digit()) => {
+            i + 1 + b[i + 1..].iter().take_while(|d| d.is_ascii_digit()).count()
+        }
+        b'$' => dollar_end(sql, i)?,
+        _ if is_ident_start(c) => {
+            return Ok((i + 1 + b[i + 1..].iter().take_while(|d| is_ident_cont(**d)).count(), true));
+        }
+        // A number (and any junk glued to it, such as an exponent): never a word.
+        _ if c.is_ascii_digit() || (c == b'.' && next.is_some_and(|d| d.is_ascii_digit())) => {
+            i + 1 + b[i + 1..].iter().take_while(|d| d.is_ascii_alphanumeric() || **d == b'_' || **d == b'.').count()
+        }
+        // Operators and other punctuation, one ASCII byte at a time.
+        _ => i + 1,
+    };
+    debug_assert!(end <= n);
+    Ok((end, false))
+}
+
+/// The next token of `sql` at or after `i`, past spaces and comments: its span and whether it
+/// is a bare word. None at the end, or where the text does not lex (an unterminated string).
+fn next_token(sql: &str, mut i: usize) -> Option<(Range<usize>, bool)> {
+    let b = sql.as_bytes();
+    while i < b.len() {
+        match (b[i], b.get(i + 1)) {
+            (c, _) if is_space(c) => i += 1,
+            (b'-', Some(b'-')) => i = line_end(b, i),
+            (b'/', Some(b'*')) => i = skip_block_comment(b, i).ok()?,
+            _ => {
+                let (end, word) = token_end(sql, i).ok()?;
+                return Some((i..end, word));
+            }
+        }
+    }
+    None
+}
+
+/// Statements longer than this have the rows after the first of their `VALUES` lists left out
+/// where shale reads what they do (the linter, the lock and table checks): a seed's INSERT of a
+/// million rows is read as one row, and the rows go to the server as written.
+pub const LONG_STATEMENT: usize = 64 * 1024;
+
+/// In `sql` (one statement), the rows after the first of each `VALUES` list: the text from the
+/// end of the first row to the end of the last, `, (2, 'b'), (3, 'c')`. Nothing where the text
+/// does not lex (the server says what is wrong with it).
+pub fn later_rows(sql: &str) -> Vec<Range<usize>> {
+    let b = sql.as_bytes();
+    let opens_at = |i: usize, c: u8| next_token(sql, i).filter(|(t, _)| b[t.start] == c);
+    // The end of the row whose `(` is at `open`.
+    let row_end = |open: usize| {
+        let (mut depth, mut i) = (0u32, open);
+        while let Some((t, _)) = next_token(sql, i) {
+            i = t.end;
+            match b[t.start] {
+                b'(' => depth += 1,
+                b')' if depth == 1 => return Some(i),
+                b')' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        None
+    };
+    let mut out = Vec::new();
+    let (mut i, mut after_values) = (0, false);
+    while let Some((t, word)) = next_token(sql, i) {
+        i = t.end;
+        if after_values && b[t.start] == b'(' {
+            let Some(first) = row_end(t.start) else { return Vec::new() };
+            let mut last = first;
+            while let Some((comma, _)) = opens_at(last, b',') {
+                let Some((open, _)) = opens_at(comma.end, b'(') else { break };
+                let Some(end) = row_end(open.start) else { return Vec::new() };
+                last = end;
+            }
+            if last > first {
+                out.push(first..last);
+            }
+            i = last;
+        }
+        after_values = word && sql[t].eq_ignore_ascii_case("values");
+    }
+    out
+}
+
+/// A long statement (see [`LONG_STATEMENT`]) with the rows after the first of its `VALUES` lists
+/// left out, and where they were: what the linter parses (PostgreSQL's parse tree of every row
+/// of a 2 MB INSERT took 80 bytes per byte of text).
+pub struct FirstRowsOnly<'a> {
+    pub text: std::borrow::Cow<'a, str>,
+    /// Each cut: where it is in `text`, and how many bytes were left out there.
+    cuts: Vec<(usize, usize)>,
+}
+
+impl<'a> FirstRowsOnly<'a> {
+    pub fn of(sql: &'a str) -> FirstRowsOnly<'a> {
+        let rows = if sql.len() > LONG_STATEMENT { later_rows(sql) } else { Vec::new() };
+        if rows.is_empty() {
+            return FirstRowsOnly { text: sql.into(), cuts: Vec::new() };
+        }
+        let (mut text, mut cuts, mut from) = (String::new(), Vec::new(), 0);
+        for row in rows {
+            text.push_str(&sql[from..row.start]);
+            cuts.push((text.len(), row.len()));
+            from = row.end;
+        }
+        text.push_str(&sql[from..]);
+        FirstRowsOnly { text: text.into(), cuts }
+    }
+
+    /// Whether rows were left out.
+    pub fn is_shortened(&self) -> bool {
+        !self.cuts.is_empty()
+    }
+
+    /// Where `at`, an offset in `text`, is in the whole statement.
+    pub fn offset_in_statement(&self, at: usize) -> usize {
+        at + self.cuts.iter().take_while(|(cut, _)| *cut <= at).map(|(_, len)| len).sum::<usize>()
+    }
 }
 
 /// The part `range` of `sql` cut at each `delimiter` outside quotes, comments and parentheses, as
@@ -744,6 +842,40 @@ fn control_of(words: &Words<'_>) -> Option<TransactionControl> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rows_after_the_first_of_each_values_list() {
+        fn rows(sql: &str) -> Vec<&str> {
+            later_rows(sql).into_iter().map(|r| &sql[r]).collect()
+        }
+        // Parentheses, quotes and comments inside the rows are the rows' own.
+        let sql =
+            "INSERT INTO t (a, b) VALUES (1, 'x)'), (2, f('(y')) /* ) */, -- (\n (3, $$)$$) ON CONFLICT DO NOTHING";
+        assert_eq!(rows(sql), [", (2, f('(y')) /* ) */, -- (\n (3, $$)$$)"]);
+        // Each list of the statement; a list of one row has nothing after it.
+        let sql = "WITH v (a) AS (VALUES (1), (2)) SELECT a FROM v UNION ALL VALUES (3) UNION ALL values (4), (5)";
+        assert_eq!(rows(sql), [", (2)", ", (5)"]);
+        // A column named values is no list; a text that does not lex leaves nothing out.
+        assert!(rows("INSERT INTO t (values) VALUES (1)").is_empty());
+        assert!(rows("INSERT INTO t VALUES (1), ('unterminated)").is_empty());
+    }
+
+    #[test]
+    fn a_long_insert_is_read_by_its_first_row() {
+        let rows: Vec<String> = (0..LONG_STATEMENT / 8).map(|i| format!("({i}, 'r')")).collect();
+        let sql = format!("INSERT INTO t (a, b) VALUES {} ON CONFLICT (a) DO NOTHIN", rows.join(",\n"));
+        let first = FirstRowsOnly::of(&sql);
+        assert!(first.is_shortened());
+        assert_eq!(first.text, "INSERT INTO t (a, b) VALUES (0, 'r') ON CONFLICT (a) DO NOTHIN");
+        // An offset past the cut is where it is in the statement; one before it stays.
+        let nothin = first.text.find("NOTHIN").unwrap();
+        assert_eq!(&sql[first.offset_in_statement(nothin)..], "NOTHIN");
+        assert_eq!(first.offset_in_statement(7), 7);
+        // A short statement is read whole.
+        let short = "INSERT INTO t (a) VALUES (1), (2)";
+        assert!(!FirstRowsOnly::of(short).is_shortened());
+        assert_eq!(FirstRowsOnly::of(short).text, short);
+    }
 
     #[test]
     fn what_runs_the_same_in_a_block_of_its_own() {

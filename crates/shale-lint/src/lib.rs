@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use pg_query::NodeEnum;
 use shale_core::layout::Script;
 use shale_core::position::LineIndex;
+use shale_core::split::FirstRowsOnly;
 use shale_core::Directives;
 
 pub use config::{ConfigError, LintConfig, RuleConfig, DEFAULT_LARGE_TABLE_ROWS};
@@ -564,13 +565,16 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
         };
         context.after_down_header |= plain && !down_file && rules::has_down_header(gap, i == 0);
         gap_start = statement.span.end;
-        let text = script.statement_text(i);
+        // A long INSERT (a seed's) is judged by its first row: see FirstRowsOnly.
+        let first_rows = FirstRowsOnly::of(script.statement_text(i));
+        let text: &str = &first_rows.text;
+        let in_file = |offset: usize| statement.span.start + first_rows.offset_in_statement(offset);
         let (line, column) = index.line_col(&script.text, statement.span.start);
         let parsed = match pg_query::parse(text, pg_query::ParserOptions::DEFAULT) {
             Ok(p) => p,
             Err(e) => {
                 let mut message = e.to_string().trim_start_matches("Invalid statement: ").to_string();
-                let at = near_token(text, &message).map(|o| statement.span.start + o).unwrap_or(statement.span.start);
+                let at = near_token(text, &message).map_or(statement.span.start, in_file);
                 if text.contains("{{") {
                     // pop (and Ory's popx) render their SQL files as Go templates before running them,
                     // and so does tern, with its config's `[data]` (breadth trial: Artifact Hub's).
@@ -594,18 +598,19 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
         }
         let nolint = atlas_nolint_in(gap).or(header_nolint);
         let findings_before = report.findings.len();
-        let whole = Site { text, start: statement.span.start, line, column, in_do_block: false };
+        let whole = Site { text, start: statement.span.start, line, column, in_do_block: false, in_file: &in_file };
         let many = parsed.protobuf.stmts.len() > 1;
         for raw in &parsed.protobuf.stmts {
             let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
             // A statement sent as one query with others (goose's StatementBegin block) is judged
             // where it is written, not at the block's first line.
-            let part;
+            let (part, part_in_file);
             let site = match many.then(|| part_of(text, raw.stmt_location, raw.stmt_len)).flatten() {
                 Some((offset, part_text)) => {
-                    let start = statement.span.start + offset;
+                    let start = in_file(offset);
                     let (line, column) = index.line_col(&script.text, start);
-                    part = Site { text: part_text, start, line, column, in_do_block: false };
+                    part_in_file = move |o: usize| in_file(offset + o);
+                    part = Site { text: part_text, start, line, column, in_do_block: false, in_file: &part_in_file };
                     &part
                 }
                 None => &whole,
@@ -615,14 +620,10 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
             if let NodeEnum::DoStmt(block) = node {
                 for (inner_text, offset) in do_block::statements(text, block) {
                     let Ok(inner) = pg_query::parse(&inner_text, pg_query::ParserOptions::DEFAULT) else { continue };
-                    let (line, column) = index.line_col(&script.text, statement.span.start + offset);
-                    let site = Site {
-                        text: &inner_text,
-                        start: statement.span.start + offset,
-                        line,
-                        column,
-                        in_do_block: true,
-                    };
+                    let start = in_file(offset);
+                    let (line, column) = index.line_col(&script.text, start);
+                    let site =
+                        Site { text: &inner_text, start, line, column, in_do_block: true, in_file: &|o| start + o };
                     for node in inner.protobuf.stmts.iter().filter_map(|raw| raw.stmt.as_ref()?.node.as_ref()) {
                         judge(node, &site, None, &allows, script, &index, context, report);
                     }
@@ -676,6 +677,8 @@ struct Site<'t> {
     column: usize,
     /// One a DO block runs, read out of the block's body.
     in_do_block: bool,
+    /// Where an offset in `text` is in the file (rows of a long INSERT were left out of `text`).
+    in_file: &'t dyn Fn(usize) -> usize,
 }
 
 /// Judge one parsed statement: its locks, and the rules' findings (or why they are cleared), into
@@ -755,7 +758,7 @@ fn judge(
         // A finding about one column or constraint is shown where that is written.
         let (line, column) = match hit.part {
             Some(fix::Part::At(offset)) if offset < site.text.len() => {
-                index.line_col(&script.text, site.start + offset)
+                index.line_col(&script.text, (site.in_file)(offset))
             }
             _ => (line, column),
         };
@@ -785,7 +788,7 @@ fn judge(
             allowed,
             statement: site.text.to_string(),
             in_do_block: site.in_do_block,
-            span: site.start..site.start + site.text.len(),
+            span: site.start..(site.in_file)(site.text.len()),
             part: hit.part,
         });
     }

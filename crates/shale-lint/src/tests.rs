@@ -394,3 +394,22 @@ fn an_atlas_nolint_line_is_named_in_the_finding() {
     let report = lint_after([&before], [&plain], LintOptions::default());
     assert!(report.findings.iter().all(|f| !f.fix.contains("atlas")));
 }
+
+#[test]
+fn a_long_insert_is_judged_by_its_first_row_and_placed_where_it_is_written() {
+    let rows: Vec<String> = (0..shale_core::split::LONG_STATEMENT / 10).map(|i| format!("({i}, 'happy')")).collect();
+    let insert = format!("INSERT INTO people (id, m) VALUES {}", rows.join(",\n"));
+    // A label used in the rows of a long INSERT where it is added: found, and the finding spans
+    // the whole statement as written.
+    let sql = format!("ALTER TYPE mood ADD VALUE 'happy';\n{insert};\n");
+    let s = script("003_seed.sql", &sql);
+    let report = lint([&s]);
+    let f = report.findings.iter().find(|f| f.rule == "enum-value-used-in-its-transaction").expect("found");
+    assert_eq!(&sql[f.span.clone()], insert);
+    assert!(f.statement.len() < 100, "the statement shown is its first row: {}", f.statement);
+    // A syntax error after the rows is where it is written.
+    let sql = format!("{insert}\nON CONFLICT (id) DO NOTHIN;\n");
+    let report = lint([&script("004_seed.sql", &sql)]);
+    let e = &report.syntax_errors[0];
+    assert_eq!((e.line, e.column), (rows.len() + 1, 21), "{e}");
+}

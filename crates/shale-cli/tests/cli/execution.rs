@@ -275,3 +275,36 @@ fn a_baseline_that_cannot_read_another_tool_s_history_leaves_no_file() {
     assert_eq!(std::fs::read_dir(p.migrations()).unwrap().count(), 0, "the file is gone");
     p.shale(&["baseline", "--from-database"]).ok();
 }
+
+/// A seed's INSERT of megabytes (the size real projects' city and postal-code seeds have): it runs
+/// whole, its history row keeps its text, and an error in a row far down is placed at its line
+/// with nothing of it applied. (bench/startup.sh measures its memory.)
+#[test]
+fn a_seed_of_megabytes_applies_whole_or_not_at_all() {
+    let p = Project::new("exec_seed");
+    p.write("001_items.sql", "CREATE TABLE items (id int PRIMARY KEY, name text);\n");
+    let rows = |n: usize, bad: Option<usize>| -> String {
+        let rows: Vec<String> = (0..n)
+            .map(|i| match bad == Some(i) {
+                true => format!("({i}, 'x' 'y')"),
+                false => format!("({i}, 'item number {i}, a name long enough to weigh')"),
+            })
+            .collect();
+        format!("INSERT INTO items (id, name) VALUES\n{}\nON CONFLICT (id) DO NOTHING;\n", rows.join(",\n"))
+    };
+    let seed = rows(40_000, None);
+    assert!(seed.len() > 2_000_000, "{}", seed.len());
+    p.write("002_seed.sql", &seed);
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM items"), "40000");
+    assert_eq!(p.psql("SELECT length(up_sql) FROM shale_migrations WHERE version = '2'"), seed.len().to_string());
+    // A row the linter does not read (it judges a long INSERT by its first row) fails on the
+    // server, which names it; nothing of the file is applied.
+    p.write("003_more.sql", &rows(40_000, Some(30_000)));
+    let failed = p.shale(&["up"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(failed.stderr.contains("003_more.sql:30002:13"), "{}", failed.stderr);
+    assert!(failed.stderr.contains("syntax error at or near \"'y'\""), "{}", failed.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM items"), "40000");
+    assert_eq!(p.history(), ["1|versioned|succeeded", "2|versioned|succeeded", "3|versioned|failed"]);
+}
