@@ -124,6 +124,7 @@ fn push_table(s: &mut Schema, i: usize, changed: bool) {
         on_materialized_view: false,
         valid: true,
         uses: used,
+        calls: Vec::new(),
     };
     let ops = if changed && i % 10 == 5 { " jsonb_path_ops" } else { "" };
     s.indexes.push(index(

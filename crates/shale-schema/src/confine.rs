@@ -380,6 +380,7 @@ mod tests {
                 on_materialized_view: false,
                 valid: true,
                 uses: Vec::new(),
+                calls: Vec::new(),
             }],
             ..Default::default()
         };

@@ -34,7 +34,7 @@ use serde::Serialize;
 use crate::dump::order::{types_after_functions, uses_any};
 use crate::dump::qualified;
 use crate::dump::render::comment_target;
-use crate::model::{CommentKind, Schema, Table, TableUse};
+use crate::model::{CommentKind, Index, Schema, Table, TableUse};
 
 /// One statement of a diff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -397,11 +397,16 @@ impl<'a> Differ<'a> {
         // Phase 5: what depends on tables.
         self.sequence_ownership();
         self.add_constraints(&constraints, false);
-        self.add_indexes(&indexes.1, false);
+        // An index calling a function made after the tables waits for it.
+        let late_functions = self.to.functions_after_tables();
+        let (late_indexes, indexes_now): (Vec<&Index>, Vec<&Index>) =
+            indexes.1.iter().copied().partition(|i| i.calls.iter().any(|c| late_functions.contains(c)));
+        self.add_indexes(&indexes_now, false);
         self.swap_indexes(&indexes.2);
         self.swap_constraints(&constraints.swap);
         self.add_constraints(&constraints, true);
         self.create_functions(|f| f.needs_tables);
+        self.add_indexes(&late_indexes, false);
         self.create_operators_and_casts(true);
         self.create_aggregates();
         self.create_views(&views);

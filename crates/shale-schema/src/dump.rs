@@ -280,13 +280,21 @@ fn dump_rendered(schema: &Schema, in_force: &[DefaultPrivileges]) -> String {
         "Constraints",
         schema.constraints.iter().filter(|c| c.kind != ConstraintKind::ForeignKey).map(add_constraint).collect(),
     );
-    section(&mut out, "Indexes", schema.indexes.iter().filter(|i| !i.on_materialized_view).map(create_index).collect());
+    // An index calling a function made after the tables waits for it.
+    let late_functions = schema.functions_after_tables();
+    let (late_indexes, indexes): (Vec<&crate::model::Index>, Vec<&crate::model::Index>) = schema
+        .indexes
+        .iter()
+        .filter(|i| !i.on_materialized_view)
+        .partition(|i| i.calls.iter().any(|c| late_functions.contains(c)));
+    section(&mut out, "Indexes", indexes.into_iter().map(create_index).collect());
     section(
         &mut out,
         "Foreign keys",
         schema.constraints.iter().filter(|c| c.kind == ConstraintKind::ForeignKey).map(add_constraint).collect(),
     );
     section(&mut out, "Functions using table types", functions_in_order(late).into_iter().map(function).collect());
+    section(&mut out, "Indexes using those", late_indexes.into_iter().map(create_index).collect());
     section(&mut out, "Operators using those", late_operators.into_iter().map(render::create_operator).collect());
     section(&mut out, "Casts using those", late_casts.into_iter().map(render::create_cast).collect());
     section(&mut out, "Aggregates", schema.aggregates.iter().map(|a| a.definition.clone()).collect());

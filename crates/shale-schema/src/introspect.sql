@@ -184,7 +184,12 @@ SELECT json_build_object(
     'definition', CASE WHEN c.relkind = 'p' THEN regexp_replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ')
                        ELSE pg_get_indexdef(i.indexrelid) END,
     'on_materialized_view', c.relkind = 'm', 'valid', i.indisvalid OR c.relkind = 'p',
-    'uses', coalesce(us.uses, '[]'))
+    'uses', coalesce(us.uses, '[]'),
+    -- the user functions its expressions and predicate call (named as the functions' 'calls')
+    'calls', (SELECT coalesce(json_agg(DISTINCT jsonb_build_object('schema', fn.nspname,
+                'name', f.proname || '(' || pg_get_function_identity_arguments(f.oid) || ')')), '[]')
+       FROM pg_depend df JOIN pg_proc f ON f.oid = df.refobjid JOIN fun fn ON fn.oid = f.oid
+       WHERE df.classid = 'pg_class'::regclass AND df.objid = i.indexrelid AND df.refclassid = 'pg_proc'::regclass))
     ORDER BY c.nspname, ic.relname), '[]')
   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN rel c ON c.oid = i.indrelid
   LEFT JOIN uses us ON us.classid = 'pg_class'::regclass AND us.objid = i.indexrelid

@@ -342,6 +342,11 @@ pub struct Index {
     /// The table columns it indexes (key, INCLUDE, expression and predicate columns).
     #[serde(default)]
     pub uses: Vec<TableUse>,
+    /// The user functions its expressions and predicate call, as [`Function::ordering_key`] names
+    /// them: one created after the tables makes the index wait for it, and one dropped around a
+    /// change takes the index with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<QualifiedName>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -377,7 +382,7 @@ pub struct Function {
     /// `pg_get_functiondef`: a complete `CREATE OR REPLACE FUNCTION|PROCEDURE` statement.
     pub definition: String,
     /// Its signature uses a table's row type, or its SQL-standard body (`BEGIN ATOMIC`, `RETURN`)
-    /// reads a table, so it must be created after the tables.
+    /// reads a table or calls a function that does, so it must be created after the tables.
     pub needs_tables: bool,
     /// The domains, composite and range types (row types of tables too) its signature or
     /// SQL-standard body uses, sorted: when one of them is created after the functions (it is
@@ -685,6 +690,12 @@ impl Schema {
     }
 
     /// Sort every list by its key, so that two models of the same schema compare equal.
+    /// The functions created after the tables ([`Function::needs_tables`]), as their callers name
+    /// them.
+    pub fn functions_after_tables(&self) -> std::collections::BTreeSet<QualifiedName> {
+        self.functions.iter().filter(|f| f.needs_tables).map(Function::ordering_key).collect()
+    }
+
     pub fn normalize(&mut self) {
         self.schemas.sort();
         self.extensions.sort_by(|a, b| a.name.cmp(&b.name));
@@ -714,6 +725,22 @@ impl Schema {
             f.depends_on.dedup();
         }
         self.functions.sort_by(|a, b| (&a.schema, &a.name, &a.arguments).cmp(&(&b.schema, &b.name, &b.arguments)));
+        // A body that calls a function created after the tables waits for it too: PostgreSQL
+        // parses a SQL-standard body when it creates the function (re-check: one reading no table
+        // but calling one that does was created before the tables, and its dump did not load).
+        loop {
+            let late = self.functions_after_tables();
+            let callers: Vec<usize> = (0..self.functions.len())
+                .filter(|i| {
+                    let f = &self.functions[*i];
+                    !f.needs_tables && f.calls.iter().any(|c| late.contains(c))
+                })
+                .collect();
+            if callers.is_empty() {
+                break;
+            }
+            callers.into_iter().for_each(|i| self.functions[i].needs_tables = true);
+        }
         self.triggers.sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
         for d in &mut self.domains {
             d.checks.sort_by(|a, b| a.name.cmp(&b.name));

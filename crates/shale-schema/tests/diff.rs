@@ -1285,3 +1285,23 @@ async fn functions_are_created_after_those_they_call() {
     // And around a retyped column, which drops the row type's functions and makes them again.
     converges("calls (retyped)", &format!("{T_BEFORE} {calls}"), &format!("{T_AFTER} {calls}"), T_ROWS).await;
 }
+
+/// What waits for a function created after the tables: an expression index on it (dropped and
+/// made again around the retype that drops the function), and a function reading no table that
+/// calls one (re-check: `index t_ao depends on function a_of(t)` stopped the retype, and such a
+/// function was created before the tables).
+#[tokio::test]
+async fn an_index_or_a_function_calling_a_late_function_waits_for_it() {
+    let late = "CREATE FUNCTION a_of(r t) RETURNS int LANGUAGE sql IMMUTABLE RETURN r.a;
+        CREATE INDEX t_ao ON t (a_of(t));
+        CREATE FUNCTION n_rows() RETURNS int LANGUAGE sql RETURN (SELECT count(*) FROM t);
+        CREATE FUNCTION n_rows_plus(i int) RETURNS int LANGUAGE sql RETURN n_rows() + i;";
+    let forward = converges("late (forward)", T_BEFORE, &format!("{T_BEFORE} {late}"), T_ROWS).await;
+    let at = |what: &str| forward.find(what).unwrap_or_else(|| panic!("{what} not in\n{forward}"));
+    assert!(at("FUNCTION public.a_of(") < at("INDEX t_ao"), "{forward}");
+    assert!(at("FUNCTION public.n_rows()") < at("FUNCTION public.n_rows_plus("), "{forward}");
+    converges("late (back)", &format!("{T_BEFORE} {late}"), T_BEFORE, T_ROWS).await;
+    let retyped =
+        converges("late (retyped)", &format!("{T_BEFORE} {late}"), &format!("{T_AFTER} {late}"), T_ROWS).await;
+    assert!(retyped.contains("DROP INDEX public.t_ao"), "{retyped}");
+}

@@ -545,3 +545,23 @@ async fn compare_reports_differences_in_every_new_kind() {
         differences(&m_expected, &m_actual).into_iter().find(|d| d.object == "constraint public.t.t_x_positive");
     assert_eq!(unvalidated.and_then(|d| d.actual).as_deref(), Some("CHECK ((x > 0)) NOT VALID"));
 }
+
+/// A dump makes an expression index on a function created after the tables after that function,
+/// and a function reading no table but calling one that does after the tables (re-check: such
+/// dumps did not load).
+#[tokio::test]
+async fn what_calls_a_function_made_after_the_tables_is_made_after_it() {
+    let a = fresh_database("schema_late_calls");
+    apply(
+        &a,
+        "CREATE TABLE t (id int PRIMARY KEY, a int);
+         CREATE FUNCTION a_of(r t) RETURNS int LANGUAGE sql IMMUTABLE RETURN r.a;
+         CREATE INDEX t_ao ON t (a_of(t));
+         CREATE FUNCTION n_rows() RETURNS int LANGUAGE sql RETURN (SELECT count(*) FROM t);
+         CREATE FUNCTION aa_plus(i int) RETURNS int LANGUAGE sql RETURN n_rows() + i;",
+    );
+    let d = round_trip(&a, "schema_late_calls_b").await;
+    let at = |what: &str| d.find(what).unwrap_or_else(|| panic!("{what} not in\n{d}"));
+    assert!(at("CREATE TABLE public.t") < at("FUNCTION public.aa_plus("), "{d}");
+    assert!(at("FUNCTION public.a_of(") < at("INDEX t_ao"), "{d}");
+}

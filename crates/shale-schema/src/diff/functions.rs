@@ -58,6 +58,18 @@ impl<'a> Differ<'a> {
         }
     }
 
+    /// Whether `calls` names a function dropped (and created again, or not): what calls it goes
+    /// before it.
+    pub(super) fn calls_a_gone_function(&self, calls: &[crate::model::QualifiedName]) -> bool {
+        !calls.is_empty()
+            && self
+                .from
+                .functions
+                .iter()
+                .filter(|f| self.gone_functions.contains(&fn_key(f)))
+                .any(|f| calls.contains(&f.ordering_key()))
+    }
+
     /// Whether `uses` holds the row type of a table that has a column retyped.
     fn uses_a_retyped_row(&self, uses: &[crate::model::TableUse]) -> bool {
         uses.iter().any(|u| u.row_type && self.retyped_tables.contains(&super::key(&u.schema, &u.table)))

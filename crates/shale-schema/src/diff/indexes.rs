@@ -27,10 +27,12 @@ impl<'a> Differ<'a> {
                 None if !on_recreated_view && !view_gone => drop.push(*i),
                 // An invalid index is built again: PostgreSQL never uses it, and a rerun of its
                 // `CREATE INDEX [CONCURRENTLY] IF NOT EXISTS` would leave it as it is.
+                // (One calling a function dropped around a change goes with it and comes back.)
                 Some(n)
                     if (n.definition != i.definition
                         || (n.valid && !i.valid)
-                        || self.rebuilt(&i.schema, &i.table, &i.uses, &i.definition))
+                        || self.rebuilt(&i.schema, &i.table, &i.uses, &i.definition)
+                        || self.calls_a_gone_function(&i.calls))
                         && !on_recreated_view =>
                 {
                     if self.swappable(i, n) {
@@ -265,6 +267,7 @@ mod tests {
             on_materialized_view: false,
             valid: true,
             uses: Vec::new(),
+            calls: Vec::new(),
         }
     }
 

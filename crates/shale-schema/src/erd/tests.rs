@@ -110,6 +110,7 @@ pub(crate) fn shop() -> Schema {
             on_materialized_view: false,
             valid: true,
             uses: Vec::new(),
+            calls: Vec::new(),
         }],
         ..Default::default()
     }
