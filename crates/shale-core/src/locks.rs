@@ -4,7 +4,7 @@
 //! distinctions the linter makes) lives in shale-lint; this reading keeps the embeddable library
 //! free of it.
 
-use crate::tokens::{self, tokens, Token, Tokens};
+use crate::tokens::{self, Token, Tokens};
 
 /// PostgreSQL's table lock modes, weakest first (PostgreSQL's own numbering: a stronger mode
 /// conflicts with at least as many modes). Shown and serialized as SQL writes them
@@ -179,7 +179,7 @@ pub fn statement_locks(text: &str) -> Vec<LockTarget> {
     if !tokens::first_word(text).is_some_and(|first| LOCKING.contains(&first.as_str())) {
         return Vec::new();
     }
-    let toks = tokens(text);
+    let toks = tokens::shape_tokens(text);
     let word = |i: usize| match toks.get(i) {
         Some((Token::Word(w), _)) => w.as_str(),
         _ => "",

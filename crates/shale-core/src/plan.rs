@@ -1753,7 +1753,7 @@ pub struct OwnTables {
 /// that dropped the history would make shale forget what it applied (outside a transaction,
 /// irrevocably), so this is checked before anything runs.
 pub fn check_own_tables(plan: &Plan, own: &OwnTables) -> Result<(), Vec<PlanError>> {
-    use crate::tokens::{tokens, Token};
+    use crate::tokens::{shape_tokens, Token};
     let matches = |token: &Token, name: &str| match token {
         Token::Word(w) => name == name.to_lowercase() && *w == name.to_uppercase(),
         Token::Quoted(q) => q.len() >= 2 && q[1..q.len() - 1].replace("\"\"", "\"") == name,
@@ -1763,7 +1763,8 @@ pub fn check_own_tables(plan: &Plan, own: &OwnTables) -> Result<(), Vec<PlanErro
     for step in &plan.steps {
         let script = &step.script;
         for (index, statement) in script.statements.iter().enumerate() {
-            let toks = tokens(script.statement_text(index));
+            // (A row of a seed's INSERT cannot change the tables; its target comes before them.)
+            let toks = shape_tokens(script.statement_text(index));
             let word = |i: usize| match toks.get(i) {
                 Some((Token::Word(w), _)) => w.as_str(),
                 _ => "",

@@ -411,6 +411,11 @@ pub fn later_rows(sql: &str) -> Vec<Range<usize>> {
             let mut last = first;
             while let Some((comma, _)) = opens_at(last, b',') {
                 let Some((open, _)) = opens_at(comma.end, b'(') else { break };
+                // A subquery is no row (`FROM src AS values (a, b), (SELECT ...) AS y`: there
+                // `values` is an alias, which the review found cut into a false syntax error).
+                if next_token(sql, open.end).is_some_and(|(t, word)| word && is_query_start(&sql[t])) {
+                    break;
+                }
                 let Some(end) = row_end(open.start) else { return Vec::new() };
                 last = end;
             }
@@ -422,6 +427,11 @@ pub fn later_rows(sql: &str) -> Vec<Range<usize>> {
         after_values = word && sql[t].eq_ignore_ascii_case("values");
     }
     out
+}
+
+/// A word that starts a query: no row of a `VALUES` list starts with one.
+fn is_query_start(word: &str) -> bool {
+    ["SELECT", "WITH", "VALUES", "TABLE"].iter().any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// A long statement (see [`LONG_STATEMENT`]) with the rows after the first of its `VALUES` lists
@@ -437,7 +447,7 @@ impl<'a> FirstRowsOnly<'a> {
     pub fn of(sql: &'a str) -> FirstRowsOnly<'a> {
         let rows = if sql.len() > LONG_STATEMENT { later_rows(sql) } else { Vec::new() };
         if rows.is_empty() {
-            return FirstRowsOnly { text: sql.into(), cuts: Vec::new() };
+            return FirstRowsOnly::whole(sql);
         }
         let (mut text, mut cuts, mut from) = (String::new(), Vec::new(), 0);
         for row in rows {
@@ -447,6 +457,11 @@ impl<'a> FirstRowsOnly<'a> {
         }
         text.push_str(&sql[from..]);
         FirstRowsOnly { text: text.into(), cuts }
+    }
+
+    /// The statement whole, nothing left out.
+    pub fn whole(sql: &'a str) -> FirstRowsOnly<'a> {
+        FirstRowsOnly { text: sql.into(), cuts: Vec::new() }
     }
 
     /// Whether rows were left out.
@@ -855,8 +870,10 @@ mod tests {
         // Each list of the statement; a list of one row has nothing after it.
         let sql = "WITH v (a) AS (VALUES (1), (2)) SELECT a FROM v UNION ALL VALUES (3) UNION ALL values (4), (5)";
         assert_eq!(rows(sql), [", (2)", ", (5)"]);
-        // A column named values is no list; a text that does not lex leaves nothing out.
+        // A column named values is no list, nor an alias followed by a subquery; a text that does
+        // not lex leaves nothing out.
         assert!(rows("INSERT INTO t (values) VALUES (1)").is_empty());
+        assert!(rows("INSERT INTO d SELECT values.a FROM s AS values (a, b), (SELECT 1 AS c) AS y").is_empty());
         assert!(rows("INSERT INTO t VALUES (1), ('unterminated)").is_empty());
     }
 

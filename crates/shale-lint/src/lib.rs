@@ -523,6 +523,20 @@ fn safety_assured_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
     blocks
 }
 
+/// A statement parsed by its first rows (see [`FirstRowsOnly`]: a seed's long INSERT), or whole
+/// where only the cut fails to parse (review: `values` as an alias cut into a false syntax error).
+/// An error the statement has whole is shown where the shortened text has it.
+fn parse_first_rows(sql: &str) -> (FirstRowsOnly<'_>, Result<pg_query::ParseResult, pg_query::Error>) {
+    let first_rows = FirstRowsOnly::of(sql);
+    let parsed = pg_query::parse(&first_rows.text, pg_query::ParserOptions::DEFAULT);
+    if parsed.is_err() && first_rows.is_shortened() {
+        if let Ok(whole) = pg_query::parse(sql, pg_query::ParserOptions::DEFAULT) {
+            return (FirstRowsOnly::whole(sql), Ok(whole));
+        }
+    }
+    (first_rows, parsed)
+}
+
 /// Rules allowed by `-- shale:allow RULE -- reason` lines in a stretch of text between statements.
 fn allows_in(gap: &str) -> Vec<String> {
     Directives::parse(gap).map(|d| d.allow).unwrap_or_default()
@@ -565,12 +579,11 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
         };
         context.after_down_header |= plain && !down_file && rules::has_down_header(gap, i == 0);
         gap_start = statement.span.end;
-        // A long INSERT (a seed's) is judged by its first row: see FirstRowsOnly.
-        let first_rows = FirstRowsOnly::of(script.statement_text(i));
+        let (first_rows, parsed) = parse_first_rows(script.statement_text(i));
         let text: &str = &first_rows.text;
         let in_file = |offset: usize| statement.span.start + first_rows.offset_in_statement(offset);
         let (line, column) = index.line_col(&script.text, statement.span.start);
-        let parsed = match pg_query::parse(text, pg_query::ParserOptions::DEFAULT) {
+        let parsed = match parsed {
             Ok(p) => p,
             Err(e) => {
                 let mut message = e.to_string().trim_start_matches("Invalid statement: ").to_string();
@@ -598,19 +611,29 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
         }
         let nolint = atlas_nolint_in(gap).or(header_nolint);
         let findings_before = report.findings.len();
-        let whole = Site { text, start: statement.span.start, line, column, in_do_block: false, in_file: &in_file };
+        let whole = Site {
+            text,
+            start: statement.span.start,
+            end: in_file(text.len()),
+            line,
+            column,
+            in_do_block: false,
+            parsed_len: text.len(),
+            in_file: &in_file,
+        };
         let many = parsed.protobuf.stmts.len() > 1;
         for raw in &parsed.protobuf.stmts {
             let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.as_ref()) else { continue };
             // A statement sent as one query with others (goose's StatementBegin block) is judged
             // where it is written, not at the block's first line.
-            let (part, part_in_file);
+            let part;
             let site = match many.then(|| part_of(text, raw.stmt_location, raw.stmt_len)).flatten() {
                 Some((offset, part_text)) => {
                     let start = in_file(offset);
                     let (line, column) = index.line_col(&script.text, start);
-                    part_in_file = move |o: usize| in_file(offset + o);
-                    part = Site { text: part_text, start, line, column, in_do_block: false, in_file: &part_in_file };
+                    // (Its findings' offsets are the block's, which the parser read.)
+                    let end = in_file(offset + part_text.len());
+                    part = Site { text: part_text, start, end, line, column, in_file: &in_file, ..whole };
                     &part
                 }
                 None => &whole,
@@ -622,8 +645,16 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
                     let Ok(inner) = pg_query::parse(&inner_text, pg_query::ParserOptions::DEFAULT) else { continue };
                     let start = in_file(offset);
                     let (line, column) = index.line_col(&script.text, start);
-                    let site =
-                        Site { text: &inner_text, start, line, column, in_do_block: true, in_file: &|o| start + o };
+                    let site = Site {
+                        text: &inner_text,
+                        start,
+                        end: start + inner_text.len(),
+                        line,
+                        column,
+                        in_do_block: true,
+                        parsed_len: inner_text.len(),
+                        in_file: &|o| start + o,
+                    };
                     for node in inner.protobuf.stmts.iter().filter_map(|raw| raw.stmt.as_ref()?.node.as_ref()) {
                         judge(node, &site, None, &allows, script, &index, context, report);
                     }
@@ -675,9 +706,14 @@ struct Site<'t> {
     start: usize,
     line: usize,
     column: usize,
+    /// Where it ends in the file.
+    end: usize,
     /// One a DO block runs, read out of the block's body.
     in_do_block: bool,
-    /// Where an offset in `text` is in the file (rows of a long INSERT were left out of `text`).
+    /// The length of the text the parser read, whose offsets its findings' parts are: the whole
+    /// statement (a block of several, rows of a long INSERT left out), or the DO block's one.
+    parsed_len: usize,
+    /// Where an offset in the text the parser read is in the file.
     in_file: &'t dyn Fn(usize) -> usize,
 }
 
@@ -757,7 +793,7 @@ fn judge(
         }
         // A finding about one column or constraint is shown where that is written.
         let (line, column) = match hit.part {
-            Some(fix::Part::At(offset)) if offset < site.text.len() => {
+            Some(fix::Part::At(offset)) if offset < site.parsed_len => {
                 index.line_col(&script.text, (site.in_file)(offset))
             }
             _ => (line, column),
@@ -788,7 +824,7 @@ fn judge(
             allowed,
             statement: site.text.to_string(),
             in_do_block: site.in_do_block,
-            span: site.start..(site.in_file)(site.text.len()),
+            span: site.start..site.end,
             part: hit.part,
         });
     }

@@ -90,6 +90,12 @@ fn statements_of_a_goose_block_are_judged_where_they_are_written() {
         "{:?}",
         report.findings
     );
+    // A finding about a column of the second statement is at the column (review: its offset,
+    // the block's, was counted from the second statement's start as well).
+    let sql = "-- +goose Up\n-- +goose StatementBegin\nINSERT INTO t VALUES (1);\nCREATE TABLE more (\n  id serial PRIMARY KEY,\n  label text\n);\n-- +goose StatementEnd\n";
+    let s = script("002_block.sql", sql);
+    let found: Vec<(&str, usize, usize)> = lint([&s]).findings.iter().map(|f| (f.rule, f.line, f.column)).collect();
+    assert_eq!(found, [("prefer-identity", 5, 3)]);
 }
 
 #[test]
@@ -407,6 +413,15 @@ fn a_long_insert_is_judged_by_its_first_row_and_placed_where_it_is_written() {
     let f = report.findings.iter().find(|f| f.rule == "enum-value-used-in-its-transaction").expect("found");
     assert_eq!(&sql[f.span.clone()], insert);
     assert!(f.statement.len() < 100, "the statement shown is its first row: {}", f.statement);
+    // A cut that would make valid SQL invalid (`values` as an alias, a parenthesized join after
+    // its column list) is not taken for a syntax error: the statement is read whole.
+    let values: Vec<String> = (0..shale_core::split::LONG_STATEMENT / 6).map(|i| i.to_string()).collect();
+    let sql = format!(
+        "INSERT INTO d SELECT values.a FROM s AS values (a, b), (t1 JOIN t2 ON true) AS j WHERE values.a NOT IN ({});\n",
+        values.join(", ")
+    );
+    let report = lint([&script("005_alias.sql", &sql)]);
+    assert!(report.syntax_errors.is_empty(), "{:?}", report.syntax_errors);
     // A syntax error after the rows is where it is written.
     let sql = format!("{insert}\nON CONFLICT (id) DO NOTHIN;\n");
     let report = lint([&script("004_seed.sql", &sql)]);
