@@ -1494,6 +1494,13 @@ impl MigrationSet {
         })
     }
 
+    /// The tables its migrations create without naming a schema, lowercased unless quoted: they
+    /// land where the search_path of the run that made them said.
+    pub fn tables_created_unqualified(&self) -> Vec<String> {
+        let created = self.migrations.iter().flat_map(|m| crate::tokens::created_table_names(&m.up.text));
+        created.filter(|(schema, _)| schema.is_none()).map(|(_, name)| name).collect()
+    }
+
     /// The names of the directory's files of every kind: its migrations', those it cannot run
     /// and those in code it leaves alone (the last part of each path).
     pub fn file_names(&self) -> impl Iterator<Item = String> + '_ {
@@ -3046,13 +3053,21 @@ fn single_file(
     let mut down_marker = None;
     let mut sections = Layout::DbmateSections;
     let (mut node_pg_up, mut node_pg_down, mut node_pg_template) = (None, None, false);
+    // sql-migrate's markers, each (up, where its line starts, where it ends): it switches
+    // direction at each one, so a file may hold several sections each way.
+    let mut sql_migrate_markers = Vec::new();
     let mut offset = 0;
     for line in part.text.split_inclusive('\n').take_while(|_| may_have_sections) {
         let at = (offset, offset + line.len());
+        if let Some((up, Layout::SqlMigrate)) = section_marker(line) {
+            sql_migrate_markers.push((up, at.0, at.1));
+        }
         match section_marker(line) {
             // One section each way: a second marker would move the SQL under it into the other
             // section (an up's CREATE run by the down), which dbmate and goose refuse too.
-            Some((up, layout)) if (if up { up_marker } else { down_marker }).is_some() => {
+            Some((up, layout))
+                if (if up { up_marker } else { down_marker }).is_some() && layout != Layout::SqlMigrate =>
+            {
                 let (up_word, down_word) = layout.section_markers().unwrap_or(("-- migrate:up", "-- migrate:down"));
                 let word = if up { up_word } else { down_word };
                 return Err(vec![LoadError::at(
@@ -3067,11 +3082,11 @@ fn single_file(
                 )]);
             }
             Some((true, layout)) => {
-                up_marker = Some(at);
+                up_marker.get_or_insert(at);
                 sections = layout;
             }
             Some((false, layout)) => {
-                down_marker = Some(at);
+                down_marker.get_or_insert(at);
                 // (Named in the words of the down's tool where no up marker says which.)
                 if up_marker.is_none() {
                     sections = layout;
@@ -3103,6 +3118,10 @@ fn single_file(
         (up_marker, down_marker, sections) = (node_pg_up, node_pg_down, Layout::NodePgMigrate);
     }
     let (up_word, down_word) = sections.section_markers().unwrap_or(("-- migrate:up", "-- migrate:down"));
+    let interleaved = sql_migrate_markers.windows(2).any(|w| w[0].0 == w[1].0 || (!w[0].0 && w[1].0));
+    if sections == Layout::SqlMigrate && interleaved && up_marker.is_some() {
+        return sql_migrate_sections(part, &sql_migrate_markers, force_no_tx, splitting);
+    }
     match (up_marker, down_marker) {
         (None, None) => {
             let s = script(part.path, part.text, 0..text_len, force_no_tx, splitting).map_err(|e| vec![e])?;
@@ -3165,6 +3184,40 @@ fn single_file(
             Some(format!("add a `{up_word}` line above the up SQL")),
         )]),
     }
+}
+
+/// A sql-migrate file with more than one section a way, or a down before an up: sql-migrate
+/// switches direction at each marker and adds what follows to that direction (convoy's files
+/// repeat `-- +migrate Up`), and `notransaction` on any of a direction's markers is that
+/// direction's. Each direction is read as the file with the other's sections blanked out, line
+/// breaks kept, so that lines and columns stay the file's. `markers`: (up, line start, line end).
+fn sql_migrate_sections(
+    part: Part,
+    markers: &[(bool, usize, usize)],
+    force_no_tx: Option<&str>,
+    splitting: Splitting,
+) -> Result<(Script, Option<Script>, Layout), Vec<LoadError>> {
+    if let Some(above) = sql_above_up_marker(&part.text, markers[0].1) {
+        let message = "has SQL above its first `-- +migrate` line, which sql-migrate leaves out".to_string();
+        let hint = "move it below `-- +migrate Up`, into the up section".to_string();
+        return Err(vec![LoadError::at(&part.path, &part.text, above, message, Some(hint))]);
+    }
+    let direction = |up: bool| -> Result<Option<Script>, Vec<LoadError>> {
+        let Some(first) = markers.iter().find(|m| m.0 == up) else { return Ok(None) };
+        let mut bytes = part.text.clone().into_bytes();
+        for (i, (marker_up, start, _)) in markers.iter().enumerate() {
+            if *marker_up != up {
+                let end = markers.get(i + 1).map_or(bytes.len(), |next| next.1);
+                bytes[*start..end].iter_mut().filter(|b| **b != b'\n').for_each(|b| *b = b' ');
+            }
+        }
+        // (Whole characters were blanked: sections start and end at line breaks.)
+        let text = String::from_utf8(bytes).expect("blanked at line breaks");
+        let len = text.len();
+        script(part.path.clone(), text, first.2..len, force_no_tx, splitting).map(Some).map_err(|e| vec![e])
+    };
+    let up = direction(true)?.expect("an up marker");
+    Ok((up, direction(false)?, Layout::SqlMigrate))
 }
 
 /// Where the first statement above a section file's up marker starts (the marker line starting

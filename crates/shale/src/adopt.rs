@@ -260,7 +260,7 @@ impl Migrator {
         let accepting = Accepting { changed: request.accept_changed, missing: request.accept_missing };
         let adoption = plan_adoption_accepting(&self.set, &foreign, accepting).map_err(Error::Adopt)?;
         let mut notes = adoption.notes.clone();
-        notes.extend(schema_note(client, &table, tool).await?);
+        notes.extend(schema_note(client, &table, tool, &self.set).await?);
         let reason = shale_core::adopt::adopted_reason(tool, &table.display());
         let mut adopted: Vec<AdoptedMigration> = adoption
             .applied
@@ -1085,21 +1085,49 @@ pub(crate) fn foreign_histories(found: &[ForeignTable]) -> Error {
 /// connection: the tool ran its migrations there (Flyway's `flyway.schemas=app` sets the
 /// search_path to `app`), and shale, on this connection, would create their objects elsewhere.
 /// `tool` is the one taken over from, which `--from` may have named over the guess (drizzle trial:
-/// the note named sql-migrate, and told drizzle's team to move its tables).
-async fn schema_note(client: &Client, table: &ForeignTable, tool: Tool) -> Result<Option<AdoptNote>, Error> {
+/// the note named sql-migrate, and told drizzle's team to move its tables). Said only where the
+/// tables the migrations create unqualified are in the history's schema, or none is found:
+/// where they name their schemas, or their tables are on this connection's path, the tool ran
+/// with it (breadth trial: convoy keeps sql-migrate's history in `convoy`, its files name the
+/// schema, and the note's search_path broke a call to `public`'s pgcrypto on a new database).
+async fn schema_note(
+    client: &Client,
+    table: &ForeignTable,
+    tool: Tool,
+    set: &shale_core::MigrationSet,
+) -> Result<Option<AdoptNote>, Error> {
+    let first = |rows: Vec<shale_pg::tokio_postgres::SimpleQueryMessage>| {
+        rows.iter().find_map(|m| match m {
+            shale_pg::tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        })
+    };
     let rows = client
         .simple_query("SELECT coalesce(current_schema(), '')")
         .await
         .map_err(|e| shale_pg::PgError::query("reading the current schema", e))?;
-    let current = rows
-        .iter()
-        .find_map(|m| match m {
-            shale_pg::tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let current = first(rows).unwrap_or_default();
     if current == table.schema || !tool.history_beside_migrations() {
         return Ok(None);
+    }
+    let unqualified = set.tables_created_unqualified();
+    if unqualified.is_empty() && !set.migrations.is_empty() {
+        return Ok(None);
+    }
+    if !unqualified.is_empty() {
+        let names: Vec<String> = unqualified.iter().map(|n| shale_pg::sql::quote_literal(n)).collect();
+        let sql = format!(
+            "SELECT coalesce(bool_or(n.nspname = current_schema()), false)::text FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND c.relname IN ({})",
+            names.join(", ")
+        );
+        let rows = client
+            .simple_query(&sql)
+            .await
+            .map_err(|e| shale_pg::PgError::query("finding the migrations' tables", e))?;
+        if first(rows).as_deref() == Some("true") {
+            return Ok(None);
+        }
     }
     Ok(Some(AdoptNote::Schema {
         tool,

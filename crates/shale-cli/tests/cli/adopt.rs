@@ -2670,6 +2670,38 @@ fn flyway_java_migrations_are_taken_over_as_applied() {
     assert_eq!(p.states(), ["applied"; 5]);
 }
 
+/// sql-migrate's history kept in another schema (`migrate.SetSchema("convoy")`) while the files
+/// name their schemas, or create their tables where the connection's path goes: no search_path to
+/// set (breadth trial: convoy's note, followed, broke its call to pgcrypto in public).
+#[test]
+fn a_history_in_another_schema_says_no_search_path_where_the_tables_are_not_there() {
+    let p = Project::new("adopt_named_schemas");
+    p.write(
+        "1_accounts.sql",
+        "-- +migrate Up\nCREATE SCHEMA IF NOT EXISTS convoy;\nCREATE TABLE convoy.accounts (id bigint PRIMARY KEY);\n-- +migrate Down\nDROP TABLE convoy.accounts;\n",
+    );
+    p.psql(
+        "CREATE SCHEMA convoy; CREATE TABLE convoy.accounts (id bigint PRIMARY KEY);
+         CREATE TABLE convoy.gorp_migrations (id varchar(255) NOT NULL PRIMARY KEY, applied_at timestamp with time zone);
+         INSERT INTO convoy.gorp_migrations VALUES ('1_accounts.sql', now())",
+    );
+    let run = p.shale(&["adopt", "--dry-run"]).ok();
+    assert!(!run.stdout.contains("search_path"), "{}{}", run.stdout, run.stderr);
+    // Unqualified, the tables are where this connection's path goes: the tool ran with it.
+    let q = Project::new("adopt_tables_on_path");
+    q.write(
+        "1_users.sql",
+        "-- +migrate Up\nCREATE TABLE users (id bigint PRIMARY KEY);\n-- +migrate Down\nDROP TABLE users;\n",
+    );
+    q.psql(
+        "CREATE SCHEMA ops; CREATE TABLE users (id bigint PRIMARY KEY);
+         CREATE TABLE ops.gorp_migrations (id varchar(255) NOT NULL PRIMARY KEY, applied_at timestamp with time zone);
+         INSERT INTO ops.gorp_migrations VALUES ('1_users.sql', now())",
+    );
+    let run = q.shale(&["adopt", "--dry-run"]).ok();
+    assert!(!run.stdout.contains("search_path"), "{}{}", run.stdout, run.stderr);
+}
+
 /// Flyway with `flyway.schemas=app` keeps its history in app and runs every migration with
 /// search_path = app. adopt says so and what to set; with that search_path, `up` creates the new
 /// tables in app, beside the ones Flyway made.

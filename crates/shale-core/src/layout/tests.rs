@@ -425,6 +425,35 @@ fn sql_migrate_sections_statement_blocks_and_notransaction() {
     assert_eq!(set.migrations[0].layout, Layout::SingleFile, "`up` is not sql-migrate's command");
 }
 
+/// sql-migrate switches direction at each marker (breadth trial: convoy's files repeat
+/// `-- +migrate Up`, and were refused): each direction holds all its sections, at their lines,
+/// and `notransaction` on any of its markers is the direction's.
+#[test]
+fn sql_migrate_sections_may_repeat() {
+    let text = "-- +migrate Up\nCREATE TABLE a (id int);\n-- +migrate Down\nDROP TABLE a;\n\
+                -- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n\
+                -- +migrate Down\nDROP INDEX a_id;\n";
+    let set = load(vec![file("1677078479.sql", text)]).unwrap();
+    let m = &set.migrations[0];
+    assert_eq!(m.layout, Layout::SqlMigrate);
+    let up: Vec<&str> = (0..m.up.statements.len()).map(|i| m.up.statement_text(i)).collect();
+    assert_eq!(up, ["CREATE TABLE a (id int)", "CREATE INDEX CONCURRENTLY a_id ON a (id)"]);
+    assert_eq!(m.up.no_transaction.as_deref(), Some("`-- +migrate Up notransaction` (line 5)"));
+    let down = m.down.as_ref().unwrap();
+    let down_sql: Vec<&str> = (0..down.statements.len()).map(|i| down.statement_text(i)).collect();
+    assert_eq!(down_sql, ["DROP TABLE a", "DROP INDEX a_id"]);
+    assert!(down.no_transaction.is_none());
+    // Each statement at its line in the file.
+    let index = crate::position::LineIndex::new(&m.up.text);
+    assert_eq!(index.line_col(&m.up.text, m.up.statements[1].span.start), (6, 1));
+    // A down before the up is read the same way.
+    let set =
+        load(vec![file("2_x.sql", "-- +migrate Down\nDROP TABLE x;\n-- +migrate Up\nCREATE TABLE x (id int);\n")])
+            .unwrap();
+    assert_eq!(set.migrations[0].up.statement_text(0), "CREATE TABLE x (id int)");
+    assert_eq!(set.migrations[0].down.as_ref().unwrap().statement_text(0), "DROP TABLE x");
+}
+
 /// sql-migrate knows a migration by its file name: two files of one number run in name order, as
 /// `8` and `8.1`; files of other layouts sharing a number are still duplicates.
 #[test]
