@@ -193,6 +193,11 @@ pub(crate) enum Splitting {
 
 impl Script {
     /// The temporary tables this script creates, each name lowercased unless quoted.
+    /// The tables it creates, temporary or not (bare names, lowercased unless quoted).
+    pub fn tables_created(&self) -> Vec<String> {
+        crate::tokens::created_table_names(self.own_text()).into_iter().map(|(_, name)| name).collect()
+    }
+
     pub fn temporary_tables_created(&self) -> Vec<String> {
         let text = self.own_text();
         // Most scripts make none: not tokenized for nothing (the linter asks of every one).

@@ -279,6 +279,8 @@ pub struct Context {
     /// The temporary tables the script being checked makes (names as the parser gives them): a
     /// `DROP TABLE IF EXISTS` of one, before it, clears what a session left, not a table of the schema.
     temp_tables_of_script: HashSet<String>,
+    /// The tables the script being checked creates, where it drops one `IF EXISTS` (else none).
+    tables_of_script: HashSet<String>,
     /// The tables the statements seen (and the earlier files) create for good (bare names, as the
     /// parser gives them): a DROP of such a name is of that table, whatever TEMP table a file makes.
     permanent_tables: HashSet<String>,
@@ -555,6 +557,10 @@ fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
     // Each script commits on its own: what an earlier one added is committed.
     context.enum_labels_added.clear();
     context.temp_tables_of_script = script.temporary_tables_created().into_iter().collect();
+    context.tables_of_script = match script.own_text().to_ascii_lowercase().contains("if exists") {
+        true => script.tables_created().into_iter().collect(),
+        false => HashSet::new(),
+    };
     let index = LineIndex::new(&script.text);
     // Allows in the file's header (before its first statement) cover the whole file; those just
     // before a statement cover that statement.

@@ -571,6 +571,11 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
                     true => Some("bun"),
                     false => Some("golang-migrate"),
                 }
+            } else if names.iter().any(|(name, folder)| *folder && diesel_folder(&dir, name)) {
+                // diesel's folders (`2018-02-17-205753_x/up.sql`), where a project keeps one
+                // directory per database (breadth trial: vaultwarden's `migrations/postgresql`
+                // beside `mysql/` and `sqlite/`, where init took `migrations`).
+                Some("diesel")
             } else if dir.join(shale::core::layout::SQITCH_PLAN).is_file() {
                 // A Sqitch plan deeper down (chef-server's `src/oc_erchef/schema`: breadth trial).
                 Some("Sqitch")
@@ -613,6 +618,18 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
     // Most entries first; the sort is stable, so among equals the shallowest, then by name.
     found.sort_by_key(|f| std::cmp::Reverse(f.2));
     found
+}
+
+/// A migration as diesel writes it: a folder named by its dashed time (`2018-02-17-205753_name`,
+/// or its setup's `00000000000000_diesel_initial_setup`) holding `up.sql`.
+fn diesel_folder(dir: &Path, name: &str) -> bool {
+    let Some((version, _)) = name.split_once('_') else { return false };
+    let dashed = version.len() == 17
+        && version
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| if matches!(i, 4 | 7 | 10) { b == b'-' } else { b.is_ascii_digit() });
+    (dashed || version == "00000000000000") && dir.join(name).join("up.sql").is_file()
 }
 
 /// Whether the first SQL files of a folder are written for ClickHouse (`ENGINE = MergeTree`,

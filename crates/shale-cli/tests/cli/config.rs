@@ -443,6 +443,18 @@ fn init_finds_the_directory_another_tool_keeps() {
             "hasura/migrations",
             "Hasura",
         ),
+        // diesel's folders, one directory per database (breadth trial: vaultwarden's, where
+        // init took `migrations` and every file was an error).
+        (
+            &[
+                ("migrations/mysql/2018-02-17-205753_create_users/up.sql", "CREATE TABLE users (id int);\n"),
+                ("migrations/postgresql/2019-09-12-100000_create_users/up.sql", "CREATE TABLE users (id int);\n"),
+                ("migrations/postgresql/2019-09-12-100000_create_users/down.sql", "DROP TABLE users;\n"),
+                ("migrations/sqlite/2018-02-17-205753_create_users/up.sql", "CREATE TABLE users (id int);\n"),
+            ][..],
+            "migrations/postgresql",
+            "diesel",
+        ),
         (
             &[
                 ("src/oc_erchef/schema/sqitch.plan", "%project=x\n\nusers 2024-01-01T00:00:00Z M <m@x>\n"),

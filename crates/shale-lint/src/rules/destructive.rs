@@ -40,14 +40,29 @@ pub(super) fn check(node: &NodeEnum, context: &Context, hits: &mut Vec<Hit>) {
                             && !bare.contains('.')
                             && context.temp_tables_of_script.contains(&bare)
                             && !context.permanent_tables.contains(&bare);
-                        hits.push(match leftover {
-                            true => Hit {
-                                cleared_because: Some(format!(
-                                    "{table} is a temporary table this file makes: IF EXISTS drops one a session left"
-                                )),
-                                ..on(&RULE, table, TableState::Absent, message)
-                            },
-                            false => on(&RULE, table, state, message),
+                        // `DROP TABLE IF EXISTS t` before the file makes `t`, where no migration before
+                        // makes it and no database is asked: on a new database it drops nothing
+                        // (breadth trial: vaultwarden's `add_archives` failed `lint` in CI).
+                        let made_here = s.missing_ok
+                            && state == TableState::Existing
+                            && context.live.is_none()
+                            && context.tables_of_script.contains(&bare)
+                            && !context.permanent_tables.contains(&bare);
+                        let cleared = match (leftover, made_here) {
+                            (true, _) => Some(format!(
+                                "{table} is a temporary table this file makes: IF EXISTS drops one a session left"
+                            )),
+                            (false, true) => Some(format!(
+                                "no migration before makes {table}, and this file makes it: on a new database IF \
+                                 EXISTS drops nothing (with --database-url, a database that has it is judged)"
+                            )),
+                            (false, false) => None,
+                        };
+                        hits.push(match cleared {
+                            Some(reason) => {
+                                Hit { cleared_because: Some(reason), ..on(&RULE, table, TableState::Absent, message) }
+                            }
+                            None => on(&RULE, table, state, message),
                         });
                     }
                 }
@@ -127,7 +142,13 @@ mod tests {
         // schema's; without IF EXISTS, or with no TEMP table of that name made, it is one.
         assert_eq!(rules("DROP TABLE IF EXISTS _map;\nCREATE TEMP TABLE _map (id int);"), Vec::<&str>::new());
         assert_eq!(rules("DROP TABLE _map;\nCREATE TEMP TABLE _map (id int);"), ["destructive"]);
-        assert_eq!(rules("DROP TABLE IF EXISTS _map;\nCREATE TABLE _map (id int);"), ["destructive"]);
+        // A table no migration before makes, made again by the file: on a new database (no
+        // database asked) IF EXISTS drops nothing; on one that has it, or made before, it is one.
+        assert_eq!(rules("DROP TABLE IF EXISTS _map;\nCREATE TABLE _map (id int);"), Vec::<&str>::new());
+        let again = "DROP TABLE IF EXISTS _map;\nCREATE TABLE _map (id int);";
+        assert_eq!(rules_after_applied("CREATE TABLE _map (id int);", again), ["destructive"]);
+        assert_eq!(crate::tests::large_table_rules("_map", again), ["destructive"]);
+        assert_eq!(rules("DROP TABLE IF EXISTS _map;\nCREATE TABLE other (id int);"), ["destructive"]);
         // A permanent table of that name, made by an earlier file, or a schema-qualified one: the
         // DROP takes the permanent table (review).
         let temp = "DROP TABLE IF EXISTS orders;\nCREATE TEMP TABLE orders (id int);";
