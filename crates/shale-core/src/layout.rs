@@ -2056,6 +2056,14 @@ fn pop_file(stem: &str) -> PopFile<'_> {
     }
 }
 
+/// Whether `file_name` is pop's file written for PostgreSQL alone (`x.postgres.up.sql`): one left
+/// empty says pop (popx) does nothing there on PostgreSQL, on purpose.
+pub fn written_for_postgres_alone(file_name: &str) -> bool {
+    let stem = file_name.strip_suffix(".sql").unwrap_or(file_name);
+    let stem = stem.strip_suffix(".up").or_else(|| stem.strip_suffix(".down")).unwrap_or(stem);
+    matches!(pop_file(stem), PopFile::Marked(_, NameMarks { postgres: true, .. }))
+}
+
 /// PostgreSQL's names in pop's file names (`x.postgres.up.sql`), aliases included.
 const POP_POSTGRES: [&str; 4] = ["postgres", "postgresql", "pg", "pgx"];
 

@@ -567,9 +567,21 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
                 // bun's, where a file says it (`.tx.up.sql`, `--bun:split`; bun trial: uptrace's
                 // named golang-migrate's). (Atlas writes this format too, with its atlas.sum:
                 // golang-migrate's to run.)
-                match names.iter().any(|(name, folder)| !folder && name.ends_with(".tx.up.sql")) {
-                    true => Some("bun"),
-                    false => Some("golang-migrate"),
+                // pop's, where a file is named for one database (`.postgres.up.sql`; breadth trial:
+                // Ory Kratos' was named golang-migrate's).
+                let pop = |name: &str| {
+                    let stem = name.trim_end_matches(".up.sql").trim_end_matches(".autocommit");
+                    name.contains(".autocommit.")
+                        || stem
+                            .rsplit_once('.')
+                            .is_some_and(|(_, db)| POP_DATABASES.contains(&db.to_ascii_lowercase().as_str()))
+                };
+                if names.iter().any(|(name, folder)| !folder && name.ends_with(".tx.up.sql")) {
+                    Some("bun")
+                } else if names.iter().any(|(name, folder)| !folder && name.ends_with(".up.sql") && pop(name)) {
+                    Some("pop")
+                } else {
+                    Some("golang-migrate")
                 }
             } else if names.iter().any(|(name, folder)| *folder && diesel_folder(&dir, name)) {
                 // diesel's folders (`2018-02-17-205753_x/up.sql`), where a project keeps one
@@ -584,8 +596,12 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
                 Some("Atlas")
             } else if names.iter().any(|(name, folder)| !folder && flyway_versioned(name)) {
                 // Flyway's `V1__x.sql` (a Java project's `src/main/resources/...`, kestra's
-                // `migrations/postgres`: breadth trial, not found).
-                Some("Flyway")
+                // `migrations/postgres`: breadth trial, not found), or refinery's, which names
+                // them so, where a crate above uses it (breadth trial: PeerDB's was named Flyway's).
+                match runs_refinery(listed, relative) {
+                    true => Some("refinery"),
+                    false => Some("Flyway"),
+                }
             } else if relative.ends_with("committed")
                 && names
                     .iter()
@@ -618,6 +634,29 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
     // Most entries first; the sort is stable, so among equals the shallowest, then by name.
     found.sort_by_key(|f| std::cmp::Reverse(f.2));
     found
+}
+
+/// The databases pop names its files for (`x.postgres.up.sql`, `x.mysql.up.sql`).
+const POP_DATABASES: &[&str] = &[
+    "postgres",
+    "postgresql",
+    "pg",
+    "pgx",
+    "cockroach",
+    "cockroachdb",
+    "crdb",
+    "mysql",
+    "mariadb",
+    "sqlite3",
+    "sqlite",
+];
+
+/// Whether a crate holding `relative` (its `Cargo.toml` in a folder above, up to `root`) uses
+/// refinery.
+fn runs_refinery(root: &Path, relative: &Path) -> bool {
+    relative.ancestors().any(|folder| {
+        std::fs::read_to_string(root.join(folder).join("Cargo.toml")).is_ok_and(|t| t.contains("refinery"))
+    })
 }
 
 /// A migration as diesel writes it: a folder named by its dashed time (`2018-02-17-205753_name`,

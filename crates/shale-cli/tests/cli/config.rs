@@ -455,6 +455,24 @@ fn init_finds_the_directory_another_tool_keeps() {
             "migrations/postgresql",
             "diesel",
         ),
+        // pop's files named for a database, refinery's named as Flyway's in a crate that uses it
+        // (breadth trial: Ory Kratos' named golang-migrate's, PeerDB's Flyway's).
+        (
+            &[
+                ("persistence/sql/migrations/20200101000000000000_users.postgres.up.sql", "CREATE TABLE u (id int);\n"),
+                ("persistence/sql/migrations/20200101000000000000_users.postgres.down.sql", "DROP TABLE u;\n"),
+            ][..],
+            "persistence/sql/migrations",
+            "pop",
+        ),
+        (
+            &[
+                ("nexus/catalog/Cargo.toml", "[dependencies]\nrefinery = \"0.8\"\n"),
+                ("nexus/catalog/migrations/V1__init.sql", "CREATE TABLE users (id int);\n"),
+            ][..],
+            "nexus/catalog/migrations",
+            "refinery",
+        ),
         (
             &[
                 ("src/oc_erchef/schema/sqitch.plan", "%project=x\n\nusers 2024-01-01T00:00:00Z M <m@x>\n"),

@@ -528,6 +528,14 @@ fn an_applied_up_with_no_statement_beside_a_down_with_some_is_warned_about() {
     p.shale(&["repair", "002", "--rolled-back", "--reason", "its SQL was in the down file"]).ok();
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'"), "2");
+    // pop's file for PostgreSQL alone, left empty: popx does nothing there on purpose (breadth
+    // trial, Ory Kratos: sixteen warnings).
+    let pop = Project::new("cli_empty_up_pop");
+    pop.write("20200101000000000000_users.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY);");
+    pop.write("20200101000000000001_unique.postgres.up.sql", "");
+    pop.write("20200101000000000001_unique.postgres.down.sql", "ALTER TABLE users ADD COLUMN x int;\n");
+    let up = pop.shale(&["up"]).ok();
+    assert!(!up.stderr.contains("holds no statement"), "{}", up.stderr);
 }
 
 #[test]

@@ -72,7 +72,13 @@ impl EmptyUp {
                 continue;
             };
             let down_has_sql = m.down.as_ref().is_some_and(|d| d.path != m.up.path && !d.runs_nothing());
-            if m.up.runs_nothing() && down_has_sql {
+            // (pop's file for PostgreSQL alone, left empty: popx does nothing there on purpose;
+            // breadth trial, Ory Kratos: 16 warnings advising to run its down as an up.)
+            let on_purpose =
+                m.up.path
+                    .file_name()
+                    .is_some_and(|n| shale_core::layout::written_for_postgres_alone(&n.to_string_lossy()));
+            if m.up.runs_nothing() && down_has_sql && !on_purpose {
                 empty.push(EmptyUp {
                     version: m.version_text.clone(),
                     label: step.label(),
