@@ -88,8 +88,8 @@ pub fn run(settings: &Settings) -> Result<i32> {
     }
     if let Some((variable, key)) = &prisma_url {
         println!(
-            "database_url_env = \"{variable}\": the {key} of schema.prisma, which Prisma Migrate connects with{}",
-            if *key == "directUrl" { " (not the pooler's url)" } else { "" }
+            "database_url_env = \"{variable}\": the {key}, which Prisma Migrate connects with{}",
+            if key.starts_with("directUrl") { " (not the pooler's url)" } else { "" }
         );
     }
     // Read where shale.toml now points (another tool's directory, found).
@@ -390,11 +390,21 @@ fn sea_orm_migration_crate(here: &Path) -> bool {
     manifests.iter().any(|m| std::fs::read_to_string(m).is_ok_and(|t| t.contains("sea-orm-migration")))
 }
 
-/// The variable Prisma Migrate takes its connection from, in `prisma_dir`'s `schema.prisma` (or
-/// the `schema/*.prisma` files of a split schema): the datasource's `directUrl = env("NAME")`,
-/// which goes past a pooler (`url` is often PgBouncer's, for the application), else its `url`,
-/// with the key it was; None where that is DATABASE_URL, shale's own default.
+/// The variable Prisma Migrate takes its connection from: from Prisma 7, the `datasource`'s `url`
+/// in the `prisma.config.ts` beside `prisma_dir` (`env("NAME")`, or `process.env.NAME`, the first
+/// of those it falls back between; breadth trial: rallly's `DIRECT_DATABASE_URL` was not read);
+/// before it, in `prisma_dir`'s `schema.prisma` (or the `schema/*.prisma` files of a split schema),
+/// the datasource's `directUrl = env("NAME")`, which goes past a pooler (`url` is often
+/// PgBouncer's, for the application), else its `url`; with where it was said. None where that is
+/// DATABASE_URL, shale's own default.
 pub(crate) fn prisma_migrate_url_env(prisma_dir: &Path) -> Option<(String, &'static str)> {
+    let config = [prisma_dir.parent(), Some(prisma_dir)]
+        .into_iter()
+        .flatten()
+        .find_map(|d| std::fs::read_to_string(d.join("prisma.config.ts")).ok());
+    if let Some(variable) = config.as_deref().and_then(prisma_config_url_env) {
+        return (variable != "DATABASE_URL").then_some((variable, "datasource url of prisma.config.ts"));
+    }
     let mut texts: Vec<String> = std::fs::read_to_string(prisma_dir.join("schema.prisma")).into_iter().collect();
     if let Ok(entries) = std::fs::read_dir(prisma_dir.join("schema")) {
         texts.extend(
@@ -411,9 +421,30 @@ pub(crate) fn prisma_migrate_url_env(prisma_dir: &Path) -> Option<(String, &'sta
             Some(name[..name.find('"')?].to_string())
         })
     };
-    let (variable, key) =
-        env_of("directUrl").map(|v| (v, "directUrl")).or_else(|| env_of("url").map(|v| (v, "url")))?;
+    let (variable, key) = env_of("directUrl")
+        .map(|v| (v, "directUrl of schema.prisma"))
+        .or_else(|| env_of("url").map(|v| (v, "url of schema.prisma")))?;
     (variable != "DATABASE_URL").then_some((variable, key))
+}
+
+/// The variable a `prisma.config.ts` takes its datasource's `url` from: the first `env("NAME")`
+/// or `process.env.NAME` after `url:` in its `datasource` block.
+fn prisma_config_url_env(config: &str) -> Option<String> {
+    let datasource = &config[config.find("datasource")?..];
+    let url = &datasource[datasource.find("url")?..];
+    let line = url.lines().next()?;
+    let name_from = |rest: &str| -> Option<String> {
+        let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        (!name.is_empty()).then_some(name)
+    };
+    let by_env =
+        line.find("env(").and_then(|at| name_from(line[at + 4..].trim_start().trim_start_matches(['"', '\''])));
+    let by_process = line.find("process.env.").and_then(|at| name_from(&line[at + "process.env.".len()..]));
+    match (line.find("env("), line.find("process.env.")) {
+        (Some(a), Some(b)) if b < a => by_process,
+        (Some(_), _) => by_env,
+        _ => by_process,
+    }
 }
 
 /// Where other tools keep migrations shale reads, under a project's root, and whose they are.

@@ -253,6 +253,31 @@ fn init_finds_the_directory_another_tool_keeps() {
     );
     let config = std::fs::read_to_string(p.path().join("shale.toml")).unwrap();
     assert!(config.contains("\ndatabase_url_env = \"NEXT_PRIVATE_DIRECT_DATABASE_URL\"\n"), "{config}");
+    // From Prisma 7, its prisma.config.ts says it, the first variable its url falls back between
+    // (breadth trial: rallly's was not read).
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+    std::fs::write(
+        p.path().join("prisma.config.ts"),
+        "export default defineConfig({\n  schema: \"prisma\",\n  datasource: {\n    url: process.env.DIRECT_DATABASE_URL || process.env.DATABASE_URL,\n  },\n});\n",
+    )
+    .unwrap();
+    let run: Run = p.bare().arg("init").output().unwrap().into();
+    assert!(
+        run.stdout.contains("database_url_env = \"DIRECT_DATABASE_URL\": the datasource url of prisma.config.ts"),
+        "{}",
+        run.stdout
+    );
+    std::fs::write(
+        p.path().join("prisma.config.ts"),
+        "export default defineConfig({\n  datasource: { url: env(\"PG_URL\") },\n});\n",
+    )
+    .unwrap();
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+    let run: Run = p.bare().arg("init").output().unwrap().into();
+    assert!(run.stdout.contains("database_url_env = \"PG_URL\""), "{}", run.stdout);
+    std::fs::remove_file(p.path().join("prisma.config.ts")).unwrap();
+    std::fs::remove_file(p.path().join("shale.toml")).unwrap();
+    p.bare().arg("init").output().unwrap();
     // Without shale.toml, the error with no database names the directUrl's variable first, not
     // the pooler's that sorts before it (re-check trial), and no `--database-url "$X"` for a
     // variable of .env, which a shell does not expand.
