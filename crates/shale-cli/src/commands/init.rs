@@ -54,6 +54,16 @@ pub fn run(settings: &Settings) -> Result<i32> {
         }
         None => template,
     };
+    // Flyway's `outOfOrder`, where the project sets it: its team applies older versions late, and
+    // `up` would refuse them (breadth trial: hmcts' ccd-data-store-api).
+    let out_of_order = match &found {
+        Some((relative, "Flyway")) => flyway_out_of_order(&settings.root, Path::new(relative)),
+        _ => None,
+    };
+    let template = match &out_of_order {
+        Some(_) => template.replacen("# allow_out_of_order = false", "allow_out_of_order = true", 1),
+        None => template,
+    };
     // graphile-migrate's `.gmrc` sits beside its `migrations/` (the starter's `@app/db/.gmrc`, found
     // from the repository's root: breadth trial, its placeholders were not written).
     let gmrc_root = match &found {
@@ -85,6 +95,9 @@ pub fn run(settings: &Settings) -> Result<i32> {
     }
     if let Some(gmrc) = &gmrc {
         gmrc.say();
+    }
+    if let Some(file) = &out_of_order {
+        println!("allow_out_of_order = true: Flyway's outOfOrder, set in {file}");
     }
     if let Some((variable, key)) = &prisma_url {
         println!(
@@ -665,6 +678,36 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
     // Most entries first; the sort is stable, so among equals the shallowest, then by name.
     found.sort_by_key(|f| std::cmp::Reverse(f.2));
     found
+}
+
+/// The file that sets Flyway's `outOfOrder` to true for the migrations at `relative` (under
+/// `root`): a Spring application's `application*.properties` or `.yml` (`spring.flyway.out-of-order`)
+/// or a `flyway.conf` / `flyway.toml`, in a folder holding them or above it.
+fn flyway_out_of_order(root: &Path, relative: &Path) -> Option<String> {
+    let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
+    relative.ancestors().find_map(|folder| {
+        let Ok(entries) = std::fs::read_dir(listed.join(folder)) else { return None };
+        let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+            .into_iter()
+            .find(|name| {
+                let config = (name.starts_with("application")
+                    && [".properties", ".yml", ".yaml"].iter().any(|x| name.ends_with(x)))
+                    || name == "flyway.conf"
+                    || name == "flyway.toml";
+                config
+                    && std::fs::read_to_string(listed.join(folder).join(name)).is_ok_and(|text| {
+                        text.lines().any(|line| {
+                            let line = line.trim().to_ascii_lowercase();
+                            !line.starts_with('#')
+                                && (line.contains("out-of-order") || line.contains("outoforder"))
+                                && line.contains("true")
+                        })
+                    })
+            })
+            .map(|name| folder.join(name).to_string_lossy().replace('\\', "/"))
+    })
 }
 
 /// The databases pop names its files for (`x.postgres.up.sql`, `x.mysql.up.sql`).

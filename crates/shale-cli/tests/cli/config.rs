@@ -1320,6 +1320,28 @@ fn init_takes_search_path_and_placeholders_from_gmrc() {
 /// placeholders, the second not found, and `migrations/` said to be created).
 #[test]
 fn init_finds_a_tool_s_folder_and_settings_deeper() {
+    // Flyway's outOfOrder, set for a Spring application, carried into shale.toml (breadth trial:
+    // hmcts' ccd-data-store-api applies older versions late, which `up` then refused).
+    let spring = tempfile::tempdir().unwrap();
+    let resources = spring.path().join("src/main/resources");
+    std::fs::create_dir_all(resources.join("db/migration")).unwrap();
+    std::fs::write(resources.join("db/migration/V1__init.sql"), "CREATE TABLE t (id int);\n").unwrap();
+    std::fs::write(resources.join("application.properties"), "# flyway\nspring.flyway.out-of-order=true\n").unwrap();
+    let project = Project::new("cfg_init_flyway_ooo");
+    let mut init = project.bare();
+    init.current_dir(spring.path()).arg("init");
+    let run: Run = init.output().unwrap().into();
+    assert!(
+        run.stdout.contains(
+            "allow_out_of_order = true: Flyway's outOfOrder, set in src/main/resources/application.properties"
+        ),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let toml = std::fs::read_to_string(spring.path().join("shale.toml")).unwrap();
+    assert!(toml.contains("\nallow_out_of_order = true\n"), "{toml}");
+
     let p = Project::new("cfg_init_deeper");
     let db = p.path().join("@app/db");
     std::fs::create_dir_all(db.join("migrations/committed")).unwrap();
