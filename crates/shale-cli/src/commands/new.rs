@@ -281,8 +281,12 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
         Layout::UpDownPair => {
             // bun's `.tx.`, where the newest up is named so: bun runs a file without it outside a
             // transaction (bun trial: `shale new` dropped it).
-            let tx = match set.versioned().last() {
-                Some(m) if m.up.path.to_string_lossy().ends_with(".tx.up.sql") => ".tx",
+            // pop's mark for PostgreSQL alone, where the newest up has it: pop would run a file
+            // without it on every database (breadth trial: Ory Kratos' `.postgres.up.sql` files).
+            let newest = set.versioned().last().and_then(|m| m.up.path.file_name()).map(|n| n.to_string_lossy());
+            let tx = match newest.as_deref() {
+                Some(name) if name.ends_with(".tx.up.sql") => ".tx",
+                Some(name) if shale_core::layout::written_for_postgres_alone(name) => ".postgres",
                 _ => "",
             };
             files.push((format!("{version}_{slug}{tx}.up.sql").into(), header("up")));

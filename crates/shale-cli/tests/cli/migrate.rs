@@ -536,6 +536,10 @@ fn an_applied_up_with_no_statement_beside_a_down_with_some_is_warned_about() {
     pop.write("20200101000000000001_unique.postgres.down.sql", "ALTER TABLE users ADD COLUMN x int;\n");
     let up = pop.shale(&["up"]).ok();
     assert!(!up.stderr.contains("holds no statement"), "{}", up.stderr);
+    // The next migration is named for PostgreSQL alone too: pop would run a file without the
+    // mark on every database.
+    let new = pop.shale(&["new", "add_widget"]).ok();
+    assert!(new.stdout.contains("_add_widget.postgres.up.sql"), "{}", new.stdout);
 }
 
 #[test]
