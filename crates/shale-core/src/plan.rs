@@ -1273,7 +1273,13 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
                 continue;
             }
             State::OutOfOrder if !(options.allow_out_of_order || m.up.directives().out_of_order) => {
-                let newest = records.newest.as_ref().map(Version::canonical).unwrap_or_default();
+                // As its file writes it (`20250306_0000`, not `20250306.0`: breadth trial, the
+                // same version was spelled two ways), where the file is here.
+                let newest = records
+                    .newest
+                    .as_ref()
+                    .map(|v| set.find(v).map_or_else(|| v.canonical(), |newest| newest.version_text.clone()))
+                    .unwrap_or_default();
                 let under_baseline = records.under_baseline(m).map(Version::canonical);
                 errors.push(PlanError::OutOfOrder {
                     label: m.label(),
