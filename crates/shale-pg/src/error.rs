@@ -437,6 +437,16 @@ pub fn remedy(sqlstate: &str, message: &str) -> Option<String> {
         "23514" if message.contains("for default partition") => "rows the new partition's bound takes are in the default partition: move them out first (create the partition as a table of its own, INSERT the rows taken from the default partition into it and DELETE them there, then ATTACH PARTITION it), in one migration".into(),
         "23502" | "23505" | "23503" | "23514" => "existing rows violate the new rule: fix the data first in this or an earlier migration".into(),
         "0A000" if message.contains("ALTER TYPE") => "run ALTER TYPE ... ADD VALUE in its own migration with `-- shale:no-transaction`".into(),
+        // (Supabase trial: its migrations on plain PostgreSQL stopped at `pg_net` with no pointer.)
+        "0A000" if message.starts_with("extension ") && message.ends_with("is not available") => {
+            let supabase = ["pg_net", "pgsodium", "pg_graphql", "supabase_vault", "pg_jsonschema", "wrappers", "pgjwt", "pg_tle"]
+                .iter()
+                .any(|x| message.contains(&format!("\"{x}\"")));
+            match supabase {
+                true => "this extension comes with Supabase's own PostgreSQL (its `supabase/postgres` image, which `supabase start` runs): run these migrations there, or on a server with the extension installed".into(),
+                false => "the extension is not installed on this server: install its package where PostgreSQL runs (on Debian, `postgresql-NN-NAME`), or migrate a server that offers it (a managed service lists the extensions it has)".into(),
+            }
+        }
         _ => return None,
     })
 }

@@ -420,3 +420,18 @@ fn a_throwaway_server_that_cannot_start_says_why_in_json() {
     );
     assert_eq!(p.psql("SELECT to_regclass('shale_migrations') IS NULL"), "t", "nothing recorded");
 }
+
+/// An extension the server does not have: where it comes from (Supabase trial: its migrations on
+/// plain PostgreSQL stopped at `pg_net` with no pointer).
+#[test]
+fn an_extension_the_server_lacks_says_where_it_comes_from() {
+    let p = Project::new("msg_no_extension");
+    p.write("001_net.sql", "CREATE EXTENSION IF NOT EXISTS pg_net;\n");
+    let run = p.shale(&["up"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("extension \"pg_net\" is not available"), "{}", run.stderr);
+    assert!(run.stderr.contains("comes with Supabase's own PostgreSQL"), "{}", run.stderr);
+    p.write("001_net.sql", "CREATE EXTENSION IF NOT EXISTS no_such_extension;\n");
+    let run = p.shale(&["up"]);
+    assert!(run.stderr.contains("install its package where PostgreSQL runs"), "{}", run.stderr);
+}
