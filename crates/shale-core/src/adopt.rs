@@ -1233,8 +1233,9 @@ impl AdoptNote {
                  the database holds what the earlier text made, which may differ from what the files build"
             ),
             AdoptNote::Schema { tool, schema, now, path } => format!(
-                "{tool}'s history is in schema {schema}, but unqualified names on this connection go to {now}: {tool} \
-                 ran its migrations with search_path = {schema}{}, and \
+                "{tool}'s history is in schema {schema}, and so are the tables its migrations create without naming a \
+                 schema, but unqualified names on this connection go to {now}: {tool} ran its migrations with \
+                 search_path = {schema}{}, and \
                  {migrating} would create their tables in {now}. Connect with that search_path: add \
                  `options=-csearch_path%3D{path}` to the database URL (`postgres://...?options=-csearch_path%3D{path}`), \
                  or set PGOPTIONS='-c search_path={path}'",

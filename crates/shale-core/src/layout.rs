@@ -1499,10 +1499,11 @@ impl MigrationSet {
         })
     }
 
-    /// The tables its migrations create without naming a schema, lowercased unless quoted: they
-    /// land where the search_path of the run that made them said.
+    /// The tables its migrations create for good without naming a schema, lowercased unless
+    /// quoted: they land where the search_path of the run that made them said (a TEMP table goes
+    /// to the session's own schema: re-check, convoy's was taken for one).
     pub fn tables_created_unqualified(&self) -> Vec<String> {
-        let created = self.migrations.iter().flat_map(|m| crate::tokens::created_table_names(&m.up.text));
+        let created = self.migrations.iter().flat_map(|m| crate::tokens::permanent_tables_created(&m.up.text));
         created.filter(|(schema, _)| schema.is_none()).map(|(_, name)| name).collect()
     }
 

@@ -184,6 +184,11 @@ pub(crate) fn created_table_names(text: &str) -> Vec<TableName> {
     tables_created(text, true).into_iter().map(|(_, name, _)| name).collect()
 }
 
+/// The tables `text` creates for good (not TEMP), each with its schema where the statement names one.
+pub(crate) fn permanent_tables_created(text: &str) -> Vec<TableName> {
+    tables_created(text, true).into_iter().filter(|(_, _, temporary)| !temporary).map(|(_, name, _)| name).collect()
+}
+
 /// The temporary tables `text` creates (`CREATE [LOCAL|GLOBAL] TEMP[ORARY] TABLE ...`): each
 /// name lowercased unless quoted.
 pub(crate) fn temporary_tables_created(text: &str) -> Vec<String> {

@@ -195,6 +195,9 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
             let (format, width) = match written.len() {
                 12 if digits => ("%Y%m%d%H%M", 12),
                 17 if digits => ("%Y%m%d%H%M%S%3f", 17),
+                // pop's (popx's) 20 digits, the second and a number within it (re-check: Ory
+                // Kratos' next one was its newest plus one, months back).
+                20 if digits => ("%Y%m%d%H%M%S000000", 20),
                 _ => ("%Y%m%d%H%M%S", 14),
             };
             let stamp = now.format(format).to_string();

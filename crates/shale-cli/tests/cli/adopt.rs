@@ -2678,7 +2678,8 @@ fn a_history_in_another_schema_says_no_search_path_where_the_tables_are_not_ther
     let p = Project::new("adopt_named_schemas");
     p.write(
         "1_accounts.sql",
-        "-- +migrate Up\nCREATE SCHEMA IF NOT EXISTS convoy;\nCREATE TABLE convoy.accounts (id bigint PRIMARY KEY);\n-- +migrate Down\nDROP TABLE convoy.accounts;\n",
+        "-- +migrate Up\nCREATE SCHEMA IF NOT EXISTS convoy;\nCREATE TABLE convoy.accounts (id bigint PRIMARY KEY);\n\
+         CREATE TEMPORARY TABLE tmp_ids AS SELECT 1 AS id;\nDROP TABLE tmp_ids;\n-- +migrate Down\nDROP TABLE convoy.accounts;\n",
     );
     p.psql(
         "CREATE SCHEMA convoy; CREATE TABLE convoy.accounts (id bigint PRIMARY KEY);

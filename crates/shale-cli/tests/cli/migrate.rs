@@ -534,12 +534,18 @@ fn an_applied_up_with_no_statement_beside_a_down_with_some_is_warned_about() {
     pop.write("20200101000000000000_users.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY);");
     pop.write("20200101000000000001_unique.postgres.up.sql", "");
     pop.write("20200101000000000001_unique.postgres.down.sql", "ALTER TABLE users ADD COLUMN x int;\n");
+    // And one with only a down, for every database (re-check: Kratos' `session_token_length`).
+    pop.write("20200101000000000002_shorten.up.sql", "--\n");
+    pop.write("20200101000000000002_shorten.down.sql", "UPDATE users SET id = id;\n");
     let up = pop.shale(&["up"]).ok();
     assert!(!up.stderr.contains("holds no statement"), "{}", up.stderr);
-    // The next migration is named for PostgreSQL alone too: pop would run a file without the
-    // mark on every database.
+    // The next migration is named for PostgreSQL alone where the newest up is, and numbered as
+    // pop's are, the second now and a number within it (re-check: its newest plus one).
+    pop.remove("20200101000000000002_shorten.up.sql");
+    pop.remove("20200101000000000002_shorten.down.sql");
     let new = pop.shale(&["new", "add_widget"]).ok();
-    assert!(new.stdout.contains("_add_widget.postgres.up.sql"), "{}", new.stdout);
+    assert!(new.stdout.contains("000000_add_widget.postgres.up.sql"), "{}", new.stdout);
+    assert!(!new.stdout.contains("20200101000000000002"), "{}", new.stdout);
 }
 
 #[test]
