@@ -275,7 +275,10 @@ impl Script {
     /// diesel's and Hasura's placeholder comments): as a down, the migration has none to check,
     /// and `--generate` computes one. Read from its text, split or not.
     pub fn runs_nothing(&self) -> bool {
-        self.statements.is_empty() && crate::split::split(self.own_text()).is_ok_and(|s| s.is_empty())
+        // (A `BEGIN;` and `COMMIT;` around nothing are nothing: breadth trial, a Sqitch revert.)
+        self.statements.is_empty()
+            && crate::split::split(self.own_text())
+                .is_ok_and(|s| s.iter().all(|s| crate::split::transaction_control(s).is_some()))
     }
 
     /// [`Script::own_text`], shared: the file's own text when it is the whole of it (no copy).

@@ -12,6 +12,7 @@ pub mod embed;
 pub mod envsub;
 pub mod ident;
 pub mod layout;
+pub mod literals;
 pub mod locks;
 pub mod placeholders;
 pub mod plan;

@@ -593,7 +593,10 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
                 .map(|e| (e.file_name().to_string_lossy().into_owned(), e.file_type().is_ok_and(|t| t.is_dir())))
                 .collect();
             names.sort();
-            let tool = if for_another_database(relative) || written_for_clickhouse(&dir, &names) {
+            let tool = if for_another_database(relative)
+                || written_for_clickhouse(&dir, &names)
+                || holds_sample_data(relative)
+            {
                 // ClickHouse's, MySQL's, SQLite's migrations (trigger.dev's goose files for
                 // ClickHouse, shallower than its Prisma history; uptrace's `chmigrations` beside
                 // its bun `pgmigrations`: breadth trial and bun re-check).
@@ -624,6 +627,10 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
                     Some("bun")
                 } else if names.iter().any(|(name, folder)| !folder && name.ends_with(".up.sql") && pop(name)) {
                     Some("pop")
+                } else if crate_uses(listed, relative, "sqlx") {
+                    // sqlx's pairs, in a crate that uses it (breadth trial: docs.rs' were named
+                    // golang-migrate's, the crate's Cargo.toml taking sqlx from the workspace).
+                    Some("sqlx")
                 } else {
                     Some("golang-migrate")
                 }
@@ -636,13 +643,19 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
                 // A Sqitch plan deeper down (chef-server's `src/oc_erchef/schema`: breadth trial).
                 Some("Sqitch")
             } else if dir.join("atlas.sum").is_file() {
-                // Atlas's (ent's `ent/migrate/migrations`, or where atlas.hcl's `dir` points).
-                Some("Atlas")
+                // Atlas's (ent's `ent/migrate/migrations`, or where atlas.hcl's `dir` points),
+                // but for goose's or dbmate's files it wrote, which those tools run (breadth
+                // trial: openlane's goose folder was named Atlas's).
+                Some(first_sections_tool(&dir, &names).unwrap_or("Atlas"))
+            } else if names.iter().any(|(name, folder)| !folder && postgrator_named(name)) {
+                // Postgrator's `0001.do.x.sql` (breadth trial: omnivore's `packages/db/migrations`,
+                // not found from the repository's root).
+                Some("Postgrator")
             } else if names.iter().any(|(name, folder)| !folder && flyway_versioned(name)) {
                 // Flyway's `V1__x.sql` (a Java project's `src/main/resources/...`, kestra's
                 // `migrations/postgres`: breadth trial, not found), or refinery's, which names
                 // them so, where a crate above uses it (breadth trial: PeerDB's was named Flyway's).
-                match runs_refinery(listed, relative) {
+                match crate_uses(listed, relative, "refinery") {
                     true => Some("refinery"),
                     false => Some("Flyway"),
                 }
@@ -655,10 +668,7 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
                 Some("graphile-migrate")
             } else {
                 // goose's, dbmate's and sql-migrate's files say whose they are in their first lines.
-                names
-                    .iter()
-                    .find(|(name, folder)| !folder && name.to_ascii_lowercase().ends_with(".sql"))
-                    .and_then(|(name, _)| sections_tool_of(&dir.join(name)))
+                first_sections_tool(&dir, &names)
             };
             if let Some(tool) = tool.filter(|_| !relative.as_os_str().is_empty()) {
                 found.push((relative.to_string_lossy().replace('\\', "/"), tool, names.len()));
@@ -725,12 +735,27 @@ const POP_DATABASES: &[&str] = &[
     "sqlite",
 ];
 
-/// Whether a crate holding `relative` (its `Cargo.toml` in a folder above, up to `root`) uses
-/// refinery.
-fn runs_refinery(root: &Path, relative: &Path) -> bool {
-    relative.ancestors().any(|folder| {
-        std::fs::read_to_string(root.join(folder).join("Cargo.toml")).is_ok_and(|t| t.contains("refinery"))
+/// Whether a crate holding `relative` (its `Cargo.toml` in a folder above, up to `root`, a
+/// workspace's too) uses the crate `name`.
+fn crate_uses(root: &Path, relative: &Path, name: &str) -> bool {
+    relative
+        .ancestors()
+        .any(|folder| std::fs::read_to_string(root.join(folder).join("Cargo.toml")).is_ok_and(|t| t.contains(name)))
+}
+
+/// Postgrator's file name: `0001.do.x.sql` (or `0001.do.sql`).
+fn postgrator_named(name: &str) -> bool {
+    name.split_once(".do.").is_some_and(|(number, rest)| {
+        !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) && rest.to_ascii_lowercase().ends_with("sql")
     })
+}
+
+/// The tool whose section markers the first SQL file of `dir` has (goose, dbmate, sql-migrate).
+fn first_sections_tool(dir: &Path, names: &[(String, bool)]) -> Option<&'static str> {
+    names
+        .iter()
+        .find(|(name, folder)| !folder && name.to_ascii_lowercase().ends_with(".sql"))
+        .and_then(|(name, _)| sections_tool_of(&dir.join(name)))
 }
 
 /// A migration as diesel writes it: a folder named by its dashed time (`2018-02-17-205753_name`,
@@ -803,6 +828,13 @@ fn sqitch_project(root: &Path) -> Option<(String, &'static str)> {
 /// (peewee trial: `db/migrations` of Python modules was named dbmate's); any, for the others.
 fn holds_the_tools_files(dir: &Path, tool: &str) -> bool {
     match tool {
+        // Atlas's own files in `db/migrations` are not dbmate's (breadth trial: openlane's).
+        "dbmate" if dir.join("atlas.sum").is_file() => std::fs::read_dir(dir).is_ok_and(|entries| {
+            let mut names: Vec<(String, bool)> =
+                entries.flatten().map(|e| (e.file_name().to_string_lossy().into_owned(), false)).collect();
+            names.sort();
+            first_sections_tool(dir, &names) == Some("dbmate")
+        }),
         "dbmate" | "the Supabase CLI" | "Flyway" | "drizzle-kit" => std::fs::read_dir(dir).is_ok_and(|entries| {
             entries.flatten().any(|e| {
                 e.file_name().to_string_lossy().to_ascii_lowercase().ends_with(".sql")
@@ -915,6 +947,15 @@ fn for_another_database(relative: &Path) -> bool {
     relative.iter().any(|part| {
         let part = part.to_string_lossy().to_ascii_lowercase();
         OTHERS.iter().any(|other| part == *other || part.split(['-', '_', '.']).any(|word| word == *other))
+    })
+}
+
+/// Whether the folder is named for sample data (`db/seed`, `seeds`, `fixtures`): a seed's SQL
+/// written in a tool's sections is no history (breadth trial: openlane's goose-marked seeds,
+/// holding more files than its migrations, were chosen).
+fn holds_sample_data(relative: &Path) -> bool {
+    relative.file_name().is_some_and(|name| {
+        matches!(name.to_string_lossy().to_ascii_lowercase().as_str(), "seed" | "seeds" | "fixtures" | "sample_data")
     })
 }
 

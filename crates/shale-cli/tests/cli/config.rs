@@ -498,6 +498,44 @@ fn init_finds_the_directory_another_tool_keeps() {
             "nexus/catalog/migrations",
             "refinery",
         ),
+        // Atlas's own files in `db/migrations` (not dbmate's), goose's files Atlas wrote with its
+        // atlas.sum (goose's), seeds in goose's sections (no history), sqlx's pairs in a crate
+        // taking sqlx from its workspace, Postgrator's in a monorepo's package (breadth trial:
+        // openlane, docs.rs, omnivore).
+        (
+            &[
+                ("db/migrations/20260809191420_init.sql", "CREATE TABLE users (id int);\n"),
+                ("db/migrations/atlas.sum", "h1:x=\n20260809191420_init.sql h1:y=\n"),
+            ][..],
+            "db/migrations",
+            "Atlas",
+        ),
+        (
+            &[
+                ("db/goose/20260809191428_init.sql", "-- +goose Up\nCREATE TABLE users (id int);\n"),
+                ("db/goose/atlas.sum", "h1:x=\n20260809191428_init.sql h1:y=\n"),
+                ("db/seed/01_a.sql", "-- +goose Up\nINSERT INTO users VALUES (1);\n"),
+                ("db/seed/02_b.sql", "-- +goose Up\nINSERT INTO users VALUES (2);\n"),
+                ("db/seed/03_c.sql", "-- +goose Up\nINSERT INTO users VALUES (3);\n"),
+            ][..],
+            "db/goose",
+            "goose",
+        ),
+        (
+            &[
+                ("Cargo.toml", "[workspace.dependencies]\nsqlx = { version = \"0.8\", features = [\"postgres\"] }\n"),
+                ("crates/lib/database/Cargo.toml", "[dependencies]\nsqlx = { workspace = true }\n"),
+                ("crates/lib/database/migrations/20240101000000_init.up.sql", "CREATE TABLE users (id int);\n"),
+                ("crates/lib/database/migrations/20240101000000_init.down.sql", "DROP TABLE users;\n"),
+            ][..],
+            "crates/lib/database/migrations",
+            "sqlx",
+        ),
+        (
+            &[("packages/db/migrations/0001.do.init.sql", "CREATE TABLE users (id int);\n")][..],
+            "packages/db/migrations",
+            "Postgrator",
+        ),
         (
             &[
                 ("src/oc_erchef/schema/sqitch.plan", "%project=x\n\nusers 2024-01-01T00:00:00Z M <m@x>\n"),

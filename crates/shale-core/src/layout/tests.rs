@@ -1163,3 +1163,13 @@ fn an_unversioned_script_in_a_folder_is_left_alone() {
         set.ignored
     );
 }
+
+/// A script of comments, or of a `BEGIN;` and `COMMIT;` around nothing (breadth trial: a Sqitch
+/// revert), runs nothing; one statement between them is something.
+#[test]
+fn what_runs_nothing() {
+    let script = |sql: &str| Script::parse(PathBuf::from("x.sql"), sql.to_string(), 0..sql.len(), None).unwrap();
+    assert!(script("-- nothing yet\n").runs_nothing());
+    assert!(script("-- Revert app:version_7\n\nBEGIN;\n\nCOMMIT;\n").runs_nothing());
+    assert!(!script("BEGIN;\nDROP TABLE t;\nCOMMIT;\n").runs_nothing());
+}
