@@ -38,6 +38,18 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
                 problems.len()
             )))
         }
+        // Versions with no file here: where the tool's files are in another folder of the project,
+        // named (breadth trial: openlane's goose files beside Atlas's, which `dir` pointed at).
+        Err(shale::Error::Adopt(problems)) => {
+            let tool = problems.iter().find_map(|p| match p {
+                shale::core::adopt::AdoptProblem::NoFile { tool, .. } => Some(tool.to_string()),
+                _ => None,
+            });
+            if let Some(tool) = tool {
+                super::init::note_the_tools_other_folders(settings, &tool);
+            }
+            return Err(shale::Error::Adopt(problems).into());
+        }
         other => other?,
     };
     if settings.json {

@@ -868,6 +868,30 @@ fn drizzle_1_folder(folder: &Path) -> bool {
 /// The other folders of migrations the repository holds, beside the one `dir` points at (a side
 /// database's, another service's): named, so that a second history is a choice, not a surprise
 /// (bun re-check: trigger.dev's three, uptrace's two).
+/// A note naming the project's other folders holding `tool`'s files (not `settings.dir`), where
+/// `adopt` found the tool's versions with no file in `dir`.
+pub(crate) fn note_the_tools_other_folders(settings: &Settings, tool: &str) {
+    let same = |a: &str, b: &str| {
+        let plain = |t: &str| t.to_ascii_lowercase().trim_end_matches("-kit").to_string();
+        plain(a) == plain(b)
+    };
+    let here = std::fs::canonicalize(&settings.dir).ok();
+    let folders: Vec<String> = marked_dirs(&settings.root)
+        .into_iter()
+        .filter(|(relative, found, _)| {
+            same(found, tool) && std::fs::canonicalize(settings.root.join(relative)).ok() != here
+        })
+        .map(|(relative, _, _)| relative)
+        .take(3)
+        .collect();
+    if !folders.is_empty() {
+        crate::output::note(&format!(
+            "{tool}'s files are also in {}: point --dir (or `dir` in shale.toml) there if that is the folder {tool} ran",
+            folders.join(", ")
+        ));
+    }
+}
+
 fn note_other_histories(root: &Path, chosen: &str) {
     let others: Vec<String> = marked_dirs(root)
         .into_iter()

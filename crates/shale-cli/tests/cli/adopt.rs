@@ -4006,3 +4006,26 @@ fn adopt_piped_into_a_reader_gone_away_stops_quietly() {
     let recorded = p.psql("SELECT count(*) FROM shale_migrations WHERE kind = 'adopted'");
     assert!(recorded == "2" || recorded.is_empty() || recorded == "0", "all or nothing: {recorded}");
 }
+
+/// goose applied versions that `dir` (Atlas's files, beside goose's) does not have: the folder
+/// holding goose's files is named (breadth trial: openlane's, which `init` had found).
+#[test]
+fn versions_with_no_file_name_the_folder_holding_the_tool_s_files() {
+    let p = Project::new("adopt_other_folder");
+    let write = |relative: &str, text: &str| {
+        let path = p.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("db/migrations/20260809191420_init.sql", "CREATE TABLE users (id int);\n");
+    write("db/migrations/atlas.sum", "h1:x=\n20260809191420_init.sql h1:y=\n");
+    write("db/goose/20260809191428_init.sql", "-- +goose Up\nCREATE TABLE users (id int);\n");
+    p.psql(
+        "CREATE TABLE users (id int);
+         CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp DEFAULT now());
+         INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (20260809191428, true)",
+    );
+    let run = p.shale(&["--dir", "db/migrations", "adopt"]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(run.stderr.contains("goose's files are also in db/goose"), "{}", run.stderr);
+}
