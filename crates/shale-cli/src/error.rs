@@ -328,7 +328,7 @@ fn shale_text(error: &ShaleError) -> String {
              what they build), then `shale up` runs the rest. Where the migrations are meant to run over these \
              tables as they are, record that once with `shale adopt --nothing`"
         ),
-        ShaleError::Adopt(problems) => problems.iter().map(adopt_text).collect::<Vec<_>>().join("\n"),
+        ShaleError::Adopt(problems) => adopt_texts(problems).join("\n"),
         ShaleError::NoForeignHistory { table: Some(_), .. } => error.to_string(),
         // A baseline row the tool wrote since ran nothing: where the database lacks their work,
         // that row goes and shale runs them; recording them as applied would skip them for good.
@@ -583,6 +583,38 @@ fn adopt_text(problem: &AdoptProblem) -> String {
              it), `shale adopt --accept-missing` takes such migrations over as applied with no file"
         ),
     }
+}
+
+/// Each adoption problem in the CLI's words; the versions the tool applied with no file here in
+/// one message, the way out said once (re-check: openlane's paragraph came once per version).
+fn adopt_texts(problems: &[AdoptProblem]) -> Vec<String> {
+    let (no_file, rest): (Vec<&AdoptProblem>, Vec<&AdoptProblem>) =
+        problems.iter().partition(|p| matches!(p, AdoptProblem::NoFile { .. }));
+    let mut texts: Vec<String> = rest.into_iter().map(adopt_text).collect();
+    match no_file.as_slice() {
+        [] => {}
+        [one] => texts.push(adopt_text(one)),
+        [AdoptProblem::NoFile { tool, .. }, ..] => {
+            let keys: Vec<&str> = no_file
+                .iter()
+                .filter_map(|p| match p {
+                    AdoptProblem::NoFile { key, .. } => Some(key.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let shown = match keys.len() {
+                n if n > 8 => format!("{}, ... ({n} in all)", keys[..8].join(", ")),
+                _ => keys.join(", "),
+            };
+            let first = adopt_text(no_file[0]);
+            let advice = first.split_once(": ").map_or("", |(_, advice)| advice);
+            texts.push(format!(
+                "{tool} applied migrations {shown}, and no file in the migrations directory has their versions: {advice}"
+            ));
+        }
+        _ => {}
+    }
+    texts
 }
 
 /// The problems between the files and the history, each with the way out in the CLI's words;

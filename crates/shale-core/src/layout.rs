@@ -2068,6 +2068,24 @@ pub fn written_for_postgres_alone(file_name: &str) -> bool {
     matches!(pop_file(stem), PopFile::Marked(_, NameMarks { postgres: true, .. }))
 }
 
+/// Whether a folder is named for a database other than PostgreSQL (`mysql`, `sqlite`).
+fn named_for_another_database(folder: &str) -> bool {
+    const OTHERS: [&str; 11] = [
+        "mysql",
+        "mariadb",
+        "sqlite",
+        "sqlite3",
+        "mssql",
+        "sqlserver",
+        "clickhouse",
+        "cockroach",
+        "cockroachdb",
+        "duckdb",
+        "oracle",
+    ];
+    OTHERS.contains(&folder.to_ascii_lowercase().as_str())
+}
+
 /// PostgreSQL's names in pop's file names (`x.postgres.up.sql`), aliases included.
 const POP_POSTGRES: [&str; 4] = ["postgres", "postgresql", "pg", "pgx"];
 
@@ -2181,6 +2199,13 @@ fn classify(relative: &Path) -> Classified {
                 "is a migration in folder `{}`, where only Flyway's V, U and R files are read: point the migrations \
                  directory at that folder (graphile-migrate's `committed`, say), or keep the file at the top",
                 folders.join("/")
+            )),
+            // A folder per database (diesel's `migrations/mysql/...` beside `postgresql/`): another
+            // database's are left alone, and the errors all point at PostgreSQL's (breadth trial:
+            // vaultwarden's 314 errors pointed at mysql, postgresql and sqlite by turns).
+            _ if folders.len() > 1 && named_for_another_database(&folders[0]) => Classified::Skipped(format!(
+                "in folder `{}`, another database's migrations",
+                folders[0]
             )),
             _ if folders.last().is_some_and(|f| split_version(f, true).is_some()) && folders.len() > 1 => {
                 let parent = folders[..folders.len() - 1].join("/");

@@ -40,9 +40,44 @@ pub fn used_as_a_value(text: &str, value: &str) -> bool {
     false
 }
 
+/// Whether `text` creates a function or procedure whose body PostgreSQL does not read when it
+/// creates it (PL/pgSQL, any language but SQL): a literal in it is used when the body runs, in a
+/// transaction of its own (re-check: a Supabase project's plpgsql bodies were warned about).
+pub fn creates_a_routine_read_later(text: &str) -> bool {
+    let words: Vec<Token> = Tokens::new(text).take(6).map(|(t, _)| t).collect();
+    let word = |i: usize| match words.get(i) {
+        Some(Token::Word(w)) => w.as_str(),
+        _ => "",
+    };
+    let at = if word(1) == "OR" && word(2) == "REPLACE" { 3 } else { 1 };
+    if word(0) != "CREATE" || !matches!(word(at), "FUNCTION" | "PROCEDURE") {
+        return false;
+    }
+    let mut tokens = Tokens::new(text);
+    while let Some((token, _)) = tokens.next() {
+        if token == Token::Word("LANGUAGE".into()) {
+            return match tokens.next() {
+                Some((Token::Word(language) | Token::Str(language), _)) => !language.eq_ignore_ascii_case("sql"),
+                _ => false,
+            };
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
-    use super::used_as_a_value;
+    use super::{creates_a_routine_read_later, used_as_a_value};
+
+    #[test]
+    fn routines_whose_bodies_are_read_when_they_run() {
+        assert!(creates_a_routine_read_later(
+            "CREATE OR REPLACE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM 'b'; END $$"
+        ));
+        assert!(creates_a_routine_read_later("create function f() returns void as $$ select 1 $$ language 'plpgsql'"));
+        assert!(!creates_a_routine_read_later("CREATE FUNCTION f() RETURNS text LANGUAGE sql RETURN 'b'"));
+        assert!(!creates_a_routine_read_later("CREATE VIEW v AS SELECT 'b'"));
+    }
 
     #[test]
     fn a_literal_passed_to_a_function_is_its_parameter_s() {

@@ -4023,9 +4023,16 @@ fn versions_with_no_file_name_the_folder_holding_the_tool_s_files() {
     p.psql(
         "CREATE TABLE users (id int);
          CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp DEFAULT now());
-         INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (20260809191428, true)",
+         INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (20260809191428, true), (20260809191432, true)",
     );
     let run = p.shale(&["--dir", "db/migrations", "adopt"]);
     assert_ne!(run.code, 0, "{}", run.stdout);
     assert!(run.stderr.contains("goose's files are also in db/goose"), "{}", run.stderr);
+    // The versions with no file in one message, the way out said once.
+    assert!(
+        run.stderr.contains("goose applied migrations 20260809191428, 20260809191432, and no file"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.matches("restore the file").count(), 1, "{}", run.stderr);
 }

@@ -528,6 +528,14 @@ fn an_applied_up_with_no_statement_beside_a_down_with_some_is_warned_about() {
     p.shale(&["repair", "002", "--rolled-back", "--reason", "its SQL was in the down file"]).ok();
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'"), "2");
+    // A down that only checks or cleans data, its up left empty on purpose (re-check: docs.rs'
+    // "we only have a down-migration as validation", whose DELETEs the advice would have run).
+    let check = Project::new("cli_empty_up_check");
+    check.write("001_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);");
+    check.write("002_check.up.sql", "-- no up-migration, we only have a down-migration as validation\n");
+    check.write("002_check.down.sql", "DELETE FROM users WHERE id < 0;\n");
+    let up = check.shale(&["up"]).ok();
+    assert!(!up.stderr.contains("holds no statement"), "{}", up.stderr);
     // pop's file for PostgreSQL alone, left empty: popx does nothing there on purpose (breadth
     // trial, Ory Kratos: sixteen warnings).
     let pop = Project::new("cli_empty_up_pop");

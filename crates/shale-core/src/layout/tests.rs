@@ -784,6 +784,16 @@ fn flyway_files_are_read_in_folders_at_any_depth() {
     );
     let errors = load(vec![file("2017-09-23-182408_x/V1__a.sql", "select 1;")]).unwrap_err();
     assert!(errors[0].to_string().contains("holds only up.sql"), "{}", errors[0]);
+    // A folder per database: another database's are left alone, and every error points at
+    // PostgreSQL's (breadth trial: vaultwarden's pointed at mysql, postgresql and sqlite by turns).
+    let errors = load(vec![
+        file("mysql/2018-02-17-205753_users/up.sql", "select 1;"),
+        file("postgresql/2019-09-12-100000_users/up.sql", "select 1;"),
+        file("sqlite/2018-02-17-205753_users/up.sql", "select 1;"),
+    ])
+    .unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].to_string().contains("point the migrations directory at `postgresql`"), "{}", errors[0]);
 }
 
 #[test]

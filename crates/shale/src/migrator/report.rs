@@ -61,6 +61,17 @@ pub struct EmptyUp {
     pub later_applied: bool,
 }
 
+/// Whether `script` creates or alters something (a statement starting `CREATE` or `ALTER`).
+fn makes_something(script: &shale_core::Script) -> bool {
+    let text = script.own_text();
+    shale_core::split::split(text).is_ok_and(|statements| {
+        statements.iter().any(|s| {
+            let first = text[s.span.clone()].split(|c: char| !c.is_ascii_alphabetic()).next().unwrap_or("");
+            first.eq_ignore_ascii_case("CREATE") || first.eq_ignore_ascii_case("ALTER")
+        })
+    })
+}
+
 impl EmptyUp {
     /// Those of `steps` (a run's) that are such migrations of `set`.
     pub(crate) fn of_run(set: &MigrationSet, steps: &[StepReport]) -> Vec<EmptyUp> {
@@ -74,7 +85,10 @@ impl EmptyUp {
             let Some(m) = step.version.as_deref().and_then(Version::parse).and_then(|v| set.find(&v)) else {
                 continue;
             };
-            let down_has_sql = m.down.as_ref().is_some_and(|d| d.path != m.up.path && !d.runs_nothing());
+            // A down that makes or changes something (its up's SQL put there by mistake: the Kysely
+            // trial's ADD COLUMN), not one that only checks or cleans data (re-check: docs.rs'
+            // "we only have a down-migration as validation", whose DELETEs the advice would run).
+            let down_has_sql = m.down.as_ref().is_some_and(|d| d.path != m.up.path && makes_something(d));
             // (In pop's directory, an empty up is on purpose: a file for PostgreSQL alone where popx
             // does nothing, or a migration with only a down, run before an older one's; breadth
             // trial and re-check, Ory Kratos: warnings advising to run its downs as ups.)
