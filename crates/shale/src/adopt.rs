@@ -209,6 +209,9 @@ impl Migrator {
                 return Err(Error::NotItsHistory { tool, table: table.display(), columns, theirs });
             }
         }
+        if request.tool.is_none() && request.table.is_none() {
+            found = without_empty_histories(client, found).await?;
+        }
         match found.len() {
             1 => Ok(found.remove(0)),
             0 => Err(Error::NoForeignHistory { tool: request.tool, table: request.table.clone() }),
@@ -998,11 +1001,14 @@ impl Migrator {
         let mut found = self.other_histories(client).await?;
         found.retain(|t| !self.own_table(t));
         // Those on the search_path, when there are any: another schema's is likely another
-        // application's (detect lists those on the search_path first).
+        // application's (detect lists those on the search_path first); but for the tools that
+        // keep their history in a schema of their own (graphile-migrate's `graphile_migrate`:
+        // third sweep, an empty Flyway table in public was named in its place, and adopting that
+        // ran again what graphile-migrate had applied).
         if found.first().is_some_and(|t| t.in_search_path) {
-            found.retain(|t| t.in_search_path);
+            found.retain(|t| t.in_search_path || !t.tool.history_beside_migrations());
         }
-        Ok(found)
+        without_empty_histories(client, found).await
     }
 }
 
@@ -1074,6 +1080,20 @@ fn set_failures_apart(foreign: &mut shale_core::adopt::ForeignHistory) -> Vec<St
         }
         shale_core::adopt::ForeignState::Current { .. } => Vec::new(),
     }
+}
+
+/// Of several other tools' histories, those holding rows, where some do: an empty one (a project's
+/// schema file making Flyway's table, beside graphile-migrate's history) migrated nothing. One
+/// query, only where there are several.
+async fn without_empty_histories(client: &Client, found: Vec<ForeignTable>) -> Result<Vec<ForeignTable>, Error> {
+    if found.len() < 2 {
+        return Ok(found);
+    }
+    let holding = foreign::holding_rows(client, &found).await?;
+    if !holding.iter().any(|h| *h) {
+        return Ok(found);
+    }
+    Ok(found.into_iter().zip(holding).filter(|(_, h)| *h).map(|(t, _)| t).collect())
 }
 
 /// More than one other tool's history: which one to take over must be said.

@@ -4036,3 +4036,27 @@ fn versions_with_no_file_name_the_folder_holding_the_tool_s_files() {
     );
     assert_eq!(run.stderr.matches("restore the file").count(), 1, "{}", run.stderr);
 }
+
+/// graphile-migrate's history, in its own schema, beside an empty Flyway table a schema file made
+/// in public (third sweep, regen-network's indexer: `status` named Flyway's, adopting it took
+/// nothing over, and `up` ran every committed file again).
+#[test]
+fn an_empty_history_beside_graphile_migrate_s_is_passed_over() {
+    let p = Project::new("adopt_graphile_beside_empty");
+    let h = graphile_committed(&p, &[("000001.sql", "CREATE TABLE users (id bigint PRIMARY KEY);")]);
+    p.psql(&format!(
+        "CREATE TABLE users (id bigint PRIMARY KEY);
+         CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL);
+         CREATE SCHEMA graphile_migrate;
+         CREATE TABLE graphile_migrate.migrations (hash text PRIMARY KEY, previous_hash text REFERENCES graphile_migrate.migrations,
+           filename text NOT NULL, date timestamptz NOT NULL DEFAULT now());
+         INSERT INTO graphile_migrate.migrations (hash, previous_hash, filename) VALUES ('{}', NULL, '000001.sql')",
+        h[0]
+    ));
+    let status = p.shale(&["status"]).ok();
+    assert!(status.stderr.contains("migrated by graphile-migrate"), "{}", status.stderr);
+    let adopt = p.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("graphile-migrate"), "{}", adopt.stdout);
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stdout.contains("nothing to apply"), "{}", up.stdout);
+}
