@@ -1772,7 +1772,8 @@ fn unknown_placeholder(path: &Path, text: &str, unknown: &crate::placeholders::U
             ),
             None => format!(
                 "give it a value among the placeholders the migrations are read with: the value Flyway had as \
-                 flyway.placeholders.{name}"
+                 flyway.placeholders.{name}; where Flyway ran with placeholder replacement off \
+                 (placeholderReplacement=false) and the text is data, its own text: `{name} = \"${{{name}}}\"`"
             ),
         }),
     )

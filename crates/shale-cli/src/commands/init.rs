@@ -56,14 +56,11 @@ pub fn run(settings: &Settings) -> Result<i32> {
     };
     // Flyway's `outOfOrder`, where the project sets it: its team applies older versions late, and
     // `up` would refuse them (breadth trial: hmcts' ccd-data-store-api).
-    let out_of_order = match &found {
-        Some((relative, "Flyway")) => flyway_out_of_order(&settings.root, Path::new(relative)),
-        _ => None,
+    let flyway = match &found {
+        Some((relative, "Flyway")) => flyway_settings(&settings.root, Path::new(relative)),
+        _ => FlywaySettings::default(),
     };
-    let template = match &out_of_order {
-        Some(_) => template.replacen("# allow_out_of_order = false", "allow_out_of_order = true", 1),
-        None => template,
-    };
+    let template = flyway.written_into(template);
     // graphile-migrate's `.gmrc` sits beside its `migrations/` (the starter's `@app/db/.gmrc`, found
     // from the repository's root: breadth trial, its placeholders were not written).
     let gmrc_root = match &found {
@@ -96,9 +93,7 @@ pub fn run(settings: &Settings) -> Result<i32> {
     if let Some(gmrc) = &gmrc {
         gmrc.say();
     }
-    if let Some(file) = &out_of_order {
-        println!("allow_out_of_order = true: Flyway's outOfOrder, set in {file}");
-    }
+    flyway.say();
     if let Some((variable, key)) = &prisma_url {
         println!(
             "database_url_env = \"{variable}\": the {key}, which Prisma Migrate connects with{}",
@@ -690,34 +685,105 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
     found
 }
 
-/// The file that sets Flyway's `outOfOrder` to true for the migrations at `relative` (under
-/// `root`): a Spring application's `application*.properties` or `.yml` (`spring.flyway.out-of-order`)
-/// or a `flyway.conf` / `flyway.toml`, in a folder holding them or above it.
-fn flyway_out_of_order(root: &Path, relative: &Path) -> Option<String> {
+/// What a project's Flyway configuration says that shale.toml says too: `outOfOrder`, the
+/// placeholders' values, and the schema `${flyway:defaultSchema}` stands for (breadth trials:
+/// ccd-data-store-api's out-of-order, pivo-java's placeholders and `spring.flyway.schemas`).
+#[derive(Default)]
+struct FlywaySettings {
+    /// The file it was read from.
+    file: Option<String>,
+    out_of_order: bool,
+    placeholders: Vec<(String, String)>,
+}
+
+impl FlywaySettings {
+    fn written_into(&self, template: String) -> String {
+        let mut template = match self.out_of_order {
+            true => template.replacen("# allow_out_of_order = false", "allow_out_of_order = true", 1),
+            false => template,
+        };
+        if !self.placeholders.is_empty() {
+            let mut table = String::from("[placeholders]\n");
+            for (key, value) in &self.placeholders {
+                table.push_str(&format!("{} = {}\n", toml_string(key), toml_string(value)));
+            }
+            template = template.replacen("# [placeholders]\n# schema = \"app\"\n", &table, 1);
+        }
+        template
+    }
+
+    fn say(&self) {
+        let Some(file) = &self.file else { return };
+        if self.out_of_order {
+            println!("allow_out_of_order = true: Flyway's outOfOrder, set in {file}");
+        }
+        if !self.placeholders.is_empty() {
+            let names: Vec<&str> = self.placeholders.iter().map(|(k, _)| k.as_str()).collect();
+            println!("[placeholders] {}: Flyway's, set in {file}", names.join(", "));
+        }
+    }
+}
+
+/// The Flyway settings of the configuration file nearest the migrations at `relative` (under
+/// `root`), in a folder holding them or above it: a Spring application's `application*.properties`
+/// (`spring.flyway.*`; of its `.yml`, the out-of-order line) or a `flyway.conf` (`flyway.*`).
+fn flyway_settings(root: &Path, relative: &Path) -> FlywaySettings {
     let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
-    relative.ancestors().find_map(|folder| {
-        let Ok(entries) = std::fs::read_dir(listed.join(folder)) else { return None };
+    for folder in relative.ancestors() {
+        let Ok(entries) = std::fs::read_dir(listed.join(folder)) else { continue };
         let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         names.sort();
-        names
-            .into_iter()
-            .find(|name| {
-                let config = (name.starts_with("application")
-                    && [".properties", ".yml", ".yaml"].iter().any(|x| name.ends_with(x)))
-                    || name == "flyway.conf"
-                    || name == "flyway.toml";
-                config
-                    && std::fs::read_to_string(listed.join(folder).join(name)).is_ok_and(|text| {
-                        text.lines().any(|line| {
-                            let line = line.trim().to_ascii_lowercase();
-                            !line.starts_with('#')
-                                && (line.contains("out-of-order") || line.contains("outoforder"))
-                                && line.contains("true")
-                        })
-                    })
-            })
-            .map(|name| folder.join(name).to_string_lossy().replace('\\', "/"))
-    })
+        for name in names {
+            let properties =
+                (name.starts_with("application") && name.ends_with(".properties")) || name == "flyway.conf";
+            let yaml = name.starts_with("application") && (name.ends_with(".yml") || name.ends_with(".yaml"));
+            if !properties && !yaml {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(listed.join(folder).join(&name)) else { continue };
+            let mut found = FlywaySettings::default();
+            // (Spring resolves `${other.key}` and `${other.key:default}` from the same properties.)
+            let keyed: std::collections::BTreeMap<&str, &str> = text
+                .lines()
+                .filter_map(|l| l.trim().split_once(['=', ':']))
+                .map(|(k, v)| (k.trim(), v.trim()))
+                .collect();
+            let resolved = |value: String| -> Option<String> {
+                let Some(inner) = value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) else {
+                    return (!value.contains("${")).then_some(value);
+                };
+                let (key, default) = inner.split_once(':').map_or((inner, None), |(k, d)| (k, Some(d)));
+                keyed.get(key).map(|v| v.to_string()).or(default.map(str::to_string)).filter(|v| !v.contains("${"))
+            };
+            for line in text.lines().map(str::trim).filter(|l| !l.starts_with('#') && !l.starts_with('!')) {
+                let lower = line.to_ascii_lowercase();
+                if (lower.contains("out-of-order") || lower.contains("outoforder")) && lower.contains("true") {
+                    found.out_of_order = true;
+                }
+                if !properties {
+                    continue;
+                }
+                let Some((key, value)) = line.split_once(['=', ':']) else { continue };
+                let key = key.trim();
+                let key = key.strip_prefix("spring.").unwrap_or(key);
+                // (A value Spring takes from the environment, `${DB_SCHEMA}`, is left to the team.)
+                let Some(value) = resolved(value.trim().to_string()) else { continue };
+                if let Some(placeholder) = key.strip_prefix("flyway.placeholders.") {
+                    found.placeholders.push((placeholder.to_string(), value));
+                } else if matches!(key, "flyway.schemas" | "flyway.default-schema" | "flyway.defaultSchema") {
+                    let first = value.split(',').next().unwrap_or("").trim().to_string();
+                    if !first.is_empty() && !found.placeholders.iter().any(|(k, _)| k == "flyway:defaultSchema") {
+                        found.placeholders.push(("flyway:defaultSchema".to_string(), first));
+                    }
+                }
+            }
+            if found.out_of_order || !found.placeholders.is_empty() {
+                found.file = Some(folder.join(&name).to_string_lossy().replace('\\', "/"));
+                return found;
+            }
+        }
+    }
+    FlywaySettings::default()
 }
 
 /// The databases pop names its files for (`x.postgres.up.sql`, `x.mysql.up.sql`).

@@ -1364,7 +1364,13 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
     let resources = spring.path().join("src/main/resources");
     std::fs::create_dir_all(resources.join("db/migration")).unwrap();
     std::fs::write(resources.join("db/migration/V1__init.sql"), "CREATE TABLE t (id int);\n").unwrap();
-    std::fs::write(resources.join("application.properties"), "# flyway\nspring.flyway.out-of-order=true\n").unwrap();
+    std::fs::write(
+        resources.join("application.properties"),
+        "# flyway\nspring.flyway.out-of-order=true\njavers.sqlSchema=audit\nspring.flyway.schemas=prod,other\n\
+         spring.flyway.placeholders.data_prefix=pivo_\nspring.flyway.placeholders.audit_schema=${javers.sqlSchema}\n\
+         spring.flyway.placeholders.from_env=${DB_THING}\n",
+    )
+    .unwrap();
     let project = Project::new("cfg_init_flyway_ooo");
     let mut init = project.bare();
     init.current_dir(spring.path()).arg("init");
@@ -1379,6 +1385,13 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
     );
     let toml = std::fs::read_to_string(spring.path().join("shale.toml")).unwrap();
     assert!(toml.contains("\nallow_out_of_order = true\n"), "{toml}");
+    // Its placeholders and the schema `${flyway:defaultSchema}` stands for, a value Spring takes
+    // from the same file resolved, one from the environment left (breadth trial: pivo-java).
+    assert!(
+        toml.contains("[placeholders]\n\"flyway:defaultSchema\" = \"prod\"\n\"data_prefix\" = \"pivo_\"\n\"audit_schema\" = \"audit\"\n"),
+        "{toml}"
+    );
+    assert!(!toml.contains("from_env"), "{toml}");
 
     let p = Project::new("cfg_init_deeper");
     let db = p.path().join("@app/db");
