@@ -519,6 +519,13 @@ pub(crate) fn other_tools_dir(root: &Path) -> Option<(String, &'static str)> {
             .find(|(dir, tool)| holds_the_tools_files(&root.join(format!("{base}{dir}")), tool))
             .map(|(dir, tool)| (format!("{base}{dir}"), *tool))
     });
+    // yoyo's `sources` in its yoyo.ini (third sweep: IATI's `db-migrations`, not found).
+    let yoyo = std::fs::read_to_string(root.join("yoyo.ini")).ok().and_then(|ini| {
+        let line = ini.lines().find_map(|l| l.trim().strip_prefix("sources")?.trim_start().strip_prefix('='))?;
+        let dir = line.split_whitespace().next()?.to_string();
+        has_files(&root.join(&dir)).then_some((dir, "yoyo"))
+    });
+    let found = found.or(yoyo);
     // goose's own setting, where the project exports it.
     let goose = std::env::var("GOOSE_MIGRATION_DIR").ok().filter(|d| has_files(&root.join(d))).map(|d| (d, "goose"));
     // A Rust workspace's sqlx crate before the folders marked deeper, which may be a SQLite crate's
@@ -634,6 +641,10 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
                 // directory per database (breadth trial: vaultwarden's `migrations/postgresql`
                 // beside `mysql/` and `sqlite/`, where init took `migrations`).
                 Some("diesel")
+            } else if names.iter().any(|(name, folder)| !folder && liquibase_master(name)) {
+                // Liquibase's master changelog (Spring's `db/changelog/db.changelog-master.xml`:
+                // third sweep, recruiter's, not found).
+                Some("Liquibase")
             } else if dir.join(shale::core::layout::SQITCH_PLAN).is_file() {
                 // A Sqitch plan deeper down (chef-server's `src/oc_erchef/schema`: breadth trial).
                 Some("Sqitch")
@@ -807,6 +818,13 @@ fn crate_uses(root: &Path, relative: &Path, name: &str) -> bool {
     relative
         .ancestors()
         .any(|folder| std::fs::read_to_string(root.join(folder).join("Cargo.toml")).is_ok_and(|t| t.contains(name)))
+}
+
+/// A Liquibase master changelog's name, as Spring Boot's default and Liquibase's docs write it.
+fn liquibase_master(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let stem = ["xml", "yaml", "yml", "json"].iter().find_map(|x| name.strip_suffix(&format!(".{x}")));
+    stem.is_some_and(|s| matches!(s, "db.changelog-master" | "changelog-master" | "changelog" | "db.changelog"))
 }
 
 /// Postgrator's file name: `0001.do.x.sql` (or `0001.do.sql`).

@@ -536,6 +536,30 @@ fn init_finds_the_directory_another_tool_keeps() {
             "packages/db/migrations",
             "Postgrator",
         ),
+        // Liquibase's master changelog deep in a Spring project, yoyo's `sources` (third sweep:
+        // recruiter, IATI's bulk-data-service: init made an empty migrations/).
+        (
+            &[
+                (
+                    "server/src/main/resources/db/changelog/db.changelog-master.xml",
+                    "<databaseChangeLog><includeAll path=\"changesets\" relativeToChangelogFile=\"true\"/></databaseChangeLog>\n",
+                ),
+                (
+                    "server/src/main/resources/db/changelog/changesets/001_users.sql",
+                    "--liquibase formatted sql\n--changeset me:1\nCREATE TABLE users (id int);\n",
+                ),
+            ][..],
+            "server/src/main/resources/db/changelog",
+            "Liquibase",
+        ),
+        (
+            &[
+                ("yoyo.ini", "[DEFAULT]\nsources = db-migrations\nbatch_mode = off\n"),
+                ("db-migrations/20250807_01_users.sql", "-- users\n-- depends: \nCREATE TABLE users (id int);\n"),
+            ][..],
+            "db-migrations",
+            "yoyo",
+        ),
         (
             &[
                 ("src/oc_erchef/schema/sqitch.plan", "%project=x\n\nusers 2024-01-01T00:00:00Z M <m@x>\n"),
