@@ -487,7 +487,9 @@ fn load_hint(error: &LoadError) -> Option<String> {
                 None => format!(
                     "add it to shale.toml, under `[placeholders]`: `{key} = \"VALUE\"`, the value Flyway had as \
                      flyway.placeholders.{name}; or, where each environment gives its own, set \
-                     FLYWAY_PLACEHOLDERS_{} (or SPRING_FLYWAY_PLACEHOLDERS_{}) there",
+                     FLYWAY_PLACEHOLDERS_{} (or SPRING_FLYWAY_PLACEHOLDERS_{}) there; where Flyway ran with \
+                     placeholder replacement off (placeholderReplacement=false) and the text is data, its own text: \
+                     `{key} = \"${{{name}}}\"`",
                     name.to_ascii_uppercase(),
                     name.to_ascii_uppercase()
                 ),

@@ -765,7 +765,7 @@ impl PlanError {
                 "run it with the directory the migrations were applied from; where their files were removed on purpose, restore them first"
             }
             PlanError::PlanMoved { .. } => {
-                "put the changes back in the order they were deployed, with new ones at the end, as Sqitch's plan and Liquibase's changelogs keep them"
+                "put the changes back in the order they were deployed, with new ones at the end: shale knows a Sqitch change and a Liquibase changeset by its place in the plan or the changelogs (Liquibase runs a changeset added earlier, as of an `includeAll` folder before the last; with shale, write it in the last folder, or include the new folder last in the master changelog)"
             }
             PlanError::TwinMoved { .. } => {
                 "give the migration added since a number of its own (a timestamp a second later than the others), so that each applied one keeps its version"

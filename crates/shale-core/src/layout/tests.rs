@@ -848,7 +848,7 @@ fn flyway_placeholders_are_replaced_before_splitting_and_the_checksum_is_flyway_
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(
         errors[1].to_string(),
-        "m/V1__a.sql:1:14: Flyway placeholder ${schema} has no value (hint: give it a value among the placeholders the migrations are read with: the value Flyway had as flyway.placeholders.schema)"
+        "m/V1__a.sql:1:14: Flyway placeholder ${schema} has no value (hint: give it a value among the placeholders the migrations are read with: the value Flyway had as flyway.placeholders.schema; where Flyway ran with placeholder replacement off (placeholderReplacement=false) and the text is data, its own text: `schema = \"${schema}\"`)"
     );
     assert_eq!(errors[1].kind, LoadProblem::UnknownPlaceholder { name: "schema".into() });
 }
