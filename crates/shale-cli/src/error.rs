@@ -604,10 +604,7 @@ fn adopt_texts(problems: &[AdoptProblem]) -> Vec<String> {
                     _ => None,
                 })
                 .collect();
-            let shown = match keys.len() {
-                n if n > 8 => format!("{}, ... ({n} in all)", keys[..8].join(", ")),
-                _ => keys.join(", "),
-            };
+            let shown = first_ranges(&keys);
             let first = adopt_text(no_file[0]);
             let advice = first.split_once(": ").map_or("", |(_, advice)| advice);
             texts.push(format!(
