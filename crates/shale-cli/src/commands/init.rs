@@ -260,6 +260,9 @@ struct GraphileSettings {
     placeholders: Vec<(String, String)>,
     /// `pgSettings` shale.toml has no key for.
     other_settings: Vec<String>,
+    /// The SQL files its `afterReset` hook runs on a new database (third sweep: regen-network's
+    /// indexer, whose first committed file needs what they make; nothing said).
+    after_reset: Vec<String>,
     /// Why `.gmrc` was not read (its JavaScript form, a syntax error): said, not passed over
     /// (re-check: the tables went to `public` again, unsaid).
     unread: Option<String>,
@@ -310,6 +313,17 @@ fn graphile_settings(root: &Path) -> Option<GraphileSettings> {
             .flatten()
             .map(|(k, _)| k.clone())
             .filter(|k| !["search_path", "statement_timeout", "lock_timeout"].contains(&k.as_str()))
+            .collect(),
+        // (Each a file's name, or `{ "_": "sql", "file": ... }`; commands are not SQL.)
+        after_reset: gmrc
+            .get("afterReset")
+            .and_then(|a| a.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|action| match action {
+                serde_json::Value::String(file) => Some(file.clone()),
+                other => other.get("file").and_then(|f| f.as_str()).map(str::to_string),
+            })
             .collect(),
         unread: None,
     })
@@ -369,6 +383,16 @@ impl GraphileSettings {
         for key in &self.other_settings {
             println!(
                 "note: .gmrc's pgSettings `{key}` is not carried over: set it on the role or the database (`ALTER ROLE ... SET {key} = ...`)"
+            );
+        }
+        if !self.after_reset.is_empty() {
+            println!(
+                "note: .gmrc's afterReset runs {} on a new database before the committed migrations, which shale \
+                 does not: what the migrations need of it goes in a migration numbered before the first \
+                 (`000000.sql` with `-- shale:out-of-order`, docs/migrations.md), recorded on the databases \
+                 graphile-migrate built with `shale repair 000000 --applied --reason ...`; what only a superuser \
+                 may do in `replay_setup`",
+                self.after_reset.join(", ")
             );
         }
     }

@@ -1310,7 +1310,8 @@ fn init_takes_search_path_and_placeholders_from_gmrc() {
     std::fs::write(
         p.path().join(".gmrc"),
         "{\n  // the starter's\n  \"pgSettings\": { \"search_path\": \"app_public,app_private,public\", \"statement_timeout\": \"60s\" },\n  \
-         placeholders: { \":DATABASE_VISITOR\": \"public\", \":DATABASE_OWNER\": \"!ENV\", },\n}\n",
+         placeholders: { \":DATABASE_VISITOR\": \"public\", \":DATABASE_OWNER\": \"!ENV\", },\n  \
+         afterReset: [\"afterReset.sql\", { _: \"command\", command: \"echo\" }],\n}\n",
     )
     .unwrap();
     let committed = p.path().join("migrations/committed");
@@ -1328,6 +1329,8 @@ fn init_takes_search_path_and_placeholders_from_gmrc() {
     let init: Run = p.bare().arg("init").output().unwrap().into();
     assert_eq!(init.code, 0, "{}", init.stderr);
     assert!(init.stdout.contains("statement_timeout = \"60s\": .gmrc's pgSettings"), "{}", init.stdout);
+    // Its afterReset SQL, which shale does not run, named with the way (third sweep: the indexer's).
+    assert!(init.stdout.contains("note: .gmrc's afterReset runs afterReset.sql on a new database"), "{}", init.stdout);
     let toml = std::fs::read_to_string(p.path().join("shale.toml")).unwrap();
     assert!(toml.contains("\nsearch_path = \"app_public,app_private,public\"\n"), "{toml}");
     assert!(
