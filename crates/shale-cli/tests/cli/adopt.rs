@@ -1788,6 +1788,11 @@ fn a_version_applied_with_no_file_and_two_tools_at_once_are_refused() {
         run.stderr
     );
     p.psql("DELETE FROM goose_db_version WHERE version_id = 7; CREATE TABLE schema_migrations (version bigint not null primary key, dirty boolean not null)");
+    // An empty history beside one holding rows migrated nothing: goose's is the one.
+    let run = p.shale(&["adopt", "--dry-run"]).ok();
+    assert!(run.stdout.contains("would record 2 migration(s)") && run.stdout.contains("goose"), "{}", run.stdout);
+    // Both holding rows: which one must be said.
+    p.psql("INSERT INTO schema_migrations VALUES (2, false)");
     let run = p.shale(&["adopt"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("more than one migration history is in this database"), "{}", run.stderr);
@@ -1808,6 +1813,7 @@ fn the_history_table_in_the_search_path_is_the_one_status_names() {
     applied_by_the_other_tool(&p, "20240101000000_users.sql", "20240102000000_posts.sql", "20240103000000_tags.sql");
     p.psql(
         "CREATE SCHEMA auth; CREATE TABLE auth.schema_migrations (version varchar(14) PRIMARY KEY);
+         INSERT INTO auth.schema_migrations VALUES ('20171026211738');
          CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);
          INSERT INTO schema_migrations VALUES ('20240101000000'), ('20240102000000')",
     );
