@@ -2069,8 +2069,21 @@ pub fn written_for_postgres_alone(file_name: &str) -> bool {
     matches!(pop_file(stem), PopFile::Marked(_, NameMarks { postgres: true, .. }))
 }
 
-/// Whether a folder is named for a database other than PostgreSQL (`mysql`, `sqlite`).
-fn named_for_another_database(folder: &str) -> bool {
+/// Whether `file_name` is named as pop names its files for one database (`x.postgres.up.sql`,
+/// `x.mysql.up.sql`) or to run outside a transaction (`x.autocommit.up.sql`).
+pub fn named_as_pop_names_files(file_name: &str) -> bool {
+    let stem = file_name.strip_suffix(".sql").unwrap_or(file_name);
+    let stem = stem.strip_suffix(".up").or_else(|| stem.strip_suffix(".down")).unwrap_or(stem);
+    match pop_file(stem) {
+        PopFile::Marked(_, marks) => marks.postgres || marks.autocommit,
+        PopFile::OtherDatabase => true,
+    }
+}
+
+/// Whether a name (a folder's, or a word of it) is a database's other than PostgreSQL (`mysql`,
+/// `sqlite`): the one list of them, for the folders `init` passes over and those a directory
+/// leaves alone.
+pub fn named_for_another_database(folder: &str) -> bool {
     const OTHERS: [&str; 11] = [
         "mysql",
         "mariadb",

@@ -210,7 +210,7 @@ impl Migrator {
             }
         }
         if request.tool.is_none() && request.table.is_none() {
-            found = without_empty_histories(client, found).await?;
+            found = without_empty_histories(client, found).await;
         }
         match found.len() {
             1 => Ok(found.remove(0)),
@@ -1008,7 +1008,7 @@ impl Migrator {
         if found.first().is_some_and(|t| t.in_search_path) {
             found.retain(|t| t.in_search_path || !t.tool.history_beside_migrations());
         }
-        without_empty_histories(client, found).await
+        Ok(without_empty_histories(client, found).await)
     }
 }
 
@@ -1085,15 +1085,15 @@ fn set_failures_apart(foreign: &mut shale_core::adopt::ForeignHistory) -> Vec<St
 /// Of several other tools' histories, those holding rows, where some do: an empty one (a project's
 /// schema file making Flyway's table, beside graphile-migrate's history) migrated nothing. One
 /// query, only where there are several.
-async fn without_empty_histories(client: &Client, found: Vec<ForeignTable>) -> Result<Vec<ForeignTable>, Error> {
+async fn without_empty_histories(client: &Client, found: Vec<ForeignTable>) -> Vec<ForeignTable> {
     if found.len() < 2 {
-        return Ok(found);
+        return found;
     }
-    let holding = foreign::holding_rows(client, &found).await?;
+    let holding = foreign::holding_rows(client, &found).await;
     if !holding.iter().any(|h| *h) {
-        return Ok(found);
+        return found;
     }
-    Ok(found.into_iter().zip(holding).filter(|(_, h)| *h).map(|(t, _)| t).collect())
+    found.into_iter().zip(holding).filter(|(_, h)| *h).map(|(t, _)| t).collect()
 }
 
 /// More than one other tool's history: which one to take over must be said.
@@ -1116,16 +1116,10 @@ async fn schema_note(
     tool: Tool,
     set: &shale_core::MigrationSet,
 ) -> Result<Option<AdoptNote>, Error> {
-    let first = |rows: Vec<shale_pg::tokio_postgres::SimpleQueryMessage>| {
-        rows.iter().find_map(|m| match m {
-            shale_pg::tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
-            _ => None,
-        })
-    };
-    let rows = client
-        .simple_query("SELECT coalesce(current_schema(), '')")
-        .await
-        .map_err(|e| shale_pg::PgError::query("reading the current schema", e))?;
+    let first = |rows: Vec<Vec<String>>| rows.into_iter().next().and_then(|row| row.into_iter().next());
+    let rows =
+        shale_pg::lock::simple_rows(client, "SELECT coalesce(current_schema(), '')", "reading the current schema")
+            .await?;
     let current = first(rows).unwrap_or_default();
     if current == table.schema || !tool.history_beside_migrations() {
         return Ok(None);
@@ -1141,10 +1135,7 @@ async fn schema_note(
              JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND c.relname IN ({})",
             names.join(", ")
         );
-        let rows = client
-            .simple_query(&sql)
-            .await
-            .map_err(|e| shale_pg::PgError::query("finding the migrations' tables", e))?;
+        let rows = shale_pg::lock::simple_rows(client, &sql, "finding the migrations' tables").await?;
         if first(rows).as_deref() == Some("true") {
             return Ok(None);
         }

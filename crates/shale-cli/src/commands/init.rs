@@ -642,13 +642,7 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
                 // golang-migrate's to run.)
                 // pop's, where a file is named for one database (`.postgres.up.sql`; breadth trial:
                 // Ory Kratos' was named golang-migrate's).
-                let pop = |name: &str| {
-                    let stem = name.trim_end_matches(".up.sql").trim_end_matches(".autocommit");
-                    name.contains(".autocommit.")
-                        || stem
-                            .rsplit_once('.')
-                            .is_some_and(|(_, db)| POP_DATABASES.contains(&db.to_ascii_lowercase().as_str()))
-                };
+                let pop = shale::core::layout::named_as_pop_names_files;
                 if names.iter().any(|(name, folder)| !folder && name.ends_with(".tx.up.sql")) {
                     Some("bun")
                 } else if names.iter().any(|(name, folder)| !folder && name.ends_with(".up.sql") && pop(name)) {
@@ -821,21 +815,6 @@ fn flyway_settings(root: &Path, relative: &Path) -> FlywaySettings {
     FlywaySettings::default()
 }
 
-/// The databases pop names its files for (`x.postgres.up.sql`, `x.mysql.up.sql`).
-const POP_DATABASES: &[&str] = &[
-    "postgres",
-    "postgresql",
-    "pg",
-    "pgx",
-    "cockroach",
-    "cockroachdb",
-    "crdb",
-    "mysql",
-    "mariadb",
-    "sqlite3",
-    "sqlite",
-];
-
 /// Whether a crate holding `relative` (its `Cargo.toml` in a folder above, up to `root`, a
 /// workspace's too) uses the crate `name`.
 fn crate_uses(root: &Path, relative: &Path, name: &str) -> bool {
@@ -973,9 +952,6 @@ fn drizzle_1_folder(folder: &Path) -> bool {
     folder.join("migration.sql").is_file() && folder.join("snapshot.json").is_file()
 }
 
-/// The other folders of migrations the repository holds, beside the one `dir` points at (a side
-/// database's, another service's): named, so that a second history is a choice, not a surprise
-/// (bun re-check: trigger.dev's three, uptrace's two).
 /// A note naming the project's other folders holding `tool`'s files (not `settings.dir`), where
 /// `adopt` found the tool's versions with no file in `dir`.
 pub(crate) fn note_the_tools_other_folders(settings: &Settings, tool: &str) {
@@ -1000,6 +976,9 @@ pub(crate) fn note_the_tools_other_folders(settings: &Settings, tool: &str) {
     }
 }
 
+/// The other folders of migrations the repository holds, beside the one `dir` points at (a side
+/// database's, another service's): named, so that a second history is a choice, not a surprise
+/// (bun re-check: trigger.dev's three, uptrace's two).
 fn note_other_histories(root: &Path, chosen: &str) {
     let others: Vec<String> = marked_dirs(root)
         .into_iter()
@@ -1075,10 +1054,10 @@ fn flyway_code_migration(name: &str, dir: &Path) -> bool {
 /// Whether a folder's path names another database than PostgreSQL (`internal-packages/clickhouse/
 /// schema`, `migrations/mysql`): its migrations are not for this one.
 fn for_another_database(relative: &Path) -> bool {
-    const OTHERS: [&str; 8] = ["clickhouse", "mysql", "mariadb", "sqlite", "sqlite3", "mssql", "sqlserver", "duckdb"];
+    use shale::core::layout::named_for_another_database;
     relative.iter().any(|part| {
-        let part = part.to_string_lossy().to_ascii_lowercase();
-        OTHERS.iter().any(|other| part == *other || part.split(['-', '_', '.']).any(|word| word == *other))
+        let part = part.to_string_lossy();
+        named_for_another_database(&part) || part.split(['-', '_', '.']).any(named_for_another_database)
     })
 }
 

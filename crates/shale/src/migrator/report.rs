@@ -78,9 +78,14 @@ impl EmptyUp {
         let ups: Vec<&StepReport> =
             steps.iter().filter(|s| s.direction == shale_core::StepDirection::Up && s.version.is_some()).collect();
         let mut empty = Vec::new();
-        let pop_directory = set.migrations.iter().any(|m| {
-            m.up.path.file_name().is_some_and(|n| shale_core::layout::written_for_postgres_alone(&n.to_string_lossy()))
-        });
+        // (Looked at only where an up is empty: every `up` reports, a no-op one too.)
+        let pop_directory = || {
+            set.migrations.iter().any(|m| {
+                m.up.path
+                    .file_name()
+                    .is_some_and(|n| shale_core::layout::written_for_postgres_alone(&n.to_string_lossy()))
+            })
+        };
         for (i, step) in ups.iter().enumerate() {
             let Some(m) = step.version.as_deref().and_then(Version::parse).and_then(|v| set.find(&v)) else {
                 continue;
@@ -92,7 +97,7 @@ impl EmptyUp {
             // (In pop's directory, an empty up is on purpose: a file for PostgreSQL alone where popx
             // does nothing, or a migration with only a down, run before an older one's; breadth
             // trial and re-check, Ory Kratos: warnings advising to run its downs as ups.)
-            if m.up.runs_nothing() && down_has_sql && !pop_directory {
+            if m.up.runs_nothing() && down_has_sql && !pop_directory() {
                 empty.push(EmptyUp {
                     version: m.version_text.clone(),
                     label: step.label(),
