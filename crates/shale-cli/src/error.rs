@@ -496,8 +496,10 @@ fn load_hint(error: &LoadError) -> Option<String> {
             }
         }
         LoadProblem::UnknownParameter { name } => format!(
-            "add it to shale.toml, under `[placeholders]`: `{} = \"VALUE\"`, the value Liquibase is given for it \
-             (-D{name}=..., its environment, or spring.liquibase.parameters.{name})",
+            "set {name} in the environment (or .env), as Liquibase reads it there; or add it to shale.toml, under \
+             `[placeholders]`: `{} = \"VALUE\"`, the value Liquibase is given for it (-D{name}=... or \
+             spring.liquibase.parameters.{name}), or `{} = \"!ENV\"` to read a variable of that name",
+            shale_core::layout::placeholder_key(name),
             shale_core::layout::placeholder_key(name)
         ),
         _ => return error.hint.clone(),
@@ -713,6 +715,9 @@ pub(crate) fn moved_texts(moved: &[PlanError]) -> Vec<String> {
 
 pub(crate) fn plan_text(problem: &PlanError) -> String {
     match problem {
+        PlanError::Missing { version, in_its_file: true, .. } => format!(
+            "{problem}; put it back in its file; or, if it was removed on purpose, `shale repair {version} --applied --reason ...` (it then counts as applied with no file); or, if its work was undone, `shale repair {version} --rolled-back --reason ...`"
+        ),
         PlanError::Missing { version, .. } => format!(
             "{problem}; restore the file; or, if it was removed on purpose, `shale repair {version} --applied --reason ...` (it then counts as applied with no file); or, if its work was undone, `shale repair {version} --rolled-back --reason ...`"
         ),

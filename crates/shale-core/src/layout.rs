@@ -783,6 +783,10 @@ pub struct MigrationSet {
     /// The context names the Liquibase changesets' expressions use, sorted: a context given that
     /// none uses is likely misspelt.
     pub liquibase_context_names: Vec<String>,
+    /// The numbers of the Liquibase changesets with a context or labels (their own or their
+    /// includes'): one not run among applied ones was likelier left out by another selection than
+    /// added since ([`crate::plan::numbering`]).
+    pub liquibase_selected: Vec<Version>,
 }
 
 /// What the files are read with that is given from outside them: the values of their
@@ -1305,6 +1309,7 @@ impl MigrationSet {
             left_out_changesets: &mut left_out_changesets,
             selectors_used: false,
             context_names: Default::default(),
+            selected: Vec::new(),
         };
         migrations.extend(liquibase::folder_migrations(
             master,
@@ -1315,6 +1320,7 @@ impl MigrationSet {
         ));
         let liquibase_selectors_used = gathering.selectors_used;
         let liquibase_context_names = Vec::from_iter(gathering.context_names);
+        let liquibase_selected = gathering.selected;
         place_prisma_folders_by_name(&mut migrations);
         number_twins(&mut migrations);
         check_duplicates(&migrations, &mut errors);
@@ -1340,6 +1346,7 @@ impl MigrationSet {
             left_out_changesets,
             liquibase_selectors_used,
             liquibase_context_names,
+            liquibase_selected,
         })
     }
 
@@ -1425,6 +1432,7 @@ impl MigrationSet {
             left_out_changesets: Vec::new(),
             liquibase_selectors_used: false,
             liquibase_context_names: Vec::new(),
+            liquibase_selected: Vec::new(),
         })
     }
 

@@ -14,6 +14,7 @@ use crate::layout::{Layout, LoadError, Migration, MigrationKind, MigrationSet, R
 use crate::version::Version;
 
 pub mod covered;
+pub mod numbering;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -446,11 +447,13 @@ pub enum PlanError {
         /// is the file's but for them (set where the history was read for it).
         in_comments_only: bool,
     },
-    /// `file`: the file as the history recorded it, when it did.
+    /// `file`: the file as the history recorded it, when it did; `in_its_file`: that file is
+    /// here, holding other migrations (a Liquibase changeset taken out of its changelog).
     Missing {
         version: String,
         name: String,
         file: Option<String>,
+        in_its_file: bool,
     },
     OutOfOrder {
         label: String,
@@ -579,7 +582,12 @@ impl fmt::Display for PlanError {
                  (the SQL that ran, which the history kept, is the file's but for them)",
                 path.display()
             ),
-            PlanError::Missing { version, name, file } => write!(
+            PlanError::Missing { version, name, file: Some(file), in_its_file: true } => write!(
+                f,
+                "{file} no longer holds migration {}, which is applied in the database",
+                crate::layout::versioned_label(version, name)
+            ),
+            PlanError::Missing { version, name, file, .. } => write!(
                 f,
                 "{} is applied in the database but its file is gone",
                 match file {
@@ -666,7 +674,7 @@ impl fmt::Display for PlanError {
             ),
             PlanError::PlanMoved { label, path, recorded } => write!(
                 f,
-                "{}: migration {label} is where the history recorded change `{recorded}`: a change was added or removed before it since it was applied (in the plan, or the changelogs), which moved the numbers of those after it",
+                "{}: migration {label} is where the history recorded change `{recorded}`: a change was added or removed before it in the plan since it was applied, which moved the numbers of those after it",
                 path.display()
             ),
             PlanError::OtherPlan { label, path, recorded } => write!(
@@ -725,6 +733,9 @@ impl PlanError {
         Some(match self {
             PlanError::Modified { in_comments_only: true, .. } => MODIFIED_IN_COMMENTS_HINT,
             PlanError::Modified { .. } => MODIFIED_HINT,
+            PlanError::Missing { in_its_file: true, .. } => {
+                "put it back in its file; or, if it was removed on purpose, record it with a repair: applied, with a reason (it then counts as applied with no file); or, if its work was undone, with a repair: rolled back"
+            }
             PlanError::Missing { .. } => {
                 "restore the file; or, if it was removed on purpose, record it with a repair: applied, with a reason (it then counts as applied with no file); or, if its work was undone, with a repair: rolled back"
             }
@@ -765,7 +776,7 @@ impl PlanError {
                 "run it with the directory the migrations were applied from; where their files were removed on purpose, restore them first"
             }
             PlanError::PlanMoved { .. } => {
-                "put the changes back in the order they were deployed, with new ones at the end: shale knows a Sqitch change and a Liquibase changeset by its place in the plan or the changelogs (Liquibase runs a changeset added earlier, as of an `includeAll` folder before the last; with shale, write it in the last folder, or include the new folder last in the master changelog)"
+                "put the changes back in the order they were deployed, with new ones at the end: shale knows a Sqitch change by its place in the plan, as Sqitch does (a change is reworked, not edited in place)"
             }
             PlanError::TwinMoved { .. } => {
                 "give the migration added since a number of its own (a timestamp a second later than the others), so that each applied one keeps its version"
@@ -1182,6 +1193,20 @@ pub struct UpOptions {
     pub allow_out_of_order: bool,
 }
 
+/// The problem of `record`'s migration (at `version`), which no file has.
+fn missing(set: &MigrationSet, version: &Version, record: &AppliedRecord) -> PlanError {
+    let in_its_file = record
+        .path
+        .as_deref()
+        .is_some_and(|path| set.migrations.iter().any(|m| m.layout == Layout::Liquibase && m.file == path));
+    PlanError::Missing {
+        version: recorded_version(version, record),
+        name: record.name.clone(),
+        file: record.path.clone(),
+        in_its_file,
+    }
+}
+
 /// The migrations `up` should apply, in order, or every reason it must not.
 pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Result<Plan, Vec<PlanError>> {
     let records = Records::new(history);
@@ -1194,8 +1219,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         .into_iter()
         .filter(|(_, r)| !applied_without_file(r))
         .map(|(v, r)| {
-            let error =
-                PlanError::Missing { version: recorded_version(&v, r), name: r.name.clone(), file: r.path.clone() };
+            let error = missing(set, &v, r);
             (v, error)
         })
         .collect();
@@ -1701,11 +1725,7 @@ pub fn plan_down_generated(
             }
             // Its file gone, and the history keeping no down: what is missing is the file.
             _ if file.is_none() => {
-                errors.push(PlanError::Missing {
-                    version: recorded_version(&version, record),
-                    name: record.name.clone(),
-                    file: record.path.clone(),
-                });
+                errors.push(missing(set, &version, record));
                 continue;
             }
             _ => {

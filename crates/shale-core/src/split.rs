@@ -377,6 +377,31 @@ fn next_token(sql: &str, mut i: usize) -> Option<(Range<usize>, bool)> {
     None
 }
 
+/// `sql` as the JDBC driver sends it, where that differs: it reads `??` as an escaped `?` (a
+/// JDBC placeholder), so a file written for Liquibase spells the jsonb operators `??`, `??|`
+/// and `??&` (the breadth sweep's pay-ledger: `details ?? 'key'`, which shale sent as written,
+/// and PostgreSQL has no `??`). Outside string literals, quoted names, comments and dollar
+/// quotes, as the driver reads them; each `??` becomes ` ?`, so offsets stay the file's.
+pub fn as_jdbc_sends(sql: &str) -> Option<String> {
+    if !sql.contains("??") {
+        return None;
+    }
+    let mut bytes = sql.as_bytes().to_vec();
+    let mut at = 0;
+    let mut changed = false;
+    while let Some((token, _)) = next_token(sql, at) {
+        at = token.end;
+        if &sql[token.clone()] == "?" && sql.as_bytes().get(token.end) == Some(&b'?') {
+            bytes[token.start] = b' ';
+            changed = true;
+            // The second `?` is the operator's: not the start of another pair.
+            at = token.end + 1;
+        }
+    }
+    // Only ASCII bytes were replaced by ASCII: the text is as valid UTF-8 as it was.
+    changed.then(|| String::from_utf8(bytes).expect("ASCII replaced by ASCII"))
+}
+
 /// Statements longer than this have the rows after the first of their `VALUES` lists left out
 /// where shale reads what they do (the linter, the lock and table checks): a seed's INSERT of a
 /// million rows is read as one row, and the rows go to the server as written.
@@ -1477,5 +1502,17 @@ mod tests {
                 assert_eq!(s.copy_data, None);
             }
         }
+    }
+
+    #[test]
+    fn jdbc_question_marks_are_sent_as_the_driver_sends_them() {
+        let sql = "CREATE INDEX i ON t (id) WHERE d ?? 'k' AND d ??| array['a'] AND d??&array['b'];";
+        let sent = as_jdbc_sends(sql).unwrap();
+        assert_eq!(sent, "CREATE INDEX i ON t (id) WHERE d  ? 'k' AND d  ?| array['a'] AND d ?&array['b'];");
+        assert_eq!(sent.len(), sql.len());
+        // Literals, names, comments and dollar quotes keep theirs; a text without `??` is as it is.
+        let kept = "SELECT '??', \"a??\" -- ??\n/* ?? */ FROM f($$ SELECT d ?? 'k' $$);";
+        assert_eq!(as_jdbc_sends(kept), None);
+        assert_eq!(as_jdbc_sends("SELECT d ? 'k'"), None);
     }
 }

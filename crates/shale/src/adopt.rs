@@ -258,12 +258,13 @@ impl Migrator {
         }
         let mut foreign = foreign::read(client, &table, tool).await?;
         if tool == Tool::Drizzle {
-            shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
+            shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set()));
         }
         let accepting = Accepting { changed: request.accept_changed, missing: request.accept_missing };
-        let adoption = plan_adoption_accepting(&self.set, &foreign, accepting).map_err(Error::Adopt)?;
+        let set = self.set();
+        let adoption = plan_adoption_accepting(&set, &foreign, accepting).map_err(Error::Adopt)?;
         let mut notes = adoption.notes.clone();
-        notes.extend(schema_note(client, &table, tool, &self.set).await?);
+        notes.extend(schema_note(client, &table, tool, &set).await?);
         let reason = shale_core::adopt::adopted_reason(tool, &table.display());
         let mut adopted: Vec<AdoptedMigration> = adoption
             .applied
@@ -313,10 +314,17 @@ impl Migrator {
             pending: adoption.pending.len(),
             pending_older: {
                 let newest = adoption.version.as_deref().and_then(shale_core::Version::parse);
+                // A Liquibase changeset added before applied ones runs next, numbered after them
+                // (`plan::numbering`); one with a context or labels keeps its place.
+                let keeps_its_place = |m: &&&shale_core::Migration| {
+                    m.layout != shale_core::Layout::Liquibase
+                        || m.version.as_ref().is_some_and(|v| set.liquibase_selected.contains(v))
+                };
                 adoption
                     .pending
                     .iter()
                     .filter(|m| newest.is_some() && m.version.is_some() && m.version < newest)
+                    .filter(keeps_its_place)
                     .count()
             },
             notes,
@@ -390,7 +398,7 @@ impl Migrator {
             dry_run: lock.is_none(),
             adopted: Vec::new(),
             version: None,
-            pending: self.set.versioned().count(),
+            pending: self.set().versioned().count(),
             pending_older: 0,
             notes: vec![AdoptNote::Nothing],
             already: None,
@@ -416,7 +424,7 @@ impl Migrator {
     /// history even where a migration creates it (`CREATE TABLE IF NOT EXISTS schema_migrations`
     /// before a migration that alters golang-migrate's table, as shale's own advice has it).
     pub(crate) fn own_table(&self, table: &ForeignTable) -> bool {
-        !table.tool.adoptable_with(&self.set) && self.set.creates_table_in(&table.schema, &table.table)
+        !table.tool.adoptable_with(&self.set()) && self.set().creates_table_in(&table.schema, &table.table)
     }
 
     /// The adoption shale's history records, when this request asks for it again (the same tool
@@ -436,7 +444,7 @@ impl Migrator {
         if request.tool.is_some_and(|t| t != tool) || other_table {
             return Ok(None);
         }
-        let steps = plan::plan_pending(&self.set, &history).steps;
+        let steps = plan::plan_pending(&self.set(), &history).steps;
         // The version taken over up to, not where the database is now (golang-migrate trial: it
         // said today's); of every row taken over, those reverted and applied since too (review).
         let adopted_up_to = self
@@ -463,7 +471,7 @@ impl Migrator {
             table: table.to_string(),
             dry_run,
             adopted: Vec::new(),
-            version: adopted_up_to.map(|v| crate::migrator::written_version(&self.set, v)),
+            version: adopted_up_to.map(|v| crate::migrator::written_version(&self.set(), v)),
             pending: steps.len() - applied_by_the_tool_since.len(),
             pending_older: 0,
             notes: Vec::new(),
@@ -485,9 +493,10 @@ impl Migrator {
         // `validate` refuse it) numbers the tool's rows anew: nothing to compare until it is put
         // back (the Sqitch re-check: the last moved change read as applied by Sqitch since).
         let moved = history.records.iter().any(|r| {
+            let set = self.set();
             r.kind == RecordKind::Adopted
                 && shale_core::Version::parse(&r.version)
-                    .and_then(|v| self.set.find(&v))
+                    .and_then(|v| set.find(&v))
                     .is_some_and(|m| m.layout.numbered_by_place() && m.name != r.name)
         });
         if moved {
@@ -499,7 +508,7 @@ impl Migrator {
         };
         let mut foreign = foreign::read(client, &table, tool).await?;
         if tool == Tool::Drizzle {
-            shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
+            shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set()));
         }
         // A dirty or failed row is no sign that it ran a migration through, but that it tried:
         // the adoption refused one, so it was written since. Set apart, the rest is read as ever.
@@ -507,13 +516,14 @@ impl Migrator {
         // Sqitch logs a failed deploy, and a revert, in its events alone.
         let sqitch = match (tool, adoption.applied_at.as_deref()) {
             (Tool::Sqitch, Some(adopted_at)) => {
-                foreign::sqitch_events_since(client, &table, self.set.sqitch_project.as_deref(), adopted_at).await?
+                foreign::sqitch_events_since(client, &table, self.set().sqitch_project.as_deref(), adopted_at).await?
             }
             _ => foreign::SqitchEvents::default(),
         };
         failed.extend(sqitch.failed);
         let accepting = Accepting { changed: true, missing: true };
-        let Ok(applied) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
+        let set = self.set();
+        let Ok(applied) = plan_adoption_accepting(&set, &foreign, accepting) else { return Ok(None) };
         // Every version taken over, the ones reverted since too: the tool's rows for them are
         // from before the adoption.
         let taken_over = self.config.history.taken_over_versions(client).await?;
@@ -550,7 +560,7 @@ impl Migrator {
             now.iter().filter(|v| taken.contains(v)).map(|v| (*v).clone()).collect();
         if let Some(adopted_at) = adoption.applied_at.as_deref() {
             versions.extend(
-                applied_times(&self.set, &foreign, &taken_now)
+                applied_times(&set, &foreign, &taken_now)
                     .into_iter()
                     .filter(|(_, at)| !at.ends_with('~') && at.as_str() > adopted_at)
                     .map(|(v, _)| v),
@@ -569,16 +579,14 @@ impl Migrator {
             .iter()
             // (Its migrations shale cannot run too: review, a yoyo Python step reverted unseen.)
             .filter(|v| {
-                !now.contains(v)
-                    && (self.set.find(v).is_some() || self.set.find_unrunnable(v).is_some())
-                    && !dealt_with(v)
+                !now.contains(v) && (set.find(v).is_some() || set.find_unrunnable(v).is_some()) && !dealt_with(v)
             })
             .cloned()
             .collect();
         // Sqitch's reverts of a change shale applied, or recorded by hand, after the switch, that
         // shale has not run again since (no record of it newer than the revert).
         for (change, reverted_at) in sqitch.reverted {
-            let newest = self.set.versioned().filter(|m| m.name == change).filter_map(|m| m.version.clone()).last();
+            let newest = set.versioned().filter(|m| m.name == change).filter_map(|m| m.version.clone()).last();
             let Some(version) = newest.filter(|v| !now.contains(v) && !reverted.contains(v)) else { continue };
             let records =
                 || history.records.iter().filter(|r| shale_core::Version::parse(&r.version).as_ref() == Some(&version));
@@ -589,7 +597,7 @@ impl Migrator {
             }
         }
         reverted.sort();
-        let applied_at = applied_times(&self.set, &foreign, &versions);
+        let applied_at = applied_times(&set, &foreign, &versions);
         // A baseline row written since (pgmigrate's `-b N baseline` after the switch) marks every
         // version up to it applied: those without a row of their own it ran nothing for (review:
         // the advice to record them as applied would have skipped them for good).
@@ -604,7 +612,7 @@ impl Migrator {
                     .filter(|v| up_to.as_ref().is_some_and(|up_to| *v <= up_to))
                     .filter(|v| {
                         !entries.iter().any(|e| {
-                            !e.baseline && self.set.find(v).is_some_and(|m| shale_core::adopt::matches(tool, m, &e.key))
+                            !e.baseline && set.find(v).is_some_and(|m| shale_core::adopt::matches(tool, m, &e.key))
                         })
                     })
                     .cloned()
@@ -635,21 +643,22 @@ impl Migrator {
         found: &[ForeignTable],
     ) -> Result<Option<crate::BeforeAdoption>, Error> {
         let [table] = found else { return Ok(None) };
-        if !table.tool.adoptable_with(&self.set) {
+        if !table.tool.adoptable_with(&self.set()) {
             return Ok(None);
         }
         // A report beside status, not its failure: a table this role may not read says nothing (review).
         let Ok(mut foreign) = foreign::read(client, table, table.tool).await else { return Ok(None) };
         if table.tool == Tool::Drizzle {
-            shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set));
+            shale_core::adopt::name_drizzle_entries(&mut foreign, &drizzle_journal(&self.set()));
         }
-        let refusals: Vec<String> = match shale_core::adopt::plan_adoption(&self.set, &foreign) {
+        let refusals: Vec<String> = match shale_core::adopt::plan_adoption(&self.set(), &foreign) {
             Ok(_) => Vec::new(),
             Err(problems) => problems.iter().map(ToString::to_string).collect(),
         };
         let failed_keys = set_failures_apart(&mut foreign);
         let accepting = Accepting { changed: true, missing: true };
-        let Ok(adoption) = plan_adoption_accepting(&self.set, &foreign, accepting) else { return Ok(None) };
+        let set = self.set();
+        let Ok(adoption) = plan_adoption_accepting(&set, &foreign, accepting) else { return Ok(None) };
         let label = |m: &shale_core::Migration| m.label();
         // A failed key names a migration as the tool keys it, or (golang-migrate's dirty
         // version) by its version alone.
@@ -673,7 +682,7 @@ impl Migrator {
             .collect();
         let failed: Vec<String> = failed_keys
             .iter()
-            .map(|key| self.set.versioned().find(|m| keyed(m, key)).map_or_else(|| key.clone(), label))
+            .map(|key| set.versioned().find(|m| keyed(m, key)).map_or_else(|| key.clone(), label))
             .collect();
         if migrations.is_empty() && failed.is_empty() {
             return Ok(None);
@@ -720,7 +729,7 @@ impl Migrator {
             // graphile trial: its migrate ran every migration again, dropping the tables, unseen).
             found.retain(|t| {
                 (t.in_search_path || t.tool.own_schema() == Some(t.schema.as_str()))
-                    && !self.set.creates_table_in(&t.schema, &t.table)
+                    && !self.set().creates_table_in(&t.schema, &t.table)
                     && !fingerprints.iter().any(|(_, table, _, _, _)| *table == t.display())
             });
             for t in found {
@@ -800,9 +809,10 @@ impl Migrator {
         // whole over that is no better than running it twice.
         let tried = |key: &String| {
             ups().find(|s| {
+                let set = self.set();
                 s.version
                     .as_ref()
-                    .and_then(|v| self.set.find(v))
+                    .and_then(|v| set.find(v))
                     .is_some_and(|m| shale_core::adopt::matches(since.tool, m, key))
             })
         };
@@ -841,7 +851,7 @@ impl Migrator {
             .filter(|r| r.kind == RecordKind::Audit)
             .filter_map(|r| shale_core::adopt::left_at_baseline(r.reason.as_deref()?))
             .map(|(tool, table, _)| (tool, table))
-            .filter(|(tool, _)| tool.adoptable_with(&self.set))
+            .filter(|(tool, _)| tool.adoptable_with(&self.set()))
             .collect();
         // Whether the history changed since the baseline or not: unchanged, its rows may name
         // migrations above a baseline given too low a version, which ran all the same (review: a
@@ -850,8 +860,8 @@ impl Migrator {
             let Some((schema, name)) = table.split_once('.') else { continue };
             let foreign = ForeignTable { tool, schema: schema.into(), table: name.into(), in_search_path: true };
             let Ok(rows) = foreign::read(client, &foreign, tool).await else { continue };
-            let Ok(adoption) = plan_adoption_accepting(&self.set, &rows, Accepting { changed: true, missing: true })
-            else {
+            let set = self.set();
+            let Ok(adoption) = plan_adoption_accepting(&set, &rows, Accepting { changed: true, missing: true }) else {
                 continue;
             };
             let ran: std::collections::HashSet<&shale_core::Version> =
@@ -871,8 +881,8 @@ impl Migrator {
     /// would leave their work undone for good (Rails re-check). None where the rows name none of
     /// the files (a history that names them otherwise: Alembic's revision ids). One query.
     pub async fn code_migrations_not_run_by(&self, table: &ForeignTable) -> Result<Vec<std::path::PathBuf>, Error> {
-        let numbered = table.tool == Tool::Sequel && self.set.numbered_code_migrations().next().is_some();
-        if self.set.code_migrations.is_empty() && !numbered {
+        let numbered = table.tool == Tool::Sequel && self.set().numbered_code_migrations().next().is_some();
+        if self.set().code_migrations.is_empty() && !numbered {
             return Ok(Vec::new());
         }
         let client = self.connect().await?;
@@ -882,7 +892,8 @@ impl Migrator {
         // has not run (Sequel re-check: a baseline counted `004_x.rb` as run).
         if let (Tool::Sequel, [reached]) = (table.tool, entries.as_slice()) {
             if let Some(reached) = shale_core::Version::parse(&reached.key) {
-                let above = self.set.numbered_code_migrations().filter(|(v, _)| *v > reached);
+                let set = self.set();
+                let above = set.numbered_code_migrations().filter(|(v, _)| *v > reached);
                 return Ok(above.map(|(_, path)| path.to_path_buf()).collect());
             }
         }
@@ -891,7 +902,8 @@ impl Migrator {
         if table.tool == Tool::Sequel {
             let name = |p: &std::path::Path| p.file_name().and_then(|f| f.to_str()).unwrap_or_default().to_string();
             let ran = |p: &std::path::Path| entries.iter().any(|e| e.key == name(p));
-            let files: Vec<&std::path::Path> = self.set.numbered_code_migrations().map(|(_, p)| p).collect();
+            let set = self.set();
+            let files: Vec<&std::path::Path> = set.numbered_code_migrations().map(|(_, p)| p).collect();
             if !files.iter().any(|p| ran(p)) {
                 return Ok(Vec::new());
             }
@@ -903,7 +915,7 @@ impl Migrator {
             // (TypeORM's rows name its class, the name then the time: `CreateUsers1700000000000`.)
             entries.iter().any(|e| e.key == file || e.key.ends_with(stem) || e.key.ends_with(&c.version_text))
         };
-        let code = &self.set.code_migrations;
+        let code = &self.set().code_migrations;
         if !code.iter().any(|c| recorded(&c)) {
             return Ok(Vec::new());
         }
@@ -916,7 +928,8 @@ impl Migrator {
         if self.config.history_per_schema {
             return Ok(());
         }
-        let checksums: Vec<&str> = self.set.migrations.iter().map(|m| m.checksum.as_str()).collect();
+        let set = self.set();
+        let checksums: Vec<&str> = set.migrations.iter().map(|m| m.checksum.as_str()).collect();
         let mut found = self.config.history.elsewhere(client, &checksums).await?;
         // Where neither is the default place, they are schemas kept apart on purpose (an
         // environment or a tenant each, with a shale.toml each; review): only a run looking in
@@ -956,19 +969,19 @@ impl Migrator {
                 Tool::Dbmate => shale_core::Layout::DbmateSections,
                 Tool::SqlMigrate => shale_core::Layout::SqlMigrate,
                 // Its SQL files, or its modules alone.
-                Tool::NodePgMigrate if !self.set.code_migrations.is_empty() => return true,
+                Tool::NodePgMigrate if !self.set().code_migrations.is_empty() => return true,
                 // db-migrate's, of the same columns, with its SQL files in `sqls/`.
                 Tool::NodePgMigrate
-                    if self.set.migrations.iter().any(|m| m.layout == shale_core::Layout::DbMigrate) =>
+                    if self.set().migrations.iter().any(|m| m.layout == shale_core::Layout::DbMigrate) =>
                 {
                     return true
                 }
                 Tool::NodePgMigrate => shale_core::Layout::NodePgMigrate,
                 _ => return false,
             };
-            self.set.migrations.iter().any(|m| m.layout == layout)
+            self.set().migrations.iter().any(|m| m.layout == layout)
         };
-        let files: Vec<String> = self.set.file_names().collect();
+        let files: Vec<String> = self.set().file_names().collect();
         let rows_name_files = |tool: Tool, keys: &[String]| {
             shale_core::adopt::rows_name_files(keys, |k| shale_core::adopt::row_names_a_file(tool, &files, k))
         };

@@ -161,8 +161,11 @@ pub(crate) struct LockedSession {
 }
 
 pub struct Migrator {
-    /// Shared, so a fleet loads the files once for all its targets.
-    pub set: std::sync::Arc<MigrationSet>,
+    /// The migrations as the files number them. Shared, so a fleet loads the files once for all
+    /// its targets.
+    files: std::sync::Arc<MigrationSet>,
+    /// [`Migrator::set`].
+    numbered: std::sync::RwLock<std::sync::Arc<MigrationSet>>,
     pub config: MigratorConfig,
     /// Downs for migrations that have none, computed from the schemas before and after each
     /// (`shale down --generate`); recorded in the history with the row they revert.
@@ -201,6 +204,9 @@ impl Opened {
     /// start splits none; a file that will run and cannot be split is reported here, before
     /// anything runs.
     pub fn split_for_up(&self, set: &mut MigrationSet) -> Result<(), Error> {
+        if let Some(numbered) = plan::numbering::numbered_as_recorded(set, &self.history) {
+            *set = numbered;
+        }
         plan::split_for_up(set, &self.history).map_err(Error::Load)
     }
 
@@ -219,13 +225,38 @@ impl Opened {
 impl Migrator {
     /// Takes a `MigrationSet` or an `Arc<MigrationSet>` shared with other migrators.
     pub fn new(set: impl Into<std::sync::Arc<MigrationSet>>, config: MigratorConfig) -> Migrator {
+        let files = set.into();
         Migrator {
-            set: set.into(),
+            numbered: std::sync::RwLock::new(std::sync::Arc::clone(&files)),
+            files,
             config,
             generated_downs: Default::default(),
             named_histories: Vec::new(),
             history_seen: Default::default(),
             pinned: Default::default(),
+        }
+    }
+
+    /// The migrations, numbered as the history last read numbers them: as their files do, but
+    /// where a Liquibase changeset was added before applied ones since
+    /// ([`shale_core::plan::numbering`]).
+    pub fn set(&self) -> std::sync::Arc<MigrationSet> {
+        self.numbered.read().map_or_else(|_| std::sync::Arc::clone(&self.files), |set| std::sync::Arc::clone(&set))
+    }
+
+    /// Run with `set` from now on (`up --archive`'s: the files a squash replaced, read again).
+    pub fn replace_set(&mut self, set: impl Into<std::sync::Arc<MigrationSet>>) {
+        self.files = set.into();
+        self.numbered = std::sync::RwLock::new(std::sync::Arc::clone(&self.files));
+    }
+
+    /// Number the migrations as `history` recorded them (see [`Migrator::set`]): every command
+    /// reads the history before it plans, so each plans with the numbers of the history it read.
+    fn number_as(&self, history: &History) {
+        let numbered = shale_core::plan::numbering::numbered_as_recorded(&self.files, history)
+            .map_or_else(|| std::sync::Arc::clone(&self.files), std::sync::Arc::new);
+        if let Ok(mut set) = self.numbered.write() {
+            *set = numbered;
         }
     }
 
@@ -306,6 +337,7 @@ impl Migrator {
         match loaded {
             Some(mut h) => {
                 self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
+                self.number_as(&h);
                 self.fill_changed_sections(client, &mut h).await?;
                 Ok((h, true))
             }
@@ -322,8 +354,8 @@ impl Migrator {
     /// goose's sections) and changed since: the plan compares their up sections, so that a fixed
     /// down is not a changed migration. One more round trip, only where such a file changed.
     async fn fill_changed_sections(&self, client: &Client, history: &mut History) -> Result<(), Error> {
-        let sectioned: std::collections::HashMap<&Version, &shale_core::Migration> = self
-            .set
+        let set = self.set();
+        let sectioned: std::collections::HashMap<&Version, &shale_core::Migration> = set
             .versioned()
             .filter(|m| m.up.own_text().len() < m.up.text.len())
             .filter_map(|m| Some((m.version.as_ref()?, m)))
@@ -375,8 +407,9 @@ impl Migrator {
             self.history_seen.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         // Read before the directory was (to overlap the two): what only the files tell is read now.
+        self.number_as(&history);
         self.fill_changed_sections(&client, &mut history).await?;
-        let plan = match plan_up(&self.set, &history, request) {
+        let plan = match plan_up(&self.set(), &history, request) {
             Ok(plan) => plan,
             // On a database another tool migrated, that comes first: what the plan finds wrong
             // (goose's Go migrations to run by hand) follows from not having taken it over.
@@ -387,7 +420,7 @@ impl Migrator {
             Err(e) => return Err(self.said_in_full(&client, &history, e).await),
         };
         if plan.steps.is_empty() {
-            let mut report = RunReport::unchanged(&self.set, &history);
+            let mut report = RunReport::unchanged(&self.set(), &history);
             // A database with no history table of shale's: one more query, for another tool's
             // (the no-op cost stays one round trip once shale has its table).
             if !seen && request.look_for_foreign_history {
@@ -413,7 +446,7 @@ impl Migrator {
             on_event(Event::OtherToolsMigrating(changed_since_baseline.clone()));
         }
         let reverted_by_the_other_tool =
-            adopted_since.and_then(|since| since.reverted_of(&plan::status(&self.set, &history)));
+            adopted_since.and_then(|since| since.reverted_of(&plan::status(&self.set(), &history)));
         // Checked against the database it will run on: one query, only when there is something to run.
         let facts = match &request.vet {
             Some(vet) => {
@@ -435,7 +468,7 @@ impl Migrator {
         report.duration_ms = started.elapsed().as_millis() as u64;
         report.changed_since_baseline = changed_since_baseline;
         report.reverted_by_the_other_tool = reverted_by_the_other_tool;
-        report.empty_ups = EmptyUp::of_run(&self.set, &report.steps);
+        report.empty_ups = EmptyUp::of_run(&self.set(), &report.steps);
         Ok(report)
     }
 
@@ -448,7 +481,7 @@ impl Migrator {
     ) -> Result<RunReport, Error> {
         let client = &session.client;
         let (history, _) = self.history(client, false, true).await?;
-        let plan = plan_up(&self.set, &history, request)?;
+        let plan = plan_up(&self.set(), &history, request)?;
         // Vetted again: while this runner waited, the history may have changed the plan.
         if let Some(vet) = &request.vet {
             (vet.0)(&plan, facts).map_err(Error::Unsafe)?;
@@ -462,9 +495,9 @@ impl Migrator {
         // Like `up`: with nothing due (and nothing pending), one query and no lock.
         let client = self.connect().await?;
         let (history, _) = self.history(&client, false, false).await?;
-        let pending = plan_up(&self.set, &history, &UpRequest::default()).map(|p| p.steps.len()).unwrap_or(1);
+        let pending = plan_up(&self.set(), &history, &UpRequest::default()).map(|p| p.steps.len()).unwrap_or(1);
         if pending == 0 && plan::plan_seeds(seeds, &history, force).steps.is_empty() {
-            return Ok(RunReport::unchanged(&self.set, &history));
+            return Ok(RunReport::unchanged(&self.set(), &history));
         }
         self.under_lock(Some(client), on_event, async |session, on_event| {
             self.seed_locked(session, seeds, force, on_event).await
@@ -481,7 +514,7 @@ impl Migrator {
     ) -> Result<RunReport, Error> {
         let client = &session.client;
         let (history, _) = self.history(client, false, true).await?;
-        let pending = plan_up(&self.set, &history, &UpRequest::default())?.steps.len();
+        let pending = plan_up(&self.set(), &history, &UpRequest::default())?.steps.len();
         if pending > 0 {
             return Err(Error::SeedsBeforeMigrations { pending });
         }
@@ -504,7 +537,7 @@ impl Migrator {
         let client = &session.client;
         let (history, _) = self.history(client, true, true).await?;
         let plan =
-            plan::plan_down_generated(&self.set, &history, target, &self.generated_downs).map_err(Error::Plan)?;
+            plan::plan_down_generated(&self.set(), &history, target, &self.generated_downs).map_err(Error::Plan)?;
         self.execute(session, &plan, false, on_event).await
     }
 
@@ -516,14 +549,14 @@ impl Migrator {
     async fn redo_locked(&self, session: &LockedSession, on_event: OnEvent<'_>) -> Result<RunReport, Error> {
         let client = &session.client;
         let (history, _) = self.history(client, true, true).await?;
-        let down = plan::plan_down_generated(&self.set, &history, &Target::Steps(1), &self.generated_downs)
+        let down = plan::plan_down_generated(&self.set(), &history, &Target::Steps(1), &self.generated_downs)
             .map_err(Error::Plan)?;
         let Some(version) = down.steps.first().and_then(|s| s.version.clone()) else {
             return Err(Error::Invalid(match history.baseline() {
                 Some(baseline) => format!(
                     "only the baseline (version {}) is applied, and a baseline is not reverted: there is nothing \
                      to redo until a migration after it is applied",
-                    written_version(&self.set, baseline)
+                    written_version(&self.set(), baseline)
                 ),
                 None => "nothing is applied, so there is nothing to redo".into(),
             }));
@@ -541,14 +574,14 @@ impl Migrator {
                 step.label()
             )));
         }
-        if self.set.find(&version).is_none() {
+        if self.set().find(&version).is_none() {
             return Err(Error::Invalid(format!(
                 "migration {version} has no file, so it could be reverted but not applied again; restore the file first"
             )));
         }
         let mut report = self.execute(session, &down, false, on_event).await?;
         let (history, _) = self.history(client, false, true).await?;
-        let mut up = plan_up(&self.set, &history, &request)?;
+        let mut up = plan_up(&self.set(), &history, &request)?;
         up.steps.retain(|s| s.version.as_ref() == Some(&version));
         report.steps.extend(self.execute(session, &up, false, on_event).await?.steps);
         Ok(report)
@@ -588,11 +621,11 @@ impl Migrator {
         let client = &session.client;
         let (history, _) = self.history(client, true, true).await?;
         if history.current_version().is_none_or(|c| &c <= version) {
-            return Ok(RunReport::unchanged(&self.set, &history));
+            return Ok(RunReport::unchanged(&self.set(), &history));
         }
         let target = Target::Version(version.clone());
         let plan =
-            plan::plan_down_generated(&self.set, &history, &target, &self.generated_downs).map_err(Error::Plan)?;
+            plan::plan_down_generated(&self.set(), &history, &target, &self.generated_downs).map_err(Error::Plan)?;
         self.execute(session, &plan, false, on_event).await
     }
 
@@ -642,7 +675,7 @@ impl Migrator {
 
     async fn current_version(&self, client: &Client) -> Result<Option<String>, Error> {
         self.config.history.check().map_err(Error::Invalid)?;
-        Ok(self.config.history.current_version(client).await?.map(|v| written_version(&self.set, v)))
+        Ok(self.config.history.current_version(client).await?.map(|v| written_version(&self.set(), v)))
     }
 
     async fn execute(

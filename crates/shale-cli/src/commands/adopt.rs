@@ -28,7 +28,7 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         // An empty directory (`shale init` made one beside the tool's folder): every row of the
         // tool's history is a migration with no file, one line each; what is wrong is the folder.
         Err(shale::Error::Adopt(problems))
-            if migrator.set.migrations.is_empty()
+            if migrator.set().migrations.is_empty()
                 && problems.iter().all(|p| matches!(p, shale::core::adopt::AdoptProblem::NoFile { .. })) =>
         {
             anyhow::bail!(shale::Error::Invalid(format!(
@@ -136,13 +136,23 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         (false, 0) => println!("the database is up to date; from now on, run `shale up`"),
         // Changesets Liquibase left out for its contexts are older than those it ran: running them
         // now could load test data into production.
-        (false, n) if report.pending_older > 0 && super::liquibase_selection_unsaid(settings, &migrator.set) => {
+        (false, n) if report.pending_older > 0 && super::liquibase_selection_unsaid(settings, &migrator.set()) => {
             println!(
                 "{n} migration(s) are pending, {} of them older than version {}, which liquibase had not applied. \
                  Its changesets have contexts or labels: {}",
                 report.pending_older,
                 report.version.as_deref().unwrap_or("none"),
                 super::LIQUIBASE_SELECTION_HINT
+            )
+        }
+        // The file holding what graphile-migrate's afterReset ran on the databases it built (init
+        // advises it): already done here, so recorded, not run (running it stops on what it made).
+        (false, n) if report.tool == Tool::GraphileMigrate && after_reset_file(&migrator.set()).is_some() => {
+            let zero = after_reset_file(&migrator.set()).unwrap_or_default();
+            println!(
+                "{n} migration(s) are pending; {zero} holds what .gmrc's afterReset ran on the databases graphile-migrate \
+                 built, this one too: record it with `shale repair {zero} --applied --reason \"afterReset ran it\"`, then \
+                 run `shale up` (or `shale status` to see them first)"
             )
         }
         (false, n) if report.pending_older > 0 => println!(
@@ -155,6 +165,13 @@ pub fn run(settings: &Settings, args: &AdoptArgs) -> Result<i32> {
         (false, n) => println!("{n} migration(s) are pending: run `shale up` to apply them"),
     }
     Ok(0)
+}
+
+/// The version of a migration numbered 0 (`000000.sql`), below every one graphile-migrate
+/// commits: what its `afterReset` hook ran, as `shale init` advises to keep it.
+fn after_reset_file(set: &shale_core::MigrationSet) -> Option<String> {
+    let zero = Version::parse("0")?;
+    set.find(&zero).map(|m| m.version_text.clone())
 }
 
 /// An adoption's note in the CLI's words: the library's, with `shale up` for migrating.
@@ -211,7 +228,7 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, d
         // Where none can be made, nothing is recorded unchecked unless asked (Rails re-check: a
         // machine without PostgreSQL's binaries recorded a database one migration behind).
         Err(e) => {
-            let version = migrator.set.find(version).map_or_else(|| version.to_string(), |m| m.version_text.clone());
+            let version = migrator.set().find(version).map_or_else(|| version.to_string(), |m| m.version_text.clone());
             anyhow::bail!(shale::Error::Invalid(format!(
                 "cannot compare the schema with what the migrations up to {version} build ({e:#}): give --dev-url URL \
                  (a server where shale may create a scratch database), or --force to record {version} unchecked"
@@ -220,9 +237,9 @@ fn check_baseline(settings: &Settings, migrator: &Migrator, version: &Version, d
     };
     let config = &migrator.config;
     let (live, home) = super::throwaway::live_schema(&config.connection, &config.session, &config.history)?;
-    let scratch = throwaway.first()?.landing_in(home, migrator.set.migrations.iter().map(|m| &*m.up.text))?;
+    let scratch = throwaway.first()?.landing_in(home, migrator.set().migrations.iter().map(|m| &*m.up.text))?;
     let expected =
-        super::diff::replay(settings, migrator.set.clone(), &scratch, crate::error::Replay::Diff, Some(version))?;
+        super::diff::replay(settings, migrator.set().clone(), &scratch, crate::error::Replay::Diff, Some(version))?;
     // What replay_setup made is the environment's, here as there (Hasura re-check: `--force` was
     // the only way past pgcrypto and plpgsql).
     let actual = super::drift::without_other_tools_histories(settings, scratch.without_its_setup(live), &expected);
@@ -287,8 +304,8 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>, tables:
     let status = block_on(migrator.status())?;
     // Alembic's, Django's or Rails' history cannot be taken over (their migrations are code): the
     // live schema is the start, without the tool's own tables.
-    let replaced = status.foreign.iter().filter(|f| !f.tool.adoptable_with(&migrator.set));
-    if let Some(foreign) = status.foreign.iter().find(|f| f.tool.adoptable_with(&migrator.set)) {
+    let replaced = status.foreign.iter().filter(|f| !f.tool.adoptable_with(&migrator.set()));
+    if let Some(foreign) = status.foreign.iter().find(|f| f.tool.adoptable_with(&migrator.set())) {
         anyhow::bail!(shale::Error::Invalid(format!(
             "this database has {}'s history ({}): take it over with `shale adopt` instead",
             foreign.tool,
@@ -302,7 +319,7 @@ pub fn baseline_from_database(settings: &Settings, reason: Option<&str>, tables:
     }
     // Its migrations in code that it has not run here would count as run (Rails re-check: a
     // pending `.rb`, its views never made anywhere).
-    for foreign in status.foreign.iter().filter(|f| !f.tool.adoptable_with(&migrator.set)) {
+    for foreign in status.foreign.iter().filter(|f| !f.tool.adoptable_with(&migrator.set())) {
         let not_run = block_on(migrator.code_migrations_not_run_by(foreign))?;
         if !not_run.is_empty() {
             let files: Vec<String> = not_run.iter().map(|p| p.display().to_string()).collect();

@@ -65,7 +65,7 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
             let (mut actual, home) = live_schema(&live.config.connection, &live.config.session, &live.config.history)?;
             // Compared with what the migrations applied there build: one not applied yet is not drift.
             let status = block_on(live.status())?;
-            let (applied, pending) = applied_only(&live.set, &status);
+            let (applied, pending) = applied_only(&live.set(), &status);
             // A fix comes after the migrations not applied yet: made against what only the applied
             // ones build, it could repeat their work (a column a pending one adds) and fail.
             if args.fix.is_some() && !pending.is_empty() {

@@ -99,7 +99,8 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
     }
     let mut migrator = migrator(settings)?;
     if let Some(archive) = &args.from_archive {
-        migrator.set = super::squash::with_archive((*migrator.set).clone(), archive)?.into();
+        let with_archive = super::squash::with_archive((*migrator.set()).clone(), archive)?;
+        migrator.replace_set(with_archive);
     }
     let request = up_request(settings, args)?;
     if args.dry_run {
@@ -117,7 +118,7 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
         let before = block_on(migrator.before_a_run(!plan.steps.is_empty()))?;
         if !settings.json {
             if !settings.quiet {
-                super::status::note_foreign(&before.foreign, &migrator.set);
+                super::status::note_foreign(&before.foreign, &migrator.set());
             }
             super::status::warn_changed_since_baseline(&before.changed_since_baseline);
             if before.standby {
@@ -135,7 +136,7 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
         }
     }
     let seeds = if args.seed { seeds_for_up(settings, args.seeds.as_deref())? } else { None };
-    crate::output::note_ignored(settings, &migrator.set, false, &[]);
+    crate::output::note_ignored(settings, &migrator.set(), false, &[]);
     let progress = progress(settings);
     let report = nearest_versions(&migrator, block_on(migrator.up(&request, &mut |e: Event| progress.event(&e))))?;
     after_up(settings, &migrator, report, seeds, &progress)
@@ -184,7 +185,7 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
                 Err(_) => set.split_where(|_| true).map_err(shale::Error::Load)?,
             }
             let migrator = shale::Migrator::new(set, config.clone());
-            crate::output::note_ignored(settings, &migrator.set, false, &[]);
+            crate::output::note_ignored(settings, &migrator.set(), false, &[]);
             // An error is looked at once out of the runtime (`--to` a version no migration has).
             let report = migrator.up_from(opened?, &request, &mut |e: Event| progress.event(&e)).await;
             anyhow::Ok((migrator, report))
@@ -244,7 +245,7 @@ fn after_up(
     if !settings.json {
         print_report(settings, &report, "applied", "nothing to apply: the database is up to date");
         if !settings.quiet {
-            super::status::note_foreign(&report.foreign, &migrator.set);
+            super::status::note_foreign(&report.foreign, &migrator.set());
         }
         // A run that applied something said it before it began (`Event::OtherToolsMigrating`).
         if report.steps.is_empty() {
@@ -337,7 +338,7 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
             let home = super::throwaway::home_of(&migrator.config.connection, &migrator.config.session)?;
             let downs = super::generated_down::generate(
                 settings,
-                &migrator.set,
+                &migrator.set(),
                 &missing,
                 settings.scratch_server(args.dev_url.as_deref()),
                 home,
@@ -418,13 +419,14 @@ fn note_history_starts_at_the_baseline(migrator: &shale::Migrator) -> Result<()>
 /// auto-generate a down migration" there, diesel "-- This file should undo anything in `up.sql`"):
 /// recorded as reverted as the tools do, and said, since nothing of theirs was undone.
 fn note_empty_downs(migrator: &shale::Migrator, report: &shale::RunReport) {
+    let set = migrator.set();
     let empty: Vec<String> = report
         .steps
         .iter()
         .filter(|s| s.direction == shale_core::StepDirection::Down)
         .filter_map(|s| {
             let version = shale::Version::parse(s.version.as_deref()?)?;
-            let m = migrator.set.find(&version)?;
+            let m = set.find(&version)?;
             let generated = migrator.generated_downs.contains_key(&version);
             let empty = m.down.as_ref().is_some_and(|d| d.statements.is_empty() && !d.text.trim().is_empty());
             (empty && !generated).then(|| m.label())
@@ -505,7 +507,7 @@ fn nearest_versions<T>(migrator: &shale::Migrator, result: Result<T, shale::Erro
         },
         _ => return Ok(result?),
     };
-    if shale::Version::parse(&wanted).is_some_and(|v| migrator.set.left_out.contains(&v)) {
+    if shale::Version::parse(&wanted).is_some_and(|v| migrator.set().left_out.contains(&v)) {
         anyhow::bail!(shale::Error::Invalid(format!(
             "version {wanted} is a Liquibase changeset the contexts or label filter given leave out: give those \
              that select it (--contexts, --label-filter), or name another version"

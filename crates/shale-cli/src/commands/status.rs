@@ -13,7 +13,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
     let report = block_on(migrator.status())?;
     if settings.json {
         let mut value = serde_json::to_value(&report)?;
-        value["ignored"] = serde_json::to_value(&migrator.set.ignored)?;
+        value["ignored"] = serde_json::to_value(&migrator.set().ignored)?;
         value["changed_since_baseline"] = changed_since_baseline_json(&report.changed_since_baseline);
         print_json(&value);
         return Ok(0);
@@ -21,8 +21,8 @@ pub fn status(settings: &Settings) -> Result<i32> {
     if settings.quiet {
         return Ok(0);
     }
-    crate::output::note_ignored(settings, &migrator.set, true, &cannot_run(&report));
-    crate::output::warn_graphile_edited(&migrator.set, Some(&still_to_run(&report.migrations)), &settings.dir);
+    crate::output::note_ignored(settings, &migrator.set(), true, &cannot_run(&report));
+    crate::output::warn_graphile_edited(&migrator.set(), Some(&still_to_run(&report.migrations)), &settings.dir);
     // Flyway's Java migrations taken over by adopt: applied, with no file; one note for all.
     let java: Vec<&str> =
         report.migrations.iter().filter(|r| r.java_class.is_some()).filter_map(|r| r.version.as_deref()).collect();
@@ -166,7 +166,7 @@ pub fn status(settings: &Settings) -> Result<i32> {
         ));
     }
     // After the table, where a long one leaves the eye: what to do before anything here is run.
-    note_foreign(&report.foreign, &migrator.set);
+    note_foreign(&report.foreign, &migrator.set());
     for text in crate::error::moved_texts(&moved_in_the_plan(&migrator, &report)) {
         crate::output::warning(&text);
     }
@@ -476,16 +476,17 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     let migrator = super::migrator_with(settings, set)?;
     let report = block_on(migrator.status())?;
     if !settings.json {
-        crate::output::note_ignored(settings, &migrator.set, true, &cannot_run(&report));
+        crate::output::note_ignored(settings, &migrator.set(), true, &cannot_run(&report));
     }
     // Out of order is no problem where `up` runs it all the same: shale.toml allows it, or the
     // file does (`-- shale:out-of-order`).
+    let set = migrator.set();
     let runs_out_of_order = |r: &&shale::core::StatusRow| {
         settings.allow_out_of_order
             || r.version
                 .as_deref()
                 .and_then(shale::Version::parse)
-                .and_then(|v| migrator.set.find(&v))
+                .and_then(|v| set.find(&v))
                 .is_some_and(|m| m.up.directives().out_of_order)
     };
     let moved = moved_in_the_plan(&migrator, &report);
@@ -518,7 +519,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             &serde_json::json!({ "ok": ok, "migrations": sql_count, "in_code": code_count, "database": true, "problems": problems, "moved": moved_texts, "ignored": ignored, "foreign": foreign, "syntax_errors": syntax_errors, "changed_since_baseline": changed_since_baseline_json(&report.changed_since_baseline), "ran_by_both": report.ran_by_both, "reverted_by_the_other_tool": report.reverted_by_the_other_tool, "failed_by_the_other_tool": report.failed_by_the_other_tool }),
         );
     } else {
-        crate::output::warn_graphile_edited(&migrator.set, Some(&still_to_run(&report.migrations)), &settings.dir);
+        crate::output::warn_graphile_edited(&migrator.set(), Some(&still_to_run(&report.migrations)), &settings.dir);
         warn_about_the_adopted_tool(&report, true);
         warn_changed_since_baseline(&report.changed_since_baseline);
         warn_written_about_the_switch(&report.written_about_the_switch);
@@ -566,7 +567,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             ));
         }
         if !foreign.is_empty() {
-            note_foreign(foreign, &migrator.set);
+            note_foreign(foreign, &migrator.set());
             crate::output::problem("`shale up` refuses to run on this database until that history is taken over");
         } else if ok && !settings.quiet {
             if report.history_exists {
@@ -662,7 +663,7 @@ pub fn version(settings: &Settings) -> Result<i32> {
         // `none` on a database another tool migrated is shale's history, not the schema's: said
         // where a script reading the version on stdout does not see it.
         if !settings.quiet {
-            note_foreign(&report.foreign, &migrator.set);
+            note_foreign(&report.foreign, &migrator.set());
         }
     }
     Ok(0)

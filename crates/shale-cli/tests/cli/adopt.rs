@@ -1542,6 +1542,35 @@ fn graphile_migrate() {
     switch_from_own_schema(&p, "graphile-migrate", "graphile_migrate");
 }
 
+/// The `000000.sql` `shale init` advises for what .gmrc's `afterReset` ran: on a database
+/// graphile-migrate built, that ran, so adopt's closing advice records it (the third sweep's
+/// re-check: it said `--allow-out-of-order`, whose run stops on the schema already there).
+#[test]
+fn graphile_migrates_after_reset_file_is_recorded_not_run() {
+    let p = Project::new("adopt_graphile_after_reset");
+    p.write("000000.sql", "-- shale:out-of-order\nCREATE SCHEMA app_private;\n");
+    let h = graphile_committed(&p, &[("000001.sql", "CREATE TABLE app_private.users (id bigint PRIMARY KEY);")]);
+    p.psql(&format!(
+        "CREATE SCHEMA app_private; CREATE TABLE app_private.users (id bigint PRIMARY KEY);
+         CREATE SCHEMA graphile_migrate;
+         CREATE TABLE graphile_migrate.migrations (hash text PRIMARY KEY, previous_hash text REFERENCES graphile_migrate.migrations,
+           filename text NOT NULL, date timestamptz NOT NULL DEFAULT now());
+         INSERT INTO graphile_migrate.migrations (hash, previous_hash, filename) VALUES ('{}', NULL, '000001.sql')",
+        h[0]
+    ));
+    let adopt = p.shale(&["adopt"]).ok();
+    assert!(
+        adopt.stdout.contains("000000 holds what .gmrc's afterReset ran")
+            && adopt.stdout.contains("`shale repair 000000 --applied --reason")
+            && !adopt.stdout.contains("--allow-out-of-order"),
+        "{}",
+        adopt.stdout
+    );
+    p.shale(&["repair", "000000", "--applied", "--reason", "afterReset ran it"]).ok();
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stdout.contains("up to date") || up.stdout.contains("nothing to"), "{}", up.stdout);
+}
+
 /// A committed file edited since graphile-migrate's `commit` (its `--! Hash:` no longer its text's)
 /// is warned about by status and validate, where graphile-migrate refuses it (the graphile trial:
 /// a pending one ran as edited, unsaid); not in every `up`'s log.

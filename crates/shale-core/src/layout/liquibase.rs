@@ -205,12 +205,17 @@ pub(super) struct Gathering<'a> {
     pub selectors_used: bool,
     /// The names the changesets' context expressions use.
     pub context_names: std::collections::BTreeSet<String>,
+    /// The numbers of the changesets with a context or labels.
+    pub selected: Vec<Version>,
 }
 
 impl Gathering<'_> {
-    /// Why the run leaves out a changeset of these selectors, if it does.
-    fn leaves_out(&mut self, selectors: &Selectors) -> Result<Option<String>, BadExpression> {
-        self.selectors_used |= !selectors.contexts.is_empty() || !selectors.labels.is_empty();
+    /// Why the run leaves out the changeset numbered `place`, of these selectors, if it does.
+    fn leaves_out(&mut self, selectors: &Selectors, place: usize) -> Result<Option<String>, BadExpression> {
+        if !selectors.contexts.is_empty() || !selectors.labels.is_empty() {
+            self.selectors_used = true;
+            self.selected.extend(Version::parse(&place.to_string()));
+        }
         self.context_names.extend(selectors.contexts.iter().flat_map(|e| filter::names(e)));
         self.selection.leaves_out(&selectors.contexts, &selectors.labels)
     }
@@ -320,12 +325,16 @@ pub(super) fn migrations(
             .push(Ignored { path: path.to_path_buf(), reason: "a Liquibase changelog with no changeset".into() });
         return Ok(Vec::new());
     }
-    let rollbacks: Arc<str> = rollback_view(&text, &changesets).into();
+    let rollbacks: Arc<str> = as_jdbc_sends(rollback_view(&text, &changesets)).into();
     let lines = LineIndex::new(&text);
     let stripped: Option<Arc<str>> = without_comments(&text, &changesets).map(Into::into);
     let shared: Arc<str> = text.into();
-    // What runs: the changesets' SQL with their comments blanked where Liquibase strips them.
-    let runs = stripped.unwrap_or_else(|| shared.clone());
+    // What runs: the changesets' SQL with their comments blanked where Liquibase strips them, as
+    // the JDBC driver sends it.
+    let runs: Arc<str> = match stripped {
+        Some(stripped) => crate::split::as_jdbc_sends(&stripped).map_or(stripped, Into::into),
+        None => crate::split::as_jdbc_sends(&shared).map_or_else(|| shared.clone(), Into::into),
+    };
     let mut migrations = Vec::new();
     let mut errors = Vec::new();
     for changeset in changesets {
@@ -339,7 +348,7 @@ pub(super) fn migrations(
             continue;
         }
         let named = format!("changeset {author}:{id}");
-        let left_out = match gathering.leaves_out(&attributes.selectors.with(inherited)) {
+        let left_out = match gathering.leaves_out(&attributes.selectors.with(inherited), *place + 1) {
             Ok(None) if !refusals.is_empty() => {
                 errors.extend(refusals);
                 continue;
@@ -407,6 +416,11 @@ fn without(text: &str, section: Range<usize>, left_out: &[Range<usize>]) -> Stri
     }
     kept.push_str(&text[at..section.end]);
     kept
+}
+
+/// `sql` as Liquibase's JDBC driver sends it ([`crate::split::as_jdbc_sends`]).
+fn as_jdbc_sends(sql: String) -> String {
+    crate::split::as_jdbc_sends(&sql).unwrap_or(sql)
 }
 
 /// An SQL file of a folder of Liquibase changelogs, read.
@@ -498,7 +512,10 @@ fn fill_parameters(
     let defined = master.map(|m| m.properties.clone()).unwrap_or_default();
     let defined =
         defined.into_iter().chain(files.iter().filter(|f| runs(f)).flat_map(|f| property_lines(&f.text, selection)));
-    let values = placeholders.with_defaults(defined);
+    // As Liquibase looks them up: the values given, then the environment (where the breadth
+    // sweep's auth-grant-manager sets `APP_USERNAME` for its update), then the changelogs'.
+    let environment = placeholders.environment().iter().map(|(k, v)| (k.clone(), v.clone()));
+    let values = placeholders.with_defaults(environment).with_defaults(defined);
     for file in files.iter_mut().filter(|f| runs(f)) {
         match values.replace(&file.text) {
             Ok(Some(filled)) => file.text = filled,
@@ -510,8 +527,8 @@ fn fill_parameters(
                     u.offset,
                     format!("Liquibase parameter ${{{}}} has no value", u.name),
                     Some(
-                        "give it a value among the placeholders the migrations are read with: the value Liquibase \
-                         is given (as -D, in its environment, or in spring.liquibase.parameters)"
+                        "give it the value Liquibase is given (as -D, or in spring.liquibase.parameters): in the \
+                         environment, as Liquibase reads it, or among the placeholders the migrations are read with"
                             .into(),
                     ),
                 )
@@ -555,7 +572,7 @@ fn changeset_migration(
         return Ok(None);
     }
     let at = (name.as_str(), changeset.changelog_path.as_path(), changeset.line);
-    match gathering.leaves_out(&changeset.attributes.selectors) {
+    match gathering.leaves_out(&changeset.attributes.selectors, *place + 1) {
         Ok(None) => {}
         // Its changelog was not read further (see `Master::find`): it has no migration.
         Ok(Some(reason)) => {
@@ -582,12 +599,17 @@ fn changeset_migration(
                     )
                 })?;
                 let whole = 0..found.text.len();
-                let script = script_reading(found.path.clone(), found.text.clone(), whole, no_tx, splitting, &reading)?;
+                let sent = as_jdbc_sends(found.text.clone());
+                let script = script_reading(found.path.clone(), sent, whole, no_tx, splitting, &reading)?;
                 Ok((script, words(&found.text), Some(found)))
             }
             Sql::Inline { view, section } => {
                 let path = changeset.changelog_path.clone();
-                let script = script_reading(path, view.clone(), section.clone(), no_tx, splitting, &reading)?;
+                let sent: Arc<str> = match crate::split::as_jdbc_sends(view) {
+                    Some(sent) => sent.into(),
+                    None => view.clone(),
+                };
+                let script = script_reading(path, sent, section.clone(), no_tx, splitting, &reading)?;
                 // Liquibase's parameters are filled in SQL files, not here: refused where one stands.
                 if let Some(at) = view[section.clone()].find("${") {
                     let message =

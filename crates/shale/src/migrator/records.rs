@@ -37,26 +37,26 @@ impl Migrator {
                 "the database already has migration history (at version {current}); baseline is for a database that has none yet"
             )));
         }
-        let name = self.set.find(version).map(|m| m.name.clone()).unwrap_or_else(|| "baseline".into());
+        let set = self.set();
+        let name = set.find(version).map(|m| m.name.clone()).unwrap_or_else(|| "baseline".into());
         // Its file's checksum: a change to it afterwards shows here as on a database it built.
         let record = NewRecord {
             version: version.canonical(),
             name: &name,
             kind: RecordKind::Baseline,
-            checksum: self.set.find(version).map(|m| m.checksum.as_str()),
+            checksum: set.find(version).map(|m| m.checksum.as_str()),
             up_sql: None,
             down_sql: None,
             status: RecordStatus::Succeeded,
             reason,
             statements_done: None,
-            path: self.set.find(version).map(|m| m.file.as_str()),
+            path: set.find(version).map(|m| m.file.as_str()),
         };
         // The files it covers: one added under it later never ran here (`plan::covered`).
         // Those shale cannot run (goose's Go files) and the old tool's code migrations too: ported
         // to SQL later, as shale asks, such a file ran here as code (review).
-        let sql = self.set.migrations.iter().filter_map(|m| m.version.as_ref());
-        let code =
-            self.set.unrunnable.iter().map(|u| &u.version).chain(self.set.code_migrations.iter().map(|c| &c.version));
+        let sql = set.migrations.iter().filter_map(|m| m.version.as_ref());
+        let code = set.unrunnable.iter().map(|u| &u.version).chain(set.code_migrations.iter().map(|c| &c.version));
         let covered = sql.chain(code).filter(|v| *v <= version);
         let reason = shale_core::plan::covered::covered_reason(version, covered);
         let covered_row = crate::adopt::succeeded(
@@ -170,23 +170,24 @@ impl Migrator {
         force: bool,
     ) -> Result<RepairReport, Error> {
         let (history, _) = self.history(client, true, true).await?;
-        let file = self.set.find(version);
+        let set = self.set();
+        let file = set.find(version);
         // Taken over by `adopt` counts as applied here as much as run by shale: the same refusal
         // guards it, and its row is found when its file is gone.
         let record: Option<&AppliedRecord> = history.records.iter().find(|r| {
             matches!(r.kind, RecordKind::Versioned | RecordKind::Repair | RecordKind::Adopted)
                 && Version::parse(&r.version).as_ref() == Some(version)
         });
-        let unrunnable = self.set.find_unrunnable(version);
+        let unrunnable = set.find_unrunnable(version);
         // As its file writes it (`0002`), as status shows it.
-        let shown = written_version(&self.set, version.clone());
-        let in_code = self.set.code_migrations.iter().any(|c| &c.version == version);
+        let shown = written_version(&set, version.clone());
+        let in_code = set.code_migrations.iter().any(|c| &c.version == version);
         if file.is_none() && record.is_none() && unrunnable.is_none() && !in_code {
             return Err(Error::Invalid(format!("no migration has version {shown}, in the files or in the history")));
         }
         let go_pending = unrunnable.filter(|_| !record.is_some_and(|r| r.status == RecordStatus::Succeeded));
         if let (Some(go), RepairDecision::Applied, false) = (go_pending, decision, force) {
-            let pending = plan::plan_pending(&self.set, &history);
+            let pending = plan::plan_pending(&set, &history);
             let earlier: Vec<&Step> =
                 pending.steps.iter().filter(|s| s.version.as_ref().is_some_and(|v| v < &go.version)).collect();
             if let Some(last) = earlier.last() {

@@ -22,7 +22,7 @@ impl Migrator {
             [table] => Err(Error::ForeignHistory {
                 tool: table.tool,
                 table: table.display(),
-                adoptable: table.tool.adoptable_with(&self.set),
+                adoptable: table.tool.adoptable_with(&self.set()),
             }),
             several => Err(crate::adopt::foreign_histories(several)),
         }
@@ -36,7 +36,7 @@ impl Migrator {
         client: &Client,
         history: &History,
     ) -> Result<Vec<Version>, Error> {
-        let modified = plan::modified_records(&self.set, history);
+        let modified = plan::modified_records(&self.set(), history);
         if modified.is_empty() {
             return Ok(Vec::new());
         }
@@ -46,7 +46,7 @@ impl Migrator {
             .into_iter()
             .filter(|(version, id)| {
                 let Some((_, sql)) = ran.iter().find(|(r, _)| r == id) else { return false };
-                self.set.find(version).is_some_and(|m| plan::differs_in_comments_only(sql, m.up.own_text()))
+                self.set().find(version).is_some_and(|m| plan::differs_in_comments_only(sql, m.up.own_text()))
             })
             .map(|(version, _)| version)
             .collect())
@@ -60,6 +60,7 @@ impl Migrator {
         // such a SQL file is (re-check: a yoyo Python step was said to be done by hand, again).
         if problems.iter().any(|p| matches!(p, PlanError::Unrunnable { .. })) {
             if let Ok(Some(since)) = self.applied_by_the_adopted_tool(client, history).await {
+                let set = self.set();
                 let ran: Vec<&shale_core::layout::Unrunnable> = problems
                     .iter()
                     .filter_map(|p| match p {
@@ -67,7 +68,7 @@ impl Migrator {
                         _ => None,
                     })
                     .filter(|v| since.not_shale_s(v, history))
-                    .filter_map(|v| self.set.find_unrunnable(&v))
+                    .filter_map(|v| set.find_unrunnable(&v))
                     .collect();
                 if !ran.is_empty() {
                     let marked = ran.iter().all(|u| since.marked.contains(&u.version));

@@ -35,7 +35,7 @@ impl Migrator {
             _ => None,
         };
         let taken_over_from = crate::adopt::taken_over(&history).map(|(_, table, _)| table.to_string());
-        let migrations = plan::status(&self.set, &history);
+        let migrations = plan::status(&self.set(), &history);
         let stopped = migrations.iter().any(|m| m.state == plan::State::Failed && m.error.is_none());
         let running_now = match stopped {
             true => shale_pg::lock::current_holder(&client, &self.config.history).await?,
@@ -59,10 +59,10 @@ impl Migrator {
             .changed_in_comments_only(&client, &history)
             .await?
             .into_iter()
-            .map(|v| written_version(&self.set, v))
+            .map(|v| written_version(&self.set(), v))
             .collect();
         Ok(StatusReport {
-            current_version: version_text(&self.set, &history),
+            current_version: version_text(&self.set(), &history),
             history_exists: exists,
             migrations,
             foreign,
@@ -84,7 +84,7 @@ impl Migrator {
                 .filter_map(|r| shale_core::adopt::left_at_baseline(r.reason.as_deref()?))
                 .map(|(_, table, _)| table.to_string())
                 .collect(),
-            written_about_the_switch: plan::written_about_the_switch(&self.set, &history)
+            written_about_the_switch: plan::written_about_the_switch(&self.set(), &history)
                 .into_iter()
                 .map(|c| {
                     c.path
@@ -117,7 +117,7 @@ impl Migrator {
             })
             .filter_map(|r| Some((Version::parse(r.version.as_deref()?)?, &r.name)))
             .filter(|(version, _)| since.not_shale_s(version, history))
-            .map(|(version, name)| shale_core::layout::versioned_label(&written_version(&self.set, version), name))
+            .map(|(version, name)| shale_core::layout::versioned_label(&written_version(&self.set(), version), name))
             .collect();
 
         // One the tool failed on is said as failed, not as run by both (golang-migrate counts the
@@ -134,7 +134,7 @@ impl Migrator {
             .filter(|r| r.status == RecordStatus::Succeeded)
             .filter_map(|r| Some((Version::parse(&r.version).filter(|v| since.versions.contains(v))?, &r.name)))
             .filter(|(version, _)| !failed.contains(version) && !since.recorded_by_hand(version))
-            .map(|(version, name)| shale_core::layout::versioned_label(&written_version(&self.set, version), name))
+            .map(|(version, name)| shale_core::layout::versioned_label(&written_version(&self.set(), version), name))
             .collect();
         let mut seen = std::collections::HashSet::new();
         migrations.retain(|label| seen.insert(label.clone()));
@@ -186,7 +186,7 @@ impl Migrator {
     async fn the_adopted_tool_since(&self, client: &Client, history: &History) -> Result<AgainstTheAdoptedTool, Error> {
         match crate::adopt::taken_over(history) {
             Some(_) => {
-                let rows = plan::status(&self.set, history);
+                let rows = plan::status(&self.set(), history);
                 self.against_the_adopted_tool(client, history, &rows).await
             }
             None => Ok(AgainstTheAdoptedTool::default()),
@@ -228,7 +228,7 @@ impl Migrator {
     pub async fn plan_up(&self, request: &UpRequest) -> Result<Plan, Error> {
         let client = self.connect().await?;
         let (history, _) = self.history(&client, false, false).await?;
-        let plan = match plan_up(&self.set, &history, request) {
+        let plan = match plan_up(&self.set(), &history, request) {
             Ok(plan) => plan,
             Err(e) => return Err(self.said_in_full(&client, &history, e).await),
         };
@@ -275,14 +275,14 @@ impl Migrator {
     pub async fn plan_pending(&self) -> Result<Plan, Error> {
         let client = self.connect().await?;
         let (history, _) = self.history(&client, false, false).await?;
-        Ok(plan::plan_pending(&self.set, &history))
+        Ok(plan::plan_pending(&self.set(), &history))
     }
 
     /// What `down` would do, without changing anything.
     pub async fn plan_down(&self, target: &Target) -> Result<Plan, Error> {
         let client = self.connect().await?;
         let (history, _) = self.history(&client, true, false).await?;
-        plan::plan_down_generated(&self.set, &history, target, &self.generated_downs).map_err(Error::Plan)
+        plan::plan_down_generated(&self.set(), &history, target, &self.generated_downs).map_err(Error::Plan)
     }
 
     /// The migrations a down to `target` would revert that have no down (no file, none in the
@@ -290,7 +290,7 @@ impl Migrator {
     pub async fn missing_downs(&self, target: &Target) -> Result<Vec<shale_core::Version>, Error> {
         let client = self.connect().await?;
         let (history, _) = self.history(&client, true, false).await?;
-        plan::missing_downs(&self.set, &history, target).map_err(Error::Plan)
+        plan::missing_downs(&self.set(), &history, target).map_err(Error::Plan)
     }
 }
 
