@@ -59,7 +59,7 @@ pub struct GlobalArgs {
     /// PostgreSQL's lock_timeout everywhere else
     #[arg(long = "lock-timeout", global = true, hide = true, value_name = "DURATION", value_parser = humantime::parse_duration, conflicts_with = "migration_lock_wait")]
     pub deprecated_lock_timeout: Option<std::time::Duration>,
-    /// Migration lock: advisory, table (a lease row, for transaction-mode poolers) or auto [default: auto, or `lock` in shale.toml]
+    /// Migration lock: advisory, table (a lease row, through any pooler, statement mode included) or auto [default: auto, or `lock` in shale.toml]
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "KIND", value_parser = ["advisory", "table", "auto"])]
     pub lock: Option<String>,
     /// PostgreSQL lock_timeout in every session, e.g. 5s (0 = off) [default: 5s, or `lock_timeout` in shale.toml]

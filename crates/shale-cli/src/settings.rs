@@ -955,7 +955,16 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     // Line for line the same, an unquoted value with spaces quoted as dotenvy reads it.
-    let text = quote_unquoted_values(&text);
+    let (text, passed_over) = quote_unquoted_values(&text);
+    if !passed_over.is_empty() {
+        let lines: Vec<String> = passed_over.iter().map(ToString::to_string).collect();
+        crate::output::warning(&format!(
+            "{}: line(s) {} are no `KEY=value` assignment: passed over, as Node's dotenv and python-dotenv pass \
+             over them (the lines are not shown: they may hold a password)",
+            path.display(),
+            lines.join(", ")
+        ));
+    }
     for item in dotenvy::from_read_iter(text.as_bytes()) {
         match item {
             Ok((key, value)) => {
@@ -986,12 +995,24 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
 /// that spans lines are left as they are. (Read from the file, line by line: dotenvy's error
 /// names a value, not its line, and a value found on another line sent the migrations to another
 /// database, in review.)
-fn quote_unquoted_values(text: &str) -> String {
+///
+/// A line that is no assignment at all (a committed `.env` holding YAML: the breadth sweep's
+/// alf.io stopped every command) is left out, blank, with its number returned: Node's dotenv and
+/// python-dotenv pass over it. A line of a variable whose value does not read is not: it may be
+/// the database's URL.
+fn quote_unquoted_values(text: &str) -> (String, Vec<usize>) {
     let mut out = String::with_capacity(text.len() + 16);
     let mut open: Option<char> = None;
-    for line in text.split_inclusive('\n') {
+    let mut passed_over = Vec::new();
+    for (number, line) in text.split_inclusive('\n').enumerate() {
         let body = line.trim_end_matches(['\n', '\r']);
         let ending = &line[body.len()..];
+        let comment_or_blank = body.trim().is_empty() || body.trim_start().starts_with('#');
+        if open.is_none() && !comment_or_blank && assignment(body).is_none() {
+            passed_over.push(number + 1);
+            out.push_str(ending);
+            continue;
+        }
         if open.is_none() {
             if let Some((key, value)) = unquoted_with_spaces(body).filter(|(_, v)| v.contains(char::is_whitespace)) {
                 out.push_str(&format!("{key}=\"{value}\"{ending}"));
@@ -1020,21 +1041,27 @@ fn quote_unquoted_values(text: &str) -> String {
         }
         out.push_str(line);
     }
-    out
+    (out, passed_over)
 }
 
-/// `KEY=two words` (with `export` before it, a ` # comment` after it): an unquoted value with
-/// spaces, which python-dotenv and Node's dotenv read as the words (the live re-check: refused,
-/// and `init` wrote nothing). None for a line with a quote in its value, or not `KEY=...`.
-fn unquoted_with_spaces(line: &str) -> Option<(String, String)> {
+/// The key and the value of `KEY=value` (with `export` before it), if the line is one.
+fn assignment(line: &str) -> Option<(&str, &str)> {
     let line = line.trim();
     let line = line.strip_prefix("export ").map(str::trim_start).unwrap_or(line);
     let (key, value) = line.split_once('=')?;
     let key = key.trim_end();
     let valid_key = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+    valid_key.then_some((key, value))
+}
+
+/// `KEY=two words` (with `export` before it, a ` # comment` after it): an unquoted value with
+/// spaces, which python-dotenv and Node's dotenv read as the words (the live re-check: refused,
+/// and `init` wrote nothing). None for a line with a quote in its value, or not `KEY=...`.
+fn unquoted_with_spaces(line: &str) -> Option<(String, String)> {
+    let (key, value) = assignment(line)?;
     let value = value.split(" #").next().unwrap_or_default().trim();
-    (valid_key && !value.contains(['"', '\'', '`', '\\'])).then(|| (key.to_string(), value.to_string()))
+    (!value.contains(['"', '\'', '`', '\\'])).then(|| (key.to_string(), value.to_string()))
 }
 
 /// What went wrong reading .env, without anything of its content.
@@ -1124,8 +1151,9 @@ mod tests {
     fn unquoted_values_with_spaces_are_their_words() {
         let text = "PGHOST=127.0.0.1\n# the label is t40e env\nAPP_DB_LABEL=t40e env\nPGDATABASE=t40e env # the db\n\
                     export GREETING = hello world\nCERT=\"-----BEGIN\nNOT_A_KEY=inside the value\n-----END\"\nPLAIN=x\n";
-        let quoted = quote_unquoted_values(text);
+        let (quoted, passed_over) = quote_unquoted_values(text);
         assert_eq!(quoted.lines().count(), text.lines().count());
+        assert!(passed_over.is_empty());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".env");
         std::fs::write(&path, text).unwrap();
@@ -1136,5 +1164,21 @@ mod tests {
         assert_eq!(env["CERT"], "-----BEGIN\nNOT_A_KEY=inside the value\n-----END");
         assert_eq!(env["PLAIN"], "x");
         assert!(!env.contains_key("NOT_A_KEY"));
+    }
+
+    /// A `.env` holding YAML (alf.io's, committed): its lines are passed over, and the variables
+    /// among them read; an assignment whose value does not read still stops the run.
+    #[test]
+    fn lines_that_are_no_assignment_are_passed_over() {
+        let text =
+            "spring:\n  datasource:\n    url: jdbc:postgresql://db/app?ssl=true\nDATABASE_URL=postgres://db/app\n";
+        let (_, passed_over) = quote_unquoted_values(text);
+        assert_eq!(passed_over, [1, 2, 3]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(read_dotenv(&path).unwrap()["DATABASE_URL"], "postgres://db/app");
+        std::fs::write(&path, "DATABASE_URL=\"postgres://db/app\nOTHER=1\n").unwrap();
+        assert!(read_dotenv(&path).unwrap_err().to_string().contains(".env:1: this line is not `KEY=value`"));
     }
 }

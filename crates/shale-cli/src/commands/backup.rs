@@ -96,9 +96,10 @@ pub fn run(settings: &Settings, migrator: &Migrator, dir: &Path) -> Result<PathB
     if !settings.quiet && !settings.json {
         let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
         eprintln!("backup written to {} ({} kB) with {version_text}", file.display(), size / 1024);
+        // No password in it: pg_restore reads PGPASSWORD or the password file, or asks.
         eprintln!(
             "restore with: pg_restore --clean --if-exists --no-owner --dbname '{}' '{}'",
-            connection.redacted(),
+            connection.for_psql(),
             file.display()
         );
     }

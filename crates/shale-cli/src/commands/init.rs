@@ -659,9 +659,10 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
                 // directory per database (breadth trial: vaultwarden's `migrations/postgresql`
                 // beside `mysql/` and `sqlite/`, where init took `migrations`).
                 Some("diesel")
-            } else if names.iter().any(|(name, folder)| !folder && liquibase_master(name)) {
+            } else if names.iter().any(|(name, folder)| !folder && liquibase_master(&dir, name)) {
                 // Liquibase's master changelog (Spring's `db/changelog/db.changelog-master.xml`:
-                // third sweep, recruiter's, not found).
+                // third sweep, recruiter's, not found; by its content where it is named otherwise,
+                // as Dropwizard's `migrations.xml`: fourth sweep, pay-ledger's).
                 Some("Liquibase")
             } else if dir.join(shale::core::layout::SQITCH_PLAN).is_file() {
                 // A Sqitch plan deeper down (chef-server's `src/oc_erchef/schema`: breadth trial).
@@ -823,11 +824,15 @@ fn crate_uses(root: &Path, relative: &Path, name: &str) -> bool {
         .any(|folder| std::fs::read_to_string(root.join(folder).join("Cargo.toml")).is_ok_and(|t| t.contains(name)))
 }
 
-/// A Liquibase master changelog's name, as Spring Boot's default and Liquibase's docs write it.
-fn liquibase_master(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    let stem = ["xml", "yaml", "yml", "json"].iter().find_map(|x| name.strip_suffix(&format!(".{x}")));
-    stem.is_some_and(|s| matches!(s, "db.changelog-master" | "changelog-master" | "changelog" | "db.changelog"))
+/// A Liquibase master changelog in `dir`: named as Spring Boot's default and Liquibase's docs
+/// write it, or an XML, YAML or JSON file holding a `databaseChangeLog`, as the loader finds one.
+fn liquibase_master(dir: &Path, name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let Some(stem) = ["xml", "yaml", "yml", "json"].iter().find_map(|x| lower.strip_suffix(&format!(".{x}"))) else {
+        return false;
+    };
+    matches!(stem, "db.changelog-master" | "changelog-master" | "changelog" | "db.changelog")
+        || std::fs::read_to_string(dir.join(name)).is_ok_and(|text| text.contains("databaseChangeLog"))
 }
 
 /// Postgrator's file name: `0001.do.x.sql` (or `0001.do.sql`).

@@ -206,7 +206,17 @@ pub fn migrator_config(settings: &Settings, connection: shale::ConnectionSetting
 
 /// Commands run on a small single-threaded runtime: the work is sequential round trips.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts").block_on(future)
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts");
+    runtime.block_on(async {
+        let output = future.await;
+        // The connections whose clients the command dropped end as PostgreSQL expects (their
+        // Terminate message) before the runtime goes: cut off, each is logged by the server as
+        // reset by its peer (TLS trial: a line per run in PostgreSQL's log, and PgBouncer's).
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+        output
+    })
 }
 
 /// A version given on the command line; in a Sqitch project also a tag (`@v1.0`: the change it

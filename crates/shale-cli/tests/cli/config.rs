@@ -552,6 +552,30 @@ fn init_finds_the_directory_another_tool_keeps() {
             "server/src/main/resources/db/changelog",
             "Liquibase",
         ),
+        // Named otherwise, found by what it holds (fourth sweep: Dropwizard's `migrations.xml` in
+        // pay-ledger, `db/db-changelog.yaml` in auth-grant-manager: init made an empty migrations/).
+        (
+            &[
+                (
+                    "src/main/resources/migrations.xml",
+                    "<databaseChangeLog><include file=\"migrations/00001_users.sql\" relativeToChangelogFile=\"true\"/></databaseChangeLog>\n",
+                ),
+                (
+                    "src/main/resources/migrations/00001_users.sql",
+                    "--liquibase formatted sql\n--changeset me:1\nCREATE TABLE users (id int);\n",
+                ),
+            ][..],
+            "src/main/resources",
+            "Liquibase",
+        ),
+        (
+            &[
+                ("db/db-changelog.yaml", "databaseChangeLog:\n  - includeAll:\n      path: tables/\n"),
+                ("db/tables/0001-users.sql", "CREATE TABLE users (id int);\n"),
+            ][..],
+            "db",
+            "Liquibase",
+        ),
         (
             &[
                 ("yoyo.ini", "[DEFAULT]\nsources = db-migrations\nbatch_mode = off\n"),
@@ -988,6 +1012,12 @@ fn backup_before_applying_and_refuse_without_a_fit_pg_dump() {
     let backups = p.path().join("backups");
     let run = p.shale(&["up", "--backup", backups.to_str().unwrap()]).ok();
     assert!(run.stderr.contains("restore with: pg_restore --clean --if-exists"), "{}", run.stderr);
+    // The command printed restores it as printed (TLS trial: it carried `***` for a password).
+    let restore = run.stderr.lines().find_map(|l| l.strip_prefix("restore with: ")).unwrap().to_string();
+    assert!(!restore.contains("***"), "{restore}");
+    let restored = std::process::Command::new("sh").arg("-c").arg(&restore).output().unwrap();
+    assert!(restored.status.success(), "{restore}: {}", String::from_utf8_lossy(&restored.stderr));
+    assert_eq!(p.psql("SELECT id FROM a"), "42");
     let dump = std::fs::read_dir(&backups).unwrap().next().unwrap().unwrap().path();
     assert!(dump.to_string_lossy().ends_with(".dump"));
     // All the data is in there: only its owner may read it.

@@ -13,6 +13,11 @@ use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
 
+/// What a value in a URL's query must have encoded: what ends it or another (`&`, `#`, `=`), a
+/// `%` or `+`, and white space.
+const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::CONTROLS.add(b' ').add(b'&').add(b'#').add(b'%').add(b'+').add(b'=').add(b'?');
+
 pub use service::DEFAULT_SYSCONFDIR;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -689,11 +694,19 @@ impl ConnectionSettings {
         self.as_url(true)
     }
 
-    /// The settings as a URL psql takes, without the password (psql asks for it, or reads
-    /// PGPASSWORD or the password file): for a command shale tells the user to run, where the
-    /// application's own URL may be one psql refuses (`postgresql+asyncpg://...?ssl=require`).
+    /// The settings as a URL psql (or pg_restore) takes, without the password (psql asks for it,
+    /// or reads PGPASSWORD or the password file), with the certificate files it needs: for a
+    /// command shale tells the user to run, where the application's own URL may be one psql
+    /// refuses (`postgresql+asyncpg://...?ssl=require`). (TLS trial: the restore command `up
+    /// --backup` printed had `***` for a password, which libpq sent, and no `sslrootcert`.)
     pub fn for_psql(&self) -> String {
-        self.as_url(false)
+        let mut url = self.as_url(false);
+        let files = [("sslrootcert", &self.sslrootcert), ("sslcert", &self.sslcert), ("sslkey", &self.sslkey)];
+        for (key, value) in files.into_iter().filter_map(|(k, v)| Some((k, v.as_deref()?))) {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{key}={}", percent_encoding::utf8_percent_encode(value, QUERY_VALUE)));
+        }
+        url
     }
 
     fn as_url(&self, mark_password: bool) -> String {
@@ -1252,42 +1265,47 @@ enum UrlDialect {
 
 fn parse_url(rest: &str, dialect: UrlDialect) -> Result<ConnectionSettings, SettingsError> {
     let mut settings = ConnectionSettings::default();
+    // As libpq reads it, user info is what comes before an `@` ahead of the first `/`: a password
+    // may hold `?`, `#` and `:` unencoded (TLS trial: a generated `Ab?Cd#Ef!x` psql takes was
+    // refused); of several `@`, the last ends it.
+    let ahead_of_path = rest.find('/').unwrap_or(rest.len());
+    let (userinfo, rest) = match rest[..ahead_of_path].rfind('@') {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
+    };
     let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, path) = main.split_once('/').unwrap_or((main, ""));
-    // As in libpq, user info ends at the first `/` or `?`. A password holding one of them unencoded
-    // would be read as host, port or database and then shown in messages: refuse it instead. A
+    // A password holding `/` unencoded would be read as host, port or database and then shown in
+    // messages: refuse it instead. A
     // database name holding `@host.../` is one too: `app:p@ss/x@host/db` read as host `ss`,
     // database `x@host/db`, would show the password's tail (TypeORM trial); a database name
     // holding `@` alone (`my@db`) is libpq's as much as shale's (review).
     let host_in_path = path.rsplit_once('@').is_some_and(|(_, after)| after.contains('/'));
     // With a password in the URL, any `@` in the path may be the password's (`app:p@ss/x@host:5432`,
     // with no database after it: review).
-    let password_given = authority.rsplit_once('@').is_some_and(|(userinfo, _)| userinfo.contains(':'));
+    let password_given = userinfo.is_some_and(|userinfo| userinfo.contains(':'));
     let password_in_path = path.contains('@') && password_given;
-    // With no `@` before the path, one in it or in the query ends a password holding `/` or `?`
+    // With no `@` before the path, one in it or in the query ends a password holding `/`
     // (`app:1234/s3cr3t@host`: re-check, shown whole).
-    let userinfo_cut = !authority.contains('@') && (path.contains('@') || query.contains('@'));
+    let userinfo_cut = userinfo.is_none() && (path.contains('@') || query.contains('@'));
     if host_in_path || password_in_path || userinfo_cut {
         return Err(SettingsError(
             "the URL's user name or password seems to contain an unencoded `/`, `?` or `#`; percent-encode them (/ as %2F, ? as %3F, # as %23, @ as %40)".into(),
         ));
     }
-    let hostspec = match authority.rsplit_once('@') {
-        Some((userinfo, hostspec)) => {
-            let (user, password) = match userinfo.split_once(':') {
-                Some((u, p)) => (u, Some(p)),
-                None => (userinfo, None),
-            };
-            if !user.is_empty() {
-                settings.user = Some(decode(user, "user name")?);
-            }
-            if let Some(p) = password {
-                settings.password = Some(decode(p, "password")?);
-            }
-            hostspec
+    if let Some(userinfo) = userinfo {
+        let (user, password) = match userinfo.split_once(':') {
+            Some((u, p)) => (u, Some(p)),
+            None => (userinfo, None),
+        };
+        if !user.is_empty() {
+            settings.user = Some(decode(user, "user name")?);
         }
-        None => authority,
-    };
+        if let Some(p) = password {
+            settings.password = Some(decode(p, "password")?);
+        }
+    }
+    let hostspec = authority;
     for entry in hostspec.split(',').filter(|e| !e.is_empty()) {
         let (host, port) = if let Some(stripped) = entry.strip_prefix('[') {
             // [IPv6]:port
@@ -1774,7 +1792,6 @@ mod tests {
             "postgresql://u:hunter2@h:notaport/db",
             "postgresql://u:abc/hunter2@h/db",
             "postgresql://u:123/hunter2@h/db",
-            "postgresql://u:pa?hunter2@h/db",
             "postgresql://u:hunter2@h/db?sslmode=sometimes",
             "postgresql://u:hunter2@h/db?bogus=1",
             "mysql://u:hunter2@h/db",
@@ -1792,6 +1809,22 @@ mod tests {
         assert!(e.contains("percent-encode") && !e.contains("dor") && !e.contains("99"), "{e}");
         let e = ConnectionSettings::parse("postgresql://app:1234/s3cr3t@127.0.0.1").unwrap_err().to_string();
         assert!(e.contains("percent-encode") && !e.contains("s3cr3t"), "{e}");
+        // `?` and `#` in a password, unencoded, are the password's, as libpq reads them (TLS trial).
+        let generated =
+            ConnectionSettings::parse("postgresql://gen:Ab?Cd#Ef!x@localhost:58500/appdb?sslmode=require").unwrap();
+        assert_eq!(generated.password.as_deref(), Some("Ab?Cd#Ef!x"));
+        assert_eq!((generated.user.as_deref(), generated.dbname.as_deref()), (Some("gen"), Some("appdb")));
+        assert_eq!(generated.redacted(), "postgresql://gen:***@localhost:58500/appdb?sslmode=require");
+        let checked = ConnectionSettings::parse(
+            "postgresql://gen:Ab?Cd@localhost/appdb?sslmode=verify-full&sslrootcert=/certs/my%20ca.pem&sslcert=/c.crt",
+        )
+        .unwrap();
+        assert_eq!(
+            checked.for_psql(),
+            "postgresql://gen@localhost/appdb?sslmode=verify-full&sslrootcert=/certs/my%20ca.pem&sslcert=/c.crt"
+        );
+        let bare = ConnectionSettings::parse("postgresql://u:pa?hunter2@h").unwrap();
+        assert_eq!((bare.password.as_deref(), bare.dbname.as_deref()), (Some("pa?hunter2"), None));
         // A database name holding `@` alone is one, as libpq reads it (review).
         let named = ConnectionSettings::parse("postgresql://app@127.0.0.1:5432/my@db").unwrap();
         assert_eq!(named.dbname.as_deref(), Some("my@db"));
