@@ -12,32 +12,56 @@ const NOT_FUNCTIONS: &[&str] =
 /// its parameter's type, which the text does not say, and is not counted, but where it is cast
 /// (`f('b'::perm)`) (breadth trial: a Supabase project's 47 warnings for labels passed to a
 /// function taking text).
+///
+/// Nor is one compared with text: listed after `x::text IN` or after `x::text =` (the fourth
+/// sweep's lakekeeper checks an enum column's labels as `operation::text IN (...)`).
 pub fn used_as_a_value(text: &str, value: &str) -> bool {
-    let mut openers: Vec<Option<Token>> = Vec::new();
-    let mut previous: Option<Token> = None;
+    // Each open parenthesis: the token before it, and whether it opens a list compared with text.
+    let mut openers: Vec<(Option<Token>, bool)> = Vec::new();
+    // The last tokens, the newest last: what a literal or a list is compared with.
+    let mut recent: Vec<Token> = Vec::new();
     let mut tokens = Tokens::new(text).peekable();
     while let Some((token, _)) = tokens.next() {
         match &token {
-            Token::Punct('(') => openers.push(previous.take()),
+            Token::Punct('(') => {
+                let in_list_of_text = matches!(recent.last(), Some(Token::Word(w)) if w == "IN")
+                    && cast_to_text(&recent[..recent.len() - 1]);
+                openers.push((recent.last().cloned(), in_list_of_text));
+            }
             Token::Punct(')') => {
                 openers.pop();
             }
             Token::Str(s) if s == value => {
                 let cast = matches!(tokens.peek(), Some((Token::Punct(':'), _)));
-                let in_call = match openers.last() {
-                    Some(Some(Token::Word(w))) => !NOT_FUNCTIONS.contains(&w.as_str()),
-                    Some(Some(Token::Quoted(_))) => true,
-                    _ => false,
+                let compared_with_text =
+                    matches!(recent.last(), Some(Token::Punct('='))) && cast_to_text(&recent[..recent.len() - 1]);
+                let (in_call, in_list_of_text) = match openers.last() {
+                    Some((Some(Token::Word(w)), listed)) => (!NOT_FUNCTIONS.contains(&w.as_str()), *listed),
+                    Some((Some(Token::Quoted(_)), _)) => (true, false),
+                    _ => (false, false),
                 };
-                if cast || !in_call {
+                if cast || !(in_call || in_list_of_text || compared_with_text) {
                     return true;
                 }
             }
             _ => {}
         }
-        previous = Some(token);
+        recent.push(token);
+        if recent.len() > 4 {
+            recent.remove(0);
+        }
     }
     false
+}
+
+/// Whether `tokens` end with a cast to a text type (`::text`, `::varchar`, `::name`).
+fn cast_to_text(tokens: &[Token]) -> bool {
+    match tokens {
+        [.., Token::Punct(':'), Token::Punct(':'), Token::Word(w)] => {
+            matches!(w.as_str(), "TEXT" | "VARCHAR" | "NAME" | "BPCHAR" | "CHAR")
+        }
+        _ => false,
+    }
 }
 
 /// Whether `text` creates a function or procedure whose body PostgreSQL does not read when it
@@ -92,5 +116,10 @@ mod tests {
         assert!(used_as_a_value("UPDATE t SET ps = ARRAY['b']::perm[]", "b"));
         assert!(used_as_a_value("UPDATE t SET p = coalesce(p, 'b')", "b"));
         assert!(!used_as_a_value("SELECT 'c'", "b"));
+        // Compared with text: text, not the enum's.
+        assert!(!used_as_a_value("ALTER TABLE t ADD CHECK (p::text IN ('a', 'b'))", "b"));
+        assert!(!used_as_a_value("SELECT 1 FROM t WHERE p::varchar = 'b'", "b"));
+        assert!(used_as_a_value("ALTER TABLE t ADD CHECK (p IN ('a', 'b'))", "b"));
+        assert!(used_as_a_value("SELECT 1 FROM t WHERE p::text = 'a' OR p = 'b'", "b"));
     }
 }
