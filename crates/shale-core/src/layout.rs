@@ -787,6 +787,8 @@ pub struct MigrationSet {
     /// includes'): one not run among applied ones was likelier left out by another selection than
     /// added since ([`crate::plan::numbering`]).
     pub liquibase_selected: Vec<Version>,
+    /// Flyway's callbacks shale runs, by event, each event's in the order of their file names.
+    pub callbacks: Vec<Callback>,
 }
 
 /// What the files are read with that is given from outside them: the values of their
@@ -1200,6 +1202,7 @@ impl MigrationSet {
         files.sort_by(|a, b| a.relative.as_os_str().cmp(b.relative.as_os_str()));
         let mut errors = Vec::new();
         let mut ignored = Vec::new();
+        let mut callbacks = Vec::new();
         let mut groups: BTreeMap<String, Group> = BTreeMap::new();
         // A folder of Liquibase changelogs: its changelogs and SQL files, run in its own order.
         let liquibase = plan.is_none() && (master.is_some() || files.iter().any(|f| liquibase::is_changelog(&f.bytes)));
@@ -1256,6 +1259,10 @@ impl MigrationSet {
                 Classified::Ignore => {}
                 Classified::Skipped(reason) => ignored.push(Ignored { path, reason }),
                 Classified::Bad(message) => errors.push(LoadError::file(&path, message, Some(CONVENTIONS.into()))),
+                Classified::Callback(event) => match flyway_callback_of(event, path, file.relative, text, settings) {
+                    Ok(callback) => callbacks.push(callback),
+                    Err(e) => errors.extend(e),
+                },
                 Classified::Part { key, version_text, name, role, layout, marks } => {
                     // Flyway's placeholders, in Flyway's files: the checksum stays the file's own.
                     let filling = Filling { layout, graphile: graphile && layout == Layout::SingleFile };
@@ -1321,6 +1328,8 @@ impl MigrationSet {
         let liquibase_selectors_used = gathering.selectors_used;
         let liquibase_context_names = Vec::from_iter(gathering.context_names);
         let liquibase_selected = gathering.selected;
+        // (The files were read in the order of their paths: that order holds within an event.)
+        callbacks.sort_by_key(|c: &Callback| c.event);
         place_prisma_folders_by_name(&mut migrations);
         number_twins(&mut migrations);
         check_duplicates(&migrations, &mut errors);
@@ -1347,6 +1356,7 @@ impl MigrationSet {
             liquibase_selectors_used,
             liquibase_context_names,
             liquibase_selected,
+            callbacks,
         })
     }
 
@@ -1433,6 +1443,7 @@ impl MigrationSet {
             liquibase_selectors_used: false,
             liquibase_context_names: Vec::new(),
             liquibase_selected: Vec::new(),
+            callbacks: Vec::new(),
         })
     }
 
@@ -2012,6 +2023,8 @@ enum Role {
 
 enum Classified {
     Ignore,
+    /// A Flyway callback shale runs (see [`Callback`]).
+    Callback(CallbackEvent),
     /// Not a migration, and left alone with a note saying why.
     Skipped(String),
     Bad(String),
@@ -2207,6 +2220,7 @@ fn classify(relative: &Path) -> Classified {
         [folders @ .., file] => match classify_file(file) {
             part @ Classified::Part { layout: Layout::Flyway, .. } => part,
             Classified::Ignore => Classified::Ignore,
+            callback @ Classified::Callback(_) => callback,
             callback @ Classified::Skipped(_) if sql_stem(file).and_then(flyway_callback).is_some() => callback,
             // Old migrations kept aside in the directory (`archive/`), which the tools that read
             // the top only (node-pg-migrate, golang-migrate, dbmate, sqlx) never run: left alone,
@@ -2271,6 +2285,77 @@ fn kept_aside(folder: &str) -> bool {
         "trash",
     ];
     NAMES.contains(&folder.to_ascii_lowercase().as_str())
+}
+
+/// When a Flyway callback shale runs is run, around `up`, as Flyway runs it around `migrate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum CallbackEvent {
+    /// `beforeMigrate`: before the migrations, at every `up`, under the migration lock.
+    BeforeMigrate,
+    /// `afterMigrateApplied`: after them, where at least one was applied.
+    AfterMigrateApplied,
+    /// `afterMigrate`: after them, at every `up` (one that applies nothing too).
+    AfterMigrate,
+}
+
+impl CallbackEvent {
+    fn of(event: &str) -> Option<CallbackEvent> {
+        Some(match event {
+            "beforeMigrate" => CallbackEvent::BeforeMigrate,
+            "afterMigrateApplied" => CallbackEvent::AfterMigrateApplied,
+            "afterMigrate" => CallbackEvent::AfterMigrate,
+            _ => return None,
+        })
+    }
+
+    /// Flyway's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CallbackEvent::BeforeMigrate => "beforeMigrate",
+            CallbackEvent::AfterMigrateApplied => "afterMigrateApplied",
+            CallbackEvent::AfterMigrate => "afterMigrate",
+        }
+    }
+
+    /// Whether it runs at an `up` that applies nothing.
+    pub fn runs_when_nothing_is_applied(self) -> bool {
+        self != CallbackEvent::AfterMigrateApplied
+    }
+}
+
+/// A Flyway SQL callback shale runs (`afterMigrate.sql`, `afterMigrateApplied__views.sql`): SQL
+/// Flyway runs around `migrate`, in a transaction of its own, recorded in no history (the breadth
+/// sweep's alf.io makes its views again in them: left alone, a migration that dropped a view
+/// left it gone). Those of one event run in the order of their file names.
+#[derive(Debug, Clone)]
+pub struct Callback {
+    pub event: CallbackEvent,
+    /// Relative to the migrations directory, `/`-separated.
+    pub file: String,
+    pub script: std::sync::Arc<Script>,
+}
+
+/// The callback of the file at `path` (`relative` to the directory), its placeholders filled as
+/// Flyway fills a callback's, its statements split (a callback is small, and runs at every `up`
+/// it has an event in). Flyway runs one in a transaction: one that cannot run in one is refused.
+fn flyway_callback_of(
+    event: CallbackEvent,
+    path: PathBuf,
+    relative: PathBuf,
+    text: String,
+    settings: &ReadSettings,
+) -> Result<Callback, Vec<LoadError>> {
+    let filling = Filling { layout: Layout::Flyway, graphile: false };
+    let (text, _) = fill_placeholders_as(&path, text, filling, &settings.placeholders)?;
+    let whole = 0..text.len();
+    let script = script(path.clone(), text, whole, None, Splitting::Now).map_err(|e| vec![e])?;
+    if let Some(reason) = &script.no_transaction {
+        let message = format!("a Flyway callback ({}) that cannot run in a transaction: {reason}", event.name());
+        let hint =
+            "shale runs a callback in a transaction of its own: make it a migration, or leave that statement out";
+        return Err(vec![LoadError::file(&path, message, Some(hint.into()))]);
+    }
+    Ok(Callback { event, file: relative_text(&relative), script: std::sync::Arc::new(script) })
 }
 
 /// The Flyway event a file's stem names (`afterMigrate`, `beforeEachMigrate__grants`): Flyway runs
@@ -2349,14 +2434,19 @@ fn classify_file(file: &str) -> Classified {
             Classified::Part { key, version_text, name, role, layout, marks }
         }
         None if looks_versioned(file) => Classified::Bad(format!("`{file}` fits no migration naming convention")),
-        None if flyway_callback(stem).is_some() => Classified::Skipped(format!(
-            "a Flyway callback ({}), which shale does not run: SQL to run again after migrations is a repeatable \
-             migration (`R__name.sql`, run whenever it changes)",
-            flyway_callback(stem).unwrap_or_default()
-        )),
-        // A script kept beside the migrations (data, a schema dump): diesel, golang-migrate,
-        // dbmate, goose and Flyway all pass over a file whose name starts with no version.
-        None => Classified::Skipped(UNVERSIONED.into()),
+        None => match flyway_callback(stem) {
+            Some(event) => match CallbackEvent::of(event) {
+                Some(event) => Classified::Callback(event),
+                None => Classified::Skipped(format!(
+                    "a Flyway callback ({event}), which shale does not run (of Flyway's callbacks, shale runs \
+                     beforeMigrate, afterMigrate and afterMigrateApplied): SQL to run again after migrations is a \
+                     repeatable migration (`R__name.sql`, run whenever it changes), or an afterMigrate callback"
+                )),
+            },
+            // A script kept beside the migrations (data, a schema dump): diesel, golang-migrate,
+            // dbmate, goose and Flyway all pass over a file whose name starts with no version.
+            None => Classified::Skipped(UNVERSIONED.into()),
+        },
     }
 }
 

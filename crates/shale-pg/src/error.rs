@@ -332,7 +332,9 @@ pub fn ran_before(statement: usize) -> String {
 /// What comes before a failed migration's label: "migration ", "the down of migration ", or
 /// nothing for a batch that failed as a whole, whose label says so ("the batch 001 a to 003 c").
 pub fn what_failed(failure: &DbFailure, label: &str) -> &'static str {
-    match (failure.reverting, label.starts_with("the batch ")) {
+    // A batch's label, and a Flyway callback's, say what they are.
+    let says_what = label.starts_with("the batch ") || label.starts_with("the Flyway callback ");
+    match (failure.reverting, says_what) {
         (_, true) => "",
         (true, false) => "the down of migration ",
         (false, false) => "migration ",

@@ -330,6 +330,35 @@ impl<'a> Executor<'a> {
     /// takes a strong lock (unless the file sets its own): the other statements keep the usual one,
     /// so a backfill waiting on a row lock is not cut short.
     fn transaction_pieces<'s>(&self, steps: &'s [Step], try_timeout: Option<Duration>) -> Vec<Piece<'s>> {
+        self.pieces_recorded(steps, try_timeout, true)
+    }
+
+    /// Run a Flyway callback (`afterMigrate.sql`, as `step`, named `label`): in a transaction of
+    /// its own, behind the commit fence, recorded in no history, as Flyway runs one; a failure
+    /// points into its file.
+    pub async fn run_callback(&self, step: &Step, label: &str) -> Result<(), PgError> {
+        let steps = std::slice::from_ref(step);
+        let pieces = self.pieces_recorded(steps, None, false);
+        let Err(failed) = self.send(&pieces, true).await else { return Ok(()) };
+        let Some(db) = failed.error.as_db_error() else {
+            return Err(PgError::ConnectionLost {
+                label: label.to_string(),
+                reason: failed.error.to_string(),
+                outcome: LostOutcome::CommitUnknown,
+            });
+        };
+        rollback(self.client).await;
+        if is_fence(&failed.error) {
+            return Err(PgError::LockLost);
+        }
+        let batch = &pieces[failed.batch.clone()];
+        let located = locate(steps, batch, db, failed.completed).or_else(|| locate_by_count(batch, failed.completed));
+        let failure = failure_from(db, step, located.map(|(_, offset)| offset));
+        Err(PgError::Migration { label: label.to_string(), failure: Box::new(failure) })
+    }
+
+    /// [`Self::transaction_pieces`], each step's history row among them where `recorded`.
+    fn pieces_recorded<'s>(&self, steps: &'s [Step], try_timeout: Option<Duration>, recorded: bool) -> Vec<Piece<'s>> {
         let mut pieces = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None, ends_batch: false }];
         for (i, step) in steps.iter().enumerate() {
             pieces.push(Piece {
@@ -393,12 +422,14 @@ impl<'a> Executor<'a> {
             }
             // Each migration's batch ends with its history row: one round trip per migration, also in
             // --single-transaction, so the server never parses the whole batch as one huge query.
-            pieces.push(Piece {
-                text: self.record_sql(step, None).into(),
-                origin: None,
-                copy_data: None,
-                ends_batch: i + 1 < steps.len(),
-            });
+            if recorded {
+                pieces.push(Piece {
+                    text: self.record_sql(step, None).into(),
+                    origin: None,
+                    copy_data: None,
+                    ends_batch: i + 1 < steps.len(),
+                });
+            }
         }
         pieces.push(Piece { text: self.commit_fence.clone().into(), origin: None, copy_data: None, ends_batch: false });
         pieces.push(Piece { text: "COMMIT".into(), origin: None, copy_data: None, ends_batch: false });

@@ -1,5 +1,6 @@
 use std::time::{Duration, Instant};
 
+use shale_core::layout::CallbackEvent;
 use shale_core::plan::{self, AppliedRecord, History, Plan, RecordStatus, UpOptions};
 use shale_core::{MigrationSet, Target, Version};
 use shale_pg::{
@@ -419,8 +420,11 @@ impl Migrator {
             }
             Err(e) => return Err(self.said_in_full(&client, &history, e).await),
         };
+        // Flyway's callbacks that run at every `up` (afterMigrate) take the lock, as Flyway's do.
+        let set = self.set();
+        let callbacks_due = set.callbacks.iter().any(|c| c.event.runs_when_nothing_is_applied());
         if plan.steps.is_empty() {
-            let mut report = RunReport::unchanged(&self.set(), &history);
+            let mut report = RunReport::unchanged(&set, &history);
             // A database with no history table of shale's: one more query, for another tool's
             // (the no-op cost stays one round trip once shale has its table).
             if !seen && request.look_for_foreign_history {
@@ -430,6 +434,16 @@ impl Migrator {
             report.changed_since_baseline = changed;
             report.reverted_by_the_other_tool = since.reverted;
             report.ran_by_both = since.ran_by_both;
+            if callbacks_due {
+                let ran = self
+                    .holding_lock(Some(client), on_event, async |session, _| {
+                        let before = self.run_callbacks(session, &[CallbackEvent::BeforeMigrate]).await?;
+                        let after = self.run_callbacks(session, &[CallbackEvent::AfterMigrate]).await?;
+                        Ok([before, after].concat())
+                    })
+                    .await?;
+                report.callbacks = ran;
+            }
             return Ok(report);
         }
         plan::check_own_tables(&plan, &self.own_tables()).map_err(Error::Plan)?;
@@ -486,7 +500,59 @@ impl Migrator {
         if let Some(vet) = &request.vet {
             (vet.0)(&plan, facts).map_err(Error::Unsafe)?;
         }
-        self.execute(session, &plan, request.single_transaction, on_event).await
+        let before = self.run_callbacks(session, &[CallbackEvent::BeforeMigrate]).await?;
+        let mut report = self.execute(session, &plan, request.single_transaction, on_event).await?;
+        let after: &[CallbackEvent] = match report.steps.is_empty() {
+            true => &[CallbackEvent::AfterMigrate],
+            false => &[CallbackEvent::AfterMigrateApplied, CallbackEvent::AfterMigrate],
+        };
+        let after = self.run_callbacks(session, after).await?;
+        report.callbacks = [before, after].concat();
+        Ok(report)
+    }
+
+    /// Run the Flyway callbacks of `events`, in that order (each event's in the order of their
+    /// files), each in a transaction of its own, recorded nowhere: their files, as they ran.
+    async fn run_callbacks(&self, session: &LockedSession, events: &[CallbackEvent]) -> Result<Vec<String>, Error> {
+        let set = self.set();
+        let mut ran = Vec::new();
+        for event in events {
+            for callback in set.callbacks.iter().filter(|c| c.event == *event) {
+                session.lock.ensure_held()?;
+                let step = plan::Step {
+                    direction: shale_core::StepDirection::Up,
+                    kind: shale_core::MigrationKind::Repeatable,
+                    version: None,
+                    version_text: String::new(),
+                    name: callback.file.clone(),
+                    script: std::sync::Arc::clone(&callback.script),
+                    up_sql: "".into(),
+                    down_sql: None,
+                    checksum: None,
+                    resume_from: 0,
+                    file: Some(callback.file.clone()),
+                    resume_in_doubt: false,
+                    resume_cursor: None,
+                };
+                let label = format!("the Flyway callback {} ({})", callback.file, event.name());
+                self.executor(session).run_callback(&step, &label).await?;
+                ran.push(callback.file.clone());
+            }
+        }
+        Ok(ran)
+    }
+
+    /// The executor of a run holding the migration lock on `session`.
+    fn executor<'s>(&'s self, session: &'s LockedSession) -> Executor<'s> {
+        Executor {
+            client: &session.client,
+            history: &self.config.history,
+            options: self.config.exec.clone(),
+            session: &self.config.session,
+            settings: &self.config.connection,
+            interrupt: self.config.interrupt.as_ref(),
+            commit_fence: session.lock.commit_fence(),
+        }
     }
 
     /// Run the seed files that never ran or changed since (all with `force`), each in its own
@@ -688,15 +754,7 @@ impl Migrator {
         let client = &session.client;
         plan::check_own_tables(plan, &self.own_tables()).map_err(Error::Plan)?;
         self.check_schema_is_pinned(client, plan).await?;
-        let executor = Executor {
-            client,
-            history: &self.config.history,
-            options: self.config.exec.clone(),
-            session: &self.config.session,
-            settings: &self.config.connection,
-            interrupt: self.config.interrupt.as_ref(),
-            commit_fence: session.lock.commit_fence(),
-        };
+        let executor = self.executor(session);
         on_event(Event::Planned { steps: plan.steps.len() });
         let mut forward = |e: ExecEvent| on_event(Event::Exec(e));
         let mut report = RunReport::default();

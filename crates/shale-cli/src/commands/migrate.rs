@@ -723,6 +723,9 @@ fn print_report(settings: &Settings, report: &RunReport, verb: &str, nothing: &s
     }
     // Written where it can be: a reader gone away (`| head`) does not make it fail.
     let mut out = std::io::stdout().lock();
+    for file in &report.callbacks {
+        let _ = writeln!(out, "callback {file}");
+    }
     if report.steps.is_empty() {
         let _ = writeln!(out, "{nothing} (version {})", report.current_version.as_deref().unwrap_or("none"));
         return;

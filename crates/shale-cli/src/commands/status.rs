@@ -444,7 +444,8 @@ pub fn validate(settings: &Settings) -> Result<i32> {
         }
         // Without the history every migration would run on a new database: each is read as `up`
         // reads what it will run.
-        let syntax_errors = syntax_errors(set.migrations.iter().map(|m| &*m.up));
+        let callbacks = set.callbacks.iter().map(|c| &*c.script);
+        let syntax_errors = syntax_errors(set.migrations.iter().map(|m| &*m.up).chain(callbacks));
         // Without the history, whether goose applied them is unknown: said, not an error.
         let written_in_go = serde_json::to_value(&set.unrunnable)?;
         let ok = syntax_errors.is_empty();
@@ -464,6 +465,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                     shale::core::layout::written_in(&go.path)
                 ));
             }
+            note_callbacks(&set);
             println!(
                 "{} are valid (no database configured, so the history was not checked)",
                 valid_count(set.migrations.len(), set.unrunnable.len())
@@ -505,7 +507,8 @@ pub fn validate(settings: &Settings) -> Result<i32> {
     let syntax_errors = if problems.is_empty() && foreign.is_empty() {
         let request = shale::UpRequest { allow_out_of_order: true, ..Default::default() };
         let plan = block_on(migrator.plan_up(&request))?;
-        syntax_errors(plan.steps.iter().map(|s| &*s.script))
+        let set = migrator.set();
+        syntax_errors(plan.steps.iter().map(|s| &*s.script).chain(set.callbacks.iter().map(|c| &*c.script)))
     } else {
         Vec::new()
     };
@@ -570,6 +573,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             note_foreign(foreign, &migrator.set());
             crate::output::problem("`shale up` refuses to run on this database until that history is taken over");
         } else if ok && !settings.quiet {
+            note_callbacks(&migrator.set());
             if report.history_exists {
                 println!("{count} are valid and agree with the database history");
             } else {
@@ -634,6 +638,19 @@ fn moved_here(moved: &[PlanError], row: &shale::core::StatusRow) -> bool {
 }
 
 /// The statements of `scripts` PostgreSQL's grammar refuses: `up` refuses to run them.
+/// The Flyway callbacks `up` runs, and when.
+fn note_callbacks(set: &shale_core::MigrationSet) {
+    if set.callbacks.is_empty() {
+        return;
+    }
+    let each: Vec<String> = set.callbacks.iter().map(|c| format!("{} ({})", c.file, c.event.name())).collect();
+    crate::output::note(&format!(
+        "Flyway callbacks `up` runs, each in a transaction of its own: {} (beforeMigrate and afterMigrate at every \
+         `up`, afterMigrateApplied where a migration was applied)",
+        each.join(", ")
+    ));
+}
+
 pub(crate) fn syntax_errors<'a>(
     scripts: impl IntoIterator<Item = &'a shale_core::layout::Script>,
 ) -> Vec<shale_lint::SyntaxError> {

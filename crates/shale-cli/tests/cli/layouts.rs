@@ -27,6 +27,60 @@ fn flyway_migrations_in_folders_are_read_to_their_depths() {
     assert!(!p.tables().contains(&"more".to_string()));
 }
 
+/// Flyway's SQL callbacks run around `up` as Flyway runs them around `migrate` (the fourth sweep's
+/// alf.io makes its views again in `afterMigrateApplied__*.sql`: a migration dropping one left it
+/// gone): beforeMigrate and afterMigrate at every `up`, afterMigrateApplied where one was applied,
+/// each in its own transaction, recorded nowhere; one that fails is placed in its file.
+#[test]
+fn flyway_callbacks_run_around_up_as_flyway_runs_them() {
+    let p = Project::new("layouts_flyway_callbacks");
+    p.write("V1__accounts.sql", "CREATE TABLE accounts (id bigint PRIMARY KEY, memo varchar(10));\n");
+    p.write(
+        "beforeMigrate.sql",
+        "CREATE TABLE IF NOT EXISTS runs (event text);\nINSERT INTO runs VALUES ('before');\n",
+    );
+    p.write(
+        "callbacks/afterMigrateApplied__views.sql",
+        "CREATE OR REPLACE VIEW account_memos AS SELECT id, memo FROM accounts;\nINSERT INTO runs VALUES ('applied');\n",
+    );
+    p.write("afterMigrate__audit.sql", "INSERT INTO runs VALUES ('after ${schema}');\n");
+    std::fs::write(p.path().join("shale.toml"), "[placeholders]\nschema = \"public\"\n").unwrap();
+    p.write("afterEachMigrate.sql", "SELECT 1;\n");
+    let validate = p.shale(&["validate"]).ok();
+    assert!(
+        validate.stderr.contains("Flyway callbacks `up` runs, each in a transaction of its own: beforeMigrate.sql (beforeMigrate), callbacks/afterMigrateApplied__views.sql (afterMigrateApplied), afterMigrate__audit.sql (afterMigrate)"),
+        "{}",
+        validate.stderr
+    );
+    let up = p.shale(&["up"]).ok();
+    assert!(up.stdout.contains("callback callbacks/afterMigrateApplied__views.sql"), "{}", up.stdout);
+    assert!(up.stderr.contains("afterEachMigrate.sql: ignored: a Flyway callback (afterEachMigrate)"), "{}", up.stderr);
+    assert_eq!(p.psql("SELECT string_agg(event, ',') FROM runs"), "before,applied,after public");
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations"), "1", "recorded nowhere");
+    // A migration that drops the view to change the column: the callback makes it again.
+    p.write("V2__wider_memo.sql", "DROP VIEW account_memos;\nALTER TABLE accounts ALTER memo TYPE text;\n");
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM pg_views WHERE viewname = 'account_memos'"), "1");
+    // Nothing to apply: before and after run again, as at every Flyway migrate; applied does not.
+    let noop = p.shale(&["up", "--json"]).ok().json();
+    assert_eq!(noop["callbacks"], serde_json::json!(["beforeMigrate.sql", "afterMigrate__audit.sql"]));
+    assert_eq!(p.psql("SELECT count(*) FROM runs WHERE event = 'applied'"), "2");
+    assert_eq!(p.psql("SELECT count(*) FROM runs WHERE event = 'before'"), "3");
+    // A callback that fails: placed in its file, the migration before it stays applied.
+    p.write("afterMigrate__audit.sql", "INSERT INTO runs VALUES ('after');\nINSERT INTO nowhere VALUES (1);\n");
+    p.write("V3__more.sql", "CREATE TABLE more (id int);\n");
+    let failed = p.shale(&["up"]);
+    assert_ne!(failed.code, 0, "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("the Flyway callback afterMigrate__audit.sql (afterMigrate) failed")
+            && failed.stderr.contains("afterMigrate__audit.sql:2:13"),
+        "{}",
+        failed.stderr
+    );
+    assert!(p.tables().contains(&"more".to_string()));
+    assert_eq!(p.psql("SELECT count(*) FROM runs WHERE event = 'after'"), "0", "rolled back whole");
+}
+
 /// Flyway's placeholders: `${name}` in a Flyway file takes its value from `[placeholders]` in
 /// shale.toml before the file is split and run. Without one, the file and the setting are named.
 /// As Flyway's, a versioned migration's checksum is of the file as written: another value does

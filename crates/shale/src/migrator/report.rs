@@ -46,6 +46,9 @@ pub struct RunReport {
     /// said by the CLI alone, not in its JSON, which the packages read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub empty_ups: Vec<EmptyUp>,
+    /// The Flyway callbacks this run ran (`afterMigrate.sql`), by file, in the order they ran.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub callbacks: Vec<String>,
 }
 
 /// A migration applied with an up that runs nothing beside a down that runs something.
