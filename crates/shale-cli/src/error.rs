@@ -721,6 +721,11 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
         PlanError::Missing { version, .. } => format!(
             "{problem}; restore the file; or, if it was removed on purpose, `shale repair {version} --applied --reason ...` (it then counts as applied with no file); or, if its work was undone, `shale repair {version} --rolled-back --reason ...`"
         ),
+        PlanError::OutOfOrder { under_baseline: None, liquibase: true, .. } => format!(
+            "{problem}; give the contexts and label filter this database was migrated with (--contexts, \
+             --label-filter), which leave it out; or, where it is to run here, run with --allow-out-of-order (a \
+             `-- shale:out-of-order` line or a new file would change the changeset Liquibase knows)"
+        ),
         PlanError::OutOfOrder { under_baseline: None, .. } => format!(
             "{problem}; run with --allow-out-of-order, or add `-- shale:out-of-order` to the file, or renumber it with `shale new`"
         ),
@@ -729,6 +734,9 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
         ),
         PlanError::NoDown { label, layout } => {
             let add = match layout.map(|l| (l, l.separate_down())) {
+                // An SQL file Liquibase runs whole has no `--changeset` line of its own to put
+                // rollback lines under (re-check: such lines read as comments).
+                Some((shale_core::Layout::Liquibase, _)) if label.ends_with("includeAll:raw") => String::new(),
                 Some((_, Some(file))) => format!(", or add {file}"),
                 // The down would go in the file the databases recorded: generated it is.
                 Some((_, None)) => String::new(),
@@ -1403,6 +1411,7 @@ mod tests {
             path: "m/2_b.sql".into(),
             newest: "3".into(),
             under_baseline: None,
+            liquibase: false,
         };
         assert_eq!(
             plan_text(&e),

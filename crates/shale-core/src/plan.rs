@@ -462,6 +462,9 @@ pub enum PlanError {
         /// The baseline it is under, when it was added after the baseline was recorded (see
         /// [`covered`]): it never ran on this database, though older than what did.
         under_baseline: Option<String>,
+        /// A Liquibase changeset (one with a context or labels, [`numbering`]): a directive or a
+        /// new file would change what Liquibase knows it by, so neither is the way.
+        liquibase: bool,
     },
     NoDown {
         label: String,
@@ -595,7 +598,7 @@ impl fmt::Display for PlanError {
                     None => format!("migration {}", crate::layout::versioned_label(version, name)),
                 }
             ),
-            PlanError::OutOfOrder { label, path, newest, under_baseline: None } => write!(
+            PlanError::OutOfOrder { label, path, newest, under_baseline: None, .. } => write!(
                 f,
                 "{}: pending migration {label} is older than the newest applied version {newest}",
                 path.display()
@@ -738,6 +741,9 @@ impl PlanError {
             }
             PlanError::Missing { .. } => {
                 "restore the file; or, if it was removed on purpose, record it with a repair: applied, with a reason (it then counts as applied with no file); or, if its work was undone, with a repair: rolled back"
+            }
+            PlanError::OutOfOrder { under_baseline: None, liquibase: true, .. } => {
+                "run with the contexts and label filter this database was migrated with, which leave it out; or, where it is to run here, allow out-of-order migrations for this run (a directive in its SQL or a new file would change the changeset Liquibase knows)"
             }
             PlanError::OutOfOrder { under_baseline: None, .. } => {
                 "allow out-of-order migrations for this run, or add `-- shale:out-of-order` to the file, or renumber it"
@@ -1310,6 +1316,7 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
                     path: m.up.path.clone(),
                     newest,
                     under_baseline,
+                    liquibase: m.layout == Layout::Liquibase,
                 });
                 continue;
             }

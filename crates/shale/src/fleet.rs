@@ -255,7 +255,7 @@ impl Fleet {
             let before = migrator.status().await?;
             report.from_version = before.current_version.clone();
             report.to_version = before.current_version.clone();
-            report.status = Some(StatusSummary::of(&self.set, &before));
+            report.status = Some(StatusSummary::of(&migrator.set(), &before));
             let run = match operation {
                 Operation::Status => return Ok(()),
                 Operation::Validate => {
@@ -316,7 +316,7 @@ impl Fleet {
                     // Where did it stop? One more read, only after a failure.
                     if let Ok(after) = migrator.status().await {
                         report.to_version = after.current_version.clone();
-                        report.status = Some(StatusSummary::of(&self.set, &after));
+                        report.status = Some(StatusSummary::of(&migrator.set(), &after));
                     }
                     Err(error)
                 }

@@ -87,8 +87,19 @@ pub fn run(settings: &Settings, args: &LintArgs) -> Result<i32> {
         let migrator = migrator(settings)?;
         // What `up` would refuse (a Go migration ahead, a changed file) is for `up` and `status`
         // to say: the pending files are linted all the same.
-        let plan = block_on(migrator.plan_pending())?;
-        let facts = block_on(migrator.database_facts(&plan))?;
+        // A database that cannot be reached says how to lint without one (breadth sweep: a
+        // committed .env naming a development server that was not running stopped `lint`).
+        let offline = |e: shale::Error| -> shale::Error {
+            if e.kind() == shale::ErrorKind::Unavailable {
+                crate::output::note(
+                    "linting the migrations not applied yet asks the database which those are; `shale lint --all` \
+                     lints every migration without one",
+                );
+            }
+            e
+        };
+        let plan = block_on(migrator.plan_pending()).map_err(offline)?;
+        let facts = block_on(migrator.database_facts(&plan)).map_err(offline)?;
         pg_major = pg_major.or(Some(facts.server_version / 10000));
         live = Some(live_database(&facts, settings.lint.large_table_rows));
         selection = Selection::Pending;

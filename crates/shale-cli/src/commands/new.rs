@@ -406,7 +406,14 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                      names, or as the master changelog includes them): write the new one by hand"
                 )));
             };
-            let author = last.and_then(|m| m.name.split_once(':')).map_or("shale", |(author, _)| author);
+            // Of the last changeset written with one: Liquibase's own for a file it runs whole,
+            // `includeAll`, is nobody's (re-check: auth-grant-manager's new changeset was its).
+            let author = set
+                .versioned()
+                .filter_map(|m| m.name.split_once(':').map(|(author, _)| author))
+                .filter(|author| *author != "includeAll")
+                .last()
+                .unwrap_or("shale");
             let down = (reversible || !down_sql.is_empty()).then_some(down_sql);
             files.push((file.into(), shale_core::layout::liquibase_changelog(author, &slug, name, up_sql, down)));
         }

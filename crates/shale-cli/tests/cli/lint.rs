@@ -4,6 +4,22 @@ use crate::common;
 
 use common::{shown, Project};
 
+/// A database out of reach (a committed .env naming a development server that is not running,
+/// as chirpstack's in the breadth sweep) says how to lint without one; `--all` needs none.
+#[test]
+fn lint_without_its_database_names_the_way_without_one() {
+    let p = Project::new("lint_offline");
+    p.write("001_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    let mut cmd = p.bare();
+    cmd.args(["--database-url", "postgresql://postgres@127.0.0.1:1/nowhere", "lint"]);
+    let offline = common::Run::of(cmd);
+    assert_eq!(offline.code, 3, "{}", offline.stderr);
+    assert!(offline.stderr.contains("`shale lint --all` lints every migration without one"), "{}", offline.stderr);
+    let mut cmd = p.bare();
+    cmd.args(["--database-url", "postgresql://postgres@127.0.0.1:1/nowhere", "lint", "--all"]);
+    assert_eq!(common::Run::of(cmd).code, 0);
+}
+
 #[test]
 fn dangerous_pending_migrations_are_refused_until_made_safe_or_allowed() {
     let p = Project::new("lint_gate");

@@ -158,6 +158,28 @@ fn changesets_run_in_order_and_their_rollbacks_revert_them() {
     );
 }
 
+/// A file Liquibase runs whole (`includeAll:raw`) is nobody's changeset: `shale new` writes the
+/// team's author, and its missing down is not to be written as `--rollback` lines, which it has no
+/// `--changeset` line to hold (re-check: auth-grant-manager's).
+#[test]
+fn a_file_liquibase_runs_whole_is_nobody_s_changeset() {
+    let p = Project::new("liquibase_raw");
+    p.write("tables/0001-users.sql", "--liquibase formatted sql\n--changeset elhub:1\nCREATE TABLE users (id int);\n");
+    p.write("tables/0002-notes.sql", "CREATE TABLE notes (id int);\n");
+    p.shale(&["up"]).ok();
+    let down = p.shale(&["down", "--step", "1"]);
+    assert_eq!(down.code, 2, "{}", down.stderr);
+    assert!(
+        down.stderr.contains("2 includeAll:raw has no down") && !down.stderr.contains("--rollback"),
+        "{}",
+        down.stderr
+    );
+    let new = p.shale(&["new", "add widgets"]).ok();
+    assert!(new.stdout.contains("tables/0003-add_widgets.sql"), "{}", new.stdout);
+    let written = std::fs::read_to_string(p.migrations().join("tables/0003-add_widgets.sql")).unwrap();
+    assert!(written.contains("--changeset elhub:add_widgets"), "{written}");
+}
+
 #[test]
 fn changesets_as_liquibase_runs_them() {
     let p = Project::new("liquibase_running");
@@ -578,6 +600,13 @@ CREATE TABLE prod_settings (k text PRIMARY KEY, v text);
     let refused: Run = p.bare().args(test).arg("up").output().unwrap().into();
     assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
     assert!(refused.stderr.contains("out of order") || refused.stderr.contains("older"), "{}", refused.stderr);
+    // Not with a directive or a new file, which would change the changeset Liquibase knows (re-check).
+    assert!(
+        refused.stderr.contains("give the contexts and label filter this database was migrated with")
+            && !refused.stderr.contains("add `-- shale:out-of-order` to the file"),
+        "{}",
+        refused.stderr
+    );
     let up: Run = p.bare().args(test).args(["up", "--allow-out-of-order"]).output().unwrap().into();
     assert_eq!(up.code, 0, "{}{}", up.stdout, up.stderr);
     assert_eq!(p.psql("SELECT string_agg(name, ',' ORDER BY id) FROM customers"), "dev customer,test customer");
