@@ -1886,6 +1886,16 @@ pub fn plan_adoption_accepting<'a>(
                             {
                                 problems.push(changed(&entry.key, m))
                             }
+                            // Liquibase's version 9 checksum where shale computes it (re-check: a
+                            // changeset edited since Liquibase ran it was taken over); one that
+                            // runs again when changed is taken over as it is now.
+                            (Tool::Liquibase, Some(recorded))
+                                if recorded.starts_with("9:")
+                                    && m.rerun == crate::layout::Rerun::Never
+                                    && m.liquibase_checksum.as_ref().is_some_and(|now| now != recorded) =>
+                            {
+                                problems.push(changed(&entry.key, m))
+                            }
                             _ => {}
                         }
                         applied.push(*m)

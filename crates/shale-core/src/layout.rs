@@ -639,6 +639,10 @@ pub struct Migration {
     /// When it runs again, in its place, once applied (Liquibase's `runOnChange`, `runAlways`): a
     /// change to one that runs again when changed is not a modification to refuse.
     pub rerun: Rerun,
+    /// The checksum Liquibase records for this changeset (its version 9, `9:...`), where shale
+    /// computes it: a formatted SQL changeset's, an SQL file's Liquibase runs whole
+    /// ([`liquibase::v9_checksum`]); `adopt` compares it with Liquibase's `MD5SUM`.
+    pub liquibase_checksum: Option<String>,
 }
 
 /// When an applied migration runs again.
@@ -1422,6 +1426,7 @@ impl MigrationSet {
                     raw_up: None,
                     changelog_file: None,
                     rerun: Rerun::Never,
+                    liquibase_checksum: None,
                 }),
                 Err(e) => errors.push(e),
             }
@@ -3034,6 +3039,7 @@ impl Group {
             raw_up: raw,
             changelog_file: None,
             rerun: Rerun::Never,
+            liquibase_checksum: None,
         })
     }
 }

@@ -699,14 +699,17 @@ pub async fn read(client: &Client, table: &ForeignTable, tool: Tool) -> Result<F
         Tool::Sequelize | Tool::Kysely => keys(client, &format!("SELECT name FROM {t} ORDER BY name"), context).await?,
         Tool::Liquibase => {
             // A changeset is its id, author and changelog file together. A SKIPPED one did not
-            // run; a FAILED one ran with `failOnError:false` and failed.
+            // run; a FAILED one ran with `failOnError:false` and failed. With its checksum.
             let sql = format!(
-                "SELECT filename || '::' || id || '::' || author, exectype FROM {t}
+                "SELECT filename || '::' || id || '::' || author, exectype, coalesce(md5sum, '') FROM {t}
                  WHERE exectype IS DISTINCT FROM 'SKIPPED' ORDER BY orderexecuted"
             );
             let rows = simple_rows(client, &sql, context).await?;
+            let checksum = |r: &Vec<String>| Some(r[2].clone()).filter(|c| !c.is_empty());
             ForeignState::Entries(
-                rows.iter().map(|r| ForeignEntry { failed: r[1] == "FAILED", ..entry(&r[0]) }).collect(),
+                rows.iter()
+                    .map(|r| ForeignEntry { failed: r[1] == "FAILED", checksum: checksum(r), ..entry(&r[0]) })
+                    .collect(),
             )
         }
         Tool::NodePgMigrate => keys(client, &format!("SELECT name FROM {t} ORDER BY run_on, id"), context).await?,

@@ -428,6 +428,8 @@ fn a_database_liquibase_migrated_is_taken_over() {
     // formatted SQL changelogs of a folder.
     p.write("sql/audit.sql", "CREATE TABLE audit_log (id bigserial PRIMARY KEY, entry jsonb NOT NULL);\n");
     p.write("sql/audit-rollback.sql", "DROP TABLE audit_log;\n");
+    // An SQL file with no header, which Liquibase runs whole.
+    p.write("changes/002b-raw.sql", "CREATE TABLE raw_notes (id int);\n\nCOMMENT ON TABLE raw_notes IS 'raw';\n");
     p.write(
         "changelog.xml",
         r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -449,8 +451,28 @@ fn a_database_liquibase_migrated_is_taken_over() {
     assert_eq!(
         p.psql("SELECT string_agg(author || ':' || id || ' ' || filename, ',' ORDER BY orderexecuted) FROM databasechangelog"),
         "dba:audit changelog.xml,alice:1 changes/001-init.sql,alice:2 changes/001-init.sql,bob:1 changes/002-more.sql,\
-         bob:totals changes/002-more.sql"
+         bob:totals changes/002-more.sql,includeAll:raw changes/002b-raw.sql"
     );
+    // Liquibase's checksums are compared where shale computes them as Liquibase does (version
+    // 9): a changeset edited since it ran, or a file run whole, is refused, and an edit of its
+    // white space alone, which Liquibase passes over, is not (re-check: taken over silently).
+    let init = std::fs::read_to_string(p.migrations().join("changes/001-init.sql")).unwrap();
+    p.write("changes/001-init.sql", &init.replace("name text NOT NULL", "name  text\tNOT NULL "));
+    p.write("changes/002b-raw.sql", "CREATE TABLE raw_notes(id int);\nCOMMENT ON TABLE raw_notes IS 'raw';\n");
+    let spaced = p.shale(&["adopt", "--dry-run"]);
+    assert_eq!(spaced.code, 0, "{}{}", spaced.stdout, spaced.stderr);
+    p.write("changes/001-init.sql", &init.replace("name text NOT NULL", "name varchar(80) NOT NULL"));
+    p.write("changes/002b-raw.sql", "CREATE TABLE raw_notes (id bigint);\nCOMMENT ON TABLE raw_notes IS 'raw';\n");
+    let edited = p.shale(&["adopt", "--dry-run"]);
+    assert_eq!(edited.code, 2, "{}{}", edited.stdout, edited.stderr);
+    assert!(
+        edited.stderr.contains("001-init.sql changed after liquibase applied migration")
+            && edited.stderr.contains("002b-raw.sql changed after liquibase applied migration"),
+        "{}",
+        edited.stderr
+    );
+    p.write("changes/001-init.sql", &init);
+    p.write("changes/002b-raw.sql", "CREATE TABLE raw_notes (id int);\n\nCOMMENT ON TABLE raw_notes IS 'raw';\n");
 
     // A new changeset since, which Liquibase did not run.
     p.write(
@@ -462,7 +484,7 @@ fn a_database_liquibase_migrated_is_taken_over() {
     assert_eq!(up.code, 2, "refused until adopted: {}", up.stderr);
     assert!(up.stderr.contains("migrated by liquibase") && up.stderr.contains("run `shale adopt`"), "{}", up.stderr);
     let adopt = p.shale(&["adopt"]).ok();
-    assert!(adopt.stdout.contains("recorded 5 migration(s) as applied, adopted from liquibase"), "{}", adopt.stdout);
+    assert!(adopt.stdout.contains("recorded 6 migration(s) as applied, adopted from liquibase"), "{}", adopt.stdout);
     assert_eq!(
         listed(&p),
         [
@@ -471,11 +493,12 @@ fn a_database_liquibase_migrated_is_taken_over() {
             "3 alice:2 applied",
             "4 bob:1 applied",
             "5 bob:totals applied",
-            "6 carol:phone pending"
+            "6 includeAll:raw applied",
+            "7 carol:phone pending"
         ]
     );
     let up = p.shale(&["up"]).ok();
-    assert!(up.stdout.contains("6 carol:phone") && up.stdout.contains("applied 1 migration"), "{}", up.stdout);
+    assert!(up.stdout.contains("7 carol:phone") && up.stdout.contains("applied 1 migration"), "{}", up.stdout);
     let phone =
         "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'phone'";
     assert_eq!(p.psql(phone), "1");
@@ -485,6 +508,9 @@ fn a_database_liquibase_migrated_is_taken_over() {
     // Downs: the `--rollback` lines, and the master's rollback sqlFile.
     p.shale(&["down", "--step", "1"]).ok();
     assert_eq!(p.psql(phone), "0");
+    // (A file run whole has no rollback: reverted by hand, and recorded so.)
+    p.psql("DROP TABLE raw_notes");
+    p.shale(&["repair", "6", "--rolled-back", "--force", "--reason", "dropped by hand"]).ok();
     p.shale(&["down", "--all"]).ok();
     assert_eq!(p.tables(), ["databasechangelog", "databasechangeloglock", "shale_migrations"]);
 }

@@ -283,6 +283,19 @@ pub(super) struct Changed {
     /// Relative to the migrations directory, `/`-separated.
     pub file: String,
     pub changelog_file: Option<String>,
+    /// [`v9_checksum`] of its SQL, where shale computes it as Liquibase does.
+    pub liquibase_checksum: Option<String>,
+}
+
+/// The checksum Liquibase 4.22 and later record for a changeset of one SQL change (`9:` and an
+/// MD5): of the change's checksum, `9:` and the MD5 of its SQL with every space, tab and line
+/// break taken out (so a space added between two words is no change to Liquibase), followed by
+/// `:`. `sql` is the change's SQL as Liquibase reads it: a formatted changeset's lines but its
+/// `--changeset`, `--comment` and rollback lines, its parameters filled; an SQL file's text.
+pub fn v9_checksum(sql: &str) -> String {
+    let packed: String = sql.chars().filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\r')).collect();
+    let change = format!("9:{}", crate::adopt::md5_hex(&packed));
+    format!("9:{}", crate::adopt::md5_hex(&format!("{change}:")))
 }
 
 impl Changed {
@@ -305,6 +318,7 @@ impl Changed {
             raw_up: None,
             changelog_file: self.changelog_file,
             rerun: self.rerun,
+            liquibase_checksum: self.liquibase_checksum,
         }
     }
 }
@@ -377,15 +391,18 @@ pub(super) fn migrations(
                 continue;
             }
         };
+        let sql = without(&shared, section, &metadata);
         let changed = Changed {
             author,
             id,
             rerun: attributes.rerun,
             up,
             down,
-            checksum: Checksum::of(&words(&without(&shared, section, &metadata))),
+            checksum: Checksum::of(&words(&sql)),
             file: relative.to_string(),
             changelog_file: attributes.logical_file.or_else(|| logical_file.clone()),
+            // (One listing the checksums it may have, `--validCheckSum`, is not compared.)
+            liquibase_checksum: (!lists_valid_checksums(&sql)).then(|| v9_checksum(&sql)),
         };
         let migration = changed.into_migration(place);
         match left_out {
@@ -644,8 +661,19 @@ fn changeset_migration(
         checksum: Checksum::of(&sql),
         file,
         changelog_file,
+        // An SQL file Liquibase runs whole: its text is the change's SQL.
+        liquibase_checksum: up_file.filter(|_| changeset.id == "raw").map(|f| v9_checksum(&f.text)),
     };
     Ok(Some(changed.into_migration(place)))
+}
+
+/// Whether a changeset's SQL has a `--validCheckSum` line: the checksums Liquibase accepts for it
+/// are those it lists.
+fn lists_valid_checksums(sql: &str) -> bool {
+    sql.lines().any(|line| {
+        let comment = line.trim_start().strip_prefix("--").map(str::trim_start).unwrap_or_default();
+        comment.get(..13).is_some_and(|w| w.eq_ignore_ascii_case("validchecksum"))
+    })
 }
 
 /// What to do about a context or label expression that does not read.
