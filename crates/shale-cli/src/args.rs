@@ -91,7 +91,7 @@ pub struct BusyTableArgs {
     /// How long to wait in all for a busy table to be free before the migration fails naming what holds it [default: 5m, or `lock_wait_max`]
     #[arg(long, global = true, help_heading = BUSY, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_wait_max: Option<std::time::Duration>,
-    /// The lock_timeout of each try once the table is free: the longest the application waits behind shale [default: 50ms, or `lock_try_timeout`]
+    /// The lock_timeout of each try once the table is free: the longest the application waits behind shale's wait for the lock (not behind what runs under it) [default: 50ms, or `lock_try_timeout`]
     #[arg(long, global = true, help_heading = BUSY, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub lock_try_timeout: Option<std::time::Duration>,
     /// Cancel the queries of sessions that still hold the table after this long (never by default)

@@ -116,7 +116,9 @@ dir = "migrations"
 
 # A statement that would stall the application (an ALTER TABLE, a CREATE INDEX without
 # CONCURRENTLY) waits, without queueing, until no session holds its table, then tries with a
-# short lock_timeout: the application never waits behind it longer than that. "queue" queues for
+# short lock_timeout: the application never waits for the lock longer than that (the statement's
+# own run, and anything after it in its transaction, hold the lock: `shale lint` says where that
+# is long). "queue" queues for
 # the lock instead (with lock_timeout, retried lock_retries times).
 # lock_acquire = "wait-clear"
 # lock_try_timeout = "50ms"

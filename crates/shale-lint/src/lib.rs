@@ -284,6 +284,9 @@ pub struct Context {
     /// The tables the statements seen (and the earlier files) create for good (bare names, as the
     /// parser gives them): a DROP of such a name is of that table, whatever TEMP table a file makes.
     permanent_tables: HashSet<String>,
+    /// The locks the application waits on that earlier statements of the script being checked
+    /// took in its transaction, held until it commits.
+    locks_held: Vec<rules::lock_held_through_long_statement::HeldLock>,
 }
 
 /// What the linter knows about the target.
@@ -554,8 +557,9 @@ fn atlas_nolint_in(gap: &str) -> Option<&str> {
 
 fn lint_script(script: &Script, context: &mut Context, report: &mut Report) {
     context.in_transaction = script.no_transaction.is_none();
-    // Each script commits on its own: what an earlier one added is committed.
+    // Each script commits on its own: what an earlier one added, or locked, is committed.
     context.enum_labels_added.clear();
+    context.locks_held.clear();
     context.temp_tables_of_script = script.temporary_tables_created().into_iter().collect();
     context.tables_of_script = match script.own_text().to_ascii_lowercase().contains("if exists") {
         true => script.tables_created().into_iter().collect(),
@@ -771,6 +775,7 @@ fn judge(
     }
     // Each table the statement locks is judged on its own (DROP TABLE a, b).
     hits.extend(effects.iter().filter_map(|e| rules::access_exclusive_without_lock_timeout::check(e, context)));
+    hits.extend(rules::lock_held_through_long_statement::check(node, &effects, context));
     // A rule about danger to a table fires only where the table makes it dangerous.
     hits.retain(|hit| match hit.state {
         Some(state) if !hit.rule.danger.applies(state) => {
@@ -835,6 +840,7 @@ fn judge(
         });
     }
     rules::remember(node, context);
+    rules::lock_held_through_long_statement::remember(&effects, line, context);
     context.declared.learn(node);
 }
 

@@ -194,7 +194,7 @@ fn every_rule_has_its_texts() {
         }
         assert!(ids.insert(rule.id), "duplicate rule id {}", rule.id);
     }
-    assert_eq!(ids.len(), 23);
+    assert_eq!(ids.len(), 24);
 }
 
 #[test]

@@ -38,7 +38,7 @@ fn dangerous_pending_migrations_are_refused_until_made_safe_or_allowed() {
     assert_eq!(result["ruleId"], "create-index-non-concurrently");
     assert_eq!(result["level"], "error");
     assert_eq!(result["locations"][0]["physicalLocation"]["region"]["startLine"], 2);
-    assert_eq!(sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), 23);
+    assert_eq!(sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().len(), 24);
     let json = p.shale(&["lint", "--format", "json"]).json();
     assert_eq!(json["findings"][0]["rule"], "create-index-non-concurrently");
 

@@ -51,6 +51,7 @@ mod enum_add_value_in_transaction;
 pub(crate) mod enum_value_used_in_its_transaction;
 mod heavy_lock;
 mod large_update;
+pub(crate) mod lock_held_through_long_statement;
 mod prefer_bigint_keys;
 mod prefer_identity;
 mod prefer_text;
@@ -198,6 +199,7 @@ pub static ALL: &[&Rule] = &[
     &rename::RULE,
     &heavy_lock::RULE,
     &large_update::RULE,
+    &lock_held_through_long_statement::RULE,
     &down_in_up::RULE,
     &prefer_bigint_keys::RULE,
     &prefer_identity::RULE,

@@ -124,8 +124,13 @@ mod tests {
 
     #[test]
     fn a_validated_check_proves_it() {
-        let safe = "ALTER TABLE users ADD CONSTRAINT e CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT e;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;";
+        let steps = "ALTER TABLE users ADD CONSTRAINT e CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT e;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;";
+        // Each committed on its own, as the fix writes them; in one transaction, the first
+        // statement's lock is held through the validation.
+        let safe = format!("-- shale:no-transaction\n{steps}");
+        let safe = safe.as_str();
         assert!(rules(safe).is_empty(), "{:?}", rules(safe));
+        assert_eq!(rules(steps), ["lock-held-through-long-statement"]);
         assert_eq!(rules_on_version(Some(11), safe), ["set-not-null"]);
         // Not validated yet, or another column: the scan is still there.
         assert_eq!(
