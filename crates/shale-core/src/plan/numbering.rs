@@ -112,7 +112,7 @@ mod tests {
 
     use super::*;
     use crate::layout::SourceFile;
-    use crate::plan::{RecordKind, RecordStatus};
+    use crate::plan::RecordStatus;
 
     const USERS: &str = "--liquibase formatted sql\n--changeset ann:users\nCREATE TABLE users (id int);\n";
     const ORDERS: &str = "--liquibase formatted sql\n--changeset ann:orders\nCREATE TABLE orders (id int);\n";
@@ -130,23 +130,7 @@ mod tests {
         let records = set
             .versioned()
             .enumerate()
-            .map(|(i, m)| AppliedRecord {
-                id: i as i64 + 1,
-                version: m.version_text.clone(),
-                name: m.name.clone(),
-                kind: RecordKind::Versioned,
-                checksum: Some(m.checksum.0.clone()),
-                status: RecordStatus::Succeeded,
-                up_sql: None,
-                down_sql: None,
-                applied_at: None,
-                duration_ms: None,
-                statements_done: None,
-                error: None,
-                path: Some(m.file.clone()),
-                resume_cursor: None,
-                reason: None,
-            })
+            .map(|(i, m)| AppliedRecord { id: i as i64 + 1, ..crate::plan::tests::applied(set, &m.version_text) })
             .collect();
         History { records }
     }

@@ -9,7 +9,8 @@ fn set(files: &[(&str, &str)]) -> MigrationSet {
     MigrationSet::load(Path::new("m"), files).unwrap()
 }
 
-fn applied(set: &MigrationSet, version: &str) -> AppliedRecord {
+/// The history row of `set`'s migration `version`, applied as it is now.
+pub(super) fn applied(set: &MigrationSet, version: &str) -> AppliedRecord {
     let v = Version::parse(version).unwrap();
     let m = set.find(&v).unwrap();
     AppliedRecord {
