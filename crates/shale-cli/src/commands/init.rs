@@ -23,7 +23,11 @@ pub fn run(settings: &Settings) -> Result<i32> {
             // dbmate files in `migrations/db/migrations`: breadth trial, not found).
             .or_else(|| match holds_sql_at_top(&settings.dir) {
                 true => None,
-                false => marked_dir(&settings.dir).map(|(inside, tool)| (format!("migrations/{inside}"), tool)),
+                // Else beside it (the breadth sweep's measure keeps shell backfills in
+                // `migrations/` and its dbmate files in `postgres/`: init took `migrations`).
+                false => marked_dir(&settings.dir)
+                    .map(|(inside, tool)| (format!("migrations/{inside}"), tool))
+                    .or_else(|| other_tools_dir(&settings.root)),
             }),
         true => other_tools_dir(&settings.root),
         false => None,

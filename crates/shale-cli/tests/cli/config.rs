@@ -552,6 +552,16 @@ fn init_finds_the_directory_another_tool_keeps() {
             "server/src/main/resources/db/changelog",
             "Liquibase",
         ),
+        // A `migrations/` of shell scripts beside a dbmate folder (fourth sweep: measure's self-host).
+        (
+            &[
+                ("migrations/v0.4.x-data-backfills.sh", "#!/bin/sh\necho backfill\n"),
+                ("migrations/README.md", "Run these by hand.\n"),
+                ("postgres/20240830075257_create_roles.sql", "-- migrate:up\nCREATE TABLE roles (name text);\n"),
+            ][..],
+            "postgres",
+            "dbmate",
+        ),
         // Named otherwise, found by what it holds (fourth sweep: Dropwizard's `migrations.xml` in
         // pay-ledger, `db/db-changelog.yaml` in auth-grant-manager: init made an empty migrations/).
         (
