@@ -124,13 +124,7 @@ fn driver_config(
         config.password(p);
     }
     config.dbname(settings.dbname.as_deref().unwrap_or(&user));
-    config.application_name(
-        settings
-            .application_name
-            .as_deref()
-            .or(settings.fallback_application_name.as_deref())
-            .unwrap_or(&session.application_name),
-    );
+    config.application_name(settings.application_name_with(session));
     // Bounded by connect() as a whole (per host); this bounds the TCP connect inside it.
     if let Some(t) = settings.effective_connect_timeout() {
         config.connect_timeout(t);

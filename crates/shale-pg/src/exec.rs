@@ -207,6 +207,12 @@ impl<'a> Executor<'a> {
         self.settings.search_path_sql()
     }
 
+    /// [`session_prelude`] of `script` on this executor's connection.
+    fn prelude(&self, script: &Script, local: bool) -> String {
+        let name = self.settings.application_name_with(self.session);
+        session_prelude(self.session, name, self.listed_path().as_deref(), script, local)
+    }
+
     /// Run one step with the right transaction handling, retrying lock timeouts.
     pub async fn run_step(&self, step: &Step, on_event: &mut (dyn FnMut(ExecEvent) + Send)) -> Result<(), PgError> {
         if step.script.no_transaction.is_some() {
@@ -362,7 +368,7 @@ impl<'a> Executor<'a> {
         let mut pieces = vec![Piece { text: "BEGIN".into(), origin: None, copy_data: None, ends_batch: false }];
         for (i, step) in steps.iter().enumerate() {
             pieces.push(Piece {
-                text: session_prelude(self.session, self.listed_path().as_deref(), &step.script, true).into(),
+                text: self.prelude(&step.script, true).into(),
                 origin: None,
                 copy_data: None,
                 ends_batch: false,
@@ -677,7 +683,7 @@ impl<'a> Executor<'a> {
         }
         let session_wide = session_wide && pinned;
         let prelude = match (session_wide, pinned) {
-            (true, _) => format!("{};\n", session_prelude(self.session, self.listed_path().as_deref(), script, false)),
+            (true, _) => format!("{};\n", self.prelude(script, false)),
             (false, true) => format!("{SESSION_RESET};\n"),
             (false, false) => String::new(),
         };
@@ -1190,9 +1196,22 @@ fn record(step: &Step, status: RecordStatus) -> NewRecord<'_> {
 /// (PgBouncer's `ignore_startup_parameters = options`) or whose server session may be another's.
 /// `local`: SET LOCAL, inside the migration's transaction; else SET, for the session, before a
 /// migration that runs outside a transaction.
-pub fn session_prelude(session: &SessionSettings, listed_path: Option<&str>, script: &Script, local: bool) -> String {
+///
+/// The session's application_name is set again after `RESET ALL`: through PgBouncer, whose server
+/// session starts without it, the migration showed no name in `pg_stat_activity` (TLS trial).
+pub fn session_prelude(
+    session: &SessionSettings,
+    application_name: &str,
+    listed_path: Option<&str>,
+    script: &Script,
+    local: bool,
+) -> String {
     let scope = if local { "SET LOCAL" } else { "SET" };
-    format!("{SESSION_RESET}; {}", settings_sql(session, listed_path, script, scope, None))
+    format!(
+        "{SESSION_RESET}; {scope} application_name = {}; {}",
+        quote_literal(application_name),
+        settings_sql(session, listed_path, script, scope, None)
+    )
 }
 
 /// The setting the startup packet carries, read back to tell whether it reached the server session.

@@ -324,6 +324,22 @@ fn tenant_schemas_through_a_transaction_pooler_land_in_their_schema() {
     );
 }
 
+/// Through a transaction pooler, a migration's session keeps its name after the `RESET ALL` each
+/// starts with (TLS trial: PgBouncer's server session showed none in `pg_stat_activity`), the
+/// URL's own where it gives one.
+#[test]
+fn a_migration_keeps_its_application_name_through_a_transaction_pooler() {
+    let bouncer = Pgbouncer::start(shared_cluster(), "transaction").unwrap();
+    let p = Project::new("once_named_pooler");
+    p.write("001_seen.sql", "CREATE TABLE seen AS SELECT current_setting('application_name') AS name;\n");
+    let url = format!("{}?application_name=deploy-42", bouncer.url(shared_cluster(), &p.db.name));
+    let mut cmd = p.bare();
+    cmd.arg("--database-url").arg(&url).arg("up");
+    let run: Run = cmd.output().unwrap().into();
+    assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    assert_eq!(p.psql("SELECT name FROM seen"), "deploy-42");
+}
+
 #[test]
 fn a_migration_that_drops_the_history_is_refused_before_anything_runs() {
     let p = Project::new("once_own_tables");

@@ -752,6 +752,14 @@ impl ConnectionSettings {
         out
     }
 
+    /// The application_name sessions connect with: the URL's, else its fallback, else `session`'s.
+    pub fn application_name_with<'a>(&'a self, session: &'a crate::connect::SessionSettings) -> &'a str {
+        self.application_name
+            .as_deref()
+            .or(self.fallback_application_name.as_deref())
+            .unwrap_or(&session.application_name)
+    }
+
     /// The settings as libpq environment variables, for running libpq tools (pg_dump) without
     /// putting a password on their command line. The caller first clears every variable of
     /// [`ENVIRONMENT`] from the tool's environment: the settings here are complete (a service
