@@ -725,13 +725,15 @@ impl ConnectionSettings {
             .enumerate()
             .map(|(i, h)| {
                 let port = self.ports.get(i).or(self.ports.first());
+                // An IPv6 address in brackets, as a URL writes it (TLS trial: `@::1:58500`).
+                let h = if h.contains(':') { format!("[{h}]") } else { h.clone() };
                 if h.starts_with('/') {
                     params.push(format!("host={h}"));
                     port.map(|p| format!(":{p}")).unwrap_or_default()
                 } else {
                     match port {
                         Some(p) => format!("{h}:{p}"),
-                        None => h.clone(),
+                        None => h,
                     }
                 }
             })
@@ -1817,6 +1819,8 @@ mod tests {
         assert!(e.contains("percent-encode") && !e.contains("dor") && !e.contains("99"), "{e}");
         let e = ConnectionSettings::parse("postgresql://app:1234/s3cr3t@127.0.0.1").unwrap_err().to_string();
         assert!(e.contains("percent-encode") && !e.contains("s3cr3t"), "{e}");
+        let v6 = ConnectionSettings::parse("postgresql://app:pw@[::1]:58500/appdb").unwrap();
+        assert_eq!(v6.redacted(), "postgresql://app:***@[::1]:58500/appdb");
         // `?` and `#` in a password, unencoded, are the password's, as libpq reads them (TLS trial).
         let generated =
             ConnectionSettings::parse("postgresql://gen:Ab?Cd#Ef!x@localhost:58500/appdb?sslmode=require").unwrap();
