@@ -1115,7 +1115,17 @@ fn part_way_text(p: &PartWay, reverting: bool) -> String {
 
 fn render_failure(label: &str, f: &DbFailure) -> String {
     let title = format!("{}{label} failed: {}", shale_pg::error::what_failed(f, label), f.message);
-    render_failure_as(&title, f, failure_remedy(f).as_deref(), &rolled_back_note(f))
+    // A Flyway callback runs after the migrations it follows committed (re-check: said to have
+    // rolled back a migration that stayed applied).
+    let note = match label.starts_with("the Flyway callback ") {
+        true => "the callback's transaction was rolled back; the migrations this run applied stay applied, and the \
+                 callbacks after it did not run: fix it, then `shale up` runs the beforeMigrate and afterMigrate \
+                 callbacks again, but an afterMigrateApplied one only at the next `up` that applies a migration (run \
+                 its SQL by hand until then)\n"
+            .to_string(),
+        false => rolled_back_note(f),
+    };
+    render_failure_as(&title, f, failure_remedy(f).as_deref(), &note)
 }
 
 /// A failed statement under `title`, with the server's notes, where it failed, `remedy` as help,

@@ -961,8 +961,9 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
     if !passed_over.is_empty() {
         let lines: Vec<String> = passed_over.iter().map(ToString::to_string).collect();
         crate::output::warning(&format!(
-            "{}: line(s) {} are no `KEY=value` assignment: passed over, as Node's dotenv and python-dotenv pass \
-             over them (the lines are not shown: they may hold a password)",
+            "{}: line(s) {} are no `KEY=value` assignment: passed over, as python-dotenv passes over them (a \
+             `KEY: value` line, which Node's dotenv reads, is one: write it `KEY=value`; the lines are not shown: \
+             they may hold a password)",
             path.display(),
             lines.join(", ")
         ));

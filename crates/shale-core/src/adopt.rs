@@ -1149,7 +1149,15 @@ pub struct Adoption<'a> {
     pub pending: Vec<&'a Migration>,
     /// Things worth saying (a Flyway repeatable changed since Flyway ran it, say).
     pub notes: Vec<AdoptNote>,
+    /// Of `applied`, those that run again when they change and changed since the tool ran them
+    /// (Liquibase's `runOnChange`): recorded with [`EDITED_SINCE_THE_TOOL_RAN_IT`] for checksum,
+    /// so that `up` runs them again, as the tool's next run would.
+    pub rerun_edited: Vec<&'a Migration>,
 }
+
+/// The checksum recorded for a migration taken over that changed since the tool ran it and runs
+/// again when it changes: no file's, so the next `up` runs it.
+pub const EDITED_SINCE_THE_TOOL_RAN_IT: &str = "edited since the tool ran it";
 
 /// Something worth saying about an adoption, not a problem. Its `Display` (and its JSON, a
 /// string) says it in words for any application; a front end words its own commands (the CLI:
@@ -1726,6 +1734,7 @@ pub fn plan_adoption_accepting<'a>(
     let mut notes = Vec::new();
     let mut unrunnable: Vec<&Unrunnable> = Vec::new();
     let mut code: Vec<CodeMigration> = Vec::new();
+    let mut rerun_edited: Vec<&Migration> = Vec::new();
     let atlas: Vec<(&str, String)> = if tool == Tool::Atlas { atlas_hashes(set) } else { Vec::new() };
     // And as the directory was with the files Atlas applied alone: one added since, below them
     // (a branch merged late), changes every later hash without a file changing.
@@ -1830,8 +1839,22 @@ pub fn plan_adoption_accepting<'a>(
                     matches!(tool, Tool::Sqitch | Tool::Liquibase) && applied.iter().any(|a| std::ptr::eq(*a, **m))
                 };
                 let found = candidates.iter().find(|m| matches(tool, m, &entry.key) && !taken(m));
+                // A `runOnChange` changeset edited since Liquibase ran it runs again at Liquibase's
+                // next update: taken over as applied before the edit, so `up` runs it again too
+                // (re-check: taken over as it is now, its edit never ran).
+                let edited_to_rerun = |m: &Migration| {
+                    tool == Tool::Liquibase
+                        && m.rerun != crate::layout::Rerun::Never
+                        && entry.checksum.as_deref().is_some_and(|recorded| {
+                            recorded.starts_with("9:")
+                                && m.liquibase_checksum.as_deref().is_some_and(|now| now != recorded)
+                        })
+                };
                 match found.or_else(|| versioned.iter().find(by_hash)) {
                     Some(m) => {
+                        if edited_to_rerun(m) {
+                            rerun_edited.push(*m);
+                        }
                         match (tool, &entry.checksum) {
                             // A Java migration ported to SQL since: the recorded checksum is the code's.
                             _ if entry.code.is_some() => {}
@@ -2023,6 +2046,7 @@ pub fn plan_adoption_accepting<'a>(
         version,
         pending,
         notes,
+        rerun_edited,
     })
 }
 

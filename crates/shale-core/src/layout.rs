@@ -3458,7 +3458,7 @@ pub(crate) mod liquibase;
 mod sqitch;
 pub use liquibase::{
     is_liquibase_changelog, new_changelog as liquibase_changelog, next_file_name as liquibase_file_name,
-    with_include as liquibase_with_include, BadExpression, LiquibaseSelection,
+    v9_checksum as liquibase_v9_checksum, with_include as liquibase_with_include, BadExpression, LiquibaseSelection,
 };
 pub use sqitch::{
     change_name as sqitch_change_name, plan_line as sqitch_plan_line, sqitch_place, PLAN_FILE as SQITCH_PLAN,

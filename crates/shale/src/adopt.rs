@@ -342,12 +342,20 @@ impl Migrator {
             .applied
             .iter()
             .zip(&versions)
-            .map(|(m, version)| NewRecord {
-                checksum: Some(m.checksum.as_str()),
-                up_sql: Some(m.up.own_text()),
-                down_sql: m.down.as_ref().map(|d| d.own_text()),
-                path: Some(&m.file),
-                ..succeeded(RecordKind::Adopted, version.clone(), &m.name, &reason)
+            .map(|(m, version)| {
+                // Recorded as run before its edit: neither its checksum nor its SQL is the file's.
+                let edited = adoption.rerun_edited.iter().any(|e| std::ptr::eq(*e, *m));
+                NewRecord {
+                    checksum: Some(if edited {
+                        shale_core::adopt::EDITED_SINCE_THE_TOOL_RAN_IT
+                    } else {
+                        m.checksum.as_str()
+                    }),
+                    up_sql: (!edited).then(|| m.up.own_text()),
+                    down_sql: m.down.as_ref().map(|d| d.own_text()),
+                    path: Some(&m.file),
+                    ..succeeded(RecordKind::Adopted, version.clone(), &m.name, &reason)
+                }
             })
             .collect();
         records.extend(adoption.applied_unrunnable.iter().zip(&go_versions).map(|(u, version)| NewRecord {

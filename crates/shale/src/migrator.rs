@@ -437,8 +437,8 @@ impl Migrator {
             if callbacks_due {
                 let ran = self
                     .holding_lock(Some(client), on_event, async |session, _| {
-                        let before = self.run_callbacks(session, &[CallbackEvent::BeforeMigrate]).await?;
-                        let after = self.run_callbacks(session, &[CallbackEvent::AfterMigrate]).await?;
+                        let before = self.run_callbacks(session, &[CallbackEvent::BeforeMigrate], &[]).await?;
+                        let after = self.run_callbacks(session, &[CallbackEvent::AfterMigrate], &[]).await?;
                         Ok([before, after].concat())
                     })
                     .await?;
@@ -500,24 +500,35 @@ impl Migrator {
         if let Some(vet) = &request.vet {
             (vet.0)(&plan, facts).map_err(Error::Unsafe)?;
         }
-        let before = self.run_callbacks(session, &[CallbackEvent::BeforeMigrate]).await?;
+        let before = self.run_callbacks(session, &[CallbackEvent::BeforeMigrate], &[]).await?;
         let mut report = self.execute(session, &plan, request.single_transaction, on_event).await?;
         let after: &[CallbackEvent] = match report.steps.is_empty() {
             true => &[CallbackEvent::AfterMigrate],
             false => &[CallbackEvent::AfterMigrateApplied, CallbackEvent::AfterMigrate],
         };
-        let after = self.run_callbacks(session, after).await?;
+        let applied: Vec<String> = report.steps.iter().map(|s| s.label()).collect();
+        let after = self.run_callbacks(session, after, &applied).await?;
         report.callbacks = [before, after].concat();
         Ok(report)
     }
 
     /// Run the Flyway callbacks of `events`, in that order (each event's in the order of their
     /// files), each in a transaction of its own, recorded nowhere: their files, as they ran.
-    async fn run_callbacks(&self, session: &LockedSession, events: &[CallbackEvent]) -> Result<Vec<String>, Error> {
+    /// `applied`: the migrations this run applied, for a stop's report.
+    async fn run_callbacks(
+        &self,
+        session: &LockedSession,
+        events: &[CallbackEvent],
+        applied: &[String],
+    ) -> Result<Vec<String>, Error> {
         let set = self.set();
         let mut ran = Vec::new();
         for event in events {
             for callback in set.callbacks.iter().filter(|c| c.event == *event) {
+                // A stop asked for while this run waited for the lock, or ran what came before.
+                if self.interrupted() {
+                    return Err(Error::Interrupted { applied: applied.to_vec(), stopped: None });
+                }
                 session.lock.ensure_held()?;
                 let step = plan::Step {
                     direction: shale_core::StepDirection::Up,

@@ -165,8 +165,15 @@ fn changesets_run_in_order_and_their_rollbacks_revert_them() {
 fn a_file_liquibase_runs_whole_is_nobody_s_changeset() {
     let p = Project::new("liquibase_raw");
     p.write("tables/0001-users.sql", "--liquibase formatted sql\n--changeset elhub:1\nCREATE TABLE users (id int);\n");
-    p.write("tables/0002-notes.sql", "CREATE TABLE notes (id int);\n");
+    // Run as written: Liquibase fills no parameter in a file it runs whole (re-check).
+    p.write("tables/0002-notes.sql", "CREATE TABLE notes (id int, t text DEFAULT 'Hello ${who}');\n");
     p.shale(&["up"]).ok();
+    assert_eq!(
+        p.psql(
+            "SELECT column_default FROM information_schema.columns WHERE table_name = 'notes' AND column_name = 't'"
+        ),
+        "'Hello ${who}'::text"
+    );
     let down = p.shale(&["down", "--step", "1"]);
     assert_eq!(down.code, 2, "{}", down.stderr);
     assert!(
@@ -178,6 +185,37 @@ fn a_file_liquibase_runs_whole_is_nobody_s_changeset() {
     assert!(new.stdout.contains("tables/0003-add_widgets.sql"), "{}", new.stdout);
     let written = std::fs::read_to_string(p.migrations().join("tables/0003-add_widgets.sql")).unwrap();
     assert!(written.contains("--changeset elhub:add_widgets"), "{written}");
+}
+
+/// A `runOnChange` changeset edited since Liquibase ran it runs again at the next `up` (Liquibase
+/// runs it at its next update), where adopt took it over as it is now and its edit never ran
+/// (re-check).
+#[test]
+fn a_run_on_change_changeset_edited_since_liquibase_ran_it_runs_after_adopt() {
+    let p = Project::new("liquibase_run_on_change");
+    let (table, view) = ("CREATE TABLE t (a int, b int);\n", "CREATE OR REPLACE VIEW v AS SELECT a FROM t;\n");
+    let changelog =
+        format!("--liquibase formatted sql\n--changeset me:t\n{table}--changeset me:v runOnChange:true\n{view}");
+    // Liquibase's table as its update leaves it, the checksums its own (version 9).
+    let checksum = shale_core::layout::liquibase_v9_checksum;
+    p.psql(&format!(
+        "{table}{view}
+         CREATE TABLE databasechangelog (id varchar(255) NOT NULL, author varchar(255) NOT NULL, filename varchar(255) NOT NULL,
+             dateexecuted timestamp NOT NULL, orderexecuted int NOT NULL, exectype varchar(10) NOT NULL, md5sum varchar(35),
+             description varchar(255), comments varchar(255), tag varchar(255), liquibase varchar(20),
+             contexts varchar(255), labels varchar(255), deployment_id varchar(10));
+         INSERT INTO databasechangelog (id, author, filename, dateexecuted, orderexecuted, exectype, md5sum) VALUES
+             ('t', 'me', 'changes/001.sql', now(), 1, 'EXECUTED', '{}'),
+             ('v', 'me', 'changes/001.sql', now(), 2, 'EXECUTED', '{}');",
+        checksum(table),
+        checksum(view)
+    ));
+    p.write("changes/001.sql", &changelog.replace("SELECT a FROM t", "SELECT a, b FROM t"));
+    let adopt = p.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("recorded 2 migration(s) as applied"), "{}", adopt.stdout);
+    assert_eq!(listed(&p), ["1 me:t applied", "2 me:v pending"]);
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'v'"), "2");
 }
 
 #[test]

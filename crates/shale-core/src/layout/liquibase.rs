@@ -522,7 +522,12 @@ fn fill_parameters(
     (placeholders, selection): (&Placeholders, &LiquibaseSelection),
     errors: &mut Vec<LoadError>,
 ) {
-    let runs = |file: &ReadFile| master.is_none_or(|m| m.runs(&file.relative));
+    // An SQL file run whole (no `--liquibase formatted sql` line: `includeAll`'s `raw`) is run
+    // as written: Liquibase fills no parameter there (re-check: `'Hello ${name}'` was filled,
+    // and refused where no value was given, where Liquibase keeps the text).
+    let whole =
+        |file: &ReadFile| !is_changelog(file.text.as_bytes()) && master.is_none_or(|m| m.runs_whole(&file.relative));
+    let runs = |file: &ReadFile| master.is_none_or(|m| m.runs(&file.relative)) && !whole(file);
     if !files.iter().any(|f| runs(f) && f.text.contains("${")) {
         return;
     }

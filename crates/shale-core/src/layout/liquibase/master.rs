@@ -159,6 +159,15 @@ impl Master {
         self.includes(relative) || self.reads(relative)
     }
 
+    /// Whether the master runs the SQL file `relative` whole, as a changelog of no changeset
+    /// (`includeAll`'s `raw`), not as a changeset's `sqlFile`.
+    pub(in crate::layout) fn runs_whole(&self, relative: &Path) -> bool {
+        self.items.iter().any(|item| match item {
+            Item::Changeset(c) => c.id == "raw" && matches!(&c.up, Sql::File(p) if p == relative),
+            Item::Changelog(..) => false,
+        })
+    }
+
     /// Whether the master runs the formatted SQL changelog `relative`.
     pub(in crate::layout) fn includes(&self, relative: &Path) -> bool {
         self.items.iter().any(|item| matches!(item, Item::Changelog(p, _) if p == relative))
