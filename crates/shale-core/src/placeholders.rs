@@ -92,6 +92,13 @@ impl Placeholders {
     /// (`${flyway:user}`, `${flyway:defaultSchema}`, ...), which Flyway fills from its connection
     /// and shale cannot know (left in, they would run as text).
     pub fn replace(&self, text: &str) -> Result<Option<String>, Vec<Unknown>> {
+        self.replace_keeping(text, |_| false)
+    }
+
+    /// [`Placeholders::replace`], leaving as it stands (no error) a placeholder without a value
+    /// where `kept` says so of its offset (in a comment of a Liquibase changeset, which Liquibase
+    /// leaves as it is).
+    pub fn replace_keeping(&self, text: &str, kept: impl Fn(usize) -> bool) -> Result<Option<String>, Vec<Unknown>> {
         if !text.contains("${") {
             return Ok(None);
         }
@@ -114,7 +121,7 @@ impl Placeholders {
                     done = end;
                     changed = true;
                 }
-                None if unknown.iter().any(|u| u.name == name) => {}
+                None if kept(start) || unknown.iter().any(|u| u.name == name) => {}
                 None => unknown.push(Unknown { offset: start, name: name.to_string() }),
             }
             from = end;

@@ -377,6 +377,22 @@ fn next_token(sql: &str, mut i: usize) -> Option<(Range<usize>, bool)> {
     None
 }
 
+/// Whether `offset` of `sql` is in a comment (as the statement splitter reads it: not in a token,
+/// not white space).
+pub fn in_comment(sql: &str, offset: usize) -> bool {
+    let mut at = 0;
+    while let Some((token, _)) = next_token(sql, at) {
+        if token.contains(&offset) {
+            return false;
+        }
+        if token.start > offset {
+            break;
+        }
+        at = token.end;
+    }
+    sql.as_bytes().get(offset).is_some_and(|b| !is_space(*b))
+}
+
 /// `sql` as the JDBC driver sends it, where that differs: it reads `??` as an escaped `?` (a
 /// JDBC placeholder), so a file written for Liquibase spells the jsonb operators `??`, `??|`
 /// and `??&` (the breadth sweep's pay-ledger: `details ?? 'key'`, which shale sent as written,
@@ -1502,6 +1518,15 @@ mod tests {
                 assert_eq!(s.copy_data, None);
             }
         }
+    }
+
+    #[test]
+    fn an_offset_in_a_comment() {
+        let sql = "SELECT '${a}' -- ${b}\n/* ${c} */ FROM t;";
+        assert!(!in_comment(sql, sql.find("${a}").unwrap()), "in a string literal");
+        assert!(in_comment(sql, sql.find("${b}").unwrap()));
+        assert!(in_comment(sql, sql.find("${c}").unwrap()));
+        assert!(!in_comment(sql, sql.find("FROM").unwrap()));
     }
 
     #[test]

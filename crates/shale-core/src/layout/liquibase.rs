@@ -539,7 +539,10 @@ fn fill_parameters(
     let environment = placeholders.environment().iter().map(|(k, v)| (k.clone(), v.clone()));
     let values = placeholders.with_defaults(environment).with_defaults(defined);
     for file in files.iter_mut().filter(|f| runs(f)) {
-        match values.replace(&file.text) {
+        // One in a comment with no value is left as text, as Liquibase leaves it (re-check: a
+        // `-- the ${ticket} comment` stopped the run).
+        let in_comment = |offset: usize| crate::split::in_comment(&file.text, offset);
+        match values.replace_keeping(&file.text, in_comment) {
             Ok(Some(filled)) => file.text = filled,
             Ok(None) => {}
             Err(unknown) => errors.extend(unknown.iter().map(|u| {
