@@ -2358,7 +2358,12 @@ fn flyway_callback_of(
         let message = format!("a Flyway callback ({}) that cannot run in a transaction: {reason}", event.name());
         let hint =
             "shale runs a callback in a transaction of its own: make it a migration, or leave that statement out";
-        return Err(vec![LoadError::file(&path, message, Some(hint.into()))]);
+        // At the statement that asks for it, where one does (not a directive).
+        let error = match script.statements.iter().find(|s| crate::split::no_transaction_reason(s).is_some()) {
+            Some(statement) => LoadError::at(&path, &script.text, statement.span.start, message, Some(hint.into())),
+            None => LoadError::file(&path, message, Some(hint.into())),
+        };
+        return Err(vec![error]);
     }
     Ok(Callback { event, file: relative_text(&relative), script: std::sync::Arc::new(script) })
 }

@@ -339,16 +339,13 @@ pub(super) fn migrations(
             .push(Ignored { path: path.to_path_buf(), reason: "a Liquibase changelog with no changeset".into() });
         return Ok(Vec::new());
     }
-    let rollbacks: Arc<str> = as_jdbc_sends(rollback_view(&text, &changesets)).into();
+    let rollbacks = as_jdbc_sends(rollback_view(&text, &changesets).into());
     let lines = LineIndex::new(&text);
     let stripped: Option<Arc<str>> = without_comments(&text, &changesets).map(Into::into);
     let shared: Arc<str> = text.into();
     // What runs: the changesets' SQL with their comments blanked where Liquibase strips them, as
     // the JDBC driver sends it.
-    let runs: Arc<str> = match stripped {
-        Some(stripped) => crate::split::as_jdbc_sends(&stripped).map_or(stripped, Into::into),
-        None => crate::split::as_jdbc_sends(&shared).map_or_else(|| shared.clone(), Into::into),
-    };
+    let runs = as_jdbc_sends(stripped.unwrap_or_else(|| shared.clone()));
     let mut migrations = Vec::new();
     let mut errors = Vec::new();
     for changeset in changesets {
@@ -436,8 +433,8 @@ fn without(text: &str, section: Range<usize>, left_out: &[Range<usize>]) -> Stri
 }
 
 /// `sql` as Liquibase's JDBC driver sends it ([`crate::split::as_jdbc_sends`]).
-fn as_jdbc_sends(sql: String) -> String {
-    crate::split::as_jdbc_sends(&sql).unwrap_or(sql)
+fn as_jdbc_sends(sql: Arc<str>) -> Arc<str> {
+    crate::split::as_jdbc_sends(&sql).map_or(sql, Into::into)
 }
 
 /// An SQL file of a folder of Liquibase changelogs, read.
@@ -624,16 +621,13 @@ fn changeset_migration(
                     )
                 })?;
                 let whole = 0..found.text.len();
-                let sent = as_jdbc_sends(found.text.clone());
+                let sent = as_jdbc_sends(found.text.as_str().into());
                 let script = script_reading(found.path.clone(), sent, whole, no_tx, splitting, &reading)?;
                 Ok((script, words(&found.text), Some(found)))
             }
             Sql::Inline { view, section } => {
                 let path = changeset.changelog_path.clone();
-                let sent: Arc<str> = match crate::split::as_jdbc_sends(view) {
-                    Some(sent) => sent.into(),
-                    None => view.clone(),
-                };
+                let sent = as_jdbc_sends(view.clone());
                 let script = script_reading(path, sent, section.clone(), no_tx, splitting, &reading)?;
                 // Liquibase's parameters are filled in SQL files, not here: refused where one stands.
                 if let Some(at) = view[section.clone()].find("${") {

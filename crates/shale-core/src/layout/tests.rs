@@ -259,6 +259,13 @@ fn flyway_versioned_undo_and_repeatable() {
     let reasons: Vec<&str> = set.ignored.iter().map(|i| i.reason.as_str()).collect();
     assert!(reasons[0].starts_with("a Flyway callback (beforeEachMigrate)"), "{reasons:?}");
     assert!(reasons[1].starts_with("not a migration"), "{reasons:?}");
+    // One that cannot run in a transaction is refused at its statement.
+    let errors = load(vec![
+        file("V1__init.sql", "create table a (id int);"),
+        file("afterMigrate.sql", "select 1;\ncreate index concurrently a_id on a (id);"),
+    ])
+    .unwrap_err();
+    assert_eq!(errors[0].position, Some((2, 1)), "{errors:?}");
 }
 
 #[test]
