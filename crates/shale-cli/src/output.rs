@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use shale::pg::ExecEvent;
+use shale::pg::{ExecEvent, NotCancellable};
 use shale::Event;
 use shale_core::StepDirection;
 
@@ -174,6 +174,21 @@ impl Progress {
             Event::Exec(ExecEvent::LockRetry { label, attempt, wait }) => {
                 Some(format!("{label}: lock_timeout hit; retrying in {} ms (attempt {attempt})", wait.as_millis()))
             }
+            Event::Exec(ExecEvent::BackfillWaiting { label, batch, waited, holders }) => {
+                let mut text = format!(
+                    "{label}: backfill batch {batch} waits for rows another transaction holds ({:.1}s so far); \
+                     trying again",
+                    waited.as_secs_f64()
+                );
+                match holders.is_empty() {
+                    true => text.push_str(" (the sessions that held them have ended)"),
+                    false => text.push_str(", sessions that wrote to or locked its rows:"),
+                }
+                for h in holders {
+                    text.push_str(&format!("\n  {h}"));
+                }
+                Some(text)
+            }
             Event::Exec(ExecEvent::InvalidIndexDropped { label, index }) => {
                 Some(format!("{label}: dropped INVALID index {index} left by an earlier failed attempt"))
             }
@@ -217,11 +232,18 @@ impl Progress {
                 blocker.relation,
                 blocker.transaction_ms.map(|ms| format!(" for {:.1}s", ms as f64 / 1000.0)).unwrap_or_default()
             )),
-            Event::Exec(ExecEvent::BlockerNotCancellable { label, blocker }) => Some(format!(
-                "{label}: may not cancel {}: ending another role's query needs the pg_signal_backend role (or \
-                 membership in that role); waiting for it instead (up to --lock-wait-max)",
-                blocker.session()
-            )),
+            Event::Exec(ExecEvent::BlockerNotCancellable { label, blocker, why }) => Some(match why {
+                NotCancellable::OtherRole => format!(
+                    "{label}: may not cancel {}: ending another role's query needs the pg_signal_backend role (or \
+                     membership in that role); waiting for it instead (up to --lock-wait-max)",
+                    blocker.session()
+                ),
+                NotCancellable::IdleInTransaction => format!(
+                    "{label}: not cancelling {}: idle in its transaction, it runs no query a cancel reaches; \
+                     waiting for it instead (up to --lock-wait-max); `--terminate` ends such sessions",
+                    blocker.session()
+                ),
+            }),
             Event::Exec(ExecEvent::ServerWarning { label, message }) => {
                 Some(format!("warning: {label}: the server says: {message}"))
             }
@@ -370,6 +392,10 @@ fn log_json(event: &Event) {
         Event::Exec(ExecEvent::LockRetry { label, attempt, wait }) => serde_json::json!({
             "event": "lock_timeout_retry", "migration": label, "attempt": attempt, "wait_ms": wait.as_millis() as u64,
         }),
+        Event::Exec(ExecEvent::BackfillWaiting { label, batch, waited, holders }) => serde_json::json!({
+            "event": "backfill_waiting", "migration": label, "batch": batch, "waited_ms": waited.as_millis() as u64,
+            "holders": holders,
+        }),
         Event::Exec(ExecEvent::InvalidIndexDropped { label, index }) => {
             serde_json::json!({ "event": "invalid_index_dropped", "migration": label, "index": index })
         }
@@ -391,8 +417,8 @@ fn log_json(event: &Event) {
         Event::Exec(ExecEvent::BlockerCancelled { label, blocker, terminated }) => serde_json::json!({
             "event": if *terminated { "blocker_terminated" } else { "blocker_cancelled" }, "migration": label, "blocker": blocker,
         }),
-        Event::Exec(ExecEvent::BlockerNotCancellable { label, blocker }) => serde_json::json!({
-            "event": "blocker_not_cancellable", "migration": label, "blocker": blocker,
+        Event::Exec(ExecEvent::BlockerNotCancellable { label, blocker, why }) => serde_json::json!({
+            "event": "blocker_not_cancellable", "migration": label, "blocker": blocker, "why": why,
         }),
         Event::Exec(ExecEvent::BackfillProgress { label, index, batches, rows_updated, progress, elapsed, done }) => {
             serde_json::json!({

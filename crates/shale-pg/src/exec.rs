@@ -52,9 +52,9 @@ pub enum ExecEvent {
     LockBlocked { label: String, blockers: Vec<Blocker>, waited: Duration },
     /// A blocker was cancelled (or, idle in a transaction, ended) as `--cancel-blockers-after` asks.
     BlockerCancelled { label: String, blocker: Blocker, terminated: bool },
-    /// A blocker this role may not cancel (a session of another role, without
-    /// `pg_signal_backend`): waited for instead; told once per session.
-    BlockerNotCancellable { label: String, blocker: Blocker },
+    /// A blocker `--cancel-blockers-after` does not end (see [`NotCancellable`]): waited for
+    /// instead; told once per session.
+    BlockerNotCancellable { label: String, blocker: Blocker, why: NotCancellable },
     /// A batch of a backfill (`-- shale:backfill`) committed: `batches` and `rows_updated` count
     /// this run's; `progress` is the share of the table walked (estimated), when known.
     BackfillProgress {
@@ -66,6 +66,11 @@ pub enum ExecEvent {
         elapsed: Duration,
         done: bool,
     },
+    /// A batch of a backfill ran out of its lock_timeout behind rows another transaction holds, and
+    /// is tried again: told at the first such try and every few seconds while they last (the
+    /// live-traffic trial: 29 s of retries unsaid). `holders` are the sessions that, by then, had
+    /// written to or locked rows of the table for as long as the try waited.
+    BackfillWaiting { label: String, batch: u64, waited: Duration, holders: Vec<Blocker> },
     /// An INVALID index left by an earlier failed CREATE INDEX CONCURRENTLY was dropped before retrying.
     InvalidIndexDropped { label: String, index: String },
     /// Statement `statement` (1-based), sent in a block of its own by a run that stopped, was still
@@ -90,6 +95,17 @@ pub enum ExecEvent {
     /// The server warned while the step ran (`RAISE WARNING`, a materialized view a baseline left
     /// empty): said as psql says it (a baseline trial: a view left empty, unsaid).
     ServerWarning { label: String, message: String },
+}
+
+/// Why a blocker is waited for where `--cancel-blockers-after` asked to cancel it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotCancellable {
+    /// A session of another role, and this one lacks `pg_signal_backend`.
+    OtherRole,
+    /// Idle in a transaction: it runs no query a cancel reaches, and `--terminate` was not given
+    /// (the live-traffic trial: a wait that cancelled nothing said nothing until it failed).
+    IdleInTransaction,
 }
 
 /// What the server's warnings during `steps` are said of: of a batch, the batch, since which of its
@@ -507,6 +523,8 @@ impl<'a> Executor<'a> {
         let mut not_ours: Vec<i32> = Vec::new();
         // Sessions of other roles, whose state this role may not see, cancelled once already.
         let mut hidden_cancelled: Vec<i32> = Vec::new();
+        // Sessions idle in a transaction, left alone without --terminate: said once each.
+        let mut idle_told: Vec<i32> = Vec::new();
         let mut pause = Duration::from_millis(50);
         loop {
             let blockers = crate::lockwait::blockers(self.client, targets, options.try_timeout).await?;
@@ -533,7 +551,15 @@ impl<'a> Executor<'a> {
                     let hidden = blocker.hidden();
                     let idle = blocker.idle_in_transaction() || hidden && hidden_cancelled.contains(&blocker.pid);
                     let terminated = options.terminate_idle && idle;
-                    if hidden && !terminated && idle {
+                    if !terminated && idle {
+                        if !idle_told.contains(&blocker.pid) {
+                            idle_told.push(blocker.pid);
+                            on_event(ExecEvent::BlockerNotCancellable {
+                                label: label.to_string(),
+                                blocker: blocker.clone(),
+                                why: NotCancellable::IdleInTransaction,
+                            });
+                        }
                         continue;
                     }
                     match crate::lockwait::cancel(self.client, blocker, terminated).await? {
@@ -554,6 +580,7 @@ impl<'a> Executor<'a> {
                             on_event(ExecEvent::BlockerNotCancellable {
                                 label: label.to_string(),
                                 blocker: blocker.clone(),
+                                why: NotCancellable::OtherRole,
                             });
                         }
                     }

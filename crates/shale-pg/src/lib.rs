@@ -23,7 +23,7 @@ pub use connect::{
 pub use error::{
     DbFailure, InterruptedWait, LostOutcome, NotValidLeft, NotValidState, PartWay, PgError, SourceLocation,
 };
-pub use exec::{ExecEvent, ExecOptions, Executor};
+pub use exec::{ExecEvent, ExecOptions, Executor, NotCancellable};
 pub use history::{HistoryTable, NewRecord};
 pub use interrupt::Interrupt;
 pub use lease::LeaseLock;

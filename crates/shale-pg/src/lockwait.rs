@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use shale_core::locks::{LockTarget, Reach};
+use shale_core::locks::{LockMode, LockTarget, Reach};
 use tokio_postgres::Client;
 
 use crate::error::PgError;
@@ -206,6 +206,17 @@ fn blocker(r: &[String]) -> Blocker {
         mode: column(6),
         role: column(7),
     }
+}
+
+/// Sessions whose transactions, open longer than `min_age`, wrote to or locked rows of `table` or
+/// of its partitions (they hold a lock at least as strong as `FOR UPDATE`'s): whom a backfill
+/// batch that ran out of its lock_timeout waited for, as far as a query after the wait tells (a
+/// row's holder is known on the server only while the wait lasts). One query.
+pub async fn row_holders(client: &Client, table: &str, min_age: Duration) -> Result<Vec<Blocker>, PgError> {
+    // Every mode but ACCESS SHARE conflicts with EXCLUSIVE: the sessions that write or lock rows.
+    let target =
+        LockTarget { relation: table.to_string(), mode: LockMode::Exclusive, across: None, reach: Reach::WithPartitions };
+    blockers(client, &[target], min_age).await
 }
 
 /// The sessions of this database whose transactions, open for a second or more, a CONCURRENTLY

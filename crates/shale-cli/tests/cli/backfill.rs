@@ -119,6 +119,9 @@ fn a_batch_behind_a_locked_row_is_tried_again() {
     holder.join().unwrap();
     assert_eq!(run.code, 0, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
     assert_eq!(p.psql("SELECT count(*) FROM items WHERE n = 1"), "5000", "each row once");
+    // The wait is told, naming who holds the rows (the live-traffic trial: 29 s unsaid).
+    assert!(run.stderr.contains("waits for rows another transaction holds"), "{}", run.stderr);
+    assert!(run.stderr.contains("holds RowExclusiveLock on items: SELECT pg_sleep(2)"), "{}", run.stderr);
 }
 
 #[test]

@@ -337,6 +337,9 @@ fn a_table_held_too_long_fails_the_migration_naming_the_holder() {
     let run = p.shale(&["up", "--lock-wait-max", "700ms", "--cancel-blockers-after", "100ms"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(columns(&p), "2");
+    // Said while it waits, once (the live-traffic trial: nothing until the run failed).
+    assert_eq!(run.stderr.matches("not cancelling pid").count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("`--terminate` ends such sessions"), "{}", run.stderr);
 
     // --terminate ends it, and the migration lands.
     let run = p.shale(&["up", "--lock-wait-max", "10s", "--cancel-blockers-after", "100ms", "--terminate"]);

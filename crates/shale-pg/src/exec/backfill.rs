@@ -3,7 +3,7 @@
 //! transaction together with the history row's new position and the commit fence, one round trip
 //! per batch.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use shale_core::backfill::{key_batch_sql, page_batch_sql, update_shape, Backfill, Cursor, KeyColumn};
 use shale_core::ident::ident_always_quoted;
@@ -15,6 +15,9 @@ use tokio_postgres::SimpleQueryMessage;
 use super::{is_fence, rollback, ExecEvent, Executor, NoTxStop};
 use crate::error::{InterruptedWait, PgError};
 use crate::sql::quote_literal;
+
+/// How often a batch's wait behind locked rows is told while it lasts.
+const TELL_WAITING_EVERY: Duration = Duration::from_secs(5);
 
 /// What the executor learns about the table before the first batch.
 struct Table {
@@ -84,6 +87,8 @@ impl Executor<'_> {
         // a long transaction) is tried again as a statement is, where it failed the migration
         // (production trial).
         let (mut attempt, mut since) = (0, Instant::now());
+        // When a wait behind locked rows was last told.
+        let mut told: Option<Instant> = None;
         loop {
             let sql = match &cursor {
                 Cursor::Done => break,
@@ -120,6 +125,7 @@ impl Executor<'_> {
             // transaction-mode pooler.
             let settings = super::block_settings(self.session, self.listed_path().as_deref(), &step.script, None);
             let batch = format!("BEGIN;\n{settings};\n{sql};\n{};\nCOMMIT", self.commit_fence);
+            let tried = Instant::now();
             let messages = match self.interruptible(self.client.simple_query(&batch)).await {
                 Ok(messages) => messages,
                 Err(error) => {
@@ -130,13 +136,27 @@ impl Executor<'_> {
                     }
                     let lock_timeout = error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE);
                     let polite = self.options.lock_wait.as_ref();
-                    if lock_timeout && self.pause_to_retry(polite, since, &mut attempt, &label, on_event).await {
+                    if lock_timeout && told.is_none_or(|at| at.elapsed() >= TELL_WAITING_EVERY) {
+                        told = Some(Instant::now());
+                        let min_age = tried.elapsed().mul_f64(0.9);
+                        let holders = crate::lockwait::row_holders(self.client, &shape.table, min_age)
+                            .await
+                            .map_err(|error| waited(error))?;
+                        on_event(ExecEvent::BackfillWaiting {
+                            label: label.clone(),
+                            batch: batches + 1,
+                            waited: since.elapsed(),
+                            holders,
+                        });
+                    }
+                    // (Its own retries told above, not the statement's every tenth try.)
+                    if lock_timeout && self.pause_to_retry(polite, since, &mut attempt, &label, &mut |_| {}).await {
                         continue;
                     }
                     return Err(NoTxStop::at(index)(error));
                 }
             };
-            (attempt, since) = (0, Instant::now());
+            (attempt, since, told) = (0, Instant::now(), None);
             let Some((count, next)) = messages.iter().find_map(|m| match m {
                 SimpleQueryMessage::Row(row) => {
                     Some((row.get(0).unwrap_or("0").parse::<u64>().unwrap_or(0), row.get(1).map(str::to_string)))
