@@ -955,6 +955,14 @@ impl Ignored {
 }
 
 impl MigrationSet {
+    /// The callbacks an `up` runs, in the order it runs them: those before its migrations, then
+    /// those after ([`CallbackEvent::after_an_up`]).
+    pub fn callbacks_of_an_up(&self, applies_any: bool) -> Vec<&Callback> {
+        let of = |event: CallbackEvent| self.callbacks.iter().filter(move |c| c.event == event);
+        let after = CallbackEvent::after_an_up(applies_any).iter().flat_map(|e| of(*e));
+        of(CallbackEvent::BeforeMigrate).chain(after).collect()
+    }
+
     /// Read `dir` (one level of folders, for diesel) and load it. A missing directory is an error.
     pub fn read_dir(dir: &Path) -> Result<MigrationSet, Vec<LoadError>> {
         MigrationSet::read_dir_splitting(dir, Splitting::Now, &ReadSettings::default())
@@ -2325,6 +2333,15 @@ impl CallbackEvent {
     /// Whether it runs at an `up` that applies nothing.
     pub fn runs_when_nothing_is_applied(self) -> bool {
         self != CallbackEvent::AfterMigrateApplied
+    }
+
+    /// The events an `up` runs after its migrations, in the order it runs them, as Flyway's
+    /// migrate does: `afterMigrateApplied` only where one was applied.
+    pub fn after_an_up(applied_any: bool) -> &'static [CallbackEvent] {
+        match applied_any {
+            true => &[CallbackEvent::AfterMigrateApplied, CallbackEvent::AfterMigrate],
+            false => &[CallbackEvent::AfterMigrate],
+        }
     }
 }
 

@@ -447,17 +447,39 @@ pub async fn connect_waiting(
     session: &SessionSettings,
     wait: Option<Duration>,
 ) -> Result<Client, ConnectError> {
-    connect_waiting_reaching(settings, session, wait).await.map(|(client, _)| client)
+    connect_waiting_reaching(settings, session, wait, None).await.map(|(client, _)| client)
 }
 
-/// [`connect_waiting`], with the host the client reached.
+/// Told while a connection is retried (`--wait`): the attempt that failed and how long the wait
+/// has lasted, once it has lasted a second (a blip is not worth a line) and every
+/// [`TELL_CONNECT_WAIT_EVERY`] after (a deploy waiting for its database said nothing until the
+/// wait ran out).
+#[derive(Clone)]
+pub struct ConnectWaitNotice(pub std::sync::Arc<TellConnectWait>);
+
+/// What a [`ConnectWaitNotice`] calls: the attempt that failed, and the time waited so far.
+pub type TellConnectWait = dyn Fn(&ConnectError, Duration) + Send + Sync;
+
+impl std::fmt::Debug for ConnectWaitNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConnectWaitNotice")
+    }
+}
+
+/// How often a wait for the server is told while it lasts.
+pub const TELL_CONNECT_WAIT_EVERY: Duration = Duration::from_secs(5);
+
+/// [`connect_waiting`], with the host the client reached, telling `notice` of the wait.
 pub async fn connect_waiting_reaching(
     settings: &ConnectionSettings,
     session: &SessionSettings,
     wait: Option<Duration>,
+    notice: Option<&ConnectWaitNotice>,
 ) -> Result<(Client, Target), ConnectError> {
-    let deadline = wait.map(|w| Instant::now() + w);
+    let started = Instant::now();
+    let deadline = wait.map(|w| started + w);
     let mut pause = Duration::from_millis(50);
+    let mut told: Option<Instant> = None;
     loop {
         match connect_reaching(settings, session).await {
             Err(e) if e.transient => {
@@ -466,6 +488,14 @@ pub async fn connect_waiting_reaching(
                 let remaining = deadline.map_or(Duration::ZERO, |d| d.saturating_duration_since(Instant::now()));
                 if remaining.is_zero() {
                     return Err(e);
+                }
+                let due = match told {
+                    None => started.elapsed() >= Duration::from_secs(1),
+                    Some(at) => at.elapsed() >= TELL_CONNECT_WAIT_EVERY,
+                };
+                if let Some(notice) = notice.filter(|_| due) {
+                    told = Some(Instant::now());
+                    (notice.0)(&e, started.elapsed());
                 }
                 tokio::time::sleep(pause.min(remaining)).await;
                 pause = (pause * 2).min(Duration::from_secs(1));

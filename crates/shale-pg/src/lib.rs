@@ -17,8 +17,8 @@ pub mod sql;
 pub mod tls;
 
 pub use connect::{
-    connect, connect_waiting, connect_waiting_reaching, server_role, ConnectError, HostFailure, ServerRole,
-    SessionSettings,
+    connect, connect_waiting, connect_waiting_reaching, server_role, ConnectError, ConnectWaitNotice, HostFailure,
+    ServerRole, SessionSettings,
 };
 pub use error::{
     DbFailure, InterruptedWait, LostOutcome, NotValidLeft, NotValidState, PartWay, PgError, SourceLocation,

@@ -214,8 +214,12 @@ fn blocker(r: &[String]) -> Blocker {
 /// row's holder is known on the server only while the wait lasts). One query.
 pub async fn row_holders(client: &Client, table: &str, min_age: Duration) -> Result<Vec<Blocker>, PgError> {
     // Every mode but ACCESS SHARE conflicts with EXCLUSIVE: the sessions that write or lock rows.
-    let target =
-        LockTarget { relation: table.to_string(), mode: LockMode::Exclusive, across: None, reach: Reach::WithPartitions };
+    let target = LockTarget {
+        relation: table.to_string(),
+        mode: LockMode::Exclusive,
+        across: None,
+        reach: Reach::WithPartitions,
+    };
     blockers(client, &[target], min_age).await
 }
 

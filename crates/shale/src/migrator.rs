@@ -32,6 +32,8 @@ pub struct MigratorConfig {
     pub lock_wait: Duration,
     /// Retry connecting this long while the server starts (`--wait`).
     pub connect_wait: Option<Duration>,
+    /// Told while `connect_wait` retries (the CLI prints it).
+    pub connect_wait_notice: Option<shale_pg::ConnectWaitNotice>,
     pub exec: ExecOptions,
     /// Which lock serializes runners: the advisory lock, the table lease, or `Auto` (the advisory
     /// lock unless the connection refuses an open transaction, then the lease).
@@ -57,6 +59,7 @@ impl MigratorConfig {
             session,
             lock_wait: Duration::from_secs(600),
             connect_wait: None,
+            connect_wait_notice: None,
             exec: ExecOptions::default(),
             lock: LockKind::default(),
             lease_ttl: shale_pg::lease::DEFAULT_LEASE_TTL,
@@ -274,8 +277,13 @@ impl Migrator {
                 return Ok(client);
             }
         }
-        let (client, reached) =
-            connect_waiting_reaching(&self.config.connection, &self.config.session, self.config.connect_wait).await?;
+        let (client, reached) = connect_waiting_reaching(
+            &self.config.connection,
+            &self.config.session,
+            self.config.connect_wait,
+            self.config.connect_wait_notice.as_ref(),
+        )
+        .await?;
         if self.config.connection.targets().is_ok_and(|targets| targets.len() > 1) {
             if let Ok(mut pinned) = self.pinned.lock() {
                 *pinned = Some((self.config.connection.clone(), self.config.connection.pinned_to(&reached)));
@@ -438,7 +446,7 @@ impl Migrator {
                 let ran = self
                     .holding_lock(Some(client), on_event, async |session, _| {
                         let before = self.run_callbacks(session, &[CallbackEvent::BeforeMigrate], &[]).await?;
-                        let after = self.run_callbacks(session, &[CallbackEvent::AfterMigrate], &[]).await?;
+                        let after = self.run_callbacks(session, CallbackEvent::after_an_up(false), &[]).await?;
                         Ok([before, after].concat())
                     })
                     .await?;
@@ -502,10 +510,7 @@ impl Migrator {
         }
         let before = self.run_callbacks(session, &[CallbackEvent::BeforeMigrate], &[]).await?;
         let mut report = self.execute(session, &plan, request.single_transaction, on_event).await?;
-        let after: &[CallbackEvent] = match report.steps.is_empty() {
-            true => &[CallbackEvent::AfterMigrate],
-            false => &[CallbackEvent::AfterMigrateApplied, CallbackEvent::AfterMigrate],
-        };
+        let after = CallbackEvent::after_an_up(!report.steps.is_empty());
         let applied: Vec<String> = report.steps.iter().map(|s| s.label()).collect();
         let after = self.run_callbacks(session, after, &applied).await?;
         report.callbacks = [before, after].concat();

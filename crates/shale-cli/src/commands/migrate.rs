@@ -126,7 +126,10 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
             }
         }
         let refusal = refused.as_deref().map(|why| ("up", why));
-        print_plan(settings, &plan, args.single_transaction, &report, refusal, &before.changed_since_baseline);
+        let set = migrator.set();
+        let callbacks = set.callbacks_of_an_up(!plan.steps.is_empty());
+        let context = PlanContext { changed_since_baseline: &before.changed_since_baseline, callbacks: &callbacks };
+        print_plan(settings, &plan, args.single_transaction, &report, refusal, context);
         return Ok(if refused.is_some() { crate::error::EXIT_INVALID } else { 0 });
     }
     if let Some(dir) = &args.backup {
@@ -383,7 +386,15 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
             let facts = block_on(migrator.database_facts(&plan))?;
             super::lint::lint_plan(&plan, &facts, &settings.lint, &settings.session.lock_timeout)
         };
-        print_plan(settings, &plan, false, &report, refusal.as_deref().map(|why| ("down", why)), &[]);
+        let refusal = refusal.as_deref().map(|why| ("down", why));
+        print_plan(
+            settings,
+            &plan,
+            false,
+            &report,
+            refusal,
+            PlanContext { changed_since_baseline: &[], callbacks: &[] },
+        );
         return Ok(if refusal.is_some() { crate::error::EXIT_INVALID } else { 0 });
     }
     if let Some(why) = refusal {
@@ -784,14 +795,22 @@ impl<'r> ReportByFile<'r> {
 
 /// `--dry-run`: files, order, statements and transaction handling, what each statement locks and
 /// the safety check's verdict on it; `refused` is why `up` would refuse the plan. Nothing runs.
+/// What a dry run says beside its plan.
+struct PlanContext<'a> {
+    changed_since_baseline: &'a [shale::ChangedSinceBaseline],
+    /// The Flyway callbacks the run would run, in their order (an `up`'s).
+    callbacks: &'a [&'a shale_core::layout::Callback],
+}
+
 fn print_plan(
     settings: &Settings,
     plan: &Plan,
     single_transaction: bool,
     report: &shale_lint::Report,
     refused: Option<(&str, &str)>,
-    changed_since_baseline: &[shale::ChangedSinceBaseline],
+    PlanContext { changed_since_baseline, callbacks }: PlanContext,
 ) {
+    let callback_files: Vec<&str> = callbacks.iter().map(|c| c.file.as_str()).collect();
     // The report by file, looked up once per step: a plan of a thousand files has tens of
     // thousands of statements, and scanning the whole report for each was quadratic.
     let by_file = ReportByFile::new(report);
@@ -828,13 +847,22 @@ fn print_plan(
                 })
             })
             .collect();
-        print_json(
-            &serde_json::json!({ "dry_run": true, "refused": refused.is_some(), "refusal": refused.map(|(_, why)| why), "steps": steps, "changed_since_baseline": super::status::changed_since_baseline_json(changed_since_baseline) }),
-        );
+        let mut document = serde_json::json!({ "dry_run": true, "refused": refused.is_some(), "refusal": refused.map(|(_, why)| why), "steps": steps, "changed_since_baseline": super::status::changed_since_baseline_json(changed_since_baseline) });
+        if !callback_files.is_empty() {
+            document["callbacks"] = serde_json::json!(callback_files);
+        }
+        print_json(&document);
         return;
     }
+    // (Flyway trial: a dry run did not say which callbacks the run would run.)
+    let callbacks_line = || {
+        println!("the Flyway callbacks that would run, each in a transaction of its own: {}", callback_files.join(", "))
+    };
     if plan.steps.is_empty() {
         println!("dry run: nothing to do");
+        if !callback_files.is_empty() {
+            callbacks_line();
+        }
         return;
     }
     println!("dry run: {} migration(s) would run, in this order (nothing is executed)", plan.steps.len());
@@ -883,6 +911,10 @@ fn print_plan(
             let recorded = if s.direction == StepDirection::Down { "reverted" } else { "applied" };
             println!("   (empty: recorded as {recorded}, nothing runs)");
         }
+    }
+    if !callback_files.is_empty() {
+        println!();
+        callbacks_line();
     }
     for e in &report.syntax_errors {
         println!("\n{e}");

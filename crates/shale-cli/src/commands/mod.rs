@@ -189,6 +189,18 @@ pub fn migrator_config(settings: &Settings, connection: shale::ConnectionSetting
     config.session = settings.session.clone();
     config.lock_wait = settings.migration_lock_wait;
     config.connect_wait = settings.connect_wait;
+    if let (Some(wait), false) = (settings.connect_wait, settings.quiet) {
+        config.connect_wait_notice = Some(shale::pg::ConnectWaitNotice(std::sync::Arc::new(move |error, waited| {
+            crate::output::plain(
+                "waiting_for_database",
+                &format!(
+                    "waiting for the database ({:.1}s of --wait {}): {error}; trying again",
+                    waited.as_secs_f64(),
+                    humantime::format_duration(wait)
+                ),
+            )
+        })));
+    }
     config.lock = settings.lock;
     config.lease_ttl = settings.lease_ttl;
     config.history = settings.history.clone();

@@ -279,6 +279,25 @@ fn a_file_that_does_not_load_wins_over_a_server_that_is_not_there() {
     snapshot!("bad_file_and_no_server", shown(&p, &run));
 }
 
+/// A wait for a server that does not come is told while it lasts, once it has lasted a second
+/// (a deploy waiting for its database said nothing until `--wait` ran out).
+#[test]
+fn a_wait_for_the_server_is_told_while_it_lasts() {
+    let p = Project::new("faults_wait_told");
+    p.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgresql://app:secret@127.0.0.1:{port}/db");
+    let run: Run = p.bare().args(["--database-url", &url, "--wait", "2s", "status"]).output().unwrap().into();
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    let told: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("waiting for the database (")).collect();
+    assert_eq!(told.len(), 1, "{}", run.stderr);
+    assert!(told[0].contains("s of --wait 2s): could not connect to postgresql://app:***@127.0.0.1:"), "{}", told[0]);
+    assert!(!run.stderr.contains("secret"), "{}", run.stderr);
+    // -q leaves it out.
+    let run: Run = p.bare().args(["--database-url", &url, "--wait", "1500ms", "-q", "status"]).output().unwrap().into();
+    assert!(!run.stderr.contains("waiting for the database"), "{}", run.stderr);
+}
+
 /// An operator who cancels a migration's statement from another session (pg_cancel_backend, the
 /// usual move when it holds up production traffic) stops the migration: nothing of it runs again.
 /// The sequence counts how often the migration's first statement ran (nextval is not rolled back).

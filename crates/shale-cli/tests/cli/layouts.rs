@@ -52,6 +52,14 @@ fn flyway_callbacks_run_around_up_as_flyway_runs_them() {
         "{}",
         validate.stderr
     );
+    // A dry run says which would run, in their order (the re-check: it said nothing of them).
+    let dry = p.shale(&["up", "--dry-run"]).ok();
+    let order = "beforeMigrate.sql, callbacks/afterMigrateApplied__views.sql, afterMigrate__audit.sql";
+    assert!(
+        dry.stdout.contains(&format!("callbacks that would run, each in a transaction of its own: {order}")),
+        "{}",
+        dry.stdout
+    );
     let up = p.shale(&["up"]).ok();
     assert!(up.stdout.contains("callback callbacks/afterMigrateApplied__views.sql"), "{}", up.stdout);
     assert!(up.stderr.contains("afterEachMigrate.sql: ignored: a Flyway callback (afterEachMigrate)"), "{}", up.stderr);
@@ -62,6 +70,8 @@ fn flyway_callbacks_run_around_up_as_flyway_runs_them() {
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM pg_views WHERE viewname = 'account_memos'"), "1");
     // Nothing to apply: before and after run again, as at every Flyway migrate; applied does not.
+    let dry = p.shale(&["up", "--dry-run", "--json"]).ok().json();
+    assert_eq!(dry["callbacks"], serde_json::json!(["beforeMigrate.sql", "afterMigrate__audit.sql"]));
     let noop = p.shale(&["up", "--json"]).ok().json();
     assert_eq!(noop["callbacks"], serde_json::json!(["beforeMigrate.sql", "afterMigrate__audit.sql"]));
     assert_eq!(p.psql("SELECT count(*) FROM runs WHERE event = 'applied'"), "2");

@@ -141,7 +141,7 @@ impl Executor<'_> {
                         let min_age = tried.elapsed().mul_f64(0.9);
                         let holders = crate::lockwait::row_holders(self.client, &shape.table, min_age)
                             .await
-                            .map_err(|error| waited(error))?;
+                            .map_err(&waited)?;
                         on_event(ExecEvent::BackfillWaiting {
                             label: label.clone(),
                             batch: batches + 1,
