@@ -600,7 +600,7 @@ const NOT_THE_PROJECT_S: &[&str] = &["node_modules", "target", "vendor", "dist",
 /// down, that another tool's own files mark as its migrations: Prisma's `migration_lock.toml`,
 /// drizzle-kit's `meta/_journal.json`, Atlas's `atlas.sum`, golang-migrate's `.up.sql` files,
 /// Flyway's `V1__x.sql`, graphile-migrate's `committed/`, goose's, dbmate's and sql-migrate's
-/// section markers. Of one level, the first by name.
+/// section markers, tern's line between an up and its down. Of one level, the first by name.
 fn marked_dir(root: &Path) -> Option<(String, &'static str)> {
     marked_dirs(root).into_iter().next().map(|(relative, tool, _)| (relative, tool))
 }
@@ -696,8 +696,9 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
                 // graphile-migrate's committed files (graphile/starter's `@app/db/migrations/committed`).
                 Some("graphile-migrate")
             } else {
-                // goose's, dbmate's and sql-migrate's files say whose they are in their first lines.
-                first_sections_tool(&dir, &names)
+                // goose's, dbmate's and sql-migrate's files say whose they are in their first lines;
+                // tern's, by the line between their up and down.
+                first_sections_tool(&dir, &names).or_else(|| tern_files(&dir, &names).then_some("tern"))
             };
             if let Some(tool) = tool.filter(|_| !relative.as_os_str().is_empty()) {
                 found.push((relative.to_string_lossy().replace('\\', "/"), tool, names.len()));
@@ -852,6 +853,22 @@ fn first_sections_tool(dir: &Path, names: &[(String, bool)]) -> Option<&'static 
         .iter()
         .find(|(name, folder)| !folder && name.to_ascii_lowercase().ends_with(".sql"))
         .and_then(|(name, _)| sections_tool_of(&dir.join(name)))
+}
+
+/// Whether one of the first SQL files of a folder holds tern's line between an up and its down
+/// (`---- create above / drop below ----`), wherever it stands: tern's own first file often has
+/// none (breadth trial: otf's `internal/sql/migrations`, 23 of 24 with it, not found, and every
+/// command after `init` a silent no-op on an empty `migrations/`).
+fn tern_files(dir: &Path, names: &[(String, bool)]) -> bool {
+    use std::io::Read;
+    let separator = shale::core::layout::TERN_SEPARATOR;
+    names.iter().filter(|(name, folder)| !folder && name.to_ascii_lowercase().ends_with(".sql")).take(5).any(
+        |(name, _)| {
+            let mut text = String::new();
+            let read = std::fs::File::open(dir.join(name)).and_then(|f| f.take(1 << 20).read_to_string(&mut text));
+            read.is_ok() && text.lines().any(|l| l.trim() == separator)
+        },
+    )
 }
 
 /// A migration as diesel writes it: a folder named by its dashed time (`2018-02-17-205753_name`,

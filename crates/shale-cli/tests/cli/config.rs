@@ -1494,6 +1494,22 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
         run.stderr
     );
 
+    // tern's files deeper down, known by the line between up and down, though its first file has
+    // none (breadth trial: otf's `internal/sql/migrations`, not found: every command a no-op).
+    let tern = tempfile::tempdir().unwrap();
+    let dir = tern.path().join("internal/sql/migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("001_init.sql"), "CREATE TABLE a (id int);\n").unwrap();
+    std::fs::write(
+        dir.join("002_b.sql"),
+        "CREATE TABLE b (id int);\n---- create above / drop below ----\nDROP TABLE b;\n",
+    )
+    .unwrap();
+    let mut init = p.bare();
+    init.current_dir(tern.path()).arg("init");
+    let run: Run = init.output().unwrap().into();
+    assert!(run.stdout.contains("dir = \"internal/sql/migrations\", where tern keeps"), "{}{}", run.stdout, run.stderr);
+
     // Of several folders of migrations, the main history (most entries), the others named; one
     // written for ClickHouse is none (bun re-check: trigger.dev's side drizzle database, uptrace's
     // `chmigrations` beside its bun `pgmigrations`).

@@ -139,9 +139,8 @@ impl Executor<'_> {
                     if lock_timeout && told.is_none_or(|at| at.elapsed() >= TELL_WAITING_EVERY) {
                         told = Some(Instant::now());
                         let min_age = tried.elapsed().mul_f64(0.9);
-                        let holders = crate::lockwait::row_holders(self.client, &shape.table, min_age)
-                            .await
-                            .map_err(&waited)?;
+                        let holders =
+                            crate::lockwait::row_holders(self.client, &shape.table, min_age).await.map_err(&waited)?;
                         on_event(ExecEvent::BackfillWaiting {
                             label: label.clone(),
                             batch: batches + 1,
