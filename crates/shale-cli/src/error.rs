@@ -342,6 +342,18 @@ fn shale_text(error: &ShaleError) -> String {
              hand), record each with `shale repair VERSION --applied --reason ...` ({})",
             migrations.iter().filter_map(|m| m.split(' ').next()).collect::<Vec<_>>().join(", ")
         ),
+        ShaleError::RequiredElsewhere { missing } => {
+            let mut projects: Vec<&str> = missing.iter().map(|(_, project, _)| project.as_str()).collect();
+            projects.dedup();
+            format!(
+                "{error}. Nothing ran, as `sqitch deploy` refuses it. Deploy {} first: `shale --dir DIR up` in the \
+                 folder of its sqitch.plan, with a history table of its own (`history_table = \"shale_migrations_{}\"` \
+                 in a shale.toml there: the history of one project is not another's), or `sqitch deploy` there; then \
+                 run `shale up` here again",
+                projects.join(" and "),
+                projects[0]
+            )
+        }
         ShaleError::AppliedByTheOtherTool { tool, migrations, .. }
         | ShaleError::AppliedSinceTheBaseline { tool, migrations, .. } => format!(
             "{error}. Stop {tool}'s own migrate where it still runs (a deploy step, the application's start-up); \

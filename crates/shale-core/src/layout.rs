@@ -773,6 +773,8 @@ pub struct MigrationSet {
     /// In a Sqitch project, the project its plan names (`%project=`): of the changes a Sqitch
     /// registry holds (one may hold several projects'), this project's.
     pub sqitch_project: Option<String>,
+    /// In a Sqitch project, the changes of other projects its changes require.
+    pub sqitch_requires_elsewhere: Vec<SqitchRequiredElsewhere>,
     /// In a folder of Liquibase changelogs, the master changelog that includes them, if any.
     pub liquibase_master: Option<PathBuf>,
     /// The numbers of the Liquibase changesets the contexts or the label filter leave out: not
@@ -1120,7 +1122,10 @@ impl MigrationSet {
             named_modules,
         ) {
             Ok(mut set) if errors.is_empty() => {
-                set.sqitch_project = plan.and_then(|p| p.project);
+                if let Some(plan) = plan {
+                    set.sqitch_project = plan.project;
+                    set.sqitch_requires_elsewhere = plan.requires_elsewhere;
+                }
                 set.liquibase_master = master.map(|m| m.path);
                 set.ignored.extend(outside_journal);
                 code.sort_by(|a: &Ignored, b: &Ignored| a.path.cmp(&b.path));
@@ -1362,6 +1367,7 @@ impl MigrationSet {
             unrunnable: Vec::new(),
             code_migrations: Vec::new(),
             sqitch_project: None,
+            sqitch_requires_elsewhere: Vec::new(),
             liquibase_master: None,
             left_out,
             left_out_changesets,
@@ -1450,6 +1456,7 @@ impl MigrationSet {
             unrunnable: Vec::new(),
             code_migrations: Vec::new(),
             sqitch_project: None,
+            sqitch_requires_elsewhere: Vec::new(),
             liquibase_master: None,
             left_out: Vec::new(),
             left_out_changesets: Vec::new(),
@@ -3483,7 +3490,8 @@ pub use liquibase::{
     v9_checksum as liquibase_v9_checksum, with_include as liquibase_with_include, BadExpression, LiquibaseSelection,
 };
 pub use sqitch::{
-    change_name as sqitch_change_name, plan_line as sqitch_plan_line, sqitch_place, PLAN_FILE as SQITCH_PLAN,
+    change_name as sqitch_change_name, plan_line as sqitch_plan_line, sqitch_place,
+    RequiredElsewhere as SqitchRequiredElsewhere, PLAN_FILE as SQITCH_PLAN,
 };
 
 #[cfg(test)]

@@ -380,6 +380,69 @@ pub async fn sqitch_events_since(
     Ok(found)
 }
 
+/// Of `required` (each a Sqitch project and one of its changes), those this database has not
+/// deployed: in no Sqitch registry (a `changes` table with Sqitch's columns, in any schema: it
+/// keeps only what is deployed), nor applied, by that change's name and deploy script, in a shale
+/// history other than `own` (the other project migrated by shale since, from its own directory
+/// and history table). Two queries; none where nothing is required.
+pub async fn sqitch_changes_missing(
+    client: &Client,
+    own: &crate::HistoryTable,
+    required: &[(String, String)],
+) -> Result<Vec<(String, String)>, PgError> {
+    const CONTEXT: &str = "looking for the changes of other Sqitch projects";
+    if required.is_empty() {
+        return Ok(Vec::new());
+    }
+    let has = |column: &str| {
+        format!("EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = '{column}')")
+    };
+    let candidates = format!(
+        "SELECT CASE WHEN c.relname = 'changes' AND {} AND {} THEN 'sqitch' ELSE 'shale' END,
+                pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname)
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p') AND c.oid <> coalesce(to_regclass({}), 0)
+           AND (c.relname = 'changes' AND {} AND {} OR {} AND {})
+           AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
+         ORDER BY 2",
+        has("change_id"),
+        has("project"),
+        quote_literal(&own.name()),
+        has("change_id"),
+        has("project"),
+        has("checksum_algorithm"),
+        has("resume_cursor"),
+    );
+    let tables = simple_rows(client, &candidates, CONTEXT).await?;
+    let pairs: Vec<String> =
+        required.iter().map(|(p, c)| format!("({}, {})", quote_literal(p), quote_literal(c))).collect();
+    let names: Vec<String> = required.iter().map(|(_, c)| quote_literal(c)).collect();
+    // What each table holds of them: a registry's by project and change; a shale history's by
+    // the change's name and script, its newest row applied.
+    let parts: Vec<String> = tables
+        .iter()
+        .map(|t| match t[0].as_str() {
+            "sqitch" => {
+                format!("SELECT project, change FROM {} WHERE (project, change) IN ({})", t[1], pairs.join(", "))
+            }
+            _ => format!(
+                "SELECT NULL::text, name FROM (SELECT DISTINCT ON (name) name, status FROM {} WHERE name IN ({})
+                   AND path = 'deploy/' || name || '.sql' ORDER BY name, id DESC) newest WHERE status = 'succeeded'",
+                t[1],
+                names.join(", ")
+            ),
+        })
+        .collect();
+    let deployed = match parts.is_empty() {
+        true => Vec::new(),
+        false => simple_rows(client, &parts.join("\nUNION ALL\n"), CONTEXT).await?,
+    };
+    let found = |(project, change): &(String, String)| {
+        deployed.iter().any(|r| r[1] == *change && (r[0].is_empty() || r[0] == *project))
+    };
+    Ok(required.iter().filter(|r| !found(r)).cloned().collect())
+}
+
 /// A time `utc_text` rendered, None where there was none.
 fn time(text: &str) -> Option<String> {
     Some(text.to_string()).filter(|t| !t.is_empty())

@@ -99,6 +99,14 @@ pub enum Error {
         }
     )]
     AppliedByTheOtherTool { tool: Tool, table: String, migrations: Vec<String>, marked_by_baseline: Option<String> },
+    /// Sqitch changes about to run require changes of other Sqitch projects (`[project:change]`
+    /// in the plan) that the database has not deployed (`missing`: the requiring migration's
+    /// label, the project, the change), as `sqitch deploy` refuses. Nothing ran.
+    #[error(
+        "this Sqitch project's changes require changes of another project that this database has not deployed: {}",
+        missing.iter().map(|(label, project, change)| format!("{label} requires {project}:{change}")).collect::<Vec<_>>().join(", ")
+    )]
+    RequiredElsewhere { missing: Vec<(String, String, String)> },
     /// The tool whose history a baseline left as it was records, as applied, migrations shale was
     /// about to run (`migrations`, as labels): it ran them since (they were ported to files shale
     /// runs), or before a baseline given a lower version. Running them would apply them twice.
@@ -311,6 +319,9 @@ impl Error {
                     .into(),
             ),
             Error::SeedsBeforeMigrations { .. } => Some("apply the migrations first (or with the seeds)".into()),
+            Error::RequiredElsewhere { .. } => Some(
+                "deploy the other project first (from its own plan, with a history of its own), then this one".into(),
+            ),
             Error::AppliedSinceTheBaseline { .. } => Some(
                 "stop the other tool's own migrate where it still runs; check that the database holds what each \
                  did, then record each with a repair: applied, with a reason, and migrate the rest"
@@ -350,6 +361,7 @@ impl Error {
             | Error::NoForeignHistory { .. }
             | Error::NotItsHistory { .. }
             | Error::AppliedByTheOtherTool { .. }
+            | Error::RequiredElsewhere { .. }
             | Error::AppliedSinceTheBaseline { .. }
             | Error::FailedByTheOtherTool { .. }
             | Error::HistoryExists { .. }

@@ -469,6 +469,7 @@ impl Migrator {
         }
         let reverted_by_the_other_tool =
             adopted_since.and_then(|since| since.reverted_of(&plan::status(&self.set(), &history)));
+        self.refuse_requirements_elsewhere(&client, &plan).await?;
         // Checked against the database it will run on: one query, only when there is something to run.
         let facts = match &request.vet {
             Some(vet) => {

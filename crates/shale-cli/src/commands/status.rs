@@ -466,6 +466,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
                 ));
             }
             note_callbacks(&set);
+            note_required_elsewhere(&set);
             println!(
                 "{} are valid (no database configured, so the history was not checked)",
                 valid_count(set.migrations.len(), set.unrunnable.len())
@@ -574,6 +575,7 @@ pub fn validate(settings: &Settings) -> Result<i32> {
             crate::output::problem("`shale up` refuses to run on this database until that history is taken over");
         } else if ok && !settings.quiet {
             note_callbacks(&migrator.set());
+            note_required_elsewhere(&migrator.set());
             if report.history_exists {
                 println!("{count} are valid and agree with the database history");
             } else {
@@ -638,6 +640,23 @@ fn moved_here(moved: &[PlanError], row: &shale::core::StatusRow) -> bool {
 }
 
 /// The statements of `scripts` PostgreSQL's grammar refuses: `up` refuses to run them.
+/// What a Sqitch plan's changes require of other projects, which `up` checks the database has
+/// deployed (breadth trial: `validate` said 45 valid of a plan whose 6th change needs another's).
+fn note_required_elsewhere(set: &shale_core::MigrationSet) {
+    let mut each: Vec<String> =
+        set.sqitch_requires_elsewhere.iter().map(|r| format!("{}:{}", r.project, r.required)).collect();
+    each.dedup();
+    if each.is_empty() {
+        return;
+    }
+    let more = if each.len() > 8 { format!(" and {} more", each.len() - 8) } else { String::new() };
+    crate::output::note(&format!(
+        "this Sqitch plan's changes require changes of other projects: {}{more}; `up` refuses to run them until the \
+         database has deployed those (from the other project's own folder)",
+        each[..each.len().min(8)].join(", ")
+    ));
+}
+
 /// The Flyway callbacks `up` runs, and when.
 fn note_callbacks(set: &shale_core::MigrationSet) {
     if set.callbacks.is_empty() {

@@ -206,6 +206,46 @@ const SQITCH_CHANGES: &str = "CREATE TABLE sqitch.changes (change_id text PRIMAR
 /// name may hold a folder), wrapped in BEGIN / COMMIT; a reworked change's earlier scripts carry
 /// the tag. Applied in plan order, reverted with revert/, verify/ named as left alone; a
 /// database Sqitch deployed is taken over by change name; `shale new` adds a change to the plan.
+/// A change requiring another project's (`[base:roles]`) is refused before anything runs while
+/// the database has not deployed it, as `sqitch deploy` refuses it (breadth trial: chef-server's
+/// enterprise project ran 5 changes on a new database and failed at the 6th); deployed by shale
+/// from the other project's folder, with a history of its own, it runs.
+#[test]
+fn a_sqitch_change_requiring_another_project_s_waits_for_it() {
+    let p = Project::new("layouts_sqitch_required");
+    p.write(
+        "sqitch.plan",
+        "%project=app\nfirst 2024-01-01T00:00:00Z M <m@x> # F.\nwiden [first base:roles@v1] 2024-01-02T00:00:00Z M <m@x> # W.\n",
+    );
+    p.write("deploy/first.sql", "CREATE TABLE first_t (id int);\n");
+    p.write("revert/first.sql", "DROP TABLE first_t;\n");
+    p.write("deploy/widen.sql", "ALTER TABLE roles ADD COLUMN title text;\n");
+    p.write("revert/widen.sql", "ALTER TABLE roles DROP COLUMN title;\n");
+    let base = p.path().join("base");
+    std::fs::create_dir_all(base.join("deploy")).unwrap();
+    std::fs::write(base.join("sqitch.plan"), "%project=base\nroles 2023-01-01T00:00:00Z M <m@x> # R.\n").unwrap();
+    std::fs::write(base.join("deploy/roles.sql"), "CREATE TABLE roles (id int);\n").unwrap();
+    std::fs::create_dir_all(base.join("revert")).unwrap();
+    std::fs::write(base.join("revert/roles.sql"), "DROP TABLE roles;\n").unwrap();
+    std::fs::write(base.join("shale.toml"), "history_table = \"shale_migrations_base\"\n").unwrap();
+
+    let validate = p.shale(&["validate"]).ok();
+    assert!(validate.stderr.contains("require changes of other projects: base:roles;"), "{}", validate.stderr);
+    let refused = p.shale(&["up"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("2 widen requires base:roles"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("Deploy base first"), "{}", refused.stderr);
+    assert!(!p.tables().contains(&"first_t".to_string()), "nothing ran");
+
+    p.shale(&["--config", "base/shale.toml", "--dir", "base", "up"]).ok();
+    p.shale(&["up"]).ok();
+    assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'roles'"), "2");
+    // Reverted there since: refused again.
+    p.shale(&["down", "--step", "2"]).ok();
+    p.shale(&["--config", "base/shale.toml", "--dir", "base", "down", "--step", "1"]).ok();
+    assert_eq!(p.shale(&["up"]).code, 2);
+}
+
 #[test]
 fn sqitch_projects_run_in_plan_order() {
     let p = Project::new("layouts_sqitch");

@@ -24,6 +24,23 @@ pub(super) struct Plan {
     scripts: HashMap<PathBuf, (usize, String, Role)>,
     /// The project the plan names (`%project=`).
     pub project: Option<String>,
+    /// What its changes require of other projects (`[other:change]`).
+    pub requires_elsewhere: Vec<RequiredElsewhere>,
+}
+
+/// A change of another Sqitch project that a change of this one requires (`[oss_chef:roles]` in
+/// its plan line): Sqitch refuses to deploy it until that one is deployed (breadth trial:
+/// chef-server's `enterprise_chef` on a new database stopped at its 6th change, 5 committed, where
+/// `sqitch deploy` refused before running any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequiredElsewhere {
+    /// The number shale gives the requiring change (its place in the plan).
+    pub number: usize,
+    /// The requiring change's name.
+    pub change: String,
+    pub project: String,
+    /// The change required, without a tag (`roles` of `oss_chef:roles@v1`).
+    pub required: String,
 }
 
 /// One change line of the plan.
@@ -31,6 +48,8 @@ pub(super) struct Plan {
 struct Change {
     name: String,
     line: usize,
+    /// What it requires (`[a b !c other:d]`: `a`, `b`, `other:d`; `!c` is a conflict).
+    requires: Vec<String>,
     /// The tags that follow it, up to the next change of the same name (its rework).
     rework_tags: Vec<String>,
     reworked: bool,
@@ -65,8 +84,25 @@ impl Plan {
             scripts.insert(script("revert"), (number, change.name.clone(), Role::Down));
         }
         let project = text.lines().find_map(|line| line.trim().strip_prefix("%project=")).map(|p| p.trim().to_string());
+        let requires_elsewhere = changes
+            .iter()
+            .enumerate()
+            .flat_map(|(index, change)| {
+                change.requires.iter().filter_map(move |r| {
+                    let (other, required) = r.split_once(':')?;
+                    let required = required.split('@').next().unwrap_or(required);
+                    Some(RequiredElsewhere {
+                        number: index + 1,
+                        change: change.name.clone(),
+                        project: other.to_string(),
+                        required: required.to_string(),
+                    })
+                })
+            })
+            .filter(|r| Some(&r.project) != project.as_ref())
+            .collect();
         match errors.is_empty() {
-            true => Ok(Plan { scripts, project }),
+            true => Ok(Plan { scripts, project, requires_elsewhere }),
             false => Err(errors),
         }
     }
@@ -173,7 +209,8 @@ fn parse(text: &str) -> Result<Vec<Change>, (usize, String)> {
         if let Some(earlier) = changes.iter_mut().rev().find(|c| c.name == name && !c.reworked) {
             earlier.reworked = true;
         }
-        changes.push(Change { name: name.to_string(), line: at, rework_tags: Vec::new(), reworked: false });
+        let requires = requirements(&text[at..]);
+        changes.push(Change { name: name.to_string(), line: at, requires, rework_tags: Vec::new(), reworked: false });
     }
     for change in changes.iter_mut().filter(|c| c.reworked) {
         // The tags between it and its rework.
@@ -229,6 +266,17 @@ pub fn sqitch_place(plan: &str, target: &str) -> Option<usize> {
         Some(_) => found,
         None => named,
     }
+}
+
+/// What the change line at the start of `line` requires: the names in its brackets, after its
+/// name, but the conflicts (`!name`).
+fn requirements(line: &str) -> Vec<String> {
+    let line = line.lines().next().unwrap_or_default().trim().trim_start_matches('+').trim_start();
+    let after_name = &line[line.find(|c: char| c.is_whitespace() || c == '[').unwrap_or(line.len())..];
+    let Some(inside) = after_name.trim_start().strip_prefix('[').and_then(|rest| rest.split(']').next()) else {
+        return Vec::new();
+    };
+    inside.split_whitespace().filter(|d| !d.starts_with('!')).map(str::to_string).collect()
 }
 
 /// A plan line: a change to deploy, one to revert (`-name`), or a tag (its name without `@`).
@@ -309,6 +357,31 @@ mod tests {
             ]
         );
         assert_eq!(&PLAN[changes[0].line..changes[0].line + 9], "appschema");
+    }
+
+    #[test]
+    fn requirements_of_other_projects_are_read_from_the_brackets() {
+        let plan = "%project=enterprise\n\
+            widen [enterprise:base oss_chef:roles oss_chef:clients@v2 !gone local] 2014-01-01T00:00:00Z M <m@x> # W.\n\
+            + plain 2014-01-02T00:00:00Z M <m@x>\n\
+            base [oss_chef:users] 2014-01-03T00:00:00Z M <m@x>\n";
+        let changes = parse(plan).unwrap();
+        assert_eq!(changes[0].requires, ["enterprise:base", "oss_chef:roles", "oss_chef:clients@v2", "local"]);
+        assert!(changes[1].requires.is_empty());
+        let files: Vec<SourceFile> = Vec::new();
+        // (Every deploy script missing: the requirements are read all the same, for the errors.)
+        assert!(Plan::read(Path::new("p"), plan, &files).is_err());
+        let read = |name: &str| SourceFile { relative: format!("deploy/{name}.sql").into(), bytes: Vec::new() };
+        let files: Vec<SourceFile> = ["widen", "plain", "base"].iter().map(|n| read(n)).collect();
+        let plan = Plan::read(Path::new("p"), plan, &files).unwrap();
+        let of = |r: &RequiredElsewhere| (r.number, r.change.clone(), r.project.clone(), r.required.clone());
+        let found: Vec<(usize, String, String, String)> = plan.requires_elsewhere.iter().map(of).collect();
+        let found: Vec<(usize, &str, &str, &str)> =
+            found.iter().map(|(n, c, p, r)| (*n, c.as_str(), p.as_str(), r.as_str())).collect();
+        assert_eq!(
+            found,
+            [(1, "widen", "oss_chef", "roles"), (1, "widen", "oss_chef", "clients"), (3, "base", "oss_chef", "users")]
+        );
     }
 
     #[test]

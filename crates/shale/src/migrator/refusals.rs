@@ -9,6 +9,42 @@ use super::{Migrator, UpRequest};
 use crate::Error;
 
 impl Migrator {
+    /// Sqitch changes about to run whose plan requires changes of other projects
+    /// (`[oss_chef:roles]`) that the database has not deployed: refused before anything runs, as
+    /// `sqitch deploy` refuses them (breadth trial: chef-server's enterprise project on a new
+    /// database ran 5 changes and failed at the 6th, on a table of the other project). Two queries,
+    /// only where a change about to run requires one.
+    pub(super) async fn refuse_requirements_elsewhere(&self, client: &Client, plan: &Plan) -> Result<(), Error> {
+        let set = self.set();
+        if set.sqitch_requires_elsewhere.is_empty() {
+            return Ok(());
+        }
+        let up = plan.steps.iter().filter(|s| s.direction == shale_core::StepDirection::Up);
+        let wanted: Vec<(String, &shale_core::layout::SqitchRequiredElsewhere)> = up
+            .flat_map(|step| {
+                let of_step = |r: &&shale_core::layout::SqitchRequiredElsewhere| {
+                    step.version.as_ref() == Version::parse(&r.number.to_string()).as_ref()
+                };
+                set.sqitch_requires_elsewhere.iter().filter(of_step).map(move |r| (step.label(), r))
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let required: Vec<(String, String)> =
+            wanted.iter().map(|(_, r)| (r.project.clone(), r.required.clone())).collect();
+        let missing = shale_pg::foreign::sqitch_changes_missing(client, &self.config.history, &required).await?;
+        let missing: Vec<(String, String, String)> = wanted
+            .into_iter()
+            .filter(|(_, r)| missing.iter().any(|(p, c)| *p == r.project && *c == r.required))
+            .map(|(label, r)| (label, r.project.clone(), r.required.clone()))
+            .collect();
+        match missing.is_empty() {
+            true => Ok(()),
+            false => Err(Error::RequiredElsewhere { missing }),
+        }
+    }
+
     /// A database another tool migrated, where shale has no history yet: running the migrations
     /// would run again what that tool applied.
     pub(super) async fn refuse_over_foreign_history(&self, client: &Client) -> Result<(), Error> {
