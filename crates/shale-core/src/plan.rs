@@ -1587,6 +1587,12 @@ fn not_this_directorys_history(set: &MigrationSet, history: &History) -> Option<
     (applied.len() > 1 && !applied.iter().any(here)).then_some(PlanError::NotTheirDirectory { recorded: applied.len() })
 }
 
+/// [`PlanError::OtherPlan`] where the history is another Sqitch plan's (two projects deployed to
+/// one database, one history table).
+pub fn another_plans(set: &MigrationSet, history: &History) -> Option<PlanError> {
+    another_plans_history(set, &Records::new(history))
+}
+
 /// The history's first change is not this Sqitch plan's first: the history is another plan's
 /// (two projects deployed to one database), not this one moved.
 fn another_plans_history(set: &MigrationSet, records: &Records) -> Option<PlanError> {

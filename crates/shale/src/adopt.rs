@@ -448,6 +448,11 @@ impl Migrator {
         }
         let (history, _) = self.history(client, false, false).await?;
         let Some((tool, table, first)) = taken_over(&history) else { return Ok(None) };
+        // Another Sqitch plan's history, taken over from the registry both share: nothing of this
+        // plan was (breadth trial: "already taken over ... up to version 45" of the other's 45).
+        if let Some(other) = plan::another_plans(&self.set(), &history) {
+            return Err(Error::Plan(vec![other]));
+        }
         let other_table = request.table.as_deref().is_some_and(|t| t != table && !table.ends_with(&format!(".{t}")));
         if request.tool.is_some_and(|t| t != tool) || other_table {
             return Ok(None);

@@ -485,6 +485,17 @@ fn sqitch_projects_run_in_plan_order() {
     let status = all.shale(&["status", "--json"]).ok().json();
     let pending = status["migrations"].as_array().unwrap().iter().filter(|m| m["state"] != "applied").count();
     assert_eq!(pending, 0, "{status}");
+    // Adopting a second project of that registry into the same history: refused as another
+    // project's history (breadth trial: "already taken over ... up to version 45", the other's).
+    let ledger = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ledger.path().join("deploy")).unwrap();
+    std::fs::write(ledger.path().join("sqitch.plan"), "%project=ledger\naccounts 2024-01-01T00:00:00Z M <m@x>\n")
+        .unwrap();
+    std::fs::write(ledger.path().join("deploy/accounts.sql"), "CREATE TABLE accounts (id int);\n").unwrap();
+    let second = all.shale(&["--dir", ledger.path().to_str().unwrap(), "adopt"]);
+    assert_eq!(second.code, 2, "{}{}", second.stdout, second.stderr);
+    assert!(second.stderr.contains("it is another project's history"), "{}", second.stderr);
+    assert!(second.stderr.contains("history_table"), "{}", second.stderr);
 
     // A change added to the plan before deployed ones moves their places: said as a move, not as
     // Sqitch applying the last of them since (the re-check: `repair --applied` advised for it).
