@@ -335,6 +335,8 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
     let target = down_target(settings, &args.target)?;
     let dry_run = args.dry_run;
     let mut refusal = None;
+    // Generated downs that lose data, to be judged on the database once the plan is made.
+    let mut losing: Vec<LosingDown> = Vec::new();
     if args.generate {
         let missing = nearest_versions(&migrator, block_on(migrator.missing_downs(&target)))?;
         if !missing.is_empty() {
@@ -352,16 +354,12 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
                     println!();
                 }
             }
-            let dropping: Vec<&str> = downs.iter().filter(|d| d.destructive > 0).map(|d| d.label.as_str()).collect();
-            if !dropping.is_empty() && !args.allow_destructive {
-                let why = format!(
-                    "the generated down of {} loses data: it drops what the migration added (tables, columns, ...), \
-                     or converts a column back to a type that rounds or cuts the values written since (its notes say \
-                     which); nothing was run: review the SQL above and run again with --allow-destructive",
-                    dropping.join(", ")
-                );
-                // A dry run shows the refusal the run would meet, with its exit code.
-                refusal = Some(why);
+            if !args.allow_destructive {
+                losing = downs
+                    .iter()
+                    .filter(|d| !d.destructive.is_empty())
+                    .map(|d| (d.label.clone(), d.loses_rows_of()))
+                    .collect();
             }
             migrator.generated_downs = downs.into_iter().map(|d| (d.version, d.sql.into())).collect();
         }
@@ -369,6 +367,16 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
     // Every down is read before the first runs, as `up` reads its files: one that does not parse
     // would stop a revert of several part-way.
     let plan = nearest_versions(&migrator, block_on(migrator.plan_down(&target)))?;
+    // Judged on the database it would run on, as `up --dry-run` judges: an empty table's drop
+    // is fine, a dropped index's table is named.
+    let facts = match dry_run || !losing.is_empty() {
+        true if !plan.steps.is_empty() => Some(block_on(migrator.database_facts(&plan))?),
+        _ => None,
+    };
+    if let Some(why) = generated_downs_lose(&losing, facts.as_ref()) {
+        // A dry run shows the refusal the run would meet, with its exit code.
+        refusal = Some(why);
+    }
     let unparsed = super::status::syntax_errors(plan.steps.iter().map(|s| &*s.script));
     if !unparsed.is_empty() && refusal.is_none() {
         let listed: Vec<String> = unparsed.iter().map(|e| e.to_string()).collect();
@@ -378,13 +386,9 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
         ));
     }
     if dry_run {
-        // Judged on the database it would run on, as `up --dry-run` judges: an empty table's drop
-        // is fine, a dropped index's table is named.
-        let report = if plan.steps.is_empty() {
-            shale_lint::Report::default()
-        } else {
-            let facts = block_on(migrator.database_facts(&plan))?;
-            super::lint::lint_plan(&plan, &facts, &settings.lint, &settings.session.lock_timeout)
+        let report = match &facts {
+            Some(facts) => super::lint::lint_plan(&plan, facts, &settings.lint, &settings.session.lock_timeout),
+            None => shale_lint::Report::default(),
         };
         let refusal = refusal.as_deref().map(|why| ("down", why));
         print_plan(
@@ -410,6 +414,36 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// A generated down that loses data: its label, and the tables (schema, name) whose rows are what
+/// it loses, where those are all it loses ([`super::generated_down::GeneratedDown::loses_rows_of`]).
+type LosingDown = (String, Option<Vec<(String, String)>>);
+
+/// Why generated downs that lose data (`losing`: each one's label and the tables whose rows it
+/// loses, where those are all it loses) are refused without `--allow-destructive`: none where
+/// every such table holds no row on the database (the breadth trial: a dry run said the drop of
+/// an empty table was fine, then that the down would be refused as losing data).
+fn generated_downs_lose(
+    losing: &[LosingDown],
+    facts: Option<&shale::pg::inspect::DatabaseFacts>,
+) -> Option<String> {
+    let empty = |(schema, name): &(String, String)| {
+        facts.is_some_and(|f| f.tables.iter().any(|t| t.schema == *schema && t.name == *name && t.rows == 0))
+    };
+    let refused: Vec<&str> = losing
+        .iter()
+        .filter(|(_, tables)| !tables.as_ref().is_some_and(|tables| tables.iter().all(empty)))
+        .map(|(label, _)| label.as_str())
+        .collect();
+    (!refused.is_empty()).then(|| {
+        format!(
+            "the generated down of {} loses data: it drops what the migration added (tables, columns, ...) from \
+             tables that hold rows, or converts a column back to a type that rounds or cuts the values written since \
+             (its notes say which); nothing was run: review the SQL above and run again with --allow-destructive",
+            refused.join(", ")
+        )
+    })
 }
 
 /// Nothing reverted where the history starts at a baseline: the migrations under it have downs,

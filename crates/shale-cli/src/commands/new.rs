@@ -86,7 +86,7 @@ pub fn down_from_diff(settings: &Settings, version: &str, dev_url: Option<&str>)
     if settings.json {
         let renamed = renamed.as_ref().map(|(from, to)| serde_json::json!({ "from": from, "to": to }));
         super::print_json(
-            &serde_json::json!({ "created": [path], "renamed": renamed, "destructive": downs[0].destructive }),
+            &serde_json::json!({ "created": [path], "renamed": renamed, "destructive": downs[0].destructive.len() }),
         );
     } else if !settings.quiet {
         if let Some((from, to)) = &renamed {

@@ -427,6 +427,8 @@ fn betterauth_rollback_is_a_generated_down() {
     let p = project("betterauth");
     p.shale(&["up"]).ok();
     p.psql("CREATE TABLE keep_me (id int); INSERT INTO keep_me VALUES (1); CREATE FUNCTION keep_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'");
+    // A user signed up: dropping users loses a row (of empty tables, nothing is lost).
+    p.psql("INSERT INTO users (email, password_hash) VALUES ('a@example.com', 'x')");
     let tables = p.tables();
 
     let refused = p.shale(&["down", "--all", "--generate"]);

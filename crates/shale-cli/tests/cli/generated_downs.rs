@@ -66,13 +66,18 @@ fn a_data_only_migration_gets_a_down_that_says_so() {
 }
 
 /// A dry run of a generated down that drops data shows the refusal the run would meet, with its
-/// exit code; `--allow-destructive` clears both.
+/// exit code; `--allow-destructive` clears both. Where the table holds no row, nothing is lost,
+/// and neither refuses (breadth trial: the dry run said the drop was fine, then refused it).
 #[test]
 fn a_dry_run_shows_the_refusal_of_a_generated_down_that_drops_data() {
     let p = Project::new("downgen_dry");
     p.write("001_t.sql", "CREATE TABLE t (id int);");
     p.write("002_meta.sql", "ALTER TABLE t ADD COLUMN meta jsonb;");
     p.shale(&["up"]).ok();
+    let empty = p.shale(&["down", "--step", "1", "--generate", "--dry-run"]).ok();
+    assert!(empty.stdout.contains("fine: public.t is empty"), "{}", empty.stdout);
+    assert!(!empty.stdout.contains("would refuse"), "{}", empty.stdout);
+    p.psql("INSERT INTO t VALUES (1)");
     let dry = p.shale(&["down", "--step", "1", "--generate", "--dry-run"]);
     assert_eq!(dry.code, 2, "{}{}", dry.stdout, dry.stderr);
     assert!(dry.stdout.contains("DROP COLUMN meta"), "{}", dry.stdout);
