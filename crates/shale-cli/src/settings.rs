@@ -1018,33 +1018,58 @@ fn quote_unquoted_values(text: &str) -> (String, Vec<usize>) {
         }
         if open.is_none() {
             if let Some((key, value)) = unquoted_with_spaces(body).filter(|(_, v)| v.contains(char::is_whitespace)) {
-                out.push_str(&format!("{key}=\"{value}\"{ending}"));
+                out.push_str(&format!("{key}=\"{}\"{ending}", dollars_as_written(&value)));
                 continue;
             }
         }
         // Where a quoted value opens and does not close on its line (a certificate, say).
-        let value = match open {
-            Some(_) => body,
-            None if body.trim_start().starts_with('#') => "",
-            None => body.split_once('=').map_or("", |(_, v)| v),
+        let value_at = match open {
+            Some(_) => 0,
+            None if body.trim_start().starts_with('#') => body.len(),
+            None => body.find('=').map_or(body.len(), |at| at + 1),
         };
+        out.push_str(&body[..value_at]);
+        let value = &body[value_at..];
         let mut escaped = false;
-        for c in value.chars() {
+        for (at, c) in value.char_indices() {
             match (open, c) {
                 (_, '\\') if !escaped => {
                     escaped = true;
+                    out.push(c);
                     continue;
                 }
-                (None, '#') => break,
+                (None, '#') => {
+                    out.push_str(&value[at..]);
+                    escaped = false;
+                    break;
+                }
                 (None, '"' | '\'') if !escaped => open = Some(c),
                 (Some(q), c) if c == q && !escaped => open = None,
+                // Outside single quotes, a `$` that does not open `${NAME}` is a `$`.
+                (None | Some('"'), '$') if !escaped && !value[at + 1..].starts_with('{') => out.push('\\'),
                 _ => {}
             }
+            out.push(c);
             escaped = false;
         }
-        out.push_str(line);
+        out.push_str(ending);
     }
     (out, passed_over)
+}
+
+/// `value` with each `$` that does not open `${NAME}` escaped: python-dotenv expands only
+/// `${NAME}` and Node's dotenv nothing, where dotenvy also expands `$NAME` (the package trial: a
+/// password `Ab#Cd$Ef!x` that the application's dotenv read as written lost `$Ef`, and shale was
+/// refused as with a wrong password).
+fn dollars_as_written(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    for (at, c) in value.char_indices() {
+        if c == '$' && !value[at + 1..].starts_with('{') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The key and the value of `KEY=value` (with `export` before it), if the line is one.
@@ -1167,6 +1192,24 @@ mod tests {
         assert_eq!(env["CERT"], "-----BEGIN\nNOT_A_KEY=inside the value\n-----END");
         assert_eq!(env["PLAIN"], "x");
         assert!(!env.contains_key("NOT_A_KEY"));
+    }
+
+    /// A `$` is a `$`, as python-dotenv and Node's dotenv read it, but where it opens `${NAME}`
+    /// (the package trial: a password `Ab#Cd$Ef!x` lost `$Ef`, and the login was refused).
+    #[test]
+    fn a_dollar_is_kept_as_written() {
+        let text = "A=\"Ab#Cd$Ef!x\"\nB=Ab%23Cd$Ef!x\nC='x$y'\nD=\"${A}/z\"\nE=a\\$b\nF=two $words here # c\nG=$\n# a $comment\n";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".env");
+        std::fs::write(&path, text).unwrap();
+        let env = read_dotenv(&path).unwrap();
+        assert_eq!(env["A"], "Ab#Cd$Ef!x");
+        assert_eq!(env["B"], "Ab%23Cd$Ef!x");
+        assert_eq!(env["C"], "x$y");
+        assert_eq!(env["D"], "Ab#Cd$Ef!x/z");
+        assert_eq!(env["E"], "a$b");
+        assert_eq!(env["F"], "two $words here");
+        assert_eq!(env["G"], "$");
     }
 
     /// A `.env` holding YAML (alf.io's, committed): its lines are passed over, and the variables

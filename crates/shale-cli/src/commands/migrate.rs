@@ -424,10 +424,7 @@ type LosingDown = (String, Option<Vec<(String, String)>>);
 /// loses, where those are all it loses) are refused without `--allow-destructive`: none where
 /// every such table holds no row on the database (the breadth trial: a dry run said the drop of
 /// an empty table was fine, then that the down would be refused as losing data).
-fn generated_downs_lose(
-    losing: &[LosingDown],
-    facts: Option<&shale::pg::inspect::DatabaseFacts>,
-) -> Option<String> {
+fn generated_downs_lose(losing: &[LosingDown], facts: Option<&shale::pg::inspect::DatabaseFacts>) -> Option<String> {
     let empty = |(schema, name): &(String, String)| {
         facts.is_some_and(|f| f.tables.iter().any(|t| t.schema == *schema && t.name == *name && t.rows == 0))
     };
