@@ -67,13 +67,19 @@ pub fn run(settings: &Settings, migrator: &Migrator, dir: &Path) -> Result<PathB
         .with_context(|| format!("creating the backup directory {}", dir.display()))?;
     let connection = &migrator.config.connection;
     let db = connection.dbname.clone().unwrap_or_else(|| "database".into());
-    let file = dir.join(format!("{db}-{}.dump", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&file)
-        .with_context(|| format!("creating the backup file {}", file.display()))?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    // A second backup in the same second (a retried deploy) gets a file of its own, not an error.
+    let mut file = dir.join(format!("{db}-{stamp}.dump"));
+    for n in 2.. {
+        let created = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&file);
+        match created {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => {
+                file = dir.join(format!("{db}-{stamp}-{n}.dump"));
+            }
+            Err(e) => return Err(e).with_context(|| format!("creating the backup file {}", file.display())),
+        }
+    }
     let mut command = Command::new(&program);
     command.args(["--format=custom", "--no-password", "--file"]).arg(&file);
     // The settings are complete (a service already applied): no libpq variable of ours may
@@ -95,12 +101,19 @@ pub fn run(settings: &Settings, migrator: &Migrator, dir: &Path) -> Result<PathB
     }
     if !settings.quiet && !settings.json {
         let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        eprintln!("backup written to {} ({} kB) with {version_text}", file.display(), size / 1024);
+        // (As JSON events with --log-format json: the package trial's log parser met text.)
+        crate::output::plain(
+            "backup_written",
+            &format!("backup written to {} ({} kB) with {version_text}", file.display(), size / 1024),
+        );
         // No password in it: pg_restore reads PGPASSWORD or the password file, or asks.
-        eprintln!(
-            "restore with: pg_restore --clean --if-exists --no-owner --dbname '{}' '{}'",
-            connection.for_psql(),
-            file.display()
+        crate::output::plain(
+            "backup_restore_command",
+            &format!(
+                "restore with: pg_restore --clean --if-exists --no-owner --dbname '{}' '{}'",
+                connection.for_psql(),
+                file.display()
+            ),
         );
     }
     Ok(file)

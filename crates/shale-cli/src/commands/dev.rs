@@ -20,7 +20,10 @@ pub fn ensure_started(settings: &Settings) -> Result<String> {
     let dir = settings.dev_dir();
     if !settings.quiet && !settings.json && Cluster::status_persistent(&dir).ok().flatten().is_none() {
         let first = if dir.join("PG_VERSION").exists() { "" } else { " (the first time: initdb, a few seconds)" };
-        eprintln!("starting the development PostgreSQL in {}{first}", dir.display());
+        crate::output::plain(
+            "dev_server_starting",
+            &format!("starting the development PostgreSQL in {}{first}", dir.display()),
+        );
     }
     let cluster = Cluster::start_persistent(&dir, options())
         .with_context(|| format!("starting the development PostgreSQL in {}", dir.display()))?;

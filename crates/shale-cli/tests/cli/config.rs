@@ -1057,6 +1057,14 @@ fn backup_before_applying_and_refuse_without_a_fit_pg_dump() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("install the PostgreSQL client tools"), "{}", run.stderr);
     assert!(!p.tables().contains(&"c".to_string()));
+    // With --log-format json, each line a JSON event (the package trial: the backup's two lines
+    // were text among the events).
+    let run = p.shale(&["up", "--backup", backups.to_str().unwrap(), "--log-format", "json"]).ok();
+    let events: Vec<serde_json::Value> =
+        run.stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
+    assert!(events.iter().any(|e| e["event"] == "backup_written"), "{}", run.stderr);
+    assert!(events.iter().any(|e| e["event"] == "backup_restore_command"), "{}", run.stderr);
+    assert!(p.tables().contains(&"c".to_string()));
 }
 
 #[test]
