@@ -1040,7 +1040,6 @@ fn quote_unquoted_values(text: &str) -> (String, Vec<usize>) {
                 }
                 (None, '#') => {
                     out.push_str(&value[at..]);
-                    escaped = false;
                     break;
                 }
                 (None, '"' | '\'') if !escaped => open = Some(c),
