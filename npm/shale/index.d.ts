@@ -53,7 +53,8 @@ export interface LintOptions extends Omit<CommonOptions, 'wait' | 'migrationLock
 }
 
 export interface Step {
-  version: string;
+  /** null for a repeatable migration or a seed file, which have no version. */
+  version: string | null;
   name: string;
   kind: string;
   direction: 'up' | 'down';
@@ -65,7 +66,7 @@ export interface Step {
 
 export interface MigrateResult {
   steps: Step[];
-  /** The versions applied (or reverted), in order. */
+  /** The versions applied (or reverted), in order: those of the steps that have one. */
   versions: string[];
   currentVersion: string | null;
   durationMs: number | null;
@@ -91,7 +92,8 @@ export interface LockEffect {
 }
 
 export interface PlannedStep {
-  version: string;
+  /** null for a repeatable migration, which has no version. */
+  version: string | null;
   name: string;
   direction: 'up' | 'down';
   path: string | null;

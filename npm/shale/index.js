@@ -252,7 +252,8 @@ function migrateResult(json) {
   const steps = (json.steps || []).map(step);
   return {
     steps,
-    versions: steps.map((s) => s.version),
+    // A repeatable migration and a seed file have no version (the package trial: [null]).
+    versions: steps.filter((s) => s.version != null).map((s) => s.version),
     currentVersion: json.current_version ?? null,
     durationMs: json.duration_ms ?? null,
     // An up that applied something: a tool whose migrations are code still migrating here.

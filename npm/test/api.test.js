@@ -44,6 +44,14 @@ test('up, status and down resolve to plain objects', async () => {
   const plan = await shale.plan({ databaseUrl, cwd });
   assert.deepEqual(plan.steps, []);
 
+  // A seed has no version: none listed (the package trial: [null], typed as strings).
+  fs.mkdirSync(path.join(cwd, 'seeds'));
+  fs.writeFileSync(path.join(cwd, 'seeds', 'admin.sql'), "INSERT INTO users (email) VALUES ('admin@example.com');\n");
+  const seeded = await shale.up({ databaseUrl, cwd, seed: true });
+  assert.deepEqual(seeded.seeds.versions, []);
+  assert.equal(seeded.seeds.steps[0].version, null);
+  assert.equal(seeded.seeds.steps[0].name, 'admin');
+
   const reverted = await shale.down({ databaseUrl, cwd, all: true });
   assert.deepEqual(reverted.versions, ['001']);
   assert.equal(reverted.steps[0].direction, 'down');
@@ -213,6 +221,8 @@ test('down generates the downs a history lacks', async () => {
   fs.writeFileSync(path.join(cwd, 'migrations', '002_email.sql'), 'ALTER TABLE users ADD COLUMN email text;\n');
   const databaseUrl = freshDatabase('js_generate');
   await shale.up({ databaseUrl, cwd });
+  // (Of a table that holds no row, a generated down loses nothing, and runs.)
+  psql(databaseUrl, "INSERT INTO users VALUES (1, 'a@example.com')");
   await assert.rejects(shale.down({ databaseUrl, cwd, step: 1, generate: true }), shale.ValidationError);
   const reverted = await shale.down({ databaseUrl, cwd, all: true, generate: true, allowDestructive: true });
   assert.deepEqual(reverted.versions, ['002', '001']);

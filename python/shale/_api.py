@@ -32,7 +32,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 class Step:
     """One migration applied or reverted by ``up``/``down``."""
 
-    version: str
+    #: None for a repeatable migration or a seed file, which have no version.
+    version: Optional[str]
     name: str
     direction: str
     path: Optional[str]
@@ -76,8 +77,8 @@ class MigrateResult:
 
     @property
     def versions(self) -> List[str]:
-        """The versions applied (or reverted), in order."""
-        return [s.version for s in self.steps]
+        """The versions applied (or reverted), in order: those of the steps that have one."""
+        return [s.version for s in self.steps if s.version is not None]
 
     @classmethod
     def _from(cls, d: Mapping[str, Any]) -> "MigrateResult":
@@ -108,7 +109,8 @@ class LockEffect:
 class PlannedStep:
     """One migration ``up(dry_run=True)`` would run."""
 
-    version: str
+    #: None for a repeatable migration, which has no version.
+    version: Optional[str]
     name: str
     direction: str
     path: Optional[str]

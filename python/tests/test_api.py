@@ -84,6 +84,8 @@ def test_up_with_seeds_returns_both_reports(project: Path, database: str) -> Non
         result = shale.up(database, cwd=project, seed=True)
     assert result.versions == ["001"]
     assert result.seeds is not None and [s.name for s in result.seeds.steps] == ["admin"]
+    # A seed has no version: none listed (the package trial: [None], typed as strings).
+    assert result.seeds.versions == [] and result.seeds.steps[0].version is None
     assert shale.up(database, cwd=project, seed=True).seeds.steps == []
     assert psql(database, "SELECT count(*) FROM users") == "1"
 
@@ -239,6 +241,8 @@ def test_down_generates_the_downs_a_history_lacks(tmp_path: Path, database: str)
     shale.up(database, cwd=tmp_path)
     with pytest.raises(shale.ValidationError):
         shale.down(database, cwd=tmp_path, step=1)
+    # (Of a table that holds no row, a generated down loses nothing, and runs.)
+    psql(database, "INSERT INTO users VALUES (1, 'a@example.com')")
     with pytest.raises(shale.ValidationError):
         shale.down(database, cwd=tmp_path, step=1, generate=True)
     reverted = shale.down(database, cwd=tmp_path, all=True, generate=True, allow_destructive=True)
