@@ -277,6 +277,7 @@ impl<'a> Executor<'a> {
             if let (Some(wait), true) = (polite, attempt > 0) {
                 self.wait_until_clear(&label, &targets, wait, started, on_event).await?;
             }
+            let tried = Instant::now();
             match self.send(&pieces, true).await {
                 Ok(()) => break,
                 Err(failed) => {
@@ -302,7 +303,7 @@ impl<'a> Executor<'a> {
                     }
                     // What the server warned of before it failed often says why (review: kept unsaid).
                     say_server_warnings(&batch_label(steps), on_event);
-                    return Err(self.transaction_failure(steps, &pieces, failed).await);
+                    return Err(self.transaction_failure(steps, &pieces, failed, tried.elapsed()).await);
                 }
             }
         }
@@ -446,7 +447,7 @@ impl<'a> Executor<'a> {
             // --single-transaction, so the server never parses the whole batch as one huge query.
             if recorded {
                 pieces.push(Piece {
-                    text: self.record_sql(step, None).into(),
+                    text: self.record_sql(step).into(),
                     origin: None,
                     copy_data: None,
                     ends_batch: i + 1 < steps.len(),
@@ -462,15 +463,21 @@ impl<'a> Executor<'a> {
     }
 
     /// The history row a finished step writes, in the same transaction as its SQL.
-    fn record_sql(&self, step: &Step, failure: Option<&DbFailure>) -> String {
-        let status = match (failure, step.direction) {
-            (Some(_), _) => RecordStatus::Failed,
-            (None, StepDirection::Up) => RecordStatus::Succeeded,
-            (None, StepDirection::Down) => RecordStatus::RolledBack,
+    fn record_sql(&self, step: &Step) -> String {
+        let status = match step.direction {
+            StepDirection::Up => RecordStatus::Succeeded,
+            StepDirection::Down => RecordStatus::RolledBack,
         };
         // The migration may have switched roles, or its session's user: shale's own row is written
         // as the connecting user (re-check: `SET SESSION AUTHORIZATION` made it unwritable).
-        format!("{AS_CONNECTED};\n{}", self.history.insert_sql(&record(step, status), failure, false))
+        format!("{AS_CONNECTED};\n{}", self.history.insert_sql(&record(step, status), None, false))
+    }
+
+    /// The history row of a step whose transaction failed `took` after it began, written in a
+    /// transaction of its own after the rollback.
+    fn failed_record_sql(&self, step: &Step, failure: &DbFailure, took: Duration) -> String {
+        let row = record(step, RecordStatus::Failed);
+        format!("{AS_CONNECTED};\n{}", self.history.insert_failed_sql(&row, failure, took))
     }
 
     /// Send pieces: consecutive plain SQL joined into one simple query (one round trip) when `join`,
@@ -634,7 +641,13 @@ impl<'a> Executor<'a> {
 
     /// Turn a failed transaction into a report that points into the file, and record the attempt
     /// (not where a batch failed as a whole, at its COMMIT: no migration of it is the one).
-    async fn transaction_failure(&self, steps: &[Step], pieces: &[Piece<'_>], failed: Failed) -> PgError {
+    async fn transaction_failure(
+        &self,
+        steps: &[Step],
+        pieces: &[Piece<'_>],
+        failed: Failed,
+        took: Duration,
+    ) -> PgError {
         let Some(db) = failed.error.as_db_error() else {
             return PgError::query("running a migration", failed.error);
         };
@@ -657,7 +670,7 @@ impl<'a> Executor<'a> {
         // The attempt is recorded outside the rolled-back transaction, behind the fence: a runner
         // that lost the lock records nothing (its failure may be the new holder's doing). Any
         // other failure to record is secondary to the migration's own.
-        if let Err(e) = self.client.batch_execute(&self.fenced(&self.record_sql(step, Some(&failure)))).await {
+        if let Err(e) = self.client.batch_execute(&self.fenced(&self.failed_record_sql(step, &failure, took))).await {
             rollback(self.client).await;
             if is_fence(&e) {
                 return PgError::LockLost;

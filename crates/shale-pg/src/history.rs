@@ -414,19 +414,42 @@ END $shale$",
 
     /// INSERT for an attempt: running (then RETURNING id), finished, or failed with its error.
     pub fn insert_sql(&self, r: &NewRecord<'_>, failure: Option<&DbFailure>, returning_id: bool) -> String {
+        self.insert_timed_sql(r, failure, returning_id, None)
+    }
+
+    /// INSERT for an attempt that failed in a transaction rolled back before this one: it began
+    /// `took` ago, not when the transaction writing its row did (the package trial: three workers'
+    /// failed attempts of a second each were recorded as lasting 1 ms).
+    pub fn insert_failed_sql(&self, r: &NewRecord<'_>, failure: &DbFailure, took: std::time::Duration) -> String {
+        self.insert_timed_sql(r, Some(failure), false, Some(took))
+    }
+
+    fn insert_timed_sql(
+        &self,
+        r: &NewRecord<'_>,
+        failure: Option<&DbFailure>,
+        returning_id: bool,
+        took: Option<std::time::Duration>,
+    ) -> String {
+        let started = match took {
+            Some(took) => format!("clock_timestamp() - interval '{} microseconds'", took.as_micros()),
+            None => "now()".to_string(),
+        };
         let finished = if r.status == RecordStatus::Running { "NULL" } else { "clock_timestamp()" };
         // An adopted repeatable keeps its kind (`up` compares its checksum); its reason says it was adopted.
         let adopted = r.kind == RecordKind::Adopted || r.reason.and_then(shale_core::adopt::adopted_from).is_some();
         let duration = if r.status == RecordStatus::Running || adopted {
             // Running: not yet known. Adopted: another tool ran it, and when or for how long is not known.
             "NULL".to_string()
+        } else if let Some(took) = took {
+            took.as_millis().to_string()
         } else {
             // The attempt's own transaction started at now(): its length is the migration's duration.
             "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint".to_string()
         };
         format!(
             "INSERT INTO {t} (version, name, kind, checksum, up_sql, down_sql, started_at, finished_at, duration_ms, host, shale_version, status, statements_done, reason, error_sqlstate, error_message, error_statement, path)
- VALUES ({version}, {name}, {kind}, {checksum}, {up}, {down}, now(), {finished}, {duration}, {host}, {shale}, {status}, {done}, {reason}, {code}, {message}, {statement}, {path}){ret}",
+ VALUES ({version}, {name}, {kind}, {checksum}, {up}, {down}, {started}, {finished}, {duration}, {host}, {shale}, {status}, {done}, {reason}, {code}, {message}, {statement}, {path}){ret}",
             t = self.name(),
             version = quote_literal(&r.version),
             name = quote_literal(r.name),

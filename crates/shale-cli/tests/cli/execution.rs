@@ -8,6 +8,19 @@ use std::time::{Duration, Instant};
 
 use common::{shown, Project, Run};
 
+/// A failed attempt's row says how long it ran, though it is written after the rollback (the
+/// package trial: a second's attempt recorded as lasting 1 ms).
+#[test]
+fn a_failed_attempt_is_recorded_with_its_own_duration() {
+    let p = Project::new("exec_failed_duration");
+    p.write("001_bad.sql", "SELECT pg_sleep(0.4);\nSELECT * FROM nowhere;\n");
+    assert_eq!(p.shale(&["up"]).code, 1);
+    let row = p.psql(
+        "SELECT status, duration_ms >= 350, finished_at - started_at >= interval '350 milliseconds' FROM shale_migrations",
+    );
+    assert_eq!(row, "failed|t|t");
+}
+
 #[test]
 fn no_transaction_migration_resumes_at_the_failed_statement() {
     let p = Project::new("exec_resume");
