@@ -401,6 +401,7 @@ impl<'a> Differ<'a> {
         let late_functions = self.to.functions_after_tables();
         let (late_indexes, indexes_now): (Vec<&Index>, Vec<&Index>) =
             indexes.1.iter().copied().partition(|i| i.calls.iter().any(|c| late_functions.contains(c)));
+        self.rename_indexes(&indexes.3);
         self.add_indexes(&indexes_now, false);
         self.swap_indexes(&indexes.2);
         self.swap_constraints(&constraints.swap);

@@ -244,6 +244,27 @@ CREATE UNIQUE INDEX members_org ON members (org_id, id) NULLS NOT DISTINCT;
     assert!(forward.contains("ALTER TABLE public.members VALIDATE CONSTRAINT role_not_empty;"), "{forward}");
 }
 
+/// An index under another name with the same definition is renamed, not dropped and built again
+/// (the package trial: models naming `ix_` what the migrations named `idx_` meant a rebuild that
+/// blocks writes); a unique one and one whose definition changed too are not mistaken for it.
+#[tokio::test]
+async fn an_index_renamed_is_renamed() {
+    let a = "CREATE TABLE users (id int PRIMARY KEY, email text, org int, \"Name\" text);
+CREATE INDEX idx_users_email ON users (email);
+CREATE INDEX idx_users_org ON users (org);
+CREATE UNIQUE INDEX idx_users_name ON users (\"Name\");";
+    let b = "CREATE TABLE users (id int PRIMARY KEY, email text, org int, \"Name\" text);
+CREATE INDEX \"IX users email\" ON users (email);
+CREATE INDEX ix_users_org ON users (org, id);
+CREATE UNIQUE INDEX ix_users_name ON users (\"Name\");";
+    let (forward, back) = pair("index renames", a, b).await;
+    assert!(forward.contains("ALTER INDEX public.idx_users_email RENAME TO \"IX users email\";"), "{forward}");
+    assert!(forward.contains("ALTER INDEX public.idx_users_name RENAME TO ix_users_name;"), "{forward}");
+    assert!(forward.contains("DROP INDEX public.idx_users_org;"), "{forward}");
+    assert!(!forward.contains("DROP INDEX public.idx_users_email"), "{forward}");
+    assert!(back.contains("ALTER INDEX public.\"IX users email\" RENAME TO idx_users_email;"), "{back}");
+}
+
 #[tokio::test]
 async fn enums_sequences_and_functions() {
     let a = r#"

@@ -7,8 +7,10 @@ use super::{key, Differ, Key};
 use crate::dump::{ident, qualified};
 use crate::model::{CommentKind, ConstraintKind, Index, Schema, View};
 
-/// Indexes to drop, to create, and to swap for a new definition (the old one, the new one).
-pub(super) type IndexPlan<'a> = (Vec<&'a Index>, Vec<&'a Index>, Vec<(&'a Index, &'a Index)>);
+/// Indexes to drop, to create, to swap for a new definition (the old one, the new one), and to
+/// rename (the old one, the new one: the same definition under another name).
+pub(super) type IndexPlan<'a> =
+    (Vec<&'a Index>, Vec<&'a Index>, Vec<(&'a Index, &'a Index)>, Vec<(&'a Index, &'a Index)>);
 
 impl<'a> Differ<'a> {
     pub(super) fn index_plan(&self, recreated_views: &BTreeSet<Key>) -> IndexPlan<'a> {
@@ -57,7 +59,56 @@ impl<'a> Differ<'a> {
         }
         add.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
         add.dedup_by(|a, b| a.schema == b.schema && a.name == b.name);
-        (drop, add, swap)
+        // An index gone under one name and come under another with the same definition is renamed,
+        // not dropped and built again under a lock that blocks writes (the package trial: models
+        // naming `ix_` what the migrations named `idx_`).
+        let mut renames = Vec::new();
+        drop.retain(|old| {
+            let renamed = (!to.contains_key(&key(&old.schema, &old.name)) && self.renamable(old))
+                .then(|| {
+                    add.iter().position(|new| {
+                        new.schema == old.schema
+                            && new.table == old.table
+                            && !from.contains_key(&key(&new.schema, &new.name))
+                            && self.renamable(new)
+                            && unnamed(new) == unnamed(old)
+                    })
+                })
+                .flatten();
+            match renamed {
+                Some(at) => {
+                    renames.push((*old, add.remove(at)));
+                    false
+                }
+                None => true,
+            }
+        });
+        (drop, add, swap, renames)
+    }
+
+    /// Whether an index may be renamed in place: valid, on a table that stays as it is and is no
+    /// partitioned table or partition (each partition's copy keeps its own name).
+    fn renamable(&self, i: &Index) -> bool {
+        let table = key(&i.schema, &i.table);
+        let partitioned = [self.from, self.to].iter().any(|s| {
+            s.tables
+                .iter()
+                .any(|t| key(&t.schema, &t.name) == table && (t.partition_key.is_some() || t.partition_of.is_some()))
+        });
+        i.valid
+            && !i.on_materialized_view
+            && !partitioned
+            && !self.created_tables.contains(&table)
+            && !self.table_is_gone(&i.schema, &i.table)
+            && !self.rebuilt(&i.schema, &i.table, &i.uses, &i.definition)
+    }
+
+    /// Each index of `renames` renamed to its new name.
+    pub(super) fn rename_indexes(&mut self, renames: &[(&Index, &Index)]) {
+        for (old, new) in renames {
+            let sql = format!("ALTER INDEX {} RENAME TO {};", qualified(&old.schema, &old.name), ident(&new.name));
+            self.push(format!("index {}.{}", new.schema, new.name), sql, false, None);
+        }
     }
 
     /// Whether the index `old` becomes `new` by building `new` beside it under another name and
@@ -252,6 +303,11 @@ pub(super) fn free_name(schema: &str, name: &str, label: &str, from: &Schema, to
             || s.sequences.iter().any(|q| named(&q.schema, &q.name))
     };
     (!taken(from) && !taken(to)).then_some(temporary)
+}
+
+/// An index's definition without its name, to compare two under different names.
+fn unnamed(i: &Index) -> String {
+    i.definition.replacen(&format!("INDEX {} ON ", ident(&i.name)), "INDEX ON ", 1)
 }
 
 #[cfg(test)]
