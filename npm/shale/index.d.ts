@@ -29,6 +29,8 @@ export interface UpOptions extends CommonOptions {
   allowOutOfOrder?: boolean;
   forceUnsafe?: boolean;
   seed?: boolean;
+  /** A folder where a pg_dump of the database is written first, when something will be applied (`--backup`). */
+  backup?: string;
 }
 
 export interface PlanOptions extends CommonOptions {
@@ -79,6 +81,8 @@ export interface MigrateResult {
   revertedByTheOtherTool: SinceAdoption | null;
   /** `up({ seed: true })`: what the seeds run after the migrations did (null otherwise). */
   seeds: MigrateResult | null;
+  /** `up({ backup })`: the dump written before anything was applied (null where nothing was). */
+  backup: string | null;
   /** The CLI's JSON document, as printed. */
   json: Record<string, unknown>;
 }

@@ -268,6 +268,8 @@ function migrateResult(json) {
     ranByBoth: since(json.ran_by_both),
     revertedByTheOtherTool: since(json.reverted_by_the_other_tool),
     seeds: json.seeds ? migrateResult(json.seeds) : null,
+    // up({ backup }): the dump written first, where something was applied.
+    backup: json.backup ?? null,
     json,
   };
 }
@@ -284,6 +286,7 @@ async function up(options = {}) {
   if (options.allowOutOfOrder) args.push('--allow-out-of-order');
   if (options.forceUnsafe) args.push('--force-unsafe');
   if (options.seed) args.push('--seed');
+  if (options.backup != null) args.push('--backup', String(options.backup));
   const { json } = await jsonCommand(args, options);
   const result = migrateResult(json);
   // Said where an application's log shows it, as the command line says it (Django trial, in

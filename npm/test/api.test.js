@@ -31,7 +31,9 @@ test('up, status and down resolve to plain objects', async () => {
   assert.equal(status.currentVersion, null);
   assert.deepEqual(status.migrations.map((m) => [m.version, m.state]), [['001', 'pending']]);
 
-  const result = await shale.up({ databaseUrl, cwd });
+  const result = await shale.up({ databaseUrl, cwd, backup: path.join(cwd, 'backups') });
+  assert.equal(path.dirname(result.backup), path.join(cwd, 'backups'));
+  assert.ok(fs.statSync(result.backup).size > 0);
   assert.deepEqual(result.versions, ['001']);
   assert.equal(result.currentVersion, '001');
   assert.equal(result.steps[0].path, 'migrations/001_users.sql');

@@ -40,16 +40,23 @@ from ._errors import (
     MigrationError,
     Problem,
     ShaleError,
+    ShaleWarning,
     UnavailableError,
     ValidationError,
 )
 
-try:
-    from importlib.metadata import PackageNotFoundError, version as _version
 
-    __version__ = _version("shale")
-except PackageNotFoundError:  # run from a source tree
-    __version__ = "0+unknown"
+def __getattr__(name: str) -> str:
+    # Read when asked for, not at import: importlib.metadata costs a third of `import shale`, which
+    # an application pays at every start (the package trial: 55-65 ms).
+    if name != "__version__":
+        raise AttributeError(f"module 'shale' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("shale")
+    except PackageNotFoundError:  # run from a source tree
+        return "0+unknown"
 
 __all__ = [
     "Difference",
@@ -65,6 +72,7 @@ __all__ = [
     "PlannedStep",
     "Problem",
     "ShaleError",
+    "ShaleWarning",
     "Status",
     "Step",
     "SyntaxProblem",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from ._binary import find_shale_bin
-from ._errors import ShaleError, error_for
+from ._errors import ShaleError, ShaleWarning, error_for
 
 Duration = Union[str, int, float, datetime.timedelta]
 PathLike = Union[str, "os.PathLike[str]"]
@@ -73,6 +73,8 @@ class MigrateResult:
     reverted_by_the_other_tool: Optional[Dict[str, Any]] = None
     #: ``up(seed=True)``: what the seeds run after the migrations did.
     seeds: Optional["MigrateResult"] = None
+    #: ``up(backup=DIR)``: the dump written before anything was applied (None where nothing was).
+    backup: Optional[str] = None
     json: Dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -90,6 +92,7 @@ class MigrateResult:
             ran_by_both=d.get("ran_by_both"),
             reverted_by_the_other_tool=d.get("reverted_by_the_other_tool"),
             seeds=MigrateResult._from(d["seeds"]) if d.get("seeds") else None,
+            backup=d.get("backup"),
             json=dict(d),
         )
 
@@ -515,6 +518,7 @@ def up(
     allow_out_of_order: bool = False,
     force_unsafe: bool = False,
     seed: bool = False,
+    backup: Optional[PathLike] = None,
     config: Optional[PathLike] = None,
     dev: bool = False,
     wait: Optional[Duration] = None,
@@ -525,8 +529,12 @@ def up(
 ) -> MigrateResult:
     """Apply the pending migrations (``shale up``). Safe to call from every process of an
     application at start-up: runners serialize on the migration lock and each migration runs
-    once. Raises ``MigrationError`` (with file, line, column, sqlstate) when one fails."""
+    once. Raises ``MigrationError`` (with file, line, column, sqlstate) when one fails.
+    ``backup``: a folder where a ``pg_dump`` of the database is written first, when something
+    will be applied (``--backup``); the result's ``backup`` names the file."""
     command = ["up"]
+    if backup is not None:
+        command += ["--backup", str(backup)]
     if to is not None:
         command += ["--to", str(to)]
     if step is not None:
@@ -553,7 +561,7 @@ def up(
             f"{changed.get('tool')}'s history ({changed.get('table')}) changed where shale did not: "
             "`shale status` says what to do"
         )
-        warnings.warn(text, stacklevel=2)
+        warnings.warn(text, ShaleWarning, stacklevel=2)
     # The tool whose history shale took over reverted migrations shale counts as applied (Sqitch
     # trial: "up to date", unsaid).
     reverted = document.get("reverted_by_the_other_tool")
@@ -563,6 +571,7 @@ def up(
             f"history over ({reverted.get('table')} no longer has it), which shale counts as applied: its down still "
             "runs somewhere; stop it, check the database with `shale drift`; `shale status` says how to record "
             "what is true",
+            ShaleWarning,
             stacklevel=2,
         )
     # Migrations shale applied that the tool it took over from applied too since (drizzle trial: a
@@ -574,6 +583,7 @@ def up(
             f"({both.get('table')} records it): its migrate still runs somewhere; stop it, and check what ran "
             "twice (`shale repair VERSION --applied --reason ...` then records that it was checked, and this "
             "warning ends)",
+            ShaleWarning,
             stacklevel=2,
         )
     # An up left empty beside a down holding SQL (review: said by the command line alone).
@@ -583,11 +593,12 @@ def up(
             f"{empty.get('path')}: migration {empty.get('label')} was applied, but its up holds no statement while "
             "its down does: if its SQL went into the down file by mistake, move it to the up file, then "
             f"`shale repair {empty.get('version')} --rolled-back --reason ...` and `{again}` run it",
+            ShaleWarning,
             stacklevel=2,
         )
     # Seeds in code, which shale does not run (a Knex-style `seeds/01_users.js`).
     for ignored in (document.get("seeds") or {}).get("ignored") or []:
-        warnings.warn(f"{ignored.get('path')}: ignored: {ignored.get('reason')}", stacklevel=2)
+        warnings.warn(f"{ignored.get('path')}: ignored: {ignored.get('reason')}", ShaleWarning, stacklevel=2)
     return result
 
 

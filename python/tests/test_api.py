@@ -36,13 +36,16 @@ def test_up_status_down_return_dataclasses(project: Path, database: str) -> None
     assert status.current_version is None and not status.history_exists
     assert [(m.version, m.state) for m in status.migrations] == [("001", "pending")]
 
-    result = shale.up(database, cwd=project)
+    # A backup first, its file named in the result (the package trial: no `backup` option).
+    result = shale.up(database, cwd=project, backup=project / "backups")
+    assert result.backup is not None and Path(result.backup).parent == project / "backups"
+    assert Path(result.backup).stat().st_size > 0
     assert isinstance(result, shale.MigrateResult)
     assert result.versions == ["001"] and result.current_version == "001"
     assert result.steps[0].direction == "up" and result.steps[0].path == "migrations/001_users.sql"
     assert psql(database, "SELECT count(*) FROM users") == "0"
 
-    assert shale.up(database, cwd=project).steps == []
+    assert shale.up(database, cwd=project, backup=project / "backups").backup is None  # nothing applied
     status = shale.status(database, cwd=project)
     assert [m.state for m in status.applied] == ["applied"] and status.pending == []
 
@@ -80,7 +83,7 @@ def test_up_with_seeds_returns_both_reports(project: Path, database: str) -> Non
     (project / "seeds" / "admin.sql").write_text("INSERT INTO users (email) VALUES ('admin@example.com');\n")
     # A seed in code is said not to run, where an application's log shows it (re-check).
     (project / "seeds" / "01_users.js").write_text("exports.seed = async () => {};\n")
-    with pytest.warns(UserWarning, match="01_users.js: ignored: a seed written in JavaScript"):
+    with pytest.warns(shale.ShaleWarning, match="01_users.js: ignored: a seed written in JavaScript"):
         result = shale.up(database, cwd=project, seed=True)
     assert result.versions == ["001"]
     assert result.seeds is not None and [s.name for s in result.seeds.steps] == ["admin"]

@@ -132,17 +132,18 @@ fn up_refusing(settings: &Settings, args: &UpArgs) -> Result<i32> {
         print_plan(settings, &plan, args.single_transaction, &report, refusal, context);
         return Ok(if refused.is_some() { crate::error::EXIT_INVALID } else { 0 });
     }
+    let mut backup = None;
     if let Some(dir) = &args.backup {
         // Only when something will change: a no-op run needs no backup.
         if !nearest_versions(&migrator, block_on(migrator.plan_up(&request)))?.steps.is_empty() {
-            super::backup::run(settings, &migrator, dir)?;
+            backup = Some(super::backup::run(settings, &migrator, dir)?);
         }
     }
     let seeds = if args.seed { seeds_for_up(settings, args.seeds.as_deref())? } else { None };
     crate::output::note_ignored(settings, &migrator.set(), false, &[]);
     let progress = progress(settings);
     let report = nearest_versions(&migrator, block_on(migrator.up(&request, &mut |e: Event| progress.event(&e))))?;
-    after_up(settings, &migrator, report, seeds, &progress)
+    after_up(settings, &migrator, Ran { report, backup }, seeds, &progress)
 }
 
 /// `up` as an application start-up runs it: the session is opened and the history read while
@@ -195,16 +196,26 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
         })
     })?;
     let report = nearest_versions(&migrator, report)?;
-    let code = after_up(settings, &migrator, report, seeds, &progress);
+    let code = after_up(settings, &migrator, Ran { report, backup: None }, seeds, &progress);
     // The process ends right after: freeing a thousand scripts one by one would be wasted work.
     std::mem::forget(migrator);
     code
 }
 
 /// `up`'s report in JSON, with the warnings the command line says of other tools' histories.
-fn up_json(report: &RunReport) -> Result<serde_json::Value> {
+/// What an `up` did: its report, and the backup it took first (`--backup`).
+struct Ran {
+    report: RunReport,
+    backup: Option<std::path::PathBuf>,
+}
+
+fn up_json(Ran { report, backup }: &Ran) -> Result<serde_json::Value> {
     let mut document = serde_json::to_value(report)?;
     document["changed_since_baseline"] = super::status::changed_since_baseline_json(&report.changed_since_baseline);
+    // The file, for the packages' `up({backup})` to return (the package trial: no way to it).
+    if let Some(file) = backup {
+        document["backup"] = serde_json::json!(file);
+    }
     Ok(document)
 }
 
@@ -237,16 +248,17 @@ const SLOW_CONNECTION: std::time::Duration = std::time::Duration::from_millis(25
 fn after_up(
     settings: &Settings,
     migrator: &shale::Migrator,
-    report: RunReport,
+    ran: Ran,
     seeds: Option<shale::MigrationSet>,
     progress: &Progress,
 ) -> Result<i32> {
+    let report = &ran.report;
     // With --json, one document, printed last: the run's (the seeds' report under `seeds`), or,
     // where what follows the migrations fails (a seed, the schema file refreshed), the error's
     // with the run's report under `up`, so that a machine reading it learns what was applied
     // (FastAPI re-check: two documents, which no JSON reader takes; review: the report lost).
     if !settings.json {
-        print_report(settings, &report, "applied", "nothing to apply: the database is up to date");
+        print_report(settings, report, "applied", "nothing to apply: the database is up to date");
         if !settings.quiet {
             super::status::note_foreign(&report.foreign, &migrator.set());
         }
@@ -260,7 +272,7 @@ fn after_up(
         if let Some(both) = &report.ran_by_both {
             super::status::warn_ran_by_both(both);
         }
-        warn_empty_ups(&report);
+        warn_empty_ups(report);
     }
     // Seeds in code, which do not run: in the seeds' JSON too, for the packages to say (re-check:
     // `up({seed: true})` passed them over unsaid).
@@ -274,9 +286,9 @@ fn after_up(
         Ok(Some(block_on(migrator.seed(&seeds, false, &mut |e: Event| progress.event(&e)))?))
     };
     match after() {
-        Ok(None) if settings.json => print_json(&up_json(&report)?),
+        Ok(None) if settings.json => print_json(&up_json(&ran)?),
         Ok(Some(seeded)) if settings.json => {
-            let mut document = up_json(&report)?;
+            let mut document = up_json(&ran)?;
             document["seeds"] = serde_json::to_value(&seeded)?;
             if !ignored_seeds.is_empty() {
                 document["seeds"]["ignored"] = serde_json::to_value(&ignored_seeds)?;
@@ -287,7 +299,7 @@ fn after_up(
         Ok(None) => {}
         Err(error) if settings.json => {
             let mut document = crate::error::to_json(&error);
-            document["up"] = up_json(&report)?;
+            document["up"] = up_json(&ran)?;
             print_json(&document);
             return Ok(crate::error::exit_code(&error));
         }

@@ -442,7 +442,8 @@ pub fn create(settings: &Settings, name: &str, reversible: bool, contents: Optio
                     )
                 }
             };
-            files.push((format!("{version}_{slug}.sql").into(), text));
+            // Named as the newest is (breadth trial: mochi-api's sql-migrate files, `20220412135505-init.sql`).
+            files.push((format!("{plain}.sql").into(), text));
         }
         Layout::NodePgMigrate => {
             let (up, down) = layout.section_markers().unwrap_or_default();

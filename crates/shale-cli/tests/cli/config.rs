@@ -870,6 +870,11 @@ fn init_and_new_follow_the_directory_convention() {
         let run: Run = d.bare().args(["new", name]).output().unwrap().into();
         assert!(run.stdout.contains(&format!("{today}.{number}_{name}.sql")), "{}{}", run.stdout, run.stderr);
     }
+    // sql-migrate's files named with a dash (breadth trial: mochi-api's `20220412135505-init.sql`).
+    let s = Project::new("cfg_new_sqlmigrate");
+    s.write("20220412135505-init.sql", "-- +migrate Up\nselect 1;\n-- +migrate Down\nselect 1;\n");
+    let run: Run = s.bare().args(["new", "add guild motto"]).output().unwrap().into();
+    assert!(run.stdout.contains("-add-guild-motto.sql"), "{}{}", run.stdout, run.stderr);
     // Timestamps continue as timestamps.
     let t = Project::new("cfg_new_ts");
     t.write("20240101000000_a.sql", "select 1;");
