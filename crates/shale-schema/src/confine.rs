@@ -351,6 +351,109 @@ pub fn with_kinds_models_do_not_describe(models: &Schema, other: &Schema) -> (Sc
     (out, taken)
 }
 
+/// `model` without the tables `excluded` matches, their partitions (at any depth), and what hangs
+/// on them (indexes, constraints, triggers, policies: objects naming one as their `table`): a
+/// table an application keeps out of its models (a partitioned log the migrations make), which a
+/// drift against the models would list, column by column and partition by partition, for good
+/// (the package trial: 33 differences for one such table, and a CI drift step that never passed).
+pub fn without_tables(model: &Schema, excluded: &Selection) -> Schema {
+    let mut gone: std::collections::BTreeSet<(String, String)> = model
+        .tables
+        .iter()
+        .filter(|t| excluded.matches(&t.schema, &t.name))
+        .map(|t| (t.schema.clone(), t.name.clone()))
+        .collect();
+    // Partitions of a table left out go with it, level by level.
+    loop {
+        let before = gone.len();
+        for t in &model.tables {
+            if t.partition_of.as_ref().is_some_and(|p| gone.contains(&(p.schema.clone(), p.name.clone()))) {
+                gone.insert((t.schema.clone(), t.name.clone()));
+            }
+        }
+        if gone.len() == before {
+            break;
+        }
+    }
+    let mut json = serde_json::to_value(model).expect("a model serializes");
+    if let Value::Object(kinds) = &mut json {
+        for (kind, list) in kinds.iter_mut() {
+            let Value::Array(items) = list else { continue };
+            let field = if kind == "tables" { "name" } else { "table" };
+            items.retain(|item| {
+                let text = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_string);
+                match (text("schema"), text(field)) {
+                    (Some(schema), Some(table)) => !gone.contains(&(schema, table)),
+                    _ => true,
+                }
+            });
+        }
+    }
+    serde_json::from_value(json).expect("the same shape deserializes")
+}
+
+/// Which tables (to show in a diagram, to leave out of a drift): `*` for any characters and `?` for
+/// one; a pattern without a schema (no `.`) matches tables of every schema.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// (schema pattern, table pattern); none: every table.
+    patterns: Vec<(Option<String>, String)>,
+}
+
+impl Selection {
+    /// Every table.
+    pub fn all() -> Selection {
+        Selection::default()
+    }
+
+    /// `PATTERN[,PATTERN...]`, each `table` or `schema.table`.
+    pub fn parse(text: &str) -> Result<Selection, String> {
+        let mut patterns = Vec::new();
+        for pattern in text.split(',').map(str::trim) {
+            if pattern.is_empty() {
+                return Err(format!("`{text}` has an empty pattern: give table names or patterns separated by commas, e.g. `users,billing.*`"));
+            }
+            patterns.push(match pattern.split_once('.') {
+                Some((schema, table)) if !schema.is_empty() && !table.is_empty() => {
+                    (Some(schema.to_string()), table.to_string())
+                }
+                Some(_) => return Err(format!("`{pattern}` is not `table` or `schema.table`")),
+                None => (None, pattern.to_string()),
+            });
+        }
+        Ok(Selection { patterns })
+    }
+
+    pub fn matches(&self, schema: &str, table: &str) -> bool {
+        self.patterns.is_empty()
+            || self.patterns.iter().any(|(s, t)| s.as_deref().is_none_or(|s| glob(s, schema)) && glob(t, table))
+    }
+}
+
+/// Whether `text` matches `pattern` (`*` any characters, `?` one).
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // The classic two-pointer match, backtracking to the last `*`.
+    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
+    while j < t.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == t[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(s) = star {
+            i = s + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|&c| c == '*')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

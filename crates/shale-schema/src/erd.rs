@@ -24,6 +24,7 @@ mod dot;
 mod mermaid;
 mod svg;
 
+pub use crate::confine::Selection;
 pub use definition::Action;
 
 /// The picture's formats.
@@ -62,68 +63,6 @@ pub fn render(diagram: &Diagram, format: Format) -> String {
         Format::Dot => dot::render(diagram),
         Format::Svg => svg::render(diagram),
     }
-}
-
-/// Which tables to show: `*` for any characters and `?` for one; a pattern without a schema
-/// (no `.`) matches tables of every schema.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Selection {
-    /// (schema pattern, table pattern); none: every table.
-    patterns: Vec<(Option<String>, String)>,
-}
-
-impl Selection {
-    /// Every table.
-    pub fn all() -> Selection {
-        Selection::default()
-    }
-
-    /// `PATTERN[,PATTERN...]`, each `table` or `schema.table`.
-    pub fn parse(text: &str) -> Result<Selection, String> {
-        let mut patterns = Vec::new();
-        for pattern in text.split(',').map(str::trim) {
-            if pattern.is_empty() {
-                return Err(format!("`{text}` has an empty pattern: give table names or patterns separated by commas, e.g. `users,billing.*`"));
-            }
-            patterns.push(match pattern.split_once('.') {
-                Some((schema, table)) if !schema.is_empty() && !table.is_empty() => {
-                    (Some(schema.to_string()), table.to_string())
-                }
-                Some(_) => return Err(format!("`{pattern}` is not `table` or `schema.table`")),
-                None => (None, pattern.to_string()),
-            });
-        }
-        Ok(Selection { patterns })
-    }
-
-    pub fn matches(&self, schema: &str, table: &str) -> bool {
-        self.patterns.is_empty()
-            || self.patterns.iter().any(|(s, t)| s.as_deref().is_none_or(|s| glob(s, schema)) && glob(t, table))
-    }
-}
-
-/// Whether `text` matches `pattern` (`*` any characters, `?` one).
-fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    // The classic two-pointer match, backtracking to the last `*`.
-    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
-    while j < t.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == t[j]) {
-            i += 1;
-            j += 1;
-        } else if i < p.len() && p[i] == '*' {
-            star = Some(i);
-            mark = j;
-            i += 1;
-        } else if let Some(s) = star {
-            i = s + 1;
-            mark += 1;
-            j = mark;
-        } else {
-            return false;
-        }
-    }
-    p[i..].iter().all(|&c| c == '*')
 }
 
 /// What the picture shows.

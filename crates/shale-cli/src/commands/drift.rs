@@ -48,6 +48,12 @@ pub struct DriftArgs {
     /// for itself (graphile-worker's `graphile_worker`). Repeat or separate with commas
     #[arg(long, value_name = "SCHEMA", value_delimiter = ',')]
     pub exclude_schema: Vec<String>,
+    /// Leave a table out of the comparison, on both sides, with its partitions, indexes,
+    /// constraints and triggers: `table` (any schema) or `schema.table`, `*` and `?` as wildcards
+    /// (one the models do not declare: a partitioned log the migrations make). Repeat or separate
+    /// with commas
+    #[arg(long, value_name = "TABLE")]
+    pub exclude_table: Vec<String>,
 }
 
 pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
@@ -157,6 +163,12 @@ pub fn run(settings: &Settings, args: &DriftArgs) -> Result<i32> {
         let excluded: Vec<&str> = args.exclude_schema.iter().map(String::as_str).collect();
         expected = shale_schema::confine::without_schemas(&expected, &excluded);
         actual = shale_schema::confine::without_schemas(&actual, &excluded);
+    }
+    if !args.exclude_table.is_empty() {
+        let excluded = shale_schema::confine::Selection::parse(&args.exclude_table.join(","))
+            .map_err(|e| shale::Error::Invalid(format!("--exclude-table: {e}")))?;
+        expected = shale_schema::confine::without_tables(&expected, &excluded);
+        actual = shale_schema::confine::without_tables(&actual, &excluded);
     }
     let drift = differences(&expected, &actual);
     crate::output::note_unread(settings, &actual, "the database", "the comparison");
