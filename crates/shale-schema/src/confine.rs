@@ -457,6 +457,20 @@ fn glob(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn selections_are_globs_optionally_qualified() {
+        let s = Selection::parse("user?,app.*,*_log").unwrap();
+        assert!(s.matches("public", "users"));
+        assert!(s.matches("other", "users"));
+        assert!(!s.matches("public", "user"));
+        assert!(s.matches("app", "anything"));
+        assert!(s.matches("public", "audit_log"));
+        assert!(!s.matches("public", "audit_logs"));
+        assert!(Selection::parse("a,,b").is_err());
+        assert!(Selection::parse(".t").is_err());
+        assert!(glob("a*b*c", "aXXbYYc") && glob("*", "") && !glob("a?", "a") && glob("**a", "ba"));
+    }
     use crate::model::{Column, Index, Table};
 
     #[test]

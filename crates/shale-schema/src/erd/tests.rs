@@ -158,20 +158,6 @@ fn a_selection_shows_referenced_tables_outside_it_by_name_only() {
 }
 
 #[test]
-fn selections_are_globs_optionally_qualified() {
-    let s = Selection::parse("user?,app.*,*_log").unwrap();
-    assert!(s.matches("public", "users"));
-    assert!(s.matches("other", "users"));
-    assert!(!s.matches("public", "user"));
-    assert!(s.matches("app", "anything"));
-    assert!(s.matches("public", "audit_log"));
-    assert!(!s.matches("public", "audit_logs"));
-    assert!(Selection::parse("a,,b").is_err());
-    assert!(Selection::parse(".t").is_err());
-    assert!(glob("a*b*c", "aXXbYYc") && glob("*", "") && !glob("a?", "a") && glob("**a", "ba"));
-}
-
-#[test]
 fn file_extensions_pick_the_format() {
     for (file, format) in [
         ("docs/schema.mmd", Some(Format::Mermaid)),
