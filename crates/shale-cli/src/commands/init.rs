@@ -65,6 +65,14 @@ pub fn run(settings: &Settings) -> Result<i32> {
         _ => FlywaySettings::default(),
     };
     let template = flyway.written_into(template);
+    let goose_missing = match &found {
+        Some((_, "goose")) => goose_allowing_missing(&settings.root),
+        _ => None,
+    };
+    let template = match &goose_missing {
+        Some(_) => template.replacen("# allow_out_of_order = false", "allow_out_of_order = true", 1),
+        None => template,
+    };
     // graphile-migrate's `.gmrc` sits beside its `migrations/` (the starter's `@app/db/.gmrc`, found
     // from the repository's root: breadth trial, its placeholders were not written).
     let gmrc_root = match &found {
@@ -98,6 +106,9 @@ pub fn run(settings: &Settings) -> Result<i32> {
         gmrc.say();
     }
     flyway.say();
+    if let Some(file) = &goose_missing {
+        println!("allow_out_of_order = true: goose's WithAllowMissing(), passed in {file}");
+    }
     if let Some((variable, key)) = &prisma_url {
         println!(
             "database_url_env = \"{variable}\": the {key}, which Prisma Migrate connects with{}",
@@ -1028,25 +1039,12 @@ fn note_other_histories(root: &Path, chosen: &str) {
 fn note_flyway_java_migrations(root: &Path) {
     let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
     let mut found: Vec<String> = Vec::new();
-    let mut level = vec![listed.to_path_buf()];
-    for _ in 0..12 {
-        let mut deeper = Vec::new();
-        for dir in &level {
-            let Ok(entries) = std::fs::read_dir(dir) else { continue };
-            for e in entries.flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                if e.file_type().is_ok_and(|t| t.is_dir()) {
-                    // (A test's classes are not migrations: Marquez's `V57_1__BackfillFacetsTest`.)
-                    if !name.starts_with('.') && !NOT_THE_PROJECT_S.contains(&name.as_str()) && name != "test" {
-                        deeper.push(e.path());
-                    }
-                } else if flyway_code_migration(&name, dir) {
-                    found.push(e.path().strip_prefix(listed).unwrap_or(&e.path()).display().to_string());
-                }
-            }
+    walk_project(listed, 12, |dir, name, path| {
+        if flyway_code_migration(name, dir) {
+            found.push(path.strip_prefix(listed).unwrap_or(path).display().to_string());
         }
-        level = deeper;
-    }
+        true
+    });
     found.sort();
     let Some(first) = found.first() else { return };
     let more = match found.len() {
@@ -1060,6 +1058,49 @@ fn note_flyway_java_migrations(root: &Path) {
          (its name's, or what its `getVersion()` returns), or build new databases with Flyway up to the last of \
          them first"
     ));
+}
+
+/// Each file of the project up to `depth` folders down, level by level, with its folder and name,
+/// until `visit` returns false: hidden folders, dependencies, build output and tests (`test`: a
+/// test's classes are not migrations, Marquez's `V57_1__BackfillFacetsTest`) left out.
+fn walk_project(root: &Path, depth: usize, mut visit: impl FnMut(&Path, &str, &Path) -> bool) {
+    let mut level = vec![root.to_path_buf()];
+    for _ in 0..depth {
+        let mut deeper = Vec::new();
+        for dir in &level {
+            let Ok(entries) = std::fs::read_dir(dir) else { continue };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    if !name.starts_with('.') && !NOT_THE_PROJECT_S.contains(&name.as_str()) && name != "test" {
+                        deeper.push(e.path());
+                    }
+                } else if !visit(dir, &name, &e.path()) {
+                    return;
+                }
+            }
+        }
+        level = deeper;
+    }
+}
+
+/// The Go file of the project (up to 8 folders down) that passes goose's `WithAllowMissing()`:
+/// its team applies migrations older than the newest applied (breadth trial: thunderdome's branch
+/// migration refused by `up`).
+fn goose_allowing_missing(root: &Path) -> Option<String> {
+    let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
+    let mut found = None;
+    walk_project(listed, 8, |_, name, path| {
+        let small = std::fs::metadata(path).is_ok_and(|m| m.len() < 1 << 20);
+        if name.ends_with(".go")
+            && small
+            && std::fs::read_to_string(path).is_ok_and(|t| t.contains("WithAllowMissing("))
+        {
+            found = Some(path.strip_prefix(listed).unwrap_or(path).display().to_string());
+        }
+        found.is_none()
+    });
+    found
 }
 
 /// Flyway's Java or Kotlin migration by its name: `V56_1__FacetViews.java`; in a folder of

@@ -1523,6 +1523,30 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
     let run: Run = init.output().unwrap().into();
     assert!(run.stdout.contains("dir = \"internal/sql/migrations\", where tern keeps"), "{}{}", run.stdout, run.stderr);
 
+    // goose's WithAllowMissing() in the project's Go code carried as allow_out_of_order (breadth
+    // trial: thunderdome's branch migration refused by `up`).
+    let goose = tempfile::tempdir().unwrap();
+    let dir = goose.path().join("internal/db/migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("00001_a.sql"), "-- +goose Up\nCREATE TABLE a (id int);\n").unwrap();
+    std::fs::create_dir_all(goose.path().join("cmd/migrate")).unwrap();
+    std::fs::write(
+        goose.path().join("cmd/migrate/main.go"),
+        "package main\n\nfunc main() { goose.Up(db, \"migrations\", goose.WithAllowMissing()) }\n",
+    )
+    .unwrap();
+    let mut init = p.bare();
+    init.current_dir(goose.path()).arg("init");
+    let run: Run = init.output().unwrap().into();
+    assert!(
+        run.stdout.contains("goose's WithAllowMissing(), passed in cmd/migrate/main.go"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let toml = std::fs::read_to_string(goose.path().join("shale.toml")).unwrap();
+    assert!(toml.contains("\nallow_out_of_order = true\n"), "{toml}");
+
     // Of several folders of migrations, the main history (most entries), the others named; one
     // written for ClickHouse is none (bun re-check: trigger.dev's side drizzle database, uptrace's
     // `chmigrations` beside its bun `pgmigrations`).
