@@ -949,10 +949,11 @@ impl Ignored {
     }
 
     /// Whether it stays in the folder for good, as part of the project (a code migration, a
-    /// Sqitch verify script), not a file that may be a mistake: said where the files are looked
-    /// at (`status`, `validate`), not in every deploy's log.
+    /// Sqitch verify script, a Sqitch script of no change, which Sqitch passes over too), not a
+    /// file that may be a mistake: said where the files are looked at (`status`, `validate`), not
+    /// in every deploy's log (breadth trial: chef-server's `purge_sequel.sql` at every `up`).
     pub fn is_kept_for_good(&self) -> bool {
-        self.is_code_migration() || self.reason == sqitch::VERIFY_SCRIPT
+        self.is_code_migration() || self.reason == sqitch::VERIFY_SCRIPT || self.reason == sqitch::NO_CHANGE_SCRIPT
     }
 }
 

@@ -274,10 +274,15 @@ fn sqitch_projects_run_in_plan_order() {
         .collect();
     assert_eq!(labels, ["1 appschema", "2 users", "3 app/flips", "4 users"], "{status}");
     // The verify scripts are named where the files are looked at, not in every deploy's log.
+    // So is a deploy script of no change of the plan, which Sqitch passes over too (breadth trial:
+    // chef-server's `purge_sequel.sql` named at every `up`).
+    p.write("deploy/old_purge.sql", "SELECT 1;\n");
     let validate = p.shale(&["validate"]).ok();
     assert!(validate.stderr.contains("verify/appschema.sql: ignored: a Sqitch verify script"), "{}", validate.stderr);
+    assert!(validate.stderr.contains("deploy/old_purge.sql: ignored: a Sqitch script of no change"), "{}", validate.stderr);
     let up = p.shale(&["up"]).ok();
     assert!(!up.stderr.contains("verify/appschema.sql"), "{}", up.stderr);
+    assert!(!up.stderr.contains("old_purge"), "{}", up.stderr);
     assert!(up.stdout.contains("4 users"), "{}", up.stdout);
     let columns = "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns \
                    WHERE table_schema = 'flipr' AND table_name = 'users'";

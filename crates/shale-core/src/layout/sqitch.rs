@@ -18,6 +18,9 @@ pub const PLAN_FILE: &str = "sqitch.plan";
 /// Why a verify script is left alone: Sqitch's own, kept for as long as the project is.
 pub(crate) const VERIFY_SCRIPT: &str = "a Sqitch verify script, which shale does not run (`sqitch verify` does)";
 
+/// Why a script of no change in the plan is left alone: Sqitch passes it over too, for good.
+pub(crate) const NO_CHANGE_SCRIPT: &str = "a Sqitch script of no change in sqitch.plan: Sqitch would not run it either";
+
 /// The scripts a plan gives a place: each file's migration number, change name and role.
 #[derive(Debug, Default)]
 pub(super) struct Plan {
@@ -129,9 +132,7 @@ impl Plan {
         }
         match relative.iter().next().and_then(|f| f.to_str()).unwrap_or_default() {
             "verify" => Classified::Skipped(VERIFY_SCRIPT.into()),
-            _ => Classified::Skipped(
-                "a Sqitch script of no change in sqitch.plan: Sqitch would not run it either".into(),
-            ),
+            _ => Classified::Skipped(NO_CHANGE_SCRIPT.into()),
         }
     }
 }
