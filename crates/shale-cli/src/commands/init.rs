@@ -152,6 +152,9 @@ pub fn run(settings: &Settings) -> Result<i32> {
             if *tool == "Flyway" {
                 note_flyway_java_migrations(&settings.root);
             }
+            if *tool == "Sqitch" {
+                note_sqitch_projects_inside(&settings.root, relative);
+            }
             note_other_histories(&settings.root, relative);
             println!("next: `shale status`, then `shale adopt` on a database {tool} migrated");
         }
@@ -1057,6 +1060,30 @@ fn note_flyway_java_migrations(root: &Path) {
          lacks what they make; port each to SQL in the migrations directory under the version Flyway runs it at \
          (its name's, or what its `getVersion()` returns), or build new databases with Flyway up to the last of \
          them first"
+    ));
+}
+
+/// Sqitch projects in folders of the one `dir` points at (chef-server's `baseline/`, deployed
+/// before the plan above it, whose changes require its): named, since each is deployed from its
+/// own folder, with a history of its own (breadth trial: init named none of them).
+fn note_sqitch_projects_inside(root: &Path, chosen: &str) {
+    let top = root.join(chosen);
+    let mut inside: Vec<String> = Vec::new();
+    walk_project(&top, 6, |dir, name, _| {
+        if name == shale::core::layout::SQITCH_PLAN && dir != top {
+            inside.push(Path::new(chosen).join(dir.strip_prefix(&top).unwrap_or(dir)).display().to_string());
+        }
+        true
+    });
+    inside.sort();
+    if inside.is_empty() {
+        return;
+    }
+    crate::output::note(&format!(
+        "other Sqitch projects inside it: {}; each is deployed from its own folder (`--dir`), with a history of its \
+         own (`history_table` in a shale.toml there); a change requiring another project's waits until that one is \
+         deployed, as Sqitch has it",
+        inside.join(", ")
     ));
 }
 

@@ -1523,6 +1523,22 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
     let run: Run = init.output().unwrap().into();
     assert!(run.stdout.contains("dir = \"internal/sql/migrations\", where tern keeps"), "{}{}", run.stdout, run.stderr);
 
+    // A Sqitch project inside the one chosen, named (breadth trial: chef-server's `baseline/`).
+    let sqitch = tempfile::tempdir().unwrap();
+    let schema = sqitch.path().join("src/schema");
+    std::fs::create_dir_all(schema.join("baseline/deploy")).unwrap();
+    std::fs::create_dir_all(schema.join("deploy")).unwrap();
+    std::fs::write(schema.join("sqitch.plan"), "%project=app\na 2024-01-01T00:00:00Z M <m@x>\n").unwrap();
+    std::fs::write(schema.join("deploy/a.sql"), "CREATE TABLE a (id int);\n").unwrap();
+    std::fs::write(schema.join("baseline/sqitch.plan"), "%project=base\nb 2024-01-01T00:00:00Z M <m@x>\n").unwrap();
+    std::fs::write(schema.join("baseline/deploy/b.sql"), "CREATE TABLE b (id int);\n").unwrap();
+    let mut init = p.bare();
+    init.current_dir(sqitch.path()).arg("init");
+    let run: Run = init.output().unwrap().into();
+    let said = format!("{}{}", run.stdout, run.stderr);
+    assert!(said.contains("dir = \"src/schema\", where Sqitch keeps"), "{said}");
+    assert!(said.contains("other Sqitch projects inside it: src/schema/baseline;"), "{said}");
+
     // goose's WithAllowMissing() in the project's Go code carried as allow_out_of_order (breadth
     // trial: thunderdome's branch migration refused by `up`).
     let goose = tempfile::tempdir().unwrap();

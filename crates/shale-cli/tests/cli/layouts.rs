@@ -279,7 +279,11 @@ fn sqitch_projects_run_in_plan_order() {
     p.write("deploy/old_purge.sql", "SELECT 1;\n");
     let validate = p.shale(&["validate"]).ok();
     assert!(validate.stderr.contains("verify/appschema.sql: ignored: a Sqitch verify script"), "{}", validate.stderr);
-    assert!(validate.stderr.contains("deploy/old_purge.sql: ignored: a Sqitch script of no change"), "{}", validate.stderr);
+    assert!(
+        validate.stderr.contains("deploy/old_purge.sql: ignored: a Sqitch script of no change"),
+        "{}",
+        validate.stderr
+    );
     let up = p.shale(&["up"]).ok();
     assert!(!up.stderr.contains("verify/appschema.sql"), "{}", up.stderr);
     assert!(!up.stderr.contains("old_purge"), "{}", up.stderr);
