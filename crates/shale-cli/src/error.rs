@@ -342,6 +342,10 @@ fn shale_text(error: &ShaleError) -> String {
              hand), record each with `shale repair VERSION --applied --reason ...` ({})",
             migrations.iter().filter_map(|m| m.split(' ').next()).collect::<Vec<_>>().join(", ")
         ),
+        ShaleError::FailedInAnotherRunner { .. } => format!(
+            "{error}, where it would fail the same way. Fix it (`shale status` shows the failure), then run `shale \
+             up` again"
+        ),
         ShaleError::RequiredElsewhere { missing } => {
             let mut projects: Vec<&str> = missing.iter().map(|(_, project, _)| project.as_str()).collect();
             projects.dedup();

@@ -1213,6 +1213,19 @@ fn missing(set: &MigrationSet, version: &Version, record: &AppliedRecord) -> Pla
     }
 }
 
+/// Of the migrations `plan` would apply, the first whose newest record is a failure written after
+/// record `seen_up_to` (the newest this runner saw before it waited for the lock): another runner
+/// tried it meanwhile and it failed, and trying it again at once would fail the same way, each
+/// replica of an application in turn (the package trial: three workers, three failed attempts of
+/// the same migration, each as long as the first).
+pub fn failed_since<'h>(plan: &Plan, history: &'h History, seen_up_to: i64) -> Option<(String, &'h AppliedRecord)> {
+    let records = Records::new(history);
+    plan.steps.iter().filter(|s| s.direction == StepDirection::Up).find_map(|step| {
+        let record = records.by_version.get(step.version.as_ref()?)?;
+        (record.status == RecordStatus::Failed && record.id > seen_up_to).then(|| (step.label(), *record))
+    })
+}
+
 /// The migrations `up` should apply, in order, or every reason it must not.
 pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Result<Plan, Vec<PlanError>> {
     let records = Records::new(history);

@@ -107,6 +107,16 @@ pub enum Error {
         missing.iter().map(|(label, project, change)| format!("{label} requires {project}:{change}")).collect::<Vec<_>>().join(", ")
     )]
     RequiredElsewhere { missing: Vec<(String, String, String)> },
+    /// Migration `label` failed in another runner while this one waited for the migration lock
+    /// (`at`: when, as the history renders times; `error`: what failed): this one does not try it
+    /// again at once, where it would fail the same way (each replica of an application in turn).
+    /// Nothing of it ran here; the migrations before it are applied.
+    #[error(
+        "migration {label} failed in another runner while this one waited for the migration lock{}{}: not run again by this one",
+        at.as_deref().map(|at| format!(" (at {at})")).unwrap_or_default(),
+        error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+    )]
+    FailedInAnotherRunner { label: String, at: Option<String>, error: Option<String> },
     /// The tool whose history a baseline left as it was records, as applied, migrations shale was
     /// about to run (`migrations`, as labels): it ran them since (they were ported to files shale
     /// runs), or before a baseline given a lower version. Running them would apply them twice.
@@ -319,6 +329,7 @@ impl Error {
                     .into(),
             ),
             Error::SeedsBeforeMigrations { .. } => Some("apply the migrations first (or with the seeds)".into()),
+            Error::FailedInAnotherRunner { .. } => Some("fix the migration, then migrate again".into()),
             Error::RequiredElsewhere { .. } => Some(
                 "deploy the other project first (from its own plan, with a history of its own), then this one".into(),
             ),
@@ -373,6 +384,7 @@ impl Error {
             | Error::Settings(_)
             | Error::Unsafe(_) => ErrorKind::Usage,
             Error::LockLost { .. } | Error::OtherToolLocked { .. } => ErrorKind::Unavailable,
+            Error::FailedInAnotherRunner { .. } => ErrorKind::Failed,
             Error::Pg(e) => match e {
                 PgError::Connect(e) if e.settings_problem || e.refused_as_given() => ErrorKind::Usage,
                 // shale's own queries refused by where the connection landed, not by the

@@ -482,10 +482,11 @@ impl Migrator {
         // Planned again under the lock: this first look need not be held meanwhile (with 10,000
         // pending migrations it is megabytes).
         drop(plan);
+        let seen_up_to = history.records.iter().map(|r| r.id).max().unwrap_or(0);
         // Another runner may have applied them while this one waited: plan again under the lock.
         let mut report = self
             .under_lock(Some(client), on_event, async |session, on_event| {
-                self.up_locked(session, request, &facts, on_event).await
+                self.up_locked(session, request, (&facts, seen_up_to), on_event).await
             })
             .await?;
         report.duration_ms = started.elapsed().as_millis() as u64;
@@ -495,16 +496,21 @@ impl Migrator {
         Ok(report)
     }
 
+    /// `seen_up_to`: the newest history record read before waiting for the lock.
     async fn up_locked(
         &self,
         session: &LockedSession,
         request: &UpRequest,
-        facts: &shale_pg::inspect::DatabaseFacts,
+        (facts, seen_up_to): (&shale_pg::inspect::DatabaseFacts, i64),
         on_event: OnEvent<'_>,
     ) -> Result<RunReport, Error> {
         let client = &session.client;
         let (history, _) = self.history(client, false, true).await?;
         let plan = plan_up(&self.set(), &history, request)?;
+        if let Some((label, record)) = plan::failed_since(&plan, &history, seen_up_to) {
+            let (at, error) = (record.applied_at.clone(), record.error.clone());
+            return Err(Error::FailedInAnotherRunner { label, at, error });
+        }
         // Vetted again: while this runner waited, the history may have changed the plan.
         if let Some(vet) = &request.vet {
             (vet.0)(&plan, facts).map_err(Error::Unsafe)?;

@@ -226,6 +226,29 @@ fn a_runner_that_lost_its_lease_records_no_failure_after_the_fact() {
     assert_eq!(p.psql("SELECT count(*) FROM shale_migrations"), "0", "no failed row written without the lease");
 }
 
+/// A migration that failed in another runner while this one waited for the lock is not tried
+/// again by this one, where it would fail the same way (the package trial: three workers, three
+/// failed attempts, each as long as the first); a later run tries it again.
+#[test]
+fn a_migration_another_runner_just_failed_is_not_run_again_at_once() {
+    let p = Project::new("once_failed_meanwhile");
+    p.psql("CREATE SEQUENCE tries");
+    p.write("001_ok.sql", "CREATE TABLE ok (id int);\n");
+    p.write("002_bad.sql", "SELECT nextval('tries');\nSELECT pg_sleep(2);\nSELECT * FROM nowhere;\n");
+    let runners: Vec<_> = (0..3).map(|_| p.spawn(&["up"])).collect();
+    let runs: Vec<Run> = runners.into_iter().map(finish).collect();
+    let said: Vec<&str> = runs.iter().map(|r| r.stderr.as_str()).collect();
+    assert!(runs.iter().all(|r| r.code == 1), "{said:#?}");
+    let waited = said.iter().filter(|s| s.contains("failed in another runner while this one waited")).count();
+    assert_eq!(waited, 2, "{said:#?}");
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations WHERE status = 'failed'"), "1");
+    // (nextval is not rolled back: it counts the attempts.)
+    assert_eq!(p.psql("SELECT last_value FROM tries"), "1");
+    // A run after it tries it again.
+    assert_eq!(p.shale(&["up"]).code, 1);
+    assert_eq!(p.psql("SELECT count(*) FROM shale_migrations WHERE status = 'failed'"), "2");
+}
+
 /// Many runners at once through a pooler, the default `lock = auto`: each migration runs once,
 /// nothing is recorded twice or as failed, and no lock is left behind.
 fn many_runners_through(pool_mode: &str, runners: usize) {
