@@ -48,6 +48,23 @@ const THREE: &[(&str, &str)] = &[
     ("10_c.up.sql", "create table c (id int);"),
 ];
 
+/// A failure written after the newest row this runner saw is another runner's, just now; one it
+/// saw before it waited is its own to try again.
+#[test]
+fn a_failure_since_the_history_was_read_is_found() {
+    let s = set(THREE);
+    let failed =
+        |id: i64| AppliedRecord { id, status: RecordStatus::Failed, error: Some("boom".into()), ..applied(&s, "2") };
+    let h = History { records: vec![applied(&s, "1"), failed(5)] };
+    let plan = plan_up(&s, &h, &up_all()).unwrap();
+    assert_eq!(labels(&plan), ["2 b", "10 c"]);
+    let (label, record) = failed_since(&plan, &h, 4).unwrap();
+    assert_eq!((label.as_str(), record.error.as_deref()), ("2 b", Some("boom")));
+    assert!(failed_since(&plan, &h, 5).is_none(), "seen before the wait: tried again");
+    let succeeded = History { records: vec![applied(&s, "1")] };
+    assert!(failed_since(&plan_up(&s, &succeeded, &up_all()).unwrap(), &succeeded, 0).is_none());
+}
+
 #[test]
 fn pending_in_order_and_targets() {
     let s = set(THREE);
