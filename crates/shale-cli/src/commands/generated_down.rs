@@ -26,23 +26,53 @@ pub struct GeneratedDown {
 }
 
 impl GeneratedDown {
-    /// The tables whose rows are what its destructive statements lose, `(schema, name)`: each a
-    /// drop of a table or a change of one of its columns. None where one loses something else (a
-    /// sequence's position, an enum's labels), which no table being empty makes safe.
-    pub fn loses_rows_of(&self) -> Option<Vec<(String, String)>> {
-        self.destructive
+    /// Its SQL, where it runs without `--allow-destructive` because the tables whose rows it would
+    /// lose held none: checked again under their lock, in its transaction, so that rows a session
+    /// committed while the down waited for the lock refuse it (the re-check: a row committed during
+    /// the wait was dropped with its table).
+    pub fn guarded_sql(&self) -> String {
+        let Some(mut tables) = self.loses_rows_of().filter(|t| !t.is_empty()) else { return self.sql.clone() };
+        tables.sort();
+        tables.dedup();
+        let names: Vec<String> = tables.iter().map(|(s, t)| shale::core::ident::qualified(s, t)).collect();
+        let checks: String = names
             .iter()
-            .map(|object| {
-                let (kind, name) = object.split_once(' ')?;
-                let mut parts = name.splitn(3, '.');
-                let (schema, table) = (parts.next()?, parts.next()?);
-                let whole = parts.next().is_none();
-                match (kind, whole) {
-                    ("table", true) | ("column", false) => Some((schema.to_string(), table.to_string())),
-                    _ => None,
-                }
+            .map(|name| {
+                format!(
+                    "  IF EXISTS (SELECT FROM {name}) THEN RAISE EXCEPTION 'this generated down would drop the rows % \
+                     holds now: run it again with --allow-destructive where that is meant', {}; END IF;\n",
+                    shale::pg::sql::quote_literal(name)
+                )
             })
-            .collect()
+            .collect();
+        format!(
+            "-- Run as holding no row: checked again under the tables' lock, rows written since refuse it.\n\
+             LOCK TABLE {} IN ACCESS EXCLUSIVE MODE;\nDO $shale_guard$ BEGIN\n{checks}END $shale_guard$;\n{}",
+            names.join(", "),
+            self.sql
+        )
+    }
+
+    /// The tables whose rows are what its destructive statements lose, `(schema, name)`: each a
+    /// drop of a table or a change of one of its columns (a schema's drop, which fails where
+    /// anything is left in it, loses nothing itself: the re-check found one refused). None where
+    /// one loses something else (a sequence's position, an enum's labels), which no table being
+    /// empty makes safe.
+    pub fn loses_rows_of(&self) -> Option<Vec<(String, String)>> {
+        let mut tables = Vec::new();
+        for object in &self.destructive {
+            let (kind, name) = object.split_once(' ')?;
+            let mut parts = name.splitn(3, '.');
+            let (schema, table, column) = (parts.next()?, parts.next(), parts.next());
+            match (kind, table, column) {
+                ("schema", None, None) => {}
+                ("table", Some(table), None) | ("column", Some(table), Some(_)) => {
+                    tables.push((schema.to_string(), table.to_string()))
+                }
+                _ => return None,
+            }
+        }
+        Some(tables)
     }
 }
 
@@ -139,4 +169,36 @@ pub fn generate(
         downs.push(GeneratedDown { version: version.clone(), label, sql, destructive });
     }
     Ok(downs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GeneratedDown;
+
+    fn down(destructive: &[&str]) -> GeneratedDown {
+        GeneratedDown {
+            version: shale::Version::parse("2").unwrap(),
+            label: "2 x".into(),
+            sql: "DROP TABLE public.t;\n".into(),
+            destructive: destructive.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_rows_a_down_loses_are_its_tables() {
+        let tables = |d: &[&str]| down(d).loses_rows_of();
+        let t = |s: &str, n: &str| (s.to_string(), n.to_string());
+        assert_eq!(tables(&["table public.t", "column app.u.email"]), Some(vec![t("public", "t"), t("app", "u")]));
+        // A schema's drop loses nothing itself: it fails where anything is left in it.
+        assert_eq!(tables(&["table other.c", "schema other"]), Some(vec![t("other", "c")]));
+        assert_eq!(tables(&["schema other"]), Some(vec![]));
+        // A sequence's position or an enum's labels: no table being empty makes it safe.
+        assert_eq!(tables(&["table public.t", "sequence public.s"]), None);
+        assert_eq!(tables(&["type public.mood"]), None);
+        let guarded = down(&["table public.t"]).guarded_sql();
+        assert!(guarded.starts_with("-- Run as holding no row"), "{guarded}");
+        assert!(guarded.contains("LOCK TABLE public.t IN ACCESS EXCLUSIVE MODE;"), "{guarded}");
+        assert!(guarded.ends_with("DROP TABLE public.t;\n"), "{guarded}");
+        assert_eq!(down(&["schema other"]).guarded_sql(), "DROP TABLE public.t;\n");
+    }
 }

@@ -360,9 +360,14 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
                 settings.scratch_server(args.dev_url.as_deref()),
                 home,
             )?;
+            // Without --allow-destructive, a down run because its tables held no row checks again.
+            let sql = |d: &super::generated_down::GeneratedDown| match args.allow_destructive {
+                true => d.sql.clone(),
+                false => d.guarded_sql(),
+            };
             if !settings.quiet && !settings.json {
                 for d in downs.iter().rev() {
-                    println!("-- down of {} (generated):\n{}", d.label, d.sql.trim_end());
+                    println!("-- down of {} (generated):\n{}", d.label, sql(d).trim_end());
                     println!();
                 }
             }
@@ -373,7 +378,7 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
                     .map(|d| (d.label.clone(), d.loses_rows_of()))
                     .collect();
             }
-            migrator.generated_downs = downs.into_iter().map(|d| (d.version, d.sql.into())).collect();
+            migrator.generated_downs = downs.iter().map(|d| (d.version.clone(), sql(d).into())).collect();
         }
     }
     // Every down is read before the first runs, as `up` reads its files: one that does not parse

@@ -707,3 +707,28 @@ CREATE TABLE events_2025 (id bigint NOT NULL, at date NOT NULL, x int);",
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM pg_inherits WHERE inhrelid = 'events_2025'::regclass"), "1");
 }
+
+/// A generated down run because its table held no row checks again under the table's lock: rows
+/// a session committed while the down waited for it refuse it (the re-check: a row committed
+/// during the wait was dropped with its table).
+#[test]
+fn a_generated_down_checks_again_under_the_lock_that_the_table_holds_no_row() {
+    let p = Project::new("busy_downgen_guard");
+    p.write("001_t.sql", "CREATE TABLE t (id int);");
+    p.write("002_p.sql", "CREATE TABLE p (id int);");
+    p.shale(&["up"]).ok();
+    let (holder, mut stdin) = idle_in_transaction_on(&p, "writer", "p");
+    let down = p.spawn(&["down", "--step", "1", "--generate"]);
+    wait_until_shale_waits(&p);
+    stdin.write_all(b"INSERT INTO p VALUES (1);\nCOMMIT;\n").unwrap();
+    drop(stdin);
+    finish(holder);
+    let down = finish(down);
+    assert_eq!(down.code, 1, "{}{}", down.stdout, down.stderr);
+    assert!(down.stderr.contains("this generated down would drop the rows public.p holds now"), "{}", down.stderr);
+    assert_eq!(p.psql("SELECT count(*) FROM p"), "1", "the row committed during the wait stays");
+    // Empty again, it runs.
+    p.psql("DELETE FROM p");
+    p.shale(&["down", "--step", "1", "--generate"]).ok();
+    assert!(!p.tables().contains(&"p".to_string()));
+}
