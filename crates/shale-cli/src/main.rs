@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod dotenv;
 mod error;
 mod output;
 mod settings;

@@ -948,18 +948,24 @@ fn read_config(path: &Path) -> Result<(ConfigFile, shale::HistoryTable)> {
     Ok((config, history))
 }
 
-/// The entries of a `.env` file (empty when there is none). A line that does not parse is reported
-/// by its line number alone: the line itself may hold a password.
+/// The entries of a `.env` file (empty when there is none), read as python-dotenv reads them
+/// ([`crate::dotenv`]). A line that does not read is reported by its number alone: the line itself
+/// may hold a password.
 fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
-    let mut entries = HashMap::new();
     if !path.exists() {
-        return Ok(entries);
+        return Ok(HashMap::new());
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    // Line for line the same, an unquoted value with spaces quoted as dotenvy reads it.
-    let (text, passed_over) = quote_unquoted_values(&text);
-    if !passed_over.is_empty() {
-        let lines: Vec<String> = passed_over.iter().map(ToString::to_string).collect();
+    let read =
+        crate::dotenv::parse(&text, |name| std::env::var(name).ok()).map_err(|crate::dotenv::Unclosed(number)| {
+            shale::Error::Invalid(format!(
+                "{}:{number}: a quoted value opens here and is never closed; close it (the line is not shown: it may \
+             hold a password)",
+                path.display()
+            ))
+        })?;
+    if !read.passed_over.is_empty() {
+        let lines: Vec<String> = read.passed_over.iter().map(ToString::to_string).collect();
         crate::output::warning(&format!(
             "{}: line(s) {} are no `KEY=value` assignment: passed over, as python-dotenv passes over them (a \
              `KEY: value` line, which Node's dotenv reads, is one: write it `KEY=value`; the lines are not shown: \
@@ -968,136 +974,7 @@ fn read_dotenv(path: &Path) -> Result<HashMap<String, String>> {
             lines.join(", ")
         ));
     }
-    for item in dotenvy::from_read_iter(text.as_bytes()) {
-        match item {
-            Ok((key, value)) => {
-                entries.insert(key, value);
-            }
-            Err(dotenvy::Error::LineParse(line, _)) => {
-                let number = text
-                    .find(line.trim_end())
-                    .map(|offset| shale_core::LineIndex::new(&text).line_col(&text, offset).0)
-                    .unwrap_or(1);
-                bail!(shale::Error::Invalid(format!(
-                    "{}:{number}: this line is not `KEY=value` (an unclosed quote, say); \
-                     fix it, or quote the value (the line is not shown: it may hold a password)",
-                    path.display()
-                )));
-            }
-            Err(e) => {
-                bail!(shale::Error::Invalid(format!("{}: cannot read it ({})", path.display(), error_kind(&e))))
-            }
-        }
-    }
-    Ok(entries)
-}
-
-/// `text` (a .env file) with each `KEY=two words` line written `KEY="two words"`, line for line:
-/// python-dotenv and Node's dotenv read an unquoted value with spaces as the words, and dotenvy
-/// refuses it (the live re-check: refused, and `init` wrote nothing). Lines inside a quoted value
-/// that spans lines are left as they are. (Read from the file, line by line: dotenvy's error
-/// names a value, not its line, and a value found on another line sent the migrations to another
-/// database, in review.)
-///
-/// A line that is no assignment at all (a committed `.env` holding YAML: the breadth sweep's
-/// alf.io stopped every command) is left out, blank, with its number returned: Node's dotenv and
-/// python-dotenv pass over it. A line of a variable whose value does not read is not: it may be
-/// the database's URL.
-fn quote_unquoted_values(text: &str) -> (String, Vec<usize>) {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut open: Option<char> = None;
-    let mut passed_over = Vec::new();
-    for (number, line) in text.split_inclusive('\n').enumerate() {
-        let body = line.trim_end_matches(['\n', '\r']);
-        let ending = &line[body.len()..];
-        let comment_or_blank = body.trim().is_empty() || body.trim_start().starts_with('#');
-        if open.is_none() && !comment_or_blank && assignment(body).is_none() {
-            passed_over.push(number + 1);
-            out.push_str(ending);
-            continue;
-        }
-        if open.is_none() {
-            if let Some((key, value)) = unquoted_with_spaces(body).filter(|(_, v)| v.contains(char::is_whitespace)) {
-                out.push_str(&format!("{key}=\"{}\"{ending}", dollars_as_written(&value)));
-                continue;
-            }
-        }
-        // Where a quoted value opens and does not close on its line (a certificate, say).
-        let value_at = match open {
-            Some(_) => 0,
-            None if body.trim_start().starts_with('#') => body.len(),
-            None => body.find('=').map_or(body.len(), |at| at + 1),
-        };
-        out.push_str(&body[..value_at]);
-        let value = &body[value_at..];
-        let mut escaped = false;
-        for (at, c) in value.char_indices() {
-            match (open, c) {
-                (_, '\\') if !escaped => {
-                    escaped = true;
-                    out.push(c);
-                    continue;
-                }
-                (None, '#') => {
-                    out.push_str(&value[at..]);
-                    break;
-                }
-                (None, '"' | '\'') if !escaped => open = Some(c),
-                (Some(q), c) if c == q && !escaped => open = None,
-                // Outside single quotes, a `$` that does not open `${NAME}` is a `$`.
-                (None | Some('"'), '$') if !escaped && !value[at + 1..].starts_with('{') => out.push('\\'),
-                _ => {}
-            }
-            out.push(c);
-            escaped = false;
-        }
-        out.push_str(ending);
-    }
-    (out, passed_over)
-}
-
-/// `value` with each `$` that does not open `${NAME}` escaped: python-dotenv expands only
-/// `${NAME}` and Node's dotenv nothing, where dotenvy also expands `$NAME` (the package trial: a
-/// password `Ab#Cd$Ef!x` that the application's dotenv read as written lost `$Ef`, and shale was
-/// refused as with a wrong password).
-fn dollars_as_written(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    for (at, c) in value.char_indices() {
-        if c == '$' && !value[at + 1..].starts_with('{') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// The key and the value of `KEY=value` (with `export` before it), if the line is one.
-fn assignment(line: &str) -> Option<(&str, &str)> {
-    let line = line.trim();
-    let line = line.strip_prefix("export ").map(str::trim_start).unwrap_or(line);
-    let (key, value) = line.split_once('=')?;
-    let key = key.trim_end();
-    let valid_key = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
-    valid_key.then_some((key, value))
-}
-
-/// `KEY=two words` (with `export` before it, a ` # comment` after it): an unquoted value with
-/// spaces, which python-dotenv and Node's dotenv read as the words (the live re-check: refused,
-/// and `init` wrote nothing). None for a line with a quote in its value, or not `KEY=...`.
-fn unquoted_with_spaces(line: &str) -> Option<(String, String)> {
-    let (key, value) = assignment(line)?;
-    let value = value.split(" #").next().unwrap_or_default().trim();
-    (!value.contains(['"', '\'', '`', '\\'])).then(|| (key.to_string(), value.to_string()))
-}
-
-/// What went wrong reading .env, without anything of its content.
-fn error_kind(e: &dotenvy::Error) -> &'static str {
-    match e {
-        dotenvy::Error::Io(_) => "an I/O error",
-        dotenvy::Error::EnvVar(_) => "an invalid variable",
-        _ => "a line that does not parse",
-    }
+    Ok(read.entries.into_iter().collect())
 }
 
 /// Line and column of `key = ...` in a TOML text ((1, 1) when it is not found at a line start).
@@ -1170,60 +1047,18 @@ fn liquibase_selection(
 
 #[cfg(test)]
 mod tests {
-    use super::{quote_unquoted_values, read_dotenv};
+    use super::read_dotenv;
 
-    /// Unquoted values with spaces read as python-dotenv reads them, each on its own line (review:
-    /// a value found on another line than the one refused gave PGDATABASE the wrong database).
+    /// The file's unclosed quote is named by its line, not shown (it may be the URL).
     #[test]
-    fn unquoted_values_with_spaces_are_their_words() {
-        let text = "PGHOST=127.0.0.1\n# the label is t40e env\nAPP_DB_LABEL=t40e env\nPGDATABASE=t40e env # the db\n\
-                    export GREETING = hello world\nCERT=\"-----BEGIN\nNOT_A_KEY=inside the value\n-----END\"\nPLAIN=x\n";
-        let (quoted, passed_over) = quote_unquoted_values(text);
-        assert_eq!(quoted.lines().count(), text.lines().count());
-        assert!(passed_over.is_empty());
+    fn a_dotenv_that_does_not_read_names_its_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(".env");
-        std::fs::write(&path, text).unwrap();
-        let env = read_dotenv(&path).unwrap();
-        assert_eq!(env["APP_DB_LABEL"], "t40e env");
-        assert_eq!(env["PGDATABASE"], "t40e env");
-        assert_eq!(env["GREETING"], "hello world");
-        assert_eq!(env["CERT"], "-----BEGIN\nNOT_A_KEY=inside the value\n-----END");
-        assert_eq!(env["PLAIN"], "x");
-        assert!(!env.contains_key("NOT_A_KEY"));
-    }
-
-    /// A `$` is a `$`, as python-dotenv and Node's dotenv read it, but where it opens `${NAME}`
-    /// (the package trial: a password `Ab#Cd$Ef!x` lost `$Ef`, and the login was refused).
-    #[test]
-    fn a_dollar_is_kept_as_written() {
-        let text = "A=\"Ab#Cd$Ef!x\"\nB=Ab%23Cd$Ef!x\nC='x$y'\nD=\"${A}/z\"\nE=a\\$b\nF=two $words here # c\nG=$\n# a $comment\n";
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(".env");
-        std::fs::write(&path, text).unwrap();
-        let env = read_dotenv(&path).unwrap();
-        assert_eq!(env["A"], "Ab#Cd$Ef!x");
-        assert_eq!(env["B"], "Ab%23Cd$Ef!x");
-        assert_eq!(env["C"], "x$y");
-        assert_eq!(env["D"], "Ab#Cd$Ef!x/z");
-        assert_eq!(env["E"], "a$b");
-        assert_eq!(env["F"], "two $words here");
-        assert_eq!(env["G"], "$");
-    }
-
-    /// A `.env` holding YAML (alf.io's, committed): its lines are passed over, and the variables
-    /// among them read; an assignment whose value does not read still stops the run.
-    #[test]
-    fn lines_that_are_no_assignment_are_passed_over() {
-        let text =
-            "spring:\n  datasource:\n    url: jdbc:postgresql://db/app?ssl=true\nDATABASE_URL=postgres://db/app\n";
-        let (_, passed_over) = quote_unquoted_values(text);
-        assert_eq!(passed_over, [1, 2, 3]);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(".env");
-        std::fs::write(&path, text).unwrap();
+        std::fs::write(&path, "OTHER=1\nDATABASE_URL=\"postgres://app:secret@db/app\nNEXT=2\n").unwrap();
+        let error = read_dotenv(&path).unwrap_err().to_string();
+        assert!(error.contains(".env:2: a quoted value opens here and is never closed"), "{error}");
+        assert!(!error.contains("secret"), "{error}");
+        std::fs::write(&path, "spring:\n  url: x\nDATABASE_URL=postgres://db/app\n").unwrap();
         assert_eq!(read_dotenv(&path).unwrap()["DATABASE_URL"], "postgres://db/app");
-        std::fs::write(&path, "DATABASE_URL=\"postgres://db/app\nOTHER=1\n").unwrap();
-        assert!(read_dotenv(&path).unwrap_err().to_string().contains(".env:1: this line is not `KEY=value`"));
     }
 }
