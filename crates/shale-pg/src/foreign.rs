@@ -443,6 +443,14 @@ pub async fn sqitch_changes_missing(
     Ok(required.iter().filter(|r| !found(r)).cloned().collect())
 }
 
+/// Whether the Sqitch registry whose `changes` table is `changes` holds a change of `project`
+/// (one registry may hold several projects'). One query.
+pub async fn sqitch_holds_project(client: &Client, changes: &ForeignTable, project: &str) -> Result<bool, PgError> {
+    let sql = format!("SELECT EXISTS (SELECT FROM {} WHERE project = {})", changes.name(), quote_literal(project));
+    let rows = simple_rows(client, &sql, "reading which projects Sqitch deployed").await?;
+    Ok(rows.first().is_some_and(|r| r[0] == "t"))
+}
+
 /// A time `utc_text` rendered, None where there was none.
 fn time(text: &str) -> Option<String> {
     Some(text.to_string()).filter(|t| !t.is_empty())

@@ -1026,6 +1026,17 @@ impl Migrator {
     pub(crate) async fn foreign_history_without_adoption(&self, client: &Client) -> Result<Vec<ForeignTable>, Error> {
         let mut found = self.other_histories(client).await?;
         found.retain(|t| !self.own_table(t));
+        // A Sqitch registry holding only other projects' changes is not this plan's history (the
+        // re-check: Sqitch deployed oss_chef, and the enterprise plan was told to adopt it).
+        if let Some(project) = self.set().sqitch_project.clone() {
+            let mut kept = Vec::with_capacity(found.len());
+            for table in found {
+                if table.tool != Tool::Sqitch || foreign::sqitch_holds_project(client, &table, &project).await? {
+                    kept.push(table);
+                }
+            }
+            found = kept;
+        }
         // Those on the search_path, when there are any: another schema's is likely another
         // application's (detect lists those on the search_path first); but for the tools that
         // keep their history in a schema of their own (graphile-migrate's `graphile_migrate`:

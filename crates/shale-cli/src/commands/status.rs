@@ -645,6 +645,8 @@ fn moved_here(moved: &[PlanError], row: &shale::core::StatusRow) -> bool {
 fn note_required_elsewhere(set: &shale_core::MigrationSet) {
     let mut each: Vec<String> =
         set.sqitch_requires_elsewhere.iter().map(|r| format!("{}:{}", r.project, r.required)).collect();
+    // (Each once, however many changes require it: the re-check counted 15 of 10.)
+    each.sort();
     each.dedup();
     if each.is_empty() {
         return;

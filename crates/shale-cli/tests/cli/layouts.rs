@@ -229,8 +229,16 @@ fn a_sqitch_change_requiring_another_project_s_waits_for_it() {
     std::fs::write(base.join("revert/roles.sql"), "DROP TABLE roles;\n").unwrap();
     std::fs::write(base.join("shale.toml"), "history_table = \"shale_migrations_base\"\n").unwrap();
 
-    let validate = p.shale(&["validate"]).ok();
-    assert!(validate.stderr.contains("require changes of other projects: base:roles;"), "{}", validate.stderr);
+    // Without a database, validate names the requirement; with this one, it refuses as `up` does.
+    let offline: Run = p.bare().arg("validate").output().unwrap().into();
+    assert!(offline.stderr.contains("require changes of other projects: base:roles;"), "{}", offline.stderr);
+    let validate = p.shale(&["validate"]);
+    assert_eq!(validate.code, 2, "{}", validate.stderr);
+    assert!(validate.stderr.contains("2 widen requires base:roles"), "{}", validate.stderr);
+    // The dry run refuses it as the run does (the re-check: it planned all of it).
+    let dry = p.shale(&["up", "--dry-run"]);
+    assert_eq!(dry.code, 2, "{}{}", dry.stdout, dry.stderr);
+    assert!(dry.stderr.contains("2 widen requires base:roles"), "{}", dry.stderr);
     let refused = p.shale(&["up"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(refused.stderr.contains("2 widen requires base:roles"), "{}", refused.stderr);
@@ -240,6 +248,18 @@ fn a_sqitch_change_requiring_another_project_s_waits_for_it() {
     p.shale(&["--config", "base/shale.toml", "--dir", "base", "up"]).ok();
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'roles'"), "2");
+    // Deployed by Sqitch instead, its registry holding only the other project's changes: that
+    // registry is no history of this plan to adopt (the re-check: `up` asked for an adopt), and
+    // the requirement is met there.
+    let q = Project::new("layouts_sqitch_required_registry");
+    q.copy_from(&p, &["sqitch.plan", "deploy/first.sql", "deploy/widen.sql"]);
+    q.psql(&format!(
+        "CREATE TABLE roles (id int); CREATE SCHEMA sqitch; {SQITCH_CHANGES}
+         INSERT INTO sqitch.changes (change_id, change, project, committer_name, committer_email, planned_at, planner_name, planner_email)
+         VALUES ('r1', 'roles', 'base', 'M', 'm@x', now(), 'M', 'm@x')"
+    ));
+    q.shale(&["up"]).ok();
+    assert_eq!(q.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'roles'"), "2");
     // Reverted there since: refused again.
     p.shale(&["down", "--step", "2"]).ok();
     p.shale(&["--config", "base/shale.toml", "--dir", "base", "down", "--step", "1"]).ok();

@@ -241,6 +241,8 @@ impl Migrator {
         // way of a file outside a transaction too (operator trial: the dry run planned it).
         self.refuse_what_the_adopted_tool_applied(&client, &history, &plan).await?;
         self.check_schema_is_pinned(&client, &plan).await?;
+        // (The re-check: the dry run planned what `up` refused.)
+        self.refuse_requirements_elsewhere(&client, &plan).await?;
         Ok(plan)
     }
 
