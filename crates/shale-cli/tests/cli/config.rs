@@ -4,6 +4,13 @@ use crate::common;
 
 use common::{finish, shown, Project, Run};
 
+/// `shale init` run in `dir` (a project's folder other than the test's own).
+fn init_in(p: &Project, dir: impl AsRef<std::path::Path>) -> Run {
+    let mut init = p.bare();
+    init.current_dir(dir).arg("init");
+    init.output().unwrap().into()
+}
+
 #[test]
 fn custom_variable_from_dotenv_and_real_environment_wins() {
     let p = Project::new("cfg_dotenv");
@@ -331,16 +338,12 @@ fn init_finds_the_directory_another_tool_keeps() {
     let folder = mono.path().join("packages/db/prisma/migrations/20240101000000_init");
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(folder.join("migration.sql"), "CREATE TABLE users (id bigint PRIMARY KEY);\n").unwrap();
-    let mut init = p.bare();
-    init.current_dir(mono.path()).arg("init");
-    let run: Run = init.output().unwrap().into();
+    let run = init_in(&p, mono.path());
     assert!(run.stdout.contains("dir = \"packages/db/prisma/migrations\""), "{}{}", run.stdout, run.stderr);
     // Where migrations/ holds them already, they are counted, not taken for a new directory.
     let here = mono.path().join("packages/db/prisma");
     std::fs::remove_file(mono.path().join("shale.toml")).unwrap();
-    let mut init = p.bare();
-    init.current_dir(&here).arg("init");
-    let run: Run = init.output().unwrap().into();
+    let run = init_in(&p, &here);
     assert!(run.stdout.contains("for the 1 migration(s) in migrations"), "{}{}", run.stdout, run.stderr);
 
     // graphile-migrate's committed folder inside migrations/ (beside its current.sql), Hasura's
@@ -657,9 +660,7 @@ fn init_finds_the_directory_another_tool_keeps() {
         std::fs::write(knex.path().join(format!("migrations/2023010510150{n}_m{n}.js")), "exports.up = () => {};")
             .unwrap();
     }
-    let mut init = p.bare();
-    init.current_dir(knex.path()).arg("init");
-    let run: Run = init.output().unwrap().into();
+    let run = init_in(&p, knex.path());
     assert!(
         run.stdout.contains("for migrations, whose 5 file(s) are not migrations shale runs"),
         "{}{}",
@@ -1452,9 +1453,7 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
     )
     .unwrap();
     let project = Project::new("cfg_init_flyway_ooo");
-    let mut init = project.bare();
-    init.current_dir(spring.path()).arg("init");
-    let run: Run = init.output().unwrap().into();
+    let run = init_in(&project, spring.path());
     assert!(
         run.stdout.contains(
             "allow_out_of_order = true: Flyway's outOfOrder, set in src/main/resources/application.properties"
@@ -1497,9 +1496,7 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
         "-- migrate:up\ncreate table t (id int);\n\n-- migrate:down\n",
     )
     .unwrap();
-    let mut init = p.bare();
-    init.current_dir(q.path()).arg("init");
-    let run: Run = init.output().unwrap().into();
+    let run = init_in(&p, q.path());
     assert!(
         run.stdout.contains("dir = \"migrations/db/migrations\", where dbmate keeps"),
         "{}{}",
@@ -1518,9 +1515,7 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
         "CREATE TABLE b (id int);\n---- create above / drop below ----\nDROP TABLE b;\n",
     )
     .unwrap();
-    let mut init = p.bare();
-    init.current_dir(tern.path()).arg("init");
-    let run: Run = init.output().unwrap().into();
+    let run = init_in(&p, tern.path());
     assert!(run.stdout.contains("dir = \"internal/sql/migrations\", where tern keeps"), "{}{}", run.stdout, run.stderr);
 
     // A Sqitch project inside the one chosen, named (breadth trial: chef-server's `baseline/`).
@@ -1532,9 +1527,7 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
     std::fs::write(schema.join("deploy/a.sql"), "CREATE TABLE a (id int);\n").unwrap();
     std::fs::write(schema.join("baseline/sqitch.plan"), "%project=base\nb 2024-01-01T00:00:00Z M <m@x>\n").unwrap();
     std::fs::write(schema.join("baseline/deploy/b.sql"), "CREATE TABLE b (id int);\n").unwrap();
-    let mut init = p.bare();
-    init.current_dir(sqitch.path()).arg("init");
-    let run: Run = init.output().unwrap().into();
+    let run = init_in(&p, sqitch.path());
     let said = format!("{}{}", run.stdout, run.stderr);
     assert!(said.contains("dir = \"src/schema\", where Sqitch keeps"), "{said}");
     assert!(said.contains("other Sqitch projects inside it: src/schema/baseline;"), "{said}");
@@ -1551,9 +1544,7 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
         "package main\n\nfunc main() { goose.Up(db, \"migrations\", goose.WithAllowMissing()) }\n",
     )
     .unwrap();
-    let mut init = p.bare();
-    init.current_dir(goose.path()).arg("init");
-    let run: Run = init.output().unwrap().into();
+    let run = init_in(&p, goose.path());
     assert!(
         run.stdout.contains("goose's WithAllowMissing(), passed in cmd/migrate/main.go"),
         "{}{}",
@@ -1587,9 +1578,7 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
     }
-    let mut init = p.bare();
-    init.current_dir(several.path()).arg("init");
-    let run: Run = init.output().unwrap().into();
+    let run = init_in(&p, several.path());
     let said = format!("{}{}", run.stdout, run.stderr);
     assert!(said.contains("dir = \"internal-packages/database/prisma/migrations\", where Prisma keeps"), "{said}");
     assert!(said.contains("other migrations here: internal-packages/agent-db/drizzle (drizzle-kit's)"), "{said}");
@@ -1610,9 +1599,7 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
     let tests = java.path().join("api/src/test/java/marquez/db/migrations");
     std::fs::create_dir_all(&tests).unwrap();
     std::fs::write(tests.join("V57_1__BackfillFacetsTest.java"), "class T {}\n").unwrap();
-    let mut init = p.bare();
-    init.current_dir(java.path()).arg("init");
-    let run: Run = init.output().unwrap().into();
+    let run = init_in(&p, java.path());
     assert!(
         run.stdout.contains("dir = \"api/src/main/resources/marquez/db/migration\""),
         "{}{}",
