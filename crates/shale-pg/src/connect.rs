@@ -328,20 +328,23 @@ async fn connect_host(
     )))
 }
 
+/// Whether a pooler refused the login itself: PgBouncer answers with 08P01, its protocol-violation
+/// code (production trial: a wrong password through it exited 3, "a retry may succeed").
+fn pooler_refused_login(db: &tokio_postgres::error::DbError) -> bool {
+    let message = db.message().to_lowercase();
+    db.code().code() == "08P01"
+        && ["password authentication failed", "sasl authentication failed", "no such user"]
+            .iter()
+            .any(|m| message.contains(m))
+}
+
 /// Whether the server (or a pooler answering the login itself) refused the connection as given:
 /// `28P01` (a wrong password), `28000` (no pg_hba.conf entry lets it in, a certificate's CN), a
 /// password asked for and none given, no TLS where sslmode requires it, or a certificate that
 /// fails the check sslmode asks for.
 fn refuses_as_given(error: &tokio_postgres::Error) -> bool {
     if let Some(db) = error.as_db_error() {
-        // PgBouncer answers a login it refuses itself with 08P01, its protocol-violation code
-        // (production trial: a wrong password through it exited 3, "a retry may succeed").
-        let message = db.message().to_lowercase();
-        let pooler_refused = db.code().code() == "08P01"
-            && ["password authentication failed", "sasl authentication failed", "no such user"]
-                .iter()
-                .any(|m| message.contains(m));
-        return matches!(db.code().code(), "28P01" | "28000") || pooler_refused;
+        return matches!(db.code().code(), "28P01" | "28000") || pooler_refused_login(db);
     }
     let mut text = error.to_string().to_lowercase();
     let mut source = std::error::Error::source(error);
@@ -528,6 +531,13 @@ fn classify(error: &tokio_postgres::Error, settings: &ConnectionSettings) -> (St
             ),
             "28000" => format!("the server refused the login: {}", db.message()),
             "3D000" => format!("{}; create it first (`createdb`), or fix the database name", db.message()),
+            // (TLS trial: through PgBouncer, the wrong password had no word of where to look.)
+            "08P01" if pooler_refused_login(db) => format!(
+                "the pooler refused the login: {}; check the password in the URL, PGPASSWORD, .env or the password \
+                 file ({}), and the pooler's own users and passwords (PgBouncer's auth_file or auth_query)",
+                db.message(),
+                settings.passfile.as_deref().unwrap_or("~/.pgpass")
+            ),
             _ => format!("{} (SQLSTATE {code})", db.message()),
         };
         // 57P03: the database system is starting up.

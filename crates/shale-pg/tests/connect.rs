@@ -1265,4 +1265,5 @@ async fn a_wrong_password_a_pooler_refuses_is_refused_as_given() {
     assert!(!format!("{e} {e:?}").contains("hunter2"), "{e:?}");
     assert!(!e.transient, "{e}");
     assert!(e.refused_as_given(), "refused by the pooler as given (exit 2): {e}");
+    assert!(e.to_string().contains("the pooler refused the login") && e.to_string().contains("auth_file"), "{e}");
 }
