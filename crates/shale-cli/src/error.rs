@@ -834,6 +834,12 @@ pub(crate) fn plan_text(problem: &PlanError) -> String {
             "{problem}; go down to {baseline} at most (`shale down --to {baseline}`); below it, restore a backup \
              taken before the baseline, or undo by hand what you need undone"
         ),
+        PlanError::Modified { label, parameter: Some(name), .. } => format!(
+            "{problem}; give ${{{name}}} the value it ran with (as Liquibase was given it, in the environment, or \
+             among the placeholders); where the new value is meant and the database holds what it makes, record it \
+             with `shale repair {} --applied --reason ...`",
+            label.split(' ').next().unwrap_or(label)
+        ),
         PlanError::Modified { label, in_comments_only: true, .. } => {
             format!("{problem}; {}", modified_in_comments_advice(label.split(' ').next().unwrap_or(label)))
         }
@@ -1455,7 +1461,12 @@ mod tests {
         // A down in the up's own file would change what the databases recorded: not offered.
         let e = PlanError::NoDown { label: "0007 add users".into(), layout: Some(shale_core::Layout::Tern) };
         assert!(!plan_text(&e).contains(", or add"), "{}", plan_text(&e));
-        let e = PlanError::Modified { label: "1 a".into(), path: "m/1_a.sql".into(), in_comments_only: false };
+        let e = PlanError::Modified {
+            label: "1 a".into(),
+            path: "m/1_a.sql".into(),
+            in_comments_only: false,
+            parameter: None,
+        };
         assert_eq!(
             plan_text(&e),
             "m/1_a.sql: migration 1 a was changed after it was applied (its checksum differs from the history); \

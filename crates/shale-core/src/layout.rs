@@ -795,6 +795,9 @@ pub struct MigrationSet {
     pub liquibase_selected: Vec<Version>,
     /// Flyway's callbacks shale runs, by event, each event's in the order of their file names.
     pub callbacks: Vec<Callback>,
+    /// The Liquibase parameters (`${name}`) the changesets that run use, with the values they were
+    /// filled with: a changeset changed only by one's value is said so.
+    pub liquibase_parameters: Vec<(String, String)>,
 }
 
 /// What the files are read with that is given from outside them: the values of their
@@ -1335,6 +1338,7 @@ impl MigrationSet {
             selectors_used: false,
             context_names: Default::default(),
             selected: Vec::new(),
+            parameters: Vec::new(),
         };
         migrations.extend(liquibase::folder_migrations(
             master,
@@ -1346,6 +1350,7 @@ impl MigrationSet {
         let liquibase_selectors_used = gathering.selectors_used;
         let liquibase_context_names = Vec::from_iter(gathering.context_names);
         let liquibase_selected = gathering.selected;
+        let liquibase_parameters = gathering.parameters;
         // (The files were read in the order of their paths: that order holds within an event.)
         callbacks.sort_by_key(|c: &Callback| c.event);
         place_prisma_folders_by_name(&mut migrations);
@@ -1376,6 +1381,7 @@ impl MigrationSet {
             liquibase_context_names,
             liquibase_selected,
             callbacks,
+            liquibase_parameters,
         })
     }
 
@@ -1465,6 +1471,7 @@ impl MigrationSet {
             liquibase_context_names: Vec::new(),
             liquibase_selected: Vec::new(),
             callbacks: Vec::new(),
+            liquibase_parameters: Vec::new(),
         })
     }
 

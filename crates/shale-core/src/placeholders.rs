@@ -83,7 +83,8 @@ impl Placeholders {
     /// The value of `name`: given under that name, else under the same name in other case (Flyway's
     /// `FLYWAY_PLACEHOLDERS_IGNOREIFPROD` and Spring's `SPRING_FLYWAY_PLACEHOLDERS_IGNOREIFPROD`
     /// give `ignoreifprod`, for `${ignoreIfProd}`).
-    fn value(&self, name: &str) -> Option<&String> {
+    /// The value of placeholder `name` (its case as Liquibase and Flyway match it: any).
+    pub fn value(&self, name: &str) -> Option<&String> {
         self.values.get(name).or_else(|| self.values.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
     }
 

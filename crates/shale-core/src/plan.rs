@@ -446,6 +446,9 @@ pub enum PlanError {
         /// What changed is comments and white space alone: the SQL that ran, kept in the history,
         /// is the file's but for them (set where the history was read for it).
         in_comments_only: bool,
+        /// What changed is the value given to this Liquibase parameter (`${name}`) alone: the
+        /// file is as it was (set where the history was read for it).
+        parameter: Option<String>,
     },
     /// `file`: the file as the history recorded it, when it did; `in_its_file`: that file is
     /// here, holding other migrations (a Liquibase changeset taken out of its changelog).
@@ -574,12 +577,19 @@ pub enum PlanError {
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PlanError::Modified { label, path, in_comments_only: false } => write!(
+            PlanError::Modified { label, path, parameter: Some(name), .. } => write!(
+                f,
+                "{}: migration {label} was changed after it was applied, by the value given to its Liquibase \
+                 parameter ${{{name}}} alone: its file is as it was, and the value is not the one it ran with \
+                 (Liquibase refuses it too: the SQL it checks has the values in)",
+                path.display()
+            ),
+            PlanError::Modified { label, path, in_comments_only: false, .. } => write!(
                 f,
                 "{}: migration {label} was changed after it was applied (its checksum differs from the history)",
                 path.display()
             ),
-            PlanError::Modified { label, path, in_comments_only: true } => write!(
+            PlanError::Modified { label, path, in_comments_only: true, .. } => write!(
                 f,
                 "{}: migration {label} was changed after it was applied, in its comments and white space only \
                  (the SQL that ran, which the history kept, is the file's but for them)",
@@ -734,6 +744,9 @@ impl PlanError {
     /// e.g. "allow out-of-order migrations for this run, ...". `None` where the text says it all.
     pub fn hint(&self) -> Option<&'static str> {
         Some(match self {
+            PlanError::Modified { parameter: Some(_), .. } => {
+                "give the parameter the value it ran with; where the new value is meant and the database holds what it makes, record the migration as applied as it is now, with a repair"
+            }
             PlanError::Modified { in_comments_only: true, .. } => MODIFIED_IN_COMMENTS_HINT,
             PlanError::Modified { .. } => MODIFIED_HINT,
             PlanError::Missing { in_its_file: true, .. } => {
@@ -801,6 +814,29 @@ pub fn modified_records(set: &MigrationSet, history: &History) -> Vec<(Version, 
         .filter(|(_, state)| *state == State::Modified)
         .filter_map(|(m, _)| Some((m.version.clone()?, records.of(m)?.id)))
         .collect()
+}
+
+/// The Liquibase parameter whose value alone makes `now` (the SQL with the values given now)
+/// differ from `applied` (as it ran): `now` with every occurrence of the parameter's value given
+/// the one it ran with is `applied`. Values are compared, never shown: a parameter may hold a
+/// password.
+pub fn changed_by_parameter<'s>(set: &'s MigrationSet, applied: &str, now: &str) -> Option<&'s str> {
+    let first_difference = applied.bytes().zip(now.bytes()).position(|(a, b)| a != b)?;
+    set.liquibase_parameters.iter().filter(|(_, value)| !value.is_empty()).find_map(|(name, value)| {
+        // The occurrence of the value where the two part.
+        let at = now
+            .match_indices(value.as_str())
+            .map(|(i, _)| i)
+            .find(|&i| i <= first_difference && first_difference < i + value.len())?;
+        let after = &now[at + value.len()..];
+        let probe = &after[..(0..=after.len().min(16)).rev().find(|&i| after.is_char_boundary(i)).unwrap_or(0)];
+        // The value it ran with: from there in `applied`, up to where `now` goes on.
+        (at..=applied.len().min(at + 4096))
+            .filter(|&end| applied.is_char_boundary(end) && applied[end..].starts_with(probe))
+            .map(|end| &applied[at..end])
+            .find(|was| now.replace(value.as_str(), was) == applied)
+            .map(|_| name.as_str())
+    })
 }
 
 /// Whether `now` differs from `applied` in comments and white space alone (the SQL the two would
@@ -1312,7 +1348,8 @@ pub fn plan_up(set: &MigrationSet, history: &History, options: &UpOptions) -> Re
         match state {
             State::Applied | State::Baseline | State::Unrunnable => continue,
             State::Modified => {
-                errors.push(PlanError::Modified { label: m.label(), path: m.up.path.clone(), in_comments_only: false });
+                let (label, path) = (m.label(), m.up.path.clone());
+                errors.push(PlanError::Modified { label, path, in_comments_only: false, parameter: None });
                 continue;
             }
             State::OutOfOrder if !(options.allow_out_of_order || m.up.directives().out_of_order) => {

@@ -409,6 +409,17 @@ fn a_master_changelog_orders_the_changelogs_it_includes() {
         xml.psql("SELECT column_default FROM information_schema.columns WHERE table_name = 't' AND column_name = 'at'"),
         "now()"
     );
+    // Another value than the one it ran with: said as such, by the parameter's name, not as a
+    // file changed (the second re-check), the values not shown.
+    std::fs::write(xml.path().join("shale.toml"), "[placeholders]\nAPP_ENV = \"production\"\n").unwrap();
+    let changed = xml.shale(&["up"]);
+    assert_eq!(changed.code, 2, "{}", changed.stderr);
+    assert!(
+        changed.stderr.contains("by the value given to its Liquibase parameter ${APP_ENV} alone"),
+        "{}",
+        changed.stderr
+    );
+    assert!(!changed.stderr.contains("production") && !changed.stderr.contains("staging"), "{}", changed.stderr);
 }
 
 #[test]

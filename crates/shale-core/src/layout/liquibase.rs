@@ -207,6 +207,8 @@ pub(super) struct Gathering<'a> {
     pub context_names: std::collections::BTreeSet<String>,
     /// The numbers of the changesets with a context or labels.
     pub selected: Vec<Version>,
+    /// The parameters the SQL that runs uses, with the values it was filled with.
+    pub parameters: Vec<(String, String)>,
 }
 
 impl Gathering<'_> {
@@ -463,7 +465,7 @@ pub(super) fn folder_migrations(
 ) -> Vec<Migration> {
     let mut migrations = Vec::new();
     let mut number = 0;
-    fill_parameters(master, &mut files, (placeholders, gathering.selection), errors);
+    gathering.parameters = fill_parameters(master, &mut files, (placeholders, gathering.selection), errors);
     // Without a master, the folder's files in name order, as `includeAll` takes them.
     let in_name_order: Vec<Item>;
     let items = match master {
@@ -512,13 +514,15 @@ pub(super) fn folder_migrations(
 /// by the value among the placeholders the migrations are read with (given from outside, as to
 /// Liquibase), else by the one a changelog's property defines (`<property>` in the master,
 /// `--property name:N value:V` in a formatted changelog). One with neither is an error where it
-/// stands: left as it is, it would run as text, or fail as SQL.
+/// stands: left as it is, it would run as text, or fail as SQL. The parameters used, with their
+/// values.
 fn fill_parameters(
     master: Option<&Master>,
     files: &mut [ReadFile],
     (placeholders, selection): (&Placeholders, &LiquibaseSelection),
     errors: &mut Vec<LoadError>,
-) {
+) -> Vec<(String, String)> {
+    let mut used: Vec<(String, String)> = Vec::new();
     // An SQL file run whole (no `--liquibase formatted sql` line: `includeAll`'s `raw`) is run
     // as written: Liquibase fills no parameter there (re-check: `'Hello ${name}'` was filled,
     // and refused where no value was given, where Liquibase keeps the text).
@@ -526,7 +530,7 @@ fn fill_parameters(
         |file: &ReadFile| !is_changelog(file.text.as_bytes()) && master.is_none_or(|m| m.runs_whole(&file.relative));
     let runs = |file: &ReadFile| master.is_none_or(|m| m.runs(&file.relative)) && !whole(file);
     if !files.iter().any(|f| runs(f) && f.text.contains("${")) {
-        return;
+        return used;
     }
     let defined = master.map(|m| m.properties.clone()).unwrap_or_default();
     let defined =
@@ -536,6 +540,11 @@ fn fill_parameters(
     let environment = placeholders.environment().iter().map(|(k, v)| (k.clone(), v.clone()));
     let values = placeholders.with_defaults(environment).with_defaults(defined);
     for file in files.iter_mut().filter(|f| runs(f)) {
+        for name in values.names_in(&file.text) {
+            if !used.iter().any(|(n, _)| n == name) {
+                used.push((name.to_string(), values.value(name).cloned().unwrap_or_default()));
+            }
+        }
         // One in a comment with no value is left as text, as Liquibase leaves it (re-check: a
         // `-- the ${ticket} comment` stopped the run).
         let in_comment = |offset: usize| crate::split::in_comment(&file.text, offset);
@@ -558,6 +567,7 @@ fn fill_parameters(
             })),
         }
     }
+    used
 }
 
 /// The properties a formatted changelog defines, `--property name:N value:V` (for PostgreSQL,

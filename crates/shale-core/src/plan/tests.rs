@@ -48,6 +48,25 @@ const THREE: &[(&str, &str)] = &[
     ("10_c.up.sql", "create table c (id int);"),
 ];
 
+/// A Liquibase changeset changed by a parameter's value alone is told from one whose file changed.
+#[test]
+fn a_change_by_a_parameter_s_value_alone_is_named() {
+    let mut s = set(THREE);
+    s.liquibase_parameters = vec![("owner".into(), "".into()), ("schema".into(), "app2".into())];
+    let applied = "CREATE TABLE app.t (id int);\nGRANT SELECT ON app.t TO reader;";
+    let now = "CREATE TABLE app2.t (id int);\nGRANT SELECT ON app2.t TO reader;";
+    assert_eq!(changed_by_parameter(&s, applied, now), Some("schema"));
+    // Another edit beside it: the file changed.
+    let edited = "CREATE TABLE app2.t (id bigint);\nGRANT SELECT ON app2.t TO reader;";
+    assert_eq!(changed_by_parameter(&s, applied, edited), None);
+    assert_eq!(changed_by_parameter(&s, applied, applied), None);
+    // An edit where no parameter's value stands.
+    assert_eq!(
+        changed_by_parameter(&s, applied, "CREATE TABLE app.u (id int);\nGRANT SELECT ON app.t TO reader;"),
+        None
+    );
+}
+
 /// A failure written after the newest row this runner saw is another runner's, just now; one it
 /// saw before it waited is its own to try again.
 #[test]

@@ -8,6 +8,14 @@ use shale_pg::Client;
 use super::{Migrator, UpRequest};
 use crate::Error;
 
+/// How an applied migration's file changed, as the SQL its run kept tells.
+#[derive(Debug, PartialEq, Eq)]
+enum Changed {
+    InCommentsOnly,
+    /// By the value given to this Liquibase parameter alone.
+    Parameter(String),
+}
+
 impl Migrator {
     /// Sqitch changes about to run whose plan requires changes of other projects
     /// (`[oss_chef:roles]`) that the database has not deployed: refused before anything runs, as
@@ -72,7 +80,17 @@ impl Migrator {
         client: &Client,
         history: &History,
     ) -> Result<Vec<Version>, Error> {
-        let modified = plan::modified_records(&self.set(), history);
+        let changes = self.how_changed(client, history).await?;
+        Ok(changes.into_iter().filter(|(_, how)| *how == Changed::InCommentsOnly).map(|(v, _)| v).collect())
+    }
+
+    /// Of the applied migrations whose file changed since, those whose change the SQL their run
+    /// kept tells: in comments and white space alone, or by a Liquibase parameter's value alone
+    /// (the second re-check: refused as "the file changed", where the file was as it was). One
+    /// query, made only where a file changed.
+    async fn how_changed(&self, client: &Client, history: &History) -> Result<Vec<(Version, Changed)>, Error> {
+        let set = self.set();
+        let modified = plan::modified_records(&set, history);
         if modified.is_empty() {
             return Ok(Vec::new());
         }
@@ -80,11 +98,15 @@ impl Migrator {
         let ran = self.config.history.up_sql_of(client, &ids).await?;
         Ok(modified
             .into_iter()
-            .filter(|(version, id)| {
-                let Some((_, sql)) = ran.iter().find(|(r, _)| r == id) else { return false };
-                self.set().find(version).is_some_and(|m| plan::differs_in_comments_only(sql, m.up.own_text()))
+            .filter_map(|(version, id)| {
+                let (_, sql) = ran.iter().find(|(r, _)| *r == id)?;
+                let now = set.find(&version)?.up.own_text();
+                let how = match plan::differs_in_comments_only(sql, now) {
+                    true => Changed::InCommentsOnly,
+                    false => Changed::Parameter(plan::changed_by_parameter(&set, sql, now)?.to_string()),
+                };
+                Some((version, how))
             })
-            .map(|(version, _)| version)
             .collect())
     }
 
@@ -121,11 +143,15 @@ impl Migrator {
             }
         }
         if problems.iter().any(|p| matches!(p, PlanError::Modified { .. })) {
-            let only = self.changed_in_comments_only(client, history).await.unwrap_or_default();
+            let changes = self.how_changed(client, history).await.unwrap_or_default();
             for p in &mut problems {
-                if let PlanError::Modified { label, in_comments_only, .. } = p {
+                if let PlanError::Modified { label, in_comments_only, parameter, .. } = p {
                     let version = label.split(' ').next().and_then(Version::parse);
-                    *in_comments_only = version.is_some_and(|v| only.contains(&v));
+                    let how = changes.iter().find(|(v, _)| Some(v) == version.as_ref()).map(|(_, how)| how);
+                    *in_comments_only = how == Some(&Changed::InCommentsOnly);
+                    if let Some(Changed::Parameter(name)) = how {
+                        *parameter = Some(name.clone());
+                    }
                 }
             }
         }
