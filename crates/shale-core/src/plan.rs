@@ -500,6 +500,9 @@ pub enum PlanError {
     UnwrittenDown {
         label: String,
         path: PathBuf,
+        /// It is an empty file of a tool that refuses to run one (diesel's `down.sql`), not the
+        /// template `shale new` wrote.
+        empty_file: bool,
     },
     /// A migration newer than one a down would revert stopped part-way outside a transaction,
     /// `statements` of it committed: reverted under it, what they did would stay, and the next up
@@ -638,9 +641,15 @@ impl fmt::Display for PlanError {
                 }
             ),
             PlanError::UnknownVersion { version } => write!(f, "no migration has version {version}"),
-            PlanError::UnwrittenDown { label, path } => write!(
+            PlanError::UnwrittenDown { label, path, empty_file: false } => write!(
                 f,
                 "{}: the down of {label} is still the empty template `shale new` wrote",
+                path.display()
+            ),
+            PlanError::UnwrittenDown { label, path, empty_file: true } => write!(
+                f,
+                "{}: the down of {label} is an empty file, which diesel refuses to run (\"Attempted to run an empty \
+                 migration\"): recorded as reverted, what its up made would stay",
                 path.display()
             ),
             PlanError::BelowBaseline { target, baseline } => write!(
@@ -1753,7 +1762,16 @@ pub fn plan_down_generated(
         let kept = record.down_sql.as_ref().filter(|_| file.is_none());
         let script = match (own, kept) {
             (Some(script), _) if crate::layout::unwritten_down(script.own_text()) => {
-                errors.push(PlanError::UnwrittenDown { label, path: script.path.clone() });
+                errors.push(PlanError::UnwrittenDown { label, path: script.path.clone(), empty_file: false });
+                continue;
+            }
+            // diesel refuses an empty migration file ("Attempted to run an empty migration"):
+            // recorded as reverted, what its up made stayed, and the next up failed on it (breadth
+            // trial: Lemmy's new column, its `down.sql` left at 0 bytes).
+            (Some(script), _)
+                if file.is_some_and(|m| m.layout == Layout::DieselFolder) && script.own_text().trim().is_empty() =>
+            {
+                errors.push(PlanError::UnwrittenDown { label, path: script.path.clone(), empty_file: true });
                 continue;
             }
             (Some(script), _) => script,

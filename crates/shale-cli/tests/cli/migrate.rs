@@ -180,6 +180,19 @@ fn diesel_folders_and_flyway_names() {
     p.write("2017-09-24-000000_index/metadata.toml", "run_in_transaction = false\n");
     p.shale(&["up"]).ok();
     assert_eq!(p.psql("SELECT count(*) FROM pg_indexes WHERE indexname = 'users_id'"), "1");
+    // An empty down.sql, which diesel refuses to run: refused, not recorded as a revert that left
+    // the column (breadth trial: Lemmy's next `up` failed on it).
+    p.write("2017-09-25-000000_pronouns/up.sql", "ALTER TABLE users ADD COLUMN pronouns text;");
+    p.write("2017-09-25-000000_pronouns/down.sql", "");
+    p.shale(&["up"]).ok();
+    let empty = p.shale(&["down", "--step", "1"]);
+    assert_eq!(empty.code, 2, "{}", empty.stderr);
+    assert!(
+        empty.stderr.contains("down.sql: the down of 2017-09-25-000000 pronouns is an empty file"),
+        "{}",
+        empty.stderr
+    );
+    p.write("2017-09-25-000000_pronouns/down.sql", "ALTER TABLE users DROP COLUMN pronouns;");
     p.shale(&["down", "--all"]).ok();
     assert_eq!(p.tables(), ["shale_migrations"]);
 
