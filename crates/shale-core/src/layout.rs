@@ -2133,7 +2133,9 @@ pub fn named_as_pop_names_files(file_name: &str) -> bool {
 /// `sqlite`): the one list of them, for the folders `init` passes over and those a directory
 /// leaves alone.
 pub fn named_for_another_database(folder: &str) -> bool {
-    const OTHERS: [&str; 11] = [
+    // (The JVM's embedded ones too: docspell keeps Flyway files for H2 beside PostgreSQL's, and
+    // init chose H2's, breadth trial.)
+    const OTHERS: [&str; 15] = [
         "mysql",
         "mariadb",
         "sqlite",
@@ -2145,6 +2147,10 @@ pub fn named_for_another_database(folder: &str) -> bool {
         "cockroachdb",
         "duckdb",
         "oracle",
+        "h2",
+        "hsqldb",
+        "derby",
+        "db2",
     ];
     OTHERS.contains(&folder.to_ascii_lowercase().as_str())
 }

@@ -610,7 +610,7 @@ fn sqlx_crate(root: &Path) -> Option<(String, &'static str)> {
 const NOT_THE_PROJECT_S: &[&str] = &["node_modules", "target", "vendor", "dist", "build", "venv"];
 
 /// Deeper in a repository (`packages/prisma/migrations`, `internal-packages/database/prisma/
-/// migrations`, Harbor's `make/migrations/postgresql`): the folder, up to 7 levels
+/// migrations`, Harbor's `make/migrations/postgresql`): the folder, up to 9 levels
 /// down, that another tool's own files mark as its migrations: Prisma's `migration_lock.toml`,
 /// drizzle-kit's `meta/_journal.json`, Atlas's `atlas.sum`, golang-migrate's `.up.sql` files,
 /// Flyway's `V1__x.sql`, graphile-migrate's `committed/`, goose's, dbmate's and sql-migrate's
@@ -627,7 +627,7 @@ fn marked_dirs(root: &Path) -> Vec<(String, &'static str, usize)> {
     let listed = if root.as_os_str().is_empty() { Path::new(".") } else { root };
     let mut found: Vec<(String, &'static str, usize)> = Vec::new();
     let mut level = vec![std::path::PathBuf::new()];
-    for _ in 0..=7 {
+    for _ in 0..=9 {
         let mut deeper = Vec::new();
         for relative in &level {
             let dir = listed.join(relative);

@@ -1518,6 +1518,22 @@ fn init_finds_a_tool_s_folder_and_settings_deeper() {
     let run = init_in(&p, tern.path());
     assert!(run.stdout.contains("dir = \"internal/sql/migrations\", where tern keeps"), "{}{}", run.stdout, run.stderr);
 
+    // A JVM project keeping Flyway files for H2 beside PostgreSQL's, 8 folders down: PostgreSQL's
+    // (breadth trial: docspell's `h2/` was chosen, and from the root none was found).
+    let jvm = tempfile::tempdir().unwrap();
+    for dialect in ["h2", "postgresql"] {
+        let dir = jvm.path().join("modules/store/src/main/resources/db/migration").join(dialect);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("V1__init.sql"), "CREATE TABLE a (id int);\n").unwrap();
+    }
+    let run = init_in(&p, jvm.path());
+    assert!(
+        run.stdout.contains("dir = \"modules/store/src/main/resources/db/migration/postgresql\", where Flyway keeps"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+
     // A Sqitch project inside the one chosen, named (breadth trial: chef-server's `baseline/`).
     let sqitch = tempfile::tempdir().unwrap();
     let schema = sqitch.path().join("src/schema");
