@@ -78,7 +78,8 @@ pub const CONFIG_TEMPLATE: &str = r#"# shale configuration. Every setting is opt
 dir = "migrations"
 
 # The environment variable (or .env entry) holding the database URL, when it is not
-# DATABASE_URL (e.g. NEON_DATABASE_URL); --database-url overrides it.
+# DATABASE_URL (e.g. NEON_DATABASE_URL; several separated by commas: the first set wins);
+# --database-url overrides it.
 # database_url_env = "DATABASE_URL"
 
 # Where shale keeps its history (created on first use).
@@ -383,7 +384,7 @@ impl Settings {
         let local_keys = local.keys().cloned().collect();
         dotenv.extend(local);
         let env = Env { dotenv, local_keys, dotenv_path, local_path };
-        let database_url_env = config.database_url_env.clone().unwrap_or_else(|| "DATABASE_URL".into());
+        let database_url_env = url_variable(config.database_url_env.as_deref(), &env);
         let database = database(global, &env, &database_url_env);
         let lint = config.lint.clone().unwrap_or_default();
         let lint = LintSettings { rules: lint_rules(&lint)?, large_table_rows: lint.large_table_rows() };
@@ -667,6 +668,17 @@ const DEPRECATED_LOCK_TIMEOUT: &str = "--lock-timeout is deprecated: use --migra
 const SHALE_DATABASE_URL: &str = "SHALE_DATABASE_URL";
 
 /// Where the database comes from, in order of precedence; None when nothing names one.
+/// The variable the database URL is read from: of `database_url_env` (one name, or several
+/// separated by commas, the first set wins, as Prisma 7's `env("DIRECT_DATABASE_URL") ||
+/// env("DATABASE_URL")` falls back: breadth trial, rallly's `.env` set only the second), the first
+/// set; else its first; DATABASE_URL where it is not given.
+fn url_variable(setting: Option<&str>, env: &Env) -> String {
+    let Some(setting) = setting else { return "DATABASE_URL".into() };
+    let names: Vec<&str> = setting.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
+    let set = names.iter().find(|n| env.get(n).is_some_and(|v| !v.is_empty()));
+    set.or(names.first()).map_or_else(|| "DATABASE_URL".into(), |n| n.to_string())
+}
+
 fn database(global: &GlobalArgs, env: &Env, variable: &str) -> Option<Database> {
     if let Some(url) = &global.database_url {
         Some(Database::Url { text: url.clone(), origin: "--database-url".into() })
@@ -907,9 +919,11 @@ fn read_config(path: &Path) -> Result<(ConfigFile, shale::HistoryTable)> {
         history.table = table.clone();
     }
     if let Some(var) = &config.database_url_env {
-        let name_like = var.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !name_like {
+        let name_like = |var: &str| {
+            var.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if !var.split(',').map(str::trim).all(name_like) {
             let (line, col) = key_position(&text, "database_url_env");
             bail!(ConfigError {
                 path: path.to_path_buf(),

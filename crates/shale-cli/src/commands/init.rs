@@ -477,24 +477,28 @@ pub(crate) fn prisma_migrate_url_env(prisma_dir: &Path) -> Option<(String, &'sta
     (variable != "DATABASE_URL").then_some((variable, key))
 }
 
-/// The variable a `prisma.config.ts` takes its datasource's `url` from: the first `env("NAME")`
-/// or `process.env.NAME` after `url:` in its `datasource` block.
+/// The variables a `prisma.config.ts` takes its datasource's `url` from, in the order it falls
+/// back between them (`process.env.DIRECT_DATABASE_URL || process.env.DATABASE_URL`), as
+/// `database_url_env` lists them: each `env("NAME")` or `process.env.NAME` after `url:` in its
+/// `datasource` block, on that line.
 fn prisma_config_url_env(config: &str) -> Option<String> {
     let datasource = &config[config.find("datasource")?..];
     let url = &datasource[datasource.find("url")?..];
     let line = url.lines().next()?;
-    let name_from = |rest: &str| -> Option<String> {
-        let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-        (!name.is_empty()).then_some(name)
-    };
-    let by_env =
-        line.find("env(").and_then(|at| name_from(line[at + 4..].trim_start().trim_start_matches(['"', '\''])));
-    let by_process = line.find("process.env.").and_then(|at| name_from(&line[at + "process.env.".len()..]));
-    match (line.find("env("), line.find("process.env.")) {
-        (Some(a), Some(b)) if b < a => by_process,
-        (Some(_), _) => by_env,
-        _ => by_process,
+    let mut names: Vec<String> = Vec::new();
+    let mut rest = line;
+    while let Some(at) = [rest.find("process.env."), rest.find("env(")].into_iter().flatten().min() {
+        let after = match rest[at..].starts_with("process.env.") {
+            true => &rest[at + "process.env.".len()..],
+            false => rest[at + 4..].trim_start().trim_start_matches(['"', '\'']),
+        };
+        let name: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+        rest = &rest[at + 4..];
     }
+    (!names.is_empty()).then(|| names.join(", "))
 }
 
 /// Where other tools keep migrations shale reads, under a project's root, and whose they are.

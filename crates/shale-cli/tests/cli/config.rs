@@ -269,11 +269,19 @@ fn init_finds_the_directory_another_tool_keeps() {
     )
     .unwrap();
     let run: Run = p.bare().arg("init").output().unwrap().into();
+    // Each variable it falls back between, in its order: the first set wins (breadth trial:
+    // rallly's `.env` sets only DATABASE_URL, and shale refused it).
     assert!(
-        run.stdout.contains("database_url_env = \"DIRECT_DATABASE_URL\": the datasource url of prisma.config.ts"),
+        run.stdout.contains(
+            "database_url_env = \"DIRECT_DATABASE_URL, DATABASE_URL\": the datasource url of prisma.config.ts"
+        ),
         "{}",
         run.stdout
     );
+    std::fs::write(p.path().join(".env"), format!("DATABASE_URL={}\n", p.db.url)).unwrap();
+    let status: Run = p.bare().arg("status").output().unwrap().into();
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    std::fs::remove_file(p.path().join(".env")).unwrap();
     std::fs::write(
         p.path().join("prisma.config.ts"),
         "export default defineConfig({\n  datasource: { url: env(\"PG_URL\") },\n});\n",
