@@ -142,6 +142,25 @@ fn repair_of_an_adopted_migration() {
     p.shale(&["validate"]).ok();
 }
 
+/// A migration added before the newest the other tool applied, marked `-- shale:out-of-order`,
+/// runs with a plain `up`: adopt says so, not `--allow-out-of-order` (breadth trial: Harbor's and
+/// Lemmy's history-table migration).
+#[test]
+fn adopt_says_a_plain_up_runs_a_marked_older_migration() {
+    let p = Project::new("adopt_marked_older");
+    applied_by_the_other_tool(&p, "20240101000000_users.sql", "20240103000000_posts.sql", "20240104000000_tags.sql");
+    p.psql("CREATE TABLE tags (id bigint PRIMARY KEY)");
+    p.psql(
+        "CREATE TABLE schema_migrations (version varchar PRIMARY KEY);
+         INSERT INTO schema_migrations VALUES ('20240101000000'), ('20240103000000'), ('20240104000000')",
+    );
+    p.write("20240102000000_history.sql", "-- shale:out-of-order\nCREATE TABLE IF NOT EXISTS notes (id int);\n");
+    let adopt = p.shale(&["adopt"]).ok();
+    assert!(adopt.stdout.contains("1 migration(s) are pending: run `shale up`"), "{}", adopt.stdout);
+    p.shale(&["up"]).ok();
+    assert!(p.tables().contains(&"notes".to_string()));
+}
+
 #[test]
 fn golang_migrate_dirty_is_refused() {
     let p = Project::new("adopt_golang_migrate_dirty");
