@@ -56,17 +56,16 @@ pub fn parse(text: &str, environment: impl Fn(&str) -> Option<String>) -> Result
             at = line_end + 1;
             continue;
         };
-        match value(text, value_at, line_number)? {
-            Some((raw, end)) => {
+        // (A statement ends where its value does: a quoted one may span lines.)
+        let (raw, end) = value(text, value_at, line_number)?;
+        match raw {
+            Some(raw) => {
                 let value = expand(&raw, &read.entries, &environment);
                 read.entries.push((key, value));
-                at = end + 1;
             }
-            None => {
-                read.passed_over.push(line_number);
-                at = line_end + 1;
-            }
+            None => read.passed_over.push(line_number),
         }
+        at = end + 1;
     }
     Ok(read)
 }
@@ -91,9 +90,9 @@ fn assignment_start(text: &str, at: usize, line_end: usize) -> Option<(String, u
     Some((key.to_string(), line_end - value.len()))
 }
 
-/// The value starting at `at` (on line `line_number`), unexpanded, and where its statement ends
-/// (the end of its last line); None where a quoted value has more than a comment after it.
-fn value(text: &str, at: usize, line_number: usize) -> Result<Option<(String, usize)>, Unclosed> {
+/// The value starting at `at` (on line `line_number`), unexpanded (None where a quoted value has
+/// more than a comment after it), and where its statement ends (the end of its last line).
+fn value(text: &str, at: usize, line_number: usize) -> Result<(Option<String>, usize), Unclosed> {
     let line_end = |from: usize| text[from..].find('\n').map_or(text.len(), |n| from + n);
     let quote = match text[at..].chars().next() {
         Some(q @ ('\'' | '"')) => q,
@@ -109,27 +108,31 @@ fn value(text: &str, at: usize, line_number: usize) -> Result<Option<(String, us
                 Some((i, _)) => &raw[..i],
                 None => raw,
             };
-            return Ok(Some((raw.trim_end().to_string(), end)));
+            return Ok((Some(raw.trim_end().to_string()), end));
         }
     };
-    // Quoted: to the first quote of its kind that no backslash comes before.
+    // Quoted: to the first quote of its kind that is not escaped (a backslash escapes the character
+    // after it, a backslash too: `"a\\"` is closed by its last quote, as python-dotenv reads it).
     let body_at = at + 1;
     let mut close = None;
-    let mut previous = '\0';
+    let mut escaped = false;
     for (i, c) in text[body_at..].char_indices() {
-        if c == quote && previous != '\\' {
-            close = Some(body_at + i);
-            break;
+        match (escaped, c) {
+            (false, '\\') => escaped = true,
+            (false, c) if c == quote => {
+                close = Some(body_at + i);
+                break;
+            }
+            _ => escaped = false,
         }
-        previous = c;
     }
     let Some(close) = close else { return Err(Unclosed(line_number)) };
     let end = line_end(close);
     let after = text[close + 1..end].trim_end_matches('\r').trim_start_matches([' ', '\t']);
     if !after.is_empty() && !after.starts_with('#') {
-        return Ok(None);
+        return Ok((None, end));
     }
-    Ok(Some((unescape(&text[body_at..close], quote), end)))
+    Ok((Some(unescape(&text[body_at..close], quote)), end))
 }
 
 /// A quoted value's escapes decoded, as python-dotenv decodes them.
@@ -267,6 +270,18 @@ mod tests {
                 ("C", "after")
             ]
         );
+    }
+
+    /// The review's cases: a value ending in an escaped backslash is closed; a quoted value spanning
+    /// lines with more after it is passed over whole, its inner lines not read as assignments.
+    #[test]
+    fn escaped_backslashes_close_and_a_statement_ends_where_its_value_does() {
+        let closed = read("P='pa\\\\'\nA=\"x\\\\\"\nDATABASE_URL=postgres://h/db\n");
+        let values: Vec<(&str, &str)> = closed.entries.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(values, [("P", "pa\\"), ("A", "x\\"), ("DATABASE_URL", "postgres://h/db")]);
+        let spanning = read("CERT=\"-----BEGIN\nDATABASE_URL=postgres://evil\n-----END\" junk\nGOOD=1\n");
+        assert_eq!(spanning.entries, [("GOOD".to_string(), "1".to_string())]);
+        assert_eq!(spanning.passed_over, [1]);
     }
 
     #[test]

@@ -667,7 +667,6 @@ const DEPRECATED_LOCK_TIMEOUT: &str = "--lock-timeout is deprecated: use --migra
 /// would be) and wins over DATABASE_URL as the argument would.
 const SHALE_DATABASE_URL: &str = "SHALE_DATABASE_URL";
 
-/// Where the database comes from, in order of precedence; None when nothing names one.
 /// The variable the database URL is read from: of `database_url_env` (one name, or several
 /// separated by commas, the first set wins, as Prisma 7's `env("DIRECT_DATABASE_URL") ||
 /// env("DATABASE_URL")` falls back: breadth trial, rallly's `.env` set only the second), the first
@@ -679,6 +678,7 @@ fn url_variable(setting: Option<&str>, env: &Env) -> String {
     set.or(names.first()).map_or_else(|| "DATABASE_URL".into(), |n| n.to_string())
 }
 
+/// Where the database comes from, in order of precedence; None when nothing names one.
 fn database(global: &GlobalArgs, env: &Env, variable: &str) -> Option<Database> {
     if let Some(url) = &global.database_url {
         Some(Database::Url { text: url.clone(), origin: "--database-url".into() })

@@ -375,21 +375,9 @@ pub fn without_tables(model: &Schema, excluded: &Selection) -> Schema {
             break;
         }
     }
-    let mut json = serde_json::to_value(model).expect("a model serializes");
-    if let Value::Object(kinds) = &mut json {
-        for (kind, list) in kinds.iter_mut() {
-            let Value::Array(items) = list else { continue };
-            let field = if kind == "tables" { "name" } else { "table" };
-            items.retain(|item| {
-                let text = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_string);
-                match (text("schema"), text(field)) {
-                    (Some(schema), Some(table)) => !gone.contains(&(schema, table)),
-                    _ => true,
-                }
-            });
-        }
-    }
-    serde_json::from_value(json).expect("the same shape deserializes")
+    // Each with what belongs to it as [`without_table`] has it: its sequences, grants and the
+    // comments on its indexes too (review: a partitioned log's `id_seq` and grants stayed).
+    gone.iter().fold(model.clone(), |model, (schema, table)| without_table(&model, schema, table))
 }
 
 /// Which tables (to show in a diagram, to leave out of a drift): `*` for any characters and `?` for

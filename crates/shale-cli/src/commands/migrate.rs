@@ -375,7 +375,7 @@ pub fn down(settings: &Settings, args: &DownArgs) -> Result<i32> {
                 losing = downs
                     .iter()
                     .filter(|d| !d.destructive.is_empty())
-                    .map(|d| (d.label.clone(), d.loses_rows_of()))
+                    .map(|d| (d.label.clone(), d.rows_checked_again()))
                     .collect();
             }
             migrator.generated_downs = downs.iter().map(|d| (d.version.clone(), sql(d).into())).collect();

@@ -95,7 +95,8 @@ fn drift_passes_over_what_it_is_told_to_ignore() {
     // A table the models do not declare, with its partitions, index and trigger, left out (the
     // package trial: a partitioned log, 33 differences for good).
     p.psql(
-        "CREATE TABLE usage_log (at date NOT NULL, n int) PARTITION BY RANGE (at);
+        "CREATE TABLE usage_log (id bigserial, at date NOT NULL, n int) PARTITION BY RANGE (at);
+         GRANT SELECT ON usage_log TO PUBLIC;
          CREATE TABLE usage_log_2026 PARTITION OF usage_log FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
          CREATE INDEX usage_log_at ON usage_log (at);
          CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';

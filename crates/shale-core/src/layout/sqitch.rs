@@ -94,6 +94,11 @@ impl Plan {
                 change.requires.iter().filter_map(move |r| {
                     let (other, required) = r.split_once(':')?;
                     let required = required.split('@').next().unwrap_or(required);
+                    // A tag of the other project (`oss_chef:@v1`) is not looked for: its registry's
+                    // tags are Sqitch's (review: it was never found, and `up` always refused).
+                    if required.is_empty() {
+                        return None;
+                    }
                     Some(RequiredElsewhere {
                         number: index + 1,
                         change: change.name.clone(),
@@ -363,11 +368,14 @@ mod tests {
     #[test]
     fn requirements_of_other_projects_are_read_from_the_brackets() {
         let plan = "%project=enterprise\n\
-            widen [enterprise:base oss_chef:roles oss_chef:clients@v2 !gone local] 2014-01-01T00:00:00Z M <m@x> # W.\n\
+            widen [enterprise:base oss_chef:roles oss_chef:clients@v2 !gone local oss_chef:@v1] 2014-01-01T00:00:00Z M <m@x> # W.\n\
             + plain 2014-01-02T00:00:00Z M <m@x>\n\
             base [oss_chef:users] 2014-01-03T00:00:00Z M <m@x>\n";
         let changes = parse(plan).unwrap();
-        assert_eq!(changes[0].requires, ["enterprise:base", "oss_chef:roles", "oss_chef:clients@v2", "local"]);
+        assert_eq!(
+            changes[0].requires,
+            ["enterprise:base", "oss_chef:roles", "oss_chef:clients@v2", "local", "oss_chef:@v1"]
+        );
         assert!(changes[1].requires.is_empty());
         let files: Vec<SourceFile> = Vec::new();
         // (Every deploy script missing: the requirements are read all the same, for the errors.)
