@@ -251,6 +251,7 @@ CREATE UNIQUE INDEX members_org ON members (org_id, id) NULLS NOT DISTINCT;
 async fn an_index_renamed_is_renamed() {
     let a = "CREATE TABLE users (id int PRIMARY KEY, email text, org int, \"Name\" text);
 CREATE INDEX idx_users_email ON users (email);
+COMMENT ON INDEX idx_users_email IS 'by email';
 CREATE INDEX idx_users_org ON users (org);
 CREATE UNIQUE INDEX idx_users_name ON users (\"Name\");";
     let b = "CREATE TABLE users (id int PRIMARY KEY, email text, org int, \"Name\" text);

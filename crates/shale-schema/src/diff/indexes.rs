@@ -105,8 +105,16 @@ impl<'a> Differ<'a> {
 
     /// Each index of `renames` renamed to its new name.
     pub(super) fn rename_indexes(&mut self, renames: &[(&Index, &Index)]) {
+        let commented = |schema: &Schema, i: &Index| {
+            schema.comments.iter().any(|c| c.kind == CommentKind::Index && c.schema == i.schema && c.name == i.name)
+        };
         for (old, new) in renames {
-            let sql = format!("ALTER INDEX {} RENAME TO {};", qualified(&old.schema, &old.name), ident(&new.name));
+            let mut sql = format!("ALTER INDEX {} RENAME TO {};", qualified(&old.schema, &old.name), ident(&new.name));
+            // Its comment goes with it: gone where the new one has none (review: the diff never
+            // converged). A comment it has is set where comments are.
+            if commented(self.from, old) && !commented(self.to, new) {
+                sql.push_str(&format!("\nCOMMENT ON INDEX {} IS NULL;", qualified(&new.schema, &new.name)));
+            }
             self.push(format!("index {}.{}", new.schema, new.name), sql, false, None);
         }
     }
