@@ -324,10 +324,20 @@ pub fn problem(message: &str) {
 
 /// `message` on stderr after `prefix`, or with `--log-format json` as the message of an `event`.
 fn emit(event: &str, prefix: &str, message: &str) {
+    plain_with(event, &format!("{prefix}{message}"), serde_json::json!({ "message": message }));
+}
+
+/// [`plain`], the JSON event carrying `fields` (an object) beside its message, for a log reader to
+/// take them without parsing the text (the re-check: `backup_written` named its file in words only).
+pub fn plain_with(event: &str, message: &str, mut fields: serde_json::Value) {
     if log_json_on() {
-        write_json_line(serde_json::json!({ "event": event, "message": message }));
+        fields["event"] = serde_json::Value::String(event.to_string());
+        if fields.get("message").is_none() {
+            fields["message"] = serde_json::Value::String(message.to_string());
+        }
+        write_json_line(fields);
     } else {
-        eprintln!("{prefix}{message}");
+        eprintln!("{message}");
     }
 }
 

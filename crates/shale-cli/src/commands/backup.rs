@@ -102,9 +102,10 @@ pub fn run(settings: &Settings, migrator: &Migrator, dir: &Path) -> Result<PathB
     if !settings.quiet && !settings.json {
         let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
         // (As JSON events with --log-format json: the package trial's log parser met text.)
-        crate::output::plain(
+        crate::output::plain_with(
             "backup_written",
             &format!("backup written to {} ({} kB) with {version_text}", file.display(), size / 1024),
+            serde_json::json!({ "file": file, "bytes": size, "pg_dump": version_text }),
         );
         // No password in it: pg_restore reads PGPASSWORD or the password file, or asks.
         crate::output::plain(

@@ -1076,7 +1076,9 @@ fn backup_before_applying_and_refuse_without_a_fit_pg_dump() {
     let run = p.shale(&["up", "--backup", backups.to_str().unwrap(), "--log-format", "json"]).ok();
     let events: Vec<serde_json::Value> =
         run.stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
-    assert!(events.iter().any(|e| e["event"] == "backup_written"), "{}", run.stderr);
+    let written = events.iter().find(|e| e["event"] == "backup_written").expect("a backup_written event");
+    assert!(written["file"].as_str().is_some_and(|f| f.ends_with(".dump")), "{written}");
+    assert!(written["message"].as_str().is_some_and(|m| m.starts_with("backup written to")), "{written}");
     assert!(events.iter().any(|e| e["event"] == "backup_restore_command"), "{}", run.stderr);
     assert!(p.tables().contains(&"c".to_string()));
 }
