@@ -202,13 +202,14 @@ fn up_overlapped(settings: &Settings, args: &UpArgs) -> Result<i32> {
     code
 }
 
-/// `up`'s report in JSON, with the warnings the command line says of other tools' histories.
 /// What an `up` did: its report, and the backup it took first (`--backup`).
 struct Ran {
     report: RunReport,
     backup: Option<std::path::PathBuf>,
 }
 
+/// `up`'s report in JSON, with the warnings the command line says of other tools' histories, and
+/// the backup's file.
 fn up_json(Ran { report, backup }: &Ran) -> Result<serde_json::Value> {
     let mut document = serde_json::to_value(report)?;
     document["changed_since_baseline"] = super::status::changed_since_baseline_json(&report.changed_since_baseline);
